@@ -1,0 +1,128 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Source produces events from one platform.
+//
+// Run blocks until ctx is cancelled and then returns nil. It sends every event on
+// out and never closes it. Any other return is a failure the daemon logs and
+// restarts after a pause, so Run must not retry forever on its own.
+type Source interface {
+	Name() string
+	Run(ctx context.Context, out chan<- Event) error
+}
+
+// A platform carries out actions through the capabilities it implements; the
+// handlers find them by type assertion. A platform that cannot hide a message
+// simply does not implement Hider.
+
+// Deleter removes a message or comment.
+type Deleter interface {
+	Delete(ctx context.Context, ev Event) error
+}
+
+// Hider hides a page comment from everyone but its author, and can undo it.
+type Hider interface {
+	Hide(ctx context.Context, ev Event) error
+	Unhide(ctx context.Context, ev Event) error
+}
+
+// Replier answers in the same place as the event (a reply, a thread message, a
+// public comment reply).
+type Replier interface {
+	Reply(ctx context.Context, ev Event, text string) error
+}
+
+// Warner tells the author privately (a DM) when the platform allows it; platforms
+// without private messages are warned with a Replier instead.
+type Warner interface {
+	Warn(ctx context.Context, ev Event, text string) error
+}
+
+// Timeouter silences the author for a while.
+type Timeouter interface {
+	Timeout(ctx context.Context, ev Event, d time.Duration) error
+}
+
+// Kicker removes the author from the space; they may come back.
+type Kicker interface {
+	Kick(ctx context.Context, ev Event) error
+}
+
+// Banner bans the author; d == 0 is permanent.
+type Banner interface {
+	Ban(ctx context.Context, ev Event, d time.Duration) error
+	Unban(ctx context.Context, ev Event) error
+}
+
+// Tagger labels the message or the author (a role, a reaction, a label).
+type Tagger interface {
+	Tag(ctx context.Context, ev Event, tag string) error
+}
+
+// Platform is a named set of capabilities; Name matches Event.Platform.
+type Platform interface {
+	Name() string
+}
+
+// Capable reports whether p can carry out actions of kind k. Actions that only
+// touch vigie itself (strike, forward, alert) are always possible.
+func Capable(p Platform, k ActionKind) bool {
+	switch k {
+	case ActDelete:
+		_, ok := p.(Deleter)
+		return ok
+	case ActHide:
+		_, ok := p.(Hider)
+		return ok
+	case ActReply:
+		_, ok := p.(Replier)
+		return ok
+	case ActWarn:
+		_, okW := p.(Warner)
+		_, okR := p.(Replier)
+		return okW || okR
+	case ActTimeout:
+		_, ok := p.(Timeouter)
+		return ok
+	case ActKick:
+		_, ok := p.(Kicker)
+		return ok
+	case ActBan:
+		_, ok := p.(Banner)
+		return ok
+	case ActTag:
+		_, ok := p.(Tagger)
+		return ok
+	default:
+		return true
+	}
+}
+
+// ActionError is how a platform says an action failed and whether trying again
+// later may succeed (a 429, a timeout, a 5xx) or not (missing permission, message
+// already gone).
+type ActionError struct {
+	Op        ActionKind
+	Retryable bool
+	// RetryAfter is the platform's own hint, when it gave one.
+	RetryAfter time.Duration
+	Err        error
+}
+
+func (e *ActionError) Error() string { return string(e.Op) + ": " + e.Err.Error() }
+func (e *ActionError) Unwrap() error { return e.Err }
+
+// Retryable reports whether err is worth trying again. Errors that do not say are
+// treated as transient: a lost case is worse than a second attempt.
+func Retryable(err error) bool {
+	var ae *ActionError
+	if errors.As(err, &ae) {
+		return ae.Retryable
+	}
+	return !errors.Is(err, context.Canceled)
+}

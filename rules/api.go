@@ -1,0 +1,160 @@
+// Package rules reads the rule file a CM writes (YAML with expr expressions),
+// compiles it once, and evaluates events against it: one event in, one verdict out.
+package rules
+
+// This file is the package's public surface, which the daemon, the CLI and the
+// handlers program against. Implementations live in the other files.
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/store"
+)
+
+// Problem is one thing wrong in a rule file, with its position.
+type Problem struct {
+	File string
+	Line int
+	Col  int
+	Msg  string
+}
+
+// String renders the problem as FILE:LINE:COL: message.
+func (p Problem) String() string {
+	return fmt.Sprintf("%s:%d:%d: %s", p.File, p.Line, p.Col, p.Msg)
+}
+
+// LoadError lists every problem found while loading a rule file.
+type LoadError struct {
+	Problems []Problem
+}
+
+func (e *LoadError) Error() string {
+	lines := make([]string, len(e.Problems))
+	for i, p := range e.Problems {
+		lines[i] = p.String()
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Hours says when a rule applies.
+type Hours string
+
+// When rules apply.
+const (
+	HoursAlways Hours = "always"
+	HoursAfter  Hours = "after"
+	HoursOffice Hours = "office"
+)
+
+// Mode says whether a rule acts.
+type Mode string
+
+// Rule modes.
+const (
+	ModeEnforce Mode = "enforce"
+	ModeShadow  Mode = "shadow"
+)
+
+// Options tune an Engine.
+type Options struct {
+	// Clock gives the time of evaluation. Nil means the event's own time (At),
+	// which is what replay and the rule file's tests use.
+	Clock  func() time.Time
+	Logger *slog.Logger
+}
+
+// Engine evaluates events against one compiled rule file. It is safe for
+// concurrent use. A reload builds a new Engine and swaps it in.
+type Engine struct {
+	rs    *Ruleset
+	store store.Store
+	opts  Options
+	impl  *engineState
+}
+
+// NewEngine returns an engine for rs that keeps its counters and strikes in st.
+func NewEngine(rs *Ruleset, st store.Store, opts Options) *Engine {
+	return newEngine(rs, st, opts)
+}
+
+// Ruleset is the compiled rule file the engine runs.
+func (e *Engine) Ruleset() *Ruleset { return e.rs }
+
+// Evaluate decides what to do with one event: it counts it (one store call), runs
+// every rule in file order and returns the verdict. Enforced strike actions are
+// recorded in the store before it returns.
+func (e *Engine) Evaluate(ctx context.Context, ev bot.Event) (bot.Verdict, error) {
+	return e.evaluate(ctx, ev)
+}
+
+// LoadOptions tune how a rule file is read.
+type LoadOptions struct {
+	// LookupEnv expands ${NAME}; nil means os.LookupEnv.
+	LookupEnv func(string) (string, bool)
+	// ReadFile reads list files named relative to the rule file's folder; nil means
+	// os.ReadFile. The embedded starter pack reads from its embed.FS.
+	ReadFile func(name string) ([]byte, error)
+}
+
+// Load reads, checks and compiles the rule file at path. Every problem is reported
+// in a *LoadError, each as FILE:LINE:COL: message.
+func Load(path string) (*Ruleset, error) {
+	return loadFile(path)
+}
+
+// Parse checks and compiles a rule file held in memory; file names it in messages
+// and is the base for list files.
+func Parse(file string, src []byte, opts LoadOptions) (*Ruleset, error) {
+	return parse(file, src, opts)
+}
+
+// RuleInfo describes one rule of the file for listings (/rules, metrics).
+type RuleInfo struct {
+	Name     string
+	Category string
+	Mode     Mode
+	Hours    Hours
+	// Actions as written in the file, like timeout(10m).
+	Actions []string
+	Line    int
+}
+
+// Desk is the desk: section: where cases and alerts go, and who may decide.
+type Desk struct {
+	TelegramChat   string
+	DiscordChannel string
+	// CMs are platform:id accounts, like telegram:123456789.
+	CMs []string
+}
+
+// FAQEntry is one frequent question and its answer per language.
+type FAQEntry struct {
+	ID        string
+	Questions []string
+	// Answer by language code (fr, en).
+	Answer map[string]string
+	Line   int
+}
+
+// FAQ is the faq: section.
+type FAQ struct {
+	Threshold float64
+	Entries   []FAQEntry
+}
+
+// TestResult is the outcome of one of the rule file's own tests.
+type TestResult struct {
+	Name string
+	Line int
+	// Failures says what differed from the expectation; empty means it passed.
+	Failures []string
+}
+
+// Passed reports whether the test passed.
+func (r TestResult) Passed() bool { return len(r.Failures) == 0 }

@@ -1,0 +1,126 @@
+// Package store keeps what vigie must remember between events: sliding-window
+// counters, strikes, the ids of events already seen, cases for the desk and the
+// audit log. Memory and Redis implement the same Store and pass the same contract
+// tests (store/storetest).
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/vigie-bot/vigie/bot"
+)
+
+// ErrNotFound is returned for a case id the store does not know.
+var ErrNotFound = errors.New("not found")
+
+// CounterOp is one sliding-window counter an event touches.
+type CounterOp struct {
+	// Name is the counter's name in the rule file.
+	Name string
+	// Key is the value of the counter's key expression for this event
+	// (an author id, a channel, a space).
+	Key    string
+	Window time.Duration
+	// Incr adds this event to the window before reading it; otherwise the counter
+	// is only read (its when: condition was false).
+	Incr bool
+}
+
+// Observation is everything one event needs from the store, asked in one call so
+// that a networked store answers it in one round trip.
+type Observation struct {
+	At       time.Time
+	Platform string
+	Space    string
+	Author   string
+	// EventID, when set, is remembered for DedupeTTL; an event seen before is
+	// reported as Duplicate and nothing is counted for it.
+	EventID   string
+	DedupeTTL time.Duration
+	Counters  []CounterOp
+	// StrikeWindow is how far back the author's strikes are returned.
+	StrikeWindow time.Duration
+}
+
+// Result answers an Observation.
+type Result struct {
+	Duplicate bool
+	// Counts is aligned with Observation.Counters: each counter's value after this
+	// event was counted.
+	Counts []int64
+	// Strikes are the times of the author's strikes within StrikeWindow, oldest first.
+	Strikes []time.Time
+}
+
+// Strike is one mark against an author, kept for TTL.
+type Strike struct {
+	Platform string
+	Space    string
+	Author   string
+	At       time.Time
+	Rule     string
+	TTL      time.Duration
+}
+
+// AuditEntry records one verdict that matched at least one rule.
+type AuditEntry struct {
+	At      time.Time   `json:"at"`
+	Event   bot.Event   `json:"event"`
+	Verdict bot.Verdict `json:"verdict"`
+	// Mode is what vigie was doing when it decided: enforce, paused, office, after.
+	Mode string `json:"mode,omitempty"`
+}
+
+// CaseStatus is where a case stands.
+type CaseStatus string
+
+// Case statuses.
+const (
+	CaseOpen    CaseStatus = "open"
+	CaseDecided CaseStatus = "decided"
+)
+
+// Case is a decision left to the humans on the desk.
+type Case struct {
+	ID       string     `json:"id"`
+	Opened   time.Time  `json:"opened"`
+	Status   CaseStatus `json:"status"`
+	Event    bot.Event  `json:"event"`
+	Rule     string     `json:"rule,omitempty"`
+	Category string     `json:"category,omitempty"`
+	Reason   string     `json:"reason"`
+	// Suggested is what the rule would do, or did, to the message.
+	Suggested []bot.Action `json:"suggested,omitempty"`
+	// Outcome is set once a CM decided: keep, delete, hide, timeout, ban, reply.
+	Outcome   string    `json:"outcome,omitempty"`
+	DecidedBy string    `json:"decided_by,omitempty"`
+	DecidedAt time.Time `json:"decided_at,omitzero"`
+}
+
+// Store is what the engine and the handlers need to remember.
+type Store interface {
+	// Observe dedupes the event, counts it in its counters and returns the counts
+	// and the author's recent strikes, in one call.
+	Observe(ctx context.Context, o Observation) (Result, error)
+	// AddStrike records a strike against an author.
+	AddStrike(ctx context.Context, s Strike) error
+	// AppendAudit records a verdict.
+	AppendAudit(ctx context.Context, e AuditEntry) error
+	// Audit returns the entries recorded at or after since, oldest first.
+	Audit(ctx context.Context, since time.Time) ([]AuditEntry, error)
+	// OpenCase stores a new case and returns it with its ID and status set.
+	OpenCase(ctx context.Context, c Case) (Case, error)
+	// Case returns one case by id, or ErrNotFound.
+	Case(ctx context.Context, id string) (Case, error)
+	// Cases returns the cases with the given status, oldest first.
+	Cases(ctx context.Context, status CaseStatus) ([]Case, error)
+	// DecideCase closes an open case with an outcome; deciding a case twice
+	// returns the first decision and an error wrapping ErrDecided.
+	DecideCase(ctx context.Context, id, outcome, by string, at time.Time) (Case, error)
+	Close() error
+}
+
+// ErrDecided is returned when a case was already decided by someone else.
+var ErrDecided = errors.New("case already decided")
