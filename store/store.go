@@ -40,9 +40,19 @@ type Observation struct {
 	EventID   string
 	DedupeTTL time.Duration
 	Counters  []CounterOp
-	// StrikeWindow is how far back the author's strikes are returned.
+	// StrikeWindow is how far back the author's strikes are returned: those in
+	// (At-StrikeWindow, At] whose TTL has not run out. Zero asks for none.
 	StrikeWindow time.Duration
 }
+
+// Defaults the stores apply when a duration is left zero.
+const (
+	// DefaultDedupeTTL is how long an event id is remembered: webhook retries come
+	// within minutes, a day is generous.
+	DefaultDedupeTTL = 24 * time.Hour
+	// DefaultStrikeTTL is how long a strike with no TTL lasts.
+	DefaultStrikeTTL = 30 * 24 * time.Hour
+)
 
 // Result answers an Observation.
 type Result struct {
@@ -119,6 +129,15 @@ type Store interface {
 	// DecideCase closes an open case with an outcome; deciding a case twice
 	// returns the first decision and an error wrapping ErrDecided.
 	DecideCase(ctx context.Context, id, outcome, by string, at time.Time) (Case, error)
+	// PendingCases returns the cases the desk has not accepted yet (see AckCase),
+	// oldest first, in their current state. Delivery is at least once: a case comes
+	// back until it is acknowledged, so one opened just before a crash is posted
+	// after the restart instead of being lost. With several processes on one
+	// Redis, each case goes to one of them unless that one stops answering.
+	PendingCases(ctx context.Context) ([]Case, error)
+	// AckCase records that the desk accepted a case (it was posted where the CMs
+	// see it); it is not returned by PendingCases again. ErrNotFound if unknown.
+	AckCase(ctx context.Context, id string) error
 	Close() error
 }
 

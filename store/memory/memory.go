@@ -1,0 +1,466 @@
+// Package memory is the store vigie embeds when it runs alone: everything lives in
+// the process, sharded by key so that concurrent events rarely wait on each other.
+package memory
+
+import (
+	"context"
+	"fmt"
+	"hash/maphash"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/vigie-bot/vigie/store"
+)
+
+// Defaults of the options.
+const (
+	// DefaultShards is the number of independently locked shards.
+	DefaultShards = 64
+	// DefaultMaxPerKey bounds the timestamps one counter keeps: beyond it the
+	// oldest are dropped, so a counter saturates at this value. Rules compare
+	// counters with small numbers (more than 5 messages in 10s); a flood of a
+	// hundred thousand events is still reported as at least this many.
+	DefaultMaxPerKey = 10_000
+	// DefaultMaxSeen bounds the event ids remembered for dedupe, over all shards.
+	// When full, the oldest ids are forgotten before their TTL.
+	DefaultMaxSeen = 1_000_000
+	// DefaultMaxStrikes bounds the strikes kept per author; the oldest go first.
+	DefaultMaxStrikes = 100
+	// DefaultAuditCap is how many audit entries are kept (a ring).
+	DefaultAuditCap = 10_000
+	// DefaultCaseCap is how many decided cases are kept; open ones always are.
+	DefaultCaseCap = 10_000
+	// DefaultSweepEvery is how often, on the events' clock, a shard drops its
+	// expired windows, ids and strikes.
+	DefaultSweepEvery = time.Minute
+)
+
+// Option tunes a Store.
+type Option func(*config)
+
+type config struct {
+	shards     int
+	maxPerKey  int
+	maxSeen    int
+	maxStrikes int
+	auditCap   int
+	caseCap    int
+	sweepEvery time.Duration
+}
+
+// WithShards sets the number of shards (rounded up to a power of two).
+func WithShards(n int) Option { return func(c *config) { c.shards = n } }
+
+// WithMaxPerKey sets how many timestamps one counter keeps (DefaultMaxPerKey).
+func WithMaxPerKey(n int) Option { return func(c *config) { c.maxPerKey = n } }
+
+// WithMaxSeen sets how many event ids are remembered for dedupe (DefaultMaxSeen).
+func WithMaxSeen(n int) Option { return func(c *config) { c.maxSeen = n } }
+
+// WithMaxStrikes sets how many strikes are kept per author (DefaultMaxStrikes).
+func WithMaxStrikes(n int) Option { return func(c *config) { c.maxStrikes = n } }
+
+// WithAuditCap sets how many audit entries are kept (DefaultAuditCap).
+func WithAuditCap(n int) Option { return func(c *config) { c.auditCap = n } }
+
+// WithCaseCap sets how many decided cases are kept (DefaultCaseCap).
+func WithCaseCap(n int) Option { return func(c *config) { c.caseCap = n } }
+
+// WithSweepEvery sets how often, on the events' clock, expired state is dropped.
+func WithSweepEvery(d time.Duration) Option { return func(c *config) { c.sweepEvery = d } }
+
+// Store keeps vigie's state in memory. It is safe for concurrent use. Time only
+// comes from the observations and arguments, never from the wall clock, so
+// replays and tests run on the events' own clock.
+type Store struct {
+	cfg    config
+	seed   maphash.Seed
+	mask   uint64
+	shards []shard
+
+	auditMu sync.Mutex
+	audit   []store.AuditEntry // ring of cfg.auditCap
+	auditAt int                // next write position
+	auditN  int
+
+	casesMu sync.Mutex
+	cases   map[string]*caseRec
+	order   []string // case ids, oldest first
+	seq     int64
+	decided int
+}
+
+var _ store.Store = (*Store)(nil)
+
+type counterKey struct {
+	platform, space, name, key string
+}
+
+type seenKey struct {
+	platform, id string
+}
+
+type authorKey struct {
+	platform, space, author string
+}
+
+type seenItem struct {
+	k   seenKey
+	exp int64
+}
+
+type strike struct {
+	at, exp int64
+}
+
+type shard struct {
+	mu        sync.Mutex
+	windows   map[counterKey]*window
+	seen      map[seenKey]int64 // expiry, unix ns
+	seenQ     fifo              // insertion order, to expire and cap without scanning
+	maxSeen   int
+	strikes   map[authorKey][]strike
+	nextSweep int64
+	_         [64]byte // keeps neighbouring shards' locks off one cache line
+}
+
+type caseRec struct {
+	c     store.Case
+	seq   int64
+	acked bool
+}
+
+// New returns an empty store.
+func New(opts ...Option) *Store {
+	cfg := config{
+		shards:     DefaultShards,
+		maxPerKey:  DefaultMaxPerKey,
+		maxSeen:    DefaultMaxSeen,
+		maxStrikes: DefaultMaxStrikes,
+		auditCap:   DefaultAuditCap,
+		caseCap:    DefaultCaseCap,
+		sweepEvery: DefaultSweepEvery,
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	n := 1
+	for n < cfg.shards {
+		n <<= 1
+	}
+	cfg.shards = n
+	cfg.maxPerKey = max(cfg.maxPerKey, 1)
+	cfg.maxSeen = max(cfg.maxSeen, n)
+	cfg.maxStrikes = max(cfg.maxStrikes, 1)
+	cfg.auditCap = max(cfg.auditCap, 1)
+	cfg.caseCap = max(cfg.caseCap, 0)
+	if cfg.sweepEvery <= 0 {
+		cfg.sweepEvery = DefaultSweepEvery
+	}
+	s := &Store{
+		cfg:    cfg,
+		seed:   maphash.MakeSeed(),
+		mask:   uint64(n - 1),
+		shards: make([]shard, n),
+		audit:  make([]store.AuditEntry, cfg.auditCap),
+		cases:  make(map[string]*caseRec),
+	}
+	for i := range s.shards {
+		sh := &s.shards[i]
+		sh.windows = make(map[counterKey]*window)
+		sh.seen = make(map[seenKey]int64)
+		sh.strikes = make(map[authorKey][]strike)
+		sh.maxSeen = cfg.maxSeen / n
+	}
+	return s
+}
+
+func (s *Store) shardOf(h uint64) *shard { return &s.shards[h&s.mask] }
+
+// lock takes the shard and, when its next sweep is due on the events' clock,
+// drops what expired in it first.
+func (s *Store) lock(sh *shard, at int64) {
+	sh.mu.Lock()
+	if at >= sh.nextSweep {
+		sh.sweep(at)
+		sh.nextSweep = at + int64(s.cfg.sweepEvery)
+	}
+}
+
+// Observe dedupes the event, counts it and returns its counters and the author's
+// strikes.
+func (s *Store) Observe(_ context.Context, o store.Observation) (store.Result, error) {
+	at := o.At.UnixNano()
+	if o.EventID != "" {
+		ttl := o.DedupeTTL
+		if ttl <= 0 {
+			ttl = store.DefaultDedupeTTL
+		}
+		k := seenKey{o.Platform, o.EventID}
+		sh := s.shardOf(maphash.Comparable(s.seed, k))
+		s.lock(sh, at)
+		if exp, ok := sh.seen[k]; ok && exp > at {
+			sh.mu.Unlock()
+			return store.Result{Duplicate: true}, nil
+		}
+		exp := at + int64(ttl)
+		sh.seen[k] = exp
+		sh.seenQ.push(seenItem{k, exp})
+		for sh.seenQ.n > sh.maxSeen {
+			sh.dropSeen(sh.seenQ.pop())
+		}
+		sh.mu.Unlock()
+	}
+	var res store.Result
+	if len(o.Counters) > 0 {
+		res.Counts = make([]int64, len(o.Counters))
+	}
+	for i, op := range o.Counters {
+		k := counterKey{o.Platform, o.Space, op.Name, op.Key}
+		sh := s.shardOf(maphash.Comparable(s.seed, k))
+		s.lock(sh, at)
+		w := sh.windows[k]
+		if w == nil {
+			if !op.Incr {
+				sh.mu.Unlock()
+				continue
+			}
+			w = &window{}
+			sh.windows[k] = w
+		}
+		res.Counts[i] = w.observe(at, int64(op.Window), op.Incr, s.cfg.maxPerKey)
+		if w.n == 0 {
+			delete(sh.windows, k)
+		}
+		sh.mu.Unlock()
+	}
+	if o.StrikeWindow > 0 {
+		k := authorKey{o.Platform, o.Space, o.Author}
+		sh := s.shardOf(maphash.Comparable(s.seed, k))
+		s.lock(sh, at)
+		from := at - int64(o.StrikeWindow)
+		for _, st := range sh.strikes[k] {
+			if st.at > from && st.at <= at && st.exp > at {
+				res.Strikes = append(res.Strikes, time.Unix(0, st.at).UTC())
+			}
+		}
+		sh.mu.Unlock()
+	}
+	return res, nil
+}
+
+// AddStrike records a strike; a zero TTL means store.DefaultStrikeTTL.
+func (s *Store) AddStrike(_ context.Context, st store.Strike) error {
+	ttl := st.TTL
+	if ttl <= 0 {
+		ttl = store.DefaultStrikeTTL
+	}
+	at := st.At.UnixNano()
+	k := authorKey{st.Platform, st.Space, st.Author}
+	sh := s.shardOf(maphash.Comparable(s.seed, k))
+	s.lock(sh, at)
+	defer sh.mu.Unlock()
+	list := sh.strikes[k]
+	// Drop what expired, keep the list sorted by time, then cap it.
+	list = slices.DeleteFunc(list, func(x strike) bool { return x.exp <= at })
+	i, _ := slices.BinarySearchFunc(list, at, func(x strike, t int64) int {
+		if x.at <= t {
+			return -1
+		}
+		return 1
+	})
+	list = slices.Insert(list, i, strike{at: at, exp: at + int64(ttl)})
+	if over := len(list) - s.cfg.maxStrikes; over > 0 {
+		list = slices.Delete(list, 0, over)
+	}
+	sh.strikes[k] = list
+	return nil
+}
+
+// Sweep drops everything that expired at now, in every shard. Shards also sweep
+// themselves as events pass; this is for a process that wants memory back
+// during a quiet spell.
+func (s *Store) Sweep(now time.Time) {
+	at := now.UnixNano()
+	for i := range s.shards {
+		sh := &s.shards[i]
+		sh.mu.Lock()
+		sh.sweep(at)
+		sh.mu.Unlock()
+	}
+}
+
+func (sh *shard) sweep(at int64) {
+	for sh.seenQ.n > 0 && sh.seenQ.peek().exp <= at {
+		sh.dropSeen(sh.seenQ.pop())
+	}
+	for k, w := range sh.windows {
+		if w.n == 0 || w.newest() <= at-w.keep {
+			delete(sh.windows, k)
+		}
+	}
+	for k, list := range sh.strikes {
+		list = slices.DeleteFunc(list, func(x strike) bool { return x.exp <= at })
+		if len(list) == 0 {
+			delete(sh.strikes, k)
+		} else {
+			sh.strikes[k] = list
+		}
+	}
+}
+
+// dropSeen forgets an id unless it was seen again since it was queued.
+func (sh *shard) dropSeen(it seenItem) {
+	if exp, ok := sh.seen[it.k]; ok && exp == it.exp {
+		delete(sh.seen, it.k)
+	}
+}
+
+// AppendAudit records a verdict in the ring; the oldest entry goes when full.
+func (s *Store) AppendAudit(_ context.Context, e store.AuditEntry) error {
+	s.auditMu.Lock()
+	defer s.auditMu.Unlock()
+	s.audit[s.auditAt] = e
+	s.auditAt = (s.auditAt + 1) % len(s.audit)
+	s.auditN = min(s.auditN+1, len(s.audit))
+	return nil
+}
+
+// Audit returns the kept entries at or after since, in the order they were
+// recorded.
+func (s *Store) Audit(_ context.Context, since time.Time) ([]store.AuditEntry, error) {
+	s.auditMu.Lock()
+	defer s.auditMu.Unlock()
+	var out []store.AuditEntry
+	start := (s.auditAt - s.auditN + len(s.audit)) % len(s.audit)
+	for i := range s.auditN {
+		e := s.audit[(start+i)%len(s.audit)]
+		if !e.At.Before(since) {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
+// OpenCase stores a case with the next id, c-000001 onwards. A zero Opened
+// takes the event's time.
+func (s *Store) OpenCase(_ context.Context, c store.Case) (store.Case, error) {
+	s.casesMu.Lock()
+	defer s.casesMu.Unlock()
+	s.seq++
+	c.ID = CaseID(s.seq)
+	c.Status = store.CaseOpen
+	c.Outcome, c.DecidedBy, c.DecidedAt = "", "", time.Time{}
+	if c.Opened.IsZero() {
+		c.Opened = c.Event.At
+	}
+	s.cases[c.ID] = &caseRec{c: c, seq: s.seq}
+	s.order = append(s.order, c.ID)
+	return c, nil
+}
+
+// CaseID formats the n-th case id: short, readable, and sorted like n up to a
+// million cases.
+func CaseID(n int64) string { return fmt.Sprintf("c-%06d", n) }
+
+// Case returns one case.
+func (s *Store) Case(_ context.Context, id string) (store.Case, error) {
+	s.casesMu.Lock()
+	defer s.casesMu.Unlock()
+	r, ok := s.cases[id]
+	if !ok {
+		return store.Case{}, fmt.Errorf("case %q: %w", id, store.ErrNotFound)
+	}
+	return r.c, nil
+}
+
+// Cases returns the cases with the status, oldest first.
+func (s *Store) Cases(_ context.Context, status store.CaseStatus) ([]store.Case, error) {
+	s.casesMu.Lock()
+	defer s.casesMu.Unlock()
+	var out []store.Case
+	for _, id := range s.order {
+		if r := s.cases[id]; r.c.Status == status {
+			out = append(out, r.c)
+		}
+	}
+	return out, nil
+}
+
+// DecideCase closes a case once.
+func (s *Store) DecideCase(_ context.Context, id, outcome, by string, at time.Time) (store.Case, error) {
+	s.casesMu.Lock()
+	defer s.casesMu.Unlock()
+	r, ok := s.cases[id]
+	if !ok {
+		return store.Case{}, fmt.Errorf("case %q: %w", id, store.ErrNotFound)
+	}
+	if r.c.Status == store.CaseDecided {
+		return r.c, fmt.Errorf("case %s decided %s by %s: %w", id, r.c.Outcome, r.c.DecidedBy, store.ErrDecided)
+	}
+	r.c.Status = store.CaseDecided
+	r.c.Outcome, r.c.DecidedBy, r.c.DecidedAt = outcome, by, at
+	s.decided++
+	s.trimCases()
+	return r.c, nil
+}
+
+// trimCases forgets the oldest decided cases beyond the cap.
+func (s *Store) trimCases() {
+	if s.decided <= s.cfg.caseCap {
+		return
+	}
+	s.order = slices.DeleteFunc(s.order, func(id string) bool {
+		if s.decided <= s.cfg.caseCap {
+			return false
+		}
+		if r := s.cases[id]; r.c.Status == store.CaseDecided {
+			delete(s.cases, id)
+			s.decided--
+			return true
+		}
+		return false
+	})
+}
+
+// PendingCases returns the cases not acknowledged yet, oldest first.
+func (s *Store) PendingCases(_ context.Context) ([]store.Case, error) {
+	s.casesMu.Lock()
+	defer s.casesMu.Unlock()
+	var out []store.Case
+	for _, id := range s.order {
+		if r := s.cases[id]; !r.acked {
+			out = append(out, r.c)
+		}
+	}
+	return out, nil
+}
+
+// AckCase marks a case as accepted by the desk.
+func (s *Store) AckCase(_ context.Context, id string) error {
+	s.casesMu.Lock()
+	defer s.casesMu.Unlock()
+	r, ok := s.cases[id]
+	if !ok {
+		return fmt.Errorf("case %q: %w", id, store.ErrNotFound)
+	}
+	r.acked = true
+	return nil
+}
+
+// Close does nothing: memory is released with the store.
+func (s *Store) Close() error { return nil }
+
+// Len returns how many counters, remembered ids and authors with strikes the
+// store holds, for tests and a gauge.
+func (s *Store) Len() int {
+	n := 0
+	for i := range s.shards {
+		sh := &s.shards[i]
+		sh.mu.Lock()
+		n += len(sh.windows) + len(sh.seen) + len(sh.strikes)
+		sh.mu.Unlock()
+	}
+	return n
+}

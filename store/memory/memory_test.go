@@ -1,0 +1,133 @@
+package memory_test
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/vigie-bot/vigie/store"
+	"github.com/vigie-bot/vigie/store/memory"
+	"github.com/vigie-bot/vigie/store/storetest"
+)
+
+func TestContract(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Store { return memory.New() })
+}
+
+// TestSmallShards runs the contract with every key in one shard and tiny caps,
+// where the bookkeeping of shared shards shows.
+func TestSmallShards(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Store { return memory.New(memory.WithShards(1)) })
+}
+
+func TestBounds(t *testing.T) {
+	ctx := context.Background()
+	t0 := time.Date(2026, 11, 20, 22, 0, 0, 0, time.UTC)
+	observe := func(t *testing.T, st *memory.Store, o store.Observation) store.Result {
+		t.Helper()
+		res, err := st.Observe(ctx, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	t.Run("counter saturates at the cap", func(t *testing.T) {
+		st := memory.New(memory.WithMaxPerKey(5))
+		var last int64
+		for i := range 20 {
+			res := observe(t, st, store.Observation{At: t0.Add(time.Duration(i) * time.Second), Platform: "p",
+				Counters: []store.CounterOp{{Name: "n", Key: "k", Window: time.Hour, Incr: true}}})
+			last = res.Counts[0]
+		}
+		if last != 5 {
+			t.Errorf("count = %d, want the cap 5", last)
+		}
+	})
+	t.Run("oldest ids forgotten beyond the cap", func(t *testing.T) {
+		st := memory.New(memory.WithShards(1), memory.WithMaxSeen(3))
+		for i := range 4 {
+			observe(t, st, store.Observation{At: t0, Platform: "p", EventID: fmt.Sprint(i)})
+		}
+		if observe(t, st, store.Observation{At: t0, Platform: "p", EventID: "0"}).Duplicate {
+			t.Error("id 0 still remembered beyond the cap of 3")
+		}
+		if !observe(t, st, store.Observation{At: t0, Platform: "p", EventID: "3"}).Duplicate {
+			t.Error("id 3 forgotten within the cap")
+		}
+	})
+	t.Run("audit ring keeps the newest", func(t *testing.T) {
+		st := memory.New(memory.WithAuditCap(2))
+		for i := range 5 {
+			if err := st.AppendAudit(ctx, store.AuditEntry{At: t0.Add(time.Duration(i) * time.Second), Mode: fmt.Sprint(i)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, _ := st.Audit(ctx, time.Time{})
+		if len(got) != 2 || got[0].Mode != "3" || got[1].Mode != "4" {
+			t.Errorf("audit = %+v, want entries 3 and 4", got)
+		}
+	})
+	t.Run("decided cases beyond the cap are forgotten", func(t *testing.T) {
+		st := memory.New(memory.WithCaseCap(1))
+		var ids []string
+		for range 3 {
+			c, _ := st.OpenCase(ctx, store.Case{Opened: t0})
+			ids = append(ids, c.ID)
+		}
+		for _, id := range ids[:2] {
+			if _, err := st.DecideCase(ctx, id, "keep", "cm", t0); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := st.Case(ctx, ids[0]); err == nil {
+			t.Errorf("%s kept beyond the cap of one decided case", ids[0])
+		}
+		for _, id := range ids[1:] {
+			if _, err := st.Case(ctx, id); err != nil {
+				t.Errorf("%s: %v", id, err)
+			}
+		}
+	})
+	t.Run("sweep drops expired state", func(t *testing.T) {
+		st := memory.New(memory.WithShards(1))
+		observe(t, st, store.Observation{At: t0, Platform: "p", EventID: "a", DedupeTTL: time.Minute,
+			Counters: []store.CounterOp{{Name: "n", Key: "k", Window: time.Minute, Incr: true}}})
+		st.Sweep(t0.Add(2 * time.Minute))
+		if n := st.Len(); n != 0 {
+			t.Errorf("%d entries left after the sweep, want 0", n)
+		}
+	})
+}
+
+// BenchmarkObserve measures one event through the store the way the engine asks:
+// a dedupe id, three counters (author, author with a condition, space) and strikes.
+func BenchmarkObserve(b *testing.B) {
+	st := memory.New()
+	ctx := context.Background()
+	t0 := time.Date(2026, 11, 20, 22, 0, 0, 0, time.UTC)
+	var seq atomic.Int64
+	authors := make([]string, 10_000)
+	for i := range authors {
+		authors[i] = fmt.Sprintf("u-%d", i)
+	}
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		ops := make([]store.CounterOp, 3)
+		for pb.Next() {
+			n := seq.Add(1)
+			author := authors[n%int64(len(authors))]
+			ops[0] = store.CounterOp{Name: "msgs", Key: author, Window: 10 * time.Second, Incr: true}
+			ops[1] = store.CounterOp{Name: "links", Key: author, Window: time.Hour, Incr: n%4 == 0}
+			ops[2] = store.CounterOp{Name: "raid", Key: "guild-1", Window: time.Minute, Incr: n%50 == 0}
+			_, err := st.Observe(ctx, store.Observation{
+				At: t0.Add(time.Duration(n) * 10 * time.Microsecond), Platform: "discord", Space: "guild-1",
+				Author: author, EventID: "m-" + fmt.Sprint(n), Counters: ops, StrikeWindow: 24 * time.Hour,
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

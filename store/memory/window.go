@@ -1,0 +1,115 @@
+package memory
+
+// window is one sliding-window counter: the timestamps (unix ns) of the events
+// counted, ascending, in a ring that grows by doubling up to the per-key cap.
+type window struct {
+	buf  []int64 // len is a power of two
+	head int
+	n    int
+	keep int64 // the window length last asked for: older timestamps are useless
+}
+
+func (w *window) at(i int) int64 { return w.buf[(w.head+i)&(len(w.buf)-1)] }
+
+func (w *window) newest() int64 { return w.at(w.n - 1) }
+
+// observe drops what left the window, adds at when incr, and returns how many
+// timestamps lie in (at-length, at].
+func (w *window) observe(at, length int64, incr bool, maxN int) int64 {
+	w.keep = length
+	horizon := at - length
+	if w.n > 0 {
+		// An event older than the newest must not prune what the newest still needs.
+		horizon = max(at, w.newest()) - length
+	}
+	for w.n > 0 && w.buf[w.head] <= horizon {
+		w.head = (w.head + 1) & (len(w.buf) - 1)
+		w.n--
+	}
+	if incr {
+		w.insert(at, maxN)
+	}
+	if w.n == 0 {
+		return 0
+	}
+	if w.newest() <= at && w.buf[w.head] > at-length {
+		return int64(w.n) // the usual case: everything kept is in the window
+	}
+	return int64(w.upper(at) - w.upper(at-length))
+}
+
+// upper returns the number of timestamps <= t.
+func (w *window) upper(t int64) int {
+	lo, hi := 0, w.n
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if w.at(m) <= t {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return lo
+}
+
+func (w *window) insert(t int64, maxN int) {
+	if w.n >= maxN {
+		// Full: the oldest goes, so the counter saturates at maxN.
+		w.head = (w.head + 1) & (len(w.buf) - 1)
+		w.n--
+	}
+	if w.n == len(w.buf) {
+		w.grow()
+	}
+	mask := len(w.buf) - 1
+	i := w.n
+	// Events mostly come in order; a late one is slid into place.
+	for i > 0 && w.at(i-1) > t {
+		w.buf[(w.head+i)&mask] = w.at(i - 1)
+		i--
+	}
+	w.buf[(w.head+i)&mask] = t
+	w.n++
+}
+
+func (w *window) grow() {
+	// Powers of two up to the first one that holds maxN.
+	nb := make([]int64, max(4, 2*len(w.buf)))
+	for i := range w.n {
+		nb[i] = w.at(i)
+	}
+	w.buf, w.head = nb, 0
+}
+
+// fifo is a growable ring of seen ids in the order they were first seen, so that
+// expiry and the cap pop from the front without scanning the map.
+type fifo struct {
+	buf  []seenItem
+	head int
+	n    int
+}
+
+func (q *fifo) push(it seenItem) {
+	if q.n == len(q.buf) {
+		nb := make([]seenItem, max(16, 2*len(q.buf)))
+		for i := range q.n {
+			nb[i] = q.buf[(q.head+i)%len(q.buf)]
+		}
+		q.buf, q.head = nb, 0
+	}
+	q.buf[(q.head+q.n)%len(q.buf)] = it
+	q.n++
+}
+
+func (q *fifo) peek() seenItem { return q.buf[q.head] }
+
+func (q *fifo) pop() seenItem {
+	it := q.buf[q.head]
+	q.buf[q.head] = seenItem{}
+	q.head = (q.head + 1) % len(q.buf)
+	q.n--
+	if q.n == 0 && len(q.buf) > 1024 {
+		q.buf, q.head = nil, 0 // give a burst's memory back
+	}
+	return it
+}

@@ -1,0 +1,570 @@
+// Package storetest is the contract every store.Store passes: the memory store
+// and the Redis store run the same suite, so the engine cannot tell them apart.
+package storetest
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/store"
+)
+
+// T0 is the suite's epoch: the events' clock, not the wall clock.
+var t0 = time.Date(2026, 11, 20, 22, 0, 0, 0, time.UTC)
+
+// Run runs the contract suite. newStore is called once per subtest and must
+// return an empty store; closing it is newStore's business (t.Cleanup).
+func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
+	t.Run("SlidingWindow", func(t *testing.T) { testSlidingWindow(t, newStore) })
+	t.Run("ReadOnly", func(t *testing.T) { testReadOnly(t, newStore) })
+	t.Run("Independent", func(t *testing.T) { testIndependent(t, newStore) })
+	t.Run("Dedupe", func(t *testing.T) { testDedupe(t, newStore) })
+	t.Run("Strikes", func(t *testing.T) { testStrikes(t, newStore) })
+	t.Run("Audit", func(t *testing.T) { testAudit(t, newStore) })
+	t.Run("Cases", func(t *testing.T) { testCases(t, newStore) })
+	t.Run("Pending", func(t *testing.T) { testPending(t, newStore) })
+	t.Run("Concurrent", func(t *testing.T) { testConcurrent(t, newStore) })
+}
+
+// obs builds an observation of one event by author u-1 in guild-1 on discord.
+func obs(id string, at time.Duration, ops ...store.CounterOp) store.Observation {
+	return store.Observation{
+		At: t0.Add(at), Platform: "discord", Space: "guild-1", Author: "u-1",
+		EventID: id, Counters: ops,
+	}
+}
+
+func incr(name, key string, window time.Duration) store.CounterOp {
+	return store.CounterOp{Name: name, Key: key, Window: window, Incr: true}
+}
+
+func read(name, key string, window time.Duration) store.CounterOp {
+	return store.CounterOp{Name: name, Key: key, Window: window}
+}
+
+// step is one Observe and the result it must give.
+type step struct {
+	o    store.Observation
+	want []int64
+	dup  bool
+}
+
+func runSteps(t *testing.T, st store.Store, steps []step) {
+	t.Helper()
+	for i, s := range steps {
+		res, err := st.Observe(context.Background(), s.o)
+		if err != nil {
+			t.Fatalf("step %d (%s at %s): %v", i, s.o.EventID, s.o.At.Sub(t0), err)
+		}
+		if res.Duplicate != s.dup {
+			t.Errorf("step %d (%s at %s): duplicate = %v, want %v", i, s.o.EventID, s.o.At.Sub(t0), res.Duplicate, s.dup)
+		}
+		if s.dup {
+			continue
+		}
+		if !slices.Equal(res.Counts, s.want) {
+			t.Errorf("step %d (%s at %s): counts = %v, want %v", i, s.o.EventID, s.o.At.Sub(t0), res.Counts, s.want)
+		}
+	}
+}
+
+func testSlidingWindow(t *testing.T, newStore func(*testing.T) store.Store) {
+	const w = 10 * time.Second
+	tests := []struct {
+		name  string
+		steps []step
+	}{
+		{"slides, does not reset", []step{
+			{o: obs("a", 0, incr("msgs", "u-1", w)), want: []int64{1}},
+			{o: obs("b", 5*time.Second, incr("msgs", "u-1", w)), want: []int64{2}},
+			{o: obs("c", 11*time.Second, incr("msgs", "u-1", w)), want: []int64{2}},
+			{o: obs("d", 14*time.Second, incr("msgs", "u-1", w)), want: []int64{3}},
+			{o: obs("e", 30*time.Second, incr("msgs", "u-1", w)), want: []int64{1}},
+		}},
+		{"window is (at-w, at]", []step{
+			{o: obs("a", 0, incr("msgs", "u-1", w)), want: []int64{1}},
+			{o: obs("b", 10*time.Second, incr("msgs", "u-1", w)), want: []int64{1}},
+			{o: obs("c", 10*time.Second+time.Millisecond, incr("msgs", "u-1", w)), want: []int64{2}},
+			{o: obs("d", 20*time.Second, incr("msgs", "u-1", w)), want: []int64{2}},
+		}},
+		{"same instant counts twice", []step{
+			{o: obs("a", 0, incr("msgs", "u-1", w)), want: []int64{1}},
+			{o: obs("b", 0, incr("msgs", "u-1", w)), want: []int64{2}},
+		}},
+		{"no id still counts", []step{
+			{o: obs("", 0, incr("msgs", "u-1", w)), want: []int64{1}},
+			{o: obs("", time.Second, incr("msgs", "u-1", w)), want: []int64{2}},
+		}},
+		{"two windows on one event", []step{
+			{o: obs("a", 0, incr("short", "u-1", w), incr("long", "u-1", time.Hour)), want: []int64{1, 1}},
+			{o: obs("b", 30*time.Second, incr("short", "u-1", w), incr("long", "u-1", time.Hour)), want: []int64{1, 2}},
+			{o: obs("c", 35*time.Second, incr("short", "u-1", w), incr("long", "u-1", time.Hour)), want: []int64{2, 3}},
+		}},
+		{"a day-long window", []step{
+			{o: obs("a", 0, incr("links", "u-1", 24*time.Hour)), want: []int64{1}},
+			{o: obs("b", 23*time.Hour, incr("links", "u-1", 24*time.Hour)), want: []int64{2}},
+			{o: obs("c", 25*time.Hour, incr("links", "u-1", 24*time.Hour)), want: []int64{2}},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) { runSteps(t, newStore(t), tt.steps) })
+	}
+}
+
+func testReadOnly(t *testing.T, newStore func(*testing.T) store.Store) {
+	const w = time.Minute
+	runSteps(t, newStore(t), []step{
+		{o: obs("a", 0, read("links", "u-1", w)), want: []int64{0}},
+		{o: obs("b", time.Second, incr("links", "u-1", w)), want: []int64{1}},
+		{o: obs("c", 2*time.Second, read("links", "u-1", w)), want: []int64{1}},
+		{o: obs("d", 3*time.Second, read("links", "u-1", w)), want: []int64{1}},
+		{o: obs("e", 4*time.Second, incr("links", "u-1", w)), want: []int64{2}},
+		{o: obs("f", 2*time.Minute, read("links", "u-1", w)), want: []int64{0}},
+	})
+}
+
+func testIndependent(t *testing.T, newStore func(*testing.T) store.Store) {
+	const w = time.Minute
+	base := obs("", 0, incr("msgs", "u-1", w))
+	with := func(id string, f func(*store.Observation)) store.Observation {
+		o := base
+		o.EventID = id
+		o.Counters = slices.Clone(base.Counters)
+		f(&o)
+		return o
+	}
+	tests := []struct {
+		name  string
+		other store.Observation
+	}{
+		{"key", with("b", func(o *store.Observation) { o.Counters[0].Key = "u-2"; o.Author = "u-2" })},
+		{"name", with("b", func(o *store.Observation) { o.Counters[0].Name = "links" })},
+		{"space", with("b", func(o *store.Observation) { o.Space = "guild-2" })},
+		{"platform", with("b", func(o *store.Observation) { o.Platform = "telegram" })},
+		{"window does not split a name", with("b", func(o *store.Observation) { o.Counters[0].Window = 2 * w })},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			same := tt.name == "window does not split a name"
+			want := int64(1)
+			if same {
+				want = 2
+			}
+			runSteps(t, newStore(t), []step{
+				{o: with("a", func(*store.Observation) {}), want: []int64{1}},
+				{o: tt.other, want: []int64{want}},
+				{o: with("c", func(o *store.Observation) { o.At = o.At.Add(time.Second) }), want: []int64{want + 1}},
+			})
+		})
+	}
+}
+
+func testDedupe(t *testing.T, newStore func(*testing.T) store.Store) {
+	const w = time.Hour
+	c := incr("msgs", "u-1", w)
+	other := func(id string, at time.Duration, platform string) store.Observation {
+		o := obs(id, at, c)
+		o.Platform = platform
+		return o
+	}
+	ttl := func(o store.Observation, d time.Duration) store.Observation {
+		o.DedupeTTL = d
+		return o
+	}
+	tests := []struct {
+		name  string
+		steps []step
+	}{
+		{"retry is a duplicate and counts nothing", []step{
+			{o: obs("m-1", 0, c), want: []int64{1}},
+			{o: obs("m-1", time.Second, c), dup: true},
+			{o: obs("m-1", 0, c), dup: true},
+			{o: obs("m-2", 2*time.Second, c), want: []int64{2}},
+		}},
+		{"same id on another platform is another event", []step{
+			{o: obs("m-1", 0, c), want: []int64{1}},
+			{o: other("m-1", time.Second, "telegram"), want: []int64{1}},
+			{o: other("m-1", 2*time.Second, "telegram"), dup: true},
+		}},
+		{"remembered for DedupeTTL", []step{
+			{o: ttl(obs("m-1", 0, c), time.Minute), want: []int64{1}},
+			{o: ttl(obs("m-1", 59*time.Second, c), time.Minute), dup: true},
+			{o: ttl(obs("m-1", 61*time.Second, c), time.Minute), want: []int64{2}},
+		}},
+		{"zero TTL means a day", []step{
+			{o: obs("m-1", 0, c), want: []int64{1}},
+			{o: obs("m-1", 23*time.Hour, c), dup: true},
+		}},
+		{"duplicate without counters", []step{
+			{o: obs("m-1", 0), want: nil},
+			{o: obs("m-1", 0), dup: true},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) { runSteps(t, newStore(t), tt.steps) })
+	}
+}
+
+func testStrikes(t *testing.T, newStore func(*testing.T) store.Store) {
+	ctx := context.Background()
+	st := newStore(t)
+	add := func(author string, at, ttl time.Duration) {
+		t.Helper()
+		err := st.AddStrike(ctx, store.Strike{Platform: "discord", Space: "guild-1", Author: author,
+			At: t0.Add(at), Rule: "insult", TTL: ttl})
+		if err != nil {
+			t.Fatalf("AddStrike: %v", err)
+		}
+	}
+	add("u-1", 0, time.Hour)
+	add("u-1", 10*time.Minute, time.Hour)
+	add("u-1", 20*time.Minute, 0) // default TTL: 30 days
+	add("u-2", 10*time.Minute, time.Hour)
+	t.Run("other space and platform", func(t *testing.T) {
+		for _, o := range []store.Observation{
+			{At: t0.Add(25 * time.Minute), Platform: "discord", Space: "guild-2", Author: "u-1", StrikeWindow: time.Hour},
+			{At: t0.Add(25 * time.Minute), Platform: "telegram", Space: "guild-1", Author: "u-1", StrikeWindow: time.Hour},
+		} {
+			res, err := st.Observe(ctx, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res.Strikes) != 0 {
+				t.Errorf("%s/%s: strikes = %v, want none", o.Platform, o.Space, res.Strikes)
+			}
+		}
+	})
+	tests := []struct {
+		name   string
+		author string
+		at     time.Duration
+		window time.Duration
+		want   []time.Duration
+	}{
+		// In the events' order: a store may forget what expired before the latest event.
+		{"not before it was given", "u-1", 5 * time.Minute, time.Hour, []time.Duration{0}},
+		{"within window", "u-1", 25 * time.Minute, 20 * time.Minute, []time.Duration{10 * time.Minute, 20 * time.Minute}},
+		{"all, oldest first", "u-1", 25 * time.Minute, time.Hour, []time.Duration{0, 10 * time.Minute, 20 * time.Minute}},
+		{"zero window asks none", "u-1", 25 * time.Minute, 0, nil},
+		{"another author", "u-2", 25 * time.Minute, time.Hour, []time.Duration{10 * time.Minute}},
+		{"nobody", "u-3", 25 * time.Minute, time.Hour, nil},
+		{"with counters and dedupe", "u-1", 25 * time.Minute, time.Hour, []time.Duration{0, 10 * time.Minute, 20 * time.Minute}},
+		{"at the edge", "u-1", 30 * time.Minute, 20 * time.Minute, []time.Duration{20 * time.Minute}},
+		{"expired by TTL", "u-1", 65 * time.Minute, 24 * time.Hour, []time.Duration{10 * time.Minute, 20 * time.Minute}},
+		{"all TTLs run out but the default", "u-1", 2 * time.Hour, 24 * time.Hour, []time.Duration{20 * time.Minute}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o := obs("", tt.at)
+			if tt.name == "with counters and dedupe" {
+				o = obs("s-1", tt.at, incr("msgs", "u-1", time.Minute))
+			}
+			o.Author = tt.author
+			o.StrikeWindow = tt.window
+			res, err := st.Observe(ctx, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if o.EventID != "" && !slices.Equal(res.Counts, []int64{1}) {
+				t.Errorf("counts = %v, want [1]", res.Counts)
+			}
+			var got []time.Duration
+			for _, s := range res.Strikes {
+				got = append(got, s.Sub(t0))
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("strikes = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func entry(id string, at time.Duration, rule string) store.AuditEntry {
+	when := t0.Add(at)
+	return store.AuditEntry{
+		At: when,
+		Event: bot.Event{ID: id, Platform: "discord", Kind: bot.KindMessage, Space: "guild-1",
+			Channel: "general", Author: bot.Author{ID: "u-1", Name: "Bob", Roles: []string{"member"}},
+			Text: "buy cheap followers", At: when},
+		Verdict: bot.Verdict{EventID: id, Platform: "discord", At: when,
+			Matches: []bot.Match{{Rule: rule, Category: "spam", Reason: "a link to a banned domain",
+				Actions: []bot.Action{{Kind: bot.ActDelete}, {Kind: bot.ActTimeout, Duration: 10 * time.Minute}}}},
+			Counters: map[string]int64{"msgs": 3}},
+		Mode: "enforce",
+	}
+}
+
+// sameJSON compares values through their JSON form, as a networked store keeps them.
+func sameJSON(t *testing.T, what string, got, want any) {
+	t.Helper()
+	g, err := json.Marshal(got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := json.Marshal(want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(g) != string(w) {
+		t.Errorf("%s:\n got %s\nwant %s", what, g, w)
+	}
+}
+
+func testAudit(t *testing.T, newStore func(*testing.T) store.Store) {
+	ctx := context.Background()
+	st := newStore(t)
+	all := []store.AuditEntry{entry("m-1", 0, "spam"), entry("m-2", time.Minute, "flood"), entry("m-3", 2*time.Minute, "insult")}
+	got, err := st.Audit(ctx, time.Time{})
+	if err != nil || len(got) != 0 {
+		t.Fatalf("empty audit = %v, %v; want nothing", got, err)
+	}
+	for _, e := range all {
+		if err := st.AppendAudit(ctx, e); err != nil {
+			t.Fatalf("AppendAudit: %v", err)
+		}
+	}
+	tests := []struct {
+		name  string
+		since time.Time
+		want  []store.AuditEntry
+	}{
+		{"everything", time.Time{}, all},
+		{"since is inclusive", t0.Add(time.Minute), all[1:]},
+		{"since between", t0.Add(90 * time.Second), all[2:]},
+		{"after the last", t0.Add(time.Hour), nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := st.Audit(ctx, tt.since)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sameJSON(t, "audit", got, tt.want)
+		})
+	}
+}
+
+func newCase(id string, at time.Duration) store.Case {
+	e := entry(id, at, "insult")
+	return store.Case{Event: e.Event, Rule: "insult", Category: "abuse", Reason: "an insult after hours",
+		Suggested: []bot.Action{{Kind: bot.ActHide}, {Kind: bot.ActBan, Duration: 24 * time.Hour}}}
+}
+
+func testCases(t *testing.T, newStore func(*testing.T) store.Store) {
+	ctx := context.Background()
+	st := newStore(t)
+	a, err := st.OpenCase(ctx, newCase("m-1", 0))
+	if err != nil {
+		t.Fatalf("OpenCase: %v", err)
+	}
+	b, err := st.OpenCase(ctx, newCase("m-2", time.Minute))
+	if err != nil {
+		t.Fatalf("OpenCase: %v", err)
+	}
+	decidedAt := t0.Add(time.Hour)
+
+	t.Run("open", func(t *testing.T) {
+		if a.ID == "" || b.ID == "" || a.ID == b.ID {
+			t.Fatalf("ids %q and %q: want two distinct non-empty ids", a.ID, b.ID)
+		}
+		if a.ID >= b.ID {
+			t.Errorf("ids %q then %q do not sort in opening order", a.ID, b.ID)
+		}
+		if a.Status != store.CaseOpen {
+			t.Errorf("status = %q, want open", a.Status)
+		}
+		if !a.Opened.Equal(t0) {
+			t.Errorf("opened = %v, want the event's time %v", a.Opened, t0)
+		}
+		want := newCase("m-1", 0)
+		want.ID, want.Status, want.Opened = a.ID, store.CaseOpen, t0
+		sameJSON(t, "opened case", a, want)
+	})
+	t.Run("get", func(t *testing.T) {
+		got, err := st.Case(ctx, a.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sameJSON(t, "case", got, a)
+	})
+	t.Run("not found", func(t *testing.T) {
+		if _, err := st.Case(ctx, "c-999999"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("Case(unknown) error = %v, want ErrNotFound", err)
+		}
+		if _, err := st.DecideCase(ctx, "c-999999", "keep", "telegram:1", decidedAt); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("DecideCase(unknown) error = %v, want ErrNotFound", err)
+		}
+	})
+	t.Run("list open", func(t *testing.T) {
+		got, err := st.Cases(ctx, store.CaseOpen)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sameJSON(t, "open cases", got, []store.Case{a, b})
+	})
+	t.Run("decide", func(t *testing.T) {
+		got, err := st.DecideCase(ctx, a.ID, "ban", "telegram:123", decidedAt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := a
+		want.Status, want.Outcome, want.DecidedBy, want.DecidedAt = store.CaseDecided, "ban", "telegram:123", decidedAt
+		sameJSON(t, "decided case", got, want)
+		again, err := st.Case(ctx, a.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sameJSON(t, "decided case read back", again, want)
+	})
+	t.Run("decide twice", func(t *testing.T) {
+		got, err := st.DecideCase(ctx, a.ID, "keep", "discord:9", decidedAt.Add(time.Minute))
+		if !errors.Is(err, store.ErrDecided) {
+			t.Fatalf("second decision error = %v, want ErrDecided", err)
+		}
+		if got.Outcome != "ban" || got.DecidedBy != "telegram:123" || !got.DecidedAt.Equal(decidedAt) {
+			t.Errorf("second decision returned %q by %q at %v, want the first: ban by telegram:123", got.Outcome, got.DecidedBy, got.DecidedAt)
+		}
+	})
+	t.Run("lists after decision", func(t *testing.T) {
+		open, err := st.Cases(ctx, store.CaseOpen)
+		if err != nil {
+			t.Fatal(err)
+		}
+		decided, err := st.Cases(ctx, store.CaseDecided)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(open) != 1 || open[0].ID != b.ID {
+			t.Errorf("open = %v, want only %s", ids(open), b.ID)
+		}
+		if len(decided) != 1 || decided[0].ID != a.ID || decided[0].Outcome != "ban" {
+			t.Errorf("decided = %v, want only %s (ban)", ids(decided), a.ID)
+		}
+	})
+}
+
+func ids(cs []store.Case) []string {
+	var out []string
+	for _, c := range cs {
+		out = append(out, c.ID)
+	}
+	return out
+}
+
+func testPending(t *testing.T, newStore func(*testing.T) store.Store) {
+	ctx := context.Background()
+	st := newStore(t)
+	pending := func(want ...string) {
+		t.Helper()
+		got, err := st.PendingCases(ctx)
+		if err != nil {
+			t.Fatalf("PendingCases: %v", err)
+		}
+		if !slices.Equal(ids(got), want) {
+			t.Errorf("pending = %v, want %v", ids(got), want)
+		}
+	}
+	pending()
+	var opened []string
+	for i := range 3 {
+		c, err := st.OpenCase(ctx, newCase(fmt.Sprintf("m-%d", i), time.Duration(i)*time.Minute))
+		if err != nil {
+			t.Fatal(err)
+		}
+		opened = append(opened, c.ID)
+	}
+	pending(opened...)
+	pending(opened...) // not acknowledged: delivered again
+	if err := st.AckCase(ctx, opened[1]); err != nil {
+		t.Fatalf("AckCase: %v", err)
+	}
+	pending(opened[0], opened[2])
+	if _, err := st.DecideCase(ctx, opened[0], "keep", "telegram:1", t0.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	got, err := st.PendingCases(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].Status != store.CaseDecided {
+		t.Errorf("pending after a decision = %v, want %s first and decided", ids(got), opened[0])
+	}
+	for _, id := range []string{opened[0], opened[2]} {
+		if err := st.AckCase(ctx, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pending()
+	if err := st.AckCase(ctx, "c-999999"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("AckCase(unknown) error = %v, want ErrNotFound", err)
+	}
+}
+
+func testConcurrent(t *testing.T, newStore func(*testing.T) store.Store) {
+	ctx := context.Background()
+	st := newStore(t)
+	const workers, each = 16, 200
+	var wg sync.WaitGroup
+	errs := make(chan error, workers)
+	dups := make(chan bool, workers*each)
+	for g := range workers {
+		wg.Go(func() {
+			for i := range each {
+				author := fmt.Sprintf("u-%d", g)
+				o := store.Observation{
+					At: t0.Add(time.Duration(i) * time.Millisecond), Platform: "discord", Space: "guild-1",
+					Author: author, EventID: fmt.Sprintf("m-%d-%d", g, i),
+					Counters: []store.CounterOp{
+						incr("raid", "guild-1", time.Hour), incr("msgs", author, time.Hour),
+					},
+				}
+				if _, err := st.Observe(ctx, o); err != nil {
+					errs <- err
+					return
+				}
+				// Every worker also sends the same retried event: one of them wins.
+				o.EventID = fmt.Sprintf("retry-%d", i)
+				o.Counters = []store.CounterOp{incr("retries", "guild-1", time.Hour)}
+				res, err := st.Observe(ctx, o)
+				if err != nil {
+					errs <- err
+					return
+				}
+				dups <- res.Duplicate
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	close(dups)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	fresh := 0
+	for d := range dups {
+		if !d {
+			fresh++
+		}
+	}
+	if fresh != each {
+		t.Errorf("%d retried ids seen as new %d times, want once each", each, fresh)
+	}
+	res, err := st.Observe(ctx, store.Observation{
+		At: t0.Add(time.Second), Platform: "discord", Space: "guild-1", Author: "u-3",
+		Counters: []store.CounterOp{read("raid", "guild-1", time.Hour), read("msgs", "u-3", time.Hour),
+			read("retries", "guild-1", time.Hour)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []int64{workers * each, each, each}; !slices.Equal(res.Counts, want) {
+		t.Errorf("counts after concurrent observes = %v, want %v", res.Counts, want)
+	}
+}
