@@ -1,0 +1,166 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/store"
+)
+
+// Outcomes a CM can give a case, besides the actions of the rule file. Keep leaves
+// the message as it is; unhide and unban overturn what vigie did.
+const (
+	OutcomeKeep   bot.ActionKind = "keep"
+	OutcomeUnhide bot.ActionKind = "unhide"
+	OutcomeUnban  bot.ActionKind = "unban"
+)
+
+// defaultTimeout is used for a timeout decided without a duration when the case
+// suggests none.
+const defaultTimeout = time.Hour
+
+// Outcome is a CM's decision on a case, written like an action of the rule file:
+// keep, delete, hide, unhide, kick, ban, ban(7d), unban, timeout(1h), reply("…").
+type Outcome struct {
+	Kind     bot.ActionKind
+	Duration time.Duration
+	Text     string
+}
+
+// String renders the outcome as ParseOutcome reads it.
+func (o Outcome) String() string {
+	return bot.Action{Kind: o.Kind, Text: o.Text, Duration: o.Duration}.String()
+}
+
+// ParseOutcome reads an outcome as the desk's buttons and commands write it.
+func ParseOutcome(s string) (Outcome, error) {
+	s = strings.TrimSpace(s)
+	name, arg, hasArg := strings.Cut(s, "(")
+	if hasArg {
+		var ok bool
+		if arg, ok = strings.CutSuffix(arg, ")"); !ok {
+			return Outcome{}, fmt.Errorf("outcome %q: missing )", s)
+		}
+	}
+	o := Outcome{Kind: bot.ActionKind(strings.ToLower(strings.TrimSpace(name)))}
+	switch o.Kind {
+	case OutcomeKeep, bot.ActDelete, bot.ActHide, OutcomeUnhide, bot.ActKick, OutcomeUnban:
+		if hasArg {
+			return Outcome{}, fmt.Errorf("outcome %q: %s takes no argument", s, o.Kind)
+		}
+	case bot.ActTimeout, bot.ActBan:
+		if hasArg {
+			d, err := parseDuration(arg)
+			if err != nil {
+				return Outcome{}, fmt.Errorf("outcome %q: %w", s, err)
+			}
+			o.Duration = d
+		}
+	case bot.ActReply:
+		text, err := strconv.Unquote(strings.TrimSpace(arg))
+		if err != nil || strings.TrimSpace(text) == "" {
+			return Outcome{}, fmt.Errorf(`outcome %q: reply needs a quoted text, like reply("merci")`, s)
+		}
+		o.Text = text
+	default:
+		return Outcome{}, fmt.Errorf("outcome %q: want keep, delete, hide, unhide, kick, ban, unban, timeout or reply", s)
+	}
+	return o, nil
+}
+
+// parseDuration reads 10m, 1h30m and also 7d, as CMs write them.
+func parseDuration(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.Atoi(days)
+		if err != nil || n <= 0 || n > 3650 {
+			return 0, fmt.Errorf("bad duration %q", s)
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("bad duration %q", s)
+	}
+	return d, nil
+}
+
+// Decide records a CM's decision on an open case and carries it out on the platform
+// the case came from, through the same capabilities and retry stage as verdicts.
+// The case is claimed first, so two CMs pressing buttons at once cannot both act:
+// the second gets the first decision and an error wrapping store.ErrDecided. If the
+// platform cannot carry the decision out, a new case says so and the error is
+// returned as well.
+func (m *Moderator) Decide(ctx context.Context, caseID, outcome, by string) (store.Case, error) {
+	o, err := ParseOutcome(outcome)
+	if err != nil {
+		return store.Case{}, err
+	}
+	c, err := m.store.Case(ctx, caseID)
+	if err != nil {
+		return store.Case{}, fmt.Errorf("case %s: %w", caseID, err)
+	}
+	if o.Kind == bot.ActTimeout && o.Duration == 0 {
+		o.Duration = defaultTimeout
+		for _, a := range c.Suggested {
+			if a.Kind == bot.ActTimeout && a.Duration > 0 {
+				o.Duration = a.Duration
+			}
+		}
+	}
+	sctx, cancel := m.storeContext(ctx)
+	defer cancel()
+	c, err = m.store.DecideCase(sctx, caseID, o.String(), by, m.now())
+	if err != nil {
+		return c, fmt.Errorf("case %s: %w", caseID, err)
+	}
+	m.refreshOpenCases(sctx)
+	m.log.Info("case decided", "case", c.ID, "outcome", o.String(), "by", by)
+	if o.Kind == OutcomeKeep {
+		return c, nil
+	}
+
+	label := m.Label(c.Event.Platform)
+	p := m.platforms[c.Event.Platform]
+	if p == nil {
+		m.count(label, o.Kind, ResultPlatformOff)
+		err = fmt.Errorf("platform %q is off", c.Event.Platform)
+	} else {
+		err = m.retry.Do(ctx, func(ctx context.Context) error { return carryOut(ctx, p, c.Event, o) })
+		m.count(label, o.Kind, resultOf(err))
+	}
+	if err == nil {
+		return c, nil
+	}
+	err = fmt.Errorf("case %s: %s by %s not carried out: %w", c.ID, o, by, err)
+	if oerr := m.open(ctx, store.Case{
+		Event: c.Event, Rule: c.Rule, Category: c.Category,
+		Suggested: []bot.Action{{Kind: o.Kind, Text: o.Text, Duration: o.Duration}},
+		Reason:    err.Error(),
+	}); oerr != nil {
+		err = errors.Join(err, oerr)
+	}
+	return c, err
+}
+
+// carryOut does an outcome on the platform.
+func carryOut(ctx context.Context, p bot.Platform, ev bot.Event, o Outcome) error {
+	switch o.Kind {
+	case OutcomeUnhide:
+		if h, ok := p.(bot.Hider); ok {
+			return h.Unhide(ctx, ev)
+		}
+	case OutcomeUnban:
+		if b, ok := p.(bot.Banner); ok {
+			return b.Unban(ctx, ev)
+		}
+	default:
+		return do(ctx, p, ev, bot.Action{Kind: o.Kind, Text: o.Text, Duration: o.Duration})
+	}
+	return &bot.ActionError{Op: o.Kind, Err: fmt.Errorf("platform %s cannot %s", p.Name(), o.Kind)}
+}

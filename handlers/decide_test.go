@@ -1,0 +1,149 @@
+package handlers_test
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/handlers"
+	"github.com/vigie-bot/vigie/store"
+	"github.com/vigie-bot/vigie/store/memory"
+)
+
+func TestParseOutcome(t *testing.T) {
+	tests := []struct {
+		in, want, err string
+	}{
+		{in: "keep", want: "keep"},
+		{in: " Delete ", want: "delete"},
+		{in: "unban", want: "unban"},
+		{in: "ban", want: "ban"},
+		{in: "ban(7d)", want: "ban(7d)"},
+		{in: "timeout(90m)", want: "timeout(1h30m)"},
+		{in: `reply("merci, on regarde")`, want: `reply("merci, on regarde")`},
+		{in: "timeout(banana)", err: `outcome "timeout(banana)": bad duration "banana"`},
+		{in: "ban(7d", err: `outcome "ban(7d": missing )`},
+		{in: "keep(1h)", err: `outcome "keep(1h)": keep takes no argument`},
+		{in: "reply", err: `outcome "reply": reply needs a quoted text, like reply("merci")`},
+		{in: "nuke", err: `outcome "nuke": want keep, delete, hide, unhide, kick, ban, unban, timeout or reply`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			o, err := handlers.ParseOutcome(tt.in)
+			if tt.err != "" {
+				if err == nil || err.Error() != tt.err {
+					t.Fatalf("error = %v, want %s", err, tt.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if o.String() != tt.want {
+				t.Errorf("outcome = %s, want %s", o, tt.want)
+			}
+		})
+	}
+}
+
+func TestDecide(t *testing.T) {
+	tests := []struct {
+		name     string
+		platform string
+		outcome  string
+		errs     map[string][]error
+		calls    []string
+		recorded string // outcome stored in the case
+		err      string
+		cases    []string // open cases after the decision
+	}{
+		{name: "keep touches nothing", platform: "discord", outcome: "keep", recorded: "keep"},
+		{name: "ban", platform: "discord", outcome: "ban(7d)", calls: []string{"ban(7d)"}, recorded: "ban(7d)"},
+		{name: "timeout takes the suggested duration", platform: "discord", outcome: "timeout",
+			calls: []string{"timeout(10m)"}, recorded: "timeout(10m)"},
+		{name: "unhide overturns a hide", platform: "facebook", outcome: "unhide",
+			calls: []string{"unhide"}, recorded: "unhide"},
+		{name: "reply", platform: "facebook", outcome: `reply("merci")`,
+			calls: []string{`reply("merci")`}, recorded: `reply("merci")`},
+		{name: "retryable failure then success", platform: "discord", outcome: "delete",
+			errs:  map[string][]error{"delete": {errors.New("502 bad gateway")}},
+			calls: []string{"delete -> error", "delete"}, recorded: "delete"},
+		{name: "the platform cannot: a new case", platform: "facebook", outcome: "kick",
+			recorded: "kick",
+			err:      "case c-000001: kick by telegram:42 not carried out: kick: platform facebook cannot kick",
+			cases:    []string{"insult: case c-000001: kick by telegram:42 not carried out: kick: platform facebook cannot kick"}},
+		{name: "platform off: a new case", platform: "forum", outcome: "delete",
+			recorded: "delete",
+			err:      `case c-000001: delete by telegram:42 not carried out: platform "forum" is off`,
+			cases:    []string{`insult: case c-000001: delete by telegram:42 not carried out: platform "forum" is off`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				ctx := context.Background()
+				discord := &chat{recorder{name: "discord", errs: tt.errs}}
+				facebook := &page{recorder{name: "facebook", errs: tt.errs}}
+				st := memory.New()
+				m, reg := newModerator(t, st, nil, discord, facebook)
+				c, err := st.OpenCase(ctx, store.Case{Event: event(tt.platform), Rule: "insult", Reason: "insult",
+					Suggested: []bot.Action{{Kind: bot.ActTimeout, Duration: 10 * time.Minute}}})
+				if err != nil {
+					t.Fatal(err)
+				}
+
+				decided, err := m.Decide(ctx, c.ID, tt.outcome, "telegram:42")
+				if tt.err == "" && err != nil || tt.err != "" && (err == nil || err.Error() != tt.err) {
+					t.Fatalf("Decide error = %v\nwant %q", err, tt.err)
+				}
+				if decided.Status != store.CaseDecided || decided.Outcome != tt.recorded || decided.DecidedBy != "telegram:42" {
+					t.Errorf("case = %s %q by %q, want decided %q by telegram:42",
+						decided.Status, decided.Outcome, decided.DecidedBy, tt.recorded)
+				}
+				calls := discord.Calls()
+				if tt.platform == "facebook" {
+					calls = facebook.Calls()
+				}
+				if !slices.Equal(calls, tt.calls) {
+					t.Errorf("calls = %q, want %q", calls, tt.calls)
+				}
+				if got := openCases(t, st); !slices.Equal(got, tt.cases) {
+					t.Errorf("open cases = %q\nwant %q", got, tt.cases)
+				}
+				if got, want := counts(t, reg)["cases_open"], float64(len(tt.cases)); got != want {
+					t.Errorf("cases_open = %v, want %v", got, want)
+				}
+			})
+		})
+	}
+}
+
+func TestDecideTwice(t *testing.T) {
+	ctx := context.Background()
+	discord := &chat{recorder{name: "discord"}}
+	st := memory.New()
+	m, _ := newModerator(t, st, nil, discord)
+	c, err := st.OpenCase(ctx, store.Case{Event: event("discord"), Reason: "insult"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Decide(ctx, c.ID, "ban", "telegram:1"); err != nil {
+		t.Fatal(err)
+	}
+	first, err := m.Decide(ctx, c.ID, "keep", "telegram:2")
+	if !errors.Is(err, store.ErrDecided) {
+		t.Fatalf("second decision: error %v, want ErrDecided", err)
+	}
+	if first.Outcome != "ban" || first.DecidedBy != "telegram:1" {
+		t.Errorf("second decision returned %q by %q, want the first one", first.Outcome, first.DecidedBy)
+	}
+	if want := []string{"ban"}; !slices.Equal(discord.Calls(), want) {
+		t.Errorf("calls = %q, want %q (only the first decision acts)", discord.Calls(), want)
+	}
+	if _, err := m.Decide(ctx, "c-999999", "keep", "telegram:1"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("unknown case: error %v, want ErrNotFound", err)
+	}
+}

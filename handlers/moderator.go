@@ -1,0 +1,409 @@
+// Package handlers carries out what a verdict asks for: moderation actions on the
+// platforms, cases for the humans on the desk, alerts, and the audit log.
+package handlers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/store"
+)
+
+// Desk is where the humans see cases and alerts: a Telegram chat, a Discord channel.
+// Without one, cases stay open in the store (listed over HTTP) and alerts are logged.
+type Desk interface {
+	// PostCase shows a newly opened case to the CMs.
+	PostCase(ctx context.Context, c store.Case) error
+	// Alert sends an urgent message to the CMs.
+	Alert(ctx context.Context, text string) error
+}
+
+// Options are what a Moderator works with.
+type Options struct {
+	// Platforms by name, as events name them in Event.Platform. Events from a
+	// platform not listed get no platform action; their cases are still opened.
+	Platforms map[string]bot.Platform
+	Store     store.Store
+	// Desk may be nil.
+	Desk       Desk
+	Logger     *slog.Logger
+	Registerer prometheus.Registerer
+	// Retry tunes the retry stage; the zero value gives the defaults.
+	Retry Retry
+	// Now is the clock for audit entries, cases and pauses; nil means time.Now.
+	Now func() time.Time
+}
+
+// Moderator carries out verdicts. It is safe for concurrent use.
+type Moderator struct {
+	platforms map[string]bot.Platform
+	store     store.Store
+	desk      Desk
+	log       *slog.Logger
+	retry     Retry
+	now       func() time.Time
+
+	// pausedUntil is a Unix time in nanoseconds; 0 is not paused and MaxInt64 is
+	// paused until Resume.
+	pausedUntil atomic.Int64
+
+	actions   *prometheus.CounterVec
+	casesOpen prometheus.Gauge
+}
+
+// Results of an action, as the vigie_actions_total metric counts them.
+const (
+	ResultDone        = "done"
+	ResultFailed      = "failed"
+	ResultUnsupported = "unsupported"  // the platform has no such capability
+	ResultPlatformOff = "platform_off" // no platform of that name is on
+	ResultPaused      = "paused"
+)
+
+// New returns a Moderator and registers its metrics with o.Registerer.
+func New(o Options) (*Moderator, error) {
+	if o.Store == nil {
+		return nil, errors.New("handlers: no store")
+	}
+	m := &Moderator{
+		platforms: o.Platforms,
+		store:     o.Store,
+		desk:      o.Desk,
+		log:       o.Logger,
+		retry:     o.Retry.withDefaults(),
+		now:       o.Now,
+		actions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "vigie_actions_total",
+			Help: "Actions asked for by verdicts and decisions, by platform, action and result (done, failed, unsupported, platform_off, paused).",
+		}, []string{"platform", "action", "result"}),
+		casesOpen: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "vigie_cases_open",
+			Help: "Cases waiting for a decision on the desk.",
+		}),
+	}
+	if m.log == nil {
+		m.log = slog.New(slog.DiscardHandler)
+	}
+	if m.now == nil {
+		m.now = time.Now
+	}
+	if m.platforms == nil {
+		m.platforms = map[string]bot.Platform{}
+	}
+	if o.Registerer != nil {
+		for _, c := range []prometheus.Collector{m.actions, m.casesOpen} {
+			if err := o.Registerer.Register(c); err != nil {
+				return nil, fmt.Errorf("handlers: register metrics: %w", err)
+			}
+		}
+	}
+	return m, nil
+}
+
+// Label is how metrics name a platform: event JSON is free text, so names that are
+// neither on nor known become "other" to keep the number of series bounded.
+func (m *Moderator) Label(platform string) string {
+	if _, ok := m.platforms[platform]; ok {
+		return platform
+	}
+	switch platform {
+	case "discord", "telegram", "facebook", "instagram", "meta":
+		return platform
+	case "":
+		return "none"
+	}
+	return "other"
+}
+
+// Pause stops platform actions until the given time (zero: until Resume). While
+// paused, what would have been done is forwarded to the desk as a case instead.
+func (m *Moderator) Pause(until time.Time) {
+	if until.IsZero() {
+		m.pausedUntil.Store(math.MaxInt64)
+		return
+	}
+	m.pausedUntil.Store(until.UnixNano())
+}
+
+// Resume ends a pause.
+func (m *Moderator) Resume() { m.pausedUntil.Store(0) }
+
+// Paused reports whether platform actions are paused, and until when (zero: until
+// Resume).
+func (m *Moderator) Paused() (bool, time.Time) {
+	u := m.pausedUntil.Load()
+	switch {
+	case u == 0:
+		return false, time.Time{}
+	case u == math.MaxInt64:
+		return true, time.Time{}
+	case m.now().UnixNano() < u:
+		return true, time.Unix(0, u)
+	}
+	return false, time.Time{}
+}
+
+// Handle carries out a verdict for ev: it records the verdict in the audit log,
+// does each enforced action through the platform's capabilities, opens cases for
+// forward (and for alert when there is no desk), and turns actions that still fail
+// after the retry stage into a case. The error it returns is only about what could
+// not be recorded at all: a failed platform action is not an error, it is a case.
+func (m *Moderator) Handle(ctx context.Context, ev bot.Event, v bot.Verdict) error {
+	if v.Duplicate || !v.Flagged() {
+		return nil
+	}
+	paused, _ := m.Paused()
+	mode := "enforce"
+	if paused {
+		mode = "paused"
+	}
+	var errs []error
+	sctx, cancel := m.storeContext(ctx)
+	err := m.store.AppendAudit(sctx, store.AuditEntry{At: m.now(), Event: ev, Verdict: v, Mode: mode})
+	cancel()
+	if err != nil {
+		errs = append(errs, fmt.Errorf("audit %s: %w", ev.Key(), err))
+	}
+
+	log := m.log.With("event", ev.Key())
+	label := m.Label(ev.Platform)
+	p := m.platforms[ev.Platform]
+	var held, failedActs []bot.Action
+	var failures []string
+	for _, a := range v.Actions() {
+		switch a.Kind {
+		case bot.ActStrike:
+			// The engine recorded it before answering, so the next event sees it.
+			continue
+		case bot.ActForward:
+			errs = append(errs, m.forward(ctx, ev, v, a))
+			continue
+		case bot.ActAlert:
+			errs = append(errs, m.alert(ctx, ev, v, a))
+			continue
+		}
+		switch {
+		case paused:
+			m.count(label, a.Kind, ResultPaused)
+			held = append(held, a)
+		case p == nil:
+			m.count(label, a.Kind, ResultPlatformOff)
+			log.Debug("action skipped: platform is off", "action", a.String(), "platform", ev.Platform)
+		case !bot.Capable(p, a.Kind):
+			m.count(label, a.Kind, ResultUnsupported)
+			log.Debug("action skipped: platform cannot do it", "action", a.String(), "platform", ev.Platform)
+		default:
+			err := m.retry.Do(ctx, func(ctx context.Context) error { return do(ctx, p, ev, a) })
+			if err != nil {
+				m.count(label, a.Kind, ResultFailed)
+				log.Warn("action failed", "action", a.String(), "err", err)
+				failedActs = append(failedActs, a)
+				failures = append(failures, err.Error())
+				continue
+			}
+			m.count(label, a.Kind, ResultDone)
+			log.Debug("action done", "action", a.String())
+		}
+	}
+	if len(held) > 0 {
+		rule, category := firstEnforced(v)
+		errs = append(errs, m.open(ctx, store.Case{
+			Event: ev, Rule: rule, Category: category, Suggested: held,
+			Reason: "paused: would " + actionList(held),
+		}))
+	}
+	if len(failedActs) > 0 {
+		rule, category := firstEnforced(v)
+		errs = append(errs, m.open(ctx, store.Case{
+			Event: ev, Rule: rule, Category: category, Suggested: failedActs,
+			Reason: "action failed: " + strings.Join(failures, "; "),
+		}))
+	}
+	return errors.Join(errs...)
+}
+
+// forward opens the case a rule asked for.
+func (m *Moderator) forward(ctx context.Context, ev bot.Event, v bot.Verdict, a bot.Action) error {
+	match := ruleOf(v, a)
+	reason := a.Text
+	if reason == "" {
+		reason = "forwarded by rule " + match.Rule
+	}
+	var suggested []bot.Action
+	for _, b := range match.Actions {
+		if b.Kind != bot.ActForward && b.Kind != bot.ActAlert {
+			suggested = append(suggested, b)
+		}
+	}
+	err := m.open(ctx, store.Case{Event: ev, Rule: match.Rule, Category: match.Category, Reason: reason, Suggested: suggested})
+	m.count(m.Label(ev.Platform), a.Kind, resultOf(err))
+	return err
+}
+
+// alert wakes the desk. Without a desk, or when the desk cannot be reached, the
+// alert becomes a case so that it is not lost.
+func (m *Moderator) alert(ctx context.Context, ev bot.Event, v bot.Verdict, a bot.Action) error {
+	match := ruleOf(v, a)
+	text := a.Text
+	if text == "" {
+		text = "alert from rule " + match.Rule
+	}
+	m.log.Warn("alert", "rule", match.Rule, "text", text, "event", ev.Key())
+	var deskErr error
+	if m.desk != nil {
+		deskErr = m.retry.Do(ctx, func(ctx context.Context) error { return m.desk.Alert(ctx, text) })
+		if deskErr == nil {
+			m.count(m.Label(ev.Platform), a.Kind, ResultDone)
+			return nil
+		}
+	}
+	reason := "alert: " + text
+	if deskErr != nil {
+		reason += " (desk unreachable: " + deskErr.Error() + ")"
+	}
+	err := m.open(ctx, store.Case{Event: ev, Rule: match.Rule, Category: match.Category, Reason: reason})
+	m.count(m.Label(ev.Platform), a.Kind, resultOf(err))
+	return err
+}
+
+// open stores a case and shows it on the desk. A case the desk could not show stays
+// open in the store, where the queue lists it.
+func (m *Moderator) open(ctx context.Context, c store.Case) error {
+	c.Opened = m.now()
+	sctx, cancel := m.storeContext(ctx)
+	defer cancel()
+	opened, err := m.store.OpenCase(sctx, c)
+	if err != nil {
+		return fmt.Errorf("open case for %s (%s): %w", c.Event.Key(), c.Reason, err)
+	}
+	c = opened
+	m.refreshOpenCases(sctx)
+	m.log.Info("case opened", "case", c.ID, "event", c.Event.Key(), "rule", c.Rule, "reason", c.Reason)
+	if m.desk == nil {
+		return nil
+	}
+	if err := m.retry.Do(ctx, func(ctx context.Context) error { return m.desk.PostCase(ctx, c) }); err != nil {
+		m.log.Warn("desk did not take the case; it stays open in the store", "case", c.ID, "err", err)
+	}
+	return nil
+}
+
+// storeContext keeps store writes going when ctx is cancelled by a shutdown, for
+// a bounded time: an audit entry or a case half-written is worse than a slower stop.
+func (m *Moderator) storeContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+}
+
+// RefreshOpenCases sets the vigie_cases_open gauge from the store, which other
+// instances sharing it may have changed.
+func (m *Moderator) RefreshOpenCases(ctx context.Context) error {
+	cs, err := m.store.Cases(ctx, store.CaseOpen)
+	if err != nil {
+		return fmt.Errorf("count open cases: %w", err)
+	}
+	m.casesOpen.Set(float64(len(cs)))
+	return nil
+}
+
+func (m *Moderator) refreshOpenCases(ctx context.Context) {
+	if err := m.RefreshOpenCases(ctx); err != nil {
+		m.log.Warn("cases_open gauge not updated", "err", err)
+	}
+}
+
+func (m *Moderator) count(platform string, action bot.ActionKind, result string) {
+	m.actions.WithLabelValues(platform, string(action), result).Inc()
+}
+
+func resultOf(err error) string {
+	if err != nil {
+		return ResultFailed
+	}
+	return ResultDone
+}
+
+// do carries out one platform action. Capable was checked by the caller; the checked
+// type assertions keep a platform that lies about itself from panicking the daemon.
+func do(ctx context.Context, p bot.Platform, ev bot.Event, a bot.Action) error {
+	cannot := &bot.ActionError{Op: a.Kind, Err: fmt.Errorf("platform %s cannot %s", p.Name(), a.Kind)}
+	switch a.Kind {
+	case bot.ActDelete:
+		if d, ok := p.(bot.Deleter); ok {
+			return d.Delete(ctx, ev)
+		}
+	case bot.ActHide:
+		if h, ok := p.(bot.Hider); ok {
+			return h.Hide(ctx, ev)
+		}
+	case bot.ActReply:
+		if r, ok := p.(bot.Replier); ok {
+			return r.Reply(ctx, ev, a.Text)
+		}
+	case bot.ActWarn:
+		if w, ok := p.(bot.Warner); ok {
+			return w.Warn(ctx, ev, a.Text)
+		}
+		if r, ok := p.(bot.Replier); ok {
+			return r.Reply(ctx, ev, a.Text)
+		}
+	case bot.ActTimeout:
+		if t, ok := p.(bot.Timeouter); ok {
+			return t.Timeout(ctx, ev, a.Duration)
+		}
+	case bot.ActKick:
+		if k, ok := p.(bot.Kicker); ok {
+			return k.Kick(ctx, ev)
+		}
+	case bot.ActBan:
+		if b, ok := p.(bot.Banner); ok {
+			return b.Ban(ctx, ev, a.Duration)
+		}
+	case bot.ActTag:
+		if t, ok := p.(bot.Tagger); ok {
+			return t.Tag(ctx, ev, a.Text)
+		}
+	}
+	return cannot
+}
+
+// ruleOf finds the enforced rule that asked for a (Verdict.Actions merges them).
+func ruleOf(v bot.Verdict, a bot.Action) bot.Match {
+	for _, m := range v.Matches {
+		if m.Shadow {
+			continue
+		}
+		for _, b := range m.Actions {
+			if b.Kind == a.Kind && b.Text == a.Text {
+				return m
+			}
+		}
+	}
+	rule, category := firstEnforced(v)
+	return bot.Match{Rule: rule, Category: category}
+}
+
+func firstEnforced(v bot.Verdict) (rule, category string) {
+	for _, m := range v.Matches {
+		if !m.Shadow {
+			return m.Rule, m.Category
+		}
+	}
+	return "", ""
+}
+
+func actionList(as []bot.Action) string {
+	s := make([]string, len(as))
+	for i, a := range as {
+		s[i] = a.String()
+	}
+	return strings.Join(s, ", ")
+}

@@ -1,0 +1,87 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/vigie-bot/vigie/bot"
+)
+
+// Retry is the one stage where a failed platform call is tried again. An error the
+// platform marks as permanent (bot.ActionError with Retryable false) is not retried;
+// a RetryAfter hint is honoured unless it asks to wait longer than MaxWait, in which
+// case the stage gives up at once and the failure becomes a case.
+type Retry struct {
+	// Attempts is how many times an action is tried in all (default 4).
+	Attempts int
+	// Base is the first pause, doubled after each attempt (default 500ms).
+	Base time.Duration
+	// Max caps the computed pause (default 10s).
+	Max time.Duration
+	// MaxWait is the longest RetryAfter honoured (default 30s).
+	MaxWait time.Duration
+}
+
+func (r Retry) withDefaults() Retry {
+	if r.Attempts < 1 {
+		r.Attempts = 4
+	}
+	if r.Base <= 0 {
+		r.Base = 500 * time.Millisecond
+	}
+	if r.Max <= 0 {
+		r.Max = 10 * time.Second
+	}
+	if r.MaxWait <= 0 {
+		r.MaxWait = 30 * time.Second
+	}
+	return r
+}
+
+// Do runs op until it succeeds, fails for good, runs out of attempts or ctx ends.
+// The error it returns says how many attempts were made.
+func (r Retry) Do(ctx context.Context, op func(context.Context) error) error {
+	r = r.withDefaults()
+	for attempt := 1; ; attempt++ {
+		err := op(ctx)
+		if err == nil {
+			return nil
+		}
+		if !bot.Retryable(err) {
+			return err
+		}
+		if attempt >= r.Attempts {
+			return fmt.Errorf("%w (gave up after %d attempts)", err, attempt)
+		}
+		wait, ok := r.pause(attempt, err)
+		if !ok {
+			return fmt.Errorf("%w (platform asks to wait %s, more than %s)", err,
+				bot.FormatDuration(wait), bot.FormatDuration(r.MaxWait))
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("%w (gave up after %d attempts: %w)", err, attempt, context.Cause(ctx))
+		case <-t.C:
+		}
+	}
+}
+
+// pause is how long to wait after the given failed attempt. ok is false when the
+// platform's own hint is longer than the stage accepts to wait.
+func (r Retry) pause(attempt int, err error) (d time.Duration, ok bool) {
+	var ae *bot.ActionError
+	if errors.As(err, &ae) && ae.RetryAfter > 0 {
+		return ae.RetryAfter, ae.RetryAfter <= r.MaxWait
+	}
+	d = r.Base << (attempt - 1)
+	if d > r.Max || d <= 0 {
+		d = r.Max
+	}
+	// Up to 20% less, so that many actions failing together do not retry together.
+	return d - time.Duration(rand.Int64N(int64(d)/5+1)), true
+}
