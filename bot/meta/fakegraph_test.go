@@ -1,0 +1,170 @@
+package meta_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// fakeGraph stands in for graph.facebook.com, answering the calls vigie makes in
+// the shapes Meta documents, recording them, and failing on demand.
+type fakeGraph struct {
+	srv     *httptest.Server
+	version string
+	token   string
+
+	mu       sync.Mutex
+	calls    []graphCall
+	failures map[string][]graphFailure // by "METHOD /path" without the version
+}
+
+type graphCall struct {
+	Method string
+	Path   string // without the version prefix: /{comment-id}/comments
+	Params url.Values
+	JSON   map[string]any
+	Auth   string
+}
+
+type graphFailure struct {
+	status  int
+	body    string
+	headers map[string]string
+}
+
+func newFakeGraph(t *testing.T) *fakeGraph {
+	t.Helper()
+	f := &fakeGraph{version: "v25.0", token: "EAAtestpagetoken", failures: map[string][]graphFailure{}}
+	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+// URL is the base vigie is configured with, version included (META_GRAPH_URL).
+func (f *fakeGraph) URL() string { return f.srv.URL + "/" + f.version }
+
+// failNext makes the next call to method and path answer status with body.
+func (f *fakeGraph) failNext(method, path string, status int, body string, headers map[string]string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	k := method + " " + path
+	f.failures[k] = append(f.failures[k], graphFailure{status, body, headers})
+}
+
+func (f *fakeGraph) Calls() []graphCall {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]graphCall(nil), f.calls...)
+}
+
+func graphErrorJSON(code, subcode int, typ, msg string) string {
+	b, _ := json.Marshal(map[string]any{"error": map[string]any{
+		"message": msg, "type": typ, "code": code, "error_subcode": subcode, "fbtrace_id": "AbCdEf123",
+	}})
+	return string(b)
+}
+
+func (f *fakeGraph) serve(w http.ResponseWriter, r *http.Request) {
+	path, ok := strings.CutPrefix(r.URL.Path, "/"+f.version)
+	if !ok {
+		writeJSON(w, http.StatusBadRequest, graphErrorJSON(2635, 0, "OAuthException", "Unknown API version"))
+		return
+	}
+	call := graphCall{Method: r.Method, Path: path, Params: r.URL.Query(), Auth: r.Header.Get("Authorization")}
+	body, _ := io.ReadAll(r.Body)
+	switch ct := r.Header.Get("Content-Type"); {
+	case strings.HasPrefix(ct, "application/json"):
+		_ = json.Unmarshal(body, &call.JSON)
+	case strings.HasPrefix(ct, "application/x-www-form-urlencoded"):
+		form, _ := url.ParseQuery(string(body))
+		for k, v := range form {
+			call.Params[k] = v
+		}
+	}
+	f.mu.Lock()
+	f.calls = append(f.calls, call)
+	var fail *graphFailure
+	if list := f.failures[r.Method+" "+path]; len(list) > 0 {
+		fail = &list[0]
+		f.failures[r.Method+" "+path] = list[1:]
+	}
+	f.mu.Unlock()
+
+	if call.Auth != "Bearer "+f.token {
+		writeJSON(w, http.StatusBadRequest, graphErrorJSON(2500, 0, "OAuthException",
+			"An active access token must be used to query information about the current user."))
+		return
+	}
+	if fail != nil {
+		for k, v := range fail.headers {
+			w.Header().Set(k, v)
+		}
+		writeJSON(w, fail.status, fail.body)
+		return
+	}
+	parts := strings.Split(strings.Trim(path, "/"), "/")
+	switch {
+	case r.Method == http.MethodPost && len(parts) == 1:
+		// POST /{comment-id} is_hidden=… (Page) or hide=… (Instagram)
+		writeJSON(w, 200, `{"success":true}`)
+	case r.Method == http.MethodDelete && len(parts) == 1:
+		writeJSON(w, 200, `{"success":true}`)
+	case r.Method == http.MethodPost && len(parts) == 2 && (parts[1] == "comments" || parts[1] == "replies"):
+		writeJSON(w, 200, fmt.Sprintf(`{"id":"%s_reply%d"}`, parts[0], len(f.Calls())))
+	case r.Method == http.MethodPost && len(parts) == 2 && parts[1] == "messages":
+		writeJSON(w, 200, `{"recipient_id":"7654321098765432","message_id":"m_fake"}`)
+	case r.Method == http.MethodPost && len(parts) == 2 && parts[1] == "blocked":
+		var ids []string
+		_ = json.Unmarshal([]byte(call.Params.Get("user")+call.Params.Get("psid")), &ids)
+		ans := map[string]bool{}
+		for _, id := range ids {
+			ans[id] = true
+		}
+		b, _ := json.Marshal(ans)
+		writeJSON(w, 200, string(b))
+	case r.Method == http.MethodDelete && len(parts) == 2 && parts[1] == "blocked":
+		writeJSON(w, 200, `{"success":true}`)
+	case r.Method == http.MethodGet && len(parts) == 1 && strings.HasPrefix(call.Params.Get("fields"), "mentioned_comment.comment_id("):
+		id := strings.TrimPrefix(call.Params.Get("fields"), "mentioned_comment.comment_id(")
+		id, _, _ = strings.Cut(id, ")")
+		writeJSON(w, 200, fmt.Sprintf(`{"mentioned_comment":{"timestamp":"2026-11-20T22:15:00+0000","text":"@boulangerie.martin vos croissants sont nuls","id":"%s"},"id":"%s"}`, id, parts[0]))
+	default:
+		writeJSON(w, 400, graphErrorJSON(100, 0, "GraphMethodException", "Unsupported "+r.Method+" request."))
+	}
+}
+
+func writeJSON(w http.ResponseWriter, status int, body string) {
+	w.Header().Set("Content-Type", "application/json; charset=UTF-8")
+	w.WriteHeader(status)
+	_, _ = io.WriteString(w, body)
+}
+
+// syncBuffer collects log lines written from several goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func testLogger(buf *syncBuffer) *slog.Logger {
+	return slog.New(slog.NewTextHandler(buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}

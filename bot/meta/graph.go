@@ -1,0 +1,226 @@
+package meta
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/vigie-bot/vigie/bot"
+)
+
+// graph is the small Graph API client vigie needs: one call shape, Meta's error
+// JSON classified into bot.ActionError.
+type graph struct {
+	base   string
+	token  string
+	secret string
+	hc     *http.Client
+	log    *slog.Logger
+}
+
+// GraphError is an error answer of the Graph API, as Meta documents it:
+// {"error": {"message", "type", "code", "error_subcode", "fbtrace_id"}}.
+type GraphError struct {
+	Status    int    `json:"-"`
+	Message   string `json:"message"`
+	Type      string `json:"type"`
+	Code      int    `json:"code"`
+	Subcode   int    `json:"error_subcode"`
+	Transient bool   `json:"is_transient"`
+	FBTraceID string `json:"fbtrace_id"`
+}
+
+func (e *GraphError) Error() string {
+	s := fmt.Sprintf("graph api: %s (HTTP %d, code %d", e.Message, e.Status, e.Code)
+	if e.Subcode != 0 {
+		s += fmt.Sprintf(", subcode %d", e.Subcode)
+	}
+	if e.FBTraceID != "" {
+		s += ", fbtrace_id " + e.FBTraceID
+	}
+	return s + ")"
+}
+
+// call makes one Graph request. params go in the query for GET and DELETE and in a
+// form body for POST; a non-nil jsonBody is sent as JSON instead. The token goes in
+// the Authorization header, out of URLs and logs, with the appsecret_proof Meta
+// asks for when the app requires it.
+func (g *graph) call(ctx context.Context, op bot.ActionKind, method, path string, params url.Values, jsonBody any) (json.RawMessage, error) {
+	if g.token == "" {
+		return nil, &bot.ActionError{Op: op, Err: errors.New("no page token: set META_PAGE_TOKEN")}
+	}
+	if params == nil {
+		params = url.Values{}
+	}
+	if g.secret != "" {
+		mac := hmac.New(sha256.New, []byte(g.secret))
+		mac.Write([]byte(g.token))
+		params.Set("appsecret_proof", hex.EncodeToString(mac.Sum(nil)))
+	}
+	u := g.base + "/" + strings.TrimLeft(path, "/")
+	var body io.Reader
+	contentType := ""
+	switch {
+	case jsonBody != nil:
+		b, err := json.Marshal(jsonBody)
+		if err != nil {
+			return nil, &bot.ActionError{Op: op, Err: fmt.Errorf("encode request: %w", err)}
+		}
+		body, contentType = bytes.NewReader(b), "application/json"
+		u += "?" + params.Encode()
+	case method == http.MethodPost:
+		body, contentType = strings.NewReader(params.Encode()), "application/x-www-form-urlencoded"
+	default:
+		u += "?" + params.Encode()
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, body)
+	if err != nil {
+		return nil, &bot.ActionError{Op: op, Err: fmt.Errorf("build request: %w", err)}
+	}
+	req.Header.Set("Authorization", "Bearer "+g.token)
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	resp, err := g.hc.Do(req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, &bot.ActionError{Op: op, Retryable: true, Err: fmt.Errorf("%s %s: %w", method, path, err)}
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return nil, &bot.ActionError{Op: op, Retryable: true, Err: fmt.Errorf("%s %s: read answer: %w", method, path, err)}
+	}
+	g.watchUsage(resp.Header)
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		var ok struct {
+			Success *bool `json:"success"`
+		}
+		if json.Unmarshal(raw, &ok) == nil && ok.Success != nil && !*ok.Success {
+			return nil, &bot.ActionError{Op: op, Err: fmt.Errorf("%s %s: graph api answered success=false", method, path)}
+		}
+		return raw, nil
+	}
+	return nil, classify(op, resp, raw)
+}
+
+// classify turns a Graph error answer into an ActionError that says whether to
+// retry and, for rate limits, when (Retry-After, or the usage headers' estimate).
+func classify(op bot.ActionKind, resp *http.Response, raw []byte) error {
+	var wrapper struct {
+		Error *GraphError `json:"error"`
+	}
+	ge := &GraphError{Message: strings.TrimSpace(string(raw))}
+	if json.Unmarshal(raw, &wrapper) == nil && wrapper.Error != nil {
+		ge = wrapper.Error
+	}
+	if len(ge.Message) > 300 {
+		ge.Message = ge.Message[:300] + "…"
+	}
+	ge.Status = resp.StatusCode
+	ae := &bot.ActionError{Op: op, Err: ge}
+	switch c := ge.Code; {
+	case c == 190 || c == 102 || (ge.Type == "OAuthException" && c == 0):
+		ae.Err = fmt.Errorf("expired or invalid page token (code %d): renew META_PAGE_TOKEN: %w", c, ge)
+	case c == 4 || c == 17 || c == 32 || c == 613 || c == 341 || (c >= 80001 && c <= 80014):
+		ae.Retryable = true
+		ae.RetryAfter = retryAfter(resp.Header)
+		ae.Err = fmt.Errorf("rate limited by Meta (code %d): %w", c, ge)
+	case c == 1 || c == 2 || ge.Transient:
+		ae.Retryable = true
+		ae.RetryAfter = retryAfter(resp.Header)
+		ae.Err = fmt.Errorf("temporary Graph API failure (code %d): %w", c, ge)
+	case c == 368:
+		ae.Retryable = true
+		ae.Err = fmt.Errorf("page temporarily blocked by Meta for policy reasons (code 368): %w", ge)
+	case c == 10 && ge.Subcode == 2018278:
+		ae.Err = fmt.Errorf("outside the messaging window: Meta allows answers within 24 hours of the user's last message: %w", ge)
+	case c == 3 || c == 10 || (c >= 200 && c <= 299):
+		ae.Err = fmt.Errorf("missing permission (code %d): grant the app pages_manage_engagement, pages_read_user_content, instagram_manage_comments, pages_messaging and renew META_PAGE_TOKEN: %w", c, ge)
+	case c == 100 && ge.Subcode == 33:
+		ae.Err = fmt.Errorf("the comment or user is gone or not visible to the page (code 100, subcode 33): %w", ge)
+	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
+		ae.Retryable = true
+		ae.RetryAfter = retryAfter(resp.Header)
+	}
+	return ae
+}
+
+// retryAfter reads Meta's hint: Retry-After in seconds, or the largest
+// estimated_time_to_regain_access (minutes) of X-Business-Use-Case-Usage.
+func retryAfter(h http.Header) time.Duration {
+	if s := h.Get("Retry-After"); s != "" {
+		if n, err := strconv.Atoi(strings.TrimSpace(s)); err == nil && n > 0 {
+			return time.Duration(n) * time.Second
+		}
+	}
+	var best time.Duration
+	for _, u := range bucUsage(h) {
+		if d := time.Duration(u.Regain) * time.Minute; d > best {
+			best = d
+		}
+	}
+	return best
+}
+
+type usage struct {
+	Type     string  `json:"type"`
+	Calls    float64 `json:"call_count"`
+	CPU      float64 `json:"total_cputime"`
+	Time     float64 `json:"total_time"`
+	Regain   float64 `json:"estimated_time_to_regain_access"`
+	Business string  `json:"-"`
+}
+
+func (u usage) peak() float64 { return max(u.Calls, u.CPU, u.Time) }
+
+// bucUsage reads X-Business-Use-Case-Usage: {"<business id>": [{type, call_count, ...}]}.
+func bucUsage(h http.Header) []usage {
+	v := h.Get("X-Business-Use-Case-Usage")
+	if v == "" {
+		return nil
+	}
+	var m map[string][]usage
+	if json.Unmarshal([]byte(v), &m) != nil {
+		return nil
+	}
+	var out []usage
+	for id, list := range m {
+		for _, u := range list {
+			u.Business = id
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
+// watchUsage warns when Meta's usage headers say vigie is close to its limits
+// (the percentages reach 100 when calls start failing).
+func (g *graph) watchUsage(h http.Header) {
+	for _, u := range bucUsage(h) {
+		if u.peak() >= 80 {
+			g.log.Warn("close to the Graph API rate limit", "header", "X-Business-Use-Case-Usage",
+				"type", u.Type, "percent", u.peak(), "regain_minutes", u.Regain)
+		}
+	}
+	if v := h.Get("X-App-Usage"); v != "" {
+		var u usage
+		if json.Unmarshal([]byte(v), &u) == nil && u.peak() >= 80 {
+			g.log.Warn("close to the Graph API rate limit", "header", "X-App-Usage", "percent", u.peak())
+		}
+	}
+}

@@ -1,0 +1,154 @@
+// Package meta connects vigie to a Facebook Page and its Instagram professional
+// account: Meta's webhooks come in as events, moderation goes out through the Graph API.
+package meta
+
+import (
+	"cmp"
+	"context"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/vigie-bot/vigie/bot"
+)
+
+// Platform names, as they appear in Event.Platform and in the rule file.
+const (
+	Facebook  = "facebook"
+	Instagram = "instagram"
+)
+
+// DefaultGraphURL is the Graph API base URL, version included.
+const DefaultGraphURL = "https://graph.facebook.com/v25.0"
+
+// Config holds what the connector needs; only AppSecret and PageToken are required
+// for real use. Nothing here is contacted before the first action.
+type Config struct {
+	// AppSecret signs Meta's deliveries (X-Hub-Signature-256) and our appsecret_proof.
+	AppSecret string
+	// VerifyToken is the string typed in the App Dashboard for the subscription handshake.
+	VerifyToken string
+	// PageToken is a Page access token; it also serves the linked Instagram account.
+	PageToken string
+	// PageID is the Page's id. Optional: events carry it, and messages go to /me.
+	PageID string
+	// GraphURL is the Graph API base, version included (META_GRAPH_URL).
+	GraphURL string
+	// HTTPClient makes the Graph calls; http.DefaultClient-like with a 30 s timeout when nil.
+	HTTPClient *http.Client
+	Logger     *slog.Logger
+	// MaxBody caps a delivery's size in bytes (default 4 MiB); larger is refused with 413.
+	MaxBody int64
+	// QueueSize is how many events wait between the webhook and Run (default 4096).
+	// When full, deliveries are answered 503 and Meta sends them again later.
+	QueueSize int
+	// DedupeSize is how many recent event ids are remembered to drop Meta's retries
+	// (default 20000). The store dedupes too; this keeps retries off the queue.
+	DedupeSize int
+	// Now is the clock, for tests; time.Now when nil.
+	Now func() time.Time
+}
+
+// queued is one unit of work between the webhook handler and Run.
+type queued struct {
+	ev bot.Event
+	// mention is set for an Instagram @mention, whose text must be asked from
+	// the Graph API before it becomes an event.
+	mention bool
+}
+
+// Connector receives Meta's webhooks and carries out actions on the Page and the
+// Instagram account. It is a bot.Source; its platforms are in Platforms.
+type Connector struct {
+	cfg   Config
+	log   *slog.Logger
+	graph *graph
+	queue chan queued
+	seen  *seenSet
+	fb    *FacebookPage
+	ig    *InstagramAccount
+}
+
+// New builds a connector from cfg. It makes no network call.
+func New(cfg Config) *Connector {
+	cfg.GraphURL = strings.TrimRight(cmp.Or(cfg.GraphURL, DefaultGraphURL), "/")
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = &http.Client{Timeout: 30 * time.Second}
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.MaxBody <= 0 {
+		cfg.MaxBody = 4 << 20
+	}
+	if cfg.QueueSize <= 0 {
+		cfg.QueueSize = 4096
+	}
+	if cfg.DedupeSize <= 0 {
+		cfg.DedupeSize = 20000
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	log := cfg.Logger.With("platform", "meta")
+	g := &graph{
+		base:   cfg.GraphURL,
+		token:  cfg.PageToken,
+		secret: cfg.AppSecret,
+		hc:     cfg.HTTPClient,
+		log:    log,
+	}
+	c := &Connector{
+		cfg:   cfg,
+		log:   log,
+		graph: g,
+		queue: make(chan queued, cfg.QueueSize),
+		seen:  newSeenSet(cfg.DedupeSize),
+	}
+	c.fb = &FacebookPage{g: g, pageID: cfg.PageID, now: cfg.Now}
+	c.ig = &InstagramAccount{g: g, pageID: cfg.PageID, now: cfg.Now}
+	return c
+}
+
+// Name names the source for the daemon's logs.
+func (c *Connector) Name() string { return "meta" }
+
+// Facebook is the Page's platform: comments and Messenger conversations.
+func (c *Connector) Facebook() *FacebookPage { return c.fb }
+
+// Instagram is the Instagram professional account's platform.
+func (c *Connector) Instagram() *InstagramAccount { return c.ig }
+
+// Platforms returns the two platforms, named like the events they act on.
+func (c *Connector) Platforms() []bot.Platform { return []bot.Platform{c.fb, c.ig} }
+
+// Run sends the queued events on out until ctx is cancelled, then returns nil.
+// Instagram @mentions are completed from the Graph API on the way; one that cannot
+// be read is logged and dropped, never fatal.
+func (c *Connector) Run(ctx context.Context, out chan<- bot.Event) error {
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case q := <-c.queue:
+			ev := q.ev
+			if q.mention {
+				var err error
+				ev, err = c.completeMention(ctx, ev)
+				if err != nil {
+					if ctx.Err() != nil {
+						return nil
+					}
+					c.log.Warn("instagram mention not readable, skipped", "comment", ev.ID, "err", err)
+					continue
+				}
+			}
+			select {
+			case out <- ev:
+			case <-ctx.Done():
+				return nil
+			}
+		}
+	}
+}

@@ -1,0 +1,363 @@
+package meta
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/vigie-bot/vigie/bot"
+)
+
+// The shapes below follow Meta's Webhooks reference (objects page and instagram,
+// fields feed, comments, live_comments, mentions, and the Messenger messaging
+// arrays). Only what vigie reads is declared; the rest is ignored.
+
+type delivery struct {
+	Object string  `json:"object"`
+	Entry  []entry `json:"entry"`
+}
+
+type entry struct {
+	ID        flexString  `json:"id"`
+	Time      flexTime    `json:"time"`
+	Changes   []change    `json:"changes"`
+	Messaging []messaging `json:"messaging"`
+	// Some Instagram examples put one change directly in the entry.
+	Field string          `json:"field"`
+	Value json.RawMessage `json:"value"`
+}
+
+type change struct {
+	Field string          `json:"field"`
+	Value json.RawMessage `json:"value"`
+}
+
+type idName struct {
+	ID       flexString `json:"id"`
+	Name     string     `json:"name"`
+	Username string     `json:"username"`
+}
+
+// feedValue is a Page feed change. Comments carry from; some verbs (hide, and
+// older payloads) carry sender_id and sender_name instead.
+type feedValue struct {
+	Item         string     `json:"item"`
+	Verb         string     `json:"verb"`
+	CommentID    flexString `json:"comment_id"`
+	PostID       flexString `json:"post_id"`
+	ParentID     flexString `json:"parent_id"`
+	From         *idName    `json:"from"`
+	SenderID     flexString `json:"sender_id"`
+	SenderName   string     `json:"sender_name"`
+	Message      string     `json:"message"`
+	CreatedTime  flexTime   `json:"created_time"`
+	PermalinkURL string     `json:"permalink_url"`
+	Photo        string     `json:"photo"`
+	Video        string     `json:"video"`
+}
+
+// igComment is an Instagram comments or live_comments change.
+type igComment struct {
+	ID       flexString `json:"id"`
+	From     *idName    `json:"from"`
+	Text     string     `json:"text"`
+	ParentID flexString `json:"parent_id"`
+	Media    *struct {
+		ID flexString `json:"id"`
+	} `json:"media"`
+}
+
+// igMention is an Instagram mentions change: only ids, the text is read later.
+type igMention struct {
+	MediaID   flexString `json:"media_id"`
+	CommentID flexString `json:"comment_id"`
+}
+
+type messaging struct {
+	Sender    idName   `json:"sender"`
+	Recipient idName   `json:"recipient"`
+	Timestamp flexTime `json:"timestamp"`
+	Message   *struct {
+		MID         string            `json:"mid"`
+		Text        string            `json:"text"`
+		IsEcho      bool              `json:"is_echo"`
+		IsDeleted   bool              `json:"is_deleted"`
+		Attachments []json.RawMessage `json:"attachments"`
+		ReplyTo     *struct {
+			MID string `json:"mid"`
+		} `json:"reply_to"`
+	} `json:"message"`
+}
+
+// parse turns a delivery into queued work, in delivery order. What vigie does not
+// moderate is logged at debug and skipped; a malformed change is skipped alone.
+func (c *Connector) parse(d delivery) []queued {
+	var platform string
+	switch d.Object {
+	case "page":
+		platform = Facebook
+	case "instagram":
+		platform = Instagram
+	default:
+		c.log.Info("webhook object not handled, acknowledged", "object", d.Object, "entries", len(d.Entry))
+		return nil
+	}
+	var out []queued
+	for _, e := range d.Entry {
+		changes := e.Changes
+		if e.Field != "" && len(e.Value) > 0 {
+			changes = append(changes, change{Field: e.Field, Value: e.Value})
+		}
+		for _, ch := range changes {
+			out = append(out, c.parseChange(platform, e, ch)...)
+		}
+		for _, m := range e.Messaging {
+			if q, ok := c.parseMessage(platform, e, m); ok {
+				out = append(out, q)
+			}
+		}
+	}
+	return out
+}
+
+func (c *Connector) parseChange(platform string, e entry, ch change) []queued {
+	switch {
+	case platform == Facebook && ch.Field == "feed":
+		var v feedValue
+		if err := json.Unmarshal(ch.Value, &v); err != nil {
+			c.log.Warn("feed change not understood, skipped", "err", err, "value", compactJSON(ch.Value))
+			return nil
+		}
+		if ev, ok := c.feedEvent(e, v); ok {
+			return []queued{{ev: ev}}
+		}
+	case platform == Instagram && (ch.Field == "comments" || ch.Field == "live_comments"):
+		var v igComment
+		if err := json.Unmarshal(ch.Value, &v); err != nil {
+			c.log.Warn("instagram comment not understood, skipped", "err", err, "value", compactJSON(ch.Value))
+			return nil
+		}
+		if ev, ok := c.igCommentEvent(e, v); ok {
+			return []queued{{ev: ev}}
+		}
+	case platform == Instagram && ch.Field == "mentions":
+		var v igMention
+		if err := json.Unmarshal(ch.Value, &v); err != nil || v.CommentID == "" {
+			// A mention in a media caption has no comment: nothing to moderate.
+			c.log.Debug("instagram mention without comment, skipped", "value", compactJSON(ch.Value))
+			return nil
+		}
+		return []queued{{mention: true, ev: bot.Event{
+			ID: string(v.CommentID), Platform: Instagram, Kind: bot.KindComment,
+			Space: string(e.ID), Channel: string(v.MediaID), At: c.at(e.Time.t),
+		}}}
+	default:
+		c.log.Debug("webhook field not handled, acknowledged", "object", platform, "field", ch.Field)
+	}
+	return nil
+}
+
+// feedEvent turns a Page feed change into a comment or edit event. Removals and
+// hides carry no text to judge, so they are not events.
+func (c *Connector) feedEvent(e entry, v feedValue) (bot.Event, bool) {
+	if v.Item != "comment" {
+		c.log.Debug("feed item not moderated", "item", v.Item, "verb", v.Verb)
+		return bot.Event{}, false
+	}
+	var kind bot.Kind
+	switch v.Verb {
+	case "add":
+		kind = bot.KindComment
+	case "edited", "edit":
+		kind = bot.KindEdit
+	default:
+		c.log.Debug("comment verb not moderated", "verb", v.Verb, "comment", string(v.CommentID))
+		return bot.Event{}, false
+	}
+	if v.CommentID == "" {
+		c.log.Debug("comment change without comment_id, skipped", "verb", v.Verb)
+		return bot.Event{}, false
+	}
+	author := bot.Author{ID: string(v.SenderID), Name: v.SenderName}
+	if v.From != nil && v.From.ID != "" {
+		author = bot.Author{ID: string(v.From.ID), Name: v.From.Name}
+	}
+	if c.ownAccount(e, author.ID) {
+		c.log.Debug("own comment ignored", "comment", string(v.CommentID))
+		return bot.Event{}, false
+	}
+	ev := bot.Event{
+		ID:       string(v.CommentID),
+		Platform: Facebook,
+		Kind:     kind,
+		Space:    string(e.ID),
+		Channel:  string(v.PostID),
+		Author:   author,
+		Text:     v.Message,
+		At:       c.at(v.CreatedTime.t, e.Time.t),
+		Link:     v.PermalinkURL,
+	}
+	// A top-level comment's parent is the post itself; only a reply has a thread.
+	if v.ParentID != "" && v.ParentID != v.PostID {
+		ev.Thread = string(v.ParentID)
+		ev.ReplyTo = string(v.ParentID)
+	}
+	if v.Photo != "" || v.Video != "" {
+		ev.Attachments = 1
+	}
+	if kind == bot.KindEdit {
+		ev.ID = editID(ev.ID, v.Message)
+	}
+	return ev, true
+}
+
+// editID names an edit by its comment and its new text: Meta's retries of the same
+// edit carry the same text and are dropped as duplicates, while a later edit to a
+// different text is a new event, checked again.
+func editID(commentID, text string) string {
+	sum := sha256.Sum256([]byte(text))
+	return commentID + ":edited:" + hex.EncodeToString(sum[:6])
+}
+
+// CommentID returns the Graph id of the comment an event is about: edits carry a
+// suffix in their event id so that the store tells them apart.
+func CommentID(ev bot.Event) string {
+	id, _, _ := strings.Cut(ev.ID, ":edited:")
+	return id
+}
+
+func (c *Connector) igCommentEvent(e entry, v igComment) (bot.Event, bool) {
+	if v.ID == "" {
+		c.log.Debug("instagram comment without id, skipped")
+		return bot.Event{}, false
+	}
+	var author bot.Author
+	if v.From != nil {
+		author = bot.Author{ID: string(v.From.ID), Name: v.From.Username}
+	}
+	if c.ownAccount(e, author.ID) {
+		c.log.Debug("own instagram comment ignored", "comment", string(v.ID))
+		return bot.Event{}, false
+	}
+	ev := bot.Event{
+		ID:       string(v.ID),
+		Platform: Instagram,
+		Kind:     bot.KindComment,
+		Space:    string(e.ID),
+		Author:   author,
+		Text:     v.Text,
+		At:       c.at(e.Time.t),
+	}
+	if v.Media != nil {
+		ev.Channel = string(v.Media.ID)
+	}
+	if v.ParentID != "" {
+		ev.Thread = string(v.ParentID)
+		ev.ReplyTo = string(v.ParentID)
+	}
+	return ev, true
+}
+
+// parseMessage turns a Messenger or Instagram direct message into a dm event. Echoes
+// (what the page itself sent), reads, deliveries, reactions and postbacks are not.
+func (c *Connector) parseMessage(platform string, e entry, m messaging) (queued, bool) {
+	if m.Message == nil || m.Message.MID == "" {
+		c.log.Debug("messaging event not moderated (no message)", "object", platform)
+		return queued{}, false
+	}
+	if m.Message.IsEcho || m.Message.IsDeleted || c.ownAccount(e, string(m.Sender.ID)) {
+		c.log.Debug("own or deleted message ignored", "mid", m.Message.MID)
+		return queued{}, false
+	}
+	ev := bot.Event{
+		ID:          m.Message.MID,
+		Platform:    platform,
+		Kind:        bot.KindDM,
+		Space:       string(e.ID),
+		Channel:     string(m.Sender.ID),
+		Author:      bot.Author{ID: string(m.Sender.ID)},
+		Text:        m.Message.Text,
+		Attachments: len(m.Message.Attachments),
+		At:          c.at(m.Timestamp.t, e.Time.t),
+	}
+	if m.Message.ReplyTo != nil {
+		ev.ReplyTo = m.Message.ReplyTo.MID
+	}
+	return queued{ev: ev}, true
+}
+
+// ownAccount reports whether id is the page or account the entry is about (or
+// the configured page): vigie never moderates or answers itself.
+func (c *Connector) ownAccount(e entry, id string) bool {
+	return id != "" && (id == string(e.ID) || id == c.cfg.PageID)
+}
+
+// at returns the first known time, or now.
+func (c *Connector) at(ts ...time.Time) time.Time {
+	for _, t := range ts {
+		if !t.IsZero() {
+			return t.UTC()
+		}
+	}
+	return c.cfg.Now().UTC()
+}
+
+// flexString reads an id Meta sends as a string or, in older payloads, a number.
+// Any other JSON value reads as empty rather than failing the whole change.
+type flexString string
+
+func (s *flexString) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	switch {
+	case len(b) > 0 && b[0] == '"':
+		var v string
+		if err := json.Unmarshal(b, &v); err != nil {
+			return err
+		}
+		*s = flexString(v)
+	case len(b) > 0 && (b[0] == '-' || (b[0] >= '0' && b[0] <= '9')):
+		*s = flexString(b)
+	default:
+		*s = ""
+	}
+	return nil
+}
+
+// flexTime reads Meta's times: Unix seconds (feed, entry.time), Unix milliseconds
+// (messaging), or a Graph date string such as 2026-11-20T22:10:00+0000. Anything
+// else reads as unknown.
+type flexTime struct{ t time.Time }
+
+func (ft *flexTime) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	s := string(b)
+	if len(b) > 0 && b[0] == '"' {
+		if err := json.Unmarshal(b, &s); err != nil {
+			return nil
+		}
+	}
+	ft.t = parseTime(s)
+	return nil
+}
+
+func parseTime(s string) time.Time {
+	if n, err := strconv.ParseFloat(s, 64); err == nil {
+		if n <= 0 || n > 1e14 {
+			return time.Time{}
+		}
+		if n > 1e11 { // milliseconds: 1e11 seconds is the year 5138
+			return time.UnixMilli(int64(n)).UTC()
+		}
+		return time.Unix(int64(n), 0).UTC()
+	}
+	for _, layout := range []string{time.RFC3339, "2006-01-02T15:04:05-0700"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC()
+		}
+	}
+	return time.Time{}
+}

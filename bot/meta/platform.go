@@ -1,0 +1,296 @@
+package meta
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/vigie-bot/vigie/bot"
+)
+
+// Meta's windows: an answer to a direct message within 24 hours of the user's
+// last message, a private reply to a comment within 7 days of it.
+const (
+	messagingWindow    = 24 * time.Hour
+	privateReplyWindow = 7 * 24 * time.Hour
+)
+
+var (
+	_ bot.Platform = (*FacebookPage)(nil)
+	_ bot.Hider    = (*FacebookPage)(nil)
+	_ bot.Deleter  = (*FacebookPage)(nil)
+	_ bot.Replier  = (*FacebookPage)(nil)
+	_ bot.Warner   = (*FacebookPage)(nil)
+	_ bot.Banner   = (*FacebookPage)(nil)
+
+	_ bot.Platform = (*InstagramAccount)(nil)
+	_ bot.Hider    = (*InstagramAccount)(nil)
+	_ bot.Deleter  = (*InstagramAccount)(nil)
+	_ bot.Replier  = (*InstagramAccount)(nil)
+	_ bot.Warner   = (*InstagramAccount)(nil)
+)
+
+// FacebookPage acts on a Facebook Page's comments and Messenger conversations.
+type FacebookPage struct {
+	g      *graph
+	pageID string
+	now    func() time.Time
+}
+
+// Name matches Event.Platform for the Page's events.
+func (p *FacebookPage) Name() string { return Facebook }
+
+// Hide hides the comment from everyone but its author and their friends:
+// POST /{comment-id} is_hidden=true. It is the starter pack's choice for pages,
+// since the desk can undo it.
+func (p *FacebookPage) Hide(ctx context.Context, ev bot.Event) error {
+	return p.setHidden(ctx, bot.ActHide, ev, true)
+}
+
+// Unhide shows a hidden comment again.
+func (p *FacebookPage) Unhide(ctx context.Context, ev bot.Event) error {
+	return p.setHidden(ctx, bot.ActHide, ev, false)
+}
+
+func (p *FacebookPage) setHidden(ctx context.Context, op bot.ActionKind, ev bot.Event, hidden bool) error {
+	if err := commentOnly(op, ev); err != nil {
+		return err
+	}
+	_, err := p.g.call(ctx, op, http.MethodPost, url.PathEscape(CommentID(ev)),
+		url.Values{"is_hidden": {fmt.Sprint(hidden)}}, nil)
+	return err
+}
+
+// Delete removes the comment for good: DELETE /{comment-id}.
+func (p *FacebookPage) Delete(ctx context.Context, ev bot.Event) error {
+	if err := commentOnly(bot.ActDelete, ev); err != nil {
+		return err
+	}
+	_, err := p.g.call(ctx, bot.ActDelete, http.MethodDelete, url.PathEscape(CommentID(ev)), nil, nil)
+	return err
+}
+
+// Reply answers in public under the comment (POST /{comment-id}/comments; a reply
+// to a reply goes to the thread's top comment), or in the conversation for a
+// direct message.
+func (p *FacebookPage) Reply(ctx context.Context, ev bot.Event, text string) error {
+	if ev.Kind == bot.KindDM {
+		return sendMessage(ctx, p.g, bot.ActReply, p.messagesPath(ev), ev, text, p.now())
+	}
+	_, err := p.g.call(ctx, bot.ActReply, http.MethodPost, url.PathEscape(threadTop(ev))+"/comments",
+		url.Values{"message": {text}}, nil)
+	return err
+}
+
+// Warn tells the author privately: a private reply to the comment (one per
+// comment, within 7 days), or a message in the conversation for a direct message.
+func (p *FacebookPage) Warn(ctx context.Context, ev bot.Event, text string) error {
+	if ev.Kind == bot.KindDM {
+		return sendMessage(ctx, p.g, bot.ActWarn, p.messagesPath(ev), ev, text, p.now())
+	}
+	return privateReply(ctx, p.g, p.messagesPath(ev), ev, text, p.now())
+}
+
+// Ban blocks the author from the Page: POST /{page-id}/blocked. Meta's blocks do
+// not expire, so a timed ban is refused rather than silently made permanent; the
+// failure opens a case and a CM decides.
+func (p *FacebookPage) Ban(ctx context.Context, ev bot.Event, d time.Duration) error {
+	if d > 0 {
+		return &bot.ActionError{Op: bot.ActBan, Err: fmt.Errorf(
+			"facebook pages cannot ban for %s, only for good: use ban without a duration", bot.FormatDuration(d))}
+	}
+	param, err := p.blockParam(ev)
+	if err != nil {
+		return err
+	}
+	ids, _ := json.Marshal([]string{ev.Author.ID})
+	_, err = p.g.call(ctx, bot.ActBan, http.MethodPost, url.PathEscape(p.page(ev))+"/blocked",
+		url.Values{param: {string(ids)}}, nil)
+	return err
+}
+
+// Unban lifts the block: DELETE /{page-id}/blocked.
+func (p *FacebookPage) Unban(ctx context.Context, ev bot.Event) error {
+	param, err := p.blockParam(ev)
+	if err != nil {
+		return err
+	}
+	_, err = p.g.call(ctx, bot.ActBan, http.MethodDelete, url.PathEscape(p.page(ev))+"/blocked",
+		url.Values{param: {ev.Author.ID}}, nil)
+	return err
+}
+
+// blockParam picks how the blocked edge names the user: Messenger senders by
+// their page-scoped id (psid), commenters as user.
+func (p *FacebookPage) blockParam(ev bot.Event) (string, error) {
+	if ev.Author.ID == "" {
+		return "", &bot.ActionError{Op: bot.ActBan, Err: errors.New("the event has no author id to block")}
+	}
+	if ev.Kind == bot.KindDM {
+		return "psid", nil
+	}
+	return "user", nil
+}
+
+// page is the Page id: the event's space (the webhook entry), else the configured one.
+func (p *FacebookPage) page(ev bot.Event) string { return cmp.Or(ev.Space, p.pageID, "me") }
+
+func (p *FacebookPage) messagesPath(ev bot.Event) string {
+	return url.PathEscape(p.page(ev)) + "/messages"
+}
+
+// InstagramAccount acts on the comments and conversations of the Instagram
+// professional account linked to the Page. Instagram has no block API for
+// businesses, so it is not a bot.Banner.
+type InstagramAccount struct {
+	g      *graph
+	pageID string
+	now    func() time.Time
+}
+
+// Name matches Event.Platform for the Instagram account's events.
+func (a *InstagramAccount) Name() string { return Instagram }
+
+// Hide hides the comment: POST /{ig-comment-id} hide=true.
+func (a *InstagramAccount) Hide(ctx context.Context, ev bot.Event) error {
+	return a.setHidden(ctx, ev, true)
+}
+
+// Unhide shows a hidden comment again.
+func (a *InstagramAccount) Unhide(ctx context.Context, ev bot.Event) error {
+	return a.setHidden(ctx, ev, false)
+}
+
+func (a *InstagramAccount) setHidden(ctx context.Context, ev bot.Event, hidden bool) error {
+	if err := commentOnly(bot.ActHide, ev); err != nil {
+		return err
+	}
+	_, err := a.g.call(ctx, bot.ActHide, http.MethodPost, url.PathEscape(CommentID(ev)),
+		url.Values{"hide": {fmt.Sprint(hidden)}}, nil)
+	return err
+}
+
+// Delete removes the comment: DELETE /{ig-comment-id}.
+func (a *InstagramAccount) Delete(ctx context.Context, ev bot.Event) error {
+	if err := commentOnly(bot.ActDelete, ev); err != nil {
+		return err
+	}
+	_, err := a.g.call(ctx, bot.ActDelete, http.MethodDelete, url.PathEscape(CommentID(ev)), nil, nil)
+	return err
+}
+
+// Reply answers in public (POST /{ig-comment-id}/replies; Instagram threads are
+// one level deep, so a reply to a reply goes to the top comment), or in the
+// conversation for a direct message.
+func (a *InstagramAccount) Reply(ctx context.Context, ev bot.Event, text string) error {
+	if ev.Kind == bot.KindDM {
+		return sendMessage(ctx, a.g, bot.ActReply, a.messagesPath(), ev, text, a.now())
+	}
+	_, err := a.g.call(ctx, bot.ActReply, http.MethodPost, url.PathEscape(threadTop(ev))+"/replies",
+		url.Values{"message": {text}}, nil)
+	return err
+}
+
+// Warn sends a private reply to the comment (Instagram allows one, within 7 days),
+// or a message in the conversation for a direct message.
+func (a *InstagramAccount) Warn(ctx context.Context, ev bot.Event, text string) error {
+	if ev.Kind == bot.KindDM {
+		return sendMessage(ctx, a.g, bot.ActWarn, a.messagesPath(), ev, text, a.now())
+	}
+	return privateReply(ctx, a.g, a.messagesPath(), ev, text, a.now())
+}
+
+// messagesPath is the Page's messages edge, which also serves the linked
+// Instagram account; /me is the Page when the token is a Page token.
+func (a *InstagramAccount) messagesPath() string {
+	return url.PathEscape(cmp.Or(a.pageID, "me")) + "/messages"
+}
+
+// completeMention reads the text of a comment that @mentions the account:
+// GET /{ig-user-id}?fields=mentioned_comment.comment_id({id}){...}.
+func (c *Connector) completeMention(ctx context.Context, ev bot.Event) (bot.Event, error) {
+	fields := fmt.Sprintf("mentioned_comment.comment_id(%s){id,text,timestamp}", ev.ID)
+	raw, err := c.graph.call(ctx, "read", http.MethodGet, url.PathEscape(ev.Space),
+		url.Values{"fields": {fields}}, nil)
+	if err != nil {
+		return ev, err
+	}
+	var ans struct {
+		Mentioned *struct {
+			ID        string   `json:"id"`
+			Text      string   `json:"text"`
+			Timestamp flexTime `json:"timestamp"`
+		} `json:"mentioned_comment"`
+	}
+	if err := json.Unmarshal(raw, &ans); err != nil || ans.Mentioned == nil {
+		return ev, fmt.Errorf("unexpected answer for mentioned comment %s: %s", ev.ID, compactJSON(raw))
+	}
+	ev.Text = ans.Mentioned.Text
+	if !ans.Mentioned.Timestamp.t.IsZero() {
+		ev.At = ans.Mentioned.Timestamp.t
+	}
+	return ev, nil
+}
+
+// sendMessage answers a direct message through the Send API, inside Meta's
+// 24-hour window (checked here first, to say why rather than let Meta refuse).
+func sendMessage(ctx context.Context, g *graph, op bot.ActionKind, path string, ev bot.Event, text string, now time.Time) error {
+	if ev.Author.ID == "" {
+		return &bot.ActionError{Op: op, Err: errors.New("the message has no sender id to answer")}
+	}
+	if !ev.At.IsZero() && now.Sub(ev.At) > messagingWindow {
+		return &bot.ActionError{Op: op, Err: fmt.Errorf(
+			"outside the messaging window: the message is %s old, Meta allows answers within 24 hours",
+			now.Sub(ev.At).Round(time.Minute))}
+	}
+	body := map[string]any{
+		"recipient":      map[string]string{"id": ev.Author.ID},
+		"messaging_type": "RESPONSE",
+		"message":        map[string]string{"text": text},
+	}
+	_, err := g.call(ctx, op, http.MethodPost, path, nil, body)
+	return err
+}
+
+// privateReply sends the commenter a private message tied to their comment.
+func privateReply(ctx context.Context, g *graph, path string, ev bot.Event, text string, now time.Time) error {
+	if !ev.At.IsZero() && now.Sub(ev.At) > privateReplyWindow {
+		return &bot.ActionError{Op: bot.ActWarn, Err: fmt.Errorf(
+			"too late for a private reply: the comment is %s old, Meta allows 7 days",
+			now.Sub(ev.At).Round(time.Hour))}
+	}
+	body := map[string]any{
+		"recipient": map[string]string{"comment_id": CommentID(ev)},
+		"message":   map[string]string{"text": text},
+	}
+	_, err := g.call(ctx, bot.ActWarn, http.MethodPost, path, nil, body)
+	return err
+}
+
+// commentOnly refuses comment actions on direct messages, which Meta cannot hide
+// or delete for the page.
+func commentOnly(op bot.ActionKind, ev bot.Event) error {
+	if ev.Kind == bot.KindDM {
+		return &bot.ActionError{Op: op, Err: fmt.Errorf("a direct message cannot be %s by the page", pastTense(op))}
+	}
+	if CommentID(ev) == "" {
+		return &bot.ActionError{Op: op, Err: errors.New("the event has no comment id")}
+	}
+	return nil
+}
+
+func pastTense(op bot.ActionKind) string {
+	if op == bot.ActHide {
+		return "hidden"
+	}
+	return "deleted"
+}
+
+// threadTop is the comment a public reply goes under: the thread's top comment
+// when the event is itself a reply.
+func threadTop(ev bot.Event) string { return cmp.Or(ev.Thread, CommentID(ev)) }

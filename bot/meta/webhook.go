@@ -1,0 +1,153 @@
+package meta
+
+import (
+	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+)
+
+// Handler serves Meta's webhook at one URL (the daemon mounts it at /webhooks/meta):
+// GET answers the subscription handshake, POST takes a delivery. A delivery is
+// checked, parsed and queued before the answer, so the answer is fast and a 200
+// means the events are safe in the queue; the rules run behind it, in Run.
+func (c *Connector) Handler() http.Handler {
+	return &webhook{c: c}
+}
+
+type webhook struct {
+	c  *Connector
+	mu sync.Mutex // guards c.seen and the check-then-queue step
+}
+
+func (h *webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch r.Method {
+	case http.MethodGet:
+		h.handshake(w, r)
+	case http.MethodPost:
+		h.delivery(w, r)
+	default:
+		w.Header().Set("Allow", "GET, POST")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+	}
+}
+
+// handshake answers the verification request Meta sends when the callback URL is
+// set in the App Dashboard: echo hub.challenge when hub.verify_token is ours.
+func (h *webhook) handshake(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	want := h.c.cfg.VerifyToken
+	got := q.Get("hub.verify_token")
+	if q.Get("hub.mode") != "subscribe" || want == "" ||
+		subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
+		h.c.log.Warn("webhook handshake refused: wrong verify token or mode", "mode", q.Get("hub.mode"))
+		http.Error(w, "forbidden", http.StatusForbidden)
+		return
+	}
+	h.c.log.Info("webhook subscription verified")
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	_, _ = io.WriteString(w, q.Get("hub.challenge"))
+}
+
+func (h *webhook) delivery(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.c.cfg.MaxBody))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			h.c.log.Warn("webhook delivery refused: body too large", "limit", tooBig.Limit)
+			http.Error(w, "body too large", http.StatusRequestEntityTooLarge)
+			return
+		}
+		http.Error(w, "cannot read body", http.StatusBadRequest)
+		return
+	}
+	if !validSignature(h.c.cfg.AppSecret, body, r.Header.Get("X-Hub-Signature-256")) {
+		h.c.log.Warn("webhook delivery refused: bad or missing X-Hub-Signature-256",
+			"remote", r.RemoteAddr, "secret_set", h.c.cfg.AppSecret != "")
+		http.Error(w, "bad signature", http.StatusUnauthorized)
+		return
+	}
+	var d delivery
+	if err := json.Unmarshal(body, &d); err != nil {
+		h.c.log.Warn("webhook delivery refused: not a Meta payload", "err", err)
+		http.Error(w, "malformed JSON", http.StatusBadRequest)
+		return
+	}
+	items := h.c.parse(d)
+	if !h.enqueue(items) {
+		// Meta sends the delivery again later; what was queued is deduped then.
+		h.c.log.Warn("event queue full, delivery deferred to Meta's retry", "queue", cap(h.c.queue))
+		w.Header().Set("Retry-After", "60")
+		http.Error(w, "busy", http.StatusServiceUnavailable)
+		return
+	}
+	w.WriteHeader(http.StatusOK)
+	_, _ = io.WriteString(w, "EVENT_RECEIVED")
+}
+
+// enqueue queues the items not seen before, in order. An item is marked seen only
+// once queued, so a delivery cut short by a full queue is completed by its retry.
+func (h *webhook) enqueue(items []queued) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, q := range items {
+		key := q.ev.Key()
+		if h.c.seen.has(key) {
+			h.c.log.Debug("duplicate dropped", "event", key)
+			continue
+		}
+		select {
+		case h.c.queue <- q:
+			h.c.seen.add(key)
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// validSignature checks X-Hub-Signature-256: "sha256=" and the hex HMAC-SHA256 of
+// the raw body keyed with the app secret. No secret, no valid signature.
+func validSignature(secret string, body []byte, header string) bool {
+	if secret == "" {
+		return false
+	}
+	hexSig, ok := strings.CutPrefix(header, "sha256=")
+	if !ok {
+		return false
+	}
+	got, err := hex.DecodeString(hexSig)
+	if err != nil {
+		return false
+	}
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write(body)
+	return hmac.Equal(got, mac.Sum(nil))
+}
+
+// Sign returns the X-Hub-Signature-256 value Meta would send for body; tools and
+// tests use it to post deliveries of their own.
+func Sign(secret string, body []byte) string {
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write(body)
+	return "sha256=" + hex.EncodeToString(mac.Sum(nil))
+}
+
+// compactJSON is used in logs to show a small unknown payload on one line.
+func compactJSON(raw json.RawMessage) string {
+	var b bytes.Buffer
+	if json.Compact(&b, raw) != nil {
+		return ""
+	}
+	if b.Len() > 300 {
+		return b.String()[:300] + "…"
+	}
+	return b.String()
+}

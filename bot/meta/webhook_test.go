@@ -1,0 +1,377 @@
+package meta_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/bot/meta"
+)
+
+const (
+	appSecret   = "0123456789abcdef0123456789abcdef"
+	verifyToken = "le-mot-de-passe-du-guetteur"
+	pageID      = "104523749012345"
+	igID        = "17841405309211844"
+)
+
+// fixedNow is shortly after the fixtures' deliveries (2026-11-20 ~22:10 UTC).
+var fixedNow = time.Date(2026, 11, 20, 22, 30, 0, 0, time.UTC)
+
+// harness is a connector wired to a fake Graph API, with Run draining into events.
+type harness struct {
+	t      *testing.T
+	c      *meta.Connector
+	h      http.Handler
+	graph  *fakeGraph
+	logs   *syncBuffer
+	events chan bot.Event
+	// sentinels counts the sentinels posted, each with a fresh id.
+	sentinels int
+}
+
+func newHarness(t *testing.T, tweak func(*meta.Config)) *harness {
+	t.Helper()
+	g := newFakeGraph(t)
+	logs := &syncBuffer{}
+	cfg := meta.Config{
+		AppSecret:   appSecret,
+		VerifyToken: verifyToken,
+		PageToken:   g.token,
+		GraphURL:    g.URL(),
+		Logger:      testLogger(logs),
+		Now:         func() time.Time { return fixedNow },
+	}
+	if tweak != nil {
+		tweak(&cfg)
+	}
+	c := meta.New(cfg)
+	h := &harness{t: t, c: c, h: c.Handler(), graph: g, logs: logs, events: make(chan bot.Event)}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx, h.events) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run returned %v after cancel, want nil", err)
+		}
+	})
+	return h
+}
+
+func fixture(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// post delivers body signed with secret ("" for no signature header).
+func (h *harness) post(body []byte, secret string) *httptest.ResponseRecorder {
+	req := httptest.NewRequest(http.MethodPost, "/webhooks/meta", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if secret != "" {
+		req.Header.Set("X-Hub-Signature-256", meta.Sign(secret, body))
+	}
+	rec := httptest.NewRecorder()
+	h.h.ServeHTTP(rec, req)
+	return rec
+}
+
+func (h *harness) mustPost(body []byte) {
+	h.t.Helper()
+	if rec := h.post(body, appSecret); rec.Code != http.StatusOK {
+		h.t.Fatalf("POST answered %d %q, want 200", rec.Code, rec.Body.String())
+	}
+}
+
+// sentinel is a comment posted after the deliveries under test: the queue is
+// first in, first out, so when it comes out everything before it has come out too.
+func sentinel(n int) (id string, body []byte) {
+	id = fmt.Sprintf("sentinel_%d", n)
+	return id, []byte(`{"object":"page","entry":[{"id":"` + pageID + `","time":1795739999,"changes":[{"field":"feed","value":{"item":"comment","verb":"add","comment_id":"` + id + `","post_id":"p_1","parent_id":"p_1","from":{"id":"42","name":"Sentinelle"},"message":"fin","created_time":1795739999}}]}]}`)
+}
+
+// collect posts a sentinel and returns every event that came before it.
+func (h *harness) collect() []bot.Event {
+	h.t.Helper()
+	h.sentinels++
+	id, body := sentinel(h.sentinels)
+	h.mustPost(body)
+	var got []bot.Event
+	timeout := time.After(10 * time.Second)
+	for {
+		select {
+		case ev := <-h.events:
+			if ev.ID == id {
+				return got
+			}
+			got = append(got, ev)
+		case <-timeout:
+			h.t.Fatalf("no sentinel after 10s; got %d events so far (is Run draining?)", len(got))
+		}
+	}
+}
+
+func TestHandshake(t *testing.T) {
+	tests := []struct {
+		name, query string
+		token       string // configured verify token
+		wantCode    int
+		wantBody    string
+	}{
+		{"echoes the challenge", "hub.mode=subscribe&hub.challenge=1158201444&hub.verify_token=" + verifyToken, verifyToken, 200, "1158201444"},
+		{"wrong token", "hub.mode=subscribe&hub.challenge=1158201444&hub.verify_token=nope", verifyToken, 403, ""},
+		{"missing token", "hub.mode=subscribe&hub.challenge=1158201444", verifyToken, 403, ""},
+		{"wrong mode", "hub.mode=unsubscribe&hub.challenge=1&hub.verify_token=" + verifyToken, verifyToken, 403, ""},
+		{"no token configured refuses all", "hub.mode=subscribe&hub.challenge=1&hub.verify_token=", "", 403, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := meta.New(meta.Config{AppSecret: appSecret, VerifyToken: tt.token})
+			rec := httptest.NewRecorder()
+			c.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/webhooks/meta?"+tt.query, nil))
+			if rec.Code != tt.wantCode {
+				t.Fatalf("code = %d, want %d", rec.Code, tt.wantCode)
+			}
+			if tt.wantBody != "" && rec.Body.String() != tt.wantBody {
+				t.Fatalf("body = %q, want %q", rec.Body.String(), tt.wantBody)
+			}
+		})
+	}
+}
+
+func TestDeliveryRefused(t *testing.T) {
+	body := fixture(t, "fb_comment_add.json")
+	tests := []struct {
+		name     string
+		tweak    func(*meta.Config)
+		body     []byte
+		sign     func(req *http.Request, body []byte)
+		method   string
+		wantCode int
+	}{
+		{"missing signature", nil, body, func(*http.Request, []byte) {}, "POST", 401},
+		{"signed with another secret", nil, body, func(r *http.Request, b []byte) {
+			r.Header.Set("X-Hub-Signature-256", meta.Sign("another secret", b))
+		}, "POST", 401},
+		{"sha1 signature only", nil, body, func(r *http.Request, b []byte) {
+			r.Header.Set("X-Hub-Signature", "sha1=0123456789abcdef0123456789abcdef01234567")
+		}, "POST", 401},
+		{"signature not hex", nil, body, func(r *http.Request, b []byte) {
+			r.Header.Set("X-Hub-Signature-256", "sha256=zz")
+		}, "POST", 401},
+		{"body changed after signing", nil, body, func(r *http.Request, b []byte) {
+			r.Header.Set("X-Hub-Signature-256", meta.Sign(appSecret, append([]byte(" "), b...)))
+		}, "POST", 401},
+		{"no app secret configured", func(c *meta.Config) { c.AppSecret = "" }, body, func(r *http.Request, b []byte) {
+			r.Header.Set("X-Hub-Signature-256", meta.Sign("", b))
+		}, "POST", 401},
+		{"body over the cap", func(c *meta.Config) { c.MaxBody = 512 }, body, signWith(appSecret), "POST", 413},
+		{"malformed JSON", nil, []byte(`{"object":"page","entry":[`), signWith(appSecret), "POST", 400},
+		{"entry is not a list", nil, []byte(`{"object":"page","entry":"x"}`), signWith(appSecret), "POST", 400},
+		{"method not allowed", nil, body, signWith(appSecret), "PUT", 405},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, tt.tweak)
+			req := httptest.NewRequest(tt.method, "/webhooks/meta", bytes.NewReader(tt.body))
+			tt.sign(req, tt.body)
+			rec := httptest.NewRecorder()
+			h.h.ServeHTTP(rec, req)
+			if rec.Code != tt.wantCode {
+				t.Fatalf("code = %d, want %d (%s)", rec.Code, tt.wantCode, rec.Body.String())
+			}
+			if tt.tweak != nil {
+				return // the harness's own sentinel would be refused as well
+			}
+			if got := h.collect(); len(got) != 0 {
+				t.Fatalf("refused delivery still queued %d events: %+v", len(got), got)
+			}
+		})
+	}
+}
+
+func signWith(secret string) func(*http.Request, []byte) {
+	return func(r *http.Request, b []byte) { r.Header.Set("X-Hub-Signature-256", meta.Sign(secret, b)) }
+}
+
+func TestFixtures(t *testing.T) {
+	at := func(unix int64) time.Time { return time.Unix(unix, 0).UTC() }
+	comment := func(id, post, author, name, text string, unix int64) bot.Event {
+		return bot.Event{ID: id, Platform: "facebook", Kind: bot.KindComment, Space: pageID, Channel: post,
+			Author: bot.Author{ID: author, Name: name}, Text: text, At: at(unix)}
+	}
+	tests := []struct {
+		file    string
+		want    []bot.Event
+		wantLog string
+	}{
+		{"fb_comment_add.json", []bot.Event{comment("987654321098765_1122334455667788",
+			"104523749012345_987654321098765", "6021345987654321", "Jean Dupont",
+			"Vous êtes vraiment des escrocs, bande de connards", 1795730998)}, ""},
+		{"fb_comment_edited.json", []bot.Event{func() bot.Event {
+			ev := comment("987654321098765_1122334455667788:edited:", "104523749012345_987654321098765",
+				"6021345987654321", "Jean Dupont", "Vous êtes vraiment des escrocs", 1795730998)
+			ev.Kind = bot.KindEdit
+			return ev
+		}()}, ""},
+		{"fb_comment_hide.json", nil, "comment verb not moderated"},
+		{"fb_comment_remove.json", nil, "comment verb not moderated"},
+		{"fb_own_comment.json", nil, "own comment ignored"},
+		{"ig_comment.json", []bot.Event{{ID: "17865799348089039", Platform: "instagram", Kind: bot.KindComment,
+			Space: igID, Channel: "18012345678901234", Author: bot.Author{ID: "232323232", Name: "test_user_fr"},
+			Text: "quels sont vos horaires ?", At: at(1795731700)}}, ""},
+		{"ig_mention.json", []bot.Event{{ID: "17894227972186120", Platform: "instagram", Kind: bot.KindComment,
+			Space: igID, Channel: "17918195224117851", Text: "@boulangerie.martin vos croissants sont nuls",
+			At: time.Date(2026, 11, 20, 22, 15, 0, 0, time.UTC)}}, ""},
+		{"batched.json", []bot.Event{
+			comment("987654321098765_2000000000000001", "104523749012345_987654321098765", "6021345987650001",
+				"Alice Martin", "Super produit, merci !", 1795731890),
+			func() bot.Event {
+				ev := comment("987654321098765_2000000000000002", "104523749012345_987654321098765",
+					"6021345987650003", "Chloé Petit", "@Alice Martin pareil pour moi", 1795731895)
+				ev.Thread, ev.ReplyTo = "987654321098765_2000000000000001", "987654321098765_2000000000000001"
+				return ev
+			}(),
+			comment("555555555555555_3000000000000001", "104523749012345_555555555555555", "6021345987650004",
+				"David Leroy", "Livrez-vous à Lyon ?", 1795731940),
+		}, "webhook field not handled"},
+		{"messenger_text.json", []bot.Event{{
+			ID:       "m_AG5Hz2Uq7tuwNEhXfYYKj8mJEM_QPpz5jdCK48PnKAjSdjfipqxqMvK8ma6AC8fplwlqLP_5cgXIbu7I3rBN0P",
+			Platform: "facebook", Kind: bot.KindDM, Space: pageID, Channel: "7654321098765432",
+			Author: bot.Author{ID: "7654321098765432"}, Text: "Bonjour, êtes-vous ouverts dimanche ?",
+			At: time.UnixMilli(1795731999876).UTC()}}, ""},
+		{"unknown_object.json", nil, "webhook object not handled"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			h := newHarness(t, nil)
+			h.mustPost(fixture(t, tt.file))
+			got := h.collect()
+			if len(got) != len(tt.want) {
+				t.Fatalf("got %d events, want %d:\n%+v", len(got), len(tt.want), got)
+			}
+			for i, want := range tt.want {
+				g := got[i]
+				if strings.HasSuffix(want.ID, ":edited:") {
+					// The suffix is a digest of the text; its exact value is not the point.
+					if !strings.HasPrefix(g.ID, want.ID) || len(g.ID) <= len(want.ID) {
+						t.Errorf("event %d id = %q, want %q + digest", i, g.ID, want.ID)
+					}
+					g.ID = want.ID
+				}
+				if g.Platform != want.Platform || g.Kind != want.Kind || g.ID != want.ID ||
+					g.Space != want.Space || g.Channel != want.Channel || g.Thread != want.Thread ||
+					g.ReplyTo != want.ReplyTo || g.Author.ID != want.Author.ID || g.Author.Name != want.Author.Name ||
+					g.Text != want.Text || !g.At.Equal(want.At) {
+					t.Errorf("event %d:\n got %+v\nwant %+v", i, g, want)
+				}
+			}
+			if tt.wantLog != "" && !strings.Contains(h.logs.String(), tt.wantLog) {
+				t.Errorf("logs lack %q:\n%s", tt.wantLog, h.logs.String())
+			}
+		})
+	}
+}
+
+func TestRetriedDeliveryYieldsEventsOnce(t *testing.T) {
+	h := newHarness(t, nil)
+	batch := fixture(t, "batched.json")
+	h.mustPost(batch)
+	h.mustPost(batch) // Meta's retry, byte for byte
+	if got := h.collect(); len(got) != 3 {
+		t.Fatalf("got %d events from a delivery and its retry, want 3", len(got))
+	}
+
+	// An edit is a new event; its retry is not; an edit to another text is.
+	h.mustPost(fixture(t, "fb_comment_add.json"))
+	h.mustPost(fixture(t, "fb_comment_edited.json"))
+	h.mustPost(fixture(t, "fb_comment_edited.json"))
+	again := bytes.Replace(fixture(t, "fb_comment_edited.json"),
+		[]byte("Vous êtes vraiment des escrocs"), []byte("Vous êtes des escrocs, connards"), 1)
+	h.mustPost(again)
+	got := h.collect()
+	var kinds []bot.Kind
+	for _, ev := range got {
+		kinds = append(kinds, ev.Kind)
+	}
+	if len(got) != 3 || kinds[0] != bot.KindComment || kinds[1] != bot.KindEdit || kinds[2] != bot.KindEdit {
+		t.Fatalf("got kinds %v, want [comment edit edit]", kinds)
+	}
+	if got[1].ID == got[2].ID {
+		t.Fatalf("two different edits share the id %q", got[1].ID)
+	}
+	if meta.CommentID(got[2]) != "987654321098765_1122334455667788" {
+		t.Fatalf("CommentID(edit) = %q", meta.CommentID(got[2]))
+	}
+}
+
+func TestFullQueueDefersToMetaRetry(t *testing.T) {
+	// No Run here: the queue holds two events and nobody drains it.
+	c := meta.New(meta.Config{AppSecret: appSecret, QueueSize: 2})
+	batch := fixture(t, "batched.json") // three comments
+	send := func() int {
+		req := httptest.NewRequest(http.MethodPost, "/webhooks/meta", bytes.NewReader(batch))
+		req.Header.Set("X-Hub-Signature-256", meta.Sign(appSecret, batch))
+		rec := httptest.NewRecorder()
+		c.Handler().ServeHTTP(rec, req)
+		return rec.Code
+	}
+	if code := send(); code != http.StatusServiceUnavailable {
+		t.Fatalf("first delivery into a queue of 2: code %d, want 503", code)
+	}
+	out := make(chan bot.Event, 10)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- c.Run(ctx, out) }()
+	var ids []string
+	for range 2 {
+		ids = append(ids, (<-out).ID)
+	}
+	if code := send(); code != http.StatusOK { // Meta's retry
+		t.Fatalf("retry: code %d, want 200", code)
+	}
+	ids = append(ids, (<-out).ID)
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	want := []string{"987654321098765_2000000000000001", "987654321098765_2000000000000002", "555555555555555_3000000000000001"}
+	if strings.Join(ids, " ") != strings.Join(want, " ") {
+		t.Fatalf("ids = %v, want %v", ids, want)
+	}
+	if len(out) != 0 {
+		t.Fatalf("%d events more than the three comments", len(out))
+	}
+}
+
+func TestPlatformsAreNamedLikeTheirEvents(t *testing.T) {
+	c := meta.New(meta.Config{})
+	var names []string
+	for _, p := range c.Platforms() {
+		names = append(names, p.Name())
+		for _, k := range []bot.ActionKind{bot.ActHide, bot.ActDelete, bot.ActReply, bot.ActWarn} {
+			if !bot.Capable(p, k) {
+				t.Errorf("%s cannot %s", p.Name(), k)
+			}
+		}
+	}
+	if strings.Join(names, ",") != "facebook,instagram" {
+		t.Fatalf("platform names = %v", names)
+	}
+	if !bot.Capable(c.Facebook(), bot.ActBan) || bot.Capable(c.Instagram(), bot.ActBan) {
+		t.Fatal("only the Facebook Page can ban")
+	}
+	var _ bot.Source = c
+}
