@@ -137,9 +137,17 @@ type Desk struct {
 type FAQEntry struct {
 	ID        string
 	Questions []string
-	// Answer by language code (fr, en).
+	// Answer by language code (fr, en); a lone text in the file is stored
+	// under "".
 	Answer map[string]string
 	Line   int
+	// Keywords, when given, are words a question must contain to match.
+	Keywords []string
+	// Mode is the entry's mode as written (empty when not given); the FAQ
+	// handler gives it a meaning.
+	Mode string
+	// Private asks for the answer to go to the author privately.
+	Private bool
 }
 
 // FAQ is the faq: section.

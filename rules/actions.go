@@ -1,0 +1,279 @@
+package rules
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/vigie-bot/vigie/bot"
+)
+
+// actionSpec is one item of a do: list as written: either a scalar like
+// timeout(10m) or warn("Merci"), or a one-key mapping like {warn: "Hi, there"}
+// (handy when the text holds a comma inside a [flow, list]).
+type actionSpec struct {
+	Src  string
+	Node *yaml.Node
+	// Mapping form: the name and argument are already apart.
+	Name   string
+	Arg    string
+	HasArg bool
+	Split  bool
+}
+
+// action is a compiled step of a rule.
+type action struct {
+	kind bot.ActionKind
+	text template
+	dur  time.Duration
+}
+
+type argKind int
+
+const (
+	argNone argKind = iota
+	argText
+	argTextOptional
+	argDuration
+	argDurationOptional
+)
+
+var actionArgs = map[bot.ActionKind]argKind{
+	bot.ActDelete:  argNone,
+	bot.ActHide:    argNone,
+	bot.ActKick:    argNone,
+	bot.ActStrike:  argNone,
+	bot.ActReply:   argText,
+	bot.ActWarn:    argText,
+	bot.ActAlert:   argText,
+	bot.ActTag:     argText,
+	bot.ActForward: argTextOptional,
+	bot.ActTimeout: argDuration,
+	bot.ActBan:     argDurationOptional,
+}
+
+var actionRe = regexp.MustCompile(`(?s)^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\((.*)\))?\s*$`)
+
+// splitAction separates name(arg) and unquotes arg.
+func splitAction(src string) (name, arg string, hasArg bool, err error) {
+	m := actionRe.FindStringSubmatchIndex(src)
+	if m == nil {
+		return "", "", false, fmt.Errorf("cannot read action %q (write it like delete, timeout(10m) or warn(\"text\"))", src)
+	}
+	name = src[m[2]:m[3]]
+	if m[4] < 0 {
+		return name, "", false, nil
+	}
+	arg = strings.TrimSpace(src[m[4]:m[5]])
+	if arg == "" {
+		return name, "", false, nil
+	}
+	arg, err = unquoteArg(arg)
+	return name, arg, true, err
+}
+
+func unquoteArg(arg string) (string, error) {
+	switch {
+	case len(arg) >= 2 && arg[0] == '"' && arg[len(arg)-1] == '"':
+		s, err := strconv.Unquote(arg)
+		if err != nil {
+			return "", fmt.Errorf("bad quoted text %s", arg)
+		}
+		return s, nil
+	case len(arg) >= 2 && arg[0] == '\'' && arg[len(arg)-1] == '\'':
+		return strings.ReplaceAll(arg[1:len(arg)-1], "''", "'"), nil
+	case arg[0] == '"' || arg[0] == '\'':
+		return "", fmt.Errorf("unclosed quote in %s", arg)
+	}
+	return arg, nil
+}
+
+// parseAction compiles one action. With templates false, text is taken as is
+// (expected actions in tests are already expanded).
+func parseAction(sp actionSpec, templates bool) (action, error) {
+	name, arg, hasArg := sp.Name, sp.Arg, sp.HasArg
+	if !sp.Split {
+		var err error
+		if name, arg, hasArg, err = splitAction(sp.Src); err != nil {
+			return action{}, err
+		}
+	}
+	kind := bot.ActionKind(strings.ToLower(name))
+	ak, known := actionArgs[kind]
+	if !known {
+		names := make([]string, len(bot.ActionKinds))
+		for i, k := range bot.ActionKinds {
+			names[i] = string(k)
+		}
+		msg := fmt.Sprintf("unknown action %q", name)
+		if s := closest(name, names); s != "" {
+			return action{}, fmt.Errorf("%s (did you mean %q?)", msg, s)
+		}
+		return action{}, fmt.Errorf("%s (known: %s)", msg, strings.Join(names, ", "))
+	}
+	a := action{kind: kind}
+	switch ak {
+	case argNone:
+		if hasArg {
+			return action{}, fmt.Errorf("%s takes no argument", kind)
+		}
+	case argText, argTextOptional:
+		if !hasArg {
+			if ak == argText {
+				return action{}, fmt.Errorf("%s needs a text, like %s(\"...\")", kind, kind)
+			}
+			break
+		}
+		if templates {
+			t, err := parseTemplate(arg)
+			if err != nil {
+				return action{}, fmt.Errorf("%s: %w", kind, err)
+			}
+			a.text = t
+		} else {
+			a.text = template{static: arg}
+		}
+	case argDuration, argDurationOptional:
+		if !hasArg {
+			if ak == argDuration {
+				return action{}, fmt.Errorf("%s needs a duration, like %s(10m)", kind, kind)
+			}
+			break
+		}
+		d, err := parseDuration(arg)
+		if err != nil {
+			return action{}, fmt.Errorf("%s: %w", kind, err)
+		}
+		a.dur = d
+	}
+	return a, nil
+}
+
+// String is the action as a CM would write it, templates unexpanded.
+func (a action) String() string {
+	return bot.Action{Kind: a.kind, Text: a.text.source(), Duration: a.dur}.String()
+}
+
+// expand returns the action for one event.
+func (a action) expand(ev *bot.Event, rule string) bot.Action {
+	return bot.Action{Kind: a.kind, Text: a.text.expand(ev, rule), Duration: a.dur}
+}
+
+// template is an action's text with {{field}} slots, parsed at load.
+type template struct {
+	static string // the whole text when it has no fields
+	parts  []tmplPart
+}
+
+type tmplField uint8
+
+const (
+	fieldNone tmplField = iota
+	fieldAuthorName
+	fieldAuthorID
+	fieldChannel
+	fieldSpace
+	fieldPlatform
+	fieldRule
+)
+
+var tmplFields = map[string]tmplField{
+	"author.name": fieldAuthorName,
+	"author.id":   fieldAuthorID,
+	"channel":     fieldChannel,
+	"space":       fieldSpace,
+	"platform":    fieldPlatform,
+	"rule":        fieldRule,
+}
+
+var tmplFieldNames = []string{"author.name", "author.id", "channel", "space", "platform", "rule"}
+
+type tmplPart struct {
+	lit   string
+	field tmplField
+	name  string
+}
+
+func parseTemplate(s string) (template, error) {
+	if !strings.Contains(s, "{{") {
+		return template{static: s}, nil
+	}
+	var t template
+	rest := s
+	for {
+		i := strings.Index(rest, "{{")
+		if i < 0 {
+			if rest != "" {
+				t.parts = append(t.parts, tmplPart{lit: rest})
+			}
+			return t, nil
+		}
+		if i > 0 {
+			t.parts = append(t.parts, tmplPart{lit: rest[:i]})
+		}
+		j := strings.Index(rest[i:], "}}")
+		if j < 0 {
+			return template{}, fmt.Errorf("unclosed {{ in %q", s)
+		}
+		name := strings.TrimSpace(rest[i+2 : i+j])
+		f, ok := tmplFields[name]
+		if !ok {
+			msg := fmt.Sprintf("unknown field {{%s}}", name)
+			if c := closest(name, tmplFieldNames); c != "" {
+				return template{}, fmt.Errorf("%s (did you mean {{%s}}?)", msg, c)
+			}
+			return template{}, fmt.Errorf("%s (known: %s)", msg, strings.Join(tmplFieldNames, ", "))
+		}
+		t.parts = append(t.parts, tmplPart{field: f, name: name})
+		rest = rest[i+j+2:]
+	}
+}
+
+func (t template) source() string {
+	if t.parts == nil {
+		return t.static
+	}
+	var b strings.Builder
+	for _, p := range t.parts {
+		if p.field == fieldNone {
+			b.WriteString(p.lit)
+		} else {
+			b.WriteString("{{" + p.name + "}}")
+		}
+	}
+	return b.String()
+}
+
+func (t template) expand(ev *bot.Event, rule string) string {
+	if t.parts == nil {
+		return t.static
+	}
+	var b strings.Builder
+	for _, p := range t.parts {
+		switch p.field {
+		case fieldNone:
+			b.WriteString(p.lit)
+		case fieldAuthorName:
+			name := ev.Author.Name
+			if name == "" {
+				name = ev.Author.ID
+			}
+			b.WriteString(name)
+		case fieldAuthorID:
+			b.WriteString(ev.Author.ID)
+		case fieldChannel:
+			b.WriteString(ev.Channel)
+		case fieldSpace:
+			b.WriteString(ev.Space)
+		case fieldPlatform:
+			b.WriteString(ev.Platform)
+		case fieldRule:
+			b.WriteString(rule)
+		}
+	}
+	return b.String()
+}

@@ -1,0 +1,404 @@
+package rules
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/expr-lang/expr/vm"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/rules/text"
+)
+
+const (
+	// defaultStrikeTTL is how long a strike is kept when no strikes() window in
+	// the file asks for longer.
+	defaultStrikeTTL = 30 * 24 * time.Hour
+	// dedupeTTL is how long an event id is remembered: webhook retries come
+	// within minutes, a replayed file within the same run.
+	dedupeTTL = 24 * time.Hour
+	// defaultFAQThreshold is the faq: threshold when the file gives none.
+	defaultFAQThreshold = 0.6
+)
+
+// Ruleset is a compiled rule file.
+type Ruleset struct {
+	// File is the rule file's name as given to Load or Parse.
+	File string
+	// Warnings are problems that do not stop the file from loading (an unset
+	// ${ENV} in desk, a rule whose hours can never apply).
+	Warnings []Problem
+	// Rules describes the rules in file order.
+	Rules    []RuleInfo
+	Desk     Desk
+	FAQ      FAQ
+	Timezone *time.Location
+
+	schedule schedule
+	counters []counter
+	rules    []rule
+	tests    []ruleTest
+	// strikeWindow is how far back Observe returns strikes: the longest window
+	// given to strikes(), or strikeTTL when a window is only known at run time.
+	strikeWindow time.Duration
+	// strikeTTL is how long strikes are kept: 30 days, or the longest strikes()
+	// window of the file when that is longer.
+	strikeTTL time.Duration
+}
+
+type counter struct {
+	name   string
+	key    *vm.Program
+	when   *vm.Program // nil: every event counts
+	window time.Duration
+}
+
+type rule struct {
+	name     string
+	category string
+	when     *vm.Program
+	whenText string
+	probes   []probe
+	actions  []action
+	strike   bool // an enforced strike action is among actions
+	hours    Hours
+	mode     Mode
+	line     int
+}
+
+// AfterHours reports whether t is outside the file's office hours, or on one of
+// its holidays, in the file's timezone. Without office_hours only holidays are
+// after hours.
+func (rs *Ruleset) AfterHours(t time.Time) bool { return rs.schedule.afterHours(t) }
+
+// StrikeTTL is how long the engine keeps a strike.
+func (rs *Ruleset) StrikeTTL() time.Duration { return rs.strikeTTL }
+
+func loadFile(p string) (*Ruleset, error) {
+	src, err := os.ReadFile(p)
+	if err != nil {
+		return nil, fmt.Errorf("read rule file: %w", err)
+	}
+	return parse(p, src, LoadOptions{})
+}
+
+var yamlLineRe = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+func parse(file string, src []byte, opts LoadOptions) (*Ruleset, error) {
+	if opts.LookupEnv == nil {
+		opts.LookupEnv = os.LookupEnv
+	}
+	text := strings.ReplaceAll(string(src), "\r\n", "\n")
+	d := &decoder{file: file, lines: strings.Split(text, "\n"), lookupEnv: opts.LookupEnv}
+	var root yaml.Node
+	if err := yaml.Unmarshal([]byte(text), &root); err != nil {
+		line, msg := 1, strings.TrimPrefix(err.Error(), "yaml: ")
+		if m := yamlLineRe.FindStringSubmatch(err.Error()); m != nil {
+			line, _ = strconv.Atoi(m[1])
+			msg = m[2]
+		}
+		d.errorAt(line, 1, "%s", msg)
+		return nil, &LoadError{Problems: d.errs}
+	}
+	if root.Kind == 0 || len(root.Content) == 0 {
+		d.errorAt(1, 1, "the rule file is empty (it needs at least rules:)")
+		return nil, &LoadError{Problems: d.errs}
+	}
+	fs := d.decodeFile(root.Content[0])
+	rs := compileFile(d, fs, opts)
+	if len(d.errs) > 0 {
+		sortProblems(d.errs)
+		return nil, &LoadError{Problems: d.errs}
+	}
+	sortProblems(d.warns)
+	rs.Warnings = d.warns
+	return rs, nil
+}
+
+func sortProblems(ps []Problem) {
+	slices.SortStableFunc(ps, func(a, b Problem) int {
+		if a.Line != b.Line {
+			return a.Line - b.Line
+		}
+		return a.Col - b.Col
+	})
+}
+
+func compileFile(d *decoder, fs fileSpec, opts LoadOptions) *Ruleset {
+	rs := &Ruleset{File: d.file, Timezone: time.UTC}
+	if fs.Timezone != nil {
+		if name, ok := d.str(fs.Timezone, "timezone"); ok {
+			loc, err := time.LoadLocation(name)
+			if err != nil || name == "" {
+				d.errorf(resolve(fs.Timezone), "timezone: unknown time zone %q (like Europe/Paris or UTC)", name)
+			} else {
+				rs.Timezone = loc
+			}
+		}
+	}
+	rs.schedule = compileSchedule(d, fs, rs.Timezone)
+	rs.Desk = Desk{TelegramChat: fs.Desk.TelegramChat, DiscordChannel: fs.Desk.DiscordChannel, CMs: fs.Desk.CMs}
+
+	c := &exprCompiler{d: d, counterIndex: map[string]int{}, lists: map[string]*wordList{}}
+	for _, ls := range fs.Lists {
+		if l := compileList(d, ls, opts); l != nil {
+			c.lists[ls.Name] = l
+			c.listNames = append(c.listNames, ls.Name)
+		}
+	}
+	// Counter names are known before any expression compiles, so that a rule can
+	// be checked against them even when a counter's own expression is wrong.
+	for _, cs := range fs.Counters {
+		c.counterIndex[cs.Name] = len(c.counterNames)
+		c.counterNames = append(c.counterNames, cs.Name)
+	}
+	for _, cs := range fs.Counters {
+		what := fmt.Sprintf("counter %q", cs.Name)
+		ct := counter{name: cs.Name, window: cs.Window.D}
+		if k, ok := c.compile(cs.Key, what+": key", scopeCounter, reflect.String); ok {
+			ct.key = k.prog
+		}
+		if cs.When != nil {
+			if w, ok := c.compile(*cs.When, what+": when", scopeCounter, reflect.Bool); ok {
+				ct.when = w.prog
+			}
+		}
+		rs.counters = append(rs.counters, ct)
+	}
+	for _, sp := range fs.Rules {
+		if r, ok := compileRule(d, c, sp, len(rs.counters)); ok {
+			if r.hours != HoursAlways && !rs.schedule.set && len(rs.schedule.holidays) == 0 {
+				d.warnf(sp.Hours, "rule %q: hours: %s but the file has no office_hours, so it is never after hours", r.name, r.hours)
+			}
+			rs.rules = append(rs.rules, r)
+			info := RuleInfo{Name: r.name, Category: r.category, Mode: r.mode, Hours: r.hours, Line: r.line}
+			for _, a := range r.actions {
+				info.Actions = append(info.Actions, a.String())
+			}
+			rs.Rules = append(rs.Rules, info)
+		}
+	}
+	rs.strikeTTL = max(defaultStrikeTTL, c.strikeWindow)
+	rs.strikeWindow = c.strikeWindow
+	if c.dynamic {
+		rs.strikeWindow = rs.strikeTTL
+	}
+	rs.FAQ = compileFAQ(fs.FAQ)
+	rs.tests = compileTests(d, fs, rs)
+	return rs
+}
+
+func compileSchedule(d *decoder, fs fileSpec, loc *time.Location) schedule {
+	s := schedule{loc: loc, holidays: map[dateKey]bool{}}
+	if fs.OfficeNode != nil {
+		s.set = true
+	}
+	var given [7]int // line where each weekday was given
+	for _, o := range fs.OfficeHours {
+		spec, ok := d.str(o.Days, "office_hours")
+		if !ok {
+			continue
+		}
+		days, err := parseDays(spec)
+		if err != nil {
+			d.errorf(o.Days, "office_hours: %v", err)
+			continue
+		}
+		var ranges []minuteRange
+		for _, rn := range o.Ranges {
+			str, ok := d.str(rn, "office_hours: "+spec)
+			if !ok {
+				continue
+			}
+			r, err := parseRanges(str)
+			if err != nil {
+				d.errorf(rn, "office_hours: %s: %v", spec, err)
+				continue
+			}
+			ranges = append(ranges, r...)
+		}
+		for _, wd := range days {
+			if given[wd] != 0 {
+				d.errorf(o.Days, "office_hours: %s given twice (first at line %d)", dayNames[wd], given[wd])
+				continue
+			}
+			given[wd] = o.Days.Line
+			s.days[wd] = ranges
+		}
+	}
+	for _, h := range fs.Holidays {
+		str, ok := d.str(h, "holidays")
+		if !ok {
+			continue
+		}
+		t, err := time.Parse("2006-01-02", strings.TrimSpace(str))
+		if err != nil {
+			d.errorf(h, "holidays: bad date %q (want YYYY-MM-DD)", str)
+			continue
+		}
+		y, m, dd := t.Date()
+		s.holidays[dateKey{y, m, dd}] = true
+	}
+	return s
+}
+
+func compileList(d *decoder, ls listSpec, opts LoadOptions) *wordList {
+	where := fmt.Sprintf("list %q", ls.Name)
+	entries := ls.Entries
+	if ls.FileNode != nil {
+		data, err := readListFile(d.file, ls.File, opts)
+		if err != nil {
+			d.errorf(ls.FileNode, "%s: %v", where, err)
+			return nil
+		}
+		entries = parseListFile(data)
+	}
+	l, err := text.NewList(entries)
+	if err != nil {
+		d.errorf(ls.Node, "%s: %v", where, err)
+		return nil
+	}
+	return &wordList{name: ls.Name, l: l}
+}
+
+// readListFile reads a list file named relative to the rule file's folder.
+func readListFile(ruleFile, name string, opts LoadOptions) ([]byte, error) {
+	if name == "" {
+		return nil, errors.New("empty file name")
+	}
+	var (
+		full string
+		data []byte
+		err  error
+	)
+	if opts.ReadFile != nil {
+		// an fs.FS-like reader wants slash-separated names without ./
+		full = path.Join(path.Dir(filepath.ToSlash(ruleFile)), filepath.ToSlash(name))
+		if filepath.IsAbs(name) {
+			full = name
+		}
+		data, err = opts.ReadFile(full)
+	} else {
+		full = name
+		if !filepath.IsAbs(name) {
+			full = filepath.Join(filepath.Dir(ruleFile), name)
+		}
+		data, err = os.ReadFile(full)
+	}
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return nil, fmt.Errorf("cannot read %s: %w", full, err)
+	}
+	return data, nil
+}
+
+// parseListFile reads one entry a line; blank lines and # comments are skipped.
+func parseListFile(data []byte) []string {
+	var out []string
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 0, 64*1024), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if i := strings.Index(line, " #"); i >= 0 {
+			line = line[:i]
+		}
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		out = append(out, line)
+	}
+	return out
+}
+
+func compileRule(d *decoder, c *exprCompiler, sp ruleSpec, nCounters int) (rule, bool) {
+	what := fmt.Sprintf("rule %q", sp.Name)
+	r := rule{name: sp.Name, category: sp.Category, hours: HoursAlways, mode: ModeEnforce,
+		line: sp.NameNode.Line, whenText: strings.Join(strings.Fields(sp.When.Src), " ")}
+	good := true
+	if sp.Hours != nil {
+		h, _ := d.str(sp.Hours, what+": hours")
+		switch Hours(h) {
+		case HoursAfter, HoursOffice, HoursAlways:
+			r.hours = Hours(h)
+		default:
+			d.errorf(sp.Hours, "%s: hours must be after, office or always, got %q", what, h)
+			good = false
+		}
+	}
+	if sp.Mode != nil {
+		m, _ := d.str(sp.Mode, what+": mode")
+		switch Mode(m) {
+		case ModeEnforce, ModeShadow:
+			r.mode = Mode(m)
+		default:
+			d.errorf(sp.Mode, "%s: mode must be enforce or shadow, got %q", what, m)
+			good = false
+		}
+	}
+	for _, as := range sp.Do {
+		a, err := parseAction(as, true)
+		if err != nil {
+			d.errorf(as.Node, "%s: %v", what, err)
+			good = false
+			continue
+		}
+		if a.kind == bot.ActStrike && r.mode == ModeEnforce {
+			r.strike = true
+		}
+		r.actions = append(r.actions, a)
+	}
+	w, ok := c.compile(sp.When, what+": when", scopeRule, reflect.Bool)
+	if !ok {
+		return r, false
+	}
+	r.when = w.prog
+	if err := dryRun(w.prog, nCounters); err != nil {
+		d.errorf(sp.When.Node, "%s: when: %v", what, err)
+		return r, false
+	}
+	r.probes = c.probes(w.src)
+	return r, good
+}
+
+// dryRun runs a condition once on an empty event so that an expression that
+// blows the memory budget whatever the event is refused at load.
+func dryRun(prog *vm.Program, nCounters int) error {
+	env := &exprEnv{Counters: make([]int, nCounters), analysis: text.Analyze(""), now: time.Unix(0, 0)}
+	machine := vm.VM{MemoryBudget: exprMemoryLimit}
+	_, err := machine.Run(prog, env)
+	if err != nil && strings.Contains(err.Error(), "memory budget exceeded") {
+		return errors.New("the expression uses too much memory (memory budget exceeded)")
+	}
+	return nil
+}
+
+func compileFAQ(fs faqSpec) FAQ {
+	out := FAQ{Threshold: defaultFAQThreshold}
+	if fs.ThresholdSet {
+		out.Threshold = fs.Threshold
+	}
+	for _, e := range fs.Entries {
+		out.Entries = append(out.Entries, FAQEntry{
+			ID: e.ID, Questions: e.Questions, Answer: e.Answer, Line: e.Node.Line,
+			Keywords: e.Keywords, Mode: e.Mode, Private: e.Private,
+		})
+	}
+	return out
+}

@@ -1,0 +1,208 @@
+package rules
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/expr-lang/expr/vm"
+
+	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/rules/text"
+	"github.com/vigie-bot/vigie/store"
+)
+
+// engineState holds what an Engine reuses between events.
+type engineState struct {
+	scratch sync.Pool // *scratch
+	log     *slog.Logger
+}
+
+// scratch is one evaluation's working memory, pooled so that an event costs few
+// allocations.
+type scratch struct {
+	env     exprEnv
+	machine vm.VM
+	ops     []store.CounterOp
+}
+
+func newEngine(rs *Ruleset, st store.Store, opts Options) *Engine {
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	state := &engineState{log: log.With("rules", rs.File)}
+	state.scratch.New = func() any {
+		return &scratch{
+			machine: vm.VM{MemoryBudget: exprMemoryLimit},
+			ops:     make([]store.CounterOp, len(rs.counters)),
+		}
+	}
+	return &Engine{rs: rs, store: st, opts: opts, impl: state}
+}
+
+func (e *Engine) now(ev *bot.Event) time.Time {
+	if e.opts.Clock != nil {
+		return e.opts.Clock()
+	}
+	if !ev.At.IsZero() {
+		return ev.At
+	}
+	return time.Now()
+}
+
+func (e *Engine) evaluate(ctx context.Context, ev bot.Event) (bot.Verdict, error) {
+	rs := e.rs
+	now := e.now(&ev)
+	s := e.impl.scratch.Get().(*scratch)
+	defer e.impl.scratch.Put(s)
+	env := &s.env
+	fillEnv(env, &ev, now)
+	env.AfterHours = rs.schedule.afterHours(now)
+	if cap(env.Counters) < len(rs.counters) {
+		env.Counters = make([]int, len(rs.counters))
+	}
+	env.Counters = env.Counters[:len(rs.counters)]
+	clear(env.Counters)
+
+	ops := s.ops[:len(rs.counters)]
+	for i, c := range rs.counters {
+		ops[i] = store.CounterOp{Name: c.name, Window: c.window}
+		if c.key == nil {
+			continue
+		}
+		key, err := s.machine.Run(c.key, env)
+		if err != nil {
+			e.impl.log.Warn("counter key failed", "counter", c.name, "event", ev.ID, "err", err)
+			continue
+		}
+		ops[i].Key, _ = key.(string)
+		ops[i].Incr = ops[i].Key != ""
+		if c.when != nil && ops[i].Incr {
+			ok, err := s.machine.Run(c.when, env)
+			if err != nil {
+				e.impl.log.Warn("counter when failed", "counter", c.name, "event", ev.ID, "err", err)
+			}
+			ops[i].Incr = err == nil && ok == true
+		}
+	}
+	obs := store.Observation{
+		At: now, Platform: ev.Platform, Space: ev.Space, Author: ev.Author.ID,
+		DedupeTTL: dedupeTTL, Counters: ops, StrikeWindow: rs.strikeWindow,
+	}
+	// the store dedupes on (Platform, EventID), which is Event.Key
+	obs.EventID = ev.ID
+	res, err := e.store.Observe(ctx, obs)
+	if err != nil {
+		return bot.Verdict{}, fmt.Errorf("observe event %s: %w", ev.ID, err)
+	}
+	v := bot.Verdict{EventID: ev.ID, Platform: ev.Platform, At: now, Matches: []bot.Match{}}
+	if res.Duplicate {
+		v.Duplicate = true
+		return v, nil
+	}
+	if len(rs.counters) > 0 {
+		v.Counters = make(map[string]int64, len(rs.counters))
+		for i, c := range rs.counters {
+			var n int64
+			if i < len(res.Counts) {
+				n = res.Counts[i]
+			}
+			env.Counters[i] = int(n)
+			v.Counters[c.name] = n
+		}
+	}
+	env.strikes = res.Strikes
+
+	var strikeRules []string
+	for i := range rs.rules {
+		r := &rs.rules[i]
+		switch r.hours {
+		case HoursAfter:
+			if !env.AfterHours {
+				continue
+			}
+		case HoursOffice:
+			if env.AfterHours {
+				continue
+			}
+		}
+		env.hits = env.hits[:0]
+		out, err := s.machine.Run(r.when, env)
+		if err != nil {
+			e.impl.log.Warn("rule failed", "rule", r.name, "event", ev.ID, "err", err)
+			continue
+		}
+		if out != true {
+			continue
+		}
+		m := bot.Match{Rule: r.name, Category: r.category, Shadow: r.mode == ModeShadow,
+			Actions: make([]bot.Action, len(r.actions))}
+		for j, a := range r.actions {
+			m.Actions[j] = a.expand(&ev, r.name)
+		}
+		m.Reason = explain(r, env, &s.machine)
+		v.Matches = append(v.Matches, m)
+		if r.strike {
+			// strikes() in later rules still counts the strikes from before this
+			// event: a rule reads the store as it was when the event came in
+			strikeRules = append(strikeRules, r.name)
+		}
+	}
+	env.hits = env.hits[:0]
+	env.strikes = nil
+	for _, name := range strikeRules {
+		err := e.store.AddStrike(ctx, store.Strike{
+			Platform: ev.Platform, Space: ev.Space, Author: ev.Author.ID,
+			At: now, Rule: name, TTL: rs.strikeTTL,
+		})
+		if err != nil {
+			return v, fmt.Errorf("record strike of rule %s for event %s: %w", name, ev.ID, err)
+		}
+	}
+	return v, nil
+}
+
+// fillEnv sets the event's fields in env, analysing the text once.
+func fillEnv(env *exprEnv, ev *bot.Event, now time.Time) {
+	a := text.Analyze(ev.Text)
+	*env = exprEnv{
+		Text:        ev.Text,
+		Platform:    ev.Platform,
+		Kind:        string(ev.Kind),
+		Space:       ev.Space,
+		Channel:     ev.Channel,
+		Thread:      ev.Thread,
+		ReplyTo:     ev.ReplyTo,
+		Attachments: ev.Attachments,
+		Author: authorEnv{
+			ID:         ev.Author.ID,
+			Name:       ev.Author.Name,
+			Roles:      ev.Author.Roles,
+			Staff:      ev.Author.Staff,
+			Bot:        ev.Author.Bot,
+			AccountAge: age(now, ev.Author.CreatedAt),
+			MemberAge:  age(now, ev.Author.JoinedAt),
+		},
+		Links:    a.Links,
+		Domains:  a.Domains,
+		Mentions: a.Mentions,
+		Emojis:   a.Emojis,
+		Caps:     a.Caps,
+		Counters: env.Counters,
+		analysis: a,
+		now:      now,
+		hits:     env.hits[:0],
+	}
+}
+
+// age is how long ago t was; zero when t is unknown. A t in the future (clocks
+// disagree) counts as a brand new account, not an unknown one.
+func age(now, t time.Time) time.Duration {
+	if t.IsZero() {
+		return 0
+	}
+	return max(now.Sub(t), time.Nanosecond)
+}

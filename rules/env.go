@@ -1,0 +1,261 @@
+package rules
+
+import (
+	"fmt"
+	"regexp"
+	"time"
+
+	"github.com/expr-lang/expr"
+	"github.com/vigie-bot/vigie/rules/text"
+)
+
+// exprEnv is what an expression sees. Field tags are the names CMs write.
+//
+// Event fields: text (as written), platform, kind, space, channel, thread,
+// reply_to, attachments (a count). author.id, author.name, author.roles,
+// author.staff, author.bot, author.account_age and author.member_age: the ages are
+// time.Duration measured at evaluation time, and ZERO WHEN UNKNOWN (the platform
+// did not say when the account was created or the member joined), so a test for a
+// new account is written `author.account_age > 0 and author.account_age < duration("7d")`.
+//
+// Text features, computed once per event by package rules/text: links and domains
+// (lists of strings), mentions and emojis (counts), caps (share of capital letters,
+// 0 to 1). counters.NAME is the counter's value for this event (this event
+// included); lists.NAME is a word list; after_hours is true outside office_hours
+// and on holidays.
+//
+// Functions (see envFunctions): has_any(s, list), any_in(items, list),
+// all_in(items, list), none_in(items, list), s in list, strikes(window),
+// duration(s), matches(s, regex).
+type exprEnv struct {
+	Text        string    `expr:"text"`
+	Platform    string    `expr:"platform"`
+	Kind        string    `expr:"kind"`
+	Space       string    `expr:"space"`
+	Channel     string    `expr:"channel"`
+	Thread      string    `expr:"thread"`
+	ReplyTo     string    `expr:"reply_to"`
+	Attachments int       `expr:"attachments"`
+	Author      authorEnv `expr:"author"`
+	Links       []string  `expr:"links"`
+	Domains     []string  `expr:"domains"`
+	Mentions    int       `expr:"mentions"`
+	Emojis      int       `expr:"emojis"`
+	Caps        float64   `expr:"caps"`
+	// Counters is indexed by the counter's position in the file: the compiler
+	// rewrites counters.NAME into counters[i], so no map is built per event.
+	Counters []int `expr:"counters"`
+	// Lists is never read at run time: the compiler replaces lists.NAME by the
+	// compiled list itself. It is here so that the checker knows the name.
+	Lists      map[string]*wordList `expr:"lists"`
+	AfterHours bool                 `expr:"after_hours"`
+
+	// What the functions need from the event, out of the expressions' reach.
+	analysis *text.Analysis
+	now      time.Time
+	strikes  []time.Time
+	// hits are what the functions found (a word, a domain, a pattern) while the
+	// current rule ran; they make the match's Reason.
+	hits []hit
+}
+
+type authorEnv struct {
+	ID         string        `expr:"id"`
+	Name       string        `expr:"name"`
+	Roles      []string      `expr:"roles"`
+	Staff      bool          `expr:"staff"`
+	Bot        bool          `expr:"bot"`
+	AccountAge time.Duration `expr:"account_age"`
+	MemberAge  time.Duration `expr:"member_age"`
+}
+
+// wordList is a compiled list of the lists: section.
+type wordList struct {
+	name string
+	l    *text.List
+}
+
+type hitKind uint8
+
+const (
+	hitWord    hitKind = iota // has_any found a list entry
+	hitIn                     // an item is in the list
+	hitNotIn                  // an item is not in the list
+	hitPattern                // matches() matched
+)
+
+type hit struct {
+	kind hitKind
+	list *wordList
+	item string
+	re   *regexp.Regexp
+}
+
+func (h hit) String() string {
+	switch h.kind {
+	case hitWord:
+		return fmt.Sprintf("matched %q from lists.%s", h.item, h.list.name)
+	case hitIn:
+		return fmt.Sprintf("%q in lists.%s", h.item, h.list.name)
+	case hitNotIn:
+		return fmt.Sprintf("%q not in lists.%s", h.item, h.list.name)
+	default:
+		return fmt.Sprintf("matched /%s/", h.re)
+	}
+}
+
+// envFuncs are the functions that receive the event's environment as a hidden
+// first argument: the compiler rewrites has_any(text, l) into has_any($env, text, l)
+// so that they can reuse the analysis made once per event and record what they found.
+var envFuncs = map[string]bool{
+	"has_any": true, "any_in": true, "all_in": true, "none_in": true,
+	"strikes": true, matchesFunc: true,
+}
+
+// matchesFunc is the name matches(s, re) is compiled under: "matches" is an
+// operator of the expr language (s matches "re"), so the function form is renamed
+// before parsing, to a name of the same length so that positions do not move.
+const matchesFunc = "rematch"
+
+// envFunctions returns the expr options that declare vigie's functions.
+//
+//	has_any(s, list)      s contains an entry of list: normalised, word-aware, case,
+//	                      accent and obfuscation insensitive (rules/text). When s is
+//	                      the event's text, the analysis made once per event is reused.
+//	any_in(items, list)   some item of items (links, domains, author.roles) is in list
+//	all_in(items, list)   every item is in list (true when items is empty)
+//	none_in(items, list)  no item is in list (true when items is empty)
+//	s in list             s is in list (normalised exact membership)
+//	strikes(window)       the author's strikes within window ("24h" or a duration)
+//	duration(s)           "90s", "10m", "7d", "2w" as a duration
+//	matches(s, re)        s matches the regular expression re (compiled once at
+//	                      load when constant); s matches "re" works too
+func envFunctions() []expr.Option {
+	return []expr.Option{
+		expr.Function("has_any", hasAny, new(func(*exprEnv, string, *wordList) bool)),
+		expr.Function("any_in", anyIn, new(func(*exprEnv, []string, *wordList) bool)),
+		expr.Function("all_in", allIn, new(func(*exprEnv, []string, *wordList) bool)),
+		expr.Function("none_in", noneIn, new(func(*exprEnv, []string, *wordList) bool)),
+		expr.Function("in_list", inList, new(func(string, *wordList) bool)),
+		expr.Function("strikes", strikes,
+			new(func(*exprEnv, time.Duration) int),
+			new(func(*exprEnv, string) int)),
+		expr.Function("duration", durationFn, new(func(string) time.Duration)),
+		expr.Function(matchesFunc, matchesFn,
+			new(func(*exprEnv, string, *regexp.Regexp) bool),
+			new(func(*exprEnv, string, string) bool)),
+		expr.Operator("in", "in_list"),
+	}
+}
+
+func hasAny(p ...any) (any, error) {
+	env, s, l := p[0].(*exprEnv), p[1].(string), p[2].(*wordList)
+	a := env.analysis
+	if a == nil || s != env.Text {
+		a = text.Analyze(s)
+	}
+	entry, ok := l.l.Match(a)
+	if ok {
+		env.hits = append(env.hits, hit{kind: hitWord, list: l, item: entry})
+	}
+	return ok, nil
+}
+
+func stringsArg(v any) []string {
+	switch s := v.(type) {
+	case []string:
+		return s
+	case []any:
+		out := make([]string, 0, len(s))
+		for _, x := range s {
+			if str, ok := x.(string); ok {
+				out = append(out, str)
+			}
+		}
+		return out
+	}
+	return nil
+}
+
+func anyIn(p ...any) (any, error) {
+	env, items, l := p[0].(*exprEnv), stringsArg(p[1]), p[2].(*wordList)
+	for _, it := range items {
+		if l.l.Contains(it) {
+			env.hits = append(env.hits, hit{kind: hitIn, list: l, item: it})
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+func allIn(p ...any) (any, error) {
+	env, items, l := p[0].(*exprEnv), stringsArg(p[1]), p[2].(*wordList)
+	for _, it := range items {
+		if !l.l.Contains(it) {
+			env.hits = append(env.hits, hit{kind: hitNotIn, list: l, item: it})
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+func noneIn(p ...any) (any, error) {
+	env, items, l := p[0].(*exprEnv), stringsArg(p[1]), p[2].(*wordList)
+	for _, it := range items {
+		if l.l.Contains(it) {
+			env.hits = append(env.hits, hit{kind: hitIn, list: l, item: it})
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+func inList(p ...any) (any, error) {
+	return p[1].(*wordList).l.Contains(p[0].(string)), nil
+}
+
+func strikes(p ...any) (any, error) {
+	env := p[0].(*exprEnv)
+	var window time.Duration
+	switch w := p[1].(type) {
+	case time.Duration:
+		window = w
+	case string:
+		d, err := parseDuration(w)
+		if err != nil {
+			return nil, fmt.Errorf("strikes: %w", err)
+		}
+		window = d
+	}
+	since := env.now.Add(-window)
+	n := 0
+	for _, t := range env.strikes {
+		if t.After(since) {
+			n++
+		}
+	}
+	return n, nil
+}
+
+func durationFn(p ...any) (any, error) {
+	return parseDuration(p[0].(string))
+}
+
+func matchesFn(p ...any) (any, error) {
+	env, s := p[0].(*exprEnv), p[1].(string)
+	var re *regexp.Regexp
+	switch r := p[2].(type) {
+	case *regexp.Regexp:
+		re = r
+	case string:
+		var err error
+		if re, err = regexp.Compile(r); err != nil {
+			return nil, fmt.Errorf("matches: %w", err)
+		}
+	}
+	if re.MatchString(s) {
+		env.hits = append(env.hits, hit{kind: hitPattern, re: re})
+		return true, nil
+	}
+	return false, nil
+}

@@ -1,0 +1,668 @@
+package rules
+
+import (
+	"errors"
+	"fmt"
+	"reflect"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/file"
+	"github.com/expr-lang/expr/parser"
+	"github.com/expr-lang/expr/vm"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/vigie-bot/vigie/bot"
+)
+
+// Limits that keep a pathological expression from hurting the bot: MaxNodes
+// refuses it at load; the memory budget stops it at run time (and at load, where
+// each condition is tried once on an empty event).
+const (
+	maxExprNodes    = 500
+	exprMemoryLimit = 100_000
+)
+
+// exprSpec is an expression as written in the file.
+type exprSpec struct {
+	Src  string
+	Node *yaml.Node
+}
+
+// exprScope says where an expression is written, which decides what it may read.
+type exprScope int
+
+const (
+	scopeRule    exprScope = iota // a rule's when:
+	scopeCounter                  // a counter's key: or when: (counters and strikes are not known yet)
+)
+
+// exprCompiler compiles the expressions of one rule file against its counters
+// and lists.
+type exprCompiler struct {
+	d            *decoder
+	counterIndex map[string]int
+	counterNames []string
+	lists        map[string]*wordList
+	listNames    []string
+	// strikeWindow is the longest constant window given to strikes(); dynamic
+	// says a window is only known at run time.
+	strikeWindow time.Duration
+	dynamic      bool
+}
+
+// compiled is a compiled expression and its unpatched syntax tree (for reasons).
+type compiled struct {
+	prog *vm.Program
+	src  string // after the matches( rewrite
+}
+
+// compile compiles e; what prefixes its messages (`rule "flood": when`). want is
+// reflect.Bool for conditions and reflect.String for counter keys.
+func (c *exprCompiler) compile(e exprSpec, what string, scope exprScope, want reflect.Kind) (compiled, bool) {
+	src := rewriteMatches(e.Src)
+	if strings.TrimSpace(src) == "" {
+		c.d.errorf(e.Node, "%s: empty expression", what)
+		return compiled{}, false
+	}
+	p := &patcher{c: c, scope: scope, patched: map[ast.Node]bool{}}
+	prog, err := expr.Compile(src, c.options(p, want)...)
+	if len(p.problems) > 0 {
+		for _, pr := range p.problems {
+			at := c.d.scalarPos(e.Node, pr.offset)
+			c.d.errorAt(at.Line, at.Col, "%s: %s", what, pr.msg)
+		}
+		return compiled{}, false
+	}
+	if err != nil {
+		offset := 0
+		msg := err.Error()
+		var fe *file.Error
+		if errors.As(err, &fe) {
+			offset, msg = fe.From, fe.Message
+		}
+		at := c.d.scalarPos(e.Node, offset)
+		c.d.errorAt(at.Line, at.Col, "%s: %s", what, friendlyExprError(msg))
+		return compiled{}, false
+	}
+	return compiled{prog: prog, src: src}, true
+}
+
+func (c *exprCompiler) options(p *patcher, want reflect.Kind) []expr.Option {
+	opts := []expr.Option{
+		expr.Env(exprEnv{}),
+		expr.MaxNodes(maxExprNodes),
+		// now() would make replay and the file's tests depend on the wall clock;
+		// the engine's clock is in after_hours and strikes().
+		expr.DisableBuiltin("now"),
+		expr.Patch(p),
+	}
+	opts = append(opts, envFunctions()...)
+	switch want {
+	case reflect.Bool:
+		opts = append(opts, expr.AsBool())
+	case reflect.String:
+		opts = append(opts, expr.AsKind(reflect.String))
+	}
+	return opts
+}
+
+// rewriteMatches prepares the two spellings of regular expressions:
+//
+//   - the function form matches(s, re) is renamed to matchesFunc, because
+//     "matches" is an operator of the expr language (s matches "re"); the new name
+//     has the same length so that error positions do not move;
+//   - a pattern written as a quoted literal, in either form, is taken as written,
+//     backslashes included, as in every regex tool: '\bcat\b' means word
+//     boundaries (expr would read \b as a backspace, and \W as an error). The
+//     quotes become backquotes, expr's raw strings, again without moving anything.
+//
+// It scans tokens itself: expr's lexer stops at the first \W it meets.
+func rewriteMatches(src string) string {
+	if !strings.Contains(src, "matches") {
+		return src
+	}
+	runes := []rune(src)
+	toks := scanTokens(runes)
+	changed := false
+	for i, t := range toks {
+		if t.kind != tokIdent || string(runes[t.from:t.to]) != "matches" {
+			continue
+		}
+		infix := i > 0 && toks[i-1].endsOperand(runes)
+		if infix {
+			if i+1 < len(toks) && rawify(runes, toks[i+1]) {
+				changed = true
+			}
+			continue
+		}
+		if i+1 >= len(toks) || toks[i+1].kind != tokPunct || runes[toks[i+1].from] != '(' {
+			continue
+		}
+		copy(runes[t.from:], []rune(matchesFunc))
+		changed = true
+		// the pattern is the second argument: skip the first, up to its comma
+		depth := 0
+		for j := i + 2; j < len(toks); j++ {
+			tk := toks[j]
+			if tk.kind != tokPunct {
+				continue
+			}
+			switch runes[tk.from] {
+			case '(', '[', '{':
+				depth++
+			case ')', ']', '}':
+				depth--
+			case ',':
+				if depth == 0 && j+1 < len(toks) {
+					rawify(runes, toks[j+1])
+				}
+			}
+			if depth < 0 || depth == 0 && runes[tk.from] == ',' {
+				break
+			}
+		}
+	}
+	if !changed {
+		return src
+	}
+	return string(runes)
+}
+
+// rawify turns a quoted string token into a raw one when it can.
+func rawify(runes []rune, t token) bool {
+	if t.kind != tokString || runes[t.from] == '`' || t.to-t.from < 2 {
+		return false
+	}
+	body := runes[t.from+1 : t.to-1]
+	if slices.Contains(body, '`') || !slices.Contains(body, '\\') {
+		return false
+	}
+	runes[t.from], runes[t.to-1] = '`', '`'
+	return true
+}
+
+type tokKind uint8
+
+const (
+	tokIdent tokKind = iota
+	tokNumber
+	tokString
+	tokPunct
+)
+
+type token struct {
+	kind     tokKind
+	from, to int // rune offsets
+}
+
+func (t token) endsOperand(runes []rune) bool {
+	switch t.kind {
+	case tokIdent:
+		switch string(runes[t.from:t.to]) {
+		case "and", "or", "not", "in", "matches", "contains", "startsWith", "endsWith", "let", "if", "else":
+			return false
+		}
+		return true
+	case tokNumber, tokString:
+		return true
+	}
+	c := runes[t.from]
+	return c == ')' || c == ']' || c == '}'
+}
+
+// scanTokens splits an expression into identifiers, numbers, strings and
+// single punctuation runes: just enough to find matches and its arguments.
+func scanTokens(r []rune) []token {
+	var out []token
+	for i := 0; i < len(r); {
+		c := r[i]
+		switch {
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
+			i++
+		case c == '_' || c == '$' || unicode.IsLetter(c):
+			j := i + 1
+			for j < len(r) && (r[j] == '_' || unicode.IsLetter(r[j]) || unicode.IsDigit(r[j])) {
+				j++
+			}
+			out = append(out, token{tokIdent, i, j})
+			i = j
+		case unicode.IsDigit(c):
+			j := i + 1
+			for j < len(r) && (unicode.IsDigit(r[j]) || r[j] == '.' || r[j] == '_' || unicode.IsLetter(r[j])) {
+				j++
+			}
+			out = append(out, token{tokNumber, i, j})
+			i = j
+		case c == '"' || c == '\'' || c == '`':
+			j := i + 1
+			for j < len(r) && r[j] != c {
+				if r[j] == '\\' && c != '`' {
+					j++
+				}
+				j++
+			}
+			j = min(j+1, len(r))
+			out = append(out, token{tokString, i, j})
+			i = j
+		default:
+			out = append(out, token{tokPunct, i, i + 1})
+			i++
+		}
+	}
+	return out
+}
+
+// friendlyExprError rewrites expr's messages in the words of the rule file.
+func friendlyExprError(msg string) string {
+	msg = strings.ReplaceAll(msg, matchesFunc, "matches")
+	if m := noFieldRe.FindStringSubmatch(msg); m != nil {
+		if prefix, fields := envTypeFields(m[1]); prefix != "" {
+			out := fmt.Sprintf("unknown field %s.%s", prefix, m[2])
+			if s := closest(m[2], fields); s != "" {
+				out += fmt.Sprintf(" (did you mean %s.%s?)", prefix, s)
+			}
+			return out
+		}
+	}
+	if name, ok := strings.CutPrefix(msg, "unknown name "); ok {
+		if s := closest(name, topLevelNames()); s != "" {
+			return fmt.Sprintf("unknown name %s (did you mean %s?)", name, s)
+		}
+		return msg
+	}
+	msg = strings.ReplaceAll(msg, "*rules.wordList", "list")
+	msg = strings.ReplaceAll(msg, "rules.authorEnv", "author")
+	msg = strings.ReplaceAll(msg, "rules.exprEnv", "the event")
+	return msg
+}
+
+var noFieldRe = regexp.MustCompile(`^type (\S+) has no field (\S+)$`)
+
+func envTypeFields(typeName string) (string, []string) {
+	switch typeName {
+	case "rules.authorEnv":
+		return "author", tagNames(reflect.TypeFor[authorEnv]())
+	}
+	return "", nil
+}
+
+func tagNames(t reflect.Type) []string {
+	var out []string
+	for f := range t.Fields() {
+		if tag := f.Tag.Get("expr"); tag != "" {
+			out = append(out, tag)
+		}
+	}
+	return out
+}
+
+func topLevelNames() []string {
+	names := tagNames(reflect.TypeFor[exprEnv]())
+	names = append(names, "has_any", "any_in", "all_in", "none_in", "strikes", "duration", "matches")
+	return names
+}
+
+// patcher checks and rewrites an expression's tree before expr type-checks it:
+// counters.NAME becomes an index, lists.NAME the compiled list, constant
+// durations and regular expressions are parsed once, and the functions that need
+// the event get it as a hidden first argument.
+type patcher struct {
+	c        *exprCompiler
+	scope    exprScope
+	problems []exprProblem
+	patched  map[ast.Node]bool
+}
+
+type exprProblem struct {
+	offset int
+	msg    string
+}
+
+func (p *patcher) problem(n ast.Node, format string, args ...any) {
+	pr := exprProblem{offset: n.Location().From, msg: fmt.Sprintf(format, args...)}
+	if !slices.Contains(p.problems, pr) {
+		p.problems = append(p.problems, pr)
+	}
+}
+
+func (p *patcher) Visit(node *ast.Node) {
+	switch n := (*node).(type) {
+	case *ast.MemberNode:
+		p.member(node, n)
+	case *ast.CallNode:
+		p.call(node, n)
+	case *ast.BinaryNode:
+		p.compareDuration(n)
+	}
+}
+
+var durationType = reflect.TypeFor[time.Duration]()
+
+// compareDuration lets a duration be compared with 0 (author.account_age > 0, the
+// test for a known age). Any other number is refused with a hint: would 7 be
+// seconds, days, nanoseconds?
+func (p *patcher) compareDuration(n *ast.BinaryNode) {
+	switch n.Operator {
+	case ">", ">=", "<", "<=", "==", "!=":
+	default:
+		return
+	}
+	for _, side := range []*ast.Node{&n.Left, &n.Right} {
+		other := n.Right
+		if side == &n.Right {
+			other = n.Left
+		}
+		if other.Type() != durationType {
+			continue
+		}
+		num, ok := (*side).(*ast.IntegerNode)
+		if !ok {
+			continue
+		}
+		if num.Value != 0 {
+			p.problem(num, "compare a duration with a duration, like duration(\"7d\"), not with %d", num.Value)
+			return
+		}
+		*side = constantAt(time.Duration(0), num)
+	}
+}
+
+func (p *patcher) member(node *ast.Node, n *ast.MemberNode) {
+	id, ok := n.Node.(*ast.IdentifierNode)
+	if !ok || p.patched[n] {
+		return
+	}
+	switch id.Value {
+	case "counters":
+		if p.scope == scopeCounter {
+			p.problem(n, "a counter cannot read counters (they are counted together)")
+			return
+		}
+		name, ok := n.Property.(*ast.StringNode)
+		if !ok {
+			p.problem(n, "write counters.NAME with a counter's name")
+			return
+		}
+		idx, known := p.c.counterIndex[name.Value]
+		if !known {
+			p.problem(name, "%s", unknownName("counter", "counters", name.Value, p.c.counterNames))
+			return
+		}
+		prop := &ast.IntegerNode{Value: idx}
+		prop.SetLocation(name.Location())
+		n.Property = prop
+		p.patched[n] = true
+	case "lists":
+		name, ok := n.Property.(*ast.StringNode)
+		if !ok {
+			p.problem(n, "write lists.NAME with a list's name")
+			return
+		}
+		l, known := p.c.lists[name.Value]
+		if !known {
+			p.problem(name, "%s", unknownName("list", "lists", name.Value, p.c.listNames))
+			return
+		}
+		ast.Patch(node, &ast.ConstantNode{Value: l})
+	}
+}
+
+func unknownName(what, prefix, name string, known []string) string {
+	msg := fmt.Sprintf("unknown %s %s.%s", what, prefix, name)
+	if s := closest(name, known); s != "" {
+		return msg + fmt.Sprintf(" (did you mean %s.%s?)", prefix, s)
+	}
+	if len(known) == 0 {
+		return msg + fmt.Sprintf(" (the file declares no %ss)", what)
+	}
+	return msg + fmt.Sprintf(" (known: %s)", strings.Join(known, ", "))
+}
+
+func (p *patcher) call(node *ast.Node, n *ast.CallNode) {
+	id, ok := n.Callee.(*ast.IdentifierNode)
+	if !ok {
+		return
+	}
+	if id.Value == "duration" && len(n.Arguments) == 1 {
+		if s, ok := n.Arguments[0].(*ast.StringNode); ok {
+			d, err := parseDuration(s.Value)
+			if err != nil {
+				p.problem(s, "%v", err)
+				return
+			}
+			ast.Patch(node, &ast.ConstantNode{Value: d})
+		}
+		return
+	}
+	if !envFuncs[id.Value] {
+		return
+	}
+	args := n.Arguments
+	if len(args) > 0 {
+		if first, ok := args[0].(*ast.IdentifierNode); ok && first.Value == "$env" {
+			return // already done
+		}
+	}
+	switch id.Value {
+	case "strikes":
+		if p.scope == scopeCounter {
+			p.problem(n, "a counter cannot read strikes()")
+			return
+		}
+		if len(args) == 1 {
+			switch a := args[0].(type) {
+			case *ast.StringNode:
+				d, err := parseDuration(a.Value)
+				if err != nil {
+					p.problem(a, "strikes: %v", err)
+					return
+				}
+				p.c.strikeWindow = max(p.c.strikeWindow, d)
+				args[0] = constantAt(d, a)
+			case *ast.ConstantNode:
+				if d, ok := a.Value.(time.Duration); ok {
+					p.c.strikeWindow = max(p.c.strikeWindow, d)
+				} else {
+					p.c.dynamic = true
+				}
+			default:
+				p.c.dynamic = true
+			}
+		}
+	case matchesFunc:
+		if len(args) == 2 {
+			if s, ok := args[1].(*ast.StringNode); ok {
+				re, err := regexp.Compile(s.Value)
+				if err != nil {
+					p.problem(s, "matches: bad regular expression: %v", strings.TrimPrefix(err.Error(), "error parsing regexp: "))
+					return
+				}
+				args[1] = constantAt(re, s)
+			}
+		}
+	}
+	env := &ast.IdentifierNode{Value: "$env"}
+	env.SetLocation(n.Location())
+	n.Arguments = append([]ast.Node{env}, args...)
+}
+
+func constantAt(v any, at ast.Node) ast.Node {
+	c := &ast.ConstantNode{Value: v}
+	c.SetLocation(at.Location())
+	return c
+}
+
+// probe is one comparison of a condition, evaluated again when the rule matched
+// to say why: counters.msgs = 6 > 5.
+type probe struct {
+	text  string // the comparison as written, normalised
+	op    string
+	left  string
+	right string
+	cond  *vm.Program
+	lval  *vm.Program // nil when the side is a constant
+	rval  *vm.Program
+}
+
+// probes finds the comparisons of a condition that are worth showing in a
+// reason. Comparisons inside closures (#) are skipped: they cannot run alone.
+func (c *exprCompiler) probes(src string) []probe {
+	tree, err := parser.Parse(src)
+	if err != nil {
+		return nil
+	}
+	var out []probe
+	var walk func(n ast.Node)
+	walk = func(n ast.Node) {
+		if len(out) >= 4 {
+			return
+		}
+		switch n := n.(type) {
+		case *ast.BinaryNode:
+			switch n.Operator {
+			case "and", "&&", "or", "||":
+				walk(n.Left)
+				walk(n.Right)
+				return
+			case ">", ">=", "<", "<=", "==", "!=":
+				if pr, ok := c.probe(n); ok {
+					out = append(out, pr)
+				}
+			}
+		case *ast.UnaryNode:
+			// not (a > b): the inner comparison is false when the rule matches
+		case *ast.ConditionalNode:
+			walk(n.Exp1)
+			walk(n.Exp2)
+		}
+	}
+	walk(tree.Node)
+	return out
+}
+
+func (c *exprCompiler) probe(n *ast.BinaryNode) (probe, bool) {
+	if hasClosure(n) {
+		return probe{}, false
+	}
+	pr := probe{text: n.String(), op: n.Operator, left: n.Left.String(), right: n.Right.String()}
+	quiet := &decoder{file: c.d.file, lookupEnv: c.d.lookupEnv}
+	sub := &exprCompiler{d: quiet, counterIndex: c.counterIndex, counterNames: c.counterNames,
+		lists: c.lists, listNames: c.listNames}
+	compileSide := func(side ast.Node) *vm.Program {
+		if isConstant(side) {
+			return nil
+		}
+		prog, err := expr.Compile(side.String(), sub.options(&patcher{c: sub, patched: map[ast.Node]bool{}}, reflect.Invalid)...)
+		if err != nil {
+			return nil
+		}
+		return prog
+	}
+	cond, err := expr.Compile(pr.text, sub.options(&patcher{c: sub, patched: map[ast.Node]bool{}}, reflect.Bool)...)
+	if err != nil {
+		return probe{}, false
+	}
+	pr.cond = cond
+	if n.Operator != "==" && n.Operator != "!=" {
+		pr.lval = compileSide(n.Left)
+		pr.rval = compileSide(n.Right)
+	}
+	return pr, true
+}
+
+func isConstant(n ast.Node) bool {
+	switch n := n.(type) {
+	case *ast.IntegerNode, *ast.FloatNode, *ast.StringNode, *ast.BoolNode, *ast.NilNode, *ast.ConstantNode:
+		return true
+	case *ast.UnaryNode:
+		return isConstant(n.Node)
+	case *ast.CallNode:
+		if id, ok := n.Callee.(*ast.IdentifierNode); ok && id.Value == "duration" && len(n.Arguments) == 1 {
+			return isConstant(n.Arguments[0])
+		}
+	case *ast.BuiltinNode:
+		if n.Name == "duration" && len(n.Arguments) == 1 {
+			return isConstant(n.Arguments[0])
+		}
+	}
+	return false
+}
+
+type closureFinder struct{ found bool }
+
+func (f *closureFinder) Visit(node *ast.Node) {
+	switch (*node).(type) {
+	case *ast.PointerNode, *ast.PredicateNode, *ast.VariableDeclaratorNode:
+		f.found = true
+	case *ast.IdentifierNode:
+		// let-bound names and closure variables are not in the environment
+		id := (*node).(*ast.IdentifierNode)
+		if !slices.Contains(topLevelNames(), id.Value) && !envFuncs[id.Value] && id.Value != "$env" {
+			f.found = true
+		}
+	}
+}
+
+func hasClosure(n ast.Node) bool {
+	f := &closureFinder{}
+	ast.Walk(&n, f)
+	return f.found
+}
+
+// explain says why a rule matched, from its probes and what its functions found.
+func explain(r *rule, env *exprEnv, machine *vm.VM) string {
+	var parts []string
+	hits := env.hits // probes may call has_any again: keep what the rule itself found
+	for _, pr := range r.probes {
+		ok, err := machine.Run(pr.cond, env)
+		if err != nil || ok != true {
+			continue
+		}
+		if pr.lval == nil && pr.rval == nil {
+			parts = append(parts, pr.text)
+			continue
+		}
+		s := pr.left
+		if pr.lval != nil {
+			if v, err := machine.Run(pr.lval, env); err == nil {
+				s += " = " + formatValue(v)
+			}
+		}
+		s += " " + pr.op + " " + pr.right
+		if pr.rval != nil {
+			if v, err := machine.Run(pr.rval, env); err == nil {
+				s += " = " + formatValue(v)
+			}
+		}
+		parts = append(parts, s)
+	}
+	for _, h := range hits {
+		parts = append(parts, h.String())
+	}
+	if len(parts) == 0 {
+		return "when: " + r.whenText
+	}
+	return strings.Join(slices.Compact(parts), ", ")
+}
+
+func formatValue(v any) string {
+	switch v := v.(type) {
+	case time.Duration:
+		if v <= 0 {
+			return "0s"
+		}
+		return bot.FormatDuration(v.Round(time.Second))
+	case float64:
+		return fmt.Sprintf("%.2f", v)
+	case string:
+		return fmt.Sprintf("%q", v)
+	default:
+		return fmt.Sprint(v)
+	}
+}

@@ -1,0 +1,516 @@
+package rules
+
+import (
+	"fmt"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// The spec types are the rule file as written: decoded strictly from YAML, with
+// positions, before anything is compiled. compile.go turns them into a Ruleset.
+
+type fileSpec struct {
+	Timezone    *yaml.Node
+	OfficeHours []officeSpec
+	OfficeNode  *yaml.Node
+	Holidays    []*yaml.Node
+	Desk        deskSpec
+	Lists       []listSpec
+	Counters    []counterSpec
+	Rules       []ruleSpec
+	// RuleNames holds every rule name written, also of rules with errors, so
+	// that tests naming a broken rule do not add noise to its error.
+	RuleNames map[string]bool
+	FAQ       faqSpec
+	Tests     []testSpec
+}
+
+type officeSpec struct {
+	Days   *yaml.Node
+	Ranges []*yaml.Node
+}
+
+type deskSpec struct {
+	TelegramChat   string
+	DiscordChannel string
+	CMs            []string
+	CMNodes        []*yaml.Node
+}
+
+type listSpec struct {
+	Name     string
+	Node     *yaml.Node
+	Entries  []string
+	File     string
+	FileNode *yaml.Node
+}
+
+type counterSpec struct {
+	Name   string
+	Node   *yaml.Node
+	Key    exprSpec
+	Window durationAt
+	When   *exprSpec
+}
+
+type ruleSpec struct {
+	Name        string
+	Node        *yaml.Node
+	NameNode    *yaml.Node
+	Category    string
+	Description string
+	When        exprSpec
+	Do          []actionSpec
+	Hours       *yaml.Node
+	Mode        *yaml.Node
+}
+
+type faqSpec struct {
+	Threshold    float64
+	ThresholdSet bool
+	Entries      []faqEntrySpec
+}
+
+type faqEntrySpec struct {
+	Node      *yaml.Node
+	ID        string
+	Questions []string
+	Answer    map[string]string
+	Keywords  []string
+	Mode      string
+	Private   bool
+}
+
+// decodeFile reads the document's root mapping into a fileSpec.
+func (d *decoder) decodeFile(root *yaml.Node) fileSpec {
+	var fs fileSpec
+	top, ok := d.mapping(root, "rule file", "timezone", "office_hours", "holidays", "desk",
+		"lists", "counters", "rules", "faq", "tests")
+	if !ok {
+		return fs
+	}
+	if e, ok := top["timezone"]; ok {
+		fs.Timezone = e.Value
+	}
+	if e, ok := top["office_hours"]; ok {
+		fs.OfficeNode = e.Value
+		fs.OfficeHours = d.decodeOffice(e.Value)
+	}
+	if e, ok := top["holidays"]; ok {
+		items, _ := d.seq(e.Value, "holidays", false)
+		fs.Holidays = items
+	}
+	if e, ok := top["desk"]; ok {
+		fs.Desk = d.decodeDesk(e.Value)
+	}
+	if e, ok := top["lists"]; ok {
+		fs.Lists = d.decodeLists(e.Value)
+	}
+	if e, ok := top["counters"]; ok {
+		fs.Counters = d.decodeCounters(e.Value)
+	}
+	if e, ok := top["rules"]; ok {
+		fs.Rules, fs.RuleNames = d.decodeRules(e.Value)
+	} else {
+		d.errorf(resolve(root), "rule file: missing key \"rules\"")
+	}
+	if e, ok := top["faq"]; ok {
+		fs.FAQ = d.decodeFAQ(e.Value)
+	}
+	if e, ok := top["tests"]; ok {
+		fs.Tests = d.decodeTests(e.Value)
+	}
+	return fs
+}
+
+func (d *decoder) decodeOffice(n *yaml.Node) []officeSpec {
+	n = resolve(n)
+	if n.Kind != yaml.MappingNode {
+		d.errorf(n, "office_hours: expected a mapping like {mon-fri: \"09:00-19:00\"}, got %s", kindName(n))
+		return nil
+	}
+	var out []officeSpec
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], resolve(n.Content[i+1])
+		sp := officeSpec{Days: k}
+		if v.Kind == yaml.SequenceNode {
+			for _, c := range v.Content {
+				sp.Ranges = append(sp.Ranges, resolve(c))
+			}
+		} else {
+			sp.Ranges = []*yaml.Node{v}
+		}
+		out = append(out, sp)
+	}
+	return out
+}
+
+func (d *decoder) decodeDesk(n *yaml.Node) deskSpec {
+	var ds deskSpec
+	m, ok := d.mapping(n, "desk", "telegram_chat", "discord_channel", "cms")
+	if !ok {
+		return ds
+	}
+	deskStr := func(key string) string {
+		e, ok := m[key]
+		if !ok {
+			return ""
+		}
+		d.unset = d.unset[:0]
+		s, _ := d.str(e.Value, "desk."+key)
+		for _, name := range d.unset {
+			d.warnf(resolve(e.Value), "desk.%s: environment variable %s is not set", key, name)
+		}
+		return s
+	}
+	ds.TelegramChat = deskStr("telegram_chat")
+	ds.DiscordChannel = deskStr("discord_channel")
+	if e, ok := m["cms"]; ok {
+		items, _ := d.seq(e.Value, "desk.cms", true)
+		for _, it := range items {
+			d.unset = d.unset[:0]
+			s, ok := d.str(it, "desk.cms")
+			if !ok {
+				continue
+			}
+			for _, name := range d.unset {
+				d.warnf(it, "desk.cms: environment variable %s is not set", name)
+			}
+			if s == "" && len(d.unset) > 0 {
+				continue
+			}
+			platform, id, found := strings.Cut(s, ":")
+			if !found || platform == "" || id == "" {
+				d.errorf(it, "desk.cms: %q is not platform:id (like telegram:123456789)", s)
+				continue
+			}
+			ds.CMs = append(ds.CMs, s)
+			ds.CMNodes = append(ds.CMNodes, it)
+		}
+	}
+	return ds
+}
+
+func (d *decoder) decodeLists(n *yaml.Node) []listSpec {
+	n = resolve(n)
+	if n.Kind != yaml.MappingNode {
+		d.errorf(n, "lists: expected a mapping of name: [entries] or name: {file: path}, got %s", kindName(n))
+		return nil
+	}
+	var out []listSpec
+	seen := map[string]int{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], resolve(n.Content[i+1])
+		if !d.checkName(k, "list") {
+			continue
+		}
+		if line, dup := seen[k.Value]; dup {
+			d.errorf(k, "lists: list %q declared twice (first at line %d)", k.Value, line)
+			continue
+		}
+		seen[k.Value] = k.Line
+		ls := listSpec{Name: k.Value, Node: k}
+		where := fmt.Sprintf("list %q", k.Value)
+		switch v.Kind {
+		case yaml.SequenceNode:
+			ls.Entries, _ = d.strList(v, where, false)
+		case yaml.MappingNode:
+			m, ok := d.mapping(v, where, "file")
+			if !ok {
+				continue
+			}
+			e, ok := m["file"]
+			if !ok {
+				d.errorf(v, "%s: missing key \"file\"", where)
+				continue
+			}
+			ls.File, _ = d.str(e.Value, where+": file")
+			ls.FileNode = resolve(e.Value)
+		default:
+			d.errorf(v, "%s: expected a list of entries or {file: path}, got %s", where, kindName(v))
+			continue
+		}
+		out = append(out, ls)
+	}
+	return out
+}
+
+// checkName accepts names usable as counters.NAME and lists.NAME in expressions.
+func (d *decoder) checkName(k *yaml.Node, what string) bool {
+	if k.Kind != yaml.ScalarNode {
+		d.errorf(k, "%s names must be words, got %s", what, kindName(k))
+		return false
+	}
+	if !isIdent(k.Value) {
+		d.errorf(k, "%s name %q must be a word of letters, digits and _ (it is written %ss.NAME in expressions)", what, k.Value, what)
+		return false
+	}
+	return true
+}
+
+func isIdent(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i, r := range s {
+		switch {
+		case r == '_', r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z':
+		case r >= '0' && r <= '9' && i > 0:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+func (d *decoder) decodeCounters(n *yaml.Node) []counterSpec {
+	n = resolve(n)
+	if n.Kind != yaml.MappingNode {
+		d.errorf(n, "counters: expected a mapping of name: {key: EXPR, window: DURATION}, got %s", kindName(n))
+		return nil
+	}
+	var out []counterSpec
+	seen := map[string]int{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if !d.checkName(k, "counter") {
+			continue
+		}
+		if line, dup := seen[k.Value]; dup {
+			d.errorf(k, "counters: counter %q declared twice (first at line %d)", k.Value, line)
+			continue
+		}
+		seen[k.Value] = k.Line
+		where := fmt.Sprintf("counter %q", k.Value)
+		m, ok := d.mapping(v, where, "key", "window", "when")
+		if !ok {
+			continue
+		}
+		cs := counterSpec{Name: k.Value, Node: k}
+		good := true
+		if e, ok := m["key"]; ok {
+			s, ok := d.rawStr(e.Value, where+": key")
+			good = good && ok
+			cs.Key = exprSpec{Src: s, Node: resolve(e.Value)}
+		} else {
+			d.errorf(resolve(v), "%s: missing key \"key\" (what to count by, like author.id)", where)
+			good = false
+		}
+		if e, ok := m["window"]; ok {
+			w, ok := d.duration(e.Value, where+": window")
+			good = good && ok
+			cs.Window = w
+		} else {
+			d.errorf(resolve(v), "%s: missing key \"window\" (like 10s or 1h)", where)
+			good = false
+		}
+		if e, ok := m["when"]; ok {
+			s, ok := d.rawStr(e.Value, where+": when")
+			good = good && ok
+			cs.When = &exprSpec{Src: s, Node: resolve(e.Value)}
+		}
+		if good {
+			out = append(out, cs)
+		}
+	}
+	return out
+}
+
+var ruleKeys = []string{"name", "category", "description", "when", "do", "hours", "mode"}
+
+func (d *decoder) decodeRules(n *yaml.Node) ([]ruleSpec, map[string]bool) {
+	names := map[string]bool{}
+	items, ok := d.seq(n, "rules", false)
+	if !ok {
+		return nil, names
+	}
+	var out []ruleSpec
+	seen := map[string]int{}
+	for i, it := range items {
+		where := fmt.Sprintf("rules[%d]", i)
+		// read the name first so that the other messages can use it
+		if it.Kind == yaml.MappingNode {
+			for j := 0; j+1 < len(it.Content); j += 2 {
+				if it.Content[j].Value == "name" && resolve(it.Content[j+1]).Kind == yaml.ScalarNode {
+					where = fmt.Sprintf("rule %q", resolve(it.Content[j+1]).Value)
+				}
+			}
+		}
+		m, ok := d.mapping(it, where, ruleKeys...)
+		if !ok {
+			continue
+		}
+		rs := ruleSpec{Node: it}
+		good := true
+		if e, ok := m["name"]; ok {
+			rs.Name, ok = d.str(e.Value, where+": name")
+			rs.NameNode = resolve(e.Value)
+			good = good && ok
+			if ok && strings.TrimSpace(rs.Name) == "" {
+				d.errorf(rs.NameNode, "%s: empty name", where)
+				good = false
+			}
+			if line, dup := seen[rs.Name]; ok && dup {
+				d.errorf(rs.NameNode, "%s: name used twice (first at line %d)", where, line)
+				good = false
+			}
+			seen[rs.Name] = rs.NameNode.Line
+			names[rs.Name] = true
+		} else {
+			d.errorf(it, "%s: missing key \"name\"", where)
+			good = false
+		}
+		if e, ok := m["category"]; ok {
+			rs.Category, _ = d.str(e.Value, where+": category")
+		}
+		if e, ok := m["description"]; ok {
+			rs.Description, _ = d.str(e.Value, where+": description")
+		}
+		if e, ok := m["when"]; ok {
+			s, ok := d.rawStr(e.Value, where+": when")
+			good = good && ok
+			rs.When = exprSpec{Src: s, Node: resolve(e.Value)}
+		} else {
+			d.errorf(it, "%s: missing key \"when\"", where)
+			good = false
+		}
+		if e, ok := m["do"]; ok {
+			acts, ok := d.decodeActions(e.Value, where+": do")
+			good = good && ok
+			rs.Do = acts
+		}
+		if e, ok := m["hours"]; ok {
+			rs.Hours = resolve(e.Value)
+		}
+		if e, ok := m["mode"]; ok {
+			rs.Mode = resolve(e.Value)
+		}
+		if good {
+			out = append(out, rs)
+		}
+	}
+	return out, names
+}
+
+func (d *decoder) decodeActions(n *yaml.Node, where string) ([]actionSpec, bool) {
+	items, ok := d.seq(n, where, true)
+	if !ok {
+		return nil, false
+	}
+	var out []actionSpec
+	good := true
+	for _, it := range items {
+		switch {
+		case it.Kind == yaml.ScalarNode && it.Tag != "!!null":
+			out = append(out, actionSpec{Src: d.expand(it.Value), Node: it})
+		case it.Kind == yaml.MappingNode && len(it.Content) == 2:
+			k, v := it.Content[0], resolve(it.Content[1])
+			if v.Kind != yaml.ScalarNode {
+				d.errorf(v, "%s: %s: expected a text or a duration, got %s", where, k.Value, kindName(v))
+				good = false
+				continue
+			}
+			sp := actionSpec{Src: k.Value + "(" + v.Value + ")", Node: v, Name: k.Value, Split: true}
+			if v.Tag != "!!null" && v.Value != "" {
+				sp.Arg, sp.HasArg = d.expand(v.Value), true
+			}
+			out = append(out, sp)
+		default:
+			d.errorf(it, "%s: expected an action like delete, timeout(10m) or warn: \"text\", got %s", where, kindName(it))
+			good = false
+		}
+	}
+	return out, good
+}
+
+var faqEntryKeys = []string{"id", "questions", "answer", "keywords", "mode", "private"}
+
+func (d *decoder) decodeFAQ(n *yaml.Node) faqSpec {
+	var fs faqSpec
+	m, ok := d.mapping(n, "faq", "threshold", "entries")
+	if !ok {
+		return fs
+	}
+	if e, ok := m["threshold"]; ok {
+		f, ok := d.number(e.Value, "faq: threshold")
+		if ok && (f < 0 || f > 1) {
+			d.errorf(resolve(e.Value), "faq: threshold must be between 0 and 1, got %v", f)
+		}
+		fs.Threshold, fs.ThresholdSet = f, ok
+	}
+	e, ok := m["entries"]
+	if !ok {
+		return fs
+	}
+	items, _ := d.seq(e.Value, "faq: entries", false)
+	seen := map[string]int{}
+	for i, it := range items {
+		where := fmt.Sprintf("faq entry %d", i+1)
+		em, ok := d.mapping(it, where, faqEntryKeys...)
+		if !ok {
+			continue
+		}
+		fe := faqEntrySpec{Node: it}
+		if e, ok := em["id"]; ok {
+			fe.ID, _ = d.str(e.Value, where+": id")
+			where = fmt.Sprintf("faq entry %q", fe.ID)
+			if line, dup := seen[fe.ID]; dup {
+				d.errorf(resolve(e.Value), "%s: id used twice (first at line %d)", where, line)
+			}
+			seen[fe.ID] = resolve(e.Value).Line
+		} else {
+			d.errorf(it, "%s: missing key \"id\"", where)
+		}
+		if e, ok := em["questions"]; ok {
+			fe.Questions, _ = d.strList(e.Value, where+": questions", true)
+			if len(fe.Questions) == 0 {
+				d.errorf(resolve(e.Value), "%s: questions is empty", where)
+			}
+		} else {
+			d.errorf(it, "%s: missing key \"questions\"", where)
+		}
+		if e, ok := em["answer"]; ok {
+			fe.Answer = d.decodeAnswer(e.Value, where+": answer")
+		} else {
+			d.errorf(it, "%s: missing key \"answer\"", where)
+		}
+		if e, ok := em["keywords"]; ok {
+			fe.Keywords, _ = d.strList(e.Value, where+": keywords", true)
+		}
+		if e, ok := em["mode"]; ok {
+			fe.Mode, _ = d.str(e.Value, where+": mode")
+		}
+		if e, ok := em["private"]; ok {
+			fe.Private, _ = d.boolean(e.Value, where+": private")
+		}
+		fs.Entries = append(fs.Entries, fe)
+	}
+	return fs
+}
+
+// decodeAnswer reads {lang: text}; a lone text is taken as the answer in every
+// language.
+func (d *decoder) decodeAnswer(n *yaml.Node, where string) map[string]string {
+	n = resolve(n)
+	if n.Kind == yaml.ScalarNode {
+		s, _ := d.str(n, where)
+		return map[string]string{"": s}
+	}
+	if n.Kind != yaml.MappingNode {
+		d.errorf(n, "%s: expected {lang: text}, got %s", where, kindName(n))
+		return nil
+	}
+	out := map[string]string{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		s, ok := d.str(v, where+"."+k.Value)
+		if ok {
+			out[k.Value] = s
+		}
+	}
+	if len(out) == 0 {
+		d.errorf(n, "%s: no answer", where)
+	}
+	return out
+}
