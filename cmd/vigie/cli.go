@@ -1,0 +1,185 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/vigie-bot/vigie"
+	"github.com/vigie-bot/vigie/rules"
+)
+
+// Exit codes, the same for every command.
+const (
+	exitOK    = 0
+	exitFail  = 1 // the command ran and found a problem: a broken file, a failed test
+	exitUsage = 2 // the command line itself is wrong
+)
+
+// command is one subcommand of vigie.
+type command struct {
+	name    string
+	args    string // the synopsis after the name, for usage lines
+	summary string
+	run     func(c *cli, ctx context.Context, args []string) int
+}
+
+func commands() []command {
+	return []command{
+		{"run", "[--config FILE] [--listen ADDR] [--redis URL]",
+			"start the bot: platforms, HTTP API and desk", (*cli).runDaemon},
+		{"check", "[--config FILE]",
+			"load a rule file and report its problems as FILE:LINE:COL: message", (*cli).check},
+		{"test", "[--config FILE] [-v]",
+			"run the rule file's own tests", (*cli).test},
+		{"replay", "[--config FILE] [--format text|json] [--decisions OUT.jsonl] [--workers N] EVENTS.jsonl...",
+			"replay recorded events through the rules and score them against their labels", (*cli).replay},
+		{"version", "",
+			"print the version of vigie, of Go and of the modules built in", (*cli).version},
+	}
+}
+
+// run runs the command named by args[0] and returns the process's exit code.
+func (c *cli) run(ctx context.Context, args []string) int {
+	if len(args) == 0 {
+		c.usage(c.stderr)
+		return exitUsage
+	}
+	name := strings.TrimLeft(args[0], "-")
+	switch name {
+	case "h", "help":
+		if len(args) > 1 {
+			for _, cmd := range commands() {
+				if cmd.name == args[1] {
+					return cmd.run(c, ctx, []string{"-h"})
+				}
+			}
+			fmt.Fprintf(c.stderr, "vigie: unknown command %q\n", args[1])
+			c.usage(c.stderr)
+			return exitUsage
+		}
+		c.usage(c.stdout)
+		return exitOK
+	}
+	for _, cmd := range commands() {
+		if cmd.name == args[0] {
+			return cmd.run(c, ctx, args[1:])
+		}
+	}
+	fmt.Fprintf(c.stderr, "vigie: unknown command %q\n", args[0])
+	c.usage(c.stderr)
+	return exitUsage
+}
+
+func (c *cli) usage(w io.Writer) {
+	fmt.Fprintf(w, "vigie watches community spaces and moderates them by the rules in a YAML file.\n\n")
+	fmt.Fprintf(w, "usage: vigie <command> [flags] [arguments]\n\ncommands:\n")
+	for _, cmd := range commands() {
+		fmt.Fprintf(w, "  %-8s %s\n", cmd.name, cmd.summary)
+	}
+	fmt.Fprintf(w, "\nRun 'vigie <command> -h' for the flags of a command.\n")
+}
+
+// flags is a subcommand's flag set with vigie's conventions: -h prints the usage
+// on stdout and exits 0, a bad flag prints it on stderr and exits 2, and flags
+// may also follow the positional arguments.
+type flags struct {
+	*flag.FlagSet
+	c   *cli
+	cmd command
+}
+
+func (c *cli) flags(name string) *flags {
+	var cmd command
+	for _, x := range commands() {
+		if x.name == name {
+			cmd = x
+		}
+	}
+	fs := flag.NewFlagSet("vigie "+name, flag.ContinueOnError)
+	fs.SetOutput(c.stderr)
+	// Usage is printed by parse, on the stream that fits; flag's own call is muted.
+	fs.Usage = func() {}
+	return &flags{FlagSet: fs, c: c, cmd: cmd}
+}
+
+func (f *flags) printUsage(w io.Writer) {
+	fmt.Fprintf(w, "usage: vigie %s %s\n\n%s.\n", f.cmd.name, f.cmd.args, capitalise(f.cmd.summary))
+	n := 0
+	f.VisitAll(func(*flag.Flag) { n++ })
+	if n > 0 {
+		fmt.Fprintf(w, "\nflags:\n")
+		f.SetOutput(w)
+		f.PrintDefaults()
+		f.SetOutput(f.c.stderr)
+	}
+}
+
+func capitalise(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// parse parses args and returns the positional arguments. Flags may come before
+// or after them ("vigie replay day1.jsonl --format json"); after "--" every
+// argument is positional. When it returns ok == false, the exit code is code.
+func (f *flags) parse(args []string) (pos []string, code int, ok bool) {
+	for {
+		if err := f.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				f.printUsage(f.c.stdout)
+				return nil, exitOK, false
+			}
+			// flag has already printed the error itself.
+			f.printUsage(f.c.stderr)
+			return nil, exitUsage, false
+		}
+		rest := f.Args()
+		if used := len(args) - len(rest); used > 0 && args[used-1] == "--" {
+			return append(pos, rest...), 0, true
+		}
+		if len(rest) == 0 {
+			return pos, 0, true
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}
+
+// usageError reports a wrong command line and returns the usage exit code.
+func (f *flags) usageError(format string, a ...any) int {
+	fmt.Fprintf(f.c.stderr, "vigie %s: %s\n", f.cmd.name, fmt.Sprintf(format, a...))
+	fmt.Fprintf(f.c.stderr, "usage: vigie %s %s\n", f.cmd.name, f.cmd.args)
+	return exitUsage
+}
+
+// configFlag declares --config, shared by the commands that read a rule file.
+func (f *flags) configFlag() *string {
+	return f.String("config", "", "the rule `file` (default: "+
+		strings.Join(vigie.DefaultConfigs, ", then ")+", then the starter pack built in)")
+}
+
+// loadRules loads the rule file, or prints why it could not and returns false.
+// The problems of a broken file are the command's result, so they go to stdout,
+// one FILE:LINE:COL: message a line, for editors and scripts; anything else that
+// stopped the load (a missing file) is an error on stderr.
+func (c *cli) loadRules(cmd, path string) (*rules.Ruleset, string, bool) {
+	rs, name, err := vigie.LoadRules(path)
+	if err == nil {
+		return rs, name, true
+	}
+	var le *rules.LoadError
+	if errors.As(err, &le) {
+		for _, p := range le.Problems {
+			fmt.Fprintln(c.stdout, p.String())
+		}
+		return nil, name, false
+	}
+	fmt.Fprintf(c.stderr, "vigie %s: %v\n", cmd, err)
+	return nil, name, false
+}

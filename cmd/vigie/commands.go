@@ -1,0 +1,159 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"runtime/debug"
+
+	"github.com/vigie-bot/vigie/bot/daemon"
+)
+
+// runDaemon is `vigie run`: the bot itself, until a signal stops it.
+func (c *cli) runDaemon(ctx context.Context, args []string) int {
+	f := c.flags("run")
+	config := f.configFlag()
+	listen := f.String("listen", envOr(c.getenv, "VIGIE_LISTEN", ":8080"),
+		"HTTP `address` for the API, health and metrics (env VIGIE_LISTEN)")
+	redisURL := f.String("redis", c.getenv("VIGIE_REDIS_URL"),
+		"Redis `URL` for counters, cases and audit; empty keeps them in memory (env VIGIE_REDIS_URL)")
+	pos, code, ok := f.parse(args)
+	if !ok {
+		return code
+	}
+	if len(pos) > 0 {
+		return f.usageError("unexpected argument %q", pos[0])
+	}
+	logger := slog.New(slog.NewTextHandler(c.stderr, nil))
+	err := daemon.Run(ctx, daemon.Config{
+		ConfigPath: *config,
+		Listen:     *listen,
+		RedisURL:   *redisURL,
+		Version:    versionString(),
+		Logger:     logger,
+		Getenv:     c.getenv,
+	}, c.reload)
+	if err != nil {
+		fmt.Fprintf(c.stderr, "vigie run: %v\n", err)
+		return exitFail
+	}
+	return exitOK
+}
+
+func envOr(getenv func(string) string, name, def string) string {
+	if v := getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+// check is `vigie check`: load the file and say whether it is fit to run.
+func (c *cli) check(ctx context.Context, args []string) int {
+	f := c.flags("check")
+	config := f.configFlag()
+	pos, code, ok := f.parse(args)
+	if !ok {
+		return code
+	}
+	if len(pos) > 0 {
+		return f.usageError("unexpected argument %q (the file is given with --config)", pos[0])
+	}
+	rs, name, ok := c.loadRules("check", *config)
+	if !ok {
+		return exitFail
+	}
+	for _, w := range rs.Warnings {
+		fmt.Fprintf(c.stdout, "%s\n", warningLine(w))
+	}
+	fmt.Fprintf(c.stdout, "%s: ok (%s)\n", name, describe(rs, name))
+	return exitOK
+}
+
+// test is `vigie test`: run the file's own tests, each on a fresh store.
+func (c *cli) test(ctx context.Context, args []string) int {
+	f := c.flags("test")
+	config := f.configFlag()
+	verbose := f.Bool("v", false, "list the tests that pass too")
+	pos, code, ok := f.parse(args)
+	if !ok {
+		return code
+	}
+	if len(pos) > 0 {
+		return f.usageError("unexpected argument %q (the file is given with --config)", pos[0])
+	}
+	rs, name, ok := c.loadRules("test", *config)
+	if !ok {
+		return exitFail
+	}
+	results := rs.RunTests(ctx)
+	passed, failed := 0, 0
+	for _, r := range results {
+		if r.Passed() {
+			passed++
+			if *verbose {
+				fmt.Fprintf(c.stdout, "PASS %s:%d: %s\n", name, r.Line, r.Name)
+			}
+			continue
+		}
+		failed++
+		fmt.Fprintf(c.stdout, "FAIL %s:%d: %s\n", name, r.Line, r.Name)
+		for _, msg := range r.Failures {
+			fmt.Fprintf(c.stdout, "    %s\n", msg)
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		fmt.Fprintf(c.stderr, "vigie test: %v\n", err)
+		return exitFail
+	}
+	fmt.Fprintf(c.stdout, "%d passed, %d failed\n", passed, failed)
+	if failed > 0 {
+		return exitFail
+	}
+	return exitOK
+}
+
+// version is `vigie version`.
+func (c *cli) version(ctx context.Context, args []string) int {
+	f := c.flags("version")
+	pos, code, ok := f.parse(args)
+	if !ok {
+		return code
+	}
+	if len(pos) > 0 {
+		return f.usageError("unexpected argument %q", pos[0])
+	}
+	fmt.Fprintf(c.stdout, "vigie %s\n", versionString())
+	fmt.Fprintf(c.stdout, "%s %s/%s\n", runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return exitOK
+	}
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision", "vcs.time", "vcs.modified":
+			fmt.Fprintf(c.stdout, "%s %s\n", s.Key, s.Value)
+		}
+	}
+	fmt.Fprintf(c.stdout, "%s %s\n", bi.Main.Path, bi.Main.Version)
+	for _, d := range bi.Deps {
+		if d.Replace != nil {
+			fmt.Fprintf(c.stdout, "  %s %s => %s %s\n", d.Path, d.Version, d.Replace.Path, d.Replace.Version)
+			continue
+		}
+		fmt.Fprintf(c.stdout, "  %s %s\n", d.Path, d.Version)
+	}
+	return exitOK
+}
+
+// versionString is the version set at build time, or, for a binary built by
+// `go install ...@v1.2.3`, the module version Go recorded.
+func versionString() string {
+	if version != "dev" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return version
+}

@@ -1,0 +1,59 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/vigie-bot/vigie/rules"
+)
+
+// describe sums up a loaded rule file for `vigie check`: "12 rules, 4 counters,
+// 10 lists, 31 tests". The compiled Ruleset keeps only its rules in public, so
+// the other sections are counted from the file as written, which the load has
+// just found valid; the starter pack built into the binary has no file to read
+// and is described by its rules alone.
+func describe(rs *rules.Ruleset, name string) string {
+	parts := []string{plural(len(rs.Rules), "rule")}
+	src, err := os.ReadFile(name)
+	if err != nil {
+		return strings.Join(parts, ", ")
+	}
+	var top map[string]yaml.Node
+	if err := yaml.Unmarshal(src, &top); err != nil {
+		return strings.Join(parts, ", ")
+	}
+	count := func(key string) int {
+		n, ok := top[key]
+		if !ok {
+			return 0
+		}
+		switch n.Kind {
+		case yaml.MappingNode:
+			return len(n.Content) / 2
+		case yaml.SequenceNode:
+			return len(n.Content)
+		}
+		return 0
+	}
+	parts = append(parts,
+		plural(count("counters"), "counter"),
+		plural(count("lists"), "list"),
+		plural(count("tests"), "test"))
+	return strings.Join(parts, ", ")
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return fmt.Sprintf("%d %s", n, word)
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}
+
+// warningLine renders a problem that does not stop the file from loading, in the
+// FILE:LINE:COL form of errors so that editors jump to it too.
+func warningLine(p rules.Problem) string {
+	return fmt.Sprintf("%s:%d:%d: warning: %s", p.File, p.Line, p.Col, p.Msg)
+}

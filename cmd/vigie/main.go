@@ -1,0 +1,77 @@
+// Command vigie is the moderation bot: `vigie run` starts it; check, test and
+// replay let a community manager try a rule file before it goes live.
+package main
+
+import (
+	"context"
+	"io"
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
+)
+
+// version is set at build time: go build -ldflags "-X main.version=v1.2.3".
+var version = "dev"
+
+func main() {
+	os.Exit(realMain())
+}
+
+// realMain turns the process into a context and a reload channel, and hands
+// them to the commands; it returns the exit code so that deferred calls run.
+func realMain() int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	reload := make(chan struct{}, 1)
+	var wg sync.WaitGroup
+	forwardCtx, stopForward := context.WithCancel(ctx)
+	wg.Go(func() {
+		for {
+			select {
+			case <-hup:
+				// A reload already pending covers this one too.
+				select {
+				case reload <- struct{}{}:
+				default:
+				}
+			case <-forwardCtx.Done():
+				return
+			}
+		}
+	})
+	defer wg.Wait()
+	defer stopForward()
+
+	c := &cli{
+		stdin:          os.Stdin,
+		stdout:         os.Stdout,
+		stderr:         os.Stderr,
+		getenv:         os.Getenv,
+		reload:         reload,
+		stderrTerminal: isTerminal(os.Stderr),
+	}
+	return c.run(ctx, os.Args[1:])
+}
+
+// isTerminal reports whether f is a character device, which is how a terminal
+// looks; a pipe or a regular file is not one.
+func isTerminal(f *os.File) bool {
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// cli is everything a command may touch of the process, so tests can run the
+// commands in-process with their own streams and environment.
+type cli struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	getenv         func(string) string
+	reload         <-chan struct{}
+	// stderrTerminal enables replay's progress line.
+	stderrTerminal bool
+}

@@ -1,0 +1,205 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/vigie-bot/vigie/rules/replay"
+)
+
+// replay is `vigie replay`: a backtest of the rules over recorded events.
+func (c *cli) replay(ctx context.Context, args []string) int {
+	f := c.flags("replay")
+	config := f.configFlag()
+	format := f.String("format", "text", "summary `format`: text or json")
+	decisions := f.String("decisions", "", "write each event's verdict to `FILE`, one JSON line per event")
+	workers := f.Int("workers", 0, "`N` goroutines decoding events ahead of the evaluation, which stays one and in order (0: one per CPU)")
+	files, code, ok := f.parse(args)
+	if !ok {
+		return code
+	}
+	switch {
+	case *format != "text" && *format != "json":
+		return f.usageError("unknown format %q (want text or json)", *format)
+	case len(files) == 0:
+		return f.usageError("no events to replay: give one or more JSON Lines files, or - for stdin")
+	case *decisions == "-":
+		return f.usageError("--decisions needs a file: stdout holds the summary")
+	case *workers < 0:
+		return f.usageError("--workers must be 0 or more")
+	}
+
+	inputs := make([]replay.Input, 0, len(files))
+	stdin := false
+	for _, name := range files {
+		if name == "-" {
+			if stdin {
+				return f.usageError("stdin (-) can be read only once")
+			}
+			stdin = true
+			inputs = append(inputs, replay.Stream("-", c.stdin))
+			continue
+		}
+		// Fail before a long replay rather than in the middle of it.
+		if _, err := os.Stat(name); err != nil {
+			fmt.Fprintf(c.stderr, "vigie replay: %v\n", err)
+			return exitFail
+		}
+		inputs = append(inputs, replay.File(name))
+	}
+
+	rs, _, ok := c.loadRules("replay", *config)
+	if !ok {
+		return exitFail
+	}
+
+	var out io.Writer
+	if *decisions != "" {
+		fd, err := os.Create(*decisions)
+		if err != nil {
+			fmt.Fprintf(c.stderr, "vigie replay: %v\n", err)
+			return exitFail
+		}
+		defer fd.Close()
+		out = fd
+	}
+
+	msgs := &lineWriter{w: c.stderr}
+	if c.stderrTerminal {
+		p := startProgress(msgs, time.Second)
+		defer p.stop()
+		msgs.progress = p
+	}
+	opts := replay.Options{
+		Decisions: out,
+		Workers:   *workers,
+		Skipped: func(file string, line int, err error) {
+			msgs.printf("%s:%d: %v\n", file, line, err)
+		},
+	}
+	if msgs.progress != nil {
+		opts.Progress = msgs.progress.set
+	}
+	sum, err := replay.Run(ctx, rs, inputs, opts)
+	if msgs.progress != nil {
+		msgs.progress.stop()
+	}
+	if err != nil {
+		if errors.Is(err, context.Canceled) {
+			fmt.Fprintf(c.stderr, "vigie replay: interrupted after %d events\n", sum.Events+sum.Skipped)
+		} else {
+			fmt.Fprintf(c.stderr, "vigie replay: %v\n", err)
+		}
+		return exitFail
+	}
+	if fd, ok := out.(*os.File); ok {
+		if err := fd.Close(); err != nil {
+			fmt.Fprintf(c.stderr, "vigie replay: %v\n", err)
+			return exitFail
+		}
+	}
+
+	if *format == "json" {
+		b, err := sum.JSON()
+		if err != nil {
+			fmt.Fprintf(c.stderr, "vigie replay: %v\n", err)
+			return exitFail
+		}
+		fmt.Fprintf(c.stdout, "%s\n", b)
+		return exitOK
+	}
+	if err := sum.WriteText(c.stdout); err != nil {
+		fmt.Fprintf(c.stderr, "vigie replay: %v\n", err)
+		return exitFail
+	}
+	return exitOK
+}
+
+// lineWriter writes whole lines to stderr, clearing the progress line first so
+// that a message never lands in the middle of it.
+type lineWriter struct {
+	w        io.Writer
+	progress *progress
+}
+
+func (l *lineWriter) printf(format string, a ...any) {
+	if l.progress != nil {
+		l.progress.mu.Lock()
+		defer l.progress.mu.Unlock()
+		l.progress.clearLocked()
+	}
+	fmt.Fprintf(l.w, format, a...)
+}
+
+// progress shows "N events, R events/s" on one terminal line, redrawn in place,
+// once the replay has taken longer than a delay, and clears it when stopped.
+type progress struct {
+	mu    sync.Mutex
+	w     io.Writer
+	start time.Time
+	done  int
+	shown bool
+
+	quit     chan struct{}
+	wg       sync.WaitGroup
+	stopOnce sync.Once
+}
+
+func startProgress(l *lineWriter, delay time.Duration) *progress {
+	p := &progress{w: l.w, start: time.Now(), quit: make(chan struct{})}
+	p.wg.Go(func() {
+		select {
+		case <-time.After(delay):
+		case <-p.quit:
+			return
+		}
+		tick := time.NewTicker(250 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			p.draw()
+			select {
+			case <-tick.C:
+			case <-p.quit:
+				return
+			}
+		}
+	})
+	return p
+}
+
+func (p *progress) set(done int) {
+	p.mu.Lock()
+	p.done = done
+	p.mu.Unlock()
+}
+
+func (p *progress) draw() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	secs := time.Since(p.start).Seconds()
+	fmt.Fprintf(p.w, "\r\x1b[Kreplay: %d events, %.0f events/s", p.done, float64(p.done)/secs)
+	p.shown = true
+}
+
+func (p *progress) clearLocked() {
+	if p.shown {
+		fmt.Fprint(p.w, "\r\x1b[K")
+		p.shown = false
+	}
+}
+
+// stop ends the redrawing and clears the line; it may be called more than once.
+func (p *progress) stop() {
+	p.stopOnce.Do(func() {
+		close(p.quit)
+		p.wg.Wait()
+		p.mu.Lock()
+		p.clearLocked()
+		p.mu.Unlock()
+	})
+}

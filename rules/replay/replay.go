@@ -1,0 +1,165 @@
+// Package replay runs a rule file over recorded events (JSON Lines), in order and
+// on the events' own clock, and scores the verdicts against the events' labels.
+// It is what `vigie replay` runs, kept apart from main so it can be tested and
+// benchmarked.
+package replay
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+
+	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/rules"
+	"github.com/vigie-bot/vigie/store/memory"
+)
+
+// Input is one JSON Lines stream of events.
+type Input struct {
+	// Name is how messages name the stream: a file name, or "-" for stdin.
+	Name string
+	// Open is called when the stream's turn comes, so that only one file is open
+	// at a time.
+	Open func() (io.ReadCloser, error)
+}
+
+// File is the input read from the file at path.
+func File(path string) Input {
+	return Input{Name: path, Open: func() (io.ReadCloser, error) { return os.Open(path) }}
+}
+
+// Stream is an input read from r, which the replay does not close.
+func Stream(name string, r io.Reader) Input {
+	return Input{Name: name, Open: func() (io.ReadCloser, error) { return io.NopCloser(r), nil }}
+}
+
+// Options tune a replay. The zero value replays and only counts.
+type Options struct {
+	// Decisions, when set, receives one JSON line per event evaluated (see Decision).
+	Decisions io.Writer
+	// Skipped is told about every line that was not replayed, with its position.
+	Skipped func(file string, line int, err error)
+	// Progress, when set, is called every ProgressEvery events with the number of
+	// events read so far (skipped lines included).
+	Progress func(done int)
+	// Workers is how many goroutines decode JSON ahead of the evaluation, which
+	// stays one goroutine in file order whatever Workers is, so the figures do not
+	// depend on it. 1 reads and evaluates in one goroutine; 0 means one worker per
+	// CPU.
+	Workers int
+}
+
+// ProgressEvery is how many events pass between two calls of Options.Progress.
+const ProgressEvery = 1024
+
+// Decision is one line of the decisions file.
+type Decision struct {
+	ID      string      `json:"id"`
+	Label   string      `json:"label,omitempty"`
+	Verdict bot.Verdict `json:"verdict"`
+}
+
+// Run replays the inputs, one after the other and each in file order, through one
+// engine on a fresh memory store, and returns the summary. The inputs are one
+// history: counters and dedupe carry from one file to the next, as they would
+// have live. A line that is not a valid event is reported to opts.Skipped and
+// skipped; an input that cannot be opened or read stops the replay.
+func Run(ctx context.Context, rs *rules.Ruleset, inputs []Input, opts Options) (Summary, error) {
+	st := memory.New()
+	defer st.Close()
+	eng := rules.NewEngine(rs, st, rules.Options{})
+	tally := NewTally(rs.Rules)
+
+	var dec *json.Encoder
+	var bw *bufio.Writer
+	if opts.Decisions != nil {
+		bw = bufio.NewWriterSize(opts.Decisions, 64<<10)
+		dec = json.NewEncoder(bw)
+		dec.SetEscapeHTML(false)
+	}
+	workers := opts.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	done := 0
+	for _, in := range inputs {
+		err := replayOne(ctx, eng, in, workers, func(ev bot.Event, line int, v bot.Verdict, err error) error {
+			done++
+			if opts.Progress != nil && done%ProgressEvery == 0 {
+				opts.Progress(done)
+			}
+			if err != nil {
+				tally.Skip()
+				if opts.Skipped != nil {
+					opts.Skipped(in.Name, line, err)
+				}
+				return nil
+			}
+			tally.Add(ev, v)
+			if dec != nil {
+				if err := dec.Encode(Decision{ID: ev.ID, Label: ev.Label, Verdict: v}); err != nil {
+					return fmt.Errorf("write decisions: %w", err)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return tally.Summary(), err
+		}
+	}
+	if opts.Progress != nil {
+		opts.Progress(done)
+	}
+	if bw != nil {
+		if err := bw.Flush(); err != nil {
+			return tally.Summary(), fmt.Errorf("write decisions: %w", err)
+		}
+	}
+	return tally.Summary(), nil
+}
+
+// replayOne reads one input and evaluates its events in order. each gets either an
+// event and its verdict, or the line's problem; an error it returns stops the replay.
+func replayOne(ctx context.Context, eng *rules.Engine, in Input, workers int,
+	each func(ev bot.Event, line int, v bot.Verdict, err error) error) error {
+	rc, err := in.Open()
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	evaluate := func(ev bot.Event, line int) error {
+		v, err := eng.Evaluate(ctx, ev)
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			err = fmt.Errorf("evaluate %q: %w", ev.ID, err)
+		}
+		return each(ev, line, v, err)
+	}
+	if workers > 1 {
+		err = decodeAhead(ctx, rc, workers, func(ev bot.Event, line int, err error) error {
+			if err != nil {
+				return each(ev, line, bot.Verdict{}, err)
+			}
+			return evaluate(ev, line)
+		})
+	} else {
+		err = decodeInline(ctx, rc, func(ev bot.Event, line int, err error) error {
+			if err != nil {
+				return each(ev, line, bot.Verdict{}, err)
+			}
+			return evaluate(ev, line)
+		})
+	}
+	var le *bot.LineError
+	if errors.As(err, &le) {
+		return fmt.Errorf("%s:%d: %w", in.Name, le.Line, le.Err)
+	}
+	return err
+}

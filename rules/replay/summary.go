@@ -1,0 +1,218 @@
+package replay
+
+import (
+	"encoding/json"
+	"math"
+	"sort"
+
+	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/rules"
+)
+
+// LabelOK is the label of an event that needs no moderation.
+const LabelOK = "ok"
+
+// Score is a confusion matrix and the figures drawn from it. Positive means
+// "flagged" on the rule side and "labelled with the category" on the data side.
+type Score struct {
+	TP int `json:"tp"`
+	FP int `json:"fp"`
+	FN int `json:"fn"`
+	TN int `json:"tn"`
+	// Precision, Recall and F1 are 0 when their denominator is 0, so that a
+	// category nothing was flagged for reads as "found nothing", not as NaN.
+	Precision float64 `json:"precision"`
+	Recall    float64 `json:"recall"`
+	F1        float64 `json:"f1"`
+	// FalsePositiveRate is the share of the events without the category that
+	// were flagged for it anyway: what a community would see removed wrongly.
+	FalsePositiveRate float64 `json:"false_positive_rate"`
+}
+
+func (s *Score) add(flagged, actual bool) {
+	switch {
+	case flagged && actual:
+		s.TP++
+	case flagged:
+		s.FP++
+	case actual:
+		s.FN++
+	default:
+		s.TN++
+	}
+}
+
+// compute fills the ratios from the counts, rounded to 3 decimals: the data sets
+// are a few thousand events, so more digits would only be noise.
+func (s *Score) compute() {
+	s.Precision = ratio(s.TP, s.TP+s.FP)
+	s.Recall = ratio(s.TP, s.TP+s.FN)
+	if s.Precision+s.Recall > 0 {
+		s.F1 = round3(2 * s.Precision * s.Recall / (s.Precision + s.Recall))
+	} else {
+		s.F1 = 0
+	}
+	s.FalsePositiveRate = ratio(s.FP, s.FP+s.TN)
+}
+
+func ratio(n, d int) float64 {
+	if d == 0 {
+		return 0
+	}
+	return round3(float64(n) / float64(d))
+}
+
+func round3(x float64) float64 { return math.Round(x*1000) / 1000 }
+
+// Summary is what a replay found. Its JSON form is what `vigie replay --format json`
+// prints.
+type Summary struct {
+	// Events counts the events evaluated, duplicates included.
+	Events int `json:"events"`
+	// Flagged counts the events at least one rule matched, shadow rules included.
+	Flagged int `json:"flagged"`
+	// Skipped counts the lines that were not a valid event, or that the engine
+	// could not evaluate.
+	Skipped int `json:"skipped"`
+	// Duplicates counts events whose id was already seen: no rule ran for them and
+	// they are left out of the scores.
+	Duplicates int `json:"duplicates"`
+	// Labelled counts the scored events: those with a label, duplicates excepted.
+	Labelled int `json:"labelled"`
+	// ByRule counts hits per rule; every rule of the file is listed, so a rule
+	// that never fires shows as 0.
+	ByRule map[string]int `json:"by_rule"`
+	// ByCategory scores each category met in the rules or the labels, over the
+	// labelled events. Absent when no event carries a label.
+	ByCategory map[string]*Score `json:"by_category,omitempty"`
+	// Overall scores "any rule matched" against "labelled other than ok".
+	Overall *Score `json:"overall,omitempty"`
+
+	// rules is the order of the rule file, then any rule only met in verdicts,
+	// so that tables read like the file.
+	rules []string
+}
+
+// Tally builds a Summary one verdict at a time. The zero value is not usable;
+// call NewTally.
+type Tally struct {
+	s          Summary
+	categories map[string]*Score
+	overall    Score
+	// ruleOrder keeps the file's order for the text table.
+	ruleOrder []string
+}
+
+// NewTally returns a tally for the rules of a rule file.
+func NewTally(list []rules.RuleInfo) *Tally {
+	t := &Tally{
+		s:          Summary{ByRule: make(map[string]int, len(list))},
+		categories: make(map[string]*Score),
+	}
+	for _, r := range list {
+		if _, ok := t.s.ByRule[r.Name]; !ok {
+			t.ruleOrder = append(t.ruleOrder, r.Name)
+		}
+		t.s.ByRule[r.Name] = 0
+		if r.Category != "" {
+			t.category(r.Category)
+		}
+	}
+	return t
+}
+
+// category returns the score of a category, creating it when first met. A
+// category first met late has missed the events before it; they were negatives
+// on both sides (no rule of it matched, no label named it), so they are true
+// negatives it gets back here.
+func (t *Tally) category(name string) *Score {
+	sc, ok := t.categories[name]
+	if !ok {
+		sc = &Score{TN: t.s.Labelled}
+		t.categories[name] = sc
+	}
+	return sc
+}
+
+// Skip counts a line that could not be replayed.
+func (t *Tally) Skip() { t.s.Skipped++ }
+
+// Add counts one evaluated event and its verdict.
+func (t *Tally) Add(ev bot.Event, v bot.Verdict) {
+	t.s.Events++
+	if v.Duplicate {
+		t.s.Duplicates++
+		return
+	}
+	if v.Flagged() {
+		t.s.Flagged++
+	}
+	for _, m := range v.Matches {
+		if _, ok := t.s.ByRule[m.Rule]; !ok {
+			t.ruleOrder = append(t.ruleOrder, m.Rule)
+		}
+		t.s.ByRule[m.Rule]++
+	}
+	if ev.Label == "" {
+		return
+	}
+	cats := v.Categories()
+	if ev.Label != LabelOK {
+		t.category(ev.Label)
+	}
+	for _, c := range cats {
+		t.category(c)
+	}
+	t.s.Labelled++
+	for name, sc := range t.categories {
+		sc.add(contains(cats, name), ev.Label == name)
+	}
+	t.overall.add(v.Flagged(), ev.Label != LabelOK)
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// Summary returns the figures so far.
+func (t *Tally) Summary() Summary {
+	s := t.s
+	s.rules = append([]string(nil), t.ruleOrder...)
+	s.ByRule = make(map[string]int, len(t.s.ByRule))
+	for k, v := range t.s.ByRule {
+		s.ByRule[k] = v
+	}
+	if t.s.Labelled == 0 {
+		return s
+	}
+	s.ByCategory = make(map[string]*Score, len(t.categories))
+	for name, sc := range t.categories {
+		c := *sc
+		c.compute()
+		s.ByCategory[name] = &c
+	}
+	o := t.overall
+	o.compute()
+	s.Overall = &o
+	return s
+}
+
+// Categories lists the scored categories in alphabetical order.
+func (s Summary) Categories() []string {
+	out := make([]string, 0, len(s.ByCategory))
+	for name := range s.ByCategory {
+		out = append(out, name)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// JSON renders the summary as indented JSON, keys of maps sorted.
+func (s Summary) JSON() ([]byte, error) {
+	return json.MarshalIndent(s, "", "  ")
+}

@@ -1,0 +1,97 @@
+package replay
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+)
+
+// WriteText writes the summary as tables a person reads: the counts, hits per
+// rule in the file's order, then the scores per category when events had labels.
+func (s Summary) WriteText(w io.Writer) error {
+	pct := func(n int) string {
+		if s.Events == 0 {
+			return ""
+		}
+		return fmt.Sprintf("%.1f%%", 100*float64(n)/float64(s.Events))
+	}
+	counts := [][]string{
+		{"events", fmt.Sprint(s.Events), ""},
+		{"flagged", fmt.Sprint(s.Flagged), pct(s.Flagged)},
+		{"skipped", fmt.Sprint(s.Skipped), ""},
+	}
+	if s.Duplicates > 0 {
+		counts = append(counts, []string{"duplicates", fmt.Sprint(s.Duplicates), pct(s.Duplicates)})
+	}
+	if s.Labelled > 0 {
+		counts = append(counts, []string{"labelled", fmt.Sprint(s.Labelled), pct(s.Labelled)})
+	}
+	tables := [][][]string{counts}
+
+	order := s.rules
+	if len(order) != len(s.ByRule) {
+		order = order[:0:0]
+		for name := range s.ByRule {
+			order = append(order, name)
+		}
+		sort.Strings(order)
+	}
+	if len(order) > 0 {
+		hits := [][]string{{"rule", "hits"}}
+		for _, name := range order {
+			hits = append(hits, []string{name, fmt.Sprint(s.ByRule[name])})
+		}
+		tables = append(tables, hits)
+	}
+
+	if s.Overall != nil {
+		scores := [][]string{{"category", "tp", "fp", "fn", "tn", "precision", "recall", "f1", "fp rate"}}
+		row := func(name string, sc *Score) []string {
+			return []string{name, fmt.Sprint(sc.TP), fmt.Sprint(sc.FP), fmt.Sprint(sc.FN), fmt.Sprint(sc.TN),
+				fmt.Sprintf("%.3f", sc.Precision), fmt.Sprintf("%.3f", sc.Recall),
+				fmt.Sprintf("%.3f", sc.F1), fmt.Sprintf("%.3f", sc.FalsePositiveRate)}
+		}
+		for _, name := range s.Categories() {
+			scores = append(scores, row(name, s.ByCategory[name]))
+		}
+		scores = append(scores, row("(overall)", s.Overall))
+		tables = append(tables, scores)
+	}
+
+	var b strings.Builder
+	for i, t := range tables {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		writeTable(&b, t)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// writeTable lays rows out in columns two spaces apart: names left, figures right.
+func writeTable(b *strings.Builder, rows [][]string) {
+	var width []int
+	for _, r := range rows {
+		for i, cell := range r {
+			if i >= len(width) {
+				width = append(width, 0)
+			}
+			width[i] = max(width[i], len([]rune(cell)))
+		}
+	}
+	for _, r := range rows {
+		var line strings.Builder
+		for i, cell := range r {
+			pad := strings.Repeat(" ", width[i]-len([]rune(cell)))
+			if i == 0 {
+				line.WriteString(cell + pad)
+				continue
+			}
+			line.WriteString("  " + pad + cell)
+		}
+		b.WriteString(strings.TrimRight(line.String(), " "))
+		b.WriteByte('\n')
+	}
+}
