@@ -1,0 +1,127 @@
+package text
+
+import (
+	"math"
+	"slices"
+	"testing"
+)
+
+func TestLinks(t *testing.T) {
+	tests := []struct {
+		text    string
+		links   []string
+		domains []string
+	}{
+		{"regarde youtube.com/watch?v=dQw4w9WgXcQ", []string{"youtube.com/watch?v=dQw4w9WgXcQ"}, []string{"youtube.com"}},
+		{"http://bit.ly/x", []string{"http://bit.ly/x"}, []string{"bit.ly"}},
+		{"va sur www.example.fr.", []string{"www.example.fr"}, []string{"example.fr"}},
+		{"join discord.gg/abc now", []string{"discord.gg/abc"}, []string{"discord.gg"}},
+		{"t.me/freecrypto", []string{"t.me/freecrypto"}, []string{"t.me"}},
+		{"HTTPS://WWW.YouTube.COM/watch", []string{"HTTPS://WWW.YouTube.COM/watch"}, []string{"youtube.com"}},
+		{"m.youtube.com/x and https://youtube.com/y", []string{"m.youtube.com/x", "https://youtube.com/y"}, []string{"youtube.com"}},
+		{"(see https://en.wikipedia.org/wiki/Foo_(bar))", []string{"https://en.wikipedia.org/wiki/Foo_(bar)"}, []string{"wikipedia.org"}},
+		{"<https://scam.example.co.uk/login>", []string{"https://scam.example.co.uk/login"}, []string{"example.co.uk"}},
+		{"https://me.github.io/x", []string{"https://me.github.io/x"}, []string{"me.github.io"}},
+		{"just for test I have to say murdev.com", []string{"murdev.com"}, []string{"murdev.com"}},
+		{"https://binbox.io/DNCkM#qT4Q1JB1\ufeff", []string{"https://binbox.io/DNCkM#qT4Q1JB1"}, []string{"binbox.io"}},
+		{"http://user:pw@host.example.com:8080/p", []string{"http://user:pw@host.example.com:8080/p"}, []string{"example.com"}},
+		{"http://192.168.1.1/admin", []string{"http://192.168.1.1/admin"}, []string{"192.168.1.1"}},
+		{"voir:https://x.org/a, merci", []string{"https://x.org/a"}, []string{"x.org"}},
+		// not links
+		{"écris à bob@example.com", nil, nil},
+		{"la version 3.5 est sortie", nil, nil},
+		{"e.g. this, i.e. that", nil, nil},
+		{"c'est fini.Je pars", nil, nil},
+		{"lis le readme.md et main.go", nil, nil},
+		{"bon.de rien", nil, nil},
+		{"https:// nothing", nil, nil},
+		{"...", nil, nil},
+	}
+	for _, tt := range tests {
+		a := Analyze(tt.text)
+		if !slices.Equal(a.Links, tt.links) {
+			t.Errorf("Analyze(%q).Links = %q, want %q", tt.text, a.Links, tt.links)
+		}
+		if !slices.Equal(a.Domains, tt.domains) {
+			t.Errorf("Analyze(%q).Domains = %q, want %q", tt.text, a.Domains, tt.domains)
+		}
+	}
+}
+
+func TestMentions(t *testing.T) {
+	tests := []struct {
+		text string
+		want int
+	}{
+		{"hello", 0},
+		{"@user @user @user bah oui", 3},
+		{"hey @everyone and @here", 2},
+		{"<@123456789> <@!42> <@&7>", 3},
+		{"écris à bob@example.com", 0},
+		{"@ alone, and an email a@b.fr", 0},
+		{"<#1234> is a channel", 0},
+		{"see https://medium.com/@someone/post", 0},
+		{"RT @mayasolovely: As a woman", 1},
+		{"<@12", 0},
+		{"rdv @12h30", 0},
+		{"@123 is not a name", 0},
+	}
+	for _, tt := range tests {
+		if got := Analyze(tt.text).Mentions; got != tt.want {
+			t.Errorf("Analyze(%q).Mentions = %d, want %d", tt.text, got, tt.want)
+		}
+	}
+}
+
+func TestEmojis(t *testing.T) {
+	tests := []struct {
+		text string
+		want int
+	}{
+		{"no emoji here :)", 0},
+		{"😀", 1},
+		{"😀😀😀", 3},
+		{"🇫🇷", 1},
+		{"🇫🇷🇬🇧", 2},
+		{"👍🏽", 1},
+		{"👍🏽👍", 2},
+		{"👨‍👩‍👧‍👦", 1},
+		{"🏳️‍🌈", 1},
+		{"🏴󠁧󠁢󠁥󠁮󠁧󠁿", 1},
+		{"❤️", 1},
+		{"❤", 1},
+		{"1️⃣2️⃣", 2},
+		{"<:pepe:123456> <a:dance:789>", 2},
+		{"<:broken:>", 0},
+		{"©2024 and © ™", 0},
+		{"‼️", 1},
+		{"3 + 4 = 7", 0},
+	}
+	for _, tt := range tests {
+		if got := Analyze(tt.text).Emojis; got != tt.want {
+			t.Errorf("Analyze(%q).Emojis = %d, want %d", tt.text, got, tt.want)
+		}
+	}
+}
+
+func TestCaps(t *testing.T) {
+	tests := []struct {
+		text string
+		want float64
+	}{
+		{"OK", 0},
+		{"STOP IT", 0}, // 6 letters: too short to judge
+		{"STOP SPAMMING", 1},
+		{"Stop spamming", 1.0 / 12},
+		{"bonjour à tous", 0},
+		{"ÉCOUTEZ-MOI BIEN", 1},
+		{"ARRÊTE https://example.com/ABCDEFGHIJ maintenant", 6.0 / 16},
+		{"<@123> <:PEPE:1> hello there", 0},
+		{"12345678 !!!", 0},
+	}
+	for _, tt := range tests {
+		if got := Analyze(tt.text).Caps; math.Abs(got-tt.want) > 1e-9 {
+			t.Errorf("Analyze(%q).Caps = %v, want %v", tt.text, got, tt.want)
+		}
+	}
+}

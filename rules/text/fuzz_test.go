@@ -1,0 +1,68 @@
+package text
+
+import (
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+func FuzzAnalyze(f *testing.F) {
+	for _, s := range benchMessages {
+		f.Add(s)
+	}
+	for _, s := range []string{"", "<@", "<:a:", "http://", "www.", "a.b.c.d", "c o n", "1 . 1 . 1", "👨‍", "🇫", "\xff\xfe", "@", "$$$", "ﷺ", "ǅ"} {
+		f.Add(s)
+	}
+	l, err := NewList([]string{"con", "free nitro", "idiot", "nul"})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		a := Analyze(s)
+		if a.Text != s {
+			t.Fatalf("Text = %q, want %q", a.Text, s)
+		}
+		if a.Caps < 0 || a.Caps > 1 {
+			t.Fatalf("Caps = %v", a.Caps)
+		}
+		if a.Mentions < 0 || a.Emojis < 0 || a.Mentions > len(s) || a.Emojis > len(s) {
+			t.Fatalf("Mentions, Emojis = %d, %d for %d bytes", a.Mentions, a.Emojis, len(s))
+		}
+		if len(a.Domains) > len(a.Links) {
+			t.Fatalf("%d domains for %d links", len(a.Domains), len(a.Links))
+		}
+		for _, link := range a.Links {
+			if !strings.Contains(s, link) || link == "" {
+				t.Fatalf("link %q is not in the text", link)
+			}
+		}
+		for _, d := range a.Domains {
+			if d == "" || strings.ToLower(d) != d || strings.HasPrefix(d, "www.") {
+				t.Fatalf("domain %q is not a lower-case host", d)
+			}
+		}
+		for _, tok := range a.toks {
+			if tok.src.lo < 0 || tok.src.hi > int32(len(s)) || tok.src.lo >= tok.src.hi {
+				t.Fatalf("token source %v out of %d bytes", tok.src, len(s))
+			}
+			if tok.form[0].empty() {
+				t.Fatalf("token %q has no form", s[tok.src.lo:tok.src.hi])
+			}
+			if !utf8.Valid(a.buf[tok.form[0].lo:tok.form[0].hi]) {
+				t.Fatalf("token form %q is not UTF-8", a.buf[tok.form[0].lo:tok.form[0].hi])
+			}
+		}
+		// Matching a text against a list and the list against its own entries must
+		// not panic, and an entry is always in its own list.
+		l.Match(a)
+		l.Contains(s)
+		if own, err := NewList([]string{s}); err == nil {
+			if _, ok := own.Match(a); !ok {
+				t.Fatalf("%q does not match itself", s)
+			}
+			if !own.Contains(s) {
+				t.Fatalf("%q is not in its own list", s)
+			}
+		}
+	})
+}

@@ -1,0 +1,300 @@
+package text
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// findLinks appends to links the URLs of s and to spans their place in s.
+// A link is http(s)://…, www.…, or a bare host.tld: with a path any known TLD
+// will do (discord.gg/abc, t.me/x), without one only TLDs that rarely end an
+// ordinary word glued to a full stop ("murdev.com" yes, "bon.de" no).
+func findLinks(s string, links []string, spans []span) ([]string, []span) {
+	for i := 0; i < len(s); {
+		// Fields are separated by spaces and by the brackets chat apps put
+		// around links (<https://…> on Discord).
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if isFieldSep(r) {
+			i += n
+			continue
+		}
+		j := i + n
+		for j < len(s) {
+			r, n := utf8.DecodeRuneInString(s[j:])
+			if isFieldSep(r) {
+				break
+			}
+			j += n
+		}
+		if lo, hi, ok := linkIn(s[i:j]); ok {
+			links = append(links, s[i+lo:i+hi])
+			spans = append(spans, span{int32(i + lo), int32(i + hi)})
+		}
+		i = j
+	}
+	return links, spans
+}
+
+func isFieldSep(r rune) bool {
+	switch r {
+	case '<', '>', '"', '`', '\'', '|', '\\':
+		return true
+	}
+	return r < utf8.RuneSelf && isASCIISpace(byte(r)) || r >= utf8.RuneSelf && unicode.IsSpace(r)
+}
+
+// linkIn finds a link in one field and returns where it is.
+func linkIn(f string) (lo, hi int, ok bool) {
+	if k := schemeAt(f); k >= 0 {
+		u := trimTail(f[k:])
+		host := hostOf(u[strings.Index(u, "://")+3:], true)
+		if host == "" {
+			return 0, 0, false
+		}
+		return k, k + len(u), true
+	}
+	lo = len(f) - len(strings.TrimLeft(f, "([{*_~"))
+	u := trimTail(f[lo:])
+	if len(u) < 4 {
+		return 0, 0, false
+	}
+	host := hostOf(u, false)
+	if host == "" {
+		return 0, 0, false
+	}
+	rest := u[len(host):]
+	if hasPrefixFold(u, "www.") && strings.Count(host, ".") >= 2 {
+		return lo, lo + len(u), true
+	}
+	tld := host[strings.LastIndexByte(host, '.')+1:]
+	switch tldKind(tld) {
+	case tldStrong:
+		return lo, lo + len(u), true
+	case tldWeak:
+		if len(rest) > 1 {
+			return lo, lo + len(u), true
+		}
+	}
+	return 0, 0, false
+}
+
+// schemeAt returns where http:// or https:// starts in f, or -1.
+func schemeAt(f string) int {
+	for k := 0; k+7 <= len(f); k++ {
+		if f[k] != 'h' && f[k] != 'H' {
+			continue
+		}
+		if hasPrefixFold(f[k:], "http://") || hasPrefixFold(f[k:], "https://") {
+			return k
+		}
+	}
+	return -1
+}
+
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
+}
+
+// trimTail drops the punctuation that ends a sentence rather than a URL, and a
+// closing bracket that opens nowhere in the URL.
+func trimTail(u string) string {
+	for len(u) > 0 {
+		r, n := utf8.DecodeLastRuneInString(u)
+		switch r {
+		case '.', ',', ';', ':', '!', '?', '*', '_', '~', '…', '»', '”', '’':
+		case ')':
+			if strings.Count(u, "(") >= strings.Count(u, ")") {
+				return u
+			}
+		case ']':
+			if strings.Count(u, "[") >= strings.Count(u, "]") {
+				return u
+			}
+		case '}':
+			if strings.Count(u, "{") >= strings.Count(u, "}") {
+				return u
+			}
+		default:
+			if r < utf8.RuneSelf || !isInvisible(r) {
+				return u
+			}
+		}
+		u = u[:len(u)-n]
+	}
+	return u
+}
+
+// hostOf returns the host at the start of u (after the scheme, if any), with
+// user info and port removed when withScheme; "" when it is not a plausible host.
+// Without a scheme the host must be ASCII labels joined by dots, the last one
+// letters only, so that "3.5", "e.g" and e-mail addresses are not hosts.
+func hostOf(u string, withScheme bool) string {
+	end := strings.IndexAny(u, "/?#")
+	if end < 0 {
+		end = len(u)
+	}
+	h := u[:end]
+	if withScheme {
+		if at := strings.LastIndexByte(h, '@'); at >= 0 {
+			h = h[at+1:]
+		}
+		if c := strings.LastIndexByte(h, ':'); c >= 0 && !strings.Contains(h, "]") {
+			h = h[:c]
+		}
+		h = strings.TrimSuffix(h, ".")
+		if h == "" {
+			return ""
+		}
+		for _, r := range h {
+			if !(r == '.' || r == '-' || r == '[' || r == ']' || r == ':' || isWordRune(unicode.ToLower(r)) && r != '@' && r != '$' && r != '€') {
+				return ""
+			}
+		}
+		return h
+	}
+	start, labels := 0, 0
+	last := ""
+	for i := 0; i <= len(h); i++ {
+		if i < len(h) && h[i] != '.' {
+			c := h[i]
+			if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-') {
+				return ""
+			}
+			continue
+		}
+		label := h[start:i]
+		if label == "" || label[0] == '-' || label[len(label)-1] == '-' {
+			return ""
+		}
+		last, start = label, i+1
+		labels++
+	}
+	if labels < 2 {
+		return ""
+	}
+	for i := 0; i < len(last); i++ {
+		c := last[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z') {
+			return ""
+		}
+	}
+	return h
+}
+
+// registrable reduces a host to the part its owner registered: lower case,
+// www. and subdomains dropped, two labels kept, three under a shared suffix
+// (co.uk, github.io). A heuristic, not the whole public suffix list.
+func registrable(host string) string {
+	if hasUpper(host) {
+		host = strings.ToLower(host)
+	}
+	host = strings.TrimSuffix(host, ".")
+	if isIP(host) {
+		return host
+	}
+	i1 := strings.LastIndexByte(host, '.')
+	if i1 < 0 {
+		return host
+	}
+	i2 := strings.LastIndexByte(host[:i1], '.')
+	if i2 < 0 {
+		return host
+	}
+	if !sharedSuffix[host[i2+1:]] {
+		return host[i2+1:]
+	}
+	i3 := strings.LastIndexByte(host[:i2], '.')
+	return host[i3+1:]
+}
+
+func hasUpper(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' || c >= utf8.RuneSelf {
+			return true
+		}
+	}
+	return false
+}
+
+func isIP(h string) bool {
+	if strings.HasPrefix(h, "[") {
+		return true
+	}
+	for i := 0; i < len(h); i++ {
+		if c := h[i]; c != '.' && (c < '0' || c > '9') {
+			return false
+		}
+	}
+	return true
+}
+
+type tldClass int
+
+const (
+	tldUnknown tldClass = iota
+	tldWeak             // a link only with a path: also a word, a file extension
+	tldStrong           // a link even alone
+)
+
+func tldKind(tld string) tldClass {
+	var b [16]byte
+	if len(tld) > len(b) {
+		return tldUnknown
+	}
+	for i := 0; i < len(tld); i++ {
+		c := tld[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b[i] = c
+	}
+	return tlds[string(b[:len(tld)])]
+}
+
+// tlds are the top-level domains recognised in bare links. Strong ones are
+// hardly ever anything but a domain after a dot; weak ones are also words or
+// file extensions (readme.md, script.py, "bon.de").
+var tlds = map[string]tldClass{
+	"com": tldStrong, "net": tldStrong, "org": tldStrong, "info": tldStrong, "biz": tldStrong,
+	"io": tldStrong, "gg": tldStrong, "ly": tldStrong, "tv": tldStrong, "xyz": tldStrong,
+	"fr": tldStrong, "uk": tldStrong, "eu": tldStrong, "ru": tldStrong, "cn": tldStrong,
+	"co": tldStrong, "app": tldStrong, "dev": tldStrong, "site": tldStrong, "online": tldStrong,
+	"shop": tldStrong, "store": tldStrong, "gift": tldStrong, "ch": tldStrong, "nl": tldStrong,
+	"pl": tldStrong, "jp": tldStrong, "br": tldStrong, "au": tldStrong, "ua": tldStrong,
+	"su": tldStrong, "tk": tldStrong, "ml": tldStrong, "ga": tldStrong, "cf": tldStrong,
+	"gq": tldStrong, "pw": tldStrong, "cc": tldStrong, "ws": tldStrong, "icu": tldStrong,
+	"buzz": tldStrong, "cyou": tldStrong, "mx": tldStrong, "ar": tldStrong, "cl": tldStrong,
+	"cz": tldStrong, "sk": tldStrong, "hu": tldStrong, "ro": tldStrong, "gr": tldStrong,
+	"pt": tldStrong, "se": tldStrong, "dk": tldStrong, "fi": tldStrong, "kr": tldStrong,
+	"tw": tldStrong, "hk": tldStrong, "sg": tldStrong, "nz": tldStrong, "za": tldStrong,
+	"ie": tldStrong, "lt": tldStrong, "lv": tldStrong, "ee": tldStrong, "edu": tldStrong,
+	"gov": tldStrong, "mobi": tldStrong, "xxx": tldStrong, "porn": tldStrong, "sex": tldStrong,
+	"ovh": tldStrong, "tech": tldStrong, "website": tldStrong, "stream": tldStrong,
+	"me": tldWeak, "de": tldWeak, "ca": tldWeak, "it": tldWeak, "in": tldWeak, "is": tldWeak,
+	"to": tldWeak, "us": tldWeak, "so": tldWeak, "at": tldWeak, "no": tldWeak, "my": tldWeak,
+	"am": tldWeak, "pm": tldWeak, "la": tldWeak, "es": tldWeak, "be": tldWeak, "ai": tldWeak,
+	"md": tldWeak, "py": tldWeak, "sh": tldWeak, "gl": tldWeak,
+	"id": tldWeak, "im": tldWeak, "fm": tldWeak, "re": tldWeak, "st": tldWeak, "nu": tldWeak,
+	"top": tldWeak, "fun": tldWeak, "win": tldWeak, "name": tldWeak, "space": tldWeak,
+	"news": tldWeak, "lol": tldWeak, "live": tldWeak, "link": tldWeak, "click": tldWeak,
+	"club": tldWeak, "pro": tldWeak, "work": tldWeak, "blog": tldWeak, "int": tldWeak,
+	"vip": tldWeak, "bid": tldWeak, "art": tldWeak, "page": tldWeak, "one": tldWeak,
+	"mil": tldWeak, "gay": tldWeak, "wtf": tldWeak, "zip": tldWeak, "mov": tldWeak,
+}
+
+// sharedSuffix are two-label suffixes under which anyone registers a name, from
+// the public suffix list: country second levels and free hosting.
+var sharedSuffix = map[string]bool{
+	"co.uk": true, "org.uk": true, "ac.uk": true, "gov.uk": true, "me.uk": true, "net.uk": true,
+	"com.au": true, "net.au": true, "org.au": true, "edu.au": true, "gov.au": true,
+	"co.nz": true, "co.jp": true, "ne.jp": true, "or.jp": true, "ac.jp": true, "co.kr": true,
+	"com.br": true, "co.in": true, "co.za": true, "com.mx": true, "com.ar": true, "com.cn": true,
+	"com.tw": true, "com.hk": true, "com.sg": true, "com.tr": true, "gouv.fr": true, "asso.fr": true,
+	"github.io": true, "gitlab.io": true, "blogspot.com": true, "herokuapp.com": true,
+	"vercel.app": true, "netlify.app": true, "pages.dev": true, "workers.dev": true, "web.app": true,
+	"firebaseapp.com": true, "glitch.me": true, "repl.co": true, "wixsite.com": true,
+	"weebly.com": true, "wordpress.com": true, "tumblr.com": true, "000webhostapp.com": true,
+	"ngrok.io": true, "ngrok-free.app": true, "azurewebsites.net": true, "appspot.com": true,
+}

@@ -1,0 +1,305 @@
+package text
+
+import (
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// The normaliser folds one rune of the input at a time into zero or more runes of
+// the comparable form: compatibility decomposition (NFKD, which also undoes
+// fullwidth letters, ligatures and mathematical letters), combining marks dropped
+// (é → e), lower case, and look-alike letters of other scripts mapped to Latin.
+// Folding rune by rune, without building a normalised copy of the whole text,
+// keeps every folded rune tied to its place in the original, so word boundaries
+// survive and Analyze needs no intermediate string.
+
+// foldFunc receives the folded runes of one input rune.
+type foldFunc func(r rune)
+
+// fold folds the rune that starts s and returns its size in s. Runes that only
+// hide things (zero-width, format and control characters) fold to nothing.
+func fold(s string, emit foldFunc) int {
+	c := s[0]
+	if c < utf8.RuneSelf {
+		switch {
+		case 'A' <= c && c <= 'Z':
+			emit(rune(c + 'a' - 'A'))
+		case c < ' ' && !isASCIISpace(c), c == 0x7f:
+			// control characters: dropped, so they cannot split a word
+		default:
+			emit(rune(c))
+		}
+		return 1
+	}
+	r, size := utf8.DecodeRuneInString(s)
+	if r == utf8.RuneError {
+		return size
+	}
+	if d := norm.NFKD.PropertiesString(s).Decomposition(); d != nil {
+		for len(d) > 0 {
+			dr, n := utf8.DecodeRune(d)
+			d = d[n:]
+			foldDecomposed(dr, emit)
+		}
+		return size
+	}
+	foldDecomposed(r, emit)
+	return size
+}
+
+// foldDecomposed folds a rune that NFKD leaves alone.
+func foldDecomposed(r rune, emit foldFunc) {
+	if r < utf8.RuneSelf {
+		if 'A' <= r && r <= 'Z' {
+			r += 'a' - 'A'
+		}
+		emit(r)
+		return
+	}
+	if isInvisible(r) {
+		return
+	}
+	// Upper-case look-alikes first: Cyrillic Н looks like H but its lower case н does not.
+	if l, ok := upperLookalike(r); ok {
+		emit(l)
+		return
+	}
+	r = unicode.ToLower(r)
+	switch r {
+	// Latin letters without a decomposition.
+	case 'ß':
+		emit('s')
+		emit('s')
+		return
+	case 'æ':
+		emit('a')
+		emit('e')
+		return
+	case 'œ':
+		emit('o')
+		emit('e')
+		return
+	}
+	if l, ok := lowerLookalike(r); ok {
+		emit(l)
+		return
+	}
+	emit(r)
+}
+
+func isASCIISpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'
+}
+
+// isInvisible reports runes that render as nothing and are used to break up words:
+// zero-width spaces and joiners, soft hyphens, BOM, tags, variation selectors and
+// other combining marks (whose base letter is what matters).
+func isInvisible(r rune) bool {
+	switch {
+	case r == '\u00ad', r == '\u034f', r == '\u180e',
+		'\u200b' <= r && r <= '\u200f', '\u2060' <= r && r <= '\u2064', r == '\ufeff':
+		return true
+	}
+	return unicode.In(r, unicode.Mn, unicode.Me, unicode.Cf, unicode.Cc)
+}
+
+// upperLookalike maps capitals of other scripts that look like a Latin capital
+// but whose lower case does not look like the Latin lower case.
+func upperLookalike(r rune) (rune, bool) {
+	switch r {
+	case 'В', 'Β':
+		return 'b', true
+	case 'Н', 'Η':
+		return 'h', true
+	case 'М', 'Μ':
+		return 'm', true
+	case 'Т', 'Τ':
+		return 't', true
+	case 'К', 'Κ':
+		return 'k', true
+	case 'Ν':
+		return 'n', true
+	case 'Ζ':
+		return 'z', true
+	case 'Ρ', 'Р':
+		return 'p', true
+	case 'Υ', 'У', 'Ү':
+		return 'y', true
+	case 'Χ', 'Х':
+		return 'x', true
+	}
+	return 0, false
+}
+
+// lowerLookalike maps lower-case letters that readers take for Latin ones:
+// Cyrillic and Greek homoglyphs, small capitals, and Latin letters that have no
+// decomposition (ø, ł, đ).
+func lowerLookalike(r rune) (rune, bool) {
+	switch r {
+	// Cyrillic
+	case 'а':
+		return 'a', true
+	case 'в':
+		return 'b', true
+	case 'е', 'ё', 'є':
+		return 'e', true
+	case 'к':
+		return 'k', true
+	case 'м':
+		return 'm', true
+	case 'н', 'һ':
+		return 'h', true
+	case 'о':
+		return 'o', true
+	case 'р':
+		return 'p', true
+	case 'с':
+		return 'c', true
+	case 'т':
+		return 't', true
+	case 'у', 'ү':
+		return 'y', true
+	case 'х':
+		return 'x', true
+	case 'і', 'ї':
+		return 'i', true
+	case 'ј':
+		return 'j', true
+	case 'ѕ':
+		return 's', true
+	case 'ԁ':
+		return 'd', true
+	case 'ӏ':
+		return 'l', true
+	case 'ԛ':
+		return 'q', true
+	case 'ԝ':
+		return 'w', true
+	case 'ɡ':
+		return 'g', true
+	// Greek
+	case 'α':
+		return 'a', true
+	case 'β':
+		return 'b', true
+	case 'γ':
+		return 'y', true
+	case 'ε':
+		return 'e', true
+	case 'η':
+		return 'n', true
+	case 'ι':
+		return 'i', true
+	case 'κ':
+		return 'k', true
+	case 'μ', 'υ':
+		return 'u', true
+	case 'ν':
+		return 'v', true
+	case 'ο', 'σ':
+		return 'o', true
+	case 'ρ':
+		return 'p', true
+	case 'τ':
+		return 't', true
+	case 'χ':
+		return 'x', true
+	case 'ω':
+		return 'w', true
+	// Armenian
+	case 'օ':
+		return 'o', true
+	case 'ս':
+		return 'u', true
+	case 'ո':
+		return 'n', true
+	case 'հ':
+		return 'h', true
+	// Latin without decomposition, and small capitals
+	case 'ø', 'ᴏ':
+		return 'o', true
+	case 'ł', 'ʟ':
+		return 'l', true
+	case 'đ', 'ð', 'ᴅ':
+		return 'd', true
+	case 'ħ', 'ʜ':
+		return 'h', true
+	case 'ŧ', 'ᴛ':
+		return 't', true
+	case 'ı', 'ɪ':
+		return 'i', true
+	case 'ȷ', 'ᴊ':
+		return 'j', true
+	case 'ɑ', 'ᴀ':
+		return 'a', true
+	case 'ʙ':
+		return 'b', true
+	case 'ᴄ':
+		return 'c', true
+	case 'ᴇ':
+		return 'e', true
+	case 'ɢ':
+		return 'g', true
+	case 'ᴋ':
+		return 'k', true
+	case 'ᴍ':
+		return 'm', true
+	case 'ɴ':
+		return 'n', true
+	case 'ᴘ':
+		return 'p', true
+	case 'ʀ':
+		return 'r', true
+	case 'ꜱ':
+		return 's', true
+	case 'ᴜ':
+		return 'u', true
+	case 'ᴠ':
+		return 'v', true
+	case 'ᴡ':
+		return 'w', true
+	case 'ʏ':
+		return 'y', true
+	case 'ᴢ':
+		return 'z', true
+	}
+	return 0, false
+}
+
+// leet maps the digits and symbols people put in a word in place of a letter.
+// '1' stands for i or l: the alternative is tried separately (see token.forms).
+func leet(r rune) (rune, bool) {
+	switch r {
+	case '0':
+		return 'o', true
+	case '1':
+		return 'i', true
+	case '3', '€':
+		return 'e', true
+	case '4', '@':
+		return 'a', true
+	case '5', '$':
+		return 's', true
+	case '7':
+		return 't', true
+	}
+	return 0, false
+}
+
+// isWordRune reports whether a folded rune belongs to a word. Leet symbols do,
+// so that "a$$" and "c0n" stay one word.
+func isWordRune(r rune) bool {
+	if r < utf8.RuneSelf {
+		return 'a' <= r && r <= 'z' || '0' <= r && r <= '9' || r == '@' || r == '$'
+	}
+	return r == '€' || unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mc, r)
+}
+
+// isUnspaced reports scripts written without spaces between words: each of their
+// characters is a token, so a list entry in them matches as a sequence of
+// characters anywhere.
+func isUnspaced(r rune) bool {
+	return r >= 0x2e80 && unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana)
+}
