@@ -1,0 +1,521 @@
+// Package daemon builds vigie from its configuration and runs it: rules, store,
+// handlers, platform sources and the HTTP server, with reload and graceful shutdown.
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	vigie "github.com/vigie-bot/vigie"
+	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/handlers"
+	"github.com/vigie-bot/vigie/rules"
+	"github.com/vigie-bot/vigie/store"
+)
+
+// Config is what vigie run is given.
+type Config struct {
+	// ConfigPath is the rule file; empty tries rules.yaml, rules.example.yaml, then
+	// the starter pack built into the binary.
+	ConfigPath string
+	// Listen is the HTTP address (default :8080); port 0 picks a free one.
+	Listen string
+	// RedisURL selects the Redis store; empty falls back to VIGIE_REDIS_URL, then to
+	// the memory store.
+	RedisURL string
+	Version  string
+	Logger   *slog.Logger
+	// Getenv reads secrets and settings; nil means os.Getenv.
+	Getenv func(string) string
+
+	// Ready, when set, is called with the address the HTTP server is bound to, once
+	// it accepts connections.
+	Ready func(addr net.Addr)
+	// Connectors add platforms to those the environment turns on: for programs that
+	// embed vigie, and for tests.
+	Connectors []Connector
+	// ShutdownTimeout bounds the drain of in-flight requests and events (default 15s);
+	// past it, actions still waiting to be retried are given up.
+	ShutdownTimeout time.Duration
+}
+
+// Connector is one platform as the daemon runs it: a Source of events and a
+// Platform that carries out actions. Either may be nil.
+type Connector struct {
+	Source   bot.Source
+	Platform bot.Platform
+}
+
+func (c Connector) name() string {
+	if c.Platform != nil {
+		return c.Platform.Name()
+	}
+	if c.Source != nil {
+		return c.Source.Name()
+	}
+	return "?"
+}
+
+const (
+	maxEventBody = 1 << 20
+	// workers evaluate the events that sources produce; HTTP requests are evaluated
+	// in their own goroutines.
+	workers = 4
+)
+
+// daemon is one running vigie.
+type daemon struct {
+	cfg       Config
+	log       *slog.Logger
+	store     store.Store
+	storeKind string
+	mod       *handlers.Moderator
+	metrics   *metrics
+	registry  *prometheus.Registry
+	conns     []Connector
+	platforms []string // "discord off (DISCORD_TOKEN not set)", for /healthz
+	secret    []byte
+
+	// current is the engine events are evaluated with; reload swaps it.
+	current  atomic.Pointer[loaded]
+	reloadMu sync.Mutex
+
+	health health
+
+	// workCtx outlives the run context so that a shutdown drains the events in
+	// flight; it is cancelled only when the drain runs out of time.
+	workCtx    context.Context
+	cancelWork context.CancelFunc
+	// inflight counts HTTP event requests, which carry out their actions after
+	// answering.
+	inflight tracker
+}
+
+// loaded is one compiled rule file and the engine that runs it.
+type loaded struct {
+	engine *rules.Engine
+	file   string
+	at     time.Time
+}
+
+// Run builds vigie from cfg and runs it until ctx is cancelled, then shuts down
+// gracefully. A value on reload reloads the rule file. A rule file that does not
+// load stops Run before anything starts, with every problem as FILE:LINE:COL.
+func Run(ctx context.Context, cfg Config, reload <-chan struct{}) (err error) {
+	d, err := build(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, d.close()) }()
+	return d.serve(ctx, reload)
+}
+
+// build wires vigie together: rules, store, metrics, platforms, handlers. Nothing
+// in it talks to the network.
+func build(ctx context.Context, cfg Config) (d *daemon, err error) {
+	if cfg.Listen == "" {
+		cfg.Listen = ":8080"
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Getenv == nil {
+		cfg.Getenv = os.Getenv
+	}
+	if cfg.ShutdownTimeout <= 0 {
+		cfg.ShutdownTimeout = 15 * time.Second
+	}
+	log := cfg.Logger
+
+	rs, file, err := vigie.LoadRules(cfg.ConfigPath)
+	if err != nil {
+		return nil, fmt.Errorf("%s does not load, not starting:\n%w", file, err)
+	}
+
+	st, storeKind, err := openStore(cfg)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			err = errors.Join(err, st.Close())
+		}
+	}()
+
+	registry := prometheus.NewRegistry()
+	registry.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	)
+	met := newMetrics(registry, cfg.Version)
+
+	conns, platformStatus := connectors(cfg)
+	log.Info("platforms: " + strings.Join(platformStatus, ", "))
+	byName := map[string]bot.Platform{}
+	for _, c := range conns {
+		if c.Platform != nil {
+			byName[c.Platform.Name()] = c.Platform
+		}
+	}
+
+	mod, err := handlers.New(handlers.Options{
+		Platforms:  byName,
+		Store:      st,
+		Logger:     log,
+		Registerer: registry,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := mod.RefreshOpenCases(ctx); err != nil {
+		log.Warn("open cases not counted", "err", err)
+	}
+
+	workCtx, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
+	d = &daemon{
+		cfg:        cfg,
+		log:        log,
+		store:      st,
+		storeKind:  storeKind,
+		mod:        mod,
+		metrics:    met,
+		registry:   registry,
+		conns:      conns,
+		platforms:  platformStatus,
+		workCtx:    workCtx,
+		cancelWork: cancelWork,
+	}
+	if s := cfg.Getenv("VIGIE_WEBHOOK_SECRET"); s != "" {
+		d.secret = []byte(s)
+	}
+	d.install(rs, file)
+	return d, nil
+}
+
+// close releases what build opened.
+func (d *daemon) close() error {
+	d.cancelWork()
+	if err := d.store.Close(); err != nil {
+		return fmt.Errorf("close %s store: %w", d.storeKind, err)
+	}
+	return nil
+}
+
+// serve runs the HTTP server, the sources and the workers until ctx is cancelled,
+// then drains them.
+func (d *daemon) serve(ctx context.Context, reload <-chan struct{}) error {
+	cfg, log := d.cfg, d.log
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	srv := &http.Server{
+		Handler:           d.routes(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	signature := "off (VIGIE_WEBHOOK_SECRET not set)"
+	if d.secret != nil {
+		signature = "required"
+	}
+	l := d.current.Load()
+	log.Info("http events on "+cfg.Listen, "addr", ln.Addr().String(), "signature", signature)
+	log.Info("vigie running", "version", cfg.Version, "rules", l.file,
+		"rule_count", len(l.engine.Ruleset().Rules), "store", d.storeKind)
+
+	// Sources send into events; workers evaluate them. events is never closed, so
+	// that a source that is late to stop cannot panic on a send.
+	events := make(chan bot.Event, 64)
+	var sources, pool sync.WaitGroup
+	for _, c := range d.conns {
+		if c.Source != nil {
+			sources.Go(func() { supervise(ctx, c.Source, events, log, d.health.set) })
+		}
+	}
+	stopWorkers := make(chan struct{})
+	for range workers {
+		pool.Go(func() { d.work(events, stopWorkers) })
+	}
+	if cfg.Ready != nil {
+		cfg.Ready(ln.Addr())
+	}
+
+	var runErr error
+loop:
+	for {
+		select {
+		case <-ctx.Done():
+			log.Info("shutting down")
+			break loop
+		case err := <-serveErr:
+			// The listener failed: nothing more can come in, stop everything else.
+			runErr = fmt.Errorf("http server: %w", err)
+			serveErr = nil
+			break loop
+		case <-reload:
+			if _, err := d.reload("signal"); err != nil {
+				log.Error("reload refused, the old rules keep running", "err", err)
+			}
+		}
+	}
+
+	// Shutdown: stop accepting and drain HTTP requests (they carry out their own
+	// actions), let the sources stop, then let the workers empty the queue. Work past
+	// the deadline is cancelled, and waited for, so that nothing is left running.
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
+	defer cancel()
+	var errs []error
+	if err := srv.Shutdown(sctx); err != nil {
+		errs = append(errs, fmt.Errorf("http drain: %w", err))
+		d.cancelWork()
+		srv.Close()
+	}
+	if serveErr != nil {
+		<-serveErr // Serve returns ErrServerClosed once Shutdown began
+	}
+	if !wait(sctx, &sources) {
+		// A source that ignores its context breaks the Source contract; it cannot be
+		// stopped from here.
+		errs = append(errs, fmt.Errorf("sources still running after %s", cfg.ShutdownTimeout))
+	}
+	close(stopWorkers)
+	if !wait(sctx, &pool) {
+		errs = append(errs, fmt.Errorf("events still being handled after %s; their actions were cancelled", cfg.ShutdownTimeout))
+		d.cancelWork()
+		pool.Wait()
+	}
+	if !d.inflight.closeAndWait(sctx) {
+		d.cancelWork()
+		d.inflight.closeAndWait(context.Background())
+	}
+	if runErr != nil {
+		return runErr
+	}
+	log.Info("stopped")
+	return errors.Join(errs...)
+}
+
+// install makes rs the rules events are evaluated with.
+func (d *daemon) install(rs *rules.Ruleset, file string) *loaded {
+	for _, w := range rs.Warnings {
+		d.log.Warn("rules: " + w.String())
+	}
+	for _, c := range d.conns {
+		if c.Platform == nil {
+			continue
+		}
+		for _, p := range rs.CheckPlatform(c.Platform) {
+			d.log.Warn("rules: "+p.String(), "platform", c.Platform.Name())
+		}
+	}
+	l := &loaded{
+		engine: rules.NewEngine(rs, d.store, rules.Options{Clock: time.Now, Logger: d.log}),
+		file:   file,
+		at:     time.Now(),
+	}
+	d.current.Store(l)
+	d.metrics.reloadOK.Set(1)
+	d.metrics.reloadAt.SetToCurrentTime()
+	d.health.set("reload", "")
+	return l
+}
+
+// reload builds the new rules fully and swaps them in; on failure the old rules
+// keep running.
+func (d *daemon) reload(why string) (*loaded, error) {
+	d.reloadMu.Lock()
+	defer d.reloadMu.Unlock()
+	rs, file, err := vigie.LoadRules(d.cfg.ConfigPath)
+	if err != nil {
+		d.metrics.reloadOK.Set(0)
+		d.health.set("reload", "last reload refused at "+time.Now().UTC().Format(time.RFC3339)+": "+strings.Join(problems(err), "; "))
+		return nil, err
+	}
+	l := d.install(rs, file)
+	d.log.Info("rules reloaded", "file", file, "rule_count", len(rs.Rules), "by", why)
+	return l, nil
+}
+
+// problems lists a load error as FILE:LINE:COL: message lines.
+func problems(err error) []string {
+	var le *rules.LoadError
+	if errors.As(err, &le) && len(le.Problems) > 0 {
+		out := make([]string, len(le.Problems))
+		for i, p := range le.Problems {
+			out[i] = p.String()
+		}
+		return out
+	}
+	return []string{err.Error()}
+}
+
+// work evaluates the events of the sources until stop is closed, then empties the
+// queue and returns.
+func (d *daemon) work(events <-chan bot.Event, stop <-chan struct{}) {
+	for {
+		select {
+		case ev := <-events:
+			d.process(ev)
+		case <-stop:
+			for {
+				select {
+				case ev := <-events:
+					d.process(ev)
+				default:
+					return
+				}
+			}
+		}
+	}
+}
+
+func (d *daemon) process(ev bot.Event) {
+	if err := ev.Validate(); err != nil {
+		d.log.Warn("event dropped", "event", ev.Key(), "err", err)
+		return
+	}
+	v, err := d.evaluate(d.workCtx, ev)
+	if err != nil {
+		d.log.Error("event not evaluated", "event", ev.Key(), "err", err)
+		return
+	}
+	d.act(ev, v)
+}
+
+// evaluate runs the current rules on ev and counts what happened.
+func (d *daemon) evaluate(ctx context.Context, ev bot.Event) (bot.Verdict, error) {
+	d.metrics.events.WithLabelValues(d.mod.Label(ev.Platform), kindLabel(ev.Kind)).Inc()
+	l := d.current.Load()
+	start := time.Now()
+	v, err := l.engine.Evaluate(ctx, ev)
+	d.metrics.evaluation.Observe(time.Since(start).Seconds())
+	if err != nil {
+		return v, fmt.Errorf("evaluate %s: %w", ev.Key(), err)
+	}
+	if v.Duplicate {
+		d.metrics.duplicates.Inc()
+	}
+	if !v.Flagged() {
+		return v, nil
+	}
+	names := make([]string, len(v.Matches))
+	for i, m := range v.Matches {
+		mode := string(rules.ModeEnforce)
+		if m.Shadow {
+			mode = string(rules.ModeShadow)
+		}
+		d.metrics.ruleHits.WithLabelValues(m.Rule, m.Category, mode).Inc()
+		names[i] = m.Rule
+	}
+	acts := make([]string, 0, len(v.Matches))
+	for _, a := range v.Actions() {
+		acts = append(acts, a.String())
+	}
+	d.log.Info("verdict", "event", ev.Key(), "rules", strings.Join(names, ","), "actions", strings.Join(acts, " "))
+	return v, nil
+}
+
+// act carries out a verdict. Its context is the daemon's work context, not the
+// request's: a client hanging up must not stop a ban half-way.
+func (d *daemon) act(ev bot.Event, v bot.Verdict) {
+	if err := d.mod.Handle(d.workCtx, ev, v); err != nil {
+		d.log.Error("verdict not fully recorded", "event", ev.Key(), "err", err)
+	}
+}
+
+func kindLabel(k bot.Kind) string {
+	switch k {
+	case bot.KindMessage, bot.KindEdit, bot.KindComment, bot.KindJoin, bot.KindDM:
+		return string(k)
+	}
+	return "other"
+}
+
+// wait waits for wg until ctx ends, and reports whether wg finished. The goroutine
+// it starts ends with wg.
+func wait(ctx context.Context, wg *sync.WaitGroup) bool {
+	done := make(chan struct{})
+	go func() {
+		wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// tracker counts requests in flight and refuses new ones once closed, so that a
+// shutdown can wait for all of them.
+type tracker struct {
+	mu     sync.Mutex
+	closed bool
+	wg     sync.WaitGroup
+}
+
+func (t *tracker) add() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.closed {
+		return false
+	}
+	t.wg.Add(1)
+	return true
+}
+
+func (t *tracker) done() { t.wg.Done() }
+
+func (t *tracker) closeAndWait(ctx context.Context) bool {
+	t.mu.Lock()
+	t.closed = true
+	t.mu.Unlock()
+	return wait(ctx, &t.wg)
+}
+
+// health collects what is degraded, by what: "reload", a source's name.
+type health struct {
+	mu       sync.Mutex
+	degraded map[string]string
+}
+
+func (h *health) set(what, problem string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if problem == "" {
+		delete(h.degraded, what)
+		return
+	}
+	if h.degraded == nil {
+		h.degraded = map[string]string{}
+	}
+	h.degraded[what] = problem
+}
+
+func (h *health) list() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	out := make([]string, 0, len(h.degraded))
+	for what, p := range h.degraded {
+		out = append(out, what+": "+p)
+	}
+	return out
+}

@@ -1,0 +1,202 @@
+package daemon
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/store"
+)
+
+// routes is the HTTP API of vigie run.
+func (d *daemon) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", d.handleHealth)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(d.registry, promhttp.HandlerOpts{Registry: d.registry}))
+	mux.HandleFunc("POST /v1/events", d.handleEvent)
+	mux.HandleFunc("GET /v1/cases", d.handleCases)
+	mux.HandleFunc("POST /-/reload", d.handleReload)
+	return mux
+}
+
+type healthReply struct {
+	Status    string      `json:"status"`
+	Version   string      `json:"version,omitempty"`
+	Rules     healthRules `json:"rules"`
+	Store     string      `json:"store"`
+	Platforms []string    `json:"platforms"`
+	Paused    bool        `json:"paused"`
+	Until     *time.Time  `json:"paused_until,omitempty"`
+	Degraded  []string    `json:"degraded,omitempty"`
+	Signature string      `json:"signature"`
+}
+
+type healthRules struct {
+	File     string    `json:"file"`
+	Count    int       `json:"count"`
+	LoadedAt time.Time `json:"loaded_at"`
+}
+
+// handleHealth answers 200 as long as vigie serves; what does not work fully is
+// listed in degraded.
+func (d *daemon) handleHealth(w http.ResponseWriter, r *http.Request) {
+	l := d.current.Load()
+	rep := healthReply{
+		Status:    "ok",
+		Version:   d.cfg.Version,
+		Rules:     healthRules{File: l.file, Count: len(l.engine.Ruleset().Rules), LoadedAt: l.at.UTC()},
+		Store:     d.storeKind,
+		Platforms: d.platforms,
+		Degraded:  d.health.list(),
+		Signature: "off",
+	}
+	if d.secret != nil {
+		rep.Signature = "required"
+	}
+	if paused, until := d.mod.Paused(); paused {
+		rep.Paused = true
+		if !until.IsZero() {
+			rep.Until = &until
+		}
+	}
+	slices.Sort(rep.Degraded)
+	writeJSON(w, http.StatusOK, rep)
+}
+
+// handleEvent evaluates one event, answers its verdict, then carries out the
+// actions: the caller (a webhook relay, a script) is not kept waiting for the
+// platforms, and a shutdown still waits for the actions through d.inflight.
+func (d *daemon) handleEvent(w http.ResponseWriter, r *http.Request) {
+	if !d.inflight.add() {
+		writeError(w, http.StatusServiceUnavailable, "shutting down")
+		return
+	}
+	defer d.inflight.done()
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxEventBody))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			writeError(w, http.StatusRequestEntityTooLarge, "body larger than 1 MiB")
+			return
+		}
+		writeError(w, http.StatusBadRequest, "read body: "+err.Error())
+		return
+	}
+	if d.secret != nil && !validSignature(d.secret, body, r.Header.Get("X-Vigie-Signature")) {
+		writeError(w, http.StatusUnauthorized, "missing or wrong X-Vigie-Signature (want sha256=<hex HMAC-SHA256 of the body>)")
+		return
+	}
+	ev, err := bot.DecodeEvent(body)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	v, err := d.evaluate(r.Context(), ev)
+	if err != nil {
+		d.log.Error("event not evaluated", "event", ev.Key(), "err", err)
+		writeError(w, http.StatusServiceUnavailable, err.Error())
+		return
+	}
+	if v.Matches == nil {
+		v.Matches = []bot.Match{} // [] rather than null for clients
+	}
+	writeJSON(w, http.StatusOK, v)
+	if f, ok := w.(http.Flusher); ok {
+		f.Flush()
+	}
+	d.act(ev, v)
+}
+
+// validSignature checks X-Vigie-Signature: sha256=<hex HMAC-SHA256 of body>, in
+// constant time.
+func validSignature(secret, body []byte, header string) bool {
+	got, ok := strings.CutPrefix(strings.TrimSpace(header), "sha256=")
+	if !ok {
+		return false
+	}
+	sum, err := hex.DecodeString(got)
+	if err != nil {
+		return false
+	}
+	mac := hmac.New(sha256.New, secret)
+	mac.Write(body)
+	return hmac.Equal(sum, mac.Sum(nil))
+}
+
+// handleCases lists the cases waiting for a decision (?status=decided for the
+// others), oldest first.
+func (d *daemon) handleCases(w http.ResponseWriter, r *http.Request) {
+	status := store.CaseOpen
+	switch s := r.URL.Query().Get("status"); s {
+	case "", string(store.CaseOpen):
+	case string(store.CaseDecided):
+		status = store.CaseDecided
+	default:
+		writeError(w, http.StatusBadRequest, `status: want "open" or "decided"`)
+		return
+	}
+	cases, err := d.store.Cases(r.Context(), status)
+	if err != nil {
+		writeError(w, http.StatusServiceUnavailable, "cases: "+err.Error())
+		return
+	}
+	if cases == nil {
+		cases = []store.Case{}
+	}
+	writeJSON(w, http.StatusOK, struct {
+		Status store.CaseStatus `json:"status"`
+		Count  int              `json:"count"`
+		Cases  []store.Case     `json:"cases"`
+	}{status, len(cases), cases})
+}
+
+// handleReload reloads the rule file: 200 when the new rules run, 422 with the
+// problems when the file was refused and the old rules keep running.
+func (d *daemon) handleReload(w http.ResponseWriter, r *http.Request) {
+	l, err := d.reload("http")
+	if err != nil {
+		d.log.Error("reload refused, the old rules keep running", "err", err)
+		writeJSON(w, http.StatusUnprocessableEntity, struct {
+			Status   string   `json:"status"`
+			Error    string   `json:"error"`
+			Problems []string `json:"problems"`
+			Running  string   `json:"running"`
+		}{"refused", err.Error(), problems(err), d.current.Load().file})
+		return
+	}
+	rs := l.engine.Ruleset()
+	warnings := make([]string, len(rs.Warnings))
+	for i, p := range rs.Warnings {
+		warnings[i] = p.String()
+	}
+	writeJSON(w, http.StatusOK, struct {
+		Status   string   `json:"status"`
+		File     string   `json:"file"`
+		Rules    int      `json:"rules"`
+		Warnings []string `json:"warnings"`
+	}{"reloaded", l.file, len(rs.Rules), warnings})
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v) // the client hung up: nothing left to tell it
+}
+
+func writeError(w http.ResponseWriter, code int, msg string) {
+	writeJSON(w, code, struct {
+		Error string `json:"error"`
+	}{msg})
+}

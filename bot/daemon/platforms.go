@@ -1,0 +1,48 @@
+package daemon
+
+import (
+	"fmt"
+)
+
+// platformSpec is one platform vigie knows, and the setting that turns it on.
+type platformSpec struct {
+	name string
+	env  string
+	// build makes the platform's Connector from the environment; nil while this
+	// build has no support for the platform.
+	build func(cfg Config) (Connector, error)
+}
+
+// connectors turns on the platforms whose tokens are set, and says for each why it
+// is on or off. It is the one place where platform packages are wired in: a
+// platform package adds its build function to the list below.
+func connectors(cfg Config) ([]Connector, []string) {
+	specs := []platformSpec{
+		{name: "discord", env: "DISCORD_TOKEN"},
+		{name: "telegram", env: "TELEGRAM_TOKEN"},
+		{name: "meta", env: "META_PAGE_TOKEN"},
+	}
+	var conns []Connector
+	var status []string
+	for _, s := range specs {
+		switch {
+		case cfg.Getenv(s.env) == "":
+			status = append(status, fmt.Sprintf("%s off (%s not set)", s.name, s.env))
+		case s.build == nil:
+			status = append(status, fmt.Sprintf("%s off (%s is set, but this build has no %s support)", s.name, s.env, s.name))
+		default:
+			c, err := s.build(cfg)
+			if err != nil {
+				status = append(status, fmt.Sprintf("%s off (%v)", s.name, err))
+				continue
+			}
+			conns = append(conns, c)
+			status = append(status, s.name+" on")
+		}
+	}
+	for _, c := range cfg.Connectors {
+		conns = append(conns, c)
+		status = append(status, c.name()+" on")
+	}
+	return conns, status
+}
