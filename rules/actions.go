@@ -30,6 +30,7 @@ type action struct {
 	kind bot.ActionKind
 	text template
 	dur  time.Duration
+	at   pos // where it is written, for CheckPlatform's warnings
 }
 
 type argKind int

@@ -154,10 +154,18 @@ func compileFile(d *decoder, fs fileSpec, opts LoadOptions) *Ruleset {
 
 	c := &exprCompiler{d: d, counterIndex: map[string]int{}, lists: map[string]*wordList{}}
 	for _, ls := range fs.Lists {
-		if l := compileList(d, ls, opts); l != nil {
-			c.lists[ls.Name] = l
-			c.listNames = append(c.listNames, ls.Name)
+		l := compileList(d, ls, opts)
+		if l == nil {
+			// the list's own error is reported; an empty stand-in keeps the
+			// expressions that use it from adding "unknown list" to it
+			empty, err := text.NewList(nil)
+			if err != nil {
+				continue
+			}
+			l = &wordList{name: ls.Name, l: empty}
 		}
+		c.lists[ls.Name] = l
+		c.listNames = append(c.listNames, ls.Name)
 	}
 	// Counter names are known before any expression compiles, so that a rule can
 	// be checked against them even when a counter's own expression is wrong.
@@ -181,7 +189,11 @@ func compileFile(d *decoder, fs fileSpec, opts LoadOptions) *Ruleset {
 	for _, sp := range fs.Rules {
 		if r, ok := compileRule(d, c, sp, len(rs.counters)); ok {
 			if r.hours != HoursAlways && !rs.schedule.set && len(rs.schedule.holidays) == 0 {
-				d.warnf(sp.Hours, "rule %q: hours: %s but the file has no office_hours, so it is never after hours", r.name, r.hours)
+				effect := "never applies"
+				if r.hours == HoursOffice {
+					effect = "always applies"
+				}
+				d.warnf(sp.Hours, "rule %q: hours: %s %s, the file has no office_hours nor holidays", r.name, r.hours, effect)
 			}
 			rs.rules = append(rs.rules, r)
 			info := RuleInfo{Name: r.name, Category: r.category, Mode: r.mode, Hours: r.hours, Line: r.line}
@@ -359,6 +371,7 @@ func compileRule(d *decoder, c *exprCompiler, sp ruleSpec, nCounters int) (rule,
 			good = false
 			continue
 		}
+		a.at = posOf(as.Node)
 		if a.kind == bot.ActStrike && r.mode == ModeEnforce {
 			r.strike = true
 		}

@@ -207,6 +207,10 @@ func noneIn(p ...any) (any, error) {
 			return false, nil
 		}
 	}
+	if len(items) > 0 {
+		// one example is enough for a reason: "evil.example" not in lists.allowed
+		env.hits = append(env.hits, hit{kind: hitNotIn, list: l, item: items[0]})
+	}
 	return true, nil
 }
 

@@ -261,6 +261,9 @@ func scanTokens(r []rune) []token {
 // friendlyExprError rewrites expr's messages in the words of the rule file.
 func friendlyExprError(msg string) string {
 	msg = strings.ReplaceAll(msg, matchesFunc, "matches")
+	if rest, ok := strings.CutPrefix(msg, "error parsing regexp: "); ok {
+		return "matches: bad regular expression: " + rest
+	}
 	if m := noFieldRe.FindStringSubmatch(msg); m != nil {
 		if prefix, fields := envTypeFields(m[1]); prefix != "" {
 			out := fmt.Sprintf("unknown field %s.%s", prefix, m[2])

@@ -17,7 +17,7 @@ func (rs *Ruleset) CheckPlatform(p bot.Platform) []Problem {
 				continue
 			}
 			seen[a.kind] = true
-			out = append(out, Problem{File: rs.File, Line: r.line, Col: 1,
+			out = append(out, Problem{File: rs.File, Line: a.at.Line, Col: a.at.Col,
 				Msg: fmt.Sprintf("rule %q: %s cannot %s; the action is skipped there", r.name, p.Name(), a.kind)})
 		}
 	}

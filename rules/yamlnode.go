@@ -158,7 +158,9 @@ func closest(word string, candidates []string) string {
 	lw := strings.ToLower(word)
 	for _, c := range candidates {
 		dist := levenshtein(lw, strings.ToLower(c))
-		if dist < bestD {
+		// on a tie, a candidate with the same first letter is the likelier typo
+		if dist < bestD || dist == bestD && best != "" && lw != "" &&
+			best[0] != lw[0] && strings.ToLower(c)[0] == lw[0] {
 			best, bestD = c, dist
 		}
 	}

@@ -1,0 +1,413 @@
+package rules_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/rules"
+	"github.com/vigie-bot/vigie/store/memory"
+)
+
+func parse(t testing.TB, src string) *rules.Ruleset {
+	t.Helper()
+	rs, err := rules.Parse("test.yaml", []byte(src), rules.LoadOptions{LookupEnv: noEnv})
+	if err != nil {
+		t.Fatalf("parse:\n%v", err)
+	}
+	return rs
+}
+
+// paris is 2026-01-05 (a Monday) at hh:mm in Europe/Paris.
+func paris(t testing.TB, day, hh, mm int) time.Time {
+	t.Helper()
+	loc, err := time.LoadLocation("Europe/Paris")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return time.Date(2026, 1, day, hh, mm, 0, 0, loc)
+}
+
+func msg(id, author, text string, at time.Time) bot.Event {
+	return bot.Event{ID: id, Platform: "discord", Kind: bot.KindMessage, Space: "g1", Channel: "general",
+		Author: bot.Author{ID: author, Name: strings.ToUpper(author[:1]) + author[1:]}, Text: text, At: at}
+}
+
+// summary renders a verdict as "rule[shadow]: actions | reason" lines for tables.
+func summary(v bot.Verdict) string {
+	if v.Duplicate {
+		return "duplicate"
+	}
+	var parts []string
+	for _, m := range v.Matches {
+		s := m.Rule
+		if m.Shadow {
+			s += "[shadow]"
+		}
+		var acts []string
+		for _, a := range m.Actions {
+			acts = append(acts, a.String())
+		}
+		parts = append(parts, fmt.Sprintf("%s: %s | %s", s, strings.Join(acts, " "), m.Reason))
+	}
+	return strings.Join(parts, "; ")
+}
+
+const engineFile = `
+timezone: Europe/Paris
+office_hours: {mon-fri: ["09:00-12:00", "14:00-19:00"], sat: "10:00-13:00"}
+holidays: ["2026-01-06"]
+lists:
+  insults: [connard, idiot]
+  allowed: [example.com]
+counters:
+  msgs: {key: author.id, window: 10s}
+  links: {key: author.id, window: 1h, when: len(links) > 0}
+rules:
+  - name: flood
+    category: flood
+    when: counters.msgs > 5
+    do: [delete, timeout(10m), 'warn("Slow down {{author.name}} ({{author.id}}) in #{{channel}} of {{space}} on {{platform}}: {{rule}}")']
+  - name: insult
+    category: abuse
+    when: has_any(text, lists.insults)
+    do: [hide, strike]
+  - name: insult-shadow
+    when: has_any(text, lists.insults)
+    do: [ban]
+    mode: shadow
+  - name: night-link
+    hours: after
+    when: none_in(domains, lists.allowed) and len(domains) > 0
+    do: ['forward("link at night")']
+  - name: office-link
+    hours: office
+    when: any_in(domains, lists.allowed)
+    do: [tag(ok)]
+  - name: repeat
+    when: strikes("1h") >= 2
+    do: [ban(1d)]
+  - name: staff-exempt-by-rule
+    when: not author.staff and text == "ping"
+    do: [reply(pong)]
+`
+
+func TestEngine(t *testing.T) {
+	rs := parse(t, engineFile)
+	noon := paris(t, 5, 12, 30) // Monday, lunch break: after hours between the two ranges
+	ten := paris(t, 5, 10, 0)   // Monday, office hours
+	holiday := paris(t, 6, 10, 0)
+	sat := paris(t, 10, 11, 0)
+	sun := paris(t, 11, 11, 0)
+	tests := []struct {
+		name   string
+		events []bot.Event
+		want   []string // summary of each event's verdict
+	}{
+		{
+			name: "six messages in ten seconds are a flood, the fifth is not",
+			events: func() []bot.Event {
+				var evs []bot.Event
+				for i := range 6 {
+					evs = append(evs, msg(fmt.Sprint("m", i), "bob", "hello", ten.Add(time.Duration(i)*time.Second)))
+				}
+				return evs
+			}(),
+			want: []string{"", "", "", "", "",
+				`flood: delete timeout(10m) warn("Slow down Bob (bob) in #general of g1 on discord: flood") | counters.msgs = 6 > 5`},
+		},
+		{
+			name: "messages spread over the window do not flood",
+			events: func() []bot.Event {
+				var evs []bot.Event
+				for i := range 8 {
+					evs = append(evs, msg(fmt.Sprint("m", i), "bob", "hello", ten.Add(time.Duration(i)*3*time.Second)))
+				}
+				return evs
+			}(),
+			want: []string{"", "", "", "", "", "", "", ""},
+		},
+		{
+			name:   "an insult is hidden with a strike, the shadow rule reports a ban",
+			events: []bot.Event{msg("a", "eve", "t'es un c0nn4rd", ten)},
+			want: []string{`insult: hide strike | matched "connard" from lists.insults; ` +
+				`insult-shadow[shadow]: ban | matched "connard" from lists.insults`},
+		},
+		{
+			name: "two strikes within the hour earn a ban; strikes given by an event count from the next",
+			events: []bot.Event{
+				msg("a", "eve", "idiot", ten),
+				msg("b", "eve", "idiot", ten.Add(10*time.Minute)),
+				msg("c", "eve", "bonjour", ten.Add(20*time.Minute)),
+				msg("d", "eve", "bonjour", ten.Add(2*time.Hour)),
+			},
+			want: []string{
+				`insult: hide strike | matched "idiot" from lists.insults; insult-shadow[shadow]: ban | matched "idiot" from lists.insults`,
+				`insult: hide strike | matched "idiot" from lists.insults; insult-shadow[shadow]: ban | matched "idiot" from lists.insults`,
+				`repeat: ban(1d) | strikes("1h") = 2 >= 2`,
+				``,
+			},
+		},
+		{
+			name: "hours follow the file's timezone, ranges and holidays",
+			events: []bot.Event{
+				msg("a", "al", "see https://evil.example.net/x", ten),
+				msg("b", "al", "see https://evil.example.net/x", noon),
+				msg("c", "al", "see https://evil.example.net/x", holiday),
+				msg("d", "al", "see https://example.com/x", ten),
+				msg("e", "al", "see https://example.com/x", holiday),
+				msg("f", "al", "see https://evil.example.net/x", sat),
+				msg("g", "al", "see https://evil.example.net/x", sun),
+				msg("h", "al", "see https://evil.example.net/x", paris(t, 5, 19, 0)),
+				msg("i", "al", "see https://evil.example.net/x", paris(t, 5, 18, 59)),
+			},
+			want: []string{
+				``,
+				`night-link: forward("link at night") | len(domains) = 1 > 0, "example.net" not in lists.allowed`,
+				`night-link: forward("link at night") | len(domains) = 1 > 0, "example.net" not in lists.allowed`,
+				`office-link: tag("ok") | "example.com" in lists.allowed`,
+				``,
+				``,
+				`night-link: forward("link at night") | len(domains) = 1 > 0, "example.net" not in lists.allowed`,
+				`night-link: forward("link at night") | len(domains) = 1 > 0, "example.net" not in lists.allowed`,
+				``,
+			},
+		},
+		{
+			name: "a retried event is a duplicate: not counted, no rule runs",
+			events: []bot.Event{
+				msg("same", "zoe", "idiot", ten),
+				msg("same", "zoe", "idiot", ten.Add(time.Second)),
+			},
+			want: []string{
+				`insult: hide strike | matched "idiot" from lists.insults; insult-shadow[shadow]: ban | matched "idiot" from lists.insults`,
+				`duplicate`,
+			},
+		},
+		{
+			name: "staff are not exempt unless a rule says so",
+			events: []bot.Event{
+				func() bot.Event { e := msg("a", "mod", "idiot", ten); e.Author.Staff = true; return e }(),
+				func() bot.Event { e := msg("b", "mod", "ping", ten); e.Author.Staff = true; return e }(),
+				msg("c", "ann", "ping", ten),
+			},
+			want: []string{
+				`insult: hide strike | matched "idiot" from lists.insults; insult-shadow[shadow]: ban | matched "idiot" from lists.insults`,
+				``,
+				`staff-exempt-by-rule: reply("pong") | text == "ping"`,
+			},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			st := memory.New()
+			defer st.Close()
+			eng := rules.NewEngine(rs, st, rules.Options{})
+			for i, ev := range tc.events {
+				v, err := eng.Evaluate(context.Background(), ev)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := summary(v); got != tc.want[i] {
+					t.Errorf("event %d (%s):\n got: %s\nwant: %s", i+1, ev.ID, got, tc.want[i])
+				}
+			}
+		})
+	}
+}
+
+// The verdict carries the counters, its enforced actions merge, and strikes land
+// in the store with the file's TTL.
+func TestVerdictDetails(t *testing.T) {
+	rs := parse(t, engineFile)
+	st := memory.New()
+	defer st.Close()
+	eng := rules.NewEngine(rs, st, rules.Options{})
+	at := paris(t, 5, 10, 0)
+	v, err := eng.Evaluate(context.Background(), msg("x1", "kim", "idiot https://example.com", at))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Counters["msgs"] != 1 || v.Counters["links"] != 1 || len(v.Counters) != 2 {
+		t.Errorf("counters = %v, want msgs 1, links 1", v.Counters)
+	}
+	if v.EventID != "x1" || v.Platform != "discord" || !v.At.Equal(at) {
+		t.Errorf("verdict header = %q %q %v", v.EventID, v.Platform, v.At)
+	}
+	var acts []string
+	for _, a := range v.Actions() {
+		acts = append(acts, a.String())
+	}
+	if want := []string{"hide", "strike", `tag("ok")`}; !slices.Equal(acts, want) {
+		t.Errorf("actions = %v, want %v (the shadow ban is not carried out)", acts, want)
+	}
+	if got, want := rs.StrikeTTL(), 30*24*time.Hour; got != want {
+		t.Errorf("strike TTL = %v, want %v", got, want)
+	}
+}
+
+// Options.Clock replaces the event's own time: hours and ages follow it.
+func TestClock(t *testing.T) {
+	rs := parse(t, `
+timezone: Europe/Paris
+office_hours: {mon-fri: "09:00-19:00"}
+rules:
+  - name: night
+    hours: after
+    when: author.account_age > 0 and author.account_age < duration("1h")
+`)
+	created := paris(t, 5, 22, 0)
+	ev := msg("e", "new", "hi", paris(t, 5, 10, 0)) // the event says office hours
+	ev.Author.CreatedAt = created
+	clock := func() time.Time { return created.Add(30 * time.Minute) }
+	eng := rules.NewEngine(rs, memory.New(), rules.Options{Clock: clock})
+	v, err := eng.Evaluate(context.Background(), ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := summary(v); got != `night:  | author.account_age = 30m > 0, author.account_age = 30m < duration("1h")` {
+		t.Errorf("got %q", got)
+	}
+	if !v.At.Equal(clock()) {
+		t.Errorf("verdict at %v, want the clock's %v", v.At, clock())
+	}
+}
+
+func TestAfterHours(t *testing.T) {
+	rs := parse(t, engineFile)
+	tests := []struct {
+		at   time.Time
+		want bool
+	}{
+		{paris(t, 5, 8, 59), true},
+		{paris(t, 5, 9, 0), false},
+		{paris(t, 5, 11, 59), false},
+		{paris(t, 5, 12, 0), true},
+		{paris(t, 5, 14, 0), false},
+		{paris(t, 5, 19, 0), true},
+		{paris(t, 6, 10, 0), true}, // holiday
+		{paris(t, 10, 10, 0), false},
+		{paris(t, 10, 13, 0), true},
+		{paris(t, 11, 11, 0), true},                           // Sunday: not listed
+		{paris(t, 5, 10, 0).UTC(), false},                     // the same instant in another zone
+		{time.Date(2026, 1, 5, 8, 30, 0, 0, time.UTC), false}, // 09:30 in Paris
+	}
+	for _, tc := range tests {
+		if got := rs.AfterHours(tc.at); got != tc.want {
+			t.Errorf("AfterHours(%v) = %t, want %t", tc.at, got, tc.want)
+		}
+	}
+	// without office_hours only holidays are after hours
+	plain := parse(t, "holidays: [\"2026-01-06\"]\nrules: []\n")
+	if plain.AfterHours(paris(t, 5, 3, 0)) || !plain.AfterHours(time.Date(2026, 1, 6, 12, 0, 0, 0, time.UTC)) {
+		t.Error("without office_hours: want after hours on holidays only")
+	}
+}
+
+// Every expression function, the event fields and the ways to test lists.
+func TestExpressions(t *testing.T) {
+	at := paris(t, 5, 10, 0)
+	base := bot.Event{ID: "e1", Platform: "telegram", Kind: bot.KindComment, Space: "page", Channel: "post-1",
+		Thread: "th", ReplyTo: "m0", Attachments: 2, At: at, Text: "Visit https://Bit.ly/x and https://example.com NOW @ann @bob 🔥🔥",
+		Author: bot.Author{ID: "u9", Name: "Zed", Roles: []string{"member", "vip"}, Bot: true,
+			CreatedAt: at.Add(-48 * time.Hour), JoinedAt: at.Add(-time.Hour)}}
+	tests := []struct {
+		when string
+		want bool
+	}{
+		{`platform == "telegram" and kind == "comment" and space == "page" and channel == "post-1"`, true},
+		{`thread == "th" and reply_to == "m0" and attachments == 2`, true},
+		{`author.id == "u9" and author.name == "Zed" and "vip" in author.roles and author.bot and not author.staff`, true},
+		{`author.account_age == duration("2d") and author.member_age == duration("1h")`, true},
+		{`author.account_age < duration("1w") and author.account_age > duration("47h")`, true},
+		{`len(links) == 2 and "bit.ly" in domains`, true},
+		{`mentions == 2 and emojis == 2 and caps > 0 and caps < 0.5`, true},
+		{`any_in(domains, lists.short)`, true},
+		{`all_in(domains, lists.short)`, false},
+		{`none_in(domains, lists.short)`, false},
+		{`none_in(domains, lists.words)`, true},
+		{`any(domains, # in lists.short)`, true},
+		{`all(domains, # in lists.short)`, false},
+		{`author.name in lists.words`, true},
+		{`"Hello" in lists.words and not ("hell" in lists.words)`, true},
+		{`has_any(text, lists.words)`, false},
+		{`has_any(author.name, lists.words)`, true},
+		{`has_any("ZED!", lists.words)`, true},
+		{`matches(text, '\bNOW\b')`, true},
+		{`matches(text, "(?i)^visit")`, true},
+		{`text matches '\d{5}'`, false},
+		{`not matches(text, "x{3}")`, true},
+		{`strikes("24h") == 0 and strikes(duration("1h")) == 0`, true},
+		{`after_hours`, false},
+		{`counters.all == 1`, true},
+		{`duration("1w2d") == duration("216h")`, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.when, func(t *testing.T) {
+			src := fmt.Sprintf(`
+lists:
+  short: [bit.ly, t.me]
+  words: [zed, hello]
+counters:
+  all: {key: space, window: 1m}
+rules:
+  - name: r
+    when: %q
+`, tc.when)
+			rs := parse(t, src)
+			v, err := rules.NewEngine(rs, memory.New(), rules.Options{}).Evaluate(context.Background(), base)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if v.Flagged() != tc.want {
+				t.Errorf("got %t, want %t (%s)", v.Flagged(), tc.want, summary(v))
+			}
+		})
+	}
+}
+
+// An expression that fails at run time skips its rule, not the event.
+func TestRuntimeErrorSkipsRule(t *testing.T) {
+	rs := parse(t, `
+rules:
+  - name: bad
+    when: links[3] == "x"
+  - name: good
+    when: text == "hi"
+`)
+	v, err := rules.NewEngine(rs, memory.New(), rules.Options{}).Evaluate(context.Background(), msg("1", "a", "hi", time.Now()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := summary(v); got != `good:  | text == "hi"` {
+		t.Errorf("got %q", got)
+	}
+}
+
+type fakePlatform struct{ name string }
+
+func (p fakePlatform) Name() string                                 { return p.name }
+func (fakePlatform) Delete(context.Context, bot.Event) error        { return nil }
+func (fakePlatform) Reply(context.Context, bot.Event, string) error { return nil }
+
+func TestCheckPlatform(t *testing.T) {
+	rs := parse(t, engineFile)
+	var got []string
+	for _, p := range rs.CheckPlatform(fakePlatform{"tiny"}) {
+		got = append(got, p.String())
+	}
+	want := []string{
+		`test.yaml:15:18: rule "flood": tiny cannot timeout; the action is skipped there`,
+		`test.yaml:19:10: rule "insult": tiny cannot hide; the action is skipped there`,
+		`test.yaml:22:10: rule "insult-shadow": tiny cannot ban; the action is skipped there`,
+		`test.yaml:31:10: rule "office-link": tiny cannot tag; the action is skipped there`,
+		`test.yaml:34:10: rule "repeat": tiny cannot ban; the action is skipped there`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}

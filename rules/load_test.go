@@ -1,0 +1,173 @@
+package rules_test
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/vigie-bot/vigie/rules"
+)
+
+func noEnv(string) (string, bool) { return "", false }
+
+// Each broken file pins every message it must produce, in order, with its
+// position: a CM reads these at 3 a.m. on a phone.
+func TestBadFiles(t *testing.T) {
+	tests := []struct {
+		file string
+		want []string
+	}{
+		{"bad_duration.yaml", []string{
+			`2:34: counter "msgs": window: invalid duration "10x" (want a number and a unit: 30s, 10m, 2h, 7d, 1w)`,
+			`3:35: counter "links": window: invalid duration "-5m": must be positive`,
+			`6:41: rule "slow": when: invalid duration "3 days" (want a number and a unit: 30s, 10m, 2h, 7d, 1w)`,
+		}},
+		{"bad_hours_mode.yaml", []string{
+			`4:12: rule "night": hours must be after, office or always, got "night"`,
+			`5:11: rule "night": mode must be enforce or shadow, got "loud"`,
+		}},
+		{"bad_office_hours.yaml", []string{
+			`1:11: timezone: unknown time zone "Europe/Pariss" (like Europe/Paris or UTC)`,
+			`3:3: office_hours: unknown day "mun" (did you mean "mon"?)`,
+			`4:8: office_hours: sat: bad range "9-13" (want like "09:00-19:00")`,
+			`5:8: office_hours: sun: range "19:00-09:00" ends before it starts (split a night range at midnight)`,
+			`6:26: holidays: bad date "25/12/2026" (want YYYY-MM-DD)`,
+		}},
+		{"bad_regex.yaml", []string{
+			"3:25: rule \"fn\": when: matches: bad regular expression: missing closing ): `(unclosed`",
+			"5:17: rule \"op\": when: matches: bad regular expression: invalid character class range: `z-a`",
+		}},
+		{"bad_tests.yaml", []string{
+			`7:21: test "t": event: unknown key "autor" (did you mean "author"?)`,
+			`8:25: test "t": event: at: bad time "yesterday" (want RFC 3339 like 2026-01-05T23:30:00+01:00, or 2026-01-05 23:30 in the file's timezone)`,
+			`10:17: test "t": event: no event 9 (the test has 2)`,
+			`10:28: test "t": unknown rule "flod" (did you mean "flood"?)`,
+			`11:33: test "t": actions: unknown action "explode" (known: delete, hide, reply, warn, timeout, kick, ban, strike, forward, alert, tag)`,
+			`12:9: test "t": an expectation needs rules, actions, counters or duplicate`,
+		}},
+		{"counter_scope.yaml", []string{
+			`2:50: counter "a": when: a counter cannot read counters (they are counted together)`,
+			`3:13: counter "b": key: a counter cannot read strikes()`,
+			`4:12: counter "c": key: expected string, but got bool`,
+		}},
+		{"duplicate_rule.yaml", []string{
+			`4:11: rule "flood": name used twice (first at line 2)`,
+		}},
+		{"missing_list_file.yaml", []string{
+			`2:19: list "insults": cannot read testdata/bad/lists/nope.txt: no such file or directory`,
+			`3:10: list "other": missing key "file"`,
+			`3:11: list "other": unknown key "path"`,
+		}},
+		{"misspelt_field.yaml", []string{
+			`3:18: rule "bob": when: unknown field author.nme (did you mean author.name?)`,
+			`5:11: rule "txt": when: unknown name txt (did you mean text?)`,
+		}},
+		{"pathological.yaml", []string{
+			`3:11: rule "memory": when: the expression uses too much memory (memory budget exceeded)`,
+			`5:11: rule "nested": when: the expression uses too much memory (memory budget exceeded)`,
+		}},
+		{"positions.yaml", []string{
+			`7:20: rule "folded": when: unknown counter counters.nope (known: msgs)`,
+			`11:15: rule "literal": when: unknown list lists.nope (the file declares no lists)`,
+			`13:34: rule "quoted": when: unknown name nope`,
+			`15:32: rule "single": when: unknown name nope`,
+			`17:11: rule "flow": when: expected a string, got a mapping`,
+		}},
+		{"timeout_banana.yaml", []string{
+			`4:18: rule "t": timeout: invalid duration "banana" (want a number and a unit: 30s, 10m, 2h, 7d, 1w)`,
+			`4:35: rule "t": timeout needs a duration, like timeout(10m)`,
+			`4:44: rule "t": ban: invalid duration "forever" (want a number and a unit: 30s, 10m, 2h, 7d, 1w)`,
+		}},
+		{"unknown_action.yaml", []string{
+			`4:18: rule "a": unknown action "tiemout" (did you mean "timeout"?)`,
+			`4:32: rule "a": unknown action "explode" (known: delete, hide, reply, warn, timeout, kick, ban, strike, forward, alert, tag)`,
+			`4:41: rule "a": reply needs a text, like reply("...")`,
+			`4:52: rule "a": delete takes no argument`,
+			`4:67: rule "a": warn: unknown field {{author.nom}} (did you mean {{author.name}}?)`,
+		}},
+		{"unknown_counter.yaml", []string{
+			`5:20: rule "flood": when: unknown counter counters.msg (did you mean counters.msgs?)`,
+			`8:20: rule "other": when: unknown counter counters.nope (known: msgs)`,
+		}},
+		{"unknown_key.yaml", []string{
+			`2:1: rule file: unknown key "rulez" (did you mean "rules"?)`,
+			`4:5: rule "flood": missing key "when"`,
+			`5:5: rule "flood": unknown key "whn" (did you mean "when"?)`,
+		}},
+		{"unknown_list.yaml", []string{
+			`5:31: rule "insult": when: unknown list lists.insult (did you mean lists.insults?)`,
+			`8:33: rule "domains": when: unknown list lists.shorteners (known: insults)`,
+		}},
+		{"wrong_type.yaml", []string{
+			`2:15: counter "msgs": key: expected string, but got int`,
+			`5:11: rule "text": when: expected bool, but got string`,
+			`7:12: rule "number": when: expected bool, but got int`,
+		}},
+		{"wrong_types.yaml", []string{
+			`1:11: timezone: expected a string, got a list`,
+			`3:18: desk.telegram_chat: expected a string, got a mapping`,
+			`4:9: desk.cms: "bob" is not platform:id (like telegram:123456789)`,
+			`6:3: list name "bad-name" must be a word of letters, digits and _ (it is written lists.NAME in expressions)`,
+			`8:14: faq: threshold: expected a number, got a string`,
+			`13:16: faq entry "x": private: expected true or false, got a string`,
+			`18:15: rule "r": category: expected a string, got a list`,
+		}},
+		{"yaml_syntax.yaml", []string{
+			`3:1: found unexpected end of stream`,
+		}},
+	}
+	seen := map[string]bool{}
+	for _, tc := range tests {
+		seen[tc.file] = true
+		t.Run(tc.file, func(t *testing.T) {
+			path := filepath.Join("testdata", "bad", tc.file)
+			rs, err := rules.Parse(path, mustRead(t, path), rules.LoadOptions{LookupEnv: noEnv})
+			if err == nil {
+				t.Fatalf("loaded %s with %d rules, want errors", path, len(rs.Rules))
+			}
+			var le *rules.LoadError
+			if !errors.As(err, &le) {
+				t.Fatalf("error is %T, want *rules.LoadError: %v", err, err)
+			}
+			var got []string
+			for _, p := range le.Problems {
+				if p.File != path {
+					t.Errorf("problem names file %q, want %q", p.File, path)
+				}
+				got = append(got, strings.TrimPrefix(p.String(), path+":"))
+			}
+			if strings.Join(got, "\n") != strings.Join(tc.want, "\n") {
+				t.Errorf("got:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
+			}
+		})
+	}
+	// every file in testdata/bad is pinned here
+	files, _ := filepath.Glob(filepath.Join("testdata", "bad", "*.yaml"))
+	for _, f := range files {
+		if !seen[filepath.Base(f)] {
+			t.Errorf("%s has no expected errors in TestBadFiles", f)
+		}
+	}
+}
+
+// A pathological expression is refused at load by its size.
+func TestTooManyNodes(t *testing.T) {
+	cond := "mentions > 0" + strings.Repeat(" and mentions > 0", 200)
+	src := fmt.Sprintf("rules:\n  - name: big\n    when: %s\n", cond)
+	_, err := rules.Parse("big.yaml", []byte(src), rules.LoadOptions{LookupEnv: noEnv})
+	// the position is where the parser gave up counting
+	want := `: rule "big": when: compilation failed: expression exceeds maximum allowed nodes`
+	if err == nil || !strings.HasPrefix(err.Error(), "big.yaml:3:") || !strings.HasSuffix(err.Error(), want) {
+		t.Fatalf("got %v, want big.yaml:3:COL%s", err, want)
+	}
+}
+
+func TestLoadMissingFile(t *testing.T) {
+	_, err := rules.Load(filepath.Join(t.TempDir(), "nope.yaml"))
+	if !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("got %v, want a not-exist error", err)
+	}
+}
