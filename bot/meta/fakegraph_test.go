@@ -40,7 +40,7 @@ type graphFailure struct {
 	headers map[string]string
 }
 
-func newFakeGraph(t *testing.T) *fakeGraph {
+func newFakeGraph(t testing.TB) *fakeGraph {
 	t.Helper()
 	f := &fakeGraph{version: "v25.0", token: "EAAtestpagetoken", failures: map[string][]graphFailure{}}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
