@@ -1,0 +1,299 @@
+package telegram
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html"
+	"strconv"
+	"strings"
+	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"github.com/vigie-bot/vigie/bot"
+)
+
+// Telegram treats a restriction or ban shorter than 30 seconds, or longer than 366
+// days, as forever: short ones are stretched rather than made permanent.
+const (
+	minRestriction = 35 * time.Second
+	maxRestriction = 366 * 24 * time.Hour
+)
+
+// target is where an event happened, read back from its fields.
+type target struct {
+	chat   int64
+	msg    int // 0 when the event has no message (a chat_member join)
+	thread int
+	user   int64 // negative for a chat speaking as itself
+}
+
+func parseTarget(op bot.ActionKind, ev bot.Event) (target, error) {
+	fail := func(format string, args ...any) (target, error) {
+		return target{}, &bot.ActionError{Op: op, Err: fmt.Errorf("telegram: "+format, args...)}
+	}
+	if ev.Platform != Platform {
+		return fail("event %s is from %q", ev.ID, ev.Platform)
+	}
+	var t target
+	var err error
+	if t.chat, err = strconv.ParseInt(ev.Space, 10, 64); err != nil {
+		return fail("event %s: space %q is not a chat id", ev.ID, ev.Space)
+	}
+	parts := strings.Split(ev.ID, ":")
+	if len(parts) >= 2 {
+		t.msg, _ = strconv.Atoi(parts[1]) // "join" ids have no message
+	}
+	if ev.Thread != "" {
+		t.thread, _ = strconv.Atoi(ev.Thread)
+	}
+	if ev.Author.ID != "" {
+		if t.user, err = strconv.ParseInt(ev.Author.ID, 10, 64); err != nil {
+			return fail("event %s: author %q is not a user id", ev.ID, ev.Author.ID)
+		}
+	}
+	return t, nil
+}
+
+func (t target) needMessage(op bot.ActionKind, ev bot.Event) error {
+	if t.msg == 0 {
+		return &bot.ActionError{Op: op, Err: fmt.Errorf("telegram: event %s has no message", ev.ID)}
+	}
+	return nil
+}
+
+func (t target) needUser(op bot.ActionKind, ev bot.Event) error {
+	if t.user == 0 {
+		return &bot.ActionError{Op: op, Err: fmt.Errorf("telegram: event %s has no author", ev.ID)}
+	}
+	return nil
+}
+
+// Delete removes the event's message.
+func (c *Client) Delete(ctx context.Context, ev bot.Event) error {
+	t, err := parseTarget(bot.ActDelete, ev)
+	if err != nil {
+		return err
+	}
+	if err := t.needMessage(bot.ActDelete, ev); err != nil {
+		return err
+	}
+	_, err = c.request(ctx, bot.ActDelete, "deleteMessage", tgbotapi.DeleteMessageConfig{ChatID: t.chat, MessageID: t.msg})
+	return err
+}
+
+// Reply answers the message in its chat (and topic).
+func (c *Client) Reply(ctx context.Context, ev bot.Event, text string) error {
+	t, err := parseTarget(bot.ActReply, ev)
+	if err != nil {
+		return err
+	}
+	_, err = c.sendMessage(ctx, bot.ActReply, outgoing{chat: t.chat, thread: t.thread, replyTo: t.msg, text: text})
+	return err
+}
+
+// Warn answers the message naming its author, so that the warning reaches them
+// even when the message itself was just deleted.
+func (c *Client) Warn(ctx context.Context, ev bot.Event, text string) error {
+	t, err := parseTarget(bot.ActWarn, ev)
+	if err != nil {
+		return err
+	}
+	name := ev.Author.Name
+	if name == "" {
+		name = ev.Author.ID
+	}
+	msg := outgoing{chat: t.chat, thread: t.thread, replyTo: t.msg, html: true, text: html.EscapeString(text)}
+	if t.user > 0 {
+		msg.text = fmt.Sprintf(`<a href="tg://user?id=%d">%s</a>, %s`, t.user, html.EscapeString(name), msg.text)
+	}
+	_, err = c.sendMessage(ctx, bot.ActWarn, msg)
+	return err
+}
+
+// Timeout mutes the author: restrictChatMember with no right to send anything
+// until now+d.
+func (c *Client) Timeout(ctx context.Context, ev bot.Event, d time.Duration) error {
+	t, err := parseTarget(bot.ActTimeout, ev)
+	if err != nil {
+		return err
+	}
+	if err := t.needUser(bot.ActTimeout, ev); err != nil {
+		return err
+	}
+	if t.user < 0 {
+		return &bot.ActionError{Op: bot.ActTimeout, Err: errors.New("telegram: a chat writing as itself cannot be muted, only banned")}
+	}
+	params := tgbotapi.Params{
+		"chat_id":                          itoa(t.chat),
+		"user_id":                          itoa(t.user),
+		"permissions":                      jsonParam(mutedPermissions),
+		"use_independent_chat_permissions": "true",
+	}
+	if until := untilDate(d); until != 0 {
+		params["until_date"] = itoa(until)
+	}
+	_, err = c.call(ctx, bot.ActTimeout, "restrictChatMember", params)
+	return err
+}
+
+// mutedPermissions takes every right to post away.
+var mutedPermissions = map[string]bool{
+	"can_send_messages":         false,
+	"can_send_audios":           false,
+	"can_send_documents":        false,
+	"can_send_photos":           false,
+	"can_send_videos":           false,
+	"can_send_video_notes":      false,
+	"can_send_voice_notes":      false,
+	"can_send_polls":            false,
+	"can_send_other_messages":   false,
+	"can_add_web_page_previews": false,
+}
+
+// Ban bans the author for d (0: for good). A chat writing as itself (a channel)
+// is banned with banChatSenderChat.
+func (c *Client) Ban(ctx context.Context, ev bot.Event, d time.Duration) error {
+	t, err := parseTarget(bot.ActBan, ev)
+	if err != nil {
+		return err
+	}
+	if err := t.needUser(bot.ActBan, ev); err != nil {
+		return err
+	}
+	if t.user < 0 {
+		_, err = c.request(ctx, bot.ActBan, "banChatSenderChat", tgbotapi.BanChatSenderChatConfig{ChatID: t.chat, SenderChatID: t.user})
+		return err
+	}
+	cfg := tgbotapi.BanChatMemberConfig{ChatMemberConfig: tgbotapi.ChatMemberConfig{ChatID: t.chat, UserID: t.user}}
+	if d > 0 {
+		cfg.UntilDate = untilDate(d)
+	}
+	_, err = c.request(ctx, bot.ActBan, "banChatMember", cfg)
+	return err
+}
+
+// Unban lifts a ban. Telegram's unbanChatMember also removes a member who is not
+// banned, unless only_if_banned is set: it always is here.
+func (c *Client) Unban(ctx context.Context, ev bot.Event) error {
+	t, err := parseTarget(bot.ActBan, ev)
+	if err != nil {
+		return err
+	}
+	if err := t.needUser(bot.ActBan, ev); err != nil {
+		return err
+	}
+	if t.user < 0 {
+		_, err = c.request(ctx, bot.ActBan, "unbanChatSenderChat", tgbotapi.UnbanChatSenderChatConfig{ChatID: t.chat, SenderChatID: t.user})
+		return err
+	}
+	_, err = c.request(ctx, bot.ActBan, "unbanChatMember", tgbotapi.UnbanChatMemberConfig{
+		ChatMemberConfig: tgbotapi.ChatMemberConfig{ChatID: t.chat, UserID: t.user}, OnlyIfBanned: true})
+	return err
+}
+
+// Kick removes the author, who may come back: a ban lifted at once.
+func (c *Client) Kick(ctx context.Context, ev bot.Event) error {
+	t, err := parseTarget(bot.ActKick, ev)
+	if err != nil {
+		return err
+	}
+	if err := t.needUser(bot.ActKick, ev); err != nil {
+		return err
+	}
+	if t.user < 0 {
+		return &bot.ActionError{Op: bot.ActKick, Err: errors.New("telegram: a chat writing as itself cannot be kicked, only banned")}
+	}
+	member := tgbotapi.ChatMemberConfig{ChatID: t.chat, UserID: t.user}
+	if _, err := c.request(ctx, bot.ActKick, "banChatMember", tgbotapi.BanChatMemberConfig{ChatMemberConfig: member}); err != nil {
+		return err
+	}
+	_, err = c.request(ctx, bot.ActKick, "unbanChatMember", tgbotapi.UnbanChatMemberConfig{ChatMemberConfig: member, OnlyIfBanned: true})
+	return err
+}
+
+// untilDate is the unix time a restriction of d ends, 0 for forever.
+func untilDate(d time.Duration) int64 {
+	if d <= 0 || d > maxRestriction {
+		return 0
+	}
+	return time.Now().Add(max(d, minRestriction)).Unix()
+}
+
+// outgoing is one message vigie sends.
+type outgoing struct {
+	chat    int64
+	thread  int
+	replyTo int
+	text    string
+	html    bool
+	markup  any
+}
+
+// maxText is Telegram's limit on a message's text.
+const maxText = 4096
+
+// sendMessage sends m after the limiter allows it; a 429 holds the chat back for
+// as long as Telegram asked.
+func (c *Client) sendMessage(ctx context.Context, op bot.ActionKind, m outgoing) (tgbotapi.Message, error) {
+	// Telegram counts the limit after parsing: HTML is bounded by whoever wrote it,
+	// since cutting it could break a tag.
+	params := tgbotapi.Params{"chat_id": itoa(m.chat), "text": m.text}
+	if m.html {
+		params["parse_mode"] = "HTML"
+	} else {
+		params["text"] = truncate(m.text, maxText)
+	}
+	if m.thread != 0 {
+		params["message_thread_id"] = strconv.Itoa(m.thread)
+	}
+	if m.replyTo != 0 {
+		// The message may be gone already (deleted by the same verdict).
+		params["reply_parameters"] = jsonParam(map[string]any{"message_id": m.replyTo, "allow_sending_without_reply": true})
+	}
+	if m.markup != nil {
+		params["reply_markup"] = jsonParam(m.markup)
+	}
+	if err := c.limiter.wait(ctx, m.chat); err != nil {
+		return tgbotapi.Message{}, &bot.ActionError{Op: op, Err: fmt.Errorf("telegram sendMessage: %w", err)}
+	}
+	raw, err := c.call(ctx, op, "sendMessage", params)
+	if err != nil {
+		if d := retryAfter(err); d > 0 {
+			c.limiter.hold(m.chat, d)
+		}
+		return tgbotapi.Message{}, err
+	}
+	var sent tgbotapi.Message
+	_ = json.Unmarshal(raw, &sent) // the id is a nicety: the message went out
+	return sent, nil
+}
+
+// editMessage replaces a message's text (and removes its buttons unless markup is given).
+func (c *Client) editMessage(ctx context.Context, chat int64, msg int, text string, markup *tgbotapi.InlineKeyboardMarkup) error {
+	cfg := tgbotapi.EditMessageTextConfig{
+		BaseEdit:              tgbotapi.BaseEdit{ChatID: chat, MessageID: msg, ReplyMarkup: markup},
+		Text:                  text,
+		ParseMode:             "HTML",
+		DisableWebPagePreview: true,
+	}
+	if err := c.limiter.wait(ctx, chat); err != nil {
+		return err
+	}
+	_, err := c.request(ctx, "", "editMessageText", cfg)
+	if d := retryAfter(err); d > 0 {
+		c.limiter.hold(chat, d)
+	}
+	return err
+}
+
+// truncate cuts s to n characters at most, marking the cut.
+func truncate(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}

@@ -1,0 +1,219 @@
+package telegram
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vigie-bot/vigie/bot"
+)
+
+func groupEvent(msg int, author string) bot.Event {
+	chat := strconv.FormatInt(group.id, 10)
+	return bot.Event{ID: fmtID(group.id, msg), Platform: "telegram", Kind: bot.KindMessage, Space: chat, Channel: chat,
+		Author: bot.Author{ID: author, Name: "Bob <Martin>"}, Text: "spam", At: at(t0)}
+}
+
+func TestActionsCallTheBotAPI(t *testing.T) {
+	f := newFakeBotAPI(t)
+	c, _ := newTestClient(t, f, Config{})
+	ctx := context.Background()
+	ev := groupEvent(10, "7")
+	topic := ev
+	topic.Thread = "5"
+	channelPost := groupEvent(11, "-1001111111111")
+	join := ev
+	join.ID = strconv.FormatInt(group.id, 10) + ":join:7:" + strconv.FormatInt(t0, 10)
+	chat := strconv.FormatInt(group.id, 10)
+
+	until := func(d time.Duration) func(t *testing.T, got string) {
+		return func(t *testing.T, got string) {
+			n, err := strconv.ParseInt(got, 10, 64)
+			lo, hi := time.Now().Add(d-5*time.Second).Unix(), time.Now().Add(d+5*time.Second).Unix()
+			if err != nil || n < lo || n > hi {
+				t.Errorf("until_date = %q, want about now+%s", got, d)
+			}
+		}
+	}
+	absent := func(t *testing.T, got string) {
+		if got != "" {
+			t.Errorf("until_date = %q, want none (forever)", got)
+		}
+	}
+	tests := []struct {
+		name    string
+		do      func() error
+		methods []string          // the calls made, in order
+		want    map[string]string // parameters of the last call
+		until   func(t *testing.T, got string)
+		check   func(t *testing.T, p map[string]string)
+		wantErr string
+	}{
+		{name: "delete", do: func() error { return c.Delete(ctx, ev) }, methods: []string{"deleteMessage"},
+			want: map[string]string{"chat_id": chat, "message_id": "10"}},
+		{name: "delete without a message", do: func() error { return c.Delete(ctx, join) }, wantErr: "has no message"},
+		{name: "mute for 10 minutes", do: func() error { return c.Timeout(ctx, ev, 10*time.Minute) }, methods: []string{"restrictChatMember"},
+			want: map[string]string{"chat_id": chat, "user_id": "7", "use_independent_chat_permissions": "true"}, until: until(10 * time.Minute),
+			check: func(t *testing.T, p map[string]string) {
+				var perms map[string]bool
+				if err := json.Unmarshal([]byte(p["permissions"]), &perms); err != nil || len(perms) < 9 {
+					t.Fatalf("permissions = %q", p["permissions"])
+				}
+				for k, v := range perms {
+					if v {
+						t.Errorf("permission %s left on", k)
+					}
+				}
+			}},
+		{name: "a very short mute is stretched, not made permanent", do: func() error { return c.Timeout(ctx, ev, 5*time.Second) },
+			methods: []string{"restrictChatMember"}, want: map[string]string{"user_id": "7"}, until: until(minRestriction)},
+		{name: "a channel cannot be muted", do: func() error { return c.Timeout(ctx, channelPost, time.Minute) }, wantErr: "cannot be muted"},
+		{name: "ban for good", do: func() error { return c.Ban(ctx, ev, 0) }, methods: []string{"banChatMember"},
+			want: map[string]string{"chat_id": chat, "user_id": "7"}, until: absent},
+		{name: "ban for a day", do: func() error { return c.Ban(ctx, ev, 24*time.Hour) }, methods: []string{"banChatMember"},
+			want: map[string]string{"chat_id": chat, "user_id": "7"}, until: until(24 * time.Hour)},
+		{name: "ban a channel writing in the group", do: func() error { return c.Ban(ctx, channelPost, 0) }, methods: []string{"banChatSenderChat"},
+			want: map[string]string{"chat_id": chat, "sender_chat_id": "-1001111111111"}},
+		{name: "unban only a banned user", do: func() error { return c.Unban(ctx, ev) }, methods: []string{"unbanChatMember"},
+			want: map[string]string{"chat_id": chat, "user_id": "7", "only_if_banned": "true"}},
+		{name: "kick is a ban lifted at once", do: func() error { return c.Kick(ctx, ev) }, methods: []string{"banChatMember", "unbanChatMember"},
+			want: map[string]string{"user_id": "7", "only_if_banned": "true"}},
+		{name: "reply in the topic, to the message", do: func() error { return c.Reply(ctx, topic, "Bonjour !") }, methods: []string{"sendMessage"},
+			want: map[string]string{"chat_id": chat, "text": "Bonjour !", "message_thread_id": "5",
+				"reply_parameters": `{"allow_sending_without_reply":true,"message_id":10}`}},
+		{name: "warn names the author, escaped", do: func() error { return c.Warn(ctx, ev, "Merci de ralentir & de rester poli") }, methods: []string{"sendMessage"},
+			want: map[string]string{"chat_id": chat, "parse_mode": "HTML",
+				"text":             `<a href="tg://user?id=7">Bob &lt;Martin&gt;</a>, Merci de ralentir &amp; de rester poli`,
+				"reply_parameters": `{"allow_sending_without_reply":true,"message_id":10}`}},
+		{name: "another platform's event", do: func() error { e := ev; e.Platform = "discord"; return c.Delete(ctx, e) }, wantErr: `from "discord"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := len(f.methods())
+			err := tt.do()
+			if tt.wantErr != "" {
+				var ae *bot.ActionError
+				if !errors.As(err, &ae) || ae.Retryable || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("error = %v, want a final ActionError containing %q", err, tt.wantErr)
+				}
+				if n := len(f.methods()); n != before {
+					t.Errorf("made %d calls, want none", n-before)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("error: %v", err)
+			}
+			if got := f.methods()[before:]; strings.Join(got, ",") != strings.Join(tt.methods, ",") {
+				t.Fatalf("calls %v, want %v", got, tt.methods)
+			}
+			p := map[string]string{}
+			for k := range f.last().Params {
+				p[k] = f.last().Params.Get(k)
+			}
+			for k, v := range tt.want {
+				if p[k] != v {
+					t.Errorf("%s = %q, want %q", k, p[k], v)
+				}
+			}
+			if tt.until != nil {
+				tt.until(t, p["until_date"])
+			}
+			if tt.check != nil {
+				tt.check(t, p)
+			}
+		})
+	}
+}
+
+func TestActionErrorsSayWhetherToRetry(t *testing.T) {
+	f := newFakeBotAPI(t)
+	c, _ := newTestClient(t, f, Config{})
+	ctx := context.Background()
+	ev := groupEvent(10, "7")
+	tests := []struct {
+		name       string
+		code       int
+		desc       string
+		retryAfter int
+		retryable  bool
+	}{
+		{"429 with retry_after", 429, "Too Many Requests: retry after 3", 3, true},
+		{"message already gone", 400, "Bad Request: message to delete not found", 0, false},
+		{"no right to delete", 403, "Forbidden: not enough rights", 0, false},
+		{"server trouble", 502, "Bad Gateway", 0, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f.fail("deleteMessage", tt.code, tt.desc, tt.retryAfter)
+			err := c.Delete(ctx, ev)
+			var ae *bot.ActionError
+			if !errors.As(err, &ae) {
+				t.Fatalf("error %v is not an ActionError", err)
+			}
+			if ae.Op != bot.ActDelete || ae.Retryable != tt.retryable || ae.RetryAfter != time.Duration(tt.retryAfter)*time.Second {
+				t.Errorf("got op=%s retryable=%v retry_after=%s, want retryable=%v retry_after=%ds", ae.Op, ae.Retryable, ae.RetryAfter, tt.retryable, tt.retryAfter)
+			}
+			if bot.Retryable(err) != tt.retryable {
+				t.Errorf("bot.Retryable = %v", bot.Retryable(err))
+			}
+			if !strings.Contains(err.Error(), tt.desc) {
+				t.Errorf("error %q does not say %q", err, tt.desc)
+			}
+			// Telegram works again: the same call succeeds.
+			if err := c.Delete(ctx, ev); err != nil {
+				t.Errorf("second attempt: %v", err)
+			}
+		})
+	}
+}
+
+func TestA429HoldsTheChatBack(t *testing.T) {
+	f := newFakeBotAPI(t)
+	c, _ := newTestClient(t, f, Config{})
+	ctx := context.Background()
+	ev := groupEvent(10, "7")
+	f.fail("sendMessage", 429, "Too Many Requests: retry after 1", 1)
+	err := c.Reply(ctx, ev, "one")
+	if retryAfter(err) != time.Second || !bot.Retryable(err) {
+		t.Fatalf("first reply: %v, want a retryable 429 with retry_after 1s", err)
+	}
+	// The limiter now holds the chat for the second asked; the next reply waits for it.
+	if c.limiter.chats[group.id].held.Before(time.Now()) {
+		t.Errorf("the chat is not held back after a 429")
+	}
+	if err := c.Reply(ctx, ev, "two"); err != nil {
+		t.Fatalf("second reply: %v", err)
+	}
+	if n := f.count("sendMessage", nil); n != 2 {
+		t.Errorf("%d sendMessage calls, want 2", n)
+	}
+}
+
+func TestTransportErrorsHideTheToken(t *testing.T) {
+	f := newFakeBotAPI(t)
+	c, _ := newTestClient(t, f, Config{})
+	f.srv.Close()
+	err := c.Delete(context.Background(), groupEvent(10, "7"))
+	if err == nil || !bot.Retryable(err) {
+		t.Fatalf("error = %v, want a retryable error", err)
+	}
+	if strings.Contains(err.Error(), fakeToken) {
+		t.Errorf("the token leaks in %q", err)
+	}
+}
+
+func TestCancelledActionIsNotRetryable(t *testing.T) {
+	f := newFakeBotAPI(t)
+	c, _ := newTestClient(t, f, Config{})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	err := c.Delete(ctx, groupEvent(10, "7"))
+	if err == nil || bot.Retryable(err) || !errors.Is(err, context.Canceled) {
+		t.Errorf("error = %v, want a final error wrapping context.Canceled", err)
+	}
+}

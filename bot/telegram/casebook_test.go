@@ -1,0 +1,131 @@
+package telegram
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+)
+
+// caseBook is a small, complete keeper of cases and of the paused state: the
+// other side of the desk's Commands boundary, as the daemon provides it.
+type caseBook struct {
+	mu      sync.Mutex
+	cards   map[string]Card
+	replies map[string]string
+	paused  bool
+	until   time.Duration
+	reloads int
+	periods []time.Duration
+}
+
+var errAlreadyDecided = errors.New("case already decided")
+
+func newCaseBook(cards ...Card) *caseBook {
+	b := &caseBook{cards: make(map[string]Card), replies: make(map[string]string)}
+	for _, c := range cards {
+		b.cards[c.ID] = c
+	}
+	return b
+}
+
+func (b *caseBook) get(id string) Card {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.cards[id]
+}
+
+func (b *caseBook) Decide(_ context.Context, d Decision) (Card, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	c, ok := b.cards[d.CaseID]
+	if !ok {
+		return Card{}, fmt.Errorf("case %s: not found", d.CaseID)
+	}
+	if c.Decided() {
+		return c, errAlreadyDecided
+	}
+	if d.Outcome == OutcomeTimeout && d.Duration <= 0 {
+		return Card{}, errors.New("a timeout needs a duration")
+	}
+	c.Outcome, c.DecidedBy, c.DecidedAt = d.Outcome, d.By, time.Date(2026, 11, 21, 8, 30, 0, 0, time.UTC)
+	if d.Outcome == OutcomeReply {
+		b.replies[d.CaseID] = d.Text
+	}
+	b.cards[d.CaseID] = c
+	return c, nil
+}
+
+func (b *caseBook) Queue(context.Context) ([]Card, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var open []Card
+	for _, c := range b.cards {
+		if !c.Decided() {
+			open = append(open, c)
+		}
+	}
+	sort.Slice(open, func(i, j int) bool { return open[i].Opened.Before(open[j].Opened) })
+	return open, nil
+}
+
+func (b *caseBook) Status(context.Context) (string, error) {
+	open, _ := b.Queue(context.Background())
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	mode := "enforce"
+	if b.paused {
+		mode = "paused"
+	}
+	return fmt.Sprintf("mode: %s, open cases: %d", mode, len(open)), nil
+}
+
+func (b *caseBook) Pause(_ context.Context, d time.Duration, by string) (string, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.paused, b.until = true, d
+	if d == 0 {
+		return "paused until /resume by " + by, nil
+	}
+	return fmt.Sprintf("paused for %s by %s", d, by), nil
+}
+
+func (b *caseBook) Resume(_ context.Context, by string) (string, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !b.paused {
+		return "", errors.New("vigie is not paused")
+	}
+	b.paused = false
+	return "enforcing again, resumed by " + by, nil
+}
+
+func (b *caseBook) Stats(_ context.Context, period time.Duration) (string, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.periods = append(b.periods, period)
+	return fmt.Sprintf("stats over %s: flood 3", period), nil
+}
+
+func (b *caseBook) Rules(context.Context) (string, error) { return "flood: enforce, 3 hits today", nil }
+
+func (b *caseBook) Reload(context.Context, string) (string, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.reloads++
+	return "rules reloaded", nil
+}
+
+func (b *caseBook) isPaused() (bool, time.Duration) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.paused, b.until
+}
+
+func (b *caseBook) reply(id string) string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.replies[id]
+}

@@ -1,0 +1,206 @@
+package telegram
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+)
+
+// command is one CM command: its usage line is both the /help text and the answer
+// to bad arguments.
+type command struct {
+	name, args, help string
+}
+
+var deskCommands = []command{
+	{"status", "", "mode, uptime, platforms, the last hour, open cases"},
+	{"pause", "[DURATION]", "only flag and forward, e.g. /pause 2h; without a duration, until /resume"},
+	{"resume", "", "enforce the rules again"},
+	{"queue", "", "the open cases, oldest first, with their buttons"},
+	{"stats", "[PERIOD]", "hits per rule, category and platform (default 24h)"},
+	{"rules", "", "the rules, today's hits, shadow or enforce"},
+	{"reload", "", "read the rule file again"},
+	{"reply", "CASE TEXT", "answer the author of a case"},
+	{"help", "", "this list"},
+}
+
+func (k command) usage() string {
+	s := "/" + k.name
+	if k.args != "" {
+		s += " " + k.args
+	}
+	return s
+}
+
+func helpText() string {
+	var b strings.Builder
+	b.WriteString("vigie's desk commands:\n")
+	for _, k := range deskCommands {
+		fmt.Fprintf(&b, "%s — %s\n", k.usage(), k.help)
+	}
+	return b.String()
+}
+
+// maxQueueCards is how many cards /queue posts at once.
+const maxQueueCards = 10
+
+// parseCommand splits "/pause@vigie_bot 2h" into "pause" and "2h". A command
+// addressed to another bot is not ours.
+func parseCommand(text, botName string) (name, args string, ok bool) {
+	if !strings.HasPrefix(text, "/") {
+		return "", "", false
+	}
+	head, args, _ := strings.Cut(strings.TrimSpace(text[1:]), " ")
+	if i := strings.IndexAny(head, "\n\t"); i >= 0 {
+		head, args = head[:i], head[i+1:]+" "+args
+	}
+	name, to, addressed := strings.Cut(head, "@")
+	if addressed && botName != "" && !strings.EqualFold(to, botName) {
+		return "", "", false
+	}
+	if name == "" {
+		return "", "", false
+	}
+	return strings.ToLower(name), strings.TrimSpace(args), true
+}
+
+func (c *Client) handleCommand(ctx context.Context, m *tgbotapi.Message, thread int, name, args string) {
+	say := func(s string) { c.say(ctx, m, thread, s) }
+	if !c.allowed(ctx, m.From) {
+		c.refuse(m.From, m.Chat.ID, "/"+name)
+		say("Sorry, only the community managers of this desk can command vigie.")
+		return
+	}
+	var spec *command
+	for i := range deskCommands {
+		if deskCommands[i].name == name {
+			spec = &deskCommands[i]
+		}
+	}
+	if spec == nil {
+		if m.Chat.IsPrivate() || m.Chat.ID == c.cfg.DeskChat {
+			say("Unknown command /" + name + ".\n\n" + helpText())
+		}
+		return
+	}
+	usage := func() { say("Usage: " + spec.usage() + " — " + spec.help) }
+	cmds := c.cmds()
+	if cmds == nil && name != "help" {
+		say("The desk is not ready yet, try again in a moment.")
+		return
+	}
+	by := cmID(m.From)
+	c.log.Info("desk: command", "audit", true, "command", name, "args", args, "by", by)
+	var text string
+	var err error
+	switch name {
+	case "help":
+		text = helpText()
+	case "status", "resume", "queue", "rules", "reload":
+		if args != "" {
+			usage()
+			return
+		}
+		switch name {
+		case "status":
+			text, err = cmds.Status(ctx)
+		case "resume":
+			text, err = cmds.Resume(ctx, by)
+		case "rules":
+			text, err = cmds.Rules(ctx)
+		case "reload":
+			text, err = cmds.Reload(ctx, by)
+		case "queue":
+			c.postQueue(ctx, m, thread, cmds)
+			return
+		}
+	case "pause":
+		var d time.Duration
+		if args != "" {
+			if d, err = parseDuration(args); err != nil {
+				usage()
+				return
+			}
+		}
+		text, err = cmds.Pause(ctx, d, by)
+	case "stats":
+		period := 24 * time.Hour
+		if args != "" {
+			if period, err = parseDuration(args); err != nil {
+				usage()
+				return
+			}
+		}
+		text, err = cmds.Stats(ctx, period)
+	case "reply":
+		caseID, reply, _ := strings.Cut(args, " ")
+		if caseID == "" || strings.TrimSpace(reply) == "" {
+			usage()
+			return
+		}
+		c.decideReply(ctx, m, thread, caseID, strings.TrimSpace(reply))
+		return
+	}
+	if err != nil {
+		c.log.Warn("desk command failed", "command", name, "err", err)
+		say(fmt.Sprintf("/%s failed: %v", name, err))
+		return
+	}
+	if strings.TrimSpace(text) == "" {
+		text = "Done."
+	}
+	say(text)
+}
+
+func (c *Client) postQueue(ctx context.Context, m *tgbotapi.Message, thread int, cmds Commands) {
+	cards, err := cmds.Queue(ctx)
+	if err != nil {
+		c.log.Warn("desk command failed", "command", "queue", "err", err)
+		c.say(ctx, m, thread, "/queue failed: "+err.Error())
+		return
+	}
+	if len(cards) == 0 {
+		c.say(ctx, m, thread, "No open case.")
+		return
+	}
+	c.say(ctx, m, thread, fmt.Sprintf("%d open case(s), oldest first:", len(cards)))
+	for i, card := range cards {
+		if i == maxQueueCards {
+			c.say(ctx, m, thread, fmt.Sprintf("…and %d more: decide these first.", len(cards)-maxQueueCards))
+			break
+		}
+		if err := c.postCard(ctx, m.Chat.ID, thread, card); err != nil {
+			c.log.Warn("cannot post a case card", "case", card.ID, "err", err)
+			return
+		}
+	}
+}
+
+// registerCommands shows the commands in Telegram's menu, only where CMs command
+// vigie: the desk chat and each CM's private chat. A CM who never opened a chat
+// with the bot makes Telegram answer "chat not found": that is only logged.
+func (c *Client) registerCommands(ctx context.Context) {
+	var list []tgbotapi.BotCommand
+	for _, k := range deskCommands {
+		list = append(list, tgbotapi.BotCommand{Command: k.name, Description: k.help})
+	}
+	var chats []int64
+	if c.cfg.DeskChat != 0 {
+		chats = append(chats, c.cfg.DeskChat)
+	}
+	for id := range c.cms {
+		chats = append(chats, id)
+	}
+	for _, chat := range chats {
+		cfg := tgbotapi.SetMyCommandsConfig{Commands: list, Scope: &tgbotapi.BotCommandScope{Type: "chat", ChatID: chat}}
+		if _, err := c.request(ctx, "", "setMyCommands", cfg); err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			c.log.Warn("cannot register the commands", "chat", chat, "err", err)
+		}
+	}
+}

@@ -1,0 +1,538 @@
+package telegram
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"html"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"github.com/vigie-bot/vigie/bot"
+)
+
+// Card is a case as the desk shows it: the platform-neutral fields of a case.
+type Card struct {
+	ID       string
+	Opened   time.Time
+	Event    bot.Event
+	Rule     string
+	Category string
+	Reason   string
+	// Suggested is what the rule would do, or did, to the message.
+	Suggested []bot.Action
+	// Outcome is set once a CM decided: keep, delete, hide, timeout, ban, reply.
+	Outcome   string
+	DecidedBy string
+	DecidedAt time.Time
+}
+
+// Decided reports whether a CM has decided the case.
+func (c Card) Decided() bool { return c.Outcome != "" }
+
+// The outcomes a CM can choose on a card.
+const (
+	OutcomeKeep    = "keep"
+	OutcomeDelete  = "delete"
+	OutcomeHide    = "hide"
+	OutcomeTimeout = "timeout"
+	OutcomeBan     = "ban"
+	OutcomeReply   = "reply"
+)
+
+// MuteDuration is how long the card's mute button silences the author.
+const MuteDuration = time.Hour
+
+// Decision is what a CM chose for a case.
+type Decision struct {
+	CaseID string
+	// Outcome is one of the Outcome constants.
+	Outcome string
+	// Duration is set for a timeout.
+	Duration time.Duration
+	// Text is the answer to send, for a reply.
+	Text string
+	// By is the CM's id as in desk.cms ("telegram:123"); ByName their display name.
+	By     string
+	ByName string
+}
+
+// Commands is what the desk needs from the rest of vigie to decide cases and
+// answer CM commands. The texts returned are shown to the CM as they are.
+type Commands interface {
+	// Decide carries out the decision on the case's platform, records it, and
+	// returns the case as it now stands. A case decided earlier comes back with
+	// that first decision and a non-nil error.
+	Decide(ctx context.Context, d Decision) (Card, error)
+	// Queue returns the open cases, oldest first.
+	Queue(ctx context.Context) ([]Card, error)
+	Status(ctx context.Context) (string, error)
+	// Pause makes vigie only flag and forward, for d (0: until Resume).
+	Pause(ctx context.Context, d time.Duration, by string) (string, error)
+	Resume(ctx context.Context, by string) (string, error)
+	// Stats covers the last period (24h unless the CM says otherwise).
+	Stats(ctx context.Context, period time.Duration) (string, error)
+	Rules(ctx context.Context) (string, error)
+	// Reload reads the rule file again; the text says what changed or what is wrong.
+	Reload(ctx context.Context, by string) (string, error)
+}
+
+// Desk posts cases and alerts to the desk chat.
+type Desk struct{ c *Client }
+
+// Desk connects the desk to cmds, which decides cases and answers commands, and
+// returns what posts cards and alerts. Call it before Run; until then, button
+// presses and commands are answered "not ready".
+func (c *Client) Desk(cmds Commands) *Desk {
+	c.commands.Store(&commandsBox{c: cmds})
+	return &Desk{c: c}
+}
+
+// PostCard posts a case to the desk chat, with its buttons.
+func (d *Desk) PostCard(ctx context.Context, card Card) error {
+	c := d.c
+	if c.cfg.DeskChat == 0 {
+		return errNoDesk
+	}
+	return c.postCard(ctx, c.cfg.DeskChat, 0, card)
+}
+
+// Alert posts an urgent message to the desk chat.
+func (d *Desk) Alert(ctx context.Context, text string) error {
+	c := d.c
+	if c.cfg.DeskChat == 0 {
+		return errNoDesk
+	}
+	_, err := c.sendMessage(ctx, bot.ActAlert, outgoing{chat: c.cfg.DeskChat, text: "🚨 " + text})
+	return err
+}
+
+func (c *Client) postCard(ctx context.Context, chat int64, thread int, card Card) error {
+	m := outgoing{chat: chat, thread: thread, html: true, text: renderCard(card, "")}
+	if kb, ok := keyboard(card); ok {
+		m.markup = kb
+	}
+	sent, err := c.sendMessage(ctx, bot.ActForward, m)
+	if err != nil {
+		return err
+	}
+	if sent.MessageID != 0 {
+		c.cards.put(card.ID, cardLoc{chat: chat, msg: sent.MessageID})
+	}
+	return nil
+}
+
+// Callback data is "v1:<case id>:<button>", within Telegram's 64 bytes.
+const (
+	callbackPrefix = "v1:"
+	maxCallback    = 64
+)
+
+var buttonOutcomes = map[string]Decision{
+	"keep":   {Outcome: OutcomeKeep},
+	"delete": {Outcome: OutcomeDelete},
+	"hide":   {Outcome: OutcomeHide},
+	"mute":   {Outcome: OutcomeTimeout, Duration: MuteDuration},
+	"ban":    {Outcome: OutcomeBan},
+}
+
+func keyboard(card Card) (tgbotapi.InlineKeyboardMarkup, bool) {
+	if card.Decided() || len(callbackPrefix+card.ID+":delete") > maxCallback || card.ID == "" {
+		return tgbotapi.InlineKeyboardMarkup{}, false
+	}
+	data := func(button string) string { return callbackPrefix + card.ID + ":" + button }
+	remove := tgbotapi.NewInlineKeyboardButtonData("🗑 Delete", data("delete"))
+	if card.Event.Kind == bot.KindComment {
+		remove = tgbotapi.NewInlineKeyboardButtonData("🙈 Hide", data("hide"))
+	}
+	return tgbotapi.NewInlineKeyboardMarkup(
+		tgbotapi.NewInlineKeyboardRow(tgbotapi.NewInlineKeyboardButtonData("✅ Keep", data("keep")), remove),
+		tgbotapi.NewInlineKeyboardRow(
+			tgbotapi.NewInlineKeyboardButtonData("🔇 Mute 1h", data("mute")),
+			tgbotapi.NewInlineKeyboardButtonData("⛔ Ban", data("ban")),
+			tgbotapi.NewInlineKeyboardButtonData("✍️ Reply", data("reply")),
+		),
+	), true
+}
+
+func parseCallback(data string) (caseID, button string, ok bool) {
+	rest, ok := strings.CutPrefix(data, callbackPrefix)
+	if !ok {
+		return "", "", false
+	}
+	i := strings.LastIndexByte(rest, ':')
+	if i <= 0 {
+		return "", "", false
+	}
+	return rest[:i], rest[i+1:], true
+}
+
+// renderCard writes a case as HTML. decidedName, when known, names the CM who
+// decided better than their id.
+func renderCard(card Card, decidedName string) string {
+	e := html.EscapeString
+	var b strings.Builder
+	fmt.Fprintf(&b, "<b>Case %s</b>", e(card.ID))
+	if card.Rule != "" {
+		fmt.Fprintf(&b, " · rule <b>%s</b>", e(card.Rule))
+	}
+	if card.Category != "" {
+		fmt.Fprintf(&b, " (%s)", e(card.Category))
+	}
+	b.WriteString("\n")
+	if card.Reason != "" {
+		fmt.Fprintf(&b, "<i>%s</i>\n", e(truncate(card.Reason, 300)))
+	}
+	ev := card.Event
+	who := ev.Author.Name
+	if who == "" {
+		who = ev.Author.ID
+	}
+	place := ev.Platform
+	if ev.Channel != "" && ev.Channel != ev.Space {
+		place += " #" + ev.Channel
+	}
+	fmt.Fprintf(&b, "%s · %s (id %s)", e(place), e(who), e(ev.Author.ID))
+	if !ev.At.IsZero() {
+		fmt.Fprintf(&b, " · %s", ev.At.UTC().Format("2006-01-02 15:04 UTC"))
+	}
+	b.WriteString("\n")
+	if ev.Kind != "" && ev.Kind != bot.KindMessage {
+		fmt.Fprintf(&b, "[%s] ", e(string(ev.Kind)))
+	}
+	if ev.Text != "" {
+		fmt.Fprintf(&b, "<blockquote>%s</blockquote>\n", e(truncate(ev.Text, 1500)))
+	}
+	if len(card.Suggested) > 0 {
+		var acts []string
+		for _, a := range card.Suggested {
+			acts = append(acts, a.String())
+		}
+		fmt.Fprintf(&b, "Suggested: %s\n", e(truncate(strings.Join(acts, ", "), 300)))
+	}
+	if strings.HasPrefix(ev.Link, "https://") {
+		fmt.Fprintf(&b, "<a href=\"%s\">Open the message</a>\n", e(ev.Link))
+	}
+	if card.Decided() {
+		by := card.DecidedBy
+		if decidedName != "" {
+			by = fmt.Sprintf("%s (%s)", decidedName, card.DecidedBy)
+		}
+		fmt.Fprintf(&b, "\n<b>%s</b> — decided by %s", e(outcomeLabel(card.Outcome)), e(by))
+		if !card.DecidedAt.IsZero() {
+			fmt.Fprintf(&b, " at %s", card.DecidedAt.UTC().Format("15:04 UTC"))
+		}
+	} else if len(callbackPrefix+card.ID+":delete") > maxCallback {
+		fmt.Fprintf(&b, "\n(no buttons: the case id is too long; use /reply %s TEXT)", e(card.ID))
+	}
+	return b.String()
+}
+
+func outcomeLabel(o string) string {
+	switch o {
+	case OutcomeKeep:
+		return "✅ Kept"
+	case OutcomeDelete:
+		return "🗑 Deleted"
+	case OutcomeHide:
+		return "🙈 Hidden"
+	case OutcomeTimeout:
+		return "🔇 Muted"
+	case OutcomeBan:
+		return "⛔ Banned"
+	case OutcomeReply:
+		return "✍️ Answered"
+	}
+	return o
+}
+
+// deskUpdate takes the updates meant for the desk: button presses, and commands
+// or reply texts in the desk chat or a private chat. It reports whether u was one.
+func (c *Client) deskUpdate(ctx context.Context, u update) bool {
+	selfID, _ := c.self()
+	switch {
+	case u.CallbackQuery != nil:
+		cb := u.CallbackQuery
+		c.spawn(ctx, func(ctx context.Context) { c.handleCallback(ctx, cb) })
+		return true
+	case u.MyChatMember != nil:
+		mc := u.MyChatMember
+		c.admins.forget(mc.Chat.ID)
+		c.log.Info("vigie's membership changed", "chat", mc.Chat.ID, "title", mc.Chat.Title, "status", mc.NewChatMember.Status)
+		if mc.NewChatMember.Status == "member" && !mc.Chat.IsPrivate() {
+			c.log.Warn("vigie is not an admin of this chat: it can read but not moderate", "chat", mc.Chat.ID, "title", mc.Chat.Title)
+		}
+		return true
+	case u.EditedMessage != nil:
+		return c.cfg.DeskChat != 0 && u.EditedMessage.Chat != nil && u.EditedMessage.Chat.ID == c.cfg.DeskChat
+	case u.Message == nil || u.Message.Chat == nil || u.Message.From == nil:
+		return false
+	}
+	m := u.Message
+	inDesk := c.cfg.DeskChat != 0 && m.Chat.ID == c.cfg.DeskChat
+	if !inDesk && !m.Chat.IsPrivate() {
+		return false
+	}
+	if m.From.ID == selfID {
+		return true
+	}
+	if name, args, ok := parseCommand(m.Text, c.selfName.Load().(string)); ok {
+		thread := u.thread
+		c.spawn(ctx, func(ctx context.Context) { c.handleCommand(ctx, m, thread, name, args) })
+		return true
+	}
+	if r := m.ReplyToMessage; r != nil && r.From != nil && r.From.ID == selfID {
+		if caseID, ok := promptCase(r.Text); ok {
+			c.spawn(ctx, func(ctx context.Context) { c.handleReplyText(ctx, m, caseID) })
+			return true
+		}
+	}
+	return inDesk
+}
+
+// spawn runs desk work in the background, a few at a time. The work outlives a
+// shutdown by up to deskTimeout: a CM's click, once taken, is carried out.
+func (c *Client) spawn(ctx context.Context, fn func(context.Context)) {
+	select {
+	case c.slot <- struct{}{}:
+	case <-ctx.Done():
+		return
+	}
+	c.work.Add(1)
+	go func() {
+		defer c.work.Done()
+		defer func() { <-c.slot }()
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), deskTimeout)
+		defer cancel()
+		fn(ctx)
+	}()
+}
+
+func cmID(u *tgbotapi.User) string { return Platform + ":" + itoa(u.ID) }
+
+// allowed reports whether u may press buttons and command vigie.
+func (c *Client) allowed(ctx context.Context, u *tgbotapi.User) bool {
+	if u == nil || u.IsBot {
+		return false
+	}
+	if c.cms[u.ID] {
+		return true
+	}
+	return c.cfg.DeskAdmins && c.cfg.DeskChat != 0 && c.adminStatus(ctx, c.cfg.DeskChat, u.ID) != ""
+}
+
+// refuse records an attempt by someone who may not command vigie.
+func (c *Client) refuse(u *tgbotapi.User, chat int64, attempt string) {
+	c.log.Warn("desk: refused a stranger", "audit", true, "user", cmID(u), "name", fullName(u),
+		"username", u.UserName, "chat", chat, "attempt", attempt)
+}
+
+func (c *Client) cmds() Commands {
+	if b := c.commands.Load(); b != nil {
+		return b.c
+	}
+	return nil
+}
+
+func (c *Client) handleCallback(ctx context.Context, cb *tgbotapi.CallbackQuery) {
+	answer := func(text string, alert bool) {
+		_, err := c.request(ctx, "", "answerCallbackQuery", tgbotapi.CallbackConfig{CallbackQueryID: cb.ID, Text: truncate(text, 200), ShowAlert: alert})
+		if err != nil {
+			c.log.Warn("cannot answer a button press", "err", err)
+		}
+	}
+	var chat int64
+	if cb.Message != nil && cb.Message.Chat != nil {
+		chat = cb.Message.Chat.ID
+	}
+	if !c.allowed(ctx, cb.From) {
+		c.refuse(cb.From, chat, "button "+cb.Data)
+		answer("Sorry, only the community managers of this desk can decide cases.", true)
+		return
+	}
+	caseID, button, ok := parseCallback(cb.Data)
+	d, known := buttonOutcomes[button]
+	if !ok || (!known && button != "reply") {
+		answer("This button is no longer valid.", false)
+		return
+	}
+	cmds := c.cmds()
+	if cmds == nil {
+		answer("The desk is not ready yet, try again in a moment.", false)
+		return
+	}
+	if button == "reply" {
+		answer("Write the answer as a reply to my next message.", false)
+		c.promptReply(ctx, cb, caseID)
+		return
+	}
+	d.CaseID, d.By, d.ByName = caseID, cmID(cb.From), fullName(cb.From)
+	card, err := cmds.Decide(ctx, d)
+	c.log.Info("desk: decision", "audit", true, "case", caseID, "outcome", d.Outcome, "by", d.By, "err", err)
+	switch {
+	case err != nil && card.Decided():
+		answer(fmt.Sprintf("Already decided by %s: %s.", card.DecidedBy, card.Outcome), true)
+	case err != nil:
+		answer("Could not decide: "+err.Error(), true)
+		return
+	default:
+		answer("Done: "+outcomeLabel(card.Outcome)+".", false)
+	}
+	if card.ID == "" {
+		card.ID = caseID
+	}
+	if !card.Decided() {
+		card.Outcome, card.DecidedBy = d.Outcome, d.By
+	}
+	if cb.Message != nil && cb.Message.Chat != nil {
+		name := ""
+		if card.DecidedBy == d.By {
+			name = d.ByName
+		}
+		if err := c.editMessage(ctx, cb.Message.Chat.ID, cb.Message.MessageID, renderCard(card, name), nil); err != nil {
+			c.log.Warn("cannot update the case card", "case", caseID, "err", err)
+		}
+	}
+}
+
+// promptReply asks the CM for the text of a reply: a message they answer with
+// Telegram's reply, which names the case so that any process can take the answer.
+func (c *Client) promptReply(ctx context.Context, cb *tgbotapi.CallbackQuery, caseID string) {
+	if cb.Message == nil || cb.Message.Chat == nil {
+		return
+	}
+	text := fmt.Sprintf("✍️ <a href=\"tg://user?id=%d\">%s</a>, answer this message with the text to send.\n%s%s",
+		cb.From.ID, html.EscapeString(fullName(cb.From)), promptMarker, html.EscapeString(caseID))
+	markup := map[string]any{"force_reply": true, "selective": true, "input_field_placeholder": "Reply for case " + truncate(caseID, 40)}
+	if _, err := c.sendMessage(ctx, bot.ActReply, outgoing{chat: cb.Message.Chat.ID, replyTo: cb.Message.MessageID, text: text, html: true, markup: markup}); err != nil {
+		c.log.Warn("cannot ask for a reply", "case", caseID, "err", err)
+	}
+}
+
+const promptMarker = "Case: "
+
+// promptCase reads the case id back from a reply prompt's text.
+func promptCase(text string) (string, bool) {
+	lines := strings.Split(strings.TrimSpace(text), "\n")
+	id, ok := strings.CutPrefix(lines[len(lines)-1], promptMarker)
+	id = strings.TrimSpace(id)
+	return id, ok && id != ""
+}
+
+func (c *Client) handleReplyText(ctx context.Context, m *tgbotapi.Message, caseID string) {
+	if !c.allowed(ctx, m.From) {
+		c.refuse(m.From, m.Chat.ID, "reply to case "+caseID)
+		return
+	}
+	c.decideReply(ctx, m, 0, caseID, m.Text)
+}
+
+func (c *Client) decideReply(ctx context.Context, m *tgbotapi.Message, thread int, caseID, text string) {
+	say := func(s string) { c.say(ctx, m, thread, s) }
+	if strings.TrimSpace(text) == "" {
+		say("The reply is empty: nothing was sent.")
+		return
+	}
+	cmds := c.cmds()
+	if cmds == nil {
+		say("The desk is not ready yet, try again in a moment.")
+		return
+	}
+	d := Decision{CaseID: caseID, Outcome: OutcomeReply, Text: text, By: cmID(m.From), ByName: fullName(m.From)}
+	card, err := cmds.Decide(ctx, d)
+	c.log.Info("desk: decision", "audit", true, "case", caseID, "outcome", d.Outcome, "by", d.By, "err", err)
+	switch {
+	case err != nil && card.Decided():
+		say(fmt.Sprintf("Case %s was already decided by %s: %s.", caseID, card.DecidedBy, card.Outcome))
+		return
+	case err != nil:
+		say(fmt.Sprintf("Could not reply on case %s: %v", caseID, err))
+		return
+	}
+	say(fmt.Sprintf("Reply sent for case %s.", caseID))
+	if loc, ok := c.cards.get(caseID); ok {
+		if card.ID == "" {
+			card.ID = caseID
+		}
+		if !card.Decided() {
+			card.Outcome, card.DecidedBy = OutcomeReply, d.By
+		}
+		if err := c.editMessage(ctx, loc.chat, loc.msg, renderCard(card, d.ByName), nil); err != nil {
+			c.log.Warn("cannot update the case card", "case", caseID, "err", err)
+		}
+	}
+}
+
+// say answers a message in its chat (plain text).
+func (c *Client) say(ctx context.Context, m *tgbotapi.Message, thread int, text string) {
+	if _, err := c.sendMessage(ctx, "", outgoing{chat: m.Chat.ID, thread: thread, replyTo: m.MessageID, text: text}); err != nil {
+		c.log.Warn("cannot answer a command", "chat", m.Chat.ID, "err", err)
+	}
+}
+
+// cardIndex remembers where this process posted each case's card, so that a
+// decision taken by command can update it.
+type cardIndex struct {
+	mu    sync.Mutex
+	max   int
+	locs  map[string]cardLoc
+	order []string
+}
+
+type cardLoc struct {
+	chat int64
+	msg  int
+}
+
+func newCardIndex(max int) *cardIndex { return &cardIndex{max: max, locs: make(map[string]cardLoc)} }
+
+func (x *cardIndex) put(id string, l cardLoc) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if _, ok := x.locs[id]; !ok {
+		x.order = append(x.order, id)
+		if len(x.order) > x.max {
+			delete(x.locs, x.order[0])
+			x.order = x.order[1:]
+		}
+	}
+	x.locs[id] = l
+}
+
+func (x *cardIndex) get(id string) (cardLoc, bool) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	l, ok := x.locs[id]
+	return l, ok
+}
+
+var errUsage = errors.New("usage")
+
+// parseDuration reads a CM's duration: Go's (90s, 10m, 1h30m) plus days (1d, 2d12h).
+func parseDuration(s string) (time.Duration, error) {
+	s = strings.TrimSpace(strings.ToLower(s))
+	var days time.Duration
+	if i := strings.IndexByte(s, 'd'); i > 0 {
+		n, err := strconv.Atoi(s[:i])
+		if err != nil || n < 0 || n > 366 {
+			return 0, errUsage
+		}
+		days, s = time.Duration(n)*24*time.Hour, s[i+1:]
+	}
+	var rest time.Duration
+	if s != "" {
+		var err error
+		if rest, err = time.ParseDuration(s); err != nil {
+			return 0, errUsage
+		}
+	}
+	d := days + rest
+	if d <= 0 {
+		return 0, errUsage
+	}
+	return d, nil
+}

@@ -1,0 +1,315 @@
+package telegram
+
+import (
+	"context"
+	"encoding/json"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"github.com/vigie-bot/vigie/bot"
+)
+
+func sampleCard(id string, opened time.Time) Card {
+	ev := groupEvent(10, "7")
+	ev.Text = "achetez <vite> sur scam.example"
+	ev.Link = "https://t.me/c/1234567890/10"
+	return Card{ID: id, Opened: opened, Event: ev, Rule: "scam_links", Category: "spam", Reason: "a link to scam.example",
+		Suggested: []bot.Action{{Kind: bot.ActDelete}, {Kind: bot.ActTimeout, Duration: 10 * time.Minute}}}
+}
+
+// deskFixture runs a client with a desk chat, alice as the only CM, and a case book.
+type deskFixture struct {
+	f    *fakeBotAPI
+	c    *Client
+	desk *Desk
+	book *caseBook
+	logs *logBuffer
+}
+
+func newDeskFixture(t *testing.T, cards ...Card) *deskFixture {
+	f := newFakeBotAPI(t)
+	c, logs := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42", "discord:1234"}})
+	book := newCaseBook(cards...)
+	desk := c.Desk(book)
+	run(t, c, make(chan bot.Event, 100))
+	f.waitFor("getUpdates", 1, nil)
+	return &deskFixture{f: f, c: c, desk: desk, book: book, logs: logs}
+}
+
+// postCard posts a card and returns the message Telegram made of it.
+func (x *deskFixture) postCard(t *testing.T, card Card) map[string]any {
+	t.Helper()
+	n := x.f.count("sendMessage", inChat(deskChat.id))
+	if err := x.desk.PostCard(context.Background(), card); err != nil {
+		t.Fatalf("PostCard: %v", err)
+	}
+	sent := x.f.waitFor("sendMessage", n+1, inChat(deskChat.id))
+	return map[string]any{"message_id": sent.MsgID, "from": vigieUser.json(), "chat": deskChat.json(), "date": t0, "text": sent.Params.Get("text")}
+}
+
+func TestCardHasButtonsWithinTelegramLimits(t *testing.T) {
+	x := newDeskFixture(t)
+	x.postCard(t, sampleCard("1732190000000-0", at(t0)))
+	sent := x.f.last()
+	if sent.Params.Get("parse_mode") != "HTML" {
+		t.Errorf("parse_mode = %q", sent.Params.Get("parse_mode"))
+	}
+	text := sent.Params.Get("text")
+	for _, want := range []string{"Case 1732190000000-0", "scam_links", "(spam)", "a link to scam.example", "Bob &lt;Martin&gt;",
+		"achetez &lt;vite&gt; sur scam.example", "delete, timeout(10m)", `href="https://t.me/c/1234567890/10"`} {
+		if !strings.Contains(text, want) {
+			t.Errorf("card text lacks %q:\n%s", want, text)
+		}
+	}
+	var kb tgbotapi.InlineKeyboardMarkup
+	if err := json.Unmarshal([]byte(sent.Params.Get("reply_markup")), &kb); err != nil {
+		t.Fatalf("reply_markup: %v", err)
+	}
+	var datas []string
+	for _, row := range kb.InlineKeyboard {
+		for _, b := range row {
+			if b.CallbackData == nil || len(*b.CallbackData) > 64 {
+				t.Errorf("button %q: callback data %v", b.Text, b.CallbackData)
+				continue
+			}
+			datas = append(datas, *b.CallbackData)
+		}
+	}
+	want := "v1:1732190000000-0:keep v1:1732190000000-0:delete v1:1732190000000-0:mute v1:1732190000000-0:ban v1:1732190000000-0:reply"
+	if strings.Join(datas, " ") != want {
+		t.Errorf("buttons %v\nwant %s", datas, want)
+	}
+
+	// A page comment is hidden rather than deleted.
+	card := sampleCard("c2", at(t0))
+	card.Event.Kind = bot.KindComment
+	kb2, _ := keyboard(card)
+	if got := *kb2.InlineKeyboard[0][1].CallbackData; got != "v1:c2:hide" {
+		t.Errorf("comment card's second button = %q, want hide", got)
+	}
+	// An id too long for Telegram's 64 bytes gives a card without buttons.
+	if _, ok := keyboard(sampleCard(strings.Repeat("x", 60), at(t0))); ok {
+		t.Errorf("a 60-character id got buttons")
+	}
+}
+
+func TestCallbacks(t *testing.T) {
+	x := newDeskFixture(t, sampleCard("c1", at(t0)), sampleCard("c2", at(t0+1)), sampleCard("c3", at(t0+2)))
+	cards := map[string]map[string]any{}
+	for _, id := range []string{"c1", "c2", "c3"} {
+		cards[id] = x.postCard(t, sampleCard(id, at(t0)))
+	}
+	answers := func(id string) apiCall {
+		return x.f.waitFor("answerCallbackQuery", 1, func(c apiCall) bool { return c.Params.Get("callback_query_id") == id })
+	}
+	edits := func(n int) apiCall { return x.f.waitFor("editMessageText", n, inChat(deskChat.id)) }
+
+	t.Run("a listed CM decides and the card shows it", func(t *testing.T) {
+		x.f.push(callback("cb1", alice, cards["c1"], "v1:c1:delete"))
+		if a := answers("cb1"); !strings.Contains(a.Params.Get("text"), "Deleted") {
+			t.Errorf("answer = %q", a.Params.Get("text"))
+		}
+		edit := edits(1)
+		if edit.Params.Get("message_id") != strconv.Itoa(int(cards["c1"]["message_id"].(int))) {
+			t.Errorf("edited message %s, want the card", edit.Params.Get("message_id"))
+		}
+		text := edit.Params.Get("text")
+		if !strings.Contains(text, "Deleted") || !strings.Contains(text, "Alice (telegram:42)") {
+			t.Errorf("edited card does not show the outcome and who decided:\n%s", text)
+		}
+		if edit.Params.Get("reply_markup") != "" {
+			t.Errorf("the decided card keeps its buttons: %s", edit.Params.Get("reply_markup"))
+		}
+		if got := x.book.get("c1"); got.Outcome != OutcomeDelete || got.DecidedBy != "telegram:42" {
+			t.Errorf("case = %+v", got)
+		}
+	})
+
+	t.Run("a stranger is refused and audited", func(t *testing.T) {
+		x.f.push(callback("cb2", mallory, cards["c2"], "v1:c2:ban"))
+		a := answers("cb2")
+		if !strings.Contains(a.Params.Get("text"), "Sorry") || a.Params.Get("show_alert") != "true" {
+			t.Errorf("answer = %v", a.Params)
+		}
+		if got := x.book.get("c2"); got.Decided() {
+			t.Errorf("a stranger decided the case: %+v", got)
+		}
+		if logs := x.logs.String(); !strings.Contains(logs, "refused a stranger") || !strings.Contains(logs, "user=telegram:666") {
+			t.Errorf("no audit line for the stranger:\n%s", logs)
+		}
+	})
+
+	t.Run("mute asks for an hour", func(t *testing.T) {
+		x.f.push(callback("cb3", alice, cards["c2"], "v1:c2:mute"))
+		answers("cb3")
+		edits(2)
+		if got := x.book.get("c2"); got.Outcome != OutcomeTimeout {
+			t.Errorf("case = %+v", got)
+		}
+	})
+
+	t.Run("a second press shows the first decision", func(t *testing.T) {
+		x.f.push(callback("cb4", alice, cards["c1"], "v1:c1:keep"))
+		if a := answers("cb4"); !strings.Contains(a.Params.Get("text"), "Already decided by telegram:42: delete") {
+			t.Errorf("answer = %q", a.Params.Get("text"))
+		}
+		if got := x.book.get("c1"); got.Outcome != OutcomeDelete {
+			t.Errorf("the second press changed the case: %+v", got)
+		}
+	})
+
+	t.Run("a stale button", func(t *testing.T) {
+		x.f.push(callback("cb5", alice, cards["c3"], "v0:c3"))
+		if a := answers("cb5"); !strings.Contains(a.Params.Get("text"), "no longer valid") {
+			t.Errorf("answer = %q", a.Params.Get("text"))
+		}
+	})
+
+	t.Run("reply asks for the text, then sends it", func(t *testing.T) {
+		x.f.push(callback("cb6", alice, cards["c3"], "v1:c3:reply"))
+		answers("cb6")
+		prompt := x.f.waitFor("sendMessage", 1, func(c apiCall) bool { return strings.Contains(c.Params.Get("reply_markup"), "force_reply") })
+		if !strings.Contains(prompt.Params.Get("text"), "Case: c3") {
+			t.Fatalf("prompt = %q", prompt.Params.Get("text"))
+		}
+		promptMsg := map[string]any{"message_id": prompt.MsgID, "from": vigieUser.json(), "chat": deskChat.json(), "date": t0,
+			"text": "✍️ Alice, answer this message with the text to send.\nCase: c3"}
+		x.f.push(map[string]any{"message": with(message(deskChat, 700, alice, t0+60, "Bonjour, votre message a été retiré."), "reply_to_message", promptMsg)})
+		x.f.waitFor("sendMessage", 1, func(c apiCall) bool { return strings.Contains(c.Params.Get("text"), "Reply sent for case c3") })
+		if got := x.book.reply("c3"); got != "Bonjour, votre message a été retiré." {
+			t.Errorf("reply = %q", got)
+		}
+		// The card, posted by this process, shows the outcome.
+		edit := x.f.waitFor("editMessageText", 1, func(c apiCall) bool { return strings.Contains(c.Params.Get("text"), "Case c3") })
+		if !strings.Contains(edit.Params.Get("text"), "Answered") {
+			t.Errorf("card = %s", edit.Params.Get("text"))
+		}
+	})
+}
+
+func TestCommands(t *testing.T) {
+	x := newDeskFixture(t, sampleCard("c1", at(t0)), sampleCard("c2", at(t0+1)))
+	private := tgChat{id: alice.id, kind: "private"}
+	msgID := 100
+	// send pushes a command and returns vigie's answer to it.
+	send := func(t *testing.T, chat tgChat, from tgUser, text string) string {
+		t.Helper()
+		msgID++
+		id := strconv.Itoa(msgID)
+		x.f.push(map[string]any{"message": message(chat, msgID, from, t0+int64(msgID), text)})
+		answer := x.f.waitFor("sendMessage", 1, func(c apiCall) bool {
+			return strings.Contains(c.Params.Get("reply_parameters"), `"message_id":`+id+`}`)
+		})
+		return answer.Params.Get("text")
+	}
+	tests := []struct {
+		name  string
+		chat  tgChat
+		from  tgUser
+		text  string
+		want  string
+		check func(t *testing.T)
+	}{
+		{name: "status", chat: deskChat, from: alice, text: "/status", want: "mode: enforce, open cases: 2"},
+		{name: "status addressed to vigie", chat: deskChat, from: alice, text: "/status@" + botName, want: "mode: enforce"},
+		{name: "pause for two hours", chat: deskChat, from: alice, text: "/pause 2h", want: "paused for 2h0m0s by telegram:42",
+			check: func(t *testing.T) {
+				if p, d := x.book.isPaused(); !p || d != 2*time.Hour {
+					t.Errorf("paused=%v for %s", p, d)
+				}
+			}},
+		{name: "status while paused", chat: deskChat, from: alice, text: "/status", want: "mode: paused"},
+		{name: "pause with a bad duration", chat: deskChat, from: alice, text: "/pause soon", want: "Usage: /pause [DURATION]"},
+		{name: "resume", chat: deskChat, from: alice, text: "/resume", want: "enforcing again, resumed by telegram:42",
+			check: func(t *testing.T) {
+				if p, _ := x.book.isPaused(); p {
+					t.Errorf("still paused")
+				}
+			}},
+		{name: "resume twice says why not", chat: deskChat, from: alice, text: "/resume", want: "/resume failed: vigie is not paused"},
+		{name: "resume takes no argument", chat: deskChat, from: alice, text: "/resume now", want: "Usage: /resume"},
+		{name: "pause until resume, in private", chat: private, from: alice, text: "/pause", want: "paused until /resume"},
+		{name: "stats over a week", chat: deskChat, from: alice, text: "/stats 7d", want: "stats over 168h0m0s"},
+		{name: "stats default to a day", chat: deskChat, from: alice, text: "/stats", want: "stats over 24h0m0s"},
+		{name: "rules", chat: deskChat, from: alice, text: "/rules", want: "flood: enforce"},
+		{name: "reload", chat: deskChat, from: alice, text: "/reload", want: "rules reloaded"},
+		{name: "reply needs a text", chat: deskChat, from: alice, text: "/reply c2", want: "Usage: /reply CASE TEXT"},
+		{name: "reply", chat: deskChat, from: alice, text: "/reply c2 Merci, on regarde ça.", want: "Reply sent for case c2",
+			check: func(t *testing.T) {
+				if got := x.book.reply("c2"); got != "Merci, on regarde ça." {
+					t.Errorf("reply = %q", got)
+				}
+			}},
+		{name: "help", chat: deskChat, from: alice, text: "/help", want: "/pause [DURATION] — only flag and forward"},
+		{name: "unknown command", chat: deskChat, from: alice, text: "/frobnicate", want: "Unknown command /frobnicate"},
+		{name: "a stranger in private is refused", chat: tgChat{id: mallory.id, kind: "private"}, from: mallory, text: "/status", want: "Sorry, only the community managers",
+			check: func(t *testing.T) {
+				if !strings.Contains(x.logs.String(), `attempt=/status`) {
+					t.Errorf("no audit line")
+				}
+			}},
+		{name: "a stranger in the desk is refused", chat: deskChat, from: mallory, text: "/pause 1h", want: "Sorry",
+			check: func(t *testing.T) {
+				if p, d := x.book.isPaused(); p && d == time.Hour {
+					t.Errorf("a stranger paused vigie")
+				}
+			}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := send(t, tt.chat, tt.from, tt.text); !strings.Contains(got, tt.want) {
+				t.Errorf("answer %q, want it to contain %q", got, tt.want)
+			}
+			if tt.check != nil {
+				tt.check(t)
+			}
+		})
+	}
+
+	t.Run("queue posts the open cases with their buttons", func(t *testing.T) {
+		x.book.mu.Lock()
+		x.book.cards["c3"] = sampleCard("c3", at(t0-100))
+		x.book.mu.Unlock()
+		if got := send(t, deskChat, alice, "/queue"); got != "2 open case(s), oldest first:" {
+			t.Fatalf("answer %q", got)
+		}
+		first := x.f.waitFor("sendMessage", 1, func(c apiCall) bool { return strings.Contains(c.Params.Get("reply_markup"), "v1:c3:keep") })
+		x.f.waitFor("sendMessage", 1, func(c apiCall) bool { return strings.Contains(c.Params.Get("reply_markup"), "v1:c1:keep") })
+		if !strings.Contains(first.Params.Get("text"), "Case c3") {
+			t.Errorf("first card %q", first.Params.Get("text"))
+		}
+	})
+
+	t.Run("commands are registered for the desk and each CM", func(t *testing.T) {
+		desk := x.f.waitFor("setMyCommands", 1, func(c apiCall) bool {
+			return strings.Contains(c.Params.Get("scope"), strconv.FormatInt(deskChat.id, 10))
+		})
+		x.f.waitFor("setMyCommands", 1, func(c apiCall) bool { return strings.Contains(c.Params.Get("scope"), `"chat_id":42`) })
+		var list []tgbotapi.BotCommand
+		if err := json.Unmarshal([]byte(desk.Params.Get("commands")), &list); err != nil || len(list) != len(deskCommands) {
+			t.Errorf("commands = %s (%v)", desk.Params.Get("commands"), err)
+		}
+	})
+}
+
+func TestAlertAndNoDesk(t *testing.T) {
+	x := newDeskFixture(t)
+	if err := x.desk.Alert(context.Background(), "wave of angry comments on the page"); err != nil {
+		t.Fatal(err)
+	}
+	got := x.f.waitFor("sendMessage", 1, inChat(deskChat.id))
+	if !strings.Contains(got.Params.Get("text"), "wave of angry comments") {
+		t.Errorf("alert sent as %+v", got)
+	}
+
+	f := newFakeBotAPI(t)
+	c, _ := newTestClient(t, f, Config{})
+	d := c.Desk(newCaseBook())
+	if err := d.PostCard(context.Background(), sampleCard("c1", at(t0))); err == nil || !strings.Contains(err.Error(), "VIGIE_DESK_CHAT") {
+		t.Errorf("PostCard without a desk chat: %v", err)
+	}
+}

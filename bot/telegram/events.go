@@ -1,0 +1,397 @@
+package telegram
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"github.com/vigie-bot/vigie/bot"
+)
+
+// allowedUpdates are the update types vigie asks for. chat_member must be named
+// explicitly: Telegram does not send it by default.
+var allowedUpdates = []string{"message", "edited_message", "chat_member", "my_chat_member", "callback_query"}
+
+// update is a Telegram update with the forum fields the library predates.
+type update struct {
+	tgbotapi.Update
+	thread     int // message_thread_id of the message or edit, in forum topics
+	topicReply bool
+}
+
+// decodeUpdate reads one update as Telegram sends it.
+func decodeUpdate(raw []byte) (update, error) {
+	var u update
+	if err := json.Unmarshal(raw, &u.Update); err != nil {
+		return update{}, fmt.Errorf("decode update: %w", err)
+	}
+	var forum struct {
+		Message, EditedMessage *struct {
+			Thread  int  `json:"message_thread_id"`
+			IsTopic bool `json:"is_topic_message"`
+		}
+	}
+	// The same bytes decoded a moment ago: this cannot fail where the first did not.
+	_ = json.Unmarshal(raw, &forum)
+	for _, m := range []*struct {
+		Thread  int  `json:"message_thread_id"`
+		IsTopic bool `json:"is_topic_message"`
+	}{forum.Message, forum.EditedMessage} {
+		if m != nil && m.IsTopic {
+			u.thread, u.topicReply = m.Thread, true
+		}
+	}
+	return u, nil
+}
+
+// events turns a group update into vigie's neutral events. Updates that are not
+// for moderation (the desk, the bot's own messages, service messages) give none.
+func (c *Client) events(ctx context.Context, u update) []bot.Event {
+	switch {
+	case u.Message != nil:
+		return c.messageEvents(ctx, u.Message, u.thread, false)
+	case u.EditedMessage != nil:
+		return c.messageEvents(ctx, u.EditedMessage, u.thread, true)
+	case u.ChatMember != nil:
+		if ev, ok := c.memberJoin(u.ChatMember); ok {
+			return []bot.Event{ev}
+		}
+	}
+	return nil
+}
+
+func (c *Client) messageEvents(ctx context.Context, m *tgbotapi.Message, thread int, edited bool) []bot.Event {
+	if m.Chat == nil || m.Chat.IsChannel() || (c.cfg.DeskChat != 0 && m.Chat.ID == c.cfg.DeskChat) {
+		return nil
+	}
+	selfID, _ := c.self()
+	chat := m.Chat.ID
+	if len(m.NewChatMembers) > 0 {
+		var out []bot.Event
+		at := time.Unix(int64(m.Date), 0).UTC()
+		for _, u := range m.NewChatMembers {
+			if u.ID == selfID {
+				continue
+			}
+			if !c.members.joined(chat, u.ID, at) {
+				continue // already seen as a chat_member update
+			}
+			out = append(out, bot.Event{
+				ID:       fmt.Sprintf("%d:%d:%d", chat, m.MessageID, u.ID),
+				Platform: Platform,
+				Kind:     bot.KindJoin,
+				Space:    itoa(chat),
+				Channel:  itoa(chat),
+				Author:   bot.Author{ID: itoa(u.ID), Name: fullName(&u), Bot: u.IsBot, JoinedAt: at},
+				At:       at,
+				Link:     messageLink(m.Chat, m.MessageID),
+			})
+		}
+		return out
+	}
+	if m.From == nil || m.From.ID == selfID || isService(m) {
+		return nil
+	}
+	ev := bot.Event{
+		ID:       fmt.Sprintf("%d:%d", chat, m.MessageID),
+		Platform: Platform,
+		Kind:     bot.KindMessage,
+		Space:    itoa(chat),
+		Channel:  itoa(chat),
+		Text:     m.Text,
+		At:       time.Unix(int64(m.Date), 0).UTC(),
+		Link:     messageLink(m.Chat, m.MessageID),
+	}
+	if ev.Text == "" {
+		ev.Text = m.Caption
+	}
+	if thread != 0 {
+		ev.Thread = strconv.Itoa(thread)
+	}
+	if edited {
+		// An edit is a new event for the same message: its id must differ from the
+		// message's, or the store would drop it as a duplicate.
+		ev.Kind = bot.KindEdit
+		ev.At = time.Unix(int64(m.EditDate), 0).UTC()
+		ev.ID = fmt.Sprintf("%d:%d:%d", chat, m.MessageID, m.EditDate)
+	}
+	if m.Chat.IsPrivate() {
+		ev.Kind = bot.KindDM
+		if edited {
+			ev.Kind = bot.KindEdit
+		}
+	}
+	if r := m.ReplyToMessage; r != nil && r.MessageID != thread {
+		// In a forum topic every message "replies" to the topic's first message.
+		ev.ReplyTo = fmt.Sprintf("%d:%d", chat, r.MessageID)
+	}
+	ev.Attachments = attachments(m)
+	ev.Author = c.author(ctx, m)
+	return []bot.Event{ev}
+}
+
+// author describes who wrote m: a user, or a chat speaking as itself (anonymous
+// admins, the linked channel, a channel).
+func (c *Client) author(ctx context.Context, m *tgbotapi.Message) bot.Author {
+	if sc := m.SenderChat; sc != nil {
+		a := bot.Author{ID: itoa(sc.ID), Name: sc.Title}
+		switch {
+		case sc.ID == m.Chat.ID:
+			a.Roles, a.Staff = []string{"anonymous_admin"}, true
+		case m.IsAutomaticForward:
+			a.Roles, a.Staff = []string{"linked_channel"}, true
+		default:
+			a.Roles = []string{"channel"}
+		}
+		return a
+	}
+	u := m.From
+	a := bot.Author{ID: itoa(u.ID), Name: fullName(u), Bot: u.IsBot}
+	if t, ok := c.members.joinedAt(m.Chat.ID, u.ID); ok {
+		a.JoinedAt = t
+	}
+	if m.Chat.IsPrivate() {
+		return a
+	}
+	if status := c.adminStatus(ctx, m.Chat.ID, u.ID); status != "" {
+		a.Roles, a.Staff = []string{status}, true
+	} else {
+		a.Roles = []string{"member"}
+	}
+	return a
+}
+
+// memberJoin reads a chat_member update: someone who was out is now in.
+func (c *Client) memberJoin(cm *tgbotapi.ChatMemberUpdated) (bot.Event, bool) {
+	if cm.NewChatMember.User == nil || (c.cfg.DeskChat != 0 && cm.Chat.ID == c.cfg.DeskChat) {
+		return bot.Event{}, false
+	}
+	if isIn(cm.NewChatMember) && (isIn(cm.OldChatMember) || cm.OldChatMember.Status == "") {
+		if cm.NewChatMember.Status == "administrator" || cm.NewChatMember.Status == "creator" ||
+			cm.OldChatMember.Status == "administrator" {
+			c.admins.forget(cm.Chat.ID)
+		}
+		return bot.Event{}, false
+	}
+	if !isIn(cm.NewChatMember) {
+		return bot.Event{}, false
+	}
+	u := cm.NewChatMember.User
+	at := time.Unix(int64(cm.Date), 0).UTC()
+	if !c.members.joined(cm.Chat.ID, u.ID, at) {
+		return bot.Event{}, false // already seen as a new_chat_members message
+	}
+	return bot.Event{
+		ID:       fmt.Sprintf("%d:join:%d:%d", cm.Chat.ID, u.ID, cm.Date),
+		Platform: Platform,
+		Kind:     bot.KindJoin,
+		Space:    itoa(cm.Chat.ID),
+		Channel:  itoa(cm.Chat.ID),
+		Author:   bot.Author{ID: itoa(u.ID), Name: fullName(u), Bot: u.IsBot, JoinedAt: at, Roles: []string{"member"}},
+		At:       at,
+	}, true
+}
+
+func isIn(m tgbotapi.ChatMember) bool {
+	switch m.Status {
+	case "creator", "administrator", "member":
+		return true
+	case "restricted":
+		return m.IsMember
+	}
+	return false
+}
+
+// isService reports messages that only record something happening in the chat.
+func isService(m *tgbotapi.Message) bool {
+	return m.LeftChatMember != nil || m.NewChatTitle != "" || m.NewChatPhoto != nil || m.DeleteChatPhoto ||
+		m.GroupChatCreated || m.SuperGroupChatCreated || m.PinnedMessage != nil || m.MigrateToChatID != 0 ||
+		m.MigrateFromChatID != 0 || m.MessageAutoDeleteTimerChanged != nil || m.VoiceChatStarted != nil ||
+		m.VoiceChatEnded != nil || m.VoiceChatScheduled != nil || m.VoiceChatParticipantsInvited != nil
+}
+
+func attachments(m *tgbotapi.Message) int {
+	n := 0
+	for _, has := range []bool{len(m.Photo) > 0, m.Document != nil, m.Video != nil, m.Animation != nil,
+		m.Audio != nil, m.Voice != nil, m.VideoNote != nil, m.Sticker != nil, m.Contact != nil,
+		m.Location != nil, m.Poll != nil} {
+		if has {
+			n++
+		}
+	}
+	return n
+}
+
+func fullName(u *tgbotapi.User) string {
+	name := strings.TrimSpace(u.FirstName + " " + u.LastName)
+	if name == "" {
+		name = u.UserName
+	}
+	return name
+}
+
+// messageLink is the t.me address of a message: public for a supergroup with a
+// username, members-only (t.me/c/) for a private supergroup, none for basic groups.
+func messageLink(chat *tgbotapi.Chat, msgID int) string {
+	switch {
+	case chat.UserName != "" && !chat.IsPrivate():
+		return fmt.Sprintf("https://t.me/%s/%d", chat.UserName, msgID)
+	case chat.IsSuperGroup() && chat.ID < -1000000000000:
+		return fmt.Sprintf("https://t.me/c/%d/%d", -chat.ID-1000000000000, msgID)
+	}
+	return ""
+}
+
+// adminStatus returns "creator" or "administrator" for the chat's admins, "" for
+// others. The list is asked once per chat every few minutes; a failure counts as
+// no admins rather than holding the message up.
+func (c *Client) adminStatus(ctx context.Context, chat, user int64) string {
+	if s, ok := c.admins.get(chat, user); ok {
+		return s
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	list, err := c.api(ctx).GetChatAdministrators(tgbotapi.ChatAdministratorsConfig{ChatConfig: tgbotapi.ChatConfig{ChatID: chat}})
+	statuses := make(map[int64]string, len(list))
+	if err != nil {
+		c.log.Debug("cannot list the chat's admins", "chat", chat, "err", c.classify(ctx, "", "getChatAdministrators", err))
+		c.admins.put(chat, statuses, time.Minute)
+		return ""
+	}
+	for _, m := range list {
+		if m.User != nil {
+			statuses[m.User.ID] = m.Status
+		}
+	}
+	c.admins.put(chat, statuses, 0)
+	return statuses[user]
+}
+
+// adminCache remembers each chat's administrators for a while.
+type adminCache struct {
+	ttl   time.Duration
+	mu    sync.Mutex
+	chats map[int64]adminEntry
+}
+
+type adminEntry struct {
+	statuses map[int64]string
+	until    time.Time
+}
+
+func newAdminCache(ttl time.Duration) *adminCache {
+	return &adminCache{ttl: ttl, chats: make(map[int64]adminEntry)}
+}
+
+func (a *adminCache) get(chat, user int64) (string, bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	e, ok := a.chats[chat]
+	if !ok || time.Now().After(e.until) {
+		return "", false
+	}
+	return e.statuses[user], true
+}
+
+func (a *adminCache) put(chat int64, statuses map[int64]string, ttl time.Duration) {
+	if ttl == 0 {
+		ttl = a.ttl
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if len(a.chats) > 10000 {
+		clear(a.chats)
+	}
+	a.chats[chat] = adminEntry{statuses: statuses, until: time.Now().Add(ttl)}
+}
+
+func (a *adminCache) forget(chat int64) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	delete(a.chats, chat)
+}
+
+// memberMemory remembers recent joins: the author's join time on later messages,
+// and one join event where Telegram sends both a chat_member update and a
+// new_chat_members message. Oldest entries go first when it is full.
+type memberMemory struct {
+	mu    sync.Mutex
+	max   int
+	at    map[[2]int64]time.Time
+	order [][2]int64
+}
+
+func newMemberMemory(max int) *memberMemory {
+	return &memberMemory{max: max, at: make(map[[2]int64]time.Time)}
+}
+
+// joined records a join and reports whether it is new (no join of the same user
+// in the same chat within a minute).
+func (m *memberMemory) joined(chat, user int64, at time.Time) bool {
+	k := [2]int64{chat, user}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if prev, ok := m.at[k]; ok && at.Sub(prev).Abs() < time.Minute {
+		return false
+	}
+	if _, ok := m.at[k]; !ok {
+		m.order = append(m.order, k)
+		if len(m.order) > m.max {
+			delete(m.at, m.order[0])
+			m.order = m.order[1:]
+		}
+	}
+	m.at[k] = at
+	return true
+}
+
+func (m *memberMemory) joinedAt(chat, user int64) (time.Time, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	t, ok := m.at[[2]int64{chat, user}]
+	return t, ok
+}
+
+// recentSet remembers the last n update ids: a webhook retry or a restart must
+// not give the same update twice.
+type recentSet struct {
+	mu   sync.Mutex
+	ids  map[int]bool
+	ring []int
+	next int
+}
+
+func newRecentSet(n int) *recentSet {
+	return &recentSet{ids: make(map[int]bool, n), ring: make([]int, 0, n)}
+}
+
+// add records id and reports whether it was new.
+func (s *recentSet) add(id int) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ids[id] {
+		return false
+	}
+	if len(s.ring) < cap(s.ring) {
+		s.ring = append(s.ring, id)
+	} else {
+		delete(s.ids, s.ring[s.next])
+		s.ring[s.next] = id
+		s.next = (s.next + 1) % len(s.ring)
+	}
+	s.ids[id] = true
+	return true
+}
+
+// remove forgets id, for an update that could not be handed over and will come again.
+func (s *recentSet) remove(id int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.ids, id)
+}

@@ -1,0 +1,487 @@
+package telegram
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/vigie-bot/vigie/bot"
+)
+
+// fakeBotAPI answers as Telegram's Bot API does, from its documentation: every
+// method at /bot<token>/<method>, form-encoded or JSON parameters, answers
+// {"ok":true,"result":...} or {"ok":false,"error_code":...,"description":...},
+// and getUpdates with an offset and a long-poll timeout.
+type fakeBotAPI struct {
+	t     *testing.T
+	token string
+	srv   *httptest.Server
+
+	mu      sync.Mutex
+	changed chan struct{} // closed and replaced whenever a call or an update comes
+	calls   []apiCall
+	updates []pendingUpdate
+	nextUpd int
+	nextMsg int
+	fails   map[string][]apiFailure
+	admins  map[int64][]map[string]any
+}
+
+type apiCall struct {
+	Method string
+	Params url.Values
+	// MsgID is the id of the message a sendMessage made.
+	MsgID int
+}
+
+type pendingUpdate struct {
+	id  int
+	raw json.RawMessage
+}
+
+type apiFailure struct {
+	code       int
+	desc       string
+	retryAfter int
+}
+
+const (
+	fakeToken = "123456:TEST-token"
+	botUserID = 999
+	botName   = "vigie_test_bot"
+)
+
+func newFakeBotAPI(t *testing.T) *fakeBotAPI {
+	f := &fakeBotAPI{
+		t: t, token: fakeToken, changed: make(chan struct{}),
+		nextUpd: 1000, nextMsg: 500,
+		fails:  make(map[string][]apiFailure),
+		admins: make(map[int64][]map[string]any),
+	}
+	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+func (f *fakeBotAPI) notifyLocked() {
+	close(f.changed)
+	f.changed = make(chan struct{})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func apiFail(w http.ResponseWriter, code int, desc string, retryAfter int) {
+	body := map[string]any{"ok": false, "error_code": code, "description": desc}
+	if retryAfter > 0 {
+		body["parameters"] = map[string]any{"retry_after": retryAfter}
+	}
+	writeJSON(w, code, body)
+}
+
+func (f *fakeBotAPI) serve(w http.ResponseWriter, r *http.Request) {
+	rest, ok := strings.CutPrefix(r.URL.Path, "/bot")
+	token, method, ok2 := strings.Cut(rest, "/")
+	if !ok || !ok2 {
+		apiFail(w, 404, "Not Found", 0)
+		return
+	}
+	if token != f.token {
+		apiFail(w, 401, "Unauthorized", 0)
+		return
+	}
+	params, err := readParams(r)
+	if err != nil {
+		apiFail(w, 400, "Bad Request: "+err.Error(), 0)
+		return
+	}
+	f.mu.Lock()
+	call := apiCall{Method: method, Params: params}
+	if method == "sendMessage" {
+		call.MsgID = f.nextMsg
+		f.nextMsg++
+	}
+	f.calls = append(f.calls, call)
+	f.notifyLocked()
+	if q := f.fails[method]; len(q) > 0 {
+		fail := q[0]
+		f.fails[method] = q[1:]
+		f.mu.Unlock()
+		apiFail(w, fail.code, fail.desc, fail.retryAfter)
+		return
+	}
+	f.mu.Unlock()
+
+	switch method {
+	case "getMe":
+		f.ok(w, map[string]any{"id": botUserID, "is_bot": true, "first_name": "vigie", "username": botName,
+			"can_join_groups": true, "can_read_all_group_messages": true})
+	case "getUpdates":
+		f.getUpdates(w, r, params)
+	case "sendMessage", "editMessageText":
+		chat, _ := strconv.ParseInt(params.Get("chat_id"), 10, 64)
+		id := call.MsgID
+		if method == "editMessageText" {
+			id, _ = strconv.Atoi(params.Get("message_id"))
+		}
+		chatType := "supergroup"
+		if chat > 0 {
+			chatType = "private"
+		}
+		f.ok(w, map[string]any{"message_id": id, "date": time.Now().Unix(),
+			"from": map[string]any{"id": botUserID, "is_bot": true, "first_name": "vigie", "username": botName},
+			"chat": map[string]any{"id": chat, "type": chatType}, "text": params.Get("text")})
+	case "getChatAdministrators":
+		chat, _ := strconv.ParseInt(params.Get("chat_id"), 10, 64)
+		f.mu.Lock()
+		admins := f.admins[chat]
+		f.mu.Unlock()
+		if admins == nil {
+			admins = []map[string]any{}
+		}
+		f.ok(w, admins)
+	default:
+		f.ok(w, true)
+	}
+}
+
+func (f *fakeBotAPI) ok(w http.ResponseWriter, result any) {
+	writeJSON(w, 200, map[string]any{"ok": true, "result": result})
+}
+
+// readParams reads a request the way the Bot API accepts them: a query string,
+// a form (urlencoded or multipart), or a JSON object.
+func readParams(r *http.Request) (url.Values, error) {
+	ct := r.Header.Get("Content-Type")
+	if strings.HasPrefix(ct, "application/json") {
+		var m map[string]any
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			return nil, err
+		}
+		if len(bytes.TrimSpace(body)) > 0 {
+			if err := json.Unmarshal(body, &m); err != nil {
+				return nil, err
+			}
+		}
+		v := url.Values{}
+		for k, x := range m {
+			switch x := x.(type) {
+			case string:
+				v.Set(k, x)
+			default:
+				b, _ := json.Marshal(x)
+				v.Set(k, string(b))
+			}
+		}
+		return v, nil
+	}
+	if strings.HasPrefix(ct, "multipart/form-data") {
+		if err := r.ParseMultipartForm(1 << 20); err != nil {
+			return nil, err
+		}
+		return r.Form, nil
+	}
+	if err := r.ParseForm(); err != nil {
+		return nil, err
+	}
+	return r.Form, nil
+}
+
+// getUpdates confirms the updates before offset, then answers those pending, or
+// waits for one up to timeout seconds, or until the client goes away.
+func (f *fakeBotAPI) getUpdates(w http.ResponseWriter, r *http.Request, p url.Values) {
+	offset, _ := strconv.Atoi(p.Get("offset"))
+	timeout, _ := strconv.Atoi(p.Get("timeout"))
+	deadline := time.NewTimer(time.Duration(timeout) * time.Second)
+	defer deadline.Stop()
+	for {
+		f.mu.Lock()
+		kept := f.updates[:0]
+		for _, u := range f.updates {
+			if u.id >= offset {
+				kept = append(kept, u)
+			}
+		}
+		f.updates = kept
+		if len(f.updates) > 0 {
+			out := make([]json.RawMessage, 0, len(f.updates))
+			for _, u := range f.updates {
+				out = append(out, u.raw)
+			}
+			f.mu.Unlock()
+			f.ok(w, out)
+			return
+		}
+		ch := f.changed
+		f.mu.Unlock()
+		select {
+		case <-ch:
+		case <-deadline.C:
+			f.ok(w, []any{})
+			return
+		case <-r.Context().Done():
+			return
+		}
+	}
+}
+
+// push queues an update; its update_id is assigned unless it has one.
+func (f *fakeBotAPI) push(u map[string]any) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	id, ok := u["update_id"].(int)
+	if !ok {
+		id = f.nextUpd
+		f.nextUpd++
+		u["update_id"] = id
+	}
+	raw, err := json.Marshal(u)
+	if err != nil {
+		f.t.Fatalf("marshal update: %v", err)
+	}
+	f.updates = append(f.updates, pendingUpdate{id: id, raw: raw})
+	f.notifyLocked()
+	return id
+}
+
+// fail makes the next call of method fail as Telegram would.
+func (f *fakeBotAPI) fail(method string, code int, desc string, retryAfter int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.fails[method] = append(f.fails[method], apiFailure{code, desc, retryAfter})
+}
+
+func (f *fakeBotAPI) setAdmins(chat int64, ids ...int64) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var list []map[string]any
+	for _, id := range ids {
+		list = append(list, map[string]any{"user": map[string]any{"id": id, "is_bot": false, "first_name": "Admin"}, "status": "administrator"})
+	}
+	f.admins[chat] = list
+}
+
+// callsOf returns the calls of method so far.
+func (f *fakeBotAPI) callsOf(method string) []apiCall {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []apiCall
+	for _, c := range f.calls {
+		if c.Method == method {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func (f *fakeBotAPI) last() apiCall {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.calls) == 0 {
+		f.t.Fatal("no call to the Bot API")
+	}
+	return f.calls[len(f.calls)-1]
+}
+
+// waitFor returns the n-th call (from 1) of method that matches, once it came.
+func (f *fakeBotAPI) waitFor(method string, n int, match func(apiCall) bool) apiCall {
+	f.t.Helper()
+	guard := time.NewTimer(10 * time.Second)
+	defer guard.Stop()
+	for {
+		f.mu.Lock()
+		seen := 0
+		for _, c := range f.calls {
+			if c.Method == method && (match == nil || match(c)) {
+				seen++
+				if seen == n {
+					f.mu.Unlock()
+					return c
+				}
+			}
+		}
+		ch := f.changed
+		f.mu.Unlock()
+		select {
+		case <-ch:
+		case <-guard.C:
+			f.t.Fatalf("no call %d to %s came; calls: %v", n, method, f.methods())
+		}
+	}
+}
+
+func (f *fakeBotAPI) methods() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []string
+	for _, c := range f.calls {
+		out = append(out, c.Method)
+	}
+	return out
+}
+
+// count is the number of calls of method that match so far.
+func (f *fakeBotAPI) count(method string, match func(apiCall) bool) int {
+	n := 0
+	for _, c := range f.callsOf(method) {
+		if match == nil || match(c) {
+			n++
+		}
+	}
+	return n
+}
+
+func inChat(chat int64) func(apiCall) bool {
+	return func(c apiCall) bool { return c.Params.Get("chat_id") == strconv.FormatInt(chat, 10) }
+}
+
+// logBuffer collects log lines from several goroutines.
+type logBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// newTestClient builds a Client talking to f.
+func newTestClient(t *testing.T, f *fakeBotAPI, cfg Config) (*Client, *logBuffer) {
+	t.Helper()
+	logs := &logBuffer{}
+	cfg.Token = f.token
+	cfg.APIURL = f.srv.URL
+	cfg.HTTPClient = f.srv.Client()
+	cfg.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	c, err := New(cfg)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	// Telegram's pace would make these tests wait seconds; the limiter has its own tests.
+	c.limiter = newLimiter(limits{perChatGap: time.Millisecond, groupPerMinute: 1000, globalPerSecond: 1000}, time.Now)
+	return c, logs
+}
+
+// run starts c.Run and stops it when the test ends, checking it returned nil.
+func run(t *testing.T, c *Client, out chan bot.Event) (stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx, out) }()
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Errorf("Run returned %v, want nil after cancel", err)
+				}
+			case <-time.After(10 * time.Second):
+				t.Errorf("Run did not return after cancel")
+			}
+		})
+	}
+	t.Cleanup(stop)
+	return stop
+}
+
+func nextEvent(t *testing.T, out <-chan bot.Event) bot.Event {
+	t.Helper()
+	select {
+	case ev := <-out:
+		return ev
+	case <-time.After(10 * time.Second):
+		t.Fatal("no event came")
+		return bot.Event{}
+	}
+}
+
+// Builders for updates as Telegram sends them.
+
+type tgUser struct {
+	id    int64
+	first string
+	last  string
+	user  string
+	bot   bool
+}
+
+func (u tgUser) json() map[string]any {
+	m := map[string]any{"id": u.id, "is_bot": u.bot, "first_name": u.first}
+	if u.last != "" {
+		m["last_name"] = u.last
+	}
+	if u.user != "" {
+		m["username"] = u.user
+	}
+	return m
+}
+
+type tgChat struct {
+	id       int64
+	kind     string
+	title    string
+	username string
+}
+
+func (c tgChat) json() map[string]any {
+	m := map[string]any{"id": c.id, "type": c.kind}
+	if c.title != "" {
+		m["title"] = c.title
+	}
+	if c.username != "" {
+		m["username"] = c.username
+	}
+	return m
+}
+
+func message(chat tgChat, id int, from tgUser, date int64, text string) map[string]any {
+	m := map[string]any{"message_id": id, "from": from.json(), "chat": chat.json(), "date": date}
+	if text != "" {
+		m["text"] = text
+		if strings.HasPrefix(text, "/") {
+			cmd, _, _ := strings.Cut(text, " ")
+			m["entities"] = []any{map[string]any{"type": "bot_command", "offset": 0, "length": len([]rune(cmd))}}
+		}
+	}
+	return m
+}
+
+func with(m map[string]any, kv ...any) map[string]any {
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[kv[i].(string)] = kv[i+1]
+	}
+	return m
+}
+
+func callback(id string, from tgUser, card map[string]any, data string) map[string]any {
+	return map[string]any{"callback_query": map[string]any{
+		"id": id, "from": from.json(), "message": card, "chat_instance": "ci-1", "data": data,
+	}}
+}
+
+func fmtID(chat int64, msg int) string { return fmt.Sprintf("%d:%d", chat, msg) }

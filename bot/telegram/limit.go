@@ -1,0 +1,141 @@
+package telegram
+
+import (
+	"context"
+	"sort"
+	"sync"
+	"time"
+)
+
+// limits are how fast vigie may send messages.
+type limits struct {
+	perChatGap      time.Duration
+	groupPerMinute  int
+	globalPerSecond int
+}
+
+// telegramLimits are Telegram's published limits on bots' messages: about one a
+// second in a chat, twenty a minute in a group, thirty a second in all. Going
+// over them earns 429s and, repeated, a longer ban of the bot.
+var telegramLimits = limits{perChatGap: time.Second, groupPerMinute: 20, globalPerSecond: 30}
+
+// limiter spaces out the messages vigie sends. Each send reserves the earliest
+// moment that keeps every limit, then waits for it; a 429 holds a chat back for
+// as long as Telegram asked.
+type limiter struct {
+	limits
+	now    func() time.Time
+	mu     sync.Mutex
+	global []time.Time // reserved send times, sorted, recent ones only
+	chats  map[int64]*chatLimit
+}
+
+type chatLimit struct {
+	last   time.Time
+	minute []time.Time // sorted; kept for groups only
+	held   time.Time
+}
+
+func newLimiter(l limits, now func() time.Time) *limiter {
+	return &limiter{limits: l, now: now, chats: make(map[int64]*chatLimit)}
+}
+
+// wait blocks until a message may be sent to chat, or ctx ends.
+func (l *limiter) wait(ctx context.Context, chat int64) error {
+	at := l.reserve(chat)
+	d := at.Sub(l.now())
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// reserve books the earliest send time for chat. Group chats have negative ids.
+func (l *limiter) reserve(chat int64) time.Time {
+	now := l.now()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.sweep(now)
+	cl := l.chats[chat]
+	if cl == nil {
+		cl = &chatLimit{}
+		l.chats[chat] = cl
+	}
+	at := now
+	if cl.held.After(at) {
+		at = cl.held
+	}
+	if !cl.last.IsZero() && cl.last.Add(l.perChatGap).After(at) {
+		at = cl.last.Add(l.perChatGap)
+	}
+	if chat < 0 {
+		cl.minute = since(cl.minute, now.Add(-time.Minute))
+		if n := len(cl.minute); n >= l.groupPerMinute {
+			if t := cl.minute[n-l.groupPerMinute].Add(time.Minute); t.After(at) {
+				at = t
+			}
+		}
+	}
+	l.global = since(l.global, now.Add(-time.Second))
+	if n := len(l.global); n >= l.globalPerSecond {
+		if t := l.global[n-l.globalPerSecond].Add(time.Second); t.After(at) {
+			at = t
+		}
+	}
+	if at.After(cl.last) {
+		cl.last = at
+	}
+	if chat < 0 {
+		cl.minute = insertSorted(cl.minute, at)
+	}
+	l.global = insertSorted(l.global, at)
+	return at
+}
+
+// hold keeps chat quiet for d, as a 429's retry_after asks.
+func (l *limiter) hold(chat int64, d time.Duration) {
+	until := l.now().Add(d)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	cl := l.chats[chat]
+	if cl == nil {
+		cl = &chatLimit{}
+		l.chats[chat] = cl
+	}
+	if until.After(cl.held) {
+		cl.held = until
+	}
+}
+
+// sweep forgets chats that have been quiet for a minute, when there are many.
+func (l *limiter) sweep(now time.Time) {
+	if len(l.chats) < 1000 {
+		return
+	}
+	for id, cl := range l.chats {
+		if now.Sub(cl.last) > time.Minute && now.After(cl.held) {
+			delete(l.chats, id)
+		}
+	}
+}
+
+// since drops the times before t from a sorted list.
+func since(ts []time.Time, t time.Time) []time.Time {
+	i := sort.Search(len(ts), func(i int) bool { return !ts[i].Before(t) })
+	return ts[i:]
+}
+
+func insertSorted(ts []time.Time, t time.Time) []time.Time {
+	i := sort.Search(len(ts), func(i int) bool { return ts[i].After(t) })
+	ts = append(ts, time.Time{})
+	copy(ts[i+1:], ts[i:])
+	ts[i] = t
+	return ts
+}

@@ -1,0 +1,96 @@
+package telegram
+
+import (
+	"context"
+	"testing"
+	"testing/synctest"
+	"time"
+)
+
+func TestLimiterReservations(t *testing.T) {
+	start := time.Date(2026, 11, 21, 8, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name  string
+		sends []int64 // chat of each send, all asked at start
+		hold  map[int64]time.Duration
+		want  time.Duration // the last send's slot, after start
+	}{
+		{name: "first message goes at once", sends: []int64{5}, want: 0},
+		{name: "one a second in a chat", sends: []int64{5, 5, 5}, want: 2 * time.Second},
+		{name: "different private chats do not wait", sends: []int64{5, 6, 7}, want: 0},
+		{name: "twenty a minute in a group", sends: repeat(-100, 21), want: time.Minute},
+		{name: "thirty a second in all", sends: count(1, 31), want: time.Second},
+		{name: "a 429 holds the chat", sends: []int64{5}, hold: map[int64]time.Duration{5: 7 * time.Second}, want: 7 * time.Second},
+		{name: "a 429 in one chat does not hold another", sends: []int64{6}, hold: map[int64]time.Duration{5: 7 * time.Second}, want: 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l := newLimiter(telegramLimits, func() time.Time { return start })
+			for chat, d := range tt.hold {
+				l.hold(chat, d)
+			}
+			var last time.Time
+			for _, chat := range tt.sends {
+				last = l.reserve(chat)
+			}
+			if got := last.Sub(start); got != tt.want {
+				t.Errorf("last send at +%s, want +%s", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestLimiterForgetsThePast(t *testing.T) {
+	now := time.Date(2026, 11, 21, 8, 0, 0, 0, time.UTC)
+	l := newLimiter(telegramLimits, func() time.Time { return now })
+	for range 20 {
+		l.reserve(-100)
+		now = now.Add(time.Second)
+	}
+	// Twenty sends spread over twenty seconds: the twenty-first waits for the
+	// first to leave the minute; once past it, sends go at once again.
+	if got := l.reserve(-100).Sub(now); got != 40*time.Second {
+		t.Errorf("21st send waits %s, want 40s", got)
+	}
+	now = now.Add(2 * time.Minute)
+	if got := l.reserve(-100); !got.Equal(now) {
+		t.Errorf("after two quiet minutes the send waits until %s", got)
+	}
+}
+
+func TestLimiterWaitIsContextAware(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		l := newLimiter(telegramLimits, time.Now)
+		ctx := context.Background()
+		start := time.Now()
+		for range 3 {
+			if err := l.wait(ctx, 5); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := time.Since(start); got != 2*time.Second {
+			t.Errorf("three messages to one chat took %s, want 2s", got)
+		}
+		ctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+		defer cancel()
+		if err := l.wait(ctx, 5); err != context.DeadlineExceeded {
+			t.Errorf("wait = %v, want the context's error", err)
+		}
+	})
+}
+
+func repeat(chat int64, n int) []int64 {
+	out := make([]int64, n)
+	for i := range out {
+		out[i] = chat
+	}
+	return out
+}
+
+func count(from int64, n int) []int64 {
+	out := make([]int64, n)
+	for i := range out {
+		out[i] = from + int64(i)
+	}
+	return out
+}

@@ -1,0 +1,244 @@
+package telegram
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"github.com/vigie-bot/vigie/bot"
+)
+
+// Run asks Telegram who the bot is, registers the desk's commands, then receives
+// updates until ctx is cancelled: by long polling, or in webhook mode through
+// WebhookHandler. Group messages go to out as events; button presses and commands
+// go to the desk. It returns nil once ctx is cancelled and the desk's work in
+// progress is done, and an error when Telegram refuses the bot (bad token, another
+// process polling, a webhook set while polling).
+func (c *Client) Run(ctx context.Context, out chan<- bot.Event) error {
+	me, err := c.getMe(ctx)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err
+	}
+	c.selfID.Store(me.ID)
+	c.selfName.Store(me.UserName)
+	log := c.log.With("bot", "@"+me.UserName)
+	log.Info("connected", "mode", c.cfg.Mode, "desk_chat", c.cfg.DeskChat, "cms", len(c.cms))
+	if !me.CanReadAllGroupMessages {
+		log.Warn("privacy mode is on: vigie only sees commands and replies to itself in groups; turn it off with BotFather's /setprivacy")
+	}
+	defer c.work.Wait()
+	c.work.Add(1)
+	go func() {
+		defer c.work.Done()
+		c.registerCommands(ctx)
+	}()
+	if c.cfg.Mode == ModeWebhook {
+		return c.serveWebhook(ctx, out)
+	}
+	return c.poll(ctx, out)
+}
+
+func (c *Client) getMe(ctx context.Context) (tgbotapi.User, error) {
+	raw, err := c.call(ctx, "", "getMe", nil)
+	if err != nil {
+		return tgbotapi.User{}, fmt.Errorf("telegram: who am I: %w", err)
+	}
+	var me tgbotapi.User
+	if err := json.Unmarshal(raw, &me); err != nil {
+		return tgbotapi.User{}, fmt.Errorf("telegram: getMe: %w", err)
+	}
+	return me, nil
+}
+
+// poll is the getUpdates loop. Each request carries ctx, so a cancellation ends
+// the long poll at once instead of after PollTimeout.
+func (c *Client) poll(ctx context.Context, out chan<- bot.Event) error {
+	// A webhook left from an earlier run makes getUpdates fail with 409.
+	if _, err := c.call(ctx, "", "deleteWebhook", nil); err != nil && ctx.Err() == nil {
+		c.log.Warn("cannot remove the webhook before polling", "err", err)
+	}
+	offset := 0
+	failures := 0
+	for {
+		if ctx.Err() != nil {
+			return nil
+		}
+		raws, err := c.getUpdates(ctx, offset)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err != nil {
+			switch apiCode(err) {
+			case http.StatusUnauthorized, http.StatusNotFound:
+				return fmt.Errorf("telegram: the token was refused: %w", err)
+			case http.StatusConflict:
+				return fmt.Errorf("telegram: another process receives this bot's updates (a webhook or a second poller): %w", err)
+			}
+			failures++
+			wait := retryAfter(err)
+			if wait == 0 {
+				wait = min(time.Duration(1<<min(failures-1, 5))*time.Second, 30*time.Second)
+			}
+			c.log.Warn("getUpdates failed", "err", err, "retry_in", wait)
+			if !sleep(ctx, wait) {
+				return nil
+			}
+			continue
+		}
+		failures = 0
+		for _, raw := range raws {
+			u, err := decodeUpdate(raw)
+			if err != nil {
+				c.log.Warn("skipping an update", "err", err)
+				continue
+			}
+			// Confirmed whatever happens next: a bad update must not come back forever.
+			offset = max(offset, u.UpdateID+1)
+			if !c.seen.add(u.UpdateID) {
+				continue
+			}
+			if !c.dispatch(ctx, ctx, u, out) {
+				return nil
+			}
+		}
+	}
+}
+
+func (c *Client) getUpdates(ctx context.Context, offset int) ([]json.RawMessage, error) {
+	cfg := tgbotapi.UpdateConfig{Offset: offset, Timeout: int(c.cfg.PollTimeout / time.Second), AllowedUpdates: allowedUpdates}
+	// The HTTP request must outlive the long poll itself.
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.PollTimeout+15*time.Second)
+	defer cancel()
+	resp, err := c.api(ctx).Request(cfg)
+	if err != nil {
+		return nil, c.classify(ctx, "", "getUpdates", err)
+	}
+	var raws []json.RawMessage
+	if err := json.Unmarshal(resp.Result, &raws); err != nil {
+		return nil, &bot.ActionError{Op: "getUpdates", Retryable: true, Err: fmt.Errorf("telegram getUpdates: %w", err)}
+	}
+	return raws, nil
+}
+
+// dispatch hands one update to the desk or, as events, to out. It waits on out
+// until ctx or the request (reqCtx) ends, and reports whether the update was taken.
+func (c *Client) dispatch(ctx, reqCtx context.Context, u update, out chan<- bot.Event) bool {
+	if c.deskUpdate(ctx, u) {
+		return true
+	}
+	for _, ev := range c.events(reqCtx, u) {
+		select {
+		case out <- ev:
+		case <-ctx.Done():
+			return false
+		case <-reqCtx.Done():
+			return false
+		}
+	}
+	return true
+}
+
+// serveWebhook registers the webhook when asked, and lets WebhookHandler hand
+// updates over until ctx is cancelled.
+func (c *Client) serveWebhook(ctx context.Context, out chan<- bot.Event) error {
+	if c.cfg.WebhookURL != "" {
+		params := tgbotapi.Params{
+			"url":             c.cfg.WebhookURL,
+			"secret_token":    c.cfg.WebhookSecret,
+			"allowed_updates": jsonParam(allowedUpdates),
+		}
+		if _, err := c.call(ctx, "", "setWebhook", params); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("telegram: set the webhook: %w", err)
+		}
+		c.log.Info("webhook set", "url", c.cfg.WebhookURL)
+	}
+	c.sinkMu.Lock()
+	c.sink = &sink{ctx: ctx, out: out}
+	c.sinkMu.Unlock()
+	<-ctx.Done()
+	c.sinkMu.Lock()
+	c.sink = nil
+	c.sinkMu.Unlock()
+	return nil
+}
+
+// WebhookHandler receives the updates Telegram POSTs in webhook mode (the daemon
+// mounts it at /webhooks/telegram). A request without the secret token gets 403;
+// while Run is not running, 503, and Telegram tries again later.
+func (c *Client) WebhookHandler() http.Handler {
+	return http.HandlerFunc(c.serveHTTP)
+}
+
+func (c *Client) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	got := r.Header.Get("X-Telegram-Bot-Api-Secret-Token")
+	if c.cfg.WebhookSecret == "" || subtle.ConstantTimeCompare([]byte(got), []byte(c.cfg.WebhookSecret)) != 1 {
+		c.log.Warn("webhook call refused: wrong secret token", "remote", r.RemoteAddr)
+		http.Error(w, "forbidden", http.StatusForbidden)
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxWebhookLen))
+	if err != nil {
+		http.Error(w, "cannot read the body", http.StatusBadRequest)
+		return
+	}
+	u, err := decodeUpdate(body)
+	if err != nil {
+		// Telegram would send it again and again: take it and say why in the log.
+		c.log.Warn("webhook: skipping an update", "err", err)
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	c.sinkMu.RLock()
+	s := c.sink
+	if s != nil {
+		c.work.Add(1)
+	}
+	c.sinkMu.RUnlock()
+	if s == nil {
+		http.Error(w, "not ready", http.StatusServiceUnavailable)
+		return
+	}
+	defer c.work.Done()
+	if !c.seen.add(u.UpdateID) {
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	if !c.dispatch(s.ctx, r.Context(), u, s.out) {
+		c.seen.remove(u.UpdateID)
+		http.Error(w, "shutting down", http.StatusServiceUnavailable)
+		return
+	}
+	w.WriteHeader(http.StatusOK)
+}
+
+// sleep waits d or until ctx ends, and reports whether it waited the whole time.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+var errNoDesk = errors.New("telegram: no desk chat configured (VIGIE_DESK_CHAT)")

@@ -1,0 +1,276 @@
+package telegram
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"reflect"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vigie-bot/vigie/bot"
+)
+
+var (
+	group     = tgChat{id: -1001234567890, kind: "supergroup", title: "Fans"}
+	public    = tgChat{id: -1009876543210, kind: "supergroup", title: "Public fans", username: "vigiefans"}
+	basic     = tgChat{id: -4001, kind: "group", title: "Old group"}
+	deskChat  = tgChat{id: -1005555555555, kind: "supergroup", title: "CM desk"}
+	bob       = tgUser{id: 7, first: "Bob", last: "Martin", user: "bobm"}
+	carol     = tgUser{id: 8, first: "Carol"}
+	alice     = tgUser{id: 42, first: "Alice", user: "alice_cm"}
+	mallory   = tgUser{id: 666, first: "Mallory"}
+	vigieUser = tgUser{id: botUserID, first: "vigie", user: botName, bot: true}
+)
+
+const t0 = int64(1795000000) // 2026-11-18
+
+func at(unix int64) time.Time { return time.Unix(unix, 0).UTC() }
+
+func TestUpdatesBecomeEvents(t *testing.T) {
+	f := newFakeBotAPI(t)
+	f.setAdmins(group.id, carol.id)
+	c, _ := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}})
+	out := make(chan bot.Event)
+	run(t, c, out)
+
+	chatStr := strconv.FormatInt(group.id, 10)
+	member := bot.Author{ID: "7", Name: "Bob Martin", Roles: []string{"member"}}
+	tests := []struct {
+		name   string
+		update map[string]any
+		want   *bot.Event // nil: no event
+	}{
+		{
+			name:   "a group message",
+			update: map[string]any{"message": message(group, 10, bob, t0, "salut tout le monde")},
+			want: &bot.Event{ID: fmtID(group.id, 10), Platform: "telegram", Kind: bot.KindMessage, Space: chatStr, Channel: chatStr,
+				Author: member, Text: "salut tout le monde", At: at(t0), Link: "https://t.me/c/1234567890/10"},
+		},
+		{
+			name:   "an edit is a new event for the same message",
+			update: map[string]any{"edited_message": with(message(group, 10, bob, t0, "salut à tous"), "edit_date", t0+30)},
+			want: &bot.Event{ID: fmtID(group.id, 10) + ":" + strconv.FormatInt(t0+30, 10), Platform: "telegram", Kind: bot.KindEdit,
+				Space: chatStr, Channel: chatStr, Author: member, Text: "salut à tous", At: at(t0 + 30), Link: "https://t.me/c/1234567890/10"},
+		},
+		{
+			name:   "an admin is staff",
+			update: map[string]any{"message": message(group, 11, carol, t0+1, "bienvenue")},
+			want: &bot.Event{ID: fmtID(group.id, 11), Platform: "telegram", Kind: bot.KindMessage, Space: chatStr, Channel: chatStr,
+				Author: bot.Author{ID: "8", Name: "Carol", Roles: []string{"administrator"}, Staff: true}, Text: "bienvenue", At: at(t0 + 1),
+				Link: "https://t.me/c/1234567890/11"},
+		},
+		{
+			name:   "a public supergroup has public links; a photo's caption is its text",
+			update: map[string]any{"message": with(message(public, 12, bob, t0+2, ""), "caption", "regardez", "photo", []any{map[string]any{"file_id": "p", "file_unique_id": "u", "width": 1, "height": 1}})},
+			want: &bot.Event{ID: fmtID(public.id, 12), Platform: "telegram", Kind: bot.KindMessage, Space: "-1009876543210", Channel: "-1009876543210",
+				Author: member, Text: "regardez", Attachments: 1, At: at(t0 + 2), Link: "https://t.me/vigiefans/12"},
+		},
+		{
+			name: "a reply in a forum topic",
+			update: map[string]any{"message": with(message(group, 13, bob, t0+3, "+1"), "message_thread_id", 5, "is_topic_message", true,
+				"reply_to_message", message(group, 9, carol, t0, "question"))},
+			want: &bot.Event{ID: fmtID(group.id, 13), Platform: "telegram", Kind: bot.KindMessage, Space: chatStr, Channel: chatStr, Thread: "5",
+				Author: member, Text: "+1", ReplyTo: fmtID(group.id, 9), At: at(t0 + 3), Link: "https://t.me/c/1234567890/13"},
+		},
+		{
+			name: "a new member joins (chat_member)",
+			update: map[string]any{"chat_member": map[string]any{
+				"chat": group.json(), "from": tgUser{id: 70, first: "Dan"}.json(), "date": t0 + 4,
+				"old_chat_member": map[string]any{"user": tgUser{id: 70, first: "Dan"}.json(), "status": "left"},
+				"new_chat_member": map[string]any{"user": tgUser{id: 70, first: "Dan"}.json(), "status": "member"},
+			}},
+			want: &bot.Event{ID: chatStr + ":join:70:" + strconv.FormatInt(t0+4, 10), Platform: "telegram", Kind: bot.KindJoin, Space: chatStr, Channel: chatStr,
+				Author: bot.Author{ID: "70", Name: "Dan", Roles: []string{"member"}, JoinedAt: at(t0 + 4)}, At: at(t0 + 4)},
+		},
+		{
+			name:   "the same join as a service message is not counted twice",
+			update: map[string]any{"message": with(message(group, 14, tgUser{id: 70, first: "Dan"}, t0+4, ""), "new_chat_members", []any{tgUser{id: 70, first: "Dan"}.json()})},
+		},
+		{
+			name:   "a join seen only as a service message",
+			update: map[string]any{"message": with(message(basic, 15, tgUser{id: 71, first: "Eve"}, t0+5, ""), "new_chat_members", []any{tgUser{id: 71, first: "Eve"}.json()})},
+			want: &bot.Event{ID: "-4001:15:71", Platform: "telegram", Kind: bot.KindJoin, Space: "-4001", Channel: "-4001",
+				Author: bot.Author{ID: "71", Name: "Eve", JoinedAt: at(t0 + 5)}, At: at(t0 + 5)},
+		},
+		{
+			name:   "a newcomer's message carries the join time",
+			update: map[string]any{"message": message(basic, 16, tgUser{id: 71, first: "Eve"}, t0+6, "hello")},
+			want: &bot.Event{ID: "-4001:16", Platform: "telegram", Kind: bot.KindMessage, Space: "-4001", Channel: "-4001",
+				Author: bot.Author{ID: "71", Name: "Eve", Roles: []string{"member"}, JoinedAt: at(t0 + 5)}, Text: "hello", At: at(t0 + 6)},
+		},
+		{
+			name:   "a private message that is not a command",
+			update: map[string]any{"message": message(tgChat{id: 7, kind: "private", title: ""}, 17, bob, t0+7, "vos horaires ?")},
+			want: &bot.Event{ID: "7:17", Platform: "telegram", Kind: bot.KindDM, Space: "7", Channel: "7",
+				Author: bot.Author{ID: "7", Name: "Bob Martin"}, Text: "vos horaires ?", At: at(t0 + 7)},
+		},
+		{name: "vigie's own messages are skipped", update: map[string]any{"message": message(group, 18, vigieUser, t0+8, "Merci de ralentir")}},
+		{name: "the desk chat is not moderated", update: map[string]any{"message": message(deskChat, 19, bob, t0+9, "hello desk")}},
+		{name: "service messages are skipped", update: map[string]any{"message": with(message(group, 20, carol, t0+10, ""), "pinned_message", message(group, 10, bob, t0, "x"))}},
+	}
+	sentinel := 0
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f.push(tt.update)
+			if tt.want == nil {
+				// Nothing must come out before the next ordinary message.
+				sentinel++
+				f.push(map[string]any{"message": message(group, 9000+sentinel, bob, t0+100, "sentinel")})
+				if ev := nextEvent(t, out); ev.Text != "sentinel" {
+					t.Fatalf("got an event %+v, want none", ev)
+				}
+				return
+			}
+			got := nextEvent(t, out)
+			if !reflect.DeepEqual(got, *tt.want) {
+				t.Errorf("event\n got %+v\nwant %+v", got, *tt.want)
+			}
+		})
+	}
+
+	// The poll confirmed what it read: the last getUpdates asks from after the last update.
+	calls := f.callsOf("getUpdates")
+	lastOffset, _ := strconv.Atoi(calls[len(calls)-1].Params.Get("offset"))
+	if lastOffset == 0 {
+		t.Errorf("getUpdates never sent an offset")
+	}
+	var allowed []string
+	if err := json.Unmarshal([]byte(calls[0].Params.Get("allowed_updates")), &allowed); err != nil || !strings.Contains(strings.Join(allowed, ","), "chat_member") {
+		t.Errorf("allowed_updates = %q, want chat_member among them", calls[0].Params.Get("allowed_updates"))
+	}
+	if calls[0].Params.Get("timeout") != "50" {
+		t.Errorf("long-poll timeout = %q, want 50", calls[0].Params.Get("timeout"))
+	}
+}
+
+func TestPollingSkipsRepeatedUpdatesAndWaitsOn429(t *testing.T) {
+	f := newFakeBotAPI(t)
+	c, logs := newTestClient(t, f, Config{})
+	out := make(chan bot.Event, 10)
+	f.fail("getUpdates", 429, "Too Many Requests: retry after 1", 1)
+	run(t, c, out)
+
+	id := f.push(map[string]any{"message": message(group, 30, bob, t0, "first")})
+	if ev := nextEvent(t, out); ev.Text != "first" {
+		t.Fatalf("got %q", ev.Text)
+	}
+	// The same update_id again, as after a restart that lost the offset.
+	f.push(map[string]any{"update_id": id, "message": message(group, 30, bob, t0, "first")})
+	f.push(map[string]any{"message": message(group, 31, bob, t0+1, "second")})
+	if ev := nextEvent(t, out); ev.Text != "second" {
+		t.Fatalf("got %q, want the repeated update skipped", ev.Text)
+	}
+	if !strings.Contains(logs.String(), "getUpdates failed") || !strings.Contains(logs.String(), "retry_in=1s") {
+		t.Errorf("the 429 was not honoured; logs:\n%s", logs)
+	}
+}
+
+func TestShutdownIsPrompt(t *testing.T) {
+	f := newFakeBotAPI(t)
+	c, _ := newTestClient(t, f, Config{PollTimeout: 50 * time.Second})
+	stop := run(t, c, make(chan bot.Event))
+	// The long poll is under way: the fake holds it for 50 seconds.
+	f.waitFor("getUpdates", 1, nil)
+	// stop fails the test if Run has not returned 10 seconds after the cancel.
+	stop()
+}
+
+func TestRunFailsOnABadToken(t *testing.T) {
+	f := newFakeBotAPI(t)
+	c, _ := newTestClient(t, f, Config{})
+	c.base.Token = "wrong"
+	c.cfg.Token = "wrong"
+	err := c.Run(context.Background(), make(chan bot.Event))
+	if err == nil || !strings.Contains(err.Error(), "Unauthorized") {
+		t.Fatalf("Run = %v, want an Unauthorized error", err)
+	}
+	if strings.Contains(err.Error(), "wrong") {
+		t.Errorf("the token leaks in %v", err)
+	}
+}
+
+func TestWebhook(t *testing.T) {
+	f := newFakeBotAPI(t)
+	c, logs := newTestClient(t, f, Config{Mode: ModeWebhook, WebhookSecret: "s3cret_token", WebhookURL: "https://vigie.example/webhooks/telegram"})
+	h := c.WebhookHandler()
+	post := func(secret string, u map[string]any) int {
+		body, _ := json.Marshal(u)
+		r := httptest.NewRequest(http.MethodPost, "/webhooks/telegram", strings.NewReader(string(body)))
+		r.Header.Set("Content-Type", "application/json")
+		if secret != "" {
+			r.Header.Set("X-Telegram-Bot-Api-Secret-Token", secret)
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		return w.Code
+	}
+	upd := func(id, msg int, text string) map[string]any {
+		return map[string]any{"update_id": id, "message": message(group, msg, bob, t0, text)}
+	}
+
+	if code := post("s3cret_token", upd(1, 1, "too early")); code != http.StatusServiceUnavailable {
+		t.Errorf("before Run: %d, want 503", code)
+	}
+	out := make(chan bot.Event, 10)
+	run(t, c, out)
+	set := f.waitFor("setWebhook", 1, nil)
+	if set.Params.Get("secret_token") != "s3cret_token" || set.Params.Get("url") != "https://vigie.example/webhooks/telegram" ||
+		!strings.Contains(set.Params.Get("allowed_updates"), "chat_member") {
+		t.Errorf("setWebhook params = %v", set.Params)
+	}
+	// Run hands the sink over after setWebhook: wait until the handler takes updates.
+	for code := post("s3cret_token", upd(2, 2, "hello")); code != http.StatusOK; code = post("s3cret_token", upd(2, 2, "hello")) {
+		if code != http.StatusServiceUnavailable {
+			t.Fatalf("webhook answered %d", code)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if ev := nextEvent(t, out); ev.Text != "hello" || ev.ID != fmtID(group.id, 2) {
+		t.Fatalf("event = %+v", ev)
+	}
+
+	tests := []struct {
+		name   string
+		method string
+		secret string
+		want   int
+	}{
+		{"no secret", http.MethodPost, "", http.StatusForbidden},
+		{"wrong secret", http.MethodPost, "guess", http.StatusForbidden},
+		{"not a POST", http.MethodGet, "s3cret_token", http.StatusMethodNotAllowed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := httptest.NewRequest(tt.method, "/webhooks/telegram", strings.NewReader(`{"update_id":50,"message":{"message_id":50,"date":1,"chat":{"id":-1,"type":"group"},"from":{"id":1,"first_name":"x"},"text":"x"}}`))
+			if tt.secret != "" {
+				r.Header.Set("X-Telegram-Bot-Api-Secret-Token", tt.secret)
+			}
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, r)
+			if w.Code != tt.want {
+				t.Errorf("status %d, want %d", w.Code, tt.want)
+			}
+		})
+	}
+	if !strings.Contains(logs.String(), "wrong secret token") {
+		t.Errorf("refused calls are not logged")
+	}
+
+	// Telegram retries an update it thinks was lost: it is taken once.
+	if code := post("s3cret_token", upd(2, 2, "hello")); code != http.StatusOK {
+		t.Errorf("repeated update: %d, want 200", code)
+	}
+	if code := post("s3cret_token", upd(3, 3, "after")); code != http.StatusOK {
+		t.Errorf("next update: %d", code)
+	}
+	if ev := nextEvent(t, out); ev.Text != "after" {
+		t.Errorf("got %q, want the repeated update skipped", ev.Text)
+	}
+	if n := f.count("getUpdates", nil); n != 0 {
+		t.Errorf("webhook mode polled %d times", n)
+	}
+}

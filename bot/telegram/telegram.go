@@ -1,0 +1,322 @@
+// Package telegram connects vigie to Telegram through the Bot API: group messages
+// in as bot.Events, moderation actions out, and the CMs' desk (case cards with
+// buttons, commands) in a chat of their choice.
+package telegram
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"github.com/vigie-bot/vigie/bot"
+)
+
+// Platform is the name of this platform in events, CM ids and the rule file.
+const Platform = "telegram"
+
+// DefaultAPIURL is the public Bot API server.
+const DefaultAPIURL = "https://api.telegram.org"
+
+// Mode says how updates reach vigie.
+type Mode string
+
+// The two ways Telegram delivers updates.
+const (
+	// ModePolling asks Telegram for updates (getUpdates): one process per bot token.
+	ModePolling Mode = "polling"
+	// ModeWebhook lets Telegram POST updates to /webhooks/telegram: any number of
+	// processes behind a load balancer.
+	ModeWebhook Mode = "webhook"
+)
+
+// Config is what a Client needs; only Token is required.
+type Config struct {
+	Token string
+	// APIURL is the Bot API server, without the /bot<token> part. Default DefaultAPIURL.
+	APIURL string
+	// DeskChat is the chat where cases and alerts are posted and commands read;
+	// 0 turns the desk chat off (CMs can still command vigie in private).
+	DeskChat int64
+	// CMs are the accounts allowed to press buttons and send commands, written as
+	// in the rule file ("telegram:123456789"); other platforms' ids are ignored.
+	CMs []string
+	// DeskAdmins also lets the administrators of the desk chat command vigie.
+	DeskAdmins bool
+	// Mode is polling (the default) or webhook.
+	Mode Mode
+	// WebhookURL, in webhook mode, is the public address Telegram should call; when
+	// set, Run registers it with setWebhook. Empty leaves the webhook as it is.
+	WebhookURL string
+	// WebhookSecret is the secret_token given to setWebhook; requests without it in
+	// X-Telegram-Bot-Api-Secret-Token are refused. Required in webhook mode.
+	WebhookSecret string
+	// PollTimeout is the long-polling wait of getUpdates. Default 50s.
+	PollTimeout time.Duration
+	// HTTPClient makes the API calls. Default: a client without timeout (each
+	// call gets its own deadline).
+	HTTPClient *http.Client
+	Logger     *slog.Logger
+}
+
+// Client is vigie's Telegram bot: a bot.Source, a platform with the Deleter,
+// Replier, Warner, Timeouter, Kicker and Banner capabilities, and the desk.
+type Client struct {
+	cfg     Config
+	log     *slog.Logger
+	http    *http.Client
+	base    tgbotapi.BotAPI
+	cms     map[int64]bool
+	limiter *limiter
+
+	selfID   atomic.Int64
+	selfName atomic.Value // string: the bot's @username, without @
+
+	admins  *adminCache
+	members *memberMemory
+	seen    *recentSet
+
+	commands atomic.Pointer[commandsBox]
+	cards    *cardIndex
+
+	// sink is where the webhook handler hands over work while Run is running.
+	sinkMu sync.RWMutex
+	sink   *sink
+	// work tracks desk goroutines so that Run returns after them.
+	work sync.WaitGroup
+	slot chan struct{}
+}
+
+type sink struct {
+	ctx context.Context
+	out chan<- bot.Event
+}
+
+type commandsBox struct{ c Commands }
+
+// Interface guards: the capabilities the handlers look for.
+var (
+	_ bot.Source    = (*Client)(nil)
+	_ bot.Deleter   = (*Client)(nil)
+	_ bot.Replier   = (*Client)(nil)
+	_ bot.Warner    = (*Client)(nil)
+	_ bot.Timeouter = (*Client)(nil)
+	_ bot.Kicker    = (*Client)(nil)
+	_ bot.Banner    = (*Client)(nil)
+)
+
+const (
+	callTimeout   = 30 * time.Second
+	deskTimeout   = 15 * time.Second
+	maxDeskWork   = 8
+	defaultPoll   = 50 * time.Second
+	maxWebhookLen = 1 << 20
+)
+
+// New checks cfg and builds a Client. It makes no network call: Run asks Telegram
+// who the bot is.
+func New(cfg Config) (*Client, error) {
+	if strings.TrimSpace(cfg.Token) == "" {
+		return nil, errors.New("telegram: missing token (TELEGRAM_TOKEN)")
+	}
+	if cfg.APIURL == "" {
+		cfg.APIURL = DefaultAPIURL
+	}
+	if !strings.HasPrefix(cfg.APIURL, "http://") && !strings.HasPrefix(cfg.APIURL, "https://") {
+		return nil, fmt.Errorf("telegram: API URL %q: want http:// or https://", cfg.APIURL)
+	}
+	switch cfg.Mode {
+	case "":
+		cfg.Mode = ModePolling
+	case ModePolling, ModeWebhook:
+	default:
+		return nil, fmt.Errorf("telegram: mode %q: want polling or webhook", cfg.Mode)
+	}
+	if cfg.Mode == ModeWebhook {
+		if cfg.WebhookSecret == "" {
+			return nil, errors.New("telegram: webhook mode needs a webhook secret")
+		}
+		if !validSecret(cfg.WebhookSecret) {
+			return nil, errors.New("telegram: webhook secret: 1 to 256 characters among A-Z, a-z, 0-9, _ and -")
+		}
+	}
+	if cfg.PollTimeout <= 0 {
+		cfg.PollTimeout = defaultPoll
+	}
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = &http.Client{}
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	cms := make(map[int64]bool)
+	for _, id := range cfg.CMs {
+		rest, ok := strings.CutPrefix(strings.TrimSpace(id), Platform+":")
+		if !ok {
+			continue
+		}
+		n, err := strconv.ParseInt(rest, 10, 64)
+		if err != nil || n <= 0 {
+			return nil, fmt.Errorf("telegram: CM %q: want telegram:<numeric user id>", id)
+		}
+		cms[n] = true
+	}
+	c := &Client{
+		cfg:     cfg,
+		log:     cfg.Logger.With("platform", Platform),
+		http:    cfg.HTTPClient,
+		cms:     cms,
+		limiter: newLimiter(telegramLimits, time.Now),
+		admins:  newAdminCache(10 * time.Minute),
+		members: newMemberMemory(10000),
+		seen:    newRecentSet(4096),
+		cards:   newCardIndex(1000),
+		slot:    make(chan struct{}, maxDeskWork),
+	}
+	c.selfName.Store("")
+	// The library's endpoint is a format string: a % in the URL must stay literal.
+	c.base = tgbotapi.BotAPI{Token: cfg.Token, Client: cfg.HTTPClient, Buffer: 100}
+	c.base.SetAPIEndpoint(strings.ReplaceAll(strings.TrimRight(cfg.APIURL, "/"), "%", "%%") + "/bot%s/%s")
+	return c, nil
+}
+
+func validSecret(s string) bool {
+	if len(s) < 1 || len(s) > 256 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// Name is the platform's name, as in Event.Platform.
+func (c *Client) Name() string { return Platform }
+
+// ctxDoer gives the library's requests a context: its own calls have none, and
+// without one a shutdown would wait for a 50-second long poll.
+type ctxDoer struct {
+	ctx context.Context
+	c   *http.Client
+}
+
+func (d ctxDoer) Do(r *http.Request) (*http.Response, error) { return d.c.Do(r.WithContext(d.ctx)) }
+
+// api returns a library client whose requests carry ctx.
+func (c *Client) api(ctx context.Context) *tgbotapi.BotAPI {
+	a := c.base
+	a.Client = ctxDoer{ctx: ctx, c: c.http}
+	return &a
+}
+
+// call makes one raw Bot API call and classifies its failure as a *bot.ActionError.
+func (c *Client) call(ctx context.Context, op bot.ActionKind, method string, params tgbotapi.Params) (json.RawMessage, error) {
+	ctx, cancel := context.WithTimeout(ctx, callTimeout)
+	defer cancel()
+	resp, err := c.api(ctx).MakeRequest(method, params)
+	if err != nil {
+		return nil, c.classify(ctx, op, method, err)
+	}
+	return resp.Result, nil
+}
+
+// request sends one of the library's configs.
+func (c *Client) request(ctx context.Context, op bot.ActionKind, method string, cfg tgbotapi.Chattable) (json.RawMessage, error) {
+	ctx, cancel := context.WithTimeout(ctx, callTimeout)
+	defer cancel()
+	resp, err := c.api(ctx).Request(cfg)
+	if err != nil {
+		return nil, c.classify(ctx, op, method, err)
+	}
+	return resp.Result, nil
+}
+
+// classify turns a library error into a *bot.ActionError that says whether to try
+// again. Transport errors name the URL, which holds the token: it is cut out.
+func (c *Client) classify(ctx context.Context, op bot.ActionKind, method string, err error) error {
+	if op == "" {
+		op = bot.ActionKind(method)
+	}
+	var te *tgbotapi.Error
+	if errors.As(err, &te) {
+		ae := &bot.ActionError{Op: op, Err: &APIError{Method: method, Code: te.Code, Description: te.Message, MigrateTo: te.MigrateToChatID}}
+		switch {
+		case te.Code == http.StatusTooManyRequests:
+			ae.Retryable = true
+			ae.RetryAfter = time.Duration(te.RetryAfter) * time.Second
+		case te.Code >= 500 || te.Code == 0:
+			ae.Retryable = true
+		}
+		return ae
+	}
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		// Our own deadline is worth another try; the caller's cancellation is not.
+		if errors.Is(ctxErr, context.DeadlineExceeded) {
+			return &bot.ActionError{Op: op, Retryable: true, Err: fmt.Errorf("telegram %s: %w", method, ctxErr)}
+		}
+		return &bot.ActionError{Op: op, Err: fmt.Errorf("telegram %s: %w", method, ctxErr)}
+	}
+	msg := strings.ReplaceAll(err.Error(), c.cfg.Token, "<token>")
+	return &bot.ActionError{Op: op, Retryable: true, Err: fmt.Errorf("telegram %s: %s", method, msg)}
+}
+
+// APIError is an answer of the Bot API with "ok": false.
+type APIError struct {
+	Method      string
+	Code        int
+	Description string
+	// MigrateTo is set when a group became a supergroup with a new id.
+	MigrateTo int64
+}
+
+func (e *APIError) Error() string {
+	s := fmt.Sprintf("telegram %s: %s (%d)", e.Method, e.Description, e.Code)
+	if e.MigrateTo != 0 {
+		s += fmt.Sprintf(", the group moved to chat %d", e.MigrateTo)
+	}
+	return s
+}
+
+// retryAfter is the wait Telegram asked for in err, if any.
+func retryAfter(err error) time.Duration {
+	var ae *bot.ActionError
+	if errors.As(err, &ae) {
+		return ae.RetryAfter
+	}
+	return 0
+}
+
+func apiCode(err error) int {
+	var e *APIError
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return 0
+}
+
+// self returns the bot's user id and username once Run has asked getMe.
+func (c *Client) self() (int64, string) {
+	return c.selfID.Load(), c.selfName.Load().(string)
+}
+
+func jsonParam(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		// Only our own plain structs go through here.
+		panic(fmt.Sprintf("telegram: marshal %T: %v", v, err))
+	}
+	return string(b)
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
