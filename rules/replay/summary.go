@@ -47,11 +47,9 @@ func (s *Score) add(flagged, actual bool) {
 func (s *Score) compute() {
 	s.Precision = ratio(s.TP, s.TP+s.FP)
 	s.Recall = ratio(s.TP, s.TP+s.FN)
-	if s.Precision+s.Recall > 0 {
-		s.F1 = round3(2 * s.Precision * s.Recall / (s.Precision + s.Recall))
-	} else {
-		s.F1 = 0
-	}
+	// The harmonic mean of precision and recall, from the counts rather than
+	// from the rounded ratios.
+	s.F1 = ratio(2*s.TP, 2*s.TP+s.FP+s.FN)
 	s.FalsePositiveRate = ratio(s.FP, s.FP+s.TN)
 }
 
