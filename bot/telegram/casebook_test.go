@@ -21,8 +21,6 @@ type caseBook struct {
 	periods []time.Duration
 }
 
-var errAlreadyDecided = errors.New("case already decided")
-
 func newCaseBook(cards ...Card) *caseBook {
 	b := &caseBook{cards: make(map[string]Card), replies: make(map[string]string)}
 	for _, c := range cards {
@@ -45,7 +43,7 @@ func (b *caseBook) Decide(_ context.Context, d Decision) (Card, error) {
 		return Card{}, fmt.Errorf("case %s: not found", d.CaseID)
 	}
 	if c.Decided() {
-		return c, errAlreadyDecided
+		return c, fmt.Errorf("case %s: %w", d.CaseID, ErrDecided)
 	}
 	if d.Outcome == OutcomeTimeout && d.Duration <= 0 {
 		return Card{}, errors.New("a timeout needs a duration")
@@ -55,6 +53,9 @@ func (b *caseBook) Decide(_ context.Context, d Decision) (Card, error) {
 		b.replies[d.CaseID] = d.Text
 	}
 	b.cards[d.CaseID] = c
+	if c.Event.Platform == "off" && d.Outcome != OutcomeKeep {
+		return c, fmt.Errorf("platform %q is off", c.Event.Platform)
+	}
 	return c, nil
 }
 

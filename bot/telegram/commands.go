@@ -81,7 +81,7 @@ func (c *Client) handleCommand(ctx context.Context, m *tgbotapi.Message, thread 
 		}
 	}
 	if spec == nil {
-		if m.Chat.IsPrivate() || m.Chat.ID == c.cfg.DeskChat {
+		if m.Chat.IsPrivate() || c.inDesk(m.Chat.ID) {
 			say("Unknown command /" + name + ".\n\n" + helpText())
 		}
 		return
@@ -188,10 +188,11 @@ func (c *Client) registerCommands(ctx context.Context) {
 		list = append(list, tgbotapi.BotCommand{Command: k.name, Description: k.help})
 	}
 	var chats []int64
-	if c.cfg.DeskChat != 0 {
-		chats = append(chats, c.cfg.DeskChat)
+	desk := c.desk.Load()
+	if desk.chat != 0 {
+		chats = append(chats, desk.chat)
 	}
-	for id := range c.cms {
+	for id := range desk.cms {
 		chats = append(chats, id)
 	}
 	for _, chat := range chats {

@@ -61,12 +61,19 @@ type Decision struct {
 	ByName string
 }
 
+// String writes the decision as an action of the rule file, the way the handlers
+// read outcomes: keep, delete, hide, ban, timeout(1h), reply("…").
+func (d Decision) String() string {
+	return bot.Action{Kind: bot.ActionKind(d.Outcome), Text: d.Text, Duration: d.Duration}.String()
+}
+
 // Commands is what the desk needs from the rest of vigie to decide cases and
 // answer CM commands. The texts returned are shown to the CM as they are.
 type Commands interface {
-	// Decide carries out the decision on the case's platform, records it, and
+	// Decide records the decision, carries it out on the case's platform, and
 	// returns the case as it now stands. A case decided earlier comes back with
-	// that first decision and a non-nil error.
+	// that first decision and an error wrapping ErrDecided; a decision recorded
+	// but not carried out comes back decided, with the error that stopped it.
 	Decide(ctx context.Context, d Decision) (Card, error)
 	// Queue returns the open cases, oldest first.
 	Queue(ctx context.Context) ([]Card, error)
@@ -95,24 +102,26 @@ func (c *Client) Desk(cmds Commands) *Desk {
 // PostCard posts a case to the desk chat, with its buttons.
 func (d *Desk) PostCard(ctx context.Context, card Card) error {
 	c := d.c
-	if c.cfg.DeskChat == 0 {
+	chat := c.deskChat()
+	if chat == 0 {
 		return errNoDesk
 	}
-	return c.postCard(ctx, c.cfg.DeskChat, 0, card)
+	return c.postCard(ctx, chat, 0, card)
 }
 
 // Alert posts an urgent message to the desk chat.
 func (d *Desk) Alert(ctx context.Context, text string) error {
 	c := d.c
-	if c.cfg.DeskChat == 0 {
+	chat := c.deskChat()
+	if chat == 0 {
 		return errNoDesk
 	}
-	_, err := c.sendMessage(ctx, bot.ActAlert, outgoing{chat: c.cfg.DeskChat, text: "🚨 " + text})
+	_, err := c.sendMessage(ctx, bot.ActAlert, outgoing{chat: chat, text: "🚨 " + text})
 	return err
 }
 
 func (c *Client) postCard(ctx context.Context, chat int64, thread int, card Card) error {
-	m := outgoing{chat: chat, thread: thread, html: true, text: renderCard(card, "")}
+	m := outgoing{chat: chat, thread: thread, html: true, text: renderCard(card, "", "")}
 	if kb, ok := keyboard(card); ok {
 		m.markup = kb
 	}
@@ -173,7 +182,7 @@ func parseCallback(data string) (caseID, button string, ok bool) {
 
 // renderCard writes a case as HTML. decidedName, when known, names the CM who
 // decided better than their id.
-func renderCard(card Card, decidedName string) string {
+func renderCard(card Card, decidedName, note string) string {
 	e := html.EscapeString
 	var b strings.Builder
 	fmt.Fprintf(&b, "<b>Case %s</b>", e(card.ID))
@@ -226,28 +235,47 @@ func renderCard(card Card, decidedName string) string {
 		if !card.DecidedAt.IsZero() {
 			fmt.Fprintf(&b, " at %s", card.DecidedAt.UTC().Format("15:04 UTC"))
 		}
+		if note != "" {
+			fmt.Fprintf(&b, "\n%s", e(truncate(note, 500)))
+		}
 	} else if len(callbackPrefix+card.ID+":delete") > maxCallback {
 		fmt.Fprintf(&b, "\n(no buttons: the case id is too long; use /reply %s TEXT)", e(card.ID))
 	}
 	return b.String()
 }
 
+// outcomeLabel names an outcome for the CMs; outcomes may carry their argument as
+// the rule file writes it, like timeout(1h) or reply("…").
 func outcomeLabel(o string) string {
-	switch o {
+	name, arg, _ := strings.Cut(o, "(")
+	arg = strings.TrimSuffix(arg, ")")
+	var label string
+	switch name {
 	case OutcomeKeep:
-		return "✅ Kept"
+		label = "✅ Kept"
 	case OutcomeDelete:
-		return "🗑 Deleted"
+		label = "🗑 Deleted"
 	case OutcomeHide:
-		return "🙈 Hidden"
+		label = "🙈 Hidden"
+	case "unhide":
+		label = "👁 Shown again"
 	case OutcomeTimeout:
-		return "🔇 Muted"
+		label = "🔇 Muted"
 	case OutcomeBan:
-		return "⛔ Banned"
+		label = "⛔ Banned"
+	case "unban":
+		label = "↩️ Unbanned"
+	case "kick":
+		label = "👢 Kicked"
 	case OutcomeReply:
 		return "✍️ Answered"
+	default:
+		return o
 	}
-	return o
+	if arg != "" {
+		label += " " + arg
+	}
+	return label
 }
 
 // deskUpdate takes the updates meant for the desk: button presses, and commands
@@ -268,12 +296,12 @@ func (c *Client) deskUpdate(ctx context.Context, u update) bool {
 		}
 		return true
 	case u.EditedMessage != nil:
-		return c.cfg.DeskChat != 0 && u.EditedMessage.Chat != nil && u.EditedMessage.Chat.ID == c.cfg.DeskChat
+		return u.EditedMessage.Chat != nil && c.inDesk(u.EditedMessage.Chat.ID)
 	case u.Message == nil || u.Message.Chat == nil || u.Message.From == nil:
 		return false
 	}
 	m := u.Message
-	inDesk := c.cfg.DeskChat != 0 && m.Chat.ID == c.cfg.DeskChat
+	inDesk := c.inDesk(m.Chat.ID)
 	if !inDesk && !m.Chat.IsPrivate() {
 		return false
 	}
@@ -319,10 +347,11 @@ func (c *Client) allowed(ctx context.Context, u *tgbotapi.User) bool {
 	if u == nil || u.IsBot {
 		return false
 	}
-	if c.cms[u.ID] {
+	desk := c.desk.Load()
+	if desk.cms[u.ID] {
 		return true
 	}
-	return c.cfg.DeskAdmins && c.cfg.DeskChat != 0 && c.adminStatus(ctx, c.cfg.DeskChat, u.ID) != ""
+	return c.cfg.DeskAdmins && desk.chat != 0 && c.adminStatus(ctx, desk.chat, u.ID) != ""
 }
 
 // refuse records an attempt by someone who may not command vigie.
@@ -371,32 +400,56 @@ func (c *Client) handleCallback(ctx context.Context, cb *tgbotapi.CallbackQuery)
 		return
 	}
 	d.CaseID, d.By, d.ByName = caseID, cmID(cb.From), fullName(cb.From)
-	card, err := cmds.Decide(ctx, d)
-	c.log.Info("desk: decision", "audit", true, "case", caseID, "outcome", d.Outcome, "by", d.By, "err", err)
-	switch {
-	case err != nil && card.Decided():
-		answer(fmt.Sprintf("Already decided by %s: %s.", card.DecidedBy, card.Outcome), true)
-	case err != nil:
-		answer("Could not decide: "+err.Error(), true)
-		return
-	default:
-		answer("Done: "+outcomeLabel(card.Outcome)+".", false)
-	}
-	if card.ID == "" {
-		card.ID = caseID
-	}
-	if !card.Decided() {
-		card.Outcome, card.DecidedBy = d.Outcome, d.By
-	}
-	if cb.Message != nil && cb.Message.Chat != nil {
-		name := ""
-		if card.DecidedBy == d.By {
-			name = d.ByName
-		}
-		if err := c.editMessage(ctx, cb.Message.Chat.ID, cb.Message.MessageID, renderCard(card, name), nil); err != nil {
+	r := c.decide(ctx, cmds, d)
+	answer(r.text, r.alert)
+	if r.show && cb.Message != nil && cb.Message.Chat != nil {
+		if err := c.editMessage(ctx, cb.Message.Chat.ID, cb.Message.MessageID, r.html, nil); err != nil {
 			c.log.Warn("cannot update the case card", "case", caseID, "err", err)
 		}
 	}
+}
+
+// ErrDecided is what Commands.Decide wraps when the case was decided before.
+var ErrDecided = errors.New("case already decided")
+
+// decision is how a decision went, for the CM who took it.
+type decision struct {
+	text  string // the answer to the CM
+	done  bool   // decided and carried out
+	alert bool   // worth a dialog rather than a toast
+	show  bool   // html is the card as it now stands
+	html  string
+}
+
+func (c *Client) decide(ctx context.Context, cmds Commands, d Decision) decision {
+	card, err := cmds.Decide(ctx, d)
+	c.log.Info("desk: decision", "audit", true, "case", d.CaseID, "outcome", d.String(), "by", d.By, "err", err)
+	if card.ID == "" {
+		card.ID = d.CaseID
+	}
+	name := func() string {
+		if card.DecidedBy == d.By {
+			return d.ByName
+		}
+		return ""
+	}
+	switch {
+	case errors.Is(err, ErrDecided):
+		r := decision{text: fmt.Sprintf("Case %s was already decided by %s: %s.", d.CaseID, card.DecidedBy, card.Outcome), alert: true}
+		if card.Decided() {
+			r.show, r.html = true, renderCard(card, name(), "")
+		}
+		return r
+	case err != nil && card.Decided():
+		return decision{text: fmt.Sprintf("Recorded, but not carried out: %v", err), alert: true,
+			show: true, html: renderCard(card, name(), "⚠️ Not carried out: "+err.Error())}
+	case err != nil:
+		return decision{text: fmt.Sprintf("Could not decide case %s: %v", d.CaseID, err), alert: true}
+	}
+	if !card.Decided() {
+		card.Outcome, card.DecidedBy = d.String(), d.By
+	}
+	return decision{text: "Done: " + outcomeLabel(card.Outcome) + ".", done: true, show: true, html: renderCard(card, name(), "")}
 }
 
 // promptReply asks the CM for the text of a reply: a message they answer with
@@ -443,25 +496,13 @@ func (c *Client) decideReply(ctx context.Context, m *tgbotapi.Message, thread in
 		return
 	}
 	d := Decision{CaseID: caseID, Outcome: OutcomeReply, Text: text, By: cmID(m.From), ByName: fullName(m.From)}
-	card, err := cmds.Decide(ctx, d)
-	c.log.Info("desk: decision", "audit", true, "case", caseID, "outcome", d.Outcome, "by", d.By, "err", err)
-	switch {
-	case err != nil && card.Decided():
-		say(fmt.Sprintf("Case %s was already decided by %s: %s.", caseID, card.DecidedBy, card.Outcome))
-		return
-	case err != nil:
-		say(fmt.Sprintf("Could not reply on case %s: %v", caseID, err))
-		return
+	r := c.decide(ctx, cmds, d)
+	if r.done {
+		r.text = fmt.Sprintf("Reply sent for case %s.", caseID)
 	}
-	say(fmt.Sprintf("Reply sent for case %s.", caseID))
-	if loc, ok := c.cards.get(caseID); ok {
-		if card.ID == "" {
-			card.ID = caseID
-		}
-		if !card.Decided() {
-			card.Outcome, card.DecidedBy = OutcomeReply, d.By
-		}
-		if err := c.editMessage(ctx, loc.chat, loc.msg, renderCard(card, d.ByName), nil); err != nil {
+	say(r.text)
+	if loc, ok := c.cards.get(caseID); ok && r.show {
+		if err := c.editMessage(ctx, loc.chat, loc.msg, r.html, nil); err != nil {
 			c.log.Warn("cannot update the case card", "case", caseID, "err", err)
 		}
 	}

@@ -54,7 +54,7 @@ func (x *deskFixture) postCard(t *testing.T, card Card) map[string]any {
 func TestCardHasButtonsWithinTelegramLimits(t *testing.T) {
 	x := newDeskFixture(t)
 	x.postCard(t, sampleCard("1732190000000-0", at(t0)))
-	sent := x.f.last()
+	sent := x.f.waitFor("sendMessage", 1, inChat(deskChat.id))
 	if sent.Params.Get("parse_mode") != "HTML" {
 		t.Errorf("parse_mode = %q", sent.Params.Get("parse_mode"))
 	}
@@ -154,11 +154,28 @@ func TestCallbacks(t *testing.T) {
 
 	t.Run("a second press shows the first decision", func(t *testing.T) {
 		x.f.push(callback("cb4", alice, cards["c1"], "v1:c1:keep"))
-		if a := answers("cb4"); !strings.Contains(a.Params.Get("text"), "Already decided by telegram:42: delete") {
+		if a := answers("cb4"); !strings.Contains(a.Params.Get("text"), "Case c1 was already decided by telegram:42: delete") {
 			t.Errorf("answer = %q", a.Params.Get("text"))
 		}
 		if got := x.book.get("c1"); got.Outcome != OutcomeDelete {
 			t.Errorf("the second press changed the case: %+v", got)
+		}
+	})
+
+	t.Run("a decision recorded but not carried out says so", func(t *testing.T) {
+		off := sampleCard("c4", at(t0))
+		off.Event.Platform = "off"
+		x.book.mu.Lock()
+		x.book.cards["c4"] = off
+		x.book.mu.Unlock()
+		msg := x.postCard(t, off)
+		x.f.push(callback("cb7", alice, msg, "v1:c4:ban"))
+		if a := answers("cb7"); !strings.Contains(a.Params.Get("text"), `Recorded, but not carried out: platform "off" is off`) {
+			t.Errorf("answer = %q", a.Params.Get("text"))
+		}
+		edit := x.f.waitFor("editMessageText", 1, func(c apiCall) bool { return strings.Contains(c.Params.Get("text"), "Case c4") })
+		if !strings.Contains(edit.Params.Get("text"), "Not carried out") || !strings.Contains(edit.Params.Get("text"), "Banned") {
+			t.Errorf("card = %s", edit.Params.Get("text"))
 		}
 	})
 

@@ -67,7 +67,7 @@ func (c *Client) events(ctx context.Context, u update) []bot.Event {
 }
 
 func (c *Client) messageEvents(ctx context.Context, m *tgbotapi.Message, thread int, edited bool) []bot.Event {
-	if m.Chat == nil || m.Chat.IsChannel() || (c.cfg.DeskChat != 0 && m.Chat.ID == c.cfg.DeskChat) {
+	if m.Chat == nil || m.Chat.IsChannel() || c.inDesk(m.Chat.ID) {
 		return nil
 	}
 	selfID, _ := c.self()
@@ -169,7 +169,7 @@ func (c *Client) author(ctx context.Context, m *tgbotapi.Message) bot.Author {
 
 // memberJoin reads a chat_member update: someone who was out is now in.
 func (c *Client) memberJoin(cm *tgbotapi.ChatMemberUpdated) (bot.Event, bool) {
-	if cm.NewChatMember.User == nil || (c.cfg.DeskChat != 0 && cm.Chat.ID == c.cfg.DeskChat) {
+	if cm.NewChatMember.User == nil || c.inDesk(cm.Chat.ID) {
 		return bot.Event{}, false
 	}
 	if isIn(cm.NewChatMember) && (isIn(cm.OldChatMember) || cm.OldChatMember.Status == "") {

@@ -32,7 +32,8 @@ func (c *Client) Run(ctx context.Context, out chan<- bot.Event) error {
 	c.selfID.Store(me.ID)
 	c.selfName.Store(me.UserName)
 	log := c.log.With("bot", "@"+me.UserName)
-	log.Info("connected", "mode", c.cfg.Mode, "desk_chat", c.cfg.DeskChat, "cms", len(c.cms))
+	desk := c.desk.Load()
+	log.Info("connected", "mode", c.cfg.Mode, "desk_chat", desk.chat, "cms", len(desk.cms))
 	if !me.CanReadAllGroupMessages {
 		log.Warn("privacy mode is on: vigie only sees commands and replies to itself in groups; turn it off with BotFather's /setprivacy")
 	}

@@ -75,7 +75,7 @@ type Client struct {
 	log     *slog.Logger
 	http    *http.Client
 	base    tgbotapi.BotAPI
-	cms     map[int64]bool
+	desk    atomic.Pointer[deskConf]
 	limiter *limiter
 
 	selfID   atomic.Int64
@@ -158,8 +158,39 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	cms, err := parseCMs(cfg.CMs)
+	if err != nil {
+		return nil, err
+	}
+	c := &Client{
+		cfg:     cfg,
+		log:     cfg.Logger.With("platform", Platform),
+		http:    cfg.HTTPClient,
+		limiter: newLimiter(telegramLimits, time.Now),
+		admins:  newAdminCache(10 * time.Minute),
+		members: newMemberMemory(10000),
+		seen:    newRecentSet(4096),
+		cards:   newCardIndex(1000),
+		slot:    make(chan struct{}, maxDeskWork),
+	}
+	c.selfName.Store("")
+	c.desk.Store(&deskConf{chat: cfg.DeskChat, cms: cms})
+	// The library's endpoint is a format string: a % in the URL must stay literal.
+	c.base = tgbotapi.BotAPI{Token: cfg.Token, Client: cfg.HTTPClient, Buffer: 100}
+	c.base.SetAPIEndpoint(strings.ReplaceAll(strings.TrimRight(cfg.APIURL, "/"), "%", "%%") + "/bot%s/%s")
+	return c, nil
+}
+
+// deskConf is where the desk is and who may use it; a reload of the rule file
+// can change both.
+type deskConf struct {
+	chat int64
+	cms  map[int64]bool
+}
+
+func parseCMs(list []string) (map[int64]bool, error) {
 	cms := make(map[int64]bool)
-	for _, id := range cfg.CMs {
+	for _, id := range list {
 		rest, ok := strings.CutPrefix(strings.TrimSpace(id), Platform+":")
 		if !ok {
 			continue
@@ -170,23 +201,26 @@ func New(cfg Config) (*Client, error) {
 		}
 		cms[n] = true
 	}
-	c := &Client{
-		cfg:     cfg,
-		log:     cfg.Logger.With("platform", Platform),
-		http:    cfg.HTTPClient,
-		cms:     cms,
-		limiter: newLimiter(telegramLimits, time.Now),
-		admins:  newAdminCache(10 * time.Minute),
-		members: newMemberMemory(10000),
-		seen:    newRecentSet(4096),
-		cards:   newCardIndex(1000),
-		slot:    make(chan struct{}, maxDeskWork),
+	return cms, nil
+}
+
+// SetDesk changes the desk chat and the CMs, as after a reload of the rule file's
+// desk: section. On an error nothing changes. The command menus follow at the next start.
+func (c *Client) SetDesk(chat int64, cms []string) error {
+	ids, err := parseCMs(cms)
+	if err != nil {
+		return err
 	}
-	c.selfName.Store("")
-	// The library's endpoint is a format string: a % in the URL must stay literal.
-	c.base = tgbotapi.BotAPI{Token: cfg.Token, Client: cfg.HTTPClient, Buffer: 100}
-	c.base.SetAPIEndpoint(strings.ReplaceAll(strings.TrimRight(cfg.APIURL, "/"), "%", "%%") + "/bot%s/%s")
-	return c, nil
+	c.desk.Store(&deskConf{chat: chat, cms: ids})
+	return nil
+}
+
+func (c *Client) deskChat() int64 { return c.desk.Load().chat }
+
+// inDesk reports whether chat is the desk chat.
+func (c *Client) inDesk(chat int64) bool {
+	d := c.deskChat()
+	return d != 0 && chat == d
 }
 
 func validSecret(s string) bool {
