@@ -170,7 +170,7 @@ func TestGraphErrorsAreClassified(t *testing.T) {
 		{"transient", 500, graphErrorJSON(2, 0, "OAuthException", "An unexpected error has occurred. Please retry your request later."),
 			nil, true, 0, "temporary Graph API failure (code 2)"},
 		{"unknown", 500, graphErrorJSON(1, 0, "OAuthException", "An unknown error occurred"),
-			nil, true, 0, "code 1"},
+			nil, true, 0, "temporary Graph API failure (code 1)"},
 		{"gateway error without JSON", 502, "<html>Bad Gateway</html>", nil, true, 0, "HTTP 502"},
 		{"comment gone", 400, graphErrorJSON(100, 33, "GraphMethodException", "Unsupported post request. Object with ID '987654321098765_1122334455667788' does not exist"),
 			nil, false, 0, "gone or not visible"},
@@ -213,7 +213,9 @@ func TestActionsRefusedBeforeCallingMeta(t *testing.T) {
 		do   func(ctx context.Context, c *meta.Connector) error
 		want string
 	}{
-		{"timed ban", func(ctx context.Context, c *meta.Connector) error { return c.Facebook().Ban(ctx, fbComment, 7*24*time.Hour) },
+		{"timed ban", func(ctx context.Context, c *meta.Connector) error {
+			return c.Facebook().Ban(ctx, fbComment, 7*24*time.Hour)
+		},
 			"cannot ban for 7d"},
 		{"answer after 24 hours", func(ctx context.Context, c *meta.Connector) error { return c.Facebook().Reply(ctx, old, "x") },
 			"outside the messaging window"},

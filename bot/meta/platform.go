@@ -20,6 +20,12 @@ const (
 	privateReplyWindow = 7 * 24 * time.Hour
 )
 
+// The undoing operations, named as the desk's outcomes name them.
+const (
+	opUnhide bot.ActionKind = "unhide"
+	opUnban  bot.ActionKind = "unban"
+)
+
 var (
 	_ bot.Platform = (*FacebookPage)(nil)
 	_ bot.Hider    = (*FacebookPage)(nil)
@@ -54,7 +60,7 @@ func (p *FacebookPage) Hide(ctx context.Context, ev bot.Event) error {
 
 // Unhide shows a hidden comment again.
 func (p *FacebookPage) Unhide(ctx context.Context, ev bot.Event) error {
-	return p.setHidden(ctx, bot.ActHide, ev, false)
+	return p.setHidden(ctx, opUnhide, ev, false)
 }
 
 func (p *FacebookPage) setHidden(ctx context.Context, op bot.ActionKind, ev bot.Event, hidden bool) error {
@@ -104,7 +110,7 @@ func (p *FacebookPage) Ban(ctx context.Context, ev bot.Event, d time.Duration) e
 		return &bot.ActionError{Op: bot.ActBan, Err: fmt.Errorf(
 			"facebook pages cannot ban for %s, only for good: use ban without a duration", bot.FormatDuration(d))}
 	}
-	param, err := p.blockParam(ev)
+	param, err := p.blockParam(bot.ActBan, ev)
 	if err != nil {
 		return err
 	}
@@ -116,20 +122,20 @@ func (p *FacebookPage) Ban(ctx context.Context, ev bot.Event, d time.Duration) e
 
 // Unban lifts the block: DELETE /{page-id}/blocked.
 func (p *FacebookPage) Unban(ctx context.Context, ev bot.Event) error {
-	param, err := p.blockParam(ev)
+	param, err := p.blockParam(opUnban, ev)
 	if err != nil {
 		return err
 	}
-	_, err = p.g.call(ctx, bot.ActBan, http.MethodDelete, url.PathEscape(p.page(ev))+"/blocked",
+	_, err = p.g.call(ctx, opUnban, http.MethodDelete, url.PathEscape(p.page(ev))+"/blocked",
 		url.Values{param: {ev.Author.ID}}, nil)
 	return err
 }
 
 // blockParam picks how the blocked edge names the user: Messenger senders by
 // their page-scoped id (psid), commenters as user.
-func (p *FacebookPage) blockParam(ev bot.Event) (string, error) {
+func (p *FacebookPage) blockParam(op bot.ActionKind, ev bot.Event) (string, error) {
 	if ev.Author.ID == "" {
-		return "", &bot.ActionError{Op: bot.ActBan, Err: errors.New("the event has no author id to block")}
+		return "", &bot.ActionError{Op: op, Err: errors.New("the event has no author id to block")}
 	}
 	if ev.Kind == bot.KindDM {
 		return "psid", nil
@@ -167,10 +173,14 @@ func (a *InstagramAccount) Unhide(ctx context.Context, ev bot.Event) error {
 }
 
 func (a *InstagramAccount) setHidden(ctx context.Context, ev bot.Event, hidden bool) error {
-	if err := commentOnly(bot.ActHide, ev); err != nil {
+	op := bot.ActHide
+	if !hidden {
+		op = opUnhide
+	}
+	if err := commentOnly(op, ev); err != nil {
 		return err
 	}
-	_, err := a.g.call(ctx, bot.ActHide, http.MethodPost, url.PathEscape(CommentID(ev)),
+	_, err := a.g.call(ctx, op, http.MethodPost, url.PathEscape(CommentID(ev)),
 		url.Values{"hide": {fmt.Sprint(hidden)}}, nil)
 	return err
 }
@@ -285,8 +295,11 @@ func commentOnly(op bot.ActionKind, ev bot.Event) error {
 }
 
 func pastTense(op bot.ActionKind) string {
-	if op == bot.ActHide {
+	switch op {
+	case bot.ActHide:
 		return "hidden"
+	case opUnhide:
+		return "unhidden"
 	}
 	return "deleted"
 }

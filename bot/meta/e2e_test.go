@@ -1,0 +1,184 @@
+package meta_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/handlers"
+	"github.com/vigie-bot/vigie/rules"
+	"github.com/vigie-bot/vigie/store"
+	"github.com/vigie-bot/vigie/store/memory"
+)
+
+// The page's rules, as a CM would write them: hide insults (the desk can undo it)
+// and tell the author privately; answer the opening-hours question.
+const pageRules = `
+timezone: Europe/Paris
+lists:
+  insults: [connard, connards, escroc, escrocs, nuls]
+rules:
+  - name: insult
+    category: abuse
+    when: not author.staff and has_any(text, lists.insults)
+    do: [hide, 'warn("Merci de rester courtois.")']
+  - name: opening-hours
+    category: faq
+    when: kind == "comment" and lower(text) contains "horaires"
+    do: ['reply("Du lundi au samedi, 9h-19h.")']
+`
+
+// pipeline is the daemon's loop in small: every event from the connector goes
+// through the rules engine, then the handlers carry the verdict out.
+type pipeline struct {
+	h     *harness
+	eng   *rules.Engine
+	mod   *handlers.Moderator
+	store store.Store
+}
+
+func newPipeline(t *testing.T) *pipeline {
+	t.Helper()
+	rs, err := rules.Parse("page.yaml", []byte(pageRules), rules.LoadOptions{
+		LookupEnv: func(string) (string, bool) { return "", false },
+	})
+	if err != nil {
+		t.Fatalf("rules: %v", err)
+	}
+	h := newHarness(t, nil)
+	st := memory.New()
+	t.Cleanup(func() { _ = st.Close() })
+	mod, err := handlers.New(handlers.Options{
+		Platforms: map[string]bot.Platform{
+			h.c.Facebook().Name():  h.c.Facebook(),
+			h.c.Instagram().Name(): h.c.Instagram(),
+		},
+		Store: st,
+		Retry: handlers.Retry{Attempts: 2, Base: time.Millisecond, Max: time.Millisecond},
+		Now:   func() time.Time { return fixedNow },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &pipeline{h: h, eng: rules.NewEngine(rs, st, rules.Options{}), mod: mod, store: st}
+}
+
+// deliver posts a signed delivery, then evaluates and handles every event it
+// produced; it returns the verdicts.
+func (p *pipeline) deliver(t *testing.T, body []byte) []bot.Verdict {
+	t.Helper()
+	p.h.mustPost(body)
+	var out []bot.Verdict
+	for _, ev := range p.h.collect() {
+		v, err := p.eng.Evaluate(context.Background(), ev)
+		if err != nil {
+			t.Fatalf("evaluate %s: %v", ev.Key(), err)
+		}
+		if err := p.mod.Handle(context.Background(), ev, v); err != nil {
+			t.Fatalf("handle %s: %v", ev.Key(), err)
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+// callsTo returns the Graph calls on path, without the sentinel's noise.
+func (p *pipeline) callsTo(method, path string) []graphCall {
+	var out []graphCall
+	for _, c := range p.h.graph.Calls() {
+		if c.Method == method && c.Path == path {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func TestInsultingCommentHiddenThroughGraphAPI(t *testing.T) {
+	p := newPipeline(t)
+	body := fixture(t, "fb_comment_add.json")
+	verdicts := p.deliver(t, body)
+	if len(verdicts) != 1 || !verdicts[0].Flagged() || verdicts[0].Matches[0].Rule != "insult" {
+		t.Fatalf("verdicts = %+v, want the insult rule", verdicts)
+	}
+	const cid = "987654321098765_1122334455667788"
+	hides := p.callsTo("POST", "/"+cid)
+	if len(hides) != 1 || hides[0].Params.Get("is_hidden") != "true" {
+		t.Fatalf("hide calls = %+v, want one POST /%s is_hidden=true", hides, cid)
+	}
+	warns := p.callsTo("POST", "/"+pageID+"/messages")
+	if len(warns) != 1 || jsonField(warns[0].JSON, "recipient.comment_id") != cid ||
+		jsonField(warns[0].JSON, "message.text") != "Merci de rester courtois." {
+		t.Fatalf("private replies = %+v", warns)
+	}
+
+	// Meta retries the delivery: nothing is done twice.
+	p.deliver(t, body)
+	if n := len(p.callsTo("POST", "/"+cid)); n != 1 {
+		t.Fatalf("%d hides after a retried delivery, want 1", n)
+	}
+	if cs, _ := p.store.Cases(context.Background(), store.CaseOpen); len(cs) != 0 {
+		t.Fatalf("cases opened for a successful hide: %+v", cs)
+	}
+}
+
+func TestQuestionAnsweredOnInstagram(t *testing.T) {
+	p := newPipeline(t)
+	p.deliver(t, fixture(t, "ig_comment.json"))
+	replies := p.callsTo("POST", "/17865799348089039/replies")
+	if len(replies) != 1 || replies[0].Params.Get("message") != "Du lundi au samedi, 9h-19h." {
+		t.Fatalf("replies = %+v, want the opening hours under the comment", replies)
+	}
+}
+
+func TestFailedHideBecomesACase(t *testing.T) {
+	p := newPipeline(t)
+	const cid = "987654321098765_1122334455667788"
+	p.h.graph.failNext("POST", "/"+cid, 403, graphErrorJSON(200, 0, "OAuthException",
+		"(#200) Requires pages_manage_engagement permission to manage the object"), nil)
+	p.deliver(t, fixture(t, "fb_comment_add.json"))
+
+	// A permission error is not retried: one call, then a case with the reason.
+	if n := len(p.callsTo("POST", "/"+cid)); n != 1 {
+		t.Fatalf("%d hide attempts, want 1 (permissions are not retried)", n)
+	}
+	cs, err := p.store.Cases(context.Background(), store.CaseOpen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cs) != 1 {
+		t.Fatalf("open cases = %+v, want 1", cs)
+	}
+	c := cs[0]
+	if c.Rule != "insult" || c.Event.ID != cid || !strings.Contains(c.Reason, "missing permission (code 200)") ||
+		len(c.Suggested) != 1 || c.Suggested[0].Kind != bot.ActHide {
+		t.Fatalf("case = %+v", c)
+	}
+
+	// Once the permission is granted, a CM hides it from the desk.
+	if _, err := p.mod.Decide(context.Background(), c.ID, "hide", "telegram:123"); err != nil {
+		t.Fatalf("decide: %v", err)
+	}
+	hides := p.callsTo("POST", "/"+cid)
+	if len(hides) != 2 || hides[1].Params.Get("is_hidden") != "true" {
+		t.Fatalf("hide calls = %+v, want the CM's hide to reach the Graph API", hides)
+	}
+	if cs, _ := p.store.Cases(context.Background(), store.CaseOpen); len(cs) != 0 {
+		t.Fatalf("cases still open after the decision: %+v", cs)
+	}
+}
+
+func TestTransientGraphFailureRetried(t *testing.T) {
+	p := newPipeline(t)
+	const cid = "987654321098765_1122334455667788"
+	p.h.graph.failNext("POST", "/"+cid, 500, graphErrorJSON(2, 0, "OAuthException",
+		"An unexpected error has occurred. Please retry your request later."), nil)
+	p.deliver(t, fixture(t, "fb_comment_add.json"))
+	if n := len(p.callsTo("POST", "/"+cid)); n != 2 {
+		t.Fatalf("%d hide attempts, want 2 (a transient failure, then success)", n)
+	}
+	if cs, _ := p.store.Cases(context.Background(), store.CaseOpen); len(cs) != 0 {
+		t.Fatalf("a hide that succeeded on retry opened cases: %+v", cs)
+	}
+}
