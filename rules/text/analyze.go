@@ -112,6 +112,18 @@ func (a *Analysis) scan(links []span) {
 				}
 			}
 		}
+		if c := s[i]; c < utf8.RuneSelf && c != '#' && c != '*' && (c < '0' || c > '9') {
+			// ASCII that cannot start an emoji
+			if 'a' <= c && c <= 'z' {
+				letters++
+			} else if 'A' <= c && c <= 'Z' {
+				letters++
+				upper++
+			}
+			prev = rune(c)
+			i++
+			continue
+		}
 		if n, ok := emojiAt(s[i:]); ok {
 			a.Emojis++
 			i += n

@@ -50,3 +50,17 @@ func BenchmarkMatch(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(benchMessages)), "ns/msg")
 }
+
+func BenchmarkContains(b *testing.B) {
+	l, err := NewList([]string{"youtube.com", "twitch.tv", "discord.gg", "connard", "free nitro"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	probes := []string{"youtube.com", "m.youtube.com", "evil.example", "Connard", "free nitro", "bit.ly"}
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, p := range probes {
+			l.Contains(p)
+		}
+	}
+}

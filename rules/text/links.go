@@ -11,37 +11,41 @@ import (
 // will do (discord.gg/abc, t.me/x), without one only TLDs that rarely end an
 // ordinary word glued to a full stop ("murdev.com" yes, "bon.de" no).
 func findLinks(s string, links []string, spans []span) ([]string, []span) {
-	for i := 0; i < len(s); {
-		// Fields are separated by spaces and by the brackets chat apps put
-		// around links (<https://…> on Discord).
-		r, n := utf8.DecodeRuneInString(s[i:])
-		if isFieldSep(r) {
-			i += n
-			continue
-		}
-		j := i + n
-		for j < len(s) {
-			r, n := utf8.DecodeRuneInString(s[j:])
-			if isFieldSep(r) {
-				break
+	// Fields are separated by spaces and by the brackets chat apps put around
+	// links (<https://…> on Discord). Every link has a dot or a scheme's colon.
+	start, mark := 0, false
+	for i := 0; i <= len(s); {
+		n, sep := 1, true
+		if i < len(s) {
+			if c := s[i]; c < utf8.RuneSelf {
+				sep = isASCIIFieldSep(c)
+				mark = mark || c == '.' || c == ':'
+			} else {
+				var r rune
+				r, n = utf8.DecodeRuneInString(s[i:])
+				sep = r == '\ufeff' || unicode.IsSpace(r)
 			}
-			j += n
 		}
-		if lo, hi, ok := linkIn(s[i:j]); ok {
-			links = append(links, s[i+lo:i+hi])
-			spans = append(spans, span{int32(i + lo), int32(i + hi)})
+		if sep {
+			if mark && i > start {
+				if lo, hi, ok := linkIn(s[start:i]); ok {
+					links = append(links, s[start+lo:start+hi])
+					spans = append(spans, span{int32(start + lo), int32(start + hi)})
+				}
+			}
+			start, mark = i+n, false
 		}
-		i = j
+		i += n
 	}
 	return links, spans
 }
 
-func isFieldSep(r rune) bool {
-	switch r {
-	case '<', '>', '"', '`', '\'', '|', '\\':
+func isASCIIFieldSep(c byte) bool {
+	switch c {
+	case ' ', '\t', '\n', '\v', '\f', '\r', '<', '>', '"', '`', '\'', '|', '\\':
 		return true
 	}
-	return r < utf8.RuneSelf && isASCIISpace(byte(r)) || r >= utf8.RuneSelf && unicode.IsSpace(r)
+	return false
 }
 
 // linkIn finds a link in one field and returns where it is.

@@ -3,6 +3,7 @@ package text
 import (
 	"fmt"
 	"strings"
+	"sync"
 )
 
 // List is a word list compiled for matching: a trie of token sequences, so a
@@ -14,6 +15,9 @@ type List struct {
 	// hosts holds the entries as lower-case host names (no www., no trailing
 	// dot), for Contains on domains.
 	hosts map[string]bool
+	// scratch recycles the Analysis that Contains tokenises into: rules may ask
+	// for every domain of every message.
+	scratch sync.Pool
 }
 
 // node is a trie node; a path from the root spells an entry word by word.
@@ -125,9 +129,15 @@ func (l *List) Contains(s string) bool {
 			h = h[k+1:]
 		}
 	}
-	var a Analysis
-	a.buf, a.toks = tokenize(s, a.bufArr[:0], a.tokArr[:0])
-	return len(a.toks) > 0 && l.walk(&a, &l.root, 0, true) != nil
+	a, _ := l.scratch.Get().(*Analysis)
+	if a == nil {
+		a = new(Analysis)
+		a.buf, a.toks = a.bufArr[:0], a.tokArr[:0]
+	}
+	a.buf, a.toks = tokenize(s, a.buf, a.toks)
+	ok := len(a.toks) > 0 && l.walk(a, &l.root, 0, true) != nil
+	l.scratch.Put(a)
+	return ok
 }
 
 // walk follows the words of a from token i down the trie from n and returns the

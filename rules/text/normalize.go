@@ -15,78 +15,66 @@ import (
 // keeps every folded rune tied to its place in the original, so word boundaries
 // survive and Analyze needs no intermediate string.
 
-// foldFunc receives the folded runes of one input rune.
-type foldFunc func(r rune)
-
-// fold folds the rune that starts s and returns its size in s. Runes that only
-// hide things (zero-width, format and control characters) fold to nothing.
-func fold(s string, emit foldFunc) int {
+// fold appends to out the folded runes of the rune that starts s, and returns
+// them with that rune's size in s. Runes that only hide things (zero-width,
+// format and control characters, combining marks) fold to nothing.
+func fold(s string, out []rune) ([]rune, int) {
 	c := s[0]
 	if c < utf8.RuneSelf {
 		switch {
 		case 'A' <= c && c <= 'Z':
-			emit(rune(c + 'a' - 'A'))
+			out = append(out, rune(c+'a'-'A'))
 		case c < ' ' && !isASCIISpace(c), c == 0x7f:
 			// control characters: dropped, so they cannot split a word
 		default:
-			emit(rune(c))
+			out = append(out, rune(c))
 		}
-		return 1
+		return out, 1
 	}
 	r, size := utf8.DecodeRuneInString(s)
 	if r == utf8.RuneError {
-		return size
+		return out, size
 	}
 	if d := norm.NFKD.PropertiesString(s).Decomposition(); d != nil {
 		for len(d) > 0 {
 			dr, n := utf8.DecodeRune(d)
 			d = d[n:]
-			foldDecomposed(dr, emit)
+			out = foldDecomposed(dr, out)
 		}
-		return size
+		return out, size
 	}
-	foldDecomposed(r, emit)
-	return size
+	return foldDecomposed(r, out), size
 }
 
 // foldDecomposed folds a rune that NFKD leaves alone.
-func foldDecomposed(r rune, emit foldFunc) {
+func foldDecomposed(r rune, out []rune) []rune {
 	if r < utf8.RuneSelf {
 		if 'A' <= r && r <= 'Z' {
 			r += 'a' - 'A'
 		}
-		emit(r)
-		return
+		return append(out, r)
 	}
 	if isInvisible(r) {
-		return
+		return out
 	}
 	// Upper-case look-alikes first: Cyrillic Н looks like H but its lower case н does not.
 	if l, ok := upperLookalike(r); ok {
-		emit(l)
-		return
+		return append(out, l)
 	}
 	r = unicode.ToLower(r)
 	switch r {
 	// Latin letters without a decomposition.
 	case 'ß':
-		emit('s')
-		emit('s')
-		return
+		return append(out, 's', 's')
 	case 'æ':
-		emit('a')
-		emit('e')
-		return
+		return append(out, 'a', 'e')
 	case 'œ':
-		emit('o')
-		emit('e')
-		return
+		return append(out, 'o', 'e')
 	}
 	if l, ok := lowerLookalike(r); ok {
-		emit(l)
-		return
+		return append(out, l)
 	}
-	emit(r)
+	return append(out, r)
 }
 
 func isASCIISpace(c byte) bool {

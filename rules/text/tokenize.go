@@ -10,15 +10,26 @@ func (s span) empty() bool { return s.hi <= s.lo }
 // token is one word of the text in its comparable forms. The forms live in the
 // Analysis buffer, so a message costs no string per word.
 type token struct {
-	src  span // where the word is in the text as written
-	raw  span // folded (case, accents, width, look-alikes), before leetspeak
+	src span // where the word is in the text as written
+	// form[0] is the folded word (case, accents, width, look-alikes) with
+	// leetspeak read as letters; form[1], when set, reads '1' as l, not i.
 	form [2]span
 	// coll holds form with every run of a repeated letter collapsed to one, only
 	// when the word is stretched (a letter three times or more in a row): "nuuul".
-	coll [2]span
-	// single: raw is one rune; letter: raw has a letter, not only digits or symbols.
-	single, letter, unspaced bool
+	coll  [2]span
+	flags tokenFlags
 }
+
+type tokenFlags uint8
+
+const (
+	single   tokenFlags = 1 << iota // one rune
+	letter                          // has a letter, not only digits and symbols
+	unspaced                        // a character of a script written without spaces
+	leetSym                         // has a digit or symbol that may stand for a letter
+	leetOne                         // has a '1'
+	stretch                         // read as letters, has a rune three times in a row
+)
 
 // forms lists the spellings of t to look up: form[0] always; form[1] when '1' may
 // stand for l rather than i.
@@ -39,20 +50,41 @@ type tokenizer struct {
 	at   int  // byte offset in text of the rune being folded
 	next int  // byte offset just after it; a token's source covers the
 	// invisible characters inside it, not those after it
+
+	// of the open token: rune count, last rune read as a letter, its run
+	runes, run int
+	last       rune
 }
 
 // tokenize fills buf and toks with the words of s: fold, split, rejoin spaced
 // letters, then leetspeak and stretched-letter forms.
 func tokenize(s string, buf []byte, toks []token) ([]byte, []token) {
 	z := tokenizer{text: s, buf: buf[:0], toks: toks[:0]}
-	emit := z.add
+	var folded [48]rune // NFKD expands one rune to 18 at most
 	for i := 0; i < len(s); {
 		z.at, z.next = i, i+1
-		if s[i] >= utf8.RuneSelf {
-			_, n := utf8.DecodeRuneInString(s[i:])
-			z.next = i + n
+		if c := s[i]; c < utf8.RuneSelf {
+			// ASCII, most of the text: fold inline.
+			switch {
+			case 'a' <= c && c <= 'z', '0' <= c && c <= '9', c == '@', c == '$':
+				z.addWord(rune(c))
+			case 'A' <= c && c <= 'Z':
+				z.addWord(rune(c + 'a' - 'A'))
+			case c < ' ' && !isASCIISpace(c), c == 0x7f:
+				// control characters: dropped, so they cannot split a word
+			default:
+				z.close()
+			}
+			i++
+			continue
 		}
-		i += fold(s[i:], emit)
+		_, n := utf8.DecodeRuneInString(s[i:])
+		z.next = i + n
+		rs, n := fold(s[i:], folded[:0])
+		for _, r := range rs {
+			z.add(r)
+		}
+		i += n
 	}
 	z.close()
 	z.rejoin()
@@ -68,20 +100,49 @@ func (z *tokenizer) add(r rune) {
 		z.close()
 		return
 	}
-	unspaced := isUnspaced(r)
-	if z.in && (unspaced || z.cur.unspaced) {
+	z.addWord(r)
+}
+
+// addWord adds a folded word rune to the open token, or opens one.
+func (z *tokenizer) addWord(r rune) {
+	var f tokenFlags
+	if r >= 0x2e80 && isUnspaced(r) {
+		f = unspaced
+	}
+	if z.in && (f|z.cur.flags)&unspaced != 0 {
 		z.close()
 	}
 	if !z.in {
 		z.in = true
-		z.cur = token{src: span{int32(z.at), int32(z.at)}, raw: span{int32(len(z.buf)), int32(len(z.buf))}, unspaced: unspaced}
+		n := int32(len(z.buf))
+		z.cur = token{src: span{int32(z.at), 0}, form: [2]span{{n, n}}, flags: f}
+		z.runes, z.run, z.last = 0, 0, -1
 	}
-	z.buf = utf8.AppendRune(z.buf, r)
-	z.cur.raw.hi = int32(len(z.buf))
+	if r < utf8.RuneSelf {
+		z.buf = append(z.buf, byte(r))
+	} else {
+		z.buf = utf8.AppendRune(z.buf, r)
+	}
+	z.cur.form[0].hi = int32(len(z.buf))
 	z.cur.src.hi = int32(z.next)
-	if r > '9' && r != '@' && r != '$' && r != '€' {
-		z.cur.letter = true
+	z.runes++
+	if l, ok := leet(r); ok {
+		f |= leetSym
+		if r == '1' {
+			f |= leetOne
+		}
+		r = l
+	} else if r > '9' {
+		f |= letter
 	}
+	if r == z.last {
+		if z.run++; z.run >= 3 {
+			f |= stretch
+		}
+	} else {
+		z.last, z.run = r, 1
+	}
+	z.cur.flags |= f
 }
 
 func (z *tokenizer) close() {
@@ -89,10 +150,37 @@ func (z *tokenizer) close() {
 		return
 	}
 	z.in = false
-	raw := z.buf[z.cur.raw.lo:z.cur.raw.hi]
-	_, n := utf8.DecodeRune(raw)
-	z.cur.single = n == len(raw)
+	if z.runes == 1 {
+		z.cur.flags |= single
+	}
 	z.toks = append(z.toks, z.cur)
+}
+
+// wordFlags computes the flags of a folded word, as addWord does rune by rune.
+func wordFlags(b []byte) tokenFlags {
+	var f tokenFlags
+	last, run := rune(-1), 0
+	for len(b) > 0 {
+		r, n := utf8.DecodeRune(b)
+		b = b[n:]
+		if l, ok := leet(r); ok {
+			f |= leetSym
+			if r == '1' {
+				f |= leetOne
+			}
+			r = l
+		} else if r > '9' {
+			f |= letter
+		}
+		if r == last {
+			if run++; run >= 3 {
+				f |= stretch
+			}
+		} else {
+			last, run = r, 1
+		}
+	}
+	return f
 }
 
 // rejoinMin is how many single letters in a row are read as one spaced-out word
@@ -105,7 +193,7 @@ func (z *tokenizer) rejoin() {
 	out := z.toks[:0]
 	for i := 0; i < len(z.toks); {
 		j := i + 1
-		letter := z.toks[i].letter
+		letters := z.toks[i].flags & letter
 		if z.joinable(i) {
 			// Every gap must be the same: "i.d.i.o.t c o n" is two words.
 			sep := ""
@@ -119,21 +207,22 @@ func (z *tokenizer) rejoin() {
 					break
 				}
 				sep = gap
-				letter = letter || z.toks[j].letter
+				letters |= z.toks[j].flags & letter
 				j++
 			}
 		}
-		if j-i < rejoinMin || !letter {
+		if j-i < rejoinMin || letters == 0 {
 			out = append(out, z.toks[i])
 			i++
 			continue
 		}
-		t := token{src: span{z.toks[i].src.lo, z.toks[j-1].src.hi}, raw: span{int32(len(z.buf)), 0}, letter: true}
+		t := token{src: span{z.toks[i].src.lo, z.toks[j-1].src.hi}, form: [2]span{{lo: int32(len(z.buf))}}}
 		for k := i; k < j; k++ {
-			r := z.toks[k].raw
+			r := z.toks[k].form[0]
 			z.buf = append(z.buf, z.buf[r.lo:r.hi]...)
 		}
-		t.raw.hi = int32(len(z.buf))
+		t.form[0].hi = int32(len(z.buf))
+		t.flags = wordFlags(z.buf[t.form[0].lo:t.form[0].hi])
 		out = append(out, t)
 		i = j
 	}
@@ -141,8 +230,7 @@ func (z *tokenizer) rejoin() {
 }
 
 func (z *tokenizer) joinable(i int) bool {
-	t := &z.toks[i]
-	return t.single && !t.unspaced
+	return z.toks[i].flags&(single|unspaced) == single
 }
 
 // spacedOut reports whether gap, the text between two single letters, is one to
@@ -164,40 +252,22 @@ func spacedOut(gap string) bool {
 // spell computes the forms of t: leetspeak read as letters when the word mixes
 // letters and leet symbols, and the collapsed spelling of stretched words.
 func (z *tokenizer) spell(t *token) {
-	raw := z.buf[t.raw.lo:t.raw.hi]
-	t.form[0] = t.raw
-	if t.letter && hasLeet(raw) {
-		t.form[0] = z.leetForm(t.raw, 'i')
-		if hasOne(raw) {
-			t.form[1] = z.leetForm(t.raw, 'l')
+	if t.flags&letter == 0 {
+		return // a number or symbols: nothing to read differently
+	}
+	raw := t.form[0]
+	if t.flags&leetSym != 0 {
+		t.form[0] = z.leetForm(raw, 'i')
+		if t.flags&leetOne != 0 {
+			t.form[1] = z.leetForm(raw, 'l')
 		}
 	}
-	for k := 0; k < t.forms(); k++ {
-		f := t.form[k]
-		if stretched(z.buf[f.lo:f.hi]) {
-			t.coll[k] = z.collapse(f)
-		}
+	if t.flags&stretch != 0 {
+		t.coll[0] = z.collapse(t.form[0])
 	}
-}
-
-func hasLeet(b []byte) bool {
-	for len(b) > 0 {
-		r, n := utf8.DecodeRune(b)
-		b = b[n:]
-		if _, ok := leet(r); ok {
-			return true
-		}
+	if f := t.form[1]; !f.empty() && wordFlags(z.buf[f.lo:f.hi])&stretch != 0 {
+		t.coll[1] = z.collapse(f)
 	}
-	return false
-}
-
-func hasOne(b []byte) bool {
-	for _, c := range b {
-		if c == '1' {
-			return true
-		}
-	}
-	return false
 }
 
 // leetForm appends the letters raw stands for, reading '1' as one.
@@ -215,25 +285,6 @@ func (z *tokenizer) leetForm(raw span, one rune) span {
 	}
 	out.hi = int32(len(z.buf))
 	return out
-}
-
-// stretched reports a rune repeated three times or more in a row.
-func stretched(b []byte) bool {
-	var prev rune = -1
-	run := 0
-	for len(b) > 0 {
-		r, n := utf8.DecodeRune(b)
-		b = b[n:]
-		if r == prev {
-			run++
-			if run >= 3 {
-				return true
-			}
-		} else {
-			prev, run = r, 1
-		}
-	}
-	return false
 }
 
 // collapse appends f with every run of one rune reduced to a single rune.
