@@ -1,0 +1,256 @@
+package telegram
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/handlers"
+	"github.com/vigie-bot/vigie/rules"
+	"github.com/vigie-bot/vigie/store"
+	"github.com/vigie-bot/vigie/store/memory"
+)
+
+// This file runs the Telegram connector with the real rules engine, handlers and
+// memory store, wired the way the daemon wires them, against the fake Bot API.
+
+const acceptanceRules = `
+counters:
+  msgs: {key: author.id, window: 10s}
+rules:
+  - name: flood
+    category: flood
+    when: not author.staff and counters.msgs > 5
+    do: [delete, timeout(10m), 'warn("Merci de ralentir, {{author.name}}")']
+  - name: scam
+    category: spam
+    when: text contains "scam.example"
+    do: ['forward("scam link")']
+`
+
+// cardOf shows a stored case on the desk.
+func cardOf(c store.Case) Card {
+	return Card{ID: c.ID, Opened: c.Opened, Event: c.Event, Rule: c.Rule, Category: c.Category, Reason: c.Reason,
+		Suggested: c.Suggested, Outcome: c.Outcome, DecidedBy: c.DecidedBy, DecidedAt: c.DecidedAt}
+}
+
+// caseDesk is the handlers' Desk on top of the Telegram desk.
+type caseDesk struct{ *Desk }
+
+func (d caseDesk) PostCase(ctx context.Context, c store.Case) error { return d.PostCard(ctx, cardOf(c)) }
+
+// moderatorCommands answers the desk from the handlers and the store.
+type moderatorCommands struct {
+	mod *handlers.Moderator
+	st  store.Store
+}
+
+func (m *moderatorCommands) Decide(ctx context.Context, d Decision) (Card, error) {
+	c, err := m.mod.Decide(ctx, d.CaseID, d.String(), d.By)
+	if errors.Is(err, store.ErrDecided) {
+		err = fmt.Errorf("%w: %w", ErrDecided, err)
+	}
+	return cardOf(c), err
+}
+
+func (m *moderatorCommands) Queue(ctx context.Context) ([]Card, error) {
+	cs, err := m.st.Cases(ctx, store.CaseOpen)
+	cards := make([]Card, len(cs))
+	for i, c := range cs {
+		cards[i] = cardOf(c)
+	}
+	return cards, err
+}
+
+func (m *moderatorCommands) Status(ctx context.Context) (string, error) {
+	cs, err := m.st.Cases(ctx, store.CaseOpen)
+	if err != nil {
+		return "", err
+	}
+	mode := "enforce"
+	if paused, _ := m.mod.Paused(); paused {
+		mode = "paused"
+	}
+	return fmt.Sprintf("mode: %s, open cases: %d", mode, len(cs)), nil
+}
+
+func (m *moderatorCommands) Pause(_ context.Context, d time.Duration, by string) (string, error) {
+	var until time.Time
+	if d > 0 {
+		until = time.Now().Add(d)
+	}
+	m.mod.Pause(until)
+	return "paused by " + by + ": only flagging and forwarding", nil
+}
+
+func (m *moderatorCommands) Resume(_ context.Context, by string) (string, error) {
+	m.mod.Resume()
+	return "resumed by " + by, nil
+}
+
+func (m *moderatorCommands) Stats(context.Context, time.Duration) (string, error) { return "", nil }
+func (m *moderatorCommands) Rules(context.Context) (string, error)                { return "", nil }
+func (m *moderatorCommands) Reload(context.Context, string) (string, error)       { return "", nil }
+
+func TestAcceptance(t *testing.T) {
+	f := newFakeBotAPI(t)
+	c, logs := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}})
+	st := memory.New()
+	t.Cleanup(func() { st.Close() })
+	rs, err := rules.Parse("rules.yaml", []byte(acceptanceRules), rules.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	engine := rules.NewEngine(rs, st, rules.Options{})
+	cmds := &moderatorCommands{st: st}
+	mod, err := handlers.New(handlers.Options{Platforms: map[string]bot.Platform{"telegram": c}, Store: st, Desk: caseDesk{c.Desk(cmds)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmds.mod = mod
+
+	// The daemon's loop: each event evaluated, its verdict carried out.
+	out := make(chan bot.Event)
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for {
+			select {
+			case ev := <-out:
+				v, err := engine.Evaluate(ctx, ev)
+				if err != nil {
+					t.Errorf("evaluate %s: %v", ev.ID, err)
+					continue
+				}
+				if err := mod.Handle(ctx, ev, v); err != nil {
+					t.Errorf("handle %s: %v", ev.ID, err)
+				}
+			case <-ctx.Done():
+				return
+			}
+		}
+	})
+	t.Cleanup(func() { cancel(); wg.Wait() })
+	run(t, c, out)
+
+	msg := 100
+	say := func(from tgUser, text string, date int64) int {
+		msg++
+		f.push(map[string]any{"message": message(group, msg, from, date, text)})
+		return msg
+	}
+	userIs := func(id int64) func(apiCall) bool {
+		return func(c apiCall) bool { return c.Params.Get("user_id") == strconv.FormatInt(id, 10) }
+	}
+	command := func(text string) string {
+		msg++
+		id := msg
+		f.push(map[string]any{"message": message(deskChat, id, alice, t0+500, text)})
+		return f.waitFor("sendMessage", 1, func(c apiCall) bool {
+			return strings.Contains(c.Params.Get("reply_parameters"), fmt.Sprintf(`"message_id":%d}`, id))
+		}).Params.Get("text")
+	}
+
+	t.Run("a group flood is muted, through a 429", func(t *testing.T) {
+		f.fail("restrictChatMember", 429, "Too Many Requests: retry after 1", 1)
+		var last int
+		for i := range 6 {
+			last = say(bob, fmt.Sprintf("spam %d", i), t0+int64(i))
+		}
+		mute := f.waitFor("restrictChatMember", 2, userIs(bob.id))
+		if mute.Params.Get("chat_id") != strconv.FormatInt(group.id, 10) {
+			t.Errorf("muted in chat %s", mute.Params.Get("chat_id"))
+		}
+		until, _ := strconv.ParseInt(mute.Params.Get("until_date"), 10, 64)
+		if d := time.Until(time.Unix(until, 0)); d < 9*time.Minute || d > 11*time.Minute {
+			t.Errorf("muted for %s, want 10m", d)
+		}
+		f.waitFor("deleteMessage", 1, func(c apiCall) bool { return c.Params.Get("message_id") == strconv.Itoa(last) })
+		warn := f.waitFor("sendMessage", 1, inChat(group.id))
+		if !strings.Contains(warn.Params.Get("text"), "Merci de ralentir, Bob Martin") {
+			t.Errorf("warning = %q", warn.Params.Get("text"))
+		}
+	})
+
+	var caseID string
+	var card map[string]any
+	t.Run("a forwarded message becomes a card on the desk", func(t *testing.T) {
+		scam := say(carol, "gagnez des cadeaux sur scam.example", t0+60)
+		sent := f.waitFor("sendMessage", 1, func(c apiCall) bool {
+			return c.Params.Get("chat_id") == strconv.FormatInt(deskChat.id, 10) && strings.Contains(c.Params.Get("text"), "scam link")
+		})
+		markup := sent.Params.Get("reply_markup")
+		i := strings.Index(markup, `"callback_data":"v1:`)
+		if i < 0 {
+			t.Fatalf("card without buttons: %s", markup)
+		}
+		data := markup[i+len(`"callback_data":"`):]
+		data = data[:strings.IndexByte(data, '"')]
+		caseID, _, _ = parseCallback(data)
+		card = map[string]any{"message_id": sent.MsgID, "from": vigieUser.json(), "chat": deskChat.json(), "date": t0 + 60, "text": "card"}
+		if cs, _ := st.Case(context.Background(), caseID); cs.Status != store.CaseOpen || cs.Event.ID != fmtID(group.id, scam) {
+			t.Errorf("stored case = %+v", cs)
+		}
+	})
+
+	t.Run("the same button from a stranger is refused", func(t *testing.T) {
+		f.push(callback("q-stranger", mallory, card, "v1:"+caseID+":delete"))
+		answer := f.waitFor("answerCallbackQuery", 1, func(c apiCall) bool { return c.Params.Get("callback_query_id") == "q-stranger" })
+		if !strings.Contains(answer.Params.Get("text"), "Sorry") {
+			t.Errorf("answer = %q", answer.Params.Get("text"))
+		}
+		if cs, _ := st.Case(context.Background(), caseID); cs.Status != store.CaseOpen {
+			t.Errorf("case = %+v, want it still open", cs)
+		}
+		if !strings.Contains(logs.String(), "user=telegram:666") {
+			t.Errorf("the refusal is not audited")
+		}
+	})
+
+	t.Run("a listed CM decides the case and the card shows it", func(t *testing.T) {
+		f.push(callback("q-cm", alice, card, "v1:"+caseID+":delete"))
+		f.waitFor("answerCallbackQuery", 1, func(c apiCall) bool { return c.Params.Get("callback_query_id") == "q-cm" })
+		f.waitFor("deleteMessage", 1, func(c apiCall) bool { return c.Params.Get("message_id") == strconv.Itoa(msg) })
+		edit := f.waitFor("editMessageText", 1, inChat(deskChat.id))
+		if text := edit.Params.Get("text"); !strings.Contains(text, "Deleted") || !strings.Contains(text, "Alice (telegram:42)") {
+			t.Errorf("card = %s", text)
+		}
+		if cs, _ := st.Case(context.Background(), caseID); cs.Status != store.CaseDecided || cs.Outcome != "delete" || cs.DecidedBy != "telegram:42" {
+			t.Errorf("case = %+v", cs)
+		}
+	})
+
+	t.Run("paused, a rule hit is only forwarded", func(t *testing.T) {
+		if got := command("/pause"); !strings.Contains(got, "paused by telegram:42") {
+			t.Fatalf("/pause answered %q", got)
+		}
+		for i := range 6 {
+			say(bob, fmt.Sprintf("again %d", i), t0+100+int64(i))
+		}
+		held := f.waitFor("sendMessage", 1, func(c apiCall) bool {
+			return c.Params.Get("chat_id") == strconv.FormatInt(deskChat.id, 10) && strings.Contains(c.Params.Get("text"), "paused: would")
+		})
+		if !strings.Contains(held.Params.Get("text"), "timeout(10m)") {
+			t.Errorf("held case = %s", held.Params.Get("text"))
+		}
+		if n := f.count("restrictChatMember", nil); n != 2 {
+			t.Errorf("%d restrictChatMember calls, want only the first flood's two", n)
+		}
+	})
+
+	t.Run("status answers", func(t *testing.T) {
+		if got := command("/status"); got != "mode: paused, open cases: 1" {
+			t.Errorf("/status answered %q", got)
+		}
+		command("/resume")
+		if got := command("/status"); got != "mode: enforce, open cases: 1" {
+			t.Errorf("/status answered %q", got)
+		}
+	})
+}
