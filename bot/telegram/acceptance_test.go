@@ -43,7 +43,9 @@ func cardOf(c store.Case) Card {
 // caseDesk is the handlers' Desk on top of the Telegram desk.
 type caseDesk struct{ *Desk }
 
-func (d caseDesk) PostCase(ctx context.Context, c store.Case) error { return d.PostCard(ctx, cardOf(c)) }
+func (d caseDesk) PostCase(ctx context.Context, c store.Case) error {
+	return d.PostCard(ctx, cardOf(c))
+}
 
 // moderatorCommands answers the desk from the handlers and the store.
 type moderatorCommands struct {
