@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/vigie-bot/vigie/bot"
 )
 
@@ -46,6 +48,9 @@ type Config struct {
 	// DedupeSize is how many recent event ids are remembered to drop Meta's retries
 	// (default 20000). The store dedupes too; this keeps retries off the queue.
 	DedupeSize int
+	// Registerer receives the connector's metrics (requests by result, queue
+	// length); nil registers nothing.
+	Registerer prometheus.Registerer
 	// Now is the clock, for tests; time.Now when nil.
 	Now func() time.Time
 }
@@ -66,6 +71,7 @@ type Connector struct {
 	graph *graph
 	queue chan queued
 	seen  *seenSet
+	met   *metrics
 	fb    *FacebookPage
 	ig    *InstagramAccount
 }
@@ -106,6 +112,7 @@ func New(cfg Config) *Connector {
 		queue: make(chan queued, cfg.QueueSize),
 		seen:  newSeenSet(cfg.DedupeSize),
 	}
+	c.met = newMetrics(cfg.Registerer, func() float64 { return float64(len(c.queue)) }, log)
 	c.fb = &FacebookPage{g: g, pageID: cfg.PageID, now: cfg.Now}
 	c.ig = &InstagramAccount{g: g, pageID: cfg.PageID, now: cfg.Now}
 	return c

@@ -56,8 +56,11 @@ type feedValue struct {
 	Message      string     `json:"message"`
 	CreatedTime  flexTime   `json:"created_time"`
 	PermalinkURL string     `json:"permalink_url"`
-	Photo        string     `json:"photo"`
-	Video        string     `json:"video"`
+	Post         *struct {
+		PermalinkURL string `json:"permalink_url"`
+	} `json:"post"`
+	Photo string `json:"photo"`
+	Video string `json:"video"`
 }
 
 // igComment is an Instagram comments or live_comments change.
@@ -200,6 +203,10 @@ func (c *Connector) feedEvent(e entry, v feedValue) (bot.Event, bool) {
 		Text:     v.Message,
 		At:       c.at(v.CreatedTime.t, e.Time.t),
 		Link:     v.PermalinkURL,
+	}
+	// Meta gives the post's link, not the comment's: the desk opens the post.
+	if ev.Link == "" && v.Post != nil {
+		ev.Link = v.Post.PermalinkURL
 	}
 	// A top-level comment's parent is the post itself; only a reply has a thread.
 	if v.ParentID != "" && v.ParentID != v.PostID {

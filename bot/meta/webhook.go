@@ -48,10 +48,12 @@ func (h *webhook) handshake(w http.ResponseWriter, r *http.Request) {
 	if q.Get("hub.mode") != "subscribe" || want == "" ||
 		subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
 		h.c.log.Warn("webhook handshake refused: wrong verify token or mode", "mode", q.Get("hub.mode"))
+		h.c.met.count(resultHandshakeNo)
 		http.Error(w, "forbidden", http.StatusForbidden)
 		return
 	}
 	h.c.log.Info("webhook subscription verified")
+	h.c.met.count(resultHandshakeOK)
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	_, _ = io.WriteString(w, q.Get("hub.challenge"))
 }
@@ -62,21 +64,25 @@ func (h *webhook) delivery(w http.ResponseWriter, r *http.Request) {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
 			h.c.log.Warn("webhook delivery refused: body too large", "limit", tooBig.Limit)
+			h.c.met.count(resultTooLarge)
 			http.Error(w, "body too large", http.StatusRequestEntityTooLarge)
 			return
 		}
+		h.c.met.count(resultMalformed)
 		http.Error(w, "cannot read body", http.StatusBadRequest)
 		return
 	}
 	if !validSignature(h.c.cfg.AppSecret, body, r.Header.Get("X-Hub-Signature-256")) {
 		h.c.log.Warn("webhook delivery refused: bad or missing X-Hub-Signature-256",
 			"remote", r.RemoteAddr, "secret_set", h.c.cfg.AppSecret != "")
+		h.c.met.count(resultBadSignature)
 		http.Error(w, "bad signature", http.StatusUnauthorized)
 		return
 	}
 	var d delivery
 	if err := json.Unmarshal(body, &d); err != nil {
 		h.c.log.Warn("webhook delivery refused: not a Meta payload", "err", err)
+		h.c.met.count(resultMalformed)
 		http.Error(w, "malformed JSON", http.StatusBadRequest)
 		return
 	}
@@ -84,10 +90,12 @@ func (h *webhook) delivery(w http.ResponseWriter, r *http.Request) {
 	if !h.enqueue(items) {
 		// Meta sends the delivery again later; what was queued is deduped then.
 		h.c.log.Warn("event queue full, delivery deferred to Meta's retry", "queue", cap(h.c.queue))
+		h.c.met.count(resultBusy)
 		w.Header().Set("Retry-After", "60")
 		http.Error(w, "busy", http.StatusServiceUnavailable)
 		return
 	}
+	h.c.met.count(resultAccepted)
 	w.WriteHeader(http.StatusOK)
 	_, _ = io.WriteString(w, "EVENT_RECEIVED")
 }

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/bot/meta"
 )
@@ -217,13 +219,18 @@ func TestFixtures(t *testing.T) {
 		want    []bot.Event
 		wantLog string
 	}{
-		{"fb_comment_add.json", []bot.Event{comment("987654321098765_1122334455667788",
-			"104523749012345_987654321098765", "6021345987654321", "Jean Dupont",
-			"Vous êtes vraiment des escrocs, bande de connards", 1795730998)}, ""},
+		{"fb_comment_add.json", []bot.Event{func() bot.Event {
+			ev := comment("987654321098765_1122334455667788",
+				"104523749012345_987654321098765", "6021345987654321", "Jean Dupont",
+				"Vous êtes vraiment des escrocs, bande de connards", 1795730998)
+			ev.Link = "https://www.facebook.com/104523749012345/posts/987654321098765"
+			return ev
+		}()}, ""},
 		{"fb_comment_edited.json", []bot.Event{func() bot.Event {
 			ev := comment("987654321098765_1122334455667788:edited:", "104523749012345_987654321098765",
 				"6021345987654321", "Jean Dupont", "Vous êtes vraiment des escrocs", 1795730998)
 			ev.Kind = bot.KindEdit
+			ev.Link = "https://www.facebook.com/104523749012345/posts/987654321098765"
 			return ev
 		}()}, ""},
 		{"fb_comment_hide.json", nil, "comment verb not moderated"},
@@ -274,7 +281,7 @@ func TestFixtures(t *testing.T) {
 				if g.Platform != want.Platform || g.Kind != want.Kind || g.ID != want.ID ||
 					g.Space != want.Space || g.Channel != want.Channel || g.Thread != want.Thread ||
 					g.ReplyTo != want.ReplyTo || g.Author.ID != want.Author.ID || g.Author.Name != want.Author.Name ||
-					g.Text != want.Text || !g.At.Equal(want.At) {
+					g.Text != want.Text || !g.At.Equal(want.At) || g.Link != want.Link {
 					t.Errorf("event %d:\n got %+v\nwant %+v", i, g, want)
 				}
 			}
@@ -374,4 +381,47 @@ func TestPlatformsAreNamedLikeTheirEvents(t *testing.T) {
 		t.Fatal("only the Facebook Page can ban")
 	}
 	var _ bot.Source = c
+}
+
+func TestMetrics(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	c := meta.New(meta.Config{AppSecret: appSecret, VerifyToken: verifyToken, Registerer: reg})
+	body := fixture(t, "ig_comment.json")
+	for _, sig := range []string{meta.Sign(appSecret, body), "sha256=00"} {
+		req := httptest.NewRequest(http.MethodPost, "/webhooks/meta", bytes.NewReader(body))
+		req.Header.Set("X-Hub-Signature-256", sig)
+		c.Handler().ServeHTTP(httptest.NewRecorder(), req)
+	}
+	c.Handler().ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet,
+		"/webhooks/meta?hub.mode=subscribe&hub.challenge=1&hub.verify_token="+verifyToken, nil))
+	// A second connector on the same registry (a reload) shares the counters.
+	meta.New(meta.Config{Registerer: reg})
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]float64{}
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			name := mf.GetName()
+			for _, l := range m.GetLabel() {
+				name += "," + l.GetName() + "=" + l.GetValue()
+			}
+			got[name] = m.GetCounter().GetValue() + m.GetGauge().GetValue()
+		}
+	}
+	want := map[string]float64{
+		"vigie_meta_webhook_requests_total,result=accepted":      1,
+		"vigie_meta_webhook_requests_total,result=bad_signature": 1,
+		"vigie_meta_webhook_requests_total,result=handshake_ok":  1,
+		"vigie_meta_queue_length":                                0, // the second connector's empty queue
+	}
+	if len(got) != len(want) {
+		t.Fatalf("metrics = %v, want %v", got, want)
+	}
+	for k, v := range want {
+		if g, ok := got[k]; !ok || g != v {
+			t.Errorf("%s = %v (present %v), want %v", k, g, ok, v)
+		}
+	}
 }

@@ -1,0 +1,60 @@
+package meta
+
+import (
+	"errors"
+	"log/slog"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Results of a webhook request, as vigie_meta_webhook_requests_total counts them.
+const (
+	resultAccepted     = "accepted"
+	resultBadSignature = "bad_signature"
+	resultTooLarge     = "too_large"
+	resultMalformed    = "malformed"
+	resultBusy         = "busy"
+	resultHandshakeOK  = "handshake_ok"
+	resultHandshakeNo  = "handshake_refused"
+)
+
+type metrics struct {
+	requests *prometheus.CounterVec
+}
+
+// newMetrics registers the connector's metrics with reg when there is one. A
+// connector built again (a reload) finds its metrics already there and reuses them.
+func newMetrics(reg prometheus.Registerer, queueLen func() float64, log *slog.Logger) *metrics {
+	m := &metrics{requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "vigie_meta_webhook_requests_total",
+		Help: "Requests to the Meta webhook, by result (accepted, bad_signature, too_large, malformed, busy, handshake_ok, handshake_refused).",
+	}, []string{"result"})}
+	if reg == nil {
+		return m
+	}
+	queue := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "vigie_meta_queue_length",
+		Help: "Meta events received and acknowledged, waiting to be evaluated.",
+	}, queueLen)
+	if err := reg.Register(m.requests); err != nil {
+		var are prometheus.AlreadyRegisteredError
+		if errors.As(err, &are) {
+			if existing, ok := are.ExistingCollector.(*prometheus.CounterVec); ok {
+				m.requests = existing
+			}
+		} else {
+			log.Warn("meta metrics not registered", "err", err)
+		}
+	}
+	if err := reg.Register(queue); err != nil {
+		var are prometheus.AlreadyRegisteredError
+		if errors.As(err, &are) {
+			// The old gauge reads the old queue; the new one replaces it.
+			reg.Unregister(are.ExistingCollector)
+			_ = reg.Register(queue)
+		}
+	}
+	return m
+}
+
+func (m *metrics) count(result string) { m.requests.WithLabelValues(result).Inc() }
