@@ -1,0 +1,454 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// syncBuffer is a bytes.Buffer the daemon's goroutines may log into.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+// vigie runs the command line in-process, as main would, with stdin and an
+// environment of the test's choosing.
+func runIn(ctx context.Context, stdin string, env map[string]string, args ...string) result {
+	var stdout, stderr syncBuffer
+	c := &cli{
+		stdin:  strings.NewReader(stdin),
+		stdout: &stdout,
+		stderr: &stderr,
+		getenv: func(k string) string { return env[k] },
+		reload: make(chan struct{}),
+	}
+	code := c.run(ctx, args)
+	return result{code, stdout.String(), stderr.String()}
+}
+
+func run(args ...string) result { return runIn(context.Background(), "", nil, args...) }
+
+func lines(s ...string) string { return strings.Join(s, "\n") + "\n" }
+
+func (r result) check(t *testing.T, code int, stdout, stderr string) {
+	t.Helper()
+	if r.code != code {
+		t.Errorf("exit code %d, want %d (stderr %q)", r.code, code, r.stderr)
+	}
+	if r.stdout != stdout {
+		t.Errorf("stdout\n%s\nwant\n%s", r.stdout, stdout)
+	}
+	if r.stderr != stderr {
+		t.Errorf("stderr\n%s\nwant\n%s", r.stderr, stderr)
+	}
+}
+
+func TestCheck(t *testing.T) {
+	tests := []struct {
+		name           string
+		args           []string
+		code           int
+		stdout, stderr string
+	}{
+		{"good file, with its warning", []string{"check", "--config", "testdata/good.yaml"}, 0, lines(
+			"testdata/good.yaml:4:18: warning: desk.telegram_chat: environment variable VIGIE_TEST_UNSET_CHAT is not set",
+			"testdata/good.yaml: ok (3 rules, 1 counter, 2 lists, 2 tests)",
+		), ""},
+		{"single dash flag", []string{"check", "-config", "testdata/failing.yaml"}, 0, lines(
+			"testdata/failing.yaml: ok (1 rule, 0 counters, 1 list, 2 tests)",
+		), ""},
+		{"broken file: every problem, one a line, on stdout", []string{"check", "--config=testdata/broken.yaml"}, 1, lines(
+			`testdata/broken.yaml:7:11: rule "insult": when: unknown name txt (did you mean text?)`,
+			`testdata/broken.yaml:10:20: rule "flood": when: unknown counter counters.msgs (the file declares no counters)`,
+			`testdata/broken.yaml:11:18: rule "flood": timeout: invalid duration "banana" (want a number and a unit: 30s, 10m, 2h, 7d, 1w)`,
+		), ""},
+		{"missing file", []string{"check", "--config", "testdata/nope.yaml"}, 1, "", lines(
+			"vigie check: read rule file: open testdata/nope.yaml: no such file or directory",
+		)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			run(tt.args...).check(t, tt.code, tt.stdout, tt.stderr)
+		})
+	}
+}
+
+// With no --config, vigie looks for rules.yaml then rules.example.yaml in the
+// working directory, and falls back to the starter pack built in.
+func TestCheckDefaultConfig(t *testing.T) {
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	good, err := os.ReadFile(filepath.Join(wd, "testdata/failing.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	t.Chdir(dir)
+	r := run("check")
+	last := strings.TrimSuffix(r.stdout[strings.LastIndex(strings.TrimSuffix(r.stdout, "\n"), "\n")+1:], "\n")
+	if r.code != 0 || !strings.HasPrefix(last, "(embedded) rules.example.yaml: ok (") || !strings.HasSuffix(last, " rules)") {
+		t.Errorf("empty folder: exit %d, stdout %q; want the embedded starter pack, described by its rules", r.code, r.stdout)
+	}
+	if err := os.WriteFile("rules.yaml", good, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	run("check").check(t, 0, lines("rules.yaml: ok (1 rule, 0 counters, 1 list, 2 tests)"), "")
+}
+
+func TestTest(t *testing.T) {
+	tests := []struct {
+		name           string
+		args           []string
+		code           int
+		stdout, stderr string
+	}{
+		{"all pass", []string{"test", "--config", "testdata/good.yaml"}, 0, lines(
+			"2 passed, 0 failed",
+		), ""},
+		{"verbose lists the passing tests", []string{"test", "-v", "--config", "testdata/good.yaml"}, 0, lines(
+			"PASS testdata/good.yaml:25: nitro is spam",
+			"PASS testdata/good.yaml:30: three messages in two seconds are a flood",
+			"2 passed, 0 failed",
+		), ""},
+		{"a failure", []string{"test", "--config", "testdata/failing.yaml"}, 1, lines(
+			"FAIL testdata/failing.yaml:15: a compliment is an insult",
+			"    line 19: event 1 (t1): expected rules [insult], got []",
+			"1 passed, 1 failed",
+		), ""},
+		{"a broken file", []string{"test", "--config", "testdata/broken.yaml"}, 1, lines(
+			`testdata/broken.yaml:7:11: rule "insult": when: unknown name txt (did you mean text?)`,
+			`testdata/broken.yaml:10:20: rule "flood": when: unknown counter counters.msgs (the file declares no counters)`,
+			`testdata/broken.yaml:11:18: rule "flood": timeout: invalid duration "banana" (want a number and a unit: 30s, 10m, 2h, 7d, 1w)`,
+		), ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			run(tt.args...).check(t, tt.code, tt.stdout, tt.stderr)
+		})
+	}
+}
+
+// testdata/events.jsonl with testdata/good.yaml, worked out by hand:
+//
+//	m1 spam  spam-words  spam tp, abuse tn, overall tp
+//	m2 ok    insult      spam tn, abuse fp, overall fp (insult is shadow: it counts)
+//	m3 abuse -           spam tn, abuse fn, overall fn
+//	m4 no "at": skipped, line 4
+//	m5 ok    -           tn everywhere
+const wantReplayJSON = `{
+  "events": 4,
+  "flagged": 2,
+  "skipped": 1,
+  "duplicates": 0,
+  "labelled": 4,
+  "by_rule": {
+    "flood": 0,
+    "insult": 1,
+    "spam-words": 1
+  },
+  "by_category": {
+    "abuse": {
+      "tp": 0,
+      "fp": 1,
+      "fn": 1,
+      "tn": 2,
+      "precision": 0,
+      "recall": 0,
+      "f1": 0,
+      "false_positive_rate": 0.333
+    },
+    "flood": {
+      "tp": 0,
+      "fp": 0,
+      "fn": 0,
+      "tn": 4,
+      "precision": 0,
+      "recall": 0,
+      "f1": 0,
+      "false_positive_rate": 0
+    },
+    "spam": {
+      "tp": 1,
+      "fp": 0,
+      "fn": 0,
+      "tn": 3,
+      "precision": 1,
+      "recall": 1,
+      "f1": 1,
+      "false_positive_rate": 0
+    }
+  },
+  "overall": {
+    "tp": 1,
+    "fp": 1,
+    "fn": 1,
+    "tn": 1,
+    "precision": 0.5,
+    "recall": 0.5,
+    "f1": 0.5,
+    "false_positive_rate": 0.5
+  }
+}
+`
+
+func TestReplay(t *testing.T) {
+	events, err := os.ReadFile("testdata/events.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	skipped := func(file string) string { return lines(file + `:4: missing field "at"`) }
+	t.Run("json", func(t *testing.T) {
+		run("replay", "--config", "testdata/good.yaml", "--format", "json", "testdata/events.jsonl").
+			check(t, 0, wantReplayJSON, skipped("testdata/events.jsonl"))
+	})
+	t.Run("flags after the files, one decoding worker", func(t *testing.T) {
+		run("replay", "testdata/events.jsonl", "--config", "testdata/good.yaml", "-format=json", "--workers", "1").
+			check(t, 0, wantReplayJSON, skipped("testdata/events.jsonl"))
+	})
+	t.Run("stdin", func(t *testing.T) {
+		runIn(context.Background(), string(events), nil, "replay", "--config", "testdata/good.yaml", "--format", "json", "-").
+			check(t, 0, wantReplayJSON, skipped("-"))
+	})
+	t.Run("text", func(t *testing.T) {
+		run("replay", "--config", "testdata/good.yaml", "testdata/events.jsonl").check(t, 0, lines(
+			"events    4",
+			"flagged   2   50.0%",
+			"skipped   1",
+			"labelled  4  100.0%",
+			"",
+			"rule        hits",
+			"spam-words     1",
+			"insult         1",
+			"flood          0",
+			"",
+			"category   tp  fp  fn  tn  precision  recall     f1  fp rate",
+			"abuse       0   1   1   2      0.000   0.000  0.000    0.333",
+			"flood       0   0   0   4      0.000   0.000  0.000    0.000",
+			"spam        1   0   0   3      1.000   1.000  1.000    0.000",
+			"(overall)   1   1   1   1      0.500   0.500  0.500    0.500",
+		), skipped("testdata/events.jsonl"))
+	})
+	t.Run("decisions", func(t *testing.T) {
+		out := filepath.Join(t.TempDir(), "decisions.jsonl")
+		r := run("replay", "--config", "testdata/good.yaml", "--decisions", out, "testdata/events.jsonl")
+		if r.code != 0 {
+			t.Fatalf("exit %d: %s", r.code, r.stderr)
+		}
+		f, err := os.Open(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		var got []string
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			var d struct {
+				ID      string `json:"id"`
+				Label   string `json:"label"`
+				Verdict struct {
+					EventID string `json:"event_id"`
+					Matches []struct {
+						Rule   string `json:"rule"`
+						Shadow bool   `json:"shadow"`
+					} `json:"matches"`
+				} `json:"verdict"`
+			}
+			if err := json.Unmarshal(sc.Bytes(), &d); err != nil {
+				t.Fatalf("%q: %v", sc.Text(), err)
+			}
+			s := d.ID + " " + d.Label + " " + d.Verdict.EventID
+			for _, m := range d.Verdict.Matches {
+				s += fmt.Sprintf(" %s(shadow=%v)", m.Rule, m.Shadow)
+			}
+			got = append(got, s)
+		}
+		want := []string{"m1 spam m1 spam-words(shadow=false)", "m2 ok m2 insult(shadow=true)",
+			"m3 abuse m3", "m5 ok m5"}
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Errorf("decisions\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+	})
+	t.Run("a missing file fails before replaying", func(t *testing.T) {
+		run("replay", "--config", "testdata/good.yaml", "testdata/events.jsonl", "testdata/nope.jsonl").
+			check(t, 1, "", lines("vigie replay: stat testdata/nope.jsonl: no such file or directory"))
+	})
+	t.Run("a broken rule file", func(t *testing.T) {
+		r := run("replay", "--config", "testdata/broken.yaml", "testdata/events.jsonl")
+		if r.code != 1 || !strings.HasPrefix(r.stdout, "testdata/broken.yaml:7:11: ") {
+			t.Errorf("exit %d, stdout %q; want 1 and the problems", r.code, r.stdout)
+		}
+	})
+	t.Run("no progress line when stderr is not a terminal", func(t *testing.T) {
+		// stderr above held exactly the skipped lines; nothing else was written.
+		r := run("replay", "--config", "testdata/good.yaml", "--format", "json", "testdata/events.jsonl")
+		if strings.Contains(r.stderr, "\r") || strings.Contains(r.stderr, "events/s") {
+			t.Errorf("stderr %q has a progress line", r.stderr)
+		}
+	})
+}
+
+func TestUsage(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		// the first line expected on stderr
+		stderr string
+	}{
+		{"no command", nil, "vigie watches community spaces and moderates them by the rules in a YAML file."},
+		{"unknown command", []string{"moderate"}, `vigie: unknown command "moderate"`},
+		{"unknown flag", []string{"check", "--banana"}, "flag provided but not defined: -banana"},
+		{"flag without its value", []string{"replay", "--format"}, "flag needs an argument: -format"},
+		{"bad flag value", []string{"replay", "--workers", "many", "x.jsonl"}, `invalid value "many" for flag -workers: parse error`},
+		{"check takes no argument", []string{"check", "rules.yaml"}, `vigie check: unexpected argument "rules.yaml" (the file is given with --config)`},
+		{"test takes no argument", []string{"test", "x"}, `vigie test: unexpected argument "x" (the file is given with --config)`},
+		{"run takes no argument", []string{"run", "x"}, `vigie run: unexpected argument "x"`},
+		{"version takes no argument", []string{"version", "x"}, `vigie version: unexpected argument "x"`},
+		{"replay needs files", []string{"replay", "--format", "json"}, "vigie replay: no events to replay: give one or more JSON Lines files, or - for stdin"},
+		{"replay format", []string{"replay", "--format", "xml", "x.jsonl"}, `vigie replay: unknown format "xml" (want text or json)`},
+		{"replay stdin twice", []string{"replay", "-", "-"}, "vigie replay: stdin (-) can be read only once"},
+		{"replay decisions to stdout", []string{"replay", "--decisions", "-", "x.jsonl"}, "vigie replay: --decisions needs a file: stdout holds the summary"},
+		{"replay negative workers", []string{"replay", "--workers", "-1", "x.jsonl"}, "vigie replay: --workers must be 0 or more"},
+		{"help for an unknown command", []string{"help", "moderate"}, `vigie: unknown command "moderate"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := run(tt.args...)
+			if r.code != 2 {
+				t.Errorf("exit code %d, want 2", r.code)
+			}
+			if first, _, _ := strings.Cut(r.stderr, "\n"); first != tt.stderr {
+				t.Errorf("stderr starts with %q, want %q\n%s", first, tt.stderr, r.stderr)
+			}
+			if r.stdout != "" {
+				t.Errorf("stdout %q, want nothing", r.stdout)
+			}
+			if !strings.Contains(r.stderr, "usage: vigie") {
+				t.Errorf("stderr has no usage line:\n%s", r.stderr)
+			}
+		})
+	}
+}
+
+func TestHelp(t *testing.T) {
+	tests := []struct {
+		args  []string
+		first string
+		has   string
+	}{
+		{[]string{"help"}, "vigie watches community spaces and moderates them by the rules in a YAML file.", "  replay   replay recorded events"},
+		{[]string{"-h"}, "vigie watches community spaces and moderates them by the rules in a YAML file.", "usage: vigie <command>"},
+		{[]string{"--help"}, "vigie watches community spaces and moderates them by the rules in a YAML file.", "usage: vigie <command>"},
+		{[]string{"help", "replay"}, "usage: vigie replay [--config FILE] [--format text|json] [--decisions OUT.jsonl] [--workers N] EVENTS.jsonl...", "-decisions FILE"},
+		{[]string{"replay", "-h"}, "usage: vigie replay [--config FILE] [--format text|json] [--decisions OUT.jsonl] [--workers N] EVENTS.jsonl...", "-format format"},
+		{[]string{"check", "--help"}, "usage: vigie check [--config FILE]", "-config file"},
+		{[]string{"run", "-h"}, "usage: vigie run [--config FILE] [--listen ADDR] [--redis URL]", "(env VIGIE_REDIS_URL)"},
+		{[]string{"test", "-h"}, "usage: vigie test [--config FILE] [-v]", "list the tests that pass too"},
+		{[]string{"version", "-h"}, "usage: vigie version ", "Print the version"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			r := run(tt.args...)
+			if r.code != 0 || r.stderr != "" {
+				t.Errorf("exit %d, stderr %q; want 0 and nothing", r.code, r.stderr)
+			}
+			if first, _, _ := strings.Cut(r.stdout, "\n"); first != tt.first {
+				t.Errorf("first line %q, want %q", first, tt.first)
+			}
+			if !strings.Contains(r.stdout, tt.has) {
+				t.Errorf("stdout lacks %q:\n%s", tt.has, r.stdout)
+			}
+		})
+	}
+}
+
+func TestVersion(t *testing.T) {
+	r := run("version")
+	if r.code != 0 || r.stderr != "" {
+		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+	}
+	out := strings.Split(r.stdout, "\n")
+	if out[0] != "vigie dev" || !strings.HasPrefix(out[1], "go1.") {
+		t.Errorf("version output starts %q, want vigie dev then the Go version", out[:2])
+	}
+}
+
+// freeAddr returns a loopback address with a port nobody listens on.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return addr
+}
+
+// vigie run serves until its context is cancelled (SIGINT, SIGTERM), then exits 0;
+// VIGIE_LISTEN sets the address when --listen is not given.
+func TestRunServesUntilCancelled(t *testing.T) {
+	addr := freeAddr(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan result, 1)
+	go func() {
+		done <- runIn(ctx, "", map[string]string{"VIGIE_LISTEN": addr}, "run", "--config", "testdata/good.yaml")
+	}()
+	for {
+		resp, err := http.Get("http://" + addr + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				break
+			}
+		}
+		select {
+		case r := <-done:
+			t.Fatalf("vigie run ended before serving: exit %d\n%s", r.code, r.stderr)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	cancel()
+	r := <-done
+	if r.code != 0 {
+		t.Errorf("exit %d after cancel, want 0\n%s", r.code, r.stderr)
+	}
+}
+
+func TestRunBrokenFile(t *testing.T) {
+	r := runIn(context.Background(), "", map[string]string{"VIGIE_LISTEN": freeAddr(t)},
+		"run", "--config", "testdata/broken.yaml")
+	if r.code != 1 || !strings.Contains(r.stderr, "testdata/broken.yaml:11:18: ") {
+		t.Errorf("exit %d, stderr %q; want 1 and the file's problems", r.code, r.stderr)
+	}
+}
