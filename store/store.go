@@ -35,8 +35,9 @@ type Observation struct {
 	Platform string
 	Space    string
 	Author   string
-	// EventID, when set, is remembered for DedupeTTL; an event seen before is
-	// reported as Duplicate and nothing is counted for it.
+	// EventID, when set, is remembered for DedupeTTL; an event seen before (same
+	// platform, space, author and id: a retry) is reported as Duplicate and
+	// nothing is counted for it.
 	EventID   string
 	DedupeTTL time.Duration
 	Counters  []CounterOp

@@ -529,7 +529,9 @@ func testConcurrent(t *testing.T, newStore func(*testing.T) store.Store) {
 					errs <- err
 					return
 				}
-				// Every worker also sends the same retried event: one of them wins.
+				// Every worker also sends the same retried event (a webhook delivered
+				// to several processes): one of them wins.
+				o.Author = "u-0"
 				o.EventID = fmt.Sprintf("retry-%d", i)
 				o.Counters = []store.CounterOp{incr("retries", "guild-1", time.Hour)}
 				res, err := st.Observe(ctx, o)

@@ -1,0 +1,4 @@
+package redis
+
+// SlotOf is slotOf, for the tests that compare it with Redis's CLUSTER KEYSLOT.
+var SlotOf = slotOf

@@ -1,0 +1,785 @@
+// Package redis keeps vigie's state in Redis, so that several vigie processes
+// moderate one community together and a restart forgets nothing. It passes the
+// same contract tests as the memory store, on one server and on a Redis Cluster.
+package redis
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/vigie-bot/vigie/store"
+)
+
+// Client is the part of go-redis the store uses. *goredis.Client,
+// *goredis.ClusterClient and a sentinel-backed failover client all have it.
+type Client interface {
+	goredis.Scripter
+	Pipeline() goredis.Pipeliner
+	Incr(ctx context.Context, key string) *goredis.IntCmd
+	HGetAll(ctx context.Context, key string) *goredis.MapStringStringCmd
+	ZRange(ctx context.Context, key string, start, stop int64) *goredis.StringSliceCmd
+	ZRem(ctx context.Context, key string, members ...any) *goredis.IntCmd
+	XRangeN(ctx context.Context, stream, start, stop string, count int64) *goredis.XMessageSliceCmd
+	XGroupCreateMkStream(ctx context.Context, stream, group, start string) *goredis.StatusCmd
+	XReadGroup(ctx context.Context, a *goredis.XReadGroupArgs) *goredis.XStreamSliceCmd
+	XAutoClaim(ctx context.Context, a *goredis.XAutoClaimArgs) *goredis.XAutoClaimCmd
+	XAck(ctx context.Context, stream, group string, ids ...string) *goredis.IntCmd
+	Ping(ctx context.Context) *goredis.StatusCmd
+	AddHook(goredis.Hook)
+	Close() error
+}
+
+var (
+	_ Client      = (*goredis.Client)(nil)
+	_ Client      = (*goredis.ClusterClient)(nil)
+	_ store.Store = (*Store)(nil)
+)
+
+// Defaults of the options.
+const (
+	DefaultPrefix = "vigie"
+	// DefaultMaxPerKey bounds the entries of one counter: it saturates there.
+	DefaultMaxPerKey = 10_000
+	// DefaultSeenCap bounds the event ids remembered per author.
+	DefaultSeenCap = 1_000
+	// DefaultMaxStrikes bounds the strikes kept per author.
+	DefaultMaxStrikes = 100
+	// DefaultAuditCap is the audit stream's approximate length (XADD MAXLEN ~).
+	DefaultAuditCap = 100_000
+	// DefaultAuditTTL is how long the audit stream lives after its last entry.
+	DefaultAuditTTL = 90 * 24 * time.Hour
+	// DefaultCaseTTL is how long a case lives after it was last touched.
+	DefaultCaseTTL = 90 * 24 * time.Hour
+	// DefaultCaseCap is how many decided cases stay listed.
+	DefaultCaseCap = 10_000
+	// DefaultCaseStreamCap is the cases stream's approximate length.
+	DefaultCaseStreamCap = 100_000
+	// DefaultClaimIdle is how long a case handed to a process that stopped
+	// answering waits before another process takes it over.
+	DefaultClaimIdle = time.Minute
+	// DeskGroup is the consumer group of the cases stream.
+	DeskGroup = "desk"
+)
+
+// Option tunes a Store.
+type Option func(*config)
+
+type config struct {
+	prefix        string
+	maxPerKey     int
+	seenCap       int
+	maxStrikes    int
+	auditCap      int64
+	auditTTL      time.Duration
+	caseTTL       time.Duration
+	caseCap       int
+	caseStreamCap int64
+	consumer      string
+	claimIdle     time.Duration
+	cluster       *bool
+}
+
+// WithPrefix sets the prefix of every key (DefaultPrefix). It may not contain
+// braces, which Redis Cluster reads as a hash tag.
+func WithPrefix(p string) Option { return func(c *config) { c.prefix = p } }
+
+// WithMaxPerKey sets how many entries one counter keeps (DefaultMaxPerKey).
+func WithMaxPerKey(n int) Option { return func(c *config) { c.maxPerKey = n } }
+
+// WithSeenCap sets how many event ids are remembered per author (DefaultSeenCap).
+func WithSeenCap(n int) Option { return func(c *config) { c.seenCap = n } }
+
+// WithMaxStrikes sets how many strikes are kept per author (DefaultMaxStrikes).
+func WithMaxStrikes(n int) Option { return func(c *config) { c.maxStrikes = n } }
+
+// WithAuditCap sets the audit stream's approximate length (DefaultAuditCap).
+func WithAuditCap(n int64) Option { return func(c *config) { c.auditCap = n } }
+
+// WithAuditTTL sets how long the audit stream outlives its last entry.
+func WithAuditTTL(d time.Duration) Option { return func(c *config) { c.auditTTL = d } }
+
+// WithCaseTTL sets how long a case outlives its last change (DefaultCaseTTL).
+func WithCaseTTL(d time.Duration) Option { return func(c *config) { c.caseTTL = d } }
+
+// WithCaseCap sets how many decided cases stay listed (DefaultCaseCap).
+func WithCaseCap(n int) Option { return func(c *config) { c.caseCap = n } }
+
+// WithConsumer names this process in the desk's consumer group; the default is
+// host-pid. Two processes must not share a name.
+func WithConsumer(name string) Option { return func(c *config) { c.consumer = name } }
+
+// WithClaimIdle sets how long a case handed to a silent process waits before
+// another takes it over (DefaultClaimIdle).
+func WithClaimIdle(d time.Duration) Option { return func(c *config) { c.claimIdle = d } }
+
+// WithCluster says whether keys in different hash slots must go to different
+// scripts. By default it is true for a *goredis.ClusterClient only.
+func WithCluster(on bool) Option { return func(c *config) { c.cluster = &on } }
+
+// Store is the Redis store. It is safe for concurrent use.
+type Store struct {
+	c       Client
+	own     bool // Close closes c
+	cfg     config
+	cluster bool
+	nonce   string // makes counter members of events without id unique
+	seq     atomic.Int64
+	trips   atomic.Int64
+
+	groupMu sync.Mutex
+	grouped bool // the desk's consumer group exists
+}
+
+// Open connects to the Redis the URL names, without any network call yet:
+//
+//	redis://[user:password@]host:port[/db][?options]       one server
+//	rediss://...                                           the same over TLS
+//	redis://host:port?addr=host2:port2&addr=host3:port3    a Redis Cluster (two or more
+//	redis+cluster://host:port[?addr=...]                   addresses, or the +cluster scheme)
+//	redis://host:port/db?master_name=NAME[&addr=...]       Sentinel: the addresses are the
+//	redis+sentinel://host:port/db?master_name=NAME         sentinels', NAME the master's
+//
+// rediss+cluster and rediss+sentinel add TLS. The query options are go-redis's
+// (dial_timeout, pool_size, ...: see redis.ParseURL, ParseClusterURL,
+// ParseFailoverURL). Close closes the connections.
+func Open(rawURL string, opts ...Option) (*Store, error) {
+	c, err := NewClient(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	s, err := newStore(c, opts)
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
+	s.own = true
+	return s, nil
+}
+
+// NewClient builds the go-redis client for a URL of the forms Open accepts.
+func NewClient(rawURL string) (goredis.UniversalClient, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("redis url: %w", err)
+	}
+	base, mode, _ := strings.Cut(u.Scheme, "+")
+	if base != "redis" && base != "rediss" {
+		return nil, fmt.Errorf("redis url %q: scheme must be redis or rediss, optionally +cluster or +sentinel", redact(u))
+	}
+	q := u.Query()
+	switch {
+	case mode == "" && q.Has("master_name"):
+		mode = "sentinel"
+	case mode == "" && q.Has("addr"):
+		mode = "cluster"
+	}
+	plain := *u
+	plain.Scheme = base
+	switch mode {
+	case "":
+		o, err := goredis.ParseURL(plain.String())
+		if err != nil {
+			return nil, fmt.Errorf("redis url %q: %w", redact(u), err)
+		}
+		return goredis.NewClient(o), nil
+	case "cluster":
+		o, err := goredis.ParseClusterURL(plain.String())
+		if err != nil {
+			return nil, fmt.Errorf("redis url %q: %w", redact(u), err)
+		}
+		return goredis.NewClusterClient(o), nil
+	case "sentinel":
+		// ParseFailoverURL takes the first sentinel from the host; more come as addr=.
+		o, err := goredis.ParseFailoverURL(plain.String())
+		if err != nil {
+			return nil, fmt.Errorf("redis url %q: %w", redact(u), err)
+		}
+		if o.MasterName == "" {
+			return nil, fmt.Errorf("redis url %q: sentinel needs master_name=", redact(u))
+		}
+		return goredis.NewFailoverClient(o), nil
+	default:
+		return nil, fmt.Errorf("redis url %q: unknown mode %q (cluster or sentinel)", redact(u), mode)
+	}
+}
+
+func redact(u *url.URL) string { return u.Redacted() }
+
+// New returns a store on a client the caller owns (Close leaves it open).
+func New(c Client, opts ...Option) (*Store, error) { return newStore(c, opts) }
+
+func newStore(c Client, opts []Option) (*Store, error) {
+	host, _ := os.Hostname()
+	cfg := config{
+		prefix:        DefaultPrefix,
+		maxPerKey:     DefaultMaxPerKey,
+		seenCap:       DefaultSeenCap,
+		maxStrikes:    DefaultMaxStrikes,
+		auditCap:      DefaultAuditCap,
+		auditTTL:      DefaultAuditTTL,
+		caseTTL:       DefaultCaseTTL,
+		caseCap:       DefaultCaseCap,
+		caseStreamCap: DefaultCaseStreamCap,
+		consumer:      fmt.Sprintf("%s-%d", host, os.Getpid()),
+		claimIdle:     DefaultClaimIdle,
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if cfg.prefix == "" || strings.ContainsAny(cfg.prefix, "{}") {
+		return nil, fmt.Errorf("redis key prefix %q: must be non-empty, without braces", cfg.prefix)
+	}
+	cfg.maxPerKey = max(cfg.maxPerKey, 1)
+	cfg.seenCap = max(cfg.seenCap, 1)
+	cfg.maxStrikes = max(cfg.maxStrikes, 1)
+	cfg.auditCap = max(cfg.auditCap, 1)
+	cfg.caseCap = max(cfg.caseCap, 1)
+	cfg.caseStreamCap = max(cfg.caseStreamCap, 1)
+	cfg.auditTTL = max(cfg.auditTTL, time.Second)
+	cfg.caseTTL = max(cfg.caseTTL, time.Second)
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	s := &Store{c: c, cfg: cfg, nonce: hex.EncodeToString(b[:])}
+	_, s.cluster = c.(*goredis.ClusterClient)
+	if cfg.cluster != nil {
+		s.cluster = *cfg.cluster
+	}
+	c.AddHook(tripHook{&s.trips})
+	return s, nil
+}
+
+// RoundTrips returns how many commands and pipelines the store's client sent:
+// one pipeline counts once, whatever it holds (on a cluster, its parts go to
+// their nodes in parallel).
+func (s *Store) RoundTrips() int64 { return s.trips.Load() }
+
+// Ping checks that Redis answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.c.Ping(ctx).Err(); err != nil {
+		return fmt.Errorf("redis ping: %w", err)
+	}
+	return nil
+}
+
+// Close closes the client if Open made it.
+func (s *Store) Close() error {
+	if s.own {
+		return s.c.Close()
+	}
+	return nil
+}
+
+type tripHook struct{ n *atomic.Int64 }
+
+func (h tripHook) DialHook(next goredis.DialHook) goredis.DialHook { return next }
+
+func (h tripHook) ProcessHook(next goredis.ProcessHook) goredis.ProcessHook {
+	return func(ctx context.Context, cmd goredis.Cmder) error {
+		h.n.Add(1)
+		return next(ctx, cmd)
+	}
+}
+
+func (h tripHook) ProcessPipelineHook(next goredis.ProcessPipelineHook) goredis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []goredis.Cmder) error {
+		h.n.Add(1)
+		return next(ctx, cmds)
+	}
+}
+
+// Key layout. Everything about one author in one space shares the hash tag
+// {platform:space:author}; a counter lives under the tag of its key's value, so a
+// counter keyed by the author lands in the author's slot and one keyed by the
+// space in the space's.
+//
+//	PREFIX:{PLATFORM:SPACE:AUTHOR}:seen       zset event id -> time (dedupe)
+//	PREFIX:{PLATFORM:SPACE:AUTHOR}:strikes    zset "expiry:nonce" -> time
+//	PREFIX:{PLATFORM:SPACE:KEY}:c:NAME        zset member -> time (sliding window)
+//	PREFIX:{cases}:seq                        counter of case ids
+//	PREFIX:{cases}:ID                         hash: one case's state
+//	PREFIX:{cases}:open, PREFIX:{cases}:decided  zsets of ids by number
+//	PREFIX:{cases}:stream                     stream of opened cases, group "desk"
+//	PREFIX:{audit}:stream                     stream of audit entries (JSON)
+func (s *Store) tag(platform, space, v string) string {
+	return s.cfg.prefix + ":{" + platform + ":" + space + ":" + v + "}"
+}
+
+func (s *Store) casesKey(suffix string) string { return s.cfg.prefix + ":{cases}:" + suffix }
+
+func (s *Store) auditKey() string { return s.cfg.prefix + ":{audit}:stream" }
+
+// group is the part of an observation that lives in one hash slot.
+type group struct {
+	slot  int
+	keys  []string
+	args  []any
+	index []int // positions of its counters in the observation
+	cmd   *goredis.Cmd
+}
+
+func ms(d time.Duration) int64 { return d.Milliseconds() }
+
+// Observe sends the event's dedupe, counters and strikes in one pipeline: one
+// script on a single server, one per hash slot touched on a cluster.
+func (s *Store) Observe(ctx context.Context, o store.Observation) (store.Result, error) {
+	if o.EventID == "" && len(o.Counters) == 0 && o.StrikeWindow <= 0 {
+		return store.Result{}, nil
+	}
+	at := o.At.UnixMilli()
+	var member string
+	if o.EventID != "" {
+		// The same event sent again is the same member, so a retry is counted
+		// once even by a script that does not see the dedupe key (on a cluster).
+		member = "e:" + strconv.FormatInt(at, 36) + ":" + o.EventID
+	} else {
+		member = "n:" + s.nonce + ":" + strconv.FormatInt(s.seq.Add(1), 36)
+	}
+	header := func(author bool) []any {
+		args := make([]any, 7, 7+2*len(o.Counters))
+		args[0], args[2], args[3], args[4], args[5], args[6] = at, o.EventID, 0, member, s.cfg.maxPerKey, s.cfg.seenCap
+		args[1] = 0
+		if author && o.EventID != "" {
+			ttl := o.DedupeTTL
+			if ttl <= 0 {
+				ttl = store.DefaultDedupeTTL
+			}
+			args[1] = ms(ttl)
+		}
+		if author && o.StrikeWindow > 0 {
+			args[3] = ms(o.StrikeWindow)
+		}
+		return args
+	}
+	var groups []*group
+	authorTag := s.tag(o.Platform, o.Space, o.Author)
+	if o.EventID != "" || o.StrikeWindow > 0 || !s.cluster {
+		g := &group{slot: slotOf(authorTag), args: header(true)}
+		if o.EventID != "" {
+			g.keys = append(g.keys, authorTag+":seen")
+		}
+		if o.StrikeWindow > 0 {
+			g.keys = append(g.keys, authorTag+":strikes")
+		}
+		groups = append(groups, g)
+	}
+	for i, op := range o.Counters {
+		tag := s.tag(o.Platform, o.Space, op.Key)
+		var g *group
+		if !s.cluster {
+			g = groups[0]
+		} else {
+			slot := slotOf(tag)
+			for _, h := range groups {
+				if h.slot == slot {
+					g = h
+					break
+				}
+			}
+			if g == nil {
+				g = &group{slot: slot, args: header(false)}
+				groups = append(groups, g)
+			}
+		}
+		g.keys = append(g.keys, tag+":c:"+op.Name)
+		incr := 0
+		if op.Incr {
+			incr = 1
+		}
+		g.args = append(g.args, ms(op.Window), incr)
+		g.index = append(g.index, i)
+	}
+	if err := s.runScripts(ctx, observeScript, groups); err != nil {
+		return store.Result{}, fmt.Errorf("redis observe %s: %w", o.EventID, err)
+	}
+	var res store.Result
+	if len(o.Counters) > 0 {
+		res.Counts = make([]int64, len(o.Counters))
+	}
+	for _, g := range groups {
+		vals, err := g.cmd.Slice()
+		if err != nil {
+			return store.Result{}, fmt.Errorf("redis observe %s: %w", o.EventID, err)
+		}
+		if len(vals) == 1 {
+			return store.Result{Duplicate: true}, nil
+		}
+		if len(vals) != 3 {
+			return store.Result{}, fmt.Errorf("redis observe %s: unexpected reply %v", o.EventID, vals)
+		}
+		counts, _ := vals[1].([]any)
+		for j, v := range counts {
+			if j < len(g.index) {
+				res.Counts[g.index[j]], _ = v.(int64)
+			}
+		}
+		strikes, _ := vals[2].([]any)
+		for _, v := range strikes {
+			n, _ := v.(int64)
+			res.Strikes = append(res.Strikes, time.UnixMilli(n).UTC())
+		}
+	}
+	return res, nil
+}
+
+// runScripts sends one EVALSHA per group in one pipeline; groups whose node did
+// not know the script (after a restart or SCRIPT FLUSH) are sent again with EVAL,
+// which also loads it.
+func (s *Store) runScripts(ctx context.Context, sc *goredis.Script, groups []*group) error {
+	pipe := s.c.Pipeline()
+	for _, g := range groups {
+		g.cmd = sc.EvalSha(ctx, pipe, g.keys, g.args...)
+	}
+	_, _ = pipe.Exec(ctx) // errors are read per command below
+	var again []*group
+	for _, g := range groups {
+		if err := g.cmd.Err(); err != nil {
+			if !goredis.HasErrorPrefix(err, "NOSCRIPT") {
+				return err
+			}
+			again = append(again, g)
+		}
+	}
+	if len(again) == 0 {
+		return nil
+	}
+	pipe = s.c.Pipeline()
+	for _, g := range again {
+		g.cmd = sc.Eval(ctx, pipe, g.keys, g.args...)
+	}
+	_, _ = pipe.Exec(ctx)
+	for _, g := range again {
+		if err := g.cmd.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// AddStrike records a strike; a zero TTL means store.DefaultStrikeTTL.
+func (s *Store) AddStrike(ctx context.Context, st store.Strike) error {
+	ttl := st.TTL
+	if ttl <= 0 {
+		ttl = store.DefaultStrikeTTL
+	}
+	at := st.At.UnixMilli()
+	nonce := st.Rule + ":" + s.nonce + ":" + strconv.FormatInt(s.seq.Add(1), 36)
+	key := s.tag(st.Platform, st.Space, st.Author) + ":strikes"
+	err := strikeScript.Run(ctx, s.c, []string{key}, at, at+ms(ttl), nonce, s.cfg.maxStrikes, ms(ttl)).Err()
+	if err != nil {
+		return fmt.Errorf("redis add strike for %s: %w", st.Author, err)
+	}
+	return nil
+}
+
+// AppendAudit adds an entry to the audit stream, capped near AuditCap entries.
+func (s *Store) AppendAudit(ctx context.Context, e store.AuditEntry) error {
+	data, err := json.Marshal(e)
+	if err != nil {
+		return fmt.Errorf("audit entry: %w", err)
+	}
+	key := s.auditKey()
+	pipe := s.c.Pipeline()
+	pipe.XAdd(ctx, &goredis.XAddArgs{Stream: key, MaxLen: s.cfg.auditCap, Approx: true, Values: []any{"e", data}})
+	pipe.PExpire(ctx, key, s.cfg.auditTTL)
+	if _, err := pipe.Exec(ctx); err != nil {
+		return fmt.Errorf("redis append audit: %w", err)
+	}
+	return nil
+}
+
+// Audit reads the audit stream and keeps the entries at or after since, in the
+// order they were recorded.
+func (s *Store) Audit(ctx context.Context, since time.Time) ([]store.AuditEntry, error) {
+	var out []store.AuditEntry
+	start := "-"
+	for {
+		msgs, err := s.c.XRangeN(ctx, s.auditKey(), start, "+", 1000).Result()
+		if err != nil {
+			return nil, fmt.Errorf("redis audit: %w", err)
+		}
+		for _, m := range msgs {
+			raw, _ := m.Values["e"].(string)
+			var e store.AuditEntry
+			if err := json.Unmarshal([]byte(raw), &e); err != nil {
+				return nil, fmt.Errorf("redis audit entry %s: %w", m.ID, err)
+			}
+			if !e.At.Before(since) {
+				out = append(out, e)
+			}
+		}
+		if len(msgs) < 1000 {
+			return out, nil
+		}
+		start = "(" + msgs[len(msgs)-1].ID
+	}
+}
+
+// OpenCase numbers the case (c-000001 onwards, shared by every process on this
+// Redis), stores it, indexes it as open and queues it for the desk.
+func (s *Store) OpenCase(ctx context.Context, c store.Case) (store.Case, error) {
+	n, err := s.c.Incr(ctx, s.casesKey("seq")).Result()
+	if err != nil {
+		return store.Case{}, fmt.Errorf("redis open case: %w", err)
+	}
+	c.ID = caseID(n)
+	c.Status = store.CaseOpen
+	c.Outcome, c.DecidedBy, c.DecidedAt = "", "", time.Time{}
+	if c.Opened.IsZero() {
+		c.Opened = c.Event.At
+	}
+	data, err := json.Marshal(c)
+	if err != nil {
+		return store.Case{}, fmt.Errorf("case: %w", err)
+	}
+	keys := []string{s.casesKey(c.ID), s.casesKey("open"), s.casesKey("stream")}
+	err = openScript.Run(ctx, s.c, keys, c.ID, n, data, ms(s.cfg.caseTTL), s.cfg.caseStreamCap).Err()
+	if err != nil {
+		return store.Case{}, fmt.Errorf("redis open case %s: %w", c.ID, err)
+	}
+	return c, nil
+}
+
+func caseID(n int64) string { return fmt.Sprintf("c-%06d", n) }
+
+// caseFrom rebuilds a case from its hash: the JSON as opened, then the fields a
+// decision changes.
+func caseFrom(id string, h map[string]string) (store.Case, error) {
+	var c store.Case
+	if err := json.Unmarshal([]byte(h["json"]), &c); err != nil {
+		return store.Case{}, fmt.Errorf("case %s: %w", id, err)
+	}
+	c.ID = id
+	c.Status = store.CaseStatus(h["status"])
+	c.Outcome, c.DecidedBy = h["outcome"], h["by"]
+	if d := h["dat"]; d != "" {
+		t, err := time.Parse(time.RFC3339Nano, d)
+		if err != nil {
+			return store.Case{}, fmt.Errorf("case %s decided at %q: %w", id, d, err)
+		}
+		c.DecidedAt = t
+	}
+	return c, nil
+}
+
+// Case returns one case.
+func (s *Store) Case(ctx context.Context, id string) (store.Case, error) {
+	h, err := s.c.HGetAll(ctx, s.casesKey(id)).Result()
+	if err != nil {
+		return store.Case{}, fmt.Errorf("redis case %s: %w", id, err)
+	}
+	if len(h) == 0 {
+		return store.Case{}, fmt.Errorf("case %q: %w", id, store.ErrNotFound)
+	}
+	return caseFrom(id, h)
+}
+
+// Cases lists the cases with the status, oldest first.
+func (s *Store) Cases(ctx context.Context, status store.CaseStatus) ([]store.Case, error) {
+	index := s.casesKey(string(status))
+	ids, err := s.c.ZRange(ctx, index, 0, -1).Result()
+	if err != nil {
+		return nil, fmt.Errorf("redis cases %s: %w", status, err)
+	}
+	cases, gone, err := s.casesByID(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("redis cases %s: %w", status, err)
+	}
+	if len(gone) > 0 {
+		// Their hashes expired: the index forgets them too.
+		_ = s.c.ZRem(ctx, index, gone...).Err()
+	}
+	return cases, nil
+}
+
+// casesByID fetches cases in one pipeline; it reports the ids whose hash is gone.
+func (s *Store) casesByID(ctx context.Context, ids []string) ([]store.Case, []any, error) {
+	if len(ids) == 0 {
+		return nil, nil, nil
+	}
+	pipe := s.c.Pipeline()
+	cmds := make([]*goredis.MapStringStringCmd, len(ids))
+	for i, id := range ids {
+		cmds[i] = pipe.HGetAll(ctx, s.casesKey(id))
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return nil, nil, err
+	}
+	var out []store.Case
+	var gone []any
+	for i, cmd := range cmds {
+		h := cmd.Val()
+		if len(h) == 0 {
+			gone = append(gone, ids[i])
+			continue
+		}
+		c, err := caseFrom(ids[i], h)
+		if err != nil {
+			return nil, nil, err
+		}
+		out = append(out, c)
+	}
+	return out, gone, nil
+}
+
+// DecideCase closes an open case once, atomically: of two CMs pressing at the
+// same moment, the second gets the first one's decision and ErrDecided.
+func (s *Store) DecideCase(ctx context.Context, id, outcome, by string, at time.Time) (store.Case, error) {
+	keys := []string{s.casesKey(id), s.casesKey("open"), s.casesKey("decided")}
+	vals, err := decideScript.Run(ctx, s.c, keys, id, outcome, by, at.Format(time.RFC3339Nano),
+		s.cfg.caseCap, ms(s.cfg.caseTTL)).Slice()
+	if err != nil {
+		return store.Case{}, fmt.Errorf("redis decide case %s: %w", id, err)
+	}
+	verdict, _ := vals[0].(string)
+	if verdict == "nf" {
+		return store.Case{}, fmt.Errorf("case %q: %w", id, store.ErrNotFound)
+	}
+	flat, _ := vals[1].([]any)
+	h := make(map[string]string, len(flat)/2)
+	for i := 0; i+1 < len(flat); i += 2 {
+		k, _ := flat[i].(string)
+		v, _ := flat[i+1].(string)
+		h[k] = v
+	}
+	c, err := caseFrom(id, h)
+	if err != nil {
+		return store.Case{}, err
+	}
+	if verdict == "dup" {
+		return c, fmt.Errorf("case %s decided %s by %s: %w", id, c.Outcome, c.DecidedBy, store.ErrDecided)
+	}
+	return c, nil
+}
+
+// PendingCases returns the cases handed to this process and not acknowledged:
+// those it was given before (a crash between opening and posting), those a
+// silent process held for longer than ClaimIdle, and new ones.
+func (s *Store) PendingCases(ctx context.Context) ([]store.Case, error) {
+	stream := s.casesKey("stream")
+	if err := s.ensureGroup(ctx, stream); err != nil {
+		return nil, err
+	}
+	pending, err := s.readPending(ctx, stream)
+	if isNoGroup(err) {
+		// The stream expired with its group: make them again.
+		s.groupMu.Lock()
+		s.grouped = false
+		s.groupMu.Unlock()
+		if err := s.ensureGroup(ctx, stream); err != nil {
+			return nil, err
+		}
+		pending, err = s.readPending(ctx, stream)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("redis pending cases: %w", err)
+	}
+	var ids []string
+	var stale []string // entries trimmed from the stream or cases expired
+	for _, m := range pending {
+		id, _ := m.Values["id"].(string)
+		if id == "" {
+			stale = append(stale, m.ID)
+			continue
+		}
+		if !slices.Contains(ids, id) {
+			ids = append(ids, id)
+		}
+	}
+	slices.SortFunc(ids, func(a, b string) int { return caseOrder(a) - caseOrder(b) })
+	cases, gone, err := s.casesByID(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("redis pending cases: %w", err)
+	}
+	for _, g := range gone {
+		for _, m := range pending {
+			if m.Values["id"] == g {
+				stale = append(stale, m.ID)
+			}
+		}
+	}
+	if len(stale) > 0 {
+		_ = s.c.XAck(ctx, stream, DeskGroup, stale...).Err()
+	}
+	return cases, nil
+}
+
+func caseOrder(id string) int {
+	n, _ := strconv.Atoi(strings.TrimPrefix(id, "c-"))
+	return n
+}
+
+func (s *Store) readPending(ctx context.Context, stream string) ([]goredis.XMessage, error) {
+	var out []goredis.XMessage
+	// Take over what a silent process held too long.
+	start := "0-0"
+	for range 100 {
+		msgs, next, err := s.c.XAutoClaim(ctx, &goredis.XAutoClaimArgs{
+			Stream: stream, Group: DeskGroup, Consumer: s.cfg.consumer,
+			MinIdle: s.cfg.claimIdle, Start: start, Count: 100,
+		}).Result()
+		if err != nil {
+			return nil, err
+		}
+		_ = msgs // they are now ours: read below with the rest of our pending ones
+		if next == "0-0" || next == "" {
+			break
+		}
+		start = next
+	}
+	for _, from := range []string{"0", ">"} {
+		res, err := s.c.XReadGroup(ctx, &goredis.XReadGroupArgs{
+			Group: DeskGroup, Consumer: s.cfg.consumer, Streams: []string{stream, from},
+			Count: 1000, Block: -1,
+		}).Result()
+		if err != nil && !errors.Is(err, goredis.Nil) {
+			return nil, err
+		}
+		for _, st := range res {
+			out = append(out, st.Messages...)
+		}
+	}
+	return out, nil
+}
+
+func isNoGroup(err error) bool { return err != nil && goredis.HasErrorPrefix(err, "NOGROUP") }
+
+func (s *Store) ensureGroup(ctx context.Context, stream string) error {
+	s.groupMu.Lock()
+	defer s.groupMu.Unlock()
+	if s.grouped {
+		return nil
+	}
+	// From 0: cases opened before the group existed are delivered too.
+	err := s.c.XGroupCreateMkStream(ctx, stream, DeskGroup, "0").Err()
+	if err != nil && !goredis.HasErrorPrefix(err, "BUSYGROUP") {
+		return fmt.Errorf("redis desk group: %w", err)
+	}
+	s.grouped = true
+	return nil
+}
+
+// AckCase records that the desk accepted the case.
+func (s *Store) AckCase(ctx context.Context, id string) error {
+	n, err := ackScript.Run(ctx, s.c, []string{s.casesKey(id), s.casesKey("stream")}, DeskGroup).Int64()
+	if err != nil {
+		return fmt.Errorf("redis ack case %s: %w", id, err)
+	}
+	if n < 0 {
+		return fmt.Errorf("case %q: %w", id, store.ErrNotFound)
+	}
+	return nil
+}

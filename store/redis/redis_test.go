@@ -1,0 +1,306 @@
+package redis_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/vigie-bot/vigie/store"
+	"github.com/vigie-bot/vigie/store/redis"
+	"github.com/vigie-bot/vigie/store/redis/redistest"
+	"github.com/vigie-bot/vigie/store/storetest"
+)
+
+var prefixes atomic.Int64
+
+// newPrefix gives every store of a run its own keys, so the suite can share one
+// Redis (and VIGIE_TEST_REDIS_URL can point at a Redis used for other things).
+func newPrefix() string {
+	return fmt.Sprintf("vigietest%d-%d", os.Getpid(), prefixes.Add(1))
+}
+
+func open(t *testing.T, url string, opts ...redis.Option) *redis.Store {
+	t.Helper()
+	opts = append([]redis.Option{redis.WithPrefix(newPrefix()), redis.WithClaimIdle(time.Hour)}, opts...)
+	s, err := redis.Open(url, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func TestContract(t *testing.T) {
+	url := redistest.URL(t)
+	storetest.Run(t, func(t *testing.T) store.Store { return open(t, url) })
+}
+
+// TestContractSlotGroups runs the contract on one server with the cluster's way of
+// splitting an observation by hash slot, where dedupe only guards the author's
+// slot and the other counters rely on the event id being their member.
+func TestContractSlotGroups(t *testing.T) {
+	url := redistest.URL(t)
+	storetest.Run(t, func(t *testing.T) store.Store { return open(t, url, redis.WithCluster(true)) })
+}
+
+func TestCluster(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a three-node cluster")
+	}
+	c := redistest.StartCluster(t)
+	storetest.Run(t, func(t *testing.T) store.Store { return open(t, c.URL()) })
+
+	t.Run("slots as Redis computes them", func(t *testing.T) {
+		c := goredis.NewClient(&goredis.Options{Addr: c.Nodes[0].Addr()})
+		defer c.Close()
+		for _, key := range []string{"foo", "vigie:{discord:g:u-7}:seen", "{user1000}.following", "a{}b", "x{y", "é{ü}"} {
+			want, err := c.ClusterKeySlot(context.Background(), key).Result()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := redis.SlotOf(key); int64(got) != want {
+				t.Errorf("slot of %q = %d, want %d", key, got, want)
+			}
+		}
+	})
+	t.Run("keys spread over the nodes", func(t *testing.T) {
+		st := open(t, c.URL())
+		ctx := context.Background()
+		for i := range 50 {
+			author := fmt.Sprintf("u-%d", i)
+			_, err := st.Observe(ctx, store.Observation{At: time.Now(), Platform: "discord", Space: "g",
+				Author: author, EventID: fmt.Sprint(i), StrikeWindow: time.Hour,
+				Counters: []store.CounterOp{{Name: "msgs", Key: author, Window: time.Minute, Incr: true},
+					{Name: "raid", Key: "g", Window: time.Minute, Incr: true}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, addr := range c.Addrs() {
+			n, err := goredis.NewClient(&goredis.Options{Addr: addr}).DBSize(ctx).Result()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n == 0 {
+				t.Errorf("node %s holds no key", addr)
+			}
+		}
+	})
+}
+
+func TestOpenURL(t *testing.T) {
+	tests := []struct {
+		url     string
+		want    string // type of client, or error text
+		wantErr bool
+	}{
+		{url: "redis://127.0.0.1:6390/2", want: "*redis.Client"},
+		{url: "rediss://user:secret@127.0.0.1:6390", want: "*redis.Client"},
+		{url: "redis://127.0.0.1:7000?addr=127.0.0.1:7001&addr=127.0.0.1:7002", want: "*redis.ClusterClient"},
+		{url: "redis+cluster://127.0.0.1:7000", want: "*redis.ClusterClient"},
+		{url: "rediss+cluster://127.0.0.1:7000", want: "*redis.ClusterClient"},
+		{url: "redis://127.0.0.1:26379/0?master_name=mymaster", want: "*redis.Client"},
+		{url: "redis+sentinel://127.0.0.1:26379?master_name=mymaster&addr=127.0.0.1:26380", want: "*redis.Client"},
+		{url: "redis+sentinel://127.0.0.1:26379", want: "sentinel needs master_name", wantErr: true},
+		{url: "http://127.0.0.1:6379", want: "scheme must be redis or rediss", wantErr: true},
+		{url: "redis+ring://127.0.0.1:6379", want: `unknown mode "ring"`, wantErr: true},
+		{url: "redis://u:hunter2@127.0.0.1:6379?bogus=1", want: "xxxxx", wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.url, func(t *testing.T) {
+			c, err := redis.NewClient(tt.url)
+			if tt.wantErr {
+				if err == nil {
+					c.Close()
+					t.Fatalf("no error, want %q", tt.want)
+				}
+				if !strings.Contains(err.Error(), tt.want) || strings.Contains(err.Error(), "hunter2") {
+					t.Errorf("error %q: want it to say %q and hide passwords", err, tt.want)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			if got := fmt.Sprintf("%T", c); got != tt.want {
+				t.Errorf("client %s, want %s", got, tt.want)
+			}
+		})
+	}
+	if _, err := redis.Open("redis://127.0.0.1:1", redis.WithPrefix("a{b}")); err == nil {
+		t.Error("a prefix with braces was accepted")
+	}
+}
+
+// TestOneRoundTrip checks that an event costs one round trip, on one server and on
+// a cluster where its keys span several slots.
+func TestOneRoundTrip(t *testing.T) {
+	url := redistest.URL(t)
+	tests := []struct {
+		name string
+		opts []redis.Option
+	}{
+		{"one script", nil},
+		{"a script per slot", []redis.Option{redis.WithCluster(true)}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st := open(t, url, tt.opts...)
+			ctx := context.Background()
+			at := time.Date(2026, 11, 20, 22, 0, 0, 0, time.UTC)
+			o := store.Observation{At: at, Platform: "discord", Space: "g", Author: "u-1", EventID: "m-1",
+				StrikeWindow: time.Hour, Counters: []store.CounterOp{
+					{Name: "msgs", Key: "u-1", Window: time.Minute, Incr: true},
+					{Name: "raid", Key: "g", Window: time.Minute, Incr: true},
+					{Name: "chan", Key: "general", Window: time.Minute},
+				}}
+			// The first call may load the script (EVALSHA, then EVAL).
+			if _, err := st.Observe(ctx, o); err != nil {
+				t.Fatal(err)
+			}
+			before := st.RoundTrips()
+			const n = 20
+			for i := range n {
+				o.EventID = fmt.Sprint("m-", i+2)
+				o.At = at.Add(time.Duration(i) * time.Second)
+				if _, err := st.Observe(ctx, o); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if got := st.RoundTrips() - before; got != n {
+				t.Errorf("%d round trips for %d events, want one each", got, n)
+			}
+		})
+	}
+}
+
+// TestScriptFlushed checks the fallback to EVAL when Redis forgot the scripts.
+func TestScriptFlushed(t *testing.T) {
+	srv := redistest.Start(t)
+	st := open(t, srv.URL())
+	ctx := context.Background()
+	at := time.Date(2026, 11, 20, 22, 0, 0, 0, time.UTC)
+	o := store.Observation{At: at, Platform: "p", Author: "a",
+		Counters: []store.CounterOp{{Name: "n", Key: "a", Window: time.Minute, Incr: true}}}
+	if _, err := st.Observe(ctx, o); err != nil {
+		t.Fatal(err)
+	}
+	c := goredis.NewClient(&goredis.Options{Addr: srv.Addr()})
+	defer c.Close()
+	if err := c.ScriptFlush(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	res, err := st.Observe(ctx, o)
+	if err != nil {
+		t.Fatalf("after SCRIPT FLUSH: %v", err)
+	}
+	if res.Counts[0] != 2 {
+		t.Errorf("count = %d, want 2", res.Counts[0])
+	}
+}
+
+// TestPendingAcrossProcesses checks the desk's delivery: a case handed to a
+// process that died comes back, to it after a restart or to another after
+// ClaimIdle, and never to two live processes at once.
+func TestPendingAcrossProcesses(t *testing.T) {
+	url := redistest.URL(t)
+	prefix := newPrefix()
+	mk := func(consumer string, idle time.Duration) *redis.Store {
+		s, err := redis.Open(url, redis.WithPrefix(prefix), redis.WithConsumer(consumer), redis.WithClaimIdle(idle))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	}
+	ctx := context.Background()
+	a, b := mk("a", time.Hour), mk("b", time.Hour)
+	c1, err := a.OpenCase(ctx, store.Case{Reason: "one", Opened: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := func(s *redis.Store) []string {
+		t.Helper()
+		cs, err := s.PendingCases(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, c := range cs {
+			ids = append(ids, c.ID)
+		}
+		return ids
+	}
+	if ids := got(a); len(ids) != 1 || ids[0] != c1.ID {
+		t.Fatalf("a got %v, want [%s]", ids, c1.ID)
+	}
+	if ids := got(b); len(ids) != 0 {
+		t.Errorf("b got %v while a holds them", ids)
+	}
+	// a "crashes" and comes back under the same name: the case is still its own.
+	a2 := mk("a", time.Hour)
+	if ids := got(a2); len(ids) != 1 {
+		t.Errorf("a after restart got %v, want [%s]", ids, c1.ID)
+	}
+	// a never comes back; c takes over once the case was idle for longer than ClaimIdle.
+	c := mk("c", time.Millisecond)
+	time.Sleep(5 * time.Millisecond)
+	if ids := got(c); len(ids) != 1 || ids[0] != c1.ID {
+		t.Errorf("c got %v, want [%s] taken over", ids, c1.ID)
+	}
+	if err := c.AckCase(ctx, c1.ID); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(5 * time.Millisecond)
+	for name, s := range map[string]*redis.Store{"a": a2, "b": b, "c": c} {
+		if ids := got(s); len(ids) != 0 {
+			t.Errorf("%s got %v after the ack", name, ids)
+		}
+	}
+}
+
+// BenchmarkRedisObserve sends events shaped like the starter pack's through the
+// store from parallel goroutines, and reports round trips per event.
+func BenchmarkRedisObserve(b *testing.B) {
+	url := redistest.URL(b)
+	st, err := redis.Open(url, redis.WithPrefix(newPrefix()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	ctx := context.Background()
+	t0 := time.Date(2026, 11, 20, 22, 0, 0, 0, time.UTC)
+	var seq atomic.Int64
+	authors := make([]string, 10_000)
+	for i := range authors {
+		authors[i] = fmt.Sprintf("u-%d", i)
+	}
+	before := st.RoundTrips()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		ops := make([]store.CounterOp, 3)
+		for pb.Next() {
+			n := seq.Add(1)
+			author := authors[n%int64(len(authors))]
+			ops[0] = store.CounterOp{Name: "msgs", Key: author, Window: 10 * time.Second, Incr: true}
+			ops[1] = store.CounterOp{Name: "links", Key: author, Window: time.Hour, Incr: n%4 == 0}
+			ops[2] = store.CounterOp{Name: "raid", Key: "guild-1", Window: time.Minute, Incr: n%50 == 0}
+			_, err := st.Observe(ctx, store.Observation{
+				At: t0.Add(time.Duration(n) * 10 * time.Microsecond), Platform: "discord", Space: "guild-1",
+				Author: author, EventID: fmt.Sprint("m-", n), Counters: ops, StrikeWindow: 24 * time.Hour,
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.ReportMetric(float64(st.RoundTrips()-before)/float64(b.N), "roundtrips/op")
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+}

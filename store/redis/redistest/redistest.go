@@ -1,0 +1,259 @@
+// Package redistest starts throwaway redis-server processes on free loopback
+// ports for tests: one server, or a three-master Redis Cluster.
+package redistest
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+)
+
+// EnvURL names a Redis the tests use instead of starting their own.
+const EnvURL = "VIGIE_TEST_REDIS_URL"
+
+// EnvSkip set to 1 lets the tests skip when no redis-server can be found;
+// otherwise a missing server fails them, so CI cannot pass without Redis.
+const EnvSkip = "VIGIE_SKIP_REDIS"
+
+// Binary finds redis-server, or fails (or skips, with VIGIE_SKIP_REDIS=1) the test.
+func Binary(t testing.TB, name string) string {
+	t.Helper()
+	for _, p := range []string{"/usr/bin/" + name, "/usr/local/bin/" + name} {
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	if p, err := exec.LookPath(name); err == nil {
+		return p
+	}
+	if os.Getenv(EnvSkip) == "1" {
+		t.Skipf("%s not found and %s=1", name, EnvSkip)
+	}
+	t.Fatalf("%s not found: install it (apt-get install redis-server), point %s at a Redis, "+
+		"or set %s=1 to skip the Redis tests", name, EnvURL, EnvSkip)
+	return ""
+}
+
+// Server is one redis-server process on a loopback port.
+type Server struct {
+	t    testing.TB
+	bin  string
+	dir  string
+	Port int
+	args []string
+
+	mu  sync.Mutex
+	cmd *exec.Cmd
+}
+
+// URL is the server's redis:// address.
+func (s *Server) URL() string { return fmt.Sprintf("redis://127.0.0.1:%d", s.Port) }
+
+// Addr is host:port.
+func (s *Server) Addr() string { return fmt.Sprintf("127.0.0.1:%d", s.Port) }
+
+// URL returns the Redis to test against: VIGIE_TEST_REDIS_URL when set, else a
+// fresh redis-server started for this test and stopped after it.
+func URL(t testing.TB) string {
+	t.Helper()
+	if u := os.Getenv(EnvURL); u != "" {
+		return u
+	}
+	return Start(t).URL()
+}
+
+// Start runs a redis-server without persistence on a free loopback port and
+// stops it when the test ends.
+func Start(t testing.TB, extra ...string) *Server {
+	t.Helper()
+	s := &Server{t: t, bin: Binary(t, "redis-server"), dir: t.TempDir(), Port: freePort(t, false)}
+	s.args = append([]string{"--port", strconv.Itoa(s.Port), "--bind", "127.0.0.1",
+		"--save", "", "--appendonly", "no", "--dir", s.dir}, extra...)
+	t.Cleanup(s.Stop)
+	s.Restart()
+	return s
+}
+
+// Restart starts the server again on the same port (after Stop), empty.
+func (s *Server) Restart() {
+	s.t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd != nil {
+		return
+	}
+	cmd := exec.Command(s.bin, s.args...)
+	logf, err := os.Create(filepath.Join(s.dir, fmt.Sprintf("redis-%d.log", s.Port)))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer logf.Close()
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		s.t.Fatalf("start redis-server: %v", err)
+	}
+	s.cmd = cmd
+	if err := waitPing(s.Addr()); err != nil {
+		log, _ := os.ReadFile(logf.Name())
+		s.t.Fatalf("redis-server on port %d: %v\n%s", s.Port, err, log)
+	}
+}
+
+// Stop kills the server and waits for it; Restart brings it back.
+func (s *Server) Stop() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd == nil {
+		return
+	}
+	_ = s.cmd.Process.Kill()
+	_ = s.cmd.Wait()
+	s.cmd = nil
+}
+
+func waitPing(addr string) error {
+	c := goredis.NewClient(&goredis.Options{Addr: addr, MaxRetries: -1, DialTimeout: time.Second})
+	defer c.Close()
+	var err error
+	for range 200 {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		err = c.Ping(ctx).Err()
+		cancel()
+		if err == nil {
+			return nil
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+	return fmt.Errorf("no answer to PING: %w", err)
+}
+
+// freePort finds a loopback port nobody listens on; for a cluster node, its bus
+// port (port+10000) must be free too.
+func freePort(t testing.TB, bus bool) int {
+	t.Helper()
+	for range 200 {
+		var port int
+		if bus {
+			port = 20000 + rand.IntN(25000)
+		} else {
+			l, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			port = l.Addr().(*net.TCPAddr).Port
+			l.Close()
+			if port == 6379 {
+				continue
+			}
+			return port
+		}
+		if free(port) && free(port+10000) {
+			return port
+		}
+	}
+	t.Fatal("no free port pair for a cluster node")
+	return 0
+}
+
+func free(port int) bool {
+	l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+	if err != nil {
+		return false
+	}
+	l.Close()
+	return true
+}
+
+// Cluster is a Redis Cluster of three masters without replicas.
+type Cluster struct {
+	Nodes []*Server
+}
+
+// Addrs are the nodes' host:port.
+func (c *Cluster) Addrs() []string {
+	var out []string
+	for _, n := range c.Nodes {
+		out = append(out, n.Addr())
+	}
+	return out
+}
+
+// URL is a redis+cluster:// address naming every node.
+func (c *Cluster) URL() string {
+	u := "redis+cluster://" + c.Nodes[0].Addr()
+	for i, n := range c.Nodes[1:] {
+		sep := "&"
+		if i == 0 {
+			sep = "?"
+		}
+		u += sep + "addr=" + n.Addr()
+	}
+	return u
+}
+
+// StartCluster starts three cluster-enabled redis-servers, joins them with
+// redis-cli --cluster create and waits for cluster_state:ok on every node.
+func StartCluster(t testing.TB) *Cluster {
+	t.Helper()
+	cli := Binary(t, "redis-cli")
+	c := &Cluster{}
+	for range 3 {
+		dir := t.TempDir()
+		n := &Server{t: t, bin: Binary(t, "redis-server"), dir: dir, Port: freePort(t, true)}
+		n.args = []string{"--port", strconv.Itoa(n.Port), "--bind", "127.0.0.1",
+			"--save", "", "--appendonly", "no", "--dir", dir,
+			"--cluster-enabled", "yes", "--cluster-config-file", filepath.Join(dir, "nodes.conf"),
+			"--cluster-node-timeout", "5000"}
+		t.Cleanup(n.Stop)
+		n.Restart()
+		c.Nodes = append(c.Nodes, n)
+	}
+	args := append([]string{"--cluster", "create"}, c.Addrs()...)
+	args = append(args, "--cluster-replicas", "0", "--cluster-yes")
+	out, err := exec.Command(cli, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("redis-cli --cluster create: %v\n%s", err, out)
+	}
+	for _, n := range c.Nodes {
+		waitClusterOK(t, n.Addr())
+	}
+	return c
+}
+
+func waitClusterOK(t testing.TB, addr string) {
+	t.Helper()
+	c := goredis.NewClient(&goredis.Options{Addr: addr})
+	defer c.Close()
+	var info string
+	for range 400 {
+		var err error
+		info, err = c.ClusterInfo(context.Background()).Result()
+		if err == nil && clusterOK(info) {
+			return
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+	t.Fatalf("cluster node %s never reached cluster_state:ok:\n%s", addr, info)
+}
+
+func clusterOK(info string) bool {
+	sc := bufio.NewScanner(strings.NewReader(info))
+	for sc.Scan() {
+		if strings.TrimSpace(sc.Text()) == "cluster_state:ok" {
+			return true
+		}
+	}
+	return false
+}
