@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -70,10 +71,12 @@ type Connector struct {
 	log   *slog.Logger
 	graph *graph
 	queue chan queued
-	seen  *seenSet
-	met   *metrics
-	fb    *FacebookPage
-	ig    *InstagramAccount
+	// seenMu guards seen and makes check-then-queue one step, across handlers.
+	seenMu sync.Mutex
+	seen   *seenSet
+	met    *metrics
+	fb     *FacebookPage
+	ig     *InstagramAccount
 }
 
 // New builds a connector from cfg. It makes no network call.

@@ -11,7 +11,6 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"sync"
 )
 
 // Handler serves Meta's webhook at one URL (the daemon mounts it at /webhooks/meta):
@@ -23,8 +22,7 @@ func (c *Connector) Handler() http.Handler {
 }
 
 type webhook struct {
-	c  *Connector
-	mu sync.Mutex // guards c.seen and the check-then-queue step
+	c *Connector
 }
 
 func (h *webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -103,8 +101,8 @@ func (h *webhook) delivery(w http.ResponseWriter, r *http.Request) {
 // enqueue queues the items not seen before, in order. An item is marked seen only
 // once queued, so a delivery cut short by a full queue is completed by its retry.
 func (h *webhook) enqueue(items []queued) bool {
-	h.mu.Lock()
-	defer h.mu.Unlock()
+	h.c.seenMu.Lock()
+	defer h.c.seenMu.Unlock()
 	for _, q := range items {
 		key := q.ev.Key()
 		if h.c.seen.has(key) {

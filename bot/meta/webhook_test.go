@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -423,5 +424,27 @@ func TestMetrics(t *testing.T) {
 		if g, ok := got[k]; !ok || g != v {
 			t.Errorf("%s = %v (present %v), want %v", k, g, ok, v)
 		}
+	}
+}
+
+func TestConcurrentRetriesYieldEventsOnce(t *testing.T) {
+	h := newHarness(t, nil)
+	batch := fixture(t, "batched.json")
+	var wg sync.WaitGroup
+	for range 8 {
+		handler := h.c.Handler() // a handler per goroutine: the dedupe is the connector's
+		wg.Go(func() {
+			req := httptest.NewRequest(http.MethodPost, "/webhooks/meta", bytes.NewReader(batch))
+			req.Header.Set("X-Hub-Signature-256", meta.Sign(appSecret, batch))
+			rec := httptest.NewRecorder()
+			handler.ServeHTTP(rec, req)
+			if rec.Code != http.StatusOK {
+				t.Errorf("code %d", rec.Code)
+			}
+		})
+	}
+	wg.Wait()
+	if got := h.collect(); len(got) != 3 {
+		t.Fatalf("got %d events from 8 concurrent copies of a delivery, want 3", len(got))
 	}
 }
