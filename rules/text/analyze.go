@@ -33,6 +33,7 @@ type Analysis struct {
 	// Room for a typical message, so that Analyze allocates once.
 	linkArr [4]string
 	domArr  [4]string
+	hostArr [4]string
 	spanArr [4]span
 	tokArr  [32]token
 	bufArr  [384]byte
@@ -44,26 +45,20 @@ const minCapsLetters = 8
 // Analyze computes everything rules need from a message's text.
 func Analyze(s string) *Analysis {
 	a := &Analysis{Text: s}
-	var spans []span
-	a.Links, spans = findLinks(s, a.linkArr[:0], a.spanArr[:0])
+	ls := linkSet{links: a.linkArr[:0], hosts: a.hostArr[:0], spans: a.spanArr[:0]}
+	ls.find(s)
+	ls.findSpaced(s)
+	a.Links = ls.links
 	a.Domains = a.domArr[:0]
-	for _, l := range a.Links {
-		d := registrable(linkHost(l))
+	for _, h := range ls.hosts {
+		d := registrable(h)
 		if d != "" && !contains(a.Domains, d) {
 			a.Domains = append(a.Domains, d)
 		}
 	}
-	a.scan(spans)
+	a.scan(ls.spans)
 	a.buf, a.toks = tokenize(s, a.bufArr[:0], a.tokArr[:0])
 	return a
-}
-
-// linkHost returns the host of a link found by findLinks.
-func linkHost(l string) string {
-	if k := strings.Index(l, "://"); k >= 0 {
-		return hostOf(l[k+3:], true)
-	}
-	return hostOf(l, false)
 }
 
 func contains(list []string, s string) bool {

@@ -27,6 +27,13 @@ func TestLinks(t *testing.T) {
 		{"http://user:pw@host.example.com:8080/p", []string{"http://user:pw@host.example.com:8080/p"}, []string{"example.com"}},
 		{"http://192.168.1.1/admin", []string{"http://192.168.1.1/admin"}, []string{"192.168.1.1"}},
 		{"voir:https://x.org/a, merci", []string{"https://x.org/a"}, []string{"x.org"}},
+		// spaced or spelled-out dots, to get past link filters
+		{"my site: kidsmediausa  . com", []string{"kidsmediausa  . com"}, []string{"kidsmediausa.com"}},
+		{"marketglory . com/strategygame/andrija earn", []string{"marketglory . com/strategygame/andrija"}, []string{"marketglory.com"}},
+		{"(It Was Always You) www.youtube. com/watch?v=TQ046FuAu00", []string{"www.youtube. com/watch?v=TQ046FuAu00"}, []string{"youtube.com"}},
+		{"go to FreeNitro(dot)com now", []string{"FreeNitro(dot)com"}, []string{"freenitro.com"}},
+		{"go to freenitro (dot) com now", []string{"freenitro (dot) com"}, []string{"freenitro.com"}},
+		{"scam[dot]net/x", []string{"scam[dot]net/x"}, []string{"scam.net"}},
 		// not links
 		{"écris à bob@example.com", nil, nil},
 		{"la version 3.5 est sortie", nil, nil},
@@ -36,6 +43,10 @@ func TestLinks(t *testing.T) {
 		{"bon.de rien", nil, nil},
 		{"https:// nothing", nil, nil},
 		{"...", nil, nil},
+		{"I said no . Com on", nil, nil},
+		{"the end . Combien ?", nil, nil},
+		{"ok . com", nil, nil},
+		{"3 . com", nil, nil},
 	}
 	for _, tt := range tests {
 		a := Analyze(tt.text)

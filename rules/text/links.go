@@ -1,16 +1,43 @@
 package text
 
 import (
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 )
 
-// findLinks appends to links the URLs of s and to spans their place in s.
-// A link is http(s)://…, www.…, or a bare host.tld: with a path any known TLD
-// will do (discord.gg/abc, t.me/x), without one only TLDs that rarely end an
-// ordinary word glued to a full stop ("murdev.com" yes, "bon.de" no).
-func findLinks(s string, links []string, spans []span) ([]string, []span) {
+// linkSet is what link detection found, in the order of the text.
+type linkSet struct {
+	links []string // as written
+	hosts []string // host of each link
+	spans []span   // place of each link in the text
+}
+
+func (ls *linkSet) add(s string, lo, hi int, host string) {
+	i := len(ls.spans)
+	for i > 0 && int(ls.spans[i-1].lo) > lo {
+		i--
+	}
+	ls.links = slices.Insert(ls.links, i, s[lo:hi])
+	ls.hosts = slices.Insert(ls.hosts, i, host)
+	ls.spans = slices.Insert(ls.spans, i, span{int32(lo), int32(hi)})
+}
+
+func (ls *linkSet) overlaps(lo, hi int) bool {
+	for _, sp := range ls.spans {
+		if lo < int(sp.hi) && int(sp.lo) < hi {
+			return true
+		}
+	}
+	return false
+}
+
+// find finds the URLs of s. A link is http(s)://…, www.…, or a bare host.tld:
+// with a path any known TLD will do (discord.gg/abc, t.me/x), without one only
+// TLDs that rarely end an ordinary word glued to a full stop ("murdev.com" yes,
+// "bon.de" no).
+func (ls *linkSet) find(s string) {
 	// Fields are separated by spaces and by the brackets chat apps put around
 	// links (<https://…> on Discord). Every link has a dot or a scheme's colon.
 	start, mark := 0, false
@@ -29,15 +56,92 @@ func findLinks(s string, links []string, spans []span) ([]string, []span) {
 		if sep {
 			if mark && i > start {
 				if lo, hi, ok := linkIn(s[start:i]); ok {
-					links = append(links, s[start+lo:start+hi])
-					spans = append(spans, span{int32(start + lo), int32(start + hi)})
+					ls.add(s, start+lo, start+hi, linkHost(s[start+lo:start+hi]))
 				}
 			}
 			start, mark = i+n, false
 		}
 		i += n
 	}
-	return links, spans
+}
+
+// linkHost returns the host of a link found by linkIn.
+func linkHost(l string) string {
+	if k := strings.Index(l, "://"); k >= 0 {
+		return hostOf(l[k+3:], true)
+	}
+	return hostOf(l, false)
+}
+
+// findSpaced finds links written with a spaced or spelled-out dot to get past
+// link filters: "kidsmediausa . com", "www.youtube. com/watch?v=…",
+// "example(dot)com". Only the big generic TLDs are accepted after such a dot,
+// so that a sentence ending before "Com…" is not a link.
+func (ls *linkSet) findSpaced(s string) {
+	for d := 0; d < len(s); d++ {
+		var dotLen int
+		switch {
+		case s[d] == '.':
+			dotLen = 1
+		case len(s)-d >= 5 && strings.EqualFold(s[d+1:d+4], "dot"):
+			if b := s[d : d+5]; b[0] == '(' && b[4] == ')' || b[0] == '[' && b[4] == ']' {
+				dotLen = 5
+			}
+		}
+		if dotLen == 0 {
+			continue
+		}
+		// host before the dot
+		e := d
+		for e > 0 && s[e-1] == ' ' {
+			e--
+		}
+		h := e
+		for h > 0 && isHostByte(s[h-1]) {
+			h--
+		}
+		if h > 0 && !isASCIIFieldSep(s[h-1]) && s[h-1] != '(' {
+			continue
+		}
+		host := strings.Trim(s[h:e], ".-")
+		// TLD after it
+		t := d + dotLen
+		for t < len(s) && s[t] == ' ' {
+			t++
+		}
+		te := t
+		for te < len(s) && ('a' <= s[te]|0x20 && s[te]|0x20 <= 'z') {
+			te++
+		}
+		spaced := e < d || t > d+dotLen || dotLen > 1
+		if !spaced || len(host) < 3 || !spacedTLD(s[t:te]) || te < len(s) && (isHostByte(s[te]) && s[te] != '.') {
+			continue
+		}
+		end := te
+		if end < len(s) && s[end] == '/' {
+			for end < len(s) && !isASCIIFieldSep(s[end]) && s[end] < utf8.RuneSelf {
+				end++
+			}
+		}
+		end = h + len(trimTail(s[h:end]))
+		if hostOf(host+".com", false) == "" || ls.overlaps(h, end) {
+			continue
+		}
+		ls.add(s, h, end, host+"."+s[t:te])
+		d = end - 1
+	}
+}
+
+func isHostByte(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '.'
+}
+
+func spacedTLD(t string) bool {
+	switch len(t) {
+	case 3:
+		return strings.EqualFold(t, "com") || strings.EqualFold(t, "net") || strings.EqualFold(t, "org")
+	}
+	return false
 }
 
 func isASCIIFieldSep(c byte) bool {
