@@ -286,6 +286,10 @@ func (c *Client) editMessage(ctx context.Context, chat int64, msg int, text stri
 	if d := retryAfter(err); d > 0 {
 		c.limiter.hold(chat, d)
 	}
+	var ae *APIError
+	if errors.As(err, &ae) && strings.Contains(ae.Description, "message is not modified") {
+		return nil // the card already says it
+	}
 	return err
 }
 

@@ -156,13 +156,16 @@ func (c *Client) author(ctx context.Context, m *tgbotapi.Message) bot.Author {
 	if t, ok := c.members.joinedAt(m.Chat.ID, u.ID); ok {
 		a.JoinedAt = t
 	}
-	if m.Chat.IsPrivate() {
-		return a
+	if !m.Chat.IsPrivate() {
+		if status := c.adminStatus(ctx, m.Chat.ID, u.ID); status != "" {
+			a.Roles, a.Staff = []string{status}, true
+		} else {
+			a.Roles = []string{"member"}
+		}
 	}
-	if status := c.adminStatus(ctx, m.Chat.ID, u.ID); status != "" {
-		a.Roles, a.Staff = []string{status}, true
-	} else {
-		a.Roles = []string{"member"}
+	// The desk's CMs speak for the brand wherever they write.
+	if c.desk.Load().cms[u.ID] {
+		a.Roles, a.Staff = append(a.Roles, "cm"), true
 	}
 	return a
 }

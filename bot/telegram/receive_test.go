@@ -103,6 +103,13 @@ func TestUpdatesBecomeEvents(t *testing.T) {
 				Author: bot.Author{ID: "71", Name: "Eve", Roles: []string{"member"}, JoinedAt: at(t0 + 5)}, Text: "hello", At: at(t0 + 6)},
 		},
 		{
+			name:   "a CM is staff in the groups",
+			update: map[string]any{"message": message(group, 21, alice, t0+11, "bonjour à tous")},
+			want: &bot.Event{ID: fmtID(group.id, 21), Platform: "telegram", Kind: bot.KindMessage, Space: chatStr, Channel: chatStr,
+				Author: bot.Author{ID: "42", Name: "Alice", Roles: []string{"member", "cm"}, Staff: true}, Text: "bonjour à tous", At: at(t0 + 11),
+				Link: "https://t.me/c/1234567890/21"},
+		},
+		{
 			name:   "a private message that is not a command",
 			update: map[string]any{"message": message(tgChat{id: 7, kind: "private", title: ""}, 17, bob, t0+7, "vos horaires ?")},
 			want: &bot.Event{ID: "7:17", Platform: "telegram", Kind: bot.KindDM, Space: "7", Channel: "7",
