@@ -51,21 +51,17 @@ type Config struct {
 	ShutdownTimeout time.Duration
 }
 
-// Connector is one platform as the daemon runs it: a Source of events and a
-// Platform that carries out actions. Either may be nil.
+// Connector is one platform integration as the daemon runs it: a Source of events,
+// the Platforms that carry out actions (Meta has two: facebook and instagram), and
+// the HTTP routes it receives on. Any part may be empty.
 type Connector struct {
-	Source   bot.Source
-	Platform bot.Platform
-}
-
-func (c Connector) name() string {
-	if c.Platform != nil {
-		return c.Platform.Name()
-	}
-	if c.Source != nil {
-		return c.Source.Name()
-	}
-	return "?"
+	// Name is how vigie run reports it: "discord on".
+	Name      string
+	Source    bot.Source
+	Platforms []bot.Platform
+	// Routes are served by the daemon's HTTP server, by http.ServeMux pattern
+	// ("/webhooks/meta", "POST /webhooks/telegram").
+	Routes map[string]http.Handler
 }
 
 const (
@@ -165,8 +161,8 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 	log.Info("platforms: " + strings.Join(platformStatus, ", "))
 	byName := map[string]bot.Platform{}
 	for _, c := range conns {
-		if c.Platform != nil {
-			byName[c.Platform.Name()] = c.Platform
+		for _, p := range c.Platforms {
+			byName[p.Name()] = p
 		}
 	}
 
@@ -217,12 +213,24 @@ func (d *daemon) close() error {
 // then drains them.
 func (d *daemon) serve(ctx context.Context, reload <-chan struct{}) error {
 	cfg, log := d.cfg, d.log
+	handler, err := d.routes()
+	if err != nil {
+		return err
+	}
+	if p, ok := d.store.(pinger); ok {
+		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		if err := p.Ping(pctx); err != nil {
+			// Not fatal: Redis may come up after vigie; /healthz says it meanwhile.
+			log.Warn("store not reachable yet", "store", d.storeKind, "err", err)
+		}
+		cancel()
+	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
 	srv := &http.Server{
-		Handler:           d.routes(),
+		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
@@ -318,11 +326,10 @@ func (d *daemon) install(rs *rules.Ruleset, file string) *loaded {
 		d.log.Warn("rules: " + w.String())
 	}
 	for _, c := range d.conns {
-		if c.Platform == nil {
-			continue
-		}
-		for _, p := range rs.CheckPlatform(c.Platform) {
-			d.log.Warn("rules: "+p.String(), "platform", c.Platform.Name())
+		for _, pl := range c.Platforms {
+			for _, p := range rs.CheckPlatform(pl) {
+				d.log.Warn("rules: "+p.String(), "platform", pl.Name())
+			}
 		}
 	}
 	l := &loaded{

@@ -168,7 +168,7 @@ func start(t *testing.T, rules string, env map[string]string) *instance {
 			Logger:     slog.New(slog.NewTextHandler(in.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 			Getenv:     func(k string) string { return env[k] },
 			Ready:      func(a net.Addr) { ready <- a },
-			Connectors: []daemon.Connector{{Source: in.feed, Platform: in.chat}},
+			Connectors: []daemon.Connector{{Name: "discord", Source: in.feed, Platforms: []bot.Platform{in.chat}}},
 		}, in.reload)
 	}()
 	select {

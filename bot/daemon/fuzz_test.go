@@ -55,7 +55,10 @@ rules:
 		f.Fatal(err)
 	}
 	f.Cleanup(func() { _ = d.close() })
-	h := d.routes()
+	h, err := d.routes()
+	if err != nil {
+		f.Fatal(err)
+	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/v1/events", bytes.NewReader(body)))

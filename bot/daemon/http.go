@@ -1,11 +1,13 @@
 package daemon
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"slices"
@@ -18,15 +20,27 @@ import (
 	"github.com/vigie-bot/vigie/store"
 )
 
-// routes is the HTTP API of vigie run.
-func (d *daemon) routes() http.Handler {
+// routes is the HTTP API of vigie run, with the platforms' webhooks.
+func (d *daemon) routes() (_ http.Handler, err error) {
+	// ServeMux panics on a pattern that clashes with another: a wiring mistake,
+	// reported as an error at start.
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("http routes: %v", r)
+		}
+	}()
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", d.handleHealth)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(d.registry, promhttp.HandlerOpts{Registry: d.registry}))
 	mux.HandleFunc("POST /v1/events", d.handleEvent)
 	mux.HandleFunc("GET /v1/cases", d.handleCases)
 	mux.HandleFunc("POST /-/reload", d.handleReload)
-	return mux
+	for _, c := range d.conns {
+		for pattern, h := range c.Routes {
+			mux.Handle(pattern, h)
+		}
+	}
+	return mux, nil
 }
 
 type healthReply struct {
@@ -47,6 +61,11 @@ type healthRules struct {
 	LoadedAt time.Time `json:"loaded_at"`
 }
 
+// pinger is a store that can tell whether it is reachable (Redis).
+type pinger interface {
+	Ping(ctx context.Context) error
+}
+
 // handleHealth answers 200 as long as vigie serves; what does not work fully is
 // listed in degraded.
 func (d *daemon) handleHealth(w http.ResponseWriter, r *http.Request) {
@@ -62,6 +81,14 @@ func (d *daemon) handleHealth(w http.ResponseWriter, r *http.Request) {
 	}
 	if d.secret != nil {
 		rep.Signature = "required"
+	}
+	if p, ok := d.store.(pinger); ok {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		err := p.Ping(ctx)
+		cancel()
+		if err != nil {
+			rep.Degraded = append(rep.Degraded, "store: "+err.Error())
+		}
 	}
 	if paused, until := d.mod.Paused(); paused {
 		rep.Paused = true

@@ -1,7 +1,12 @@
 package daemon
 
 import (
+	"errors"
 	"fmt"
+	"net/http"
+
+	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/bot/meta"
 )
 
 // platformSpec is one platform vigie knows, and the setting that turns it on.
@@ -20,7 +25,7 @@ func connectors(cfg Config) ([]Connector, []string) {
 	specs := []platformSpec{
 		{name: "discord", env: "DISCORD_TOKEN"},
 		{name: "telegram", env: "TELEGRAM_TOKEN"},
-		{name: "meta", env: "META_PAGE_TOKEN"},
+		{name: "meta", env: "META_PAGE_TOKEN", build: metaConnector},
 	}
 	var conns []Connector
 	var status []string
@@ -42,7 +47,32 @@ func connectors(cfg Config) ([]Connector, []string) {
 	}
 	for _, c := range cfg.Connectors {
 		conns = append(conns, c)
-		status = append(status, c.name()+" on")
+		status = append(status, c.Name+" on")
 	}
 	return conns, status
 }
+
+// metaConnector is the Facebook Page and its Instagram account: Meta's webhooks in
+// at /webhooks/meta, Graph API calls out.
+func metaConnector(cfg Config) (Connector, error) {
+	secret := cfg.Getenv("META_APP_SECRET")
+	if secret == "" {
+		return Connector{}, errors.New("META_APP_SECRET not set: Meta's deliveries could not be checked")
+	}
+	c := meta.New(meta.Config{
+		AppSecret:   secret,
+		VerifyToken: cfg.Getenv("META_VERIFY_TOKEN"),
+		PageToken:   cfg.Getenv("META_PAGE_TOKEN"),
+		PageID:      cfg.Getenv("META_PAGE_ID"),
+		GraphURL:    cfg.Getenv("META_GRAPH_URL"),
+		Logger:      cfg.Logger,
+	})
+	return Connector{
+		Name:      "meta",
+		Source:    c,
+		Platforms: c.Platforms(),
+		Routes:    map[string]http.Handler{"/webhooks/meta": c.Handler()},
+	}, nil
+}
+
+var _ bot.Source = (*meta.Connector)(nil)
