@@ -67,12 +67,24 @@ func parseCommand(text, botName string) (name, args string, ok bool) {
 	return strings.ToLower(name), strings.TrimSpace(args), true
 }
 
+func isDeskCommand(name string) bool {
+	for _, k := range deskCommands {
+		if k.name == name {
+			return true
+		}
+	}
+	return false
+}
+
 func (c *Client) handleCommand(ctx context.Context, m *tgbotapi.Message, thread int, name, args string) {
 	say := func(s string) { c.say(ctx, m, thread, s) }
 	if !c.allowed(ctx, m.From) {
 		c.refuse(m.From, m.Chat.ID, "/"+name)
 		say("Sorry, only the community managers of this desk can command vigie.")
 		return
+	}
+	if name == "start" {
+		name = "help" // a CM opening the private chat
 	}
 	var spec *command
 	for i := range deskCommands {

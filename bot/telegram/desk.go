@@ -88,6 +88,8 @@ type Commands interface {
 	Reload(ctx context.Context, by string) (string, error)
 }
 
+var errNoDesk = errors.New("telegram: no desk chat configured (VIGIE_DESK_CHAT)")
+
 // Desk posts cases and alerts to the desk chat.
 type Desk struct{ c *Client }
 
@@ -309,6 +311,11 @@ func (c *Client) deskUpdate(ctx context.Context, u update) bool {
 		return true
 	}
 	if name, args, ok := parseCommand(m.Text, c.selfName.Load().(string)); ok {
+		if m.Chat.IsPrivate() && !isDeskCommand(name) && !c.desk.Load().cms[m.From.ID] {
+			// Someone's /start, or a command for something else: a message to vigie,
+			// for the rules and the FAQ like any other.
+			return false
+		}
 		thread := u.thread
 		c.spawn(ctx, func(ctx context.Context) { c.handleCommand(ctx, m, thread, name, args) })
 		return true

@@ -269,6 +269,7 @@ func TestCommands(t *testing.T) {
 					t.Errorf("no audit line")
 				}
 			}},
+		{name: "a CM's /start shows the commands", chat: private, from: alice, text: "/start", want: "vigie's desk commands"},
 		{name: "a stranger in the desk is refused", chat: deskChat, from: mallory, text: "/pause 1h", want: "Sorry",
 			check: func(t *testing.T) {
 				if p, d := x.book.isPaused(); p && d == time.Hour {

@@ -115,6 +115,12 @@ func TestUpdatesBecomeEvents(t *testing.T) {
 			want: &bot.Event{ID: "7:17", Platform: "telegram", Kind: bot.KindDM, Space: "7", Channel: "7",
 				Author: bot.Author{ID: "7", Name: "Bob Martin"}, Text: "vos horaires ?", At: at(t0 + 7)},
 		},
+		{
+			name:   "someone's /start in private is a message, not a refused command",
+			update: map[string]any{"message": message(tgChat{id: 7, kind: "private"}, 22, bob, t0+12, "/start")},
+			want: &bot.Event{ID: "7:22", Platform: "telegram", Kind: bot.KindDM, Space: "7", Channel: "7",
+				Author: bot.Author{ID: "7", Name: "Bob Martin"}, Text: "/start", At: at(t0 + 12)},
+		},
 		{name: "vigie's own messages are skipped", update: map[string]any{"message": message(group, 18, vigieUser, t0+8, "Merci de ralentir")}},
 		{name: "the desk chat is not moderated", update: map[string]any{"message": message(deskChat, 19, bob, t0+9, "hello desk")}},
 		{name: "service messages are skipped", update: map[string]any{"message": with(message(group, 20, carol, t0+10, ""), "pinned_message", message(group, 10, bob, t0, "x"))}},
