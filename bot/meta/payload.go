@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -353,7 +354,7 @@ func (ft *flexTime) UnmarshalJSON(b []byte) error {
 
 func parseTime(s string) time.Time {
 	if n, err := strconv.ParseFloat(s, 64); err == nil {
-		if n <= 0 || n > 1e14 {
+		if math.IsNaN(n) || n <= 0 || n > 1e14 {
 			return time.Time{}
 		}
 		if n > 1e11 { // milliseconds: 1e11 seconds is the year 5138

@@ -448,3 +448,32 @@ func TestConcurrentRetriesYieldEventsOnce(t *testing.T) {
 		t.Fatalf("got %d events from 8 concurrent copies of a delivery, want 3", len(got))
 	}
 }
+
+func TestParseTimes(t *testing.T) {
+	// Dates reach events through created_time; each form Meta uses is read, and
+	// anything else falls back to the entry's time.
+	tests := []struct {
+		created string
+		want    time.Time
+	}{
+		{`1795730998`, time.Unix(1795730998, 0).UTC()},
+		{`"1795730998"`, time.Unix(1795730998, 0).UTC()},
+		{`1795730998123`, time.UnixMilli(1795730998123).UTC()},
+		{`"2026-11-20T22:09:58+0000"`, time.Date(2026, 11, 20, 22, 9, 58, 0, time.UTC)},
+		{`"2026-11-20T23:09:58+01:00"`, time.Date(2026, 11, 20, 22, 9, 58, 0, time.UTC)},
+		{`"NaN"`, time.Unix(1795731000, 0).UTC()},
+		{`"hier"`, time.Unix(1795731000, 0).UTC()},
+		{`-5`, time.Unix(1795731000, 0).UTC()},
+		{`{"x":1}`, time.Unix(1795731000, 0).UTC()},
+	}
+	for _, tt := range tests {
+		t.Run(tt.created, func(t *testing.T) {
+			h := newHarness(t, nil)
+			h.mustPost([]byte(`{"object":"page","entry":[{"id":"` + pageID + `","time":1795731000,"changes":[{"field":"feed","value":{"item":"comment","verb":"add","comment_id":"c_1","post_id":"p_1","from":{"id":"9","name":"X"},"message":"m","created_time":` + tt.created + `}}]}]}`))
+			got := h.collect()
+			if len(got) != 1 || !got[0].At.Equal(tt.want) {
+				t.Fatalf("events %+v, want one at %s", got, tt.want)
+			}
+		})
+	}
+}
