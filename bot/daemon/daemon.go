@@ -3,6 +3,7 @@
 package daemon
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -331,6 +332,10 @@ func (d *daemon) install(rs *rules.Ruleset, file string) *loaded {
 				d.log.Warn("rules: "+p.String(), "platform", pl.Name())
 			}
 		}
+	}
+	// Every rule's series exists from the start, so that rate() sees its first hit.
+	for _, r := range rs.Rules {
+		d.metrics.ruleHits.WithLabelValues(r.Name, r.Category, cmp.Or(string(r.Mode), string(rules.ModeEnforce)))
 	}
 	l := &loaded{
 		engine: rules.NewEngine(rs, d.store, rules.Options{Clock: time.Now, Logger: d.log}),

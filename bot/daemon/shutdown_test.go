@@ -1,0 +1,124 @@
+package daemon_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/bot/daemon"
+)
+
+// slow is a platform whose deletes wait for the test (or for their context).
+type slow struct {
+	called  chan struct{}
+	release chan struct{}
+	result  chan error // the context's error when the delete ended
+}
+
+func (s *slow) Name() string { return "discord" }
+func (s *slow) Delete(ctx context.Context, ev bot.Event) error {
+	s.called <- struct{}{}
+	select {
+	case <-s.release:
+		s.result <- ctx.Err()
+		return nil
+	case <-ctx.Done():
+		s.result <- ctx.Err()
+		return &bot.ActionError{Op: bot.ActDelete, Err: ctx.Err()}
+	}
+}
+
+const deleteAll = `timezone: UTC
+rules:
+  - name: all
+    when: 'text == "delete me"'
+    do: [delete]
+`
+
+func runSlow(t *testing.T, timeout time.Duration) (*slow, string, context.CancelFunc, chan error) {
+	t.Helper()
+	file := filepath.Join(t.TempDir(), "rules.yaml")
+	if err := os.WriteFile(file, []byte(deleteAll), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := &slow{called: make(chan struct{}, 1), release: make(chan struct{}), result: make(chan error, 1)}
+	ready := make(chan net.Addr, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	errc := make(chan error, 1)
+	go func() {
+		errc <- daemon.Run(ctx, daemon.Config{
+			ConfigPath:      file,
+			Listen:          "127.0.0.1:0",
+			Getenv:          func(string) string { return "" },
+			Ready:           func(a net.Addr) { ready <- a },
+			Connectors:      []daemon.Connector{{Name: "discord", Platforms: []bot.Platform{p}}},
+			ShutdownTimeout: timeout,
+		}, nil)
+	}()
+	var base string
+	select {
+	case a := <-ready:
+		base = "http://" + a.String()
+	case err := <-errc:
+		t.Fatal(err)
+	}
+	body, _ := json.Marshal(map[string]any{"id": "m-1", "platform": "discord", "text": "delete me",
+		"at": time.Now().UTC().Format(time.RFC3339)})
+	resp, err := http.Post(base+"/v1/events", "application/json", strings.NewReader(string(body)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("POST = %d", resp.StatusCode)
+	}
+	<-p.called // the verdict was answered and the delete is under way
+	return p, base, cancel, errc
+}
+
+// A shutdown waits for the actions in flight and lets them finish.
+func TestShutdownDrainsActions(t *testing.T) {
+	p, base, cancel, errc := runSlow(t, time.Minute)
+	cancel()
+	// New requests are refused while the drain goes on.
+	client := &http.Client{Timeout: 5 * time.Second}
+	for {
+		if _, err := client.Get(base + "/healthz"); err != nil {
+			break
+		}
+	}
+	select {
+	case err := <-errc:
+		t.Fatalf("Run returned %v before the action in flight ended", err)
+	default:
+	}
+	close(p.release)
+	if err := <-p.result; err != nil {
+		t.Errorf("the action in flight was cancelled: %v", err)
+	}
+	if err := <-errc; err != nil {
+		t.Errorf("Run = %v, want nil", err)
+	}
+}
+
+// Past the shutdown timeout, actions are cancelled, and Run still waits for them.
+func TestShutdownTimeoutCancelsActions(t *testing.T) {
+	p, _, cancel, errc := runSlow(t, 50*time.Millisecond)
+	cancel()
+	err := <-errc
+	if err == nil || !strings.Contains(err.Error(), "http drain") {
+		t.Errorf("Run = %v, want the drain's timeout", err)
+	}
+	if err := <-p.result; !errors.Is(err, context.Canceled) {
+		t.Errorf("the action ended with %v, want it cancelled", err)
+	}
+}
