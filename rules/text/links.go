@@ -80,15 +80,22 @@ func linkHost(l string) string {
 func (ls *linkSet) findSpaced(s string) {
 	for d := 0; d < len(s); d++ {
 		var dotLen int
-		switch {
-		case s[d] == '.':
-			dotLen = 1
-		case len(s)-d >= 5 && strings.EqualFold(s[d+1:d+4], "dot"):
-			if b := s[d : d+5]; b[0] == '(' && b[4] == ')' || b[0] == '[' && b[4] == ']' {
-				dotLen = 5
+		switch s[d] {
+		case '.':
+			// a dot with a space on one side at least
+			if (d == 0 || s[d-1] != ' ') && (d+1 == len(s) || s[d+1] != ' ') {
+				continue
 			}
-		}
-		if dotLen == 0 {
+			dotLen = 1
+		case '(', '[':
+			if len(s)-d < 5 || !strings.EqualFold(s[d+1:d+4], "dot") {
+				continue
+			}
+			if b := s[d : d+5]; b[0] == '(' && b[4] != ')' || b[0] == '[' && b[4] != ']' {
+				continue
+			}
+			dotLen = 5
+		default:
 			continue
 		}
 		// host before the dot

@@ -36,6 +36,11 @@ func fold(s string, out []rune) ([]rune, int) {
 		return out, size
 	}
 	if d := norm.NFKD.PropertiesString(s).Decomposition(); d != nil {
+		// Accents are dropped from Latin, Greek and Cyrillic letters only: in
+		// other scripts a mark changes the word (Japanese バ is not ハ).
+		if base, _ := utf8.DecodeRune(d); !accented(base) && norm.NFD.PropertiesString(s).Decomposition() != nil {
+			return foldDecomposed(r, out), size
+		}
 		for len(d) > 0 {
 			dr, n := utf8.DecodeRune(d)
 			d = d[n:]
@@ -81,16 +86,34 @@ func isASCIISpace(c byte) bool {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'
 }
 
-// isInvisible reports runes that render as nothing and are used to break up words:
-// zero-width spaces and joiners, soft hyphens, BOM, tags, variation selectors and
-// other combining marks (whose base letter is what matters).
+// isInvisible reports runes that render as nothing or as an optional accent
+// and are used to break up or disguise words: zero-width spaces and joiners,
+// soft hyphens, BOM, tags, variation selectors, control characters, and the
+// combining accents of Latin, Greek and Cyrillic (and optional Arabic and
+// Hebrew vowel points). Marks that change a word in its script are kept.
 func isInvisible(r rune) bool {
 	switch {
 	case r == '\u00ad', r == '\u034f', r == '\u180e',
-		'\u200b' <= r && r <= '\u200f', '\u2060' <= r && r <= '\u2064', r == '\ufeff':
+		'\u200b' <= r && r <= '\u200f', '\u2060' <= r && r <= '\u2064', r == '\ufeff',
+		0x0300 <= r && r <= 0x036f, 0x1ab0 <= r && r <= 0x1aff, 0x1dc0 <= r && r <= 0x1dff,
+		0x20d0 <= r && r <= 0x20ff, 0xfe00 <= r && r <= 0xfe0f, 0xfe20 <= r && r <= 0xfe2f,
+		0xe0000 <= r && r <= 0xe01ef,
+		0x0591 <= r && r <= 0x05c7, 0x0610 <= r && r <= 0x061a, 0x064b <= r && r <= 0x065f, r == 0x0670:
 		return true
 	}
-	return unicode.In(r, unicode.Mn, unicode.Me, unicode.Cf, unicode.Cc)
+	return unicode.In(r, unicode.Me, unicode.Cf, unicode.Cc)
+}
+
+// accented reports letters of the scripts whose accents readers and writers
+// treat as optional: Latin, Greek, Cyrillic.
+func accented(r rune) bool {
+	return r < 0x250 || 0x370 <= r && r <= 0x52f || 0x1e00 <= r && r <= 0x1fff
+}
+
+// isMark reports combining marks that are part of a word (not dropped by
+// isInvisible): they continue the open word whatever its script.
+func isMark(r rune) bool {
+	return r >= 0x300 && unicode.In(r, unicode.Mn, unicode.Mc)
 }
 
 // upperLookalike maps capitals of other scripts that look like a Latin capital
@@ -282,7 +305,7 @@ func isWordRune(r rune) bool {
 	if r < utf8.RuneSelf {
 		return 'a' <= r && r <= 'z' || '0' <= r && r <= '9' || r == '@' || r == '$'
 	}
-	return r == '€' || unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mc, r)
+	return r == '€' || unicode.IsLetter(r) || unicode.IsDigit(r) || isMark(r)
 }
 
 // isUnspaced reports scripts written without spaces between words: each of their

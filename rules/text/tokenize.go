@@ -100,6 +100,12 @@ func (z *tokenizer) add(r rune) {
 		z.close()
 		return
 	}
+	if z.in && isMark(r) {
+		z.buf = utf8.AppendRune(z.buf, r)
+		z.cur.form[0].hi = int32(len(z.buf))
+		z.cur.src.hi = int32(z.next)
+		return
+	}
 	z.addWord(r)
 }
 
