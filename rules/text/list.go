@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"unicode"
 )
 
 // List is a word list compiled for matching: a trie of token sequences, so a
@@ -88,6 +89,13 @@ func hostKey(s string) string {
 	return strings.TrimPrefix(s, "www.")
 }
 
+// isHostName reports whether h is written like a host name: dotted, without
+// spaces. Whether its characters are valid is left to the comparison, which
+// then fails, so that nothing hidden in a host can make it pass for another.
+func isHostName(h string) bool {
+	return strings.Contains(h, ".") && !strings.ContainsFunc(h, unicode.IsSpace)
+}
+
 // Entries returns the entries as given to NewList.
 func (l *List) Entries() []string { return append([]string(nil), l.entries...) }
 
@@ -110,21 +118,26 @@ func (l *List) Match(a *Analysis) (entry string, ok bool) {
 }
 
 // Contains reports whether s, normalised like the text, is an entry, the whole
-// of s and not a word in it. A host name is also in the list when one of its
-// parent domains is: "www.YouTube.com" and "m.youtube.com" are in [youtube.com].
+// of s and not a word in it. When the list has host names and s is one, they
+// are compared as hosts instead: case and www. aside, exactly, and s is also in
+// the list when one of its parent domains is ("www.YouTube.com" and
+// "m.youtube.com" are in [youtube.com], "dіscord.gg" with a Cyrillic і is not
+// in [discord.gg]).
 func (l *List) Contains(s string) bool {
 	if l == nil {
 		return false
 	}
-	if len(l.hosts) > 0 {
-		h := hostKey(s)
+	if h := hostKey(s); len(l.hosts) > 0 && isHostName(h) {
+		// A host name is compared as a host, exactly: a look-alike such as
+		// dіscord.gg (Cyrillic і) or d1scord.gg must not pass for discord.gg
+		// in an allow list.
 		for {
 			if l.hosts[h] {
 				return true
 			}
 			k := strings.IndexByte(h, '.')
 			if k < 0 {
-				break
+				return false
 			}
 			h = h[k+1:]
 		}

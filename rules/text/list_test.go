@@ -89,6 +89,11 @@ func TestContains(t *testing.T) {
 		{"notyoutube.com", false},
 		{"youtube.com.evil.io", false},
 		{"com", false},
+		{"DISCORD.GG", false},
+		{"dіscord.gg", false}, // Cyrillic і: a look-alike is not the listed host
+		{"yout​ube.com", false},
+		{"y0utube.com", false},
+		{"youtube com", true}, // not a host name: compared as words
 		{"CONNARD", true},
 		{"c0nnard", true},
 		{"connard!", true},
