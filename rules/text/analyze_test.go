@@ -3,6 +3,7 @@ package text
 import (
 	"math"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -133,6 +134,28 @@ func TestCaps(t *testing.T) {
 	for _, tt := range tests {
 		if got := Analyze(tt.text).Caps; math.Abs(got-tt.want) > 1e-9 {
 			t.Errorf("Analyze(%q).Caps = %v, want %v", tt.text, got, tt.want)
+		}
+	}
+}
+
+func TestLongInputs(t *testing.T) {
+	// Long and repetitive inputs, where a scan that is not linear would show.
+	tests := []struct {
+		text                   string
+		links, domains, emojis int
+	}{
+		{"http://x.com/" + strings.Repeat(")", 100000), 1, 1, 0},
+		{strings.Repeat("a.", 50000) + " . com", 1, 1, 0},
+		{strings.Repeat(". ", 50000), 0, 0, 0},
+		{strings.Repeat("c ", 50000), 0, 0, 0},
+		{strings.Repeat("👍🏽", 20000), 0, 0, 20000},
+		{strings.Repeat("x.com/a ", 20000), 20000, 1, 0},
+	}
+	for _, tt := range tests {
+		a := Analyze(tt.text)
+		if len(a.Links) != tt.links || len(a.Domains) != tt.domains || a.Emojis != tt.emojis {
+			t.Errorf("Analyze(%.20q…): %d links, %d domains, %d emojis; want %d, %d, %d",
+				tt.text, len(a.Links), len(a.Domains), a.Emojis, tt.links, tt.domains, tt.emojis)
 		}
 	}
 }

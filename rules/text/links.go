@@ -214,22 +214,33 @@ func hasPrefixFold(s, prefix string) bool {
 // trimTail drops the punctuation that ends a sentence rather than a URL, and a
 // closing bracket that opens nowhere in the URL.
 func trimTail(u string) string {
+	var open [3]int // brackets opened minus closed: (), [], {}
+	for i := 0; i < len(u); i++ {
+		switch u[i] {
+		case '(':
+			open[0]++
+		case ')':
+			open[0]--
+		case '[':
+			open[1]++
+		case ']':
+			open[1]--
+		case '{':
+			open[2]++
+		case '}':
+			open[2]--
+		}
+	}
 	for len(u) > 0 {
 		r, n := utf8.DecodeLastRuneInString(u)
 		switch r {
 		case '.', ',', ';', ':', '!', '?', '*', '_', '~', '…', '»', '”', '’':
-		case ')':
-			if strings.Count(u, "(") >= strings.Count(u, ")") {
+		case ')', ']', '}':
+			k := strings.IndexByte(")]}", byte(r))
+			if open[k] >= 0 {
 				return u
 			}
-		case ']':
-			if strings.Count(u, "[") >= strings.Count(u, "]") {
-				return u
-			}
-		case '}':
-			if strings.Count(u, "{") >= strings.Count(u, "}") {
-				return u
-			}
+			open[k]++
 		default:
 			if r < utf8.RuneSelf || !isInvisible(r) {
 				return u
