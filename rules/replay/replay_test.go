@@ -214,7 +214,7 @@ func (errReader) Read([]byte) (int, error) { return 0, errors.New("disk on fire"
 
 func TestRunCancelled(t *testing.T) {
 	rs := loadRules(t)
-	path := writeCorpus(t, t.TempDir(), 5000)
+	path := replay.WriteCorpus(t, t.TempDir(), 5000)
 	for _, workers := range []int{1, 2} {
 		t.Run(fmt.Sprintf("workers=%d", workers), func(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
@@ -239,7 +239,7 @@ func TestRunCancelled(t *testing.T) {
 func TestWorkersAgree(t *testing.T) {
 	rs := loadRules(t)
 	dir := t.TempDir()
-	path := writeCorpus(t, dir, 3000)
+	path := replay.WriteCorpus(t, dir, 3000)
 	src, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
