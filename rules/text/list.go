@@ -72,13 +72,10 @@ func NewList(entries []string) (*List, error) {
 	return l, nil
 }
 
-// hostKey reads s as a host name: trimmed, lower case, without scheme, www. and
-// trailing dot.
+// hostKey reads s as a host name: trimmed, without scheme, path, www. and
+// trailing dot, in lower case when it has a dot.
 func hostKey(s string) string {
 	s = strings.TrimSpace(s)
-	if hasUpper(s) {
-		s = strings.ToLower(s)
-	}
 	if k := strings.Index(s, "://"); k >= 0 {
 		s = s[k+3:]
 	}
@@ -86,7 +83,14 @@ func hostKey(s string) string {
 		s = s[:k]
 	}
 	s = strings.TrimSuffix(s, ".")
-	return strings.TrimPrefix(s, "www.")
+	if hasPrefixFold(s, "www.") {
+		s = s[4:]
+	}
+	if strings.IndexByte(s, '.') >= 0 && hasUpper(s) {
+		// only host names need lower case; words go through the tokenizer
+		s = strings.ToLower(s)
+	}
+	return s
 }
 
 // isHostName reports whether h is written like a host name: dotted, without
@@ -127,19 +131,21 @@ func (l *List) Contains(s string) bool {
 	if l == nil {
 		return false
 	}
-	if h := hostKey(s); len(l.hosts) > 0 && isHostName(h) {
-		// A host name is compared as a host, exactly: a look-alike such as
-		// dіscord.gg (Cyrillic і) or d1scord.gg must not pass for discord.gg
-		// in an allow list.
-		for {
-			if l.hosts[h] {
-				return true
+	if len(l.hosts) > 0 {
+		if h := hostKey(s); isHostName(h) {
+			// A host name is compared as a host, exactly: a look-alike such
+			// as dіscord.gg (Cyrillic і) or d1scord.gg must not pass for
+			// discord.gg in an allow list.
+			for {
+				if l.hosts[h] {
+					return true
+				}
+				k := strings.IndexByte(h, '.')
+				if k < 0 {
+					return false
+				}
+				h = h[k+1:]
 			}
-			k := strings.IndexByte(h, '.')
-			if k < 0 {
-				return false
-			}
-			h = h[k+1:]
 		}
 	}
 	a, _ := l.scratch.Get().(*Analysis)
