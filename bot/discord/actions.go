@@ -1,0 +1,220 @@
+package discord
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/vigie-bot/vigie/bot"
+)
+
+// auditReason is what Discord's audit log shows for vigie's actions.
+const auditReason = "vigie: rule match"
+
+// channelOf is where the event's message lives: its thread, when it has one.
+func channelOf(ev bot.Event) string {
+	if ev.Thread != "" {
+		return ev.Thread
+	}
+	return ev.Channel
+}
+
+func needGuild(op bot.ActionKind, ev bot.Event) error {
+	if ev.Space == "" || ev.Author.ID == "" {
+		return &bot.ActionError{Op: op, Err: fmt.Errorf("discord: event %s has no guild or author", ev.ID)}
+	}
+	return nil
+}
+
+func needMessage(op bot.ActionKind, ev bot.Event) error {
+	if channelOf(ev) == "" || ev.Kind == bot.KindJoin || messageID(ev) == "" {
+		return &bot.ActionError{Op: op, Err: fmt.Errorf("discord: event %s is not a message", ev.ID)}
+	}
+	return nil
+}
+
+func callContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, callTimeout)
+}
+
+// Delete removes the message. A message already gone counts as deleted.
+func (c *Client) Delete(ctx context.Context, ev bot.Event) error {
+	if err := needMessage(bot.ActDelete, ev); err != nil {
+		return err
+	}
+	ctx, cancel := callContext(ctx)
+	defer cancel()
+	err := c.classify(ctx, bot.ActDelete, c.sess.ChannelMessageDelete(channelOf(ev), messageID(ev),
+		append(opts(ctx), discordgo.WithAuditLogReason(auditReason))...))
+	if apiCode(err) == codeUnknownMessage {
+		return nil
+	}
+	return err
+}
+
+// Timeout silences the member for d (communication_disabled_until), at most 28
+// days, Discord's limit.
+func (c *Client) Timeout(ctx context.Context, ev bot.Event, d time.Duration) error {
+	if err := needGuild(bot.ActTimeout, ev); err != nil {
+		return err
+	}
+	if d <= 0 {
+		return &bot.ActionError{Op: bot.ActTimeout, Err: errors.New("discord: timeout without a duration")}
+	}
+	d = min(d, MaxTimeout)
+	until := time.Now().Add(d).UTC()
+	ctx, cancel := callContext(ctx)
+	defer cancel()
+	return c.classify(ctx, bot.ActTimeout, c.sess.GuildMemberTimeout(ev.Space, ev.Author.ID, &until,
+		append(opts(ctx), discordgo.WithAuditLogReason(auditReason))...))
+}
+
+// Kick removes the member from the guild; they may join again.
+func (c *Client) Kick(ctx context.Context, ev bot.Event) error {
+	if err := needGuild(bot.ActKick, ev); err != nil {
+		return err
+	}
+	ctx, cancel := callContext(ctx)
+	defer cancel()
+	return c.classify(ctx, bot.ActKick, c.sess.GuildMemberDelete(ev.Space, ev.Author.ID,
+		append(opts(ctx), discordgo.WithAuditLogReason(auditReason))...))
+}
+
+// Ban bans the author and removes their messages of the last BanDeleteWindow.
+// Discord bans do not expire: a ban with a duration is logged as permanent, and
+// lifting it is a moderator's unban.
+func (c *Client) Ban(ctx context.Context, ev bot.Event, d time.Duration) error {
+	if err := needGuild(bot.ActBan, ev); err != nil {
+		return err
+	}
+	if d > 0 {
+		c.log.Warn("Discord bans do not expire: this ban is permanent", "guild", ev.Space, "user", ev.Author.ID, "asked", bot.FormatDuration(d))
+	}
+	body := map[string]int{"delete_message_seconds": int(c.cfg.BanDeleteWindow / time.Second)}
+	ctx, cancel := callContext(ctx)
+	defer cancel()
+	_, err := c.sess.RequestWithBucketID("PUT", discordgo.EndpointGuildBan(ev.Space, ev.Author.ID), body,
+		discordgo.EndpointGuildBan(ev.Space, ""), append(opts(ctx), discordgo.WithAuditLogReason(auditReason))...)
+	return c.classify(ctx, bot.ActBan, err)
+}
+
+// Unban lifts the author's ban.
+func (c *Client) Unban(ctx context.Context, ev bot.Event) error {
+	if err := needGuild(bot.ActBan, ev); err != nil {
+		return err
+	}
+	ctx, cancel := callContext(ctx)
+	defer cancel()
+	return c.classify(ctx, "unban", c.sess.GuildBanDelete(ev.Space, ev.Author.ID, opts(ctx)...))
+}
+
+// noMentions keeps vigie's texts, which quote user names, from pinging anyone.
+var noMentions = &discordgo.MessageAllowedMentions{Parse: []discordgo.AllowedMentionType{}}
+
+// Reply answers the message in its channel, as a Discord reply to it.
+func (c *Client) Reply(ctx context.Context, ev bot.Event, text string) error {
+	return c.reply(ctx, bot.ActReply, ev, text)
+}
+
+func (c *Client) reply(ctx context.Context, op bot.ActionKind, ev bot.Event, text string) error {
+	ch := channelOf(ev)
+	if ch == "" {
+		return &bot.ActionError{Op: op, Err: fmt.Errorf("discord: event %s has no channel to answer in", ev.ID)}
+	}
+	m := &discordgo.MessageSend{Content: truncate(text, 2000), AllowedMentions: noMentions}
+	if ev.Kind != bot.KindJoin {
+		m.Reference = &discordgo.MessageReference{MessageID: messageID(ev), ChannelID: ch, GuildID: ev.Space, FailIfNotExists: new(false)}
+	}
+	ctx, cancel := callContext(ctx)
+	defer cancel()
+	_, err := c.sess.ChannelMessageSendComplex(ch, m, opts(ctx)...)
+	return c.classify(ctx, op, err)
+}
+
+// Warn tells the author: by direct message when WarnByDM is set and the member
+// accepts DMs from the guild's members, otherwise as a reply to the message.
+func (c *Client) Warn(ctx context.Context, ev bot.Event, text string) error {
+	if c.cfg.WarnByDM && ev.Author.ID != "" {
+		err := c.dm(ctx, ev.Author.ID, text)
+		if err == nil {
+			return nil
+		}
+		if apiCode(err) != codeCannotDMUser && apiCode(err) != codeMissingPermissions {
+			return err
+		}
+		c.log.Debug("cannot DM the member, warning in the channel", "user", ev.Author.ID)
+	}
+	return c.reply(ctx, bot.ActWarn, ev, text)
+}
+
+func (c *Client) dm(ctx context.Context, userID, text string) error {
+	ctx, cancel := callContext(ctx)
+	defer cancel()
+	ch, err := c.sess.UserChannelCreate(userID, opts(ctx)...)
+	if err != nil {
+		return c.classify(ctx, bot.ActWarn, err)
+	}
+	_, err = c.sess.ChannelMessageSendComplex(ch.ID, &discordgo.MessageSend{Content: truncate(text, 2000), AllowedMentions: noMentions}, opts(ctx)...)
+	return c.classify(ctx, bot.ActWarn, err)
+}
+
+// Tag gives the author the guild role named tag (by name or id); "-name" takes it
+// away. A tag that names no role of the guild is a reaction on the message
+// instead: a Unicode emoji, or a custom one as name:id.
+func (c *Client) Tag(ctx context.Context, ev bot.Event, tag string) error {
+	tag = strings.TrimSpace(tag)
+	if tag == "" {
+		return &bot.ActionError{Op: bot.ActTag, Err: errors.New("discord: empty tag")}
+	}
+	remove := false
+	if rest, ok := strings.CutPrefix(tag, "-"); ok && rest != "" {
+		remove, tag = true, rest
+	}
+	ctx, cancel := callContext(ctx)
+	defer cancel()
+	if roleID, ok := c.findRole(ev.Space, tag); ok {
+		if err := needGuild(bot.ActTag, ev); err != nil {
+			return err
+		}
+		o := append(opts(ctx), discordgo.WithAuditLogReason(auditReason))
+		if remove {
+			return c.classify(ctx, bot.ActTag, c.sess.GuildMemberRoleRemove(ev.Space, ev.Author.ID, roleID, o...))
+		}
+		return c.classify(ctx, bot.ActTag, c.sess.GuildMemberRoleAdd(ev.Space, ev.Author.ID, roleID, o...))
+	}
+	if remove {
+		return &bot.ActionError{Op: bot.ActTag, Err: fmt.Errorf("discord: no role %q in guild %s", tag, ev.Space)}
+	}
+	if err := needMessage(bot.ActTag, ev); err != nil {
+		return &bot.ActionError{Op: bot.ActTag, Err: fmt.Errorf("discord: no role %q in guild %s, and no message to react to", tag, ev.Space)}
+	}
+	return c.classify(ctx, bot.ActTag, c.sess.MessageReactionAdd(channelOf(ev), messageID(ev), tag, opts(ctx)...))
+}
+
+// findRole looks a role up by id or name in the guild vigie was told about.
+func (c *Client) findRole(guildID, nameOrID string) (string, bool) {
+	g, err := c.sess.State.Guild(guildID)
+	if err != nil {
+		return "", false
+	}
+	c.sess.State.RLock()
+	defer c.sess.State.RUnlock()
+	for _, r := range g.Roles {
+		if r.ID == nameOrID || strings.EqualFold(r.Name, nameOrID) {
+			return r.ID, true
+		}
+	}
+	return "", false
+}
+
+func truncate(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}

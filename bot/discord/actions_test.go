@@ -1,0 +1,157 @@
+package discord
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vigie-bot/vigie/bot"
+)
+
+func TestActionsOut(t *testing.T) {
+	f := newFakeDiscord(t)
+	c, _ := newTestClient(t, f, Config{BanDeleteWindow: time.Hour, WarnByDM: true})
+	out := make(chan bot.Event, 4)
+	run(t, f, c, out, allPerms)
+	ctx := context.Background()
+	msg := bot.Event{ID: "1001", Platform: "discord", Kind: bot.KindMessage, Space: guildID, Channel: general, Author: bot.Author{ID: bob.id, Name: "Bob"}}
+	inThread := msg
+	inThread.Thread = threadID
+	edit := msg
+	edit.ID, edit.Kind = "1001@1700000000000", bot.KindEdit
+
+	tests := []struct {
+		name   string
+		do     func() error
+		method string
+		path   string
+		check  func(t *testing.T, c apiCall)
+	}{
+		{"delete", func() error { return c.Delete(ctx, msg) }, "DELETE", "/channels/" + general + "/messages/1001", nil},
+		{"delete in a thread", func() error { return c.Delete(ctx, inThread) }, "DELETE", "/channels/" + threadID + "/messages/1001", nil},
+		{"delete an edited message", func() error { return c.Delete(ctx, edit) }, "DELETE", "/channels/" + general + "/messages/1001", nil},
+		{"timeout", func() error { return c.Timeout(ctx, msg, 10*time.Minute) }, "PATCH", "/guilds/" + guildID + "/members/" + bob.id, func(t *testing.T, call apiCall) {
+			until, err := time.Parse(time.RFC3339, call.Body["communication_disabled_until"].(string))
+			if d := time.Until(until); err != nil || d < 9*time.Minute || d > 11*time.Minute {
+				t.Errorf("communication_disabled_until = %v (%v)", call.Body["communication_disabled_until"], err)
+			}
+			if call.Header.Get("X-Audit-Log-Reason") == "" {
+				t.Errorf("no audit log reason")
+			}
+		}},
+		{"timeout is capped at 28 days", func() error { return c.Timeout(ctx, msg, 60*24*time.Hour) }, "PATCH", "/guilds/" + guildID + "/members/" + bob.id, func(t *testing.T, call apiCall) {
+			until, _ := time.Parse(time.RFC3339, call.Body["communication_disabled_until"].(string))
+			if d := time.Until(until); d > MaxTimeout || d < MaxTimeout-time.Hour {
+				t.Errorf("timed out for %s", d)
+			}
+		}},
+		{"kick", func() error { return c.Kick(ctx, msg) }, "DELETE", "/guilds/" + guildID + "/members/" + bob.id, nil},
+		{"ban with a clean-up window", func() error { return c.Ban(ctx, msg, 0) }, "PUT", "/guilds/" + guildID + "/bans/" + bob.id, func(t *testing.T, call apiCall) {
+			if call.Body["delete_message_seconds"] != float64(3600) {
+				t.Errorf("ban body = %s", call.Raw)
+			}
+		}},
+		{"unban", func() error { return c.Unban(ctx, msg) }, "DELETE", "/guilds/" + guildID + "/bans/" + bob.id, nil},
+		{"reply", func() error { return c.Reply(ctx, msg, "Bonjour @everyone") }, "POST", "/channels/" + general + "/messages", func(t *testing.T, call apiCall) {
+			ref, _ := call.Body["message_reference"].(map[string]any)
+			am, _ := call.Body["allowed_mentions"].(map[string]any)
+			if call.Body["content"] != "Bonjour @everyone" || ref["message_id"] != "1001" || am == nil || len(am["parse"].([]any)) != 0 {
+				t.Errorf("reply body = %s", call.Raw)
+			}
+		}},
+		{"warn by DM", func() error { return c.Warn(ctx, msg, "slow down") }, "POST", "/channels/dm-" + bob.id + "/messages", func(t *testing.T, call apiCall) {
+			if call.Body["content"] != "slow down" {
+				t.Errorf("DM body = %s", call.Raw)
+			}
+		}},
+		{"tag with a role", func() error { return c.Tag(ctx, msg, "vip") }, "PUT", "/guilds/" + guildID + "/members/" + bob.id + "/roles/" + vipRole, nil},
+		{"untag a role", func() error { return c.Tag(ctx, msg, "-VIP") }, "DELETE", "/guilds/" + guildID + "/members/" + bob.id + "/roles/" + vipRole, nil},
+		{"tag with a reaction", func() error { return c.Tag(ctx, msg, "⚠️") }, "PUT", "/channels/" + general + "/messages/1001/reactions/", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := f.count(tt.method, tt.path)
+			if err := tt.do(); err != nil {
+				t.Fatalf("error %v", err)
+			}
+			call := f.waitFor(tt.method, tt.path, before+1, nil)
+			if tt.check != nil {
+				tt.check(t, call)
+			}
+		})
+	}
+
+	t.Run("a member who refuses DMs is warned in the channel", func(t *testing.T) {
+		f.fail("POST", "/channels/dm-", 403, `{"message": "Cannot send messages to this user", "code": 50007}`, nil, 1)
+		before := f.count("POST", "/channels/"+general+"/messages")
+		if err := c.Warn(ctx, msg, "slow down"); err != nil {
+			t.Fatal(err)
+		}
+		f.waitFor("POST", "/channels/"+general+"/messages", before+1, nil)
+	})
+}
+
+func TestActionErrors(t *testing.T) {
+	f := newFakeDiscord(t)
+	c, _ := newTestClient(t, f, Config{})
+	out := make(chan bot.Event, 4)
+	run(t, f, c, out, allPerms)
+	ctx := context.Background()
+	msg := bot.Event{ID: "1001", Platform: "discord", Kind: bot.KindMessage, Space: guildID, Channel: general, Author: bot.Author{ID: bob.id}}
+	rl := http.Header{"X-Ratelimit-Limit": {"5"}, "X-Ratelimit-Remaining": {"0"}, "X-Ratelimit-Reset-After": {"0.01"}, "X-Ratelimit-Bucket": {"b1"}, "Retry-After": {"2"}}
+
+	tests := []struct {
+		name       string
+		status     int
+		body       string
+		header     http.Header
+		do         func() error
+		retryable  bool
+		retryAfter time.Duration
+		want       string
+	}{
+		{"429", 429, `{"message": "You are being rate limited.", "retry_after": 1.5, "global": false}`, rl,
+			func() error { return c.Timeout(ctx, msg, time.Minute) }, true, 1500 * time.Millisecond, "rate limited"},
+		{"missing permission", 403, `{"message": "Missing Permissions", "code": 50013}`, nil,
+			func() error { return c.Kick(ctx, msg) }, false, 0, "discord DELETE /api/v9/guilds/" + guildID + "/members/" + bob.id + ": 403 Missing Permissions (code 50013)"},
+		{"server error", 500, `{"message": "500: Internal Server Error", "code": 0}`, nil,
+			func() error { return c.Ban(ctx, msg, 0) }, true, 0, "500"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			method, path := "PATCH", "/guilds/"
+			switch tt.name {
+			case "missing permission":
+				method = "DELETE"
+			case "server error":
+				method = "PUT"
+			}
+			f.fail(method, path, tt.status, tt.body, tt.header, 1)
+			err := tt.do()
+			var ae *bot.ActionError
+			if !errors.As(err, &ae) {
+				t.Fatalf("error %v is not an ActionError", err)
+			}
+			if ae.Retryable != tt.retryable || ae.RetryAfter != tt.retryAfter || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error %q retryable %v after %s, want %v after %s containing %q", err, ae.Retryable, ae.RetryAfter, tt.retryable, tt.retryAfter, tt.want)
+			}
+		})
+	}
+
+	t.Run("a message already gone counts as deleted", func(t *testing.T) {
+		f.fail("DELETE", "/channels/", 404, `{"message": "Unknown Message", "code": 10008}`, nil, 1)
+		if err := c.Delete(ctx, msg); err != nil {
+			t.Errorf("Delete = %v", err)
+		}
+	})
+	t.Run("a join has no message to delete", func(t *testing.T) {
+		join := msg
+		join.Kind = bot.KindJoin
+		if err := c.Delete(ctx, join); err == nil || bot.Retryable(err) {
+			t.Errorf("Delete(join) = %v", err)
+		}
+	})
+}

@@ -1,0 +1,518 @@
+package discord
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/vigie-bot/vigie/bot"
+)
+
+// Card is a case as the desk shows it: the platform-neutral fields of a case.
+type Card struct {
+	ID       string
+	Opened   time.Time
+	Event    bot.Event
+	Rule     string
+	Category string
+	Reason   string
+	// Suggested is what the rule would do, or did, to the message.
+	Suggested []bot.Action
+	// Outcome is set once a moderator decided, written as an action: keep,
+	// delete, timeout(1h), ban.
+	Outcome   string
+	DecidedBy string
+	DecidedAt time.Time
+}
+
+// Decided reports whether a moderator has decided the case.
+func (c Card) Decided() bool { return c.Outcome != "" }
+
+// The outcomes the card's buttons give.
+const (
+	OutcomeKeep    = "keep"
+	OutcomeDelete  = "delete"
+	OutcomeTimeout = "timeout"
+	OutcomeBan     = "ban"
+)
+
+// MuteDuration is how long the card's timeout button silences the author.
+const MuteDuration = time.Hour
+
+// Decision is what a moderator chose for a case.
+type Decision struct {
+	CaseID string
+	// Outcome is one of the Outcome constants.
+	Outcome string
+	// Duration is set for a timeout.
+	Duration time.Duration
+	// By is the moderator's id as in desk.cms ("discord:123"); ByName their name.
+	By     string
+	ByName string
+}
+
+// String writes the decision as an action of the rule file, the way the handlers
+// read outcomes: keep, delete, ban, timeout(1h).
+func (d Decision) String() string {
+	return bot.Action{Kind: bot.ActionKind(d.Outcome), Duration: d.Duration}.String()
+}
+
+// Commands is what the desk needs from the rest of vigie to decide cases and
+// answer /vigie. The texts returned are shown to the moderator as they are.
+type Commands interface {
+	// Decide records the decision, carries it out on the case's platform, and
+	// returns the case as it now stands. A case decided earlier comes back with
+	// that first decision and an error wrapping ErrDecided; a decision recorded
+	// but not carried out comes back decided, with the error that stopped it.
+	Decide(ctx context.Context, d Decision) (Card, error)
+	// Queue returns the open cases, oldest first.
+	Queue(ctx context.Context) ([]Card, error)
+	Status(ctx context.Context) (string, error)
+	// Pause makes vigie only flag and forward, for d (0: until Resume).
+	Pause(ctx context.Context, d time.Duration, by string) (string, error)
+	Resume(ctx context.Context, by string) (string, error)
+}
+
+// ErrDecided is what Commands.Decide wraps when the case was decided before.
+var ErrDecided = errors.New("case already decided")
+
+var errNoDesk = errors.New("discord: no desk channel configured (DISCORD_DESK_CHANNEL)")
+
+type commandsBox struct{ c Commands }
+
+// Desk posts cases and alerts to the desk channel.
+type Desk struct{ c *Client }
+
+// Desk connects the desk to cmds, which decides cases and answers commands, and
+// returns what posts cards and alerts. Call it before Run; until then, buttons
+// and commands are answered "not ready".
+func (c *Client) Desk(cmds Commands) *Desk {
+	c.commands.Store(&commandsBox{c: cmds})
+	return &Desk{c: c}
+}
+
+func (c *Client) cmds() Commands {
+	if b := c.commands.Load(); b != nil {
+		return b.c
+	}
+	return nil
+}
+
+// PostCard posts a case to the desk channel, with its buttons.
+func (d *Desk) PostCard(ctx context.Context, card Card) error {
+	ch := d.c.desk.Load().channel
+	if ch == "" {
+		return errNoDesk
+	}
+	ctx, cancel := callContext(ctx)
+	defer cancel()
+	_, err := d.c.sess.ChannelMessageSendComplex(ch, &discordgo.MessageSend{
+		Content:         renderCard(card, "", ""),
+		Components:      buttons(card),
+		AllowedMentions: noMentions,
+	}, opts(ctx)...)
+	return d.c.classify(ctx, bot.ActForward, err)
+}
+
+// Alert posts an urgent message to the desk channel.
+func (d *Desk) Alert(ctx context.Context, text string) error {
+	ch := d.c.desk.Load().channel
+	if ch == "" {
+		return errNoDesk
+	}
+	ctx, cancel := callContext(ctx)
+	defer cancel()
+	_, err := d.c.sess.ChannelMessageSendComplex(ch, &discordgo.MessageSend{
+		Content: truncate("🚨 "+text, 2000), AllowedMentions: noMentions,
+	}, opts(ctx)...)
+	return d.c.classify(ctx, bot.ActAlert, err)
+}
+
+// A button's custom_id is "vigie:v1:<case id>:<button>", within Discord's 100 characters.
+const (
+	customPrefix = "vigie:v1:"
+	maxCustomID  = 100
+)
+
+var buttonOutcomes = map[string]Decision{
+	"keep":   {Outcome: OutcomeKeep},
+	"delete": {Outcome: OutcomeDelete},
+	"mute":   {Outcome: OutcomeTimeout, Duration: MuteDuration},
+	"ban":    {Outcome: OutcomeBan},
+}
+
+func customID(caseID, button string) string { return customPrefix + caseID + ":" + button }
+
+func parseCustomID(id string) (caseID, button string, ok bool) {
+	rest, ok := strings.CutPrefix(id, customPrefix)
+	if !ok {
+		return "", "", false
+	}
+	i := strings.LastIndexByte(rest, ':')
+	if i <= 0 {
+		return "", "", false
+	}
+	return rest[:i], rest[i+1:], true
+}
+
+// buttons are the card's: keep, delete, timeout 1h, ban; none once decided.
+func buttons(card Card) []discordgo.MessageComponent {
+	if card.Decided() || card.ID == "" || len(customID(card.ID, "delete")) > maxCustomID {
+		return []discordgo.MessageComponent{}
+	}
+	return []discordgo.MessageComponent{discordgo.ActionsRow{Components: []discordgo.MessageComponent{
+		discordgo.Button{Label: "Keep", Emoji: &discordgo.ComponentEmoji{Name: "✅"}, Style: discordgo.SuccessButton, CustomID: customID(card.ID, "keep")},
+		discordgo.Button{Label: "Delete", Emoji: &discordgo.ComponentEmoji{Name: "🗑"}, Style: discordgo.SecondaryButton, CustomID: customID(card.ID, "delete")},
+		discordgo.Button{Label: "Timeout 1h", Emoji: &discordgo.ComponentEmoji{Name: "🔇"}, Style: discordgo.SecondaryButton, CustomID: customID(card.ID, "mute")},
+		discordgo.Button{Label: "Ban", Emoji: &discordgo.ComponentEmoji{Name: "⛔"}, Style: discordgo.DangerButton, CustomID: customID(card.ID, "ban")},
+	}}}
+}
+
+// renderCard writes a case in Discord markdown.
+func renderCard(card Card, decidedName, note string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "**Case %s**", card.ID)
+	if card.Rule != "" {
+		fmt.Fprintf(&b, " · rule **%s**", card.Rule)
+	}
+	if card.Category != "" {
+		fmt.Fprintf(&b, " (%s)", card.Category)
+	}
+	b.WriteString("\n")
+	if card.Reason != "" {
+		fmt.Fprintf(&b, "*%s*\n", truncate(card.Reason, 300))
+	}
+	ev := card.Event
+	who := ev.Author.Name
+	if who == "" {
+		who = ev.Author.ID
+	}
+	place := ev.Platform
+	if ev.Platform == Platform && ev.Channel != "" {
+		place = "<#" + channelOf(ev) + ">"
+	} else if ev.Channel != "" {
+		place += " #" + ev.Channel
+	}
+	fmt.Fprintf(&b, "%s · %s (id %s)", place, who, ev.Author.ID)
+	if !ev.At.IsZero() {
+		fmt.Fprintf(&b, " · %s", ev.At.UTC().Format("2006-01-02 15:04 UTC"))
+	}
+	b.WriteString("\n")
+	if ev.Kind != "" && ev.Kind != bot.KindMessage {
+		fmt.Fprintf(&b, "[%s] ", ev.Kind)
+	}
+	if ev.Text != "" {
+		b.WriteString("> " + strings.ReplaceAll(truncate(ev.Text, 1000), "\n", "\n> ") + "\n")
+	}
+	if len(card.Suggested) > 0 {
+		var acts []string
+		for _, a := range card.Suggested {
+			acts = append(acts, a.String())
+		}
+		fmt.Fprintf(&b, "Suggested: %s\n", truncate(strings.Join(acts, ", "), 300))
+	}
+	if strings.HasPrefix(ev.Link, "https://") {
+		fmt.Fprintf(&b, "%s\n", ev.Link)
+	}
+	if card.Decided() {
+		by := card.DecidedBy
+		if decidedName != "" {
+			by = fmt.Sprintf("%s (%s)", decidedName, card.DecidedBy)
+		}
+		fmt.Fprintf(&b, "\n**%s** — decided by %s", outcomeLabel(card.Outcome), by)
+		if !card.DecidedAt.IsZero() {
+			fmt.Fprintf(&b, " at %s", card.DecidedAt.UTC().Format("15:04 UTC"))
+		}
+		if note != "" {
+			fmt.Fprintf(&b, "\n%s", truncate(note, 300))
+		}
+	}
+	return truncate(b.String(), 2000)
+}
+
+// outcomeLabel names an outcome for the moderators; outcomes may carry their
+// argument as the rule file writes it, like timeout(1h).
+func outcomeLabel(o string) string {
+	name, arg, _ := strings.Cut(o, "(")
+	arg = strings.TrimSuffix(arg, ")")
+	labels := map[string]string{
+		OutcomeKeep: "✅ Kept", OutcomeDelete: "🗑 Deleted", "hide": "🙈 Hidden", "unhide": "👁 Shown again",
+		OutcomeTimeout: "🔇 Timed out", OutcomeBan: "⛔ Banned", "unban": "↩️ Unbanned", "kick": "👢 Kicked", "reply": "✍️ Answered",
+	}
+	label, ok := labels[name]
+	if !ok {
+		return o
+	}
+	if arg != "" && name != "reply" {
+		label += " " + arg
+	}
+	return label
+}
+
+// spawn runs desk work in the background, a few at a time. The work outlives a
+// shutdown by up to deskTimeout: a moderator's click, once taken, is carried out.
+func (c *Client) spawn(ctx context.Context, fn func(context.Context)) {
+	select {
+	case c.slot <- struct{}{}:
+	case <-ctx.Done():
+		return
+	}
+	c.work.Add(1)
+	go func() {
+		defer c.work.Done()
+		defer func() { <-c.slot }()
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), deskTimeout)
+		defer cancel()
+		fn(ctx)
+	}()
+}
+
+// interaction takes a button press or a /vigie command, off the gateway's loop.
+func (c *Client) interaction(i *discordgo.Interaction) {
+	c.sinkMu.RLock()
+	s := c.sink
+	c.sinkMu.RUnlock()
+	if s == nil {
+		return
+	}
+	switch i.Type {
+	case discordgo.InteractionMessageComponent:
+		c.spawn(s.ctx, func(ctx context.Context) { c.handleButton(ctx, i) })
+	case discordgo.InteractionApplicationCommand:
+		c.spawn(s.ctx, func(ctx context.Context) { c.handleCommand(ctx, i) })
+	}
+}
+
+// presser is who pressed a button or sent a command, and their roles.
+func presser(i *discordgo.Interaction) (*discordgo.User, []string) {
+	if i.Member != nil && i.Member.User != nil {
+		return i.Member.User, i.Member.Roles
+	}
+	return i.User, nil
+}
+
+func cmID(u *discordgo.User) string { return Platform + ":" + u.ID }
+
+// allowed reports whether u, with these roles in the guild of guildID, may
+// decide cases and command vigie: a listed CM, or a holder of a moderator role.
+func (c *Client) allowed(u *discordgo.User, guildID string, roles []string) bool {
+	if u == nil || u.Bot {
+		return false
+	}
+	desk := c.desk.Load()
+	if desk.cms[u.ID] {
+		return true
+	}
+	for _, id := range roles {
+		name := ""
+		if r, err := c.sess.State.Role(guildID, id); err == nil {
+			name = r.Name
+		}
+		if matchRole(desk.modRoles, id, name) {
+			return true
+		}
+	}
+	return false
+}
+
+// refuse records an attempt by someone who may not command vigie, and tells them.
+func (c *Client) refuse(ctx context.Context, i *discordgo.Interaction, u *discordgo.User, attempt string) {
+	var id, name string
+	if u != nil {
+		id, name = cmID(u), u.Username
+	}
+	c.log.Warn("desk: refused a stranger", "audit", true, "user", id, "name", name,
+		"guild", i.GuildID, "channel", i.ChannelID, "attempt", attempt)
+	c.respond(ctx, i, "Sorry, only the moderators of this server can do that.")
+}
+
+// respond answers an interaction with a message only its author sees.
+func (c *Client) respond(ctx context.Context, i *discordgo.Interaction, text string) {
+	err := c.sess.InteractionRespond(i, &discordgo.InteractionResponse{
+		Type: discordgo.InteractionResponseChannelMessageWithSource,
+		Data: &discordgo.InteractionResponseData{Content: truncate(text, 2000), Flags: discordgo.MessageFlagsEphemeral, AllowedMentions: noMentions},
+	}, opts(ctx)...)
+	if err != nil {
+		c.log.Warn("cannot answer an interaction", "err", c.classify(ctx, "", err))
+	}
+}
+
+func (c *Client) handleButton(ctx context.Context, i *discordgo.Interaction) {
+	u, roles := presser(i)
+	data := i.MessageComponentData()
+	if !c.allowed(u, i.GuildID, roles) {
+		c.refuse(ctx, i, u, "button "+data.CustomID)
+		return
+	}
+	caseID, button, ok := parseCustomID(data.CustomID)
+	d, known := buttonOutcomes[button]
+	if !ok || !known {
+		c.respond(ctx, i, "This button is no longer valid.")
+		return
+	}
+	cmds := c.cmds()
+	if cmds == nil {
+		c.respond(ctx, i, "The desk is not ready yet, try again in a moment.")
+		return
+	}
+	// Acknowledge first: carrying the decision out may take longer than the
+	// three seconds Discord waits for an answer.
+	if err := c.sess.InteractionRespond(i, &discordgo.InteractionResponse{Type: discordgo.InteractionResponseDeferredMessageUpdate}, opts(ctx)...); err != nil {
+		c.log.Warn("cannot acknowledge a button press", "case", caseID, "err", c.classify(ctx, "", err))
+	}
+	d.CaseID, d.By, d.ByName = caseID, cmID(u), displayName(u, i.Member)
+	card, err := cmds.Decide(ctx, d)
+	c.log.Info("desk: decision", "audit", true, "case", caseID, "outcome", d.String(), "by", d.By, "err", err)
+	if card.ID == "" {
+		card.ID = caseID
+	}
+	name := ""
+	if card.DecidedBy == d.By {
+		name = d.ByName
+	}
+	var text string
+	switch {
+	case errors.Is(err, ErrDecided) && card.Decided():
+		text = renderCard(card, name, "")
+	case err != nil && card.Decided():
+		text = renderCard(card, name, "⚠️ Not carried out: "+err.Error())
+	case err != nil:
+		c.followup(ctx, i, fmt.Sprintf("Could not decide case %s: %v", caseID, err))
+		return
+	default:
+		if !card.Decided() {
+			card.Outcome, card.DecidedBy = d.String(), d.By
+		}
+		text = renderCard(card, name, "")
+	}
+	if i.Message == nil {
+		return
+	}
+	ctx2, cancel := callContext(ctx)
+	defer cancel()
+	empty := []discordgo.MessageComponent{}
+	_, eerr := c.sess.ChannelMessageEditComplex(&discordgo.MessageEdit{
+		ID: i.Message.ID, Channel: i.ChannelID, Content: &text, Components: &empty, AllowedMentions: noMentions,
+	}, opts(ctx2)...)
+	if eerr != nil {
+		c.log.Warn("cannot update the case card", "case", caseID, "err", c.classify(ctx2, "", eerr))
+	}
+}
+
+// followup tells the presser something after the deferred answer.
+func (c *Client) followup(ctx context.Context, i *discordgo.Interaction, text string) {
+	_, err := c.sess.FollowupMessageCreate(i, false, &discordgo.WebhookParams{
+		Content: truncate(text, 2000), Flags: discordgo.MessageFlagsEphemeral, AllowedMentions: noMentions,
+	}, opts(ctx)...)
+	if err != nil {
+		c.log.Warn("cannot answer a button press", "err", c.classify(ctx, "", err))
+	}
+}
+
+// slashCommands is /vigie and its subcommands, registered for the application.
+var slashCommands = []*discordgo.ApplicationCommand{{
+	Name:        "vigie",
+	Description: "Steer vigie, the moderation bot",
+	Options: []*discordgo.ApplicationCommandOption{
+		{Type: discordgo.ApplicationCommandOptionSubCommand, Name: "status", Description: "Mode and open cases"},
+		{Type: discordgo.ApplicationCommandOptionSubCommand, Name: "pause", Description: "Only flag and forward, take no action",
+			Options: []*discordgo.ApplicationCommandOption{{Type: discordgo.ApplicationCommandOptionString, Name: "for", Description: "How long, like 30m or 2h (default: until resume)"}}},
+		{Type: discordgo.ApplicationCommandOptionSubCommand, Name: "resume", Description: "Act on the rules again"},
+		{Type: discordgo.ApplicationCommandOptionSubCommand, Name: "queue", Description: "The open cases"},
+	},
+}}
+
+// registerCommands replaces the application's global commands with /vigie.
+func (c *Client) registerCommands(ctx context.Context) {
+	app := c.appid()
+	if app == "" {
+		c.log.Warn("cannot register /vigie: the application id is unknown")
+		return
+	}
+	if _, err := c.sess.ApplicationCommandBulkOverwrite(app, "", slashCommands, opts(ctx)...); err != nil {
+		c.log.Warn("cannot register /vigie", "err", c.classify(ctx, "", err))
+		return
+	}
+	c.log.Info("registered /vigie status|pause|resume|queue")
+}
+
+func (c *Client) handleCommand(ctx context.Context, i *discordgo.Interaction) {
+	data := i.ApplicationCommandData()
+	if data.Name != "vigie" {
+		return
+	}
+	u, roles := presser(i)
+	sub := ""
+	var args []*discordgo.ApplicationCommandInteractionDataOption
+	if len(data.Options) > 0 {
+		sub, args = data.Options[0].Name, data.Options[0].Options
+	}
+	if !c.allowed(u, i.GuildID, roles) {
+		c.refuse(ctx, i, u, "/vigie "+sub)
+		return
+	}
+	cmds := c.cmds()
+	if cmds == nil {
+		c.respond(ctx, i, "The desk is not ready yet, try again in a moment.")
+		return
+	}
+	by := cmID(u)
+	c.log.Info("desk: command", "audit", true, "command", "/vigie "+sub, "by", by)
+	var text string
+	var err error
+	switch sub {
+	case "status":
+		text, err = cmds.Status(ctx)
+	case "pause":
+		var d time.Duration
+		for _, o := range args {
+			if o.Name == "for" {
+				if d, err = parseDuration(o.StringValue()); err != nil {
+					c.respond(ctx, i, "Write the pause like 30m, 2h or 1d.")
+					return
+				}
+			}
+		}
+		text, err = cmds.Pause(ctx, d, by)
+	case "resume":
+		text, err = cmds.Resume(ctx, by)
+	case "queue":
+		var cards []Card
+		cards, err = cmds.Queue(ctx)
+		text = renderQueue(cards)
+	default:
+		text = "Unknown command: try /vigie status, pause, resume or queue."
+	}
+	if err != nil {
+		text = "Error: " + err.Error()
+	}
+	c.respond(ctx, i, text)
+}
+
+func renderQueue(cards []Card) string {
+	if len(cards) == 0 {
+		return "No open case."
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d open case(s):\n", len(cards))
+	for _, card := range cards {
+		who := card.Event.Author.Name
+		if who == "" {
+			who = card.Event.Author.ID
+		}
+		line := fmt.Sprintf("• **%s** %s · %s: %s", card.ID, card.Rule, who, truncate(strings.ReplaceAll(card.Event.Text, "\n", " "), 80))
+		if strings.HasPrefix(card.Event.Link, "https://") {
+			line += " " + card.Event.Link
+		}
+		if b.Len()+len(line) > 1900 {
+			b.WriteString("…")
+			break
+		}
+		b.WriteString(line + "\n")
+	}
+	return b.String()
+}

@@ -1,0 +1,393 @@
+// Package discord connects vigie to Discord through the gateway and the REST API
+// (discordgo): guild messages, edits and joins in as bot.Events, moderation actions
+// out, and the moderators' desk (case cards with buttons, /vigie commands) in a channel.
+package discord
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/vigie-bot/vigie/bot"
+)
+
+// Platform is the name of this platform in events, CM ids and the rule file.
+const Platform = "discord"
+
+// DefaultAPIURL is Discord's REST API; the gateway address is asked from it.
+const DefaultAPIURL = "https://discord.com/api/v9"
+
+// Limits Discord puts on moderation.
+const (
+	// MaxTimeout is the longest member timeout Discord accepts.
+	MaxTimeout = 28 * 24 * time.Hour
+	// MaxBanDeleteWindow is the longest message clean-up window of a ban.
+	MaxBanDeleteWindow = 7 * 24 * time.Hour
+)
+
+// Intents are the gateway intents vigie asks for. GUILD_MEMBERS and
+// MESSAGE_CONTENT are privileged: they must be enabled in the developer portal.
+const Intents = discordgo.IntentGuilds | discordgo.IntentGuildMembers |
+	discordgo.IntentGuildModeration | discordgo.IntentGuildMessages |
+	discordgo.IntentMessageContent
+
+// Config is what a Client needs; only Token is required.
+type Config struct {
+	// Token is the bot token from the developer portal, without "Bot ".
+	Token string
+	// APIURL is the REST API base, DefaultAPIURL when empty (DISCORD_API_URL).
+	APIURL string
+	// ShardID and ShardCount split the guilds between processes; a zero
+	// ShardCount is one shard.
+	ShardID, ShardCount int
+	// StaffRoles are role names or ids whose members are staff: exempt from the
+	// rules that test author.staff. Administrators and the owner always are.
+	StaffRoles []string
+	// WarnByDM sends warnings as a direct message, falling back to a reply when
+	// the member does not accept DMs; otherwise a warning is a reply.
+	WarnByDM bool
+	// BanDeleteWindow is how much of a banned member's recent messages Discord
+	// removes with the ban (up to 7 days; 0 keeps them).
+	BanDeleteWindow time.Duration
+	// DeskChannel is the channel id where cases are posted; empty turns the
+	// Discord desk off.
+	DeskChannel string
+	// CMs may press the desk's buttons and use /vigie, written as in the rule
+	// file ("discord:USERID"); other platforms' ids are ignored.
+	CMs []string
+	// ModeratorRoles are role names or ids whose members may use the desk too.
+	ModeratorRoles []string
+	// HTTPClient makes the REST calls. Default: a client with a 20s timeout.
+	HTTPClient *http.Client
+	Logger     *slog.Logger
+}
+
+// ConfigFromEnv reads the DISCORD_* settings; README.md lists them.
+func ConfigFromEnv(getenv func(string) string) (Config, error) {
+	cfg := Config{
+		Token:          getenv("DISCORD_TOKEN"),
+		APIURL:         getenv("DISCORD_API_URL"),
+		StaffRoles:     splitList(getenv("DISCORD_STAFF_ROLES")),
+		ModeratorRoles: splitList(getenv("DISCORD_MODERATOR_ROLES")),
+		DeskChannel:    strings.TrimSpace(getenv("DISCORD_DESK_CHANNEL")),
+	}
+	var err error
+	if s := getenv("DISCORD_SHARD_ID"); s != "" {
+		if cfg.ShardID, err = strconv.Atoi(s); err != nil {
+			return cfg, fmt.Errorf("discord: DISCORD_SHARD_ID %q: want a number", s)
+		}
+	}
+	if s := getenv("DISCORD_SHARD_COUNT"); s != "" {
+		if cfg.ShardCount, err = strconv.Atoi(s); err != nil {
+			return cfg, fmt.Errorf("discord: DISCORD_SHARD_COUNT %q: want a number", s)
+		}
+	}
+	if s := getenv("DISCORD_WARN_DM"); s != "" {
+		if cfg.WarnByDM, err = strconv.ParseBool(s); err != nil {
+			return cfg, fmt.Errorf("discord: DISCORD_WARN_DM %q: want true or false", s)
+		}
+	}
+	if s := getenv("DISCORD_BAN_DELETE"); s != "" {
+		if cfg.BanDeleteWindow, err = parseDuration(s); err != nil {
+			return cfg, fmt.Errorf("discord: DISCORD_BAN_DELETE %q: want a duration like 1h or 7d", s)
+		}
+	}
+	return cfg, nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// Client is vigie's Discord bot: a bot.Source, a platform with the Deleter,
+// Replier, Warner, Timeouter, Kicker, Banner and Tagger capabilities, and the desk.
+type Client struct {
+	cfg  Config
+	log  *slog.Logger
+	sess *discordgo.Session
+	desk atomic.Pointer[deskConf]
+
+	selfID atomic.Value // string: the bot's user id, from READY
+	appID  atomic.Value // string: the application id, from READY
+
+	commands atomic.Pointer[commandsBox]
+
+	// sink is where gateway handlers hand over events while Run is running.
+	sinkMu sync.RWMutex
+	sink   *sink
+	// work tracks desk goroutines so that Run returns after them.
+	work    sync.WaitGroup
+	slot    chan struct{}
+	running atomic.Bool
+}
+
+type sink struct {
+	ctx context.Context
+	out chan<- bot.Event
+}
+
+// Interface guards: the capabilities the handlers look for.
+var (
+	_ bot.Source    = (*Client)(nil)
+	_ bot.Deleter   = (*Client)(nil)
+	_ bot.Replier   = (*Client)(nil)
+	_ bot.Warner    = (*Client)(nil)
+	_ bot.Timeouter = (*Client)(nil)
+	_ bot.Kicker    = (*Client)(nil)
+	_ bot.Banner    = (*Client)(nil)
+	_ bot.Tagger    = (*Client)(nil)
+)
+
+const (
+	callTimeout = 30 * time.Second
+	deskTimeout = 15 * time.Second
+	maxDeskWork = 8
+)
+
+// New checks cfg and builds a Client. It makes no network call: Run connects.
+func New(cfg Config) (*Client, error) {
+	if strings.TrimSpace(cfg.Token) == "" {
+		return nil, errors.New("discord: missing token (DISCORD_TOKEN)")
+	}
+	cfg.Token = strings.TrimPrefix(strings.TrimSpace(cfg.Token), "Bot ")
+	if cfg.APIURL == "" {
+		cfg.APIURL = DefaultAPIURL
+	}
+	if err := useAPIURL(cfg.APIURL); err != nil {
+		return nil, err
+	}
+	if cfg.ShardCount == 0 {
+		cfg.ShardCount = 1
+	}
+	if cfg.ShardCount < 0 || cfg.ShardID < 0 || cfg.ShardID >= cfg.ShardCount {
+		return nil, fmt.Errorf("discord: shard %d of %d: want 0 <= shard id < shard count", cfg.ShardID, cfg.ShardCount)
+	}
+	if cfg.BanDeleteWindow < 0 || cfg.BanDeleteWindow > MaxBanDeleteWindow {
+		return nil, fmt.Errorf("discord: ban clean-up window %s: want 0 to 7d", cfg.BanDeleteWindow)
+	}
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = &http.Client{Timeout: 20 * time.Second}
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	cms, err := parseCMs(cfg.CMs)
+	if err != nil {
+		return nil, err
+	}
+	s, err := discordgo.New("Bot " + cfg.Token)
+	if err != nil {
+		return nil, fmt.Errorf("discord: %w", err)
+	}
+	s.Client = cfg.HTTPClient
+	s.Identify.Intents = Intents
+	s.ShardID, s.ShardCount = cfg.ShardID, cfg.ShardCount
+	// Events are handled in gateway order (a flood is counted in the order it
+	// was written), and retries are the handlers' one retry stage: discordgo
+	// neither sleeps on a 429 nor repeats a 502 on its own.
+	s.SyncEvents = true
+	s.ShouldRetryOnRateLimit = false
+	s.MaxRestRetries = 0
+	s.LogLevel = discordgo.LogError
+	c := &Client{
+		cfg:  cfg,
+		log:  cfg.Logger.With("platform", Platform),
+		sess: s,
+		slot: make(chan struct{}, maxDeskWork),
+	}
+	c.selfID.Store("")
+	c.appID.Store("")
+	c.desk.Store(&deskConf{channel: cfg.DeskChannel, cms: cms, modRoles: cfg.ModeratorRoles})
+	c.addHandlers()
+	return c, nil
+}
+
+// discordgo keeps its REST addresses in package variables, computed once from
+// EndpointAPI. They are process-wide: this is the one place vigie sets them,
+// and one process talks to one Discord API.
+var endpointMu sync.Mutex
+
+func useAPIURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("discord: API URL %q: want http:// or https://", raw)
+	}
+	api := strings.TrimRight(raw, "/") + "/"
+	endpointMu.Lock()
+	defer endpointMu.Unlock()
+	if discordgo.EndpointAPI == api {
+		return nil
+	}
+	if discordgo.EndpointAPI != discordgo.EndpointDiscord+"api/v"+discordgo.APIVersion+"/" {
+		return fmt.Errorf("discord: API URL %q: this process already uses %q (discordgo's endpoints are process-wide)", raw, discordgo.EndpointAPI)
+	}
+	discordgo.EndpointAPI = api
+	discordgo.EndpointGuilds = api + "guilds/"
+	discordgo.EndpointChannels = api + "channels/"
+	discordgo.EndpointUsers = api + "users/"
+	discordgo.EndpointGateway = api + "gateway"
+	discordgo.EndpointGatewayBot = discordgo.EndpointGateway + "/bot"
+	discordgo.EndpointWebhooks = api + "webhooks/"
+	discordgo.EndpointApplications = api + "applications"
+	discordgo.EndpointGuildCreate = api + "guilds"
+	return nil
+}
+
+// Name is the platform's name, as in Event.Platform.
+func (c *Client) Name() string { return Platform }
+
+// deskConf is where the desk is and who may use it; a reload of the rule file
+// can change them.
+type deskConf struct {
+	channel  string
+	cms      map[string]bool
+	modRoles []string
+}
+
+func parseCMs(list []string) (map[string]bool, error) {
+	cms := make(map[string]bool)
+	for _, id := range list {
+		rest, ok := strings.CutPrefix(strings.TrimSpace(id), Platform+":")
+		if !ok {
+			continue
+		}
+		if _, err := strconv.ParseUint(rest, 10, 64); err != nil {
+			return nil, fmt.Errorf("discord: CM %q: want discord:<numeric user id>", id)
+		}
+		cms[rest] = true
+	}
+	return cms, nil
+}
+
+// SetDesk changes the desk channel and the CMs, as after a reload of the rule
+// file's desk: section. On an error nothing changes.
+func (c *Client) SetDesk(channel string, cms []string) error {
+	ids, err := parseCMs(cms)
+	if err != nil {
+		return err
+	}
+	old := c.desk.Load()
+	c.desk.Store(&deskConf{channel: channel, cms: ids, modRoles: old.modRoles})
+	return nil
+}
+
+// opts are the request options of one call: its context.
+func opts(ctx context.Context) []discordgo.RequestOption {
+	return []discordgo.RequestOption{discordgo.WithContext(ctx)}
+}
+
+// APIError is an error answer of the REST API.
+type APIError struct {
+	Method, Path string
+	Status       int
+	// Code is Discord's JSON error code (50013: missing permissions).
+	Code    int
+	Message string
+}
+
+func (e *APIError) Error() string {
+	s := fmt.Sprintf("discord %s %s: %d", e.Method, e.Path, e.Status)
+	if e.Message != "" {
+		s += " " + e.Message
+	}
+	if e.Code != 0 {
+		s += fmt.Sprintf(" (code %d)", e.Code)
+	}
+	return s
+}
+
+// Discord's JSON error codes vigie reads.
+const (
+	codeUnknownMessage     = 10008
+	codeCannotDMUser       = 50007
+	codeMissingPermissions = 50013
+)
+
+// classify turns a discordgo error into a *bot.ActionError that says whether to
+// try again.
+func (c *Client) classify(ctx context.Context, op bot.ActionKind, err error) error {
+	if err == nil {
+		return nil
+	}
+	var rl *discordgo.RateLimitError
+	if errors.As(err, &rl) && rl.RateLimit != nil && rl.TooManyRequests != nil {
+		return &bot.ActionError{Op: op, Retryable: true, RetryAfter: rl.RetryAfter,
+			Err: fmt.Errorf("discord: rate limited on %s, retry after %s", pathOf(rl.URL), rl.RetryAfter)}
+	}
+	var re *discordgo.RESTError
+	if errors.As(err, &re) && re.Response != nil {
+		ae := &APIError{Status: re.Response.StatusCode}
+		if re.Request != nil {
+			ae.Method, ae.Path = re.Request.Method, re.Request.URL.Path
+		}
+		if re.Message != nil {
+			ae.Code, ae.Message = re.Message.Code, re.Message.Message
+		}
+		return &bot.ActionError{Op: op, Retryable: ae.Status >= 500, Err: ae}
+	}
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		// Our own deadline is worth another try; the caller's cancellation is not.
+		return &bot.ActionError{Op: op, Retryable: errors.Is(ctxErr, context.DeadlineExceeded), Err: fmt.Errorf("discord: %w", ctxErr)}
+	}
+	msg := strings.ReplaceAll(err.Error(), c.cfg.Token, "<token>")
+	return &bot.ActionError{Op: op, Retryable: true, Err: fmt.Errorf("discord: %s", msg)}
+}
+
+func pathOf(raw string) string {
+	if u, err := url.Parse(raw); err == nil {
+		return u.Path
+	}
+	return raw
+}
+
+// apiCode is Discord's JSON error code in err, if any.
+func apiCode(err error) int {
+	var e *APIError
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return 0
+}
+
+func (c *Client) self() string  { return c.selfID.Load().(string) }
+func (c *Client) appid() string { return c.appID.Load().(string) }
+
+// parseDuration reads a moderator's duration: Go's (90s, 10m, 1h30m) plus days (1d, 7d).
+func parseDuration(s string) (time.Duration, error) {
+	s = strings.TrimSpace(strings.ToLower(s))
+	var days time.Duration
+	if i := strings.IndexByte(s, 'd'); i > 0 {
+		n, err := strconv.Atoi(s[:i])
+		if err != nil || n < 0 || n > 3650 {
+			return 0, fmt.Errorf("bad duration %q", s)
+		}
+		days, s = time.Duration(n)*24*time.Hour, s[i+1:]
+	}
+	var rest time.Duration
+	if s != "" {
+		var err error
+		if rest, err = time.ParseDuration(s); err != nil {
+			return 0, fmt.Errorf("bad duration %q", s)
+		}
+	}
+	if d := days + rest; d >= 0 {
+		return d, nil
+	}
+	return 0, fmt.Errorf("bad duration %q", s)
+}

@@ -1,0 +1,239 @@
+package discord
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/vigie-bot/vigie/bot"
+)
+
+// Run connects to the gateway and sends guild messages, edits and joins on out
+// until ctx is cancelled; then it closes the connection, waits for the desk work
+// under way and returns nil. Once connected, discordgo resumes or reconnects by
+// itself after a dropped connection. Run may be called again after it returned.
+func (c *Client) Run(ctx context.Context, out chan<- bot.Event) error {
+	if !c.running.CompareAndSwap(false, true) {
+		return fmt.Errorf("discord: already running")
+	}
+	defer c.running.Store(false)
+	c.sinkMu.Lock()
+	c.sink = &sink{ctx: ctx, out: out}
+	c.sinkMu.Unlock()
+	defer func() {
+		c.sinkMu.Lock()
+		c.sink = nil
+		c.sinkMu.Unlock()
+	}()
+
+	if err := c.sess.Open(); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return fmt.Errorf("discord: connect to the gateway: %s", strings.ReplaceAll(err.Error(), c.cfg.Token, "<token>"))
+	}
+	c.log.Info("connected to the gateway", "shard", c.cfg.ShardID, "shards", c.cfg.ShardCount, "user", c.self())
+	c.spawn(ctx, c.registerCommands)
+	<-ctx.Done()
+	err := c.sess.Close()
+	c.work.Wait()
+	if err != nil {
+		c.log.Debug("gateway close", "err", err)
+	}
+	return nil
+}
+
+func (c *Client) addHandlers() {
+	c.sess.AddHandler(func(_ *discordgo.Session, r *discordgo.Ready) {
+		if r.User != nil {
+			c.selfID.Store(r.User.ID)
+		}
+		if r.Application != nil && r.Application.ID != "" {
+			c.appID.Store(r.Application.ID)
+		}
+	})
+	c.sess.AddHandler(func(_ *discordgo.Session, g *discordgo.GuildCreate) {
+		if g.Guild != nil && !g.Unavailable {
+			c.checkPermissions(g.Guild)
+		}
+	})
+	c.sess.AddHandler(func(_ *discordgo.Session, m *discordgo.MessageCreate) {
+		if ev, ok := c.messageEvent(m.Message, bot.KindMessage); ok {
+			c.emit(ev)
+		}
+	})
+	c.sess.AddHandler(func(_ *discordgo.Session, m *discordgo.MessageUpdate) {
+		if ev, ok := c.messageEvent(m.Message, bot.KindEdit); ok {
+			c.emit(ev)
+		}
+	})
+	c.sess.AddHandler(func(_ *discordgo.Session, m *discordgo.GuildMemberAdd) {
+		if ev, ok := c.joinEvent(m.Member); ok {
+			c.emit(ev)
+		}
+	})
+	c.sess.AddHandler(func(_ *discordgo.Session, i *discordgo.InteractionCreate) {
+		if i.Interaction != nil {
+			c.interaction(i.Interaction)
+		}
+	})
+}
+
+// emit hands ev to Run's consumer; it gives up when Run's context ends.
+func (c *Client) emit(ev bot.Event) {
+	c.sinkMu.RLock()
+	s := c.sink
+	c.sinkMu.RUnlock()
+	if s == nil {
+		return
+	}
+	select {
+	case s.out <- ev:
+	case <-s.ctx.Done():
+	}
+}
+
+// messageEvent maps a guild message, or its edit, to an event. Bots, webhooks,
+// system messages, DMs and vigie itself are left out; so are updates that are not
+// edits of the text (Discord sends one when it adds a link preview).
+func (c *Client) messageEvent(m *discordgo.Message, kind bot.Kind) (bot.Event, bool) {
+	if m == nil || m.Author == nil || m.GuildID == "" || m.Author.Bot || m.Author.System || m.WebhookID != "" {
+		return bot.Event{}, false
+	}
+	if m.Author.ID == c.self() {
+		return bot.Event{}, false
+	}
+	switch m.Type {
+	case discordgo.MessageTypeDefault, discordgo.MessageTypeReply:
+	default:
+		return bot.Event{}, false
+	}
+	ev := bot.Event{
+		ID:          m.ID,
+		Platform:    Platform,
+		Kind:        kind,
+		Space:       m.GuildID,
+		Channel:     m.ChannelID,
+		Text:        m.Content,
+		Attachments: len(m.Attachments),
+		At:          m.Timestamp,
+		Link:        "https://discord.com/channels/" + m.GuildID + "/" + m.ChannelID + "/" + m.ID,
+	}
+	if kind == bot.KindEdit {
+		if m.EditedTimestamp == nil {
+			return bot.Event{}, false
+		}
+		// Each edit is its own event: a redelivery of the same edit has the same
+		// id and is dropped by the store, a later edit is checked again.
+		ev.ID = editID(m.ID, *m.EditedTimestamp)
+		ev.At = *m.EditedTimestamp
+	}
+	if ev.At.IsZero() {
+		ev.At = snowflakeTime(m.ID)
+	}
+	if ch, err := c.sess.State.Channel(m.ChannelID); err == nil && ch.IsThread() {
+		ev.Channel, ev.Thread = ch.ParentID, ch.ID
+	}
+	if m.MessageReference != nil {
+		ev.ReplyTo = m.MessageReference.MessageID
+	}
+	member := m.Member
+	if member == nil {
+		member, _ = c.sess.State.Member(m.GuildID, m.Author.ID)
+	}
+	ev.Author = c.author(m.GuildID, m.Author, member)
+	return ev, true
+}
+
+// editID names one edit of a message: the message id and the edit's time.
+func editID(msgID string, at time.Time) string {
+	return msgID + "@" + strconv.FormatInt(at.UnixMilli(), 10)
+}
+
+// messageID is the Discord message an event is about, edits included.
+func messageID(ev bot.Event) string {
+	id, _, _ := strings.Cut(ev.ID, "@")
+	return id
+}
+
+// joinEvent maps a member's arrival to a join event.
+func (c *Client) joinEvent(m *discordgo.Member) (bot.Event, bool) {
+	if m == nil || m.User == nil || m.GuildID == "" || m.User.Bot {
+		return bot.Event{}, false
+	}
+	at := m.JoinedAt
+	if at.IsZero() {
+		at = time.Now()
+	}
+	return bot.Event{
+		ID:       "join-" + m.GuildID + "-" + m.User.ID + "-" + strconv.FormatInt(at.UnixMilli(), 10),
+		Platform: Platform,
+		Kind:     bot.KindJoin,
+		Space:    m.GuildID,
+		Author:   c.author(m.GuildID, m.User, m),
+		At:       at,
+	}, true
+}
+
+// author describes a member: roles by name (the id when the name is unknown),
+// staff when they hold a staff role, administer the guild or own it.
+func (c *Client) author(guildID string, u *discordgo.User, m *discordgo.Member) bot.Author {
+	a := bot.Author{ID: u.ID, Name: displayName(u, m), Bot: u.Bot, CreatedAt: snowflakeTime(u.ID)}
+	if m == nil {
+		return a
+	}
+	a.JoinedAt = m.JoinedAt
+	var perms int64
+	for _, id := range m.Roles {
+		name := id
+		if r, err := c.sess.State.Role(guildID, id); err == nil {
+			name = r.Name
+			perms |= r.Permissions
+		}
+		a.Roles = append(a.Roles, name)
+		if matchRole(c.cfg.StaffRoles, id, name) {
+			a.Staff = true
+		}
+	}
+	if perms&discordgo.PermissionAdministrator != 0 {
+		a.Staff = true
+	}
+	if g, err := c.sess.State.Guild(guildID); err == nil && g.OwnerID == u.ID {
+		a.Staff = true
+	}
+	return a
+}
+
+// matchRole reports whether a role (by id, or by name without regard to case) is
+// in list.
+func matchRole(list []string, id, name string) bool {
+	for _, r := range list {
+		if r == id || strings.EqualFold(r, name) {
+			return true
+		}
+	}
+	return false
+}
+
+func displayName(u *discordgo.User, m *discordgo.Member) string {
+	switch {
+	case m != nil && m.Nick != "":
+		return m.Nick
+	case u.GlobalName != "":
+		return u.GlobalName
+	}
+	return u.Username
+}
+
+// snowflakeTime is when a Discord id was made: an account's creation time.
+func snowflakeTime(id string) time.Time {
+	t, err := discordgo.SnowflakeTimestamp(id)
+	if err != nil || id == "" {
+		return time.Time{}
+	}
+	return t.UTC()
+}

@@ -1,0 +1,214 @@
+package discord
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vigie-bot/vigie/bot"
+)
+
+func TestEventsIn(t *testing.T) {
+	f := newFakeDiscord(t)
+	c, logs := newTestClient(t, f, Config{StaffRoles: []string{"moderator"}, ShardID: 1, ShardCount: 2})
+	out := make(chan bot.Event, 16)
+	run(t, f, c, out, allPerms)
+
+	f.mu.Lock()
+	identify := f.identify
+	f.mu.Unlock()
+	if got := fmt.Sprint(identify["shard"]); got != "[1 2]" {
+		t.Errorf("IDENTIFY shard = %s, want [1 2]", got)
+	}
+	if got := identify["intents"].(float64); int64(got) != int64(Intents) || int64(got)&(1<<15) == 0 || int64(got)&(1<<1) == 0 {
+		t.Errorf("IDENTIFY intents = %v, want %d with MESSAGE_CONTENT and GUILD_MEMBERS", got, Intents)
+	}
+	if identify["token"] != "Bot test-token" {
+		t.Errorf("IDENTIFY token = %v", identify["token"])
+	}
+
+	at := t0.Add(time.Minute)
+	edited := at.Add(time.Minute)
+	editOf := func(id, text string, when time.Time) map[string]any {
+		m := message(id, general, bob, at, text)
+		m["edited_timestamp"] = when.Format(time.RFC3339Nano)
+		return m
+	}
+	reply := message("1003", general, bob, at, "yes")
+	reply["type"] = 19
+	reply["message_reference"] = map[string]any{"message_id": "1001", "channel_id": general, "guild_id": guildID}
+
+	tests := []struct {
+		name string
+		typ  string
+		d    map[string]any
+		want bot.Event
+	}{
+		{"message", "MESSAGE_CREATE", message("1001", general, bob, at, "salut"), bot.Event{
+			ID: "1001", Platform: "discord", Kind: bot.KindMessage, Space: guildID, Channel: general, Text: "salut", At: at,
+			Author: bot.Author{ID: bob.id, Name: "Bob", CreatedAt: t0.AddDate(-2, 0, 0), JoinedAt: at.Add(-24 * time.Hour)},
+			Link:   "https://discord.com/channels/" + guildID + "/" + general + "/1001"}},
+		{"in a thread", "MESSAGE_CREATE", message("1002", threadID, mallory, at, "hi"), bot.Event{
+			ID: "1002", Platform: "discord", Kind: bot.KindMessage, Space: guildID, Channel: general, Thread: threadID, Text: "hi", At: at,
+			Author: bot.Author{ID: mallory.id, Name: "Mallory", Roles: []string{"VIP"}, CreatedAt: t0.AddDate(-1, 0, 0), JoinedAt: at.Add(-24 * time.Hour)},
+			Link:   "https://discord.com/channels/" + guildID + "/" + threadID + "/1002"}},
+		{"a reply from staff", "MESSAGE_CREATE", func() map[string]any {
+			m := message("1004", general, mod, at, "calm down")
+			m["message_reference"] = map[string]any{"message_id": "1001"}
+			m["type"] = 19
+			return m
+		}(), bot.Event{
+			ID: "1004", Platform: "discord", Kind: bot.KindMessage, Space: guildID, Channel: general, Text: "calm down", At: at, ReplyTo: "1001",
+			Author: bot.Author{ID: mod.id, Name: "Mo", Roles: []string{"Moderator"}, Staff: true, CreatedAt: t0.AddDate(-3, 0, 0), JoinedAt: at.Add(-24 * time.Hour)},
+			Link:   "https://discord.com/channels/" + guildID + "/" + general + "/1004"}},
+		{"an edit", "MESSAGE_UPDATE", editOf("1001", "salut idiot", edited), bot.Event{
+			ID: fmt.Sprintf("1001@%d", edited.UnixMilli()), Platform: "discord", Kind: bot.KindEdit, Space: guildID, Channel: general, Text: "salut idiot", At: edited,
+			Author: bot.Author{ID: bob.id, Name: "Bob", CreatedAt: t0.AddDate(-2, 0, 0), JoinedAt: at.Add(-24 * time.Hour)},
+			Link:   "https://discord.com/channels/" + guildID + "/" + general + "/1001"}},
+		{"a join", "GUILD_MEMBER_ADD", map[string]any{"guild_id": guildID, "user": newbie.json(), "roles": []string{}, "joined_at": at.Format(time.RFC3339)}, bot.Event{
+			ID: fmt.Sprintf("join-%s-%s-%d", guildID, newbie.id, at.UnixMilli()), Platform: "discord", Kind: bot.KindJoin, Space: guildID, At: at,
+			Author: bot.Author{ID: newbie.id, Name: "Newbie", CreatedAt: t0.Add(-time.Hour), JoinedAt: at}}},
+	}
+	// Left out: a bot, a link preview update (no edited_timestamp), a DM, vigie itself.
+	skipped := []struct {
+		typ string
+		d   map[string]any
+	}{
+		{"MESSAGE_CREATE", message("2001", general, robot, at, "beep")},
+		{"MESSAGE_UPDATE", message("1001", general, bob, at, "salut")},
+		{"MESSAGE_CREATE", func() map[string]any { m := message("2002", general, bob, at, "dm"); delete(m, "guild_id"); return m }()},
+		{"MESSAGE_CREATE", message("2003", general, user{id: botID, name: "vigie"}, at, "my own")},
+	}
+	for _, s := range skipped {
+		f.dispatch(s.typ, s.d)
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f.dispatch(tt.typ, tt.d)
+			got := receive(t, out)
+			got.At, tt.want.At = got.At.UTC(), tt.want.At.UTC()
+			got.Author.JoinedAt, tt.want.Author.JoinedAt = got.Author.JoinedAt.UTC(), tt.want.Author.JoinedAt.UTC()
+			if !got.At.Equal(tt.want.At) || !got.Author.JoinedAt.Equal(tt.want.Author.JoinedAt) || !got.Author.CreatedAt.Equal(tt.want.Author.CreatedAt) {
+				t.Errorf("times: at %s joined %s created %s, want %s %s %s", got.At, got.Author.JoinedAt, got.Author.CreatedAt,
+					tt.want.At, tt.want.Author.JoinedAt, tt.want.Author.CreatedAt)
+			}
+			got.At, tt.want.At = time.Time{}, time.Time{}
+			got.Author.JoinedAt, got.Author.CreatedAt, tt.want.Author.JoinedAt, tt.want.Author.CreatedAt = time.Time{}, time.Time{}, time.Time{}, time.Time{}
+			if fmt.Sprintf("%+v", got) != fmt.Sprintf("%+v", tt.want) {
+				t.Errorf("event\n got %+v\nwant %+v", got, tt.want)
+			}
+		})
+	}
+	_ = reply
+	select {
+	case ev := <-out:
+		t.Errorf("unexpected event %+v", ev)
+	default:
+	}
+
+	t.Run("the same edit again has the same id, a new edit a new one", func(t *testing.T) {
+		f.dispatch("MESSAGE_UPDATE", editOf("1001", "salut idiot", edited))
+		again := receive(t, out)
+		f.dispatch("MESSAGE_UPDATE", editOf("1001", "salut toi", edited.Add(time.Second)))
+		next := receive(t, out)
+		if again.ID != fmt.Sprintf("1001@%d", edited.UnixMilli()) || next.ID == again.ID || messageID(next) != "1001" {
+			t.Errorf("edit ids %q then %q", again.ID, next.ID)
+		}
+	})
+
+	t.Run("heartbeats are sent and acknowledged", func(t *testing.T) {
+		waitUntil(t, func() bool { f.mu.Lock(); defer f.mu.Unlock(); return f.beats >= 1 })
+	})
+
+	if !strings.Contains(logs.String(), "permissions checked") {
+		t.Errorf("no permission check logged:\n%s", logs)
+	}
+}
+
+func TestPermissionCheck(t *testing.T) {
+	f := newFakeDiscord(t)
+	c, logs := newTestClient(t, f, Config{})
+	out := make(chan bot.Event, 1)
+	// No Moderate Members, no Ban Members.
+	run(t, f, c, out, allPerms&^(1<<40)&^(1<<2))
+	// The state has the guild before vigie's own handler ran.
+	waitUntil(t, func() bool { return strings.Count(logs.String(), "missing in guild") >= 2 })
+	for _, want := range []string{
+		"Moderate Members missing in guild Gamers (" + guildID + "): timeout will fail",
+		"Ban Members missing in guild Gamers (" + guildID + "): ban and unban will fail",
+	} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("log lacks %q:\n%s", want, logs)
+		}
+	}
+	if strings.Contains(logs.String(), "Kick Members missing") {
+		t.Errorf("Kick Members reported missing:\n%s", logs)
+	}
+}
+
+func TestMissingPermissions(t *testing.T) {
+	tests := []struct {
+		perms int64
+		want  []string
+	}{
+		{allPerms, nil},
+		{1 << 3, nil}, // Administrator
+		{allPerms &^ (1 << 13), []string{"Manage Messages"}},
+		{0, []string{"View Channels", "Send Messages", "Manage Messages", "Moderate Members", "Kick Members", "Ban Members", "Manage Roles"}},
+	}
+	for _, tt := range tests {
+		got, _ := missingPermissions(tt.perms)
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("missingPermissions(%b) = %v, want %v", tt.perms, got, tt.want)
+		}
+	}
+}
+
+func TestNewChecksConfig(t *testing.T) {
+	tests := []struct {
+		name string
+		cfg  Config
+		want string
+	}{
+		{"no token", Config{}, "discord: missing token (DISCORD_TOKEN)"},
+		{"bad shard", Config{Token: "x", APIURL: testAPIURL, ShardID: 2, ShardCount: 2}, "discord: shard 2 of 2: want 0 <= shard id < shard count"},
+		{"bad URL", Config{Token: "x", APIURL: "discord.com"}, `discord: API URL "discord.com": want http:// or https://`},
+		{"another API", Config{Token: "x", APIURL: "https://other.example/api/v9"}, `discord: API URL "https://other.example/api/v9": this process already uses "http://discord.test/api/v9/" (discordgo's endpoints are process-wide)`},
+		{"bad CM", Config{Token: "x", APIURL: testAPIURL, CMs: []string{"discord:alice"}}, `discord: CM "discord:alice": want discord:<numeric user id>`},
+		{"long clean-up", Config{Token: "x", APIURL: testAPIURL, BanDeleteWindow: 8 * 24 * time.Hour}, "discord: ban clean-up window 192h0m0s: want 0 to 7d"},
+	}
+	// The test binary's API address is set first, as the daemon would.
+	if _, err := New(Config{Token: "x", APIURL: testAPIURL}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := New(tt.cfg)
+			if err == nil || err.Error() != tt.want {
+				t.Errorf("New = %v, want %s", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestConfigFromEnv(t *testing.T) {
+	env := map[string]string{
+		"DISCORD_TOKEN": "tok", "DISCORD_API_URL": testAPIURL, "DISCORD_SHARD_ID": "1", "DISCORD_SHARD_COUNT": "4",
+		"DISCORD_STAFF_ROLES": "Moderator, Admin", "DISCORD_MODERATOR_ROLES": "Moderator", "DISCORD_DESK_CHANNEL": deskID,
+		"DISCORD_WARN_DM": "true", "DISCORD_BAN_DELETE": "1d",
+	}
+	cfg, err := ConfigFromEnv(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Token != "tok" || cfg.ShardID != 1 || cfg.ShardCount != 4 || !slices.Equal(cfg.StaffRoles, []string{"Moderator", "Admin"}) ||
+		!slices.Equal(cfg.ModeratorRoles, []string{"Moderator"}) || cfg.DeskChannel != deskID || !cfg.WarnByDM || cfg.BanDeleteWindow != 24*time.Hour {
+		t.Errorf("config = %+v", cfg)
+	}
+	env["DISCORD_SHARD_COUNT"] = "four"
+	if _, err := ConfigFromEnv(func(k string) string { return env[k] }); err == nil || !strings.Contains(err.Error(), "DISCORD_SHARD_COUNT") {
+		t.Errorf("bad shard count: %v", err)
+	}
+}
