@@ -117,10 +117,18 @@ func parse(file string, src []byte, opts LoadOptions) (*Ruleset, error) {
 		d.errorAt(1, 1, "the rule file is empty (it needs at least rules:)")
 		return nil, &LoadError{Problems: d.errs}
 	}
+	if !d.checkAliases(&root) {
+		return nil, &LoadError{Problems: d.errs}
+	}
 	fs := d.decodeFile(root.Content[0])
 	rs := compileFile(d, fs, opts)
 	if len(d.errs) > 0 {
 		sortProblems(d.errs)
+		if d.dropped > 0 {
+			last := d.errs[len(d.errs)-1]
+			d.errs = append(d.errs, Problem{File: d.file, Line: last.Line, Col: last.Col,
+				Msg: fmt.Sprintf("and %d more problems", d.dropped)})
+		}
 		return nil, &LoadError{Problems: d.errs}
 	}
 	sortProblems(d.warns)

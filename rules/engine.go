@@ -26,6 +26,10 @@ type scratch struct {
 	env     exprEnv
 	machine vm.VM
 	ops     []store.CounterOp
+	// the last minute whose office hours were computed
+	hoursMinute int64
+	hoursAfter  bool
+	hoursKnown  bool
 }
 
 func newEngine(rs *Ruleset, st store.Store, opts Options) *Engine {
@@ -60,7 +64,13 @@ func (e *Engine) evaluate(ctx context.Context, ev bot.Event) (bot.Verdict, error
 	defer e.impl.scratch.Put(s)
 	env := &s.env
 	fillEnv(env, &ev, now)
-	env.AfterHours = rs.schedule.afterHours(now)
+	// office hours change on the minute: most events of a busy minute skip the
+	// timezone arithmetic
+	if minute := now.Unix() / 60; !s.hoursKnown || s.hoursMinute != minute || now.Unix() < 0 {
+		s.hoursAfter = rs.schedule.afterHours(now)
+		s.hoursMinute, s.hoursKnown = minute, true
+	}
+	env.AfterHours = s.hoursAfter
 	if cap(env.Counters) < len(rs.counters) {
 		env.Counters = make([]int, len(rs.counters))
 	}

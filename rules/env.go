@@ -88,7 +88,7 @@ type hit struct {
 	kind hitKind
 	list *wordList
 	item string
-	re   *regexp.Regexp
+	re   *pattern
 }
 
 func (h hit) String() string {
@@ -142,7 +142,7 @@ func envFunctions() []expr.Option {
 			new(func(*exprEnv, string) int)),
 		expr.Function("duration", durationFn, new(func(string) time.Duration)),
 		expr.Function(matchesFunc, matchesFn,
-			new(func(*exprEnv, string, *regexp.Regexp) bool),
+			new(func(*exprEnv, string, *pattern) bool),
 			new(func(*exprEnv, string, string) bool)),
 		expr.Operator("in", "in_list"),
 	}
@@ -247,18 +247,19 @@ func durationFn(p ...any) (any, error) {
 
 func matchesFn(p ...any) (any, error) {
 	env, s := p[0].(*exprEnv), p[1].(string)
-	var re *regexp.Regexp
+	var pat *pattern
 	switch r := p[2].(type) {
-	case *regexp.Regexp:
-		re = r
+	case *pattern:
+		pat = r
 	case string:
-		var err error
-		if re, err = regexp.Compile(r); err != nil {
+		re, err := regexp.Compile(r)
+		if err != nil {
 			return nil, fmt.Errorf("matches: %w", err)
 		}
+		pat = &pattern{re: re}
 	}
-	if re.MatchString(s) {
-		env.hits = append(env.hits, hit{kind: hitPattern, re: re})
+	if pat.match(s) {
+		env.hits = append(env.hits, hit{kind: hitPattern, re: pat})
 		return true, nil
 	}
 	return false, nil

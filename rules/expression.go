@@ -341,8 +341,26 @@ func (p *patcher) Visit(node *ast.Node) {
 	case *ast.CallNode:
 		p.call(node, n)
 	case *ast.BinaryNode:
+		if n.Operator == "matches" {
+			p.matchesOperator(node, n)
+			return
+		}
 		p.compareDuration(n)
 	}
+}
+
+// matchesOperator turns s matches "re" with a constant pattern into the function
+// form, which has the word prefilter and says what matched in reasons.
+func (p *patcher) matchesOperator(node *ast.Node, n *ast.BinaryNode) {
+	lit, ok := n.Right.(*ast.StringNode)
+	if !ok {
+		return
+	}
+	call := &ast.CallNode{Callee: &ast.IdentifierNode{Value: matchesFunc}, Arguments: []ast.Node{n.Left, lit}}
+	call.SetLocation(n.Location())
+	call.Callee.SetLocation(n.Location())
+	ast.Patch(node, call)
+	p.call(node, call)
 }
 
 var durationType = reflect.TypeFor[time.Duration]()
@@ -486,7 +504,7 @@ func (p *patcher) call(node *ast.Node, n *ast.CallNode) {
 					p.problem(s, "matches: bad regular expression: %v", strings.TrimPrefix(err.Error(), "error parsing regexp: "))
 					return
 				}
-				args[1] = constantAt(re, s)
+				args[1] = constantAt(newPattern(re), s)
 			}
 		}
 	}

@@ -38,7 +38,7 @@ func TestBadFiles(t *testing.T) {
 		}},
 		{"bad_regex.yaml", []string{
 			"3:25: rule \"fn\": when: matches: bad regular expression: missing closing ): `(unclosed`",
-			"5:17: rule \"op\": when: matches: bad regular expression: invalid character class range: `z-a`",
+			"5:25: rule \"op\": when: matches: bad regular expression: invalid character class range: `z-a`",
 		}},
 		{"bad_tests.yaml", []string{
 			`7:21: test "t": event: unknown key "autor" (did you mean "author"?)`,
@@ -169,5 +169,39 @@ func TestLoadMissingFile(t *testing.T) {
 	_, err := rules.Load(filepath.Join(t.TempDir(), "nope.yaml"))
 	if !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("got %v, want a not-exist error", err)
+	}
+}
+
+// Files made to hurt: alias bombs and loops, expressions that eat memory.
+func TestHostileFiles(t *testing.T) {
+	tests := []struct {
+		name string
+		src  string
+		want []string // the first and last messages
+	}{
+		{"alias loop", "rules: [&r {name: a, when: 'true', <<: *r}]\n",
+			[]string{`1:40: alias *r refers to itself`}},
+		{"alias bomb", "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n" +
+			"c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\n" +
+			"e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e]\nrules: *f\n",
+			[]string{`6:12: the file expands to more than 200000 nodes through its aliases`}},
+		{"many problems", "rules: [" + strings.Repeat("1, ", 150) + "]\n",
+			[]string{`1:9: rules[0]: expected a mapping, got a number`, `1:306: and 50 more problems`}},
+		{"memory", "rules:\n  - name: m\n    when: 'len(repeat(\"x\", 100000000)) > 0'\n",
+			[]string{`3:11: rule "m": when: the expression uses too much memory (memory budget exceeded)`}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := rules.Parse("h.yaml", []byte(tc.src), rules.LoadOptions{LookupEnv: noEnv})
+			var le *rules.LoadError
+			if !errors.As(err, &le) {
+				t.Fatalf("got %v, want a *LoadError", err)
+			}
+			first := strings.TrimPrefix(le.Problems[0].String(), "h.yaml:")
+			last := strings.TrimPrefix(le.Problems[len(le.Problems)-1].String(), "h.yaml:")
+			if first != tc.want[0] || last != tc.want[len(tc.want)-1] {
+				t.Errorf("got first %q, last %q (of %d), want %q", first, last, len(le.Problems), tc.want)
+			}
+		})
 	}
 }

@@ -19,18 +19,27 @@ type decoder struct {
 	lines     []string
 	lookupEnv func(string) (string, bool)
 	errs      []Problem
+	dropped   int // errors past maxProblems
 	warns     []Problem
 	// unset collects the ${NAME} variables that were not set while decoding the
 	// current scalar; desk values warn about them.
 	unset []string
 }
 
+// maxProblems bounds the problems reported for one file: past it a CM fixes the
+// first ones and loads again.
+const maxProblems = 100
+
 func (d *decoder) errorf(n *yaml.Node, format string, args ...any) {
-	d.errs = append(d.errs, Problem{File: d.file, Line: n.Line, Col: n.Column, Msg: fmt.Sprintf(format, args...)})
+	d.errorAt(n.Line, n.Column, format, args...)
 }
 
 func (d *decoder) errorAt(line, col int, format string, args ...any) {
-	d.errs = append(d.errs, Problem{File: d.file, Line: line, Col: col, Msg: fmt.Sprintf(format, args...)})
+	if len(d.errs) >= maxProblems {
+		d.dropped++
+		return
+	}
+	d.errs = append(d.errs, Problem{File: d.file, Line: max(line, 1), Col: max(col, 1), Msg: fmt.Sprintf(format, args...)})
 }
 
 func (d *decoder) warnf(n *yaml.Node, format string, args ...any) {
@@ -446,4 +455,50 @@ func (d *decoder) scalarPos(n *yaml.Node, offset int) pos {
 		col = len(raw)
 	}
 	return pos{line + 1, col + 1}
+}
+
+// maxExpandedNodes bounds what aliases may expand a rule file to: a few
+// anchors referring to each other can otherwise make a small file huge.
+const maxExpandedNodes = 200_000
+
+// checkAliases refuses a document whose aliases refer to themselves or expand it
+// beyond maxExpandedNodes, before anything walks it.
+func (d *decoder) checkAliases(root *yaml.Node) bool {
+	count := 0
+	onPath := map[*yaml.Node]bool{}
+	var outer *yaml.Node // the alias written in the document that is being expanded
+	var walk func(n *yaml.Node) bool
+	walk = func(n *yaml.Node) bool {
+		count++
+		if count > maxExpandedNodes {
+			d.errorf(outer, "the file expands to more than %d nodes through its aliases", maxExpandedNodes)
+			return false
+		}
+		if n.Kind == yaml.AliasNode {
+			if n.Alias == nil {
+				return true
+			}
+			if onPath[n.Alias] {
+				d.errorf(n, "alias *%s refers to itself", n.Value)
+				return false
+			}
+			if outer == nil {
+				outer = n
+				defer func() { outer = nil }()
+			}
+			onPath[n.Alias] = true
+			ok := walk(n.Alias)
+			delete(onPath, n.Alias)
+			return ok
+		}
+		onPath[n] = true
+		defer delete(onPath, n)
+		for _, c := range n.Content {
+			if !walk(c) {
+				return false
+			}
+		}
+		return true
+	}
+	return walk(root)
 }

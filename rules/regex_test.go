@@ -1,0 +1,58 @@
+package rules
+
+import (
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// The word prefilter never changes an answer, it only skips the regexp.
+func TestPatternPrefilter(t *testing.T) {
+	tests := []struct {
+		re   string
+		lits []string // the prefilter's words; nil when there is none
+	}{
+		{`(?i)\b(free|gift|nitro)\b`, []string{"free", "gift", "nitro"}},
+		{`(?i)\b(check|visit)\b.{0,20}\bmy\s+(channel|page)\b`, []string{"check", "visit"}},
+		{`discord\.gg/\w+`, []string{"discord.gg/"}},
+		{`(?i)sub(scribe)?`, []string{"sub"}},
+		{`(?i)(abc|)`, nil},
+		{`a|bc`, nil},    // "a" is too short to help
+		{`(?i)ćma`, nil}, // non-ASCII words fold in ways ToLower does not follow
+		{`x*yz+`, nil},   // no word of 3
+		{`(?i)(spam){2,}`, []string{"spam"}},
+		{`\d{5}`, nil},
+	}
+	texts := []string{"", "FREE nitro!!", "get a GiFt", "freedom", "check out my channel", "VISIT my   PAGE now",
+		"join discord.gg/abc", "SUBSCRIBE", "sub", "ſubscribe", "\u212aEY", "spamspam", "SPAM", "12345", "ćma ĆMA",
+		"abc", "x", "xyzz", "Check this, it's my channel"}
+	for _, tc := range tests {
+		re := regexp.MustCompile(tc.re)
+		p := newPattern(re)
+		if !slices.Equal(p.lits, tc.lits) {
+			t.Errorf("%s: words %q, want %q", tc.re, p.lits, tc.lits)
+		}
+		for _, s := range texts {
+			for _, s := range []string{s, strings.ToUpper(s)} {
+				if got, want := p.match(s), re.MatchString(s); got != want {
+					t.Errorf("%s on %q: got %t, regexp says %t", tc.re, s, got, want)
+				}
+			}
+		}
+	}
+}
+
+func FuzzPattern(f *testing.F) {
+	f.Add(`(?i)\b(free|gift)\b`, "FREE stuff")
+	f.Add(`(?i)sub(scribe)?`, "ſUBSCRIBE")
+	f.Fuzz(func(t *testing.T, expr, s string) {
+		re, err := regexp.Compile(expr)
+		if err != nil {
+			return
+		}
+		if got, want := newPattern(re).match(s), re.MatchString(s); got != want {
+			t.Fatalf("%q on %q: got %t, regexp says %t", expr, s, got, want)
+		}
+	})
+}
