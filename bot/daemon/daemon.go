@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -63,6 +64,13 @@ type Connector struct {
 	// Routes are served by the daemon's HTTP server, by http.ServeMux pattern
 	// ("/webhooks/meta", "POST /webhooks/telegram").
 	Routes map[string]http.Handler
+	// Desk, when set, is where the CMs see cases and alerts.
+	Desk handlers.Desk
+	// Attach, when set, hands the CMs' commands to the desk once they exist.
+	Attach func(*handlers.Commands)
+	// OnRules, when set, is told of every rule file loaded (the desk: section may
+	// have changed); an error is logged and the rules still run.
+	OnRules func(*rules.Ruleset) error
 }
 
 const (
@@ -90,6 +98,10 @@ type daemon struct {
 	reloadMu sync.Mutex
 
 	health health
+	// commands answer the CMs on the desks.
+	commands *handlers.Commands
+	// lastHour counts the events seen, for /status.
+	lastHour hourly
 
 	// workCtx outlives the run context so that a shutdown drains the events in
 	// flight; it is cancelled only when the drain runs out of time.
@@ -158,18 +170,23 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 	)
 	met := newMetrics(registry, cfg.Version)
 
-	conns, platformStatus := connectors(cfg)
+	conns, platformStatus := connectors(cfg, rs)
 	log.Info("platforms: " + strings.Join(platformStatus, ", "))
 	byName := map[string]bot.Platform{}
+	var desks deskFanout
 	for _, c := range conns {
 		for _, p := range c.Platforms {
 			byName[p.Name()] = p
+		}
+		if c.Desk != nil {
+			desks = append(desks, c.Desk)
 		}
 	}
 
 	mod, err := handlers.New(handlers.Options{
 		Platforms:  byName,
 		Store:      st,
+		Desk:       desks.desk(),
 		Logger:     log,
 		Registerer: registry,
 	})
@@ -198,6 +215,17 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 		d.secret = []byte(s)
 	}
 	d.install(rs, file)
+	d.commands = handlers.NewCommands(mod, handlers.CommandsOptions{
+		Version: cfg.Version,
+		Rules:   func() *rules.Ruleset { return d.current.Load().engine.Ruleset() },
+		Reload:  d.reloadText,
+		Status:  d.statusLines,
+	})
+	for _, c := range conns {
+		if c.Attach != nil {
+			c.Attach(d.commands)
+		}
+	}
 	return d, nil
 }
 
@@ -332,6 +360,11 @@ func (d *daemon) install(rs *rules.Ruleset, file string) *loaded {
 				d.log.Warn("rules: "+p.String(), "platform", pl.Name())
 			}
 		}
+		if c.OnRules != nil {
+			if err := c.OnRules(rs); err != nil {
+				d.log.Warn("rules: "+err.Error(), "platform", c.Name)
+			}
+		}
 	}
 	// Every rule's series exists from the start, so that rate() sees its first hit.
 	for _, r := range rs.Rules {
@@ -363,6 +396,35 @@ func (d *daemon) reload(why string) (*loaded, error) {
 	l := d.install(rs, file)
 	d.log.Info("rules reloaded", "file", file, "rule_count", len(rs.Rules), "by", why)
 	return l, nil
+}
+
+// reloadText reloads for a CM on a desk, and says what happened.
+func (d *daemon) reloadText(by string) (string, error) {
+	l, err := d.reload(by)
+	if err != nil {
+		d.log.Error("reload refused, the old rules keep running", "err", err, "by", by)
+		return "Refused, the old rules keep running:\n" + strings.Join(problems(err), "\n"), nil
+	}
+	rs := l.engine.Ruleset()
+	text := fmt.Sprintf("Reloaded %s: %d rules.", l.file, len(rs.Rules))
+	for _, w := range rs.Warnings {
+		text += "\nwarning: " + w.String()
+	}
+	return text, nil
+}
+
+// statusLines are the daemon's part of /status.
+func (d *daemon) statusLines(ctx context.Context) []string {
+	lines := []string{
+		"Platforms: " + strings.Join(d.platforms, ", ") + ".",
+		"Store: " + d.storeKind + ".",
+		fmt.Sprintf("Events in the last hour: %d.", d.lastHour.sum(time.Now())),
+	}
+	if deg := d.health.list(); len(deg) > 0 {
+		slices.Sort(deg)
+		lines = append(lines, "Degraded: "+strings.Join(deg, "; ")+".")
+	}
+	return lines
 }
 
 // problems lists a load error as FILE:LINE:COL: message lines.
@@ -413,6 +475,7 @@ func (d *daemon) process(ev bot.Event) {
 
 // evaluate runs the current rules on ev and counts what happened.
 func (d *daemon) evaluate(ctx context.Context, ev bot.Event) (bot.Verdict, error) {
+	d.lastHour.add(time.Now())
 	d.metrics.events.WithLabelValues(d.mod.Label(ev.Platform), kindLabel(ev.Kind)).Inc()
 	l := d.current.Load()
 	start := time.Now()
@@ -501,6 +564,78 @@ func (t *tracker) closeAndWait(ctx context.Context) bool {
 	t.closed = true
 	t.mu.Unlock()
 	return wait(ctx, &t.wg)
+}
+
+// hourly counts events per minute over the last hour.
+type hourly struct {
+	mu      sync.Mutex
+	minutes [60]struct{ minute, n int64 }
+}
+
+func (h *hourly) add(now time.Time) {
+	m := now.Unix() / 60
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	b := &h.minutes[m%60]
+	if b.minute != m {
+		b.minute, b.n = m, 0
+	}
+	b.n++
+}
+
+func (h *hourly) sum(now time.Time) int64 {
+	m := now.Unix() / 60
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var n int64
+	for _, b := range h.minutes {
+		if b.minute > m-60 {
+			n += b.n
+		}
+	}
+	return n
+}
+
+// deskFanout shows cases and alerts on every desk that is on.
+type deskFanout []handlers.Desk
+
+// desk is nil without desks, so that cases simply stay in the store.
+func (ds deskFanout) desk() handlers.Desk {
+	switch len(ds) {
+	case 0:
+		return nil
+	case 1:
+		return ds[0]
+	}
+	return ds
+}
+
+// PostCase fails only when no desk took the case: a retry would post it twice on
+// the desks that did.
+func (ds deskFanout) PostCase(ctx context.Context, c store.Case) error {
+	var errs []error
+	for _, d := range ds {
+		if err := d.PostCase(ctx, c); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) == len(ds) {
+		return errors.Join(errs...)
+	}
+	return nil
+}
+
+func (ds deskFanout) Alert(ctx context.Context, text string) error {
+	var errs []error
+	for _, d := range ds {
+		if err := d.Alert(ctx, text); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) == len(ds) {
+		return errors.Join(errs...)
+	}
+	return nil
 }
 
 // health collects what is degraded, by what: "reload", a source's name.

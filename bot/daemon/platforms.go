@@ -7,6 +7,7 @@ import (
 
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/bot/meta"
+	"github.com/vigie-bot/vigie/rules"
 )
 
 // platformSpec is one platform vigie knows, and the setting that turns it on.
@@ -15,16 +16,16 @@ type platformSpec struct {
 	env  string
 	// build makes the platform's Connector from the environment; nil while this
 	// build has no support for the platform.
-	build func(cfg Config) (Connector, error)
+	build func(cfg Config, rs *rules.Ruleset) (Connector, error)
 }
 
 // connectors turns on the platforms whose tokens are set, and says for each why it
 // is on or off. It is the one place where platform packages are wired in: a
 // platform package adds its build function to the list below.
-func connectors(cfg Config) ([]Connector, []string) {
+func connectors(cfg Config, rs *rules.Ruleset) ([]Connector, []string) {
 	specs := []platformSpec{
 		{name: "discord", env: "DISCORD_TOKEN"},
-		{name: "telegram", env: "TELEGRAM_TOKEN"},
+		{name: "telegram", env: "TELEGRAM_TOKEN", build: telegramConnector},
 		{name: "meta", env: "META_PAGE_TOKEN", build: metaConnector},
 	}
 	var conns []Connector
@@ -36,7 +37,7 @@ func connectors(cfg Config) ([]Connector, []string) {
 		case s.build == nil:
 			status = append(status, fmt.Sprintf("%s off (%s is set, but this build has no %s support)", s.name, s.env, s.name))
 		default:
-			c, err := s.build(cfg)
+			c, err := s.build(cfg, rs)
 			if err != nil {
 				status = append(status, fmt.Sprintf("%s off (%v)", s.name, err))
 				continue
@@ -54,7 +55,7 @@ func connectors(cfg Config) ([]Connector, []string) {
 
 // metaConnector is the Facebook Page and its Instagram account: Meta's webhooks in
 // at /webhooks/meta, Graph API calls out.
-func metaConnector(cfg Config) (Connector, error) {
+func metaConnector(cfg Config, _ *rules.Ruleset) (Connector, error) {
 	secret := cfg.Getenv("META_APP_SECRET")
 	if secret == "" {
 		return Connector{}, errors.New("META_APP_SECRET not set: Meta's deliveries could not be checked")

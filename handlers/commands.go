@@ -1,0 +1,232 @@
+package handlers
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/rules"
+	"github.com/vigie-bot/vigie/store"
+)
+
+// Commands answers the CMs' desk commands (/status, /pause, /queue, /stats, /rules,
+// /reload) and decisions, whatever desk they come from. Its answers are plain text,
+// short enough for a phone.
+type Commands struct {
+	mod   *Moderator
+	store store.Store
+	o     CommandsOptions
+}
+
+// CommandsOptions are what the commands read from the running vigie.
+type CommandsOptions struct {
+	Version string
+	Started time.Time
+	// Rules returns the rules running now.
+	Rules func() *rules.Ruleset
+	// Reload reads the rule file again and says what happened; an error says why
+	// the file was refused.
+	Reload func(by string) (string, error)
+	// Status adds lines to /status: platforms, store, events seen.
+	Status func(ctx context.Context) []string
+}
+
+// NewCommands returns the commands acting through m and its store.
+func NewCommands(m *Moderator, o CommandsOptions) *Commands {
+	if o.Started.IsZero() {
+		o.Started = m.now()
+	}
+	return &Commands{mod: m, store: m.store, o: o}
+}
+
+// Decide records and carries out a CM's decision; see Moderator.Decide.
+func (c *Commands) Decide(ctx context.Context, caseID, outcome, by string) (store.Case, error) {
+	return c.mod.Decide(ctx, caseID, outcome, by)
+}
+
+// Queue returns the open cases, oldest first.
+func (c *Commands) Queue(ctx context.Context) ([]store.Case, error) {
+	return c.store.Cases(ctx, store.CaseOpen)
+}
+
+// Status says what vigie is doing: mode, uptime, rules, the last hour, open cases.
+func (c *Commands) Status(ctx context.Context) (string, error) {
+	now := c.mod.now()
+	var b strings.Builder
+	mode := "enforcing"
+	if paused, until := c.mod.Paused(); paused {
+		mode = "PAUSED (only flagging and forwarding) until /resume"
+		if !until.IsZero() {
+			mode = "PAUSED (only flagging and forwarding) until " + until.Format("Mon 15:04 MST")
+		}
+	}
+	fmt.Fprintf(&b, "vigie %s: %s, up %s.\n", cmp.Or(c.o.Version, "dev"), mode, bot.FormatDuration(now.Sub(c.o.Started).Truncate(time.Minute)))
+	if c.o.Rules != nil {
+		rs := c.o.Rules()
+		shadow := 0
+		for _, r := range rs.Rules {
+			if r.Mode == rules.ModeShadow {
+				shadow++
+			}
+		}
+		fmt.Fprintf(&b, "Rules: %s, %d rules (%d in shadow mode).\n", rs.File, len(rs.Rules), shadow)
+	}
+	if c.o.Status != nil {
+		for _, l := range c.o.Status(ctx) {
+			b.WriteString(l + "\n")
+		}
+	}
+	entries, err := c.store.Audit(ctx, now.Add(-time.Hour))
+	if err != nil {
+		return "", fmt.Errorf("status: %w", err)
+	}
+	t := tally(entries)
+	fmt.Fprintf(&b, "Last hour: %d flagged, %s.\n", t.flagged, plural(t.actions, "action"))
+	open, err := c.store.Cases(ctx, store.CaseOpen)
+	if err != nil {
+		return "", fmt.Errorf("status: %w", err)
+	}
+	fmt.Fprintf(&b, "Open cases: %d.", len(open))
+	return b.String(), nil
+}
+
+// Pause stops platform actions for d (0: until Resume).
+func (c *Commands) Pause(_ context.Context, d time.Duration, by string) (string, error) {
+	if d < 0 {
+		return "", fmt.Errorf("pause: negative duration %s", d)
+	}
+	var until time.Time
+	if d > 0 {
+		until = c.mod.now().Add(d)
+	}
+	c.mod.Pause(until)
+	c.mod.log.Info("paused", "by", by, "for", d)
+	if d == 0 {
+		return "Paused until /resume: vigie only flags and forwards cases.", nil
+	}
+	return fmt.Sprintf("Paused for %s (until %s): vigie only flags and forwards cases.",
+		bot.FormatDuration(d), until.Format("Mon 15:04 MST")), nil
+}
+
+// Resume ends a pause.
+func (c *Commands) Resume(_ context.Context, by string) (string, error) {
+	paused, _ := c.mod.Paused()
+	c.mod.Resume()
+	c.mod.log.Info("resumed", "by", by)
+	if !paused {
+		return "vigie was not paused: the rules are enforced.", nil
+	}
+	return "Resumed: the rules are enforced again.", nil
+}
+
+// Stats counts the hits of the last period by rule, category and platform.
+func (c *Commands) Stats(ctx context.Context, period time.Duration) (string, error) {
+	if period <= 0 {
+		period = 24 * time.Hour
+	}
+	entries, err := c.store.Audit(ctx, c.mod.now().Add(-period))
+	if err != nil {
+		return "", fmt.Errorf("stats: %w", err)
+	}
+	t := tally(entries)
+	var b strings.Builder
+	fmt.Fprintf(&b, "Last %s: %d flagged, %s.", bot.FormatDuration(period), t.flagged, plural(t.actions, "action"))
+	for _, part := range []struct {
+		title  string
+		counts map[string]int
+	}{{"By rule", t.rules}, {"By category", t.categories}, {"By platform", t.platforms}} {
+		if len(part.counts) == 0 {
+			continue
+		}
+		fmt.Fprintf(&b, "\n%s:", part.title)
+		for _, k := range byCount(part.counts) {
+			fmt.Fprintf(&b, "\n  %s %d", k, part.counts[k])
+		}
+	}
+	return b.String(), nil
+}
+
+// Rules lists the rules with their mode and today's hits, in the rule file's
+// timezone.
+func (c *Commands) Rules(ctx context.Context) (string, error) {
+	if c.o.Rules == nil {
+		return "", fmt.Errorf("rules: not available")
+	}
+	rs := c.o.Rules()
+	loc := rs.Timezone
+	if loc == nil {
+		loc = time.UTC
+	}
+	now := c.mod.now().In(loc)
+	midnight := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, loc)
+	entries, err := c.store.Audit(ctx, midnight)
+	if err != nil {
+		return "", fmt.Errorf("rules: %w", err)
+	}
+	hits := tally(entries).rules
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: %d rules (hits today)", rs.File, len(rs.Rules))
+	for _, r := range rs.Rules {
+		fmt.Fprintf(&b, "\n%s %s", r.Name, cmp.Or(string(r.Mode), string(rules.ModeEnforce)))
+		if r.Hours != "" && r.Hours != rules.HoursAlways {
+			fmt.Fprintf(&b, ", %s hours", r.Hours)
+		}
+		fmt.Fprintf(&b, ": %d", hits[r.Name])
+	}
+	return b.String(), nil
+}
+
+// Reload reads the rule file again.
+func (c *Commands) Reload(_ context.Context, by string) (string, error) {
+	if c.o.Reload == nil {
+		return "", fmt.Errorf("reload: not available")
+	}
+	return c.o.Reload(by)
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}
+
+type counts struct {
+	flagged, actions               int
+	rules, categories, platforms map[string]int
+}
+
+func tally(entries []store.AuditEntry) counts {
+	t := counts{rules: map[string]int{}, categories: map[string]int{}, platforms: map[string]int{}}
+	for _, e := range entries {
+		if !e.Verdict.Flagged() {
+			continue
+		}
+		t.flagged++
+		t.platforms[cmp.Or(e.Event.Platform, "?")]++
+		if e.Mode != "paused" {
+			t.actions += len(e.Verdict.Actions())
+		}
+		for _, m := range e.Verdict.Matches {
+			t.rules[m.Rule]++
+		}
+		for _, cat := range e.Verdict.Categories() {
+			t.categories[cat]++
+		}
+	}
+	return t
+}
+
+// byCount sorts the keys by count, highest first, then by name.
+func byCount(m map[string]int) []string {
+	keys := slices.Collect(maps.Keys(m))
+	slices.SortFunc(keys, func(a, b string) int {
+		return cmp.Or(cmp.Compare(m[b], m[a]), cmp.Compare(a, b))
+	})
+	return keys
+}
