@@ -197,7 +197,7 @@ func plural(n int, word string) string {
 }
 
 type counts struct {
-	flagged, actions               int
+	flagged, actions             int
 	rules, categories, platforms map[string]int
 }
 
