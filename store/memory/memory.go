@@ -47,6 +47,7 @@ type config struct {
 	auditCap   int
 	caseCap    int
 	sweepEvery time.Duration
+	casePrefix string
 }
 
 // WithShards sets the number of shards (rounded up to a power of two).
@@ -69,6 +70,10 @@ func WithCaseCap(n int) Option { return func(c *config) { c.caseCap = n } }
 
 // WithSweepEvery sets how often, on the events' clock, expired state is dropped.
 func WithSweepEvery(d time.Duration) Option { return func(c *config) { c.sweepEvery = d } }
+
+// WithCaseIDPrefix sets what case ids start with ("c-"); a store standing in
+// for another one while it is away uses its own, so the two never collide.
+func WithCaseIDPrefix(p string) Option { return func(c *config) { c.casePrefix = p } }
 
 // Store keeps vigie's state in memory. It is safe for concurrent use. Time only
 // comes from the observations and arguments, never from the wall clock, so
@@ -141,6 +146,7 @@ func New(opts ...Option) *Store {
 		auditCap:   DefaultAuditCap,
 		caseCap:    DefaultCaseCap,
 		sweepEvery: DefaultSweepEvery,
+		casePrefix: "c-",
 	}
 	for _, o := range opts {
 		o(&cfg)
@@ -343,13 +349,13 @@ func (s *Store) Audit(_ context.Context, since time.Time) ([]store.AuditEntry, e
 	return out, nil
 }
 
-// OpenCase stores a case with the next id, c-000001 onwards. A zero Opened
-// takes the event's time.
+// OpenCase stores a case with the next id, c-000001 onwards (see
+// WithCaseIDPrefix). A zero Opened takes the event's time.
 func (s *Store) OpenCase(_ context.Context, c store.Case) (store.Case, error) {
 	s.casesMu.Lock()
 	defer s.casesMu.Unlock()
 	s.seq++
-	c.ID = CaseID(s.seq)
+	c.ID = fmt.Sprintf("%s%06d", s.cfg.casePrefix, s.seq)
 	c.Status = store.CaseOpen
 	c.Outcome, c.DecidedBy, c.DecidedAt = "", "", time.Time{}
 	if c.Opened.IsZero() {
@@ -359,10 +365,6 @@ func (s *Store) OpenCase(_ context.Context, c store.Case) (store.Case, error) {
 	s.order = append(s.order, c.ID)
 	return c, nil
 }
-
-// CaseID formats the n-th case id: short, readable, and sorted like n up to a
-// million cases.
-func CaseID(n int64) string { return fmt.Sprintf("c-%06d", n) }
 
 // Case returns one case.
 func (s *Store) Case(_ context.Context, id string) (store.Case, error) {

@@ -605,10 +605,11 @@ func (s *Store) Cases(ctx context.Context, status store.CaseStatus) ([]store.Cas
 	return cases, nil
 }
 
-// casesByID fetches cases in one pipeline; it reports the ids whose hash is gone.
-func (s *Store) casesByID(ctx context.Context, ids []string) ([]store.Case, []any, error) {
+// caseHashes fetches the hashes of cases in one pipeline; a case gone has an
+// empty one.
+func (s *Store) caseHashes(ctx context.Context, ids []string) ([]map[string]string, error) {
 	if len(ids) == 0 {
-		return nil, nil, nil
+		return nil, nil
 	}
 	pipe := s.c.Pipeline()
 	cmds := make([]*goredis.MapStringStringCmd, len(ids))
@@ -616,12 +617,24 @@ func (s *Store) casesByID(ctx context.Context, ids []string) ([]store.Case, []an
 		cmds[i] = pipe.HGetAll(ctx, s.casesKey(id))
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
+		return nil, err
+	}
+	out := make([]map[string]string, len(ids))
+	for i, cmd := range cmds {
+		out[i] = cmd.Val()
+	}
+	return out, nil
+}
+
+// casesByID fetches cases in one round trip; it reports the ids whose hash is gone.
+func (s *Store) casesByID(ctx context.Context, ids []string) ([]store.Case, []any, error) {
+	hashes, err := s.caseHashes(ctx, ids)
+	if err != nil {
 		return nil, nil, err
 	}
 	var out []store.Case
 	var gone []any
-	for i, cmd := range cmds {
-		h := cmd.Val()
+	for i, h := range hashes {
 		if len(h) == 0 {
 			gone = append(gone, ids[i])
 			continue
@@ -700,15 +713,26 @@ func (s *Store) PendingCases(ctx context.Context) ([]store.Case, error) {
 		}
 	}
 	slices.SortFunc(ids, func(a, b string) int { return caseOrder(a) - caseOrder(b) })
-	cases, gone, err := s.casesByID(ctx, ids)
+	hashes, err := s.caseHashes(ctx, ids)
 	if err != nil {
 		return nil, fmt.Errorf("redis pending cases: %w", err)
 	}
-	for _, g := range gone {
-		for _, m := range pending {
-			if m.Values["id"] == g {
-				stale = append(stale, m.ID)
-			}
+	var cases []store.Case
+	done := map[string]bool{}
+	for i, h := range hashes {
+		if len(h) == 0 || h["acked"] == "1" {
+			done[ids[i]] = true // expired, or acknowledged before it was read
+			continue
+		}
+		c, err := caseFrom(ids[i], h)
+		if err != nil {
+			return nil, fmt.Errorf("redis pending cases: %w", err)
+		}
+		cases = append(cases, c)
+	}
+	for _, m := range pending {
+		if id, _ := m.Values["id"].(string); done[id] {
+			stale = append(stale, m.ID)
 		}
 	}
 	if len(stale) > 0 {

@@ -284,6 +284,9 @@ func BenchmarkRedisObserve(b *testing.B) {
 	}
 	before := st.RoundTrips()
 	b.ResetTimer()
+	// Many events in flight, as the daemon evaluates them concurrently: the
+	// time of one round trip is then shared.
+	b.SetParallelism(16)
 	b.RunParallel(func(pb *testing.PB) {
 		ops := make([]store.CounterOp, 3)
 		for pb.Next() {
@@ -303,4 +306,21 @@ func BenchmarkRedisObserve(b *testing.B) {
 	})
 	b.ReportMetric(float64(st.RoundTrips()-before)/float64(b.N), "roundtrips/op")
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+}
+
+func TestCounterCap(t *testing.T) {
+	st := open(t, redistest.URL(t), redis.WithMaxPerKey(5))
+	t0 := time.Date(2026, 11, 20, 22, 0, 0, 0, time.UTC)
+	var last int64
+	for i := range 20 {
+		res, err := st.Observe(context.Background(), store.Observation{At: t0.Add(time.Duration(i) * time.Second),
+			Platform: "p", Author: "a", Counters: []store.CounterOp{{Name: "n", Key: "k", Window: time.Hour, Incr: true}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		last = res.Counts[0]
+	}
+	if last != 5 {
+		t.Errorf("count = %d, want the cap 5", last)
+	}
 }

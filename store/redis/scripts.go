@@ -24,15 +24,21 @@ local k = 1
 if dttl > 0 then
   local seen = KEYS[1]
   k = 2
-  local prev = redis.call('ZSCORE', seen, ARGV[3])
-  if prev and tonumber(prev) > at - dttl then
-    return {1}
+  if redis.call('ZADD', seen, 'NX', d(at), ARGV[3]) == 0 then
+    -- Known id: a duplicate unless it was seen longer than the TTL ago.
+    if tonumber(redis.call('ZSCORE', seen, ARGV[3])) > at - dttl then
+      return {1}
+    end
+    redis.call('ZADD', seen, d(at), ARGV[3])
   end
-  redis.call('ZADD', seen, d(at), ARGV[3])
-  redis.call('ZREMRANGEBYSCORE', seen, '-inf', d(at - dttl))
-  local n = redis.call('ZCARD', seen)
-  local scap = tonumber(ARGV[7])
-  if n > scap then redis.call('ZREMRANGEBYRANK', seen, 0, n - scap - 1) end
+  -- Dropping expired ids and capping the set is housekeeping: an event in
+  -- sixteen does it, the TTL check above keeps dedupe exact meanwhile.
+  if at % 16 == 0 then
+    redis.call('ZREMRANGEBYSCORE', seen, '-inf', d(at - dttl))
+    local n = redis.call('ZCARD', seen)
+    local scap = tonumber(ARGV[7])
+    if n > scap then redis.call('ZREMRANGEBYRANK', seen, 0, n - scap - 1) end
+  end
   redis.call('PEXPIRE', seen, d(dttl))
 end
 local strikes = {}
@@ -49,15 +55,22 @@ local j = 8
 while k <= #KEYS do
   local key = KEYS[k]
   local w = tonumber(ARGV[j])
-  local lo = d(at - w)
-  redis.call('ZREMRANGEBYSCORE', key, '-inf', lo)
+  local lo = '(' .. d(at - w)
+  local n
   if ARGV[j + 1] == '1' then
+    redis.call('ZREMRANGEBYSCORE', key, '-inf', d(at - w))
     redis.call('ZADD', key, d(at), member)
-    local n = redis.call('ZCARD', key)
-    if n > cap then redis.call('ZREMRANGEBYRANK', key, 0, n - cap - 1) end
+    n = redis.call('ZCOUNT', key, lo, d(at))
+    if n > cap then
+      -- Over the cap there are at least cap+1 entries: drop the oldest.
+      redis.call('ZREMRANGEBYRANK', key, 0, -cap - 1)
+      n = redis.call('ZCOUNT', key, lo, d(at))
+    end
     redis.call('PEXPIRE', key, d(w))
+  else
+    n = redis.call('ZCOUNT', key, lo, d(at))
   end
-  counts[#counts + 1] = redis.call('ZCOUNT', key, '(' .. lo, d(at))
+  counts[#counts + 1] = n
   k = k + 1
   j = j + 2
 end
@@ -115,12 +128,14 @@ redis.call('PEXPIRE', KEYS[3], ARGV[6])
 return {'ok', redis.call('HGETALL', KEYS[1])}
 `)
 
-// ackScript acknowledges a case's stream entry for the desk's consumer group.
+// ackScript marks a case accepted by the desk and acknowledges its stream entry.
 //
 // KEYS: case hash, cases stream. ARGV: group. Returns -1 for an unknown case.
 var ackScript = goredis.NewScript(`
 local sid = redis.call('HGET', KEYS[1], 'sid')
 if not sid then return -1 end
+-- Marked on the case too: an entry no consumer read yet cannot be XACKed.
+redis.call('HSET', KEYS[1], 'acked', '1')
 local r = redis.pcall('XACK', KEYS[2], ARGV[1], sid)
 if type(r) == 'table' and r.err then return 0 end
 return r

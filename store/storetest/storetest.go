@@ -502,6 +502,15 @@ func testPending(t *testing.T, newStore func(*testing.T) store.Store) {
 		}
 	}
 	pending()
+	// Acknowledged before the desk ever read it (posted straight after opening).
+	early, err := st.OpenCase(ctx, newCase("m-9", time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.AckCase(ctx, early.ID); err != nil {
+		t.Fatal(err)
+	}
+	pending()
 	if err := st.AckCase(ctx, "c-999999"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("AckCase(unknown) error = %v, want ErrNotFound", err)
 	}

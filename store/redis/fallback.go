@@ -1,0 +1,524 @@
+package redis
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/vigie-bot/vigie/store"
+	"github.com/vigie-bot/vigie/store/memory"
+)
+
+// ErrUnavailable is returned for what only Redis knows (a case opened before it
+// went away) while it is unreachable.
+var ErrUnavailable = errors.New("redis unavailable")
+
+// FallbackOptions tune a Fallback; zero values take the defaults.
+type FallbackOptions struct {
+	Logger *slog.Logger
+	// MaxAudit and MaxCases bound what is buffered while Redis is away
+	// (10,000 and 1,000); beyond, new entries are dropped and counted.
+	MaxAudit int
+	MaxCases int
+	// RetryEvery is how often Redis is pinged while it is away (1s).
+	RetryEvery time.Duration
+}
+
+// Fallback is the Redis store that keeps vigie moderating when Redis is
+// unreachable: counters, dedupe and strikes go to a memory store (they start
+// from zero there, and are forgotten when Redis returns), cases and audit
+// entries are kept in memory and written to Redis once it answers again. The
+// switch is logged once each way; Degraded reports it for a gauge.
+//
+// Cases opened while Redis is away get ids starting with "l-"; they can be
+// posted, acknowledged and decided under that id, and keep working under it
+// once they were written to Redis under a c- id.
+type Fallback struct {
+	primary *Store
+	local   *memory.Store
+	log     *slog.Logger
+	opts    FallbackOptions
+
+	degraded atomic.Bool
+	dropped  atomic.Int64
+	flushed  atomic.Int64
+
+	mu      sync.Mutex
+	queue   []queued // waiting for Redis, in the order they came
+	nAudit  int
+	nCases  int
+	cases   map[string]*localCase // by local id
+	mapped  []string              // local ids written to Redis, oldest first, to bound cases
+	stop    chan struct{}
+	done    chan struct{}
+	closeMu sync.Once
+}
+
+type queued struct {
+	audit  *store.AuditEntry
+	caseID string // a local case
+}
+
+type localCase struct {
+	acked  bool
+	remote string // its id in Redis once written
+}
+
+// maxMapped bounds how many local ids are remembered after their case went to Redis.
+const maxMapped = 10_000
+
+var _ store.Store = (*Fallback)(nil)
+
+// NewFallback wraps primary. It starts one goroutine, which Close stops; Close
+// also closes primary.
+func NewFallback(primary *Store, opts FallbackOptions) *Fallback {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.MaxAudit <= 0 {
+		opts.MaxAudit = 10_000
+	}
+	if opts.MaxCases <= 0 {
+		opts.MaxCases = 1_000
+	}
+	if opts.RetryEvery <= 0 {
+		opts.RetryEvery = time.Second
+	}
+	f := &Fallback{
+		primary: primary,
+		local:   memory.New(memory.WithCaseIDPrefix("l-")),
+		log:     opts.Logger,
+		opts:    opts,
+		cases:   make(map[string]*localCase),
+		stop:    make(chan struct{}),
+		done:    make(chan struct{}),
+	}
+	go f.retry()
+	return f
+}
+
+// Degraded reports whether Redis is away and the memory stands in for it.
+func (f *Fallback) Degraded() bool { return f.degraded.Load() }
+
+// Dropped returns how many audit entries and cases were not kept for Redis
+// because the buffer was full.
+func (f *Fallback) Dropped() int64 { return f.dropped.Load() }
+
+// Buffered returns how many audit entries and cases wait for Redis.
+func (f *Fallback) Buffered() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.queue)
+}
+
+// RoundTrips is the primary store's count.
+func (f *Fallback) RoundTrips() int64 { return f.primary.RoundTrips() }
+
+// Ping checks Redis.
+func (f *Fallback) Ping(ctx context.Context) error { return f.primary.Ping(ctx) }
+
+// Register adds vigie_store_degraded, vigie_store_buffered and
+// vigie_store_dropped_total to reg.
+func (f *Fallback) Register(reg prometheus.Registerer) error {
+	for _, c := range []prometheus.Collector{
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "vigie_store_degraded",
+			Help: "1 while Redis is unreachable and vigie counts in memory."},
+			func() float64 {
+				if f.Degraded() {
+					return 1
+				}
+				return 0
+			}),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "vigie_store_buffered",
+			Help: "Cases and audit entries waiting for Redis to return."},
+			func() float64 { return float64(f.Buffered()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "vigie_store_dropped_total",
+			Help: "Cases and audit entries not kept for Redis because the buffer was full."},
+			func() float64 { return float64(f.Dropped()) }),
+	} {
+		if err := reg.Register(c); err != nil {
+			return fmt.Errorf("store metrics: %w", err)
+		}
+	}
+	return nil
+}
+
+// unavailable tells an unreachable Redis from an error Redis answered.
+func unavailable(err error) bool {
+	if err == nil || errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrDecided) ||
+		errors.Is(err, context.Canceled) {
+		return false
+	}
+	var re goredis.Error
+	if errors.As(err, &re) {
+		for _, p := range []string{"LOADING", "CLUSTERDOWN", "TRYAGAIN", "MASTERDOWN", "READONLY"} {
+			if strings.HasPrefix(re.Error(), p) {
+				return true
+			}
+		}
+		return false
+	}
+	return true // network errors, timeouts, a closed pool
+}
+
+// outage reports whether err means Redis is away, and if so switches over.
+func (f *Fallback) outage(ctx context.Context, err error) bool {
+	if ctx.Err() != nil || !unavailable(err) {
+		return false
+	}
+	f.mu.Lock()
+	if !f.degraded.Swap(true) {
+		f.log.Warn("redis unreachable: moderating with in-memory counters, keeping cases and audit until it returns", "err", err)
+	}
+	f.mu.Unlock()
+	return true
+}
+
+// Observe counts in Redis, or in memory while it is away.
+func (f *Fallback) Observe(ctx context.Context, o store.Observation) (store.Result, error) {
+	if !f.degraded.Load() {
+		res, err := f.primary.Observe(ctx, o)
+		if !f.outage(ctx, err) {
+			return res, err
+		}
+	}
+	return f.local.Observe(ctx, o)
+}
+
+// AddStrike records in Redis, or in memory while it is away.
+func (f *Fallback) AddStrike(ctx context.Context, s store.Strike) error {
+	if !f.degraded.Load() {
+		err := f.primary.AddStrike(ctx, s)
+		if !f.outage(ctx, err) {
+			return err
+		}
+	}
+	return f.local.AddStrike(ctx, s)
+}
+
+// AppendAudit writes to Redis, or keeps the entry until it returns.
+func (f *Fallback) AppendAudit(ctx context.Context, e store.AuditEntry) error {
+	if !f.degraded.Load() {
+		err := f.primary.AppendAudit(ctx, e)
+		if !f.outage(ctx, err) {
+			return err
+		}
+	}
+	_ = f.local.AppendAudit(ctx, e)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.nAudit >= f.opts.MaxAudit {
+		f.dropped.Add(1)
+		return nil
+	}
+	f.queue = append(f.queue, queued{audit: &e})
+	f.nAudit++
+	return nil
+}
+
+// Audit reads Redis and adds what waits for it; while Redis is away, only the
+// entries recorded since are known.
+func (f *Fallback) Audit(ctx context.Context, since time.Time) ([]store.AuditEntry, error) {
+	if !f.degraded.Load() {
+		out, err := f.primary.Audit(ctx, since)
+		if !f.outage(ctx, err) {
+			if err != nil {
+				return nil, err
+			}
+			f.mu.Lock()
+			for _, q := range f.queue {
+				if q.audit != nil && !q.audit.At.Before(since) {
+					out = append(out, *q.audit)
+				}
+			}
+			f.mu.Unlock()
+			return out, nil
+		}
+	}
+	return f.local.Audit(ctx, since)
+}
+
+// OpenCase opens in Redis, or in memory with an l- id until Redis returns.
+func (f *Fallback) OpenCase(ctx context.Context, c store.Case) (store.Case, error) {
+	if !f.degraded.Load() {
+		out, err := f.primary.OpenCase(ctx, c)
+		if !f.outage(ctx, err) {
+			return out, err
+		}
+	}
+	out, err := f.local.OpenCase(ctx, c)
+	if err != nil {
+		return out, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.cases[out.ID] = &localCase{}
+	if f.nCases >= f.opts.MaxCases {
+		// The desk still gets it from memory; Redis never will.
+		f.dropped.Add(1)
+		return out, nil
+	}
+	f.queue = append(f.queue, queued{caseID: out.ID})
+	f.nCases++
+	return out, nil
+}
+
+// where says whether id is a local case, and its Redis id once written there.
+func (f *Fallback) where(id string) (local bool, remote string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	lc, ok := f.cases[id]
+	if !ok {
+		return false, ""
+	}
+	return true, lc.remote
+}
+
+func (f *Fallback) unavailableFor(id string) error {
+	return fmt.Errorf("case %s: %w", id, ErrUnavailable)
+}
+
+// Case finds the case where it is.
+func (f *Fallback) Case(ctx context.Context, id string) (store.Case, error) {
+	local, remote := f.where(id)
+	switch {
+	case local && remote == "":
+		return f.local.Case(ctx, id)
+	case local:
+		id = remote
+	}
+	if f.degraded.Load() {
+		return store.Case{}, f.unavailableFor(id)
+	}
+	c, err := f.primary.Case(ctx, id)
+	f.outage(ctx, err)
+	return c, err
+}
+
+// Cases lists Redis's cases and those waiting for it; while Redis is away,
+// only the latter.
+func (f *Fallback) Cases(ctx context.Context, status store.CaseStatus) ([]store.Case, error) {
+	var out []store.Case
+	if !f.degraded.Load() {
+		var err error
+		out, err = f.primary.Cases(ctx, status)
+		if err != nil && !f.outage(ctx, err) {
+			return nil, err
+		}
+	}
+	locals, err := f.local.Cases(ctx, status)
+	if err != nil {
+		return nil, err
+	}
+	return append(out, f.unwritten(locals)...), nil
+}
+
+// unwritten keeps the local cases not written to Redis yet.
+func (f *Fallback) unwritten(cs []store.Case) []store.Case {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []store.Case
+	for _, c := range cs {
+		if lc := f.cases[c.ID]; lc == nil || lc.remote == "" {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// DecideCase decides where the case is.
+func (f *Fallback) DecideCase(ctx context.Context, id, outcome, by string, at time.Time) (store.Case, error) {
+	local, remote := f.where(id)
+	switch {
+	case local && remote == "":
+		return f.local.DecideCase(ctx, id, outcome, by, at)
+	case local:
+		id = remote
+	}
+	if f.degraded.Load() {
+		return store.Case{}, f.unavailableFor(id)
+	}
+	c, err := f.primary.DecideCase(ctx, id, outcome, by, at)
+	f.outage(ctx, err)
+	return c, err
+}
+
+// PendingCases returns Redis's pending cases and the local ones not written yet.
+func (f *Fallback) PendingCases(ctx context.Context) ([]store.Case, error) {
+	var out []store.Case
+	if !f.degraded.Load() {
+		var err error
+		out, err = f.primary.PendingCases(ctx)
+		if err != nil && !f.outage(ctx, err) {
+			return nil, err
+		}
+	}
+	locals, err := f.local.PendingCases(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return append(out, f.unwritten(locals)...), nil
+}
+
+// AckCase acknowledges where the case is.
+func (f *Fallback) AckCase(ctx context.Context, id string) error {
+	f.mu.Lock()
+	lc := f.cases[id]
+	if lc != nil && lc.remote == "" {
+		lc.acked = true
+		f.mu.Unlock()
+		return f.local.AckCase(ctx, id)
+	}
+	if lc != nil {
+		id = lc.remote
+	}
+	f.mu.Unlock()
+	if f.degraded.Load() {
+		return f.unavailableFor(id)
+	}
+	err := f.primary.AckCase(ctx, id)
+	f.outage(ctx, err)
+	return err
+}
+
+// retry pings Redis while it is away and writes what waited once it answers.
+func (f *Fallback) retry() {
+	defer close(f.done)
+	t := time.NewTicker(f.opts.RetryEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-f.stop:
+			return
+		case <-t.C:
+		}
+		if !f.degraded.Load() && f.Buffered() == 0 {
+			continue
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), f.opts.RetryEvery)
+		err := f.primary.Ping(ctx)
+		cancel()
+		if err == nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			f.flush(ctx)
+			cancel()
+		}
+	}
+}
+
+// flush writes the queue to Redis in order. It stops at the first sign that
+// Redis is away again, and switches back once the queue is empty.
+func (f *Fallback) flush(ctx context.Context) {
+	for {
+		f.mu.Lock()
+		if len(f.queue) == 0 {
+			back := f.degraded.Swap(false)
+			f.mu.Unlock()
+			if back {
+				f.log.Info("redis is back: counting there again", "written", f.flushed.Load(), "dropped", f.dropped.Load())
+			}
+			return
+		}
+		q := f.queue[0]
+		f.mu.Unlock()
+		err := f.write(ctx, q)
+		if unavailable(err) {
+			return
+		}
+		if err != nil {
+			f.log.Error("writing to redis what waited for it", "err", err)
+			f.dropped.Add(1)
+		} else {
+			f.flushed.Add(1)
+		}
+		f.mu.Lock()
+		f.queue = f.queue[1:]
+		if q.audit != nil {
+			f.nAudit--
+		} else {
+			f.nCases--
+		}
+		f.mu.Unlock()
+	}
+}
+
+// write sends one waiting entry. A case is opened in Redis once (a retry after
+// a failure picks up where it stopped), then acknowledged and decided there as
+// it was in memory.
+func (f *Fallback) write(ctx context.Context, q queued) error {
+	if q.audit != nil {
+		return f.primary.AppendAudit(ctx, *q.audit)
+	}
+	c, err := f.local.Case(ctx, q.caseID)
+	if err != nil {
+		return err
+	}
+	f.mu.Lock()
+	lc := f.cases[q.caseID]
+	remote := lc.remote
+	f.mu.Unlock()
+	if remote == "" {
+		open := c
+		open.ID = ""
+		opened, err := f.primary.OpenCase(ctx, open)
+		if err != nil {
+			return err
+		}
+		f.mu.Lock()
+		lc.remote = opened.ID
+		f.mapped = append(f.mapped, q.caseID)
+		if len(f.mapped) > maxMapped {
+			delete(f.cases, f.mapped[0])
+			f.mapped = f.mapped[1:]
+		}
+		f.mu.Unlock()
+		remote = opened.ID
+	}
+	// From here on the desk's calls go to Redis; read what happened before.
+	if c, err = f.local.Case(ctx, q.caseID); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	acked := lc.acked
+	f.mu.Unlock()
+	if acked {
+		if err := f.primary.AckCase(ctx, remote); err != nil {
+			return err
+		}
+	}
+	if c.Status == store.CaseDecided {
+		_, err := f.primary.DecideCase(ctx, remote, c.Outcome, c.DecidedBy, c.DecidedAt)
+		if err != nil && !errors.Is(err, store.ErrDecided) {
+			return err
+		}
+	}
+	return nil
+}
+
+// Close stops the retries, writes what waits if Redis answers, and closes the
+// Redis store.
+func (f *Fallback) Close() error {
+	f.closeMu.Do(func() {
+		close(f.stop)
+		<-f.done
+		if f.Buffered() > 0 {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			if f.primary.Ping(ctx) == nil {
+				f.flush(ctx)
+			}
+			cancel()
+			if n := f.Buffered(); n > 0 {
+				f.log.Error("redis unreachable at shutdown: cases and audit entries lost", "count", n)
+			}
+		}
+	})
+	return f.primary.Close()
+}

@@ -1,0 +1,277 @@
+package redis_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/vigie-bot/vigie/store"
+	"github.com/vigie-bot/vigie/store/redis"
+	"github.com/vigie-bot/vigie/store/redis/redistest"
+	"github.com/vigie-bot/vigie/store/storetest"
+)
+
+// waitFor polls cond: the switch-over happens on the store's own schedule.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for range 1000 {
+		if cond() {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("timed out waiting for %s", what)
+}
+
+// TestFallbackOutage stops redis-server under load and starts it again: vigie
+// keeps answering, no call fails, and every case and audit entry made while
+// Redis was away is in Redis afterwards.
+func TestFallbackOutage(t *testing.T) {
+	srv := redistest.Start(t, "--appendonly", "yes", "--appendfsync", "always")
+	url := srv.URL() + "?max_retries=-1&dial_timeout=500ms"
+	prefix := newPrefix()
+	primary, err := redis.Open(url, redis.WithPrefix(prefix))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs strings.Builder
+	var logMu sync.Mutex
+	logger := slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) {
+		logMu.Lock()
+		defer logMu.Unlock()
+		return logs.Write(p)
+	}), nil))
+	f := redis.NewFallback(primary, redis.FallbackOptions{Logger: logger, RetryEvery: 20 * time.Millisecond})
+	defer f.Close()
+	reg := prometheus.NewRegistry()
+	if err := f.Register(reg); err != nil {
+		t.Fatal(err)
+	}
+
+	ctx := context.Background()
+	var (
+		mu       sync.Mutex
+		reasons  []string // of every case opened
+		local    []string // ids of cases opened while Redis was away
+		audited  int
+		stopLoad = make(chan struct{})
+		wg       sync.WaitGroup
+	)
+	t0 := time.Date(2026, 11, 20, 22, 0, 0, 0, time.UTC)
+	for g := range 4 {
+		wg.Go(func() {
+			for i := 0; ; i++ {
+				select {
+				case <-stopLoad:
+					return
+				default:
+				}
+				at := t0.Add(time.Duration(i) * time.Millisecond)
+				author := fmt.Sprintf("u-%d", g)
+				_, err := f.Observe(ctx, store.Observation{At: at, Platform: "discord", Space: "g", Author: author,
+					EventID: fmt.Sprintf("m-%d-%d", g, i), StrikeWindow: time.Hour,
+					Counters: []store.CounterOp{{Name: "msgs", Key: author, Window: 10 * time.Second, Incr: true}}})
+				if err != nil {
+					t.Errorf("observe during the test: %v", err)
+					return
+				}
+				if i%5 == 0 {
+					if err := f.AppendAudit(ctx, store.AuditEntry{At: at, Mode: fmt.Sprintf("%d-%d", g, i)}); err != nil {
+						t.Errorf("audit during the test: %v", err)
+						return
+					}
+					mu.Lock()
+					audited++
+					mu.Unlock()
+				}
+				if i%10 == 0 {
+					reason := fmt.Sprintf("case-%d-%d", g, i)
+					c, err := f.OpenCase(ctx, store.Case{Reason: reason, Opened: at})
+					if err != nil {
+						t.Errorf("open case during the test: %v", err)
+						return
+					}
+					mu.Lock()
+					reasons = append(reasons, reason)
+					if strings.HasPrefix(c.ID, "l-") {
+						local = append(local, c.ID)
+					}
+					mu.Unlock()
+				}
+				time.Sleep(time.Millisecond)
+			}
+		})
+	}
+	count := func(s *[]string) int {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(*s)
+	}
+	waitFor(t, "cases before the outage", func() bool { return count(&reasons) >= 20 })
+	srv.Stop()
+	waitFor(t, "degraded", f.Degraded)
+	if v := gauge(t, reg, "vigie_store_degraded"); v != 1 {
+		t.Errorf("vigie_store_degraded = %v while Redis is away", v)
+	}
+	waitFor(t, "cases during the outage", func() bool { return count(&local) >= 10 })
+
+	// The desk posts and decides some cases while Redis is away.
+	mu.Lock()
+	ackedID, decidedID := local[0], local[1]
+	mu.Unlock()
+	if err := f.AckCase(ctx, ackedID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.DecideCase(ctx, decidedID, "ban", "telegram:1", t0); err != nil {
+		t.Fatal(err)
+	}
+
+	srv.Restart()
+	waitFor(t, "back from degraded", func() bool { return !f.Degraded() && f.Buffered() == 0 })
+	after := count(&reasons) + 10
+	waitFor(t, "cases after the outage", func() bool { return count(&reasons) >= after })
+	close(stopLoad)
+	wg.Wait()
+
+	if f.Dropped() != 0 {
+		t.Errorf("%d dropped with room in the buffer", f.Dropped())
+	}
+	// What Redis holds, read by another process.
+	other, err := redis.Open(srv.URL(), redis.WithPrefix(prefix), redis.WithConsumer("other"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	open, err := other.Cases(ctx, store.CaseOpen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	decided, err := other.Cases(ctx, store.CaseDecided)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inRedis := map[string]int{}
+	for _, c := range append(open, decided...) {
+		inRedis[c.Reason]++
+	}
+	for _, r := range reasons {
+		if inRedis[r] == 0 {
+			t.Errorf("case %s lost", r)
+		}
+	}
+	if len(decided) != 1 || decided[0].Outcome != "ban" {
+		t.Errorf("decided in Redis: %v, want the one banned during the outage", decided)
+	}
+	// The local ids still answer, now from Redis.
+	c, err := f.Case(ctx, decidedID)
+	if err != nil || c.Outcome != "ban" || strings.HasPrefix(c.ID, "l-") {
+		t.Errorf("case %s after the outage = %+v, %v; want it from Redis, banned", decidedID, c, err)
+	}
+	// The case the desk acknowledged while Redis was away is not handed out again.
+	pending, err := other.PendingCases(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	acked, _ := f.Case(ctx, ackedID)
+	for _, p := range pending {
+		if p.ID == acked.ID {
+			t.Errorf("case %s (%s), acknowledged during the outage, is pending again", p.ID, ackedID)
+		}
+	}
+	entries, err := other.Audit(ctx, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != audited {
+		t.Errorf("%d audit entries in Redis, want %d", len(entries), audited)
+	}
+	logMu.Lock()
+	got := logs.String()
+	logMu.Unlock()
+	if n := strings.Count(got, "redis unreachable"); n != 1 {
+		t.Errorf("degraded logged %d times, want once:\n%s", n, got)
+	}
+	if !strings.Contains(got, "redis is back") {
+		t.Errorf("recovery not logged:\n%s", got)
+	}
+}
+
+// TestFallbackDrops checks the bounds of what waits for Redis.
+func TestFallbackDrops(t *testing.T) {
+	srv := redistest.Start(t)
+	primary, err := redis.Open(srv.URL()+"?max_retries=-1", redis.WithPrefix(newPrefix()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := redis.NewFallback(primary, redis.FallbackOptions{MaxAudit: 3, MaxCases: 2, RetryEvery: time.Hour})
+	defer f.Close()
+	srv.Stop()
+	ctx := context.Background()
+	for i := range 5 {
+		if err := f.AppendAudit(ctx, store.AuditEntry{Mode: fmt.Sprint(i)}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.OpenCase(ctx, store.Case{Reason: fmt.Sprint(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !f.Degraded() {
+		t.Fatal("not degraded with Redis stopped")
+	}
+	if got, want := f.Buffered(), 5; got != want {
+		t.Errorf("buffered %d, want %d", got, want)
+	}
+	if got, want := f.Dropped(), int64(5); got != want {
+		t.Errorf("dropped %d, want %d", got, want)
+	}
+	// The desk still sees every case.
+	pending, err := f.PendingCases(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pending) != 5 {
+		t.Errorf("%d cases pending for the desk, want 5", len(pending))
+	}
+}
+
+// gauge reads one gauge from the registry, as /metrics would show it.
+func gauge(t *testing.T, reg *prometheus.Registry, name string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == name {
+			return mf.GetMetric()[0].GetGauge().GetValue()
+		}
+	}
+	t.Fatalf("no metric %s", name)
+	return 0
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (w writerFunc) Write(p []byte) (int, error) { return w(p) }
+
+// TestFallbackContract runs the contract on the fallback with Redis there. With
+// Redis away it differs on purpose: an id it does not hold may be in Redis, so
+// it answers ErrUnavailable rather than ErrNotFound (TestFallbackOutage).
+func TestFallbackContract(t *testing.T) {
+	url := redistest.URL(t)
+	storetest.Run(t, func(t *testing.T) store.Store {
+		primary, err := redis.Open(url, redis.WithPrefix(newPrefix()), redis.WithClaimIdle(time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := redis.NewFallback(primary, redis.FallbackOptions{RetryEvery: time.Hour})
+		t.Cleanup(func() { f.Close() })
+		return f
+	})
+}
