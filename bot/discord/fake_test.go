@@ -119,7 +119,7 @@ func (f *fakeDiscord) gateway(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	f.conn = conn
 	f.mu.Unlock()
-	f.write(map[string]any{"op": 10, "d": map[string]any{"heartbeat_interval": 200}})
+	f.write(map[string]any{"op": 10, "d": map[string]any{"heartbeat_interval": 1000}})
 	for {
 		_, msg, err := conn.ReadMessage()
 		if err != nil {
@@ -138,6 +138,9 @@ func (f *fakeDiscord) gateway(w http.ResponseWriter, r *http.Request) {
 			f.beats++
 			f.mu.Unlock()
 			f.write(map[string]any{"op": 11})
+		case 6:
+			f.dispatch("RESUMED", map[string]any{})
+			f.ready <- struct{}{}
 		case 2:
 			var id map[string]any
 			_ = json.Unmarshal(p.D, &id)

@@ -21,8 +21,31 @@ func (c *Client) Run(ctx context.Context, out chan<- bot.Event) error {
 		return fmt.Errorf("discord: already running")
 	}
 	defer c.running.Store(false)
+	// The gateway's reading loop hands events to a queue rather than to out:
+	// blocked on a slow consumer, it would miss the heartbeat ACKs and discordgo
+	// would drop the connection.
+	queue := make(chan bot.Event, queueSize)
+	forwarded := make(chan struct{})
+	fctx, stopForward := context.WithCancel(ctx)
+	go func() {
+		ctx := fctx
+		defer close(forwarded)
+		for {
+			select {
+			case ev := <-queue:
+				select {
+				case out <- ev:
+				case <-ctx.Done():
+					return
+				}
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	defer func() { stopForward(); <-forwarded }()
 	c.sinkMu.Lock()
-	c.sink = &sink{ctx: ctx, out: out}
+	c.sink = &sink{ctx: fctx, out: queue}
 	c.sinkMu.Unlock()
 	defer func() {
 		c.sinkMu.Lock()
@@ -83,7 +106,11 @@ func (c *Client) addHandlers() {
 	})
 }
 
-// emit hands ev to Run's consumer; it gives up when Run's context ends.
+// queueSize is how many events may wait for the consumer before the gateway's
+// reading loop waits too.
+const queueSize = 4096
+
+// emit queues ev for Run's consumer; it gives up when Run's context ends.
 func (c *Client) emit(ev bot.Event) {
 	c.sinkMu.RLock()
 	s := c.sink
@@ -91,6 +118,12 @@ func (c *Client) emit(ev bot.Event) {
 	if s == nil {
 		return
 	}
+	select {
+	case s.out <- ev:
+		return
+	default:
+	}
+	c.log.Warn("event queue full: the gateway waits for the rules to catch up", "queued", queueSize)
 	select {
 	case s.out <- ev:
 	case <-s.ctx.Done():

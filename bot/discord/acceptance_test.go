@@ -1,0 +1,267 @@
+package discord
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/handlers"
+	"github.com/vigie-bot/vigie/rules"
+	"github.com/vigie-bot/vigie/store"
+	"github.com/vigie-bot/vigie/store/memory"
+)
+
+// This file runs the Discord connector with the real rules engine, handlers and
+// memory store, wired the way the daemon wires them, against the fake Discord.
+
+const acceptanceRules = `
+counters:
+  msgs: {key: author.id, window: 10s}
+rules:
+  - name: flood
+    category: flood
+    when: not author.staff and counters.msgs > 5
+    do: [delete, timeout(10m)]
+  - name: scam
+    category: spam
+    when: author.account_age < duration("7d") and text contains "scam.example"
+    do: [delete, 'forward("scam link from a fresh account")']
+`
+
+// cardOf shows a stored case on the desk.
+func cardOf(c store.Case) Card {
+	return Card{ID: c.ID, Opened: c.Opened, Event: c.Event, Rule: c.Rule, Category: c.Category, Reason: c.Reason,
+		Suggested: c.Suggested, Outcome: c.Outcome, DecidedBy: c.DecidedBy, DecidedAt: c.DecidedAt}
+}
+
+// caseDesk is the handlers' Desk on top of the Discord desk.
+type caseDesk struct{ *Desk }
+
+func (d caseDesk) PostCase(ctx context.Context, c store.Case) error {
+	return d.PostCard(ctx, cardOf(c))
+}
+
+// moderatorCommands answers the desk from the handlers and the store.
+type moderatorCommands struct {
+	mod *handlers.Moderator
+	st  store.Store
+}
+
+func (m *moderatorCommands) Decide(ctx context.Context, d Decision) (Card, error) {
+	c, err := m.mod.Decide(ctx, d.CaseID, d.String(), d.By)
+	if errors.Is(err, store.ErrDecided) {
+		err = fmt.Errorf("%w: %w", ErrDecided, err)
+	}
+	return cardOf(c), err
+}
+
+func (m *moderatorCommands) Queue(ctx context.Context) ([]Card, error) {
+	cs, err := m.st.Cases(ctx, store.CaseOpen)
+	cards := make([]Card, len(cs))
+	for i, c := range cs {
+		cards[i] = cardOf(c)
+	}
+	return cards, err
+}
+
+func (m *moderatorCommands) Status(ctx context.Context) (string, error) {
+	cs, err := m.st.Cases(ctx, store.CaseOpen)
+	if err != nil {
+		return "", err
+	}
+	mode := "enforce"
+	if paused, _ := m.mod.Paused(); paused {
+		mode = "paused"
+	}
+	return fmt.Sprintf("mode: %s, open cases: %d", mode, len(cs)), nil
+}
+
+func (m *moderatorCommands) Pause(_ context.Context, d time.Duration, by string) (string, error) {
+	var until time.Time
+	if d > 0 {
+		until = time.Now().Add(d)
+	}
+	m.mod.Pause(until)
+	return "paused by " + by, nil
+}
+
+func (m *moderatorCommands) Resume(_ context.Context, by string) (string, error) {
+	m.mod.Resume()
+	return "resumed by " + by, nil
+}
+
+func TestAcceptance(t *testing.T) {
+	f := newFakeDiscord(t)
+	c, logs := newTestClient(t, f, Config{DeskChannel: deskID, CMs: []string{"discord:" + cm.id}, ModeratorRoles: []string{"Moderator"}})
+	st := memory.New()
+	t.Cleanup(func() { st.Close() })
+	rs, err := rules.Parse("rules.yaml", []byte(acceptanceRules), rules.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	engine := rules.NewEngine(rs, st, rules.Options{})
+	cmds := &moderatorCommands{st: st}
+	moderator, err := handlers.New(handlers.Options{Platforms: map[string]bot.Platform{"discord": c}, Store: st, Desk: caseDesk{c.Desk(cmds)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmds.mod = moderator
+
+	// The daemon's loop: each event evaluated, its verdict carried out.
+	out := make(chan bot.Event)
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for {
+			select {
+			case ev := <-out:
+				v, err := engine.Evaluate(ctx, ev)
+				if err != nil {
+					t.Errorf("evaluate %s: %v", ev.ID, err)
+					continue
+				}
+				if err := moderator.Handle(ctx, ev, v); err != nil {
+					t.Errorf("handle %s: %v", ev.ID, err)
+				}
+			case <-ctx.Done():
+				return
+			}
+		}
+	})
+	t.Cleanup(func() { cancel(); wg.Wait() })
+
+	runCtx, stop := context.WithCancel(context.Background())
+	runDone := make(chan error, 1)
+	go func() { runDone <- c.Run(runCtx, out) }()
+	t.Cleanup(stop)
+	<-f.ready
+	f.dispatch("GUILD_CREATE", guildCreate(allPerms))
+	f.waitFor("PUT", "/applications/"+appID+"/commands", 1, nil)
+
+	n := 0
+	say := func(from user, text string, at time.Time) string {
+		n++
+		id := snowflake(at, n)
+		f.dispatch("MESSAGE_CREATE", message(id, general, from, at, text))
+		return id
+	}
+
+	t.Run("a burst is deleted and timed out, through a 429", func(t *testing.T) {
+		f.fail("PATCH", "/guilds/"+guildID+"/members/", 429, `{"message": "You are being rate limited.", "retry_after": 0.05, "global": false}`, nil, 1)
+		var last string
+		now := time.Now()
+		for i := range 6 {
+			last = say(bob, fmt.Sprintf("spam %d", i), now.Add(time.Duration(i)*time.Second))
+		}
+		f.waitFor("DELETE", "/channels/"+general+"/messages/"+last, 1, nil)
+		mute := f.waitFor("PATCH", "/guilds/"+guildID+"/members/"+bob.id, 2, nil)
+		until, err := time.Parse(time.RFC3339, fmt.Sprint(mute.Body["communication_disabled_until"]))
+		if d := time.Until(until); err != nil || d < 9*time.Minute || d > 11*time.Minute {
+			t.Errorf("timed out until %v (%v), want 10m from now", mute.Body["communication_disabled_until"], err)
+		}
+	})
+
+	var caseID, cardMsg, scam string
+	t.Run("a scam link from a fresh account is deleted and becomes a card", func(t *testing.T) {
+		scam = say(newbie, "free nitro on https://scam.example/gift", time.Now())
+		f.waitFor("DELETE", "/channels/"+general+"/messages/"+scam, 1, nil)
+		card := f.waitFor("POST", "/channels/"+deskID+"/messages", 1, nil)
+		content := fmt.Sprint(card.Body["content"])
+		if !strings.Contains(content, "scam link from a fresh account") || !strings.Contains(content, "Newbie") {
+			t.Errorf("card = %s", content)
+		}
+		raw := string(card.Raw)
+		for _, b := range []string{":keep", ":delete", ":mute", ":ban"} {
+			if !strings.Contains(raw, `"custom_id":"vigie:v1:`) || !strings.Contains(raw, b+`"`) {
+				t.Errorf("card lacks button %s: %s", b, raw)
+			}
+		}
+		i := strings.Index(raw, `"custom_id":"`) + len(`"custom_id":"`)
+		caseID, _, _ = parseCustomID(raw[i : i+strings.IndexByte(raw[i:], '"')])
+		if cs, _ := st.Case(context.Background(), caseID); cs.Status != store.CaseOpen || cs.Event.ID != scam {
+			t.Errorf("stored case = %+v", cs)
+		}
+		cardMsg = "990000000000000001"
+	})
+
+	t.Run("a stranger's ban is refused", func(t *testing.T) {
+		f.dispatch("INTERACTION_CREATE", press("i-stranger", mallory, cardMsg, customID(caseID, "ban")))
+		answer := f.waitFor("POST", "/interactions/i-stranger/", 1, nil)
+		if d, _ := answer.Body["data"].(map[string]any); answer.Body["type"] != float64(4) || !strings.Contains(fmt.Sprint(d["content"]), "Sorry") || d["flags"] != float64(64) {
+			t.Errorf("answer = %s", answer.Raw)
+		}
+		if cs, _ := st.Case(context.Background(), caseID); cs.Status != store.CaseOpen {
+			t.Errorf("case = %+v, want it still open", cs)
+		}
+		if f.count("PUT", "/guilds/"+guildID+"/bans/") != 0 {
+			t.Errorf("banned anyway")
+		}
+		if !strings.Contains(logs.String(), "user=discord:"+mallory.id) {
+			t.Errorf("the refusal is not audited")
+		}
+	})
+
+	t.Run("a moderator's ban bans and the card says who decided", func(t *testing.T) {
+		f.dispatch("INTERACTION_CREATE", press("i-mod", mod, cardMsg, customID(caseID, "ban")))
+		ack := f.waitFor("POST", "/interactions/i-mod/", 1, nil)
+		if ack.Body["type"] != float64(6) {
+			t.Errorf("ack = %s", ack.Raw)
+		}
+		f.waitFor("PUT", "/guilds/"+guildID+"/bans/"+newbie.id, 1, nil)
+		edit := f.waitFor("PATCH", "/channels/"+deskID+"/messages/"+cardMsg, 1, nil)
+		content := fmt.Sprint(edit.Body["content"])
+		if !strings.Contains(content, "Banned") || !strings.Contains(content, "Mo (discord:"+mod.id+")") {
+			t.Errorf("card = %s", content)
+		}
+		if comps, _ := edit.Body["components"].([]any); comps == nil || len(comps) != 0 {
+			t.Errorf("buttons left on the card: %s", edit.Raw)
+		}
+		if cs, _ := st.Case(context.Background(), caseID); cs.Status != store.CaseDecided || cs.Outcome != "ban" || cs.DecidedBy != "discord:"+mod.id {
+			t.Errorf("case = %+v", cs)
+		}
+	})
+
+	t.Run("slash commands", func(t *testing.T) {
+		ask := func(id string, from user, sub string, opts ...map[string]any) string {
+			f.dispatch("INTERACTION_CREATE", slash(id, from, sub, opts...))
+			a := f.waitFor("POST", "/interactions/"+id+"/", 1, nil)
+			d, _ := a.Body["data"].(map[string]any)
+			return fmt.Sprint(d["content"])
+		}
+		if got := ask("s1", cm, "status"); got != "mode: enforce, open cases: 0" {
+			t.Errorf("/vigie status = %q", got)
+		}
+		if got := ask("s2", cm, "pause", map[string]any{"name": "for", "type": 3, "value": "30m"}); got != "paused by discord:"+cm.id {
+			t.Errorf("/vigie pause = %q", got)
+		}
+		if paused, until := moderator.Paused(); !paused || time.Until(until) < 29*time.Minute {
+			t.Errorf("paused %v until %s", paused, until)
+		}
+		if got := ask("s3", mallory, "resume"); !strings.Contains(got, "Sorry") {
+			t.Errorf("stranger's /vigie resume = %q", got)
+		}
+		if got := ask("s4", mod, "resume"); got != "resumed by discord:"+mod.id {
+			t.Errorf("/vigie resume = %q", got)
+		}
+		if got := ask("s5", mod, "queue"); got != "No open case." {
+			t.Errorf("/vigie queue = %q", got)
+		}
+	})
+
+	t.Run("shutdown is prompt", func(t *testing.T) {
+		stop()
+		select {
+		case err := <-runDone:
+			if err != nil {
+				t.Errorf("Run = %v", err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("Run did not return")
+		}
+	})
+}
