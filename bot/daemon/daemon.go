@@ -193,9 +193,6 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := mod.RefreshOpenCases(ctx); err != nil {
-		log.Warn("open cases not counted", "err", err)
-	}
 
 	workCtx, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
 	d = &daemon{
@@ -253,6 +250,9 @@ func (d *daemon) serve(ctx context.Context, reload <-chan struct{}) error {
 			log.Warn("store not reachable yet", "store", d.storeKind, "err", err)
 		}
 		cancel()
+	}
+	if err := d.mod.RefreshOpenCases(ctx); err != nil {
+		log.Warn("open cases not counted", "err", err)
 	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
