@@ -214,7 +214,7 @@ func (errReader) Read([]byte) (int, error) { return 0, errors.New("disk on fire"
 
 func TestRunCancelled(t *testing.T) {
 	rs := loadRules(t)
-	path := replay.WriteCorpus(t, t.TempDir(), 5000)
+	path := replay.WriteCorpus(t, t.TempDir(), 3000)
 	for _, workers := range []int{1, 2} {
 		t.Run(fmt.Sprintf("workers=%d", workers), func(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
@@ -227,7 +227,7 @@ func TestRunCancelled(t *testing.T) {
 			if !errors.Is(err, context.Canceled) {
 				t.Fatalf("got error %v, want context.Canceled", err)
 			}
-			if s.Events >= 5000 {
+			if s.Events >= 3000 {
 				t.Errorf("replayed all %d events despite the cancel", s.Events)
 			}
 		})
@@ -239,7 +239,7 @@ func TestRunCancelled(t *testing.T) {
 func TestWorkersAgree(t *testing.T) {
 	rs := loadRules(t)
 	dir := t.TempDir()
-	path := replay.WriteCorpus(t, dir, 3000)
+	path := replay.WriteCorpus(t, dir, 2000)
 	src, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
