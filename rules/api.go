@@ -88,7 +88,9 @@ func (e *Engine) Ruleset() *Ruleset { return e.rs }
 
 // Evaluate decides what to do with one event: it counts it (one store call), runs
 // every rule in file order and returns the verdict. Enforced strike actions are
-// recorded in the store before it returns.
+// recorded in the store before it returns; if that fails, the verdict is still
+// returned, with the error. A rule whose expression fails at run time is skipped
+// (and logged once); the other rules still decide.
 func (e *Engine) Evaluate(ctx context.Context, ev bot.Event) (bot.Verdict, error) {
 	return e.evaluate(ctx, ev)
 }

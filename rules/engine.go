@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/expr-lang/expr/vm"
@@ -18,6 +19,10 @@ import (
 type engineState struct {
 	scratch sync.Pool // *scratch
 	log     *slog.Logger
+	// failing marks the rules and counters whose expression failed once: a rule
+	// that fails on every event (links[3] on a message without links) is logged
+	// once, not once per message.
+	failing []atomic.Bool
 }
 
 // scratch is one evaluation's working memory, pooled so that an event costs few
@@ -37,7 +42,7 @@ func newEngine(rs *Ruleset, st store.Store, opts Options) *Engine {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	state := &engineState{log: log.With("rules", rs.File)}
+	state := &engineState{log: log.With("rules", rs.File), failing: make([]atomic.Bool, len(rs.counters)+len(rs.rules))}
 	state.scratch.New = func() any {
 		return &scratch{
 			machine: vm.VM{MemoryBudget: exprMemoryLimit},
@@ -85,7 +90,7 @@ func (e *Engine) evaluate(ctx context.Context, ev bot.Event) (bot.Verdict, error
 		}
 		key, err := s.machine.Run(c.key, env)
 		if err != nil {
-			e.impl.log.Warn("counter key failed", "counter", c.name, "event", ev.ID, "err", err)
+			e.impl.fail(i, "counter key failed", "counter", c.name, "event", ev.ID, "err", err)
 			continue
 		}
 		ops[i].Key, _ = key.(string)
@@ -93,7 +98,7 @@ func (e *Engine) evaluate(ctx context.Context, ev bot.Event) (bot.Verdict, error
 		if c.when != nil && ops[i].Incr {
 			ok, err := s.machine.Run(c.when, env)
 			if err != nil {
-				e.impl.log.Warn("counter when failed", "counter", c.name, "event", ev.ID, "err", err)
+				e.impl.fail(i, "counter when failed", "counter", c.name, "event", ev.ID, "err", err)
 			}
 			ops[i].Incr = err == nil && ok == true
 		}
@@ -142,7 +147,7 @@ func (e *Engine) evaluate(ctx context.Context, ev bot.Event) (bot.Verdict, error
 		env.hits = env.hits[:0]
 		out, err := s.machine.Run(r.when, env)
 		if err != nil {
-			e.impl.log.Warn("rule failed", "rule", r.name, "event", ev.ID, "err", err)
+			e.impl.fail(len(rs.counters)+i, "rule failed", "rule", r.name, "event", ev.ID, "err", err)
 			continue
 		}
 		if out != true {
@@ -173,6 +178,15 @@ func (e *Engine) evaluate(ctx context.Context, ev bot.Event) (bot.Verdict, error
 		}
 	}
 	return v, nil
+}
+
+// fail logs the first run-time failure of counter or rule i; the expression is
+// then skipped for that event, the others still run.
+func (s *engineState) fail(i int, msg string, args ...any) {
+	if s.failing[i].Swap(true) {
+		return
+	}
+	s.log.Warn(msg+" (logged once)", args...)
 }
 
 // fillEnv sets the event's fields in env, analysing the text once.

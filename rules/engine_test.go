@@ -1,8 +1,10 @@
 package rules_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"testing"
@@ -379,12 +381,19 @@ rules:
   - name: good
     when: text == "hi"
 `)
-	v, err := rules.NewEngine(rs, memory.New(), rules.Options{}).Evaluate(context.Background(), msg("1", "a", "hi", time.Now()))
-	if err != nil {
-		t.Fatal(err)
+	var logs bytes.Buffer
+	eng := rules.NewEngine(rs, memory.New(), rules.Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	for i := range 3 {
+		v, err := eng.Evaluate(context.Background(), msg(fmt.Sprint(i), "a", "hi", time.Now()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := summary(v); got != `good:  | text == "hi"` {
+			t.Errorf("got %q", got)
+		}
 	}
-	if got := summary(v); got != `good:  | text == "hi"` {
-		t.Errorf("got %q", got)
+	if n := strings.Count(logs.String(), "rule failed"); n != 1 || !strings.Contains(logs.String(), "rule=bad") {
+		t.Errorf("want the failure logged once, got:\n%s", logs.String())
 	}
 }
 
