@@ -22,7 +22,6 @@ func drawn(t *testing.T, n int) (*syncBuffer, *lineWriter) {
 	return buf, lw
 }
 
-
 // The progress line is redrawn in place and cleared when the replay ends.
 func TestProgressClearedAtTheEnd(t *testing.T) {
 	buf, lw := drawn(t, 2048)
