@@ -100,7 +100,9 @@ type LoadOptions struct {
 	// LookupEnv expands ${NAME}; nil means os.LookupEnv.
 	LookupEnv func(string) (string, bool)
 	// ReadFile reads list files named relative to the rule file's folder; nil means
-	// os.ReadFile. The embedded starter pack reads from its embed.FS.
+	// os.ReadFile. The embedded starter pack reads from its embed.FS. It is given
+	// the list's path joined to the rule file's folder, slash-separated and
+	// cleaned: lists/insults.txt for {file: lists/insults.txt} in rules.example.yaml.
 	ReadFile func(name string) ([]byte, error)
 }
 

@@ -271,7 +271,7 @@ rules:
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := summary(v); got != `night:  | author.account_age = 30m > 0, author.account_age = 30m < duration("1h")` {
+	if got := summary(v); got != `night:  | author.account_age = 30m < 1h` {
 		t.Errorf("got %q", got)
 	}
 	if !v.At.Equal(clock()) {

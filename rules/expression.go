@@ -571,7 +571,7 @@ func (c *exprCompiler) probe(n *ast.BinaryNode) (probe, bool) {
 	if hasClosure(n) {
 		return probe{}, false
 	}
-	pr := probe{text: n.String(), op: n.Operator, left: n.Left.String(), right: n.Right.String()}
+	pr := probe{text: n.String(), op: n.Operator, left: shortConstant(n.Left.String()), right: shortConstant(n.Right.String())}
 	quiet := &decoder{file: c.d.file, lookupEnv: c.d.lookupEnv}
 	sub := &exprCompiler{d: quiet, counterIndex: c.counterIndex, counterNames: c.counterNames,
 		lists: c.lists, listNames: c.listNames}
@@ -595,6 +595,16 @@ func (c *exprCompiler) probe(n *ast.BinaryNode) (probe, bool) {
 		pr.rval = compileSide(n.Right)
 	}
 	return pr, true
+}
+
+// shortConstant writes duration("7d") as 7d in reasons.
+func shortConstant(s string) string {
+	if inner, ok := strings.CutPrefix(s, `duration("`); ok {
+		if d, ok := strings.CutSuffix(inner, `")`); ok && !strings.ContainsAny(d, `"\`) {
+			return d
+		}
+	}
+	return s
 }
 
 func isConstant(n ast.Node) bool {
@@ -640,6 +650,7 @@ func hasClosure(n ast.Node) bool {
 func explain(r *rule, env *exprEnv, machine *vm.VM) string {
 	var parts []string
 	hits := env.hits // probes may call has_any again: keep what the rule itself found
+	var lefts []string
 	for _, pr := range r.probes {
 		ok, err := machine.Run(pr.cond, env)
 		if err != nil || ok != true {
@@ -647,6 +658,7 @@ func explain(r *rule, env *exprEnv, machine *vm.VM) string {
 		}
 		if pr.lval == nil && pr.rval == nil {
 			parts = append(parts, pr.text)
+			lefts = append(lefts, "")
 			continue
 		}
 		s := pr.left
@@ -662,7 +674,17 @@ func explain(r *rule, env *exprEnv, machine *vm.VM) string {
 			}
 		}
 		parts = append(parts, s)
+		lefts = append(lefts, pr.left)
 	}
+	// "age = 1h > 0, age = 1h < 7d" says the same twice: keep the bound
+	kept := parts[:0]
+	for i, p := range parts {
+		if zero := strings.HasSuffix(p, " > 0") || strings.HasSuffix(p, " != 0"); zero && slices.Contains(lefts[i+1:], lefts[i]) {
+			continue
+		}
+		kept = append(kept, p)
+	}
+	parts = kept
 	for _, h := range hits {
 		parts = append(parts, h.String())
 	}
