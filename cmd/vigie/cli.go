@@ -24,21 +24,29 @@ type command struct {
 	name    string
 	args    string // the synopsis after the name, for usage lines
 	summary string
+	// details, when set, follows the summary in the command's -h.
+	details string
 	run     func(c *cli, ctx context.Context, args []string) int
 }
 
 func commands() []command {
 	return []command{
 		{"run", "[--config FILE] [--listen ADDR] [--redis URL]",
-			"start the bot: platforms, HTTP API and desk", (*cli).runDaemon},
+			"start the bot: platforms, HTTP API and desk",
+			"SIGINT or SIGTERM stops it gracefully; SIGHUP reloads the rule file.", (*cli).runDaemon},
 		{"check", "[--config FILE]",
-			"load a rule file and report its problems as FILE:LINE:COL: message", (*cli).check},
+			"load a rule file and report its problems as FILE:LINE:COL: message",
+			"Exit status 0 when the file loads (warnings included), 1 otherwise.", (*cli).check},
 		{"test", "[--config FILE] [-v]",
-			"run the rule file's own tests", (*cli).test},
+			"run the rule file's own tests", "Exit status 1 when a test fails or the file does not load.", (*cli).test},
 		{"replay", "[--config FILE] [--format text|json] [--decisions OUT.jsonl] [--workers N] EVENTS.jsonl...",
-			"replay recorded events through the rules and score them against their labels", (*cli).replay},
+			"replay recorded events through the rules and score them against their labels",
+			"The files (- for stdin) are one history, replayed in order on the events' own clock\n" +
+				"with a fresh memory store. A line that is not a valid event is reported on stderr as\n" +
+				"FILE:LINE: message and skipped. Events labelled ok or with a category are scored.",
+			(*cli).replay},
 		{"version", "",
-			"print the version of vigie, of Go and of the modules built in", (*cli).version},
+			"print the version of vigie, of Go and of the modules built in", "", (*cli).version},
 	}
 }
 
@@ -108,6 +116,9 @@ func (c *cli) flags(name string) *flags {
 
 func (f *flags) printUsage(w io.Writer) {
 	fmt.Fprintf(w, "usage: vigie %s %s\n\n%s.\n", f.cmd.name, f.cmd.args, capitalise(f.cmd.summary))
+	if f.cmd.details != "" {
+		fmt.Fprintf(w, "%s\n", f.cmd.details)
+	}
 	n := 0
 	f.VisitAll(func(*flag.Flag) { n++ })
 	if n > 0 {
@@ -160,7 +171,7 @@ func (f *flags) usageError(format string, a ...any) int {
 
 // configFlag declares --config, shared by the commands that read a rule file.
 func (f *flags) configFlag() *string {
-	return f.String("config", "", "the rule `file` (default: "+
+	return f.String("config", "", "read the rules from `FILE` (default: "+
 		strings.Join(vigie.DefaultConfigs, ", then ")+", then the starter pack built in)")
 }
 

@@ -15,9 +15,9 @@ func (c *cli) runDaemon(ctx context.Context, args []string) int {
 	f := c.flags("run")
 	config := f.configFlag()
 	listen := f.String("listen", envOr(c.getenv, "VIGIE_LISTEN", ":8080"),
-		"HTTP `address` for the API, health and metrics (env VIGIE_LISTEN)")
+		"serve the HTTP API, health and metrics on `ADDR` (env VIGIE_LISTEN)")
 	redisURL := f.String("redis", c.getenv("VIGIE_REDIS_URL"),
-		"Redis `URL` for counters, cases and audit; empty keeps them in memory (env VIGIE_REDIS_URL)")
+		"keep counters, cases and audit in Redis at `URL`; empty keeps them in memory (env VIGIE_REDIS_URL)")
 	pos, code, ok := f.parse(args)
 	if !ok {
 		return code

@@ -16,7 +16,7 @@ import (
 func (c *cli) replay(ctx context.Context, args []string) int {
 	f := c.flags("replay")
 	config := f.configFlag()
-	format := f.String("format", "text", "summary `format`: text or json")
+	format := f.String("format", "text", "print the summary as `text|json`")
 	decisions := f.String("decisions", "", "write each event's verdict to `FILE`, one JSON line per event")
 	workers := f.Int("workers", 0, "`N` goroutines decoding events ahead of the evaluation, which stays one and in order (0: one per CPU)")
 	files, code, ok := f.parse(args)
