@@ -1,0 +1,85 @@
+package main
+
+import (
+	"bytes"
+	"net/http"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestMain lets the signal test run this test binary as vigie itself, so that
+// main's own wiring (signals to context and reload) is what is tested.
+func TestMain(m *testing.M) {
+	if args := os.Getenv("VIGIE_TEST_AS_MAIN"); args != "" {
+		os.Args = append([]string{"vigie"}, strings.Fields(args)...)
+		os.Exit(realMain())
+	}
+	os.Exit(m.Run())
+}
+
+// SIGHUP reloads the rule file and SIGTERM stops vigie run with exit status 0.
+func TestSignals(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a process")
+	}
+	addr := freeAddr(t)
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(),
+		"VIGIE_TEST_AS_MAIN=run --config testdata/good.yaml",
+		"VIGIE_LISTEN="+addr)
+	var stderr syncBuffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	waited := false
+	defer func() {
+		if !waited {
+			cmd.Process.Kill()
+			<-exited
+		}
+	}()
+
+	waitFor := func(what string, ok func() bool) {
+		t.Helper()
+		for !ok() {
+			select {
+			case err := <-exited:
+				waited = true
+				t.Fatalf("vigie exited (%v) while waiting for %s\n%s", err, what, stderr.String())
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+	}
+	waitFor("/healthz", func() bool {
+		resp, err := http.Get("http://" + addr + "/healthz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
+
+	if err := cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	waitFor("the reload", func() bool { return strings.Contains(stderr.String(), "rules reloaded") })
+
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	err := <-exited
+	waited = true
+	if err != nil {
+		t.Errorf("vigie run after SIGTERM: %v, want exit status 0\n%s", err, stderr.String())
+	}
+	if !bytes.Contains([]byte(stderr.String()), []byte("by=signal")) {
+		t.Errorf("the reload should say it came from the signal:\n%s", stderr.String())
+	}
+}
