@@ -153,7 +153,14 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 		return nil, fmt.Errorf("%s does not load, not starting:\n%w", file, err)
 	}
 
-	st, storeKind, err := openStore(cfg)
+	registry := prometheus.NewRegistry()
+	registry.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	)
+	met := newMetrics(registry, cfg.Version)
+
+	st, storeKind, err := openStore(cfg, registry)
 	if err != nil {
 		return nil, err
 	}
@@ -162,13 +169,6 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 			err = errors.Join(err, st.Close())
 		}
 	}()
-
-	registry := prometheus.NewRegistry()
-	registry.MustRegister(
-		collectors.NewGoCollector(),
-		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-	)
-	met := newMetrics(registry, cfg.Version)
 
 	conns, platformStatus := connectors(cfg, rs)
 	log.Info("platforms: " + strings.Join(platformStatus, ", "))

@@ -82,6 +82,9 @@ func (d *daemon) handleHealth(w http.ResponseWriter, r *http.Request) {
 	if d.secret != nil {
 		rep.Signature = "required"
 	}
+	if f, ok := d.store.(interface{ Degraded() bool }); ok && f.Degraded() {
+		rep.Degraded = append(rep.Degraded, "store: "+d.storeKind+" unreachable, moderating from memory until it returns")
+	}
 	if p, ok := d.store.(pinger); ok {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		err := p.Ping(ctx)

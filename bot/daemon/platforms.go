@@ -24,7 +24,7 @@ type platformSpec struct {
 // platform package adds its build function to the list below.
 func connectors(cfg Config, rs *rules.Ruleset) ([]Connector, []string) {
 	specs := []platformSpec{
-		{name: "discord", env: "DISCORD_TOKEN"},
+		{name: "discord", env: "DISCORD_TOKEN", build: discordConnector},
 		{name: "telegram", env: "TELEGRAM_TOKEN", build: telegramConnector},
 		{name: "meta", env: "META_PAGE_TOKEN", build: metaConnector},
 	}

@@ -34,6 +34,21 @@ func TestPlatformsFromEnvironment(t *testing.T) {
 				"meta on", "discord on"},
 			handshake: http.StatusOK,
 		},
+		{
+			name: "discord and telegram on, their servers unreachable",
+			env: map[string]string{"DISCORD_TOKEN": "x", "DISCORD_API_URL": "http://127.0.0.1:1/api/v9",
+				"TELEGRAM_TOKEN": "1:x", "TELEGRAM_API_URL": "http://127.0.0.1:1"},
+			platforms: []string{"discord on", "telegram on", "meta off (META_PAGE_TOKEN not set)", "discord on"},
+			handshake: http.StatusNotFound,
+		},
+		{
+			name: "a bad Telegram setting keeps it off",
+			env:  map[string]string{"TELEGRAM_TOKEN": "1:x", "TELEGRAM_MODE": "carrier-pigeon"},
+			platforms: []string{"discord off (DISCORD_TOKEN not set)",
+				`telegram off (telegram: mode "carrier-pigeon": want polling or webhook)`,
+				"meta off (META_PAGE_TOKEN not set)", "discord on"},
+			handshake: http.StatusNotFound,
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

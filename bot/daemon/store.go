@@ -1,7 +1,10 @@
 package daemon
 
 import (
+	"errors"
 	"fmt"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/vigie-bot/vigie/store"
 	"github.com/vigie-bot/vigie/store/memory"
@@ -10,8 +13,9 @@ import (
 
 // openStore opens the Redis store when a URL is given (flag, then VIGIE_REDIS_URL),
 // and the memory store otherwise. It returns the store's kind for /healthz. Opening
-// Redis makes no network call; /healthz pings it.
-func openStore(cfg Config) (store.Store, string, error) {
+// Redis makes no network call; /healthz pings it. While Redis is away, vigie goes
+// on moderating from memory and writes cases and audit back when it returns.
+func openStore(cfg Config, reg prometheus.Registerer) (store.Store, string, error) {
 	url := cfg.RedisURL
 	if url == "" {
 		url = cfg.Getenv("VIGIE_REDIS_URL")
@@ -19,9 +23,13 @@ func openStore(cfg Config) (store.Store, string, error) {
 	if url == "" {
 		return memory.New(), "memory", nil
 	}
-	st, err := redis.Open(url)
+	primary, err := redis.Open(url)
 	if err != nil {
 		return nil, "", fmt.Errorf("store: %w", err)
+	}
+	st := redis.NewFallback(primary, redis.FallbackOptions{Logger: cfg.Logger})
+	if err := st.Register(reg); err != nil {
+		return nil, "", errors.Join(fmt.Errorf("store metrics: %w", err), st.Close())
 	}
 	return st, "redis", nil
 }
