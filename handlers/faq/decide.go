@@ -1,0 +1,211 @@
+package faq
+
+import (
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/vigie-bot/vigie/bot"
+)
+
+// Kind is what the assistant does with a message.
+type Kind string
+
+// The decisions, as `vigie faq`, replay and the metrics name them.
+const (
+	// Answer replies with the entry's answer.
+	Answer Kind = "answer"
+	// Suggest replies with the answer of a near miss, worded as a suggestion.
+	Suggest Kind = "suggest"
+	// Forward opens a case for the CMs: a near miss, an entry in forward mode,
+	// or an unanswered question after hours.
+	Forward Kind = "forward"
+	// Silent does nothing.
+	Silent Kind = "silent"
+)
+
+// Kinds lists the decisions in the order reports show them.
+var Kinds = []Kind{Answer, Suggest, Forward, Silent}
+
+// Why a message got no answer, when it did not.
+const (
+	WhyModerated   = "a moderation rule acted on it"
+	WhyNotAsked    = "not a question"
+	WhyNoMatch     = "no entry matched"
+	WhyKind        = "not a message or a comment"
+	WhyStaff       = "written by staff or a bot"
+	WhyDuplicate   = "already seen"
+	WhyCooldown    = "answered here a moment ago"
+	WhyNearMiss    = "near miss, for the CMs to confirm"
+	WhyForwardMode = "the entry is answered by the CMs"
+	WhyAfterHours  = "unanswered question after hours"
+)
+
+// Decision is what the assistant decided for one message.
+type Decision struct {
+	Kind Kind
+	// Entry is the entry answered, suggested or forwarded; empty when none.
+	Entry string
+	Score float64
+	// Language is the language of the reply: the message's, or the file's default.
+	Language string
+	// Text is the reply, templates expanded; for a forward, the reply the case
+	// suggests. Empty when there is none.
+	Text string
+	// Private sends the reply to the author only.
+	Private bool
+	// Unanswered marks a question no entry matched well enough: reports group
+	// these so the CMs see what the FAQ is missing.
+	Unanswered bool
+	// Why says in plain words why the assistant decided so.
+	Why        string
+	Candidates []Candidate
+	// Terms are the message's words as the index compared them.
+	Terms []string
+}
+
+// Decide says what to do with ev, given the verdict of the moderation rules. It
+// does not look at cooldowns: the Assistant does, since they need the store.
+func (m *Matcher) Decide(ev bot.Event, v bot.Verdict) Decision {
+	switch {
+	case v.Duplicate:
+		return Decision{Kind: Silent, Why: WhyDuplicate}
+	case acted(v):
+		return Decision{Kind: Silent, Why: WhyModerated}
+	case ev.Kind != bot.KindMessage && ev.Kind != bot.KindComment && ev.Kind != bot.KindDM:
+		return Decision{Kind: Silent, Why: WhyKind}
+	case ev.Author.Staff || ev.Author.Bot:
+		return Decision{Kind: Silent, Why: WhyStaff}
+	}
+	return m.decide(ev, m.Match(ev.Text))
+}
+
+// DecideText is Decide for a question alone, as `vigie faq` asks it: a message
+// from a member, in office hours unless at is after hours.
+func (m *Matcher) DecideText(text string, at time.Time) Decision {
+	ev := bot.Event{Kind: bot.KindMessage, Text: text, At: at, Author: bot.Author{Name: "member"}}
+	return m.decide(ev, m.Match(text))
+}
+
+func (m *Matcher) decide(ev bot.Event, r Match) Decision {
+	d := Decision{Kind: Silent, Language: r.Language, Candidates: r.Candidates, Terms: r.Terms}
+	if d.Candidates == nil {
+		d.Candidates = []Candidate{}
+	}
+	if m.cfg.QuestionsOnly && !r.Question {
+		d.Why = WhyNotAsked
+		return d
+	}
+	best, ok := r.Best()
+	if !ok || best.Score < m.cfg.SuggestThreshold {
+		d.Unanswered = true
+		d.Why = WhyNoMatch
+		if best.Score > 0 {
+			d.Score = best.Score
+		}
+		if m.cfg.AfterHoursForward && m.afterHours(ev.At) {
+			d.Kind, d.Why = Forward, WhyAfterHours
+		}
+		return d
+	}
+	e := m.entry(best.ID)
+	d.Entry, d.Score, d.Private = e.ID, best.Score, e.Private
+	answer := expand(m.answerText(e, r.Language), ev)
+	d.Text = answer
+	switch {
+	case e.mode == ModeForward:
+		d.Kind, d.Why = Forward, WhyForwardMode
+	case best.Score >= m.cfg.Threshold:
+		d.Kind, d.Why = Answer, ""
+	case e.mode == ModeSuggest:
+		d.Kind, d.Why = Suggest, ""
+		d.Text = suggestion(d.Language, answer)
+	default:
+		d.Kind, d.Why = Forward, WhyNearMiss
+	}
+	return d
+}
+
+func (m *Matcher) entry(id string) *entry {
+	for i := range m.entries {
+		if m.entries[i].ID == id {
+			return &m.entries[i]
+		}
+	}
+	return nil
+}
+
+// answerText picks the answer in lang, else in the file's language, else the
+// one given for every language, else the first by language code.
+func (m *Matcher) answerText(e *entry, lang string) string {
+	for _, l := range []string{lang, m.cfg.Language, ""} {
+		if s, ok := e.Answer[l]; ok {
+			return s
+		}
+	}
+	keys := make([]string, 0, len(e.Answer))
+	for k := range e.Answer {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	if len(keys) == 0 {
+		return ""
+	}
+	return e.Answer[keys[0]]
+}
+
+// suggestion words a near miss as a guess, so the member knows it may be beside
+// the point.
+func suggestion(lang, answer string) string {
+	if lang == "en" {
+		return "This might help: " + answer
+	}
+	return "Ceci peut peut-être vous aider : " + answer
+}
+
+// acted reports whether an enforced rule asked for anything: a message that was
+// deleted, hidden or warned about is not one to answer.
+func acted(v bot.Verdict) bool {
+	return slices.ContainsFunc(v.Matches, func(m bot.Match) bool { return !m.Shadow && len(m.Actions) > 0 })
+}
+
+// expand fills the {{field}} templates the rule file's actions know.
+func expand(s string, ev bot.Event) string {
+	if !strings.Contains(s, "{{") {
+		return s
+	}
+	var b strings.Builder
+	for {
+		i := strings.Index(s, "{{")
+		if i < 0 {
+			break
+		}
+		j := strings.Index(s[i:], "}}")
+		if j < 0 {
+			break
+		}
+		b.WriteString(s[:i])
+		switch strings.TrimSpace(s[i+2 : i+j]) {
+		case "author.name":
+			name := ev.Author.Name
+			if name == "" {
+				name = ev.Author.ID
+			}
+			b.WriteString(name)
+		case "author.id":
+			b.WriteString(ev.Author.ID)
+		case "channel":
+			b.WriteString(ev.Channel)
+		case "space":
+			b.WriteString(ev.Space)
+		case "platform":
+			b.WriteString(ev.Platform)
+		default:
+			b.WriteString(s[i : i+j+2])
+		}
+		s = s[i+j+2:]
+	}
+	b.WriteString(s)
+	return b.String()
+}

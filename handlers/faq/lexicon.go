@@ -1,0 +1,184 @@
+package faq
+
+import "strings"
+
+// Word lists, folded (no accents, lower case). They are small on purpose: a stop
+// word is one that says nothing about which question is asked.
+
+func set(lists ...string) map[string]bool {
+	m := map[string]bool{}
+	for _, l := range lists {
+		for _, w := range strings.Fields(l) {
+			m[w] = true
+		}
+	}
+	return m
+}
+
+// frWords and enWords are frequent words of one language only, to tell which
+// language a message is in. Words both languages write the same way (a, on, me,
+// est/es, plus, pour) are left out.
+var frWords = set(`
+	le la les un une des du de d l au aux et ou en y ce ces cet cette ca c est sont
+	etre suis es etes ai avez avons ont je j tu t il elle nous vous ils elles
+	moi toi lui leur leurs mon ma mes ton ta tes son notre nos votre vos qui que qu
+	quoi quel quelle quels quelles comment pourquoi quand combien pour par sur dans
+	avec sans chez pas ne n plus tres bien tout tous toute toutes mais donc alors
+	oui non merci bonjour salut coucou bonsoir svp stp plait faut peut peux pouvez
+	puis pourrais pourriez veux voudrais voulais aimerais sais savoir dire fait faire
+	fais quelqu quelque aujourd hui demain hier encore deja toujours jamais rien
+	aussi comme ici voila ya bah ben bonne soiree nan ouais mdr ptdr lol jsuis
+	moyen ok il y a vais va vont avoir`)
+
+var enWords = set(`
+	the an and or of to from by with about is are was were be been am do does did
+	have has had i my we our you your he she it its they them their this that these
+	those what which who whom whose when where why how can could would should will
+	shall may might must please thanks thank hi hello hey there here any some anyone
+	someone anybody just get got know tell need want like not no yes so if but also
+	still yet out than then too very much many anything something guys ok lol
+	today tomorrow yesterday im dont cant going`)
+
+// stopWords say nothing about the question: articles, pronouns, auxiliaries,
+// politeness, question words (they make a question, not its subject), and verbs
+// of asking (savoir, voudrais, know, wondering).
+var stopWords = set(`
+	le la les un une des du de d l au aux et ou en y a ce ces cet cette ca c est sont
+	etre suis es etes ete ai as avez avons ont avoir je j tu t il elle on nous vous ils
+	elles me m te se s moi toi lui leur leurs mon ma mes ton ta tes son sa ses notre
+	nos votre vos qui que qu quoi quel quelle quels quelles comment pourquoi quand ou
+	combien lequel laquelle lesquels pour par sur dans avec sans sous chez vers pas ne
+	n plus tres bien tout tous toute toutes mais donc alors si oui non merci bonjour
+	salut coucou bonsoir hello svp stp plait vous faut peut peux pouvez puis pourrais
+	pourriez pourrait veux veut voudrais voudrait voulais voulez aimerais aimerait sais
+	savez savoir dire dites fait faire fais quelqu quelque un une aujourd hui encore
+	deja vraiment juste aussi comme ici voila ya bah ben euh hein svp stp merci
+	besoin question questions info information informations renseignement
+	renseignements aide aider aidez demander demande vais va vont allez allons
+	cela ceci celui celle ceux chose truc genre toujours encore jamais rien
+	maintenant moment normal normale bientot actuellement
+	the a an and or of to in on at for from by with about is are was were be been am
+	do does did doing have has had i me my we our us you your he she it its they them
+	their this that these those what which who whom whose when where why how can could
+	would should will shall may might must please pls thanks thank thx hi hello hey
+	there here any some anyone someone anybody just get got know tell need want
+	wondering wonder like not no yes so if but also still yet as than then too very
+	much many anything something guys guy help question questions info information
+	let us ask asking am okay ok dear sir madam team still yet already now soon
+	currently right normal hasn didn isn doesn don wasn aren haven couldn wouldn
+	shouldn won ain
+	lol mdr ptdr xd jsuis wsh wesh`)
+
+func isStop(w string) bool { return stopWords[w] }
+
+// questionWords, anywhere in a message, make it a question or a request.
+var questionWords = set(`
+	comment pourquoi quand combien quel quelle quels quelles lequel laquelle quoi aide aidez aider help besoin svp stp plait renseignement renseignements
+	how what when where why which who whom whose please need anyone someone
+	wondering information question`)
+
+// openers, as the first word, make a question: "vous livrez en Belgique",
+// "is the server down", "can I return".
+var openers = set(`
+	est qui comment combien pourquoi quand quoi ya faut peut peux pouvez puis pourrais pourriez savez sais
+	avez as etes es vous tu
+	is are am was were do does did can could will would should may might have has
+	any anybody`)
+
+// invertedSubjects follow a hyphen in French inverted questions: avez-vous,
+// peut-on, faut-il, est-ce.
+var invertedSubjects = set(`vous tu il elle on je nous ils elles ce t`)
+
+// languageOf guesses fr or en from a message's folded words and its accents; ""
+// when it cannot tell.
+func languageOf(text string, ws []word) string {
+	fr, en := 0, 0
+	for _, w := range ws {
+		if frWords[w.folded] {
+			fr++
+		}
+		if enWords[w.folded] {
+			en++
+		}
+	}
+	for _, r := range text {
+		switch r {
+		case 'é', 'è', 'ê', 'à', 'ù', 'ç', 'î', 'ô', 'û', 'ë', 'ï', 'â', 'É', 'È', 'À', 'Ç':
+			fr++
+		}
+	}
+	switch {
+	case fr > en:
+		return "fr"
+	case en > fr:
+		return "en"
+	}
+	return ""
+}
+
+// looksLikeQuestion reports whether a message asks something: a question mark, a
+// question word, a request word, a French inversion, or a first word that opens a
+// question.
+func looksLikeQuestion(text string, ws []word) bool {
+	if strings.ContainsAny(text, "?？¿") || strings.Contains(strings.ToLower(text), "où") {
+		return true
+	}
+	for i, w := range ws {
+		if questionWords[w.folded] {
+			return true
+		}
+		if i+1 < len(ws) && requests[w.folded+" "+ws[i+1].folded] {
+			return true
+		}
+	}
+	folded := fold(text)
+	for i := strings.IndexByte(folded, '-'); i >= 0; {
+		rest := folded[i+1:]
+		end := strings.IndexFunc(rest, func(r rune) bool { return !('a' <= r && r <= 'z') })
+		if end < 0 {
+			end = len(rest)
+		}
+		if i > 0 && invertedSubjects[rest[:end]] && isLetterByte(folded[i-1]) {
+			return true
+		}
+		j := strings.IndexByte(rest, '-')
+		if j < 0 {
+			break
+		}
+		i += 1 + j
+	}
+	// The first two words past a greeting: "a qui j'envoie", "so is it down".
+	seen := 0
+	for _, w := range ws {
+		if greetings[w.folded] {
+			continue
+		}
+		if openers[w.folded] {
+			return true
+		}
+		if seen++; seen == 2 {
+			break
+		}
+	}
+	return false
+}
+
+// requests are two words that open a request: "je voudrais", "i need".
+var requests = func() map[string]bool {
+	m := map[string]bool{}
+	for _, p := range []string{
+		"je voudrais", "je veux", "j aimerais", "je cherche", "je souhaite",
+		"je souhaiterais", "je narrive", "je n", "je dois", "je peux",
+		"on peut", "il faut", "i want", "i would", "i d", "i need", "looking for",
+		"i can", "i cannot", "trying to", "how to",
+		"did not", "has not", "have not", "toujours pas", "still not", "i still",
+		"pas recu", "never received", "not received",
+	} {
+		m[p] = true
+	}
+	return m
+}()
+
+var greetings = set(`bonjour salut coucou bonsoir hello hi hey yo re wesh slt bjr dear`)
+
+func isLetterByte(c byte) bool { return 'a' <= c && c <= 'z' }

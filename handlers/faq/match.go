@@ -1,0 +1,534 @@
+package faq
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/vigie-bot/vigie/rules"
+)
+
+// Matcher scores messages against the entries of one faq: section. It is built
+// once per rule file and is safe for concurrent use.
+type Matcher struct {
+	cfg     Config
+	entries []entry
+	// idf is the inverse entry frequency of each known term: a word found in
+	// the examples of one entry says more than a word found in many.
+	idf     map[string]float64
+	unknown float64 // the weight of a word no example has
+	// surface maps the folded words of the examples and synonyms to their terms,
+	// to correct a typo on the word as written before it is stemmed.
+	surface map[string]string
+	syn     map[string]string // stem → the group's term
+	phrases []phrase
+	// afterHours tells whether a time is outside the file's office hours.
+	afterHours func(time.Time) bool
+	// scoring picks the formula; cosine unless a benchmark asks for another.
+	scoring Scoring
+	avgdl   float64
+	// blend is the share of the score given to the entry's centroid.
+	blend float64
+}
+
+// Scoring is a formula that scores a message against an example question.
+type Scoring int
+
+// The formulas the benchmark compares.
+const (
+	// Cosine is the cosine of the TF-IDF vectors: it rewards the words shared
+	// and penalises those of either side left unmatched.
+	Cosine Scoring = iota
+	// BM25 is Okapi BM25 over the example questions, divided by the score the
+	// message would get against itself, so that it reads from 0 to 1.
+	BM25
+)
+
+type entry struct {
+	rules.FAQEntry
+	mode      string
+	questions []vector
+	// centroid holds every term of the entry's examples, weighted by the share
+	// of examples that have it: the words an entry is about weigh more than
+	// the words one example happens to use ("ce week-end").
+	centroid vector
+	// keywords: at least one of them must be in a message (each a set of terms).
+	keywords [][]string
+}
+
+type phrase struct {
+	stems []string
+	term  string
+}
+
+// vector is a bag of terms with their weights.
+type vector struct {
+	terms []string
+	w     map[string]float64
+	norm  float64
+	dl    int // length in terms, for BM25
+}
+
+// Compile builds the matcher of a loaded rule file.
+func Compile(rs *rules.Ruleset) (*Matcher, error) {
+	m, err := NewMatcher(FromRules(rs.FAQ))
+	if err != nil {
+		return nil, err
+	}
+	m.afterHours = rs.AfterHours
+	return m, nil
+}
+
+// NewMatcher builds a matcher from a faq: section.
+func NewMatcher(cfg Config) (*Matcher, error) {
+	cfg = cfg.withDefaults()
+	m := &Matcher{
+		cfg:        cfg,
+		idf:        map[string]float64{},
+		surface:    map[string]string{},
+		syn:        map[string]string{},
+		afterHours: func(time.Time) bool { return false },
+		blend:      defaultBlend,
+	}
+	m.compileSynonyms()
+	// Examples first, without typo correction: the vocabulary is theirs.
+	df := map[string]int{}
+	for _, fe := range cfg.Entries {
+		mode, err := modeOf(fe)
+		if err != nil {
+			return nil, err
+		}
+		e := entry{FAQEntry: fe, mode: mode}
+		seen := map[string]bool{}
+		for _, q := range fe.Questions {
+			ts := m.terms(words(q), false)
+			if len(ts) == 0 {
+				return nil, fmt.Errorf("faq entry %q: question %q has only stop words", fe.ID, q)
+			}
+			e.questions = append(e.questions, vector{terms: ts})
+			for _, t := range ts {
+				seen[t] = true
+			}
+			m.learnSurface(q)
+		}
+		for t := range seen {
+			df[t]++
+		}
+		m.entries = append(m.entries, e)
+	}
+	n := float64(max(len(m.entries), 1))
+	for t, d := range df {
+		m.idf[t] = math.Log(1 + n/float64(d))
+	}
+	m.unknown = unknownShare * math.Log(1+n)
+	var total, count float64
+	for i := range m.entries {
+		e := &m.entries[i]
+		share := map[string]float64{}
+		var order []string
+		for j := range e.questions {
+			e.questions[j] = m.vectorOf(e.questions[j].terms)
+			total += float64(e.questions[j].dl)
+			count++
+			for _, t := range e.questions[j].terms {
+				if share[t] == 0 {
+					order = append(order, t)
+				}
+				share[t] += 1 / float64(len(e.questions))
+			}
+		}
+		e.centroid = vector{terms: order, w: map[string]float64{}, dl: len(order)}
+		for _, t := range order {
+			w := m.weight(t) * share[t]
+			e.centroid.w[t] = w
+			e.centroid.norm += w * w
+		}
+		e.centroid.norm = math.Sqrt(e.centroid.norm)
+		for _, k := range e.Keywords {
+			ts := m.terms(words(k), true)
+			if len(ts) == 0 {
+				return nil, fmt.Errorf("faq entry %q: keyword %q has only stop words", e.ID, k)
+			}
+			e.keywords = append(e.keywords, ts)
+		}
+	}
+	if count > 0 {
+		m.avgdl = total / count
+	}
+	return m, nil
+}
+
+func (m *Matcher) compileSynonyms() {
+	for _, group := range m.cfg.Synonyms {
+		if len(group) == 0 {
+			continue
+		}
+		term := ""
+		for _, s := range group {
+			stems := m.stems(words(s))
+			if len(stems) == 0 {
+				continue
+			}
+			if term == "" {
+				term = strings.Join(stems, "_")
+			}
+			if len(stems) == 1 {
+				m.syn[stems[0]] = term
+			} else {
+				m.phrases = append(m.phrases, phrase{stems: stems, term: term})
+			}
+			for _, w := range words(s) {
+				if w.stem != "" && len(stems) == 1 {
+					m.surface[w.folded] = term
+				}
+			}
+		}
+	}
+	// Longer phrases first, so "service apres vente" wins over "service".
+	sort.SliceStable(m.phrases, func(i, j int) bool { return len(m.phrases[i].stems) > len(m.phrases[j].stems) })
+}
+
+func (m *Matcher) learnSurface(q string) {
+	for _, w := range words(q) {
+		if w.stem == "" {
+			continue
+		}
+		if _, ok := m.surface[w.folded]; !ok {
+			m.surface[w.folded] = m.termOf(w.stem)
+		}
+	}
+}
+
+func (m *Matcher) stems(ws []word) []string {
+	var out []string
+	for _, w := range ws {
+		if w.stem != "" {
+			out = append(out, w.stem)
+		}
+	}
+	return out
+}
+
+func (m *Matcher) termOf(stem string) string {
+	if t, ok := m.syn[stem]; ok {
+		return t
+	}
+	return stem
+}
+
+// terms turns words into the terms the index compares: stop words out, phrases
+// and synonyms read as their group, and, for messages (fix), unknown words
+// corrected to a known word one typo away. Each term comes once.
+func (m *Matcher) terms(ws []word, fix bool) []string {
+	var content []word
+	for _, w := range ws {
+		if w.stem != "" {
+			content = append(content, w)
+		}
+	}
+	var out []string
+	add := func(t string) {
+		if !slices.Contains(out, t) {
+			out = append(out, t)
+		}
+	}
+	for i := 0; i < len(content); {
+		if t, n := m.phraseAt(content[i:]); n > 0 {
+			add(t)
+			i += n
+			continue
+		}
+		w := content[i]
+		i++
+		t := m.termOf(w.stem)
+		if fix {
+			if _, known := m.idf[t]; !known {
+				t = m.correct(w, t)
+			}
+		}
+		add(t)
+	}
+	return out
+}
+
+func (m *Matcher) phraseAt(ws []word) (string, int) {
+	for _, p := range m.phrases {
+		if len(p.stems) > len(ws) {
+			continue
+		}
+		ok := true
+		for i, s := range p.stems {
+			if ws[i].stem != s {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return p.term, len(p.stems)
+		}
+	}
+	return "", 0
+}
+
+// correct finds the known term a misspelt word stands for: one edit away from
+// an example's word as written (two for long words), or one edit away from a
+// known stem, always with the same first letter (typos seldom touch it, and
+// "jours" is not "hours", nor "changer" "échanger"). A word close to two different terms is left alone: a guess
+// between two answers is how a bot answers beside the point.
+func (m *Matcher) correct(w word, t string) string {
+	n := runeLen(w.folded)
+	if n < minTypoLen {
+		return t
+	}
+	limit := 1
+	if n >= 9 {
+		limit = 2
+	}
+	if c, ok := m.unique(w.folded, limit, func(yield func(string, string) bool) {
+		for s, term := range m.surface {
+			if !yield(s, term) {
+				return
+			}
+		}
+	}); ok {
+		return c
+	}
+	if runeLen(w.stem) < minTypoLen {
+		return t
+	}
+	if c, ok := m.unique(w.stem, 1, func(yield func(string, string) bool) {
+		for term := range m.idf {
+			if !yield(term, term) {
+				return
+			}
+		}
+	}); ok {
+		return c
+	}
+	return t
+}
+
+// minTypoLen is the shortest word corrected. Four-letter words are too often
+// another real word one edit away (hier/hire, chat/cheat, mort/port).
+const minTypoLen = 5
+
+func (m *Matcher) unique(s string, limit int, all func(func(string, string) bool)) (string, bool) {
+	found := ""
+	best := limit + 1
+	ambiguous := false
+	first, _ := utf8.DecodeRuneInString(s)
+	for cand, term := range all {
+		if c, _ := utf8.DecodeRuneInString(cand); c != first {
+			continue
+		}
+		if d := runeLen(cand) - runeLen(s); d > limit || -d > limit {
+			continue
+		}
+		d := distance(s, cand, limit)
+		switch {
+		case d > limit || d > best:
+		case d < best:
+			best, found, ambiguous = d, term, false
+		case term != found:
+			ambiguous = true
+		}
+	}
+	if found == "" || ambiguous {
+		return "", false
+	}
+	return found, true
+}
+
+func (m *Matcher) weight(t string) float64 {
+	if w, ok := m.idf[t]; ok {
+		return w
+	}
+	return m.unknown
+}
+
+func (m *Matcher) vectorOf(ts []string) vector {
+	v := vector{terms: ts, w: make(map[string]float64, len(ts)), dl: len(ts)}
+	for _, t := range ts {
+		w := m.weight(t)
+		v.w[t] = w
+		v.norm += w * w
+	}
+	v.norm = math.Sqrt(v.norm)
+	return v
+}
+
+// defaultBlend gives half the score to the best example and half to the entry
+// as a whole (measured on the benchmark: the best example alone answers chit-chat
+// that shares one incidental word with it).
+const defaultBlend = 0.5
+
+// unknownShare is how much a word no example has weighs, against the rarest
+// known word: some (a question about Belgium is not a question about delivery
+// to France), not all (it should still be answered).
+var unknownShare = 0.5
+
+// Candidate is an entry and how well a message matches it, from 0 to 1.
+type Candidate struct {
+	ID    string  `json:"id"`
+	Score float64 `json:"score"`
+}
+
+// Match is what the matcher reads in a message.
+type Match struct {
+	// Question is true when the message looks like a question or a request.
+	Question bool
+	// Language is fr or en: the message's, or the file's default.
+	Language string
+	// Terms are the message's words as the index compares them.
+	Terms []string
+	// Candidates are the entries that share something with the message, best
+	// first (at most three).
+	Candidates []Candidate
+}
+
+// Best returns the best candidate, or false when no entry matched at all.
+func (r Match) Best() (Candidate, bool) {
+	if len(r.Candidates) == 0 {
+		return Candidate{}, false
+	}
+	return r.Candidates[0], true
+}
+
+// maxCandidates is how many entries a match lists: enough to see the runner-up.
+const maxCandidates = 3
+
+// Match scores text against every entry.
+func (m *Matcher) Match(text string) Match {
+	ws := words(text)
+	r := Match{Question: looksLikeQuestion(text, ws), Language: languageOf(text, ws)}
+	if r.Language == "" {
+		r.Language = m.cfg.Language
+	}
+	r.Terms = m.terms(ws, true)
+	if len(r.Terms) == 0 {
+		return r
+	}
+	q := m.vectorOf(r.Terms)
+	for i := range m.entries {
+		e := &m.entries[i]
+		if !e.hasKeyword(r.Terms) {
+			continue
+		}
+		best := 0.0
+		for j := range e.questions {
+			best = max(best, m.score(q, &e.questions[j]))
+		}
+		if m.blend > 0 {
+			best = (1-m.blend)*best + m.blend*cosine(q, &e.centroid)
+		}
+		if best > 0 {
+			r.Candidates = append(r.Candidates, Candidate{ID: e.ID, Score: round3(best)})
+		}
+	}
+	sort.SliceStable(r.Candidates, func(i, j int) bool { return r.Candidates[i].Score > r.Candidates[j].Score })
+	if len(r.Candidates) > maxCandidates {
+		r.Candidates = r.Candidates[:maxCandidates]
+	}
+	return r
+}
+
+func (e *entry) hasKeyword(terms []string) bool {
+	if len(e.keywords) == 0 {
+		return true
+	}
+	for _, k := range e.keywords {
+		all := true
+		for _, t := range k {
+			if !slices.Contains(terms, t) {
+				all = false
+				break
+			}
+		}
+		if all {
+			return true
+		}
+	}
+	return false
+}
+
+// BM25's usual constants; the examples are short, so length matters little.
+const (
+	bm25K1 = 1.2
+	bm25B  = 0.75
+)
+
+func (m *Matcher) score(q vector, d *vector) float64 {
+	switch m.scoring {
+	case BM25:
+		return m.bm25(q, d) / m.bm25(q, &q)
+	default:
+		return cosine(q, d)
+	}
+}
+
+func cosine(q vector, d *vector) float64 {
+	if q.norm == 0 || d.norm == 0 {
+		return 0
+	}
+	dot := 0.0
+	for t, w := range q.w {
+		dot += w * d.w[t]
+	}
+	return dot / (q.norm * d.norm)
+}
+
+func (m *Matcher) bm25(q vector, d *vector) float64 {
+	s := 0.0
+	norm := bm25K1 * (1 - bm25B + bm25B*float64(d.dl)/max(m.avgdl, 1))
+	for _, t := range q.terms {
+		if _, ok := d.w[t]; !ok {
+			continue
+		}
+		s += m.weight(t) * (bm25K1 + 1) / (1 + norm)
+	}
+	return s
+}
+
+func round3(x float64) float64 { return math.Round(x*1000) / 1000 }
+
+// distance is the Damerau-Levenshtein distance of a and b (a swap of two
+// neighbours counts as one edit), or limit+1 once it is known to exceed limit.
+func distance(a, b string, limit int) int {
+	ra, rb := []rune(a), []rune(b)
+	if len(ra) > len(rb) {
+		ra, rb = rb, ra
+	}
+	if len(rb)-len(ra) > limit {
+		return limit + 1
+	}
+	prev2 := make([]int, len(rb)+1)
+	prev := make([]int, len(rb)+1)
+	cur := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
+		rowMin := cur[0]
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
+				cur[j] = min(cur[j], prev2[j-2]+1)
+			}
+			rowMin = min(rowMin, cur[j])
+		}
+		if rowMin > limit {
+			return limit + 1
+		}
+		prev2, prev, cur = prev, cur, prev2
+	}
+	return prev[len(rb)]
+}

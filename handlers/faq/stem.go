@@ -1,0 +1,110 @@
+package faq
+
+import "strings"
+
+// stem strips the usual French and English endings from a folded word, so that
+// "livraison", "livrer" and "livrés", or "shipped" and "shipping", meet on one
+// form. It is one stemmer for both languages, not a Snowball per language: a
+// message's language is a guess, and the FAQ's examples and a member's question
+// must be cut the same way whatever the guess. Consistency matters more here
+// than linguistics; typo tolerance on stems covers the rest (retour/retourner).
+func stem(w string) string {
+	rs := []rune(w)
+	if len(rs) <= 3 || !allLetters(rs) {
+		return w
+	}
+	if k, ok := keepWhole[w]; ok {
+		return k
+	}
+	s := w
+	// Plurals first: deliveries → delivery, jeux → jeu, journaux → journal.
+	switch {
+	case strings.HasSuffix(s, "ies") && runeLen(s) > 4:
+		s = s[:len(s)-3] + "y"
+	case strings.HasSuffix(s, "aux") && runeLen(s) > 4:
+		s = s[:len(s)-3] + "al"
+	case strings.HasSuffix(s, "eux") && runeLen(s) > 4 && !strings.HasSuffix(s, "ieux"):
+		s = s[:len(s)-1]
+	case strings.HasSuffix(s, "s") && !strings.HasSuffix(s, "ss") && !strings.HasSuffix(s, "us") && !strings.HasSuffix(s, "is"):
+		s = s[:len(s)-1]
+	}
+	// Two rounds of endings, so that "ordered" and "order" both reach "ord".
+	for range 2 {
+		t := stripSuffix(s)
+		if t == s {
+			break
+		}
+		s = t
+	}
+	return undouble(s)
+}
+
+// Agent nouns keep their ending (-eur, -euse): a joueur is not jouer, and on a
+// gaming server "qui veut jouer ?" is no question about reporting a player.
+
+// keepWhole are English agent nouns whose -er is not the French infinitive's:
+// a player is not play, a server is not serve.
+var keepWhole = map[string]string{
+	"player": "player", "players": "player", "gamer": "gamer", "gamers": "gamer",
+	"streamer": "streamer", "streamers": "streamer", "user": "user", "users": "user",
+	"member": "member", "members": "member", "owner": "owner", "owners": "owner",
+	"server": "server", "servers": "server", "number": "number", "numbers": "number",
+}
+
+// suffixes are tried longest first; each may only leave a stem of at least
+// minStem letters.
+var suffixes = func() []string {
+	list := []string{
+		// French derivations
+		"issements", "issement", "ements", "ement", "ments", "ment",
+		"ations", "ation", "atrices", "atrice", "ateurs", "ateur",
+		"itions", "ition", "tions", "tion", "aisons", "aison",
+		"ites", "ite", "ables", "able",
+		"ibles", "ible", "iques", "ique", "ismes", "isme", "istes", "iste",
+		"ances", "ance", "ences", "ence", "ures", "ure", "ives", "ive", "ifs", "if",
+		// French verbs
+		"eraient", "erions", "eriez", "erons", "eront", "erait", "erais", "erez", "erai",
+		"eras", "era", "issons", "issez", "issent", "issant", "issait",
+		"aient", "ais", "ait", "ions", "iez", "ons", "ez", "ant", "ent",
+		"ees", "ee", "er", "es", "ir", "e",
+		// English
+		"ingly", "ings", "ing", "edly", "ed", "ers", "ery", "ly", "ness", "ful",
+		"ity", "ive", "ize", "ise", "al", "y",
+	}
+	// longest first, stable for equal lengths
+	for i := 1; i < len(list); i++ {
+		for j := i; j > 0 && len(list[j]) > len(list[j-1]); j-- {
+			list[j], list[j-1] = list[j-1], list[j]
+		}
+	}
+	return list
+}()
+
+const minStem = 3
+
+func stripSuffix(s string) string {
+	for _, suf := range suffixes {
+		if strings.HasSuffix(s, suf) && runeLen(s)-runeLen(suf) >= minStem {
+			return s[:len(s)-len(suf)]
+		}
+	}
+	return s
+}
+
+// undouble drops a doubled final consonant: shipp → ship, appell → appel.
+func undouble(s string) string {
+	n := len(s)
+	if n >= 4 && s[n-1] == s[n-2] && !strings.ContainsRune("aeiou", rune(s[n-1])) {
+		return s[:n-1]
+	}
+	return s
+}
+
+func allLetters(rs []rune) bool {
+	for _, r := range rs {
+		if r >= '0' && r <= '9' {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,144 @@
+package faq
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// word is one word of a message: folded (case, accents, ligatures, stretched
+// letters) and, for the words that carry meaning, its stem.
+type word struct {
+	folded string
+	stem   string // empty for a stop word
+}
+
+// fold lowers s and drops its accents: "Où ÊTES-vous" → "ou etes-vous". Members
+// type without accents as often as with, so both spellings must meet.
+func fold(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	for _, r := range norm.NFKD.String(s) {
+		switch {
+		case unicode.Is(unicode.Mn, r):
+			// a combining accent
+		case r == 'œ' || r == 'Œ':
+			b.WriteString("oe")
+		case r == 'æ' || r == 'Æ':
+			b.WriteString("ae")
+		case r == 'ß':
+			b.WriteString("ss")
+		case r == '’' || r == '‘' || r == '`' || r == 'ʼ':
+			b.WriteByte('\'')
+		default:
+			b.WriteRune(unicode.ToLower(r))
+		}
+	}
+	return b.String()
+}
+
+// splitWords cuts folded text into words of letters and digits. Apostrophes and
+// hyphens separate words (l'heure, avez-vous); a letter repeated three times or
+// more is read once ("livraisonnnn", "svppp"), which is how people stretch words.
+func splitWords(folded string) []string {
+	var out []string
+	var cur []rune
+	flush := func() {
+		if len(cur) > 0 {
+			out = append(out, string(cur))
+			cur = cur[:0]
+		}
+	}
+	for _, r := range folded {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			cur = append(cur, r)
+			continue
+		}
+		flush()
+	}
+	flush()
+	for i, w := range out {
+		out[i] = squeeze(w)
+	}
+	return out
+}
+
+// squeeze reads a run of three or more of the same letter as one: "svppp",
+// "heeelp"; doubled letters are how words are spelled and stay.
+func squeeze(w string) string {
+	if len(w) < 3 {
+		return w
+	}
+	rs := []rune(w)
+	out := rs[:0:0]
+	for i := 0; i < len(rs); {
+		j := i
+		for j < len(rs) && rs[j] == rs[i] {
+			j++
+		}
+		if j-i >= 3 && unicode.IsLetter(rs[i]) {
+			out = append(out, rs[i])
+		} else {
+			out = append(out, rs[i:j]...)
+		}
+		i = j
+	}
+	return string(out)
+}
+
+// slang spells out the short forms members write, so that stop words, question
+// words and stems see the long form. Keys and values are folded.
+var slang = map[string]string{
+	// French
+	"pk": "pourquoi", "pq": "pourquoi", "pkoi": "pourquoi", "pourkoi": "pourquoi",
+	"cmt": "comment", "cmnt": "comment", "koment": "comment", "comen": "comment",
+	"qd": "quand", "kan": "quand", "kand": "quand", "koi": "quoi", "kwa": "quoi",
+	"kel": "quel", "kelle": "quelle", "kels": "quels", "ki": "qui", "ke": "que",
+	"ya": "il y a", "y'a": "il y a", "jsp": "je sais pas", "chui": "je suis", "chuis": "je suis",
+	"svp": "s il vous plait", "stp": "s il te plait", "slt": "salut", "bjr": "bonjour",
+	"dispo": "disponible", "dispos": "disponibles", "tel": "telephone", "tjs": "toujours",
+	"tjrs": "toujours", "bcp": "beaucoup", "pr": "pour", "ds": "dans", "vs": "vous",
+	"cest": "c est", "auj": "aujourd hui", "ajd": "aujourd hui",
+	"mtn": "maintenant", "qqn": "quelqu un", "qqch": "quelque chose", "dmd": "demande",
+	"rdv": "rendez vous", "msg": "message", "infos": "informations", "info": "information",
+	"modo": "moderateur", "modos": "moderateurs", "admins": "administrateurs",
+	"admin": "administrateur", "serv": "serveur",
+	// English
+	"u": "you", "ur": "your", "r": "are", "pls": "please", "plz": "please", "plis": "please",
+	"wat": "what", "wut": "what", "wht": "what", "wen": "when", "hw": "how",
+	"thx": "thanks", "ty": "thank you", "im": "i am", "whats": "what is", "wheres": "where is",
+	"hows": "how is", "whens": "when is", "dont": "do not", "cant": "can not",
+	"cannot": "can not", "didnt": "did not", "havent": "have not", "hasnt": "has not",
+	"arent": "are not", "wasnt": "was not", "couldnt": "could not", "tourney": "tournament", "isnt": "is not", "doesnt": "does not", "wont": "will not",
+	"ppl": "people", "asap": "as soon as possible", "mod": "moderator", "mods": "moderators",
+	"pwd": "password", "acc": "account", "msgs": "messages", "idk": "i do not know",
+}
+
+// words reads a message into words, with slang spelled out, stop words marked and
+// the others stemmed.
+func words(text string) []word {
+	raw := splitWords(fold(text))
+	out := make([]word, 0, len(raw))
+	for _, w := range raw {
+		if long, ok := slang[w]; ok {
+			for _, x := range strings.Fields(long) {
+				out = append(out, newWord(x))
+			}
+			continue
+		}
+		out = append(out, newWord(w))
+	}
+	return out
+}
+
+func newWord(w string) word {
+	if isStop(w) {
+		return word{folded: w}
+	}
+	return word{folded: w, stem: stem(w)}
+}
+
+// runeLen counts the letters of s.
+func runeLen(s string) int { return utf8.RuneCountInString(s) }
