@@ -130,6 +130,10 @@ func WithClaimIdle(d time.Duration) Option { return func(c *config) { c.claimIdl
 // scripts. By default it is true for a *goredis.ClusterClient only.
 func WithCluster(on bool) Option { return func(c *config) { c.cluster = &on } }
 
+// tidyEvery is how often an observation also drops expired ids and entries out
+// of their window; counts stay exact meanwhile (ZCOUNT reads only the window).
+const tidyEvery = 16
+
 // Store is the Redis store. It is safe for concurrent use.
 type Store struct {
 	c       Client
@@ -138,6 +142,7 @@ type Store struct {
 	cluster bool
 	nonce   string // makes counter members of events without id unique
 	seq     atomic.Int64
+	tidy    atomic.Int64 // counts observations: one in tidyEvery does housekeeping
 	trips   atomic.Int64
 
 	groupMu sync.Mutex
@@ -340,6 +345,7 @@ func (s *Store) Observe(ctx context.Context, o store.Observation) (store.Result,
 		return store.Result{}, nil
 	}
 	at := o.At.UnixMilli()
+	ats := strconv.FormatInt(at, 10)
 	var member string
 	if o.EventID != "" {
 		// The same event sent again is the same member, so a retry is counted
@@ -348,19 +354,24 @@ func (s *Store) Observe(ctx context.Context, o store.Observation) (store.Result,
 	} else {
 		member = "n:" + s.nonce + ":" + strconv.FormatInt(s.seq.Add(1), 36)
 	}
+	tidy := "0"
+	if s.tidy.Add(1)%tidyEvery == 0 {
+		tidy = "1"
+	}
 	header := func(author bool) []any {
-		args := make([]any, 7, 7+2*len(o.Counters))
-		args[0], args[2], args[3], args[4], args[5], args[6] = at, o.EventID, 0, member, s.cfg.maxPerKey, s.cfg.seenCap
-		args[1] = 0
+		args := make([]any, 9, 9+4*len(o.Counters))
+		args[0], args[1], args[2], args[3], args[4] = ats, "0", o.EventID, "", member
+		args[5], args[6], args[7], args[8] = s.cfg.maxPerKey, s.cfg.seenCap, "0", tidy
 		if author && o.EventID != "" {
 			ttl := o.DedupeTTL
 			if ttl <= 0 {
 				ttl = store.DefaultDedupeTTL
 			}
-			args[1] = ms(ttl)
+			args[1] = strconv.FormatInt(max(ms(ttl), 1), 10)
+			args[7] = strconv.FormatInt(at-ms(ttl), 10)
 		}
 		if author && o.StrikeWindow > 0 {
-			args[3] = ms(o.StrikeWindow)
+			args[3] = "(" + strconv.FormatInt(at-ms(o.StrikeWindow), 10)
 		}
 		return args
 	}
@@ -399,7 +410,9 @@ func (s *Store) Observe(ctx context.Context, o store.Observation) (store.Result,
 		if op.Incr {
 			incr = 1
 		}
-		g.args = append(g.args, ms(op.Window), incr)
+		w := max(ms(op.Window), 1)
+		from := strconv.FormatInt(at-w, 10)
+		g.args = append(g.args, "("+from, from, w, incr)
 		g.index = append(g.index, i)
 	}
 	if err := s.runScripts(ctx, observeScript, groups); err != nil {

@@ -266,48 +266,6 @@ func TestPendingAcrossProcesses(t *testing.T) {
 	}
 }
 
-// BenchmarkRedisObserve sends events shaped like the starter pack's through the
-// store from parallel goroutines, and reports round trips per event.
-func BenchmarkRedisObserve(b *testing.B) {
-	url := redistest.URL(b)
-	st, err := redis.Open(url, redis.WithPrefix(newPrefix()))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
-	ctx := context.Background()
-	t0 := time.Date(2026, 11, 20, 22, 0, 0, 0, time.UTC)
-	var seq atomic.Int64
-	authors := make([]string, 10_000)
-	for i := range authors {
-		authors[i] = fmt.Sprintf("u-%d", i)
-	}
-	before := st.RoundTrips()
-	b.ResetTimer()
-	// Many events in flight, as the daemon evaluates them concurrently: the
-	// time of one round trip is then shared.
-	b.SetParallelism(16)
-	b.RunParallel(func(pb *testing.PB) {
-		ops := make([]store.CounterOp, 3)
-		for pb.Next() {
-			n := seq.Add(1)
-			author := authors[n%int64(len(authors))]
-			ops[0] = store.CounterOp{Name: "msgs", Key: author, Window: 10 * time.Second, Incr: true}
-			ops[1] = store.CounterOp{Name: "links", Key: author, Window: time.Hour, Incr: n%4 == 0}
-			ops[2] = store.CounterOp{Name: "raid", Key: "guild-1", Window: time.Minute, Incr: n%50 == 0}
-			_, err := st.Observe(ctx, store.Observation{
-				At: t0.Add(time.Duration(n) * 10 * time.Microsecond), Platform: "discord", Space: "guild-1",
-				Author: author, EventID: fmt.Sprint("m-", n), Counters: ops, StrikeWindow: 24 * time.Hour,
-			})
-			if err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-	b.ReportMetric(float64(st.RoundTrips()-before)/float64(b.N), "roundtrips/op")
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
-}
-
 func TestCounterCap(t *testing.T) {
 	st := open(t, redistest.URL(t), redis.WithMaxPerKey(5))
 	t0 := time.Date(2026, 11, 20, 22, 0, 0, 0, time.UTC)

@@ -7,72 +7,70 @@ import goredis "github.com/redis/go-redis/v9"
 // are formatted with %d because Lua would print large ones in exponent form.
 
 // observeScript dedupes, counts and reads strikes for one event, or for the part
-// of it that lives in one slot.
+// of it that lives in one slot. Bounds come computed from Go, so the script does
+// no arithmetic on the hot path: Lua's calls are what Redis spends its time on.
 //
 // KEYS: [seen] [strikes] counter...
-// ARGV: at, dedupeTTL (0: no seen key), eventID, strikeWindow (0: no strikes
-// key), member, maxPerKey, seenCap, then window and incr (1/0) per counter.
+// ARGV: 1 at, 2 dedupe TTL (0: no seen key), 3 event id, 4 strikes' lower bound
+// "(at-window" ("": no strikes key), 5 member, 6 max per key, 7 seen cap, 8 oldest
+// remembered id time (at-TTL), 9 housekeeping (1: prune and cap this time), then
+// per counter: "(at-window", at-window, window, incr (1/0).
 // Returns {1} for a duplicate, else {0, {counts...}, {strike times...}}.
 var observeScript = goredis.NewScript(`
-local function d(x) return string.format('%d', x) end
-local at = tonumber(ARGV[1])
-local dttl = tonumber(ARGV[2])
-local sw = tonumber(ARGV[4])
-local member = ARGV[5]
-local cap = tonumber(ARGV[6])
+local at = ARGV[1]
+local tidy = ARGV[9] == '1'
 local k = 1
-if dttl > 0 then
+if ARGV[2] ~= '0' then
   local seen = KEYS[1]
   k = 2
-  if redis.call('ZADD', seen, 'NX', d(at), ARGV[3]) == 0 then
+  if redis.call('ZADD', seen, 'NX', at, ARGV[3]) == 0 then
     -- Known id: a duplicate unless it was seen longer than the TTL ago.
-    if tonumber(redis.call('ZSCORE', seen, ARGV[3])) > at - dttl then
+    if tonumber(redis.call('ZSCORE', seen, ARGV[3])) > tonumber(ARGV[8]) then
       return {1}
     end
-    redis.call('ZADD', seen, d(at), ARGV[3])
+    redis.call('ZADD', seen, at, ARGV[3])
   end
-  -- Dropping expired ids and capping the set is housekeeping: an event in
-  -- sixteen does it, the TTL check above keeps dedupe exact meanwhile.
-  if at % 16 == 0 then
-    redis.call('ZREMRANGEBYSCORE', seen, '-inf', d(at - dttl))
+  if tidy then
+    redis.call('ZREMRANGEBYSCORE', seen, '-inf', ARGV[8])
     local n = redis.call('ZCARD', seen)
     local scap = tonumber(ARGV[7])
     if n > scap then redis.call('ZREMRANGEBYRANK', seen, 0, n - scap - 1) end
   end
-  redis.call('PEXPIRE', seen, d(dttl))
+  redis.call('PEXPIRE', seen, ARGV[2])
 end
 local strikes = {}
-if sw > 0 then
-  local list = redis.call('ZRANGEBYSCORE', KEYS[k], '(' .. d(at - sw), d(at), 'WITHSCORES')
+if ARGV[4] ~= '' then
+  local list = redis.call('ZRANGEBYSCORE', KEYS[k], ARGV[4], at, 'WITHSCORES')
   k = k + 1
+  local now = tonumber(at)
   for i = 1, #list, 2 do
     local exp = tonumber(string.match(list[i], '^(%d+)'))
-    if exp and exp > at then strikes[#strikes + 1] = tonumber(list[i + 1]) end
+    if exp and exp > now then strikes[#strikes + 1] = tonumber(list[i + 1]) end
   end
 end
 local counts = {}
-local j = 8
+local cap = tonumber(ARGV[6])
+local j = 10
 while k <= #KEYS do
   local key = KEYS[k]
-  local w = tonumber(ARGV[j])
-  local lo = '(' .. d(at - w)
   local n
-  if ARGV[j + 1] == '1' then
-    redis.call('ZREMRANGEBYSCORE', key, '-inf', d(at - w))
-    redis.call('ZADD', key, d(at), member)
-    n = redis.call('ZCOUNT', key, lo, d(at))
+  if ARGV[j + 3] == '1' then
+    -- Entries out of the window are not counted (ZCOUNT's range), so
+    -- dropping them can wait for housekeeping.
+    if tidy then redis.call('ZREMRANGEBYSCORE', key, '-inf', ARGV[j + 1]) end
+    redis.call('ZADD', key, at, ARGV[5])
+    n = redis.call('ZCOUNT', key, ARGV[j], at)
     if n > cap then
-      -- Over the cap there are at least cap+1 entries: drop the oldest.
       redis.call('ZREMRANGEBYRANK', key, 0, -cap - 1)
-      n = redis.call('ZCOUNT', key, lo, d(at))
+      n = redis.call('ZCOUNT', key, ARGV[j], at)
     end
-    redis.call('PEXPIRE', key, d(w))
+    redis.call('PEXPIRE', key, ARGV[j + 2])
   else
-    n = redis.call('ZCOUNT', key, lo, d(at))
+    n = redis.call('ZCOUNT', key, ARGV[j], at)
   end
   counts[#counts + 1] = n
   k = k + 1
-  j = j + 2
+  j = j + 4
 end
 return {0, counts, strikes}
 `)
