@@ -29,6 +29,7 @@ type Analysis struct {
 
 	toks []token
 	buf  []byte
+	cens []censoredWord
 
 	// Room for a typical message, so that Analyze allocates once.
 	linkArr [4]string
@@ -37,6 +38,7 @@ type Analysis struct {
 	spanArr [4]span
 	tokArr  [32]token
 	bufArr  [384]byte
+	censArr [2]censoredWord
 }
 
 // minCapsLetters is how many letters a text needs before its capitals say anything.
@@ -57,7 +59,7 @@ func Analyze(s string) *Analysis {
 		}
 	}
 	a.scan(ls.spans)
-	a.buf, a.toks = tokenize(s, a.bufArr[:0], a.tokArr[:0])
+	a.buf, a.toks, a.cens = tokenize(s, a.bufArr[:0], a.tokArr[:0], a.censArr[:0])
 	return a
 }
 

@@ -2,20 +2,39 @@ package text
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"unicode"
+	"unicode/utf8"
 )
 
 // List is a word list compiled for matching: a trie of token sequences, so a
 // message is matched in one pass over its words whatever the list's size. It is
 // safe for concurrent use.
+//
+// An entry that starts with "!" is an allow entry: an innocent word or phrase
+// that contains a listed one ("!chili con carne" next to "con", "!cul-de-sac"
+// next to "cul"). A match that lies inside an allow entry found in the text does
+// not count. "\!" starts an entry with a literal "!".
 type List struct {
 	entries []string
 	root    node
+	// allow is the trie of the allow entries; allowWords is the number of
+	// words of the longest.
+	allow      node
+	allowWords int
+	// byLen indexes the first words of the entries by their length in runes,
+	// for censored words in the text ("f*ck", "sh!t"), where a '*' stands for
+	// any one letter.
+	byLen map[int][]*node
 	// hosts holds the entries as lower-case host names (no www., no trailing
-	// dot), for Contains on domains.
+	// dot), for Contains on domains: true for a listed host, false for an
+	// allowed one.
 	hosts map[string]bool
+	// skeletons maps the look-alike skeleton of each listed host to the host,
+	// for Lookalike.
+	skeletons map[string]string
 	// scratch recycles the Analysis that Contains tokenises into: rules may ask
 	// for every domain of every message.
 	scratch sync.Pool
@@ -23,6 +42,7 @@ type List struct {
 
 // node is a trie node; a path from the root spells an entry word by word.
 type node struct {
+	word string // the word that leads here from the parent
 	next map[string]*node
 	// coll indexes the children by the collapsed spelling of their word, for
 	// stretched words in the text ("nuuul" finds "nul", "connaaard" finds "connard").
@@ -39,7 +59,7 @@ func (n *node) child(word string) *node {
 		n.next = make(map[string]*node)
 		n.coll = make(map[string][]*node)
 	}
-	c := &node{}
+	c := &node{word: word}
 	n.next[word] = c
 	k := collapseString(word)
 	n.coll[k] = append(n.coll[k], c)
@@ -49,25 +69,53 @@ func (n *node) child(word string) *node {
 // NewList compiles entries (words or phrases) once, when the rule file loads.
 // An entry with nothing to match (only punctuation or spaces) is an error.
 func NewList(entries []string) (*List, error) {
-	l := &List{entries: append([]string(nil), entries...), hosts: make(map[string]bool)}
+	l := &List{entries: append([]string(nil), entries...), hosts: make(map[string]bool),
+		byLen: make(map[int][]*node), skeletons: make(map[string]string)}
 	var buf []byte
 	var toks []token
 	for i, e := range entries {
-		buf, toks = tokenize(e, buf, toks)
+		allow := strings.HasPrefix(e, "!")
+		word := e
+		if allow {
+			word = e[1:]
+		} else if strings.HasPrefix(e, `\!`) {
+			word = e[1:]
+		}
+		buf, toks, _ = tokenize(word, buf, toks, nil)
 		if len(toks) == 0 {
 			return nil, fmt.Errorf("list entry %d %q: no word to match", i+1, e)
 		}
 		n := &l.root
+		if allow {
+			n = &l.allow
+			l.allowWords = max(l.allowWords, len(toks))
+		}
 		for k := range toks {
 			f := toks[k].form[0]
 			n = n.child(string(buf[f.lo:f.hi]))
 		}
 		if !n.end {
-			n.end, n.entry = true, e
+			n.end, n.entry = true, word
 		}
-		if h := hostKey(e); strings.Contains(h, ".") {
-			l.hosts[h] = true
+		if h := hostKey(word); strings.Contains(h, ".") {
+			if allow {
+				l.hosts[h] = false
+			} else if _, set := l.hosts[h]; !set {
+				l.hosts[h] = true
+				if sk := skeleton(h); l.skeletons[sk] == "" {
+					l.skeletons[sk] = h
+				}
+			}
 		}
+	}
+	words := make([]string, 0, len(l.root.next))
+	for w := range l.root.next {
+		words = append(words, w)
+	}
+	slices.Sort(words)
+	for _, w := range words {
+		n := utf8.RuneCountInString(w)
+		l.byLen[n] = append(l.byLen[n], l.root.next[w])
 	}
 	return l, nil
 }
@@ -100,25 +148,109 @@ func isHostName(h string) bool {
 	return strings.Contains(h, ".") && !strings.ContainsFunc(h, unicode.IsSpace)
 }
 
-// Entries returns the entries as given to NewList.
+// Entries returns the entries as given to NewList, allow entries included.
 func (l *List) Entries() []string { return append([]string(nil), l.entries...) }
 
-// Len is the number of entries.
+// Len is the number of entries, allow entries included.
 func (l *List) Len() int { return len(l.entries) }
 
 // Match reports the first entry found in the text as whole words or a whole
 // phrase (has_any), after normalisation: case, accents, width, look-alike
-// letters, leetspeak, spaced-out and stretched words.
+// letters, leetspeak, spaced-out, stretched and censored words. A match inside
+// an allow entry found in the text does not count.
 func (l *List) Match(a *Analysis) (entry string, ok bool) {
 	if l == nil || a == nil {
 		return "", false
 	}
+	c := 0 // next censored word
 	for i := range a.toks {
-		if n := l.walk(a, &l.root, i, false); n != nil {
+		if n, end := l.walk(a, &l.root, i, false); n != nil && !l.allowed(a, i, end) {
 			return n.entry, true
+		}
+		for ; c < len(a.cens) && int(a.cens[c].first) <= i; c++ {
+			if n, end := l.censored(a, &a.cens[c]); n != nil && !l.allowed(a, i, end) {
+				return n.entry, true
+			}
 		}
 	}
 	return "", false
+}
+
+// allowed reports whether an allow entry found in the text covers the tokens
+// from i to end.
+func (l *List) allowed(a *Analysis, i, end int) bool {
+	if l.allowWords == 0 {
+		return false
+	}
+	for s := max(0, end-l.allowWords+1); s <= i; s++ {
+		if l.allowEnds(a, &l.allow, s, end) {
+			return true
+		}
+	}
+	return false
+}
+
+// allowEnds reports whether an allow entry starts at token i, below n, and ends
+// at token end or after it.
+func (l *List) allowEnds(a *Analysis, n *node, i, end int) bool {
+	t := &a.toks[i]
+	for k := 0; k < t.forms(); k++ {
+		f := t.form[k]
+		if c := n.next[string(a.buf[f.lo:f.hi])]; c != nil {
+			if c.end && i >= end || i+1 < len(a.toks) && len(c.next) > 0 && l.allowEnds(a, c, i+1, end) {
+				return true
+			}
+		}
+		if f = t.coll[k]; !f.empty() {
+			for _, c := range n.coll[string(a.buf[f.lo:f.hi])] {
+				if !runsFit(c.word, a.buf[t.form[k].lo:t.form[k].hi]) {
+					continue
+				}
+				if c.end && i >= end || i+1 < len(a.toks) && len(c.next) > 0 && l.allowEnds(a, c, i+1, end) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// censored matches a censored word of the text ("f*ck") against the first
+// words of the entries, and what follows it against the rest of a phrase.
+func (l *List) censored(a *Analysis, cw *censoredWord) (*node, int) {
+	pat := a.buf[cw.form.lo:cw.form.hi]
+	for _, c := range l.byLen[int(cw.runes)] {
+		if !wildEqual(pat, c.word) {
+			continue
+		}
+		last := int(cw.last) == len(a.toks)-1
+		if m, end := l.step(a, c, int(cw.last), false, last); m != nil {
+			return m, end
+		}
+	}
+	return nil, 0
+}
+
+// wildEqual reports whether word is pat, where a '*' in pat stands for any one
+// rune of word; pat has as many runes as word.
+func wildEqual(pat []byte, word string) bool {
+	j := 0
+	for i := 0; i < len(pat); {
+		if pat[i] == '*' {
+			_, n := utf8.DecodeRuneInString(word[j:])
+			i++
+			j += n
+			continue
+		}
+		pr, pn := utf8.DecodeRune(pat[i:])
+		wr, wn := utf8.DecodeRuneInString(word[j:])
+		if pr != wr {
+			return false
+		}
+		i += pn
+		j += wn
+	}
+	return j == len(word)
 }
 
 // Contains reports whether s, normalised like the text, is an entry, the whole
@@ -126,7 +258,8 @@ func (l *List) Match(a *Analysis) (entry string, ok bool) {
 // are compared as hosts instead: case and www. aside, exactly, and s is also in
 // the list when one of its parent domains is ("www.YouTube.com" and
 // "m.youtube.com" are in [youtube.com], "dіscord.gg" with a Cyrillic і is not
-// in [discord.gg]).
+// in [discord.gg]: see Lookalike). An allowed host ("!docs.example.com") is not
+// in the list even when its parent is.
 func (l *List) Contains(s string) bool {
 	if l == nil {
 		return false
@@ -137,8 +270,8 @@ func (l *List) Contains(s string) bool {
 			// as dіscord.gg (Cyrillic і) or d1scord.gg must not pass for
 			// discord.gg in an allow list.
 			for {
-				if l.hosts[h] {
-					return true
+				if in, listed := l.hosts[h]; listed {
+					return in
 				}
 				k := strings.IndexByte(h, '.')
 				if k < 0 {
@@ -151,43 +284,121 @@ func (l *List) Contains(s string) bool {
 	a, _ := l.scratch.Get().(*Analysis)
 	if a == nil {
 		a = new(Analysis)
-		a.buf, a.toks = a.bufArr[:0], a.tokArr[:0]
+		a.buf, a.toks, a.cens = a.bufArr[:0], a.tokArr[:0], a.censArr[:0]
 	}
-	a.buf, a.toks = tokenize(s, a.buf, a.toks)
-	ok := len(a.toks) > 0 && l.walk(a, &l.root, 0, true) != nil
+	a.buf, a.toks, a.cens = tokenize(s, a.buf, a.toks, a.cens)
+	ok := false
+	if len(a.toks) > 0 {
+		if n, _ := l.walk(a, &l.root, 0, true); n != nil {
+			ok = !l.allowEnds(a, &l.allow, 0, len(a.toks)-1)
+		}
+	}
 	l.scratch.Put(a)
 	return ok
 }
 
+// Lookalike reports whether s is a host name made to pass for a listed one: not
+// the listed host nor under it, but the same once look-alike letters, digits
+// for letters (d1scord), doubled letters (steamcommunnity), "rn" for "m",
+// "vv" for "w" and hyphens are read alike. It returns the host imitated.
+// Contains stays exact so that an allow list never lets a look-alike in;
+// Lookalike is for the deny side: lists of brands and trusted sites that
+// phishing imitates.
+func (l *List) Lookalike(s string) (host string, ok bool) {
+	if l == nil || len(l.skeletons) == 0 {
+		return "", false
+	}
+	h := hostKey(s)
+	if !isHostName(h) || l.Contains(h) {
+		return "", false
+	}
+	if hasUpper(h) {
+		h = strings.ToLower(h)
+	}
+	for {
+		if e, found := l.skeletons[skeleton(h)]; found && e != h {
+			return e, true
+		}
+		k := strings.IndexByte(h, '.')
+		if k < 0 || strings.IndexByte(h[k+1:], '.') < 0 {
+			return "", false
+		}
+		h = h[k+1:]
+	}
+}
+
 // walk follows the words of a from token i down the trie from n and returns the
-// node of the first entry that ends; whole must end on the last token.
-func (l *List) walk(a *Analysis, n *node, i int, whole bool) *node {
+// node of the first entry that ends, and the token where it ends; whole must
+// end on the last token.
+func (l *List) walk(a *Analysis, n *node, i int, whole bool) (*node, int) {
 	t := &a.toks[i]
 	last := i == len(a.toks)-1
 	for k := 0; k < t.forms(); k++ {
 		f := t.form[k]
 		if c := n.next[string(a.buf[f.lo:f.hi])]; c != nil {
-			if m := l.step(a, c, i, whole, last); m != nil {
-				return m
+			if m, end := l.step(a, c, i, whole, last); m != nil {
+				return m, end
 			}
 		}
 		if f = t.coll[k]; !f.empty() {
 			for _, c := range n.coll[string(a.buf[f.lo:f.hi])] {
-				if m := l.step(a, c, i, whole, last); m != nil {
-					return m
+				// "aaas" collapses to "as" like "ass", but it has one s:
+				// every letter of the entry must be in the text as many times
+				if !runsFit(c.word, a.buf[t.form[k].lo:t.form[k].hi]) {
+					continue
+				}
+				if m, end := l.step(a, c, i, whole, last); m != nil {
+					return m, end
 				}
 			}
 		}
 	}
-	return nil
+	return nil, 0
 }
 
-func (l *List) step(a *Analysis, c *node, i int, whole, last bool) *node {
+func (l *List) step(a *Analysis, c *node, i int, whole, last bool) (*node, int) {
 	if c.end && (!whole || last) {
-		return c
+		return c, i
 	}
 	if !last && len(c.next) > 0 {
 		return l.walk(a, c, i+1, whole)
 	}
-	return nil
+	return nil, 0
+}
+
+// runsFit reports whether word, whose collapsed spelling is coll like the text
+// word's, can be had from the text word by shortening its runs of one letter:
+// every run of the entry is at most as long as the same run in the text.
+func runsFit(word string, text []byte) bool {
+	i, j := 0, 0
+	for i < len(word) && j < len(text) {
+		wr, wn := utf8.DecodeRuneInString(word[i:])
+		tr, tn := utf8.DecodeRune(text[j:])
+		if wr != tr {
+			return false
+		}
+		wc, tc := 0, 0
+		for i < len(word) && hasRuneAt(word, i, wr) {
+			i += wn
+			wc++
+		}
+		for j < len(text) && hasRuneAtBytes(text, j, tr) {
+			j += tn
+			tc++
+		}
+		if wc > tc {
+			return false
+		}
+	}
+	return i == len(word) && j == len(text)
+}
+
+func hasRuneAt(s string, i int, r rune) bool {
+	c, _ := utf8.DecodeRuneInString(s[i:])
+	return c == r
+}
+
+func hasRuneAtBytes(b []byte, i int, r rune) bool {
+	c, _ := utf8.DecodeRune(b[i:])
+	return c == r
 }

@@ -61,6 +61,44 @@ func TestMatch(t *testing.T) {
 		{"spaced words stay apart", "c o n c o m b r e", ""},
 		{"email", "contact@con.fr", ""},
 		{"empty", "", ""},
+		// stretched words keep at least the entry's letters
+		{"collapse needs every letter", "aaas", ""},
+		{"collapse needs every letter 2", "asss", "ass"},
+		{"stretched double letter", "connnaaaard", "connard"},
+		{"one n of connard", "cooonard", ""},
+		// censored by the writer
+		{"star", "what the f*ck", ""}, // fuck is not in this list
+		{"star inside", "quel c*nnard", "connard"},
+		{"bang", "b!tch please", "bitch"},
+		{"hash", "sale b#tch", "bitch"},
+		{"two stars", "c**nard", "connard"},
+		{"stars must count the letters", "c*nard", ""},
+		{"stars for letters", "c**nard ou co**ard", "connard"},
+		{"underscore", "quel id_ot", "idiot"},
+		{"stars end the word", "t'es un idi** toi", "idiot"},
+		{"leet and star", "m€*de alors", "merde"},
+		{"short word with a star", "quel c*n", "con"},
+		{"censored phrase", "fr*e nitro here", "free nitro"},
+		{"censored and stretched stays apart", "merci!!idiot", "idiot"},
+		{"markdown bold is not censoring", "**nul**", "nul"},
+		{"markdown bold word", "**merd**", ""},
+		{"glued innocent words", "hello*world, cool#nice", ""},
+		{"exclamation after a word", "sale!! idiot", "idiot"},
+		{"too few letters", "i**t", ""},
+		{"short gap not a star", "c_n", ""},
+		// HTML character references
+		{"entity letters", "c&#1086;nnard", "connard"},
+		{"entity named", "esp&egrave;ce de cr&eacute;tin", "Crétin"},
+		{"entity hex", "&#x43;&#x4F;N", "con"},
+		{"entity separates", "idiot&amp;co", "idiot"},
+		// more look-alikes
+		{"regional indicators", "🇮 🇩 🇮 🇴 🇹", "idiot"},
+		{"negative squared", "🅸🅳🅸🅾🆃", "idiot"},
+		{"parenthesized", "⒤⒟⒤⒪⒯", "idiot"},
+		{"cherokee", "ᏟᎾNNᎪᎡᎠ", "connard"},
+		{"lisu", "ꓠꓴꓡ", "nul"},
+		{"hooked letters", "ɓɨƭƈɦ", "bitch"},
+		{"leet nine and eight", "8itch", "bitch"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -147,5 +185,83 @@ func TestLargeList(t *testing.T) {
 	}
 	if got, ok := l.Match(Analyze("espèce de c0nnard")); !ok || got != "connard" {
 		t.Errorf("Match = %q, %v", got, ok)
+	}
+}
+
+func TestAllow(t *testing.T) {
+	l, err := NewList([]string{"con", "cul", "bite", "!chili con carne", "!cul-de-sac", "!bite the dust", "!con", `\!bang`, "fuck", "!fuck yeah"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		text, want string
+	}{
+		{"t'es con", ""}, // "!con" allows the word itself: the list is a test, not a pack
+		{"un chili con carne", ""},
+		{"un chili c0n carne et un cul", "cul"},
+		{"une impasse, un cul-de-sac", ""},
+		{"cul de sac", ""},
+		{"un gros cul", "cul"},
+		{"another one bites the dust, another one bite the dust", ""},
+		{"ma bite", "bite"},
+		{"!bang", "!bang"},
+		{"bang", "!bang"},
+		{"fuck yeah", ""},
+		{"fuck yeah fuck", "fuck"},
+		{"fuuuck yeaaah", ""},
+		{"f*ck this", "fuck"},
+	}
+	for _, tt := range tests {
+		got, ok := l.Match(Analyze(tt.text))
+		if got != tt.want || ok != (tt.want != "") {
+			t.Errorf("Match(%q) = %q, %v; want %q", tt.text, got, ok, tt.want)
+		}
+	}
+	for s, want := range map[string]bool{"cul": true, "cul-de-sac": false, "con": false, "bang": true, "chili con carne": false} {
+		if got := l.Contains(s); got != want {
+			t.Errorf("Contains(%q) = %v, want %v", s, got, want)
+		}
+	}
+	hosts, err := NewList([]string{"example.com", "!docs.example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for s, want := range map[string]bool{"example.com": true, "www.example.com": true, "a.example.com": true, "docs.example.com": false, "x.docs.example.com": false} {
+		if got := hosts.Contains(s); got != want {
+			t.Errorf("hosts.Contains(%q) = %v, want %v", s, got, want)
+		}
+	}
+}
+
+func TestLookalike(t *testing.T) {
+	l, err := NewList([]string{"discord.com", "discord.gg", "steamcommunity.com", "paypal.com", "microsoft.com", "!discord-status.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		host, want string // want "" means not a look-alike
+	}{
+		{"discord.gg", ""},
+		{"cdn.discord.com", ""},
+		{"dіscord.gg", "discord.gg"}, // Cyrillic і
+		{"d1scord.gg", "discord.gg"},
+		{"dlscord.gg", "discord.gg"},
+		{"DISC0RD.COM", "discord.com"},
+		{"disc-ord.gg", "discord.gg"},
+		{"steamcommunnity.com", "steamcommunity.com"},
+		{"steamcomrnunity.com", "steamcommunity.com"},
+		{"login.paypa1.com", "paypal.com"},
+		{"rnicrosoft.com", "microsoft.com"},
+		{"ｄｉｓｃｏｒｄ.ｇｇ", "discord.gg"}, // browsers would fold it; a message has no business writing it
+		{"discord.gift", ""},
+		{"youtube.com", ""},
+		{"discord-status.com", ""},
+		{"not a host", ""},
+	}
+	for _, tt := range tests {
+		got, ok := l.Lookalike(tt.host)
+		if got != tt.want || ok != (tt.want != "") {
+			t.Errorf("Lookalike(%q) = %q, %v; want %q", tt.host, got, ok, tt.want)
+		}
 	}
 }

@@ -35,6 +35,9 @@ func fold(s string, out []rune) ([]rune, int) {
 	if r == utf8.RuneError {
 		return out, size
 	}
+	if l, ok := letterSymbol(r); ok {
+		return append(out, l), size
+	}
 	if d := norm.NFKD.PropertiesString(s).Decomposition(); d != nil {
 		// Accents are dropped from Latin, Greek and Cyrillic letters only: in
 		// other scripts a mark changes the word (Japanese バ is not ハ).
@@ -116,6 +119,26 @@ func isMark(r rune) bool {
 	return r >= 0x300 && unicode.In(r, unicode.Mn, unicode.Mc)
 }
 
+// letterSymbol maps the symbols that stand for a Latin letter and that NFKD
+// does not decompose, or decomposes into more than the letter: regional
+// indicators (🇫 🇺), negative circled and squared letters (🅐 🅰), letters in
+// parentheses (⒜, NFKD "(a)").
+func letterSymbol(r rune) (rune, bool) {
+	switch {
+	case r < 0x249c:
+		return 0, false
+	case r <= 0x24b5:
+		return 'a' + r - 0x249c, true
+	case 0x1f150 <= r && r <= 0x1f169:
+		return 'a' + r - 0x1f150, true
+	case 0x1f170 <= r && r <= 0x1f189:
+		return 'a' + r - 0x1f170, true
+	case 0x1f1e6 <= r && r <= 0x1f1ff:
+		return 'a' + r - 0x1f1e6, true
+	}
+	return 0, false
+}
+
 // upperLookalike maps capitals of other scripts that look like a Latin capital
 // but whose lower case does not look like the Latin lower case.
 func upperLookalike(r rune) (rune, bool) {
@@ -140,6 +163,70 @@ func upperLookalike(r rune) (rune, bool) {
 		return 'y', true
 	case 'Χ', 'Х':
 		return 'x', true
+	}
+	if 0xab70 <= r && r <= 0xabbf {
+		r -= 0xab70 - 0x13a0 // small Cherokee letters look like the capitals
+	}
+	if 0x13a0 <= r && r <= 0x13f5 || 0xa4d0 <= r && r <= 0xa4fd {
+		return cherokeeLisu(r)
+	}
+	return 0, false
+}
+
+// cherokeeLisu maps the Cherokee and Lisu letters that are drawn like Latin
+// capitals, a favourite of "fancy text" generators.
+func cherokeeLisu(r rune) (rune, bool) {
+	switch r {
+	case 'Ꭺ', 'ꓮ':
+		return 'a', true
+	case 'Ᏼ', 'ꓐ':
+		return 'b', true
+	case 'Ꮯ', 'ꓚ':
+		return 'c', true
+	case 'Ꭰ', 'ꓓ':
+		return 'd', true
+	case 'Ꭼ', 'ꓰ':
+		return 'e', true
+	case 'ꓝ':
+		return 'f', true
+	case 'Ꮐ', 'ꓖ':
+		return 'g', true
+	case 'Ꮋ', 'ꓧ':
+		return 'h', true
+	case 'Ꭵ', 'ꓲ':
+		return 'i', true
+	case 'Ꭻ', 'ꓙ':
+		return 'j', true
+	case 'Ꮶ', 'ꓗ':
+		return 'k', true
+	case 'Ꮮ', 'ꓡ':
+		return 'l', true
+	case 'Ꮇ', 'ꓟ':
+		return 'm', true
+	case 'ꓠ':
+		return 'n', true
+	case 'Ꮎ', 'ꓳ':
+		return 'o', true
+	case 'Ꮲ', 'ꓑ':
+		return 'p', true
+	case 'Ꭱ', 'ꓣ':
+		return 'r', true
+	case 'Ꮪ', 'ꓢ':
+		return 's', true
+	case 'Ꭲ', 'ꓔ':
+		return 't', true
+	case 'ꓴ':
+		return 'u', true
+	case 'Ꮩ', 'ꓦ':
+		return 'v', true
+	case 'Ꮃ', 'ꓪ':
+		return 'w', true
+	case 'ꓫ':
+		return 'x', true
+	case 'ꓬ':
+		return 'y', true
+	case 'Ꮓ', 'ꓜ':
+		return 'z', true
 	}
 	return 0, false
 }
@@ -275,6 +362,58 @@ func lowerLookalike(r rune) (rune, bool) {
 		return 'y', true
 	case 'ᴢ':
 		return 'z', true
+	// Greek letters in other shapes
+	case 'ϲ':
+		return 'c', true
+	case 'ϳ':
+		return 'j', true
+	case 'ϱ':
+		return 'p', true
+	// Latin letters with a hook or a bar, the other stock of "fancy text"
+	case 'ƀ', 'ɓ', 'ƅ':
+		return 'b', true
+	case 'ƈ', 'ȼ':
+		return 'c', true
+	case 'ɗ', 'ɖ':
+		return 'd', true
+	case 'ɛ', 'ɇ':
+		return 'e', true
+	case 'ƒ':
+		return 'f', true
+	case 'ɠ', 'ǥ':
+		return 'g', true
+	case 'ɦ':
+		return 'h', true
+	case 'ɨ', 'ɩ':
+		return 'i', true
+	case 'ɉ':
+		return 'j', true
+	case 'ƙ':
+		return 'k', true
+	case 'ɱ':
+		return 'm', true
+	case 'ɲ', 'ŋ':
+		return 'n', true
+	case 'ƥ', 'ᵽ':
+		return 'p', true
+	case 'ʠ':
+		return 'q', true
+	case 'ɽ', 'ɍ':
+		return 'r', true
+	case 'ʂ':
+		return 's', true
+	case 'ƭ', 'ʈ':
+		return 't', true
+	case 'ʉ':
+		return 'u', true
+	case 'ʋ':
+		return 'v', true
+	case 'ⱳ':
+		return 'w', true
+	case 'ƴ', 'ɏ':
+		return 'y', true
+	case 'ȥ', 'ƶ':
+		return 'z', true
 	}
 	return 0, false
 }
@@ -295,6 +434,10 @@ func leet(r rune) (rune, bool) {
 		return 's', true
 	case '7':
 		return 't', true
+	case '8':
+		return 'b', true
+	case '9':
+		return 'g', true
 	}
 	return 0, false
 }

@@ -1,6 +1,9 @@
 package text
 
-import "unicode/utf8"
+import (
+	"strings"
+	"unicode/utf8"
+)
 
 // span is a half-open byte range, in Analysis.Text or in Analysis.buf.
 type span struct{ lo, hi int32 }
@@ -40,11 +43,21 @@ func (t *token) forms() int {
 	return 2
 }
 
+// censoredWord is a word written with symbols in place of some letters, "f*ck",
+// "sh!t", "b*tch", "f**k": tokens first to last, glued by one to three
+// censoring symbols, read as one word whose form has a '*' for each symbol.
+type censoredWord struct {
+	first, last int32
+	form        span
+	runes       int32 // runes of form
+}
+
 // tokenizer splits folded text into tokens, writing their forms into buf.
 type tokenizer struct {
 	text string
 	buf  []byte
 	toks []token
+	cens []censoredWord
 	cur  token
 	in   bool // a token is open
 	at   int  // byte offset in text of the rune being folded
@@ -57,24 +70,34 @@ type tokenizer struct {
 }
 
 // tokenize fills buf and toks with the words of s: fold, split, rejoin spaced
-// letters, then leetspeak and stretched-letter forms.
-func tokenize(s string, buf []byte, toks []token) ([]byte, []token) {
-	z := tokenizer{text: s, buf: buf[:0], toks: toks[:0]}
+// letters, then leetspeak and stretched-letter forms; and cens with the
+// censored words (nil cens: not looked for).
+func tokenize(s string, buf []byte, toks []token, cens []censoredWord) ([]byte, []token, []censoredWord) {
+	z := tokenizer{text: s, buf: buf[:0], toks: toks[:0], cens: cens[:0]}
 	var folded [48]rune // NFKD expands one rune to 18 at most
 	for i := 0; i < len(s); {
 		z.at, z.next = i, i+1
 		if c := s[i]; c < utf8.RuneSelf {
-			// ASCII, most of the text: fold inline.
-			switch {
-			case 'a' <= c && c <= 'z', '0' <= c && c <= '9', c == '@', c == '$':
-				z.addWord(rune(c))
-			case 'A' <= c && c <= 'Z':
-				z.addWord(rune(c + 'a' - 'A'))
-			case c < ' ' && !isASCIISpace(c), c == 0x7f:
-				// control characters: dropped, so they cannot split a word
-			default:
-				z.close()
+			if c == '&' {
+				if r, n := entityAt(s[i:]); n > 0 {
+					// a character reference is read as its character
+					z.next = i + n
+					if r < utf8.RuneSelf {
+						z.ascii(byte(r))
+					} else {
+						var enc [utf8.UTFMax]byte
+						k := utf8.EncodeRune(enc[:], r)
+						rs, _ := fold(string(enc[:k]), folded[:0])
+						for _, r := range rs {
+							z.add(r)
+						}
+					}
+					i += n
+					continue
+				}
 			}
+			// ASCII, most of the text: fold inline.
+			z.ascii(c)
 			i++
 			continue
 		}
@@ -91,7 +114,24 @@ func tokenize(s string, buf []byte, toks []token) ([]byte, []token) {
 	for i := range z.toks {
 		z.spell(&z.toks[i])
 	}
-	return z.buf, z.toks
+	if cens != nil {
+		z.censor()
+	}
+	return z.buf, z.toks, z.cens
+}
+
+// ascii receives one ASCII character of the text.
+func (z *tokenizer) ascii(c byte) {
+	switch {
+	case 'a' <= c && c <= 'z', '0' <= c && c <= '9', c == '@', c == '$':
+		z.addWord(rune(c))
+	case 'A' <= c && c <= 'Z':
+		z.addWord(rune(c + 'a' - 'A'))
+	case c < ' ' && !isASCIISpace(c), c == 0x7f:
+		// control characters: dropped, so they cannot split a word
+	default:
+		z.close()
+	}
 }
 
 // add receives one folded rune.
@@ -320,4 +360,118 @@ func collapseString(s string) string {
 		}
 	}
 	return string(b)
+}
+
+// censorRune reports the symbols people write in place of letters to censor a
+// word themselves: f*ck, sh!t, f#ck, b_tch.
+func censorRune(r rune) bool {
+	switch r {
+	case '*', '!', '#', '%', '?', '^', '_', '•', '·', '∗', '⁎', '×', '＊', '！', '＃':
+		return true
+	}
+	return false
+}
+
+// censorNext reports whether the text at i starts with a censoring symbol.
+func (z *tokenizer) censorNext(i int) bool {
+	c := z.text[i]
+	if c < utf8.RuneSelf {
+		switch c {
+		case '*', '!', '#', '%', '?', '^', '_':
+			return true
+		}
+		return false
+	}
+	r, _ := utf8.DecodeRuneInString(z.text[i:])
+	return censorRune(r) || isInvisible(r)
+}
+
+// censorGap returns how many censoring symbols gap is made of (1 to 3), or 0
+// when it is anything else.
+func censorGap(gap string) int {
+	n := 0
+	for _, r := range gap {
+		if !censorRune(r) && !isInvisible(r) {
+			return 0
+		}
+		if censorRune(r) {
+			n++
+		}
+	}
+	if n > 3 {
+		return 0
+	}
+	return n
+}
+
+// censor finds the censored words: tokens glued by censoring symbols ("f*ck",
+// "a**hole", "sh!t"), or one word ending in two or three stars ("fu**"). The
+// tokens stay as they are, so that glued innocent words are still read alone;
+// a censored word only adds a reading that matches an entry of its length.
+func (z *tokenizer) censor() {
+	for i := 0; i < len(z.toks); i++ {
+		t := &z.toks[i]
+		if t.flags&(letter|unspaced) != letter {
+			continue
+		}
+		// most words are followed by a space: look at the next byte first
+		if end := int(t.src.hi); end >= len(z.text) || !z.censorNext(end) {
+			continue
+		}
+		lo := int32(len(z.buf))
+		z.buf = append(z.buf, z.buf[t.form[0].lo:t.form[0].hi]...)
+		stars, letters, starOnly := 0, utf8.RuneCount(z.buf[lo:]), true
+		j := i
+		for j+1 < len(z.toks) && z.toks[j+1].flags&unspaced == 0 {
+			if z.toks[j].src.hi >= z.toks[j+1].src.lo {
+				break // two tokens out of one rune, as in ½
+			}
+			gap := z.text[z.toks[j].src.hi:z.toks[j+1].src.lo]
+			k := censorGap(gap)
+			if k == 0 {
+				break
+			}
+			if strings.Trim(gap, "*\u2217\u204e\uff0a") != "" {
+				starOnly = false
+			}
+			for range k {
+				z.buf = append(z.buf, '*')
+			}
+			j++
+			f := z.toks[j].form[0]
+			z.buf = append(z.buf, z.buf[f.lo:f.hi]...)
+			stars += k
+			letters += utf8.RuneCount(z.buf[f.lo:f.hi])
+		}
+		if j == i {
+			// "fu**", "sh**": two or three stars ending a word that does not
+			// start after stars (markdown's **bold** is not censoring)
+			end := int(t.src.hi)
+			k := 0
+			for end+k < len(z.text) && z.text[end+k] == '*' {
+				k++
+			}
+			before := int(t.src.lo) - 1
+			if k < 2 || k > 3 || before >= 0 && z.text[before] == '*' ||
+				end+k < len(z.text) && !isASCIIFieldSep(z.text[end+k]) && !strings.ContainsRune(".,;:!?)", rune(z.text[end+k])) {
+				z.buf = z.buf[:lo]
+				continue
+			}
+			for range k {
+				z.buf = append(z.buf, '*')
+			}
+			stars = k
+		}
+		runes := letters + stars
+		// enough letters to tell the word; a short one only with stars, the
+		// unambiguous censoring symbol ("c*n" yes, "a-s" never reaches here,
+		// "o_o" no)
+		if letters < 2 || stars > letters || runes < 3 || runes < 4 && !starOnly {
+			z.buf = z.buf[:lo]
+			continue
+		}
+		z.cens = append(z.cens, censoredWord{first: int32(i), last: int32(j),
+			form: span{lo, int32(len(z.buf))}, runes: int32(runes)})
+		i = j
+	}
 }

@@ -1,0 +1,56 @@
+package text
+
+import "unicode/utf8"
+
+// skeleton reduces a host name to what a reader sees at a glance, so that two
+// hosts with the same skeleton can pass for each other: look-alike letters of
+// other scripts folded to Latin, digits read as the letters they imitate
+// (0 o, 1 l, 3 e, 4 a, 5 s, 7 t), i and l alike, "rn" read as "m" and "vv" as
+// "w", hyphens dropped and doubled letters counted once.
+func skeleton(h string) string {
+	var out []byte
+	var folded [48]rune
+	for i := 0; i < len(h); {
+		rs, n := fold(h[i:], folded[:0])
+		i += n
+		for _, r := range rs {
+			switch r {
+			case '-', '_':
+				continue
+			case '0':
+				r = 'o'
+			case '1', 'i', '|', '!':
+				r = 'l'
+			case '3':
+				r = 'e'
+			case '4', '@':
+				r = 'a'
+			case '5', '$':
+				r = 's'
+			case '7':
+				r = 't'
+			}
+			out = utf8.AppendRune(out, r)
+		}
+	}
+	// rn → m, vv → w, then runs of one letter to one
+	res := out[:0]
+	for i := 0; i < len(out); i++ {
+		c := out[i]
+		if i+1 < len(out) {
+			switch {
+			case c == 'r' && out[i+1] == 'n':
+				c = 'm'
+				i++
+			case c == 'v' && out[i+1] == 'v':
+				c = 'w'
+				i++
+			}
+		}
+		if len(res) > 0 && res[len(res)-1] == c {
+			continue
+		}
+		res = append(res, c)
+	}
+	return string(res)
+}
