@@ -168,6 +168,7 @@ func (e *Engine) evaluate(ctx context.Context, ev bot.Event) (bot.Verdict, error
 	}
 	env.hits = env.hits[:0]
 	env.strikes = nil
+	clear(env.matched) // drop the references to the lists' entries
 	for _, name := range strikeRules {
 		err := e.store.AddStrike(ctx, store.Strike{
 			Platform: ev.Platform, Space: ev.Space, Author: ev.Author.ID,
@@ -219,6 +220,7 @@ func fillEnv(env *exprEnv, ev *bot.Event, now time.Time) {
 		analysis: a,
 		now:      now,
 		hits:     env.hits[:0],
+		matched:  env.matched[:0],
 	}
 }
 

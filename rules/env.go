@@ -3,6 +3,7 @@ package rules
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"time"
 
 	"github.com/expr-lang/expr"
@@ -54,6 +55,8 @@ type exprEnv struct {
 	analysis *text.Analysis
 	now      time.Time
 	strikes  []time.Time
+	// matched remembers has_any's answers about the event's text.
+	matched []listMatch
 	// hits are what the functions found (a word, a domain, a pattern) while the
 	// current rule ran; they make the match's Reason.
 	hits []hit
@@ -67,6 +70,12 @@ type authorEnv struct {
 	Bot        bool          `expr:"bot"`
 	AccountAge time.Duration `expr:"account_age"`
 	MemberAge  time.Duration `expr:"member_age"`
+}
+
+type listMatch struct {
+	list  *wordList
+	entry string
+	ok    bool
 }
 
 // wordList is a compiled list of the lists: section.
@@ -150,11 +159,22 @@ func envFunctions() []expr.Option {
 
 func hasAny(p ...any) (any, error) {
 	env, s, l := p[0].(*exprEnv), p[1].(string), p[2].(*wordList)
-	a := env.analysis
-	if a == nil || s != env.Text {
-		a = text.Analyze(s)
+	var entry string
+	var ok bool
+	if a := env.analysis; a != nil && s == env.Text {
+		// a list is often asked twice about the text (a counter's when: and a
+		// rule): the first answer is kept for the event
+		i := slices.IndexFunc(env.matched, func(m listMatch) bool { return m.list == l })
+		if i < 0 {
+			m := listMatch{list: l}
+			m.entry, m.ok = l.l.Match(a)
+			env.matched = append(env.matched, m)
+			i = len(env.matched) - 1
+		}
+		entry, ok = env.matched[i].entry, env.matched[i].ok
+	} else {
+		entry, ok = l.l.Match(text.Analyze(s))
 	}
-	entry, ok := l.l.Match(a)
 	if ok {
 		env.hits = append(env.hits, hit{kind: hitWord, list: l, item: entry})
 	}

@@ -3,19 +3,56 @@ package rules
 import (
 	"regexp"
 	"regexp/syntax"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
 
 // pattern is a regular expression of matches() with a cheap test in front: most
-// patterns a CM writes need one of a few words ((?i)\b(free|gift|nitro)\b), and
-// looking for the words is much cheaper than running the regexp on every message.
+// patterns a CM writes need some words ((?i)\b(free|gift|nitro)\b), and looking
+// for the words is much cheaper than running the regexp on every message.
 type pattern struct {
 	re *regexp.Regexp
-	// lits are words one of which every match contains; none means no prefilter.
-	lits []string
-	// fold says lits are lower case and compared with the lower-cased text.
+	// clauses must all hold for a match: each is a set of words one of which the
+	// text contains. None means no prefilter.
+	clauses [][]string
+	// fold says the words are lower case and compared in any case.
 	fold bool
+	// scans are the clauses ready for a single pass over the text.
+	scans []wordScan
+}
+
+// wordScan finds any of a set of words in one pass: at each byte of the text
+// only the words starting with that byte are compared.
+type wordScan struct {
+	byFirst [256][]string // the words by first byte, both cases when folding
+	fold    bool
+}
+
+func newWordScan(words []string, fold bool) wordScan {
+	ws := wordScan{fold: fold}
+	for _, w := range words {
+		c := w[0]
+		ws.byFirst[c] = append(ws.byFirst[c], w)
+		if fold && 'a' <= c && c <= 'z' {
+			ws.byFirst[c-'a'+'A'] = append(ws.byFirst[c-'a'+'A'], w)
+		}
+	}
+	return ws
+}
+
+func (ws *wordScan) in(s string) bool {
+	for i := 0; i < len(s); i++ {
+		for _, w := range ws.byFirst[s[i]] {
+			if len(s)-i < len(w) {
+				continue
+			}
+			if ws.fold && equalFoldASCII(s[i+1:i+len(w)], w[1:]) || !ws.fold && s[i:i+len(w)] == w {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // minLiteral is the shortest word worth a prefilter; shorter ones are in
@@ -28,74 +65,106 @@ func newPattern(re *regexp.Regexp) *pattern {
 	if err != nil {
 		return p
 	}
-	lits, fold, ok := required(tree.Simplify())
-	if !ok || len(lits) == 0 || len(lits) > 64 {
+	clauses, fold, ok := required(tree.Simplify())
+	if !ok {
 		return p
 	}
-	for i, l := range lits {
-		if utf8.RuneCountInString(l) < minLiteral {
-			return p
+	for _, c := range clauses {
+		if len(c) == 0 || len(c) > 64 || minLen(c) < minLiteral {
+			continue // a weak clause is dropped: the filter only gets looser
 		}
 		if fold {
-			// the prefilter compares ASCII-lowered words; other letters have
-			// case foldings strings.ToLower does not follow
-			for j := 0; j < len(l); j++ {
-				if l[j] >= utf8.RuneSelf {
-					return p
-				}
+			c = lowerASCII(c)
+			if c == nil {
+				continue
 			}
-			lits[i] = strings.ToLower(l)
+		}
+		if slices.ContainsFunc(p.clauses, func(o []string) bool { return slices.Equal(o, c) }) {
+			continue
+		}
+		p.clauses = append(p.clauses, c)
+		if len(p.clauses) == 4 {
+			break
 		}
 	}
-	p.lits, p.fold = lits, fold
+	p.fold = fold
+	for _, c := range p.clauses {
+		p.scans = append(p.scans, newWordScan(c, fold))
+	}
 	return p
 }
 
-// required returns words one of which any match of re must contain, and whether
-// they are compared case-insensitively. ok is false when no such set is known.
-func required(re *syntax.Regexp) (lits []string, fold, ok bool) {
+// lowerASCII lower-cases words that are all ASCII, or returns nil: other letters
+// have case foldings (ſ, K) that a byte comparison does not follow.
+func lowerASCII(words []string) []string {
+	out := make([]string, len(words))
+	for i, w := range words {
+		for j := 0; j < len(w); j++ {
+			if w[j] >= utf8.RuneSelf {
+				return nil
+			}
+		}
+		out[i] = strings.ToLower(w)
+	}
+	return out
+}
+
+// required returns what any match of re contains, as clauses that must all
+// hold, each a set of words one of which is in the text; fold says whether some
+// words compare in any case. ok is false when nothing is known.
+func required(re *syntax.Regexp) (clauses [][]string, fold, ok bool) {
 	switch re.Op {
 	case syntax.OpLiteral:
-		return []string{string(re.Rune)}, re.Flags&syntax.FoldCase != 0, true
-	case syntax.OpCapture:
-		return required(re.Sub[0])
-	case syntax.OpPlus:
+		return [][]string{{string(re.Rune)}}, re.Flags&syntax.FoldCase != 0, true
+	case syntax.OpCapture, syntax.OpPlus:
 		return required(re.Sub[0])
 	case syntax.OpRepeat:
 		if re.Min >= 1 {
 			return required(re.Sub[0])
 		}
 	case syntax.OpAlternate:
+		// one alternative matches: its strongest clause, or another's
+		var words []string
 		for _, sub := range re.Sub {
-			l, f, ok := required(sub)
+			cs, f, ok := required(sub)
 			if !ok {
 				return nil, false, false
 			}
-			lits = append(lits, l...)
+			words = append(words, strongest(cs)...)
 			fold = fold || f
 		}
-		return lits, fold, true
+		return [][]string{words}, fold, true
 	case syntax.OpConcat:
-		// every part must match: keep the part whose shortest word is longest
-		best := -1
+		// every part matches: every part's clauses hold
 		for _, sub := range re.Sub {
-			l, f, ok := required(sub)
+			cs, f, ok := required(sub)
 			if !ok {
 				continue
 			}
-			if shortest := minLen(l); shortest > best {
-				best, lits, fold = shortest, l, f
-			}
+			clauses = append(clauses, cs...)
+			fold = fold || f
 		}
-		return lits, fold, best >= 0
+		return clauses, fold, len(clauses) > 0
 	}
 	return nil, false, false
 }
 
-func minLen(lits []string) int {
+// strongest is the clause whose shortest word is longest.
+func strongest(clauses [][]string) []string {
+	var best []string
+	bestLen := -1
+	for _, c := range clauses {
+		if n := minLen(c); n > bestLen {
+			best, bestLen = c, n
+		}
+	}
+	return best
+}
+
+func minLen(words []string) int {
 	m := -1
-	for _, l := range lits {
-		if n := utf8.RuneCountInString(l); m < 0 || n < m {
+	for _, w := range words {
+		if n := utf8.RuneCountInString(w); m < 0 || n < m {
 			m = n
 		}
 	}
@@ -104,68 +173,18 @@ func minLen(lits []string) int {
 
 // match reports whether s matches.
 func (p *pattern) match(s string) bool {
-	if p.lits != nil {
-		found := false
-		if p.fold {
-			// ſ and K fold to s and k in the regexp: leave such texts to it
-			if strings.ContainsRune(s, 'ſ') || strings.ContainsRune(s, '\u212a') {
-				return p.re.MatchString(s)
-			}
-			for _, l := range p.lits {
-				if containsFoldASCII(s, l) {
-					found = true
-					break
-				}
-			}
-		} else {
-			for _, l := range p.lits {
-				if strings.Contains(s, l) {
-					found = true
-					break
-				}
-			}
+	if p.clauses != nil {
+		// ſ and K fold to s and k in the regexp: leave such texts to it
+		if p.fold && (strings.ContainsRune(s, 'ſ') || strings.ContainsRune(s, '\u212a')) {
+			return p.re.MatchString(s)
 		}
-		if !found {
-			return false
+		for i := range p.scans {
+			if !p.scans[i].in(s) {
+				return false
+			}
 		}
 	}
 	return p.re.MatchString(s)
-}
-
-// containsFoldASCII reports whether s contains needle, a lower-case ASCII word,
-// in any case. Non-ASCII bytes of s never equal an ASCII byte, so s needs no
-// decoding and no lower-cased copy.
-func containsFoldASCII(s, needle string) bool {
-	n := len(needle)
-	if n == 0 {
-		return true
-	}
-	lo, up := needle[0], needle[0]
-	if 'a' <= lo && lo <= 'z' {
-		up = lo - 'a' + 'A'
-	}
-	for i := 0; i+n <= len(s); i++ {
-		j := indexEither(s[i:len(s)-n+1], lo, up)
-		if j < 0 {
-			return false
-		}
-		i += j
-		if equalFoldASCII(s[i+1:i+n], needle[1:]) {
-			return true
-		}
-	}
-	return false
-}
-
-func indexEither(s string, a, b byte) int {
-	i := strings.IndexByte(s, a)
-	if a == b {
-		return i
-	}
-	if j := strings.IndexByte(s, b); j >= 0 && (i < 0 || j < i) {
-		return j
-	}
-	return i
 }
 
 // equalFoldASCII compares s with lower, which is lower-case ASCII.
