@@ -40,6 +40,9 @@ func realMain() int {
 				default:
 				}
 			case <-forwardCtx.Done():
+				// A second Ctrl-C kills at once, should shutting down hang
+				// (a replay blocked reading a terminal).
+				stop()
 				return
 			}
 		}
