@@ -147,7 +147,10 @@ func replayOne(ctx context.Context, eng *rules.Engine, in Input, workers int,
 		return err
 	}
 	defer rc.Close()
-	evaluate := func(ev bot.Event, line int) error {
+	perLine := func(ev bot.Event, line int, err error) error {
+		if err != nil {
+			return each(ev, line, bot.Verdict{}, err)
+		}
 		v, err := eng.Evaluate(ctx, ev)
 		if err != nil {
 			if ctx.Err() != nil {
@@ -158,19 +161,9 @@ func replayOne(ctx context.Context, eng *rules.Engine, in Input, workers int,
 		return each(ev, line, v, err)
 	}
 	if workers > 1 {
-		err = decodeAhead(ctx, rc, workers, func(ev bot.Event, line int, err error) error {
-			if err != nil {
-				return each(ev, line, bot.Verdict{}, err)
-			}
-			return evaluate(ev, line)
-		})
+		err = decodeAhead(ctx, rc, workers, perLine)
 	} else {
-		err = decodeInline(ctx, rc, func(ev bot.Event, line int, err error) error {
-			if err != nil {
-				return each(ev, line, bot.Verdict{}, err)
-			}
-			return evaluate(ev, line)
-		})
+		err = decodeInline(ctx, rc, perLine)
 	}
 	var le *bot.LineError
 	if errors.As(err, &le) {
