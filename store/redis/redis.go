@@ -448,10 +448,16 @@ func (s *Store) Observe(ctx context.Context, o store.Observation) (store.Result,
 	return res, nil
 }
 
-// runScripts sends one EVALSHA per group in one pipeline; groups whose node did
-// not know the script (after a restart or SCRIPT FLUSH) are sent again with EVAL,
-// which also loads it.
+// runScripts sends one EVALSHA per group, several in one pipeline; a group whose
+// node did not know the script (after a restart or SCRIPT FLUSH) is sent again
+// with EVAL, which also loads it.
 func (s *Store) runScripts(ctx context.Context, sc *goredis.Script, groups []*group) error {
+	if len(groups) == 1 {
+		// One script is one command: no pipeline to build.
+		g := groups[0]
+		g.cmd = sc.Run(ctx, s.c, g.keys, g.args...)
+		return g.cmd.Err()
+	}
 	pipe := s.c.Pipeline()
 	for _, g := range groups {
 		g.cmd = sc.EvalSha(ctx, pipe, g.keys, g.args...)

@@ -22,6 +22,7 @@ type Bench struct {
 	Trips func() int64
 
 	cpu    time.Duration
+	own    time.Duration
 	before int64
 }
 
@@ -40,6 +41,7 @@ func NewBench(b *testing.B) *Bench {
 // Start resets the timer and the counts.
 func (r *Bench) Start(b *testing.B) {
 	r.cpu = r.serverCPU(b)
+	r.own = processCPU()
 	if r.Trips != nil {
 		r.before = r.Trips()
 	}
@@ -54,6 +56,9 @@ func (r *Bench) Report(b *testing.B) {
 		b.ReportMetric(float64(r.Trips()-r.before)/float64(b.N), "roundtrips/event")
 	}
 	b.ReportMetric(float64((r.serverCPU(b)-r.cpu).Microseconds())/float64(b.N), "redis-cpu-µs/event")
+	if own := processCPU() - r.own; own > 0 {
+		b.ReportMetric(float64(own.Microseconds())/float64(b.N), "client-cpu-µs/event")
+	}
 }
 
 // serverCPU reads the CPU time redis-server used so far (a cluster's first node).
