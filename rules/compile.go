@@ -401,7 +401,7 @@ func compileRule(d *decoder, c *exprCompiler, sp ruleSpec, nCounters int) (rule,
 // dryRun runs a condition once on an empty event so that an expression that
 // blows the memory budget whatever the event is refused at load.
 func dryRun(prog *vm.Program, nCounters int) error {
-	env := &exprEnv{Counters: make([]int, nCounters), analysis: text.Analyze(""), now: time.Unix(0, 0)}
+	env := exprEnv{Counters: make([]int, nCounters), State: &evalState{analysis: text.Analyze(""), now: time.Unix(0, 0)}}
 	machine := vm.VM{MemoryBudget: exprMemoryLimit}
 	_, err := machine.Run(prog, env)
 	if err != nil && strings.Contains(err.Error(), "memory budget exceeded") {

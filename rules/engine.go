@@ -28,7 +28,8 @@ type engineState struct {
 // scratch is one evaluation's working memory, pooled so that an event costs few
 // allocations.
 type scratch struct {
-	env     exprEnv
+	st      evalState
+	counts  []int
 	machine vm.VM
 	ops     []store.CounterOp
 	// the last minute whose office hours were computed
@@ -67,20 +68,23 @@ func (e *Engine) evaluate(ctx context.Context, ev bot.Event) (bot.Verdict, error
 	now := e.now(&ev)
 	s := e.impl.scratch.Get().(*scratch)
 	defer e.impl.scratch.Put(s)
-	env := &s.env
-	fillEnv(env, &ev, now)
+	st := &s.st
 	// office hours change on the minute: most events of a busy minute skip the
 	// timezone arithmetic
 	if minute := now.Unix() / 60; !s.hoursKnown || s.hoursMinute != minute || now.Unix() < 0 {
 		s.hoursAfter = rs.schedule.afterHours(now)
 		s.hoursMinute, s.hoursKnown = minute, true
 	}
-	env.AfterHours = s.hoursAfter
-	if cap(env.Counters) < len(rs.counters) {
-		env.Counters = make([]int, len(rs.counters))
+	if cap(s.counts) < len(rs.counters) {
+		s.counts = make([]int, len(rs.counters))
 	}
-	env.Counters = env.Counters[:len(rs.counters)]
-	clear(env.Counters)
+	counts := s.counts[:len(rs.counters)]
+	clear(counts)
+	// The environment is boxed once per event and passed by value: the VM then
+	// reads its fields without copying each one to the heap, as it must for an
+	// addressable struct. Counts and State are shared with the box, so what is
+	// filled in later (counters, strikes, hits) is seen through it.
+	env := newEnv(&ev, now, st, counts, s.hoursAfter)
 
 	ops := s.ops[:len(rs.counters)]
 	for i, c := range rs.counters {
@@ -111,10 +115,12 @@ func (e *Engine) evaluate(ctx context.Context, ev bot.Event) (bot.Verdict, error
 	obs.EventID = ev.ID
 	res, err := e.store.Observe(ctx, obs)
 	if err != nil {
+		st.reset()
 		return bot.Verdict{}, fmt.Errorf("observe event %s: %w", ev.ID, err)
 	}
 	v := bot.Verdict{EventID: ev.ID, Platform: ev.Platform, At: now, Matches: []bot.Match{}}
 	if res.Duplicate {
+		st.reset()
 		v.Duplicate = true
 		return v, nil
 	}
@@ -125,26 +131,26 @@ func (e *Engine) evaluate(ctx context.Context, ev bot.Event) (bot.Verdict, error
 			if i < len(res.Counts) {
 				n = res.Counts[i]
 			}
-			env.Counters[i] = int(n)
+			counts[i] = int(n)
 			v.Counters[c.name] = n
 		}
 	}
-	env.strikes = res.Strikes
+	st.strikes = res.Strikes
 
 	var strikeRules []string
 	for i := range rs.rules {
 		r := &rs.rules[i]
 		switch r.hours {
 		case HoursAfter:
-			if !env.AfterHours {
+			if !s.hoursAfter {
 				continue
 			}
 		case HoursOffice:
-			if env.AfterHours {
+			if s.hoursAfter {
 				continue
 			}
 		}
-		env.hits = env.hits[:0]
+		st.hits = st.hits[:0]
 		out, err := s.machine.Run(r.when, env)
 		if err != nil {
 			e.impl.fail(len(rs.counters)+i, "rule failed", "rule", r.name, "event", ev.ID, "err", err)
@@ -158,7 +164,7 @@ func (e *Engine) evaluate(ctx context.Context, ev bot.Event) (bot.Verdict, error
 		for j, a := range r.actions {
 			m.Actions[j] = a.expand(&ev, r.name)
 		}
-		m.Reason = explain(r, env, &s.machine)
+		m.Reason = explain(r, env, st, &s.machine)
 		v.Matches = append(v.Matches, m)
 		if r.strike {
 			// strikes() in later rules still counts the strikes from before this
@@ -166,9 +172,7 @@ func (e *Engine) evaluate(ctx context.Context, ev bot.Event) (bot.Verdict, error
 			strikeRules = append(strikeRules, r.name)
 		}
 	}
-	env.hits = env.hits[:0]
-	env.strikes = nil
-	clear(env.matched) // drop the references to the lists' entries
+	st.reset()
 	for _, name := range strikeRules {
 		err := e.store.AddStrike(ctx, store.Strike{
 			Platform: ev.Platform, Space: ev.Space, Author: ev.Author.ID,
@@ -190,10 +194,11 @@ func (s *engineState) fail(i int, msg string, args ...any) {
 	s.log.Warn(msg+" (logged once)", args...)
 }
 
-// fillEnv sets the event's fields in env, analysing the text once.
-func fillEnv(env *exprEnv, ev *bot.Event, now time.Time) {
+// newEnv analyses the event's text once and returns the boxed environment.
+func newEnv(ev *bot.Event, now time.Time, st *evalState, counts []int, afterHours bool) any {
 	a := text.Analyze(ev.Text)
-	*env = exprEnv{
+	st.text, st.analysis, st.now = ev.Text, a, now
+	return exprEnv{
 		Text:        ev.Text,
 		Platform:    ev.Platform,
 		Kind:        string(ev.Kind),
@@ -211,17 +216,21 @@ func fillEnv(env *exprEnv, ev *bot.Event, now time.Time) {
 			AccountAge: age(now, ev.Author.CreatedAt),
 			MemberAge:  age(now, ev.Author.JoinedAt),
 		},
-		Links:    a.Links,
-		Domains:  a.Domains,
-		Mentions: a.Mentions,
-		Emojis:   a.Emojis,
-		Caps:     a.Caps,
-		Counters: env.Counters,
-		analysis: a,
-		now:      now,
-		hits:     env.hits[:0],
-		matched:  env.matched[:0],
+		Links:      a.Links,
+		Domains:    a.Domains,
+		Mentions:   a.Mentions,
+		Emojis:     a.Emojis,
+		Caps:       a.Caps,
+		Counters:   counts,
+		AfterHours: afterHours,
+		State:      st,
 	}
+}
+
+// reset drops the event's references, keeping the buffers for the next one.
+func (st *evalState) reset() {
+	clear(st.matched)
+	*st = evalState{hits: st.hits[:0], matched: st.matched[:0]}
 }
 
 // age is how long ago t was; zero when t is unknown. A t in the future (clocks

@@ -51,7 +51,17 @@ type exprEnv struct {
 	Lists      map[string]*wordList `expr:"lists"`
 	AfterHours bool                 `expr:"after_hours"`
 
-	// What the functions need from the event, out of the expressions' reach.
+	// State is what the functions need from the event. The compiler passes it
+	// as their hidden first argument; expressions cannot name it.
+	State *evalState `expr:"__state"`
+}
+
+// stateName is the name State is given to the functions under.
+const stateName = "__state"
+
+// evalState is one event's working state for the functions.
+type evalState struct {
+	text     string
 	analysis *text.Analysis
 	now      time.Time
 	strikes  []time.Time
@@ -113,8 +123,8 @@ func (h hit) String() string {
 	}
 }
 
-// envFuncs are the functions that receive the event's environment as a hidden
-// first argument: the compiler rewrites has_any(text, l) into has_any($env, text, l)
+// envFuncs are the functions that receive the event's state as a hidden first
+// argument: the compiler rewrites has_any(text, l) into has_any(__state, text, l)
 // so that they can reuse the analysis made once per event and record what they found.
 var envFuncs = map[string]bool{
 	"has_any": true, "any_in": true, "all_in": true, "none_in": true,
@@ -141,42 +151,42 @@ const matchesFunc = "rematch"
 //	                      load when constant); s matches "re" works too
 func envFunctions() []expr.Option {
 	return []expr.Option{
-		expr.Function("has_any", hasAny, new(func(*exprEnv, string, *wordList) bool)),
-		expr.Function("any_in", anyIn, new(func(*exprEnv, []string, *wordList) bool)),
-		expr.Function("all_in", allIn, new(func(*exprEnv, []string, *wordList) bool)),
-		expr.Function("none_in", noneIn, new(func(*exprEnv, []string, *wordList) bool)),
+		expr.Function("has_any", hasAny, new(func(*evalState, string, *wordList) bool)),
+		expr.Function("any_in", anyIn, new(func(*evalState, []string, *wordList) bool)),
+		expr.Function("all_in", allIn, new(func(*evalState, []string, *wordList) bool)),
+		expr.Function("none_in", noneIn, new(func(*evalState, []string, *wordList) bool)),
 		expr.Function("in_list", inList, new(func(string, *wordList) bool)),
 		expr.Function("strikes", strikes,
-			new(func(*exprEnv, time.Duration) int),
-			new(func(*exprEnv, string) int)),
+			new(func(*evalState, time.Duration) int),
+			new(func(*evalState, string) int)),
 		expr.Function("duration", durationFn, new(func(string) time.Duration)),
 		expr.Function(matchesFunc, matchesFn,
-			new(func(*exprEnv, string, *pattern) bool),
-			new(func(*exprEnv, string, string) bool)),
+			new(func(*evalState, string, *pattern) bool),
+			new(func(*evalState, string, string) bool)),
 		expr.Operator("in", "in_list"),
 	}
 }
 
 func hasAny(p ...any) (any, error) {
-	env, s, l := p[0].(*exprEnv), p[1].(string), p[2].(*wordList)
+	st, s, l := p[0].(*evalState), p[1].(string), p[2].(*wordList)
 	var entry string
 	var ok bool
-	if a := env.analysis; a != nil && s == env.Text {
+	if a := st.analysis; a != nil && s == st.text {
 		// a list is often asked twice about the text (a counter's when: and a
 		// rule): the first answer is kept for the event
-		i := slices.IndexFunc(env.matched, func(m listMatch) bool { return m.list == l })
+		i := slices.IndexFunc(st.matched, func(m listMatch) bool { return m.list == l })
 		if i < 0 {
 			m := listMatch{list: l}
 			m.entry, m.ok = l.l.Match(a)
-			env.matched = append(env.matched, m)
-			i = len(env.matched) - 1
+			st.matched = append(st.matched, m)
+			i = len(st.matched) - 1
 		}
-		entry, ok = env.matched[i].entry, env.matched[i].ok
+		entry, ok = st.matched[i].entry, st.matched[i].ok
 	} else {
 		entry, ok = l.l.Match(text.Analyze(s))
 	}
 	if ok {
-		env.hits = append(env.hits, hit{kind: hitWord, list: l, item: entry})
+		st.hits = append(st.hits, hit{kind: hitWord, list: l, item: entry})
 	}
 	return ok, nil
 }
@@ -198,10 +208,10 @@ func stringsArg(v any) []string {
 }
 
 func anyIn(p ...any) (any, error) {
-	env, items, l := p[0].(*exprEnv), stringsArg(p[1]), p[2].(*wordList)
+	st, items, l := p[0].(*evalState), stringsArg(p[1]), p[2].(*wordList)
 	for _, it := range items {
 		if l.l.Contains(it) {
-			env.hits = append(env.hits, hit{kind: hitIn, list: l, item: it})
+			st.hits = append(st.hits, hit{kind: hitIn, list: l, item: it})
 			return true, nil
 		}
 	}
@@ -209,10 +219,10 @@ func anyIn(p ...any) (any, error) {
 }
 
 func allIn(p ...any) (any, error) {
-	env, items, l := p[0].(*exprEnv), stringsArg(p[1]), p[2].(*wordList)
+	st, items, l := p[0].(*evalState), stringsArg(p[1]), p[2].(*wordList)
 	for _, it := range items {
 		if !l.l.Contains(it) {
-			env.hits = append(env.hits, hit{kind: hitNotIn, list: l, item: it})
+			st.hits = append(st.hits, hit{kind: hitNotIn, list: l, item: it})
 			return false, nil
 		}
 	}
@@ -220,16 +230,16 @@ func allIn(p ...any) (any, error) {
 }
 
 func noneIn(p ...any) (any, error) {
-	env, items, l := p[0].(*exprEnv), stringsArg(p[1]), p[2].(*wordList)
+	st, items, l := p[0].(*evalState), stringsArg(p[1]), p[2].(*wordList)
 	for _, it := range items {
 		if l.l.Contains(it) {
-			env.hits = append(env.hits, hit{kind: hitIn, list: l, item: it})
+			st.hits = append(st.hits, hit{kind: hitIn, list: l, item: it})
 			return false, nil
 		}
 	}
 	if len(items) > 0 {
 		// one example is enough for a reason: "evil.example" not in lists.allowed
-		env.hits = append(env.hits, hit{kind: hitNotIn, list: l, item: items[0]})
+		st.hits = append(st.hits, hit{kind: hitNotIn, list: l, item: items[0]})
 	}
 	return true, nil
 }
@@ -239,7 +249,7 @@ func inList(p ...any) (any, error) {
 }
 
 func strikes(p ...any) (any, error) {
-	env := p[0].(*exprEnv)
+	st := p[0].(*evalState)
 	var window time.Duration
 	switch w := p[1].(type) {
 	case time.Duration:
@@ -251,9 +261,9 @@ func strikes(p ...any) (any, error) {
 		}
 		window = d
 	}
-	since := env.now.Add(-window)
+	since := st.now.Add(-window)
 	n := 0
-	for _, t := range env.strikes {
+	for _, t := range st.strikes {
 		if t.After(since) {
 			n++
 		}
@@ -266,7 +276,7 @@ func durationFn(p ...any) (any, error) {
 }
 
 func matchesFn(p ...any) (any, error) {
-	env, s := p[0].(*exprEnv), p[1].(string)
+	st, s := p[0].(*evalState), p[1].(string)
 	var pat *pattern
 	switch r := p[2].(type) {
 	case *pattern:
@@ -279,7 +289,7 @@ func matchesFn(p ...any) (any, error) {
 		pat = &pattern{re: re}
 	}
 	if pat.match(s) {
-		env.hits = append(env.hits, hit{kind: hitPattern, re: pat})
+		st.hits = append(st.hits, hit{kind: hitPattern, re: pat})
 		return true, nil
 	}
 	return false, nil

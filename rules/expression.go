@@ -306,7 +306,7 @@ func tagNames(t reflect.Type) []string {
 }
 
 func topLevelNames() []string {
-	names := tagNames(reflect.TypeFor[exprEnv]())
+	names := slices.DeleteFunc(tagNames(reflect.TypeFor[exprEnv]()), func(n string) bool { return n == stateName })
 	names = append(names, "has_any", "any_in", "all_in", "none_in", "strikes", "duration", "matches")
 	return names
 }
@@ -340,6 +340,10 @@ func (p *patcher) Visit(node *ast.Node) {
 		p.member(node, n)
 	case *ast.CallNode:
 		p.call(node, n)
+	case *ast.IdentifierNode:
+		if n.Value == stateName && !p.patched[n] {
+			p.problem(n, "unknown name %s", n.Value)
+		}
 	case *ast.BinaryNode:
 		if n.Operator == "matches" {
 			p.matchesOperator(node, n)
@@ -466,7 +470,7 @@ func (p *patcher) call(node *ast.Node, n *ast.CallNode) {
 	}
 	args := n.Arguments
 	if len(args) > 0 {
-		if first, ok := args[0].(*ast.IdentifierNode); ok && first.Value == "$env" {
+		if first, ok := args[0].(*ast.IdentifierNode); ok && first.Value == stateName {
 			return // already done
 		}
 	}
@@ -508,9 +512,10 @@ func (p *patcher) call(node *ast.Node, n *ast.CallNode) {
 			}
 		}
 	}
-	env := &ast.IdentifierNode{Value: "$env"}
-	env.SetLocation(n.Location())
-	n.Arguments = append([]ast.Node{env}, args...)
+	state := &ast.IdentifierNode{Value: stateName}
+	state.SetLocation(n.Location())
+	p.patched[state] = true
+	n.Arguments = append([]ast.Node{state}, args...)
 }
 
 func constantAt(v any, at ast.Node) ast.Node {
@@ -634,7 +639,7 @@ func (f *closureFinder) Visit(node *ast.Node) {
 	case *ast.IdentifierNode:
 		// let-bound names and closure variables are not in the environment
 		id := (*node).(*ast.IdentifierNode)
-		if !slices.Contains(topLevelNames(), id.Value) && !envFuncs[id.Value] && id.Value != "$env" {
+		if !slices.Contains(topLevelNames(), id.Value) && !envFuncs[id.Value] {
 			f.found = true
 		}
 	}
@@ -647,9 +652,9 @@ func hasClosure(n ast.Node) bool {
 }
 
 // explain says why a rule matched, from its probes and what its functions found.
-func explain(r *rule, env *exprEnv, machine *vm.VM) string {
+func explain(r *rule, env any, st *evalState, machine *vm.VM) string {
 	var parts []string
-	hits := env.hits // probes may call has_any again: keep what the rule itself found
+	hits := st.hits // probes may call has_any again: keep what the rule itself found
 	var lefts []string
 	for _, pr := range r.probes {
 		ok, err := machine.Run(pr.cond, env)

@@ -64,6 +64,7 @@ func TestBadFiles(t *testing.T) {
 		{"misspelt_field.yaml", []string{
 			`3:18: rule "bob": when: unknown field author.nme (did you mean author.name?)`,
 			`5:11: rule "txt": when: unknown name txt (did you mean text?)`,
+			`7:11: rule "state": when: unknown name __state`,
 		}},
 		{"pathological.yaml", []string{
 			`3:11: rule "memory": when: the expression uses too much memory (memory budget exceeded)`,
