@@ -42,9 +42,11 @@ type Ruleset struct {
 	// ${ENV} in desk, a rule whose hours can never apply).
 	Warnings []Problem
 	// Rules describes the rules in file order.
-	Rules    []RuleInfo
-	Desk     Desk
-	FAQ      FAQ
+	Rules []RuleInfo
+	Desk  Desk
+	FAQ   FAQ
+	// Timezone is the file's timezone:, UTC when it gives none. Office hours,
+	// holidays and the tests' local times are read in it.
 	Timezone *time.Location
 
 	schedule schedule

@@ -9,6 +9,11 @@ import (
 
 // The spec types are the rule file as written: decoded strictly from YAML, with
 // positions, before anything is compiled. compile.go turns them into a Ruleset.
+//
+// ${NAME} is expanded from the environment in every string value (an unset
+// variable is empty; in desk: it is also a warning), except in expressions
+// (when:, key:), which are compiled as written: a rule's meaning does not depend
+// on the machine it runs on.
 
 type fileSpec struct {
 	Timezone    *yaml.Node
