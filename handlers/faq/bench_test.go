@@ -198,4 +198,3 @@ func testConfig(t testing.TB, path string) Config {
 	}
 	return c
 }
-

@@ -31,7 +31,8 @@ var frWords = set(`
 	moyen ok il y a vais va vont avoir`)
 
 var enWords = set(`
-	the an and or of to from by with about is are was were be been am do does did
+	the an and or of to in at for from by with about is are was were be been am do
+	does did
 	have has had i my we our you your he she it its they them their this that these
 	those what which who whom whose when where why how can could would should will
 	shall may might must please thanks thank hi hello hey there here any some anyone
@@ -80,7 +81,7 @@ var questionWords = set(`
 // openers, as the first word, make a question: "vous livrez en Belgique",
 // "is the server down", "can I return".
 var openers = set(`
-	est qui comment combien pourquoi quand quoi ya faut peut peux pouvez puis pourrais pourriez savez sais
+	est qui comment combien pourquoi quand quoi ya faut peux pouvez puis pourrais pourriez savez sais
 	avez as etes es vous tu
 	is are am was were do does did can could will would should may might have has
 	any anybody`)

@@ -23,7 +23,7 @@ func stem(w string) string {
 		s = s[:len(s)-3] + "y"
 	case strings.HasSuffix(s, "aux") && runeLen(s) > 4:
 		s = s[:len(s)-3] + "al"
-	case strings.HasSuffix(s, "eux") && runeLen(s) > 4 && !strings.HasSuffix(s, "ieux"):
+	case strings.HasSuffix(s, "eux") && runeLen(s) >= 4 && !strings.HasSuffix(s, "ieux"):
 		s = s[:len(s)-1]
 	case strings.HasSuffix(s, "s") && !strings.HasSuffix(s, "ss") && !strings.HasSuffix(s, "us") && !strings.HasSuffix(s, "is"):
 		s = s[:len(s)-1]

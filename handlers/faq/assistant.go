@@ -1,0 +1,276 @@
+package faq
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/store"
+)
+
+// Options are what an Assistant works with.
+type Options struct {
+	// Platforms by name, as events name them in Event.Platform.
+	Platforms map[string]bot.Platform
+	// Store keeps the cooldowns, as sliding-window counters, so that several
+	// instances on one Redis share them and a restart forgets none.
+	Store store.Store
+	// OpenCase puts a case on the desk; nil stores it with Store.OpenCase.
+	OpenCase func(ctx context.Context, c store.Case) error
+	// Paused, when it returns true, holds the replies (the CMs paused vigie).
+	Paused     func() bool
+	Logger     *slog.Logger
+	Registerer prometheus.Registerer
+	// History is how many decisions the report keeps (default 20000).
+	History int
+}
+
+// Assistant answers members' questions from the FAQ after the moderation rules
+// had their say, and keeps the figures of what it did. It is safe for concurrent
+// use; the Matcher it is handed may change at each reload.
+type Assistant struct {
+	platforms map[string]bot.Platform
+	store     store.Store
+	openCase  func(ctx context.Context, c store.Case) error
+	paused    func() bool
+	log       *slog.Logger
+
+	decisions *prometheus.CounterVec
+	replies   *prometheus.CounterVec
+
+	mu      sync.Mutex
+	history []record
+	next    int // where the next record goes once history is full
+	limit   int
+}
+
+// Counter names in the store; the colon keeps them apart from the rule file's.
+const (
+	channelCounter = "faq:channel"
+	userCounter    = "faq:user"
+)
+
+// Results of a reply, as vigie_faq_replies_total counts them.
+const (
+	ResultDone        = "done"
+	ResultFailed      = "failed"
+	ResultUnsupported = "unsupported"
+	ResultPlatformOff = "platform_off"
+)
+
+// New returns an Assistant and registers its metrics with o.Registerer.
+func New(o Options) (*Assistant, error) {
+	if o.Store == nil {
+		return nil, errors.New("faq: no store")
+	}
+	a := &Assistant{
+		platforms: o.Platforms,
+		store:     o.Store,
+		openCase:  o.OpenCase,
+		paused:    o.Paused,
+		log:       o.Logger,
+		limit:     o.History,
+		decisions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "vigie_faq_decisions_total",
+			Help: "FAQ decisions by entry (none when no entry matched) and decision (answer, suggest, forward, silent, cooldown).",
+		}, []string{"entry", "decision"}),
+		replies: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "vigie_faq_replies_total",
+			Help: "FAQ replies sent to the platforms, by platform and result (done, failed, unsupported, platform_off).",
+		}, []string{"platform", "result"}),
+	}
+	if a.log == nil {
+		a.log = slog.New(slog.DiscardHandler)
+	}
+	if a.platforms == nil {
+		a.platforms = map[string]bot.Platform{}
+	}
+	if a.openCase == nil {
+		a.openCase = func(ctx context.Context, c store.Case) error {
+			_, err := o.Store.OpenCase(ctx, c)
+			return err
+		}
+	}
+	if a.paused == nil {
+		a.paused = func() bool { return false }
+	}
+	if a.limit <= 0 {
+		a.limit = 20000
+	}
+	if o.Registerer != nil {
+		for _, c := range []prometheus.Collector{a.decisions, a.replies} {
+			if err := o.Registerer.Register(c); err != nil {
+				return nil, fmt.Errorf("faq: register metrics: %w", err)
+			}
+		}
+	}
+	return a, nil
+}
+
+// Cooldown is the decision label of an answer held back by a cooldown.
+const Cooldown Kind = "cooldown"
+
+// Handle decides what the FAQ does with ev, whose verdict v the moderation rules
+// just returned, and does it: a reply (or a private one), a case for the desk,
+// or nothing. Call it for every event after the verdict was carried out. The
+// error is about what could not be done (a case not stored, the store away); a
+// reply the platform refused is logged and counted, not returned: a late
+// answer to a chat question is worth little.
+func (a *Assistant) Handle(ctx context.Context, m *Matcher, ev bot.Event, v bot.Verdict) (Decision, error) {
+	if m == nil {
+		return Decision{Kind: Silent}, nil
+	}
+	d := m.Decide(ev, v)
+	var err error
+	if d.Kind != Silent && d.Entry != "" {
+		var cooled bool
+		cooled, err = a.cooling(ctx, m, ev, d.Entry)
+		if err != nil {
+			err = fmt.Errorf("faq cooldown for %s: %w", ev.Key(), err)
+			a.log.Warn("cooldown not read; answering anyway", "event", ev.Key(), "err", err)
+		}
+		if cooled {
+			a.record(ev, d, true)
+			d.Kind, d.Why = Silent, WhyCooldown
+			return d, nil
+		}
+	}
+	if d.Kind == Answer || d.Kind == Suggest {
+		if a.paused() {
+			d.Kind, d.Why = Silent, "vigie is paused"
+		}
+	}
+	a.record(ev, d, false)
+	switch d.Kind {
+	case Answer, Suggest:
+		a.reply(ctx, ev, d)
+		err = errors.Join(err, a.cool(ctx, m, ev, d.Entry))
+	case Forward:
+		err = errors.Join(err, a.forward(ctx, ev, d))
+		if d.Entry != "" {
+			err = errors.Join(err, a.cool(ctx, m, ev, d.Entry))
+		}
+	}
+	return d, err
+}
+
+// cooling reads whether the entry was answered in ev's channel, or to its
+// author, within the cooldowns. The counters are only read here and added to
+// once the answer is out, so that a question asked again and again in a busy
+// channel does not push the next answer further away.
+func (a *Assistant) cooling(ctx context.Context, m *Matcher, ev bot.Event, entry string) (bool, error) {
+	ops := m.cooldownOps(ev, entry, false)
+	if len(ops) == 0 {
+		return false, nil
+	}
+	res, err := a.store.Observe(ctx, store.Observation{At: ev.At, Platform: ev.Platform, Space: ev.Space, Author: ev.Author.ID, Counters: ops})
+	if err != nil {
+		return false, err
+	}
+	for _, n := range res.Counts {
+		if n > 0 {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+func (a *Assistant) cool(ctx context.Context, m *Matcher, ev bot.Event, entry string) error {
+	ops := m.cooldownOps(ev, entry, true)
+	if len(ops) == 0 {
+		return nil
+	}
+	_, err := a.store.Observe(ctx, store.Observation{At: ev.At, Platform: ev.Platform, Space: ev.Space, Author: ev.Author.ID, Counters: ops})
+	if err != nil {
+		return fmt.Errorf("faq cooldown for %s: %w", ev.Key(), err)
+	}
+	return nil
+}
+
+func (m *Matcher) cooldownOps(ev bot.Event, entry string, incr bool) []store.CounterOp {
+	var ops []store.CounterOp
+	if w := m.cfg.ChannelCooldown; w > 0 {
+		where := ev.Channel
+		if ev.Thread != "" {
+			where += "/" + ev.Thread
+		}
+		ops = append(ops, store.CounterOp{Name: channelCounter, Key: entry + "\x00" + where, Window: w, Incr: incr})
+	}
+	if w := m.cfg.UserCooldown; w > 0 {
+		ops = append(ops, store.CounterOp{Name: userCounter, Key: entry + "\x00" + ev.Author.ID, Window: w, Incr: incr})
+	}
+	return ops
+}
+
+// reply sends the answer where the question was asked, or privately when the
+// entry says so and the platform can (else in place: an answer is better than
+// none).
+func (a *Assistant) reply(ctx context.Context, ev bot.Event, d Decision) {
+	log := a.log.With("event", ev.Key(), "entry", d.Entry)
+	p, ok := a.platforms[ev.Platform]
+	if !ok {
+		a.replies.WithLabelValues(platformLabel(ev.Platform, false), ResultPlatformOff).Inc()
+		log.Debug("faq reply skipped: platform is off", "platform", ev.Platform)
+		return
+	}
+	label := platformLabel(ev.Platform, true)
+	var err error
+	w, canWarn := p.(bot.Warner)
+	r, canReply := p.(bot.Replier)
+	switch {
+	case d.Private && canWarn:
+		err = w.Warn(ctx, ev, d.Text)
+	case canReply:
+		err = r.Reply(ctx, ev, d.Text)
+	case canWarn:
+		err = w.Warn(ctx, ev, d.Text)
+	default:
+		a.replies.WithLabelValues(label, ResultUnsupported).Inc()
+		log.Debug("faq reply skipped: platform cannot reply")
+		return
+	}
+	if err != nil {
+		a.replies.WithLabelValues(label, ResultFailed).Inc()
+		log.Warn("faq reply failed", "err", err)
+		return
+	}
+	a.replies.WithLabelValues(label, ResultDone).Inc()
+	log.Info("faq answered", "decision", string(d.Kind), "score", d.Score, "language", d.Language)
+}
+
+// forward opens a case: the CMs answer, with the entry's answer suggested when
+// there is one.
+func (a *Assistant) forward(ctx context.Context, ev bot.Event, d Decision) error {
+	c := store.Case{Event: ev, Rule: "faq", Category: "faq", Reason: "faq: " + d.Why}
+	if d.Entry != "" {
+		c.Rule = "faq:" + d.Entry
+		c.Reason = fmt.Sprintf("faq: %s (entry %s, score %.2f)", d.Why, d.Entry, d.Score)
+		c.Suggested = []bot.Action{{Kind: bot.ActReply, Text: d.Text}}
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := a.openCase(sctx, c); err != nil {
+		return fmt.Errorf("faq case for %s: %w", ev.Key(), err)
+	}
+	return nil
+}
+
+// platformLabel bounds the platform label of the metrics, as the moderator does.
+func platformLabel(p string, on bool) string {
+	if on {
+		return p
+	}
+	switch p {
+	case "discord", "telegram", "facebook", "instagram", "meta":
+		return p
+	case "":
+		return "none"
+	}
+	return "other"
+}

@@ -1,0 +1,143 @@
+package faq
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/rules"
+)
+
+// smallConfig is a FAQ of four entries, one per mode and one private.
+func smallConfig() Config {
+	return Config{
+		Threshold:         0.6,
+		SuggestThreshold:  0.4,
+		Language:          "fr",
+		QuestionsOnly:     true,
+		AfterHoursForward: true,
+		Synonyms: [][]string{
+			{"livraison", "colis", "delivery", "shipping"},
+			{"service client", "support", "contact"},
+		},
+		Entries: []rules.FAQEntry{
+			{ID: "hours", Questions: []string{"quels sont vos horaires ?", "what are your opening hours?"},
+				Answer: map[string]string{"fr": "9h-19h, {{author.name}}.", "en": "9am-7pm, {{author.name}}."}},
+			{ID: "delivery", Mode: "suggest", Questions: []string{"combien de temps pour la livraison ?", "how long does delivery take?"},
+				Answer: map[string]string{"fr": "2 à 4 jours.", "en": "2 to 4 days."}},
+			{ID: "contact", Private: true, Questions: []string{"comment contacter le service client ?"},
+				Answer: map[string]string{"": "contact@example.com"}},
+			{ID: "report", Mode: "forward", Keywords: []string{"signaler", "report"},
+				Questions: []string{"comment signaler un joueur ?", "how do I report a player?"},
+				Answer:    map[string]string{"fr": "Ouvrez un ticket.", "en": "Open a ticket."}},
+		},
+	}
+}
+
+func TestDecide(t *testing.T) {
+	m, err := NewMatcher(smallConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.afterHours = func(at time.Time) bool { return at.Hour() >= 19 }
+	office := time.Date(2026, 1, 5, 12, 0, 0, 0, time.UTC)
+	night := time.Date(2026, 1, 5, 23, 0, 0, 0, time.UTC)
+	member := bot.Author{ID: "u1", Name: "Léa"}
+	msg := func(text string) bot.Event {
+		return bot.Event{ID: "m1", Platform: "test", Kind: bot.KindMessage, Text: text, Author: member, At: office}
+	}
+	deleted := bot.Verdict{Matches: []bot.Match{{Rule: "insult", Actions: []bot.Action{{Kind: bot.ActDelete}}}}}
+	shadow := bot.Verdict{Matches: []bot.Match{{Rule: "insult", Shadow: true, Actions: []bot.Action{{Kind: bot.ActDelete}}}}}
+
+	for _, tt := range []struct {
+		name     string
+		ev       bot.Event
+		v        bot.Verdict
+		kind     Kind
+		entry    string
+		lang     string
+		text     string // a part of the reply
+		why      string
+		private  bool
+		answered bool // Unanswered is false
+	}{
+		{name: "answer in French with the author's name", ev: msg("Vos horaires ?"),
+			kind: Answer, entry: "hours", lang: "fr", text: "9h-19h, Léa."},
+		{name: "answer in English", ev: msg("what are your hours?"),
+			kind: Answer, entry: "hours", lang: "en", text: "9am-7pm, Léa."},
+		{name: "accents and typos", ev: msg("vos horraires svp"),
+			kind: Answer, entry: "hours", lang: "fr"},
+		{name: "synonym", ev: msg("combien de temps pour recevoir mon colis ?"),
+			kind: Answer, entry: "delivery", lang: "fr", text: "2 à 4 jours."},
+		{name: "phrase synonym, lone answer, private", ev: msg("how do I reach support?"),
+			kind: Answer, entry: "contact", lang: "en", text: "contact@example.com", private: true},
+		{name: "near miss of a suggest entry is suggested", ev: msg("any news about shipping fees for Canada and Mexico?"),
+			kind: Suggest, entry: "delivery", lang: "en", text: "This might help: 2 to 4 days."},
+		{name: "forward mode", ev: msg("comment signaler un joueur ?"),
+			kind: Forward, entry: "report", lang: "fr", text: "Ouvrez un ticket.", why: WhyForwardMode},
+		{name: "keywords must appear", ev: msg("how do I find a player?"),
+			kind: Silent, why: WhyNoMatch, lang: "en"},
+		{name: "not a question", ev: msg("vos horaires sont top"),
+			kind: Silent, why: WhyNotAsked, lang: "fr"},
+		{name: "nothing matched in office hours", ev: msg("qui a vu le match ?"),
+			kind: Silent, why: WhyNoMatch, lang: "fr"},
+		{name: "nothing matched after hours", ev: func() bot.Event { e := msg("qui a vu le match ?"); e.At = night; return e }(),
+			kind: Forward, why: WhyAfterHours, lang: "fr"},
+		{name: "moderated", ev: msg("vos horaires ?"), v: deleted, kind: Silent, why: WhyModerated, answered: true},
+		{name: "shadow rules do not count", ev: msg("vos horaires ?"), v: shadow,
+			kind: Answer, entry: "hours", lang: "fr"},
+		{name: "staff", ev: func() bot.Event { e := msg("vos horaires ?"); e.Author.Staff = true; return e }(),
+			kind: Silent, why: WhyStaff, answered: true},
+		{name: "joins", ev: func() bot.Event { e := msg("vos horaires ?"); e.Kind = bot.KindJoin; return e }(),
+			kind: Silent, why: WhyKind, answered: true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			d := m.Decide(tt.ev, tt.v)
+			if d.Kind != tt.kind || d.Entry != tt.entry || d.Language != tt.lang || d.Private != tt.private {
+				t.Fatalf("got %s %q lang %q private %v (%s; %v %v), want %s %q lang %q private %v",
+					d.Kind, d.Entry, d.Language, d.Private, d.Why, d.Candidates, d.Terms, tt.kind, tt.entry, tt.lang, tt.private)
+			}
+			if !strings.Contains(d.Text, tt.text) {
+				t.Errorf("text %q, want it to contain %q", d.Text, tt.text)
+			}
+			if d.Why != tt.why && tt.why != "" {
+				t.Errorf("why %q, want %q", d.Why, tt.why)
+			}
+			if d.Kind == Answer && d.Score < m.cfg.Threshold {
+				t.Errorf("answered with score %v under the threshold", d.Score)
+			}
+		})
+	}
+}
+
+func TestNewMatcherErrors(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		entry rules.FAQEntry
+		want  string
+	}{
+		{"unknown mode", rules.FAQEntry{ID: "x", Mode: "sugest", Questions: []string{"horaires ?"}},
+			`faq entry "x": unknown mode "sugest" (answer, suggest or forward)`},
+		{"stop words only", rules.FAQEntry{ID: "x", Questions: []string{"c'est quoi ?"}},
+			`faq entry "x": question "c'est quoi ?" has only stop words`},
+		{"keyword of stop words", rules.FAQEntry{ID: "x", Questions: []string{"horaires ?"}, Keywords: []string{"the"}},
+			`faq entry "x": keyword "the" has only stop words`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := NewMatcher(Config{Entries: []rules.FAQEntry{tt.entry}})
+			if err == nil || err.Error() != tt.want {
+				t.Fatalf("err = %v, want %s", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestDefaults(t *testing.T) {
+	c := FromRules(rules.FAQ{})
+	if c.Threshold != DefaultThreshold || c.SuggestThreshold != DefaultSuggestRatio*DefaultThreshold ||
+		c.Language != "fr" || !c.QuestionsOnly || !c.AfterHoursForward ||
+		c.ChannelCooldown != DefaultChannelCooldown || c.UserCooldown != DefaultUserCooldown {
+		t.Fatalf("defaults = %+v", c)
+	}
+}

@@ -1,0 +1,147 @@
+package faq
+
+import (
+	"slices"
+	"testing"
+)
+
+func TestFold(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"Où ÊTES-vous ?", "ou etes-vous ?"},
+		{"Cœur ÇA", "coeur ca"},
+		{"l’heure", "l'heure"},
+		{"ＡＢＣ", "abc"},
+	} {
+		if got := fold(tt.in); got != tt.want {
+			t.Errorf("fold(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestWords(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		want []string // folded
+	}{
+		{"Livraisonnnn svppp", []string{"livraison", "s", "il", "vous", "plait"}},
+		{"c koi vos horaires", []string{"c", "quoi", "vos", "horaires"}},
+		{"l'heure d'ouverture", []string{"l", "heure", "d", "ouverture"}},
+		{"wheres my order", []string{"where", "is", "my", "order"}},
+		{"commande", []string{"commande"}},
+	} {
+		var got []string
+		for _, w := range words(tt.in) {
+			got = append(got, w.folded)
+		}
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("words(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestStem(t *testing.T) {
+	// Words that must meet on one stem.
+	for _, group := range [][]string{
+		{"livraison", "livrer", "livre", "livrez", "livraisons"},
+		{"commande", "commander", "commandes", "commandee"},
+		{"remboursement", "rembourser", "rembourse"},
+		{"horaire", "horaires"},
+		{"shipped", "shipping", "ship"},
+		{"ordered", "order", "orders"},
+		{"deliveries", "delivery"},
+		{"jeux", "jeu"},
+		{"regles", "regle", "reglement"},
+		{"player", "players"},
+	} {
+		want := stem(group[0])
+		for _, w := range group[1:] {
+			if got := stem(w); got != want {
+				t.Errorf("stem(%q) = %q, want %q like %q", w, got, want, group[0])
+			}
+		}
+	}
+	// Words that must stay apart.
+	for _, pair := range [][2]string{
+		{"joueur", "jouer"},
+		{"player", "play"},
+		{"server", "serve"},
+	} {
+		if stem(pair[0]) == stem(pair[1]) {
+			t.Errorf("stem(%q) = stem(%q) = %q", pair[0], pair[1], stem(pair[0]))
+		}
+	}
+	// Short words and numbers are left alone.
+	for _, w := range []string{"ps5", "abc", "2024"} {
+		if got := stem(w); got != w {
+			t.Errorf("stem(%q) = %q", w, got)
+		}
+	}
+}
+
+func TestLooksLikeQuestion(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		want bool
+	}{
+		{"vos horaires ?", true},
+		{"comment vous contacter", true},
+		{"avez-vous un numéro", true},
+		{"où est ma commande", true},
+		{"c'est quoi les regles", true},
+		{"je voudrais être remboursé", true},
+		{"is the server down", true},
+		{"hello, is the server down", true},
+		{"help", true},
+		{"aide moi stp", true},
+		{"i still didnt receive my package", true},
+		{"a qui j'envoie mon cv", true},
+		{"merci pour le rôle !", false},
+		{"gg wp", false},
+		{"pizza ou burger ce soir", false},
+		{"le serveur est trop bien", false},
+		{"j'ai bien reçu ma commande, parfait", false},
+		{"peut-être demain", false},
+	} {
+		if got := looksLikeQuestion(tt.in, words(tt.in)); got != tt.want {
+			t.Errorf("looksLikeQuestion(%q) = %v, want %v", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestLanguageOf(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"quels sont vos horaires ?", "fr"},
+		{"vous livrez en Belgique ?", "fr"},
+		{"où ça ?", "fr"},
+		{"what are your opening hours?", "en"},
+		{"is the server down?", "en"},
+		{"server down??", ""},
+		{"ok", ""},
+	} {
+		if got := languageOf(tt.in, words(tt.in)); got != tt.want {
+			t.Errorf("languageOf(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestDistance(t *testing.T) {
+	for _, tt := range []struct {
+		a, b  string
+		limit int
+		want  int
+	}{
+		{"horaires", "horraires", 1, 1},
+		{"livraison", "livrasion", 1, 1}, // a swap is one edit
+		{"colis", "colis", 1, 0},
+		{"delivery", "delivrey", 1, 1},
+		{"commande", "comande", 1, 1},
+		{"hours", "jours", 1, 1},
+		{"abcdef", "badcfe", 1, 2}, // over the limit: limit+1
+		{"remboursement", "remboursment", 2, 1},
+		{"tournoi", "tournament", 1, 2},
+	} {
+		if got := distance(tt.a, tt.b, tt.limit); got != tt.want {
+			t.Errorf("distance(%q, %q, %d) = %d, want %d", tt.a, tt.b, tt.limit, got, tt.want)
+		}
+	}
+}
