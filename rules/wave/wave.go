@@ -1,0 +1,361 @@
+// Package wave follows crisis alerts through time: the moments an alert's condition
+// holds in a space become one wave, raised once, counted while it lasts and declared
+// over when the condition has not held for the alert's window. Live vigie and
+// `vigie replay` share it, so a history raises the alerts it would have raised live.
+package wave
+
+import (
+	"cmp"
+	"maps"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/vigie-bot/vigie/bot"
+)
+
+// Alert is one entry of the rule file's alerts: section, as the tracker needs it.
+type Alert struct {
+	Name string
+	// Targets are the rules and categories the alert's hits() count.
+	Targets []string
+	// Window is how long the condition must stay false for a wave to be over (the
+	// longest window of its hits()).
+	Window time.Duration
+	// Message is the text of its alert("…") action.
+	Message string
+}
+
+// Example is one message of a wave, for the desk.
+type Example struct {
+	At     time.Time `json:"at"`
+	Rule   string    `json:"rule"`
+	Author string    `json:"author,omitempty"`
+	Text   string    `json:"text"`
+	Link   string    `json:"link,omitempty"`
+}
+
+// Wave is one crisis: an alert whose condition held in a space, from its first hit
+// until it was quiet for the alert's window.
+type Wave struct {
+	Alert    string `json:"name"`
+	Platform string `json:"platform,omitempty"`
+	Space    string `json:"space"`
+	// From is the first hit counted, To the last one.
+	From time.Time `json:"from"`
+	To   time.Time `json:"to"`
+	// Count is how many events matched the alert's targets in the space during
+	// the wave: those in the window that raised it, and every one after.
+	Count int `json:"count"`
+	// ByRule counts those events per rule.
+	ByRule map[string]int `json:"by_rule,omitempty"`
+	// Examples are a few of the first messages of the wave.
+	Examples []Example `json:"examples,omitempty"`
+	// Raised is when the condition first held; Over when the wave was declared
+	// over (zero while it lasts).
+	Raised  time.Time `json:"raised"`
+	Over    time.Time `json:"over,omitzero"`
+	Message string    `json:"message,omitempty"`
+	// Window is the alert's window, which the over message quotes.
+	Window time.Duration `json:"window,omitempty"`
+}
+
+// Holding names an alert whose condition held for an event.
+type Holding struct {
+	Alert string
+	// Count is the value of the alert's hits() when it held (the largest when it
+	// names several), this event included.
+	Count int64
+}
+
+// Options tune a Tracker.
+type Options struct {
+	// Recent is how many recent hits a space keeps for the examples, the per-rule
+	// figures and the start of a wave (default 256).
+	Recent int
+	// Examples is how many examples a wave keeps (default 3).
+	Examples int
+}
+
+// Tracker turns holding conditions into waves. It is safe for concurrent use.
+type Tracker struct {
+	mu      sync.Mutex
+	alerts  map[string]Alert
+	order   []string
+	maxWin  time.Duration
+	opts    Options
+	spaces  map[spaceKey]*recent
+	active  map[waveKey]*state
+	lastNow time.Time
+}
+
+type spaceKey struct{ platform, space string }
+
+type waveKey struct {
+	alert string
+	space spaceKey
+}
+
+type state struct {
+	w        Wave
+	lastTrue time.Time
+}
+
+type hit struct {
+	at       time.Time
+	event    string
+	rule     string
+	category string
+	ex       Example
+}
+
+// recent is a ring of a space's last hits.
+type recent struct {
+	hits []hit
+	next int
+	full bool
+	last time.Time
+}
+
+func (r *recent) add(h hit, limit int) {
+	r.last = h.at
+	if !r.full && len(r.hits) < limit {
+		r.hits = append(r.hits, h)
+		return
+	}
+	r.full = true
+	r.hits[r.next] = h
+	r.next = (r.next + 1) % len(r.hits)
+}
+
+// each calls fn on the hits oldest first.
+func (r *recent) each(fn func(h hit)) {
+	if r.full {
+		for _, h := range r.hits[r.next:] {
+			fn(h)
+		}
+		for _, h := range r.hits[:r.next] {
+			fn(h)
+		}
+		return
+	}
+	for _, h := range r.hits {
+		fn(h)
+	}
+}
+
+// NewTracker returns a tracker for the alerts.
+func NewTracker(alerts []Alert, opts Options) *Tracker {
+	if opts.Recent <= 0 {
+		opts.Recent = 256
+	}
+	if opts.Examples <= 0 {
+		opts.Examples = 3
+	}
+	t := &Tracker{alerts: map[string]Alert{}, opts: opts, spaces: map[spaceKey]*recent{}, active: map[waveKey]*state{}}
+	for _, a := range alerts {
+		t.alerts[a.Name] = a
+		t.order = append(t.order, a.Name)
+		t.maxWin = max(t.maxWin, a.Window)
+	}
+	return t
+}
+
+// counts reports whether the match counts for the alert.
+func (a Alert) counts(m bot.Match) bool {
+	for _, t := range a.Targets {
+		if m.Rule == t || (m.Category != "" && m.Category == t) {
+			return true
+		}
+	}
+	return false
+}
+
+// Observe records one evaluated event at time at: its matches and the alerts whose
+// condition held for it. It returns the waves this event raised and those that the
+// passing time ended (see Expire).
+func (t *Tracker) Observe(ev bot.Event, at time.Time, matches []bot.Match, holding []Holding) (raised, over []Wave) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	over = t.expire(at)
+	sk := spaceKey{ev.Platform, ev.Space}
+	if len(t.alerts) == 0 {
+		return nil, over
+	}
+	// the event's hits: kept for the examples, counted in the waves under way
+	var hits []hit
+	for _, m := range matches {
+		hits = append(hits, hit{at: at, event: ev.Key(), rule: m.Rule, category: m.Category, ex: Example{
+			At: at, Rule: m.Rule, Author: cmp.Or(ev.Author.Name, ev.Author.ID), Text: ev.Text, Link: ev.Link,
+		}})
+	}
+	if len(hits) > 0 {
+		r := t.spaces[sk]
+		if r == nil {
+			r = &recent{}
+			t.spaces[sk] = r
+		}
+		for _, h := range hits {
+			r.add(h, t.opts.Recent)
+		}
+		for k, st := range t.active {
+			if k.space != sk {
+				continue
+			}
+			t.count(st, t.alerts[k.alert], hits)
+		}
+	}
+	for _, h := range holding {
+		a, ok := t.alerts[h.Alert]
+		if !ok {
+			continue
+		}
+		k := waveKey{a.Name, sk}
+		if st := t.active[k]; st != nil {
+			st.lastTrue = at
+			continue
+		}
+		st := &state{lastTrue: at, w: Wave{
+			Alert: a.Name, Platform: ev.Platform, Space: ev.Space, Raised: at,
+			Message: a.Message, Window: a.Window, ByRule: map[string]int{},
+		}}
+		t.start(st, a, sk, at, int(h.Count))
+		t.active[k] = st
+		raised = append(raised, cloneWave(st.w))
+	}
+	return raised, over
+}
+
+// start fills a new wave from the space's recent hits within the alert's window.
+func (t *Tracker) start(st *state, a Alert, sk spaceKey, at time.Time, count int) {
+	r := t.spaces[sk]
+	var seen map[string]bool
+	n := 0
+	if r != nil {
+		from := at.Add(-a.Window)
+		seen = map[string]bool{}
+		r.each(func(h hit) {
+			if h.at.Before(from) || h.at.After(at) {
+				return
+			}
+			m := bot.Match{Rule: h.rule, Category: h.category}
+			if !a.counts(m) {
+				return
+			}
+			st.w.ByRule[h.rule]++
+			if st.w.From.IsZero() || h.at.Before(st.w.From) {
+				st.w.From = h.at
+			}
+			if h.at.After(st.w.To) {
+				st.w.To = h.at
+			}
+			if !seen[h.event] {
+				// one event may match several rules: count it once
+				seen[h.event] = true
+				n++
+				if len(st.w.Examples) < t.opts.Examples {
+					st.w.Examples = append(st.w.Examples, h.ex)
+				}
+			}
+		})
+	}
+	// The store's counters see every hit, the ring only the last ones (and only
+	// those of this process): the larger figure is the right one.
+	st.w.Count = max(count, n)
+	if st.w.From.IsZero() {
+		st.w.From = at
+	}
+	if st.w.To.IsZero() {
+		st.w.To = at
+	}
+}
+
+// count adds an event's hits to a wave under way.
+func (t *Tracker) count(st *state, a Alert, hits []hit) {
+	counted := false
+	for _, h := range hits {
+		if !a.counts(bot.Match{Rule: h.rule, Category: h.category}) {
+			continue
+		}
+		st.w.ByRule[h.rule]++
+		if !counted {
+			counted = true
+			st.w.Count++
+			st.w.To = h.at
+			if len(st.w.Examples) < t.opts.Examples {
+				st.w.Examples = append(st.w.Examples, h.ex)
+			}
+		}
+	}
+}
+
+// Expire ends the waves whose condition has not held for their alert's window by
+// now, and returns them. Live vigie calls it on a timer, since a wave that stops
+// brings no event to end it.
+func (t *Tracker) Expire(now time.Time) []Wave {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.expire(now)
+}
+
+func (t *Tracker) expire(now time.Time) []Wave {
+	if now.After(t.lastNow) {
+		t.lastNow = now
+	}
+	var over []Wave
+	for k, st := range t.active {
+		a := t.alerts[k.alert]
+		if end := st.lastTrue.Add(a.Window); !now.Before(end) {
+			st.w.Over = end
+			over = append(over, cloneWave(st.w))
+			delete(t.active, k)
+		}
+	}
+	for sk, r := range t.spaces {
+		if now.Sub(r.last) > t.maxWin {
+			delete(t.spaces, sk)
+		}
+	}
+	sortWaves(over)
+	return over
+}
+
+// Flush ends every wave under way, as of its last hit plus its window: the end of
+// a replayed history.
+func (t *Tracker) Flush() []Wave {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var over []Wave
+	for k, st := range t.active {
+		st.w.Over = st.lastTrue.Add(t.alerts[k.alert].Window)
+		over = append(over, cloneWave(st.w))
+		delete(t.active, k)
+	}
+	sortWaves(over)
+	return over
+}
+
+// Active returns the waves under way, oldest first.
+func (t *Tracker) Active() []Wave {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	out := make([]Wave, 0, len(t.active))
+	for _, st := range t.active {
+		out = append(out, cloneWave(st.w))
+	}
+	sortWaves(out)
+	return out
+}
+
+func sortWaves(ws []Wave) {
+	slices.SortFunc(ws, func(a, b Wave) int {
+		return cmp.Or(a.Raised.Compare(b.Raised), cmp.Compare(a.Alert, b.Alert),
+			cmp.Compare(a.Platform, b.Platform), cmp.Compare(a.Space, b.Space))
+	})
+}
+
+func cloneWave(w Wave) Wave {
+	w.ByRule = maps.Clone(w.ByRule)
+	w.Examples = slices.Clone(w.Examples)
+	return w
+}
