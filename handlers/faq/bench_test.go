@@ -19,9 +19,9 @@ type benchSet struct {
 	Offtopic  []string            `yaml:"offtopic"`
 }
 
-func loadBench(t testing.TB) benchSet {
+func loadBench(t testing.TB, path string) benchSet {
 	t.Helper()
-	src, err := os.ReadFile("testdata/bench.yaml")
+	src, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +95,7 @@ func measure(m *Matcher, b benchSet) quality {
 // a change to the matcher that loses answers or answers beside the point shows.
 // go test -v -run TestQuality prints the figures and the misses.
 func TestQuality(t *testing.T) {
-	b := loadBench(t)
+	b := loadBench(t, "testdata/bench.yaml")
 	if n := len(b.Offtopic); n < 100 {
 		t.Fatalf("%d off-topic messages, want at least 100", n)
 	}
@@ -143,6 +143,31 @@ func TestQuality(t *testing.T) {
 	}
 	m.scoring = Cosine
 }
+
+// TestHeldOut measures the FAQ on questions it was never tuned on. Its floors
+// are lower: it is small, and it is the honest figure.
+func TestHeldOut(t *testing.T) {
+	b := loadBench(t, "testdata/heldout.yaml")
+	q := measure(starterMatcher(t), b)
+	t.Logf("held out: %s", q)
+	if testing.Verbose() {
+		for _, miss := range q.misses {
+			t.Logf("  %s", miss)
+		}
+	}
+	if got := float64(q.answered) / float64(q.questions); got < heldOutAnsweredFloor {
+		t.Errorf("answered right %.3f, floor %.2f", got, heldOutAnsweredFloor)
+	}
+	if got := float64(q.wrongOffTopic) / float64(q.offtopic); got > heldOutWrongCeiling {
+		t.Errorf("off-topic answered %.3f, ceiling %.2f", got, heldOutWrongCeiling)
+	}
+}
+
+// The floors of TestHeldOut.
+const (
+	heldOutAnsweredFloor = 0.6
+	heldOutWrongCeiling  = 0.07
+)
 
 // The floors of TestQuality.
 const (

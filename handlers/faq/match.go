@@ -275,7 +275,7 @@ func (m *Matcher) phraseAt(ws []word) (string, int) {
 }
 
 // correct finds the known term a misspelt word stands for: one edit away from
-// an example's word as written (two for long words), or one edit away from a
+// an example's word as written, or one edit away from a
 // known stem, always with the same first letter (typos seldom touch it, and
 // "jours" is not "hours", nor "changer" "échanger"). A word close to two different terms is left alone: a guess
 // between two answers is how a bot answers beside the point.
@@ -284,10 +284,9 @@ func (m *Matcher) correct(w word, t string) string {
 	if n < minTypoLen {
 		return t
 	}
-	limit := 1
-	if n >= 9 {
-		limit = 2
-	}
+	// One edit, even for long words: two let "composition" become
+	// "competition" and "connecter" become "contacter".
+	const limit = 1
 	if c, ok := m.unique(w.folded, limit, func(yield func(string, string) bool) {
 		for s, term := range m.surface {
 			if !yield(s, term) {
