@@ -52,6 +52,9 @@ type Moderator struct {
 	retry     Retry
 	now       func() time.Time
 
+	// opened is nudged when a case is opened here, for DeliverCases.
+	opened chan struct{}
+
 	// pausedUntil is a Unix time in nanoseconds; 0 is not paused and MaxInt64 is
 	// paused until Resume.
 	pausedUntil atomic.Int64
@@ -81,6 +84,7 @@ func New(o Options) (*Moderator, error) {
 		log:       o.Logger,
 		retry:     o.Retry.withDefaults(),
 		now:       o.Now,
+		opened:    make(chan struct{}, 1),
 		actions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "vigie_actions_total",
 			Help: "Actions asked for by verdicts and decisions, by platform, action and result (done, failed, unsupported, platform_off, paused).",
@@ -275,8 +279,8 @@ func (m *Moderator) alert(ctx context.Context, ev bot.Event, v bot.Verdict, a bo
 	return err
 }
 
-// open stores a case and shows it on the desk. A case the desk could not show stays
-// open in the store, where the queue lists it.
+// open stores a case; DeliverCases shows it on the desk. A case the desk could not
+// show stays open in the store, where the queue lists it.
 func (m *Moderator) open(ctx context.Context, c store.Case) error {
 	c.Opened = m.now()
 	sctx, cancel := m.storeContext(ctx)
@@ -288,13 +292,67 @@ func (m *Moderator) open(ctx context.Context, c store.Case) error {
 	c = opened
 	m.refreshOpenCases(sctx)
 	m.log.Info("case opened", "case", c.ID, "event", c.Event.Key(), "rule", c.Rule, "reason", c.Reason)
+	select {
+	case m.opened <- struct{}{}:
+	default: // a delivery is due already
+	}
+	return nil
+}
+
+// deliverEvery is how often DeliverCases looks for cases that were not posted:
+// the desk was down, or the process that opened them stopped before posting.
+const deliverEvery = 10 * time.Second
+
+// DeliverCases posts the cases waiting for the desk until ctx ends: at once when
+// a case is opened here, and every few seconds for the others. The store hands
+// each case to one process and keeps it until the desk took it (AckCase), so a
+// crash between opening and posting loses no case, and several processes on one
+// Redis do not post it twice. Without a desk it returns at once.
+func (m *Moderator) DeliverCases(ctx context.Context) error {
 	if m.desk == nil {
 		return nil
 	}
-	if err := m.retry.Do(ctx, func(ctx context.Context) error { return m.desk.PostCase(ctx, c) }); err != nil {
-		m.log.Warn("desk did not take the case; it stays open in the store", "case", c.ID, "err", err)
+	t := time.NewTicker(deliverEvery)
+	defer t.Stop()
+	for {
+		m.FlushCases(ctx)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-m.opened:
+		case <-t.C:
+		}
 	}
-	return nil
+}
+
+// FlushCases posts the cases waiting for the desk once; a shutdown calls it after
+// the last events were handled.
+func (m *Moderator) FlushCases(ctx context.Context) {
+	if m.desk == nil {
+		return
+	}
+	cases, err := m.store.PendingCases(ctx)
+	if err != nil {
+		m.log.Warn("cases for the desk not read", "err", err)
+		return
+	}
+	for _, c := range cases {
+		if ctx.Err() != nil {
+			return
+		}
+		// A case decided before it reached the desk (from another desk, or over
+		// HTTP) needs no card.
+		if c.Status == store.CaseOpen {
+			if err := m.retry.Do(ctx, func(ctx context.Context) error { return m.desk.PostCase(ctx, c) }); err != nil {
+				// The desk is away: the next round tries again, from this case on.
+				m.log.Warn("desk did not take the cases; they stay open in the store", "case", c.ID, "waiting", len(cases), "err", err)
+				return
+			}
+		}
+		if err := m.store.AckCase(ctx, c.ID); err != nil {
+			m.log.Warn("case posted but not acknowledged; it may be posted again", "case", c.ID, "err", err)
+		}
+	}
 }
 
 // storeContext keeps store writes going when ctx is cancelled by a shutdown, for

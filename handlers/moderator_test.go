@@ -371,35 +371,73 @@ func TestDesk(t *testing.T) {
 		bot.Match{Rule: "insult", Actions: []bot.Action{{Kind: bot.ActForward, Text: "insult"}}},
 		bot.Match{Rule: "raid", Actions: []bot.Action{{Kind: bot.ActAlert, Text: "raid!"}}})
 	t.Run("reachable", func(t *testing.T) {
-		st := memory.New()
-		desk := &deskRecorder{}
-		m, _ := newModerator(t, st, desk)
-		if err := m.Handle(context.Background(), event("discord"), v); err != nil {
-			t.Fatal(err)
-		}
-		if want := []string{"c-000001 insult"}; !slices.Equal(desk.cases, want) {
-			t.Errorf("desk cases = %q, want %q", desk.cases, want)
-		}
-		if want := []string{"raid!"}; !slices.Equal(desk.alerts, want) {
-			t.Errorf("desk alerts = %q, want %q", desk.alerts, want)
-		}
-		if want := []string{"insult: insult"}; !slices.Equal(openCases(t, st), want) {
-			t.Errorf("cases = %q, want %q", openCases(t, st), want)
-		}
+		synctest.Test(t, func(t *testing.T) {
+			st := memory.New()
+			desk := &deskRecorder{}
+			m, _ := newModerator(t, st, desk)
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan error)
+			go func() { done <- m.DeliverCases(ctx) }()
+			if err := m.Handle(context.Background(), event("discord"), v); err != nil {
+				t.Fatal(err)
+			}
+			synctest.Wait()
+			if want := []string{"c-000001 insult"}; !slices.Equal(desk.cases, want) {
+				t.Errorf("desk cases = %q, want %q", desk.cases, want)
+			}
+			if want := []string{"raid!"}; !slices.Equal(desk.alerts, want) {
+				t.Errorf("desk alerts = %q, want %q", desk.alerts, want)
+			}
+			if want := []string{"insult: insult"}; !slices.Equal(openCases(t, st), want) {
+				t.Errorf("cases = %q, want %q", openCases(t, st), want)
+			}
+			if pending, _ := st.PendingCases(ctx); len(pending) != 0 {
+				t.Errorf("%d cases still pending after the desk took them", len(pending))
+			}
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("DeliverCases = %v", err)
+			}
+		})
 	})
-	t.Run("unreachable", func(t *testing.T) {
+	t.Run("unreachable, then back", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			st := memory.New()
 			desk := &deskRecorder{err: &bot.ActionError{Op: bot.ActAlert, Err: errors.New("chat not found")}}
 			m, _ := newModerator(t, st, desk)
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan error)
+			go func() { done <- m.DeliverCases(ctx) }()
 			if err := m.Handle(context.Background(), event("discord"), v); err != nil {
 				t.Fatal(err)
 			}
+			synctest.Wait()
 			want := []string{"insult: insult", "raid: alert: raid! (desk unreachable: alert: chat not found)"}
 			if got := openCases(t, st); !slices.Equal(got, want) {
 				t.Errorf("cases = %q\nwant    %q", got, want)
 			}
+			// The desk comes back: the next round posts both cases.
+			desk.mu.Lock()
+			desk.err, desk.cases = nil, nil
+			desk.mu.Unlock()
+			time.Sleep(time.Minute)
+			synctest.Wait()
+			wantPosted := []string{"c-000001 insult", "c-000002 alert: raid! (desk unreachable: alert: chat not found)"}
+			desk.mu.Lock()
+			posted := slices.Clone(desk.cases)
+			desk.mu.Unlock()
+			if !slices.Equal(posted, wantPosted) {
+				t.Errorf("posted = %q\nwant %q", posted, wantPosted)
+			}
+			cancel()
+			<-done
 		})
+	})
+	t.Run("no desk", func(t *testing.T) {
+		m, _ := newModerator(t, memory.New(), nil)
+		if err := m.DeliverCases(context.Background()); err != nil {
+			t.Errorf("DeliverCases without a desk = %v", err)
+		}
 	})
 }
 

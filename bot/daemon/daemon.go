@@ -290,6 +290,8 @@ func (d *daemon) serve(ctx context.Context, reload <-chan struct{}) error {
 	for range workers {
 		pool.Go(func() { d.work(events, stopWorkers) })
 	}
+	var desk sync.WaitGroup
+	desk.Go(func() { _ = d.mod.DeliverCases(ctx) })
 	if cfg.Ready != nil {
 		cfg.Ready(ln.Addr())
 	}
@@ -342,6 +344,9 @@ loop:
 		d.cancelWork()
 		d.inflight.closeAndWait(context.Background())
 	}
+	// The cases the last events opened go to the desk before the store closes.
+	desk.Wait()
+	d.mod.FlushCases(sctx)
 	if runErr != nil {
 		return runErr
 	}

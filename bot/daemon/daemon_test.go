@@ -465,7 +465,8 @@ func TestAcceptance(t *testing.T) {
 			`vigie_events_total{kind="message",platform="discord"}`,
 			`vigie_rule_hits_total{category="flood",mode="enforce",rule="flood"} 1`,
 			`vigie_rule_hits_total{category="spam",mode="enforce",rule="scam"} 3`,
-			`vigie_rule_hits_total{category="test",mode="enforce",rule="greeting"} 1`,
+			// The signalled reload is polled with hellos: one or more hits.
+			`vigie_rule_hits_total{category="test",mode="enforce",rule="greeting"} `,
 			`vigie_actions_total{action="delete",platform="discord",result="done"} 1`,
 			`vigie_actions_total{action="forward",platform="discord",result="done"} 3`,
 			`vigie_duplicates_total 1`,
