@@ -28,6 +28,7 @@ type Matcher struct {
 	phrases []phrase
 	// afterHours tells whether a time is outside the file's office hours.
 	afterHours func(time.Time) bool
+	tz         *time.Location
 	// scoring picks the formula; cosine unless a benchmark asks for another.
 	scoring Scoring
 	avgdl   float64
@@ -80,6 +81,7 @@ func Compile(rs *rules.Ruleset) (*Matcher, error) {
 		return nil, err
 	}
 	m.afterHours = rs.AfterHours
+	m.tz = rs.Timezone
 	return m, nil
 }
 
