@@ -279,11 +279,14 @@ func (d *daemon) serve(ctx context.Context, reload <-chan struct{}) error {
 
 	// Sources send into events; workers evaluate them. events is never closed, so
 	// that a source that is late to stop cannot panic on a send.
+	// runCtx stops the sources and the desk, on shutdown or when the server fails.
+	runCtx, stopRun := context.WithCancel(ctx)
+	defer stopRun()
 	events := make(chan bot.Event, 64)
 	var sources, pool sync.WaitGroup
 	for _, c := range d.conns {
 		if c.Source != nil {
-			sources.Go(func() { supervise(ctx, c.Source, events, log, d.health.set) })
+			sources.Go(func() { supervise(runCtx, c.Source, events, log, d.health.set) })
 		}
 	}
 	stopWorkers := make(chan struct{})
@@ -291,7 +294,7 @@ func (d *daemon) serve(ctx context.Context, reload <-chan struct{}) error {
 		pool.Go(func() { d.work(events, stopWorkers) })
 	}
 	var desk sync.WaitGroup
-	desk.Go(func() { _ = d.mod.DeliverCases(ctx) })
+	desk.Go(func() { _ = d.mod.DeliverCases(runCtx) })
 	if cfg.Ready != nil {
 		cfg.Ready(ln.Addr())
 	}
@@ -318,6 +321,7 @@ loop:
 	// Shutdown: stop accepting and drain HTTP requests (they carry out their own
 	// actions), let the sources stop, then let the workers empty the queue. Work past
 	// the deadline is cancelled, and waited for, so that nothing is left running.
+	stopRun()
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
 	defer cancel()
 	var errs []error
