@@ -154,10 +154,40 @@ type FAQEntry struct {
 	Private bool
 }
 
-// FAQ is the faq: section.
+// FAQ is the faq: section (see faq.go for the file's keys). Defaults are
+// applied: every field holds what the handler should use.
 type FAQ struct {
 	Threshold float64
-	Entries   []FAQEntry
+	// SuggestThreshold is where near misses start (default 0.8 × Threshold).
+	SuggestThreshold float64
+	// Language answers when a message's language cannot be told (default fr).
+	Language string
+	// Synonyms are groups of words or phrases read as one.
+	Synonyms [][]string
+	// QuestionsOnly (default true) leaves alone the messages that do not look
+	// like a question or a request.
+	QuestionsOnly bool
+	// AfterHours is what becomes of a question nothing matched after hours:
+	// forward (default, a case for the morning) or silent.
+	AfterHours string
+	// ChannelCooldown and UserCooldown are how long an entry is not answered
+	// again in one channel (default 5m) and to one member (default 1h); 0 is none.
+	ChannelCooldown time.Duration
+	UserCooldown    time.Duration
+	// Tests are the FAQ's own tests, run by vigie test.
+	Tests   []FAQTest
+	Entries []FAQEntry
+}
+
+// FAQTest is one of the FAQ's tests: a question and the entry it should get.
+type FAQTest struct {
+	Question string
+	// Expect is an entry id, or "none".
+	Expect string
+	// Decision, when given, is the decision expected too: answer, suggest,
+	// forward or silent.
+	Decision string
+	Line     int
 }
 
 // TestResult is the outcome of one of the rule file's own tests.

@@ -423,5 +423,6 @@ func compileFAQ(fs faqSpec) FAQ {
 			Keywords: e.Keywords, Mode: e.Mode, Private: e.Private,
 		})
 	}
+	compileFAQSettings(fs, &out)
 	return out
 }

@@ -75,6 +75,7 @@ type faqSpec struct {
 	Threshold    float64
 	ThresholdSet bool
 	Entries      []faqEntrySpec
+	Settings     faqSettingsSpec
 }
 
 type faqEntrySpec struct {
@@ -431,12 +432,13 @@ func (d *decoder) decodeActions(n *yaml.Node, where string) ([]actionSpec, bool)
 
 var faqEntryKeys = []string{"id", "questions", "answer", "keywords", "mode", "private"}
 
-func (d *decoder) decodeFAQ(n *yaml.Node) faqSpec {
-	var fs faqSpec
-	m, ok := d.mapping(n, "faq", "threshold", "entries")
+func (d *decoder) decodeFAQ(n *yaml.Node) (fs faqSpec) {
+	m, ok := d.mapping(n, "faq", faqKeys...)
 	if !ok {
 		return fs
 	}
+	// The settings (faq.go) are read last: tests name the entries.
+	defer d.decodeFAQSettings(m, &fs)
 	if e, ok := m["threshold"]; ok {
 		f, ok := d.number(e.Value, "faq: threshold")
 		if ok && (f < 0 || f > 1) {
@@ -484,7 +486,10 @@ func (d *decoder) decodeFAQ(n *yaml.Node) faqSpec {
 			fe.Keywords, _ = d.strList(e.Value, where+": keywords", true)
 		}
 		if e, ok := em["mode"]; ok {
-			fe.Mode, _ = d.str(e.Value, where+": mode")
+			var ok bool
+			if fe.Mode, ok = d.str(e.Value, where+": mode"); ok {
+				d.checkFAQMode(e.Value, where, fe.Mode)
+			}
 		}
 		if e, ok := em["private"]; ok {
 			fe.Private, _ = d.boolean(e.Value, where+": private")

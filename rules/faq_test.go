@@ -1,0 +1,103 @@
+package rules_test
+
+import (
+	"errors"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vigie-bot/vigie/rules"
+)
+
+func TestFAQSettings(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		src  string
+		want rules.FAQ // Entries left out of the comparison
+	}{
+		{name: "defaults", src: `
+rules: []
+faq:
+  entries:
+    - {id: hours, questions: ["horaires ?"], answer: "9h-19h"}
+`, want: rules.FAQ{Threshold: 0.6, SuggestThreshold: 0.48, Language: "fr", QuestionsOnly: true,
+			AfterHours: "forward", ChannelCooldown: 5 * time.Minute, UserCooldown: time.Hour}},
+		{name: "every key", src: `
+rules: []
+faq:
+  threshold: 0.7
+  suggest_threshold: 0.5
+  language: en
+  synonyms:
+    - [livraison, colis, delivery]
+    - ["service client", support]
+  questions_only: false
+  after_hours: silent
+  cooldown: {channel: off, user: 30m}
+  entries:
+    - {id: hours, questions: ["horaires ?"], answer: "9h-19h", mode: forward}
+  tests:
+    - {question: "vos horaires ?", expect: hours, decision: forward}
+    - {question: "gg", expect: none}
+`, want: rules.FAQ{Threshold: 0.7, SuggestThreshold: 0.5, Language: "en",
+			Synonyms:      [][]string{{"livraison", "colis", "delivery"}, {"service client", "support"}},
+			QuestionsOnly: false, AfterHours: "silent", ChannelCooldown: 0, UserCooldown: 30 * time.Minute,
+			Tests: []rules.FAQTest{
+				{Question: "vos horaires ?", Expect: "hours", Decision: "forward", Line: 16},
+				{Question: "gg", Expect: "none", Line: 17},
+			}}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			rs, err := rules.Parse("r.yaml", []byte(tt.src), rules.LoadOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := rs.FAQ
+			got.Entries = nil
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("faq =\n%+v\nwant\n%+v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestFAQSettingsErrors(t *testing.T) {
+	src := `rules: []
+faq:
+  threshold: 0.5
+  suggest_threshold: 0.7
+  synonyms: [[colis]]
+  after_hours: never
+  cooldown: {channel: soon}
+  entries:
+    - {id: hours, questions: ["horaires ?"], answer: "9h-19h", mode: sugest}
+  tests:
+    - {question: "vos horaires ?", expect: hour}
+    - {question: "x", expect: none, decision: reply}
+    - {expect: none}
+`
+	_, err := rules.Parse("r.yaml", []byte(src), rules.LoadOptions{})
+	var le *rules.LoadError
+	if !errors.As(err, &le) {
+		t.Fatalf("err = %v", err)
+	}
+	var got []string
+	for _, p := range le.Problems {
+		got = append(got, p.String())
+	}
+	want := []string{
+		`r.yaml:4:22: faq: suggest_threshold 0.7 is above threshold 0.5`,
+		`r.yaml:5:14: faq: synonyms group 1: a group needs two words or more`,
+		`r.yaml:6:16: faq: after_hours: expected forward or silent, got "never"`,
+		`r.yaml:7:23: faq: cooldown: channel: invalid duration "soon" (want a number and a unit: 30s, 10m, 2h, 7d, 1w)`,
+		`r.yaml:9:70: faq entry "hours": mode: expected answer, suggest or forward, got "sugest"`,
+		`r.yaml:11:44: faq test 1: expect: no faq entry "hour" (an entry id, or none)`,
+		`r.yaml:12:47: faq test 2: decision: expected answer, suggest, forward or silent, got "reply"`,
+		`r.yaml:13:7: faq test 3: missing key "question"`,
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("got:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
