@@ -3,7 +3,9 @@ package faq
 import (
 	"fmt"
 	"os"
+	"slices"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -176,50 +178,51 @@ const (
 	wrongOnQuestionsCeiling = 0.03
 )
 
-// starterMatcher reads the FAQ of the benchmark.
+// starterPack is the rule file the benchmark measures.
+const starterPack = "../../rules.example.yaml"
+
+// starterMatcher reads the starter pack's FAQ.
 func starterMatcher(t testing.TB) *Matcher {
 	t.Helper()
-	m, err := NewMatcher(testConfig(t, "testdata/faq.yaml"))
+	rs, err := rules.Load(starterPack)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := Compile(rs)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return m
 }
 
-// testConfig reads a faq: section from a YAML file.
-func testConfig(t testing.TB, path string) Config {
-	t.Helper()
-	src, err := os.ReadFile(path)
+// TestStarterPackFAQ runs the starter pack's own FAQ tests and checks it
+// covers what a brand and a gaming community are asked.
+func TestStarterPackFAQ(t *testing.T) {
+	rs, err := rules.Load(starterPack)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var doc struct {
-		FAQ struct {
-			Threshold        float64    `yaml:"threshold"`
-			SuggestThreshold float64    `yaml:"suggest_threshold"`
-			Language         string     `yaml:"language"`
-			Synonyms         [][]string `yaml:"synonyms"`
-			Entries          []struct {
-				ID        string            `yaml:"id"`
-				Questions []string          `yaml:"questions"`
-				Answer    map[string]string `yaml:"answer"`
-				Keywords  []string          `yaml:"keywords"`
-				Mode      string            `yaml:"mode"`
-				Private   bool              `yaml:"private"`
-			} `yaml:"entries"`
-		} `yaml:"faq"`
-	}
-	if err := yaml.Unmarshal(src, &doc); err != nil {
+	m, err := Compile(rs)
+	if err != nil {
 		t.Fatal(err)
 	}
-	c := Config{
-		Threshold: doc.FAQ.Threshold, SuggestThreshold: doc.FAQ.SuggestThreshold,
-		Language: doc.FAQ.Language, Synonyms: doc.FAQ.Synonyms,
-		QuestionsOnly: true, AfterHoursForward: true,
+	tests := TestsOf(rs.FAQ)
+	if len(tests) < 10 {
+		t.Errorf("%d faq tests in the starter pack", len(tests))
 	}
-	for _, e := range doc.FAQ.Entries {
-		c.Entries = append(c.Entries, rules.FAQEntry{ID: e.ID, Questions: e.Questions,
-			Answer: e.Answer, Keywords: e.Keywords, Mode: e.Mode, Private: e.Private})
+	for _, r := range m.RunTests(tests) {
+		if !r.Passed() {
+			t.Errorf("line %d: %s: %s", r.Line, r.Name, strings.Join(r.Failures, "; "))
+		}
 	}
-	return c
+	for _, id := range []string{"hours", "delivery", "returns", "contact", "jobs", "rules", "roles", "events", "report", "status"} {
+		i := slices.IndexFunc(rs.FAQ.Entries, func(e rules.FAQEntry) bool { return e.ID == id })
+		if i < 0 {
+			t.Errorf("no entry %s", id)
+			continue
+		}
+		if e := rs.FAQ.Entries[i]; e.Answer["fr"] == "" || e.Answer["en"] == "" {
+			t.Errorf("entry %s: answers %v, want fr and en", id, e.Answer)
+		}
+	}
 }

@@ -39,27 +39,31 @@ type Config struct {
 	// after hours (default true), so the CMs see it in the morning.
 	AfterHoursForward bool
 	// ChannelCooldown is how long an entry is not answered again in the same
-	// channel (default 5m); UserCooldown the same for one member (default 1h).
+	// channel; UserCooldown the same for one member. Zero is none. (The rule
+	// file's defaults are 5m and 1h.)
 	ChannelCooldown time.Duration
 	UserCooldown    time.Duration
 	Entries         []rules.FAQEntry
 }
 
-// Defaults of the faq: section.
+// Defaults for a Config built by hand; the rule file applies the same.
 const (
-	DefaultThreshold       = 0.6
-	DefaultSuggestRatio    = 0.8
-	DefaultLanguage        = "fr"
-	DefaultChannelCooldown = 5 * time.Minute
-	DefaultUserCooldown    = time.Hour
+	DefaultThreshold    = 0.6
+	DefaultSuggestRatio = 0.8
+	DefaultLanguage     = "fr"
 )
 
-// FromRules reads the faq: section of a loaded rule file, with the defaults.
+// FromRules reads the faq: section of a loaded rule file.
 func FromRules(f rules.FAQ) Config {
 	c := Config{
 		Threshold:         f.Threshold,
-		QuestionsOnly:     true,
-		AfterHoursForward: true,
+		SuggestThreshold:  f.SuggestThreshold,
+		Language:          f.Language,
+		Synonyms:          f.Synonyms,
+		QuestionsOnly:     f.QuestionsOnly,
+		AfterHoursForward: f.AfterHours != "silent",
+		ChannelCooldown:   f.ChannelCooldown,
+		UserCooldown:      f.UserCooldown,
 		Entries:           f.Entries,
 	}
 	return c.withDefaults()
@@ -74,12 +78,6 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Language == "" {
 		c.Language = DefaultLanguage
-	}
-	if c.ChannelCooldown == 0 {
-		c.ChannelCooldown = DefaultChannelCooldown
-	}
-	if c.UserCooldown == 0 {
-		c.UserCooldown = DefaultUserCooldown
 	}
 	return c
 }

@@ -133,11 +133,29 @@ func TestNewMatcherErrors(t *testing.T) {
 	}
 }
 
-func TestDefaults(t *testing.T) {
-	c := FromRules(rules.FAQ{})
+func TestFromRules(t *testing.T) {
+	rs, err := rules.Parse("r.yaml", []byte(`rules: []
+faq:
+  after_hours: silent
+  entries:
+    - {id: hours, questions: ["horaires ?"], answer: "9h-19h"}
+  tests:
+    - {question: "vos horaires ?", expect: hours}
+`), rules.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := FromRules(rs.FAQ)
 	if c.Threshold != DefaultThreshold || c.SuggestThreshold != DefaultSuggestRatio*DefaultThreshold ||
-		c.Language != "fr" || !c.QuestionsOnly || !c.AfterHoursForward ||
-		c.ChannelCooldown != DefaultChannelCooldown || c.UserCooldown != DefaultUserCooldown {
-		t.Fatalf("defaults = %+v", c)
+		c.Language != DefaultLanguage || !c.QuestionsOnly || c.AfterHoursForward ||
+		c.ChannelCooldown != 5*time.Minute || c.UserCooldown != time.Hour || len(c.Entries) != 1 {
+		t.Fatalf("config = %+v", c)
+	}
+	m, err := Compile(rs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res := m.RunTests(TestsOf(rs.FAQ)); len(res) != 1 || !res[0].Passed() || res[0].Line != 7 {
+		t.Errorf("tests = %+v", res)
 	}
 }

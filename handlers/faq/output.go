@@ -82,6 +82,15 @@ type Test struct {
 	Line     int
 }
 
+// TestsOf returns the tests of a faq: section.
+func TestsOf(f rules.FAQ) []Test {
+	out := make([]Test, len(f.Tests))
+	for i, t := range f.Tests {
+		out[i] = Test{Question: t.Question, Expect: t.Expect, Decision: Kind(t.Decision), Line: t.Line}
+	}
+	return out
+}
+
 // None is what a test expects when no entry should be named.
 const None = "none"
 
