@@ -35,10 +35,16 @@ func BenchmarkRedisIncr(b *testing.B) {
 }
 
 // BenchmarkRedisObserve sends events shaped like the starter pack's through the
-// store: a dedupe id, strikes, two author counters and a space counter.
+// store: a dedupe id, strikes, two author counters and a space counter; then the
+// same with auto-pipelining.
 func BenchmarkRedisObserve(b *testing.B) {
+	b.Run("plain", func(b *testing.B) { benchObserve(b) })
+	b.Run("autopipeline", func(b *testing.B) { benchObserve(b, redis.WithAutoPipeline()) })
+}
+
+func benchObserve(b *testing.B, opts ...redis.Option) {
 	r := redistest.NewBench(b)
-	st, err := redis.Open(r.URL, redis.WithPrefix(newPrefix()))
+	st, err := redis.Open(r.URL, append(opts, redis.WithPrefix(newPrefix()))...)
 	if err != nil {
 		b.Fatal(err)
 	}

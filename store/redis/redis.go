@@ -91,6 +91,7 @@ type config struct {
 	consumer      string
 	claimIdle     time.Duration
 	cluster       *bool
+	autoPipeline  bool
 }
 
 // WithPrefix sets the prefix of every key (DefaultPrefix). It may not contain
@@ -134,6 +135,11 @@ func WithCluster(on bool) Option { return func(c *config) { c.cluster = &on } }
 // of their window; counts stay exact meanwhile (ZCOUNT reads only the window).
 const tidyEvery = 16
 
+// WithAutoPipeline makes Open batch the commands of concurrent callers into
+// shared pipelines (go-redis's AutoPipeliner): each event still costs one
+// command, but Redis and vigie make far fewer system calls under load.
+func WithAutoPipeline() Option { return func(c *config) { c.autoPipeline = true } }
+
 // Store is the Redis store. It is safe for concurrent use.
 type Store struct {
 	c       Client
@@ -166,7 +172,23 @@ func Open(rawURL string, opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	s, err := newStore(c, opts)
+	var cfg config
+	for _, o := range opts {
+		o(&cfg)
+	}
+	var client Client = c
+	if _, ok := c.(*goredis.ClusterClient); ok && cfg.cluster == nil {
+		opts = append(opts, WithCluster(true)) // the wrapper below hides it
+	}
+	if cfg.autoPipeline {
+		ap, err := autoPipeline(c)
+		if err != nil {
+			c.Close()
+			return nil, err
+		}
+		client = ap
+	}
+	s, err := newStore(client, opts)
 	if err != nil {
 		c.Close()
 		return nil, err
@@ -223,6 +245,23 @@ func NewClient(rawURL string) (goredis.UniversalClient, error) {
 }
 
 func redact(u *url.URL) string { return u.Redacted() }
+
+func autoPipeline(c goredis.UniversalClient) (Client, error) {
+	var ap *goredis.AutoPipeliner
+	var err error
+	switch c := c.(type) {
+	case *goredis.Client:
+		ap, err = c.AutoPipeline()
+	case *goredis.ClusterClient:
+		ap, err = c.AutoPipeline()
+	default:
+		return nil, fmt.Errorf("redis auto-pipelining: not available for %T", c)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("redis auto-pipelining: %w", err)
+	}
+	return ap, nil
+}
 
 // New returns a store on a client the caller owns (Close leaves it open).
 func New(c Client, opts ...Option) (*Store, error) { return newStore(c, opts) }

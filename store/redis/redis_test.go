@@ -49,12 +49,21 @@ func TestContractSlotGroups(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store { return open(t, url, redis.WithCluster(true)) })
 }
 
+// TestContractAutoPipeline runs the contract through go-redis's auto-pipelining.
+func TestContractAutoPipeline(t *testing.T) {
+	url := redistest.URL(t)
+	storetest.Run(t, func(t *testing.T) store.Store { return open(t, url, redis.WithAutoPipeline()) })
+}
+
 func TestCluster(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a three-node cluster")
 	}
 	c := redistest.StartCluster(t)
 	storetest.Run(t, func(t *testing.T) store.Store { return open(t, c.URL()) })
+	t.Run("AutoPipeline", func(t *testing.T) {
+		storetest.Run(t, func(t *testing.T) store.Store { return open(t, c.URL(), redis.WithAutoPipeline()) })
+	})
 
 	t.Run("slots as Redis computes them", func(t *testing.T) {
 		c := goredis.NewClient(&goredis.Options{Addr: c.Nodes[0].Addr()})

@@ -20,12 +20,22 @@ import (
 //
 //	go test ./store/redis -run '^$' -bench 'Redis|Engine' -benchtime 2s
 func BenchmarkEngineRedis(b *testing.B) {
+	b.Run("plain", func(b *testing.B) { benchEngine(b) })
+	b.Run("autopipeline", func(b *testing.B) { benchEngine(b, redis.WithAutoPipeline()) })
+}
+
+var runs atomic.Int64
+
+func benchEngine(b *testing.B, opts ...redis.Option) {
 	rs, err := rules.Load(filepath.Join("..", "..", "..", "rules.example.yaml"))
 	if err != nil {
 		b.Fatal(err)
 	}
 	r := redistest.NewBench(b)
-	st, err := redis.Open(r.URL, redis.WithPrefix("vigiebench"+strconv.Itoa(os.Getpid())))
+	// Every run of the function (b.N grows) gets fresh keys, else its events
+	// would be the previous run's duplicates.
+	prefix := "vigiebench" + strconv.Itoa(os.Getpid()) + "-" + strconv.FormatInt(runs.Add(1), 10)
+	st, err := redis.Open(r.URL, append(opts, redis.WithPrefix(prefix))...)
 	if err != nil {
 		b.Fatal(err)
 	}
