@@ -116,6 +116,8 @@ func TestAcceptance(t *testing.T) {
 	out := make(chan bot.Event)
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
+	// The daemon's desk loop: cases reach the desk once the store hands them over.
+	wg.Go(func() { _ = moderator.DeliverCases(ctx) })
 	wg.Go(func() {
 		for {
 			select {
