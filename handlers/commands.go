@@ -34,6 +34,8 @@ type CommandsOptions struct {
 	Reload func(by string) (string, error)
 	// Status adds lines to /status: platforms, store, events seen.
 	Status func(ctx context.Context) []string
+	// FAQ, when set, says what the FAQ did since a time, for /stats.
+	FAQ func(since time.Time) string
 }
 
 // NewCommands returns the commands acting through m and its store.
@@ -146,6 +148,11 @@ func (c *Commands) Stats(ctx context.Context, period time.Duration) (string, err
 		fmt.Fprintf(&b, "\n%s:", part.title)
 		for _, k := range byCount(part.counts) {
 			fmt.Fprintf(&b, "\n  %s %d", k, part.counts[k])
+		}
+	}
+	if c.o.FAQ != nil {
+		if s := c.o.FAQ(c.mod.now().Add(-period)); s != "" {
+			b.WriteString("\n" + s)
 		}
 	}
 	return b.String(), nil

@@ -299,6 +299,10 @@ func (m *Moderator) open(ctx context.Context, c store.Case) error {
 	return nil
 }
 
+// OpenCase opens a case that did not come from a verdict (an FAQ question left to
+// the CMs), and has it posted to the desk like the others.
+func (m *Moderator) OpenCase(ctx context.Context, c store.Case) error { return m.open(ctx, c) }
+
 // deliverEvery is how often DeliverCases looks for cases that were not posted:
 // the desk was down, or the process that opened them stopped before posting.
 const deliverEvery = 10 * time.Second

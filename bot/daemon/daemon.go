@@ -23,6 +23,7 @@ import (
 	vigie "github.com/vigie-bot/vigie"
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/handlers"
+	"github.com/vigie-bot/vigie/handlers/faq"
 	"github.com/vigie-bot/vigie/rules"
 	"github.com/vigie-bot/vigie/store"
 )
@@ -87,6 +88,7 @@ type daemon struct {
 	store     store.Store
 	storeKind string
 	mod       *handlers.Moderator
+	faq       *faq.Assistant
 	metrics   *metrics
 	registry  *prometheus.Registry
 	conns     []Connector
@@ -115,8 +117,10 @@ type daemon struct {
 // loaded is one compiled rule file and the engine that runs it.
 type loaded struct {
 	engine *rules.Engine
-	file   string
-	at     time.Time
+	// faq matches questions against the file's faq: section.
+	faq  *faq.Matcher
+	file string
+	at   time.Time
 }
 
 // Run builds vigie from cfg and runs it until ctx is cancelled, then shuts down
@@ -149,6 +153,10 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 	log := cfg.Logger
 
 	rs, file, err := vigie.LoadRules(cfg.ConfigPath)
+	if err != nil {
+		return nil, fmt.Errorf("%s does not load, not starting:\n%w", file, err)
+	}
+	matcher, err := faq.Compile(rs)
 	if err != nil {
 		return nil, fmt.Errorf("%s does not load, not starting:\n%w", file, err)
 	}
@@ -194,6 +202,18 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 		return nil, err
 	}
 
+	assistant, err := faq.New(faq.Options{
+		Platforms:  byName,
+		Store:      st,
+		OpenCase:   mod.OpenCase,
+		Paused:     func() bool { p, _ := mod.Paused(); return p },
+		Logger:     log.With("handler", "faq"),
+		Registerer: registry,
+	})
+	if err != nil {
+		return nil, err
+	}
+
 	workCtx, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
 	d = &daemon{
 		cfg:        cfg,
@@ -201,6 +221,7 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 		store:      st,
 		storeKind:  storeKind,
 		mod:        mod,
+		faq:        assistant,
 		metrics:    met,
 		registry:   registry,
 		conns:      conns,
@@ -211,9 +232,10 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 	if s := cfg.Getenv("VIGIE_WEBHOOK_SECRET"); s != "" {
 		d.secret = []byte(s)
 	}
-	d.install(rs, file)
+	d.install(rs, file, matcher)
 	d.commands = handlers.NewCommands(mod, handlers.CommandsOptions{
 		Version: cfg.Version,
+		FAQ:     func(since time.Time) string { return assistant.Report(since, 5).Summary() },
 		Rules:   func() *rules.Ruleset { return d.current.Load().engine.Ruleset() },
 		Reload:  d.reloadText,
 		Status:  d.statusLines,
@@ -359,7 +381,7 @@ loop:
 }
 
 // install makes rs the rules events are evaluated with.
-func (d *daemon) install(rs *rules.Ruleset, file string) *loaded {
+func (d *daemon) install(rs *rules.Ruleset, file string, matcher *faq.Matcher) *loaded {
 	for _, w := range rs.Warnings {
 		d.log.Warn("rules: " + w.String())
 	}
@@ -381,6 +403,7 @@ func (d *daemon) install(rs *rules.Ruleset, file string) *loaded {
 	}
 	l := &loaded{
 		engine: rules.NewEngine(rs, d.store, rules.Options{Clock: time.Now, Logger: d.log}),
+		faq:    matcher,
 		file:   file,
 		at:     time.Now(),
 	}
@@ -397,12 +420,16 @@ func (d *daemon) reload(why string) (*loaded, error) {
 	d.reloadMu.Lock()
 	defer d.reloadMu.Unlock()
 	rs, file, err := vigie.LoadRules(d.cfg.ConfigPath)
+	var matcher *faq.Matcher
+	if err == nil {
+		matcher, err = faq.Compile(rs)
+	}
 	if err != nil {
 		d.metrics.reloadOK.Set(0)
 		d.health.set("reload", "last reload refused at "+time.Now().UTC().Format(time.RFC3339)+": "+strings.Join(problems(err), "; "))
 		return nil, err
 	}
-	l := d.install(rs, file)
+	l := d.install(rs, file, matcher)
 	d.log.Info("rules reloaded", "file", file, "rule_count", len(rs.Rules), "by", why)
 	return l, nil
 }
@@ -521,6 +548,10 @@ func (d *daemon) evaluate(ctx context.Context, ev bot.Event) (bot.Verdict, error
 func (d *daemon) act(ev bot.Event, v bot.Verdict) {
 	if err := d.mod.Handle(d.workCtx, ev, v); err != nil {
 		d.log.Error("verdict not fully recorded", "event", ev.Key(), "err", err)
+	}
+	// The FAQ comes after the verdict: it never answers a message a rule acted on.
+	if _, err := d.faq.Handle(d.workCtx, d.current.Load().faq, ev, v); err != nil {
+		d.log.Error("faq decision not fully carried out", "event", ev.Key(), "err", err)
 	}
 }
 

@@ -259,6 +259,17 @@ func TestReportGroupsUnanswered(t *testing.T) {
 	if g := rep.TopUnanswered[1]; g.Example != texts[2] || g.Count != 2 {
 		t.Errorf("second group = %+v", g)
 	}
+	wantSummary := `FAQ: 6 questions, 1 answered, 0 suggested, 0 forwarded, 5 unanswered.
+  hours: 1 answered
+Most asked without an answer:
+  3× "vous vendez des cartes cadeaux ?"
+  2× "c'est quoi la taille du modèle ?"`
+	if got := rep.Summary(); got != wantSummary {
+		t.Errorf("summary:\n%s\nwant:\n%s", got, wantSummary)
+	}
+	if got := (Report{}).Summary(); got != "" {
+		t.Errorf("empty summary = %q", got)
+	}
 	// since cuts the older ones
 	if rep := a.Report(base.Add(4*time.Minute), 10); rep.Questions != 2 || rep.Unanswered != 1 {
 		t.Errorf("report since = %+v", rep)

@@ -1,8 +1,10 @@
 package faq
 
 import (
+	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/vigie-bot/vigie/bot"
@@ -190,4 +192,34 @@ func jaccard(a, b []string) float64 {
 		}
 	}
 	return float64(inter) / float64(len(a)+len(b)-inter)
+}
+
+// Summary is the report in a few lines for /stats, short enough for a phone:
+// empty when the FAQ saw no question.
+func (r Report) Summary() string {
+	if r.Questions == 0 {
+		return ""
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "FAQ: %d questions, %d answered, %d suggested, %d forwarded, %d unanswered.",
+		r.Questions, r.AnsweredTotal, r.SuggestedTotal, r.ForwardedTotal, r.Unanswered)
+	for _, e := range r.Entries {
+		fmt.Fprintf(&b, "\n  %s: %d answered", e.ID, e.Answered)
+		if e.Suggested > 0 {
+			fmt.Fprintf(&b, ", %d suggested", e.Suggested)
+		}
+		if e.Forwarded > 0 {
+			fmt.Fprintf(&b, ", %d forwarded", e.Forwarded)
+		}
+		if e.Cooled > 0 {
+			fmt.Fprintf(&b, ", %d held by cooldown", e.Cooled)
+		}
+	}
+	if len(r.TopUnanswered) > 0 {
+		b.WriteString("\nMost asked without an answer:")
+		for _, g := range r.TopUnanswered {
+			fmt.Fprintf(&b, "\n  %d× %q", g.Count, g.Example)
+		}
+	}
+	return b.String()
 }
