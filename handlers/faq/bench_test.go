@@ -106,9 +106,11 @@ func TestQuality(t *testing.T) {
 		for _, u := range []float64{1, 0.7, 0.5} {
 			unknownShare = u
 			for _, bl := range []float64{0, 0.3, 0.5, 0.7} {
-				m = starterMatcher(t)
-				m.blend = bl
-				t.Logf("unknown %.1f blend %.1f: %s", u, bl, measure(m, b))
+				for _, sc := range []Scoring{Cosine, BM25} {
+					m = starterMatcher(t)
+					m.blend, m.scoring = bl, sc
+					t.Logf("scoring %d unknown %.1f blend %.1f: %s", sc, u, bl, measure(m, b))
+				}
 			}
 		}
 		unknownShare = 0.5
