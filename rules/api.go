@@ -61,12 +61,27 @@ const (
 	ModeShadow  Mode = "shadow"
 )
 
+// Office says what a rule does in office hours, when the CMs are there.
+type Office string
+
+// What rules do in office hours.
+const (
+	// OfficeAct: the rule acts as it does after hours (the default).
+	OfficeAct Office = "act"
+	// OfficeForward: the rule only forwards to the desk what it would have done,
+	// and the CMs decide.
+	OfficeForward Office = "forward"
+)
+
 // Options tune an Engine.
 type Options struct {
 	// Clock gives the time of evaluation. Nil means the event's own time (At),
 	// which is what replay and the rule file's tests use.
 	Clock  func() time.Time
 	Logger *slog.Logger
+	// AfterHours, when set, says whether a time is after hours instead of the
+	// file's office_hours: the desk's manual /mode override goes through it.
+	AfterHours func(time.Time) bool
 }
 
 // Engine evaluates events against one compiled rule file. It is safe for
@@ -124,6 +139,8 @@ type RuleInfo struct {
 	Category string
 	Mode     Mode
 	Hours    Hours
+	// Office is what the rule does in office hours: act or forward.
+	Office Office
 	// Actions as written in the file, like timeout(10m).
 	Actions []string
 	Line    int

@@ -49,7 +49,11 @@ type Ruleset struct {
 	// holidays and the tests' local times are read in it.
 	Timezone *time.Location
 
+	// Alerts describes the alerts: section, in file order.
+	Alerts []AlertInfo
+
 	schedule schedule
+	alerts   *alertSet // nil without alerts
 	counters []counter
 	rules    []rule
 	tests    []ruleTest
@@ -78,7 +82,9 @@ type rule struct {
 	strike   bool // an enforced strike action is among actions
 	hours    Hours
 	mode     Mode
-	line     int
+	// officeForward: in office hours the rule only forwards to the desk.
+	officeForward bool
+	line          int
 }
 
 // AfterHours reports whether t is outside the file's office hours, or on one of
@@ -206,13 +212,17 @@ func compileFile(d *decoder, fs fileSpec, opts LoadOptions) *Ruleset {
 				d.warnf(sp.Hours, "rule %q: hours: %s %s, the file has no office_hours nor holidays", r.name, r.hours, effect)
 			}
 			rs.rules = append(rs.rules, r)
-			info := RuleInfo{Name: r.name, Category: r.category, Mode: r.mode, Hours: r.hours, Line: r.line}
+			info := RuleInfo{Name: r.name, Category: r.category, Mode: r.mode, Hours: r.hours, Line: r.line, Office: OfficeAct}
+			if r.officeForward {
+				info.Office = OfficeForward
+			}
 			for _, a := range r.actions {
 				info.Actions = append(info.Actions, a.String())
 			}
 			rs.Rules = append(rs.Rules, info)
 		}
 	}
+	compileAlerts(d, c, fs.Alerts, rs)
 	rs.strikeTTL = max(defaultStrikeTTL, c.strikeWindow)
 	rs.strikeWindow = c.strikeWindow
 	if c.dynamic {
@@ -361,6 +371,17 @@ func compileRule(d *decoder, c *exprCompiler, sp ruleSpec, nCounters int) (rule,
 			r.hours = Hours(h)
 		default:
 			d.errorf(sp.Hours, "%s: hours must be after, office or always, got %q", what, h)
+			good = false
+		}
+	}
+	if sp.Office != nil {
+		o, _ := d.str(sp.Office, what+": office")
+		switch Office(o) {
+		case OfficeAct:
+		case OfficeForward:
+			r.officeForward = true
+		default:
+			d.errorf(sp.Office, "%s: office must be act or forward, got %q", what, o)
 			good = false
 		}
 	}

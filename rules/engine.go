@@ -32,6 +32,8 @@ type scratch struct {
 	counts  []int
 	machine vm.VM
 	ops     []store.CounterOp
+	// matched marks the rules that matched, for the alerts' hit counters.
+	matched []bool
 	// the last minute whose office hours were computed
 	hoursMinute int64
 	hoursAfter  bool
@@ -47,7 +49,8 @@ func newEngine(rs *Ruleset, st store.Store, opts Options) *Engine {
 	state.scratch.New = func() any {
 		return &scratch{
 			machine: vm.VM{MemoryBudget: exprMemoryLimit},
-			ops:     make([]store.CounterOp, len(rs.counters)),
+			ops:     make([]store.CounterOp, len(rs.counters), len(rs.counters)+rs.alerts.opCount()),
+			matched: make([]bool, len(rs.rules)),
 		}
 	}
 	return &Engine{rs: rs, store: st, opts: opts, impl: state}
@@ -64,14 +67,28 @@ func (e *Engine) now(ev *bot.Event) time.Time {
 }
 
 func (e *Engine) evaluate(ctx context.Context, ev bot.Event) (bot.Verdict, error) {
+	a, err := e.assess(ctx, ev)
+	return a.Verdict, err
+}
+
+// Assess evaluates ev like Evaluate and also checks the alerts: section's
+// conditions in the event's space: Alerts lists those that held. The hits the
+// alerts count are recorded in the store whichever of the two is called.
+func (e *Engine) Assess(ctx context.Context, ev bot.Event) (Assessment, error) {
+	return e.assess(ctx, ev)
+}
+
+func (e *Engine) assess(ctx context.Context, ev bot.Event) (Assessment, error) {
 	rs := e.rs
 	now := e.now(&ev)
 	s := e.impl.scratch.Get().(*scratch)
 	defer e.impl.scratch.Put(s)
 	st := &s.st
 	// office hours change on the minute: most events of a busy minute skip the
-	// timezone arithmetic
-	if minute := now.Unix() / 60; !s.hoursKnown || s.hoursMinute != minute || now.Unix() < 0 {
+	// timezone arithmetic; a manual override is asked every time
+	if e.opts.AfterHours != nil {
+		s.hoursAfter, s.hoursKnown = e.opts.AfterHours(now), false
+	} else if minute := now.Unix() / 60; !s.hoursKnown || s.hoursMinute != minute || now.Unix() < 0 {
 		s.hoursAfter = rs.schedule.afterHours(now)
 		s.hoursMinute, s.hoursKnown = minute, true
 	}
@@ -107,6 +124,9 @@ func (e *Engine) evaluate(ctx context.Context, ev bot.Event) (bot.Verdict, error
 			ops[i].Incr = err == nil && ok == true
 		}
 	}
+	if rs.alerts != nil {
+		ops = rs.alerts.alertOps(ops, alertSpace(ev.Space), now)
+	}
 	obs := store.Observation{
 		At: now, Platform: ev.Platform, Space: ev.Space, Author: ev.Author.ID,
 		DedupeTTL: dedupeTTL, Counters: ops, StrikeWindow: rs.strikeWindow,
@@ -116,13 +136,13 @@ func (e *Engine) evaluate(ctx context.Context, ev bot.Event) (bot.Verdict, error
 	res, err := e.store.Observe(ctx, obs)
 	if err != nil {
 		st.reset()
-		return bot.Verdict{}, fmt.Errorf("observe event %s: %w", ev.ID, err)
+		return Assessment{}, fmt.Errorf("observe event %s: %w", ev.ID, err)
 	}
 	v := bot.Verdict{EventID: ev.ID, Platform: ev.Platform, At: now, Matches: []bot.Match{}}
 	if res.Duplicate {
 		st.reset()
 		v.Duplicate = true
-		return v, nil
+		return Assessment{Verdict: v}, nil
 	}
 	if len(rs.counters) > 0 {
 		v.Counters = make(map[string]int64, len(rs.counters))
@@ -138,6 +158,7 @@ func (e *Engine) evaluate(ctx context.Context, ev bot.Event) (bot.Verdict, error
 	st.strikes = res.Strikes
 
 	var strikeRules []string
+	clear(s.matched)
 	for i := range rs.rules {
 		r := &rs.rules[i]
 		switch r.hours {
@@ -165,24 +186,37 @@ func (e *Engine) evaluate(ctx context.Context, ev bot.Event) (bot.Verdict, error
 			m.Actions[j] = a.expand(&ev, r.name)
 		}
 		m.Reason = explain(r, env, st, &s.machine)
+		s.matched[i] = true
+		office := r.officeForward && !s.hoursAfter && r.mode == ModeEnforce
+		if office {
+			m.Actions = officeActions(m.Actions)
+		}
 		v.Matches = append(v.Matches, m)
-		if r.strike {
+		if r.strike && !office {
 			// strikes() in later rules still counts the strikes from before this
 			// event: a rule reads the store as it was when the event came in
 			strikeRules = append(strikeRules, r.name)
 		}
 	}
 	st.reset()
+	a := Assessment{Verdict: v}
+	if rs.alerts != nil {
+		var read []int64
+		if len(res.Counts) > len(rs.counters) {
+			read = res.Counts[len(rs.counters):]
+		}
+		a.Alerts, a.Message = e.checkAlerts(ctx, s, &ev, now, read, counts)
+	}
 	for _, name := range strikeRules {
 		err := e.store.AddStrike(ctx, store.Strike{
 			Platform: ev.Platform, Space: ev.Space, Author: ev.Author.ID,
 			At: now, Rule: name, TTL: rs.strikeTTL,
 		})
 		if err != nil {
-			return v, fmt.Errorf("record strike of rule %s for event %s: %w", name, ev.ID, err)
+			return a, fmt.Errorf("record strike of rule %s for event %s: %w", name, ev.ID, err)
 		}
 	}
-	return v, nil
+	return a, nil
 }
 
 // fail logs the first run-time failure of counter or rule i; the expression is

@@ -29,6 +29,7 @@ type fileSpec struct {
 	RuleNames map[string]bool
 	FAQ       faqSpec
 	Tests     []testSpec
+	Alerts    []alertSpec
 }
 
 type officeSpec struct {
@@ -69,6 +70,7 @@ type ruleSpec struct {
 	Do          []actionSpec
 	Hours       *yaml.Node
 	Mode        *yaml.Node
+	Office      *yaml.Node
 }
 
 type faqSpec struct {
@@ -92,7 +94,7 @@ type faqEntrySpec struct {
 func (d *decoder) decodeFile(root *yaml.Node) fileSpec {
 	var fs fileSpec
 	top, ok := d.mapping(root, "rule file", "timezone", "office_hours", "holidays", "desk",
-		"lists", "counters", "rules", "faq", "tests")
+		"lists", "counters", "rules", "faq", "tests", "alerts")
 	if !ok {
 		return fs
 	}
@@ -123,6 +125,9 @@ func (d *decoder) decodeFile(root *yaml.Node) fileSpec {
 	}
 	if e, ok := top["faq"]; ok {
 		fs.FAQ = d.decodeFAQ(e.Value)
+	}
+	if e, ok := top["alerts"]; ok {
+		fs.Alerts = d.decodeAlerts(e.Value)
 	}
 	if e, ok := top["tests"]; ok {
 		fs.Tests = d.decodeTests(e.Value)
@@ -323,7 +328,7 @@ func (d *decoder) decodeCounters(n *yaml.Node) []counterSpec {
 	return out
 }
 
-var ruleKeys = []string{"name", "category", "description", "when", "do", "hours", "mode"}
+var ruleKeys = []string{"name", "category", "description", "when", "do", "hours", "mode", "office"}
 
 func (d *decoder) decodeRules(n *yaml.Node) ([]ruleSpec, map[string]bool) {
 	names := map[string]bool{}
@@ -391,6 +396,9 @@ func (d *decoder) decodeRules(n *yaml.Node) ([]ruleSpec, map[string]bool) {
 		}
 		if e, ok := m["mode"]; ok {
 			rs.Mode = resolve(e.Value)
+		}
+		if e, ok := m["office"]; ok {
+			rs.Office = resolve(e.Value)
 		}
 		if good {
 			out = append(out, rs)

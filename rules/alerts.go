@@ -1,0 +1,597 @@
+package rules
+
+// The alerts: section: crisis alerts over the rules' hits in a space.
+//
+//	alerts:
+//	  - name: wave
+//	    when: 'hits("abuse", "10m") >= 20'
+//	    do: [alert("Vague de commentaires hostiles sur {{space}}")]
+//	  - name: unusual
+//	    when: 'hits("abuse", "1h") >= 10 and hits("abuse", "1h") > 3 * baseline("abuse")'
+//	    do: [alert("Trois fois plus d'insultes que d'habitude à cette heure")]
+//
+// hits(TARGET, WINDOW) counts the events of the event's space (platform and
+// space) that a rule named TARGET, or a rule of the category TARGET, matched in
+// the last WINDOW, this event included; shadow rules count. baseline(TARGET) is
+// the usual number of such hits in an hour at this time of day: the median over
+// the last 7 days of the hits in the same clock hour (0 without history, so add a
+// floor like hits(...) >= 10). counters.NAME, platform, space, channel, kind and
+// after_hours can be used too.
+//
+// The counts live in the store, as sliding-window counters keyed by the space:
+// they are read in the event's own Observe call, and written by one more call
+// only when a rule that an alert counts matched. Whether an alert is raised, how
+// long a wave lasts and what the desk is told is package rules/wave's and the
+// handlers' business: the engine only says which conditions held.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/file"
+	"github.com/expr-lang/expr/vm"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/rules/wave"
+	"github.com/vigie-bot/vigie/store"
+)
+
+// AlertInfo describes one alert of the file.
+type AlertInfo struct {
+	Name        string
+	Description string
+	When        string
+	// Targets are the rules and categories its hits() and baseline() name.
+	Targets []string
+	// Window is the longest window of its hits(): a wave is over when the
+	// condition has not held for that long.
+	Window time.Duration
+	// Message is the text of its alert("…") action, unexpanded.
+	Message string
+	Line    int
+}
+
+// AlertCheck is an alert whose condition held for an event.
+type AlertCheck struct {
+	Alert string
+	// Count is the largest of its hits() for the event.
+	Count int64
+}
+
+// Assessment is an event's verdict and the alerts whose condition held for it.
+type Assessment struct {
+	Verdict bot.Verdict
+	Alerts  []AlertCheck
+	// Message has the alerts' texts expanded for the event, by alert name.
+	Message map[string]string
+}
+
+// baselineDays is how many past days baseline() takes the median of.
+const baselineDays = 7
+
+// hitPrefix starts the store names of the hit counters; a counter of the file is
+// a word, so the two never meet.
+const hitPrefix = "~hits:"
+
+type alertSpec struct {
+	Name        string
+	Node        *yaml.Node
+	Description string
+	When        exprSpec
+	Do          []actionSpec
+}
+
+// hitCounter is one (target, window) that some alert counts.
+type hitCounter struct {
+	target string
+	window time.Duration
+	// rules are the indexes of the rules it counts (by name or category).
+	rules []int
+}
+
+// alertSet is the compiled alerts: section.
+type alertSet struct {
+	alerts []alert
+	hits   []hitCounter
+	// baselines are the targets baseline() names; each reads baselineDays hour
+	// buckets and writes the current one.
+	baselines []hitCounter
+	// counted marks the rules whose matches feed a counter.
+	counted []bool
+}
+
+type alert struct {
+	name    string
+	when    *vm.Program
+	message template
+	hits    []int // indexes into alertSet.hits, for AlertCheck.Count
+}
+
+// alertEnv is what an alert's condition sees.
+type alertEnv struct {
+	Platform   string `expr:"platform"`
+	Space      string `expr:"space"`
+	Channel    string `expr:"channel"`
+	Kind       string `expr:"kind"`
+	AfterHours bool   `expr:"after_hours"`
+	Counters   []int  `expr:"counters"`
+	// Hits and Baseline are what hits() and baseline() are rewritten to read.
+	Hits     []int     `expr:"__hits"`
+	Baseline []float64 `expr:"__baseline"`
+}
+
+var alertKeys = []string{"name", "description", "when", "do"}
+
+func (d *decoder) decodeAlerts(n *yaml.Node) []alertSpec {
+	items, ok := d.seq(n, "alerts", false)
+	if !ok {
+		return nil
+	}
+	var out []alertSpec
+	seen := map[string]int{}
+	for i, it := range items {
+		where := fmt.Sprintf("alerts[%d]", i)
+		m, ok := d.mapping(it, where, alertKeys...)
+		if !ok {
+			continue
+		}
+		sp := alertSpec{Node: it}
+		good := true
+		if e, ok := m["name"]; ok {
+			name, ok := d.str(e.Value, where+": name")
+			if ok && strings.TrimSpace(name) == "" {
+				d.errorf(resolve(e.Value), "%s: empty name", where)
+				ok = false
+			}
+			if line, dup := seen[name]; ok && dup {
+				d.errorf(resolve(e.Value), "alert %q: name used twice (first at line %d)", name, line)
+				ok = false
+			}
+			seen[name] = resolve(e.Value).Line
+			sp.Name, good = name, good && ok
+			where = fmt.Sprintf("alert %q", name)
+		} else {
+			d.errorf(it, "%s: missing key \"name\"", where)
+			good = false
+		}
+		if e, ok := m["description"]; ok {
+			sp.Description, _ = d.str(e.Value, where+": description")
+		}
+		if e, ok := m["when"]; ok {
+			s, ok := d.rawStr(e.Value, where+": when")
+			good = good && ok
+			sp.When = exprSpec{Src: s, Node: resolve(e.Value)}
+		} else {
+			d.errorf(it, "%s: missing key \"when\"", where)
+			good = false
+		}
+		if e, ok := m["do"]; ok {
+			acts, ok := d.decodeActions(e.Value, where+": do")
+			good = good && ok
+			sp.Do = acts
+		} else {
+			d.errorf(it, "%s: missing key \"do\" (like do: [alert(\"...\")])", where)
+			good = false
+		}
+		if good {
+			out = append(out, sp)
+		}
+	}
+	return out
+}
+
+// compileAlerts compiles the alerts against the file's rules and counters.
+func compileAlerts(d *decoder, c *exprCompiler, specs []alertSpec, rs *Ruleset) {
+	set := &alertSet{counted: make([]bool, len(rs.rules))}
+	targets := map[string][]int{}
+	var known []string
+	for i, r := range rs.rules {
+		targets[r.name] = append(targets[r.name], i)
+		if r.category != "" && r.category != r.name {
+			targets[r.category] = append(targets[r.category], i)
+		}
+	}
+	for t := range targets {
+		known = append(known, t)
+	}
+	sort.Strings(known)
+	for _, sp := range specs {
+		what := fmt.Sprintf("alert %q", sp.Name)
+		info := AlertInfo{Name: sp.Name, Description: sp.Description, Line: sp.Node.Line,
+			When: strings.Join(strings.Fields(sp.When.Src), " ")}
+		a := alert{name: sp.Name}
+		good := true
+		if len(sp.Do) == 0 {
+			d.errorf(sp.Node, "%s: do: needs an alert(\"...\") action", what)
+			good = false
+		}
+		for _, as := range sp.Do {
+			act, err := parseAction(as, true)
+			if err != nil {
+				d.errorf(as.Node, "%s: %v", what, err)
+				good = false
+				continue
+			}
+			if act.kind != bot.ActAlert {
+				d.errorf(as.Node, "%s: an alert can only do alert(\"...\"), not %s", what, act.kind)
+				good = false
+				continue
+			}
+			a.message = act.text
+			info.Message = act.text.source()
+		}
+		p := &alertPatcher{c: c, set: set, targets: targets, known: known}
+		prog, ok := compileAlertExpr(d, sp.When, what+": when", p)
+		if !ok || !good {
+			continue
+		}
+		a.when = prog
+		a.hits = p.used
+		for _, i := range p.used {
+			info.Window = max(info.Window, set.hits[i].window)
+			if !slices.Contains(info.Targets, set.hits[i].target) {
+				info.Targets = append(info.Targets, set.hits[i].target)
+			}
+		}
+		for _, t := range p.baselined {
+			if !slices.Contains(info.Targets, t) {
+				info.Targets = append(info.Targets, t)
+			}
+		}
+		if info.Window == 0 {
+			// an alert over counters only: a wave lasts while it holds, and is
+			// over after ten quiet minutes
+			info.Window = 10 * time.Minute
+		}
+		set.alerts = append(set.alerts, a)
+		rs.Alerts = append(rs.Alerts, info)
+	}
+	for _, h := range append(slices.Clone(set.hits), set.baselines...) {
+		for _, i := range h.rules {
+			set.counted[i] = true
+		}
+	}
+	if len(set.alerts) > 0 {
+		rs.alerts = set
+	}
+}
+
+func compileAlertExpr(d *decoder, e exprSpec, what string, p *alertPatcher) (*vm.Program, bool) {
+	if strings.TrimSpace(e.Src) == "" {
+		d.errorf(e.Node, "%s: empty expression", what)
+		return nil, false
+	}
+	prog, err := expr.Compile(e.Src,
+		expr.Env(alertEnv{}),
+		expr.MaxNodes(maxExprNodes),
+		expr.DisableBuiltin("now"),
+		expr.Patch(p),
+		expr.AsBool(),
+	)
+	if len(p.problems) > 0 {
+		for _, pr := range p.problems {
+			at := d.scalarPos(e.Node, pr.offset)
+			d.errorAt(at.Line, at.Col, "%s: %s", what, pr.msg)
+		}
+		return nil, false
+	}
+	if err != nil {
+		offset, msg := 0, err.Error()
+		var fe *file.Error
+		if errors.As(err, &fe) {
+			offset, msg = fe.From, fe.Message
+		}
+		at := d.scalarPos(e.Node, offset)
+		d.errorAt(at.Line, at.Col, "%s: %s", what, friendlyExprError(msg))
+		return nil, false
+	}
+	return prog, true
+}
+
+// alertPatcher rewrites hits("abuse", "10m") into __hits[i], baseline("abuse")
+// into __baseline[j] and counters.NAME into counters[k], registering what the
+// engine must count.
+type alertPatcher struct {
+	c         *exprCompiler
+	set       *alertSet
+	targets   map[string][]int
+	known     []string
+	used      []int
+	baselined []string
+	problems  []exprProblem
+	done      map[ast.Node]bool
+}
+
+func (p *alertPatcher) problem(n ast.Node, format string, args ...any) {
+	pr := exprProblem{offset: n.Location().From, msg: fmt.Sprintf(format, args...)}
+	if !slices.Contains(p.problems, pr) {
+		p.problems = append(p.problems, pr)
+	}
+}
+
+func (p *alertPatcher) Visit(node *ast.Node) {
+	if p.done == nil {
+		p.done = map[ast.Node]bool{}
+	}
+	switch n := (*node).(type) {
+	case *ast.IdentifierNode:
+		if strings.HasPrefix(n.Value, "__") && !p.done[n] {
+			p.problem(n, "unknown name %s", n.Value)
+		}
+	case *ast.MemberNode:
+		id, ok := n.Node.(*ast.IdentifierNode)
+		if !ok || id.Value != "counters" || p.done[n] {
+			return
+		}
+		name, ok := n.Property.(*ast.StringNode)
+		if !ok {
+			p.problem(n, "write counters.NAME with a counter's name")
+			return
+		}
+		idx, known := p.c.counterIndex[name.Value]
+		if !known {
+			p.problem(name, "%s", unknownName("counter", "counters", name.Value, p.c.counterNames))
+			return
+		}
+		prop := &ast.IntegerNode{Value: idx}
+		prop.SetLocation(name.Location())
+		n.Property = prop
+		p.done[n] = true
+	case *ast.CallNode:
+		id, ok := n.Callee.(*ast.IdentifierNode)
+		if !ok {
+			return
+		}
+		switch id.Value {
+		case "hits":
+			p.hits(node, n)
+		case "baseline":
+			p.baseline(node, n)
+		}
+	}
+}
+
+func (p *alertPatcher) target(n *ast.CallNode, fn string) (string, []int, bool) {
+	s, ok := n.Arguments[0].(*ast.StringNode)
+	if !ok {
+		p.problem(n, "%s: the first argument must be a rule or category name in quotes, like %s(\"abuse\", ...)", fn, fn)
+		return "", nil, false
+	}
+	rules, known := p.targets[s.Value]
+	if !known {
+		msg := fmt.Sprintf("%s: no rule or category named %q", fn, s.Value)
+		if c := closest(s.Value, p.known); c != "" {
+			msg += fmt.Sprintf(" (did you mean %q?)", c)
+		} else if len(p.known) > 0 {
+			msg += " (known: " + strings.Join(p.known, ", ") + ")"
+		}
+		p.problem(s, "%s", msg)
+		return "", nil, false
+	}
+	return s.Value, rules, true
+}
+
+func (p *alertPatcher) hits(node *ast.Node, n *ast.CallNode) {
+	if len(n.Arguments) != 2 {
+		p.problem(n, "hits takes a rule or category and a window, like hits(\"abuse\", \"10m\")")
+		return
+	}
+	target, rules, ok := p.target(n, "hits")
+	if !ok {
+		return
+	}
+	ws, ok := n.Arguments[1].(*ast.StringNode)
+	if !ok {
+		p.problem(n.Arguments[1], "hits: the window must be a duration in quotes, like \"10m\"")
+		return
+	}
+	w, err := parseDuration(ws.Value)
+	if err != nil {
+		p.problem(ws, "hits: %v", err)
+		return
+	}
+	i := slices.IndexFunc(p.set.hits, func(h hitCounter) bool { return h.target == target && h.window == w })
+	if i < 0 {
+		i = len(p.set.hits)
+		p.set.hits = append(p.set.hits, hitCounter{target: target, window: w, rules: rules})
+	}
+	if !slices.Contains(p.used, i) {
+		p.used = append(p.used, i)
+	}
+	p.index(node, n, "__hits", i)
+}
+
+func (p *alertPatcher) baseline(node *ast.Node, n *ast.CallNode) {
+	if len(n.Arguments) != 1 {
+		p.problem(n, "baseline takes a rule or category, like baseline(\"abuse\"): the median of its hits in this hour of the day over the last 7 days")
+		return
+	}
+	target, rules, ok := p.target(n, "baseline")
+	if !ok {
+		return
+	}
+	i := slices.IndexFunc(p.set.baselines, func(h hitCounter) bool { return h.target == target })
+	if i < 0 {
+		i = len(p.set.baselines)
+		p.set.baselines = append(p.set.baselines, hitCounter{target: target, window: time.Hour, rules: rules})
+	}
+	if !slices.Contains(p.baselined, target) {
+		p.baselined = append(p.baselined, target)
+	}
+	p.index(node, n, "__baseline", i)
+}
+
+func (p *alertPatcher) index(node *ast.Node, n *ast.CallNode, field string, i int) {
+	id := &ast.IdentifierNode{Value: field}
+	id.SetLocation(n.Location())
+	p.done[id] = true
+	idx := &ast.IntegerNode{Value: i}
+	idx.SetLocation(n.Location())
+	m := &ast.MemberNode{Node: id, Property: idx}
+	m.SetLocation(n.Location())
+	p.done[m] = true
+	ast.Patch(node, m)
+}
+
+// hourBucket names the hour-long bucket of t for baseline(): UTC hours, so that
+// a daylight saving change does not merge two hours.
+func hourBucket(t time.Time) string { return t.UTC().Format("2006010215") }
+
+// alertOps appends to ops the hit counters an event reads: each hits() window,
+// and for each baseline() the same hour on each of the last days. All read only;
+// incrOps writes them once the rules have matched.
+func (s *alertSet) alertOps(ops []store.CounterOp, space string, now time.Time) []store.CounterOp {
+	for _, h := range s.hits {
+		ops = append(ops, store.CounterOp{Name: hitPrefix + h.target + ":" + bot.FormatDuration(h.window), Key: space, Window: h.window})
+	}
+	for _, b := range s.baselines {
+		for day := 1; day <= baselineDays; day++ {
+			ops = append(ops, store.CounterOp{Name: baselineName(b.target, now.Add(-time.Duration(day)*24*time.Hour)),
+				Key: space, Window: (baselineDays + 1) * 24 * time.Hour})
+		}
+	}
+	return ops
+}
+
+func baselineName(target string, t time.Time) string {
+	return hitPrefix + target + "@" + hourBucket(t)
+}
+
+// incrOps returns the counters to add an event to, given which rules matched it;
+// nil when none is counted.
+func (s *alertSet) incrOps(matched []bool, space string, now time.Time) (ops []store.CounterOp, index []int) {
+	hit := func(h hitCounter) bool {
+		for _, i := range h.rules {
+			if matched[i] {
+				return true
+			}
+		}
+		return false
+	}
+	for i, h := range s.hits {
+		if hit(h) {
+			ops = append(ops, store.CounterOp{Name: hitPrefix + h.target + ":" + bot.FormatDuration(h.window), Key: space, Window: h.window, Incr: true})
+			index = append(index, i)
+		}
+	}
+	for _, b := range s.baselines {
+		if hit(b) {
+			ops = append(ops, store.CounterOp{Name: baselineName(b.target, now), Key: space,
+				Window: (baselineDays + 1) * 24 * time.Hour, Incr: true})
+			index = append(index, -1)
+		}
+	}
+	return ops, index
+}
+
+// median of the baseline buckets read for target b.
+func median(counts []int64) float64 {
+	if len(counts) == 0 {
+		return 0
+	}
+	s := slices.Clone(counts)
+	slices.Sort(s)
+	m := len(s) / 2
+	if len(s)%2 == 1 {
+		return float64(s[m])
+	}
+	return float64(s[m-1]+s[m]) / 2
+}
+
+// check runs the alerts for one event.
+func (s *alertSet) check(machine *vm.VM, env alertEnv, ev *bot.Event) ([]AlertCheck, map[string]string) {
+	var out []AlertCheck
+	var msgs map[string]string
+	for _, a := range s.alerts {
+		res, err := machine.Run(a.when, env)
+		if err != nil || res != true {
+			continue
+		}
+		c := AlertCheck{Alert: a.name}
+		for _, i := range a.hits {
+			c.Count = max(c.Count, int64(env.Hits[i]))
+		}
+		out = append(out, c)
+		if msgs == nil {
+			msgs = map[string]string{}
+		}
+		msgs[a.name] = a.message.expand(ev, a.name)
+	}
+	return out, msgs
+}
+
+// WaveAlerts returns the alerts as package wave follows them.
+func (rs *Ruleset) WaveAlerts() []wave.Alert {
+	out := make([]wave.Alert, len(rs.Alerts))
+	for i, a := range rs.Alerts {
+		out[i] = wave.Alert{Name: a.Name, Targets: a.Targets, Window: a.Window, Message: a.Message}
+	}
+	return out
+}
+
+// opCount is how many counters alertOps adds to an event's Observe.
+func (s *alertSet) opCount() int {
+	if s == nil {
+		return 0
+	}
+	return len(s.hits) + baselineDays*len(s.baselines)
+}
+
+// alertSpace is the key of a space's hit counters; events without a space (direct
+// messages) share one.
+func alertSpace(space string) string {
+	if space == "" {
+		return "-"
+	}
+	return space
+}
+
+// checkAlerts counts the event's hits (one more store call, only when a rule an
+// alert counts matched) and runs the alerts' conditions. read holds the hit
+// counters as the event's Observe read them, in alertOps' order.
+func (e *Engine) checkAlerts(ctx context.Context, s *scratch, ev *bot.Event, now time.Time, read []int64, counts []int) ([]AlertCheck, map[string]string) {
+	set := e.rs.alerts
+	hits := make([]int, len(set.hits))
+	for i := range hits {
+		if i < len(read) {
+			hits[i] = int(read[i])
+		}
+	}
+	base := make([]float64, len(set.baselines))
+	for j := range base {
+		from := len(set.hits) + j*baselineDays
+		if from+baselineDays <= len(read) {
+			base[j] = median(read[from : from+baselineDays])
+		}
+	}
+	if ops, index := set.incrOps(s.matched, alertSpace(ev.Space), now); len(ops) > 0 {
+		res, err := e.store.Observe(ctx, store.Observation{At: now, Platform: ev.Platform, Space: ev.Space,
+			Author: ev.Author.ID, Counters: ops})
+		if err != nil {
+			// The alerts see the counts without this event; the next ones count.
+			e.impl.log.Warn("alert hits not counted", "event", ev.ID, "err", err)
+			for _, i := range index {
+				if i >= 0 {
+					hits[i]++
+				}
+			}
+		} else {
+			for k, i := range index {
+				if i >= 0 && k < len(res.Counts) {
+					hits[i] = int(res.Counts[k])
+				}
+			}
+		}
+	}
+	env := alertEnv{Platform: ev.Platform, Space: ev.Space, Channel: ev.Channel, Kind: string(ev.Kind),
+		AfterHours: s.hoursAfter, Counters: counts, Hits: hits, Baseline: base}
+	return set.check(&s.machine, env, ev)
+}
