@@ -94,6 +94,8 @@ type daemon struct {
 	conns     []Connector
 	platforms []string // "discord off (DISCORD_TOKEN not set)", for /healthz
 	secret    []byte
+	// adminToken guards reload and the case list (VIGIE_ADMIN_TOKEN).
+	adminToken []byte
 
 	// current is the engine events are evaluated with; reload swaps it.
 	current  atomic.Pointer[loaded]
@@ -232,6 +234,9 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 	if s := cfg.Getenv("VIGIE_WEBHOOK_SECRET"); s != "" {
 		d.secret = []byte(s)
 	}
+	if s := cfg.Getenv("VIGIE_ADMIN_TOKEN"); s != "" {
+		d.adminToken = []byte(s)
+	}
 	d.install(rs, file, matcher)
 	d.commands = handlers.NewCommands(mod, handlers.CommandsOptions{
 		Version: cfg.Version,
@@ -296,6 +301,10 @@ func (d *daemon) serve(ctx context.Context, reload <-chan struct{}) error {
 	}
 	l := d.current.Load()
 	log.Info("http events on "+cfg.Listen, "addr", ln.Addr().String(), "signature", signature)
+	if d.adminToken == nil && !isLoopback(ln.Addr()) {
+		log.Warn("reload and the case list are open to anyone who reaches " + ln.Addr().String() +
+			": set VIGIE_ADMIN_TOKEN, or listen on 127.0.0.1 behind a proxy")
+	}
 	log.Info("vigie running", "version", cfg.Version, "rules", l.file,
 		"rule_count", len(l.engine.Ruleset().Rules), "store", d.storeKind)
 
@@ -705,4 +714,10 @@ func (h *health) list() []string {
 		out = append(out, what+": "+p)
 	}
 	return out
+}
+
+// isLoopback reports whether a listener only accepts connections from this machine.
+func isLoopback(a net.Addr) bool {
+	tcp, ok := a.(*net.TCPAddr)
+	return ok && tcp.IP.IsLoopback()
 }

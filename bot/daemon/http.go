@@ -33,14 +33,31 @@ func (d *daemon) routes() (_ http.Handler, err error) {
 	mux.HandleFunc("GET /healthz", d.handleHealth)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(d.registry, promhttp.HandlerOpts{Registry: d.registry}))
 	mux.HandleFunc("POST /v1/events", d.handleEvent)
-	mux.HandleFunc("GET /v1/cases", d.handleCases)
-	mux.HandleFunc("POST /-/reload", d.handleReload)
+	mux.Handle("GET /v1/cases", d.adminOnly(d.handleCases))
+	mux.Handle("POST /-/reload", d.adminOnly(d.handleReload))
 	for _, c := range d.conns {
 		for pattern, h := range c.Routes {
 			mux.Handle(pattern, h)
 		}
 	}
 	return mux, nil
+}
+
+// adminOnly guards the endpoints that read cases or change the running rules:
+// when VIGIE_ADMIN_TOKEN is set they need "Authorization: Bearer TOKEN".
+// Without it they are open, as on a loopback-only listener.
+func (d *daemon) adminOnly(h http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if d.adminToken != nil {
+			got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+			if !ok || !hmac.Equal([]byte(got), d.adminToken) {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="vigie"`)
+				writeError(w, http.StatusUnauthorized, "missing or wrong admin token (Authorization: Bearer $VIGIE_ADMIN_TOKEN)")
+				return
+			}
+		}
+		h(w, r)
+	})
 }
 
 type healthReply struct {
