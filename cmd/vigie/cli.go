@@ -71,6 +71,9 @@ func (c *cli) run(ctx context.Context, args []string) int {
 		}
 		c.usage(c.stdout)
 		return exitOK
+	case "version":
+		// --version, as many tools take it.
+		return c.version(ctx, args[1:])
 	}
 	for _, cmd := range commands() {
 		if cmd.name == args[0] {

@@ -392,13 +392,15 @@ func TestHelp(t *testing.T) {
 }
 
 func TestVersion(t *testing.T) {
-	r := run("version")
-	if r.code != 0 || r.stderr != "" {
-		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
-	}
-	out := strings.Split(r.stdout, "\n")
-	if out[0] != "vigie dev" || !strings.HasPrefix(out[1], "go1.") {
-		t.Errorf("version output starts %q, want vigie dev then the Go version", out[:2])
+	for _, arg := range []string{"version", "--version", "-version"} {
+		r := run(arg)
+		if r.code != 0 || r.stderr != "" {
+			t.Fatalf("%s: exit %d, stderr %q", arg, r.code, r.stderr)
+		}
+		out := strings.Split(r.stdout, "\n")
+		if out[0] != "vigie dev" || !strings.HasPrefix(out[1], "go1.") {
+			t.Errorf("%s: output starts %q, want vigie dev then the Go version", arg, out[:2])
+		}
 	}
 }
 
