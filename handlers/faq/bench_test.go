@@ -101,27 +101,22 @@ func TestQuality(t *testing.T) {
 	if n := len(b.Offtopic); n < 100 {
 		t.Fatalf("%d off-topic messages, want at least 100", n)
 	}
-	m := starterMatcher(t)
 	if os.Getenv("FAQ_GRID") != "" {
 		for _, u := range []float64{1, 0.7, 0.5} {
-			unknownShare = u
 			for _, bl := range []float64{0, 0.3, 0.5, 0.7} {
 				for _, sc := range []Scoring{Cosine, BM25} {
-					m = starterMatcher(t)
-					m.blend, m.scoring = bl, sc
+					m := starterMatcherTuned(t, tuning{scoring: sc, blend: bl, unknownShare: u})
 					t.Logf("scoring %d unknown %.1f blend %.1f: %s", sc, u, bl, measure(m, b))
 				}
 			}
 		}
-		unknownShare = 0.5
-		m = starterMatcher(t)
 	}
 	for _, s := range []struct {
 		name    string
 		scoring Scoring
 		floor   bool
 	}{{"cosine", Cosine, true}, {"bm25", BM25, false}} {
-		m.scoring = s.scoring
+		m := starterMatcherTuned(t, tuning{scoring: s.scoring, blend: defaultBlend, unknownShare: defaultUnknownShare})
 		q := measure(m, b)
 		t.Logf("%s: %s", s.name, q)
 		if testing.Verbose() {
@@ -145,7 +140,6 @@ func TestQuality(t *testing.T) {
 			t.Errorf("%s: questions answered wrong %.3f, ceiling %.2f", s.name, got, wrongOnQuestionsCeiling)
 		}
 	}
-	m.scoring = Cosine
 }
 
 // TestHeldOut measures the FAQ on questions it was never tuned on. Its floors
@@ -191,6 +185,20 @@ func starterMatcher(t testing.TB) *Matcher {
 		t.Fatal(err)
 	}
 	m, err := Compile(rs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// starterMatcherTuned reads the starter pack's FAQ with other constants.
+func starterMatcherTuned(t testing.TB, tune tuning) *Matcher {
+	t.Helper()
+	rs, err := rules.Load(starterPack)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := newMatcher(FromRules(rs.FAQ), tune)
 	if err != nil {
 		t.Fatal(err)
 	}

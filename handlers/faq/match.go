@@ -87,6 +87,17 @@ func Compile(rs *rules.Ruleset) (*Matcher, error) {
 
 // NewMatcher builds a matcher from a faq: section.
 func NewMatcher(cfg Config) (*Matcher, error) {
+	return newMatcher(cfg, tuning{scoring: Cosine, blend: defaultBlend, unknownShare: defaultUnknownShare})
+}
+
+// tuning holds the scoring's constants, which the benchmark varies.
+type tuning struct {
+	scoring      Scoring
+	blend        float64
+	unknownShare float64
+}
+
+func newMatcher(cfg Config, tune tuning) (*Matcher, error) {
 	cfg = cfg.withDefaults()
 	m := &Matcher{
 		cfg:        cfg,
@@ -94,7 +105,8 @@ func NewMatcher(cfg Config) (*Matcher, error) {
 		surface:    map[string]string{},
 		syn:        map[string]string{},
 		afterHours: func(time.Time) bool { return false },
-		blend:      defaultBlend,
+		blend:      tune.blend,
+		scoring:    tune.scoring,
 	}
 	m.compileSynonyms()
 	// Examples first, without typo correction: the vocabulary is theirs.
@@ -126,7 +138,7 @@ func NewMatcher(cfg Config) (*Matcher, error) {
 	for t, d := range df {
 		m.idf[t] = math.Log(1 + n/float64(d))
 	}
-	m.unknown = unknownShare * math.Log(1+n)
+	m.unknown = tune.unknownShare * math.Log(1+n)
 	var total, count float64
 	for i := range m.entries {
 		e := &m.entries[i]
@@ -367,10 +379,10 @@ func (m *Matcher) vectorOf(ts []string) vector {
 // that shares one incidental word with it).
 const defaultBlend = 0.5
 
-// unknownShare is how much a word no example has weighs, against the rarest
+// defaultUnknownShare is how much a word no example has weighs, against the rarest
 // known word: some (a question about Belgium is not a question about delivery
 // to France), not all (it should still be answered).
-var unknownShare = 0.5
+const defaultUnknownShare = 0.5
 
 // Candidate is an entry and how well a message matches it, from 0 to 1.
 type Candidate struct {
