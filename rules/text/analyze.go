@@ -27,9 +27,38 @@ type Analysis struct {
 	// and custom emoji are not counted.
 	Caps float64
 
-	toks []token
-	buf  []byte
-	cens []censoredWord
+	// Words counts the words outside links.
+	Words int
+	// EmojiShare is Emojis / (Emojis + Words), from 0 to 1: how much of the
+	// message is emoji rather than words.
+	EmojiShare float64
+	// MaxRun is the longest run of one character repeated, letters in either
+	// case, punctuation and emoji ("!!!!!!" 6, "nooooon" 5, "😂😂😂" 3); spaces
+	// and digits are not counted, nor links.
+	MaxRun int
+	// Invites counts invitations to Discord servers (discord.gg/…,
+	// discord.com/invite/…); TelegramLinks links to Telegram users, groups and
+	// channels (t.me/…); Shortened links through URL shorteners and cloakers
+	// (bit.ly, tinyurl.com, …), which do not say where they lead.
+	Invites, TelegramLinks, Shortened int
+	// Emails and Phones count e-mail addresses and phone numbers (10 to 15
+	// digits, written like one: "06 12 34 56 78", "+33612345678", "(555) 123-4567").
+	Emails, Phones int
+	// Promo counts self-promotion phrases: "check out my channel", "subscribe to
+	// my channel", "sub4sub", "follow me on insta", "abonnez-vous", "va voir ma
+	// chaîne", read through the same disguises as word lists.
+	Promo int
+	// Fingerprint is a stable hash of the normalised words (16 hex digits), links
+	// and mentions left out: the same text, whatever its case, accents, spacing or
+	// disguises, has the same fingerprint. "" when the text has no word. A counter
+	// keyed on it counts copies of a text across authors (a raid); keyed on the
+	// author and it, one author's copies.
+	Fingerprint string
+
+	toks  []token
+	buf   []byte
+	cens  []censoredWord
+	spans []span // the links' places in Text
 
 	// Room for a typical message, so that Analyze allocates once.
 	linkArr [4]string
@@ -38,7 +67,7 @@ type Analysis struct {
 	spanArr [4]span
 	tokArr  [32]token
 	bufArr  [384]byte
-	censArr [2]censoredWord
+	fpArr   [16]byte
 }
 
 // minCapsLetters is how many letters a text needs before its capitals say anything.
@@ -58,8 +87,15 @@ func Analyze(s string) *Analysis {
 			a.Domains = append(a.Domains, d)
 		}
 	}
+	a.spans = ls.spans
+	a.linkSignals(&ls)
 	a.scan(ls.spans)
-	a.buf, a.toks, a.cens = tokenize(s, a.bufArr[:0], a.tokArr[:0], a.censArr[:0])
+	a.buf, a.toks, a.cens = tokenize(s, a.bufArr[:0], a.tokArr[:0], nil, true)
+	a.fingerprint() // and Words
+	if a.Emojis > 0 {
+		a.EmojiShare = float64(a.Emojis) / float64(a.Emojis+a.Words)
+	}
+	a.Promo = promoCount(a)
 	return a
 }
 
@@ -72,21 +108,25 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// scan counts mentions, emojis and capitals in one pass over the text, skipping
-// links.
+// scan counts mentions, emojis, capitals, runs of one character, e-mails and
+// phone numbers in one pass over the text, skipping links.
 func (a *Analysis) scan(links []span) {
 	s := a.Text
 	letters, upper := 0, 0
 	next := 0 // next link to skip
 	prev := ' '
+	// the run of one character being read: unit is the character (lower
+	// case), -1 after a space, a digit or a link
+	unit, run := rune(-1), 0
 	for i := 0; i < len(s); {
 		if next < len(links) && i >= int(links[next].lo) {
 			i = int(links[next].hi)
 			next++
 			prev = ' '
+			unit = -1
 			continue
 		}
-		switch s[i] {
+		switch c := s[i]; c {
 		case '<':
 			if n, kind := discordMarkup(s[i:]); n > 0 {
 				switch kind {
@@ -97,6 +137,7 @@ func (a *Analysis) scan(links []span) {
 				}
 				i += n
 				prev = '>'
+				unit = -1
 				continue
 			}
 		case '@':
@@ -105,6 +146,56 @@ func (a *Analysis) scan(links []span) {
 					a.Mentions++
 					i += 1 + n
 					prev = 'x'
+					unit = -1
+					continue
+				}
+			} else if n := emailLen(s, i); n > 0 {
+				a.Emails++
+				i += n
+				prev = 'x'
+				unit = -1
+				continue
+			}
+		case '&':
+			if r, n := entityAt(s[i:]); n > 0 {
+				// a character reference: counted as the character
+				switch {
+				case isPictograph(r) || isRegional(r):
+					a.Emojis++
+					if r := r; r == unit {
+						run++
+					} else {
+						unit, run = r, 1
+					}
+					a.MaxRun = max(a.MaxRun, run)
+				case isInvisible(r):
+				case r < utf8.RuneSelf && isASCIISpace(byte(r)) || r == '\u00a0':
+					unit = -1
+				default:
+					if unicode.IsLetter(r) {
+						letters++
+						if unicode.IsUpper(r) {
+							upper++
+						}
+					}
+					if r := unicode.ToLower(r); r == unit {
+						run++
+					} else {
+						unit, run = r, 1
+					}
+					a.MaxRun = max(a.MaxRun, run)
+				}
+				prev = r
+				i += n
+				continue
+			}
+		case '+', '(', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
+			if !isHandleRune(prev) && prev != '+' && prev != '.' && prev != ',' {
+				if n := phoneLen(s[i:]); n > 0 {
+					a.Phones++
+					i += n
+					prev = '0'
+					unit = -1
 					continue
 				}
 			}
@@ -116,13 +207,31 @@ func (a *Analysis) scan(links []span) {
 			} else if 'A' <= c && c <= 'Z' {
 				letters++
 				upper++
+				c += 'a' - 'A'
 			}
-			prev = rune(c)
+			if c <= ' ' {
+				unit = -1
+			} else if rune(c) == unit {
+				if run++; run > a.MaxRun {
+					a.MaxRun = run
+				}
+			} else {
+				unit, run = rune(c), 1
+				a.MaxRun = max(a.MaxRun, 1)
+			}
+			prev = rune(s[i])
 			i++
 			continue
 		}
 		if n, ok := emojiAt(s[i:]); ok {
 			a.Emojis++
+			r, _ := utf8.DecodeRuneInString(s[i:])
+			if r := r; r == unit {
+				run++
+			} else {
+				unit, run = r, 1
+			}
+			a.MaxRun = max(a.MaxRun, run)
 			i += n
 			prev = ' '
 			continue
@@ -138,6 +247,16 @@ func (a *Analysis) scan(links []span) {
 				letters++
 				upper++
 			}
+			if '0' <= r && r <= '9' {
+				unit = -1
+			} else {
+				if r := r; r == unit {
+					run++
+				} else {
+					unit, run = r, 1
+				}
+				a.MaxRun = max(a.MaxRun, run)
+			}
 			continue
 		}
 		if unicode.IsLetter(r) {
@@ -145,6 +264,21 @@ func (a *Analysis) scan(links []span) {
 			if unicode.IsUpper(r) {
 				upper++
 			}
+			if r := unicode.ToLower(r); r == unit {
+				run++
+			} else {
+				unit, run = r, 1
+			}
+			a.MaxRun = max(a.MaxRun, run)
+		} else if unicode.IsSpace(r) {
+			unit = -1
+		} else if !isInvisible(r) {
+			if r := r; r == unit {
+				run++
+			} else {
+				unit, run = r, 1
+			}
+			a.MaxRun = max(a.MaxRun, run)
 		}
 	}
 	if letters >= minCapsLetters {

@@ -81,7 +81,7 @@ func NewList(entries []string) (*List, error) {
 		} else if strings.HasPrefix(e, `\!`) {
 			word = e[1:]
 		}
-		buf, toks, _ = tokenize(word, buf, toks, nil)
+		buf, toks, _ = tokenize(word, buf, toks, nil, false)
 		if len(toks) == 0 {
 			return nil, fmt.Errorf("list entry %d %q: no word to match", i+1, e)
 		}
@@ -284,9 +284,9 @@ func (l *List) Contains(s string) bool {
 	a, _ := l.scratch.Get().(*Analysis)
 	if a == nil {
 		a = new(Analysis)
-		a.buf, a.toks, a.cens = a.bufArr[:0], a.tokArr[:0], a.censArr[:0]
+		a.buf, a.toks = a.bufArr[:0], a.tokArr[:0]
 	}
-	a.buf, a.toks, a.cens = tokenize(s, a.buf, a.toks, a.cens)
+	a.buf, a.toks, a.cens = tokenize(s, a.buf, a.toks, a.cens, true)
 	ok := false
 	if len(a.toks) > 0 {
 		if n, _ := l.walk(a, &l.root, 0, true); n != nil {

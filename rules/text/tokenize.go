@@ -70,9 +70,9 @@ type tokenizer struct {
 }
 
 // tokenize fills buf and toks with the words of s: fold, split, rejoin spaced
-// letters, then leetspeak and stretched-letter forms; and cens with the
-// censored words (nil cens: not looked for).
-func tokenize(s string, buf []byte, toks []token, cens []censoredWord) ([]byte, []token, []censoredWord) {
+// letters, then leetspeak and stretched-letter forms; and, when censored is
+// set, cens with the censored words.
+func tokenize(s string, buf []byte, toks []token, cens []censoredWord, censored bool) ([]byte, []token, []censoredWord) {
 	z := tokenizer{text: s, buf: buf[:0], toks: toks[:0], cens: cens[:0]}
 	var folded [48]rune // NFKD expands one rune to 18 at most
 	for i := 0; i < len(s); {
@@ -97,7 +97,16 @@ func tokenize(s string, buf []byte, toks []token, cens []censoredWord) ([]byte, 
 				}
 			}
 			// ASCII, most of the text: fold inline.
-			z.ascii(c)
+			switch {
+			case 'a' <= c && c <= 'z', '0' <= c && c <= '9', c == '@', c == '$':
+				z.addWord(rune(c))
+			case 'A' <= c && c <= 'Z':
+				z.addWord(rune(c + 'a' - 'A'))
+			case c < ' ' && !isASCIISpace(c), c == 0x7f:
+				// control characters: dropped, so they cannot split a word
+			default:
+				z.close()
+			}
 			i++
 			continue
 		}
@@ -114,13 +123,14 @@ func tokenize(s string, buf []byte, toks []token, cens []censoredWord) ([]byte, 
 	for i := range z.toks {
 		z.spell(&z.toks[i])
 	}
-	if cens != nil {
+	if censored {
 		z.censor()
 	}
 	return z.buf, z.toks, z.cens
 }
 
-// ascii receives one ASCII character of the text.
+// ascii receives one ASCII character of the text (the loop of tokenize has
+// its own copy, inline).
 func (z *tokenizer) ascii(c byte) {
 	switch {
 	case 'a' <= c && c <= 'z', '0' <= c && c <= '9', c == '@', c == '$':
@@ -386,6 +396,16 @@ func (z *tokenizer) censorNext(i int) bool {
 	return censorRune(r) || isInvisible(r)
 }
 
+// glued reports whether token i is followed by censoring symbols and then by
+// the next token, or by two stars or more.
+func (z *tokenizer) glued(i int) bool {
+	hi := int(z.toks[i].src.hi)
+	if i+1 < len(z.toks) && int(z.toks[i+1].src.lo) > hi && censorGap(z.text[hi:z.toks[i+1].src.lo]) > 0 {
+		return true
+	}
+	return hi+1 < len(z.text) && z.text[hi] == '*' && z.text[hi+1] == '*'
+}
+
 // censorGap returns how many censoring symbols gap is made of (1 to 3), or 0
 // when it is anything else.
 func censorGap(gap string) int {
@@ -415,7 +435,7 @@ func (z *tokenizer) censor() {
 			continue
 		}
 		// most words are followed by a space: look at the next byte first
-		if end := int(t.src.hi); end >= len(z.text) || !z.censorNext(end) {
+		if end := int(t.src.hi); end >= len(z.text) || !z.censorNext(end) || !z.glued(i) {
 			continue
 		}
 		lo := int32(len(z.buf))
@@ -431,8 +451,12 @@ func (z *tokenizer) censor() {
 			if k == 0 {
 				break
 			}
-			if strings.Trim(gap, "*\u2217\u204e\uff0a") != "" {
-				starOnly = false
+			if starOnly {
+				for _, r := range gap {
+					if r != '*' && r != '\u2217' && r != '\u204e' && r != '\uff0a' && !isInvisible(r) {
+						starOnly = false
+					}
+				}
 			}
 			for range k {
 				z.buf = append(z.buf, '*')

@@ -1,0 +1,298 @@
+package text
+
+import (
+	"strconv"
+	"strings"
+	"unicode/utf8"
+	"unsafe"
+)
+
+// The spam signals: what links lead to (shorteners, invitations to other
+// servers and groups), contact details (e-mails, phone numbers), and a
+// fingerprint of the words so that counters can see the same text coming
+// again, from one author or from many.
+
+// linkSignals counts the invitations and shortened links among the links.
+func (a *Analysis) linkSignals(ls *linkSet) {
+	for k, l := range ls.links {
+		host := ls.hosts[k]
+		d := registrable(host)
+		path := linkPath(l)
+		switch {
+		case shorteners[d]:
+			a.Shortened++
+		case d == "discord.gg" || d == "dsc.gg" || d == "discord.me" || d == "discord.io" || d == "invite.gg":
+			if len(path) > 1 {
+				a.Invites++
+			}
+		case d == "discord.com" || d == "discordapp.com":
+			if hasPrefixFold(path, "/invite/") && len(path) > len("/invite/") {
+				a.Invites++
+			}
+		case d == "t.me" || d == "telegram.me" || d == "telegram.dog":
+			if len(path) > 1 {
+				a.TelegramLinks++
+			}
+		}
+	}
+}
+
+// linkPath returns the path of a link found by linkIn, from its first '/'.
+func linkPath(l string) string {
+	if k := strings.Index(l, "://"); k >= 0 {
+		l = l[k+3:]
+	}
+	if k := strings.IndexByte(l, '/'); k >= 0 {
+		return l[k:]
+	}
+	return ""
+}
+
+// shorteners are URL shorteners and link cloakers: the link does not say where
+// it leads.
+var shorteners = map[string]bool{
+	"bit.ly": true, "bitly.com": true, "tinyurl.com": true, "goo.gl": true, "t.co": true,
+	"ow.ly": true, "is.gd": true, "v.gd": true, "buff.ly": true, "cutt.ly": true,
+	"rebrand.ly": true, "shorturl.at": true, "rb.gy": true, "tiny.cc": true, "t.ly": true,
+	"s.id": true, "bl.ink": true, "lnkd.in": true, "adf.ly": true, "shorte.st": true,
+	"sh.st": true, "bc.vc": true, "ouo.io": true, "ouo.press": true, "soo.gd": true,
+	"qr.ae": true, "x.co": true, "su.pr": true, "snip.ly": true, "short.io": true,
+	"tr.im": true, "clck.ru": true, "u.to": true, "goo.su": true, "binbox.io": true,
+	"adfoc.us": true, "linkvertise.com": true, "tiny.one": true, "shorturl.asia": true,
+	"urlz.fr": true, "lstu.fr": true, "cutt.us": true, "zpr.io": true, "j.mp": true,
+	"grabify.link": true, "iplogger.org": true, "iplogger.com": true, "2no.co": true,
+}
+
+// eligible reports the tokens that make the fingerprint: not inside a link, not
+// a mention. Two copies of a spam message that differ only by the link or the
+// person they ping are the same text.
+func (a *Analysis) eligible(i int, next *int) bool {
+	t := &a.toks[i]
+	for *next < len(a.spans) && a.spans[*next].hi <= t.src.lo {
+		*next++
+	}
+	if *next < len(a.spans) && a.spans[*next].lo < t.src.hi {
+		return false
+	}
+	return !a.mention(t)
+}
+
+// mention reports whether token t is the name of a mention.
+func (a *Analysis) mention(t *token) bool {
+	lo := int(t.src.lo)
+	if a.Text[lo] == '@' && (t.flags&letter != 0 || lo > 0 && a.Text[lo-1] == '<') {
+		return true // @user, <@123>; "@ss" is lost with it, at no cost to a fingerprint
+	}
+	if lo >= 2 && (a.Text[lo-1] == '@' || a.Text[lo-1] == '!' || a.Text[lo-1] == '&') && strings.Contains(a.Text[max(0, lo-3):lo], "<@") {
+		return true // <@!123>, <@&123>
+	}
+	return false
+}
+
+// word returns the spelling of token i used by the fingerprint: stretched words
+// collapsed, so that "nooo" and "noooo" are the same.
+func (a *Analysis) word(i int) []byte {
+	t := &a.toks[i]
+	f := t.form[0]
+	if !t.coll[0].empty() {
+		f = t.coll[0]
+	}
+	return a.buf[f.lo:f.hi]
+}
+
+const (
+	fnvOffset = 14695981039346656037
+	fnvPrime  = 1099511628211
+)
+
+func fnv(h uint64, b []byte) uint64 {
+	for _, c := range b {
+		h ^= uint64(c)
+		h *= fnvPrime
+	}
+	return h
+}
+
+// fingerprint sets Fingerprint: 16 hex digits of a hash of the words in order,
+// normalised (case, accents, look-alikes, leetspeak, stretching), links and
+// mentions left out; "" when no word is left. It counts Words on the way.
+func (a *Analysis) fingerprint() {
+	h := uint64(fnvOffset)
+	n, next := 0, 0
+	for i := range a.toks {
+		t := &a.toks[i]
+		for next < len(a.spans) && a.spans[next].hi <= t.src.lo {
+			next++
+		}
+		if next < len(a.spans) && a.spans[next].lo < t.src.hi {
+			continue
+		}
+		a.Words++
+		if a.mention(t) {
+			continue
+		}
+		if n > 0 {
+			h ^= ' '
+			h *= fnvPrime
+		}
+		h = fnv(h, a.word(i))
+		n++
+	}
+	if n == 0 {
+		return
+	}
+	// The string points into the Analysis, which is never changed after
+	// Analyze: no allocation, and it lives as long as the Analysis.
+	b := strconv.AppendUint(a.fpArr[:0], h|1<<63, 16)
+	a.Fingerprint = unsafe.String(&b[0], len(b))
+}
+
+// Sketch bands: MinHash over the set of words, SketchBands bands of sketchRows
+// hashes each. Two texts share a band with probability J^sketchRows, J being
+// the share of words they have in common (Jaccard): for J = 0.8 at least one of
+// the 4 bands is shared 94 times in 100, for J = 0.3 ten times in 100.
+const (
+	SketchBands = 4
+	sketchRows  = 3
+	// sketchMinWords: shorter texts have no sketch ("ok", "lol" are said by
+	// everyone and say nothing about similarity).
+	sketchMinWords = 4
+)
+
+// Sketch returns band b (0 to SketchBands-1) of the text's similarity sketch:
+// near-identical texts have the same value in at least one band. A counter
+// keyed on the author and one band counts the author's messages similar to
+// this one; "" when the text has fewer than 4 words or b is out of range.
+func (a *Analysis) Sketch(b int) string {
+	if b < 0 || b >= SketchBands {
+		return ""
+	}
+	var mins [sketchRows]uint64
+	for r := range mins {
+		mins[r] = ^uint64(0)
+	}
+	n, next := 0, 0
+	for i := range a.toks {
+		if !a.eligible(i, &next) {
+			continue
+		}
+		x := fnv(fnvOffset, a.word(i))
+		for r := range mins {
+			if h := mix64(x ^ sketchSeeds[b*sketchRows+r]); h < mins[r] {
+				mins[r] = h
+			}
+		}
+		n++
+	}
+	if n < sketchMinWords {
+		return ""
+	}
+	h := uint64(fnvOffset) ^ uint64(b)
+	for _, m := range mins {
+		h = mix64(h ^ m)
+	}
+	return strconv.FormatUint(h|1<<63, 16)
+}
+
+// mix64 is the SplitMix64 finaliser: a cheap, well-spread 64-bit hash of x.
+func mix64(x uint64) uint64 {
+	x ^= x >> 30
+	x *= 0xbf58476d1ce4e5b9
+	x ^= x >> 27
+	x *= 0x94d049bb133111eb
+	x ^= x >> 31
+	return x
+}
+
+var sketchSeeds = [SketchBands * sketchRows]uint64{
+	0x9e3779b97f4a7c15, 0xc2b2ae3d27d4eb4f, 0x165667b19e3779f9, 0x27d4eb2f165667c5,
+	0xff51afd7ed558ccd, 0xc4ceb9fe1a85ec53, 0x85ebca6b27d4eb2f, 0x94d049bb133111eb,
+	0xbf58476d1ce4e5b9, 0x6a09e667f3bcc909, 0xbb67ae8584caa73b, 0x3c6ef372fe94f82b,
+}
+
+// emailLen returns the length of the e-mail domain after the '@' at s[at], when
+// a local part ends there and a host name follows; 0 otherwise.
+func emailLen(s string, at int) int {
+	if at == 0 || !isLocalByte(s[at-1]) {
+		return 0
+	}
+	end := at + 1
+	for end < len(s) && isHostByte(s[end]) {
+		end++
+	}
+	d := strings.TrimRight(s[at+1:end], ".-")
+	if hostOf(d, false) == "" {
+		return 0
+	}
+	if tld := d[strings.LastIndexByte(d, '.')+1:]; len(tld) < 2 {
+		return 0
+	}
+	return 1 + len(d)
+}
+
+func isLocalByte(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
+		c == '.' || c == '_' || c == '%' || c == '+' || c == '-'
+}
+
+// phoneLen returns the length of the phone number that starts s, or 0. A
+// phone number has 10 to 15 digits, in groups split by one kind of separator
+// (space, dot or dash) and an optional area code in brackets, and starts with
+// '+', '(' or '0', or is written in three groups or more: "06 12 34 56 78",
+// "+33612345678", "(555) 123-4567", "555-123-4567". A date and time
+// ("2026-11-20 10:00") mixes separators and stops short.
+func phoneLen(s string) int {
+	i, digits, groups, ones := 0, 0, 0, 0
+	var sep byte
+	lead := s[0]
+	if lead == '+' {
+		i++
+	}
+	if i < len(s) && s[i] == '(' {
+		j := i + 1
+		for j < len(s) && '0' <= s[j] && s[j] <= '9' {
+			j++
+		}
+		if j == i+1 || j-i-1 > 5 || j >= len(s) || s[j] != ')' {
+			return 0
+		}
+		digits, groups = j-i-1, 1
+		i = j + 1
+		if i < len(s) && s[i] == ' ' {
+			i++
+		}
+	}
+	for i < len(s) {
+		j := i
+		for j < len(s) && '0' <= s[j] && s[j] <= '9' {
+			j++
+		}
+		if j == i {
+			break
+		}
+		digits += j - i
+		groups++
+		if j-i == 1 {
+			ones++ // "+33 6 12 …" has one; "1.2.3.4.5" is not a number to call
+		}
+		i = j
+		if i+1 < len(s) && (s[i] == ' ' || s[i] == '.' || s[i] == '-') && '0' <= s[i+1] && s[i+1] <= '9' {
+			if sep != 0 && s[i] != sep {
+				break
+			}
+			sep = s[i]
+			i++
+			continue
+		}
+		break
+	}
+	if i < len(s) {
+		if r, _ := utf8.DecodeRuneInString(s[i:]); isHandleRune(r) {
+			return 0 // glued to a word: a reference, not a number to call
+		}
+	}
+	if digits < 10 || digits > 15 || ones > 1 || !(lead == '+' || lead == '(' || lead == '0' || groups >= 3) {
+		return 0
+	}
+	return i
+}

@@ -1,0 +1,196 @@
+package text
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestLinkSignals(t *testing.T) {
+	tests := []struct {
+		text                       string
+		invites, telegram, shorted int
+	}{
+		{"join discord.gg/abc now", 1, 0, 0},
+		{"https://discord.com/invite/xyz and https://discordapp.com/invite/q", 2, 0, 0},
+		{"https://discord.com/channels/1/2", 0, 0, 0},
+		{"discord.gg is down?", 0, 0, 0},
+		{"t.me/freecrypto and https://telegram.me/x", 0, 2, 0},
+		{"http://bit.ly/x tinyurl.com/abc https://t.co/zz", 0, 0, 3},
+		{"https://youtube.com/watch?v=1 youtu.be/abc", 0, 0, 0},
+	}
+	for _, tt := range tests {
+		a := Analyze(tt.text)
+		if a.Invites != tt.invites || a.TelegramLinks != tt.telegram || a.Shortened != tt.shorted {
+			t.Errorf("Analyze(%q): invites, telegram, shortened = %d, %d, %d; want %d, %d, %d",
+				tt.text, a.Invites, a.TelegramLinks, a.Shortened, tt.invites, tt.telegram, tt.shorted)
+		}
+	}
+}
+
+func TestContacts(t *testing.T) {
+	tests := []struct {
+		text           string
+		emails, phones int
+	}{
+		{"écris à bob@example.com", 1, 0},
+		{"a@b.fr, first.last+tag@mail.co.uk.", 2, 0},
+		{"@user hello", 0, 0},
+		{"rdv @12h30", 0, 0},
+		{"me@localhost", 0, 0},
+		{"call 06 12 34 56 78 now", 0, 1},
+		{"+33612345678", 0, 1},
+		{"+33 6 12 34 56 78", 0, 1},
+		{"(555) 123-4567 or 555-123-4567", 0, 2},
+		{"0612345678", 0, 1},
+		{"on 2026-11-20 10:00", 0, 0},
+		{"order 1234567890", 0, 0},
+		{"version 1.2.3.4.5.6.7.8.9.10", 0, 0},
+		{"3.5 million and 12,000,000,000", 0, 0},
+		{"ref0612345678x", 0, 0},
+		{"call 06.12.34.56.78", 0, 1},
+	}
+	for _, tt := range tests {
+		a := Analyze(tt.text)
+		if a.Emails != tt.emails || a.Phones != tt.phones {
+			t.Errorf("Analyze(%q): emails, phones = %d, %d; want %d, %d", tt.text, a.Emails, a.Phones, tt.emails, tt.phones)
+		}
+	}
+}
+
+func TestMaxRunWordsEmojiShare(t *testing.T) {
+	tests := []struct {
+		text   string
+		run    int
+		words  int
+		emojis int
+	}{
+		{"", 0, 0, 0},
+		{"ok", 1, 1, 0},
+		{"hello", 2, 1, 0},
+		{"NOOOOooon", 7, 1, 0},
+		{"what!!!!!!", 6, 1, 0},
+		{"😂😂😂 lol", 3, 1, 3},
+		{"&#128514;&#128514; ghetto", 2, 1, 2},
+		{"1000000 a a a", 1, 2, 0}, // spaced letters are one word
+		{"so https://example.com/aaaaaaaaaa", 1, 1, 0},
+		{"éééé", 4, 1, 0},
+	}
+	for _, tt := range tests {
+		a := Analyze(tt.text)
+		if a.MaxRun != tt.run || a.Words != tt.words || a.Emojis != tt.emojis {
+			t.Errorf("Analyze(%q): max run, words, emojis = %d, %d, %d; want %d, %d, %d",
+				tt.text, a.MaxRun, a.Words, a.Emojis, tt.run, tt.words, tt.emojis)
+		}
+	}
+	if a := Analyze("😂😂😂 lol"); a.EmojiShare != 0.75 {
+		t.Errorf("EmojiShare = %v, want 0.75", a.EmojiShare)
+	}
+}
+
+func TestPromo(t *testing.T) {
+	tests := []struct {
+		text string
+		want int
+	}{
+		{"Hey guys check out my new channel", 1},
+		{"ch3ck 0ut my ch4nnel", 1},
+		{"please subscribe to my channel", 1},
+		{"S U B S C R I B E to my channel!!", 1},
+		{"sub4sub anyone? sub 4 sub", 2},
+		{"like and subscribe", 1},
+		{"follow me on insta @x", 1},
+		{"add me on snapchat", 1},
+		{"Abonnez-vous à ma chaîne", 1},
+		{"abonne toi", 1},
+		{"allez faire un tour sur ma chaîne", 1},
+		{"va voir ma nouvelle vidéo", 1},
+		{"viens voir mes vidéos et suis moi sur insta", 2},
+		{"écris-moi en mp", 1},
+		{"dm me on whatsapp for details", 1},
+		{"listen to my music", 1},
+		// innocent
+		{"check out the patch notes", 0},
+		{"follow my advice", 0},
+		{"I subscribe to that idea", 0},
+		{"je suis moi-même", 0},
+		{"regarde mon compte, il est bloqué", 0},
+		{"my channel is muted", 0},
+		{"the video is great", 0},
+	}
+	for _, tt := range tests {
+		if got := Analyze(tt.text).Promo; got != tt.want {
+			t.Errorf("Analyze(%q).Promo = %d, want %d", tt.text, got, tt.want)
+		}
+	}
+}
+
+func TestFingerprint(t *testing.T) {
+	same := [][]string{
+		{"Free Nitro here", "FREE   nitro HERE!!", "fr€€ n1tr0 here", "free nitro heeeere", "ｆｒｅｅ ｎｉｔｒｏ here"},
+		{"free nitro https://a.example/x", "free nitro https://b.example/y", "free nitro"},
+		{"@bob buy now", "@alice buy now", "<@123> buy now", "buy now"},
+	}
+	for _, group := range same {
+		want := Analyze(group[0]).Fingerprint
+		if len(want) != 16 {
+			t.Errorf("Fingerprint(%q) = %q, want 16 hex digits", group[0], want)
+		}
+		for _, s := range group[1:] {
+			if got := Analyze(s).Fingerprint; got != want {
+				t.Errorf("Fingerprint(%q) = %q, want %q as for %q", s, got, want, group[0])
+			}
+		}
+	}
+	different := []string{"free nitro", "nitro free", "free nitros", "free nitro now", "idiot", "idiots"}
+	seen := map[string]string{}
+	for _, s := range different {
+		fp := Analyze(s).Fingerprint
+		if other, dup := seen[fp]; dup {
+			t.Errorf("%q and %q have the same fingerprint", s, other)
+		}
+		seen[fp] = s
+	}
+	for _, s := range []string{"", "   ", "!!!", "https://example.com/x", "@bob"} {
+		if fp := Analyze(s).Fingerprint; fp != "" {
+			t.Errorf("Fingerprint(%q) = %q, want empty", s, fp)
+		}
+	}
+}
+
+func TestSketch(t *testing.T) {
+	shared := func(x, y string) int {
+		a, b := Analyze(x), Analyze(y)
+		n := 0
+		for i := range SketchBands {
+			if s := a.Sketch(i); s != "" && s == b.Sketch(i) {
+				n++
+			}
+		}
+		return n
+	}
+	base := "hey guys check out my new song on my channel, it took me weeks to write it"
+	if n := shared(base, base); n != SketchBands {
+		t.Errorf("a text shares %d bands with itself, want %d", n, SketchBands)
+	}
+	if n := shared(base, "Hey guys, check out my NEW song on my channel: it took me weeks to write it!! https://x.example"); n != SketchBands {
+		t.Errorf("a copy with another link shares %d bands, want %d", n, SketchBands)
+	}
+	if n := shared(base, "hey guys check out my new song on my channel, it took me days to write it"); n == 0 {
+		t.Error("a near copy (one word changed) shares no band")
+	}
+	if n := shared(base, "the weather in Paris is lovely today and tomorrow it will rain again"); n != 0 {
+		t.Errorf("unrelated texts share %d bands", n)
+	}
+	a := Analyze("too short")
+	for i := -1; i <= SketchBands; i++ {
+		if s := a.Sketch(i); s != "" {
+			t.Errorf("Sketch(%d) of a short text = %q", i, s)
+		}
+	}
+	if s := Analyze(base).Sketch(SketchBands); s != "" {
+		t.Errorf("Sketch out of range = %q", s)
+	}
+	if s := Analyze(base).Sketch(0); len(s) != 16 || strings.Trim(s, "0123456789abcdef") != "" {
+		t.Errorf("Sketch(0) = %q, want 16 hex digits", s)
+	}
+}
