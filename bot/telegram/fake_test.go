@@ -43,6 +43,8 @@ type apiCall struct {
 	Params url.Values
 	// MsgID is the id of the message a sendMessage made.
 	MsgID int
+	// Files are the files uploaded with the call (sendPhoto), by field name.
+	Files map[string][]byte
 }
 
 type pendingUpdate struct {
@@ -110,7 +112,7 @@ func (f *fakeBotAPI) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f.mu.Lock()
-	call := apiCall{Method: method, Params: params}
+	call := apiCall{Method: method, Params: params, Files: readFiles(r)}
 	if method == "sendMessage" {
 		call.MsgID = f.nextMsg
 		f.nextMsg++
@@ -200,6 +202,26 @@ func readParams(r *http.Request) (url.Values, error) {
 		return nil, err
 	}
 	return r.Form, nil
+}
+
+// readFiles reads the files of a multipart request, once readParams parsed it.
+func readFiles(r *http.Request) map[string][]byte {
+	if r.MultipartForm == nil || len(r.MultipartForm.File) == 0 {
+		return nil
+	}
+	out := map[string][]byte{}
+	for field, hs := range r.MultipartForm.File {
+		for _, h := range hs {
+			f, err := h.Open()
+			if err != nil {
+				continue
+			}
+			b, _ := io.ReadAll(f)
+			f.Close()
+			out[field] = b
+		}
+	}
+	return out
 }
 
 // getUpdates confirms the updates before offset, then answers those pending, or

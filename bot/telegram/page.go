@@ -1,0 +1,71 @@
+package telegram
+
+import (
+	"context"
+	"fmt"
+	"html"
+	"slices"
+	"strings"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"github.com/vigie-bot/vigie/bot"
+)
+
+// maxCaption is Telegram's limit for a photo's caption.
+const maxCaption = 1024
+
+// Page posts an urgent message to the desk chat that mentions every CM of the
+// desk, so that their phones ring even in a muted group: a crisis alert.
+func (d *Desk) Page(ctx context.Context, text string) error {
+	c := d.c
+	desk := c.desk.Load()
+	if desk.chat == 0 {
+		return errNoDesk
+	}
+	ids := make([]int64, 0, len(desk.cms))
+	for id := range desk.cms {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	var b strings.Builder
+	b.WriteString("🚨 " + html.EscapeString(truncate(text, maxText-100-40*len(ids))))
+	if len(ids) > 0 {
+		b.WriteString("\n")
+		for i, id := range ids {
+			if i > 0 {
+				b.WriteString(" ")
+			}
+			// A mention by id notifies the CM without needing a username.
+			fmt.Fprintf(&b, `<a href="tg://user?id=%d">CM %d</a>`, id, i+1)
+		}
+	}
+	_, err := c.sendMessage(ctx, bot.ActAlert, outgoing{chat: desk.chat, html: true, text: b.String()})
+	return err
+}
+
+// Picture posts a PNG to the desk chat with a caption: the morning report's
+// chart. A text too long for a caption goes first as a message of its own.
+func (d *Desk) Picture(ctx context.Context, caption, name string, png []byte) error {
+	c := d.c
+	chat := c.deskChat()
+	if chat == 0 {
+		return errNoDesk
+	}
+	if len([]rune(caption)) > maxCaption {
+		if _, err := c.sendMessage(ctx, bot.ActAlert, outgoing{chat: chat, text: caption}); err != nil {
+			return err
+		}
+		caption = ""
+	}
+	photo := tgbotapi.NewPhoto(chat, tgbotapi.FileBytes{Name: name, Bytes: png})
+	photo.Caption = caption
+	if err := c.limiter.wait(ctx, chat); err != nil {
+		return &bot.ActionError{Op: bot.ActAlert, Err: fmt.Errorf("telegram sendPhoto: %w", err)}
+	}
+	_, err := c.request(ctx, bot.ActAlert, "sendPhoto", photo)
+	if d := retryAfter(err); d > 0 {
+		c.limiter.hold(chat, d)
+	}
+	return err
+}
