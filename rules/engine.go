@@ -258,6 +258,7 @@ func newEnv(ev *bot.Event, now time.Time, st *evalState, counts []int, afterHour
 		Counters:   counts,
 		AfterHours: afterHours,
 		State:      st,
+		signalEnv:  signalsOf(a),
 	}
 }
 

@@ -28,6 +28,8 @@ import (
 // Functions (see envFunctions): has_any(s, list), any_in(items, list),
 // all_in(items, list), none_in(items, list), s in list, strikes(window),
 // duration(s), matches(s, regex).
+//
+// Spam signals (fields and functions): see signalEnv and signalFunctions.
 type exprEnv struct {
 	Text        string    `expr:"text"`
 	Platform    string    `expr:"platform"`
@@ -50,6 +52,7 @@ type exprEnv struct {
 	// compiled list itself. It is here so that the checker knows the name.
 	Lists      map[string]*wordList `expr:"lists"`
 	AfterHours bool                 `expr:"after_hours"`
+	signalEnv
 
 	// State is what the functions need from the event. The compiler passes it
 	// as their hidden first argument; expressions cannot name it.
@@ -118,6 +121,8 @@ func (h hit) String() string {
 		return fmt.Sprintf("%q in lists.%s", h.item, h.list.name)
 	case hitNotIn:
 		return fmt.Sprintf("%q not in lists.%s", h.item, h.list.name)
+	case hitLookalike:
+		return fmt.Sprintf("%s in lists.%s", h.item, h.list.name)
 	default:
 		return fmt.Sprintf("matched /%s/", h.re)
 	}
@@ -129,6 +134,7 @@ func (h hit) String() string {
 var envFuncs = map[string]bool{
 	"has_any": true, "any_in": true, "all_in": true, "none_in": true,
 	"strikes": true, matchesFunc: true,
+	"lookalike": true, "sketch": true, // signals.go
 }
 
 // matchesFunc is the name matches(s, re) is compiled under: "matches" is an
@@ -150,7 +156,7 @@ const matchesFunc = "rematch"
 //	matches(s, re)        s matches the regular expression re (compiled once at
 //	                      load when constant); s matches "re" works too
 func envFunctions() []expr.Option {
-	return []expr.Option{
+	return append([]expr.Option{
 		expr.Function("has_any", hasAny, new(func(*evalState, string, *wordList) bool)),
 		expr.Function("any_in", anyIn, new(func(*evalState, []string, *wordList) bool)),
 		expr.Function("all_in", allIn, new(func(*evalState, []string, *wordList) bool)),
@@ -164,7 +170,7 @@ func envFunctions() []expr.Option {
 			new(func(*evalState, string, *pattern) bool),
 			new(func(*evalState, string, string) bool)),
 		expr.Operator("in", "in_list"),
-	}
+	}, signalFunctions()...)
 }
 
 func hasAny(p ...any) (any, error) {

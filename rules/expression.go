@@ -308,7 +308,7 @@ func tagNames(t reflect.Type) []string {
 func topLevelNames() []string {
 	names := slices.DeleteFunc(tagNames(reflect.TypeFor[exprEnv]()), func(n string) bool { return n == stateName })
 	names = append(names, "has_any", "any_in", "all_in", "none_in", "strikes", "duration", "matches")
-	return names
+	return append(names, signalNames()...)
 }
 
 // patcher checks and rewrites an expression's tree before expr type-checks it:

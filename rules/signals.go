@@ -1,0 +1,107 @@
+package rules
+
+import (
+	"fmt"
+	"reflect"
+
+	"github.com/expr-lang/expr"
+
+	"github.com/vigie-bot/vigie/rules/text"
+)
+
+// signalEnv holds the spam signals of rules/text as expression fields. It is
+// embedded in exprEnv, so CMs write them at the top level: promo > 0.
+//
+//	words           words outside links
+//	emoji_share     emojis / (emojis + words), 0 to 1
+//	max_run         longest run of one character ("!!!!!!" 6, "nooooon" 5, "😂😂😂" 3)
+//	invites         Discord invitations (discord.gg/…, discord.com/invite/…)
+//	telegram_links  links to Telegram (t.me/…, telegram.me/…)
+//	shortened       links through URL shorteners and cloakers (bit.ly, tinyurl.com, …)
+//	emails          e-mail addresses
+//	phones          phone numbers (10 to 15 digits written like one)
+//	promo           self-promotion phrases: "check out my channel", "sub4sub",
+//	                "follow me on insta", "abonnez-vous", "va voir ma chaîne"
+//	fingerprint     stable hash of the normalised words (links and mentions left
+//	                out), "" without words: key a counter on it to see the same
+//	                text again, from one author or from many
+type signalEnv struct {
+	Words         int     `expr:"words"`
+	EmojiShare    float64 `expr:"emoji_share"`
+	MaxRun        int     `expr:"max_run"`
+	Invites       int     `expr:"invites"`
+	TelegramLinks int     `expr:"telegram_links"`
+	Shortened     int     `expr:"shortened"`
+	Emails        int     `expr:"emails"`
+	Phones        int     `expr:"phones"`
+	Promo         int     `expr:"promo"`
+	Fingerprint   string  `expr:"fingerprint"`
+}
+
+func signalsOf(a *text.Analysis) signalEnv {
+	return signalEnv{
+		Words:         a.Words,
+		EmojiShare:    a.EmojiShare,
+		MaxRun:        a.MaxRun,
+		Invites:       a.Invites,
+		TelegramLinks: a.TelegramLinks,
+		Shortened:     a.Shortened,
+		Emails:        a.Emails,
+		Phones:        a.Phones,
+		Promo:         a.Promo,
+		Fingerprint:   a.Fingerprint,
+	}
+}
+
+// hitLookalike: lookalike() found a domain imitating a list's host.
+const hitLookalike = hitPattern + 1
+
+// signalFuncs are the signal functions that take the event's state as hidden
+// first argument.
+var signalFuncs = []string{"lookalike", "sketch"}
+
+// signalNames are the names the signals add to expressions, for "did you mean".
+func signalNames() []string {
+	return append(tagNames(reflect.TypeFor[signalEnv]()), signalFuncs...)
+}
+
+// signalFunctions declares the signal functions.
+//
+//	lookalike(items, list)  some item (a domain) imitates a host of list without
+//	                        being it or under it: look-alike letters of other
+//	                        scripts, digits for letters, doubled letters, rn for
+//	                        m ("dіscord.gg", "d1scord.gg", "steamcommunnity.com"
+//	                        for [discord.gg, steamcommunity.com]). For lists of
+//	                        brands and trusted sites; any_in and none_in compare
+//	                        exactly, so an allow list never lets a look-alike in.
+//	sketch(band)            band 0 to 3 of the text's similarity sketch (MinHash
+//	                        of its words): texts that share most of their words
+//	                        share a band. "" for texts under 4 words. A counter
+//	                        keyed on author.id + sketch(0) counts the author's
+//	                        recent messages similar to this one; four counters,
+//	                        one per band, catch nearly all near-copies.
+func signalFunctions() []expr.Option {
+	return []expr.Option{
+		expr.Function("lookalike", lookalike, new(func(*evalState, []string, *wordList) bool)),
+		expr.Function("sketch", sketch, new(func(*evalState, int) string)),
+	}
+}
+
+func lookalike(p ...any) (any, error) {
+	st, items, l := p[0].(*evalState), stringsArg(p[1]), p[2].(*wordList)
+	for _, it := range items {
+		if host, ok := l.l.Lookalike(it); ok {
+			st.hits = append(st.hits, hit{kind: hitLookalike, list: l, item: fmt.Sprintf("%q looks like %q", it, host)})
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+func sketch(p ...any) (any, error) {
+	st, band := p[0].(*evalState), p[1].(int)
+	if st.analysis == nil {
+		return "", nil
+	}
+	return st.analysis.Sketch(band), nil
+}
