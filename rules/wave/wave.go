@@ -161,6 +161,24 @@ func NewTracker(alerts []Alert, opts Options) *Tracker {
 	return t
 }
 
+// SetAlerts replaces the alerts followed, as after a reload of the rule file.
+// Waves of alerts still in the file go on; those of alerts gone are dropped.
+func (t *Tracker) SetAlerts(alerts []Alert) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.alerts, t.order, t.maxWin = map[string]Alert{}, nil, 0
+	for _, a := range alerts {
+		t.alerts[a.Name] = a
+		t.order = append(t.order, a.Name)
+		t.maxWin = max(t.maxWin, a.Window)
+	}
+	for k := range t.active {
+		if _, ok := t.alerts[k.alert]; !ok {
+			delete(t.active, k)
+		}
+	}
+}
+
 // counts reports whether the match counts for the alert.
 func (a Alert) counts(m bot.Match) bool {
 	for _, t := range a.Targets {

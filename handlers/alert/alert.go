@@ -1,0 +1,386 @@
+// Package alert wakes the CMs for a crisis: when an alert of the rule file holds
+// in a space, the desk gets one message that mentions them, with how many hits,
+// which rules, a few examples and since when; nothing more while the wave lasts,
+// and a second message when it is over. Waves are recorded in the audit log for
+// the reports.
+package alert
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/rules"
+	"github.com/vigie-bot/vigie/rules/wave"
+	"github.com/vigie-bot/vigie/store"
+)
+
+// Desk is where alerts go: handlers.Desk satisfies it. A desk that is also a
+// Pager mentions the CMs.
+type Desk interface {
+	Alert(ctx context.Context, text string) error
+}
+
+// Pager is a desk that can page the CMs: a message that mentions each of them.
+type Pager interface {
+	Page(ctx context.Context, text string) error
+}
+
+// Kind is the event kind of the audit entries that record waves; they match no
+// rule, so the other readers of the audit log pass them by.
+const Kind bot.Kind = "alert"
+
+// Audit modes of the wave entries.
+const (
+	ModeRaised = "alert-raised"
+	ModeOver   = "alert-over"
+)
+
+// Options are what an Alerter works with.
+type Options struct {
+	Store store.Store
+	// Desk may be nil: alerts are then only logged and recorded.
+	Desk       Desk
+	Logger     *slog.Logger
+	Registerer prometheus.Registerer
+	// Now is the clock of the timer that ends quiet waves; nil is time.Now.
+	Now func() time.Time
+	// Location is the timezone of the times in messages; nil is UTC.
+	Location func() *time.Location
+	// CMs names the desk's CMs in the text when the desk cannot page them.
+	CMs func() []string
+}
+
+// Alerter follows the waves and tells the desk. It is safe for concurrent use.
+type Alerter struct {
+	o       Options
+	log     *slog.Logger
+	tracker *wave.Tracker
+
+	mu sync.Mutex
+	// messages are the expanded texts of the waves under way, by alert and space.
+	messages map[string]string
+
+	raised *prometheus.CounterVec
+	active *prometheus.GaugeVec
+}
+
+// New returns an Alerter for the alerts and registers its metrics.
+func New(alerts []wave.Alert, o Options) (*Alerter, error) {
+	if o.Store == nil {
+		return nil, errors.New("alert: no store")
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	a := &Alerter{
+		o: o, log: cmp.Or(o.Logger, slog.New(slog.DiscardHandler)),
+		tracker:  wave.NewTracker(alerts, wave.Options{}),
+		messages: map[string]string{},
+		raised: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "vigie_alerts_total",
+			Help: "Crisis alerts, by alert and state: raised (the desk was paged) or over.",
+		}, []string{"alert", "state"}),
+		active: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "vigie_alerts_active",
+			Help: "Crisis waves under way, by alert.",
+		}, []string{"alert"}),
+	}
+	if o.Registerer != nil {
+		for _, c := range []prometheus.Collector{a.raised, a.active} {
+			if err := o.Registerer.Register(c); err != nil {
+				return nil, fmt.Errorf("alert: register metrics: %w", err)
+			}
+		}
+	}
+	a.SetAlerts(alerts)
+	return a, nil
+}
+
+// SetAlerts follows the alerts of a reloaded rule file; waves of alerts still
+// in it go on.
+func (a *Alerter) SetAlerts(alerts []wave.Alert) {
+	a.tracker.SetAlerts(alerts)
+	for _, al := range alerts {
+		a.raised.WithLabelValues(al.Name, "raised")
+		a.raised.WithLabelValues(al.Name, "over")
+	}
+	a.setActive()
+}
+
+// Observe follows one evaluated event: its verdict's matches feed the waves under
+// way, and the alerts that held may raise a wave.
+func (a *Alerter) Observe(ctx context.Context, ev bot.Event, as rules.Assessment) {
+	if as.Verdict.Duplicate {
+		return
+	}
+	holding := make([]wave.Holding, len(as.Alerts))
+	for i, c := range as.Alerts {
+		holding[i] = wave.Holding{Alert: c.Alert, Count: c.Count}
+	}
+	at := cmp.Or(as.Verdict.At, ev.At)
+	raised, over := a.tracker.Observe(ev, at, as.Verdict.Matches, holding)
+	for _, w := range raised {
+		w.Message = cmp.Or(as.Message[w.Alert], w.Message)
+		a.mu.Lock()
+		a.messages[key(w)] = w.Message
+		a.mu.Unlock()
+		a.raise(ctx, w)
+	}
+	for _, w := range over {
+		a.over(ctx, w)
+	}
+	if len(raised)+len(over) > 0 {
+		a.setActive()
+	}
+}
+
+// every is how often Run looks for waves that went quiet.
+const every = 30 * time.Second
+
+// Run ends the waves that went quiet, on a timer, until ctx ends: a wave that
+// stops brings no event to end it.
+func (a *Alerter) Run(ctx context.Context) error {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+			a.Tick(ctx)
+		}
+	}
+}
+
+// Tick ends the waves quiet by now.
+func (a *Alerter) Tick(ctx context.Context) {
+	over := a.tracker.Expire(a.o.Now())
+	for _, w := range over {
+		a.over(ctx, w)
+	}
+	if len(over) > 0 {
+		a.setActive()
+	}
+}
+
+// Active returns the waves under way.
+func (a *Alerter) Active() []wave.Wave { return a.tracker.Active() }
+
+func (a *Alerter) setActive() {
+	a.active.Reset()
+	for _, w := range a.tracker.Active() {
+		a.active.WithLabelValues(w.Alert).Inc()
+	}
+}
+
+func key(w wave.Wave) string { return w.Alert + "\x00" + w.Platform + "\x00" + w.Space }
+
+// claim asks the store whether this process is the first to tell about the wave
+// (several processes on one Redis see the same counters, and so the same waves):
+// the store's dedupe remembers the claim for the alert's window, and a new wave
+// cannot start sooner than that after the last one was raised. A store error
+// counts as a claim: an alert twice is better than none.
+func (a *Alerter) claim(ctx context.Context, w wave.Wave, what string) bool {
+	res, err := a.o.Store.Observe(ctx, store.Observation{
+		At: a.o.Now(), Platform: "vigie", Space: w.Platform + ":" + w.Space, Author: "alert",
+		EventID: what + ":" + w.Alert, DedupeTTL: max(w.Window, time.Minute),
+	})
+	if err != nil {
+		a.log.Warn("alert claim failed; telling the desk anyway", "alert", w.Alert, "err", err)
+		return true
+	}
+	return !res.Duplicate
+}
+
+func (a *Alerter) raise(ctx context.Context, w wave.Wave) {
+	if !a.claim(ctx, w, "raised") {
+		a.log.Info("alert raised by another instance", "alert", w.Alert, "space", w.Space)
+		return
+	}
+	a.raised.WithLabelValues(w.Alert, "raised").Inc()
+	text := a.raisedText(w)
+	a.log.Warn("alert raised", "alert", w.Alert, "platform", w.Platform, "space", w.Space, "count", w.Count)
+	a.record(ctx, w, ModeRaised)
+	a.tell(ctx, text, true)
+}
+
+func (a *Alerter) over(ctx context.Context, w wave.Wave) {
+	a.mu.Lock()
+	msg := a.messages[key(w)]
+	delete(a.messages, key(w))
+	a.mu.Unlock()
+	if msg != "" {
+		w.Message = msg
+	}
+	if !a.claim(ctx, w, "over") {
+		return
+	}
+	a.raised.WithLabelValues(w.Alert, "over").Inc()
+	a.log.Info("alert over", "alert", w.Alert, "platform", w.Platform, "space", w.Space, "count", w.Count)
+	a.record(ctx, w, ModeOver)
+	a.tell(ctx, a.overText(w), false)
+}
+
+func (a *Alerter) tell(ctx context.Context, text string, page bool) {
+	if a.o.Desk == nil {
+		return
+	}
+	var err error
+	if p, ok := a.o.Desk.(Pager); ok && page {
+		err = p.Page(ctx, text)
+	} else {
+		if page && a.o.CMs != nil {
+			if cms := a.o.CMs(); len(cms) > 0 {
+				text += "\ncc " + strings.Join(cms, ", ")
+			}
+		}
+		err = a.o.Desk.Alert(ctx, text)
+	}
+	if err != nil {
+		a.log.Error("desk did not take the alert", "err", err)
+	}
+}
+
+// record writes the wave in the audit log, where the reports find it.
+func (a *Alerter) record(ctx context.Context, w wave.Wave, mode string) {
+	b, err := json.Marshal(w)
+	if err != nil {
+		return
+	}
+	at := w.Raised
+	if mode == ModeOver {
+		at = w.Over
+	}
+	ev := bot.Event{ID: waveID(w), Platform: w.Platform, Kind: Kind, Space: w.Space, Text: string(b), At: at}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := a.o.Store.AppendAudit(sctx, store.AuditEntry{At: at, Event: ev, Verdict: bot.Verdict{EventID: ev.ID, Platform: w.Platform, At: at}, Mode: mode}); err != nil {
+		a.log.Warn("alert not recorded in the audit log", "alert", w.Alert, "err", err)
+	}
+}
+
+func waveID(w wave.Wave) string {
+	return "wave:" + w.Alert + ":" + w.Platform + ":" + w.Space + ":" + w.Raised.UTC().Format(time.RFC3339)
+}
+
+// Waves returns the waves recorded in the audit log since a time (those raised
+// since then, or still under way then), in their latest state, oldest first.
+func Waves(ctx context.Context, st store.Store, since time.Time) ([]wave.Wave, error) {
+	// a wave raised before since may still have been going on: look a day back
+	entries, err := st.Audit(ctx, since.Add(-24*time.Hour))
+	if err != nil {
+		return nil, fmt.Errorf("alert waves: %w", err)
+	}
+	var out []wave.Wave
+	index := map[string]int{}
+	for _, e := range entries {
+		if e.Event.Kind != Kind {
+			continue
+		}
+		var w wave.Wave
+		if err := json.Unmarshal([]byte(e.Event.Text), &w); err != nil {
+			continue
+		}
+		if i, ok := index[e.Event.ID]; ok {
+			out[i] = w
+			continue
+		}
+		index[e.Event.ID] = len(out)
+		out = append(out, w)
+	}
+	kept := out[:0]
+	for _, w := range out {
+		if !w.Raised.Before(since) || w.Over.IsZero() || w.Over.After(since) {
+			kept = append(kept, w)
+		}
+	}
+	return kept, nil
+}
+
+func (a *Alerter) loc() *time.Location {
+	if a.o.Location != nil {
+		if l := a.o.Location(); l != nil {
+			return l
+		}
+	}
+	return time.UTC
+}
+
+// raisedText is the page: what, where, how many, which rules, since when, and a
+// few examples.
+func (a *Alerter) raisedText(w wave.Wave) string {
+	loc := a.loc()
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: %s\n", w.Alert, cmp.Or(w.Message, "crisis alert"))
+	fmt.Fprintf(&b, "%d hits on %s since %s", w.Count, where(w), w.From.In(loc).Format("15:04"))
+	if len(w.ByRule) > 0 {
+		fmt.Fprintf(&b, " (%s)", countList(w.ByRule))
+	}
+	b.WriteString(".")
+	for _, ex := range w.Examples {
+		fmt.Fprintf(&b, "\n– %s %s: %s", ex.At.In(loc).Format("15:04"), ex.Author, truncate(oneLine(ex.Text), 120))
+		if ex.Link != "" {
+			b.WriteString(" " + ex.Link)
+		}
+	}
+	fmt.Fprintf(&b, "\nvigie keeps moderating; you will be told when it is over.")
+	return b.String()
+}
+
+func (a *Alerter) overText(w wave.Wave) string {
+	loc := a.loc()
+	var b strings.Builder
+	fmt.Fprintf(&b, "Over: %s on %s, %d hits from %s to %s", w.Alert, where(w), w.Count,
+		w.From.In(loc).Format("15:04"), w.To.In(loc).Format("15:04"))
+	if len(w.ByRule) > 0 {
+		fmt.Fprintf(&b, " (%s)", countList(w.ByRule))
+	}
+	fmt.Fprintf(&b, "; quiet for %s.", bot.FormatDuration(w.Window))
+	return b.String()
+}
+
+func where(w wave.Wave) string {
+	return strings.TrimSpace(w.Platform + " " + cmp.Or(w.Space, "(no space)"))
+}
+
+func countList(m map[string]int) string {
+	type kv struct {
+		k string
+		v int
+	}
+	var list []kv
+	for k, v := range m {
+		list = append(list, kv{k, v})
+	}
+	// highest first, then by name
+	for i := 1; i < len(list); i++ {
+		for j := i; j > 0 && (list[j].v > list[j-1].v || list[j].v == list[j-1].v && list[j].k < list[j-1].k); j-- {
+			list[j], list[j-1] = list[j-1], list[j]
+		}
+	}
+	parts := make([]string, len(list))
+	for i, x := range list {
+		parts[i] = fmt.Sprintf("%s %d", x.k, x.v)
+	}
+	return strings.Join(parts, ", ")
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+func truncate(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}

@@ -1,0 +1,257 @@
+package alert_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/handlers/alert"
+	"github.com/vigie-bot/vigie/rules"
+	"github.com/vigie-bot/vigie/store/memory"
+)
+
+const waveRules = `
+timezone: Europe/Paris
+lists:
+  insults: [idiot, crétin]
+rules:
+  - name: insult
+    category: abuse
+    when: has_any(text, lists.insults)
+    do: [hide]
+alerts: [{name: wave, when: 'hits("abuse", "10m") >= 20', do: [alert("Vague de commentaires hostiles")]}]
+`
+
+// desk keeps what the CMs were told; it can page them.
+type desk struct {
+	mu     sync.Mutex
+	pages  []string
+	alerts []string
+	fail   error
+}
+
+func (d *desk) Alert(_ context.Context, text string) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.alerts = append(d.alerts, text)
+	return d.fail
+}
+
+func (d *desk) Page(_ context.Context, text string) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.pages = append(d.pages, text)
+	return d.fail
+}
+
+func (d *desk) told() (pages, alerts []string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return append([]string(nil), d.pages...), append([]string(nil), d.alerts...)
+}
+
+// TestWaveOfInsultsOnOnePage plays, on a fake clock, a wave of 30 insults on a
+// Facebook page among ordinary comments: the CMs are paged once, with the
+// figures, and told when it is over, by the timer since no event ends it.
+func TestWaveOfInsultsOnOnePage(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		rs, err := rules.Parse("wave.yaml", []byte(waveRules), rules.LoadOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		st := memory.New()
+		defer st.Close()
+		eng := rules.NewEngine(rs, st, rules.Options{})
+		d := &desk{}
+		reg := prometheus.NewRegistry()
+		paris, _ := time.LoadLocation("Europe/Paris")
+		a, err := alert.New(rs.WaveAlerts(), alert.Options{Store: st, Desk: d, Registerer: reg,
+			Location: func() *time.Location { return paris }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { a.Run(ctx); close(done) }()
+
+		n := 0
+		post := func(space, author, text string) {
+			n++
+			ev := bot.Event{ID: fmt.Sprint("c-", n), Platform: "facebook", Kind: bot.KindComment, Space: space,
+				Author: bot.Author{ID: author, Name: author}, Text: text, At: time.Now(), Link: fmt.Sprint("https://fb.test/", n)}
+			as, err := eng.Assess(ctx, ev)
+			if err != nil {
+				t.Fatal(err)
+			}
+			a.Observe(ctx, ev, as)
+		}
+		start := time.Now()
+		for i := range 30 {
+			post("page-1", fmt.Sprint("angry", i%5), fmt.Sprint("quel idiot ", i))
+			post("page-1", "fan", "j'adore")
+			post("page-2", "calm", "bonjour")
+			time.Sleep(10 * time.Second)
+		}
+		pages, alerts := d.told()
+		if len(pages) != 1 || len(alerts) != 0 {
+			t.Fatalf("told %q and %q, want one page", pages, alerts)
+		}
+		page := pages[0]
+		for _, want := range []string{
+			"wave: Vague de commentaires hostiles\n",
+			"20 hits on facebook page-1 since " + start.In(paris).Format("15:04") + " (insult 20).",
+			"– " + start.In(paris).Format("15:04") + " angry0: quel idiot 0 https://fb.test/1",
+		} {
+			if !strings.Contains(page, want) {
+				t.Errorf("page lacks %q:\n%s", want, page)
+			}
+		}
+		if got := metric(t, reg, "vigie_alerts_active", "wave"); got != 1 {
+			t.Errorf("active gauge %v", got)
+		}
+		// quiet: nine minutes on the wave holds, after it the timer ends it
+		time.Sleep(9 * time.Minute)
+		synctest.Wait()
+		if _, alerts := d.told(); len(alerts) != 0 {
+			t.Fatalf("over too early: %q", alerts)
+		}
+		time.Sleep(2 * time.Minute)
+		synctest.Wait()
+		_, alerts = d.told()
+		if len(alerts) != 1 || !strings.HasPrefix(alerts[0], "Over: wave on facebook page-1, 30 hits from ") ||
+			!strings.HasSuffix(alerts[0], "(insult 30); quiet for 10m.") {
+			t.Fatalf("over message %q", alerts)
+		}
+		waves, err := alert.Waves(ctx, st, start.Add(-time.Hour))
+		if err != nil || len(waves) != 1 {
+			t.Fatalf("waves %+v %v", waves, err)
+		}
+		w := waves[0]
+		if w.Count != 30 || w.Space != "page-1" || !w.From.Equal(start) || w.Over.IsZero() || w.Message != "Vague de commentaires hostiles" {
+			t.Errorf("recorded %+v", w)
+		}
+		if got := metric(t, reg, "vigie_alerts_total", "wave", "raised"); got != 1 {
+			t.Errorf("raised counter %v", got)
+		}
+
+		// a second wave the same night pages again
+		for range 20 {
+			post("page-1", "angry9", "crétin")
+			time.Sleep(time.Second)
+		}
+		if pages, _ := d.told(); len(pages) != 2 {
+			t.Errorf("second wave: %d pages", len(pages))
+		}
+		cancel()
+		<-done
+	})
+}
+
+// TestTwoInstancesPageOnce runs two alerters on one store, as two vigie
+// processes on one Redis: the CMs are paged once.
+func TestTwoInstancesPageOnce(t *testing.T) {
+	rs, err := rules.Parse("wave.yaml", []byte(waveRules), rules.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := memory.New()
+	defer st.Close()
+	eng := rules.NewEngine(rs, st, rules.Options{})
+	t0 := time.Date(2026, 11, 20, 22, 0, 0, 0, time.UTC)
+	now := t0
+	clock := func() time.Time { return now }
+	d1, d2 := &desk{}, &desk{}
+	a1, _ := alert.New(rs.WaveAlerts(), alert.Options{Store: st, Desk: d1, Now: clock})
+	a2, _ := alert.New(rs.WaveAlerts(), alert.Options{Store: st, Desk: d2, Now: clock})
+	ctx := context.Background()
+	for i := range 30 {
+		now = t0.Add(time.Duration(i) * 10 * time.Second)
+		ev := bot.Event{ID: fmt.Sprint(i), Platform: "facebook", Space: "page-1", Author: bot.Author{ID: "x"}, Text: "idiot", At: now}
+		as, err := eng.Assess(ctx, ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// the two processes take turns
+		if i%2 == 0 {
+			a1.Observe(ctx, ev, as)
+		} else {
+			a2.Observe(ctx, ev, as)
+		}
+	}
+	p1, _ := d1.told()
+	p2, _ := d2.told()
+	if len(p1)+len(p2) != 1 {
+		t.Errorf("paged %d + %d times", len(p1), len(p2))
+	}
+	now = now.Add(time.Hour)
+	a1.Tick(ctx)
+	a2.Tick(ctx)
+	_, o1 := d1.told()
+	_, o2 := d2.told()
+	if len(o1)+len(o2) != 1 {
+		t.Errorf("over told %d + %d times", len(o1), len(o2))
+	}
+}
+
+func TestDeskWithoutPagingNamesTheCMs(t *testing.T) {
+	rs, err := rules.Parse("wave.yaml", []byte(waveRules), rules.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := memory.New()
+	defer st.Close()
+	eng := rules.NewEngine(rs, st, rules.Options{})
+	plain := &plainDesk{}
+	a, _ := alert.New(rs.WaveAlerts(), alert.Options{Store: st, Desk: plain, CMs: func() []string { return []string{"telegram:1", "telegram:2"} }})
+	t0 := time.Date(2026, 11, 20, 22, 0, 0, 0, time.UTC)
+	for i := range 20 {
+		ev := bot.Event{ID: fmt.Sprint(i), Platform: "facebook", Space: "p", Author: bot.Author{ID: "x"}, Text: "idiot", At: t0.Add(time.Duration(i) * time.Second)}
+		as, _ := eng.Assess(context.Background(), ev)
+		a.Observe(context.Background(), ev, as)
+	}
+	if len(plain.texts) != 1 || !strings.HasSuffix(plain.texts[0], "cc telegram:1, telegram:2") {
+		t.Errorf("told %q", plain.texts)
+	}
+}
+
+type plainDesk struct{ texts []string }
+
+func (p *plainDesk) Alert(_ context.Context, text string) error {
+	p.texts = append(p.texts, text)
+	return nil
+}
+
+// metric reads a series from reg by its label values.
+func metric(t *testing.T, reg *prometheus.Registry, name string, values ...string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			var got []string
+			for _, l := range m.GetLabel() {
+				got = append(got, l.GetValue())
+			}
+			if strings.Join(got, ",") != strings.Join(values, ",") {
+				continue
+			}
+			if m.Counter != nil {
+				return m.GetCounter().GetValue()
+			}
+			return m.GetGauge().GetValue()
+		}
+	}
+	return 0
+}
