@@ -70,7 +70,7 @@ func (c *exprCompiler) compile(e exprSpec, what string, scope exprScope, want re
 		c.d.errorf(e.Node, "%s: empty expression", what)
 		return compiled{}, false
 	}
-	p := &patcher{c: c, scope: scope, patched: map[ast.Node]bool{}}
+	p := &patcher{c: c, scope: scope, patched: map[ast.Node]bool{}, src: src}
 	prog, err := expr.Compile(src, c.options(p, want)...)
 	if len(p.problems) > 0 {
 		for _, pr := range p.problems {
@@ -317,6 +317,7 @@ func topLevelNames() []string {
 // the event get it as a hidden first argument.
 type patcher struct {
 	c        *exprCompiler
+	src      string // the expression, to tell names bound by let
 	scope    exprScope
 	problems []exprProblem
 	patched  map[ast.Node]bool
@@ -512,10 +513,46 @@ func (p *patcher) call(node *ast.Node, n *ast.CallNode) {
 			}
 		}
 	}
+	p.knownArguments(args)
 	state := &ast.IdentifierNode{Value: stateName}
 	state.SetLocation(n.Location())
 	p.patched[state] = true
 	n.Arguments = append([]ast.Node{state}, args...)
+}
+
+// letBound reports whether the expression declares name with let.
+func (p *patcher) letBound(name string) bool {
+	for rest := p.src; ; {
+		i := strings.Index(rest, "let ")
+		if i < 0 {
+			return false
+		}
+		rest = strings.TrimLeft(rest[i+len("let "):], " \t\n")
+		if after, ok := strings.CutPrefix(rest, name); ok && (after == "" || !isNameByte(after[0])) {
+			return true
+		}
+	}
+}
+
+func isNameByte(b byte) bool {
+	return b == '_' || b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9'
+}
+
+// knownArguments refuses unknown names passed to vigie's functions: expr's checker
+// lets has_any(txt, lists.x) through, as the hidden state argument makes it check
+// these calls loosely, and the rule would then fail on every event.
+func (p *patcher) knownArguments(args []ast.Node) {
+	for _, a := range args {
+		id, ok := a.(*ast.IdentifierNode)
+		if !ok || p.patched[id] || slices.Contains(topLevelNames(), id.Value) || p.letBound(id.Value) {
+			continue
+		}
+		msg := "unknown name " + id.Value
+		if s := closest(id.Value, topLevelNames()); s != "" {
+			msg += fmt.Sprintf(" (did you mean %s?)", s)
+		}
+		p.problem(id, "%s", msg)
+	}
 }
 
 func constantAt(v any, at ast.Node) ast.Node {

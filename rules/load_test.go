@@ -65,6 +65,8 @@ func TestBadFiles(t *testing.T) {
 			`3:18: rule "bob": when: unknown field author.nme (did you mean author.name?)`,
 			`5:11: rule "txt": when: unknown name txt (did you mean text?)`,
 			`7:11: rule "state": when: unknown name __state`,
+			`9:19: rule "arg": when: unknown name txt (did you mean text?)`,
+			`9:43: rule "arg": when: unknown name domainz (did you mean domains?)`,
 		}},
 		{"pathological.yaml", []string{
 			`3:11: rule "memory": when: the expression uses too much memory (memory budget exceeded)`,
