@@ -89,6 +89,7 @@ func Run(ctx context.Context, rs *rules.Ruleset, inputs []Input, opts Options) (
 func run(ctx context.Context, rs *rules.Ruleset, st store.Store, inputs []Input, opts Options) (Summary, error) {
 	eng := rules.NewEngine(rs, st, rules.Options{})
 	tally := NewTally(rs.Rules)
+	waves := newWaves(rs)
 
 	var dec *json.Encoder
 	var bw *bufio.Writer
@@ -103,7 +104,8 @@ func run(ctx context.Context, rs *rules.Ruleset, st store.Store, inputs []Input,
 	}
 	done := 0
 	for _, in := range inputs {
-		err := replayOne(ctx, eng, in, workers, func(ev bot.Event, line int, v bot.Verdict, err error) error {
+		err := replayOne(ctx, eng, in, workers, func(ev bot.Event, line int, as rules.Assessment, err error) error {
+			v := as.Verdict
 			done++
 			if opts.Progress != nil && done%ProgressEvery == 0 {
 				opts.Progress(done)
@@ -116,6 +118,7 @@ func run(ctx context.Context, rs *rules.Ruleset, st store.Store, inputs []Input,
 				return nil
 			}
 			tally.Add(ev, v)
+			waves.add(ev, as)
 			if dec != nil {
 				if err := dec.Encode(Decision{ID: ev.ID, Label: ev.Label, Verdict: v}); err != nil {
 					return fmt.Errorf("write decisions: %w", err)
@@ -124,7 +127,7 @@ func run(ctx context.Context, rs *rules.Ruleset, st store.Store, inputs []Input,
 			return nil
 		})
 		if err != nil {
-			return tally.Summary(), err
+			return waves.summary(tally), err
 		}
 	}
 	if opts.Progress != nil {
@@ -132,16 +135,16 @@ func run(ctx context.Context, rs *rules.Ruleset, st store.Store, inputs []Input,
 	}
 	if bw != nil {
 		if err := bw.Flush(); err != nil {
-			return tally.Summary(), fmt.Errorf("write decisions: %w", err)
+			return waves.summary(tally), fmt.Errorf("write decisions: %w", err)
 		}
 	}
-	return tally.Summary(), nil
+	return waves.summary(tally), nil
 }
 
 // replayOne reads one input and evaluates its events in order. each gets either an
 // event and its verdict, or the line's problem; an error it returns stops the replay.
 func replayOne(ctx context.Context, eng *rules.Engine, in Input, workers int,
-	each func(ev bot.Event, line int, v bot.Verdict, err error) error) error {
+	each func(ev bot.Event, line int, as rules.Assessment, err error) error) error {
 	rc, err := in.Open()
 	if err != nil {
 		return err
@@ -149,16 +152,16 @@ func replayOne(ctx context.Context, eng *rules.Engine, in Input, workers int,
 	defer rc.Close()
 	perLine := func(ev bot.Event, line int, err error) error {
 		if err != nil {
-			return each(ev, line, bot.Verdict{}, err)
+			return each(ev, line, rules.Assessment{}, err)
 		}
-		v, err := eng.Evaluate(ctx, ev)
+		as, err := eng.Assess(ctx, ev)
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
 			err = fmt.Errorf("evaluate %q: %w", ev.ID, err)
 		}
-		return each(ev, line, v, err)
+		return each(ev, line, as, err)
 	}
 	if workers > 1 {
 		err = decodeAhead(ctx, rc, workers, perLine)

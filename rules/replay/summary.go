@@ -85,6 +85,9 @@ type Summary struct {
 	ByCategory map[string]*Score `json:"by_category,omitempty"`
 	// Overall scores "any rule matched" against "labelled other than ok".
 	Overall *Score `json:"overall,omitempty"`
+	// Alerts are the waves of the file's alerts: the history would have paged
+	// the CMs once for each. Absent when the file has no alerts.
+	Alerts []Alert `json:"alerts,omitzero"`
 
 	// rules is the order of the rule file, then any rule only met in verdicts,
 	// so that tables read like the file.

@@ -59,6 +59,18 @@ func (s Summary) WriteText(w io.Writer) error {
 		tables = append(tables, scores)
 	}
 
+	if s.Alerts != nil {
+		alerts := [][]string{{"alert", "space", "from", "to", "hits"}}
+		for _, a := range s.Alerts {
+			alerts = append(alerts, []string{a.Name, strings.TrimSpace(a.Platform + " " + a.Space),
+				a.From.UTC().Format("2006-01-02 15:04:05"), a.To.UTC().Format("2006-01-02 15:04:05"), fmt.Sprint(a.Count)})
+		}
+		if len(s.Alerts) == 0 {
+			alerts = append(alerts, []string{"(none raised)"})
+		}
+		tables = append(tables, alerts)
+	}
+
 	var b strings.Builder
 	for i, t := range tables {
 		if i > 0 {
