@@ -25,7 +25,10 @@ type Matcher struct {
 	// to correct a typo on the word as written before it is stemmed.
 	surface map[string]string
 	syn     map[string]string // stem → the group's term
-	phrases []phrase
+	// nearSurface and nearStem are surface and the known terms by first letter,
+	// for typo correction.
+	nearSurface, nearStem map[rune][]known
+	phrases               []phrase
 	// afterHours tells whether a time is outside the file's office hours.
 	afterHours func(time.Time) bool
 	tz         *time.Location
@@ -173,6 +176,12 @@ func newMatcher(cfg Config, tune tuning) (*Matcher, error) {
 	if count > 0 {
 		m.avgdl = total / count
 	}
+	m.nearSurface = byFirstLetter(m.surface)
+	stems := make(map[string]string, len(m.idf))
+	for t := range m.idf {
+		stems[t] = t
+	}
+	m.nearStem = byFirstLetter(stems)
 	return m, nil
 }
 
@@ -301,43 +310,45 @@ func (m *Matcher) correct(w word, t string) string {
 	// One edit, even for long words: two let "composition" become
 	// "competition" and "connecter" become "contacter".
 	const limit = 1
-	if c, ok := m.unique(w.folded, limit, func(yield func(string, string) bool) {
-		for s, term := range m.surface {
-			if !yield(s, term) {
-				return
-			}
-		}
-	}); ok {
+	if c, ok := unique(w.folded, limit, m.nearSurface); ok {
 		return c
 	}
 	if runeLen(w.stem) < minTypoLen {
 		return t
 	}
-	if c, ok := m.unique(w.stem, 1, func(yield func(string, string) bool) {
-		for term := range m.idf {
-			if !yield(term, term) {
-				return
-			}
-		}
-	}); ok {
+	if c, ok := unique(w.stem, limit, m.nearStem); ok {
 		return c
 	}
 	return t
+}
+
+// known is a word as written or a stem, and the term it stands for.
+type known struct{ word, term string }
+
+// byFirstLetter indexes words by their first letter, which a correction keeps.
+func byFirstLetter(words map[string]string) map[rune][]known {
+	out := map[rune][]known{}
+	for w, t := range words {
+		r, _ := utf8.DecodeRuneInString(w)
+		out[r] = append(out[r], known{w, t})
+	}
+	for _, ks := range out {
+		sort.Slice(ks, func(i, j int) bool { return ks[i].word < ks[j].word })
+	}
+	return out
 }
 
 // minTypoLen is the shortest word corrected. Four-letter words are too often
 // another real word one edit away (hier/hire, chat/cheat, mort/port).
 const minTypoLen = 5
 
-func (m *Matcher) unique(s string, limit int, all func(func(string, string) bool)) (string, bool) {
+func unique(s string, limit int, index map[rune][]known) (string, bool) {
 	found := ""
 	best := limit + 1
 	ambiguous := false
 	first, _ := utf8.DecodeRuneInString(s)
-	for cand, term := range all {
-		if c, _ := utf8.DecodeRuneInString(cand); c != first {
-			continue
-		}
+	for _, k := range index[first] {
+		cand, term := k.word, k.term
 		if d := runeLen(cand) - runeLen(s); d > limit || -d > limit {
 			continue
 		}
