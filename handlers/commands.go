@@ -68,6 +68,9 @@ func (c *Commands) Status(ctx context.Context) (string, error) {
 		}
 	}
 	fmt.Fprintf(&b, "vigie %s: %s, up %s.\n", cmp.Or(c.o.Version, "dev"), mode, bot.FormatDuration(now.Sub(c.o.Started).Truncate(time.Minute)))
+	if s := c.mod.shift; s != nil {
+		fmt.Fprintf(&b, "Mode: %s.\n", s.Describe(now))
+	}
 	if c.o.Rules != nil {
 		rs := c.o.Rules()
 		shadow := 0

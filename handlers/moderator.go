@@ -41,6 +41,9 @@ type Options struct {
 	Retry Retry
 	// Now is the clock for audit entries, cases and pauses; nil means time.Now.
 	Now func() time.Time
+	// Shift, when set, names the mode of every audit entry (office or after)
+	// and answers /mode; without it entries say enforce.
+	Shift *Shift
 }
 
 // Moderator carries out verdicts. It is safe for concurrent use.
@@ -51,6 +54,7 @@ type Moderator struct {
 	log       *slog.Logger
 	retry     Retry
 	now       func() time.Time
+	shift     *Shift
 
 	// opened is nudged when a case is opened here, for DeliverCases.
 	opened chan struct{}
@@ -61,6 +65,9 @@ type Moderator struct {
 
 	actions   *prometheus.CounterVec
 	casesOpen prometheus.Gauge
+	// shiftHits counts rule hits by the mode they came in (office, after,
+	// paused) and rule.
+	shiftHits *prometheus.CounterVec
 }
 
 // Results of an action, as the vigie_actions_total metric counts them.
@@ -84,6 +91,7 @@ func New(o Options) (*Moderator, error) {
 		log:       o.Logger,
 		retry:     o.Retry.withDefaults(),
 		now:       o.Now,
+		shift:     o.Shift,
 		opened:    make(chan struct{}, 1),
 		actions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "vigie_actions_total",
@@ -93,6 +101,10 @@ func New(o Options) (*Moderator, error) {
 			Name: "vigie_cases_open",
 			Help: "Cases waiting for a decision on the desk.",
 		}),
+		shiftHits: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "vigie_shift_hits_total",
+			Help: "Rule hits by the mode vigie was in (office, after, paused; enforce without office_hours) and rule.",
+		}, []string{"mode", "rule"}),
 	}
 	if m.log == nil {
 		m.log = slog.New(slog.DiscardHandler)
@@ -104,7 +116,7 @@ func New(o Options) (*Moderator, error) {
 		m.platforms = map[string]bot.Platform{}
 	}
 	if o.Registerer != nil {
-		for _, c := range []prometheus.Collector{m.actions, m.casesOpen} {
+		for _, c := range []prometheus.Collector{m.actions, m.casesOpen, m.shiftHits} {
 			if err := o.Registerer.Register(c); err != nil {
 				return nil, fmt.Errorf("handlers: register metrics: %w", err)
 			}
@@ -138,6 +150,21 @@ func (m *Moderator) Pause(until time.Time) {
 	m.pausedUntil.Store(until.UnixNano())
 }
 
+// Mode is what vigie is doing now, as audit entries record it: paused, or the
+// shift's office or after, or enforce without shifts.
+func (m *Moderator) Mode() string {
+	if paused, _ := m.Paused(); paused {
+		return "paused"
+	}
+	if m.shift != nil {
+		return m.shift.Mode(m.now())
+	}
+	return "enforce"
+}
+
+// Shift is the moderator's shift, nil without one.
+func (m *Moderator) Shift() *Shift { return m.shift }
+
 // Resume ends a pause.
 func (m *Moderator) Resume() { m.pausedUntil.Store(0) }
 
@@ -166,9 +193,9 @@ func (m *Moderator) Handle(ctx context.Context, ev bot.Event, v bot.Verdict) err
 		return nil
 	}
 	paused, _ := m.Paused()
-	mode := "enforce"
-	if paused {
-		mode = "paused"
+	mode := m.Mode()
+	for _, match := range v.Matches {
+		m.shiftHits.WithLabelValues(mode, match.Rule).Inc()
 	}
 	var errs []error
 	sctx, cancel := m.storeContext(ctx)

@@ -57,8 +57,9 @@ type Report struct {
 	Events      int  `json:"events"`
 	EventsKnown bool `json:"events_known"`
 	Flagged     int  `json:"flagged"`
-	// Actions counts the platform actions carried out (delete, hide, timeout,
-	// ban, kick, warn, reply, tag); paused verdicts and shadow rules do none.
+	// Actions counts the platform actions the verdicts asked for (delete, hide,
+	// timeout, ban, kick, warn, reply, tag); paused verdicts and shadow rules ask
+	// for none. vigie_actions_total says which were done.
 	Actions    int            `json:"actions"`
 	ByAction   map[string]int `json:"by_action"`
 	ByMode     map[string]int `json:"by_mode"`

@@ -1,0 +1,109 @@
+package report_test
+
+import (
+	"bytes"
+	"context"
+	"image/png"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/vigie-bot/vigie/handlers/report"
+	"github.com/vigie-bot/vigie/rules"
+)
+
+// pictureDesk keeps the pictures and texts the desk was sent.
+type pictureDesk struct {
+	mu       sync.Mutex
+	texts    []string
+	pictures [][]byte
+}
+
+func (d *pictureDesk) Alert(_ context.Context, text string) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.texts = append(d.texts, text)
+	return nil
+}
+
+func (d *pictureDesk) Picture(_ context.Context, text, name string, b []byte) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.texts = append(d.texts, text)
+	d.pictures = append(d.pictures, b)
+	return nil
+}
+
+// TestMorningReport plays the night, then the clock crosses 09:00 on Friday: the
+// desk gets one report of the night (19:00 to 09:00) with its chart, even with
+// two instances sharing the store, and nothing more at 09:01.
+func TestMorningReport(t *testing.T) {
+	nt, _ := playNight(t)
+	rs, err := rules.Parse("night.yaml", []byte(nightRules), rules.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := at(20, 8, 58, 0)
+	src := report.Source{Store: nt.st, Events: nt.counts, Location: paris}
+	desks := []*pictureDesk{{}, {}}
+	var mornings []*report.Morning
+	for _, d := range desks {
+		mornings = append(mornings, report.NewMorning(report.MorningOptions{
+			Source: func() report.Source { return src }, Store: nt.st, Desk: d,
+			AfterHours: rs.AfterHours, Schedule: rs.AfterHours, Now: func() time.Time { return now },
+		}))
+	}
+	ctx := context.Background()
+	sent := 0
+	for _, minute := range []int{58, 59, 60, 61} {
+		now = at(20, 8, minute, 0)
+		for _, m := range mornings {
+			if m.Check(ctx) {
+				sent++
+			}
+		}
+	}
+	if sent != 1 {
+		t.Fatalf("sent %d reports", sent)
+	}
+	var d *pictureDesk
+	for _, x := range desks {
+		if len(x.pictures) > 0 {
+			d = x
+		}
+	}
+	if d == nil || len(d.texts) != 1 || len(d.pictures) != 1 {
+		t.Fatalf("desks got %+v", desks)
+	}
+	for _, want := range []string{
+		"Good morning. Report Thu 19 Nov 19:00 → Fri 20 Nov 09:00 (Europe/Paris)",
+		"72 events, 29 flagged, 31 actions",
+		"insult 25 (2 overturned)",
+	} {
+		if !strings.Contains(d.texts[0], want) {
+			t.Errorf("report lacks %q:\n%s", want, d.texts[0])
+		}
+	}
+	if _, err := png.Decode(bytes.NewReader(d.pictures[0])); err != nil {
+		t.Errorf("chart: %v", err)
+	}
+}
+
+// TestMorningAfterAWeekend covers Friday 19:00 to Monday 09:00.
+func TestMorningAfterAWeekend(t *testing.T) {
+	nt := newNight(t)
+	rs, _ := rules.Parse("night.yaml", []byte(nightRules), rules.LoadOptions{})
+	now := at(23, 8, 59, 0)
+	d := &pictureDesk{}
+	m := report.NewMorning(report.MorningOptions{
+		Source: func() report.Source { return report.Source{Store: nt.st, Location: paris} },
+		Store:  nt.st, Desk: d, AfterHours: rs.AfterHours, Schedule: rs.AfterHours,
+		Now: func() time.Time { return now },
+	})
+	m.Check(context.Background())
+	now = at(23, 9, 0, 0)
+	if !m.Check(context.Background()) || !strings.Contains(d.texts[0], "Report Fri 20 Nov 19:00 → Mon 23 Nov 09:00") {
+		t.Errorf("weekend report: %q", d.texts)
+	}
+}

@@ -1,0 +1,140 @@
+package report
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/store"
+)
+
+// TallyKind is the event kind of the audit entries that carry event counts; they
+// match no rule, so the other readers of the audit log pass them by.
+const TallyKind bot.Kind = "tally"
+
+// Tally counts every event per hour and platform in the process, and writes the
+// hours that ended to the audit log, one entry per hour: a report then adds up
+// the instances sharing a store, and what a restart would have lost is only the
+// hour under way. It is safe for concurrent use.
+type Tally struct {
+	instance string
+
+	mu    sync.Mutex
+	hours map[time.Time]map[string]int // UTC hour -> platform -> events
+}
+
+// NewTally returns a tally; instance tells the entries of processes sharing a
+// store apart (a host name and pid, a random id).
+func NewTally(instance string) *Tally {
+	return &Tally{instance: instance, hours: map[time.Time]map[string]int{}}
+}
+
+// Add counts one event at t.
+func (t *Tally) Add(platform string, at time.Time) {
+	h := at.UTC().Truncate(time.Hour)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.hours[h] == nil {
+		t.hours[h] = map[string]int{}
+	}
+	t.hours[h][platform]++
+}
+
+type tallyEntry struct {
+	Hour     time.Time      `json:"hour"`
+	Instance string         `json:"instance"`
+	Counts   map[string]int `json:"counts"`
+}
+
+// Flush writes the hours ended by now to st and forgets them. On a store error
+// they are kept for the next flush.
+func (t *Tally) Flush(ctx context.Context, st store.Store, now time.Time) error {
+	current := now.UTC().Truncate(time.Hour)
+	t.mu.Lock()
+	var done []time.Time
+	for h := range t.hours {
+		if h.Before(current) {
+			done = append(done, h)
+		}
+	}
+	slices.SortFunc(done, func(a, b time.Time) int { return a.Compare(b) })
+	t.mu.Unlock()
+	for _, h := range done {
+		t.mu.Lock()
+		counts := t.hours[h]
+		t.mu.Unlock()
+		b, err := json.Marshal(tallyEntry{Hour: h, Instance: t.instance, Counts: counts})
+		if err != nil {
+			return err
+		}
+		ev := bot.Event{ID: "tally:" + t.instance + ":" + strconv.FormatInt(h.Unix(), 10), Platform: "vigie",
+			Kind: TallyKind, Text: string(b), At: h}
+		// Entries are stamped with the hour's end, so a report since a time
+		// finds the hours that ended after it.
+		end := h.Add(time.Hour)
+		if err := st.AppendAudit(ctx, store.AuditEntry{At: end, Event: ev, Verdict: bot.Verdict{EventID: ev.ID, At: end}, Mode: "tally"}); err != nil {
+			return fmt.Errorf("tally of %s: %w", h.Format(time.RFC3339), err)
+		}
+		t.mu.Lock()
+		delete(t.hours, h)
+		t.mu.Unlock()
+	}
+	return nil
+}
+
+// Pending returns what was not flushed yet, as event counts.
+func (t *Tally) Pending() []EventCount {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var out []EventCount
+	for h, byPlatform := range t.hours {
+		for p, n := range byPlatform {
+			out = append(out, EventCount{Hour: h, Platform: p, N: n})
+		}
+	}
+	return out
+}
+
+// AuditEvents reads the event counts the tallies wrote to st's audit log, for
+// the hours in [since, until); pending, when set, adds what a running process
+// has not flushed yet.
+func AuditEvents(st store.Store, pending func() []EventCount) func(ctx context.Context, since, until time.Time) ([]EventCount, error) {
+	return func(ctx context.Context, since, until time.Time) ([]EventCount, error) {
+		entries, err := st.Audit(ctx, since)
+		if err != nil {
+			return nil, err
+		}
+		from := since.UTC().Truncate(time.Hour)
+		var out []EventCount
+		seen := map[string]bool{}
+		for _, e := range entries {
+			if e.Event.Kind != TallyKind || seen[e.Event.ID] {
+				continue
+			}
+			seen[e.Event.ID] = true
+			var te tallyEntry
+			if err := json.Unmarshal([]byte(e.Event.Text), &te); err != nil {
+				continue
+			}
+			if te.Hour.Before(from) || !te.Hour.Before(until) {
+				continue
+			}
+			for p, n := range te.Counts {
+				out = append(out, EventCount{Hour: te.Hour, Platform: p, N: n})
+			}
+		}
+		if pending != nil {
+			for _, c := range pending() {
+				if !c.Hour.Before(from) && c.Hour.Before(until) {
+					out = append(out, c)
+				}
+			}
+		}
+		return out, nil
+	}
+}

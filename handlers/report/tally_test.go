@@ -1,0 +1,47 @@
+package report_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/vigie-bot/vigie/handlers/report"
+	"github.com/vigie-bot/vigie/store/memory"
+)
+
+// TestTallyTwoInstances counts events in two processes sharing a store: the
+// report adds up the hours both wrote, and the hour under way of the one asked.
+func TestTallyTwoInstances(t *testing.T) {
+	st := memory.New()
+	defer st.Close()
+	a, b := report.NewTally("a"), report.NewTally("b")
+	h0 := time.Date(2026, 11, 20, 21, 0, 0, 0, time.UTC)
+	for i := range 10 {
+		a.Add("discord", h0.Add(time.Duration(i)*time.Minute))
+		b.Add("discord", h0.Add(time.Duration(i)*time.Minute))
+		b.Add("facebook", h0.Add(time.Hour+time.Duration(i)*time.Minute))
+	}
+	ctx := context.Background()
+	// 22:30: hour 21 is over, hour 22 is under way
+	now := h0.Add(90 * time.Minute)
+	if err := a.Flush(ctx, st, now); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Flush(ctx, st, now); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Flush(ctx, st, now); err != nil { // twice writes nothing more
+		t.Fatal(err)
+	}
+	counts, err := report.AuditEvents(st, b.Pending)(ctx, h0, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int{}
+	for _, c := range counts {
+		got[c.Hour.Format("15")+" "+c.Platform] += c.N
+	}
+	if len(got) != 2 || got["21 discord"] != 20 || got["22 facebook"] != 10 {
+		t.Errorf("counts %v", got)
+	}
+}

@@ -1,0 +1,158 @@
+package handlers
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/vigie-bot/vigie/bot"
+)
+
+// Shift modes: office hours, when a CM is at the desk, and after hours, when
+// vigie is alone. Audit entries and metrics name them so.
+const (
+	ShiftOffice = "office"
+	ShiftAfter  = "after"
+)
+
+// Shift says whether vigie works office hours or after hours: the rule file's
+// office_hours and holidays, unless a CM set the mode from the desk (/mode), for
+// a while or until /mode auto. It is safe for concurrent use. The override lives
+// in the process: each instance sharing a Redis is told on its own desk.
+type Shift struct {
+	schedule func(time.Time) bool
+	now      func() time.Time
+
+	mu       sync.Mutex
+	override string // "" follows the schedule
+	until    time.Time
+	by       string
+}
+
+// NewShift returns a shift that follows schedule (true after hours); now is the
+// clock of overrides with a duration (nil: time.Now).
+func NewShift(schedule func(time.Time) bool, now func() time.Time) *Shift {
+	if now == nil {
+		now = time.Now
+	}
+	return &Shift{schedule: schedule, now: now}
+}
+
+// AfterHours reports whether t is after hours, the override first.
+func (s *Shift) AfterHours(t time.Time) bool {
+	if s == nil {
+		return false
+	}
+	if mode, ok := s.forced(t); ok {
+		return mode == ShiftAfter
+	}
+	return s.schedule != nil && s.schedule(t)
+}
+
+// Mode is the mode at t: office or after.
+func (s *Shift) Mode(t time.Time) string {
+	if s.AfterHours(t) {
+		return ShiftAfter
+	}
+	return ShiftOffice
+}
+
+// forced returns the override in force at t, if any.
+func (s *Shift) forced(t time.Time) (string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.override == "" {
+		return "", false
+	}
+	if !s.until.IsZero() && !t.Before(s.until) {
+		return "", false
+	}
+	return s.override, true
+}
+
+// Set forces the mode for d (0: until Auto).
+func (s *Shift) Set(mode string, d time.Duration, by string) error {
+	if mode != ShiftOffice && mode != ShiftAfter {
+		return fmt.Errorf("mode %q: want office or after", mode)
+	}
+	if d < 0 {
+		return fmt.Errorf("mode: negative duration %s", d)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.override, s.by, s.until = mode, by, time.Time{}
+	if d > 0 {
+		s.until = s.now().Add(d)
+	}
+	return nil
+}
+
+// Auto drops the override: the schedule decides again.
+func (s *Shift) Auto() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.override, s.by, s.until = "", "", time.Time{}
+}
+
+// Describe says the mode at t in words, for /status and /mode.
+func (s *Shift) Describe(t time.Time) string {
+	mode := s.Mode(t)
+	words := map[string]string{ShiftOffice: "office hours", ShiftAfter: "after hours"}[mode]
+	if forced, ok := s.forced(t); ok && forced == mode {
+		s.mu.Lock()
+		until, by := s.until, s.by
+		s.mu.Unlock()
+		if until.IsZero() {
+			return fmt.Sprintf("%s (set by %s until /mode auto)", words, by)
+		}
+		return fmt.Sprintf("%s (set by %s until %s)", words, by, until.Format("Mon 15:04 MST"))
+	}
+	return words + " (office_hours)"
+}
+
+// Mode answers /mode: with no argument the current mode; "office" or "after",
+// with an optional duration, forces it; "auto" follows office_hours again.
+func (c *Commands) Mode(_ context.Context, args, by string) (string, error) {
+	s := c.mod.shift
+	if s == nil {
+		return "", fmt.Errorf("mode: no shifts (the rule file has no office_hours)")
+	}
+	fields := strings.Fields(args)
+	now := c.mod.now()
+	if len(fields) == 0 {
+		return "Mode: " + s.Describe(now) + ".", nil
+	}
+	if len(fields) > 2 {
+		return "", fmt.Errorf("mode: want office|after [DURATION] or auto")
+	}
+	mode := strings.ToLower(fields[0])
+	if mode == "auto" {
+		if len(fields) > 1 {
+			return "", fmt.Errorf("mode: auto takes no duration")
+		}
+		s.Auto()
+		c.mod.log.Info("shift mode", "mode", "auto", "by", by)
+		return "Mode: " + s.Describe(now) + ".", nil
+	}
+	var d time.Duration
+	if len(fields) == 2 {
+		var err error
+		if d, err = parseDuration(fields[1]); err != nil {
+			return "", fmt.Errorf("mode: %w", err)
+		}
+	}
+	if err := s.Set(mode, d, by); err != nil {
+		return "", err
+	}
+	c.mod.log.Info("shift mode", "mode", mode, "for", d, "by", by)
+	what := map[string]string{
+		ShiftOffice: "rules with office: forward only forward to the desk",
+		ShiftAfter:  "every rule acts, hours: after rules included",
+	}[mode]
+	if d > 0 {
+		return fmt.Sprintf("Mode: %s for %s: %s.", s.Describe(now), bot.FormatDuration(d), what), nil
+	}
+	return fmt.Sprintf("Mode: %s: %s.", s.Describe(now), what), nil
+}
