@@ -43,6 +43,9 @@ type List struct {
 // node is a trie node; a path from the root spells an entry word by word.
 type node struct {
 	word string // the word that leads here from the parent
+	// kids are the children in the order of their words, for censored words
+	// in the middle of a phrase ("ta g**ule")
+	kids []*node
 	next map[string]*node
 	// coll indexes the children by the collapsed spelling of their word, for
 	// stretched words in the text ("nuuul" finds "nul", "connaaard" finds "connard").
@@ -108,16 +111,22 @@ func NewList(entries []string) (*List, error) {
 			}
 		}
 	}
-	words := make([]string, 0, len(l.root.next))
-	for w := range l.root.next {
-		words = append(words, w)
+	l.root.index(true)
+	for _, c := range l.root.kids {
+		n := utf8.RuneCountInString(c.word)
+		l.byLen[n] = append(l.byLen[n], c)
 	}
-	slices.Sort(words)
-	for _, w := range words {
-		n := utf8.RuneCountInString(w)
-		l.byLen[n] = append(l.byLen[n], l.root.next[w])
-	}
+	l.root.kids = nil // the root's are in byLen
 	return l, nil
+}
+
+// index sorts the children of the nodes below n into kids.
+func (n *node) index(root bool) {
+	for _, c := range n.next {
+		n.kids = append(n.kids, c)
+		c.index(false)
+	}
+	slices.SortFunc(n.kids, func(a, b *node) int { return strings.Compare(a.word, b.word) })
 }
 
 // hostKey reads s as a host name: trimmed, without scheme, path, www. and
@@ -162,15 +171,9 @@ func (l *List) Match(a *Analysis) (entry string, ok bool) {
 	if l == nil || a == nil {
 		return "", false
 	}
-	c := 0 // next censored word
 	for i := range a.toks {
 		if n, end := l.walk(a, &l.root, i, false); n != nil && !l.allowed(a, i, end) {
 			return n.entry, true
-		}
-		for ; c < len(a.cens) && int(a.cens[c].first) <= i; c++ {
-			if n, end := l.censored(a, &a.cens[c]); n != nil && !l.allowed(a, i, end) {
-				return n.entry, true
-			}
 		}
 	}
 	return "", false
@@ -215,17 +218,28 @@ func (l *List) allowEnds(a *Analysis, n *node, i, end int) bool {
 	return false
 }
 
-// censored matches a censored word of the text ("f*ck") against the first
-// words of the entries, and what follows it against the rest of a phrase.
-func (l *List) censored(a *Analysis, cw *censoredWord) (*node, int) {
-	pat := a.buf[cw.form.lo:cw.form.hi]
-	for _, c := range l.byLen[int(cw.runes)] {
-		if !wildEqual(pat, c.word) {
+// censored matches the censored words of the text that start at token i
+// ("f*ck", "g**ule" in "ta g**ule") against the children of n, and what
+// follows them against the rest of a phrase.
+func (l *List) censored(a *Analysis, n *node, i int, whole bool) (*node, int) {
+	for k := range a.cens {
+		cw := &a.cens[k]
+		if int(cw.first) != i {
 			continue
 		}
+		pat := a.buf[cw.form.lo:cw.form.hi]
+		kids := n.kids
+		if n == &l.root {
+			kids = l.byLen[int(cw.runes)]
+		}
 		last := int(cw.last) == len(a.toks)-1
-		if m, end := l.step(a, c, int(cw.last), false, last); m != nil {
-			return m, end
+		for _, c := range kids {
+			if utf8.RuneCountInString(c.word) != int(cw.runes) || !wildEqual(pat, c.word) {
+				continue
+			}
+			if m, end := l.step(a, c, int(cw.last), whole, last); m != nil {
+				return m, end
+			}
 		}
 	}
 	return nil, 0
@@ -352,6 +366,9 @@ func (l *List) walk(a *Analysis, n *node, i int, whole bool) (*node, int) {
 				}
 			}
 		}
+	}
+	if len(a.cens) > 0 {
+		return l.censored(a, n, i, whole)
 	}
 	return nil, 0
 }

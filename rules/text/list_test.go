@@ -99,6 +99,14 @@ func TestMatch(t *testing.T) {
 		{"lisu", "ꓠꓴꓡ", "nul"},
 		{"hooked letters", "ɓɨƭƈɦ", "bitch"},
 		{"leet nine and eight", "8itch", "bitch"},
+		// censored words read through leetspeak, and inside phrases
+		{"star and leet digits", "what a 1d*07", "idiot"},
+		{"star in a phrase", "fr€€ n*tro", "free nitro"},
+		{"censored second word", "check my ch*nnel", "check my channel"},
+		{"arithmetic is not censoring", "5*3 = 15", ""},
+		// an article before spaced-out letters
+		{"article before spaced letters", "what a c o n n a r d", "connard"},
+		{"article before spaced leet", "such a 1 d 1 0 t", "idiot"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -32,6 +32,7 @@ const (
 	leetSym                         // has a digit or symbol that may stand for a letter
 	leetOne                         // has a '1'
 	stretch                         // read as letters, has a rune three times in a row
+	joined                          // rejoined from spaced-out letters
 )
 
 // forms lists the spellings of t to look up: form[0] always; form[1] when '1' may
@@ -278,7 +279,7 @@ func (z *tokenizer) rejoin() {
 			z.buf = append(z.buf, z.buf[r.lo:r.hi]...)
 		}
 		t.form[0].hi = int32(len(z.buf))
-		t.flags = wordFlags(z.buf[t.form[0].lo:t.form[0].hi])
+		t.flags = wordFlags(z.buf[t.form[0].lo:t.form[0].hi]) | joined
 		out = append(out, t)
 		i = j
 	}
@@ -428,19 +429,33 @@ func censorGap(gap string) int {
 // "a**hole", "sh!t"), or one word ending in two or three stars ("fu**"). The
 // tokens stay as they are, so that glued innocent words are still read alone;
 // a censored word only adds a reading that matches an entry of its length.
+//
+// It also gives a word rejoined from spaced-out letters a second reading
+// without its first letter when that letter is a word of its own: in
+// "such a s l u t" the a is an article.
 func (z *tokenizer) censor() {
 	for i := 0; i < len(z.toks); i++ {
 		t := &z.toks[i]
-		if t.flags&(letter|unspaced) != letter {
+		if t.flags&unspaced != 0 || t.flags&(letter|leetSym) == 0 {
 			continue
+		}
+		if t.flags&joined != 0 && t.form[0].hi-t.form[0].lo >= 4 {
+			switch z.buf[t.form[0].lo] {
+			case 'a', 'i', 'y', 's':
+				if r := utf8.RuneCount(z.buf[t.form[0].lo+1 : t.form[0].hi]); r >= 3 {
+					z.cens = append(z.cens, censoredWord{first: int32(i), last: int32(i),
+						form: span{t.form[0].lo + 1, t.form[0].hi}, runes: int32(r)})
+				}
+			}
 		}
 		// most words are followed by a space: look at the next byte first
 		if end := int(t.src.hi); end >= len(z.text) || !z.censorNext(end) || !z.glued(i) {
 			continue
 		}
 		lo := int32(len(z.buf))
-		z.buf = append(z.buf, z.buf[t.form[0].lo:t.form[0].hi]...)
+		z.appendRead(t)
 		stars, letters, starOnly := 0, utf8.RuneCount(z.buf[lo:]), true
+		hasLetter := t.flags&letter != 0
 		j := i
 		for j+1 < len(z.toks) && z.toks[j+1].flags&unspaced == 0 {
 			if z.toks[j].src.hi >= z.toks[j+1].src.lo {
@@ -462,10 +477,11 @@ func (z *tokenizer) censor() {
 				z.buf = append(z.buf, '*')
 			}
 			j++
-			f := z.toks[j].form[0]
-			z.buf = append(z.buf, z.buf[f.lo:f.hi]...)
+			n := len(z.buf)
+			z.appendRead(&z.toks[j])
 			stars += k
-			letters += utf8.RuneCount(z.buf[f.lo:f.hi])
+			letters += utf8.RuneCount(z.buf[n:])
+			hasLetter = hasLetter || z.toks[j].flags&letter != 0
 		}
 		if j == i {
 			// "fu**", "sh**": two or three stars ending a word that does not
@@ -487,15 +503,33 @@ func (z *tokenizer) censor() {
 			stars = k
 		}
 		runes := letters + stars
-		// enough letters to tell the word; a short one only with stars, the
-		// unambiguous censoring symbol ("c*n" yes, "a-s" never reaches here,
-		// "o_o" no)
-		if letters < 2 || stars > letters || runes < 3 || runes < 4 && !starOnly {
+		// enough letters to tell the word, one of them written as a letter
+		// ("5*3" is arithmetic); a short word only with stars, the
+		// unambiguous censoring symbol ("c*n" yes, "o_o" no)
+		if !hasLetter || letters < 2 || stars > letters || runes < 3 || runes < 4 && !starOnly {
 			z.buf = z.buf[:lo]
 			continue
 		}
 		z.cens = append(z.cens, censoredWord{first: int32(i), last: int32(j),
 			form: span{lo, int32(len(z.buf))}, runes: int32(runes)})
 		i = j
+	}
+}
+
+// appendRead appends the letters t stands for: its form, or, for a part
+// without letters ("7" in "5h*7"), its symbols read as leetspeak.
+func (z *tokenizer) appendRead(t *token) {
+	f := t.form[0]
+	if t.flags&letter != 0 {
+		z.buf = append(z.buf, z.buf[f.lo:f.hi]...)
+		return
+	}
+	for i := f.lo; i < f.hi; {
+		r, n := utf8.DecodeRune(z.buf[i:f.hi])
+		i += int32(n)
+		if l, ok := leet(r); ok {
+			r = l
+		}
+		z.buf = utf8.AppendRune(z.buf, r)
 	}
 }
