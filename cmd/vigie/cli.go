@@ -45,6 +45,9 @@ func commands() []command {
 				"with a fresh memory store. A line that is not a valid event is reported on stderr as\n" +
 				"FILE:LINE: message and skipped. Events labelled ok or with a category are scored.",
 			(*cli).replay},
+		{"faq", "[--config FILE] [--format text|json] \"QUESTION\"",
+			"show what the FAQ would answer to a question, with the best entries' scores",
+			"The decision is answer, suggest, forward or silent, asked now as a member would.", (*cli).faqCommand},
 		{"version", "",
 			"print the version of vigie, of Go and of the modules built in", "", (*cli).version},
 	}

@@ -8,6 +8,7 @@ import (
 	"runtime/debug"
 
 	"github.com/vigie-bot/vigie/bot/daemon"
+	"github.com/vigie-bot/vigie/handlers/faq"
 )
 
 // runDaemon is `vigie run`: the bot itself, until a signal stops it.
@@ -63,6 +64,9 @@ func (c *cli) check(ctx context.Context, args []string) int {
 	if !ok {
 		return exitFail
 	}
+	if _, ok := c.compileFAQ("check", rs); !ok {
+		return exitFail
+	}
 	for _, w := range rs.Warnings {
 		fmt.Fprintf(c.stdout, "%s\n", warningLine(w))
 	}
@@ -86,7 +90,12 @@ func (c *cli) test(ctx context.Context, args []string) int {
 	if !ok {
 		return exitFail
 	}
+	m, ok := c.compileFAQ("test", rs)
+	if !ok {
+		return exitFail
+	}
 	results := rs.RunTests(ctx)
+	results = append(results, m.RunTests(faq.TestsOf(rs.FAQ))...)
 	passed, failed := 0, 0
 	for _, r := range results {
 		if r.Passed() {

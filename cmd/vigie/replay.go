@@ -58,6 +58,10 @@ func (c *cli) replay(ctx context.Context, args []string) int {
 	if !ok {
 		return exitFail
 	}
+	matcher, ok := c.compileFAQ("replay", rs)
+	if !ok {
+		return exitFail
+	}
 
 	var out io.Writer
 	if *decisions != "" {
@@ -85,6 +89,15 @@ func (c *cli) replay(ctx context.Context, args []string) int {
 	}
 	if msgs.progress != nil {
 		opts.Progress = msgs.progress.set
+	}
+	if len(rs.FAQ.Entries) > 0 {
+		ask, closeFAQ, err := replayFAQ(matcher)
+		if err != nil {
+			fmt.Fprintf(c.stderr, "vigie replay: %v\n", err)
+			return exitFail
+		}
+		defer closeFAQ()
+		opts.FAQ = ask
 	}
 	// The replay's live heap is small (the store's windows and ids) but it
 	// allocates for every event, so the collector ran often: letting the heap

@@ -54,6 +54,10 @@ type Options struct {
 	// depend on it. 1 reads and evaluates in one goroutine; 0 means one worker per
 	// CPU.
 	Workers int
+	// FAQ, when set, is asked what the FAQ does with each event after its
+	// verdict; the summary counts its answers (answer, suggest, forward, silent,
+	// cooldown) under faq.
+	FAQ func(ctx context.Context, ev bot.Event, v bot.Verdict) string
 }
 
 // replaySweep is how often, on the events' clock, the replay's store drops
@@ -68,6 +72,8 @@ type Decision struct {
 	ID      string      `json:"id"`
 	Label   string      `json:"label,omitempty"`
 	Verdict bot.Verdict `json:"verdict"`
+	// FAQ is what the FAQ did, when the replay asked it (Options.FAQ).
+	FAQ string `json:"faq,omitempty"`
 }
 
 // Run replays the inputs, one after the other and each in file order, through one
@@ -119,8 +125,13 @@ func run(ctx context.Context, rs *rules.Ruleset, st store.Store, inputs []Input,
 			}
 			tally.Add(ev, v)
 			waves.add(ev, as)
+			var faq string
+			if opts.FAQ != nil {
+				faq = opts.FAQ(ctx, ev, v)
+				tally.AddFAQ(faq)
+			}
 			if dec != nil {
-				if err := dec.Encode(Decision{ID: ev.ID, Label: ev.Label, Verdict: v}); err != nil {
+				if err := dec.Encode(Decision{ID: ev.ID, Label: ev.Label, Verdict: v, FAQ: faq}); err != nil {
 					return fmt.Errorf("write decisions: %w", err)
 				}
 			}

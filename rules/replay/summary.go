@@ -88,6 +88,9 @@ type Summary struct {
 	// Alerts are the waves of the file's alerts: the history would have paged
 	// the CMs once for each. Absent when the file has no alerts.
 	Alerts []Alert `json:"alerts,omitzero"`
+	// FAQ counts what the FAQ did, by decision (answer, suggest, forward,
+	// silent, cooldown). Absent when the replay did not ask the FAQ.
+	FAQ map[string]int `json:"faq,omitempty"`
 
 	// rules is the order of the rule file, then any rule only met in verdicts,
 	// so that tables read like the file.
@@ -133,6 +136,14 @@ func (t *Tally) category(name string) *Score {
 		t.categories[name] = sc
 	}
 	return sc
+}
+
+// AddFAQ counts one decision of the FAQ.
+func (t *Tally) AddFAQ(decision string) {
+	if t.s.FAQ == nil {
+		t.s.FAQ = map[string]int{}
+	}
+	t.s.FAQ[decision]++
 }
 
 // Skip counts a line that could not be replayed.
@@ -187,6 +198,12 @@ func (t *Tally) Summary() Summary {
 	s.ByRule = make(map[string]int, len(t.s.ByRule))
 	for k, v := range t.s.ByRule {
 		s.ByRule[k] = v
+	}
+	if t.s.FAQ != nil {
+		s.FAQ = make(map[string]int, len(t.s.FAQ))
+		for k, v := range t.s.FAQ {
+			s.FAQ[k] = v
+		}
 	}
 	if t.s.Labelled == 0 {
 		return s

@@ -3,6 +3,7 @@ package replay
 import (
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -57,6 +58,25 @@ func (s Summary) WriteText(w io.Writer) error {
 		}
 		scores = append(scores, row("(overall)", s.Overall))
 		tables = append(tables, scores)
+	}
+
+	if s.FAQ != nil {
+		faq := [][]string{{"faq", "events"}}
+		known := []string{"answer", "suggest", "forward", "cooldown", "silent"}
+		for _, d := range known {
+			faq = append(faq, []string{d, fmt.Sprint(s.FAQ[d])})
+		}
+		var other []string
+		for d := range s.FAQ {
+			if !slices.Contains(known, d) {
+				other = append(other, d)
+			}
+		}
+		sort.Strings(other)
+		for _, d := range other {
+			faq = append(faq, []string{d, fmt.Sprint(s.FAQ[d])})
+		}
+		tables = append(tables, faq)
 	}
 
 	if s.Alerts != nil {

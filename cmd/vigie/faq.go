@@ -1,0 +1,98 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/handlers/faq"
+	"github.com/vigie-bot/vigie/rules"
+	"github.com/vigie-bot/vigie/store"
+	"github.com/vigie-bot/vigie/store/memory"
+)
+
+// faqCommand is `vigie faq`: what the FAQ would do with a question.
+func (c *cli) faqCommand(ctx context.Context, args []string) int {
+	f := c.flags("faq")
+	config := f.configFlag()
+	format := f.String("format", "text", "print the decision as `text|json`")
+	pos, code, ok := f.parse(args)
+	if !ok {
+		return code
+	}
+	switch {
+	case *format != "text" && *format != "json":
+		return f.usageError("unknown format %q (want text or json)", *format)
+	case len(pos) == 0:
+		return f.usageError("no question: give it in quotes")
+	}
+	question := strings.Join(pos, " ")
+	rs, _, ok := c.loadRules("faq", *config)
+	if !ok {
+		return exitFail
+	}
+	m, ok := c.compileFAQ("faq", rs)
+	if !ok {
+		return exitFail
+	}
+	// Asked now, as a member would; after hours an unmatched question is forwarded.
+	d := m.DecideText(question, time.Now())
+	if *format == "json" {
+		b, err := json.Marshal(d.Result())
+		if err != nil {
+			fmt.Fprintf(c.stderr, "vigie faq: %v\n", err)
+			return exitFail
+		}
+		fmt.Fprintf(c.stdout, "%s\n", b)
+		return exitOK
+	}
+	if err := m.WriteText(c.stdout, d); err != nil {
+		fmt.Fprintf(c.stderr, "vigie faq: %v\n", err)
+		return exitFail
+	}
+	return exitOK
+}
+
+// compileFAQ builds the FAQ's matcher, or prints why it could not, like
+// loadRules.
+func (c *cli) compileFAQ(cmd string, rs *rules.Ruleset) (*faq.Matcher, bool) {
+	m, err := faq.Compile(rs)
+	if err == nil {
+		return m, true
+	}
+	var le *rules.LoadError
+	if errors.As(err, &le) {
+		for _, p := range le.Problems {
+			fmt.Fprintln(c.stdout, p.String())
+		}
+		return nil, false
+	}
+	fmt.Fprintf(c.stderr, "vigie %s: %v\n", cmd, err)
+	return nil, false
+}
+
+// replayFAQ asks the FAQ about each replayed event, with its cooldowns on the
+// events' clock in a store of its own; nothing is sent and no case is kept.
+func replayFAQ(m *faq.Matcher) (func(context.Context, bot.Event, bot.Verdict) string, func() error, error) {
+	st := memory.New()
+	a, err := faq.New(faq.Options{
+		Store:    st,
+		OpenCase: func(context.Context, store.Case) error { return nil },
+		History:  1,
+	})
+	if err != nil {
+		return nil, nil, errors.Join(err, st.Close())
+	}
+	ask := func(ctx context.Context, ev bot.Event, v bot.Verdict) string {
+		d, _ := a.Handle(ctx, m, ev, v)
+		if d.Why == faq.WhyCooldown {
+			return string(faq.Cooldown)
+		}
+		return string(d.Kind)
+	}
+	return ask, st.Close, nil
+}
