@@ -161,7 +161,9 @@ type FAQEntry struct {
 	// Answer by language code (fr, en); a lone text in the file is stored
 	// under "".
 	Answer map[string]string
-	Line   int
+	// Line and Col are where the entry is written.
+	Line int
+	Col  int
 	// Keywords, when given, are words a question must contain to match.
 	Keywords []string
 	// Mode is the entry's mode as written (empty when not given); the FAQ
