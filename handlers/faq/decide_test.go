@@ -1,6 +1,7 @@
 package faq
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -130,6 +131,24 @@ func TestNewMatcherErrors(t *testing.T) {
 				t.Fatalf("err = %v, want %s", err, tt.want)
 			}
 		})
+	}
+}
+
+func TestCompileError(t *testing.T) {
+	rs, err := rules.Parse("r.yaml", []byte(`rules: []
+faq:
+  entries:
+    - id: x
+      questions: ["c'est quoi ?"]
+      answer: "y"
+`), rules.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Compile(rs)
+	var le *rules.LoadError
+	if !errors.As(err, &le) || le.Error() != `r.yaml:4:7: faq entry "x": question "c'est quoi ?" has only stop words` {
+		t.Fatalf("err = %v", err)
 	}
 }
 

@@ -74,9 +74,9 @@ func isStop(w string) bool { return stopWords[w] }
 
 // questionWords, anywhere in a message, make it a question or a request.
 var questionWords = set(`
-	comment pourquoi quand combien quel quelle quels quelles lequel laquelle quoi aide aidez aider help besoin svp stp plait renseignement renseignements
-	how what when where why which who whom whose please need anyone someone
-	wondering information question`)
+	comment pourquoi quand combien quel quelle quels quelles lequel laquelle quoi
+	aide aidez aider help svp stp plait renseignement renseignements
+	how what when where why which who whom whose please anyone someone wondering`)
 
 // openers, as the first word, make a question: "vous livrez en Belgique",
 // "is the server down", "can I return".
@@ -169,7 +169,7 @@ var requests = func() map[string]bool {
 	m := map[string]bool{}
 	for _, p := range []string{
 		"je voudrais", "je veux", "j aimerais", "je cherche", "je souhaite",
-		"je souhaiterais", "je narrive", "je n", "je dois", "je peux",
+		"je souhaiterais", "je narrive", "je n", "je dois", "je peux", "j ai besoin",
 		"on peut", "il faut", "i want", "i would", "i d", "i need", "looking for",
 		"i can", "i cannot", "trying to", "how to",
 		"did not", "has not", "have not", "toujours pas", "still not", "i still",

@@ -1,6 +1,7 @@
 package faq
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -64,6 +65,14 @@ type entry struct {
 	keywords [][]string
 }
 
+// entryError is an entry the matcher cannot use.
+type entryError struct {
+	entry rules.FAQEntry
+	msg   string
+}
+
+func (e *entryError) Error() string { return e.msg }
+
 type phrase struct {
 	stems []string
 	term  string
@@ -77,9 +86,15 @@ type vector struct {
 	dl    int // length in terms, for BM25
 }
 
-// Compile builds the matcher of a loaded rule file.
+// Compile builds the matcher of a loaded rule file. An entry it cannot use (an
+// example question made only of stop words) is a *rules.LoadError, with the
+// entry's position, like the file's other problems.
 func Compile(rs *rules.Ruleset) (*Matcher, error) {
 	m, err := NewMatcher(FromRules(rs.FAQ))
+	var ee *entryError
+	if errors.As(err, &ee) {
+		return nil, &rules.LoadError{Problems: []rules.Problem{{File: rs.File, Line: ee.entry.Line, Col: ee.entry.Col, Msg: ee.Error()}}}
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -117,14 +132,14 @@ func newMatcher(cfg Config, tune tuning) (*Matcher, error) {
 	for _, fe := range cfg.Entries {
 		mode, err := modeOf(fe)
 		if err != nil {
-			return nil, err
+			return nil, &entryError{fe, err.Error()}
 		}
 		e := entry{FAQEntry: fe, mode: mode}
 		seen := map[string]bool{}
 		for _, q := range fe.Questions {
 			ts := m.terms(words(q), false)
 			if len(ts) == 0 {
-				return nil, fmt.Errorf("faq entry %q: question %q has only stop words", fe.ID, q)
+				return nil, &entryError{fe, fmt.Sprintf("faq entry %q: question %q has only stop words", fe.ID, q)}
 			}
 			e.questions = append(e.questions, vector{terms: ts})
 			for _, t := range ts {
@@ -168,7 +183,7 @@ func newMatcher(cfg Config, tune tuning) (*Matcher, error) {
 		for _, k := range e.Keywords {
 			ts := m.terms(words(k), true)
 			if len(ts) == 0 {
-				return nil, fmt.Errorf("faq entry %q: keyword %q has only stop words", e.ID, k)
+				return nil, &entryError{e.FAQEntry, fmt.Sprintf("faq entry %q: keyword %q has only stop words", e.ID, k)}
 			}
 			e.keywords = append(e.keywords, ts)
 		}
@@ -340,7 +355,7 @@ func byFirstLetter(words map[string]string) map[rune][]known {
 
 // minTypoLen is the shortest word corrected. Four-letter words are too often
 // another real word one edit away (hier/hire, chat/cheat, mort/port).
-const minTypoLen = 5
+var minTypoLen = 5
 
 func unique(s string, limit int, index map[rune][]known) (string, bool) {
 	found := ""

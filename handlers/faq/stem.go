@@ -49,6 +49,7 @@ var keepWhole = map[string]string{
 	"streamer": "streamer", "streamers": "streamer", "user": "user", "users": "user",
 	"member": "member", "members": "member", "owner": "owner", "owners": "owner",
 	"server": "server", "servers": "server", "number": "number", "numbers": "number",
+	"career": "career", "careers": "career", // not "car"
 }
 
 // suffixes are tried longest first; each may only leave a stem of at least
