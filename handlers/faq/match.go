@@ -38,6 +38,8 @@ type Matcher struct {
 	avgdl   float64
 	// blend is the share of the score given to the entry's centroid.
 	blend float64
+	// minTypo is the length from which a word is corrected.
+	minTypo int
 }
 
 // Scoring is a formula that scores a message against an example question.
@@ -105,7 +107,7 @@ func Compile(rs *rules.Ruleset) (*Matcher, error) {
 
 // NewMatcher builds a matcher from a faq: section.
 func NewMatcher(cfg Config) (*Matcher, error) {
-	return newMatcher(cfg, tuning{scoring: Cosine, blend: defaultBlend, unknownShare: defaultUnknownShare})
+	return newMatcher(cfg, tuning{scoring: Cosine, blend: defaultBlend, unknownShare: defaultUnknownShare, minTypo: minTypoLen})
 }
 
 // tuning holds the scoring's constants, which the benchmark varies.
@@ -113,6 +115,7 @@ type tuning struct {
 	scoring      Scoring
 	blend        float64
 	unknownShare float64
+	minTypo      int
 }
 
 func newMatcher(cfg Config, tune tuning) (*Matcher, error) {
@@ -124,6 +127,7 @@ func newMatcher(cfg Config, tune tuning) (*Matcher, error) {
 		syn:        map[string]string{},
 		afterHours: func(time.Time) bool { return false },
 		blend:      tune.blend,
+		minTypo:    tune.minTypo,
 		scoring:    tune.scoring,
 	}
 	m.compileSynonyms()
@@ -319,7 +323,7 @@ func (m *Matcher) phraseAt(ws []word) (string, int) {
 // between two answers is how a bot answers beside the point.
 func (m *Matcher) correct(w word, t string) string {
 	n := runeLen(w.folded)
-	if n < minTypoLen {
+	if n < m.minTypo {
 		return t
 	}
 	// One edit, even for long words: two let "composition" become
@@ -328,7 +332,7 @@ func (m *Matcher) correct(w word, t string) string {
 	if c, ok := unique(w.folded, limit, m.nearSurface); ok {
 		return c
 	}
-	if runeLen(w.stem) < minTypoLen {
+	if runeLen(w.stem) < m.minTypo {
 		return t
 	}
 	if c, ok := unique(w.stem, limit, m.nearStem); ok {
@@ -355,7 +359,7 @@ func byFirstLetter(words map[string]string) map[rune][]known {
 
 // minTypoLen is the shortest word corrected. Four-letter words are too often
 // another real word one edit away (hier/hire, chat/cheat, mort/port).
-var minTypoLen = 5
+const minTypoLen = 5
 
 func unique(s string, limit int, index map[rune][]known) (string, bool) {
 	found := ""
@@ -408,7 +412,7 @@ const defaultBlend = 0.5
 // defaultUnknownShare is how much a word no example has weighs, against the rarest
 // known word: some (a question about Belgium is not a question about delivery
 // to France), not all (it should still be answered).
-const defaultUnknownShare = 0.5
+const defaultUnknownShare = 0.7
 
 // Candidate is an entry and how well a message matches it, from 0 to 1.
 type Candidate struct {
