@@ -180,7 +180,7 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 		}
 	}()
 
-	conns, platformStatus := connectors(cfg, rs)
+	conns, platformStatus := connectors(cfg, rs, registry)
 	log.Info("platforms: " + strings.Join(platformStatus, ", "))
 	byName := map[string]bot.Platform{}
 	var desks deskFanout

@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/bot/discord"
 	"github.com/vigie-bot/vigie/handlers"
@@ -18,7 +20,7 @@ import (
 
 // discordConnector is the Discord bot: guilds in, moderation out, and a desk in a
 // channel, named by the rule file's desk.discord_channel or DISCORD_DESK_CHANNEL.
-func discordConnector(cfg Config, rs *rules.Ruleset) (Connector, error) {
+func discordConnector(cfg Config, rs *rules.Ruleset, reg prometheus.Registerer) (Connector, error) {
 	dc, err := discord.ConfigFromEnv(cfg.Getenv)
 	if err != nil {
 		return Connector{}, err

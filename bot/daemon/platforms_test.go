@@ -3,6 +3,7 @@ package daemon_test
 import (
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -61,6 +62,11 @@ func TestPlatformsFromEnvironment(t *testing.T) {
 			r := in.do(t, "GET", "/webhooks/meta?hub.mode=subscribe&hub.verify_token=verify-me&hub.challenge=42", nil, nil)
 			if r.code != tt.handshake || r.code == http.StatusOK && string(r.body) != "42" {
 				t.Errorf("meta handshake = %d %q, want %d", r.code, r.body, tt.handshake)
+			}
+			// Meta's own metrics are on the daemon's /metrics when Meta is on.
+			m := in.do(t, "GET", "/metrics", nil, nil)
+			if got := strings.Contains(string(m.body), "vigie_meta_queue_length"); got != (tt.handshake == http.StatusOK) {
+				t.Errorf("/metrics has vigie_meta_queue_length: %v", got)
 			}
 		})
 	}

@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/bot/telegram"
 	"github.com/vigie-bot/vigie/handlers"
@@ -19,7 +21,7 @@ import (
 
 // telegramConnector is the Telegram bot: groups in, moderation out, and the CMs'
 // desk, whose chat and CMs come from the rule file's desk: section.
-func telegramConnector(cfg Config, rs *rules.Ruleset) (Connector, error) {
+func telegramConnector(cfg Config, rs *rules.Ruleset, _ prometheus.Registerer) (Connector, error) {
 	chat, err := deskChat(rs.Desk.TelegramChat)
 	if err != nil {
 		return Connector{}, err

@@ -3,10 +3,12 @@ package meta_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -98,5 +100,88 @@ func TestDaemonHidesInsultingComment(t *testing.T) {
 			t.Fatalf("no hide reached the Graph API; calls %+v\nlogs:\n%s", g.Calls(), logs.String())
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestDaemonShutdownLosesNoAcknowledgedComment stops vigie while a delivery
+// larger than its event buffer waits behind a slow Graph API: every comment Meta
+// got a 200 for is still judged and hidden before Run returns.
+func TestDaemonShutdownLosesNoAcknowledgedComment(t *testing.T) {
+	g := newFakeGraph(t)
+	dir := t.TempDir()
+	rulesPath := filepath.Join(dir, "rules.yaml")
+	if err := os.WriteFile(rulesPath, []byte(pageRules), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{
+		"META_APP_SECRET": appSecret,
+		"META_PAGE_TOKEN": g.token,
+		"META_GRAPH_URL":  g.URL(),
+	}
+	ready := make(chan net.Addr, 1)
+	logs := &syncBuffer{}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		done <- daemon.Run(ctx, daemon.Config{
+			ConfigPath:      rulesPath,
+			Listen:          "127.0.0.1:0",
+			Logger:          testLogger(logs),
+			Getenv:          func(k string) string { return env[k] },
+			Ready:           func(a net.Addr) { ready <- a },
+			ShutdownTimeout: time.Minute,
+		}, nil)
+	}()
+	var addr string
+	select {
+	case a := <-ready:
+		addr = a.String()
+	case err := <-done:
+		t.Fatalf("daemon stopped: %v\n%s", err, logs.String())
+	}
+
+	// More comments than the workers and the daemon's event buffer hold, while
+	// the Graph API answers nothing: most of them stay in the connector's queue.
+	const n = 150
+	var changes []string
+	for i := range n {
+		changes = append(changes, fmt.Sprintf(`{"field":"feed","value":{"item":"comment","verb":"add","comment_id":"1_%d","post_id":"%s_1","parent_id":"%s_1","from":{"id":"9%d","name":"Troll %d"},"message":"bande de connards","created_time":1795731000}}`, i, pageID, pageID, i, i))
+	}
+	body := []byte(`{"object":"page","entry":[{"id":"` + pageID + `","time":1795731000,"changes":[` + strings.Join(changes, ",") + `]}]}`)
+	release := g.hold()
+	req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/webhooks/meta", bytes.NewReader(body))
+	req.Header.Set("X-Hub-Signature-256", meta.Sign(appSecret, body))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("delivery: %d", resp.StatusCode)
+	}
+
+	// Shut down, and let the Graph API answer once vigie no longer listens.
+	cancel()
+	for {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			break
+		}
+		c.Close()
+		time.Sleep(10 * time.Millisecond)
+	}
+	release()
+	if err := <-done; err != nil {
+		t.Fatalf("daemon.Run: %v\n%s", err, logs.String())
+	}
+	hidden := map[string]bool{}
+	for _, c := range g.Calls() {
+		if c.Method == "POST" && c.Params.Get("is_hidden") == "true" {
+			hidden[c.Path] = true
+		}
+	}
+	if len(hidden) != n {
+		t.Fatalf("%d of %d comments hidden\nlogs:\n%s", len(hidden), n, logs.String())
 	}
 }

@@ -24,6 +24,8 @@ type fakeGraph struct {
 	mu       sync.Mutex
 	calls    []graphCall
 	failures map[string][]graphFailure // by "METHOD /path" without the version
+	// gate, when set, holds every call (once recorded) until it is closed.
+	gate chan struct{}
 }
 
 type graphCall struct {
@@ -57,6 +59,15 @@ func (f *fakeGraph) failNext(method, path string, status int, body string, heade
 	defer f.mu.Unlock()
 	k := method + " " + path
 	f.failures[k] = append(f.failures[k], graphFailure{status, body, headers})
+}
+
+// hold makes the calls wait until the returned function is called.
+func (f *fakeGraph) hold() (release func()) {
+	gate := make(chan struct{})
+	f.mu.Lock()
+	f.gate = gate
+	f.mu.Unlock()
+	return func() { close(gate) }
 }
 
 func (f *fakeGraph) Calls() []graphCall {
@@ -96,7 +107,11 @@ func (f *fakeGraph) serve(w http.ResponseWriter, r *http.Request) {
 		fail = &list[0]
 		f.failures[r.Method+" "+path] = list[1:]
 	}
+	gate := f.gate
 	f.mu.Unlock()
+	if gate != nil {
+		<-gate
+	}
 
 	if call.Auth != "Bearer "+f.token {
 		writeJSON(w, http.StatusBadRequest, graphErrorJSON(2500, 0, "OAuthException",

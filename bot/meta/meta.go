@@ -5,6 +5,7 @@ package meta
 import (
 	"cmp"
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -46,6 +47,10 @@ type Config struct {
 	// QueueSize is how many events wait between the webhook and Run (default 4096).
 	// When full, deliveries are answered 503 and Meta sends them again later.
 	QueueSize int
+	// DrainTimeout bounds how long Run, once its context is cancelled, keeps
+	// handing over the events already acknowledged to Meta (default 10s). Meta
+	// does not send them again: what is left after it is logged, by id.
+	DrainTimeout time.Duration
 	// DedupeSize is how many recent event ids are remembered to drop Meta's retries
 	// (default 20000). The store dedupes too; this keeps retries off the queue.
 	DedupeSize int
@@ -71,9 +76,13 @@ type Connector struct {
 	log   *slog.Logger
 	graph *graph
 	queue chan queued
-	// seenMu guards seen and makes check-then-queue one step, across handlers.
+	// seenMu guards seen and closed, and makes check-then-queue one step, across
+	// handlers.
 	seenMu sync.Mutex
 	seen   *seenSet
+	// closed is set when Run stops: deliveries are then refused (503), so that
+	// Meta sends them again to an instance that is running.
+	closed bool
 	met    *metrics
 	fb     *FacebookPage
 	ig     *InstagramAccount
@@ -93,6 +102,9 @@ func New(cfg Config) *Connector {
 	}
 	if cfg.QueueSize <= 0 {
 		cfg.QueueSize = 4096
+	}
+	if cfg.DrainTimeout <= 0 {
+		cfg.DrainTimeout = 10 * time.Second
 	}
 	if cfg.DedupeSize <= 0 {
 		cfg.DedupeSize = 20000
@@ -135,30 +147,88 @@ func (c *Connector) Platforms() []bot.Platform { return []bot.Platform{c.fb, c.i
 
 // Run sends the queued events on out until ctx is cancelled, then returns nil.
 // Instagram @mentions are completed from the Graph API on the way; one that cannot
-// be read is logged and dropped, never fatal.
+// be read is logged and dropped, never fatal. On cancellation the webhook stops
+// taking deliveries and what Meta was already told it received is handed over
+// first, for up to DrainTimeout: out must still be read meanwhile.
 func (c *Connector) Run(ctx context.Context, out chan<- bot.Event) error {
+	c.setClosed(false)
 	for {
 		select {
 		case <-ctx.Done():
+			c.drain(nil, out)
 			return nil
 		case q := <-c.queue:
-			ev := q.ev
-			if q.mention {
-				var err error
-				ev, err = c.completeMention(ctx, ev)
-				if err != nil {
-					if ctx.Err() != nil {
-						return nil
-					}
-					c.log.Warn("instagram mention not readable, skipped", "comment", ev.ID, "err", err)
-					continue
-				}
-			}
-			select {
-			case out <- ev:
-			case <-ctx.Done():
+			if !c.hand(ctx, q, out) {
+				c.drain(&q, out)
 				return nil
 			}
 		}
 	}
+}
+
+func (c *Connector) setClosed(closed bool) {
+	c.seenMu.Lock()
+	c.closed = closed
+	c.seenMu.Unlock()
+}
+
+// hand completes q when it needs it and sends it on out. It reports false, with
+// q not sent, when ctx ended first.
+func (c *Connector) hand(ctx context.Context, q queued, out chan<- bot.Event) bool {
+	ev := q.ev
+	if q.mention {
+		var err error
+		ev, err = c.completeMention(ctx, ev)
+		if err != nil {
+			if ctx.Err() != nil {
+				return false
+			}
+			c.log.Warn("instagram mention not readable, skipped", "comment", ev.ID, "err", err)
+			return true
+		}
+	}
+	select {
+	case out <- ev:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// drain closes the webhook to new deliveries, then hands over pending and the
+// queue, which nothing can fill any more. Meta got its 200 for all of them and
+// will not send them again: what DrainTimeout leaves is lost, and logged by id so
+// that a CM can look at it.
+func (c *Connector) drain(pending *queued, out chan<- bot.Event) {
+	c.setClosed(true)
+	var left []queued
+	if pending != nil {
+		left = append(left, *pending)
+	}
+	for more := true; more; {
+		select {
+		case q := <-c.queue:
+			left = append(left, q)
+		default:
+			more = false
+		}
+	}
+	if len(left) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), c.cfg.DrainTimeout)
+	defer cancel()
+	for i, q := range left {
+		if !c.hand(ctx, q, out) {
+			lost := left[i:]
+			var ids []string
+			for _, q := range lost[:min(len(lost), 50)] {
+				ids = append(ids, q.ev.Key())
+			}
+			c.log.Error(fmt.Sprintf("%d Meta events received but not evaluated before shutdown: Meta will not send them again", len(lost)),
+				"handed_over", i, "lost", len(lost), "events", strings.Join(ids, " "))
+			return
+		}
+	}
+	c.log.Info("Meta events received before shutdown handed over", "events", len(left))
 }

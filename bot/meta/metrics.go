@@ -14,6 +14,7 @@ const (
 	resultTooLarge     = "too_large"
 	resultMalformed    = "malformed"
 	resultBusy         = "busy"
+	resultClosing      = "shutting_down"
 	resultHandshakeOK  = "handshake_ok"
 	resultHandshakeNo  = "handshake_refused"
 )
@@ -27,7 +28,7 @@ type metrics struct {
 func newMetrics(reg prometheus.Registerer, queueLen func() float64, log *slog.Logger) *metrics {
 	m := &metrics{requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "vigie_meta_webhook_requests_total",
-		Help: "Requests to the Meta webhook, by result (accepted, bad_signature, too_large, malformed, busy, handshake_ok, handshake_refused).",
+		Help: "Requests to the Meta webhook, by result (accepted, bad_signature, too_large, malformed, busy, shutting_down, handshake_ok, handshake_refused).",
 	}, []string{"result"})}
 	if reg == nil {
 		return m

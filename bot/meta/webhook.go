@@ -16,7 +16,8 @@ import (
 // Handler serves Meta's webhook at one URL (the daemon mounts it at /webhooks/meta):
 // GET answers the subscription handshake, POST takes a delivery. A delivery is
 // checked, parsed and queued before the answer, so the answer is fast and a 200
-// means the events are safe in the queue; the rules run behind it, in Run.
+// means the events are safe in the queue; the rules run behind it, in Run. Once
+// Run has stopped, deliveries are answered 503 and Meta sends them again.
 func (c *Connector) Handler() http.Handler {
 	return &webhook{c: c}
 }
@@ -85,7 +86,16 @@ func (h *webhook) delivery(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	items := h.c.parse(d)
-	if !h.enqueue(items) {
+	switch h.enqueue(items) {
+	case queueClosed:
+		// Meta sends the delivery again, to this instance once it runs again or to
+		// another one behind the same address.
+		h.c.log.Warn("delivery refused while shutting down, left to Meta's retry")
+		h.c.met.count(resultClosing)
+		w.Header().Set("Retry-After", "60")
+		http.Error(w, "shutting down", http.StatusServiceUnavailable)
+		return
+	case queueFull:
 		// Meta sends the delivery again later; what was queued is deduped then.
 		h.c.log.Warn("event queue full, delivery deferred to Meta's retry", "queue", cap(h.c.queue))
 		h.c.met.count(resultBusy)
@@ -98,11 +108,23 @@ func (h *webhook) delivery(w http.ResponseWriter, r *http.Request) {
 	_, _ = io.WriteString(w, "EVENT_RECEIVED")
 }
 
+type enqueued int
+
+const (
+	queueOK enqueued = iota
+	queueFull
+	queueClosed
+)
+
 // enqueue queues the items not seen before, in order. An item is marked seen only
 // once queued, so a delivery cut short by a full queue is completed by its retry.
-func (h *webhook) enqueue(items []queued) bool {
+// Once Run has stopped, nothing is queued: a delivery is taken whole or not at all.
+func (h *webhook) enqueue(items []queued) enqueued {
 	h.c.seenMu.Lock()
 	defer h.c.seenMu.Unlock()
+	if h.c.closed {
+		return queueClosed
+	}
 	for _, q := range items {
 		key := q.ev.Key()
 		if h.c.seen.has(key) {
@@ -113,10 +135,10 @@ func (h *webhook) enqueue(items []queued) bool {
 		case h.c.queue <- q:
 			h.c.seen.add(key)
 		default:
-			return false
+			return queueFull
 		}
 	}
-	return true
+	return queueOK
 }
 
 // validSignature checks X-Hub-Signature-256: "sha256=" and the hex HMAC-SHA256 of

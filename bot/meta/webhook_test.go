@@ -477,3 +477,66 @@ func TestParseTimes(t *testing.T) {
 		})
 	}
 }
+
+func TestShutdownHandsOverWhatMetaWasToldItGot(t *testing.T) {
+	tests := []struct {
+		name string
+		// read is how many events the test takes from Run after cancelling it.
+		read    int
+		drain   time.Duration
+		wantLog string
+	}{
+		{"everything queued is handed over", 3, time.Minute, "Meta events received before shutdown handed over"},
+		{"what the drain timeout leaves is logged by id", 0, time.Millisecond,
+			"3 Meta events received but not evaluated before shutdown"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			logs := &syncBuffer{}
+			c := meta.New(meta.Config{AppSecret: appSecret, DrainTimeout: tt.drain, Logger: testLogger(logs)})
+			post := func() int {
+				batch := fixture(t, "batched.json") // three comments
+				req := httptest.NewRequest(http.MethodPost, "/webhooks/meta", bytes.NewReader(batch))
+				req.Header.Set("X-Hub-Signature-256", meta.Sign(appSecret, batch))
+				rec := httptest.NewRecorder()
+				c.Handler().ServeHTTP(rec, req)
+				return rec.Code
+			}
+			// Nobody reads out while the delivery is acknowledged: the events wait
+			// in the queue, as behind busy workers.
+			out := make(chan bot.Event)
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan error, 1)
+			go func() { done <- c.Run(ctx, out) }()
+			if code := post(); code != http.StatusOK {
+				t.Fatalf("delivery: %d", code)
+			}
+			cancel()
+			var ids []string
+			for range tt.read {
+				select {
+				case ev := <-out:
+					ids = append(ids, ev.ID)
+				case <-time.After(10 * time.Second):
+					t.Fatalf("only %v handed over after the cancel", ids)
+				}
+			}
+			if err := <-done; err != nil {
+				t.Fatalf("Run: %v", err)
+			}
+			if len(ids) != tt.read {
+				t.Errorf("handed over %v", ids)
+			}
+			if !strings.Contains(logs.String(), tt.wantLog) {
+				t.Errorf("logs lack %q:\n%s", tt.wantLog, logs.String())
+			}
+			if tt.read == 0 && !strings.Contains(logs.String(), "facebook:987654321098765_2000000000000001") {
+				t.Errorf("the lost events are not named:\n%s", logs.String())
+			}
+			// Stopped, the connector takes nothing Meta would believe handled.
+			if code := post(); code != http.StatusServiceUnavailable {
+				t.Errorf("delivery after shutdown: %d, want 503", code)
+			}
+		})
+	}
+}
