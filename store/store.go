@@ -104,6 +104,9 @@ type Case struct {
 	Reason   string     `json:"reason"`
 	// Suggested is what the rule would do, or did, to the message.
 	Suggested []bot.Action `json:"suggested,omitempty"`
+	// Priority is high for the cases to decide first (set by the rule, or raised
+	// by repeat cases for one author or thread); empty is normal.
+	Priority string `json:"priority,omitempty"`
 	// Outcome is set once a CM decided: keep, delete, hide, timeout, ban, reply.
 	Outcome   string    `json:"outcome,omitempty"`
 	DecidedBy string    `json:"decided_by,omitempty"`

@@ -146,10 +146,12 @@ type Store struct {
 	own     bool // Close closes c
 	cfg     config
 	cluster bool
-	nonce   string // makes counter members of events without id unique
-	seq     atomic.Int64
-	tidy    atomic.Int64 // counts observations: one in tidyEvery does housekeeping
-	trips   atomic.Int64
+	// maxPerKey and seenCap are the options as the script reads them.
+	maxPerKey, seenCap string
+	nonce              string // makes counter members of events without id unique
+	seq                atomic.Int64
+	tidy               atomic.Int64 // counts observations: one in tidyEvery does housekeeping
+	trips              atomic.Int64
 
 	groupMu sync.Mutex
 	grouped bool // the desk's consumer group exists
@@ -297,7 +299,8 @@ func newStore(c Client, opts []Option) (*Store, error) {
 	cfg.caseTTL = max(cfg.caseTTL, time.Second)
 	var b [6]byte
 	_, _ = rand.Read(b[:])
-	s := &Store{c: c, cfg: cfg, nonce: hex.EncodeToString(b[:])}
+	s := &Store{c: c, cfg: cfg, nonce: hex.EncodeToString(b[:]),
+		maxPerKey: strconv.Itoa(cfg.maxPerKey), seenCap: strconv.Itoa(cfg.seenCap)}
 	_, s.cluster = c.(*goredis.ClusterClient)
 	if cfg.cluster != nil {
 		s.cluster = *cfg.cluster
@@ -377,8 +380,9 @@ type group struct {
 
 func ms(d time.Duration) int64 { return d.Milliseconds() }
 
-// Observe sends the event's dedupe, counters and strikes in one pipeline: one
-// script on a single server, one per hash slot touched on a cluster.
+// Observe sends the event's dedupe, counters and strikes in one script: one
+// EVALSHA on a single server, one per hash slot touched (in one pipeline) on a
+// cluster.
 func (s *Store) Observe(ctx context.Context, o store.Observation) (store.Result, error) {
 	if o.EventID == "" && len(o.Counters) == 0 && o.StrikeWindow <= 0 {
 		return store.Result{}, nil
@@ -398,19 +402,19 @@ func (s *Store) Observe(ctx context.Context, o store.Observation) (store.Result,
 		tidy = "1"
 	}
 	header := func(author bool) []any {
-		args := make([]any, 9, 9+4*len(o.Counters))
-		args[0], args[1], args[2], args[3], args[4] = ats, "0", o.EventID, "", member
-		args[5], args[6], args[7], args[8] = s.cfg.maxPerKey, s.cfg.seenCap, "0", tidy
+		args := make([]any, 9, 9+2*len(o.Counters))
+		args[0], args[1], args[2], args[3], args[4] = ats, "", o.EventID, "", ""
+		args[5], args[6], args[7], args[8] = member, tidy, s.maxPerKey, s.seenCap
 		if author && o.EventID != "" {
 			ttl := o.DedupeTTL
 			if ttl <= 0 {
 				ttl = store.DefaultDedupeTTL
 			}
 			args[1] = strconv.FormatInt(max(ms(ttl), 1), 10)
-			args[7] = strconv.FormatInt(at-ms(ttl), 10)
+			args[3] = strconv.FormatInt(at-ms(ttl), 10)
 		}
 		if author && o.StrikeWindow > 0 {
-			args[3] = "(" + strconv.FormatInt(at-ms(o.StrikeWindow), 10)
+			args[4] = "(" + strconv.FormatInt(at-ms(o.StrikeWindow), 10)
 		}
 		return args
 	}
@@ -427,7 +431,10 @@ func (s *Store) Observe(ctx context.Context, o store.Observation) (store.Result,
 		groups = append(groups, g)
 	}
 	for i, op := range o.Counters {
-		tag := s.tag(o.Platform, o.Space, op.Key)
+		tag := authorTag
+		if op.Key != o.Author {
+			tag = s.tag(o.Platform, o.Space, op.Key)
+		}
 		var g *group
 		if !s.cluster {
 			g = groups[0]
@@ -445,13 +452,12 @@ func (s *Store) Observe(ctx context.Context, o store.Observation) (store.Result,
 			}
 		}
 		g.keys = append(g.keys, tag+":c:"+op.Name)
-		incr := 0
-		if op.Incr {
-			incr = 1
-		}
 		w := max(ms(op.Window), 1)
-		from := strconv.FormatInt(at-w, 10)
-		g.args = append(g.args, "("+from, from, w, incr)
+		var expiry string
+		if op.Incr {
+			expiry = "-" + strconv.FormatInt(counterExpiry(at, w), 10)
+		}
+		g.args = append(g.args, "("+strconv.FormatInt(at-w, 10), expiry)
 		g.index = append(g.index, i)
 	}
 	if err := s.runScripts(ctx, observeScript, groups); err != nil {
@@ -485,6 +491,23 @@ func (s *Store) Observe(ctx context.Context, o store.Observation) (store.Result,
 		}
 	}
 	return res, nil
+}
+
+// maxRefresh bounds the period after which a counter's expiry is pushed again.
+const maxRefresh = time.Hour
+
+// counterExpiry is the time, on the events' clock, until which a counter that
+// an event at at (ms) is added to must live, rounded up to the end of the next
+// refresh period so that every event of one period asks for the same expiry:
+// the first of them pushes it, the others find it done. A counter lives between
+// one and two periods plus its window after its last event.
+func counterExpiry(at, window int64) int64 {
+	period := min(window, maxRefresh.Milliseconds())
+	k := at / period
+	if at < 0 && at%period != 0 {
+		k--
+	}
+	return (k+2)*period + window
 }
 
 // runScripts sends one EVALSHA per group, several in one pipeline; a group whose
@@ -534,9 +557,9 @@ func (s *Store) AddStrike(ctx context.Context, st store.Strike) error {
 		ttl = store.DefaultStrikeTTL
 	}
 	at := st.At.UnixMilli()
-	nonce := st.Rule + ":" + s.nonce + ":" + strconv.FormatInt(s.seq.Add(1), 36)
+	member := strconv.FormatInt(at+ms(ttl), 10) + ":" + st.Rule + ":" + s.nonce + ":" + strconv.FormatInt(s.seq.Add(1), 36)
 	key := s.tag(st.Platform, st.Space, st.Author) + ":strikes"
-	err := strikeScript.Run(ctx, s.c, []string{key}, at, at+ms(ttl), nonce, s.cfg.maxStrikes, ms(ttl)).Err()
+	err := strikeScript.Run(ctx, s.c, []string{key}, at, member, s.cfg.maxStrikes, ms(ttl)).Err()
 	if err != nil {
 		return fmt.Errorf("redis add strike for %s: %w", st.Author, err)
 	}
@@ -603,7 +626,7 @@ func (s *Store) OpenCase(ctx context.Context, c store.Case) (store.Case, error) 
 	if err != nil {
 		return store.Case{}, fmt.Errorf("case: %w", err)
 	}
-	keys := []string{s.casesKey(c.ID), s.casesKey("open"), s.casesKey("stream")}
+	keys := []string{s.casesKey(c.ID), s.casesKey("open"), s.casesKey("stream"), s.casesKey("seq")}
 	err = openScript.Run(ctx, s.c, keys, c.ID, n, data, ms(s.cfg.caseTTL), s.cfg.caseStreamCap).Err()
 	if err != nil {
 		return store.Case{}, fmt.Errorf("redis open case %s: %w", c.ID, err)
@@ -709,7 +732,7 @@ func (s *Store) casesByID(ctx context.Context, ids []string) ([]store.Case, []an
 // DecideCase closes an open case once, atomically: of two CMs pressing at the
 // same moment, the second gets the first one's decision and ErrDecided.
 func (s *Store) DecideCase(ctx context.Context, id, outcome, by string, at time.Time) (store.Case, error) {
-	keys := []string{s.casesKey(id), s.casesKey("open"), s.casesKey("decided")}
+	keys := []string{s.casesKey(id), s.casesKey("open"), s.casesKey("decided"), s.casesKey("seq")}
 	vals, err := decideScript.Run(ctx, s.c, keys, id, outcome, by, at.Format(time.RFC3339Nano),
 		s.cfg.caseCap, ms(s.cfg.caseTTL)).Slice()
 	if err != nil {

@@ -291,3 +291,95 @@ func TestCounterCap(t *testing.T) {
 		t.Errorf("count = %d, want the cap 5", last)
 	}
 }
+
+// TestKeysExpire checks that every key the store writes has a TTL, and that an
+// active counter's expiry is pushed once its refresh period is over (and not on
+// every event within it).
+func TestKeysExpire(t *testing.T) {
+	url := redistest.URL(t)
+	prefix := newPrefix()
+	st, err := redis.Open(url, redis.WithPrefix(prefix))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	c, err := redis.NewClient(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	ctx := context.Background()
+	t0 := time.Date(2026, 11, 20, 22, 0, 0, 0, time.UTC)
+	observe := func(id string, at time.Duration) {
+		t.Helper()
+		_, err := st.Observe(ctx, store.Observation{At: t0.Add(at), Platform: "discord", Space: "g", Author: "u-1",
+			EventID: id, StrikeWindow: time.Hour, Counters: []store.CounterOp{
+				{Name: "msgs", Key: "u-1", Window: 10 * time.Second, Incr: true},
+				{Name: "raid", Key: "g", Window: time.Minute, Incr: true},
+				{Name: "chan", Key: "general", Window: time.Minute},
+			}})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	observe("m-1", 0)
+	if err := st.AddStrike(ctx, store.Strike{Platform: "discord", Space: "g", Author: "u-1", At: t0, Rule: "insult", TTL: time.Hour}); err != nil {
+		t.Fatal(err)
+	}
+	opened, err := st.OpenCase(ctx, store.Case{Reason: "r", Opened: t0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.DecideCase(ctx, opened.ID, "keep", "telegram:1", t0); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.AppendAudit(ctx, store.AuditEntry{At: t0}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.PendingCases(ctx); err != nil {
+		t.Fatal(err)
+	}
+	keys, err := c.Keys(ctx, prefix+":*").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(keys) < 8 {
+		t.Errorf("keys %q: want at least seen, strikes, two counters, case seq, case, index, stream, audit", keys)
+	}
+	for _, k := range keys {
+		ttl, err := c.PTTL(ctx, k).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ttl <= 0 {
+			t.Errorf("key %s has no TTL (%v)", k, ttl)
+		}
+	}
+
+	msgs := prefix + ":{discord:g:u-1}:c:msgs"
+	ttl := func() time.Duration {
+		t.Helper()
+		d, err := c.PTTL(ctx, msgs).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	// A 10s window is refreshed every 10s of events: it lives 20 to 30s past an event.
+	if d := ttl(); d <= 10*time.Second || d > 30*time.Second {
+		t.Errorf("msgs TTL = %v after the first event, want within (10s, 30s]", d)
+	}
+	// Shorten it as if time had passed: a second event in the same period leaves
+	// it, the first event of the next period pushes it again.
+	if err := c.PExpire(ctx, msgs, 5*time.Second).Err(); err != nil {
+		t.Fatal(err)
+	}
+	observe("m-2", time.Second)
+	if d := ttl(); d > 5*time.Second {
+		t.Errorf("msgs TTL = %v after an event in the same period, want it left at 5s or less", d)
+	}
+	observe("m-3", 12*time.Second)
+	if d := ttl(); d <= 10*time.Second {
+		t.Errorf("msgs TTL = %v after an event in the next period, want it pushed past 10s", d)
+	}
+}

@@ -8,39 +8,50 @@ import goredis "github.com/redis/go-redis/v9"
 
 // observeScript dedupes, counts and reads strikes for one event, or for the part
 // of it that lives in one slot. Bounds come computed from Go, so the script does
-// no arithmetic on the hot path: Lua's calls are what Redis spends its time on.
+// little arithmetic on the hot path: each redis.call is what Redis spends its time
+// on, so the common path makes as few as it can: ZADD NX and PEXPIRE for the id,
+// ZRANGEBYSCORE for the strikes, ZADD and ZCOUNT for a counter the event is added
+// to, ZCOUNT for one only read.
+//
+// A counter's expiry is pushed once per period of its window, not on every event:
+// the counter holds a marker member "~" scored minus the expiry (on the events'
+// clock) that the current period asks for. ZADD LT CH moves it in the same call
+// that adds the event, and answers 2 (event and marker both changed) exactly when
+// this is the first event of a later period, or the key is new: only then is
+// PEXPIRE sent. The marker's score is negative, so no window ever counts it.
 //
 // KEYS: [seen] [strikes] counter...
-// ARGV: 1 at, 2 dedupe TTL (0: no seen key), 3 event id, 4 strikes' lower bound
-// "(at-window" ("": no strikes key), 5 member, 6 max per key, 7 seen cap, 8 oldest
-// remembered id time (at-TTL), 9 housekeeping (1: prune and cap this time), then
-// per counter: "(at-window", at-window, window, incr (1/0).
+// ARGV: 1 at, 2 dedupe TTL ("": no seen key), 3 event id, 4 oldest remembered id
+// time (at-TTL), 5 strikes' lower bound "(at-window" ("": no strikes key), 6 member,
+// 7 housekeeping ("1": prune and cap this time), 8 max per key, 9 seen cap, then
+// per counter: "(at-window", and "-expiry" when the event is added to it ("": only
+// read).
 // Returns {1} for a duplicate, else {0, {counts...}, {strike times...}}.
 var observeScript = goredis.NewScript(`
 local at = ARGV[1]
-local tidy = ARGV[9] == '1'
+local tidy = ARGV[7] == '1'
 local k = 1
-if ARGV[2] ~= '0' then
+if ARGV[2] ~= '' then
   local seen = KEYS[1]
   k = 2
   if redis.call('ZADD', seen, 'NX', at, ARGV[3]) == 0 then
     -- Known id: a duplicate unless it was seen longer than the TTL ago.
-    if tonumber(redis.call('ZSCORE', seen, ARGV[3])) > tonumber(ARGV[8]) then
+    if tonumber(redis.call('ZSCORE', seen, ARGV[3])) > tonumber(ARGV[4]) then
       return {1}
     end
     redis.call('ZADD', seen, at, ARGV[3])
   end
   if tidy then
-    redis.call('ZREMRANGEBYSCORE', seen, '-inf', ARGV[8])
+    redis.call('ZREMRANGEBYSCORE', seen, '-inf', ARGV[4])
     local n = redis.call('ZCARD', seen)
-    local scap = tonumber(ARGV[7])
+    local scap = tonumber(ARGV[9])
     if n > scap then redis.call('ZREMRANGEBYRANK', seen, 0, n - scap - 1) end
   end
   redis.call('PEXPIRE', seen, ARGV[2])
 end
 local strikes = {}
-if ARGV[4] ~= '' then
-  local list = redis.call('ZRANGEBYSCORE', KEYS[k], ARGV[4], at, 'WITHSCORES')
+if ARGV[5] ~= '' then
+  local list = redis.call('ZRANGEBYSCORE', KEYS[k], ARGV[5], at, 'WITHSCORES')
   k = k + 1
   local now = tonumber(at)
   for i = 1, #list, 2 do
@@ -49,65 +60,74 @@ if ARGV[4] ~= '' then
   end
 end
 local counts = {}
-local cap = tonumber(ARGV[6])
 local j = 10
-while k <= #KEYS do
-  local key = KEYS[k]
+for i = k, #KEYS do
+  local key = KEYS[i]
+  local from = ARGV[j]
+  local exp = ARGV[j + 1]
   local n
-  if ARGV[j + 3] == '1' then
+  if exp ~= '' then
     -- Entries out of the window are not counted (ZCOUNT's range), so
-    -- dropping them can wait for housekeeping.
-    if tidy then redis.call('ZREMRANGEBYSCORE', key, '-inf', ARGV[j + 1]) end
-    redis.call('ZADD', key, at, ARGV[5])
-    n = redis.call('ZCOUNT', key, ARGV[j], at)
+    -- dropping them can wait for housekeeping (which drops the marker too).
+    if tidy then redis.call('ZREMRANGEBYSCORE', key, '-inf', string.sub(from, 2)) end
+    if redis.call('ZADD', key, 'LT', 'CH', at, ARGV[6], exp, '~') == 2 then
+      redis.call('PEXPIRE', key, string.format('%d', tonumber(string.sub(exp, 2)) - tonumber(at)))
+    end
+    n = redis.call('ZCOUNT', key, from, at)
+    local cap = tonumber(ARGV[8])
     if n > cap then
       redis.call('ZREMRANGEBYRANK', key, 0, -cap - 1)
-      n = redis.call('ZCOUNT', key, ARGV[j], at)
+      n = redis.call('ZCOUNT', key, from, at)
     end
-    redis.call('PEXPIRE', key, ARGV[j + 2])
   else
-    n = redis.call('ZCOUNT', key, ARGV[j], at)
+    n = redis.call('ZCOUNT', key, from, at)
   end
   counts[#counts + 1] = n
-  k = k + 1
-  j = j + 4
+  j = j + 2
 end
 return {0, counts, strikes}
 `)
 
-// strikeScript adds a strike, drops those expired at its time and caps the list.
+// strikeScript adds a strike. Expired strikes are left to the reader (it skips
+// them) until the list is over its cap; the key lives as long as its longest
+// strike.
 //
-// KEYS: strikes. ARGV: at, expiry, nonce, cap, ttl.
+// KEYS: strikes. ARGV: at, "expiry:nonce", cap, ttl.
 // Members are "expiry:nonce", scored by the strike's time.
 var strikeScript = goredis.NewScript(`
-local at = tonumber(ARGV[1])
-redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2] .. ':' .. ARGV[3])
-for _, m in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
-  local exp = tonumber(string.match(m, '^(%d+)'))
-  if exp and exp <= at then redis.call('ZREM', KEYS[1], m) end
+redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
+local cap = tonumber(ARGV[3])
+if redis.call('ZCARD', KEYS[1]) > cap then
+  local at = tonumber(ARGV[1])
+  for _, m in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+    local exp = tonumber(string.match(m, '^(%d+)'))
+    if exp and exp <= at then redis.call('ZREM', KEYS[1], m) end
+  end
+  local n = redis.call('ZCARD', KEYS[1])
+  if n > cap then redis.call('ZREMRANGEBYRANK', KEYS[1], 0, n - cap - 1) end
 end
-local n = redis.call('ZCARD', KEYS[1])
-local cap = tonumber(ARGV[4])
-if n > cap then redis.call('ZREMRANGEBYRANK', KEYS[1], 0, n - cap - 1) end
-if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[5]) then redis.call('PEXPIRE', KEYS[1], ARGV[5]) end
-return n
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[4]) then redis.call('PEXPIRE', KEYS[1], ARGV[4]) end
+return 1
 `)
 
-// openScript stores a case, indexes it as open and queues it for the desk.
+// openScript stores a case, indexes it as open and queues it for the desk. The
+// case counter lives as long as the longest-lived case, so that ids are never
+// given twice.
 //
-// KEYS: case hash, open index, cases stream. ARGV: id, seq, json, ttl, stream cap.
+// KEYS: case hash, open index, cases stream, case counter. ARGV: id, seq, json,
+// ttl, stream cap.
 var openScript = goredis.NewScript(`
 redis.call('HSET', KEYS[1], 'json', ARGV[3], 'status', 'open', 'seq', ARGV[2])
 local sid = redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[5], '*', 'id', ARGV[1])
 redis.call('HSET', KEYS[1], 'sid', sid)
 redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
-for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], ARGV[4]) end
+for i = 1, 4 do redis.call('PEXPIRE', KEYS[i], ARGV[4]) end
 return sid
 `)
 
 // decideScript closes an open case once.
 //
-// KEYS: case hash, open index, decided index. ARGV: id, outcome, by, decided at
+// KEYS: case hash, open index, decided index, case counter. ARGV: id, outcome, by, decided at
 // (RFC 3339), decided cap, ttl. Returns {'nf'}, {'dup', hash} or {'ok', hash}.
 var decideScript = goredis.NewScript(`
 if redis.call('EXISTS', KEYS[1]) == 0 then return {'nf'} end
@@ -121,8 +141,7 @@ redis.call('ZADD', KEYS[3], seq, ARGV[1])
 local n = redis.call('ZCARD', KEYS[3])
 local cap = tonumber(ARGV[5])
 if n > cap then redis.call('ZREMRANGEBYRANK', KEYS[3], 0, n - cap - 1) end
-redis.call('PEXPIRE', KEYS[1], ARGV[6])
-redis.call('PEXPIRE', KEYS[3], ARGV[6])
+for i = 1, 4 do redis.call('PEXPIRE', KEYS[i], ARGV[6]) end
 return {'ok', redis.call('HGETALL', KEYS[1])}
 `)
 
