@@ -34,6 +34,8 @@ type CommandsOptions struct {
 	Reload func(by string) (string, error)
 	// Status adds lines to /status: platforms, store, events seen.
 	Status func(ctx context.Context) []string
+	// Report, when set, writes the report of the last period with its chart.
+	Report func(ctx context.Context, period time.Duration) (string, []byte, error)
 	// FAQ, when set, says what the FAQ did since a time, for /stats.
 	FAQ func(since time.Time) string
 }

@@ -44,6 +44,8 @@ type Options struct {
 	// Shift, when set, names the mode of every audit entry (office or after)
 	// and answers /mode; without it entries say enforce.
 	Shift *Shift
+	// Priority, when set, gives a rule's case priority (high, low; "" normal).
+	Priority func(rule string) string
 }
 
 // Moderator carries out verdicts. It is safe for concurrent use.
@@ -55,6 +57,7 @@ type Moderator struct {
 	retry     Retry
 	now       func() time.Time
 	shift     *Shift
+	priority  func(rule string) string
 
 	// opened is nudged when a case is opened here, for DeliverCases.
 	opened chan struct{}
@@ -92,6 +95,7 @@ func New(o Options) (*Moderator, error) {
 		retry:     o.Retry.withDefaults(),
 		now:       o.Now,
 		shift:     o.Shift,
+		priority:  o.Priority,
 		opened:    make(chan struct{}, 1),
 		actions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "vigie_actions_total",
@@ -312,6 +316,7 @@ func (m *Moderator) open(ctx context.Context, c store.Case) error {
 	c.Opened = m.now()
 	sctx, cancel := m.storeContext(ctx)
 	defer cancel()
+	m.prioritise(sctx, &c)
 	opened, err := m.store.OpenCase(sctx, c)
 	if err != nil {
 		return fmt.Errorf("open case for %s (%s): %w", c.Event.Key(), c.Reason, err)

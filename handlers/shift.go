@@ -156,3 +156,14 @@ func (c *Commands) Mode(_ context.Context, args, by string) (string, error) {
 	}
 	return fmt.Sprintf("Mode: %s: %s.", s.Describe(now), what), nil
 }
+
+// Report is the report of the last period, as text and a PNG chart (/report).
+func (c *Commands) Report(ctx context.Context, period time.Duration) (string, []byte, error) {
+	if c.o.Report == nil {
+		return "", nil, fmt.Errorf("report: not available")
+	}
+	if period <= 0 {
+		period = 24 * time.Hour
+	}
+	return c.o.Report(ctx, period)
+}

@@ -141,6 +141,8 @@ type RuleInfo struct {
 	Hours    Hours
 	// Office is what the rule does in office hours: act or forward.
 	Office Office
+	// Priority is the priority of the cases it opens: high, low, or "" (normal).
+	Priority string
 	// Actions as written in the file, like timeout(10m).
 	Actions []string
 	Line    int

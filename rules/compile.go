@@ -84,6 +84,7 @@ type rule struct {
 	mode     Mode
 	// officeForward: in office hours the rule only forwards to the desk.
 	officeForward bool
+	priority      string
 	line          int
 }
 
@@ -212,7 +213,7 @@ func compileFile(d *decoder, fs fileSpec, opts LoadOptions) *Ruleset {
 				d.warnf(sp.Hours, "rule %q: hours: %s %s, the file has no office_hours nor holidays", r.name, r.hours, effect)
 			}
 			rs.rules = append(rs.rules, r)
-			info := RuleInfo{Name: r.name, Category: r.category, Mode: r.mode, Hours: r.hours, Line: r.line, Office: OfficeAct}
+			info := RuleInfo{Name: r.name, Category: r.category, Mode: r.mode, Hours: r.hours, Line: r.line, Office: OfficeAct, Priority: r.priority}
 			if r.officeForward {
 				info.Office = OfficeForward
 			}
@@ -382,6 +383,17 @@ func compileRule(d *decoder, c *exprCompiler, sp ruleSpec, nCounters int) (rule,
 			r.officeForward = true
 		default:
 			d.errorf(sp.Office, "%s: office must be act or forward, got %q", what, o)
+			good = false
+		}
+	}
+	if sp.Priority != nil {
+		p, _ := d.str(sp.Priority, what+": priority")
+		switch p {
+		case "high", "low":
+			r.priority = p
+		case "normal":
+		default:
+			d.errorf(sp.Priority, "%s: priority must be high, normal or low, got %q", what, p)
 			good = false
 		}
 	}

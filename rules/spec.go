@@ -71,6 +71,7 @@ type ruleSpec struct {
 	Hours       *yaml.Node
 	Mode        *yaml.Node
 	Office      *yaml.Node
+	Priority    *yaml.Node
 }
 
 type faqSpec struct {
@@ -328,7 +329,7 @@ func (d *decoder) decodeCounters(n *yaml.Node) []counterSpec {
 	return out
 }
 
-var ruleKeys = []string{"name", "category", "description", "when", "do", "hours", "mode", "office"}
+var ruleKeys = []string{"name", "category", "description", "when", "do", "hours", "mode", "office", "priority"}
 
 func (d *decoder) decodeRules(n *yaml.Node) ([]ruleSpec, map[string]bool) {
 	names := map[string]bool{}
@@ -399,6 +400,9 @@ func (d *decoder) decodeRules(n *yaml.Node) ([]ruleSpec, map[string]bool) {
 		}
 		if e, ok := m["office"]; ok {
 			rs.Office = resolve(e.Value)
+		}
+		if e, ok := m["priority"]; ok {
+			rs.Priority = resolve(e.Value)
 		}
 		if good {
 			out = append(out, rs)

@@ -34,6 +34,7 @@ func (d *daemon) routes() (_ http.Handler, err error) {
 	mux.Handle("GET /metrics", promhttp.HandlerFor(d.registry, promhttp.HandlerOpts{Registry: d.registry}))
 	mux.HandleFunc("POST /v1/events", d.handleEvent)
 	mux.Handle("GET /v1/cases", d.adminOnly(d.handleCases))
+	mux.Handle("GET /v1/report", d.adminOnly(d.handleReport))
 	mux.Handle("POST /-/reload", d.adminOnly(d.handleReload))
 	for _, c := range d.conns {
 		for pattern, h := range c.Routes {

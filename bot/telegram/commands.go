@@ -19,6 +19,8 @@ var deskCommands = []command{
 	{"status", "", "mode, uptime, platforms, the last hour, open cases"},
 	{"pause", "[DURATION]", "only flag and forward, e.g. /pause 2h; without a duration, until /resume"},
 	{"resume", "", "enforce the rules again"},
+	{"mode", "[office|after [DURATION]|auto]", "office hours (a CM is here) or after hours, for a while or until /mode auto"},
+	{"report", "[PERIOD]", "the report of the last period (default 24h), with its chart"},
 	{"queue", "", "the open cases, oldest first, with their buttons"},
 	{"stats", "[PERIOD]", "hits per rule, category and platform (default 24h)"},
 	{"rules", "", "the rules, today's hits, shadow or enforce"},
@@ -138,6 +140,28 @@ func (c *Client) handleCommand(ctx context.Context, m *tgbotapi.Message, thread 
 			}
 		}
 		text, err = cmds.Pause(ctx, d, by)
+	case "mode":
+		mc, ok := cmds.(ModeCommands)
+		if !ok {
+			say("/mode is not available.")
+			return
+		}
+		text, err = mc.Mode(ctx, args, by)
+	case "report":
+		rc, ok := cmds.(ReportCommands)
+		if !ok {
+			say("/report is not available.")
+			return
+		}
+		period := 24 * time.Hour
+		if args != "" {
+			if period, err = parseDuration(args); err != nil {
+				usage()
+				return
+			}
+		}
+		c.postReport(ctx, m, thread, rc, period)
+		return
 	case "stats":
 		period := 24 * time.Hour
 		if args != "" {

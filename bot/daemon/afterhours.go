@@ -1,0 +1,323 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/handlers"
+	"github.com/vigie-bot/vigie/handlers/alert"
+	"github.com/vigie-bot/vigie/handlers/report"
+	"github.com/vigie-bot/vigie/rules"
+	"github.com/vigie-bot/vigie/rules/wave"
+)
+
+// afterHours is what vigie does for the hours no CM watches: the shift, crisis
+// alerts, the hourly event tallies and the morning report.
+type afterHours struct {
+	shift   *handlers.Shift
+	alerts  *alert.Alerter
+	tally   *report.Tally
+	morning *report.Morning
+	cases   *handlers.Escalation
+}
+
+// buildAfterHours wires the after-hours parts; the shift was made before the
+// handlers, which record its mode.
+func (d *daemon) buildAfterHours(rs *rules.Ruleset, shift *handlers.Shift, desk handlers.Desk, reg prometheus.Registerer) error {
+	a := &afterHours{shift: shift}
+	rulesNow := func() *rules.Ruleset { return d.current.Load().engine.Ruleset() }
+	var alertDesk alert.Desk
+	if desk != nil {
+		alertDesk = desk
+	}
+	var err error
+	a.alerts, err = alert.New(rs.WaveAlerts(), alert.Options{
+		Store: d.store, Desk: alertDesk, Logger: d.log.With("handler", "alert"), Registerer: reg,
+		Location: func() *time.Location { return rulesNow().Timezone },
+		CMs:      func() []string { return rulesNow().Desk.CMs },
+	})
+	if err != nil {
+		return err
+	}
+	host, _ := os.Hostname()
+	a.tally = report.NewTally(host + ":" + strconv.Itoa(os.Getpid()) + ":" + strconv.FormatInt(time.Now().UnixNano()%1e6, 36))
+	var reportDesk report.Desk
+	if desk != nil {
+		reportDesk = desk
+	}
+	a.morning = report.NewMorning(report.MorningOptions{
+		Source:     d.reportSource,
+		Store:      d.store,
+		Desk:       reportDesk,
+		AfterHours: shift.AfterHours,
+		Schedule:   func(t time.Time) bool { return rulesNow().AfterHours(t) },
+		Before:     d.flushTally,
+		Logger:     d.log.With("handler", "report"),
+	})
+	a.cases, err = handlers.NewEscalation(d.mod, handlers.EscalationOptions{
+		Age:        envDuration(d.cfg.Getenv, "VIGIE_ESCALATE_AFTER", 2*time.Hour),
+		Interval:   envDuration(d.cfg.Getenv, "VIGIE_ESCALATE_EVERY", time.Hour),
+		Registerer: reg,
+	})
+	if err != nil {
+		return err
+	}
+	for _, mode := range []string{handlers.ShiftOffice, handlers.ShiftAfter, "paused"} {
+		err := reg.Register(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name:        "vigie_mode",
+			Help:        "1 for the mode vigie is in now: office, after (hours) or paused.",
+			ConstLabels: prometheus.Labels{"mode": mode},
+		}, func() float64 {
+			if d.mod.Mode() == mode {
+				return 1
+			}
+			return 0
+		}))
+		if err != nil {
+			return fmt.Errorf("mode metric: %w", err)
+		}
+	}
+	d.after = a
+	return nil
+}
+
+// envDuration reads a duration setting, like 2h or 30m, with a default.
+func envDuration(getenv func(string) string, name string, def time.Duration) time.Duration {
+	if v := getenv(name); v != "" {
+		if d, err := time.ParseDuration(v); err == nil && d > 0 {
+			return d
+		}
+	}
+	return def
+}
+
+// runAfterHours starts the timers: waves that went quiet, hourly tallies, the
+// morning report and old cases. They stop with ctx; wg waits for them.
+func (d *daemon) runAfterHours(ctx context.Context, wg *sync.WaitGroup) {
+	a := d.after
+	wg.Go(func() { _ = a.alerts.Run(ctx) })
+	wg.Go(func() { _ = a.morning.Run(ctx) })
+	wg.Go(func() { _ = a.cases.Run(ctx) })
+	wg.Go(func() {
+		t := time.NewTicker(time.Minute)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				// the hour under way is left: a restart loses only it
+				d.flushTally(context.WithoutCancel(ctx))
+				return
+			case <-t.C:
+				d.flushTally(ctx)
+			}
+		}
+	})
+}
+
+func (d *daemon) flushTally(ctx context.Context) {
+	if err := d.after.tally.Flush(ctx, d.store, time.Now()); err != nil {
+		d.log.Warn("event tally not written; kept for the next minute", "err", err)
+	}
+}
+
+// observeAssessment counts the event and follows the crisis alerts.
+func (d *daemon) observeAssessment(ctx context.Context, ev bot.Event, as rules.Assessment) {
+	if as.Verdict.Duplicate {
+		return
+	}
+	d.after.tally.Add(ev.Platform, as.Verdict.At)
+	d.after.alerts.Observe(ctx, ev, as)
+}
+
+// reportSource is where reports read their figures in this process.
+func (d *daemon) reportSource() report.Source {
+	rs := d.current.Load().engine.Ruleset()
+	return report.Source{
+		Store:  d.store,
+		Events: report.AuditEvents(d.store, d.after.tally.Pending),
+		Alerts: func(ctx context.Context, since time.Time) ([]wave.Wave, error) {
+			return alert.Waves(ctx, d.store, since)
+		},
+		FAQ:      d.faqFigures,
+		Location: rs.Timezone,
+	}
+}
+
+func (d *daemon) faqFigures(since time.Time) *report.FAQ {
+	if d.faq == nil {
+		return nil
+	}
+	r := d.faq.Report(since, 3)
+	f := &report.FAQ{Answered: r.AnsweredTotal, Unanswered: r.Unanswered}
+	for _, g := range r.TopUnanswered {
+		f.Missing = append(f.Missing, g.Example)
+	}
+	return f
+}
+
+// handleReport answers GET /v1/report?since=24h&format=text|csv|json: the
+// figures `vigie report` prints.
+func (d *daemon) handleReport(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	since := 24 * time.Hour
+	if s := q.Get("since"); s != "" {
+		v, err := handlers.ParseDuration(s)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, "since: "+err.Error())
+			return
+		}
+		since = v
+	}
+	format := q.Get("format")
+	if format == "" {
+		format = report.FormatJSON
+	}
+	switch format {
+	case report.FormatText, report.FormatCSV, report.FormatJSON, "png":
+	default:
+		writeError(w, http.StatusBadRequest, `format: want text, csv, json or png`)
+		return
+	}
+	now := time.Now()
+	rep, err := report.Build(r.Context(), d.reportSource(), now.Add(-since), now)
+	if err != nil {
+		writeError(w, http.StatusServiceUnavailable, err.Error())
+		return
+	}
+	switch format {
+	case "png":
+		b, err := rep.Chart()
+		if err != nil {
+			writeError(w, http.StatusInternalServerError, err.Error())
+			return
+		}
+		w.Header().Set("Content-Type", "image/png")
+		w.Write(b)
+		return
+	case report.FormatCSV:
+		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	case report.FormatText:
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	default:
+		w.Header().Set("Content-Type", "application/json")
+	}
+	if err := rep.Write(w, format); err != nil {
+		d.log.Warn("report not fully written", "err", err)
+	}
+}
+
+// Page and Picture go to every desk that can; a desk that cannot page gets the
+// alert as usual.
+func (ds deskFanout) Page(ctx context.Context, text string) error {
+	var errs []error
+	for _, d := range ds {
+		var err error
+		if p, ok := d.(alert.Pager); ok {
+			err = p.Page(ctx, text)
+		} else {
+			err = d.Alert(ctx, text)
+		}
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) == len(ds) {
+		return errors.Join(errs...)
+	}
+	return nil
+}
+
+func (ds deskFanout) Picture(ctx context.Context, text, name string, png []byte) error {
+	var errs []error
+	for _, d := range ds {
+		var err error
+		if p, ok := d.(report.Picturer); ok {
+			err = p.Picture(ctx, text, name, png)
+		} else {
+			err = d.Alert(ctx, text)
+		}
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) == len(ds) {
+		return errors.Join(errs...)
+	}
+	return nil
+}
+
+func (t *telegramDesk) Page(ctx context.Context, text string) error {
+	if t.chat.Load() == 0 {
+		return errNoDeskChat
+	}
+	return t.d.Page(ctx, text)
+}
+
+func (t *telegramDesk) Picture(ctx context.Context, text, name string, png []byte) error {
+	if t.chat.Load() == 0 {
+		return errNoDeskChat
+	}
+	return t.d.Picture(ctx, text, name, png)
+}
+
+func (t *discordDesk) Page(ctx context.Context, text string) error {
+	if !t.channel.Load() {
+		return errNoDeskChannel
+	}
+	return t.d.Page(ctx, text)
+}
+
+func (t *discordDesk) Picture(ctx context.Context, text, name string, png []byte) error {
+	if !t.channel.Load() {
+		return errNoDeskChannel
+	}
+	return t.d.Picture(ctx, text, name, png)
+}
+
+func (t *telegramCommands) Mode(ctx context.Context, args, by string) (string, error) {
+	return t.c.Mode(ctx, args, by)
+}
+
+var (
+	_ alert.Pager     = deskFanout(nil)
+	_ report.Picturer = deskFanout(nil)
+	_ alert.Pager     = (*telegramDesk)(nil)
+	_ report.Picturer = (*discordDesk)(nil)
+)
+
+// rulePriority is the priority of the cases a rule opens.
+func rulePriority(rs *rules.Ruleset, rule string) string {
+	for _, r := range rs.Rules {
+		if r.Name == rule {
+			return r.Priority
+		}
+	}
+	return ""
+}
+
+func (t *telegramCommands) Report(ctx context.Context, period time.Duration) (string, []byte, error) {
+	return t.c.Report(ctx, period)
+}
+
+// reportFor is the report of the last period, as text and chart, for the desks.
+func (d *daemon) reportFor(ctx context.Context, period time.Duration) (string, []byte, error) {
+	now := time.Now()
+	r, err := report.Build(ctx, d.reportSource(), now.Add(-period), now)
+	if err != nil {
+		return "", nil, err
+	}
+	png, err := r.Chart()
+	if err != nil {
+		return r.Text(), nil, nil
+	}
+	return r.Text(), png, nil
+}
