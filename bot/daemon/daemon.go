@@ -104,6 +104,8 @@ type daemon struct {
 	health health
 	// commands answer the CMs on the desks.
 	commands *handlers.Commands
+	// after is what vigie does for the hours no CM watches (afterhours.go).
+	after *afterHours
 	// lastHour counts the events seen, for /status.
 	lastHour hourly
 
@@ -193,12 +195,16 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 		}
 	}
 
+	// The shift follows the rules running now, which install sets below.
+	shift := handlers.NewShift(func(t time.Time) bool { return d.current.Load().engine.Ruleset().AfterHours(t) }, nil)
 	mod, err := handlers.New(handlers.Options{
 		Platforms:  byName,
 		Store:      st,
 		Desk:       desks.desk(),
 		Logger:     log,
 		Registerer: registry,
+		Shift:      shift,
+		Priority:   func(rule string) string { return rulePriority(d.current.Load().engine.Ruleset(), rule) },
 	})
 	if err != nil {
 		return nil, err
@@ -237,6 +243,9 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 	if s := cfg.Getenv("VIGIE_ADMIN_TOKEN"); s != "" {
 		d.adminToken = []byte(s)
 	}
+	if err := d.buildAfterHours(rs, shift, desks.desk(), registry); err != nil {
+		return nil, err
+	}
 	d.install(rs, file, matcher)
 	d.commands = handlers.NewCommands(mod, handlers.CommandsOptions{
 		Version: cfg.Version,
@@ -244,6 +253,7 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 		Rules:   func() *rules.Ruleset { return d.current.Load().engine.Ruleset() },
 		Reload:  d.reloadText,
 		Status:  d.statusLines,
+		Report:  d.reportFor,
 	})
 	for _, c := range conns {
 		if c.Attach != nil {
@@ -326,6 +336,7 @@ func (d *daemon) serve(ctx context.Context, reload <-chan struct{}) error {
 	}
 	var desk sync.WaitGroup
 	desk.Go(func() { _ = d.mod.DeliverCases(runCtx) })
+	d.runAfterHours(runCtx, &desk)
 	if cfg.Ready != nil {
 		cfg.Ready(ln.Addr())
 	}
@@ -406,12 +417,13 @@ func (d *daemon) install(rs *rules.Ruleset, file string, matcher *faq.Matcher) *
 			}
 		}
 	}
+	d.after.alerts.SetAlerts(rs.WaveAlerts())
 	// Every rule's series exists from the start, so that rate() sees its first hit.
 	for _, r := range rs.Rules {
 		d.metrics.ruleHits.WithLabelValues(r.Name, r.Category, cmp.Or(string(r.Mode), string(rules.ModeEnforce)))
 	}
 	l := &loaded{
-		engine: rules.NewEngine(rs, d.store, rules.Options{Clock: time.Now, Logger: d.log}),
+		engine: rules.NewEngine(rs, d.store, rules.Options{Clock: time.Now, Logger: d.log, AfterHours: d.after.shift.AfterHours}),
 		faq:    matcher,
 		file:   file,
 		at:     time.Now(),
@@ -524,11 +536,13 @@ func (d *daemon) evaluate(ctx context.Context, ev bot.Event) (bot.Verdict, error
 	d.metrics.events.WithLabelValues(d.mod.Label(ev.Platform), kindLabel(ev.Kind)).Inc()
 	l := d.current.Load()
 	start := time.Now()
-	v, err := l.engine.Evaluate(ctx, ev)
+	as, err := l.engine.Assess(ctx, ev)
+	v := as.Verdict
 	d.metrics.evaluation.Observe(time.Since(start).Seconds())
 	if err != nil {
 		return v, fmt.Errorf("evaluate %s: %w", ev.Key(), err)
 	}
+	d.observeAssessment(ctx, ev, as)
 	if v.Duplicate {
 		d.metrics.duplicates.Inc()
 	}
