@@ -18,6 +18,7 @@ import (
 //	invites         Discord invitations (discord.gg/…, discord.com/invite/…)
 //	telegram_links  links to Telegram (t.me/…, telegram.me/…)
 //	shortened       links through URL shorteners and cloakers (bit.ly, tinyurl.com, …)
+//	wallets         cryptocurrency addresses (Bitcoin, Ethereum, Tron, Litecoin)
 //	emails          e-mail addresses
 //	phones          phone numbers (10 to 15 digits written like one)
 //	promo           self-promotion phrases: "check out my channel", "sub4sub",
@@ -32,6 +33,7 @@ type signalEnv struct {
 	Invites       int     `expr:"invites"`
 	TelegramLinks int     `expr:"telegram_links"`
 	Shortened     int     `expr:"shortened"`
+	Wallets       int     `expr:"wallets"`
 	Emails        int     `expr:"emails"`
 	Phones        int     `expr:"phones"`
 	Promo         int     `expr:"promo"`
@@ -46,6 +48,7 @@ func signalsOf(a *text.Analysis) signalEnv {
 		Invites:       a.Invites,
 		TelegramLinks: a.TelegramLinks,
 		Shortened:     a.Shortened,
+		Wallets:       a.Wallets,
 		Emails:        a.Emails,
 		Phones:        a.Phones,
 		Promo:         a.Promo,

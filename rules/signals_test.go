@@ -42,7 +42,7 @@ rules:
     do: [delete]
   - name: contact
     category: spam
-    when: emails + phones > 0
+    when: emails + phones + wallets > 0
     do: [tag("contact")]
   - name: shouting-chars
     category: noise
@@ -71,6 +71,7 @@ func TestSignals(t *testing.T) {
 		{"b1", "Hey guys check out my new channel", "promo"},
 		{"b2", "join discord.gg/abcd and t.me/chan", "invites"},
 		{"b3", "call me 06 12 34 56 78 or write to me@example.com", "contact"},
+		{"b3", "donate to 1FHeNqx1twqM153v2PTAyieJNEALAhZvEM", "contact"},
 		{"b4", "nooooooon", "shouting-chars"},
 		{"b5", "😂😂😂😂😂 lol", "shouting-chars"},
 		{"b6", "claim it on https://dіscord.gg/gift", `phishing | "dіscord.gg" looks like "discord.gg" in lists.brands`},
@@ -106,9 +107,9 @@ func TestSignals(t *testing.T) {
 
 func TestSignalNames(t *testing.T) {
 	for src, want := range map[string]string{
-		"when: fingreprint != \"\"": "did you mean fingerprint?",
-		"when: promos > 0":          "did you mean promo?",
-		"when: lookalike(domains)":  "lookalike",
+		"when: fingreprint != \"\"":   "did you mean fingerprint?",
+		"when: promos > 0":            "did you mean promo?",
+		"when: lookalike(domains)":    "lookalike",
 		"when: sketch(\"a\") != \"\"": "sketch",
 	} {
 		_, err := rules.Parse("x.yaml", []byte("rules:\n  - name: r\n    "+src+"\n    do: [delete]\n"), rules.LoadOptions{LookupEnv: noEnv})

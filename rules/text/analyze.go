@@ -41,6 +41,9 @@ type Analysis struct {
 	// channels (t.me/…); Shortened links through URL shorteners and cloakers
 	// (bit.ly, tinyurl.com, …), which do not say where they lead.
 	Invites, TelegramLinks, Shortened int
+	// Wallets counts cryptocurrency addresses (Bitcoin, Ethereum, Tron,
+	// Litecoin): "send 0.1 BTC to 1FHeNq…" is the oldest scam there is.
+	Wallets int
 	// Emails and Phones count e-mail addresses and phone numbers (10 to 15
 	// digits, written like one: "06 12 34 56 78", "+33612345678", "(555) 123-4567").
 	Emails, Phones int

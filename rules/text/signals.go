@@ -51,10 +51,12 @@ func linkPath(l string) string {
 // shorteners are URL shorteners and link cloakers: the link does not say where
 // it leads.
 var shorteners = map[string]bool{
-	"bit.ly": true, "bitly.com": true, "tinyurl.com": true, "goo.gl": true, "t.co": true,
+	"bit.ly": true, "bitly.com": true, "tinyurl.com": true, "goo.gl": true,
 	"ow.ly": true, "is.gd": true, "v.gd": true, "buff.ly": true, "cutt.ly": true,
+	// not t.co nor lnkd.in: Twitter and LinkedIn wrap every link in them, the
+	// writer hides nothing
 	"rebrand.ly": true, "shorturl.at": true, "rb.gy": true, "tiny.cc": true, "t.ly": true,
-	"s.id": true, "bl.ink": true, "lnkd.in": true, "adf.ly": true, "shorte.st": true,
+	"s.id": true, "bl.ink": true, "adf.ly": true, "shorte.st": true,
 	"sh.st": true, "bc.vc": true, "ouo.io": true, "ouo.press": true, "soo.gd": true,
 	"qr.ae": true, "x.co": true, "su.pr": true, "snip.ly": true, "short.io": true,
 	"tr.im": true, "clck.ru": true, "u.to": true, "goo.su": true, "binbox.io": true,
@@ -128,6 +130,9 @@ func (a *Analysis) fingerprint() {
 			continue
 		}
 		a.Words++
+		if t.src.hi-t.src.lo >= 26 && isWallet(a.Text[t.src.lo:t.src.hi]) {
+			a.Wallets++
+		}
 		if a.mention(t) {
 			continue
 		}
@@ -243,6 +248,7 @@ func isLocalByte(c byte) bool {
 // ("2026-11-20 10:00") mixes separators and stops short.
 func phoneLen(s string) int {
 	i, digits, groups, ones := 0, 0, 0, 0
+	thousands := true // every group after the first has three digits
 	var sep byte
 	lead := s[0]
 	if lead == '+' {
@@ -272,6 +278,9 @@ func phoneLen(s string) int {
 		}
 		digits += j - i
 		groups++
+		if groups > 1 && j-i != 3 {
+			thousands = false
+		}
 		if j-i == 1 {
 			ones++ // "+33 6 12 …" has one; "1.2.3.4.5" is not a number to call
 		}
@@ -291,8 +300,62 @@ func phoneLen(s string) int {
 			return 0 // glued to a word: a reference, not a number to call
 		}
 	}
+	if lead != '+' && lead != '(' && lead != '0' && thousands {
+		return 0 // 2.124.821.694 views: a count, grouped by thousands
+	}
 	if digits < 10 || digits > 15 || ones > 1 || !(lead == '+' || lead == '(' || lead == '0' || groups >= 3) {
 		return 0
 	}
 	return i
+}
+
+// isWallet reports whether w is written like a cryptocurrency address: Bitcoin
+// (1…, 3…, bc1…), Ethereum and its kin (0x and 40 hex digits), Tron (T…),
+// Litecoin (L…, M…, ltc1…). A base58 address mixes capitals, small letters and
+// digits; a long word or number does not.
+func isWallet(w string) bool {
+	n := len(w)
+	switch {
+	case n == 42 && (w[:2] == "0x" || w[:2] == "0X"):
+		for i := 2; i < n; i++ {
+			if !isHex(w[i]) {
+				return false
+			}
+		}
+		return true
+	case (hasPrefixFold(w, "bc1") || hasPrefixFold(w, "ltc1")) && n >= 26 && n <= 90:
+		digits := 0
+		for i := 0; i < n; i++ {
+			c := w[i] | 0x20
+			switch {
+			case '0' <= w[i] && w[i] <= '9':
+				digits++
+			case 'a' <= c && c <= 'z' && c != 'b' && c != 'i' && c != 'o' || i < 4:
+			default:
+				return false
+			}
+		}
+		return digits >= 3
+	case n >= 26 && n <= 35 && strings.IndexByte("13TLM", w[0]) >= 0:
+		var upper, lower, digit bool
+		for i := 0; i < n; i++ {
+			c := w[i]
+			switch {
+			case '1' <= c && c <= '9':
+				digit = true
+			case 'A' <= c && c <= 'Z' && c != 'I' && c != 'O':
+				upper = true
+			case 'a' <= c && c <= 'z' && c != 'l':
+				lower = true
+			default:
+				return false
+			}
+		}
+		return upper && lower && digit
+	}
+	return false
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c|0x20 && c|0x20 <= 'f'
 }

@@ -15,7 +15,7 @@ func TestLinkSignals(t *testing.T) {
 		{"https://discord.com/channels/1/2", 0, 0, 0},
 		{"discord.gg is down?", 0, 0, 0},
 		{"t.me/freecrypto and https://telegram.me/x", 0, 2, 0},
-		{"http://bit.ly/x tinyurl.com/abc https://t.co/zz", 0, 0, 3},
+		{"http://bit.ly/x tinyurl.com/abc https://t.co/zz", 0, 0, 2}, // t.co wraps every tweeted link
 		{"https://youtube.com/watch?v=1 youtu.be/abc", 0, 0, 0},
 	}
 	for _, tt := range tests {
@@ -48,11 +48,35 @@ func TestContacts(t *testing.T) {
 		{"3.5 million and 12,000,000,000", 0, 0},
 		{"ref0612345678x", 0, 0},
 		{"call 06.12.34.56.78", 0, 1},
+		{"2.124.821.694 views", 0, 0},
+		{"call 718-622-0221 now", 0, 1},
 	}
 	for _, tt := range tests {
 		a := Analyze(tt.text)
 		if a.Emails != tt.emails || a.Phones != tt.phones {
 			t.Errorf("Analyze(%q): emails, phones = %d, %d; want %d, %d", tt.text, a.Emails, a.Phones, tt.emails, tt.phones)
+		}
+	}
+}
+
+func TestWallets(t *testing.T) {
+	tests := []struct {
+		text string
+		want int
+	}{
+		{"DONATE BITCOINS TO ME AT: 1FHeNqx1twqM153v2PTAyieJNEALAhZvEM", 1},
+		{"send to 0x52908400098527886E0F7030069857D2E4169EE7 now", 1},
+		{"bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq", 1},
+		{"TNPeeaaFB7K9cmo4uQpcU32zGK8G1NYqeL", 1},
+		{"Pneumonoultramicroscopicsilicovolcanoconiosis", 0},
+		{"Mmmmmmmmmmmmmmmmmmmmmmmmmmmmmm", 0},
+		{"12345678901234567890123456789", 0},
+		{"0x123 is a small number", 0},
+		{"https://example.com/1FHeNqx1twqM153v2PTAyieJNEALAhZvEM", 0},
+	}
+	for _, tt := range tests {
+		if got := Analyze(tt.text).Wallets; got != tt.want {
+			t.Errorf("Analyze(%q).Wallets = %d, want %d", tt.text, got, tt.want)
 		}
 	}
 }
@@ -108,6 +132,12 @@ func TestPromo(t *testing.T) {
 		{"écris-moi en mp", 1},
 		{"dm me on whatsapp for details", 1},
 		{"listen to my music", 1},
+		{"Please become my first subscriber.", 1},
+		{"Take a look at this video on YouTube", 1},
+		{"LIKE AND SUBSCRIB", 1},
+		{"Follow 4 Follow", 1},
+		{"give it a like", 1},
+		{"thumbs up if you agree", 0}, // bait, maybe, but not promotion
 		// innocent
 		{"check out the patch notes", 0},
 		{"follow my advice", 0},
