@@ -48,6 +48,12 @@ func commands() []command {
 		{"faq", "[--config FILE] [--format text|json] \"QUESTION\"",
 			"show what the FAQ would answer to a question, with the best entries' scores",
 			"The decision is answer, suggest, forward or silent, asked now as a member would.", (*cli).faqCommand},
+		{"report", "[--since 24h] [--format text|csv|json|png] [--redis URL | --url URL] [--config FILE]",
+			"the figures of the last period: events, actions, rules, cases, alerts, offenders",
+			"With --redis the figures are read from the store vigie run uses; otherwise they are\n" +
+				"asked from the running vigie (GET /v1/report). CSV has one row per rule and hour;\n" +
+				"png is the chart of messages and actions per hour.",
+			(*cli).report},
 		{"version", "",
 			"print the version of vigie, of Go and of the modules built in", "", (*cli).version},
 	}

@@ -1,0 +1,119 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/vigie-bot/vigie"
+	"github.com/vigie-bot/vigie/handlers"
+	"github.com/vigie-bot/vigie/handlers/alert"
+	"github.com/vigie-bot/vigie/handlers/report"
+	"github.com/vigie-bot/vigie/rules/wave"
+	"github.com/vigie-bot/vigie/store/redis"
+)
+
+// reportCommand is `vigie report`: the figures of the last period, read from
+// Redis with --redis, otherwise asked from a running vigie over HTTP.
+func (c *cli) report(ctx context.Context, args []string) int {
+	f := c.flags("report")
+	since := f.String("since", "24h", "cover the last `PERIOD` (like 12h, 24h, 7d)")
+	format := f.String("format", "text", "print the report as `text|csv|json|png` (csv: one row per rule and hour)")
+	redisURL := f.String("redis", "", "read the figures from the Redis at `URL` that vigie run uses")
+	base := f.String("url", envOr(c.getenv, "VIGIE_URL", "http://127.0.0.1:8080"),
+		"without --redis, ask the running vigie at `URL` (env VIGIE_URL; VIGIE_ADMIN_TOKEN is sent when set)")
+	config := f.configFlag()
+	pos, code, ok := f.parse(args)
+	if !ok {
+		return code
+	}
+	if len(pos) > 0 {
+		return f.usageError("unexpected argument %q", pos[0])
+	}
+	period, err := handlers.ParseDuration(*since)
+	if err != nil {
+		return f.usageError("--since: %v", err)
+	}
+	switch *format {
+	case report.FormatText, report.FormatCSV, report.FormatJSON, "png":
+	default:
+		return f.usageError("unknown format %q (want text, csv, json or png)", *format)
+	}
+	if *redisURL != "" {
+		err = c.reportFromRedis(ctx, *redisURL, *config, period, *format)
+	} else {
+		err = c.reportFromHTTP(ctx, *base, *since, *format)
+	}
+	if err != nil {
+		fmt.Fprintf(c.stderr, "vigie report: %v\n", err)
+		return exitFail
+	}
+	return exitOK
+}
+
+// reportFromRedis builds the report from the store itself. The hours are shown in
+// the rule file's timezone when the file loads; the FAQ's figures live in the
+// running processes and are not in it.
+func (c *cli) reportFromRedis(ctx context.Context, rawURL, config string, period time.Duration, format string) error {
+	st, err := redis.Open(rawURL)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	src := report.Source{
+		Store:  st,
+		Events: report.AuditEvents(st, nil),
+		Alerts: func(ctx context.Context, since time.Time) ([]wave.Wave, error) { return alert.Waves(ctx, st, since) },
+	}
+	if rs, _, err := vigie.LoadRules(config); err == nil {
+		src.Location = rs.Timezone
+	}
+	now := time.Now()
+	r, err := report.Build(ctx, src, now.Add(-period), now)
+	if err != nil {
+		return err
+	}
+	if format == "png" {
+		b, err := r.Chart()
+		if err != nil {
+			return err
+		}
+		_, err = c.stdout.Write(b)
+		return err
+	}
+	return r.Write(c.stdout, format)
+}
+
+// reportFromHTTP asks GET /v1/report of a running vigie and prints the answer.
+func (c *cli) reportFromHTTP(ctx context.Context, base, since, format string) error {
+	u, err := url.Parse(strings.TrimRight(base, "/") + "/v1/report")
+	if err != nil {
+		return fmt.Errorf("--url: %w", err)
+	}
+	u.RawQuery = url.Values{"since": {since}, "format": {format}}.Encode()
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return err
+	}
+	if tok := c.getenv("VIGIE_ADMIN_TOKEN"); tok != "" {
+		req.Header.Set("Authorization", "Bearer "+tok)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("%w (is vigie running there? or give --redis)", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		return errors.New(u.Redacted() + ": " + resp.Status + ": " + strings.TrimSpace(string(b)))
+	}
+	_, err = io.Copy(c.stdout, resp.Body)
+	return err
+}

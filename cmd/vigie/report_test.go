@@ -1,0 +1,82 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/handlers/report"
+	"github.com/vigie-bot/vigie/store"
+	"github.com/vigie-bot/vigie/store/redis"
+	"github.com/vigie-bot/vigie/store/redis/redistest"
+)
+
+func TestReportFromARunningVigie(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/v1/report" || r.URL.Query().Get("since") != "12h" || r.URL.Query().Get("format") != "csv" ||
+			r.Header.Get("Authorization") != "Bearer s3cret" {
+			http.Error(w, `{"error":"unexpected `+r.URL.String()+`"}`, http.StatusBadRequest)
+			return
+		}
+		w.Write([]byte("hour,rule,category,hits,actions,events\n"))
+	}))
+	defer srv.Close()
+	res := runIn(context.Background(), "", map[string]string{"VIGIE_ADMIN_TOKEN": "s3cret"},
+		"report", "--since", "12h", "--format", "csv", "--url", srv.URL)
+	if res.code != exitOK || res.stdout != "hour,rule,category,hits,actions,events\n" {
+		t.Errorf("report: %+v", res)
+	}
+	res = run("report", "--url", srv.URL)
+	if res.code != exitFail || !strings.Contains(res.stderr, "400 Bad Request") {
+		t.Errorf("refused report: %+v", res)
+	}
+	if res := run("report", "--format", "xml"); res.code != exitUsage {
+		t.Errorf("--format xml: %+v", res)
+	}
+	if res := run("report", "--since", "yesterday"); res.code != exitUsage {
+		t.Errorf("--since yesterday: %+v", res)
+	}
+}
+
+func TestReportFromRedis(t *testing.T) {
+	url := redistest.URL(t)
+	st, err := redis.Open(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ctx := context.Background()
+	now := time.Now()
+	ev := bot.Event{ID: "m1", Platform: "discord", Space: "g", Author: bot.Author{ID: "u1"}, Text: "spam", At: now.Add(-time.Hour)}
+	v := bot.Verdict{EventID: "m1", Matches: []bot.Match{{Rule: "spam", Category: "spam", Actions: []bot.Action{{Kind: bot.ActDelete}}}}}
+	if err := st.AppendAudit(ctx, store.AuditEntry{At: ev.At, Event: ev, Verdict: v, Mode: "after"}); err != nil {
+		t.Fatal(err)
+	}
+	tally := report.NewTally("test")
+	for range 5 {
+		tally.Add("discord", now.Add(-2*time.Hour))
+	}
+	if err := tally.Flush(ctx, st, now); err != nil {
+		t.Fatal(err)
+	}
+	res := run("report", "--redis", url, "--format", "json", "--config", "testdata/good.yaml")
+	if res.code != exitOK {
+		t.Fatalf("report: %+v", res)
+	}
+	var r report.Report
+	if err := json.Unmarshal([]byte(res.stdout), &r); err != nil {
+		t.Fatalf("%v:\n%s", err, res.stdout)
+	}
+	if r.Flagged != 1 || r.Actions != 1 || r.Events != 5 || !r.EventsKnown || r.ByMode["after"] != 1 {
+		t.Errorf("report %+v", r)
+	}
+	res = run("report", "--redis", url)
+	if res.code != exitOK || !strings.Contains(res.stdout, "5 events, 1 flagged, 1 action (delete 1).") {
+		t.Errorf("text report: %+v", res)
+	}
+}
