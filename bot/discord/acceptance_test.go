@@ -228,30 +228,97 @@ func TestAcceptance(t *testing.T) {
 		}
 	})
 
+	t.Run("a second press on a decided case says who decided first", func(t *testing.T) {
+		f.dispatch("INTERACTION_CREATE", press("i-late", cm, cardMsg, customID(caseID, "keep")))
+		if ack := f.waitFor("POST", "/interactions/i-late/", 1, nil); ack.Body["type"] != float64(6) {
+			t.Errorf("ack = %s", ack.Raw)
+		}
+		note := f.waitFor("POST", "/webhooks/"+appID+"/tok-i-late", 1, nil)
+		if got := fmt.Sprint(note.Body["content"]); !strings.Contains(got, "already decided by discord:"+mod.id) || note.Body["flags"] != float64(64) {
+			t.Errorf("note to the late moderator = %s", note.Raw)
+		}
+		edit := f.waitFor("PATCH", "/channels/"+deskID+"/messages/"+cardMsg, 2, nil)
+		if content := fmt.Sprint(edit.Body["content"]); !strings.Contains(content, "Banned") || strings.Contains(content, "Kept") {
+			t.Errorf("card = %s", content)
+		}
+		if n := f.count("PUT", "/guilds/"+guildID+"/bans/"); n != 1 {
+			t.Errorf("%d bans, want 1", n)
+		}
+		if cs, _ := st.Case(context.Background(), caseID); cs.Outcome != "ban" || cs.DecidedBy != "discord:"+mod.id {
+			t.Errorf("case = %+v", cs)
+		}
+	})
+
+	t.Run("an alert reaches the desk channel and pings no one", func(t *testing.T) {
+		before := f.count("POST", "/channels/"+deskID+"/messages")
+		if err := c.Desk(cmds).Alert(context.Background(), "raid on #general, @everyone beware"); err != nil {
+			t.Fatal(err)
+		}
+		a := f.waitFor("POST", "/channels/"+deskID+"/messages", before+1, nil)
+		am, _ := a.Body["allowed_mentions"].(map[string]any)
+		if a.Body["content"] != "🚨 raid on #general, @everyone beware" || am == nil || len(am["parse"].([]any)) != 0 {
+			t.Errorf("alert = %s", a.Raw)
+		}
+		if err := c.SetDesk("", nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Desk(cmds).Alert(context.Background(), "nowhere"); !errors.Is(err, errNoDesk) {
+			t.Errorf("alert without a desk channel = %v", err)
+		}
+		if err := c.SetDesk(deskID, []string{"discord:" + cm.id}); err != nil {
+			t.Fatal(err)
+		}
+	})
+
 	t.Run("slash commands", func(t *testing.T) {
-		ask := func(id string, from user, sub string, opts ...map[string]any) string {
+		// A refusal or bad arguments are answered at once; a command is
+		// acknowledged ("thinking…", within Discord's 3 seconds however slow the
+		// store), then its answer replaces the acknowledgement.
+		ask := func(id string, from user, sub string, opts ...map[string]any) (deferred bool, text string) {
 			f.dispatch("INTERACTION_CREATE", slash(id, from, sub, opts...))
 			a := f.waitFor("POST", "/interactions/"+id+"/", 1, nil)
 			d, _ := a.Body["data"].(map[string]any)
-			return fmt.Sprint(d["content"])
+			if d["flags"] != float64(64) {
+				t.Errorf("answer to %s is not ephemeral: %s", id, a.Raw)
+			}
+			switch a.Body["type"] {
+			case float64(4):
+				return false, fmt.Sprint(d["content"])
+			case float64(5):
+				e := f.waitFor("PATCH", "/webhooks/"+appID+"/tok-"+id+"/messages/@original", 1, nil)
+				return true, fmt.Sprint(e.Body["content"])
+			}
+			t.Errorf("answer to %s = %s", id, a.Raw)
+			return false, ""
 		}
-		if got := ask("s1", cm, "status"); got != "mode: enforce, open cases: 0" {
-			t.Errorf("/vigie status = %q", got)
+		pauseFor := func(v string) map[string]any { return map[string]any{"name": "for", "type": 3, "value": v} }
+		tests := []struct {
+			id, sub  string
+			from     user
+			opts     []map[string]any
+			deferred bool
+			want     string
+		}{
+			{"s1", "status", cm, nil, true, "mode: enforce, open cases: 0"},
+			{"s2", "pause", cm, []map[string]any{pauseFor("30m")}, true, "paused by discord:" + cm.id},
+			{"s3", "resume", mallory, nil, false, "Sorry, only the moderators of this server can do that."},
+			{"s4", "resume", mod, nil, true, "resumed by discord:" + mod.id},
+			{"s5", "queue", mod, nil, true, "No open case."},
+			{"s6", "pause", mod, []map[string]any{pauseFor("soon")}, false, "Write the pause like 30m, 2h or 1d."},
 		}
-		if got := ask("s2", cm, "pause", map[string]any{"name": "for", "type": 3, "value": "30m"}); got != "paused by discord:"+cm.id {
-			t.Errorf("/vigie pause = %q", got)
+		for _, tt := range tests {
+			deferred, got := ask(tt.id, tt.from, tt.sub, tt.opts...)
+			if got != tt.want || deferred != tt.deferred {
+				t.Errorf("/vigie %s by %s = %q (deferred %v), want %q (deferred %v)", tt.sub, tt.from.name, got, deferred, tt.want, tt.deferred)
+			}
+			if tt.id == "s2" {
+				if paused, until := moderator.Paused(); !paused || time.Until(until) < 29*time.Minute {
+					t.Errorf("paused %v until %s", paused, until)
+				}
+			}
 		}
-		if paused, until := moderator.Paused(); !paused || time.Until(until) < 29*time.Minute {
-			t.Errorf("paused %v until %s", paused, until)
-		}
-		if got := ask("s3", mallory, "resume"); !strings.Contains(got, "Sorry") {
-			t.Errorf("stranger's /vigie resume = %q", got)
-		}
-		if got := ask("s4", mod, "resume"); got != "resumed by discord:"+mod.id {
-			t.Errorf("/vigie resume = %q", got)
-		}
-		if got := ask("s5", mod, "queue"); got != "No open case." {
-			t.Errorf("/vigie queue = %q", got)
+		if paused, _ := moderator.Paused(); paused {
+			t.Errorf("still paused after resume and a bad pause")
 		}
 	})
 

@@ -378,6 +378,7 @@ func (c *Client) handleButton(ctx context.Context, i *discordgo.Interaction) {
 	switch {
 	case errors.Is(err, ErrDecided) && card.Decided():
 		text = renderCard(card, name, "")
+		c.followup(ctx, i, fmt.Sprintf("Case %s was already decided by %s: %s.", caseID, card.DecidedBy, outcomeLabel(card.Outcome)))
 	case err != nil && card.Decided():
 		text = renderCard(card, name, "⚠️ Not carried out: "+err.Error())
 	case err != nil:
@@ -460,24 +461,38 @@ func (c *Client) handleCommand(ctx context.Context, i *discordgo.Interaction) {
 		c.respond(ctx, i, "The desk is not ready yet, try again in a moment.")
 		return
 	}
+	var pause time.Duration
+	if sub == "pause" {
+		for _, o := range args {
+			if o.Name != "for" {
+				continue
+			}
+			var err error
+			if pause, err = parseDuration(o.StringValue()); err != nil {
+				c.respond(ctx, i, "Write the pause like 30m, 2h or 1d.")
+				return
+			}
+		}
+	}
+	// Discord waits three seconds for an answer; the store behind /vigie queue may
+	// take longer. "Thinking…" first, the answer replaces it.
+	err := c.sess.InteractionRespond(i, &discordgo.InteractionResponse{
+		Type: discordgo.InteractionResponseDeferredChannelMessageWithSource,
+		Data: &discordgo.InteractionResponseData{Flags: discordgo.MessageFlagsEphemeral},
+	}, opts(ctx)...)
+	if err != nil {
+		// Without it the answer has nowhere to go: do nothing the moderator cannot see.
+		c.log.Warn("cannot acknowledge a command, not run", "command", "/vigie "+sub, "err", c.classify(ctx, "", err))
+		return
+	}
 	by := cmID(u)
 	c.log.Info("desk: command", "audit", true, "command", "/vigie "+sub, "by", by)
 	var text string
-	var err error
 	switch sub {
 	case "status":
 		text, err = cmds.Status(ctx)
 	case "pause":
-		var d time.Duration
-		for _, o := range args {
-			if o.Name == "for" {
-				if d, err = parseDuration(o.StringValue()); err != nil {
-					c.respond(ctx, i, "Write the pause like 30m, 2h or 1d.")
-					return
-				}
-			}
-		}
-		text, err = cmds.Pause(ctx, d, by)
+		text, err = cmds.Pause(ctx, pause, by)
 	case "resume":
 		text, err = cmds.Resume(ctx, by)
 	case "queue":
@@ -490,7 +505,10 @@ func (c *Client) handleCommand(ctx context.Context, i *discordgo.Interaction) {
 	if err != nil {
 		text = "Error: " + err.Error()
 	}
-	c.respond(ctx, i, text)
+	text = truncate(text, 2000)
+	if _, err := c.sess.InteractionResponseEdit(i, &discordgo.WebhookEdit{Content: &text, AllowedMentions: noMentions}, opts(ctx)...); err != nil {
+		c.log.Warn("cannot answer a command", "command", "/vigie "+sub, "err", c.classify(ctx, "", err))
+	}
 }
 
 func renderQueue(cards []Card) string {

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/bwmarrin/discordgo"
+	"github.com/gorilla/websocket"
 
 	"github.com/vigie-bot/vigie/bot"
 )
@@ -127,6 +128,7 @@ type Client struct {
 	appID  atomic.Value // string: the application id, from READY
 
 	commands atomic.Pointer[commandsBox]
+	gw       *gatewayConns
 
 	// sink is where gateway handlers hand over events while Run is running.
 	sinkMu sync.RWMutex
@@ -210,6 +212,12 @@ func New(cfg Config) (*Client, error) {
 		log:  cfg.Logger.With("platform", Platform),
 		sess: s,
 		slot: make(chan struct{}, maxDeskWork),
+		gw:   &gatewayConns{timeout: openTimeout},
+	}
+	s.Dialer = &websocket.Dialer{
+		Proxy:            http.ProxyFromEnvironment,
+		HandshakeTimeout: 45 * time.Second,
+		NetDialContext:   c.gw.dial,
 	}
 	c.selfID.Store("")
 	c.appID.Store("")

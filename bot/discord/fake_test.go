@@ -82,6 +82,8 @@ type fakeDiscord struct {
 	beats    int
 	nextMsg  int
 	ready    chan struct{}
+	// silent makes the gateway accept connections and never say a word.
+	silent bool
 }
 
 func newFakeDiscord(t *testing.T) *fakeDiscord {
@@ -118,7 +120,15 @@ func (f *fakeDiscord) gateway(w http.ResponseWriter, r *http.Request) {
 	defer conn.Close()
 	f.mu.Lock()
 	f.conn = conn
+	silent := f.silent
 	f.mu.Unlock()
+	if silent {
+		for {
+			if _, _, err := conn.ReadMessage(); err != nil {
+				return
+			}
+		}
+	}
 	f.write(map[string]any{"op": 10, "d": map[string]any{"heartbeat_interval": 1000}})
 	for {
 		_, msg, err := conn.ReadMessage()
@@ -245,6 +255,8 @@ func (f *fakeDiscord) rest(w http.ResponseWriter, r *http.Request) {
 		json.NewEncoder(w).Encode(map[string]any{"id": "dm-" + fmt.Sprint(call.Body["recipient_id"]), "type": 1})
 	case "PUT applications/*/commands":
 		w.Write(raw)
+	case "PATCH webhooks/*/*":
+		json.NewEncoder(w).Encode(map[string]any{"id": msgID, "channel_id": deskID, "content": call.Body["content"], "type": 0})
 	case "POST webhooks/*/*":
 		json.NewEncoder(w).Encode(map[string]any{"id": msgID, "channel_id": deskID, "content": call.Body["content"], "type": 0})
 	case "DELETE channels/*/messages/*", "DELETE guilds/*/members/*", "PUT guilds/*/bans/*", "DELETE guilds/*/bans/*",

@@ -53,7 +53,18 @@ func (c *Client) Run(ctx context.Context, out chan<- bot.Event) error {
 		c.sinkMu.Unlock()
 	}()
 
-	if err := c.sess.Open(); err != nil {
+	// Open takes no context: a cancellation cuts the connection it is making.
+	c.gw.start()
+	opened := make(chan error, 1)
+	go func() { opened <- c.sess.Open() }()
+	var err error
+	select {
+	case err = <-opened:
+	case <-ctx.Done():
+		c.gw.stop()
+		err = <-opened
+	}
+	if err != nil {
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -62,7 +73,9 @@ func (c *Client) Run(ctx context.Context, out chan<- bot.Event) error {
 	c.log.Info("connected to the gateway", "shard", c.cfg.ShardID, "shards", c.cfg.ShardCount, "user", c.self())
 	c.spawn(ctx, c.registerCommands)
 	<-ctx.Done()
-	err := c.sess.Close()
+	// No reconnection of discordgo's own may start once Run is over.
+	c.gw.stop()
+	err = c.sess.Close()
 	c.work.Wait()
 	if err != nil {
 		c.log.Debug("gateway close", "err", err)
@@ -71,6 +84,7 @@ func (c *Client) Run(ctx context.Context, out chan<- bot.Event) error {
 }
 
 func (c *Client) addHandlers() {
+	c.sess.AddHandler(func(_ *discordgo.Session, _ *discordgo.Event) { c.gw.heard() })
 	c.sess.AddHandler(func(_ *discordgo.Session, r *discordgo.Ready) {
 		if r.User != nil {
 			c.selfID.Store(r.User.ID)

@@ -1,6 +1,7 @@
 package discord
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -210,5 +211,43 @@ func TestConfigFromEnv(t *testing.T) {
 	env["DISCORD_SHARD_COUNT"] = "four"
 	if _, err := ConfigFromEnv(func(k string) string { return env[k] }); err == nil || !strings.Contains(err.Error(), "DISCORD_SHARD_COUNT") {
 		t.Errorf("bad shard count: %v", err)
+	}
+}
+
+// TestSilentGateway: a gateway that accepts the connection and never says a word
+// neither holds a shutdown nor keeps Run waiting past its deadline.
+func TestSilentGateway(t *testing.T) {
+	tests := []struct {
+		name    string
+		timeout time.Duration
+		cancel  bool
+		wantErr string
+	}{
+		{"shutdown while connecting", time.Hour, true, ""},
+		{"no first words in time", 50 * time.Millisecond, false, "discord: connect to the gateway:"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFakeDiscord(t)
+			f.silent = true
+			c, _ := newTestClient(t, f, Config{})
+			c.gw.timeout = tt.timeout
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			done := make(chan error, 1)
+			go func() { done <- c.Run(ctx, make(chan bot.Event)) }()
+			if tt.cancel {
+				waitUntil(t, func() bool { f.mu.Lock(); defer f.mu.Unlock(); return f.conn != nil })
+				cancel()
+			}
+			select {
+			case err := <-done:
+				if tt.wantErr == "" && err != nil || tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
+					t.Errorf("Run = %v, want %q", err, tt.wantErr)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("Run still waiting for the gateway")
+			}
+		})
 	}
 }
