@@ -48,8 +48,9 @@ type Analysis struct {
 	// digits, written like one: "06 12 34 56 78", "+33612345678", "(555) 123-4567").
 	Emails, Phones int
 	// Promo counts self-promotion phrases: "check out my channel", "subscribe to
-	// my channel", "sub4sub", "follow me on insta", "abonnez-vous", "va voir ma
-	// chaîne", read through the same disguises as word lists.
+	// my channel", "sub4sub", "please become my first subscriber", "follow me on
+	// insta", "dm me on whatsapp", "abonnez-vous", "va voir ma chaîne", read
+	// through the same disguises as word lists.
 	Promo int
 	// Fingerprint is a stable hash of the normalised words (16 hex digits), links
 	// and mentions left out: the same text, whatever its case, accents, spacing or

@@ -40,7 +40,7 @@ func main() {
 	lists := flag.String("lists", "../../../lists", "the starter pack's list folder")
 	extra := flag.String("with", "", "JSON results of other filters to print alongside (from obscenity.mjs)")
 	verbose := flag.Bool("v", false, "list every miss and false alarm")
-	minTime := flag.Duration("time", time.Second, "how long each filter reads the sets to measure its speed")
+	minTime := flag.Duration("time", 3*time.Second, "how long each filter reads the sets to measure its speed, in three rounds")
 	flag.Parse()
 
 	obf, err := readObfuscated("obfuscated.tsv")
@@ -79,7 +79,14 @@ func main() {
 	}
 	var results []result
 	for _, f := range filters {
-		results = append(results, run(f.name, f.flagged, obf, inn, *minTime))
+		results = append(results, answers(f.name, f.flagged, obf, inn))
+	}
+	// Speed: the filters take turns, three rounds, and each keeps its best
+	// round, so that a burst of other work on the machine does not fall on one.
+	for range 3 {
+		for i, f := range filters {
+			results[i].PerSecond = max(results[i].PerSecond, speed(f.flagged, obf, inn, *minTime/3))
+		}
 	}
 	if *extra != "" {
 		b, err := os.ReadFile(*extra)
@@ -100,7 +107,7 @@ func main() {
 // rules read with has_any.
 var abuseLists = []string{"insults-fr.txt", "insults-en.txt", "slurs-fr.txt", "slurs-en.txt", "profanity-fr.txt", "profanity-en.txt"}
 
-func run(name string, flagged func(string) bool, obf []obfLine, inn []string, minTime time.Duration) result {
+func answers(name string, flagged func(string) bool, obf []obfLine, inn []string) result {
 	r := result{Name: name, Obf: make([]bool, len(obf)), Innocent: make([]bool, len(inn))}
 	for i, o := range obf {
 		r.Obf[i] = flagged(o.text)
@@ -108,10 +115,15 @@ func run(name string, flagged func(string) bool, obf []obfLine, inn []string, mi
 	for i, s := range inn {
 		r.Innocent[i] = flagged(s)
 	}
-	// speed: every line of both sets, again and again, for minTime
+	return r
+}
+
+// speed reads every line of both sets, again and again, for d, and returns the
+// lines read per second.
+func speed(flagged func(string) bool, obf []obfLine, inn []string, d time.Duration) float64 {
 	n := 0
 	start := time.Now()
-	for time.Since(start) < minTime {
+	for time.Since(start) < d {
 		for _, o := range obf {
 			flagged(o.text)
 		}
@@ -120,8 +132,7 @@ func run(name string, flagged func(string) bool, obf []obfLine, inn []string, mi
 		}
 		n += len(obf) + len(inn)
 	}
-	r.PerSecond = float64(n) / time.Since(start).Seconds()
-	return r
+	return float64(n) / time.Since(start).Seconds()
 }
 
 func report(results []result, obf []obfLine, inn []string, verbose bool) {

@@ -42,19 +42,22 @@ const filters = [
   ['obscenity (starter pack lists)', new RegExpMatcher({ ...packData.build(), ...englishRecommendedTransformers })],
 ];
 
-const out = [];
-for (const [name, m] of filters) {
-  const r = { name, obfuscated: obf.map((s) => m.hasMatch(s)), innocent: innocent.map((s) => m.hasMatch(s)) };
-  let n = 0;
-  const start = process.hrtime.bigint();
-  let elapsed = 0;
-  while (elapsed < minMillis) {
-    for (const s of obf) m.hasMatch(s);
-    for (const s of innocent) m.hasMatch(s);
-    n += obf.length + innocent.length;
-    elapsed = Number(process.hrtime.bigint() - start) / 1e6;
-  }
-  r.per_second = n / (elapsed / 1000);
-  out.push(r);
+// Speed: the filters take turns, three rounds, each keeps its best round.
+const out = filters.map(([name, m]) => ({
+  name, obfuscated: obf.map((s) => m.hasMatch(s)), innocent: innocent.map((s) => m.hasMatch(s)), per_second: 0,
+}));
+for (let round = 0; round < 3; round++) {
+  filters.forEach(([, m], i) => {
+    let n = 0;
+    const start = process.hrtime.bigint();
+    let elapsed = 0;
+    while (elapsed < minMillis / 3) {
+      for (const s of obf) m.hasMatch(s);
+      for (const s of innocent) m.hasMatch(s);
+      n += obf.length + innocent.length;
+      elapsed = Number(process.hrtime.bigint() - start) / 1e6;
+    }
+    out[i].per_second = Math.max(out[i].per_second, n / (elapsed / 1000));
+  });
 }
 process.stdout.write(JSON.stringify(out));

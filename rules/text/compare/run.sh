@@ -8,5 +8,5 @@ cd "$(dirname "$0")"
 [ -d node_modules/obscenity ] || npm ci --silent --no-audit --no-fund
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
-node obscenity.mjs ../../../lists 2000 >"$out"
-go run . -time 2s -with "$out" "$@"
+node obscenity.mjs ../../../lists 3000 >"$out"
+go run . -time 3s -with "$out" "$@"
