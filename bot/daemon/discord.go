@@ -32,6 +32,10 @@ func discordConnector(cfg Config, rs *rules.Ruleset, reg prometheus.Registerer) 
 	dc.DeskChannel = channel(rs)
 	dc.CMs = rs.Desk.CMs
 	dc.Logger = cfg.Logger
+	dc.Registerer = reg
+	// On shutdown, the events Discord delivered go to the rules first; the rest
+	// of the drain is for the workers to act on them.
+	dc.DrainTimeout = cfg.ShutdownTimeout * 2 / 3
 	cl, err := discord.New(dc)
 	if err != nil {
 		return Connector{}, err

@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/handlers"
@@ -97,7 +100,8 @@ func (m *moderatorCommands) Resume(_ context.Context, by string) (string, error)
 
 func TestAcceptance(t *testing.T) {
 	f := newFakeDiscord(t)
-	c, logs := newTestClient(t, f, Config{DeskChannel: deskID, CMs: []string{"discord:" + cm.id}, ModeratorRoles: []string{"Moderator"}})
+	reg := prometheus.NewRegistry()
+	c, logs := newTestClient(t, f, Config{DeskChannel: deskID, CMs: []string{"discord:" + cm.id}, ModeratorRoles: []string{"Moderator"}, Registerer: reg})
 	st := memory.New()
 	t.Cleanup(func() { st.Close() })
 	rs, err := rules.Parse("rules.yaml", []byte(acceptanceRules), rules.LoadOptions{})
@@ -319,6 +323,31 @@ func TestAcceptance(t *testing.T) {
 		}
 		if paused, _ := moderator.Paused(); paused {
 			t.Errorf("still paused after resume and a bad pause")
+		}
+	})
+
+	t.Run("interactions are counted", func(t *testing.T) {
+		want := map[string]float64{"button,allowed": 2, "button,refused": 1, "command,allowed": 5, "command,refused": 1}
+		mfs, err := reg.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]float64{}
+		for _, mf := range mfs {
+			if mf.GetName() != "vigie_discord_interactions_total" {
+				continue
+			}
+			for _, m := range mf.GetMetric() {
+				var labels []string
+				for _, l := range m.GetLabel() {
+					labels = append(labels, l.GetValue())
+				}
+				// Labels come sorted by name: result, then type.
+				got[labels[1]+","+labels[0]] = m.GetCounter().GetValue()
+			}
+		}
+		if !maps.Equal(got, want) {
+			t.Errorf("vigie_discord_interactions_total = %v, want %v", got, want)
 		}
 	})
 

@@ -321,6 +321,7 @@ func (c *Client) allowed(u *discordgo.User, guildID string, roles []string) bool
 
 // refuse records an attempt by someone who may not command vigie, and tells them.
 func (c *Client) refuse(ctx context.Context, i *discordgo.Interaction, u *discordgo.User, attempt string) {
+	c.met.interactions.WithLabelValues(interactionType(i), "refused").Inc()
 	var id, name string
 	if u != nil {
 		id, name = cmID(u), u.Username
@@ -328,6 +329,13 @@ func (c *Client) refuse(ctx context.Context, i *discordgo.Interaction, u *discor
 	c.log.Warn("desk: refused a stranger", "audit", true, "user", id, "name", name,
 		"guild", i.GuildID, "channel", i.ChannelID, "attempt", attempt)
 	c.respond(ctx, i, "Sorry, only the moderators of this server can do that.")
+}
+
+func interactionType(i *discordgo.Interaction) string {
+	if i.Type == discordgo.InteractionApplicationCommand {
+		return "command"
+	}
+	return "button"
 }
 
 // respond answers an interaction with a message only its author sees.
@@ -348,6 +356,7 @@ func (c *Client) handleButton(ctx context.Context, i *discordgo.Interaction) {
 		c.refuse(ctx, i, u, "button "+data.CustomID)
 		return
 	}
+	c.met.interactions.WithLabelValues("button", "allowed").Inc()
 	caseID, button, ok := parseCustomID(data.CustomID)
 	d, known := buttonOutcomes[button]
 	if !ok || !known {
@@ -456,6 +465,7 @@ func (c *Client) handleCommand(ctx context.Context, i *discordgo.Interaction) {
 		c.refuse(ctx, i, u, "/vigie "+sub)
 		return
 	}
+	c.met.interactions.WithLabelValues("command", "allowed").Inc()
 	cmds := c.cmds()
 	if cmds == nil {
 		c.respond(ctx, i, "The desk is not ready yet, try again in a moment.")

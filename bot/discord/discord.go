@@ -18,6 +18,7 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 	"github.com/gorilla/websocket"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/vigie-bot/vigie/bot"
 )
@@ -68,9 +69,14 @@ type Config struct {
 	CMs []string
 	// ModeratorRoles are role names or ids whose members may use the desk too.
 	ModeratorRoles []string
+	// DrainTimeout bounds how long Run, once its context is cancelled, keeps
+	// handing over the events received before the gateway closed (default 10s).
+	DrainTimeout time.Duration
 	// HTTPClient makes the REST calls. Default: a client with a 20s timeout.
 	HTTPClient *http.Client
 	Logger     *slog.Logger
+	// Registerer receives the connector's metrics; nil registers nothing.
+	Registerer prometheus.Registerer
 }
 
 // ConfigFromEnv reads the DISCORD_* settings; README.md lists them.
@@ -133,6 +139,9 @@ type Client struct {
 	// sink is where gateway handlers hand over events while Run is running.
 	sinkMu sync.RWMutex
 	sink   *sink
+	// queue holds the gateway's events until out takes them.
+	queue chan bot.Event
+	met   *metrics
 	// work tracks desk goroutines so that Run returns after them.
 	work    sync.WaitGroup
 	slot    chan struct{}
@@ -189,6 +198,9 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	if cfg.DrainTimeout <= 0 {
+		cfg.DrainTimeout = 10 * time.Second
+	}
 	cms, err := parseCMs(cfg.CMs)
 	if err != nil {
 		return nil, err
@@ -208,12 +220,14 @@ func New(cfg Config) (*Client, error) {
 	s.MaxRestRetries = 0
 	s.LogLevel = discordgo.LogError
 	c := &Client{
-		cfg:  cfg,
-		log:  cfg.Logger.With("platform", Platform),
-		sess: s,
-		slot: make(chan struct{}, maxDeskWork),
-		gw:   &gatewayConns{timeout: openTimeout},
+		cfg:   cfg,
+		log:   cfg.Logger.With("platform", Platform),
+		sess:  s,
+		slot:  make(chan struct{}, maxDeskWork),
+		gw:    &gatewayConns{timeout: openTimeout},
+		queue: make(chan bot.Event, queueSize),
 	}
+	c.met = newMetrics(cfg.Registerer, func() float64 { return float64(len(c.queue)) }, c.log)
 	s.Dialer = &websocket.Dialer{
 		Proxy:            http.ProxyFromEnvironment,
 		HandshakeTimeout: 45 * time.Second,

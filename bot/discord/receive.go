@@ -24,34 +24,21 @@ func (c *Client) Run(ctx context.Context, out chan<- bot.Event) error {
 	// The gateway's reading loop hands events to a queue rather than to out:
 	// blocked on a slow consumer, it would miss the heartbeat ACKs and discordgo
 	// would drop the connection.
-	queue := make(chan bot.Event, queueSize)
-	forwarded := make(chan struct{})
 	fctx, stopForward := context.WithCancel(ctx)
-	go func() {
-		ctx := fctx
-		defer close(forwarded)
-		for {
-			select {
-			case ev := <-queue:
-				select {
-				case out <- ev:
-				case <-ctx.Done():
-					return
-				}
-			case <-ctx.Done():
-				return
-			}
+	held := make(chan *bot.Event, 1)
+	go c.forward(fctx, out, held)
+	forwarding := true
+	stop := func() *bot.Event {
+		if !forwarding {
+			return nil
 		}
-	}()
-	defer func() { stopForward(); <-forwarded }()
-	c.sinkMu.Lock()
-	c.sink = &sink{ctx: fctx, out: queue}
-	c.sinkMu.Unlock()
-	defer func() {
-		c.sinkMu.Lock()
-		c.sink = nil
-		c.sinkMu.Unlock()
-	}()
+		forwarding = false
+		stopForward()
+		return <-held
+	}
+	defer stop()
+	c.setSink(&sink{ctx: fctx, out: c.queue})
+	defer c.setSink(nil)
 
 	// Open takes no context: a cancellation cuts the connection it is making.
 	c.gw.start()
@@ -76,6 +63,8 @@ func (c *Client) Run(ctx context.Context, out chan<- bot.Event) error {
 	// No reconnection of discordgo's own may start once Run is over.
 	c.gw.stop()
 	err = c.sess.Close()
+	c.setSink(nil)
+	c.drain(stop(), out)
 	c.work.Wait()
 	if err != nil {
 		c.log.Debug("gateway close", "err", err)
@@ -83,8 +72,73 @@ func (c *Client) Run(ctx context.Context, out chan<- bot.Event) error {
 	return nil
 }
 
+func (c *Client) setSink(s *sink) {
+	c.sinkMu.Lock()
+	c.sink = s
+	c.sinkMu.Unlock()
+}
+
+// forward sends the queued events on out until ctx ends; the event it was
+// holding then, if any, goes on held.
+func (c *Client) forward(ctx context.Context, out chan<- bot.Event, held chan<- *bot.Event) {
+	for {
+		select {
+		case ev := <-c.queue:
+			select {
+			case out <- ev:
+			case <-ctx.Done():
+				held <- &ev
+				return
+			}
+		case <-ctx.Done():
+			held <- nil
+			return
+		}
+	}
+}
+
+// drain hands over first and the queue, once the gateway is closed, for up to
+// DrainTimeout: Discord does not send these events again. What is left after it
+// is logged by id.
+func (c *Client) drain(first *bot.Event, out chan<- bot.Event) {
+	var left []bot.Event
+	if first != nil {
+		left = append(left, *first)
+	}
+	for more := true; more; {
+		select {
+		case ev := <-c.queue:
+			left = append(left, ev)
+		default:
+			more = false
+		}
+	}
+	if len(left) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), c.cfg.DrainTimeout)
+	defer cancel()
+	for i, ev := range left {
+		select {
+		case out <- ev:
+		case <-ctx.Done():
+			lost := left[i:]
+			var ids []string
+			for _, ev := range lost[:min(len(lost), 50)] {
+				ids = append(ids, ev.Key())
+			}
+			c.log.Error(fmt.Sprintf("%d Discord events received but not evaluated before shutdown", len(lost)),
+				"handed_over", i, "lost", len(lost), "events", strings.Join(ids, " "))
+			return
+		}
+	}
+	c.log.Info("Discord events received before shutdown handed over", "events", len(left))
+}
+
 func (c *Client) addHandlers() {
 	c.sess.AddHandler(func(_ *discordgo.Session, _ *discordgo.Event) { c.gw.heard() })
+	c.sess.AddHandler(func(_ *discordgo.Session, _ *discordgo.Connect) { c.met.connected.Set(1) })
+	c.sess.AddHandler(func(_ *discordgo.Session, _ *discordgo.Disconnect) { c.met.connected.Set(0) })
 	c.sess.AddHandler(func(_ *discordgo.Session, r *discordgo.Ready) {
 		if r.User != nil {
 			c.selfID.Store(r.User.ID)
@@ -132,6 +186,7 @@ func (c *Client) emit(ev bot.Event) {
 	if s == nil {
 		return
 	}
+	c.met.events.WithLabelValues(string(ev.Kind)).Inc()
 	select {
 	case s.out <- ev:
 		return

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/vigie-bot/vigie/bot"
 )
 
@@ -250,4 +252,83 @@ func TestSilentGateway(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestShutdownHandsOverReceivedEvents: the events the gateway delivered before a
+// shutdown still reach the rules (Discord does not send them again), and what the
+// drain timeout leaves is named in the log.
+func TestShutdownHandsOverReceivedEvents(t *testing.T) {
+	tests := []struct {
+		name    string
+		read    int
+		drain   time.Duration
+		wantLog string
+	}{
+		{"everything received is handed over", 3, time.Minute, "Discord events received before shutdown handed over"},
+		{"what the drain timeout leaves is logged by id", 0, time.Millisecond, "3 Discord events received but not evaluated before shutdown"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFakeDiscord(t)
+			reg := prometheus.NewRegistry()
+			c, logs := newTestClient(t, f, Config{DrainTimeout: tt.drain, Registerer: reg})
+			// Nobody reads out: the rules are busy.
+			out := make(chan bot.Event)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			done := make(chan error, 1)
+			go func() { done <- c.Run(ctx, out) }()
+			<-f.ready
+			f.dispatch("GUILD_CREATE", guildCreate(allPerms))
+			for i := range 3 {
+				f.dispatch("MESSAGE_CREATE", message(snowflake(t0, 100+i), general, bob, t0, "hello"))
+			}
+			// One waits to be taken, two behind it.
+			waitUntil(t, func() bool { return metric(t, reg, "vigie_discord_events_total") == 3 && len(c.queue) == 2 })
+			if got := metric(t, reg, "vigie_discord_queue_length"); got != 2 {
+				t.Errorf("vigie_discord_queue_length = %v", got)
+			}
+			if got := metric(t, reg, "vigie_discord_gateway_connected"); got != 1 {
+				t.Errorf("vigie_discord_gateway_connected = %v", got)
+			}
+			cancel()
+			var ids []string
+			for range tt.read {
+				select {
+				case ev := <-out:
+					ids = append(ids, ev.ID)
+				case <-time.After(10 * time.Second):
+					t.Fatalf("only %v handed over", ids)
+				}
+			}
+			if err := <-done; err != nil {
+				t.Fatalf("Run = %v", err)
+			}
+			if !strings.Contains(logs.String(), tt.wantLog) {
+				t.Errorf("logs lack %q:\n%s", tt.wantLog, logs.String())
+			}
+			if tt.read == 0 && !strings.Contains(logs.String(), "discord:"+snowflake(t0, 100)) {
+				t.Errorf("the lost events are not named:\n%s", logs.String())
+			}
+		})
+	}
+}
+
+// metric sums the series of a counter or gauge of reg; -1 when it has none.
+func metric(t *testing.T, reg *prometheus.Registry, name string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == name {
+			var sum float64
+			for _, m := range mf.GetMetric() {
+				sum += m.GetCounter().GetValue() + m.GetGauge().GetValue()
+			}
+			return sum
+		}
+	}
+	return -1
 }

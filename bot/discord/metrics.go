@@ -1,0 +1,45 @@
+package discord
+
+import (
+	"log/slog"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+type metrics struct {
+	events       *prometheus.CounterVec
+	interactions *prometheus.CounterVec
+	connected    prometheus.Gauge
+}
+
+// newMetrics makes the connector's metrics and registers them with reg when
+// there is one.
+func newMetrics(reg prometheus.Registerer, queueLen func() float64, log *slog.Logger) *metrics {
+	m := &metrics{
+		events: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "vigie_discord_events_total",
+			Help: "Gateway events handed to the rules, by kind (message, edit, join).",
+		}, []string{"kind"}),
+		interactions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "vigie_discord_interactions_total",
+			Help: "Desk buttons pressed and /vigie commands, by type (button, command) and result (allowed, refused).",
+		}, []string{"type", "result"}),
+		connected: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "vigie_discord_gateway_connected",
+			Help: "1 while the gateway connection is up.",
+		}),
+	}
+	if reg == nil {
+		return m
+	}
+	queue := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "vigie_discord_queue_length",
+		Help: "Gateway events received, waiting for the rules.",
+	}, queueLen)
+	for _, c := range []prometheus.Collector{m.events, m.interactions, m.connected, queue} {
+		if err := reg.Register(c); err != nil {
+			log.Warn("discord metrics not registered", "err", err)
+		}
+	}
+	return m
+}
