@@ -42,6 +42,9 @@ const (
 	OutcomeTimeout = "timeout"
 	OutcomeBan     = "ban"
 	OutcomeReply   = "reply"
+	// OutcomeUnhide and OutcomeUnban undo what vigie did: they overturn the rule.
+	OutcomeUnhide = "unhide"
+	OutcomeUnban  = "unban"
 )
 
 // MuteDuration is how long the card's mute button silences the author.
@@ -149,10 +152,12 @@ var buttonOutcomes = map[string]Decision{
 	"hide":   {Outcome: OutcomeHide},
 	"mute":   {Outcome: OutcomeTimeout, Duration: MuteDuration},
 	"ban":    {Outcome: OutcomeBan},
+	"unhide": {Outcome: OutcomeUnhide},
+	"unban":  {Outcome: OutcomeUnban},
 }
 
 func keyboard(card Card) (tgbotapi.InlineKeyboardMarkup, bool) {
-	if card.Decided() || len(callbackPrefix+card.ID+":delete") > maxCallback || card.ID == "" {
+	if card.Decided() || len(callbackPrefix+card.ID+":unhide") > maxCallback || card.ID == "" {
 		return tgbotapi.InlineKeyboardMarkup{}, false
 	}
 	data := func(button string) string { return callbackPrefix + card.ID + ":" + button }
@@ -160,14 +165,28 @@ func keyboard(card Card) (tgbotapi.InlineKeyboardMarkup, bool) {
 	if card.Event.Kind == bot.KindComment {
 		remove = tgbotapi.NewInlineKeyboardButtonData("🙈 Hide", data("hide"))
 	}
-	return tgbotapi.NewInlineKeyboardMarkup(
+	rows := [][]tgbotapi.InlineKeyboardButton{
 		tgbotapi.NewInlineKeyboardRow(tgbotapi.NewInlineKeyboardButtonData("✅ Keep", data("keep")), remove),
 		tgbotapi.NewInlineKeyboardRow(
 			tgbotapi.NewInlineKeyboardButtonData("🔇 Mute 1h", data("mute")),
 			tgbotapi.NewInlineKeyboardButtonData("⛔ Ban", data("ban")),
 			tgbotapi.NewInlineKeyboardButtonData("✍️ Reply", data("reply")),
 		),
-	), true
+	}
+	// When the rule hid or banned, the CM can undo it from the card.
+	var undo []tgbotapi.InlineKeyboardButton
+	for _, a := range card.Suggested {
+		switch a.Kind {
+		case bot.ActHide:
+			undo = append(undo, tgbotapi.NewInlineKeyboardButtonData("👁 Unhide", data("unhide")))
+		case bot.ActBan:
+			undo = append(undo, tgbotapi.NewInlineKeyboardButtonData("↩️ Unban", data("unban")))
+		}
+	}
+	if len(undo) > 0 {
+		rows = append(rows, undo)
+	}
+	return tgbotapi.NewInlineKeyboardMarkup(rows...), true
 }
 
 func parseCallback(data string) (caseID, button string, ok bool) {
@@ -240,7 +259,7 @@ func renderCard(card Card, decidedName, note string) string {
 		if note != "" {
 			fmt.Fprintf(&b, "\n%s", e(truncate(note, 500)))
 		}
-	} else if len(callbackPrefix+card.ID+":delete") > maxCallback {
+	} else if len(callbackPrefix+card.ID+":unhide") > maxCallback {
 		fmt.Fprintf(&b, "\n(no buttons: the case id is too long; use /reply %s TEXT)", e(card.ID))
 	}
 	return b.String()

@@ -91,6 +91,17 @@ func TestCardHasButtonsWithinTelegramLimits(t *testing.T) {
 	if got := *kb2.InlineKeyboard[0][1].CallbackData; got != "v1:c2:hide" {
 		t.Errorf("comment card's second button = %q, want hide", got)
 	}
+	// What the rule hid or banned can be undone from the card.
+	undo := sampleCard("c3", at(t0))
+	undo.Event.Kind = bot.KindComment
+	undo.Suggested = []bot.Action{{Kind: bot.ActHide}, {Kind: bot.ActBan}}
+	kb3, _ := keyboard(undo)
+	if len(kb3.InlineKeyboard) != 3 || *kb3.InlineKeyboard[2][0].CallbackData != "v1:c3:unhide" || *kb3.InlineKeyboard[2][1].CallbackData != "v1:c3:unban" {
+		t.Errorf("undo buttons: %+v", kb3.InlineKeyboard)
+	}
+	if len(kb.InlineKeyboard) != 2 {
+		t.Errorf("undo buttons on a card whose rule neither hid nor banned: %+v", kb.InlineKeyboard)
+	}
 	// An id too long for Telegram's 64 bytes gives a card without buttons.
 	if _, ok := keyboard(sampleCard(strings.Repeat("x", 60), at(t0))); ok {
 		t.Errorf("a 60-character id got buttons")
@@ -176,6 +187,22 @@ func TestCallbacks(t *testing.T) {
 		edit := x.f.waitFor("editMessageText", 1, func(c apiCall) bool { return strings.Contains(c.Params.Get("text"), "Case c4") })
 		if !strings.Contains(edit.Params.Get("text"), "Not carried out") || !strings.Contains(edit.Params.Get("text"), "Banned") {
 			t.Errorf("card = %s", edit.Params.Get("text"))
+		}
+	})
+
+	t.Run("unhide overturns the rule", func(t *testing.T) {
+		hidden := sampleCard("c5", at(t0))
+		hidden.Suggested = []bot.Action{{Kind: bot.ActHide}}
+		x.book.mu.Lock()
+		x.book.cards["c5"] = hidden
+		x.book.mu.Unlock()
+		msg := x.postCard(t, hidden)
+		x.f.push(callback("cb8", alice, msg, "v1:c5:unhide"))
+		if a := answers("cb8"); !strings.Contains(a.Params.Get("text"), "Shown again") {
+			t.Errorf("answer = %q", a.Params.Get("text"))
+		}
+		if got := x.book.get("c5"); got.Outcome != OutcomeUnhide {
+			t.Errorf("case = %+v", got)
 		}
 	})
 
