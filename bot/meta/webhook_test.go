@@ -234,6 +234,14 @@ func TestFixtures(t *testing.T) {
 			ev.Link = "https://www.facebook.com/104523749012345/posts/987654321098765"
 			return ev
 		}()}, ""},
+		{"fb_comment_edit_sender.json", []bot.Event{func() bot.Event {
+			// The older shape: verb "edit", the author in sender_id (a number) and sender_name.
+			ev := comment("987654321098765_2000000000000007:edited:", "104523749012345_987654321098765",
+				"6021345987650007", "Marc Blanc", "Toujours pas livré, bande d'escrocs", 1795731390)
+			ev.Kind = bot.KindEdit
+			ev.Thread, ev.ReplyTo = "987654321098765_2000000000000001", "987654321098765_2000000000000001"
+			return ev
+		}()}, ""},
 		{"fb_comment_hide.json", nil, "comment verb not moderated"},
 		{"fb_comment_remove.json", nil, "comment verb not moderated"},
 		{"fb_own_comment.json", nil, "own comment ignored"},
