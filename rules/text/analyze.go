@@ -70,7 +70,7 @@ type Analysis struct {
 	hostArr [4]string
 	spanArr [4]span
 	tokArr  [32]token
-	bufArr  [384]byte
+	bufArr  [368]byte // with the rest and the allocator's 8-byte header, 2304 bytes: a size class
 	fpArr   [16]byte
 }
 
@@ -94,7 +94,7 @@ func Analyze(s string) *Analysis {
 	a.spans = ls.spans
 	a.linkSignals(&ls)
 	a.scan(ls.spans)
-	a.buf, a.toks, a.cens = tokenize(s, a.bufArr[:0], a.tokArr[:0], nil, true)
+	a.buf, a.toks, a.cens = tokenize(s, a.bufArr[:0], a.tokArr[:0], nil, ls.spans)
 	a.fingerprint() // and Words
 	if a.Emojis > 0 {
 		a.EmojiShare = float64(a.Emojis) / float64(a.Emojis+a.Words)
@@ -121,7 +121,7 @@ func (a *Analysis) scan(links []span) {
 	prev := ' '
 	// the run of one character being read: unit is the character (lower
 	// case), -1 after a space, a digit or a link
-	unit, run := rune(-1), 0
+	unit, run, maxRun := rune(-1), 0, 0
 	for i := 0; i < len(s); {
 		if next < len(links) && i >= int(links[next].lo) {
 			i = int(links[next].hi)
@@ -171,7 +171,7 @@ func (a *Analysis) scan(links []span) {
 					} else {
 						unit, run = r, 1
 					}
-					a.MaxRun = max(a.MaxRun, run)
+					maxRun = max(maxRun, run)
 				case isInvisible(r):
 				case r < utf8.RuneSelf && isASCIISpace(byte(r)) || r == '\u00a0':
 					unit = -1
@@ -187,7 +187,7 @@ func (a *Analysis) scan(links []span) {
 					} else {
 						unit, run = r, 1
 					}
-					a.MaxRun = max(a.MaxRun, run)
+					maxRun = max(maxRun, run)
 				}
 				prev = r
 				i += n
@@ -216,12 +216,12 @@ func (a *Analysis) scan(links []span) {
 			if c <= ' ' {
 				unit = -1
 			} else if rune(c) == unit {
-				if run++; run > a.MaxRun {
-					a.MaxRun = run
+				if run++; run > maxRun {
+					maxRun = run
 				}
 			} else {
 				unit, run = rune(c), 1
-				a.MaxRun = max(a.MaxRun, 1)
+				maxRun = max(maxRun, 1)
 			}
 			prev = rune(s[i])
 			i++
@@ -235,7 +235,7 @@ func (a *Analysis) scan(links []span) {
 			} else {
 				unit, run = r, 1
 			}
-			a.MaxRun = max(a.MaxRun, run)
+			maxRun = max(maxRun, run)
 			i += n
 			prev = ' '
 			continue
@@ -259,7 +259,7 @@ func (a *Analysis) scan(links []span) {
 				} else {
 					unit, run = r, 1
 				}
-				a.MaxRun = max(a.MaxRun, run)
+				maxRun = max(maxRun, run)
 			}
 			continue
 		}
@@ -273,7 +273,7 @@ func (a *Analysis) scan(links []span) {
 			} else {
 				unit, run = r, 1
 			}
-			a.MaxRun = max(a.MaxRun, run)
+			maxRun = max(maxRun, run)
 		} else if unicode.IsSpace(r) {
 			unit = -1
 		} else if !isInvisible(r) {
@@ -282,9 +282,10 @@ func (a *Analysis) scan(links []span) {
 			} else {
 				unit, run = r, 1
 			}
-			a.MaxRun = max(a.MaxRun, run)
+			maxRun = max(maxRun, run)
 		}
 	}
+	a.MaxRun = maxRun
 	if letters >= minCapsLetters {
 		a.Caps = float64(upper) / float64(letters)
 	}

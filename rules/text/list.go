@@ -84,7 +84,7 @@ func NewList(entries []string) (*List, error) {
 		} else if strings.HasPrefix(e, `\!`) {
 			word = e[1:]
 		}
-		buf, toks, _ = tokenize(word, buf, toks, nil, false)
+		buf, toks, _ = tokenize(word, buf, toks, nil, nil)
 		if len(toks) == 0 {
 			return nil, fmt.Errorf("list entry %d %q: no word to match", i+1, e)
 		}
@@ -300,7 +300,7 @@ func (l *List) Contains(s string) bool {
 		a = new(Analysis)
 		a.buf, a.toks = a.bufArr[:0], a.tokArr[:0]
 	}
-	a.buf, a.toks, a.cens = tokenize(s, a.buf, a.toks, a.cens, true)
+	a.buf, a.toks, a.cens = tokenize(s, a.buf, a.toks, a.cens, []span{})
 	ok := false
 	if len(a.toks) > 0 {
 		if n, _ := l.walk(a, &l.root, 0, true); n != nil {

@@ -74,7 +74,7 @@ func TestMatch(t *testing.T) {
 		{"two stars", "c**nard", "connard"},
 		{"stars must count the letters", "c*nard", ""},
 		{"stars for letters", "c**nard ou co**ard", "connard"},
-		{"underscore", "quel id_ot", "idiot"},
+		{"underscore is not censoring", "quel id_ot", ""},
 		{"stars end the word", "t'es un idi** toi", "idiot"},
 		{"leet and star", "m€*de alors", "merde"},
 		{"short word with a star", "quel c*n", "con"},
@@ -86,6 +86,7 @@ func TestMatch(t *testing.T) {
 		{"exclamation after a word", "sale!! idiot", "idiot"},
 		{"too few letters", "i**t", ""},
 		{"short gap not a star", "c_n", ""},
+		{"a link is not censored", "https://example.com/id#ot", ""},
 		// HTML character references
 		{"entity letters", "c&#1086;nnard", "connard"},
 		{"entity named", "esp&egrave;ce de cr&eacute;tin", "Crétin"},

@@ -62,9 +62,10 @@ type promoSlot struct {
 type promoSet struct {
 	first map[string][]int
 	pats  [][]promoSlot
-	// lens has bit n set in lens[c-'a'] when a first word of n bytes starts
-	// with c: most words of a text are ruled out without a map lookup.
-	lens [26]uint64
+	// lens has bit n set in lens[c1][c2] when a first word of n bytes starts
+	// with c1 c2 (c2 is 26 for anything but a-z): most words of a text are
+	// ruled out without a map lookup.
+	lens [26][27]uint64
 }
 
 // promos compiles promoPatterns once; the result is never changed after.
@@ -90,16 +91,24 @@ var promos = sync.OnceValue(func() *promoSet {
 		for w := range pat[0].words {
 			ps.first[w] = append(ps.first[w], k)
 			if c := w[0]; 'a' <= c && c <= 'z' && len(w) < 64 {
-				ps.lens[c-'a'] |= 1 << len(w)
+				ps.lens[c-'a'][second(w)] |= 1 << len(w)
 			}
 		}
 	}
 	return ps
 })
 
+// second indexes lens by the second letter of w.
+func second[T string | []byte](w T) int {
+	if len(w) < 2 || w[1] < 'a' || w[1] > 'z' {
+		return 26
+	}
+	return int(w[1] - 'a')
+}
+
 // promoWord reads a pattern word as the tokenizer reads text.
 func promoWord(w string) string {
-	buf, toks, _ := tokenize(w, nil, nil, nil, false)
+	buf, toks, _ := tokenize(w, nil, nil, nil, nil)
 	if len(toks) == 0 {
 		return ""
 	}
@@ -116,7 +125,7 @@ func promoCount(a *Analysis) int {
 	n := 0
 	for i := 0; i < len(a.toks); i++ {
 		w := a.promoForm(i)
-		if len(w) == 0 || w[0] < 'a' || w[0] > 'z' || len(w) >= 64 || ps.lens[w[0]-'a']&(1<<len(w)) == 0 {
+		if len(w) == 0 || w[0] < 'a' || w[0] > 'z' || len(w) >= 64 || ps.lens[w[0]-'a'][second(w)]&(1<<len(w)) == 0 {
 			continue
 		}
 		for _, k := range ps.first[string(w)] {

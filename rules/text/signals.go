@@ -1,6 +1,7 @@
 package text
 
 import (
+	"encoding/binary"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -102,24 +103,29 @@ func (a *Analysis) word(i int) []byte {
 	return a.buf[f.lo:f.hi]
 }
 
-const (
-	fnvOffset = 14695981039346656037
-	fnvPrime  = 1099511628211
-)
+const hashSeed = 0x9e3779b97f4a7c15
 
-func fnv(h uint64, b []byte) uint64 {
-	for _, c := range b {
-		h ^= uint64(c)
-		h *= fnvPrime
+// wordHash is a stable 64-bit hash of a word, eight bytes at a time: the same
+// on every machine and in every version, since counters in a shared store
+// compare fingerprints computed by different processes.
+func wordHash(b []byte) uint64 {
+	h := uint64(hashSeed) ^ uint64(len(b))
+	for len(b) >= 8 {
+		h = mix64(h ^ binary.LittleEndian.Uint64(b))
+		b = b[8:]
 	}
-	return h
+	var tail uint64
+	for i, c := range b {
+		tail |= uint64(c) << (8 * i)
+	}
+	return mix64(h ^ tail)
 }
 
 // fingerprint sets Fingerprint: 16 hex digits of a hash of the words in order,
 // normalised (case, accents, look-alikes, leetspeak, stretching), links and
 // mentions left out; "" when no word is left. It counts Words on the way.
 func (a *Analysis) fingerprint() {
-	h := uint64(fnvOffset)
+	h := uint64(hashSeed)
 	n, next := 0, 0
 	for i := range a.toks {
 		t := &a.toks[i]
@@ -136,11 +142,7 @@ func (a *Analysis) fingerprint() {
 		if a.mention(t) {
 			continue
 		}
-		if n > 0 {
-			h ^= ' '
-			h *= fnvPrime
-		}
-		h = fnv(h, a.word(i))
+		h = mix64(h ^ wordHash(a.word(i)))
 		n++
 	}
 	if n == 0 {
@@ -181,7 +183,7 @@ func (a *Analysis) Sketch(b int) string {
 		if !a.eligible(i, &next) {
 			continue
 		}
-		x := fnv(fnvOffset, a.word(i))
+		x := wordHash(a.word(i))
 		for r := range mins {
 			if h := mix64(x ^ sketchSeeds[b*sketchRows+r]); h < mins[r] {
 				mins[r] = h
@@ -192,7 +194,7 @@ func (a *Analysis) Sketch(b int) string {
 	if n < sketchMinWords {
 		return ""
 	}
-	h := uint64(fnvOffset) ^ uint64(b)
+	h := uint64(hashSeed) ^ uint64(b)
 	for _, m := range mins {
 		h = mix64(h ^ m)
 	}

@@ -59,10 +59,13 @@ type tokenizer struct {
 	buf  []byte
 	toks []token
 	cens []censoredWord
-	cur  token
-	in   bool // a token is open
-	at   int  // byte offset in text of the rune being folded
-	next int  // byte offset just after it; a token's source covers the
+	// links are the places of the links in text: a URL's "#" and "_" are not
+	// censoring
+	links []span
+	cur   token
+	in    bool // a token is open
+	at    int  // byte offset in text of the rune being folded
+	next  int  // byte offset just after it; a token's source covers the
 	// invisible characters inside it, not those after it
 
 	// of the open token: rune count, last rune read as a letter, its run
@@ -71,10 +74,10 @@ type tokenizer struct {
 }
 
 // tokenize fills buf and toks with the words of s: fold, split, rejoin spaced
-// letters, then leetspeak and stretched-letter forms; and, when censored is
-// set, cens with the censored words.
-func tokenize(s string, buf []byte, toks []token, cens []censoredWord, censored bool) ([]byte, []token, []censoredWord) {
-	z := tokenizer{text: s, buf: buf[:0], toks: toks[:0], cens: cens[:0]}
+// letters, then leetspeak and stretched-letter forms; and, when links is not
+// nil, cens with the censored words outside the links.
+func tokenize(s string, buf []byte, toks []token, cens []censoredWord, links []span) ([]byte, []token, []censoredWord) {
+	z := tokenizer{text: s, buf: buf[:0], toks: toks[:0], cens: cens[:0], links: links}
 	var folded [48]rune // NFKD expands one rune to 18 at most
 	for i := 0; i < len(s); {
 		z.at, z.next = i, i+1
@@ -124,7 +127,7 @@ func tokenize(s string, buf []byte, toks []token, cens []censoredWord, censored 
 	for i := range z.toks {
 		z.spell(&z.toks[i])
 	}
-	if censored {
+	if links != nil {
 		z.censor()
 	}
 	return z.buf, z.toks, z.cens
@@ -374,10 +377,11 @@ func collapseString(s string) string {
 }
 
 // censorRune reports the symbols people write in place of letters to censor a
-// word themselves: f*ck, sh!t, f#ck, b_tch.
+// word themselves: f*ck, sh!t, f#ck. Not the underscore: it joins the words
+// of user names and hashtags far more often than it hides a letter.
 func censorRune(r rune) bool {
 	switch r {
-	case '*', '!', '#', '%', '?', '^', '_', '•', '·', '∗', '⁎', '×', '＊', '！', '＃':
+	case '*', '!', '#', '%', '?', '^', '•', '·', '∗', '⁎', '×', '＊', '！', '＃':
 		return true
 	}
 	return false
@@ -388,7 +392,7 @@ func (z *tokenizer) censorNext(i int) bool {
 	c := z.text[i]
 	if c < utf8.RuneSelf {
 		switch c {
-		case '*', '!', '#', '%', '?', '^', '_':
+		case '*', '!', '#', '%', '?', '^':
 			return true
 		}
 		return false
@@ -434,14 +438,21 @@ func censorGap(gap string) int {
 // without its first letter when that letter is a word of its own: in
 // "such a s l u t" the a is an article.
 func (z *tokenizer) censor() {
+	next := 0 // next link
 	for i := 0; i < len(z.toks); i++ {
 		t := &z.toks[i]
 		if t.flags&unspaced != 0 || t.flags&(letter|leetSym) == 0 {
 			continue
 		}
-		if t.flags&joined != 0 && t.form[0].hi-t.form[0].lo >= 4 {
+		for next < len(z.links) && z.links[next].hi <= t.src.lo {
+			next++
+		}
+		if next < len(z.links) && z.links[next].lo < t.src.hi {
+			continue
+		}
+		if t.flags&joined != 0 && t.form[0].hi-t.form[0].lo >= 4 && z.spacedBySpaces(t) {
 			switch z.buf[t.form[0].lo] {
-			case 'a', 'i', 'y', 's':
+			case 'a', 'y', 's':
 				if r := utf8.RuneCount(z.buf[t.form[0].lo+1 : t.form[0].hi]); r >= 3 {
 					z.cens = append(z.cens, censoredWord{first: int32(i), last: int32(i),
 						form: span{t.form[0].lo + 1, t.form[0].hi}, runes: int32(r)})
@@ -514,6 +525,14 @@ func (z *tokenizer) censor() {
 			form: span{lo, int32(len(z.buf))}, runes: int32(runes)})
 		i = j
 	}
+}
+
+// spacedBySpaces reports whether the joined token t was spelt with spaces
+// between its letters ("a s l u t", not "i.d.i.o.t").
+func (z *tokenizer) spacedBySpaces(t *token) bool {
+	_, n := utf8.DecodeRuneInString(z.text[t.src.lo:])
+	i := int(t.src.lo) + n
+	return i < int(t.src.hi) && z.text[i] == ' '
 }
 
 // appendRead appends the letters t stands for: its form, or, for a part
