@@ -43,6 +43,14 @@ func TestPlatformsFromEnvironment(t *testing.T) {
 			handshake: http.StatusNotFound,
 		},
 		{
+			name: "a bad TELEGRAM_DESK_ADMINS keeps Telegram off",
+			env:  map[string]string{"TELEGRAM_TOKEN": "1:x", "TELEGRAM_DESK_ADMINS": "maybe"},
+			platforms: []string{"discord off (DISCORD_TOKEN not set)",
+				`telegram off (TELEGRAM_DESK_ADMINS "maybe": want true or false)`,
+				"meta off (META_PAGE_TOKEN not set)", "discord on"},
+			handshake: http.StatusNotFound,
+		},
+		{
 			name: "a bad Telegram setting keeps it off",
 			env:  map[string]string{"TELEGRAM_TOKEN": "1:x", "TELEGRAM_MODE": "carrier-pigeon"},
 			platforms: []string{"discord off (DISCORD_TOKEN not set)",

@@ -27,11 +27,18 @@ func telegramConnector(cfg Config, rs *rules.Ruleset, _ prometheus.Registerer) (
 		return Connector{}, err
 	}
 	mode := telegram.Mode(cfg.Getenv("TELEGRAM_MODE"))
+	var admins bool
+	if s := cfg.Getenv("TELEGRAM_DESK_ADMINS"); s != "" {
+		if admins, err = strconv.ParseBool(s); err != nil {
+			return Connector{}, fmt.Errorf("TELEGRAM_DESK_ADMINS %q: want true or false", s)
+		}
+	}
 	tg, err := telegram.New(telegram.Config{
 		Token:         cfg.Getenv("TELEGRAM_TOKEN"),
 		APIURL:        cfg.Getenv("TELEGRAM_API_URL"),
 		DeskChat:      chat,
 		CMs:           rs.Desk.CMs,
+		DeskAdmins:    admins,
 		Mode:          mode,
 		WebhookURL:    cfg.Getenv("TELEGRAM_WEBHOOK_URL"),
 		WebhookSecret: cfg.Getenv("TELEGRAM_WEBHOOK_SECRET"),

@@ -3,6 +3,7 @@ package telegram
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -356,5 +357,33 @@ func TestAlertAndNoDesk(t *testing.T) {
 	d := c.Desk(newCaseBook())
 	if err := d.PostCard(context.Background(), sampleCard("c1", at(t0))); err == nil || !strings.Contains(err.Error(), "VIGIE_DESK_CHAT") {
 		t.Errorf("PostCard without a desk chat: %v", err)
+	}
+}
+
+// TestDeskAdmins: with DeskAdmins, the desk chat's administrators may decide too;
+// without it, only the listed CMs.
+func TestDeskAdmins(t *testing.T) {
+	for _, admins := range []bool{true, false} {
+		t.Run(fmt.Sprintf("DeskAdmins=%v", admins), func(t *testing.T) {
+			f := newFakeBotAPI(t)
+			f.setAdmins(deskChat.id, carol.id)
+			c, _ := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}, DeskAdmins: admins})
+			book := newCaseBook(sampleCard("a1", at(t0)))
+			desk := c.Desk(book)
+			run(t, c, make(chan bot.Event, 10))
+			if err := desk.PostCard(context.Background(), sampleCard("a1", at(t0))); err != nil {
+				t.Fatal(err)
+			}
+			sent := f.waitFor("sendMessage", 1, inChat(deskChat.id))
+			card := map[string]any{"message_id": sent.MsgID, "from": vigieUser.json(), "chat": deskChat.json(), "date": t0, "text": "card"}
+			for _, u := range []tgUser{mallory, carol} {
+				f.push(callback("q-"+u.first, u, card, "v1:a1:keep"))
+				f.waitFor("answerCallbackQuery", 1, func(c apiCall) bool { return c.Params.Get("callback_query_id") == "q-"+u.first })
+			}
+			got := book.get("a1")
+			if want := map[bool]string{true: "telegram:8", false: ""}[admins]; got.DecidedBy != want {
+				t.Errorf("decided by %q, want %q", got.DecidedBy, want)
+			}
+		})
 	}
 }
