@@ -375,6 +375,10 @@ func (c *Client) handleButton(ctx context.Context, i *discordgo.Interaction) {
 	}
 	d.CaseID, d.By, d.ByName = caseID, cmID(u), displayName(u, i.Member)
 	card, err := cmds.Decide(ctx, d)
+	// The moderator still hears how it went when carrying it out used up the
+	// desk's time.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
 	c.log.Info("desk: decision", "audit", true, "case", caseID, "outcome", d.String(), "by", d.By, "err", err)
 	if card.ID == "" {
 		card.ID = caseID

@@ -427,12 +427,20 @@ func (c *Client) handleCallback(ctx context.Context, cb *tgbotapi.CallbackQuery)
 	}
 	d.CaseID, d.By, d.ByName = caseID, cmID(cb.From), fullName(cb.From)
 	r := c.decide(ctx, cmds, d)
+	ctx, cancel := reportContext(ctx)
+	defer cancel()
 	answer(r.text, r.alert)
 	if r.show && cb.Message != nil && cb.Message.Chat != nil {
 		if err := c.editMessage(ctx, cb.Message.Chat.ID, cb.Message.MessageID, r.html, nil); err != nil {
 			c.log.Warn("cannot update the case card", "case", caseID, "err", err)
 		}
 	}
+}
+
+// reportContext is for telling the CM how a decision went, even when carrying it
+// out used up the desk's time.
+func reportContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 }
 
 // ErrDecided is what Commands.Decide wraps when the case was decided before.
@@ -523,6 +531,8 @@ func (c *Client) decideReply(ctx context.Context, m *tgbotapi.Message, thread in
 	}
 	d := Decision{CaseID: caseID, Outcome: OutcomeReply, Text: text, By: cmID(m.From), ByName: fullName(m.From)}
 	r := c.decide(ctx, cmds, d)
+	ctx, cancel := reportContext(ctx)
+	defer cancel()
 	if r.done {
 		r.text = fmt.Sprintf("Reply sent for case %s.", caseID)
 	}
