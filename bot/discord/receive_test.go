@@ -39,9 +39,6 @@ func TestEventsIn(t *testing.T) {
 		m["edited_timestamp"] = when.Format(time.RFC3339Nano)
 		return m
 	}
-	reply := message("1003", general, bob, at, "yes")
-	reply["type"] = 19
-	reply["message_reference"] = map[string]any{"message_id": "1001", "channel_id": general, "guild_id": guildID}
 
 	tests := []struct {
 		name string
@@ -104,7 +101,6 @@ func TestEventsIn(t *testing.T) {
 			}
 		})
 	}
-	_ = reply
 	select {
 	case ev := <-out:
 		t.Errorf("unexpected event %+v", ev)
