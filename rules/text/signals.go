@@ -201,6 +201,41 @@ func (a *Analysis) Sketch(b int) string {
 	return strconv.FormatUint(h|1<<63, 16)
 }
 
+// Sketches returns every band of the text's similarity sketch, the same values
+// as Sketch(0) to Sketch(SketchBands-1), hashing each word once for all bands:
+// a file with a counter per band asks for all of them on every event.
+func (a *Analysis) Sketches() [SketchBands]string {
+	var out [SketchBands]string
+	var mins [SketchBands * sketchRows]uint64
+	for r := range mins {
+		mins[r] = ^uint64(0)
+	}
+	n, next := 0, 0
+	for i := range a.toks {
+		if !a.eligible(i, &next) {
+			continue
+		}
+		x := wordHash(a.word(i))
+		for r := range mins {
+			if h := mix64(x ^ sketchSeeds[r]); h < mins[r] {
+				mins[r] = h
+			}
+		}
+		n++
+	}
+	if n < sketchMinWords {
+		return out
+	}
+	for b := range out {
+		h := uint64(hashSeed) ^ uint64(b)
+		for _, m := range mins[b*sketchRows : (b+1)*sketchRows] {
+			h = mix64(h ^ m)
+		}
+		out[b] = strconv.FormatUint(h|1<<63, 16)
+	}
+	return out
+}
+
 // mix64 is the SplitMix64 finaliser: a cheap, well-spread 64-bit hash of x.
 func mix64(x uint64) uint64 {
 	x ^= x >> 30
