@@ -70,12 +70,17 @@ type counter struct {
 	key    *vm.Program
 	when   *vm.Program // nil: every event counts
 	window time.Duration
+	// keyFn and whenFn are key and when compiled to closures (native.go), nil
+	// when they run on the machine.
+	keyFn  func(*exprEnv) string
+	whenFn func(*exprEnv) bool
 }
 
 type rule struct {
 	name     string
 	category string
 	when     *vm.Program
+	whenFn   func(*exprEnv) bool // when compiled to a closure, nil if it runs on the machine
 	whenText string
 	probes   []probe
 	actions  []action
@@ -195,10 +200,12 @@ func compileFile(d *decoder, fs fileSpec, opts LoadOptions) *Ruleset {
 		ct := counter{name: cs.Name, window: cs.Window.D}
 		if k, ok := c.compile(cs.Key, what+": key", scopeCounter, reflect.String); ok {
 			ct.key = k.prog
+			ct.keyFn, _ = nativeString(k.prog.Node())
 		}
 		if cs.When != nil {
 			if w, ok := c.compile(*cs.When, what+": when", scopeCounter, reflect.Bool); ok {
 				ct.when = w.prog
+				ct.whenFn, _ = nativeBool(w.prog.Node())
 			}
 		}
 		rs.counters = append(rs.counters, ct)
@@ -425,6 +432,7 @@ func compileRule(d *decoder, c *exprCompiler, sp ruleSpec, nCounters int) (rule,
 		return r, false
 	}
 	r.when = w.prog
+	r.whenFn, _ = nativeBool(w.prog.Node())
 	if err := dryRun(w.prog, nCounters); err != nil {
 		d.errorf(sp.When.Node, "%s: when: %v", what, err)
 		return r, false

@@ -29,6 +29,7 @@ type engineState struct {
 // allocations.
 type scratch struct {
 	st      evalState
+	env     exprEnv
 	counts  []int
 	machine vm.VM
 	ops     []store.CounterOp
@@ -97,11 +98,21 @@ func (e *Engine) assess(ctx context.Context, ev bot.Event) (Assessment, error) {
 	}
 	counts := s.counts[:len(rs.counters)]
 	clear(counts)
-	// The environment is boxed once per event and passed by value: the VM then
-	// reads its fields without copying each one to the heap, as it must for an
-	// addressable struct. Counts and State are shared with the box, so what is
-	// filled in later (counters, strikes, hits) is seen through it.
-	env := newEnv(&ev, now, st, counts, s.hoursAfter)
+	// The closures read the environment in place. For the machine it is boxed,
+	// once per event and only when an expression or a reason needs it, and
+	// passed by value: the VM then reads its fields without copying each one to
+	// the heap, as it must for an addressable struct. Counts and State are
+	// shared with the box, so what is filled in later (counters, strikes, hits)
+	// is seen through it.
+	newEnv(&s.env, &ev, now, st, counts, s.hoursAfter)
+	defer func() { s.env = exprEnv{} }()
+	var boxed any
+	box := func() any {
+		if boxed == nil {
+			boxed = s.env
+		}
+		return boxed
+	}
 
 	ops := s.ops[:len(rs.counters)]
 	for i, c := range rs.counters {
@@ -109,15 +120,23 @@ func (e *Engine) assess(ctx context.Context, ev bot.Event) (Assessment, error) {
 		if c.key == nil {
 			continue
 		}
-		key, err := s.machine.Run(c.key, env)
-		if err != nil {
-			e.impl.fail(i, "counter key failed", "counter", c.name, "event", ev.ID, "err", err)
-			continue
+		if c.keyFn != nil {
+			ops[i].Key = c.keyFn(&s.env)
+		} else {
+			key, err := s.machine.Run(c.key, box())
+			if err != nil {
+				e.impl.fail(i, "counter key failed", "counter", c.name, "event", ev.ID, "err", err)
+				continue
+			}
+			ops[i].Key, _ = key.(string)
 		}
-		ops[i].Key, _ = key.(string)
 		ops[i].Incr = ops[i].Key != ""
 		if c.when != nil && ops[i].Incr {
-			ok, err := s.machine.Run(c.when, env)
+			if c.whenFn != nil {
+				ops[i].Incr = c.whenFn(&s.env)
+				continue
+			}
+			ok, err := s.machine.Run(c.when, box())
 			if err != nil {
 				e.impl.fail(i, "counter when failed", "counter", c.name, "event", ev.ID, "err", err)
 			}
@@ -172,20 +191,26 @@ func (e *Engine) assess(ctx context.Context, ev bot.Event) (Assessment, error) {
 			}
 		}
 		st.hits = st.hits[:0]
-		out, err := s.machine.Run(r.when, env)
-		if err != nil {
-			e.impl.fail(len(rs.counters)+i, "rule failed", "rule", r.name, "event", ev.ID, "err", err)
-			continue
-		}
-		if out != true {
-			continue
+		if r.whenFn != nil {
+			if !r.whenFn(&s.env) {
+				continue
+			}
+		} else {
+			out, err := s.machine.Run(r.when, box())
+			if err != nil {
+				e.impl.fail(len(rs.counters)+i, "rule failed", "rule", r.name, "event", ev.ID, "err", err)
+				continue
+			}
+			if out != true {
+				continue
+			}
 		}
 		m := bot.Match{Rule: r.name, Category: r.category, Shadow: r.mode == ModeShadow,
 			Actions: make([]bot.Action, len(r.actions))}
 		for j, a := range r.actions {
 			m.Actions[j] = a.expand(&ev, r.name)
 		}
-		m.Reason = explain(r, env, st, &s.machine)
+		m.Reason = explain(r, box(), st, &s.machine)
 		s.matched[i] = true
 		office := r.officeForward && !s.hoursAfter && r.mode == ModeEnforce
 		if office {
@@ -228,11 +253,11 @@ func (s *engineState) fail(i int, msg string, args ...any) {
 	s.log.Warn(msg+" (logged once)", args...)
 }
 
-// newEnv analyses the event's text once and returns the boxed environment.
-func newEnv(ev *bot.Event, now time.Time, st *evalState, counts []int, afterHours bool) any {
+// newEnv analyses the event's text once and fills the environment.
+func newEnv(env *exprEnv, ev *bot.Event, now time.Time, st *evalState, counts []int, afterHours bool) {
 	a := text.Analyze(ev.Text)
 	st.text, st.analysis, st.now = ev.Text, a, now
-	return exprEnv{
+	*env = exprEnv{
 		Text:        ev.Text,
 		Platform:    ev.Platform,
 		Kind:        string(ev.Kind),

@@ -68,6 +68,9 @@ type evalState struct {
 	analysis *text.Analysis
 	now      time.Time
 	strikes  []time.Time
+	// sketches are the bands of the text's sketch once sketched.
+	sketches [text.SketchBands]string
+	sketched bool
 	// matched remembers has_any's answers about the event's text.
 	matched []listMatch
 	// hits are what the functions found (a word, a domain, a pattern) while the
@@ -174,7 +177,10 @@ func envFunctions() []expr.Option {
 }
 
 func hasAny(p ...any) (any, error) {
-	st, s, l := p[0].(*evalState), p[1].(string), p[2].(*wordList)
+	return p[0].(*evalState).hasAny(p[1].(string), p[2].(*wordList)), nil
+}
+
+func (st *evalState) hasAny(s string, l *wordList) bool {
 	var entry string
 	var ok bool
 	if a := st.analysis; a != nil && s == st.text {
@@ -194,7 +200,7 @@ func hasAny(p ...any) (any, error) {
 	if ok {
 		st.hits = append(st.hits, hit{kind: hitWord, list: l, item: entry})
 	}
-	return ok, nil
+	return ok
 }
 
 func stringsArg(v any) []string {
@@ -214,40 +220,49 @@ func stringsArg(v any) []string {
 }
 
 func anyIn(p ...any) (any, error) {
-	st, items, l := p[0].(*evalState), stringsArg(p[1]), p[2].(*wordList)
+	return p[0].(*evalState).anyIn(stringsArg(p[1]), p[2].(*wordList)), nil
+}
+
+func (st *evalState) anyIn(items []string, l *wordList) bool {
 	for _, it := range items {
 		if l.l.Contains(it) {
 			st.hits = append(st.hits, hit{kind: hitIn, list: l, item: it})
-			return true, nil
+			return true
 		}
 	}
-	return false, nil
+	return false
 }
 
 func allIn(p ...any) (any, error) {
-	st, items, l := p[0].(*evalState), stringsArg(p[1]), p[2].(*wordList)
+	return p[0].(*evalState).allIn(stringsArg(p[1]), p[2].(*wordList)), nil
+}
+
+func (st *evalState) allIn(items []string, l *wordList) bool {
 	for _, it := range items {
 		if !l.l.Contains(it) {
 			st.hits = append(st.hits, hit{kind: hitNotIn, list: l, item: it})
-			return false, nil
+			return false
 		}
 	}
-	return true, nil
+	return true
 }
 
 func noneIn(p ...any) (any, error) {
-	st, items, l := p[0].(*evalState), stringsArg(p[1]), p[2].(*wordList)
+	return p[0].(*evalState).noneIn(stringsArg(p[1]), p[2].(*wordList)), nil
+}
+
+func (st *evalState) noneIn(items []string, l *wordList) bool {
 	for _, it := range items {
 		if l.l.Contains(it) {
 			st.hits = append(st.hits, hit{kind: hitIn, list: l, item: it})
-			return false, nil
+			return false
 		}
 	}
 	if len(items) > 0 {
 		// one example is enough for a reason: "evil.example" not in lists.allowed
 		st.hits = append(st.hits, hit{kind: hitNotIn, list: l, item: items[0]})
 	}
-	return true, nil
+	return true
 }
 
 func inList(p ...any) (any, error) {
@@ -267,6 +282,10 @@ func strikes(p ...any) (any, error) {
 		}
 		window = d
 	}
+	return st.strikesIn(window), nil
+}
+
+func (st *evalState) strikesIn(window time.Duration) int {
 	since := st.now.Add(-window)
 	n := 0
 	for _, t := range st.strikes {
@@ -274,7 +293,7 @@ func strikes(p ...any) (any, error) {
 			n++
 		}
 	}
-	return n, nil
+	return n
 }
 
 func durationFn(p ...any) (any, error) {
@@ -294,9 +313,13 @@ func matchesFn(p ...any) (any, error) {
 		}
 		pat = &pattern{re: re}
 	}
+	return st.matches(s, pat), nil
+}
+
+func (st *evalState) matches(s string, pat *pattern) bool {
 	if pat.match(s) {
 		st.hits = append(st.hits, hit{kind: hitPattern, re: pat})
-		return true, nil
+		return true
 	}
-	return false, nil
+	return false
 }

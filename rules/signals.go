@@ -91,20 +91,31 @@ func signalFunctions() []expr.Option {
 }
 
 func lookalike(p ...any) (any, error) {
-	st, items, l := p[0].(*evalState), stringsArg(p[1]), p[2].(*wordList)
+	return p[0].(*evalState).lookalike(stringsArg(p[1]), p[2].(*wordList)), nil
+}
+
+func (st *evalState) lookalike(items []string, l *wordList) bool {
 	for _, it := range items {
 		if host, ok := l.l.Lookalike(it); ok {
 			st.hits = append(st.hits, hit{kind: hitLookalike, list: l, item: fmt.Sprintf("%q looks like %q", it, host)})
-			return true, nil
+			return true
 		}
 	}
-	return false, nil
+	return false
 }
 
 func sketch(p ...any) (any, error) {
-	st, band := p[0].(*evalState), p[1].(int)
-	if st.analysis == nil {
-		return "", nil
+	return p[0].(*evalState).sketch(p[1].(int)), nil
+}
+
+// sketch returns band b of the event's sketch; the bands are computed together
+// on the first call of the event, since a file keys one counter on each.
+func (st *evalState) sketch(b int) string {
+	if st.analysis == nil || b < 0 || b >= text.SketchBands {
+		return ""
 	}
-	return st.analysis.Sketch(band), nil
+	if !st.sketched {
+		st.sketches, st.sketched = st.analysis.Sketches(), true
+	}
+	return st.sketches[b]
 }

@@ -1,0 +1,564 @@
+package rules
+
+import (
+	"reflect"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/expr-lang/expr/ast"
+)
+
+// The shapes rule files are made of (field tests, comparisons, and/or/not,
+// counters, lists, vigie's functions, keys glued with +) are also compiled to Go
+// closures over the environment. They give the same answers as expr's virtual
+// machine, without boxing every value and reading every field through
+// reflection; an expression with anything else (closures, let, indexing that
+// can fail, a dynamic regular expression) runs on the machine as before.
+
+// nkind is the Go type of a compiled value.
+type nkind uint8
+
+const (
+	nBool nkind = iota + 1
+	nInt
+	nFloat
+	nString
+	nDuration
+	nStrings
+	nList    // a constant *wordList
+	nPattern // a constant *pattern
+)
+
+// nval is one compiled node: the closure of its kind is set.
+type nval struct {
+	kind nkind
+	b    func(*exprEnv) bool
+	i    func(*exprEnv) int
+	f    func(*exprEnv) float64
+	s    func(*exprEnv) string
+	d    func(*exprEnv) time.Duration
+	ss   func(*exprEnv) []string
+	list *wordList
+	pat  *pattern
+	// parts are the operands of a chain of string +, glued in one allocation.
+	parts []func(*exprEnv) string
+}
+
+// nativeBool compiles a condition; ok is false when it has a shape the
+// closures do not cover.
+func nativeBool(n ast.Node) (func(*exprEnv) bool, bool) {
+	if n == nil {
+		return nil, false
+	}
+	v, ok := nativeNode(n)
+	if !ok || v.kind != nBool {
+		return nil, false
+	}
+	return v.b, true
+}
+
+// nativeString compiles a counter key.
+func nativeString(n ast.Node) (func(*exprEnv) string, bool) {
+	if n == nil {
+		return nil, false
+	}
+	v, ok := nativeNode(n)
+	if !ok || v.kind != nString {
+		return nil, false
+	}
+	return v.s, true
+}
+
+var (
+	envFieldTypes    = fieldTypes(reflect.TypeFor[exprEnv]())
+	authorFieldTypes = fieldTypes(reflect.TypeFor[authorEnv]())
+)
+
+func fieldTypes(t reflect.Type) map[string]reflect.Type {
+	out := map[string]reflect.Type{}
+	for f := range t.Fields() {
+		if tag := f.Tag.Get("expr"); tag != "" {
+			out[tag] = f.Type
+		}
+		if f.Anonymous {
+			for k, v := range fieldTypes(f.Type) {
+				out[k] = v
+			}
+		}
+	}
+	return out
+}
+
+func nativeNode(n ast.Node) (nval, bool) {
+	switch n := n.(type) {
+	case *ast.BoolNode:
+		b := n.Value
+		return nval{kind: nBool, b: func(*exprEnv) bool { return b }}, true
+	case *ast.IntegerNode:
+		i := n.Value
+		return nval{kind: nInt, i: func(*exprEnv) int { return i }}, true
+	case *ast.FloatNode:
+		f := n.Value
+		return nval{kind: nFloat, f: func(*exprEnv) float64 { return f }}, true
+	case *ast.StringNode:
+		s := n.Value
+		return nval{kind: nString, s: func(*exprEnv) string { return s }}, true
+	case *ast.ConstantNode:
+		return nativeConstant(n.Value)
+	case *ast.IdentifierNode:
+		return nativeIdent(n.Value)
+	case *ast.MemberNode:
+		return nativeMember(n)
+	case *ast.UnaryNode:
+		return nativeUnary(n)
+	case *ast.BinaryNode:
+		return nativeBinary(n)
+	case *ast.BuiltinNode:
+		return nativeBuiltin(n)
+	case *ast.CallNode:
+		return nativeCall(n)
+	}
+	return nval{}, false
+}
+
+func nativeConstant(v any) (nval, bool) {
+	switch v := v.(type) {
+	case bool:
+		return nval{kind: nBool, b: func(*exprEnv) bool { return v }}, true
+	case int:
+		return nval{kind: nInt, i: func(*exprEnv) int { return v }}, true
+	case float64:
+		return nval{kind: nFloat, f: func(*exprEnv) float64 { return v }}, true
+	case string:
+		return nval{kind: nString, s: func(*exprEnv) string { return v }}, true
+	case time.Duration:
+		return nval{kind: nDuration, d: func(*exprEnv) time.Duration { return v }}, true
+	case *wordList:
+		if v == nil {
+			return nval{}, false
+		}
+		return nval{kind: nList, list: v}, true
+	case *pattern:
+		if v == nil {
+			return nval{}, false
+		}
+		return nval{kind: nPattern, pat: v}, true
+	}
+	return nval{}, false
+}
+
+// nativeIdent reads a top-level field. The switch must follow exprEnv and
+// signalEnv: a name it does not know falls back to the machine.
+func nativeIdent(name string) (nval, bool) {
+	str := func(f func(*exprEnv) string) (nval, bool) { return nval{kind: nString, s: f}, true }
+	num := func(f func(*exprEnv) int) (nval, bool) { return nval{kind: nInt, i: f}, true }
+	switch name {
+	case "text":
+		return str(func(e *exprEnv) string { return e.Text })
+	case "platform":
+		return str(func(e *exprEnv) string { return e.Platform })
+	case "kind":
+		return str(func(e *exprEnv) string { return e.Kind })
+	case "space":
+		return str(func(e *exprEnv) string { return e.Space })
+	case "channel":
+		return str(func(e *exprEnv) string { return e.Channel })
+	case "thread":
+		return str(func(e *exprEnv) string { return e.Thread })
+	case "reply_to":
+		return str(func(e *exprEnv) string { return e.ReplyTo })
+	case "fingerprint":
+		return str(func(e *exprEnv) string { return e.Fingerprint })
+	case "attachments":
+		return num(func(e *exprEnv) int { return e.Attachments })
+	case "mentions":
+		return num(func(e *exprEnv) int { return e.Mentions })
+	case "emojis":
+		return num(func(e *exprEnv) int { return e.Emojis })
+	case "words":
+		return num(func(e *exprEnv) int { return e.Words })
+	case "max_run":
+		return num(func(e *exprEnv) int { return e.MaxRun })
+	case "invites":
+		return num(func(e *exprEnv) int { return e.Invites })
+	case "telegram_links":
+		return num(func(e *exprEnv) int { return e.TelegramLinks })
+	case "shortened":
+		return num(func(e *exprEnv) int { return e.Shortened })
+	case "wallets":
+		return num(func(e *exprEnv) int { return e.Wallets })
+	case "emails":
+		return num(func(e *exprEnv) int { return e.Emails })
+	case "phones":
+		return num(func(e *exprEnv) int { return e.Phones })
+	case "promo":
+		return num(func(e *exprEnv) int { return e.Promo })
+	case "caps":
+		return nval{kind: nFloat, f: func(e *exprEnv) float64 { return e.Caps }}, true
+	case "emoji_share":
+		return nval{kind: nFloat, f: func(e *exprEnv) float64 { return e.EmojiShare }}, true
+	case "after_hours":
+		return nval{kind: nBool, b: func(e *exprEnv) bool { return e.AfterHours }}, true
+	case "links":
+		return nval{kind: nStrings, ss: func(e *exprEnv) []string { return e.Links }}, true
+	case "domains":
+		return nval{kind: nStrings, ss: func(e *exprEnv) []string { return e.Domains }}, true
+	}
+	return nval{}, false
+}
+
+func nativeMember(n *ast.MemberNode) (nval, bool) {
+	id, ok := n.Node.(*ast.IdentifierNode)
+	if !ok || n.Optional || n.Method {
+		return nval{}, false
+	}
+	switch id.Value {
+	case "counters":
+		// counters.NAME, rewritten to its index by the patcher: always in range
+		idx, ok := n.Property.(*ast.IntegerNode)
+		if !ok || idx.Value < 0 {
+			return nval{}, false
+		}
+		i := idx.Value
+		return nval{kind: nInt, i: func(e *exprEnv) int { return e.Counters[i] }}, true
+	case "author":
+		prop, ok := n.Property.(*ast.StringNode)
+		if !ok {
+			return nval{}, false
+		}
+		switch prop.Value {
+		case "id":
+			return nval{kind: nString, s: func(e *exprEnv) string { return e.Author.ID }}, true
+		case "name":
+			return nval{kind: nString, s: func(e *exprEnv) string { return e.Author.Name }}, true
+		case "roles":
+			return nval{kind: nStrings, ss: func(e *exprEnv) []string { return e.Author.Roles }}, true
+		case "staff":
+			return nval{kind: nBool, b: func(e *exprEnv) bool { return e.Author.Staff }}, true
+		case "bot":
+			return nval{kind: nBool, b: func(e *exprEnv) bool { return e.Author.Bot }}, true
+		case "account_age":
+			return nval{kind: nDuration, d: func(e *exprEnv) time.Duration { return e.Author.AccountAge }}, true
+		case "member_age":
+			return nval{kind: nDuration, d: func(e *exprEnv) time.Duration { return e.Author.MemberAge }}, true
+		}
+	}
+	return nval{}, false
+}
+
+func nativeUnary(n *ast.UnaryNode) (nval, bool) {
+	x, ok := nativeNode(n.Node)
+	if !ok {
+		return nval{}, false
+	}
+	switch n.Operator {
+	case "not", "!":
+		if x.kind != nBool {
+			return nval{}, false
+		}
+		f := x.b
+		return nval{kind: nBool, b: func(e *exprEnv) bool { return !f(e) }}, true
+	}
+	return nval{}, false
+}
+
+func nativeBinary(n *ast.BinaryNode) (nval, bool) {
+	l, ok := nativeNode(n.Left)
+	if !ok {
+		return nval{}, false
+	}
+	r, ok := nativeNode(n.Right)
+	if !ok {
+		return nval{}, false
+	}
+	switch n.Operator {
+	case "and", "&&":
+		if l.kind != nBool || r.kind != nBool {
+			return nval{}, false
+		}
+		a, b := l.b, r.b
+		return nval{kind: nBool, b: func(e *exprEnv) bool { return a(e) && b(e) }}, true
+	case "or", "||":
+		if l.kind != nBool || r.kind != nBool {
+			return nval{}, false
+		}
+		a, b := l.b, r.b
+		return nval{kind: nBool, b: func(e *exprEnv) bool { return a(e) || b(e) }}, true
+	case "+":
+		switch {
+		case l.kind == nString && r.kind == nString:
+			parts := append(l.stringParts(), r.stringParts()...)
+			return nval{kind: nString, s: concat(parts), parts: parts}, true
+		case l.kind == nInt && r.kind == nInt:
+			a, b := l.i, r.i
+			return nval{kind: nInt, i: func(e *exprEnv) int { return a(e) + b(e) }}, true
+		}
+		return nval{}, false
+	case "==", "!=", "<", "<=", ">", ">=":
+		return nativeCompare(n.Operator, l, r)
+	}
+	return nval{}, false
+}
+
+func (v nval) stringParts() []func(*exprEnv) string {
+	if v.parts != nil {
+		return v.parts
+	}
+	return []func(*exprEnv) string{v.s}
+}
+
+// concat glues the parts of a + chain with one allocation, where the machine
+// makes one per +.
+func concat(parts []func(*exprEnv) string) func(*exprEnv) string {
+	if len(parts) == 3 {
+		a, b, c := parts[0], parts[1], parts[2]
+		return func(e *exprEnv) string { return a(e) + b(e) + c(e) }
+	}
+	return func(e *exprEnv) string {
+		var buf [8]string
+		vals := buf[:0]
+		n := 0
+		for _, p := range parts {
+			s := p(e)
+			vals = append(vals, s)
+			n += len(s)
+		}
+		var sb strings.Builder
+		sb.Grow(n)
+		for _, s := range vals {
+			sb.WriteString(s)
+		}
+		return sb.String()
+	}
+}
+
+func nativeCompare(op string, l, r nval) (nval, bool) {
+	var cmp func(e *exprEnv) int
+	switch {
+	case l.kind == nInt && r.kind == nInt:
+		a, b := l.i, r.i
+		switch op {
+		case "==":
+			return boolOf(func(e *exprEnv) bool { return a(e) == b(e) }), true
+		case "!=":
+			return boolOf(func(e *exprEnv) bool { return a(e) != b(e) }), true
+		case "<":
+			return boolOf(func(e *exprEnv) bool { return a(e) < b(e) }), true
+		case "<=":
+			return boolOf(func(e *exprEnv) bool { return a(e) <= b(e) }), true
+		case ">":
+			return boolOf(func(e *exprEnv) bool { return a(e) > b(e) }), true
+		case ">=":
+			return boolOf(func(e *exprEnv) bool { return a(e) >= b(e) }), true
+		}
+	case l.kind == nDuration && r.kind == nDuration:
+		a, b := l.d, r.d
+		cmp = func(e *exprEnv) int { return compare3(a(e), b(e)) }
+	case (l.kind == nFloat || l.kind == nInt) && (r.kind == nFloat || r.kind == nInt):
+		a, b := l.float(), r.float()
+		if op == "==" || op == "!=" {
+			eq := func(e *exprEnv) bool { return a(e) == b(e) }
+			if op == "!=" {
+				return boolOf(func(e *exprEnv) bool { return !eq(e) }), true
+			}
+			return boolOf(eq), true
+		}
+		switch op {
+		case "<":
+			return boolOf(func(e *exprEnv) bool { return a(e) < b(e) }), true
+		case "<=":
+			return boolOf(func(e *exprEnv) bool { return a(e) <= b(e) }), true
+		case ">":
+			return boolOf(func(e *exprEnv) bool { return a(e) > b(e) }), true
+		case ">=":
+			return boolOf(func(e *exprEnv) bool { return a(e) >= b(e) }), true
+		}
+	case l.kind == nString && r.kind == nString:
+		a, b := l.s, r.s
+		switch op {
+		case "==":
+			return boolOf(func(e *exprEnv) bool { return a(e) == b(e) }), true
+		case "!=":
+			return boolOf(func(e *exprEnv) bool { return a(e) != b(e) }), true
+		}
+		cmp = func(e *exprEnv) int { return strings.Compare(a(e), b(e)) }
+	case l.kind == nBool && r.kind == nBool:
+		a, b := l.b, r.b
+		switch op {
+		case "==":
+			return boolOf(func(e *exprEnv) bool { return a(e) == b(e) }), true
+		case "!=":
+			return boolOf(func(e *exprEnv) bool { return a(e) != b(e) }), true
+		}
+		return nval{}, false
+	}
+	if cmp == nil {
+		return nval{}, false
+	}
+	switch op {
+	case "==":
+		return boolOf(func(e *exprEnv) bool { return cmp(e) == 0 }), true
+	case "!=":
+		return boolOf(func(e *exprEnv) bool { return cmp(e) != 0 }), true
+	case "<":
+		return boolOf(func(e *exprEnv) bool { return cmp(e) < 0 }), true
+	case "<=":
+		return boolOf(func(e *exprEnv) bool { return cmp(e) <= 0 }), true
+	case ">":
+		return boolOf(func(e *exprEnv) bool { return cmp(e) > 0 }), true
+	case ">=":
+		return boolOf(func(e *exprEnv) bool { return cmp(e) >= 0 }), true
+	}
+	return nval{}, false
+}
+
+func compare3(a, b time.Duration) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func boolOf(f func(*exprEnv) bool) nval { return nval{kind: nBool, b: f} }
+
+// float reads an int or float value as a float, as expr compares them.
+func (v nval) float() func(*exprEnv) float64 {
+	if v.kind == nFloat {
+		return v.f
+	}
+	i := v.i
+	return func(e *exprEnv) float64 { return float64(i(e)) }
+}
+
+func nativeBuiltin(n *ast.BuiltinNode) (nval, bool) {
+	args := make([]nval, len(n.Arguments))
+	for i, a := range n.Arguments {
+		v, ok := nativeNode(a)
+		if !ok {
+			return nval{}, false
+		}
+		args[i] = v
+	}
+	switch n.Name {
+	case "len":
+		if len(args) != 1 {
+			return nval{}, false
+		}
+		switch a := args[0]; a.kind {
+		case nString:
+			// expr's len counts runes
+			f := a.s
+			return nval{kind: nInt, i: func(e *exprEnv) int { return utf8.RuneCountInString(f(e)) }}, true
+		case nStrings:
+			f := a.ss
+			return nval{kind: nInt, i: func(e *exprEnv) int { return len(f(e)) }}, true
+		}
+	case "max", "min":
+		if len(args) == 0 {
+			return nval{}, false
+		}
+		fs := make([]func(*exprEnv) int, len(args))
+		for i, a := range args {
+			if a.kind != nInt {
+				return nval{}, false
+			}
+			fs[i] = a.i
+		}
+		isMax := n.Name == "max"
+		return nval{kind: nInt, i: func(e *exprEnv) int {
+			m := fs[0](e)
+			for _, f := range fs[1:] {
+				if x := f(e); isMax && x > m || !isMax && x < m {
+					m = x
+				}
+			}
+			return m
+		}}, true
+	}
+	return nval{}, false
+}
+
+func nativeCall(n *ast.CallNode) (nval, bool) {
+	id, ok := n.Callee.(*ast.IdentifierNode)
+	if !ok {
+		return nval{}, false
+	}
+	args := n.Arguments
+	if envFuncs[id.Value] {
+		// the hidden state argument: the closures read it from the environment
+		if len(args) == 0 {
+			return nval{}, false
+		}
+		if st, ok := args[0].(*ast.IdentifierNode); !ok || st.Value != stateName {
+			return nval{}, false
+		}
+		args = args[1:]
+	}
+	vals := make([]nval, len(args))
+	for i, a := range args {
+		v, ok := nativeNode(a)
+		if !ok {
+			return nval{}, false
+		}
+		vals[i] = v
+	}
+	is := func(kinds ...nkind) bool {
+		if len(vals) != len(kinds) {
+			return false
+		}
+		for i, k := range kinds {
+			if vals[i].kind != k {
+				return false
+			}
+		}
+		return true
+	}
+	switch id.Value {
+	case "has_any":
+		if is(nString, nList) {
+			s, l := vals[0].s, vals[1].list
+			return boolOf(func(e *exprEnv) bool { return e.State.hasAny(s(e), l) }), true
+		}
+	case "any_in", "all_in", "none_in", "lookalike":
+		if is(nStrings, nList) {
+			items, l := vals[0].ss, vals[1].list
+			var f func(*evalState, []string, *wordList) bool
+			switch id.Value {
+			case "any_in":
+				f = (*evalState).anyIn
+			case "all_in":
+				f = (*evalState).allIn
+			case "none_in":
+				f = (*evalState).noneIn
+			default:
+				f = (*evalState).lookalike
+			}
+			return boolOf(func(e *exprEnv) bool { return f(e.State, items(e), l) }), true
+		}
+	case "in_list":
+		if is(nString, nList) {
+			s, l := vals[0].s, vals[1].list
+			return boolOf(func(e *exprEnv) bool { return l.l.Contains(s(e)) }), true
+		}
+	case "strikes":
+		if is(nDuration) {
+			d := vals[0].d
+			return nval{kind: nInt, i: func(e *exprEnv) int { return e.State.strikesIn(d(e)) }}, true
+		}
+	case matchesFunc:
+		if is(nString, nPattern) {
+			s, pat := vals[0].s, vals[1].pat
+			return boolOf(func(e *exprEnv) bool { return e.State.matches(s(e), pat) }), true
+		}
+	case "sketch":
+		if is(nInt) {
+			b := vals[0].i
+			return nval{kind: nString, s: func(e *exprEnv) string { return e.State.sketch(b(e)) }}, true
+		}
+	}
+	return nval{}, false
+}

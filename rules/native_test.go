@@ -1,0 +1,165 @@
+package rules
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/vigie-bot/vigie/bot"
+)
+
+// nativeEvents is a mixed corpus for comparing the closures with the machine:
+// the labelled data when it is there, and events made to reach every branch
+// (staff, bots, joins, young accounts, links, mentions, capitals).
+func nativeEvents(t *testing.T) []bot.Event {
+	at := time.Date(2026, 1, 5, 22, 0, 0, 0, time.UTC)
+	texts := []string{"", "salut tout le monde", "t'es un connard", "c o n n a r d", "check out my channel https://spam.example.net",
+		"free nitro https://dіscord.gift/abc claim now", "GG WP", "@a @b @c @d @e venez", "🔥🔥🔥🔥🔥🔥🔥🔥🔥🔥🔥",
+		"POURQUOI PERSONNE NE REPOND A MES QUESTIONS", "merci pour la vidéo", "join https://discord.gg/xyz and t.me/spam bit.ly/x",
+		"abonnez-vous à ma chaîne svp", "call me 06 12 34 56 78 or mail me a@b.fr", "send 0.1 BTC to 1FHeNqHGSV8U9wXGHKbCgSMYqqjQ6RV9Y6",
+		"visit https://steamcommunnity.com/gift now", "subscribe to my channel guys i make music videos every week"}
+	var out []bot.Event
+	for i, s := range texts {
+		for j, a := range []bot.Author{
+			{ID: "u1"},
+			{ID: "u2", Staff: true},
+			{ID: "u3", Bot: true},
+			{ID: "u4", CreatedAt: at.Add(-time.Hour), JoinedAt: at.Add(-time.Minute)},
+			{ID: "u5", CreatedAt: at.Add(-400 * 24 * time.Hour), JoinedAt: at.Add(-20 * 24 * time.Hour), Roles: []string{"member"}},
+		} {
+			for _, kind := range []bot.Kind{bot.KindMessage, "comment", "join"} {
+				out = append(out, bot.Event{ID: fmt.Sprint(i, j, kind), Platform: "discord", Kind: kind, Space: "g",
+					Channel: "c", Author: a, Text: s, At: at})
+			}
+		}
+	}
+	files, _ := filepath.Glob(filepath.Join("..", "..", "shared", "data", "*.jsonl"))
+	for _, f := range files {
+		fh, err := os.Open(f)
+		if err != nil {
+			continue
+		}
+		r := bot.NewReader(fh)
+		for n := 0; n < 1500; n++ {
+			ev, err := r.Next()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err == nil {
+				out = append(out, ev)
+			}
+		}
+		fh.Close()
+	}
+	return out
+}
+
+// TestNativeMatchesMachine checks that every expression compiled to closures
+// answers as the machine does, with the same hits for the reasons, on the
+// starter pack and the test files.
+func TestNativeMatchesMachine(t *testing.T) {
+	files := []string{filepath.Join("..", "rules.example.yaml")}
+	good, _ := filepath.Glob(filepath.Join("testdata", "good", "*.yaml"))
+	files = append(files, good...)
+	events := nativeEvents(t)
+	for _, file := range files {
+		rs, err := loadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Run(filepath.Base(file), func(t *testing.T) {
+			native, total := 0, 0
+			for _, c := range rs.counters {
+				total += 2
+				if c.keyFn != nil || c.key == nil {
+					native++
+				}
+				if c.whenFn != nil || c.when == nil {
+					native++
+				}
+			}
+			for _, r := range rs.rules {
+				total++
+				if r.whenFn != nil {
+					native++
+				}
+			}
+			t.Logf("%d of %d expressions compiled to closures", native, total)
+			if filepath.Base(file) == "rules.example.yaml" && native != total {
+				for _, c := range rs.counters {
+					if c.key != nil && c.keyFn == nil || c.when != nil && c.whenFn == nil {
+						t.Errorf("counter %s runs on the machine", c.name)
+					}
+				}
+				for _, r := range rs.rules {
+					if r.whenFn == nil {
+						t.Errorf("rule %s runs on the machine", r.name)
+					}
+				}
+			}
+			compareNative(t, rs, events)
+		})
+	}
+}
+
+func compareNative(t *testing.T, rs *Ruleset, events []bot.Event) {
+	var s scratch
+	s.machine.MemoryBudget = exprMemoryLimit
+	counts := make([]int, len(rs.counters))
+	for n, ev := range events {
+		st := &s.st
+		for i := range counts {
+			counts[i] = (n + 3*i) % 17 // counters around every threshold
+		}
+		now := ev.At
+		if now.IsZero() {
+			now = time.Date(2026, 1, 5, 12, 0, 0, 0, time.UTC)
+		}
+		newEnv(&s.env, &ev, now, st, counts, n%2 == 0)
+		for k := range n % 5 {
+			st.strikes = append(st.strikes, now.Add(-time.Duration(k)*5*time.Hour))
+		}
+		boxed := any(s.env)
+		for _, c := range rs.counters {
+			if c.keyFn != nil {
+				st.hits = st.hits[:0]
+				got := c.keyFn(&s.env)
+				gotHits := append([]hit(nil), st.hits...)
+				st.hits = st.hits[:0]
+				want, err := s.machine.Run(c.key, boxed)
+				if err != nil || want != got || !reflect.DeepEqual(gotHits, st.hits) && len(gotHits)+len(st.hits) > 0 {
+					t.Errorf("event %s: counter %s key: closure %q %v, machine %q %v (err %v)", ev.ID, c.name, got, gotHits, want, st.hits, err)
+				}
+			}
+			if c.whenFn != nil {
+				st.hits = st.hits[:0]
+				got := c.whenFn(&s.env)
+				gotHits := append([]hit(nil), st.hits...)
+				st.hits = st.hits[:0]
+				want, err := s.machine.Run(c.when, boxed)
+				if err != nil || want != got || !reflect.DeepEqual(gotHits, st.hits) && len(gotHits)+len(st.hits) > 0 {
+					t.Errorf("event %s: counter %s when: closure %v %v, machine %v %v (err %v)", ev.ID, c.name, got, gotHits, want, st.hits, err)
+				}
+			}
+		}
+		for _, r := range rs.rules {
+			if r.whenFn == nil {
+				continue
+			}
+			st.hits = st.hits[:0]
+			got := r.whenFn(&s.env)
+			gotHits := append([]hit(nil), st.hits...)
+			st.hits = st.hits[:0]
+			want, err := s.machine.Run(r.when, boxed)
+			if err != nil || want != got || !reflect.DeepEqual(gotHits, st.hits) && len(gotHits)+len(st.hits) > 0 {
+				t.Errorf("event %s: rule %s: closure %v %v, machine %v %v (err %v)", ev.ID, r.name, got, gotHits, want, st.hits, err)
+			}
+		}
+		st.reset()
+	}
+}
