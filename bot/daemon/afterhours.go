@@ -113,8 +113,11 @@ func (d *daemon) runAfterHours(ctx context.Context, wg *sync.WaitGroup) {
 		for {
 			select {
 			case <-ctx.Done():
-				// the hour under way is left: a restart loses only it
-				d.flushTally(context.WithoutCancel(ctx))
+				// the hours that ended are written before the store closes; the
+				// one under way is left: a restart loses only it
+				fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+				d.flushTally(fctx)
+				cancel()
 				return
 			case <-t.C:
 				d.flushTally(ctx)
@@ -142,14 +145,31 @@ func (d *daemon) observeAssessment(ctx context.Context, ev bot.Event, as rules.A
 func (d *daemon) reportSource() report.Source {
 	rs := d.current.Load().engine.Ruleset()
 	return report.Source{
-		Store:  d.store,
-		Events: report.AuditEvents(d.store, d.after.tally.Pending),
-		Alerts: func(ctx context.Context, since time.Time) ([]wave.Wave, error) {
-			return alert.Waves(ctx, d.store, since)
-		},
+		Store:    d.store,
+		Events:   report.AuditEvents(d.store, d.after.tally.Pending),
+		Alerts:   d.waves,
 		FAQ:      d.faqFigures,
 		Location: rs.Timezone,
 	}
+}
+
+// waves are the waves recorded in the store, those under way in this process in
+// their current state (the record of a wave under way is the one made when it
+// was raised).
+func (d *daemon) waves(ctx context.Context, since time.Time) ([]wave.Wave, error) {
+	ws, err := alert.Waves(ctx, d.store, since)
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range d.after.alerts.Active() {
+		for i, w := range ws {
+			if w.Alert == a.Alert && w.Platform == a.Platform && w.Space == a.Space && w.Raised.Equal(a.Raised) {
+				a.Message = w.Message
+				ws[i] = a
+			}
+		}
+	}
+	return ws, nil
 }
 
 func (d *daemon) faqFigures(since time.Time) *report.FAQ {
