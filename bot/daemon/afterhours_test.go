@@ -45,7 +45,9 @@ func (d *pagingDesk) PostCase(_ context.Context, c store.Case) error {
 	return nil
 }
 
-func (d *pagingDesk) Alert(_ context.Context, text string) error { return d.Page(context.Background(), text) }
+func (d *pagingDesk) Alert(_ context.Context, text string) error {
+	return d.Page(context.Background(), text)
+}
 
 func (d *pagingDesk) Page(_ context.Context, text string) error {
 	d.mu.Lock()
