@@ -1,0 +1,121 @@
+package handlers_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/handlers"
+	"github.com/vigie-bot/vigie/store"
+	"github.com/vigie-bot/vigie/store/memory"
+)
+
+// TestEscalation opens cases through forwards during a night, then lets the
+// clock run: the cases left open are announced again after 2h (high priority
+// after 30m), at most once an hour, and a case a CM decided is not.
+func TestEscalation(t *testing.T) {
+	st := memory.New()
+	defer st.Close()
+	now := time.Date(2026, 11, 20, 22, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	desk := &deskRecorder{}
+	m, err := handlers.New(handlers.Options{Store: st, Desk: desk, Now: clock,
+		Priority: func(rule string) string {
+			if rule == "threat" {
+				return handlers.PriorityHigh
+			}
+			return ""
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := prometheus.NewRegistry()
+	esc, err := handlers.NewEscalation(m, handlers.EscalationOptions{Age: 2 * time.Hour, Interval: time.Hour, Registerer: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	n := 0
+	forward := func(rule, author, thread string) {
+		n++
+		ev := bot.Event{ID: fmt.Sprint("m", n), Platform: "facebook", Space: "page", Channel: "post-1", Thread: thread,
+			Author: bot.Author{ID: author}, Text: "x", At: now}
+		v := bot.Verdict{EventID: ev.ID, Matches: []bot.Match{{Rule: rule, Actions: []bot.Action{{Kind: bot.ActForward, Text: rule}}}}}
+		if err := m.Handle(ctx, ev, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	forward("insult", "bob", "")  // c1 normal
+	forward("threat", "eve", "")  // c2 high: its rule
+	forward("insult", "bob", "")  // c3 normal
+	forward("insult", "bob", "")  // c4 high: bob's third open case
+	forward("insult", "a1", "t9") // c5
+	forward("insult", "a2", "t9") // c6
+	forward("insult", "a3", "t9") // c7 high: the thread's third
+	open, _ := st.Cases(ctx, store.CaseOpen)
+	var prio []string
+	for _, c := range open {
+		prio = append(prio, c.ID+"="+c.Priority)
+	}
+	if got := strings.Join(prio, " "); got != "c-000001= c-000002=high c-000003= c-000004=high c-000005= c-000006= c-000007=high" {
+		t.Fatalf("priorities %s", got)
+	}
+	if !strings.HasPrefix(open[3].Reason, "high priority, 2 other open cases for this author: ") ||
+		!strings.HasPrefix(open[6].Reason, "high priority, 2 other open cases in this thread: ") {
+		t.Errorf("reasons %q / %q", open[3].Reason, open[6].Reason)
+	}
+	if _, err := m.Decide(ctx, "c-000007", "keep", "telegram:1"); err != nil {
+		t.Fatal(err)
+	}
+	check := func(after time.Duration, want int) {
+		t.Helper()
+		now = time.Date(2026, 11, 20, 22, 0, 0, 0, time.UTC).Add(after)
+		got, err := esc.Check(ctx)
+		if err != nil || got != want {
+			t.Errorf("at +%s: %d announced (%v), want %d", after, got, err, want)
+		}
+	}
+	check(10*time.Minute, 0)
+	check(31*time.Minute, 2)  // c2 and c4, high; c7 was decided
+	check(60*time.Minute, 0)  // not again within the hour
+	check(92*time.Minute, 2)  // an hour later, again
+	check(121*time.Minute, 4) // the normal ones' turn (c2 and c4 wait)
+	check(150*time.Minute, 0)
+	desk.mu.Lock()
+	last := desk.cases[len(desk.cases)-1]
+	desk.mu.Unlock()
+	if !strings.Contains(last, "⏰ waiting for 2h1m: ") {
+		t.Errorf("reannounced as %q", last)
+	}
+	if got := metric(t, reg, "vigie_cases_reannounced_total"); got != 8 {
+		t.Errorf("reannounced counter %v", got)
+	}
+	if got := metric(t, reg, "vigie_cases_oldest_open_seconds"); got != 150*60 {
+		t.Errorf("oldest %v", got)
+	}
+}
+
+// metric reads an unlabelled series of reg.
+func metric(t *testing.T, reg *prometheus.Registry, name string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != name || len(mf.GetMetric()) == 0 {
+			continue
+		}
+		m := mf.GetMetric()[0]
+		if m.Counter != nil {
+			return m.GetCounter().GetValue()
+		}
+		return m.GetGauge().GetValue()
+	}
+	return -1
+}
