@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"hash/maphash"
+	"math"
 	"slices"
 	"sync"
 	"time"
@@ -120,14 +121,21 @@ type strike struct {
 }
 
 type shard struct {
-	mu        sync.Mutex
-	windows   map[counterKey]*window
-	seen      map[seenKey]int64 // expiry, unix ns
-	seenQ     fifo              // insertion order, to expire and cap without scanning
-	maxSeen   int
-	strikes   map[authorKey][]strike
-	nextSweep int64
-	_         [64]byte // keeps neighbouring shards' locks off one cache line
+	mu sync.Mutex
+	// windows are found by the hash of their key, already computed to pick the
+	// shard: the map then hashes a word, not four strings. Keys with the same
+	// hash are chained through window.next and told apart by window.key.
+	windows  map[uint64]*window
+	nWindows int
+	seen     map[seenKey]int64 // expiry, unix ns
+	seenQ    fifo              // insertion order, to expire and cap without scanning
+	maxSeen  int
+	strikes  map[authorKey][]strike
+	// strikesExp is no later than the first expiry of the shard's strikes: a
+	// sweep before it has no strike to drop and does not visit them.
+	strikesExp int64
+	nextSweep  int64
+	_          [64]byte // keeps neighbouring shards' locks off one cache line
 }
 
 type caseRec struct {
@@ -174,7 +182,8 @@ func New(opts ...Option) *Store {
 	}
 	for i := range s.shards {
 		sh := &s.shards[i]
-		sh.windows = make(map[counterKey]*window)
+		sh.windows = make(map[uint64]*window)
+		sh.strikesExp = math.MaxInt64
 		sh.seen = make(map[seenKey]int64)
 		sh.strikes = make(map[authorKey][]strike)
 		sh.maxSeen = cfg.maxSeen / n
@@ -224,20 +233,22 @@ func (s *Store) Observe(_ context.Context, o store.Observation) (store.Result, e
 	}
 	for i, op := range o.Counters {
 		k := counterKey{o.Platform, o.Space, op.Name, op.Key}
-		sh := s.shardOf(maphash.Comparable(s.seed, k))
+		h := maphash.Comparable(s.seed, k)
+		sh := s.shardOf(h)
 		s.lock(sh, at)
-		w := sh.windows[k]
+		w := sh.window(h, &k)
 		if w == nil {
 			if !op.Incr {
 				sh.mu.Unlock()
 				continue
 			}
-			w = &window{}
-			sh.windows[k] = w
+			w = &window{key: k}
+			w.buf = w.small[:]
+			sh.addWindow(h, w)
 		}
 		res.Counts[i] = w.observe(at, int64(op.Window), op.Incr, s.cfg.maxPerKey)
 		if w.n == 0 {
-			delete(sh.windows, k)
+			sh.dropWindow(h, w)
 		}
 		sh.mu.Unlock()
 	}
@@ -277,6 +288,7 @@ func (s *Store) AddStrike(_ context.Context, st store.Strike) error {
 		return 1
 	})
 	list = slices.Insert(list, i, strike{at: at, exp: at + int64(ttl)})
+	sh.strikesExp = min(sh.strikesExp, at+int64(ttl))
 	if over := len(list) - s.cfg.maxStrikes; over > 0 {
 		list = slices.Delete(list, 0, over)
 	}
@@ -301,19 +313,91 @@ func (sh *shard) sweep(at int64) {
 	for sh.seenQ.n > 0 && sh.seenQ.peek().exp <= at {
 		sh.dropSeen(sh.seenQ.pop())
 	}
-	for k, w := range sh.windows {
-		if w.n == 0 || w.newest() <= at-w.keep {
-			delete(sh.windows, k)
+	for h, head := range sh.windows {
+		kept := head
+		for w := head; w != nil; w = w.next {
+			if w.n == 0 || w.newest() <= at-w.keep {
+				kept = nil // rare: rebuild the chain below
+				break
+			}
+		}
+		if kept != nil {
+			continue
+		}
+		var chain *window
+		for w := head; w != nil; {
+			next := w.next
+			if w.n == 0 || w.newest() <= at-w.keep {
+				w.next = nil
+				sh.nWindows--
+			} else {
+				w.next, chain = chain, w
+			}
+			w = next
+		}
+		if chain == nil {
+			delete(sh.windows, h)
+		} else {
+			sh.windows[h] = chain
 		}
 	}
+	if at < sh.strikesExp {
+		return
+	}
+	first := int64(math.MaxInt64)
 	for k, list := range sh.strikes {
+		if !slices.ContainsFunc(list, func(x strike) bool { return x.exp <= at }) {
+			for _, x := range list {
+				first = min(first, x.exp)
+			}
+			continue
+		}
 		list = slices.DeleteFunc(list, func(x strike) bool { return x.exp <= at })
 		if len(list) == 0 {
 			delete(sh.strikes, k)
-		} else {
-			sh.strikes[k] = list
+			continue
+		}
+		sh.strikes[k] = list
+		for _, x := range list {
+			first = min(first, x.exp)
 		}
 	}
+	sh.strikesExp = first
+}
+
+// window returns the counter of key k, whose hash is h, or nil.
+func (sh *shard) window(h uint64, k *counterKey) *window {
+	for w := sh.windows[h]; w != nil; w = w.next {
+		if w.key == *k {
+			return w
+		}
+	}
+	return nil
+}
+
+func (sh *shard) addWindow(h uint64, w *window) {
+	w.next = sh.windows[h]
+	sh.windows[h] = w
+	sh.nWindows++
+}
+
+func (sh *shard) dropWindow(h uint64, w *window) {
+	head := sh.windows[h]
+	switch {
+	case head == w && w.next == nil:
+		delete(sh.windows, h)
+	case head == w:
+		sh.windows[h] = w.next
+	default:
+		for p := head; p != nil; p = p.next {
+			if p.next == w {
+				p.next = w.next
+				break
+			}
+		}
+	}
+	w.next = nil
+	sh.nWindows--
 }
 
 // dropSeen forgets an id unless it was seen again since it was queued.
@@ -461,7 +545,7 @@ func (s *Store) Len() int {
 	for i := range s.shards {
 		sh := &s.shards[i]
 		sh.mu.Lock()
-		n += len(sh.windows) + len(sh.seen) + len(sh.strikes)
+		n += sh.nWindows + len(sh.seen) + len(sh.strikes)
 		sh.mu.Unlock()
 	}
 	return n

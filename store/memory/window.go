@@ -7,6 +7,11 @@ type window struct {
 	head int
 	n    int
 	keep int64 // the window length last asked for: older timestamps are useless
+	key  counterKey
+	next *window // the next counter whose key has the same hash
+	// small is buf until it grows: most counters hold a few timestamps, and a
+	// new counter then costs one allocation
+	small [4]int64
 }
 
 func (w *window) at(i int) int64 { return w.buf[(w.head+i)&(len(w.buf)-1)] }
