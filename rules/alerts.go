@@ -93,6 +93,8 @@ type alertSpec struct {
 type hitCounter struct {
 	target string
 	window time.Duration
+	// name is the counter's name in the store (hits only).
+	name string
 	// rules are the indexes of the rules it counts (by name or category).
 	rules []int
 }
@@ -401,7 +403,8 @@ func (p *alertPatcher) hits(node *ast.Node, n *ast.CallNode) {
 	i := slices.IndexFunc(p.set.hits, func(h hitCounter) bool { return h.target == target && h.window == w })
 	if i < 0 {
 		i = len(p.set.hits)
-		p.set.hits = append(p.set.hits, hitCounter{target: target, window: w, rules: rules})
+		p.set.hits = append(p.set.hits, hitCounter{target: target, window: w, rules: rules,
+			name: hitPrefix + target + ":" + bot.FormatDuration(w)})
 	}
 	if !slices.Contains(p.used, i) {
 		p.used = append(p.used, i)
@@ -448,17 +451,48 @@ func hourBucket(t time.Time) string { return t.UTC().Format("2006010215") }
 // alertOps appends to ops the hit counters an event reads: each hits() window,
 // and for each baseline() the same hour on each of the last days. All read only;
 // incrOps writes them once the rules have matched.
-func (s *alertSet) alertOps(ops []store.CounterOp, space string, now time.Time) []store.CounterOp {
+func (s *alertSet) alertOps(ops []store.CounterOp, space string, now time.Time, names *bucketNames) []store.CounterOp {
 	for _, h := range s.hits {
-		ops = append(ops, store.CounterOp{Name: hitPrefix + h.target + ":" + bot.FormatDuration(h.window), Key: space, Window: h.window})
+		ops = append(ops, store.CounterOp{Name: h.name, Key: space, Window: h.window})
 	}
-	for _, b := range s.baselines {
-		for day := 1; day <= baselineDays; day++ {
-			ops = append(ops, store.CounterOp{Name: baselineName(b.target, now.Add(-time.Duration(day)*24*time.Hour)),
-				Key: space, Window: (baselineDays + 1) * 24 * time.Hour})
+	if len(s.baselines) == 0 {
+		return ops
+	}
+	past := names.past(s, now)
+	for j := range s.baselines {
+		for day := range baselineDays {
+			ops = append(ops, store.CounterOp{Name: past[j*baselineDays+day], Key: space, Window: (baselineDays + 1) * 24 * time.Hour})
 		}
 	}
 	return ops
+}
+
+// bucketNames keeps the baseline counters' names of the hour under way: they
+// change once an hour, not at each event.
+type bucketNames struct {
+	hour    int64
+	current []string // by baseline
+	before  []string // by baseline, then day
+}
+
+func (b *bucketNames) past(s *alertSet, now time.Time) []string {
+	b.refresh(s, now)
+	return b.before
+}
+
+func (b *bucketNames) refresh(s *alertSet, now time.Time) {
+	h := now.Unix() / 3600
+	if b.current != nil && b.hour == h {
+		return
+	}
+	b.hour = h
+	b.current, b.before = b.current[:0], b.before[:0]
+	for _, bl := range s.baselines {
+		b.current = append(b.current, baselineName(bl.target, now))
+		for day := 1; day <= baselineDays; day++ {
+			b.before = append(b.before, baselineName(bl.target, now.Add(-time.Duration(day)*24*time.Hour)))
+		}
+	}
 }
 
 func baselineName(target string, t time.Time) string {
@@ -467,7 +501,7 @@ func baselineName(target string, t time.Time) string {
 
 // incrOps returns the counters to add an event to, given which rules matched it;
 // nil when none is counted.
-func (s *alertSet) incrOps(matched []bool, space string, now time.Time) (ops []store.CounterOp, index []int) {
+func (s *alertSet) incrOps(matched []bool, space string, now time.Time, names *bucketNames) (ops []store.CounterOp, index []int) {
 	hit := func(h hitCounter) bool {
 		for _, i := range h.rules {
 			if matched[i] {
@@ -478,13 +512,14 @@ func (s *alertSet) incrOps(matched []bool, space string, now time.Time) (ops []s
 	}
 	for i, h := range s.hits {
 		if hit(h) {
-			ops = append(ops, store.CounterOp{Name: hitPrefix + h.target + ":" + bot.FormatDuration(h.window), Key: space, Window: h.window, Incr: true})
+			ops = append(ops, store.CounterOp{Name: h.name, Key: space, Window: h.window, Incr: true})
 			index = append(index, i)
 		}
 	}
-	for _, b := range s.baselines {
+	for j, b := range s.baselines {
 		if hit(b) {
-			ops = append(ops, store.CounterOp{Name: baselineName(b.target, now), Key: space,
+			names.refresh(s, now)
+			ops = append(ops, store.CounterOp{Name: names.current[j], Key: space,
 				Window: (baselineDays + 1) * 24 * time.Hour, Incr: true})
 			index = append(index, -1)
 		}
@@ -559,20 +594,22 @@ func alertSpace(space string) string {
 // counters as the event's Observe read them, in alertOps' order.
 func (e *Engine) checkAlerts(ctx context.Context, s *scratch, ev *bot.Event, now time.Time, read []int64, counts []int) ([]AlertCheck, map[string]string) {
 	set := e.rs.alerts
-	hits := make([]int, len(set.hits))
+	s.hits = slices.Grow(s.hits[:0], len(set.hits))[:len(set.hits)]
+	s.base = slices.Grow(s.base[:0], len(set.baselines))[:len(set.baselines)]
+	hits, base := s.hits, s.base
 	for i := range hits {
 		if i < len(read) {
 			hits[i] = int(read[i])
 		}
 	}
-	base := make([]float64, len(set.baselines))
 	for j := range base {
+		base[j] = 0
 		from := len(set.hits) + j*baselineDays
 		if from+baselineDays <= len(read) {
 			base[j] = median(read[from : from+baselineDays])
 		}
 	}
-	if ops, index := set.incrOps(s.matched, alertSpace(ev.Space), now); len(ops) > 0 {
+	if ops, index := set.incrOps(s.matched, alertSpace(ev.Space), now, &s.buckets); len(ops) > 0 {
 		res, err := e.store.Observe(ctx, store.Observation{At: now, Platform: ev.Platform, Space: ev.Space,
 			Author: ev.Author.ID, Counters: ops})
 		if err != nil {

@@ -35,6 +35,10 @@ type scratch struct {
 	ops     []store.CounterOp
 	// matched marks the rules that matched, for the alerts' hit counters.
 	matched []bool
+	// hits, base and buckets are the alerts' working memory (alerts.go).
+	hits    []int
+	base    []float64
+	buckets bucketNames
 	// the last minute whose office hours were computed
 	hoursMinute int64
 	hoursAfter  bool
@@ -144,7 +148,7 @@ func (e *Engine) assess(ctx context.Context, ev bot.Event) (Assessment, error) {
 		}
 	}
 	if rs.alerts != nil {
-		ops = rs.alerts.alertOps(ops, alertSpace(ev.Space), now)
+		ops = rs.alerts.alertOps(ops, alertSpace(ev.Space), now, &s.buckets)
 	}
 	obs := store.Observation{
 		At: now, Platform: ev.Platform, Space: ev.Space, Author: ev.Author.ID,
