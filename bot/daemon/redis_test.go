@@ -1,11 +1,17 @@
 package daemon_test
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
+	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/store/redis/redistest"
 )
 
@@ -71,5 +77,127 @@ func TestRedisRestart(t *testing.T) {
 	r := second.do(t, "GET", "/metrics", nil, nil)
 	if !strings.Contains(string(r.body), "vigie_store_degraded 1") {
 		t.Errorf("/metrics lacks vigie_store_degraded 1")
+	}
+}
+
+// metric reads one sample of /metrics, -1 when it is missing.
+func metric(t *testing.T, in *instance, name string) float64 {
+	t.Helper()
+	r := in.do(t, "GET", "/metrics", nil, nil)
+	for line := range strings.Lines(string(r.body)) {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), name+" "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				t.Fatalf("metric %s = %q: %v", name, v, err)
+			}
+			return f
+		}
+	}
+	return -1
+}
+
+// TestRedisOutage stops redis-server under a stream of events and starts it
+// again: vigie moderates meanwhile (degraded, from memory), keeps the cases it
+// opened, writes them to Redis when it returns, and no case is lost, neither
+// those Redis held before (it keeps an append-only file) nor those opened while
+// it was away.
+func TestRedisOutage(t *testing.T) {
+	srv := redistest.Start(t, "--appendonly", "yes", "--appendfsync", "always")
+	in := start(t, rulesV1, map[string]string{"VIGIE_REDIS_URL": srv.URL()})
+
+	var (
+		mu     sync.Mutex
+		scams  []string // ids of the events that opened a case
+		failed []string
+		sent   int
+	)
+	// burst sends events from three senders at once, one scam message (it opens
+	// a case) for every other message.
+	burst := func(phase string) {
+		var senders sync.WaitGroup
+		for s := range 3 {
+			senders.Go(func() {
+				for i := range 20 {
+					id, text := fmt.Sprintf("%s-m-%d-%d", phase, s, i), "hello"
+					if i%2 == 1 {
+						id, text = fmt.Sprintf("%s-s-%d-%d", phase, s, i), "free nitro"
+					}
+					body, _ := json.Marshal(message(id, fmt.Sprintf("u-%d-%d", s, i%7), text))
+					resp, err := http.Post(in.base+"/v1/events", "application/json", bytes.NewReader(body))
+					var v bot.Verdict
+					if err == nil {
+						err = json.NewDecoder(resp.Body).Decode(&v)
+						resp.Body.Close()
+						if err == nil && resp.StatusCode != http.StatusOK {
+							err = fmt.Errorf("status %d", resp.StatusCode)
+						}
+					}
+					mu.Lock()
+					sent++
+					switch {
+					case err != nil:
+						failed = append(failed, id+": "+err.Error())
+					case slices.Contains(rulesOf(v), "scam"):
+						scams = append(scams, id)
+					}
+					mu.Unlock()
+				}
+			})
+		}
+		senders.Wait()
+	}
+
+	burst("up")
+	srv.Stop()
+	burst("down")
+	if n := metric(t, in, "vigie_store_degraded"); n != 1 {
+		t.Errorf("vigie_store_degraded = %v with Redis stopped, want 1", n)
+	}
+	if n := metric(t, in, "vigie_store_buffered"); n < 1 {
+		t.Errorf("vigie_store_buffered = %v while Redis is away, want the cases waiting for it", n)
+	}
+	if n := metric(t, in, "vigie_store_dropped_total"); n != 0 {
+		t.Errorf("vigie_store_dropped_total = %v, want 0 (the buffer is far from full)", n)
+	}
+	srv.Restart()
+	var back sync.WaitGroup
+	back.Go(func() { burst("back") })
+	eventually(t, "vigie_store_degraded 0", func() bool { return metric(t, in, "vigie_store_degraded") == 0 })
+	back.Wait()
+	eventually(t, "vigie_store_buffered 0", func() bool { return metric(t, in, "vigie_store_buffered") == 0 })
+	if n := metric(t, in, "vigie_store_dropped_total"); n != 0 {
+		t.Errorf("vigie_store_dropped_total = %v after Redis came back, want 0", n)
+	}
+
+	mu.Lock()
+	defer mu.Unlock()
+	if len(failed) > 0 {
+		t.Errorf("%d events failed, first: %s", len(failed), failed[0])
+	}
+	var open struct {
+		Cases []struct {
+			ID    string
+			Event struct{ ID string }
+		}
+	}
+	// A case is opened after the verdict is answered.
+	eventually(t, "a case for each scam", func() bool {
+		in.do(t, "GET", "/v1/cases", nil, nil).json(t, &open)
+		return len(open.Cases) >= len(scams)
+	})
+	got := map[string]int{}
+	for _, c := range open.Cases {
+		if !strings.HasPrefix(c.ID, "c-") {
+			t.Errorf("case %s (event %s) is not in Redis", c.ID, c.Event.ID)
+		}
+		got[c.Event.ID]++
+	}
+	for _, id := range scams {
+		if got[id] != 1 {
+			t.Errorf("event %s: %d cases, want 1", id, got[id])
+		}
+	}
+	if len(open.Cases) != len(scams) || len(scams) != sent/2 {
+		t.Errorf("%d open cases for %d scam events of %d", len(open.Cases), len(scams), sent)
 	}
 }

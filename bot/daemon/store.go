@@ -15,6 +15,10 @@ import (
 // and the memory store otherwise. It returns the store's kind for /healthz. Opening
 // Redis makes no network call; /healthz pings it. While Redis is away, vigie goes
 // on moderating from memory and writes cases and audit back when it returns.
+//
+// VIGIE_REDIS_PREFIX sets the keys' prefix (vigie), so that several communities
+// can share one Redis. Events evaluated at the same time share pipelines
+// (auto-pipelining): one script per event still, far fewer system calls.
 func openStore(cfg Config, reg prometheus.Registerer) (store.Store, string, error) {
 	url := cfg.RedisURL
 	if url == "" {
@@ -23,7 +27,11 @@ func openStore(cfg Config, reg prometheus.Registerer) (store.Store, string, erro
 	if url == "" {
 		return memory.New(), "memory", nil
 	}
-	primary, err := redis.Open(url)
+	opts := []redis.Option{redis.WithAutoPipeline()}
+	if p := cfg.Getenv("VIGIE_REDIS_PREFIX"); p != "" {
+		opts = append(opts, redis.WithPrefix(p))
+	}
+	primary, err := redis.Open(url, opts...)
 	if err != nil {
 		return nil, "", fmt.Errorf("store: %w", err)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -60,6 +61,9 @@ type Fallback struct {
 	stop    chan struct{}
 	done    chan struct{}
 	closeMu sync.Once
+	// ctx is cancelled by Close, to stop a flush in progress.
+	ctx    context.Context
+	cancel context.CancelFunc
 }
 
 type queued struct {
@@ -101,6 +105,7 @@ func NewFallback(primary *Store, opts FallbackOptions) *Fallback {
 		stop:    make(chan struct{}),
 		done:    make(chan struct{}),
 	}
+	f.ctx, f.cancel = context.WithCancel(context.Background())
 	go f.retry()
 	return f
 }
@@ -407,15 +412,22 @@ func (f *Fallback) retry() {
 		err := f.primary.Ping(ctx)
 		cancel()
 		if err == nil {
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			ctx, cancel := context.WithTimeout(f.ctx, 30*time.Second)
 			f.flush(ctx)
 			cancel()
 		}
 	}
 }
 
+// flushBatch is how many waiting entries flush takes at a time; the audit
+// entries among them go to Redis in one pipeline.
+const flushBatch = 256
+
 // flush writes the queue to Redis in order. It stops at the first sign that
-// Redis is away again, and switches back once the queue is empty.
+// Redis is away again (or when ctx ends), and switches back once the queue is
+// empty. Entries keep coming while it runs (events are still moderated), so it
+// writes them in batches: one round trip for many audit entries, so that it
+// drains the queue faster than a busy community fills it.
 func (f *Fallback) flush(ctx context.Context) {
 	for {
 		f.mu.Lock()
@@ -427,26 +439,125 @@ func (f *Fallback) flush(ctx context.Context) {
 			}
 			return
 		}
-		q := f.queue[0]
+		batch := slices.Clone(f.queue[:min(len(f.queue), flushBatch)])
 		f.mu.Unlock()
-		err := f.write(ctx, q)
-		if unavailable(err) {
+		done, err := f.writeBatch(ctx, batch)
+		f.mu.Lock()
+		for _, q := range batch[:done] {
+			if q.audit != nil {
+				f.nAudit--
+			} else {
+				f.nCases--
+			}
+		}
+		f.queue = f.queue[done:]
+		f.mu.Unlock()
+		if err != nil {
 			return
+		}
+	}
+}
+
+// writeBatch writes the entries in order and returns how many are done
+// (written, or dropped after an error Redis answered). It stops with an error
+// when Redis is away or ctx ends: the entries from there on wait.
+func (f *Fallback) writeBatch(ctx context.Context, batch []queued) (int, error) {
+	done := 0
+	for done < len(batch) {
+		var err error
+		n := 1
+		if batch[done].audit != nil {
+			var entries []store.AuditEntry
+			for _, q := range batch[done:] {
+				if q.audit == nil {
+					break
+				}
+				entries = append(entries, *q.audit)
+			}
+			n = len(entries)
+			err = f.primary.appendAudits(ctx, entries)
+		} else {
+			if done == 0 || batch[done-1].audit != nil {
+				// The first of a run of cases: open them all at once.
+				err = f.openWaiting(ctx, batch[done:])
+			}
+			if !unavailable(err) {
+				err = f.write(ctx, batch[done])
+			}
+		}
+		if ctx.Err() != nil || unavailable(err) {
+			if err == nil {
+				err = ctx.Err()
+			}
+			return done, err
 		}
 		if err != nil {
 			f.log.Error("writing to redis what waited for it", "err", err)
-			f.dropped.Add(1)
+			f.dropped.Add(int64(n))
 		} else {
-			f.flushed.Add(1)
+			f.flushed.Add(int64(n))
 		}
-		f.mu.Lock()
-		f.queue = f.queue[1:]
+		done += n
+	}
+	return done, nil
+}
+
+// openWaiting opens in Redis, in one batch, the cases at the head of the queue
+// that are not there yet. A case it could not open is tried again by write.
+func (f *Fallback) openWaiting(ctx context.Context, run []queued) error {
+	var ids []string
+	var cases []store.Case
+	f.mu.Lock()
+	for _, q := range run {
 		if q.audit != nil {
-			f.nAudit--
-		} else {
-			f.nCases--
+			break
 		}
-		f.mu.Unlock()
+		if lc := f.cases[q.caseID]; lc != nil && lc.remote == "" {
+			ids = append(ids, q.caseID)
+		}
+	}
+	f.mu.Unlock()
+	found := ids[:0]
+	for _, id := range ids {
+		c, err := f.local.Case(ctx, id)
+		if err != nil {
+			continue // write reports it
+		}
+		c.ID = ""
+		cases = append(cases, c)
+		found = append(found, id)
+	}
+	ids = found
+	if len(cases) == 0 {
+		return nil
+	}
+	opened, errs := f.primary.openCases(ctx, cases)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var first error
+	for i, err := range errs {
+		if err != nil {
+			if first == nil {
+				first = err
+			}
+			continue
+		}
+		f.mapRemote(ids[i], opened[i].ID)
+	}
+	return first
+}
+
+// mapRemote records the Redis id of a local case. f.mu is held.
+func (f *Fallback) mapRemote(local, remote string) {
+	lc := f.cases[local]
+	if lc == nil {
+		return
+	}
+	lc.remote = remote
+	f.mapped = append(f.mapped, local)
+	if len(f.mapped) > maxMapped {
+		delete(f.cases, f.mapped[0])
+		f.mapped = f.mapped[1:]
 	}
 }
 
@@ -454,15 +565,17 @@ func (f *Fallback) flush(ctx context.Context) {
 // a failure picks up where it stopped), then acknowledged and decided there as
 // it was in memory.
 func (f *Fallback) write(ctx context.Context, q queued) error {
-	if q.audit != nil {
-		return f.primary.AppendAudit(ctx, *q.audit)
-	}
 	c, err := f.local.Case(ctx, q.caseID)
 	if err != nil {
 		return err
 	}
 	f.mu.Lock()
 	lc := f.cases[q.caseID]
+	if lc == nil {
+		// Written long ago, and forgotten since (maxMapped).
+		f.mu.Unlock()
+		return nil
+	}
 	remote := lc.remote
 	f.mu.Unlock()
 	if remote == "" {
@@ -473,12 +586,7 @@ func (f *Fallback) write(ctx context.Context, q queued) error {
 			return err
 		}
 		f.mu.Lock()
-		lc.remote = opened.ID
-		f.mapped = append(f.mapped, q.caseID)
-		if len(f.mapped) > maxMapped {
-			delete(f.cases, f.mapped[0])
-			f.mapped = f.mapped[1:]
-		}
+		f.mapRemote(q.caseID, opened.ID)
 		f.mu.Unlock()
 		remote = opened.ID
 	}
@@ -508,6 +616,7 @@ func (f *Fallback) write(ctx context.Context, q queued) error {
 func (f *Fallback) Close() error {
 	f.closeMu.Do(func() {
 		close(f.stop)
+		f.cancel()
 		<-f.done
 		if f.Buffered() > 0 {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -29,7 +29,7 @@ import (
 type Client interface {
 	goredis.Scripter
 	Pipeline() goredis.Pipeliner
-	Incr(ctx context.Context, key string) *goredis.IntCmd
+	IncrBy(ctx context.Context, key string, n int64) *goredis.IntCmd
 	HGetAll(ctx context.Context, key string) *goredis.MapStringStringCmd
 	ZRange(ctx context.Context, key string, start, stop int64) *goredis.StringSliceCmd
 	ZRem(ctx context.Context, key string, members ...any) *goredis.IntCmd
@@ -526,16 +526,18 @@ func (s *Store) runScripts(ctx context.Context, sc *goredis.Script, groups []*gr
 	}
 	_, _ = pipe.Exec(ctx) // errors are read per command below
 	var again []*group
+	var first error
 	for _, g := range groups {
 		if err := g.cmd.Err(); err != nil {
-			if !goredis.HasErrorPrefix(err, "NOSCRIPT") {
-				return err
+			if goredis.HasErrorPrefix(err, "NOSCRIPT") {
+				again = append(again, g)
+			} else if first == nil {
+				first = err
 			}
-			again = append(again, g)
 		}
 	}
 	if len(again) == 0 {
-		return nil
+		return first
 	}
 	pipe = s.c.Pipeline()
 	for _, g := range again {
@@ -543,11 +545,11 @@ func (s *Store) runScripts(ctx context.Context, sc *goredis.Script, groups []*gr
 	}
 	_, _ = pipe.Exec(ctx)
 	for _, g := range again {
-		if err := g.cmd.Err(); err != nil {
-			return err
+		if err := g.cmd.Err(); err != nil && first == nil {
+			first = err
 		}
 	}
-	return nil
+	return first
 }
 
 // AddStrike records a strike; a zero TTL means store.DefaultStrikeTTL.
@@ -568,13 +570,20 @@ func (s *Store) AddStrike(ctx context.Context, st store.Strike) error {
 
 // AppendAudit adds an entry to the audit stream, capped near AuditCap entries.
 func (s *Store) AppendAudit(ctx context.Context, e store.AuditEntry) error {
-	data, err := json.Marshal(e)
-	if err != nil {
-		return fmt.Errorf("audit entry: %w", err)
-	}
+	return s.appendAudits(ctx, []store.AuditEntry{e})
+}
+
+// appendAudits adds entries to the audit stream in one pipeline.
+func (s *Store) appendAudits(ctx context.Context, entries []store.AuditEntry) error {
 	key := s.auditKey()
 	pipe := s.c.Pipeline()
-	pipe.XAdd(ctx, &goredis.XAddArgs{Stream: key, MaxLen: s.cfg.auditCap, Approx: true, Values: []any{"e", data}})
+	for _, e := range entries {
+		data, err := json.Marshal(e)
+		if err != nil {
+			return fmt.Errorf("audit entry: %w", err)
+		}
+		pipe.XAdd(ctx, &goredis.XAddArgs{Stream: key, MaxLen: s.cfg.auditCap, Approx: true, Values: []any{"e", data}})
+	}
 	pipe.PExpire(ctx, key, s.cfg.auditTTL)
 	if _, err := pipe.Exec(ctx); err != nil {
 		return fmt.Errorf("redis append audit: %w", err)
@@ -612,26 +621,60 @@ func (s *Store) Audit(ctx context.Context, since time.Time) ([]store.AuditEntry,
 // OpenCase numbers the case (c-000001 onwards, shared by every process on this
 // Redis), stores it, indexes it as open and queues it for the desk.
 func (s *Store) OpenCase(ctx context.Context, c store.Case) (store.Case, error) {
-	n, err := s.c.Incr(ctx, s.casesKey("seq")).Result()
+	opened, errs := s.openCases(ctx, []store.Case{c})
+	return opened[0], errs[0]
+}
+
+// openCases opens several cases in two round trips: their numbers at once,
+// then one pipeline of scripts. It answers for each case, in order: when Redis
+// goes away in the middle, the first ones may be open and the others not.
+func (s *Store) openCases(ctx context.Context, cases []store.Case) ([]store.Case, []error) {
+	out := make([]store.Case, len(cases))
+	errs := make([]error, len(cases))
+	fail := func(err error) ([]store.Case, []error) {
+		for i := range errs {
+			if errs[i] == nil {
+				errs[i] = err
+			}
+		}
+		return out, errs
+	}
+	last, err := s.c.IncrBy(ctx, s.casesKey("seq"), int64(len(cases))).Result()
 	if err != nil {
-		return store.Case{}, fmt.Errorf("redis open case: %w", err)
+		return fail(fmt.Errorf("redis open case: %w", err))
 	}
-	c.ID = caseID(n)
-	c.Status = store.CaseOpen
-	c.Outcome, c.DecidedBy, c.DecidedAt = "", "", time.Time{}
-	if c.Opened.IsZero() {
-		c.Opened = c.Event.At
+	groups := make([]*group, 0, len(cases))
+	var index []int
+	for i, c := range cases {
+		n := last - int64(len(cases)-1-i)
+		c.ID = caseID(n)
+		c.Status = store.CaseOpen
+		c.Outcome, c.DecidedBy, c.DecidedAt = "", "", time.Time{}
+		if c.Opened.IsZero() {
+			c.Opened = c.Event.At
+		}
+		out[i] = c
+		data, err := json.Marshal(c)
+		if err != nil {
+			errs[i] = fmt.Errorf("case: %w", err)
+			continue
+		}
+		groups = append(groups, &group{
+			keys: []string{s.casesKey(c.ID), s.casesKey("open"), s.casesKey("stream"), s.casesKey("seq")},
+			args: []any{c.ID, n, data, ms(s.cfg.caseTTL), s.cfg.caseStreamCap},
+		})
+		index = append(index, i)
 	}
-	data, err := json.Marshal(c)
-	if err != nil {
-		return store.Case{}, fmt.Errorf("case: %w", err)
+	if len(groups) == 0 {
+		return out, errs
 	}
-	keys := []string{s.casesKey(c.ID), s.casesKey("open"), s.casesKey("stream"), s.casesKey("seq")}
-	err = openScript.Run(ctx, s.c, keys, c.ID, n, data, ms(s.cfg.caseTTL), s.cfg.caseStreamCap).Err()
-	if err != nil {
-		return store.Case{}, fmt.Errorf("redis open case %s: %w", c.ID, err)
+	_ = s.runScripts(ctx, openScript, groups) // read per case below
+	for j, g := range groups {
+		if err := g.cmd.Err(); err != nil {
+			errs[index[j]] = fmt.Errorf("redis open case %s: %w", out[index[j]].ID, err)
+		}
 	}
-	return c, nil
+	return out, errs
 }
 
 func caseID(n int64) string { return fmt.Sprintf("c-%06d", n) }
