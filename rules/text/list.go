@@ -1,7 +1,9 @@
 package text
 
 import (
+	"encoding/binary"
 	"fmt"
+	"math/bits"
 	"slices"
 	"strings"
 	"sync"
@@ -52,6 +54,40 @@ type node struct {
 	coll  map[string][]*node
 	entry string // the entry as written, when one ends here
 	end   bool
+	// starts, on the root, has a bit set for each word of next (by
+	// startBit): most words of a message start no entry and skip the map.
+	starts *[startBits / 64]uint64
+}
+
+// startBits is the size of the root's word filter: a list of a thousand first
+// words sets under 2% of it.
+const startBits = 1 << 16
+
+// startBit is where a word falls in the root's filter: a cheap hash of its
+// first and last eight bytes and its length.
+func startBit(w []byte) uint32 {
+	var x uint64
+	n := len(w)
+	if n >= 8 {
+		x = binary.LittleEndian.Uint64(w) ^ bits.RotateLeft64(binary.LittleEndian.Uint64(w[n-8:]), 29)
+	} else {
+		for i, b := range w {
+			x |= uint64(b) << (8 * i)
+		}
+	}
+	x ^= uint64(n) << 58
+	x *= 0x9e3779b97f4a7c15
+	return uint32(x >> (64 - 16))
+}
+
+// lookup returns the child of n reached by word w, or nil.
+func (n *node) lookup(w []byte) *node {
+	if n.starts != nil {
+		if b := startBit(w); n.starts[b/64]&(1<<(b%64)) == 0 {
+			return nil
+		}
+	}
+	return n.next[string(w)]
 }
 
 func (n *node) child(word string) *node {
@@ -110,6 +146,11 @@ func NewList(entries []string) (*List, error) {
 				}
 			}
 		}
+	}
+	l.root.starts = new([startBits / 64]uint64)
+	for w := range l.root.next {
+		b := startBit([]byte(w))
+		l.root.starts[b/64] |= 1 << (b % 64)
 	}
 	l.root.index(true)
 	for _, c := range l.root.kids {
@@ -349,7 +390,7 @@ func (l *List) walk(a *Analysis, n *node, i int, whole bool) (*node, int) {
 	last := i == len(a.toks)-1
 	for k := 0; k < t.forms(); k++ {
 		f := t.form[k]
-		if c := n.next[string(a.buf[f.lo:f.hi])]; c != nil {
+		if c := n.lookup(a.buf[f.lo:f.hi]); c != nil {
 			if m, end := l.step(a, c, i, whole, last); m != nil {
 				return m, end
 			}
