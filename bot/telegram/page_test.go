@@ -3,8 +3,12 @@ package telegram
 import (
 	"bytes"
 	"context"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/vigie-bot/vigie/bot"
 )
 
 func TestPageMentionsTheCMs(t *testing.T) {
@@ -50,5 +54,65 @@ func TestPicture(t *testing.T) {
 				t.Errorf("%d messages before the photo, want %d", n, c.messages)
 			}
 		})
+	}
+}
+
+// shiftBook is a case book that also knows shifts and reports.
+type shiftBook struct {
+	*caseBook
+	mode string
+}
+
+func (s *shiftBook) Mode(_ context.Context, args, by string) (string, error) {
+	if args != "" {
+		s.mode = args + " by " + by
+	}
+	return "Mode: " + s.mode, nil
+}
+
+func (s *shiftBook) Report(_ context.Context, period time.Duration) (string, []byte, error) {
+	return "Report of the last " + period.String(), []byte("\x89PNG chart"), nil
+}
+
+func TestModeAndReportCommands(t *testing.T) {
+	f := newFakeBotAPI(t)
+	c, _ := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}})
+	c.Desk(&shiftBook{caseBook: newCaseBook(), mode: "after hours"})
+	run(t, c, make(chan bot.Event, 10))
+	f.waitFor("getUpdates", 1, nil)
+	msgID := 100
+	send := func(text string) string {
+		t.Helper()
+		msgID++
+		id := strconv.Itoa(msgID)
+		f.push(map[string]any{"message": message(deskChat, msgID, alice, t0+int64(msgID), text)})
+		return f.waitFor("sendMessage", 1, func(c apiCall) bool {
+			return strings.Contains(c.Params.Get("reply_parameters"), `"message_id":`+id+`}`)
+		}).Params.Get("text")
+	}
+	if got := send("/mode"); got != "Mode: after hours" {
+		t.Errorf("/mode = %q", got)
+	}
+	if got := send("/mode office 2h"); got != "Mode: office 2h by telegram:42" {
+		t.Errorf("/mode office 2h = %q", got)
+	}
+	if got := send("/report 12h"); got != "Report of the last 12h0m0s" {
+		t.Errorf("/report = %q", got)
+	}
+	photo := f.waitFor("sendPhoto", 1, inChat(deskChat.id))
+	if string(photo.Files["photo"]) != "\x89PNG chart" {
+		t.Errorf("chart %q", photo.Files)
+	}
+	if got := send("/report soon"); !strings.HasPrefix(got, "Usage: /report [PERIOD]") {
+		t.Errorf("/report soon = %q", got)
+	}
+}
+
+func TestModeWithoutShifts(t *testing.T) {
+	x := newDeskFixture(t)
+	x.f.push(map[string]any{"message": message(deskChat, 7, alice, t0, "/mode office")})
+	got := x.f.waitFor("sendMessage", 1, inChat(deskChat.id))
+	if got.Params.Get("text") != "/mode is not available." {
+		t.Errorf("answer %q", got.Params.Get("text"))
 	}
 }
