@@ -341,3 +341,7 @@ func (d *daemon) reportFor(ctx context.Context, period time.Duration) (string, [
 	}
 	return r.Text(), png, nil
 }
+
+func (t *discordCommands) Mode(ctx context.Context, args, by string) (string, error) {
+	return t.c.Mode(ctx, args, by)
+}

@@ -437,6 +437,12 @@ var slashCommands = []*discordgo.ApplicationCommand{{
 			Options: []*discordgo.ApplicationCommandOption{{Type: discordgo.ApplicationCommandOptionString, Name: "for", Description: "How long, like 30m or 2h (default: until resume)"}}},
 		{Type: discordgo.ApplicationCommandOptionSubCommand, Name: "resume", Description: "Act on the rules again"},
 		{Type: discordgo.ApplicationCommandOptionSubCommand, Name: "queue", Description: "The open cases"},
+		{Type: discordgo.ApplicationCommandOptionSubCommand, Name: "mode", Description: "Office hours (a moderator is here) or after hours",
+			Options: []*discordgo.ApplicationCommandOption{
+				{Type: discordgo.ApplicationCommandOptionString, Name: "to", Description: "office, after, or auto (follow office hours); empty shows the mode",
+					Choices: []*discordgo.ApplicationCommandOptionChoice{{Name: "office", Value: "office"}, {Name: "after", Value: "after"}, {Name: "auto", Value: "auto"}}},
+				{Type: discordgo.ApplicationCommandOptionString, Name: "for", Description: "How long, like 30m or 2h (default: until auto)"},
+			}},
 	},
 }}
 
@@ -451,7 +457,7 @@ func (c *Client) registerCommands(ctx context.Context) {
 		c.log.Warn("cannot register /vigie", "err", c.classify(ctx, "", err))
 		return
 	}
-	c.log.Info("registered /vigie status|pause|resume|queue")
+	c.log.Info("registered /vigie status|pause|resume|queue|mode")
 }
 
 func (c *Client) handleCommand(ctx context.Context, i *discordgo.Interaction) {
@@ -513,6 +519,22 @@ func (c *Client) handleCommand(ctx context.Context, i *discordgo.Interaction) {
 		var cards []Card
 		cards, err = cmds.Queue(ctx)
 		text = renderQueue(cards)
+	case "mode":
+		mc, ok := cmds.(ModeCommands)
+		if !ok {
+			text = "/vigie mode is not available."
+			break
+		}
+		var to, dur string
+		for _, o := range args {
+			switch o.Name {
+			case "to":
+				to = o.StringValue()
+			case "for":
+				dur = o.StringValue()
+			}
+		}
+		text, err = mc.Mode(ctx, strings.TrimSpace(to+" "+dur), by)
 	default:
 		text = "Unknown command: try /vigie status, pause, resume or queue."
 	}

@@ -8,6 +8,11 @@ import (
 	"mime/multipart"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/vigie-bot/vigie/bot"
 )
 
 func TestPageMentionsOnlyTheCMs(t *testing.T) {
@@ -80,5 +85,41 @@ func TestPictureUploadsTheFile(t *testing.T) {
 				t.Errorf("content with the file %q, want %q", got, want)
 			}
 		})
+	}
+}
+
+// shiftCommands answers the desk with fixed texts, and knows shifts.
+type shiftCommands struct{ args, by string }
+
+func (s *shiftCommands) Decide(context.Context, Decision) (Card, error)               { return Card{}, nil }
+func (s *shiftCommands) Queue(context.Context) ([]Card, error)                        { return nil, nil }
+func (s *shiftCommands) Status(context.Context) (string, error)                       { return "status", nil }
+func (s *shiftCommands) Pause(context.Context, time.Duration, string) (string, error) { return "", nil }
+func (s *shiftCommands) Resume(context.Context, string) (string, error)               { return "", nil }
+func (s *shiftCommands) Mode(_ context.Context, args, by string) (string, error) {
+	s.args, s.by = args, by
+	return "Mode: " + args, nil
+}
+
+func TestModeSubcommand(t *testing.T) {
+	f := newFakeDiscord(t)
+	c, _ := newTestClient(t, f, Config{DeskChannel: deskID, CMs: []string{"discord:" + cm.id}})
+	cmds := &shiftCommands{}
+	c.Desk(cmds)
+	run(t, f, c, make(chan bot.Event, 10), allPerms)
+	f.dispatch("INTERACTION_CREATE", slash("m1", cm, "mode",
+		map[string]any{"name": "to", "type": 3, "value": "office"}, map[string]any{"name": "for", "type": 3, "value": "2h"}))
+	e := f.waitFor("PATCH", "/webhooks/"+appID+"/tok-m1/messages/@original", 1, nil)
+	if e.Body["content"] != "Mode: office 2h" || cmds.by != "discord:"+cm.id {
+		t.Errorf("answer %s, by %q", e.Raw, cmds.by)
+	}
+	var mode *discordgo.ApplicationCommandOption
+	for _, o := range slashCommands[0].Options {
+		if o.Name == "mode" {
+			mode = o
+		}
+	}
+	if mode == nil || len(mode.Options) != 2 || len(mode.Options[0].Choices) != 3 {
+		t.Errorf("/vigie mode registered as %+v", mode)
 	}
 }
