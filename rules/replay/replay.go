@@ -109,37 +109,61 @@ func run(ctx context.Context, rs *rules.Ruleset, st store.Store, inputs []Input,
 		workers = runtime.GOMAXPROCS(0)
 	}
 	done := 0
-	for _, in := range inputs {
-		err := replayOne(ctx, eng, in, workers, func(ev bot.Event, line int, as rules.Assessment, err error) error {
-			v := as.Verdict
-			done++
-			if opts.Progress != nil && done%ProgressEvery == 0 {
-				opts.Progress(done)
-			}
-			if err != nil {
-				tally.Skip()
-				if opts.Skipped != nil {
-					opts.Skipped(in.Name, line, err)
-				}
-				return nil
-			}
-			tally.Add(ev, v)
-			waves.add(ev, as)
-			var faq string
-			if opts.FAQ != nil {
-				faq = opts.FAQ(ctx, ev, v)
-				tally.AddFAQ(faq)
-			}
-			if dec != nil {
-				if err := dec.Encode(Decision{ID: ev.ID, Label: ev.Label, Verdict: v, FAQ: faq}); err != nil {
-					return fmt.Errorf("write decisions: %w", err)
-				}
+	// after is what follows an event's evaluation: the tally, the FAQ and the
+	// decisions file, in file order.
+	after := func(o outcome) error {
+		v := o.as.Verdict
+		done++
+		if opts.Progress != nil && done%ProgressEvery == 0 {
+			opts.Progress(done)
+		}
+		if o.err != nil {
+			tally.Skip()
+			if opts.Skipped != nil {
+				opts.Skipped(o.name, o.line, o.err)
 			}
 			return nil
+		}
+		tally.Add(o.ev, v)
+		waves.add(o.ev, o.as)
+		var faq string
+		if opts.FAQ != nil {
+			faq = opts.FAQ(ctx, o.ev, v)
+			tally.AddFAQ(faq)
+		}
+		if dec != nil {
+			if err := dec.Encode(Decision{ID: o.ev.ID, Label: o.ev.Label, Verdict: v, FAQ: faq}); err != nil {
+				return fmt.Errorf("write decisions: %w", err)
+			}
+		}
+		return nil
+	}
+	var p *pipeline
+	if workers > 1 {
+		// with a second core, the rules evaluate the next events while the
+		// previous ones are tallied, asked to the FAQ and written
+		p = newPipeline(after)
+	}
+	var err error
+	for _, in := range inputs {
+		err = replayOne(ctx, eng, in, workers, func(ev bot.Event, line int, as rules.Assessment, err error) error {
+			o := outcome{name: in.Name, ev: ev, line: line, as: as, err: err}
+			if p != nil {
+				return p.add(o)
+			}
+			return after(o)
 		})
 		if err != nil {
-			return waves.summary(tally), err
+			break
 		}
+	}
+	if p != nil {
+		if perr := p.close(); perr != nil {
+			err = perr // the decisions file failed: the cause of errStopped
+		}
+	}
+	if err != nil {
+		return waves.summary(tally), err
 	}
 	if opts.Progress != nil {
 		opts.Progress(done)
@@ -150,6 +174,85 @@ func run(ctx context.Context, rs *rules.Ruleset, st store.Store, inputs []Input,
 		}
 	}
 	return waves.summary(tally), nil
+}
+
+// outcome is one line's event and verdict, or its problem.
+type outcome struct {
+	name string
+	ev   bot.Event
+	line int
+	as   rules.Assessment
+	err  error
+}
+
+// pipeline hands outcomes, in batches and in order, to one goroutine that runs
+// after on each.
+type pipeline struct {
+	batch   []outcome
+	ch      chan []outcome
+	stopped chan struct{} // closed when after failed
+	done    chan struct{}
+	err     error // after's error, read once done is closed
+}
+
+// pipeBatch is how many outcomes travel together: one hand-over per event would
+// cost more than the tally.
+const pipeBatch = 256
+
+// errStopped stops the evaluation when after failed.
+var errStopped = errors.New("replay stopped")
+
+func newPipeline(after func(outcome) error) *pipeline {
+	p := &pipeline{ch: make(chan []outcome, 4), stopped: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(p.done)
+		for b := range p.ch {
+			if p.err != nil {
+				continue // drain
+			}
+			for _, o := range b {
+				if err := after(o); err != nil {
+					p.err = err
+					close(p.stopped)
+					break
+				}
+			}
+		}
+	}()
+	return p
+}
+
+func (p *pipeline) add(o outcome) error {
+	if p.batch == nil {
+		p.batch = make([]outcome, 0, pipeBatch)
+	}
+	p.batch = append(p.batch, o)
+	if len(p.batch) < pipeBatch {
+		return nil
+	}
+	return p.flush()
+}
+
+func (p *pipeline) flush() error {
+	if len(p.batch) == 0 {
+		return nil
+	}
+	select {
+	case p.ch <- p.batch:
+		p.batch = nil
+		return nil
+	case <-p.stopped:
+		p.batch = nil
+		return errStopped
+	}
+}
+
+// close hands over what is left, waits for it and returns after's error.
+func (p *pipeline) close() error {
+	p.flush()
+	close(p.ch)
+	<-p.done
+	return p.err
 }
 
 // replayOne reads one input and evaluates its events in order. each gets either an
