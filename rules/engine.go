@@ -214,7 +214,7 @@ func (e *Engine) assess(ctx context.Context, ev bot.Event) (Assessment, error) {
 		for j, a := range r.actions {
 			m.Actions[j] = a.expand(&ev, r.name)
 		}
-		m.Reason = explain(r, box(), st, &s.machine)
+		m.Reason = explain(r, &s.env, box, st, &s.machine)
 		s.matched[i] = true
 		office := r.officeForward && !s.hoursAfter && r.mode == ModeEnforce
 		if office {

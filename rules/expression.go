@@ -571,6 +571,10 @@ type probe struct {
 	cond  *vm.Program
 	lval  *vm.Program // nil when the side is a constant
 	rval  *vm.Program
+	// the same compiled to closures (native.go), nil when they run on the machine
+	condFn func(*exprEnv) bool
+	lvalFn func(*exprEnv) any
+	rvalFn func(*exprEnv) any
 }
 
 // probes finds the comparisons of a condition that are worth showing in a
@@ -632,11 +636,27 @@ func (c *exprCompiler) probe(n *ast.BinaryNode) (probe, bool) {
 		return probe{}, false
 	}
 	pr.cond = cond
+	pr.condFn, _ = nativeBool(cond.Node())
 	if n.Operator != "==" && n.Operator != "!=" {
 		pr.lval = compileSide(n.Left)
 		pr.rval = compileSide(n.Right)
+		if pr.lval != nil {
+			pr.lvalFn, _ = nativeValue(pr.lval.Node())
+		}
+		if pr.rval != nil {
+			pr.rvalFn, _ = nativeValue(pr.rval.Node())
+		}
 	}
 	return pr, true
+}
+
+// run evaluates a probe's program on the event, with its closure when it has
+// one; box gives the environment for the machine.
+func runProbe(prog *vm.Program, fn func(*exprEnv) any, env *exprEnv, box func() any, machine *vm.VM) (any, error) {
+	if fn != nil {
+		return fn(env), nil
+	}
+	return machine.Run(prog, box())
 }
 
 // shortConstant writes duration("7d") as 7d in reasons.
@@ -689,13 +709,16 @@ func hasClosure(n ast.Node) bool {
 }
 
 // explain says why a rule matched, from its probes and what its functions found.
-func explain(r *rule, env any, st *evalState, machine *vm.VM) string {
+func explain(r *rule, env *exprEnv, box func() any, st *evalState, machine *vm.VM) string {
 	var parts []string
 	hits := st.hits // probes may call has_any again: keep what the rule itself found
 	var lefts []string
 	for _, pr := range r.probes {
-		ok, err := machine.Run(pr.cond, env)
-		if err != nil || ok != true {
+		if pr.condFn != nil {
+			if !pr.condFn(env) {
+				continue
+			}
+		} else if ok, err := machine.Run(pr.cond, box()); err != nil || ok != true {
 			continue
 		}
 		if pr.lval == nil && pr.rval == nil {
@@ -705,13 +728,13 @@ func explain(r *rule, env any, st *evalState, machine *vm.VM) string {
 		}
 		s := pr.left
 		if pr.lval != nil {
-			if v, err := machine.Run(pr.lval, env); err == nil {
+			if v, err := runProbe(pr.lval, pr.lvalFn, env, box, machine); err == nil {
 				s += " = " + formatValue(v)
 			}
 		}
 		s += " " + pr.op + " " + pr.right
 		if pr.rval != nil {
-			if v, err := machine.Run(pr.rval, env); err == nil {
+			if v, err := runProbe(pr.rval, pr.rvalFn, env, box, machine); err == nil {
 				s += " = " + formatValue(v)
 			}
 		}

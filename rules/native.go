@@ -70,6 +70,39 @@ func nativeString(n ast.Node) (func(*exprEnv) string, bool) {
 	return v.s, true
 }
 
+// nativeValue compiles an expression whose value a reason shows, boxed as the
+// machine would return it.
+func nativeValue(n ast.Node) (func(*exprEnv) any, bool) {
+	if n == nil {
+		return nil, false
+	}
+	v, ok := nativeNode(n)
+	if !ok {
+		return nil, false
+	}
+	switch v.kind {
+	case nBool:
+		f := v.b
+		return func(e *exprEnv) any { return f(e) }, true
+	case nInt:
+		f := v.i
+		return func(e *exprEnv) any { return f(e) }, true
+	case nFloat:
+		f := v.f
+		return func(e *exprEnv) any { return f(e) }, true
+	case nString:
+		f := v.s
+		return func(e *exprEnv) any { return f(e) }, true
+	case nDuration:
+		f := v.d
+		return func(e *exprEnv) any { return f(e) }, true
+	case nStrings:
+		f := v.ss
+		return func(e *exprEnv) any { return f(e) }, true
+	}
+	return nil, false
+}
+
 var (
 	envFieldTypes    = fieldTypes(reflect.TypeFor[exprEnv]())
 	authorFieldTypes = fieldTypes(reflect.TypeFor[authorEnv]())

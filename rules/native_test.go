@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/expr-lang/expr/vm"
+
 	"github.com/vigie-bot/vigie/bot"
 )
 
@@ -89,7 +91,16 @@ func TestNativeMatchesMachine(t *testing.T) {
 					native++
 				}
 			}
-			t.Logf("%d of %d expressions compiled to closures", native, total)
+			probes, nativeProbes := 0, 0
+			for _, r := range rs.rules {
+				for _, pr := range r.probes {
+					probes += 1
+					if pr.condFn != nil && (pr.lval == nil || pr.lvalFn != nil) && (pr.rval == nil || pr.rvalFn != nil) {
+						nativeProbes++
+					}
+				}
+			}
+			t.Logf("%d of %d expressions and %d of %d reason probes compiled to closures", native, total, nativeProbes, probes)
 			if filepath.Base(file) == "rules.example.yaml" && native != total {
 				for _, c := range rs.counters {
 					if c.key != nil && c.keyFn == nil || c.when != nil && c.whenFn == nil {
@@ -150,6 +161,28 @@ func compareNative(t *testing.T, rs *Ruleset, events []bot.Event) {
 		for _, r := range rs.rules {
 			if r.whenFn == nil {
 				continue
+			}
+			for _, pr := range r.probes {
+				if pr.condFn != nil {
+					got := pr.condFn(&s.env)
+					want, err := s.machine.Run(pr.cond, boxed)
+					if err != nil || want != got {
+						t.Errorf("event %s: rule %s: probe %s: closure %v, machine %v (err %v)", ev.ID, r.name, pr.text, got, want, err)
+					}
+				}
+				for _, side := range []struct {
+					fn   func(*exprEnv) any
+					prog any
+				}{{pr.lvalFn, pr.lval}, {pr.rvalFn, pr.rval}} {
+					if side.fn == nil {
+						continue
+					}
+					got := side.fn(&s.env)
+					want, err := s.machine.Run(side.prog.(*vm.Program), boxed)
+					if err != nil || !reflect.DeepEqual(want, got) || formatValue(want) != formatValue(got) {
+						t.Errorf("event %s: rule %s: probe %s: closure %#v, machine %#v (err %v)", ev.ID, r.name, pr.text, got, want, err)
+					}
+				}
 			}
 			st.hits = st.hits[:0]
 			got := r.whenFn(&s.env)
