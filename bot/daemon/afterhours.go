@@ -275,43 +275,11 @@ func (ds deskFanout) Picture(ctx context.Context, text, name string, png []byte)
 	return nil
 }
 
-func (t *telegramDesk) Page(ctx context.Context, text string) error {
-	if t.chat.Load() == 0 {
-		return errNoDeskChat
-	}
-	return t.d.Page(ctx, text)
-}
-
-func (t *telegramDesk) Picture(ctx context.Context, text, name string, png []byte) error {
-	if t.chat.Load() == 0 {
-		return errNoDeskChat
-	}
-	return t.d.Picture(ctx, text, name, png)
-}
-
-func (t *discordDesk) Page(ctx context.Context, text string) error {
-	if !t.channel.Load() {
-		return errNoDeskChannel
-	}
-	return t.d.Page(ctx, text)
-}
-
-func (t *discordDesk) Picture(ctx context.Context, text, name string, png []byte) error {
-	if !t.channel.Load() {
-		return errNoDeskChannel
-	}
-	return t.d.Picture(ctx, text, name, png)
-}
-
-func (t *telegramCommands) Mode(ctx context.Context, args, by string) (string, error) {
-	return t.c.Mode(ctx, args, by)
-}
-
 var (
 	_ alert.Pager     = deskFanout(nil)
 	_ report.Picturer = deskFanout(nil)
-	_ alert.Pager     = (*telegramDesk)(nil)
-	_ report.Picturer = (*discordDesk)(nil)
+	_ alert.Pager     = (*platformDesk)(nil)
+	_ report.Picturer = (*platformDesk)(nil)
 )
 
 // rulePriority is the priority of the cases a rule opens.
@@ -322,10 +290,6 @@ func rulePriority(rs *rules.Ruleset, rule string) string {
 		}
 	}
 	return ""
-}
-
-func (t *telegramCommands) Report(ctx context.Context, period time.Duration) (string, []byte, error) {
-	return t.c.Report(ctx, period)
 }
 
 // reportFor is the report of the last period, as text and chart, for the desks.
@@ -340,8 +304,4 @@ func (d *daemon) reportFor(ctx context.Context, period time.Duration) (string, [
 		return r.Text(), nil, nil
 	}
 	return r.Text(), png, nil
-}
-
-func (t *discordCommands) Mode(ctx context.Context, args, by string) (string, error) {
-	return t.c.Mode(ctx, args, by)
 }

@@ -2,12 +2,8 @@ package daemon
 
 import (
 	"cmp"
-	"context"
 	"errors"
-	"fmt"
 	"strings"
-	"sync/atomic"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -15,7 +11,6 @@ import (
 	"github.com/vigie-bot/vigie/bot/discord"
 	"github.com/vigie-bot/vigie/handlers"
 	"github.com/vigie-bot/vigie/rules"
-	"github.com/vigie-bot/vigie/store"
 )
 
 // discordConnector is the Discord bot: guilds in, moderation out, and a desk in a
@@ -40,9 +35,9 @@ func discordConnector(cfg Config, rs *rules.Ruleset, reg prometheus.Registerer) 
 	if err != nil {
 		return Connector{}, err
 	}
-	cmds := &discordCommands{}
-	desk := &discordDesk{d: cl.Desk(cmds)}
-	desk.channel.Store(dc.DeskChannel != "")
+	cmds := &deskCommands{}
+	desk := &platformDesk{d: cl.Desk(cmds), unset: errNoDeskChannel}
+	desk.set.Store(dc.DeskChannel != "")
 	return Connector{
 		Name:      "discord",
 		Source:    cl,
@@ -54,73 +49,10 @@ func discordConnector(cfg Config, rs *rules.Ruleset, reg prometheus.Registerer) 
 			if err := cl.SetDesk(ch, rs.Desk.CMs); err != nil {
 				return err
 			}
-			desk.channel.Store(ch != "")
+			desk.set.Store(ch != "")
 			return nil
 		},
 	}, nil
 }
 
-// discordDesk shows cases and alerts in the desk channel.
-type discordDesk struct {
-	d       *discord.Desk
-	channel atomic.Bool // a desk channel is set
-}
-
 var errNoDeskChannel = &bot.ActionError{Op: "desk", Err: errors.New("no desk channel: set desk.discord_channel in the rule file or DISCORD_DESK_CHANNEL")}
-
-func (t *discordDesk) PostCase(ctx context.Context, c store.Case) error {
-	if !t.channel.Load() {
-		return errNoDeskChannel
-	}
-	return t.d.PostCard(ctx, discordCard(c))
-}
-
-func (t *discordDesk) Alert(ctx context.Context, text string) error {
-	if !t.channel.Load() {
-		return errNoDeskChannel
-	}
-	return t.d.Alert(ctx, text)
-}
-
-// discordCommands answers the desk's buttons and /vigie with the handlers.
-type discordCommands struct {
-	c *handlers.Commands
-}
-
-var _ discord.Commands = (*discordCommands)(nil)
-
-func (t *discordCommands) Decide(ctx context.Context, d discord.Decision) (discord.Card, error) {
-	c, err := t.c.Decide(ctx, d.CaseID, d.String(), d.By)
-	if errors.Is(err, store.ErrDecided) {
-		err = fmt.Errorf("%w: %w", discord.ErrDecided, err)
-	}
-	return discordCard(c), err
-}
-
-func (t *discordCommands) Queue(ctx context.Context) ([]discord.Card, error) {
-	cases, err := t.c.Queue(ctx)
-	if err != nil {
-		return nil, err
-	}
-	cards := make([]discord.Card, len(cases))
-	for i, c := range cases {
-		cards[i] = discordCard(c)
-	}
-	return cards, nil
-}
-
-func (t *discordCommands) Status(ctx context.Context) (string, error) { return t.c.Status(ctx) }
-func (t *discordCommands) Pause(ctx context.Context, d time.Duration, by string) (string, error) {
-	return t.c.Pause(ctx, d, by)
-}
-func (t *discordCommands) Resume(ctx context.Context, by string) (string, error) {
-	return t.c.Resume(ctx, by)
-}
-
-func discordCard(c store.Case) discord.Card {
-	return discord.Card{
-		ID: c.ID, Opened: c.Opened, Event: c.Event, Rule: c.Rule, Category: c.Category,
-		Reason: c.Reason, Suggested: c.Suggested, Outcome: c.Outcome,
-		DecidedBy: c.DecidedBy, DecidedAt: c.DecidedAt,
-	}
-}

@@ -1,15 +1,22 @@
 package daemon
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
+	"sync/atomic"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/bot/internal/deskcases"
 	"github.com/vigie-bot/vigie/bot/meta"
+	"github.com/vigie-bot/vigie/bot/telegram"
+	"github.com/vigie-bot/vigie/handlers"
 	"github.com/vigie-bot/vigie/rules"
+	"github.com/vigie-bot/vigie/store"
 )
 
 // platformSpec is one platform vigie knows, and the setting that turns it on.
@@ -84,3 +91,91 @@ func metaConnector(cfg Config, _ *rules.Ruleset, reg prometheus.Registerer) (Con
 }
 
 var _ bot.Source = (*meta.Connector)(nil)
+
+// cardDesk is what each platform's desk does: cards with their buttons, alerts,
+// pages, and pictures such as the report's chart.
+type cardDesk interface {
+	PostCard(ctx context.Context, card bot.Card) error
+	Alert(ctx context.Context, text string) error
+	Page(ctx context.Context, text string) error
+	Picture(ctx context.Context, text, name string, png []byte) error
+}
+
+// platformDesk shows cases and alerts on a platform's desk, and refuses with
+// unset while the rule file names none there.
+type platformDesk struct {
+	d     cardDesk
+	set   atomic.Bool
+	unset error
+}
+
+func (t *platformDesk) PostCase(ctx context.Context, c store.Case) error {
+	if !t.set.Load() {
+		return t.unset
+	}
+	return t.d.PostCard(ctx, deskcases.Card(c))
+}
+
+func (t *platformDesk) Alert(ctx context.Context, text string) error {
+	if !t.set.Load() {
+		return t.unset
+	}
+	return t.d.Alert(ctx, text)
+}
+
+func (t *platformDesk) Page(ctx context.Context, text string) error {
+	if !t.set.Load() {
+		return t.unset
+	}
+	return t.d.Page(ctx, text)
+}
+
+func (t *platformDesk) Picture(ctx context.Context, text, name string, png []byte) error {
+	if !t.set.Load() {
+		return t.unset
+	}
+	return t.d.Picture(ctx, text, name, png)
+}
+
+// deskCommands answers every desk's buttons and commands with the handlers. The
+// desk needs the commands, which need the handlers, which need the desk: c is
+// set once the handlers exist, before anything runs.
+type deskCommands struct {
+	c *handlers.Commands
+}
+
+var (
+	_ telegram.Commands  = (*deskCommands)(nil)
+	_ bot.DeskCommands   = (*deskCommands)(nil)
+	_ bot.ModeCommands   = (*deskCommands)(nil)
+	_ bot.ReportCommands = (*deskCommands)(nil)
+)
+
+func (t *deskCommands) Decide(ctx context.Context, d bot.Decision) (bot.Card, error) {
+	return deskcases.Decided(t.c.Decide(ctx, d.CaseID, d.String(), d.By))
+}
+
+func (t *deskCommands) Queue(ctx context.Context) ([]bot.Card, error) {
+	return deskcases.Cards(t.c.Queue(ctx))
+}
+
+func (t *deskCommands) Status(ctx context.Context) (string, error) { return t.c.Status(ctx) }
+func (t *deskCommands) Pause(ctx context.Context, d time.Duration, by string) (string, error) {
+	return t.c.Pause(ctx, d, by)
+}
+func (t *deskCommands) Resume(ctx context.Context, by string) (string, error) {
+	return t.c.Resume(ctx, by)
+}
+func (t *deskCommands) Stats(ctx context.Context, period time.Duration) (string, error) {
+	return t.c.Stats(ctx, period)
+}
+func (t *deskCommands) Rules(ctx context.Context) (string, error) { return t.c.Rules(ctx) }
+func (t *deskCommands) Reload(ctx context.Context, by string) (string, error) {
+	return t.c.Reload(ctx, by)
+}
+func (t *deskCommands) Mode(ctx context.Context, args, by string) (string, error) {
+	return t.c.Mode(ctx, args, by)
+}
+func (t *deskCommands) Report(ctx context.Context, period time.Duration) (string, []byte, error) {
+	return t.c.Report(ctx, period)
+}

@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/bot/internal/deskcases"
 	"github.com/vigie-bot/vigie/handlers"
 	"github.com/vigie-bot/vigie/rules"
 	"github.com/vigie-bot/vigie/store"
@@ -36,17 +37,11 @@ rules:
     do: [delete, 'forward("scam link from a fresh account")']
 `
 
-// cardOf shows a stored case on the desk.
-func cardOf(c store.Case) Card {
-	return Card{ID: c.ID, Opened: c.Opened, Event: c.Event, Rule: c.Rule, Category: c.Category, Reason: c.Reason,
-		Suggested: c.Suggested, Outcome: c.Outcome, DecidedBy: c.DecidedBy, DecidedAt: c.DecidedAt}
-}
-
 // caseDesk is the handlers' Desk on top of the Discord desk.
 type caseDesk struct{ *Desk }
 
 func (d caseDesk) PostCase(ctx context.Context, c store.Case) error {
-	return d.PostCard(ctx, cardOf(c))
+	return d.PostCard(ctx, deskcases.Card(c))
 }
 
 // moderatorCommands answers the desk from the handlers and the store.
@@ -55,21 +50,12 @@ type moderatorCommands struct {
 	st  store.Store
 }
 
-func (m *moderatorCommands) Decide(ctx context.Context, d Decision) (Card, error) {
-	c, err := m.mod.Decide(ctx, d.CaseID, d.String(), d.By)
-	if errors.Is(err, store.ErrDecided) {
-		err = fmt.Errorf("%w: %w", ErrDecided, err)
-	}
-	return cardOf(c), err
+func (m *moderatorCommands) Decide(ctx context.Context, d bot.Decision) (bot.Card, error) {
+	return deskcases.Decided(m.mod.Decide(ctx, d.CaseID, d.String(), d.By))
 }
 
-func (m *moderatorCommands) Queue(ctx context.Context) ([]Card, error) {
-	cs, err := m.st.Cases(ctx, store.CaseOpen)
-	cards := make([]Card, len(cs))
-	for i, c := range cs {
-		cards[i] = cardOf(c)
-	}
-	return cards, err
+func (m *moderatorCommands) Queue(ctx context.Context) ([]bot.Card, error) {
+	return deskcases.Cards(m.st.Cases(ctx, store.CaseOpen))
 }
 
 func (m *moderatorCommands) Status(ctx context.Context) (string, error) {

@@ -12,77 +12,9 @@ import (
 	"github.com/vigie-bot/vigie/bot"
 )
 
-// Card is a case as the desk shows it: the platform-neutral fields of a case.
-type Card struct {
-	ID       string
-	Opened   time.Time
-	Event    bot.Event
-	Rule     string
-	Category string
-	Reason   string
-	// Suggested is what the rule would do, or did, to the message.
-	Suggested []bot.Action
-	// Outcome is set once a moderator decided, written as an action: keep,
-	// delete, timeout(1h), ban.
-	Outcome   string
-	DecidedBy string
-	DecidedAt time.Time
-}
-
-// Decided reports whether a moderator has decided the case.
-func (c Card) Decided() bool { return c.Outcome != "" }
-
-// The outcomes the card's buttons give.
-const (
-	OutcomeKeep    = "keep"
-	OutcomeDelete  = "delete"
-	OutcomeTimeout = "timeout"
-	OutcomeBan     = "ban"
-)
-
-// MuteDuration is how long the card's timeout button silences the author.
-const MuteDuration = time.Hour
-
-// Decision is what a moderator chose for a case.
-type Decision struct {
-	CaseID string
-	// Outcome is one of the Outcome constants.
-	Outcome string
-	// Duration is set for a timeout.
-	Duration time.Duration
-	// By is the moderator's id as in desk.cms ("discord:123"); ByName their name.
-	By     string
-	ByName string
-}
-
-// String writes the decision as an action of the rule file, the way the handlers
-// read outcomes: keep, delete, ban, timeout(1h).
-func (d Decision) String() string {
-	return bot.Action{Kind: bot.ActionKind(d.Outcome), Duration: d.Duration}.String()
-}
-
-// Commands is what the desk needs from the rest of vigie to decide cases and
-// answer /vigie. The texts returned are shown to the moderator as they are.
-type Commands interface {
-	// Decide records the decision, carries it out on the case's platform, and
-	// returns the case as it now stands. A case decided earlier comes back with
-	// that first decision and an error wrapping ErrDecided; a decision recorded
-	// but not carried out comes back decided, with the error that stopped it.
-	Decide(ctx context.Context, d Decision) (Card, error)
-	// Queue returns the open cases, oldest first.
-	Queue(ctx context.Context) ([]Card, error)
-	Status(ctx context.Context) (string, error)
-	// Pause makes vigie only flag and forward, for d (0: until Resume).
-	Pause(ctx context.Context, d time.Duration, by string) (string, error)
-	Resume(ctx context.Context, by string) (string, error)
-}
-
-// ErrDecided is what Commands.Decide wraps when the case was decided before.
-var ErrDecided = errors.New("case already decided")
-
 var errNoDesk = errors.New("discord: no desk channel configured (DISCORD_DESK_CHANNEL)")
 
-type commandsBox struct{ c Commands }
+type commandsBox struct{ c bot.DeskCommands }
 
 // Desk posts cases and alerts to the desk channel.
 type Desk struct{ c *Client }
@@ -90,12 +22,12 @@ type Desk struct{ c *Client }
 // Desk connects the desk to cmds, which decides cases and answers commands, and
 // returns what posts cards and alerts. Call it before Run; until then, buttons
 // and commands are answered "not ready".
-func (c *Client) Desk(cmds Commands) *Desk {
+func (c *Client) Desk(cmds bot.DeskCommands) *Desk {
 	c.commands.Store(&commandsBox{c: cmds})
 	return &Desk{c: c}
 }
 
-func (c *Client) cmds() Commands {
+func (c *Client) cmds() bot.DeskCommands {
 	if b := c.commands.Load(); b != nil {
 		return b.c
 	}
@@ -103,7 +35,7 @@ func (c *Client) cmds() Commands {
 }
 
 // PostCard posts a case to the desk channel, with its buttons.
-func (d *Desk) PostCard(ctx context.Context, card Card) error {
+func (d *Desk) PostCard(ctx context.Context, card bot.Card) error {
 	ch := d.c.desk.Load().channel
 	if ch == "" {
 		return errNoDesk
@@ -138,11 +70,11 @@ const (
 	maxCustomID  = 100
 )
 
-var buttonOutcomes = map[string]Decision{
-	"keep":   {Outcome: OutcomeKeep},
-	"delete": {Outcome: OutcomeDelete},
-	"mute":   {Outcome: OutcomeTimeout, Duration: MuteDuration},
-	"ban":    {Outcome: OutcomeBan},
+var buttonOutcomes = map[string]bot.Decision{
+	"keep":   {Outcome: bot.OutcomeKeep},
+	"delete": {Outcome: bot.OutcomeDelete},
+	"mute":   {Outcome: bot.OutcomeTimeout, Duration: bot.MuteDuration},
+	"ban":    {Outcome: bot.OutcomeBan},
 }
 
 func customID(caseID, button string) string { return customPrefix + caseID + ":" + button }
@@ -160,7 +92,7 @@ func parseCustomID(id string) (caseID, button string, ok bool) {
 }
 
 // buttons are the card's: keep, delete, timeout 1h, ban; none once decided.
-func buttons(card Card) []discordgo.MessageComponent {
+func buttons(card bot.Card) []discordgo.MessageComponent {
 	if card.Decided() || card.ID == "" || len(customID(card.ID, "delete")) > maxCustomID {
 		return []discordgo.MessageComponent{}
 	}
@@ -173,7 +105,7 @@ func buttons(card Card) []discordgo.MessageComponent {
 }
 
 // renderCard writes a case in Discord markdown.
-func renderCard(card Card, decidedName, note string) string {
+func renderCard(card bot.Card, decidedName, note string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "**Case %s**", card.ID)
 	if card.Rule != "" {
@@ -240,8 +172,8 @@ func outcomeLabel(o string) string {
 	name, arg, _ := strings.Cut(o, "(")
 	arg = strings.TrimSuffix(arg, ")")
 	labels := map[string]string{
-		OutcomeKeep: "✅ Kept", OutcomeDelete: "🗑 Deleted", "hide": "🙈 Hidden", "unhide": "👁 Shown again",
-		OutcomeTimeout: "🔇 Timed out", OutcomeBan: "⛔ Banned", "unban": "↩️ Unbanned", "kick": "👢 Kicked", "reply": "✍️ Answered",
+		bot.OutcomeKeep: "✅ Kept", bot.OutcomeDelete: "🗑 Deleted", "hide": "🙈 Hidden", "unhide": "👁 Shown again",
+		bot.OutcomeTimeout: "🔇 Timed out", bot.OutcomeBan: "⛔ Banned", "unban": "↩️ Unbanned", "kick": "👢 Kicked", "reply": "✍️ Answered",
 	}
 	label, ok := labels[name]
 	if !ok {
@@ -389,7 +321,7 @@ func (c *Client) handleButton(ctx context.Context, i *discordgo.Interaction) {
 	}
 	var text string
 	switch {
-	case errors.Is(err, ErrDecided) && card.Decided():
+	case errors.Is(err, bot.ErrDecided) && card.Decided():
 		text = renderCard(card, name, "")
 		c.followup(ctx, i, fmt.Sprintf("Case %s was already decided by %s: %s.", caseID, card.DecidedBy, outcomeLabel(card.Outcome)))
 	case err != nil && card.Decided():
@@ -516,11 +448,11 @@ func (c *Client) handleCommand(ctx context.Context, i *discordgo.Interaction) {
 	case "resume":
 		text, err = cmds.Resume(ctx, by)
 	case "queue":
-		var cards []Card
+		var cards []bot.Card
 		cards, err = cmds.Queue(ctx)
 		text = renderQueue(cards)
 	case "mode":
-		mc, ok := cmds.(ModeCommands)
+		mc, ok := cmds.(bot.ModeCommands)
 		if !ok {
 			text = "/vigie mode is not available."
 			break
@@ -547,7 +479,7 @@ func (c *Client) handleCommand(ctx context.Context, i *discordgo.Interaction) {
 	}
 }
 
-func renderQueue(cards []Card) string {
+func renderQueue(cards []bot.Card) string {
 	if len(cards) == 0 {
 		return "No open case."
 	}

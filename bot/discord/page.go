@@ -92,10 +92,3 @@ func split(text string, n int) []string {
 	}
 	return parts
 }
-
-// ModeCommands is what a Commands that knows shifts adds: /vigie mode.
-type ModeCommands interface {
-	// Mode shows the mode with no argument; "office" or "after" with an
-	// optional duration forces it; "auto" follows office hours again.
-	Mode(ctx context.Context, args, by string) (string, error)
-}

@@ -91,8 +91,10 @@ func TestPictureUploadsTheFile(t *testing.T) {
 // shiftCommands answers the desk with fixed texts, and knows shifts.
 type shiftCommands struct{ args, by string }
 
-func (s *shiftCommands) Decide(context.Context, Decision) (Card, error)               { return Card{}, nil }
-func (s *shiftCommands) Queue(context.Context) ([]Card, error)                        { return nil, nil }
+func (s *shiftCommands) Decide(context.Context, bot.Decision) (bot.Card, error) {
+	return bot.Card{}, nil
+}
+func (s *shiftCommands) Queue(context.Context) ([]bot.Card, error)                    { return nil, nil }
 func (s *shiftCommands) Status(context.Context) (string, error)                       { return "status", nil }
 func (s *shiftCommands) Pause(context.Context, time.Duration, string) (string, error) { return "", nil }
 func (s *shiftCommands) Resume(context.Context, string) (string, error)               { return "", nil }

@@ -7,13 +7,15 @@ import (
 	"sort"
 	"sync"
 	"time"
+
+	"github.com/vigie-bot/vigie/bot"
 )
 
 // caseBook is a small, complete keeper of cases and of the paused state: the
 // other side of the desk's Commands boundary, as the daemon provides it.
 type caseBook struct {
 	mu      sync.Mutex
-	cards   map[string]Card
+	cards   map[string]bot.Card
 	replies map[string]string
 	paused  bool
 	until   time.Duration
@@ -21,48 +23,48 @@ type caseBook struct {
 	periods []time.Duration
 }
 
-func newCaseBook(cards ...Card) *caseBook {
-	b := &caseBook{cards: make(map[string]Card), replies: make(map[string]string)}
+func newCaseBook(cards ...bot.Card) *caseBook {
+	b := &caseBook{cards: make(map[string]bot.Card), replies: make(map[string]string)}
 	for _, c := range cards {
 		b.cards[c.ID] = c
 	}
 	return b
 }
 
-func (b *caseBook) get(id string) Card {
+func (b *caseBook) get(id string) bot.Card {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.cards[id]
 }
 
-func (b *caseBook) Decide(_ context.Context, d Decision) (Card, error) {
+func (b *caseBook) Decide(_ context.Context, d bot.Decision) (bot.Card, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	c, ok := b.cards[d.CaseID]
 	if !ok {
-		return Card{}, fmt.Errorf("case %s: not found", d.CaseID)
+		return bot.Card{}, fmt.Errorf("case %s: not found", d.CaseID)
 	}
 	if c.Decided() {
-		return c, fmt.Errorf("case %s: %w", d.CaseID, ErrDecided)
+		return c, fmt.Errorf("case %s: %w", d.CaseID, bot.ErrDecided)
 	}
-	if d.Outcome == OutcomeTimeout && d.Duration <= 0 {
-		return Card{}, errors.New("a timeout needs a duration")
+	if d.Outcome == bot.OutcomeTimeout && d.Duration <= 0 {
+		return bot.Card{}, errors.New("a timeout needs a duration")
 	}
 	c.Outcome, c.DecidedBy, c.DecidedAt = d.Outcome, d.By, time.Date(2026, 11, 21, 8, 30, 0, 0, time.UTC)
-	if d.Outcome == OutcomeReply {
+	if d.Outcome == bot.OutcomeReply {
 		b.replies[d.CaseID] = d.Text
 	}
 	b.cards[d.CaseID] = c
-	if c.Event.Platform == "off" && d.Outcome != OutcomeKeep {
+	if c.Event.Platform == "off" && d.Outcome != bot.OutcomeKeep {
 		return c, fmt.Errorf("platform %q is off", c.Event.Platform)
 	}
 	return c, nil
 }
 
-func (b *caseBook) Queue(context.Context) ([]Card, error) {
+func (b *caseBook) Queue(context.Context) ([]bot.Card, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	var open []Card
+	var open []bot.Card
 	for _, c := range b.cards {
 		if !c.Decided() {
 			open = append(open, c)

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"github.com/vigie-bot/vigie/bot"
 )
 
 // command is one CM command: its usage line is both the /help text and the answer
@@ -141,14 +143,14 @@ func (c *Client) handleCommand(ctx context.Context, m *tgbotapi.Message, thread 
 		}
 		text, err = cmds.Pause(ctx, d, by)
 	case "mode":
-		mc, ok := cmds.(ModeCommands)
+		mc, ok := cmds.(bot.ModeCommands)
 		if !ok {
 			say("/mode is not available.")
 			return
 		}
 		text, err = mc.Mode(ctx, args, by)
 	case "report":
-		rc, ok := cmds.(ReportCommands)
+		rc, ok := cmds.(bot.ReportCommands)
 		if !ok {
 			say("/report is not available.")
 			return

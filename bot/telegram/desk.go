@@ -15,75 +15,10 @@ import (
 	"github.com/vigie-bot/vigie/bot"
 )
 
-// Card is a case as the desk shows it: the platform-neutral fields of a case.
-type Card struct {
-	ID       string
-	Opened   time.Time
-	Event    bot.Event
-	Rule     string
-	Category string
-	Reason   string
-	// Suggested is what the rule would do, or did, to the message.
-	Suggested []bot.Action
-	// Outcome is set once a CM decided: keep, delete, hide, timeout, ban, reply.
-	Outcome   string
-	DecidedBy string
-	DecidedAt time.Time
-}
-
-// Decided reports whether a CM has decided the case.
-func (c Card) Decided() bool { return c.Outcome != "" }
-
-// The outcomes a CM can choose on a card.
-const (
-	OutcomeKeep    = "keep"
-	OutcomeDelete  = "delete"
-	OutcomeHide    = "hide"
-	OutcomeTimeout = "timeout"
-	OutcomeBan     = "ban"
-	OutcomeReply   = "reply"
-	// OutcomeUnhide and OutcomeUnban undo what vigie did: they overturn the rule.
-	OutcomeUnhide = "unhide"
-	OutcomeUnban  = "unban"
-)
-
-// MuteDuration is how long the card's mute button silences the author.
-const MuteDuration = time.Hour
-
-// Decision is what a CM chose for a case.
-type Decision struct {
-	CaseID string
-	// Outcome is one of the Outcome constants.
-	Outcome string
-	// Duration is set for a timeout.
-	Duration time.Duration
-	// Text is the answer to send, for a reply.
-	Text string
-	// By is the CM's id as in desk.cms ("telegram:123"); ByName their display name.
-	By     string
-	ByName string
-}
-
-// String writes the decision as an action of the rule file, the way the handlers
-// read outcomes: keep, delete, hide, ban, timeout(1h), reply("…").
-func (d Decision) String() string {
-	return bot.Action{Kind: bot.ActionKind(d.Outcome), Text: d.Text, Duration: d.Duration}.String()
-}
-
-// Commands is what the desk needs from the rest of vigie to decide cases and
-// answer CM commands. The texts returned are shown to the CM as they are.
+// Commands is what the Telegram desk needs besides what every desk does: the
+// CMs' /stats, /rules and /reload.
 type Commands interface {
-	// Decide records the decision, carries it out on the case's platform, and
-	// returns the case as it now stands. A case decided earlier comes back with
-	// that first decision and an error wrapping ErrDecided; a decision recorded
-	// but not carried out comes back decided, with the error that stopped it.
-	Decide(ctx context.Context, d Decision) (Card, error)
-	// Queue returns the open cases, oldest first.
-	Queue(ctx context.Context) ([]Card, error)
-	Status(ctx context.Context) (string, error)
-	// Pause makes vigie only flag and forward, for d (0: until Resume).
-	Pause(ctx context.Context, d time.Duration, by string) (string, error)
-	Resume(ctx context.Context, by string) (string, error)
+	bot.DeskCommands
 	// Stats covers the last period (24h unless the CM says otherwise).
 	Stats(ctx context.Context, period time.Duration) (string, error)
 	Rules(ctx context.Context) (string, error)
@@ -105,7 +40,7 @@ func (c *Client) Desk(cmds Commands) *Desk {
 }
 
 // PostCard posts a case to the desk chat, with its buttons.
-func (d *Desk) PostCard(ctx context.Context, card Card) error {
+func (d *Desk) PostCard(ctx context.Context, card bot.Card) error {
 	c := d.c
 	chat := c.deskChat()
 	if chat == 0 {
@@ -125,7 +60,7 @@ func (d *Desk) Alert(ctx context.Context, text string) error {
 	return err
 }
 
-func (c *Client) postCard(ctx context.Context, chat int64, thread int, card Card) error {
+func (c *Client) postCard(ctx context.Context, chat int64, thread int, card bot.Card) error {
 	m := outgoing{chat: chat, thread: thread, html: true, text: renderCard(card, "", "")}
 	if kb, ok := keyboard(card); ok {
 		m.markup = kb
@@ -146,17 +81,17 @@ const (
 	maxCallback    = 64
 )
 
-var buttonOutcomes = map[string]Decision{
-	"keep":   {Outcome: OutcomeKeep},
-	"delete": {Outcome: OutcomeDelete},
-	"hide":   {Outcome: OutcomeHide},
-	"mute":   {Outcome: OutcomeTimeout, Duration: MuteDuration},
-	"ban":    {Outcome: OutcomeBan},
-	"unhide": {Outcome: OutcomeUnhide},
-	"unban":  {Outcome: OutcomeUnban},
+var buttonOutcomes = map[string]bot.Decision{
+	"keep":   {Outcome: bot.OutcomeKeep},
+	"delete": {Outcome: bot.OutcomeDelete},
+	"hide":   {Outcome: bot.OutcomeHide},
+	"mute":   {Outcome: bot.OutcomeTimeout, Duration: bot.MuteDuration},
+	"ban":    {Outcome: bot.OutcomeBan},
+	"unhide": {Outcome: bot.OutcomeUnhide},
+	"unban":  {Outcome: bot.OutcomeUnban},
 }
 
-func keyboard(card Card) (tgbotapi.InlineKeyboardMarkup, bool) {
+func keyboard(card bot.Card) (tgbotapi.InlineKeyboardMarkup, bool) {
 	if card.Decided() || len(callbackPrefix+card.ID+":unhide") > maxCallback || card.ID == "" {
 		return tgbotapi.InlineKeyboardMarkup{}, false
 	}
@@ -203,7 +138,7 @@ func parseCallback(data string) (caseID, button string, ok bool) {
 
 // renderCard writes a case as HTML. decidedName, when known, names the CM who
 // decided better than their id.
-func renderCard(card Card, decidedName, note string) string {
+func renderCard(card bot.Card, decidedName, note string) string {
 	e := html.EscapeString
 	var b strings.Builder
 	fmt.Fprintf(&b, "<b>Case %s</b>", e(card.ID))
@@ -272,23 +207,23 @@ func outcomeLabel(o string) string {
 	arg = strings.TrimSuffix(arg, ")")
 	var label string
 	switch name {
-	case OutcomeKeep:
+	case bot.OutcomeKeep:
 		label = "✅ Kept"
-	case OutcomeDelete:
+	case bot.OutcomeDelete:
 		label = "🗑 Deleted"
-	case OutcomeHide:
+	case bot.OutcomeHide:
 		label = "🙈 Hidden"
 	case "unhide":
 		label = "👁 Shown again"
-	case OutcomeTimeout:
+	case bot.OutcomeTimeout:
 		label = "🔇 Muted"
-	case OutcomeBan:
+	case bot.OutcomeBan:
 		label = "⛔ Banned"
 	case "unban":
 		label = "↩️ Unbanned"
 	case "kick":
 		label = "👢 Kicked"
-	case OutcomeReply:
+	case bot.OutcomeReply:
 		return "✍️ Answered"
 	default:
 		return o
@@ -443,9 +378,6 @@ func reportContext(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 }
 
-// ErrDecided is what Commands.Decide wraps when the case was decided before.
-var ErrDecided = errors.New("case already decided")
-
 // decision is how a decision went, for the CM who took it.
 type decision struct {
 	text  string // the answer to the CM
@@ -455,7 +387,7 @@ type decision struct {
 	html  string
 }
 
-func (c *Client) decide(ctx context.Context, cmds Commands, d Decision) decision {
+func (c *Client) decide(ctx context.Context, cmds Commands, d bot.Decision) decision {
 	card, err := cmds.Decide(ctx, d)
 	c.log.Info("desk: decision", "audit", true, "case", d.CaseID, "outcome", d.String(), "by", d.By, "err", err)
 	if card.ID == "" {
@@ -468,7 +400,7 @@ func (c *Client) decide(ctx context.Context, cmds Commands, d Decision) decision
 		return ""
 	}
 	switch {
-	case errors.Is(err, ErrDecided):
+	case errors.Is(err, bot.ErrDecided):
 		r := decision{text: fmt.Sprintf("Case %s was already decided by %s: %s.", d.CaseID, card.DecidedBy, card.Outcome), alert: true}
 		if card.Decided() {
 			r.show, r.html = true, renderCard(card, name(), "")
@@ -529,7 +461,7 @@ func (c *Client) decideReply(ctx context.Context, m *tgbotapi.Message, thread in
 		say("The desk is not ready yet, try again in a moment.")
 		return
 	}
-	d := Decision{CaseID: caseID, Outcome: OutcomeReply, Text: text, By: cmID(m.From), ByName: fullName(m.From)}
+	d := bot.Decision{CaseID: caseID, Outcome: bot.OutcomeReply, Text: text, By: cmID(m.From), ByName: fullName(m.From)}
 	r := c.decide(ctx, cmds, d)
 	ctx, cancel := reportContext(ctx)
 	defer cancel()

@@ -14,11 +14,11 @@ import (
 	"github.com/vigie-bot/vigie/bot"
 )
 
-func sampleCard(id string, opened time.Time) Card {
+func sampleCard(id string, opened time.Time) bot.Card {
 	ev := groupEvent(10, "7")
 	ev.Text = "achetez <vite> sur scam.example"
 	ev.Link = "https://t.me/c/1234567890/10"
-	return Card{ID: id, Opened: opened, Event: ev, Rule: "scam_links", Category: "spam", Reason: "a link to scam.example",
+	return bot.Card{ID: id, Opened: opened, Event: ev, Rule: "scam_links", Category: "spam", Reason: "a link to scam.example",
 		Suggested: []bot.Action{{Kind: bot.ActDelete}, {Kind: bot.ActTimeout, Duration: 10 * time.Minute}}}
 }
 
@@ -31,7 +31,7 @@ type deskFixture struct {
 	logs *logBuffer
 }
 
-func newDeskFixture(t *testing.T, cards ...Card) *deskFixture {
+func newDeskFixture(t *testing.T, cards ...bot.Card) *deskFixture {
 	f := newFakeBotAPI(t)
 	c, logs := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42", "discord:1234"}})
 	book := newCaseBook(cards...)
@@ -42,7 +42,7 @@ func newDeskFixture(t *testing.T, cards ...Card) *deskFixture {
 }
 
 // postCard posts a card and returns the message Telegram made of it.
-func (x *deskFixture) postCard(t *testing.T, card Card) map[string]any {
+func (x *deskFixture) postCard(t *testing.T, card bot.Card) map[string]any {
 	t.Helper()
 	n := x.f.count("sendMessage", inChat(deskChat.id))
 	if err := x.desk.PostCard(context.Background(), card); err != nil {
@@ -136,7 +136,7 @@ func TestCallbacks(t *testing.T) {
 		if edit.Params.Get("reply_markup") != "" {
 			t.Errorf("the decided card keeps its buttons: %s", edit.Params.Get("reply_markup"))
 		}
-		if got := x.book.get("c1"); got.Outcome != OutcomeDelete || got.DecidedBy != "telegram:42" {
+		if got := x.book.get("c1"); got.Outcome != bot.OutcomeDelete || got.DecidedBy != "telegram:42" {
 			t.Errorf("case = %+v", got)
 		}
 	})
@@ -159,7 +159,7 @@ func TestCallbacks(t *testing.T) {
 		x.f.push(callback("cb3", alice, cards["c2"], "v1:c2:mute"))
 		answers("cb3")
 		edits(2)
-		if got := x.book.get("c2"); got.Outcome != OutcomeTimeout {
+		if got := x.book.get("c2"); got.Outcome != bot.OutcomeTimeout {
 			t.Errorf("case = %+v", got)
 		}
 	})
@@ -169,7 +169,7 @@ func TestCallbacks(t *testing.T) {
 		if a := answers("cb4"); !strings.Contains(a.Params.Get("text"), "Case c1 was already decided by telegram:42: delete") {
 			t.Errorf("answer = %q", a.Params.Get("text"))
 		}
-		if got := x.book.get("c1"); got.Outcome != OutcomeDelete {
+		if got := x.book.get("c1"); got.Outcome != bot.OutcomeDelete {
 			t.Errorf("the second press changed the case: %+v", got)
 		}
 	})
@@ -202,7 +202,7 @@ func TestCallbacks(t *testing.T) {
 		if a := answers("cb8"); !strings.Contains(a.Params.Get("text"), "Shown again") {
 			t.Errorf("answer = %q", a.Params.Get("text"))
 		}
-		if got := x.book.get("c5"); got.Outcome != OutcomeUnhide {
+		if got := x.book.get("c5"); got.Outcome != bot.OutcomeUnhide {
 			t.Errorf("case = %+v", got)
 		}
 	})

@@ -71,21 +71,8 @@ func (d *Desk) Picture(ctx context.Context, caption, name string, png []byte) er
 	return err
 }
 
-// ModeCommands is what a Commands that knows shifts adds: /mode.
-type ModeCommands interface {
-	// Mode shows the mode with no argument; "office" or "after" with an
-	// optional duration forces it; "auto" follows office hours again.
-	Mode(ctx context.Context, args, by string) (string, error)
-}
-
-// ReportCommands is what a Commands that writes reports adds: /report.
-type ReportCommands interface {
-	// Report is the report of the last period, as text and a PNG chart.
-	Report(ctx context.Context, period time.Duration) (text string, png []byte, err error)
-}
-
 // postReport answers /report where it was asked: the text, then the chart.
-func (c *Client) postReport(ctx context.Context, m *tgbotapi.Message, thread int, rc ReportCommands, period time.Duration) {
+func (c *Client) postReport(ctx context.Context, m *tgbotapi.Message, thread int, rc bot.ReportCommands, period time.Duration) {
 	text, png, err := rc.Report(ctx, period)
 	if err != nil {
 		c.log.Warn("desk command failed", "command", "report", "err", err)

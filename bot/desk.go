@@ -1,0 +1,97 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Card is a case as a desk shows it: the platform-neutral fields of a case.
+type Card struct {
+	ID       string
+	Opened   time.Time
+	Event    Event
+	Rule     string
+	Category string
+	Reason   string
+	// Suggested is what the rule would do, or did, to the message.
+	Suggested []Action
+	// Outcome is set once a CM decided, written as an action of the rule file:
+	// keep, delete, hide, timeout(1h), ban, reply("…").
+	Outcome   string
+	DecidedBy string
+	DecidedAt time.Time
+}
+
+// Decided reports whether a CM has decided the case.
+func (c Card) Decided() bool { return c.Outcome != "" }
+
+// The outcomes a CM can choose on a card; each desk offers those its platform
+// can carry out.
+const (
+	OutcomeKeep    = "keep"
+	OutcomeDelete  = "delete"
+	OutcomeHide    = "hide"
+	OutcomeTimeout = "timeout"
+	OutcomeBan     = "ban"
+	OutcomeReply   = "reply"
+	// OutcomeUnhide and OutcomeUnban undo what vigie did: they overturn the rule.
+	OutcomeUnhide = "unhide"
+	OutcomeUnban  = "unban"
+)
+
+// MuteDuration is how long a card's mute (timeout) button silences the author.
+const MuteDuration = time.Hour
+
+// Decision is what a CM chose for a case.
+type Decision struct {
+	CaseID string
+	// Outcome is one of the Outcome constants.
+	Outcome string
+	// Duration is set for a timeout.
+	Duration time.Duration
+	// Text is the answer to send, for a reply.
+	Text string
+	// By is the CM's id as in the rule file's desk.cms ("telegram:123",
+	// "discord:123"); ByName their display name.
+	By     string
+	ByName string
+}
+
+// String writes the decision as an action of the rule file, the way the handlers
+// read outcomes: keep, delete, hide, ban, timeout(1h), reply("…").
+func (d Decision) String() string {
+	return Action{Kind: ActionKind(d.Outcome), Text: d.Text, Duration: d.Duration}.String()
+}
+
+// ErrDecided is what DeskCommands.Decide wraps when the case was decided before.
+var ErrDecided = errors.New("case already decided")
+
+// DeskCommands is what every desk needs from the rest of vigie to decide cases
+// and answer the CMs' commands. The texts returned are shown to the CM as they are.
+type DeskCommands interface {
+	// Decide records the decision, carries it out on the case's platform, and
+	// returns the case as it now stands. A case decided earlier comes back with
+	// that first decision and an error wrapping ErrDecided; a decision recorded
+	// but not carried out comes back decided, with the error that stopped it.
+	Decide(ctx context.Context, d Decision) (Card, error)
+	// Queue returns the open cases, oldest first.
+	Queue(ctx context.Context) ([]Card, error)
+	Status(ctx context.Context) (string, error)
+	// Pause makes vigie only flag and forward, for d (0: until Resume).
+	Pause(ctx context.Context, d time.Duration, by string) (string, error)
+	Resume(ctx context.Context, by string) (string, error)
+}
+
+// ModeCommands is what DeskCommands that know shifts add: the mode command.
+type ModeCommands interface {
+	// Mode shows the mode with no argument; "office" or "after" with an
+	// optional duration forces it; "auto" follows office hours again.
+	Mode(ctx context.Context, args, by string) (string, error)
+}
+
+// ReportCommands is what DeskCommands that write reports add: the report command.
+type ReportCommands interface {
+	// Report is the report of the last period, as text and a PNG chart.
+	Report(ctx context.Context, period time.Duration) (text string, png []byte, err error)
+}

@@ -1,0 +1,41 @@
+// Package deskcases shows the store's cases on the desks: bot.Card from
+// store.Case, and the store's answers to a decision in the desks' vocabulary.
+package deskcases
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/store"
+)
+
+// Card is c as a desk shows it.
+func Card(c store.Case) bot.Card {
+	return bot.Card{
+		ID: c.ID, Opened: c.Opened, Event: c.Event, Rule: c.Rule, Category: c.Category,
+		Reason: c.Reason, Suggested: c.Suggested, Outcome: c.Outcome,
+		DecidedBy: c.DecidedBy, DecidedAt: c.DecidedAt,
+	}
+}
+
+// Cards are the cards of cases, as a desk's Queue returns them with err.
+func Cards(cases []store.Case, err error) ([]bot.Card, error) {
+	if err != nil {
+		return nil, err
+	}
+	cards := make([]bot.Card, len(cases))
+	for i, c := range cases {
+		cards[i] = Card(c)
+	}
+	return cards, nil
+}
+
+// Decided is the answer of a desk's Decide from the case the store decided and
+// its error: a case decided before wraps bot.ErrDecided too, which the desks read.
+func Decided(c store.Case, err error) (bot.Card, error) {
+	if errors.Is(err, store.ErrDecided) {
+		err = fmt.Errorf("%w: %w", bot.ErrDecided, err)
+	}
+	return Card(c), err
+}
