@@ -10,6 +10,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/bot/internal/drain"
 )
 
 // Run connects to the gateway and sends guild messages, edits and joins on out
@@ -101,38 +102,21 @@ func (c *Client) forward(ctx context.Context, out chan<- bot.Event, held chan<- 
 // DrainTimeout: Discord does not send these events again. What is left after it
 // is logged by id.
 func (c *Client) drain(first *bot.Event, out chan<- bot.Event) {
-	var left []bot.Event
-	if first != nil {
-		left = append(left, *first)
-	}
-	for more := true; more; {
-		select {
-		case ev := <-c.queue:
-			left = append(left, ev)
-		default:
-			more = false
-		}
-	}
-	if len(left) == 0 {
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), c.cfg.DrainTimeout)
-	defer cancel()
-	for i, ev := range left {
+	n, lost := drain.Queue(c.queue, first, c.cfg.DrainTimeout, func(ctx context.Context, ev bot.Event) bool {
 		select {
 		case out <- ev:
+			return true
 		case <-ctx.Done():
-			lost := left[i:]
-			var ids []string
-			for _, ev := range lost[:min(len(lost), 50)] {
-				ids = append(ids, ev.Key())
-			}
-			c.log.Error(fmt.Sprintf("%d Discord events received but not evaluated before shutdown", len(lost)),
-				"handed_over", i, "lost", len(lost), "events", strings.Join(ids, " "))
-			return
+			return false
 		}
+	})
+	switch {
+	case len(lost) > 0:
+		c.log.Error(fmt.Sprintf("%d Discord events received but not evaluated before shutdown", len(lost)),
+			"handed_over", n, "lost", len(lost), "events", drain.Keys(lost, bot.Event.Key))
+	case n > 0:
+		c.log.Info("Discord events received before shutdown handed over", "events", n)
 	}
-	c.log.Info("Discord events received before shutdown handed over", "events", len(left))
 }
 
 func (c *Client) addHandlers() {

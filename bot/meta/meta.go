@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/bot/internal/drain"
 )
 
 // Platform names, as they appear in Event.Platform and in the rule file.
@@ -201,34 +202,14 @@ func (c *Connector) hand(ctx context.Context, q queued, out chan<- bot.Event) bo
 // that a CM can look at it.
 func (c *Connector) drain(pending *queued, out chan<- bot.Event) {
 	c.setClosed(true)
-	var left []queued
-	if pending != nil {
-		left = append(left, *pending)
+	n, lost := drain.Queue(c.queue, pending, c.cfg.DrainTimeout, func(ctx context.Context, q queued) bool {
+		return c.hand(ctx, q, out)
+	})
+	switch {
+	case len(lost) > 0:
+		c.log.Error(fmt.Sprintf("%d Meta events received but not evaluated before shutdown: Meta will not send them again", len(lost)),
+			"handed_over", n, "lost", len(lost), "events", drain.Keys(lost, func(q queued) string { return q.ev.Key() }))
+	case n > 0:
+		c.log.Info("Meta events received before shutdown handed over", "events", n)
 	}
-	for more := true; more; {
-		select {
-		case q := <-c.queue:
-			left = append(left, q)
-		default:
-			more = false
-		}
-	}
-	if len(left) == 0 {
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), c.cfg.DrainTimeout)
-	defer cancel()
-	for i, q := range left {
-		if !c.hand(ctx, q, out) {
-			lost := left[i:]
-			var ids []string
-			for _, q := range lost[:min(len(lost), 50)] {
-				ids = append(ids, q.ev.Key())
-			}
-			c.log.Error(fmt.Sprintf("%d Meta events received but not evaluated before shutdown: Meta will not send them again", len(lost)),
-				"handed_over", i, "lost", len(lost), "events", strings.Join(ids, " "))
-			return
-		}
-	}
-	c.log.Info("Meta events received before shutdown handed over", "events", len(left))
 }
