@@ -53,10 +53,13 @@ type Ruleset struct {
 	Alerts []AlertInfo
 
 	schedule schedule
-	alerts   *alertSet // nil without alerts
-	counters []counter
-	rules    []rule
-	tests    []ruleTest
+	// hideComments turns the rules' delete into hide for page comments, so that a
+	// wrong call can be undone from the desk (comments: {delete: hide}).
+	hideComments bool
+	alerts       *alertSet // nil without alerts
+	counters     []counter
+	rules        []rule
+	tests        []ruleTest
 	// strikeWindow is how far back Observe returns strikes: the longest window
 	// given to strikes(), or strikeTTL when a window is only known at run time.
 	strikeWindow time.Duration
@@ -173,6 +176,7 @@ func compileFile(d *decoder, fs fileSpec, opts LoadOptions) *Ruleset {
 	}
 	rs.schedule = compileSchedule(d, fs, rs.Timezone)
 	rs.Desk = Desk{TelegramChat: fs.Desk.TelegramChat, DiscordChannel: fs.Desk.DiscordChannel, CMs: fs.Desk.CMs}
+	rs.hideComments = fs.CommentDelete == "hide"
 
 	c := &exprCompiler{d: d, counterIndex: map[string]int{}, lists: map[string]*wordList{}}
 	for _, ls := range fs.Lists {

@@ -213,6 +213,9 @@ func (e *Engine) assess(ctx context.Context, ev bot.Event) (Assessment, error) {
 			Actions: make([]bot.Action, len(r.actions))}
 		for j, a := range r.actions {
 			m.Actions[j] = a.expand(&ev, r.name)
+			if m.Actions[j].Kind == bot.ActDelete && rs.hideComments && ev.Kind == bot.KindComment {
+				m.Actions[j].Kind = bot.ActHide
+			}
 		}
 		m.Reason = explain(r, &s.env, box, st, &s.machine)
 		s.matched[i] = true

@@ -46,7 +46,7 @@ func TestBadFiles(t *testing.T) {
 			`10:17: test "t": event: no event 9 (the test has 2)`,
 			`10:28: test "t": unknown rule "flod" (did you mean "flood"?)`,
 			`11:33: test "t": actions: unknown action "explode" (known: delete, hide, reply, warn, timeout, kick, ban, strike, forward, alert, tag)`,
-			`12:9: test "t": an expectation needs rules, actions, counters or duplicate`,
+			`12:9: test "t": an expectation needs rules, actions, counters, duplicate or alerts`,
 		}},
 		{"counter_scope.yaml", []string{
 			`2:50: counter "a": when: a counter cannot read counters (they are counted together)`,

@@ -39,6 +39,8 @@ package rules
 //     expanded ('warn("Merci de ralentir, Bob")').
 //   - counters: {NAME: value} for the counters named.
 //   - duplicate: true when the event should be dropped as already seen.
+//   - alerts: the exact set of alerts of the alerts: section whose condition held
+//     for the event; [] for none.
 //
 // Rule and counter names and actions in expectations are checked when the file
 // loads.
@@ -124,6 +126,8 @@ type expectation struct {
 	hasActs  bool
 	counters map[string]int64
 	dup      *bool
+	alerts   []string
+	hasAlrt  bool
 }
 
 var testEventKeys = []string{"id", "platform", "kind", "space", "channel", "thread", "reply_to",
@@ -140,6 +144,10 @@ func compileTests(d *decoder, fs fileSpec, rs *Ruleset) []ruleTest {
 		allRules = append(allRules, name)
 	}
 	sort.Strings(allRules)
+	alertNames := map[string]bool{}
+	for _, a := range fs.Alerts {
+		alertNames[a.Name] = true
+	}
 	counterNames := map[string]bool{}
 	for _, c := range fs.Counters {
 		counterNames[c.Name] = true
@@ -152,7 +160,7 @@ func compileTests(d *decoder, fs fileSpec, rs *Ruleset) []ruleTest {
 			t.events = append(t.events, d.testEvents(en, where, base, rs.Timezone, len(t.events))...)
 		}
 		for _, xn := range ts.Expect {
-			if x, ok := d.expectation(xn, where, t.events, ruleNames, allRules, counterNames); ok {
+			if x, ok := d.expectation(xn, where, t.events, ruleNames, allRules, counterNames, alertNames); ok {
 				t.expects = append(t.expects, x)
 			}
 		}
@@ -312,8 +320,8 @@ func parseTestTime(s string, loc *time.Location) (time.Time, error) {
 }
 
 func (d *decoder) expectation(n *yaml.Node, where string, events []bot.Event, ruleNames map[string]bool,
-	allRules []string, counterNames map[string]bool) (expectation, bool) {
-	m, ok := d.mapping(n, where+": expect", "event", "rules", "actions", "counters", "duplicate")
+	allRules []string, counterNames, alertNames map[string]bool) (expectation, bool) {
+	m, ok := d.mapping(n, where+": expect", "event", "rules", "actions", "counters", "duplicate", "alerts")
 	if !ok {
 		return expectation{}, false
 	}
@@ -391,8 +399,27 @@ func (d *decoder) expectation(n *yaml.Node, where string, events []bot.Event, ru
 		good = good && ok
 		x.dup = &b
 	}
-	if !x.hasRules && !x.hasActs && x.counters == nil && x.dup == nil {
-		d.errorf(n, "%s: an expectation needs rules, actions, counters or duplicate", where)
+	if e, ok := m["alerts"]; ok {
+		items, _ := d.seq(e.Value, where+": alerts", true)
+		x.hasAlrt = true
+		x.alerts = []string{}
+		for _, it := range items {
+			s, ok := d.str(it, where+": alerts")
+			if !ok {
+				good = false
+				continue
+			}
+			if !alertNames[s] {
+				d.errorf(it, "%s: unknown alert %q", where, s)
+				good = false
+				continue
+			}
+			x.alerts = append(x.alerts, s)
+		}
+		sort.Strings(x.alerts)
+	}
+	if !x.hasRules && !x.hasActs && x.counters == nil && x.dup == nil && !x.hasAlrt {
+		d.errorf(n, "%s: an expectation needs rules, actions, counters, duplicate or alerts", where)
 		good = false
 	}
 	return x, good
@@ -438,17 +465,17 @@ func (rs *Ruleset) runTest(ctx context.Context, t ruleTest) TestResult {
 	st := memory.New()
 	defer st.Close()
 	eng := NewEngine(rs, st, Options{})
-	verdicts := make([]bot.Verdict, len(t.events))
+	assessed := make([]Assessment, len(t.events))
 	for i, ev := range t.events {
-		v, err := eng.Evaluate(ctx, ev)
+		a, err := eng.Assess(ctx, ev)
 		if err != nil {
 			res.Failures = append(res.Failures, fmt.Sprintf("event %d (%s): %v", i+1, ev.ID, err))
 			return res
 		}
-		verdicts[i] = v
+		assessed[i] = a
 	}
 	for _, x := range t.expects {
-		v := verdicts[x.event]
+		v := assessed[x.event].Verdict
 		at := fmt.Sprintf("line %d: event %d (%s)", x.line, x.event+1, t.events[x.event].ID)
 		if x.hasRules {
 			got := make([]string, 0, len(v.Matches))
@@ -476,6 +503,16 @@ func (rs *Ruleset) runTest(ctx context.Context, t ruleTest) TestResult {
 		}
 		if x.dup != nil && v.Duplicate != *x.dup {
 			res.Failures = append(res.Failures, fmt.Sprintf("%s: expected duplicate: %t, got %t", at, *x.dup, v.Duplicate))
+		}
+		if x.hasAlrt {
+			got := []string{}
+			for _, c := range assessed[x.event].Alerts {
+				got = append(got, c.Alert)
+			}
+			sort.Strings(got)
+			if !slices.Equal(got, x.alerts) {
+				res.Failures = append(res.Failures, fmt.Sprintf("%s: expected alerts %s, got %s", at, list(x.alerts), list(got)))
+			}
 		}
 	}
 	return res

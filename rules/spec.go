@@ -30,6 +30,8 @@ type fileSpec struct {
 	FAQ       faqSpec
 	Tests     []testSpec
 	Alerts    []alertSpec
+	// CommentDelete is what delete does to a page comment: "delete" or "hide".
+	CommentDelete string
 }
 
 type officeSpec struct {
@@ -95,7 +97,7 @@ type faqEntrySpec struct {
 func (d *decoder) decodeFile(root *yaml.Node) fileSpec {
 	var fs fileSpec
 	top, ok := d.mapping(root, "rule file", "timezone", "office_hours", "holidays", "desk",
-		"lists", "counters", "rules", "faq", "tests", "alerts")
+		"lists", "counters", "rules", "faq", "tests", "alerts", "comments")
 	if !ok {
 		return fs
 	}
@@ -133,7 +135,31 @@ func (d *decoder) decodeFile(root *yaml.Node) fileSpec {
 	if e, ok := top["tests"]; ok {
 		fs.Tests = d.decodeTests(e.Value)
 	}
+	if e, ok := top["comments"]; ok {
+		fs.CommentDelete = d.decodeComments(e.Value)
+	}
 	return fs
+}
+
+// decodeComments reads the comments: section: what delete does to a page comment.
+func (d *decoder) decodeComments(n *yaml.Node) string {
+	m, ok := d.mapping(n, "comments", "delete")
+	if !ok {
+		return ""
+	}
+	e, ok := m["delete"]
+	if !ok {
+		return ""
+	}
+	s, ok := d.str(e.Value, "comments.delete")
+	if !ok {
+		return ""
+	}
+	if s != "delete" && s != "hide" {
+		d.errorf(resolve(e.Value), "comments.delete: want hide or delete, got %q", s)
+		return ""
+	}
+	return s
 }
 
 func (d *decoder) decodeOffice(n *yaml.Node) []officeSpec {

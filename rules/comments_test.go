@@ -1,0 +1,62 @@
+package rules_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/rules"
+	"github.com/vigie-bot/vigie/store/memory"
+)
+
+// comments: {delete: hide} makes a rule's delete hide page comments, which a CM can
+// undo from the desk, and leaves chat messages deleted.
+func TestCommentsDeleteAsHide(t *testing.T) {
+	const file = `
+comments: {delete: %s}
+lists:
+  insults: [connard]
+rules:
+  - name: insult
+    category: abuse
+    when: has_any(text, lists.insults)
+    do: [delete, strike]
+`
+	tests := []struct {
+		setting string
+		kind    bot.Kind
+		want    string
+	}{
+		{"hide", bot.KindComment, "insult: hide strike"},
+		{"hide", bot.KindMessage, "insult: delete strike"},
+		{"hide", bot.KindEdit, "insult: delete strike"},
+		{"delete", bot.KindComment, "insult: delete strike"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.setting+"/"+string(tt.kind), func(t *testing.T) {
+			rs := parse(t, strings.Replace(file, "%s", tt.setting, 1))
+			st := memory.New()
+			defer st.Close()
+			ev := msg("c1", "bob", "quel connard", paris(t, 5, 22, 0))
+			ev.Kind = tt.kind
+			v, err := rules.NewEngine(rs, st, rules.Options{}).Evaluate(context.Background(), ev)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, _, _ := strings.Cut(summary(v), " | ")
+			if got != tt.want {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestCommentsBadSetting(t *testing.T) {
+	_, err := rules.Parse("test.yaml", []byte("comments: {delete: remove, hyde: true}\nrules: []\n"), rules.LoadOptions{LookupEnv: noEnv})
+	want := "test.yaml:1:20: comments.delete: want hide or delete, got \"remove\"\n" +
+		"test.yaml:1:28: comments: unknown key \"hyde\""
+	if err == nil || err.Error() != want {
+		t.Fatalf("got:\n%v\nwant:\n%s", err, want)
+	}
+}
