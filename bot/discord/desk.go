@@ -185,24 +185,6 @@ func outcomeLabel(o string) string {
 	return label
 }
 
-// spawn runs desk work in the background, a few at a time. The work outlives a
-// shutdown by up to deskTimeout: a moderator's click, once taken, is carried out.
-func (c *Client) spawn(ctx context.Context, fn func(context.Context)) {
-	select {
-	case c.slot <- struct{}{}:
-	case <-ctx.Done():
-		return
-	}
-	c.work.Add(1)
-	go func() {
-		defer c.work.Done()
-		defer func() { <-c.slot }()
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), deskTimeout)
-		defer cancel()
-		fn(ctx)
-	}()
-}
-
 // interaction takes a button press or a /vigie command, off the gateway's loop.
 func (c *Client) interaction(i *discordgo.Interaction) {
 	c.sinkMu.RLock()
@@ -213,9 +195,9 @@ func (c *Client) interaction(i *discordgo.Interaction) {
 	}
 	switch i.Type {
 	case discordgo.InteractionMessageComponent:
-		c.spawn(s.ctx, func(ctx context.Context) { c.handleButton(ctx, i) })
+		c.work.Go(s.ctx, func(ctx context.Context) { c.handleButton(ctx, i) })
 	case discordgo.InteractionApplicationCommand:
-		c.spawn(s.ctx, func(ctx context.Context) { c.handleCommand(ctx, i) })
+		c.work.Go(s.ctx, func(ctx context.Context) { c.handleCommand(ctx, i) })
 	}
 }
 

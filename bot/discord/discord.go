@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/bot/internal/deskwork"
 )
 
 // Platform is the name of this platform in events, CM ids and the rule file.
@@ -142,9 +143,8 @@ type Client struct {
 	// queue holds the gateway's events until out takes them.
 	queue chan bot.Event
 	met   *metrics
-	// work tracks desk goroutines so that Run returns after them.
-	work    sync.WaitGroup
-	slot    chan struct{}
+	// work runs the desk's work, so that Run returns after it.
+	work    *deskwork.Pool
 	running atomic.Bool
 }
 
@@ -223,7 +223,7 @@ func New(cfg Config) (*Client, error) {
 		cfg:   cfg,
 		log:   cfg.Logger.With("platform", Platform),
 		sess:  s,
-		slot:  make(chan struct{}, maxDeskWork),
+		work:  deskwork.New(maxDeskWork, deskTimeout),
 		gw:    &gatewayConns{timeout: openTimeout},
 		queue: make(chan bot.Event, queueSize),
 	}

@@ -59,7 +59,7 @@ func (c *Client) Run(ctx context.Context, out chan<- bot.Event) error {
 		return fmt.Errorf("discord: connect to the gateway: %s", strings.ReplaceAll(err.Error(), c.cfg.Token, "<token>"))
 	}
 	c.log.Info("connected to the gateway", "shard", c.cfg.ShardID, "shards", c.cfg.ShardCount, "user", c.self())
-	c.spawn(ctx, c.registerCommands)
+	c.work.Go(ctx, c.registerCommands)
 	<-ctx.Done()
 	// No reconnection of discordgo's own may start once Run is over.
 	c.gw.stop()

@@ -241,7 +241,7 @@ func (c *Client) deskUpdate(ctx context.Context, u update) bool {
 	switch {
 	case u.CallbackQuery != nil:
 		cb := u.CallbackQuery
-		c.spawn(ctx, func(ctx context.Context) { c.handleCallback(ctx, cb) })
+		c.work.Go(ctx, func(ctx context.Context) { c.handleCallback(ctx, cb) })
 		return true
 	case u.MyChatMember != nil:
 		mc := u.MyChatMember
@@ -271,34 +271,16 @@ func (c *Client) deskUpdate(ctx context.Context, u update) bool {
 			return false
 		}
 		thread := u.thread
-		c.spawn(ctx, func(ctx context.Context) { c.handleCommand(ctx, m, thread, name, args) })
+		c.work.Go(ctx, func(ctx context.Context) { c.handleCommand(ctx, m, thread, name, args) })
 		return true
 	}
 	if r := m.ReplyToMessage; r != nil && r.From != nil && r.From.ID == selfID {
 		if caseID, ok := promptCase(r.Text); ok {
-			c.spawn(ctx, func(ctx context.Context) { c.handleReplyText(ctx, m, caseID) })
+			c.work.Go(ctx, func(ctx context.Context) { c.handleReplyText(ctx, m, caseID) })
 			return true
 		}
 	}
 	return inDesk
-}
-
-// spawn runs desk work in the background, a few at a time. The work outlives a
-// shutdown by up to deskTimeout: a CM's click, once taken, is carried out.
-func (c *Client) spawn(ctx context.Context, fn func(context.Context)) {
-	select {
-	case c.slot <- struct{}{}:
-	case <-ctx.Done():
-		return
-	}
-	c.work.Add(1)
-	go func() {
-		defer c.work.Done()
-		defer func() { <-c.slot }()
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), deskTimeout)
-		defer cancel()
-		fn(ctx)
-	}()
 }
 
 func cmID(u *tgbotapi.User) string { return Platform + ":" + itoa(u.ID) }

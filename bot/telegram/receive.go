@@ -37,7 +37,7 @@ func (c *Client) Run(ctx context.Context, out chan<- bot.Event) error {
 		log.Warn("privacy mode is on: vigie only sees commands and replies to itself in groups; turn it off with BotFather's /setprivacy")
 	}
 	defer c.work.Wait()
-	c.work.Add(1)
+	c.work.Add()
 	go func() {
 		defer c.work.Done()
 		c.registerCommands(ctx)
@@ -209,7 +209,7 @@ func (c *Client) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	c.sinkMu.RLock()
 	s := c.sink
 	if s != nil {
-		c.work.Add(1)
+		c.work.Add()
 	}
 	c.sinkMu.RUnlock()
 	if s == nil {

@@ -19,6 +19,7 @@ import (
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
 	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/bot/internal/deskwork"
 )
 
 // Platform is the name of this platform in events, CM ids and the rule file.
@@ -91,9 +92,9 @@ type Client struct {
 	// sink is where the webhook handler hands over work while Run is running.
 	sinkMu sync.RWMutex
 	sink   *sink
-	// work tracks desk goroutines so that Run returns after them.
-	work sync.WaitGroup
-	slot chan struct{}
+	// work runs the desk's work, and counts webhook requests under way, so
+	// that Run returns after them.
+	work *deskwork.Pool
 }
 
 type sink struct {
@@ -171,7 +172,7 @@ func New(cfg Config) (*Client, error) {
 		members: newMemberMemory(10000),
 		seen:    newRecentSet(4096),
 		cards:   newCardIndex(1000),
-		slot:    make(chan struct{}, maxDeskWork),
+		work:    deskwork.New(maxDeskWork, deskTimeout),
 	}
 	c.selfName.Store("")
 	c.desk.Store(&deskConf{chat: cfg.DeskChat, cms: cms})

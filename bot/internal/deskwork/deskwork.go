@@ -1,0 +1,50 @@
+// Package deskwork runs a desk's work (button presses, commands) off the
+// platform's receiving loop, a few at a time, and lets Run wait for it.
+package deskwork
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// Pool runs desk work in the background; make one with New.
+type Pool struct {
+	wg      sync.WaitGroup
+	slot    chan struct{}
+	timeout time.Duration
+}
+
+// New returns a pool that runs up to max pieces of work at once, each for up
+// to timeout.
+func New(max int, timeout time.Duration) *Pool {
+	return &Pool{slot: make(chan struct{}, max), timeout: timeout}
+}
+
+// Go runs fn in the background once a slot is free, unless ctx ends first. The
+// work outlives a shutdown by up to the pool's timeout: a CM's click, once
+// taken, is carried out.
+func (p *Pool) Go(ctx context.Context, fn func(context.Context)) {
+	select {
+	case p.slot <- struct{}{}:
+	case <-ctx.Done():
+		return
+	}
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		defer func() { <-p.slot }()
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.timeout)
+		defer cancel()
+		fn(ctx)
+	}()
+}
+
+// Add counts other work under way, which Wait waits for too; Done ends it.
+func (p *Pool) Add() { p.wg.Add(1) }
+
+// Done ends work counted by Add.
+func (p *Pool) Done() { p.wg.Done() }
+
+// Wait returns once all the work under way is done.
+func (p *Pool) Wait() { p.wg.Wait() }
