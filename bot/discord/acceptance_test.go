@@ -13,7 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/vigie-bot/vigie/bot"
-	"github.com/vigie-bot/vigie/bot/internal/deskcases"
+	"github.com/vigie-bot/vigie/bot/internal/desktest"
 	"github.com/vigie-bot/vigie/handlers"
 	"github.com/vigie-bot/vigie/rules"
 	"github.com/vigie-bot/vigie/store"
@@ -37,53 +37,6 @@ rules:
     do: [delete, 'forward("scam link from a fresh account")']
 `
 
-// caseDesk is the handlers' Desk on top of the Discord desk.
-type caseDesk struct{ *Desk }
-
-func (d caseDesk) PostCase(ctx context.Context, c store.Case) error {
-	return d.PostCard(ctx, deskcases.Card(c))
-}
-
-// moderatorCommands answers the desk from the handlers and the store.
-type moderatorCommands struct {
-	mod *handlers.Moderator
-	st  store.Store
-}
-
-func (m *moderatorCommands) Decide(ctx context.Context, d bot.Decision) (bot.Card, error) {
-	return deskcases.Decided(m.mod.Decide(ctx, d.CaseID, d.String(), d.By))
-}
-
-func (m *moderatorCommands) Queue(ctx context.Context) ([]bot.Card, error) {
-	return deskcases.Cards(m.st.Cases(ctx, store.CaseOpen))
-}
-
-func (m *moderatorCommands) Status(ctx context.Context) (string, error) {
-	cs, err := m.st.Cases(ctx, store.CaseOpen)
-	if err != nil {
-		return "", err
-	}
-	mode := "enforce"
-	if paused, _ := m.mod.Paused(); paused {
-		mode = "paused"
-	}
-	return fmt.Sprintf("mode: %s, open cases: %d", mode, len(cs)), nil
-}
-
-func (m *moderatorCommands) Pause(_ context.Context, d time.Duration, by string) (string, error) {
-	var until time.Time
-	if d > 0 {
-		until = time.Now().Add(d)
-	}
-	m.mod.Pause(until)
-	return "paused by " + by, nil
-}
-
-func (m *moderatorCommands) Resume(_ context.Context, by string) (string, error) {
-	m.mod.Resume()
-	return "resumed by " + by, nil
-}
-
 func TestAcceptance(t *testing.T) {
 	f := newFakeDiscord(t)
 	reg := prometheus.NewRegistry()
@@ -95,12 +48,12 @@ func TestAcceptance(t *testing.T) {
 		t.Fatal(err)
 	}
 	engine := rules.NewEngine(rs, st, rules.Options{})
-	cmds := &moderatorCommands{st: st}
-	moderator, err := handlers.New(handlers.Options{Platforms: map[string]bot.Platform{"discord": c}, Store: st, Desk: caseDesk{c.Desk(cmds)}})
+	cmds := &desktest.Commands{Store: st}
+	moderator, err := handlers.New(handlers.Options{Platforms: map[string]bot.Platform{"discord": c}, Store: st, Desk: desktest.Desk{Poster: c.Desk(cmds)}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmds.mod = moderator
+	cmds.Mod = moderator
 
 	// The daemon's loop: each event evaluated, its verdict carried out.
 	out := make(chan bot.Event)

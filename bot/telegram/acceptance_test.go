@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/vigie-bot/vigie/bot"
-	"github.com/vigie-bot/vigie/bot/internal/deskcases"
+	"github.com/vigie-bot/vigie/bot/internal/desktest"
 	"github.com/vigie-bot/vigie/handlers"
 	"github.com/vigie-bot/vigie/rules"
 	"github.com/vigie-bot/vigie/store"
@@ -34,52 +34,8 @@ rules:
     do: ['forward("scam link")']
 `
 
-// caseDesk is the handlers' Desk on top of the Telegram desk.
-type caseDesk struct{ *Desk }
-
-func (d caseDesk) PostCase(ctx context.Context, c store.Case) error {
-	return d.PostCard(ctx, deskcases.Card(c))
-}
-
-// moderatorCommands answers the desk from the handlers and the store.
-type moderatorCommands struct {
-	mod *handlers.Moderator
-	st  store.Store
-}
-
-func (m *moderatorCommands) Decide(ctx context.Context, d bot.Decision) (bot.Card, error) {
-	return deskcases.Decided(m.mod.Decide(ctx, d.CaseID, d.String(), d.By))
-}
-
-func (m *moderatorCommands) Queue(ctx context.Context) ([]bot.Card, error) {
-	return deskcases.Cards(m.st.Cases(ctx, store.CaseOpen))
-}
-
-func (m *moderatorCommands) Status(ctx context.Context) (string, error) {
-	cs, err := m.st.Cases(ctx, store.CaseOpen)
-	if err != nil {
-		return "", err
-	}
-	mode := "enforce"
-	if paused, _ := m.mod.Paused(); paused {
-		mode = "paused"
-	}
-	return fmt.Sprintf("mode: %s, open cases: %d", mode, len(cs)), nil
-}
-
-func (m *moderatorCommands) Pause(_ context.Context, d time.Duration, by string) (string, error) {
-	var until time.Time
-	if d > 0 {
-		until = time.Now().Add(d)
-	}
-	m.mod.Pause(until)
-	return "paused by " + by + ": only flagging and forwarding", nil
-}
-
-func (m *moderatorCommands) Resume(_ context.Context, by string) (string, error) {
-	m.mod.Resume()
-	return "resumed by " + by, nil
-}
+// moderatorCommands adds what only the Telegram desk asks for.
+type moderatorCommands struct{ desktest.Commands }
 
 func (m *moderatorCommands) Stats(context.Context, time.Duration) (string, error) { return "", nil }
 func (m *moderatorCommands) Rules(context.Context) (string, error)                { return "", nil }
@@ -95,12 +51,12 @@ func TestAcceptance(t *testing.T) {
 		t.Fatal(err)
 	}
 	engine := rules.NewEngine(rs, st, rules.Options{})
-	cmds := &moderatorCommands{st: st}
-	mod, err := handlers.New(handlers.Options{Platforms: map[string]bot.Platform{"telegram": c}, Store: st, Desk: caseDesk{c.Desk(cmds)}})
+	cmds := &moderatorCommands{desktest.Commands{Store: st}}
+	mod, err := handlers.New(handlers.Options{Platforms: map[string]bot.Platform{"telegram": c}, Store: st, Desk: desktest.Desk{Poster: c.Desk(cmds)}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmds.mod = mod
+	cmds.Mod = mod
 
 	// The daemon's loop: each event evaluated, its verdict carried out.
 	out := make(chan bot.Event)

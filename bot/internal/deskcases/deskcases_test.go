@@ -1,0 +1,49 @@
+package deskcases
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/store"
+)
+
+func TestDecided(t *testing.T) {
+	other := errors.New("platform down")
+	tests := []struct {
+		name                string
+		err                 error
+		wantDesk, wantStore bool
+		wantOther           bool
+	}{
+		{name: "decided now"},
+		{name: "decided before", err: fmt.Errorf("case 7: %w", store.ErrDecided), wantDesk: true, wantStore: true},
+		{name: "not carried out", err: other, wantOther: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			card, err := Decided(store.Case{ID: "7", Status: store.CaseDecided, Outcome: "ban", DecidedBy: "telegram:42"}, tt.err)
+			if card.ID != "7" || card.Outcome != "ban" || card.DecidedBy != "telegram:42" || !card.Decided() {
+				t.Errorf("card = %+v", card)
+			}
+			if errors.Is(err, bot.ErrDecided) != tt.wantDesk || errors.Is(err, store.ErrDecided) != tt.wantStore || errors.Is(err, other) != tt.wantOther {
+				t.Errorf("err = %v", err)
+			}
+			if (err == nil) != (tt.err == nil) {
+				t.Errorf("err = %v, from %v", err, tt.err)
+			}
+		})
+	}
+}
+
+func TestCardsKeepsTheStoresError(t *testing.T) {
+	boom := errors.New("store down")
+	if cards, err := Cards([]store.Case{{ID: "1"}}, boom); cards != nil || !errors.Is(err, boom) {
+		t.Errorf("Cards = %v, %v", cards, err)
+	}
+	cards, err := Cards([]store.Case{{ID: "1"}, {ID: "2"}}, nil)
+	if err != nil || len(cards) != 2 || cards[0].ID != "1" || cards[1].ID != "2" {
+		t.Errorf("Cards = %v, %v", cards, err)
+	}
+}

@@ -1,0 +1,78 @@
+// Package desktest wires a platform's desk to the handlers the way the daemon
+// does, for the platforms' acceptance tests, with short command answers that
+// the tests can pin.
+package desktest
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/bot/internal/deskcases"
+	"github.com/vigie-bot/vigie/handlers"
+	"github.com/vigie-bot/vigie/store"
+)
+
+// Poster is a platform's desk: where cards and alerts go.
+type Poster interface {
+	PostCard(ctx context.Context, card bot.Card) error
+	Alert(ctx context.Context, text string) error
+}
+
+// Desk is the handlers' desk on top of a platform's desk.
+type Desk struct{ Poster }
+
+var _ handlers.Desk = Desk{}
+
+// PostCase posts c as a card.
+func (d Desk) PostCase(ctx context.Context, c store.Case) error {
+	return d.PostCard(ctx, deskcases.Card(c))
+}
+
+// Commands answers the desk from the handlers and the store. The desk needs the
+// commands, which need the handlers, which need the desk: Mod is set once the
+// handlers exist.
+type Commands struct {
+	Mod   *handlers.Moderator
+	Store store.Store
+}
+
+var _ bot.DeskCommands = (*Commands)(nil)
+
+func (m *Commands) Decide(ctx context.Context, d bot.Decision) (bot.Card, error) {
+	return deskcases.Decided(m.Mod.Decide(ctx, d.CaseID, d.String(), d.By))
+}
+
+func (m *Commands) Queue(ctx context.Context) ([]bot.Card, error) {
+	return deskcases.Cards(m.Store.Cases(ctx, store.CaseOpen))
+}
+
+// Status says "mode: enforce, open cases: 2", or "mode: paused, …".
+func (m *Commands) Status(ctx context.Context) (string, error) {
+	cs, err := m.Store.Cases(ctx, store.CaseOpen)
+	if err != nil {
+		return "", err
+	}
+	mode := "enforce"
+	if paused, _ := m.Mod.Paused(); paused {
+		mode = "paused"
+	}
+	return fmt.Sprintf("mode: %s, open cases: %d", mode, len(cs)), nil
+}
+
+// Pause says "paused by discord:123".
+func (m *Commands) Pause(_ context.Context, d time.Duration, by string) (string, error) {
+	var until time.Time
+	if d > 0 {
+		until = time.Now().Add(d)
+	}
+	m.Mod.Pause(until)
+	return "paused by " + by, nil
+}
+
+// Resume says "resumed by discord:123".
+func (m *Commands) Resume(_ context.Context, by string) (string, error) {
+	m.Mod.Resume()
+	return "resumed by " + by, nil
+}
