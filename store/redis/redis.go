@@ -146,7 +146,7 @@ type Store struct {
 	own     bool // Close closes c
 	cfg     config
 	cluster bool
-	// maxPerKey and seenCap are the options as the script reads them.
+	// maxPerKey and seenCap are as the observe script reads them.
 	maxPerKey, seenCap string
 	nonce              string // makes counter members of events without id unique
 	seq                atomic.Int64
@@ -401,17 +401,20 @@ func (s *Store) Observe(ctx context.Context, o store.Observation) (store.Result,
 	if s.tidy.Add(1)%tidyEvery == 0 {
 		tidy = "1"
 	}
+	var dedupeTTL int64
+	if o.EventID != "" {
+		dedupeTTL = max(ms(o.DedupeTTL), 0)
+		if dedupeTTL == 0 {
+			dedupeTTL = ms(store.DefaultDedupeTTL)
+		}
+	}
 	header := func(author bool) []any {
-		args := make([]any, 9, 9+2*len(o.Counters))
+		args := make([]any, 10, 10+2*len(o.Counters))
 		args[0], args[1], args[2], args[3], args[4] = ats, "", o.EventID, "", ""
-		args[5], args[6], args[7], args[8] = member, tidy, s.maxPerKey, s.seenCap
+		args[5], args[6], args[7], args[8], args[9] = member, tidy, s.maxPerKey, s.seenCap, "0"
 		if author && o.EventID != "" {
-			ttl := o.DedupeTTL
-			if ttl <= 0 {
-				ttl = store.DefaultDedupeTTL
-			}
-			args[1] = strconv.FormatInt(max(ms(ttl), 1), 10)
-			args[3] = strconv.FormatInt(at-ms(ttl), 10)
+			args[1] = strconv.FormatInt(dedupeTTL, 10)
+			args[3] = strconv.FormatInt(at-dedupeTTL, 10)
 		}
 		if author && o.StrikeWindow > 0 {
 			args[4] = "(" + strconv.FormatInt(at-ms(o.StrikeWindow), 10)
@@ -420,25 +423,28 @@ func (s *Store) Observe(ctx context.Context, o store.Observation) (store.Result,
 	}
 	var groups []*group
 	authorTag := s.tag(o.Platform, o.Space, o.Author)
+	var first *group // the author's: ids and strikes
 	if o.EventID != "" || o.StrikeWindow > 0 || !s.cluster {
-		g := &group{slot: slotOf(authorTag), args: header(true)}
+		first = &group{args: header(true)}
+		if s.cluster {
+			first.slot = slotOf(authorTag)
+		}
 		if o.EventID != "" {
-			g.keys = append(g.keys, authorTag+":seen")
+			first.keys = append(first.keys, authorTag+":seen")
 		}
 		if o.StrikeWindow > 0 {
-			g.keys = append(g.keys, authorTag+":strikes")
+			first.keys = append(first.keys, authorTag+":strikes")
 		}
-		groups = append(groups, g)
+		groups = append(groups, first)
 	}
 	for i, op := range o.Counters {
 		tag := authorTag
 		if op.Key != o.Author {
 			tag = s.tag(o.Platform, o.Space, op.Key)
 		}
-		var g *group
-		if !s.cluster {
-			g = groups[0]
-		} else {
+		g := first
+		if s.cluster {
+			g = nil
 			slot := slotOf(tag)
 			for _, h := range groups {
 				if h.slot == slot {
@@ -456,6 +462,14 @@ func (s *Store) Observe(ctx context.Context, o store.Observation) (store.Result,
 		var expiry string
 		if op.Incr {
 			expiry = "-" + strconv.FormatInt(counterExpiry(at, w), 10)
+			// The first counter of the author's own that lives less long
+			// than the ids carries their expiry: the ids then live one of
+			// its refresh periods longer than asked.
+			if g == first && op.Key == o.Author && dedupeTTL > 0 && g.args[9] == "0" &&
+				dedupeTTL >= 2*refreshPeriod(w)+w {
+				g.args[9] = strconv.Itoa(len(g.index) + 1)
+				g.args[1] = strconv.FormatInt(dedupeTTL+refreshPeriod(w), 10)
+			}
 		}
 		g.args = append(g.args, "("+strconv.FormatInt(at-w, 10), expiry)
 		g.index = append(g.index, i)
@@ -502,13 +516,17 @@ const maxRefresh = time.Hour
 // the first of them pushes it, the others find it done. A counter lives between
 // one and two periods plus its window after its last event.
 func counterExpiry(at, window int64) int64 {
-	period := min(window, maxRefresh.Milliseconds())
+	period := refreshPeriod(window)
 	k := at / period
 	if at < 0 && at%period != 0 {
 		k--
 	}
 	return (k+2)*period + window
 }
+
+// refreshPeriod is how often (ms, on the events' clock) the expiry of a
+// counter with this window is pushed while events come.
+func refreshPeriod(window int64) int64 { return min(window, maxRefresh.Milliseconds()) }
 
 // runScripts sends one EVALSHA per group, several in one pipeline; a group whose
 // node did not know the script (after a restart or SCRIPT FLUSH) is sent again

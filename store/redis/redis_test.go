@@ -356,30 +356,42 @@ func TestKeysExpire(t *testing.T) {
 		}
 	}
 
-	msgs := prefix + ":{discord:g:u-1}:c:msgs"
-	ttl := func() time.Duration {
+	// A 10s window is refreshed every 10s of events: it lives 20 to 30s past an
+	// event. The ids (a day by default) follow it, 10s longer than a day.
+	msgs, seen := prefix+":{discord:g:u-1}:c:msgs", prefix+":{discord:g:u-1}:seen"
+	ttl := func(key string) time.Duration {
 		t.Helper()
-		d, err := c.PTTL(ctx, msgs).Result()
+		d, err := c.PTTL(ctx, key).Result()
 		if err != nil {
 			t.Fatal(err)
 		}
 		return d
 	}
-	// A 10s window is refreshed every 10s of events: it lives 20 to 30s past an event.
-	if d := ttl(); d <= 10*time.Second || d > 30*time.Second {
+	if d := ttl(msgs); d <= 10*time.Second || d > 30*time.Second {
 		t.Errorf("msgs TTL = %v after the first event, want within (10s, 30s]", d)
 	}
-	// Shorten it as if time had passed: a second event in the same period leaves
-	// it, the first event of the next period pushes it again.
-	if err := c.PExpire(ctx, msgs, 5*time.Second).Err(); err != nil {
-		t.Fatal(err)
+	if d := ttl(seen); d <= 24*time.Hour || d > 24*time.Hour+10*time.Second {
+		t.Errorf("seen TTL = %v after the first event, want within (24h, 24h10s]", d)
+	}
+	// Shorten them as if time had passed: a second event in the same period
+	// leaves them, the first event of the next period pushes them again.
+	for _, k := range []string{msgs, seen} {
+		if err := c.PExpire(ctx, k, 5*time.Second).Err(); err != nil {
+			t.Fatal(err)
+		}
 	}
 	observe("m-2", time.Second)
-	if d := ttl(); d > 5*time.Second {
+	if d := ttl(msgs); d > 5*time.Second {
 		t.Errorf("msgs TTL = %v after an event in the same period, want it left at 5s or less", d)
 	}
+	if d := ttl(seen); d > 5*time.Second {
+		t.Errorf("seen TTL = %v after an event in the same period, want it left at 5s or less", d)
+	}
 	observe("m-3", 12*time.Second)
-	if d := ttl(); d <= 10*time.Second {
+	if d := ttl(msgs); d <= 10*time.Second {
 		t.Errorf("msgs TTL = %v after an event in the next period, want it pushed past 10s", d)
+	}
+	if d := ttl(seen); d <= 24*time.Hour {
+		t.Errorf("seen TTL = %v after an event in the next period, want it pushed past 24h", d)
 	}
 }

@@ -7,23 +7,33 @@ import goredis "github.com/redis/go-redis/v9"
 // are formatted with %d because Lua would print large ones in exponent form.
 
 // observeScript dedupes, counts and reads strikes for one event, or for the part
-// of it that lives in one slot. Bounds come computed from Go, so the script does
-// little arithmetic on the hot path: each redis.call is what Redis spends its time
-// on, so the common path makes as few as it can: ZADD NX and PEXPIRE for the id,
-// ZRANGEBYSCORE for the strikes, ZADD and ZCOUNT for a counter the event is added
-// to, ZCOUNT for one only read.
+// of it that lives in one slot. Each redis.call costs Redis about half a
+// microsecond beyond the command itself, so the common path makes as few as it can: ZADD NX
+// for the id, ZRANGEBYSCORE for the strikes, ZADD and ZCOUNT for a counter the
+// event is added to (ZADD alone when the counter is new), ZCOUNT for one only
+// read, and PEXPIRE only now and then. Bounds come computed from Go as strings:
+// computing them here and passing numbers to redis.call (which formats each one)
+// measured slower.
 //
-// A counter's expiry is pushed once per period of its window, not on every event:
-// the counter holds a marker member "~" scored minus the expiry (on the events'
-// clock) that the current period asks for. ZADD LT CH moves it in the same call
-// that adds the event, and answers 2 (event and marker both changed) exactly when
-// this is the first event of a later period, or the key is new: only then is
-// PEXPIRE sent. The marker's score is negative, so no window ever counts it.
+// A counter's expiry is pushed once per refresh period (its window, at most an
+// hour) while events come, not on every event: the counter holds a marker member
+// "~" scored minus the expiry (on the events' clock) that the current period asks
+// for, and a member "^" scored +inf that lives as long as the key. ZADD LT CH
+// moves them in the call that adds the event and answers how many changed: 3 for
+// a new key (the count is then 1, no ZCOUNT needed), 2 for the first event of a
+// later period, 1 otherwise; PEXPIRE is sent for 3 and 2 only. The markers'
+// scores are infinite or negative, so no window counts them.
+//
+// The ids' expiry follows the same periods when the event is also added to a
+// counter keyed by its author (the anchor, whose key lives less long than the
+// ids): it is pushed when the anchor's is, and on housekeeping; without an
+// anchor, on every event.
 //
 // KEYS: [seen] [strikes] counter...
-// ARGV: 1 at, 2 dedupe TTL ("": no seen key), 3 event id, 4 oldest remembered id
-// time (at-TTL), 5 strikes' lower bound "(at-window" ("": no strikes key), 6 member,
-// 7 housekeeping ("1": prune and cap this time), 8 max per key, 9 seen cap, then
+// ARGV: 1 at, 2 TTL of the ids' key ("": no seen key), 3 event id, 4 oldest
+// remembered id time (at-TTL), 5 strikes' lower bound "(at-window" ("": no
+// strikes key), 6 member, 7 housekeeping ("1": prune and cap this time), 8 max per
+// key, 9 seen cap, 10 the anchor's position among the counters ("0": none), then
 // per counter: "(at-window", and "-expiry" when the event is added to it ("": only
 // read).
 // Returns {1} for a duplicate, else {0, {counts...}, {strike times...}}.
@@ -47,7 +57,6 @@ if ARGV[2] ~= '' then
     local scap = tonumber(ARGV[9])
     if n > scap then redis.call('ZREMRANGEBYRANK', seen, 0, n - scap - 1) end
   end
-  redis.call('PEXPIRE', seen, ARGV[2])
 end
 local strikes = {}
 if ARGV[5] ~= '' then
@@ -60,7 +69,9 @@ if ARGV[5] ~= '' then
   end
 end
 local counts = {}
-local j = 10
+local anchor = tonumber(ARGV[10])
+local pushed = false
+local j = 11
 for i = k, #KEYS do
   local key = KEYS[i]
   local from = ARGV[j]
@@ -68,22 +79,32 @@ for i = k, #KEYS do
   local n
   if exp ~= '' then
     -- Entries out of the window are not counted (ZCOUNT's range), so
-    -- dropping them can wait for housekeeping (which drops the marker too).
+    -- dropping them can wait for housekeeping (which drops "~" too).
     if tidy then redis.call('ZREMRANGEBYSCORE', key, '-inf', string.sub(from, 2)) end
-    if redis.call('ZADD', key, 'LT', 'CH', at, ARGV[6], exp, '~') == 2 then
+    local changed = redis.call('ZADD', key, 'LT', 'CH', at, ARGV[6], exp, '~', '+inf', '^')
+    if changed >= 2 then
       redis.call('PEXPIRE', key, string.format('%d', tonumber(string.sub(exp, 2)) - tonumber(at)))
+      if #counts + 1 == anchor then pushed = true end
     end
-    n = redis.call('ZCOUNT', key, from, at)
-    local cap = tonumber(ARGV[8])
-    if n > cap then
-      redis.call('ZREMRANGEBYRANK', key, 0, -cap - 1)
+    if changed == 3 then
+      n = 1
+    else
       n = redis.call('ZCOUNT', key, from, at)
+      local cap = tonumber(ARGV[8])
+      if n > cap then
+        -- Keep the cap's latest entries and "^".
+        redis.call('ZREMRANGEBYRANK', key, 0, -cap - 2)
+        n = redis.call('ZCOUNT', key, from, at)
+      end
     end
   else
     n = redis.call('ZCOUNT', key, from, at)
   end
   counts[#counts + 1] = n
   j = j + 2
+end
+if ARGV[2] ~= '' and (anchor == 0 or pushed or tidy) then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
 end
 return {0, counts, strikes}
 `)
