@@ -40,6 +40,22 @@ type Matcher struct {
 	blend float64
 	// minTypo is the length from which a word is corrected.
 	minTypo int
+	// index holds the examples and centroids by term, for the cosine.
+	index cosineIndex
+}
+
+// cosineIndex is the examples' and centroids' weights term by term: a message's
+// few terms are looked up once, not once per example.
+type cosineIndex struct {
+	term  map[string]int32 // known term → its postings
+	post  [][]posting
+	norms []float64 // by vector: each entry's questions, then its centroid
+	first []int32   // by entry: its first vector; the centroid is its last
+}
+
+type posting struct {
+	vec int32
+	w   float64
 }
 
 // Scoring is a formula that scores a message against an example question.
@@ -201,7 +217,35 @@ func newMatcher(cfg Config, tune tuning) (*Matcher, error) {
 		stems[t] = t
 	}
 	m.nearStem = byFirstLetter(stems)
+	m.buildIndex()
 	return m, nil
+}
+
+// buildIndex fills m.index from the entries' vectors.
+func (m *Matcher) buildIndex() {
+	ix := cosineIndex{term: map[string]int32{}}
+	add := func(v *vector) {
+		vec := int32(len(ix.norms))
+		ix.norms = append(ix.norms, v.norm)
+		for _, t := range v.terms {
+			id, ok := ix.term[t]
+			if !ok {
+				id = int32(len(ix.post))
+				ix.term[t] = id
+				ix.post = append(ix.post, nil)
+			}
+			ix.post[id] = append(ix.post[id], posting{vec: vec, w: v.w[t]})
+		}
+	}
+	for i := range m.entries {
+		e := &m.entries[i]
+		ix.first = append(ix.first, int32(len(ix.norms)))
+		for j := range e.questions {
+			add(&e.questions[j])
+		}
+		add(&e.centroid)
+	}
+	m.index = ix
 }
 
 func (m *Matcher) compileSynonyms() {
@@ -342,14 +386,17 @@ func (m *Matcher) correct(w word, t string) string {
 }
 
 // known is a word as written or a stem, and the term it stands for.
-type known struct{ word, term string }
+type known struct {
+	word, term string
+	runes      []rune // word's
+}
 
 // byFirstLetter indexes words by their first letter, which a correction keeps.
 func byFirstLetter(words map[string]string) map[rune][]known {
 	out := map[rune][]known{}
 	for w, t := range words {
 		r, _ := utf8.DecodeRuneInString(w)
-		out[r] = append(out[r], known{w, t})
+		out[r] = append(out[r], known{word: w, term: t, runes: []rune(w)})
 	}
 	for _, ks := range out {
 		sort.Slice(ks, func(i, j int) bool { return ks[i].word < ks[j].word })
@@ -365,13 +412,18 @@ func unique(s string, limit int, index map[rune][]known) (string, bool) {
 	found := ""
 	best := limit + 1
 	ambiguous := false
-	first, _ := utf8.DecodeRuneInString(s)
+	var buf [64]rune
+	rs := appendRunes(buf[:0], s)
+	first := utf8.RuneError
+	if len(rs) > 0 {
+		first = rs[0]
+	}
 	for _, k := range index[first] {
-		cand, term := k.word, k.term
-		if d := runeLen(cand) - runeLen(s); d > limit || -d > limit {
+		term := k.term
+		if d := len(k.runes) - len(rs); d > limit || -d > limit {
 			continue
 		}
-		d := distance(s, cand, limit)
+		d := distanceRunes(rs, k.runes, limit)
 		switch {
 		case d > limit || d > best:
 		case d < best:
@@ -384,6 +436,14 @@ func unique(s string, limit int, index map[rune][]known) (string, bool) {
 		return "", false
 	}
 	return found, true
+}
+
+// appendRunes is append(dst, []rune(s)...) without the conversion's copy.
+func appendRunes(dst []rune, s string) []rune {
+	for _, r := range s {
+		dst = append(dst, r)
+	}
+	return dst
 }
 
 func (m *Matcher) weight(t string) float64 {
@@ -455,28 +515,82 @@ func (m *Matcher) Match(text string) Match {
 	if len(r.Terms) == 0 {
 		return r
 	}
-	q := m.vectorOf(r.Terms)
-	for i := range m.entries {
-		e := &m.entries[i]
-		if !e.hasKeyword(r.Terms) {
-			continue
+	if m.scoring != Cosine {
+		q := m.vectorOf(r.Terms)
+		for i := range m.entries {
+			e := &m.entries[i]
+			if !e.hasKeyword(r.Terms) {
+				continue
+			}
+			best := 0.0
+			for j := range e.questions {
+				best = max(best, m.score(q, &e.questions[j]))
+			}
+			if m.blend > 0 {
+				best = (1-m.blend)*best + m.blend*cosine(q, &e.centroid)
+			}
+			if best > 0 {
+				r.Candidates = append(r.Candidates, Candidate{ID: e.ID, Score: round3(best)})
+			}
 		}
-		best := 0.0
-		for j := range e.questions {
-			best = max(best, m.score(q, &e.questions[j]))
-		}
-		if m.blend > 0 {
-			best = (1-m.blend)*best + m.blend*cosine(q, &e.centroid)
-		}
-		if best > 0 {
-			r.Candidates = append(r.Candidates, Candidate{ID: e.ID, Score: round3(best)})
-		}
+	} else {
+		m.cosines(&r)
 	}
 	sort.SliceStable(r.Candidates, func(i, j int) bool { return r.Candidates[i].Score > r.Candidates[j].Score })
 	if len(r.Candidates) > maxCandidates {
 		r.Candidates = r.Candidates[:maxCandidates]
 	}
 	return r
+}
+
+// cosines adds the candidates as the cosine scores them: the same sums as cosine
+// (the products of the terms both sides share, in the message's order), from
+// the index.
+func (m *Matcher) cosines(r *Match) {
+	ix := &m.index
+	var buf [256]float64
+	dots := buf[:0]
+	if len(ix.norms) <= len(buf) {
+		dots = buf[:len(ix.norms)]
+	} else {
+		dots = make([]float64, len(ix.norms))
+	}
+	qnorm := 0.0
+	for _, t := range r.Terms {
+		w := m.weight(t)
+		qnorm += w * w
+		id, ok := ix.term[t]
+		if !ok {
+			continue
+		}
+		for _, p := range ix.post[id] {
+			dots[p.vec] += w * p.w
+		}
+	}
+	qnorm = math.Sqrt(qnorm)
+	cos := func(v int32) float64 {
+		if qnorm == 0 || ix.norms[v] == 0 {
+			return 0
+		}
+		return dots[v] / (qnorm * ix.norms[v])
+	}
+	for i := range m.entries {
+		e := &m.entries[i]
+		if !e.hasKeyword(r.Terms) {
+			continue
+		}
+		first := ix.first[i]
+		best := 0.0
+		for j := range e.questions {
+			best = max(best, cos(first+int32(j)))
+		}
+		if m.blend > 0 {
+			best = (1-m.blend)*best + m.blend*cos(first+int32(len(e.questions)))
+		}
+		if best > 0 {
+			r.Candidates = append(r.Candidates, Candidate{ID: e.ID, Score: round3(best)})
+		}
+	}
 }
 
 func (e *entry) hasKeyword(terms []string) bool {
@@ -541,16 +655,27 @@ func round3(x float64) float64 { return math.Round(x*1000) / 1000 }
 // distance is the Damerau-Levenshtein distance of a and b (a swap of two
 // neighbours counts as one edit), or limit+1 once it is known to exceed limit.
 func distance(a, b string, limit int) int {
-	ra, rb := []rune(a), []rune(b)
+	return distanceRunes([]rune(a), []rune(b), limit)
+}
+
+// distanceRunes is distance on the letters of a and b; it does not allocate for
+// words under 32 letters.
+func distanceRunes(ra, rb []rune, limit int) int {
 	if len(ra) > len(rb) {
 		ra, rb = rb, ra
 	}
 	if len(rb)-len(ra) > limit {
 		return limit + 1
 	}
-	prev2 := make([]int, len(rb)+1)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
+	var rows [3][32]int
+	var prev2, prev, cur []int
+	if len(rb) < len(rows[0]) {
+		prev2, prev, cur = rows[0][:len(rb)+1], rows[1][:len(rb)+1], rows[2][:len(rb)+1]
+	} else {
+		prev2 = make([]int, len(rb)+1)
+		prev = make([]int, len(rb)+1)
+		cur = make([]int, len(rb)+1)
+	}
 	for j := range prev {
 		prev[j] = j
 	}

@@ -81,10 +81,23 @@ var suffixes = func() []string {
 	return list
 }()
 
+// suffixesByLast are the suffixes by their last byte, each list in the order of
+// suffixes: a word is only tried against the endings that can be its own.
+var suffixesByLast = func() (out [256][]string) {
+	for _, suf := range suffixes {
+		last := suf[len(suf)-1]
+		out[last] = append(out[last], suf)
+	}
+	return out
+}()
+
 const minStem = 3
 
 func stripSuffix(s string) string {
-	for _, suf := range suffixes {
+	if s == "" {
+		return s
+	}
+	for _, suf := range suffixesByLast[s[len(s)-1]] {
 		if strings.HasSuffix(s, suf) && runeLen(s)-runeLen(suf) >= minStem {
 			return s[:len(s)-len(suf)]
 		}
