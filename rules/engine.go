@@ -28,11 +28,15 @@ type engineState struct {
 // scratch is one evaluation's working memory, pooled so that an event costs few
 // allocations.
 type scratch struct {
-	st      evalState
-	env     exprEnv
-	counts  []int
-	machine vm.VM
-	ops     []store.CounterOp
+	st  evalState
+	env exprEnv
+	// analysis is the event's text analysed, reused from one event to the
+	// next: nothing of it outlives an evaluation (what reaches the verdict or
+	// the store is copied or, for the fingerprint, its own string)
+	analysis text.Analysis
+	counts   []int
+	machine  vm.VM
+	ops      []store.CounterOp
 	// matched marks the rules that matched, for the alerts' hit counters.
 	matched []bool
 	// hits, base and buckets are the alerts' working memory (alerts.go).
@@ -108,7 +112,8 @@ func (e *Engine) assess(ctx context.Context, ev bot.Event) (Assessment, error) {
 	// the heap, as it must for an addressable struct. Counts and State are
 	// shared with the box, so what is filled in later (counters, strikes, hits)
 	// is seen through it.
-	newEnv(&s.env, &ev, now, st, counts, s.hoursAfter)
+	text.AnalyzeInto(&s.analysis, ev.Text)
+	newEnv(&s.env, &ev, &s.analysis, now, st, counts, s.hoursAfter)
 	defer func() { s.env = exprEnv{} }()
 	var boxed any
 	box := func() any {
@@ -260,9 +265,8 @@ func (s *engineState) fail(i int, msg string, args ...any) {
 	s.log.Warn(msg+" (logged once)", args...)
 }
 
-// newEnv analyses the event's text once and fills the environment.
-func newEnv(env *exprEnv, ev *bot.Event, now time.Time, st *evalState, counts []int, afterHours bool) {
-	a := text.Analyze(ev.Text)
+// newEnv fills the environment from the event and the analysis of its text.
+func newEnv(env *exprEnv, ev *bot.Event, a *text.Analysis, now time.Time, st *evalState, counts []int, afterHours bool) {
 	st.text, st.analysis, st.now = ev.Text, a, now
 	*env = exprEnv{
 		Text:        ev.Text,

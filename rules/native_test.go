@@ -13,6 +13,7 @@ import (
 	"github.com/expr-lang/expr/vm"
 
 	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/rules/text"
 )
 
 // nativeEvents is a mixed corpus for comparing the closures with the machine:
@@ -131,7 +132,7 @@ func compareNative(t *testing.T, rs *Ruleset, events []bot.Event) {
 		if now.IsZero() {
 			now = time.Date(2026, 1, 5, 12, 0, 0, 0, time.UTC)
 		}
-		newEnv(&s.env, &ev, now, st, counts, n%2 == 0)
+		newEnv(&s.env, &ev, text.Analyze(ev.Text), now, st, counts, n%2 == 0)
 		for k := range n % 5 {
 			st.strikes = append(st.strikes, now.Add(-time.Duration(k)*5*time.Hour))
 		}
