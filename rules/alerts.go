@@ -545,8 +545,9 @@ func median(counts []int64) float64 {
 func (s *alertSet) check(machine *vm.VM, env alertEnv, ev *bot.Event) ([]AlertCheck, map[string]string) {
 	var out []AlertCheck
 	var msgs map[string]string
+	var boxed any = env // boxed once for all the alerts
 	for _, a := range s.alerts {
-		res, err := machine.Run(a.when, env)
+		res, err := machine.Run(a.when, boxed)
 		if err != nil || res != true {
 			continue
 		}

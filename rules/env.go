@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/expr-lang/expr"
@@ -117,15 +118,17 @@ type hit struct {
 }
 
 func (h hit) String() string {
+	// strconv.Quote is what %q does with a string, without fmt's machinery:
+	// every matched rule writes one of these
 	switch h.kind {
 	case hitWord:
-		return fmt.Sprintf("matched %q from lists.%s", h.item, h.list.name)
+		return "matched " + strconv.Quote(h.item) + " from lists." + h.list.name
 	case hitIn:
-		return fmt.Sprintf("%q in lists.%s", h.item, h.list.name)
+		return strconv.Quote(h.item) + " in lists." + h.list.name
 	case hitNotIn:
-		return fmt.Sprintf("%q not in lists.%s", h.item, h.list.name)
+		return strconv.Quote(h.item) + " not in lists." + h.list.name
 	case hitLookalike:
-		return fmt.Sprintf("%s in lists.%s", h.item, h.list.name)
+		return h.item + " in lists." + h.list.name
 	default:
 		return fmt.Sprintf("matched /%s/", h.re)
 	}

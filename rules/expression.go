@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -767,9 +768,13 @@ func formatValue(v any) string {
 		}
 		return bot.FormatDuration(v.Round(time.Second))
 	case float64:
-		return fmt.Sprintf("%.2f", v)
+		return strconv.FormatFloat(v, 'f', 2, 64) // as %.2f
 	case string:
-		return fmt.Sprintf("%q", v)
+		return strconv.Quote(v) // as %q
+	case int:
+		return strconv.Itoa(v) // as fmt.Sprint
+	case bool:
+		return strconv.FormatBool(v)
 	default:
 		return fmt.Sprint(v)
 	}
