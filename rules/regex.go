@@ -5,6 +5,7 @@ import (
 	"regexp/syntax"
 	"slices"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -19,30 +20,45 @@ type pattern struct {
 	// fold says the words are lower case and compared in any case.
 	fold bool
 	// scans are the clauses ready for a single pass over the text.
-	scans []wordScan
+	scans []*wordScan
 }
 
 // wordScan finds any of a set of words in one pass: at each byte of the text
 // only the words starting with that byte are compared.
 type wordScan struct {
+	// second has, for each first byte, a bit for the second bytes of the words
+	// (bit c&63 for byte c, both cases when folding): most positions of a text
+	// are passed over on it without looking at the words.
+	second  [256]uint64
 	byFirst [256][]string // the words by first byte, both cases when folding
 	fold    bool
 }
 
-func newWordScan(words []string, fold bool) wordScan {
-	ws := wordScan{fold: fold}
-	for _, w := range words {
-		c := w[0]
-		ws.byFirst[c] = append(ws.byFirst[c], w)
+func newWordScan(words []string, fold bool) *wordScan {
+	ws := &wordScan{fold: fold}
+	cases := func(c byte) []byte {
 		if fold && 'a' <= c && c <= 'z' {
-			ws.byFirst[c-'a'+'A'] = append(ws.byFirst[c-'a'+'A'], w)
+			return []byte{c, c - 'a' + 'A'}
+		}
+		return []byte{c}
+	}
+	for _, w := range words {
+		// the clauses' words have at least minLiteral letters, so two bytes
+		for _, c := range cases(w[0]) {
+			ws.byFirst[c] = append(ws.byFirst[c], w)
+			for _, d := range cases(w[1]) {
+				ws.second[c] |= 1 << (d & 63)
+			}
 		}
 	}
 	return ws
 }
 
 func (ws *wordScan) in(s string) bool {
-	for i := 0; i < len(s); i++ {
+	for i := 0; i+1 < len(s); i++ {
+		if ws.second[s[i]]&(1<<(s[i+1]&63)) == 0 {
+			continue
+		}
 		for _, w := range ws.byFirst[s[i]] {
 			if len(s)-i < len(w) {
 				continue
@@ -79,6 +95,7 @@ func newPattern(re *regexp.Regexp) *pattern {
 				continue
 			}
 		}
+		c = pruneWords(c)
 		if slices.ContainsFunc(p.clauses, func(o []string) bool { return slices.Equal(o, c) }) {
 			continue
 		}
@@ -94,17 +111,35 @@ func newPattern(re *regexp.Regexp) *pattern {
 	return p
 }
 
-// lowerASCII lower-cases words that are all ASCII, or returns nil: other letters
-// have case foldings (ſ, K) that a byte comparison does not follow.
-func lowerASCII(words []string) []string {
-	out := make([]string, len(words))
+// pruneWords drops the words that contain another word of the clause: a text
+// with them has the shorter one too.
+func pruneWords(words []string) []string {
+	var out []string
 	for i, w := range words {
-		for j := 0; j < len(w); j++ {
-			if w[j] >= utf8.RuneSelf {
-				return nil
+		if !slices.ContainsFunc(words, func(o string) bool { return o != w && strings.Contains(w, o) }) &&
+			!slices.Contains(words[:i], w) {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+// lowerASCII lower-cases the ASCII letters of words, which the prefilter
+// compares in any case; exact listed the other letters in all their cases. A
+// clause that is now longer than its words were is dropped (nil): it gained
+// variants, no longer the same words.
+func lowerASCII(words []string) []string {
+	var out []string
+	for _, w := range words {
+		b := []byte(w)
+		for j, c := range b {
+			if 'A' <= c && c <= 'Z' {
+				b[j] = c + 'a' - 'A'
 			}
 		}
-		out[i] = strings.ToLower(w)
+		if l := string(b); !slices.Contains(out, l) {
+			out = append(out, l)
+		}
 	}
 	return out
 }
@@ -113,9 +148,13 @@ func lowerASCII(words []string) []string {
 // hold, each a set of words one of which is in the text; fold says whether some
 // words compare in any case. ok is false when nothing is known.
 func required(re *syntax.Regexp) (clauses [][]string, fold, ok bool) {
+	if words, f, ok := exact(re); ok {
+		if len(words) == 0 || slices.Contains(words, "") {
+			return nil, false, false
+		}
+		return [][]string{words}, f, true
+	}
 	switch re.Op {
-	case syntax.OpLiteral:
-		return [][]string{{string(re.Rune)}}, re.Flags&syntax.FoldCase != 0, true
 	case syntax.OpCapture, syntax.OpPlus:
 		return required(re.Sub[0])
 	case syntax.OpRepeat:
@@ -135,8 +174,30 @@ func required(re *syntax.Regexp) (clauses [][]string, fold, ok bool) {
 		}
 		return [][]string{words}, fold, true
 	case syntax.OpConcat:
-		// every part matches: every part's clauses hold
+		// every part matches: every part's clauses hold, and the parts whose
+		// texts can be listed glue into longer words (c(laim|adeau) is claim or
+		// cadeau, not laim or adeau)
+		var run []string
+		flush := func() {
+			if len(run) > 0 && !slices.Contains(run, "") {
+				clauses = append(clauses, run)
+			}
+			run = nil
+		}
 		for _, sub := range re.Sub {
+			if words, f, ok := exact(sub); ok {
+				fold = fold || f
+				if run == nil {
+					run = words
+				} else if glued, ok := cross(run, words); ok {
+					run = glued
+				} else {
+					flush()
+					run = words
+				}
+				continue
+			}
+			flush()
 			cs, f, ok := required(sub)
 			if !ok {
 				continue
@@ -144,9 +205,107 @@ func required(re *syntax.Regexp) (clauses [][]string, fold, ok bool) {
 			clauses = append(clauses, cs...)
 			fold = fold || f
 		}
+		flush()
 		return clauses, fold, len(clauses) > 0
 	}
 	return nil, false, false
+}
+
+// maxWords bounds the texts exact lists for one part of a pattern.
+const maxWords = 64
+
+// exact lists every text re can match, when there are few (a literal, a small
+// class, alternatives and sequences of them; the zero-width assertions match
+// ""). Words that fold are listed with every case of their non-ASCII letters,
+// since the prefilter folds only ASCII; fold says some fold.
+func exact(re *syntax.Regexp) (words []string, fold, ok bool) {
+	switch re.Op {
+	case syntax.OpEmptyMatch, syntax.OpWordBoundary, syntax.OpNoWordBoundary,
+		syntax.OpBeginLine, syntax.OpEndLine, syntax.OpBeginText, syntax.OpEndText:
+		return []string{""}, false, true
+	case syntax.OpLiteral:
+		words = []string{""}
+		fold = re.Flags&syntax.FoldCase != 0
+		for _, r := range re.Rune {
+			cases := []rune{r}
+			if fold && r >= utf8.RuneSelf {
+				for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+					cases = append(cases, f)
+				}
+			}
+			var next []string
+			for _, c := range cases {
+				next = append(next, string(c))
+			}
+			if words, ok = cross(words, next); !ok {
+				return nil, false, false
+			}
+		}
+		return words, fold, true
+	case syntax.OpCharClass:
+		n := 0
+		for i := 0; i+1 < len(re.Rune); i += 2 {
+			n += int(re.Rune[i+1]-re.Rune[i]) + 1
+			if n > 4 {
+				return nil, false, false
+			}
+		}
+		for i := 0; i+1 < len(re.Rune); i += 2 {
+			for r := re.Rune[i]; r <= re.Rune[i+1]; r++ {
+				words = append(words, string(r))
+			}
+		}
+		return words, false, len(words) > 0
+	case syntax.OpCapture:
+		return exact(re.Sub[0])
+	case syntax.OpQuest:
+		words, fold, ok = exact(re.Sub[0])
+		if !ok || len(words) >= maxWords {
+			return nil, false, false
+		}
+		return append(words, ""), fold, true
+	case syntax.OpAlternate:
+		for _, sub := range re.Sub {
+			w, f, ok := exact(sub)
+			if !ok || len(words)+len(w) > maxWords {
+				return nil, false, false
+			}
+			words = append(words, w...)
+			fold = fold || f
+		}
+		return words, fold, true
+	case syntax.OpConcat:
+		words = []string{""}
+		for _, sub := range re.Sub {
+			w, f, ok := exact(sub)
+			if !ok {
+				return nil, false, false
+			}
+			if words, ok = cross(words, w); !ok {
+				return nil, false, false
+			}
+			fold = fold || f
+		}
+		return words, fold, true
+	}
+	return nil, false, false
+}
+
+// cross is every word of a followed by every word of b, unless there are more
+// than maxWords.
+func cross(a, b []string) ([]string, bool) {
+	if len(a)*len(b) > maxWords {
+		return nil, false
+	}
+	out := make([]string, 0, len(a)*len(b))
+	for _, x := range a {
+		for _, y := range b {
+			if w := x + y; !slices.Contains(out, w) {
+				out = append(out, w)
+			}
+		}
+	}
+	return out, true
 }
 
 // strongest is the clause whose shortest word is longest.

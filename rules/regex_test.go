@@ -18,16 +18,21 @@ func TestPatternPrefilter(t *testing.T) {
 		{`discord\.gg/\w+`, [][]string{{"discord.gg/"}}},
 		{`(?i)sub(scribe)?`, [][]string{{"sub"}}},
 		{`(?i)(abc|)`, nil},
-		{`a|bc`, nil},    // "a" is too short to help
-		{`(?i)ćma`, nil}, // non-ASCII words fold in ways a byte comparison does not follow
-		{`x*yz+`, nil},   // no word of 3
+		{`a|bc`, nil}, // "a" is too short to help
+		{`(?i)ćma`, [][]string{{"Ćma", "ćma"}}}, // non-ASCII letters listed in each case
+		{`(?i)vid[ée]o`, [][]string{{"video", "vidÉo", "vidéo"}}},
+		{`(?i)\b(claim|cadeau)\b`, [][]string{{"claim", "cadeau"}}}, // not laim, adeau
+		{`(?i)\b(check|checking)\W+out`, [][]string{{"check"}, {"out"}}},
+		{`(?i)gift\s?cards?`, [][]string{{"gift"}, {"card"}}},
+		{`x*yz+`, nil}, // no word of 3
 		{`(?i)(spam){2,}`, [][]string{{"spam"}}},
 		{`\d{5}`, nil},
-		{`(?i)(gratuit|free) (robux|nitro)|cadeau`, [][]string{{"robux", "nitro", "cadeau"}}},
+		{`(?i)(gratuit|free) (robux|nitro)|cadeau`, [][]string{{"gratuit robux", "gratuit nitro", "free robux", "free nitro", "cadeau"}}},
 	}
 	texts := []string{"", "FREE nitro!!", "get a GiFt", "freedom", "check out my channel", "VISIT my   PAGE now",
 		"join discord.gg/abc", "SUBSCRIBE", "sub", "ſubscribe", "\u212aEY", "spamspam", "SPAM", "12345", "ćma ĆMA",
-		"abc", "x", "xyzz", "Check this, it's my channel"}
+		"abc", "x", "xyzz", "Check this, it's my channel", "VIDÉO", "vidÉo", "Claim", "CADEAU", "checking OUT",
+		"GIFT CARDS", "gift\tcard", "giftcard"}
 	for _, tc := range tests {
 		re := regexp.MustCompile(tc.re)
 		p := newPattern(re)
