@@ -113,6 +113,7 @@ type alertSet struct {
 type alert struct {
 	name    string
 	when    *vm.Program
+	native  *alertNative // when's closures, nil when they do not cover it
 	message template
 	hits    []int // indexes into alertSet.hits, for AlertCheck.Count
 }
@@ -236,6 +237,7 @@ func compileAlerts(d *decoder, c *exprCompiler, specs []alertSpec, rs *Ruleset) 
 			continue
 		}
 		a.when = prog
+		a.native = nativeAlert(prog.Node())
 		a.hits = p.used
 		for _, i := range p.used {
 			info.Window = max(info.Window, set.hits[i].window)
@@ -545,11 +547,20 @@ func median(counts []int64) float64 {
 func (s *alertSet) check(machine *vm.VM, env alertEnv, ev *bot.Event) ([]AlertCheck, map[string]string) {
 	var out []AlertCheck
 	var msgs map[string]string
-	var boxed any = env // boxed once for all the alerts
+	var boxed any // env, boxed once for all the alerts the machine runs
 	for _, a := range s.alerts {
-		res, err := machine.Run(a.when, boxed)
-		if err != nil || res != true {
-			continue
+		if a.native.usable(&env) {
+			if !a.native.when(&env) {
+				continue
+			}
+		} else {
+			if boxed == nil {
+				boxed = env
+			}
+			res, err := machine.Run(a.when, boxed)
+			if err != nil || res != true {
+				continue
+			}
 		}
 		c := AlertCheck{Alert: a.name}
 		for _, i := range a.hits {
