@@ -21,45 +21,46 @@ const (
 	PriorityLow    = "low"
 )
 
-// repeatCases is how many open cases about one author or one thread make the
-// next one high priority: someone who keeps at it, a thread that is going bad.
-const repeatCases = 2
+// repeatCases is how many earlier cases about one author or one thread, within
+// repeatWindow, make the next one high priority: someone who keeps at it, a
+// thread that is going bad.
+const (
+	repeatCases  = 2
+	repeatWindow = 24 * time.Hour
+)
 
 // ParseDuration reads 10m, 1h30m and 7d, as CMs write them.
 func ParseDuration(s string) (time.Duration, error) { return parseDuration(s) }
 
 // prioritise sets a new case's priority: the rule's, raised to high when the
-// author or the thread already has repeatCases open cases.
+// author or the thread already had repeatCases cases within repeatWindow. The
+// cases are counted with the store's sliding-window counters, one call whatever
+// the number of open cases, so a raid that opens hundreds of cases does not make
+// each new one slower.
 func (m *Moderator) prioritise(ctx context.Context, c *store.Case) {
 	if c.Priority == PriorityNormal && m.priority != nil && c.Rule != "" {
 		c.Priority = m.priority(c.Rule)
 	}
-	if c.Priority == PriorityHigh {
-		return
+	ops := []store.CounterOp{{Name: "~cases:author", Key: c.Event.Author.ID, Window: repeatWindow, Incr: c.Event.Author.ID != ""}}
+	if t := threadOf(c.Event); t != "" {
+		ops = append(ops, store.CounterOp{Name: "~cases:thread", Key: t, Window: repeatWindow, Incr: true})
 	}
-	open, err := m.store.Cases(ctx, store.CaseOpen)
-	if err != nil {
+	res, err := m.store.Observe(ctx, store.Observation{At: c.Opened, Platform: c.Event.Platform,
+		Space: c.Event.Space, Author: c.Event.Author.ID, Counters: ops})
+	if err != nil || c.Priority == PriorityHigh || len(res.Counts) != len(ops) {
 		return // the case opens at its rule's priority
 	}
-	author, thread := 0, 0
-	for _, o := range open {
-		if o.Event.Platform != c.Event.Platform {
-			continue
-		}
-		if o.Event.Author.ID != "" && o.Event.Author.ID == c.Event.Author.ID {
-			author++
-		}
-		if t := threadOf(c.Event); t != "" && threadOf(o.Event) == t {
-			thread++
-		}
+	author, thread := res.Counts[0]-1, int64(0)
+	if len(ops) > 1 {
+		thread = res.Counts[1] - 1
 	}
 	switch {
-	case author >= repeatCases:
+	case c.Event.Author.ID != "" && author >= repeatCases:
 		c.Priority = PriorityHigh
-		c.Reason = fmt.Sprintf("high priority, %d other open cases for this author: %s", author, c.Reason)
+		c.Reason = fmt.Sprintf("high priority, %d other cases for this author in 24h: %s", author, c.Reason)
 	case thread >= repeatCases:
 		c.Priority = PriorityHigh
-		c.Reason = fmt.Sprintf("high priority, %d other open cases in this thread: %s", thread, c.Reason)
+		c.Reason = fmt.Sprintf("high priority, %d other cases in this thread in 24h: %s", thread, c.Reason)
 	}
 }
 

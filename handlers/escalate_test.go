@@ -53,7 +53,7 @@ func TestEscalation(t *testing.T) {
 	forward("insult", "bob", "")  // c1 normal
 	forward("threat", "eve", "")  // c2 high: its rule
 	forward("insult", "bob", "")  // c3 normal
-	forward("insult", "bob", "")  // c4 high: bob's third open case
+	forward("insult", "bob", "")  // c4 high: bob's third case in a day
 	forward("insult", "a1", "t9") // c5
 	forward("insult", "a2", "t9") // c6
 	forward("insult", "a3", "t9") // c7 high: the thread's third
@@ -65,8 +65,8 @@ func TestEscalation(t *testing.T) {
 	if got := strings.Join(prio, " "); got != "c-000001= c-000002=high c-000003= c-000004=high c-000005= c-000006= c-000007=high" {
 		t.Fatalf("priorities %s", got)
 	}
-	if !strings.HasPrefix(open[3].Reason, "high priority, 2 other open cases for this author: ") ||
-		!strings.HasPrefix(open[6].Reason, "high priority, 2 other open cases in this thread: ") {
+	if !strings.HasPrefix(open[3].Reason, "high priority, 2 other cases for this author in 24h: ") ||
+		!strings.HasPrefix(open[6].Reason, "high priority, 2 other cases in this thread in 24h: ") {
 		t.Errorf("reasons %q / %q", open[3].Reason, open[6].Reason)
 	}
 	if _, err := m.Decide(ctx, "c-000007", "keep", "telegram:1"); err != nil {

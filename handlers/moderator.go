@@ -322,7 +322,9 @@ func (m *Moderator) open(ctx context.Context, c store.Case) error {
 		return fmt.Errorf("open case for %s (%s): %w", c.Event.Key(), c.Reason, err)
 	}
 	c = opened
-	m.refreshOpenCases(sctx)
+	// The gauge follows this process's cases at once; DeliverCases sets it from
+	// the store now and then, for the cases of other processes.
+	m.casesOpen.Inc()
 	m.log.Info("case opened", "case", c.ID, "event", c.Event.Key(), "rule", c.Rule, "reason", c.Reason)
 	select {
 	case m.opened <- struct{}{}:
@@ -352,6 +354,7 @@ func (m *Moderator) DeliverCases(ctx context.Context) error {
 	defer t.Stop()
 	for {
 		m.FlushCases(ctx)
+		m.refreshOpenCases(ctx)
 		select {
 		case <-ctx.Done():
 			return nil
