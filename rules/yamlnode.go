@@ -10,6 +10,8 @@ import (
 	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/vigie-bot/vigie/rules/text"
 )
 
 // decoder walks yaml.Node trees so that every problem carries the position of the
@@ -163,51 +165,24 @@ func unknownKey(key, where string, known []string) string {
 // closest returns the candidate nearest to word when it is close enough to be a
 // likely typo, or "".
 func closest(word string, candidates []string) string {
+	limit := 2
+	if utf8.RuneCountInString(word) <= 4 {
+		limit = 1
+	}
 	best, bestD := "", 1<<30
 	lw := strings.ToLower(word)
 	for _, c := range candidates {
-		dist := levenshtein(lw, strings.ToLower(c))
+		dist := text.Distance(lw, strings.ToLower(c), limit)
 		// on a tie, a candidate with the same first letter is the likelier typo
 		if dist < bestD || dist == bestD && best != "" && lw != "" &&
 			best[0] != lw[0] && strings.ToLower(c)[0] == lw[0] {
 			best, bestD = c, dist
 		}
 	}
-	limit := 2
-	if utf8.RuneCountInString(word) <= 4 {
-		limit = 1
-	}
 	if best == "" || bestD > limit || bestD == 0 && word == best {
 		return ""
 	}
 	return best
-}
-
-// levenshtein is the optimal string alignment distance: insertions, deletions,
-// substitutions and transpositions (tiemout) each count as one edit.
-func levenshtein(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	pp := make([]int, len(rb)+1)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
-				cur[j] = min(cur[j], pp[j-2]+1)
-			}
-		}
-		pp, prev, cur = prev, cur, pp
-	}
-	return prev[len(rb)]
 }
 
 var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)

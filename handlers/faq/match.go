@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/vigie-bot/vigie/rules"
+	"github.com/vigie-bot/vigie/rules/text"
 )
 
 // Matcher scores messages against the entries of one faq: section. It is built
@@ -423,7 +424,7 @@ func unique(s string, limit int, index map[rune][]known) (string, bool) {
 		if d := len(k.runes) - len(rs); d > limit || -d > limit {
 			continue
 		}
-		d := distanceRunes(rs, k.runes, limit)
+		d := text.DistanceRunes(rs, k.runes, limit)
 		switch {
 		case d > limit || d > best:
 		case d < best:
@@ -651,52 +652,3 @@ func (m *Matcher) bm25(q vector, d *vector) float64 {
 }
 
 func round3(x float64) float64 { return math.Round(x*1000) / 1000 }
-
-// distance is the Damerau-Levenshtein distance of a and b (a swap of two
-// neighbours counts as one edit), or limit+1 once it is known to exceed limit.
-func distance(a, b string, limit int) int {
-	return distanceRunes([]rune(a), []rune(b), limit)
-}
-
-// distanceRunes is distance on the letters of a and b; it does not allocate for
-// words under 32 letters.
-func distanceRunes(ra, rb []rune, limit int) int {
-	if len(ra) > len(rb) {
-		ra, rb = rb, ra
-	}
-	if len(rb)-len(ra) > limit {
-		return limit + 1
-	}
-	var rows [3][32]int
-	var prev2, prev, cur []int
-	if len(rb) < len(rows[0]) {
-		prev2, prev, cur = rows[0][:len(rb)+1], rows[1][:len(rb)+1], rows[2][:len(rb)+1]
-	} else {
-		prev2 = make([]int, len(rb)+1)
-		prev = make([]int, len(rb)+1)
-		cur = make([]int, len(rb)+1)
-	}
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		rowMin := cur[0]
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
-				cur[j] = min(cur[j], prev2[j-2]+1)
-			}
-			rowMin = min(rowMin, cur[j])
-		}
-		if rowMin > limit {
-			return limit + 1
-		}
-		prev2, prev, cur = prev, cur, prev2
-	}
-	return prev[len(rb)]
-}
