@@ -172,56 +172,23 @@ func (c *alertNative) binary(n *ast.BinaryNode) (anval, bool) {
 			return boolOf(func(e *alertEnv) bool { return a(e) && b(e) })
 		}
 		return boolOf(func(e *alertEnv) bool { return a(e) || b(e) })
-	case "==", "!=":
-		var eq func(*alertEnv) bool
+	case "==", "!=", "<", "<=", ">", ">=":
+		var f func(*alertEnv) bool
 		switch {
-		case l.kind == nString && r.kind == nString:
-			a, b := l.s, r.s
-			eq = func(e *alertEnv) bool { return a(e) == b(e) }
-		case l.kind == nBool && r.kind == nBool:
-			a, b := l.b, r.b
-			eq = func(e *alertEnv) bool { return a(e) == b(e) }
 		case l.kind == nInt && r.kind == nInt:
-			a, b := l.i, r.i
-			eq = func(e *alertEnv) bool { return a(e) == b(e) }
+			f = ordered(n.Operator, l.i, r.i)
 		case isNumber(l.kind) && isNumber(r.kind):
-			a, b := l.asFloat(), r.asFloat()
-			eq = func(e *alertEnv) bool { return a(e) == b(e) }
-		default:
+			f = ordered(n.Operator, l.asFloat(), r.asFloat())
+		case l.kind == nString && r.kind == nString:
+			// ordering texts is left to the machine
+			f = equality(n.Operator, l.s, r.s)
+		case l.kind == nBool && r.kind == nBool:
+			f = equality(n.Operator, l.b, r.b)
+		}
+		if f == nil {
 			return anval{}, false
 		}
-		if n.Operator == "!=" {
-			return boolOf(func(e *alertEnv) bool { return !eq(e) })
-		}
-		return boolOf(eq)
-	case "<", "<=", ">", ">=":
-		if !isNumber(l.kind) || !isNumber(r.kind) {
-			return anval{}, false
-		}
-		if l.kind == nInt && r.kind == nInt {
-			a, b := l.i, r.i
-			switch n.Operator {
-			case "<":
-				return boolOf(func(e *alertEnv) bool { return a(e) < b(e) })
-			case "<=":
-				return boolOf(func(e *alertEnv) bool { return a(e) <= b(e) })
-			case ">":
-				return boolOf(func(e *alertEnv) bool { return a(e) > b(e) })
-			default:
-				return boolOf(func(e *alertEnv) bool { return a(e) >= b(e) })
-			}
-		}
-		a, b := l.asFloat(), r.asFloat()
-		switch n.Operator {
-		case "<":
-			return boolOf(func(e *alertEnv) bool { return a(e) < b(e) })
-		case "<=":
-			return boolOf(func(e *alertEnv) bool { return a(e) <= b(e) })
-		case ">":
-			return boolOf(func(e *alertEnv) bool { return a(e) > b(e) })
-		default:
-			return boolOf(func(e *alertEnv) bool { return a(e) >= b(e) })
-		}
+		return boolOf(f)
 	case "+", "-", "*":
 		if !isNumber(l.kind) || !isNumber(r.kind) {
 			return anval{}, false

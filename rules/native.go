@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"cmp"
 	"reflect"
 	"strings"
 	"time"
@@ -48,26 +49,26 @@ type nval struct {
 // nativeBool compiles a condition; ok is false when it has a shape the
 // closures do not cover.
 func nativeBool(n ast.Node) (func(*exprEnv) bool, bool) {
-	if n == nil {
-		return nil, false
-	}
-	v, ok := nativeNode(n)
-	if !ok || v.kind != nBool {
-		return nil, false
-	}
-	return v.b, true
+	v, ok := nativeOfKind(n, nBool)
+	return v.b, ok
 }
 
 // nativeString compiles a counter key.
 func nativeString(n ast.Node) (func(*exprEnv) string, bool) {
+	v, ok := nativeOfKind(n, nString)
+	return v.s, ok
+}
+
+// nativeOfKind compiles n when its value is of kind want.
+func nativeOfKind(n ast.Node, want nkind) (nval, bool) {
 	if n == nil {
-		return nil, false
+		return nval{}, false
 	}
 	v, ok := nativeNode(n)
-	if !ok || v.kind != nString {
-		return nil, false
+	if !ok || v.kind != want {
+		return nval{}, false
 	}
-	return v.s, true
+	return v, true
 }
 
 // nativeValue compiles an expression whose value a reason shows, boxed as the
@@ -367,93 +368,52 @@ func concat(parts []func(*exprEnv) string) func(*exprEnv) string {
 }
 
 func nativeCompare(op string, l, r nval) (nval, bool) {
-	var cmp func(e *exprEnv) int
+	var f func(*exprEnv) bool
 	switch {
 	case l.kind == nInt && r.kind == nInt:
-		a, b := l.i, r.i
-		switch op {
-		case "==":
-			return boolOf(func(e *exprEnv) bool { return a(e) == b(e) }), true
-		case "!=":
-			return boolOf(func(e *exprEnv) bool { return a(e) != b(e) }), true
-		case "<":
-			return boolOf(func(e *exprEnv) bool { return a(e) < b(e) }), true
-		case "<=":
-			return boolOf(func(e *exprEnv) bool { return a(e) <= b(e) }), true
-		case ">":
-			return boolOf(func(e *exprEnv) bool { return a(e) > b(e) }), true
-		case ">=":
-			return boolOf(func(e *exprEnv) bool { return a(e) >= b(e) }), true
-		}
+		f = ordered(op, l.i, r.i)
 	case l.kind == nDuration && r.kind == nDuration:
-		a, b := l.d, r.d
-		cmp = func(e *exprEnv) int { return compare3(a(e), b(e)) }
-	case (l.kind == nFloat || l.kind == nInt) && (r.kind == nFloat || r.kind == nInt):
-		a, b := l.float(), r.float()
-		if op == "==" || op == "!=" {
-			eq := func(e *exprEnv) bool { return a(e) == b(e) }
-			if op == "!=" {
-				return boolOf(func(e *exprEnv) bool { return !eq(e) }), true
-			}
-			return boolOf(eq), true
-		}
-		switch op {
-		case "<":
-			return boolOf(func(e *exprEnv) bool { return a(e) < b(e) }), true
-		case "<=":
-			return boolOf(func(e *exprEnv) bool { return a(e) <= b(e) }), true
-		case ">":
-			return boolOf(func(e *exprEnv) bool { return a(e) > b(e) }), true
-		case ">=":
-			return boolOf(func(e *exprEnv) bool { return a(e) >= b(e) }), true
-		}
+		f = ordered(op, l.d, r.d)
+	case isNumber(l.kind) && isNumber(r.kind):
+		f = ordered(op, l.float(), r.float())
 	case l.kind == nString && r.kind == nString:
-		a, b := l.s, r.s
-		switch op {
-		case "==":
-			return boolOf(func(e *exprEnv) bool { return a(e) == b(e) }), true
-		case "!=":
-			return boolOf(func(e *exprEnv) bool { return a(e) != b(e) }), true
-		}
-		cmp = func(e *exprEnv) int { return strings.Compare(a(e), b(e)) }
+		f = ordered(op, l.s, r.s)
 	case l.kind == nBool && r.kind == nBool:
-		a, b := l.b, r.b
-		switch op {
-		case "==":
-			return boolOf(func(e *exprEnv) bool { return a(e) == b(e) }), true
-		case "!=":
-			return boolOf(func(e *exprEnv) bool { return a(e) != b(e) }), true
-		}
+		f = equality(op, l.b, r.b)
+	}
+	if f == nil {
 		return nval{}, false
 	}
-	if cmp == nil {
-		return nval{}, false
-	}
-	switch op {
-	case "==":
-		return boolOf(func(e *exprEnv) bool { return cmp(e) == 0 }), true
-	case "!=":
-		return boolOf(func(e *exprEnv) bool { return cmp(e) != 0 }), true
-	case "<":
-		return boolOf(func(e *exprEnv) bool { return cmp(e) < 0 }), true
-	case "<=":
-		return boolOf(func(e *exprEnv) bool { return cmp(e) <= 0 }), true
-	case ">":
-		return boolOf(func(e *exprEnv) bool { return cmp(e) > 0 }), true
-	case ">=":
-		return boolOf(func(e *exprEnv) bool { return cmp(e) >= 0 }), true
-	}
-	return nval{}, false
+	return boolOf(f), true
 }
 
-func compare3(a, b time.Duration) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
+// ordered compiles a comparison of two values of an ordered type, or returns
+// nil for an operator that is not one. It serves the rules' closures and the
+// alerts' (E is exprEnv or alertEnv); each instance is compiled for its own
+// types, so the closures compare as directly as written out by hand.
+func ordered[E any, T cmp.Ordered](op string, a, b func(*E) T) func(*E) bool {
+	switch op {
+	case "<":
+		return func(e *E) bool { return a(e) < b(e) }
+	case "<=":
+		return func(e *E) bool { return a(e) <= b(e) }
+	case ">":
+		return func(e *E) bool { return a(e) > b(e) }
+	case ">=":
+		return func(e *E) bool { return a(e) >= b(e) }
 	}
-	return 0
+	return equality(op, a, b)
+}
+
+// equality compiles == or !=, or returns nil for another operator.
+func equality[E any, T comparable](op string, a, b func(*E) T) func(*E) bool {
+	switch op {
+	case "==":
+		return func(e *E) bool { return a(e) == b(e) }
+	case "!=":
+		return func(e *E) bool { return a(e) != b(e) }
+	}
+	return nil
 }
 
 func boolOf(f func(*exprEnv) bool) nval { return nval{kind: nBool, b: f} }
