@@ -83,25 +83,23 @@ func nativeValue(n ast.Node) (func(*exprEnv) any, bool) {
 	}
 	switch v.kind {
 	case nBool:
-		f := v.b
-		return func(e *exprEnv) any { return f(e) }, true
+		return boxed(v.b), true
 	case nInt:
-		f := v.i
-		return func(e *exprEnv) any { return f(e) }, true
+		return boxed(v.i), true
 	case nFloat:
-		f := v.f
-		return func(e *exprEnv) any { return f(e) }, true
+		return boxed(v.f), true
 	case nString:
-		f := v.s
-		return func(e *exprEnv) any { return f(e) }, true
+		return boxed(v.s), true
 	case nDuration:
-		f := v.d
-		return func(e *exprEnv) any { return f(e) }, true
+		return boxed(v.d), true
 	case nStrings:
-		f := v.ss
-		return func(e *exprEnv) any { return f(e) }, true
+		return boxed(v.ss), true
 	}
 	return nil, false
+}
+
+func boxed[T any](f func(*exprEnv) T) func(*exprEnv) any {
+	return func(e *exprEnv) any { return f(e) }
 }
 
 var (
