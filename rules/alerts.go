@@ -310,45 +310,21 @@ type alertPatcher struct {
 	known     []string
 	used      []int
 	baselined []string
-	problems  []exprProblem
-	done      map[ast.Node]bool
-}
-
-func (p *alertPatcher) problem(n ast.Node, format string, args ...any) {
-	pr := exprProblem{offset: n.Location().From, msg: fmt.Sprintf(format, args...)}
-	if !slices.Contains(p.problems, pr) {
-		p.problems = append(p.problems, pr)
-	}
+	patchNotes
 }
 
 func (p *alertPatcher) Visit(node *ast.Node) {
-	if p.done == nil {
-		p.done = map[ast.Node]bool{}
-	}
 	switch n := (*node).(type) {
 	case *ast.IdentifierNode:
-		if strings.HasPrefix(n.Value, "__") && !p.done[n] {
+		if strings.HasPrefix(n.Value, "__") && !p.patched[n] {
 			p.problem(n, "unknown name %s", n.Value)
 		}
 	case *ast.MemberNode:
 		id, ok := n.Node.(*ast.IdentifierNode)
-		if !ok || id.Value != "counters" || p.done[n] {
+		if !ok || id.Value != "counters" || p.patched[n] {
 			return
 		}
-		name, ok := n.Property.(*ast.StringNode)
-		if !ok {
-			p.problem(n, "write counters.NAME with a counter's name")
-			return
-		}
-		idx, known := p.c.counterIndex[name.Value]
-		if !known {
-			p.problem(name, "%s", unknownName("counter", "counters", name.Value, p.c.counterNames))
-			return
-		}
-		prop := &ast.IntegerNode{Value: idx}
-		prop.SetLocation(name.Location())
-		n.Property = prop
-		p.done[n] = true
+		p.counter(p.c, n)
 	case *ast.CallNode:
 		id, ok := n.Callee.(*ast.IdentifierNode)
 		if !ok {
@@ -437,12 +413,12 @@ func (p *alertPatcher) baseline(node *ast.Node, n *ast.CallNode) {
 func (p *alertPatcher) index(node *ast.Node, n *ast.CallNode, field string, i int) {
 	id := &ast.IdentifierNode{Value: field}
 	id.SetLocation(n.Location())
-	p.done[id] = true
+	p.markPatched(id)
 	idx := &ast.IntegerNode{Value: i}
 	idx.SetLocation(n.Location())
 	m := &ast.MemberNode{Node: id, Property: idx}
 	m.SetLocation(n.Location())
-	p.done[m] = true
+	p.markPatched(m)
 	ast.Patch(node, m)
 }
 

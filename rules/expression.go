@@ -71,7 +71,7 @@ func (c *exprCompiler) compile(e exprSpec, what string, scope exprScope, want re
 		c.d.errorf(e.Node, "%s: empty expression", what)
 		return compiled{}, false
 	}
-	p := &patcher{c: c, scope: scope, patched: map[ast.Node]bool{}, src: src}
+	p := &patcher{c: c, scope: scope, src: src}
 	prog, err := expr.Compile(src, c.options(p, want)...)
 	if len(p.problems) > 0 {
 		for _, pr := range p.problems {
@@ -317,11 +317,10 @@ func topLevelNames() []string {
 // durations and regular expressions are parsed once, and the functions that need
 // the event get it as a hidden first argument.
 type patcher struct {
-	c        *exprCompiler
-	src      string // the expression, to tell names bound by let
-	scope    exprScope
-	problems []exprProblem
-	patched  map[ast.Node]bool
+	patchNotes
+	c     *exprCompiler
+	src   string // the expression, to tell names bound by let
+	scope exprScope
 }
 
 type exprProblem struct {
@@ -329,11 +328,44 @@ type exprProblem struct {
 	msg    string
 }
 
-func (p *patcher) problem(n ast.Node, format string, args ...any) {
+// patchNotes is what a patcher keeps while it walks a tree: the problems found,
+// each once, and the nodes it has rewritten, which expr may visit again.
+type patchNotes struct {
+	problems []exprProblem
+	patched  map[ast.Node]bool
+}
+
+func (p *patchNotes) problem(n ast.Node, format string, args ...any) {
 	pr := exprProblem{offset: n.Location().From, msg: fmt.Sprintf(format, args...)}
 	if !slices.Contains(p.problems, pr) {
 		p.problems = append(p.problems, pr)
 	}
+}
+
+func (p *patchNotes) markPatched(n ast.Node) {
+	if p.patched == nil {
+		p.patched = map[ast.Node]bool{}
+	}
+	p.patched[n] = true
+}
+
+// counter rewrites counters.NAME into counters[i], the counter's place in the
+// slice the environment carries.
+func (p *patchNotes) counter(c *exprCompiler, n *ast.MemberNode) {
+	name, ok := n.Property.(*ast.StringNode)
+	if !ok {
+		p.problem(n, "write counters.NAME with a counter's name")
+		return
+	}
+	idx, known := c.counterIndex[name.Value]
+	if !known {
+		p.problem(name, "%s", unknownName("counter", "counters", name.Value, c.counterNames))
+		return
+	}
+	prop := &ast.IntegerNode{Value: idx}
+	prop.SetLocation(name.Location())
+	n.Property = prop
+	p.markPatched(n)
 }
 
 func (p *patcher) Visit(node *ast.Node) {
@@ -411,20 +443,7 @@ func (p *patcher) member(node *ast.Node, n *ast.MemberNode) {
 			p.problem(n, "a counter cannot read counters (they are counted together)")
 			return
 		}
-		name, ok := n.Property.(*ast.StringNode)
-		if !ok {
-			p.problem(n, "write counters.NAME with a counter's name")
-			return
-		}
-		idx, known := p.c.counterIndex[name.Value]
-		if !known {
-			p.problem(name, "%s", unknownName("counter", "counters", name.Value, p.c.counterNames))
-			return
-		}
-		prop := &ast.IntegerNode{Value: idx}
-		prop.SetLocation(name.Location())
-		n.Property = prop
-		p.patched[n] = true
+		p.counter(p.c, n)
 	case "lists":
 		name, ok := n.Property.(*ast.StringNode)
 		if !ok {
@@ -517,7 +536,7 @@ func (p *patcher) call(node *ast.Node, n *ast.CallNode) {
 	p.knownArguments(args)
 	state := &ast.IdentifierNode{Value: stateName}
 	state.SetLocation(n.Location())
-	p.patched[state] = true
+	p.markPatched(state)
 	n.Arguments = append([]ast.Node{state}, args...)
 }
 
@@ -626,13 +645,13 @@ func (c *exprCompiler) probe(n *ast.BinaryNode) (probe, bool) {
 		if isConstant(side) {
 			return nil
 		}
-		prog, err := expr.Compile(side.String(), sub.options(&patcher{c: sub, patched: map[ast.Node]bool{}}, reflect.Invalid)...)
+		prog, err := expr.Compile(side.String(), sub.options(&patcher{c: sub}, reflect.Invalid)...)
 		if err != nil {
 			return nil
 		}
 		return prog
 	}
-	cond, err := expr.Compile(pr.text, sub.options(&patcher{c: sub, patched: map[ast.Node]bool{}}, reflect.Bool)...)
+	cond, err := expr.Compile(pr.text, sub.options(&patcher{c: sub}, reflect.Bool)...)
 	if err != nil {
 		return probe{}, false
 	}
