@@ -53,6 +53,10 @@ func TestBadFiles(t *testing.T) {
 			`3:13: counter "b": key: a counter cannot read strikes()`,
 			`4:12: counter "c": key: expected string, but got bool`,
 		}},
+		{"duplicate_names.yaml", []string{
+			`3:3: lists: list "spam" declared twice (first at line 2)`,
+			`6:3: counters: counter "msgs" declared twice (first at line 5)`,
+		}},
 		{"duplicate_rule.yaml", []string{
 			`4:11: rule "flood": name used twice (first at line 2)`,
 		}},

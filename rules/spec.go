@@ -231,23 +231,9 @@ func (d *decoder) decodeDesk(n *yaml.Node) deskSpec {
 }
 
 func (d *decoder) decodeLists(n *yaml.Node) []listSpec {
-	n = resolve(n)
-	if n.Kind != yaml.MappingNode {
-		d.errorf(n, "lists: expected a mapping of name: [entries] or name: {file: path}, got %s", kindName(n))
-		return nil
-	}
 	var out []listSpec
-	seen := map[string]int{}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], resolve(n.Content[i+1])
-		if !d.checkName(k, "list") {
-			continue
-		}
-		if line, dup := seen[k.Value]; dup {
-			d.errorf(k, "lists: list %q declared twice (first at line %d)", k.Value, line)
-			continue
-		}
-		seen[k.Value] = k.Line
+	d.eachNamed(n, "list", "name: [entries] or name: {file: path}", func(k, v *yaml.Node) {
+		v = resolve(v)
 		ls := listSpec{Name: k.Value, Node: k}
 		where := fmt.Sprintf("list %q", k.Value)
 		switch v.Kind {
@@ -256,22 +242,45 @@ func (d *decoder) decodeLists(n *yaml.Node) []listSpec {
 		case yaml.MappingNode:
 			m, ok := d.mapping(v, where, "file")
 			if !ok {
-				continue
+				return
 			}
 			e, ok := m["file"]
 			if !ok {
 				d.errorf(v, "%s: missing key \"file\"", where)
-				continue
+				return
 			}
 			ls.File, _ = d.str(e.Value, where+": file")
 			ls.FileNode = resolve(e.Value)
 		default:
 			d.errorf(v, "%s: expected a list of entries or {file: path}, got %s", where, kindName(v))
-			continue
+			return
 		}
 		out = append(out, ls)
-	}
+	})
 	return out
+}
+
+// eachNamed calls fn with each name: value of the section lists or counters
+// that has a usable name not declared before.
+func (d *decoder) eachNamed(n *yaml.Node, what, shape string, fn func(k, v *yaml.Node)) {
+	n = resolve(n)
+	if n.Kind != yaml.MappingNode {
+		d.errorf(n, "%ss: expected a mapping of %s, got %s", what, shape, kindName(n))
+		return
+	}
+	seen := map[string]int{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if !d.checkName(k, what) {
+			continue
+		}
+		if line, dup := seen[k.Value]; dup {
+			d.errorf(k, "%ss: %s %q declared twice (first at line %d)", what, what, k.Value, line)
+			continue
+		}
+		seen[k.Value] = k.Line
+		fn(k, v)
+	}
 }
 
 // checkName accepts names usable as counters.NAME and lists.NAME in expressions.
@@ -303,27 +312,12 @@ func isIdent(s string) bool {
 }
 
 func (d *decoder) decodeCounters(n *yaml.Node) []counterSpec {
-	n = resolve(n)
-	if n.Kind != yaml.MappingNode {
-		d.errorf(n, "counters: expected a mapping of name: {key: EXPR, window: DURATION}, got %s", kindName(n))
-		return nil
-	}
 	var out []counterSpec
-	seen := map[string]int{}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], n.Content[i+1]
-		if !d.checkName(k, "counter") {
-			continue
-		}
-		if line, dup := seen[k.Value]; dup {
-			d.errorf(k, "counters: counter %q declared twice (first at line %d)", k.Value, line)
-			continue
-		}
-		seen[k.Value] = k.Line
+	d.eachNamed(n, "counter", "name: {key: EXPR, window: DURATION}", func(k, v *yaml.Node) {
 		where := fmt.Sprintf("counter %q", k.Value)
 		m, ok := d.mapping(v, where, "key", "window", "when")
 		if !ok {
-			continue
+			return
 		}
 		cs := counterSpec{Name: k.Value, Node: k}
 		good := true
@@ -351,7 +345,7 @@ func (d *decoder) decodeCounters(n *yaml.Node) []counterSpec {
 		if good {
 			out = append(out, cs)
 		}
-	}
+	})
 	return out
 }
 
