@@ -431,7 +431,6 @@ func resultOf(err error) string {
 // do carries out one platform action. Capable was checked by the caller; the checked
 // type assertions keep a platform that lies about itself from panicking the daemon.
 func do(ctx context.Context, p bot.Platform, ev bot.Event, a bot.Action) error {
-	cannot := &bot.ActionError{Op: a.Kind, Err: fmt.Errorf("platform %s cannot %s", p.Name(), a.Kind)}
 	switch a.Kind {
 	case bot.ActDelete:
 		if d, ok := p.(bot.Deleter); ok {
@@ -469,7 +468,7 @@ func do(ctx context.Context, p bot.Platform, ev bot.Event, a bot.Action) error {
 			return t.Tag(ctx, ev, a.Text)
 		}
 	}
-	return cannot
+	return &bot.ActionError{Op: a.Kind, Err: fmt.Errorf("platform %s cannot %s", p.Name(), a.Kind)}
 }
 
 // ruleOf finds the enforced rule that asked for a (Verdict.Actions merges them).
