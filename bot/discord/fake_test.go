@@ -357,7 +357,6 @@ func guildCreate(perms int64) map[string]any {
 
 type user struct {
 	id, name string
-	created  time.Time
 	roles    []string
 	bot      bool
 }
