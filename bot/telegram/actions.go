@@ -64,11 +64,13 @@ func (t target) needMessage(op bot.ActionKind, ev bot.Event) error {
 	return nil
 }
 
-func (t target) needUser(op bot.ActionKind, ev bot.Event) error {
-	if t.user == 0 {
-		return &bot.ActionError{Op: op, Err: fmt.Errorf("telegram: event %s has no author", ev.ID)}
+// authorTarget is parseTarget for the actions on the event's author.
+func authorTarget(op bot.ActionKind, ev bot.Event) (target, error) {
+	t, err := parseTarget(op, ev)
+	if err == nil && t.user == 0 {
+		err = &bot.ActionError{Op: op, Err: fmt.Errorf("telegram: event %s has no author", ev.ID)}
 	}
-	return nil
+	return t, err
 }
 
 // Delete removes the event's message.
@@ -116,11 +118,8 @@ func (c *Client) Warn(ctx context.Context, ev bot.Event, text string) error {
 // Timeout mutes the author: restrictChatMember with no right to send anything
 // until now+d.
 func (c *Client) Timeout(ctx context.Context, ev bot.Event, d time.Duration) error {
-	t, err := parseTarget(bot.ActTimeout, ev)
+	t, err := authorTarget(bot.ActTimeout, ev)
 	if err != nil {
-		return err
-	}
-	if err := t.needUser(bot.ActTimeout, ev); err != nil {
 		return err
 	}
 	if t.user < 0 {
@@ -156,11 +155,8 @@ var mutedPermissions = map[string]bool{
 // Ban bans the author for d (0: for good). A chat writing as itself (a channel)
 // is banned with banChatSenderChat.
 func (c *Client) Ban(ctx context.Context, ev bot.Event, d time.Duration) error {
-	t, err := parseTarget(bot.ActBan, ev)
+	t, err := authorTarget(bot.ActBan, ev)
 	if err != nil {
-		return err
-	}
-	if err := t.needUser(bot.ActBan, ev); err != nil {
 		return err
 	}
 	if t.user < 0 {
@@ -178,11 +174,8 @@ func (c *Client) Ban(ctx context.Context, ev bot.Event, d time.Duration) error {
 // Unban lifts a ban. Telegram's unbanChatMember also removes a member who is not
 // banned, unless only_if_banned is set: it always is here.
 func (c *Client) Unban(ctx context.Context, ev bot.Event) error {
-	t, err := parseTarget(bot.ActBan, ev)
+	t, err := authorTarget(bot.ActBan, ev)
 	if err != nil {
-		return err
-	}
-	if err := t.needUser(bot.ActBan, ev); err != nil {
 		return err
 	}
 	if t.user < 0 {
@@ -196,11 +189,8 @@ func (c *Client) Unban(ctx context.Context, ev bot.Event) error {
 
 // Kick removes the author, who may come back: a ban lifted at once.
 func (c *Client) Kick(ctx context.Context, ev bot.Event) error {
-	t, err := parseTarget(bot.ActKick, ev)
+	t, err := authorTarget(bot.ActKick, ev)
 	if err != nil {
-		return err
-	}
-	if err := t.needUser(bot.ActKick, ev); err != nil {
 		return err
 	}
 	if t.user < 0 {
