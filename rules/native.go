@@ -2,7 +2,6 @@ package rules
 
 import (
 	"cmp"
-	"reflect"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -100,26 +99,6 @@ func nativeValue(n ast.Node) (func(*exprEnv) any, bool) {
 
 func boxed[T any](f func(*exprEnv) T) func(*exprEnv) any {
 	return func(e *exprEnv) any { return f(e) }
-}
-
-var (
-	envFieldTypes    = fieldTypes(reflect.TypeFor[exprEnv]())
-	authorFieldTypes = fieldTypes(reflect.TypeFor[authorEnv]())
-)
-
-func fieldTypes(t reflect.Type) map[string]reflect.Type {
-	out := map[string]reflect.Type{}
-	for f := range t.Fields() {
-		if tag := f.Tag.Get("expr"); tag != "" {
-			out[tag] = f.Type
-		}
-		if f.Anonymous {
-			for k, v := range fieldTypes(f.Type) {
-				out[k] = v
-			}
-		}
-	}
-	return out
 }
 
 func nativeNode(n ast.Node) (nval, bool) {

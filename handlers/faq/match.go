@@ -550,7 +550,7 @@ func (m *Matcher) Match(text string) Match {
 func (m *Matcher) cosines(r *Match) {
 	ix := &m.index
 	var buf [256]float64
-	dots := buf[:0]
+	var dots []float64
 	if len(ix.norms) <= len(buf) {
 		dots = buf[:len(ix.norms)]
 	} else {
