@@ -168,14 +168,8 @@ func (d *decoder) decodeAlerts(n *yaml.Node) []alertSpec {
 		if e, ok := m["description"]; ok {
 			sp.Description, _ = d.str(e.Value, where+": description")
 		}
-		if e, ok := m["when"]; ok {
-			s, ok := d.rawStr(e.Value, where+": when")
-			good = good && ok
-			sp.When = exprSpec{Src: s, Node: resolve(e.Value)}
-		} else {
-			d.errorf(it, "%s: missing key \"when\"", where)
-			good = false
-		}
+		when, ok := d.when(m, it, where)
+		sp.When, good = when, good && ok
 		if e, ok := m["do"]; ok {
 			acts, ok := d.decodeActions(e.Value, where+": do")
 			good = good && ok

@@ -399,14 +399,8 @@ func (d *decoder) decodeRules(n *yaml.Node) ([]ruleSpec, map[string]bool) {
 		if e, ok := m["description"]; ok {
 			rs.Description, _ = d.str(e.Value, where+": description")
 		}
-		if e, ok := m["when"]; ok {
-			s, ok := d.rawStr(e.Value, where+": when")
-			good = good && ok
-			rs.When = exprSpec{Src: s, Node: resolve(e.Value)}
-		} else {
-			d.errorf(it, "%s: missing key \"when\"", where)
-			good = false
-		}
+		when, ok := d.when(m, it, where)
+		rs.When, good = when, good && ok
 		if e, ok := m["do"]; ok {
 			acts, ok := d.decodeActions(e.Value, where+": do")
 			good = good && ok
@@ -429,6 +423,17 @@ func (d *decoder) decodeRules(n *yaml.Node) ([]ruleSpec, map[string]bool) {
 		}
 	}
 	return out, names
+}
+
+// when reads the condition that every rule and alert must have.
+func (d *decoder) when(m map[string]entry, n *yaml.Node, where string) (exprSpec, bool) {
+	e, ok := m["when"]
+	if !ok {
+		d.errorf(n, "%s: missing key \"when\"", where)
+		return exprSpec{}, false
+	}
+	s, ok := d.rawStr(e.Value, where+": when")
+	return exprSpec{Src: s, Node: resolve(e.Value)}, ok
 }
 
 func (d *decoder) decodeActions(n *yaml.Node, where string) ([]actionSpec, bool) {
