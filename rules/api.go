@@ -34,6 +34,7 @@ type LoadError struct {
 	Problems []Problem
 }
 
+// Error gives one problem a line.
 func (e *LoadError) Error() string {
 	lines := make([]string, len(e.Problems))
 	for i, p := range e.Problems {
