@@ -16,6 +16,7 @@ import (
 
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/bot/daemon"
+	"github.com/vigie-bot/vigie/bot/internal/testsync"
 	"github.com/vigie-bot/vigie/handlers/report"
 	"github.com/vigie-bot/vigie/store"
 )
@@ -68,7 +69,7 @@ func TestWaveThroughTheDaemon(t *testing.T) {
 	ready := make(chan net.Addr, 1)
 	ctx, cancel := context.WithCancel(context.Background())
 	errc := make(chan error, 1)
-	var logs syncBuffer
+	var logs testsync.Buffer
 	go func() {
 		errc <- daemon.Run(ctx, daemon.Config{
 			ConfigPath: file, Listen: "127.0.0.1:0", Version: "test",

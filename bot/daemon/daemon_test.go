@@ -22,6 +22,7 @@ import (
 
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/bot/daemon"
+	"github.com/vigie-bot/vigie/bot/internal/testsync"
 )
 
 const rulesV1 = `timezone: UTC
@@ -122,25 +123,8 @@ type instance struct {
 	chat   *chat
 	feed   *feed
 	reload chan struct{}
-	logs   *syncBuffer
+	logs   *testsync.Buffer
 	stop   func() error
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // start runs the daemon on a free port with the given rule file and secret.
@@ -155,7 +139,7 @@ func start(t *testing.T, rules string, env map[string]string) *instance {
 		chat:   &chat{name: "discord"},
 		feed:   &feed{name: "discord", in: make(chan bot.Event)},
 		reload: make(chan struct{}),
-		logs:   &syncBuffer{},
+		logs:   &testsync.Buffer{},
 	}
 	ready := make(chan net.Addr, 1)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -273,19 +257,6 @@ func rulesOf(v bot.Verdict) []string {
 	return out
 }
 
-// eventually polls cond, for what happens after a reply (actions) or off the
-// request path (sources, the reload signal).
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("gave up waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 func TestAcceptance(t *testing.T) {
 	in := start(t, rulesV1, map[string]string{"VIGIE_WEBHOOK_SECRET": secret})
 
@@ -346,7 +317,7 @@ func TestAcceptance(t *testing.T) {
 			}
 		}
 		want := []string{"delete m-4", "timeout u-7 10m", `reply m-4 "slow down Bob"`}
-		eventually(t, "the flood actions", func() bool { return len(in.chat.Calls()) >= len(want) })
+		testsync.Eventually(t, "the flood actions", func() bool { return len(in.chat.Calls()) >= len(want) })
 		if got := in.chat.Calls(); !slices.Equal(got, want) {
 			t.Errorf("platform calls = %q, want %q", got, want)
 		}
@@ -372,7 +343,7 @@ func TestAcceptance(t *testing.T) {
 				Event        struct{ ID string }
 			}
 		}
-		eventually(t, "two cases", func() bool {
+		testsync.Eventually(t, "two cases", func() bool {
 			in.do(t, "GET", "/v1/cases", nil, nil).json(t, &cases)
 			return cases.Count >= 2
 		})
@@ -425,7 +396,7 @@ func TestAcceptance(t *testing.T) {
 		if v := in.post(t, message("r-2", "u-21", "hello")); !slices.Equal(rulesOf(v), []string{"greeting"}) {
 			t.Errorf("after reload: matched %q, want greeting", rulesOf(v))
 		}
-		eventually(t, "the tag", func() bool { return slices.Contains(in.chat.Calls(), `tag r-2 "greeted"`) })
+		testsync.Eventually(t, "the tag", func() bool { return slices.Contains(in.chat.Calls(), `tag r-2 "greeted"`) })
 
 		// The reload signal: back to v1, where hello matches nothing.
 		if err := os.WriteFile(in.file, []byte(rulesV1), 0o600); err != nil {
@@ -433,7 +404,7 @@ func TestAcceptance(t *testing.T) {
 		}
 		in.reload <- struct{}{}
 		n := 0
-		eventually(t, "the signalled reload", func() bool {
+		testsync.Eventually(t, "the signalled reload", func() bool {
 			n++
 			return len(in.post(t, message(fmt.Sprintf("r-3-%d", n), fmt.Sprintf("u-3-%d", n), "hello")).Matches) == 0
 		})
@@ -552,7 +523,7 @@ func TestNoSecretNoSignature(t *testing.T) {
 		t.Errorf("event from an unknown platform = %d %s", r.code, r.body)
 	}
 	var cases struct{ Count int }
-	eventually(t, "two cases", func() bool {
+	testsync.Eventually(t, "two cases", func() bool {
 		in.do(t, "GET", "/v1/cases", nil, nil).json(t, &cases)
 		return cases.Count == 2
 	})

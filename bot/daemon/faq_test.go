@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/vigie-bot/vigie/bot/internal/testsync"
 )
 
 const rulesFAQ = `timezone: UTC
@@ -30,7 +32,7 @@ func TestFAQ(t *testing.T) {
 	in.post(t, message("q-2", "u-2", "free nitro, when are you open?"))
 	in.post(t, message("q-3", "u-3", "when are you open?"))
 	want := []string{`reply q-1 "9h-19h, Bob."`, `delete q-2`, `reply q-3 "9am-7pm, Bob."`}
-	eventually(t, "the FAQ replies", func() bool { return len(in.chat.Calls()) >= len(want) })
+	testsync.Eventually(t, "the FAQ replies", func() bool { return len(in.chat.Calls()) >= len(want) })
 	calls := in.chat.Calls()
 	slices.Sort(calls)
 	slices.Sort(want)

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/bot/internal/testsync"
 	"github.com/vigie-bot/vigie/store/redis/redistest"
 )
 
@@ -29,7 +30,7 @@ func TestRedisRestart(t *testing.T) {
 	}
 	first.post(t, message("s-1", "u-9", "free nitro"))
 	var cases struct{ Count int }
-	eventually(t, "the case", func() bool {
+	testsync.Eventually(t, "the case", func() bool {
 		first.do(t, "GET", "/v1/cases", nil, nil).json(t, &cases)
 		return cases.Count == 1
 	})
@@ -70,7 +71,7 @@ func TestRedisRestart(t *testing.T) {
 	}
 	// While Redis is away, the queue lists the cases waiting to be written to it.
 	var waiting struct{ Cases []struct{ ID string } }
-	eventually(t, "the case opened while Redis is down", func() bool {
+	testsync.Eventually(t, "the case opened while Redis is down", func() bool {
 		second.do(t, "GET", "/v1/cases", nil, nil).json(t, &waiting)
 		return len(waiting.Cases) == 1 && strings.HasPrefix(waiting.Cases[0].ID, "l-")
 	})
@@ -162,9 +163,9 @@ func TestRedisOutage(t *testing.T) {
 	srv.Restart()
 	var back sync.WaitGroup
 	back.Go(func() { burst("back") })
-	eventually(t, "vigie_store_degraded 0", func() bool { return metric(t, in, "vigie_store_degraded") == 0 })
+	testsync.Eventually(t, "vigie_store_degraded 0", func() bool { return metric(t, in, "vigie_store_degraded") == 0 })
 	back.Wait()
-	eventually(t, "vigie_store_buffered 0", func() bool { return metric(t, in, "vigie_store_buffered") == 0 })
+	testsync.Eventually(t, "vigie_store_buffered 0", func() bool { return metric(t, in, "vigie_store_buffered") == 0 })
 	if n := metric(t, in, "vigie_store_dropped_total"); n != 0 {
 		t.Errorf("vigie_store_dropped_total = %v after Redis came back, want 0", n)
 	}
@@ -181,7 +182,7 @@ func TestRedisOutage(t *testing.T) {
 		}
 	}
 	// A case is opened after the verdict is answered.
-	eventually(t, "a case for each scam", func() bool {
+	testsync.Eventually(t, "a case for each scam", func() bool {
 		in.do(t, "GET", "/v1/cases", nil, nil).json(t, &open)
 		return len(open.Cases) >= len(scams)
 	})

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/vigie-bot/vigie/bot/internal/testsync"
 )
 
 // botAPI is a small Telegram Bot API, as its documentation describes it: methods at
@@ -185,7 +187,7 @@ func TestTelegram(t *testing.T) {
 	for i := range 3 {
 		api.push(groupMessage(group, 7, "Bob", "spam "+strconv.Itoa(i)))
 	}
-	eventually(t, "the mute", func() bool { return len(api.find("restrictChatMember", "user_id", "7")) == 1 })
+	testsync.Eventually(t, "the mute", func() bool { return len(api.find("restrictChatMember", "user_id", "7")) == 1 })
 	if got := api.find("deleteMessage", "chat_id", strconv.Itoa(group)); len(got) != 1 {
 		t.Errorf("%d deletes, want 1", len(got))
 	}
@@ -193,7 +195,7 @@ func TestTelegram(t *testing.T) {
 	// A scam is forwarded: a card with buttons in the desk chat.
 	api.push(groupMessage(group, 8, "Eve", "FREE NITRO here"))
 	var card url.Values
-	eventually(t, "the case card", func() bool {
+	testsync.Eventually(t, "the case card", func() bool {
 		cards := api.find("sendMessage", "chat_id", strconv.Itoa(desk))
 		if len(cards) > 0 {
 			card = cards[0]
@@ -229,8 +231,8 @@ func TestTelegram(t *testing.T) {
 		"from":    map[string]any{"id": 42, "is_bot": false, "first_name": "Ann"},
 		"message": map[string]any{"message_id": 100, "date": time.Now().Unix(), "chat": map[string]any{"id": desk, "type": "supergroup"}},
 	}})
-	eventually(t, "the ban", func() bool { return len(api.find("banChatMember", "user_id", "8")) == 1 })
-	eventually(t, "the card's update", func() bool { return len(api.find("editMessageText", "chat_id", strconv.Itoa(desk))) == 1 })
+	testsync.Eventually(t, "the ban", func() bool { return len(api.find("banChatMember", "user_id", "8")) == 1 })
+	testsync.Eventually(t, "the card's update", func() bool { return len(api.find("editMessageText", "chat_id", strconv.Itoa(desk))) == 1 })
 	var cases struct {
 		Cases []struct {
 			Outcome   string
@@ -244,15 +246,15 @@ func TestTelegram(t *testing.T) {
 
 	// /status and /pause from the CM, in the desk chat.
 	api.push(groupMessage(desk, 42, "Ann", "/status"))
-	eventually(t, "the status", func() bool { return len(api.find("sendMessage", "text", "enforcing")) == 1 })
+	testsync.Eventually(t, "the status", func() bool { return len(api.find("sendMessage", "text", "enforcing")) == 1 })
 	api.push(groupMessage(desk, 42, "Ann", "/pause 1h"))
-	eventually(t, "the pause", func() bool { return len(api.find("sendMessage", "text", "Paused for 1h")) == 1 })
+	testsync.Eventually(t, "the pause", func() bool { return len(api.find("sendMessage", "text", "Paused for 1h")) == 1 })
 
 	// Paused: a flood is only forwarded.
 	for i := range 3 {
 		api.push(groupMessage(group, 9, "Zed", "again "+strconv.Itoa(i)))
 	}
-	eventually(t, "the paused flood's card", func() bool { return len(api.find("sendMessage", "text", "paused: would")) == 1 })
+	testsync.Eventually(t, "the paused flood's card", func() bool { return len(api.find("sendMessage", "text", "paused: would")) == 1 })
 	if got := api.find("restrictChatMember", "user_id", "9"); len(got) != 0 {
 		t.Errorf("muted while paused: %v", got)
 	}

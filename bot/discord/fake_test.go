@@ -1,12 +1,10 @@
 package discord
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -19,6 +17,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/bot/internal/testsync"
 )
 
 // This file is a fake Discord: the gateway (HELLO, IDENTIFY, READY, heartbeats
@@ -418,31 +417,13 @@ func slash(id string, from user, sub string, opts ...map[string]any) map[string]
 	}
 }
 
-// syncBuffer is a log sink the test reads while the client writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-func newTestClient(t *testing.T, f *fakeDiscord, cfg Config) (*Client, *syncBuffer) {
+func newTestClient(t *testing.T, f *fakeDiscord, cfg Config) (*Client, *testsync.Buffer) {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &testsync.Buffer{}
 	cfg.Token = "test-token"
 	cfg.APIURL = testAPIURL
 	cfg.HTTPClient = f.client()
-	cfg.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	cfg.Logger = testsync.Logger(logs)
 	c, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -477,18 +458,7 @@ func run(t *testing.T, f *fakeDiscord, c *Client, out chan bot.Event, perms int6
 		t.Fatal("no IDENTIFY")
 	}
 	f.dispatch("GUILD_CREATE", guildCreate(perms))
-	waitUntil(t, func() bool { _, err := c.sess.State.Guild(guildID); return err == nil })
-}
-
-func waitUntil(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not met")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	testsync.Eventually(t, "the guild in the state", func() bool { _, err := c.sess.State.Guild(guildID); return err == nil })
 }
 
 func receive(t *testing.T, out chan bot.Event) bot.Event {

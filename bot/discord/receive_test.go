@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/bot/internal/testsync"
 )
 
 func TestEventsIn(t *testing.T) {
@@ -118,7 +119,7 @@ func TestEventsIn(t *testing.T) {
 	})
 
 	t.Run("heartbeats are sent and acknowledged", func(t *testing.T) {
-		waitUntil(t, func() bool { f.mu.Lock(); defer f.mu.Unlock(); return f.beats >= 1 })
+		testsync.Eventually(t, "a heartbeat", func() bool { f.mu.Lock(); defer f.mu.Unlock(); return f.beats >= 1 })
 	})
 
 	if !strings.Contains(logs.String(), "permissions checked") {
@@ -133,7 +134,7 @@ func TestPermissionCheck(t *testing.T) {
 	// No Moderate Members, no Ban Members.
 	run(t, f, c, out, allPerms&^(1<<40)&^(1<<2))
 	// The state has the guild before vigie's own handler ran.
-	waitUntil(t, func() bool { return strings.Count(logs.String(), "missing in guild") >= 2 })
+	testsync.Eventually(t, "two \"missing in guild\" logs", func() bool { return strings.Count(logs.String(), "missing in guild") >= 2 })
 	for _, want := range []string{
 		"Moderate Members missing in guild Gamers (" + guildID + "): timeout will fail",
 		"Ban Members missing in guild Gamers (" + guildID + "): ban and unban will fail",
@@ -235,7 +236,7 @@ func TestSilentGateway(t *testing.T) {
 			done := make(chan error, 1)
 			go func() { done <- c.Run(ctx, make(chan bot.Event)) }()
 			if tt.cancel {
-				waitUntil(t, func() bool { f.mu.Lock(); defer f.mu.Unlock(); return f.conn != nil })
+				testsync.Eventually(t, "the gateway connection", func() bool { f.mu.Lock(); defer f.mu.Unlock(); return f.conn != nil })
 				cancel()
 			}
 			select {
@@ -280,7 +281,7 @@ func TestShutdownHandsOverReceivedEvents(t *testing.T) {
 				f.dispatch("MESSAGE_CREATE", message(snowflake(t0, 100+i), general, bob, t0, "hello"))
 			}
 			// One waits to be taken, two behind it.
-			waitUntil(t, func() bool { return metric(t, reg, "vigie_discord_events_total") == 3 && len(c.queue) == 2 })
+			testsync.Eventually(t, "three events counted, two queued", func() bool { return metric(t, reg, "vigie_discord_events_total") == 3 && len(c.queue) == 2 })
 			if got := metric(t, reg, "vigie_discord_queue_length"); got != 2 {
 				t.Errorf("vigie_discord_queue_length = %v", got)
 			}

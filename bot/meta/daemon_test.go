@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/vigie-bot/vigie/bot/daemon"
+	"github.com/vigie-bot/vigie/bot/internal/testsync"
 	"github.com/vigie-bot/vigie/bot/meta"
 )
 
@@ -33,14 +34,14 @@ func TestDaemonHidesInsultingComment(t *testing.T) {
 		"META_GRAPH_URL":    g.URL(),
 	}
 	ready := make(chan net.Addr, 1)
-	logs := &syncBuffer{}
+	logs := &testsync.Buffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
 		done <- daemon.Run(ctx, daemon.Config{
 			ConfigPath: rulesPath,
 			Listen:     "127.0.0.1:0",
-			Logger:     testLogger(logs),
+			Logger:     testsync.Logger(logs),
 			Getenv:     func(k string) string { return env[k] },
 			Ready:      func(a net.Addr) { ready <- a },
 		}, nil)
@@ -119,7 +120,7 @@ func TestDaemonShutdownLosesNoAcknowledgedComment(t *testing.T) {
 		"META_GRAPH_URL":  g.URL(),
 	}
 	ready := make(chan net.Addr, 1)
-	logs := &syncBuffer{}
+	logs := &testsync.Buffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan error, 1)
@@ -127,7 +128,7 @@ func TestDaemonShutdownLosesNoAcknowledgedComment(t *testing.T) {
 		done <- daemon.Run(ctx, daemon.Config{
 			ConfigPath:      rulesPath,
 			Listen:          "127.0.0.1:0",
-			Logger:          testLogger(logs),
+			Logger:          testsync.Logger(logs),
 			Getenv:          func(k string) string { return env[k] },
 			Ready:           func(a net.Addr) { ready <- a },
 			ShutdownTimeout: time.Minute,

@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/bot/internal/testsync"
 	"github.com/vigie-bot/vigie/bot/meta"
 )
 
@@ -35,7 +36,7 @@ type harness struct {
 	c      *meta.Connector
 	h      http.Handler
 	graph  *fakeGraph
-	logs   *syncBuffer
+	logs   *testsync.Buffer
 	events chan bot.Event
 	// sentinels counts the sentinels posted, each with a fresh id.
 	sentinels int
@@ -44,13 +45,13 @@ type harness struct {
 func newHarness(t *testing.T, tweak func(*meta.Config)) *harness {
 	t.Helper()
 	g := newFakeGraph(t)
-	logs := &syncBuffer{}
+	logs := &testsync.Buffer{}
 	cfg := meta.Config{
 		AppSecret:   appSecret,
 		VerifyToken: verifyToken,
 		PageToken:   g.token,
 		GraphURL:    g.URL(),
-		Logger:      testLogger(logs),
+		Logger:      testsync.Logger(logs),
 		Now:         func() time.Time { return fixedNow },
 	}
 	if tweak != nil {
@@ -500,8 +501,8 @@ func TestShutdownHandsOverWhatMetaWasToldItGot(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			logs := &syncBuffer{}
-			c := meta.New(meta.Config{AppSecret: appSecret, DrainTimeout: tt.drain, Logger: testLogger(logs)})
+			logs := &testsync.Buffer{}
+			c := meta.New(meta.Config{AppSecret: appSecret, DrainTimeout: tt.drain, Logger: testsync.Logger(logs)})
 			post := func() int {
 				batch := fixture(t, "batched.json") // three comments
 				req := httptest.NewRequest(http.MethodPost, "/webhooks/meta", bytes.NewReader(batch))

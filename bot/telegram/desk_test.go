@@ -12,6 +12,7 @@ import (
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
 	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/bot/internal/testsync"
 )
 
 func sampleCard(id string, opened time.Time) bot.Card {
@@ -28,7 +29,7 @@ type deskFixture struct {
 	c    *Client
 	desk *Desk
 	book *caseBook
-	logs *logBuffer
+	logs *testsync.Buffer
 }
 
 func newDeskFixture(t *testing.T, cards ...bot.Card) *deskFixture {

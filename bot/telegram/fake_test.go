@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -17,6 +16,7 @@ import (
 	"time"
 
 	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/bot/internal/testsync"
 )
 
 // fakeBotAPI answers as Telegram's Bot API does, from its documentation: every
@@ -372,32 +372,14 @@ func inChat(chat int64) func(apiCall) bool {
 	return func(c apiCall) bool { return c.Params.Get("chat_id") == strconv.FormatInt(chat, 10) }
 }
 
-// logBuffer collects log lines from several goroutines.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // newTestClient builds a Client talking to f.
-func newTestClient(t *testing.T, f *fakeBotAPI, cfg Config) (*Client, *logBuffer) {
+func newTestClient(t *testing.T, f *fakeBotAPI, cfg Config) (*Client, *testsync.Buffer) {
 	t.Helper()
-	logs := &logBuffer{}
+	logs := &testsync.Buffer{}
 	cfg.Token = f.token
 	cfg.APIURL = f.srv.URL
 	cfg.HTTPClient = f.srv.Client()
-	cfg.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	cfg.Logger = testsync.Logger(logs)
 	c, err := New(cfg)
 	if err != nil {
 		t.Fatalf("New: %v", err)
