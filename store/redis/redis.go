@@ -374,8 +374,23 @@ type group struct {
 	slot  int
 	keys  []string
 	args  []any
-	index []int // positions of its counters in the observation
+	index []int // positions of its counters in the observation, as the script answers them
 	cmd   *goredis.Cmd
+
+	// The counters the event is added to come first in the script's keys,
+	// then those only read, which take one argument instead of two.
+	incrKeys, readKeys   []string
+	incrArgs, readArgs   []any
+	incrIndex, readIndex []int
+}
+
+// seal puts the counters after the header: first those the event is added to,
+// then those only read.
+func (g *group) seal() {
+	g.keys = append(append(g.keys, g.incrKeys...), g.readKeys...)
+	g.args = append(g.args, strconv.Itoa(len(g.incrKeys)))
+	g.args = append(append(g.args, g.incrArgs...), g.readArgs...)
+	g.index = append(append(g.index, g.incrIndex...), g.readIndex...)
 }
 
 func ms(d time.Duration) int64 { return d.Milliseconds() }
@@ -409,7 +424,7 @@ func (s *Store) Observe(ctx context.Context, o store.Observation) (store.Result,
 		}
 	}
 	header := func(author bool) []any {
-		args := make([]any, 10, 10+2*len(o.Counters))
+		args := make([]any, 10, 11+2*len(o.Counters))
 		args[0], args[1], args[2], args[3], args[4] = ats, "", o.EventID, "", ""
 		args[5], args[6], args[7], args[8], args[9] = member, tidy, s.maxPerKey, s.seenCap, "0"
 		if author && o.EventID != "" {
@@ -457,22 +472,29 @@ func (s *Store) Observe(ctx context.Context, o store.Observation) (store.Result,
 				groups = append(groups, g)
 			}
 		}
-		g.keys = append(g.keys, tag+":c:"+op.Name)
+		key := tag + ":c:" + op.Name
 		w := max(ms(op.Window), 1)
-		var expiry string
-		if op.Incr {
-			expiry = "-" + strconv.FormatInt(counterExpiry(at, w), 10)
-			// The first counter of the author's own that lives less long
-			// than the ids carries their expiry: the ids then live one of
-			// its refresh periods longer than asked.
-			if g == first && op.Key == o.Author && dedupeTTL > 0 && g.args[9] == "0" &&
-				dedupeTTL >= 2*refreshPeriod(w)+w {
-				g.args[9] = strconv.Itoa(len(g.index) + 1)
-				g.args[1] = strconv.FormatInt(dedupeTTL+refreshPeriod(w), 10)
-			}
+		from := "(" + strconv.FormatInt(at-w, 10)
+		if !op.Incr {
+			g.readKeys = append(g.readKeys, key)
+			g.readArgs = append(g.readArgs, from)
+			g.readIndex = append(g.readIndex, i)
+			continue
 		}
-		g.args = append(g.args, "("+strconv.FormatInt(at-w, 10), expiry)
-		g.index = append(g.index, i)
+		// The first counter of the author's own that lives less long
+		// than the ids carries their expiry: the ids then live one of
+		// its refresh periods longer than asked.
+		if g == first && op.Key == o.Author && dedupeTTL > 0 && g.args[9] == "0" &&
+			dedupeTTL >= 2*refreshPeriod(w)+w {
+			g.args[9] = strconv.Itoa(len(g.incrKeys) + 1)
+			g.args[1] = strconv.FormatInt(dedupeTTL+refreshPeriod(w), 10)
+		}
+		g.incrKeys = append(g.incrKeys, key)
+		g.incrArgs = append(g.incrArgs, from, "-"+strconv.FormatInt(counterExpiry(at, w), 10))
+		g.incrIndex = append(g.incrIndex, i)
+	}
+	for _, g := range groups {
+		g.seal()
 	}
 	if err := s.runScripts(ctx, observeScript, groups); err != nil {
 		return store.Result{}, fmt.Errorf("redis observe %s: %w", o.EventID, err)
@@ -486,20 +508,16 @@ func (s *Store) Observe(ctx context.Context, o store.Observation) (store.Result,
 		if err != nil {
 			return store.Result{}, fmt.Errorf("redis observe %s: %w", o.EventID, err)
 		}
-		if len(vals) == 1 {
+		if len(vals) > 0 && vals[0] == int64(1) {
 			return store.Result{Duplicate: true}, nil
 		}
-		if len(vals) != 3 {
+		if len(vals) < 1+len(g.index) {
 			return store.Result{}, fmt.Errorf("redis observe %s: unexpected reply %v", o.EventID, vals)
 		}
-		counts, _ := vals[1].([]any)
-		for j, v := range counts {
-			if j < len(g.index) {
-				res.Counts[g.index[j]], _ = v.(int64)
-			}
+		for j, pos := range g.index {
+			res.Counts[pos], _ = vals[1+j].(int64)
 		}
-		strikes, _ := vals[2].([]any)
-		for _, v := range strikes {
+		for _, v := range vals[1+len(g.index):] {
 			n, _ := v.(int64)
 			res.Strikes = append(res.Strikes, time.UnixMilli(n).UTC())
 		}

@@ -7,13 +7,14 @@ import goredis "github.com/redis/go-redis/v9"
 // are formatted with %d because Lua would print large ones in exponent form.
 
 // observeScript dedupes, counts and reads strikes for one event, or for the part
-// of it that lives in one slot. Each redis.call costs Redis about half a
-// microsecond beyond the command itself, so the common path makes as few as it can: ZADD NX
-// for the id, ZRANGEBYSCORE for the strikes, ZADD and ZCOUNT for a counter the
-// event is added to (ZADD alone when the counter is new), ZCOUNT for one only
-// read, and PEXPIRE only now and then. Bounds come computed from Go as strings:
-// computing them here and passing numbers to redis.call (which formats each one)
-// measured slower.
+// of it that lives in one slot. What costs Redis is the number of redis.call, the
+// number of arguments and the size of the reply (each a Lua value made and
+// converted), so the common path makes as few as it can: ZADD NX for the id,
+// ZRANGEBYSCORE for the strikes, ZADD and ZCOUNT for a counter the event is added
+// to (ZADD alone when the counter is new), ZCOUNT for one only read (one argument),
+// PEXPIRE only now and then, and the answer is one flat array. Bounds come
+// computed from Go as strings: computing them here and passing numbers to
+// redis.call (which formats each one) measured slower.
 //
 // A counter's expiry is pushed once per refresh period (its window, at most an
 // hour) while events come, not on every event: the counter holds a marker member
@@ -29,18 +30,20 @@ import goredis "github.com/redis/go-redis/v9"
 // ids): it is pushed when the anchor's is, and on housekeeping; without an
 // anchor, on every event.
 //
-// KEYS: [seen] [strikes] counter...
+// KEYS: [seen] [strikes] counters added to..., counters only read...
 // ARGV: 1 at, 2 TTL of the ids' key ("": no seen key), 3 event id, 4 oldest
 // remembered id time (at-TTL), 5 strikes' lower bound "(at-window" ("": no
 // strikes key), 6 member, 7 housekeeping ("1": prune and cap this time), 8 max per
-// key, 9 seen cap, 10 the anchor's position among the counters ("0": none), then
-// per counter: "(at-window", and "-expiry" when the event is added to it ("": only
-// read).
-// Returns {1} for a duplicate, else {0, {counts...}, {strike times...}}.
+// key, 9 seen cap, 10 the anchor's position among the counters added to ("0":
+// none), 11 how many counters the event is added to; then per counter added to:
+// "(at-window", "-expiry"; then per counter only read: "(at-window".
+// Returns {1} for a duplicate, else {0, counts..., strike times...}, the counts
+// in the order of KEYS.
 var observeScript = goredis.NewScript(`
 local at = ARGV[1]
 local tidy = ARGV[7] == '1'
 local k = 1
+local out = {0}
 if ARGV[2] ~= '' then
   local seen = KEYS[1]
   k = 2
@@ -58,55 +61,57 @@ if ARGV[2] ~= '' then
     if n > scap then redis.call('ZREMRANGEBYRANK', seen, 0, n - scap - 1) end
   end
 end
-local strikes = {}
+local strikes
 if ARGV[5] ~= '' then
-  local list = redis.call('ZRANGEBYSCORE', KEYS[k], ARGV[5], at, 'WITHSCORES')
+  strikes = redis.call('ZRANGEBYSCORE', KEYS[k], ARGV[5], at, 'WITHSCORES')
   k = k + 1
-  local now = tonumber(at)
-  for i = 1, #list, 2 do
-    local exp = tonumber(string.match(list[i], '^(%d+)'))
-    if exp and exp > now then strikes[#strikes + 1] = tonumber(list[i + 1]) end
-  end
 end
-local counts = {}
-local anchor = tonumber(ARGV[10])
+local anchor = tonumber(ARGV[10]) + k - 1
+local last = k + tonumber(ARGV[11]) - 1
 local pushed = false
-local j = 11
-for i = k, #KEYS do
+local member = ARGV[6]
+local cap
+local j = 12
+for i = k, last do
   local key = KEYS[i]
-  local from = ARGV[j]
   local exp = ARGV[j + 1]
-  local n
-  if exp ~= '' then
-    -- Entries out of the window are not counted (ZCOUNT's range), so
-    -- dropping them can wait for housekeeping (which drops "~" too).
-    if tidy then redis.call('ZREMRANGEBYSCORE', key, '-inf', string.sub(from, 2)) end
-    local changed = redis.call('ZADD', key, 'LT', 'CH', at, ARGV[6], exp, '~', '+inf', '^')
-    if changed >= 2 then
-      redis.call('PEXPIRE', key, string.format('%d', tonumber(string.sub(exp, 2)) - tonumber(at)))
-      if #counts + 1 == anchor then pushed = true end
-    end
-    if changed == 3 then
-      n = 1
-    else
-      n = redis.call('ZCOUNT', key, from, at)
-      local cap = tonumber(ARGV[8])
-      if n > cap then
-        -- Keep the cap's latest entries and "^".
-        redis.call('ZREMRANGEBYRANK', key, 0, -cap - 2)
-        n = redis.call('ZCOUNT', key, from, at)
-      end
-    end
-  else
-    n = redis.call('ZCOUNT', key, from, at)
+  -- Entries out of the window are not counted (ZCOUNT's range), so
+  -- dropping them can wait for housekeeping (which drops "~" too).
+  if tidy then redis.call('ZREMRANGEBYSCORE', key, '-inf', string.sub(ARGV[j], 2)) end
+  local changed = redis.call('ZADD', key, 'LT', 'CH', at, member, exp, '~', '+inf', '^')
+  if changed >= 2 then
+    redis.call('PEXPIRE', key, string.format('%d', tonumber(string.sub(exp, 2)) - tonumber(at)))
+    if i == anchor then pushed = true end
   end
-  counts[#counts + 1] = n
+  if changed == 3 then
+    out[#out + 1] = 1
+  else
+    local n = redis.call('ZCOUNT', key, ARGV[j], at)
+    cap = cap or tonumber(ARGV[8])
+    if n > cap then
+      -- Keep the cap's latest entries and "^".
+      redis.call('ZREMRANGEBYRANK', key, 0, -cap - 2)
+      n = redis.call('ZCOUNT', key, ARGV[j], at)
+    end
+    out[#out + 1] = n
+  end
   j = j + 2
 end
-if ARGV[2] ~= '' and (anchor == 0 or pushed or tidy) then
+for i = last + 1, #KEYS do
+  out[#out + 1] = redis.call('ZCOUNT', KEYS[i], ARGV[j], at)
+  j = j + 1
+end
+if strikes then
+  local now = tonumber(at)
+  for i = 1, #strikes, 2 do
+    local exp = tonumber(string.match(strikes[i], '^(%d+)'))
+    if exp and exp > now then out[#out + 1] = tonumber(strikes[i + 1]) end
+  end
+end
+if ARGV[2] ~= '' and (anchor < k or pushed or tidy) then
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
 end
-return {0, counts, strikes}
+return out
 `)
 
 // strikeScript adds a strike. Expired strikes are left to the reader (it skips
