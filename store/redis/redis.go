@@ -376,21 +376,23 @@ type group struct {
 	args  []any
 	index []int // positions of its counters in the observation, as the script answers them
 	cmd   *goredis.Cmd
-
-	// The counters the event is added to come first in the script's keys,
-	// then those only read, which take one argument instead of two.
-	incrKeys, readKeys   []string
-	incrArgs, readArgs   []any
-	incrIndex, readIndex []int
+	// How many counters the event is added to, and how many are only read:
+	// the first come first in the script's keys.
+	incr, read int
 }
 
-// seal puts the counters after the header: first those the event is added to,
-// then those only read.
-func (g *group) seal() {
-	g.keys = append(append(g.keys, g.incrKeys...), g.readKeys...)
-	g.args = append(g.args, strconv.Itoa(len(g.incrKeys)))
-	g.args = append(append(g.args, g.incrArgs...), g.readArgs...)
-	g.index = append(append(g.index, g.incrIndex...), g.readIndex...)
+// counterRef is one counter of an observation on its way to its group.
+type counterRef struct {
+	g   *group
+	key string
+	win int // in the observation's windows
+}
+
+// window holds the arguments a window gives the script, made once per
+// observation however many counters share it.
+type window struct {
+	ms        int64
+	from, exp any // "(at-window", "-expiry" (made when a counter is added to)
 }
 
 func ms(d time.Duration) int64 { return d.Milliseconds() }
@@ -444,6 +446,7 @@ func (s *Store) Observe(ctx context.Context, o store.Observation) (store.Result,
 		if s.cluster {
 			first.slot = slotOf(authorTag)
 		}
+		first.keys = make([]string, 0, 2+len(o.Counters))
 		if o.EventID != "" {
 			first.keys = append(first.keys, authorTag+":seen")
 		}
@@ -452,15 +455,23 @@ func (s *Store) Observe(ctx context.Context, o store.Observation) (store.Result,
 		}
 		groups = append(groups, first)
 	}
-	for i, op := range o.Counters {
-		tag := authorTag
-		if op.Key != o.Author {
-			tag = s.tag(o.Platform, o.Space, op.Key)
+	// Arguments are made once per window and converted to interfaces once:
+	// most of the pack's counters share a few windows.
+	var winBuf [8]window
+	wins := winBuf[:0]
+	var refBuf [16]counterRef
+	refs := refBuf[:0]
+	for _, op := range o.Counters {
+		var key string
+		if op.Key == o.Author {
+			key = authorTag + ":c:" + op.Name
+		} else {
+			key = s.cfg.prefix + ":{" + o.Platform + ":" + o.Space + ":" + op.Key + "}:c:" + op.Name
 		}
 		g := first
 		if s.cluster {
 			g = nil
-			slot := slotOf(tag)
+			slot := slotOf(key)
 			for _, h := range groups {
 				if h.slot == slot {
 					g = h
@@ -472,29 +483,56 @@ func (s *Store) Observe(ctx context.Context, o store.Observation) (store.Result,
 				groups = append(groups, g)
 			}
 		}
-		key := tag + ":c:" + op.Name
 		w := max(ms(op.Window), 1)
-		from := "(" + strconv.FormatInt(at-w, 10)
+		wi := slices.IndexFunc(wins, func(x window) bool { return x.ms == w })
+		if wi < 0 {
+			wi = len(wins)
+			wins = append(wins, window{ms: w, from: "(" + strconv.FormatInt(at-w, 10)})
+		}
+		if op.Incr {
+			g.incr++
+			if wins[wi].exp == nil {
+				wins[wi].exp = "-" + strconv.FormatInt(counterExpiry(at, w), 10)
+			}
+		} else {
+			g.read++
+		}
+		refs = append(refs, counterRef{g: g, key: key, win: wi})
+	}
+	for _, g := range groups {
+		if g.keys == nil {
+			g.keys = make([]string, 0, g.incr+g.read)
+		}
+		g.args = append(g.args, strconv.Itoa(g.incr))
+		g.index = make([]int, 0, g.incr+g.read)
+	}
+	// First the counters the event is added to, then those only read.
+	for i, op := range o.Counters {
 		if !op.Incr {
-			g.readKeys = append(g.readKeys, key)
-			g.readArgs = append(g.readArgs, from)
-			g.readIndex = append(g.readIndex, i)
 			continue
 		}
+		r := refs[i]
+		g, w := r.g, wins[r.win]
 		// The first counter of the author's own that lives less long
 		// than the ids carries their expiry: the ids then live one of
 		// its refresh periods longer than asked.
 		if g == first && op.Key == o.Author && dedupeTTL > 0 && g.args[9] == "0" &&
-			dedupeTTL >= 2*refreshPeriod(w)+w {
-			g.args[9] = strconv.Itoa(len(g.incrKeys) + 1)
-			g.args[1] = strconv.FormatInt(dedupeTTL+refreshPeriod(w), 10)
+			dedupeTTL >= 2*refreshPeriod(w.ms)+w.ms {
+			g.args[9] = strconv.Itoa(len(g.index) + 1)
+			g.args[1] = strconv.FormatInt(dedupeTTL+refreshPeriod(w.ms), 10)
 		}
-		g.incrKeys = append(g.incrKeys, key)
-		g.incrArgs = append(g.incrArgs, from, "-"+strconv.FormatInt(counterExpiry(at, w), 10))
-		g.incrIndex = append(g.incrIndex, i)
+		g.keys = append(g.keys, r.key)
+		g.args = append(g.args, w.from, w.exp)
+		g.index = append(g.index, i)
 	}
-	for _, g := range groups {
-		g.seal()
+	for i, op := range o.Counters {
+		if op.Incr {
+			continue
+		}
+		r := refs[i]
+		r.g.keys = append(r.g.keys, r.key)
+		r.g.args = append(r.g.args, wins[r.win].from)
+		r.g.index = append(r.g.index, i)
 	}
 	if err := s.runScripts(ctx, observeScript, groups); err != nil {
 		return store.Result{}, fmt.Errorf("redis observe %s: %w", o.EventID, err)
