@@ -16,10 +16,11 @@ import goredis "github.com/redis/go-redis/v9"
 // computed from Go as strings: computing them here and passing numbers to
 // redis.call (which formats each one) measured slower.
 //
-// A counter's expiry is pushed once per refresh period (its window, at most an
-// hour) while events come, not on every event: the counter holds a marker member
-// "~" scored minus the expiry (on the events' clock) that the current period asks
-// for, and a member "^" scored +inf that lives as long as the key. ZADD LT CH
+// A counter's expiry is pushed once per refresh period (its window, kept between
+// a minute and an hour) while events come, not on every event: the counter holds
+// a marker member "~" scored minus the expiry (on the events' clock) that the
+// current period asks for, and a member "^" scored +inf that lives as long as
+// the key. ZADD LT CH
 // moves them in the call that adds the event and answers how many changed: 3 for
 // a new key (the count is then 1, no ZCOUNT needed), 2 for the first event of a
 // later period, 1 otherwise; PEXPIRE is sent for 3 and 2 only. The markers'
