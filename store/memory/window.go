@@ -19,7 +19,10 @@ func (w *window) at(i int) int64 { return w.buf[(w.head+i)&(len(w.buf)-1)] }
 func (w *window) newest() int64 { return w.at(w.n - 1) }
 
 // observe drops what left the window, adds at when incr, and returns how many
-// timestamps lie in (at-length, at].
+// timestamps are newer than at-length. Timestamps after at count too: live, two
+// events evaluated at once read the clock in one order and reach the store in the
+// other, and the later-stamped one is no less in the window. Replayed events come
+// in order, so there is then nothing after at.
 func (w *window) observe(at, length int64, incr bool, maxN int) int64 {
 	w.keep = length
 	horizon := at - length
@@ -37,10 +40,10 @@ func (w *window) observe(at, length int64, incr bool, maxN int) int64 {
 	if w.n == 0 {
 		return 0
 	}
-	if w.newest() <= at && w.buf[w.head] > at-length {
+	if w.buf[w.head] > at-length {
 		return int64(w.n) // the usual case: everything kept is in the window
 	}
-	return int64(w.upper(at) - w.upper(at-length))
+	return int64(w.n - w.upper(at-length))
 }
 
 // upper returns the number of timestamps <= t.
