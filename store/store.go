@@ -21,7 +21,11 @@ type CounterOp struct {
 	Name string
 	// Key is the value of the counter's key expression for this event
 	// (an author id, a channel, a space).
-	Key    string
+	Key string
+	// Window: the count is of the counter's events newer than At-Window,
+	// those stamped after At included. Live, events evaluated at once reach
+	// the store in another order than they read the clock, and the
+	// later-stamped one belongs in the other's window as much.
 	Window time.Duration
 	// Incr adds this event to the window before reading it; otherwise the counter
 	// is only read (its when: condition was false).

@@ -23,8 +23,17 @@ import goredis "github.com/redis/go-redis/v9"
 // the key. ZADD LT CH
 // moves them in the call that adds the event and answers how many changed: 3 for
 // a new key (the count is then 1, no ZCOUNT needed), 2 for the first event of a
-// later period, 1 otherwise; PEXPIRE is sent for 3 and 2 only. The markers'
-// scores are infinite or negative, so no window counts them.
+// later period, 1 otherwise; PEXPIRE is sent for 3 and 2 only.
+//
+// A window counts every entry newer than at-window, those stamped after at too:
+// live, two events evaluated at once read the clock in one order and reach Redis
+// in the other (several processes' clocks also differ by a few ms), and the
+// later-stamped one is no less in the window. Replayed events come in order, so
+// there is then nothing after at. The range is ZCOUNT (at-window (+inf, which
+// leaves out both markers: "^" is +inf, not under the exclusive bound, and "~"
+// is below zero while at-window is not (for any event later than 1970 plus its
+// window): "~" is set to minus counterExpiry, which is later than the setting
+// event's at, so below zero, and ZADD LT only ever lowers it.
 //
 // The ids' expiry follows the same periods when the event is also added to a
 // counter keyed by its author (the anchor, whose key lives less long than the
@@ -38,6 +47,7 @@ import goredis "github.com/redis/go-redis/v9"
 // key, 9 seen cap, 10 the anchor's position among the counters added to ("0":
 // none), 11 how many counters the event is added to; then per counter added to:
 // "(at-window", "-expiry"; then per counter only read: "(at-window".
+// Counts run to "(+inf" (see above).
 // Returns {1} for a duplicate, else {0, counts..., strike times...}, the counts
 // in the order of KEYS.
 var observeScript = goredis.NewScript(`
@@ -71,6 +81,7 @@ local anchor = tonumber(ARGV[10]) + k - 1
 local last = k + tonumber(ARGV[11]) - 1
 local pushed = false
 local member = ARGV[6]
+local top = '(+inf'
 local cap
 local j = 12
 for i = k, last do
@@ -87,19 +98,19 @@ for i = k, last do
   if changed == 3 then
     out[#out + 1] = 1
   else
-    local n = redis.call('ZCOUNT', key, ARGV[j], at)
+    local n = redis.call('ZCOUNT', key, ARGV[j], top)
     cap = cap or tonumber(ARGV[8])
     if n > cap then
       -- Keep the cap's latest entries and "^".
       redis.call('ZREMRANGEBYRANK', key, 0, -cap - 2)
-      n = redis.call('ZCOUNT', key, ARGV[j], at)
+      n = redis.call('ZCOUNT', key, ARGV[j], top)
     end
     out[#out + 1] = n
   end
   j = j + 2
 end
 for i = last + 1, #KEYS do
-  out[#out + 1] = redis.call('ZCOUNT', KEYS[i], ARGV[j], at)
+  out[#out + 1] = redis.call('ZCOUNT', KEYS[i], ARGV[j], top)
   j = j + 1
 end
 if strikes then

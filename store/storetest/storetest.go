@@ -88,11 +88,22 @@ func testSlidingWindow(t *testing.T, newStore func(*testing.T) store.Store) {
 			{o: obs("d", 14*time.Second, incr("msgs", "u-1", w)), want: []int64{3}},
 			{o: obs("e", 30*time.Second, incr("msgs", "u-1", w)), want: []int64{1}},
 		}},
-		{"window is (at-w, at]", []step{
+		{"window is newer than at-w", []step{
 			{o: obs("a", 0, incr("msgs", "u-1", w)), want: []int64{1}},
 			{o: obs("b", 10*time.Second, incr("msgs", "u-1", w)), want: []int64{1}},
 			{o: obs("c", 10*time.Second+time.Millisecond, incr("msgs", "u-1", w)), want: []int64{2}},
 			{o: obs("d", 20*time.Second, incr("msgs", "u-1", w)), want: []int64{2}},
+		}},
+		// Live, two events of one author evaluated at once may reach the
+		// store in the other order than they read the clock: the
+		// later-stamped one must still count for the other, or a burst of
+		// three never reaches 3.
+		{"counts events stamped after the one asking", []step{
+			{o: obs("m1", 0, incr("msgs", "u-1", time.Hour)), want: []int64{1}},
+			{o: obs("m3", 2*time.Millisecond, incr("msgs", "u-1", time.Hour)), want: []int64{2}},
+			{o: obs("m2", time.Millisecond, incr("msgs", "u-1", time.Hour)), want: []int64{3}}, // stamped before m3, stored after it
+			{o: obs("r", time.Millisecond, read("msgs", "u-1", time.Hour)), want: []int64{3}},
+			{o: obs("m4", time.Hour+time.Millisecond, incr("msgs", "u-1", time.Hour)), want: []int64{2}}, // m1 and m2 have left
 		}},
 		{"same instant counts twice", []step{
 			{o: obs("a", 0, incr("msgs", "u-1", w)), want: []int64{1}},
