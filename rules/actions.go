@@ -253,28 +253,37 @@ func (t template) expand(ev *bot.Event, rule string) string {
 	if t.parts == nil {
 		return t.static
 	}
-	var b strings.Builder
-	for _, p := range t.parts {
+	// one allocation: the builder is sized first instead of growing per part
+	field := func(p tmplPart) string {
 		switch p.field {
 		case fieldNone:
-			b.WriteString(p.lit)
+			return p.lit
 		case fieldAuthorName:
-			name := ev.Author.Name
-			if name == "" {
-				name = ev.Author.ID
+			if ev.Author.Name == "" {
+				return ev.Author.ID
 			}
-			b.WriteString(name)
+			return ev.Author.Name
 		case fieldAuthorID:
-			b.WriteString(ev.Author.ID)
+			return ev.Author.ID
 		case fieldChannel:
-			b.WriteString(ev.Channel)
+			return ev.Channel
 		case fieldSpace:
-			b.WriteString(ev.Space)
+			return ev.Space
 		case fieldPlatform:
-			b.WriteString(ev.Platform)
+			return ev.Platform
 		case fieldRule:
-			b.WriteString(rule)
+			return rule
 		}
+		return ""
+	}
+	n := 0
+	for _, p := range t.parts {
+		n += len(field(p))
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for _, p := range t.parts {
+		b.WriteString(field(p))
 	}
 	return b.String()
 }

@@ -77,6 +77,9 @@ type evalState struct {
 	// hits are what the functions found (a word, a domain, a pattern) while the
 	// current rule ran; they make the match's Reason.
 	hits []hit
+	// reason and spans are explain's buffer, kept from event to event.
+	reason []byte
+	spans  []reasonSpan
 }
 
 type authorEnv struct {
@@ -115,6 +118,22 @@ type hit struct {
 	list *wordList
 	item string
 	re   *pattern
+}
+
+// appendTo appends what String returns.
+func (h hit) appendTo(buf []byte) []byte {
+	switch h.kind {
+	case hitWord:
+		buf = strconv.AppendQuote(append(buf, "matched "...), h.item)
+		return append(append(buf, " from lists."...), h.list.name...)
+	case hitIn:
+		return append(append(strconv.AppendQuote(buf, h.item), " in lists."...), h.list.name...)
+	case hitNotIn:
+		return append(append(strconv.AppendQuote(buf, h.item), " not in lists."...), h.list.name...)
+	case hitLookalike:
+		return append(append(append(buf, h.item...), " in lists."...), h.list.name...)
+	}
+	return append(buf, h.String()...)
 }
 
 func (h hit) String() string {

@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"reflect"
@@ -729,10 +730,11 @@ func hasClosure(n ast.Node) bool {
 }
 
 // explain says why a rule matched, from its probes and what its functions found.
+// The parts are written into the state's buffer and copied out once: every
+// matched rule of every event writes one.
 func explain(r *rule, env *exprEnv, box func() any, st *evalState, machine *vm.VM) string {
-	var parts []string
 	hits := st.hits // probes may call has_any again: keep what the rule itself found
-	var lefts []string
+	buf, spans := st.reason[:0], st.spans[:0]
 	for _, pr := range r.probes {
 		if pr.condFn != nil {
 			if !pr.condFn(env) {
@@ -741,42 +743,97 @@ func explain(r *rule, env *exprEnv, box func() any, st *evalState, machine *vm.V
 		} else if ok, err := machine.Run(pr.cond, box()); err != nil || ok != true {
 			continue
 		}
+		from := len(buf)
 		if pr.lval == nil && pr.rval == nil {
-			parts = append(parts, pr.text)
-			lefts = append(lefts, "")
+			buf = append(buf, pr.text...)
+			spans = append(spans, reasonSpan{from, len(buf), ""})
 			continue
 		}
-		s := pr.left
+		buf = append(buf, pr.left...)
 		if pr.lval != nil {
 			if v, err := runProbe(pr.lval, pr.lvalFn, env, box, machine); err == nil {
-				s += " = " + formatValue(v)
+				buf = appendValue(append(buf, " = "...), v)
 			}
 		}
-		s += " " + pr.op + " " + pr.right
+		buf = append(append(append(append(buf, ' '), pr.op...), ' '), pr.right...)
 		if pr.rval != nil {
 			if v, err := runProbe(pr.rval, pr.rvalFn, env, box, machine); err == nil {
-				s += " = " + formatValue(v)
+				buf = appendValue(append(buf, " = "...), v)
 			}
 		}
-		parts = append(parts, s)
-		lefts = append(lefts, pr.left)
+		spans = append(spans, reasonSpan{from, len(buf), pr.left})
 	}
 	// "age = 1h > 0, age = 1h < 7d" says the same twice: keep the bound
-	kept := parts[:0]
-	for i, p := range parts {
-		if zero := strings.HasSuffix(p, " > 0") || strings.HasSuffix(p, " != 0"); zero && slices.Contains(lefts[i+1:], lefts[i]) {
+	kept := spans[:0]
+	for i, sp := range spans {
+		p := buf[sp.from:sp.to]
+		if zero := bytes.HasSuffix(p, []byte(" > 0")) || bytes.HasSuffix(p, []byte(" != 0")); zero &&
+			slices.ContainsFunc(spans[i+1:], func(o reasonSpan) bool { return o.left == sp.left }) {
 			continue
 		}
-		kept = append(kept, p)
+		kept = append(kept, sp)
 	}
-	parts = kept
+	spans = kept
 	for _, h := range hits {
-		parts = append(parts, h.String())
+		from := len(buf)
+		buf = h.appendTo(buf)
+		spans = append(spans, reasonSpan{from, len(buf), ""})
 	}
-	if len(parts) == 0 {
+	st.reason, st.spans = buf, spans
+	if len(spans) == 0 {
 		return "when: " + r.whenText
 	}
-	return strings.Join(slices.Compact(parts), ", ")
+	// the parts joined with ", ", a part equal to the one before it left out
+	n := 0
+	var prev []byte
+	for i, sp := range spans {
+		p := buf[sp.from:sp.to]
+		if i > 0 && bytes.Equal(p, prev) {
+			continue
+		}
+		if i > 0 {
+			n += len(", ")
+		}
+		n += len(p)
+		prev = p
+	}
+	var b strings.Builder
+	b.Grow(n)
+	prev = nil
+	for i, sp := range spans {
+		p := buf[sp.from:sp.to]
+		if i > 0 && bytes.Equal(p, prev) {
+			continue
+		}
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.Write(p)
+		prev = p
+	}
+	return b.String()
+}
+
+// reasonSpan is one part of a reason in the state's buffer, with the left
+// operand of its comparison.
+type reasonSpan struct {
+	from, to int
+	left     string
+}
+
+// appendValue appends v as formatValue writes it.
+func appendValue(buf []byte, v any) []byte {
+	switch v := v.(type) {
+	case float64:
+		return strconv.AppendFloat(buf, v, 'f', 2, 64)
+	case string:
+		return strconv.AppendQuote(buf, v)
+	case int:
+		return strconv.AppendInt(buf, int64(v), 10)
+	case bool:
+		return strconv.AppendBool(buf, v)
+	}
+	return append(buf, formatValue(v)...)
 }
 
 func formatValue(v any) string {
