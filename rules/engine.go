@@ -39,6 +39,8 @@ type scratch struct {
 	ops      []store.CounterOp
 	// matched marks the rules that matched, for the alerts' hit counters.
 	matched []bool
+	// matches gathers the verdict's matches before they are copied out.
+	matches []bot.Match
 	// hits, base and buckets are the alerts' working memory (alerts.go).
 	hits    []int
 	base    []float64
@@ -228,12 +230,18 @@ func (e *Engine) assess(ctx context.Context, ev bot.Event) (Assessment, error) {
 		if office {
 			m.Actions = officeActions(m.Actions)
 		}
-		v.Matches = append(v.Matches, m)
+		s.matches = append(s.matches, m)
 		if r.strike && !office {
 			// strikes() in later rules still counts the strikes from before this
 			// event: a rule reads the store as it was when the event came in
 			strikeRules = append(strikeRules, r.name)
 		}
+	}
+	if len(s.matches) > 0 {
+		// one allocation of the right size, not the doublings of append
+		v.Matches = append(make([]bot.Match, 0, len(s.matches)), s.matches...)
+		clear(s.matches)
+		s.matches = s.matches[:0]
 	}
 	st.reset()
 	a := Assessment{Verdict: v}

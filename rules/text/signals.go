@@ -226,12 +226,20 @@ func (a *Analysis) Sketches() [SketchBands]string {
 	if n < sketchMinWords {
 		return out
 	}
+	// every band is 16 hex digits (the top bit is set): the bands are written
+	// into one string and sliced from it, one allocation instead of one each
+	var buf [SketchBands * 16]byte
+	digits := buf[:0]
 	for b := range out {
 		h := uint64(hashSeed) ^ uint64(b)
 		for _, m := range mins[b*sketchRows : (b+1)*sketchRows] {
 			h = mix64(h ^ m)
 		}
-		out[b] = strconv.FormatUint(h|1<<63, 16)
+		digits = strconv.AppendUint(digits, h|1<<63, 16)
+	}
+	all := string(digits)
+	for b := range out {
+		out[b] = all[b*16 : (b+1)*16]
 	}
 	return out
 }
