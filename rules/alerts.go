@@ -514,18 +514,18 @@ func median(counts []int64) float64 {
 }
 
 // check runs the alerts for one event.
-func (s *alertSet) check(machine *vm.VM, env alertEnv, ev *bot.Event) ([]AlertCheck, map[string]string) {
+func (s *alertSet) check(machine *vm.VM, env *alertEnv, ev *bot.Event) ([]AlertCheck, map[string]string) {
 	var out []AlertCheck
 	var msgs map[string]string
 	var boxed any // env, boxed once for all the alerts the machine runs
 	for _, a := range s.alerts {
-		if a.native.usable(&env) {
-			if !a.native.when(&env) {
+		if a.native.usable(env) {
+			if !a.native.when(env) {
 				continue
 			}
 		} else {
 			if boxed == nil {
-				boxed = env
+				boxed = *env
 			}
 			res, err := machine.Run(a.when, boxed)
 			if err != nil || res != true {
@@ -610,7 +610,11 @@ func (e *Engine) checkAlerts(ctx context.Context, s *scratch, ev *bot.Event, now
 			}
 		}
 	}
-	env := alertEnv{Platform: ev.Platform, Space: ev.Space, Channel: ev.Channel, Kind: string(ev.Kind),
+	// the environment lives in the scratch: the native conditions take its
+	// address, which would move a local one to the heap on every event
+	s.alertEnv = alertEnv{Platform: ev.Platform, Space: ev.Space, Channel: ev.Channel, Kind: string(ev.Kind),
 		AfterHours: s.hoursAfter, Counters: counts, Hits: hits, Baseline: base}
-	return set.check(&s.machine, env, ev)
+	checks, msgs := set.check(&s.machine, &s.alertEnv, ev)
+	s.alertEnv = alertEnv{}
+	return checks, msgs
 }

@@ -45,6 +45,8 @@ type scratch struct {
 	hits    []int
 	base    []float64
 	buckets bucketNames
+	// alertEnv is what the alerts' conditions read for the event.
+	alertEnv alertEnv
 	// the last minute whose office hours were computed
 	hoursMinute int64
 	hoursAfter  bool
