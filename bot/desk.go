@@ -35,9 +35,11 @@ const (
 	OutcomeTimeout = "timeout"
 	OutcomeBan     = "ban"
 	OutcomeReply   = "reply"
-	// OutcomeUnhide and OutcomeUnban undo what vigie did: they overturn the rule.
-	OutcomeUnhide = "unhide"
-	OutcomeUnban  = "unban"
+	// OutcomeUnhide, OutcomeUnban and OutcomeUntimeout undo what vigie did:
+	// they overturn the rule.
+	OutcomeUnhide    = "unhide"
+	OutcomeUnban     = "unban"
+	OutcomeUntimeout = "untimeout"
 )
 
 // MuteDuration is how long a card's mute (timeout) button silences the author.

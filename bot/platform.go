@@ -48,6 +48,13 @@ type Timeouter interface {
 	Timeout(ctx context.Context, ev Event, d time.Duration) error
 }
 
+// Untimeouter gives the author their voice back before their timeout ends: a
+// CM's overturn from the desk. It is apart from Timeouter so that a platform
+// whose timeouts cannot be lifted still times out.
+type Untimeouter interface {
+	Untimeout(ctx context.Context, ev Event) error
+}
+
 // Kicker removes the author from the space; they may come back.
 type Kicker interface {
 	Kick(ctx context.Context, ev Event) error

@@ -13,11 +13,12 @@ import (
 )
 
 // Outcomes a CM can give a case, besides the actions of the rule file. Keep leaves
-// the message as it is; unhide and unban overturn what vigie did.
+// the message as it is; unhide, unban and untimeout overturn what vigie did.
 const (
-	OutcomeKeep   bot.ActionKind = "keep"
-	OutcomeUnhide bot.ActionKind = "unhide"
-	OutcomeUnban  bot.ActionKind = "unban"
+	OutcomeKeep      bot.ActionKind = "keep"
+	OutcomeUnhide    bot.ActionKind = "unhide"
+	OutcomeUnban     bot.ActionKind = "unban"
+	OutcomeUntimeout bot.ActionKind = "untimeout"
 )
 
 // defaultTimeout is used for a timeout decided without a duration when the case
@@ -25,7 +26,8 @@ const (
 const defaultTimeout = time.Hour
 
 // Outcome is a CM's decision on a case, written like an action of the rule file:
-// keep, delete, hide, unhide, kick, ban, ban(7d), unban, timeout(1h), reply("…").
+// keep, delete, hide, unhide, kick, ban, ban(7d), unban, timeout(1h), untimeout,
+// reply("…").
 type Outcome struct {
 	Kind     bot.ActionKind
 	Duration time.Duration
@@ -49,7 +51,7 @@ func ParseOutcome(s string) (Outcome, error) {
 	}
 	o := Outcome{Kind: bot.ActionKind(strings.ToLower(strings.TrimSpace(name)))}
 	switch o.Kind {
-	case OutcomeKeep, bot.ActDelete, bot.ActHide, OutcomeUnhide, bot.ActKick, OutcomeUnban:
+	case OutcomeKeep, bot.ActDelete, bot.ActHide, OutcomeUnhide, bot.ActKick, OutcomeUnban, OutcomeUntimeout:
 		if hasArg {
 			return Outcome{}, fmt.Errorf("outcome %q: %s takes no argument", s, o.Kind)
 		}
@@ -68,7 +70,7 @@ func ParseOutcome(s string) (Outcome, error) {
 		}
 		o.Text = text
 	default:
-		return Outcome{}, fmt.Errorf("outcome %q: want keep, delete, hide, unhide, kick, ban, unban, timeout or reply", s)
+		return Outcome{}, fmt.Errorf("outcome %q: want keep, delete, hide, unhide, kick, ban, unban, timeout, untimeout or reply", s)
 	}
 	return o, nil
 }
@@ -158,6 +160,10 @@ func carryOut(ctx context.Context, p bot.Platform, ev bot.Event, o Outcome) erro
 	case OutcomeUnban:
 		if b, ok := p.(bot.Banner); ok {
 			return b.Unban(ctx, ev)
+		}
+	case OutcomeUntimeout:
+		if u, ok := p.(bot.Untimeouter); ok {
+			return u.Untimeout(ctx, ev)
 		}
 	default:
 		return do(ctx, p, ev, bot.Action{Kind: o.Kind, Text: o.Text, Duration: o.Duration})

@@ -10,6 +10,7 @@ import (
 
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/handlers"
+	"github.com/vigie-bot/vigie/handlers/report"
 	"github.com/vigie-bot/vigie/store"
 	"github.com/vigie-bot/vigie/store/memory"
 )
@@ -21,6 +22,8 @@ func TestParseOutcome(t *testing.T) {
 		{in: "keep", want: "keep"},
 		{in: " Delete ", want: "delete"},
 		{in: "unban", want: "unban"},
+		{in: "Untimeout", want: "untimeout"},
+		{in: "untimeout(1h)", err: `outcome "untimeout(1h)": untimeout takes no argument`},
 		{in: "ban", want: "ban"},
 		{in: "ban(7d)", want: "ban(7d)"},
 		{in: "timeout(90m)", want: "timeout(1h30m)"},
@@ -29,7 +32,7 @@ func TestParseOutcome(t *testing.T) {
 		{in: "ban(7d", err: `outcome "ban(7d": missing )`},
 		{in: "keep(1h)", err: `outcome "keep(1h)": keep takes no argument`},
 		{in: "reply", err: `outcome "reply": reply needs a quoted text, like reply("merci")`},
-		{in: "nuke", err: `outcome "nuke": want keep, delete, hide, unhide, kick, ban, unban, timeout or reply`},
+		{in: "nuke", err: `outcome "nuke": want keep, delete, hide, unhide, kick, ban, unban, timeout, untimeout or reply`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
@@ -67,6 +70,12 @@ func TestDecide(t *testing.T) {
 			calls: []string{"timeout(10m)"}, recorded: "timeout(10m)"},
 		{name: "unhide overturns a hide", platform: "facebook", outcome: "unhide",
 			calls: []string{"unhide"}, recorded: "unhide"},
+		{name: "untimeout overturns a timeout", platform: "discord", outcome: "untimeout",
+			calls: []string{"untimeout"}, recorded: "untimeout"},
+		{name: "a page cannot untimeout: a new case", platform: "facebook", outcome: "untimeout",
+			recorded: "untimeout",
+			err:      "case c-000001: untimeout by telegram:42 not carried out: untimeout: platform facebook cannot untimeout",
+			cases:    []string{"insult: case c-000001: untimeout by telegram:42 not carried out: untimeout: platform facebook cannot untimeout"}},
 		{name: "reply", platform: "facebook", outcome: `reply("merci")`,
 			calls: []string{`reply("merci")`}, recorded: `reply("merci")`},
 		{name: "retryable failure then success", platform: "discord", outcome: "delete",
@@ -145,5 +154,45 @@ func TestDecideTwice(t *testing.T) {
 	}
 	if _, err := m.Decide(ctx, "c-999999", "keep", "telegram:1"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("unknown case: error %v, want ErrNotFound", err)
+	}
+}
+
+// An untimeout is the CM saying the rule's timeout was wrong: the report counts
+// it against the rule, as it does keep, unhide and unban.
+func TestUntimeoutOverturnsTheRule(t *testing.T) {
+	ctx := context.Background()
+	discord := &chat{recorder{name: "discord"}}
+	st := memory.New()
+	m, _ := newModerator(t, st, nil, discord)
+	c, err := st.OpenCase(ctx, store.Case{Event: event("discord"), Rule: "flood", Category: "flood", Reason: "flood",
+		Suggested: []bot.Action{{Kind: bot.ActTimeout, Duration: 10 * time.Minute}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	decided, err := m.Decide(ctx, c.ID, "untimeout", "discord:7")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"untimeout"}; !slices.Equal(discord.Calls(), want) {
+		t.Errorf("calls = %q, want %q", discord.Calls(), want)
+	}
+	if !report.Overturned(decided.Outcome) {
+		t.Errorf("outcome %q is not an overturn", decided.Outcome)
+	}
+	r, err := report.Build(ctx, report.Source{Store: st}, decided.DecidedAt.Add(-time.Hour), decided.DecidedAt.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Cases.Overturned != 1 || r.Cases.ByOutcome["untimeout"] != 1 {
+		t.Errorf("report cases = %+v, want one untimeout, overturned", r.Cases)
+	}
+	var flood *report.RuleCount
+	for i := range r.ByRule {
+		if r.ByRule[i].Rule == "flood" {
+			flood = &r.ByRule[i]
+		}
+	}
+	if flood == nil || flood.Overturned != 1 {
+		t.Errorf("report rules = %+v, want flood overturned once", r.ByRule)
 	}
 }

@@ -49,17 +49,18 @@ func (r *recorder) Calls() []string {
 	return slices.Clone(r.calls)
 }
 
-// chat is a platform like Discord: it deletes, replies, times out, kicks, bans and
-// tags, but has no private messages (warn is a reply) and cannot hide.
+// chat is a platform like Discord: it deletes, replies, times out (and lifts
+// timeouts), kicks, bans and tags, but has no private messages (warn is a reply) and cannot hide.
 type chat struct{ recorder }
 
 var (
-	_ bot.Deleter   = (*chat)(nil)
-	_ bot.Replier   = (*chat)(nil)
-	_ bot.Timeouter = (*chat)(nil)
-	_ bot.Kicker    = (*chat)(nil)
-	_ bot.Banner    = (*chat)(nil)
-	_ bot.Tagger    = (*chat)(nil)
+	_ bot.Deleter     = (*chat)(nil)
+	_ bot.Replier     = (*chat)(nil)
+	_ bot.Timeouter   = (*chat)(nil)
+	_ bot.Untimeouter = (*chat)(nil)
+	_ bot.Kicker      = (*chat)(nil)
+	_ bot.Banner      = (*chat)(nil)
+	_ bot.Tagger      = (*chat)(nil)
 )
 
 func (c *chat) Delete(_ context.Context, ev bot.Event) error { return c.call("delete", "") }
@@ -69,7 +70,8 @@ func (c *chat) Reply(_ context.Context, ev bot.Event, text string) error {
 func (c *chat) Timeout(_ context.Context, ev bot.Event, d time.Duration) error {
 	return c.call("timeout", "("+bot.FormatDuration(d)+")")
 }
-func (c *chat) Kick(_ context.Context, ev bot.Event) error { return c.call("kick", "") }
+func (c *chat) Untimeout(_ context.Context, ev bot.Event) error { return c.call("untimeout", "") }
+func (c *chat) Kick(_ context.Context, ev bot.Event) error      { return c.call("kick", "") }
 func (c *chat) Ban(_ context.Context, ev bot.Event, d time.Duration) error {
 	if d == 0 {
 		return c.call("ban", "")

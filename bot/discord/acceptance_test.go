@@ -192,6 +192,38 @@ func TestAcceptance(t *testing.T) {
 		}
 	})
 
+	t.Run("a rule's timeout is removed from its card", func(t *testing.T) {
+		ctx := context.Background()
+		ev := bot.Event{ID: "1002", Platform: "discord", Kind: bot.KindMessage, Space: guildID, Channel: general, Author: bot.Author{ID: bob.id, Name: "Bob"}, Text: "spam"}
+		cs, err := st.OpenCase(ctx, store.Case{Event: ev, Rule: "flood", Category: "flood", Reason: "flood",
+			Suggested: []bot.Action{{Kind: bot.ActDelete}, {Kind: bot.ActTimeout, Duration: 10 * time.Minute}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := f.count("POST", "/channels/"+deskID+"/messages")
+		if err := (desktest.Desk{Poster: c.Desk(cmds)}).PostCase(ctx, cs); err != nil {
+			t.Fatal(err)
+		}
+		card := f.waitFor("POST", "/channels/"+deskID+"/messages", before+1, nil)
+		if raw := string(card.Raw); !strings.Contains(raw, `"custom_id":"`+customID(cs.ID, "unmute")+`"`) || !strings.Contains(raw, "Remove timeout") {
+			t.Errorf("card lacks the remove-timeout button: %s", raw)
+		}
+		mutes := f.count("PATCH", "/guilds/"+guildID+"/members/"+bob.id)
+		edits := f.count("PATCH", "/channels/"+deskID+"/messages/"+cardMsg)
+		f.dispatch("INTERACTION_CREATE", press("i-unmute", cm, cardMsg, customID(cs.ID, "unmute")))
+		lift := f.waitFor("PATCH", "/guilds/"+guildID+"/members/"+bob.id, mutes+1, nil)
+		if string(lift.Raw) != `{"communication_disabled_until":null}` {
+			t.Errorf("untimeout body = %s", lift.Raw)
+		}
+		edit := f.waitFor("PATCH", "/channels/"+deskID+"/messages/"+cardMsg, edits+1, nil)
+		if content := fmt.Sprint(edit.Body["content"]); !strings.Contains(content, "Timeout removed") || !strings.Contains(content, "discord:"+cm.id) {
+			t.Errorf("card = %s", content)
+		}
+		if got, _ := st.Case(ctx, cs.ID); got.Status != store.CaseDecided || got.Outcome != "untimeout" || got.DecidedBy != "discord:"+cm.id {
+			t.Errorf("case = %+v", got)
+		}
+	})
+
 	t.Run("an alert reaches the desk channel and pings no one", func(t *testing.T) {
 		before := f.count("POST", "/channels/"+deskID+"/messages")
 		if err := c.Desk(cmds).Alert(context.Background(), "raid on #general, @everyone beware"); err != nil {
@@ -266,7 +298,7 @@ func TestAcceptance(t *testing.T) {
 	})
 
 	t.Run("interactions are counted", func(t *testing.T) {
-		want := map[string]float64{"button,allowed": 2, "button,refused": 1, "command,allowed": 5, "command,refused": 1}
+		want := map[string]float64{"button,allowed": 3, "button,refused": 1, "command,allowed": 5, "command,refused": 1}
 		mfs, err := reg.Gather()
 		if err != nil {
 			t.Fatal(err)

@@ -73,6 +73,20 @@ func (c *Client) Timeout(ctx context.Context, ev bot.Event, d time.Duration) err
 		append(opts(ctx), discordgo.WithAuditLogReason(auditReason))...))
 }
 
+// Untimeout lifts the member's timeout: communication_disabled_until set to null.
+func (c *Client) Untimeout(ctx context.Context, ev bot.Event) error {
+	if err := needGuild(opUntimeout, ev); err != nil {
+		return err
+	}
+	ctx, cancel := callContext(ctx)
+	defer cancel()
+	return c.classify(ctx, opUntimeout, c.sess.GuildMemberTimeout(ev.Space, ev.Author.ID, nil,
+		append(opts(ctx), discordgo.WithAuditLogReason(auditReason))...))
+}
+
+// opUntimeout names the lifting of a timeout in errors.
+const opUntimeout = bot.ActionKind(bot.OutcomeUntimeout)
+
 // Kick removes the member from the guild; they may join again.
 func (c *Client) Kick(ctx context.Context, ev bot.Event) error {
 	if err := needGuild(bot.ActKick, ev); err != nil {

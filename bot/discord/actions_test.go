@@ -48,6 +48,11 @@ func TestActionsOut(t *testing.T) {
 				t.Errorf("timed out for %s", d)
 			}
 		}},
+		{"untimeout", func() error { return c.Untimeout(ctx, msg) }, "PATCH", "/guilds/" + guildID + "/members/" + bob.id, func(t *testing.T, call apiCall) {
+			if string(call.Raw) != `{"communication_disabled_until":null}` {
+				t.Errorf("untimeout body = %s, want communication_disabled_until null", call.Raw)
+			}
+		}},
 		{"kick", func() error { return c.Kick(ctx, msg) }, "DELETE", "/guilds/" + guildID + "/members/" + bob.id, nil},
 		{"ban with a clean-up window", func() error { return c.Ban(ctx, msg, 0) }, "PUT", "/guilds/" + guildID + "/bans/" + bob.id, func(t *testing.T, call apiCall) {
 			if call.Body["delete_message_seconds"] != float64(3600) {

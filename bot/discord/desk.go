@@ -75,6 +75,8 @@ var buttonOutcomes = map[string]bot.Decision{
 	"delete": {Outcome: bot.OutcomeDelete},
 	"mute":   {Outcome: bot.OutcomeTimeout, Duration: bot.MuteDuration},
 	"ban":    {Outcome: bot.OutcomeBan},
+	"unmute": {Outcome: bot.OutcomeUntimeout},
+	"unban":  {Outcome: bot.OutcomeUnban},
 }
 
 func customID(caseID, button string) string { return customPrefix + caseID + ":" + button }
@@ -91,17 +93,39 @@ func parseCustomID(id string) (caseID, button string, ok bool) {
 	return rest[:i], rest[i+1:], true
 }
 
-// buttons are the card's: keep, delete, timeout 1h, ban; none once decided.
+// buttons are the card's: keep, delete, timeout 1h, ban, and below them remove
+// timeout and unban when the rule timed out or banned; none once decided.
+// "delete" and "unmute" are the longest button names.
 func buttons(card bot.Card) []discordgo.MessageComponent {
 	if card.Decided() || card.ID == "" || len(customID(card.ID, "delete")) > maxCustomID {
 		return []discordgo.MessageComponent{}
 	}
-	return []discordgo.MessageComponent{discordgo.ActionsRow{Components: []discordgo.MessageComponent{
+	rows := []discordgo.MessageComponent{discordgo.ActionsRow{Components: []discordgo.MessageComponent{
 		discordgo.Button{Label: "Keep", Emoji: &discordgo.ComponentEmoji{Name: "✅"}, Style: discordgo.SuccessButton, CustomID: customID(card.ID, "keep")},
 		discordgo.Button{Label: "Delete", Emoji: &discordgo.ComponentEmoji{Name: "🗑"}, Style: discordgo.SecondaryButton, CustomID: customID(card.ID, "delete")},
 		discordgo.Button{Label: "Timeout 1h", Emoji: &discordgo.ComponentEmoji{Name: "🔇"}, Style: discordgo.SecondaryButton, CustomID: customID(card.ID, "mute")},
 		discordgo.Button{Label: "Ban", Emoji: &discordgo.ComponentEmoji{Name: "⛔"}, Style: discordgo.DangerButton, CustomID: customID(card.ID, "ban")},
 	}}}
+	// What the rule did to the author, the moderator can undo from the card;
+	// each button once, since Discord refuses a message whose custom_ids repeat.
+	var undo []discordgo.MessageComponent
+	seen := map[bot.ActionKind]bool{}
+	for _, a := range card.Suggested {
+		if seen[a.Kind] {
+			continue
+		}
+		seen[a.Kind] = true
+		switch a.Kind {
+		case bot.ActTimeout:
+			undo = append(undo, discordgo.Button{Label: "Remove timeout", Emoji: &discordgo.ComponentEmoji{Name: "🔊"}, Style: discordgo.SecondaryButton, CustomID: customID(card.ID, "unmute")})
+		case bot.ActBan:
+			undo = append(undo, discordgo.Button{Label: "Unban", Emoji: &discordgo.ComponentEmoji{Name: "↩️"}, Style: discordgo.SecondaryButton, CustomID: customID(card.ID, "unban")})
+		}
+	}
+	if len(undo) > 0 {
+		rows = append(rows, discordgo.ActionsRow{Components: undo})
+	}
+	return rows
 }
 
 // renderCard writes a case in Discord markdown.
@@ -173,7 +197,8 @@ func outcomeLabel(o string) string {
 	arg = strings.TrimSuffix(arg, ")")
 	labels := map[string]string{
 		bot.OutcomeKeep: "✅ Kept", bot.OutcomeDelete: "🗑 Deleted", "hide": "🙈 Hidden", "unhide": "👁 Shown again",
-		bot.OutcomeTimeout: "🔇 Timed out", bot.OutcomeBan: "⛔ Banned", "unban": "↩️ Unbanned", "kick": "👢 Kicked", "reply": "✍️ Answered",
+		bot.OutcomeTimeout: "🔇 Timed out", bot.OutcomeBan: "⛔ Banned", bot.OutcomeUnban: "↩️ Unbanned",
+		bot.OutcomeUntimeout: "🔊 Timeout removed", "kick": "👢 Kicked", "reply": "✍️ Answered",
 	}
 	label, ok := labels[name]
 	if !ok {

@@ -124,7 +124,8 @@ func splitList(s string) []string {
 }
 
 // Client is vigie's Discord bot: a bot.Source, a platform with the Deleter,
-// Replier, Warner, Timeouter, Kicker, Banner and Tagger capabilities, and the desk.
+// Replier, Warner, Timeouter, Untimeouter, Kicker, Banner and Tagger
+// capabilities, and the desk.
 type Client struct {
 	cfg  Config
 	log  *slog.Logger
@@ -155,14 +156,15 @@ type sink struct {
 
 // Interface guards: the capabilities the handlers look for.
 var (
-	_ bot.Source    = (*Client)(nil)
-	_ bot.Deleter   = (*Client)(nil)
-	_ bot.Replier   = (*Client)(nil)
-	_ bot.Warner    = (*Client)(nil)
-	_ bot.Timeouter = (*Client)(nil)
-	_ bot.Kicker    = (*Client)(nil)
-	_ bot.Banner    = (*Client)(nil)
-	_ bot.Tagger    = (*Client)(nil)
+	_ bot.Source      = (*Client)(nil)
+	_ bot.Deleter     = (*Client)(nil)
+	_ bot.Replier     = (*Client)(nil)
+	_ bot.Warner      = (*Client)(nil)
+	_ bot.Timeouter   = (*Client)(nil)
+	_ bot.Untimeouter = (*Client)(nil)
+	_ bot.Kicker      = (*Client)(nil)
+	_ bot.Banner      = (*Client)(nil)
+	_ bot.Tagger      = (*Client)(nil)
 )
 
 const (

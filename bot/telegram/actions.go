@@ -138,6 +138,47 @@ func (c *Client) Timeout(ctx context.Context, ev bot.Event, d time.Duration) err
 	return err
 }
 
+// Untimeout lifts a mute: restrictChatMember with every permission true, which
+// the Bot API documents as lifting the restrictions, so the member is back under
+// the chat's own permissions rather than granted more.
+func (c *Client) Untimeout(ctx context.Context, ev bot.Event) error {
+	t, err := authorTarget(opUntimeout, ev)
+	if err != nil {
+		return err
+	}
+	if t.user < 0 {
+		return &bot.ActionError{Op: opUntimeout, Err: errors.New("telegram: a chat writing as itself is never muted")}
+	}
+	_, err = c.call(ctx, opUntimeout, "restrictChatMember", tgbotapi.Params{
+		"chat_id":                          itoa(t.chat),
+		"user_id":                          itoa(t.user),
+		"permissions":                      jsonParam(memberPermissions),
+		"use_independent_chat_permissions": "true",
+	})
+	return err
+}
+
+// opUntimeout names the lifting of a mute in errors and metrics.
+const opUntimeout = bot.ActionKind(bot.OutcomeUntimeout)
+
+// memberPermissions are every permission of ChatPermissions, all true.
+var memberPermissions = map[string]bool{
+	"can_send_messages":         true,
+	"can_send_audios":           true,
+	"can_send_documents":        true,
+	"can_send_photos":           true,
+	"can_send_videos":           true,
+	"can_send_video_notes":      true,
+	"can_send_voice_notes":      true,
+	"can_send_polls":            true,
+	"can_send_other_messages":   true,
+	"can_add_web_page_previews": true,
+	"can_change_info":           true,
+	"can_invite_users":          true,
+	"can_pin_messages":          true,
+	"can_manage_topics":         true,
+}
+
 // mutedPermissions takes every right to post away.
 var mutedPermissions = map[string]bool{
 	"can_send_messages":         false,

@@ -72,6 +72,17 @@ func TestActionsCallTheBotAPI(t *testing.T) {
 		{name: "a very short mute is stretched, not made permanent", do: func() error { return c.Timeout(ctx, ev, 5*time.Second) },
 			methods: []string{"restrictChatMember"}, want: map[string]string{"user_id": "7"}, until: until(minRestriction)},
 		{name: "a channel cannot be muted", do: func() error { return c.Timeout(ctx, channelPost, time.Minute) }, wantErr: "cannot be muted"},
+		{name: "unmute gives every permission back, for good", do: func() error { return c.Untimeout(ctx, ev) }, methods: []string{"restrictChatMember"},
+			want: map[string]string{"chat_id": chat, "user_id": "7", "use_independent_chat_permissions": "true"}, until: absent,
+			check: func(t *testing.T, p map[string]string) {
+				want := `{"can_add_web_page_previews":true,"can_change_info":true,"can_invite_users":true,"can_manage_topics":true,` +
+					`"can_pin_messages":true,"can_send_audios":true,"can_send_documents":true,"can_send_messages":true,"can_send_other_messages":true,` +
+					`"can_send_photos":true,"can_send_polls":true,"can_send_video_notes":true,"can_send_videos":true,"can_send_voice_notes":true}`
+				if p["permissions"] != want {
+					t.Errorf("permissions = %s\nwant %s", p["permissions"], want)
+				}
+			}},
+		{name: "a channel is never muted", do: func() error { return c.Untimeout(ctx, channelPost) }, wantErr: "never muted"},
 		{name: "ban for good", do: func() error { return c.Ban(ctx, ev, 0) }, methods: []string{"banChatMember"},
 			want: map[string]string{"chat_id": chat, "user_id": "7"}, until: absent},
 		{name: "ban for a day", do: func() error { return c.Ban(ctx, ev, 24*time.Hour) }, methods: []string{"banChatMember"},

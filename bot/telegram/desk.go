@@ -89,6 +89,7 @@ var buttonOutcomes = map[string]bot.Decision{
 	"ban":    {Outcome: bot.OutcomeBan},
 	"unhide": {Outcome: bot.OutcomeUnhide},
 	"unban":  {Outcome: bot.OutcomeUnban},
+	"unmute": {Outcome: bot.OutcomeUntimeout},
 }
 
 func keyboard(card bot.Card) (tgbotapi.InlineKeyboardMarkup, bool) {
@@ -108,7 +109,7 @@ func keyboard(card bot.Card) (tgbotapi.InlineKeyboardMarkup, bool) {
 			tgbotapi.NewInlineKeyboardButtonData("✍️ Reply", data("reply")),
 		),
 	}
-	// When the rule hid or banned, the CM can undo it from the card.
+	// When the rule hid, muted or banned, the CM can undo it from the card.
 	var undo []tgbotapi.InlineKeyboardButton
 	for _, a := range card.Suggested {
 		switch a.Kind {
@@ -116,6 +117,8 @@ func keyboard(card bot.Card) (tgbotapi.InlineKeyboardMarkup, bool) {
 			undo = append(undo, tgbotapi.NewInlineKeyboardButtonData("👁 Unhide", data("unhide")))
 		case bot.ActBan:
 			undo = append(undo, tgbotapi.NewInlineKeyboardButtonData("↩️ Unban", data("unban")))
+		case bot.ActTimeout:
+			undo = append(undo, tgbotapi.NewInlineKeyboardButtonData("🔊 Unmute", data("unmute")))
 		}
 	}
 	if len(undo) > 0 {
@@ -213,14 +216,16 @@ func outcomeLabel(o string) string {
 		label = "🗑 Deleted"
 	case bot.OutcomeHide:
 		label = "🙈 Hidden"
-	case "unhide":
+	case bot.OutcomeUnhide:
 		label = "👁 Shown again"
 	case bot.OutcomeTimeout:
 		label = "🔇 Muted"
 	case bot.OutcomeBan:
 		label = "⛔ Banned"
-	case "unban":
+	case bot.OutcomeUnban:
 		label = "↩️ Unbanned"
+	case bot.OutcomeUntimeout:
+		label = "🔊 Unmuted"
 	case "kick":
 		label = "👢 Kicked"
 	case bot.OutcomeReply:

@@ -81,7 +81,8 @@ func TestCardHasButtonsWithinTelegramLimits(t *testing.T) {
 			datas = append(datas, *b.CallbackData)
 		}
 	}
-	want := "v1:1732190000000-0:keep v1:1732190000000-0:delete v1:1732190000000-0:mute v1:1732190000000-0:ban v1:1732190000000-0:reply"
+	// The rule's timeout can be undone: unmute.
+	want := "v1:1732190000000-0:keep v1:1732190000000-0:delete v1:1732190000000-0:mute v1:1732190000000-0:ban v1:1732190000000-0:reply v1:1732190000000-0:unmute"
 	if strings.Join(datas, " ") != want {
 		t.Errorf("buttons %v\nwant %s", datas, want)
 	}
@@ -101,8 +102,17 @@ func TestCardHasButtonsWithinTelegramLimits(t *testing.T) {
 	if len(kb3.InlineKeyboard) != 3 || *kb3.InlineKeyboard[2][0].CallbackData != "v1:c3:unhide" || *kb3.InlineKeyboard[2][1].CallbackData != "v1:c3:unban" {
 		t.Errorf("undo buttons: %+v", kb3.InlineKeyboard)
 	}
-	if len(kb.InlineKeyboard) != 2 {
-		t.Errorf("undo buttons on a card whose rule neither hid nor banned: %+v", kb.InlineKeyboard)
+	muted := sampleCard("c4", at(t0))
+	muted.Suggested = []bot.Action{{Kind: bot.ActDelete}, {Kind: bot.ActTimeout, Duration: 10 * time.Minute}}
+	kb4, _ := keyboard(muted)
+	if len(kb4.InlineKeyboard) != 3 || len(kb4.InlineKeyboard[2]) != 1 || *kb4.InlineKeyboard[2][0].CallbackData != "v1:c4:unmute" ||
+		kb4.InlineKeyboard[2][0].Text != "🔊 Unmute" {
+		t.Errorf("undo buttons after a timeout: %+v", kb4.InlineKeyboard)
+	}
+	deleted := sampleCard("c5", at(t0))
+	deleted.Suggested = []bot.Action{{Kind: bot.ActDelete}}
+	if kb5, _ := keyboard(deleted); len(kb5.InlineKeyboard) != 2 {
+		t.Errorf("undo buttons on a card whose rule neither hid, muted nor banned: %+v", kb5.InlineKeyboard)
 	}
 	// An id too long for Telegram's 64 bytes gives a card without buttons.
 	if _, ok := keyboard(sampleCard(strings.Repeat("x", 60), at(t0))); ok {
@@ -204,6 +214,26 @@ func TestCallbacks(t *testing.T) {
 			t.Errorf("answer = %q", a.Params.Get("text"))
 		}
 		if got := x.book.get("c5"); got.Outcome != bot.OutcomeUnhide {
+			t.Errorf("case = %+v", got)
+		}
+	})
+
+	t.Run("unmute overturns the rule's timeout", func(t *testing.T) {
+		muted := sampleCard("c6", at(t0))
+		muted.Suggested = []bot.Action{{Kind: bot.ActTimeout, Duration: 10 * time.Minute}}
+		x.book.mu.Lock()
+		x.book.cards["c6"] = muted
+		x.book.mu.Unlock()
+		msg := x.postCard(t, muted)
+		x.f.push(callback("cb9", alice, msg, "v1:c6:unmute"))
+		if a := answers("cb9"); !strings.Contains(a.Params.Get("text"), "Unmuted") {
+			t.Errorf("answer = %q", a.Params.Get("text"))
+		}
+		edit := x.f.waitFor("editMessageText", 1, func(c apiCall) bool { return strings.Contains(c.Params.Get("text"), "Case c6") })
+		if text := edit.Params.Get("text"); !strings.Contains(text, "🔊 Unmuted") || !strings.Contains(text, "Alice (telegram:42)") {
+			t.Errorf("edited card:\n%s", text)
+		}
+		if got := x.book.get("c6"); got.Outcome != bot.OutcomeUntimeout || got.DecidedBy != "telegram:42" {
 			t.Errorf("case = %+v", got)
 		}
 	})

@@ -82,7 +82,8 @@ type Count struct {
 }
 
 // RuleCount is what one rule did; Overturned counts the cases of the rule that a
-// CM decided against it (keep, unhide, unban): the false-positive signal.
+// CM decided against it (keep, unhide, unban, untimeout): the false-positive
+// signal.
 type RuleCount struct {
 	Rule       string `json:"rule"`
 	Category   string `json:"category,omitempty"`
@@ -141,7 +142,7 @@ func platformAction(k bot.ActionKind) bool {
 // suggested.
 func Overturned(outcome string) bool {
 	switch outcome {
-	case "keep", "unhide", "unban":
+	case "keep", "unhide", "unban", "untimeout":
 		return true
 	}
 	return false
