@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -58,30 +57,8 @@ func TestAcceptance(t *testing.T) {
 	}
 	cmds.Mod = mod
 
-	// The daemon's loop: each event evaluated, its verdict carried out.
-	out := make(chan bot.Event)
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	// The daemon's desk loop: cases reach the desk once the store hands them over.
-	wg.Go(func() { _ = mod.DeliverCases(ctx) })
-	wg.Go(func() {
-		for {
-			select {
-			case ev := <-out:
-				v, err := engine.Evaluate(ctx, ev)
-				if err != nil {
-					t.Errorf("evaluate %s: %v", ev.ID, err)
-					continue
-				}
-				if err := mod.Handle(ctx, ev, v); err != nil {
-					t.Errorf("handle %s: %v", ev.ID, err)
-				}
-			case <-ctx.Done():
-				return
-			}
-		}
-	})
-	t.Cleanup(func() { cancel(); wg.Wait() })
+	// The daemon's loops: events evaluated and acted on, cases posted to the desk.
+	out := desktest.Serve(t, engine, mod)
 	run(t, c, out)
 
 	msg := 100

@@ -6,11 +6,14 @@ package desktest
 import (
 	"context"
 	"fmt"
+	"sync"
+	"testing"
 	"time"
 
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/bot/internal/deskcases"
 	"github.com/vigie-bot/vigie/handlers"
+	"github.com/vigie-bot/vigie/rules"
 	"github.com/vigie-bot/vigie/store"
 )
 
@@ -75,4 +78,33 @@ func (m *Commands) Pause(_ context.Context, d time.Duration, by string) (string,
 func (m *Commands) Resume(_ context.Context, by string) (string, error) {
 	m.Mod.Resume()
 	return "resumed by " + by, nil
+}
+
+// Serve runs the daemon's two loops until the test ends: each event sent on the
+// returned channel is evaluated and its verdict carried out, and the cases reach
+// the desk once the store hands them over.
+func Serve(t testing.TB, engine *rules.Engine, mod *handlers.Moderator) chan bot.Event {
+	out := make(chan bot.Event)
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() { _ = mod.DeliverCases(ctx) })
+	wg.Go(func() {
+		for {
+			select {
+			case ev := <-out:
+				v, err := engine.Evaluate(ctx, ev)
+				if err != nil {
+					t.Errorf("evaluate %s: %v", ev.ID, err)
+					continue
+				}
+				if err := mod.Handle(ctx, ev, v); err != nil {
+					t.Errorf("handle %s: %v", ev.ID, err)
+				}
+			case <-ctx.Done():
+				return
+			}
+		}
+	})
+	t.Cleanup(func() { cancel(); wg.Wait() })
+	return out
 }
