@@ -461,16 +461,5 @@ func run(t *testing.T, f *fakeDiscord, c *Client, out chan bot.Event, perms int6
 	testsync.Eventually(t, "the guild in the state", func() bool { _, err := c.sess.State.Guild(guildID); return err == nil })
 }
 
-func receive(t *testing.T, out chan bot.Event) bot.Event {
-	t.Helper()
-	select {
-	case ev := <-out:
-		return ev
-	case <-time.After(10 * time.Second):
-		t.Fatal("no event")
-	}
-	return bot.Event{}
-}
-
 // allPerms is what a well set-up vigie role may do.
 const allPerms = 1<<10 | 1<<11 | 1<<13 | 1<<40 | 1<<1 | 1<<2 | 1<<28

@@ -88,7 +88,7 @@ func TestEventsIn(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f.dispatch(tt.typ, tt.d)
-			got := receive(t, out)
+			got := testsync.Next(t, out)
 			got.At, tt.want.At = got.At.UTC(), tt.want.At.UTC()
 			got.Author.JoinedAt, tt.want.Author.JoinedAt = got.Author.JoinedAt.UTC(), tt.want.Author.JoinedAt.UTC()
 			if !got.At.Equal(tt.want.At) || !got.Author.JoinedAt.Equal(tt.want.Author.JoinedAt) || !got.Author.CreatedAt.Equal(tt.want.Author.CreatedAt) {
@@ -110,9 +110,9 @@ func TestEventsIn(t *testing.T) {
 
 	t.Run("the same edit again has the same id, a new edit a new one", func(t *testing.T) {
 		f.dispatch("MESSAGE_UPDATE", editOf("1001", "salut idiot", edited))
-		again := receive(t, out)
+		again := testsync.Next(t, out)
 		f.dispatch("MESSAGE_UPDATE", editOf("1001", "salut toi", edited.Add(time.Second)))
-		next := receive(t, out)
+		next := testsync.Next(t, out)
 		if again.ID != fmt.Sprintf("1001@%d", edited.UnixMilli()) || next.ID == again.ID || messageID(next) != "1001" {
 			t.Errorf("edit ids %q then %q", again.ID, next.ID)
 		}
@@ -291,12 +291,7 @@ func TestShutdownHandsOverReceivedEvents(t *testing.T) {
 			cancel()
 			var ids []string
 			for range tt.read {
-				select {
-				case ev := <-out:
-					ids = append(ids, ev.ID)
-				case <-time.After(10 * time.Second):
-					t.Fatalf("only %v handed over", ids)
-				}
+				ids = append(ids, testsync.Next(t, out).ID)
 			}
 			if err := <-done; err != nil {
 				t.Fatalf("Run = %v", err)

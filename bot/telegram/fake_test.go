@@ -413,17 +413,6 @@ func run(t *testing.T, c *Client, out chan bot.Event) (stop func()) {
 	return stop
 }
 
-func nextEvent(t *testing.T, out <-chan bot.Event) bot.Event {
-	t.Helper()
-	select {
-	case ev := <-out:
-		return ev
-	case <-time.After(10 * time.Second):
-		t.Fatal("no event came")
-		return bot.Event{}
-	}
-}
-
 // Builders for updates as Telegram sends them.
 
 type tgUser struct {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/bot/internal/testsync"
 )
 
 var (
@@ -133,12 +134,12 @@ func TestUpdatesBecomeEvents(t *testing.T) {
 				// Nothing must come out before the next ordinary message.
 				sentinel++
 				f.push(map[string]any{"message": message(group, 9000+sentinel, bob, t0+100, "sentinel")})
-				if ev := nextEvent(t, out); ev.Text != "sentinel" {
+				if ev := testsync.Next(t, out); ev.Text != "sentinel" {
 					t.Fatalf("got an event %+v, want none", ev)
 				}
 				return
 			}
-			got := nextEvent(t, out)
+			got := testsync.Next(t, out)
 			if !reflect.DeepEqual(got, *tt.want) {
 				t.Errorf("event\n got %+v\nwant %+v", got, *tt.want)
 			}
@@ -168,13 +169,13 @@ func TestPollingSkipsRepeatedUpdatesAndWaitsOn429(t *testing.T) {
 	run(t, c, out)
 
 	id := f.push(map[string]any{"message": message(group, 30, bob, t0, "first")})
-	if ev := nextEvent(t, out); ev.Text != "first" {
+	if ev := testsync.Next(t, out); ev.Text != "first" {
 		t.Fatalf("got %q", ev.Text)
 	}
 	// The same update_id again, as after a restart that lost the offset.
 	f.push(map[string]any{"update_id": id, "message": message(group, 30, bob, t0, "first")})
 	f.push(map[string]any{"message": message(group, 31, bob, t0+1, "second")})
-	if ev := nextEvent(t, out); ev.Text != "second" {
+	if ev := testsync.Next(t, out); ev.Text != "second" {
 		t.Fatalf("got %q, want the repeated update skipped", ev.Text)
 	}
 	if !strings.Contains(logs.String(), "getUpdates failed") || !strings.Contains(logs.String(), "retry_in=1s") {
@@ -242,7 +243,7 @@ func TestWebhook(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	if ev := nextEvent(t, out); ev.Text != "hello" || ev.ID != fmtID(group.id, 2) {
+	if ev := testsync.Next(t, out); ev.Text != "hello" || ev.ID != fmtID(group.id, 2) {
 		t.Fatalf("event = %+v", ev)
 	}
 
@@ -280,7 +281,7 @@ func TestWebhook(t *testing.T) {
 	if code := post("s3cret_token", upd(3, 3, "after")); code != http.StatusOK {
 		t.Errorf("next update: %d", code)
 	}
-	if ev := nextEvent(t, out); ev.Text != "after" {
+	if ev := testsync.Next(t, out); ev.Text != "after" {
 		t.Errorf("got %q, want the repeated update skipped", ev.Text)
 	}
 	if n := f.count("getUpdates", nil); n != 0 {

@@ -1,5 +1,6 @@
 // Package testsync helps the connectors' tests watch what their goroutines do:
-// a log buffer the test may read while they write, and a wait for a condition.
+// a log buffer the test may read while they write, a wait for a condition, and
+// the next event a source sends.
 package testsync
 
 import (
@@ -8,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/vigie-bot/vigie/bot"
 )
 
 // Buffer is a bytes.Buffer that several goroutines may write while a test reads it.
@@ -44,5 +47,17 @@ func Eventually(t testing.TB, what string, cond func() bool) {
 			t.Fatalf("gave up waiting for %s", what)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// Next returns the next event sent on out, failing the test after 10 seconds.
+func Next(t testing.TB, out <-chan bot.Event) bot.Event {
+	t.Helper()
+	select {
+	case ev := <-out:
+		return ev
+	case <-time.After(10 * time.Second):
+		t.Fatal("no event came within 10s")
+		return bot.Event{}
 	}
 }
