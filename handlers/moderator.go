@@ -354,12 +354,14 @@ func (m *Moderator) DeliverCases(ctx context.Context) error {
 	defer t.Stop()
 	for {
 		m.FlushCases(ctx)
-		m.refreshOpenCases(ctx)
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-m.opened:
 		case <-t.C:
+			// Reading every open case is for the gauge only: on the timer, not
+			// on each case a raid opens.
+			m.refreshOpenCases(ctx)
 		}
 	}
 }
