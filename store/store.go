@@ -7,6 +7,8 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
+	"hash/fnv"
 	"time"
 
 	"github.com/vigie-bot/vigie/bot"
@@ -129,6 +131,9 @@ type Store interface {
 	// Audit returns the entries recorded at or after since, oldest first.
 	Audit(ctx context.Context, since time.Time) ([]AuditEntry, error)
 	// OpenCase stores a new case and returns it with its ID and status set.
+	// Opening again a case with the same Origin returns the first one: a store
+	// that did write a case but could not say so (a connection cut before the
+	// reply) is asked again, and must not make it two.
 	OpenCase(ctx context.Context, c Case) (Case, error)
 	// Case returns one case by id, or ErrNotFound.
 	Case(ctx context.Context, id string) (Case, error)
@@ -147,6 +152,17 @@ type Store interface {
 	// see it); it is not returned by PendingCases again. ErrNotFound if unknown.
 	AckCase(ctx context.Context, id string) error
 	Close() error
+}
+
+// Origin names what a case is about: its event, rule and reason. Two cases with
+// the same origin are the same case; an event without an id has none.
+func (c Case) Origin() string {
+	if c.Event.ID == "" {
+		return ""
+	}
+	h := fnv.New64a()
+	h.Write([]byte(c.Reason))
+	return fmt.Sprintf("%s|%s|%x", c.Event.Key(), c.Rule, h.Sum64())
 }
 
 // ErrDecided is returned when a case was already decided by someone else.

@@ -92,7 +92,8 @@ type Store struct {
 
 	casesMu sync.Mutex
 	cases   map[string]*caseRec
-	order   []string // case ids, oldest first
+	origins map[string]string // Case.Origin() → id, for the cases kept
+	order   []string          // case ids, oldest first
 	seq     int64
 	decided int
 }
@@ -173,12 +174,13 @@ func New(opts ...Option) *Store {
 		cfg.sweepEvery = DefaultSweepEvery
 	}
 	s := &Store{
-		cfg:    cfg,
-		seed:   maphash.MakeSeed(),
-		mask:   uint64(n - 1),
-		shards: make([]shard, n),
-		audit:  make([]store.AuditEntry, cfg.auditCap),
-		cases:  make(map[string]*caseRec),
+		cfg:     cfg,
+		seed:    maphash.MakeSeed(),
+		mask:    uint64(n - 1),
+		shards:  make([]shard, n),
+		audit:   make([]store.AuditEntry, cfg.auditCap),
+		cases:   make(map[string]*caseRec),
+		origins: make(map[string]string),
 	}
 	for i := range s.shards {
 		sh := &s.shards[i]
@@ -438,6 +440,10 @@ func (s *Store) Audit(_ context.Context, since time.Time) ([]store.AuditEntry, e
 func (s *Store) OpenCase(_ context.Context, c store.Case) (store.Case, error) {
 	s.casesMu.Lock()
 	defer s.casesMu.Unlock()
+	origin := c.Origin()
+	if id, ok := s.origins[origin]; ok && origin != "" {
+		return s.cases[id].c, nil
+	}
 	s.seq++
 	c.ID = fmt.Sprintf("%s%06d", s.cfg.casePrefix, s.seq)
 	c.Status = store.CaseOpen
@@ -447,6 +453,9 @@ func (s *Store) OpenCase(_ context.Context, c store.Case) (store.Case, error) {
 	}
 	s.cases[c.ID] = &caseRec{c: c, seq: s.seq}
 	s.order = append(s.order, c.ID)
+	if origin != "" {
+		s.origins[origin] = c.ID
+	}
 	return c, nil
 }
 
@@ -503,6 +512,7 @@ func (s *Store) trimCases() {
 		}
 		if r := s.cases[id]; r.c.Status == store.CaseDecided {
 			delete(s.cases, id)
+			delete(s.origins, r.c.Origin())
 			s.decided--
 			return true
 		}

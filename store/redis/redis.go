@@ -743,9 +743,11 @@ func (s *Store) openCases(ctx context.Context, cases []store.Case) ([]store.Case
 			errs[i] = fmt.Errorf("case: %w", err)
 			continue
 		}
+		origin := c.Origin()
 		groups = append(groups, &group{
-			keys: []string{s.casesKey(c.ID), s.casesKey("open"), s.casesKey("stream"), s.casesKey("seq")},
-			args: []any{c.ID, n, data, ms(s.cfg.caseTTL), s.cfg.caseStreamCap},
+			keys: []string{s.casesKey(c.ID), s.casesKey("open"), s.casesKey("stream"), s.casesKey("seq"),
+				s.casesKey("origin:" + origin)},
+			args: []any{c.ID, n, data, ms(s.cfg.caseTTL), s.cfg.caseStreamCap, origin},
 		})
 		index = append(index, i)
 	}
@@ -754,8 +756,17 @@ func (s *Store) openCases(ctx context.Context, cases []store.Case) ([]store.Case
 	}
 	_ = s.runScripts(ctx, openScript, groups) // read per case below
 	for j, g := range groups {
-		if err := g.cmd.Err(); err != nil {
-			errs[index[j]] = fmt.Errorf("redis open case %s: %w", out[index[j]].ID, err)
+		i := index[j]
+		reply, err := g.cmd.StringSlice()
+		if err == nil && len(reply) != 2 {
+			err = fmt.Errorf("unexpected reply %q", reply)
+		}
+		if err != nil {
+			errs[i] = fmt.Errorf("redis open case %s: %w", out[i].ID, err)
+			continue
+		}
+		if reply[0] == "dup" {
+			out[i], errs[i] = s.Case(ctx, reply[1])
 		}
 	}
 	return out, errs

@@ -150,17 +150,25 @@ return 1
 
 // openScript stores a case, indexes it as open and queues it for the desk. The
 // case counter lives as long as the longest-lived case, so that ids are never
-// given twice.
+// given twice. A case whose origin (event, rule, reason) is already open or kept
+// is not opened twice: the script answers the first one's id, so that a case
+// sent again after a lost reply stays one case.
 //
-// KEYS: case hash, open index, cases stream, case counter. ARGV: id, seq, json,
-// ttl, stream cap.
+// KEYS: case hash, open index, cases stream, case counter, origin. ARGV: id,
+// seq, json, ttl, stream cap, origin ("" for none). Returns {'ok', id} or
+// {'dup', id of the first}.
 var openScript = goredis.NewScript(`
+if ARGV[6] ~= '' then
+  local first = redis.call('GET', KEYS[5])
+  if first then return {'dup', first} end
+end
 redis.call('HSET', KEYS[1], 'json', ARGV[3], 'status', 'open', 'seq', ARGV[2])
 local sid = redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[5], '*', 'id', ARGV[1])
 redis.call('HSET', KEYS[1], 'sid', sid)
 redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
 for i = 1, 4 do redis.call('PEXPIRE', KEYS[i], ARGV[4]) end
-return sid
+if ARGV[6] ~= '' then redis.call('SET', KEYS[5], ARGV[1], 'PX', ARGV[4]) end
+return {'ok', ARGV[1]}
 `)
 
 // decideScript closes an open case once.

@@ -29,6 +29,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	t.Run("Strikes", func(t *testing.T) { testStrikes(t, newStore) })
 	t.Run("Audit", func(t *testing.T) { testAudit(t, newStore) })
 	t.Run("Cases", func(t *testing.T) { testCases(t, newStore) })
+	t.Run("CaseOrigin", func(t *testing.T) { testCaseOrigin(t, newStore) })
 	t.Run("Pending", func(t *testing.T) { testPending(t, newStore) })
 	t.Run("Concurrent", func(t *testing.T) { testConcurrent(t, newStore) })
 }
@@ -366,6 +367,40 @@ func newCase(id string, at time.Duration) store.Case {
 	e := entry(id, at, "insult")
 	return store.Case{Event: e.Event, Rule: "insult", Category: "abuse", Reason: "an insult after hours",
 		Suggested: []bot.Action{{Kind: bot.ActHide}, {Kind: bot.ActBan, Duration: 24 * time.Hour}}}
+}
+
+// testCaseOrigin: the same event, rule and reason sent again (a reply lost, a
+// write-back after an outage) is the first case, not a second one.
+func testCaseOrigin(t *testing.T, newStore func(*testing.T) store.Store) {
+	ctx := context.Background()
+	st := newStore(t)
+	first, err := st.OpenCase(ctx, newCase("m-1", 0))
+	if err != nil {
+		t.Fatalf("OpenCase: %v", err)
+	}
+	again, err := st.OpenCase(ctx, newCase("m-1", 0))
+	if err != nil {
+		t.Fatalf("OpenCase: %v", err)
+	}
+	if again.ID != first.ID {
+		t.Errorf("the same case again got id %q, want the first %q", again.ID, first.ID)
+	}
+	other := newCase("m-1", 0)
+	other.Reason = "another reason"
+	c, err := st.OpenCase(ctx, other)
+	if err != nil {
+		t.Fatalf("OpenCase: %v", err)
+	}
+	if c.ID == first.ID {
+		t.Errorf("a case with another reason got the first one's id %q", c.ID)
+	}
+	open, err := st.Cases(ctx, store.CaseOpen)
+	if err != nil {
+		t.Fatalf("Cases: %v", err)
+	}
+	if len(open) != 2 {
+		t.Errorf("%d open cases, want 2", len(open))
+	}
 }
 
 func testCases(t *testing.T, newStore func(*testing.T) store.Store) {
