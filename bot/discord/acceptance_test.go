@@ -63,7 +63,7 @@ func TestAcceptance(t *testing.T) {
 	t.Cleanup(stop)
 	<-f.ready
 	f.dispatch("GUILD_CREATE", guildCreate(allPerms))
-	f.waitFor("PUT", "/applications/"+appID+"/commands", 1, nil)
+	f.waitFor(t, "PUT", "/applications/"+appID+"/commands", 1, nil)
 
 	n := 0
 	say := func(from user, text string, at time.Time) string {
@@ -80,8 +80,8 @@ func TestAcceptance(t *testing.T) {
 		for i := range 6 {
 			last = say(bob, fmt.Sprintf("spam %d", i), now.Add(time.Duration(i)*time.Second))
 		}
-		f.waitFor("DELETE", "/channels/"+general+"/messages/"+last, 1, nil)
-		mute := f.waitFor("PATCH", "/guilds/"+guildID+"/members/"+bob.id, 2, nil)
+		f.waitFor(t, "DELETE", "/channels/"+general+"/messages/"+last, 1, nil)
+		mute := f.waitFor(t, "PATCH", "/guilds/"+guildID+"/members/"+bob.id, 2, nil)
 		until, err := time.Parse(time.RFC3339, fmt.Sprint(mute.Body["communication_disabled_until"]))
 		if d := time.Until(until); err != nil || d < 9*time.Minute || d > 11*time.Minute {
 			t.Errorf("timed out until %v (%v), want 10m from now", mute.Body["communication_disabled_until"], err)
@@ -91,8 +91,8 @@ func TestAcceptance(t *testing.T) {
 	var caseID, cardMsg, scam string
 	t.Run("a scam link from a fresh account is deleted and becomes a card", func(t *testing.T) {
 		scam = say(newbie, "free nitro on https://scam.example/gift", time.Now())
-		f.waitFor("DELETE", "/channels/"+general+"/messages/"+scam, 1, nil)
-		card := f.waitFor("POST", "/channels/"+deskID+"/messages", 1, nil)
+		f.waitFor(t, "DELETE", "/channels/"+general+"/messages/"+scam, 1, nil)
+		card := f.waitFor(t, "POST", "/channels/"+deskID+"/messages", 1, nil)
 		content := fmt.Sprint(card.Body["content"])
 		if !strings.Contains(content, "scam link from a fresh account") || !strings.Contains(content, "Newbie") {
 			t.Errorf("card = %s", content)
@@ -113,7 +113,7 @@ func TestAcceptance(t *testing.T) {
 
 	t.Run("a stranger's ban is refused", func(t *testing.T) {
 		f.dispatch("INTERACTION_CREATE", press("i-stranger", mallory, cardMsg, customID(caseID, "ban")))
-		answer := f.waitFor("POST", "/interactions/i-stranger/", 1, nil)
+		answer := f.waitFor(t, "POST", "/interactions/i-stranger/", 1, nil)
 		if d, _ := answer.Body["data"].(map[string]any); answer.Body["type"] != float64(4) || !strings.Contains(fmt.Sprint(d["content"]), "Sorry") || d["flags"] != float64(64) {
 			t.Errorf("answer = %s", answer.Raw)
 		}
@@ -130,12 +130,12 @@ func TestAcceptance(t *testing.T) {
 
 	t.Run("a moderator's ban bans and the card says who decided", func(t *testing.T) {
 		f.dispatch("INTERACTION_CREATE", press("i-mod", mod, cardMsg, customID(caseID, "ban")))
-		ack := f.waitFor("POST", "/interactions/i-mod/", 1, nil)
+		ack := f.waitFor(t, "POST", "/interactions/i-mod/", 1, nil)
 		if ack.Body["type"] != float64(6) {
 			t.Errorf("ack = %s", ack.Raw)
 		}
-		f.waitFor("PUT", "/guilds/"+guildID+"/bans/"+newbie.id, 1, nil)
-		edit := f.waitFor("PATCH", "/channels/"+deskID+"/messages/"+cardMsg, 1, nil)
+		f.waitFor(t, "PUT", "/guilds/"+guildID+"/bans/"+newbie.id, 1, nil)
+		edit := f.waitFor(t, "PATCH", "/channels/"+deskID+"/messages/"+cardMsg, 1, nil)
 		content := fmt.Sprint(edit.Body["content"])
 		if !strings.Contains(content, "Banned") || !strings.Contains(content, "Mo (discord:"+mod.id+")") {
 			t.Errorf("card = %s", content)
@@ -150,14 +150,14 @@ func TestAcceptance(t *testing.T) {
 
 	t.Run("a second press on a decided case says who decided first", func(t *testing.T) {
 		f.dispatch("INTERACTION_CREATE", press("i-late", cm, cardMsg, customID(caseID, "keep")))
-		if ack := f.waitFor("POST", "/interactions/i-late/", 1, nil); ack.Body["type"] != float64(6) {
+		if ack := f.waitFor(t, "POST", "/interactions/i-late/", 1, nil); ack.Body["type"] != float64(6) {
 			t.Errorf("ack = %s", ack.Raw)
 		}
-		note := f.waitFor("POST", "/webhooks/"+appID+"/tok-i-late", 1, nil)
+		note := f.waitFor(t, "POST", "/webhooks/"+appID+"/tok-i-late", 1, nil)
 		if got := fmt.Sprint(note.Body["content"]); !strings.Contains(got, "already decided by discord:"+mod.id) || note.Body["flags"] != float64(64) {
 			t.Errorf("note to the late moderator = %s", note.Raw)
 		}
-		edit := f.waitFor("PATCH", "/channels/"+deskID+"/messages/"+cardMsg, 2, nil)
+		edit := f.waitFor(t, "PATCH", "/channels/"+deskID+"/messages/"+cardMsg, 2, nil)
 		if content := fmt.Sprint(edit.Body["content"]); !strings.Contains(content, "Banned") || strings.Contains(content, "Kept") {
 			t.Errorf("card = %s", content)
 		}
@@ -181,18 +181,18 @@ func TestAcceptance(t *testing.T) {
 		if err := (desktest.Desk{Poster: c.Desk(cmds)}).PostCase(ctx, cs); err != nil {
 			t.Fatal(err)
 		}
-		card := f.waitFor("POST", "/channels/"+deskID+"/messages", before+1, nil)
+		card := f.waitFor(t, "POST", "/channels/"+deskID+"/messages", before+1, nil)
 		if raw := string(card.Raw); !strings.Contains(raw, `"custom_id":"`+customID(cs.ID, "unmute")+`"`) || !strings.Contains(raw, "Remove timeout") {
 			t.Errorf("card lacks the remove-timeout button: %s", raw)
 		}
 		mutes := f.count("PATCH", "/guilds/"+guildID+"/members/"+bob.id)
 		edits := f.count("PATCH", "/channels/"+deskID+"/messages/"+cardMsg)
 		f.dispatch("INTERACTION_CREATE", press("i-unmute", cm, cardMsg, customID(cs.ID, "unmute")))
-		lift := f.waitFor("PATCH", "/guilds/"+guildID+"/members/"+bob.id, mutes+1, nil)
+		lift := f.waitFor(t, "PATCH", "/guilds/"+guildID+"/members/"+bob.id, mutes+1, nil)
 		if string(lift.Raw) != `{"communication_disabled_until":null}` {
 			t.Errorf("untimeout body = %s", lift.Raw)
 		}
-		edit := f.waitFor("PATCH", "/channels/"+deskID+"/messages/"+cardMsg, edits+1, nil)
+		edit := f.waitFor(t, "PATCH", "/channels/"+deskID+"/messages/"+cardMsg, edits+1, nil)
 		if content := fmt.Sprint(edit.Body["content"]); !strings.Contains(content, "Timeout removed") || !strings.Contains(content, "discord:"+cm.id) {
 			t.Errorf("card = %s", content)
 		}
@@ -206,7 +206,7 @@ func TestAcceptance(t *testing.T) {
 		if err := c.Desk(cmds).Alert(context.Background(), "raid on #general, @everyone beware"); err != nil {
 			t.Fatal(err)
 		}
-		a := f.waitFor("POST", "/channels/"+deskID+"/messages", before+1, nil)
+		a := f.waitFor(t, "POST", "/channels/"+deskID+"/messages", before+1, nil)
 		am, _ := a.Body["allowed_mentions"].(map[string]any)
 		if a.Body["content"] != "🚨 raid on #general, @everyone beware" || am == nil || len(am["parse"].([]any)) != 0 {
 			t.Errorf("alert = %s", a.Raw)
@@ -228,7 +228,7 @@ func TestAcceptance(t *testing.T) {
 		// store), then its answer replaces the acknowledgement.
 		ask := func(id string, from user, sub string, opts ...map[string]any) (deferred bool, text string) {
 			f.dispatch("INTERACTION_CREATE", slash(id, from, sub, opts...))
-			a := f.waitFor("POST", "/interactions/"+id+"/", 1, nil)
+			a := f.waitFor(t, "POST", "/interactions/"+id+"/", 1, nil)
 			d, _ := a.Body["data"].(map[string]any)
 			if d["flags"] != float64(64) {
 				t.Errorf("answer to %s is not ephemeral: %s", id, a.Raw)
@@ -237,7 +237,7 @@ func TestAcceptance(t *testing.T) {
 			case float64(4):
 				return false, fmt.Sprint(d["content"])
 			case float64(5):
-				e := f.waitFor("PATCH", "/webhooks/"+appID+"/tok-"+id+"/messages/@original", 1, nil)
+				e := f.waitFor(t, "PATCH", "/webhooks/"+appID+"/tok-"+id+"/messages/@original", 1, nil)
 				return true, fmt.Sprint(e.Body["content"])
 			}
 			t.Errorf("answer to %s = %s", id, a.Raw)

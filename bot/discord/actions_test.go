@@ -82,7 +82,7 @@ func TestActionsOut(t *testing.T) {
 			if err := tt.do(); err != nil {
 				t.Fatalf("error %v", err)
 			}
-			call := f.waitFor(tt.method, tt.path, before+1, nil)
+			call := f.waitFor(t, tt.method, tt.path, before+1, nil)
 			if tt.check != nil {
 				tt.check(t, call)
 			}
@@ -95,7 +95,7 @@ func TestActionsOut(t *testing.T) {
 		if err := c.Warn(ctx, msg, "slow down"); err != nil {
 			t.Fatal(err)
 		}
-		f.waitFor("POST", "/channels/"+general+"/messages", before+1, nil)
+		f.waitFor(t, "POST", "/channels/"+general+"/messages", before+1, nil)
 	})
 }
 

@@ -287,8 +287,8 @@ func shape(p []string) string {
 }
 
 // waitFor waits until n calls match method, path prefix and ok, and returns the last.
-func (f *fakeDiscord) waitFor(method, path string, n int, ok func(apiCall) bool) apiCall {
-	f.t.Helper()
+func (f *fakeDiscord) waitFor(t testing.TB, method, path string, n int, ok func(apiCall) bool) apiCall {
+	t.Helper()
 	deadline := time.After(10 * time.Second)
 	for {
 		f.mu.Lock()
@@ -306,7 +306,7 @@ func (f *fakeDiscord) waitFor(method, path string, n int, ok func(apiCall) bool)
 		select {
 		case <-changed:
 		case <-deadline:
-			f.t.Fatalf("no %d× %s %s; calls: %s", n, method, path, f.summary())
+			t.Fatalf("no %d× %s %s; calls: %s", n, method, path, f.summary())
 		}
 	}
 }
@@ -372,8 +372,11 @@ func (u user) member(joined time.Time) map[string]any {
 	return map[string]any{"roles": roles, "joined_at": joined.UTC().Format(time.RFC3339), "nick": nil}
 }
 
+// t0 is the tests' clock: read once at start, so that the members' ages
+// (carried in their snowflake ids) and the messages' times agree with the
+// clock that the engine, the connector and the fake read, on any date.
 var (
-	t0      = time.Date(2026, 11, 20, 22, 0, 0, 0, time.UTC)
+	t0      = time.Now().UTC().Truncate(time.Second)
 	bob     = user{id: snowflake(t0.AddDate(-2, 0, 0), 1), name: "Bob"}
 	newbie  = user{id: snowflake(t0.Add(-time.Hour), 2), name: "Newbie"}
 	mod     = user{id: snowflake(t0.AddDate(-3, 0, 0), 3), name: "Mo", roles: []string{modRole}}

@@ -22,7 +22,7 @@ func TestPageMentionsOnlyTheCMs(t *testing.T) {
 	if err := d.Page(context.Background(), "wave: 25 angry comments, like @everyone you are idiots"); err != nil {
 		t.Fatal(err)
 	}
-	call := f.waitFor("POST", "/channels/"+deskID+"/messages", 1, nil)
+	call := f.waitFor(t, "POST", "/channels/"+deskID+"/messages", 1, nil)
 	content, _ := call.Body["content"].(string)
 	if !strings.HasPrefix(content, "🚨 wave: 25") || !strings.HasSuffix(content, "<@"+ownerID+">") {
 		t.Errorf("content %q", content)
@@ -52,7 +52,7 @@ func TestPictureUploadsTheFile(t *testing.T) {
 			if n := f.count("POST", "/channels/"+deskID+"/messages"); n != c.messages {
 				t.Fatalf("%d messages, want %d", n, c.messages)
 			}
-			last := f.waitFor("POST", "/channels/"+deskID+"/messages", c.messages, nil)
+			last := f.waitFor(t, "POST", "/channels/"+deskID+"/messages", c.messages, nil)
 			_, params, err := mime.ParseMediaType(last.Header.Get("Content-Type"))
 			if err != nil {
 				t.Fatalf("content type %q: %v", last.Header.Get("Content-Type"), err)
@@ -111,7 +111,7 @@ func TestModeSubcommand(t *testing.T) {
 	run(t, f, c, make(chan bot.Event, 10), allPerms)
 	f.dispatch("INTERACTION_CREATE", slash("m1", cm, "mode",
 		map[string]any{"name": "to", "type": 3, "value": "office"}, map[string]any{"name": "for", "type": 3, "value": "2h"}))
-	e := f.waitFor("PATCH", "/webhooks/"+appID+"/tok-m1/messages/@original", 1, nil)
+	e := f.waitFor(t, "PATCH", "/webhooks/"+appID+"/tok-m1/messages/@original", 1, nil)
 	if e.Body["content"] != "Mode: office 2h" || cmds.by != "discord:"+cm.id {
 		t.Errorf("answer %s, by %q", e.Raw, cmds.by)
 	}
