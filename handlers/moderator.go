@@ -46,6 +46,8 @@ type Options struct {
 	Shift *Shift
 	// Priority, when set, gives a rule's case priority (high, low; "" normal).
 	Priority func(rule string) string
+	// Speech bounds the warnings and replies vigie sends (withhold.go).
+	Speech Speech
 }
 
 // Moderator carries out verdicts. It is safe for concurrent use.
@@ -58,6 +60,8 @@ type Moderator struct {
 	now       func() time.Time
 	shift     *Shift
 	priority  func(rule string) string
+	speech    Speech
+	warned    warnings
 
 	// opened is nudged when a case is opened here, for DeliverCases.
 	opened chan struct{}
@@ -80,6 +84,11 @@ const (
 	ResultUnsupported = "unsupported"  // the platform has no such capability
 	ResultPlatformOff = "platform_off" // no platform of that name is on
 	ResultPaused      = "paused"
+	// ResultDeferred: the place's queue of actions was full; a case holds them.
+	ResultDeferred = "deferred"
+	// ResultWithheld: not done on purpose (a warning to an author being banned,
+	// a second warning in the window, a reply to last night's message).
+	ResultWithheld = "withheld"
 )
 
 // New returns a Moderator and registers its metrics with o.Registerer.
@@ -96,6 +105,7 @@ func New(o Options) (*Moderator, error) {
 		now:       o.Now,
 		shift:     o.Shift,
 		priority:  o.Priority,
+		speech:    o.Speech.withDefaults(),
 		opened:    make(chan struct{}, 1),
 		actions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "vigie_actions_total",
@@ -226,7 +236,11 @@ func (m *Moderator) Handle(ctx context.Context, ev bot.Event, v bot.Verdict) err
 			errs = append(errs, m.alert(ctx, ev, v, a))
 			continue
 		}
+		a, why := m.withhold(ev, v, a, p, failedActs)
 		switch {
+		case why != "":
+			m.count(label, a.Kind, ResultWithheld)
+			log.Info("action withheld", "action", a.String(), "why", why)
 		case paused:
 			m.count(label, a.Kind, ResultPaused)
 			held = append(held, a)

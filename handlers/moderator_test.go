@@ -222,12 +222,12 @@ func TestHandle(t *testing.T) {
 			platform: "discord",
 		},
 		{
-			name:     "flood on a chat: warn falls back to a reply",
+			name:     "flood on a chat: no warning to an author who is timed out",
 			platform: "discord",
 			matches:  []bot.Match{flood},
-			calls:    []string{"delete", "timeout(10m)", `reply("Please slow down")`},
+			calls:    []string{"delete", "timeout(10m)"},
 			metrics: map[string]float64{"discord/delete/done": 1, "discord/timeout/done": 1,
-				"discord/warn/done": 1},
+				"discord/warn/withheld": 1},
 		},
 		{
 			name:     "flood on a page: warn is private",

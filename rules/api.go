@@ -76,9 +76,19 @@ const (
 
 // Options tune an Engine.
 type Options struct {
-	// Clock gives the time of evaluation. Nil means the event's own time (At),
+	// Clock, when set, is the wall clock that live events are checked against.
+	// Events are always judged on their own time (At): counters, strikes, ages
+	// and office hours follow the platform's timestamp, so that a backlog
+	// handed over at once after a restart is counted as it was written, not as
+	// a flood. With a Clock, an At that is missing or later than Clock()+Skew
+	// (a wrong clock, a forged event) is taken as Clock(), and one older than
+	// Clock()-MaxAge as Clock()-MaxAge. Nil means the event's own time as it is,
 	// which is what replay and the rule file's tests use.
-	Clock  func() time.Time
+	Clock func() time.Time
+	// Skew is how far in the future an event's time may be (default 1m).
+	Skew time.Duration
+	// MaxAge is how far in the past an event's time may be (default 72h).
+	MaxAge time.Duration
 	Logger *slog.Logger
 	// AfterHours, when set, says whether a time is after hours instead of the
 	// file's office_hours: the desk's manual /mode override goes through it.

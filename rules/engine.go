@@ -69,14 +69,40 @@ func newEngine(rs *Ruleset, st store.Store, opts Options) *Engine {
 	return &Engine{rs: rs, store: st, opts: opts, impl: state}
 }
 
+// Defaults of Options.Skew and Options.MaxAge.
+const (
+	DefaultSkew   = time.Minute
+	DefaultMaxAge = 72 * time.Hour
+)
+
+// now is the time ev is judged at: its own, bounded by the clock when there is one.
 func (e *Engine) now(ev *bot.Event) time.Time {
-	if e.opts.Clock != nil {
-		return e.opts.Clock()
+	if e.opts.Clock == nil {
+		if !ev.At.IsZero() {
+			return ev.At
+		}
+		return time.Now()
 	}
-	if !ev.At.IsZero() {
-		return ev.At
+	return JudgedAt(ev.At, e.opts.Clock(), e.opts.Skew, e.opts.MaxAge)
+}
+
+// JudgedAt is the time an event stamped at is judged at when the wall clock says
+// now: at itself, unless it is missing or more than skew in the future (now), or
+// more than maxAge in the past (now-maxAge). Zero skew and maxAge take the defaults.
+func JudgedAt(at, now time.Time, skew, maxAge time.Duration) time.Time {
+	if skew <= 0 {
+		skew = DefaultSkew
 	}
-	return time.Now()
+	if maxAge <= 0 {
+		maxAge = DefaultMaxAge
+	}
+	switch {
+	case at.IsZero() || at.After(now.Add(skew)):
+		return now
+	case at.Before(now.Add(-maxAge)):
+		return now.Add(-maxAge)
+	}
+	return at
 }
 
 func (e *Engine) evaluate(ctx context.Context, ev bot.Event) (bot.Verdict, error) {

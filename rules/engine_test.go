@@ -252,7 +252,8 @@ func TestVerdictDetails(t *testing.T) {
 	}
 }
 
-// Options.Clock replaces the event's own time: hours and ages follow it.
+// With Options.Clock, events are judged on their own time: a backlog keeps its
+// hours and ages; only a time too far in the future or the past is bounded.
 func TestClock(t *testing.T) {
 	rs := parse(t, `
 timezone: Europe/Paris
@@ -263,19 +264,35 @@ rules:
     when: author.account_age > 0 and author.account_age < duration("1h")
 `)
 	created := paris(t, 5, 22, 0)
-	ev := msg("e", "new", "hi", paris(t, 5, 10, 0)) // the event says office hours
-	ev.Author.CreatedAt = created
 	clock := func() time.Time { return created.Add(30 * time.Minute) }
 	eng := rules.NewEngine(rs, memory.New(), rules.Options{Clock: clock})
-	v, err := eng.Evaluate(context.Background(), ev)
-	if err != nil {
-		t.Fatal(err)
+	tests := []struct {
+		name   string
+		at     time.Time
+		want   string
+		wantAt time.Time
+	}{
+		{"its own time, in the past", created.Add(10 * time.Minute), `night:  | author.account_age = 10m < 1h`, created.Add(10 * time.Minute)},
+		{"within the skew", created.Add(31 * time.Minute), `night:  | author.account_age = 31m < 1h`, created.Add(31 * time.Minute)},
+		{"too far in the future", created.Add(5 * time.Hour), `night:  | author.account_age = 30m < 1h`, clock()},
+		{"missing", time.Time{}, `night:  | author.account_age = 30m < 1h`, clock()},
+		{"older than MaxAge", created.Add(-100 * time.Hour), `night:  | author.account_age = 0s < 1h`, clock().Add(-rules.DefaultMaxAge)},
 	}
-	if got := summary(v); got != `night:  | author.account_age = 30m < 1h` {
-		t.Errorf("got %q", got)
-	}
-	if !v.At.Equal(clock()) {
-		t.Errorf("verdict at %v, want the clock's %v", v.At, clock())
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ev := msg(fmt.Sprint("e", i), "new", "hi", tt.at)
+			ev.Author.CreatedAt = created
+			v, err := eng.Evaluate(context.Background(), ev)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := summary(v); got != tt.want {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+			if !v.At.Equal(tt.wantAt) {
+				t.Errorf("verdict at %v, want %v", v.At, tt.wantAt)
+			}
+		})
 	}
 }
 

@@ -7,10 +7,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -76,9 +78,12 @@ type Connector struct {
 
 const (
 	maxEventBody = 1 << 20
-	// workers evaluate the events that sources produce; HTTP requests are evaluated
-	// in their own goroutines.
-	workers = 4
+	// evaluators judge the events that sources produce, each the events of its
+	// own share of the spaces, in order; HTTP requests are judged in their own
+	// goroutines. Actions are carried out in lanes (lanes.go).
+	evaluators = 4
+	// evaluatorQueue is how many events an evaluator may have waiting.
+	evaluatorQueue = 256
 )
 
 // daemon is one running vigie.
@@ -113,9 +118,11 @@ type daemon struct {
 	// flight; it is cancelled only when the drain runs out of time.
 	workCtx    context.Context
 	cancelWork context.CancelFunc
-	// inflight counts HTTP event requests, which carry out their actions after
-	// answering.
+	// inflight counts HTTP event requests, which hand their verdicts to the
+	// lanes after answering.
 	inflight tracker
+	// lanes carry out verdicts, one lane per platform and place.
+	lanes *lanes
 }
 
 // loaded is one compiled rule file and the engine that runs it.
@@ -243,6 +250,11 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 	if s := cfg.Getenv("VIGIE_ADMIN_TOKEN"); s != "" {
 		d.adminToken = []byte(s)
 	}
+	d.lanes = newLanes(d.act, d.overflow, log, met.panic, met.laneWait)
+	registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "vigie_lanes",
+		Help: "Places (platform, chat or channel) whose actions have a lane running now.",
+	}, func() float64 { return float64(d.lanes.busy()) }))
 	if err := d.buildAfterHours(rs, shift, desks.desk(), registry); err != nil {
 		return nil, err
 	}
@@ -318,8 +330,9 @@ func (d *daemon) serve(ctx context.Context, reload <-chan struct{}) error {
 	log.Info("vigie running", "version", cfg.Version, "rules", l.file,
 		"rule_count", len(l.engine.Ruleset().Rules), "store", d.storeKind)
 
-	// Sources send into events; workers evaluate them. events is never closed, so
-	// that a source that is late to stop cannot panic on a send.
+	// Sources send into events; the evaluators judge them and hand the verdicts
+	// to the lanes. events is never closed, so that a source that is late to stop
+	// cannot panic on a send.
 	// runCtx stops the sources and the desk, on shutdown or when the server fails.
 	runCtx, stopRun := context.WithCancel(ctx)
 	defer stopRun()
@@ -331,9 +344,7 @@ func (d *daemon) serve(ctx context.Context, reload <-chan struct{}) error {
 		}
 	}
 	stopWorkers := make(chan struct{})
-	for range workers {
-		pool.Go(func() { d.work(events, stopWorkers) })
-	}
+	pool.Go(func() { d.dispatch(events, stopWorkers) })
 	var desk sync.WaitGroup
 	desk.Go(func() { _ = d.mod.DeliverCases(runCtx) })
 	d.runAfterHours(runCtx, &desk)
@@ -382,13 +393,18 @@ loop:
 	}
 	close(stopWorkers)
 	if !wait(sctx, &pool) {
-		errs = append(errs, fmt.Errorf("events still being handled after %s; their actions were cancelled", cfg.ShutdownTimeout))
+		errs = append(errs, fmt.Errorf("events still being judged after %s; their actions were cancelled", cfg.ShutdownTimeout))
 		d.cancelWork()
 		pool.Wait()
 	}
 	if !d.inflight.closeAndWait(sctx) {
 		d.cancelWork()
 		d.inflight.closeAndWait(context.Background())
+	}
+	if !d.lanes.close(sctx) {
+		errs = append(errs, fmt.Errorf("actions still being carried out after %s; they were cancelled", cfg.ShutdownTimeout))
+		d.cancelWork()
+		d.lanes.close(context.Background())
 	}
 	// The cases the last events opened go to the desk before the store closes.
 	desk.Wait()
@@ -497,18 +513,41 @@ func problems(err error) []string {
 	return []string{err.Error()}
 }
 
-// work evaluates the events of the sources until stop is closed, then empties the
-// queue and returns.
-func (d *daemon) work(events <-chan bot.Event, stop <-chan struct{}) {
+// dispatch hands the sources' events to the evaluators until stop is closed,
+// then empties the queue and waits for the evaluators. The events of one space
+// (a Discord server, a Telegram chat, a page) always go to the same evaluator,
+// so that each space, and each author in it, is judged in order.
+func (d *daemon) dispatch(events <-chan bot.Event, stop <-chan struct{}) {
+	var pool sync.WaitGroup
+	queues := make([]chan bot.Event, evaluators)
+	for i := range queues {
+		q := make(chan bot.Event, evaluatorQueue)
+		queues[i] = q
+		pool.Go(func() {
+			for ev := range q {
+				d.process(ev)
+			}
+		})
+	}
+	seed := maphash.MakeSeed()
+	send := func(ev bot.Event) {
+		queues[maphash.String(seed, ev.Platform+"\x00"+ev.Space)%evaluators] <- ev
+	}
+	defer func() {
+		for _, q := range queues {
+			close(q)
+		}
+		pool.Wait()
+	}()
 	for {
 		select {
 		case ev := <-events:
-			d.process(ev)
+			send(ev)
 		case <-stop:
 			for {
 				select {
 				case ev := <-events:
-					d.process(ev)
+					send(ev)
 				default:
 					return
 				}
@@ -517,7 +556,9 @@ func (d *daemon) work(events <-chan bot.Event, stop <-chan struct{}) {
 	}
 }
 
+// process judges one event from a source and hands its verdict to its lane.
 func (d *daemon) process(ev bot.Event) {
+	defer d.recoverPanic("evaluator", ev)
 	if err := ev.Validate(); err != nil {
 		d.log.Warn("event dropped", "event", ev.Key(), "err", err)
 		return
@@ -527,7 +568,27 @@ func (d *daemon) process(ev bot.Event) {
 		d.log.Error("event not evaluated", "event", ev.Key(), "err", err)
 		return
 	}
-	d.act(ev, v)
+	d.carryOut(ev, v)
+}
+
+// carryOut hands a verdict to the lane of its place; once the lanes are closed
+// (a shutdown), it is carried out here.
+func (d *daemon) carryOut(ev bot.Event, v bot.Verdict) {
+	if v.Duplicate {
+		return
+	}
+	if !d.lanes.submit(job{ev: ev, v: v}) {
+		d.act(job{ev: ev, v: v})
+	}
+}
+
+// recoverPanic, deferred, turns a panic while handling ev into a log line with
+// the stack and a count: one bad event does not take vigie down.
+func (d *daemon) recoverPanic(where string, ev bot.Event) {
+	if r := recover(); r != nil {
+		d.log.Error("panic while handling an event", "where", where, "event", ev.Key(), "panic", r, "stack", string(debug.Stack()))
+		d.metrics.panic(where)
+	}
 }
 
 // evaluate runs the current rules on ev and counts what happened.
@@ -566,13 +627,19 @@ func (d *daemon) evaluate(ctx context.Context, ev bot.Event) (bot.Verdict, error
 	return v, nil
 }
 
-// act carries out a verdict. Its context is the daemon's work context, not the
-// request's: a client hanging up must not stop a ban half-way.
-func (d *daemon) act(ev bot.Event, v bot.Verdict) {
+// act carries out a verdict, in its place's lane. Its context is the daemon's
+// work context, not the request's: a client hanging up must not stop a ban
+// half-way.
+func (d *daemon) act(j job) {
+	ev, v := j.ev, j.v
 	if err := d.mod.Handle(d.workCtx, ev, v); err != nil {
 		d.log.Error("verdict not fully recorded", "event", ev.Key(), "err", err)
 	}
-	// The FAQ comes after the verdict: it never answers a message a rule acted on.
+	// The FAQ comes after the verdict: it never answers a message a rule acted
+	// on, nor last night's questions handed over as a backlog.
+	if !ev.At.IsZero() && time.Since(ev.At) > handlers.DefaultStale {
+		return
+	}
 	if _, err := d.faq.Handle(d.workCtx, d.current.Load().faq, ev, v); err != nil {
 		d.log.Error("faq decision not fully carried out", "event", ev.Key(), "err", err)
 	}

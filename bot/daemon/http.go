@@ -162,7 +162,7 @@ func (d *daemon) handleEvent(w http.ResponseWriter, r *http.Request) {
 	if f, ok := w.(http.Flusher); ok {
 		f.Flush()
 	}
-	d.act(ev, v)
+	d.carryOut(ev, v)
 }
 
 // validSignature checks X-Vigie-Signature: sha256=<hex HMAC-SHA256 of body>, in

@@ -115,7 +115,7 @@ func TestShutdownTimeoutCancelsActions(t *testing.T) {
 	p, _, cancel, errc := runSlow(t, 50*time.Millisecond)
 	cancel()
 	err := <-errc
-	if err == nil || !strings.Contains(err.Error(), "http drain") {
+	if err == nil || !strings.Contains(err.Error(), "actions still being carried out") {
 		t.Errorf("Run = %v, want the drain's timeout", err)
 	}
 	if err := <-p.result; !errors.Is(err, context.Canceled) {

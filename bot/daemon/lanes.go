@@ -1,0 +1,194 @@
+package daemon
+
+import (
+	"context"
+	"hash/maphash"
+	"log/slog"
+	"runtime/debug"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/vigie-bot/vigie/bot"
+)
+
+// A verdict's actions are carried out in the lane of its place (a platform's
+// chat, channel or page), one job after the other: a place's actions keep the
+// order of its events, and a place whose API is rate-limited, failing or hung
+// delays only itself. Each lane has a bounded queue; a job that finds its lane
+// full is not waited for (that would stall the evaluation of every other place)
+// but handed to overflow, which makes it a case for the CMs.
+
+const (
+	// laneQueue is how many verdicts a place may have waiting.
+	laneQueue = 256
+	// laneIdle is how long a lane without work keeps its goroutine.
+	laneIdle = time.Minute
+	// maxLanes bounds the goroutines: past it, places share one of sharedLanes
+	// lanes by hash (events over HTTP may name any number of places).
+	maxLanes    = 4096
+	sharedLanes = 64
+)
+
+// job is one verdict to carry out.
+type job struct {
+	ev bot.Event
+	v  bot.Verdict
+	// queued is when the job entered its lane, for the wait metric.
+	queued time.Time
+}
+
+// lanes runs jobs in one goroutine per place.
+type lanes struct {
+	// run carries out a job; overflow takes the jobs a full lane cannot hold.
+	run      func(job)
+	overflow func(job)
+	log      *slog.Logger
+	// panicked counts a job whose run panicked (the lane goes on with the next).
+	panicked func(where string)
+	wait     prometheus.Observer
+	seed     maphash.Seed
+
+	mu     sync.Mutex
+	closed bool
+	m      map[string]*lane
+	wg     sync.WaitGroup
+}
+
+type lane struct {
+	key string
+	q   chan job
+}
+
+func newLanes(run, overflow func(job), log *slog.Logger, panicked func(string), wait prometheus.Observer) *lanes {
+	return &lanes{run: run, overflow: overflow, log: log, panicked: panicked, wait: wait, seed: maphash.MakeSeed(), m: map[string]*lane{}}
+}
+
+// laneKey names the place whose lane carries out ev's actions.
+func laneKey(ev *bot.Event) string {
+	return ev.Platform + "\x00" + ev.Space + "\x00" + ev.Channel
+}
+
+// submit queues j in its place's lane and reports whether it was queued; false
+// once the lanes are closed. A full lane hands j to overflow instead.
+func (ls *lanes) submit(j job) bool {
+	key := laneKey(&j.ev)
+	j.queued = time.Now()
+	ls.mu.Lock()
+	if ls.closed {
+		ls.mu.Unlock()
+		return false
+	}
+	l := ls.m[key]
+	if l == nil {
+		if len(ls.m) >= maxLanes {
+			key = "shared:" + strconv.FormatUint(maphash.String(ls.seed, key)%sharedLanes, 10)
+			l = ls.m[key]
+		}
+		if l == nil {
+			l = &lane{key: key, q: make(chan job, laneQueue)}
+			ls.m[key] = l
+			ls.wg.Go(func() { ls.serve(l) })
+		}
+	}
+	var full bool
+	select {
+	case l.q <- j:
+	default:
+		full = true
+	}
+	ls.mu.Unlock()
+	if full {
+		ls.overflow(j)
+	}
+	return true
+}
+
+// serve runs l's jobs until l has been idle for laneIdle, or until the lanes are
+// closed and l is empty.
+func (ls *lanes) serve(l *lane) {
+	idle := time.NewTimer(laneIdle)
+	defer idle.Stop()
+	for {
+		select {
+		case j, ok := <-l.q:
+			if !ok {
+				return
+			}
+			ls.do(l, j)
+			idle.Reset(laneIdle)
+		case <-idle.C:
+			// Leave only when nothing can be sent any more: submit sends under
+			// the same lock, to lanes it finds in the map.
+			ls.mu.Lock()
+			if len(l.q) == 0 && !ls.closed {
+				delete(ls.m, l.key)
+				ls.mu.Unlock()
+				return
+			}
+			ls.mu.Unlock()
+			idle.Reset(laneIdle)
+		}
+	}
+}
+
+// do runs one job; a panic in it is logged and counted, and the lane goes on.
+func (ls *lanes) do(l *lane, j job) {
+	defer func() {
+		if r := recover(); r != nil {
+			ls.log.Error("panic while carrying out a verdict; the lane goes on", "event", j.ev.Key(),
+				"panic", r, "stack", string(debug.Stack()))
+			if ls.panicked != nil {
+				ls.panicked("lane")
+			}
+		}
+	}()
+	if ls.wait != nil {
+		ls.wait.Observe(time.Since(j.queued).Seconds())
+	}
+	ls.run(j)
+}
+
+// close stops taking jobs and waits, until ctx ends, for the lanes to carry out
+// what they hold. It reports whether they all finished.
+func (ls *lanes) close(ctx context.Context) bool {
+	ls.mu.Lock()
+	if !ls.closed {
+		ls.closed = true
+		for _, l := range ls.m {
+			close(l.q)
+		}
+	}
+	ls.mu.Unlock()
+	return wait(ctx, &ls.wg)
+}
+
+// busy is the number of lanes running now, for the metrics.
+func (ls *lanes) busy() int {
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	return len(ls.m)
+}
+
+// overflow makes a verdict whose lane is full a case: the place's platform is
+// rate-limiting or not answering, and waiting would stall every other place.
+func (d *daemon) overflow(j job) {
+	d.log.Warn("actions deferred to the desk: the place's queue is full", "event", j.ev.Key(), "lane", laneKey(&j.ev))
+	if err := d.mod.Defer(d.workCtx, j.ev, j.v, "not carried out: too many actions waiting in "+placeName(&j.ev)); err != nil {
+		d.log.Error("deferred verdict not recorded", "event", j.ev.Key(), "err", err)
+	}
+}
+
+// placeName is how a case names the place of an event.
+func placeName(ev *bot.Event) string {
+	s := ev.Platform
+	if ev.Space != "" {
+		s += " " + ev.Space
+	}
+	if ev.Channel != "" && ev.Channel != ev.Space {
+		s += "/" + ev.Channel
+	}
+	return s
+}

@@ -1,0 +1,46 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/store"
+)
+
+// Defer records a verdict that cannot be carried out now (its place's queue of
+// actions is full: the platform is rate-limiting or not answering there) and
+// opens one case with what it asked for, so that nothing is lost: the CMs decide
+// from the desk. The actions are counted with the result "deferred".
+func (m *Moderator) Defer(ctx context.Context, ev bot.Event, v bot.Verdict, why string) error {
+	if v.Duplicate || !v.Flagged() {
+		return nil
+	}
+	var errs []error
+	sctx, cancel := m.storeContext(ctx)
+	err := m.store.AppendAudit(sctx, store.AuditEntry{At: m.now(), Event: ev, Verdict: v, Mode: m.Mode()})
+	cancel()
+	if err != nil {
+		errs = append(errs, fmt.Errorf("audit %s: %w", ev.Key(), err))
+	}
+	var suggested []bot.Action
+	label := m.Label(ev.Platform)
+	for _, a := range v.Actions() {
+		switch a.Kind {
+		case bot.ActStrike:
+			continue
+		case bot.ActForward, bot.ActAlert:
+		default:
+			suggested = append(suggested, a)
+		}
+		m.count(label, a.Kind, ResultDeferred)
+	}
+	rule, category := firstEnforced(v)
+	reason := why
+	if len(suggested) > 0 {
+		reason += ": would " + actionList(suggested)
+	}
+	errs = append(errs, m.open(ctx, store.Case{Event: ev, Rule: rule, Category: category, Suggested: suggested, Reason: reason}))
+	return errors.Join(errs...)
+}
