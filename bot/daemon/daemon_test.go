@@ -128,7 +128,7 @@ type instance struct {
 }
 
 // start runs the daemon on a free port with the given rule file and secret.
-func start(t *testing.T, rules string, env map[string]string) *instance {
+func start(t *testing.T, rules string, env map[string]string, opts ...func(*daemon.Config)) *instance {
 	t.Helper()
 	file := filepath.Join(t.TempDir(), "rules.yaml")
 	if err := os.WriteFile(file, []byte(rules), 0o600); err != nil {
@@ -144,17 +144,19 @@ func start(t *testing.T, rules string, env map[string]string) *instance {
 	ready := make(chan net.Addr, 1)
 	ctx, cancel := context.WithCancel(context.Background())
 	errc := make(chan error, 1)
-	go func() {
-		errc <- daemon.Run(ctx, daemon.Config{
-			ConfigPath: file,
-			Listen:     "127.0.0.1:0",
-			Version:    "test",
-			Logger:     slog.New(slog.NewTextHandler(in.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-			Getenv:     func(k string) string { return env[k] },
-			Ready:      func(a net.Addr) { ready <- a },
-			Connectors: []daemon.Connector{{Name: "discord", Source: in.feed, Platforms: []bot.Platform{in.chat}}},
-		}, in.reload)
-	}()
+	cfg := daemon.Config{
+		ConfigPath: file,
+		Listen:     "127.0.0.1:0",
+		Version:    "test",
+		Logger:     slog.New(slog.NewTextHandler(in.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Getenv:     func(k string) string { return env[k] },
+		Ready:      func(a net.Addr) { ready <- a },
+		Connectors: []daemon.Connector{{Name: "discord", Source: in.feed, Platforms: []bot.Platform{in.chat}}},
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	go func() { errc <- daemon.Run(ctx, cfg, in.reload) }()
 	select {
 	case a := <-ready:
 		in.base = "http://" + a.String()

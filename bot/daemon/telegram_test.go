@@ -27,6 +27,12 @@ type botAPI struct {
 	updates []json.RawMessage
 	first   int // update_id of updates[0]
 	nextMsg int
+	// trouble, when set, may answer a call (but getUpdates) with an error
+	// status and body instead, or hang it (hang true) until the client gives up
+	// or release is called.
+	trouble  func(method string, p url.Values) (status int, body string, hang bool)
+	released chan struct{}
+	release  func()
 }
 
 type call struct {
@@ -35,7 +41,8 @@ type call struct {
 }
 
 func newBotAPI(t *testing.T) *botAPI {
-	b := &botAPI{changed: make(chan struct{}), first: 1, nextMsg: 100}
+	b := &botAPI{changed: make(chan struct{}), first: 1, nextMsg: 100, released: make(chan struct{})}
+	b.release = sync.OnceFunc(func() { close(b.released) })
 	b.srv = httptest.NewServer(http.HandlerFunc(b.serve))
 	t.Cleanup(b.srv.Close)
 	return b
@@ -78,7 +85,25 @@ func (b *botAPI) serve(w http.ResponseWriter, r *http.Request) {
 	id := b.nextMsg
 	b.nextMsg++
 	b.notifyLocked()
+	trouble := b.trouble
 	b.mu.Unlock()
+	if trouble != nil {
+		status, body, hang := trouble(method, params)
+		if hang {
+			select {
+			case <-r.Context().Done():
+			case <-b.released:
+				w.WriteHeader(http.StatusBadGateway)
+			}
+			return
+		}
+		if status != 0 {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(status)
+			_, _ = io.WriteString(w, body)
+			return
+		}
+	}
 	switch method {
 	case "getMe":
 		ok(map[string]any{"id": 999, "is_bot": true, "first_name": "vigie", "username": "vigie_bot"})
@@ -133,6 +158,13 @@ func (b *botAPI) push(u map[string]any) {
 	raw, _ := json.Marshal(u)
 	b.updates = append(b.updates, raw)
 	b.notifyLocked()
+}
+
+// updatesLeft is how many updates the client has not confirmed yet.
+func (b *botAPI) updatesLeft() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.updates)
 }
 
 // find returns the calls of a method whose parameter key contains want.
