@@ -12,6 +12,9 @@ import (
 	"github.com/vigie-bot/vigie/bot/internal/testsync"
 )
 
+// caseOpened finds the event and rule of each case in the daemon's logs.
+var caseOpened = regexp.MustCompile(`msg="case opened" case=\S+ event=(\S+) rule=(\S+)`)
+
 const laneRules = `timezone: UTC
 rules:
   - name: raid
@@ -75,8 +78,10 @@ func TestOnePlaceNeverStallsAnother(t *testing.T) {
 				t.Errorf("stop = %v, want the actions cut at the deadline", err)
 			}
 			cased := map[string]bool{}
-			for _, m := range regexp.MustCompile(`msg="case opened" case=\S+ event=(telegram:`+strconv.Itoa(raided)+`:\d+) rule=raid`).FindAllStringSubmatch(in.logs.String(), -1) {
-				cased[m[1]] = true
+			for _, m := range caseOpened.FindAllStringSubmatch(in.logs.String(), -1) {
+				if strings.HasPrefix(m[1], "telegram:"+strconv.Itoa(raided)+":") && m[2] == "raid" {
+					cased[m[1]] = true
+				}
 			}
 			if len(cased) != 40 {
 				t.Errorf("%d raid messages became cases, want all 40", len(cased))

@@ -160,6 +160,13 @@ func (b *botAPI) push(u map[string]any) {
 	b.notifyLocked()
 }
 
+// setTrouble changes how the Bot API misbehaves (nil: it does not).
+func (b *botAPI) setTrouble(f func(method string, p url.Values) (int, string, bool)) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.trouble = f
+}
+
 // updatesLeft is how many updates the client has not confirmed yet.
 func (b *botAPI) updatesLeft() int {
 	b.mu.Lock()
