@@ -27,6 +27,10 @@ type Desk interface {
 	Alert(ctx context.Context, text string) error
 }
 
+// ErrNoDesk is what a Desk wraps when it has nowhere to show cases for now (the
+// rule file names no desk chat): the cases wait in the store until it has.
+var ErrNoDesk = errors.New("no desk")
+
 // Options are what a Moderator works with.
 type Options struct {
 	// Platforms by name, as events name them in Event.Platform. Events from a
@@ -366,34 +370,80 @@ func (m *Moderator) DeliverCases(ctx context.Context) error {
 	}
 }
 
+// flushRound bounds one round of FlushCases: a desk that hangs holds the cases
+// after it this long at most; what was not tried waits for the next round.
+const flushRound = time.Minute
+
 // FlushCases posts the cases waiting for the desk once; a shutdown calls it after
-// the last events were handled.
+// the last events were handled. A case the desk cannot take now (down, rate
+// limited) stays pending and is tried again on the next round; one it refused
+// for good (bad card, chat gone, no right to post) is marked undeliverable: it
+// stays open for the queue but is not posted again. Neither stops the cases
+// after it.
 func (m *Moderator) FlushCases(ctx context.Context) {
 	if m.desk == nil {
 		return
 	}
+	ctx, cancel := context.WithTimeout(ctx, flushRound)
+	defer cancel()
 	cases, err := m.store.PendingCases(ctx)
 	if err != nil {
 		m.log.Warn("cases for the desk not read", "err", err)
 		return
 	}
-	for _, c := range cases {
+	var waiting []string
+	var lastErr error
+	for i, c := range cases {
 		if ctx.Err() != nil {
-			return
+			for _, c := range cases[i:] {
+				waiting = append(waiting, c.ID)
+			}
+			break
 		}
 		// A case decided before it reached the desk (from another desk, or over
 		// HTTP) needs no card.
 		if c.Status == store.CaseOpen {
-			if err := m.retry.Do(ctx, func(ctx context.Context) error { return m.desk.PostCase(ctx, c) }); err != nil {
-				// The desk is away: the next round tries again, from this case on.
-				m.log.Warn("desk did not take the cases; they stay open in the store", "case", c.ID, "waiting", len(cases), "err", err)
+			err := m.retry.Do(ctx, func(ctx context.Context) error { return m.desk.PostCase(ctx, c) })
+			switch {
+			case err == nil:
+			case errors.Is(err, ErrNoDesk):
+				// Every case would wait the same.
+				m.log.Warn("no desk to show the cases on; they stay open in the store", "waiting", len(cases)-i, "err", err)
 				return
+			case bot.Retryable(err) || ctx.Err() != nil:
+				waiting, lastErr = append(waiting, c.ID), err
+				continue
+			default:
+				m.undeliverable(ctx, c, err)
+				continue
 			}
 		}
-		if err := m.store.AckCase(ctx, c.ID); err != nil {
+		// Posted: acknowledged even when the round's time just ran out.
+		sctx, cancel := m.storeContext(ctx)
+		err := m.store.AckCase(sctx, c.ID)
+		cancel()
+		if err != nil {
 			m.log.Warn("case posted but not acknowledged; it may be posted again", "case", c.ID, "err", err)
 		}
 	}
+	if len(waiting) > 0 {
+		m.log.Warn("the desk did not take some cases; they stay open in the store and are tried again",
+			"cases", strings.Join(waiting, ","), "err", lastErr)
+	}
+}
+
+// undeliverable records that the desk refused c for good, so that it is not
+// posted again; /queue and the case list still show it.
+func (m *Moderator) undeliverable(ctx context.Context, c store.Case, refusal error) {
+	sctx, cancel := m.storeContext(ctx)
+	defer cancel()
+	if err := m.store.MarkUndeliverable(sctx, c.ID, refusal.Error()); err != nil {
+		m.log.Warn("the desk refused a case, which could not be marked: it will be tried again",
+			"case", c.ID, "refusal", refusal, "err", err)
+		return
+	}
+	m.log.Error("the desk refused a case for good; it stays open in the store, in the queue",
+		"case", c.ID, "rule", c.Rule, "event", c.Event.Key(), "err", refusal)
 }
 
 // storeContext keeps store writes going when ctx is cancelled by a shutdown, for

@@ -405,7 +405,7 @@ func TestDesk(t *testing.T) {
 	t.Run("unreachable, then back", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			st := memory.New()
-			desk := &deskRecorder{err: &bot.ActionError{Op: bot.ActAlert, Err: errors.New("chat not found")}}
+			desk := &deskRecorder{err: &bot.ActionError{Op: bot.ActAlert, Retryable: true, Err: errors.New("bad gateway")}}
 			m, _ := newModerator(t, st, desk)
 			ctx, cancel := context.WithCancel(context.Background())
 			done := make(chan error)
@@ -414,7 +414,7 @@ func TestDesk(t *testing.T) {
 				t.Fatal(err)
 			}
 			synctest.Wait()
-			want := []string{"insult: insult", "raid: alert: raid! (desk unreachable: alert: chat not found)"}
+			want := []string{"insult: insult", "raid: alert: raid! (desk unreachable: alert: bad gateway (gave up after 4 attempts))"}
 			if got := openCases(t, st); !slices.Equal(got, want) {
 				t.Errorf("cases = %q\nwant    %q", got, want)
 			}
@@ -424,7 +424,7 @@ func TestDesk(t *testing.T) {
 			desk.mu.Unlock()
 			time.Sleep(time.Minute)
 			synctest.Wait()
-			wantPosted := []string{"c-000001 insult", "c-000002 alert: raid! (desk unreachable: alert: chat not found)"}
+			wantPosted := []string{"c-000001 insult", "c-000002 alert: raid! (desk unreachable: alert: bad gateway (gave up after 4 attempts))"}
 			desk.mu.Lock()
 			posted := slices.Clone(desk.cases)
 			desk.mu.Unlock()
