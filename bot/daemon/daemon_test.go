@@ -130,6 +130,13 @@ type instance struct {
 // start runs the daemon on a free port with the given rule file and secret.
 func start(t *testing.T, rules string, env map[string]string) *instance {
 	t.Helper()
+	return startWith(t, rules, env)
+}
+
+// startWith is start with more connectors, after those of the environment and
+// the test's own discord feed.
+func startWith(t *testing.T, rules string, env map[string]string, extra ...daemon.Connector) *instance {
+	t.Helper()
 	file := filepath.Join(t.TempDir(), "rules.yaml")
 	if err := os.WriteFile(file, []byte(rules), 0o600); err != nil {
 		t.Fatal(err)
@@ -152,7 +159,7 @@ func start(t *testing.T, rules string, env map[string]string) *instance {
 			Logger:     slog.New(slog.NewTextHandler(in.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 			Getenv:     func(k string) string { return env[k] },
 			Ready:      func(a net.Addr) { ready <- a },
-			Connectors: []daemon.Connector{{Name: "discord", Source: in.feed, Platforms: []bot.Platform{in.chat}}},
+			Connectors: append([]daemon.Connector{{Name: "discord", Source: in.feed, Platforms: []bot.Platform{in.chat}}}, extra...),
 		}, in.reload)
 	}()
 	select {

@@ -27,6 +27,9 @@ type botAPI struct {
 	updates []json.RawMessage
 	first   int // update_id of updates[0]
 	nextMsg int
+	// refuse, when set, makes Telegram refuse the messages whose text holds it,
+	// as it refuses HTML it cannot parse.
+	refuse string
 }
 
 type call struct {
@@ -78,7 +81,15 @@ func (b *botAPI) serve(w http.ResponseWriter, r *http.Request) {
 	id := b.nextMsg
 	b.nextMsg++
 	b.notifyLocked()
+	refuse := b.refuse != "" && method == "sendMessage" && strings.Contains(params.Get("text"), b.refuse)
 	b.mu.Unlock()
+	if refuse {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		_ = json.NewEncoder(w).Encode(map[string]any{"ok": false, "error_code": 400,
+			"description": "Bad Request: can't parse entities: unsupported start tag"})
+		return
+	}
 	switch method {
 	case "getMe":
 		ok(map[string]any{"id": 999, "is_bot": true, "first_name": "vigie", "username": "vigie_bot"})
