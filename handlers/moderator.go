@@ -260,14 +260,32 @@ func (m *Moderator) Handle(ctx context.Context, ev bot.Event, v bot.Verdict) err
 			Reason: "paused: would " + actionList(held),
 		}))
 	}
-	if len(failedActs) > 0 {
-		rule, category := firstEnforced(v)
-		errs = append(errs, m.open(ctx, store.Case{
-			Event: ev, Rule: rule, Category: category, Suggested: failedActs,
-			Reason: "action failed: " + strings.Join(failures, "; "),
-		}))
+	for _, c := range failedCases(ev, v, failedActs, failures) {
+		errs = append(errs, m.open(ctx, c))
 	}
 	return errors.Join(errs...)
+}
+
+// failedCases are the cases for actions that failed: one per rule that asked
+// for them, naming it, so that each case is about one rule as the desk and
+// the per-rule reports read it. failures[i] is why acts[i] failed.
+func failedCases(ev bot.Event, v bot.Verdict, acts []bot.Action, failures []string) []store.Case {
+	var out []store.Case
+	byRule := map[string]int{}
+	for i, a := range acts {
+		match := ruleOf(v, a)
+		j, ok := byRule[match.Rule]
+		if !ok {
+			j = len(out)
+			byRule[match.Rule] = j
+			out = append(out, store.Case{Event: ev, Rule: match.Rule, Category: match.Category, Reason: "action failed: "})
+		} else {
+			out[j].Reason += "; "
+		}
+		out[j].Suggested = append(out[j].Suggested, a)
+		out[j].Reason += failures[i]
+	}
+	return out
 }
 
 // forward opens the case a rule asked for.
@@ -523,15 +541,18 @@ func do(ctx context.Context, p bot.Platform, ev bot.Event, a bot.Action) error {
 	return &bot.ActionError{Op: a.Kind, Err: fmt.Errorf("platform %s cannot %s", p.Name(), a.Kind)}
 }
 
-// ruleOf finds the enforced rule that asked for a (Verdict.Actions merges them).
+// ruleOf finds the enforced rule that asked for a (Verdict.Actions merges them):
+// of two rules that time out, the one whose duration was kept.
 func ruleOf(v bot.Verdict, a bot.Action) bot.Match {
-	for _, m := range v.Matches {
-		if m.Shadow {
-			continue
-		}
-		for _, b := range m.Actions {
-			if b.Kind == a.Kind && b.Text == a.Text {
-				return m
+	for _, exact := range []bool{true, false} {
+		for _, m := range v.Matches {
+			if m.Shadow {
+				continue
+			}
+			for _, b := range m.Actions {
+				if b.Kind == a.Kind && b.Text == a.Text && (!exact || b.Duration == a.Duration) {
+					return m
+				}
 			}
 		}
 	}

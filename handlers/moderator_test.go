@@ -296,6 +296,30 @@ func TestHandle(t *testing.T) {
 			cases: []string{"flood: action failed: 503 (gave up after 4 attempts)"},
 		},
 		{
+			name:     "a failed action's case names the rule that asked for it",
+			platform: "discord",
+			matches:  []bot.Match{insult, scam},
+			errs: map[string][]error{"kick": {
+				&bot.ActionError{Op: bot.ActKick, Err: errors.New("403 missing permission")}}},
+			calls: []string{"ban", `tag("scam")`, "kick -> error"},
+			cases: []string{"insult: insult", "scam: action failed: kick: 403 missing permission"},
+		},
+		{
+			name:     "actions of two rules fail: a case for each rule",
+			platform: "discord",
+			matches: []bot.Match{flood, {Rule: "mute-new", Category: "raid", Actions: []bot.Action{
+				{Kind: bot.ActTimeout, Duration: time.Hour}, {Kind: bot.ActKick}}}},
+			errs: map[string][]error{
+				"delete":  {&bot.ActionError{Op: bot.ActDelete, Err: errors.New("403 missing permission")}},
+				"kick":    {&bot.ActionError{Op: bot.ActKick, Err: errors.New("403 missing permission")}},
+				"timeout": {&bot.ActionError{Op: bot.ActTimeout, Err: errors.New("403 missing permission")}},
+			},
+			calls: []string{"delete -> error", "timeout(1h) -> error", `reply("Please slow down")`, "kick -> error"},
+			// The merged timeout is the longer one, mute-new's.
+			cases: []string{"flood: action failed: delete: 403 missing permission",
+				"mute-new: action failed: timeout: 403 missing permission; kick: 403 missing permission"},
+		},
+		{
 			name:     "retry-after beyond what the stage waits: a case at once",
 			platform: "discord",
 			matches:  []bot.Match{scam},
