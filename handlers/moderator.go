@@ -27,6 +27,10 @@ type Desk interface {
 	Alert(ctx context.Context, text string) error
 }
 
+// ErrNoDesk is what a Desk wraps when it has nowhere to show cases for now (the
+// rule file names no desk chat): the cases wait in the store until it has.
+var ErrNoDesk = errors.New("no desk")
+
 // Options are what a Moderator works with.
 type Options struct {
 	// Platforms by name, as events name them in Event.Platform. Events from a
@@ -224,7 +228,7 @@ func (m *Moderator) Handle(ctx context.Context, ev bot.Event, v bot.Verdict) err
 	p := m.platforms[ev.Platform]
 	var held, failedActs []bot.Action
 	var failures []string
-	for _, a := range v.Actions() {
+	for _, a := range warningsLast(v.Actions()) {
 		switch a.Kind {
 		case bot.ActStrike:
 			// The engine recorded it before answering, so the next event sees it.
@@ -270,14 +274,32 @@ func (m *Moderator) Handle(ctx context.Context, ev bot.Event, v bot.Verdict) err
 			Reason: "paused: would " + actionList(held),
 		}))
 	}
-	if len(failedActs) > 0 {
-		rule, category := firstEnforced(v)
-		errs = append(errs, m.open(ctx, store.Case{
-			Event: ev, Rule: rule, Category: category, Suggested: failedActs,
-			Reason: "action failed: " + strings.Join(failures, "; "),
-		}))
+	for _, c := range failedCases(ev, v, failedActs, failures) {
+		errs = append(errs, m.open(ctx, c))
 	}
 	return errors.Join(errs...)
+}
+
+// failedCases are the cases for actions that failed: one per rule that asked
+// for them, naming it, so that each case is about one rule as the desk and
+// the per-rule reports read it. failures[i] is why acts[i] failed.
+func failedCases(ev bot.Event, v bot.Verdict, acts []bot.Action, failures []string) []store.Case {
+	var out []store.Case
+	byRule := map[string]int{}
+	for i, a := range acts {
+		match := ruleOf(v, a)
+		j, ok := byRule[match.Rule]
+		if !ok {
+			j = len(out)
+			byRule[match.Rule] = j
+			out = append(out, store.Case{Event: ev, Rule: match.Rule, Category: match.Category, Reason: "action failed: "})
+		} else {
+			out[j].Reason += "; "
+		}
+		out[j].Suggested = append(out[j].Suggested, a)
+		out[j].Reason += failures[i]
+	}
+	return out
 }
 
 // forward opens the case a rule asked for.
@@ -380,34 +402,80 @@ func (m *Moderator) DeliverCases(ctx context.Context) error {
 	}
 }
 
+// flushRound bounds one round of FlushCases: a desk that hangs holds the cases
+// after it this long at most; what was not tried waits for the next round.
+const flushRound = time.Minute
+
 // FlushCases posts the cases waiting for the desk once; a shutdown calls it after
-// the last events were handled.
+// the last events were handled. A case the desk cannot take now (down, rate
+// limited) stays pending and is tried again on the next round; one it refused
+// for good (bad card, chat gone, no right to post) is marked undeliverable: it
+// stays open for the queue but is not posted again. Neither stops the cases
+// after it.
 func (m *Moderator) FlushCases(ctx context.Context) {
 	if m.desk == nil {
 		return
 	}
+	ctx, cancel := context.WithTimeout(ctx, flushRound)
+	defer cancel()
 	cases, err := m.store.PendingCases(ctx)
 	if err != nil {
 		m.log.Warn("cases for the desk not read", "err", err)
 		return
 	}
-	for _, c := range cases {
+	var waiting []string
+	var lastErr error
+	for i, c := range cases {
 		if ctx.Err() != nil {
-			return
+			for _, c := range cases[i:] {
+				waiting = append(waiting, c.ID)
+			}
+			break
 		}
 		// A case decided before it reached the desk (from another desk, or over
 		// HTTP) needs no card.
 		if c.Status == store.CaseOpen {
-			if err := m.retry.Do(ctx, func(ctx context.Context) error { return m.desk.PostCase(ctx, c) }); err != nil {
-				// The desk is away: the next round tries again, from this case on.
-				m.log.Warn("desk did not take the cases; they stay open in the store", "case", c.ID, "waiting", len(cases), "err", err)
+			err := m.retry.Do(ctx, func(ctx context.Context) error { return m.desk.PostCase(ctx, c) })
+			switch {
+			case err == nil:
+			case errors.Is(err, ErrNoDesk):
+				// Every case would wait the same.
+				m.log.Warn("no desk to show the cases on; they stay open in the store", "waiting", len(cases)-i, "err", err)
 				return
+			case bot.Retryable(err) || ctx.Err() != nil:
+				waiting, lastErr = append(waiting, c.ID), err
+				continue
+			default:
+				m.undeliverable(ctx, c, err)
+				continue
 			}
 		}
-		if err := m.store.AckCase(ctx, c.ID); err != nil {
+		// Posted: acknowledged even when the round's time just ran out.
+		sctx, cancel := m.storeContext(ctx)
+		err := m.store.AckCase(sctx, c.ID)
+		cancel()
+		if err != nil {
 			m.log.Warn("case posted but not acknowledged; it may be posted again", "case", c.ID, "err", err)
 		}
 	}
+	if len(waiting) > 0 {
+		m.log.Warn("the desk did not take some cases; they stay open in the store and are tried again",
+			"cases", strings.Join(waiting, ","), "err", lastErr)
+	}
+}
+
+// undeliverable records that the desk refused c for good, so that it is not
+// posted again; /queue and the case list still show it.
+func (m *Moderator) undeliverable(ctx context.Context, c store.Case, refusal error) {
+	sctx, cancel := m.storeContext(ctx)
+	defer cancel()
+	if err := m.store.MarkUndeliverable(sctx, c.ID, refusal.Error()); err != nil {
+		m.log.Warn("the desk refused a case, which could not be marked: it will be tried again",
+			"case", c.ID, "refusal", refusal, "err", err)
+		return
+	}
+	m.log.Error("the desk refused a case for good; it stays open in the store, in the queue",
+		"case", c.ID, "rule", c.Rule, "event", c.Event.Key(), "err", refusal)
 }
 
 // storeContext keeps store writes going when ctx is cancelled by a shutdown, for
@@ -487,15 +555,18 @@ func do(ctx context.Context, p bot.Platform, ev bot.Event, a bot.Action) error {
 	return &bot.ActionError{Op: a.Kind, Err: fmt.Errorf("platform %s cannot %s", p.Name(), a.Kind)}
 }
 
-// ruleOf finds the enforced rule that asked for a (Verdict.Actions merges them).
+// ruleOf finds the enforced rule that asked for a (Verdict.Actions merges them):
+// of two rules that time out, the one whose duration was kept.
 func ruleOf(v bot.Verdict, a bot.Action) bot.Match {
-	for _, m := range v.Matches {
-		if m.Shadow {
-			continue
-		}
-		for _, b := range m.Actions {
-			if b.Kind == a.Kind && b.Text == a.Text {
-				return m
+	for _, exact := range []bool{true, false} {
+		for _, m := range v.Matches {
+			if m.Shadow {
+				continue
+			}
+			for _, b := range m.Actions {
+				if b.Kind == a.Kind && b.Text == a.Text && (!exact || b.Duration == a.Duration) {
+					return m
+				}
 			}
 		}
 	}

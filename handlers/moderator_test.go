@@ -296,6 +296,31 @@ func TestHandle(t *testing.T) {
 			cases: []string{"flood: action failed: 503 (gave up after 4 attempts)"},
 		},
 		{
+			name:     "a failed action's case names the rule that asked for it",
+			platform: "discord",
+			matches:  []bot.Match{insult, scam},
+			errs: map[string][]error{"kick": {
+				&bot.ActionError{Op: bot.ActKick, Err: errors.New("403 missing permission")}}},
+			calls: []string{"ban", `tag("scam")`, "kick -> error"},
+			cases: []string{"insult: insult", "scam: action failed: kick: 403 missing permission"},
+		},
+		{
+			name:     "actions of two rules fail: a case for each rule",
+			platform: "discord",
+			matches: []bot.Match{flood, {Rule: "mute-new", Category: "raid", Actions: []bot.Action{
+				{Kind: bot.ActTimeout, Duration: time.Hour}, {Kind: bot.ActKick}}}},
+			errs: map[string][]error{
+				"delete":  {&bot.ActionError{Op: bot.ActDelete, Err: errors.New("403 missing permission")}},
+				"kick":    {&bot.ActionError{Op: bot.ActKick, Err: errors.New("403 missing permission")}},
+				"timeout": {&bot.ActionError{Op: bot.ActTimeout, Err: errors.New("403 missing permission")}},
+			},
+			// The warning comes last: neither the timeout nor the kick was done.
+			calls: []string{"delete -> error", "timeout(1h) -> error", "kick -> error", `reply("Please slow down")`},
+			// The merged timeout is the longer one, mute-new's.
+			cases: []string{"flood: action failed: delete: 403 missing permission",
+				"mute-new: action failed: timeout: 403 missing permission; kick: 403 missing permission"},
+		},
+		{
 			name:     "retry-after beyond what the stage waits: a case at once",
 			platform: "discord",
 			matches:  []bot.Match{scam},
@@ -405,7 +430,7 @@ func TestDesk(t *testing.T) {
 	t.Run("unreachable, then back", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			st := memory.New()
-			desk := &deskRecorder{err: &bot.ActionError{Op: bot.ActAlert, Err: errors.New("chat not found")}}
+			desk := &deskRecorder{err: &bot.ActionError{Op: bot.ActAlert, Retryable: true, Err: errors.New("bad gateway")}}
 			m, _ := newModerator(t, st, desk)
 			ctx, cancel := context.WithCancel(context.Background())
 			done := make(chan error)
@@ -414,7 +439,7 @@ func TestDesk(t *testing.T) {
 				t.Fatal(err)
 			}
 			synctest.Wait()
-			want := []string{"insult: insult", "raid: alert: raid! (desk unreachable: alert: chat not found)"}
+			want := []string{"insult: insult", "raid: alert: raid! (desk unreachable: alert: bad gateway (gave up after 4 attempts))"}
 			if got := openCases(t, st); !slices.Equal(got, want) {
 				t.Errorf("cases = %q\nwant    %q", got, want)
 			}
@@ -424,7 +449,7 @@ func TestDesk(t *testing.T) {
 			desk.mu.Unlock()
 			time.Sleep(time.Minute)
 			synctest.Wait()
-			wantPosted := []string{"c-000001 insult", "c-000002 alert: raid! (desk unreachable: alert: chat not found)"}
+			wantPosted := []string{"c-000001 insult", "c-000002 alert: raid! (desk unreachable: alert: bad gateway (gave up after 4 attempts))"}
 			desk.mu.Lock()
 			posted := slices.Clone(desk.cases)
 			desk.mu.Unlock()

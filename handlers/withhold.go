@@ -157,3 +157,19 @@ func (w *warnings) take(ev bot.Event, a bot.Action, now time.Time, s Speech) (bo
 	}
 	return a, ""
 }
+
+// warningsLast puts the warnings after the other actions, in order otherwise:
+// whether a ban, kick or timeout was done decides whether a warning is needed.
+func warningsLast(as []bot.Action) []bot.Action {
+	slices.SortStableFunc(as, func(a, b bot.Action) int {
+		return isWarn(a) - isWarn(b)
+	})
+	return as
+}
+
+func isWarn(a bot.Action) int {
+	if a.Kind == bot.ActWarn {
+		return 1
+	}
+	return 0
+}

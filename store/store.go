@@ -117,6 +117,9 @@ type Case struct {
 	Outcome   string    `json:"outcome,omitempty"`
 	DecidedBy string    `json:"decided_by,omitempty"`
 	DecidedAt time.Time `json:"decided_at,omitzero"`
+	// Undeliverable says why the desk refused the case's card for good (see
+	// MarkUndeliverable); the case is still open, for the queue.
+	Undeliverable string `json:"undeliverable,omitempty"`
 }
 
 // Store is what the engine and the handlers need to remember.
@@ -151,6 +154,11 @@ type Store interface {
 	// AckCase records that the desk accepted a case (it was posted where the CMs
 	// see it); it is not returned by PendingCases again. ErrNotFound if unknown.
 	AckCase(ctx context.Context, id string) error
+	// MarkUndeliverable records that the desk refused the case for good (a
+	// card it will never take as it is): like AckCase, PendingCases does not
+	// return it again, but the case stays as it is, open until a CM decides it
+	// from the queue, with Undeliverable set to why. ErrNotFound if unknown.
+	MarkUndeliverable(ctx context.Context, id, why string) error
 	Close() error
 }
 

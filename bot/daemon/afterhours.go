@@ -2,7 +2,6 @@ package daemon
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -237,47 +236,31 @@ func (d *daemon) handleReport(w http.ResponseWriter, r *http.Request) {
 
 // Page and Picture go to every desk that can; a desk that cannot page gets the
 // alert as usual.
-func (ds deskFanout) Page(ctx context.Context, text string) error {
-	var errs []error
-	for _, d := range ds {
-		var err error
+func (ds *deskFanout) Page(ctx context.Context, text string) error {
+	f := ds.send(ctx, func(d handlers.Desk) error {
 		if p, ok := d.(alert.Pager); ok {
-			err = p.Page(ctx, text)
-		} else {
-			err = d.Alert(ctx, text)
+			return p.Page(ctx, text)
 		}
-		if err != nil {
-			errs = append(errs, err)
-		}
-	}
-	if len(errs) == len(ds) {
-		return errors.Join(errs...)
-	}
-	return nil
+		return d.Alert(ctx, text)
+	})
+	ds.logShown(f, "a page")
+	return f.err(bot.ActAlert)
 }
 
-func (ds deskFanout) Picture(ctx context.Context, text, name string, png []byte) error {
-	var errs []error
-	for _, d := range ds {
-		var err error
+func (ds *deskFanout) Picture(ctx context.Context, text, name string, png []byte) error {
+	f := ds.send(ctx, func(d handlers.Desk) error {
 		if p, ok := d.(report.Picturer); ok {
-			err = p.Picture(ctx, text, name, png)
-		} else {
-			err = d.Alert(ctx, text)
+			return p.Picture(ctx, text, name, png)
 		}
-		if err != nil {
-			errs = append(errs, err)
-		}
-	}
-	if len(errs) == len(ds) {
-		return errors.Join(errs...)
-	}
-	return nil
+		return d.Alert(ctx, text)
+	})
+	ds.logShown(f, "a report")
+	return f.err(bot.ActAlert)
 }
 
 var (
-	_ alert.Pager     = deskFanout(nil)
-	_ report.Picturer = deskFanout(nil)
+	_ alert.Pager     = (*deskFanout)(nil)
+	_ report.Picturer = (*deskFanout)(nil)
 	_ alert.Pager     = (*platformDesk)(nil)
 	_ report.Picturer = (*platformDesk)(nil)
 )

@@ -192,13 +192,13 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 	conns, platformStatus := connectors(cfg, rs, registry)
 	log.Info("platforms: " + strings.Join(platformStatus, ", "))
 	byName := map[string]bot.Platform{}
-	var desks deskFanout
+	desks := &deskFanout{log: log, failures: met.deskFailures}
 	for _, c := range conns {
 		for _, p := range c.Platforms {
 			byName[p.Name()] = p
 		}
 		if c.Desk != nil {
-			desks = append(desks, c.Desk)
+			desks.add(c.Name, c.Desk)
 		}
 	}
 
@@ -726,46 +726,165 @@ func (h *hourly) sum(now time.Time) int64 {
 	return n
 }
 
-// deskFanout shows cases and alerts on every desk that is on.
-type deskFanout []handlers.Desk
+// deskFanout shows cases and alerts on every desk that is on, and logs and
+// counts each desk's failures by the desk's name, also when another desk took
+// what it failed to show.
+type deskFanout struct {
+	desks    []namedDesk
+	log      *slog.Logger
+	failures *prometheus.CounterVec
+}
+
+type namedDesk struct {
+	name string // the connector's: telegram, discord
+	handlers.Desk
+}
+
+// Kinds of desk failure, as vigie_desk_failures_total counts them.
+const (
+	deskRefused     = "refused"     // for good: it will not take it as it is
+	deskUnreachable = "unreachable" // for now: down, rate limited, timed out
+)
+
+func (ds *deskFanout) add(name string, d handlers.Desk) {
+	ds.desks = append(ds.desks, namedDesk{name: name, Desk: d})
+	for _, kind := range []string{deskRefused, deskUnreachable} {
+		ds.failures.WithLabelValues(name, kind)
+	}
+}
 
 // desk is nil without desks, so that cases simply stay in the store.
-func (ds deskFanout) desk() handlers.Desk {
-	switch len(ds) {
-	case 0:
+func (ds *deskFanout) desk() handlers.Desk {
+	if len(ds.desks) == 0 {
 		return nil
-	case 1:
-		return ds[0]
 	}
 	return ds
 }
 
-// PostCase fails only when no desk took the case: a retry would post it twice on
-// the desks that did.
-func (ds deskFanout) PostCase(ctx context.Context, c store.Case) error {
-	var errs []error
-	for _, d := range ds {
-		if err := d.PostCase(ctx, c); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	if len(errs) == len(ds) {
-		return errors.Join(errs...)
-	}
-	return nil
+// deskFailure is one desk's failure to show something.
+type deskFailure struct {
+	desk string
+	kind string
+	err  error
 }
 
-func (ds deskFanout) Alert(ctx context.Context, text string) error {
-	var errs []error
-	for _, d := range ds {
-		if err := d.Alert(ctx, text); err != nil {
-			errs = append(errs, err)
+// fanned is what became of one card or message sent to every desk.
+type fanned struct {
+	took     int
+	failures []deskFailure
+	off      error // the first answer of a desk that is off (handlers.ErrNoDesk)
+}
+
+// send runs show on every desk and counts each desk's failure.
+func (ds *deskFanout) send(ctx context.Context, show func(handlers.Desk) error) fanned {
+	var f fanned
+	for _, d := range ds.desks {
+		err := show(d.Desk)
+		switch {
+		case err == nil:
+			f.took++
+		case errors.Is(err, handlers.ErrNoDesk):
+			// No desk chat in the rule file: not a failure, the desk is off.
+			if f.off == nil {
+				f.off = err
+			}
+		default:
+			f.failures = append(f.failures, ds.failed(ctx, d.name, err))
 		}
 	}
-	if len(errs) == len(ds) {
-		return errors.Join(errs...)
+	return f
+}
+
+// failed counts a desk's failure.
+func (ds *deskFanout) failed(ctx context.Context, desk string, err error) deskFailure {
+	kind := deskRefused
+	if bot.Retryable(err) || ctx.Err() != nil {
+		kind = deskUnreachable
 	}
-	return nil
+	ds.failures.WithLabelValues(desk, kind).Inc()
+	return deskFailure{desk: desk, kind: kind, err: err}
+}
+
+// err is the error of a send that no desk took: retryable when a desk may take
+// it later, refused when every desk that is on refused it, handlers.ErrNoDesk
+// when every desk is off. nil when a desk took it.
+func (f fanned) err(op bot.ActionKind) error {
+	if f.took > 0 {
+		return nil
+	}
+	if len(f.failures) == 0 {
+		return f.off
+	}
+	errs := make([]error, len(f.failures))
+	retry := false
+	for i, x := range f.failures {
+		errs[i] = fmt.Errorf("%s desk: %w", x.desk, x.err)
+		retry = retry || x.kind == deskUnreachable
+	}
+	// Said here: errors.As on the joined errors would only read the first.
+	return &bot.ActionError{Op: op, Retryable: retry, Err: errors.Join(errs...)}
+}
+
+// logShown logs the failures of a send that another desk took: nobody else
+// hears of them, since no error is returned.
+func (ds *deskFanout) logShown(f fanned, what string, attrs ...any) {
+	if f.took == 0 {
+		return
+	}
+	for _, x := range f.failures {
+		ds.log.Warn("a desk did not show "+what+"; the other desks did", append(attrs, "desk", x.desk, "kind", x.kind, "err", x.err)...)
+	}
+}
+
+// PostCase fails only when no desk took the case: a retry would post it twice on
+// the desks that did. A desk that refused the card for good is reported on the
+// others, once the case is settled (no desk left to try again).
+func (ds *deskFanout) PostCase(ctx context.Context, c store.Case) error {
+	f := ds.send(ctx, func(d handlers.Desk) error { return d.PostCase(ctx, c) })
+	ds.logShown(f, "a case", "case", c.ID)
+	err := f.err(bot.ActForward)
+	if err != nil && bot.Retryable(err) {
+		return err // tried again: the refusals are reported when it is settled
+	}
+	for _, x := range f.failures {
+		if x.kind != deskRefused {
+			continue
+		}
+		text := fmt.Sprintf("case %s (rule %s) could not be shown on %s: %s. /queue lists it.",
+			c.ID, cmp.Or(c.Rule, "none"), displayName(x.desk), truncate(x.err.Error(), 300))
+		for _, d := range ds.desks {
+			if d.name == x.desk {
+				continue
+			}
+			if err := d.Alert(ctx, text); err != nil && !errors.Is(err, handlers.ErrNoDesk) {
+				y := ds.failed(ctx, d.name, err)
+				ds.log.Warn("a desk could not be told of a case another desk refused", "case", c.ID, "desk", y.desk, "kind", y.kind, "err", y.err)
+			}
+		}
+	}
+	return err
+}
+
+func (ds *deskFanout) Alert(ctx context.Context, text string) error {
+	f := ds.send(ctx, func(d handlers.Desk) error { return d.Alert(ctx, text) })
+	ds.logShown(f, "an alert")
+	return f.err(bot.ActAlert)
+}
+
+// displayName is a desk's name for the CMs: Telegram, Discord.
+func displayName(desk string) string {
+	if desk == "" {
+		return desk
+	}
+	return strings.ToUpper(desk[:1]) + desk[1:]
+}
+
+func truncate(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
 }
 
 // health collects what is degraded, by what: "reload", a source's name.

@@ -128,6 +128,14 @@ type instance struct {
 }
 
 // start runs the daemon on a free port with the given rule file and secret.
+// startWith is start with more connectors, after those of the environment and
+// the test's own discord feed.
+func startWith(t *testing.T, rules string, env map[string]string, extra ...daemon.Connector) *instance {
+	t.Helper()
+	return start(t, rules, env, func(c *daemon.Config) { c.Connectors = append(c.Connectors, extra...) })
+}
+
+// opts change the daemon's Config before it runs.
 func start(t *testing.T, rules string, env map[string]string, opts ...func(*daemon.Config)) *instance {
 	t.Helper()
 	file := filepath.Join(t.TempDir(), "rules.yaml")

@@ -2,7 +2,7 @@ package daemon
 
 import (
 	"cmp"
-	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -55,4 +55,4 @@ func discordConnector(cfg Config, rs *rules.Ruleset, reg prometheus.Registerer) 
 	}, nil
 }
 
-var errNoDeskChannel = &bot.ActionError{Op: "desk", Err: errors.New("no desk channel: set desk.discord_channel in the rule file or DISCORD_DESK_CHANNEL")}
+var errNoDeskChannel = &bot.ActionError{Op: "desk", Err: fmt.Errorf("%w channel: set desk.discord_channel in the rule file or DISCORD_DESK_CHANNEL", handlers.ErrNoDesk)}

@@ -14,6 +14,8 @@ type metrics struct {
 	reloadAt   prometheus.Gauge
 	panics     *prometheus.CounterVec
 	laneWait   prometheus.Histogram
+	// deskFailures counts what a desk did not show, by desk and kind.
+	deskFailures *prometheus.CounterVec
 }
 
 // panic counts a panic recovered in a part of vigie (lane, evaluator, ...).
@@ -57,6 +59,10 @@ func newMetrics(reg prometheus.Registerer, version string) *metrics {
 			Name: "vigie_config_last_reload_success_timestamp_seconds",
 			Help: "When the rule file was last loaded successfully.",
 		}),
+		deskFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "vigie_desk_failures_total",
+			Help: "Cards, alerts and reports a desk did not show, by desk and kind: refused (for good, as it is) or unreachable (for now; each attempt counts), also when another desk showed them.",
+		}, []string{"desk", "kind"}),
 	}
 	build := prometheus.NewGauge(prometheus.GaugeOpts{
 		Name:        "vigie_build_info",
@@ -64,6 +70,6 @@ func newMetrics(reg prometheus.Registerer, version string) *metrics {
 		ConstLabels: prometheus.Labels{"version": version},
 	})
 	build.Set(1)
-	reg.MustRegister(m.events, m.ruleHits, m.evaluation, m.duplicates, m.reloadOK, m.reloadAt, m.panics, m.laneWait, build)
+	reg.MustRegister(m.events, m.ruleHits, m.evaluation, m.duplicates, m.reloadOK, m.reloadAt, m.panics, m.laneWait, m.deskFailures, build)
 	return m
 }

@@ -1,7 +1,6 @@
 package daemon
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -85,4 +84,4 @@ func deskChat(s string) (int64, error) {
 	return n, nil
 }
 
-var errNoDeskChat = &bot.ActionError{Op: "desk", Err: errors.New("no desk chat: set desk.telegram_chat in the rule file")}
+var errNoDeskChat = &bot.ActionError{Op: "desk", Err: fmt.Errorf("%w chat: set desk.telegram_chat in the rule file", handlers.ErrNoDesk)}

@@ -33,6 +33,9 @@ type botAPI struct {
 	trouble  func(method string, p url.Values) (status int, body string, hang bool)
 	released chan struct{}
 	release  func()
+	// refuse, when set, makes Telegram refuse the messages whose text holds it,
+	// as it refuses HTML it cannot parse.
+	refuse string
 }
 
 type call struct {
@@ -86,7 +89,15 @@ func (b *botAPI) serve(w http.ResponseWriter, r *http.Request) {
 	b.nextMsg++
 	b.notifyLocked()
 	trouble := b.trouble
+	refuse := b.refuse != "" && method == "sendMessage" && strings.Contains(params.Get("text"), b.refuse)
 	b.mu.Unlock()
+	if refuse {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		_ = json.NewEncoder(w).Encode(map[string]any{"ok": false, "error_code": 400,
+			"description": "Bad Request: can't parse entities: unsupported start tag"})
+		return
+	}
 	if trouble != nil {
 		status, body, hang := trouble(method, params)
 		if hang {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/bot/internal/desktest"
 )
 
 func TestActionsOut(t *testing.T) {
@@ -159,4 +160,34 @@ func TestActionErrors(t *testing.T) {
 			t.Errorf("Delete(join) = %v", err)
 		}
 	})
+}
+
+// TestDeskRefusals: a card Discord refuses as it is (a 4xx other than 429) is
+// not worth posting again; a 5xx or a 429 is.
+func TestDeskRefusals(t *testing.T) {
+	f := newFakeDiscord(t)
+	c, _ := newTestClient(t, f, Config{DeskChannel: deskID})
+	desk := c.Desk(&desktest.Commands{})
+	card := bot.Card{ID: "c-000001", Rule: "scam", Event: bot.Event{ID: "1001", Platform: "discord", Text: "hi"}}
+	tests := []struct {
+		name      string
+		status    int
+		body      string
+		retryable bool
+	}{
+		{"invalid form body", 400, `{"message": "Invalid Form Body", "code": 50035}`, false},
+		{"missing permission", 403, `{"message": "Missing Permissions", "code": 50013}`, false},
+		{"unknown channel", 404, `{"message": "Unknown Channel", "code": 10003}`, false},
+		{"server error", 500, `{"message": "500: Internal Server Error", "code": 0}`, true},
+		{"rate limited", 429, `{"message": "You are being rate limited.", "retry_after": 0.5, "global": false}`, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f.fail("POST", "/channels/"+deskID+"/messages", tt.status, tt.body, nil, 1)
+			err := desk.PostCard(context.Background(), card)
+			if err == nil || bot.Retryable(err) != tt.retryable {
+				t.Errorf("PostCard = %v, retryable %v; want retryable %v", err, err != nil && bot.Retryable(err), tt.retryable)
+			}
+		})
+	}
 }

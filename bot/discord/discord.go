@@ -363,7 +363,12 @@ func (c *Client) classify(ctx context.Context, op bot.ActionKind, err error) err
 		if re.Message != nil {
 			ae.Code, ae.Message = re.Message.Code, re.Message.Message
 		}
-		return &bot.ActionError{Op: op, Retryable: ae.Status >= 500, Err: ae}
+		// A 4xx is Discord refusing this request as it is (missing permission,
+		// unknown channel, content too long): sending it again changes nothing.
+		// A 429 comes as a RateLimitError, above, from discordgo; as a
+		// RESTError it is a rate limit all the same.
+		retry := ae.Status >= 500 || ae.Status == http.StatusTooManyRequests
+		return &bot.ActionError{Op: op, Retryable: retry, Err: ae}
 	}
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		// Our own deadline is worth another try; the caller's cancellation is not.

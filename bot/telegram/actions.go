@@ -288,7 +288,10 @@ func (c *Client) sendMessage(ctx context.Context, op bot.ActionKind, m outgoing)
 		params["reply_markup"] = jsonParam(m.markup)
 	}
 	if err := c.limiter.wait(ctx, m.chat); err != nil {
-		return tgbotapi.Message{}, &bot.ActionError{Op: op, Err: fmt.Errorf("telegram sendMessage: %w", err)}
+		// Nothing was sent: a deadline that ran out while waiting for our own
+		// limits is worth another try, as in classify; a cancellation is not.
+		return tgbotapi.Message{}, &bot.ActionError{Op: op, Retryable: errors.Is(err, context.DeadlineExceeded),
+			Err: fmt.Errorf("telegram sendMessage: %w", err)}
 	}
 	raw, err := c.call(ctx, op, "sendMessage", params)
 	if err != nil {

@@ -418,3 +418,34 @@ func TestDeskAdmins(t *testing.T) {
 		})
 	}
 }
+
+// TestDeskRefusals: a card Telegram refuses as it is (a 4xx other than 429) is
+// not worth posting again; a 5xx or a 429 is.
+func TestDeskRefusals(t *testing.T) {
+	x := newDeskFixture(t)
+	tests := []struct {
+		code      int
+		desc      string
+		retryable bool
+	}{
+		{400, "Bad Request: can't parse entities: unsupported start tag", false},
+		{400, "Bad Request: message is too long", false},
+		{400, "Bad Request: chat not found", false},
+		{403, "Forbidden: bot was kicked from the supergroup chat", false},
+		{429, "Too Many Requests: retry after 1", true},
+		{502, "Bad Gateway", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.desc, func(t *testing.T) {
+			retryAfter := 0
+			if tt.code == 429 {
+				retryAfter = 1
+			}
+			x.f.fail("sendMessage", tt.code, tt.desc, retryAfter)
+			err := x.desk.PostCard(context.Background(), sampleCard("c1", at(t0)))
+			if err == nil || bot.Retryable(err) != tt.retryable || !strings.Contains(err.Error(), tt.desc) {
+				t.Errorf("PostCard = %v; want retryable %v", err, tt.retryable)
+			}
+		})
+	}
+}

@@ -447,7 +447,7 @@ func (s *Store) OpenCase(_ context.Context, c store.Case) (store.Case, error) {
 	s.seq++
 	c.ID = fmt.Sprintf("%s%06d", s.cfg.casePrefix, s.seq)
 	c.Status = store.CaseOpen
-	c.Outcome, c.DecidedBy, c.DecidedAt = "", "", time.Time{}
+	c.Outcome, c.DecidedBy, c.DecidedAt, c.Undeliverable = "", "", time.Time{}, ""
 	if c.Opened.IsZero() {
 		c.Opened = c.Event.At
 	}
@@ -542,6 +542,22 @@ func (s *Store) AckCase(_ context.Context, id string) error {
 		return fmt.Errorf("case %q: %w", id, store.ErrNotFound)
 	}
 	r.acked = true
+	return nil
+}
+
+// MarkUndeliverable acknowledges a case the desk refused, and says why.
+func (s *Store) MarkUndeliverable(_ context.Context, id, why string) error {
+	s.casesMu.Lock()
+	defer s.casesMu.Unlock()
+	r, ok := s.cases[id]
+	if !ok {
+		return fmt.Errorf("case %q: %w", id, store.ErrNotFound)
+	}
+	if why == "" {
+		why = "refused by the desk"
+	}
+	r.acked = true
+	r.c.Undeliverable = why
 	return nil
 }
 

@@ -375,12 +375,24 @@ func (f *Fallback) PendingCases(ctx context.Context) ([]store.Case, error) {
 
 // AckCase acknowledges where the case is.
 func (f *Fallback) AckCase(ctx context.Context, id string) error {
+	return f.ack(ctx, id, f.local.AckCase, f.primary.AckCase)
+}
+
+// MarkUndeliverable marks where the case is; a local case carries the mark
+// to Redis when it is written there.
+func (f *Fallback) MarkUndeliverable(ctx context.Context, id, why string) error {
+	return f.ack(ctx, id,
+		func(ctx context.Context, id string) error { return f.local.MarkUndeliverable(ctx, id, why) },
+		func(ctx context.Context, id string) error { return f.primary.MarkUndeliverable(ctx, id, why) })
+}
+
+func (f *Fallback) ack(ctx context.Context, id string, local, primary func(context.Context, string) error) error {
 	f.mu.Lock()
 	lc := f.cases[id]
 	if lc != nil && lc.remote == "" {
 		lc.acked = true
 		f.mu.Unlock()
-		return f.local.AckCase(ctx, id)
+		return local(ctx, id)
 	}
 	if lc != nil {
 		id = lc.remote
@@ -389,7 +401,7 @@ func (f *Fallback) AckCase(ctx context.Context, id string) error {
 	if f.degraded.Load() {
 		return f.unavailableFor(id)
 	}
-	err := f.primary.AckCase(ctx, id)
+	err := primary(ctx, id)
 	f.outage(ctx, err)
 	return err
 }
@@ -598,7 +610,13 @@ func (f *Fallback) write(ctx context.Context, q queued) error {
 	acked := lc.acked
 	f.mu.Unlock()
 	if acked {
-		if err := f.primary.AckCase(ctx, remote); err != nil {
+		ack := f.primary.AckCase
+		if c.Undeliverable != "" {
+			ack = func(ctx context.Context, id string) error {
+				return f.primary.MarkUndeliverable(ctx, id, c.Undeliverable)
+			}
+		}
+		if err := ack(ctx, remote); err != nil {
 			return err
 		}
 	}

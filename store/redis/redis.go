@@ -733,7 +733,7 @@ func (s *Store) openCases(ctx context.Context, cases []store.Case) ([]store.Case
 		n := last - int64(len(cases)-1-i)
 		c.ID = caseID(n)
 		c.Status = store.CaseOpen
-		c.Outcome, c.DecidedBy, c.DecidedAt = "", "", time.Time{}
+		c.Outcome, c.DecidedBy, c.DecidedAt, c.Undeliverable = "", "", time.Time{}, ""
 		if c.Opened.IsZero() {
 			c.Opened = c.Event.At
 		}
@@ -784,6 +784,7 @@ func caseFrom(id string, h map[string]string) (store.Case, error) {
 	c.ID = id
 	c.Status = store.CaseStatus(h["status"])
 	c.Outcome, c.DecidedBy = h["outcome"], h["by"]
+	c.Undeliverable = h["undeliverable"]
 	if d := h["dat"]; d != "" {
 		t, err := time.Parse(time.RFC3339Nano, d)
 		if err != nil {
@@ -1017,7 +1018,20 @@ func (s *Store) ensureGroup(ctx context.Context, stream string) error {
 
 // AckCase records that the desk accepted the case.
 func (s *Store) AckCase(ctx context.Context, id string) error {
-	n, err := ackScript.Run(ctx, s.c, []string{s.casesKey(id), s.casesKey("stream")}, DeskGroup).Int64()
+	return s.ack(ctx, id, "")
+}
+
+// MarkUndeliverable acknowledges a case the desk refused, and says why, in
+// one script: a case marked is never posted again.
+func (s *Store) MarkUndeliverable(ctx context.Context, id, why string) error {
+	if why == "" {
+		why = "refused by the desk"
+	}
+	return s.ack(ctx, id, why)
+}
+
+func (s *Store) ack(ctx context.Context, id, undeliverable string) error {
+	n, err := ackScript.Run(ctx, s.c, []string{s.casesKey(id), s.casesKey("stream")}, DeskGroup, undeliverable).Int64()
 	if err != nil {
 		return fmt.Errorf("redis ack case %s: %w", id, err)
 	}

@@ -193,12 +193,14 @@ return {'ok', redis.call('HGETALL', KEYS[1])}
 
 // ackScript marks a case accepted by the desk and acknowledges its stream entry.
 //
-// KEYS: case hash, cases stream. ARGV: group. Returns -1 for an unknown case.
+// KEYS: case hash, cases stream. ARGV: group, why the desk refused the case
+// for good ("" when it took it). Returns -1 for an unknown case.
 var ackScript = goredis.NewScript(`
 local sid = redis.call('HGET', KEYS[1], 'sid')
 if not sid then return -1 end
 -- Marked on the case too: an entry no consumer read yet cannot be XACKed.
 redis.call('HSET', KEYS[1], 'acked', '1')
+if ARGV[2] ~= '' then redis.call('HSET', KEYS[1], 'undeliverable', ARGV[2]) end
 local r = redis.pcall('XACK', KEYS[2], ARGV[1], sid)
 if type(r) == 'table' and r.err then return 0 end
 return r

@@ -560,6 +560,39 @@ func testPending(t *testing.T, newStore func(*testing.T) store.Store) {
 	if err := st.AckCase(ctx, "c-999999"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("AckCase(unknown) error = %v, want ErrNotFound", err)
 	}
+
+	// A card the desk refused for good: not delivered again, still open, and
+	// saying why; a decision keeps the reason.
+	refused, err := st.OpenCase(ctx, newCase("m-10", 2*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pending(refused.ID)
+	const why = "telegram sendMessage: Bad Request: message is too long (400)"
+	if err := st.MarkUndeliverable(ctx, refused.ID, why); err != nil {
+		t.Fatalf("MarkUndeliverable: %v", err)
+	}
+	pending()
+	open, err := st.Cases(ctx, store.CaseOpen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if i := slices.IndexFunc(open, func(c store.Case) bool { return c.ID == refused.ID }); i < 0 || open[i].Undeliverable != why {
+		t.Errorf("open cases = %+v, want %s with undeliverable %q", open, refused.ID, why)
+	}
+	decided, err := st.DecideCase(ctx, refused.ID, "keep", "telegram:1", t0.Add(3*time.Hour))
+	if err != nil || decided.Undeliverable != why || decided.Status != store.CaseDecided {
+		t.Errorf("DecideCase = %+v, %v; want decided, undeliverable %q", decided, err, why)
+	}
+	// Opening a case never makes it undeliverable.
+	fresh := newCase("m-11", 3*time.Hour)
+	fresh.Undeliverable = "copied from elsewhere"
+	if c, err := st.OpenCase(ctx, fresh); err != nil || c.Undeliverable != "" {
+		t.Errorf("OpenCase = %+v, %v; want no undeliverable", c, err)
+	}
+	if err := st.MarkUndeliverable(ctx, "c-999999", why); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("MarkUndeliverable(unknown) error = %v, want ErrNotFound", err)
+	}
 }
 
 func testConcurrent(t *testing.T, newStore func(*testing.T) store.Store) {
