@@ -2,6 +2,7 @@ package bot
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -84,6 +85,24 @@ type Verdict struct {
 	Matches   []Match `json:"matches"`
 	// Counters holds the values the rules saw, by counter name.
 	Counters map[string]int64 `json:"counters,omitempty"`
+	// Withheld, when set, says why the verdict's platform actions were not
+	// carried out (an event posted over HTTP about a platform whose own
+	// connector is on); its cases and alerts still were.
+	Withheld string `json:"withheld,omitempty"`
+}
+
+// WithoutPlatformActions is v with only the actions that do not touch the
+// platform: forward, alert and strike.
+func (v Verdict) WithoutPlatformActions() Verdict {
+	out := v
+	out.Matches = make([]Match, len(v.Matches))
+	for i, m := range v.Matches {
+		m.Actions = slices.DeleteFunc(slices.Clone(m.Actions), func(a Action) bool {
+			return a.Kind != ActForward && a.Kind != ActAlert && a.Kind != ActStrike
+		})
+		out.Matches[i] = m
+	}
+	return out
 }
 
 // Flagged reports whether any rule matched, shadow rules included.

@@ -45,6 +45,9 @@ type Ruleset struct {
 	Rules []RuleInfo
 	Desk  Desk
 	FAQ   FAQ
+	// HTTPActOn lists the platforms whose connector is on that events posted
+	// over HTTP may still act on (http_events.act_on); none by default.
+	HTTPActOn []string
 	// Timezone is the file's timezone:, UTC when it gives none. Office hours,
 	// holidays and the tests' local times are read in it.
 	Timezone *time.Location
@@ -176,6 +179,7 @@ func compileFile(d *decoder, fs fileSpec, opts LoadOptions) *Ruleset {
 	}
 	rs.schedule = compileSchedule(d, fs, rs.Timezone)
 	rs.Desk = Desk{TelegramChat: fs.Desk.TelegramChat, DiscordChannel: fs.Desk.DiscordChannel, CMs: fs.Desk.CMs}
+	rs.HTTPActOn = fs.HTTPActOn
 	rs.hideComments = fs.CommentDelete == "hide"
 
 	c := &exprCompiler{d: d, counterIndex: map[string]int{}, lists: map[string]*wordList{}}

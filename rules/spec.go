@@ -32,6 +32,9 @@ type fileSpec struct {
 	Alerts    []alertSpec
 	// CommentDelete is what delete does to a page comment: "delete" or "hide".
 	CommentDelete string
+	// HTTPActOn lists the platforms that events posted over HTTP may act on
+	// even though vigie's own connector for them is on (http_events.act_on).
+	HTTPActOn []string
 }
 
 type officeSpec struct {
@@ -97,7 +100,7 @@ type faqEntrySpec struct {
 func (d *decoder) decodeFile(root *yaml.Node) fileSpec {
 	var fs fileSpec
 	top, ok := d.mapping(root, "rule file", "timezone", "office_hours", "holidays", "desk",
-		"lists", "counters", "rules", "faq", "tests", "alerts", "comments")
+		"lists", "counters", "rules", "faq", "tests", "alerts", "comments", "http_events")
 	if !ok {
 		return fs
 	}
@@ -138,7 +141,38 @@ func (d *decoder) decodeFile(root *yaml.Node) fileSpec {
 	if e, ok := top["comments"]; ok {
 		fs.CommentDelete = d.decodeComments(e.Value)
 	}
+	if e, ok := top["http_events"]; ok {
+		fs.HTTPActOn = d.decodeHTTPEvents(e.Value)
+	}
 	return fs
+}
+
+// decodeHTTPEvents reads the http_events: section: the platforms whose connector
+// is on that events posted to /v1/events may still act on.
+func (d *decoder) decodeHTTPEvents(n *yaml.Node) []string {
+	m, ok := d.mapping(n, "http_events", "act_on")
+	if !ok {
+		return nil
+	}
+	e, ok := m["act_on"]
+	if !ok {
+		return nil
+	}
+	items, _ := d.seq(e.Value, "http_events.act_on", true)
+	var out []string
+	for _, it := range items {
+		s, ok := d.str(it, "http_events.act_on")
+		if !ok {
+			continue
+		}
+		switch s {
+		case "discord", "telegram", "facebook", "instagram":
+			out = append(out, s)
+		default:
+			d.errorf(it, "http_events.act_on: unknown platform %q (want discord, telegram, facebook or instagram)", s)
+		}
+	}
+	return out
 }
 
 // decodeComments reads the comments: section: what delete does to a page comment.

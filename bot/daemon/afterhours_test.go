@@ -22,6 +22,7 @@ import (
 )
 
 const waveRules = `
+http_events: {act_on: [facebook]}
 lists:
   insults: [idiot]
 rules:

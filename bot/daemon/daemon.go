@@ -35,8 +35,13 @@ type Config struct {
 	// ConfigPath is the rule file; empty tries rules.yaml, rules.example.yaml, then
 	// the starter pack built into the binary.
 	ConfigPath string
-	// Listen is the HTTP address (default :8080); port 0 picks a free one.
+	// Listen is the HTTP address (default 127.0.0.1:8080); port 0 picks a free
+	// one. Beyond loopback, vigie refuses to start without VIGIE_WEBHOOK_SECRET
+	// and VIGIE_ADMIN_TOKEN, unless Insecure.
 	Listen string
+	// Insecure lets vigie listen beyond loopback without a webhook secret or an
+	// admin token: anyone who reaches it can then post events and read cases.
+	Insecure bool
 	// RedisURL selects the Redis store; empty falls back to VIGIE_REDIS_URL, then to
 	// the memory store.
 	RedisURL string
@@ -123,6 +128,9 @@ type daemon struct {
 	inflight tracker
 	// lanes carry out verdicts, one lane per platform and place.
 	lanes *lanes
+	// connected names the platforms whose connector is on: events posted over
+	// HTTP about them do not act unless the rule file allows it.
+	connected map[string]bool
 }
 
 // loaded is one compiled rule file and the engine that runs it.
@@ -150,7 +158,7 @@ func Run(ctx context.Context, cfg Config, reload <-chan struct{}) (err error) {
 // in it talks to the network.
 func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 	if cfg.Listen == "" {
-		cfg.Listen = ":8080"
+		cfg.Listen = DefaultListen
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -249,6 +257,13 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 	}
 	if s := cfg.Getenv("VIGIE_ADMIN_TOKEN"); s != "" {
 		d.adminToken = []byte(s)
+	}
+	if err := exposed(cfg, d.secret != nil, d.adminToken != nil); err != nil {
+		return nil, err
+	}
+	d.connected = map[string]bool{}
+	for name := range byName {
+		d.connected[name] = true
 	}
 	d.lanes = newLanes(d.act, d.overflow, log, met.panic, met.laneWait)
 	registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
@@ -637,7 +652,7 @@ func (d *daemon) act(j job) {
 	}
 	// The FAQ comes after the verdict: it never answers a message a rule acted
 	// on, nor last night's questions handed over as a backlog.
-	if !ev.At.IsZero() && time.Since(ev.At) > handlers.DefaultStale {
+	if v.Withheld != "" || !ev.At.IsZero() && time.Since(ev.At) > handlers.DefaultStale {
 		return
 	}
 	if _, err := d.faq.Handle(d.workCtx, d.current.Load().faq, ev, v); err != nil {

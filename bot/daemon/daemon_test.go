@@ -3,8 +3,6 @@ package daemon_test
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -26,6 +24,8 @@ import (
 )
 
 const rulesV1 = `timezone: UTC
+# the tests post their discord events over HTTP, beside the feed connector
+http_events: {act_on: [discord]}
 counters:
   msgs: {key: author.id, window: 1h}
 rules:
@@ -198,10 +198,11 @@ func start(t *testing.T, rules string, env map[string]string, opts ...func(*daem
 	return in
 }
 
-func sign(body []byte, key string) string {
-	mac := hmac.New(sha256.New, []byte(key))
-	mac.Write(body)
-	return "sha256=" + hex.EncodeToString(mac.Sum(nil))
+// sign is the X-Vigie-Signature of body, made now.
+func sign(body []byte, key string) string { return signAt(body, key, time.Now()) }
+
+func signAt(body []byte, key string, at time.Time) string {
+	return fmt.Sprintf("t=%d,v1=%s", at.Unix(), hex.EncodeToString(daemon.Sign([]byte(key), at.Unix(), body)))
 }
 
 type reply struct {
@@ -277,9 +278,13 @@ func TestAcceptance(t *testing.T) {
 			want         int
 		}{
 			{"absent", "", http.StatusUnauthorized},
-			{"not sha256=", hex.EncodeToString(body), http.StatusUnauthorized},
-			{"not hex", "sha256=zz", http.StatusUnauthorized},
+			{"no timestamp", "v1=" + hex.EncodeToString(body), http.StatusUnauthorized},
+			{"the old sha256= form, replayable", "sha256=" + hex.EncodeToString(daemon.Sign([]byte(secret), 0, body)), http.StatusUnauthorized},
+			{"not hex", fmt.Sprintf("t=%d,v1=zz", time.Now().Unix()), http.StatusUnauthorized},
 			{"other key", sign(body, "guess"), http.StatusUnauthorized},
+			{"captured 6 minutes ago, replayed", signAt(body, secret, time.Now().Add(-6*time.Minute)), http.StatusUnauthorized},
+			{"dated 6 minutes ahead", signAt(body, secret, time.Now().Add(6*time.Minute)), http.StatusUnauthorized},
+			{"signed over another time", strings.Replace(sign(body, secret), "t=", "t=1", 1), http.StatusUnauthorized},
 			{"right", sign(body, secret), http.StatusOK},
 		} {
 			h := map[string]string{}

@@ -9,6 +9,7 @@ import (
 )
 
 const rulesFAQ = `timezone: UTC
+http_events: {act_on: [discord]}
 rules:
   - name: scam
     category: spam

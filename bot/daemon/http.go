@@ -11,6 +11,7 @@ import (
 	"io"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -140,9 +141,12 @@ func (d *daemon) handleEvent(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "read body: "+err.Error())
 		return
 	}
-	if d.secret != nil && !validSignature(d.secret, body, r.Header.Get("X-Vigie-Signature")) {
-		writeError(w, http.StatusUnauthorized, "missing or wrong X-Vigie-Signature (want sha256=<hex HMAC-SHA256 of the body>)")
-		return
+	if d.secret != nil {
+		if err := checkSignature(d.secret, body, r.Header.Get("X-Vigie-Signature"), time.Now()); err != nil {
+			writeError(w, http.StatusUnauthorized, "X-Vigie-Signature: "+err.Error()+
+				" (want t=<unix time>,v1=<hex HMAC-SHA256 of \"<t>.<body>\">)")
+			return
+		}
 	}
 	ev, err := bot.DecodeEvent(body)
 	if err != nil {
@@ -158,6 +162,13 @@ func (d *daemon) handleEvent(w http.ResponseWriter, r *http.Request) {
 	if v.Matches == nil {
 		v.Matches = []bot.Match{} // [] rather than null for clients
 	}
+	// An event posted here about a platform whose own connector is on may
+	// be forged: it opens cases but does not act there, unless the rule file
+	// allows it.
+	if d.connected[ev.Platform] && len(v.Actions()) > 0 && !slices.Contains(d.current.Load().engine.Ruleset().HTTPActOn, ev.Platform) {
+		v = v.WithoutPlatformActions()
+		v.Withheld = "events posted over HTTP do not act on " + ev.Platform + ", whose connector is on (allow it with http_events.act_on)"
+	}
 	writeJSON(w, http.StatusOK, v)
 	if f, ok := w.(http.Flusher); ok {
 		f.Flush()
@@ -165,20 +176,50 @@ func (d *daemon) handleEvent(w http.ResponseWriter, r *http.Request) {
 	d.carryOut(ev, v)
 }
 
-// validSignature checks X-Vigie-Signature: sha256=<hex HMAC-SHA256 of body>, in
-// constant time.
-func validSignature(secret, body []byte, header string) bool {
-	got, ok := strings.CutPrefix(strings.TrimSpace(header), "sha256=")
-	if !ok {
-		return false
+// signatureTolerance is how far the time of a signature may be from now: a
+// request captured and sent again later is refused.
+const signatureTolerance = 5 * time.Minute
+
+// checkSignature checks X-Vigie-Signature: t=<unix time>,v1=<hex HMAC-SHA256 of
+// "<t>.<body>">, in constant time, with t within signatureTolerance of now.
+func checkSignature(secret, body []byte, header string, now time.Time) error {
+	var ts, sig string
+	for part := range strings.SplitSeq(header, ",") {
+		k, v, _ := strings.Cut(strings.TrimSpace(part), "=")
+		switch k {
+		case "t":
+			ts = v
+		case "v1":
+			sig = v
+		}
 	}
-	sum, err := hex.DecodeString(got)
+	if ts == "" || sig == "" {
+		return errors.New("missing or malformed")
+	}
+	unix, err := strconv.ParseInt(ts, 10, 64)
 	if err != nil {
-		return false
+		return errors.New("t is not a unix time")
 	}
+	if d := now.Sub(time.Unix(unix, 0)); d > signatureTolerance || d < -signatureTolerance {
+		return fmt.Errorf("t is %s away from now, more than %s", bot.FormatDuration(d.Abs().Round(time.Second)), bot.FormatDuration(signatureTolerance))
+	}
+	sum, err := hex.DecodeString(sig)
+	if err != nil {
+		return errors.New("v1 is not hex")
+	}
+	if !hmac.Equal(sum, Sign(secret, unix, body)) {
+		return errors.New("wrong signature")
+	}
+	return nil
+}
+
+// Sign is the HMAC-SHA256 of "<t>.<body>" that X-Vigie-Signature carries as v1.
+func Sign(secret []byte, t int64, body []byte) []byte {
 	mac := hmac.New(sha256.New, secret)
+	mac.Write(strconv.AppendInt(nil, t, 10))
+	mac.Write([]byte{'.'})
 	mac.Write(body)
-	return hmac.Equal(sum, mac.Sum(nil))
+	return mac.Sum(nil)
 }
 
 // handleCases lists the cases waiting for a decision (?status=decided for the

@@ -37,6 +37,7 @@ func (s *slow) Delete(ctx context.Context, ev bot.Event) error {
 }
 
 const deleteAll = `timezone: UTC
+http_events: {act_on: [discord]}
 rules:
   - name: all
     when: 'text == "delete me"'

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"runtime"
@@ -15,8 +16,10 @@ import (
 func (c *cli) runDaemon(ctx context.Context, args []string) int {
 	f := c.flags("run")
 	config := f.configFlag()
-	listen := f.String("listen", envOr(c.getenv, "VIGIE_LISTEN", ":8080"),
-		"serve the HTTP API, health and metrics on `ADDR` (env VIGIE_LISTEN)")
+	listen := f.String("listen", envOr(c.getenv, "VIGIE_LISTEN", daemon.DefaultListen),
+		"serve the HTTP API, health and metrics on `ADDR` (env VIGIE_LISTEN); beyond 127.0.0.1 it needs VIGIE_WEBHOOK_SECRET and VIGIE_ADMIN_TOKEN")
+	insecure := f.Bool("insecure", false,
+		"listen beyond this machine without VIGIE_WEBHOOK_SECRET or VIGIE_ADMIN_TOKEN: anyone who reaches vigie can post events and read cases")
 	redisURL := f.String("redis", c.getenv("VIGIE_REDIS_URL"),
 		"keep counters, cases and audit in Redis at `URL`; empty keeps them in memory (env VIGIE_REDIS_URL)")
 	pos, code, ok := f.parse(args)
@@ -30,6 +33,7 @@ func (c *cli) runDaemon(ctx context.Context, args []string) int {
 	err := daemon.Run(ctx, daemon.Config{
 		ConfigPath: *config,
 		Listen:     *listen,
+		Insecure:   *insecure,
 		RedisURL:   *redisURL,
 		Version:    versionString(),
 		Logger:     logger,
@@ -37,6 +41,9 @@ func (c *cli) runDaemon(ctx context.Context, args []string) int {
 	}, c.reload)
 	if err != nil {
 		fmt.Fprintf(c.stderr, "vigie run: %v\n", err)
+		if _, ok := errors.AsType[*daemon.SetupError](err); ok {
+			return exitUsage
+		}
 		return exitFail
 	}
 	return exitOK

@@ -1,0 +1,46 @@
+package daemon
+
+import (
+	"net"
+	"strings"
+)
+
+// DefaultListen is where vigie run serves HTTP when not told otherwise: this
+// machine only.
+const DefaultListen = "127.0.0.1:8080"
+
+// SetupError is a configuration vigie refuses to start with; vigie run exits 2.
+type SetupError struct{ Msg string }
+
+func (e *SetupError) Error() string { return e.Msg }
+
+// exposed refuses to serve events and admin endpoints beyond this machine
+// without their secrets, unless the operator said --insecure.
+func exposed(cfg Config, secret, adminToken bool) error {
+	if loopbackListen(cfg.Listen) || cfg.Insecure || (secret && adminToken) {
+		return nil
+	}
+	var missing []string
+	if !secret {
+		missing = append(missing, "VIGIE_WEBHOOK_SECRET (POST /v1/events would act for anyone)")
+	}
+	if !adminToken {
+		missing = append(missing, "VIGIE_ADMIN_TOKEN (anyone could reload the rules and read the cases)")
+	}
+	return &SetupError{Msg: "listening on " + cfg.Listen + ", beyond this machine, needs " + strings.Join(missing, " and ") +
+		"; set them, listen on 127.0.0.1 behind a proxy, or say --insecure"}
+}
+
+// loopbackListen reports whether addr (host:port) only accepts connections from
+// this machine: an empty host or 0.0.0.0 listens everywhere.
+func loopbackListen(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

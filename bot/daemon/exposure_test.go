@@ -1,0 +1,88 @@
+package daemon_test
+
+import (
+	"context"
+	"errors"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vigie-bot/vigie/bot/daemon"
+	"github.com/vigie-bot/vigie/bot/internal/testsync"
+)
+
+// Beyond loopback, vigie does not start without the webhook secret and the admin
+// token, unless told --insecure.
+func TestListeningBeyondLoopbackNeedsSecrets(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "rules.yaml")
+	if err := os.WriteFile(file, []byte(rulesV1), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name     string
+		listen   string
+		env      map[string]string
+		insecure bool
+		want     string // "" starts
+	}{
+		{"loopback, no secrets", "127.0.0.1:0", nil, false, ""},
+		{"everywhere, no secrets", "0.0.0.0:0", nil, false, "needs VIGIE_WEBHOOK_SECRET (POST /v1/events would act for anyone) and VIGIE_ADMIN_TOKEN"},
+		{"empty host is everywhere", ":0", map[string]string{"VIGIE_WEBHOOK_SECRET": "s"}, false, "needs VIGIE_ADMIN_TOKEN"},
+		{"everywhere, both secrets", "0.0.0.0:0", map[string]string{"VIGIE_WEBHOOK_SECRET": "s", "VIGIE_ADMIN_TOKEN": "a"}, false, ""},
+		{"everywhere, --insecure", "0.0.0.0:0", nil, true, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			ready := make(chan net.Addr, 1)
+			errc := make(chan error, 1)
+			go func() {
+				errc <- daemon.Run(ctx, daemon.Config{ConfigPath: file, Listen: tt.listen, Insecure: tt.insecure,
+					Getenv: func(k string) string { return tt.env[k] }, Ready: func(a net.Addr) { ready <- a }}, nil)
+			}()
+			select {
+			case <-ready:
+				if tt.want != "" {
+					t.Errorf("started, want %q", tt.want)
+				}
+				cancel()
+				if err := <-errc; err != nil {
+					t.Errorf("stop: %v", err)
+				}
+			case err := <-errc:
+				var se *daemon.SetupError
+				if tt.want == "" || !errors.As(err, &se) || !strings.Contains(err.Error(), tt.want) {
+					t.Errorf("Run = %v, want it to start", err)
+				}
+			case <-time.After(20 * time.Second):
+				t.Fatal("neither started nor refused")
+			}
+		})
+	}
+}
+
+// An event posted over HTTP about a platform whose own connector is on may be
+// forged: it opens its cases, but acts there only when the rule file says so.
+func TestHTTPEventsDoNotActOnConnectedPlatforms(t *testing.T) {
+	rules := strings.Replace(rulesV1, "http_events: {act_on: [discord]}\n", "", 1)
+	rules = strings.Replace(rules, `do: [forward("scam")]`, `do: [delete, forward("scam")]`, 1)
+	in := start(t, rules, map[string]string{"VIGIE_WEBHOOK_SECRET": secret})
+	v := in.post(t, message("forged-1", "u-1", "free nitro"))
+	if !strings.Contains(v.Withheld, "events posted over HTTP do not act on discord") {
+		t.Errorf("verdict withheld = %q, want why", v.Withheld)
+	}
+	var cases struct{ Count int }
+	testsync.Eventually(t, "the case", func() bool {
+		in.do(t, "GET", "/v1/cases", nil, nil).json(t, &cases)
+		return cases.Count == 1
+	})
+	if err := in.stop(); err != nil {
+		t.Fatal(err)
+	}
+	if calls := in.chat.Calls(); len(calls) != 0 {
+		t.Errorf("platform calls = %q, want none", calls)
+	}
+}
