@@ -263,6 +263,9 @@ func compileAlerts(d *decoder, c *exprCompiler, specs []alertSpec, rs *Ruleset) 
 }
 
 func compileAlertExpr(d *decoder, e exprSpec, what string, p *alertPatcher) (*vm.Program, bool) {
+	if !checkShape(d, e, what) {
+		return nil, false
+	}
 	if strings.TrimSpace(e.Src) == "" {
 		d.errorf(e.Node, "%s: empty expression", what)
 		return nil, false

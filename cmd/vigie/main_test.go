@@ -101,6 +101,32 @@ func TestCheck(t *testing.T) {
 	}
 }
 
+// A rule file nested 500,000 parentheses deep used to overflow the stack, a
+// fatal error nothing recovers: check refuses it with its position instead.
+func TestCheckDeepFile(t *testing.T) {
+	const n = 500_000
+	dir := t.TempDir()
+	files := map[string]string{
+		"parens.yaml": "rules:\n  - name: deep\n    when: " + strings.Repeat("(", 60) + "true" + strings.Repeat(")", 60) + "\n",
+		"long.yaml":   "rules:\n  - name: deep\n    when: " + strings.Repeat("(", n) + "true" + strings.Repeat(")", n) + "\n",
+		"yaml.yaml":   "rules: " + strings.Repeat("[", n) + "\n",
+	}
+	want := map[string]string{
+		"parens.yaml": `:3:61: rule "deep": when: brackets nested more than 50 deep`,
+		"long.yaml":   `:3:11: rule "deep": when: the expression is 1000004 characters long, more than 20000`,
+		"yaml.yaml":   `:1:1: exceeded max depth of 10000`,
+	}
+	for name, src := range files {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(dir, name)
+			if err := os.WriteFile(path, []byte(src), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			run("check", "--config", path).check(t, 1, lines(path+want[name]), "")
+		})
+	}
+}
+
 // With no --config, vigie looks for rules.yaml then rules.example.yaml in the
 // working directory, and falls back to the starter pack built in.
 func TestCheckDefaultConfig(t *testing.T) {
