@@ -136,6 +136,7 @@ func (e *Engine) assess(ctx context.Context, ev bot.Event) (Assessment, error) {
 		if c.keyFn != nil {
 			ops[i].Key = c.keyFn(&s.env)
 		} else {
+			st.built = 0
 			key, err := s.machine.Run(c.key, box())
 			if err != nil {
 				e.impl.fail(i, "counter key failed", "counter", c.name, "event", ev.ID, "err", err)
@@ -149,6 +150,7 @@ func (e *Engine) assess(ctx context.Context, ev bot.Event) (Assessment, error) {
 				ops[i].Incr = c.whenFn(&s.env)
 				continue
 			}
+			st.built = 0
 			ok, err := s.machine.Run(c.when, box())
 			if err != nil {
 				e.impl.fail(i, "counter when failed", "counter", c.name, "event", ev.ID, "err", err)
@@ -209,6 +211,7 @@ func (e *Engine) assess(ctx context.Context, ev bot.Event) (Assessment, error) {
 				continue
 			}
 		} else {
+			st.built = 0
 			out, err := s.machine.Run(r.when, box())
 			if err != nil {
 				e.impl.fail(len(rs.counters)+i, "rule failed", "rule", r.name, "event", ev.ID, "err", err)

@@ -457,7 +457,12 @@ func (p *patcher) Visit(node *ast.Node) {
 			p.matchesOperator(node, n)
 			return
 		}
+		if p.budgetNode(node) {
+			return
+		}
 		p.compareDuration(n)
+	case *ast.BuiltinNode:
+		p.budgetNode(node)
 	}
 }
 
@@ -750,6 +755,7 @@ func runProbe(prog *vm.Program, fn func(*exprEnv) any, env *exprEnv, box func() 
 	if fn != nil {
 		return fn(env), nil
 	}
+	env.State.built = 0
 	return machine.Run(prog, box())
 }
 
@@ -813,8 +819,11 @@ func explain(r *rule, env *exprEnv, box func() any, st *evalState, machine *vm.V
 			if !pr.condFn(env) {
 				continue
 			}
-		} else if ok, err := machine.Run(pr.cond, box()); err != nil || ok != true {
-			continue
+		} else {
+			st.built = 0
+			if ok, err := machine.Run(pr.cond, box()); err != nil || ok != true {
+				continue
+			}
 		}
 		from := len(buf)
 		if pr.lval == nil && pr.rval == nil {
