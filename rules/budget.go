@@ -211,4 +211,3 @@ func (p *patcher) budgetNode(node *ast.Node) bool {
 	ast.Patch(node, call)
 	return true
 }
-
