@@ -47,6 +47,9 @@ func TestTextBudget(t *testing.T) {
 			if got := len(a.Verdict.Matches) == 1; got != tc.match {
 				t.Errorf("matched %v, want %v", got, tc.match)
 			}
+			if !tc.match && (len(a.Errors) != 1 || !strings.Contains(a.Errors[0].Err.Error(), "memory budget exceeded")) {
+				t.Errorf("errors %v, want the rule's budget error", a.Errors)
+			}
 		})
 	}
 }
