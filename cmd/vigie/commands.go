@@ -19,8 +19,9 @@ func (c *cli) runDaemon(ctx context.Context, args []string) int {
 	config := f.configFlag()
 	listen := f.String("listen", envOr(c.getenv, "VIGIE_LISTEN", ":8080"),
 		"serve the HTTP API, health and metrics on `ADDR` (env VIGIE_LISTEN)")
-	redisURL := f.String("redis", c.getenv("VIGIE_REDIS_URL"),
-		"keep counters, cases and audit in Redis at `URL`; empty keeps them in memory (env VIGIE_REDIS_URL)")
+	// The default is not shown in -h: a Redis URL may carry a password.
+	redisURL := f.String("redis", "",
+		"keep counters, cases and audit in Redis at `URL`; empty keeps them in memory (env VIGIE_REDIS_URL, or VIGIE_REDIS_URL_FILE)")
 	pos, code, ok := f.parse(args)
 	if !ok {
 		return code
@@ -28,14 +29,22 @@ func (c *cli) runDaemon(ctx context.Context, args []string) int {
 	if len(pos) > 0 {
 		return f.usageError("unexpected argument %q", pos[0])
 	}
+	getenv, err := withSecretFiles(c.getenv)
+	if err != nil {
+		fmt.Fprintf(c.stderr, "vigie run: %v\n", err)
+		return exitFail
+	}
+	if *redisURL == "" {
+		*redisURL = getenv("VIGIE_REDIS_URL")
+	}
 	logger := slog.New(slog.NewTextHandler(c.stderr, nil))
-	err := daemon.Run(ctx, daemon.Config{
+	err = daemon.Run(ctx, daemon.Config{
 		ConfigPath: *config,
 		Listen:     *listen,
 		RedisURL:   *redisURL,
 		Version:    versionString(),
 		Logger:     logger,
-		Getenv:     c.getenv,
+		Getenv:     getenv,
 	}, c.reload)
 	if err != nil {
 		fmt.Fprintf(c.stderr, "vigie run: %v\n", err)

@@ -430,7 +430,7 @@ func TestHelp(t *testing.T) {
 		{[]string{"help", "replay"}, "usage: vigie replay [--config FILE] [--format text|json] [--decisions OUT.jsonl] [--workers N] EVENTS.jsonl...", "-decisions FILE"},
 		{[]string{"replay", "-h"}, "usage: vigie replay [--config FILE] [--format text|json] [--decisions OUT.jsonl] [--workers N] EVENTS.jsonl...", "-format text|json"},
 		{[]string{"check", "--help"}, "usage: vigie check [--config FILE]", "-config FILE"},
-		{[]string{"run", "-h"}, "usage: vigie run [--config FILE] [--listen ADDR] [--redis URL]", "(env VIGIE_REDIS_URL)"},
+		{[]string{"run", "-h"}, "usage: vigie run [--config FILE] [--listen ADDR] [--redis URL]", "(env VIGIE_REDIS_URL, or VIGIE_REDIS_URL_FILE)"},
 		{[]string{"test", "-h"}, "usage: vigie test [--config FILE] [-v]", "list the tests that pass too"},
 		{[]string{"version", "-h"}, "usage: vigie version ", "Print the version"},
 	}
