@@ -144,7 +144,7 @@ func (d *daemon) handleEvent(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusUnauthorized, "missing or wrong X-Vigie-Signature (want sha256=<hex HMAC-SHA256 of the body>)")
 		return
 	}
-	ev, err := bot.DecodeEvent(body)
+	ev, err := bot.DecodeLiveEvent(body, time.Now())
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
