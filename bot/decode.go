@@ -7,11 +7,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
+	"time"
 )
 
-// DecodeEvent parses one event JSON and checks the fields every event needs: id,
-// text and at. Unknown fields are ignored. Errors name the field at fault.
+// DecodeEvent parses one event JSON and checks it with Validate. Unknown fields
+// are ignored. Errors name the field at fault. It does not look at the clock:
+// replay reads history, whose events may be of any date.
 func DecodeEvent(data []byte) (Event, error) {
 	// The outer Text shadows Event.Text so that a missing "text" can be told from "".
 	var in struct {
@@ -36,22 +39,103 @@ func DecodeEvent(data []byte) (Event, error) {
 	return ev, nil
 }
 
-// Validate checks the fields every event needs, and fills defaults for the others.
+// DecodeLiveEvent is DecodeEvent for an event happening now (POST /v1/events):
+// an at more than MaxFutureSkew after now is refused too.
+func DecodeLiveEvent(data []byte, now time.Time) (Event, error) {
+	ev, err := DecodeEvent(data)
+	if err != nil {
+		return Event{}, err
+	}
+	if err := ev.CheckClock(now); err != nil {
+		return Event{}, err
+	}
+	return ev, nil
+}
+
+// Limits on an event's fields, in bytes: platform ids are far shorter (Discord's
+// snowflakes are 20 digits, Meta's ids about 40 characters), and the store
+// makes keys of them.
+const (
+	MaxIDLen   = 256 // id, author.id, space, channel, thread, reply_to
+	MaxNameLen = 256 // author.name, each of author.roles
+	// MaxPlatformLen bounds platform, a short word (discord, telegram, facebook).
+	MaxPlatformLen = 64
+	MaxRoles       = 100
+	MaxLabelLen    = 64
+	// MaxFutureSkew is how far in the future a live event's at may be: clocks
+	// disagree a little, not by hours.
+	MaxFutureSkew = 5 * time.Minute
+)
+
+// knownKinds are the kinds an event may have; an empty kind is a message.
+var knownKinds = []Kind{KindMessage, KindEdit, KindComment, KindJoin, KindDM}
+
+// Validate checks the fields every event needs and their sizes, and fills
+// defaults for the others: id and at are required, platform too, kind is one
+// of the known kinds (message when empty), and an event someone wrote (all but
+// join) has an author id. It does not read the clock (see CheckClock).
 func (e *Event) Validate() error {
 	var missing []string
 	if strings.TrimSpace(e.ID) == "" {
 		missing = append(missing, `"id"`)
 	}
+	if strings.TrimSpace(e.Platform) == "" {
+		missing = append(missing, `"platform"`)
+	}
 	if e.At.IsZero() {
 		missing = append(missing, `"at"`)
-	}
-	if len(missing) > 0 {
-		return fmt.Errorf("missing field %s", strings.Join(missing, ", "))
 	}
 	if e.Kind == "" {
 		e.Kind = KindMessage
 	}
+	if e.Kind != KindJoin && strings.TrimSpace(e.Author.ID) == "" && slices.Contains(knownKinds, e.Kind) {
+		missing = append(missing, `"author.id"`)
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("missing field %s", strings.Join(missing, ", "))
+	}
+	if !slices.Contains(knownKinds, e.Kind) {
+		return fmt.Errorf("field \"kind\": unknown kind %q (want message, edit, comment, join or dm)", truncate(string(e.Kind), 32))
+	}
+	for _, f := range []struct {
+		name string
+		v    string
+		max  int
+	}{
+		{"id", e.ID, MaxIDLen}, {"platform", e.Platform, MaxPlatformLen},
+		{"space", e.Space, MaxIDLen}, {"channel", e.Channel, MaxIDLen}, {"thread", e.Thread, MaxIDLen},
+		{"reply_to", e.ReplyTo, MaxIDLen}, {"author.id", e.Author.ID, MaxIDLen},
+		{"author.name", e.Author.Name, MaxNameLen}, {"label", e.Label, MaxLabelLen},
+	} {
+		if len(f.v) > f.max {
+			return fmt.Errorf("field %q: %d bytes, more than %d", f.name, len(f.v), f.max)
+		}
+	}
+	if len(e.Author.Roles) > MaxRoles {
+		return fmt.Errorf("field \"author.roles\": %d roles, more than %d", len(e.Author.Roles), MaxRoles)
+	}
+	for _, r := range e.Author.Roles {
+		if len(r) > MaxNameLen {
+			return fmt.Errorf("field \"author.roles\": a role of %d bytes, more than %d", len(r), MaxNameLen)
+		}
+	}
 	return nil
+}
+
+// CheckClock refuses an event dated more than MaxFutureSkew after now. Live
+// paths call it with their clock; replay does not, its events being history.
+func (e *Event) CheckClock(now time.Time) error {
+	if e.At.After(now.Add(MaxFutureSkew)) {
+		return fmt.Errorf("field \"at\": %s is more than %s in the future", e.At.Format(time.RFC3339), MaxFutureSkew)
+	}
+	return nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
 }
 
 // describeJSONError turns encoding/json's errors into "field X: ..." messages.

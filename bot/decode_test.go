@@ -37,7 +37,7 @@ func TestDecodeEvent(t *testing.T) {
 		},
 		{
 			name: "unknown fields are ignored and kind defaults to message",
-			in:   `{"id":"1","text":"","at":"2026-11-20T22:10:00Z","colour":"blue"}`,
+			in:   `{"id":"1","platform":"p","author":{"id":"u"},"text":"","at":"2026-11-20T22:10:00Z","colour":"blue"}`,
 			check: func(t *testing.T, ev Event) {
 				if ev.Kind != KindMessage {
 					t.Errorf("kind = %q", ev.Kind)
@@ -46,12 +46,17 @@ func TestDecodeEvent(t *testing.T) {
 		},
 		{
 			name: "a join needs no text",
-			in:   `{"id":"j1","kind":"join","at":"2026-11-20T22:10:00Z","author":{"id":"u"}}`,
+			in:   `{"id":"j1","platform":"p","kind":"join","at":"2026-11-20T22:10:00Z"}`,
 		},
-		{name: "missing id", in: `{"text":"x","at":"2026-11-20T22:10:00Z"}`, wantErr: `missing field "id"`},
-		{name: "missing text", in: `{"id":"1","at":"2026-11-20T22:10:00Z"}`, wantErr: `missing field "text"`},
-		{name: "missing at", in: `{"id":"1","text":"x"}`, wantErr: `missing field "at"`},
-		{name: "missing everything", in: `{}`, wantErr: `missing field "id", "at", "text"`},
+		{name: "missing id", in: `{"platform":"p","author":{"id":"u"},"text":"x","at":"2026-11-20T22:10:00Z"}`, wantErr: `missing field "id"`},
+		{name: "missing text", in: `{"id":"1","platform":"p","author":{"id":"u"},"at":"2026-11-20T22:10:00Z"}`, wantErr: `missing field "text"`},
+		{name: "missing at", in: `{"id":"1","platform":"p","author":{"id":"u"},"text":"x"}`, wantErr: `missing field "at"`},
+		{name: "missing platform", in: `{"id":"1","author":{"id":"u"},"text":"x","at":"2026-11-20T22:10:00Z"}`, wantErr: `missing field "platform"`},
+		{name: "a message without an author", in: `{"id":"1","platform":"p","text":"x","at":"2026-11-20T22:10:00Z"}`, wantErr: `missing field "author.id"`},
+		{name: "a comment without an author", in: `{"id":"1","platform":"p","kind":"comment","text":"x","at":"2026-11-20T22:10:00Z"}`, wantErr: `missing field "author.id"`},
+		{name: "unknown kind", in: `{"id":"1","platform":"p","kind":"reaction","text":"x","at":"2026-11-20T22:10:00Z"}`,
+			wantErr: `field "kind": unknown kind "reaction" (want message, edit, comment, join or dm)`},
+		{name: "missing everything", in: `{}`, wantErr: `missing field "id", "platform", "at", "author.id", "text"`},
 		{name: "wrong type", in: `{"id":"1","text":42,"at":"2026-11-20T22:10:00Z"}`, wantErr: `field "text": expected a string, got number`},
 		{name: "wrong nested type", in: `{"id":"1","text":"x","at":"2026-11-20T22:10:00Z","author":{"staff":"yes"}}`, wantErr: `field "author.staff": expected true or false, got string`},
 		{name: "bad time", in: `{"id":"1","text":"x","at":"yesterday"}`, wantErr: `want RFC 3339`},
@@ -79,11 +84,11 @@ func TestDecodeEvent(t *testing.T) {
 
 func TestReaderReportsLinesAndGoesOn(t *testing.T) {
 	in := strings.Join([]string{
-		`{"id":"1","text":"a","at":"2026-11-20T22:10:00Z"}`,
+		`{"id":"1","platform":"p","author":{"id":"u"},"text":"a","at":"2026-11-20T22:10:00Z"}`,
 		``,
 		`not json`,
-		`{"id":"2","text":"b","at":"2026-11-20T22:10:01Z"}`,
-		`{"id":"3","at":"2026-11-20T22:10:01Z"}`,
+		`{"id":"2","platform":"p","author":{"id":"u"},"text":"b","at":"2026-11-20T22:10:01Z"}`,
+		`{"id":"3","platform":"p","author":{"id":"u"},"at":"2026-11-20T22:10:01Z"}`,
 	}, "\n")
 	r := NewReader(strings.NewReader(in))
 	var ids []string
@@ -111,8 +116,70 @@ func TestReaderReportsLinesAndGoesOn(t *testing.T) {
 	}
 }
 
+// Fields are bounded, each refused by name; the bounds themselves pass.
+func TestValidateLimits(t *testing.T) {
+	long := func(n int) string { return strings.Repeat("x", n) }
+	base := func() Event {
+		return Event{ID: "1", Platform: "discord", Kind: KindMessage, Author: Author{ID: "u"}, Text: "hi",
+			At: time.Date(2026, 11, 20, 22, 10, 0, 0, time.UTC)}
+	}
+	tests := []struct {
+		name string
+		edit func(*Event)
+		want string
+	}{
+		{"at the limits", func(e *Event) {
+			e.ID, e.Space, e.Channel, e.Thread, e.ReplyTo = long(256), long(256), long(256), long(256), long(256)
+			e.Author.ID, e.Author.Name, e.Platform = long(256), long(256), long(64)
+		}, ""},
+		{"id", func(e *Event) { e.ID = long(257) }, `field "id": 257 bytes, more than 256`},
+		{"author.id", func(e *Event) { e.Author.ID = long(257) }, `field "author.id": 257 bytes, more than 256`},
+		{"author.name", func(e *Event) { e.Author.Name = long(300) }, `field "author.name": 300 bytes, more than 256`},
+		{"space", func(e *Event) { e.Space = long(257) }, `field "space": 257 bytes, more than 256`},
+		{"channel", func(e *Event) { e.Channel = long(257) }, `field "channel": 257 bytes, more than 256`},
+		{"thread", func(e *Event) { e.Thread = long(257) }, `field "thread": 257 bytes, more than 256`},
+		{"reply_to", func(e *Event) { e.ReplyTo = long(257) }, `field "reply_to": 257 bytes, more than 256`},
+		{"platform", func(e *Event) { e.Platform = long(65) }, `field "platform": 65 bytes, more than 64`},
+		{"roles", func(e *Event) { e.Author.Roles = make([]string, 101) }, `field "author.roles": 101 roles, more than 100`},
+		{"a role", func(e *Event) { e.Author.Roles = []string{long(257)} }, `field "author.roles": a role of 257 bytes, more than 256`},
+		{"a long unknown kind", func(e *Event) { e.Kind = Kind(long(100)) }, `field "kind": unknown kind "` + long(32) + `..."`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ev := base()
+			tc.edit(&ev)
+			err := ev.Validate()
+			if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.HasPrefix(err.Error(), tc.want)) {
+				t.Errorf("got %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// A live event may be a little ahead of the clock, not more than 5 minutes.
+func TestDecodeLiveEventClock(t *testing.T) {
+	now := time.Date(2026, 11, 20, 22, 10, 0, 0, time.UTC)
+	ev := func(at string) []byte {
+		return []byte(`{"id":"1","platform":"p","author":{"id":"u"},"text":"x","at":"` + at + `"}`)
+	}
+	for at, want := range map[string]string{
+		"2026-11-20T22:15:00Z": "",
+		"2026-11-19T22:10:00Z": "",
+		"2026-11-20T22:15:01Z": `field "at": 2026-11-20T22:15:01Z is more than 5m0s in the future`,
+	} {
+		_, err := DecodeLiveEvent(ev(at), now)
+		if want == "" && err != nil || want != "" && (err == nil || err.Error() != want) {
+			t.Errorf("at %s: got %v, want %q", at, err, want)
+		}
+		// history is not checked against the clock
+		if _, err := DecodeEvent(ev(at)); err != nil {
+			t.Errorf("at %s: DecodeEvent: %v", at, err)
+		}
+	}
+}
+
 func FuzzDecodeEvent(f *testing.F) {
-	f.Add([]byte(`{"id":"1","text":"a","at":"2026-11-20T22:10:00Z"}`))
+	f.Add([]byte(`{"id":"1","platform":"p","author":{"id":"u"},"text":"a","at":"2026-11-20T22:10:00Z"}`))
 	f.Add([]byte(`{"id":"j","kind":"join","at":"2026-11-20T22:10:00Z","author":{"id":"u","roles":["a"]}}`))
 	f.Add([]byte(`{"id":1}`))
 	f.Add([]byte(`{"author":{"created_at":"x"}}`))
@@ -127,6 +194,9 @@ func FuzzDecodeEvent(f *testing.F) {
 		}
 		if ev.ID == "" || ev.At.IsZero() || ev.Kind == "" {
 			t.Fatalf("accepted an event without id, at or kind: %+v", ev)
+		}
+		if ev.Platform == "" || len(ev.ID) > MaxIDLen || ev.Kind != KindJoin && ev.Author.ID == "" {
+			t.Fatalf("accepted an event without platform, author or with a long id: %+v", ev)
 		}
 	})
 }

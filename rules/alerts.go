@@ -72,6 +72,18 @@ type Assessment struct {
 	Alerts  []AlertCheck
 	// Message has the alerts' texts expanded for the event, by alert name.
 	Message map[string]string
+	// Errors are the rules and counters whose expression failed on the event
+	// (skipped for it; the other rules still decided), in file order.
+	Errors []RuleError
+}
+
+// RuleError is a rule's or a counter's expression that failed at run time.
+type RuleError struct {
+	// Rule is the rule's name, or counters.NAME for a counter.
+	Rule string
+	// Line and Col are where the failing expression is written.
+	Line, Col int
+	Err       error
 }
 
 // baselineDays is how many past days baseline() takes the median of.
@@ -263,6 +275,9 @@ func compileAlerts(d *decoder, c *exprCompiler, specs []alertSpec, rs *Ruleset) 
 }
 
 func compileAlertExpr(d *decoder, e exprSpec, what string, p *alertPatcher) (*vm.Program, bool) {
+	if !checkShape(d, e, what) {
+		return nil, false
+	}
 	if strings.TrimSpace(e.Src) == "" {
 		d.errorf(e.Node, "%s: empty expression", what)
 		return nil, false

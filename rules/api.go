@@ -93,6 +93,10 @@ type Options struct {
 	// AfterHours, when set, says whether a time is after hours instead of the
 	// file's office_hours: the desk's manual /mode override goes through it.
 	AfterHours func(time.Time) bool
+	// RuleError, when set, is told about every run-time failure of a rule's or
+	// a counter's expression (the vigie_rule_errors_total metric); the same
+	// failures are in Assessment.Errors.
+	RuleError func(RuleError)
 }
 
 // Engine evaluates events against one compiled rule file. It is safe for
@@ -228,6 +232,9 @@ type TestResult struct {
 	Line int
 	// Failures says what differed from the expectation; empty means it passed.
 	Failures []string
+	// Errors are the run-time failures of rules and counters on the test's
+	// events, in order; they do not fail the test by themselves.
+	Errors []RuleError
 }
 
 // Passed reports whether the test passed.

@@ -80,6 +80,8 @@ type counter struct {
 	// when they run on the machine.
 	keyFn  func(*exprEnv) string
 	whenFn func(*exprEnv) bool
+	// keyAt and whenAt are where key: and when: are written.
+	keyAt, whenAt pos
 }
 
 type rule struct {
@@ -97,6 +99,7 @@ type rule struct {
 	officeForward bool
 	priority      string
 	line          int
+	whenAt        pos // where when: is written, for run-time errors
 }
 
 // AfterHours reports whether t is outside the file's office hours, or on one of
@@ -205,7 +208,10 @@ func compileFile(d *decoder, fs fileSpec, opts LoadOptions) *Ruleset {
 	}
 	for _, cs := range fs.Counters {
 		what := fmt.Sprintf("counter %q", cs.Name)
-		ct := counter{name: cs.Name, window: cs.Window.D}
+		ct := counter{name: cs.Name, window: cs.Window.D, keyAt: d.scalarPos(cs.Key.Node, 0)}
+		if cs.When != nil {
+			ct.whenAt = d.scalarPos(cs.When.Node, 0)
+		}
 		if k, ok := c.compile(cs.Key, what+": key", scopeCounter, reflect.String); ok {
 			ct.key = k.prog
 			ct.keyFn, _ = nativeString(k.prog.Node())
@@ -440,6 +446,7 @@ func compileRule(d *decoder, c *exprCompiler, sp ruleSpec, nCounters int) (rule,
 		return r, false
 	}
 	r.when = w.prog
+	r.whenAt = c.d.scalarPos(sp.When.Node, 0)
 	r.whenFn, _ = nativeBool(w.prog.Node())
 	if err := dryRun(w.prog, nCounters); err != nil {
 		d.errorf(sp.When.Node, "%s: when: %v", what, err)

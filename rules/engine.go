@@ -153,6 +153,7 @@ func (e *Engine) assess(ctx context.Context, ev bot.Event) (Assessment, error) {
 		return boxed
 	}
 
+	var errs []RuleError // rare: allocated on the first failure
 	ops := s.ops[:len(rs.counters)]
 	for i, c := range rs.counters {
 		ops[i] = store.CounterOp{Name: c.name, Window: c.window}
@@ -162,9 +163,10 @@ func (e *Engine) assess(ctx context.Context, ev bot.Event) (Assessment, error) {
 		if c.keyFn != nil {
 			ops[i].Key = c.keyFn(&s.env)
 		} else {
+			st.built = 0
 			key, err := s.machine.Run(c.key, box())
 			if err != nil {
-				e.impl.fail(i, "counter key failed", "counter", c.name, "event", ev.ID, "err", err)
+				errs = e.failed(errs, i, "counters."+c.name, c.keyAt, ev.ID, err)
 				continue
 			}
 			ops[i].Key, _ = key.(string)
@@ -175,9 +177,10 @@ func (e *Engine) assess(ctx context.Context, ev bot.Event) (Assessment, error) {
 				ops[i].Incr = c.whenFn(&s.env)
 				continue
 			}
+			st.built = 0
 			ok, err := s.machine.Run(c.when, box())
 			if err != nil {
-				e.impl.fail(i, "counter when failed", "counter", c.name, "event", ev.ID, "err", err)
+				errs = e.failed(errs, i, "counters."+c.name, c.whenAt, ev.ID, err)
 			}
 			ops[i].Incr = err == nil && ok == true
 		}
@@ -200,7 +203,7 @@ func (e *Engine) assess(ctx context.Context, ev bot.Event) (Assessment, error) {
 	if res.Duplicate {
 		st.reset()
 		v.Duplicate = true
-		return Assessment{Verdict: v}, nil
+		return Assessment{Verdict: v, Errors: errs}, nil
 	}
 	if len(rs.counters) > 0 {
 		v.Counters = make(map[string]int64, len(rs.counters))
@@ -235,9 +238,10 @@ func (e *Engine) assess(ctx context.Context, ev bot.Event) (Assessment, error) {
 				continue
 			}
 		} else {
+			st.built = 0
 			out, err := s.machine.Run(r.when, box())
 			if err != nil {
-				e.impl.fail(len(rs.counters)+i, "rule failed", "rule", r.name, "event", ev.ID, "err", err)
+				errs = e.failed(errs, len(rs.counters)+i, r.name, r.whenAt, ev.ID, err)
 				continue
 			}
 			if out != true {
@@ -272,7 +276,7 @@ func (e *Engine) assess(ctx context.Context, ev bot.Event) (Assessment, error) {
 		s.matches = s.matches[:0]
 	}
 	st.reset()
-	a := Assessment{Verdict: v}
+	a := Assessment{Verdict: v, Errors: errs}
 	if rs.alerts != nil {
 		var read []int64
 		if len(res.Counts) > len(rs.counters) {
@@ -292,13 +296,19 @@ func (e *Engine) assess(ctx context.Context, ev bot.Event) (Assessment, error) {
 	return a, nil
 }
 
-// fail logs the first run-time failure of counter or rule i; the expression is
-// then skipped for that event, the others still run.
-func (s *engineState) fail(i int, msg string, args ...any) {
-	if s.failing[i].Swap(true) {
-		return
+// failed records a run-time failure of counter or rule i (named name, its
+// expression written at at): in the assessment's errors, to the RuleError
+// hook, and in the log the first time only. The expression is then skipped for
+// that event, the others still run.
+func (e *Engine) failed(errs []RuleError, i int, name string, at pos, event string, err error) []RuleError {
+	re := RuleError{Rule: name, Line: at.Line, Col: at.Col, Err: err}
+	if e.opts.RuleError != nil {
+		e.opts.RuleError(re)
 	}
-	s.log.Warn(msg+" (logged once)", args...)
+	if !e.impl.failing[i].Swap(true) {
+		e.impl.log.Warn("rule failed (logged once)", "rule", name, "event", event, "err", err)
+	}
+	return append(errs, re)
 }
 
 // newEnv fills the environment from the event and the analysis of its text.

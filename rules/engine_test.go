@@ -399,15 +399,24 @@ rules:
     when: text == "hi"
 `)
 	var logs bytes.Buffer
-	eng := rules.NewEngine(rs, memory.New(), rules.Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	var hooked []string
+	eng := rules.NewEngine(rs, memory.New(), rules.Options{Logger: slog.New(slog.NewTextHandler(&logs, nil)),
+		RuleError: func(e rules.RuleError) { hooked = append(hooked, fmt.Sprintf("%s %d:%d", e.Rule, e.Line, e.Col)) }})
 	for i := range 3 {
-		v, err := eng.Evaluate(context.Background(), msg(fmt.Sprint(i), "a", "hi", time.Now()))
+		a, err := eng.Assess(context.Background(), msg(fmt.Sprint(i), "a", "hi", time.Now()))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := summary(v); got != `good:  | text == "hi"` {
+		if got := summary(a.Verdict); got != `good:  | text == "hi"` {
 			t.Errorf("got %q", got)
 		}
+		if len(a.Errors) != 1 || a.Errors[0].Rule != "bad" || a.Errors[0].Line != 4 || a.Errors[0].Col != 11 ||
+			!strings.HasPrefix(a.Errors[0].Err.Error(), "index out of range") {
+			t.Errorf("errors %+v, want rule bad at 4:11, index out of range", a.Errors)
+		}
+	}
+	if strings.Join(hooked, ",") != "bad 4:11,bad 4:11,bad 4:11" {
+		t.Errorf("hook told %q, want every failure", hooked)
 	}
 	if n := strings.Count(logs.String(), "rule failed"); n != 1 || !strings.Contains(logs.String(), "rule=bad") {
 		t.Errorf("want the failure logged once, got:\n%s", logs.String())

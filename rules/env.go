@@ -80,6 +80,9 @@ type evalState struct {
 	// reason and spans are explain's buffer, kept from event to event.
 	reason []byte
 	spans  []reasonSpan
+	// built is the bytes of text the running expression has built so far
+	// (budget.go); the engine sets it to 0 before each run.
+	built int
 }
 
 type authorEnv struct {
@@ -160,6 +163,8 @@ var envFuncs = map[string]bool{
 	"has_any": true, "any_in": true, "all_in": true, "none_in": true,
 	"strikes": true, matchesFunc: true,
 	"lookalike": true, "sketch": true, // signals.go
+	"repeat": true, "replace": true, "join": true, // budget.go
+	concatFunc: true, addFunc: true, chargeFunc: true,
 }
 
 // matchesFunc is the name matches(s, re) is compiled under: "matches" is an
@@ -195,7 +200,7 @@ func envFunctions() []expr.Option {
 			new(func(*evalState, string, *pattern) bool),
 			new(func(*evalState, string, string) bool)),
 		expr.Operator("in", "in_list"),
-	}, signalFunctions()...)
+	}, append(signalFunctions(), budgetFunctions()...)...)
 }
 
 func hasAny(p ...any) (any, error) {

@@ -28,6 +28,12 @@ import (
 const (
 	maxExprNodes    = 500
 	exprMemoryLimit = 100_000
+	// maxExprDepth and maxExprLen are checked before expr's parser sees the
+	// text: it recurses once per bracket or prefix operator, and a file nested
+	// 500,000 parentheses deep overflowed the stack, which no recover catches.
+	// MaxNodes does not help, as parentheses make no node.
+	maxExprDepth = 50
+	maxExprLen   = 20_000
 )
 
 // exprSpec is an expression as written in the file.
@@ -67,6 +73,9 @@ type compiled struct {
 // compile compiles e; what prefixes its messages (`rule "flood": when`). want is
 // reflect.Bool for conditions and reflect.String for counter keys.
 func (c *exprCompiler) compile(e exprSpec, what string, scope exprScope, want reflect.Kind) (compiled, bool) {
+	if !checkShape(c.d, e, what) {
+		return compiled{}, false
+	}
 	src := rewriteMatches(e.Src)
 	if strings.TrimSpace(src) == "" {
 		c.d.errorf(e.Node, "%s: empty expression", what)
@@ -112,6 +121,70 @@ func (c *exprCompiler) options(p *patcher, want reflect.Kind) []expr.Option {
 		opts = append(opts, expr.AsKind(reflect.String))
 	}
 	return opts
+}
+
+// checkShape refuses an expression too long or too deeply nested for expr's
+// parser, reporting the problem where it starts.
+func checkShape(d *decoder, e exprSpec, what string) bool {
+	if len(e.Src) > maxExprLen {
+		d.errorf(e.Node, "%s: the expression is %d characters long, more than %d", what, len(e.Src), maxExprLen)
+		return false
+	}
+	if offset, ok := nestingDepth(e.Src, maxExprDepth); !ok {
+		at := d.scalarPos(e.Node, offset)
+		d.errorAt(at.Line, at.Col, "%s: brackets nested more than %d deep", what, maxExprDepth)
+		return false
+	}
+	return true
+}
+
+// nestingDepth scans src for (, [ and { nested more than limit deep, skipping
+// string literals and comments; it returns the rune offset of the first
+// bracket past the limit, and false.
+func nestingDepth(src string, limit int) (int, bool) {
+	depth := 0
+	var quote rune // the open string's quote, or 0
+	escaped := false
+	comment := "" // "//" or "/*" while in a comment
+	var prev rune
+	i := 0
+	for _, r := range src {
+		switch {
+		case comment == "//":
+			if r == '\n' {
+				comment = ""
+			}
+		case comment == "/*":
+			if prev == '*' && r == '/' {
+				comment = ""
+				r = 0 // the / closing a comment does not open another
+			}
+		case quote != 0:
+			switch {
+			case escaped:
+				escaped = false
+			case r == '\\' && quote != '`':
+				escaped = true
+			case r == quote:
+				quote = 0
+			}
+		case r == '"' || r == '\'' || r == '`':
+			quote = r
+		case prev == '/' && (r == '/' || r == '*'):
+			comment = string(prev) + string(r)
+			r = 0 // /*/ does not close the comment it opens
+		case r == '(' || r == '[' || r == '{':
+			depth++
+			if depth > limit {
+				return i, false
+			}
+		case r == ')' || r == ']' || r == '}':
+			depth = max(depth-1, 0)
+		}
+		prev = r
+		i++
+	}
+	return 0, true
 }
 
 // rewriteMatches prepares the two spellings of regular expressions:
@@ -384,7 +457,12 @@ func (p *patcher) Visit(node *ast.Node) {
 			p.matchesOperator(node, n)
 			return
 		}
+		if p.budgetNode(node) {
+			return
+		}
 		p.compareDuration(n)
+	case *ast.BuiltinNode:
+		p.budgetNode(node)
 	}
 }
 
@@ -677,6 +755,7 @@ func runProbe(prog *vm.Program, fn func(*exprEnv) any, env *exprEnv, box func() 
 	if fn != nil {
 		return fn(env), nil
 	}
+	env.State.built = 0
 	return machine.Run(prog, box())
 }
 
@@ -740,8 +819,11 @@ func explain(r *rule, env *exprEnv, box func() any, st *evalState, machine *vm.V
 			if !pr.condFn(env) {
 				continue
 			}
-		} else if ok, err := machine.Run(pr.cond, box()); err != nil || ok != true {
-			continue
+		} else {
+			st.built = 0
+			if ok, err := machine.Run(pr.cond, box()); err != nil || ok != true {
+				continue
+			}
 		}
 		from := len(buf)
 		if pr.lval == nil && pr.rval == nil {

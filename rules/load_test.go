@@ -88,6 +88,13 @@ func TestBadFiles(t *testing.T) {
 			`4:35: rule "t": timeout needs a duration, like timeout(10m)`,
 			`4:44: rule "t": ban: invalid duration "forever" (want a number and a unit: 30s, 10m, 2h, 7d, 1w)`,
 		}},
+		{"too_deep.yaml", []string{
+			`4:62: rule "parens": when: brackets nested more than 50 deep`,
+			`12:60: rule "lists": when: brackets nested more than 50 deep`,
+		}},
+		{"too_deep_yaml.yaml", []string{
+			`6:74: the file nests more than 64 levels deep`,
+		}},
 		{"unknown_action.yaml", []string{
 			`4:18: rule "a": unknown action "tiemout" (did you mean "timeout"?)`,
 			`4:32: rule "a": unknown action "explode" (known: delete, hide, reply, warn, timeout, kick, ban, strike, forward, alert, tag)`,
@@ -170,6 +177,48 @@ func TestTooManyNodes(t *testing.T) {
 	if err == nil || !strings.HasPrefix(err.Error(), "big.yaml:3:") || !strings.HasSuffix(err.Error(), want) {
 		t.Fatalf("got %v, want big.yaml:3:COL%s", err, want)
 	}
+}
+
+// A file nested 500,000 deep crashed the process on reload (a stack overflow
+// is fatal, not a panic): it is refused before expr's parser or the YAML
+// decoder recurses into it.
+func TestDeepNesting(t *testing.T) {
+	const n = 500_000
+	tests := []struct {
+		name string
+		src  string
+		want string
+	}{
+		{"parentheses", "rules:\n  - name: deep\n    when: |\n      " + strings.Repeat("(", n) + "true" + strings.Repeat(")", n) + "\n",
+			`deep.yaml:3:11: rule "deep": when: the expression is 1000005 characters long, more than 20000`},
+		{"parentheses within the length", "rules:\n  - name: deep\n    when: " + strings.Repeat("(", 9000) + "true" + strings.Repeat(")", 9000) + "\n",
+			`deep.yaml:3:61: rule "deep": when: brackets nested more than 50 deep`},
+		{"counter key", "counters:\n  c: {key: '" + strings.Repeat("[", 60) + "', window: 1m}\nrules: [{name: r, when: 'true'}]\n",
+			`deep.yaml:2:63: counter "c": key: brackets nested more than 50 deep`},
+		{"yaml flow", "rules: " + strings.Repeat("[", n) + "\n", `deep.yaml:1:1: exceeded max depth of 10000`},
+		{"yaml blocks", "rules:\n" + deepBlocks(200), `deep.yaml:64:65: the file nests more than 64 levels deep`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := rules.Parse("deep.yaml", []byte(tc.src), rules.LoadOptions{LookupEnv: noEnv})
+			var le *rules.LoadError
+			if !errors.As(err, &le) {
+				t.Fatalf("got %v, want a *LoadError", err)
+			}
+			if got := le.Problems[0].String(); !strings.HasPrefix(got, tc.want) || len(le.Problems) != 1 {
+				t.Errorf("got %q (of %d problems), want %q", got, len(le.Problems), tc.want)
+			}
+		})
+	}
+}
+
+// deepBlocks is a block mapping nested n levels, one level a line.
+func deepBlocks(n int) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, "%sk%d:\n", strings.Repeat(" ", i+2), i)
+	}
+	return b.String()
 }
 
 func TestLoadMissingFile(t *testing.T) {

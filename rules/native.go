@@ -321,6 +321,10 @@ func (v nval) stringParts() []func(*exprEnv) string {
 
 // concat glues the parts of a + chain with one allocation, where the machine
 // makes one per +.
+// maxNativeParts is the most parts a concatenation built natively may have
+// (author.id + ":" + space has three).
+const maxNativeParts = 4
+
 func concat(parts []func(*exprEnv) string) func(*exprEnv) string {
 	if len(parts) == 3 {
 		a, b, c := parts[0], parts[1], parts[2]
@@ -523,6 +527,20 @@ func nativeCall(n *ast.CallNode) (nval, bool) {
 		if is(nString, nPattern) {
 			s, pat := vals[0].s, vals[1].pat
 			return boolOf(func(e *exprEnv) bool { return e.State.matches(s(e), pat) }), true
+		}
+	case concatFunc:
+		// a few parts are built natively, unbudgeted: the text is bounded by
+		// the event's fields; longer chains run on the machine, which counts
+		if is(nString, nString) {
+			parts := append(vals[0].stringParts(), vals[1].stringParts()...)
+			if len(parts) > maxNativeParts {
+				return nval{}, false
+			}
+			return nval{kind: nString, s: concat(parts), parts: parts}, true
+		}
+	case chargeFunc:
+		if is(nString) {
+			return vals[0], true
 		}
 	case "sketch":
 		if is(nInt) {

@@ -473,6 +473,7 @@ func (rs *Ruleset) runTest(ctx context.Context, t ruleTest) TestResult {
 			return res
 		}
 		assessed[i] = a
+		res.Errors = append(res.Errors, a.Errors...)
 	}
 	for _, x := range t.expects {
 		v := assessed[x.event].Verdict

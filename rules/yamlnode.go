@@ -436,10 +436,17 @@ func (d *decoder) scalarPos(n *yaml.Node, offset int) pos {
 // anchors referring to each other can otherwise make a small file huge.
 const maxExpandedNodes = 200_000
 
-// checkAliases refuses a document whose aliases refer to themselves or expand it
-// beyond maxExpandedNodes, before anything walks it.
+// maxYAMLDepth bounds how deep the file nests, aliases followed: a rule file
+// needs about ten levels (tests: events: author: roles:), and the decoder
+// recurses once per level.
+const maxYAMLDepth = 64
+
+// checkAliases refuses a document whose aliases refer to themselves, expand it
+// beyond maxExpandedNodes or nest it deeper than maxYAMLDepth, before anything
+// walks it.
 func (d *decoder) checkAliases(root *yaml.Node) bool {
 	count := 0
+	depth := 0
 	onPath := map[*yaml.Node]bool{}
 	var outer *yaml.Node // the alias written in the document that is being expanded
 	var walk func(n *yaml.Node) bool
@@ -447,6 +454,16 @@ func (d *decoder) checkAliases(root *yaml.Node) bool {
 		count++
 		if count > maxExpandedNodes {
 			d.errorf(outer, "the file expands to more than %d nodes through its aliases", maxExpandedNodes)
+			return false
+		}
+		depth++
+		defer func() { depth-- }()
+		if depth > maxYAMLDepth+1 { // +1: the document node
+			at := n
+			if outer != nil {
+				at = outer
+			}
+			d.errorf(at, "the file nests more than %d levels deep", maxYAMLDepth)
 			return false
 		}
 		if n.Kind == yaml.AliasNode {

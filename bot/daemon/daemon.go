@@ -454,7 +454,7 @@ func (d *daemon) install(rs *rules.Ruleset, file string, matcher *faq.Matcher) *
 		d.metrics.ruleHits.WithLabelValues(r.Name, r.Category, cmp.Or(string(r.Mode), string(rules.ModeEnforce)))
 	}
 	l := &loaded{
-		engine: rules.NewEngine(rs, d.store, rules.Options{Clock: time.Now, Logger: d.log, AfterHours: d.after.shift.AfterHours}),
+		engine: rules.NewEngine(rs, d.store, rules.Options{Clock: time.Now, Logger: d.log, AfterHours: d.after.shift.AfterHours, RuleError: d.metrics.ruleError}),
 		faq:    matcher,
 		file:   file,
 		at:     time.Now(),

@@ -148,7 +148,7 @@ func (d *daemon) handleEvent(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	ev, err := bot.DecodeEvent(body)
+	ev, err := bot.DecodeLiveEvent(body, time.Now())
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return

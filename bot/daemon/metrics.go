@@ -2,12 +2,15 @@ package daemon
 
 import (
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/vigie-bot/vigie/rules"
 )
 
 // metrics are the daemon's own; the handlers register theirs (actions, cases).
 type metrics struct {
 	events     *prometheus.CounterVec
 	ruleHits   *prometheus.CounterVec
+	ruleErrors *prometheus.CounterVec
 	evaluation prometheus.Histogram
 	duplicates prometheus.Counter
 	reloadOK   prometheus.Gauge
@@ -31,6 +34,10 @@ func newMetrics(reg prometheus.Registerer, version string) *metrics {
 			Name: "vigie_rule_hits_total",
 			Help: "Rule matches, by rule, category and mode (enforce or shadow).",
 		}, []string{"rule", "category", "mode"}),
+		ruleErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "vigie_rule_errors_total",
+			Help: "Run-time failures of a rule's expression (counters.NAME for a counter's), by rule.",
+		}, []string{"rule"}),
 		evaluation: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "vigie_evaluation_seconds",
 			Help: "Time to evaluate one event, store round trip included.",
@@ -70,6 +77,12 @@ func newMetrics(reg prometheus.Registerer, version string) *metrics {
 		ConstLabels: prometheus.Labels{"version": version},
 	})
 	build.Set(1)
-	reg.MustRegister(m.events, m.ruleHits, m.evaluation, m.duplicates, m.reloadOK, m.reloadAt, m.panics, m.laneWait, m.deskFailures, build)
+	reg.MustRegister(m.events, m.ruleHits, m.ruleErrors, m.evaluation, m.duplicates, m.reloadOK, m.reloadAt, m.panics, m.laneWait, m.deskFailures, build)
 	return m
+}
+
+// ruleError counts one run-time failure; it is the engine's
+// rules.Options.RuleError.
+func (m *metrics) ruleError(e rules.RuleError) {
+	m.ruleErrors.WithLabelValues(e.Rule).Inc()
 }

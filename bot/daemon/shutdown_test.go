@@ -72,7 +72,7 @@ func runSlow(t *testing.T, timeout time.Duration) (*slow, string, context.Cancel
 	case err := <-errc:
 		t.Fatal(err)
 	}
-	body, _ := json.Marshal(map[string]any{"id": "m-1", "platform": "discord", "text": "delete me",
+	body, _ := json.Marshal(map[string]any{"id": "m-1", "platform": "discord", "author": map[string]any{"id": "u-1"}, "text": "delete me",
 		"at": time.Now().UTC().Format(time.RFC3339)})
 	resp, err := http.Post(base+"/v1/events", "application/json", strings.NewReader(string(body)))
 	if err != nil {

@@ -7,9 +7,11 @@ import (
 	"log/slog"
 	"runtime"
 	"runtime/debug"
+	"strings"
 
 	"github.com/vigie-bot/vigie/bot/daemon"
 	"github.com/vigie-bot/vigie/handlers/faq"
+	"github.com/vigie-bot/vigie/rules"
 )
 
 // runDaemon is `vigie run`: the bot itself, until a signal stops it.
@@ -20,8 +22,9 @@ func (c *cli) runDaemon(ctx context.Context, args []string) int {
 		"serve the HTTP API, health and metrics on `ADDR` (env VIGIE_LISTEN); beyond 127.0.0.1 it needs VIGIE_WEBHOOK_SECRET and VIGIE_ADMIN_TOKEN")
 	insecure := f.Bool("insecure", false,
 		"listen beyond this machine without VIGIE_WEBHOOK_SECRET or VIGIE_ADMIN_TOKEN: anyone who reaches vigie can post events and read cases")
-	redisURL := f.String("redis", c.getenv("VIGIE_REDIS_URL"),
-		"keep counters, cases and audit in Redis at `URL`; empty keeps them in memory (env VIGIE_REDIS_URL)")
+	// The default is not shown in -h: a Redis URL may carry a password.
+	redisURL := f.String("redis", "",
+		"keep counters, cases and audit in Redis at `URL`; empty keeps them in memory (env VIGIE_REDIS_URL, or VIGIE_REDIS_URL_FILE)")
 	pos, code, ok := f.parse(args)
 	if !ok {
 		return code
@@ -29,15 +32,23 @@ func (c *cli) runDaemon(ctx context.Context, args []string) int {
 	if len(pos) > 0 {
 		return f.usageError("unexpected argument %q", pos[0])
 	}
+	getenv, err := withSecretFiles(c.getenv)
+	if err != nil {
+		fmt.Fprintf(c.stderr, "vigie run: %v\n", err)
+		return exitFail
+	}
+	if *redisURL == "" {
+		*redisURL = getenv("VIGIE_REDIS_URL")
+	}
 	logger := slog.New(slog.NewTextHandler(c.stderr, nil))
-	err := daemon.Run(ctx, daemon.Config{
+	err = daemon.Run(ctx, daemon.Config{
 		ConfigPath: *config,
 		Listen:     *listen,
 		Insecure:   *insecure,
 		RedisURL:   *redisURL,
 		Version:    versionString(),
 		Logger:     logger,
-		Getenv:     c.getenv,
+		Getenv:     getenv,
 	}, c.reload)
 	if err != nil {
 		fmt.Fprintf(c.stderr, "vigie run: %v\n", err)
@@ -77,6 +88,9 @@ func (c *cli) check(ctx context.Context, args []string) int {
 	for _, w := range rs.Warnings {
 		fmt.Fprintf(c.stdout, "%s\n", warningLine(w))
 	}
+	for _, w := range rs.TrySamples(ctx) {
+		fmt.Fprintf(c.stdout, "%s\n", warningLine(w))
+	}
 	fmt.Fprintf(c.stdout, "%s: ok (%s)\n", name, describe(rs, name))
 	return exitOK
 }
@@ -104,6 +118,9 @@ func (c *cli) test(ctx context.Context, args []string) int {
 	results := rs.RunTests(ctx)
 	results = append(results, m.RunTests(faq.TestsOf(rs.FAQ))...)
 	passed, failed := 0, 0
+	for _, w := range ruleErrors(name, results) {
+		fmt.Fprintf(c.stdout, "%s\n", w)
+	}
 	for _, r := range results {
 		if r.Passed() {
 			passed++
@@ -172,4 +189,43 @@ func versionString() string {
 		return bi.Main.Version
 	}
 	return version
+}
+
+// ruleErrors sums up the run-time failures met in the tests, one warning line
+// per rule or counter: how many, and the first.
+func ruleErrors(file string, results []rules.TestResult) []string {
+	type failures struct {
+		first rules.RuleError
+		test  string
+		n     int
+	}
+	byName := map[string]*failures{}
+	var order []string
+	for _, r := range results {
+		for _, e := range r.Errors {
+			f := byName[e.Rule]
+			if f == nil {
+				f = &failures{first: e, test: r.Name}
+				byName[e.Rule] = f
+				order = append(order, e.Rule)
+			}
+			f.n++
+		}
+	}
+	out := make([]string, 0, len(order))
+	for _, name := range order {
+		f := byName[name]
+		out = append(out, warningLine(rules.Problem{File: file, Line: f.first.Line, Col: f.first.Col,
+			Msg: fmt.Sprintf("%s failed %s at run time in the tests; first in %q: %s",
+				ruleOrCounter(name), plural(f.n, "time"), f.test, rules.FirstLine(f.first.Err))}))
+	}
+	return out
+}
+
+// ruleOrCounter names a RuleError's expression: rule "x" or counter "y".
+func ruleOrCounter(name string) string {
+	if c, ok := strings.CutPrefix(name, "counters."); ok {
+		return fmt.Sprintf("counter %q", c)
+	}
+	return fmt.Sprintf("rule %q", name)
 }

@@ -90,6 +90,11 @@ func TestCheck(t *testing.T) {
 			`testdata/broken.yaml:10:20: rule "flood": when: unknown counter counters.msgs (the file declares no counters)`,
 			`testdata/broken.yaml:11:18: rule "flood": timeout: invalid duration "banana" (want a number and a unit: 30s, 10m, 2h, 7d, 1w)`,
 		), ""},
+		{"rules that fail at run time are warnings", []string{"check", "--config", "testdata/erroring.yaml"}, 0, lines(
+			`testdata/erroring.yaml:2:22: warning: counter "first_link" fails at run time on 3 of 5 sample events; on a join: index out of range: 0 (array length is 0) (1:6)`,
+			`testdata/erroring.yaml:5:11: warning: rule "number" fails at run time on 5 of 5 sample events; on a message with links and mentions: invalid operation: int(Salut @bob, regarde https://bit.ly/promo et www.example.com 🔥 VITE!!) (1:1)`,
+			"testdata/erroring.yaml: ok (2 rules, 1 counter, 0 lists, 1 test)",
+		), ""},
 		{"missing file", []string{"check", "--config", "testdata/nope.yaml"}, 1, "", lines(
 			"vigie check: read rule file: open testdata/nope.yaml: no such file or directory",
 		)},
@@ -97,6 +102,32 @@ func TestCheck(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			run(tt.args...).check(t, tt.code, tt.stdout, tt.stderr)
+		})
+	}
+}
+
+// A rule file nested 500,000 parentheses deep used to overflow the stack, a
+// fatal error nothing recovers: check refuses it with its position instead.
+func TestCheckDeepFile(t *testing.T) {
+	const n = 500_000
+	dir := t.TempDir()
+	files := map[string]string{
+		"parens.yaml": "rules:\n  - name: deep\n    when: " + strings.Repeat("(", 60) + "true" + strings.Repeat(")", 60) + "\n",
+		"long.yaml":   "rules:\n  - name: deep\n    when: " + strings.Repeat("(", n) + "true" + strings.Repeat(")", n) + "\n",
+		"yaml.yaml":   "rules: " + strings.Repeat("[", n) + "\n",
+	}
+	want := map[string]string{
+		"parens.yaml": `:3:61: rule "deep": when: brackets nested more than 50 deep`,
+		"long.yaml":   `:3:11: rule "deep": when: the expression is 1000004 characters long, more than 20000`,
+		"yaml.yaml":   `:1:1: exceeded max depth of 10000`,
+	}
+	for name, src := range files {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(dir, name)
+			if err := os.WriteFile(path, []byte(src), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			run("check", "--config", path).check(t, 1, lines(path+want[name]), "")
 		})
 	}
 }
@@ -144,6 +175,11 @@ func TestTest(t *testing.T) {
 			"FAIL testdata/failing.yaml:15: a compliment is an insult",
 			"    line 19: event 1 (t1): expected rules [insult], got []",
 			"1 passed, 1 failed",
+		), ""},
+		{"run-time failures are warnings, per rule", []string{"test", "--config", "testdata/erroring.yaml"}, 0, lines(
+			`testdata/erroring.yaml:2:22: warning: counter "first_link" failed 2 times at run time in the tests; first in "a number": index out of range: 0 (array length is 0) (1:6)`,
+			`testdata/erroring.yaml:5:11: warning: rule "number" failed 1 time at run time in the tests; first in "a number": invalid operation: int(twelve) (1:1)`,
+			"1 passed, 0 failed",
 		), ""},
 		{"a broken file", []string{"test", "--config", "testdata/broken.yaml"}, 1, lines(
 			`testdata/broken.yaml:7:11: rule "insult": when: unknown name txt (did you mean text?)`,
@@ -298,6 +334,29 @@ func TestReplay(t *testing.T) {
 			t.Errorf("decisions\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 		}
 	})
+	t.Run("run-time failures per rule", func(t *testing.T) {
+		r := run("replay", "--config", "testdata/erroring.yaml", "--format", "json", "testdata/events.jsonl")
+		var sum struct {
+			RuleErrors map[string]struct {
+				Count      int    `json:"count"`
+				First      string `json:"first"`
+				FirstEvent string `json:"first_event"`
+			} `json:"rule_errors"`
+		}
+		if err := json.Unmarshal([]byte(r.stdout), &sum); err != nil || r.code != 0 {
+			t.Fatalf("exit %d, %v: %s", r.code, err, r.stdout)
+		}
+		got := fmt.Sprint(sum.RuleErrors)
+		want := "map[counters.first_link:{4 index out of range: 0 (array length is 0) (1:6) m1} number:{4 invalid operation: int(free nitro) (1:1) m1}]"
+		if got != want {
+			t.Errorf("rule errors\n%s\nwant\n%s", got, want)
+		}
+		r = run("replay", "--config", "testdata/erroring.yaml", "testdata/events.jsonl")
+		if !strings.Contains(r.stdout, "\nrule errors          events") ||
+			!strings.Contains(r.stdout, "\nnumber                    4         m1: invalid operation: int(free nitro) (1:1)\n") {
+			t.Errorf("text summary lacks the rule errors:\n%s", r.stdout)
+		}
+	})
 	t.Run("a missing file fails before replaying", func(t *testing.T) {
 		run("replay", "--config", "testdata/good.yaml", "testdata/events.jsonl", "testdata/nope.jsonl").
 			check(t, 1, "", lines("vigie replay: stat testdata/nope.jsonl: no such file or directory"))
@@ -371,7 +430,7 @@ func TestHelp(t *testing.T) {
 		{[]string{"help", "replay"}, "usage: vigie replay [--config FILE] [--format text|json] [--decisions OUT.jsonl] [--workers N] EVENTS.jsonl...", "-decisions FILE"},
 		{[]string{"replay", "-h"}, "usage: vigie replay [--config FILE] [--format text|json] [--decisions OUT.jsonl] [--workers N] EVENTS.jsonl...", "-format text|json"},
 		{[]string{"check", "--help"}, "usage: vigie check [--config FILE]", "-config FILE"},
-		{[]string{"run", "-h"}, "usage: vigie run [--config FILE] [--listen ADDR] [--redis URL]", "(env VIGIE_REDIS_URL)"},
+		{[]string{"run", "-h"}, "usage: vigie run [--config FILE] [--listen ADDR] [--redis URL]", "(env VIGIE_REDIS_URL, or VIGIE_REDIS_URL_FILE)"},
 		{[]string{"test", "-h"}, "usage: vigie test [--config FILE] [-v]", "list the tests that pass too"},
 		{[]string{"version", "-h"}, "usage: vigie version ", "Print the version"},
 	}

@@ -102,7 +102,11 @@ func (c *cli) reportFromHTTP(ctx context.Context, base, since, format string) er
 	if err != nil {
 		return err
 	}
-	if tok := c.getenv("VIGIE_ADMIN_TOKEN"); tok != "" {
+	getenv, err := withSecretFiles(c.getenv)
+	if err != nil {
+		return err
+	}
+	if tok := getenv("VIGIE_ADMIN_TOKEN"); tok != "" {
 		req.Header.Set("Authorization", "Bearer "+tok)
 	}
 	resp, err := http.DefaultClient.Do(req)

@@ -21,9 +21,9 @@ func TestRunCountsFAQ(t *testing.T) {
 		}
 		return "silent"
 	}
-	events := `{"id":"a","platform":"p","text":"vos horaires ?","at":"2026-01-05T10:00:00Z"}
-{"id":"b","platform":"p","text":"salut","at":"2026-01-05T10:00:01Z"}
-{"id":"c","platform":"p","text":"free money?","at":"2026-01-05T10:00:02Z"}
+	events := `{"id":"a","platform":"p","author":{"id":"u"},"text":"vos horaires ?","at":"2026-01-05T10:00:00Z"}
+{"id":"b","platform":"p","author":{"id":"u"},"text":"salut","at":"2026-01-05T10:00:01Z"}
+{"id":"c","platform":"p","author":{"id":"u"},"text":"free money?","at":"2026-01-05T10:00:02Z"}
 `
 	var decisions bytes.Buffer
 	sum, err := replay.Run(context.Background(), loadRules(t), []replay.Input{replay.Stream("e", strings.NewReader(events))},

@@ -125,6 +125,7 @@ func run(ctx context.Context, rs *rules.Ruleset, st store.Store, inputs []Input,
 			return nil
 		}
 		tally.Add(o.ev, v)
+		tally.AddErrors(o.ev, o.as.Errors)
 		waves.add(o.ev, o.as)
 		var faq string
 		if opts.FAQ != nil {

@@ -158,7 +158,7 @@ func TestRunLabelled(t *testing.T) {
 func TestRunInputsAreOneHistory(t *testing.T) {
 	rs := loadRules(t)
 	ev := func(id, at string) string {
-		return fmt.Sprintf(`{"id": %q, "author": {"id": "u1"}, "text": "hi", "at": "2026-11-20T10:00:%sZ", "label": "ok"}`+"\n", id, at)
+		return fmt.Sprintf(`{"id": %q, "platform": "p", "author": {"id": "u1"}, "text": "hi", "at": "2026-11-20T10:00:%sZ", "label": "ok"}`+"\n", id, at)
 	}
 	dir := t.TempDir()
 	first := filepath.Join(dir, "first.jsonl")
@@ -180,7 +180,7 @@ func TestRunInputsAreOneHistory(t *testing.T) {
 
 func TestRunStopsOnUnreadableInput(t *testing.T) {
 	rs := loadRules(t)
-	firstLine := `{"id": "a", "text": "", "at": "2026-11-20T10:00:00Z"}` + "\n"
+	firstLine := `{"id": "a", "platform": "p", "author": {"id": "u"}, "text": "", "at": "2026-11-20T10:00:00Z"}` + "\n"
 	tests := []struct {
 		name  string
 		input func() replay.Input // a fresh stream for each run

@@ -91,6 +91,10 @@ type Summary struct {
 	// FAQ counts what the FAQ did, by decision (answer, suggest, forward,
 	// silent, cooldown). Absent when the replay did not ask the FAQ.
 	FAQ map[string]int `json:"faq,omitempty"`
+	// RuleErrors counts, per rule (counters.NAME for a counter), the events
+	// its expression failed on at run time, with the first failure. Absent
+	// when nothing failed.
+	RuleErrors map[string]*RuleErrors `json:"rule_errors,omitempty"`
 
 	// rules is the order of the rule file, then any rule only met in verdicts,
 	// so that tables read like the file.
@@ -144,6 +148,29 @@ func (t *Tally) AddFAQ(decision string) {
 		t.s.FAQ = map[string]int{}
 	}
 	t.s.FAQ[decision]++
+}
+
+// RuleErrors is how often one rule's expression failed, and the first time.
+type RuleErrors struct {
+	Count int `json:"count"`
+	// First is the first failure's message, on the event FirstEvent.
+	First      string `json:"first"`
+	FirstEvent string `json:"first_event"`
+}
+
+// AddErrors counts the run-time failures of the rules on one event.
+func (t *Tally) AddErrors(ev bot.Event, errs []rules.RuleError) {
+	for _, e := range errs {
+		if t.s.RuleErrors == nil {
+			t.s.RuleErrors = map[string]*RuleErrors{}
+		}
+		re := t.s.RuleErrors[e.Rule]
+		if re == nil {
+			re = &RuleErrors{First: rules.FirstLine(e.Err), FirstEvent: ev.ID}
+			t.s.RuleErrors[e.Rule] = re
+		}
+		re.Count++
+	}
 }
 
 // Skip counts a line that could not be replayed.

@@ -46,6 +46,20 @@ func (s Summary) WriteText(w io.Writer) error {
 		tables = append(tables, hits)
 	}
 
+	if len(s.RuleErrors) > 0 {
+		names := make([]string, 0, len(s.RuleErrors))
+		for name := range s.RuleErrors {
+			names = append(names, name)
+		}
+		sort.Strings(names)
+		errs := [][]string{{"rule errors", "events", "first"}}
+		for _, name := range names {
+			re := s.RuleErrors[name]
+			errs = append(errs, []string{name, fmt.Sprint(re.Count), re.FirstEvent + ": " + re.First})
+		}
+		tables = append(tables, errs)
+	}
+
 	if s.Overall != nil {
 		scores := [][]string{{"category", "tp", "fp", "fn", "tn", "precision", "recall", "f1", "fp rate"}}
 		row := func(name string, sc *Score) []string {

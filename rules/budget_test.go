@@ -1,0 +1,55 @@
+package rules_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vigie-bot/vigie/rules"
+	"github.com/vigie-bot/vigie/store/memory"
+)
+
+// Expressions whose cost grows with the message fail once they have built a
+// megabyte of text, instead of taking seconds and a gigabyte on one event;
+// the same functions on small text still work.
+func TestTextBudget(t *testing.T) {
+	big := strings.Repeat("a", 210_000)
+	tests := []struct {
+		when  string
+		text  string
+		match bool
+	}{
+		{`len(repeat(text, 5000)) > 0`, big, false},
+		{`len(replace(text, "a", text)) > 0`, big, false},
+		{`len(join(map(1..1000, text))) > 0`, big, false},
+		{`len(reduce(1..1000, #acc + text, "")) > 0`, big, false},
+		{`len(reduce(1..100, #acc + #acc, text)) > 0`, big, false},
+		{`len(reduce(1..1000, #acc + upper(text), "")) > 0`, big, false},
+		{`len(map(1..10000, upper(text))) > 0`, big, false},
+		{`let a = text + text; let b = a + a; let c = b + b; len(c + c) > 0`, big, false},
+		{`repeat(text, 2) == "hihi"`, "hi", true},
+		{`replace(text, "h", "j") == "ji"`, "hi", true},
+		{`join(["a", text], "-") == "a-hi"`, "hi", true},
+		{`text + "!" + author.id + space == "hi!u1g1"`, "hi", true},
+		{`reduce(1..3, #acc + text, "") == "hihihi"`, "hi", true},
+		{`reduce(1..3, #acc + #, 0) == 6`, "hi", true},
+		{`upper(text) == "HI"`, "hi", true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.when, func(t *testing.T) {
+			rs := parse(t, "rules:\n  - name: r\n    when: '"+tc.when+"'\n")
+			eng := rules.NewEngine(rs, memory.New(), rules.Options{})
+			a, err := eng.Assess(context.Background(), msg("m1", "u1", tc.text, time.Unix(1e9, 0)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := len(a.Verdict.Matches) == 1; got != tc.match {
+				t.Errorf("matched %v, want %v", got, tc.match)
+			}
+			if !tc.match && (len(a.Errors) != 1 || !strings.Contains(a.Errors[0].Err.Error(), "memory budget exceeded")) {
+				t.Errorf("errors %v, want the rule's budget error", a.Errors)
+			}
+		})
+	}
+}
