@@ -22,6 +22,7 @@ import (
 
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/bot/internal/deskwork"
+	"github.com/vigie-bot/vigie/bot/internal/guard"
 )
 
 // Platform is the name of this platform in events, CM ids and the rule file.
@@ -147,6 +148,8 @@ type Client struct {
 	// work runs the desk's work, so that Run returns after it.
 	work    *deskwork.Pool
 	running atomic.Bool
+	// guard recovers panics in the gateway's handlers and the desk's work.
+	guard *guard.Guard
 }
 
 type sink struct {
@@ -221,13 +224,16 @@ func New(cfg Config) (*Client, error) {
 	s.ShouldRetryOnRateLimit = false
 	s.MaxRestRetries = 0
 	s.LogLevel = discordgo.LogError
+	log := cfg.Logger.With("platform", Platform)
+	g := guard.New(log, cfg.Registerer)
 	c := &Client{
 		cfg:   cfg,
-		log:   cfg.Logger.With("platform", Platform),
+		log:   log,
 		sess:  s,
-		work:  deskwork.New(maxDeskWork, deskTimeout),
+		work:  deskwork.New(maxDeskWork, deskTimeout, g, "discord desk"),
 		gw:    &gatewayConns{timeout: openTimeout},
 		queue: make(chan bot.Event, queueSize),
+		guard: g,
 	}
 	c.met = newMetrics(cfg.Registerer, func() float64 { return float64(len(c.queue)) }, c.log)
 	s.Dialer = &websocket.Dialer{

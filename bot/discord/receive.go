@@ -2,6 +2,7 @@ package discord
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -44,7 +45,12 @@ func (c *Client) Run(ctx context.Context, out chan<- bot.Event) error {
 	// Open takes no context: a cancellation cuts the connection it is making.
 	c.gw.start()
 	opened := make(chan error, 1)
-	go func() { opened <- c.sess.Open() }()
+	go func() {
+		// A panic in Open is a failed connection, for the daemon to retry.
+		var err error = errors.New("discord: panic while connecting to the gateway")
+		c.guard.Do("discord gateway", func() { err = c.sess.Open() })
+		opened <- err
+	}()
 	var err error
 	select {
 	case err = <-opened:
@@ -119,11 +125,16 @@ func (c *Client) drain(first *bot.Event, out chan<- bot.Event) {
 	}
 }
 
+// addHandlers registers the gateway's handlers. They run on discordgo's
+// reading loop (SyncEvents): each recovers its own panic, which would otherwise
+// end the process.
 func (c *Client) addHandlers() {
+	const where = "discord gateway"
 	c.sess.AddHandler(func(_ *discordgo.Session, _ *discordgo.Event) { c.gw.heard() })
 	c.sess.AddHandler(func(_ *discordgo.Session, _ *discordgo.Connect) { c.met.connected.Set(1) })
 	c.sess.AddHandler(func(_ *discordgo.Session, _ *discordgo.Disconnect) { c.met.connected.Set(0) })
 	c.sess.AddHandler(func(_ *discordgo.Session, r *discordgo.Ready) {
+		defer c.guard.Recover(where)
 		if r.User != nil {
 			c.selfID.Store(r.User.ID)
 		}
@@ -132,26 +143,31 @@ func (c *Client) addHandlers() {
 		}
 	})
 	c.sess.AddHandler(func(_ *discordgo.Session, g *discordgo.GuildCreate) {
+		defer c.guard.Recover(where)
 		if g.Guild != nil && !g.Unavailable {
 			c.checkPermissions(g.Guild)
 		}
 	})
 	c.sess.AddHandler(func(_ *discordgo.Session, m *discordgo.MessageCreate) {
+		defer c.guard.Recover(where)
 		if ev, ok := c.messageEvent(m.Message, bot.KindMessage); ok {
 			c.emit(ev)
 		}
 	})
 	c.sess.AddHandler(func(_ *discordgo.Session, m *discordgo.MessageUpdate) {
+		defer c.guard.Recover(where)
 		if ev, ok := c.messageEvent(m.Message, bot.KindEdit); ok {
 			c.emit(ev)
 		}
 	})
 	c.sess.AddHandler(func(_ *discordgo.Session, m *discordgo.GuildMemberAdd) {
+		defer c.guard.Recover(where)
 		if ev, ok := c.joinEvent(m.Member); ok {
 			c.emit(ev)
 		}
 	})
 	c.sess.AddHandler(func(_ *discordgo.Session, i *discordgo.InteractionCreate) {
+		defer c.guard.Recover(where)
 		if i.Interaction != nil {
 			c.interaction(i.Interaction)
 		}

@@ -40,6 +40,7 @@ func (c *Client) Run(ctx context.Context, out chan<- bot.Event) error {
 	c.work.Add()
 	go func() {
 		defer c.work.Done()
+		defer c.guard.Recover("telegram commands menu")
 		c.registerCommands(ctx)
 	}()
 	if c.cfg.Mode == ModeWebhook {

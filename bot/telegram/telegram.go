@@ -17,9 +17,11 @@ import (
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/bot/internal/deskwork"
+	"github.com/vigie-bot/vigie/bot/internal/guard"
 )
 
 // Platform is the name of this platform in events, CM ids and the rule file.
@@ -67,6 +69,8 @@ type Config struct {
 	// call gets its own deadline).
 	HTTPClient *http.Client
 	Logger     *slog.Logger
+	// Registerer receives the connector's metrics; nil registers nothing.
+	Registerer prometheus.Registerer
 }
 
 // Client is vigie's Telegram bot: a bot.Source, a platform with the Deleter,
@@ -95,6 +99,8 @@ type Client struct {
 	// work runs the desk's work, and counts webhook requests under way, so
 	// that Run returns after them.
 	work *deskwork.Pool
+	// guard recovers panics in the desk's work.
+	guard *guard.Guard
 }
 
 type sink struct {
@@ -164,16 +170,19 @@ func New(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	log := cfg.Logger.With("platform", Platform)
+	g := guard.New(log, cfg.Registerer)
 	c := &Client{
 		cfg:     cfg,
-		log:     cfg.Logger.With("platform", Platform),
+		log:     log,
+		guard:   g,
 		http:    cfg.HTTPClient,
 		limiter: newLimiter(telegramLimits, time.Now),
 		admins:  newAdminCache(10 * time.Minute),
 		members: newMemberMemory(10000),
 		seen:    newRecentSet(4096),
 		cards:   newCardIndex(1000),
-		work:    deskwork.New(maxDeskWork, deskTimeout),
+		work:    deskwork.New(maxDeskWork, deskTimeout, g, "telegram desk"),
 	}
 	c.selfName.Store("")
 	c.desk.Store(&deskConf{chat: cfg.DeskChat, cms: cms})
