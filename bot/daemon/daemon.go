@@ -22,6 +22,7 @@ import (
 
 	vigie "github.com/vigie-bot/vigie"
 	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/bot/internal/guard"
 	"github.com/vigie-bot/vigie/handlers"
 	"github.com/vigie-bot/vigie/handlers/faq"
 	"github.com/vigie-bot/vigie/rules"
@@ -102,6 +103,8 @@ type daemon struct {
 	reloadMu sync.Mutex
 
 	health health
+	// guard recovers the panics of the long-lived goroutines and restarts them.
+	guard *guard.Guard
 	// commands answer the CMs on the desks.
 	commands *handlers.Commands
 	// after is what vigie does for the hours no CM watches (afterhours.go).
@@ -171,8 +174,9 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
 	met := newMetrics(registry, cfg.Version)
+	g := guard.New(log, registry)
 
-	st, storeKind, err := openStore(cfg, registry)
+	st, storeKind, err := openStore(cfg, registry, g)
 	if err != nil {
 		return nil, err
 	}
@@ -236,6 +240,7 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 		platforms:  platformStatus,
 		workCtx:    workCtx,
 		cancelWork: cancelWork,
+		guard:      g,
 	}
 	if s := cfg.Getenv("VIGIE_WEBHOOK_SECRET"); s != "" {
 		d.secret = []byte(s)
@@ -327,7 +332,7 @@ func (d *daemon) serve(ctx context.Context, reload <-chan struct{}) error {
 	var sources, pool sync.WaitGroup
 	for _, c := range d.conns {
 		if c.Source != nil {
-			sources.Go(func() { supervise(runCtx, c.Source, events, log, d.health.set) })
+			sources.Go(func() { supervise(runCtx, c.Source, events, log, d.guard, d.health.set) })
 		}
 	}
 	stopWorkers := make(chan struct{})
@@ -335,7 +340,9 @@ func (d *daemon) serve(ctx context.Context, reload <-chan struct{}) error {
 		pool.Go(func() { d.work(events, stopWorkers) })
 	}
 	var desk sync.WaitGroup
-	desk.Go(func() { _ = d.mod.DeliverCases(runCtx) })
+	desk.Go(func() {
+		d.guard.Loop(runCtx, "desk delivery", func(ctx context.Context) { _ = d.mod.DeliverCases(ctx) })
+	})
 	d.runAfterHours(runCtx, &desk)
 	if cfg.Ready != nil {
 		cfg.Ready(ln.Addr())

@@ -130,6 +130,13 @@ type instance struct {
 // start runs the daemon on a free port with the given rule file and secret.
 func start(t *testing.T, rules string, env map[string]string) *instance {
 	t.Helper()
+	return startWith(t, rules, env, nil)
+}
+
+// startWith runs the daemon with conns as its connectors, instead of the
+// instance's feed and chat, when conns is not nil.
+func startWith(t *testing.T, rules string, env map[string]string, conns []daemon.Connector) *instance {
+	t.Helper()
 	file := filepath.Join(t.TempDir(), "rules.yaml")
 	if err := os.WriteFile(file, []byte(rules), 0o600); err != nil {
 		t.Fatal(err)
@@ -140,6 +147,9 @@ func start(t *testing.T, rules string, env map[string]string) *instance {
 		feed:   &feed{name: "discord", in: make(chan bot.Event)},
 		reload: make(chan struct{}),
 		logs:   &testsync.Buffer{},
+	}
+	if conns == nil {
+		conns = []daemon.Connector{{Name: "discord", Source: in.feed, Platforms: []bot.Platform{in.chat}}}
 	}
 	ready := make(chan net.Addr, 1)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -152,7 +162,7 @@ func start(t *testing.T, rules string, env map[string]string) *instance {
 			Logger:     slog.New(slog.NewTextHandler(in.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 			Getenv:     func(k string) string { return env[k] },
 			Ready:      func(a net.Addr) { ready <- a },
-			Connectors: []daemon.Connector{{Name: "discord", Source: in.feed, Platforms: []bot.Platform{in.chat}}},
+			Connectors: conns,
 		}, in.reload)
 	}()
 	select {
