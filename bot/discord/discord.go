@@ -150,6 +150,11 @@ type Client struct {
 	running atomic.Bool
 	// guard recovers panics in the gateway's handlers and the desk's work.
 	guard *guard.Guard
+	// link is the gateway connection's state; connectedOnce tells a reconnection
+	// from the first connection, stopping a disconnection of our own from a lost one.
+	link          bot.LinkState
+	connectedOnce atomic.Bool
+	stopping      atomic.Bool
 }
 
 type sink struct {
@@ -160,6 +165,7 @@ type sink struct {
 // Interface guards: the capabilities the handlers look for.
 var (
 	_ bot.Source      = (*Client)(nil)
+	_ bot.Linker      = (*Client)(nil)
 	_ bot.Deleter     = (*Client)(nil)
 	_ bot.Replier     = (*Client)(nil)
 	_ bot.Warner      = (*Client)(nil)
@@ -281,6 +287,10 @@ func useAPIURL(raw string) error {
 
 // Name is the platform's name, as in Event.Platform.
 func (c *Client) Name() string { return Platform }
+
+// Link says whether the gateway connection is up: from READY or RESUMED to the
+// next disconnection.
+func (c *Client) Link() bot.Link { return c.link.Link() }
 
 // deskConf is where the desk is and who may use it; a reload of the rule file
 // can change them.

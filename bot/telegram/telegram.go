@@ -101,6 +101,8 @@ type Client struct {
 	work *deskwork.Pool
 	// guard recovers panics in the desk's work.
 	guard *guard.Guard
+	// link is whether Telegram answers: getMe, then each long poll.
+	link bot.LinkState
 }
 
 type sink struct {
@@ -113,6 +115,7 @@ type commandsBox struct{ c Commands }
 // Interface guards: the capabilities the handlers look for.
 var (
 	_ bot.Source      = (*Client)(nil)
+	_ bot.Linker      = (*Client)(nil)
 	_ bot.Deleter     = (*Client)(nil)
 	_ bot.Replier     = (*Client)(nil)
 	_ bot.Warner      = (*Client)(nil)
@@ -248,6 +251,10 @@ func validSecret(s string) bool {
 
 // Name is the platform's name, as in Event.Platform.
 func (c *Client) Name() string { return Platform }
+
+// Link says whether Telegram answers: up once getMe did, down while long
+// polling fails, until it succeeds again.
+func (c *Client) Link() bot.Link { return c.link.Link() }
 
 // ctxDoer gives the library's requests a context: its own calls have none, and
 // without one a shutdown would wait for a 50-second long poll.
