@@ -23,6 +23,9 @@ func telegramConnector(cfg Config, rs *rules.Ruleset, reg prometheus.Registerer)
 		return Connector{}, err
 	}
 	mode := telegram.Mode(cfg.Getenv("TELEGRAM_MODE"))
+	if mode == telegram.ModeWebhook && cfg.Getenv("TELEGRAM_WEBHOOK_SECRET") == "" {
+		return Connector{}, errors.New("TELEGRAM_MODE is webhook and TELEGRAM_WEBHOOK_SECRET is not: without it anyone could post updates to /webhooks/telegram")
+	}
 	var admins bool
 	if s := cfg.Getenv("TELEGRAM_DESK_ADMINS"); s != "" {
 		if admins, err = strconv.ParseBool(s); err != nil {
