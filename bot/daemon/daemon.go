@@ -93,6 +93,8 @@ type daemon struct {
 	metrics   *metrics
 	registry  *prometheus.Registry
 	conns     []Connector
+	// desks are the connectors' desks, watched for /-/ready.
+	desks     []*watchedDesk
 	platforms []string // "discord off (DISCORD_TOKEN not set)", for /healthz
 	secret    []byte
 	// adminToken guards reload and the case list (VIGIE_ADMIN_TOKEN).
@@ -186,16 +188,22 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 		}
 	}()
 
-	conns, platformStatus := connectors(cfg, rs, registry)
+	conns, platformStatus, err := connectors(cfg, rs, registry)
+	if err != nil {
+		return nil, err
+	}
 	log.Info("platforms: " + strings.Join(platformStatus, ", "))
 	byName := map[string]bot.Platform{}
 	var desks deskFanout
+	var watched []*watchedDesk
 	for _, c := range conns {
 		for _, p := range c.Platforms {
 			byName[p.Name()] = p
 		}
 		if c.Desk != nil {
-			desks = append(desks, c.Desk)
+			w := &watchedDesk{name: c.Name, desk: c.Desk}
+			watched = append(watched, w)
+			desks = append(desks, w)
 		}
 	}
 
@@ -237,11 +245,13 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 		metrics:    met,
 		registry:   registry,
 		conns:      conns,
+		desks:      watched,
 		platforms:  platformStatus,
 		workCtx:    workCtx,
 		cancelWork: cancelWork,
 		guard:      g,
 	}
+	registry.MustRegister(newSourceMetrics(d))
 	if s := cfg.Getenv("VIGIE_WEBHOOK_SECRET"); s != "" {
 		d.secret = []byte(s)
 	}
@@ -725,6 +735,14 @@ func (h *health) set(what, problem string) {
 		h.degraded = map[string]string{}
 	}
 	h.degraded[what] = problem
+}
+
+// get returns what is wrong with what, if anything.
+func (h *health) get(what string) (string, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	p, ok := h.degraded[what]
+	return p, ok
 }
 
 func (h *health) list() []string {
