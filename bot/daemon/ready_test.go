@@ -194,11 +194,14 @@ func TestReadyFollowsTheDiscordGateway(t *testing.T) {
 // stopped, and 200 again once it is back.
 func TestReadyWithoutRedis(t *testing.T) {
 	srv := redistest.Start(t)
-	in := start(t, rulesV1, map[string]string{"VIGIE_REDIS_URL": srv.URL()})
+	in := start(t, rulesV1, map[string]string{"VIGIE_REDIS_URL": srv.URL(), "VIGIE_WEBHOOK_SECRET": secret})
 	if rd := ready(t, in); rd.code != http.StatusOK || rd.Status != "ready" {
 		t.Fatalf("/-/ready = %+v with Redis up", rd)
 	}
 	srv.Stop()
+	in.post(t, message("m-1", "u-7", "hi")) // moderated from memory meanwhile
+	// go-redis's own complaints come through the daemon's log.
+	testsync.Eventually(t, "go-redis in the daemon's log", func() bool { return strings.Contains(in.logs.String(), "source=go-redis") })
 	rd := ready(t, in)
 	if rd.code != http.StatusServiceUnavailable || len(rd.Reasons) == 0 || !strings.HasPrefix(rd.Reasons[0], "store: ") {
 		t.Errorf("/-/ready = %+v with Redis stopped, want 503 naming the store", rd)

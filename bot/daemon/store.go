@@ -3,6 +3,7 @@ package daemon
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -32,6 +33,10 @@ func openStore(cfg Config, reg prometheus.Registerer, g *guard.Guard) (store.Sto
 	if p := cfg.Getenv("VIGIE_REDIS_PREFIX"); p != "" {
 		opts = append(opts, redis.WithPrefix(p))
 	}
+	// go-redis has one logger for the process, plain text on stderr by default,
+	// a line twice a second while Redis is down: this vigie's log takes it, a
+	// line a minute per kind of message.
+	redis.UseLogger(redis.NewLogger(cfg.Logger.With("store", "redis"), time.Minute))
 	primary, err := redis.Open(url, opts...)
 	if err != nil {
 		return nil, "", fmt.Errorf("store: %w", err)
