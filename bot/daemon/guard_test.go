@@ -10,6 +10,7 @@ import (
 	"github.com/vigie-bot/vigie/bot/daemon"
 	"github.com/vigie-bot/vigie/bot/internal/testsync"
 	"github.com/vigie-bot/vigie/store"
+	"github.com/vigie-bot/vigie/store/redis/redistest"
 )
 
 // shakyDesk panics on its first calls of each kind, then takes what it is given.
@@ -34,7 +35,11 @@ func (d *shakyDesk) maybePanic(kind string) {
 }
 
 func (d *shakyDesk) PostCase(_ context.Context, c store.Case) error {
-	d.maybePanic("case")
+	kind := "case"
+	if strings.HasPrefix(c.Reason, "⏰") {
+		kind = "reminder"
+	}
+	d.maybePanic(kind)
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.cases = append(d.cases, c)
@@ -76,5 +81,41 @@ func TestPanickingDeskIsRecovered(t *testing.T) {
 	// Still serving.
 	if r := in.do(t, "GET", "/healthz", nil, nil); r.code != 200 {
 		t.Errorf("/healthz = %d after the panics", r.code)
+	}
+}
+
+// TestPanickingEscalationIsRecovered: the after-hours loop that reminds the
+// desk of old cases panics twice; it is restarted, and the reminder goes out.
+func TestPanickingEscalationIsRecovered(t *testing.T) {
+	srv := redistest.Start(t)
+	env := map[string]string{"VIGIE_REDIS_URL": srv.URL(), "VIGIE_WEBHOOK_SECRET": secret,
+		"VIGIE_ESCALATE_AFTER": "1ms", "VIGIE_ESCALATE_EVERY": "1ms"}
+	// A first vigie, without a desk, leaves an open case in Redis.
+	first := start(t, rulesV1, env)
+	first.post(t, message("s-1", "u-9", "free nitro"))
+	var cases struct{ Count int }
+	testsync.Eventually(t, "the case", func() bool {
+		first.do(t, "GET", "/v1/cases", nil, nil).json(t, &cases)
+		return cases.Count == 1
+	})
+	if err := first.stop(); err != nil {
+		t.Fatal(err)
+	}
+
+	// The second reminds its desk of it as it starts.
+	desk := &shakyDesk{panicsLeft: map[string]int{"reminder": 2}}
+	second := startWith(t, rulesV1, env, []daemon.Connector{
+		{Name: "discord", Source: &feed{name: "discord", in: make(chan bot.Event)}, Platforms: []bot.Platform{&chat{name: "discord"}}, Desk: desk},
+	})
+	testsync.Eventually(t, "the reminder on the desk", func() bool {
+		for _, c := range desk.Cases() {
+			if strings.HasPrefix(c.Reason, "⏰") {
+				return true
+			}
+		}
+		return false
+	})
+	if n := metric(t, second, `vigie_panics_total{where="escalation"}`); n != 2 {
+		t.Errorf(`vigie_panics_total{where="escalation"} = %v, want 2`, n)
 	}
 }
