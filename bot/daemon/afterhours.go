@@ -103,10 +103,13 @@ func envDuration(getenv func(string) string, name string, def time.Duration) tim
 // morning report and old cases. They stop with ctx; wg waits for them.
 func (d *daemon) runAfterHours(ctx context.Context, wg *sync.WaitGroup) {
 	a := d.after
-	wg.Go(func() { _ = a.alerts.Run(ctx) })
-	wg.Go(func() { _ = a.morning.Run(ctx) })
-	wg.Go(func() { _ = a.cases.Run(ctx) })
-	wg.Go(func() {
+	loop := func(where string, run func(context.Context) error) {
+		wg.Go(func() { d.guard.Loop(ctx, where, func(ctx context.Context) { _ = run(ctx) }) })
+	}
+	loop("crisis alerts", a.alerts.Run)
+	loop("morning report", a.morning.Run)
+	loop("escalation", a.cases.Run)
+	loop("event tally", func(ctx context.Context) error {
 		t := time.NewTicker(time.Minute)
 		defer t.Stop()
 		for {
@@ -117,7 +120,7 @@ func (d *daemon) runAfterHours(ctx context.Context, wg *sync.WaitGroup) {
 				fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 				d.flushTally(fctx)
 				cancel()
-				return
+				return nil
 			case <-t.C:
 				d.flushTally(ctx)
 			}

@@ -24,6 +24,7 @@ import (
 
 	vigie "github.com/vigie-bot/vigie"
 	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/bot/internal/guard"
 	"github.com/vigie-bot/vigie/handlers"
 	"github.com/vigie-bot/vigie/handlers/faq"
 	"github.com/vigie-bot/vigie/rules"
@@ -102,6 +103,8 @@ type daemon struct {
 	metrics   *metrics
 	registry  *prometheus.Registry
 	conns     []Connector
+	// desks are the connectors' desks, watched for /-/ready.
+	desks     []*watchedDesk
 	platforms []string // "discord off (DISCORD_TOKEN not set)", for /healthz
 	secret    []byte
 	// adminToken guards reload and the case list (VIGIE_ADMIN_TOKEN).
@@ -112,6 +115,8 @@ type daemon struct {
 	reloadMu sync.Mutex
 
 	health health
+	// guard recovers the panics of the long-lived goroutines and restarts them.
+	guard *guard.Guard
 	// commands answer the CMs on the desks.
 	commands *handlers.Commands
 	// after is what vigie does for the hours no CM watches (afterhours.go).
@@ -186,8 +191,9 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
 	met := newMetrics(registry, cfg.Version)
+	g := guard.New(log, registry)
 
-	st, storeKind, err := openStore(cfg, registry)
+	st, storeKind, err := openStore(cfg, registry, g)
 	if err != nil {
 		return nil, err
 	}
@@ -197,16 +203,22 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 		}
 	}()
 
-	conns, platformStatus := connectors(cfg, rs, registry)
+	conns, platformStatus, err := connectors(cfg, rs, registry)
+	if err != nil {
+		return nil, err
+	}
 	log.Info("platforms: " + strings.Join(platformStatus, ", "))
 	byName := map[string]bot.Platform{}
 	desks := &deskFanout{log: log, failures: met.deskFailures}
+	var watched []*watchedDesk
 	for _, c := range conns {
 		for _, p := range c.Platforms {
 			byName[p.Name()] = p
 		}
 		if c.Desk != nil {
-			desks.add(c.Name, c.Desk)
+			w := &watchedDesk{name: c.Name, desk: c.Desk}
+			watched = append(watched, w)
+			desks.add(c.Name, w)
 		}
 	}
 
@@ -248,10 +260,13 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 		metrics:    met,
 		registry:   registry,
 		conns:      conns,
+		desks:      watched,
 		platforms:  platformStatus,
 		workCtx:    workCtx,
 		cancelWork: cancelWork,
+		guard:      g,
 	}
+	registry.MustRegister(newSourceMetrics(d))
 	if s := cfg.Getenv("VIGIE_WEBHOOK_SECRET"); s != "" {
 		d.secret = []byte(s)
 	}
@@ -265,7 +280,7 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 	for name := range byName {
 		d.connected[name] = true
 	}
-	d.lanes = newLanes(d.act, d.overflow, log, met.panic, met.laneWait)
+	d.lanes = newLanes(d.act, d.overflow, log, d.panicked, met.laneWait)
 	registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "vigie_lanes",
 		Help: "Places (platform, chat or channel) whose actions have a lane running now.",
@@ -355,13 +370,15 @@ func (d *daemon) serve(ctx context.Context, reload <-chan struct{}) error {
 	var sources, pool sync.WaitGroup
 	for _, c := range d.conns {
 		if c.Source != nil {
-			sources.Go(func() { supervise(runCtx, c.Source, events, log, d.health.set) })
+			sources.Go(func() { supervise(runCtx, c.Source, events, log, d.guard, d.health.set) })
 		}
 	}
 	stopWorkers := make(chan struct{})
 	pool.Go(func() { d.dispatch(events, stopWorkers) })
 	var desk sync.WaitGroup
-	desk.Go(func() { _ = d.mod.DeliverCases(runCtx) })
+	desk.Go(func() {
+		d.guard.Loop(runCtx, "desk delivery", func(ctx context.Context) { _ = d.mod.DeliverCases(ctx) })
+	})
 	d.runAfterHours(runCtx, &desk)
 	if cfg.Ready != nil {
 		cfg.Ready(ln.Addr())
@@ -597,12 +614,15 @@ func (d *daemon) carryOut(ev bot.Event, v bot.Verdict) {
 	}
 }
 
+// panicked counts a panic that its part recovered from on its own.
+func (d *daemon) panicked(where string) { d.guard.Counter().WithLabelValues(where).Inc() }
+
 // recoverPanic, deferred, turns a panic while handling ev into a log line with
 // the stack and a count: one bad event does not take vigie down.
 func (d *daemon) recoverPanic(where string, ev bot.Event) {
 	if r := recover(); r != nil {
 		d.log.Error("panic while handling an event", "where", where, "event", ev.Key(), "panic", r, "stack", string(debug.Stack()))
-		d.metrics.panic(where)
+		d.panicked(where)
 	}
 }
 
@@ -919,6 +939,14 @@ func (h *health) set(what, problem string) {
 		h.degraded = map[string]string{}
 	}
 	h.degraded[what] = problem
+}
+
+// get returns what is wrong with what, if anything.
+func (h *health) get(what string) (string, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	p, ok := h.degraded[what]
+	return p, ok
 }
 
 func (h *health) list() []string {

@@ -558,3 +558,10 @@ func TestNoSecretNoSignature(t *testing.T) {
 		t.Errorf("GET /v1/events = %d, want 405", r.code)
 	}
 }
+
+// startOnly runs the daemon with conns as its connectors, instead of the
+// instance's feed and chat.
+func startOnly(t *testing.T, rules string, env map[string]string, conns []daemon.Connector) *instance {
+	t.Helper()
+	return start(t, rules, env, func(c *daemon.Config) { c.Connectors = conns })
+}

@@ -32,6 +32,8 @@ func (d *daemon) routes() (_ http.Handler, err error) {
 	}()
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", d.handleHealth)
+	mux.HandleFunc("GET /-/healthy", d.handleHealthy)
+	mux.HandleFunc("GET /-/ready", d.handleReady)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(d.registry, promhttp.HandlerOpts{Registry: d.registry}))
 	mux.HandleFunc("POST /v1/events", d.handleEvent)
 	mux.Handle("GET /v1/cases", d.adminOnly(d.handleCases))
@@ -86,7 +88,7 @@ type pinger interface {
 }
 
 // handleHealth answers 200 as long as vigie serves; what does not work fully is
-// listed in degraded.
+// listed in degraded: what /-/ready reports, and a refused reload.
 func (d *daemon) handleHealth(w http.ResponseWriter, r *http.Request) {
 	l := d.current.Load()
 	rep := healthReply{
@@ -95,22 +97,11 @@ func (d *daemon) handleHealth(w http.ResponseWriter, r *http.Request) {
 		Rules:     healthRules{File: l.file, Count: len(l.engine.Ruleset().Rules), LoadedAt: l.at.UTC()},
 		Store:     d.storeKind,
 		Platforms: d.platforms,
-		Degraded:  d.health.list(),
+		Degraded:  append(d.health.list(), d.notReady(r.Context())...),
 		Signature: "off",
 	}
 	if d.secret != nil {
 		rep.Signature = "required"
-	}
-	if f, ok := d.store.(interface{ Degraded() bool }); ok && f.Degraded() {
-		rep.Degraded = append(rep.Degraded, "store: "+d.storeKind+" unreachable, moderating from memory until it returns")
-	}
-	if p, ok := d.store.(pinger); ok {
-		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-		err := p.Ping(ctx)
-		cancel()
-		if err != nil {
-			rep.Degraded = append(rep.Degraded, "store: "+err.Error())
-		}
 	}
 	if paused, until := d.mod.Paused(); paused {
 		rep.Paused = true
@@ -118,7 +109,9 @@ func (d *daemon) handleHealth(w http.ResponseWriter, r *http.Request) {
 			rep.Until = &until
 		}
 	}
+	// A restarting source is in both lists.
 	slices.Sort(rep.Degraded)
+	rep.Degraded = slices.Compact(rep.Degraded)
 	writeJSON(w, http.StatusOK, rep)
 }
 

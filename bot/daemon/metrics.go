@@ -15,14 +15,10 @@ type metrics struct {
 	duplicates prometheus.Counter
 	reloadOK   prometheus.Gauge
 	reloadAt   prometheus.Gauge
-	panics     *prometheus.CounterVec
 	laneWait   prometheus.Histogram
 	// deskFailures counts what a desk did not show, by desk and kind.
 	deskFailures *prometheus.CounterVec
 }
-
-// panic counts a panic recovered in a part of vigie (lane, evaluator, ...).
-func (m *metrics) panic(where string) { m.panics.WithLabelValues(where).Inc() }
 
 func newMetrics(reg prometheus.Registerer, version string) *metrics {
 	m := &metrics{
@@ -52,10 +48,6 @@ func newMetrics(reg prometheus.Registerer, version string) *metrics {
 			Name: "vigie_config_last_reload_successful",
 			Help: "Whether the last load of the rule file succeeded (1) or was refused (0).",
 		}),
-		panics: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "vigie_panics_total",
-			Help: "Panics recovered, by the part of vigie they happened in; that part went on.",
-		}, []string{"where"}),
 		laneWait: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "vigie_lane_wait_seconds",
 			Help: "Time a verdict waited in its place's lane before its actions were carried out.",
@@ -77,7 +69,7 @@ func newMetrics(reg prometheus.Registerer, version string) *metrics {
 		ConstLabels: prometheus.Labels{"version": version},
 	})
 	build.Set(1)
-	reg.MustRegister(m.events, m.ruleHits, m.ruleErrors, m.evaluation, m.duplicates, m.reloadOK, m.reloadAt, m.panics, m.laneWait, m.deskFailures, build)
+	reg.MustRegister(m.events, m.ruleHits, m.ruleErrors, m.evaluation, m.duplicates, m.reloadOK, m.reloadAt, m.laneWait, m.deskFailures, build)
 	return m
 }
 

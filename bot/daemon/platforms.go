@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -32,7 +33,11 @@ type platformSpec struct {
 // is on or off. It is the one place where platform packages are wired in: a
 // platform package adds its build function to the list below. Connectors register
 // their metrics with reg.
-func connectors(cfg Config, rs *rules.Ruleset, reg prometheus.Registerer) ([]Connector, []string) {
+//
+// A platform whose token is set but whose other settings are wrong or missing is
+// an error, naming every such platform: vigie does not start half-configured,
+// quietly without a platform its operator meant to run.
+func connectors(cfg Config, rs *rules.Ruleset, reg prometheus.Registerer) ([]Connector, []string, error) {
 	specs := []platformSpec{
 		{name: "discord", env: "DISCORD_TOKEN", build: discordConnector},
 		{name: "telegram", env: "TELEGRAM_TOKEN", build: telegramConnector},
@@ -40,6 +45,7 @@ func connectors(cfg Config, rs *rules.Ruleset, reg prometheus.Registerer) ([]Con
 	}
 	var conns []Connector
 	var status []string
+	var errs []error
 	for _, s := range specs {
 		switch {
 		case cfg.Getenv(s.env) == "":
@@ -49,18 +55,22 @@ func connectors(cfg Config, rs *rules.Ruleset, reg prometheus.Registerer) ([]Con
 		default:
 			c, err := s.build(cfg, rs, reg)
 			if err != nil {
-				status = append(status, fmt.Sprintf("%s off (%v)", s.name, err))
+				msg := strings.TrimPrefix(err.Error(), s.name+": ")
+				errs = append(errs, fmt.Errorf("%s: %s is set, but %s; fix it, or unset %s to run without %s", s.name, s.env, msg, s.env, s.name))
 				continue
 			}
 			conns = append(conns, c)
 			status = append(status, s.name+" on")
 		}
 	}
+	if len(errs) > 0 {
+		return nil, nil, fmt.Errorf("platforms misconfigured, not starting:\n%w", errors.Join(errs...))
+	}
 	for _, c := range cfg.Connectors {
 		conns = append(conns, c)
 		status = append(status, c.Name+" on")
 	}
-	return conns, status
+	return conns, status, nil
 }
 
 // metaConnector is the Facebook Page and its Instagram account: Meta's webhooks in
@@ -68,7 +78,7 @@ func connectors(cfg Config, rs *rules.Ruleset, reg prometheus.Registerer) ([]Con
 func metaConnector(cfg Config, _ *rules.Ruleset, reg prometheus.Registerer) (Connector, error) {
 	secret := cfg.Getenv("META_APP_SECRET")
 	if secret == "" {
-		return Connector{}, errors.New("META_APP_SECRET not set: Meta's deliveries could not be checked")
+		return Connector{}, errors.New("META_APP_SECRET is not: without it Meta's deliveries cannot be checked")
 	}
 	c := meta.New(meta.Config{
 		AppSecret:   secret,

@@ -3,9 +3,11 @@ package daemon
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/vigie-bot/vigie/bot/internal/guard"
 	"github.com/vigie-bot/vigie/store"
 	"github.com/vigie-bot/vigie/store/memory"
 	"github.com/vigie-bot/vigie/store/redis"
@@ -19,7 +21,7 @@ import (
 // VIGIE_REDIS_PREFIX sets the keys' prefix (vigie), so that several communities
 // can share one Redis. Events evaluated at the same time share pipelines
 // (auto-pipelining): one script per event still, far fewer system calls.
-func openStore(cfg Config, reg prometheus.Registerer) (store.Store, string, error) {
+func openStore(cfg Config, reg prometheus.Registerer, g *guard.Guard) (store.Store, string, error) {
 	url := cfg.RedisURL
 	if url == "" {
 		url = cfg.Getenv("VIGIE_REDIS_URL")
@@ -31,11 +33,15 @@ func openStore(cfg Config, reg prometheus.Registerer) (store.Store, string, erro
 	if p := cfg.Getenv("VIGIE_REDIS_PREFIX"); p != "" {
 		opts = append(opts, redis.WithPrefix(p))
 	}
+	// go-redis has one logger for the process, plain text on stderr by default,
+	// a line twice a second while Redis is down: this vigie's log takes it, a
+	// line a minute per kind of message.
+	redis.UseLogger(redis.NewLogger(cfg.Logger.With("store", "redis"), time.Minute))
 	primary, err := redis.Open(url, opts...)
 	if err != nil {
 		return nil, "", fmt.Errorf("store: %w", err)
 	}
-	st := redis.NewFallback(primary, redis.FallbackOptions{Logger: cfg.Logger})
+	st := redis.NewFallback(primary, redis.FallbackOptions{Logger: cfg.Logger, OnPanic: g.Report})
 	if err := st.Register(reg); err != nil {
 		return nil, "", errors.Join(fmt.Errorf("store metrics: %w", err), st.Close())
 	}

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"time"
 
 	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/bot/internal/guard"
 )
 
 const (
@@ -19,14 +21,15 @@ const (
 )
 
 // supervise runs src until ctx is cancelled, restarting it after a growing pause
-// when it fails. report marks the source degraded (a problem) or healthy ("").
-func supervise(ctx context.Context, src bot.Source, out chan<- bot.Event, log *slog.Logger, report func(what, problem string)) {
+// when it fails. report marks the source degraded (a problem) or healthy ("");
+// g logs and counts a panic.
+func supervise(ctx context.Context, src bot.Source, out chan<- bot.Event, log *slog.Logger, g *guard.Guard, report func(what, problem string)) {
 	log = log.With("source", src.Name())
 	pause := restartFirst
 	for {
 		started := time.Now()
 		healthy := time.AfterFunc(healthyAfter, func() { report(src.Name(), "") })
-		err := runSource(ctx, src, out)
+		err := runSource(ctx, src, out, g)
 		healthy.Stop()
 		if ctx.Err() != nil {
 			if err != nil {
@@ -53,10 +56,12 @@ func supervise(ctx context.Context, src bot.Source, out chan<- bot.Event, log *s
 	}
 }
 
-// runSource runs src once; a panic is a failure like any other, not the end of vigie.
-func runSource(ctx context.Context, src bot.Source, out chan<- bot.Event) (err error) {
+// runSource runs src once; a panic is a failure like any other, not the end of
+// vigie, and is logged with its stack.
+func runSource(ctx context.Context, src bot.Source, out chan<- bot.Event, g *guard.Guard) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
+			g.Report("source "+src.Name(), r, debug.Stack())
 			err = fmt.Errorf("panic: %v", r)
 		}
 	}()

@@ -59,7 +59,7 @@ func TestSupervise(t *testing.T) {
 		out := make(chan bot.Event)
 		done := make(chan struct{})
 		go func() {
-			supervise(ctx, src, out, slog.New(slog.DiscardHandler), report)
+			supervise(ctx, src, out, slog.New(slog.DiscardHandler), nil, report)
 			close(done)
 		}()
 		if ev := <-out; ev.ID != "e-1" {

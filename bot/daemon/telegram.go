@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -16,12 +17,15 @@ import (
 
 // telegramConnector is the Telegram bot: groups in, moderation out, and the CMs'
 // desk, whose chat and CMs come from the rule file's desk: section.
-func telegramConnector(cfg Config, rs *rules.Ruleset, _ prometheus.Registerer) (Connector, error) {
+func telegramConnector(cfg Config, rs *rules.Ruleset, reg prometheus.Registerer) (Connector, error) {
 	chat, err := deskChat(rs.Desk.TelegramChat)
 	if err != nil {
 		return Connector{}, err
 	}
 	mode := telegram.Mode(cfg.Getenv("TELEGRAM_MODE"))
+	if mode == telegram.ModeWebhook && cfg.Getenv("TELEGRAM_WEBHOOK_SECRET") == "" {
+		return Connector{}, errors.New("TELEGRAM_MODE is webhook and TELEGRAM_WEBHOOK_SECRET is not: without it anyone could post updates to /webhooks/telegram")
+	}
 	var admins bool
 	if s := cfg.Getenv("TELEGRAM_DESK_ADMINS"); s != "" {
 		if admins, err = strconv.ParseBool(s); err != nil {
@@ -38,6 +42,7 @@ func telegramConnector(cfg Config, rs *rules.Ruleset, _ prometheus.Registerer) (
 		WebhookURL:    cfg.Getenv("TELEGRAM_WEBHOOK_URL"),
 		WebhookSecret: cfg.Getenv("TELEGRAM_WEBHOOK_SECRET"),
 		Logger:        cfg.Logger,
+		Registerer:    reg,
 	})
 	if err != nil {
 		return Connector{}, err

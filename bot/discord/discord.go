@@ -22,6 +22,7 @@ import (
 
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/bot/internal/deskwork"
+	"github.com/vigie-bot/vigie/bot/internal/guard"
 )
 
 // Platform is the name of this platform in events, CM ids and the rule file.
@@ -147,6 +148,13 @@ type Client struct {
 	// work runs the desk's work, so that Run returns after it.
 	work    *deskwork.Pool
 	running atomic.Bool
+	// guard recovers panics in the gateway's handlers and the desk's work.
+	guard *guard.Guard
+	// link is the gateway connection's state; connectedOnce tells a reconnection
+	// from the first connection, stopping a disconnection of our own from a lost one.
+	link          bot.LinkState
+	connectedOnce atomic.Bool
+	stopping      atomic.Bool
 }
 
 type sink struct {
@@ -157,6 +165,7 @@ type sink struct {
 // Interface guards: the capabilities the handlers look for.
 var (
 	_ bot.Source      = (*Client)(nil)
+	_ bot.Linker      = (*Client)(nil)
 	_ bot.Deleter     = (*Client)(nil)
 	_ bot.Replier     = (*Client)(nil)
 	_ bot.Warner      = (*Client)(nil)
@@ -221,13 +230,16 @@ func New(cfg Config) (*Client, error) {
 	s.ShouldRetryOnRateLimit = false
 	s.MaxRestRetries = 0
 	s.LogLevel = discordgo.LogError
+	log := cfg.Logger.With("platform", Platform)
+	g := guard.New(log, cfg.Registerer)
 	c := &Client{
 		cfg:   cfg,
-		log:   cfg.Logger.With("platform", Platform),
+		log:   log,
 		sess:  s,
-		work:  deskwork.New(maxDeskWork, deskTimeout),
+		work:  deskwork.New(maxDeskWork, deskTimeout, g, "discord desk"),
 		gw:    &gatewayConns{timeout: openTimeout},
 		queue: make(chan bot.Event, queueSize),
+		guard: g,
 	}
 	c.met = newMetrics(cfg.Registerer, func() float64 { return float64(len(c.queue)) }, c.log)
 	s.Dialer = &websocket.Dialer{
@@ -275,6 +287,10 @@ func useAPIURL(raw string) error {
 
 // Name is the platform's name, as in Event.Platform.
 func (c *Client) Name() string { return Platform }
+
+// Link says whether the gateway connection is up: from READY or RESUMED to the
+// next disconnection.
+func (c *Client) Link() bot.Link { return c.link.Link() }
 
 // deskConf is where the desk is and who may use it; a reload of the rule file
 // can change them.

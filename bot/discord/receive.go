@@ -2,6 +2,7 @@ package discord
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -42,9 +43,17 @@ func (c *Client) Run(ctx context.Context, out chan<- bot.Event) error {
 	defer c.setSink(nil)
 
 	// Open takes no context: a cancellation cuts the connection it is making.
+	c.stopping.Store(false)
+	c.link.Down(time.Now(), "connecting to the gateway")
+	defer c.link.Down(time.Now(), "stopped")
 	c.gw.start()
 	opened := make(chan error, 1)
-	go func() { opened <- c.sess.Open() }()
+	go func() {
+		// A panic in Open is a failed connection, for the daemon to retry.
+		var err error = errors.New("discord: panic while connecting to the gateway")
+		c.guard.Do("discord gateway", func() { err = c.sess.Open() })
+		opened <- err
+	}()
 	var err error
 	select {
 	case err = <-opened:
@@ -56,12 +65,15 @@ func (c *Client) Run(ctx context.Context, out chan<- bot.Event) error {
 		if ctx.Err() != nil {
 			return nil
 		}
-		return fmt.Errorf("discord: connect to the gateway: %s", strings.ReplaceAll(err.Error(), c.cfg.Token, "<token>"))
+		err = fmt.Errorf("discord: connect to the gateway: %s", strings.ReplaceAll(err.Error(), c.cfg.Token, "<token>"))
+		c.link.Down(time.Now(), err.Error())
+		return err
 	}
 	c.log.Info("connected to the gateway", "shard", c.cfg.ShardID, "shards", c.cfg.ShardCount, "user", c.self())
 	c.work.Go(ctx, c.registerCommands)
 	<-ctx.Done()
 	// No reconnection of discordgo's own may start once Run is over.
+	c.stopping.Store(true)
 	c.gw.stop()
 	err = c.sess.Close()
 	c.setSink(nil)
@@ -119,11 +131,30 @@ func (c *Client) drain(first *bot.Event, out chan<- bot.Event) {
 	}
 }
 
+// addHandlers registers the gateway's handlers. They run on discordgo's
+// reading loop (SyncEvents): each recovers its own panic, which would otherwise
+// end the process.
 func (c *Client) addHandlers() {
+	const where = "discord gateway"
 	c.sess.AddHandler(func(_ *discordgo.Session, _ *discordgo.Event) { c.gw.heard() })
-	c.sess.AddHandler(func(_ *discordgo.Session, _ *discordgo.Connect) { c.met.connected.Set(1) })
-	c.sess.AddHandler(func(_ *discordgo.Session, _ *discordgo.Disconnect) { c.met.connected.Set(0) })
+	c.sess.AddHandler(func(_ *discordgo.Session, _ *discordgo.Connect) {
+		c.met.connected.Set(1)
+		c.log.Debug("gateway connection open, identifying")
+	})
+	c.sess.AddHandler(func(_ *discordgo.Session, _ *discordgo.Disconnect) {
+		c.met.connected.Set(0)
+		if c.stopping.Load() {
+			c.link.Down(time.Now(), "stopped")
+			return
+		}
+		if c.link.Down(time.Now(), "gateway connection lost; discordgo reconnects") {
+			c.log.Warn("gateway disconnected; reconnecting")
+		}
+	})
+	c.sess.AddHandler(func(_ *discordgo.Session, _ *discordgo.Resumed) { c.linkUp("resumed") })
 	c.sess.AddHandler(func(_ *discordgo.Session, r *discordgo.Ready) {
+		defer c.guard.Recover(where)
+		c.linkUp("new session")
 		if r.User != nil {
 			c.selfID.Store(r.User.ID)
 		}
@@ -132,30 +163,42 @@ func (c *Client) addHandlers() {
 		}
 	})
 	c.sess.AddHandler(func(_ *discordgo.Session, g *discordgo.GuildCreate) {
+		defer c.guard.Recover(where)
 		if g.Guild != nil && !g.Unavailable {
 			c.checkPermissions(g.Guild)
 		}
 	})
 	c.sess.AddHandler(func(_ *discordgo.Session, m *discordgo.MessageCreate) {
+		defer c.guard.Recover(where)
 		if ev, ok := c.messageEvent(m.Message, bot.KindMessage); ok {
 			c.emit(ev)
 		}
 	})
 	c.sess.AddHandler(func(_ *discordgo.Session, m *discordgo.MessageUpdate) {
+		defer c.guard.Recover(where)
 		if ev, ok := c.messageEvent(m.Message, bot.KindEdit); ok {
 			c.emit(ev)
 		}
 	})
 	c.sess.AddHandler(func(_ *discordgo.Session, m *discordgo.GuildMemberAdd) {
+		defer c.guard.Recover(where)
 		if ev, ok := c.joinEvent(m.Member); ok {
 			c.emit(ev)
 		}
 	})
 	c.sess.AddHandler(func(_ *discordgo.Session, i *discordgo.InteractionCreate) {
+		defer c.guard.Recover(where)
 		if i.Interaction != nil {
 			c.interaction(i.Interaction)
 		}
 	})
+}
+
+// linkUp marks the gateway connection up, and says so when it came back.
+func (c *Client) linkUp(how string) {
+	if c.link.Up(time.Now()) && c.connectedOnce.Swap(true) {
+		c.log.Info("gateway reconnected", "session", how)
+	}
 }
 
 // queueSize is how many events may wait for the consumer before the gateway's
@@ -171,6 +214,7 @@ func (c *Client) emit(ev bot.Event) {
 		return
 	}
 	c.met.events.WithLabelValues(string(ev.Kind)).Inc()
+	c.link.Event(time.Now())
 	select {
 	case s.out <- ev:
 		return

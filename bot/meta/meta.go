@@ -87,7 +87,16 @@ type Connector struct {
 	met    *metrics
 	fb     *FacebookPage
 	ig     *InstagramAccount
+	// link is up while Run takes deliveries: Meta calls in, there is no
+	// connection of our own to lose.
+	link bot.LinkState
 }
+
+var _ bot.Linker = (*Connector)(nil)
+
+// Link says whether the connector takes Meta's deliveries, and when it last
+// handed one over.
+func (c *Connector) Link() bot.Link { return c.link.Link() }
 
 // New builds a connector from cfg. It makes no network call.
 func New(cfg Config) *Connector {
@@ -153,6 +162,8 @@ func (c *Connector) Platforms() []bot.Platform { return []bot.Platform{c.fb, c.i
 // first, for up to DrainTimeout: out must still be read meanwhile.
 func (c *Connector) Run(ctx context.Context, out chan<- bot.Event) error {
 	c.setClosed(false)
+	c.link.Up(time.Now())
+	defer c.link.Down(time.Now(), "stopped")
 	for {
 		select {
 		case <-ctx.Done():
@@ -190,6 +201,7 @@ func (c *Connector) hand(ctx context.Context, q queued, out chan<- bot.Event) bo
 	}
 	select {
 	case out <- ev:
+		c.link.Event(time.Now())
 		return true
 	case <-ctx.Done():
 		return false

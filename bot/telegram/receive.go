@@ -21,13 +21,17 @@ import (
 // progress is done, and an error when Telegram refuses the bot (bad token, another
 // process polling, a webhook set while polling).
 func (c *Client) Run(ctx context.Context, out chan<- bot.Event) error {
+	c.link.Down(time.Now(), "asking Telegram who the bot is")
+	defer c.link.Down(time.Now(), "stopped")
 	me, err := c.getMe(ctx)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil
 		}
+		c.link.Down(time.Now(), err.Error())
 		return err
 	}
+	c.link.Up(time.Now())
 	c.selfID.Store(me.ID)
 	c.selfName.Store(me.UserName)
 	log := c.log.With("bot", "@"+me.UserName)
@@ -40,6 +44,7 @@ func (c *Client) Run(ctx context.Context, out chan<- bot.Event) error {
 	c.work.Add()
 	go func() {
 		defer c.work.Done()
+		defer c.guard.Recover("telegram commands menu")
 		c.registerCommands(ctx)
 	}()
 	if c.cfg.Mode == ModeWebhook {
@@ -89,6 +94,9 @@ func (c *Client) poll(ctx context.Context, out chan<- bot.Event) error {
 			if wait == 0 {
 				wait = min(time.Duration(1<<min(failures-1, 5))*time.Second, 30*time.Second)
 			}
+			if c.link.Down(time.Now(), "long polling failing: "+err.Error()) {
+				c.log.Warn("lost Telegram: long polling failing", "err", err)
+			}
 			c.log.Warn("getUpdates failed", "err", err, "retry_in", wait)
 			if !sleep(ctx, wait) {
 				return nil
@@ -96,6 +104,9 @@ func (c *Client) poll(ctx context.Context, out chan<- bot.Event) error {
 			continue
 		}
 		failures = 0
+		if c.link.Up(time.Now()) {
+			c.log.Info("Telegram reachable again: long polling recovered")
+		}
 		for _, raw := range raws {
 			u, err := decodeUpdate(raw)
 			if err != nil {
@@ -137,6 +148,7 @@ func (c *Client) dispatch(ctx, reqCtx context.Context, u update, out chan<- bot.
 		return true
 	}
 	for _, ev := range c.events(reqCtx, u) {
+		c.link.Event(time.Now())
 		select {
 		case out <- ev:
 		case <-ctx.Done():
@@ -161,7 +173,9 @@ func (c *Client) serveWebhook(ctx context.Context, out chan<- bot.Event) error {
 			if ctx.Err() != nil {
 				return nil
 			}
-			return fmt.Errorf("telegram: set the webhook: %w", err)
+			err = fmt.Errorf("telegram: set the webhook: %w", err)
+			c.link.Down(time.Now(), err.Error())
+			return err
 		}
 		c.log.Info("webhook set", "url", c.cfg.WebhookURL)
 	}

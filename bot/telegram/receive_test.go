@@ -27,7 +27,9 @@ var (
 	vigieUser = tgUser{id: botUserID, first: "vigie", user: botName, bot: true}
 )
 
-const t0 = int64(1795000000) // 2026-11-18
+// t0 is the tests' clock, read once at start (Unix seconds): messages' dates,
+// restrictions and the handlers' "last night" all agree with it on any date.
+var t0 = time.Now().Unix()
 
 func at(unix int64) time.Time { return time.Unix(unix, 0).UTC() }
 

@@ -17,9 +17,11 @@ import (
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/bot/internal/deskwork"
+	"github.com/vigie-bot/vigie/bot/internal/guard"
 )
 
 // Platform is the name of this platform in events, CM ids and the rule file.
@@ -67,6 +69,8 @@ type Config struct {
 	// call gets its own deadline).
 	HTTPClient *http.Client
 	Logger     *slog.Logger
+	// Registerer receives the connector's metrics; nil registers nothing.
+	Registerer prometheus.Registerer
 }
 
 // Client is vigie's Telegram bot: a bot.Source, a platform with the Deleter,
@@ -95,6 +99,10 @@ type Client struct {
 	// work runs the desk's work, and counts webhook requests under way, so
 	// that Run returns after them.
 	work *deskwork.Pool
+	// guard recovers panics in the desk's work.
+	guard *guard.Guard
+	// link is whether Telegram answers: getMe, then each long poll.
+	link bot.LinkState
 }
 
 type sink struct {
@@ -107,6 +115,7 @@ type commandsBox struct{ c Commands }
 // Interface guards: the capabilities the handlers look for.
 var (
 	_ bot.Source      = (*Client)(nil)
+	_ bot.Linker      = (*Client)(nil)
 	_ bot.Deleter     = (*Client)(nil)
 	_ bot.Replier     = (*Client)(nil)
 	_ bot.Warner      = (*Client)(nil)
@@ -164,16 +173,19 @@ func New(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	log := cfg.Logger.With("platform", Platform)
+	g := guard.New(log, cfg.Registerer)
 	c := &Client{
 		cfg:     cfg,
-		log:     cfg.Logger.With("platform", Platform),
+		log:     log,
+		guard:   g,
 		http:    cfg.HTTPClient,
 		limiter: newLimiter(telegramLimits, time.Now),
 		admins:  newAdminCache(10 * time.Minute),
 		members: newMemberMemory(10000),
 		seen:    newRecentSet(4096),
 		cards:   newCardIndex(1000),
-		work:    deskwork.New(maxDeskWork, deskTimeout),
+		work:    deskwork.New(maxDeskWork, deskTimeout, g, "telegram desk"),
 	}
 	c.selfName.Store("")
 	c.desk.Store(&deskConf{chat: cfg.DeskChat, cms: cms})
@@ -239,6 +251,10 @@ func validSecret(s string) bool {
 
 // Name is the platform's name, as in Event.Platform.
 func (c *Client) Name() string { return Platform }
+
+// Link says whether Telegram answers: up once getMe did, down while long
+// polling fails, until it succeeds again.
+func (c *Client) Link() bot.Link { return c.link.Link() }
 
 // ctxDoer gives the library's requests a context: its own calls have none, and
 // without one a shutdown would wait for a 50-second long poll.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -31,6 +32,10 @@ type FallbackOptions struct {
 	MaxCases int
 	// RetryEvery is how often Redis is pinged while it is away (1s).
 	RetryEvery time.Duration
+	// OnPanic is told of a panic recovered in the background loop that pings
+	// Redis and writes back what waited for it; the loop goes on at the next
+	// ping. Nil logs it with its stack.
+	OnPanic func(where string, v any, stack []byte)
 }
 
 // Fallback is the Redis store that keeps vigie moderating when Redis is
@@ -420,14 +425,29 @@ func (f *Fallback) retry() {
 		if !f.degraded.Load() && f.Buffered() == 0 {
 			continue
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), f.opts.RetryEvery)
-		err := f.primary.Ping(ctx)
-		cancel()
-		if err == nil {
-			ctx, cancel := context.WithTimeout(f.ctx, 30*time.Second)
-			f.flush(ctx)
-			cancel()
+		f.retryOnce()
+	}
+}
+
+// retryOnce pings Redis and, when it answers, writes back what waited for it. A
+// panic ends this round only: the ticker is the pause before the next.
+func (f *Fallback) retryOnce() {
+	defer func() {
+		if v := recover(); v != nil {
+			if f.opts.OnPanic != nil {
+				f.opts.OnPanic("redis write-back", v, debug.Stack())
+				return
+			}
+			f.log.Error("panic recovered", "where", "redis write-back", "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
 		}
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), f.opts.RetryEvery)
+	err := f.primary.Ping(ctx)
+	cancel()
+	if err == nil {
+		ctx, cancel := context.WithTimeout(f.ctx, 30*time.Second)
+		f.flush(ctx)
+		cancel()
 	}
 }
 

@@ -6,6 +6,8 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"github.com/vigie-bot/vigie/bot/internal/guard"
 )
 
 // Pool runs desk work in the background; make one with New.
@@ -13,12 +15,15 @@ type Pool struct {
 	wg      sync.WaitGroup
 	slot    chan struct{}
 	timeout time.Duration
+	guard   *guard.Guard
+	where   string
 }
 
 // New returns a pool that runs up to max pieces of work at once, each for up
-// to timeout.
-func New(max int, timeout time.Duration) *Pool {
-	return &Pool{slot: make(chan struct{}, max), timeout: timeout}
+// to timeout. A piece of work that panics is recovered and reported to g as
+// where ("discord desk"); the pool goes on taking work.
+func New(max int, timeout time.Duration, g *guard.Guard, where string) *Pool {
+	return &Pool{slot: make(chan struct{}, max), timeout: timeout, guard: g, where: where}
 }
 
 // Go runs fn in the background once a slot is free, unless ctx ends first. The
@@ -34,6 +39,7 @@ func (p *Pool) Go(ctx context.Context, fn func(context.Context)) {
 	go func() {
 		defer p.wg.Done()
 		defer func() { <-p.slot }()
+		defer p.guard.Recover(p.where)
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.timeout)
 		defer cancel()
 		fn(ctx)

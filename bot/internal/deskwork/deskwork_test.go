@@ -5,10 +5,12 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/vigie-bot/vigie/bot/internal/guard"
 )
 
 func TestWorkOutlivesTheCancellationOfItsCaller(t *testing.T) {
-	p := New(2, time.Hour)
+	p := New(2, time.Hour, nil, "test")
 	ctx, cancel := context.WithCancel(context.Background())
 	cancelled := make(chan struct{})
 	var err error
@@ -27,7 +29,7 @@ func TestWorkOutlivesTheCancellationOfItsCaller(t *testing.T) {
 }
 
 func TestNoSlotAndAnEndedContextRunNothing(t *testing.T) {
-	p := New(1, time.Hour)
+	p := New(1, time.Hour, nil, "test")
 	release := make(chan struct{})
 	p.Go(context.Background(), func(context.Context) { <-release })
 	ctx, cancel := context.WithCancel(context.Background())
@@ -42,7 +44,7 @@ func TestNoSlotAndAnEndedContextRunNothing(t *testing.T) {
 }
 
 func TestWaitWaitsForAddedWork(t *testing.T) {
-	p := New(1, time.Hour)
+	p := New(1, time.Hour, nil, "test")
 	p.Add()
 	var done atomic.Bool
 	go func() {
@@ -53,4 +55,15 @@ func TestWaitWaitsForAddedWork(t *testing.T) {
 	if !done.Load() {
 		t.Error("Wait returned before the added work was done")
 	}
+}
+
+func TestPanickingWorkIsRecovered(t *testing.T) {
+	p := New(1, time.Hour, guard.New(nil, nil), "desk")
+	p.Go(context.Background(), func(context.Context) { panic("a bad card") })
+	p.Wait()
+	// The slot was given back: the next piece of work runs.
+	ran := make(chan struct{})
+	p.Go(context.Background(), func(context.Context) { close(ran) })
+	p.Wait()
+	<-ran
 }

@@ -1,0 +1,230 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/handlers"
+	"github.com/vigie-bot/vigie/handlers/alert"
+	"github.com/vigie-bot/vigie/handlers/report"
+	"github.com/vigie-bot/vigie/store"
+)
+
+// handleHealthy answers GET /-/healthy: the process is alive and serves HTTP.
+func (d *daemon) handleHealthy(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, struct {
+		Status string `json:"status"`
+	}{"ok"})
+}
+
+// handleReady answers GET /-/ready: 200 while vigie does its work, 503 with the
+// reasons while a source is down, the store unreachable or a desk unreachable.
+func (d *daemon) handleReady(w http.ResponseWriter, r *http.Request) {
+	reasons := d.notReady(r.Context())
+	if len(reasons) > 0 {
+		writeJSON(w, http.StatusServiceUnavailable, struct {
+			Status  string   `json:"status"`
+			Reasons []string `json:"reasons"`
+		}{"not ready", reasons})
+		return
+	}
+	writeJSON(w, http.StatusOK, struct {
+		Status  string   `json:"status"`
+		Reasons []string `json:"reasons"`
+	}{"ready", []string{}})
+}
+
+// notReady lists, sorted, what keeps vigie from doing its work now: each source
+// restarting or disconnected from its platform, the store unreachable, each
+// desk that could not be reached the last time it was used.
+func (d *daemon) notReady(ctx context.Context) []string {
+	var out []string
+	for _, c := range d.conns {
+		if c.Source == nil {
+			continue
+		}
+		if p, ok := d.health.get(c.Source.Name()); ok {
+			out = append(out, c.Source.Name()+": "+p)
+			continue
+		}
+		if l, ok := c.Source.(bot.Linker); ok {
+			if link := l.Link(); !link.Up {
+				out = append(out, c.Name+": "+linkProblem(link))
+			}
+		}
+	}
+	out = append(out, d.storeProblems(ctx)...)
+	for _, w := range d.desks {
+		if p := w.problem(); p != "" {
+			out = append(out, p)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func linkProblem(l bot.Link) string {
+	s := "down"
+	if l.Since.IsZero() {
+		s = "not connected yet"
+	} else {
+		s += " since " + l.Since.UTC().Format(time.RFC3339)
+	}
+	if l.Problem != "" {
+		s += ": " + l.Problem
+	}
+	return s
+}
+
+// storeProblems says whether the store is reachable (Redis).
+func (d *daemon) storeProblems(ctx context.Context) []string {
+	var out []string
+	if f, ok := d.store.(interface{ Degraded() bool }); ok && f.Degraded() {
+		out = append(out, "store: "+d.storeKind+" unreachable, moderating from memory until it returns")
+	}
+	if p, ok := d.store.(pinger); ok {
+		ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		err := p.Ping(ctx)
+		cancel()
+		if err != nil {
+			out = append(out, "store: "+err.Error())
+		}
+	}
+	return out
+}
+
+// sourceMetrics are vigie_source_up and vigie_last_event_timestamp_seconds, read
+// from the sources when /metrics is scraped.
+type sourceMetrics struct {
+	d        *daemon
+	up, last *prometheus.Desc
+}
+
+func newSourceMetrics(d *daemon) *sourceMetrics {
+	return &sourceMetrics{
+		d: d,
+		up: prometheus.NewDesc("vigie_source_up",
+			"1 while a source is connected to its platform and running, 0 while it is down or restarting.",
+			[]string{"platform"}, nil),
+		last: prometheus.NewDesc("vigie_last_event_timestamp_seconds",
+			"When a source last handed an event over; absent before the first.",
+			[]string{"platform"}, nil),
+	}
+}
+
+func (m *sourceMetrics) Describe(ch chan<- *prometheus.Desc) {
+	ch <- m.up
+	ch <- m.last
+}
+
+func (m *sourceMetrics) Collect(ch chan<- prometheus.Metric) {
+	for _, c := range m.d.conns {
+		if c.Source == nil {
+			continue
+		}
+		_, failing := m.d.health.get(c.Source.Name())
+		up := !failing
+		if l, ok := c.Source.(bot.Linker); ok {
+			link := l.Link()
+			up = up && link.Up
+			if !link.LastEvent.IsZero() {
+				ch <- prometheus.MustNewConstMetric(m.last, prometheus.GaugeValue, float64(link.LastEvent.UnixNano())/1e9, c.Name)
+			}
+		}
+		v := 0.0
+		if up {
+			v = 1
+		}
+		ch <- prometheus.MustNewConstMetric(m.up, prometheus.GaugeValue, v, c.Name)
+	}
+}
+
+// watchedDesk is a connector's desk, remembering whether the platform could be
+// reached the last time vigie posted there.
+type watchedDesk struct {
+	name string
+	desk handlers.Desk
+
+	mu    sync.Mutex
+	since time.Time
+	err   error
+}
+
+var (
+	_ handlers.Desk   = (*watchedDesk)(nil)
+	_ alert.Pager     = (*watchedDesk)(nil)
+	_ report.Picturer = (*watchedDesk)(nil)
+)
+
+// record keeps the outcome of one call: a failure worth retrying (the network,
+// a 5xx) makes the desk unreachable; any answer from the platform, even a
+// refusal, makes it reachable. A call cancelled by vigie itself says nothing.
+func (w *watchedDesk) record(ctx context.Context, err error) {
+	if err != nil && ctx.Err() != nil {
+		return
+	}
+	var ae *bot.ActionError
+	unreachable := err != nil && (!errors.As(err, &ae) || ae.Retryable && ae.RetryAfter == 0)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	switch {
+	case !unreachable:
+		w.err = nil
+	case w.err == nil:
+		w.err, w.since = err, time.Now()
+	default:
+		w.err = err
+	}
+}
+
+// problem is why the desk is unreachable, or "".
+func (w *watchedDesk) problem() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.err == nil {
+		return ""
+	}
+	return fmt.Sprintf("desk %s: unreachable since %s: %v", w.name, w.since.UTC().Format(time.RFC3339), w.err)
+}
+
+func (w *watchedDesk) PostCase(ctx context.Context, c store.Case) error {
+	err := w.desk.PostCase(ctx, c)
+	w.record(ctx, err)
+	return err
+}
+
+func (w *watchedDesk) Alert(ctx context.Context, text string) error {
+	err := w.desk.Alert(ctx, text)
+	w.record(ctx, err)
+	return err
+}
+
+// Page pages where the desk can, and alerts where it cannot.
+func (w *watchedDesk) Page(ctx context.Context, text string) error {
+	p, ok := w.desk.(alert.Pager)
+	if !ok {
+		return w.Alert(ctx, text)
+	}
+	err := p.Page(ctx, text)
+	w.record(ctx, err)
+	return err
+}
+
+// Picture sends a picture where the desk can, and the text alone where it cannot.
+func (w *watchedDesk) Picture(ctx context.Context, text, name string, png []byte) error {
+	p, ok := w.desk.(report.Picturer)
+	if !ok {
+		return w.Alert(ctx, text)
+	}
+	err := p.Picture(ctx, text, name, png)
+	w.record(ctx, err)
+	return err
+}
