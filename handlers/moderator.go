@@ -80,6 +80,8 @@ const (
 	ResultUnsupported = "unsupported"  // the platform has no such capability
 	ResultPlatformOff = "platform_off" // no platform of that name is on
 	ResultPaused      = "paused"
+	// ResultRolesUnknown: the platform could not tell whether the author is staff.
+	ResultRolesUnknown = "roles_unknown"
 )
 
 // New returns a Moderator and registers its metrics with o.Registerer.
@@ -99,7 +101,7 @@ func New(o Options) (*Moderator, error) {
 		opened:    make(chan struct{}, 1),
 		actions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "vigie_actions_total",
-			Help: "Actions asked for by verdicts and decisions, by platform, action and result (done, failed, unsupported, platform_off, paused).",
+			Help: "Actions asked for by verdicts and decisions, by platform, action and result (done, failed, unsupported, platform_off, paused, roles_unknown).",
 		}, []string{"platform", "action", "result"}),
 		casesOpen: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "vigie_cases_open",
@@ -214,6 +216,8 @@ func (m *Moderator) Handle(ctx context.Context, ev bot.Event, v bot.Verdict) err
 	p := m.platforms[ev.Platform]
 	var held, failedActs []bot.Action
 	var failures []string
+	// An author who may be staff is not acted on; the CMs get a case instead.
+	var withheld []bot.Action
 	for _, a := range v.Actions() {
 		switch a.Kind {
 		case bot.ActStrike:
@@ -236,6 +240,9 @@ func (m *Moderator) Handle(ctx context.Context, ev bot.Event, v bot.Verdict) err
 		case !bot.Capable(p, a.Kind):
 			m.count(label, a.Kind, ResultUnsupported)
 			log.Debug("action skipped: platform cannot do it", "action", a.String(), "platform", ev.Platform)
+		case ev.Author.RolesUnknown:
+			m.count(label, a.Kind, ResultRolesUnknown)
+			withheld = append(withheld, a)
 		default:
 			err := m.retry.Do(ctx, func(ctx context.Context) error { return do(ctx, p, ev, a) })
 			if err != nil {
@@ -254,6 +261,13 @@ func (m *Moderator) Handle(ctx context.Context, ev bot.Event, v bot.Verdict) err
 		errs = append(errs, m.open(ctx, store.Case{
 			Event: ev, Rule: rule, Category: category, Suggested: held,
 			Reason: "paused: would " + actionList(held),
+		}))
+	}
+	if len(withheld) > 0 {
+		rule, category := firstEnforced(v)
+		errs = append(errs, m.open(ctx, store.Case{
+			Event: ev, Rule: rule, Category: category, Suggested: withheld,
+			Reason: "author's roles unknown (admin lookup failed or pending): would " + actionList(withheld),
 		}))
 	}
 	if len(failedActs) > 0 {
