@@ -17,6 +17,7 @@ import (
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/bot/internal/deskwork"
@@ -67,6 +68,8 @@ type Config struct {
 	// call gets its own deadline).
 	HTTPClient *http.Client
 	Logger     *slog.Logger
+	// Registerer, when set, gets the connector's metrics.
+	Registerer prometheus.Registerer
 }
 
 // Client is vigie's Telegram bot: a bot.Source, a platform with the Deleter,
@@ -85,6 +88,12 @@ type Client struct {
 	admins  *adminCache
 	members *memberMemory
 	seen    *recentSet
+	metrics *metrics
+
+	// adminQueue holds the chats whose admins are to be looked up, for the
+	// workers Run starts; adminTimeout bounds each lookup.
+	adminQueue   chan int64
+	adminTimeout time.Duration
 
 	commands atomic.Pointer[commandsBox]
 	cards    *cardIndex
@@ -169,12 +178,16 @@ func New(cfg Config) (*Client, error) {
 		log:     cfg.Logger.With("platform", Platform),
 		http:    cfg.HTTPClient,
 		limiter: newLimiter(telegramLimits, time.Now),
-		admins:  newAdminCache(10 * time.Minute),
+		admins:  newAdminCache(adminTTL, time.Now),
 		members: newMemberMemory(10000),
 		seen:    newRecentSet(4096),
 		cards:   newCardIndex(1000),
 		work:    deskwork.New(maxDeskWork, deskTimeout),
+
+		adminQueue:   make(chan int64, adminQueue),
+		adminTimeout: adminCallTimeout,
 	}
+	c.metrics = newMetrics(cfg.Registerer, c.log)
 	c.selfName.Store("")
 	c.desk.Store(&deskConf{chat: cfg.DeskChat, cms: cms})
 	// The library's endpoint is a format string: a % in the URL must stay literal.
