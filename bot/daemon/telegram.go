@@ -17,7 +17,7 @@ import (
 
 // telegramConnector is the Telegram bot: groups in, moderation out, and the CMs'
 // desk, whose chat and CMs come from the rule file's desk: section.
-func telegramConnector(cfg Config, rs *rules.Ruleset, _ prometheus.Registerer) (Connector, error) {
+func telegramConnector(cfg Config, rs *rules.Ruleset, reg prometheus.Registerer) (Connector, error) {
 	chat, err := deskChat(rs.Desk.TelegramChat)
 	if err != nil {
 		return Connector{}, err
@@ -39,6 +39,7 @@ func telegramConnector(cfg Config, rs *rules.Ruleset, _ prometheus.Registerer) (
 		WebhookURL:    cfg.Getenv("TELEGRAM_WEBHOOK_URL"),
 		WebhookSecret: cfg.Getenv("TELEGRAM_WEBHOOK_SECRET"),
 		Logger:        cfg.Logger,
+		Registerer:    reg,
 	})
 	if err != nil {
 		return Connector{}, err
