@@ -26,6 +26,11 @@ type Author struct {
 	Roles []string `json:"roles,omitempty"`
 	// Staff marks the community's own moderators and the brand's accounts.
 	Staff bool `json:"staff,omitempty"`
+	// RolesUnknown says the platform could not tell whether the author holds a
+	// staff role (a lookup failed, nothing known to fall back on), so a false
+	// Staff may be wrong. The event is still judged, but no platform action is
+	// taken on such an author: it becomes a case for the CMs instead.
+	RolesUnknown bool `json:"roles_unknown,omitempty"`
 	// Bot marks automated accounts as the platform reports them.
 	Bot       bool      `json:"bot,omitempty"`
 	CreatedAt time.Time `json:"created_at,omitzero"`

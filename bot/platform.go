@@ -55,6 +55,13 @@ type Untimeouter interface {
 	Untimeout(ctx context.Context, ev Event) error
 }
 
+// RoleResolver finds out, when an event went out with Author.RolesUnknown,
+// whether its author is staff, waiting for the platform (bounded by ctx) if it
+// must. known is false when it still cannot tell.
+type RoleResolver interface {
+	ResolveRoles(ctx context.Context, ev Event) (staff, known bool)
+}
+
 // Kicker removes the author from the space; they may come back.
 type Kicker interface {
 	Kick(ctx context.Context, ev Event) error

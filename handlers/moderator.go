@@ -93,6 +93,8 @@ const (
 	// ResultWithheld: not done on purpose (a warning to an author being banned,
 	// a second warning in the window, a reply to last night's message).
 	ResultWithheld = "withheld"
+	// ResultRolesUnknown: the platform could not tell whether the author is staff.
+	ResultRolesUnknown = "roles_unknown"
 )
 
 // New returns a Moderator and registers its metrics with o.Registerer.
@@ -113,7 +115,7 @@ func New(o Options) (*Moderator, error) {
 		opened:    make(chan struct{}, 1),
 		actions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "vigie_actions_total",
-			Help: "Actions asked for by verdicts and decisions, by platform, action and result (done, failed, unsupported, platform_off, paused).",
+			Help: "Actions asked for by verdicts and decisions, by platform, action and result (done, failed, unsupported, platform_off, paused, roles_unknown).",
 		}, []string{"platform", "action", "result"}),
 		casesOpen: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "vigie_cases_open",
@@ -228,6 +230,19 @@ func (m *Moderator) Handle(ctx context.Context, ev bot.Event, v bot.Verdict) err
 	p := m.platforms[ev.Platform]
 	var held, failedActs []bot.Action
 	var failures []string
+	// An author who may be staff is not acted on; the CMs get a case instead.
+	// The platform may find out now: this runs in the place's own lane.
+	if ev.Author.RolesUnknown && p != nil {
+		if r, ok := p.(bot.RoleResolver); ok {
+			rctx, cancel := context.WithTimeout(ctx, resolveRolesWait)
+			staff, known := r.ResolveRoles(rctx, ev)
+			cancel()
+			if known && !staff {
+				ev.Author.RolesUnknown = false
+			}
+		}
+	}
+	var withheld []bot.Action
 	for _, a := range warningsLast(v.Actions()) {
 		switch a.Kind {
 		case bot.ActStrike:
@@ -254,6 +269,9 @@ func (m *Moderator) Handle(ctx context.Context, ev bot.Event, v bot.Verdict) err
 		case !bot.Capable(p, a.Kind):
 			m.count(label, a.Kind, ResultUnsupported)
 			log.Debug("action skipped: platform cannot do it", "action", a.String(), "platform", ev.Platform)
+		case ev.Author.RolesUnknown:
+			m.count(label, a.Kind, ResultRolesUnknown)
+			withheld = append(withheld, a)
 		default:
 			err := m.retry.Do(ctx, func(ctx context.Context) error { return do(ctx, p, ev, a) })
 			if err != nil {
@@ -272,6 +290,13 @@ func (m *Moderator) Handle(ctx context.Context, ev bot.Event, v bot.Verdict) err
 		errs = append(errs, m.open(ctx, store.Case{
 			Event: ev, Rule: rule, Category: category, Suggested: held,
 			Reason: "paused: would " + actionList(held),
+		}))
+	}
+	if len(withheld) > 0 {
+		rule, category := firstEnforced(v)
+		errs = append(errs, m.open(ctx, store.Case{
+			Event: ev, Rule: rule, Category: category, Suggested: withheld,
+			Reason: "author's roles unknown (admin lookup failed or pending): would " + actionList(withheld),
 		}))
 	}
 	for _, c := range failedCases(ev, v, failedActs, failures) {
@@ -372,6 +397,10 @@ func (m *Moderator) open(ctx context.Context, c store.Case) error {
 // OpenCase opens a case that did not come from a verdict (an FAQ question left to
 // the CMs), and has it posted to the desk like the others.
 func (m *Moderator) OpenCase(ctx context.Context, c store.Case) error { return m.open(ctx, c) }
+
+// resolveRolesWait bounds the wait for a platform to say whether an author
+// is staff, before the verdict's actions become a case.
+const resolveRolesWait = 5 * time.Second
 
 // deliverEvery is how often DeliverCases looks for cases that were not posted:
 // the desk was down, or the process that opened them stopped before posting.

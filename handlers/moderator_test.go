@@ -514,6 +514,57 @@ func TestPause(t *testing.T) {
 	}
 }
 
+// TestRolesUnknown: an author the platform could not check for a staff role is
+// judged, but not acted on: what would have been done becomes one case.
+func TestRolesUnknown(t *testing.T) {
+	discord := &chat{recorder{name: "discord"}}
+	st := memory.New()
+	m, reg := newModerator(t, st, nil, discord)
+	v := verdict("discord",
+		bot.Match{Rule: "flood", Category: "flood", Actions: []bot.Action{
+			{Kind: bot.ActDelete}, {Kind: bot.ActHide}, {Kind: bot.ActTimeout, Duration: 10 * time.Minute},
+			{Kind: bot.ActWarn, Text: "Please slow down"}, {Kind: bot.ActStrike}}},
+		bot.Match{Rule: "scam", Category: "spam", Actions: []bot.Action{
+			{Kind: bot.ActBan}, {Kind: bot.ActKick}, {Kind: bot.ActTag, Text: "scam"}, {Kind: bot.ActForward, Text: "scam link"}}})
+	ev := event("discord")
+	ev.Author.RolesUnknown = true
+
+	if err := m.Handle(context.Background(), ev, v); err != nil {
+		t.Fatal(err)
+	}
+	if calls := discord.Calls(); len(calls) != 0 {
+		t.Errorf("roles unknown but the platform was called: %q", calls)
+	}
+	// The forward is the rule's own case; hide cannot be done on a chat, so it is
+	// not offered, nor is a warning to an author the verdict bans.
+	want := []string{
+		"scam: scam link",
+		`flood: author's roles unknown (admin lookup failed or pending): would delete, timeout(10m), ban, kick, tag("scam")`,
+	}
+	got := openCases(t, st)
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("cases = %q\nwant    %q", got, want)
+	}
+	metrics := counts(t, reg)
+	for _, k := range []string{"discord/delete/roles_unknown", "discord/timeout/roles_unknown", "discord/warn/withheld",
+		"discord/ban/roles_unknown", "discord/kick/roles_unknown", "discord/tag/roles_unknown", "discord/hide/unsupported"} {
+		if metrics[k] != 1 {
+			t.Errorf("metric %s = %v, want 1 (all: %v)", k, metrics[k], metrics)
+		}
+	}
+
+	// Once the roles are known again, the same verdict is carried out.
+	ev.ID, ev.Author.RolesUnknown = "m-2", false
+	if err := m.Handle(context.Background(), ev, v); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"delete", "timeout(10m)", "ban", "kick", `tag("scam")`}; !slices.Equal(discord.Calls(), want) {
+		t.Errorf("calls = %q, want %q", discord.Calls(), want)
+	}
+}
+
 func TestNewNeedsAStore(t *testing.T) {
 	if _, err := handlers.New(handlers.Options{}); err == nil {
 		t.Fatal("New without a store: no error")

@@ -233,6 +233,13 @@ func TestTelegram(t *testing.T) {
 	in := start(t, telegramRules, map[string]string{"TELEGRAM_TOKEN": "123:abc", "TELEGRAM_API_URL": api.srv.URL})
 	const group, desk = -100200, -100500
 
+	// vigie lists a group's admins at its first message, in the background; until
+	// the list comes, authors there may be staff, and a rule hit is only a case.
+	api.push(groupMessage(group, 6, "Dan", "hello"))
+	testsync.Eventually(t, "the group's admins listed", func() bool {
+		return strings.Contains(string(in.do(t, "GET", "/metrics", nil, nil).body), `vigie_telegram_admin_lookups_total{result="ok"} 1`)
+	})
+
 	// A flood: the third message is deleted and its author muted.
 	for i := range 3 {
 		api.push(groupMessage(group, 7, "Bob", "spam "+strconv.Itoa(i)))

@@ -43,6 +43,7 @@ func (m *moderatorCommands) Reload(context.Context, string) (string, error)     
 func TestAcceptance(t *testing.T) {
 	f := newFakeBotAPI(t)
 	c, logs := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}})
+	knowAdmins(t, c, group.id)
 	st := memory.New()
 	t.Cleanup(func() { st.Close() })
 	rs, err := rules.Parse("rules.yaml", []byte(acceptanceRules), rules.LoadOptions{})

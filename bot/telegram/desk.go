@@ -250,7 +250,7 @@ func (c *Client) deskUpdate(ctx context.Context, u update) bool {
 		return true
 	case u.MyChatMember != nil:
 		mc := u.MyChatMember
-		c.admins.forget(mc.Chat.ID)
+		c.admins.expire(mc.Chat.ID)
 		c.log.Info("vigie's membership changed", "chat", mc.Chat.ID, "title", mc.Chat.Title, "status", mc.NewChatMember.Status)
 		if mc.NewChatMember.Status == "member" && !mc.Chat.IsPrivate() {
 			c.log.Warn("vigie is not an admin of this chat: it can read but not moderate", "chat", mc.Chat.ID, "title", mc.Chat.Title)
@@ -299,7 +299,7 @@ func (c *Client) allowed(ctx context.Context, u *tgbotapi.User) bool {
 	if desk.cms[u.ID] {
 		return true
 	}
-	return c.cfg.DeskAdmins && desk.chat != 0 && c.adminStatus(ctx, desk.chat, u.ID) != ""
+	return c.cfg.DeskAdmins && desk.chat != 0 && c.deskAdmin(ctx, desk.chat, u.ID)
 }
 
 // refuse records an attempt by someone who may not command vigie.

@@ -1,7 +1,6 @@
 package telegram
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -52,12 +51,12 @@ func decodeUpdate(raw []byte) (update, error) {
 
 // events turns a group update into vigie's neutral events. Updates that are not
 // for moderation (the desk, the bot's own messages, service messages) give none.
-func (c *Client) events(ctx context.Context, u update) []bot.Event {
+func (c *Client) events(u update) []bot.Event {
 	switch {
 	case u.Message != nil:
-		return c.messageEvents(ctx, u.Message, u.thread, false)
+		return c.messageEvents(u.Message, u.thread, false)
 	case u.EditedMessage != nil:
-		return c.messageEvents(ctx, u.EditedMessage, u.thread, true)
+		return c.messageEvents(u.EditedMessage, u.thread, true)
 	case u.ChatMember != nil:
 		if ev, ok := c.memberJoin(u.ChatMember); ok {
 			return []bot.Event{ev}
@@ -66,7 +65,7 @@ func (c *Client) events(ctx context.Context, u update) []bot.Event {
 	return nil
 }
 
-func (c *Client) messageEvents(ctx context.Context, m *tgbotapi.Message, thread int, edited bool) []bot.Event {
+func (c *Client) messageEvents(m *tgbotapi.Message, thread int, edited bool) []bot.Event {
 	if m.Chat == nil || m.Chat.IsChannel() || c.inDesk(m.Chat.ID) {
 		return nil
 	}
@@ -132,13 +131,14 @@ func (c *Client) messageEvents(ctx context.Context, m *tgbotapi.Message, thread 
 		ev.ReplyTo = fmt.Sprintf("%d:%d", chat, r.MessageID)
 	}
 	ev.Attachments = attachments(m)
-	ev.Author = c.author(ctx, m)
+	ev.Author = c.author(m)
 	return []bot.Event{ev}
 }
 
 // author describes who wrote m: a user, or a chat speaking as itself (anonymous
-// admins, the linked channel, a channel).
-func (c *Client) author(ctx context.Context, m *tgbotapi.Message) bot.Author {
+// admins, the linked channel, a channel). In a group, an author whose admin
+// status cannot be known yet (see adminStatus) has RolesUnknown and no roles.
+func (c *Client) author(m *tgbotapi.Message) bot.Author {
 	if sc := m.SenderChat; sc != nil {
 		a := bot.Author{ID: itoa(sc.ID), Name: sc.Title}
 		switch {
@@ -157,15 +157,19 @@ func (c *Client) author(ctx context.Context, m *tgbotapi.Message) bot.Author {
 		a.JoinedAt = t
 	}
 	if !m.Chat.IsPrivate() {
-		if status := c.adminStatus(ctx, m.Chat.ID, u.ID); status != "" {
+		switch status, known := c.adminStatus(m.Chat.ID, u.ID); {
+		case status != "":
 			a.Roles, a.Staff = []string{status}, true
-		} else {
+		case known:
 			a.Roles = []string{"member"}
+		default:
+			a.RolesUnknown = true
 		}
 	}
-	// The desk's CMs speak for the brand wherever they write.
+	// The desk's CMs speak for the brand wherever they write: they are staff
+	// whatever the chat's admin list says.
 	if c.desk.Load().cms[u.ID] {
-		a.Roles, a.Staff = append(a.Roles, "cm"), true
+		a.Roles, a.Staff, a.RolesUnknown = append(a.Roles, "cm"), true, false
 	}
 	return a
 }
@@ -175,11 +179,11 @@ func (c *Client) memberJoin(cm *tgbotapi.ChatMemberUpdated) (bot.Event, bool) {
 	if cm.NewChatMember.User == nil || c.inDesk(cm.Chat.ID) {
 		return bot.Event{}, false
 	}
+	if isAdmin(cm.NewChatMember) || isAdmin(cm.OldChatMember) {
+		// A promotion or a demotion: known at once, without waiting for a lookup.
+		c.admins.changed(cm.Chat.ID, cm.NewChatMember.User.ID, cm.NewChatMember.Status)
+	}
 	if isIn(cm.NewChatMember) && (isIn(cm.OldChatMember) || cm.OldChatMember.Status == "") {
-		if cm.NewChatMember.Status == "administrator" || cm.NewChatMember.Status == "creator" ||
-			cm.OldChatMember.Status == "administrator" {
-			c.admins.forget(cm.Chat.ID)
-		}
 		return bot.Event{}, false
 	}
 	if !isIn(cm.NewChatMember) {
@@ -199,6 +203,10 @@ func (c *Client) memberJoin(cm *tgbotapi.ChatMemberUpdated) (bot.Event, bool) {
 		Author:   bot.Author{ID: itoa(u.ID), Name: fullName(u), Bot: u.IsBot, JoinedAt: at, Roles: []string{"member"}},
 		At:       at,
 	}, true
+}
+
+func isAdmin(m tgbotapi.ChatMember) bool {
+	return m.Status == "creator" || m.Status == "administrator"
 }
 
 func isIn(m tgbotapi.ChatMember) bool {
@@ -249,75 +257,6 @@ func messageLink(chat *tgbotapi.Chat, msgID int) string {
 		return fmt.Sprintf("https://t.me/c/%d/%d", -chat.ID-1000000000000, msgID)
 	}
 	return ""
-}
-
-// adminStatus returns "creator" or "administrator" for the chat's admins, "" for
-// others. The list is asked once per chat every few minutes; a failure counts as
-// no admins rather than holding the message up.
-func (c *Client) adminStatus(ctx context.Context, chat, user int64) string {
-	if s, ok := c.admins.get(chat, user); ok {
-		return s
-	}
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	list, err := c.api(ctx).GetChatAdministrators(tgbotapi.ChatAdministratorsConfig{ChatConfig: tgbotapi.ChatConfig{ChatID: chat}})
-	statuses := make(map[int64]string, len(list))
-	if err != nil {
-		c.log.Debug("cannot list the chat's admins", "chat", chat, "err", c.classify(ctx, "", "getChatAdministrators", err))
-		c.admins.put(chat, statuses, time.Minute)
-		return ""
-	}
-	for _, m := range list {
-		if m.User != nil {
-			statuses[m.User.ID] = m.Status
-		}
-	}
-	c.admins.put(chat, statuses, 0)
-	return statuses[user]
-}
-
-// adminCache remembers each chat's administrators for a while.
-type adminCache struct {
-	ttl   time.Duration
-	mu    sync.Mutex
-	chats map[int64]adminEntry
-}
-
-type adminEntry struct {
-	statuses map[int64]string
-	until    time.Time
-}
-
-func newAdminCache(ttl time.Duration) *adminCache {
-	return &adminCache{ttl: ttl, chats: make(map[int64]adminEntry)}
-}
-
-func (a *adminCache) get(chat, user int64) (string, bool) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	e, ok := a.chats[chat]
-	if !ok || time.Now().After(e.until) {
-		return "", false
-	}
-	return e.statuses[user], true
-}
-
-func (a *adminCache) put(chat int64, statuses map[int64]string, ttl time.Duration) {
-	if ttl == 0 {
-		ttl = a.ttl
-	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if len(a.chats) > 10000 {
-		clear(a.chats)
-	}
-	a.chats[chat] = adminEntry{statuses: statuses, until: time.Now().Add(ttl)}
-}
-
-func (a *adminCache) forget(chat int64) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	delete(a.chats, chat)
 }
 
 // memberMemory remembers recent joins: the author's join time on later messages,

@@ -36,6 +36,11 @@ type fakeBotAPI struct {
 	nextMsg int
 	fails   map[string][]apiFailure
 	admins  map[int64][]map[string]any
+	// adminsDown are the chats whose getChatAdministrators fails (500);
+	// adminsHeld those whose getChatAdministrators hangs until the channel is
+	// closed or the client gives up.
+	adminsDown map[int64]bool
+	adminsHeld map[int64]chan struct{}
 }
 
 type apiCall struct {
@@ -68,8 +73,9 @@ func newFakeBotAPI(t *testing.T) *fakeBotAPI {
 	f := &fakeBotAPI{
 		t: t, token: fakeToken, changed: make(chan struct{}),
 		nextUpd: 1000, nextMsg: 500,
-		fails:  make(map[string][]apiFailure),
-		admins: make(map[int64][]map[string]any),
+		fails:      make(map[string][]apiFailure),
+		admins:     make(map[int64][]map[string]any),
+		adminsDown: make(map[int64]bool), adminsHeld: make(map[int64]chan struct{}),
 	}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(f.srv.Close)
@@ -150,8 +156,19 @@ func (f *fakeBotAPI) serve(w http.ResponseWriter, r *http.Request) {
 	case "getChatAdministrators":
 		chat, _ := strconv.ParseInt(params.Get("chat_id"), 10, 64)
 		f.mu.Lock()
-		admins := f.admins[chat]
+		admins, down, held := f.admins[chat], f.adminsDown[chat], f.adminsHeld[chat]
 		f.mu.Unlock()
+		if held != nil {
+			select {
+			case <-held:
+			case <-r.Context().Done():
+				return
+			}
+		}
+		if down {
+			apiFail(w, 500, "Internal Server Error", 0)
+			return
+		}
 		if admins == nil {
 			admins = []map[string]any{}
 		}
@@ -298,6 +315,33 @@ func (f *fakeBotAPI) setAdmins(chat int64, ids ...int64) {
 	f.admins[chat] = list
 }
 
+// adminsFail makes every getChatAdministrators of chat fail, or work again.
+func (f *fakeBotAPI) adminsFail(chat int64, fail bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.adminsDown[chat] = fail
+}
+
+// holdAdmins makes getChatAdministrators of chat hang until release is called
+// (the test's end calls it too).
+func (f *fakeBotAPI) holdAdmins(chat int64) (release func()) {
+	ch := make(chan struct{})
+	f.mu.Lock()
+	f.adminsHeld[chat] = ch
+	f.mu.Unlock()
+	var once sync.Once
+	release = func() {
+		once.Do(func() {
+			f.mu.Lock()
+			delete(f.adminsHeld, chat)
+			f.mu.Unlock()
+			close(ch)
+		})
+	}
+	f.t.Cleanup(release)
+	return release
+}
+
 // callsOf returns the calls of method so far.
 func (f *fakeBotAPI) callsOf(method string) []apiCall {
 	f.mu.Lock()
@@ -387,6 +431,18 @@ func newTestClient(t *testing.T, f *fakeBotAPI, cfg Config) (*Client, *testsync.
 	// Telegram's pace would make these tests wait seconds; the limiter has its own tests.
 	c.limiter = newLimiter(limits{perChatGap: time.Millisecond, groupPerMinute: 1000, globalPerSecond: 1000}, time.Now)
 	return c, logs
+}
+
+// knowAdmins has c look up the admins of chats now, as its workers would at
+// the chats' first messages, for tests about what comes after.
+func knowAdmins(t *testing.T, c *Client, chats ...int64) {
+	t.Helper()
+	for _, chat := range chats {
+		c.lookupAdmins(t.Context(), chat)
+		if _, known := c.admins.peek(chat, 0); !known {
+			t.Fatalf("the admins of chat %d are still unknown", chat)
+		}
+	}
 }
 
 // run starts c.Run and stops it when the test ends, checking it returned nil.

@@ -135,7 +135,7 @@ func FuzzDecodeUpdate(f *testing.F) {
 		}
 		// Whatever Telegram sends, turning it into events must not panic, and
 		// every event must be a valid one.
-		for _, ev := range c.events(t.Context(), u) {
+		for _, ev := range c.events(u) {
 			if err := ev.Validate(); err != nil {
 				t.Errorf("invalid event %+v: %v", ev, err)
 			}

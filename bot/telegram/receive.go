@@ -41,6 +41,8 @@ func (c *Client) Run(ctx context.Context, out chan<- bot.Event) error {
 		log.Warn("privacy mode is on: vigie only sees commands and replies to itself in groups; turn it off with BotFather's /setprivacy")
 	}
 	defer c.work.Wait()
+	stopLookups := c.startAdminLookups(ctx)
+	defer stopLookups()
 	c.work.Add()
 	go func() {
 		defer c.work.Done()
@@ -147,7 +149,7 @@ func (c *Client) dispatch(ctx, reqCtx context.Context, u update, out chan<- bot.
 	if c.deskUpdate(ctx, u) {
 		return true
 	}
-	for _, ev := range c.events(reqCtx, u) {
+	for _, ev := range c.events(u) {
 		c.link.Event(time.Now())
 		select {
 		case out <- ev:

@@ -37,6 +37,7 @@ func TestUpdatesBecomeEvents(t *testing.T) {
 	f := newFakeBotAPI(t)
 	f.setAdmins(group.id, carol.id)
 	c, _ := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}})
+	knowAdmins(t, c, group.id, public.id, basic.id)
 	out := make(chan bot.Event)
 	run(t, c, out)
 

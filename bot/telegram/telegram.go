@@ -89,6 +89,12 @@ type Client struct {
 	admins  *adminCache
 	members *memberMemory
 	seen    *recentSet
+	metrics *metrics
+
+	// adminQueue holds the chats whose admins are to be looked up, for the
+	// workers Run starts; adminTimeout bounds each lookup.
+	adminQueue   chan int64
+	adminTimeout time.Duration
 
 	commands atomic.Pointer[commandsBox]
 	cards    *cardIndex
@@ -114,15 +120,16 @@ type commandsBox struct{ c Commands }
 
 // Interface guards: the capabilities the handlers look for.
 var (
-	_ bot.Source      = (*Client)(nil)
-	_ bot.Linker      = (*Client)(nil)
-	_ bot.Deleter     = (*Client)(nil)
-	_ bot.Replier     = (*Client)(nil)
-	_ bot.Warner      = (*Client)(nil)
-	_ bot.Timeouter   = (*Client)(nil)
-	_ bot.Untimeouter = (*Client)(nil)
-	_ bot.Kicker      = (*Client)(nil)
-	_ bot.Banner      = (*Client)(nil)
+	_ bot.Source       = (*Client)(nil)
+	_ bot.Linker       = (*Client)(nil)
+	_ bot.Deleter      = (*Client)(nil)
+	_ bot.Replier      = (*Client)(nil)
+	_ bot.Warner       = (*Client)(nil)
+	_ bot.Timeouter    = (*Client)(nil)
+	_ bot.Untimeouter  = (*Client)(nil)
+	_ bot.Kicker       = (*Client)(nil)
+	_ bot.Banner       = (*Client)(nil)
+	_ bot.RoleResolver = (*Client)(nil)
 )
 
 const (
@@ -181,12 +188,16 @@ func New(cfg Config) (*Client, error) {
 		guard:   g,
 		http:    cfg.HTTPClient,
 		limiter: newLimiter(telegramLimits, time.Now),
-		admins:  newAdminCache(10 * time.Minute),
+		admins:  newAdminCache(adminTTL, time.Now),
 		members: newMemberMemory(10000),
 		seen:    newRecentSet(4096),
 		cards:   newCardIndex(1000),
 		work:    deskwork.New(maxDeskWork, deskTimeout, g, "telegram desk"),
+
+		adminQueue:   make(chan int64, adminQueue),
+		adminTimeout: adminCallTimeout,
 	}
+	c.metrics = newMetrics(cfg.Registerer, c.log)
 	c.selfName.Store("")
 	c.desk.Store(&deskConf{chat: cfg.DeskChat, cms: cms})
 	// The library's endpoint is a format string: a % in the URL must stay literal.

@@ -1,0 +1,330 @@
+package telegram
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"github.com/vigie-bot/vigie/bot"
+)
+
+// Who is an admin of a group is asked with getChatAdministrators, off the intake
+// path: a message is described with what the cache knows now, and a lookup that
+// is due is handed to a few background workers, one at a time per chat. So a
+// slow or hung Bot API never holds up getUpdates or the webhook.
+//
+// What the cache knows, in order of preference: a fresh list; a list that has
+// expired but came from a successful lookup (used while it is refreshed, and for
+// as long as refreshing fails); nothing, for a chat never listed since the start,
+// whose authors then go out with RolesUnknown: judged, but not acted on, until
+// the first lookup answers. vigie would rather open a case than mute a moderator.
+const (
+	adminTTL          = 10 * time.Minute
+	adminLookups      = 4  // chats looked up at once
+	adminQueue        = 64 // chats waiting for a worker; beyond, a later message asks again
+	adminCallTimeout  = 10 * time.Second
+	adminRetryFirst   = 5 * time.Second // after a failed lookup, doubling on each failure
+	adminRetryMax     = 2 * time.Minute
+	adminCacheMaxSize = 10000
+)
+
+// adminStatus says what is known of user in a group: "creator" or
+// "administrator" for its admins, "" for others; known is false when the chat's
+// list was never had. A lookup is started in the background when one is due.
+func (c *Client) adminStatus(chat, user int64) (status string, known bool) {
+	status, known, due := c.admins.get(chat, user)
+	if due {
+		c.queueAdminLookup(chat)
+	}
+	return status, known
+}
+
+// deskAdmin reports whether user is an admin of the desk chat. It runs in the
+// desk's own work, so it may wait for the chat's first lookup; when the answer
+// cannot be had, the user is not an admin: the desk fails closed.
+func (c *Client) deskAdmin(ctx context.Context, chat, user int64) bool {
+	status, known, due := c.admins.get(chat, user)
+	switch {
+	case due && known:
+		c.queueAdminLookup(chat)
+	case due:
+		c.lookupAdmins(ctx, chat)
+		status, known = c.admins.peek(chat, user)
+	case !known:
+		if w := c.admins.flight(chat); w != nil {
+			select {
+			case <-w:
+			case <-ctx.Done():
+			}
+			status, known = c.admins.peek(chat, user)
+		}
+	}
+	return known && status != ""
+}
+
+// ResolveRoles says whether the author of ev, sent out with RolesUnknown, is an
+// admin of its chat. It is called in the chat's own lane of actions, so it may
+// wait for the chat's first lookup (or make it) until ctx ends.
+func (c *Client) ResolveRoles(ctx context.Context, ev bot.Event) (staff, known bool) {
+	t, err := parseTarget("roles", ev)
+	if err != nil || t.user == 0 {
+		return false, false
+	}
+	status, known, due := c.admins.get(t.chat, t.user)
+	switch {
+	case due && known:
+		c.queueAdminLookup(t.chat)
+	case due:
+		c.lookupAdmins(ctx, t.chat)
+		status, known = c.admins.peek(t.chat, t.user)
+	case !known:
+		if w := c.admins.flight(t.chat); w != nil {
+			select {
+			case <-w:
+			case <-ctx.Done():
+			}
+			status, known = c.admins.peek(t.chat, t.user)
+		}
+	}
+	return status != "", known
+}
+
+// queueAdminLookup hands chat to the workers without waiting; when they are all
+// busy and the queue is full, the lookup is dropped and the next message asks again.
+func (c *Client) queueAdminLookup(chat int64) {
+	select {
+	case c.adminQueue <- chat:
+	default:
+		c.admins.abandon(chat)
+	}
+}
+
+// startAdminLookups runs the lookup workers until stop is called, which waits
+// for them. Chats still queued are looked up by the next Run.
+func (c *Client) startAdminLookups(ctx context.Context) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	for range adminLookups {
+		wg.Go(func() {
+			for {
+				select {
+				case chat := <-c.adminQueue:
+					c.lookupAdmins(ctx, chat)
+				case <-ctx.Done():
+					return
+				}
+			}
+		})
+	}
+	return func() {
+		cancel()
+		wg.Wait()
+	}
+}
+
+// lookupAdmins asks Telegram for chat's admins and records the answer. A failure
+// is logged once per streak of failures, and the streak's end too.
+func (c *Client) lookupAdmins(ctx context.Context, chat int64) {
+	cctx, cancel := context.WithTimeout(ctx, c.adminTimeout)
+	defer cancel()
+	list, err := c.api(cctx).GetChatAdministrators(tgbotapi.ChatAdministratorsConfig{ChatConfig: tgbotapi.ChatConfig{ChatID: chat}})
+	if err != nil && ctx.Err() != nil {
+		// Shutting down: not the chat's failure.
+		c.admins.abandon(chat)
+		return
+	}
+	if err != nil {
+		err = c.classify(cctx, "", "getChatAdministrators", err)
+		streak, stale := c.admins.failed(chat, retryAfter(err))
+		c.metrics.adminLookups.WithLabelValues("failed").Inc()
+		if streak == 1 {
+			if stale {
+				c.log.Warn("cannot list the chat's admins: its authors are judged with the last list known, until a lookup works",
+					"chat", chat, "err", err)
+			} else {
+				c.log.Warn("cannot list the chat's admins: its authors' roles are unknown, and vigie opens cases instead of acting on them, until a lookup works",
+					"chat", chat, "err", err)
+			}
+		}
+		return
+	}
+	statuses := make(map[int64]string, len(list))
+	for _, m := range list {
+		if m.User != nil {
+			statuses[m.User.ID] = m.Status
+		}
+	}
+	failures := c.admins.listed(chat, statuses)
+	c.metrics.adminLookups.WithLabelValues("ok").Inc()
+	if failures > 0 {
+		c.log.Info("the chat's admins are listed again", "chat", chat, "failed_lookups", failures)
+	}
+}
+
+// adminCache remembers each chat's administrators, and which lookups are under
+// way or waiting after a failure.
+type adminCache struct {
+	ttl   time.Duration
+	now   func() time.Time
+	mu    sync.Mutex
+	chats map[int64]*adminEntry
+}
+
+type adminEntry struct {
+	// statuses is the last list a lookup gave, nil until one did.
+	statuses map[int64]string
+	// fresh is when the list should be asked again; zero: at the next message.
+	fresh time.Time
+	// flight is closed when the lookup under way ends; nil when none is.
+	flight chan struct{}
+	// stale says the chat changed while a lookup was under way: its answer may
+	// predate the change, so the next message asks again.
+	stale bool
+	// failures counts the lookups failed in a row; none is tried before retry.
+	failures int
+	retry    time.Time
+}
+
+func newAdminCache(ttl time.Duration, now func() time.Time) *adminCache {
+	return &adminCache{ttl: ttl, now: now, chats: make(map[int64]*adminEntry)}
+}
+
+// get returns user's status in chat and whether chat's list is known at all. due
+// says a lookup should start: the caller now owns it, and must end it with
+// listed, failed or abandon.
+func (a *adminCache) get(chat, user int64) (status string, known, due bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	e := a.entryLocked(chat)
+	now := a.now()
+	if e.flight == nil && !now.Before(e.fresh) && !now.Before(e.retry) {
+		e.flight = make(chan struct{})
+		due = true
+	}
+	status, known = e.statuses[user], e.statuses != nil
+	return status, known, due
+}
+
+// peek is get without starting a lookup.
+func (a *adminCache) peek(chat, user int64) (status string, known bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if e, ok := a.chats[chat]; ok {
+		return e.statuses[user], e.statuses != nil
+	}
+	return "", false
+}
+
+// flight is closed when chat's lookup under way ends; nil when none is.
+func (a *adminCache) flight(chat int64) <-chan struct{} {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if e, ok := a.chats[chat]; ok && e.flight != nil {
+		return e.flight
+	}
+	return nil
+}
+
+func (a *adminCache) entryLocked(chat int64) *adminEntry {
+	if e, ok := a.chats[chat]; ok {
+		return e
+	}
+	if len(a.chats) >= adminCacheMaxSize {
+		// Forget the chats no lookup is under way for: their owners must find them.
+		for id, e := range a.chats {
+			if e.flight == nil {
+				delete(a.chats, id)
+			}
+		}
+	}
+	e := &adminEntry{}
+	a.chats[chat] = e
+	return e
+}
+
+// endLocked ends chat's lookup under way, if any.
+func (e *adminEntry) endLocked() {
+	if e.flight != nil {
+		close(e.flight)
+		e.flight = nil
+	}
+}
+
+// listed records a successful lookup and returns the failures that preceded it.
+func (a *adminCache) listed(chat int64, statuses map[int64]string) (failures int) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	e := a.entryLocked(chat)
+	e.statuses = statuses
+	e.fresh = a.now().Add(a.ttl)
+	if e.stale {
+		e.fresh, e.stale = time.Time{}, false
+	}
+	failures = e.failures
+	e.failures, e.retry = 0, time.Time{}
+	e.endLocked()
+	return failures
+}
+
+// failed records a failed lookup: the next one waits a while, longer after each
+// failure in a row, and at least what Telegram asked (wait). It returns the
+// length of the streak, and whether an earlier list is still there to go on.
+func (a *adminCache) failed(chat int64, wait time.Duration) (streak int, stale bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	e := a.entryLocked(chat)
+	e.failures++
+	backoff := min(adminRetryFirst<<min(e.failures-1, 10), adminRetryMax)
+	e.retry = a.now().Add(max(backoff, wait))
+	e.stale = false
+	e.endLocked()
+	return e.failures, e.statuses != nil
+}
+
+// abandon ends a lookup that was not made (no worker free, shutting down).
+func (a *adminCache) abandon(chat int64) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if e, ok := a.chats[chat]; ok {
+		e.endLocked()
+	}
+}
+
+// changed records what a chat_member update says: user's status in chat is now
+// status. The list is asked again at the next message, for whatever else changed.
+func (a *adminCache) changed(chat, user int64, status string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	e, ok := a.chats[chat]
+	if !ok {
+		return
+	}
+	if e.statuses != nil {
+		if status == "creator" || status == "administrator" {
+			e.statuses[user] = status
+		} else {
+			delete(e.statuses, user)
+		}
+	}
+	a.expireLocked(e)
+}
+
+// expire has chat's list asked again at the next message; the current one stays
+// in use meanwhile.
+func (a *adminCache) expire(chat int64) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if e, ok := a.chats[chat]; ok {
+		a.expireLocked(e)
+	}
+}
+
+func (a *adminCache) expireLocked(e *adminEntry) {
+	e.fresh = time.Time{}
+	e.retry = time.Time{}
+	if e.flight != nil {
+		e.stale = true
+	}
+}

@@ -1,0 +1,29 @@
+package telegram
+
+import (
+	"log/slog"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+type metrics struct {
+	adminLookups *prometheus.CounterVec
+}
+
+// newMetrics makes the connector's metrics and registers them with reg when
+// there is one.
+func newMetrics(reg prometheus.Registerer, log *slog.Logger) *metrics {
+	m := &metrics{
+		adminLookups: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "vigie_telegram_admin_lookups_total",
+			Help: "getChatAdministrators calls, by result (ok, failed). While a chat's lookups fail, its last list known is used, or its authors' roles are unknown.",
+		}, []string{"result"}),
+	}
+	if reg == nil {
+		return m
+	}
+	if err := reg.Register(m.adminLookups); err != nil {
+		log.Warn("telegram metrics not registered", "err", err)
+	}
+	return m
+}
