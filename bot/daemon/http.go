@@ -158,11 +158,14 @@ func (d *daemon) handleEvent(w http.ResponseWriter, r *http.Request) {
 	if v.Matches == nil {
 		v.Matches = []bot.Match{} // [] rather than null for clients
 	}
+	// Journaled before the answer: once the caller has its 200, the actions
+	// survive a crash.
+	j := d.begin(ev, v)
 	writeJSON(w, http.StatusOK, v)
 	if f, ok := w.(http.Flusher); ok {
 		f.Flush()
 	}
-	d.carryOut(ev, v)
+	d.carryOut(j)
 }
 
 // validSignature checks X-Vigie-Signature: sha256=<hex HMAC-SHA256 of body>, in
