@@ -202,7 +202,6 @@ func (m *Moderator) Paused() (bool, time.Time) {
 // forward (and for alert when there is no desk), and turns actions that still fail
 // after the retry stage into a case. The error it returns is only about what could
 // not be recorded at all: a failed platform action is not an error, it is a case.
-// An action cut short because ctx ended is neither: it is an error, and no case.
 func (m *Moderator) Handle(ctx context.Context, ev bot.Event, v bot.Verdict) error {
 	if v.Duplicate || !v.Flagged() {
 		return nil
@@ -253,14 +252,6 @@ func (m *Moderator) Handle(ctx context.Context, ev bot.Event, v bot.Verdict) err
 			log.Debug("action skipped: platform cannot do it", "action", a.String(), "platform", ev.Platform)
 		default:
 			err := m.retry.Do(ctx, func(ctx context.Context) error { return do(ctx, p, ev, a) })
-			if err != nil && ctx.Err() != nil {
-				// Cut short by a shutdown that ran out of time, not refused by
-				// the platform: the journal has the verdict for the next start.
-				m.count(label, a.Kind, ResultFailed)
-				log.Warn("action interrupted", "action", a.String(), "err", err)
-				errs = append(errs, fmt.Errorf("%s %s interrupted: %w", a, ev.Key(), context.Cause(ctx)))
-				continue
-			}
 			if err != nil {
 				m.count(label, a.Kind, ResultFailed)
 				log.Warn("action failed", "action", a.String(), "err", err)
