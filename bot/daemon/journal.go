@@ -25,8 +25,8 @@ const (
 	// defaultRecoverAfter is how long a journal entry nobody renewed waits
 	// before it is taken.
 	defaultRecoverAfter = 2 * time.Minute
-	// maxTries is how many times a verdict is taken from the journal before
-	// it is left to the CMs as a case: one that stops the process each time
+	// maxTries is how many times a verdict may be left unfinished (the first
+	// time included) before it is left to the CMs as a case: one that stops the process each time
 	// (a panic in a platform's client) must not do so forever.
 	maxTries = 3
 	// journalTimeout bounds a journal write, which must not hold up a lane.
@@ -106,15 +106,17 @@ func (d *daemon) begin(ev bot.Event, v bot.Verdict) job {
 	}
 	now := time.Now()
 	e := store.JournalEntry{Key: ev.Key(), Event: ev, Verdict: v, At: now, Begun: now}
+	// Held before it is written, so that this process never takes it back.
+	d.held.add(e)
 	ctx, cancel := context.WithTimeout(d.workCtx, journalTimeout)
 	err := d.store.Begin(ctx, e)
 	cancel()
 	if err != nil {
+		d.held.remove(e.Key)
 		d.metrics.journalErrors.Inc()
 		d.log.Warn("verdict not journaled: a crash before its actions are done would lose them", "event", ev.Key(), "err", err)
 		return j
 	}
-	d.held.add(e)
 	j.journaled = true
 	return j
 }
@@ -158,6 +160,11 @@ func (d *daemon) resume(ctx context.Context) int {
 		if err := d.store.Begin(ctx, e); err != nil {
 			d.metrics.journalErrors.Inc()
 			d.log.Warn("journal entry not renewed: another instance may carry it out too", "event", e.Key, "err", err)
+			continue
+		}
+		if !d.held.has(e.Key) {
+			// Finished meanwhile, perhaps before the renewal was written.
+			_ = d.store.Done(ctx, e.Key)
 		}
 	}
 	entries, err := d.store.Unfinished(ctx, now.Add(-grace), now)
@@ -173,11 +180,11 @@ func (d *daemon) resume(ctx context.Context) int {
 		}
 		j := job{ev: e.Event, v: e.Verdict, journaled: true}
 		e.At = now // as the take stamped it
-		if e.Tries > maxTries {
+		if e.Tries >= maxTries {
 			d.metrics.recovered.WithLabelValues("deferred").Inc()
 			d.log.Error("verdict left unfinished too many times: the desk decides", "event", e.Key, "tries", e.Tries)
 			d.held.add(e)
-			d.overflow(j, "not carried out: left unfinished "+strconv.Itoa(e.Tries-1)+" times")
+			d.overflow(j, "not carried out: left unfinished "+strconv.Itoa(e.Tries)+" times")
 			continue
 		}
 		n++
