@@ -28,8 +28,9 @@ const (
 	// the file asks for longer.
 	defaultStrikeTTL = 30 * 24 * time.Hour
 	// dedupeTTL is how long an event id is remembered: webhook retries come
-	// within minutes, a replayed file within the same run.
-	dedupeTTL = 24 * time.Hour
+	// within minutes, Meta's for up to 36 hours, a replayed file within the
+	// same run. The journal (store.Begin) covers a crash after an event was seen.
+	dedupeTTL = 72 * time.Hour
 	// defaultFAQThreshold is the faq: threshold when the file gives none.
 	defaultFAQThreshold = 0.6
 )

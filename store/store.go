@@ -54,9 +54,9 @@ type Observation struct {
 
 // Defaults the stores apply when a duration is left zero.
 const (
-	// DefaultDedupeTTL is how long an event id is remembered: webhook retries come
-	// within minutes, a day is generous.
-	DefaultDedupeTTL = 24 * time.Hour
+	// DefaultDedupeTTL is how long an event id is remembered: Meta retries a
+	// webhook for up to 36 hours; three days leave room for a long outage.
+	DefaultDedupeTTL = 72 * time.Hour
 	// DefaultStrikeTTL is how long a strike with no TTL lasts.
 	DefaultStrikeTTL = 30 * 24 * time.Hour
 )
@@ -159,7 +159,38 @@ type Store interface {
 	// return it again, but the case stays as it is, open until a CM decides it
 	// from the queue, with Undeliverable set to why. ErrNotFound if unknown.
 	MarkUndeliverable(ctx context.Context, id, why string) error
+
+	// Begin writes a verdict to the journal of verdicts being carried out,
+	// before its actions are handed to a lane; writing the same key again
+	// replaces the entry and its stamp (a process renews what it still holds).
+	Begin(ctx context.Context, e JournalEntry) error
+	// Done removes a verdict from the journal once it was carried out (its
+	// actions done, or failed and made a case). An unknown key is no error.
+	Done(ctx context.Context, key string) error
+	// Unfinished returns the journal's entries stamped before olderThan,
+	// oldest first, with the stamp they had and Tries counting this time, and
+	// stamps them now, atomically: a process asking at the
+	// same time does not get them too, and if this one stops before Done
+	// they come back once now is older than the next caller's olderThan.
+	Unfinished(ctx context.Context, olderThan, now time.Time) ([]JournalEntry, error)
 	Close() error
+}
+
+// JournalEntry is a verdict whose actions are being carried out. An event is
+// marked seen when it is judged; the journal is what makes its actions survive
+// a crash between that moment and the platforms' answers.
+type JournalEntry struct {
+	// Key names the entry: the event's Key.
+	Key     string      `json:"key"`
+	Event   bot.Event   `json:"event"`
+	Verdict bot.Verdict `json:"verdict"`
+	// At stamps the entry: when it was written (Begin) or last taken
+	// (Unfinished's now). Its age is how long nobody answered for it.
+	At time.Time `json:"at"`
+	// Begun is when the verdict was first written; a renewal keeps it.
+	Begun time.Time `json:"begun"`
+	// Tries counts the times it was taken by Unfinished.
+	Tries int `json:"tries,omitempty"`
 }
 
 // Origin names what a case is about: its event, rule and reason. Two cases with

@@ -58,8 +58,14 @@ type Config struct {
 	// embed vigie, and for tests.
 	Connectors []Connector
 	// ShutdownTimeout bounds the drain of in-flight requests and events (default 15s);
-	// past it, actions still waiting to be retried are given up.
+	// past it, actions still waiting to be retried are given up (their verdicts
+	// stay in the journal, for the next start).
 	ShutdownTimeout time.Duration
+	// RecoverAfter is how long a verdict left unfinished in the store's journal
+	// by a vigie that stopped waits before a running one carries it out
+	// (default 2m). Processes sharing a store renew the verdicts they hold
+	// twice as often, so that none is carried out twice while in flight.
+	RecoverAfter time.Duration
 }
 
 // Connector is one platform integration as the daemon runs it: a Source of events,
@@ -136,6 +142,8 @@ type daemon struct {
 	// connected names the platforms whose connector is on: events posted over
 	// HTTP about them do not act unless the rule file allows it.
 	connected map[string]bool
+	// held are the journaled verdicts this process carries out (journal.go).
+	held held
 }
 
 // loaded is one compiled rule file and the engine that runs it.
@@ -280,7 +288,7 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 	for name := range byName {
 		d.connected[name] = true
 	}
-	d.lanes = newLanes(d.act, d.overflow, log, d.panicked, met.laneWait)
+	d.lanes = newLanes(d.act, d.laneFull, log, d.panicked, met.laneWait)
 	registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "vigie_lanes",
 		Help: "Places (platform, chat or channel) whose actions have a lane running now.",
@@ -333,6 +341,9 @@ func (d *daemon) serve(ctx context.Context, reload <-chan struct{}) error {
 	if err := d.mod.RefreshOpenCases(ctx); err != nil {
 		log.Warn("open cases not counted", "err", err)
 	}
+	// Verdicts a stopped vigie left unfinished go to their lanes before any
+	// new event, so that a place's actions keep their order.
+	d.resume(ctx)
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
@@ -380,6 +391,7 @@ func (d *daemon) serve(ctx context.Context, reload <-chan struct{}) error {
 		d.guard.Loop(runCtx, "desk delivery", func(ctx context.Context) { _ = d.mod.DeliverCases(ctx) })
 	})
 	d.runAfterHours(runCtx, &desk)
+	d.runResume(runCtx, &desk)
 	if cfg.Ready != nil {
 		cfg.Ready(ln.Addr())
 	}
@@ -600,17 +612,17 @@ func (d *daemon) process(ev bot.Event) {
 		d.log.Error("event not evaluated", "event", ev.Key(), "err", err)
 		return
 	}
-	d.carryOut(ev, v)
+	d.carryOut(d.begin(ev, v))
 }
 
 // carryOut hands a verdict to the lane of its place; once the lanes are closed
 // (a shutdown), it is carried out here.
-func (d *daemon) carryOut(ev bot.Event, v bot.Verdict) {
-	if v.Duplicate {
+func (d *daemon) carryOut(j job) {
+	if j.v.Duplicate {
 		return
 	}
-	if !d.lanes.submit(job{ev: ev, v: v}) {
-		d.act(job{ev: ev, v: v})
+	if !d.lanes.submit(j) {
+		d.act(j)
 	}
 }
 
@@ -667,9 +679,12 @@ func (d *daemon) evaluate(ctx context.Context, ev bot.Event) (bot.Verdict, error
 // half-way.
 func (d *daemon) act(j job) {
 	ev, v := j.ev, j.v
+	completed := false
+	defer func() { d.finish(j, completed) }()
 	if err := d.mod.Handle(d.workCtx, ev, v); err != nil {
 		d.log.Error("verdict not fully recorded", "event", ev.Key(), "err", err)
 	}
+	completed = true
 	// The FAQ comes after the verdict: it never answers a message a rule acted
 	// on, nor last night's questions handed over as a backlog.
 	if v.Withheld != "" || !ev.At.IsZero() && time.Since(ev.At) > handlers.DefaultStale {

@@ -162,11 +162,14 @@ func (d *daemon) handleEvent(w http.ResponseWriter, r *http.Request) {
 		v = v.WithoutPlatformActions()
 		v.Withheld = "events posted over HTTP do not act on " + ev.Platform + ", whose connector is on (allow it with http_events.act_on)"
 	}
+	// Journaled before the answer: once the caller has its 200, the actions
+	// survive a crash.
+	j := d.begin(ev, v)
 	writeJSON(w, http.StatusOK, v)
 	if f, ok := w.(http.Flusher); ok {
 		f.Flush()
 	}
-	d.carryOut(ev, v)
+	d.carryOut(j)
 }
 
 // signatureTolerance is how far the time of a signature may be from now: a

@@ -38,6 +38,8 @@ type job struct {
 	v  bot.Verdict
 	// queued is when the job entered its lane, for the wait metric.
 	queued time.Time
+	// journaled: the verdict is in the store's journal until it is carried out.
+	journaled bool
 }
 
 // lanes runs jobs in one goroutine per place.
@@ -174,11 +176,19 @@ func (ls *lanes) busy() int {
 
 // overflow makes a verdict whose lane is full a case: the place's platform is
 // rate-limiting or not answering, and waiting would stall every other place.
-func (d *daemon) overflow(j job) {
-	d.log.Warn("actions deferred to the desk: the place's queue is full", "event", j.ev.Key(), "lane", laneKey(&j.ev))
-	if err := d.mod.Defer(d.workCtx, j.ev, j.v, "not carried out: too many actions waiting in "+placeName(&j.ev)); err != nil {
+func (d *daemon) overflow(j job, why string) {
+	d.log.Warn("actions deferred to the desk", "event", j.ev.Key(), "lane", laneKey(&j.ev), "why", why)
+	err := d.mod.Defer(d.workCtx, j.ev, j.v, why)
+	if err != nil {
 		d.log.Error("deferred verdict not recorded", "event", j.ev.Key(), "err", err)
 	}
+	// A case holds it now, unless it could not be written.
+	d.finish(j, err == nil)
+}
+
+// laneFull makes a verdict whose lane is full a case.
+func (d *daemon) laneFull(j job) {
+	d.overflow(j, "not carried out: too many actions waiting in "+placeName(&j.ev))
 }
 
 // placeName is how a case names the place of an event.

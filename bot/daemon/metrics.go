@@ -18,6 +18,10 @@ type metrics struct {
 	laneWait   prometheus.Histogram
 	// deskFailures counts what a desk did not show, by desk and kind.
 	deskFailures *prometheus.CounterVec
+	// recovered counts the verdicts taken from the journal, by result:
+	// resumed (carried out again) or deferred (made a case after maxTries).
+	recovered     *prometheus.CounterVec
+	journalErrors prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer, version string) *metrics {
@@ -54,6 +58,14 @@ func newMetrics(reg prometheus.Registerer, version string) *metrics {
 			// From 1ms to about a minute (a place rate-limited by its platform).
 			Buckets: prometheus.ExponentialBuckets(1e-3, 4, 9),
 		}),
+		recovered: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "vigie_journal_recovered_total",
+			Help: "Verdicts a stopped vigie left unfinished, taken from the journal: resumed (carried out again) or deferred (left to the desk after too many tries).",
+		}, []string{"result"}),
+		journalErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "vigie_journal_errors_total",
+			Help: "Journal writes and reads that failed: a verdict not journaled, not removed, or not renewed.",
+		}),
 		reloadAt: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "vigie_config_last_reload_success_timestamp_seconds",
 			Help: "When the rule file was last loaded successfully.",
@@ -69,7 +81,10 @@ func newMetrics(reg prometheus.Registerer, version string) *metrics {
 		ConstLabels: prometheus.Labels{"version": version},
 	})
 	build.Set(1)
-	reg.MustRegister(m.events, m.ruleHits, m.ruleErrors, m.evaluation, m.duplicates, m.reloadOK, m.reloadAt, m.laneWait, m.deskFailures, build)
+	for _, r := range []string{"resumed", "deferred"} {
+		m.recovered.WithLabelValues(r)
+	}
+	reg.MustRegister(m.events, m.ruleHits, m.ruleErrors, m.evaluation, m.duplicates, m.reloadOK, m.reloadAt, m.laneWait, m.deskFailures, m.recovered, m.journalErrors, build)
 	return m
 }
 

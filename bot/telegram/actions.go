@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"html"
+	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -73,7 +74,7 @@ func authorTarget(op bot.ActionKind, ev bot.Event) (target, error) {
 	return t, err
 }
 
-// Delete removes the event's message.
+// Delete removes the event's message. A message already gone counts as deleted.
 func (c *Client) Delete(ctx context.Context, ev bot.Event) error {
 	t, err := parseTarget(bot.ActDelete, ev)
 	if err != nil {
@@ -83,7 +84,19 @@ func (c *Client) Delete(ctx context.Context, ev bot.Event) error {
 		return err
 	}
 	_, err = c.request(ctx, bot.ActDelete, "deleteMessage", tgbotapi.DeleteMessageConfig{ChatID: t.chat, MessageID: t.msg})
+	if gone(err) {
+		// Deleted already (by its author, a CM, or this same verdict carried
+		// out again after a restart): what was asked is done.
+		return nil
+	}
 	return err
+}
+
+// gone reports whether Telegram answered that the message to delete is not there.
+func gone(err error) bool {
+	var ae *APIError
+	return errors.As(err, &ae) && ae.Code == http.StatusBadRequest &&
+		strings.Contains(ae.Description, "message to delete not found")
 }
 
 // Reply answers the message in its chat (and topic).

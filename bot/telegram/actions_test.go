@@ -154,7 +154,7 @@ func TestActionErrorsSayWhetherToRetry(t *testing.T) {
 		retryable  bool
 	}{
 		{"429 with retry_after", 429, "Too Many Requests: retry after 3", 3, true},
-		{"message already gone", 400, "Bad Request: message to delete not found", 0, false},
+		{"message too old", 400, "Bad Request: message can't be deleted", 0, false},
 		{"no right to delete", 403, "Forbidden: not enough rights", 0, false},
 		{"server trouble", 502, "Bad Gateway", 0, true},
 	}
@@ -180,6 +180,17 @@ func TestActionErrorsSayWhetherToRetry(t *testing.T) {
 				t.Errorf("second attempt: %v", err)
 			}
 		})
+	}
+}
+
+// A delete sent again after a restart finds the message gone: done, not a
+// failure the desk would get a case for.
+func TestDeleteOfAMessageGoneIsDone(t *testing.T) {
+	f := newFakeBotAPI(t)
+	c, _ := newTestClient(t, f, Config{})
+	f.fail("deleteMessage", 400, "Bad Request: message to delete not found", 0)
+	if err := c.Delete(context.Background(), groupEvent(10, "7")); err != nil {
+		t.Errorf("Delete of a message gone = %v, want nil", err)
 	}
 }
 

@@ -65,11 +65,16 @@ func (t *Tally) Flush(ctx context.Context, st store.Store, now time.Time) error 
 	slices.SortFunc(done, func(a, b time.Time) int { return a.Compare(b) })
 	t.mu.Unlock()
 	for _, h := range done {
+		// Taken out under the lock: events counted on their own time (a
+		// backlog) may still add to an hour that ended; they go in the next
+		// flush's entry for that hour.
 		t.mu.Lock()
 		counts := t.hours[h]
+		delete(t.hours, h)
 		t.mu.Unlock()
 		b, err := json.Marshal(tallyEntry{Hour: h, Instance: t.instance, Counts: counts})
 		if err != nil {
+			t.putBack(h, counts)
 			return err
 		}
 		ev := bot.Event{ID: "tally:" + t.instance + ":" + strconv.FormatInt(h.Unix(), 10), Platform: "vigie",
@@ -78,13 +83,24 @@ func (t *Tally) Flush(ctx context.Context, st store.Store, now time.Time) error 
 		// finds the hours that ended after it.
 		end := h.Add(time.Hour)
 		if err := st.AppendAudit(ctx, store.AuditEntry{At: end, Event: ev, Verdict: bot.Verdict{EventID: ev.ID, At: end}, Mode: "tally"}); err != nil {
+			t.putBack(h, counts)
 			return fmt.Errorf("tally of %s: %w", h.Format(time.RFC3339), err)
 		}
-		t.mu.Lock()
-		delete(t.hours, h)
-		t.mu.Unlock()
 	}
 	return nil
+}
+
+// putBack returns the counts of an hour that could not be written, adding them
+// to what came in meanwhile.
+func (t *Tally) putBack(h time.Time, counts map[string]int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.hours[h] == nil {
+		t.hours[h] = map[string]int{}
+	}
+	for p, n := range counts {
+		t.hours[h][p] += n
+	}
 }
 
 // Pending returns what was not flushed yet, as event counts.

@@ -3,6 +3,7 @@
 package memory
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"hash/maphash"
@@ -96,6 +97,9 @@ type Store struct {
 	order   []string          // case ids, oldest first
 	seq     int64
 	decided int
+
+	journalMu sync.Mutex
+	journal   map[string]store.JournalEntry
 }
 
 var _ store.Store = (*Store)(nil)
@@ -181,6 +185,7 @@ func New(opts ...Option) *Store {
 		audit:   make([]store.AuditEntry, cfg.auditCap),
 		cases:   make(map[string]*caseRec),
 		origins: make(map[string]string),
+		journal: make(map[string]store.JournalEntry),
 	}
 	for i := range s.shards {
 		sh := &s.shards[i]
@@ -559,6 +564,42 @@ func (s *Store) MarkUndeliverable(_ context.Context, id, why string) error {
 	r.acked = true
 	r.c.Undeliverable = why
 	return nil
+}
+
+// Begin writes a journal entry; it lives until Done (the process's life).
+func (s *Store) Begin(_ context.Context, e store.JournalEntry) error {
+	s.journalMu.Lock()
+	defer s.journalMu.Unlock()
+	s.journal[e.Key] = e
+	return nil
+}
+
+// Done removes a journal entry.
+func (s *Store) Done(_ context.Context, key string) error {
+	s.journalMu.Lock()
+	defer s.journalMu.Unlock()
+	delete(s.journal, key)
+	return nil
+}
+
+// Unfinished takes the entries stamped before olderThan, oldest first.
+func (s *Store) Unfinished(_ context.Context, olderThan, now time.Time) ([]store.JournalEntry, error) {
+	s.journalMu.Lock()
+	defer s.journalMu.Unlock()
+	var out []store.JournalEntry
+	for k, e := range s.journal {
+		if !e.At.Before(olderThan) {
+			continue
+		}
+		e.Tries++
+		out = append(out, e)
+		e.At = now
+		s.journal[k] = e
+	}
+	slices.SortFunc(out, func(a, b store.JournalEntry) int {
+		return cmp.Or(a.At.Compare(b.At), cmp.Compare(a.Key, b.Key))
+	})
+	return out, nil
 }
 
 // Close does nothing: memory is released with the store.

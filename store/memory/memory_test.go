@@ -90,6 +90,31 @@ func TestBounds(t *testing.T) {
 			}
 		}
 	})
+	// Ids are kept three days (the default TTL): a steady stream holds three
+	// days of them and no more, swept as the events' clock moves on (a shard
+	// sweeps when an event reaches it: one shard here, to count exactly).
+	t.Run("ids kept for the dedupe TTL only", func(t *testing.T) {
+		st := memory.New(memory.WithShards(1))
+		const every = 10 * time.Minute
+		perTTL := int(store.DefaultDedupeTTL / every)
+		for i := range 3 * perTTL {
+			at := t0.Add(time.Duration(i) * every)
+			observe(t, st, store.Observation{At: at, Platform: "p", EventID: fmt.Sprint(i)})
+			// A sweep is due once a minute of the events' clock per shard.
+			if n := st.Len(); n > perTTL+1 {
+				t.Fatalf("after %s of events: %d ids kept, want at most the %d of the last %s",
+					at.Sub(t0), n, perTTL+1, store.DefaultDedupeTTL)
+			}
+		}
+		last := t0.Add(time.Duration(3*perTTL-1) * every)
+		if !observe(t, st, store.Observation{At: last, Platform: "p", EventID: fmt.Sprint(2*perTTL + 1)}).Duplicate {
+			t.Error("an id seen less than the TTL ago is not a duplicate")
+		}
+		st.Sweep(last.Add(store.DefaultDedupeTTL))
+		if n := st.Len(); n != 0 {
+			t.Errorf("%d ids left a TTL after the last event, want 0", n)
+		}
+	})
 	t.Run("sweep drops expired state", func(t *testing.T) {
 		st := memory.New(memory.WithShards(1))
 		observe(t, st, store.Observation{At: t0, Platform: "p", EventID: "a", DedupeTTL: time.Minute,

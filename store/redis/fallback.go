@@ -74,6 +74,7 @@ type Fallback struct {
 type queued struct {
 	audit  *store.AuditEntry
 	caseID string // a local case
+	done   string // a journal entry carried out while Redis was away
 }
 
 type localCase struct {
@@ -411,6 +412,51 @@ func (f *Fallback) ack(ctx context.Context, id string, local, primary func(conte
 	return err
 }
 
+// Begin journals in Redis, or in memory while it is away: the process that
+// began the entry carries it out either way; only a crash meanwhile loses it.
+func (f *Fallback) Begin(ctx context.Context, e store.JournalEntry) error {
+	if !f.degraded.Load() {
+		err := f.primary.Begin(ctx, e)
+		if !f.outage(ctx, err) {
+			return err
+		}
+	}
+	return f.local.Begin(ctx, e)
+}
+
+// Done removes the entry from Redis; while Redis is away, it is removed there
+// once Redis returns, so that an entry begun before the outage is not carried
+// out again.
+func (f *Fallback) Done(ctx context.Context, key string) error {
+	if !f.degraded.Load() {
+		err := f.primary.Done(ctx, key)
+		if !f.outage(ctx, err) {
+			return err
+		}
+	}
+	_ = f.local.Done(ctx, key)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.nAudit >= f.opts.MaxAudit {
+		f.dropped.Add(1)
+		return nil
+	}
+	f.queue = append(f.queue, queued{done: key})
+	f.nAudit++
+	return nil
+}
+
+// Unfinished takes Redis's entries, or the memory's while Redis is away.
+func (f *Fallback) Unfinished(ctx context.Context, olderThan, now time.Time) ([]store.JournalEntry, error) {
+	if !f.degraded.Load() {
+		out, err := f.primary.Unfinished(ctx, olderThan, now)
+		if !f.outage(ctx, err) {
+			return out, err
+		}
+	}
+	return f.local.Unfinished(ctx, olderThan, now)
+}
+
 // retry pings Redis while it is away and writes what waited once it answers.
 func (f *Fallback) retry() {
 	defer close(f.done)
@@ -476,7 +522,7 @@ func (f *Fallback) flush(ctx context.Context) {
 		done, err := f.writeBatch(ctx, batch)
 		f.mu.Lock()
 		for _, q := range batch[:done] {
-			if q.audit != nil {
+			if q.audit != nil || q.done != "" {
 				f.nAudit--
 			} else {
 				f.nCases--
@@ -498,7 +544,9 @@ func (f *Fallback) writeBatch(ctx context.Context, batch []queued) (int, error) 
 	for done < len(batch) {
 		var err error
 		n := 1
-		if batch[done].audit != nil {
+		if key := batch[done].done; key != "" {
+			err = f.primary.Done(ctx, key)
+		} else if batch[done].audit != nil {
 			var entries []store.AuditEntry
 			for _, q := range batch[done:] {
 				if q.audit == nil {
@@ -509,7 +557,7 @@ func (f *Fallback) writeBatch(ctx context.Context, batch []queued) (int, error) 
 			n = len(entries)
 			err = f.primary.appendAudits(ctx, entries)
 		} else {
-			if done == 0 || batch[done-1].audit != nil {
+			if done == 0 || batch[done-1].caseID == "" {
 				// The first of a run of cases: open them all at once.
 				err = f.openWaiting(ctx, batch[done:])
 			}
@@ -541,7 +589,7 @@ func (f *Fallback) openWaiting(ctx context.Context, run []queued) error {
 	var cases []store.Case
 	f.mu.Lock()
 	for _, q := range run {
-		if q.audit != nil {
+		if q.caseID == "" {
 			break
 		}
 		if lc := f.cases[q.caseID]; lc != nil && lc.remote == "" {

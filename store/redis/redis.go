@@ -71,6 +71,12 @@ const (
 	// DefaultClaimIdle is how long a case handed to a process that stopped
 	// answering waits before another process takes it over.
 	DefaultClaimIdle = time.Minute
+	// DefaultJournalTTL is how long the journal of verdicts in flight outlives
+	// its last entry written.
+	DefaultJournalTTL = 7 * 24 * time.Hour
+	// journalTake bounds the entries one Unfinished takes; the next call takes
+	// the others.
+	journalTake = 1000
 	// DeskGroup is the consumer group of the cases stream.
 	DeskGroup = "desk"
 )
@@ -361,6 +367,8 @@ func (h tripHook) ProcessPipelineHook(next goredis.ProcessPipelineHook) goredis.
 //	PREFIX:{cases}:open, PREFIX:{cases}:decided  zsets of ids by number
 //	PREFIX:{cases}:stream                     stream of opened cases, group "desk"
 //	PREFIX:{audit}:stream                     stream of audit entries (JSON)
+//	PREFIX:{journal}:entries                  hash event key -> verdict in flight (JSON)
+//	PREFIX:{journal}:at, PREFIX:{journal}:tries  zset of their stamps, hash of their takes
 func (s *Store) tag(platform, space, v string) string {
 	return s.cfg.prefix + ":{" + platform + ":" + space + ":" + v + "}"
 }
@@ -368,6 +376,11 @@ func (s *Store) tag(platform, space, v string) string {
 func (s *Store) casesKey(suffix string) string { return s.cfg.prefix + ":{cases}:" + suffix }
 
 func (s *Store) auditKey() string { return s.cfg.prefix + ":{audit}:stream" }
+
+func (s *Store) journalKeys() []string {
+	p := s.cfg.prefix + ":{journal}:"
+	return []string{p + "entries", p + "at", p + "tries"}
+}
 
 // group is the part of an observation that lives in one hash slot.
 type group struct {
@@ -1039,4 +1052,50 @@ func (s *Store) ack(ctx context.Context, id, undeliverable string) error {
 		return fmt.Errorf("case %q: %w", id, store.ErrNotFound)
 	}
 	return nil
+}
+
+// Begin writes a verdict in flight to the journal, in one script.
+func (s *Store) Begin(ctx context.Context, e store.JournalEntry) error {
+	data, err := json.Marshal(e)
+	if err != nil {
+		return fmt.Errorf("journal entry %s: %w", e.Key, err)
+	}
+	err = beginScript.Run(ctx, s.c, s.journalKeys(), e.Key, data, e.At.UnixMilli(), ms(DefaultJournalTTL)).Err()
+	if err != nil {
+		return fmt.Errorf("redis journal begin %s: %w", e.Key, err)
+	}
+	return nil
+}
+
+// Done removes a verdict from the journal.
+func (s *Store) Done(ctx context.Context, key string) error {
+	if err := doneScript.Run(ctx, s.c, s.journalKeys(), key).Err(); err != nil {
+		return fmt.Errorf("redis journal done %s: %w", key, err)
+	}
+	return nil
+}
+
+// Unfinished takes the journal's entries stamped before olderThan.
+func (s *Store) Unfinished(ctx context.Context, olderThan, now time.Time) ([]store.JournalEntry, error) {
+	vals, err := unfinishedScript.Run(ctx, s.c, s.journalKeys(),
+		"("+strconv.FormatInt(olderThan.UnixMilli(), 10), now.UnixMilli(), journalTake).Slice()
+	if err != nil {
+		return nil, fmt.Errorf("redis journal: %w", err)
+	}
+	out := make([]store.JournalEntry, 0, len(vals)/3)
+	for i := 0; i+2 < len(vals); i += 3 {
+		raw, _ := vals[i].(string)
+		var e store.JournalEntry
+		if err := json.Unmarshal([]byte(raw), &e); err != nil {
+			return nil, fmt.Errorf("redis journal entry: %w", err)
+		}
+		stamp, _ := vals[i+1].(string)
+		if n, err := strconv.ParseFloat(stamp, 64); err == nil {
+			e.At = time.UnixMilli(int64(n)).UTC()
+		}
+		tries, _ := vals[i+2].(int64)
+		e.Tries = int(tries)
+		out = append(out, e)
+	}
+	return out, nil
 }

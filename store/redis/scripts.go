@@ -205,3 +205,54 @@ local r = redis.pcall('XACK', KEYS[2], ARGV[1], sid)
 if type(r) == 'table' and r.err then return 0 end
 return r
 `)
+
+// The journal of verdicts being carried out: one hash of entries (JSON), one
+// sorted set of their stamps (ms) and one hash of how many times each was
+// taken, under the tag {journal}. It holds only the verdicts in flight, so it
+// stays small; the keys live DefaultJournalTTL after the last Begin.
+
+// beginScript writes an entry and its stamp.
+//
+// KEYS: entries, stamps, tries. ARGV: key, json, stamp, ttl.
+var beginScript = goredis.NewScript(`
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
+for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], ARGV[4]) end
+return 1
+`)
+
+// doneScript removes an entry.
+//
+// KEYS: entries, stamps, tries. ARGV: key.
+var doneScript = goredis.NewScript(`
+redis.call('HDEL', KEYS[1], ARGV[1])
+redis.call('ZREM', KEYS[2], ARGV[1])
+redis.call('HDEL', KEYS[3], ARGV[1])
+return 1
+`)
+
+// unfinishedScript takes the entries stamped before a time: it stamps them
+// now and counts the take, in one step, so that two processes asking at once
+// do not both get an entry.
+//
+// KEYS: entries, stamps, tries. ARGV: "(olderThan", now, limit.
+// Returns json, old stamp, tries for each entry, oldest first.
+var unfinishedScript = goredis.NewScript(`
+local due = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1], 'WITHSCORES', 'LIMIT', 0, tonumber(ARGV[3]))
+local out = {}
+for i = 1, #due, 2 do
+  local k = due[i]
+  local e = redis.call('HGET', KEYS[1], k)
+  if e then
+    local n = redis.call('HINCRBY', KEYS[3], k, 1)
+    redis.call('ZADD', KEYS[2], ARGV[2], k)
+    out[#out + 1] = e
+    out[#out + 1] = due[i + 1]
+    out[#out + 1] = n
+  else
+    redis.call('ZREM', KEYS[2], k)
+    redis.call('HDEL', KEYS[3], k)
+  end
+end
+return out
+`)

@@ -32,6 +32,8 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	t.Run("CaseOrigin", func(t *testing.T) { testCaseOrigin(t, newStore) })
 	t.Run("Pending", func(t *testing.T) { testPending(t, newStore) })
 	t.Run("Concurrent", func(t *testing.T) { testConcurrent(t, newStore) })
+	t.Run("Journal", func(t *testing.T) { testJournal(t, newStore) })
+	t.Run("JournalTakenOnce", func(t *testing.T) { testJournalTakenOnce(t, newStore) })
 }
 
 // obs builds an observation of one event by author u-1 in guild-1 on discord.
@@ -656,5 +658,125 @@ func testConcurrent(t *testing.T, newStore func(*testing.T) store.Store) {
 	}
 	if want := []int64{workers * each, each, each}; !slices.Equal(res.Counts, want) {
 		t.Errorf("counts after concurrent observes = %v, want %v", res.Counts, want)
+	}
+}
+
+func journalEntry(id string, at time.Duration) store.JournalEntry {
+	ev := bot.Event{ID: id, Platform: "discord", Space: "guild-1", Channel: "general",
+		Author: bot.Author{ID: "u-1", Name: "Bob"}, Text: "free nitro", At: t0.Add(at)}
+	v := bot.Verdict{EventID: id, Platform: "discord", At: t0.Add(at), Matches: []bot.Match{{
+		Rule: "scam", Category: "scam", Reason: "link to a scam",
+		Actions: []bot.Action{{Kind: bot.ActDelete}, {Kind: bot.ActTimeout, Duration: time.Hour}},
+	}}}
+	return store.JournalEntry{Key: ev.Key(), Event: ev, Verdict: v, At: t0.Add(at), Begun: t0.Add(at)}
+}
+
+func keys(es []store.JournalEntry) []string {
+	var out []string
+	for _, e := range es {
+		out = append(out, e.Key)
+	}
+	return out
+}
+
+func testJournal(t *testing.T, newStore func(*testing.T) store.Store) {
+	ctx := context.Background()
+	st := newStore(t)
+	unfinished := func(olderThan, now time.Duration) []store.JournalEntry {
+		t.Helper()
+		got, err := st.Unfinished(ctx, t0.Add(olderThan), t0.Add(now))
+		if err != nil {
+			t.Fatalf("Unfinished: %v", err)
+		}
+		return got
+	}
+	if got := unfinished(time.Hour, time.Hour); len(got) != 0 {
+		t.Fatalf("empty journal: unfinished = %v", keys(got))
+	}
+	for i, id := range []string{"m-2", "m-1", "m-3"} {
+		if err := st.Begin(ctx, journalEntry(id, time.Duration(2-i)*time.Minute)); err != nil {
+			t.Fatalf("Begin: %v", err)
+		}
+	}
+	if err := st.Done(ctx, "discord:m-3"); err != nil {
+		t.Fatalf("Done: %v", err)
+	}
+	if err := st.Done(ctx, "discord:unknown"); err != nil {
+		t.Errorf("Done(unknown) = %v, want nil", err)
+	}
+	// m-1 at 1m, m-2 at 2m: only those stamped before olderThan are taken.
+	if got := unfinished(90*time.Second, 10*time.Minute); !slices.Equal(keys(got), []string{"discord:m-1"}) {
+		t.Errorf("unfinished before 1m30 = %v, want discord:m-1", keys(got))
+	}
+	got := unfinished(5*time.Minute, 10*time.Minute)
+	if !slices.Equal(keys(got), []string{"discord:m-2"}) {
+		t.Fatalf("unfinished before 5m = %v, want discord:m-2 (m-1 was taken at 10m)", keys(got))
+	}
+	want := journalEntry("m-2", 2*time.Minute)
+	want.Tries = 1
+	sameJSON(t, "entry", got[0], want)
+	// Taken entries come back once their new stamp is old enough, oldest first.
+	got = unfinished(11*time.Minute, 20*time.Minute)
+	if !slices.Equal(keys(got), []string{"discord:m-1", "discord:m-2"}) {
+		t.Fatalf("unfinished before 11m = %v, want both again", keys(got))
+	}
+	for _, e := range got {
+		if e.Tries != 2 || !e.At.Equal(t0.Add(10*time.Minute)) {
+			t.Errorf("%s: tries %d, stamp %s; want 2 and 10m", e.Key, e.Tries, e.At.Sub(t0))
+		}
+	}
+	// Begin again renews the stamp; Done removes it for good.
+	renewed := journalEntry("m-1", time.Minute)
+	renewed.At = t0.Add(30 * time.Minute)
+	if err := st.Begin(ctx, renewed); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Done(ctx, "discord:m-2"); err != nil {
+		t.Fatal(err)
+	}
+	if got := unfinished(25*time.Minute, 40*time.Minute); len(got) != 0 {
+		t.Errorf("after a renewal and a Done: unfinished = %v, want none", keys(got))
+	}
+	if got := unfinished(31*time.Minute, 40*time.Minute); !slices.Equal(keys(got), []string{"discord:m-1"}) {
+		t.Errorf("unfinished = %v, want the renewed discord:m-1", keys(got))
+	}
+}
+
+// testJournalTakenOnce: processes that start together and look for the
+// verdicts a stopped one left take each of them once.
+func testJournalTakenOnce(t *testing.T, newStore func(*testing.T) store.Store) {
+	ctx := context.Background()
+	st := newStore(t)
+	const n, takers = 50, 8
+	for i := range n {
+		if err := st.Begin(ctx, journalEntry(fmt.Sprintf("m-%d", i), 0)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var mu sync.Mutex
+	taken := map[string]int{}
+	var wg sync.WaitGroup
+	for range takers {
+		wg.Go(func() {
+			got, err := st.Unfinished(ctx, t0.Add(time.Minute), t0.Add(time.Hour))
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			for _, e := range got {
+				taken[e.Key]++
+			}
+		})
+	}
+	wg.Wait()
+	if len(taken) != n {
+		t.Errorf("%d entries taken, want %d", len(taken), n)
+	}
+	for k, c := range taken {
+		if c != 1 {
+			t.Errorf("%s taken %d times, want once", k, c)
+		}
 	}
 }

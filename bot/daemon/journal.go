@@ -1,0 +1,218 @@
+package daemon
+
+import (
+	"context"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/store"
+)
+
+// Actions are carried out at least once. An event is marked seen when it is
+// judged (a retry of it is dropped as a duplicate), so a verdict whose actions
+// are still to be done is first written to the store's journal, and removed
+// from it once its lane carried it out (actions done, or failed and made a
+// case). What a process leaves there when it stops (a crash, a kill, a drain
+// that ran out of time) is taken by the next vigie that looks: at start, and
+// every recoverAfter/4 while running, so that a process restarted at once
+// finds its own verdicts too, and a live instance those of one that died.
+// A process renews the entries it still holds, so that a slow lane's verdict
+// is not taken by another instance sharing the store.
+
+const (
+	// defaultRecoverAfter is how long a journal entry nobody renewed waits
+	// before it is taken.
+	defaultRecoverAfter = 2 * time.Minute
+	// maxTries is how many times a verdict may be left unfinished (the first
+	// time included) before it is left to the CMs as a case: one that stops the process each time
+	// (a panic in a platform's client) must not do so forever.
+	maxTries = 3
+	// journalTimeout bounds a journal write, which must not hold up a lane.
+	journalTimeout = 10 * time.Second
+)
+
+// needsJournal reports whether a verdict has something to lose in a crash:
+// a platform action, a case or an alert. Strikes are recorded by the engine
+// before it answers; an event that matches nothing needs nothing.
+func needsJournal(ev *bot.Event, v *bot.Verdict) bool {
+	if v.Duplicate || ev.ID == "" {
+		return false
+	}
+	for _, m := range v.Matches {
+		if m.Shadow {
+			continue
+		}
+		for _, a := range m.Actions {
+			if a.Kind != bot.ActStrike {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// held are the journal entries this process is carrying out.
+type held struct {
+	mu sync.Mutex
+	m  map[string]store.JournalEntry
+}
+
+func (h *held) add(e store.JournalEntry) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.m == nil {
+		h.m = map[string]store.JournalEntry{}
+	}
+	h.m[e.Key] = e
+}
+
+func (h *held) remove(key string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	delete(h.m, key)
+}
+
+func (h *held) has(key string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	_, ok := h.m[key]
+	return ok
+}
+
+// stale returns the entries stamped before t, stamped now.
+func (h *held) stale(t, now time.Time) []store.JournalEntry {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var out []store.JournalEntry
+	for k, e := range h.m {
+		if e.At.Before(t) {
+			e.At = now
+			h.m[k] = e
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// begin writes the verdict to the journal when it has actions to lose, and
+// returns the job that carries it out. A journal that cannot be written is
+// logged and counted; the actions are still carried out.
+func (d *daemon) begin(ev bot.Event, v bot.Verdict) job {
+	j := job{ev: ev, v: v}
+	if !needsJournal(&ev, &v) {
+		return j
+	}
+	now := time.Now()
+	e := store.JournalEntry{Key: ev.Key(), Event: ev, Verdict: v, At: now, Begun: now}
+	// Held before it is written, so that this process never takes it back.
+	d.held.add(e)
+	ctx, cancel := context.WithTimeout(d.workCtx, journalTimeout)
+	err := d.store.Begin(ctx, e)
+	cancel()
+	if err != nil {
+		d.held.remove(e.Key)
+		d.metrics.journalErrors.Inc()
+		d.log.Warn("verdict not journaled: a crash before its actions are done would lose them", "event", ev.Key(), "err", err)
+		return j
+	}
+	j.journaled = true
+	return j
+}
+
+// finish removes a carried-out verdict from the journal. One whose carrying
+// out was cut short (the drain ran out of time, or a panic) stays there for
+// the next look.
+func (d *daemon) finish(j job, completed bool) {
+	if !j.journaled {
+		return
+	}
+	key := j.ev.Key()
+	d.held.remove(key)
+	if !completed || d.workCtx.Err() != nil {
+		d.log.Warn("verdict left in the journal, to be carried out again", "event", key)
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(d.workCtx), journalTimeout)
+	defer cancel()
+	if err := d.store.Done(ctx, key); err != nil {
+		d.metrics.journalErrors.Inc()
+		d.log.Warn("verdict carried out but still journaled: it may be carried out again", "event", key, "err", err)
+	}
+}
+
+// recoverAfter is the grace period of journal entries.
+func (d *daemon) recoverAfter() time.Duration {
+	if d.cfg.RecoverAfter > 0 {
+		return d.cfg.RecoverAfter
+	}
+	return defaultRecoverAfter
+}
+
+// resume renews the entries this process holds for long, then takes the
+// entries nobody renewed and hands them to their lanes. It returns how many
+// it took.
+func (d *daemon) resume(ctx context.Context) int {
+	grace := d.recoverAfter()
+	now := time.Now()
+	for _, e := range d.held.stale(now.Add(-grace/2), now) {
+		if err := d.store.Begin(ctx, e); err != nil {
+			d.metrics.journalErrors.Inc()
+			d.log.Warn("journal entry not renewed: another instance may carry it out too", "event", e.Key, "err", err)
+			continue
+		}
+		if !d.held.has(e.Key) {
+			// Finished meanwhile, perhaps before the renewal was written.
+			_ = d.store.Done(ctx, e.Key)
+		}
+	}
+	entries, err := d.store.Unfinished(ctx, now.Add(-grace), now)
+	if err != nil {
+		d.metrics.journalErrors.Inc()
+		d.log.Warn("journal not read: verdicts left unfinished wait for the next look", "err", err)
+		return 0
+	}
+	n := 0
+	for _, e := range entries {
+		if d.held.has(e.Key) {
+			continue // ours, in a lane: the take renewed it
+		}
+		j := job{ev: e.Event, v: e.Verdict, journaled: true}
+		e.At = now // as the take stamped it
+		if e.Tries >= maxTries {
+			d.metrics.recovered.WithLabelValues("deferred").Inc()
+			d.log.Error("verdict left unfinished too many times: the desk decides", "event", e.Key, "tries", e.Tries)
+			d.held.add(e)
+			d.overflow(j, "not carried out: left unfinished "+strconv.Itoa(e.Tries)+" times")
+			continue
+		}
+		n++
+		d.metrics.recovered.WithLabelValues("resumed").Inc()
+		d.log.Info("carrying out a verdict left unfinished", "event", e.Key, "begun", e.Begun, "tries", e.Tries)
+		d.held.add(e)
+		d.carryOut(j)
+	}
+	if n > 0 {
+		d.log.Info("verdicts left unfinished are carried out again", "count", n)
+	}
+	return n
+}
+
+// runResume looks at the journal every grace/4 until ctx ends.
+func (d *daemon) runResume(ctx context.Context, wg *sync.WaitGroup) {
+	// Not more than once a second: a tiny grace period is for tests.
+	every := max(d.recoverAfter()/4, time.Second)
+	wg.Go(func() {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				d.resume(ctx)
+			}
+		}
+	})
+}
