@@ -2,6 +2,7 @@ package daemon_test
 
 import (
 	"fmt"
+	"net/http"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -9,7 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/bot/daemon"
+	"github.com/vigie-bot/vigie/bot/discord"
 	"github.com/vigie-bot/vigie/bot/internal/testsync"
 	"github.com/vigie-bot/vigie/store/redis/redistest"
 )
@@ -32,8 +35,9 @@ rules:
 `
 
 // TestChaos runs vigie on a real Redis against a Bot API that goes wrong in one
-// group after the other (429 storms, 5xx, a hung API), loses its Redis for a
-// while, and is restarted with a night's backlog. Through all of it: every
+// group after the other (429 storms, 5xx, a hung API), beside a Discord gateway
+// that drops, loses its Redis for a while, and is restarted with a night's
+// backlog. Through all of it: every
 // scam in a calm group is deleted exactly once and in time, every raid message
 // in the troubled group is deleted or becomes a case, and the calm member who
 // wrote once a minute all night is never taken for a flood.
@@ -43,8 +47,17 @@ func TestChaos(t *testing.T) {
 	t.Cleanup(api.release)
 	env := map[string]string{"TELEGRAM_TOKEN": "123:abc", "TELEGRAM_API_URL": api.srv.URL, "VIGIE_REDIS_URL": redis.URL()}
 	short := func(c *daemon.Config) { c.ShutdownTimeout = 2 * time.Second }
+	// Discord runs beside Telegram, on a gateway that will drop.
+	gw := newGateway(t)
+	withDiscord := func(c *daemon.Config) {
+		cl, err := discord.New(discord.Config{Token: "test-token", APIURL: discordAPIURL, HTTPClient: gw.client()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Connectors = append(c.Connectors, daemon.Connector{Name: "discord-gateway", Source: cl, Platforms: []bot.Platform{cl}})
+	}
 	const troubled, calm, calm2 = -100710, -100720, -100730
-	vigie := start(t, chaosRules, env, short)
+	vigie := start(t, chaosRules, env, short, withDiscord)
 
 	// scams are the messages of the calm groups that must be deleted once each.
 	scams := map[string]bool{}
@@ -96,13 +109,26 @@ func TestChaos(t *testing.T) {
 	}
 	api.setTrouble(nil)
 
+	// The Discord gateway drops: vigie says it is not ready, and Telegram is
+	// moderated as before; the gateway comes back, and so does readiness.
+	testsync.Eventually(t, "ready with discord connected", func() bool { return ready(t, vigie).code == http.StatusOK })
+	gw.setDown(true)
+	testsync.Eventually(t, "not ready while the gateway is down", func() bool {
+		rd := ready(t, vigie)
+		return rd.code == http.StatusServiceUnavailable && len(rd.Reasons) > 0 && strings.HasPrefix(rd.Reasons[0], "discord")
+	})
+	scam(calm2, 10)
+	waitScam("with the Discord gateway down", calm2, 1)
+	gw.setDown(false)
+	testsync.Eventually(t, "ready after the gateway came back", func() bool { return ready(t, vigie).code == http.StatusOK })
+
 	// Redis goes away: moderation goes on from memory; and comes back, empty.
 	redis.Stop()
 	scam(calm2, 8)
-	waitScam("with Redis down", calm2, 1)
+	waitScam("with Redis down", calm2, 2)
 	redis.Restart()
 	scam(calm2, 9)
-	waitScam("after Redis came back", calm2, 2)
+	waitScam("after Redis came back", calm2, 3)
 
 	// vigie stops; the night goes by: a calm member writes once a minute, a
 	// scam comes in. The next vigie is handed the whole backlog at once.
@@ -116,7 +142,7 @@ func TestChaos(t *testing.T) {
 	}
 	scam(calm, 12)
 	want++
-	second := start(t, chaosRules, env, short)
+	second := start(t, chaosRules, env, short, withDiscord)
 	waitScam("after a restart with a backlog", calm, want)
 	testsync.Eventually(t, "the backlog read", func() bool { return api.updatesLeft() == 0 })
 	if err := second.stop(); err != nil {
