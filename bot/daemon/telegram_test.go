@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigie-bot/vigie/bot/internal/botapispec"
 	"github.com/vigie-bot/vigie/bot/internal/testsync"
 )
 
@@ -19,6 +20,7 @@ import (
 // /bot<token>/<method> with form or JSON parameters, {"ok":true,"result":...}
 // answers, getUpdates with an offset and a long-poll timeout.
 type botAPI struct {
+	t   *testing.T
 	srv *httptest.Server
 
 	mu      sync.Mutex
@@ -44,7 +46,7 @@ type call struct {
 }
 
 func newBotAPI(t *testing.T) *botAPI {
-	b := &botAPI{changed: make(chan struct{}), first: 1, nextMsg: 100, released: make(chan struct{})}
+	b := &botAPI{t: t, changed: make(chan struct{}), first: 1, nextMsg: 100, released: make(chan struct{})}
 	b.release = sync.OnceFunc(func() { close(b.released) })
 	b.srv = httptest.NewServer(http.HandlerFunc(b.serve))
 	t.Cleanup(b.srv.Close)
@@ -78,6 +80,21 @@ func (b *botAPI) serve(w http.ResponseWriter, r *http.Request) {
 	ok := func(result any) {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(map[string]any{"ok": true, "result": result})
+	}
+	// What the Bot API's own description does not allow is refused, and fails
+	// the test: passing against this fake means speaking the real API.
+	var files []string
+	if r.MultipartForm != nil {
+		for k := range r.MultipartForm.File {
+			files = append(files, k)
+		}
+	}
+	if err := botapispec.Check(method, params, files); err != nil {
+		b.t.Errorf("fake Bot API: a request the Bot API does not allow: %v", err)
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		_ = json.NewEncoder(w).Encode(map[string]any{"ok": false, "error_code": 400, "description": "Bad Request: " + err.Error()})
+		return
 	}
 	if method == "getUpdates" {
 		b.getUpdates(r, params, ok)

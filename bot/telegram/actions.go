@@ -320,16 +320,17 @@ func (c *Client) sendMessage(ctx context.Context, op bot.ActionKind, m outgoing)
 
 // editMessage replaces a message's text (and removes its buttons unless markup is given).
 func (c *Client) editMessage(ctx context.Context, chat int64, msg int, text string, markup *tgbotapi.InlineKeyboardMarkup) error {
-	cfg := tgbotapi.EditMessageTextConfig{
-		BaseEdit:              tgbotapi.BaseEdit{ChatID: chat, MessageID: msg, ReplyMarkup: markup},
-		Text:                  text,
-		ParseMode:             "HTML",
-		DisableWebPagePreview: true,
+	// The library's EditMessageTextConfig sends disable_web_page_preview,
+	// which the Bot API no longer describes: link_preview_options replaced it.
+	params := tgbotapi.Params{"chat_id": itoa(chat), "message_id": strconv.Itoa(msg), "text": text,
+		"parse_mode": "HTML", "link_preview_options": jsonParam(map[string]any{"is_disabled": true})}
+	if markup != nil {
+		params["reply_markup"] = jsonParam(markup)
 	}
 	if err := c.limiter.wait(ctx, chat); err != nil {
 		return err
 	}
-	_, err := c.request(ctx, "", "editMessageText", cfg)
+	_, err := c.call(ctx, "", "editMessageText", params)
 	if d := retryAfter(err); d > 0 {
 		c.limiter.hold(chat, d)
 	}

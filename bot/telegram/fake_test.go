@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/bot/internal/botapispec"
 	"github.com/vigie-bot/vigie/bot/internal/testsync"
 )
 
@@ -114,6 +115,13 @@ func (f *fakeBotAPI) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	params, err := readParams(r)
 	if err != nil {
+		apiFail(w, 400, "Bad Request: "+err.Error(), 0)
+		return
+	}
+	// What the Bot API's own description does not allow is refused, and fails
+	// the test: passing against this fake means speaking the real API.
+	if err := botapispec.Check(method, params, fileFields(r)); err != nil {
+		f.t.Errorf("fake Bot API: a request the Bot API does not allow: %v", err)
 		apiFail(w, 400, "Bad Request: "+err.Error(), 0)
 		return
 	}
@@ -534,3 +542,15 @@ func callback(id string, from tgUser, card map[string]any, data string) map[stri
 }
 
 func fmtID(chat int64, msg int) string { return fmt.Sprintf("%d:%d", chat, msg) }
+
+// fileFields names the fields of a multipart request sent as files.
+func fileFields(r *http.Request) []string {
+	if r.MultipartForm == nil {
+		return nil
+	}
+	var out []string
+	for k := range r.MultipartForm.File {
+		out = append(out, k)
+	}
+	return out
+}
