@@ -112,8 +112,8 @@ func TestAcceptance(t *testing.T) {
 	})
 
 	t.Run("a stranger's ban is refused", func(t *testing.T) {
-		f.dispatch("INTERACTION_CREATE", press("i-stranger", mallory, cardMsg, customID(caseID, "ban")))
-		answer := f.waitFor(t, "POST", "/interactions/i-stranger/", 1, nil)
+		f.dispatch("INTERACTION_CREATE", press("960000000000000001", mallory, cardMsg, customID(caseID, "ban")))
+		answer := f.waitFor(t, "POST", "/interactions/960000000000000001/", 1, nil)
 		if d, _ := answer.Body["data"].(map[string]any); answer.Body["type"] != float64(4) || !strings.Contains(fmt.Sprint(d["content"]), "Sorry") || d["flags"] != float64(64) {
 			t.Errorf("answer = %s", answer.Raw)
 		}
@@ -129,8 +129,8 @@ func TestAcceptance(t *testing.T) {
 	})
 
 	t.Run("a moderator's ban bans and the card says who decided", func(t *testing.T) {
-		f.dispatch("INTERACTION_CREATE", press("i-mod", mod, cardMsg, customID(caseID, "ban")))
-		ack := f.waitFor(t, "POST", "/interactions/i-mod/", 1, nil)
+		f.dispatch("INTERACTION_CREATE", press("960000000000000002", mod, cardMsg, customID(caseID, "ban")))
+		ack := f.waitFor(t, "POST", "/interactions/960000000000000002/", 1, nil)
 		if ack.Body["type"] != float64(6) {
 			t.Errorf("ack = %s", ack.Raw)
 		}
@@ -149,11 +149,11 @@ func TestAcceptance(t *testing.T) {
 	})
 
 	t.Run("a second press on a decided case says who decided first", func(t *testing.T) {
-		f.dispatch("INTERACTION_CREATE", press("i-late", cm, cardMsg, customID(caseID, "keep")))
-		if ack := f.waitFor(t, "POST", "/interactions/i-late/", 1, nil); ack.Body["type"] != float64(6) {
+		f.dispatch("INTERACTION_CREATE", press("960000000000000003", cm, cardMsg, customID(caseID, "keep")))
+		if ack := f.waitFor(t, "POST", "/interactions/960000000000000003/", 1, nil); ack.Body["type"] != float64(6) {
 			t.Errorf("ack = %s", ack.Raw)
 		}
-		note := f.waitFor(t, "POST", "/webhooks/"+appID+"/tok-i-late", 1, nil)
+		note := f.waitFor(t, "POST", "/webhooks/"+appID+"/tok-960000000000000003", 1, nil)
 		if got := fmt.Sprint(note.Body["content"]); !strings.Contains(got, "already decided by discord:"+mod.id) || note.Body["flags"] != float64(64) {
 			t.Errorf("note to the late moderator = %s", note.Raw)
 		}
@@ -187,7 +187,7 @@ func TestAcceptance(t *testing.T) {
 		}
 		mutes := f.count("PATCH", "/guilds/"+guildID+"/members/"+bob.id)
 		edits := f.count("PATCH", "/channels/"+deskID+"/messages/"+cardMsg)
-		f.dispatch("INTERACTION_CREATE", press("i-unmute", cm, cardMsg, customID(cs.ID, "unmute")))
+		f.dispatch("INTERACTION_CREATE", press("960000000000000004", cm, cardMsg, customID(cs.ID, "unmute")))
 		lift := f.waitFor(t, "PATCH", "/guilds/"+guildID+"/members/"+bob.id, mutes+1, nil)
 		if string(lift.Raw) != `{"communication_disabled_until":null}` {
 			t.Errorf("untimeout body = %s", lift.Raw)

@@ -68,7 +68,7 @@ func TestActionsOut(t *testing.T) {
 				t.Errorf("reply body = %s", call.Raw)
 			}
 		}},
-		{"warn by DM", func() error { return c.Warn(ctx, msg, "slow down") }, "POST", "/channels/dm-" + bob.id + "/messages", func(t *testing.T, call apiCall) {
+		{"warn by DM", func() error { return c.Warn(ctx, msg, "slow down") }, "POST", "/channels/9" + bob.id + "/messages", func(t *testing.T, call apiCall) {
 			if call.Body["content"] != "slow down" {
 				t.Errorf("DM body = %s", call.Raw)
 			}
@@ -91,7 +91,7 @@ func TestActionsOut(t *testing.T) {
 	}
 
 	t.Run("a member who refuses DMs is warned in the channel", func(t *testing.T) {
-		f.fail("POST", "/channels/dm-", 403, `{"message": "Cannot send messages to this user", "code": 50007}`, nil, 1)
+		f.fail("POST", "/channels/9"+bob.id, 403, `{"message": "Cannot send messages to this user", "code": 50007}`, nil, 1)
 		before := f.count("POST", "/channels/"+general+"/messages")
 		if err := c.Warn(ctx, msg, "slow down"); err != nil {
 			t.Fatal(err)

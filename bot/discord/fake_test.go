@@ -251,7 +251,7 @@ func (f *fakeDiscord) rest(w http.ResponseWriter, r *http.Request) {
 		json.NewEncoder(w).Encode(map[string]any{"user": map[string]any{"id": p[3], "username": "member"}, "roles": []string{},
 			"joined_at": time.Now().UTC().Format(time.RFC3339), "communication_disabled_until": call.Body["communication_disabled_until"]})
 	case "POST users/@me/channels":
-		json.NewEncoder(w).Encode(map[string]any{"id": "dm-" + fmt.Sprint(call.Body["recipient_id"]), "type": 1})
+		json.NewEncoder(w).Encode(map[string]any{"id": "9" + fmt.Sprint(call.Body["recipient_id"]), "type": 1})
 	case "PUT applications/*/commands":
 		w.Write(raw)
 	case "PATCH webhooks/*/*":

@@ -109,9 +109,9 @@ func TestModeSubcommand(t *testing.T) {
 	cmds := &shiftCommands{}
 	c.Desk(cmds)
 	run(t, f, c, make(chan bot.Event, 10), allPerms)
-	f.dispatch("INTERACTION_CREATE", slash("m1", cm, "mode",
+	f.dispatch("INTERACTION_CREATE", slash("960000000000000005", cm, "mode",
 		map[string]any{"name": "to", "type": 3, "value": "office"}, map[string]any{"name": "for", "type": 3, "value": "2h"}))
-	e := f.waitFor(t, "PATCH", "/webhooks/"+appID+"/tok-m1/messages/@original", 1, nil)
+	e := f.waitFor(t, "PATCH", "/webhooks/"+appID+"/tok-960000000000000005/messages/@original", 1, nil)
 	if e.Body["content"] != "Mode: office 2h" || cmds.by != "discord:"+cm.id {
 		t.Errorf("answer %s, by %q", e.Raw, cmds.by)
 	}
