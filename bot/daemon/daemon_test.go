@@ -136,7 +136,7 @@ func startWith(t *testing.T, rules string, env map[string]string, extra ...daemo
 }
 
 // opts change the daemon's Config before it runs.
-func start(t *testing.T, rules string, env map[string]string, opts ...func(*daemon.Config)) *instance {
+func start(t testing.TB, rules string, env map[string]string, opts ...func(*daemon.Config)) *instance {
 	t.Helper()
 	file := filepath.Join(t.TempDir(), "rules.yaml")
 	if err := os.WriteFile(file, []byte(rules), 0o600); err != nil {
