@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
+	vigie "github.com/vigie-bot/vigie"
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/bot/daemon"
-	vigie "github.com/vigie-bot/vigie"
 )
 
 // BenchmarkPipeline pushes events through the whole daemon, as a source hands
