@@ -211,13 +211,13 @@ func TestAcceptance(t *testing.T) {
 		if a.Body["content"] != "🚨 raid on #general, @everyone beware" || am == nil || len(am["parse"].([]any)) != 0 {
 			t.Errorf("alert = %s", a.Raw)
 		}
-		if err := c.SetDesk("", nil); err != nil {
+		if err := c.SetDesk("", nil, nil); err != nil {
 			t.Fatal(err)
 		}
 		if err := c.Desk(cmds).Alert(context.Background(), "nowhere"); !errors.Is(err, errNoDesk) {
 			t.Errorf("alert without a desk channel = %v", err)
 		}
-		if err := c.SetDesk(deskID, []string{"discord:" + cm.id}); err != nil {
+		if err := c.SetDesk(deskID, []string{"discord:" + cm.id}, nil); err != nil {
 			t.Fatal(err)
 		}
 	})

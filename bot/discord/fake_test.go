@@ -252,7 +252,7 @@ func (f *fakeDiscord) rest(w http.ResponseWriter, r *http.Request) {
 			"joined_at": time.Now().UTC().Format(time.RFC3339), "communication_disabled_until": call.Body["communication_disabled_until"]})
 	case "POST users/@me/channels":
 		json.NewEncoder(w).Encode(map[string]any{"id": "dm-" + fmt.Sprint(call.Body["recipient_id"]), "type": 1})
-	case "PUT applications/*/commands":
+	case "PUT applications/*/commands", "PUT applications/*/guilds/*/commands":
 		w.Write(raw)
 	case "PATCH webhooks/*/*":
 		json.NewEncoder(w).Encode(map[string]any{"id": msgID, "channel_id": deskID, "content": call.Body["content"], "type": 0})
