@@ -167,6 +167,11 @@ type RuleInfo struct {
 type Desk struct {
 	TelegramChat   string
 	DiscordChannel string
+	// DiscordGuilds and TelegramChats are the places vigie moderates and takes
+	// commands from; empty leaves the choice to the platform's environment
+	// setting and its default (README.md, "The desk").
+	DiscordGuilds []string
+	TelegramChats []string
 	// CMs are platform:id accounts, like telegram:123456789.
 	CMs []string
 }

@@ -182,7 +182,8 @@ func compileFile(d *decoder, fs fileSpec, opts LoadOptions) *Ruleset {
 		}
 	}
 	rs.schedule = compileSchedule(d, fs, rs.Timezone)
-	rs.Desk = Desk{TelegramChat: fs.Desk.TelegramChat, DiscordChannel: fs.Desk.DiscordChannel, CMs: fs.Desk.CMs}
+	rs.Desk = Desk{TelegramChat: fs.Desk.TelegramChat, DiscordChannel: fs.Desk.DiscordChannel,
+		DiscordGuilds: fs.Desk.DiscordGuilds, TelegramChats: fs.Desk.TelegramChats, CMs: fs.Desk.CMs}
 	rs.HTTPActOn = fs.HTTPActOn
 	rs.hideComments = fs.CommentDelete == "hide"
 

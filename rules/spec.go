@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -45,6 +46,8 @@ type officeSpec struct {
 type deskSpec struct {
 	TelegramChat   string
 	DiscordChannel string
+	DiscordGuilds  []string
+	TelegramChats  []string
 	CMs            []string
 	CMNodes        []*yaml.Node
 }
@@ -220,7 +223,7 @@ func (d *decoder) decodeOffice(n *yaml.Node) []officeSpec {
 
 func (d *decoder) decodeDesk(n *yaml.Node) deskSpec {
 	var ds deskSpec
-	m, ok := d.mapping(n, "desk", "telegram_chat", "discord_channel", "cms")
+	m, ok := d.mapping(n, "desk", "telegram_chat", "discord_channel", "discord_guilds", "telegram_chats", "cms")
 	if !ok {
 		return ds
 	}
@@ -238,6 +241,14 @@ func (d *decoder) decodeDesk(n *yaml.Node) deskSpec {
 	}
 	ds.TelegramChat = deskStr("telegram_chat")
 	ds.DiscordChannel = deskStr("discord_channel")
+	ds.DiscordGuilds = d.deskIDs(m, "discord_guilds", "a Discord guild id, like 123456789012345678", func(s string) bool {
+		_, err := strconv.ParseUint(s, 10, 64)
+		return err == nil
+	})
+	ds.TelegramChats = d.deskIDs(m, "telegram_chats", "a Telegram chat id, like -1001234567890", func(s string) bool {
+		_, err := strconv.ParseInt(s, 10, 64)
+		return err == nil
+	})
 	if e, ok := m["cms"]; ok {
 		items, _ := d.seq(e.Value, "desk.cms", true)
 		for _, it := range items {
@@ -262,6 +273,40 @@ func (d *decoder) decodeDesk(n *yaml.Node) deskSpec {
 		}
 	}
 	return ds
+}
+
+// deskIDs reads a list of platform ids under desk:, the places vigie moderates.
+// An entry may be ${ENV} holding several ids separated by commas; an unset
+// variable is a warning and adds nothing.
+func (d *decoder) deskIDs(m map[string]entry, key, want string, valid func(string) bool) []string {
+	e, ok := m[key]
+	if !ok {
+		return nil
+	}
+	items, _ := d.seq(e.Value, "desk."+key, true)
+	var out []string
+	for _, it := range items {
+		d.unset = d.unset[:0]
+		s, ok := d.str(it, "desk."+key)
+		if !ok {
+			continue
+		}
+		for _, name := range d.unset {
+			d.warnf(it, "desk.%s: environment variable %s is not set", key, name)
+		}
+		for _, id := range strings.Split(s, ",") {
+			id = strings.TrimSpace(id)
+			if id == "" {
+				continue
+			}
+			if !valid(id) {
+				d.errorf(it, "desk.%s: %q is not %s", key, id, want)
+				continue
+			}
+			out = append(out, id)
+		}
+	}
+	return out
 }
 
 func (d *decoder) decodeLists(n *yaml.Node) []listSpec {

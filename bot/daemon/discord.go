@@ -14,17 +14,27 @@ import (
 )
 
 // discordConnector is the Discord bot: guilds in, moderation out, and a desk in a
-// channel, named by the rule file's desk.discord_channel or DISCORD_DESK_CHANNEL.
+// channel, named by the rule file's desk.discord_channel or DISCORD_DESK_CHANNEL;
+// the guilds it moderates are desk.discord_guilds or DISCORD_GUILDS, and the
+// desk channel's guild.
 func discordConnector(cfg Config, rs *rules.Ruleset, reg prometheus.Registerer) (Connector, error) {
 	dc, err := discord.ConfigFromEnv(cfg.Getenv)
 	if err != nil {
 		return Connector{}, err
 	}
-	envChannel := dc.DeskChannel
+	envChannel, envGuilds := dc.DeskChannel, dc.Guilds
 	channel := func(rs *rules.Ruleset) string {
 		return cmp.Or(strings.TrimSpace(rs.Desk.DiscordChannel), envChannel)
 	}
+	// The rule file's list, when it has one, replaces DISCORD_GUILDS.
+	guilds := func(rs *rules.Ruleset) []string {
+		if len(rs.Desk.DiscordGuilds) > 0 {
+			return rs.Desk.DiscordGuilds
+		}
+		return envGuilds
+	}
 	dc.DeskChannel = channel(rs)
+	dc.Guilds = guilds(rs)
 	dc.CMs = rs.Desk.CMs
 	dc.Logger = cfg.Logger
 	dc.Registerer = reg
@@ -46,7 +56,7 @@ func discordConnector(cfg Config, rs *rules.Ruleset, reg prometheus.Registerer) 
 		Attach:    func(c *handlers.Commands) { cmds.c = c },
 		OnRules: func(rs *rules.Ruleset) error {
 			ch := channel(rs)
-			if err := cl.SetDesk(ch, rs.Desk.CMs); err != nil {
+			if err := cl.SetDesk(ch, rs.Desk.CMs, guilds(rs)); err != nil {
 				return err
 			}
 			desk.set.Store(ch != "")

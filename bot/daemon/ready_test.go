@@ -2,6 +2,7 @@ package daemon_test
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -15,6 +16,7 @@ import (
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/bot/daemon"
 	"github.com/vigie-bot/vigie/bot/discord"
+	"github.com/vigie-bot/vigie/bot/internal/discordspec"
 	"github.com/vigie-bot/vigie/bot/internal/testsync"
 	"github.com/vigie-bot/vigie/store/redis/redistest"
 )
@@ -40,7 +42,15 @@ func newGateway(t *testing.T) *gateway {
 	mux.HandleFunc("GET /api/v9/gateway", func(w http.ResponseWriter, _ *http.Request) {
 		json.NewEncoder(w).Encode(map[string]string{"url": g.wsURL()})
 	})
-	mux.HandleFunc("/api/v9/", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("[]")) })
+	mux.HandleFunc("/api/v9/", func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if err := discordspec.Check(r.Method, strings.TrimPrefix(r.URL.Path, "/api/v9"), r.URL.Query(), r.Header.Get("Content-Type"), body); err != nil {
+			t.Errorf("fake Discord: a request Discord does not allow: %v", err)
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		w.Write([]byte("[]"))
+	})
 	mux.HandleFunc("GET /gw/", g.serve)
 	g.srv = httptest.NewServer(mux)
 	t.Cleanup(g.srv.Close)

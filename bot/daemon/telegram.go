@@ -22,6 +22,30 @@ func telegramConnector(cfg Config, rs *rules.Ruleset, reg prometheus.Registerer)
 	if err != nil {
 		return Connector{}, err
 	}
+	envChats := strings.Split(cfg.Getenv("TELEGRAM_CHATS"), ",")
+	// The rule file's list, when it has one, replaces TELEGRAM_CHATS.
+	chats := func(rs *rules.Ruleset) ([]int64, error) {
+		list := rs.Desk.TelegramChats
+		if len(list) == 0 {
+			list = envChats
+		}
+		var out []int64
+		for _, s := range list {
+			if s = strings.TrimSpace(s); s == "" {
+				continue
+			}
+			n, err := strconv.ParseInt(s, 10, 64)
+			if err != nil {
+				return nil, fmt.Errorf("TELEGRAM_CHATS %q: want chat ids, like -1001234567890", s)
+			}
+			out = append(out, n)
+		}
+		return out, nil
+	}
+	moderated, err := chats(rs)
+	if err != nil {
+		return Connector{}, err
+	}
 	mode := telegram.Mode(cfg.Getenv("TELEGRAM_MODE"))
 	if mode == telegram.ModeWebhook && cfg.Getenv("TELEGRAM_WEBHOOK_SECRET") == "" {
 		return Connector{}, errors.New("TELEGRAM_MODE is webhook and TELEGRAM_WEBHOOK_SECRET is not: without it anyone could post updates to /webhooks/telegram")
@@ -38,6 +62,7 @@ func telegramConnector(cfg Config, rs *rules.Ruleset, reg prometheus.Registerer)
 		DeskChat:      chat,
 		CMs:           rs.Desk.CMs,
 		DeskAdmins:    admins,
+		Chats:         moderated,
 		Mode:          mode,
 		WebhookURL:    cfg.Getenv("TELEGRAM_WEBHOOK_URL"),
 		WebhookSecret: cfg.Getenv("TELEGRAM_WEBHOOK_SECRET"),
@@ -63,7 +88,11 @@ func telegramConnector(cfg Config, rs *rules.Ruleset, reg prometheus.Registerer)
 			if err != nil {
 				return err
 			}
-			if err := tg.SetDesk(chat, rs.Desk.CMs); err != nil {
+			moderated, err := chats(rs)
+			if err != nil {
+				return err
+			}
+			if err := tg.SetDesk(chat, rs.Desk.CMs, moderated); err != nil {
 				return err
 			}
 			desk.set.Store(chat != 0)

@@ -211,13 +211,13 @@ func TestAcceptance(t *testing.T) {
 		if a.Body["content"] != "🚨 raid on #general, @everyone beware" || am == nil || len(am["parse"].([]any)) != 0 {
 			t.Errorf("alert = %s", a.Raw)
 		}
-		if err := c.SetDesk("", nil); err != nil {
+		if err := c.SetDesk("", nil, nil); err != nil {
 			t.Fatal(err)
 		}
 		if err := c.Desk(cmds).Alert(context.Background(), "nowhere"); !errors.Is(err, errNoDesk) {
 			t.Errorf("alert without a desk channel = %v", err)
 		}
-		if err := c.SetDesk(deskID, []string{"discord:" + cm.id}); err != nil {
+		if err := c.SetDesk(deskID, []string{"discord:" + cm.id}, nil); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -251,12 +251,12 @@ func TestAcceptance(t *testing.T) {
 			deferred bool
 			want     string
 		}{
-			{"s1", "status", cm, nil, true, "mode: enforce, open cases: 0"},
-			{"s2", "pause", cm, []map[string]any{pauseFor("30m")}, true, "paused by discord:" + cm.id},
-			{"s3", "resume", mallory, nil, false, "Sorry, only the moderators of this server can do that."},
-			{"s4", "resume", mod, nil, true, "resumed by discord:" + mod.id},
-			{"s5", "queue", mod, nil, true, "No open case."},
-			{"s6", "pause", mod, []map[string]any{pauseFor("soon")}, false, "Write the pause like 30m, 2h or 1d."},
+			{"970000000000000001", "status", cm, nil, true, "mode: enforce, open cases: 0"},
+			{"970000000000000002", "pause", cm, []map[string]any{pauseFor("30m")}, true, "paused by discord:" + cm.id},
+			{"970000000000000003", "resume", mallory, nil, false, "Sorry, only the moderators of this server can do that."},
+			{"970000000000000004", "resume", mod, nil, true, "resumed by discord:" + mod.id},
+			{"970000000000000005", "queue", mod, nil, true, "No open case."},
+			{"970000000000000006", "pause", mod, []map[string]any{pauseFor("soon")}, false, "Write the pause like 30m, 2h or 1d."},
 		}
 		for _, tt := range tests {
 			deferred, got := ask(tt.id, tt.from, tt.sub, tt.opts...)

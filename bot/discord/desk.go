@@ -218,6 +218,16 @@ func (c *Client) interaction(i *discordgo.Interaction) {
 	if s == nil {
 		return
 	}
+	if (i.Type == discordgo.InteractionMessageComponent || i.Type == discordgo.InteractionApplicationCommand) && !c.commandsFrom(i.GuildID) {
+		// Whatever roles the presser holds there, that guild does not steer vigie.
+		kind := interactionType(i)
+		c.foreign(i.GuildID, kind)
+		c.work.Go(s.ctx, func(ctx context.Context) {
+			u, _ := presser(i)
+			c.refuse(ctx, i, u, kind+" from a guild vigie does not take commands from")
+		})
+		return
+	}
 	switch i.Type {
 	case discordgo.InteractionMessageComponent:
 		c.work.Go(s.ctx, func(ctx context.Context) { c.handleButton(ctx, i) })
@@ -236,26 +246,17 @@ func presser(i *discordgo.Interaction) (*discordgo.User, []string) {
 
 func cmID(u *discordgo.User) string { return Platform + ":" + u.ID }
 
-// allowed reports whether u, with these roles in the guild of guildID, may
-// decide cases and command vigie: a listed CM, or a holder of a moderator role.
+// allowed reports whether u, with these roles in guildID, may decide cases and
+// command vigie: in a guild that commands vigie, a listed CM or a holder of a
+// moderator role, both by id.
 func (c *Client) allowed(u *discordgo.User, guildID string, roles []string) bool {
-	if u == nil || u.Bot {
+	if u == nil || u.Bot || !c.commandsFrom(guildID) {
 		return false
 	}
-	desk := c.desk.Load()
-	if desk.cms[u.ID] {
+	if c.desk.Load().cms[u.ID] {
 		return true
 	}
-	for _, id := range roles {
-		name := ""
-		if r, err := c.sess.State.Role(guildID, id); err == nil {
-			name = r.Name
-		}
-		if matchRole(desk.modRoles, id, name) {
-			return true
-		}
-	}
-	return false
+	return c.isModerator(roles)
 }
 
 // refuse records an attempt by someone who may not command vigie, and tells them.
@@ -347,10 +348,12 @@ func (c *Client) handleButton(ctx context.Context, i *discordgo.Interaction) {
 	}
 	ctx2, cancel := callContext(ctx)
 	defer cancel()
-	empty := []discordgo.MessageComponent{}
-	_, eerr := c.sess.ChannelMessageEditComplex(&discordgo.MessageEdit{
-		ID: i.Message.ID, Channel: i.ChannelID, Content: &text, Components: &empty, AllowedMentions: noMentions,
-	}, opts(ctx2)...)
+	// Written as the API describes it: discordgo's MessageEdit also sends its
+	// ID and Channel fields in the body.
+	endpoint := discordgo.EndpointChannelMessage(i.ChannelID, i.Message.ID)
+	_, eerr := c.sess.RequestWithBucketID("PATCH", endpoint, map[string]any{
+		"content": text, "components": []any{}, "allowed_mentions": noMentions,
+	}, discordgo.EndpointChannelMessage(i.ChannelID, ""), opts(ctx2)...)
 	if eerr != nil {
 		c.log.Warn("cannot update the case card", "case", caseID, "err", c.classify(ctx2, "", eerr))
 	}
@@ -366,7 +369,8 @@ func (c *Client) followup(ctx context.Context, i *discordgo.Interaction, text st
 	}
 }
 
-// slashCommands is /vigie and its subcommands, registered for the application.
+// slashCommands is /vigie and its subcommands, registered in each guild that
+// commands vigie (commandsFor).
 var slashCommands = []*discordgo.ApplicationCommand{{
 	Name:        "vigie",
 	Description: "Steer vigie, the moderation bot",
@@ -384,20 +388,6 @@ var slashCommands = []*discordgo.ApplicationCommand{{
 			}},
 	},
 }}
-
-// registerCommands replaces the application's global commands with /vigie.
-func (c *Client) registerCommands(ctx context.Context) {
-	app := c.appid()
-	if app == "" {
-		c.log.Warn("cannot register /vigie: the application id is unknown")
-		return
-	}
-	if _, err := c.sess.ApplicationCommandBulkOverwrite(app, "", slashCommands, opts(ctx)...); err != nil {
-		c.log.Warn("cannot register /vigie", "err", c.classify(ctx, "", err))
-		return
-	}
-	c.log.Info("registered /vigie status|pause|resume|queue|mode")
-}
 
 func (c *Client) handleCommand(ctx context.Context, i *discordgo.Interaction) {
 	data := i.ApplicationCommandData()

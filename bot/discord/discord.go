@@ -69,8 +69,14 @@ type Config struct {
 	// CMs may press the desk's buttons and use /vigie, written as in the rule
 	// file ("discord:USERID"); other platforms' ids are ignored.
 	CMs []string
-	// ModeratorRoles are role names or ids whose members may use the desk too.
+	// ModeratorRoles are the role ids whose members may use the desk too. A
+	// role name is taken as the id of the role so named in a commanding guild,
+	// once the gateway describes it; a name found nowhere is logged.
 	ModeratorRoles []string
+	// Guilds are the ids of the guilds vigie moderates and takes commands from,
+	// besides the desk channel's guild (DISCORD_GUILDS). With none and no desk
+	// channel, every guild vigie is in is moderated and none commands it.
+	Guilds []string
 	// DrainTimeout bounds how long Run, once its context is cancelled, keeps
 	// handing over the events received before the gateway closed (default 10s).
 	DrainTimeout time.Duration
@@ -89,6 +95,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		StaffRoles:     splitList(getenv("DISCORD_STAFF_ROLES")),
 		ModeratorRoles: splitList(getenv("DISCORD_MODERATOR_ROLES")),
 		DeskChannel:    strings.TrimSpace(getenv("DISCORD_DESK_CHANNEL")),
+		Guilds:         splitList(getenv("DISCORD_GUILDS")),
 	}
 	var err error
 	if s := getenv("DISCORD_SHARD_ID"); s != "" {
@@ -148,6 +155,11 @@ type Client struct {
 	// work runs the desk's work, so that Run returns after it.
 	work    *deskwork.Pool
 	running atomic.Bool
+	// modRoleIDs are the moderator roles' ids, names resolved (authority.go).
+	modRoleIDs atomic.Pointer[map[string]bool]
+	// foreignSeen are the guilds already logged as not moderated; registered,
+	// those /vigie was registered in.
+	foreignSeen, registered *onceSet
 	// guard recovers panics in the gateway's handlers and the desk's work.
 	guard *guard.Guard
 	// link is the gateway connection's state; connectedOnce tells a reconnection
@@ -216,6 +228,10 @@ func New(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	guilds, err := parseGuilds(cfg.Guilds)
+	if err != nil {
+		return nil, err
+	}
 	s, err := discordgo.New("Bot " + cfg.Token)
 	if err != nil {
 		return nil, fmt.Errorf("discord: %w", err)
@@ -240,6 +256,9 @@ func New(cfg Config) (*Client, error) {
 		gw:    &gatewayConns{timeout: openTimeout},
 		queue: make(chan bot.Event, queueSize),
 		guard: g,
+
+		foreignSeen: newOnceSet(1000),
+		registered:  newOnceSet(1000),
 	}
 	c.met = newMetrics(cfg.Registerer, func() float64 { return float64(len(c.queue)) }, c.log)
 	s.Dialer = &websocket.Dialer{
@@ -249,7 +268,8 @@ func New(cfg Config) (*Client, error) {
 	}
 	c.selfID.Store("")
 	c.appID.Store("")
-	c.desk.Store(&deskConf{channel: cfg.DeskChannel, cms: cms, modRoles: cfg.ModeratorRoles})
+	c.desk.Store(&deskConf{channel: cfg.DeskChannel, cms: cms, guilds: guilds, modRoles: cfg.ModeratorRoles})
+	c.resolveModRoles(nil)
 	c.addHandlers()
 	return c, nil
 }
@@ -297,7 +317,20 @@ func (c *Client) Link() bot.Link { return c.link.Link() }
 type deskConf struct {
 	channel  string
 	cms      map[string]bool
+	guilds   map[string]bool
 	modRoles []string
+}
+
+func parseGuilds(list []string) (map[string]bool, error) {
+	guilds := make(map[string]bool)
+	for _, id := range list {
+		id = strings.TrimSpace(id)
+		if !isSnowflake(id) {
+			return nil, fmt.Errorf("discord: guild %q: want a numeric guild id", id)
+		}
+		guilds[id] = true
+	}
+	return guilds, nil
 }
 
 func parseCMs(list []string) (map[string]bool, error) {
@@ -315,15 +348,29 @@ func parseCMs(list []string) (map[string]bool, error) {
 	return cms, nil
 }
 
-// SetDesk changes the desk channel and the CMs, as after a reload of the rule
-// file's desk: section. On an error nothing changes.
-func (c *Client) SetDesk(channel string, cms []string) error {
+// SetDesk changes the desk channel, the CMs and the guilds vigie moderates, as
+// after a reload of the rule file's desk: section. On an error nothing changes.
+// /vigie is registered in the guilds that now command vigie.
+func (c *Client) SetDesk(channel string, cms, guilds []string) error {
 	ids, err := parseCMs(cms)
 	if err != nil {
 		return err
 	}
+	gs, err := parseGuilds(guilds)
+	if err != nil {
+		return err
+	}
 	old := c.desk.Load()
-	c.desk.Store(&deskConf{channel: channel, cms: ids, modRoles: old.modRoles})
+	c.desk.Store(&deskConf{channel: channel, cms: ids, guilds: gs, modRoles: old.modRoles})
+	c.resolveModRoles(nil)
+	c.sinkMu.RLock()
+	s := c.sink
+	c.sinkMu.RUnlock()
+	if s != nil {
+		for _, g := range c.commandingGuilds() {
+			c.work.Go(s.ctx, func(ctx context.Context) { c.registerCommands(ctx, g) })
+		}
+	}
 	return nil
 }
 

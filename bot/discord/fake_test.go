@@ -17,6 +17,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/bot/internal/discordspec"
 	"github.com/vigie-bot/vigie/bot/internal/testsync"
 )
 
@@ -209,6 +210,15 @@ func (f *fakeDiscord) rest(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, `{"message": "401: Unauthorized", "code": 0}`)
 		return
 	}
+	// What Discord's own description does not allow is refused, and fails the
+	// test: passing against this fake means speaking the real API.
+	if err := discordspec.Check(r.Method, call.Path, call.Query, r.Header.Get("Content-Type"), raw); err != nil {
+		f.t.Errorf("fake Discord: a request Discord does not allow: %v", err)
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		json.NewEncoder(w).Encode(map[string]any{"message": "Invalid Form Body: " + err.Error(), "code": 50035})
+		return
+	}
 	f.mu.Lock()
 	f.calls = append(f.calls, call)
 	close(f.changed)
@@ -252,7 +262,7 @@ func (f *fakeDiscord) rest(w http.ResponseWriter, r *http.Request) {
 			"joined_at": time.Now().UTC().Format(time.RFC3339), "communication_disabled_until": call.Body["communication_disabled_until"]})
 	case "POST users/@me/channels":
 		json.NewEncoder(w).Encode(map[string]any{"id": "9" + fmt.Sprint(call.Body["recipient_id"]), "type": 1})
-	case "PUT applications/*/commands":
+	case "PUT applications/*/commands", "PUT applications/*/guilds/*/commands":
 		w.Write(raw)
 	case "PATCH webhooks/*/*":
 		json.NewEncoder(w).Encode(map[string]any{"id": msgID, "channel_id": deskID, "content": call.Body["content"], "type": 0})

@@ -9,6 +9,7 @@ import (
 type metrics struct {
 	events       *prometheus.CounterVec
 	interactions *prometheus.CounterVec
+	foreign      *prometheus.CounterVec
 	connected    prometheus.Gauge
 }
 
@@ -24,6 +25,11 @@ func newMetrics(reg prometheus.Registerer, queueLen func() float64, log *slog.Lo
 			Name: "vigie_discord_interactions_total",
 			Help: "Desk buttons pressed and /vigie commands, by type (button, command) and result (allowed, refused).",
 		}, []string{"type", "result"}),
+		foreign: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name:        "vigie_foreign_events_total",
+			Help:        "Events, commands and button presses from places vigie does not moderate, ignored; by platform and kind.",
+			ConstLabels: prometheus.Labels{"platform": Platform},
+		}, []string{"kind"}),
 		connected: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "vigie_discord_gateway_connected",
 			Help: "1 while the gateway connection is up.",
@@ -36,7 +42,7 @@ func newMetrics(reg prometheus.Registerer, queueLen func() float64, log *slog.Lo
 		Name: "vigie_discord_queue_length",
 		Help: "Gateway events received, waiting for the rules.",
 	}, queueLen)
-	for _, c := range []prometheus.Collector{m.events, m.interactions, m.connected, queue} {
+	for _, c := range []prometheus.Collector{m.events, m.interactions, m.foreign, m.connected, queue} {
 		if err := reg.Register(c); err != nil {
 			log.Warn("discord metrics not registered", "err", err)
 		}

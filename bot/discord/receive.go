@@ -70,7 +70,10 @@ func (c *Client) Run(ctx context.Context, out chan<- bot.Event) error {
 		return err
 	}
 	c.log.Info("connected to the gateway", "shard", c.cfg.ShardID, "shards", c.cfg.ShardCount, "user", c.self())
-	c.work.Go(ctx, c.registerCommands)
+	c.work.Go(ctx, c.clearGlobalCommands)
+	if d := c.desk.Load(); len(d.guilds) == 0 && d.channel == "" {
+		c.log.Warn("no guild list (DISCORD_GUILDS, desk.discord_guilds) and no desk channel: vigie moderates every guild it is in, and takes commands from none")
+	}
 	<-ctx.Done()
 	// No reconnection of discordgo's own may start once Run is over.
 	c.stopping.Store(true)
@@ -164,26 +167,41 @@ func (c *Client) addHandlers() {
 	})
 	c.sess.AddHandler(func(_ *discordgo.Session, g *discordgo.GuildCreate) {
 		defer c.guard.Recover(where)
-		if g.Guild != nil && !g.Unavailable {
-			c.checkPermissions(g.Guild)
+		if g.Guild == nil || g.Unavailable {
+			return
+		}
+		if !c.moderates(g.ID) {
+			c.foreign(g.ID, "guild")
+			return
+		}
+		c.checkPermissions(g.Guild)
+		if c.commandsFrom(g.ID) {
+			c.resolveModRoles(g.Guild)
+			c.sinkMu.RLock()
+			s := c.sink
+			c.sinkMu.RUnlock()
+			if s != nil {
+				id := g.ID
+				c.work.Go(s.ctx, func(ctx context.Context) { c.registerCommands(ctx, id) })
+			}
 		}
 	})
 	c.sess.AddHandler(func(_ *discordgo.Session, m *discordgo.MessageCreate) {
 		defer c.guard.Recover(where)
 		if ev, ok := c.messageEvent(m.Message, bot.KindMessage); ok {
-			c.emit(ev)
+			c.emitFrom(ev)
 		}
 	})
 	c.sess.AddHandler(func(_ *discordgo.Session, m *discordgo.MessageUpdate) {
 		defer c.guard.Recover(where)
 		if ev, ok := c.messageEvent(m.Message, bot.KindEdit); ok {
-			c.emit(ev)
+			c.emitFrom(ev)
 		}
 	})
 	c.sess.AddHandler(func(_ *discordgo.Session, m *discordgo.GuildMemberAdd) {
 		defer c.guard.Recover(where)
 		if ev, ok := c.joinEvent(m.Member); ok {
-			c.emit(ev)
+			c.emitFrom(ev)
 		}
 	})
 	c.sess.AddHandler(func(_ *discordgo.Session, i *discordgo.InteractionCreate) {
@@ -204,6 +222,15 @@ func (c *Client) linkUp(how string) {
 // queueSize is how many events may wait for the consumer before the gateway's
 // reading loop waits too.
 const queueSize = 4096
+
+// emitFrom emits ev when vigie moderates its guild, and counts it otherwise.
+func (c *Client) emitFrom(ev bot.Event) {
+	if !c.moderates(ev.Space) {
+		c.foreign(ev.Space, string(ev.Kind))
+		return
+	}
+	c.emit(ev)
+}
 
 // emit queues ev for Run's consumer; it gives up when Run's context ends.
 func (c *Client) emit(ev bot.Event) {

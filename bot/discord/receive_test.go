@@ -177,6 +177,7 @@ func TestNewChecksConfig(t *testing.T) {
 		{"bad URL", Config{Token: "x", APIURL: "discord.com"}, `discord: API URL "discord.com": want http:// or https://`},
 		{"another API", Config{Token: "x", APIURL: "https://other.example/api/v9"}, `discord: API URL "https://other.example/api/v9": this process already uses "http://discord.test/api/v9/" (discordgo's endpoints are process-wide)`},
 		{"bad CM", Config{Token: "x", APIURL: testAPIURL, CMs: []string{"discord:alice"}}, `discord: CM "discord:alice": want discord:<numeric user id>`},
+		{"bad guild", Config{Token: "x", APIURL: testAPIURL, Guilds: []string{"Gamers"}}, `discord: guild "Gamers": want a numeric guild id`},
 		{"long clean-up", Config{Token: "x", APIURL: testAPIURL, BanDeleteWindow: 8 * 24 * time.Hour}, "discord: ban clean-up window 192h0m0s: want 0 to 7d"},
 	}
 	// The test binary's API address is set first, as the daemon would.
@@ -197,14 +198,15 @@ func TestConfigFromEnv(t *testing.T) {
 	env := map[string]string{
 		"DISCORD_TOKEN": "tok", "DISCORD_API_URL": testAPIURL, "DISCORD_SHARD_ID": "1", "DISCORD_SHARD_COUNT": "4",
 		"DISCORD_STAFF_ROLES": "Moderator, Admin", "DISCORD_MODERATOR_ROLES": "Moderator", "DISCORD_DESK_CHANNEL": deskID,
-		"DISCORD_WARN_DM": "true", "DISCORD_BAN_DELETE": "1d",
+		"DISCORD_WARN_DM": "true", "DISCORD_BAN_DELETE": "1d", "DISCORD_GUILDS": guildID + ", 810000000000000001",
 	}
 	cfg, err := ConfigFromEnv(func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
 	}
 	if cfg.Token != "tok" || cfg.ShardID != 1 || cfg.ShardCount != 4 || !slices.Equal(cfg.StaffRoles, []string{"Moderator", "Admin"}) ||
-		!slices.Equal(cfg.ModeratorRoles, []string{"Moderator"}) || cfg.DeskChannel != deskID || !cfg.WarnByDM || cfg.BanDeleteWindow != 24*time.Hour {
+		!slices.Equal(cfg.ModeratorRoles, []string{"Moderator"}) || cfg.DeskChannel != deskID || !cfg.WarnByDM || cfg.BanDeleteWindow != 24*time.Hour ||
+		!slices.Equal(cfg.Guilds, []string{guildID, "810000000000000001"}) {
 		t.Errorf("config = %+v", cfg)
 	}
 	env["DISCORD_SHARD_COUNT"] = "four"

@@ -182,6 +182,9 @@ type adminEntry struct {
 	// stale says the chat changed while a lookup was under way: its answer may
 	// predate the change, so the next message asks again.
 	stale bool
+	// pending are the changes heard while a lookup was under way, applied over
+	// its answer, which may predate them.
+	pending map[int64]string
 	// failures counts the lookups failed in a row; none is tried before retry.
 	failures int
 	retry    time.Time
@@ -262,6 +265,14 @@ func (a *adminCache) listed(chat int64, statuses map[int64]string) (failures int
 	if e.stale {
 		e.fresh, e.stale = time.Time{}, false
 	}
+	for user, status := range e.pending {
+		if status == "" {
+			delete(e.statuses, user)
+		} else {
+			e.statuses[user] = status
+		}
+	}
+	e.pending = nil
 	failures = e.failures
 	e.failures, e.retry = 0, time.Time{}
 	e.endLocked()
@@ -278,7 +289,7 @@ func (a *adminCache) failed(chat int64, wait time.Duration) (streak int, stale b
 	e.failures++
 	backoff := min(adminRetryFirst<<min(e.failures-1, 10), adminRetryMax)
 	e.retry = a.now().Add(max(backoff, wait))
-	e.stale = false
+	e.stale, e.pending = false, nil
 	e.endLocked()
 	return e.failures, e.statuses != nil
 }
@@ -288,6 +299,7 @@ func (a *adminCache) abandon(chat int64) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if e, ok := a.chats[chat]; ok {
+		e.pending = nil
 		e.endLocked()
 	}
 }
@@ -301,12 +313,21 @@ func (a *adminCache) changed(chat, user int64, status string) {
 	if !ok {
 		return
 	}
+	if status != "creator" && status != "administrator" {
+		status = ""
+	}
 	if e.statuses != nil {
-		if status == "creator" || status == "administrator" {
+		if status != "" {
 			e.statuses[user] = status
 		} else {
 			delete(e.statuses, user)
 		}
+	}
+	if e.flight != nil {
+		if e.pending == nil {
+			e.pending = make(map[int64]string)
+		}
+		e.pending[user] = status
 	}
 	a.expireLocked(e)
 }

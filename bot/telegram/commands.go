@@ -82,7 +82,7 @@ func isDeskCommand(name string) bool {
 
 func (c *Client) handleCommand(ctx context.Context, m *tgbotapi.Message, thread int, name, args string) {
 	say := func(s string) { c.say(ctx, m, thread, s) }
-	if !c.allowed(ctx, m.From) {
+	if !c.allowed(ctx, m.From, m.Chat.ID) {
 		c.refuse(m.From, m.Chat.ID, "/"+name)
 		say("Sorry, only the community managers of this desk can command vigie.")
 		return

@@ -290,8 +290,9 @@ func (c *Client) deskUpdate(ctx context.Context, u update) bool {
 
 func cmID(u *tgbotapi.User) string { return Platform + ":" + itoa(u.ID) }
 
-// allowed reports whether u may press buttons and command vigie.
-func (c *Client) allowed(ctx context.Context, u *tgbotapi.User) bool {
+// allowed reports whether u, in chat, may press buttons and command vigie: a
+// CM anywhere, and with DeskAdmins an administrator of the desk chat, there.
+func (c *Client) allowed(ctx context.Context, u *tgbotapi.User, chat int64) bool {
 	if u == nil || u.IsBot {
 		return false
 	}
@@ -299,7 +300,7 @@ func (c *Client) allowed(ctx context.Context, u *tgbotapi.User) bool {
 	if desk.cms[u.ID] {
 		return true
 	}
-	return c.cfg.DeskAdmins && desk.chat != 0 && c.deskAdmin(ctx, desk.chat, u.ID)
+	return c.cfg.DeskAdmins && desk.chat != 0 && chat == desk.chat && c.deskAdmin(ctx, desk.chat, u.ID)
 }
 
 // refuse records an attempt by someone who may not command vigie.
@@ -326,7 +327,7 @@ func (c *Client) handleCallback(ctx context.Context, cb *tgbotapi.CallbackQuery)
 	if cb.Message != nil && cb.Message.Chat != nil {
 		chat = cb.Message.Chat.ID
 	}
-	if !c.allowed(ctx, cb.From) {
+	if !c.allowed(ctx, cb.From, chat) {
 		c.refuse(cb.From, chat, "button "+cb.Data)
 		answer("Sorry, only the community managers of this desk can decide cases.", true)
 		return
@@ -430,7 +431,7 @@ func promptCase(text string) (string, bool) {
 }
 
 func (c *Client) handleReplyText(ctx context.Context, m *tgbotapi.Message, caseID string) {
-	if !c.allowed(ctx, m.From) {
+	if !c.allowed(ctx, m.From, m.Chat.ID) {
 		c.refuse(m.From, m.Chat.ID, "reply to case "+caseID)
 		return
 	}

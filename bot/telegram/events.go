@@ -176,12 +176,16 @@ func (c *Client) author(m *tgbotapi.Message) bot.Author {
 
 // memberJoin reads a chat_member update: someone who was out is now in.
 func (c *Client) memberJoin(cm *tgbotapi.ChatMemberUpdated) (bot.Event, bool) {
-	if cm.NewChatMember.User == nil || c.inDesk(cm.Chat.ID) {
+	if cm.NewChatMember.User == nil {
 		return bot.Event{}, false
 	}
 	if isAdmin(cm.NewChatMember) || isAdmin(cm.OldChatMember) {
-		// A promotion or a demotion: known at once, without waiting for a lookup.
+		// A promotion or a demotion: known at once, without waiting for a lookup;
+		// in the desk chat too, where it gives or takes the right to command vigie.
 		c.admins.changed(cm.Chat.ID, cm.NewChatMember.User.ID, cm.NewChatMember.Status)
+	}
+	if c.inDesk(cm.Chat.ID) {
+		return bot.Event{}, false
 	}
 	if isIn(cm.NewChatMember) && (isIn(cm.OldChatMember) || cm.OldChatMember.Status == "") {
 		return bot.Event{}, false

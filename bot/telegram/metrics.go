@@ -8,6 +8,7 @@ import (
 
 type metrics struct {
 	adminLookups *prometheus.CounterVec
+	foreign      *prometheus.CounterVec
 }
 
 // newMetrics makes the connector's metrics and registers them with reg when
@@ -18,12 +19,19 @@ func newMetrics(reg prometheus.Registerer, log *slog.Logger) *metrics {
 			Name: "vigie_telegram_admin_lookups_total",
 			Help: "getChatAdministrators calls, by result (ok, failed). While a chat's lookups fail, its last list known is used, or its authors' roles are unknown.",
 		}, []string{"result"}),
+		foreign: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name:        "vigie_foreign_events_total",
+			Help:        "Events, commands and button presses from places vigie does not moderate, ignored; by platform and kind.",
+			ConstLabels: prometheus.Labels{"platform": Platform},
+		}, []string{"kind"}),
 	}
 	if reg == nil {
 		return m
 	}
-	if err := reg.Register(m.adminLookups); err != nil {
-		log.Warn("telegram metrics not registered", "err", err)
+	for _, c := range []prometheus.Collector{m.adminLookups, m.foreign} {
+		if err := reg.Register(c); err != nil {
+			log.Warn("telegram metrics not registered", "err", err)
+		}
 	}
 	return m
 }

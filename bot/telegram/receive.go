@@ -36,7 +36,10 @@ func (c *Client) Run(ctx context.Context, out chan<- bot.Event) error {
 	c.selfName.Store(me.UserName)
 	log := c.log.With("bot", "@"+me.UserName)
 	desk := c.desk.Load()
-	log.Info("connected", "mode", c.cfg.Mode, "desk_chat", desk.chat, "cms", len(desk.cms))
+	log.Info("connected", "mode", c.cfg.Mode, "desk_chat", desk.chat, "cms", len(desk.cms), "chats", len(desk.chats))
+	if len(desk.chats) == 0 {
+		log.Warn("no chat list (TELEGRAM_CHATS, desk.telegram_chats): vigie moderates every group it is added to")
+	}
 	if !me.CanReadAllGroupMessages {
 		log.Warn("privacy mode is on: vigie only sees commands and replies to itself in groups; turn it off with BotFather's /setprivacy")
 	}
@@ -147,6 +150,10 @@ func (c *Client) getUpdates(ctx context.Context, offset int) ([]json.RawMessage,
 // until ctx or the request (reqCtx) ends, and reports whether the update was taken.
 func (c *Client) dispatch(ctx, reqCtx context.Context, u update, out chan<- bot.Event) bool {
 	if c.deskUpdate(ctx, u) {
+		return true
+	}
+	if chat, kind, ok := u.group(); ok && !c.moderates(chat) {
+		c.foreign(chat, kind, u)
 		return true
 	}
 	for _, ev := range c.events(u) {

@@ -53,8 +53,13 @@ type Config struct {
 	// CMs are the accounts allowed to press buttons and send commands, written as
 	// in the rule file ("telegram:123456789"); other platforms' ids are ignored.
 	CMs []string
-	// DeskAdmins also lets the administrators of the desk chat command vigie.
+	// DeskAdmins also lets the administrators of the desk chat command vigie,
+	// in the desk chat.
 	DeskAdmins bool
+	// Chats are the group chats vigie moderates (TELEGRAM_CHATS,
+	// desk.telegram_chats); messages from other groups are ignored. Empty:
+	// every group vigie is in.
+	Chats []int64
 	// Mode is polling (the default) or webhook.
 	Mode Mode
 	// WebhookURL, in webhook mode, is the public address Telegram should call; when
@@ -98,6 +103,8 @@ type Client struct {
 
 	commands atomic.Pointer[commandsBox]
 	cards    *cardIndex
+	// foreignSeen are the chats already logged as not moderated.
+	foreignSeen *onceSet
 
 	// sink is where the webhook handler hands over work while Run is running.
 	sinkMu sync.RWMutex
@@ -196,10 +203,11 @@ func New(cfg Config) (*Client, error) {
 
 		adminQueue:   make(chan int64, adminQueue),
 		adminTimeout: adminCallTimeout,
+		foreignSeen:  newOnceSet(1000),
 	}
 	c.metrics = newMetrics(cfg.Registerer, c.log)
 	c.selfName.Store("")
-	c.desk.Store(&deskConf{chat: cfg.DeskChat, cms: cms})
+	c.desk.Store(&deskConf{chat: cfg.DeskChat, cms: cms, chats: chatSet(cfg.Chats)})
 	// The library's endpoint is a format string: a % in the URL must stay literal.
 	c.base = tgbotapi.BotAPI{Token: cfg.Token, Client: cfg.HTTPClient, Buffer: 100}
 	c.base.SetAPIEndpoint(strings.ReplaceAll(strings.TrimRight(cfg.APIURL, "/"), "%", "%%") + "/bot%s/%s")
@@ -209,8 +217,17 @@ func New(cfg Config) (*Client, error) {
 // deskConf is where the desk is and who may use it; a reload of the rule file
 // can change both.
 type deskConf struct {
-	chat int64
-	cms  map[int64]bool
+	chat  int64
+	cms   map[int64]bool
+	chats map[int64]bool
+}
+
+func chatSet(ids []int64) map[int64]bool {
+	out := make(map[int64]bool, len(ids))
+	for _, id := range ids {
+		out[id] = true
+	}
+	return out
 }
 
 func parseCMs(list []string) (map[int64]bool, error) {
@@ -231,12 +248,12 @@ func parseCMs(list []string) (map[int64]bool, error) {
 
 // SetDesk changes the desk chat and the CMs, as after a reload of the rule file's
 // desk: section. On an error nothing changes. The command menus follow at the next start.
-func (c *Client) SetDesk(chat int64, cms []string) error {
+func (c *Client) SetDesk(chat int64, cms []string, chats []int64) error {
 	ids, err := parseCMs(cms)
 	if err != nil {
 		return err
 	}
-	c.desk.Store(&deskConf{chat: chat, cms: ids})
+	c.desk.Store(&deskConf{chat: chat, cms: ids, chats: chatSet(chats)})
 	return nil
 }
 
