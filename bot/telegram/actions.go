@@ -303,7 +303,7 @@ func (c *Client) sendMessage(ctx context.Context, op bot.ActionKind, m outgoing)
 	if err := c.limiter.wait(ctx, m.chat); err != nil {
 		// Nothing was sent: a deadline that ran out while waiting for our own
 		// limits is worth another try, as in classify; a cancellation is not.
-		return tgbotapi.Message{}, &bot.ActionError{Op: op, Retryable: errors.Is(err, context.DeadlineExceeded),
+		return tgbotapi.Message{}, &bot.ActionError{Op: op, Retryable: errors.Is(err, context.DeadlineExceeded) || errors.Is(err, errNoSlot),
 			Err: fmt.Errorf("telegram sendMessage: %w", err)}
 	}
 	raw, err := c.call(ctx, op, "sendMessage", params)
@@ -328,7 +328,8 @@ func (c *Client) editMessage(ctx context.Context, chat int64, msg int, text stri
 		params["reply_markup"] = jsonParam(markup)
 	}
 	if err := c.limiter.wait(ctx, chat); err != nil {
-		return err
+		return &bot.ActionError{Op: "edit", Retryable: errors.Is(err, context.DeadlineExceeded) || errors.Is(err, errNoSlot),
+			Err: fmt.Errorf("telegram editMessageText: %w", err)}
 	}
 	_, err := c.call(ctx, "", "editMessageText", params)
 	if d := retryAfter(err); d > 0 {

@@ -2,6 +2,7 @@ package telegram
 
 import (
 	"context"
+	"errors"
 	"sort"
 	"sync"
 	"time"
@@ -32,6 +33,7 @@ type limiter struct {
 
 type chatLimit struct {
 	last   time.Time
+	prev   time.Time // the booking before last, for release
 	minute []time.Time // sorted; kept for groups only
 	held   time.Time
 }
@@ -40,12 +42,27 @@ func newLimiter(l limits, now func() time.Time) *limiter {
 	return &limiter{limits: l, now: now, chats: make(map[int64]*chatLimit)}
 }
 
-// wait blocks until a message may be sent to chat, or ctx ends.
+// maxReserve bounds how far ahead a send may be booked: past it, a raid's
+// messages would queue for the rest of the night. The send fails instead (a
+// warning is dropped, a card waits for the desk's next round).
+const maxReserve = 2 * time.Minute
+
+// errNoSlot is a send that Telegram's limits would hold back longer than
+// maxReserve.
+var errNoSlot = errors.New("telegram's limits leave no slot to send within " + maxReserve.String())
+
+// wait blocks until a message may be sent to chat, or ctx ends. A booking that
+// is not used (ctx ended first) is given back, so that cancelled sends do not
+// hold the slots of the next ones.
 func (l *limiter) wait(ctx context.Context, chat int64) error {
 	at := l.reserve(chat)
 	d := at.Sub(l.now())
 	if d <= 0 {
 		return ctx.Err()
+	}
+	if d > maxReserve {
+		l.release(chat, at)
+		return errNoSlot
 	}
 	t := time.NewTimer(d)
 	defer t.Stop()
@@ -53,8 +70,31 @@ func (l *limiter) wait(ctx context.Context, chat int64) error {
 	case <-t.C:
 		return nil
 	case <-ctx.Done():
+		l.release(chat, at)
 		return ctx.Err()
 	}
+}
+
+// release gives back a booking made by reserve and not used.
+func (l *limiter) release(chat int64, at time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.global = remove(l.global, at)
+	if cl := l.chats[chat]; cl != nil {
+		cl.minute = remove(cl.minute, at)
+		if cl.last.Equal(at) {
+			cl.last, cl.prev = cl.prev, time.Time{}
+		}
+	}
+}
+
+// remove drops one t from the sorted ts.
+func remove(ts []time.Time, t time.Time) []time.Time {
+	i := sort.Search(len(ts), func(i int) bool { return !ts[i].Before(t) })
+	if i < len(ts) && ts[i].Equal(t) {
+		return append(ts[:i], ts[i+1:]...)
+	}
+	return ts
 }
 
 // reserve books the earliest send time for chat. Group chats have negative ids.
@@ -90,7 +130,7 @@ func (l *limiter) reserve(chat int64) time.Time {
 		}
 	}
 	if at.After(cl.last) {
-		cl.last = at
+		cl.prev, cl.last = cl.last, at
 	}
 	if chat < 0 {
 		cl.minute = insertSorted(cl.minute, at)

@@ -94,3 +94,38 @@ func count(from int64, n int) []int64 {
 	}
 	return out
 }
+
+// Reservations are bounded: a raid's sends do not book the rest of the night,
+// and a send that gave up gives its slot back to the next one.
+func TestLimiterReservationsAreBounded(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		l := newLimiter(telegramLimits, time.Now)
+		ctx := context.Background()
+		// A group takes 20 a minute: 60 sends fill 3 minutes, and the 61st
+		// is refused at once instead of waiting past them.
+		for range 60 {
+			l.reserve(-100)
+		}
+		if err := l.wait(ctx, -100); err != errNoSlot {
+			t.Errorf("61st send = %v, want errNoSlot", err)
+		}
+		if n := len(l.chats[-100].minute); n != 60 {
+			t.Errorf("%d bookings after a refused send, want 60", n)
+		}
+
+		// A send whose context ends gives its slot back.
+		l2 := newLimiter(telegramLimits, time.Now)
+		l2.reserve(5)
+		cctx, cancel := context.WithCancel(ctx)
+		done := make(chan error)
+		go func() { done <- l2.wait(cctx, 5) }() // books +1s
+		synctest.Wait()
+		cancel()
+		if err := <-done; err != context.Canceled {
+			t.Fatalf("cancelled wait = %v", err)
+		}
+		if got := l2.reserve(5).Sub(time.Now()); got != time.Second {
+			t.Errorf("the next send waits %s, want the cancelled one's slot (1s)", got)
+		}
+	})
+}

@@ -2,6 +2,7 @@ package telegram
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"html"
 	"slices"
@@ -62,7 +63,8 @@ func (d *Desk) Picture(ctx context.Context, caption, name string, png []byte) er
 	photo := tgbotapi.NewPhoto(chat, tgbotapi.FileBytes{Name: name, Bytes: png})
 	photo.Caption = caption
 	if err := c.limiter.wait(ctx, chat); err != nil {
-		return &bot.ActionError{Op: bot.ActAlert, Err: fmt.Errorf("telegram sendPhoto: %w", err)}
+		return &bot.ActionError{Op: bot.ActAlert, Retryable: errors.Is(err, context.DeadlineExceeded) || errors.Is(err, errNoSlot),
+			Err: fmt.Errorf("telegram sendPhoto: %w", err)}
 	}
 	_, err := c.request(ctx, bot.ActAlert, "sendPhoto", photo)
 	if d := retryAfter(err); d > 0 {
