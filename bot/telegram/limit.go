@@ -33,7 +33,7 @@ type limiter struct {
 
 type chatLimit struct {
 	last   time.Time
-	prev   time.Time // the booking before last, for release
+	prev   time.Time   // the booking before last, for release
 	minute []time.Time // sorted; kept for groups only
 	held   time.Time
 }
