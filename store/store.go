@@ -236,16 +236,16 @@ const (
 // ErrCaseCap is what OpenCase wraps when too many cases are open already.
 var ErrCaseCap = errors.New("too many open cases")
 
-// PlaceGroup names the cases of one rule (and reason) in one place: platform,
-// space, channel. A case without a rule or an author is grouped with none.
+// PlaceGroup names the cases of one rule in one place: platform, space,
+// channel. The reason is left out on purpose: the handlers write counts into
+// it (priority), and a CM decides about the author and the rule. A case
+// without a rule or an author is grouped with none.
 func (c Case) PlaceGroup() string {
 	if c.Rule == "" || c.Event.Author.ID == "" {
 		return ""
 	}
-	h := fnv.New64a()
-	h.Write([]byte(c.Reason))
 	e := c.Event
-	return fmt.Sprintf("%s|%s|%s|%s|%x", e.Platform, e.Space, e.Channel, c.Rule, h.Sum64())
+	return e.Platform + "|" + e.Space + "|" + e.Channel + "|" + c.Rule
 }
 
 // AuthorGroup names the cases of one author in a PlaceGroup, "" for none.
