@@ -287,7 +287,8 @@ func (m *Moderator) Handle(ctx context.Context, ev bot.Event, v bot.Verdict) err
 			m.count(label, a.Kind, ResultRolesUnknown)
 			withheld = append(withheld, a)
 		default:
-			err := m.retry.Do(ctx, func(ctx context.Context) error { return do(ctx, p, ev, a) })
+			actx := bot.WithAuditReason(ctx, "vigie: rule "+ruleOf(v, a).Rule)
+			err := m.retry.Do(actx, func(ctx context.Context) error { return do(ctx, p, ev, a) })
 			if err != nil {
 				m.count(label, a.Kind, ResultFailed)
 				log.Warn("action failed", "action", a.String(), "err", err)
