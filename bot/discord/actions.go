@@ -2,9 +2,9 @@ package discord
 
 import (
 	"context"
-	"net/url"
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 
