@@ -407,7 +407,7 @@ func (m *Moderator) open(ctx context.Context, c store.Case) error {
 		// Added to a case already open: its card is posted, or will be with
 		// the count.
 		m.casesGrouped.Inc()
-		m.log.Debug("hit added to a case", "case", opened.ID, "event", c.Event.Key(), "rule", c.Rule, "count", opened.Count)
+		m.log.Info("hit added to a case", "case", opened.ID, "event", c.Event.Key(), "rule", c.Rule, "count", opened.Count)
 		return nil
 	}
 	c = opened

@@ -489,8 +489,8 @@ func (s *Store) OpenCase(_ context.Context, c store.Case) (store.Case, error) {
 			}
 		}
 		if r := s.cases[into]; r != nil && r.c.Status == store.CaseOpen {
-			r.c.Count = r.c.Hits() + 1
-			r.c.Latest = append(r.c.Latest, c.Event.ID)
+			r.c.Count = r.c.Hits() + c.Hits()
+			r.c.Latest = append(append(r.c.Latest, c.Event.ID), c.Latest...)
 			if n := len(r.c.Latest); n > store.GroupLatest {
 				r.c.Latest = slices.Clone(r.c.Latest[n-store.GroupLatest:])
 			}
@@ -512,7 +512,7 @@ func (s *Store) OpenCase(_ context.Context, c store.Case) (store.Case, error) {
 	c.ID = fmt.Sprintf("%s%06d", s.cfg.casePrefix, s.seq)
 	c.Status = store.CaseOpen
 	c.Outcome, c.DecidedBy, c.DecidedAt, c.Undeliverable = "", "", time.Time{}, ""
-	c.Count, c.Latest = 1, nil
+	c.Count = c.Hits()
 	r := &caseRec{c: c, seq: s.seq}
 	s.cases[c.ID] = r
 	s.order = append(s.order, c.ID)

@@ -752,7 +752,13 @@ func (s *Store) openCases(ctx context.Context, cases []store.Case) ([]store.Case
 		c.ID = ""
 		c.Status = store.CaseOpen
 		c.Outcome, c.DecidedBy, c.DecidedAt, c.Undeliverable = "", "", time.Time{}, ""
-		c.Count, c.Latest = 1, nil
+		c.Count = c.Hits()
+		latest := ""
+		if len(c.Latest) > 0 {
+			b, _ := json.Marshal(c.Latest)
+			latest = string(b)
+		}
+		c.Latest = nil // kept in the hash's own field
 		if c.Opened.IsZero() {
 			c.Opened = c.Event.At
 		}
@@ -767,7 +773,7 @@ func (s *Store) openCases(ctx context.Context, cases []store.Case) ([]store.Case
 			keys: []string{s.casesKey("seq"), s.casesKey("open"), s.casesKey("stream"),
 				s.casesKey("origin:" + origin), s.casesKey("group:" + author), s.casesKey("place:" + place)},
 			args: []any{s.casesKey(""), data, ms(s.cfg.caseTTL), s.cfg.caseStreamCap, flag(origin), flag(author),
-				c.Opened.UnixMilli(), ms(store.GroupWindow), store.GroupAuthors, store.GroupLatest, s.cfg.openCap, c.Event.ID},
+				c.Opened.UnixMilli(), ms(store.GroupWindow), store.GroupAuthors, store.GroupLatest, s.cfg.openCap, c.Event.ID, c.Count, latest},
 		})
 		index = append(index, i)
 	}
@@ -790,6 +796,9 @@ func (s *Store) openCases(ctx context.Context, cases []store.Case) ([]store.Case
 		switch kind {
 		case "ok":
 			out[i].ID = id
+			if latest := groups[j].args[13].(string); latest != "" {
+				_ = json.Unmarshal([]byte(latest), &out[i].Latest)
+			}
 		case "cap":
 			out[i] = store.Case{}
 			errs[i] = fmt.Errorf("case for %s: %s open: %w", cases[i].Event.Key(), id, store.ErrCaseCap)

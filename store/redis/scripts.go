@@ -166,18 +166,22 @@ return 1
 // KEYS: case counter, open index, cases stream, origin, author group, place.
 // ARGV: case key prefix, json, ttl, stream cap, has origin (1/0), has group
 // (1/0), opened (ms), group window (ms), group authors, latest cap, open cap,
-// event id. Returns {'ok', id}, {'dup', id, hash}, {'grouped', id, hash} or
+// event id, hits the case carries (1, more for a case written back from
+// memory), its latest (JSON, "" for none). Returns {'ok', id}, {'dup', id, hash}, {'grouped', id, hash} or
 // {'cap', open count}.
 var openScript = goredis.NewScript(`
 local function add(id)
   if not id then return false end
   local hk = ARGV[1] .. id
   if redis.call('HGET', hk, 'status') ~= 'open' then return false end
-  redis.call('HINCRBY', hk, 'count', 1)
+  redis.call('HINCRBY', hk, 'count', ARGV[13])
   local latest = {}
   local old = redis.call('HGET', hk, 'latest')
   if old then latest = cjson.decode(old) end
   table.insert(latest, ARGV[12])
+  if ARGV[14] ~= '' then
+    for _, v in ipairs(cjson.decode(ARGV[14])) do table.insert(latest, v) end
+  end
   while #latest > tonumber(ARGV[10]) do table.remove(latest, 1) end
   redis.call('HSET', hk, 'latest', cjson.encode(latest))
   return true
@@ -208,7 +212,8 @@ if open >= tonumber(ARGV[11]) then return {'cap', string.format('%d', open)} end
 local n = redis.call('INCR', KEYS[1])
 local id = string.format('c-%06d', n)
 local hk = ARGV[1] .. id
-redis.call('HSET', hk, 'json', ARGV[2], 'status', 'open', 'seq', n, 'count', 1)
+redis.call('HSET', hk, 'json', ARGV[2], 'status', 'open', 'seq', n, 'count', ARGV[13])
+if ARGV[14] ~= '' then redis.call('HSET', hk, 'latest', ARGV[14]) end
 local sid = redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[4], '*', 'id', id)
 redis.call('HSET', hk, 'sid', sid)
 redis.call('ZADD', KEYS[2], n, id)
