@@ -145,6 +145,7 @@ func (m *Moderator) Decide(ctx context.Context, caseID, outcome, by string) (sto
 		Event: c.Event, Rule: c.Rule, Category: c.Category,
 		Suggested: []bot.Action{{Kind: o.Kind, Text: o.Text, Duration: o.Duration}},
 		Reason:    err.Error(),
+		Holds:     true,
 	}); oerr != nil {
 		err = errors.Join(err, oerr)
 	}

@@ -304,14 +304,14 @@ func (m *Moderator) Handle(ctx context.Context, ev bot.Event, v bot.Verdict) err
 		rule, category := firstEnforced(v)
 		errs = append(errs, m.open(ctx, store.Case{
 			Event: ev, Rule: rule, Category: category, Suggested: held,
-			Reason: "paused: would " + actionList(held),
+			Reason: "paused: would " + actionList(held), Holds: true,
 		}))
 	}
 	if len(withheld) > 0 {
 		rule, category := firstEnforced(v)
 		errs = append(errs, m.open(ctx, store.Case{
 			Event: ev, Rule: rule, Category: category, Suggested: withheld,
-			Reason: "author's roles unknown (admin lookup failed or pending): would " + actionList(withheld),
+			Reason: "author's roles unknown (admin lookup failed or pending): would " + actionList(withheld), Holds: true,
 		}))
 	}
 	for _, c := range failedCases(ev, v, failedActs, failures) {
@@ -332,7 +332,7 @@ func failedCases(ev bot.Event, v bot.Verdict, acts []bot.Action, failures []stri
 		if !ok {
 			j = len(out)
 			byRule[match.Rule] = j
-			out = append(out, store.Case{Event: ev, Rule: match.Rule, Category: match.Category, Reason: "action failed: "})
+			out = append(out, store.Case{Event: ev, Rule: match.Rule, Category: match.Category, Reason: "action failed: ", Holds: true})
 		} else {
 			out[j].Reason += "; "
 		}

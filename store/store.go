@@ -120,6 +120,10 @@ type Case struct {
 	// Undeliverable says why the desk refused the case's card for good (see
 	// MarkUndeliverable); the case is still open, for the queue.
 	Undeliverable string `json:"undeliverable,omitempty"`
+	// Holds says the case holds actions not carried out on its message
+	// (vigie paused, the author's roles unknown, an action failed): a CM
+	// decides that message, so it is grouped with no other.
+	Holds bool `json:"holds,omitempty"`
 	// Count is how many hits the case groups, its own event included (see
 	// OpenCase); 0, in a case stored before grouping, is one.
 	Count int `json:"count,omitempty"`
@@ -239,9 +243,9 @@ var ErrCaseCap = errors.New("too many open cases")
 // PlaceGroup names the cases of one rule in one place: platform, space,
 // channel. The reason is left out on purpose: the handlers write counts into
 // it (priority), and a CM decides about the author and the rule. A case
-// without a rule or an author is grouped with none.
+// without a rule or an author, or one that Holds actions, is grouped with none.
 func (c Case) PlaceGroup() string {
-	if c.Rule == "" || c.Event.Author.ID == "" {
+	if c.Rule == "" || c.Event.Author.ID == "" || c.Holds {
 		return ""
 	}
 	e := c.Event

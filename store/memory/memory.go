@@ -49,6 +49,7 @@ type config struct {
 	auditCap   int
 	caseCap    int
 	openCap    int
+	noGroups   bool
 	sweepEvery time.Duration
 	casePrefix string
 }
@@ -74,6 +75,10 @@ func WithCaseCap(n int) Option { return func(c *config) { c.caseCap = n } }
 // WithOpenCaseCap sets how many cases may be open at once
 // (store.DefaultOpenCaseCap); 0 or less keeps the default.
 func WithOpenCaseCap(n int) Option { return func(c *config) { c.openCap = n } }
+
+// WithoutCaseGroups opens every case on its own: a store standing in for
+// another one leaves the grouping to it, when its cases are written back.
+func WithoutCaseGroups() Option { return func(c *config) { c.noGroups = true } }
 
 // WithSweepEvery sets how often, on the events' clock, expired state is dropped.
 func WithSweepEvery(d time.Duration) Option { return func(c *config) { c.sweepEvery = d } }
@@ -480,6 +485,9 @@ func (s *Store) OpenCase(_ context.Context, c store.Case) (store.Case, error) {
 		c.Opened = c.Event.At
 	}
 	group, place := c.AuthorGroup(), c.PlaceGroup()
+	if s.cfg.noGroups {
+		group = ""
+	}
 	if group != "" {
 		into := s.groups[group]
 		if r := s.cases[into]; r == nil || r.c.Status != store.CaseOpen {

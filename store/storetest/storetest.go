@@ -845,6 +845,12 @@ func testCaseGroups(t *testing.T, newStore func(*testing.T) store.Store) {
 		if len(cs) != 1 {
 			t.Errorf("%d open cases, want 1", len(cs))
 		}
+		// A case that holds actions is about its own message.
+		held := hit("h-1", "u-1", "general", "flood", 40*time.Second)
+		held.Holds = true
+		if got := open(t, st, held); got.ID == first.ID || got.Hits() != 1 {
+			t.Errorf("a case holding actions joined %s (count %d)", got.ID, got.Count)
+		}
 		// Other rule, channel or author: cases of their own.
 		for _, c := range []store.Case{
 			hit("x-1", "u-1", "general", "insult", time.Minute),
