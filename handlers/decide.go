@@ -133,7 +133,8 @@ func (m *Moderator) Decide(ctx context.Context, caseID, outcome, by string) (sto
 		m.count(label, o.Kind, ResultPlatformOff)
 		err = fmt.Errorf("platform %q is off", c.Event.Platform)
 	} else {
-		err = m.retry.Do(ctx, func(ctx context.Context) error { return carryOut(ctx, p, c.Event, o) })
+		actx := bot.WithAuditReason(ctx, decisionReason(c, by))
+		err = m.retry.Do(actx, func(ctx context.Context) error { return carryOut(ctx, p, c.Event, o) })
 		m.count(label, o.Kind, resultOf(err))
 	}
 	if err == nil {
@@ -144,10 +145,20 @@ func (m *Moderator) Decide(ctx context.Context, caseID, outcome, by string) (sto
 		Event: c.Event, Rule: c.Rule, Category: c.Category,
 		Suggested: []bot.Action{{Kind: o.Kind, Text: o.Text, Duration: o.Duration}},
 		Reason:    err.Error(),
+		Holds:     true,
 	}); oerr != nil {
 		err = errors.Join(err, oerr)
 	}
 	return c, err
+}
+
+// decisionReason is the audit-log reason of a CM's decision on case c.
+func decisionReason(c store.Case, by string) string {
+	r := "vigie: case " + c.ID
+	if c.Rule != "" {
+		r += " (rule " + c.Rule + ")"
+	}
+	return r + ", decided by " + by
 }
 
 // carryOut does an outcome on the platform.

@@ -43,7 +43,13 @@ func TestEscalation(t *testing.T) {
 	n := 0
 	forward := func(rule, author, thread string) {
 		n++
-		ev := bot.Event{ID: fmt.Sprint("m", n), Platform: "facebook", Space: "page", Channel: "post-1", Thread: thread,
+		// Each post its own, but a thread's: hits of one author and rule in
+		// one post would be grouped into one case.
+		channel := fmt.Sprint("post-", n)
+		if thread != "" {
+			channel = "post-" + thread
+		}
+		ev := bot.Event{ID: fmt.Sprint("m", n), Platform: "facebook", Space: "page", Channel: channel, Thread: thread,
 			Author: bot.Author{ID: author}, Text: "x", At: now}
 		v := bot.Verdict{EventID: ev.ID, Matches: []bot.Match{{Rule: rule, Actions: []bot.Action{{Kind: bot.ActForward, Text: rule}}}}}
 		if err := m.Handle(ctx, ev, v); err != nil {

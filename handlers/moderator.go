@@ -76,6 +76,12 @@ type Moderator struct {
 
 	actions   *prometheus.CounterVec
 	casesOpen prometheus.Gauge
+	// casesGrouped and casesDropped count the hits added to an open case, and
+	// the cases not stored because too many were open (their actions were
+	// carried out all the same); droppedLog is when a drop was last logged.
+	casesGrouped prometheus.Counter
+	casesDropped prometheus.Counter
+	droppedLog   atomic.Int64
 	// shiftHits counts rule hits by the mode they came in (office, after,
 	// paused) and rule.
 	shiftHits *prometheus.CounterVec
@@ -121,6 +127,14 @@ func New(o Options) (*Moderator, error) {
 			Name: "vigie_cases_open",
 			Help: "Cases waiting for a decision on the desk.",
 		}),
+		casesGrouped: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "vigie_cases_grouped_total",
+			Help: "Hits added to an open case of the same author (or place) and rule instead of opening a case.",
+		}),
+		casesDropped: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "vigie_cases_dropped_total",
+			Help: "Cases not opened because too many were open; their actions were carried out all the same.",
+		}),
 		shiftHits: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "vigie_shift_hits_total",
 			Help: "Rule hits by the mode vigie was in (office, after, paused; enforce without office_hours) and rule.",
@@ -136,7 +150,7 @@ func New(o Options) (*Moderator, error) {
 		m.platforms = map[string]bot.Platform{}
 	}
 	if o.Registerer != nil {
-		for _, c := range []prometheus.Collector{m.actions, m.casesOpen, m.shiftHits} {
+		for _, c := range []prometheus.Collector{m.actions, m.casesOpen, m.casesGrouped, m.casesDropped, m.shiftHits} {
 			if err := o.Registerer.Register(c); err != nil {
 				return nil, fmt.Errorf("handlers: register metrics: %w", err)
 			}
@@ -273,7 +287,8 @@ func (m *Moderator) Handle(ctx context.Context, ev bot.Event, v bot.Verdict) err
 			m.count(label, a.Kind, ResultRolesUnknown)
 			withheld = append(withheld, a)
 		default:
-			err := m.retry.Do(ctx, func(ctx context.Context) error { return do(ctx, p, ev, a) })
+			actx := bot.WithAuditReason(ctx, "vigie: rule "+ruleOf(v, a).Rule)
+			err := m.retry.Do(actx, func(ctx context.Context) error { return do(ctx, p, ev, a) })
 			if err != nil {
 				m.count(label, a.Kind, ResultFailed)
 				log.Warn("action failed", "action", a.String(), "err", err)
@@ -289,14 +304,14 @@ func (m *Moderator) Handle(ctx context.Context, ev bot.Event, v bot.Verdict) err
 		rule, category := firstEnforced(v)
 		errs = append(errs, m.open(ctx, store.Case{
 			Event: ev, Rule: rule, Category: category, Suggested: held,
-			Reason: "paused: would " + actionList(held),
+			Reason: "paused: would " + actionList(held), Holds: true,
 		}))
 	}
 	if len(withheld) > 0 {
 		rule, category := firstEnforced(v)
 		errs = append(errs, m.open(ctx, store.Case{
 			Event: ev, Rule: rule, Category: category, Suggested: withheld,
-			Reason: "author's roles unknown (admin lookup failed or pending): would " + actionList(withheld),
+			Reason: "author's roles unknown (admin lookup failed or pending): would " + actionList(withheld), Holds: true,
 		}))
 	}
 	for _, c := range failedCases(ev, v, failedActs, failures) {
@@ -317,7 +332,7 @@ func failedCases(ev bot.Event, v bot.Verdict, acts []bot.Action, failures []stri
 		if !ok {
 			j = len(out)
 			byRule[match.Rule] = j
-			out = append(out, store.Case{Event: ev, Rule: match.Rule, Category: match.Category, Reason: "action failed: "})
+			out = append(out, store.Case{Event: ev, Rule: match.Rule, Category: match.Category, Reason: "action failed: ", Holds: true})
 		} else {
 			out[j].Reason += "; "
 		}
@@ -379,8 +394,21 @@ func (m *Moderator) open(ctx context.Context, c store.Case) error {
 	defer cancel()
 	m.prioritise(sctx, &c)
 	opened, err := m.store.OpenCase(sctx, c)
+	if errors.Is(err, store.ErrCaseCap) {
+		// The actions were carried out before; only the card is lost.
+		m.casesDropped.Inc()
+		m.logDropped(c, err)
+		return nil
+	}
 	if err != nil {
 		return fmt.Errorf("open case for %s (%s): %w", c.Event.Key(), c.Reason, err)
+	}
+	if opened.Hits() > 1 {
+		// Added to a case already open: its card is posted, or will be with
+		// the count.
+		m.casesGrouped.Inc()
+		m.log.Info("hit added to a case", "case", opened.ID, "event", c.Event.Key(), "rule", c.Rule, "count", opened.Count)
+		return nil
 	}
 	c = opened
 	// The gauge follows this process's cases at once; DeliverCases sets it from
@@ -392,6 +420,21 @@ func (m *Moderator) open(ctx context.Context, c store.Case) error {
 	default: // a delivery is due already
 	}
 	return nil
+}
+
+// droppedLogEvery spaces the log lines about cases dropped at the cap.
+const droppedLogEvery = time.Minute
+
+// logDropped logs a case dropped at the cap, once a minute at most: a raid
+// that fills the desk would otherwise fill the log too.
+func (m *Moderator) logDropped(c store.Case, err error) {
+	now := m.now().UnixNano()
+	last := m.droppedLog.Load()
+	if last != 0 && now-last < int64(droppedLogEvery) || !m.droppedLog.CompareAndSwap(last, now) {
+		return
+	}
+	m.log.Error("too many open cases: new cases are dropped (their actions are carried out); see vigie_cases_dropped_total",
+		"rule", c.Rule, "event", c.Event.Key(), "err", err)
 }
 
 // OpenCase opens a case that did not come from a verdict (an FAQ question left to

@@ -120,7 +120,20 @@ type Case struct {
 	// Undeliverable says why the desk refused the case's card for good (see
 	// MarkUndeliverable); the case is still open, for the queue.
 	Undeliverable string `json:"undeliverable,omitempty"`
+	// Holds says the case holds actions not carried out on its message
+	// (vigie paused, the author's roles unknown, an action failed): a CM
+	// decides that message, so it is grouped with no other.
+	Holds bool `json:"holds,omitempty"`
+	// Count is how many hits the case groups, its own event included (see
+	// OpenCase); 0, in a case stored before grouping, is one.
+	Count int `json:"count,omitempty"`
+	// Latest are the ids of the last events grouped into the case after its
+	// own, oldest first, at most GroupLatest.
+	Latest []string `json:"latest,omitempty"`
 }
+
+// Hits is how many hits the case groups, at least one.
+func (c Case) Hits() int { return max(c.Count, 1) }
 
 // Store is what the engine and the handlers need to remember.
 type Store interface {
@@ -137,6 +150,13 @@ type Store interface {
 	// Opening again a case with the same Origin returns the first one: a store
 	// that did write a case but could not say so (a connection cut before the
 	// reply) is asked again, and must not make it two.
+	//
+	// Under a raid, hits are grouped instead of opened one by one: a case with
+	// the AuthorGroup of an open case is added to it (its Count goes up, its
+	// event id joins Latest) and that case is returned; so is one whose
+	// PlaceGroup saw GroupAuthors cases opened within GroupWindow (by Opened),
+	// added to the last of them. When OpenCaseCap cases are open already, a
+	// case that would be new is not stored: the error wraps ErrCaseCap.
 	OpenCase(ctx context.Context, c Case) (Case, error)
 	// Case returns one case by id, or ErrNotFound.
 	Case(ctx context.Context, id string) (Case, error)
@@ -202,6 +222,43 @@ func (c Case) Origin() string {
 	h := fnv.New64a()
 	h.Write([]byte(c.Reason))
 	return fmt.Sprintf("%s|%s|%x", c.Event.Key(), c.Rule, h.Sum64())
+}
+
+// Grouping of cases, the same for every store.
+const (
+	// GroupLatest bounds the event ids a grouped case keeps in Latest.
+	GroupLatest = 20
+	// GroupWindow and GroupAuthors: once GroupAuthors cases of one place and
+	// rule were opened within GroupWindow, the hits of further authors there
+	// join the last of them rather than open their own.
+	GroupWindow  = time.Minute
+	GroupAuthors = 3
+	// DefaultOpenCaseCap is how many cases may be open at once by default.
+	DefaultOpenCaseCap = 10_000
+)
+
+// ErrCaseCap is what OpenCase wraps when too many cases are open already.
+var ErrCaseCap = errors.New("too many open cases")
+
+// PlaceGroup names the cases of one rule in one place: platform, space,
+// channel. The reason is left out on purpose: the handlers write counts into
+// it (priority), and a CM decides about the author and the rule. A case
+// without a rule or an author, or one that Holds actions, is grouped with none.
+func (c Case) PlaceGroup() string {
+	if c.Rule == "" || c.Event.Author.ID == "" || c.Holds {
+		return ""
+	}
+	e := c.Event
+	return e.Platform + "|" + e.Space + "|" + e.Channel + "|" + c.Rule
+}
+
+// AuthorGroup names the cases of one author in a PlaceGroup, "" for none.
+func (c Case) AuthorGroup() string {
+	p := c.PlaceGroup()
+	if p == "" {
+		return ""
+	}
+	return p + "|" + c.Event.Author.ID
 }
 
 // ErrDecided is returned when a case was already decided by someone else.

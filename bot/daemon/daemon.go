@@ -129,6 +129,8 @@ type daemon struct {
 	after *afterHours
 	// lastHour counts the events seen, for /status.
 	lastHour hourly
+	// ruleFailures tells the desk of a rule that keeps failing (ruleerrors.go).
+	ruleFailures *ruleFailures
 
 	// workCtx outlives the run context so that a shutdown drains the events in
 	// flight; it is cancelled only when the drain runs out of time.
@@ -274,6 +276,7 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 		cancelWork: cancelWork,
 		guard:      g,
 	}
+	d.ruleFailures = newRuleFailures(desks.desk(), log.With("handler", "rule failures"), met.ruleError, time.Now)
 	registry.MustRegister(newSourceMetrics(d))
 	if s := cfg.Getenv("VIGIE_WEBHOOK_SECRET"); s != "" {
 		d.secret = []byte(s)
@@ -390,6 +393,7 @@ func (d *daemon) serve(ctx context.Context, reload <-chan struct{}) error {
 	desk.Go(func() {
 		d.guard.Loop(runCtx, "desk delivery", func(ctx context.Context) { _ = d.mod.DeliverCases(ctx) })
 	})
+	desk.Go(func() { d.guard.Loop(runCtx, "rule failure alerts", d.ruleFailures.run) })
 	d.runAfterHours(runCtx, &desk)
 	d.runResume(runCtx, &desk)
 	if cfg.Ready != nil {
@@ -483,7 +487,7 @@ func (d *daemon) install(rs *rules.Ruleset, file string, matcher *faq.Matcher) *
 		d.metrics.ruleHits.WithLabelValues(r.Name, r.Category, cmp.Or(string(r.Mode), string(rules.ModeEnforce)))
 	}
 	l := &loaded{
-		engine: rules.NewEngine(rs, d.store, rules.Options{Clock: time.Now, Logger: d.log, AfterHours: d.after.shift.AfterHours, RuleError: d.metrics.ruleError}),
+		engine: rules.NewEngine(rs, d.store, rules.Options{Clock: time.Now, Logger: d.log, AfterHours: d.after.shift.AfterHours, RuleError: d.ruleFailures.observer(file)}),
 		faq:    matcher,
 		file:   file,
 		at:     time.Now(),

@@ -13,7 +13,8 @@ import (
 )
 
 // caseOpened finds the event and rule of each case in the daemon's logs.
-var caseOpened = regexp.MustCompile(`msg="case opened" case=\S+ event=(\S+) rule=(\S+)`)
+// caseOpened finds the events that opened a case or were added to one.
+var caseOpened = regexp.MustCompile(`msg="(?:case opened|hit added to a case)" case=\S+ event=(\S+) rule=(\S+)`)
 
 const laneRules = `timezone: UTC
 rules:
@@ -84,7 +85,7 @@ func TestOnePlaceNeverStallsAnother(t *testing.T) {
 				}
 			}
 			if len(cased) != 40 {
-				t.Errorf("%d raid messages became cases, want all 40", len(cased))
+				t.Errorf("%d raid messages became cases (or joined one), want all 40", len(cased))
 			}
 		})
 	}

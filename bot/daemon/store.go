@@ -3,6 +3,7 @@ package daemon
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -18,6 +19,9 @@ import (
 // Redis makes no network call; /healthz pings it. While Redis is away, vigie goes
 // on moderating from memory and writes cases and audit back when it returns.
 //
+// VIGIE_MAX_OPEN_CASES bounds the cases open at once (store.DefaultOpenCaseCap):
+// past it, new cases are dropped, their actions carried out all the same.
+//
 // VIGIE_REDIS_PREFIX sets the keys' prefix (vigie), so that several communities
 // can share one Redis. Events evaluated at the same time share pipelines
 // (auto-pipelining): one script per event still, far fewer system calls.
@@ -26,10 +30,18 @@ func openStore(cfg Config, reg prometheus.Registerer, g *guard.Guard) (store.Sto
 	if url == "" {
 		url = cfg.Getenv("VIGIE_REDIS_URL")
 	}
-	if url == "" {
-		return memory.New(), "memory", nil
+	openCap := 0
+	if v := cfg.Getenv("VIGIE_MAX_OPEN_CASES"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			return nil, "", fmt.Errorf("store: VIGIE_MAX_OPEN_CASES=%q: want a positive number", v)
+		}
+		openCap = n
 	}
-	opts := []redis.Option{redis.WithAutoPipeline()}
+	if url == "" {
+		return memory.New(memory.WithOpenCaseCap(openCap)), "memory", nil
+	}
+	opts := []redis.Option{redis.WithAutoPipeline(), redis.WithOpenCaseCap(openCap)}
 	if p := cfg.Getenv("VIGIE_REDIS_PREFIX"); p != "" {
 		opts = append(opts, redis.WithPrefix(p))
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 
@@ -12,8 +13,16 @@ import (
 	"github.com/vigie-bot/vigie/bot"
 )
 
-// auditReason is what Discord's audit log shows for vigie's actions.
-const auditReason = "vigie: rule match"
+// auditReason is what Discord's audit log shows for an action: the reason the
+// handlers put on ctx (rule, case, deciding CM), or "vigie" without one. The
+// header is URL-encoded UTF-8, at most 512 characters.
+func auditReason(ctx context.Context) discordgo.RequestOption {
+	r := bot.AuditReason(ctx)
+	if r == "" {
+		r = "vigie"
+	}
+	return discordgo.WithAuditLogReason(url.PathEscape(truncate(r, 512)))
+}
 
 // channelOf is where the event's message lives: its thread, when it has one.
 func channelOf(ev bot.Event) string {
@@ -49,7 +58,7 @@ func (c *Client) Delete(ctx context.Context, ev bot.Event) error {
 	ctx, cancel := callContext(ctx)
 	defer cancel()
 	err := c.classify(ctx, bot.ActDelete, c.sess.ChannelMessageDelete(channelOf(ev), messageID(ev),
-		append(opts(ctx), discordgo.WithAuditLogReason(auditReason))...))
+		append(opts(ctx), auditReason(ctx))...))
 	if apiCode(err) == codeUnknownMessage {
 		return nil
 	}
@@ -70,7 +79,7 @@ func (c *Client) Timeout(ctx context.Context, ev bot.Event, d time.Duration) err
 	ctx, cancel := callContext(ctx)
 	defer cancel()
 	return c.classify(ctx, bot.ActTimeout, c.sess.GuildMemberTimeout(ev.Space, ev.Author.ID, &until,
-		append(opts(ctx), discordgo.WithAuditLogReason(auditReason))...))
+		append(opts(ctx), auditReason(ctx))...))
 }
 
 // Untimeout lifts the member's timeout: communication_disabled_until set to null.
@@ -81,7 +90,7 @@ func (c *Client) Untimeout(ctx context.Context, ev bot.Event) error {
 	ctx, cancel := callContext(ctx)
 	defer cancel()
 	return c.classify(ctx, opUntimeout, c.sess.GuildMemberTimeout(ev.Space, ev.Author.ID, nil,
-		append(opts(ctx), discordgo.WithAuditLogReason(auditReason))...))
+		append(opts(ctx), auditReason(ctx))...))
 }
 
 // opUntimeout names the lifting of a timeout in errors.
@@ -95,7 +104,7 @@ func (c *Client) Kick(ctx context.Context, ev bot.Event) error {
 	ctx, cancel := callContext(ctx)
 	defer cancel()
 	return c.classify(ctx, bot.ActKick, c.sess.GuildMemberDelete(ev.Space, ev.Author.ID,
-		append(opts(ctx), discordgo.WithAuditLogReason(auditReason))...))
+		append(opts(ctx), auditReason(ctx))...))
 }
 
 // Ban bans the author and removes their messages of the last BanDeleteWindow.
@@ -112,7 +121,7 @@ func (c *Client) Ban(ctx context.Context, ev bot.Event, d time.Duration) error {
 	ctx, cancel := callContext(ctx)
 	defer cancel()
 	_, err := c.sess.RequestWithBucketID("PUT", discordgo.EndpointGuildBan(ev.Space, ev.Author.ID), body,
-		discordgo.EndpointGuildBan(ev.Space, ""), append(opts(ctx), discordgo.WithAuditLogReason(auditReason))...)
+		discordgo.EndpointGuildBan(ev.Space, ""), append(opts(ctx), auditReason(ctx))...)
 	return c.classify(ctx, bot.ActBan, err)
 }
 
@@ -123,7 +132,7 @@ func (c *Client) Unban(ctx context.Context, ev bot.Event) error {
 	}
 	ctx, cancel := callContext(ctx)
 	defer cancel()
-	return c.classify(ctx, "unban", c.sess.GuildBanDelete(ev.Space, ev.Author.ID, opts(ctx)...))
+	return c.classify(ctx, "unban", c.sess.GuildBanDelete(ev.Space, ev.Author.ID, append(opts(ctx), auditReason(ctx))...))
 }
 
 // noMentions keeps vigie's texts, which quote user names, from pinging anyone.
@@ -194,7 +203,7 @@ func (c *Client) Tag(ctx context.Context, ev bot.Event, tag string) error {
 		if err := needGuild(bot.ActTag, ev); err != nil {
 			return err
 		}
-		o := append(opts(ctx), discordgo.WithAuditLogReason(auditReason))
+		o := append(opts(ctx), auditReason(ctx))
 		if remove {
 			return c.classify(ctx, bot.ActTag, c.sess.GuildMemberRoleRemove(ev.Space, ev.Author.ID, roleID, o...))
 		}

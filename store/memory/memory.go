@@ -48,6 +48,8 @@ type config struct {
 	maxStrikes int
 	auditCap   int
 	caseCap    int
+	openCap    int
+	noGroups   bool
 	sweepEvery time.Duration
 	casePrefix string
 }
@@ -69,6 +71,14 @@ func WithAuditCap(n int) Option { return func(c *config) { c.auditCap = n } }
 
 // WithCaseCap sets how many decided cases are kept (DefaultCaseCap).
 func WithCaseCap(n int) Option { return func(c *config) { c.caseCap = n } }
+
+// WithOpenCaseCap sets how many cases may be open at once
+// (store.DefaultOpenCaseCap); 0 or less keeps the default.
+func WithOpenCaseCap(n int) Option { return func(c *config) { c.openCap = n } }
+
+// WithoutCaseGroups opens every case on its own: a store standing in for
+// another one leaves the grouping to it, when its cases are written back.
+func WithoutCaseGroups() Option { return func(c *config) { c.noGroups = true } }
 
 // WithSweepEvery sets how often, on the events' clock, expired state is dropped.
 func WithSweepEvery(d time.Duration) Option { return func(c *config) { c.sweepEvery = d } }
@@ -97,6 +107,9 @@ type Store struct {
 	order   []string          // case ids, oldest first
 	seq     int64
 	decided int
+	open    int
+	groups  map[string]string    // Case.AuthorGroup() → id of an open case
+	places  map[string]*placeRec // Case.PlaceGroup() → the cases opened lately
 
 	journalMu sync.Mutex
 	journal   map[string]store.JournalEntry
@@ -147,6 +160,17 @@ type caseRec struct {
 	c     store.Case
 	seq   int64
 	acked bool
+	// groups are the keys of s.groups and s.places naming this case, forgotten
+	// when it is decided; origins those of the hits grouped into it, forgotten
+	// with it.
+	groups, origins []string
+}
+
+// placeRec counts the cases opened in a place since start, the last one id.
+type placeRec struct {
+	start time.Time
+	n     int
+	id    string
 }
 
 // New returns an empty store.
@@ -158,6 +182,7 @@ func New(opts ...Option) *Store {
 		maxStrikes: DefaultMaxStrikes,
 		auditCap:   DefaultAuditCap,
 		caseCap:    DefaultCaseCap,
+		openCap:    store.DefaultOpenCaseCap,
 		sweepEvery: DefaultSweepEvery,
 		casePrefix: "c-",
 	}
@@ -174,6 +199,9 @@ func New(opts ...Option) *Store {
 	cfg.maxStrikes = max(cfg.maxStrikes, 1)
 	cfg.auditCap = max(cfg.auditCap, 1)
 	cfg.caseCap = max(cfg.caseCap, 0)
+	if cfg.openCap <= 0 {
+		cfg.openCap = store.DefaultOpenCaseCap
+	}
 	if cfg.sweepEvery <= 0 {
 		cfg.sweepEvery = DefaultSweepEvery
 	}
@@ -185,6 +213,8 @@ func New(opts ...Option) *Store {
 		audit:   make([]store.AuditEntry, cfg.auditCap),
 		cases:   make(map[string]*caseRec),
 		origins: make(map[string]string),
+		groups:  make(map[string]string),
+		places:  make(map[string]*placeRec),
 		journal: make(map[string]store.JournalEntry),
 	}
 	for i := range s.shards {
@@ -441,25 +471,73 @@ func (s *Store) Audit(_ context.Context, since time.Time) ([]store.AuditEntry, e
 }
 
 // OpenCase stores a case with the next id, c-000001 onwards (see
-// WithCaseIDPrefix). A zero Opened takes the event's time.
+// WithCaseIDPrefix), or groups it into an open one (see store.Store). A zero
+// Opened takes the event's time.
 func (s *Store) OpenCase(_ context.Context, c store.Case) (store.Case, error) {
 	s.casesMu.Lock()
 	defer s.casesMu.Unlock()
 	origin := c.Origin()
-	if id, ok := s.origins[origin]; ok && origin != "" {
-		return s.cases[id].c, nil
+	if r := s.cases[s.origins[origin]]; r != nil && origin != "" {
+		// A grouped hit's origin outlives its case when the case is forgotten.
+		return r.c, nil
+	}
+	if c.Opened.IsZero() {
+		c.Opened = c.Event.At
+	}
+	group, place := c.AuthorGroup(), c.PlaceGroup()
+	if s.cfg.noGroups {
+		group = ""
+	}
+	if group != "" {
+		into := s.groups[group]
+		if r := s.cases[into]; r == nil || r.c.Status != store.CaseOpen {
+			into = ""
+			if p := s.places[place]; p != nil && c.Opened.Sub(p.start) < store.GroupWindow && p.n >= store.GroupAuthors {
+				into = p.id
+			}
+		}
+		if r := s.cases[into]; r != nil && r.c.Status == store.CaseOpen {
+			r.c.Count = r.c.Hits() + c.Hits()
+			r.c.Latest = append(append(r.c.Latest, c.Event.ID), c.Latest...)
+			if n := len(r.c.Latest); n > store.GroupLatest {
+				r.c.Latest = slices.Clone(r.c.Latest[n-store.GroupLatest:])
+			}
+			if s.groups[group] != into {
+				s.groups[group] = into
+				r.groups = append(r.groups, group)
+			}
+			if origin != "" {
+				s.origins[origin] = into
+				r.origins = append(r.origins, origin)
+			}
+			return r.c, nil
+		}
+	}
+	if s.open >= s.cfg.openCap {
+		return store.Case{}, fmt.Errorf("case for %s: %d open: %w", c.Event.Key(), s.open, store.ErrCaseCap)
 	}
 	s.seq++
 	c.ID = fmt.Sprintf("%s%06d", s.cfg.casePrefix, s.seq)
 	c.Status = store.CaseOpen
 	c.Outcome, c.DecidedBy, c.DecidedAt, c.Undeliverable = "", "", time.Time{}, ""
-	if c.Opened.IsZero() {
-		c.Opened = c.Event.At
-	}
-	s.cases[c.ID] = &caseRec{c: c, seq: s.seq}
+	c.Count = c.Hits()
+	r := &caseRec{c: c, seq: s.seq}
+	s.cases[c.ID] = r
 	s.order = append(s.order, c.ID)
+	s.open++
 	if origin != "" {
 		s.origins[origin] = c.ID
+	}
+	if group != "" {
+		s.groups[group] = c.ID
+		p := s.places[place]
+		if p == nil || c.Opened.Sub(p.start) >= store.GroupWindow {
+			p = &placeRec{start: c.Opened}
+			s.places[place] = p
+		}
+		p.n++
+		p.id = c.ID
+		r.groups = append(r.groups, group, place)
 	}
 	return c, nil
 }
@@ -502,6 +580,16 @@ func (s *Store) DecideCase(_ context.Context, id, outcome, by string, at time.Ti
 	r.c.Status = store.CaseDecided
 	r.c.Outcome, r.c.DecidedBy, r.c.DecidedAt = outcome, by, at
 	s.decided++
+	s.open--
+	for _, g := range r.groups {
+		if s.groups[g] == id {
+			delete(s.groups, g)
+		}
+		if p := s.places[g]; p != nil && p.id == id {
+			delete(s.places, g)
+		}
+	}
+	r.groups = nil
 	s.trimCases()
 	return r.c, nil
 }
@@ -518,6 +606,9 @@ func (s *Store) trimCases() {
 		if r := s.cases[id]; r.c.Status == store.CaseDecided {
 			delete(s.cases, id)
 			delete(s.origins, r.c.Origin())
+			for _, o := range r.origins {
+				delete(s.origins, o)
+			}
 			s.decided--
 			return true
 		}

@@ -16,6 +16,10 @@ func TestContract(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store { return memory.New() })
 }
 
+func TestOpenCap(t *testing.T) {
+	storetest.RunOpenCap(t, func(t *testing.T, n int) store.Store { return memory.New(memory.WithOpenCaseCap(n)) })
+}
+
 // TestSmallShards runs the contract with every key in one shard and tiny caps,
 // where the bookkeeping of shared shards shows.
 func TestSmallShards(t *testing.T) {

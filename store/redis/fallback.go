@@ -104,12 +104,14 @@ func NewFallback(primary *Store, opts FallbackOptions) *Fallback {
 	}
 	f := &Fallback{
 		primary: primary,
-		local:   memory.New(memory.WithCaseIDPrefix("l-")),
-		log:     opts.Logger,
-		opts:    opts,
-		cases:   make(map[string]*localCase),
-		stop:    make(chan struct{}),
-		done:    make(chan struct{}),
+		// Redis groups the local cases when they are written back; grouped
+		// here, a hit added to a case written back already would never reach it.
+		local: memory.New(memory.WithCaseIDPrefix("l-"), memory.WithoutCaseGroups()),
+		log:   opts.Logger,
+		opts:  opts,
+		cases: make(map[string]*localCase),
+		stop:  make(chan struct{}),
+		done:  make(chan struct{}),
 	}
 	f.ctx, f.cancel = context.WithCancel(context.Background())
 	go f.retry()

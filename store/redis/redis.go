@@ -93,6 +93,7 @@ type config struct {
 	auditTTL      time.Duration
 	caseTTL       time.Duration
 	caseCap       int
+	openCap       int
 	caseStreamCap int64
 	consumer      string
 	claimIdle     time.Duration
@@ -124,6 +125,10 @@ func WithCaseTTL(d time.Duration) Option { return func(c *config) { c.caseTTL = 
 
 // WithCaseCap sets how many decided cases stay listed (DefaultCaseCap).
 func WithCaseCap(n int) Option { return func(c *config) { c.caseCap = n } }
+
+// WithOpenCaseCap sets how many cases may be open at once
+// (store.DefaultOpenCaseCap); 0 or less keeps the default.
+func WithOpenCaseCap(n int) Option { return func(c *config) { c.openCap = n } }
 
 // WithConsumer names this process in the desk's consumer group; the default is
 // host-pid. Two processes must not share a name.
@@ -285,6 +290,7 @@ func newStore(c Client, opts []Option) (*Store, error) {
 		auditTTL:      DefaultAuditTTL,
 		caseTTL:       DefaultCaseTTL,
 		caseCap:       DefaultCaseCap,
+		openCap:       store.DefaultOpenCaseCap,
 		caseStreamCap: DefaultCaseStreamCap,
 		consumer:      fmt.Sprintf("%s-%d", host, os.Getpid()),
 		claimIdle:     DefaultClaimIdle,
@@ -300,6 +306,9 @@ func newStore(c Client, opts []Option) (*Store, error) {
 	cfg.maxStrikes = max(cfg.maxStrikes, 1)
 	cfg.auditCap = max(cfg.auditCap, 1)
 	cfg.caseCap = max(cfg.caseCap, 1)
+	if cfg.openCap <= 0 {
+		cfg.openCap = store.DefaultOpenCaseCap
+	}
 	cfg.caseStreamCap = max(cfg.caseStreamCap, 1)
 	cfg.auditTTL = max(cfg.auditTTL, time.Second)
 	cfg.caseTTL = max(cfg.caseTTL, time.Second)
@@ -366,6 +375,9 @@ func (h tripHook) ProcessPipelineHook(next goredis.ProcessPipelineHook) goredis.
 //	PREFIX:{cases}:ID                         hash: one case's state
 //	PREFIX:{cases}:open, PREFIX:{cases}:decided  zsets of ids by number
 //	PREFIX:{cases}:stream                     stream of opened cases, group "desk"
+//	PREFIX:{cases}:origin:ORIGIN              id of the case an origin opened or joined
+//	PREFIX:{cases}:group:AUTHORGROUP          id of the author's last case there
+//	PREFIX:{cases}:place:PLACEGROUP           hash: cases opened lately in a place
 //	PREFIX:{audit}:stream                     stream of audit entries (JSON)
 //	PREFIX:{journal}:entries                  hash event key -> verdict in flight (JSON)
 //	PREFIX:{journal}:at, PREFIX:{journal}:tries  zset of their stamps, hash of their takes
@@ -722,31 +734,31 @@ func (s *Store) OpenCase(ctx context.Context, c store.Case) (store.Case, error) 
 	return opened[0], errs[0]
 }
 
-// openCases opens several cases in two round trips: their numbers at once,
-// then one pipeline of scripts. It answers for each case, in order: when Redis
-// goes away in the middle, the first ones may be open and the others not.
+// openCases opens several cases in one round trip: one script each, in one
+// pipeline. It answers for each case, in order: when Redis goes away in the
+// middle, the first ones may be open and the others not.
 func (s *Store) openCases(ctx context.Context, cases []store.Case) ([]store.Case, []error) {
 	out := make([]store.Case, len(cases))
 	errs := make([]error, len(cases))
-	fail := func(err error) ([]store.Case, []error) {
-		for i := range errs {
-			if errs[i] == nil {
-				errs[i] = err
-			}
-		}
-		return out, errs
-	}
-	last, err := s.c.IncrBy(ctx, s.casesKey("seq"), int64(len(cases))).Result()
-	if err != nil {
-		return fail(fmt.Errorf("redis open case: %w", err))
-	}
 	groups := make([]*group, 0, len(cases))
 	var index []int
+	flag := func(s string) string {
+		if s == "" {
+			return "0"
+		}
+		return "1"
+	}
 	for i, c := range cases {
-		n := last - int64(len(cases)-1-i)
-		c.ID = caseID(n)
+		c.ID = ""
 		c.Status = store.CaseOpen
 		c.Outcome, c.DecidedBy, c.DecidedAt, c.Undeliverable = "", "", time.Time{}, ""
+		c.Count = c.Hits()
+		latest := ""
+		if len(c.Latest) > 0 {
+			b, _ := json.Marshal(c.Latest)
+			latest = string(b)
+		}
+		c.Latest = nil // kept in the hash's own field
 		if c.Opened.IsZero() {
 			c.Opened = c.Event.At
 		}
@@ -756,11 +768,12 @@ func (s *Store) openCases(ctx context.Context, cases []store.Case) ([]store.Case
 			errs[i] = fmt.Errorf("case: %w", err)
 			continue
 		}
-		origin := c.Origin()
+		origin, author, place := c.Origin(), c.AuthorGroup(), c.PlaceGroup()
 		groups = append(groups, &group{
-			keys: []string{s.casesKey(c.ID), s.casesKey("open"), s.casesKey("stream"), s.casesKey("seq"),
-				s.casesKey("origin:" + origin)},
-			args: []any{c.ID, n, data, ms(s.cfg.caseTTL), s.cfg.caseStreamCap, origin},
+			keys: []string{s.casesKey("seq"), s.casesKey("open"), s.casesKey("stream"),
+				s.casesKey("origin:" + origin), s.casesKey("group:" + author), s.casesKey("place:" + place)},
+			args: []any{s.casesKey(""), data, ms(s.cfg.caseTTL), s.cfg.caseStreamCap, flag(origin), flag(author),
+				c.Opened.UnixMilli(), ms(store.GroupWindow), store.GroupAuthors, store.GroupLatest, s.cfg.openCap, c.Event.ID, c.Count, latest},
 		})
 		index = append(index, i)
 	}
@@ -770,16 +783,41 @@ func (s *Store) openCases(ctx context.Context, cases []store.Case) ([]store.Case
 	_ = s.runScripts(ctx, openScript, groups) // read per case below
 	for j, g := range groups {
 		i := index[j]
-		reply, err := g.cmd.StringSlice()
-		if err == nil && len(reply) != 2 {
-			err = fmt.Errorf("unexpected reply %q", reply)
+		reply, err := g.cmd.Slice()
+		if err == nil && len(reply) < 2 {
+			err = fmt.Errorf("unexpected reply %v", reply)
 		}
 		if err != nil {
-			errs[i] = fmt.Errorf("redis open case %s: %w", out[i].ID, err)
+			errs[i] = fmt.Errorf("redis open case for %s: %w", out[i].Event.Key(), err)
 			continue
 		}
-		if reply[0] == "dup" {
-			out[i], errs[i] = s.Case(ctx, reply[1])
+		kind, _ := reply[0].(string)
+		id, _ := reply[1].(string)
+		switch kind {
+		case "ok":
+			out[i].ID = id
+			if latest := groups[j].args[13].(string); latest != "" {
+				_ = json.Unmarshal([]byte(latest), &out[i].Latest)
+			}
+		case "cap":
+			out[i] = store.Case{}
+			errs[i] = fmt.Errorf("case for %s: %s open: %w", cases[i].Event.Key(), id, store.ErrCaseCap)
+		default: // dup, grouped: the case it is part of
+			var flat []any
+			if len(reply) > 2 {
+				flat, _ = reply[2].([]any)
+			}
+			h := make(map[string]string, len(flat)/2)
+			for k := 0; k+1 < len(flat); k += 2 {
+				f, _ := flat[k].(string)
+				v, _ := flat[k+1].(string)
+				h[f] = v
+			}
+			if len(h) == 0 {
+				out[i], errs[i] = store.Case{}, fmt.Errorf("case %q: %w", id, store.ErrNotFound)
+				continue
+			}
+			out[i], errs[i] = caseFrom(id, h)
 		}
 	}
 	return out, errs
@@ -798,6 +836,14 @@ func caseFrom(id string, h map[string]string) (store.Case, error) {
 	c.Status = store.CaseStatus(h["status"])
 	c.Outcome, c.DecidedBy = h["outcome"], h["by"]
 	c.Undeliverable = h["undeliverable"]
+	if n, err := strconv.Atoi(h["count"]); err == nil {
+		c.Count = n
+	}
+	if l := h["latest"]; l != "" {
+		if err := json.Unmarshal([]byte(l), &c.Latest); err != nil {
+			return store.Case{}, fmt.Errorf("case %s latest: %w", id, err)
+		}
+	}
 	if d := h["dat"]; d != "" {
 		t, err := time.Parse(time.RFC3339Nano, d)
 		if err != nil {

@@ -41,6 +41,11 @@ func TestContract(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store { return open(t, url) })
 }
 
+func TestOpenCap(t *testing.T) {
+	url := redistest.URL(t)
+	storetest.RunOpenCap(t, func(t *testing.T, n int) store.Store { return open(t, url, redis.WithOpenCaseCap(n)) })
+}
+
 // TestContractSlotGroups runs the contract on one server with the cluster's way of
 // splitting an observation by hash slot, where dedupe only guards the author's
 // slot and the other counters rely on the event id being their member.

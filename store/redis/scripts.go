@@ -148,27 +148,90 @@ if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[4]) then redis.call('PEXPIRE', KE
 return 1
 `)
 
-// openScript stores a case, indexes it as open and queues it for the desk. The
-// case counter lives as long as the longest-lived case, so that ids are never
-// given twice. A case whose origin (event, rule, reason) is already open or kept
-// is not opened twice: the script answers the first one's id, so that a case
-// sent again after a lost reply stays one case.
+// openScript numbers a case, stores it, indexes it as open and queues it for
+// the desk, in one round trip. The case counter lives as long as the
+// longest-lived case, so that ids are never given twice. A case whose origin
+// (event, rule, reason) is already open or kept is not opened twice: the script
+// answers the first one, so that a case sent again after a lost reply stays
+// one case. A hit grouped with an open case (its author's in that place and
+// rule, or the place's last one when GroupAuthors cases were opened there
+// within GroupWindow) is added to that case: count, and its event id at the
+// end of latest (JSON, the last few). A case that would be new while cap cases
+// are open is refused.
 //
-// KEYS: case hash, open index, cases stream, case counter, origin. ARGV: id,
-// seq, json, ttl, stream cap, origin ("" for none). Returns {'ok', id} or
-// {'dup', id of the first}.
+// The case hashes are named from the ids read here (PREFIX:{cases}:ID): they
+// share the {cases} tag of the declared keys, so they are in the same slot on
+// a cluster.
+//
+// KEYS: case counter, open index, cases stream, origin, author group, place.
+// ARGV: case key prefix, json, ttl, stream cap, has origin (1/0), has group
+// (1/0), opened (ms), group window (ms), group authors, latest cap, open cap,
+// event id, hits the case carries (1, more for a case written back from
+// memory), its latest (JSON, "" for none). Returns {'ok', id}, {'dup', id, hash}, {'grouped', id, hash} or
+// {'cap', open count}.
 var openScript = goredis.NewScript(`
-if ARGV[6] ~= '' then
-  local first = redis.call('GET', KEYS[5])
-  if first then return {'dup', first} end
+local function add(id)
+  if not id then return false end
+  local hk = ARGV[1] .. id
+  if redis.call('HGET', hk, 'status') ~= 'open' then return false end
+  redis.call('HINCRBY', hk, 'count', ARGV[13])
+  local latest = {}
+  local old = redis.call('HGET', hk, 'latest')
+  if old then latest = cjson.decode(old) end
+  table.insert(latest, ARGV[12])
+  if ARGV[14] ~= '' then
+    for _, v in ipairs(cjson.decode(ARGV[14])) do table.insert(latest, v) end
+  end
+  while #latest > tonumber(ARGV[10]) do table.remove(latest, 1) end
+  redis.call('HSET', hk, 'latest', cjson.encode(latest))
+  return true
 end
-redis.call('HSET', KEYS[1], 'json', ARGV[3], 'status', 'open', 'seq', ARGV[2])
-local sid = redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[5], '*', 'id', ARGV[1])
-redis.call('HSET', KEYS[1], 'sid', sid)
-redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
-for i = 1, 4 do redis.call('PEXPIRE', KEYS[i], ARGV[4]) end
-if ARGV[6] ~= '' then redis.call('SET', KEYS[5], ARGV[1], 'PX', ARGV[4]) end
-return {'ok', ARGV[1]}
+if ARGV[5] == '1' then
+  local first = redis.call('GET', KEYS[4])
+  if first then return {'dup', first, redis.call('HGETALL', ARGV[1] .. first)} end
+end
+local place
+if ARGV[6] == '1' then
+  local into = redis.call('GET', KEYS[5])
+  if not add(into) then
+    into = nil
+    place = redis.call('HMGET', KEYS[6], 'start', 'n', 'id')
+    if place[1] and tonumber(ARGV[7]) - tonumber(place[1]) < tonumber(ARGV[8])
+        and tonumber(place[2]) >= tonumber(ARGV[9]) and add(place[3]) then
+      into = place[3]
+    end
+  end
+  if into then
+    redis.call('SET', KEYS[5], into, 'PX', ARGV[3])
+    if ARGV[5] == '1' then redis.call('SET', KEYS[4], into, 'PX', ARGV[3]) end
+    return {'grouped', into, redis.call('HGETALL', ARGV[1] .. into)}
+  end
+end
+local open = redis.call('ZCARD', KEYS[2])
+if open >= tonumber(ARGV[11]) then return {'cap', string.format('%d', open)} end
+local n = redis.call('INCR', KEYS[1])
+local id = string.format('c-%06d', n)
+local hk = ARGV[1] .. id
+redis.call('HSET', hk, 'json', ARGV[2], 'status', 'open', 'seq', n, 'count', ARGV[13])
+if ARGV[14] ~= '' then redis.call('HSET', hk, 'latest', ARGV[14]) end
+local sid = redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[4], '*', 'id', id)
+redis.call('HSET', hk, 'sid', sid)
+redis.call('ZADD', KEYS[2], n, id)
+redis.call('PEXPIRE', hk, ARGV[3])
+for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], ARGV[3]) end
+if ARGV[5] == '1' then redis.call('SET', KEYS[4], id, 'PX', ARGV[3]) end
+if ARGV[6] == '1' then
+  redis.call('SET', KEYS[5], id, 'PX', ARGV[3])
+  if place == nil then place = redis.call('HMGET', KEYS[6], 'start', 'n', 'id') end
+  if not place[1] or tonumber(ARGV[7]) - tonumber(place[1]) >= tonumber(ARGV[8]) then
+    redis.call('HSET', KEYS[6], 'start', ARGV[7], 'n', 1, 'id', id)
+  else
+    redis.call('HINCRBY', KEYS[6], 'n', 1)
+    redis.call('HSET', KEYS[6], 'id', id)
+  end
+  redis.call('PEXPIRE', KEYS[6], ARGV[8])
+end
+return {'ok', id}
 `)
 
 // decideScript closes an open case once.

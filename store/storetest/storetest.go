@@ -30,6 +30,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	t.Run("Audit", func(t *testing.T) { testAudit(t, newStore) })
 	t.Run("Cases", func(t *testing.T) { testCases(t, newStore) })
 	t.Run("CaseOrigin", func(t *testing.T) { testCaseOrigin(t, newStore) })
+	t.Run("CaseGroups", func(t *testing.T) { testCaseGroups(t, newStore) })
 	t.Run("Pending", func(t *testing.T) { testPending(t, newStore) })
 	t.Run("Concurrent", func(t *testing.T) { testConcurrent(t, newStore) })
 	t.Run("Journal", func(t *testing.T) { testJournal(t, newStore) })
@@ -365,8 +366,11 @@ func testAudit(t *testing.T, newStore func(*testing.T) store.Store) {
 	}
 }
 
+// newCase is a case of its own: its author and channel are named after the
+// event, so that it is grouped with no other.
 func newCase(id string, at time.Duration) store.Case {
 	e := entry(id, at, "insult")
+	e.Event.Author.ID, e.Event.Channel = "u-"+id, "c-"+id
 	return store.Case{Event: e.Event, Rule: "insult", Category: "abuse", Reason: "an insult after hours",
 		Suggested: []bot.Action{{Kind: bot.ActHide}, {Kind: bot.ActBan, Duration: 24 * time.Hour}}}
 }
@@ -387,21 +391,28 @@ func testCaseOrigin(t *testing.T, newStore func(*testing.T) store.Store) {
 	if again.ID != first.ID {
 		t.Errorf("the same case again got id %q, want the first %q", again.ID, first.ID)
 	}
+	if again.Hits() != 1 {
+		t.Errorf("the same case again counts %d hits, want 1", again.Count)
+	}
+	// Another reason is another hit, grouped with the first (same author,
+	// place and rule), and counted once however often it is sent.
 	other := newCase("m-1", 0)
 	other.Reason = "another reason"
-	c, err := st.OpenCase(ctx, other)
-	if err != nil {
-		t.Fatalf("OpenCase: %v", err)
-	}
-	if c.ID == first.ID {
-		t.Errorf("a case with another reason got the first one's id %q", c.ID)
+	for range 2 {
+		c, err := st.OpenCase(ctx, other)
+		if err != nil {
+			t.Fatalf("OpenCase: %v", err)
+		}
+		if c.ID != first.ID || c.Count != 2 {
+			t.Errorf("a case with another reason: %s count %d, want %s count 2", c.ID, c.Count, first.ID)
+		}
 	}
 	open, err := st.Cases(ctx, store.CaseOpen)
 	if err != nil {
 		t.Fatalf("Cases: %v", err)
 	}
-	if len(open) != 2 {
-		t.Errorf("%d open cases, want 2", len(open))
+	if len(open) != 1 {
+		t.Errorf("%d open cases, want 1", len(open))
 	}
 }
 
@@ -432,7 +443,7 @@ func testCases(t *testing.T, newStore func(*testing.T) store.Store) {
 			t.Errorf("opened = %v, want the event's time %v", a.Opened, t0)
 		}
 		want := newCase("m-1", 0)
-		want.ID, want.Status, want.Opened = a.ID, store.CaseOpen, t0
+		want.ID, want.Status, want.Opened, want.Count = a.ID, store.CaseOpen, t0, 1
 		sameJSON(t, "opened case", a, want)
 	})
 	t.Run("get", func(t *testing.T) {
@@ -778,5 +789,148 @@ func testJournalTakenOnce(t *testing.T, newStore func(*testing.T) store.Store) {
 		if c != 1 {
 			t.Errorf("%s taken %d times, want once", k, c)
 		}
+	}
+}
+
+// hit is a case for rule by author in channel, at t0+at.
+func hit(id, author, channel, rule string, at time.Duration) store.Case {
+	c := newCase(id, at)
+	c.Event.Author.ID, c.Event.Channel, c.Rule = author, channel, rule
+	c.Opened = c.Event.At
+	return c
+}
+
+// testCaseGroups: under a raid, hits join the open case of their author in that
+// place and rule, or the place's when many authors hit it at once.
+func testCaseGroups(t *testing.T, newStore func(*testing.T) store.Store) {
+	ctx := context.Background()
+	open := func(t *testing.T, st store.Store, c store.Case) store.Case {
+		t.Helper()
+		got, err := st.OpenCase(ctx, c)
+		if err != nil {
+			t.Fatalf("OpenCase %s: %v", c.Event.ID, err)
+		}
+		return got
+	}
+	t.Run("one author", func(t *testing.T) {
+		st := newStore(t)
+		first := open(t, st, hit("m-0", "u-1", "general", "flood", 0))
+		var last store.Case
+		for i := 1; i < 30; i++ {
+			last = open(t, st, hit(fmt.Sprintf("m-%d", i), "u-1", "general", "flood", time.Duration(i)*time.Second))
+		}
+		if last.ID != first.ID || last.Count != 30 {
+			t.Errorf("30th hit: case %s count %d, want %s count 30", last.ID, last.Count, first.ID)
+		}
+		var want []string
+		for i := 10; i < 30; i++ {
+			want = append(want, fmt.Sprintf("m-%d", i))
+		}
+		if !slices.Equal(last.Latest, want) {
+			t.Errorf("latest = %v, want the last %d: %v", last.Latest, store.GroupLatest, want)
+		}
+		// A retry of a grouped hit is not counted twice.
+		if again := open(t, st, hit("m-29", "u-1", "general", "flood", 29*time.Second)); again.Count != 30 {
+			t.Errorf("a grouped hit sent again: count %d, want 30", again.Count)
+		}
+		got, err := st.Case(ctx, first.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sameJSON(t, "grouped case", got, last)
+		cs, err := st.Cases(ctx, store.CaseOpen)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(cs) != 1 {
+			t.Errorf("%d open cases, want 1", len(cs))
+		}
+		// A case that holds actions is about its own message.
+		held := hit("h-1", "u-1", "general", "flood", 40*time.Second)
+		held.Holds = true
+		if got := open(t, st, held); got.ID == first.ID || got.Hits() != 1 {
+			t.Errorf("a case holding actions joined %s (count %d)", got.ID, got.Count)
+		}
+		// Other rule, channel or author: cases of their own.
+		for _, c := range []store.Case{
+			hit("x-1", "u-1", "general", "insult", time.Minute),
+			hit("x-2", "u-1", "other", "flood", time.Minute),
+			hit("x-3", "u-2", "general", "flood", time.Minute),
+		} {
+			if got := open(t, st, c); got.ID == first.ID {
+				t.Errorf("%s joined case %s", c.Event.ID, got.ID)
+			}
+		}
+		// Once decided, the author's next hit opens a new case.
+		if _, err := st.DecideCase(ctx, first.ID, "ban", "telegram:1", t0.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		if next := open(t, st, hit("m-99", "u-1", "general", "flood", time.Hour)); next.ID == first.ID || next.Hits() != 1 {
+			t.Errorf("after the decision: case %s count %d, want a new case", next.ID, next.Count)
+		}
+	})
+	t.Run("many authors", func(t *testing.T) {
+		st := newStore(t)
+		var ids []string
+		for i := range 10 {
+			c := open(t, st, hit(fmt.Sprintf("m-%d", i), fmt.Sprintf("u-%d", i), "general", "raid", time.Duration(i)*time.Second))
+			ids = append(ids, c.ID)
+		}
+		distinct := slices.Compact(slices.Clone(ids))
+		if len(distinct) != store.GroupAuthors {
+			t.Errorf("cases %v: want %d, then the others in the last", ids, store.GroupAuthors)
+		}
+		last, err := st.Case(ctx, ids[9])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := 10 - store.GroupAuthors + 1; last.Count != want {
+			t.Errorf("the place's case counts %d, want %d", last.Count, want)
+		}
+		// An author who joined it stays in it.
+		if c := open(t, st, hit("m-again", "u-7", "general", "raid", 11*time.Second)); c.ID != ids[9] {
+			t.Errorf("u-7 again: case %s, want %s", c.ID, ids[9])
+		}
+		// Past the window, a new author opens a case again.
+		if c := open(t, st, hit("m-late", "u-new", "general", "raid", 10*time.Minute)); slices.Contains(ids, c.ID) {
+			t.Errorf("a new author 10 minutes later joined %s", c.ID)
+		}
+	})
+}
+
+// RunOpenCap checks the bound on open cases; newStore makes a store that
+// keeps at most openCap of them open.
+func RunOpenCap(t *testing.T, newStore func(t *testing.T, openCap int) store.Store) {
+	ctx := context.Background()
+	st := newStore(t, 3)
+	var opened []store.Case
+	for i := range 3 {
+		c, err := st.OpenCase(ctx, newCase(fmt.Sprintf("m-%d", i), time.Duration(i)*time.Hour))
+		if err != nil {
+			t.Fatalf("OpenCase %d: %v", i, err)
+		}
+		opened = append(opened, c)
+	}
+	if _, err := st.OpenCase(ctx, newCase("m-3", 3*time.Hour)); !errors.Is(err, store.ErrCaseCap) {
+		t.Errorf("a fourth case: err %v, want ErrCaseCap", err)
+	}
+	// A hit grouped into an open case is no new case.
+	c := newCase("m-0b", 4*time.Hour)
+	c.Event.Author, c.Event.Channel = opened[0].Event.Author, opened[0].Event.Channel
+	if got, err := st.OpenCase(ctx, c); err != nil || got.ID != opened[0].ID || got.Count != 2 {
+		t.Errorf("a grouped hit at the cap: %s count %d, %v; want %s count 2", got.ID, got.Count, err, opened[0].ID)
+	}
+	if _, err := st.DecideCase(ctx, opened[1].ID, "keep", "telegram:1", t0.Add(5*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.OpenCase(ctx, newCase("m-4", 6*time.Hour)); err != nil {
+		t.Errorf("a case once one was decided: %v", err)
+	}
+	cs, err := st.Cases(ctx, store.CaseOpen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cs) != 3 {
+		t.Errorf("%d open cases, want 3", len(cs))
 	}
 }

@@ -10,11 +10,16 @@ import (
 	"github.com/vigie-bot/vigie/store"
 )
 
-// Card is c as a desk shows it.
+// Card is c as a desk shows it. A case that groups several hits says how
+// many more in its reason, which every desk shows as it is.
 func Card(c store.Case) bot.Card {
+	reason := c.Reason
+	if n := c.Hits() - 1; n > 0 {
+		reason = fmt.Sprintf("%s (and %d more)", reason, n)
+	}
 	return bot.Card{
 		ID: c.ID, Opened: c.Opened, Event: c.Event, Rule: c.Rule, Category: c.Category,
-		Reason: c.Reason, Suggested: c.Suggested, Outcome: c.Outcome,
+		Reason: reason, Suggested: c.Suggested, Outcome: c.Outcome,
 		DecidedBy: c.DecidedBy, DecidedAt: c.DecidedAt,
 	}
 }

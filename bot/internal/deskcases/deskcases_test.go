@@ -47,3 +47,12 @@ func TestCardsKeepsTheStoresError(t *testing.T) {
 		t.Errorf("Cards = %v, %v", cards, err)
 	}
 }
+
+func TestCardSaysHowManyMore(t *testing.T) {
+	if got := Card(store.Case{Reason: "flood", Count: 50}).Reason; got != "flood (and 49 more)" {
+		t.Errorf("reason %q", got)
+	}
+	if got := Card(store.Case{Reason: "flood"}).Reason; got != "flood" {
+		t.Errorf("reason %q", got)
+	}
+}
