@@ -37,9 +37,10 @@ func BenchmarkPipeline(b *testing.B) {
 			texts := []string{"salut tout le monde", "FREE NITRO https://dlscord.gift/claim", "quelqu'un a vu le stream ?",
 				"t'es vraiment un connard", "gg à tous", "je joue ce soir"}
 			now := time.Now()
+			run := now.UnixNano() // ids unique to this run: Redis remembers the last one's
 			b.ResetTimer()
 			for i := range b.N {
-				in.feed.in <- bot.Event{ID: fmt.Sprint("b-", i), Platform: "discord", Kind: bot.KindMessage,
+				in.feed.in <- bot.Event{ID: fmt.Sprint("b-", run, "-", i), Platform: "discord", Kind: bot.KindMessage,
 					Space: fmt.Sprint("guild-", i%20), Channel: fmt.Sprint("chan-", i%200),
 					Author: bot.Author{ID: fmt.Sprint("u-", i%2000), Name: "Member"}, Text: texts[i%len(texts)], At: now}
 			}
