@@ -1,0 +1,46 @@
+package discord
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/vigie-bot/vigie/bot"
+)
+
+// TestModeratesAfterAReconnect: the gateway drops; discordgo resumes the
+// session, and what comes after is received and moderated as before.
+func TestModeratesAfterAReconnect(t *testing.T) {
+	f := newFakeDiscord(t)
+	c, logs := newTestClient(t, f, Config{})
+	out := make(chan bot.Event, 10)
+	run(t, f, c, out, allPerms)
+	ctx := context.Background()
+
+	moderate := func(n int) {
+		t.Helper()
+		id := snowflake(t0.Add(time.Duration(n)*time.Second), 700+n)
+		f.dispatch("MESSAGE_CREATE", message(id, general, bob, t0.Add(time.Duration(n)*time.Second), "spam"))
+		select {
+		case ev := <-out:
+			if err := c.Delete(ctx, ev); err != nil {
+				t.Fatalf("delete %s: %v", ev.Key(), err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("message %d not received\n%s", n, logs)
+		}
+		f.waitFor(t, "DELETE", "/channels/"+general+"/messages/"+id, 1, nil)
+	}
+	moderate(1)
+
+	f.mu.Lock()
+	conn := f.conn
+	f.mu.Unlock()
+	conn.Close() // the gateway drops
+	select {
+	case <-f.ready: // RESUMED, or READY again
+	case <-time.After(20 * time.Second):
+		t.Fatalf("no reconnection\n%s", logs)
+	}
+	moderate(2)
+}
