@@ -32,7 +32,7 @@ func BenchmarkHTTPEvents(b *testing.B) {
 		ev := map[string]any{"id": fmt.Sprint("h-", run, "-", i), "platform": "shop", "kind": "message",
 			"space": fmt.Sprint("s-", i%20), "channel": fmt.Sprint("c-", i%200),
 			"author": map[string]any{"id": fmt.Sprint("u-", i%2000), "name": "Member"},
-			"text": texts[i%int64(len(texts))], "at": time.Now().UTC().Format(time.RFC3339)}
+			"text":   texts[i%int64(len(texts))], "at": time.Now().UTC().Format(time.RFC3339)}
 		raw, _ := json.Marshal(ev)
 		return raw
 	}
