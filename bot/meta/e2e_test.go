@@ -182,3 +182,20 @@ func TestTransientGraphFailureRetried(t *testing.T) {
 		t.Fatalf("a hide that succeeded on retry opened cases: %+v", cs)
 	}
 }
+
+// A comment whose author Meta does not name (no from) is still judged and acted
+// on: it gets an author of its own, so the daemon's checks take it and no two
+// such comments count as one author's flood.
+func TestCommentWithoutAuthorIsJudged(t *testing.T) {
+	p := newPipeline(t)
+	body := []byte(`{"object":"instagram","entry":[{"id":"` + igID + `","time":1795731700,"changes":[{"field":"comments","value":` +
+		`{"media":{"id":"18012345678901234","media_product_type":"FEED"},"id":"17865799348089040","text":"quels sont vos horaires ?"}}]}]}`)
+	p.h.mustPost(body)
+	evs := p.h.collect()
+	if len(evs) != 1 || evs[0].Author.ID != "unnamed:17865799348089040" {
+		t.Fatalf("events = %+v, want one with an author of its own", evs)
+	}
+	if err := evs[0].Validate(); err != nil {
+		t.Errorf("the daemon would drop it: %v", err)
+	}
+}

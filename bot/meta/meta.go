@@ -199,6 +199,7 @@ func (c *Connector) hand(ctx context.Context, q queued, out chan<- bot.Event) bo
 			return true
 		}
 	}
+	ev.Author.ID = orUnnamed(ev.Author.ID, ev.ID)
 	select {
 	case out <- ev:
 		c.link.Event(time.Now())

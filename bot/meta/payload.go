@@ -369,3 +369,14 @@ func parseTime(s string) time.Time {
 	}
 	return time.Time{}
 }
+
+// orUnnamed is the author id of a comment whose author Meta does not name (a
+// webhook without from, which the app's permissions may cause): one of its own,
+// "unnamed:<comment id>", so that the comment is still judged and no two such
+// comments count as one author's flood.
+func orUnnamed(authorID, commentID string) string {
+	if authorID != "" {
+		return authorID
+	}
+	return "unnamed:" + commentID
+}

@@ -251,7 +251,8 @@ func TestFixtures(t *testing.T) {
 			Text: "quels sont vos horaires ?", At: at(1795731700)}}, ""},
 		{"ig_mention.json", []bot.Event{{ID: "17894227972186120", Platform: "instagram", Kind: bot.KindComment,
 			Space: igID, Channel: "17918195224117851", Text: "@boulangerie.martin vos croissants sont nuls",
-			At: time.Date(2026, 11, 20, 22, 15, 0, 0, time.UTC)}}, ""},
+			Author: bot.Author{ID: "unnamed:17894227972186120"}, // Graph names no author for a mention
+			At:     time.Date(2026, 11, 20, 22, 15, 0, 0, time.UTC)}}, ""},
 		{"batched.json", []bot.Event{
 			comment("987654321098765_2000000000000001", "104523749012345_987654321098765", "6021345987650001",
 				"Alice Martin", "Super produit, merci !", 1795731890),
