@@ -65,7 +65,13 @@ func FuzzAnalyze(f *testing.F) {
 			if _, ok := own.Match(a); !ok {
 				t.Fatalf("%q does not match itself", s)
 			}
-			if !own.Contains(s) {
+			// \! writes an entry that starts with a literal "!": its text
+			// is without the backslash (seed f67519523aaecd32).
+			text := s
+			if strings.HasPrefix(s, `\!`) {
+				text = s[1:]
+			}
+			if !own.Contains(text) {
 				t.Fatalf("%q is not in its own list", s)
 			}
 		}
