@@ -12,7 +12,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -291,7 +290,7 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 	for name := range byName {
 		d.connected[name] = true
 	}
-	d.lanes = newLanes(d.act, d.laneFull, log, d.panicked, met.laneWait)
+	d.lanes = newLanes(d.act, d.laneFull, log, g, met.laneWait)
 	registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "vigie_lanes",
 		Help: "Places (platform, chat or channel) whose actions have a lane running now.",
@@ -604,9 +603,15 @@ func (d *daemon) dispatch(events <-chan bot.Event, stop <-chan struct{}) {
 	}
 }
 
-// process judges one event from a source and hands its verdict to its lane.
+// process judges one event from a source; a panic there is recovered and counted.
 func (d *daemon) process(ev bot.Event) {
-	defer d.recoverPanic("evaluator", ev)
+	if !d.guard.Do("evaluator", func() { d.judge(ev) }) {
+		d.log.Error("event not fully handled after a panic", "event", ev.Key())
+	}
+}
+
+// judge evaluates one event from a source and hands its verdict to its lane.
+func (d *daemon) judge(ev bot.Event) {
 	if err := ev.Validate(); err != nil {
 		d.log.Warn("event dropped", "event", ev.Key(), "err", err)
 		return
@@ -627,18 +632,6 @@ func (d *daemon) carryOut(j job) {
 	}
 	if !d.lanes.submit(j) {
 		d.act(j)
-	}
-}
-
-// panicked counts a panic that its part recovered from on its own.
-func (d *daemon) panicked(where string) { d.guard.Counter().WithLabelValues(where).Inc() }
-
-// recoverPanic, deferred, turns a panic while handling ev into a log line with
-// the stack and a count: one bad event does not take vigie down.
-func (d *daemon) recoverPanic(where string, ev bot.Event) {
-	if r := recover(); r != nil {
-		d.log.Error("panic while handling an event", "where", where, "event", ev.Key(), "panic", r, "stack", string(debug.Stack()))
-		d.panicked(where)
 	}
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"hash/maphash"
 	"log/slog"
-	"runtime/debug"
 	"strconv"
 	"sync"
 	"time"
@@ -12,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/bot/internal/guard"
 )
 
 // A verdict's actions are carried out in the lane of its place (a platform's
@@ -48,10 +48,10 @@ type lanes struct {
 	run      func(job)
 	overflow func(job)
 	log      *slog.Logger
-	// panicked counts a job whose run panicked (the lane goes on with the next).
-	panicked func(where string)
-	wait     prometheus.Observer
-	seed     maphash.Seed
+	// guard recovers a job whose run panicked: the lane goes on with the next.
+	guard *guard.Guard
+	wait  prometheus.Observer
+	seed  maphash.Seed
 
 	mu     sync.Mutex
 	closed bool
@@ -64,8 +64,8 @@ type lane struct {
 	q   chan job
 }
 
-func newLanes(run, overflow func(job), log *slog.Logger, panicked func(string), wait prometheus.Observer) *lanes {
-	return &lanes{run: run, overflow: overflow, log: log, panicked: panicked, wait: wait, seed: maphash.MakeSeed(), m: map[string]*lane{}}
+func newLanes(run, overflow func(job), log *slog.Logger, g *guard.Guard, wait prometheus.Observer) *lanes {
+	return &lanes{run: run, overflow: overflow, log: log, guard: g, wait: wait, seed: maphash.MakeSeed(), m: map[string]*lane{}}
 }
 
 // laneKey names the place whose lane carries out ev's actions.
@@ -138,19 +138,12 @@ func (ls *lanes) serve(l *lane) {
 
 // do runs one job; a panic in it is logged and counted, and the lane goes on.
 func (ls *lanes) do(l *lane, j job) {
-	defer func() {
-		if r := recover(); r != nil {
-			ls.log.Error("panic while carrying out a verdict; the lane goes on", "event", j.ev.Key(),
-				"panic", r, "stack", string(debug.Stack()))
-			if ls.panicked != nil {
-				ls.panicked("lane")
-			}
-		}
-	}()
 	if ls.wait != nil {
 		ls.wait.Observe(time.Since(j.queued).Seconds())
 	}
-	ls.run(j)
+	if !ls.guard.Do("lane", func() { ls.run(j) }) {
+		ls.log.Error("verdict not fully carried out after a panic; the lane goes on", "event", j.ev.Key())
+	}
 }
 
 // close stops taking jobs and waits, until ctx ends, for the lanes to carry out
