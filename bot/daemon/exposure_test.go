@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -84,5 +85,23 @@ func TestHTTPEventsDoNotActOnConnectedPlatforms(t *testing.T) {
 	}
 	if calls := in.chat.Calls(); len(calls) != 0 {
 		t.Errorf("platform calls = %q, want none", calls)
+	}
+}
+
+// A rule file nested 500,000 parentheses deep once overflowed the stack on a
+// live reload and took vigie down: it is refused with FILE:LINE:COL, and the
+// running rules go on moderating.
+func TestDeepRuleFileRefusedOnReload(t *testing.T) {
+	in := start(t, rulesV1, map[string]string{"VIGIE_WEBHOOK_SECRET": secret})
+	deep := "rules:\n  - name: deep\n    when: " + strings.Repeat("(", 500000) + "true" + strings.Repeat(")", 500000) + "\n"
+	if err := os.WriteFile(in.file, []byte(deep), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := in.do(t, "POST", "/-/reload", nil, nil)
+	if r.code != http.StatusUnprocessableEntity || !strings.Contains(string(r.body), in.file+":3:") {
+		t.Errorf("deep reload = %d %.300s, want 422 with %s:3:COL", r.code, r.body, in.file)
+	}
+	if v := in.post(t, message("deep-1", "u-30", "free nitro")); len(v.Matches) != 1 || v.Matches[0].Rule != "scam" {
+		t.Errorf("after the refused reload: %+v, want the old rules' scam", v.Matches)
 	}
 }
