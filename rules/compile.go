@@ -228,7 +228,7 @@ func compileFile(d *decoder, fs fileSpec, opts LoadOptions) *Ruleset {
 	}
 	for _, sp := range fs.Rules {
 		if r, ok := compileRule(d, c, sp, len(rs.counters)); ok {
-			if r.hours != HoursAlways && !rs.schedule.set && len(rs.schedule.holidays) == 0 {
+			if r.hours != HoursAlways && !rs.schedule.set && len(rs.schedule.holidays) == 0 && len(rs.schedule.calendars) == 0 {
 				effect := "never applies"
 				if r.hours == HoursOffice {
 					effect = "always applies"
@@ -300,9 +300,23 @@ func compileSchedule(d *decoder, fs fileSpec, loc *time.Location) schedule {
 		if !ok {
 			continue
 		}
-		t, err := time.Parse("2006-01-02", strings.TrimSpace(str))
+		str = strings.TrimSpace(str)
+		if len(str) == 2 {
+			c, ok := newCalendar(str)
+			if !ok {
+				d.errorf(h, "holidays: unknown country %q (known: %s)", str, knownCountries())
+				continue
+			}
+			if slices.ContainsFunc(s.calendars, func(o calendar) bool { return o.code == c.code }) {
+				d.warnf(h, "holidays: %s given twice", c.code)
+				continue
+			}
+			s.calendars = append(s.calendars, c)
+			continue
+		}
+		t, err := time.Parse("2006-01-02", str)
 		if err != nil {
-			d.errorf(h, "holidays: bad date %q (want YYYY-MM-DD)", str)
+			d.errorf(h, "holidays: bad date %q (want YYYY-MM-DD, or a country code such as FR)", str)
 			continue
 		}
 		y, m, dd := t.Date()

@@ -446,3 +446,42 @@ func TestCheckPlatform(t *testing.T) {
 		t.Errorf("got:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// A country code in holidays: takes that country's calendar for every year,
+// Easter and its followers included, without a list that runs out.
+func TestCountryHolidays(t *testing.T) {
+	rs := parse(t, "timezone: Europe/Paris\noffice_hours: {mon-sun: \"00:00-24:00\"}\nholidays: [fr, \"2031-06-03\"]\nrules: []\n")
+	paris, err := time.LoadLocation("Europe/Paris")
+	if err != nil {
+		t.Fatal(err)
+	}
+	day := func(y int, m time.Month, d int) time.Time {
+		return time.Date(y, m, d, 12, 0, 0, 0, paris)
+	}
+	for _, tc := range []struct {
+		at   time.Time
+		want bool
+	}{
+		{day(2027, time.January, 1), true},    // Jour de l'an
+		{day(2027, time.January, 2), false},   //
+		{day(2027, time.March, 29), true},     // Easter Monday 2027
+		{day(2031, time.April, 14), true},     // Easter Monday 2031
+		{day(2031, time.April, 13), false},    // Easter Sunday itself is no public holiday
+		{day(2031, time.May, 22), true},       // Ascension 2031
+		{day(2031, time.June, 2), true},       // Lundi de Pentecôte 2031
+		{day(2031, time.June, 3), true},       // the date listed beside the country
+		{day(2031, time.June, 4), false},      //
+		{day(2045, time.July, 14), true},      // Fête nationale
+		{day(2045, time.July, 15), false},     //
+		{day(2099, time.December, 25), true},  // Noël
+		{day(2099, time.December, 24), false}, //
+	} {
+		if got := rs.AfterHours(tc.at); got != tc.want {
+			t.Errorf("AfterHours(%s) = %t, want %t", tc.at.Format("2006-01-02"), got, tc.want)
+		}
+	}
+	_, err = rules.Parse("r.yaml", []byte("holidays: [XX]\nrules: []\n"), rules.LoadOptions{LookupEnv: noEnv})
+	if err == nil || !strings.Contains(err.Error(), `r.yaml:1:12: holidays: unknown country "XX" (known: AR, AT,`) {
+		t.Errorf("unknown country: %v", err)
+	}
+}

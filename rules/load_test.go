@@ -34,7 +34,7 @@ func TestBadFiles(t *testing.T) {
 			`3:3: office_hours: unknown day "mun" (did you mean "mon"?)`,
 			`4:8: office_hours: sat: bad range "9-13" (want like "09:00-19:00")`,
 			`5:8: office_hours: sun: range "19:00-09:00" ends before it starts (split a night range at midnight)`,
-			`6:26: holidays: bad date "25/12/2026" (want YYYY-MM-DD)`,
+			`6:26: holidays: bad date "25/12/2026" (want YYYY-MM-DD, or a country code such as FR)`,
 		}},
 		{"bad_regex.yaml", []string{
 			"3:25: rule \"fn\": when: matches: bad regular expression: missing closing ): `(unclosed`",

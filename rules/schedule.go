@@ -19,6 +19,9 @@ type schedule struct {
 	set      bool
 	days     [7][]minuteRange // by time.Weekday
 	holidays map[dateKey]bool
+	// calendars are the countries whose public holidays are after hours,
+	// every year: a list of dates runs out, a country's calendar does not.
+	calendars []calendar
 }
 
 type minuteRange struct{ from, to int } // minutes since midnight, to exclusive
@@ -34,6 +37,11 @@ func (s *schedule) afterHours(t time.Time) bool {
 	y, m, d := lt.Date()
 	if s.holidays[dateKey{y, m, d}] {
 		return true
+	}
+	for _, c := range s.calendars {
+		if c.holiday(y, m, d) {
+			return true
+		}
 	}
 	if !s.set {
 		return false
