@@ -46,6 +46,10 @@ func LoadRules(p string) (*rules.Ruleset, string, error) {
 	return rs, EmbeddedName, err
 }
 
+// StarterPack is the starter pack built into the binary: ExampleFile and the
+// lists/ it names, for `vigie init` to write out.
+func StarterPack() fs.FS { return starterPack }
+
 // LoadEmbedded compiles the starter pack built into the binary.
 func LoadEmbedded() (*rules.Ruleset, error) {
 	src, err := starterPack.ReadFile(ExampleFile)

@@ -34,6 +34,10 @@ func commands() []command {
 		{"run", "[--config FILE] [--listen ADDR] [--redis URL]",
 			"start the bot: platforms, HTTP API and desk",
 			"SIGINT or SIGTERM stops it gracefully; SIGHUP reloads the rule file.", (*cli).runDaemon},
+		{"init", "[--force] [DIR]",
+			"write the starter pack (rules.yaml and its lists/) into DIR, to edit and run",
+			"DIR defaults to the current directory. Existing files are left alone unless --force:\n" +
+				"the command then names them and writes nothing.", (*cli).initPack},
 		{"check", "[--config FILE]",
 			"load a rule file and report its problems as FILE:LINE:COL: message",
 			"Exit status 0 when the file loads (warnings included), 1 otherwise.", (*cli).check},
