@@ -445,6 +445,13 @@ func TestCheckPlatform(t *testing.T) {
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("got:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
+	got = nil
+	for _, s := range rs.SkippedOn(fakePlatform{"tiny"}) {
+		got = append(got, fmt.Sprintf("%s: %s", s.Kind, strings.Join(s.Rules, ",")))
+	}
+	if g, w := strings.Join(got, "; "), "timeout: flood; hide: insult; ban: insult-shadow,repeat; tag: office-link"; g != w {
+		t.Errorf("SkippedOn: %q, want %q", g, w)
+	}
 }
 
 // A country code in holidays: takes that country's calendar for every year,

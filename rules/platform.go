@@ -23,3 +23,35 @@ func (rs *Ruleset) CheckPlatform(p bot.Platform) []Problem {
 	}
 	return out
 }
+
+// Skipped is an action kind a platform does not have, with the rules that ask
+// for it, in file order.
+type Skipped struct {
+	Kind  bot.ActionKind
+	Rules []string
+}
+
+// SkippedOn groups CheckPlatform's findings by action: what p will skip, and
+// for which rules. A comment page has no timeout whoever wrote the file, so the
+// daemon says it once per platform rather than once per rule.
+func (rs *Ruleset) SkippedOn(p bot.Platform) []Skipped {
+	var out []Skipped
+	index := map[bot.ActionKind]int{}
+	for _, r := range rs.rules {
+		for _, a := range r.actions {
+			if bot.Capable(p, a.kind) {
+				continue
+			}
+			i, ok := index[a.kind]
+			if !ok {
+				i = len(out)
+				index[a.kind] = i
+				out = append(out, Skipped{Kind: a.kind})
+			}
+			if rs := out[i].Rules; len(rs) == 0 || rs[len(rs)-1] != r.name {
+				out[i].Rules = append(out[i].Rules, r.name)
+			}
+		}
+	}
+	return out
+}

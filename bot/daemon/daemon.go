@@ -470,9 +470,20 @@ func (d *daemon) install(rs *rules.Ruleset, file string, matcher *faq.Matcher) *
 	}
 	for _, c := range d.conns {
 		for _, pl := range c.Platforms {
-			for _, p := range rs.CheckPlatform(pl) {
-				d.log.Warn("rules: "+p.String(), "platform", pl.Name())
+			// What a platform does not have (a comment page has no timeout) is
+			// no mistake in the file: one line per platform says what is skipped.
+			skipped := rs.SkippedOn(pl)
+			if len(skipped) == 0 {
+				continue
 			}
+			kinds := make([]string, len(skipped))
+			attrs := []any{"platform", pl.Name()}
+			for i, s := range skipped {
+				kinds[i] = string(s.Kind)
+				attrs = append(attrs, string(s.Kind), strings.Join(s.Rules, ","))
+			}
+			d.log.Info(fmt.Sprintf("rules: %s cannot %s; those actions are skipped there, the rules' other actions are carried out",
+				pl.Name(), strings.Join(kinds, ", ")), attrs...)
 		}
 		if c.OnRules != nil {
 			if err := c.OnRules(rs); err != nil {
