@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/rules"
 	"github.com/vigie-bot/vigie/store"
 )
 
@@ -75,19 +76,15 @@ func ParseOutcome(s string) (Outcome, error) {
 	return o, nil
 }
 
-// parseDuration reads 10m, 1h30m and also 7d, as CMs write them.
+// parseDuration reads a duration as CMs write them on the desk (10m, 1h30m,
+// 7d, 1w), the rule file's way, up to ten years.
 func parseDuration(s string) (time.Duration, error) {
-	s = strings.TrimSpace(s)
-	if days, ok := strings.CutSuffix(s, "d"); ok {
-		n, err := strconv.Atoi(days)
-		if err != nil || n <= 0 || n > 3650 {
-			return 0, fmt.Errorf("bad duration %q", s)
-		}
-		return time.Duration(n) * 24 * time.Hour, nil
+	d, err := rules.ParseDuration(s)
+	if err != nil {
+		return 0, err
 	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d <= 0 {
-		return 0, fmt.Errorf("bad duration %q", s)
+	if d > 3650*24*time.Hour {
+		return 0, fmt.Errorf("bad duration %q: longer than ten years", s)
 	}
 	return d, nil
 }

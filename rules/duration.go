@@ -8,6 +8,13 @@ import (
 	"time"
 )
 
+// ParseDuration reads a duration as the rule file does: 90s, 1h30m, 7d, 2w3d.
+func ParseDuration(s string) (time.Duration, error) { return parseDuration(s) }
+
+// maxDuration bounds what parseDuration accepts, a century: far beyond any
+// window, timeout or ban, and far from time.Duration's overflow.
+const maxDuration = 100 * 365 * 24 * time.Hour
+
 // parseDuration reads durations the way a CM writes them: Go's forms (90s, 1h30m,
 // 500ms) plus d (24 hours) and w (7 days), so that "7d" or "2w3d" work. Only
 // positive durations are accepted: every duration in a rule file is a window, a
@@ -56,6 +63,9 @@ func parseDuration(s string) (time.Duration, error) {
 			if unit == "w" {
 				day *= 7
 			}
+			if f*float64(day) > float64(maxDuration) {
+				return 0, fmt.Errorf("invalid duration %q: longer than a century", s)
+			}
 			total += time.Duration(f * float64(day))
 		default:
 			rest.WriteString(in[:j])
@@ -71,6 +81,9 @@ func parseDuration(s string) (time.Duration, error) {
 	}
 	if total <= 0 {
 		return 0, fmt.Errorf("invalid duration %q: must be positive", s)
+	}
+	if total > maxDuration {
+		return 0, fmt.Errorf("invalid duration %q: longer than a century", s)
 	}
 	return total, nil
 }

@@ -115,8 +115,7 @@ func (d *daemon) runAfterHours(ctx context.Context, wg *sync.WaitGroup) {
 		for {
 			select {
 			case <-ctx.Done():
-				// the hours that ended are written before the store closes; the
-				// one under way is left: a restart loses only it
+				// what was counted is written before the store closes
 				fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 				d.flushTally(fctx)
 				cancel()

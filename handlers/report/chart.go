@@ -31,17 +31,24 @@ var (
 	colAlert      = color.RGBA{0xff, 0xd8, 0xa8, 0xff}
 )
 
-// Chart draws messages and actions per hour as a PNG: a pale bar per hour for the
-// events, a red bar inside it for the actions, and an orange band behind the
+// Chart draws messages and actions per hour as a PNG: for each hour a pale bar
+// for the events and a red one beside it for the actions (an event may take
+// several actions, so neither hides the other), and an orange band behind the
 // hours of each crisis alert.
 func (r *Report) Chart() ([]byte, error) {
+	tf, err := newTypeface()
+	if err != nil {
+		return nil, err
+	}
 	img := image.NewRGBA(image.Rect(0, 0, chartW, chartH))
 	draw.Draw(img, img.Bounds(), &image.Uniform{colBackground}, image.Point{}, draw.Src)
 
-	title := "MESSAGES AND ACTIONS PER HOUR"
-	drawText(img, marginLeft, 14, title, 2, colText)
-	period := r.Since.Format("Mon 2 Jan 15:04") + " - " + r.Until.Format("Mon 2 Jan 15:04")
-	drawText(img, marginLeft, 38, period, 2, colAxis)
+	drawText(img, tf.bold, marginLeft, 12, "Messages and actions per hour", colText)
+	period := r.Since.Format("Mon 2 Jan 2006 15:04") + " – " + r.Until.Format("Mon 2 Jan 2006 15:04")
+	if r.Timezone != "" {
+		period += " (" + r.Timezone + ")"
+	}
+	drawText(img, tf.regular, marginLeft, 38, period, colAxis)
 
 	plotW := chartW - marginLeft - marginRight
 	plotH := chartH - marginTop - marginBot
@@ -70,7 +77,7 @@ func (r *Report) Chart() ([]byte, error) {
 		y := y0 - s*plotH/4
 		fill(img, x0, y, x0+plotW, y+1, colGrid)
 		label := strconv.Itoa(top * s / 4)
-		drawText(img, x0-10-textWidth(label, 2), y-7, label, 2, colAxis)
+		drawText(img, tf.regular, x0-10-width(tf.regular, label), y-8, label, colAxis)
 	}
 	// bars
 	barH := func(v int) int { return v * plotH / top }
@@ -78,14 +85,14 @@ func (r *Report) Chart() ([]byte, error) {
 		left := x0 + int(float64(i)*slot)
 		right := x0 + int(float64(i+1)*slot)
 		gap := max(int(slot/8), 1)
-		fill(img, left+gap, y0-barH(h.Events), right-gap, y0, colEvents)
-		inner := max(int(slot/4), gap)
-		fill(img, left+inner, y0-barH(h.Actions), right-inner, y0, colActions)
+		mid := (left + right) / 2
+		fill(img, left+gap, y0-barH(h.Events), mid, y0, colEvents)
+		fill(img, mid, y0-barH(h.Actions), right-gap, y0, colActions)
 	}
 	// x axis and hour labels, as many as fit
 	fill(img, x0, y0, x0+plotW, y0+2, colAxis)
 	every := 1
-	for float64(every)*slot < float64(textWidth("00", 2)+8) {
+	for float64(every)*slot < float64(width(tf.regular, "00")+8) {
 		every++
 	}
 	for i, h := range r.Hours {
@@ -94,18 +101,21 @@ func (r *Report) Chart() ([]byte, error) {
 		}
 		label := h.Start.Format("15")
 		cx := x0 + int((float64(i)+0.5)*slot)
-		drawText(img, cx-textWidth(label, 2)/2, y0+10, label, 2, colText)
+		drawText(img, tf.regular, cx-width(tf.regular, label)/2, y0+10, label, colText)
 	}
 	// legend, top right
-	lx := chartW - marginRight - 420
 	legend := []struct {
 		c    color.Color
 		text string
-	}{{colEvents, "MESSAGES"}, {colActions, "ACTIONS"}, {colAlert, "ALERT"}}
+	}{{colEvents, "messages"}, {colActions, "actions"}, {colAlert, "alert"}}
+	lx := chartW - marginRight
 	for _, l := range legend {
-		fill(img, lx, 44, lx+14, 58, l.c)
-		drawText(img, lx+20, 44, l.text, 2, colText)
-		lx += 20 + textWidth(l.text, 2) + 24
+		lx -= 20 + width(tf.regular, l.text) + 24
+	}
+	for _, l := range legend {
+		fill(img, lx, 16, lx+14, 30, l.c)
+		drawText(img, tf.regular, lx+20, 15, l.text, colText)
+		lx += 20 + width(tf.regular, l.text) + 24
 	}
 
 	var buf bytes.Buffer

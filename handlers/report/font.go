@@ -1,87 +1,51 @@
 package report
 
 import (
+	"fmt"
 	"image"
 	"image/color"
-	"strings"
+
+	"golang.org/x/image/font"
+	"golang.org/x/image/font/gofont/gobold"
+	"golang.org/x/image/font/gofont/goregular"
+	"golang.org/x/image/font/opentype"
+	"golang.org/x/image/math/fixed"
 )
 
-// glyphs is a 5×7 pixel font for the chart's labels: digits, capitals and a few
-// signs, enough for hours, counts and a legend without a font dependency.
-var glyphs = map[rune][7]string{
-	'0': {".###.", "#...#", "#..##", "#.#.#", "##..#", "#...#", ".###."},
-	'1': {"..#..", ".##..", "..#..", "..#..", "..#..", "..#..", ".###."},
-	'2': {".###.", "#...#", "....#", "...#.", "..#..", ".#...", "#####"},
-	'3': {"#####", "...#.", "..#..", "...#.", "....#", "#...#", ".###."},
-	'4': {"...#.", "..##.", ".#.#.", "#..#.", "#####", "...#.", "...#."},
-	'5': {"#####", "#....", "####.", "....#", "....#", "#...#", ".###."},
-	'6': {"..##.", ".#...", "#....", "####.", "#...#", "#...#", ".###."},
-	'7': {"#####", "....#", "...#.", "..#..", ".#...", ".#...", ".#..."},
-	'8': {".###.", "#...#", "#...#", ".###.", "#...#", "#...#", ".###."},
-	'9': {".###.", "#...#", "#...#", ".####", "....#", "...#.", ".##.."},
-	'A': {".###.", "#...#", "#...#", "#####", "#...#", "#...#", "#...#"},
-	'B': {"####.", "#...#", "#...#", "####.", "#...#", "#...#", "####."},
-	'C': {".###.", "#...#", "#....", "#....", "#....", "#...#", ".###."},
-	'D': {"####.", "#...#", "#...#", "#...#", "#...#", "#...#", "####."},
-	'E': {"#####", "#....", "#....", "####.", "#....", "#....", "#####"},
-	'F': {"#####", "#....", "#....", "####.", "#....", "#....", "#...."},
-	'G': {".###.", "#...#", "#....", "#.###", "#...#", "#...#", ".####"},
-	'H': {"#...#", "#...#", "#...#", "#####", "#...#", "#...#", "#...#"},
-	'I': {".###.", "..#..", "..#..", "..#..", "..#..", "..#..", ".###."},
-	'J': {"..###", "...#.", "...#.", "...#.", "...#.", "#..#.", ".##.."},
-	'K': {"#...#", "#..#.", "#.#..", "##...", "#.#..", "#..#.", "#...#"},
-	'L': {"#....", "#....", "#....", "#....", "#....", "#....", "#####"},
-	'M': {"#...#", "##.##", "#.#.#", "#.#.#", "#...#", "#...#", "#...#"},
-	'N': {"#...#", "#...#", "##..#", "#.#.#", "#..##", "#...#", "#...#"},
-	'O': {".###.", "#...#", "#...#", "#...#", "#...#", "#...#", ".###."},
-	'P': {"####.", "#...#", "#...#", "####.", "#....", "#....", "#...."},
-	'Q': {".###.", "#...#", "#...#", "#...#", "#.#.#", "#..#.", ".##.#"},
-	'R': {"####.", "#...#", "#...#", "####.", "#.#..", "#..#.", "#...#"},
-	'S': {".####", "#....", "#....", ".###.", "....#", "....#", "####."},
-	'T': {"#####", "..#..", "..#..", "..#..", "..#..", "..#..", "..#.."},
-	'U': {"#...#", "#...#", "#...#", "#...#", "#...#", "#...#", ".###."},
-	'V': {"#...#", "#...#", "#...#", "#...#", "#...#", ".#.#.", "..#.."},
-	'W': {"#...#", "#...#", "#...#", "#.#.#", "#.#.#", "#.#.#", ".#.#."},
-	'X': {"#...#", "#...#", ".#.#.", "..#..", ".#.#.", "#...#", "#...#"},
-	'Y': {"#...#", "#...#", ".#.#.", "..#..", "..#..", "..#..", "..#.."},
-	'Z': {"#####", "....#", "...#.", "..#..", ".#...", "#....", "#####"},
-	':': {".....", "..#..", "..#..", ".....", "..#..", "..#..", "....."},
-	'-': {".....", ".....", ".....", "#####", ".....", ".....", "....."},
-	'/': {"....#", "....#", "...#.", "..#..", ".#...", "#....", "#...."},
-	'.': {".....", ".....", ".....", ".....", ".....", ".##..", ".##.."},
-	'(': {"...#.", "..#..", ".#...", ".#...", ".#...", "..#..", "...#."},
-	')': {".#...", "..#..", "...#.", "...#.", "...#.", "..#..", ".#..."},
-	'>': {".#...", "..#..", "...#.", "....#", "...#.", "..#..", ".#..."},
-	'_': {".....", ".....", ".....", ".....", ".....", ".....", "#####"},
+// typeface is the chart's lettering: the Go fonts, built into the binary,
+// which cover Latin with its accents ("Préférences", "lundi"), so that labels
+// are written as people write them.
+type typeface struct {
+	regular, bold font.Face
 }
 
-// glyphWidth is a character's advance at scale 1: 5 pixels and a space.
-const glyphWidth = 6
-
-// textWidth is the width of s drawn at scale.
-func textWidth(s string, scale int) int {
-	return len([]rune(s)) * glyphWidth * scale
-}
-
-// drawText draws s with its top-left corner at (x, y); letters are drawn as
-// capitals, unknown characters as blanks.
-func drawText(img *image.RGBA, x, y int, s string, scale int, c color.Color) {
-	for _, r := range strings.ToUpper(s) {
-		g, ok := glyphs[r]
-		if ok {
-			for row, line := range g {
-				for col, px := range line {
-					if px != '#' {
-						continue
-					}
-					for dy := range scale {
-						for dx := range scale {
-							img.Set(x+col*scale+dx, y+row*scale+dy, c)
-						}
-					}
-				}
-			}
+func newTypeface() (*typeface, error) {
+	face := func(ttf []byte, size float64) (font.Face, error) {
+		f, err := opentype.Parse(ttf)
+		if err != nil {
+			return nil, err
 		}
-		x += glyphWidth * scale
+		return opentype.NewFace(f, &opentype.FaceOptions{Size: size, DPI: 72, Hinting: font.HintingFull})
 	}
+	regular, err := face(goregular.TTF, 14)
+	if err != nil {
+		return nil, fmt.Errorf("report: font: %w", err)
+	}
+	bold, err := face(gobold.TTF, 18)
+	if err != nil {
+		return nil, fmt.Errorf("report: font: %w", err)
+	}
+	return &typeface{regular: regular, bold: bold}, nil
+}
+
+// width is how wide s is drawn with f, in pixels.
+func width(f font.Face, s string) int {
+	return font.MeasureString(f, s).Ceil()
+}
+
+// drawText draws s with its top-left corner at (x, y).
+func drawText(img *image.RGBA, f font.Face, x, y int, s string, c color.Color) {
+	d := font.Drawer{Dst: img, Src: image.NewUniform(c), Face: f,
+		Dot: fixed.Point26_6{X: fixed.I(x), Y: fixed.I(y) + f.Metrics().Ascent}}
+	d.DrawString(s)
 }

@@ -77,7 +77,7 @@ func TestMorningReport(t *testing.T) {
 		t.Fatalf("desks got %+v", desks)
 	}
 	for _, want := range []string{
-		"Good morning. Report Thu 19 Nov 19:00 → Fri 20 Nov 09:00 (Europe/Paris)",
+		"Good morning. Report Thu 19 Nov 2026 19:00 → Fri 20 Nov 2026 09:00 (Europe/Paris)",
 		"72 events, 29 flagged, 31 actions",
 		"insult 25 (2 overturned)",
 	} {
@@ -103,7 +103,7 @@ func TestMorningAfterAWeekend(t *testing.T) {
 	})
 	m.Check(context.Background())
 	now = at(23, 9, 0, 0)
-	if !m.Check(context.Background()) || !strings.Contains(d.texts[0], "Report Fri 20 Nov 19:00 → Mon 23 Nov 09:00") {
+	if !m.Check(context.Background()) || !strings.Contains(d.texts[0], "Report Fri 20 Nov 2026 19:00 → Mon 23 Nov 2026 09:00") {
 		t.Errorf("weekend report: %q", d.texts)
 	}
 }

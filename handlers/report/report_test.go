@@ -229,7 +229,7 @@ func TestReportOfANight(t *testing.T) {
 
 	text := r.Text()
 	for _, want := range []string{
-		"Report Thu 19 Nov 19:00 → Fri 20 Nov 09:00 (Europe/Paris)",
+		"Report Thu 19 Nov 2026 19:00 → Fri 20 Nov 2026 09:00 (Europe/Paris)",
 		"72 events, 29 flagged, 31 actions (hide 25, delete 3, timeout 3).",
 		"wave on facebook page-1 23:00–23:04, 25 hits (insult 25)",
 		"Cases: 2 open (oldest 30m), 5 opened, 3 decided (delete 1, keep 1, unhide 1).",
@@ -309,17 +309,22 @@ func TestChartIsAPNG(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	// the 23h bar (the fifth of 14 on 870 pixels from x=70, axis at y=370, 80 at
-	// the top, 300 pixels higher): red up to 25 actions, pale blue up to 51 events
+	// the 23h bars (the fifth slot of 14 on 870 pixels from x=70, axis at
+	// y=370, 80 at the top, 300 pixels higher): pale blue up to 51 events in
+	// the slot's left half, red up to 25 actions beside it, in the right half,
+	// and above each the orange of the alert that hour
 	red, blue := color.RGBA{0xd6, 0x45, 0x3d, 0xff}, color.RGBA{0x9d, 0xb4, 0xc8, 0xff}
-	x := 70 + 9*870/28
+	orange := color.RGBA{0xff, 0xd8, 0xa8, 0xff}
+	slot := 870.0 / 14
+	events, actions := 70+int(4.25*slot), 70+int(4.75*slot)
 	for _, c := range []struct {
-		value int
-		want  color.RGBA
-	}{{2, red}, {24, red}, {27, blue}, {50, blue}} {
+		x, value int
+		want     color.RGBA
+	}{{events, 2, blue}, {events, 24, blue}, {events, 50, blue}, {events, 53, orange},
+		{actions, 2, red}, {actions, 24, red}, {actions, 27, orange}, {actions, 50, orange}} {
 		y := 370 - c.value*300/80
-		if got := color.RGBAModel.Convert(img.At(x, y)); got != c.want {
-			t.Errorf("23h bar at %d: %v, want %v", c.value, got, c.want)
+		if got := color.RGBAModel.Convert(img.At(c.x, y)); got != c.want {
+			t.Errorf("23h bar at x=%d, %d: %v, want %v", c.x, c.value, got, c.want)
 		}
 	}
 }

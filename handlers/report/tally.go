@@ -17,10 +17,12 @@ import (
 // match no rule, so the other readers of the audit log pass them by.
 const TallyKind bot.Kind = "tally"
 
-// Tally counts every event per hour and platform in the process, and writes the
-// hours that ended to the audit log, one entry per hour: a report then adds up
-// the instances sharing a store, and what a restart would have lost is only the
-// hour under way. It is safe for concurrent use.
+// Tally counts every event per hour and platform in the process, and writes
+// what it counted to the audit log at each flush (once a minute), the hour
+// under way included: a report read from the store by another process (vigie
+// report --redis) then sees the current hour too, and adds up the instances
+// sharing a store. A crash loses at most a minute of counts. It is safe for
+// concurrent use.
 type Tally struct {
 	instance string
 
@@ -51,38 +53,45 @@ type tallyEntry struct {
 	Counts   map[string]int `json:"counts"`
 }
 
-// Flush writes the hours ended by now to st and forgets them. On a store error
-// they are kept for the next flush.
+// Flush writes what was counted since the last flush to st, one entry per
+// hour, and forgets it. On a store error the counts are kept for the next flush.
 func (t *Tally) Flush(ctx context.Context, st store.Store, now time.Time) error {
-	current := now.UTC().Truncate(time.Hour)
 	t.mu.Lock()
-	var done []time.Time
+	hours := make([]time.Time, 0, len(t.hours))
 	for h := range t.hours {
-		if h.Before(current) {
-			done = append(done, h)
-		}
+		hours = append(hours, h)
 	}
-	slices.SortFunc(done, func(a, b time.Time) int { return a.Compare(b) })
 	t.mu.Unlock()
-	for _, h := range done {
-		// Taken out under the lock: events counted on their own time (a
-		// backlog) may still add to an hour that ended; they go in the next
+	slices.SortFunc(hours, func(a, b time.Time) int { return a.Compare(b) })
+	for _, h := range hours {
+		// Taken out under the lock: what comes in meanwhile goes in the next
 		// flush's entry for that hour.
 		t.mu.Lock()
 		counts := t.hours[h]
 		delete(t.hours, h)
 		t.mu.Unlock()
+		if len(counts) == 0 {
+			continue
+		}
 		b, err := json.Marshal(tallyEntry{Hour: h, Instance: t.instance, Counts: counts})
 		if err != nil {
 			t.putBack(h, counts)
 			return err
 		}
-		ev := bot.Event{ID: "tally:" + t.instance + ":" + strconv.FormatInt(h.Unix(), 10), Platform: "vigie",
-			Kind: TallyKind, Text: string(b), At: h}
-		// Entries are stamped with the hour's end, so a report since a time
-		// finds the hours that ended after it.
-		end := h.Add(time.Hour)
-		if err := st.AppendAudit(ctx, store.AuditEntry{At: end, Event: ev, Verdict: bot.Verdict{EventID: ev.ID, At: end}, Mode: "tally"}); err != nil {
+		// Each flush's entry has its own id: the report adds them up, and
+		// drops only the copies of one entry that a retried write made.
+		ev := bot.Event{ID: "tally:" + t.instance + ":" + strconv.FormatInt(h.Unix(), 10) + ":" + strconv.FormatInt(now.UnixNano(), 10),
+			Platform: "vigie", Kind: TallyKind, Text: string(b), At: h}
+		// Stamped with the hour's end, or now for the hour under way: never
+		// before the hour itself, so a report from the hour's start finds it.
+		at := h.Add(time.Hour)
+		if now.Before(at) {
+			at = now
+		}
+		if at.Before(h) {
+			at = h
+		}
+		if err := st.AppendAudit(ctx, store.AuditEntry{At: at, Event: ev, Verdict: bot.Verdict{EventID: ev.ID, At: at}, Mode: "tally"}); err != nil {
 			t.putBack(h, counts)
 			return fmt.Errorf("tally of %s: %w", h.Format(time.RFC3339), err)
 		}
@@ -121,11 +130,11 @@ func (t *Tally) Pending() []EventCount {
 // has not flushed yet.
 func AuditEvents(st store.Store, pending func() []EventCount) func(ctx context.Context, since, until time.Time) ([]EventCount, error) {
 	return func(ctx context.Context, since, until time.Time) ([]EventCount, error) {
-		entries, err := st.Audit(ctx, since)
+		from := since.UTC().Truncate(time.Hour)
+		entries, err := st.Audit(ctx, from)
 		if err != nil {
 			return nil, err
 		}
-		from := since.UTC().Truncate(time.Hour)
 		var out []EventCount
 		seen := map[string]bool{}
 		for _, e := range entries {

@@ -44,4 +44,27 @@ func TestTallyTwoInstances(t *testing.T) {
 	if len(got) != 2 || got["21 discord"] != 20 || got["22 facebook"] != 10 {
 		t.Errorf("counts %v", got)
 	}
+
+	// Read by another process (vigie report --redis), with nothing pending:
+	// the hour under way is in the store too, and what came after a flush,
+	// in an hour flushed already (a backlog), adds up.
+	b.Add("facebook", h0.Add(95*time.Minute))
+	a.Add("discord", h0.Add(30*time.Minute))
+	later := h0.Add(96 * time.Minute)
+	for _, x := range []*report.Tally{a, b} {
+		if err := x.Flush(ctx, st, later); err != nil {
+			t.Fatal(err)
+		}
+	}
+	counts, err = report.AuditEvents(st, nil)(ctx, h0.Add(30*time.Minute), later)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = map[string]int{}
+	for _, c := range counts {
+		got[c.Hour.Format("15")+" "+c.Platform] += c.N
+	}
+	if len(got) != 2 || got["21 discord"] != 21 || got["22 facebook"] != 11 {
+		t.Errorf("counts read from the store alone %v, want 21 discord 21, 22 facebook 11", got)
+	}
 }
