@@ -81,6 +81,9 @@ type counter struct {
 	// when they run on the machine.
 	keyFn  func(*exprEnv) string
 	whenFn func(*exprEnv) bool
+	// keyApp, for a key glued from parts, appends it to the event's key
+	// buffer instead (engine.go): one string for all the keys of an event.
+	keyApp func(*exprEnv, []byte) []byte
 	// keyAt and whenAt are where key: and when: are written.
 	keyAt, whenAt pos
 }
@@ -217,6 +220,7 @@ func compileFile(d *decoder, fs fileSpec, opts LoadOptions) *Ruleset {
 		if k, ok := c.compile(cs.Key, what+": key", scopeCounter, reflect.String); ok {
 			ct.key = k.prog
 			ct.keyFn, _ = nativeString(k.prog.Node())
+			ct.keyApp, _ = nativeKeyAppender(k.prog.Node())
 		}
 		if cs.When != nil {
 			if w, ok := c.compile(*cs.When, what+": when", scopeCounter, reflect.Bool); ok {

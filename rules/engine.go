@@ -36,6 +36,10 @@ type scratch struct {
 	analysis text.Analysis
 	counts   []int
 	machine  vm.VM
+	// keys is the buffer the counters' glued keys are written to, and
+	// keySpans where each counter's is in it (engine.go).
+	keys     []byte
+	keySpans []keySpan
 	ops      []store.CounterOp
 	// matched marks the rules that matched, for the alerts' hit counters.
 	matched []bool
@@ -155,14 +159,24 @@ func (e *Engine) assess(ctx context.Context, ev bot.Event) (Assessment, error) {
 
 	var errs []RuleError // rare: allocated on the first failure
 	ops := s.ops[:len(rs.counters)]
+	keys, spans := s.keys[:0], s.keySpans[:0]
 	for i, c := range rs.counters {
 		ops[i] = store.CounterOp{Name: c.name, Window: c.window}
 		if c.key == nil {
 			continue
 		}
-		if c.keyFn != nil {
+		switch {
+		case c.keyApp != nil:
+			// written into the buffer; the key string is made below, once
+			// for all the counters
+			lo := len(keys)
+			keys = c.keyApp(&s.env, keys)
+			spans = append(spans, keySpan{counter: i, lo: lo, hi: len(keys)})
+			ops[i].Incr = len(keys) > lo
+		case c.keyFn != nil:
 			ops[i].Key = c.keyFn(&s.env)
-		} else {
+			ops[i].Incr = ops[i].Key != ""
+		default:
 			st.built = 0
 			key, err := s.machine.Run(c.key, box())
 			if err != nil {
@@ -170,8 +184,8 @@ func (e *Engine) assess(ctx context.Context, ev bot.Event) (Assessment, error) {
 				continue
 			}
 			ops[i].Key, _ = key.(string)
+			ops[i].Incr = ops[i].Key != ""
 		}
-		ops[i].Incr = ops[i].Key != ""
 		if c.when != nil && ops[i].Incr {
 			if c.whenFn != nil {
 				ops[i].Incr = c.whenFn(&s.env)
@@ -185,6 +199,19 @@ func (e *Engine) assess(ctx context.Context, ev bot.Event) (Assessment, error) {
 			ops[i].Incr = err == nil && ok == true
 		}
 	}
+	if len(keys) > 0 {
+		// One string holds all the glued keys of the event, each a slice of
+		// it: one allocation instead of one per key. A store that keeps a
+		// key (a new window) keeps the event's few hundred bytes of keys.
+		all := string(keys)
+		for _, sp := range spans {
+			ops[sp.counter].Key = all[sp.lo:sp.hi]
+		}
+	}
+	if cap(keys) > maxKeptKeys {
+		keys = nil // a key glued from a long text is not kept for every event
+	}
+	s.keys, s.keySpans = keys, spans
 	if rs.alerts != nil {
 		ops = rs.alerts.alertOps(ops, alertSpace(ev.Space), now, &s.buckets)
 	}
@@ -309,6 +336,15 @@ func (e *Engine) failed(errs []RuleError, i int, name string, at pos, event stri
 		e.impl.log.Warn("rule failed (logged once)", "rule", name, "event", event, "err", err)
 	}
 	return append(errs, re)
+}
+
+// maxKeptKeys is the largest key buffer a scratch keeps for the next event.
+const maxKeptKeys = 4 << 10
+
+// keySpan is where counter's key is in the event's key buffer.
+type keySpan struct {
+	counter int
+	lo, hi  int
 }
 
 // newEnv fills the environment from the event and the analysis of its text.

@@ -69,9 +69,14 @@ type evalState struct {
 	analysis *text.Analysis
 	now      time.Time
 	strikes  []time.Time
-	// sketches are the bands of the text's sketch once sketched.
-	sketches [text.SketchBands]string
-	sketched bool
+	// sketchSums are the bands of the text's sketch once sketched
+	// (sketchHas: the text has one); sketches are them as strings, once one
+	// was asked as a string (sketchText).
+	sketchSums [text.SketchBands]uint64
+	sketches   [text.SketchBands]string
+	sketched   bool
+	sketchHas  bool
+	sketchText bool
 	// matched remembers has_any's answers about the event's text.
 	matched []listMatch
 	// hits are what the functions found (a word, a domain, a pattern) while the

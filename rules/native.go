@@ -42,7 +42,10 @@ type nval struct {
 	list *wordList
 	pat  *pattern
 	// parts are the operands of a chain of string +, glued in one allocation.
-	parts []func(*exprEnv) string
+	parts []nval
+	// app, when set, appends the string value to a buffer without making it
+	// a string first (a sketch band is a number written in hex).
+	app func(*exprEnv, []byte) []byte
 }
 
 // nativeBool compiles a condition; ok is false when it has a shape the
@@ -56,6 +59,40 @@ func nativeBool(n ast.Node) (func(*exprEnv) bool, bool) {
 func nativeString(n ast.Node) (func(*exprEnv) string, bool) {
 	v, ok := nativeOfKind(n, nString)
 	return v.s, ok
+}
+
+// nativeKeyAppender compiles a counter key that glues parts together
+// (author.id + "|" + fingerprint) into a closure that appends it to a buffer:
+// the engine writes all of an event's keys into one buffer and makes them one
+// string. ok is false for a key that is not such a chain: a single field
+// costs nothing as a string.
+func nativeKeyAppender(n ast.Node) (func(*exprEnv, []byte) []byte, bool) {
+	v, ok := nativeOfKind(n, nString)
+	if !ok || len(v.parts) < 2 {
+		return nil, false
+	}
+	return v.appender(), true
+}
+
+// appender returns a closure that appends v's string value to a buffer.
+func (v nval) appender() func(*exprEnv, []byte) []byte {
+	if v.app != nil {
+		return v.app
+	}
+	if v.parts != nil {
+		apps := make([]func(*exprEnv, []byte) []byte, len(v.parts))
+		for i, p := range v.parts {
+			apps[i] = p.appender()
+		}
+		return func(e *exprEnv, buf []byte) []byte {
+			for _, app := range apps {
+				buf = app(e, buf)
+			}
+			return buf
+		}
+	}
+	s := v.s
+	return func(e *exprEnv, buf []byte) []byte { return append(buf, s(e)...) }
 }
 
 // nativeOfKind compiles n when its value is of kind want.
@@ -312,11 +349,11 @@ func nativeBinary(n *ast.BinaryNode) (nval, bool) {
 	return nval{}, false
 }
 
-func (v nval) stringParts() []func(*exprEnv) string {
+func (v nval) stringParts() []nval {
 	if v.parts != nil {
 		return v.parts
 	}
-	return []func(*exprEnv) string{v.s}
+	return []nval{v}
 }
 
 // concat glues the parts of a + chain with one allocation, where the machine
@@ -325,9 +362,9 @@ func (v nval) stringParts() []func(*exprEnv) string {
 // (author.id + ":" + space has three).
 const maxNativeParts = 4
 
-func concat(parts []func(*exprEnv) string) func(*exprEnv) string {
+func concat(parts []nval) func(*exprEnv) string {
 	if len(parts) == 3 {
-		a, b, c := parts[0], parts[1], parts[2]
+		a, b, c := parts[0].s, parts[1].s, parts[2].s
 		return func(e *exprEnv) string { return a(e) + b(e) + c(e) }
 	}
 	return func(e *exprEnv) string {
@@ -335,7 +372,7 @@ func concat(parts []func(*exprEnv) string) func(*exprEnv) string {
 		vals := buf[:0]
 		n := 0
 		for _, p := range parts {
-			s := p(e)
+			s := p.s(e)
 			vals = append(vals, s)
 			n += len(s)
 		}
@@ -545,7 +582,8 @@ func nativeCall(n *ast.CallNode) (nval, bool) {
 	case "sketch":
 		if is(nInt) {
 			b := vals[0].i
-			return nval{kind: nString, s: func(e *exprEnv) string { return e.State.sketch(b(e)) }}, true
+			return nval{kind: nString, s: func(e *exprEnv) string { return e.State.sketch(b(e)) },
+				app: func(e *exprEnv, buf []byte) []byte { return e.State.appendSketch(buf, b(e)) }}, true
 		}
 	}
 	return nval{}, false

@@ -147,6 +147,12 @@ func compareNative(t *testing.T, rs *Ruleset, events []bot.Event) {
 				if err != nil || want != got || !reflect.DeepEqual(gotHits, st.hits) && len(gotHits)+len(st.hits) > 0 {
 					t.Errorf("event %s: counter %s key: closure %q %v, machine %q %v (err %v)", ev.ID, c.name, got, gotHits, want, st.hits, err)
 				}
+				if c.keyApp != nil {
+					// the key written into the event's key buffer, after another
+					if app := string(c.keyApp(&s.env, []byte("before|"))); app != "before|"+got {
+						t.Errorf("event %s: counter %s key appended: %q, closure %q", ev.ID, c.name, app, got)
+					}
+				}
 			}
 			if c.whenFn != nil {
 				st.hits = st.hits[:0]

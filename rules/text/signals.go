@@ -206,6 +206,29 @@ func (a *Analysis) Sketch(b int) string {
 // a file with a counter per band asks for all of them on every event.
 func (a *Analysis) Sketches() [SketchBands]string {
 	var out [SketchBands]string
+	sums, ok := a.SketchSums()
+	if !ok {
+		return out
+	}
+	// every band is 16 hex digits (the top bit is set): the bands are written
+	// into one string and sliced from it, one allocation instead of one each
+	var buf [SketchBands * 16]byte
+	digits := buf[:0]
+	for _, h := range sums {
+		digits = AppendSketch(digits, h)
+	}
+	all := string(digits)
+	for b := range out {
+		out[b] = all[b*16 : (b+1)*16]
+	}
+	return out
+}
+
+// SketchSums returns the bands of the text's similarity sketch as numbers,
+// which AppendSketch writes as Sketch does; ok is false when the text has no
+// sketch (fewer than 4 words). A counter key that glues a band to an author is
+// then built without a string per band.
+func (a *Analysis) SketchSums() (sums [SketchBands]uint64, ok bool) {
 	var mins [SketchBands * sketchRows]uint64
 	for r := range mins {
 		mins[r] = ^uint64(0)
@@ -224,24 +247,22 @@ func (a *Analysis) Sketches() [SketchBands]string {
 		n++
 	}
 	if n < sketchMinWords {
-		return out
+		return sums, false
 	}
-	// every band is 16 hex digits (the top bit is set): the bands are written
-	// into one string and sliced from it, one allocation instead of one each
-	var buf [SketchBands * 16]byte
-	digits := buf[:0]
-	for b := range out {
+	for b := range sums {
 		h := uint64(hashSeed) ^ uint64(b)
 		for _, m := range mins[b*sketchRows : (b+1)*sketchRows] {
 			h = mix64(h ^ m)
 		}
-		digits = strconv.AppendUint(digits, h|1<<63, 16)
+		sums[b] = h
 	}
-	all := string(digits)
-	for b := range out {
-		out[b] = all[b*16 : (b+1)*16]
-	}
-	return out
+	return sums, true
+}
+
+// AppendSketch appends a band of SketchSums to buf as Sketch writes it: 16
+// hex digits.
+func AppendSketch(buf []byte, sum uint64) []byte {
+	return strconv.AppendUint(buf, sum|1<<63, 16)
 }
 
 // mix64 is the SplitMix64 finaliser: a cheap, well-spread 64-bit hash of x.
