@@ -486,9 +486,9 @@ func baselineName(target string, t time.Time) string {
 	return hitPrefix + target + "@" + hourBucket(t)
 }
 
-// incrOps returns the counters to add an event to, given which rules matched it;
-// nil when none is counted.
-func (s *alertSet) incrOps(matched []bool, space string, now time.Time, names *bucketNames) (ops []store.CounterOp, index []int) {
+// incrOps appends to ops the counters to add an event to, given which rules
+// matched it, and to index where each is in s.hits (-1 for a baseline).
+func (s *alertSet) incrOps(ops []store.CounterOp, index []int, matched []bool, space string, now time.Time, names *bucketNames) ([]store.CounterOp, []int) {
 	hit := func(h hitCounter) bool {
 		for _, i := range h.rules {
 			if matched[i] {
@@ -528,12 +528,13 @@ func median(counts []int64) float64 {
 	return float64(s[m-1]+s[m]) / 2
 }
 
-// check runs the alerts for one event.
-func (s *alertSet) check(machine *vm.VM, env *alertEnv, ev *bot.Event) ([]AlertCheck, map[string]string) {
+// check runs the alerts for one event. last keeps each alert's last message,
+// by alert: the same message (the same space) is not written again.
+func (s *alertSet) check(machine *vm.VM, env *alertEnv, ev *bot.Event, last []string) ([]AlertCheck, map[string]string) {
 	var out []AlertCheck
 	var msgs map[string]string
 	var boxed any // env, boxed once for all the alerts the machine runs
-	for _, a := range s.alerts {
+	for k, a := range s.alerts {
 		if a.native.usable(env) {
 			if !a.native.when(env) {
 				continue
@@ -551,11 +552,16 @@ func (s *alertSet) check(machine *vm.VM, env *alertEnv, ev *bot.Event) ([]AlertC
 		for _, i := range a.hits {
 			c.Count = max(c.Count, int64(env.Hits[i]))
 		}
-		out = append(out, c)
-		if msgs == nil {
-			msgs = map[string]string{}
+		if out == nil {
+			// room for every alert: a wave often holds two at once
+			out = make([]AlertCheck, 0, len(s.alerts)-k)
+			msgs = make(map[string]string, len(s.alerts)-k)
 		}
-		msgs[a.name] = a.message.expand(ev, a.name)
+		out = append(out, c)
+		if !a.message.renders(last[k], ev, a.name) {
+			last[k] = a.message.expand(ev, a.name)
+		}
+		msgs[a.name] = last[k]
 	}
 	return out, msgs
 }
@@ -606,7 +612,8 @@ func (e *Engine) checkAlerts(ctx context.Context, s *scratch, ev *bot.Event, now
 			base[j] = median(read[from : from+baselineDays])
 		}
 	}
-	if ops, index := set.incrOps(s.matched, alertSpace(ev.Space), now, &s.buckets); len(ops) > 0 {
+	s.incr, s.incrIndex = set.incrOps(s.incr[:0], s.incrIndex[:0], s.matched, alertSpace(ev.Space), now, &s.buckets)
+	if ops, index := s.incr, s.incrIndex; len(ops) > 0 {
 		res, err := e.store.Observe(ctx, store.Observation{At: now, Platform: ev.Platform, Space: ev.Space,
 			Author: ev.Author.ID, Counters: ops})
 		if err != nil {
@@ -629,7 +636,10 @@ func (e *Engine) checkAlerts(ctx context.Context, s *scratch, ev *bot.Event, now
 	// address, which would move a local one to the heap on every event
 	s.alertEnv = alertEnv{Platform: ev.Platform, Space: ev.Space, Channel: ev.Channel, Kind: string(ev.Kind),
 		AfterHours: s.hoursAfter, Counters: counts, Hits: hits, Baseline: base}
-	checks, msgs := set.check(&s.machine, &s.alertEnv, ev)
+	if len(s.alertMsgs) != len(set.alerts) {
+		s.alertMsgs = make([]string, len(set.alerts))
+	}
+	checks, msgs := set.check(&s.machine, &s.alertEnv, ev, s.alertMsgs)
 	s.alertEnv = alertEnv{}
 	return checks, msgs
 }

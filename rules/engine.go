@@ -43,14 +43,24 @@ type scratch struct {
 	ops      []store.CounterOp
 	// matched marks the rules that matched, for the alerts' hit counters.
 	matched []bool
-	// matches gathers the verdict's matches before they are copied out.
+	// matches gathers the verdict's matches before they are copied out, with
+	// their actions and reasons, which spans place in actions and reasons.
 	matches []bot.Match
+	actions []bot.Action
+	reasons []byte
+	spans   []matchSpan
 	// hits, base and buckets are the alerts' working memory (alerts.go).
 	hits    []int
 	base    []float64
 	buckets bucketNames
 	// alertEnv is what the alerts' conditions read for the event.
 	alertEnv alertEnv
+	// incr and incrIndex are the hit counters an event adds to (alerts.go);
+	// alertMsgs the last message of each alert, written again only when it
+	// reads otherwise (another space).
+	incr      []store.CounterOp
+	incrIndex []int
+	alertMsgs []string
 	// the last minute whose office hours were computed
 	hoursMinute int64
 	hoursAfter  bool
@@ -247,6 +257,8 @@ func (e *Engine) assess(ctx context.Context, ev bot.Event) (Assessment, error) {
 
 	var strikeRules []string
 	clear(s.matched)
+	// empty already, unless a rule panicked half-way through the last event
+	s.matches, s.actions, s.reasons, s.spans = s.matches[:0], s.actions[:0], s.reasons[:0], s.spans[:0]
 	for i := range rs.rules {
 		r := &rs.rules[i]
 		switch r.hours {
@@ -275,21 +287,29 @@ func (e *Engine) assess(ctx context.Context, ev bot.Event) (Assessment, error) {
 				continue
 			}
 		}
-		m := bot.Match{Rule: r.name, Category: r.category, Shadow: r.mode == ModeShadow,
-			Actions: make([]bot.Action, len(r.actions))}
-		for j, a := range r.actions {
-			m.Actions[j] = a.expand(&ev, r.name)
-			if m.Actions[j].Kind == bot.ActDelete && rs.hideComments && ev.Kind == bot.KindComment {
-				m.Actions[j].Kind = bot.ActHide
+		// The actions and reasons of all the matches are gathered in the
+		// scratch and copied out once, below: one allocation each for the
+		// verdict instead of two per match.
+		m := bot.Match{Rule: r.name, Category: r.category, Shadow: r.mode == ModeShadow}
+		span := matchSpan{acts: len(s.actions), reason: len(s.reasons)}
+		for _, a := range r.actions {
+			act := a.expand(&ev, r.name)
+			if act.Kind == bot.ActDelete && rs.hideComments && ev.Kind == bot.KindComment {
+				act.Kind = bot.ActHide
 			}
+			s.actions = append(s.actions, act)
 		}
-		m.Reason = explain(r, &s.env, box, st, &s.machine)
+		s.reasons = explain(s.reasons, r, &s.env, box, st, &s.machine)
+		span.actsEnd, span.reasonEnd = len(s.actions), len(s.reasons)
 		s.matched[i] = true
 		office := r.officeForward && !s.hoursAfter && r.mode == ModeEnforce
 		if office {
-			m.Actions = officeActions(m.Actions)
+			m.Actions = officeActions(s.actions[span.acts:])
+			s.actions = s.actions[:span.acts]
+			span.acts, span.actsEnd = -1, -1
 		}
 		s.matches = append(s.matches, m)
+		s.spans = append(s.spans, span)
 		if r.strike && !office {
 			// strikes() in later rules still counts the strikes from before this
 			// event: a rule reads the store as it was when the event came in
@@ -299,8 +319,22 @@ func (e *Engine) assess(ctx context.Context, ev bot.Event) (Assessment, error) {
 	if len(s.matches) > 0 {
 		// one allocation of the right size, not the doublings of append
 		v.Matches = append(make([]bot.Match, 0, len(s.matches)), s.matches...)
+		acts := append(make([]bot.Action, 0, len(s.actions)), s.actions...)
+		reasons := string(s.reasons)
+		for k, sp := range s.spans {
+			if sp.acts >= 0 {
+				// capped: a caller that appends to one match's actions
+				// does not write over the next match's
+				v.Matches[k].Actions = acts[sp.acts:sp.actsEnd:sp.actsEnd]
+			}
+			v.Matches[k].Reason = reasons[sp.reason:sp.reasonEnd]
+		}
 		clear(s.matches)
-		s.matches = s.matches[:0]
+		clear(s.actions)
+		s.matches, s.actions, s.reasons, s.spans = s.matches[:0], s.actions[:0], s.reasons[:0], s.spans[:0]
+		if cap(s.reasons) > maxKeptKeys {
+			s.reasons = nil // reasons quoting long words are not kept for every event
+		}
 	}
 	st.reset()
 	a := Assessment{Verdict: v, Errors: errs}
@@ -338,8 +372,16 @@ func (e *Engine) failed(errs []RuleError, i int, name string, at pos, event stri
 	return append(errs, re)
 }
 
-// maxKeptKeys is the largest key buffer a scratch keeps for the next event.
+// maxKeptKeys is the largest key or reason buffer a scratch keeps for the
+// next event.
 const maxKeptKeys = 4 << 10
+
+// matchSpan is where a match's actions and reason are in the scratch; acts
+// is -1 when the match has actions of its own (office hours).
+type matchSpan struct {
+	acts, actsEnd     int
+	reason, reasonEnd int
+}
 
 // keySpan is where counter's key is in the event's key buffer.
 type keySpan struct {
