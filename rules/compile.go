@@ -205,6 +205,16 @@ func compileFile(d *decoder, fs fileSpec, opts LoadOptions) *Ruleset {
 		c.lists[ls.Name] = l
 		c.listNames = append(c.listNames, ls.Name)
 	}
+	// has_any on the event's text looks for the lists' first words once for
+	// all the lists (text.ListSet)
+	var all []*text.List
+	for _, name := range c.listNames {
+		all = append(all, c.lists[name].l)
+	}
+	set := text.NewListSet(all...)
+	for _, l := range c.lists {
+		l.set = set
+	}
 	// Counter names are known before any expression compiles, so that a rule can
 	// be checked against them even when a counter's own expression is wrong.
 	for _, cs := range fs.Counters {

@@ -425,7 +425,8 @@ func newEnv(env *exprEnv, ev *bot.Event, a *text.Analysis, now time.Time, st *ev
 // reset drops the event's references, keeping the buffers for the next one.
 func (st *evalState) reset() {
 	clear(st.matched)
-	*st = evalState{hits: st.hits[:0], matched: st.matched[:0], reason: st.reason[:0], spans: st.spans[:0]}
+	*st = evalState{hits: st.hits[:0], matched: st.matched[:0], reason: st.reason[:0], spans: st.spans[:0],
+		starts: st.starts[:0]}
 }
 
 // age is how long ago t was; zero when t is unknown. A t in the future (clocks

@@ -79,6 +79,10 @@ type evalState struct {
 	sketchText bool
 	// matched remembers has_any's answers about the event's text.
 	matched []listMatch
+	// starts are the words of the event's text where an entry of a list of
+	// startsOf may start, once has_any asked (text.ListSet.Starts).
+	starts   []int32
+	startsOf *text.ListSet
 	// hits are what the functions found (a word, a domain, a pattern) while the
 	// current rule ran; they make the match's Reason.
 	hits []hit
@@ -110,6 +114,8 @@ type listMatch struct {
 type wordList struct {
 	name string
 	l    *text.List
+	// set holds the file's lists, this one among them.
+	set *text.ListSet
 }
 
 type hitKind uint8
@@ -221,7 +227,14 @@ func (st *evalState) hasAny(s string, l *wordList) bool {
 		i := slices.IndexFunc(st.matched, func(m listMatch) bool { return m.list == l })
 		if i < 0 {
 			m := listMatch{list: l}
-			m.entry, m.ok = l.l.Match(a)
+			if l.set != nil {
+				if st.startsOf != l.set {
+					st.starts, st.startsOf = l.set.Starts(a, st.starts[:0]), l.set
+				}
+				m.entry, m.ok = l.l.MatchFrom(a, st.starts)
+			} else {
+				m.entry, m.ok = l.l.Match(a)
+			}
 			st.matched = append(st.matched, m)
 			i = len(st.matched) - 1
 		}

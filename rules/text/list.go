@@ -460,3 +460,65 @@ func hasRuneAtBytes(b []byte, i int, r rune) bool {
 	c, _ := utf8.DecodeRune(b[i:])
 	return c == r
 }
+
+// ListSet is the lists of a rule file, matched against the same texts. Most
+// words of a message start an entry of none of them: the set finds once per
+// text the words where an entry of some list may start, and each list then
+// walks from those only (MatchFrom), instead of every list looking up every
+// word.
+type ListSet struct {
+	// starts is the union of the lists' root filters.
+	starts *[startBits / 64]uint64
+}
+
+// NewListSet returns the set of lists; a nil list is left out.
+func NewListSet(lists ...*List) *ListSet {
+	s := &ListSet{starts: new([startBits / 64]uint64)}
+	for _, l := range lists {
+		if l == nil || l.root.starts == nil {
+			continue
+		}
+		for i, w := range l.root.starts {
+			s.starts[i] |= w
+		}
+	}
+	return s
+}
+
+// Starts appends to dst the tokens of a where an entry of a list of the set
+// may start, in order: a word in some list's root filter, a stretched word
+// (looked up collapsed, without the filter) or the first word of a censored
+// one. An entry that Match finds starts at one of them.
+func (s *ListSet) Starts(a *Analysis, dst []int32) []int32 {
+	for i := range a.toks {
+		t := &a.toks[i]
+		start := false
+		for k := 0; k < t.forms() && !start; k++ {
+			f := t.form[k]
+			b := startBit(a.buf[f.lo:f.hi])
+			start = s.starts[b/64]&(1<<(b%64)) != 0 || !t.coll[k].empty()
+		}
+		for k := 0; k < len(a.cens) && !start; k++ {
+			start = int(a.cens[k].first) == i
+		}
+		if start {
+			dst = append(dst, int32(i))
+		}
+	}
+	return dst
+}
+
+// MatchFrom is Match for a text whose possible starts are starts, as
+// returned by the Starts of a set that holds l: the same answer, found
+// without looking at the other words.
+func (l *List) MatchFrom(a *Analysis, starts []int32) (entry string, ok bool) {
+	if l == nil || a == nil {
+		return "", false
+	}
+	for _, i := range starts {
+		if n, end := l.walk(a, &l.root, int(i), false); n != nil && !l.allowed(a, int(i), end) {
+			return n.entry, true
+		}
+	}
+	return "", false
+}
