@@ -1,6 +1,7 @@
 package text
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -61,6 +62,12 @@ func FuzzAnalyze(f *testing.F) {
 		}
 		// Matching a text against a list and the list against its own entries must
 		// not panic, and an entry is always in its own list.
+		var fast, each linkSet
+		fast.find(s)
+		each.findEach(s)
+		if !slices.Equal(fast.links, each.links) || !slices.Equal(fast.hosts, each.hosts) || !slices.Equal(fast.spans, each.spans) {
+			t.Fatalf("find: %q, findEach: %q", fast.links, each.links)
+		}
 		starts := set.Starts(a, nil)
 		for _, list := range []*List{l, other} {
 			e1, ok1 := list.Match(a)

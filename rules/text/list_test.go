@@ -323,6 +323,14 @@ func TestMatchFrom(t *testing.T) {
 	}
 	found := 0
 	for _, s := range texts {
+		// find reads only the fields around a dot or a colon: the same links
+		// as a look at every character
+		var fast, each linkSet
+		fast.find(s)
+		each.findEach(s)
+		if !slices.Equal(fast.links, each.links) || !slices.Equal(fast.hosts, each.hosts) || !slices.Equal(fast.spans, each.spans) {
+			t.Errorf("%q: find %q, findEach %q", s, fast.links, each.links)
+		}
 		a := Analyze(s)
 		starts := set.Starts(a, nil)
 		for k, l := range lists {
