@@ -142,7 +142,11 @@ func (a *Analysis) fingerprint() {
 		if a.mention(t) {
 			continue
 		}
-		h = mix64(h ^ wordHash(a.word(i)))
+		w := wordHash(a.word(i))
+		if a.hashed {
+			a.hashes = append(a.hashes, w) // for the sketch, which hashes the same words
+		}
+		h = mix64(h ^ w)
 		n++
 	}
 	if n == 0 {
@@ -233,20 +237,26 @@ func (a *Analysis) SketchSums() (sums [SketchBands]uint64, ok bool) {
 	for r := range mins {
 		mins[r] = ^uint64(0)
 	}
-	n, next := 0, 0
-	for i := range a.toks {
-		if !a.eligible(i, &next) {
-			continue
+	// the words' hashes, as the fingerprint found them (the tokens outside
+	// links that are not mentions, eligible, in order), or hashed again
+	hashes := a.hashes
+	if !a.hashed {
+		hashes = nil
+		next := 0
+		for i := range a.toks {
+			if a.eligible(i, &next) {
+				hashes = append(hashes, wordHash(a.word(i)))
+			}
 		}
-		x := wordHash(a.word(i))
+	}
+	for _, x := range hashes {
 		for r := range mins {
 			if h := mix64(x ^ sketchSeeds[r]); h < mins[r] {
 				mins[r] = h
 			}
 		}
-		n++
 	}
-	if n < sketchMinWords {
+	if len(hashes) < sketchMinWords {
 		return sums, false
 	}
 	for b := range sums {
