@@ -81,7 +81,7 @@ type evalState struct {
 	matched []listMatch
 	// starts are the words of the event's text where an entry of a list of
 	// startsOf may start, once has_any asked (text.ListSet.Starts).
-	starts   []int32
+	starts   []text.Start
 	startsOf *text.ListSet
 	// hits are what the functions found (a word, a domain, a pattern) while the
 	// current rule ran; they make the match's Reason.
