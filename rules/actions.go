@@ -266,6 +266,23 @@ func (t template) renders(s string, ev *bot.Event, rule string) bool {
 	return s == ""
 }
 
+// reuse returns what expand returns for ev and rule, taken from kept when it
+// is there; otherwise it is written and kept in place of the oldest (kept is
+// most recent first).
+func (t template) reuse(kept []string, ev *bot.Event, rule string) string {
+	for i, k := range kept {
+		if k != "" && t.renders(k, ev, rule) {
+			copy(kept[1:i+1], kept[:i])
+			kept[0] = k
+			return k
+		}
+	}
+	msg := t.expand(ev, rule)
+	copy(kept[1:], kept)
+	kept[0] = msg
+	return msg
+}
+
 // field is the text of one part of t for ev and rule.
 func (template) field(p tmplPart, ev *bot.Event, rule string) string {
 	switch p.field {

@@ -28,3 +28,22 @@ func TestTemplateRenders(t *testing.T) {
 		}
 	}
 }
+
+// TestTemplateReuse checks that a message taken from the kept ones is the one
+// expand writes, as spaces come and go.
+func TestTemplateReuse(t *testing.T) {
+	tm, err := parseTemplate("wave on {{space}} ({{rule}})")
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept := make([]string, 2)
+	for i, space := range []string{"a", "b", "a", "c", "a", "b", "b", "", "a"} {
+		ev := &bot.Event{Space: space}
+		if got, want := tm.reuse(kept, ev, "r"), tm.expand(ev, "r"); got != want {
+			t.Errorf("event %d in %q: reuse %q, expand %q", i, space, got, want)
+		}
+		if kept[0] != tm.expand(ev, "r") {
+			t.Errorf("event %d in %q: the message is not kept first: %q", i, space, kept)
+		}
+	}
+}

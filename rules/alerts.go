@@ -528,8 +528,13 @@ func median(counts []int64) float64 {
 	return float64(s[m-1]+s[m]) / 2
 }
 
-// check runs the alerts for one event. last keeps each alert's last message,
-// by alert: the same message (the same space) is not written again.
+// alertMsgKept is how many messages of each alert a scratch keeps: events
+// from a few spaces interleave.
+const alertMsgKept = 4
+
+// check runs the alerts for one event. last keeps the last alertMsgKept
+// messages of each alert, alert after alert: the same message (the same
+// space) is not written again.
 func (s *alertSet) check(machine *vm.VM, env *alertEnv, ev *bot.Event, last []string) ([]AlertCheck, map[string]string) {
 	var out []AlertCheck
 	var msgs map[string]string
@@ -558,10 +563,7 @@ func (s *alertSet) check(machine *vm.VM, env *alertEnv, ev *bot.Event, last []st
 			msgs = make(map[string]string, len(s.alerts)-k)
 		}
 		out = append(out, c)
-		if !a.message.renders(last[k], ev, a.name) {
-			last[k] = a.message.expand(ev, a.name)
-		}
-		msgs[a.name] = last[k]
+		msgs[a.name] = a.message.reuse(last[k*alertMsgKept:(k+1)*alertMsgKept], ev, a.name)
 	}
 	return out, msgs
 }
@@ -636,8 +638,8 @@ func (e *Engine) checkAlerts(ctx context.Context, s *scratch, ev *bot.Event, now
 	// address, which would move a local one to the heap on every event
 	s.alertEnv = alertEnv{Platform: ev.Platform, Space: ev.Space, Channel: ev.Channel, Kind: string(ev.Kind),
 		AfterHours: s.hoursAfter, Counters: counts, Hits: hits, Baseline: base}
-	if len(s.alertMsgs) != len(set.alerts) {
-		s.alertMsgs = make([]string, len(set.alerts))
+	if len(s.alertMsgs) != alertMsgKept*len(set.alerts) {
+		s.alertMsgs = make([]string, alertMsgKept*len(set.alerts))
 	}
 	checks, msgs := set.check(&s.machine, &s.alertEnv, ev, s.alertMsgs)
 	s.alertEnv = alertEnv{}
