@@ -154,6 +154,36 @@ func (a *Analysis) scan(links []span) {
 			unit = -1
 			continue
 		}
+		// Most of a message is lower-case letters and spaces: they are read
+		// here without the switch below, up to the next link, as its ASCII
+		// branch reads them.
+		end := len(s)
+		if next < len(links) {
+			end = min(end, int(links[next].lo))
+		}
+		for i < end {
+			c := s[i]
+			if c == ' ' {
+				unit = -1
+			} else if 'a' <= c && c <= 'z' {
+				letters++
+				if rune(c) == unit {
+					if run++; run > maxRun {
+						maxRun = run
+					}
+				} else {
+					unit, run = rune(c), 1
+					maxRun = max(maxRun, 1)
+				}
+			} else {
+				break
+			}
+			prev = rune(c)
+			i++
+		}
+		if i >= end {
+			continue
+		}
 		switch c := s[i]; c {
 		case '<':
 			if n, kind := discordMarkup(s[i:]); n > 0 {

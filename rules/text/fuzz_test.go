@@ -62,6 +62,9 @@ func FuzzAnalyze(f *testing.F) {
 		}
 		// Matching a text against a list and the list against its own entries must
 		// not panic, and an entry is always in its own list.
+		if fast, each, ok := sameScan(s); !ok {
+			t.Fatalf("scan: %+v, scanEach: %+v", fast, each)
+		}
 		var fast, each linkSet
 		fast.find(s)
 		each.findEach(s)

@@ -325,6 +325,9 @@ func TestMatchFrom(t *testing.T) {
 	for _, s := range texts {
 		// find reads only the fields around a dot or a colon: the same links
 		// as a look at every character
+		if _, _, ok := sameScan(s); !ok {
+			t.Errorf("%q: scan and scanEach count otherwise", s)
+		}
 		var fast, each linkSet
 		fast.find(s)
 		each.findEach(s)
