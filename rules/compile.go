@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/expr-lang/expr/ast"
 	"github.com/expr-lang/expr/vm"
 	"go.yaml.in/yaml/v3"
 
@@ -104,6 +105,10 @@ type rule struct {
 	priority      string
 	line          int
 	whenAt        pos // where when: is written, for run-time errors
+	// beforeStore: the condition reads neither counters nor strikes, so it
+	// can be decided before the store is asked (alerts.go folds the hits it
+	// feeds into the event's one Observe).
+	beforeStore bool
 }
 
 // AfterHours reports whether t is outside the file's office hours, or on one of
@@ -464,6 +469,7 @@ func compileRule(d *decoder, c *exprCompiler, sp ruleSpec, nCounters int) (rule,
 	r.when = w.prog
 	r.whenAt = c.d.scalarPos(sp.When.Node, 0)
 	r.whenFn, _ = nativeBool(w.prog.Node())
+	r.beforeStore = r.whenFn != nil && !readsStore(w.prog.Node())
 	if err := dryRun(w.prog, nCounters); err != nil {
 		d.errorf(sp.When.Node, "%s: when: %v", what, err)
 		return r, false
@@ -497,4 +503,25 @@ func compileFAQ(fs faqSpec) FAQ {
 	}
 	compileFAQSettings(fs, &out)
 	return out
+}
+
+// readsStore reports whether an expression reads what the store answers:
+// counters.NAME or strikes().
+func readsStore(n ast.Node) bool {
+	f := &storeReader{}
+	ast.Walk(&n, f)
+	return f.found
+}
+
+type storeReader struct{ found bool }
+
+func (f *storeReader) Visit(node *ast.Node) {
+	switch n := (*node).(type) {
+	case *ast.IdentifierNode:
+		f.found = f.found || n.Value == "counters" || n.Value == "strikes"
+	case *ast.CallNode:
+		if id, ok := n.Callee.(*ast.IdentifierNode); ok && id.Value == "strikes" {
+			f.found = true
+		}
+	}
 }

@@ -223,7 +223,20 @@ func (e *Engine) assess(ctx context.Context, ev bot.Event) (Assessment, error) {
 	}
 	s.keys, s.keySpans = keys, spans
 	if rs.alerts != nil {
-		ops = rs.alerts.alertOps(ops, alertSpace(ev.Space), now, &s.buckets)
+		var early []bool
+		if rs.alerts.anyEarly {
+			// the rules the early hit counters count, decided now: they read
+			// neither counters nor strikes, and decide the same again below
+			early = s.matched
+			clear(early)
+			for i, want := range rs.alerts.early {
+				if want && rs.rules[i].applies(s.hoursAfter) {
+					early[i] = rs.rules[i].whenFn(&s.env)
+				}
+			}
+			st.hits = st.hits[:0]
+		}
+		ops = rs.alerts.alertOps(ops, alertSpace(ev.Space), now, &s.buckets, early)
 	}
 	obs := store.Observation{
 		At: now, Platform: ev.Platform, Space: ev.Space, Author: ev.Author.ID,
@@ -261,15 +274,8 @@ func (e *Engine) assess(ctx context.Context, ev bot.Event) (Assessment, error) {
 	s.matches, s.actions, s.reasons, s.spans = s.matches[:0], s.actions[:0], s.reasons[:0], s.spans[:0]
 	for i := range rs.rules {
 		r := &rs.rules[i]
-		switch r.hours {
-		case HoursAfter:
-			if !s.hoursAfter {
-				continue
-			}
-		case HoursOffice:
-			if s.hoursAfter {
-				continue
-			}
+		if !r.applies(s.hoursAfter) {
+			continue
 		}
 		st.hits = st.hits[:0]
 		if r.whenFn != nil {
@@ -355,6 +361,17 @@ func (e *Engine) assess(ctx context.Context, ev bot.Event) (Assessment, error) {
 		}
 	}
 	return a, nil
+}
+
+// applies reports whether r applies at this hour (hours: after or office).
+func (r *rule) applies(afterHours bool) bool {
+	switch r.hours {
+	case HoursAfter:
+		return afterHours
+	case HoursOffice:
+		return !afterHours
+	}
+	return true
 }
 
 // failed records a run-time failure of counter or rule i (named name, its
