@@ -249,33 +249,70 @@ func (t template) source() string {
 	return b.String()
 }
 
+// renders reports whether expand would return s for ev and rule, without
+// writing it: a message that names the space is the same for the events of a
+// wave, and is written once.
+func (t template) renders(s string, ev *bot.Event, rule string) bool {
+	if t.parts == nil {
+		return s == t.static
+	}
+	for _, p := range t.parts {
+		f := t.field(p, ev, rule)
+		if !strings.HasPrefix(s, f) {
+			return false
+		}
+		s = s[len(f):]
+	}
+	return s == ""
+}
+
+// reuse returns what expand returns for ev and rule, taken from kept when it
+// is there; otherwise it is written and kept in place of the oldest (kept is
+// most recent first).
+func (t template) reuse(kept []string, ev *bot.Event, rule string) string {
+	for i, k := range kept {
+		if k != "" && t.renders(k, ev, rule) {
+			copy(kept[1:i+1], kept[:i])
+			kept[0] = k
+			return k
+		}
+	}
+	msg := t.expand(ev, rule)
+	copy(kept[1:], kept)
+	kept[0] = msg
+	return msg
+}
+
+// field is the text of one part of t for ev and rule.
+func (template) field(p tmplPart, ev *bot.Event, rule string) string {
+	switch p.field {
+	case fieldNone:
+		return p.lit
+	case fieldAuthorName:
+		if ev.Author.Name == "" {
+			return ev.Author.ID
+		}
+		return ev.Author.Name
+	case fieldAuthorID:
+		return ev.Author.ID
+	case fieldChannel:
+		return ev.Channel
+	case fieldSpace:
+		return ev.Space
+	case fieldPlatform:
+		return ev.Platform
+	case fieldRule:
+		return rule
+	}
+	return ""
+}
+
 func (t template) expand(ev *bot.Event, rule string) string {
 	if t.parts == nil {
 		return t.static
 	}
 	// one allocation: the builder is sized first instead of growing per part
-	field := func(p tmplPart) string {
-		switch p.field {
-		case fieldNone:
-			return p.lit
-		case fieldAuthorName:
-			if ev.Author.Name == "" {
-				return ev.Author.ID
-			}
-			return ev.Author.Name
-		case fieldAuthorID:
-			return ev.Author.ID
-		case fieldChannel:
-			return ev.Channel
-		case fieldSpace:
-			return ev.Space
-		case fieldPlatform:
-			return ev.Platform
-		case fieldRule:
-			return rule
-		}
-		return ""
-	}
+	field := func(p tmplPart) string { return t.field(p, ev, rule) }
 	n := 0
 	for _, p := range t.parts {
 		n += len(field(p))

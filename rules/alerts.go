@@ -109,6 +109,10 @@ type hitCounter struct {
 	name string
 	// rules are the indexes of the rules it counts (by name or category).
 	rules []int
+	// early: every rule it counts is decided before the store is asked
+	// (rule.beforeStore), so the event is added in its Observe, not in a
+	// second one once the rules ran (hits only).
+	early bool
 }
 
 // alertSet is the compiled alerts: section.
@@ -120,6 +124,10 @@ type alertSet struct {
 	baselines []hitCounter
 	// counted marks the rules whose matches feed a counter.
 	counted []bool
+	// early marks the rules the engine decides before the store is asked,
+	// for the hit counters that are early.
+	early    []bool
+	anyEarly bool
 }
 
 type alert struct {
@@ -268,6 +276,18 @@ func compileAlerts(d *decoder, c *exprCompiler, specs []alertSpec, rs *Ruleset) 
 		for _, i := range h.rules {
 			set.counted[i] = true
 		}
+	}
+	// A hit counter whose rules read neither counters nor strikes is added
+	// to in the event's Observe: the rules are decided before it, and the
+	// event needs no second call to the store (a round trip on Redis).
+	set.early = make([]bool, len(rs.rules))
+	for k := range set.hits {
+		h := &set.hits[k]
+		h.early = len(h.rules) > 0 && !slices.ContainsFunc(h.rules, func(i int) bool { return !rs.rules[i].beforeStore })
+		for _, i := range h.rules {
+			set.early[i] = set.early[i] || h.early
+		}
+		set.anyEarly = set.anyEarly || h.early
 	}
 	if len(set.alerts) > 0 {
 		rs.alerts = set
@@ -436,11 +456,12 @@ func (p *alertPatcher) index(node *ast.Node, n *ast.CallNode, field string, i in
 func hourBucket(t time.Time) string { return t.UTC().Format("2006010215") }
 
 // alertOps appends to ops the hit counters an event reads: each hits() window,
-// and for each baseline() the same hour on each of the last days. All read only;
-// incrOps writes them once the rules have matched.
-func (s *alertSet) alertOps(ops []store.CounterOp, space string, now time.Time, names *bucketNames) []store.CounterOp {
+// and for each baseline() the same hour on each of the last days. An early
+// hit counter is added to when its rules matched (matched, decided before the
+// store is asked); incrOps writes the others once the rules have matched.
+func (s *alertSet) alertOps(ops []store.CounterOp, space string, now time.Time, names *bucketNames, matched []bool) []store.CounterOp {
 	for _, h := range s.hits {
-		ops = append(ops, store.CounterOp{Name: h.name, Key: space, Window: h.window})
+		ops = append(ops, store.CounterOp{Name: h.name, Key: space, Window: h.window, Incr: h.early && h.hit(matched)})
 	}
 	if len(s.baselines) == 0 {
 		return ops
@@ -486,25 +507,17 @@ func baselineName(target string, t time.Time) string {
 	return hitPrefix + target + "@" + hourBucket(t)
 }
 
-// incrOps returns the counters to add an event to, given which rules matched it;
-// nil when none is counted.
-func (s *alertSet) incrOps(matched []bool, space string, now time.Time, names *bucketNames) (ops []store.CounterOp, index []int) {
-	hit := func(h hitCounter) bool {
-		for _, i := range h.rules {
-			if matched[i] {
-				return true
-			}
-		}
-		return false
-	}
+// incrOps appends to ops the counters to add an event to, given which rules
+// matched it, and to index where each is in s.hits (-1 for a baseline).
+func (s *alertSet) incrOps(ops []store.CounterOp, index []int, matched []bool, space string, now time.Time, names *bucketNames) ([]store.CounterOp, []int) {
 	for i, h := range s.hits {
-		if hit(h) {
+		if !h.early && h.hit(matched) {
 			ops = append(ops, store.CounterOp{Name: h.name, Key: space, Window: h.window, Incr: true})
 			index = append(index, i)
 		}
 	}
 	for j, b := range s.baselines {
-		if hit(b) {
+		if b.hit(matched) {
 			names.refresh(s, now)
 			ops = append(ops, store.CounterOp{Name: names.current[j], Key: space,
 				Window: (baselineDays + 1) * 24 * time.Hour, Incr: true})
@@ -512,6 +525,16 @@ func (s *alertSet) incrOps(matched []bool, space string, now time.Time, names *b
 		}
 	}
 	return ops, index
+}
+
+// hit reports whether one of the rules h counts matched.
+func (h *hitCounter) hit(matched []bool) bool {
+	for _, i := range h.rules {
+		if matched[i] {
+			return true
+		}
+	}
+	return false
 }
 
 // median of the baseline buckets read for target b.
@@ -528,12 +551,18 @@ func median(counts []int64) float64 {
 	return float64(s[m-1]+s[m]) / 2
 }
 
-// check runs the alerts for one event.
-func (s *alertSet) check(machine *vm.VM, env *alertEnv, ev *bot.Event) ([]AlertCheck, map[string]string) {
+// alertMsgKept is how many messages of each alert a scratch keeps: events
+// from a few spaces interleave.
+const alertMsgKept = 4
+
+// check runs the alerts for one event. last keeps the last alertMsgKept
+// messages of each alert, alert after alert: the same message (the same
+// space) is not written again.
+func (s *alertSet) check(machine *vm.VM, env *alertEnv, ev *bot.Event, last []string) ([]AlertCheck, map[string]string) {
 	var out []AlertCheck
 	var msgs map[string]string
 	var boxed any // env, boxed once for all the alerts the machine runs
-	for _, a := range s.alerts {
+	for k, a := range s.alerts {
 		if a.native.usable(env) {
 			if !a.native.when(env) {
 				continue
@@ -551,11 +580,13 @@ func (s *alertSet) check(machine *vm.VM, env *alertEnv, ev *bot.Event) ([]AlertC
 		for _, i := range a.hits {
 			c.Count = max(c.Count, int64(env.Hits[i]))
 		}
-		out = append(out, c)
-		if msgs == nil {
-			msgs = map[string]string{}
+		if out == nil {
+			// room for every alert: a wave often holds two at once
+			out = make([]AlertCheck, 0, len(s.alerts)-k)
+			msgs = make(map[string]string, len(s.alerts)-k)
 		}
-		msgs[a.name] = a.message.expand(ev, a.name)
+		out = append(out, c)
+		msgs[a.name] = a.message.reuse(last[k*alertMsgKept:(k+1)*alertMsgKept], ev, a.name)
 	}
 	return out, msgs
 }
@@ -606,7 +637,8 @@ func (e *Engine) checkAlerts(ctx context.Context, s *scratch, ev *bot.Event, now
 			base[j] = median(read[from : from+baselineDays])
 		}
 	}
-	if ops, index := set.incrOps(s.matched, alertSpace(ev.Space), now, &s.buckets); len(ops) > 0 {
+	s.incr, s.incrIndex = set.incrOps(s.incr[:0], s.incrIndex[:0], s.matched, alertSpace(ev.Space), now, &s.buckets)
+	if ops, index := s.incr, s.incrIndex; len(ops) > 0 {
 		res, err := e.store.Observe(ctx, store.Observation{At: now, Platform: ev.Platform, Space: ev.Space,
 			Author: ev.Author.ID, Counters: ops})
 		if err != nil {
@@ -629,7 +661,10 @@ func (e *Engine) checkAlerts(ctx context.Context, s *scratch, ev *bot.Event, now
 	// address, which would move a local one to the heap on every event
 	s.alertEnv = alertEnv{Platform: ev.Platform, Space: ev.Space, Channel: ev.Channel, Kind: string(ev.Kind),
 		AfterHours: s.hoursAfter, Counters: counts, Hits: hits, Baseline: base}
-	checks, msgs := set.check(&s.machine, &s.alertEnv, ev)
+	if len(s.alertMsgs) != alertMsgKept*len(set.alerts) {
+		s.alertMsgs = make([]string, alertMsgKept*len(set.alerts))
+	}
+	checks, msgs := set.check(&s.machine, &s.alertEnv, ev, s.alertMsgs)
 	s.alertEnv = alertEnv{}
 	return checks, msgs
 }

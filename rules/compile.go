@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/expr-lang/expr/ast"
 	"github.com/expr-lang/expr/vm"
 	"go.yaml.in/yaml/v3"
 
@@ -81,6 +82,9 @@ type counter struct {
 	// when they run on the machine.
 	keyFn  func(*exprEnv) string
 	whenFn func(*exprEnv) bool
+	// keyApp, for a key glued from parts, appends it to the event's key
+	// buffer instead (engine.go): one string for all the keys of an event.
+	keyApp func(*exprEnv, []byte) []byte
 	// keyAt and whenAt are where key: and when: are written.
 	keyAt, whenAt pos
 }
@@ -101,6 +105,10 @@ type rule struct {
 	priority      string
 	line          int
 	whenAt        pos // where when: is written, for run-time errors
+	// beforeStore: the condition reads neither counters nor strikes, so it
+	// can be decided before the store is asked (alerts.go folds the hits it
+	// feeds into the event's one Observe).
+	beforeStore bool
 }
 
 // AfterHours reports whether t is outside the file's office hours, or on one of
@@ -202,6 +210,16 @@ func compileFile(d *decoder, fs fileSpec, opts LoadOptions) *Ruleset {
 		c.lists[ls.Name] = l
 		c.listNames = append(c.listNames, ls.Name)
 	}
+	// has_any on the event's text looks for the lists' first words once for
+	// all the lists (text.ListSet)
+	var all []*text.List
+	for _, name := range c.listNames {
+		all = append(all, c.lists[name].l)
+	}
+	set := text.NewListSet(all...)
+	for _, l := range c.lists {
+		l.set = set
+	}
 	// Counter names are known before any expression compiles, so that a rule can
 	// be checked against them even when a counter's own expression is wrong.
 	for _, cs := range fs.Counters {
@@ -217,6 +235,7 @@ func compileFile(d *decoder, fs fileSpec, opts LoadOptions) *Ruleset {
 		if k, ok := c.compile(cs.Key, what+": key", scopeCounter, reflect.String); ok {
 			ct.key = k.prog
 			ct.keyFn, _ = nativeString(k.prog.Node())
+			ct.keyApp, _ = nativeKeyAppender(k.prog.Node())
 		}
 		if cs.When != nil {
 			if w, ok := c.compile(*cs.When, what+": when", scopeCounter, reflect.Bool); ok {
@@ -464,6 +483,7 @@ func compileRule(d *decoder, c *exprCompiler, sp ruleSpec, nCounters int) (rule,
 	r.when = w.prog
 	r.whenAt = c.d.scalarPos(sp.When.Node, 0)
 	r.whenFn, _ = nativeBool(w.prog.Node())
+	r.beforeStore = r.whenFn != nil && !readsStore(w.prog.Node())
 	if err := dryRun(w.prog, nCounters); err != nil {
 		d.errorf(sp.When.Node, "%s: when: %v", what, err)
 		return r, false
@@ -497,4 +517,25 @@ func compileFAQ(fs faqSpec) FAQ {
 	}
 	compileFAQSettings(fs, &out)
 	return out
+}
+
+// readsStore reports whether an expression reads what the store answers:
+// counters.NAME or strikes().
+func readsStore(n ast.Node) bool {
+	f := &storeReader{}
+	ast.Walk(&n, f)
+	return f.found
+}
+
+type storeReader struct{ found bool }
+
+func (f *storeReader) Visit(node *ast.Node) {
+	switch n := (*node).(type) {
+	case *ast.IdentifierNode:
+		f.found = f.found || n.Value == "counters" || n.Value == "strikes"
+	case *ast.CallNode:
+		if id, ok := n.Callee.(*ast.IdentifierNode); ok && id.Value == "strikes" {
+			f.found = true
+		}
+	}
 }

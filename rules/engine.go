@@ -36,17 +36,31 @@ type scratch struct {
 	analysis text.Analysis
 	counts   []int
 	machine  vm.VM
+	// keys is the buffer the counters' glued keys are written to, and
+	// keySpans where each counter's is in it (engine.go).
+	keys     []byte
+	keySpans []keySpan
 	ops      []store.CounterOp
 	// matched marks the rules that matched, for the alerts' hit counters.
 	matched []bool
-	// matches gathers the verdict's matches before they are copied out.
+	// matches gathers the verdict's matches before they are copied out, with
+	// their actions and reasons, which spans place in actions and reasons.
 	matches []bot.Match
+	actions []bot.Action
+	reasons []byte
+	spans   []matchSpan
 	// hits, base and buckets are the alerts' working memory (alerts.go).
 	hits    []int
 	base    []float64
 	buckets bucketNames
 	// alertEnv is what the alerts' conditions read for the event.
 	alertEnv alertEnv
+	// incr and incrIndex are the hit counters an event adds to (alerts.go);
+	// alertMsgs the last message of each alert, written again only when it
+	// reads otherwise (another space).
+	incr      []store.CounterOp
+	incrIndex []int
+	alertMsgs []string
 	// the last minute whose office hours were computed
 	hoursMinute int64
 	hoursAfter  bool
@@ -155,14 +169,24 @@ func (e *Engine) assess(ctx context.Context, ev bot.Event) (Assessment, error) {
 
 	var errs []RuleError // rare: allocated on the first failure
 	ops := s.ops[:len(rs.counters)]
+	keys, spans := s.keys[:0], s.keySpans[:0]
 	for i, c := range rs.counters {
 		ops[i] = store.CounterOp{Name: c.name, Window: c.window}
 		if c.key == nil {
 			continue
 		}
-		if c.keyFn != nil {
+		switch {
+		case c.keyApp != nil:
+			// written into the buffer; the key string is made below, once
+			// for all the counters
+			lo := len(keys)
+			keys = c.keyApp(&s.env, keys)
+			spans = append(spans, keySpan{counter: i, lo: lo, hi: len(keys)})
+			ops[i].Incr = len(keys) > lo
+		case c.keyFn != nil:
 			ops[i].Key = c.keyFn(&s.env)
-		} else {
+			ops[i].Incr = ops[i].Key != ""
+		default:
 			st.built = 0
 			key, err := s.machine.Run(c.key, box())
 			if err != nil {
@@ -170,8 +194,8 @@ func (e *Engine) assess(ctx context.Context, ev bot.Event) (Assessment, error) {
 				continue
 			}
 			ops[i].Key, _ = key.(string)
+			ops[i].Incr = ops[i].Key != ""
 		}
-		ops[i].Incr = ops[i].Key != ""
 		if c.when != nil && ops[i].Incr {
 			if c.whenFn != nil {
 				ops[i].Incr = c.whenFn(&s.env)
@@ -185,8 +209,34 @@ func (e *Engine) assess(ctx context.Context, ev bot.Event) (Assessment, error) {
 			ops[i].Incr = err == nil && ok == true
 		}
 	}
+	if len(keys) > 0 {
+		// One string holds all the glued keys of the event, each a slice of
+		// it: one allocation instead of one per key. A store that keeps a
+		// key (a new window) keeps the event's few hundred bytes of keys.
+		all := string(keys)
+		for _, sp := range spans {
+			ops[sp.counter].Key = all[sp.lo:sp.hi]
+		}
+	}
+	if cap(keys) > maxKeptKeys {
+		keys = nil // a key glued from a long text is not kept for every event
+	}
+	s.keys, s.keySpans = keys, spans
 	if rs.alerts != nil {
-		ops = rs.alerts.alertOps(ops, alertSpace(ev.Space), now, &s.buckets)
+		var early []bool
+		if rs.alerts.anyEarly {
+			// the rules the early hit counters count, decided now: they read
+			// neither counters nor strikes, and decide the same again below
+			early = s.matched
+			clear(early)
+			for i, want := range rs.alerts.early {
+				if want && rs.rules[i].applies(s.hoursAfter) {
+					early[i] = rs.rules[i].whenFn(&s.env)
+				}
+			}
+			st.hits = st.hits[:0]
+		}
+		ops = rs.alerts.alertOps(ops, alertSpace(ev.Space), now, &s.buckets, early)
 	}
 	obs := store.Observation{
 		At: now, Platform: ev.Platform, Space: ev.Space, Author: ev.Author.ID,
@@ -220,17 +270,12 @@ func (e *Engine) assess(ctx context.Context, ev bot.Event) (Assessment, error) {
 
 	var strikeRules []string
 	clear(s.matched)
+	// empty already, unless a rule panicked half-way through the last event
+	s.matches, s.actions, s.reasons, s.spans = s.matches[:0], s.actions[:0], s.reasons[:0], s.spans[:0]
 	for i := range rs.rules {
 		r := &rs.rules[i]
-		switch r.hours {
-		case HoursAfter:
-			if !s.hoursAfter {
-				continue
-			}
-		case HoursOffice:
-			if s.hoursAfter {
-				continue
-			}
+		if !r.applies(s.hoursAfter) {
+			continue
 		}
 		st.hits = st.hits[:0]
 		if r.whenFn != nil {
@@ -248,21 +293,29 @@ func (e *Engine) assess(ctx context.Context, ev bot.Event) (Assessment, error) {
 				continue
 			}
 		}
-		m := bot.Match{Rule: r.name, Category: r.category, Shadow: r.mode == ModeShadow,
-			Actions: make([]bot.Action, len(r.actions))}
-		for j, a := range r.actions {
-			m.Actions[j] = a.expand(&ev, r.name)
-			if m.Actions[j].Kind == bot.ActDelete && rs.hideComments && ev.Kind == bot.KindComment {
-				m.Actions[j].Kind = bot.ActHide
+		// The actions and reasons of all the matches are gathered in the
+		// scratch and copied out once, below: one allocation each for the
+		// verdict instead of two per match.
+		m := bot.Match{Rule: r.name, Category: r.category, Shadow: r.mode == ModeShadow}
+		span := matchSpan{acts: len(s.actions), reason: len(s.reasons)}
+		for _, a := range r.actions {
+			act := a.expand(&ev, r.name)
+			if act.Kind == bot.ActDelete && rs.hideComments && ev.Kind == bot.KindComment {
+				act.Kind = bot.ActHide
 			}
+			s.actions = append(s.actions, act)
 		}
-		m.Reason = explain(r, &s.env, box, st, &s.machine)
+		s.reasons = explain(s.reasons, r, &s.env, box, st, &s.machine)
+		span.actsEnd, span.reasonEnd = len(s.actions), len(s.reasons)
 		s.matched[i] = true
 		office := r.officeForward && !s.hoursAfter && r.mode == ModeEnforce
 		if office {
-			m.Actions = officeActions(m.Actions)
+			m.Actions = officeActions(s.actions[span.acts:])
+			s.actions = s.actions[:span.acts]
+			span.acts, span.actsEnd = -1, -1
 		}
 		s.matches = append(s.matches, m)
+		s.spans = append(s.spans, span)
 		if r.strike && !office {
 			// strikes() in later rules still counts the strikes from before this
 			// event: a rule reads the store as it was when the event came in
@@ -272,8 +325,22 @@ func (e *Engine) assess(ctx context.Context, ev bot.Event) (Assessment, error) {
 	if len(s.matches) > 0 {
 		// one allocation of the right size, not the doublings of append
 		v.Matches = append(make([]bot.Match, 0, len(s.matches)), s.matches...)
+		acts := append(make([]bot.Action, 0, len(s.actions)), s.actions...)
+		reasons := string(s.reasons)
+		for k, sp := range s.spans {
+			if sp.acts >= 0 {
+				// capped: a caller that appends to one match's actions
+				// does not write over the next match's
+				v.Matches[k].Actions = acts[sp.acts:sp.actsEnd:sp.actsEnd]
+			}
+			v.Matches[k].Reason = reasons[sp.reason:sp.reasonEnd]
+		}
 		clear(s.matches)
-		s.matches = s.matches[:0]
+		clear(s.actions)
+		s.matches, s.actions, s.reasons, s.spans = s.matches[:0], s.actions[:0], s.reasons[:0], s.spans[:0]
+		if cap(s.reasons) > maxKeptKeys {
+			s.reasons = nil // reasons quoting long words are not kept for every event
+		}
 	}
 	st.reset()
 	a := Assessment{Verdict: v, Errors: errs}
@@ -296,6 +363,17 @@ func (e *Engine) assess(ctx context.Context, ev bot.Event) (Assessment, error) {
 	return a, nil
 }
 
+// applies reports whether r applies at this hour (hours: after or office).
+func (r *rule) applies(afterHours bool) bool {
+	switch r.hours {
+	case HoursAfter:
+		return afterHours
+	case HoursOffice:
+		return !afterHours
+	}
+	return true
+}
+
 // failed records a run-time failure of counter or rule i (named name, its
 // expression written at at): in the assessment's errors, to the RuleError
 // hook, and in the log the first time only. The expression is then skipped for
@@ -309,6 +387,23 @@ func (e *Engine) failed(errs []RuleError, i int, name string, at pos, event stri
 		e.impl.log.Warn("rule failed (logged once)", "rule", name, "event", event, "err", err)
 	}
 	return append(errs, re)
+}
+
+// maxKeptKeys is the largest key or reason buffer a scratch keeps for the
+// next event.
+const maxKeptKeys = 4 << 10
+
+// matchSpan is where a match's actions and reason are in the scratch; acts
+// is -1 when the match has actions of its own (office hours).
+type matchSpan struct {
+	acts, actsEnd     int
+	reason, reasonEnd int
+}
+
+// keySpan is where counter's key is in the event's key buffer.
+type keySpan struct {
+	counter int
+	lo, hi  int
 }
 
 // newEnv fills the environment from the event and the analysis of its text.
@@ -347,7 +442,8 @@ func newEnv(env *exprEnv, ev *bot.Event, a *text.Analysis, now time.Time, st *ev
 // reset drops the event's references, keeping the buffers for the next one.
 func (st *evalState) reset() {
 	clear(st.matched)
-	*st = evalState{hits: st.hits[:0], matched: st.matched[:0], reason: st.reason[:0], spans: st.spans[:0]}
+	*st = evalState{hits: st.hits[:0], matched: st.matched[:0], reason: st.reason[:0], spans: st.spans[:0],
+		starts: st.starts[:0]}
 }
 
 // age is how long ago t was; zero when t is unknown. A t in the future (clocks

@@ -69,11 +69,20 @@ type evalState struct {
 	analysis *text.Analysis
 	now      time.Time
 	strikes  []time.Time
-	// sketches are the bands of the text's sketch once sketched.
-	sketches [text.SketchBands]string
-	sketched bool
+	// sketchSums are the bands of the text's sketch once sketched
+	// (sketchHas: the text has one); sketches are them as strings, once one
+	// was asked as a string (sketchText).
+	sketchSums [text.SketchBands]uint64
+	sketches   [text.SketchBands]string
+	sketched   bool
+	sketchHas  bool
+	sketchText bool
 	// matched remembers has_any's answers about the event's text.
 	matched []listMatch
+	// starts are the words of the event's text where an entry of a list of
+	// startsOf may start, once has_any asked (text.ListSet.Starts).
+	starts   []text.Start
+	startsOf *text.ListSet
 	// hits are what the functions found (a word, a domain, a pattern) while the
 	// current rule ran; they make the match's Reason.
 	hits []hit
@@ -105,6 +114,8 @@ type listMatch struct {
 type wordList struct {
 	name string
 	l    *text.List
+	// set holds the file's lists, this one among them.
+	set *text.ListSet
 }
 
 type hitKind uint8
@@ -216,7 +227,14 @@ func (st *evalState) hasAny(s string, l *wordList) bool {
 		i := slices.IndexFunc(st.matched, func(m listMatch) bool { return m.list == l })
 		if i < 0 {
 			m := listMatch{list: l}
-			m.entry, m.ok = l.l.Match(a)
+			if l.set != nil {
+				if st.startsOf != l.set {
+					st.starts, st.startsOf = l.set.Starts(a, st.starts[:0]), l.set
+				}
+				m.entry, m.ok = l.l.MatchFrom(a, st.starts)
+			} else {
+				m.entry, m.ok = l.l.Match(a)
+			}
 			st.matched = append(st.matched, m)
 			i = len(st.matched) - 1
 		}

@@ -808,10 +808,11 @@ func hasClosure(n ast.Node) bool {
 	return f.found
 }
 
-// explain says why a rule matched, from its probes and what its functions found.
-// The parts are written into the state's buffer and copied out once: every
+// explain says why a rule matched, from its probes and what its functions found,
+// appended to dst. The parts are written into the state's buffer first, and
+// the engine makes one string of the reasons of all an event's matches: every
 // matched rule of every event writes one.
-func explain(r *rule, env *exprEnv, box func() any, st *evalState, machine *vm.VM) string {
+func explain(dst []byte, r *rule, env *exprEnv, box func() any, st *evalState, machine *vm.VM) []byte {
 	hits := st.hits // probes may call has_any again: keep what the rule itself found
 	buf, spans := st.reason[:0], st.spans[:0]
 	for _, pr := range r.probes {
@@ -863,10 +864,9 @@ func explain(r *rule, env *exprEnv, box func() any, st *evalState, machine *vm.V
 	}
 	st.reason, st.spans = buf, spans
 	if len(spans) == 0 {
-		return "when: " + r.whenText
+		return append(append(dst, "when: "...), r.whenText...)
 	}
 	// the parts joined with ", ", a part equal to the one before it left out
-	n := 0
 	var prev []byte
 	for i, sp := range spans {
 		p := buf[sp.from:sp.to]
@@ -874,26 +874,12 @@ func explain(r *rule, env *exprEnv, box func() any, st *evalState, machine *vm.V
 			continue
 		}
 		if i > 0 {
-			n += len(", ")
+			dst = append(dst, ", "...)
 		}
-		n += len(p)
+		dst = append(dst, p...)
 		prev = p
 	}
-	var b strings.Builder
-	b.Grow(n)
-	prev = nil
-	for i, sp := range spans {
-		p := buf[sp.from:sp.to]
-		if i > 0 && bytes.Equal(p, prev) {
-			continue
-		}
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.Write(p)
-		prev = p
-	}
-	return b.String()
+	return dst
 }
 
 // reasonSpan is one part of a reason in the state's buffer, with the left

@@ -41,8 +41,16 @@ type nval struct {
 	ss   func(*exprEnv) []string
 	list *wordList
 	pat  *pattern
+	// konst says the value is a constant, k (an int, float64, string or
+	// time.Duration): a comparison with it reads it from its own closure
+	// instead of calling another one.
+	konst bool
+	k     any
 	// parts are the operands of a chain of string +, glued in one allocation.
-	parts []func(*exprEnv) string
+	parts []nval
+	// app, when set, appends the string value to a buffer without making it
+	// a string first (a sketch band is a number written in hex).
+	app func(*exprEnv, []byte) []byte
 }
 
 // nativeBool compiles a condition; ok is false when it has a shape the
@@ -56,6 +64,40 @@ func nativeBool(n ast.Node) (func(*exprEnv) bool, bool) {
 func nativeString(n ast.Node) (func(*exprEnv) string, bool) {
 	v, ok := nativeOfKind(n, nString)
 	return v.s, ok
+}
+
+// nativeKeyAppender compiles a counter key that glues parts together
+// (author.id + "|" + fingerprint) into a closure that appends it to a buffer:
+// the engine writes all of an event's keys into one buffer and makes them one
+// string. ok is false for a key that is not such a chain: a single field
+// costs nothing as a string.
+func nativeKeyAppender(n ast.Node) (func(*exprEnv, []byte) []byte, bool) {
+	v, ok := nativeOfKind(n, nString)
+	if !ok || len(v.parts) < 2 {
+		return nil, false
+	}
+	return v.appender(), true
+}
+
+// appender returns a closure that appends v's string value to a buffer.
+func (v nval) appender() func(*exprEnv, []byte) []byte {
+	if v.app != nil {
+		return v.app
+	}
+	if v.parts != nil {
+		apps := make([]func(*exprEnv, []byte) []byte, len(v.parts))
+		for i, p := range v.parts {
+			apps[i] = p.appender()
+		}
+		return func(e *exprEnv, buf []byte) []byte {
+			for _, app := range apps {
+				buf = app(e, buf)
+			}
+			return buf
+		}
+	}
+	s := v.s
+	return func(e *exprEnv, buf []byte) []byte { return append(buf, s(e)...) }
 }
 
 // nativeOfKind compiles n when its value is of kind want.
@@ -108,13 +150,13 @@ func nativeNode(n ast.Node) (nval, bool) {
 		return nval{kind: nBool, b: func(*exprEnv) bool { return b }}, true
 	case *ast.IntegerNode:
 		i := n.Value
-		return nval{kind: nInt, i: func(*exprEnv) int { return i }}, true
+		return nval{kind: nInt, i: func(*exprEnv) int { return i }, konst: true, k: i}, true
 	case *ast.FloatNode:
 		f := n.Value
-		return nval{kind: nFloat, f: func(*exprEnv) float64 { return f }}, true
+		return nval{kind: nFloat, f: func(*exprEnv) float64 { return f }, konst: true, k: f}, true
 	case *ast.StringNode:
 		s := n.Value
-		return nval{kind: nString, s: func(*exprEnv) string { return s }}, true
+		return nval{kind: nString, s: func(*exprEnv) string { return s }, konst: true, k: s}, true
 	case *ast.ConstantNode:
 		return nativeConstant(n.Value)
 	case *ast.IdentifierNode:
@@ -138,13 +180,13 @@ func nativeConstant(v any) (nval, bool) {
 	case bool:
 		return nval{kind: nBool, b: func(*exprEnv) bool { return v }}, true
 	case int:
-		return nval{kind: nInt, i: func(*exprEnv) int { return v }}, true
+		return nval{kind: nInt, i: func(*exprEnv) int { return v }, konst: true, k: v}, true
 	case float64:
-		return nval{kind: nFloat, f: func(*exprEnv) float64 { return v }}, true
+		return nval{kind: nFloat, f: func(*exprEnv) float64 { return v }, konst: true, k: v}, true
 	case string:
-		return nval{kind: nString, s: func(*exprEnv) string { return v }}, true
+		return nval{kind: nString, s: func(*exprEnv) string { return v }, konst: true, k: v}, true
 	case time.Duration:
-		return nval{kind: nDuration, d: func(*exprEnv) time.Duration { return v }}, true
+		return nval{kind: nDuration, d: func(*exprEnv) time.Duration { return v }, konst: true, k: v}, true
 	case *wordList:
 		if v == nil {
 			return nval{}, false
@@ -312,11 +354,11 @@ func nativeBinary(n *ast.BinaryNode) (nval, bool) {
 	return nval{}, false
 }
 
-func (v nval) stringParts() []func(*exprEnv) string {
+func (v nval) stringParts() []nval {
 	if v.parts != nil {
 		return v.parts
 	}
-	return []func(*exprEnv) string{v.s}
+	return []nval{v}
 }
 
 // concat glues the parts of a + chain with one allocation, where the machine
@@ -325,9 +367,9 @@ func (v nval) stringParts() []func(*exprEnv) string {
 // (author.id + ":" + space has three).
 const maxNativeParts = 4
 
-func concat(parts []func(*exprEnv) string) func(*exprEnv) string {
+func concat(parts []nval) func(*exprEnv) string {
 	if len(parts) == 3 {
-		a, b, c := parts[0], parts[1], parts[2]
+		a, b, c := parts[0].s, parts[1].s, parts[2].s
 		return func(e *exprEnv) string { return a(e) + b(e) + c(e) }
 	}
 	return func(e *exprEnv) string {
@@ -335,7 +377,7 @@ func concat(parts []func(*exprEnv) string) func(*exprEnv) string {
 		vals := buf[:0]
 		n := 0
 		for _, p := range parts {
-			s := p(e)
+			s := p.s(e)
 			vals = append(vals, s)
 			n += len(s)
 		}
@@ -349,16 +391,41 @@ func concat(parts []func(*exprEnv) string) func(*exprEnv) string {
 }
 
 func nativeCompare(op string, l, r nval) (nval, bool) {
+	if l.konst && !r.konst {
+		// 5 < x is x > 5: the constant goes right, where the closures
+		// below look for it
+		flip, ok := flipped[op]
+		if !ok {
+			return nval{}, false
+		}
+		op, l, r = flip, r, l
+	}
 	var f func(*exprEnv) bool
 	switch {
 	case l.kind == nInt && r.kind == nInt:
-		f = ordered(op, l.i, r.i)
+		if c, ok := r.k.(int); r.konst && ok {
+			f = orderedConst(op, l.i, c)
+		} else {
+			f = ordered(op, l.i, r.i)
+		}
 	case l.kind == nDuration && r.kind == nDuration:
-		f = ordered(op, l.d, r.d)
+		if c, ok := r.k.(time.Duration); r.konst && ok {
+			f = orderedConst(op, l.d, c)
+		} else {
+			f = ordered(op, l.d, r.d)
+		}
 	case isNumber(l.kind) && isNumber(r.kind):
-		f = ordered(op, l.float(), r.float())
+		if c, ok := r.floatConst(); ok {
+			f = orderedConst(op, l.float(), c)
+		} else {
+			f = ordered(op, l.float(), r.float())
+		}
 	case l.kind == nString && r.kind == nString:
-		f = ordered(op, l.s, r.s)
+		if c, ok := r.k.(string); r.konst && ok {
+			f = orderedConst(op, l.s, c)
+		} else {
+			f = ordered(op, l.s, r.s)
+		}
 	case l.kind == nBool && r.kind == nBool:
 		f = equality(op, l.b, r.b)
 	}
@@ -384,6 +451,43 @@ func ordered[E any, T cmp.Ordered](op string, a, b func(*E) T) func(*E) bool {
 		return func(e *E) bool { return a(e) >= b(e) }
 	}
 	return equality(op, a, b)
+}
+
+// flipped is the operator that compares the other way round: a < b is b > a.
+var flipped = map[string]string{"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
+
+// orderedConst is ordered with a constant on the right: one closure call
+// per comparison instead of three.
+func orderedConst[T cmp.Ordered](op string, a func(*exprEnv) T, c T) func(*exprEnv) bool {
+	switch op {
+	case "<":
+		return func(e *exprEnv) bool { return a(e) < c }
+	case "<=":
+		return func(e *exprEnv) bool { return a(e) <= c }
+	case ">":
+		return func(e *exprEnv) bool { return a(e) > c }
+	case ">=":
+		return func(e *exprEnv) bool { return a(e) >= c }
+	case "==":
+		return func(e *exprEnv) bool { return a(e) == c }
+	case "!=":
+		return func(e *exprEnv) bool { return a(e) != c }
+	}
+	return nil
+}
+
+// floatConst is a constant number as expr compares it with a float.
+func (v nval) floatConst() (float64, bool) {
+	if !v.konst {
+		return 0, false
+	}
+	switch c := v.k.(type) {
+	case int:
+		return float64(c), true
+	case float64:
+		return c, true
+	}
+	return 0, false
 }
 
 // equality compiles == or !=, or returns nil for another operator.
@@ -545,7 +649,8 @@ func nativeCall(n *ast.CallNode) (nval, bool) {
 	case "sketch":
 		if is(nInt) {
 			b := vals[0].i
-			return nval{kind: nString, s: func(e *exprEnv) string { return e.State.sketch(b(e)) }}, true
+			return nval{kind: nString, s: func(e *exprEnv) string { return e.State.sketch(b(e)) },
+				app: func(e *exprEnv, buf []byte) []byte { return e.State.appendSketch(buf, b(e)) }}, true
 		}
 	}
 	return nval{}, false

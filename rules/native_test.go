@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -147,6 +148,12 @@ func compareNative(t *testing.T, rs *Ruleset, events []bot.Event) {
 				if err != nil || want != got || !reflect.DeepEqual(gotHits, st.hits) && len(gotHits)+len(st.hits) > 0 {
 					t.Errorf("event %s: counter %s key: closure %q %v, machine %q %v (err %v)", ev.ID, c.name, got, gotHits, want, st.hits, err)
 				}
+				if c.keyApp != nil {
+					// the key written into the event's key buffer, after another
+					if app := string(c.keyApp(&s.env, []byte("before|"))); app != "before|"+got {
+						t.Errorf("event %s: counter %s key appended: %q, closure %q", ev.ID, c.name, app, got)
+					}
+				}
 			}
 			if c.whenFn != nil {
 				st.hits = st.hits[:0]
@@ -196,4 +203,35 @@ func compareNative(t *testing.T, rs *Ruleset, events []bot.Event) {
 		}
 		st.reset()
 	}
+}
+
+// TestNativeConstants checks comparisons with a constant on either side,
+// which the closures read without calling a closure for the constant.
+func TestNativeConstants(t *testing.T) {
+	conds := []string{
+		"mentions > 2", "2 < mentions", "2 >= mentions", "mentions != 0", "0 == mentions",
+		"caps >= 0.5", "0.5 > caps", "caps < 1", "1 <= caps", "words >= 6", "6.5 > words",
+		`kind == "comment"`, `"comment" != kind`, `"m" < kind`, `kind >= "join"`,
+		`author.account_age > 0 and author.account_age < duration("7d")`, `duration("1d") >= author.member_age`,
+		"counters.c > 3", "3 < counters.c", "counters.c == counters.c", "1 < 2", `"a" == "b"`,
+	}
+	var b strings.Builder
+	b.WriteString("counters:\n  c: {key: author.id, window: 10s}\nrules:\n")
+	for i, c := range conds {
+		fmt.Fprintf(&b, "  - name: r%d\n    when: '%s'\n    do: [delete]\n", i, strings.ReplaceAll(c, "'", "''"))
+	}
+	file := filepath.Join(t.TempDir(), "constants.yaml")
+	if err := os.WriteFile(file, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rs, err := loadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rs.rules {
+		if r.whenFn == nil {
+			t.Errorf("rule %s runs on the machine", r.name)
+		}
+	}
+	compareNative(t, rs, nativeEvents(t))
 }

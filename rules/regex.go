@@ -17,6 +17,11 @@ type pattern struct {
 	// clauses must all hold for a match: each is a set of words one of which the
 	// text contains. None means no prefilter.
 	clauses [][]string
+	// bounded says, for each clause, that its word must start the text or
+	// follow a byte that is not an ASCII word character: the regexp has \b,
+	// a space or another non-word character right before it. "vid" of
+	// \s+vids?\b is then not found in "avid".
+	bounded []bool
 	// fold says the words are lower case and compared in any case.
 	fold bool
 	// scans are the clauses ready for a single pass over the text.
@@ -32,10 +37,11 @@ type wordScan struct {
 	second  [256]uint64
 	byFirst [256][]string // the words by first byte, both cases when folding
 	fold    bool
+	bounded bool // a word must not follow an ASCII word character
 }
 
-func newWordScan(words []string, fold bool) *wordScan {
-	ws := &wordScan{fold: fold}
+func newWordScan(words []string, fold, bounded bool) *wordScan {
+	ws := &wordScan{fold: fold, bounded: bounded}
 	cases := func(c byte) []byte {
 		if fold && 'a' <= c && c <= 'z' {
 			return []byte{c, c - 'a' + 'A'}
@@ -56,7 +62,7 @@ func newWordScan(words []string, fold bool) *wordScan {
 
 func (ws *wordScan) in(s string) bool {
 	for i := 0; i+1 < len(s); i++ {
-		if ws.second[s[i]]&(1<<(s[i+1]&63)) == 0 {
+		if ws.second[s[i]]&(1<<(s[i+1]&63)) == 0 || ws.bounded && i > 0 && isASCIIWordByte(s[i-1]) {
 			continue
 		}
 		for _, w := range ws.byFirst[s[i]] {
@@ -81,11 +87,11 @@ func newPattern(re *regexp.Regexp) *pattern {
 	if err != nil {
 		return p
 	}
-	clauses, fold, ok := required(tree.Simplify())
+	clauses, bounded, fold, ok := required(tree.Simplify(), anyBefore)
 	if !ok {
 		return p
 	}
-	for _, c := range clauses {
+	for k, c := range clauses {
 		if len(c) == 0 || len(c) > 64 || minLen(c) < minLiteral {
 			continue // a weak clause is dropped: the filter only gets looser
 		}
@@ -95,29 +101,33 @@ func newPattern(re *regexp.Regexp) *pattern {
 				continue
 			}
 		}
-		c = pruneWords(c)
+		c = pruneWords(c, bounded[k])
 		if slices.ContainsFunc(p.clauses, func(o []string) bool { return slices.Equal(o, c) }) {
 			continue
 		}
 		p.clauses = append(p.clauses, c)
+		p.bounded = append(p.bounded, bounded[k])
 		if len(p.clauses) == 4 {
 			break
 		}
 	}
 	p.fold = fold
-	for _, c := range p.clauses {
-		p.scans = append(p.scans, newWordScan(c, fold))
+	for k, c := range p.clauses {
+		p.scans = append(p.scans, newWordScan(c, fold, p.bounded[k]))
 	}
 	return p
 }
 
 // pruneWords drops the words that contain another word of the clause: a text
-// with them has the shorter one too.
-func pruneWords(words []string) []string {
+// with them has the shorter one too. In a bounded clause, where a word must
+// start where it is found, only those that start with another.
+func pruneWords(words []string, bounded bool) []string {
 	var out []string
 	for i, w := range words {
-		if !slices.ContainsFunc(words, func(o string) bool { return o != w && strings.Contains(w, o) }) &&
-			!slices.Contains(words[:i], w) {
+		shorter := func(o string) bool {
+			return o != w && (bounded && strings.HasPrefix(w, o) || !bounded && strings.Contains(w, o))
+		}
+		if !slices.ContainsFunc(words, shorter) && !slices.Contains(words[:i], w) {
 			out = append(out, w)
 		}
 	}
@@ -144,71 +154,246 @@ func lowerASCII(words []string) []string {
 	return out
 }
 
+// before is what a part of a pattern is known to follow.
+type before uint8
+
+const (
+	anyBefore      before = iota
+	nonWordBefore         // the start of the text or a line, or a character that is not an ASCII word character
+	boundaryBefore        // a \b: a word that starts with a word character follows a nonWordBefore
+)
+
 // required returns what any match of re contains, as clauses that must all
-// hold, each a set of words one of which is in the text; fold says whether some
-// words compare in any case. ok is false when nothing is known.
-func required(re *syntax.Regexp) (clauses [][]string, fold, ok bool) {
+// hold, each a set of words one of which is in the text, and for each whether
+// its word follows no ASCII word character (bounded); fold says whether some
+// words compare in any case. ctx is what re's match follows. ok is false when
+// nothing is known.
+func required(re *syntax.Regexp, ctx before) (clauses [][]string, bounded []bool, fold, ok bool) {
 	if words, f, ok := exact(re); ok {
 		if len(words) == 0 || slices.Contains(words, "") {
-			return nil, false, false
+			return nil, nil, false, false
 		}
-		return [][]string{words}, f, true
+		return [][]string{words}, []bool{opensBounded(re, words) || follows(ctx, words)}, f, true
 	}
 	switch re.Op {
 	case syntax.OpCapture, syntax.OpPlus:
-		return required(re.Sub[0])
+		// a repetition: its first time follows what the whole follows
+		return required(re.Sub[0], ctx)
 	case syntax.OpRepeat:
 		if re.Min >= 1 {
-			return required(re.Sub[0])
+			return required(re.Sub[0], ctx)
 		}
 	case syntax.OpAlternate:
 		// one alternative matches: its strongest clause, or another's
 		var words []string
+		all := true
 		for _, sub := range re.Sub {
-			cs, f, ok := required(sub)
+			cs, bs, f, ok := required(sub, ctx)
 			if !ok {
-				return nil, false, false
+				return nil, nil, false, false
 			}
-			words = append(words, strongest(cs)...)
+			i := strongest(cs)
+			words = append(words, cs[i]...)
+			all = all && bs[i]
 			fold = fold || f
 		}
-		return [][]string{words}, fold, true
+		return [][]string{words}, []bool{all}, fold, true
 	case syntax.OpConcat:
 		// every part matches: every part's clauses hold, and the parts whose
 		// texts can be listed glue into longer words (c(laim|adeau) is claim or
 		// cadeau, not laim or adeau)
 		var run []string
+		start := 0 // the part the run starts with
 		flush := func() {
 			if len(run) > 0 && !slices.Contains(run, "") {
 				clauses = append(clauses, run)
+				bounded = append(bounded, opensBounded(re.Sub[start], run) || follows(contextAt(re.Sub, start, ctx), run))
 			}
 			run = nil
 		}
-		for _, sub := range re.Sub {
+		for k, sub := range re.Sub {
 			if words, f, ok := exact(sub); ok {
 				fold = fold || f
 				if run == nil {
-					run = words
+					run, start = words, k
 				} else if glued, ok := cross(run, words); ok {
 					run = glued
 				} else {
 					flush()
-					run = words
+					run, start = words, k
 				}
 				continue
 			}
 			flush()
-			cs, f, ok := required(sub)
+			cs, bs, f, ok := required(sub, contextAt(re.Sub, k, ctx))
 			if !ok {
 				continue
 			}
 			clauses = append(clauses, cs...)
+			bounded = append(bounded, bs...)
 			fold = fold || f
 		}
 		flush()
-		return clauses, fold, len(clauses) > 0
+		return clauses, bounded, fold, len(clauses) > 0
 	}
-	return nil, false, false
+	return nil, nil, false, false
+}
+
+// follows reports whether words, following ctx, follow no ASCII word
+// character.
+func follows(ctx before, words []string) bool {
+	return ctx == nonWordBefore || ctx == boundaryBefore && wordStarts(words)
+}
+
+// contextAt is what part k of a sequence follows, the sequence following ctx.
+func contextAt(parts []*syntax.Regexp, k int, ctx before) before {
+	for m := k - 1; m >= 0; m-- {
+		switch p := parts[m]; p.Op {
+		case syntax.OpBeginText, syntax.OpBeginLine:
+			return nonWordBefore
+		case syntax.OpWordBoundary:
+			// parts between it and k, if any, matched nothing or ended in
+			// a non-word character: the weaker of the two holds
+			return boundaryBefore
+		case syntax.OpNoWordBoundary, syntax.OpEndText, syntax.OpEndLine, syntax.OpEmptyMatch:
+			continue // zero-width: the character before is further back
+		default:
+			if !endsNonWord(p) {
+				return anyBefore
+			}
+			if !canBeEmpty(p) {
+				return nonWordBefore
+			}
+		}
+	}
+	return ctx
+}
+
+// opensBounded reports whether words, what re matches, follow no ASCII word
+// character: re starts at the start of the text or a line, or at a \b
+// followed by a word character.
+func opensBounded(re *syntax.Regexp, words []string) bool {
+	switch opening(re) {
+	case syntax.OpBeginText, syntax.OpBeginLine:
+		return true
+	case syntax.OpWordBoundary:
+		return wordStarts(words)
+	}
+	return false
+}
+
+// opening is the operator every match of re starts with, looking into
+// groups and sequences.
+func opening(re *syntax.Regexp) syntax.Op {
+	switch re.Op {
+	case syntax.OpCapture:
+		return opening(re.Sub[0])
+	case syntax.OpConcat:
+		if len(re.Sub) > 0 {
+			return opening(re.Sub[0])
+		}
+	}
+	return re.Op
+}
+
+// wordStarts reports whether every word starts with an ASCII word character:
+// after a \b, the byte before it is then not one.
+func wordStarts(words []string) bool {
+	for _, w := range words {
+		if w == "" || !isASCIIWordByte(w[0]) {
+			return false
+		}
+	}
+	return true
+}
+
+func isASCIIWordByte(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_'
+}
+
+// endsNonWord reports whether every non-empty match of re ends in a character
+// that is not an ASCII word character.
+func endsNonWord(re *syntax.Regexp) bool {
+	switch re.Op {
+	case syntax.OpEmptyMatch, syntax.OpWordBoundary, syntax.OpNoWordBoundary,
+		syntax.OpBeginLine, syntax.OpEndLine, syntax.OpBeginText, syntax.OpEndText:
+		return true
+	case syntax.OpLiteral:
+		if len(re.Rune) == 0 {
+			return true
+		}
+		r := re.Rune[len(re.Rune)-1]
+		if re.Flags&syntax.FoldCase != 0 {
+			for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+				if isASCIIWordRune(f) {
+					return false
+				}
+			}
+		}
+		return !isASCIIWordRune(r)
+	case syntax.OpCharClass:
+		for i := 0; i+1 < len(re.Rune); i += 2 {
+			lo, hi := re.Rune[i], re.Rune[i+1]
+			for _, w := range [][2]rune{{'0', '9'}, {'A', 'Z'}, {'a', 'z'}, {'_', '_'}} {
+				if lo <= w[1] && w[0] <= hi {
+					return false
+				}
+			}
+		}
+		return true
+	case syntax.OpCapture, syntax.OpStar, syntax.OpPlus, syntax.OpQuest, syntax.OpRepeat:
+		return endsNonWord(re.Sub[0])
+	case syntax.OpConcat:
+		// the last part that matched something ends the match
+		for m := len(re.Sub) - 1; m >= 0; m-- {
+			if !endsNonWord(re.Sub[m]) {
+				return false
+			}
+			if !canBeEmpty(re.Sub[m]) {
+				return true
+			}
+		}
+		return true
+	case syntax.OpAlternate:
+		for _, sub := range re.Sub {
+			if !endsNonWord(sub) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+func isASCIIWordRune(r rune) bool { return r < utf8.RuneSelf && isASCIIWordByte(byte(r)) }
+
+// canBeEmpty reports whether re may match the empty text; true when unsure.
+func canBeEmpty(re *syntax.Regexp) bool {
+	switch re.Op {
+	case syntax.OpLiteral:
+		return len(re.Rune) == 0
+	case syntax.OpCharClass, syntax.OpAnyChar, syntax.OpAnyCharNotNL:
+		return false
+	case syntax.OpCapture, syntax.OpPlus:
+		return canBeEmpty(re.Sub[0])
+	case syntax.OpRepeat:
+		return re.Min == 0 || canBeEmpty(re.Sub[0])
+	case syntax.OpConcat:
+		for _, sub := range re.Sub {
+			if !canBeEmpty(sub) {
+				return false
+			}
+		}
+		return true
+	case syntax.OpAlternate:
+		for _, sub := range re.Sub {
+			if canBeEmpty(sub) {
+				return true
+			}
+		}
+		return false
+	}
+	return true
 }
 
 // maxWords bounds the texts exact lists for one part of a pattern.
@@ -308,13 +493,12 @@ func cross(a, b []string) ([]string, bool) {
 	return out, true
 }
 
-// strongest is the clause whose shortest word is longest.
-func strongest(clauses [][]string) []string {
-	var best []string
-	bestLen := -1
-	for _, c := range clauses {
+// strongest is the index of the clause whose shortest word is longest.
+func strongest(clauses [][]string) int {
+	best, bestLen := 0, -1
+	for i, c := range clauses {
 		if n := minLen(c); n > bestLen {
-			best, bestLen = c, n
+			best, bestLen = i, n
 		}
 	}
 	return best

@@ -1,6 +1,8 @@
 package rules
 
 import (
+	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -32,7 +34,8 @@ func TestPatternPrefilter(t *testing.T) {
 	texts := []string{"", "FREE nitro!!", "get a GiFt", "freedom", "check out my channel", "VISIT my   PAGE now",
 		"join discord.gg/abc", "SUBSCRIBE", "sub", "ſubscribe", "\u212aEY", "spamspam", "SPAM", "12345", "ćma ĆMA",
 		"abc", "x", "xyzz", "Check this, it's my channel", "VIDÉO", "vidÉo", "Claim", "CADEAU", "checking OUT",
-		"GIFT CARDS", "gift\tcard", "giftcard"}
+		"GIFT CARDS", "gift\tcard", "giftcard", "an avid fan", "my avid video", "my   vids", "our band", "husband",
+		"xcheck out", "_free", "9free", "é free", "éfree", "\nfree", "check-out", "check\nout", "check\u212aout"}
 	for _, tc := range tests {
 		re := regexp.MustCompile(tc.re)
 		p := newPattern(re)
@@ -49,7 +52,38 @@ func TestPatternPrefilter(t *testing.T) {
 	}
 }
 
+// TestPatternBounded checks which clauses must start a word: those right
+// after \b (and words that start with a word character), a space or another
+// non-word character, the start of the text.
+func TestPatternBounded(t *testing.T) {
+	tests := []struct {
+		re      string
+		bounded []bool
+	}{
+		{`(?i)\b(free|gift|nitro)\b`, []bool{true}},
+		{`(?i)free`, []bool{false}},
+		{`(?i)\b(my|our)\s+(own\s+|new\s+)*(channel|videos?|vids?|band)\b`, []bool{true}},
+		{`(?i)\b(check|visit)\b.{0,20}\bmy\s+(channel|page)\b`, []bool{true, true}},
+		{`(?i)\b(check|checking)\W+out`, []bool{true, true}},
+		{`(check|checking)[ -]+out`, []bool{false, true}}, // anything may come before check
+		{`^spam`, []bool{true}},
+		{`\b@everyone`, []bool{false}}, // \b before @ wants a word character before it
+		{`x*\s?free`, []bool{false}},
+		{`a.free`, []bool{false}},
+		{`(?i)ma\s+cha[iî]ne`, []bool{true}},
+	}
+	for _, tc := range tests {
+		p := newPattern(regexp.MustCompile(tc.re))
+		if !slices.Equal(p.bounded, tc.bounded) {
+			t.Errorf("%s: bounded %v (clauses %q), want %v", tc.re, p.bounded, p.clauses, tc.bounded)
+		}
+	}
+}
+
 func FuzzPattern(f *testing.F) {
+	f.Add(`(?i)\b(my|our)\s+(new\s+)*(vids?|band)\b`, "an avid fan of my band")
+	f.Add(`(check|checking)[ -]+out`, "xcheck-out")
+	f.Add(`(?i)\b(check|checking)\W+out`, "check\u212aout")
 	f.Add(`(?i)\b(free|gift)\b`, "FREE stuff")
 	f.Add(`(?i)sub(scribe)?`, "ſUBSCRIBE")
 	f.Fuzz(func(t *testing.T, expr, s string) {
@@ -61,4 +95,34 @@ func FuzzPattern(f *testing.F) {
 			t.Fatalf("%q on %q: got %t, regexp says %t", expr, s, got, want)
 		}
 	})
+}
+
+// TestPatternStarterPack checks the prefilter of the starter pack's patterns
+// on the mixed corpus: never another answer than the regexp's.
+func TestPatternStarterPack(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "rules.example.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	quoted := regexp.MustCompile(`matches\(text, '((?:[^']|'')*)'\)`)
+	events := nativeEvents(t)
+	n, skipped := 0, 0
+	for _, m := range quoted.FindAllStringSubmatch(string(b), -1) {
+		re := regexp.MustCompile(strings.ReplaceAll(m[1], "''", "'"))
+		p := newPattern(re)
+		n++
+		for _, ev := range events {
+			want := re.MatchString(ev.Text)
+			if got := p.match(ev.Text); got != want {
+				t.Errorf("%s on %q: got %t, regexp says %t", re, ev.Text, got, want)
+			}
+			if !want && len(p.scans) > 0 && !p.scans[len(p.scans)-1].in(ev.Text) {
+				skipped++
+			}
+		}
+	}
+	if n == 0 {
+		t.Fatal("no matches(text, '…') in the starter pack")
+	}
+	t.Logf("%d patterns on %d texts, %d runs of the regexp skipped", n, len(events), skipped)
 }

@@ -109,13 +109,46 @@ func sketch(p ...any) (any, error) {
 }
 
 // sketch returns band b of the event's sketch; the bands are computed together
-// on the first call of the event, since a file keys one counter on each.
+// on the first call of the event, since a file keys one counter on each, and
+// made strings together the first time one is asked as a string.
 func (st *evalState) sketch(b int) string {
-	if st.analysis == nil || b < 0 || b >= text.SketchBands {
+	if _, ok := st.sketchSum(b); !ok {
 		return ""
 	}
-	if !st.sketched {
-		st.sketches, st.sketched = st.analysis.Sketches(), true
+	if !st.sketchText {
+		var buf [text.SketchBands * 16]byte
+		digits := buf[:0]
+		for _, h := range st.sketchSums {
+			digits = text.AppendSketch(digits, h)
+		}
+		all := string(digits)
+		for i := range st.sketches {
+			st.sketches[i] = all[i*16 : (i+1)*16]
+		}
+		st.sketchText = true
 	}
 	return st.sketches[b]
+}
+
+// appendSketch appends band b of the event's sketch to buf, as sketch(b)
+// writes it, without making a string of it: a counter key glued from an
+// author and a band is built straight into the event's key buffer.
+func (st *evalState) appendSketch(buf []byte, b int) []byte {
+	if h, ok := st.sketchSum(b); ok {
+		return text.AppendSketch(buf, h)
+	}
+	return buf
+}
+
+// sketchSum is band b of the event's sketch as a number; false when the
+// text has none or b is not a band.
+func (st *evalState) sketchSum(b int) (uint64, bool) {
+	if st.analysis == nil || b < 0 || b >= text.SketchBands {
+		return 0, false
+	}
+	if !st.sketched {
+		st.sketchSums, st.sketchHas = st.analysis.SketchSums()
+		st.sketched = true
+	}
+	return st.sketchSums[b], st.sketchHas
 }

@@ -63,6 +63,11 @@ type Analysis struct {
 	buf   []byte
 	cens  []censoredWord
 	spans []span // the links' places in Text
+	// hashes are the wordHash of the words the fingerprint is made of, in
+	// order, for SketchSums; kept only when AnalyzeInto gave a buffer
+	// (hashed), so that Analyze allocates no more for them.
+	hashes []uint64
+	hashed bool
 
 	// Room for a typical message, so that Analyze allocates once.
 	linkArr [4]string
@@ -70,7 +75,7 @@ type Analysis struct {
 	hostArr [4]string
 	spanArr [4]span
 	tokArr  [32]token
-	bufArr  [368]byte // with the rest and the allocator's 8-byte header, 2304 bytes: a size class
+	bufArr  [336]byte // with the rest and the allocator's 8-byte header, 2304 bytes: a size class
 	fpArr   [16]byte
 }
 
@@ -89,7 +94,11 @@ func Analyze(s string) *Analysis {
 // What the previous analysis held must no longer be in use, except its
 // Fingerprint, which is then a string of its own.
 func AnalyzeInto(a *Analysis, s string) {
-	*a = Analysis{Text: s}
+	hashes := a.hashes[:0]
+	if hashes == nil {
+		hashes = make([]uint64, 0, 32)
+	}
+	*a = Analysis{Text: s, hashes: hashes, hashed: true}
 	a.analyze()
 	a.Fingerprint = strings.Clone(a.Fingerprint)
 }
@@ -143,6 +152,36 @@ func (a *Analysis) scan(links []span) {
 			next++
 			prev = ' '
 			unit = -1
+			continue
+		}
+		// Most of a message is lower-case letters and spaces: they are read
+		// here without the switch below, up to the next link, as its ASCII
+		// branch reads them.
+		end := len(s)
+		if next < len(links) {
+			end = min(end, int(links[next].lo))
+		}
+		for i < end {
+			c := s[i]
+			if c == ' ' {
+				unit = -1
+			} else if 'a' <= c && c <= 'z' {
+				letters++
+				if rune(c) == unit {
+					if run++; run > maxRun {
+						maxRun = run
+					}
+				} else {
+					unit, run = rune(c), 1
+					maxRun = max(maxRun, 1)
+				}
+			} else {
+				break
+			}
+			prev = rune(c)
+			i++
+		}
+		if i >= end {
 			continue
 		}
 		switch c := s[i]; c {

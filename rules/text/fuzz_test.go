@@ -1,6 +1,7 @@
 package text
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -17,6 +18,11 @@ func FuzzAnalyze(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
+	other, err := NewList([]string{"connard", "f*ck", "nitro", "!free nitro gift"})
+	if err != nil {
+		f.Fatal(err)
+	}
+	set := NewListSet(l, other)
 	f.Fuzz(func(t *testing.T, s string) {
 		a := Analyze(s)
 		if a.Text != s {
@@ -56,7 +62,22 @@ func FuzzAnalyze(f *testing.F) {
 		}
 		// Matching a text against a list and the list against its own entries must
 		// not panic, and an entry is always in its own list.
-		l.Match(a)
+		if fast, each, ok := sameScan(s); !ok {
+			t.Fatalf("scan: %+v, scanEach: %+v", fast, each)
+		}
+		var fast, each linkSet
+		fast.find(s)
+		each.findEach(s)
+		if !slices.Equal(fast.links, each.links) || !slices.Equal(fast.hosts, each.hosts) || !slices.Equal(fast.spans, each.spans) {
+			t.Fatalf("find: %q, findEach: %q", fast.links, each.links)
+		}
+		starts := set.Starts(a, nil)
+		for _, list := range []*List{l, other} {
+			e1, ok1 := list.Match(a)
+			if e2, ok2 := list.MatchFrom(a, starts); e1 != e2 || ok1 != ok2 {
+				t.Fatalf("MatchFrom = %q %v, Match = %q %v", e2, ok2, e1, ok1)
+			}
+		}
 		l.Contains(s)
 		if strings.HasPrefix(s, "!") {
 			return // an allow entry
@@ -64,6 +85,9 @@ func FuzzAnalyze(f *testing.F) {
 		if own, err := NewList([]string{s}); err == nil {
 			if _, ok := own.Match(a); !ok {
 				t.Fatalf("%q does not match itself", s)
+			}
+			if _, ok := own.MatchFrom(a, NewListSet(l, own).Starts(a, nil)); !ok {
+				t.Fatalf("%q does not match itself from the set's starts", s)
 			}
 			// \! writes an entry that starts with a literal "!": its text
 			// is without the backslash (seed f67519523aaecd32).

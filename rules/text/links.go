@@ -39,7 +39,87 @@ func (ls *linkSet) overlaps(lo, hi int) bool {
 // "bon.de" no).
 func (ls *linkSet) find(s string) {
 	// Fields are separated by spaces and by the brackets chat apps put around
-	// links (<https://…> on Discord). Every link has a dot or a scheme's colon.
+	// links (<https://…> on Discord). Every link has a dot or a scheme's colon:
+	// only the fields around one are read, found with IndexByte instead of a
+	// look at every character. Reading back to a field's start needs valid
+	// UTF-8; other texts take the forward pass.
+	if !utf8.ValidString(s) {
+		ls.findEach(s)
+		return
+	}
+	dot, colon := -1, -1 // the next '.' and ':' from i, once looked for
+	for i := 0; i < len(s); {
+		if dot < i {
+			if dot = strings.IndexByte(s[i:], '.'); dot >= 0 {
+				dot += i
+			} else {
+				dot = len(s)
+			}
+		}
+		if colon < i {
+			if colon = strings.IndexByte(s[i:], ':'); colon >= 0 {
+				colon += i
+			} else {
+				colon = len(s)
+			}
+		}
+		m := min(dot, colon)
+		if m == len(s) {
+			return
+		}
+		start, end := fieldStart(s, m), fieldEnd(s, m)
+		if lo, hi, ok := linkIn(s[start:end]); ok {
+			ls.add(s, start+lo, start+hi, linkHost(s[start+lo:start+hi]))
+		}
+		i = end
+	}
+}
+
+// fieldStart is where the field holding byte m of the valid UTF-8 text s
+// starts: after the separator before m, as find's forward pass reads them.
+func fieldStart(s string, m int) int {
+	j := m
+	for j > 0 {
+		if c := s[j-1]; c < utf8.RuneSelf {
+			if isASCIIFieldSep(c) {
+				return j
+			}
+			j--
+			continue
+		}
+		r, n := utf8.DecodeLastRuneInString(s[:j])
+		if r == '\ufeff' || unicode.IsSpace(r) {
+			return j
+		}
+		j -= n
+	}
+	return 0
+}
+
+// fieldEnd is where the field holding byte m of s ends: at the next
+// separator, or the end of s.
+func fieldEnd(s string, m int) int {
+	j := m
+	for j < len(s) {
+		if c := s[j]; c < utf8.RuneSelf {
+			if isASCIIFieldSep(c) {
+				return j
+			}
+			j++
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[j:])
+		if r == '\ufeff' || unicode.IsSpace(r) {
+			return j
+		}
+		j += n
+	}
+	return len(s)
+}
+
+// findEach is find, looking at every character: for texts that are not
+// valid UTF-8.
+func (ls *linkSet) findEach(s string) {
 	start, mark := 0, false
 	for i := 0; i <= len(s); {
 		n, sep := 1, true

@@ -460,3 +460,87 @@ func hasRuneAtBytes(b []byte, i int, r rune) bool {
 	c, _ := utf8.DecodeRune(b[i:])
 	return c == r
 }
+
+// ListSet is the lists of a rule file, matched against the same texts. Most
+// words of a message start an entry of none of them: the set finds once per
+// text the words where an entry of some list may start, and each list then
+// walks from those only (MatchFrom), instead of every list looking up every
+// word.
+type ListSet struct {
+	// starts is the union of the lists' root filters.
+	starts *[startBits / 64]uint64
+}
+
+// NewListSet returns the set of lists; a nil list is left out.
+func NewListSet(lists ...*List) *ListSet {
+	s := &ListSet{starts: new([startBits / 64]uint64)}
+	for _, l := range lists {
+		if l == nil || l.root.starts == nil {
+			continue
+		}
+		for i, w := range l.root.starts {
+			s.starts[i] |= w
+		}
+	}
+	return s
+}
+
+// Start is a word of a text where an entry of a list of a set may start
+// (ListSet.Starts).
+type Start struct {
+	tok int32
+	// bits are the word's forms in the root filters (both the same for a
+	// word of one form); walk says it is looked up without them (stretched,
+	// or the first of a censored word).
+	bits [2]uint32
+	walk bool
+}
+
+// Starts appends to dst the tokens of a where an entry of a list of the set
+// may start, in order: a word in some list's root filter, a stretched word
+// (looked up collapsed, without the filter) or the first word of a censored
+// one. An entry that Match finds starts at one of them.
+func (s *ListSet) Starts(a *Analysis, dst []Start) []Start {
+	for i := range a.toks {
+		t := &a.toks[i]
+		st := Start{tok: int32(i)}
+		in := false
+		for k := 0; k < t.forms(); k++ {
+			f := t.form[k]
+			b := startBit(a.buf[f.lo:f.hi])
+			st.bits[k] = b
+			if k == 0 {
+				st.bits[1] = b
+			}
+			in = in || s.starts[b/64]&(1<<(b%64)) != 0
+			st.walk = st.walk || !t.coll[k].empty()
+		}
+		for k := 0; k < len(a.cens) && !st.walk; k++ {
+			st.walk = int(a.cens[k].first) == i
+		}
+		if in || st.walk {
+			dst = append(dst, st)
+		}
+	}
+	return dst
+}
+
+// MatchFrom is Match for a text whose possible starts are starts, as
+// returned by the Starts of a set that holds l: the same answer, found
+// without looking at the other words.
+func (l *List) MatchFrom(a *Analysis, starts []Start) (entry string, ok bool) {
+	if l == nil || a == nil {
+		return "", false
+	}
+	f := l.root.starts
+	for _, st := range starts {
+		if !st.walk && f != nil && f[st.bits[0]/64]&(1<<(st.bits[0]%64)) == 0 && f[st.bits[1]/64]&(1<<(st.bits[1]%64)) == 0 {
+			continue // a word that starts an entry of another list
+		}
+		i := int(st.tok)
+		if n, end := l.walk(a, &l.root, i, false); n != nil && !l.allowed(a, i, end) {
+			return n.entry, true
+		}
+	}
+	return "", false
+}

@@ -1,6 +1,9 @@
 package text
 
 import (
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -273,4 +276,76 @@ func TestLookalike(t *testing.T) {
 			t.Errorf("Lookalike(%q) = %q, %v; want %q", tt.host, got, ok, tt.want)
 		}
 	}
+}
+
+// TestMatchFrom checks that a list matched from the starts its set finds
+// answers as Match does, on the starter pack's lists and a mixed corpus.
+func TestMatchFrom(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join("..", "..", "lists", "*.txt"))
+	var lists []*List
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var entries []string
+		for _, line := range strings.Split(string(b), "\n") {
+			if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
+				entries = append(entries, line)
+			}
+		}
+		l, err := NewList(entries)
+		if err != nil {
+			continue // not a word list (the licence)
+		}
+		lists = append(lists, l)
+	}
+	tiny, err := NewList([]string{"con", "connard", "f*ck", "free nitro", "nul", "!chili con carne", "b1te"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lists = append(lists, tiny)
+	set := NewListSet(lists...)
+	texts := append([]string{"", "t'es un con", "c o n n a r d", "connaaaaard", "nuuuul", "f*ck off", "sh!t", "fu**",
+		"such a s l u t", "chili con carne", "FREE NITRO here", "fr€€ n1tr0", "ta g**ule", "la bite", "お前はバカだ"}, benchMessages...)
+	data, _ := filepath.Glob(filepath.Join("..", "..", "..", "shared", "data", "*.jsonl"))
+	for _, f := range data {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		for i, line := range strings.Split(string(b), "\n") {
+			var ev struct{ Text string }
+			if i < 3000 && json.Unmarshal([]byte(line), &ev) == nil {
+				texts = append(texts, ev.Text)
+			}
+		}
+	}
+	found := 0
+	for _, s := range texts {
+		// find reads only the fields around a dot or a colon: the same links
+		// as a look at every character
+		if _, _, ok := sameScan(s); !ok {
+			t.Errorf("%q: scan and scanEach count otherwise", s)
+		}
+		var fast, each linkSet
+		fast.find(s)
+		each.findEach(s)
+		if !slices.Equal(fast.links, each.links) || !slices.Equal(fast.hosts, each.hosts) || !slices.Equal(fast.spans, each.spans) {
+			t.Errorf("%q: find %q, findEach %q", s, fast.links, each.links)
+		}
+		a := Analyze(s)
+		starts := set.Starts(a, nil)
+		for k, l := range lists {
+			e1, ok1 := l.Match(a)
+			e2, ok2 := l.MatchFrom(a, starts)
+			if e1 != e2 || ok1 != ok2 {
+				t.Errorf("%q, list %d: MatchFrom = %q %v, Match = %q %v", s, k, e2, ok2, e1, ok1)
+			}
+			if ok1 {
+				found++
+			}
+		}
+	}
+	t.Logf("%d texts, %d lists, %d matches", len(texts), len(lists), found)
 }

@@ -142,7 +142,11 @@ func (a *Analysis) fingerprint() {
 		if a.mention(t) {
 			continue
 		}
-		h = mix64(h ^ wordHash(a.word(i)))
+		w := wordHash(a.word(i))
+		if a.hashed {
+			a.hashes = append(a.hashes, w) // for the sketch, which hashes the same words
+		}
+		h = mix64(h ^ w)
 		n++
 	}
 	if n == 0 {
@@ -206,42 +210,69 @@ func (a *Analysis) Sketch(b int) string {
 // a file with a counter per band asks for all of them on every event.
 func (a *Analysis) Sketches() [SketchBands]string {
 	var out [SketchBands]string
-	var mins [SketchBands * sketchRows]uint64
-	for r := range mins {
-		mins[r] = ^uint64(0)
-	}
-	n, next := 0, 0
-	for i := range a.toks {
-		if !a.eligible(i, &next) {
-			continue
-		}
-		x := wordHash(a.word(i))
-		for r := range mins {
-			if h := mix64(x ^ sketchSeeds[r]); h < mins[r] {
-				mins[r] = h
-			}
-		}
-		n++
-	}
-	if n < sketchMinWords {
+	sums, ok := a.SketchSums()
+	if !ok {
 		return out
 	}
 	// every band is 16 hex digits (the top bit is set): the bands are written
 	// into one string and sliced from it, one allocation instead of one each
 	var buf [SketchBands * 16]byte
 	digits := buf[:0]
-	for b := range out {
-		h := uint64(hashSeed) ^ uint64(b)
-		for _, m := range mins[b*sketchRows : (b+1)*sketchRows] {
-			h = mix64(h ^ m)
-		}
-		digits = strconv.AppendUint(digits, h|1<<63, 16)
+	for _, h := range sums {
+		digits = AppendSketch(digits, h)
 	}
 	all := string(digits)
 	for b := range out {
 		out[b] = all[b*16 : (b+1)*16]
 	}
 	return out
+}
+
+// SketchSums returns the bands of the text's similarity sketch as numbers,
+// which AppendSketch writes as Sketch does; ok is false when the text has no
+// sketch (fewer than 4 words). A counter key that glues a band to an author is
+// then built without a string per band.
+func (a *Analysis) SketchSums() (sums [SketchBands]uint64, ok bool) {
+	var mins [SketchBands * sketchRows]uint64
+	for r := range mins {
+		mins[r] = ^uint64(0)
+	}
+	// the words' hashes, as the fingerprint found them (the tokens outside
+	// links that are not mentions, eligible, in order), or hashed again
+	hashes := a.hashes
+	if !a.hashed {
+		hashes = nil
+		next := 0
+		for i := range a.toks {
+			if a.eligible(i, &next) {
+				hashes = append(hashes, wordHash(a.word(i)))
+			}
+		}
+	}
+	for _, x := range hashes {
+		for r := range mins {
+			if h := mix64(x ^ sketchSeeds[r]); h < mins[r] {
+				mins[r] = h
+			}
+		}
+	}
+	if len(hashes) < sketchMinWords {
+		return sums, false
+	}
+	for b := range sums {
+		h := uint64(hashSeed) ^ uint64(b)
+		for _, m := range mins[b*sketchRows : (b+1)*sketchRows] {
+			h = mix64(h ^ m)
+		}
+		sums[b] = h
+	}
+	return sums, true
+}
+
+// AppendSketch appends a band of SketchSums to buf as Sketch writes it: 16
+// hex digits.
+func AppendSketch(buf []byte, sum uint64) []byte {
+	return strconv.AppendUint(buf, sum|1<<63, 16)
 }
 
 // mix64 is the SplitMix64 finaliser: a cheap, well-spread 64-bit hash of x.

@@ -237,3 +237,18 @@ func TestSketchesAreSketch(t *testing.T) {
 		}
 	}
 }
+
+// TestSketchSumsInto checks that the sketch of an analysis made by
+// AnalyzeInto, from the word hashes the fingerprint kept, is the sketch of
+// one made by Analyze, which hashes the words again.
+func TestSketchSumsInto(t *testing.T) {
+	var into Analysis
+	for _, s := range append([]string{"", "one two three four", "@a @b c d e f https://x.example/a b", "same same same same"}, benchMessages...) {
+		AnalyzeInto(&into, s)
+		got, gotOK := into.SketchSums()
+		want, wantOK := Analyze(s).SketchSums()
+		if got != want || gotOK != wantOK {
+			t.Errorf("%q: AnalyzeInto's sketch %x %v, Analyze's %x %v", s, got, gotOK, want, wantOK)
+		}
+	}
+}
