@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -39,6 +40,13 @@ func (d *daemon) routes() (_ http.Handler, err error) {
 	mux.Handle("GET /v1/cases", d.adminOnly(d.handleCases))
 	mux.Handle("GET /v1/report", d.adminOnly(d.handleReport))
 	mux.Handle("POST /-/reload", d.adminOnly(d.handleReload))
+	// Profiles of the running process, for `go tool pprof -H "Authorization:
+	// Bearer $VIGIE_ADMIN_TOKEN" URL/debug/pprof/profile`.
+	mux.Handle("/debug/pprof/", d.tokenRequired(pprof.Index))
+	mux.Handle("/debug/pprof/cmdline", d.tokenRequired(pprof.Cmdline))
+	mux.Handle("/debug/pprof/profile", d.tokenRequired(pprof.Profile))
+	mux.Handle("/debug/pprof/symbol", d.tokenRequired(pprof.Symbol))
+	mux.Handle("/debug/pprof/trace", d.tokenRequired(pprof.Trace))
 	for _, c := range d.conns {
 		for pattern, h := range c.Routes {
 			mux.Handle(pattern, h)
@@ -61,6 +69,19 @@ func (d *daemon) adminOnly(h http.HandlerFunc) http.Handler {
 			}
 		}
 		h(w, r)
+	})
+}
+
+// tokenRequired guards what is never open, not even on loopback: the
+// profiles show the process's memory and command line (a Redis URL may carry
+// a password there). Without VIGIE_ADMIN_TOKEN they are refused.
+func (d *daemon) tokenRequired(h http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if d.adminToken == nil {
+			writeError(w, http.StatusForbidden, "off: set VIGIE_ADMIN_TOKEN and send Authorization: Bearer $VIGIE_ADMIN_TOKEN")
+			return
+		}
+		d.adminOnly(h).ServeHTTP(w, r)
 	})
 }
 
