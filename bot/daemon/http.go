@@ -40,8 +40,8 @@ func (d *daemon) routes() (_ http.Handler, err error) {
 	mux.Handle("GET /v1/cases", d.adminOnly(d.handleCases))
 	mux.Handle("GET /v1/report", d.adminOnly(d.handleReport))
 	mux.Handle("POST /-/reload", d.adminOnly(d.handleReload))
-	// Profiles of the running process, for `go tool pprof -H "Authorization:
-	// Bearer $VIGIE_ADMIN_TOKEN" URL/debug/pprof/profile`.
+	// Profiles of the running process: fetched with the token (curl -H
+	// "Authorization: Bearer …"), then read with go tool pprof.
 	mux.Handle("/debug/pprof/", d.tokenRequired(pprof.Index))
 	mux.Handle("/debug/pprof/cmdline", d.tokenRequired(pprof.Cmdline))
 	mux.Handle("/debug/pprof/profile", d.tokenRequired(pprof.Profile))
