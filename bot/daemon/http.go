@@ -188,7 +188,7 @@ func (d *daemon) handleEvent(w http.ResponseWriter, r *http.Request) {
 	j := d.begin(ev, v)
 	// No flush: the verdict goes out with its length, in one write, when the
 	// handler returns right after handing it to its lane.
-	writeJSON(w, http.StatusOK, v)
+	writeVerdict(w, &v)
 	d.carryOut(j)
 }
 
@@ -298,6 +298,17 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	_ = enc.Encode(v) // the client hung up: nothing left to tell it
+}
+
+// writeVerdict answers a verdict, as writeJSON would but at a fraction of
+// its cost (verdictjson.go).
+func writeVerdict(w http.ResponseWriter, v *bot.Verdict) {
+	buf := appendVerdict(make([]byte, 0, 512), v)
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Content-Length", strconv.Itoa(len(buf)))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(buf) // the client hung up: nothing left to tell it
 }
 
 func writeError(w http.ResponseWriter, code int, msg string) {
