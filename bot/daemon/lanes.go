@@ -61,7 +61,49 @@ type lanes struct {
 
 type lane struct {
 	key string
-	q   chan job
+	// wake tells serve that jobs are waiting, or that the lanes are closed.
+	wake chan struct{}
+
+	mu     sync.Mutex
+	q      jobQueue
+	closed bool // no job will come: serve returns once q is empty
+}
+
+// jobQueue is a lane's waiting jobs, oldest first, in a ring that grows with
+// them and is let go once empty: a lane costs little more than its goroutine
+// while its place is quiet (a channel of laneQueue jobs, about 100 KiB, made
+// thousands of places a few hundred megabytes).
+type jobQueue struct {
+	buf  []job
+	head int
+	n    int
+}
+
+func (q *jobQueue) push(j job) {
+	if q.n == len(q.buf) {
+		grown := make([]job, max(4, 2*len(q.buf)))
+		for i := range q.n {
+			grown[i] = q.buf[(q.head+i)%len(q.buf)]
+		}
+		q.buf, q.head = grown, 0
+	}
+	q.buf[(q.head+q.n)%len(q.buf)] = j
+	q.n++
+}
+
+func (q *jobQueue) pop() (job, bool) {
+	if q.n == 0 {
+		return job{}, false
+	}
+	j := q.buf[q.head]
+	q.buf[q.head] = job{} // the event's strings go with it
+	q.head = (q.head + 1) % len(q.buf)
+	q.n--
+	if q.n == 0 && len(q.buf) > 4 {
+		// A burst is over: its room is given back.
+		q.buf, q.head = nil, 0
+	}
+	return j, true
 }
 
 func newLanes(run, overflow func(job), log *slog.Logger, g *guard.Guard, wait prometheus.Observer) *lanes {
@@ -90,22 +132,39 @@ func (ls *lanes) submit(j job) bool {
 			l = ls.m[key]
 		}
 		if l == nil {
-			l = &lane{key: key, q: make(chan job, laneQueue)}
+			l = &lane{key: key, wake: make(chan struct{}, 1)}
 			ls.m[key] = l
 			ls.wg.Go(func() { ls.serve(l) })
 		}
 	}
-	var full bool
-	select {
-	case l.q <- j:
-	default:
-		full = true
+	l.mu.Lock()
+	full := l.q.n >= laneQueue
+	if !full {
+		l.q.push(j)
 	}
+	l.mu.Unlock()
 	ls.mu.Unlock()
 	if full {
 		ls.overflow(j)
+		return true
 	}
+	l.signal()
 	return true
+}
+
+func (l *lane) signal() {
+	select {
+	case l.wake <- struct{}{}:
+	default: // already told
+	}
+}
+
+// next takes l's oldest job; done is true once l is closed and empty.
+func (l *lane) next() (j job, ok, done bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	j, ok = l.q.pop()
+	return j, ok, !ok && l.closed
 }
 
 // serve runs l's jobs until l has been idle for laneIdle, or until the lanes are
@@ -114,24 +173,30 @@ func (ls *lanes) serve(l *lane) {
 	idle := time.NewTimer(laneIdle)
 	defer idle.Stop()
 	for {
-		select {
-		case j, ok := <-l.q:
-			if !ok {
-				return
-			}
+		j, ok, done := l.next()
+		switch {
+		case ok:
 			ls.do(l, j)
-			idle.Reset(laneIdle)
+			continue
+		case done:
+			return
+		}
+		idle.Reset(laneIdle)
+		select {
+		case <-l.wake:
 		case <-idle.C:
-			// Leave only when nothing can be sent any more: submit sends under
-			// the same lock, to lanes it finds in the map.
+			// Leave only when nothing can be queued any more: submit queues
+			// under the same lock, in lanes it finds in the map.
 			ls.mu.Lock()
-			if len(l.q) == 0 && !ls.closed {
+			l.mu.Lock()
+			quiet := l.q.n == 0 && !ls.closed
+			l.mu.Unlock()
+			if quiet {
 				delete(ls.m, l.key)
 				ls.mu.Unlock()
 				return
 			}
 			ls.mu.Unlock()
-			idle.Reset(laneIdle)
 		}
 	}
 }
@@ -153,7 +218,10 @@ func (ls *lanes) close(ctx context.Context) bool {
 	if !ls.closed {
 		ls.closed = true
 		for _, l := range ls.m {
-			close(l.q)
+			l.mu.Lock()
+			l.closed = true
+			l.mu.Unlock()
+			l.signal()
 		}
 	}
 	ls.mu.Unlock()
