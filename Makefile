@@ -31,9 +31,12 @@ fuzz:
 
 # vigie run as the load targets start it: memory store, no platform and so no
 # desk (their tokens unset), the starter pack, logs to a file.
+# VIGIE is the binary they run: another build may be compared with this one
+# (make bench-http VIGIE=/path/to/old/vigie).
+VIGIE ?= ./bin/vigie
 VIGIE_RUN = env -u VIGIE_REDIS_URL -u VIGIE_REDIS_URL_FILE -u DISCORD_TOKEN -u TELEGRAM_TOKEN \
 	-u META_APP_SECRET -u META_PAGE_TOKEN -u VIGIE_WEBHOOK_SECRET -u VIGIE_ADMIN_TOKEN \
-	./bin/vigie run --config rules.example.yaml
+	$(VIGIE) run --config rules.example.yaml
 
 BENCH_ADDR ?= 127.0.0.1:18080
 FLOOR_ADDR ?= 127.0.0.1:18081
@@ -44,20 +47,26 @@ BENCH_RATE ?= 5000
 # bench-http compares vigie with a bare server that reads, decodes and answers
 # the same JSON (vigie-load -serve), side by side on this machine: closed loop
 # for the most each takes (vigie's share of the floor is the figure), then
-# vigie alone at BENCH_RATE events/s, open loop, for its p99.
+# vigie alone at BENCH_RATE events/s, open loop, for its p99. The ratio of the
+# servers' CPU per event is the steadier figure when other work shares the
+# machine.
 bench-http: build load
 	@set -e; tmp=$$(mktemp -d); \
 	$(VIGIE_RUN) --listen $(BENCH_ADDR) 2>$$tmp/vigie.log & vpid=$$!; \
 	./bin/vigie-load -serve $(FLOOR_ADDR) >$$tmp/floor.log & fpid=$$!; \
 	trap 'kill $$vpid $$fpid 2>/dev/null; wait $$vpid $$fpid 2>/dev/null; rm -rf $$tmp' EXIT; \
 	load="./bin/vigie-load -wait 10s -duration $(BENCH_TIME) -interval $(BENCH_TIME) -conns $(BENCH_CONNS)"; \
-	echo "== floor, closed loop"; $$load -mode max -url http://$(FLOOR_ADDR)/v1/events | tee $$tmp/floor.out; \
+	echo "== floor, closed loop"; $$load -mode max -url http://$(FLOOR_ADDR)/v1/events -pid $$fpid | tee $$tmp/floor.out; \
 	echo "== vigie, closed loop"; $$load -mode max -url http://$(BENCH_ADDR)/v1/events -pid $$vpid | tee $$tmp/vigie.out; \
 	echo "== vigie, open loop at $(BENCH_RATE)/s"; $$load -rate $(BENCH_RATE) -url http://$(BENCH_ADDR)/v1/events -pid $$vpid | tee $$tmp/open.out; \
 	f=$$(sed -n 's/^total .* throughput=\([0-9.]*\).*/\1/p' $$tmp/floor.out); \
 	v=$$(sed -n 's/^total .* throughput=\([0-9.]*\).*/\1/p' $$tmp/vigie.out); \
 	p=$$(sed -n 's/^total .* p99=\([0-9.]*ms\).*/\1/p' $$tmp/open.out); \
-	echo "== vigie $$v/s, floor $$f/s: ratio $$(awk "BEGIN{printf \"%.2f\", $$v/$$f}"); p99 at $(BENCH_RATE)/s: $$p; log $$(wc -c <$$tmp/vigie.log) bytes"
+	fc=$$(sed -n 's/^total .* server_cpu=\([0-9.]*\).*/\1/p' $$tmp/floor.out); \
+	vc=$$(sed -n 's/^total .* server_cpu=\([0-9.]*\).*/\1/p' $$tmp/vigie.out); \
+	echo "== vigie $$v/s, floor $$f/s: ratio $$(awk "BEGIN{printf \"%.2f\", $$v/$$f}");" \
+		"CPU per event: vigie $${vc}µs, floor $${fc}µs: ratio $$(awk "BEGIN{printf \"%.2f\", $$fc/$$vc}");" \
+		"p99 at $(BENCH_RATE)/s: $$p; log $$(wc -c <$$tmp/vigie.log) bytes"
 
 SOAK_ADDR ?= 127.0.0.1:18090
 SOAK_DURATION ?= 30m

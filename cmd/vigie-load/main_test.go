@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -156,5 +157,21 @@ func TestFloorAnswersAVerdict(t *testing.T) {
 	raw, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode != http.StatusOK || !bytes.Contains(raw, []byte(`"event_id":"e1"`)) {
 		t.Fatalf("%d %s", resp.StatusCode, raw)
+	}
+}
+
+func TestReadsItsOwnProcess(t *testing.T) {
+	// Some CPU to count.
+	for i := 0; i < 1e7; i++ {
+		_ = strconv.Itoa(i)
+	}
+	if cpu, ok := readCPU(os.Getpid()); !ok || cpu <= 0 {
+		t.Errorf("readCPU(self) = %s, %v; want some CPU time", cpu, ok)
+	}
+	if rss, ok := readRSS(os.Getpid()); !ok || rss <= 0 {
+		t.Errorf("readRSS(self) = %.1f MiB, %v", rss, ok)
+	}
+	if _, ok := readCPU(0); ok {
+		t.Error("readCPU(0) is ok, want no process")
 	}
 }
