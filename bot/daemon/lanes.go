@@ -4,6 +4,8 @@ import (
 	"context"
 	"hash/maphash"
 	"log/slog"
+	"maps"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -19,7 +21,10 @@ import (
 // order of its events, and a place whose API is rate-limited, failing or hung
 // delays only itself. Each lane has a bounded queue; a job that finds its lane
 // full is not waited for (that would stall the evaluation of every other place)
-// but handed to overflow, which makes it a case for the CMs.
+// but handed to overflow, which makes it a case for the CMs. Overflow runs in a
+// lane of its own, the spill lane, so that a flood in one place does not make
+// each of its events wait for a case on the goroutine that judged it; only
+// once the spill lane is full too does the judging goroutine wait for it.
 
 const (
 	// laneQueue is how many verdicts a place may have waiting.
@@ -30,6 +35,8 @@ const (
 	// lanes by hash (events over HTTP may name any number of places).
 	maxLanes    = 4096
 	sharedLanes = 64
+	// spillQueue is how many verdicts may wait to be made cases.
+	spillQueue = 4096
 )
 
 // job is one verdict to carry out.
@@ -56,11 +63,17 @@ type lanes struct {
 	mu     sync.Mutex
 	closed bool
 	m      map[string]*lane
-	wg     sync.WaitGroup
+	// spill runs overflow; made on the first overflow, it lasts until close.
+	spill *lane
+	wg    sync.WaitGroup
 }
 
 type lane struct {
 	key string
+	// run carries out the lane's jobs: lanes.run, or lanes.overflow for spill.
+	run func(job)
+	// limit is how many jobs may wait.
+	limit int
 	// wake tells serve that jobs are waiting, or that the lanes are closed.
 	wake chan struct{}
 
@@ -132,23 +145,41 @@ func (ls *lanes) submit(j job) bool {
 			l = ls.m[key]
 		}
 		if l == nil {
-			l = &lane{key: key, wake: make(chan struct{}, 1)}
+			l = ls.start(key, ls.run, laneQueue)
 			ls.m[key] = l
-			ls.wg.Go(func() { ls.serve(l) })
 		}
 	}
-	l.mu.Lock()
-	full := l.q.n >= laneQueue
-	if !full {
-		l.q.push(j)
+	if !l.push(j) {
+		if ls.spill == nil {
+			ls.spill = ls.start("spill", ls.overflow, spillQueue)
+		}
+		l = ls.spill
+		if !l.push(j) {
+			ls.mu.Unlock()
+			ls.overflow(j)
+			return true
+		}
 	}
-	l.mu.Unlock()
 	ls.mu.Unlock()
-	if full {
-		ls.overflow(j)
-		return true
-	}
 	l.signal()
+	return true
+}
+
+// start runs a lane; the caller holds ls.mu.
+func (ls *lanes) start(key string, run func(job), limit int) *lane {
+	l := &lane{key: key, run: run, limit: limit, wake: make(chan struct{}, 1)}
+	ls.wg.Go(func() { ls.serve(l) })
+	return l
+}
+
+// push queues j unless l is full.
+func (l *lane) push(j job) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.q.n >= l.limit {
+		return false
+	}
+	l.q.push(j)
 	return true
 }
 
@@ -186,10 +217,11 @@ func (ls *lanes) serve(l *lane) {
 		case <-l.wake:
 		case <-idle.C:
 			// Leave only when nothing can be queued any more: submit queues
-			// under the same lock, in lanes it finds in the map.
+			// under the same lock, in lanes it finds in the map. The spill
+			// lane stays.
 			ls.mu.Lock()
 			l.mu.Lock()
-			quiet := l.q.n == 0 && !ls.closed
+			quiet := l.q.n == 0 && !ls.closed && l != ls.spill
 			l.mu.Unlock()
 			if quiet {
 				delete(ls.m, l.key)
@@ -206,7 +238,7 @@ func (ls *lanes) do(l *lane, j job) {
 	if ls.wait != nil {
 		ls.wait.Observe(time.Since(j.queued).Seconds())
 	}
-	if !ls.guard.Do("lane", func() { ls.run(j) }) {
+	if !ls.guard.Do("lane", func() { l.run(j) }) {
 		ls.log.Error("verdict not fully carried out after a panic; the lane goes on", "event", j.ev.Key())
 	}
 }
@@ -217,7 +249,11 @@ func (ls *lanes) close(ctx context.Context) bool {
 	ls.mu.Lock()
 	if !ls.closed {
 		ls.closed = true
-		for _, l := range ls.m {
+		all := slices.Collect(maps.Values(ls.m))
+		if ls.spill != nil {
+			all = append(all, ls.spill)
+		}
+		for _, l := range all {
 			l.mu.Lock()
 			l.closed = true
 			l.mu.Unlock()
