@@ -148,6 +148,8 @@ type daemon struct {
 	// observer follows the crisis alerts off the judging goroutines; nil
 	// until serve starts it (observer.go).
 	observer *observer
+	// answers are buffers for the verdicts' JSON (*[]byte), used again.
+	answers sync.Pool
 }
 
 // loaded is one compiled rule file and the engine that runs it.

@@ -188,7 +188,7 @@ func (d *daemon) handleEvent(w http.ResponseWriter, r *http.Request) {
 	j := d.begin(ev, v)
 	// No flush: the verdict goes out with its length, in one write, when the
 	// handler returns right after handing it to its lane.
-	writeVerdict(w, &v)
+	d.writeVerdict(w, &v)
 	d.carryOut(j)
 }
 
@@ -301,15 +301,28 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 }
 
 // writeVerdict answers a verdict, as writeJSON would but at a fraction of
-// its cost (verdictjson.go).
-func writeVerdict(w http.ResponseWriter, v *bot.Verdict) {
-	buf := appendVerdict(make([]byte, 0, 512), v)
+// its cost (verdictjson.go), in a buffer used again by the next answers (a
+// verdict with its reasons and counters is a kilobyte or two).
+func (d *daemon) writeVerdict(w http.ResponseWriter, v *bot.Verdict) {
+	bp, _ := d.answers.Get().(*[]byte)
+	if bp == nil {
+		bp = new([]byte)
+	}
+	buf := appendVerdict((*bp)[:0], v)
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
 	h.Set("Content-Length", strconv.Itoa(len(buf)))
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(buf) // the client hung up: nothing left to tell it
+	if cap(buf) <= maxKeptAnswer {
+		*bp = buf
+		d.answers.Put(bp)
+	}
 }
+
+// maxKeptAnswer is the largest answer buffer kept for the next: one event's
+// verdict, with many rules matched, is rarely more than a few kilobytes.
+const maxKeptAnswer = 64 << 10
 
 func writeError(w http.ResponseWriter, code int, msg string) {
 	writeJSON(w, code, struct {
