@@ -3,7 +3,7 @@
 GO ?= go
 FUZZTIME ?= 10s
 
-.PHONY: test vet build dist bench bench-engine fuzz
+.PHONY: test vet build dist load bench bench-engine bench-http soak fuzz
 
 test: vet
 	.ci/with-redis $(GO) test -race -count=1 ./...
@@ -30,6 +30,10 @@ dist:
 	done
 	cd dist && sha256sum vigie-* > SHA256SUMS
 
+# The load generator (cmd/vigie-load): open loop at a fixed rate, or closed loop.
+load:
+	$(GO) build -o bin/vigie-load ./cmd/vigie-load
+
 bench:
 	.ci/with-redis $(GO) test -run '^$$' -bench . -benchmem -benchtime=2s ./...
 
@@ -45,3 +49,59 @@ fuzz:
 	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
 	  done; \
 	done
+
+# vigie run as the load targets start it: memory store, no platform and so no
+# desk (their tokens unset), the starter pack, logs to a file.
+# VIGIE is the binary they run: another build may be compared with this one
+# (make bench-http VIGIE=/path/to/old/vigie).
+VIGIE ?= ./bin/vigie
+VIGIE_RUN = env -u VIGIE_REDIS_URL -u VIGIE_REDIS_URL_FILE -u DISCORD_TOKEN -u TELEGRAM_TOKEN \
+	-u META_APP_SECRET -u META_PAGE_TOKEN -u VIGIE_WEBHOOK_SECRET -u VIGIE_ADMIN_TOKEN \
+	$(VIGIE) run --config rules.example.yaml
+
+BENCH_ADDR ?= 127.0.0.1:18080
+FLOOR_ADDR ?= 127.0.0.1:18081
+BENCH_TIME ?= 10s
+BENCH_CONNS ?= 64
+BENCH_RATE ?= 5000
+
+# bench-http compares vigie with a bare server that reads, decodes and answers
+# the same JSON (vigie-load -serve), side by side on this machine: closed loop
+# for the most each takes (vigie's share of the floor is the figure), then
+# vigie alone at BENCH_RATE events/s, open loop, for its p99. The ratio of the
+# servers' CPU per event is the steadier figure when other work shares the
+# machine.
+bench-http: build load
+	@set -e; tmp=$$(mktemp -d); \
+	$(VIGIE_RUN) --listen $(BENCH_ADDR) 2>$$tmp/vigie.log & vpid=$$!; \
+	./bin/vigie-load -serve $(FLOOR_ADDR) >$$tmp/floor.log & fpid=$$!; \
+	trap 'kill $$vpid $$fpid 2>/dev/null; wait $$vpid $$fpid 2>/dev/null; rm -rf $$tmp' EXIT; \
+	load="./bin/vigie-load -wait 10s -duration $(BENCH_TIME) -interval $(BENCH_TIME) -conns $(BENCH_CONNS)"; \
+	echo "== floor, closed loop"; $$load -mode max -url http://$(FLOOR_ADDR)/v1/events -pid $$fpid | tee $$tmp/floor.out; \
+	echo "== vigie, closed loop"; $$load -mode max -url http://$(BENCH_ADDR)/v1/events -pid $$vpid | tee $$tmp/vigie.out; \
+	echo "== vigie, open loop at $(BENCH_RATE)/s"; $$load -rate $(BENCH_RATE) -url http://$(BENCH_ADDR)/v1/events -pid $$vpid | tee $$tmp/open.out; \
+	f=$$(sed -n 's/^total .* throughput=\([0-9.]*\).*/\1/p' $$tmp/floor.out); \
+	v=$$(sed -n 's/^total .* throughput=\([0-9.]*\).*/\1/p' $$tmp/vigie.out); \
+	p=$$(sed -n 's/^total .* p99=\([0-9.]*ms\).*/\1/p' $$tmp/open.out); \
+	fc=$$(sed -n 's/^total .* server_cpu=\([0-9.]*\).*/\1/p' $$tmp/floor.out); \
+	vc=$$(sed -n 's/^total .* server_cpu=\([0-9.]*\).*/\1/p' $$tmp/vigie.out); \
+	echo "== vigie $$v/s, floor $$f/s: ratio $$(awk "BEGIN{printf \"%.2f\", $$v/$$f}");" \
+		"CPU per event: vigie $${vc}µs, floor $${fc}µs: ratio $$(awk "BEGIN{printf \"%.2f\", $$fc/$$vc}");" \
+		"p99 at $(BENCH_RATE)/s: $$p; log $$(wc -c <$$tmp/vigie.log) bytes"
+
+SOAK_ADDR ?= 127.0.0.1:18090
+SOAK_DURATION ?= 30m
+SOAK_RATE ?= 3000
+SOAK_AUTHORS ?= 1000000
+SOAK_INTERVAL ?= 1m
+SOAK_LOG ?= /dev/null
+
+# soak runs vigie for SOAK_DURATION at SOAK_RATE events/s from SOAK_AUTHORS
+# authors (memory store, no desk) and prints its resident memory every
+# SOAK_INTERVAL: flat once the windows are full, or it leaks.
+soak: build load
+	@set -e; \
+	$(VIGIE_RUN) --listen $(SOAK_ADDR) 2>>$(SOAK_LOG) & vpid=$$!; \
+	trap 'kill $$vpid 2>/dev/null; wait $$vpid 2>/dev/null' EXIT; \
+	./bin/vigie-load -wait 10s -url http://$(SOAK_ADDR)/v1/events -rate $(SOAK_RATE) -authors $(SOAK_AUTHORS) \
+		-duration $(SOAK_DURATION) -interval $(SOAK_INTERVAL) -pid $$vpid

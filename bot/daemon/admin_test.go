@@ -36,3 +36,43 @@ func TestAdminToken(t *testing.T) {
 		})
 	}
 }
+
+// TestProfilesNeedTheAdminToken: the profiles are refused without the token,
+// and off altogether when vigie has none, even on loopback.
+func TestProfilesNeedTheAdminToken(t *testing.T) {
+	bearer := map[string]string{"Authorization": "Bearer s3cret"}
+	withToken := start(t, rulesV1, map[string]string{"VIGIE_ADMIN_TOKEN": "s3cret"})
+	without := start(t, rulesV1, nil)
+	tests := []struct {
+		name   string
+		in     *instance
+		path   string
+		header map[string]string
+		want   int
+	}{
+		{"index without a token", withToken, "/debug/pprof/", nil, http.StatusUnauthorized},
+		{"heap without a token", withToken, "/debug/pprof/heap", nil, http.StatusUnauthorized},
+		{"cmdline without a token", withToken, "/debug/pprof/cmdline", nil, http.StatusUnauthorized},
+		{"profile without a token", withToken, "/debug/pprof/profile?seconds=1", nil, http.StatusUnauthorized},
+		{"trace with a wrong token", withToken, "/debug/pprof/trace?seconds=1", map[string]string{"Authorization": "Bearer nope"}, http.StatusUnauthorized},
+		{"index with the token", withToken, "/debug/pprof/", bearer, http.StatusOK},
+		{"goroutines with the token", withToken, "/debug/pprof/goroutine?debug=1", bearer, http.StatusOK},
+		{"symbol with the token", withToken, "/debug/pprof/symbol", bearer, http.StatusOK},
+		{"index when vigie has no token", without, "/debug/pprof/", nil, http.StatusForbidden},
+		{"heap when vigie has no token", without, "/debug/pprof/heap", bearer, http.StatusForbidden},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := tt.in.do(t, "GET", tt.path, nil, tt.header)
+			if r.code != tt.want {
+				t.Fatalf("GET %s = %d %.200s, want %d", tt.path, r.code, r.body, tt.want)
+			}
+			if r.code != http.StatusOK && !strings.Contains(string(r.body), "VIGIE_ADMIN_TOKEN") {
+				t.Errorf("refusal does not say what is needed: %s", r.body)
+			}
+		})
+	}
+	if r := withToken.do(t, "GET", "/debug/pprof/goroutine?debug=1", nil, bearer); !strings.Contains(string(r.body), "goroutine profile:") {
+		t.Errorf("no goroutine profile: %.200s", r.body)
+	}
+}

@@ -133,13 +133,33 @@ func (d *daemon) flushTally(ctx context.Context) {
 	}
 }
 
-// observeAssessment counts the event and follows the crisis alerts.
+// observeAssessment counts the event and follows the crisis alerts: in the
+// observer once serve has started it (observer.go).
 func (d *daemon) observeAssessment(ctx context.Context, ev bot.Event, as rules.Assessment) {
 	if as.Verdict.Duplicate {
 		return
 	}
 	d.after.tally.Add(ev.Platform, as.Verdict.At)
+	if d.observer != nil {
+		d.observer.add(ev, as)
+		return
+	}
 	d.after.alerts.Observe(ctx, ev, as)
+}
+
+// followAlerts is the observer's work: its context is the daemon's, not a
+// request's, so that a caller hanging up does not cut a page half-way.
+func (d *daemon) followAlerts(ev bot.Event, as rules.Assessment) {
+	if !d.guard.Do("crisis alerts", func() { d.after.alerts.Observe(d.workCtx, ev, as) }) {
+		d.log.Error("event not fully followed by the crisis alerts after a panic", "event", ev.Key())
+	}
+}
+
+// syncAlerts waits for the alerts to have seen the events judged so far.
+func (d *daemon) syncAlerts(ctx context.Context) {
+	if d.observer != nil {
+		d.observer.sync(ctx)
+	}
 }
 
 // reportSource is where reports read their figures in this process.
@@ -208,6 +228,7 @@ func (d *daemon) handleReport(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, `format: want text, csv, json or png`)
 		return
 	}
+	d.syncAlerts(r.Context())
 	now := time.Now()
 	rep, err := report.Build(r.Context(), d.reportSource(), now.Add(-since), now)
 	if err != nil {
@@ -279,6 +300,7 @@ func rulePriority(rs *rules.Ruleset, rule string) string {
 
 // reportFor is the report of the last period, as text and chart, for the desks.
 func (d *daemon) reportFor(ctx context.Context, period time.Duration) (string, []byte, error) {
+	d.syncAlerts(ctx)
 	now := time.Now()
 	r, err := report.Build(ctx, d.reportSource(), now.Add(-period), now)
 	if err != nil {

@@ -103,9 +103,15 @@ func TestWaveThroughTheDaemon(t *testing.T) {
 			t.Fatalf("post: %d %s", r.code, r.body)
 		}
 	}
-	desk.mu.Lock()
-	pages := append([]string(nil), desk.pages...)
-	desk.mu.Unlock()
+	// The alerts follow the events off the requests' goroutines: the report
+	// below waits for them, the page is awaited.
+	var pages []string
+	testsync.Eventually(t, "the page", func() bool {
+		desk.mu.Lock()
+		defer desk.mu.Unlock()
+		pages = append(pages[:0], desk.pages...)
+		return len(pages) > 0
+	})
 	if len(pages) != 1 || !strings.HasPrefix(pages[0], "wave: Vague\n5 hits on facebook page-1 since ") {
 		t.Fatalf("pages %q", pages)
 	}

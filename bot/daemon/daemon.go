@@ -145,6 +145,11 @@ type daemon struct {
 	connected map[string]bool
 	// held are the journaled verdicts this process carries out (journal.go).
 	held held
+	// observer follows the crisis alerts off the judging goroutines; nil
+	// until serve starts it (observer.go).
+	observer *observer
+	// answers are buffers for the verdicts' JSON (*[]byte), used again.
+	answers sync.Pool
 }
 
 // loaded is one compiled rule file and the engine that runs it.
@@ -350,6 +355,9 @@ func (d *daemon) serve(ctx context.Context, reload <-chan struct{}) error {
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
+	// From here on, everything judged goes through the observer, which the
+	// shutdown below drains.
+	d.observer = startObserver(d.followAlerts)
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -447,6 +455,12 @@ loop:
 	if !d.inflight.closeAndWait(sctx) {
 		d.cancelWork()
 		d.inflight.closeAndWait(context.Background())
+	}
+	// Nothing is judged any more: the alerts see the last events.
+	if !d.observer.stop(sctx) {
+		errs = append(errs, fmt.Errorf("crisis alerts still following events after %s; cancelled", cfg.ShutdownTimeout))
+		d.cancelWork()
+		d.observer.stop(context.Background())
 	}
 	if !d.lanes.close(sctx) {
 		errs = append(errs, fmt.Errorf("actions still being carried out after %s; they were cancelled", cfg.ShutdownTimeout))

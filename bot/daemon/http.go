@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -39,6 +40,13 @@ func (d *daemon) routes() (_ http.Handler, err error) {
 	mux.Handle("GET /v1/cases", d.adminOnly(d.handleCases))
 	mux.Handle("GET /v1/report", d.adminOnly(d.handleReport))
 	mux.Handle("POST /-/reload", d.adminOnly(d.handleReload))
+	// Profiles of the running process: fetched with the token (curl -H
+	// "Authorization: Bearer …"), then read with go tool pprof.
+	mux.Handle("/debug/pprof/", d.tokenRequired(pprof.Index))
+	mux.Handle("/debug/pprof/cmdline", d.tokenRequired(pprof.Cmdline))
+	mux.Handle("/debug/pprof/profile", d.tokenRequired(pprof.Profile))
+	mux.Handle("/debug/pprof/symbol", d.tokenRequired(pprof.Symbol))
+	mux.Handle("/debug/pprof/trace", d.tokenRequired(pprof.Trace))
 	for _, c := range d.conns {
 		for pattern, h := range c.Routes {
 			mux.Handle(pattern, h)
@@ -61,6 +69,19 @@ func (d *daemon) adminOnly(h http.HandlerFunc) http.Handler {
 			}
 		}
 		h(w, r)
+	})
+}
+
+// tokenRequired guards what is never open, not even on loopback: the
+// profiles show the process's memory and command line (a Redis URL may carry
+// a password there). Without VIGIE_ADMIN_TOKEN they are refused.
+func (d *daemon) tokenRequired(h http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if d.adminToken == nil {
+			writeError(w, http.StatusForbidden, "off: set VIGIE_ADMIN_TOKEN and send Authorization: Bearer $VIGIE_ADMIN_TOKEN")
+			return
+		}
+		d.adminOnly(h).ServeHTTP(w, r)
 	})
 }
 
@@ -167,7 +188,7 @@ func (d *daemon) handleEvent(w http.ResponseWriter, r *http.Request) {
 	j := d.begin(ev, v)
 	// No flush: the verdict goes out with its length, in one write, when the
 	// handler returns right after handing it to its lane.
-	writeJSON(w, http.StatusOK, v)
+	d.writeVerdict(w, &v)
 	d.carryOut(j)
 }
 
@@ -278,6 +299,30 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	enc.SetEscapeHTML(false)
 	_ = enc.Encode(v) // the client hung up: nothing left to tell it
 }
+
+// writeVerdict answers a verdict, as writeJSON would but at a fraction of
+// its cost (verdictjson.go), in a buffer used again by the next answers (a
+// verdict with its reasons and counters is a kilobyte or two).
+func (d *daemon) writeVerdict(w http.ResponseWriter, v *bot.Verdict) {
+	bp, _ := d.answers.Get().(*[]byte)
+	if bp == nil {
+		bp = new([]byte)
+	}
+	buf := appendVerdict((*bp)[:0], v)
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Content-Length", strconv.Itoa(len(buf)))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(buf) // the client hung up: nothing left to tell it
+	if cap(buf) <= maxKeptAnswer {
+		*bp = buf
+		d.answers.Put(bp)
+	}
+}
+
+// maxKeptAnswer is the largest answer buffer kept for the next: one event's
+// verdict, with many rules matched, is rarely more than a few kilobytes.
+const maxKeptAnswer = 64 << 10
 
 func writeError(w http.ResponseWriter, code int, msg string) {
 	writeJSON(w, code, struct {

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"sync/atomic"
 	"testing"
@@ -21,7 +22,9 @@ import (
 // BenchmarkHTTPEvents posts events to POST /v1/events over keep-alive
 // connections, from as many clients as GOMAXPROCS × 8, and compares with its
 // floor, a bare server that reads, decodes and answers the same JSON: vigie's
-// share of the floor's rate is the figure to watch.
+// share of the floor's rate is the figure to watch, and the floor's share of
+// vigie's CPU per event when the machine is busy with other work. vigie logs
+// to a file, as vigie run does.
 func BenchmarkHTTPEvents(b *testing.B) {
 	texts := []string{"salut tout le monde", "FREE NITRO https://dlscord.gift/claim", "quelqu'un a vu le stream ?",
 		"t'es vraiment un connard", "gg à tous", "je joue ce soir"}
@@ -39,6 +42,7 @@ func BenchmarkHTTPEvents(b *testing.B) {
 	post := func(b *testing.B, url string) {
 		b.SetParallelism(8)
 		client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1024}}
+		cpu0, cpuOK := cpuTime()
 		b.ResetTimer()
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
@@ -56,6 +60,11 @@ func BenchmarkHTTPEvents(b *testing.B) {
 			}
 		})
 		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+		// CPU per event, the client's included, is steadier than the rate
+		// on a machine that other work shares.
+		if cpu1, ok := cpuTime(); ok && cpuOK {
+			b.ReportMetric(float64((cpu1-cpu0).Microseconds())/float64(b.N), "cpu-µs/event")
+		}
 	}
 
 	b.Run("floor", func(b *testing.B) {
@@ -78,15 +87,28 @@ func BenchmarkHTTPEvents(b *testing.B) {
 		post(b, "http://"+ln.Addr().String()+"/v1/events")
 	})
 	b.Run("vigie", func(b *testing.B) {
+		// Logs go to a file, as vigie run writes them.
+		f, err := os.Create(filepath.Join(b.TempDir(), "vigie.log"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer f.Close()
+		logs := daemon.NewLogWriter(f)
 		in := start(b, "", nil, func(c *daemon.Config) {
 			c.ConfigPath = filepath.Join("..", "..", vigie.ExampleFile)
-			c.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+			c.Logger = slog.New(slog.NewTextHandler(logs, nil))
 			c.Connectors = nil
 		})
 		post(b, in.base+"/v1/events")
 		b.StopTimer()
 		if err := in.stop(); err != nil {
 			b.Fatal(err)
+		}
+		if err := logs.Close(); err != nil {
+			b.Fatal(err)
+		}
+		if fi, err := f.Stat(); err == nil {
+			b.ReportMetric(float64(fi.Size())/float64(b.N), "log-B/event")
 		}
 	})
 }

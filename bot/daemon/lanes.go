@@ -4,6 +4,8 @@ import (
 	"context"
 	"hash/maphash"
 	"log/slog"
+	"maps"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -19,7 +21,10 @@ import (
 // order of its events, and a place whose API is rate-limited, failing or hung
 // delays only itself. Each lane has a bounded queue; a job that finds its lane
 // full is not waited for (that would stall the evaluation of every other place)
-// but handed to overflow, which makes it a case for the CMs.
+// but handed to overflow, which makes it a case for the CMs. Overflow runs in a
+// lane of its own, the spill lane, so that a flood in one place does not make
+// each of its events wait for a case on the goroutine that judged it; only
+// once the spill lane is full too does the judging goroutine wait for it.
 
 const (
 	// laneQueue is how many verdicts a place may have waiting.
@@ -30,6 +35,8 @@ const (
 	// lanes by hash (events over HTTP may name any number of places).
 	maxLanes    = 4096
 	sharedLanes = 64
+	// spillQueue is how many verdicts may wait to be made cases.
+	spillQueue = 4096
 )
 
 // job is one verdict to carry out.
@@ -56,12 +63,60 @@ type lanes struct {
 	mu     sync.Mutex
 	closed bool
 	m      map[string]*lane
-	wg     sync.WaitGroup
+	// spill runs overflow; made on the first overflow, it lasts until close.
+	spill *lane
+	wg    sync.WaitGroup
 }
 
 type lane struct {
 	key string
-	q   chan job
+	// run carries out the lane's jobs: lanes.run, or lanes.overflow for spill.
+	run func(job)
+	// limit is how many jobs may wait.
+	limit int
+	// wake tells serve that jobs are waiting, or that the lanes are closed.
+	wake chan struct{}
+
+	mu     sync.Mutex
+	q      jobQueue
+	closed bool // no job will come: serve returns once q is empty
+}
+
+// jobQueue is a lane's waiting jobs, oldest first, in a ring that grows with
+// them and is let go once empty: a lane costs little more than its goroutine
+// while its place is quiet (a channel of laneQueue jobs, about 100 KiB, made
+// thousands of places a few hundred megabytes).
+type jobQueue struct {
+	buf  []job
+	head int
+	n    int
+}
+
+func (q *jobQueue) push(j job) {
+	if q.n == len(q.buf) {
+		grown := make([]job, max(4, 2*len(q.buf)))
+		for i := range q.n {
+			grown[i] = q.buf[(q.head+i)%len(q.buf)]
+		}
+		q.buf, q.head = grown, 0
+	}
+	q.buf[(q.head+q.n)%len(q.buf)] = j
+	q.n++
+}
+
+func (q *jobQueue) pop() (job, bool) {
+	if q.n == 0 {
+		return job{}, false
+	}
+	j := q.buf[q.head]
+	q.buf[q.head] = job{} // the event's strings go with it
+	q.head = (q.head + 1) % len(q.buf)
+	q.n--
+	if q.n == 0 && len(q.buf) > 4 {
+		// A burst is over: its room is given back.
+		q.buf, q.head = nil, 0
+	}
+	return j, true
 }
 
 func newLanes(run, overflow func(job), log *slog.Logger, g *guard.Guard, wait prometheus.Observer) *lanes {
@@ -90,22 +145,57 @@ func (ls *lanes) submit(j job) bool {
 			l = ls.m[key]
 		}
 		if l == nil {
-			l = &lane{key: key, q: make(chan job, laneQueue)}
+			l = ls.start(key, ls.run, laneQueue)
 			ls.m[key] = l
-			ls.wg.Go(func() { ls.serve(l) })
 		}
 	}
-	var full bool
-	select {
-	case l.q <- j:
-	default:
-		full = true
+	if !l.push(j) {
+		if ls.spill == nil {
+			ls.spill = ls.start("spill", ls.overflow, spillQueue)
+		}
+		l = ls.spill
+		if !l.push(j) {
+			ls.mu.Unlock()
+			ls.overflow(j)
+			return true
+		}
 	}
 	ls.mu.Unlock()
-	if full {
-		ls.overflow(j)
-	}
+	l.signal()
 	return true
+}
+
+// start runs a lane; the caller holds ls.mu.
+func (ls *lanes) start(key string, run func(job), limit int) *lane {
+	l := &lane{key: key, run: run, limit: limit, wake: make(chan struct{}, 1)}
+	ls.wg.Go(func() { ls.serve(l) })
+	return l
+}
+
+// push queues j unless l is full.
+func (l *lane) push(j job) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.q.n >= l.limit {
+		return false
+	}
+	l.q.push(j)
+	return true
+}
+
+func (l *lane) signal() {
+	select {
+	case l.wake <- struct{}{}:
+	default: // already told
+	}
+}
+
+// next takes l's oldest job; done is true once l is closed and empty.
+func (l *lane) next() (j job, ok, done bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	j, ok = l.q.pop()
+	return j, ok, !ok && l.closed
 }
 
 // serve runs l's jobs until l has been idle for laneIdle, or until the lanes are
@@ -114,24 +204,31 @@ func (ls *lanes) serve(l *lane) {
 	idle := time.NewTimer(laneIdle)
 	defer idle.Stop()
 	for {
-		select {
-		case j, ok := <-l.q:
-			if !ok {
-				return
-			}
+		j, ok, done := l.next()
+		switch {
+		case ok:
 			ls.do(l, j)
-			idle.Reset(laneIdle)
+			continue
+		case done:
+			return
+		}
+		idle.Reset(laneIdle)
+		select {
+		case <-l.wake:
 		case <-idle.C:
-			// Leave only when nothing can be sent any more: submit sends under
-			// the same lock, to lanes it finds in the map.
+			// Leave only when nothing can be queued any more: submit queues
+			// under the same lock, in lanes it finds in the map. The spill
+			// lane stays.
 			ls.mu.Lock()
-			if len(l.q) == 0 && !ls.closed {
+			l.mu.Lock()
+			quiet := l.q.n == 0 && !ls.closed && l != ls.spill
+			l.mu.Unlock()
+			if quiet {
 				delete(ls.m, l.key)
 				ls.mu.Unlock()
 				return
 			}
 			ls.mu.Unlock()
-			idle.Reset(laneIdle)
 		}
 	}
 }
@@ -141,7 +238,7 @@ func (ls *lanes) do(l *lane, j job) {
 	if ls.wait != nil {
 		ls.wait.Observe(time.Since(j.queued).Seconds())
 	}
-	if !ls.guard.Do("lane", func() { ls.run(j) }) {
+	if !ls.guard.Do("lane", func() { l.run(j) }) {
 		ls.log.Error("verdict not fully carried out after a panic; the lane goes on", "event", j.ev.Key())
 	}
 }
@@ -152,8 +249,15 @@ func (ls *lanes) close(ctx context.Context) bool {
 	ls.mu.Lock()
 	if !ls.closed {
 		ls.closed = true
-		for _, l := range ls.m {
-			close(l.q)
+		all := slices.Collect(maps.Values(ls.m))
+		if ls.spill != nil {
+			all = append(all, ls.spill)
+		}
+		for _, l := range all {
+			l.mu.Lock()
+			l.closed = true
+			l.mu.Unlock()
+			l.signal()
 		}
 	}
 	ls.mu.Unlock()

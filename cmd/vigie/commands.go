@@ -40,7 +40,10 @@ func (c *cli) runDaemon(ctx context.Context, args []string) int {
 	if *redisURL == "" {
 		*redisURL = getenv("VIGIE_REDIS_URL")
 	}
-	logger := slog.New(slog.NewTextHandler(c.stderr, nil))
+	// Lines are written in batches (a line or two per event otherwise costs a
+	// system call each); the last ones are written before the error below.
+	logs := daemon.NewLogWriter(c.stderr)
+	logger := slog.New(slog.NewTextHandler(logs, nil))
 	err = daemon.Run(ctx, daemon.Config{
 		ConfigPath: *config,
 		Listen:     *listen,
@@ -50,6 +53,7 @@ func (c *cli) runDaemon(ctx context.Context, args []string) int {
 		Logger:     logger,
 		Getenv:     getenv,
 	}, c.reload)
+	_ = logs.Close() // stderr failing: nowhere left to say so
 	if err != nil {
 		fmt.Fprintf(c.stderr, "vigie run: %v\n", err)
 		if _, ok := errors.AsType[*daemon.SetupError](err); ok {

@@ -1,0 +1,106 @@
+package daemon
+
+import (
+	"context"
+	"sync"
+
+	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/rules"
+)
+
+// The crisis alerts follow every event judged (alert.Alerter.Observe): the
+// wave tracker's bookkeeping, about a tenth of vigie's CPU under load, and,
+// when a wave rises, the store's claim and a page to the desk, a network call.
+// They ran on the goroutine that judged the event, before its HTTP caller got
+// its verdict. The observer runs them on a goroutine of its own, in the order
+// the events were judged.
+
+// observerQueue is how many judged events may wait to be observed; past it,
+// judging waits.
+const observerQueue = 1024
+
+type observation struct {
+	ev bot.Event
+	as rules.Assessment
+	// done, when set, marks a barrier: it is closed once everything queued
+	// before it has been observed.
+	done chan struct{}
+}
+
+// observer hands judged events to observe, in order, from one goroutine.
+type observer struct {
+	observe func(bot.Event, rules.Assessment)
+
+	// mu is held to send, and to close q: a send never meets a closed q.
+	mu     sync.RWMutex
+	closed bool
+	q      chan observation
+	done   chan struct{}
+}
+
+// startObserver runs observe, which recovers its own panics, until stop.
+func startObserver(observe func(bot.Event, rules.Assessment)) *observer {
+	o := &observer{observe: observe, q: make(chan observation, observerQueue), done: make(chan struct{})}
+	go o.run()
+	return o
+}
+
+func (o *observer) run() {
+	defer close(o.done)
+	for x := range o.q {
+		if x.done != nil {
+			close(x.done)
+			continue
+		}
+		o.observe(x.ev, x.as)
+	}
+}
+
+// add queues an observation; once the observer is stopped it observes on the
+// caller's goroutine, after what was queued.
+func (o *observer) add(ev bot.Event, as rules.Assessment) {
+	o.mu.RLock()
+	if !o.closed {
+		o.q <- observation{ev: ev, as: as}
+		o.mu.RUnlock()
+		return
+	}
+	o.mu.RUnlock()
+	<-o.done
+	o.observe(ev, as)
+}
+
+// sync waits, until ctx ends, for the events judged so far to be observed: a
+// report counts the waves of every event answered before it was asked.
+func (o *observer) sync(ctx context.Context) {
+	barrier := make(chan struct{})
+	o.mu.RLock()
+	if o.closed {
+		o.mu.RUnlock()
+		barrier = o.done
+	} else {
+		o.q <- observation{done: barrier}
+		o.mu.RUnlock()
+	}
+	select {
+	case <-barrier:
+	case <-ctx.Done():
+	}
+}
+
+// stop observes what is queued and stops, or gives up waiting when ctx ends
+// (the observer then finishes on its own). It reports whether it finished.
+func (o *observer) stop(ctx context.Context) bool {
+	o.mu.Lock()
+	if !o.closed {
+		o.closed = true
+		close(o.q)
+	}
+	o.mu.Unlock()
+	select {
+	case <-o.done:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}

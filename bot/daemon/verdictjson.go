@@ -1,0 +1,171 @@
+package daemon
+
+import (
+	"encoding/json"
+	"slices"
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	"github.com/vigie-bot/vigie/bot"
+)
+
+// appendVerdict appends v as encoding/json writes it (HTML left unescaped,
+// then a newline), byte for byte, without its reflection, map sorting and
+// allocations: POST /v1/events answers one verdict per event. A field added to
+// bot.Verdict that this does not know fails TestVerdictJSONMatchesEncodingJSON.
+func appendVerdict(dst []byte, v *bot.Verdict) []byte {
+	if !plainTime(v.At) {
+		// A year past 9999, an offset of a day or more: encoding/json's
+		// rules (and errors) apply.
+		raw, err := json.Marshal(v)
+		if err != nil {
+			return append(dst, "null\n"...)
+		}
+		return append(append(dst, raw...), '\n')
+	}
+	dst = append(dst, `{"event_id":`...)
+	dst = appendString(dst, v.EventID)
+	dst = append(dst, `,"platform":`...)
+	dst = appendString(dst, v.Platform)
+	dst = append(dst, `,"at":"`...)
+	dst = v.At.AppendFormat(dst, time.RFC3339Nano)
+	dst = append(dst, '"')
+	if v.Duplicate {
+		dst = append(dst, `,"duplicate":true`...)
+	}
+	dst = append(dst, `,"matches":`...)
+	if v.Matches == nil {
+		dst = append(dst, "null"...)
+	} else {
+		dst = append(dst, '[')
+		for i := range v.Matches {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = appendMatch(dst, &v.Matches[i])
+		}
+		dst = append(dst, ']')
+	}
+	if len(v.Counters) > 0 {
+		dst = append(dst, `,"counters":{`...)
+		names := make([]string, 0, 16)
+		for name := range v.Counters {
+			names = append(names, name)
+		}
+		slices.Sort(names)
+		for i, name := range names {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = appendString(dst, name)
+			dst = append(dst, ':')
+			dst = strconv.AppendInt(dst, v.Counters[name], 10)
+		}
+		dst = append(dst, '}')
+	}
+	if v.Withheld != "" {
+		dst = append(dst, `,"withheld":`...)
+		dst = appendString(dst, v.Withheld)
+	}
+	return append(dst, "}\n"...)
+}
+
+func appendMatch(dst []byte, m *bot.Match) []byte {
+	dst = append(dst, `{"rule":`...)
+	dst = appendString(dst, m.Rule)
+	if m.Category != "" {
+		dst = append(dst, `,"category":`...)
+		dst = appendString(dst, m.Category)
+	}
+	dst = append(dst, `,"actions":`...)
+	if m.Actions == nil {
+		dst = append(dst, "null"...)
+	} else {
+		dst = append(dst, '[')
+		for i, a := range m.Actions {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = append(dst, `{"kind":`...)
+			dst = appendString(dst, string(a.Kind))
+			if a.Text != "" {
+				dst = append(dst, `,"text":`...)
+				dst = appendString(dst, a.Text)
+			}
+			if a.Duration != 0 {
+				dst = append(dst, `,"duration":`...)
+				dst = strconv.AppendInt(dst, int64(a.Duration), 10)
+			}
+			dst = append(dst, '}')
+		}
+		dst = append(dst, ']')
+	}
+	if m.Shadow {
+		dst = append(dst, `,"shadow":true`...)
+	}
+	dst = append(dst, `,"reason":`...)
+	dst = appendString(dst, m.Reason)
+	return append(dst, '}')
+}
+
+// plainTime reports whether time.Time's JSON is its RFC 3339 form as is,
+// without the errors of Time.MarshalJSON.
+func plainTime(t time.Time) bool {
+	_, offset := t.Zone()
+	return t.Year() >= 0 && t.Year() <= 9999 && offset > -24*3600 && offset < 24*3600
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendString appends s as a JSON string the way encoding/json does without
+// HTML escaping: invalid UTF-8 becomes U+FFFD, and U+2028 and U+2029 are
+// escaped for JavaScript.
+func appendString(dst []byte, s string) []byte {
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		if b := s[i]; b < utf8.RuneSelf {
+			if b >= 0x20 && b != '"' && b != '\\' {
+				i++
+				continue
+			}
+			dst = append(dst, s[start:i]...)
+			switch b {
+			case '"', '\\':
+				dst = append(dst, '\\', b)
+			case '\b':
+				dst = append(dst, '\\', 'b')
+			case '\f':
+				dst = append(dst, '\\', 'f')
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hexDigits[b>>4], hexDigits[b&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		c, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case c == utf8.RuneError && size == 1:
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, `\ufffd`...)
+		case c == '\u2028' || c == '\u2029':
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[c&0xF])
+		default:
+			i += size
+			continue
+		}
+		i += size
+		start = i
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}

@@ -1,0 +1,119 @@
+package daemon
+
+import (
+	"bytes"
+	"encoding/json"
+	"reflect"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/vigie-bot/vigie/bot"
+)
+
+// encodingJSON is what writeJSON wrote before appendVerdict.
+func encodingJSON(t testing.TB, v *bot.Verdict) []byte {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func TestVerdictJSONMatchesEncodingJSON(t *testing.T) {
+	// A field added to these types needs appendVerdict to write it.
+	for typ, fields := range map[reflect.Type][]string{
+		reflect.TypeFor[bot.Verdict](): {"EventID", "Platform", "At", "Duplicate", "Matches", "Counters", "Withheld"},
+		reflect.TypeFor[bot.Match]():   {"Rule", "Category", "Actions", "Shadow", "Reason"},
+		reflect.TypeFor[bot.Action]():  {"Kind", "Text", "Duration"},
+	} {
+		var got []string
+		for f := range typ.Fields() {
+			got = append(got, f.Name)
+		}
+		if !slices.Equal(got, fields) {
+			t.Errorf("%s has fields %v; appendVerdict writes %v", typ, got, fields)
+		}
+	}
+	paris := time.FixedZone("CET", 3600)
+	odd := time.FixedZone("LMT", 561)
+	at := time.Date(2026, 11, 20, 22, 10, 0, 123456789, time.UTC)
+	full := bot.Verdict{
+		EventID: "m-1042", Platform: "discord", At: at.In(paris), Duplicate: true,
+		Matches: []bot.Match{
+			{Rule: "scam", Category: "spam", Actions: []bot.Action{{Kind: bot.ActDelete}, {Kind: bot.ActTimeout, Duration: time.Hour},
+				{Kind: bot.ActWarn, Text: "Pas de <pub> & \"spam\" ici, {{author.name}} \u2028 \\ \t\n\r\b\f\x01\x7f é 🔥"}, {Kind: bot.ActForward, Text: "scam"}},
+				Shadow: true, Reason: "text has \"nitro\" and a link to dlscord.gift"},
+			{Rule: "caps", Actions: nil, Reason: ""},
+			{Rule: "tag", Actions: []bot.Action{}, Reason: "invalid \xff\xfe utf-8 \xe2\x80"},
+		},
+		Counters: map[string]int64{"msgs": 6, "links": 0, "near3": -1, "a\"b": 1 << 40, "é": 2},
+		Withheld: "events posted over HTTP do not act on discord",
+	}
+	tests := map[string]bot.Verdict{
+		"empty":             {},
+		"nothing matched":   {EventID: "e1", Platform: "shop", At: at, Matches: []bot.Match{}},
+		"everything":        full,
+		"odd offset":        {EventID: "e2", At: at.In(odd)},
+		"year 10000":        {EventID: "e3", At: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)},
+		"local time, no ns": {At: time.Date(2026, 1, 2, 3, 4, 5, 0, paris)},
+	}
+	for name, v := range tests {
+		t.Run(name, func(t *testing.T) {
+			// A time encoding/json refuses is answered null.
+			want := []byte("null\n")
+			if _, err := json.Marshal(&v); err == nil {
+				want = encodingJSON(t, &v)
+			}
+			if got := appendVerdict(nil, &v); !bytes.Equal(got, want) {
+				t.Errorf("got  %s\nwant %s", got, want)
+			}
+		})
+	}
+}
+
+func FuzzVerdictJSON(f *testing.F) {
+	f.Add("m-1", "discord", "flood", "Merci de ralentir, {{author.name}}", "msgs", int64(6), int64(600e9), true)
+	f.Add("<&>", "\u2028\u2029", "\x00\x1f\"\\", "\xff", "", int64(-1), int64(0), false)
+	f.Fuzz(func(t *testing.T, id, platform, rule, text, counter string, n, d int64, shadow bool) {
+		v := bot.Verdict{
+			EventID: id, Platform: platform, At: time.Unix(0, n).UTC(),
+			Matches:  []bot.Match{{Rule: rule, Category: text, Actions: []bot.Action{{Kind: bot.ActionKind(rule), Text: text, Duration: time.Duration(d)}}, Shadow: shadow, Reason: text}},
+			Counters: map[string]int64{counter: n, rule: d},
+			Withheld: text,
+		}
+		if got, want := appendVerdict(nil, &v), encodingJSON(t, &v); !bytes.Equal(got, want) {
+			t.Errorf("got  %s\nwant %s", got, want)
+		}
+	})
+}
+
+// BenchmarkVerdictJSON compares appendVerdict with encoding/json on a verdict
+// like the starter pack's for an insult.
+func BenchmarkVerdictJSON(b *testing.B) {
+	v := bot.Verdict{
+		EventID: "l-1-42", Platform: "discord", At: time.Date(2026, 11, 20, 22, 10, 0, 123e6, time.UTC),
+		Matches: []bot.Match{
+			{Rule: "insult", Category: "abuse", Actions: []bot.Action{{Kind: bot.ActDelete}, {Kind: bot.ActStrike},
+				{Kind: bot.ActWarn, Text: "Restons courtois / Please keep it civil"}}, Reason: `text has "connard" (insults)`},
+			{Rule: "profanity", Category: "profanity", Actions: []bot.Action{{Kind: bot.ActTag, Text: "profanity"}}, Reason: `text has "connard" (profanity)`},
+		},
+		Counters: map[string]int64{"msgs": 2, "same_text": 1, "near0": 1, "near1": 1, "near2": 1, "near3": 1, "copies": 3, "joins": 0},
+	}
+	b.Run("encoding-json", func(b *testing.B) {
+		var buf bytes.Buffer
+		for b.Loop() {
+			buf.Reset()
+			enc := json.NewEncoder(&buf)
+			enc.SetEscapeHTML(false)
+			enc.Encode(&v)
+		}
+	})
+	b.Run("appendVerdict", func(b *testing.B) {
+		for b.Loop() {
+			appendVerdict(make([]byte, 0, 512), &v)
+		}
+	})
+}
