@@ -3,7 +3,7 @@
 GO ?= go
 FUZZTIME ?= 10s
 
-.PHONY: test vet build bench fuzz
+.PHONY: test vet build bench bench-redis fuzz
 
 test: vet
 	.ci/with-redis $(GO) test -race -count=1 ./...
@@ -16,6 +16,11 @@ build:
 
 bench:
 	.ci/with-redis $(GO) test -run '^$$' -bench . -benchmem -benchtime=2s ./...
+
+# vigie's pipeline on Redis (a stream where most events match) beside redis-benchmark's
+# unpipelined INCR on the same throwaway server, and their ratio (.ci/bench-redis).
+bench-redis:
+	.ci/with-redis .ci/bench-redis
 
 # Runs each fuzz target for FUZZTIME (make test already runs their seed corpora).
 fuzz:
