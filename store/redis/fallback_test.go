@@ -33,10 +33,17 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 // keeps answering, no call fails, and every case and audit entry made while
 // Redis was away is in Redis afterwards.
 func TestFallbackOutage(t *testing.T) {
+	t.Run("plain", func(t *testing.T) { testFallbackOutage(t) })
+	// Strikes, audit entries and the journal are queued: those Redis did not
+	// take go where they would have gone had they been written at once.
+	t.Run("autopipeline", func(t *testing.T) { testFallbackOutage(t, redis.WithAutoPipeline()) })
+}
+
+func testFallbackOutage(t *testing.T, opts ...redis.Option) {
 	srv := redistest.Start(t, "--appendonly", "yes", "--appendfsync", "always")
 	url := srv.URL() + "?max_retries=-1&dial_timeout=500ms"
 	prefix := newPrefix()
-	primary, err := redis.Open(url, redis.WithPrefix(prefix))
+	primary, err := redis.Open(url, append(opts, redis.WithPrefix(prefix))...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -265,13 +272,20 @@ func (w writerFunc) Write(p []byte) (int, error) { return w(p) }
 // it answers ErrUnavailable rather than ErrNotFound (TestFallbackOutage).
 func TestFallbackContract(t *testing.T) {
 	url := redistest.URL(t)
-	storetest.Run(t, func(t *testing.T) store.Store {
-		primary, err := redis.Open(url, redis.WithPrefix(newPrefix()), redis.WithClaimIdle(time.Hour))
-		if err != nil {
-			t.Fatal(err)
-		}
-		f := redis.NewFallback(primary, redis.FallbackOptions{RetryEvery: time.Hour})
-		t.Cleanup(func() { f.Close() })
-		return f
-	})
+	for _, tt := range []struct {
+		name string
+		opts []redis.Option
+	}{{"plain", nil}, {"autopipeline", []redis.Option{redis.WithAutoPipeline()}}} {
+		t.Run(tt.name, func(t *testing.T) {
+			storetest.Run(t, func(t *testing.T) store.Store {
+				primary, err := redis.Open(url, append(tt.opts, redis.WithPrefix(newPrefix()), redis.WithClaimIdle(time.Hour))...)
+				if err != nil {
+					t.Fatal(err)
+				}
+				f := redis.NewFallback(primary, redis.FallbackOptions{RetryEvery: time.Hour})
+				t.Cleanup(func() { f.Close() })
+				return f
+			})
+		})
+	}
 }
