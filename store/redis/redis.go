@@ -847,7 +847,8 @@ func (s *Store) openCases(ctx context.Context, cases []store.Case) ([]store.Case
 			keys: []string{s.casesKey("seq"), s.casesKey("open"), s.casesKey("stream"),
 				s.casesKey("origin:" + origin), s.casesKey("group:" + author), s.casesKey("place:" + place)},
 			args: []any{s.casesKey(""), data, ms(s.cfg.caseTTL), s.cfg.caseStreamCap, flag(origin), flag(author),
-				c.Opened.UnixMilli(), ms(store.GroupWindow), store.GroupAuthors, store.GroupLatest, s.cfg.openCap, c.Event.ID, c.Count, latest},
+				c.Opened.UnixMilli(), ms(store.GroupWindow), store.GroupAuthors, store.GroupLatest, s.cfg.openCap, c.Event.ID, c.Count, latest,
+				ms(s.cfg.caseTTL + time.Hour)},
 		})
 		index = append(index, i)
 	}
@@ -1189,7 +1190,7 @@ func (s *Store) Begin(ctx context.Context, e store.JournalEntry) error {
 	if err != nil {
 		return fmt.Errorf("journal entry %s: %w", e.Key, err)
 	}
-	err = s.write(ctx, lostWrite{begin: &e}, beginScript, s.journalKeys(), e.Key, data, e.At.UnixMilli(), ms(DefaultJournalTTL))
+	err = s.write(ctx, lostWrite{begin: &e}, beginScript, s.journalKeys(), e.Key, data, e.At.UnixMilli(), ms(DefaultJournalTTL), ms(DefaultJournalTTL+time.Hour))
 	if err != nil {
 		return fmt.Errorf("redis journal begin %s: %w", e.Key, err)
 	}
