@@ -3,6 +3,7 @@ package redis
 import (
 	"context"
 	"errors"
+	"runtime"
 	"sync"
 
 	goredis "github.com/redis/go-redis/v9"
@@ -124,6 +125,9 @@ func (b *batcher) run() {
 // queue is empty.
 func (b *batcher) flush() {
 	for {
+		// The callers the last pipeline answered queue their next calls
+		// now: a moment for them makes the next pipeline fuller.
+		runtime.Gosched()
 		b.mu.Lock()
 		batch := b.queue
 		if len(batch) == 0 {
