@@ -739,6 +739,11 @@ func (f *Fallback) Close() error {
 		close(f.stop)
 		f.cancel()
 		<-f.done
+		// What the Redis store still queues goes out now; what Redis does
+		// not take comes back here (takeOver), to be counted below.
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_ = f.primary.settle(ctx)
+		cancel()
 		if f.Buffered() > 0 {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			if f.primary.Ping(ctx) == nil {
