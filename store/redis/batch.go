@@ -54,6 +54,10 @@ type call struct {
 	cmd  goredis.Cmder
 	// ready is closed once cmd holds the answer; nil for a write nobody waits for.
 	ready chan struct{}
+	// ctx is the waiting caller's: a call whose caller gave up before its
+	// pipeline left is not sent (an observation would count an event its
+	// caller reports as not judged, and its retry would be a duplicate).
+	ctx context.Context
 	// lost is told when a write nobody waits for failed.
 	lost func(error)
 	// once, when set, names a command sent once per pipeline however many
@@ -73,7 +77,7 @@ func newBatcher(c Client, cluster bool) *batcher {
 func (b *batcher) do(ctx context.Context, calls ...*call) error {
 	ready := make(chan struct{})
 	for _, c := range calls {
-		c.ready = ready
+		c.ready, c.ctx = ready, ctx
 	}
 	b.push(calls...)
 	select {
@@ -153,6 +157,10 @@ func (b *batcher) send(batch []*call) {
 	var sent map[string]bool
 	for _, c := range batch {
 		switch {
+		case c.ctx != nil && c.ctx.Err() != nil:
+			cmd := goredis.NewCmd(c.ctx)
+			cmd.SetErr(c.ctx.Err())
+			c.cmd = cmd
 		case c.sc != nil:
 			if k := b.scriptSlot(c); b.loaded[k] {
 				c.cmd = c.sc.EvalSha(b.ctx, pipe, c.keys, c.args...)

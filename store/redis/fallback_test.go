@@ -66,7 +66,7 @@ func testFallbackOutage(t *testing.T, opts ...redis.Option) {
 		mu       sync.Mutex
 		reasons  []string // of every case opened
 		local    []string // ids of cases opened while Redis was away
-		audited  int
+		audited  []string // the modes of the audit entries written
 		stopLoad = make(chan struct{})
 		wg       sync.WaitGroup
 	)
@@ -94,7 +94,7 @@ func testFallbackOutage(t *testing.T, opts ...redis.Option) {
 						return
 					}
 					mu.Lock()
-					audited++
+					audited = append(audited, fmt.Sprintf("%d-%d", g, i))
 					mu.Unlock()
 				}
 				if i%10 == 0 {
@@ -195,8 +195,19 @@ func testFallbackOutage(t *testing.T, opts ...redis.Option) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(entries) != audited {
-		t.Errorf("%d audit entries in Redis, want %d", len(entries), audited)
+	// None lost. One whose answer the outage cut may be there twice: Redis
+	// took it, and it was written back all the same.
+	inAudit := map[string]int{}
+	for _, e := range entries {
+		inAudit[e.Mode]++
+	}
+	for _, m := range audited {
+		if inAudit[m] == 0 {
+			t.Errorf("audit entry %s lost", m)
+		}
+	}
+	if len(entries) < len(audited) || len(entries) > len(audited)+flushBatchHint {
+		t.Errorf("%d audit entries in Redis, want %d, or a few more", len(entries), len(audited))
 	}
 	logMu.Lock()
 	got := logs.String()
@@ -208,6 +219,10 @@ func testFallbackOutage(t *testing.T, opts ...redis.Option) {
 		t.Errorf("recovery not logged:\n%s", got)
 	}
 }
+
+// flushBatchHint bounds the audit entries an outage may leave twice in Redis:
+// those of the pipeline it cut.
+const flushBatchHint = 256
 
 // TestFallbackDrops checks the bounds of what waits for Redis.
 func TestFallbackDrops(t *testing.T) {

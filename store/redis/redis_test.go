@@ -437,3 +437,25 @@ func TestQueuedWritesLost(t *testing.T) {
 		t.Errorf("LostWrites = %d with Redis stopped, want 2", n)
 	}
 }
+
+// TestGivenUp checks that an observation whose caller gave up before its
+// pipeline left is not made: the event, reported as not judged, is not a
+// duplicate when it comes again.
+func TestGivenUp(t *testing.T) {
+	st := open(t, redistest.URL(t), redis.WithAutoPipeline())
+	at := time.Date(2026, 11, 20, 22, 0, 0, 0, time.UTC)
+	o := store.Observation{At: at, Platform: "discord", Space: "g", Author: "u-1", EventID: "m-1",
+		Counters: []store.CounterOp{{Name: "msgs", Key: "u-1", Window: time.Minute, Incr: true}}}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := st.Observe(ctx, o); err == nil {
+		t.Fatal("Observe with a cancelled context = nil error")
+	}
+	res, err := st.Observe(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Duplicate || res.Counts[0] != 1 {
+		t.Errorf("after a given-up observation: %+v, want a first event counted once", res)
+	}
+}
