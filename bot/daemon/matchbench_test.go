@@ -16,10 +16,10 @@ import (
 )
 
 // matchingTexts are the messages of BenchmarkPipelineMatching. With the starter
-// pack, five of six are flagged and four of six go to the desk: a scam (caps,
-// phishing and scam: two strikes' worth, two cases), an insult (a strike), a
-// crypto address (a case), a look-alike link (a strike and a case), a greeting
-// (nothing) and, after hours, a question the FAQ cannot answer (a case). Each
+// pack, four of six match rules and three or four of six go to the desk: a scam
+// (caps, phishing and scam: strikes and cases), an insult (a strike), a crypto
+// address (a case), a look-alike link (a strike and a case), a greeting
+// (nothing) and a question the FAQ cannot answer (a case after hours). Each
 // author writes about ten of them, so repeat-offender joins in as strikes add up.
 var matchingTexts = []string{
 	"FREE NITRO https://dlscord.gift/claim",
