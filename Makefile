@@ -3,7 +3,7 @@
 GO ?= go
 FUZZTIME ?= 10s
 
-.PHONY: test vet build dist load bench bench-engine bench-http soak fuzz
+.PHONY: test vet build dist load bench bench-engine bench-http bench-redis soak fuzz
 
 test: vet
 	.ci/with-redis $(GO) test -race -count=1 ./...
@@ -41,6 +41,11 @@ bench:
 # events/s and CPU time per event, serial and on every core.
 bench-engine:
 	$(GO) test ./rules -run '^$$' -bench 'Evaluate/rules.example.yaml' -benchmem -benchtime=3s
+
+# vigie's pipeline on Redis (a stream where most events match) beside redis-benchmark's
+# unpipelined INCR on the same throwaway server, and their ratio (.ci/bench-redis).
+bench-redis:
+	.ci/with-redis .ci/bench-redis
 
 # Runs each fuzz target for FUZZTIME (make test already runs their seed corpora).
 fuzz:

@@ -24,7 +24,8 @@ import (
 //
 // VIGIE_REDIS_PREFIX sets the keys' prefix (vigie), so that several communities
 // can share one Redis. Events evaluated at the same time share pipelines
-// (auto-pipelining): one script per event still, far fewer system calls.
+// (auto-pipelining), and the writes nobody waits for (strikes, audit, the
+// journal) go out with the next pipeline instead of a round trip of their own.
 func openStore(cfg Config, reg prometheus.Registerer, g *guard.Guard) (store.Store, string, error) {
 	url := cfg.RedisURL
 	if url == "" {

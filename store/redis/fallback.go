@@ -114,8 +114,30 @@ func NewFallback(primary *Store, opts FallbackOptions) *Fallback {
 		done:  make(chan struct{}),
 	}
 	f.ctx, f.cancel = context.WithCancel(context.Background())
+	primary.lost = f.takeOver
 	go f.retry()
 	return f
+}
+
+// takeOver is told of a write the Redis store queued (WithAutoPipeline) and
+// Redis did not take: when Redis is away, it goes where the same write made
+// now would go.
+func (f *Fallback) takeOver(w lostWrite, err error) {
+	ctx := context.Background()
+	if !f.outage(ctx, err) {
+		f.log.Error("redis refused a write", "err", err)
+		return
+	}
+	switch {
+	case w.strike != nil:
+		_ = f.local.AddStrike(ctx, *w.strike)
+	case w.audit != nil:
+		f.bufferAudit(ctx, *w.audit)
+	case w.begin != nil:
+		_ = f.local.Begin(ctx, *w.begin)
+	case w.done != "":
+		f.bufferDone(ctx, w.done)
+	}
 }
 
 // Degraded reports whether Redis is away and the memory stands in for it.
@@ -225,16 +247,21 @@ func (f *Fallback) AppendAudit(ctx context.Context, e store.AuditEntry) error {
 			return err
 		}
 	}
+	f.bufferAudit(ctx, e)
+	return nil
+}
+
+// bufferAudit keeps an audit entry until Redis returns.
+func (f *Fallback) bufferAudit(ctx context.Context, e store.AuditEntry) {
 	_ = f.local.AppendAudit(ctx, e)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.nAudit >= f.opts.MaxAudit {
 		f.dropped.Add(1)
-		return nil
+		return
 	}
 	f.queue = append(f.queue, queued{audit: &e})
 	f.nAudit++
-	return nil
 }
 
 // Audit reads Redis and adds what waits for it; while Redis is away, only the
@@ -436,16 +463,21 @@ func (f *Fallback) Done(ctx context.Context, key string) error {
 			return err
 		}
 	}
+	f.bufferDone(ctx, key)
+	return nil
+}
+
+// bufferDone removes a journal entry from memory, and from Redis once it returns.
+func (f *Fallback) bufferDone(ctx context.Context, key string) {
 	_ = f.local.Done(ctx, key)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.nAudit >= f.opts.MaxAudit {
 		f.dropped.Add(1)
-		return nil
+		return
 	}
 	f.queue = append(f.queue, queued{done: key})
 	f.nAudit++
-	return nil
 }
 
 // Unfinished takes Redis's entries, or the memory's while Redis is away.
@@ -547,7 +579,8 @@ func (f *Fallback) writeBatch(ctx context.Context, batch []queued) (int, error) 
 		var err error
 		n := 1
 		if key := batch[done].done; key != "" {
-			err = f.primary.Done(ctx, key)
+			// Waited for: a write-back is done once Redis said so.
+			err = f.primary.script(ctx, doneScript, f.primary.journalKeys(), key).Err()
 		} else if batch[done].audit != nil {
 			var entries []store.AuditEntry
 			for _, q := range batch[done:] {
@@ -706,6 +739,11 @@ func (f *Fallback) Close() error {
 		close(f.stop)
 		f.cancel()
 		<-f.done
+		// What the Redis store still queues goes out now; what Redis does
+		// not take comes back here (takeOver), to be counted below.
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_ = f.primary.settle(ctx)
+		cancel()
 		if f.Buffered() > 0 {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			if f.primary.Ping(ctx) == nil {

@@ -146,9 +146,11 @@ func WithCluster(on bool) Option { return func(c *config) { c.cluster = &on } }
 // of their window; counts stay exact meanwhile (ZCOUNT reads only the window).
 const tidyEvery = 16
 
-// WithAutoPipeline makes Open batch the commands of concurrent callers into
-// shared pipelines (go-redis's AutoPipeliner): each event still costs one
-// command, but Redis and vigie make far fewer system calls under load.
+// WithAutoPipeline makes the store send the commands of concurrent callers in
+// shared pipelines, one at a time in the order they came, and queue the writes
+// whose answer nobody needs (strikes, audit entries, the journal) instead of
+// waiting for them: they go out with the next pipeline. A write Redis did not
+// take is counted (LostWrites), or handed to the Fallback that wraps the store.
 func WithAutoPipeline() Option { return func(c *config) { c.autoPipeline = true } }
 
 // Store is the Redis store. It is safe for concurrent use.
@@ -163,6 +165,14 @@ type Store struct {
 	seq                atomic.Int64
 	tidy               atomic.Int64 // counts observations: one in tidyEvery does housekeeping
 	trips              atomic.Int64
+
+	// b sends the commands in shared pipelines (WithAutoPipeline); nil sends
+	// each call's on its own.
+	b *batcher
+	// lost is told of a queued write Redis did not take (the Fallback sets
+	// it); lostN counts them.
+	lost  func(lostWrite, error)
+	lostN atomic.Int64
 
 	groupMu sync.Mutex
 	grouped bool // the desk's consumer group exists
@@ -189,19 +199,10 @@ func Open(rawURL string, opts ...Option) (*Store, error) {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	var client Client = c
 	if _, ok := c.(*goredis.ClusterClient); ok && cfg.cluster == nil {
 		opts = append(opts, WithCluster(true)) // the wrapper below hides it
 	}
-	if cfg.autoPipeline {
-		ap, err := autoPipeline(c)
-		if err != nil {
-			c.Close()
-			return nil, err
-		}
-		client = ap
-	}
-	s, err := newStore(client, opts)
+	s, err := newStore(c, opts)
 	if err != nil {
 		c.Close()
 		return nil, err
@@ -259,23 +260,6 @@ func NewClient(rawURL string) (goredis.UniversalClient, error) {
 
 func redact(u *url.URL) string { return u.Redacted() }
 
-func autoPipeline(c goredis.UniversalClient) (Client, error) {
-	var ap *goredis.AutoPipeliner
-	var err error
-	switch c := c.(type) {
-	case *goredis.Client:
-		ap, err = c.AutoPipeline()
-	case *goredis.ClusterClient:
-		ap, err = c.AutoPipeline()
-	default:
-		return nil, fmt.Errorf("redis auto-pipelining: not available for %T", c)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("redis auto-pipelining: %w", err)
-	}
-	return ap, nil
-}
-
 // New returns a store on a client the caller owns (Close leaves it open).
 func New(c Client, opts ...Option) (*Store, error) { return newStore(c, opts) }
 
@@ -321,6 +305,9 @@ func newStore(c Client, opts []Option) (*Store, error) {
 		s.cluster = *cfg.cluster
 	}
 	c.AddHook(tripHook{&s.trips})
+	if cfg.autoPipeline {
+		s.b = newBatcher(c, s.cluster)
+	}
 	return s, nil
 }
 
@@ -337,8 +324,15 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Close closes the client if Open made it.
+// LostWrites returns how many queued writes (WithAutoPipeline) Redis did not
+// take and nobody else took over.
+func (s *Store) LostWrites() int64 { return s.lostN.Load() }
+
+// Close sends what is queued, and closes the client if Open made it.
 func (s *Store) Close() error {
+	if s.b != nil {
+		s.b.close()
+	}
 	if s.own {
 		return s.c.Close()
 	}
@@ -623,6 +617,25 @@ func refreshPeriod(window int64) int64 {
 // node did not know the script (after a restart or SCRIPT FLUSH) is sent again
 // with EVAL, which also loads it.
 func (s *Store) runScripts(ctx context.Context, sc *goredis.Script, groups []*group) error {
+	if s.b != nil {
+		calls := make([]*call, len(groups))
+		for i, g := range groups {
+			calls[i] = &call{sc: sc, keys: g.keys, args: g.args}
+		}
+		err := s.b.do(ctx, calls...)
+		for i, g := range groups {
+			if err != nil {
+				g.cmd = goredis.NewCmd(ctx)
+				g.cmd.SetErr(err)
+				continue
+			}
+			g.cmd = calls[i].cmd.(*goredis.Cmd)
+			if e := g.cmd.Err(); e != nil && err == nil {
+				err = e
+			}
+		}
+		return err
+	}
 	if len(groups) == 1 {
 		// One script is one command: no pipeline to build.
 		g := groups[0]
@@ -661,6 +674,52 @@ func (s *Store) runScripts(ctx context.Context, sc *goredis.Script, groups []*gr
 	return first
 }
 
+// script runs one script and waits for its answer: in the next shared
+// pipeline with WithAutoPipeline, on its own otherwise.
+func (s *Store) script(ctx context.Context, sc *goredis.Script, keys []string, args ...any) *goredis.Cmd {
+	g := &group{keys: keys, args: args}
+	_ = s.runScripts(ctx, sc, []*group{g})
+	return g.cmd
+}
+
+// lostWrite is a queued write that Redis did not take: one field is set.
+type lostWrite struct {
+	strike *store.Strike
+	audit  *store.AuditEntry
+	begin  *store.JournalEntry
+	done   string
+}
+
+// write runs a script whose answer nobody needs. With WithAutoPipeline it is
+// queued for the next pipeline and write returns at once; if Redis does not
+// take it, w goes to the store's lost.
+func (s *Store) write(ctx context.Context, w lostWrite, sc *goredis.Script, keys []string, args ...any) error {
+	if s.b == nil {
+		return sc.Run(ctx, s.c, keys, args...).Err()
+	}
+	s.b.push(&call{sc: sc, keys: keys, args: args, lost: s.lostFunc(w)})
+	return nil
+}
+
+func (s *Store) lostFunc(w lostWrite) func(error) {
+	return func(err error) {
+		if s.lost != nil {
+			s.lost(w, err)
+			return
+		}
+		s.lostN.Add(1)
+	}
+}
+
+// settle waits until what was queued is in Redis, before a read that does not
+// go through the shared pipelines.
+func (s *Store) settle(ctx context.Context) error {
+	if s.b == nil {
+		return nil
+	}
+	return s.b.settle(ctx)
+}
+
 // AddStrike records a strike; a zero TTL means store.DefaultStrikeTTL.
 func (s *Store) AddStrike(ctx context.Context, st store.Strike) error {
 	ttl := st.TTL
@@ -670,7 +729,7 @@ func (s *Store) AddStrike(ctx context.Context, st store.Strike) error {
 	at := st.At.UnixMilli()
 	member := strconv.FormatInt(at+ms(ttl), 10) + ":" + st.Rule + ":" + s.nonce + ":" + strconv.FormatInt(s.seq.Add(1), 36)
 	key := s.tag(st.Platform, st.Space, st.Author) + ":strikes"
-	err := strikeScript.Run(ctx, s.c, []string{key}, at, member, s.cfg.maxStrikes, ms(ttl)).Err()
+	err := s.write(ctx, lostWrite{strike: &st}, strikeScript, []string{key}, at, member, s.cfg.maxStrikes, ms(ttl))
 	if err != nil {
 		return fmt.Errorf("redis add strike for %s: %w", st.Author, err)
 	}
@@ -679,7 +738,19 @@ func (s *Store) AddStrike(ctx context.Context, st store.Strike) error {
 
 // AppendAudit adds an entry to the audit stream, capped near AuditCap entries.
 func (s *Store) AppendAudit(ctx context.Context, e store.AuditEntry) error {
-	return s.appendAudits(ctx, []store.AuditEntry{e})
+	if s.b == nil {
+		return s.appendAudits(ctx, []store.AuditEntry{e})
+	}
+	data, err := json.Marshal(e)
+	if err != nil {
+		return fmt.Errorf("audit entry: %w", err)
+	}
+	key := s.auditKey()
+	lost := s.lostFunc(lostWrite{audit: &e})
+	// The stream's expiry is pushed once per pipeline, whatever it carries.
+	s.b.push(&call{cmd: goredis.NewCmd(s.b.ctx, "xadd", key, "maxlen", "~", s.cfg.auditCap, "*", "e", data), lost: lost},
+		&call{cmd: goredis.NewCmd(s.b.ctx, "pexpire", key, ms(s.cfg.auditTTL)), once: "pexpire audit"})
+	return nil
 }
 
 // appendAudits adds entries to the audit stream in one pipeline.
@@ -703,6 +774,9 @@ func (s *Store) appendAudits(ctx context.Context, entries []store.AuditEntry) er
 // Audit reads the audit stream and keeps the entries at or after since, in the
 // order they were recorded.
 func (s *Store) Audit(ctx context.Context, since time.Time) ([]store.AuditEntry, error) {
+	if err := s.settle(ctx); err != nil {
+		return nil, fmt.Errorf("redis audit: %w", err)
+	}
 	var out []store.AuditEntry
 	start := "-"
 	for {
@@ -773,7 +847,8 @@ func (s *Store) openCases(ctx context.Context, cases []store.Case) ([]store.Case
 			keys: []string{s.casesKey("seq"), s.casesKey("open"), s.casesKey("stream"),
 				s.casesKey("origin:" + origin), s.casesKey("group:" + author), s.casesKey("place:" + place)},
 			args: []any{s.casesKey(""), data, ms(s.cfg.caseTTL), s.cfg.caseStreamCap, flag(origin), flag(author),
-				c.Opened.UnixMilli(), ms(store.GroupWindow), store.GroupAuthors, store.GroupLatest, s.cfg.openCap, c.Event.ID, c.Count, latest},
+				c.Opened.UnixMilli(), ms(store.GroupWindow), store.GroupAuthors, store.GroupLatest, s.cfg.openCap, c.Event.ID, c.Count, latest,
+				ms(s.cfg.caseTTL + time.Hour)},
 		})
 		index = append(index, i)
 	}
@@ -856,6 +931,9 @@ func caseFrom(id string, h map[string]string) (store.Case, error) {
 
 // Case returns one case.
 func (s *Store) Case(ctx context.Context, id string) (store.Case, error) {
+	if err := s.settle(ctx); err != nil {
+		return store.Case{}, fmt.Errorf("redis case %s: %w", id, err)
+	}
 	h, err := s.c.HGetAll(ctx, s.casesKey(id)).Result()
 	if err != nil {
 		return store.Case{}, fmt.Errorf("redis case %s: %w", id, err)
@@ -868,6 +946,9 @@ func (s *Store) Case(ctx context.Context, id string) (store.Case, error) {
 
 // Cases lists the cases with the status, oldest first.
 func (s *Store) Cases(ctx context.Context, status store.CaseStatus) ([]store.Case, error) {
+	if err := s.settle(ctx); err != nil {
+		return nil, fmt.Errorf("redis cases %s: %w", status, err)
+	}
 	index := s.casesKey(string(status))
 	ids, err := s.c.ZRange(ctx, index, 0, -1).Result()
 	if err != nil {
@@ -931,7 +1012,7 @@ func (s *Store) casesByID(ctx context.Context, ids []string) ([]store.Case, []an
 // same moment, the second gets the first one's decision and ErrDecided.
 func (s *Store) DecideCase(ctx context.Context, id, outcome, by string, at time.Time) (store.Case, error) {
 	keys := []string{s.casesKey(id), s.casesKey("open"), s.casesKey("decided"), s.casesKey("seq")}
-	vals, err := decideScript.Run(ctx, s.c, keys, id, outcome, by, at.Format(time.RFC3339Nano),
+	vals, err := s.script(ctx, decideScript, keys, id, outcome, by, at.Format(time.RFC3339Nano),
 		s.cfg.caseCap, ms(s.cfg.caseTTL)).Slice()
 	if err != nil {
 		return store.Case{}, fmt.Errorf("redis decide case %s: %w", id, err)
@@ -962,6 +1043,9 @@ func (s *Store) DecideCase(ctx context.Context, id, outcome, by string, at time.
 // silent process held for longer than ClaimIdle, and new ones.
 func (s *Store) PendingCases(ctx context.Context) ([]store.Case, error) {
 	stream := s.casesKey("stream")
+	if err := s.settle(ctx); err != nil {
+		return nil, fmt.Errorf("redis pending cases: %w", err)
+	}
 	if err := s.ensureGroup(ctx, stream); err != nil {
 		return nil, err
 	}
@@ -1090,7 +1174,7 @@ func (s *Store) MarkUndeliverable(ctx context.Context, id, why string) error {
 }
 
 func (s *Store) ack(ctx context.Context, id, undeliverable string) error {
-	n, err := ackScript.Run(ctx, s.c, []string{s.casesKey(id), s.casesKey("stream")}, DeskGroup, undeliverable).Int64()
+	n, err := s.script(ctx, ackScript, []string{s.casesKey(id), s.casesKey("stream")}, DeskGroup, undeliverable).Int64()
 	if err != nil {
 		return fmt.Errorf("redis ack case %s: %w", id, err)
 	}
@@ -1106,7 +1190,7 @@ func (s *Store) Begin(ctx context.Context, e store.JournalEntry) error {
 	if err != nil {
 		return fmt.Errorf("journal entry %s: %w", e.Key, err)
 	}
-	err = beginScript.Run(ctx, s.c, s.journalKeys(), e.Key, data, e.At.UnixMilli(), ms(DefaultJournalTTL)).Err()
+	err = s.write(ctx, lostWrite{begin: &e}, beginScript, s.journalKeys(), e.Key, data, e.At.UnixMilli(), ms(DefaultJournalTTL), ms(DefaultJournalTTL+time.Hour))
 	if err != nil {
 		return fmt.Errorf("redis journal begin %s: %w", e.Key, err)
 	}
@@ -1115,7 +1199,7 @@ func (s *Store) Begin(ctx context.Context, e store.JournalEntry) error {
 
 // Done removes a verdict from the journal.
 func (s *Store) Done(ctx context.Context, key string) error {
-	if err := doneScript.Run(ctx, s.c, s.journalKeys(), key).Err(); err != nil {
+	if err := s.write(ctx, lostWrite{done: key}, doneScript, s.journalKeys(), key); err != nil {
 		return fmt.Errorf("redis journal done %s: %w", key, err)
 	}
 	return nil
@@ -1123,7 +1207,7 @@ func (s *Store) Done(ctx context.Context, key string) error {
 
 // Unfinished takes the journal's entries stamped before olderThan.
 func (s *Store) Unfinished(ctx context.Context, olderThan, now time.Time) ([]store.JournalEntry, error) {
-	vals, err := unfinishedScript.Run(ctx, s.c, s.journalKeys(),
+	vals, err := s.script(ctx, unfinishedScript, s.journalKeys(),
 		"("+strconv.FormatInt(olderThan.UnixMilli(), 10), now.UnixMilli(), journalTake).Slice()
 	if err != nil {
 		return nil, fmt.Errorf("redis journal: %w", err)

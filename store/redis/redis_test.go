@@ -197,8 +197,13 @@ func TestOneRoundTrip(t *testing.T) {
 
 // TestScriptFlushed checks the fallback to EVAL when Redis forgot the scripts.
 func TestScriptFlushed(t *testing.T) {
+	t.Run("plain", func(t *testing.T) { testScriptFlushed(t) })
+	t.Run("autopipeline", func(t *testing.T) { testScriptFlushed(t, redis.WithAutoPipeline()) })
+}
+
+func testScriptFlushed(t *testing.T, opts ...redis.Option) {
 	srv := redistest.Start(t)
-	st := open(t, srv.URL())
+	st := open(t, srv.URL(), opts...)
 	ctx := context.Background()
 	at := time.Date(2026, 11, 20, 22, 0, 0, 0, time.UTC)
 	o := store.Observation{At: at, Platform: "p", Author: "a",
@@ -399,5 +404,58 @@ func TestKeysExpire(t *testing.T) {
 	}
 	if d := ttl(seen); d <= 24*time.Hour {
 		t.Errorf("seen TTL = %v after an event in the next period, want it pushed past 24h", d)
+	}
+}
+
+// TestQueuedWritesLost checks that a write queued by the auto-pipeline and
+// not taken by Redis is accounted for, not silently gone.
+func TestQueuedWritesLost(t *testing.T) {
+	srv := redistest.Start(t)
+	st, err := redis.Open(srv.URL()+"?max_retries=-1&dial_timeout=200ms", redis.WithPrefix(newPrefix()), redis.WithAutoPipeline())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	at := time.Date(2026, 11, 20, 22, 0, 0, 0, time.UTC)
+	if err := st.AddStrike(ctx, store.Strike{Platform: "p", Space: "s", Author: "a", At: at}); err != nil {
+		t.Fatal(err)
+	}
+	// Read back: the queued strike is in Redis before the read.
+	res, err := st.Observe(ctx, store.Observation{At: at.Add(time.Second), Platform: "p", Space: "s", Author: "a", StrikeWindow: time.Hour})
+	if err != nil || len(res.Strikes) != 1 {
+		t.Fatalf("strikes after a queued AddStrike = %v, %v; want one", res.Strikes, err)
+	}
+	srv.Stop()
+	if err := st.AddStrike(ctx, store.Strike{Platform: "p", Space: "s", Author: "a", At: at}); err != nil {
+		t.Errorf("AddStrike queued = %v, want nil: Redis answers later", err)
+	}
+	if err := st.AppendAudit(ctx, store.AuditEntry{At: at}); err != nil {
+		t.Errorf("AppendAudit queued = %v, want nil", err)
+	}
+	st.Close() // sends what is queued
+	if n := st.LostWrites(); n != 2 {
+		t.Errorf("LostWrites = %d with Redis stopped, want 2", n)
+	}
+}
+
+// TestGivenUp checks that an observation whose caller gave up before its
+// pipeline left is not made: the event, reported as not judged, is not a
+// duplicate when it comes again.
+func TestGivenUp(t *testing.T) {
+	st := open(t, redistest.URL(t), redis.WithAutoPipeline())
+	at := time.Date(2026, 11, 20, 22, 0, 0, 0, time.UTC)
+	o := store.Observation{At: at, Platform: "discord", Space: "g", Author: "u-1", EventID: "m-1",
+		Counters: []store.CounterOp{{Name: "msgs", Key: "u-1", Window: time.Minute, Incr: true}}}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := st.Observe(ctx, o); err == nil {
+		t.Fatal("Observe with a cancelled context = nil error")
+	}
+	res, err := st.Observe(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Duplicate || res.Counts[0] != 1 {
+		t.Errorf("after a given-up observation: %+v, want a first event counted once", res)
 	}
 }

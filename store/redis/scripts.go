@@ -149,7 +149,7 @@ return 1
 `)
 
 // openScript numbers a case, stores it, indexes it as open and queues it for
-// the desk, in one round trip. The case counter lives as long as the
+// the desk, in one round trip. The case counter lives at least as long as the
 // longest-lived case, so that ids are never given twice. A case whose origin
 // (event, rule, reason) is already open or kept is not opened twice: the script
 // answers the first one, so that a case sent again after a lost reply stays
@@ -167,23 +167,23 @@ return 1
 // ARGV: case key prefix, json, ttl, stream cap, has origin (1/0), has group
 // (1/0), opened (ms), group window (ms), group authors, latest cap, open cap,
 // event id, hits the case carries (1, more for a case written back from
-// memory), its latest (JSON, "" for none). Returns {'ok', id}, {'dup', id, hash}, {'grouped', id, hash} or
+// memory), its latest (JSON, "" for none), ttl and an hour. Returns {'ok', id}, {'dup', id, hash}, {'grouped', id, hash} or
 // {'cap', open count}.
 var openScript = goredis.NewScript(`
 local function add(id)
   if not id then return false end
   local hk = ARGV[1] .. id
-  if redis.call('HGET', hk, 'status') ~= 'open' then return false end
-  redis.call('HINCRBY', hk, 'count', ARGV[13])
+  local h = redis.call('HMGET', hk, 'status', 'latest', 'count')
+  if h[1] ~= 'open' then return false end
   local latest = {}
-  local old = redis.call('HGET', hk, 'latest')
-  if old then latest = cjson.decode(old) end
+  if h[2] then latest = cjson.decode(h[2]) end
   table.insert(latest, ARGV[12])
   if ARGV[14] ~= '' then
     for _, v in ipairs(cjson.decode(ARGV[14])) do table.insert(latest, v) end
   end
   while #latest > tonumber(ARGV[10]) do table.remove(latest, 1) end
-  redis.call('HSET', hk, 'latest', cjson.encode(latest))
+  local count = string.format('%d', (tonumber(h[3]) or 0) + tonumber(ARGV[13]))
+  redis.call('HSET', hk, 'latest', cjson.encode(latest), 'count', count)
   return true
 end
 if ARGV[5] == '1' then
@@ -212,13 +212,19 @@ if open >= tonumber(ARGV[11]) then return {'cap', string.format('%d', open)} end
 local n = redis.call('INCR', KEYS[1])
 local id = string.format('c-%06d', n)
 local hk = ARGV[1] .. id
-redis.call('HSET', hk, 'json', ARGV[2], 'status', 'open', 'seq', n, 'count', ARGV[13])
-if ARGV[14] ~= '' then redis.call('HSET', hk, 'latest', ARGV[14]) end
 local sid = redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[4], '*', 'id', id)
-redis.call('HSET', hk, 'sid', sid)
+if ARGV[14] ~= '' then
+  redis.call('HSET', hk, 'json', ARGV[2], 'status', 'open', 'seq', n, 'count', ARGV[13], 'sid', sid, 'latest', ARGV[14])
+else
+  redis.call('HSET', hk, 'json', ARGV[2], 'status', 'open', 'seq', n, 'count', ARGV[13], 'sid', sid)
+end
 redis.call('ZADD', KEYS[2], n, id)
 redis.call('PEXPIRE', hk, ARGV[3])
-for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], ARGV[3]) end
+-- The counter, index and stream outlive every case: pushed to the TTL and
+-- an hour once the TTL is reached, not on every case.
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[3]) then
+  for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], ARGV[15]) end
+end
 if ARGV[5] == '1' then redis.call('SET', KEYS[4], id, 'PX', ARGV[3]) end
 if ARGV[6] == '1' then
   redis.call('SET', KEYS[5], id, 'PX', ARGV[3])
@@ -274,13 +280,16 @@ return r
 // taken, under the tag {journal}. It holds only the verdicts in flight, so it
 // stays small; the keys live DefaultJournalTTL after the last Begin.
 
-// beginScript writes an entry and its stamp.
+// beginScript writes an entry and its stamp. The keys' expiry is pushed to
+// the TTL and an hour once it is below the TTL, not on every entry.
 //
-// KEYS: entries, stamps, tries. ARGV: key, json, stamp, ttl.
+// KEYS: entries, stamps, tries. ARGV: key, json, stamp, ttl, ttl and an hour.
 var beginScript = goredis.NewScript(`
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
-for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], ARGV[4]) end
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[4]) then
+  for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], ARGV[5]) end
+end
 return 1
 `)
 
@@ -316,6 +325,11 @@ for i = 1, #due, 2 do
     redis.call('ZREM', KEYS[2], k)
     redis.call('HDEL', KEYS[3], k)
   end
+end
+if #out > 0 then
+  -- The tries may be new since begin last pushed the keys' expiry.
+  local ttl = redis.call('PTTL', KEYS[1])
+  if ttl > 0 then redis.call('PEXPIRE', KEYS[3], ttl) end
 end
 return out
 `)

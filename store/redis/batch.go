@@ -1,0 +1,246 @@
+package redis
+
+import (
+	"context"
+	"errors"
+	"runtime"
+	"sync"
+
+	goredis "github.com/redis/go-redis/v9"
+)
+
+// batcher sends the store's commands in shared pipelines (WithAutoPipeline).
+// What concurrent callers queue while a pipeline is on the wire goes in the
+// next one, in the order it came, one pipeline at a time: Redis then runs a
+// strike before the next event's observation that was queued after it, a
+// journal entry before its removal. A caller that needs the answer (an
+// observation, a case opened) waits for its pipeline; a write whose answer
+// nobody needs (a strike, an audit entry, the journal) is only queued, and its
+// caller goes on: the flood of an evaluated event's writes costs it no round
+// trip of its own. Such a write that Redis did not take is handed to lost.
+type batcher struct {
+	c       Client
+	cluster bool
+	// loaded are the scripts each slot's node ran here already (on one
+	// server, slot 0); the flusher alone reads and writes it. A script sent
+	// the first time is sent whole (EVAL), not by hash: a NOSCRIPT answer
+	// sends it again in another pipeline, after commands queued behind it.
+	loaded map[scriptSlot]bool
+	// ctx is the pipelines' context: a queued write outlives its caller's.
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	mu    sync.Mutex
+	queue []*call
+	spare []*call // the last batch's slice, reused
+	busy  bool    // a pipeline is on the wire
+	wake  chan struct{}
+	stop  chan struct{}
+	done  chan struct{}
+	once  sync.Once
+}
+
+type scriptSlot struct {
+	sc   *goredis.Script
+	slot int
+}
+
+// call is one command for a pipeline: a script (sc, keys, args), or a command
+// made already (cmd).
+type call struct {
+	sc   *goredis.Script
+	keys []string
+	args []any
+	cmd  goredis.Cmder
+	// ready is closed once cmd holds the answer; nil for a write nobody waits for.
+	ready chan struct{}
+	// ctx is the waiting caller's: a call whose caller gave up before its
+	// pipeline left is not sent (an observation would count an event its
+	// caller reports as not judged, and its retry would be a duplicate).
+	ctx context.Context
+	// lost is told when a write nobody waits for failed.
+	lost func(error)
+	// once, when set, names a command sent once per pipeline however many
+	// calls carry it (the audit stream's PEXPIRE).
+	once string
+}
+
+func newBatcher(c Client, cluster bool) *batcher {
+	b := &batcher{c: c, cluster: cluster, loaded: map[scriptSlot]bool{}, wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+	b.ctx, b.cancel = context.WithCancel(context.Background())
+	go b.run()
+	return b
+}
+
+// do queues calls that are answered together, and waits for their pipeline
+// or ctx. Their answers are in their cmd.
+func (b *batcher) do(ctx context.Context, calls ...*call) error {
+	ready := make(chan struct{})
+	for _, c := range calls {
+		c.ready, c.ctx = ready, ctx
+	}
+	b.push(calls...)
+	select {
+	case <-ready:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// push queues calls for the next pipeline.
+func (b *batcher) push(calls ...*call) {
+	b.mu.Lock()
+	b.queue = append(b.queue, calls...)
+	b.mu.Unlock()
+	select {
+	case b.wake <- struct{}{}:
+	default:
+	}
+}
+
+// settle waits until what was queued before is in Redis, for a command that
+// does not go through the pipelines (a read of what was written).
+func (b *batcher) settle(ctx context.Context) error {
+	b.mu.Lock()
+	idle := len(b.queue) == 0 && !b.busy
+	b.mu.Unlock()
+	if idle {
+		return nil
+	}
+	return b.do(ctx, &call{})
+}
+
+func (b *batcher) run() {
+	defer close(b.done)
+	for {
+		select {
+		case <-b.wake:
+		case <-b.stop:
+			// Close: what was queued goes out before the client closes.
+			b.flush()
+			return
+		}
+		b.flush()
+	}
+}
+
+// flush sends what is queued, in pipelines of the queue's order, until the
+// queue is empty.
+func (b *batcher) flush() {
+	for {
+		// The callers the last pipeline answered queue their next calls
+		// now: a moment for them makes the next pipeline fuller.
+		runtime.Gosched()
+		b.mu.Lock()
+		batch := b.queue
+		if len(batch) == 0 {
+			b.busy = false
+			b.mu.Unlock()
+			return
+		}
+		b.queue, b.spare = b.spare[:0], nil
+		b.busy = true
+		b.mu.Unlock()
+		b.send(batch)
+		clear(batch)
+		b.mu.Lock()
+		b.spare = batch[:0]
+		b.mu.Unlock()
+	}
+}
+
+// send runs one batch in one pipeline. A script the server did not know (a
+// restart, SCRIPT FLUSH) is sent again with EVAL, which loads it.
+func (b *batcher) send(batch []*call) {
+	pipe := b.c.Pipeline()
+	var sent map[string]bool
+	for _, c := range batch {
+		switch {
+		case c.ctx != nil && c.ctx.Err() != nil:
+			cmd := goredis.NewCmd(c.ctx)
+			cmd.SetErr(c.ctx.Err())
+			c.cmd = cmd
+		case c.sc != nil:
+			if k := b.scriptSlot(c); b.loaded[k] {
+				c.cmd = c.sc.EvalSha(b.ctx, pipe, c.keys, c.args...)
+			} else {
+				c.cmd = c.sc.Eval(b.ctx, pipe, c.keys, c.args...)
+			}
+		case c.cmd == nil: // a barrier (settle)
+		case c.once != "":
+			if sent[c.once] {
+				continue
+			}
+			if sent == nil {
+				sent = map[string]bool{}
+			}
+			sent[c.once] = true
+			_ = pipe.Process(b.ctx, c.cmd)
+		default:
+			_ = pipe.Process(b.ctx, c.cmd)
+		}
+	}
+	if pipe.Len() > 0 {
+		_, _ = pipe.Exec(b.ctx) // errors are read per command
+	}
+	var again goredis.Pipeliner
+	for _, c := range batch {
+		if c.sc == nil {
+			continue
+		}
+		err := c.cmd.Err()
+		if goredis.HasErrorPrefix(err, "NOSCRIPT") {
+			// Redis restarted, or its scripts were flushed.
+			delete(b.loaded, b.scriptSlot(c))
+			if again == nil {
+				again = b.c.Pipeline()
+			}
+			c.cmd = c.sc.Eval(b.ctx, again, c.keys, c.args...)
+		} else if err == nil || !isNetError(err) {
+			b.loaded[b.scriptSlot(c)] = true
+		}
+	}
+	if again != nil {
+		_, _ = again.Exec(b.ctx)
+	}
+	var woken chan struct{}
+	for _, c := range batch {
+		if c.ready != nil {
+			if c.ready != woken {
+				close(c.ready)
+				woken = c.ready
+			}
+			continue
+		}
+		if c.lost != nil && c.cmd != nil {
+			if err := c.cmd.Err(); err != nil && err != goredis.Nil {
+				c.lost(err)
+			}
+		}
+	}
+}
+
+func (b *batcher) scriptSlot(c *call) scriptSlot {
+	k := scriptSlot{sc: c.sc}
+	if b.cluster && len(c.keys) > 0 {
+		k.slot = slotOf(c.keys[0])
+	}
+	return k
+}
+
+// isNetError tells an answer that did not come from Redis (the script may not
+// have reached it) from one Redis gave.
+func isNetError(err error) bool {
+	var re goredis.Error
+	return !errors.As(err, &re)
+}
+
+// close sends what is queued and stops.
+func (b *batcher) close() {
+	b.once.Do(func() {
+		close(b.stop)
+		<-b.done
+		b.cancel()
+	})
+}
