@@ -3,7 +3,7 @@
 GO ?= go
 FUZZTIME ?= 10s
 
-.PHONY: test vet build bench fuzz
+.PHONY: test vet build bench bench-replay fuzz
 
 test: vet
 	.ci/with-redis $(GO) test -race -count=1 ./...
@@ -16,6 +16,13 @@ build:
 
 bench:
 	.ci/with-redis $(GO) test -run '^$$' -bench . -benchmem -benchtime=2s ./...
+
+# Times `vigie replay` on corpora of BENCH_N events dealt from ../shared/data
+# against a plain decode of the same files, and prints the CPU ratio and the peak
+# memory of each (rules/replay/internal/benchreplay).
+BENCH_N ?= 100000,1000000
+bench-replay: build
+	$(GO) run ./rules/replay/internal/benchreplay -vigie bin/vigie -n $(BENCH_N)
 
 # Runs each fuzz target for FUZZTIME (make test already runs their seed corpora).
 fuzz:

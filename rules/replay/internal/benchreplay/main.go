@@ -1,0 +1,170 @@
+// Command benchreplay measures `vigie replay` against the floor of its work:
+// reading and decoding the same file into bot.Event, nothing else. For each
+// size it writes a corpus (package corpus), runs both as child processes, and
+// prints their CPU time (user+sys) and peak resident memory, and the ratio of
+// the CPU times. `make bench-replay` runs it.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/rules/replay/internal/corpus"
+)
+
+func main() {
+	if len(os.Args) == 3 && os.Args[1] == "-decode" {
+		if err := decode(os.Args[2]); err != nil {
+			fmt.Fprintf(os.Stderr, "benchreplay: %v\n", err)
+			os.Exit(1)
+		}
+		return
+	}
+	vigie := flag.String("vigie", "bin/vigie", "the vigie binary to measure")
+	config := flag.String("config", "rules.example.yaml", "the rule file replayed")
+	sizes := flag.String("n", "100000,1000000", "comma-separated corpus sizes, in events")
+	runs := flag.Int("runs", 3, "runs of each command per size; the least CPU time is kept (0: only write the corpora, in -dir)")
+	data := flag.String("data", "../shared/data", "a folder of JSON Lines events to deal the corpus from (synthetic chat when empty)")
+	dir := flag.String("dir", "", "where to write the corpora, and keep them (default: a temporary folder, removed after)")
+	extra := flag.String("args", "", "more arguments for vigie replay, space-separated (e.g. --workers=1)")
+	flag.Parse()
+	if err := run(*vigie, *config, *sizes, *runs, *data, *dir, strings.Fields(*extra)); err != nil {
+		fmt.Fprintf(os.Stderr, "benchreplay: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+func run(vigie, config, sizes string, runs int, data, dir string, extra []string) error {
+	var ns []int
+	for _, s := range strings.Split(sizes, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n <= 0 {
+			return fmt.Errorf("-n: %q is not a number of events", s)
+		}
+		ns = append(ns, n)
+	}
+	keep := dir != ""
+	if !keep {
+		tmp, err := os.MkdirTemp("", "benchreplay-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(tmp)
+		dir = tmp
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	base, err := corpus.Load(data, 0)
+	if err != nil {
+		return err
+	}
+	if len(base) == 0 {
+		fmt.Fprintf(os.Stderr, "benchreplay: no events in %s, dealing synthetic chat\n", data)
+		base = corpus.Synthetic()
+	}
+	fmt.Printf("%-9s %-7s %9s %9s %9s\n", "events", "what", "cpu_s", "maxrss_mb", "ratio")
+	for _, n := range ns {
+		path := filepath.Join(dir, fmt.Sprintf("events-%d.jsonl", n))
+		if err := corpus.WriteFile(path, base, n); err != nil {
+			return err
+		}
+		if runs <= 0 {
+			fmt.Println(path)
+			continue
+		}
+		replayArgs := append([]string{"replay", "--config", config, "--format", "json"}, extra...)
+		replayArgs = append(replayArgs, path)
+		var dec, rep []usage
+		for range runs {
+			u, err := measure(self, "-decode", path)
+			if err != nil {
+				return fmt.Errorf("decode: %w", err)
+			}
+			dec = append(dec, u)
+			if u, err = measure(vigie, replayArgs...); err != nil {
+				return fmt.Errorf("replay: %w", err)
+			}
+			rep = append(rep, u)
+		}
+		d, r := least(dec), least(rep)
+		fmt.Printf("%-9d %-7s %9.2f %9.1f\n", n, "decode", d.cpu.Seconds(), d.maxRSS)
+		fmt.Printf("%-9d %-7s %9.2f %9.1f %8.2fx\n", n, "replay", r.cpu.Seconds(), r.maxRSS, r.cpu.Seconds()/d.cpu.Seconds())
+		if !keep {
+			os.Remove(path)
+		}
+	}
+	return nil
+}
+
+// usage is what one child process cost.
+type usage struct {
+	cpu    time.Duration // user + system
+	maxRSS float64       // MiB
+}
+
+// least is the run of least CPU time: the others were slowed by the machine's
+// other work. Its peak memory is the highest of all runs.
+func least(us []usage) usage {
+	best := slices.MinFunc(us, func(a, b usage) int { return int(a.cpu - b.cpu) })
+	for _, u := range us {
+		best.maxRSS = max(best.maxRSS, u.maxRSS)
+	}
+	return best
+}
+
+func measure(name string, args ...string) (usage, error) {
+	cmd := exec.Command(name, args...)
+	var stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = io.Discard, &stderr
+	if err := cmd.Run(); err != nil {
+		return usage{}, fmt.Errorf("%v: %s", err, stderr.String())
+	}
+	ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	if !ok {
+		return usage{}, errors.New("no resource usage on this system")
+	}
+	return usage{
+		cpu:    cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime(),
+		maxRSS: float64(ru.Maxrss) / 1024, // KiB on Linux
+	}, nil
+}
+
+// decode is the floor: every line read and decoded into a bot.Event, as
+// `vigie replay` reads them, and nothing done with the events.
+func decode(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	rd := bot.NewReader(f)
+	events, skipped := 0, 0
+	for {
+		_, err := rd.Next()
+		var le *bot.LineError
+		switch {
+		case errors.Is(err, io.EOF):
+			fmt.Printf("%d events, %d skipped\n", events, skipped)
+			return nil
+		case errors.As(err, &le):
+			skipped++
+		case err != nil:
+			return err
+		default:
+			events++
+		}
+	}
+}
