@@ -15,8 +15,10 @@ import (
 
 	"github.com/vigie-bot/vigie"
 	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/handlers/faq"
 	"github.com/vigie-bot/vigie/rules"
 	"github.com/vigie-bot/vigie/rules/replay"
+	"github.com/vigie-bot/vigie/store"
 	"github.com/vigie-bot/vigie/store/memory"
 )
 
@@ -91,6 +93,14 @@ func TestLanesAgreeWithOneEngine(t *testing.T) {
 		b, _ := json.Marshal(ev)
 		lines = append(lines, string(b))
 		end = at
+		if i%300 == 150 { // questions, asked again in the same channel
+			for j, space := range []string{"guild-1", "guild-1", "guild-2"} {
+				b, _ := json.Marshal(map[string]any{"id": fmt.Sprintf("q-%d-%d", i, j), "platform": "discord",
+					"space": space, "channel": "general", "author": map[string]any{"id": fmt.Sprintf("q-%d", j)},
+					"text": "what are your opening hours?", "at": at.Add(time.Duration(j) * time.Second).Format(time.RFC3339)})
+				lines = append(lines, string(b))
+			}
+		}
 		if i%700 == 350 { // a flood
 			for j := range 7 {
 				b, _ := json.Marshal(map[string]any{"id": fmt.Sprintf("fast-%d-%d", i, j), "platform": "discord",
@@ -117,7 +127,26 @@ func TestLanesAgreeWithOneEngine(t *testing.T) {
 			t.Fatalf("no %s in the reference: the comparison would prove little", check)
 		}
 	}
-	var sum1 []byte
+	// The FAQ's cooldowns are kept per space too: asked in the lanes, it
+	// decides as when asked in file order.
+	matcher, err := faq.Compile(rs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	newFAQ := func() (replay.FAQAsker, error) {
+		a, err := faq.New(faq.Options{Store: memory.New(), OpenCase: func(context.Context, store.Case) error { return nil }})
+		if err != nil {
+			return nil, err
+		}
+		return func(ctx context.Context, ev bot.Event, v bot.Verdict) string {
+			d, _ := a.Handle(ctx, matcher, ev, v)
+			if d.Why == faq.WhyCooldown {
+				return string(faq.Cooldown)
+			}
+			return string(d.Kind)
+		}, nil
+	}
+	var sum1, dec1 []byte
 	for _, workers := range []int{1, 2, 3, 8} {
 		var dec bytes.Buffer
 		s, err := replay.Run(context.Background(), rs, []replay.Input{replay.File(path)},
@@ -128,11 +157,27 @@ func TestLanesAgreeWithOneEngine(t *testing.T) {
 		if got := dec.String(); got != want {
 			t.Errorf("workers=%d: the decisions differ from one engine's:\n%s", workers, firstDiff(got, want))
 		}
+		dec.Reset()
+		s, err = replay.Run(context.Background(), rs, []replay.Input{replay.File(path)},
+			replay.Options{Workers: workers, Decisions: &dec, FAQ: newFAQ})
+		if err != nil {
+			t.Fatal(err)
+		}
 		sum, _ := s.JSON()
 		if sum1 == nil {
-			sum1 = sum
-		} else if !bytes.Equal(sum, sum1) {
+			sum1, dec1 = sum, bytes.Clone(dec.Bytes())
+			for _, check := range []string{`"faq":"answer"`, `"faq":"cooldown"`} {
+				if !bytes.Contains(dec1, []byte(check)) {
+					t.Fatalf("no %s in the decisions: the comparison would prove little", check)
+				}
+			}
+			continue
+		}
+		if !bytes.Equal(sum, sum1) {
 			t.Errorf("workers=%d: summary\n%s\nwant (workers=1)\n%s", workers, sum, sum1)
+		}
+		if !bytes.Equal(dec.Bytes(), dec1) {
+			t.Errorf("workers=%d: the decisions with the FAQ differ from workers=1's:\n%s", workers, firstDiff(dec.String(), string(dec1)))
 		}
 	}
 }

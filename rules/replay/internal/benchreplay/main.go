@@ -1,11 +1,16 @@
 // Command benchreplay measures `vigie replay` against the floor of its work:
 // reading and decoding the same file into bot.Event, nothing else. For each
-// size it writes a corpus (package corpus), runs both as child processes, and
-// prints their CPU time (user+sys) and peak resident memory, and the ratio of
-// the CPU times. `make bench-replay` runs it.
+// size it writes a corpus (package corpus), runs the commands as child
+// processes, and prints their CPU time (user+sys), peak resident memory, and
+// the ratio of replay's CPU time to each floor's. There are two floors: the
+// decode replay does (bot.Reader), and encoding/json's (json.Unmarshal into a
+// bot.Event, then Validate), a fixed reference that does not get faster with
+// bot.Reader. `make bench-replay` runs it.
 package main
 
 import (
+	"bufio"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -24,8 +29,8 @@ import (
 )
 
 func main() {
-	if len(os.Args) == 3 && os.Args[1] == "-decode" {
-		if err := decode(os.Args[2]); err != nil {
+	if len(os.Args) == 3 && (os.Args[1] == "-decode" || os.Args[1] == "-decode-json") {
+		if err := decode(os.Args[2], os.Args[1] == "-decode-json"); err != nil {
 			fmt.Fprintf(os.Stderr, "benchreplay: %v\n", err)
 			os.Exit(1)
 		}
@@ -75,7 +80,7 @@ func run(vigie, config, sizes string, runs int, data, dir string, extra []string
 		fmt.Fprintf(os.Stderr, "benchreplay: no events in %s, dealing synthetic chat\n", data)
 		base = corpus.Synthetic()
 	}
-	fmt.Printf("%-9s %-7s %9s %9s %9s\n", "events", "what", "cpu_s", "maxrss_mb", "ratio")
+	fmt.Printf("%-9s %-11s %9s %9s %9s\n", "events", "what", "cpu_s", "maxrss_mb", "ratio")
 	for _, n := range ns {
 		path := filepath.Join(dir, fmt.Sprintf("events-%d.jsonl", n))
 		if err := corpus.WriteFile(path, base, n); err != nil {
@@ -87,21 +92,27 @@ func run(vigie, config, sizes string, runs int, data, dir string, extra []string
 		}
 		replayArgs := append([]string{"replay", "--config", config, "--format", "json"}, extra...)
 		replayArgs = append(replayArgs, path)
-		var dec, rep []usage
+		var dec, js, rep []usage
 		for range runs {
 			u, err := measure(self, "-decode", path)
 			if err != nil {
 				return fmt.Errorf("decode: %w", err)
 			}
 			dec = append(dec, u)
+			if u, err = measure(self, "-decode-json", path); err != nil {
+				return fmt.Errorf("decode: %w", err)
+			}
+			js = append(js, u)
 			if u, err = measure(vigie, replayArgs...); err != nil {
 				return fmt.Errorf("replay: %w", err)
 			}
 			rep = append(rep, u)
 		}
-		d, r := least(dec), least(rep)
-		fmt.Printf("%-9d %-7s %9.2f %9.1f\n", n, "decode", d.cpu.Seconds(), d.maxRSS)
-		fmt.Printf("%-9d %-7s %9.2f %9.1f %8.2fx\n", n, "replay", r.cpu.Seconds(), r.maxRSS, r.cpu.Seconds()/d.cpu.Seconds())
+		d, j, r := least(dec), least(js), least(rep)
+		fmt.Printf("%-9d %-11s %9.2f %9.1f\n", n, "decode", d.cpu.Seconds(), d.maxRSS)
+		fmt.Printf("%-9d %-11s %9.2f %9.1f\n", n, "decode-json", j.cpu.Seconds(), j.maxRSS)
+		fmt.Printf("%-9d %-11s %9.2f %9.1f %8.2fx decode, %.2fx decode-json\n", n, "replay", r.cpu.Seconds(), r.maxRSS,
+			r.cpu.Seconds()/d.cpu.Seconds(), r.cpu.Seconds()/j.cpu.Seconds())
 		if !keep {
 			os.Remove(path)
 		}
@@ -143,13 +154,17 @@ func measure(name string, args ...string) (usage, error) {
 }
 
 // decode is the floor: every line read and decoded into a bot.Event, as
-// `vigie replay` reads them, and nothing done with the events.
-func decode(path string) error {
+// `vigie replay` reads them (bot.Reader), or with encoding/json, and nothing
+// done with the events.
+func decode(path string, withJSON bool) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
+	if withJSON {
+		return decodeJSON(f)
+	}
 	rd := bot.NewReader(f)
 	events, skipped := 0, 0
 	for {
@@ -167,4 +182,20 @@ func decode(path string) error {
 			events++
 		}
 	}
+}
+
+func decodeJSON(r io.Reader) error {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 64<<10), 16<<20)
+	events, skipped := 0, 0
+	for sc.Scan() {
+		var ev bot.Event
+		if json.Unmarshal(sc.Bytes(), &ev) != nil || ev.Validate() != nil {
+			skipped++
+			continue
+		}
+		events++
+	}
+	fmt.Printf("%d events, %d skipped\n", events, skipped)
+	return sc.Err()
 }
