@@ -6,6 +6,10 @@
 // decode replay does (bot.Reader), and encoding/json's (json.Unmarshal into a
 // bot.Event, then Validate), a fixed reference that does not get faster with
 // bot.Reader. `make bench-replay` runs it.
+//
+// A child's peak memory (ru_maxrss) starts from this process's, which holds
+// the public data (some 30 to 50 MB): the floors' figure is that, not theirs
+// (/usr/bin/time gives 8 MB for a decode).
 package main
 
 import (
