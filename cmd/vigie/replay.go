@@ -91,22 +91,13 @@ func (c *cli) replay(ctx context.Context, args []string) int {
 		opts.Progress = msgs.progress.set
 	}
 	if len(rs.FAQ.Entries) > 0 {
-		// one FAQ for each goroutine that evaluates, with its own cooldowns:
-		// they are kept per space, as the rules' state
-		var closers []func() error
-		defer func() {
-			for _, c := range closers {
-				c()
-			}
-		}()
-		opts.FAQ = func() (replay.FAQAsker, error) {
-			ask, closeFAQ, err := replayFAQ(matcher)
-			if err != nil {
-				return nil, err
-			}
-			closers = append(closers, closeFAQ)
-			return ask, nil
+		ask, closeFAQ, err := replayFAQ(matcher)
+		if err != nil {
+			fmt.Fprintf(c.stderr, "vigie replay: %v\n", err)
+			return exitFail
 		}
+		defer closeFAQ()
+		opts.FAQ = ask
 	}
 	// The replay's live heap is small (the store's windows and ids) but it
 	// allocates for every event, so the collector ran often: letting the heap

@@ -27,7 +27,7 @@ func TestRunCountsFAQ(t *testing.T) {
 `
 	var decisions bytes.Buffer
 	sum, err := replay.Run(context.Background(), loadRules(t), []replay.Input{replay.Stream("e", strings.NewReader(events))},
-		replay.Options{FAQ: func() (replay.FAQAsker, error) { return faq, nil }, Decisions: &decisions, Workers: 1})
+		replay.Options{FAQ: faq, Decisions: &decisions, Workers: 1})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -45,7 +45,6 @@ type outcome struct {
 	line int
 	dup  bool // the event's id was seen already: decided before the lanes
 	as   rules.Assessment
-	faq  string // what the FAQ did, when asked
 	err  error
 }
 
@@ -91,8 +90,7 @@ type evaluation struct {
 // errStopped stops the reading when after failed.
 var errStopped = errors.New("replay stopped")
 
-func newEvaluation(ctx context.Context, rs *rules.Ruleset, newStore func() *memory.Store, lanes int,
-	faq func() (FAQAsker, error), after func(*outcome) error) (*evaluation, error) {
+func newEvaluation(ctx context.Context, rs *rules.Ruleset, newStore func() *memory.Store, lanes int, after func(*outcome) error) (*evaluation, error) {
 	ttl, err := dedupeTTL(ctx, rs)
 	if err != nil {
 		return nil, err
@@ -100,13 +98,7 @@ func newEvaluation(ctx context.Context, rs *rules.Ruleset, newStore func() *memo
 	e := &evaluation{ctx: ctx, after: after, seen: newStore(), ttl: ttl, seed: maphash.MakeSeed()}
 	for range lanes {
 		st := &laneStore{Store: newStore(), ttl: ttl}
-		l := &lane{eng: rules.NewEngine(rs, st, rules.Options{}), st: st}
-		if faq != nil {
-			if l.faq, err = faq(); err != nil {
-				return nil, err
-			}
-		}
-		e.lanes = append(e.lanes, l)
+		e.lanes = append(e.lanes, &lane{eng: rules.NewEngine(rs, st, rules.Options{}), st: st})
 	}
 	if lanes == 1 {
 		return e, nil // add evaluates and tallies each round itself
@@ -268,12 +260,10 @@ func (e *evaluation) close() error {
 	return err
 }
 
-// lane evaluates the events of its spaces, in file order, and asks the FAQ
-// about them.
+// lane evaluates the events of its spaces, in file order.
 type lane struct {
 	eng *rules.Engine
 	st  *laneStore
-	faq FAQAsker
 	in  chan *round
 }
 
@@ -297,10 +287,6 @@ func (l *lane) evaluate(ctx context.Context, r *round, i int) {
 		o.as = as
 		if err != nil {
 			o.err = fmt.Errorf("evaluate %q: %w", o.ev.ID, err)
-			continue
-		}
-		if l.faq != nil {
-			o.faq = l.faq(ctx, o.ev, as.Verdict)
 		}
 	}
 }

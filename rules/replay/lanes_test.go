@@ -127,16 +127,16 @@ func TestLanesAgreeWithOneEngine(t *testing.T) {
 			t.Fatalf("no %s in the reference: the comparison would prove little", check)
 		}
 	}
-	// The FAQ's cooldowns are kept per space too: asked in the lanes, it
-	// decides as when asked in file order.
+	// The FAQ is asked after the lanes, in file order: its answers and
+	// cooldowns do not depend on the workers either.
 	matcher, err := faq.Compile(rs)
 	if err != nil {
 		t.Fatal(err)
 	}
-	newFAQ := func() (replay.FAQAsker, error) {
+	newFAQ := func() func(context.Context, bot.Event, bot.Verdict) string {
 		a, err := faq.New(faq.Options{Store: memory.New(), OpenCase: func(context.Context, store.Case) error { return nil }})
 		if err != nil {
-			return nil, err
+			t.Fatal(err)
 		}
 		return func(ctx context.Context, ev bot.Event, v bot.Verdict) string {
 			d, _ := a.Handle(ctx, matcher, ev, v)
@@ -144,7 +144,7 @@ func TestLanesAgreeWithOneEngine(t *testing.T) {
 				return string(faq.Cooldown)
 			}
 			return string(d.Kind)
-		}, nil
+		}
 	}
 	var sum1, dec1 []byte
 	for _, workers := range []int{1, 2, 3, 8} {
@@ -159,7 +159,7 @@ func TestLanesAgreeWithOneEngine(t *testing.T) {
 		}
 		dec.Reset()
 		s, err = replay.Run(context.Background(), rs, []replay.Input{replay.File(path)},
-			replay.Options{Workers: workers, Decisions: &dec, FAQ: newFAQ})
+			replay.Options{Workers: workers, Decisions: &dec, FAQ: newFAQ()})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -54,18 +54,11 @@ type Options struct {
 	// figures and the decisions do not depend on Workers. 1 reads and evaluates
 	// in one goroutine; 0 means one per CPU.
 	Workers int
-	// FAQ, when set, makes what is asked what the FAQ does with each event
-	// after its verdict; the summary counts its answers (answer, suggest,
-	// forward, silent, cooldown) under faq. It is called once per goroutine
-	// evaluating events (see Workers), and each asker is asked about the events
-	// of its spaces in file order: the FAQ's cooldowns, like the rules' state,
-	// are kept per space.
-	FAQ func() (FAQAsker, error)
+	// FAQ, when set, is asked what the FAQ does with each event after its
+	// verdict; the summary counts its answers (answer, suggest, forward, silent,
+	// cooldown) under faq.
+	FAQ func(ctx context.Context, ev bot.Event, v bot.Verdict) string
 }
-
-// FAQAsker asks the FAQ about an event and its verdict, and returns the
-// FAQ's decision.
-type FAQAsker func(ctx context.Context, ev bot.Event, v bot.Verdict) string
 
 // ProgressEvery is how many events pass between two calls of Options.Progress.
 const ProgressEvery = 1024
@@ -140,18 +133,20 @@ func run(ctx context.Context, rs *rules.Ruleset, newStore func() *memory.Store, 
 		tally.Add(o.ev, v)
 		tally.AddErrors(o.ev, o.as.Errors)
 		waves.add(o.ev, o.as)
+		var faq string
 		if opts.FAQ != nil {
-			tally.AddFAQ(o.faq)
+			faq = opts.FAQ(ctx, o.ev, v)
+			tally.AddFAQ(faq)
 		}
 		if dec != nil {
-			if err := dec.Encode(Decision{ID: o.ev.ID, Label: o.ev.Label, Verdict: v, FAQ: o.faq}); err != nil {
+			if err := dec.Encode(Decision{ID: o.ev.ID, Label: o.ev.Label, Verdict: v, FAQ: faq}); err != nil {
 				return fmt.Errorf("write decisions: %w", err)
 			}
 		}
 		return nil
 	}
 
-	ev, err := newEvaluation(ctx, rs, newStore, workers, opts.FAQ, after)
+	ev, err := newEvaluation(ctx, rs, newStore, workers, after)
 	if err != nil {
 		return waves.summary(tally), err
 	}
