@@ -3,7 +3,7 @@
 GO ?= go
 FUZZTIME ?= 10s
 
-.PHONY: test vet build dist load bench bench-engine bench-http bench-redis soak fuzz
+.PHONY: test vet build dist load bench bench-engine bench-http bench-redis bench-replay soak fuzz
 
 test: vet
 	.ci/with-redis $(GO) test -race -count=1 ./...
@@ -46,6 +46,13 @@ bench-engine:
 # unpipelined INCR on the same throwaway server, and their ratio (.ci/bench-redis).
 bench-redis:
 	.ci/with-redis .ci/bench-redis
+
+# Times `vigie replay` on corpora of BENCH_N events dealt from ../shared/data
+# against a plain decode of the same files, and prints the CPU ratio and the peak
+# memory of each (rules/replay/internal/benchreplay).
+BENCH_N ?= 100000,1000000
+bench-replay: build
+	$(GO) run ./rules/replay/internal/benchreplay -vigie bin/vigie -n $(BENCH_N)
 
 # Runs each fuzz target for FUZZTIME (make test already runs their seed corpora).
 fuzz:

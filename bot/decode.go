@@ -16,18 +16,15 @@ import (
 // are ignored. Errors name the field at fault. It does not look at the clock:
 // replay reads history, whose events may be of any date.
 func DecodeEvent(data []byte) (Event, error) {
-	// The outer Text shadows Event.Text so that a missing "text" can be told from "".
-	var in struct {
-		Event
-		Text *string `json:"text"`
+	var ev Event
+	hasText, ok := decodeFast(data, &ev)
+	if !ok {
+		var err error
+		if ev, hasText, err = decodeJSON(data); err != nil {
+			return Event{}, err
+		}
 	}
-	if err := json.Unmarshal(data, &in); err != nil {
-		return Event{}, describeJSONError(data, err)
-	}
-	ev := in.Event
-	if in.Text != nil {
-		ev.Text = *in.Text
-	} else if ev.Kind != KindJoin {
+	if !hasText && ev.Kind != KindJoin {
 		if err := ev.Validate(); err != nil {
 			return Event{}, fmt.Errorf("%w, \"text\"", err)
 		}
@@ -37,6 +34,24 @@ func DecodeEvent(data []byte) (Event, error) {
 		return Event{}, err
 	}
 	return ev, nil
+}
+
+// decodeJSON decodes an event with encoding/json, and says whether it has a
+// text, which may be "".
+func decodeJSON(data []byte) (Event, bool, error) {
+	// The outer Text shadows Event.Text so that a missing "text" can be told from "".
+	var in struct {
+		Event
+		Text *string `json:"text"`
+	}
+	if err := json.Unmarshal(data, &in); err != nil {
+		return Event{}, false, describeJSONError(data, err)
+	}
+	ev := in.Event
+	if in.Text != nil {
+		ev.Text = *in.Text
+	}
+	return ev, in.Text != nil, nil
 }
 
 // DecodeLiveEvent is DecodeEvent for an event happening now (POST /v1/events):

@@ -19,7 +19,7 @@ func (c *cli) replay(ctx context.Context, args []string) int {
 	config := f.configFlag()
 	format := f.String("format", "text", "print the summary as `text|json`")
 	decisions := f.String("decisions", "", "write each event's verdict to `FILE`, one JSON line per event")
-	workers := f.Int("workers", 0, "`N` goroutines decoding events ahead of the evaluation, which stays one and in order (0: one per CPU)")
+	workers := f.Int("workers", 0, "`N` goroutines decoding the events, and evaluating them space by space; the results do not depend on N (0: one per CPU)")
 	files, code, ok := f.parse(args)
 	if !ok {
 		return code

@@ -17,16 +17,15 @@ func TestSweepDoesNotChangeVerdicts(t *testing.T) {
 		t.Fatal(err)
 	}
 	path := writeCorpus(t, t.TempDir(), 4000)
-	decisions := func(st *memory.Store) string {
-		defer st.Close()
+	decisions := func(newStore func() *memory.Store) string {
 		var buf bytes.Buffer
-		if _, err := run(context.Background(), rs, st, []Input{File(path)}, Options{Decisions: &buf}); err != nil {
+		if _, err := run(context.Background(), rs, newStore, []Input{File(path)}, Options{Decisions: &buf}); err != nil {
 			t.Fatal(err)
 		}
 		return buf.String()
 	}
-	live := decisions(memory.New())
-	if got := decisions(memory.New(memory.WithSweepEvery(replaySweep))); got != live {
+	live := decisions(func() *memory.Store { return memory.New() })
+	if got := decisions(newStore); got != live {
 		t.Error("sweeping every hour gives other verdicts than sweeping every minute")
 	}
 	if !bytes.Contains([]byte(live), []byte(`"matches":[{`)) {
