@@ -1,17 +1,59 @@
 package memory
 
-// window is one sliding-window counter: the timestamps (unix ns) of the events
-// counted, ascending, in a ring that grows by doubling up to the per-key cap.
+// cell is one sliding-window counter. Most counters hold one timestamp (an
+// author's message counted under its text's fingerprint, which is seldom
+// sent twice): such a one is three words in its shard's map and nothing
+// else; a second timestamp moves them to a ring.
+type cell struct {
+	one int64 // the timestamp (unix ns) when many is nil
+	// exp is the newest timestamp plus the window length last asked for:
+	// once the events' clock passes it, the counter is empty.
+	exp  int64
+	many *window
+}
+
+// observe is window.observe for the cell; a result of 0 leaves it empty, to
+// be dropped.
+func (c *cell) observe(at, length int64, incr bool, maxN int) int64 {
+	if c.many == nil {
+		switch {
+		case c.one > max(at, c.one)-length && !incr:
+			c.exp = c.one + length
+			return 1
+		case c.one <= max(at, c.one)-length && !incr:
+			return 0
+		case c.one <= max(at, c.one)-length:
+			c.one, c.exp = at, at+length
+			return 1
+		}
+		if maxN <= 1 {
+			c.one, c.exp = at, at+length // full: the oldest goes
+			return 1
+		}
+		c.many = &window{buf: make([]int64, 4), n: 1}
+		c.many.buf[0] = c.one
+	}
+	n := c.many.observe(at, length, incr, maxN)
+	switch c.many.n {
+	case 0:
+		c.many = nil
+		return 0
+	case 1:
+		// Back to one: the ring is let go at once, not at the next sweep.
+		c.one, c.many = c.many.at(0), nil
+		c.exp = c.one + length
+	default:
+		c.exp = c.many.newest() + length
+	}
+	return n
+}
+
+// window is the timestamps (unix ns) of a counter that holds more than one,
+// ascending, in a ring that grows by doubling up to the per-key cap.
 type window struct {
 	buf  []int64 // len is a power of two
 	head int
 	n    int
-	keep int64 // the window length last asked for: older timestamps are useless
-	key  counterKey
-	next *window // the next counter whose key has the same hash
-	// small is buf until it grows: most counters hold a few timestamps, and a
-	// new counter then costs one allocation
-	small [4]int64
 }
 
 func (w *window) at(i int) int64 { return w.buf[(w.head+i)&(len(w.buf)-1)] }
@@ -24,7 +66,6 @@ func (w *window) newest() int64 { return w.at(w.n - 1) }
 // other, and the later-stamped one is no less in the window. Replayed events come
 // in order, so there is then nothing after at.
 func (w *window) observe(at, length int64, incr bool, maxN int) int64 {
-	w.keep = length
 	horizon := at - length
 	if w.n > 0 {
 		// An event older than the newest must not prune what the newest still needs.

@@ -1,0 +1,52 @@
+package memory
+
+import "testing"
+
+// TestCell follows one counter from one timestamp to a ring and back: the
+// counts are those of the ring alone, and the ring is let go as soon as one
+// timestamp is left.
+func TestCell(t *testing.T) {
+	const length = 10
+	var c cell
+	steps := []struct {
+		at     int64
+		incr   bool
+		want   int64
+		ring   bool
+		wantEx int64
+	}{
+		{at: 100, incr: true, want: 1, wantEx: 110}, // how Observe makes a cell
+		{at: 103, want: 1, wantEx: 110},             // read only
+		{at: 105, incr: true, want: 2, ring: true, wantEx: 115},
+		{at: 104, incr: true, want: 3, ring: true, wantEx: 115}, // a late one
+		{at: 114, want: 1, wantEx: 115},                         // 100 and 104 left: back to one
+		{at: 126, want: 0},                                      // empty
+	}
+	c = cell{one: 100, exp: 110}
+	for i, s := range steps[1:] {
+		got := c.observe(s.at, length, s.incr, 100)
+		if got != s.want || (c.many != nil) != s.ring || (got > 0 && c.exp != s.wantEx) {
+			t.Fatalf("step %d at %d: count %d ring %v exp %d; want %d ring %v exp %d",
+				i+1, s.at, got, c.many != nil, c.exp, s.want, s.ring, s.wantEx)
+		}
+	}
+}
+
+// TestSweepGivesMapBack: once a burst's counters expired, the sweep rebuilds
+// the shard's map, which Go would not shrink.
+func TestSweepGivesMapBack(t *testing.T) {
+	sh := &shard{windows: map[hkey]cell{}, seen: map[hkey]int64{}, strikes: map[hkey][]strike{}, strikesExp: 1 << 62}
+	for i := range 10_000 {
+		sh.windows[hkey{uint64(i), 1}] = cell{one: int64(i), exp: int64(i) + 10}
+	}
+	sh.peakWindows = len(sh.windows)
+	old := sh.windows
+	sh.sweep(9_000)
+	if len(sh.windows) != 1009 || sh.peakWindows != 1009 {
+		t.Fatalf("%d windows left, peak %d; want 1009", len(sh.windows), sh.peakWindows)
+	}
+	old[hkey{1 << 40, 1}] = cell{}
+	if _, ok := sh.windows[hkey{1 << 40, 1}]; ok {
+		t.Error("the map was not rebuilt")
+	}
+}
