@@ -3,7 +3,7 @@ package memory
 import "testing"
 
 // TestCell follows one counter from one timestamp to a ring and back: the
-// counts are those of the ring alone, and the ring is let go as soon as one
+// counts are those a ring alone would give, and the ring is given back as soon as one
 // timestamp is left.
 func TestCell(t *testing.T) {
 	const length = 10
@@ -23,12 +23,16 @@ func TestCell(t *testing.T) {
 		{at: 126, want: 0},                                      // empty
 	}
 	c = cell{one: 100, exp: 110}
+	sh := &shard{}
 	for i, s := range steps[1:] {
-		got := c.observe(s.at, length, s.incr, 100)
-		if got != s.want || (c.many != nil) != s.ring || (got > 0 && c.exp != s.wantEx) {
+		got := sh.observe(&c, s.at, length, s.incr, 100)
+		if got != s.want || (c.ring != 0) != s.ring || (got > 0 && c.exp != s.wantEx) {
 			t.Fatalf("step %d at %d: count %d ring %v exp %d; want %d ring %v exp %d",
-				i+1, s.at, got, c.many != nil, c.exp, s.want, s.ring, s.wantEx)
+				i+1, s.at, got, c.ring != 0, c.exp, s.want, s.ring, s.wantEx)
 		}
+	}
+	if len(sh.rings) != 1 || len(sh.freeRings) != 1 {
+		t.Errorf("%d rings, %d free; want the one given back", len(sh.rings), len(sh.freeRings))
 	}
 }
 

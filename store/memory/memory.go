@@ -173,6 +173,10 @@ type shard struct {
 	// a Go map keeps the room it once needed, which a sweep gives back by
 	// rebuilding it once the windows are far fewer (after a burst).
 	peakWindows int
+	// rings hold the counters of more than one timestamp (cell.ring);
+	// freeRings are those no counter uses.
+	rings       []window
+	freeRings   []int32
 	seen        map[hkey]int64 // expiry, unix ns
 	seenQ       fifo           // insertion order, to expire and cap without scanning
 	maxSeen     int
@@ -305,7 +309,7 @@ func (s *Store) Observe(_ context.Context, o store.Observation) (store.Result, e
 		c, ok := sh.windows[k]
 		switch {
 		case ok:
-			res.Counts[i] = c.observe(at, int64(op.Window), op.Incr, s.cfg.maxPerKey)
+			res.Counts[i] = sh.observe(&c, at, int64(op.Window), op.Incr, s.cfg.maxPerKey)
 		case op.Incr:
 			c = cell{one: at, exp: at + int64(op.Window)}
 			res.Counts[i] = 1
@@ -376,13 +380,26 @@ func (s *Store) Sweep(now time.Time) {
 	}
 }
 
+// SweepIdle sweeps at now the shards no event swept within the sweep period
+// (WithSweepEvery): shards sweep on the events' clock, so a process on the
+// wall clock calls it now and then to free what a quiet spell leaves behind.
+// A shard that events keep sweeping is not swept twice.
+func (s *Store) SweepIdle(now time.Time) {
+	at := now.UnixNano()
+	for i := range s.shards {
+		sh := &s.shards[i]
+		s.lock(sh, at)
+		sh.mu.Unlock()
+	}
+}
+
 func (sh *shard) sweep(at int64) {
 	for sh.seenQ.n > 0 && sh.seenQ.peek().exp <= at {
 		sh.dropSeen(sh.seenQ.pop())
 	}
 	for k, c := range sh.windows {
 		if c.exp <= at {
-			delete(sh.windows, k)
+			sh.dropCell(k, c)
 		}
 	}
 	if n := len(sh.windows); sh.peakWindows > 4096 && n < sh.peakWindows/4 {
@@ -391,6 +408,13 @@ func (sh *shard) sweep(at int64) {
 			fresh[k] = c
 		}
 		sh.windows, sh.peakWindows = fresh, n
+		if len(sh.freeRings) == len(sh.rings) {
+			sh.rings, sh.freeRings = nil, nil
+		} else {
+			for _, i := range sh.freeRings {
+				sh.rings[i].buf = nil
+			}
+		}
 	}
 	if at < sh.strikesExp {
 		return

@@ -239,3 +239,25 @@ func TestCaseIndex(t *testing.T) {
 		t.Errorf("opened within: %d cases, want %d", len(gotIDs), len(wantIDs))
 	}
 }
+
+// TestSweepIdle: a store no event comes to frees its expired counters when
+// told the time, and leaves alone a shard an event swept within the period.
+func TestSweepIdle(t *testing.T) {
+	ctx := context.Background()
+	t0 := time.Date(2026, 11, 20, 22, 0, 0, 0, time.UTC)
+	st := memory.New(memory.WithShards(1))
+	for i := range 100 {
+		if _, err := st.Observe(ctx, store.Observation{At: t0, Platform: "p",
+			Counters: []store.CounterOp{{Name: "n", Key: fmt.Sprint(i), Window: 10 * time.Second, Incr: true}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st.SweepIdle(t0.Add(30 * time.Second)) // swept by the events at t0
+	if n := st.Len(); n != 100 {
+		t.Errorf("%d counters after a sweep within the period, want 100 kept", n)
+	}
+	st.SweepIdle(t0.Add(2 * time.Minute))
+	if n := st.Len(); n != 0 {
+		t.Errorf("%d counters after an idle minute, want 0", n)
+	}
+}

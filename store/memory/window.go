@@ -2,20 +2,22 @@ package memory
 
 // cell is one sliding-window counter. Most counters hold one timestamp (an
 // author's message counted under its text's fingerprint, which is seldom
-// sent twice): such a one is three words in its shard's map and nothing
-// else; a second timestamp moves them to a ring.
+// sent twice): such a one is its two words in its shard's map and nothing
+// else; a second timestamp moves them to a ring of the shard. A cell holds no
+// pointer, so the garbage collector does not read the millions of them.
 type cell struct {
-	one int64 // the timestamp (unix ns) when many is nil
+	one int64 // the timestamp (unix ns) when ring is 0
 	// exp is the newest timestamp plus the window length last asked for:
 	// once the events' clock passes it, the counter is empty.
-	exp  int64
-	many *window
+	exp int64
+	// ring is 1 + the index of the cell's ring in shard.rings, 0 for none.
+	ring int32
 }
 
-// observe is window.observe for the cell; a result of 0 leaves it empty, to
-// be dropped.
-func (c *cell) observe(at, length int64, incr bool, maxN int) int64 {
-	if c.many == nil {
+// observe is window.observe for the cell c; a result of 0 leaves it empty, to
+// be dropped (dropCell).
+func (sh *shard) observe(c *cell, at, length int64, incr bool, maxN int) int64 {
+	if c.ring == 0 {
 		switch {
 		case c.one > max(at, c.one)-length && !incr:
 			c.exp = c.one + length
@@ -30,22 +32,60 @@ func (c *cell) observe(at, length int64, incr bool, maxN int) int64 {
 			c.one, c.exp = at, at+length // full: the oldest goes
 			return 1
 		}
-		c.many = &window{buf: make([]int64, 4), n: 1}
-		c.many.buf[0] = c.one
+		c.ring = sh.newRing(c.one)
 	}
-	n := c.many.observe(at, length, incr, maxN)
-	switch c.many.n {
+	w := &sh.rings[c.ring-1]
+	n := w.observe(at, length, incr, maxN)
+	switch w.n {
 	case 0:
-		c.many = nil
+		sh.freeRing(c)
 		return 0
 	case 1:
 		// Back to one: the ring is let go at once, not at the next sweep.
-		c.one, c.many = c.many.at(0), nil
-		c.exp = c.one + length
+		one := w.at(0)
+		sh.freeRing(c)
+		c.one, c.exp = one, one+length
 	default:
-		c.exp = c.many.newest() + length
+		c.exp = w.newest() + length
 	}
 	return n
+}
+
+// newRing returns 1 + the index of a ring holding t.
+func (sh *shard) newRing(t int64) int32 {
+	var i int32
+	if n := len(sh.freeRings); n > 0 {
+		i, sh.freeRings = sh.freeRings[n-1], sh.freeRings[:n-1]
+	} else {
+		sh.rings = append(sh.rings, window{})
+		i = int32(len(sh.rings) - 1)
+	}
+	w := &sh.rings[i]
+	if len(w.buf) == 0 {
+		w.buf = make([]int64, 4)
+	}
+	w.buf[0], w.head, w.n = t, 0, 1
+	return i + 1
+}
+
+// freeRing gives c's ring back to the shard; a ring that grew large is let
+// go, a small one is kept for the next counter.
+func (sh *shard) freeRing(c *cell) {
+	w := &sh.rings[c.ring-1]
+	if len(w.buf) > 64 {
+		w.buf = nil
+	}
+	w.head, w.n = 0, 0
+	sh.freeRings = append(sh.freeRings, c.ring-1)
+	c.ring = 0
+}
+
+// dropCell forgets the counter k, giving back its ring.
+func (sh *shard) dropCell(k hkey, c cell) {
+	if c.ring != 0 {
+		sh.freeRing(&c)
+	}
+	delete(sh.windows, k)
 }
 
 // window is the timestamps (unix ns) of a counter that holds more than one,
