@@ -175,12 +175,12 @@ type shard struct {
 	peakWindows int
 	// rings hold the counters of more than one timestamp (cell.ring);
 	// freeRings are those no counter uses.
-	rings       []window
-	freeRings   []int32
-	seen        map[hkey]int64 // expiry, unix ns
-	seenQ       fifo           // insertion order, to expire and cap without scanning
-	maxSeen     int
-	strikes     map[hkey][]strike
+	rings     []window
+	freeRings []int32
+	seen      map[hkey]int64 // expiry, unix ns
+	seenQ     fifo           // insertion order, to expire and cap without scanning
+	maxSeen   int
+	strikes   map[hkey][]strike
 	// strikesExp is no later than the first expiry of the shard's strikes: a
 	// sweep before it has no strike to drop and does not visit them.
 	strikesExp int64
