@@ -1,12 +1,16 @@
 package memory
 
-import "testing"
+import (
+	"testing"
+	"time"
+)
 
 // TestCell follows one counter from one timestamp to a ring and back: the
 // counts are those a ring alone would give, and the ring is given back as soon as one
 // timestamp is left.
 func TestCell(t *testing.T) {
-	const length = 10
+	const length = 10 * int64(time.Second)
+	const sec = int64(time.Second)
 	var c cell
 	steps := []struct {
 		at     int64
@@ -15,20 +19,20 @@ func TestCell(t *testing.T) {
 		ring   bool
 		wantEx int64
 	}{
-		{at: 100, incr: true, want: 1, wantEx: 110}, // how Observe makes a cell
-		{at: 103, want: 1, wantEx: 110},             // read only
-		{at: 105, incr: true, want: 2, ring: true, wantEx: 115},
-		{at: 104, incr: true, want: 3, ring: true, wantEx: 115}, // a late one
-		{at: 114, want: 1, wantEx: 115},                         // 100 and 104 left: back to one
-		{at: 126, want: 0},                                      // empty
+		{at: 100 * sec, incr: true, want: 1, wantEx: 110 * sec}, // how Observe makes a cell
+		{at: 103 * sec, want: 1, wantEx: 110 * sec},             // read only
+		{at: 105 * sec, incr: true, want: 2, ring: true, wantEx: 115 * sec},
+		{at: 104 * sec, incr: true, want: 3, ring: true, wantEx: 115 * sec}, // a late one
+		{at: 114 * sec, want: 1, wantEx: 115 * sec},                         // 100 and 104 left: back to one
+		{at: 126 * sec, want: 0},                                            // empty
 	}
-	c = cell{one: 100, exp: 110}
+	c = cell{one: 100 * sec, keep: 10}
 	sh := &shard{}
 	for i, s := range steps[1:] {
 		got := sh.observe(&c, s.at, length, s.incr, 100)
-		if got != s.want || (c.ring != 0) != s.ring || (got > 0 && c.exp != s.wantEx) {
-			t.Fatalf("step %d at %d: count %d ring %v exp %d; want %d ring %v exp %d",
-				i+1, s.at, got, c.ring != 0, c.exp, s.want, s.ring, s.wantEx)
+		if got != s.want || (c.ring != 0) != s.ring || (got > 0 && sh.expiry(c) != s.wantEx) {
+			t.Fatalf("step %d at %d: count %d ring %v expiry %d; want %d ring %v expiry %d",
+				i+1, s.at, got, c.ring != 0, sh.expiry(c), s.want, s.ring, s.wantEx)
 		}
 	}
 	if len(sh.rings) != 1 || len(sh.freeRings) != 1 {
@@ -41,11 +45,11 @@ func TestCell(t *testing.T) {
 func TestSweepGivesMapBack(t *testing.T) {
 	sh := &shard{windows: map[hkey]cell{}, seen: map[hkey]int64{}, strikes: map[hkey][]strike{}, strikesExp: 1 << 62}
 	for i := range 10_000 {
-		sh.windows[hkey{uint64(i), 1}] = cell{one: int64(i), exp: int64(i) + 10}
+		sh.windows[hkey{uint64(i), 1}] = cell{one: int64(i) * int64(time.Second), keep: 10}
 	}
 	sh.peakWindows = len(sh.windows)
 	old := sh.windows
-	sh.sweep(9_000)
+	sh.sweep(9_000 * int64(time.Second))
 	if len(sh.windows) != 1009 || sh.peakWindows != 1009 {
 		t.Fatalf("%d windows left, peak %d; want 1009", len(sh.windows), sh.peakWindows)
 	}

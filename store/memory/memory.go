@@ -311,7 +311,7 @@ func (s *Store) Observe(_ context.Context, o store.Observation) (store.Result, e
 		case ok:
 			res.Counts[i] = sh.observe(&c, at, int64(op.Window), op.Incr, s.cfg.maxPerKey)
 		case op.Incr:
-			c = cell{one: at, exp: at + int64(op.Window)}
+			c = cell{one: at, keep: keepOf(int64(op.Window))}
 			res.Counts[i] = 1
 		}
 		switch {
@@ -398,7 +398,7 @@ func (sh *shard) sweep(at int64) {
 		sh.dropSeen(sh.seenQ.pop())
 	}
 	for k, c := range sh.windows {
-		if c.exp <= at {
+		if sh.expiry(c) <= at {
 			sh.dropCell(k, c)
 		}
 	}

@@ -1,5 +1,10 @@
 package memory
 
+import (
+	"math"
+	"time"
+)
+
 // cell is one sliding-window counter. Most counters hold one timestamp (an
 // author's message counted under its text's fingerprint, which is seldom
 // sent twice): such a one is its two words in its shard's map and nothing
@@ -7,29 +12,41 @@ package memory
 // pointer, so the garbage collector does not read the millions of them.
 type cell struct {
 	one int64 // the timestamp (unix ns) when ring is 0
-	// exp is the newest timestamp plus the window length last asked for:
-	// once the events' clock passes it, the counter is empty.
-	exp int64
+	// keep is the window length last asked for, in seconds rounded up:
+	// once the events' clock passes the newest timestamp plus keep, the
+	// counter is empty (see expiry).
+	keep uint32
 	// ring is 1 + the index of the cell's ring in shard.rings, 0 for none.
 	ring int32
+}
+
+// keepOf is a window length as cell.keep holds it.
+func keepOf(length int64) uint32 {
+	const second = int64(time.Second)
+	return uint32(min((length+second-1)/second, math.MaxUint32))
+}
+
+// expiry is when c is empty: its newest timestamp plus its window length.
+func (sh *shard) expiry(c cell) int64 {
+	newest := c.one
+	if c.ring != 0 {
+		newest = sh.rings[c.ring-1].newest()
+	}
+	return newest + int64(c.keep)*int64(time.Second)
 }
 
 // observe is window.observe for the cell c; a result of 0 leaves it empty, to
 // be dropped (dropCell).
 func (sh *shard) observe(c *cell, at, length int64, incr bool, maxN int) int64 {
+	c.keep = keepOf(length)
 	if c.ring == 0 {
 		switch {
 		case c.one > max(at, c.one)-length && !incr:
-			c.exp = c.one + length
 			return 1
 		case c.one <= max(at, c.one)-length && !incr:
 			return 0
-		case c.one <= max(at, c.one)-length:
-			c.one, c.exp = at, at+length
-			return 1
-		}
-		if maxN <= 1 {
-			c.one, c.exp = at, at+length // full: the oldest goes
+		case c.one <= max(at, c.one)-length, maxN <= 1:
+			c.one = at // the first in the window, or the counter is full and the oldest goes
 			return 1
 		}
 		c.ring = sh.newRing(c.one)
@@ -44,9 +61,7 @@ func (sh *shard) observe(c *cell, at, length int64, incr bool, maxN int) int64 {
 		// Back to one: the ring is let go at once, not at the next sweep.
 		one := w.at(0)
 		sh.freeRing(c)
-		c.one, c.exp = one, one+length
-	default:
-		c.exp = w.newest() + length
+		c.one = one
 	}
 	return n
 }
