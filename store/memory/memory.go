@@ -146,9 +146,10 @@ type authorKey struct {
 
 // hkey is a key hashed with two seeds. Maps keyed by it keep no string
 // alive: a counter costs its cell and 16 bytes of key, where its four
-// strings cost more than the rest. Two keys share one only by chance, about
-// once in 2^64 for the 2^32 busiest keys there could be: never, in practice;
-// and the seeds are the process's own, so no one can make two collide.
+// strings cost more than the rest. Two keys share one only by chance: among
+// 2^32 keys (far more than a store holds), some two do with a chance of
+// about 2^-65; and the seeds are the process's own, so no one can make two
+// keys collide on purpose.
 type hkey [2]uint64
 
 // keyOf hashes k; its first word picks the shard.
