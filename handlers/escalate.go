@@ -38,23 +38,26 @@ func ParseDuration(s string) (time.Duration, error) { return parseDuration(s) }
 // author or the thread already had repeatCases cases within repeatWindow. The
 // cases are counted with the store's sliding-window counters, one call whatever
 // the number of open cases, so a raid that opens hundreds of cases does not make
-// each new one slower.
+// each new one slower. It only reads them: countCase counts a case once it
+// is opened, so the hits grouped into a case and the cases dropped at the cap
+// cost no counter (a raid from a million authors would otherwise leave a
+// million counters for a day).
 func (m *Moderator) prioritise(ctx context.Context, c *store.Case) {
 	if c.Priority == PriorityNormal && m.priority != nil && c.Rule != "" {
 		c.Priority = m.priority(c.Rule)
 	}
-	ops := []store.CounterOp{{Name: "~cases:author", Key: c.Event.Author.ID, Window: repeatWindow, Incr: c.Event.Author.ID != ""}}
-	if t := threadOf(c.Event); t != "" {
-		ops = append(ops, store.CounterOp{Name: "~cases:thread", Key: t, Window: repeatWindow, Incr: true})
+	if c.Priority == PriorityHigh {
+		return
 	}
+	ops := caseCounters(*c, false)
 	res, err := m.store.Observe(ctx, store.Observation{At: c.Opened, Platform: c.Event.Platform,
 		Space: c.Event.Space, Author: c.Event.Author.ID, Counters: ops})
-	if err != nil || c.Priority == PriorityHigh || len(res.Counts) != len(ops) {
+	if err != nil || len(res.Counts) != len(ops) {
 		return // the case opens at its rule's priority
 	}
-	author, thread := res.Counts[0]-1, int64(0)
+	author, thread := res.Counts[0], int64(0)
 	if len(ops) > 1 {
-		thread = res.Counts[1] - 1
+		thread = res.Counts[1]
 	}
 	switch {
 	case c.Event.Author.ID != "" && author >= repeatCases:
@@ -64,6 +67,25 @@ func (m *Moderator) prioritise(ctx context.Context, c *store.Case) {
 		c.Priority = PriorityHigh
 		c.Reason = fmt.Sprintf("high priority, %d other cases in this thread in 24h: %s", thread, c.Reason)
 	}
+}
+
+// countCase counts a case just opened for its author and thread, which
+// prioritise reads.
+func (m *Moderator) countCase(ctx context.Context, c store.Case) {
+	ops := caseCounters(c, true)
+	if _, err := m.store.Observe(ctx, store.Observation{At: c.Opened, Platform: c.Event.Platform,
+		Space: c.Event.Space, Author: c.Event.Author.ID, Counters: ops}); err != nil {
+		m.log.Warn("case not counted for its author's priority", "case", c.ID, "err", err)
+	}
+}
+
+// caseCounters are the counters of c's author and thread, counting it or not.
+func caseCounters(c store.Case, incr bool) []store.CounterOp {
+	ops := []store.CounterOp{{Name: "~cases:author", Key: c.Event.Author.ID, Window: repeatWindow, Incr: incr && c.Event.Author.ID != ""}}
+	if t := threadOf(c.Event); t != "" {
+		ops = append(ops, store.CounterOp{Name: "~cases:thread", Key: t, Window: repeatWindow, Incr: incr})
+	}
+	return ops
 }
 
 // threadOf names the conversation an event belongs to: its thread, or the post

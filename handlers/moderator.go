@@ -411,6 +411,7 @@ func (m *Moderator) open(ctx context.Context, c store.Case) error {
 		return nil
 	}
 	c = opened
+	m.countCase(sctx, c)
 	// The gauge follows this process's cases at once; DeliverCases sets it from
 	// the store now and then, for the cases of other processes.
 	m.casesOpen.Inc()
