@@ -20,7 +20,8 @@ const sweepEvery = time.Minute
 // sweepReturn is how much a sweep must have dropped, in counters, ids and
 // strikes, for the memory to be handed back to the system at once rather than
 // by the runtime's slow scavenging: a night's raid ended, the next one may
-// never come.
+// never come. SweepIdle only sweeps the shards no event came to for a
+// minute, so this happens when the load stopped, not under it.
 const sweepReturn = 100_000
 
 // runSweep sweeps the memory store's idle shards every minute until ctx ends.
@@ -38,7 +39,7 @@ func (d *daemon) runSweep(ctx context.Context) {
 		case now := <-t.C:
 			before := sw.Len()
 			sw.SweepIdle(now)
-			if after := sw.Len(); before-after >= sweepReturn && before-after > after {
+			if after := sw.Len(); before-after >= sweepReturn {
 				debug.FreeOSMemory()
 				d.log.Info("memory store swept", "dropped", before-after, "kept", after)
 			}

@@ -403,7 +403,7 @@ func (sh *shard) sweep(at int64) {
 			sh.dropCell(k, c)
 		}
 	}
-	if n := len(sh.windows); sh.peakWindows > 4096 && n < sh.peakWindows/4 {
+	if n := len(sh.windows); sh.peakWindows > 4096 && n < sh.peakWindows/2 {
 		fresh := make(map[hkey]cell, n)
 		for k, c := range sh.windows {
 			fresh[k] = c
