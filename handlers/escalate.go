@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -36,23 +38,26 @@ func ParseDuration(s string) (time.Duration, error) { return parseDuration(s) }
 // author or the thread already had repeatCases cases within repeatWindow. The
 // cases are counted with the store's sliding-window counters, one call whatever
 // the number of open cases, so a raid that opens hundreds of cases does not make
-// each new one slower.
+// each new one slower. It only reads them: countCase counts a case once it
+// is opened, so the hits grouped into a case and the cases dropped at the cap
+// cost no counter (a raid from a million authors would otherwise leave a
+// million counters for a day).
 func (m *Moderator) prioritise(ctx context.Context, c *store.Case) {
 	if c.Priority == PriorityNormal && m.priority != nil && c.Rule != "" {
 		c.Priority = m.priority(c.Rule)
 	}
-	ops := []store.CounterOp{{Name: "~cases:author", Key: c.Event.Author.ID, Window: repeatWindow, Incr: c.Event.Author.ID != ""}}
-	if t := threadOf(c.Event); t != "" {
-		ops = append(ops, store.CounterOp{Name: "~cases:thread", Key: t, Window: repeatWindow, Incr: true})
+	if c.Priority == PriorityHigh {
+		return
 	}
+	ops := caseCounters(*c, false)
 	res, err := m.store.Observe(ctx, store.Observation{At: c.Opened, Platform: c.Event.Platform,
 		Space: c.Event.Space, Author: c.Event.Author.ID, Counters: ops})
-	if err != nil || c.Priority == PriorityHigh || len(res.Counts) != len(ops) {
+	if err != nil || len(res.Counts) != len(ops) {
 		return // the case opens at its rule's priority
 	}
-	author, thread := res.Counts[0]-1, int64(0)
+	author, thread := res.Counts[0], int64(0)
 	if len(ops) > 1 {
-		thread = res.Counts[1] - 1
+		thread = res.Counts[1]
 	}
 	switch {
 	case c.Event.Author.ID != "" && author >= repeatCases:
@@ -62,6 +67,25 @@ func (m *Moderator) prioritise(ctx context.Context, c *store.Case) {
 		c.Priority = PriorityHigh
 		c.Reason = fmt.Sprintf("high priority, %d other cases in this thread in 24h: %s", thread, c.Reason)
 	}
+}
+
+// countCase counts a case just opened for its author and thread, which
+// prioritise reads.
+func (m *Moderator) countCase(ctx context.Context, c store.Case) {
+	ops := caseCounters(c, true)
+	if _, err := m.store.Observe(ctx, store.Observation{At: c.Opened, Platform: c.Event.Platform,
+		Space: c.Event.Space, Author: c.Event.Author.ID, Counters: ops}); err != nil {
+		m.log.Warn("case not counted for its author's priority", "case", c.ID, "err", err)
+	}
+}
+
+// caseCounters are the counters of c's author and thread, counting it or not.
+func caseCounters(c store.Case, incr bool) []store.CounterOp {
+	ops := []store.CounterOp{{Name: "~cases:author", Key: c.Event.Author.ID, Window: repeatWindow, Incr: incr && c.Event.Author.ID != ""}}
+	if t := threadOf(c.Event); t != "" {
+		ops = append(ops, store.CounterOp{Name: "~cases:thread", Key: t, Window: repeatWindow, Incr: incr})
+	}
+	return ops
 }
 
 // threadOf names the conversation an event belongs to: its thread, or the post
@@ -77,22 +101,37 @@ func threadOf(ev bot.Event) string {
 // EscalationOptions tune the reminders of old cases.
 type EscalationOptions struct {
 	// Age is how long a case waits before it is announced again (default 2h);
-	// high priority cases wait a quarter of it.
+	// high priority cases wait a quarter of it, low priority ones four times.
 	Age time.Duration
-	// Interval is the least time between two announcements of one case
-	// (default 1h), whichever instance makes them.
-	Interval   time.Duration
+	// Interval is the time between two announcements of one case (default
+	// 1h), whichever instance makes them.
+	Interval time.Duration
+	// TTL is how long a case may stay open (default DefaultCaseTTL): past it,
+	// nobody decided it, it is closed as expired (store.OutcomeExpired), so
+	// that the open cases, and the cap on them, are not held by the forgotten.
+	TTL        time.Duration
 	Registerer prometheus.Registerer
 }
 
-// Escalation announces again on the desk the cases left open too long, and
-// keeps the metrics of the open cases' ages.
+// DefaultCaseTTL is how long a case stays open by default: a long weekend
+// and a day to catch up.
+const DefaultCaseTTL = 72 * time.Hour
+
+// Escalation announces again on the desk the cases left open too long,
+// closes those open past their TTL, and keeps the metrics of the open cases.
 type Escalation struct {
 	m           *Moderator
 	o           EscalationOptions
 	oldest      prometheus.Gauge
 	byPriority  *prometheus.GaugeVec
 	reannounced prometheus.Counter
+	expired     prometheus.Counter
+
+	// mu keeps checks one at a time; last is when the previous one ran
+	// (zero before the first): a check announces the reminders that fell due
+	// since.
+	mu   sync.Mutex
+	last time.Time
 }
 
 // NewEscalation returns the reminders of m's cases and registers their metrics.
@@ -102,6 +141,9 @@ func NewEscalation(m *Moderator, o EscalationOptions) (*Escalation, error) {
 	}
 	if o.Interval <= 0 {
 		o.Interval = time.Hour
+	}
+	if o.TTL <= 0 {
+		o.TTL = DefaultCaseTTL
 	}
 	e := &Escalation{m: m, o: o,
 		oldest: prometheus.NewGauge(prometheus.GaugeOpts{
@@ -116,9 +158,13 @@ func NewEscalation(m *Moderator, o EscalationOptions) (*Escalation, error) {
 			Name: "vigie_cases_reannounced_total",
 			Help: "Open cases announced again on the desk because they waited too long.",
 		}),
+		expired: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "vigie_cases_expired_total",
+			Help: "Cases nobody decided within their time to live (VIGIE_CASE_TTL), closed as expired.",
+		}),
 	}
 	if o.Registerer != nil {
-		for _, c := range []prometheus.Collector{e.oldest, e.byPriority, e.reannounced} {
+		for _, c := range []prometheus.Collector{e.oldest, e.byPriority, e.reannounced, e.expired} {
 			if err := o.Registerer.Register(c); err != nil {
 				return nil, fmt.Errorf("escalation: register metrics: %w", err)
 			}
@@ -146,53 +192,91 @@ func (e *Escalation) Run(ctx context.Context) error {
 	}
 }
 
-// Check updates the metrics and announces again the cases that waited too long,
-// high priority first; it returns how many it announced.
+// due is how long a case of priority p waits before its first reminder.
+func (e *Escalation) due(p string) time.Duration {
+	switch p {
+	case PriorityHigh:
+		return e.o.Age / 4
+	case PriorityLow:
+		return e.o.Age * 4
+	}
+	return e.o.Age
+}
+
+// reminder is one announcement of a case: its k-th, due at Opened + due +
+// k*Interval.
+type reminder struct {
+	c store.Case
+	k int64
+}
+
+// Check closes the cases open past their TTL, updates the metrics and
+// announces again the cases that waited too long, high priority first; it
+// returns how many it announced. Case k of a case's reminders falls due at
+// Opened + due + k*Interval; a check announces those that fell due since the
+// previous one (the first check, all that are due). With a store that keeps
+// an index of its open cases (store.CaseIndex) it reads only those cases, so
+// a check costs the same with ten open cases or ten thousand.
 func (e *Escalation) Check(ctx context.Context) (int, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
 	now := e.m.now()
-	open, err := e.m.store.Cases(ctx, store.CaseOpen)
+	last := e.last
+	if !last.Before(now) {
+		last = time.Time{} // the clock went back: as a first check
+	}
+	var (
+		due     []reminder
+		expired []store.Case
+		counts  store.OpenCounts
+		err     error
+	)
+	if idx, ok := e.m.store.(store.CaseIndex); ok {
+		due, expired, counts, err = e.indexed(ctx, idx, last, now)
+	} else {
+		due, expired, counts, err = e.scan(ctx, last, now)
+	}
 	if err != nil {
 		return 0, fmt.Errorf("escalation: %w", err)
 	}
-	counts := map[string]int{"high": 0, "normal": 0, "low": 0}
-	var oldest time.Duration
-	for _, c := range open {
-		counts[cmp.Or(c.Priority, "normal")]++
-		oldest = max(oldest, now.Sub(c.Opened))
-	}
-	for p, n := range counts {
-		e.byPriority.WithLabelValues(p).Set(float64(n))
-	}
-	e.oldest.Set(oldest.Seconds())
-	if e.m.desk == nil {
-		return 0, nil
-	}
-	// high priority first, then oldest first (the store's order)
-	ordered := make([]store.Case, 0, len(open))
-	for _, c := range open {
-		if c.Priority == PriorityHigh {
-			ordered = append(ordered, c)
-		}
-	}
-	for _, c := range open {
-		if c.Priority != PriorityHigh {
-			ordered = append(ordered, c)
-		}
-	}
-	n := 0
+	e.last = now
 	var errs []error
-	for _, c := range ordered {
-		age := now.Sub(c.Opened)
-		due := e.o.Age
-		switch c.Priority {
-		case PriorityHigh:
-			due /= 4
-		case PriorityLow:
-			due *= 4
+	closed := 0
+	for _, c := range expired {
+		sctx, cancel := e.m.storeContext(ctx)
+		_, err := e.m.store.DecideCase(sctx, c.ID, store.OutcomeExpired, "vigie", now)
+		cancel()
+		switch {
+		case err == nil:
+			closed++
+		case !errors.Is(err, store.ErrDecided):
+			errs = append(errs, fmt.Errorf("expire case %s: %w", c.ID, err))
 		}
-		if age < due || !e.claim(ctx, c, now) {
+	}
+	if closed > 0 {
+		e.expired.Add(float64(closed))
+		e.m.log.Info("cases open past their time to live closed as expired", "cases", closed, "ttl", e.o.TTL)
+		if idx, ok := e.m.store.(store.CaseIndex); ok {
+			if c, err := idx.OpenCounts(ctx); err == nil {
+				counts = c
+			}
+		}
+	}
+	e.setGauges(counts, now)
+	if e.m.desk == nil {
+		return 0, errors.Join(errs...)
+	}
+	// high priority first, then oldest first
+	slices.SortStableFunc(due, func(a, b reminder) int {
+		return cmp.Compare(priorityRank(a.c.Priority), priorityRank(b.c.Priority))
+	})
+	n := 0
+	for _, r := range due {
+		c := r.c
+		if !e.claim(ctx, c, r.k, now) {
 			continue
 		}
+		age := now.Sub(c.Opened)
 		card := c
 		card.Reason = fmt.Sprintf("⏰ waiting for %s: %s", bot.FormatDuration(age.Truncate(time.Minute)), c.Reason)
 		if err := e.m.desk.PostCase(ctx, card); err != nil {
@@ -205,12 +289,130 @@ func (e *Escalation) Check(ctx context.Context) (int, error) {
 	return n, errors.Join(errs...)
 }
 
-// claim makes sure a case is announced at most once per interval, whichever of
-// the instances sharing the store does it: the store's dedupe remembers the last
-// announcement for an interval.
-func (e *Escalation) claim(ctx context.Context, c store.Case, now time.Time) bool {
+func priorityRank(p string) int {
+	if p == PriorityHigh {
+		return 0
+	}
+	return 1
+}
+
+// setGauges sets the open cases' gauges, and the moderator's.
+func (e *Escalation) setGauges(counts store.OpenCounts, now time.Time) {
+	for _, p := range []string{PriorityHigh, PriorityNormal, PriorityLow} {
+		e.byPriority.WithLabelValues(cmp.Or(p, "normal")).Set(float64(counts.ByPriority[p]))
+	}
+	var oldest time.Duration
+	if !counts.Oldest.IsZero() {
+		oldest = max(now.Sub(counts.Oldest), 0)
+	}
+	e.oldest.Set(oldest.Seconds())
+	e.m.casesOpen.Set(float64(counts.Total()))
+}
+
+// indexed reads from the store's index the cases expired and the reminders
+// due in [last, now): for each priority and each k, the cases opened in
+// [last-due-k*Interval, now-due-k*Interval), k from 0 until the TTL.
+func (e *Escalation) indexed(ctx context.Context, idx store.CaseIndex, last, now time.Time) ([]reminder, []store.Case, store.OpenCounts, error) {
+	counts, err := idx.OpenCounts(ctx)
+	if err != nil {
+		return nil, nil, counts, err
+	}
+	expiry := now.Add(-e.o.TTL)
+	expired, err := idx.OpenedWithin(ctx, time.Time{}, expiry)
+	if err != nil {
+		return nil, nil, counts, err
+	}
+	if e.m.desk == nil || counts.Oldest.IsZero() {
+		return nil, expired, counts, nil
+	}
+	var due []reminder
+	seen := map[string]bool{}
+	for _, p := range []string{PriorityHigh, PriorityNormal, PriorityLow} {
+		d := e.due(p)
+		for k := int64(0); ; k++ {
+			shift := d + time.Duration(k)*e.o.Interval
+			to := now.Add(-shift)
+			if to.Before(counts.Oldest) || to.Before(expiry) {
+				break
+			}
+			from := last.Add(-shift)
+			if last.IsZero() {
+				from = time.Time{} // the first check: every case due, at its latest reminder
+			}
+			if from.Before(expiry) {
+				from = expiry
+			}
+			cs, err := idx.OpenedWithin(ctx, from, to)
+			if err != nil {
+				return nil, nil, counts, err
+			}
+			for _, c := range cs {
+				if c.Priority != p || seen[c.ID] {
+					continue
+				}
+				seen[c.ID] = true
+				nth := k
+				if last.IsZero() {
+					nth = e.lastReminder(c, now)
+				}
+				due = append(due, reminder{c, nth})
+			}
+			if last.IsZero() {
+				break
+			}
+		}
+	}
+	slices.SortStableFunc(due, func(a, b reminder) int { return a.c.Opened.Compare(b.c.Opened) })
+	return due, expired, counts, nil
+}
+
+// lastReminder is the number of c's last reminder due before now, -1 for none.
+func (e *Escalation) lastReminder(c store.Case, now time.Time) int64 {
+	late := now.Sub(c.Opened) - e.due(c.Priority)
+	if late <= 0 {
+		return -1
+	}
+	return int64((late - 1) / e.o.Interval)
+}
+
+// scan is indexed for a store without an index: it reads every open case.
+func (e *Escalation) scan(ctx context.Context, last, now time.Time) ([]reminder, []store.Case, store.OpenCounts, error) {
+	open, err := e.m.store.Cases(ctx, store.CaseOpen)
+	counts := store.OpenCounts{ByPriority: map[string]int{}}
+	if err != nil {
+		return nil, nil, counts, err
+	}
+	expiry := now.Add(-e.o.TTL)
+	var due []reminder
+	var expired []store.Case
+	for _, c := range open {
+		if c.Opened.Before(expiry) {
+			expired = append(expired, c)
+			continue
+		}
+		counts.ByPriority[c.Priority]++
+		if counts.Oldest.IsZero() || c.Opened.Before(counts.Oldest) {
+			counts.Oldest = c.Opened
+		}
+		// as the index reads it: the last reminder due before now, and
+		// since the last check
+		k := e.lastReminder(c, now)
+		if k < 0 {
+			continue
+		}
+		if last.IsZero() || !c.Opened.Add(e.due(c.Priority)+time.Duration(k)*e.o.Interval).Before(last) {
+			due = append(due, reminder{c, k})
+		}
+	}
+	return due, expired, counts, nil
+}
+
+// claim makes sure a case's k-th reminder is announced once, whichever of
+// the instances sharing the store does it: the store's dedupe remembers it
+// for an interval.
+func (e *Escalation) claim(ctx context.Context, c store.Case, k int64, now time.Time) bool {
 	res, err := e.m.store.Observe(ctx, store.Observation{At: now, Platform: "vigie", Space: "cases", Author: "escalation",
-		EventID: "remind:" + c.ID, DedupeTTL: e.o.Interval})
+		EventID: fmt.Sprintf("remind:%s:%d", c.ID, k), DedupeTTL: e.o.Interval})
 	if err != nil {
 		return false // the next check tries again
 	}

@@ -19,8 +19,23 @@ import (
 // clock run: the cases left open are announced again after 2h (high priority
 // after 30m), at most once an hour, and a case a CM decided is not.
 func TestEscalation(t *testing.T) {
-	st := memory.New()
-	defer st.Close()
+	for _, index := range []bool{true, false} {
+		t.Run(fmt.Sprint("index=", index), func(t *testing.T) {
+			var st store.Store = memory.New()
+			defer st.Close()
+			if !index {
+				st = unindexed{st}
+			}
+			testEscalation(t, st)
+		})
+	}
+}
+
+// unindexed hides the memory store's index of open cases: the escalation
+// then reads them all, as it does from a store without one.
+type unindexed struct{ store.Store }
+
+func testEscalation(t *testing.T, st store.Store) {
 	now := time.Date(2026, 11, 20, 22, 0, 0, 0, time.UTC)
 	clock := func() time.Time { return now }
 	desk := &deskRecorder{}
@@ -124,4 +139,66 @@ func metric(t *testing.T, reg *prometheus.Registry, name string) float64 {
 		return m.GetGauge().GetValue()
 	}
 	return -1
+}
+
+// TestCaseTTL: a case nobody decided is closed as expired once open past its
+// TTL, counted, and no longer in the gauges; a newer one stays open.
+func TestCaseTTL(t *testing.T) {
+	for _, index := range []bool{true, false} {
+		t.Run(fmt.Sprint("index=", index), func(t *testing.T) {
+			var st store.Store = memory.New()
+			defer st.Close()
+			if !index {
+				st = unindexed{st}
+			}
+			t0 := time.Date(2026, 11, 20, 22, 0, 0, 0, time.UTC)
+			now := t0
+			m, err := handlers.New(handlers.Options{Store: st, Now: func() time.Time { return now }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			reg := prometheus.NewRegistry()
+			esc, err := handlers.NewEscalation(m, handlers.EscalationOptions{TTL: 72 * time.Hour, Registerer: reg})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx := context.Background()
+			for i, at := range []time.Duration{0, time.Hour, 50 * time.Hour} {
+				now = t0.Add(at)
+				ev := bot.Event{ID: fmt.Sprint("m", i), Platform: "discord", Space: "g", Channel: fmt.Sprint("c", i),
+					Author: bot.Author{ID: fmt.Sprint("u", i)}, Text: "x", At: now}
+				v := bot.Verdict{EventID: ev.ID, Matches: []bot.Match{{Rule: "r", Actions: []bot.Action{{Kind: bot.ActForward, Text: "r"}}}}}
+				if err := m.Handle(ctx, ev, v); err != nil {
+					t.Fatal(err)
+				}
+			}
+			now = t0.Add(72*time.Hour + 30*time.Minute)
+			if _, err := esc.Check(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if got := metric(t, reg, "vigie_cases_expired_total"); got != 1 {
+				t.Errorf("expired %v, want 1", got)
+			}
+			now = t0.Add(74 * time.Hour)
+			if _, err := esc.Check(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if got := metric(t, reg, "vigie_cases_expired_total"); got != 2 {
+				t.Errorf("expired %v, want 2", got)
+			}
+			decided, _ := st.Cases(ctx, store.CaseDecided)
+			for _, c := range decided {
+				if c.Outcome != store.OutcomeExpired || c.DecidedBy != "vigie" {
+					t.Errorf("case %s decided %q by %q", c.ID, c.Outcome, c.DecidedBy)
+				}
+			}
+			open, _ := st.Cases(ctx, store.CaseOpen)
+			if len(decided) != 2 || len(open) != 1 || open[0].Event.ID != "m2" {
+				t.Errorf("%d decided, open %v; want 2 and m2", len(decided), open)
+			}
+			if got := metric(t, reg, "vigie_cases_oldest_open_seconds"); got != 24*3600 {
+				t.Errorf("oldest %v, want 24h", got)
+			}
+		})
+	}
 }

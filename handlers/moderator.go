@@ -411,6 +411,7 @@ func (m *Moderator) open(ctx context.Context, c store.Case) error {
 		return nil
 	}
 	c = opened
+	m.countCase(sctx, c)
 	// The gauge follows this process's cases at once; DeliverCases sets it from
 	// the store now and then, for the cases of other processes.
 	m.casesOpen.Inc()
@@ -559,6 +560,14 @@ func (m *Moderator) storeContext(ctx context.Context) (context.Context, context.
 // RefreshOpenCases sets the vigie_cases_open gauge from the store, which other
 // instances sharing it may have changed.
 func (m *Moderator) RefreshOpenCases(ctx context.Context) error {
+	if idx, ok := m.store.(store.CaseIndex); ok {
+		counts, err := idx.OpenCounts(ctx)
+		if err != nil {
+			return fmt.Errorf("count open cases: %w", err)
+		}
+		m.casesOpen.Set(float64(counts.Total()))
+		return nil
+	}
 	cs, err := m.store.Cases(ctx, store.CaseOpen)
 	if err != nil {
 		return fmt.Errorf("count open cases: %w", err)

@@ -261,5 +261,39 @@ func (c Case) AuthorGroup() string {
 	return p + "|" + c.Event.Author.ID
 }
 
+// CaseIndex is offered by a store that keeps its open cases in the order they
+// were opened, with their counts kept as cases open and close: the gauges and
+// the escalation read what they need from it in time that does not grow with
+// the open cases, where Cases copies every one of them. The escalation and
+// the gauges check for it by type assertion and read Cases without it.
+type CaseIndex interface {
+	// OpenCounts says how many cases are open, by priority, and when the
+	// oldest of them was opened.
+	OpenCounts(ctx context.Context) (OpenCounts, error)
+	// OpenedWithin returns the open cases opened in [from, to), oldest first.
+	OpenedWithin(ctx context.Context, from, to time.Time) ([]Case, error)
+}
+
+// OpenCounts counts the open cases.
+type OpenCounts struct {
+	// ByPriority is keyed by Case.Priority ("" for normal).
+	ByPriority map[string]int
+	// Oldest is when the oldest open case was opened, zero without one.
+	Oldest time.Time
+}
+
+// Total is how many cases are open.
+func (o OpenCounts) Total() int {
+	n := 0
+	for _, k := range o.ByPriority {
+		n += k
+	}
+	return n
+}
+
+// OutcomeExpired is the outcome of a case nobody decided within its time to
+// live: it is closed by vigie, so that the open cases stay bounded.
+const OutcomeExpired = "expired"
+
 // ErrDecided is returned when a case was already decided by someone else.
 var ErrDecided = errors.New("case already decided")

@@ -65,6 +65,7 @@ func (d *daemon) buildAfterHours(rs *rules.Ruleset, shift *handlers.Shift, desk 
 	a.cases, err = handlers.NewEscalation(d.mod, handlers.EscalationOptions{
 		Age:        envDuration(d.cfg.Getenv, "VIGIE_ESCALATE_AFTER", 2*time.Hour),
 		Interval:   envDuration(d.cfg.Getenv, "VIGIE_ESCALATE_EVERY", time.Hour),
+		TTL:        envDuration(d.cfg.Getenv, "VIGIE_CASE_TTL", handlers.DefaultCaseTTL),
 		Registerer: reg,
 	})
 	if err != nil {

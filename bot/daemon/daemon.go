@@ -401,6 +401,7 @@ func (d *daemon) serve(ctx context.Context, reload <-chan struct{}) error {
 		d.guard.Loop(runCtx, "desk delivery", func(ctx context.Context) { _ = d.mod.DeliverCases(ctx) })
 	})
 	desk.Go(func() { d.guard.Loop(runCtx, "rule failure alerts", d.ruleFailures.run) })
+	desk.Go(func() { d.guard.Loop(runCtx, "memory sweep", d.runSweep) })
 	d.runAfterHours(runCtx, &desk)
 	d.runResume(runCtx, &desk)
 	if cfg.Ready != nil {

@@ -9,6 +9,7 @@ import (
 	"hash/maphash"
 	"math"
 	"slices"
+	"sort"
 	"sync"
 	"time"
 
@@ -91,8 +92,11 @@ func WithCaseIDPrefix(p string) Option { return func(c *config) { c.casePrefix =
 // comes from the observations and arguments, never from the wall clock, so
 // replays and tests run on the events' own clock.
 type Store struct {
-	cfg    config
+	cfg config
+	// seed and seed2 hash keys to 128 bits: the shards' maps hold the hashes,
+	// not the keys' strings (see keyOf).
 	seed   maphash.Seed
+	seed2  maphash.Seed
 	mask   uint64
 	shards []shard
 
@@ -110,12 +114,23 @@ type Store struct {
 	open    int
 	groups  map[string]string    // Case.AuthorGroup() → id of an open case
 	places  map[string]*placeRec // Case.PlaceGroup() → the cases opened lately
+	// openQ holds the open cases from openHead on, by Opened then id: what
+	// the escalation reads without copying every case. A decided case stays
+	// in it until it reaches the front or until openDead says a rebuild
+	// pays; openBy counts the open ones by priority.
+	openQ    []*caseRec
+	openHead int
+	openDead int
+	openBy   map[string]int
 
 	journalMu sync.Mutex
 	journal   map[string]store.JournalEntry
 }
 
-var _ store.Store = (*Store)(nil)
+var (
+	_ store.Store     = (*Store)(nil)
+	_ store.CaseIndex = (*Store)(nil)
+)
 
 type counterKey struct {
 	platform, space, name, key string
@@ -129,8 +144,21 @@ type authorKey struct {
 	platform, space, author string
 }
 
+// hkey is a key hashed with two seeds. Maps keyed by it keep no string
+// alive: a counter costs its cell and 16 bytes of key, where its four
+// strings cost more than the rest. Two keys share one only by chance: among
+// 2^32 keys (far more than a store holds), some two do with a chance of
+// about 2^-65; and the seeds are the process's own, so no one can make two
+// keys collide on purpose.
+type hkey [2]uint64
+
+// keyOf hashes k; its first word picks the shard.
+func keyOf[K comparable](s *Store, k K) hkey {
+	return hkey{maphash.Comparable(s.seed, k), maphash.Comparable(s.seed2, k)}
+}
+
 type seenItem struct {
-	k   seenKey
+	k   hkey
 	exp int64
 }
 
@@ -140,15 +168,20 @@ type strike struct {
 
 type shard struct {
 	mu sync.Mutex
-	// windows are found by the hash of their key, already computed to pick the
-	// shard: the map then hashes a word, not four strings. Keys with the same
-	// hash are chained through window.next and told apart by window.key.
-	windows  map[uint64]*window
-	nWindows int
-	seen     map[seenKey]int64 // expiry, unix ns
-	seenQ    fifo              // insertion order, to expire and cap without scanning
-	maxSeen  int
-	strikes  map[authorKey][]strike
+	// windows are the counters, by the 128-bit hash of their key.
+	windows map[hkey]cell
+	// peakWindows is the most windows held since the map was last rebuilt:
+	// a Go map keeps the room it once needed, which a sweep gives back by
+	// rebuilding it once the windows are far fewer (after a burst).
+	peakWindows int
+	// rings hold the counters of more than one timestamp (cell.ring);
+	// freeRings are those no counter uses.
+	rings     []window
+	freeRings []int32
+	seen      map[hkey]int64 // expiry, unix ns
+	seenQ     fifo           // insertion order, to expire and cap without scanning
+	maxSeen   int
+	strikes   map[hkey][]strike
 	// strikesExp is no later than the first expiry of the shard's strikes: a
 	// sweep before it has no strike to drop and does not visit them.
 	strikesExp int64
@@ -208,6 +241,7 @@ func New(opts ...Option) *Store {
 	s := &Store{
 		cfg:     cfg,
 		seed:    maphash.MakeSeed(),
+		seed2:   maphash.MakeSeed(),
 		mask:    uint64(n - 1),
 		shards:  make([]shard, n),
 		audit:   make([]store.AuditEntry, cfg.auditCap),
@@ -215,20 +249,21 @@ func New(opts ...Option) *Store {
 		origins: make(map[string]string),
 		groups:  make(map[string]string),
 		places:  make(map[string]*placeRec),
+		openBy:  make(map[string]int),
 		journal: make(map[string]store.JournalEntry),
 	}
 	for i := range s.shards {
 		sh := &s.shards[i]
-		sh.windows = make(map[uint64]*window)
+		sh.windows = make(map[hkey]cell)
 		sh.strikesExp = math.MaxInt64
-		sh.seen = make(map[seenKey]int64)
-		sh.strikes = make(map[authorKey][]strike)
+		sh.seen = make(map[hkey]int64)
+		sh.strikes = make(map[hkey][]strike)
 		sh.maxSeen = cfg.maxSeen / n
 	}
 	return s
 }
 
-func (s *Store) shardOf(h uint64) *shard { return &s.shards[h&s.mask] }
+func (s *Store) shardOf(k hkey) *shard { return &s.shards[k[0]&s.mask] }
 
 // lock takes the shard and, when its next sweep is due on the events' clock,
 // drops what expired in it first.
@@ -249,8 +284,8 @@ func (s *Store) Observe(_ context.Context, o store.Observation) (store.Result, e
 		if ttl <= 0 {
 			ttl = store.DefaultDedupeTTL
 		}
-		k := seenKey{o.Platform, o.EventID}
-		sh := s.shardOf(maphash.Comparable(s.seed, k))
+		k := keyOf(s, seenKey{o.Platform, o.EventID})
+		sh := s.shardOf(k)
 		s.lock(sh, at)
 		if exp, ok := sh.seen[k]; ok && exp > at {
 			sh.mu.Unlock()
@@ -269,29 +304,29 @@ func (s *Store) Observe(_ context.Context, o store.Observation) (store.Result, e
 		res.Counts = make([]int64, len(o.Counters))
 	}
 	for i, op := range o.Counters {
-		k := counterKey{o.Platform, o.Space, op.Name, op.Key}
-		h := maphash.Comparable(s.seed, k)
-		sh := s.shardOf(h)
+		k := keyOf(s, counterKey{o.Platform, o.Space, op.Name, op.Key})
+		sh := s.shardOf(k)
 		s.lock(sh, at)
-		w := sh.window(h, &k)
-		if w == nil {
-			if !op.Incr {
-				sh.mu.Unlock()
-				continue
-			}
-			w = &window{key: k}
-			w.buf = w.small[:]
-			sh.addWindow(h, w)
+		c, ok := sh.windows[k]
+		switch {
+		case ok:
+			res.Counts[i] = sh.observe(&c, at, int64(op.Window), op.Incr, s.cfg.maxPerKey)
+		case op.Incr:
+			c = cell{one: at, keep: keepOf(int64(op.Window))}
+			res.Counts[i] = 1
 		}
-		res.Counts[i] = w.observe(at, int64(op.Window), op.Incr, s.cfg.maxPerKey)
-		if w.n == 0 {
-			sh.dropWindow(h, w)
+		switch {
+		case res.Counts[i] == 0 && ok:
+			delete(sh.windows, k)
+		case res.Counts[i] > 0:
+			sh.windows[k] = c
+			sh.peakWindows = max(sh.peakWindows, len(sh.windows))
 		}
 		sh.mu.Unlock()
 	}
 	if o.StrikeWindow > 0 {
-		k := authorKey{o.Platform, o.Space, o.Author}
-		sh := s.shardOf(maphash.Comparable(s.seed, k))
+		k := keyOf(s, authorKey{o.Platform, o.Space, o.Author})
+		sh := s.shardOf(k)
 		s.lock(sh, at)
 		from := at - int64(o.StrikeWindow)
 		for _, st := range sh.strikes[k] {
@@ -311,8 +346,8 @@ func (s *Store) AddStrike(_ context.Context, st store.Strike) error {
 		ttl = store.DefaultStrikeTTL
 	}
 	at := st.At.UnixNano()
-	k := authorKey{st.Platform, st.Space, st.Author}
-	sh := s.shardOf(maphash.Comparable(s.seed, k))
+	k := keyOf(s, authorKey{st.Platform, st.Space, st.Author})
+	sh := s.shardOf(k)
 	s.lock(sh, at)
 	defer sh.mu.Unlock()
 	list := sh.strikes[k]
@@ -346,36 +381,40 @@ func (s *Store) Sweep(now time.Time) {
 	}
 }
 
+// SweepIdle sweeps at now the shards no event swept within the sweep period
+// (WithSweepEvery): shards sweep on the events' clock, so a process on the
+// wall clock calls it now and then to free what a quiet spell leaves behind.
+// A shard that events keep sweeping is not swept twice.
+func (s *Store) SweepIdle(now time.Time) {
+	at := now.UnixNano()
+	for i := range s.shards {
+		sh := &s.shards[i]
+		s.lock(sh, at)
+		sh.mu.Unlock()
+	}
+}
+
 func (sh *shard) sweep(at int64) {
 	for sh.seenQ.n > 0 && sh.seenQ.peek().exp <= at {
 		sh.dropSeen(sh.seenQ.pop())
 	}
-	for h, head := range sh.windows {
-		kept := head
-		for w := head; w != nil; w = w.next {
-			if w.n == 0 || w.newest() <= at-w.keep {
-				kept = nil // rare: rebuild the chain below
-				break
-			}
+	for k, c := range sh.windows {
+		if sh.expiry(c) <= at {
+			sh.dropCell(k, c)
 		}
-		if kept != nil {
-			continue
+	}
+	if n := len(sh.windows); sh.peakWindows > 4096 && n < sh.peakWindows/2 {
+		fresh := make(map[hkey]cell, n)
+		for k, c := range sh.windows {
+			fresh[k] = c
 		}
-		var chain *window
-		for w := head; w != nil; {
-			next := w.next
-			if w.n == 0 || w.newest() <= at-w.keep {
-				w.next = nil
-				sh.nWindows--
-			} else {
-				w.next, chain = chain, w
-			}
-			w = next
-		}
-		if chain == nil {
-			delete(sh.windows, h)
+		sh.windows, sh.peakWindows = fresh, n
+		if len(sh.freeRings) == len(sh.rings) {
+			sh.rings, sh.freeRings = nil, nil
 		} else {
-			sh.windows[h] = chain
+			for _, i := range sh.freeRings {
+				sh.rings[i].buf = nil
+			}
 		}
 	}
 	if at < sh.strikesExp {
@@ -400,41 +439,6 @@ func (sh *shard) sweep(at int64) {
 		}
 	}
 	sh.strikesExp = first
-}
-
-// window returns the counter of key k, whose hash is h, or nil.
-func (sh *shard) window(h uint64, k *counterKey) *window {
-	for w := sh.windows[h]; w != nil; w = w.next {
-		if w.key == *k {
-			return w
-		}
-	}
-	return nil
-}
-
-func (sh *shard) addWindow(h uint64, w *window) {
-	w.next = sh.windows[h]
-	sh.windows[h] = w
-	sh.nWindows++
-}
-
-func (sh *shard) dropWindow(h uint64, w *window) {
-	head := sh.windows[h]
-	switch {
-	case head == w && w.next == nil:
-		delete(sh.windows, h)
-	case head == w:
-		sh.windows[h] = w.next
-	default:
-		for p := head; p != nil; p = p.next {
-			if p.next == w {
-				p.next = w.next
-				break
-			}
-		}
-	}
-	w.next = nil
-	sh.nWindows--
 }
 
 // dropSeen forgets an id unless it was seen again since it was queued.
@@ -510,6 +514,7 @@ func (s *Store) OpenCase(_ context.Context, c store.Case) (store.Case, error) {
 				s.origins[origin] = into
 				r.origins = append(r.origins, origin)
 			}
+			s.trimGroups(r)
 			return r.c, nil
 		}
 	}
@@ -525,6 +530,7 @@ func (s *Store) OpenCase(_ context.Context, c store.Case) (store.Case, error) {
 	s.cases[c.ID] = r
 	s.order = append(s.order, c.ID)
 	s.open++
+	s.enqueueOpen(r)
 	if origin != "" {
 		s.origins[origin] = c.ID
 	}
@@ -581,6 +587,7 @@ func (s *Store) DecideCase(_ context.Context, id, outcome, by string, at time.Ti
 	r.c.Outcome, r.c.DecidedBy, r.c.DecidedAt = outcome, by, at
 	s.decided++
 	s.open--
+	s.dequeueOpen(r)
 	for _, g := range r.groups {
 		if s.groups[g] == id {
 			delete(s.groups, g)
@@ -592,6 +599,120 @@ func (s *Store) DecideCase(_ context.Context, id, outcome, by string, at time.Ti
 	r.groups = nil
 	s.trimCases()
 	return r.c, nil
+}
+
+// groupKeep bounds the author groups and the origins of hits a case
+// remembers beyond its own: a place's case in a raid gathers hits from
+// thousands of authors for as long as it is open. An author forgotten here
+// whose hit comes again opens a case of their own, or joins the place's;
+// a retry of a forgotten hit is counted again.
+const groupKeep = 64
+
+// trimGroups forgets r's oldest grouped authors and hits beyond groupKeep.
+func (s *Store) trimGroups(r *caseRec) {
+	// The first two groups are the case's own author and place.
+	if over := len(r.groups) - 2 - groupKeep; over > 0 {
+		for _, g := range r.groups[2 : 2+over] {
+			if s.groups[g] == r.c.ID {
+				delete(s.groups, g)
+			}
+		}
+		r.groups = slices.Delete(r.groups, 2, 2+over)
+	}
+	if over := len(r.origins) - groupKeep; over > 0 {
+		for _, o := range r.origins[:over] {
+			if s.origins[o] == r.c.ID {
+				delete(s.origins, o)
+			}
+		}
+		r.origins = slices.Delete(r.origins, 0, over)
+	}
+}
+
+// caseBefore orders the open cases: by Opened, then by id.
+func caseBefore(a, b *caseRec) bool {
+	if c := a.c.Opened.Compare(b.c.Opened); c != 0 {
+		return c < 0
+	}
+	return a.seq < b.seq
+}
+
+// enqueueOpen adds a new open case to openQ, at the end unless its clock
+// is behind the last one's.
+func (s *Store) enqueueOpen(r *caseRec) {
+	s.openBy[r.c.Priority]++
+	q := s.openQ
+	if len(q) == s.openHead || !caseBefore(r, q[len(q)-1]) {
+		s.openQ = append(q, r)
+		return
+	}
+	i := s.openHead + sort.Search(len(q)-s.openHead, func(i int) bool { return caseBefore(r, q[s.openHead+i]) })
+	s.openQ = slices.Insert(q, i, r)
+}
+
+// dequeueOpen counts a case decided: the front of openQ moves past it when
+// it is there, and the queue is rebuilt once most of it is decided cases.
+func (s *Store) dequeueOpen(r *caseRec) {
+	if s.openBy[r.c.Priority]--; s.openBy[r.c.Priority] <= 0 {
+		delete(s.openBy, r.c.Priority)
+	}
+	s.openDead++
+	q := s.openQ
+	for s.openHead < len(q) && q[s.openHead].c.Status != store.CaseOpen {
+		q[s.openHead] = nil
+		s.openHead++
+		s.openDead--
+	}
+	live := len(q) - s.openHead - s.openDead
+	switch {
+	case s.openHead == len(q):
+		s.openQ, s.openHead = q[:0], 0
+	case s.openDead > 1024 && s.openDead > live:
+		kept := make([]*caseRec, 0, 2*live)
+		for _, r := range q[s.openHead:] {
+			if r.c.Status == store.CaseOpen {
+				kept = append(kept, r)
+			}
+		}
+		s.openQ, s.openHead, s.openDead = kept, 0, 0
+	case s.openHead > 1024 && s.openHead > len(q)/2:
+		n := copy(q, q[s.openHead:])
+		clear(q[n:])
+		s.openQ, s.openHead = q[:n], 0
+	}
+}
+
+// OpenCounts counts the open cases by priority, without reading them.
+func (s *Store) OpenCounts(_ context.Context) (store.OpenCounts, error) {
+	s.casesMu.Lock()
+	defer s.casesMu.Unlock()
+	out := store.OpenCounts{ByPriority: make(map[string]int, len(s.openBy))}
+	for p, n := range s.openBy {
+		out.ByPriority[p] = n
+	}
+	if s.openHead < len(s.openQ) {
+		out.Oldest = s.openQ[s.openHead].c.Opened
+	}
+	return out, nil
+}
+
+// OpenedWithin returns the open cases opened in [from, to), oldest first: a
+// binary search into openQ, then only those.
+func (s *Store) OpenedWithin(_ context.Context, from, to time.Time) ([]store.Case, error) {
+	s.casesMu.Lock()
+	defer s.casesMu.Unlock()
+	q := s.openQ[s.openHead:]
+	i := sort.Search(len(q), func(i int) bool { return !q[i].c.Opened.Before(from) })
+	var out []store.Case
+	for _, r := range q[i:] {
+		if !r.c.Opened.Before(to) {
+			break
+		}
+		if r.c.Status == store.CaseOpen {
+			out = append(out, r.c)
+		}
+	}
+	return out, nil
 }
 
 // trimCases forgets the oldest decided cases beyond the cap.
@@ -703,7 +824,7 @@ func (s *Store) Len() int {
 	for i := range s.shards {
 		sh := &s.shards[i]
 		sh.mu.Lock()
-		n += sh.nWindows + len(sh.seen) + len(sh.strikes)
+		n += len(sh.windows) + len(sh.seen) + len(sh.strikes)
 		sh.mu.Unlock()
 	}
 	return n

@@ -3,10 +3,13 @@ package memory_test
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/store"
 	"github.com/vigie-bot/vigie/store/memory"
 	"github.com/vigie-bot/vigie/store/storetest"
@@ -159,4 +162,102 @@ func BenchmarkObserve(b *testing.B) {
 			}
 		}
 	})
+}
+
+// TestCaseIndex: the index of open cases follows opening (in and out of the
+// clock's order) and decisions, through the rebuilds of its queue.
+func TestCaseIndex(t *testing.T) {
+	ctx := context.Background()
+	t0 := time.Date(2026, 11, 20, 22, 0, 0, 0, time.UTC)
+	st := memory.New(memory.WithOpenCaseCap(1 << 20))
+	const n = 5000
+	var ids []string
+	for i := range n {
+		at := t0.Add(time.Duration(i) * time.Second)
+		if i%100 == 99 {
+			at = at.Add(-50 * time.Second) // a late one
+		}
+		prio := ""
+		if i%10 == 0 {
+			prio = "high"
+		}
+		c, err := st.OpenCase(ctx, store.Case{Opened: at, Priority: prio, Reason: "r",
+			Event: bot.Event{ID: fmt.Sprint("m-", i), Platform: "p", Author: bot.Author{ID: fmt.Sprint("u-", i)}, At: at}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, c.ID)
+	}
+	// Decide the first 3000 but one in ten, and some later ones.
+	for i, id := range ids {
+		if (i < 3000 && i%10 != 5) || i%7 == 0 {
+			if _, err := st.DecideCase(ctx, id, "keep", "cm", t0); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	open, err := st.Cases(ctx, store.CaseOpen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	counts, err := st.OpenCounts(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int{}
+	oldest := open[0].Opened
+	for _, c := range open {
+		want[c.Priority]++
+		if c.Opened.Before(oldest) {
+			oldest = c.Opened
+		}
+	}
+	if !maps.Equal(counts.ByPriority, want) || !counts.Oldest.Equal(oldest) || counts.Total() != len(open) {
+		t.Errorf("counts %v oldest %s; want %v %s", counts.ByPriority, counts.Oldest, want, oldest)
+	}
+	from, to := t0.Add(2990*time.Second), t0.Add(4000*time.Second)
+	got, err := st.OpenedWithin(ctx, from, to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wantIDs []string
+	for _, c := range open {
+		if !c.Opened.Before(from) && c.Opened.Before(to) {
+			wantIDs = append(wantIDs, c.ID)
+		}
+	}
+	var gotIDs []string
+	for i, c := range got {
+		gotIDs = append(gotIDs, c.ID)
+		if i > 0 && c.Opened.Before(got[i-1].Opened) {
+			t.Fatalf("not oldest first at %d", i)
+		}
+	}
+	slices.Sort(wantIDs)
+	slices.Sort(gotIDs)
+	if !slices.Equal(gotIDs, wantIDs) {
+		t.Errorf("opened within: %d cases, want %d", len(gotIDs), len(wantIDs))
+	}
+}
+
+// TestSweepIdle: a store no event comes to frees its expired counters when
+// told the time, and leaves alone a shard an event swept within the period.
+func TestSweepIdle(t *testing.T) {
+	ctx := context.Background()
+	t0 := time.Date(2026, 11, 20, 22, 0, 0, 0, time.UTC)
+	st := memory.New(memory.WithShards(1))
+	for i := range 100 {
+		if _, err := st.Observe(ctx, store.Observation{At: t0, Platform: "p",
+			Counters: []store.CounterOp{{Name: "n", Key: fmt.Sprint(i), Window: 10 * time.Second, Incr: true}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st.SweepIdle(t0.Add(30 * time.Second)) // swept by the events at t0
+	if n := st.Len(); n != 100 {
+		t.Errorf("%d counters after a sweep within the period, want 100 kept", n)
+	}
+	st.SweepIdle(t0.Add(2 * time.Minute))
+	if n := st.Len(); n != 0 {
+		t.Errorf("%d counters after an idle minute, want 0", n)
+	}
 }

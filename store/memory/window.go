@@ -1,17 +1,114 @@
 package memory
 
-// window is one sliding-window counter: the timestamps (unix ns) of the events
-// counted, ascending, in a ring that grows by doubling up to the per-key cap.
+import (
+	"math"
+	"time"
+)
+
+// cell is one sliding-window counter. Most counters hold one timestamp (an
+// author's message counted under its text's fingerprint, which is seldom
+// sent twice): such a one is its two words in its shard's map and nothing
+// else; a second timestamp moves them to a ring of the shard. A cell holds no
+// pointer, so the garbage collector does not read the millions of them.
+type cell struct {
+	one int64 // the timestamp (unix ns) when ring is 0
+	// keep is the window length last asked for, in seconds rounded up:
+	// once the events' clock passes the newest timestamp plus keep, the
+	// counter is empty (see expiry).
+	keep uint32
+	// ring is 1 + the index of the cell's ring in shard.rings, 0 for none.
+	ring int32
+}
+
+// keepOf is a window length as cell.keep holds it.
+func keepOf(length int64) uint32 {
+	const second = int64(time.Second)
+	return uint32(min((length+second-1)/second, math.MaxUint32))
+}
+
+// expiry is when c is empty: its newest timestamp plus its window length.
+func (sh *shard) expiry(c cell) int64 {
+	newest := c.one
+	if c.ring != 0 {
+		newest = sh.rings[c.ring-1].newest()
+	}
+	return newest + int64(c.keep)*int64(time.Second)
+}
+
+// observe is window.observe for the cell c; a result of 0 leaves it empty, to
+// be dropped (dropCell).
+func (sh *shard) observe(c *cell, at, length int64, incr bool, maxN int) int64 {
+	c.keep = keepOf(length)
+	if c.ring == 0 {
+		switch {
+		case c.one > max(at, c.one)-length && !incr:
+			return 1
+		case c.one <= max(at, c.one)-length && !incr:
+			return 0
+		case c.one <= max(at, c.one)-length, maxN <= 1:
+			c.one = at // the first in the window, or the counter is full and the oldest goes
+			return 1
+		}
+		c.ring = sh.newRing(c.one)
+	}
+	w := &sh.rings[c.ring-1]
+	n := w.observe(at, length, incr, maxN)
+	switch w.n {
+	case 0:
+		sh.freeRing(c)
+		return 0
+	case 1:
+		// Back to one: the ring is let go at once, not at the next sweep.
+		one := w.at(0)
+		sh.freeRing(c)
+		c.one = one
+	}
+	return n
+}
+
+// newRing returns 1 + the index of a ring holding t.
+func (sh *shard) newRing(t int64) int32 {
+	var i int32
+	if n := len(sh.freeRings); n > 0 {
+		i, sh.freeRings = sh.freeRings[n-1], sh.freeRings[:n-1]
+	} else {
+		sh.rings = append(sh.rings, window{})
+		i = int32(len(sh.rings) - 1)
+	}
+	w := &sh.rings[i]
+	if len(w.buf) == 0 {
+		w.buf = make([]int64, 4)
+	}
+	w.buf[0], w.head, w.n = t, 0, 1
+	return i + 1
+}
+
+// freeRing gives c's ring back to the shard; a ring that grew large is let
+// go, a small one is kept for the next counter.
+func (sh *shard) freeRing(c *cell) {
+	w := &sh.rings[c.ring-1]
+	if len(w.buf) > 64 {
+		w.buf = nil
+	}
+	w.head, w.n = 0, 0
+	sh.freeRings = append(sh.freeRings, c.ring-1)
+	c.ring = 0
+}
+
+// dropCell forgets the counter k, giving back its ring.
+func (sh *shard) dropCell(k hkey, c cell) {
+	if c.ring != 0 {
+		sh.freeRing(&c)
+	}
+	delete(sh.windows, k)
+}
+
+// window is the timestamps (unix ns) of a counter that holds more than one,
+// ascending, in a ring that grows by doubling up to the per-key cap.
 type window struct {
 	buf  []int64 // len is a power of two
 	head int
 	n    int
-	keep int64 // the window length last asked for: older timestamps are useless
-	key  counterKey
-	next *window // the next counter whose key has the same hash
-	// small is buf until it grows: most counters hold a few timestamps, and a
-	// new counter then costs one allocation
-	small [4]int64
 }
 
 func (w *window) at(i int) int64 { return w.buf[(w.head+i)&(len(w.buf)-1)] }
@@ -24,7 +121,6 @@ func (w *window) newest() int64 { return w.at(w.n - 1) }
 // other, and the later-stamped one is no less in the window. Replayed events come
 // in order, so there is then nothing after at.
 func (w *window) observe(at, length int64, incr bool, maxN int) int64 {
-	w.keep = length
 	horizon := at - length
 	if w.n > 0 {
 		// An event older than the newest must not prune what the newest still needs.
