@@ -87,6 +87,9 @@ type Tracker struct {
 	spaces  map[spaceKey]*recent
 	active  map[waveKey]*state
 	lastNow time.Time
+	// swept is when the spaces were last swept: once a second of the events'
+	// clock, not on every event, as there may be thousands of spaces.
+	swept time.Time
 }
 
 type spaceKey struct{ platform, space string }
@@ -209,7 +212,9 @@ func (t *Tracker) Observe(ev bot.Event, at time.Time, matches []bot.Match, holdi
 	}
 	if len(hits) > 0 {
 		r := t.spaces[sk]
-		if r == nil {
+		if r == nil || at.Sub(r.last) > t.maxWin {
+			// new, or quiet for longer than any window (the sweep that would
+			// have dropped it may not have come yet)
 			r = &recent{}
 			t.spaces[sk] = r
 		}
@@ -329,9 +334,12 @@ func (t *Tracker) expire(now time.Time) []Wave {
 			delete(t.active, k)
 		}
 	}
-	for sk, r := range t.spaces {
-		if now.Sub(r.last) > t.maxWin {
-			delete(t.spaces, sk)
+	if d := now.Sub(t.swept); d >= time.Second || d < 0 {
+		t.swept = now
+		for sk, r := range t.spaces {
+			if now.Sub(r.last) > t.maxWin {
+				delete(t.spaces, sk)
+			}
 		}
 	}
 	sortWaves(over)
