@@ -90,6 +90,9 @@ type Tracker struct {
 	// swept is when the spaces were last swept: once a second of the events'
 	// clock, not on every event, as there may be thousands of spaces.
 	swept time.Time
+	// due is no later than the first end of a wave under way: until then
+	// no wave can be over, and expire does not walk them (zero: walk).
+	due time.Time
 }
 
 type spaceKey struct{ platform, space string }
@@ -180,6 +183,7 @@ func (t *Tracker) SetAlerts(alerts []Alert) {
 			delete(t.active, k)
 		}
 	}
+	t.due = time.Time{} // the windows may have changed
 }
 
 // counts reports whether the match counts for the alert.
@@ -221,11 +225,10 @@ func (t *Tracker) Observe(ev bot.Event, at time.Time, matches []bot.Match, holdi
 		for _, h := range hits {
 			r.add(h, t.opts.Recent)
 		}
-		for k, st := range t.active {
-			if k.space != sk {
-				continue
+		for _, name := range t.order {
+			if st := t.active[waveKey{name, sk}]; st != nil {
+				t.count(st, t.alerts[name], hits)
 			}
-			t.count(st, t.alerts[k.alert], hits)
 		}
 	}
 	for _, h := range holding {
@@ -244,6 +247,9 @@ func (t *Tracker) Observe(ev bot.Event, at time.Time, matches []bot.Match, holdi
 		}}
 		t.start(st, a, sk, at, int(h.Count))
 		t.active[k] = st
+		if end := at.Add(a.Window); t.due.IsZero() || end.Before(t.due) {
+			t.due = end
+		}
 		raised = append(raised, cloneWave(st.w))
 	}
 	return raised, over
@@ -326,12 +332,22 @@ func (t *Tracker) expire(now time.Time) []Wave {
 		t.lastNow = now
 	}
 	var over []Wave
-	for k, st := range t.active {
-		a := t.alerts[k.alert]
-		if end := st.lastTrue.Add(a.Window); !now.Before(end) {
-			st.w.Over = end
-			over = append(over, cloneWave(st.w))
-			delete(t.active, k)
+	if len(t.active) > 0 && (t.due.IsZero() || !now.Before(t.due)) {
+		// A wave's end only moves later (lastTrue), so the first end found
+		// now is a safe next due.
+		t.due = time.Time{}
+		for k, st := range t.active {
+			a := t.alerts[k.alert]
+			end := st.lastTrue.Add(a.Window)
+			if !now.Before(end) {
+				st.w.Over = end
+				over = append(over, cloneWave(st.w))
+				delete(t.active, k)
+				continue
+			}
+			if t.due.IsZero() || end.Before(t.due) {
+				t.due = end
+			}
 		}
 	}
 	if d := now.Sub(t.swept); d >= time.Second || d < 0 {
