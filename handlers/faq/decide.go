@@ -78,7 +78,17 @@ func (m *Matcher) Decide(ev bot.Event, v bot.Verdict) Decision {
 	case ev.Author.Staff || ev.Author.Bot:
 		return Decision{Kind: Silent, Why: WhyStaff}
 	}
-	return m.decide(ev, m.Match(ev.Text))
+	ws := words(ev.Text)
+	if m.cfg.QuestionsOnly && !looksLikeQuestion(ev.Text, ws) {
+		// Most of a chat is no question: it is not scored against the
+		// entries (what decide would say of it without its candidates).
+		lang := languageOf(ev.Text, ws)
+		if lang == "" {
+			lang = m.cfg.Language
+		}
+		return Decision{Kind: Silent, Why: WhyNotAsked, Language: lang, Candidates: []Candidate{}}
+	}
+	return m.decide(ev, m.matchWords(ev.Text, ws))
 }
 
 // DecideText is Decide for a question alone, as `vigie faq` asks it: a message

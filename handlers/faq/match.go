@@ -507,7 +507,10 @@ const maxCandidates = 3
 
 // Match scores text against every entry.
 func (m *Matcher) Match(text string) Match {
-	ws := words(text)
+	return m.matchWords(text, words(text))
+}
+
+func (m *Matcher) matchWords(text string, ws []word) Match {
 	r := Match{Question: looksLikeQuestion(text, ws), Language: languageOf(text, ws)}
 	if r.Language == "" {
 		r.Language = m.cfg.Language
