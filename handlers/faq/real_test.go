@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/vigie-bot/vigie/bot"
 )
 
 // realData are recorded public messages (tweets, video comments) from
@@ -95,5 +97,32 @@ func TestGridReal(t *testing.T) {
 			m.cfg.Threshold = th
 			t.Logf("unknown %.1f threshold %.2f:\n  bench %s\n  held out %s\n  recorded %s", u, th, measure(m, b), measure(m, h), measureReal(m, texts, nil))
 		}
+	}
+}
+
+// Decide skips the scoring of what is no question; its decisions must be
+// those of the whole match, which DecideText always runs.
+func TestDecideSkipsOnlyWhatIsNoQuestion(t *testing.T) {
+	texts := []string{"salut tout le monde", "vous êtes ouverts dimanche ?", "c'est ouvert lundi",
+		"how long does shipping take", "gg", "livrez-vous en Belgique", "any email to write to?", "je joue ce soir"}
+	if _, err := os.Stat(filepath.Join("..", "..", "..", "shared", "data")); err == nil {
+		texts = append(texts, readTexts(t)...)
+	}
+	m := starterMatcher(t)
+	at := time.Date(2026, 1, 5, 12, 0, 0, 0, time.UTC)
+	skipped := 0
+	for _, s := range texts {
+		ev := bot.Event{Kind: bot.KindMessage, Text: s, At: at, Author: bot.Author{Name: "member"}}
+		got, want := m.Decide(ev, bot.Verdict{}), m.DecideText(s, at)
+		if got.Kind != want.Kind || got.Why != want.Why || got.Entry != want.Entry || got.Language != want.Language || got.Text != want.Text {
+			t.Errorf("%q: Decide %s/%s/%s/%s, the whole match %s/%s/%s/%s", s,
+				got.Kind, got.Why, got.Entry, got.Language, want.Kind, want.Why, want.Entry, want.Language)
+		}
+		if got.Why == WhyNotAsked {
+			skipped++
+		}
+	}
+	if skipped == 0 || skipped == len(texts) {
+		t.Errorf("%d of %d skipped: the test does not tell the two paths apart", skipped, len(texts))
 	}
 }
