@@ -25,12 +25,23 @@ func (c *cli) runDaemon(ctx context.Context, args []string) int {
 	// The default is not shown in -h: a Redis URL may carry a password.
 	redisURL := f.String("redis", "",
 		"keep counters, cases and audit in Redis at `URL`; empty keeps them in memory (env VIGIE_REDIS_URL, or VIGIE_REDIS_URL_FILE)")
+	logLevel := f.String("log.level", envOr(c.getenv, "VIGIE_LOG_LEVEL", "info"),
+		"log what is at `LEVEL` or above: debug, info, warn or error (env VIGIE_LOG_LEVEL)")
+	logFormat := f.String("log.format", envOr(c.getenv, "VIGIE_LOG_FORMAT", "text"),
+		"write the log as `FORMAT`: text (key=value) or json, one object a line (env VIGIE_LOG_FORMAT)")
 	pos, code, ok := f.parse(args)
 	if !ok {
 		return code
 	}
 	if len(pos) > 0 {
 		return f.usageError("unexpected argument %q", pos[0])
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		return f.usageError("--log.level: %q: want debug, info, warn or error", *logLevel)
+	}
+	if *logFormat != "text" && *logFormat != "json" {
+		return f.usageError("--log.format: %q: want text or json", *logFormat)
 	}
 	getenv, err := withSecretFiles(c.getenv)
 	if err != nil {
@@ -43,7 +54,11 @@ func (c *cli) runDaemon(ctx context.Context, args []string) int {
 	// Lines are written in batches (a line or two per event otherwise costs a
 	// system call each); the last ones are written before the error below.
 	logs := daemon.NewLogWriter(c.stderr)
-	logger := slog.New(slog.NewTextHandler(logs, nil))
+	var handler slog.Handler = slog.NewTextHandler(logs, &slog.HandlerOptions{Level: level})
+	if *logFormat == "json" {
+		handler = slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: level})
+	}
+	logger := slog.New(handler)
 	err = daemon.Run(ctx, daemon.Config{
 		ConfigPath: *config,
 		Listen:     *listen,

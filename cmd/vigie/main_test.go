@@ -391,6 +391,8 @@ func TestUsage(t *testing.T) {
 		{"check takes no argument", []string{"check", "rules.yaml"}, `vigie check: unexpected argument "rules.yaml" (the file is given with --config)`},
 		{"test takes no argument", []string{"test", "x"}, `vigie test: unexpected argument "x" (the file is given with --config)`},
 		{"run takes no argument", []string{"run", "x"}, `vigie run: unexpected argument "x"`},
+		{"run log level", []string{"run", "--log.level", "loud"}, `vigie run: --log.level: "loud": want debug, info, warn or error`},
+		{"run log format", []string{"run", "--log.format", "xml"}, `vigie run: --log.format: "xml": want text or json`},
 		{"version takes no argument", []string{"version", "x"}, `vigie version: unexpected argument "x"`},
 		{"replay needs files", []string{"replay", "--format", "json"}, "vigie replay: no events to replay: give one or more JSON Lines files, or - for stdin"},
 		{"replay format", []string{"replay", "--format", "xml", "x.jsonl"}, `vigie replay: unknown format "xml" (want text or json)`},
@@ -503,6 +505,52 @@ func TestRunServesUntilCancelled(t *testing.T) {
 	r := <-done
 	if r.code != 0 {
 		t.Errorf("exit %d after cancel, want 0\n%s", r.code, r.stderr)
+	}
+}
+
+// --log.format json writes one JSON object a line, --log.level (or their
+// VIGIE_LOG_* variables) leaves out what is below it.
+func TestRunLogFlags(t *testing.T) {
+	levels := func(env map[string]string, args ...string) map[string]int {
+		addr := freeAddr(t)
+		env["VIGIE_LISTEN"] = addr
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		done := make(chan result, 1)
+		go func() { done <- runIn(ctx, "", env, append([]string{"run", "--config", "testdata/good.yaml"}, args...)...) }()
+		for {
+			resp, err := http.Get("http://" + addr + "/healthz")
+			if err == nil {
+				resp.Body.Close()
+				break
+			}
+			select {
+			case r := <-done:
+				t.Fatalf("vigie run ended before serving: exit %d\n%s", r.code, r.stderr)
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+		cancel()
+		r := <-done
+		if r.code != 0 {
+			t.Fatalf("exit %d\n%s", r.code, r.stderr)
+		}
+		seen := map[string]int{}
+		for line := range strings.Lines(r.stderr) {
+			var entry struct{ Level, Msg string }
+			if err := json.Unmarshal([]byte(line), &entry); err != nil {
+				t.Errorf("not a JSON line: %q", line)
+				continue
+			}
+			seen[entry.Level]++
+		}
+		return seen
+	}
+	if got := levels(map[string]string{}, "--log.format", "json"); got["INFO"] == 0 {
+		t.Errorf("--log.format json: levels %v, want INFO lines", got)
+	}
+	if got := levels(map[string]string{"VIGIE_LOG_LEVEL": "warn", "VIGIE_LOG_FORMAT": "json"}); got["INFO"] != 0 || got["DEBUG"] != 0 {
+		t.Errorf("VIGIE_LOG_LEVEL=warn: levels %v, want none below WARN", got)
 	}
 }
 
