@@ -517,7 +517,9 @@ func TestRunLogFlags(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
 		done := make(chan result, 1)
-		go func() { done <- runIn(ctx, "", env, append([]string{"run", "--config", "testdata/good.yaml"}, args...)...) }()
+		go func() {
+			done <- runIn(ctx, "", env, append([]string{"run", "--config", "testdata/good.yaml"}, args...)...)
+		}()
 		for {
 			resp, err := http.Get("http://" + addr + "/healthz")
 			if err == nil {
