@@ -239,7 +239,9 @@ func (m *Moderator) Handle(ctx context.Context, ev bot.Event, v bot.Verdict) err
 		errs = append(errs, fmt.Errorf("audit %s: %w", ev.Key(), err))
 	}
 
-	log := m.log.With("event", ev.Key())
+	// No logger With the event for each verdict: most verdicts log nothing
+	// (the lines below are debug, or rare), and With costs as much as a line.
+	log := m.log
 	label := m.Label(ev.Platform)
 	p := m.platforms[ev.Platform]
 	var held, failedActs []bot.Action
@@ -273,16 +275,16 @@ func (m *Moderator) Handle(ctx context.Context, ev bot.Event, v bot.Verdict) err
 		switch {
 		case why != "":
 			m.count(label, a.Kind, ResultWithheld)
-			log.Info("action withheld", "action", a.String(), "why", why)
+			log.Debug("action withheld", "event", ev.Key(), "action", a.String(), "why", why)
 		case paused:
 			m.count(label, a.Kind, ResultPaused)
 			held = append(held, a)
 		case p == nil:
 			m.count(label, a.Kind, ResultPlatformOff)
-			log.Debug("action skipped: platform is off", "action", a.String(), "platform", ev.Platform)
+			log.Debug("action skipped: platform is off", "event", ev.Key(), "action", a.String(), "platform", ev.Platform)
 		case !bot.Capable(p, a.Kind):
 			m.count(label, a.Kind, ResultUnsupported)
-			log.Debug("action skipped: platform cannot do it", "action", a.String(), "platform", ev.Platform)
+			log.Debug("action skipped: platform cannot do it", "event", ev.Key(), "action", a.String(), "platform", ev.Platform)
 		case ev.Author.RolesUnknown:
 			m.count(label, a.Kind, ResultRolesUnknown)
 			withheld = append(withheld, a)
@@ -291,13 +293,13 @@ func (m *Moderator) Handle(ctx context.Context, ev bot.Event, v bot.Verdict) err
 			err := m.retry.Do(actx, func(ctx context.Context) error { return do(ctx, p, ev, a) })
 			if err != nil {
 				m.count(label, a.Kind, ResultFailed)
-				log.Warn("action failed", "action", a.String(), "err", err)
+				log.Warn("action failed", "event", ev.Key(), "action", a.String(), "err", err)
 				failedActs = append(failedActs, a)
 				failures = append(failures, err.Error())
 				continue
 			}
 			m.count(label, a.Kind, ResultDone)
-			log.Debug("action done", "action", a.String())
+			log.Debug("action done", "event", ev.Key(), "action", a.String())
 		}
 	}
 	if len(held) > 0 {
