@@ -1,0 +1,226 @@
+package rules
+
+import (
+	"encoding/json"
+	"slices"
+)
+
+// SchemaFile is the name `vigie init` gives the schema, beside rules.yaml; the
+// starter pack's first line points editors at it.
+const SchemaFile = "rules.schema.json"
+
+// Schema returns a JSON Schema (draft-07, what the YAML language server of
+// editors reads best) of the rule file as the decoder reads it, so that an editor
+// completes keys and flags an unknown key or a wrong type as one types. It says
+// what the shape of the file is; what only loading can tell (expressions, list
+// files, durations) stays with `vigie check`. The key sets are the decoder's own
+// (ruleKeys, faqKeys…), and a test compares them with spec.go's.
+func Schema() []byte {
+	b, err := json.MarshalIndent(schemaDoc(), "", "  ")
+	if err != nil {
+		panic(err) // maps of strings, numbers and bools always marshal
+	}
+	return append(b, '\n')
+}
+
+// obj is one JSON Schema object; the js* helpers below build the shapes the
+// decoder reads (yamlnode.go).
+type obj = map[string]any
+
+func jsDesc(s obj, d string) obj {
+	if d != "" {
+		s["description"] = d
+	}
+	return s
+}
+
+// jsScalar is what the decoder reads as a string: any scalar but null (a chat id
+// written as a number is its text).
+func jsScalar(d string) obj {
+	return jsDesc(obj{"type": []string{"string", "number", "boolean"}}, d)
+}
+
+func jsBoolean(d string) obj { return obj{"type": "boolean", "description": d} }
+
+func jsInteger(d string) obj { return obj{"type": "integer", "description": d} }
+
+func jsOneOf(d string, words ...string) obj {
+	return jsDesc(obj{"type": "string", "enum": words}, d)
+}
+
+func jsDuration(d string) obj {
+	return obj{"type": "string", "description": d + " A duration: 30s, 10m, 2h, 7d, 1w, or combined (1h30m)."}
+}
+
+// jsList is a list of item; a lone value stands for a list of one when the decoder
+// accepts it (seq with single).
+func jsList(item obj, single bool, d string) obj {
+	l := obj{"type": "array", "items": item}
+	if !single {
+		return jsDesc(l, d)
+	}
+	return jsDesc(obj{"anyOf": []any{item, l}}, d)
+}
+
+// jsStrict is a mapping whose keys are exactly those given: the decoder reports
+// any other key.
+func jsStrict(props obj, required ...string) obj {
+	s := obj{"type": "object", "properties": props, "additionalProperties": false}
+	if len(required) > 0 {
+		slices.Sort(required)
+		s["required"] = required
+	}
+	return s
+}
+
+// jsNamed is a mapping of names usable in expressions (lists.NAME, counters.NAME).
+func jsNamed(value obj, d string) obj {
+	return obj{"type": "object", "propertyNames": obj{"pattern": "^[A-Za-z_][A-Za-z0-9_]*$"},
+		"additionalProperties": value, "description": d}
+}
+
+func jsActions(d string) obj {
+	one := obj{"anyOf": []any{
+		obj{"type": "string"},
+		obj{"type": "object", "minProperties": 1, "maxProperties": 1,
+			"additionalProperties": obj{"type": []string{"string", "number", "boolean", "null"}}},
+	}}
+	return jsList(one, true, d+" An action: delete, timeout(10m), 'warn(\"text\")', or warn: \"text\".")
+}
+
+func schemaDoc() obj {
+	strs := func(d string) obj { return jsList(jsScalar(""), true, d) }
+	rule := jsDesc(jsStrict(obj{
+		"name":        jsScalar("Unique name of the rule."),
+		"category":    jsScalar("Free text; vigie replay scores it against event labels."),
+		"description": jsScalar("What the rule is for."),
+		"when":        jsScalar("An expression that must be true or false."),
+		"do":          jsActions("The actions to carry out."),
+		"hours":       jsOneOf("When the rule applies: always (default), after (outside office hours and on holidays) or office.", string(HoursAlways), string(HoursAfter), string(HoursOffice)),
+		"mode":        jsOneOf("enforce (default) or shadow: a shadow rule's match is reported but its actions are never carried out.", string(ModeEnforce), string(ModeShadow)),
+		"office":      jsOneOf("What the rule does in office hours: act (default) or forward to the desk.", string(OfficeAct), string(OfficeForward)),
+		"priority":    jsOneOf("The rule's priority in the lanes: high, normal (default) or low.", "high", "normal", "low"),
+	}, "name", "when"), "A rule: every rule that matches applies.")
+	props := obj{
+		"timezone": jsScalar("IANA name (Europe/Paris, UTC); office hours, holidays and test times are read in it. Default UTC."),
+		"office_hours": obj{"type": "object", "additionalProperties": jsList(obj{"type": "string"}, true, "\"09:00-19:00\", or a list of ranges."),
+			"description": "Days to time ranges: mon-fri, sat, sat,sun → \"09:00-19:00\" (or a list of ranges). Outside them after_hours is true."},
+		"holidays": jsList(obj{"type": "string"}, false, "Days that are after hours all day: a country code (FR, BE, US…) for its public holidays every year, and/or dates (YYYY-MM-DD)."),
+		"desk": jsDesc(jsStrict(obj{
+			"telegram_chat":   jsScalar("The Telegram chat where cases and alerts go."),
+			"discord_channel": jsScalar("The Discord channel where cases and alerts go."),
+			"cms":             strs("The accounts allowed to decide, as platform:id (like telegram:123456789)."),
+			"discord_guilds":  strs("The ids of the Discord servers vigie moderates (replaces DISCORD_GUILDS); an entry may be ${ENV} holding ids separated by commas."),
+			"telegram_chats":  strs("The ids of the Telegram groups vigie moderates (replaces TELEGRAM_CHATS); an entry may be ${ENV} holding ids separated by commas."),
+		}), "Where cases and alerts go, who decides, and the places vigie moderates."),
+		"lists": jsNamed(obj{"anyOf": []any{
+			jsList(jsScalar(""), false, "Inline entries; one starting with ! is an allow entry."),
+			jsDesc(jsStrict(obj{"file": jsScalar("A file of one entry a line, relative to the rule file; # starts a comment.")}, "file"), "Entries read from a file."),
+		}}, "Named word lists: inline ([a, b]) or {file: path}."),
+		"counters": jsNamed(jsDesc(jsStrict(obj{
+			"key":    jsScalar("An expression giving a string: what to count by, like author.id."),
+			"window": jsDuration("The sliding window."),
+			"when":   jsScalar("Optional expression: only events for which it is true are counted."),
+		}, "key", "window"), "A sliding-window counter."), "Sliding-window counters, declared once and counted once per event."),
+		"rules": jsList(rule, false, "The rules, all checked in file order; every rule that matches applies."),
+		"faq":   faqSchema(strs),
+		"alerts": jsList(jsDesc(jsStrict(obj{
+			"name":        jsScalar("Unique name of the alert."),
+			"description": jsScalar("What the alert is for."),
+			"when":        jsScalar("An expression that may use hits(RULE or CATEGORY, WINDOW) and baseline(...)."),
+			"do":          jsActions("Like [alert(\"…\")]."),
+		}, "name", "when", "do"), "A wave that pages the CMs once."), false, "Waves that page the CMs once."),
+		"comments": jsDesc(jsStrict(obj{
+			"delete": jsOneOf("hide: a rule's delete hides page comments (Facebook, Instagram) so a wrong call can be undone; delete (the default) removes them.", "hide", "delete"),
+		}), "What delete does to a page comment."),
+		"http_events": jsDesc(jsStrict(obj{
+			"act_on": jsList(jsOneOf("", "discord", "telegram", "facebook", "instagram"), true, "The platforms whose connector is on that events posted to /v1/events may act on."),
+		}), "Events posted to /v1/events."),
+		"tests": jsList(testSchema(strs), false, "The file's own tests, run by vigie test."),
+	}
+	s := jsStrict(props, "rules")
+	s["$schema"] = "http://json-schema.org/draft-07/schema#"
+	s["$id"] = "https://github.com/vigie-bot/vigie/" + SchemaFile
+	s["title"] = "vigie rule file"
+	return s
+}
+
+func faqSchema(strs func(string) obj) obj {
+	ratio := func(d string) obj { return obj{"type": "number", "minimum": 0, "maximum": 1, "description": d} }
+	modes := make([]string, len(faqModes))
+	copy(modes, faqModes)
+	entry := jsDesc(jsStrict(obj{
+		"id":        jsScalar("Unique id of the entry."),
+		"questions": strs("The questions the entry answers."),
+		"answer": obj{"anyOf": []any{jsScalar(""), obj{"type": "object", "additionalProperties": jsScalar("")}},
+			"description": "The answer per language ({fr: …, en: …}), or one text."},
+		"keywords": strs("Words a question must contain."),
+		"mode":     jsOneOf("What to do on a match.", modes...),
+		"private":  jsBoolean("Answer privately."),
+	}, "id", "questions", "answer"), "A FAQ entry.")
+	test := jsDesc(jsStrict(obj{
+		"question": jsScalar("The question asked."),
+		"expect":   jsScalar("The entry id expected, or none."),
+		"decision": jsOneOf("The decision expected.", faqDecisions...),
+	}, "question", "expect"), "A FAQ test.")
+	cooldown := func(d string) obj { return jsScalar(d + " A duration, or off.") }
+	return jsDesc(jsStrict(obj{
+		"threshold":         ratio("How close a question must be to answer (0 to 1)."),
+		"suggest_threshold": ratio("How close a question must be to suggest an answer (0 to 1, at most threshold)."),
+		"language":          jsScalar("The default language of answers."),
+		"synonyms":          jsList(obj{"type": "array", "items": jsScalar(""), "minItems": 2}, false, "Groups of words taken as the same."),
+		"questions_only":    jsBoolean("Only answer messages that are questions."),
+		"after_hours":       jsOneOf("What to do after hours.", "forward", "silent"),
+		"cooldown": jsDesc(jsStrict(obj{
+			"channel": cooldown("Time between two answers in a channel."),
+			"user":    cooldown("Time between two answers to a user."),
+		}), "How often vigie answers."),
+		"tests":   jsList(test, false, "The FAQ's own tests."),
+		"entries": jsList(entry, false, "The questions vigie answers."),
+	}), "Answering the frequent questions.")
+}
+
+func testSchema(strs func(string) obj) obj {
+	author := jsDesc(jsStrict(obj{
+		"id":          jsScalar("Author id (default u1)."),
+		"name":        jsScalar("Author name."),
+		"roles":       strs("Author roles."),
+		"staff":       jsBoolean("The author is staff."),
+		"bot":         jsBoolean("The author is a bot."),
+		"created_at":  jsScalar("When the account was made: RFC 3339 or local like 2026-01-05 23:30."),
+		"joined_at":   jsScalar("When the author joined: RFC 3339 or local like 2026-01-05 23:30."),
+		"account_age": jsDuration("The account's age."),
+		"member_age":  jsDuration("How long the author has been a member."),
+	}), "The event's author.")
+	event := jsDesc(jsStrict(obj{
+		"id":          jsScalar("Event id (default t1, t2…)."),
+		"platform":    jsScalar("Platform (default test)."),
+		"kind":        jsScalar("Kind (default message)."),
+		"space":       jsScalar("Space."),
+		"channel":     jsScalar("Channel."),
+		"thread":      jsScalar("Thread."),
+		"reply_to":    jsScalar("The message replied to."),
+		"text":        jsScalar("Text."),
+		"attachments": jsInteger("Number of attachments."),
+		"link":        jsScalar("Link."),
+		"label":       jsScalar("Label."),
+		"author":      author,
+		"at":          jsScalar("An absolute time, RFC 3339 or local like 2026-01-05 23:30."),
+		"after":       jsDuration("From the base time, Monday 2026-01-05 12:00 in the file's timezone."),
+		"repeat":      obj{"type": "integer", "minimum": 1, "maximum": 10000, "description": "How many times the event is sent."},
+		"every":       jsDuration("Time between repeats (default 1s)."),
+	}), "A test event: the fields of the event JSON, plus at, after, repeat and every.")
+	expect := jsDesc(jsStrict(obj{
+		"event":     jsScalar("The event: a number from 1, first, last or an id."),
+		"rules":     strs("The exact set of matched rules, shadow ones included; [] for none."),
+		"actions":   jsActions("The exact list to carry out, texts expanded."),
+		"counters":  obj{"type": "object", "additionalProperties": obj{"type": "integer"}, "description": "{NAME: value}."},
+		"duplicate": jsBoolean("The event is a duplicate."),
+		"alerts":    strs("The exact set of alerts whose condition held for the event."),
+	}), "An expectation.")
+	return jsDesc(jsStrict(obj{
+		"name":   jsScalar("Unique name of the test."),
+		"events": jsList(event, false, "The events, in order."),
+		"expect": jsList(expect, false, "What is expected."),
+	}, "name"), "A test, run on a fresh memory store.")
+}
