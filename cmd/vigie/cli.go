@@ -58,6 +58,10 @@ func commands() []command {
 				"asked from the running vigie (GET /v1/report). CSV has one row per rule and hour;\n" +
 				"png is the chart of messages and actions per hour.",
 			(*cli).report},
+		{"schema", "",
+			"print the JSON Schema of the rule file, for editors to complete keys and flag mistakes",
+			"vigie init writes it as rules.schema.json beside rules.yaml, whose first line names it:\n" +
+				"# yaml-language-server: $schema=rules.schema.json", (*cli).schema},
 		{"version", "",
 			"print the version of vigie, of Go and of the modules built in", "", (*cli).version},
 	}

@@ -9,10 +9,11 @@ import (
 	"path/filepath"
 
 	"github.com/vigie-bot/vigie"
+	"github.com/vigie-bot/vigie/rules"
 )
 
 // initPack is `vigie init`: the starter pack built into the binary, written out
-// as rules.yaml and lists/ so that someone with only the binary can make it
+// as rules.yaml and lists/, with the rule file's JSON Schema, so that someone with only the binary can make it
 // theirs. Nothing is overwritten unless asked: a CM's edited lists are worth
 // more than the pack's.
 func (c *cli) initPack(_ context.Context, args []string) int {
@@ -64,7 +65,7 @@ func (c *cli) initPack(_ context.Context, args []string) int {
 		}
 	}
 	rulesFile := filepath.Join(dir, "rules.yaml")
-	fmt.Fprintf(c.stdout, "wrote %s and %d lists in %s\n", rulesFile, len(files)-1, filepath.Join(dir, "lists"))
+	fmt.Fprintf(c.stdout, "wrote %s, %s and %d lists in %s\n", rulesFile, filepath.Join(dir, rules.SchemaFile), len(files)-2, filepath.Join(dir, "lists"))
 	fmt.Fprintf(c.stdout, "next: edit them, then\n  vigie check --config %[1]s\n  vigie test --config %[1]s\n  vigie run --config %[1]s\n", rulesFile)
 	return exitOK
 }
@@ -75,7 +76,7 @@ type packFile struct {
 }
 
 // packFiles are the starter pack's files with the rule file renamed
-// rules.yaml, the name every command looks for first.
+// rules.yaml, the name every command looks for first, and the schema it names.
 func packFiles() ([]packFile, error) {
 	pack := vigie.StarterPack()
 	var out []packFile
@@ -94,5 +95,7 @@ func packFiles() ([]packFile, error) {
 		out = append(out, packFile{dest: filepath.FromSlash(dest), data: data})
 		return nil
 	})
+	// the schema the rule file's first line names, for editors
+	out = append(out, packFile{dest: rules.SchemaFile, data: rules.Schema()})
 	return out, err
 }

@@ -1,10 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/vigie-bot/vigie/rules"
 )
 
 // vigie init writes a starter pack that loads and passes its own tests from
@@ -20,6 +23,13 @@ func TestInitWritesAWorkingPack(t *testing.T) {
 		t.Fatalf("lists written: %v %v", lists, err)
 	}
 	file := filepath.Join(dir, "rules.yaml")
+	// the schema the rule file's first line names is written beside it
+	if got, err := os.ReadFile(filepath.Join(dir, rules.SchemaFile)); err != nil || !bytes.Equal(got, rules.Schema()) {
+		t.Errorf("%s written: %v, equal to rules.Schema(): %v", rules.SchemaFile, err, bytes.Equal(got, rules.Schema()))
+	}
+	if src, err := os.ReadFile(file); err != nil || !strings.HasPrefix(string(src), "# yaml-language-server: $schema="+rules.SchemaFile+"\n") {
+		t.Errorf("rules.yaml does not name its schema on its first line (%v)", err)
+	}
 	if r := run("check", "--config", file); r.code != exitOK || !strings.Contains(r.stdout, file+": ok") {
 		t.Errorf("check of the written pack: %d %q %q", r.code, r.stdout, r.stderr)
 	}
