@@ -52,10 +52,10 @@ func jsDuration(d string) obj {
 	return obj{"type": "string", "description": d + " A duration: 30s, 10m, 2h, 7d, 1w, or combined (1h30m)."}
 }
 
-// jsList is a list of item; a lone value stands for a list of one when the decoder
-// accepts it (seq with single).
+// jsList is a list of item, or nothing (an empty key); a lone value stands for a
+// list of one when the decoder accepts it (seq with single).
 func jsList(item obj, single bool, d string) obj {
-	l := obj{"type": "array", "items": item}
+	l := obj{"type": []string{"array", "null"}, "items": item} // an empty key is an empty list
 	if !single {
 		return jsDesc(l, d)
 	}
@@ -222,5 +222,5 @@ func testSchema(strs func(string) obj) obj {
 		"name":   jsScalar("Unique name of the test."),
 		"events": jsList(event, false, "The events, in order."),
 		"expect": jsList(expect, false, "What is expected."),
-	}, "name"), "A test, run on a fresh memory store.")
+	}, "name", "events", "expect"), "A test, run on a fresh memory store.")
 }

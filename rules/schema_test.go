@@ -233,6 +233,27 @@ func TestSchemaAcceptsGoodFiles(t *testing.T) {
 	}
 }
 
+// What the decoder takes in a shorter form, the schema takes too.
+func TestSchemaAcceptsShortForms(t *testing.T) {
+	s := compileSchema(t)
+	for _, src := range []string{
+		"rules:\nalerts:\n", // empty lists
+		"rules: [{name: a, when: 'true', do: delete}]\n", // one action alone
+		"rules: [{name: a, when: 'true', do: [{timeout: 10m}, {warn: hi}, strike]}]\n",
+		"rules: []\ndesk: {telegram_chat: -1001234567890, cms: telegram:1}\n", // an id written as a number
+		"rules: []\nfaq: {entries: [{id: a, questions: q, answer: text}]}\n",
+		"rules: []\noffice_hours: {mon-fri: [\"09:00-12:00\", \"14:00-18:00\"], sat: \"10:00-13:00\"}\n",
+		"rules: []\nhttp_events: {act_on: discord}\n",
+	} {
+		if _, err := rules.Parse("short.yaml", []byte(src), rules.LoadOptions{}); err != nil {
+			t.Errorf("the decoder refuses %q: %v", src, err)
+		}
+		if err := s.Validate(yamlToJSON(t, []byte(src))); err != nil {
+			t.Errorf("the schema refuses %q: %v", src, err)
+		}
+	}
+}
+
 // A misspelt key or a wrong type is flagged by the schema as by the decoder.
 func TestSchemaRejectsMistakes(t *testing.T) {
 	s := compileSchema(t)
