@@ -3,6 +3,7 @@ package rules
 import (
 	"encoding/json"
 	"slices"
+	"strings"
 )
 
 // SchemaFile is the name `vigie init` gives the schema, beside rules.yaml; the
@@ -103,9 +104,9 @@ func schemaDoc() obj {
 	}, "name", "when"), "A rule: every rule that matches applies.")
 	props := obj{
 		"timezone": jsScalar("IANA name (Europe/Paris, UTC); office hours, holidays and test times are read in it. Default UTC."),
-		"office_hours": obj{"type": "object", "additionalProperties": jsList(obj{"type": "string"}, true, "\"09:00-19:00\", or a list of ranges."),
+		"office_hours": obj{"type": "object", "propertyNames": obj{"pattern": daysPattern()}, "additionalProperties": jsList(obj{"type": "string"}, true, "\"09:00-19:00\", or a list of ranges."),
 			"description": "Days to time ranges: mon-fri, sat, sat,sun → \"09:00-19:00\" (or a list of ranges). Outside them after_hours is true."},
-		"holidays": jsList(obj{"type": "string"}, false, "Days that are after hours all day: a country code (FR, BE, US…) for its public holidays every year, and/or dates (YYYY-MM-DD)."),
+		"holidays": jsList(obj{"type": "string", "pattern": `^\s*([A-Za-z]{2}|[0-9]{4}-[0-9]{2}-[0-9]{2})\s*$`}, false, "Days that are after hours all day: a country code (FR, BE, US…) for its public holidays every year, and/or dates (YYYY-MM-DD)."),
 		"desk": jsDesc(jsStrict(obj{
 			"telegram_chat":   jsScalar("The Telegram chat where cases and alerts go."),
 			"discord_channel": jsScalar("The Discord channel where cases and alerts go."),
@@ -143,6 +144,23 @@ func schemaDoc() obj {
 	s["$id"] = "https://github.com/vigie-bot/vigie/" + SchemaFile
 	s["title"] = "vigie rule file"
 	return s
+}
+
+// daysPattern matches what parseDays reads: days (any case) and ranges of days
+// separated by commas, like mon-fri or sat,sun. The pattern spells each letter
+// in both cases: editors read ECMAScript patterns, which have no (?i).
+func daysPattern() string {
+	var alts []string
+	for _, name := range dayNames {
+		var b strings.Builder
+		for _, r := range name {
+			b.WriteString("[" + strings.ToUpper(string(r)) + string(r) + "]")
+		}
+		alts = append(alts, b.String())
+	}
+	day := `\s*(` + strings.Join(alts, "|") + `)\s*`
+	one := day + "(-" + day + ")?"
+	return "^" + one + "(," + one + ")*$"
 }
 
 func faqSchema(strs func(string) obj) obj {

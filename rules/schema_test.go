@@ -195,8 +195,23 @@ func compileSchema(t *testing.T) *jsonschema.Schema {
 // yamlToJSON decodes a rule file as an editor's YAML language server sees it.
 func yamlToJSON(t *testing.T, src []byte) any {
 	t.Helper()
+	var root yaml.Node
+	if err := yaml.Unmarshal(src, &root); err != nil {
+		t.Fatal(err)
+	}
+	// a date stays text, as the decoder and editors read it (yaml.v3 would make it a time)
+	var plain func(n *yaml.Node)
+	plain = func(n *yaml.Node) {
+		if n.Tag == "!!timestamp" {
+			n.Tag = "!!str"
+		}
+		for _, c := range n.Content {
+			plain(c)
+		}
+	}
+	plain(&root)
 	var v any
-	if err := yaml.Unmarshal(src, &v); err != nil {
+	if err := root.Decode(&v); err != nil {
 		t.Fatal(err)
 	}
 	b, err := json.Marshal(v)
@@ -244,6 +259,7 @@ func TestSchemaAcceptsShortForms(t *testing.T) {
 		"rules: []\nfaq: {entries: [{id: a, questions: q, answer: text}]}\n",
 		"rules: []\noffice_hours: {mon-fri: [\"09:00-12:00\", \"14:00-18:00\"], sat: \"10:00-13:00\"}\n",
 		"rules: []\nhttp_events: {act_on: discord}\n",
+		"rules: []\noffice_hours: {\"Sat,SUN\": \"10:00-12:00\", mon - fri: \"09:00-18:00\"}\nholidays: [fr, 2026-12-24]\n",
 	} {
 		if _, err := rules.Parse("short.yaml", []byte(src), rules.LoadOptions{}); err != nil {
 			t.Errorf("the decoder refuses %q: %v", src, err)
@@ -271,6 +287,8 @@ func TestSchemaRejectsMistakes(t *testing.T) {
 		"rules: []\ndesk: {cms: [{telegram: 1}]}\n",                          // not a string
 		"rules: []\ntests: [{name: t, events: [{text: a, repeat: many}], expect: [{event: 1}]}]\n",
 		"rules: []\ncomments: {delete: erase}\n",
+		"rules: []\noffice_hours: {mun-fri: \"09:00-18:00\"}\n", // not a day
+		"rules: []\nholidays: [2026-12]\n",                      // not a date
 	} {
 		if _, err := rules.Parse("bad.yaml", []byte(src), rules.LoadOptions{}); err == nil {
 			t.Errorf("the decoder takes %q", src)
