@@ -99,8 +99,8 @@ func schemaDoc() obj {
 		"do":          jsActions("The actions to carry out."),
 		"hours":       jsOneOf("When the rule applies: always (default), after (outside office hours and on holidays) or office.", string(HoursAlways), string(HoursAfter), string(HoursOffice)),
 		"mode":        jsOneOf("enforce (default) or shadow: a shadow rule's match is reported but its actions are never carried out.", string(ModeEnforce), string(ModeShadow)),
-		"office":      jsOneOf("What the rule does in office hours: act (default) or forward to the desk.", string(OfficeAct), string(OfficeForward)),
-		"priority":    jsOneOf("The rule's priority in the lanes: high, normal (default) or low.", "high", "normal", "low"),
+		"office":      jsOneOf("In office hours: act as after hours (default), or forward: one case for the CM to decide, no action.", string(OfficeAct), string(OfficeForward)),
+		"priority":    jsOneOf("The priority of the rule's cases at the desk: high cases are decided first; normal is the default.", "high", "normal", "low"),
 	}, "name", "when"), "A rule: every rule that matches applies.")
 	props := obj{
 		"timezone": jsScalar("IANA name (Europe/Paris, UTC); office hours, holidays and test times are read in it. Default UTC."),
@@ -172,9 +172,9 @@ func faqSchema(strs func(string) obj) obj {
 		"questions": strs("The questions the entry answers."),
 		"answer": obj{"anyOf": []any{jsScalar(""), obj{"type": "object", "additionalProperties": jsScalar("")}},
 			"description": "The answer per language ({fr: …, en: …}), or one text."},
-		"keywords": strs("Words a question must contain."),
-		"mode":     jsOneOf("What to do on a match.", modes...),
-		"private":  jsBoolean("Answer privately."),
+		"keywords": strs("Optional: at least one must be in the message."),
+		"mode":     jsOneOf("answer (default), suggest or forward.", modes...),
+		"private":  jsBoolean("true: answered by private message where the platform allows."),
 	}, "id", "questions", "answer"), "A FAQ entry.")
 	test := jsDesc(jsStrict(obj{
 		"question": jsScalar("The question asked."),
