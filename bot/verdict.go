@@ -1,8 +1,12 @@
 package bot
 
 import (
+	"bytes"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -34,6 +38,77 @@ type Action struct {
 	Kind     ActionKind    `json:"kind"`
 	Text     string        `json:"text,omitempty"`
 	Duration time.Duration `json:"duration,omitempty"`
+}
+
+// actionJSON is Action as JSON: the duration written as a CM writes it ("1h",
+// "7d"), not in nanoseconds.
+type actionJSON struct {
+	Kind     ActionKind      `json:"kind"`
+	Text     string          `json:"text,omitempty"`
+	Duration json.RawMessage `json:"duration,omitempty"`
+}
+
+// MarshalJSON writes the duration as a string such as "10m" or "7d".
+func (a Action) MarshalJSON() ([]byte, error) {
+	j := actionJSON{Kind: a.Kind, Text: a.Text}
+	if a.Duration != 0 {
+		j.Duration = strconv.AppendQuote(nil, FormatDuration(a.Duration))
+	}
+	// Not escaped here: the encoder that called us escapes HTML or not, as
+	// it was told.
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(j); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
+}
+
+// UnmarshalJSON reads the duration as MarshalJSON writes it, and as a number
+// of nanoseconds, as vigie wrote it before (journal entries and cases kept in
+// a store from an older version).
+func (a *Action) UnmarshalJSON(b []byte) error {
+	var j actionJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	*a = Action{Kind: j.Kind, Text: j.Text}
+	if len(j.Duration) == 0 || string(j.Duration) == "null" {
+		return nil
+	}
+	var s string
+	if err := json.Unmarshal(j.Duration, &s); err != nil {
+		var ns int64
+		if err := json.Unmarshal(j.Duration, &ns); err != nil {
+			return fmt.Errorf("action %s: duration: want a string such as \"1h\" or \"7d\"", j.Kind)
+		}
+		a.Duration = time.Duration(ns)
+		return nil
+	}
+	d, err := ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("action %s: %w", j.Kind, err)
+	}
+	a.Duration = d
+	return nil
+}
+
+// ParseDuration reads what FormatDuration writes: Go's durations and whole
+// days (7d).
+func ParseDuration(s string) (time.Duration, error) {
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.ParseInt(days, 10, 64)
+		if err != nil || n < 0 || n > 100*365 {
+			return 0, fmt.Errorf("bad duration %q", s)
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, errors.New("bad duration " + strconv.Quote(s))
+	}
+	return d, nil
 }
 
 // String renders the action as it is written in the rule file: timeout(10m).

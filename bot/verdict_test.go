@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -36,6 +37,41 @@ func TestFormatDuration(t *testing.T) {
 	} {
 		if got := FormatDuration(d); got != want {
 			t.Errorf("FormatDuration(%v) = %q, want %q", d, got, want)
+		}
+	}
+}
+
+// An action's duration is written as a CM writes it, and read back from that
+// and from the nanoseconds older versions stored (journal entries, cases).
+func TestActionDurationJSON(t *testing.T) {
+	for _, tc := range []struct {
+		a    Action
+		want string
+	}{
+		{Action{Kind: ActTimeout, Duration: time.Hour}, `{"kind":"timeout","duration":"1h"}`},
+		{Action{Kind: ActBan, Duration: 7 * 24 * time.Hour}, `{"kind":"ban","duration":"7d"}`},
+		{Action{Kind: ActTimeout, Duration: 90 * time.Minute}, `{"kind":"timeout","duration":"1h30m"}`},
+		{Action{Kind: ActBan, Duration: 36 * time.Hour}, `{"kind":"ban","duration":"36h"}`},
+		{Action{Kind: ActWarn, Text: "<calme> & merci"}, `{"kind":"warn","text":"\u003ccalme\u003e \u0026 merci"}`},
+		{Action{Kind: ActDelete}, `{"kind":"delete"}`},
+	} {
+		b, err := json.Marshal(tc.a)
+		if err != nil || string(b) != tc.want {
+			t.Errorf("%v: %s %v, want %s", tc.a, b, err, tc.want)
+			continue
+		}
+		var back Action
+		if err := json.Unmarshal(b, &back); err != nil || back != tc.a {
+			t.Errorf("%s read back as %+v %v", b, back, err)
+		}
+	}
+	var old Action
+	if err := json.Unmarshal([]byte(`{"kind":"timeout","duration":3600000000000}`), &old); err != nil || old.Duration != time.Hour {
+		t.Errorf("nanoseconds: %+v %v", old, err)
+	}
+	for _, bad := range []string{`{"kind":"timeout","duration":"soon"}`, `{"kind":"timeout","duration":true}`, `{"kind":"ban","duration":"-3d"}`} {
+		if err := json.Unmarshal([]byte(bad), &old); err == nil {
+			t.Errorf("%s: accepted as %+v", bad, old)
 		}
 	}
 }

@@ -95,7 +95,7 @@ func appendMatch(dst []byte, m *bot.Match) []byte {
 			}
 			if a.Duration != 0 {
 				dst = append(dst, `,"duration":`...)
-				dst = strconv.AppendInt(dst, int64(a.Duration), 10)
+				dst = appendString(dst, bot.FormatDuration(a.Duration))
 			}
 			dst = append(dst, '}')
 		}
