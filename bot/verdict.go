@@ -3,7 +3,6 @@ package bot
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -92,23 +91,6 @@ func (a *Action) UnmarshalJSON(b []byte) error {
 	}
 	a.Duration = d
 	return nil
-}
-
-// ParseDuration reads what FormatDuration writes: Go's durations and whole
-// days (7d).
-func ParseDuration(s string) (time.Duration, error) {
-	if days, ok := strings.CutSuffix(s, "d"); ok {
-		n, err := strconv.ParseInt(days, 10, 64)
-		if err != nil || n < 0 || n > 100*365 {
-			return 0, fmt.Errorf("bad duration %q", s)
-		}
-		return time.Duration(n) * 24 * time.Hour, nil
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil {
-		return 0, errors.New("bad duration " + strconv.Quote(s))
-	}
-	return d, nil
 }
 
 // String renders the action as it is written in the rule file: timeout(10m).

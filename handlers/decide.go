@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/vigie-bot/vigie/bot"
-	"github.com/vigie-bot/vigie/rules"
 	"github.com/vigie-bot/vigie/store"
 )
 
@@ -79,7 +78,7 @@ func ParseOutcome(s string) (Outcome, error) {
 // parseDuration reads a duration as CMs write them on the desk (10m, 1h30m,
 // 7d, 1w), the rule file's way, up to ten years.
 func parseDuration(s string) (time.Duration, error) {
-	d, err := rules.ParseDuration(s)
+	d, err := bot.ParseDuration(s)
 	if err != nil {
 		return 0, err
 	}
