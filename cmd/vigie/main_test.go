@@ -477,16 +477,17 @@ func freeAddr(t *testing.T) string {
 	return addr
 }
 
-// vigie run serves until its context is cancelled (SIGINT, SIGTERM), then exits 0;
-// VIGIE_LISTEN sets the address when --listen is not given.
-func TestRunServesUntilCancelled(t *testing.T) {
+// runUntilServing runs vigie run with env and args (VIGIE_LISTEN is set to a
+// free address), waits until it answers /healthz with 200, cancels it as
+// SIGINT would, and returns what it did.
+func runUntilServing(t *testing.T, env map[string]string, args ...string) result {
+	t.Helper()
 	addr := freeAddr(t)
+	env["VIGIE_LISTEN"] = addr
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan result, 1)
-	go func() {
-		done <- runIn(ctx, "", map[string]string{"VIGIE_LISTEN": addr}, "run", "--config", "testdata/good.yaml")
-	}()
+	go func() { done <- runIn(ctx, "", env, append([]string{"run"}, args...)...) }()
 	for {
 		resp, err := http.Get("http://" + addr + "/healthz")
 		if err == nil {
@@ -502,8 +503,13 @@ func TestRunServesUntilCancelled(t *testing.T) {
 		}
 	}
 	cancel()
-	r := <-done
-	if r.code != 0 {
+	return <-done
+}
+
+// vigie run serves until its context is cancelled (SIGINT, SIGTERM), then exits 0;
+// VIGIE_LISTEN sets the address when --listen is not given.
+func TestRunServesUntilCancelled(t *testing.T) {
+	if r := runUntilServing(t, map[string]string{}, "--config", "testdata/good.yaml"); r.code != 0 {
 		t.Errorf("exit %d after cancel, want 0\n%s", r.code, r.stderr)
 	}
 }
@@ -512,28 +518,7 @@ func TestRunServesUntilCancelled(t *testing.T) {
 // VIGIE_LOG_* variables) leaves out what is below it.
 func TestRunLogFlags(t *testing.T) {
 	levels := func(env map[string]string, args ...string) map[string]int {
-		addr := freeAddr(t)
-		env["VIGIE_LISTEN"] = addr
-		ctx, cancel := context.WithCancel(context.Background())
-		defer cancel()
-		done := make(chan result, 1)
-		go func() {
-			done <- runIn(ctx, "", env, append([]string{"run", "--config", "testdata/good.yaml"}, args...)...)
-		}()
-		for {
-			resp, err := http.Get("http://" + addr + "/healthz")
-			if err == nil {
-				resp.Body.Close()
-				break
-			}
-			select {
-			case r := <-done:
-				t.Fatalf("vigie run ended before serving: exit %d\n%s", r.code, r.stderr)
-			case <-time.After(20 * time.Millisecond):
-			}
-		}
-		cancel()
-		r := <-done
+		r := runUntilServing(t, env, append([]string{"--config", "testdata/good.yaml"}, args...)...)
 		if r.code != 0 {
 			t.Fatalf("exit %d\n%s", r.code, r.stderr)
 		}

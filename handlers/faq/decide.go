@@ -82,11 +82,7 @@ func (m *Matcher) Decide(ev bot.Event, v bot.Verdict) Decision {
 	if m.cfg.QuestionsOnly && !looksLikeQuestion(ev.Text, ws) {
 		// Most of a chat is no question: it is not scored against the
 		// entries (what decide would say of it without its candidates).
-		lang := languageOf(ev.Text, ws)
-		if lang == "" {
-			lang = m.cfg.Language
-		}
-		return Decision{Kind: Silent, Why: WhyNotAsked, Language: lang, Candidates: []Candidate{}}
+		return Decision{Kind: Silent, Why: WhyNotAsked, Language: m.language(ev.Text, ws), Candidates: []Candidate{}}
 	}
 	return m.decide(ev, m.matchWords(ev.Text, ws))
 }

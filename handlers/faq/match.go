@@ -510,11 +510,16 @@ func (m *Matcher) Match(text string) Match {
 	return m.matchWords(text, words(text))
 }
 
-func (m *Matcher) matchWords(text string, ws []word) Match {
-	r := Match{Question: looksLikeQuestion(text, ws), Language: languageOf(text, ws)}
-	if r.Language == "" {
-		r.Language = m.cfg.Language
+// language is the text's language, or the FAQ's own when it cannot tell.
+func (m *Matcher) language(text string, ws []word) string {
+	if l := languageOf(text, ws); l != "" {
+		return l
 	}
+	return m.cfg.Language
+}
+
+func (m *Matcher) matchWords(text string, ws []word) Match {
+	r := Match{Question: looksLikeQuestion(text, ws), Language: m.language(text, ws)}
 	r.Terms = m.terms(ws, true)
 	if len(r.Terms) == 0 {
 		return r
