@@ -67,12 +67,12 @@ func knownCountries() string {
 }
 
 // calendar is one country's public holidays, worked out a year at a time when
-// first asked and kept: the schedule is read once a minute per evaluator.
+// first asked and kept. It is read on every flagged event (the moderator's
+// mode), from every lane: a sync.Map reads without a lock.
 type calendar struct {
 	code  string
 	days  []*cal.Holiday
-	mu    *sync.Mutex
-	years map[int][]dateKey
+	years *sync.Map // int (year) -> []dateKey
 }
 
 func newCalendar(code string) (calendar, bool) {
@@ -80,20 +80,18 @@ func newCalendar(code string) (calendar, bool) {
 	if !ok {
 		return calendar{}, false
 	}
-	return calendar{code: strings.ToUpper(code), days: days, mu: new(sync.Mutex), years: map[int][]dateKey{}}, true
+	return calendar{code: strings.ToUpper(code), days: days, years: new(sync.Map)}, true
 }
 
 // holiday says whether y-m-d is one of the country's public holidays, on the
 // day itself or on the day it is observed (a Sunday holiday moved to Monday).
 func (c calendar) holiday(y int, m time.Month, d int) bool {
-	c.mu.Lock()
-	days, ok := c.years[y]
+	days, ok := c.years.Load(y)
 	if !ok {
-		days = c.year(y)
-		c.years[y] = days
+		// Two goroutines may work a year out at once; they find the same days.
+		days, _ = c.years.LoadOrStore(y, c.year(y))
 	}
-	c.mu.Unlock()
-	return slices.Contains(days, dateKey{y, m, d})
+	return slices.Contains(days.([]dateKey), dateKey{y, m, d})
 }
 
 func (c calendar) year(y int) []dateKey {
