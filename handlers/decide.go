@@ -103,6 +103,9 @@ func (m *Moderator) Decide(ctx context.Context, caseID, outcome, by string) (sto
 	if err != nil {
 		return store.Case{}, fmt.Errorf("case %s: %w", caseID, err)
 	}
+	if p := m.platforms[c.Event.Platform]; p != nil && !capable(p, o.Kind) && c.Status == store.CaseOpen {
+		return c, fmt.Errorf("case %s: %w: %s cannot %s", caseID, ErrCannot, c.Event.Platform, o.Kind)
+	}
 	if o.Kind == bot.ActTimeout && o.Duration == 0 {
 		o.Duration = defaultTimeout
 		for _, a := range c.Suggested {
@@ -146,6 +149,29 @@ func (m *Moderator) Decide(ctx context.Context, caseID, outcome, by string) (sto
 		err = errors.Join(err, oerr)
 	}
 	return c, err
+}
+
+// ErrCannot is what Decide wraps when the case's platform cannot carry out the
+// outcome (a Discord message cannot be hidden, a Telegram author has no
+// timeout to lift): nothing is recorded and the case stays open for another
+// outcome. The desks only offer what the platform can do; the HTTP API and the
+// command line are told so.
+var ErrCannot = errors.New("not possible on this platform")
+
+// capable reports whether p can carry out the outcome k.
+func capable(p bot.Platform, k bot.ActionKind) bool {
+	switch k {
+	case OutcomeKeep:
+		return true
+	case OutcomeUnhide:
+		return bot.Capable(p, bot.ActHide)
+	case OutcomeUnban:
+		return bot.Capable(p, bot.ActBan)
+	case OutcomeUntimeout:
+		_, ok := p.(bot.Untimeouter)
+		return ok
+	}
+	return bot.Capable(p, k)
 }
 
 // decisionReason is the audit-log reason of a CM's decision on case c.

@@ -19,7 +19,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/vigie-bot/vigie/bot"
-	"github.com/vigie-bot/vigie/store"
 )
 
 // routes is the HTTP API of vigie run, with the platforms' webhooks.
@@ -38,6 +37,8 @@ func (d *daemon) routes() (_ http.Handler, err error) {
 	mux.Handle("GET /metrics", promhttp.HandlerFor(d.registry, promhttp.HandlerOpts{Registry: d.registry}))
 	mux.HandleFunc("POST /v1/events", d.handleEvent)
 	mux.Handle("GET /v1/cases", d.adminOnly(d.handleCases))
+	mux.Handle("GET /v1/cases/{id}", d.adminOnly(d.handleCase))
+	mux.Handle("POST /v1/cases/{id}/decision", d.adminOnly(d.handleDecision))
 	mux.Handle("GET /v1/report", d.adminOnly(d.handleReport))
 	mux.Handle("POST /-/reload", d.adminOnly(d.handleReload))
 	// Profiles of the running process: fetched with the token (curl -H
@@ -236,33 +237,6 @@ func Sign(secret []byte, t int64, body []byte) []byte {
 	mac.Write([]byte{'.'})
 	mac.Write(body)
 	return mac.Sum(nil)
-}
-
-// handleCases lists the cases waiting for a decision (?status=decided for the
-// others), oldest first.
-func (d *daemon) handleCases(w http.ResponseWriter, r *http.Request) {
-	status := store.CaseOpen
-	switch s := r.URL.Query().Get("status"); s {
-	case "", string(store.CaseOpen):
-	case string(store.CaseDecided):
-		status = store.CaseDecided
-	default:
-		writeError(w, http.StatusBadRequest, `status: want "open" or "decided"`)
-		return
-	}
-	cases, err := d.store.Cases(r.Context(), status)
-	if err != nil {
-		writeError(w, http.StatusServiceUnavailable, "cases: "+err.Error())
-		return
-	}
-	if cases == nil {
-		cases = []store.Case{}
-	}
-	writeJSON(w, http.StatusOK, struct {
-		Status store.CaseStatus `json:"status"`
-		Count  int              `json:"count"`
-		Cases  []store.Case     `json:"cases"`
-	}{status, len(cases), cases})
 }
 
 // handleReload reloads the rule file: 200 when the new rules run, 422 with the
