@@ -58,6 +58,15 @@ func commands() []command {
 				"asked from the running vigie (GET /v1/report). CSV has one row per rule and hour;\n" +
 				"png is the chart of messages and actions per hour.",
 			(*cli).report},
+		{"cases", "list|show|decide [flags] [ID] [OUTCOME [ARG]]",
+			"the open cases of a running vigie: list them, show one, decide it",
+			"  vigie cases list [--status open|decided|all] [--rule NAME] [--author ID] [--place ID] ...\n" +
+				"  vigie cases show ID\n" +
+				"  vigie cases decide ID OUTCOME [ARG] [--by NAME]\n" +
+				"OUTCOME is one of the desk's: keep, delete, hide, timeout [2h], ban [7d], kick,\n" +
+				"reply \"TEXT\", unhide, unban, untimeout; the running vigie carries it out on the\n" +
+				"platform. A case someone decided first is not decided again: its decision is shown.",
+			(*cli).casesCommand},
 		{"schema", "",
 			"print the JSON Schema of the rule file, for editors to complete keys and flag mistakes",
 			"vigie init writes it as rules.schema.json beside rules.yaml, whose first line names it:\n" +

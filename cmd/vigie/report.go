@@ -2,12 +2,9 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/vigie-bot/vigie"
@@ -91,33 +88,11 @@ func (c *cli) reportFromRedis(ctx context.Context, rawURL, config string, period
 
 // reportFromHTTP asks GET /v1/report of a running vigie and prints the answer.
 func (c *cli) reportFromHTTP(ctx context.Context, base, since, format string) error {
-	u, err := url.Parse(strings.TrimRight(base, "/") + "/v1/report")
-	if err != nil {
-		return fmt.Errorf("--url: %w", err)
-	}
-	u.RawQuery = url.Values{"since": {since}, "format": {format}}.Encode()
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	api := adminAPI{c: c, base: base}
+	body, _, err := api.do(ctx, http.MethodGet, "/v1/report", url.Values{"since": {since}, "format": {format}}, nil, http.StatusOK)
 	if err != nil {
 		return err
 	}
-	getenv, err := withSecretFiles(c.getenv)
-	if err != nil {
-		return err
-	}
-	if tok := getenv("VIGIE_ADMIN_TOKEN"); tok != "" {
-		req.Header.Set("Authorization", "Bearer "+tok)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return fmt.Errorf("%w (is vigie running there? or give --redis)", err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-		return errors.New(u.Redacted() + ": " + resp.Status + ": " + strings.TrimSpace(string(b)))
-	}
-	_, err = io.Copy(c.stdout, resp.Body)
+	_, err = c.stdout.Write(body)
 	return err
 }

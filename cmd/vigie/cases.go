@@ -1,0 +1,323 @@
+package main
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/store"
+)
+
+// casesCommand is `vigie cases list|show|decide`: the desk's queue from a
+// terminal, asked from a running vigie over its HTTP API (GET /v1/cases,
+// GET /v1/cases/ID, POST /v1/cases/ID/decision), so that a decision is
+// carried out on the platform by the process connected to it.
+func (c *cli) casesCommand(ctx context.Context, args []string) int {
+	f := c.flags("cases")
+	base := f.String("url", envOr(c.getenv, "VIGIE_URL", "http://127.0.0.1:8080"),
+		"ask the running vigie at `URL` (env VIGIE_URL; VIGIE_ADMIN_TOKEN is sent when set)")
+	format := f.String("format", "text", "list and show: print `text|json`")
+	status := f.String("status", "open", "list: the cases that are `open|decided|all`")
+	platform := f.String("platform", "", "list: only the cases of `PLATFORM` (discord, telegram, facebook, instagram, ...)")
+	place := f.String("place", "", "list: only the cases in `ID`, a space, channel or thread")
+	rule := f.String("rule", "", "list: only the cases of the rule `NAME`")
+	author := f.String("author", "", "list: only the cases of the author `ID` or name")
+	priority := f.String("priority", "", "list: only the cases of priority `high|low`")
+	limit := f.Int("limit", 100, "list: at most `N` cases (1 to 1000)")
+	offset := f.Int("offset", 0, "list: skip the first `N` matching cases")
+	by := f.String("by", envOr(c.getenv, "VIGIE_CM", c.getenv("USER")),
+		"decide: who decides, recorded as http:`NAME` (env VIGIE_CM, then USER)")
+	pos, code, ok := f.parse(args)
+	if !ok {
+		return code
+	}
+	if *format != "text" && *format != "json" {
+		return f.usageError("unknown format %q (want text or json)", *format)
+	}
+	if len(pos) == 0 {
+		return f.usageError("missing list, show or decide")
+	}
+	api := adminAPI{c: c, base: *base}
+	var err error
+	switch verb, rest := pos[0], pos[1:]; verb {
+	case "list":
+		if len(rest) > 0 {
+			return f.usageError("list: unexpected argument %q", rest[0])
+		}
+		q := url.Values{"status": {*status}, "limit": {strconv.Itoa(*limit)}, "offset": {strconv.Itoa(*offset)}}
+		for k, v := range map[string]string{"platform": *platform, "place": *place, "rule": *rule, "author": *author, "priority": *priority} {
+			if v != "" {
+				q.Set(k, v)
+			}
+		}
+		err = c.casesList(ctx, api, q, *format)
+	case "show":
+		if len(rest) != 1 {
+			return f.usageError("show: want one case ID")
+		}
+		err = c.caseShow(ctx, api, rest[0], *format)
+	case "decide":
+		if len(rest) < 2 || len(rest) > 3 {
+			return f.usageError(`decide: want a case ID and an outcome (keep, delete, hide, timeout [2h], ban [7d], kick, reply "TEXT", unhide, unban, untimeout)`)
+		}
+		if strings.TrimSpace(*by) == "" {
+			return f.usageError("decide: --by: name who decides (or set VIGIE_CM)")
+		}
+		req := map[string]string{"outcome": rest[1], "by": *by}
+		if len(rest) == 3 {
+			// The outcome's argument, as a shell passes it: reply "merci",
+			// timeout 2h, ban 7d.
+			if strings.EqualFold(rest[1], string(bot.ActReply)) {
+				req["text"] = rest[2]
+			} else {
+				req["duration"] = rest[2]
+			}
+		}
+		err = c.caseDecide(ctx, api, rest[0], req)
+	default:
+		return f.usageError("unknown %q (want list, show or decide)", verb)
+	}
+	if err != nil {
+		fmt.Fprintf(c.stderr, "vigie cases: %v\n", err)
+		return exitFail
+	}
+	return exitOK
+}
+
+func (c *cli) casesList(ctx context.Context, api adminAPI, q url.Values, format string) error {
+	body, _, err := api.do(ctx, http.MethodGet, "/v1/cases", q, nil, http.StatusOK)
+	if err != nil {
+		return err
+	}
+	if format == "json" {
+		_, err = c.stdout.Write(body)
+		return err
+	}
+	var page struct {
+		Status string
+		Total  int
+		Offset int
+		Cases  []store.Case
+	}
+	if err := json.Unmarshal(body, &page); err != nil {
+		return fmt.Errorf("GET /v1/cases: %w", err)
+	}
+	switch {
+	case page.Total == 0:
+		fmt.Fprintf(c.stdout, "No %s case.\n", page.Status)
+		return nil
+	case len(page.Cases) == page.Total:
+		fmt.Fprintf(c.stdout, "%d %s, oldest first:\n", page.Total, casesNoun(page.Status, page.Total))
+	default:
+		fmt.Fprintf(c.stdout, "%d %s, oldest first; %d to %d shown (--offset, --limit):\n", page.Total,
+			casesNoun(page.Status, page.Total), page.Offset+min(1, len(page.Cases)), page.Offset+len(page.Cases))
+	}
+	now := time.Now()
+	tw := tabwriter.NewWriter(c.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tAGE\tWHERE\tAUTHOR\tRULE\tSTATE\tMESSAGE")
+	for _, cs := range page.Cases {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", cs.ID, age(now, cs.Opened), where(cs.Event),
+			author(cs.Event.Author), cmp.Or(cs.Rule, "-"), state(cs), snippet(cs.Event.Text, 48))
+	}
+	return tw.Flush()
+}
+
+func (c *cli) caseShow(ctx context.Context, api adminAPI, id, format string) error {
+	body, _, err := api.do(ctx, http.MethodGet, "/v1/cases/"+url.PathEscape(id), nil, nil, http.StatusOK)
+	if err != nil {
+		return err
+	}
+	if format == "json" {
+		_, err = c.stdout.Write(body)
+		return err
+	}
+	var cs store.Case
+	if err := json.Unmarshal(body, &cs); err != nil {
+		return fmt.Errorf("GET /v1/cases/%s: %w", id, err)
+	}
+	writeCase(c.stdout, cs, time.Now())
+	return nil
+}
+
+func (c *cli) caseDecide(ctx context.Context, api adminAPI, id string, req map[string]string) error {
+	payload, err := json.Marshal(req)
+	if err != nil {
+		return err
+	}
+	body, code, err := api.do(ctx, http.MethodPost, "/v1/cases/"+url.PathEscape(id)+"/decision", nil, payload,
+		http.StatusOK, http.StatusConflict, http.StatusUnprocessableEntity, http.StatusBadGateway)
+	if err != nil {
+		return err
+	}
+	var r struct {
+		Error string
+		Case  store.Case
+	}
+	if err := json.Unmarshal(body, &r); err != nil {
+		return fmt.Errorf("POST /v1/cases/%s/decision: %w", id, err)
+	}
+	if code == http.StatusOK {
+		fmt.Fprintf(c.stdout, "%s: %s, decided by %s.\n", r.Case.ID, r.Case.Outcome, r.Case.DecidedBy)
+		return nil
+	}
+	return errors.New(r.Error)
+}
+
+// writeCase prints one case for a CM to decide.
+func writeCase(w io.Writer, cs store.Case, now time.Time) {
+	line := func(label, format string, a ...any) { fmt.Fprintf(w, "%-10s "+format+"\n", append([]any{label}, a...)...) }
+	e := cs.Event
+	line("case", "%s, %s", cs.ID, state(cs))
+	line("opened", "%s (%s ago)", cs.Opened.UTC().Format("2006-01-02 15:04:05 MST"), age(now, cs.Opened))
+	if cs.Rule != "" {
+		rule := cs.Rule
+		if cs.Category != "" {
+			rule += " (" + cs.Category + ")"
+		}
+		line("rule", "%s", rule)
+	}
+	line("reason", "%s", cs.Reason)
+	line("where", "%s", where(e))
+	line("author", "%s", author(e.Author))
+	line("message", "%s (%s)", strconv.Quote(e.Text), e.ID)
+	if e.Link != "" {
+		line("link", "%s", e.Link)
+	}
+	if len(cs.Suggested) > 0 {
+		var s []string
+		for _, a := range cs.Suggested {
+			s = append(s, a.String())
+		}
+		line("suggested", "%s", strings.Join(s, ", "))
+	}
+	if cs.Hits() > 1 {
+		line("grouped", "%d hits, latest %s", cs.Hits(), strings.Join(cs.Latest, ", "))
+	}
+	if cs.Undeliverable != "" {
+		line("desk", "not shown there: %s", cs.Undeliverable)
+	}
+	if cs.Status == store.CaseDecided {
+		line("decided", "%s by %s, %s", cs.Outcome, cs.DecidedBy, cs.DecidedAt.UTC().Format("2006-01-02 15:04:05 MST"))
+	}
+}
+
+func casesNoun(status string, n int) string {
+	noun := "case"
+	if n != 1 {
+		noun = "cases"
+	}
+	if status == "all" {
+		return noun
+	}
+	return status + " " + noun
+}
+
+// state is where a case stands, in a word or two.
+func state(cs store.Case) string {
+	if cs.Status == store.CaseDecided {
+		return "decided: " + cs.Outcome
+	}
+	if cs.Priority != "" {
+		return "open, " + cs.Priority
+	}
+	return "open"
+}
+
+func where(e bot.Event) string {
+	parts := []string{e.Platform}
+	for _, p := range []string{e.Space, e.Channel, e.Thread} {
+		if p != "" {
+			parts = append(parts, p)
+		}
+	}
+	return strings.Join(parts, "/")
+}
+
+func author(a bot.Author) string {
+	if a.Name == "" || a.Name == a.ID {
+		return a.ID
+	}
+	return a.Name + " (" + a.ID + ")"
+}
+
+func age(now, t time.Time) string {
+	d := now.Sub(t)
+	if d < time.Minute {
+		return "<1m"
+	}
+	return bot.FormatDuration(d.Truncate(time.Minute))
+}
+
+// snippet is the first n characters of a message on one line.
+func snippet(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if r := []rune(s); len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	return s
+}
+
+// adminAPI asks a running vigie's admin endpoints.
+type adminAPI struct {
+	c    *cli
+	base string
+}
+
+// do sends one request with the admin token (VIGIE_ADMIN_TOKEN or its _FILE)
+// and returns the body when the status is one of ok; other statuses are
+// errors carrying what vigie said.
+func (a adminAPI) do(ctx context.Context, method, path string, q url.Values, body []byte, ok ...int) ([]byte, int, error) {
+	u, err := url.Parse(strings.TrimRight(a.base, "/") + path)
+	if err != nil {
+		return nil, 0, fmt.Errorf("--url: %w", err)
+	}
+	if q != nil {
+		u.RawQuery = q.Encode()
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), bytes.NewReader(body))
+	if err != nil {
+		return nil, 0, err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	getenv, err := withSecretFiles(a.c.getenv)
+	if err != nil {
+		return nil, 0, err
+	}
+	if tok := getenv("VIGIE_ADMIN_TOKEN"); tok != "" {
+		req.Header.Set("Authorization", "Bearer "+tok)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, 0, fmt.Errorf("%w (is vigie running there?)", err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return nil, 0, err
+	}
+	for _, code := range ok {
+		if resp.StatusCode == code {
+			return b, code, nil
+		}
+	}
+	var e struct{ Error string }
+	if json.Unmarshal(b, &e) == nil && e.Error != "" {
+		return nil, resp.StatusCode, errors.New(resp.Status + ": " + e.Error)
+	}
+	return nil, resp.StatusCode, errors.New(u.Redacted() + ": " + resp.Status + ": " + strings.TrimSpace(string(b)))
+}

@@ -1,0 +1,148 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vigie-bot/vigie/bot/daemon"
+)
+
+// serve runs vigie run in-process with env until the test ends and returns
+// its base URL once it answers /healthz.
+func serve(t *testing.T, env map[string]string, args ...string) string {
+	t.Helper()
+	addr := freeAddr(t)
+	env["VIGIE_LISTEN"] = addr
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan result, 1)
+	go func() { done <- runIn(ctx, "", env, append([]string{"run"}, args...)...) }()
+	t.Cleanup(func() {
+		cancel()
+		if r := <-done; r.code != 0 {
+			t.Errorf("vigie run: exit %d\n%s", r.code, r.stderr)
+		}
+	})
+	for {
+		resp, err := http.Get("http://" + addr + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return "http://" + addr
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestCasesCommand lists, shows and decides the cases of a running vigie from
+// the command line, as a CM at a terminal does.
+func TestCasesCommand(t *testing.T) {
+	const secret, token = "hook", "adm"
+	file := filepath.Join(t.TempDir(), "rules.yaml")
+	rules := `timezone: UTC
+rules:
+  - name: scam
+    category: spam
+    when: 'lower(text) contains "nitro"'
+    do: [forward("free nitro")]
+`
+	if err := os.WriteFile(file, []byte(rules), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"VIGIE_WEBHOOK_SECRET": secret, "VIGIE_ADMIN_TOKEN": token}
+	base := serve(t, env, "--config", file)
+	for i, text := range []string{"free nitro here", "nitro   again\nand again"} {
+		body, _ := json.Marshal(map[string]any{"id": fmt.Sprintf("m%d", i+1), "platform": "discord", "kind": "message",
+			"space": "guild-1", "channel": "general", "author": map[string]any{"id": fmt.Sprintf("u%d", i+1), "name": "Eve"},
+			"text": text, "at": time.Now().UTC().Format(time.RFC3339)})
+		now := time.Now().Unix()
+		req, _ := http.NewRequest("POST", base+"/v1/events", bytes.NewReader(body))
+		req.Header.Set("X-Vigie-Signature", fmt.Sprintf("t=%d,v1=%s", now, hex.EncodeToString(daemon.Sign([]byte(secret), now, body))))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("POST /v1/events: %v %v", resp, err)
+		}
+		resp.Body.Close()
+	}
+	cli := map[string]string{"VIGIE_URL": base, "VIGIE_ADMIN_TOKEN": token, "USER": "ann"}
+	cases := func(args ...string) result { return runIn(context.Background(), "", cli, append([]string{"cases"}, args...)...) }
+	deadline := time.Now().Add(10 * time.Second)
+	var r result
+	for {
+		if r = cases("list"); strings.HasPrefix(r.stdout, "2 open cases") || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	want := regexp.MustCompile(`^2 open cases, oldest first:
+ID +AGE +WHERE +AUTHOR +RULE +STATE +MESSAGE
+(c-\d+) +<1m +discord/guild-1/general +Eve \(u1\) +scam +open +free nitro here
+(c-\d+) +<1m +discord/guild-1/general +Eve \(u2\) +scam +open +nitro again and again
+$`)
+	m := want.FindStringSubmatch(r.stdout)
+	if r.code != exitOK || m == nil {
+		t.Fatalf("cases list: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	first, second := m[1], m[2]
+
+	if r := cases("list", "--author", "u2", "--format", "json"); r.code != exitOK || !strings.Contains(r.stdout, `"total":1`) || !strings.Contains(r.stdout, `"id":"`+second+`"`) {
+		t.Errorf("cases list --author u2 --format json: %+v", r)
+	}
+	if r := cases("list", "--limit", "1", "--offset", "1"); !strings.HasPrefix(r.stdout, "2 open cases, oldest first; 2 to 2 shown (--offset, --limit):\n") {
+		t.Errorf("a page: %q", r.stdout)
+	}
+	if r := cases("list", "--rule", "nope"); r.stdout != "No open case.\n" {
+		t.Errorf("no match: %q", r.stdout)
+	}
+	r = cases("show", first)
+	for _, line := range []string{"case       " + first + ", open\n", "rule       scam (spam)\n", "reason     free nitro\n",
+		"where      discord/guild-1/general\n", "author     Eve (u1)\n", `message    "free nitro here" (m1)` + "\n"} {
+		if !strings.Contains(r.stdout, line) {
+			t.Errorf("cases show: no line %q in\n%s", line, r.stdout)
+		}
+	}
+
+	// The platform is not connected here: keep is the outcome that needs none.
+	if r := cases("decide", first, "keep"); r.code != exitOK || r.stdout != first+": keep, decided by http:ann.\n" {
+		t.Errorf("decide: %+v", r)
+	}
+	r = cases("decide", first, "delete", "--by", "max")
+	if r.code != exitFail || !strings.HasPrefix(r.stderr, "vigie cases: already decided by http:ann: keep, at ") {
+		t.Errorf("decide again: %+v", r)
+	}
+	if r := cases("show", first); !strings.Contains(r.stdout, "decided    keep by http:ann, ") {
+		t.Errorf("show decided:\n%s", r.stdout)
+	}
+	if r := cases("decide", second, "timeout", "soon"); r.code != exitFail || !strings.Contains(r.stderr, "400 Bad Request") {
+		t.Errorf("a bad duration: %+v", r)
+	}
+	if r := cases("show", "c-999"); r.code != exitFail || r.stderr != "vigie cases: 404 Not Found: no case \"c-999\"\n" {
+		t.Errorf("show unknown: %+v", r)
+	}
+	if r := cases("list", "--status", "all"); !strings.HasPrefix(r.stdout, "2 cases, oldest first:") || !strings.Contains(r.stdout, "decided: keep") {
+		t.Errorf("list --status all:\n%s", r.stdout)
+	}
+	r = runIn(context.Background(), "", map[string]string{"VIGIE_URL": base}, "cases", "list")
+	if r.code != exitFail || !strings.Contains(r.stderr, "401 Unauthorized") {
+		t.Errorf("without the token: %+v", r)
+	}
+	for _, args := range [][]string{{}, {"purge"}, {"show"}, {"decide", first}, {"list", "x"}, {"list", "--format", "xml"}} {
+		if r := cases(args...); r.code != exitUsage {
+			t.Errorf("cases %q: exit %d, want %d", args, r.code, exitUsage)
+		}
+	}
+	r = runIn(context.Background(), "", map[string]string{"VIGIE_URL": base, "VIGIE_ADMIN_TOKEN": token}, "cases", "decide", second, "keep")
+	if r.code != exitUsage || !strings.Contains(r.stderr, "--by") {
+		t.Errorf("decide without a name: %+v", r)
+	}
+}
