@@ -176,7 +176,9 @@ func (c *cli) caseDecide(ctx context.Context, api adminAPI, id string, req map[s
 
 // writeCase prints one case for a CM to decide.
 func writeCase(w io.Writer, cs store.Case, now time.Time) {
-	line := func(label, format string, a ...any) { fmt.Fprintf(w, "%-10s "+format+"\n", append([]any{label}, a...)...) }
+	line := func(label, format string, a ...any) {
+		fmt.Fprintf(w, "%-10s "+format+"\n", append([]any{label}, a...)...)
+	}
 	e := cs.Event
 	line("case", "%s, %s", cs.ID, state(cs))
 	line("opened", "%s (%s ago)", cs.Opened.UTC().Format("2006-01-02 15:04:05 MST"), age(now, cs.Opened))

@@ -75,7 +75,9 @@ rules:
 		resp.Body.Close()
 	}
 	cli := map[string]string{"VIGIE_URL": base, "VIGIE_ADMIN_TOKEN": token, "USER": "ann"}
-	cases := func(args ...string) result { return runIn(context.Background(), "", cli, append([]string{"cases"}, args...)...) }
+	cases := func(args ...string) result {
+		return runIn(context.Background(), "", cli, append([]string{"cases"}, args...)...)
+	}
 	deadline := time.Now().Add(10 * time.Second)
 	var r result
 	for {
