@@ -297,3 +297,32 @@ const OutcomeExpired = "expired"
 
 // ErrDecided is returned when a case was already decided by someone else.
 var ErrDecided = errors.New("case already decided")
+
+// Account is a CM's login to the web console.
+type Account struct {
+	Name string `json:"name"`
+	// Role is viewer (reads), moderator (decides cases) or admin (also
+	// changes the rules and the accounts).
+	Role string `json:"role"`
+	// Hash is the password's hash in PHC form ($argon2id$v=19$m=…,t=…,p=…$salt$key);
+	// the password itself is never stored.
+	Hash    string    `json:"hash"`
+	Created time.Time `json:"created"`
+}
+
+// Accounts is offered by a store that keeps the console's accounts, shared by
+// every instance that uses it, and the key that signs their sessions (so that
+// a CM logged in on one instance is logged in on all).
+type Accounts interface {
+	// PutAccount creates or replaces the account of a.Name.
+	PutAccount(ctx context.Context, a Account) error
+	// Account returns one account by name, or ErrNotFound.
+	Account(ctx context.Context, name string) (Account, error)
+	// AccountList returns every account, by name.
+	AccountList(ctx context.Context) ([]Account, error)
+	// DeleteAccount removes an account; ErrNotFound if there is none.
+	DeleteAccount(ctx context.Context, name string) error
+	// SessionKey returns the key that signs the console's sessions: made at
+	// random the first time it is asked for, the same afterwards for everyone.
+	SessionKey(ctx context.Context) ([]byte, error)
+}

@@ -105,6 +105,9 @@ type Store struct {
 	auditAt int                // next write position
 	auditN  int
 
+	// book holds the console's accounts (accounts.go).
+	book accountBook
+
 	casesMu sync.Mutex
 	cases   map[string]*caseRec
 	origins map[string]string // Case.Origin() → id, for the cases kept

@@ -35,6 +35,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	t.Run("Concurrent", func(t *testing.T) { testConcurrent(t, newStore) })
 	t.Run("Journal", func(t *testing.T) { testJournal(t, newStore) })
 	t.Run("JournalTakenOnce", func(t *testing.T) { testJournalTakenOnce(t, newStore) })
+	t.Run("Accounts", func(t *testing.T) { testAccounts(t, newStore) })
 }
 
 // obs builds an observation of one event by author u-1 in guild-1 on discord.
@@ -932,5 +933,50 @@ func RunOpenCap(t *testing.T, newStore func(t *testing.T, openCap int) store.Sto
 	}
 	if len(cs) != 3 {
 		t.Errorf("%d open cases, want 3", len(cs))
+	}
+}
+
+// testAccounts: the console's accounts are kept, listed by name, replaced,
+// deleted; the session key is made once and the same for everyone after.
+func testAccounts(t *testing.T, newStore func(t *testing.T) store.Store) {
+	ctx := context.Background()
+	st, ok := newStore(t).(store.Accounts)
+	if !ok {
+		t.Fatal("the store keeps no accounts (store.Accounts)")
+	}
+	if _, err := st.Account(ctx, "ann"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("Account of nobody: %v, want ErrNotFound", err)
+	}
+	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	for _, a := range []store.Account{
+		{Name: "zoe", Role: "viewer", Hash: "$h1", Created: at},
+		{Name: "ann", Role: "moderator", Hash: "$h2", Created: at},
+		{Name: "ann", Role: "admin", Hash: "$h3", Created: at},
+	} {
+		if err := st.PutAccount(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a, err := st.Account(ctx, "ann")
+	if err != nil || a.Role != "admin" || a.Hash != "$h3" || !a.Created.Equal(at) {
+		t.Errorf("Account(ann) = %+v, %v; want the admin one", a, err)
+	}
+	list, err := st.AccountList(ctx)
+	if err != nil || len(list) != 2 || list[0].Name != "ann" || list[1].Name != "zoe" {
+		t.Errorf("AccountList = %+v, %v; want ann, zoe", list, err)
+	}
+	if err := st.DeleteAccount(ctx, "zoe"); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.DeleteAccount(ctx, "zoe"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("deleting twice: %v, want ErrNotFound", err)
+	}
+	k1, err := st.SessionKey(ctx)
+	if err != nil || len(k1) < 32 {
+		t.Fatalf("SessionKey = %x, %v; want 32 bytes or more", k1, err)
+	}
+	k2, err := st.SessionKey(ctx)
+	if err != nil || string(k1) != string(k2) {
+		t.Errorf("SessionKey changed: %x then %x (%v)", k1, k2, err)
 	}
 }
