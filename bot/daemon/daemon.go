@@ -5,11 +5,13 @@ package daemon
 import (
 	"cmp"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"hash/maphash"
 	"log/slog"
 	"net"
+	"net/netip"
 	"net/http"
 	"os"
 	"slices"
@@ -150,6 +152,29 @@ type daemon struct {
 	observer *observer
 	// answers are buffers for the verdicts' JSON (*[]byte), used again.
 	answers sync.Pool
+	// proxies are believed when they say a client came over HTTPS
+	// (VIGIE_TRUSTED_PROXIES); tlsCert and tlsKey, when set, make vigie
+	// serve HTTPS itself.
+	proxies         []netip.Prefix
+	tlsCert, tlsKey string
+}
+
+// parseProxies reads VIGIE_TRUSTED_PROXIES: addresses or CIDR prefixes,
+// separated by commas or spaces.
+func parseProxies(s string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' }) {
+		p, err := netip.ParsePrefix(f)
+		if err != nil {
+			a, aerr := netip.ParseAddr(f)
+			if aerr != nil {
+				return nil, fmt.Errorf("VIGIE_TRUSTED_PROXIES: %q is neither an address nor a prefix like 10.0.0.0/8", f)
+			}
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
 }
 
 // loaded is one compiled rule file and the engine that runs it.
@@ -291,6 +316,18 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 	if err := exposed(cfg, d.secret != nil, d.adminToken != nil); err != nil {
 		return nil, err
 	}
+	if d.proxies, err = parseProxies(cfg.Getenv("VIGIE_TRUSTED_PROXIES")); err != nil {
+		return nil, err
+	}
+	d.tlsCert, d.tlsKey = cfg.Getenv("VIGIE_TLS_CERT"), cfg.Getenv("VIGIE_TLS_KEY")
+	if (d.tlsCert == "") != (d.tlsKey == "") {
+		return nil, errors.New("VIGIE_TLS_CERT and VIGIE_TLS_KEY go together: set both, or neither")
+	}
+	if d.tlsCert != "" {
+		if _, err := tls.LoadX509KeyPair(d.tlsCert, d.tlsKey); err != nil {
+			return nil, fmt.Errorf("VIGIE_TLS_CERT, VIGIE_TLS_KEY: %w", err)
+		}
+	}
 	d.connected = map[string]bool{}
 	for name := range byName {
 		d.connected[name] = true
@@ -367,7 +404,13 @@ func (d *daemon) serve(ctx context.Context, reload <-chan struct{}) error {
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(ln) }()
+	go func() {
+		if d.tlsCert != "" {
+			serveErr <- srv.ServeTLS(ln, d.tlsCert, d.tlsKey)
+			return
+		}
+		serveErr <- srv.Serve(ln)
+	}()
 	signature := "off (VIGIE_WEBHOOK_SECRET not set)"
 	if d.secret != nil {
 		signature = "required"

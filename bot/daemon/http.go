@@ -19,6 +19,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/handlers/console"
+	"github.com/vigie-bot/vigie/store"
 )
 
 // routes is the HTTP API of vigie run, with the platforms' webhooks.
@@ -39,6 +41,9 @@ func (d *daemon) routes() (_ http.Handler, err error) {
 	mux.Handle("GET /v1/cases", d.adminOnly(d.handleCases))
 	mux.Handle("GET /v1/cases/{id}", d.adminOnly(d.handleCase))
 	mux.Handle("POST /v1/cases/{id}/decision", d.adminOnly(d.handleDecision))
+	mux.Handle("GET /v1/accounts", d.adminOnly(d.handleAccounts))
+	mux.Handle("PUT /v1/accounts/{name}", d.adminOnly(d.handlePutAccount))
+	mux.Handle("DELETE /v1/accounts/{name}", d.adminOnly(d.handleDeleteAccount))
 	mux.Handle("GET /v1/report", d.adminOnly(d.handleReport))
 	mux.Handle("POST /-/reload", d.adminOnly(d.handleReload))
 	// Profiles of the running process: fetched with the token (curl -H
@@ -48,6 +53,16 @@ func (d *daemon) routes() (_ http.Handler, err error) {
 	mux.Handle("/debug/pprof/profile", d.tokenRequired(pprof.Profile))
 	mux.Handle("/debug/pprof/symbol", d.tokenRequired(pprof.Symbol))
 	mux.Handle("/debug/pprof/trace", d.tokenRequired(pprof.Trace))
+	// The console, for the CMs, at / (handlers/console).
+	if acc, ok := d.store.(store.Accounts); ok {
+		con := console.New(console.Options{
+			Store: d.store, Accounts: acc, Decide: d.commands.Decide, Outcomes: d.mod.Outcomes,
+			Insecure: d.cfg.Insecure, TrustedProxies: d.proxies, Log: d.log,
+		})
+		for pattern, h := range con.Routes() {
+			mux.Handle(pattern, h)
+		}
+	}
 	for _, c := range d.conns {
 		for pattern, h := range c.Routes {
 			mux.Handle(pattern, h)

@@ -67,6 +67,14 @@ func commands() []command {
 				"reply \"TEXT\", unhide, unban, untimeout; the running vigie carries it out on the\n" +
 				"platform. A case someone decided first is not decided again: its decision is shown.",
 			(*cli).casesCommand},
+		{"users", "add|list|delete [--role viewer|moderator|admin] [NAME]",
+			"the web console's accounts, kept by the running vigie in its store",
+			"  vigie users add NAME [--role viewer|moderator|admin]   (the password is read from\n" +
+				"                        the first line of stdin; with none, one is made and printed)\n" +
+				"  vigie users list\n" +
+				"  vigie users delete NAME\n" +
+				"Viewers read the queue, moderators decide cases, admins also change rules and accounts.",
+			(*cli).usersCommand},
 		{"schema", "",
 			"print the JSON Schema of the rule file, for editors to complete keys and flag mistakes",
 			"vigie init writes it as rules.schema.json beside rules.yaml, whose first line names it:\n" +

@@ -1,0 +1,449 @@
+// Package console is the CMs' web console, served by vigie run at / of its
+// HTTP listener: the queue of open cases, decided from a laptop or a phone,
+// with live updates. Pages are rendered on the server from templates embedded
+// in the binary (no CDN: it works offline); the only script asks for the queue
+// again when the server says it changed.
+//
+// CMs log in with an account of the store (vigie users add), so that every
+// instance on one Redis knows them; sessions are signed cookies, forms carry a
+// CSRF token, failed logins are limited. Beyond loopback the console answers
+// only over TLS (vigie's own, or a proxy's the operator trusts) unless told
+// it may go without.
+package console
+
+import (
+	"cmp"
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/handlers"
+	"github.com/vigie-bot/vigie/store"
+)
+
+//go:embed assets
+var assets embed.FS
+
+// Options are what the console needs from the rest of vigie.
+type Options struct {
+	// Store holds the cases; Accounts the CMs' logins and the session key.
+	Store    store.Store
+	Accounts store.Accounts
+	// Decide records a CM's decision and carries it out (handlers.Commands).
+	Decide func(ctx context.Context, id, outcome, by string) (store.Case, error)
+	// Outcomes lists what may be decided on a case of a platform.
+	Outcomes func(platform string) []bot.ActionKind
+	// Insecure serves the console over plain HTTP to any address; without it
+	// only loopback clients, TLS connections and TrustedProxies that say the
+	// client came over HTTPS are served.
+	Insecure bool
+	// TrustedProxies are the addresses whose X-Forwarded-Proto and
+	// X-Forwarded-For are believed.
+	TrustedProxies []netip.Prefix
+	// PageSize is how many cases a queue page shows (50 when 0).
+	PageSize int
+	// Poll is how often the live view checks the queue for changes (2s when 0).
+	Poll time.Duration
+	Now  func() time.Time
+	Log  *slog.Logger
+}
+
+// Console serves the pages.
+type Console struct {
+	o     Options
+	pages *template.Template
+	tries limiter
+}
+
+// New makes the console.
+func New(o Options) *Console {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	o.PageSize = cmp.Or(o.PageSize, 50)
+	o.Poll = cmp.Or(o.Poll, 2*time.Second)
+	funcs := template.FuncMap{
+		"age":  func(t time.Time) string { return age(o.Now(), t) },
+		"when": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 MST") },
+		"action": func(a bot.Action) string {
+			return a.String()
+		},
+	}
+	pages := template.Must(template.New("").Funcs(funcs).ParseFS(assets, "assets/*.html"))
+	return &Console{o: o, pages: pages}
+}
+
+// Routes are the console's patterns for vigie's HTTP mux.
+func (c *Console) Routes() map[string]http.Handler {
+	static, _ := fs.Sub(assets, "assets/static")
+	return map[string]http.Handler{
+		"GET /{$}":                c.guard(http.RedirectHandler("/queue", http.StatusSeeOther).ServeHTTP),
+		"GET /login":              c.guard(c.loginPage),
+		"POST /login":             c.guard(c.login),
+		"POST /logout":            c.guard(c.logout),
+		"GET /queue":              c.guard(c.signedIn(RoleViewer, c.queue)),
+		"GET /queue/live":         c.guard(c.signedIn(RoleViewer, c.live)),
+		"POST /queue/{id}/decide": c.guard(c.signedIn(RoleModerator, c.decide)),
+		"GET /static/":            c.guard(http.StripPrefix("/static/", http.FileServerFS(static)).ServeHTTP),
+	}
+}
+
+// guard serves the console only where a password and a session cookie cannot
+// be read on the way: loopback, TLS, a trusted proxy's HTTPS, or anywhere when
+// Insecure. Every answer forbids framing and caching; a POST from another
+// site is refused.
+func (c *Console) guard(next http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !c.o.Insecure && !c.secure(r) {
+			http.Error(w, "vigie's console answers over HTTPS, or on loopback: serve it with VIGIE_TLS_CERT and VIGIE_TLS_KEY, "+
+				"behind a proxy named in VIGIE_TRUSTED_PROXIES, or start vigie run with --insecure", http.StatusForbidden)
+			return
+		}
+		h := w.Header()
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'; form-action 'self'")
+		h.Set("Referrer-Policy", "same-origin")
+		h.Set("X-Content-Type-Options", "nosniff")
+		if r.Method == http.MethodPost && !sameOrigin(r) {
+			http.Error(w, "cross-site request refused", http.StatusForbidden)
+			return
+		}
+		next(w, r)
+	})
+}
+
+// secure reports whether r came over a connection nobody else can read.
+func (c *Console) secure(r *http.Request) bool {
+	if r.TLS != nil {
+		return true
+	}
+	addr, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil {
+		return false
+	}
+	ip := addr.Addr().Unmap()
+	if c.trusted(ip) {
+		return strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")
+	}
+	return ip.IsLoopback()
+}
+
+func (c *Console) trusted(ip netip.Addr) bool {
+	for _, p := range c.o.TrustedProxies {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}
+
+// client is the address failed logins are counted against: the trusted
+// proxy's X-Forwarded-For when there is one, else the peer.
+func (c *Console) client(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	if ip, err := netip.ParseAddr(host); err == nil && c.trusted(ip.Unmap()) {
+		if f := r.Header.Get("X-Forwarded-For"); f != "" {
+			parts := strings.Split(f, ",")
+			return strings.TrimSpace(parts[len(parts)-1])
+		}
+	}
+	return host
+}
+
+// sameOrigin refuses what a page of another site posts: browsers send Origin
+// (or at least Referer) with a form's POST.
+func sameOrigin(r *http.Request) bool {
+	src := r.Header.Get("Origin")
+	if src == "" {
+		src = r.Header.Get("Referer")
+	}
+	if src == "" {
+		return true // not a browser: the CSRF token still has to match
+	}
+	u, err := url.Parse(src)
+	return err == nil && u.Host == r.Host
+}
+
+const cookieName = "vigie_session"
+
+// account is the CM a request comes from.
+type account struct {
+	store.Account
+	// CSRF is the token of the account's session, for its forms.
+	CSRF string
+}
+
+type ctxKey struct{}
+
+// signedIn lets through the CMs whose role allows need; the others are sent
+// to the login page (a GET) or refused (a POST, or a live view).
+func (c *Console) signedIn(need string, next func(http.ResponseWriter, *http.Request, account)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		a, err := c.who(r)
+		if err != nil {
+			if r.Method == http.MethodGet && r.URL.Path != "/queue/live" {
+				http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+				return
+			}
+			http.Error(w, "log in first", http.StatusUnauthorized)
+			return
+		}
+		if !may(a.Role, need) {
+			http.Error(w, a.Name+" is a "+a.Role+": this needs a "+need, http.StatusForbidden)
+			return
+		}
+		if r.Method == http.MethodPost && r.PostFormValue("csrf") != a.CSRF {
+			http.Error(w, "the form is out of date: load the page again", http.StatusForbidden)
+			return
+		}
+		next(w, r, a)
+	}
+}
+
+// who finds the account of the request's session.
+func (c *Console) who(r *http.Request) (account, error) {
+	ck, err := r.Cookie(cookieName)
+	if err != nil {
+		return account{}, errSession
+	}
+	key, err := c.o.Accounts.SessionKey(r.Context())
+	if err != nil {
+		return account{}, err
+	}
+	s, err := decodeSession(key, ck.Value, c.o.Now())
+	if err != nil {
+		return account{}, err
+	}
+	a, err := c.o.Accounts.Account(r.Context(), s.name)
+	if err != nil || hashPrint(a.Hash) != s.print {
+		return account{}, errSession
+	}
+	return account{Account: a, CSRF: csrfToken(key, ck.Value)}, nil
+}
+
+func (c *Console) loginPage(w http.ResponseWriter, r *http.Request) {
+	c.render(w, http.StatusOK, "login.html", map[string]any{"Next": safeNext(r.FormValue("next"))})
+}
+
+// login checks a name and password and sets the session cookie. Failures are
+// counted per name and per client address, and said the same way whatever
+// was wrong.
+func (c *Console) login(w http.ResponseWriter, r *http.Request) {
+	name, password := strings.TrimSpace(r.PostFormValue("name")), r.PostFormValue("password")
+	next := safeNext(r.PostFormValue("next"))
+	now := c.o.Now()
+	keys := []string{"name:" + name, "addr:" + c.client(r)}
+	if c.tries.blocked(now, keys...) {
+		c.o.Log.Warn("console: login refused, too many failures", "name", name, "addr", c.client(r))
+		c.render(w, http.StatusTooManyRequests, "login.html", map[string]any{"Next": next, "Name": name,
+			"Error": "Too many failed attempts: wait 15 minutes."})
+		return
+	}
+	a, err := c.o.Accounts.Account(r.Context(), name)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		http.Error(w, "accounts: "+err.Error(), http.StatusServiceUnavailable)
+		return
+	}
+	if err != nil || !CheckPassword(a.Hash, password) {
+		c.tries.fail(now, keys...)
+		c.o.Log.Warn("console: failed login", "name", name, "addr", c.client(r))
+		c.render(w, http.StatusUnauthorized, "login.html", map[string]any{"Next": next, "Name": name,
+			"Error": "Wrong name or password."})
+		return
+	}
+	key, err := c.o.Accounts.SessionKey(r.Context())
+	if err != nil {
+		http.Error(w, "accounts: "+err.Error(), http.StatusServiceUnavailable)
+		return
+	}
+	s := session{name: a.Name, expires: now.Add(sessionTTL), print: hashPrint(a.Hash)}
+	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: s.encode(key), Path: "/", Expires: s.expires,
+		HttpOnly: true, Secure: r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https"),
+		SameSite: http.SameSiteStrictMode})
+	c.o.Log.Info("console: login", "name", a.Name, "role", a.Role, "addr", c.client(r))
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+func (c *Console) logout(w http.ResponseWriter, r *http.Request) {
+	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode})
+	http.Redirect(w, r, "/login", http.StatusSeeOther)
+}
+
+// safeNext keeps a redirect after login on this site.
+func safeNext(next string) string {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.Contains(next, "\\") {
+		return "/queue"
+	}
+	return next
+}
+
+// queueCase is a case as the queue shows it.
+type queueCase struct {
+	store.Case
+	Outcomes []bot.ActionKind
+}
+
+// order puts the cases to decide first on top: high priority, then normal,
+// then low; the oldest first within each.
+func order(cs []store.Case) {
+	rank := map[string]int{handlers.PriorityHigh: 0, handlers.PriorityNormal: 1, handlers.PriorityLow: 2}
+	slices.SortStableFunc(cs, func(a, b store.Case) int {
+		return cmp.Or(cmp.Compare(rank[a.Priority], rank[b.Priority]), a.Opened.Compare(b.Opened))
+	})
+}
+
+// queue shows a page of the open cases, or only the list when the live view
+// asks for it (?part=list).
+func (c *Console) queue(w http.ResponseWriter, r *http.Request, a account) {
+	cases, err := c.o.Store.Cases(r.Context(), store.CaseOpen)
+	if err != nil {
+		http.Error(w, "cases: "+err.Error(), http.StatusServiceUnavailable)
+		return
+	}
+	order(cases)
+	pages := max(1, (len(cases)+c.o.PageSize-1)/c.o.PageSize)
+	page, _ := strconv.Atoi(r.FormValue("page"))
+	page = min(max(page, 1), pages)
+	shown := cases[min((page-1)*c.o.PageSize, len(cases)):min(page*c.o.PageSize, len(cases))]
+	list := make([]queueCase, len(shown))
+	for i, cs := range shown {
+		list[i] = queueCase{Case: cs}
+		if may(a.Role, RoleModerator) {
+			list[i].Outcomes = c.o.Outcomes(cs.Event.Platform)
+		}
+	}
+	data := map[string]any{
+		"Account": a, "Cases": list, "Total": len(cases), "Page": page, "Pages": pages,
+		"Prev": page - 1, "Next": page + 1, "Flash": r.FormValue("flash"), "Failed": r.FormValue("failed") != "",
+		"Version": version(cases),
+	}
+	name := "queue.html"
+	if r.FormValue("part") == "list" {
+		name = "list"
+	}
+	c.render(w, http.StatusOK, name, data)
+}
+
+// version changes whenever the open cases do: opened, decided, grouped.
+func version(cs []store.Case) string {
+	h := fnv.New64a()
+	for _, c := range cs {
+		fmt.Fprintf(h, "%s/%d/%s;", c.ID, c.Count, c.Priority)
+	}
+	return strconv.FormatUint(h.Sum64(), 36)
+}
+
+// live is a stream of server-sent events: one "queue" event each time the
+// open cases change, for the page to fetch its list again. It checks the
+// store every Poll, so that cases opened or decided by any instance, from
+// any desk, show.
+func (c *Console) live(w http.ResponseWriter, r *http.Request, _ account) {
+	flusher, ok := w.(http.Flusher)
+	if !ok {
+		http.Error(w, "streaming unsupported", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-store")
+	last := r.FormValue("v")
+	t := time.NewTicker(c.o.Poll)
+	defer t.Stop()
+	fmt.Fprint(w, "retry: 3000\n\n")
+	flusher.Flush()
+	for {
+		cs, err := c.o.Store.Cases(r.Context(), store.CaseOpen)
+		if err == nil {
+			if v := version(cs); v != last {
+				last = v
+				fmt.Fprintf(w, "event: queue\ndata: %s\n\n", v)
+				flusher.Flush()
+			}
+		}
+		select {
+		case <-r.Context().Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// decide carries out a CM's decision from the queue, then shows the queue
+// again with what happened.
+func (c *Console) decide(w http.ResponseWriter, r *http.Request, a account) {
+	id := r.PathValue("id")
+	outcome := strings.TrimSpace(r.PostFormValue("outcome"))
+	switch arg := strings.TrimSpace(r.PostFormValue("arg")); {
+	case outcome == string(bot.ActReply):
+		if arg == "" {
+			c.back(w, r, id+": write the reply first.", true)
+			return
+		}
+		outcome += "(" + strconv.Quote(arg) + ")"
+	case arg != "" && (outcome == string(bot.ActTimeout) || outcome == string(bot.ActBan)):
+		outcome += "(" + arg + ")"
+	}
+	if _, err := handlers.ParseOutcome(outcome); err != nil {
+		c.back(w, r, id+": "+err.Error(), true)
+		return
+	}
+	cs, err := c.o.Decide(r.Context(), id, outcome, "console:"+a.Name)
+	switch {
+	case err == nil:
+		c.back(w, r, fmt.Sprintf("%s: %s, done.", id, cs.Outcome), false)
+	case errors.Is(err, store.ErrDecided):
+		c.back(w, r, fmt.Sprintf("%s was already decided by %s: %s.", id, cs.DecidedBy, cs.Outcome), true)
+	case errors.Is(err, store.ErrNotFound):
+		c.back(w, r, id+": no such case.", true)
+	default:
+		c.back(w, r, err.Error(), true)
+	}
+}
+
+// back sends the CM to the queue page they decided from, with a message.
+func (c *Console) back(w http.ResponseWriter, r *http.Request, msg string, failed bool) {
+	q := url.Values{"flash": {msg}}
+	if failed {
+		q.Set("failed", "1")
+	}
+	if p := r.PostFormValue("page"); p != "" {
+		q.Set("page", p)
+	}
+	http.Redirect(w, r, "/queue?"+q.Encode(), http.StatusSeeOther)
+}
+
+func (c *Console) render(w http.ResponseWriter, code int, name string, data any) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(code)
+	if err := c.pages.ExecuteTemplate(w, name, data); err != nil {
+		c.o.Log.Error("console: page", "page", name, "err", err)
+	}
+}
+
+// age is how long ago t was, in a word.
+func age(now, t time.Time) string {
+	d := now.Sub(t)
+	if d < time.Minute {
+		return "now"
+	}
+	return bot.FormatDuration(d.Truncate(time.Minute)) + " ago"
+}
