@@ -1,12 +1,13 @@
 # make test is what CI runs: go vet, then every test with the race detector against a
-# throwaway redis-server (installed from Debian's packages when missing and root).
+# throwaway redis-server and with Debian's chromium for the console's browser test (both
+# installed from Debian's packages when missing and root).
 GO ?= go
 FUZZTIME ?= 10s
 
 .PHONY: test vet build dist load bench bench-engine bench-http bench-redis bench-replay soak fuzz
 
 test: vet
-	.ci/with-redis $(GO) test -race -count=1 ./...
+	.ci/with-chromium .ci/with-redis $(GO) test -race -count=1 ./...
 
 vet:
 	$(GO) vet ./...

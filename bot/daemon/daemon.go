@@ -27,6 +27,7 @@ import (
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/bot/internal/guard"
 	"github.com/vigie-bot/vigie/handlers"
+	"github.com/vigie-bot/vigie/handlers/console"
 	"github.com/vigie-bot/vigie/handlers/faq"
 	"github.com/vigie-bot/vigie/rules"
 	"github.com/vigie-bot/vigie/store"
@@ -157,6 +158,8 @@ type daemon struct {
 	// serve HTTPS itself.
 	proxies         []netip.Prefix
 	tlsCert, tlsKey string
+	// console is the CMs' web console, once routes made it.
+	console *console.Console
 }
 
 // parseProxies reads VIGIE_TRUSTED_PROXIES: addresses or CIDR prefixes,
@@ -402,6 +405,11 @@ func (d *daemon) serve(ctx context.Context, reload <-chan struct{}) error {
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	if d.console != nil {
+		// Live views are streams that never end on their own: Shutdown
+		// ends them, for the drain below not to wait for the browsers.
+		srv.RegisterOnShutdown(d.console.Close)
 	}
 	serveErr := make(chan error, 1)
 	go func() {

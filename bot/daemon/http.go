@@ -55,11 +55,11 @@ func (d *daemon) routes() (_ http.Handler, err error) {
 	mux.Handle("/debug/pprof/trace", d.tokenRequired(pprof.Trace))
 	// The console, for the CMs, at / (handlers/console).
 	if acc, ok := d.store.(store.Accounts); ok {
-		con := console.New(console.Options{
+		d.console = console.New(console.Options{
 			Store: d.store, Accounts: acc, Decide: d.commands.Decide, Outcomes: d.mod.Outcomes,
 			Insecure: d.cfg.Insecure, TrustedProxies: d.proxies, Log: d.log,
 		})
-		for pattern, h := range con.Routes() {
+		for pattern, h := range d.console.Routes() {
 			mux.Handle(pattern, h)
 		}
 	}

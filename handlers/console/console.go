@@ -28,6 +28,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/vigie-bot/vigie/bot"
@@ -67,7 +68,14 @@ type Console struct {
 	o     Options
 	pages *template.Template
 	tries limiter
+	// done is closed by Close: the live views end.
+	done      chan struct{}
+	closeOnce sync.Once
 }
+
+// Close ends the live views, for the HTTP server to shut down: the browsers
+// connect again (to another instance, or to this one once it is back).
+func (c *Console) Close() { c.closeOnce.Do(func() { close(c.done) }) }
 
 // New makes the console.
 func New(o Options) *Console {
@@ -87,7 +95,7 @@ func New(o Options) *Console {
 		},
 	}
 	pages := template.Must(template.New("").Funcs(funcs).ParseFS(assets, "assets/*.html"))
-	return &Console{o: o, pages: pages}
+	return &Console{o: o, pages: pages, done: make(chan struct{})}
 }
 
 // Routes are the console's patterns for vigie's HTTP mux.
@@ -381,6 +389,8 @@ func (c *Console) live(w http.ResponseWriter, r *http.Request, _ account) {
 		}
 		select {
 		case <-r.Context().Done():
+			return
+		case <-c.done:
 			return
 		case <-t.C:
 		}

@@ -1,0 +1,161 @@
+package daemon_test
+
+import (
+	"context"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// chromium finds the browser for the console's tests. make test installs
+// Debian's chromium and sets VIGIE_TEST_BROWSER=required, so that a missing
+// browser fails there; elsewhere the test is skipped.
+func chromium(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("VIGIE_TEST_BROWSER") == "required" {
+		t.Fatal("no chromium on PATH (make test installs Debian's when run as root)")
+	}
+	t.Skip("no chromium on PATH: the console's browser test is skipped")
+	return ""
+}
+
+// newTab starts a headless Chromium for the test, closed at its end.
+func newTab(t *testing.T) context.Context {
+	t.Helper()
+	opts := append(slices.Clone(chromedp.DefaultExecAllocatorOptions[:]),
+		chromedp.ExecPath(chromium(t)),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1200, 900),
+	)
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelTab := chromedp.NewContext(actx)
+	ctx, cancelTime := context.WithTimeout(ctx, 90*time.Second)
+	t.Cleanup(func() { cancelTime(); cancelTab(); cancelAlloc() })
+	return ctx
+}
+
+// screenshot saves the page as NAME.png in VIGIE_SCREENSHOTS (for the
+// README), or in the test's temporary directory.
+func screenshot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	dir := os.Getenv("VIGIE_SCREENSHOTS")
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatalf("screenshot %s: %v", name, err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestConsoleInABrowser drives the console in Chromium as a CM does: log in,
+// see a case arrive without reloading, decide it with its button, and find
+// the action carried out on the platform; then the queue at a phone's width.
+func TestConsoleInABrowser(t *testing.T) {
+	ctx := newTab(t)
+	in := start(t, casesRules, map[string]string{"VIGIE_WEBHOOK_SECRET": secret})
+	if r := in.do(t, "PUT", "/v1/accounts/ann", []byte(`{"role":"moderator","password":"correct horse"}`), nil); r.code != http.StatusCreated {
+		t.Fatalf("PUT /v1/accounts/ann = %d %s", r.code, r.body)
+	}
+
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(in.base+"/"),
+		chromedp.WaitVisible(`input[name=name]`),
+		chromedp.SendKeys(`input[name=name]`, "ann"),
+		chromedp.SendKeys(`input[name=password]`, "correct horse"),
+		chromedp.Click(`button[type=submit]`),
+		chromedp.WaitVisible(`#queue h1`),
+	)
+	if err != nil {
+		t.Fatalf("log in: %v", err)
+	}
+	heading, err := chromedp.Run(ctx, chromedp.Text(`#queue h1`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if heading != "0 open cases" {
+		t.Errorf("after login the queue says %q, want 0 open cases", heading)
+	}
+
+	// A case opened while the page is open shows up on its own.
+	in.post(t, message("m1", "u1", "Free NITRO for everyone: claim it before midnight"))
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(`article[data-case] blockquote`)); err != nil {
+		t.Fatalf("the case did not arrive live: %v", err)
+	}
+	text, err := chromedp.Run(ctx, chromedp.Text(`article[data-case] blockquote`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(text, "Free NITRO") {
+		t.Errorf("the case shows %q", text)
+	}
+	in.post(t, message("m2", "u2", "you idiot, nitro is a scam and so are you"))
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(`article[data-case]:nth-of-type(2)`)); err != nil {
+		t.Fatalf("the second case did not arrive live: %v", err)
+	}
+	screenshot(t, ctx, "console-queue")
+
+	if err := chromedp.Do(ctx,
+		chromedp.Click(`article[data-case]:first-of-type button[data-outcome="delete"]`),
+		chromedp.WaitVisible(`p.flash`),
+	); err != nil {
+		t.Fatalf("decide: %v", err)
+	}
+	flash, err := chromedp.Run(ctx, chromedp.Text(`p.flash`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasSuffix(flash, ": delete, done.") {
+		t.Errorf("after the decision the page says %q", flash)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for !slices.Contains(in.chat.Calls(), "delete m1") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the platform got %q, want delete m1", in.chat.Calls())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+
+	// At a phone's width the queue fits, buttons included.
+	if err := chromedp.Do(ctx,
+		chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2)),
+		chromedp.Reload(),
+		chromedp.WaitVisible(`article[data-case] button[data-outcome="keep"]`),
+	); err != nil {
+		t.Fatalf("phone width: %v", err)
+	}
+	scrollWidth, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.documentElement.scrollWidth`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	buttons, err := chromedp.Run(ctx, chromedp.Evaluate[int](
+		`[...document.querySelectorAll('button[data-outcome]')].filter(b => b.getBoundingClientRect().right > 390).length`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if scrollWidth > 390 || buttons > 0 {
+		t.Errorf("at 390 px the page is %d px wide and %d buttons stick out", scrollWidth, buttons)
+	}
+	screenshot(t, ctx, "console-phone")
+}
