@@ -28,7 +28,7 @@ const (
 	ActTag     ActionKind = "tag"
 )
 
-// ActionKinds lists every action in the order the README documents them.
+// ActionKinds lists every action in the order docs/rules.md documents them.
 var ActionKinds = []ActionKind{ActDelete, ActHide, ActReply, ActWarn, ActTimeout,
 	ActKick, ActBan, ActStrike, ActForward, ActAlert, ActTag}
 

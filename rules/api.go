@@ -169,7 +169,7 @@ type Desk struct {
 	DiscordChannel string
 	// DiscordGuilds and TelegramChats are the places vigie moderates and takes
 	// commands from; empty leaves the choice to the platform's environment
-	// setting and its default (README.md, "The desk").
+	// setting and its default (docs/platforms.md, "The desk").
 	DiscordGuilds []string
 	TelegramChats []string
 	// CMs are platform:id accounts, like telegram:123456789.

@@ -759,14 +759,26 @@ func (d *daemon) act(j job) {
 		d.log.Error("verdict not fully recorded", "event", ev.Key(), "err", err)
 	}
 	completed = true
-	// The FAQ comes after the verdict: it never answers a message a rule acted
-	// on, nor last night's questions handed over as a backlog.
-	if v.Withheld != "" || !ev.At.IsZero() && time.Since(ev.At) > handlers.DefaultStale {
+	if j.faq != nil {
+		if err := d.faq.Carry(d.workCtx, j.faq.matcher, ev, j.faq.decision); err != nil {
+			d.log.Error("faq decision not fully carried out", "event", ev.Key(), "err", err)
+		}
+		return
+	}
+	if !faqAsked(ev, v) {
 		return
 	}
 	if _, err := d.faq.Handle(d.workCtx, d.current.Load().faq, ev, v); err != nil {
 		d.log.Error("faq decision not fully carried out", "event", ev.Key(), "err", err)
 	}
+}
+
+// faqAsked reports whether the FAQ is asked about ev at all. It comes after
+// the verdict: it never answers a message a rule acted on (the matcher sees
+// to that), one whose platform actions were withheld, a duplicate, nor last
+// night's questions handed over as a backlog.
+func faqAsked(ev bot.Event, v bot.Verdict) bool {
+	return !v.Duplicate && v.Withheld == "" && (ev.At.IsZero() || time.Since(ev.At) <= handlers.DefaultStale)
 }
 
 func kindLabel(k bot.Kind) string {

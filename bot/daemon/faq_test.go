@@ -1,9 +1,13 @@
 package daemon_test
 
 import (
+	"encoding/json"
+	"fmt"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/vigie-bot/vigie/bot/internal/testsync"
 )
@@ -51,5 +55,63 @@ func TestFAQ(t *testing.T) {
 		if !strings.Contains(text, line) {
 			t.Errorf("/metrics lacks %s\n%s", line, grep(text, "vigie_faq"))
 		}
+	}
+}
+
+// TestFAQInTheVerdict: POST /v1/events answers what the FAQ decided with the
+// verdict, so that a caller for a platform vigie has no connector for can post
+// the reply itself; the lane then does that same decision, once, and a
+// cooldown it started keeps the next answer out of the verdict too.
+func TestFAQInTheVerdict(t *testing.T) {
+	rules := strings.Replace(rulesFAQ, "cooldown: {channel: off, user: off}", "cooldown: {channel: 1h, user: off}", 1)
+	in := start(t, rules, map[string]string{"VIGIE_WEBHOOK_SECRET": secret})
+	post := func(ev map[string]any) string {
+		t.Helper()
+		body, err := json.Marshal(ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := in.do(t, "POST", "/v1/events", body, map[string]string{"X-Vigie-Signature": sign(body, secret)})
+		if r.code != http.StatusOK {
+			t.Fatalf("POST /v1/events = %d %s", r.code, r.body)
+		}
+		return string(r.body)
+	}
+	shop := message("s-1", "c-1", "vous êtes ouverts quand ?")
+	shop["platform"] = "shop"
+	for _, tt := range []struct {
+		name string
+		ev   map[string]any
+		faq  string // the answer's "faq" member, "" for none
+	}{
+		{"a connector's question", message("q-1", "u-1", "when are you open?"),
+			`"faq":{"decision":"answer","answer":"hours","language":"en","text":"9am-7pm, Bob."}`},
+		{"a question a rule deleted", message("q-2", "u-2", "free nitro, when are you open?"), ""},
+		{"a platform without a connector", shop,
+			`"faq":{"decision":"answer","answer":"hours","language":"fr","text":"9h-19h, Bob."}`},
+		{"chat", message("q-3", "u-3", "gg everyone"), ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got := post(tt.ev)
+			if tt.faq == "" && strings.Contains(got, `"faq"`) {
+				t.Errorf("answer %s has a faq member", got)
+			}
+			if tt.faq != "" && !strings.HasSuffix(got, ","+tt.faq+"}\n") {
+				t.Errorf("answer %s\nwant it to end with %s", got, tt.faq)
+			}
+		})
+	}
+	want := []string{`delete q-2`, `reply q-1 "9am-7pm, Bob."`}
+	testsync.Eventually(t, "the FAQ replies", func() bool { return len(in.chat.Calls()) >= len(want) })
+	// The cooldown of q-1's channel is counted once its reply is out.
+	testsync.Eventually(t, "the cooldown holds", func() bool {
+		return !strings.Contains(post(message(fmt.Sprintf("q-4-%d", time.Now().UnixNano()), "u-4", "when are you open?")), `"faq"`)
+	})
+	// A question asked while the reply was going out is answered: it is
+	// not what this checks.
+	calls := slices.DeleteFunc(in.chat.Calls(), func(c string) bool { return strings.HasPrefix(c, "reply q-4-") })
+	slices.Sort(calls)
+	if !slices.Equal(calls, want) {
+		t.Errorf("calls = %q, want %q: one reply, by the lane", calls, want)
 	}
 }

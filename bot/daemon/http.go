@@ -20,6 +20,7 @@ import (
 
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/handlers/console"
+	"github.com/vigie-bot/vigie/handlers/faq"
 	"github.com/vigie-bot/vigie/store"
 )
 
@@ -199,13 +200,60 @@ func (d *daemon) handleEvent(w http.ResponseWriter, r *http.Request) {
 		v = v.WithoutPlatformActions()
 		v.Withheld = "events posted over HTTP do not act on " + ev.Platform + ", whose connector is on (allow it with http_events.act_on)"
 	}
+	// The FAQ is asked now rather than in the lane, so that the answer says
+	// what it decided: a caller for a platform vigie has no connector for
+	// posts the reply itself. The lane then does this decision.
+	var asked *faqDecision
+	if faqAsked(ev, v) {
+		m := d.current.Load().faq
+		fd, err := d.faq.Decide(r.Context(), m, ev, v)
+		if err != nil {
+			d.log.Warn("faq decided without its cooldowns", "event", ev.Key(), "err", err)
+		}
+		asked = &faqDecision{matcher: m, decision: fd}
+	}
 	// Journaled before the answer: once the caller has its 200, the actions
 	// survive a crash.
 	j := d.begin(ev, v)
+	j.faq = asked
 	// No flush: the verdict goes out with its length, in one write, when the
 	// handler returns right after handing it to its lane.
-	d.writeVerdict(w, &v)
+	answer := eventAnswer{Verdict: v}
+	if asked != nil {
+		answer.FAQ = newFAQAnswer(asked.decision)
+	}
+	d.writeVerdict(w, &answer)
 	d.carryOut(j)
+}
+
+// eventAnswer is what POST /v1/events answers: the verdict, and what the FAQ
+// decided about the event when it answers it, suggests an answer or hands it
+// to the desk.
+type eventAnswer struct {
+	bot.Verdict
+	FAQ *faqAnswer `json:"faq,omitempty"`
+}
+
+// faqAnswer is the FAQ's decision in the shape `vigie faq --format json` prints,
+// without the candidates: answer is the entry's id and text the reply (for
+// forward, the reply the case suggests), null when there is none; private
+// says the reply is for the author alone.
+type faqAnswer struct {
+	Decision string  `json:"decision"`
+	Answer   *string `json:"answer"`
+	Language string  `json:"language"`
+	Text     *string `json:"text"`
+	Private  bool    `json:"private,omitempty"`
+}
+
+// newFAQAnswer is nil for a decision to stay silent: nothing for the caller
+// to do.
+func newFAQAnswer(d faq.Decision) *faqAnswer {
+	if d.Kind != faq.Answer && d.Kind != faq.Suggest && d.Kind != faq.Forward {
+		return nil
+	}
+	r := d.Result()
+	return &faqAnswer{Decision: string(r.Decision), Answer: r.Answer, Language: r.Language, Text: r.Text, Private: d.Private}
 }
 
 // signatureTolerance is how far the time of a signature may be from now: a
@@ -292,7 +340,7 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 // writeVerdict answers a verdict, as writeJSON would but at a fraction of
 // its cost (verdictjson.go), in a buffer used again by the next answers (a
 // verdict with its reasons and counters is a kilobyte or two).
-func (d *daemon) writeVerdict(w http.ResponseWriter, v *bot.Verdict) {
+func (d *daemon) writeVerdict(w http.ResponseWriter, v *eventAnswer) {
 	bp, _ := d.answers.Get().(*[]byte)
 	if bp == nil {
 		bp = new([]byte)

@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"github.com/vigie-bot/vigie/handlers/faq"
 	"hash/maphash"
 	"log/slog"
 	"maps"
@@ -47,6 +48,15 @@ type job struct {
 	queued time.Time
 	// journaled: the verdict is in the store's journal until it is carried out.
 	journaled bool
+	// faq, when set, is what the FAQ decided before the verdict was answered
+	// (POST /v1/events), with the matcher that decided it: the lane does that
+	// decision rather than asking again.
+	faq *faqDecision
+}
+
+type faqDecision struct {
+	matcher  *faq.Matcher
+	decision faq.Decision
 }
 
 // lanes runs jobs in one goroutine per place.

@@ -10,15 +10,17 @@ import (
 	"github.com/vigie-bot/vigie/bot"
 )
 
-// appendVerdict appends v as encoding/json writes it (HTML left unescaped,
+// appendVerdict appends a as encoding/json writes it (HTML left unescaped,
 // then a newline), byte for byte, without its reflection, map sorting and
 // allocations: POST /v1/events answers one verdict per event. A field added to
-// bot.Verdict that this does not know fails TestVerdictJSONMatchesEncodingJSON.
-func appendVerdict(dst []byte, v *bot.Verdict) []byte {
+// bot.Verdict or eventAnswer that this does not know fails
+// TestVerdictJSONMatchesEncodingJSON.
+func appendVerdict(dst []byte, a *eventAnswer) []byte {
+	v := &a.Verdict
 	if !plainTime(v.At) {
 		// A year past 9999, an offset of a day or more: encoding/json's
 		// rules (and errors) apply.
-		raw, err := json.Marshal(v)
+		raw, err := json.Marshal(a)
 		if err != nil {
 			return append(dst, "null\n"...)
 		}
@@ -68,7 +70,29 @@ func appendVerdict(dst []byte, v *bot.Verdict) []byte {
 		dst = append(dst, `,"withheld":`...)
 		dst = appendString(dst, v.Withheld)
 	}
+	if f := a.FAQ; f != nil {
+		dst = append(dst, `,"faq":{"decision":`...)
+		dst = appendString(dst, f.Decision)
+		dst = append(dst, `,"answer":`...)
+		dst = appendNullable(dst, f.Answer)
+		dst = append(dst, `,"language":`...)
+		dst = appendString(dst, f.Language)
+		dst = append(dst, `,"text":`...)
+		dst = appendNullable(dst, f.Text)
+		if f.Private {
+			dst = append(dst, `,"private":true`...)
+		}
+		dst = append(dst, '}')
+	}
 	return append(dst, "}\n"...)
+}
+
+// appendNullable appends s as a JSON string, or null when it is nil.
+func appendNullable(dst []byte, s *string) []byte {
+	if s == nil {
+		return append(dst, "null"...)
+	}
+	return appendString(dst, *s)
 }
 
 func appendMatch(dst []byte, m *bot.Match) []byte {

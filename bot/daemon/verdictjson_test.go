@@ -12,7 +12,7 @@ import (
 )
 
 // encodingJSON is what writeJSON wrote before appendVerdict.
-func encodingJSON(t testing.TB, v *bot.Verdict) []byte {
+func encodingJSON(t testing.TB, v *eventAnswer) []byte {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
@@ -28,6 +28,8 @@ func TestVerdictJSONMatchesEncodingJSON(t *testing.T) {
 		reflect.TypeFor[bot.Verdict](): {"EventID", "Platform", "At", "Duplicate", "Matches", "Counters", "Withheld"},
 		reflect.TypeFor[bot.Match]():   {"Rule", "Category", "Actions", "Shadow", "Reason"},
 		reflect.TypeFor[bot.Action]():  {"Kind", "Text", "Duration"},
+		reflect.TypeFor[eventAnswer](): {"Verdict", "FAQ"},
+		reflect.TypeFor[faqAnswer]():   {"Decision", "Answer", "Language", "Text", "Private"},
 	} {
 		var got []string
 		for f := range typ.Fields() {
@@ -52,13 +54,16 @@ func TestVerdictJSONMatchesEncodingJSON(t *testing.T) {
 		Counters: map[string]int64{"msgs": 6, "links": 0, "near3": -1, "a\"b": 1 << 40, "é": 2},
 		Withheld: "events posted over HTTP do not act on discord",
 	}
-	tests := map[string]bot.Verdict{
+	entry, reply := "hours", "Ouvert du lundi au vendredi, 9h-19h, <Bob> & \"co\" \u2028"
+	tests := map[string]eventAnswer{
 		"empty":             {},
-		"nothing matched":   {EventID: "e1", Platform: "shop", At: at, Matches: []bot.Match{}},
-		"everything":        full,
-		"odd offset":        {EventID: "e2", At: at.In(odd)},
-		"year 10000":        {EventID: "e3", At: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)},
-		"local time, no ns": {At: time.Date(2026, 1, 2, 3, 4, 5, 0, paris)},
+		"nothing matched":   {Verdict: bot.Verdict{EventID: "e1", Platform: "shop", At: at, Matches: []bot.Match{}}},
+		"everything":        {Verdict: full, FAQ: &faqAnswer{Decision: "answer", Answer: &entry, Language: "fr", Text: &reply, Private: true}},
+		"faq forwarded":     {Verdict: bot.Verdict{EventID: "e4", At: at, Matches: []bot.Match{}}, FAQ: &faqAnswer{Decision: "forward", Language: "en"}},
+		"faq, year 10000":   {Verdict: bot.Verdict{EventID: "e5", At: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)}, FAQ: &faqAnswer{Decision: "suggest", Text: &reply}},
+		"odd offset":        {Verdict: bot.Verdict{EventID: "e2", At: at.In(odd)}},
+		"year 10000":        {Verdict: bot.Verdict{EventID: "e3", At: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)}},
+		"local time, no ns": {Verdict: bot.Verdict{At: time.Date(2026, 1, 2, 3, 4, 5, 0, paris)}},
 	}
 	for name, v := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -78,11 +83,14 @@ func FuzzVerdictJSON(f *testing.F) {
 	f.Add("m-1", "discord", "flood", "Merci de ralentir, {{author.name}}", "msgs", int64(6), int64(600e9), true)
 	f.Add("<&>", "\u2028\u2029", "\x00\x1f\"\\", "\xff", "", int64(-1), int64(0), false)
 	f.Fuzz(func(t *testing.T, id, platform, rule, text, counter string, n, d int64, shadow bool) {
-		v := bot.Verdict{
+		v := eventAnswer{Verdict: bot.Verdict{
 			EventID: id, Platform: platform, At: time.Unix(0, n).UTC(),
 			Matches:  []bot.Match{{Rule: rule, Category: text, Actions: []bot.Action{{Kind: bot.ActionKind(rule), Text: text, Duration: time.Duration(d)}}, Shadow: shadow, Reason: text}},
 			Counters: map[string]int64{counter: n, rule: d},
 			Withheld: text,
+		}}
+		if shadow {
+			v.FAQ = &faqAnswer{Decision: rule, Answer: &counter, Language: platform, Text: &text, Private: n%2 == 0}
 		}
 		if got, want := appendVerdict(nil, &v), encodingJSON(t, &v); !bytes.Equal(got, want) {
 			t.Errorf("got  %s\nwant %s", got, want)
@@ -93,7 +101,7 @@ func FuzzVerdictJSON(f *testing.F) {
 // BenchmarkVerdictJSON compares appendVerdict with encoding/json on a verdict
 // like the starter pack's for an insult.
 func BenchmarkVerdictJSON(b *testing.B) {
-	v := bot.Verdict{
+	v := eventAnswer{Verdict: bot.Verdict{
 		EventID: "l-1-42", Platform: "discord", At: time.Date(2026, 11, 20, 22, 10, 0, 123e6, time.UTC),
 		Matches: []bot.Match{
 			{Rule: "insult", Category: "abuse", Actions: []bot.Action{{Kind: bot.ActDelete}, {Kind: bot.ActStrike},
@@ -101,7 +109,7 @@ func BenchmarkVerdictJSON(b *testing.B) {
 			{Rule: "profanity", Category: "profanity", Actions: []bot.Action{{Kind: bot.ActTag, Text: "profanity"}}, Reason: `text has "connard" (profanity)`},
 		},
 		Counters: map[string]int64{"msgs": 2, "same_text": 1, "near0": 1, "near1": 1, "near2": 1, "near3": 1, "copies": 3, "joins": 0},
-	}
+	}}
 	b.Run("encoding-json", func(b *testing.B) {
 		var buf bytes.Buffer
 		for b.Loop() {

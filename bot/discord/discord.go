@@ -87,7 +87,7 @@ type Config struct {
 	Registerer prometheus.Registerer
 }
 
-// ConfigFromEnv reads the DISCORD_* settings; README.md lists them.
+// ConfigFromEnv reads the DISCORD_* settings; docs/operations.md lists them.
 func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	cfg := Config{
 		Token:          getenv("DISCORD_TOKEN"),

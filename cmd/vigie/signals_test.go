@@ -9,16 +9,20 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/rogpeppe/go-internal/testscript"
 )
 
 // TestMain lets the signal test run this test binary as vigie itself, so that
-// main's own wiring (signals to context and reload) is what is tested.
+// main's own wiring (signals to context and reload) is what is tested, and
+// gives the docs' scripts (docs_test.go) the command vigie, the real main run
+// from the test binary.
 func TestMain(m *testing.M) {
 	if args := os.Getenv("VIGIE_TEST_AS_MAIN"); args != "" {
 		os.Args = append([]string{"vigie"}, strings.Fields(args)...)
 		os.Exit(realMain())
 	}
-	os.Exit(m.Run())
+	testscript.Main(m, map[string]func(){"vigie": func() { os.Exit(realMain()) }})
 }
 
 // SIGHUP reloads the rule file and SIGTERM stops vigie run with exit status 0.

@@ -126,6 +126,19 @@ func (a *Assistant) Handle(ctx context.Context, m *Matcher, ev bot.Event, v bot.
 	if m == nil {
 		return Decision{Kind: Silent}, nil
 	}
+	d, err := a.Decide(ctx, m, ev, v)
+	return d, errors.Join(err, a.Carry(ctx, m, ev, d))
+}
+
+// Decide is the first half of Handle: what the FAQ will do with ev, the
+// matcher's decision held back by a cooldown or a pause. It records and sends
+// nothing, so that POST /v1/events can answer the decision with the verdict
+// before Carry does it in the place's lane. Its error is a cooldown that could
+// not be read; the decision is then made as if none held.
+func (a *Assistant) Decide(ctx context.Context, m *Matcher, ev bot.Event, v bot.Verdict) (Decision, error) {
+	if m == nil {
+		return Decision{Kind: Silent}, nil
+	}
 	d := m.Decide(ev, v)
 	var err error
 	if d.Kind != Silent && d.Entry != "" {
@@ -136,8 +149,7 @@ func (a *Assistant) Handle(ctx context.Context, m *Matcher, ev bot.Event, v bot.
 			a.log.Warn("cooldown not read; answering anyway", "event", ev.Key(), "err", err)
 		}
 		if cooled {
-			a.record(ev, d, true)
-			d.Kind, d.Why = Silent, WhyCooldown
+			d.Kind, d.Why, d.cooled = Silent, WhyCooldown, true
 			return d, nil
 		}
 	}
@@ -146,18 +158,28 @@ func (a *Assistant) Handle(ctx context.Context, m *Matcher, ev bot.Event, v bot.
 			d.Kind, d.Why = Silent, "vigie is paused"
 		}
 	}
-	a.record(ev, d, false)
+	return d, err
+}
+
+// Carry is the second half of Handle: it counts the decision Decide made and
+// does it.
+func (a *Assistant) Carry(ctx context.Context, m *Matcher, ev bot.Event, d Decision) error {
+	if m == nil {
+		return nil
+	}
+	a.record(ev, d, d.cooled)
+	var err error
 	switch d.Kind {
 	case Answer, Suggest:
 		a.reply(ctx, ev, d)
-		err = errors.Join(err, a.cool(ctx, m, ev, d.Entry))
+		err = a.cool(ctx, m, ev, d.Entry)
 	case Forward:
-		err = errors.Join(err, a.forward(ctx, ev, d))
+		err = a.forward(ctx, ev, d)
 		if d.Entry != "" {
 			err = errors.Join(err, a.cool(ctx, m, ev, d.Entry))
 		}
 	}
-	return d, err
+	return err
 }
 
 // cooling reads whether the entry was answered in ev's channel, or to its

@@ -63,6 +63,8 @@ type Decision struct {
 	Candidates []Candidate
 	// Terms are the message's words as the index compared them.
 	Terms []string
+	// cooled: an entry matched, but a cooldown held the answer back.
+	cooled bool
 }
 
 // Decide says what to do with ev, given the verdict of the moderation rules. It
