@@ -229,9 +229,7 @@ func (d *daemon) handleReport(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, `format: want text, csv, json or png`)
 		return
 	}
-	d.syncAlerts(r.Context())
-	now := time.Now()
-	rep, err := report.Build(r.Context(), d.reportSource(), now.Add(-since), now)
+	rep, err := d.reportNow(r.Context(), since)
 	if err != nil {
 		writeError(w, http.StatusServiceUnavailable, err.Error())
 		return
@@ -301,9 +299,7 @@ func rulePriority(rs *rules.Ruleset, rule string) string {
 
 // reportFor is the report of the last period, as text and chart, for the desks.
 func (d *daemon) reportFor(ctx context.Context, period time.Duration) (string, []byte, error) {
-	d.syncAlerts(ctx)
-	now := time.Now()
-	r, err := report.Build(ctx, d.reportSource(), now.Add(-period), now)
+	r, err := d.reportNow(ctx, period)
 	if err != nil {
 		return "", nil, err
 	}

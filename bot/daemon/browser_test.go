@@ -137,6 +137,43 @@ func TestConsoleInABrowser(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 
+	// The report of the day: the rule's row, and the chart drawn.
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(in.base+"/reports"),
+		chromedp.WaitVisible(`tr[data-rule="scam"]`),
+	); err != nil {
+		t.Fatalf("reports: %v", err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.querySelector('.chart img').complete`)); err != nil {
+		t.Fatalf("the chart: %v", err)
+	}
+	row, err := chromedp.Run(ctx, chromedp.Text(`tr[data-rule="scam"]`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fields := strings.Fields(row); len(fields) < 3 || fields[0] != "scam" || fields[1] != "spam" || fields[2] != "2" {
+		t.Errorf("the report's scam row says %q, want scam, spam, 2 hits", row)
+	}
+	chartWidth, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelector('.chart img').naturalWidth`))
+	if err != nil || chartWidth == 0 {
+		t.Errorf("the chart did not load (width %d, %v)", chartWidth, err)
+	}
+	screenshot(t, ctx, "console-reports")
+	if err := chromedp.Do(ctx, chromedp.Navigate(in.base+"/health"), chromedp.WaitVisible(`dl.health`)); err != nil {
+		t.Fatalf("health: %v", err)
+	}
+	desk, err := chromedp.Run(ctx, chromedp.Text(`dl.health dd:last-of-type`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(desk, "2 open cases") {
+		t.Errorf("the health page says of the desk %q, want 2 open cases", desk)
+	}
+	screenshot(t, ctx, "console-health")
+	if err := chromedp.Do(ctx, chromedp.Navigate(in.base+"/queue")); err != nil {
+		t.Fatal(err)
+	}
+
 	// At a phone's width the queue fits, buttons included.
 	if err := chromedp.Do(ctx,
 		chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2)),

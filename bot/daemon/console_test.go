@@ -142,6 +142,24 @@ func TestConsole(t *testing.T) {
 		t.Errorf("deciding again: → %q", loc)
 	}
 
+	// The reports and the health page, and the CSV to download.
+	if code, body, _ := ann.do("GET", "/reports?since=7d", nil, nil); code != http.StatusOK || !strings.Contains(body, `<tr data-rule="scam">`) {
+		t.Errorf("GET /reports = %d\n%s", code, body)
+	}
+	if code, body, h := ann.do("GET", "/reports/report.csv?since=7d", nil, nil); code != http.StatusOK ||
+		!strings.Contains(h.Get("Content-Disposition"), "attachment") || !strings.HasPrefix(body, "hour,") {
+		t.Errorf("GET /reports/report.csv = %d %q\n%s", code, h.Get("Content-Disposition"), body)
+	}
+	if code, _, h := ann.do("GET", "/reports/chart.png", nil, nil); code != http.StatusOK || h.Get("Content-Type") != "image/png" {
+		t.Errorf("GET /reports/chart.png = %d %s", code, h.Get("Content-Type"))
+	}
+	if code, body, _ := ann.do("GET", "/health", nil, nil); code != http.StatusOK || !strings.Contains(body, "0 open cases") {
+		t.Errorf("GET /health = %d\n%s", code, body)
+	}
+	if code, _, _ := ann.do("GET", "/reports?since=soon", nil, nil); code != http.StatusBadRequest {
+		t.Errorf("a bad period: %d, want 400", code)
+	}
+
 	// A new password ends ann's session.
 	put("ann", `{"role":"moderator","password":"another horse"}`, http.StatusOK)
 	if code, _, _ := ann.do("GET", "/queue", nil, nil); code != http.StatusSeeOther {

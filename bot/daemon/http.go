@@ -21,6 +21,7 @@ import (
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/handlers/console"
 	"github.com/vigie-bot/vigie/handlers/faq"
+	"github.com/vigie-bot/vigie/handlers/report"
 	"github.com/vigie-bot/vigie/store"
 )
 
@@ -59,6 +60,7 @@ func (d *daemon) routes() (_ http.Handler, err error) {
 		d.console = console.New(console.Options{
 			Store: d.store, Accounts: acc, Decide: d.commands.Decide, Outcomes: d.mod.Outcomes,
 			Insecure: d.cfg.Insecure, TrustedProxies: d.proxies, Log: d.log,
+			Report: d.reportNow, Health: d.consoleHealth,
 		})
 		for pattern, h := range d.console.Routes() {
 			mux.Handle(pattern, h)
@@ -128,6 +130,11 @@ type pinger interface {
 // handleHealth answers 200 as long as vigie serves; what does not work fully is
 // listed in degraded: what /-/ready reports, and a refused reload.
 func (d *daemon) handleHealth(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, d.healthNow(r.Context()))
+}
+
+// healthNow is what /healthz answers.
+func (d *daemon) healthNow(ctx context.Context) healthReply {
 	l := d.current.Load()
 	rep := healthReply{
 		Status:    "ok",
@@ -135,7 +142,7 @@ func (d *daemon) handleHealth(w http.ResponseWriter, r *http.Request) {
 		Rules:     healthRules{File: l.file, Count: len(l.engine.Ruleset().Rules), LoadedAt: l.at.UTC()},
 		Store:     d.storeKind,
 		Platforms: d.platforms,
-		Degraded:  append(d.health.list(), d.notReady(r.Context())...),
+		Degraded:  append(d.health.list(), d.notReady(ctx)...),
 		Signature: "off",
 	}
 	if d.secret != nil {
@@ -150,7 +157,36 @@ func (d *daemon) handleHealth(w http.ResponseWriter, r *http.Request) {
 	// A restarting source is in both lists.
 	slices.Sort(rep.Degraded)
 	rep.Degraded = slices.Compact(rep.Degraded)
-	writeJSON(w, http.StatusOK, rep)
+	return rep
+}
+
+// consoleHealth is the health page's view: /healthz's, and the desk's backlog.
+func (d *daemon) consoleHealth(ctx context.Context) console.Health {
+	h := d.healthNow(ctx)
+	out := console.Health{
+		Version: h.Version, RulesFile: h.Rules.File, Rules: h.Rules.Count, RulesLoaded: h.Rules.LoadedAt,
+		Store: h.Store, Platforms: h.Platforms, Paused: h.Paused, Degraded: h.Degraded,
+	}
+	if h.Until != nil {
+		out.PausedUntil = *h.Until
+	}
+	if open, err := d.store.Cases(ctx, store.CaseOpen); err == nil {
+		out.OpenCases = len(open)
+		if len(open) > 0 {
+			out.OldestOpen = open[0].Opened
+		}
+	} else {
+		out.Degraded = append(out.Degraded, "cases: "+err.Error())
+	}
+	return out
+}
+
+// reportNow is the report of the period that ends now: GET /v1/report's
+// and the console's.
+func (d *daemon) reportNow(ctx context.Context, period time.Duration) (*report.Report, error) {
+	d.syncAlerts(ctx)
+	now := time.Now()
+	return report.Build(ctx, d.reportSource(), now.Add(-period), now)
 }
 
 // handleEvent evaluates one event, answers its verdict, then carries out the

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -128,7 +127,7 @@ func (c *cli) casesList(ctx context.Context, api adminAPI, q url.Values, format 
 	fmt.Fprintln(tw, "ID\tAGE\tWHERE\tAUTHOR\tRULE\tSTATE\tMESSAGE")
 	for _, cs := range page.Cases {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", cs.ID, age(now, cs.Opened), where(cs.Event),
-			author(cs.Event.Author), cmp.Or(cs.Rule, "-"), state(cs), snippet(cs.Event.Text, 48))
+			author(cs.Event.Author), orDash(cs.Rule), state(cs), snippet(cs.Event.Text, 48))
 	}
 	return tw.Flush()
 }
@@ -223,6 +222,14 @@ func casesNoun(status string, n int) string {
 		return noun
 	}
 	return status + " " + noun
+}
+
+// orDash is s, or "-" for nothing.
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }
 
 // state is where a case stands, in a word or two.

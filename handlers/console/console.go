@@ -33,6 +33,7 @@ import (
 
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/handlers"
+	"github.com/vigie-bot/vigie/handlers/report"
 	"github.com/vigie-bot/vigie/store"
 )
 
@@ -55,6 +56,10 @@ type Options struct {
 	// TrustedProxies are the addresses whose X-Forwarded-Proto and
 	// X-Forwarded-For are believed.
 	TrustedProxies []netip.Prefix
+	// Report builds the report of the period that ends now; Health says how
+	// the running vigie is. The pages that show them need them.
+	Report func(ctx context.Context, period time.Duration) (*report.Report, error)
+	Health func(ctx context.Context) Health
 	// PageSize is how many cases a queue page shows (50 when 0).
 	PageSize int
 	// Poll is how often the live view checks the queue for changes (2s when 0).
@@ -93,6 +98,13 @@ func New(o Options) *Console {
 		"action": func(a bot.Action) string {
 			return a.String()
 		},
+		"duration": func(d time.Duration) string { return bot.FormatDuration(d.Truncate(time.Minute)) },
+		"pct": func(part, whole int) string {
+			if whole == 0 {
+				return "–"
+			}
+			return strconv.Itoa(part*100/whole) + "%"
+		},
 	}
 	pages := template.Must(template.New("").Funcs(funcs).ParseFS(assets, "assets/*.html"))
 	return &Console{o: o, pages: pages, done: make(chan struct{})}
@@ -109,6 +121,10 @@ func (c *Console) Routes() map[string]http.Handler {
 		"GET /queue":              c.guard(c.signedIn(RoleViewer, c.queue)),
 		"GET /queue/live":         c.guard(c.signedIn(RoleViewer, c.live)),
 		"POST /queue/{id}/decide": c.guard(c.signedIn(RoleModerator, c.decide)),
+		"GET /reports":            c.guard(c.signedIn(RoleViewer, c.reports)),
+		"GET /reports/chart.png":  c.guard(c.signedIn(RoleViewer, c.reportFile("png"))),
+		"GET /reports/report.csv": c.guard(c.signedIn(RoleViewer, c.reportFile("csv"))),
+		"GET /health":             c.guard(c.signedIn(RoleViewer, c.health)),
 		"GET /static/":            c.guard(http.StripPrefix("/static/", http.FileServerFS(static)).ServeHTTP),
 	}
 }
@@ -341,7 +357,7 @@ func (c *Console) queue(w http.ResponseWriter, r *http.Request, a account) {
 		}
 	}
 	data := map[string]any{
-		"Account": a, "Cases": list, "Total": len(cases), "Page": page, "Pages": pages,
+		"Account": a, "Nav": "queue", "Cases": list, "Total": len(cases), "Page": page, "Pages": pages,
 		"Prev": page - 1, "Next": page + 1, "Flash": r.FormValue("flash"), "Failed": r.FormValue("failed") != "",
 		"Version": version(cases),
 	}
