@@ -148,3 +148,50 @@ $`)
 		t.Errorf("decide without a name: %+v", r)
 	}
 }
+
+// TestUsersCommand adds, lists and deletes the console's accounts of a
+// running vigie.
+func TestUsersCommand(t *testing.T) {
+	base := serve(t, map[string]string{}, "--config", "testdata/good.yaml")
+	env := map[string]string{"VIGIE_URL": base}
+	users := func(stdin string, args ...string) result {
+		return runIn(context.Background(), stdin, env, append([]string{"users"}, args...)...)
+	}
+	if r := users("", "list"); r.stdout != "No account: add one with vigie users add NAME --role admin.\n" {
+		t.Errorf("list of none: %+v", r)
+	}
+	if r := users("correct horse\n", "add", "ann", "--role", "admin"); r.code != exitOK || r.stdout != "ann added, admin.\n" {
+		t.Errorf("add with a password: %+v", r)
+	}
+	r := users("", "add", "max")
+	m := regexp.MustCompile(`^max added, moderator\.\npassword: ([a-z2-7]{20})\n$`).FindStringSubmatch(r.stdout)
+	if r.code != exitOK || m == nil {
+		t.Fatalf("add without a password: %+v", r)
+	}
+	// The password printed is the account's: it logs in.
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := noRedirect.PostForm(base+"/login", map[string][]string{"name": {"max"}, "password": {m[1]}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/queue" || len(resp.Cookies()) != 1 {
+		t.Errorf("login with the printed password: %d → %q, cookies %v", resp.StatusCode, resp.Header.Get("Location"), resp.Cookies())
+	}
+	if r := users("short\n", "add", "zoe"); r.code != exitFail || !strings.Contains(r.stderr, "password: at least 10 characters") {
+		t.Errorf("a short password: %+v", r)
+	}
+	if r := users("", "add", "zoe", "--role", "boss"); r.code != exitFail || !strings.Contains(r.stderr, "role: want viewer, moderator or admin") {
+		t.Errorf("a bad role: %+v", r)
+	}
+	r = users("", "list")
+	if !regexp.MustCompile(`^NAME +ROLE +CREATED\nann +admin +\d{4}-\d\d-\d\d \d\d:\d\d UTC\nmax +moderator +`).MatchString(r.stdout) {
+		t.Errorf("list:\n%s", r.stdout)
+	}
+	if r := users("", "delete", "max"); r.stdout != "max deleted; their sessions are over.\n" {
+		t.Errorf("delete: %+v", r)
+	}
+	if r := users("", "delete", "max"); r.code != exitFail || !strings.Contains(r.stderr, "404") {
+		t.Errorf("delete twice: %+v", r)
+	}
+}

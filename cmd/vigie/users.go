@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -84,11 +85,14 @@ func (c *cli) usersList(ctx context.Context, api adminAPI) error {
 }
 
 // usersAdd creates the account, or sets its role and password again. The
-// password is the first line of standard input; with none, one is made and
-// printed once.
+// password is the first line of standard input; with none (or a terminal,
+// where it would show as it is typed), one is made and printed once.
 func (c *cli) usersAdd(ctx context.Context, api adminAPI, name, role string) error {
-	line, _ := bufio.NewReader(c.stdin).ReadString('\n')
-	password := strings.TrimRight(line, "\r\n")
+	var password string
+	if f, ok := c.stdin.(*os.File); !ok || !isTerminal(f) {
+		line, _ := bufio.NewReader(c.stdin).ReadString('\n')
+		password = strings.TrimRight(line, "\r\n")
+	}
 	made := password == ""
 	if made {
 		password = strings.ToLower(rand.Text()[:20])
