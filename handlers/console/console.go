@@ -25,7 +25,6 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -328,12 +327,27 @@ type queueCase struct {
 }
 
 // order puts the cases to decide first on top: high priority, then normal,
-// then low; the oldest first within each.
-func order(cs []store.Case) {
-	rank := map[string]int{handlers.PriorityHigh: 0, handlers.PriorityNormal: 1, handlers.PriorityLow: 2}
-	slices.SortStableFunc(cs, func(a, b store.Case) int {
-		return cmp.Or(cmp.Compare(rank[a.Priority], rank[b.Priority]), a.Opened.Compare(b.Opened))
-	})
+// then low; the oldest first within each, as the store lists them. It
+// returns their positions in cs, not copies: a case is large, and a page
+// shows 50 of 10,000.
+func order(cs []store.Case) []int {
+	out := make([]int, 0, len(cs))
+	for _, p := range []string{handlers.PriorityHigh, handlers.PriorityNormal, handlers.PriorityLow} {
+		for i := range cs {
+			if cs[i].Priority == p {
+				out = append(out, i)
+			}
+		}
+	}
+	// A priority of no rank (an older vigie's) comes last rather than not at all.
+	for i := range cs {
+		switch cs[i].Priority {
+		case handlers.PriorityHigh, handlers.PriorityNormal, handlers.PriorityLow:
+		default:
+			out = append(out, i)
+		}
+	}
+	return out
 }
 
 // queue shows a page of the open cases, or only the list when the live view
@@ -344,16 +358,16 @@ func (c *Console) queue(w http.ResponseWriter, r *http.Request, a account) {
 		http.Error(w, "cases: "+err.Error(), http.StatusServiceUnavailable)
 		return
 	}
-	order(cases)
+	ordered := order(cases)
 	pages := max(1, (len(cases)+c.o.PageSize-1)/c.o.PageSize)
 	page, _ := strconv.Atoi(r.FormValue("page"))
 	page = min(max(page, 1), pages)
-	shown := cases[min((page-1)*c.o.PageSize, len(cases)):min(page*c.o.PageSize, len(cases))]
+	shown := ordered[min((page-1)*c.o.PageSize, len(cases)):min(page*c.o.PageSize, len(cases))]
 	list := make([]queueCase, len(shown))
-	for i, cs := range shown {
-		list[i] = queueCase{Case: cs}
+	for i, at := range shown {
+		list[i] = queueCase{Case: cases[at]}
 		if may(a.Role, RoleModerator) {
-			list[i].Outcomes = c.o.Outcomes(cs.Event.Platform)
+			list[i].Outcomes = c.o.Outcomes(cases[at].Event.Platform)
 		}
 	}
 	data := map[string]any{
@@ -371,8 +385,13 @@ func (c *Console) queue(w http.ResponseWriter, r *http.Request, a account) {
 // version changes whenever the open cases do: opened, decided, grouped.
 func version(cs []store.Case) string {
 	h := fnv.New64a()
-	for _, c := range cs {
-		fmt.Fprintf(h, "%s/%d/%s;", c.ID, c.Count, c.Priority)
+	var buf []byte
+	for i := range cs {
+		c := &cs[i]
+		buf = append(buf[:0], c.ID...)
+		buf = strconv.AppendInt(append(buf, '/'), int64(c.Count), 10)
+		buf = append(append(append(buf, '/'), c.Priority...), ';')
+		h.Write(buf)
 	}
 	return strconv.FormatUint(h.Sum64(), 36)
 }

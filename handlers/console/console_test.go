@@ -1,14 +1,21 @@
 package console_test
 
 import (
+	"context"
 	"crypto/tls"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/handlers/console"
+	"github.com/vigie-bot/vigie/store"
 	"github.com/vigie-bot/vigie/store/memory"
 )
 
@@ -76,5 +83,47 @@ func TestPasswords(t *testing.T) {
 		if console.CheckPassword(bad, "") {
 			t.Errorf("hash %q passes", bad)
 		}
+	}
+}
+
+// The queue puts high priority first, then normal, then low, the oldest
+// first within each, and pages them.
+func TestQueueOrder(t *testing.T) {
+	ctx := context.Background()
+	st := memory.New()
+	at := time.Date(2026, 3, 1, 22, 0, 0, 0, time.UTC)
+	for i, p := range []string{"", "low", "high", "", "high"} {
+		ev := bot.Event{ID: fmt.Sprintf("m%d", i), Platform: "discord", Author: bot.Author{ID: fmt.Sprintf("u%d", i)}, Text: "x", At: at}
+		if _, err := st.OpenCase(ctx, store.Case{Event: ev, Rule: "r", Reason: "r", Priority: p, Opened: at.Add(time.Duration(i) * time.Minute)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := st.PutAccount(ctx, store.Account{Name: "vic", Role: console.RoleViewer, Hash: console.HashPassword("battery staple")}); err != nil {
+		t.Fatal(err)
+	}
+	con := console.New(console.Options{Store: st, Accounts: st, PageSize: 3})
+	routes := con.Routes()
+	login := httptest.NewRequest("POST", "/login", strings.NewReader("name=vic&password=battery+staple"))
+	login.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	login.RemoteAddr = "127.0.0.1:4000"
+	w := httptest.NewRecorder()
+	routes["POST /login"].ServeHTTP(w, login)
+	page := func(n int) []string {
+		req := httptest.NewRequest("GET", fmt.Sprintf("/queue?page=%d", n), nil)
+		req.RemoteAddr = "127.0.0.1:4000"
+		req.AddCookie(w.Result().Cookies()[0])
+		rec := httptest.NewRecorder()
+		routes["GET /queue"].ServeHTTP(rec, req)
+		var ids []string
+		for _, m := range regexp.MustCompile(`<blockquote>[^<]*</blockquote>|data-case="([^"]+)"`).FindAllStringSubmatch(rec.Body.String(), -1) {
+			if m[1] != "" {
+				ids = append(ids, m[1])
+			}
+		}
+		return ids
+	}
+	// Opened in this order: c1 normal, c2 low, c3 high, c4 normal, c5 high.
+	if got, want := append(page(1), page(2)...), []string{"c-000003", "c-000005", "c-000001", "c-000004", "c-000002"}; !slices.Equal(got, want) {
+		t.Errorf("queue order %v, want %v", got, want)
 	}
 }
