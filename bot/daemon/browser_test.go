@@ -2,6 +2,7 @@ package daemon_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
@@ -195,4 +196,109 @@ func TestConsoleInABrowser(t *testing.T) {
 		t.Errorf("at 390 px the page is %d px wide and %d buttons stick out", scrollWidth, buttons)
 	}
 	screenshot(t, ctx, "console-phone")
+}
+
+// TestRulesInABrowser edits the rule file in the console as an admin: a typo
+// is shown at its line and column while typing, the draft's tests run, a
+// backtest on the recent events says which rule would flag what, the draft
+// is applied (and runs), then rolled back.
+func TestRulesInABrowser(t *testing.T) {
+	ctx := newTab(t)
+	in := start(t, casesRules, map[string]string{"VIGIE_WEBHOOK_SECRET": secret})
+	if r := in.do(t, "PUT", "/v1/accounts/ada", []byte(`{"role":"admin","password":"correct horse"}`), nil); r.code != http.StatusCreated {
+		t.Fatalf("PUT /v1/accounts/ada = %d %s", r.code, r.body)
+	}
+	for i, text := range []string{"free nitro", "hello friends", "you idiot", "hello again, all"} {
+		in.post(t, message(fmt.Sprintf("h%d", i), fmt.Sprintf("u%d", i), text))
+	}
+	original, err := os.ReadFile(in.file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	setDraft := func(text string) chromedp.Action[chromedp.Void] {
+		return chromedp.Evaluate[chromedp.Void](fmt.Sprintf(
+			`(() => { const d = document.getElementById('draft'); d.value = %q; d.dispatchEvent(new Event('input')); })()`, text))
+	}
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(in.base+"/login?next=/rules"),
+		chromedp.WaitVisible(`input[name=name]`),
+		chromedp.SendKeys(`input[name=name]`, "ada"),
+		chromedp.SendKeys(`input[name=password]`, "correct horse"),
+		chromedp.Click(`button[type=submit]`),
+		chromedp.WaitVisible(`#draft`),
+	); err != nil {
+		t.Fatalf("log in: %v", err)
+	}
+	shown, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('draft').value`))
+	if err != nil || shown != string(original) {
+		t.Fatalf("the editor shows %q (%v), want the rule file", shown, err)
+	}
+
+	// A typo, shown where it is.
+	broken := strings.Replace(casesRules, `lower(text) contains "nitro"`, `lower(text) contans "nitro"`, 1)
+	if err := chromedp.Do(ctx, setDraft(broken), chromedp.WaitVisible(`#problems li.error`)); err != nil {
+		t.Fatalf("the typo is not shown: %v", err)
+	}
+	problem, err := chromedp.Run(ctx, chromedp.Text(`#problems li.error`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(problem, "5:24 ") || !strings.Contains(problem, "contans") {
+		t.Errorf("the problem shown is %q, want it at 5:24, naming contans", problem)
+	}
+	screenshot(t, ctx, "console-rules-problem")
+
+	// A new rule: its tests, then what it would have flagged.
+	draft := casesRules + `  - name: greet
+    when: 'lower(text) contains "hello"'
+    do: [forward("hi")]
+`
+	if err := chromedp.Do(ctx, setDraft(draft), chromedp.WaitVisible(`#problems.good`),
+		chromedp.Click(`#test`), chromedp.WaitVisible(`#results h2`)); err != nil {
+		t.Fatalf("tests: %v", err)
+	}
+	if h, _ := chromedp.Run(ctx, chromedp.Text(`#results h2`)); h != "0 passed, 0 failed" {
+		t.Errorf("the draft's tests say %q", h)
+	}
+	if err := chromedp.Do(ctx, chromedp.Click(`#backtest`), chromedp.WaitVisible(`tr[data-rule="greet"]`)); err != nil {
+		t.Fatalf("backtest: %v", err)
+	}
+	row, err := chromedp.Run(ctx, chromedp.Text(`tr[data-rule="greet"]`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(row, "hello friends") || !strings.Contains(row, "hello again, all") || strings.Contains(row, "nitro") {
+		t.Errorf("the backtest's greet row: %q", row)
+	}
+	if n, _ := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('table.backtest tr[data-rule]').length`)); n != 1 {
+		t.Errorf("%d rules changed in the backtest, want greet only", n)
+	}
+	screenshot(t, ctx, "console-rules-backtest")
+
+	// Applied: the file is the draft, the rule runs.
+	if err := chromedp.Do(ctx, chromedp.Click(`#apply`), chromedp.WaitVisible(`p.flash`)); err != nil {
+		t.Fatalf("apply: %v", err)
+	}
+	if flash, _ := chromedp.Run(ctx, chromedp.Text(`p.flash`)); !strings.HasPrefix(flash, "Rules applied and running") {
+		t.Errorf("after apply: %q", flash)
+	}
+	if now, _ := os.ReadFile(in.file); string(now) != draft {
+		t.Errorf("the rule file after apply:\n%s", now)
+	}
+	if v := in.post(t, message("h9", "u9", "hello there")); !slices.Contains(rulesOf(v), "greet") {
+		t.Errorf("the applied rule does not run: %v", rulesOf(v))
+	}
+	// Rolled back: the file is the original again.
+	if err := chromedp.Do(ctx, chromedp.Click(`button[data-version]`), chromedp.WaitVisible(`p.flash`)); err != nil {
+		t.Fatalf("roll back: %v", err)
+	}
+	if flash, _ := chromedp.Run(ctx, chromedp.Text(`p.flash`)); !strings.HasPrefix(flash, "Rules rolled back to ") {
+		t.Errorf("after the rollback: %q", flash)
+	}
+	if now, _ := os.ReadFile(in.file); string(now) != string(original) {
+		t.Errorf("the rule file after the rollback:\n%s", now)
+	}
+	if v := in.post(t, message("h10", "u10", "hello once more")); slices.Contains(rulesOf(v), "greet") {
+		t.Error("the rolled-back rule still runs")
+	}
 }

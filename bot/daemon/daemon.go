@@ -158,8 +158,10 @@ type daemon struct {
 	// serve HTTPS itself.
 	proxies         []netip.Prefix
 	tlsCert, tlsKey string
-	// console is the CMs' web console, once routes made it.
+	// console is the CMs' web console, once routes made it; history the
+	// recent events its backtests replay.
 	console *console.Console
+	history *history
 }
 
 // parseProxies reads VIGIE_TRUSTED_PROXIES: addresses or CIDR prefixes,
@@ -320,6 +322,9 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 		return nil, err
 	}
 	if d.proxies, err = parseProxies(cfg.Getenv("VIGIE_TRUSTED_PROXIES")); err != nil {
+		return nil, err
+	}
+	if d.history, err = historyFrom(cfg.Getenv); err != nil {
 		return nil, err
 	}
 	d.tlsCert, d.tlsKey = cfg.Getenv("VIGIE_TLS_CERT"), cfg.Getenv("VIGIE_TLS_KEY")
@@ -727,6 +732,8 @@ func (d *daemon) evaluate(ctx context.Context, ev bot.Event) (bot.Verdict, error
 	d.observeAssessment(ctx, ev, as)
 	if v.Duplicate {
 		d.metrics.duplicates.Inc()
+	} else {
+		d.history.add(ev)
 	}
 	if !v.Flagged() {
 		return v, nil

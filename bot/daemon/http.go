@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/http/pprof"
 	"slices"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/vigie-bot/vigie"
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/handlers/console"
 	"github.com/vigie-bot/vigie/handlers/faq"
@@ -60,7 +62,7 @@ func (d *daemon) routes() (_ http.Handler, err error) {
 		d.console = console.New(console.Options{
 			Store: d.store, Accounts: acc, Decide: d.commands.Decide, Outcomes: d.mod.Outcomes,
 			Insecure: d.cfg.Insecure, TrustedProxies: d.proxies, Log: d.log,
-			Report: d.reportNow, Health: d.consoleHealth,
+			Report: d.reportNow, Health: d.consoleHealth, Rules: d.ruleFile(),
 		})
 		for pattern, h := range d.console.Routes() {
 			mux.Handle(pattern, h)
@@ -401,4 +403,23 @@ func writeError(w http.ResponseWriter, code int, msg string) {
 	writeJSON(w, code, struct {
 		Error string `json:"error"`
 	}{msg})
+}
+
+// ruleFile is the rules page's view of the rule file that runs.
+func (d *daemon) ruleFile() *console.RuleFile {
+	embedded, _ := fs.ReadFile(vigie.StarterPack(), vigie.ExampleFile)
+	return &console.RuleFile{
+		Path: func() string {
+			if f := d.current.Load().file; f != vigie.EmbeddedName {
+				return f
+			}
+			return ""
+		},
+		Reload: func(by string) error {
+			_, err := d.reload(by)
+			return err
+		},
+		History:  func() []bot.Event { return d.history.events(time.Now()) },
+		Embedded: embedded,
+	}
 }

@@ -59,6 +59,9 @@ type Options struct {
 	// the running vigie is. The pages that show them need them.
 	Report func(ctx context.Context, period time.Duration) (*report.Report, error)
 	Health func(ctx context.Context) Health
+	// Rules, when set, gives the rules page: the file to edit, check, test,
+	// backtest on recent events, apply and roll back (admins only).
+	Rules *RuleFile
 	// PageSize is how many cases a queue page shows (50 when 0).
 	PageSize int
 	// Poll is how often the live view checks the queue for changes (2s when 0).
@@ -112,7 +115,7 @@ func New(o Options) *Console {
 // Routes are the console's patterns for vigie's HTTP mux.
 func (c *Console) Routes() map[string]http.Handler {
 	static, _ := fs.Sub(assets, "assets/static")
-	return map[string]http.Handler{
+	routes := map[string]http.Handler{
 		"GET /{$}":                c.guard(http.RedirectHandler("/queue", http.StatusSeeOther).ServeHTTP),
 		"GET /login":              c.guard(c.loginPage),
 		"POST /login":             c.guard(c.login),
@@ -126,6 +129,15 @@ func (c *Console) Routes() map[string]http.Handler {
 		"GET /health":             c.guard(c.signedIn(RoleViewer, c.health)),
 		"GET /static/":            c.guard(http.StripPrefix("/static/", http.FileServerFS(static)).ServeHTTP),
 	}
+	if c.o.Rules != nil {
+		routes["GET /rules"] = c.guard(c.signedIn(RoleViewer, c.rulesPage))
+		routes["POST /rules/check"] = c.guard(c.signedIn(RoleAdmin, c.rulesCheck))
+		routes["POST /rules/test"] = c.guard(c.signedIn(RoleAdmin, c.rulesTest))
+		routes["POST /rules/backtest"] = c.guard(c.signedIn(RoleAdmin, c.rulesBacktest))
+		routes["POST /rules/apply"] = c.guard(c.signedIn(RoleAdmin, c.rulesApply))
+		routes["POST /rules/rollback"] = c.guard(c.signedIn(RoleAdmin, c.rulesRollback))
+	}
+	return routes
 }
 
 // guard serves the console only where a password and a session cookie cannot

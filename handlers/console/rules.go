@@ -1,0 +1,394 @@
+package console
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/handlers/faq"
+	"github.com/vigie-bot/vigie/rules"
+	"github.com/vigie-bot/vigie/rules/replay"
+)
+
+// RuleFile is what the rules page needs from the running vigie.
+type RuleFile struct {
+	// Path is the rule file that runs; "" when the rules are the starter pack
+	// built into the binary, which the page shows but cannot change.
+	Path func() string
+	// Reload reads the file again and runs it, or says why it refused (the
+	// old rules then keep running).
+	Reload func(by string) error
+	// History returns the recent events, oldest first, for backtests.
+	History func() []bot.Event
+	// Embedded is the text of the built-in starter pack, shown when Path is "".
+	Embedded []byte
+}
+
+// maxDraft bounds a draft sent to the rules page.
+const maxDraft = 1 << 20
+
+// versionsDir is where the versions of a rule file are kept, beside it.
+func versionsDir(path string) string { return path + ".versions" }
+
+// ruleVersion is one kept version of the rule file.
+type ruleVersion struct {
+	Name string // file name in the versions folder: when and by whom
+	At   time.Time
+	By   string
+}
+
+// versions lists the kept versions, newest first.
+func versions(path string) []ruleVersion {
+	entries, _ := os.ReadDir(versionsDir(path))
+	var out []ruleVersion
+	for _, e := range entries {
+		at, by, ok := strings.Cut(strings.TrimSuffix(e.Name(), ".yaml"), "_")
+		t, err := time.Parse("20060102T150405Z", at)
+		if !ok || err != nil {
+			continue
+		}
+		out = append(out, ruleVersion{Name: e.Name(), At: t, By: by})
+	}
+	slices.SortFunc(out, func(a, b ruleVersion) int { return cmp.Compare(b.Name, a.Name) })
+	return out
+}
+
+// problem is a problem of a draft, as the page shows it.
+type problem struct {
+	Line    int    `json:"line"`
+	Col     int    `json:"col"`
+	Message string `json:"message"`
+	Warning bool   `json:"warning,omitempty"`
+}
+
+// compile loads a draft as if it were the rule file at path (its lists are
+// read beside it), and returns its problems, errors first.
+func compile(path string, draft []byte) (*rules.Ruleset, []problem) {
+	name := cmp.Or(path, "rules.yaml")
+	rs, err := rules.Parse(name, draft, rules.LoadOptions{})
+	var out []problem
+	var le *rules.LoadError
+	switch {
+	case errors.As(err, &le):
+		for _, p := range le.Problems {
+			out = append(out, problem{Line: p.Line, Col: p.Col, Message: p.Msg})
+		}
+		return nil, out
+	case err != nil:
+		return nil, []problem{{Line: 1, Col: 1, Message: err.Error()}}
+	}
+	if _, err := faq.Compile(rs); err != nil {
+		return nil, []problem{{Line: 1, Col: 1, Message: err.Error()}}
+	}
+	for _, w := range rs.Warnings {
+		out = append(out, problem{Line: w.Line, Col: w.Col, Message: w.Msg, Warning: true})
+	}
+	return rs, out
+}
+
+// rulesPage shows the rule file that runs, in an editor for admins.
+func (c *Console) rulesPage(w http.ResponseWriter, r *http.Request, a account) {
+	rf := c.o.Rules
+	path := rf.Path()
+	text := rf.Embedded
+	if path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			http.Error(w, "rules: "+err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		text = b
+	}
+	c.render(w, http.StatusOK, "rules.html", map[string]any{
+		"Account": a, "Nav": "rules", "Path": path, "Text": string(text),
+		"Editable": path != "" && may(a.Role, RoleAdmin), "Versions": versions(path),
+		"Events": len(rf.History()), "Flash": r.FormValue("flash"), "Failed": r.FormValue("failed") != "",
+	})
+}
+
+// draft reads the draft a form sent.
+func draft(w http.ResponseWriter, r *http.Request) []byte {
+	r.Body = http.MaxBytesReader(w, r.Body, maxDraft)
+	return []byte(strings.ReplaceAll(r.PostFormValue("draft"), "\r\n", "\n"))
+}
+
+// rulesCheck answers a draft's problems, for the editor to show as the CM
+// types.
+func (c *Console) rulesCheck(w http.ResponseWriter, r *http.Request, _ account) {
+	_, ps := compile(c.o.Rules.Path(), draft(w, r))
+	if ps == nil {
+		ps = []problem{}
+	}
+	writeJSON(w, map[string]any{"problems": ps})
+}
+
+// testResult is one of the file's own tests as the page shows it.
+type testResult struct {
+	Name     string   `json:"name"`
+	Line     int      `json:"line"`
+	Failures []string `json:"failures,omitempty"`
+}
+
+// rulesTest runs the draft's own tests, as vigie test does.
+func (c *Console) rulesTest(w http.ResponseWriter, r *http.Request, _ account) {
+	rs, ps := compile(c.o.Rules.Path(), draft(w, r))
+	if rs == nil {
+		writeJSON(w, map[string]any{"problems": ps})
+		return
+	}
+	m, _ := faq.Compile(rs)
+	results := rs.RunTests(r.Context())
+	results = append(results, m.RunTests(faq.TestsOf(rs.FAQ))...)
+	out := make([]testResult, len(results))
+	failed := 0
+	for i, t := range results {
+		out[i] = testResult{Name: t.Name, Line: t.Line, Failures: t.Failures}
+		if !t.Passed() {
+			failed++
+		}
+	}
+	writeJSON(w, map[string]any{"passed": len(results) - failed, "failed": failed, "results": out})
+}
+
+// ruleDiff is what one rule would have done differently on the history.
+type ruleDiff struct {
+	Rule   string `json:"rule"`
+	Before int    `json:"before"`
+	After  int    `json:"after"`
+	// Added are examples of events the draft flags and the running rules do
+	// not; Removed the other way round.
+	Added   []string `json:"added,omitempty"`
+	Removed []string `json:"removed,omitempty"`
+}
+
+// examplesPerRule bounds the examples a backtest shows for a rule.
+const examplesPerRule = 5
+
+// rulesBacktest replays the recent events through the running rules and
+// through the draft, each on a fresh memory store as vigie replay does, and
+// answers rule by rule what would have been flagged differently.
+func (c *Console) rulesBacktest(w http.ResponseWriter, r *http.Request, _ account) {
+	rs, ps := compile(c.o.Rules.Path(), draft(w, r))
+	if rs == nil {
+		writeJSON(w, map[string]any{"problems": ps})
+		return
+	}
+	running, _ := compile(c.o.Rules.Path(), c.runningText())
+	events := c.o.Rules.History()
+	start := time.Now()
+	after, err := backtest(r.Context(), rs, events)
+	var before map[string][]int
+	if err == nil && running != nil {
+		before, err = backtest(r.Context(), running, events)
+	}
+	if err != nil {
+		http.Error(w, "backtest: "+err.Error(), http.StatusInternalServerError)
+		return
+	}
+	var diffs []ruleDiff
+	names := map[string]bool{}
+	for n := range before {
+		names[n] = true
+	}
+	for n := range after {
+		names[n] = true
+	}
+	for n := range names {
+		d := ruleDiff{Rule: n, Before: len(before[n]), After: len(after[n])}
+		d.Added = examples(events, minus(after[n], before[n]))
+		d.Removed = examples(events, minus(before[n], after[n]))
+		if d.Before != d.After || len(d.Added) > 0 || len(d.Removed) > 0 {
+			diffs = append(diffs, d)
+		}
+	}
+	slices.SortFunc(diffs, func(a, b ruleDiff) int { return cmp.Compare(a.Rule, b.Rule) })
+	var from, to time.Time
+	if len(events) > 0 {
+		from, to = events[0].At, events[len(events)-1].At
+	}
+	if diffs == nil {
+		diffs = []ruleDiff{}
+	}
+	writeJSON(w, map[string]any{"events": len(events), "from": from, "to": to, "changed": diffs,
+		"took": time.Since(start).Round(time.Millisecond).String()})
+}
+
+// backtest replays events through rs and returns, for each rule, the
+// positions of the events it matched.
+func backtest(ctx context.Context, rs *rules.Ruleset, events []bot.Event) (map[string][]int, error) {
+	var in bytes.Buffer
+	enc := json.NewEncoder(&in)
+	for _, ev := range events {
+		ev.Label = ""
+		if err := enc.Encode(ev); err != nil {
+			return nil, err
+		}
+	}
+	pos := make(map[string]int, len(events))
+	for i, ev := range events {
+		pos[ev.Key()] = i
+	}
+	var out bytes.Buffer
+	if _, err := replay.Run(ctx, rs, []replay.Input{replay.Stream("history", &in)}, replay.Options{Decisions: &out, Workers: 1}); err != nil {
+		return nil, err
+	}
+	hits := map[string][]int{}
+	dec := json.NewDecoder(&out)
+	for dec.More() {
+		var d replay.Decision
+		if err := dec.Decode(&d); err != nil {
+			return nil, err
+		}
+		i, ok := pos[d.Verdict.Platform+":"+d.ID]
+		if !ok {
+			continue
+		}
+		for _, m := range d.Verdict.Matches {
+			hits[m.Rule] = append(hits[m.Rule], i)
+		}
+	}
+	for _, v := range hits {
+		slices.Sort(v)
+	}
+	return hits, nil
+}
+
+// minus is what a has and b has not; both are sorted.
+func minus(a, b []int) []int {
+	var out []int
+	for _, x := range a {
+		if _, found := slices.BinarySearch(b, x); !found {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+func examples(events []bot.Event, at []int) []string {
+	var out []string
+	for _, i := range at[:min(len(at), examplesPerRule)] {
+		e := events[i]
+		out = append(out, fmt.Sprintf("%s %s: %s", e.Platform, cmp.Or(e.Author.Name, e.Author.ID), e.Text))
+	}
+	return out
+}
+
+// runningText is the rule file's text now.
+func (c *Console) runningText() []byte {
+	if p := c.o.Rules.Path(); p != "" {
+		b, _ := os.ReadFile(p)
+		return b
+	}
+	return c.o.Rules.Embedded
+}
+
+// rulesApply writes the draft as the rule file, keeping the text it replaces
+// as a version, and reloads. A draft that does not load is not written; a
+// reload that refuses puts the old text back.
+func (c *Console) rulesApply(w http.ResponseWriter, r *http.Request, a account) {
+	text := draft(w, r)
+	if rs, ps := compile(c.o.Rules.Path(), text); rs == nil {
+		c.rulesBack(w, r, fmt.Sprintf("Not applied: line %d:%d: %s", ps[0].Line, ps[0].Col, ps[0].Message), true)
+		return
+	}
+	c.install(w, r, a, text, "applied")
+}
+
+// rulesRollback makes a kept version the rule file again.
+func (c *Console) rulesRollback(w http.ResponseWriter, r *http.Request, a account) {
+	name := filepath.Base(r.PostFormValue("version"))
+	text, err := os.ReadFile(filepath.Join(versionsDir(c.o.Rules.Path()), name))
+	if err != nil || name == "." {
+		c.rulesBack(w, r, "No such version.", true)
+		return
+	}
+	c.install(w, r, a, text, "rolled back to "+name)
+}
+
+// install writes text as the rule file and reloads it.
+func (c *Console) install(w http.ResponseWriter, r *http.Request, a account, text []byte, what string) {
+	path := c.o.Rules.Path()
+	if path == "" {
+		c.rulesBack(w, r, "The rules are the starter pack built into vigie: write them out with vigie init, and run vigie with --config.", true)
+		return
+	}
+	old, err := os.ReadFile(path)
+	if err != nil {
+		c.rulesBack(w, r, err.Error(), true)
+		return
+	}
+	if bytes.Equal(old, text) {
+		c.rulesBack(w, r, "Nothing changed.", false)
+		return
+	}
+	now := c.o.Now().UTC()
+	dir := versionsDir(path)
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		c.rulesBack(w, r, err.Error(), true)
+		return
+	}
+	kept := filepath.Join(dir, now.Format("20060102T150405Z")+"_"+a.Name+".yaml")
+	if err := os.WriteFile(kept, old, 0o640); err != nil {
+		c.rulesBack(w, r, err.Error(), true)
+		return
+	}
+	if err := writeFile(path, text); err != nil {
+		c.rulesBack(w, r, err.Error(), true)
+		return
+	}
+	if err := c.o.Rules.Reload("console:" + a.Name); err != nil {
+		if werr := writeFile(path, old); werr != nil {
+			err = errors.Join(err, werr)
+		}
+		c.o.Log.Error("console: rules refused", "by", a.Name, "err", err)
+		c.rulesBack(w, r, "Refused, the old rules keep running: "+err.Error(), true)
+		return
+	}
+	c.o.Log.Info("console: rules "+what, "by", a.Name, "file", path, "previous", kept)
+	c.rulesBack(w, r, "Rules "+what+" and running; the previous text is kept as "+filepath.Base(kept)+".", false)
+}
+
+// writeFile replaces path's content at once: a reader sees the old file or
+// the new one, never half of it.
+func writeFile(path string, text []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".vigie-rules-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if st, err := os.Stat(path); err == nil {
+		tmp.Chmod(st.Mode().Perm())
+	}
+	if _, err := tmp.Write(text); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+func (c *Console) rulesBack(w http.ResponseWriter, r *http.Request, msg string, failed bool) {
+	q := url.Values{"flash": {msg}}
+	if failed {
+		q.Set("failed", "1")
+	}
+	http.Redirect(w, r, "/rules?"+q.Encode(), http.StatusSeeOther)
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(v)
+}
