@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/vigie-bot/vigie/bot"
@@ -187,11 +188,16 @@ func (c *Console) rulesBacktest(w http.ResponseWriter, r *http.Request, _ accoun
 	running, _ := compile(c.o.Rules.Path(), c.runningText())
 	events := c.o.Rules.History()
 	start := time.Now()
-	after, err := backtest(r.Context(), rs, events)
+	// The draft and the running rules are replayed side by side.
 	var before map[string][]int
-	if err == nil && running != nil {
-		before, err = backtest(r.Context(), running, events)
+	var berr error
+	var wg sync.WaitGroup
+	if running != nil {
+		wg.Go(func() { before, berr = backtest(r.Context(), running, events) })
 	}
+	after, err := backtest(r.Context(), rs, events)
+	wg.Wait()
+	err = errors.Join(err, berr)
 	if err != nil {
 		http.Error(w, "backtest: "+err.Error(), http.StatusInternalServerError)
 		return
@@ -224,8 +230,9 @@ func (c *Console) rulesBacktest(w http.ResponseWriter, r *http.Request, _ accoun
 		"took": time.Since(start).Round(time.Millisecond).String()})
 }
 
-// backtest replays events through rs and returns, for each rule, the
-// positions of the events it matched.
+// backtest replays events through rs, on a fresh memory store as vigie
+// replay does, and returns for each rule the positions of the events it
+// matched.
 func backtest(ctx context.Context, rs *rules.Ruleset, events []bot.Event) (map[string][]int, error) {
 	var in bytes.Buffer
 	enc := json.NewEncoder(&in)
@@ -239,27 +246,18 @@ func backtest(ctx context.Context, rs *rules.Ruleset, events []bot.Event) (map[s
 	for i, ev := range events {
 		pos[ev.Key()] = i
 	}
-	var out bytes.Buffer
-	if _, err := replay.Run(ctx, rs, []replay.Input{replay.Stream("history", &in)}, replay.Options{Decisions: &out, Workers: 1}); err != nil {
-		return nil, err
-	}
 	hits := map[string][]int{}
-	dec := json.NewDecoder(&out)
-	for dec.More() {
-		var d replay.Decision
-		if err := dec.Decode(&d); err != nil {
-			return nil, err
-		}
-		i, ok := pos[d.Verdict.Platform+":"+d.ID]
+	opts := replay.Options{Verdict: func(ev bot.Event, v bot.Verdict) {
+		i, ok := pos[ev.Key()]
 		if !ok {
-			continue
+			return
 		}
-		for _, m := range d.Verdict.Matches {
+		for _, m := range v.Matches {
 			hits[m.Rule] = append(hits[m.Rule], i)
 		}
-	}
-	for _, v := range hits {
-		slices.Sort(v)
+	}}
+	if _, err := replay.Run(ctx, rs, []replay.Input{replay.Stream("history", &in)}, opts); err != nil {
+		return nil, err
 	}
 	return hits, nil
 }

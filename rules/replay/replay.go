@@ -43,6 +43,9 @@ func Stream(name string, r io.Reader) Input {
 type Options struct {
 	// Decisions, when set, receives one JSON line per event evaluated (see Decision).
 	Decisions io.Writer
+	// Verdict, when set, is told each event's verdict, in file order: what
+	// Decisions writes, for a program that would only decode it again.
+	Verdict func(ev bot.Event, v bot.Verdict)
 	// Skipped is told about every line that was not replayed, with its position.
 	Skipped func(file string, line int, err error)
 	// Progress, when set, is called every ProgressEvery events with the number of
@@ -137,6 +140,9 @@ func run(ctx context.Context, rs *rules.Ruleset, newStore func() *memory.Store, 
 		if opts.FAQ != nil {
 			faq = opts.FAQ(ctx, o.ev, v)
 			tally.AddFAQ(faq)
+		}
+		if opts.Verdict != nil {
+			opts.Verdict(o.ev, v)
 		}
 		if dec != nil {
 			if err := dec.Encode(Decision{ID: o.ev.ID, Label: o.ev.Label, Verdict: v, FAQ: faq}); err != nil {
