@@ -326,3 +326,14 @@ type Accounts interface {
 	// random the first time it is asked for, the same afterwards for everyone.
 	SessionKey(ctx context.Context) ([]byte, error)
 }
+
+// StrikeKeeper is offered by a store that can show an author's strikes and
+// lift them, for a CM who finds them undeserved (the console's people page).
+type StrikeKeeper interface {
+	// Strikes returns the times of the author's strikes that have not
+	// expired at now, oldest first.
+	Strikes(ctx context.Context, platform, space, author string, now time.Time) ([]time.Time, error)
+	// ClearStrikes lifts all of the author's strikes and says how many there
+	// were (expired ones included).
+	ClearStrikes(ctx context.Context, platform, space, author string) (int, error)
+}

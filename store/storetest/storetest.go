@@ -36,6 +36,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	t.Run("Journal", func(t *testing.T) { testJournal(t, newStore) })
 	t.Run("JournalTakenOnce", func(t *testing.T) { testJournalTakenOnce(t, newStore) })
 	t.Run("Accounts", func(t *testing.T) { testAccounts(t, newStore) })
+	t.Run("StrikesLifted", func(t *testing.T) { testStrikesLifted(t, newStore) })
 }
 
 // obs builds an observation of one event by author u-1 in guild-1 on discord.
@@ -978,5 +979,46 @@ func testAccounts(t *testing.T, newStore func(t *testing.T) store.Store) {
 	k2, err := st.SessionKey(ctx)
 	if err != nil || string(k1) != string(k2) {
 		t.Errorf("SessionKey changed: %x then %x (%v)", k1, k2, err)
+	}
+}
+
+// testStrikesLifted: an author's strikes are listed until they expire, and
+// lifted all at once; another author's stay.
+func testStrikesLifted(t *testing.T, newStore func(t *testing.T) store.Store) {
+	ctx := context.Background()
+	s := newStore(t)
+	sk, ok := s.(store.StrikeKeeper)
+	if !ok {
+		t.Fatal("the store cannot show or lift strikes (store.StrikeKeeper)")
+	}
+	at := time.Date(2026, 2, 3, 10, 0, 0, 0, time.UTC)
+	for _, st := range []store.Strike{
+		{Platform: "discord", Space: "g", Author: "u1", Rule: "insult", At: at, TTL: time.Hour},
+		{Platform: "discord", Space: "g", Author: "u1", Rule: "insult", At: at.Add(time.Minute), TTL: 24 * time.Hour},
+		{Platform: "discord", Space: "g", Author: "u2", Rule: "insult", At: at, TTL: 24 * time.Hour},
+	} {
+		if err := s.AddStrike(ctx, st); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := sk.Strikes(ctx, "discord", "g", "u1", at.Add(2*time.Minute))
+	if err != nil || len(got) != 2 || !got[0].Equal(at) || !got[1].Equal(at.Add(time.Minute)) {
+		t.Errorf("strikes of u1 = %v, %v; want both", got, err)
+	}
+	if got, _ := sk.Strikes(ctx, "discord", "g", "u1", at.Add(2*time.Hour)); len(got) != 1 {
+		t.Errorf("strikes of u1 once the first expired = %v, want one", got)
+	}
+	if n, err := sk.ClearStrikes(ctx, "discord", "g", "u1"); err != nil || n != 2 {
+		t.Errorf("ClearStrikes = %d, %v; want 2", n, err)
+	}
+	if got, _ := sk.Strikes(ctx, "discord", "g", "u1", at.Add(2*time.Minute)); len(got) != 0 {
+		t.Errorf("strikes of u1 after lifting = %v", got)
+	}
+	res, err := s.Observe(ctx, store.Observation{Platform: "discord", Space: "g", Author: "u1", At: at.Add(3 * time.Minute), StrikeWindow: 24 * time.Hour})
+	if err != nil || len(res.Strikes) != 0 {
+		t.Errorf("Observe after lifting: strikes %v, %v", res.Strikes, err)
+	}
+	if got, _ := sk.Strikes(ctx, "discord", "g", "u2", at.Add(2*time.Minute)); len(got) != 1 {
+		t.Errorf("strikes of u2 = %v, want hers kept", got)
 	}
 }
