@@ -221,3 +221,24 @@ func (m *Moderator) Outcomes(platform string) []bot.ActionKind {
 	}
 	return out
 }
+
+// LiftTimeout gives an author their voice back before their timeout ends,
+// outside of any case (the console's people page); ev is one of their
+// messages, which says where. It goes through the platform's retries and
+// audit-log reason like a decision.
+func (m *Moderator) LiftTimeout(ctx context.Context, ev bot.Event, by string) error {
+	p := m.platforms[ev.Platform]
+	if p == nil {
+		return fmt.Errorf("platform %q is off", ev.Platform)
+	}
+	if !capable(p, OutcomeUntimeout) {
+		return fmt.Errorf("%w: %s cannot lift a timeout", ErrCannot, ev.Platform)
+	}
+	actx := bot.WithAuditReason(ctx, "vigie: timeout lifted by "+by)
+	err := m.retry.Do(actx, func(ctx context.Context) error { return carryOut(ctx, p, ev, Outcome{Kind: OutcomeUntimeout}) })
+	m.count(m.Label(ev.Platform), OutcomeUntimeout, resultOf(err))
+	if err == nil {
+		m.log.Info("timeout lifted", "platform", ev.Platform, "author", ev.Author.ID, "by", by)
+	}
+	return err
+}

@@ -2,11 +2,13 @@ package daemon_test
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -179,4 +181,70 @@ func TestConsole(t *testing.T) {
 	if code, _, _ := vic.do("GET", "/queue", nil, nil); code != http.StatusSeeOther {
 		t.Errorf("a deleted account's session: %d, want a redirect to log in", code)
 	}
+}
+
+// TestConsolePeople finds an author by name, shows what vigie flagged of
+// theirs, their cases and strikes, and lifts their strikes and timeout.
+func TestConsolePeople(t *testing.T) {
+	const rules = `timezone: UTC
+rules:
+  - name: rude
+    when: 'lower(text) contains "idiot"'
+    do: [delete, strike, timeout(10m), forward("rude")]
+`
+	in := start(t, rules, map[string]string{"VIGIE_WEBHOOK_SECRET": secret})
+	for name, role := range map[string]string{"ann": "moderator", "vic": "viewer"} {
+		body := `{"role":"` + role + `","password":"correct horse"}`
+		if r := in.do(t, "PUT", "/v1/accounts/"+name, []byte(body), nil); r.code != http.StatusCreated {
+			t.Fatalf("PUT %s: %d %s", name, r.code, r.body)
+		}
+	}
+	for i, text := range []string{"you idiot", "idiot again", "hello"} {
+		m := message(fmt.Sprintf("p%d", i), "u7", text)
+		if i == 2 {
+			m = message("p2", "u8", text)
+		}
+		m["author"].(map[string]any)["name"] = map[bool]string{true: "Le Troll", false: "Nice"}[i < 2]
+		in.post(t, m)
+	}
+	ann := newBrowser(t, in.base)
+	ann.do("POST", "/login", url.Values{"name": {"ann"}, "password": {"correct horse"}}, nil)
+	_, body, _ := ann.do("GET", "/people?q=troll", nil, nil)
+	if !strings.Contains(body, `data-person="discord:u7"`) || strings.Contains(body, `data-person="discord:u8"`) {
+		t.Fatalf("searching troll:\n%s", body)
+	}
+	page := "/people/discord/guild-1/u7"
+	// The second hit joins the first one's case (one author, one place, one rule).
+	testsync.Eventually(t, "two strikes and their case", func() bool {
+		_, body, _ = ann.do("GET", page, nil, nil)
+		return strings.Contains(body, "<b>2</b> strikes in force") && strings.Contains(body, "<b>1</b> case<")
+	})
+	for _, want := range []string{"you idiot", "idiot again", "<b>2</b> flagged"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the person page has no %q", want)
+		}
+	}
+	token := csrfField.FindStringSubmatch(body)[1]
+
+	vic := newBrowser(t, in.base)
+	vic.do("POST", "/login", url.Values{"name": {"vic"}, "password": {"correct horse"}}, nil)
+	if _, vbody, _ := vic.do("GET", page, nil, nil); strings.Contains(vbody, "lift-strikes") {
+		t.Error("a viewer is offered to lift strikes")
+	}
+	if code, _, _ := vic.do("POST", page+"/strikes/lift", url.Values{"csrf": {token}}, nil); code != http.StatusForbidden {
+		t.Errorf("a viewer lifting strikes: %d, want 403", code)
+	}
+
+	_, _, h := ann.do("POST", page+"/strikes/lift", url.Values{"csrf": {token}}, nil)
+	if loc, _ := url.QueryUnescape(h.Get("Location")); !strings.Contains(loc, "2 strikes lifted.") {
+		t.Errorf("lifting strikes → %q", loc)
+	}
+	if _, body, _ := ann.do("GET", page, nil, nil); !strings.Contains(body, "<b>0</b> strikes in force") {
+		t.Error("the strikes are still shown after lifting them")
+	}
+	_, _, h = ann.do("POST", page+"/timeout/lift", url.Values{"csrf": {token}}, nil)
+	if loc, _ := url.QueryUnescape(h.Get("Location")); !strings.Contains(loc, "Timeout lifted.") {
+		t.Errorf("lifting the timeout → %q", loc)
+	}
+	testsync.Eventually(t, "the untimeout on the platform", func() bool { return slices.Contains(in.chat.Calls(), "untimeout u7") })
 }

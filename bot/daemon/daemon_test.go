@@ -83,6 +83,9 @@ func (c *chat) Reply(_ context.Context, ev bot.Event, text string) error {
 func (c *chat) Timeout(_ context.Context, ev bot.Event, d time.Duration) error {
 	return c.record(fmt.Sprintf("timeout %s %s", ev.Author.ID, bot.FormatDuration(d)))
 }
+func (c *chat) Untimeout(_ context.Context, ev bot.Event) error {
+	return c.record("untimeout " + ev.Author.ID)
+}
 func (c *chat) Tag(_ context.Context, ev bot.Event, tag string) error {
 	return c.record(fmt.Sprintf("tag %s %q", ev.ID, tag))
 }

@@ -62,7 +62,7 @@ func (d *daemon) routes() (_ http.Handler, err error) {
 		d.console = console.New(console.Options{
 			Store: d.store, Accounts: acc, Decide: d.commands.Decide, Outcomes: d.mod.Outcomes,
 			Insecure: d.cfg.Insecure, TrustedProxies: d.proxies, Log: d.log,
-			Report: d.reportNow, Health: d.consoleHealth, Rules: d.ruleFile(),
+			Report: d.reportNow, Health: d.consoleHealth, Rules: d.ruleFile(), LiftTimeout: d.mod.LiftTimeout,
 		})
 		for pattern, h := range d.console.Routes() {
 			mux.Handle(pattern, h)

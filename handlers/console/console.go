@@ -62,6 +62,9 @@ type Options struct {
 	// Rules, when set, gives the rules page: the file to edit, check, test,
 	// backtest on recent events, apply and roll back (admins only).
 	Rules *RuleFile
+	// LiftTimeout ends an author's timeout on the platform of ev, one of
+	// their messages (handlers.Moderator.LiftTimeout).
+	LiftTimeout func(ctx context.Context, ev bot.Event, by string) error
 	// PageSize is how many cases a queue page shows (50 when 0).
 	PageSize int
 	// Poll is how often the live view checks the queue for changes (2s when 0).
@@ -129,6 +132,10 @@ func (c *Console) Routes() map[string]http.Handler {
 		"GET /health":             c.guard(c.signedIn(RoleViewer, c.health)),
 		"GET /static/":            c.guard(http.StripPrefix("/static/", http.FileServerFS(static)).ServeHTTP),
 	}
+	routes["GET /people"] = c.guard(c.signedIn(RoleViewer, c.people))
+	routes["GET /people/{platform}/{space}/{author}"] = c.guard(c.signedIn(RoleViewer, c.personPage))
+	routes["POST /people/{platform}/{space}/{author}/strikes/lift"] = c.guard(c.signedIn(RoleModerator, c.liftStrikes))
+	routes["POST /people/{platform}/{space}/{author}/timeout/lift"] = c.guard(c.signedIn(RoleModerator, c.liftTimeout))
 	if c.o.Rules != nil {
 		routes["GET /rules"] = c.guard(c.signedIn(RoleViewer, c.rulesPage))
 		routes["POST /rules/check"] = c.guard(c.signedIn(RoleAdmin, c.rulesCheck))
