@@ -116,6 +116,14 @@ func TestConsoleInABrowser(t *testing.T) {
 		t.Fatalf("the second case did not arrive live: %v", err)
 	}
 	screenshot(t, ctx, "console-queue")
+	// The author's page, from the case.
+	if err := chromedp.Do(ctx, chromedp.Click(`article[data-case]:first-of-type a.author`), chromedp.WaitVisible(`#strikes`)); err != nil {
+		t.Fatalf("the author's page: %v", err)
+	}
+	screenshot(t, ctx, "console-person")
+	if err := chromedp.Do(ctx, chromedp.NavigateBack(), chromedp.WaitVisible(`article[data-case]:nth-of-type(2)`)); err != nil {
+		t.Fatal(err)
+	}
 
 	if err := chromedp.Do(ctx,
 		chromedp.Click(`article[data-case]:first-of-type button[data-outcome="delete"]`),

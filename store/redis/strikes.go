@@ -25,6 +25,9 @@ func (s *Store) strikesKey(platform, space, author string) string {
 
 // Strikes returns the author's strikes not expired at now, oldest first.
 func (s *Store) Strikes(ctx context.Context, platform, space, author string, now time.Time) ([]time.Time, error) {
+	if err := s.settle(ctx); err != nil {
+		return nil, fmt.Errorf("redis strikes of %s: %w", author, err)
+	}
 	p := s.c.Pipeline()
 	get := p.ZRangeWithScores(ctx, s.strikesKey(platform, space, author), 0, -1)
 	if _, err := p.Exec(ctx); err != nil && err != goredis.Nil {
@@ -43,6 +46,9 @@ func (s *Store) Strikes(ctx context.Context, platform, space, author string, now
 
 // ClearStrikes lifts the author's strikes.
 func (s *Store) ClearStrikes(ctx context.Context, platform, space, author string) (int, error) {
+	if err := s.settle(ctx); err != nil {
+		return 0, fmt.Errorf("redis clear strikes of %s: %w", author, err)
+	}
 	key := s.strikesKey(platform, space, author)
 	p := s.c.Pipeline()
 	n := p.ZCard(ctx, key)
