@@ -101,3 +101,24 @@ faq:
 		t.Errorf("got:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// A CM who wants only the assistant writes only faq:; a file with neither rules
+// nor faq is still refused, with its position.
+func TestFAQOnlyFile(t *testing.T) {
+	src := `faq:
+  entries:
+    - {id: hours, questions: ["horaires ?"], answer: "9h-19h"}
+`
+	rs, err := rules.Parse("faq.yaml", []byte(src), rules.LoadOptions{})
+	if err != nil {
+		t.Fatalf("a faq-only file is refused: %v", err)
+	}
+	if len(rs.Rules) != 0 || len(rs.FAQ.Entries) != 1 || rs.FAQ.Entries[0].ID != "hours" {
+		t.Errorf("rules %d, faq entries %+v; want no rule and the entry hours", len(rs.Rules), rs.FAQ.Entries)
+	}
+	_, err = rules.Parse("none.yaml", []byte("timezone: UTC\n"), rules.LoadOptions{})
+	want := `none.yaml:1:1: rule file: missing key "rules" (or "faq" for a file that only answers questions)`
+	if err == nil || err.Error() != want {
+		t.Errorf("a file with neither rules nor faq: %v, want %s", err, want)
+	}
+}

@@ -139,7 +139,9 @@ func schemaDoc() obj {
 		}), "Events posted to /v1/events."),
 		"tests": jsList(testSchema(strs), false, "The file's own tests, run by vigie test."),
 	}
-	s := jsStrict(props, "rules")
+	// rules, or faq alone for a file that only answers questions.
+	s := jsStrict(props)
+	s["anyOf"] = []any{obj{"required": []string{"rules"}}, obj{"required": []string{"faq"}}}
 	s["$schema"] = "http://json-schema.org/draft-07/schema#"
 	s["$id"] = "https://github.com/vigie-bot/vigie/" + SchemaFile
 	s["title"] = "vigie rule file"

@@ -127,10 +127,12 @@ func (d *decoder) decodeFile(root *yaml.Node) fileSpec {
 	if e, ok := top["counters"]; ok {
 		fs.Counters = d.decodeCounters(e.Value)
 	}
+	// A file may hold only the FAQ: a CM who wants the assistant alone writes
+	// faq: and nothing else. A file with neither is surely a mistake.
 	if e, ok := top["rules"]; ok {
 		fs.Rules, fs.RuleNames = d.decodeRules(e.Value)
-	} else {
-		d.errorf(resolve(root), "rule file: missing key \"rules\"")
+	} else if _, faq := top["faq"]; !faq {
+		d.errorf(resolve(root), "rule file: missing key \"rules\" (or \"faq\" for a file that only answers questions)")
 	}
 	if e, ok := top["faq"]; ok {
 		fs.FAQ = d.decodeFAQ(e.Value)

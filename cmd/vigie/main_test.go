@@ -85,6 +85,9 @@ func TestCheck(t *testing.T) {
 		{"single dash flag", []string{"check", "-config", "testdata/failing.yaml"}, 0, lines(
 			"testdata/failing.yaml: ok (1 rule, 0 counters, 1 list, 2 tests)",
 		), ""},
+		{"a file with only the faq", []string{"check", "--config", "testdata/faq_only.yaml"}, 0, lines(
+			"testdata/faq_only.yaml: ok (0 rules, 0 counters, 0 lists, 0 tests, 2 faq entries)",
+		), ""},
 		{"broken file: every problem, one a line, on stdout", []string{"check", "--config=testdata/broken.yaml"}, 1, lines(
 			`testdata/broken.yaml:7:11: rule "insult": when: unknown name txt (did you mean text?)`,
 			`testdata/broken.yaml:10:20: rule "flood": when: unknown counter counters.msgs (the file declares no counters)`,
@@ -538,6 +541,13 @@ func TestRunLogFlags(t *testing.T) {
 	}
 	if got := levels(map[string]string{"VIGIE_LOG_LEVEL": "warn", "VIGIE_LOG_FORMAT": "json"}); got["INFO"] != 0 || got["DEBUG"] != 0 {
 		t.Errorf("VIGIE_LOG_LEVEL=warn: levels %v, want none below WARN", got)
+	}
+}
+
+// A file with only the faq: runs the assistant alone.
+func TestRunFAQOnly(t *testing.T) {
+	if r := runUntilServing(t, map[string]string{}, "--config", "testdata/faq_only.yaml"); r.code != 0 {
+		t.Errorf("exit %d after cancel, want 0\n%s", r.code, r.stderr)
 	}
 }
 
