@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -20,6 +21,7 @@ func (c *cli) faqCommand(ctx context.Context, args []string) int {
 	f := c.flags("faq")
 	config := f.configFlag()
 	format := f.String("format", "text", "print the decision as `text|json`")
+	evalFile := f.String("eval", "", "measure the FAQ on the messages of `FILE` (ENTRY<TAB>message a line, none for a message to leave alone): right, wrong, abstained and the misses")
 	pos, code, ok := f.parse(args)
 	if !ok {
 		return code
@@ -27,10 +29,11 @@ func (c *cli) faqCommand(ctx context.Context, args []string) int {
 	switch {
 	case *format != "text" && *format != "json":
 		return f.usageError("unknown format %q (want text or json)", *format)
-	case len(pos) == 0:
+	case *evalFile != "" && len(pos) > 0:
+		return f.usageError("--eval takes its messages from the file, not %q", pos[0])
+	case *evalFile == "" && len(pos) == 0:
 		return f.usageError("no question: give it in quotes")
 	}
-	question := strings.Join(pos, " ")
 	rs, _, ok := c.loadRules("faq", *config)
 	if !ok {
 		return exitFail
@@ -39,6 +42,10 @@ func (c *cli) faqCommand(ctx context.Context, args []string) int {
 	if !ok {
 		return exitFail
 	}
+	if *evalFile != "" {
+		return c.faqEval(m, *evalFile)
+	}
+	question := strings.Join(pos, " ")
 	// Asked now, as a member would; after hours an unmatched question is forwarded.
 	d := m.DecideText(question, time.Now())
 	if *format == "json" {
@@ -51,6 +58,31 @@ func (c *cli) faqCommand(ctx context.Context, args []string) int {
 		return exitOK
 	}
 	if err := m.WriteText(c.stdout, d); err != nil {
+		fmt.Fprintf(c.stderr, "vigie faq: %v\n", err)
+		return exitFail
+	}
+	return exitOK
+}
+
+// faqEval is `vigie faq --eval FILE`: how the FAQ does on a set of messages.
+func (c *cli) faqEval(m *faq.Matcher, name string) int {
+	f, err := os.Open(name)
+	if err != nil {
+		fmt.Fprintf(c.stderr, "vigie faq: %v\n", err)
+		return exitFail
+	}
+	defer f.Close()
+	lines, err := faq.ReadEval(f)
+	if err != nil {
+		fmt.Fprintf(c.stderr, "vigie faq: %s: %v\n", name, err)
+		return exitFail
+	}
+	e, err := m.Evaluate(lines)
+	if err != nil {
+		fmt.Fprintf(c.stderr, "vigie faq: %s: %v\n", name, err)
+		return exitFail
+	}
+	if err := faq.WriteEval(c.stdout, e); err != nil {
 		fmt.Fprintf(c.stderr, "vigie faq: %v\n", err)
 		return exitFail
 	}

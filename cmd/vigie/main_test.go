@@ -558,3 +558,26 @@ func TestRunBrokenFile(t *testing.T) {
 		t.Errorf("exit %d, stderr %q; want 1 and the file's problems", r.code, r.stderr)
 	}
 }
+
+// vigie faq --eval measures the FAQ on a file of messages and lists the misses;
+// an expectation naming no entry is refused, not counted as a miss.
+func TestFAQEval(t *testing.T) {
+	r := run("faq", "--config", "testdata/faq_only.yaml", "--eval", "testdata/faq_eval.tsv")
+	for _, want := range []string{
+		"questions: 2\n  right:       1   50.0%\n  wrong:       0    0.0%\n  abstained:   1   50.0%",
+		"others (chit-chat, praise, insults, off-topic): 1\n  answered:    0    0.0%\n",
+		"all messages: 3, answered wrong 0 (0.0%)\n",
+		`line 4: want delivery, got silent`,
+	} {
+		if r.code != 0 || !strings.Contains(r.stdout, want) {
+			t.Errorf("exit %d, stdout\n%s\nwant %q\nstderr %s", r.code, r.stdout, want, r.stderr)
+		}
+	}
+	r = run("faq", "--config", "testdata/faq_only.yaml", "--eval", "testdata/faq_eval_unknown.tsv")
+	if want := "vigie faq: testdata/faq_eval_unknown.tsv: line 2: no faq entry \"prices\" (an entry id, or none)\n"; r.code != 1 || r.stderr != want {
+		t.Errorf("exit %d, stderr %q, want 1 and %q", r.code, r.stderr, want)
+	}
+	if r := run("faq", "--config", "testdata/faq_only.yaml", "--eval", "testdata/faq_eval.tsv", "vos horaires ?"); r.code != 2 {
+		t.Errorf("--eval and a question: exit %d, want 2", r.code)
+	}
+}
