@@ -175,6 +175,7 @@ func faqSchema(strs func(string) obj) obj {
 		"answer": obj{"anyOf": []any{jsScalar(""), obj{"type": "object", "additionalProperties": jsScalar("")}},
 			"description": "The answer per language ({fr: …, en: …}), or one text."},
 		"keywords": strs("Optional: at least one must be in the message."),
+		"intent":   strs("Optional: the customer-service intents the entry answers (hours, delivery, returns…), when its examples do not say it."),
 		"mode":     jsOneOf("answer (default), suggest or forward.", modes...),
 		"private":  jsBoolean("true: answered by private message where the platform allows."),
 	}, "id", "questions", "answer"), "A FAQ entry.")

@@ -95,6 +95,7 @@ type faqEntrySpec struct {
 	Questions []string
 	Answer    map[string]string
 	Keywords  []string
+	Intents   []string
 	Mode      string
 	Private   bool
 }
@@ -548,7 +549,7 @@ func (d *decoder) decodeActions(n *yaml.Node, where string) ([]actionSpec, bool)
 	return out, good
 }
 
-var faqEntryKeys = []string{"id", "questions", "answer", "keywords", "mode", "private"}
+var faqEntryKeys = []string{"id", "questions", "answer", "keywords", "intent", "mode", "private"}
 
 func (d *decoder) decodeFAQ(n *yaml.Node) (fs faqSpec) {
 	m, ok := d.mapping(n, "faq", faqKeys...)
@@ -608,6 +609,9 @@ func (d *decoder) decodeFAQ(n *yaml.Node) (fs faqSpec) {
 			if fe.Mode, ok = d.str(e.Value, where+": mode"); ok {
 				d.checkFAQMode(e.Value, where, fe.Mode)
 			}
+		}
+		if e, ok := em["intent"]; ok {
+			fe.Intents, _ = d.strList(e.Value, where+": intent", true)
 		}
 		if e, ok := em["private"]; ok {
 			fe.Private, _ = d.boolean(e.Value, where+": private")

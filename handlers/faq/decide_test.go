@@ -73,7 +73,7 @@ func TestDecide(t *testing.T) {
 			kind: Answer, entry: "delivery", lang: "fr", text: "2 à 4 jours."},
 		{name: "phrase synonym, lone answer, private", ev: msg("how do I reach support?"),
 			kind: Answer, entry: "contact", lang: "en", text: "contact@example.com", private: true},
-		{name: "near miss of a suggest entry is suggested", ev: msg("any news about shipping fees for Canada and Mexico?"),
+		{name: "near miss of a suggest entry is suggested", ev: msg("does delivery include the gift box and the wrapping?"),
 			kind: Suggest, entry: "delivery", lang: "en", text: "This might help: 2 to 4 days."},
 		{name: "forward mode", ev: msg("comment signaler un joueur ?"),
 			kind: Forward, entry: "report", lang: "fr", text: "Ouvrez un ticket.", why: WhyForwardMode},

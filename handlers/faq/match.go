@@ -27,6 +27,10 @@ type Matcher struct {
 	// to correct a typo on the word as written before it is stemmed.
 	surface map[string]string
 	syn     map[string]string // stem → the group's term
+	// conceptWord and conceptStem read the lexicon's concepts: a word as
+	// listed, else its stem when no other concept has it and it is long
+	// enough not to be a stem of everything ("pos" is possible and position).
+	conceptWord, conceptStem map[string]string
 	// nearSurface and nearStem are surface and the known terms by first letter,
 	// for typo correction.
 	nearSurface, nearStem map[rune][]known
@@ -76,6 +80,7 @@ type entry struct {
 	rules.FAQEntry
 	mode      string
 	questions []vector
+	own       int // the questions the file gives; the intents' wordings follow
 	// centroid holds every term of the entry's examples, weighted by the share
 	// of examples that have it: the words an entry is about weigh more than
 	// the words one example happens to use ("ce week-end").
@@ -124,8 +129,10 @@ func Compile(rs *rules.Ruleset) (*Matcher, error) {
 
 // NewMatcher builds a matcher from a faq: section.
 func NewMatcher(cfg Config) (*Matcher, error) {
-	return newMatcher(cfg, tuning{scoring: Cosine, blend: defaultBlend, unknownShare: defaultUnknownShare, minTypo: minTypoLen})
+	return newMatcher(cfg, defaultTuning)
 }
+
+var defaultTuning = tuning{scoring: Cosine, blend: defaultBlend, unknownShare: defaultUnknownShare, minTypo: minTypoLen}
 
 // tuning holds the scoring's constants, which the benchmark varies.
 type tuning struct {
@@ -133,21 +140,37 @@ type tuning struct {
 	blend        float64
 	unknownShare float64
 	minTypo      int
+	// alone builds a matcher without the intents' wordings: the one that
+	// tells which intents an entry's examples ask.
+	alone bool
 }
 
 func newMatcher(cfg Config, tune tuning) (*Matcher, error) {
 	cfg = cfg.withDefaults()
 	m := &Matcher{
-		cfg:        cfg,
-		idf:        map[string]float64{},
-		surface:    map[string]string{},
-		syn:        map[string]string{},
-		afterHours: func(time.Time) bool { return false },
-		blend:      tune.blend,
-		minTypo:    tune.minTypo,
-		scoring:    tune.scoring,
+		cfg:         cfg,
+		idf:         map[string]float64{},
+		surface:     map[string]string{},
+		syn:         map[string]string{},
+		conceptWord: map[string]string{},
+		conceptStem: map[string]string{},
+		afterHours:  func(time.Time) bool { return false },
+		blend:       tune.blend,
+		minTypo:     tune.minTypo,
+		scoring:     tune.scoring,
 	}
+	concepts := m.compileConcepts()
 	m.compileSynonyms()
+	// The file's phrases before the lexicon's, so that its synonyms win.
+	m.phrases = append(m.phrases, concepts...)
+	sort.SliceStable(m.phrases, func(i, j int) bool { return len(m.phrases[i].stems) > len(m.phrases[j].stems) })
+	inherited := map[string][]string{}
+	if !tune.alone {
+		var err error
+		if inherited, err = inheritIntents(cfg.Entries, cfg.Synonyms); err != nil {
+			return nil, err
+		}
+	}
 	// Examples first, without typo correction: the vocabulary is theirs.
 	df := map[string]int{}
 	for _, fe := range cfg.Entries {
@@ -161,6 +184,20 @@ func newMatcher(cfg Config, tune tuning) (*Matcher, error) {
 			ts := m.terms(words(q), false)
 			if len(ts) == 0 {
 				return nil, &entryError{fe, fmt.Sprintf("faq entry %q: question %q has only stop words", fe.ID, q)}
+			}
+			e.questions = append(e.questions, vector{terms: ts})
+			for _, t := range ts {
+				seen[t] = true
+			}
+			m.learnSurface(q)
+		}
+		e.own = len(e.questions)
+		// The wordings of the intents the entry asks are examples too, which
+		// a CM did not have to write.
+		for _, q := range inherited[fe.ID] {
+			ts := m.terms(words(q), false)
+			if len(ts) == 0 {
+				continue
 			}
 			e.questions = append(e.questions, vector{terms: ts})
 			for _, t := range ts {
@@ -187,6 +224,10 @@ func newMatcher(cfg Config, tune tuning) (*Matcher, error) {
 			e.questions[j] = m.vectorOf(e.questions[j].terms)
 			total += float64(e.questions[j].dl)
 			count++
+		}
+		// The centroid has the intents' wordings too: measured on the
+		// brands, an entry is about its intent more than its three examples.
+		for j := range e.questions {
 			for _, t := range e.questions[j].terms {
 				if share[t] == 0 {
 					order = append(order, t)
@@ -249,6 +290,48 @@ func (m *Matcher) buildIndex() {
 	m.index = ix
 }
 
+// compileConcepts reads the lexicon's concepts like synonyms, under the
+// concept's term; a word in two concepts stays in the first. A phrase whose
+// content is one word is left out: "how long" is not every "long".
+func (m *Matcher) compileConcepts() []phrase {
+	var phrases []phrase
+	shared := map[string]bool{}
+	for _, group := range parseConcepts(concepts) {
+		term := group[0]
+		for _, s := range group[1:] {
+			ws := words(s)
+			stems := m.stems(ws)
+			switch {
+			case len(stems) == 0:
+			case len(stems) == 1 && len(ws) == 1:
+				if _, taken := m.conceptWord[ws[0].folded]; !taken {
+					m.conceptWord[ws[0].folded] = term
+					m.surface[ws[0].folded] = term
+				}
+				st := stems[0]
+				if t, taken := m.conceptStem[st]; taken && t != term {
+					shared[st] = true
+				}
+				m.conceptStem[st] = term
+			case len(stems) > 1:
+				phrases = append(phrases, phrase{stems: stems, term: term})
+			}
+		}
+	}
+	for st := range m.conceptStem {
+		if shared[st] || runeLen(st) < minConceptStem {
+			delete(m.conceptStem, st)
+		}
+	}
+	return phrases
+}
+
+// minConceptTypo is the shortest word corrected to a concept's word.
+const minConceptTypo = 6
+
+// minConceptStem is the shortest stem that stands for its concept's words.
+const minConceptStem = 4
+
 func (m *Matcher) compileSynonyms() {
 	for _, group := range m.cfg.Synonyms {
 		if len(group) == 0 {
@@ -285,7 +368,7 @@ func (m *Matcher) learnSurface(q string) {
 			continue
 		}
 		if _, ok := m.surface[w.folded]; !ok {
-			m.surface[w.folded] = m.termOf(w.stem)
+			m.surface[w.folded] = m.termOfWord(w)
 		}
 	}
 }
@@ -304,7 +387,22 @@ func (m *Matcher) termOf(stem string) string {
 	if t, ok := m.syn[stem]; ok {
 		return t
 	}
+	if t, ok := m.conceptStem[stem]; ok {
+		return t
+	}
 	return stem
+}
+
+// termOfWord is the term of a word: the file's synonyms first, then the
+// lexicon's concepts, the word as listed before its stem.
+func (m *Matcher) termOfWord(w word) string {
+	if t, ok := m.syn[w.stem]; ok {
+		return t
+	}
+	if t, ok := m.conceptWord[w.folded]; ok {
+		return t
+	}
+	return m.termOf(w.stem)
 }
 
 // terms turns words into the terms the index compares: stop words out, phrases
@@ -331,7 +429,7 @@ func (m *Matcher) terms(ws []word, fix bool) []string {
 		}
 		w := content[i]
 		i++
-		t := m.termOf(w.stem)
+		t := m.termOfWord(w)
 		if fix {
 			if _, known := m.idf[t]; !known {
 				t = m.correct(w, t)
@@ -421,6 +519,12 @@ func unique(s string, limit int, index map[rune][]known) (string, bool) {
 	}
 	for _, k := range index[first] {
 		term := k.term
+		// A concept is many words: a word is read as one of them only from
+		// six letters and on its first two letters too ("playing" is not
+		// "paying", nor "paper" "payer").
+		if strings.HasPrefix(term, "~") && (len(rs) < minConceptTypo || rs[1] != k.runes[1]) {
+			continue
+		}
 		if d := len(k.runes) - len(rs); d > limit || -d > limit {
 			continue
 		}
@@ -448,10 +552,14 @@ func appendRunes(dst []rune, s string) []rune {
 }
 
 func (m *Matcher) weight(t string) float64 {
-	if w, ok := m.idf[t]; ok {
-		return w
+	w, ok := m.idf[t]
+	if !ok {
+		w = m.unknown
 	}
-	return m.unknown
+	if contextConcepts[t] {
+		w *= contextWeight
+	}
+	return w
 }
 
 func (m *Matcher) vectorOf(ts []string) vector {
@@ -518,8 +626,69 @@ func (m *Matcher) language(text string, ws []word) string {
 	return m.cfg.Language
 }
 
+// asksService reports whether words without a question's form still ask
+// customer service: "carte perdue", "mot de passe oublié", "le jeu crash".
+func (m *Matcher) asksService(ws []word) bool {
+	core := false
+	for _, w := range ws {
+		if remarkWords[w.folded] {
+			return false
+		}
+		if w.stem == "" {
+			continue
+		}
+		t := m.termOfWord(w)
+		if problemConcepts[t] {
+			return true
+		}
+		if strings.HasPrefix(t, "~") && !contextConcepts[t] {
+			core = true
+		}
+	}
+	return core
+}
+
+// matchKnown matches a text on the words the matcher knows, for the matcher of
+// the intents: an entry's example asks an intent by the words customer
+// service is asked with ("comment joindre la mairie" asks contact), whatever
+// the brand's own words; the more of those, the less it is sure.
+func (m *Matcher) matchKnown(text string) (Candidate, bool) {
+	var r Match
+	core := false
+	all := m.terms(words(text), false)
+	for _, t := range all {
+		if _, ok := m.idf[t]; ok {
+			r.Terms = append(r.Terms, t)
+			core = core || !contextConcepts[t]
+		}
+	}
+	if !core {
+		return Candidate{}, false
+	}
+	m.cosines(&r)
+	sort.SliceStable(r.Candidates, func(i, j int) bool { return r.Candidates[i].Score > r.Candidates[j].Score })
+	c, ok := r.Best()
+	c.Score *= math.Sqrt(float64(len(r.Terms)) / float64(len(all)))
+	return c, ok
+}
+
+// onlyContext reports whether the terms the FAQ knows are all context: a
+// day, a city, a delay say nothing of which question is asked.
+func (m *Matcher) onlyContext(terms []string) bool {
+	for _, t := range terms {
+		if _, known := m.idf[t]; known && !contextConcepts[t] {
+			return false
+		}
+	}
+	return true
+}
+
+// contextShare is what a message of context alone keeps of its scores: enough
+// to show the desk the entry it is closest to, never enough to answer.
+const contextShare = 0.5
+
 func (m *Matcher) matchWords(text string, ws []word) Match {
-	r := Match{Question: looksLikeQuestion(text, ws), Language: m.language(text, ws)}
+	r := Match{Question: looksLikeQuestion(text, ws) || m.asksService(ws), Language: m.language(text, ws)}
 	r.Terms = m.terms(ws, true)
 	if len(r.Terms) == 0 {
 		return r
@@ -544,6 +713,11 @@ func (m *Matcher) matchWords(text string, ws []word) Match {
 		}
 	} else {
 		m.cosines(&r)
+	}
+	if m.onlyContext(r.Terms) {
+		for i := range r.Candidates {
+			r.Candidates[i].Score = round3(r.Candidates[i].Score * contextShare)
+		}
 	}
 	sort.SliceStable(r.Candidates, func(i, j int) bool { return r.Candidates[i].Score > r.Candidates[j].Score })
 	if len(r.Candidates) > maxCandidates {
