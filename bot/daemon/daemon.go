@@ -155,10 +155,13 @@ type daemon struct {
 // loaded is one compiled rule file and the engine that runs it.
 type loaded struct {
 	engine *rules.Engine
-	// faq matches questions against the file's faq: section.
-	faq  *faq.Matcher
-	file string
-	at   time.Time
+	// faq matches questions against the file's faq: section and the
+	// wordings the CMs taught from the desk; base against the file alone.
+	faq, base *faq.Matcher
+	// taught is how many taught wordings faq was built with.
+	taught int
+	file   string
+	at     time.Time
 }
 
 // Run builds vigie from cfg and runs it until ctx is cancelled, then shuts down
@@ -402,6 +405,7 @@ func (d *daemon) serve(ctx context.Context, reload <-chan struct{}) error {
 	})
 	desk.Go(func() { d.guard.Loop(runCtx, "rule failure alerts", d.ruleFailures.run) })
 	desk.Go(func() { d.guard.Loop(runCtx, "memory sweep", d.runSweep) })
+	desk.Go(func() { d.guard.Loop(runCtx, "faq learning", d.runFAQLearning) })
 	d.runAfterHours(runCtx, &desk)
 	d.runResume(runCtx, &desk)
 	if cfg.Ready != nil {
@@ -514,6 +518,7 @@ func (d *daemon) install(rs *rules.Ruleset, file string, matcher *faq.Matcher) *
 	l := &loaded{
 		engine: rules.NewEngine(rs, d.store, rules.Options{Clock: time.Now, Logger: d.log, AfterHours: d.after.shift.AfterHours, RuleError: d.ruleFailures.observer(file)}),
 		faq:    matcher,
+		base:   matcher,
 		file:   file,
 		at:     time.Now(),
 	}

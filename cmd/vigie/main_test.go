@@ -14,6 +14,10 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/vigie-bot/vigie/store"
+	"github.com/vigie-bot/vigie/store/redis"
+	"github.com/vigie-bot/vigie/store/redis/redistest"
 )
 
 // syncBuffer is a bytes.Buffer the daemon's goroutines may log into.
@@ -579,5 +583,40 @@ func TestFAQEval(t *testing.T) {
 	}
 	if r := run("faq", "--config", "testdata/faq_only.yaml", "--eval", "testdata/faq_eval.tsv", "vos horaires ?"); r.code != 2 {
 		t.Errorf("--eval and a question: exit %d, want 2", r.code)
+	}
+}
+
+// vigie faq --learned lists, entry by entry, the intents each inherits and the
+// wordings the CMs taught from the desk, read from the store of vigie run.
+func TestFAQLearned(t *testing.T) {
+	url := redistest.Start(t).URL()
+	st, err := redis.Open(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 1, 5, 10, 0, 0, 0, time.UTC)
+	for _, w := range []store.FAQWording{
+		{Entry: "hours", Text: "c'est ouvert lundi ?", By: "telegram:42", At: at},
+		{Entry: "gone", Text: "et les soldes ?", By: "discord:7", At: at.Add(time.Minute)},
+	} {
+		if err := st.LearnFAQ(context.Background(), w); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st.Close()
+	r := run("faq", "--learned", "--config", "testdata/faq_only.yaml", "--redis", url)
+	want := lines(
+		"2 wordings taught from the desk",
+		"hours (2 examples, 1 taught; intents: hours)",
+		`  "c'est ouvert lundi ?" by telegram:42 at 2026-01-05T10:00:00Z`,
+		"delivery (2 examples, 0 taught; intents: delivery)",
+		`not in the file: gone: "et les soldes ?" by discord:7`,
+	)
+	if r.code != 0 || r.stdout != want {
+		t.Errorf("exit %d, stdout\n%s\nwant\n%s\nstderr %s", r.code, r.stdout, want, r.stderr)
+	}
+	r = runIn(context.Background(), "", map[string]string{}, "faq", "--learned", "--config", "testdata/faq_only.yaml")
+	if r.code != 1 || !strings.Contains(r.stderr, "--learned reads the store of vigie run") {
+		t.Errorf("without a store: exit %d, stderr %q", r.code, r.stderr)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/vigie-bot/vigie/rules"
+	"github.com/vigie-bot/vigie/store"
 )
 
 // Every wording of the lexicon says something once stop words are out, and
@@ -100,5 +101,31 @@ func TestIntentsAnswerOtherWords(t *testing.T) {
 		if got != tt.want {
 			t.Errorf("%q: answered %q (%s %v %v), want %q", tt.text, got, d.Kind, d.Candidates, d.Terms, tt.want)
 		}
+	}
+}
+
+// A wording a CM taught from the desk is answered next time; one of an entry
+// the file no longer has is left out.
+func TestWithLearned(t *testing.T) {
+	m, err := NewMatcher(Config{QuestionsOnly: true, Entries: []rules.FAQEntry{
+		{ID: "cakes", Questions: []string{"je voudrais commander un gâteau d'anniversaire"}, Answer: map[string]string{"": "48h"}},
+		{ID: "hours", Questions: []string{"quels sont vos horaires ?"}, Answer: map[string]string{"": "9-19"}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const q = "vous faites des bûches pour noël ?"
+	if d := m.DecideText(q, testTime); d.Kind == Answer && d.Entry == "cakes" {
+		t.Fatalf("answered before learning: %+v", d)
+	}
+	l, err := m.WithLearned([]store.FAQWording{{Entry: "cakes", Text: "vous faites des bûches de noël ?"}, {Entry: "gone", Text: "et ça ?"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := l.DecideText(q, testTime); d.Kind != Answer || d.Entry != "cakes" {
+		t.Errorf("after learning: %s %s %v", d.Kind, d.Entry, d.Candidates)
+	}
+	if l.Learned() != 1 || m.Learned() != 0 {
+		t.Errorf("learned %d (and %d before), want 1", l.Learned(), m.Learned())
 	}
 }

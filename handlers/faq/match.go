@@ -13,6 +13,7 @@ import (
 
 	"github.com/vigie-bot/vigie/rules"
 	"github.com/vigie-bot/vigie/rules/text"
+	"github.com/vigie-bot/vigie/store"
 )
 
 // Matcher scores messages against the entries of one faq: section. It is built
@@ -50,6 +51,9 @@ type Matcher struct {
 	index cosineIndex
 	// scratch holds the *scratch cosines reuses.
 	scratch sync.Pool
+	tune    tuning
+	// learned counts the wordings WithLearned added to the entries.
+	learned int
 }
 
 // cosineIndex is the examples' and centroids' weights term by term: a message's
@@ -159,6 +163,7 @@ func newMatcher(cfg Config, tune tuning) (*Matcher, error) {
 		conceptWord: map[string]string{},
 		conceptStem: map[string]string{},
 		afterHours:  func(time.Time) bool { return false },
+		tune:        tune,
 		blend:       tune.blend,
 		minTypo:     tune.minTypo,
 		scoring:     tune.scoring,
@@ -866,3 +871,34 @@ func (m *Matcher) bm25(q vector, d *vector) float64 {
 }
 
 func round3(x float64) float64 { return math.Round(x*1000) / 1000 }
+
+// WithLearned returns the matcher with the wordings CMs taught from the desk
+// read as examples of their entries, as the file's own are: they vote for the
+// intents too. A wording of an entry the file no longer has is left out, and
+// so is one made of stop words or given already.
+func (m *Matcher) WithLearned(ws []store.FAQWording) (*Matcher, error) {
+	cfg := m.cfg
+	cfg.Entries = slices.Clone(cfg.Entries)
+	learned := 0
+	for _, w := range ws {
+		i := slices.IndexFunc(cfg.Entries, func(e rules.FAQEntry) bool { return e.ID == w.Entry })
+		if i < 0 || len(m.stems(words(w.Text))) == 0 || slices.Contains(cfg.Entries[i].Questions, w.Text) {
+			continue
+		}
+		e := &cfg.Entries[i]
+		e.Questions = append(slices.Clip(e.Questions), w.Text)
+		learned++
+	}
+	if learned == 0 {
+		return m, nil
+	}
+	n, err := newMatcher(cfg, m.tune)
+	if err != nil {
+		return nil, err
+	}
+	n.afterHours, n.tz, n.learned = m.afterHours, m.tz, learned
+	return n, nil
+}
+
+// Learned is how many wordings taught from the desk the matcher reads.
+func (m *Matcher) Learned() int { return m.learned }
