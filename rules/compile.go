@@ -33,7 +33,7 @@ const (
 	// same run. The journal (store.Begin) covers a crash after an event was seen.
 	dedupeTTL = 72 * time.Hour
 	// defaultFAQThreshold is the faq: threshold when the file gives none.
-	defaultFAQThreshold = 0.6
+	defaultFAQThreshold = 0.55
 )
 
 // Ruleset is a compiled rule file.

@@ -2,6 +2,7 @@ package faq
 
 import (
 	"errors"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -165,7 +166,7 @@ faq:
 		t.Fatal(err)
 	}
 	c := FromRules(rs.FAQ)
-	if c.Threshold != DefaultThreshold || c.SuggestThreshold != DefaultSuggestRatio*DefaultThreshold ||
+	if c.Threshold != DefaultThreshold || math.Abs(c.SuggestThreshold-DefaultSuggestRatio*DefaultThreshold) > 1e-9 ||
 		c.Language != DefaultLanguage || !c.QuestionsOnly || c.AfterHoursForward ||
 		c.ChannelCooldown != 5*time.Minute || c.UserCooldown != time.Hour || len(c.Entries) != 1 {
 		t.Fatalf("config = %+v", c)

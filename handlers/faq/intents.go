@@ -28,7 +28,7 @@ import (
 // words left out ("mot de passe" is mot passe).
 const concepts = `
 open: ouvert, ouverte, ouverts, ouvertes, ouvre, ouvrez, ouvrent, ouvrira, ouverture, open, opens, opening, opened
-close: ferme, fermez, fermee, fermes, fermer, ferment, fermera, fermeture, close, closes, closing, closed, shut
+close: ferme, fermez, fermee, fermes, fermer, ferment, fermera, fermeture, close, closes, closing, closed
 hours: horaire, horaires, hours, timetable, "opening times", "heures d'ouverture", "opening hours"
 time: heure, heures, hour, time, times
 day: lundi, mardi, mercredi, jeudi, vendredi, samedi, dimanche, monday, tuesday, wednesday, thursday, friday, saturday, sunday, mondays, sundays, saturdays, weekend, "week end", weekends, ferie, feries, feriee, holiday, holidays, "bank holiday", "jour ferie", noel, christmas, demain, tomorrow, tonight, soir, matin, morning, aprem, "apres midi", afternoon, midi, noon, evening, "1er mai", paques, easter
