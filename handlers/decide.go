@@ -213,6 +213,9 @@ func (m *Moderator) learnFAQ(ctx context.Context, c store.Case, o Outcome, by st
 		return
 	}
 	m.log.Info("faq wording learned", "case", c.ID, "entry", entry, "by", by)
+	if m.faqLearned != nil {
+		m.faqLearned()
+	}
 }
 
 // decisionReason is the audit-log reason of a CM's decision on case c.

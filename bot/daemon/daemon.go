@@ -118,6 +118,8 @@ type daemon struct {
 	// current is the engine events are evaluated with; reload swaps it.
 	current  atomic.Pointer[loaded]
 	reloadMu sync.Mutex
+	// faqLearned nudges the FAQ to read the wordings a CM here just taught.
+	faqLearned chan struct{}
 
 	health health
 	// guard recovers the panics of the long-lived goroutines and restarts them.
@@ -249,6 +251,7 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 		Registerer: registry,
 		Shift:      shift,
 		Priority:   func(rule string) string { return rulePriority(d.current.Load().engine.Ruleset(), rule) },
+		FAQLearned: func() { d.faqTaught() }, // d is made below
 	})
 	if err != nil {
 		return nil, err
@@ -274,6 +277,7 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 		storeKind:  storeKind,
 		mod:        mod,
 		faq:        assistant,
+		faqLearned: make(chan struct{}, 1),
 		metrics:    met,
 		registry:   registry,
 		conns:      conns,

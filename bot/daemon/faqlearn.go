@@ -10,8 +10,8 @@ import (
 // answers what one CM confirmed.
 const faqLearnEvery = 30 * time.Second
 
-// runFAQLearning reads the taught wordings now and every faqLearnEvery until ctx
-// ends.
+// runFAQLearning reads the taught wordings now, every faqLearnEvery, and as
+// soon as a CM of this process taught one, until ctx ends.
 func (d *daemon) runFAQLearning(ctx context.Context) {
 	t := time.NewTicker(faqLearnEvery)
 	defer t.Stop()
@@ -21,7 +21,16 @@ func (d *daemon) runFAQLearning(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		case <-d.faqLearned:
 		}
+	}
+}
+
+// faqTaught nudges runFAQLearning: a CM here taught the FAQ a wording.
+func (d *daemon) faqTaught() {
+	select {
+	case d.faqLearned <- struct{}{}:
+	default:
 	}
 }
 
