@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 )
 
@@ -23,6 +24,20 @@ type Card struct {
 	DecidedAt time.Time
 }
 
+// SuggestsFAQAnswer reports whether the card is the FAQ's (rule faq:ENTRY)
+// and suggests a reply, which OutcomeAnswer sends.
+func SuggestsFAQAnswer(c Card) bool {
+	if !strings.HasPrefix(c.Rule, "faq:") {
+		return false
+	}
+	for _, a := range c.Suggested {
+		if a.Kind == ActReply && a.Text != "" {
+			return true
+		}
+	}
+	return false
+}
+
 // Decided reports whether a CM has decided the case.
 func (c Card) Decided() bool { return c.Outcome != "" }
 
@@ -35,6 +50,9 @@ const (
 	OutcomeTimeout = "timeout"
 	OutcomeBan     = "ban"
 	OutcomeReply   = "reply"
+	// OutcomeAnswer sends the reply the case suggests: the FAQ's answer to a
+	// question it was not sure of. The FAQ learns the question's wording.
+	OutcomeAnswer = "answer"
 	// OutcomeUnhide, OutcomeUnban and OutcomeUntimeout undo what vigie did:
 	// they overturn the rule.
 	OutcomeUnhide    = "unhide"

@@ -19,6 +19,8 @@ const (
 	OutcomeUnhide    bot.ActionKind = "unhide"
 	OutcomeUnban     bot.ActionKind = "unban"
 	OutcomeUntimeout bot.ActionKind = "untimeout"
+	// OutcomeAnswer sends the reply the case suggests (bot.OutcomeAnswer).
+	OutcomeAnswer bot.ActionKind = bot.OutcomeAnswer
 )
 
 // defaultTimeout is used for a timeout decided without a duration when the case
@@ -51,7 +53,7 @@ func ParseOutcome(s string) (Outcome, error) {
 	}
 	o := Outcome{Kind: bot.ActionKind(strings.ToLower(strings.TrimSpace(name)))}
 	switch o.Kind {
-	case OutcomeKeep, bot.ActDelete, bot.ActHide, OutcomeUnhide, bot.ActKick, OutcomeUnban, OutcomeUntimeout:
+	case OutcomeKeep, bot.ActDelete, bot.ActHide, OutcomeUnhide, bot.ActKick, OutcomeUnban, OutcomeUntimeout, OutcomeAnswer:
 		if hasArg {
 			return Outcome{}, fmt.Errorf("outcome %q: %s takes no argument", s, o.Kind)
 		}
@@ -70,7 +72,7 @@ func ParseOutcome(s string) (Outcome, error) {
 		}
 		o.Text = text
 	default:
-		return Outcome{}, fmt.Errorf("outcome %q: want keep, delete, hide, unhide, kick, ban, unban, timeout, untimeout or reply", s)
+		return Outcome{}, fmt.Errorf("outcome %q: want keep, delete, hide, unhide, kick, ban, unban, timeout, untimeout, reply or answer", s)
 	}
 	return o, nil
 }
@@ -103,6 +105,13 @@ func (m *Moderator) Decide(ctx context.Context, caseID, outcome, by string) (sto
 	if err != nil {
 		return store.Case{}, fmt.Errorf("case %s: %w", caseID, err)
 	}
+	if o.Kind == OutcomeAnswer {
+		text, ok := suggestedReply(c)
+		if !ok {
+			return c, fmt.Errorf("case %s suggests no reply to send: answer with reply(\"…\")", caseID)
+		}
+		o = Outcome{Kind: bot.ActReply, Text: text}
+	}
 	if p := m.platforms[c.Event.Platform]; p != nil && !capable(p, o.Kind) && c.Status == store.CaseOpen {
 		return c, fmt.Errorf("case %s: %w: %s cannot %s", caseID, ErrCannot, c.Event.Platform, o.Kind)
 	}
@@ -122,6 +131,7 @@ func (m *Moderator) Decide(ctx context.Context, caseID, outcome, by string) (sto
 	}
 	m.refreshOpenCases(sctx)
 	m.log.Info("case decided", "case", c.ID, "outcome", o.String(), "by", by)
+	m.learnFAQ(sctx, c, o, by)
 	if o.Kind == OutcomeKeep {
 		return c, nil
 	}
@@ -172,6 +182,40 @@ func capable(p bot.Platform, k bot.ActionKind) bool {
 		return ok
 	}
 	return bot.Capable(p, k)
+}
+
+// suggestedReply is the reply a case suggests, if it suggests one.
+func suggestedReply(c store.Case) (string, bool) {
+	for _, a := range c.Suggested {
+		if a.Kind == bot.ActReply && a.Text != "" {
+			return a.Text, true
+		}
+	}
+	return "", false
+}
+
+// faqRulePrefix starts the rule of the cases the FAQ opens: faq:ENTRY.
+const faqRulePrefix = "faq:"
+
+// learnFAQ keeps the wording of an FAQ case a CM answered with the entry's
+// reply, for the FAQ to answer it next time: the CM confirmed the entry was
+// the right one. A wording not kept is logged, not returned: the decision
+// itself was made.
+func (m *Moderator) learnFAQ(ctx context.Context, c store.Case, o Outcome, by string) {
+	entry, ok := strings.CutPrefix(c.Rule, faqRulePrefix)
+	text, suggested := suggestedReply(c)
+	if !ok || entry == "" || !suggested || o.Kind != bot.ActReply || o.Text != text || strings.TrimSpace(c.Event.Text) == "" {
+		return
+	}
+	w := store.FAQWording{Entry: entry, Text: c.Event.Text, By: by, At: m.now()}
+	if err := m.store.LearnFAQ(ctx, w); err != nil {
+		m.log.Warn("faq wording not learned", "case", c.ID, "entry", entry, "err", err)
+		return
+	}
+	m.log.Info("faq wording learned", "case", c.ID, "entry", entry, "by", by)
+	if m.faqLearned != nil {
+		m.faqLearned()
+	}
 }
 
 // decisionReason is the audit-log reason of a CM's decision on case c.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -35,7 +36,8 @@ func TestParseOutcome(t *testing.T) {
 		{in: "ban(7d", err: `outcome "ban(7d": missing )`},
 		{in: "keep(1h)", err: `outcome "keep(1h)": keep takes no argument`},
 		{in: "reply", err: `outcome "reply": reply needs a quoted text, like reply("merci")`},
-		{in: "nuke", err: `outcome "nuke": want keep, delete, hide, unhide, kick, ban, unban, timeout, untimeout or reply`},
+		{in: "answer", want: "answer"},
+		{in: "nuke", err: `outcome "nuke": want keep, delete, hide, unhide, kick, ban, unban, timeout, untimeout, reply or answer`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
@@ -136,6 +138,57 @@ func TestDecide(t *testing.T) {
 			})
 		})
 	}
+}
+
+// A CM who sends an FAQ case's suggested answer (the answer button, or the
+// same text by hand) teaches the FAQ the question's wording; another reply,
+// or another case, teaches nothing.
+func TestDecideLearnsFAQWordings(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		discord := &chat{recorder{name: "discord"}}
+		st := memory.New()
+		m, _ := newModerator(t, st, nil, discord)
+		open := func(rule, text string, suggested ...bot.Action) string {
+			ev := event("discord")
+			// each from another member: one member's cases are grouped
+			ev.ID, ev.Text, ev.Author.ID = ev.ID+text, text, "member "+text
+			c, err := st.OpenCase(ctx, store.Case{Event: ev, Rule: rule, Reason: "faq: near miss", Suggested: suggested})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return c.ID
+		}
+		hours := bot.Action{Kind: bot.ActReply, Text: "9h-19h"}
+		for _, d := range []struct{ id, outcome string }{
+			{open("faq:hours", "c'est ouvert lundi ?", hours), "answer"},
+			{open("faq:hours", "vous ouvrez demain ?", hours), `reply("9h-19h")`},
+			{open("faq:hours", "et le dimanche ?", hours), `reply("Fermé le dimanche.")`},
+			{open("insult", "idiot", hours), "answer"},
+		} {
+			if _, err := m.Decide(ctx, d.id, d.outcome, "telegram:42"); err != nil {
+				t.Fatalf("%s %s: %v", d.id, d.outcome, err)
+			}
+		}
+		if _, err := m.Decide(ctx, open("faq", "bonjour ?"), "answer", "telegram:42"); err == nil || !strings.Contains(err.Error(), "suggests no reply") {
+			t.Errorf("answer without a suggested reply: %v", err)
+		}
+		ws, err := st.FAQWordings(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, w := range ws {
+			got = append(got, w.Entry+": "+w.Text+" by "+w.By)
+		}
+		want := []string{"hours: c'est ouvert lundi ? by telegram:42", "hours: vous ouvrez demain ? by telegram:42"}
+		if !slices.Equal(got, want) {
+			t.Errorf("learned %q, want %q", got, want)
+		}
+		if calls := discord.Calls(); !slices.Contains(calls, `reply("9h-19h")`) {
+			t.Errorf("calls = %q, want the suggested answer sent", calls)
+		}
+	})
 }
 
 func TestDecideTwice(t *testing.T) {

@@ -52,6 +52,9 @@ type Options struct {
 	Priority func(rule string) string
 	// Speech bounds the warnings and replies vigie sends (withhold.go).
 	Speech Speech
+	// FAQLearned, when set, is told that a CM taught the FAQ a wording from
+	// the desk (decide.go), so that this process reads it at once.
+	FAQLearned func()
 }
 
 // Moderator carries out verdicts. It is safe for concurrent use.
@@ -66,6 +69,8 @@ type Moderator struct {
 	priority  func(rule string) string
 	speech    Speech
 	warned    warnings
+	// faqLearned is Options.FAQLearned, or a no-op.
+	faqLearned func()
 
 	// opened is nudged when a case is opened here, for DeliverCases.
 	opened chan struct{}
@@ -109,16 +114,17 @@ func New(o Options) (*Moderator, error) {
 		return nil, errors.New("handlers: no store")
 	}
 	m := &Moderator{
-		platforms: o.Platforms,
-		store:     o.Store,
-		desk:      o.Desk,
-		log:       o.Logger,
-		retry:     o.Retry.withDefaults(),
-		now:       o.Now,
-		shift:     o.Shift,
-		priority:  o.Priority,
-		speech:    o.Speech.withDefaults(),
-		opened:    make(chan struct{}, 1),
+		platforms:  o.Platforms,
+		store:      o.Store,
+		desk:       o.Desk,
+		log:        o.Logger,
+		retry:      o.Retry.withDefaults(),
+		now:        o.Now,
+		shift:      o.Shift,
+		priority:   o.Priority,
+		speech:     o.Speech.withDefaults(),
+		opened:     make(chan struct{}, 1),
+		faqLearned: o.FAQLearned,
 		actions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "vigie_actions_total",
 			Help: "Actions asked for by verdicts and decisions, by platform, action and result (done, failed, unsupported, platform_off, paused, roles_unknown).",

@@ -188,6 +188,9 @@ type FAQEntry struct {
 	Col  int
 	// Keywords, when given, are words a question must contain to match.
 	Keywords []string
+	// Intents name the customer-service intents the entry answers, when its
+	// examples do not say it; the FAQ handler knows them and checks them.
+	Intents []string
 	// Mode is the entry's mode as written (empty when not given); the FAQ
 	// handler gives it a meaning.
 	Mode string

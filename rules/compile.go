@@ -33,7 +33,7 @@ const (
 	// same run. The journal (store.Begin) covers a crash after an event was seen.
 	dedupeTTL = 72 * time.Hour
 	// defaultFAQThreshold is the faq: threshold when the file gives none.
-	defaultFAQThreshold = 0.6
+	defaultFAQThreshold = 0.55
 )
 
 // Ruleset is a compiled rule file.
@@ -512,7 +512,7 @@ func compileFAQ(fs faqSpec) FAQ {
 	for _, e := range fs.Entries {
 		out.Entries = append(out.Entries, FAQEntry{
 			ID: e.ID, Questions: e.Questions, Answer: e.Answer, Line: e.Node.Line, Col: e.Node.Column,
-			Keywords: e.Keywords, Mode: e.Mode, Private: e.Private,
+			Keywords: e.Keywords, Intents: e.Intents, Mode: e.Mode, Private: e.Private,
 		})
 	}
 	compileFAQSettings(fs, &out)

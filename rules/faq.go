@@ -3,7 +3,7 @@ package rules
 // The faq: section's settings past threshold and entries:
 //
 //	faq:
-//	  threshold: 0.6              answered from this score up
+//	  threshold: 0.55             answered from this score up
 //	  suggest_threshold: 0.45     near misses from here: suggested or forwarded
 //	  language: fr                the answers' language when a message's cannot be told
 //	  synonyms:                   words (or phrases) read as one

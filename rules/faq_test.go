@@ -2,6 +2,7 @@ package rules_test
 
 import (
 	"errors"
+	"math"
 	"reflect"
 	"slices"
 	"strings"
@@ -22,7 +23,7 @@ rules: []
 faq:
   entries:
     - {id: hours, questions: ["horaires ?"], answer: "9h-19h"}
-`, want: rules.FAQ{Threshold: 0.6, SuggestThreshold: 0.48, Language: "fr", QuestionsOnly: true,
+`, want: rules.FAQ{Threshold: 0.55, SuggestThreshold: 0.44, Language: "fr", QuestionsOnly: true,
 			AfterHours: "forward", ChannelCooldown: 5 * time.Minute, UserCooldown: time.Hour}},
 		{name: "every key", src: `
 rules: []
@@ -56,6 +57,7 @@ faq:
 			}
 			got := rs.FAQ
 			got.Entries = nil
+			got.SuggestThreshold = math.Round(got.SuggestThreshold*1e9) / 1e9 // 0.8 × 0.55 in floating point
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("faq =\n%+v\nwant\n%+v", got, tt.want)
 			}
@@ -99,5 +101,26 @@ faq:
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("got:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// A CM who wants only the assistant writes only faq:; a file with neither rules
+// nor faq is still refused, with its position.
+func TestFAQOnlyFile(t *testing.T) {
+	src := `faq:
+  entries:
+    - {id: hours, questions: ["horaires ?"], answer: "9h-19h"}
+`
+	rs, err := rules.Parse("faq.yaml", []byte(src), rules.LoadOptions{})
+	if err != nil {
+		t.Fatalf("a faq-only file is refused: %v", err)
+	}
+	if len(rs.Rules) != 0 || len(rs.FAQ.Entries) != 1 || rs.FAQ.Entries[0].ID != "hours" {
+		t.Errorf("rules %d, faq entries %+v; want no rule and the entry hours", len(rs.Rules), rs.FAQ.Entries)
+	}
+	_, err = rules.Parse("none.yaml", []byte("timezone: UTC\n"), rules.LoadOptions{})
+	want := `none.yaml:1:1: rule file: missing key "rules" (or "faq" for a file that only answers questions)`
+	if err == nil || err.Error() != want {
+		t.Errorf("a file with neither rules nor faq: %v, want %s", err, want)
 	}
 }

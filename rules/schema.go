@@ -139,7 +139,9 @@ func schemaDoc() obj {
 		}), "Events posted to /v1/events."),
 		"tests": jsList(testSchema(strs), false, "The file's own tests, run by vigie test."),
 	}
-	s := jsStrict(props, "rules")
+	// rules, or faq alone for a file that only answers questions.
+	s := jsStrict(props)
+	s["anyOf"] = []any{obj{"required": []string{"rules"}}, obj{"required": []string{"faq"}}}
 	s["$schema"] = "http://json-schema.org/draft-07/schema#"
 	s["$id"] = "https://github.com/vigie-bot/vigie/" + SchemaFile
 	s["title"] = "vigie rule file"
@@ -173,6 +175,7 @@ func faqSchema(strs func(string) obj) obj {
 		"answer": obj{"anyOf": []any{jsScalar(""), obj{"type": "object", "additionalProperties": jsScalar("")}},
 			"description": "The answer per language ({fr: …, en: …}), or one text."},
 		"keywords": strs("Optional: at least one must be in the message."),
+		"intent":   strs("Optional: the customer-service intents the entry answers (hours, delivery, returns…), when its examples do not say it."),
 		"mode":     jsOneOf("answer (default), suggest or forward.", modes...),
 		"private":  jsBoolean("true: answered by private message where the platform allows."),
 	}, "id", "questions", "answer"), "A FAQ entry.")

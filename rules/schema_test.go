@@ -257,6 +257,7 @@ func TestSchemaAcceptsShortForms(t *testing.T) {
 		"rules: [{name: a, when: 'true', do: [{timeout: 10m}, {warn: hi}, strike]}]\n",
 		"rules: []\ndesk: {telegram_chat: -1001234567890, cms: telegram:1}\n", // an id written as a number
 		"rules: []\nfaq: {entries: [{id: a, questions: q, answer: text}]}\n",
+		"faq: {entries: [{id: a, questions: q, answer: text}]}\n", // the assistant alone
 		"rules: []\noffice_hours: {mon-fri: [\"09:00-12:00\", \"14:00-18:00\"], sat: \"10:00-13:00\"}\n",
 		"rules: []\nhttp_events: {act_on: discord}\n",
 		"rules: []\noffice_hours: {\"Sat,SUN\": \"10:00-12:00\", mon - fri: \"09:00-18:00\"}\nholidays: [fr, 2026-12-24]\n",
@@ -274,7 +275,8 @@ func TestSchemaAcceptsShortForms(t *testing.T) {
 func TestSchemaRejectsMistakes(t *testing.T) {
 	s := compileSchema(t)
 	for _, src := range []string{
-		"rule: []\n", // misspelt top-level key
+		"rule: []\n",      // misspelt top-level key
+		"timezone: UTC\n", // neither rules nor faq
 		"rules: [{name: a, when: 'true', hour: after}]\n",                    // misspelt rule key
 		"rules: [{name: a, when: 'true', hours: night}]\n",                   // not one of always, after, office
 		"rules: [{name: a}]\n",                                               // no when

@@ -95,6 +95,7 @@ type faqEntrySpec struct {
 	Questions []string
 	Answer    map[string]string
 	Keywords  []string
+	Intents   []string
 	Mode      string
 	Private   bool
 }
@@ -127,10 +128,12 @@ func (d *decoder) decodeFile(root *yaml.Node) fileSpec {
 	if e, ok := top["counters"]; ok {
 		fs.Counters = d.decodeCounters(e.Value)
 	}
+	// A file may hold only the FAQ: a CM who wants the assistant alone writes
+	// faq: and nothing else. A file with neither is surely a mistake.
 	if e, ok := top["rules"]; ok {
 		fs.Rules, fs.RuleNames = d.decodeRules(e.Value)
-	} else {
-		d.errorf(resolve(root), "rule file: missing key \"rules\"")
+	} else if _, faq := top["faq"]; !faq {
+		d.errorf(resolve(root), "rule file: missing key \"rules\" (or \"faq\" for a file that only answers questions)")
 	}
 	if e, ok := top["faq"]; ok {
 		fs.FAQ = d.decodeFAQ(e.Value)
@@ -546,7 +549,7 @@ func (d *decoder) decodeActions(n *yaml.Node, where string) ([]actionSpec, bool)
 	return out, good
 }
 
-var faqEntryKeys = []string{"id", "questions", "answer", "keywords", "mode", "private"}
+var faqEntryKeys = []string{"id", "questions", "answer", "keywords", "intent", "mode", "private"}
 
 func (d *decoder) decodeFAQ(n *yaml.Node) (fs faqSpec) {
 	m, ok := d.mapping(n, "faq", faqKeys...)
@@ -606,6 +609,9 @@ func (d *decoder) decodeFAQ(n *yaml.Node) (fs faqSpec) {
 			if fe.Mode, ok = d.str(e.Value, where+": mode"); ok {
 				d.checkFAQMode(e.Value, where, fe.Mode)
 			}
+		}
+		if e, ok := em["intent"]; ok {
+			fe.Intents, _ = d.strList(e.Value, where+": intent", true)
 		}
 		if e, ok := em["private"]; ok {
 			fe.Private, _ = d.boolean(e.Value, where+": private")

@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/vigie-bot/vigie/bot"
@@ -193,7 +195,40 @@ type Store interface {
 	// same time does not get them too, and if this one stops before Done
 	// they come back once now is older than the next caller's olderThan.
 	Unfinished(ctx context.Context, olderThan, now time.Time) ([]JournalEntry, error)
+
+	// LearnFAQ keeps a wording a CM answered with an FAQ entry from the desk,
+	// for the assistant to read as one of the entry's examples on every
+	// process. The same entry and text again is kept once (the first); past
+	// MaxFAQWordings a new one is not kept.
+	LearnFAQ(ctx context.Context, w FAQWording) error
+	// FAQWordings returns the wordings learned, oldest first.
+	FAQWordings(ctx context.Context) ([]FAQWording, error)
 	Close() error
+}
+
+// FAQWording is a member's question that a CM answered with an FAQ entry.
+type FAQWording struct {
+	Entry string    `json:"entry"`
+	Text  string    `json:"text"`
+	By    string    `json:"by,omitempty"`
+	At    time.Time `json:"at"`
+}
+
+// MaxFAQWordings bounds the wordings learned, so that a desk that answers
+// everything through the FAQ does not grow the store for ever.
+const MaxFAQWordings = 10_000
+
+// Key names a wording: the entry and the text, as LearnFAQ keeps them once.
+func (w FAQWording) Key() string { return w.Entry + "\x00" + w.Text }
+
+// SortFAQWordings puts wordings oldest first, by key for the same time.
+func SortFAQWordings(ws []FAQWording) {
+	slices.SortFunc(ws, func(a, b FAQWording) int {
+		if c := a.At.Compare(b.At); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Key(), b.Key())
+	})
 }
 
 // JournalEntry is a verdict whose actions are being carried out. An event is

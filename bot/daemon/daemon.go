@@ -121,6 +121,8 @@ type daemon struct {
 	// current is the engine events are evaluated with; reload swaps it.
 	current  atomic.Pointer[loaded]
 	reloadMu sync.Mutex
+	// faqLearned nudges the FAQ to read the wordings a CM here just taught.
+	faqLearned chan struct{}
 
 	health health
 	// guard recovers the panics of the long-lived goroutines and restarts them.
@@ -185,10 +187,13 @@ func parseProxies(s string) ([]netip.Prefix, error) {
 // loaded is one compiled rule file and the engine that runs it.
 type loaded struct {
 	engine *rules.Engine
-	// faq matches questions against the file's faq: section.
-	faq  *faq.Matcher
-	file string
-	at   time.Time
+	// faq matches questions against the file's faq: section and the
+	// wordings the CMs taught from the desk; base against the file alone.
+	faq, base *faq.Matcher
+	// taught is how many taught wordings faq was built with.
+	taught int
+	file   string
+	at     time.Time
 }
 
 // Run builds vigie from cfg and runs it until ctx is cancelled, then shuts down
@@ -276,6 +281,7 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 		Registerer: registry,
 		Shift:      shift,
 		Priority:   func(rule string) string { return rulePriority(d.current.Load().engine.Ruleset(), rule) },
+		FAQLearned: func() { d.faqTaught() }, // d is made below
 	})
 	if err != nil {
 		return nil, err
@@ -301,6 +307,7 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 		storeKind:  storeKind,
 		mod:        mod,
 		faq:        assistant,
+		faqLearned: make(chan struct{}, 1),
 		metrics:    met,
 		registry:   registry,
 		conns:      conns,
@@ -458,6 +465,7 @@ func (d *daemon) serve(ctx context.Context, reload <-chan struct{}) error {
 	})
 	desk.Go(func() { d.guard.Loop(runCtx, "rule failure alerts", d.ruleFailures.run) })
 	desk.Go(func() { d.guard.Loop(runCtx, "memory sweep", d.runSweep) })
+	desk.Go(func() { d.guard.Loop(runCtx, "faq learning", d.runFAQLearning) })
 	d.runAfterHours(runCtx, &desk)
 	d.runResume(runCtx, &desk)
 	if cfg.Ready != nil {
@@ -570,6 +578,7 @@ func (d *daemon) install(rs *rules.Ruleset, file string, matcher *faq.Matcher) *
 	l := &loaded{
 		engine: rules.NewEngine(rs, d.store, rules.Options{Clock: time.Now, Logger: d.log, AfterHours: d.after.shift.AfterHours, RuleError: d.ruleFailures.observer(file)}),
 		faq:    matcher,
+		base:   matcher,
 		file:   file,
 		at:     time.Now(),
 	}

@@ -115,3 +115,45 @@ func TestFAQInTheVerdict(t *testing.T) {
 		t.Errorf("calls = %q, want %q: one reply, by the lane", calls, want)
 	}
 }
+
+const rulesFAQLearn = `timezone: UTC
+http_events: {act_on: [discord]}
+faq:
+  cooldown: {channel: off, user: off}
+  entries:
+    - id: hours
+      questions: ["quels sont vos horaires ?", "when are you open?"]
+      answer: {fr: "9h-19h.", en: "9am-7pm."}
+`
+
+// TestFAQLearnsFromTheDesk: a question the FAQ is unsure of goes to the desk
+// with the answer suggested; the CM sends it (outcome answer), and the next
+// member who asks it that way is answered by vigie.
+func TestFAQLearnsFromTheDesk(t *testing.T) {
+	const token = "t0ken"
+	in := start(t, rulesFAQLearn, map[string]string{"VIGIE_WEBHOOK_SECRET": secret, "VIGIE_ADMIN_TOKEN": token})
+	auth := map[string]string{"Authorization": "Bearer " + token}
+	const q = "la boutique du centre commercial ouvre pendant les travaux de la galerie ?"
+	in.post(t, message("q-1", "u-1", q))
+	var id string
+	testsync.Eventually(t, "the near miss's case", func() bool {
+		var p apiPage
+		in.do(t, "GET", "/v1/cases", nil, auth).json(t, &p)
+		for _, c := range p.Cases {
+			if c.Rule == "faq:hours" && c.Event.ID == "q-1" {
+				id = c.ID
+			}
+		}
+		return id != ""
+	})
+	if r := in.do(t, "POST", "/v1/cases/"+id+"/decision", []byte(`{"outcome":"answer","by":"lea"}`), auth); r.code != http.StatusOK {
+		t.Fatalf("decide %s: %d %s", id, r.code, r.body)
+	}
+	testsync.Eventually(t, "the wording read", func() bool { return strings.Contains(in.logs.String(), "faq: taught wordings read") })
+	in.post(t, message("q-2", "u-2", q))
+	want := []string{`reply q-1 "9h-19h."`, `reply q-2 "9h-19h."`}
+	testsync.Eventually(t, "the FAQ answers the taught wording", func() bool { return len(in.chat.Calls()) >= len(want) })
+	if calls := in.chat.Calls(); !slices.Equal(calls, want) {
+		t.Errorf("calls = %q, want %q", calls, want)
+	}
+}

@@ -77,6 +77,7 @@ var buttonOutcomes = map[string]bot.Decision{
 	"ban":    {Outcome: bot.OutcomeBan},
 	"unmute": {Outcome: bot.OutcomeUntimeout},
 	"unban":  {Outcome: bot.OutcomeUnban},
+	"answer": {Outcome: bot.OutcomeAnswer},
 }
 
 func customID(caseID, button string) string { return customPrefix + caseID + ":" + button }
@@ -124,6 +125,13 @@ func buttons(card bot.Card) []discordgo.MessageComponent {
 	}
 	if len(undo) > 0 {
 		rows = append(rows, discordgo.ActionsRow{Components: undo})
+	}
+	// An FAQ case suggests the answer it was not sure of: sending it from
+	// the card also teaches the FAQ the question's wording.
+	if bot.SuggestsFAQAnswer(card) {
+		rows = append(rows, discordgo.ActionsRow{Components: []discordgo.MessageComponent{
+			discordgo.Button{Label: "Send the FAQ answer", Emoji: &discordgo.ComponentEmoji{Name: "📖"}, Style: discordgo.PrimaryButton, CustomID: customID(card.ID, "answer")},
+		}})
 	}
 	return rows
 }

@@ -90,6 +90,7 @@ var buttonOutcomes = map[string]bot.Decision{
 	"unhide": {Outcome: bot.OutcomeUnhide},
 	"unban":  {Outcome: bot.OutcomeUnban},
 	"unmute": {Outcome: bot.OutcomeUntimeout},
+	"answer": {Outcome: bot.OutcomeAnswer},
 }
 
 func keyboard(card bot.Card) (tgbotapi.InlineKeyboardMarkup, bool) {
@@ -123,6 +124,11 @@ func keyboard(card bot.Card) (tgbotapi.InlineKeyboardMarkup, bool) {
 	}
 	if len(undo) > 0 {
 		rows = append(rows, undo)
+	}
+	// An FAQ case suggests the answer it was not sure of: sending it from
+	// the card also teaches the FAQ the question's wording.
+	if bot.SuggestsFAQAnswer(card) {
+		rows = append(rows, tgbotapi.NewInlineKeyboardRow(tgbotapi.NewInlineKeyboardButtonData("📖 Send the FAQ answer", data("answer"))))
 	}
 	return tgbotapi.NewInlineKeyboardMarkup(rows...), true
 }

@@ -114,6 +114,12 @@ func TestCardHasButtonsWithinTelegramLimits(t *testing.T) {
 	if kb5, _ := keyboard(deleted); len(kb5.InlineKeyboard) != 2 {
 		t.Errorf("undo buttons on a card whose rule neither hid, muted nor banned: %+v", kb5.InlineKeyboard)
 	}
+	// An FAQ case's suggested answer is one button away.
+	faqCard := sampleCard("c6", at(t0))
+	faqCard.Rule, faqCard.Suggested = "faq:hours", []bot.Action{{Kind: bot.ActReply, Text: "9h-19h"}}
+	if kb6, _ := keyboard(faqCard); len(kb6.InlineKeyboard) != 3 || *kb6.InlineKeyboard[2][0].CallbackData != "v1:c6:answer" {
+		t.Errorf("faq card's buttons: %+v", kb6.InlineKeyboard)
+	}
 	// An id too long for Telegram's 64 bytes gives a card without buttons.
 	if _, ok := keyboard(sampleCard(strings.Repeat("x", 60), at(t0))); ok {
 		t.Errorf("a 60-character id got buttons")

@@ -49,9 +49,12 @@ func commands() []command {
 				"with a fresh memory store. A line that is not a valid event is reported on stderr as\n" +
 				"FILE:LINE: message and skipped. Events labelled ok or with a category are scored.",
 			(*cli).replay},
-		{"faq", "[--config FILE] [--format text|json] \"QUESTION\"",
+		{"faq", "[--config FILE] [--format text|json] \"QUESTION\" | --eval QUESTIONS.tsv | --learned [--redis URL]",
 			"show what the FAQ would answer to a question, with the best entries' scores",
-			"The decision is answer, suggest, forward or silent, asked now as a member would.", (*cli).faqCommand},
+			"The decision is answer, suggest, forward or silent, asked now as a member would.\n" +
+				"--eval measures the FAQ on a file of messages, ENTRY<TAB>message a line (none for a\n" +
+				"message to leave alone): right, wrong and abstained, then the misses. --learned lists\n" +
+				"the wordings the CMs taught by sending an FAQ answer from the desk.", (*cli).faqCommand},
 		{"report", "[--since 24h] [--format text|csv|json|png] [--redis URL | --url URL] [--config FILE]",
 			"the figures of the last period: events, actions, rules, cases, alerts, offenders",
 			"With --redis the figures are read from the store vigie run uses; otherwise they are\n" +

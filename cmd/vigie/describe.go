@@ -11,7 +11,7 @@ import (
 )
 
 // describe sums up a loaded rule file for `vigie check`: "12 rules, 4 counters,
-// 10 lists, 31 tests". The compiled Ruleset keeps only its rules in public, so
+// 10 lists, 31 tests, 6 faq entries". The compiled Ruleset keeps only its rules in public, so
 // the other sections are counted from the file as written, which the load has
 // just found valid; the starter pack built into the binary has no file to read
 // and is described by its rules alone.
@@ -42,12 +42,18 @@ func describe(rs *rules.Ruleset, name string) string {
 		plural(count("counters"), "counter"),
 		plural(count("lists"), "list"),
 		plural(count("tests"), "test"))
+	if n := len(rs.FAQ.Entries); n > 0 {
+		parts = append(parts, plural(n, "faq entry"))
+	}
 	return strings.Join(parts, ", ")
 }
 
 func plural(n int, word string) string {
-	if n == 1 {
+	switch {
+	case n == 1:
 		return fmt.Sprintf("%d %s", n, word)
+	case strings.HasSuffix(word, "ry"):
+		return fmt.Sprintf("%d %sies", n, strings.TrimSuffix(word, "y"))
 	}
 	return fmt.Sprintf("%d %ss", n, word)
 }

@@ -487,7 +487,7 @@ func TestDocsAreScripted(t *testing.T) {
 			checked++
 			if !scripted(scripts, step) {
 				t.Errorf("%s: no script in testdata/script runs %q and compares its output with\n%s(exit status %s)",
-					step.where, step.argv, step.output, cmp(step.status, "not shown"))
+					step.where, step.argv, step.output, orElse(step.status, "not shown"))
 			}
 		}
 	}
@@ -496,7 +496,7 @@ func TestDocsAreScripted(t *testing.T) {
 	}
 }
 
-func cmp(s, empty string) string {
+func orElse(s, empty string) string {
 	if s == "" {
 		return empty
 	}

@@ -14,6 +14,10 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/vigie-bot/vigie/store"
+	"github.com/vigie-bot/vigie/store/redis"
+	"github.com/vigie-bot/vigie/store/redis/redistest"
 )
 
 // syncBuffer is a bytes.Buffer the daemon's goroutines may log into.
@@ -84,6 +88,9 @@ func TestCheck(t *testing.T) {
 		), ""},
 		{"single dash flag", []string{"check", "-config", "testdata/failing.yaml"}, 0, lines(
 			"testdata/failing.yaml: ok (1 rule, 0 counters, 1 list, 2 tests)",
+		), ""},
+		{"a file with only the faq", []string{"check", "--config", "testdata/faq_only.yaml"}, 0, lines(
+			"testdata/faq_only.yaml: ok (0 rules, 0 counters, 0 lists, 0 tests, 2 faq entries)",
 		), ""},
 		{"broken file: every problem, one a line, on stdout", []string{"check", "--config=testdata/broken.yaml"}, 1, lines(
 			`testdata/broken.yaml:7:11: rule "insult": when: unknown name txt (did you mean text?)`,
@@ -541,10 +548,75 @@ func TestRunLogFlags(t *testing.T) {
 	}
 }
 
+// A file with only the faq: runs the assistant alone.
+func TestRunFAQOnly(t *testing.T) {
+	if r := runUntilServing(t, map[string]string{}, "--config", "testdata/faq_only.yaml"); r.code != 0 {
+		t.Errorf("exit %d after cancel, want 0\n%s", r.code, r.stderr)
+	}
+}
+
 func TestRunBrokenFile(t *testing.T) {
 	r := runIn(context.Background(), "", map[string]string{"VIGIE_LISTEN": freeAddr(t)},
 		"run", "--config", "testdata/broken.yaml")
 	if r.code != 1 || !strings.Contains(r.stderr, "testdata/broken.yaml:11:18: ") {
 		t.Errorf("exit %d, stderr %q; want 1 and the file's problems", r.code, r.stderr)
+	}
+}
+
+// vigie faq --eval measures the FAQ on a file of messages and lists the misses;
+// an expectation naming no entry is refused, not counted as a miss.
+func TestFAQEval(t *testing.T) {
+	r := run("faq", "--config", "testdata/faq_only.yaml", "--eval", "testdata/faq_eval.tsv")
+	for _, want := range []string{
+		"questions: 2\n  right:       1   50.0%\n  wrong:       0    0.0%\n  abstained:   1   50.0%",
+		"others (chit-chat, praise, insults, off-topic): 1\n  answered:    0    0.0%\n",
+		"all messages: 3, answered wrong 0 (0.0%)\n",
+		`line 4: want delivery, got silent`,
+	} {
+		if r.code != 0 || !strings.Contains(r.stdout, want) {
+			t.Errorf("exit %d, stdout\n%s\nwant %q\nstderr %s", r.code, r.stdout, want, r.stderr)
+		}
+	}
+	r = run("faq", "--config", "testdata/faq_only.yaml", "--eval", "testdata/faq_eval_unknown.tsv")
+	if want := "vigie faq: testdata/faq_eval_unknown.tsv: line 2: no faq entry \"prices\" (an entry id, or none)\n"; r.code != 1 || r.stderr != want {
+		t.Errorf("exit %d, stderr %q, want 1 and %q", r.code, r.stderr, want)
+	}
+	if r := run("faq", "--config", "testdata/faq_only.yaml", "--eval", "testdata/faq_eval.tsv", "vos horaires ?"); r.code != 2 {
+		t.Errorf("--eval and a question: exit %d, want 2", r.code)
+	}
+}
+
+// vigie faq --learned lists, entry by entry, the intents each inherits and the
+// wordings the CMs taught from the desk, read from the store of vigie run.
+func TestFAQLearned(t *testing.T) {
+	url := redistest.Start(t).URL()
+	st, err := redis.Open(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 1, 5, 10, 0, 0, 0, time.UTC)
+	for _, w := range []store.FAQWording{
+		{Entry: "hours", Text: "c'est ouvert lundi ?", By: "telegram:42", At: at},
+		{Entry: "gone", Text: "et les soldes ?", By: "discord:7", At: at.Add(time.Minute)},
+	} {
+		if err := st.LearnFAQ(context.Background(), w); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st.Close()
+	r := run("faq", "--learned", "--config", "testdata/faq_only.yaml", "--redis", url)
+	want := lines(
+		"2 wordings taught from the desk",
+		"hours (2 examples, 1 taught; intents: hours)",
+		`  "c'est ouvert lundi ?" by telegram:42 at 2026-01-05T10:00:00Z`,
+		"delivery (2 examples, 0 taught; intents: delivery)",
+		`not in the file: gone: "et les soldes ?" by discord:7`,
+	)
+	if r.code != 0 || r.stdout != want {
+		t.Errorf("exit %d, stdout\n%s\nwant\n%s\nstderr %s", r.code, r.stdout, want, r.stderr)
+	}
+	r = runIn(context.Background(), "", map[string]string{}, "faq", "--learned", "--config", "testdata/faq_only.yaml")
+	if r.code != 1 || !strings.Contains(r.stderr, "--learned reads the store of vigie run") {
+		t.Errorf("without a store: exit %d, stderr %q", r.code, r.stderr)
 	}
 }

@@ -22,7 +22,7 @@ const (
 
 // Config is the faq: section as the assistant reads it.
 type Config struct {
-	// Threshold is the score from which an entry is answered (default 0.6).
+	// Threshold is the score from which an entry is answered (default 0.55).
 	Threshold float64
 	// SuggestThreshold is the lower bound of the near misses: from it up to
 	// Threshold, an entry is suggested or forwarded (default 0.8 × Threshold).
@@ -48,7 +48,7 @@ type Config struct {
 
 // Defaults for a Config built by hand; the rule file applies the same.
 const (
-	DefaultThreshold    = 0.6
+	DefaultThreshold    = 0.55
 	DefaultSuggestRatio = 0.8
 	DefaultLanguage     = "fr"
 )

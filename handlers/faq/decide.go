@@ -81,7 +81,7 @@ func (m *Matcher) Decide(ev bot.Event, v bot.Verdict) Decision {
 		return Decision{Kind: Silent, Why: WhyStaff}
 	}
 	ws := words(ev.Text)
-	if m.cfg.QuestionsOnly && !looksLikeQuestion(ev.Text, ws) {
+	if m.cfg.QuestionsOnly && !looksLikeQuestion(ev.Text, ws) && !m.asksService(ws) {
 		// Most of a chat is no question: it is not scored against the
 		// entries (what decide would say of it without its candidates).
 		return Decision{Kind: Silent, Why: WhyNotAsked, Language: m.language(ev.Text, ws), Candidates: []Candidate{}}

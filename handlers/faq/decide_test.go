@@ -2,6 +2,7 @@ package faq
 
 import (
 	"errors"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -73,7 +74,7 @@ func TestDecide(t *testing.T) {
 			kind: Answer, entry: "delivery", lang: "fr", text: "2 à 4 jours."},
 		{name: "phrase synonym, lone answer, private", ev: msg("how do I reach support?"),
 			kind: Answer, entry: "contact", lang: "en", text: "contact@example.com", private: true},
-		{name: "near miss of a suggest entry is suggested", ev: msg("any news about shipping fees for Canada and Mexico?"),
+		{name: "near miss of a suggest entry is suggested", ev: msg("does delivery include the gift box and the wrapping?"),
 			kind: Suggest, entry: "delivery", lang: "en", text: "This might help: 2 to 4 days."},
 		{name: "forward mode", ev: msg("comment signaler un joueur ?"),
 			kind: Forward, entry: "report", lang: "fr", text: "Ouvrez un ticket.", why: WhyForwardMode},
@@ -165,7 +166,7 @@ faq:
 		t.Fatal(err)
 	}
 	c := FromRules(rs.FAQ)
-	if c.Threshold != DefaultThreshold || c.SuggestThreshold != DefaultSuggestRatio*DefaultThreshold ||
+	if c.Threshold != DefaultThreshold || math.Abs(c.SuggestThreshold-DefaultSuggestRatio*DefaultThreshold) > 1e-9 ||
 		c.Language != DefaultLanguage || !c.QuestionsOnly || c.AfterHoursForward ||
 		c.ChannelCooldown != 5*time.Minute || c.UserCooldown != time.Hour || len(c.Entries) != 1 {
 		t.Fatalf("config = %+v", c)

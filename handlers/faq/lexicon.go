@@ -45,7 +45,7 @@ var enWords = set(`
 // of asking (savoir, voudrais, know, wondering).
 var stopWords = set(`
 	le la les un une des du de d l au aux et ou en y a ce ces cet cette ca c est sont
-	etre suis es etes ete ai as avez avons ont avoir je j tu t il elle on nous vous ils
+	etre suis es etes ete sera seront serait seraient ai as avez avons ont avoir je j tu t il elle on nous vous ils
 	elles me m te se s moi toi lui leur leurs mon ma mes ton ta tes son sa ses notre
 	nos votre vos qui que qu quoi quel quelle quels quelles comment pourquoi quand ou
 	combien lequel laquelle lesquels pour par sur dans avec sans sous chez vers pas ne

@@ -7,11 +7,13 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
 	"github.com/vigie-bot/vigie/rules"
 	"github.com/vigie-bot/vigie/rules/text"
+	"github.com/vigie-bot/vigie/store"
 )
 
 // Matcher scores messages against the entries of one faq: section. It is built
@@ -27,6 +29,10 @@ type Matcher struct {
 	// to correct a typo on the word as written before it is stemmed.
 	surface map[string]string
 	syn     map[string]string // stem → the group's term
+	// conceptWord and conceptStem read the lexicon's concepts: a word as
+	// listed, else its stem when no other concept has it and it is long
+	// enough not to be a stem of everything ("pos" is possible and position).
+	conceptWord, conceptStem map[string]string
 	// nearSurface and nearStem are surface and the known terms by first letter,
 	// for typo correction.
 	nearSurface, nearStem map[rune][]known
@@ -43,6 +49,11 @@ type Matcher struct {
 	minTypo int
 	// index holds the examples and centroids by term, for the cosine.
 	index cosineIndex
+	// scratch holds the *scratch cosines reuses.
+	scratch sync.Pool
+	tune    tuning
+	// learned counts the wordings WithLearned added to the entries.
+	learned int
 }
 
 // cosineIndex is the examples' and centroids' weights term by term: a message's
@@ -52,6 +63,7 @@ type cosineIndex struct {
 	post  [][]posting
 	norms []float64 // by vector: each entry's questions, then its centroid
 	first []int32   // by entry: its first vector; the centroid is its last
+	entry []int32   // by vector: its entry
 }
 
 type posting struct {
@@ -76,6 +88,7 @@ type entry struct {
 	rules.FAQEntry
 	mode      string
 	questions []vector
+	own       int // the questions the file gives; the intents' wordings follow
 	// centroid holds every term of the entry's examples, weighted by the share
 	// of examples that have it: the words an entry is about weigh more than
 	// the words one example happens to use ("ce week-end").
@@ -124,8 +137,10 @@ func Compile(rs *rules.Ruleset) (*Matcher, error) {
 
 // NewMatcher builds a matcher from a faq: section.
 func NewMatcher(cfg Config) (*Matcher, error) {
-	return newMatcher(cfg, tuning{scoring: Cosine, blend: defaultBlend, unknownShare: defaultUnknownShare, minTypo: minTypoLen})
+	return newMatcher(cfg, defaultTuning)
 }
+
+var defaultTuning = tuning{scoring: Cosine, blend: defaultBlend, unknownShare: defaultUnknownShare, minTypo: minTypoLen}
 
 // tuning holds the scoring's constants, which the benchmark varies.
 type tuning struct {
@@ -133,21 +148,38 @@ type tuning struct {
 	blend        float64
 	unknownShare float64
 	minTypo      int
+	// alone builds a matcher without the intents' wordings: the one that
+	// tells which intents an entry's examples ask.
+	alone bool
 }
 
 func newMatcher(cfg Config, tune tuning) (*Matcher, error) {
 	cfg = cfg.withDefaults()
 	m := &Matcher{
-		cfg:        cfg,
-		idf:        map[string]float64{},
-		surface:    map[string]string{},
-		syn:        map[string]string{},
-		afterHours: func(time.Time) bool { return false },
-		blend:      tune.blend,
-		minTypo:    tune.minTypo,
-		scoring:    tune.scoring,
+		cfg:         cfg,
+		idf:         map[string]float64{},
+		surface:     map[string]string{},
+		syn:         map[string]string{},
+		conceptWord: map[string]string{},
+		conceptStem: map[string]string{},
+		afterHours:  func(time.Time) bool { return false },
+		tune:        tune,
+		blend:       tune.blend,
+		minTypo:     tune.minTypo,
+		scoring:     tune.scoring,
 	}
+	concepts := m.compileConcepts()
 	m.compileSynonyms()
+	// The file's phrases before the lexicon's, so that its synonyms win.
+	m.phrases = append(m.phrases, concepts...)
+	sort.SliceStable(m.phrases, func(i, j int) bool { return len(m.phrases[i].stems) > len(m.phrases[j].stems) })
+	inherited := map[string][]string{}
+	if !tune.alone {
+		var err error
+		if inherited, err = inheritIntents(cfg.Entries, cfg.Synonyms); err != nil {
+			return nil, err
+		}
+	}
 	// Examples first, without typo correction: the vocabulary is theirs.
 	df := map[string]int{}
 	for _, fe := range cfg.Entries {
@@ -161,6 +193,20 @@ func newMatcher(cfg Config, tune tuning) (*Matcher, error) {
 			ts := m.terms(words(q), false)
 			if len(ts) == 0 {
 				return nil, &entryError{fe, fmt.Sprintf("faq entry %q: question %q has only stop words", fe.ID, q)}
+			}
+			e.questions = append(e.questions, vector{terms: ts})
+			for _, t := range ts {
+				seen[t] = true
+			}
+			m.learnSurface(q)
+		}
+		e.own = len(e.questions)
+		// The wordings of the intents the entry asks are examples too, which
+		// a CM did not have to write.
+		for _, q := range inherited[fe.ID] {
+			ts := m.terms(words(q), false)
+			if len(ts) == 0 {
+				continue
 			}
 			e.questions = append(e.questions, vector{terms: ts})
 			for _, t := range ts {
@@ -187,6 +233,10 @@ func newMatcher(cfg Config, tune tuning) (*Matcher, error) {
 			e.questions[j] = m.vectorOf(e.questions[j].terms)
 			total += float64(e.questions[j].dl)
 			count++
+		}
+		// The centroid has the intents' wordings too: measured on the
+		// brands, an entry is about its intent more than its three examples.
+		for j := range e.questions {
 			for _, t := range e.questions[j].terms {
 				if share[t] == 0 {
 					order = append(order, t)
@@ -225,9 +275,10 @@ func newMatcher(cfg Config, tune tuning) (*Matcher, error) {
 // buildIndex fills m.index from the entries' vectors.
 func (m *Matcher) buildIndex() {
 	ix := cosineIndex{term: map[string]int32{}}
-	add := func(v *vector) {
+	add := func(v *vector, entry int) {
 		vec := int32(len(ix.norms))
 		ix.norms = append(ix.norms, v.norm)
+		ix.entry = append(ix.entry, int32(entry))
 		for _, t := range v.terms {
 			id, ok := ix.term[t]
 			if !ok {
@@ -242,12 +293,54 @@ func (m *Matcher) buildIndex() {
 		e := &m.entries[i]
 		ix.first = append(ix.first, int32(len(ix.norms)))
 		for j := range e.questions {
-			add(&e.questions[j])
+			add(&e.questions[j], i)
 		}
-		add(&e.centroid)
+		add(&e.centroid, i)
 	}
 	m.index = ix
 }
+
+// compileConcepts reads the lexicon's concepts like synonyms, under the
+// concept's term; a word in two concepts stays in the first. A phrase whose
+// content is one word is left out: "how long" is not every "long".
+func (m *Matcher) compileConcepts() []phrase {
+	var phrases []phrase
+	shared := map[string]bool{}
+	for _, group := range parseConcepts(concepts) {
+		term := group[0]
+		for _, s := range group[1:] {
+			ws := words(s)
+			stems := m.stems(ws)
+			switch {
+			case len(stems) == 0:
+			case len(stems) == 1 && len(ws) == 1:
+				if _, taken := m.conceptWord[ws[0].folded]; !taken {
+					m.conceptWord[ws[0].folded] = term
+					m.surface[ws[0].folded] = term
+				}
+				st := stems[0]
+				if t, taken := m.conceptStem[st]; taken && t != term {
+					shared[st] = true
+				}
+				m.conceptStem[st] = term
+			case len(stems) > 1:
+				phrases = append(phrases, phrase{stems: stems, term: term})
+			}
+		}
+	}
+	for st := range m.conceptStem {
+		if shared[st] || runeLen(st) < minConceptStem {
+			delete(m.conceptStem, st)
+		}
+	}
+	return phrases
+}
+
+// minConceptTypo is the shortest word corrected to a concept's word.
+const minConceptTypo = 6
+
+// minConceptStem is the shortest stem that stands for its concept's words.
+const minConceptStem = 4
 
 func (m *Matcher) compileSynonyms() {
 	for _, group := range m.cfg.Synonyms {
@@ -285,7 +378,7 @@ func (m *Matcher) learnSurface(q string) {
 			continue
 		}
 		if _, ok := m.surface[w.folded]; !ok {
-			m.surface[w.folded] = m.termOf(w.stem)
+			m.surface[w.folded] = m.termOfWord(w)
 		}
 	}
 }
@@ -304,7 +397,22 @@ func (m *Matcher) termOf(stem string) string {
 	if t, ok := m.syn[stem]; ok {
 		return t
 	}
+	if t, ok := m.conceptStem[stem]; ok {
+		return t
+	}
 	return stem
+}
+
+// termOfWord is the term of a word: the file's synonyms first, then the
+// lexicon's concepts, the word as listed before its stem.
+func (m *Matcher) termOfWord(w word) string {
+	if t, ok := m.syn[w.stem]; ok {
+		return t
+	}
+	if t, ok := m.conceptWord[w.folded]; ok {
+		return t
+	}
+	return m.termOf(w.stem)
 }
 
 // terms turns words into the terms the index compares: stop words out, phrases
@@ -331,7 +439,7 @@ func (m *Matcher) terms(ws []word, fix bool) []string {
 		}
 		w := content[i]
 		i++
-		t := m.termOf(w.stem)
+		t := m.termOfWord(w)
 		if fix {
 			if _, known := m.idf[t]; !known {
 				t = m.correct(w, t)
@@ -421,6 +529,12 @@ func unique(s string, limit int, index map[rune][]known) (string, bool) {
 	}
 	for _, k := range index[first] {
 		term := k.term
+		// A concept is many words: a word is read as one of them only from
+		// six letters and on its first two letters too ("playing" is not
+		// "paying", nor "paper" "payer").
+		if strings.HasPrefix(term, "~") && (len(rs) < minConceptTypo || rs[1] != k.runes[1]) {
+			continue
+		}
 		if d := len(k.runes) - len(rs); d > limit || -d > limit {
 			continue
 		}
@@ -448,10 +562,14 @@ func appendRunes(dst []rune, s string) []rune {
 }
 
 func (m *Matcher) weight(t string) float64 {
-	if w, ok := m.idf[t]; ok {
-		return w
+	w, ok := m.idf[t]
+	if !ok {
+		w = m.unknown
 	}
-	return m.unknown
+	if contextConcepts[t] {
+		w *= contextWeight
+	}
+	return w
 }
 
 func (m *Matcher) vectorOf(ts []string) vector {
@@ -518,8 +636,69 @@ func (m *Matcher) language(text string, ws []word) string {
 	return m.cfg.Language
 }
 
+// asksService reports whether words without a question's form still ask
+// customer service: "carte perdue", "mot de passe oublié", "le jeu crash".
+func (m *Matcher) asksService(ws []word) bool {
+	core := false
+	for _, w := range ws {
+		if remarkWords[w.folded] {
+			return false
+		}
+		if w.stem == "" {
+			continue
+		}
+		t := m.termOfWord(w)
+		if problemConcepts[t] {
+			return true
+		}
+		if strings.HasPrefix(t, "~") && !contextConcepts[t] {
+			core = true
+		}
+	}
+	return core
+}
+
+// matchKnown matches a text on the words the matcher knows, for the matcher of
+// the intents: an entry's example asks an intent by the words customer
+// service is asked with ("comment joindre la mairie" asks contact), whatever
+// the brand's own words; the more of those, the less it is sure.
+func (m *Matcher) matchKnown(text string) (Candidate, bool) {
+	var r Match
+	core := false
+	all := m.terms(words(text), false)
+	for _, t := range all {
+		if _, ok := m.idf[t]; ok {
+			r.Terms = append(r.Terms, t)
+			core = core || !contextConcepts[t]
+		}
+	}
+	if !core {
+		return Candidate{}, false
+	}
+	m.cosines(&r)
+	sort.SliceStable(r.Candidates, func(i, j int) bool { return r.Candidates[i].Score > r.Candidates[j].Score })
+	c, ok := r.Best()
+	c.Score *= math.Sqrt(float64(len(r.Terms)) / float64(len(all)))
+	return c, ok
+}
+
+// onlyContext reports whether the terms the FAQ knows are all context: a
+// day, a city, a delay say nothing of which question is asked.
+func (m *Matcher) onlyContext(terms []string) bool {
+	for _, t := range terms {
+		if _, known := m.idf[t]; known && !contextConcepts[t] {
+			return false
+		}
+	}
+	return true
+}
+
+// contextShare is what a message of context alone keeps of its scores: enough
+// to show the desk the entry it is closest to, never enough to answer.
+const contextShare = 0.5
+
 func (m *Matcher) matchWords(text string, ws []word) Match {
-	r := Match{Question: looksLikeQuestion(text, ws), Language: m.language(text, ws)}
+	r := Match{Question: looksLikeQuestion(text, ws) || m.asksService(ws), Language: m.language(text, ws)}
 	r.Terms = m.terms(ws, true)
 	if len(r.Terms) == 0 {
 		return r
@@ -545,6 +724,11 @@ func (m *Matcher) matchWords(text string, ws []word) Match {
 	} else {
 		m.cosines(&r)
 	}
+	if m.onlyContext(r.Terms) {
+		for i := range r.Candidates {
+			r.Candidates[i].Score = round3(r.Candidates[i].Score * contextShare)
+		}
+	}
 	sort.SliceStable(r.Candidates, func(i, j int) bool { return r.Candidates[i].Score > r.Candidates[j].Score })
 	if len(r.Candidates) > maxCandidates {
 		r.Candidates = r.Candidates[:maxCandidates]
@@ -555,15 +739,17 @@ func (m *Matcher) matchWords(text string, ws []word) Match {
 // cosines adds the candidates as the cosine scores them: the same sums as cosine
 // (the products of the terms both sides share, in the message's order), from
 // the index.
+//
+// Only the vectors that share a term with the message are visited: with the
+// intents' wordings an FAQ of 200 entries has a thousand vectors, of which a
+// message touches a few dozen.
 func (m *Matcher) cosines(r *Match) {
 	ix := &m.index
-	var buf [256]float64
-	var dots []float64
-	if len(ix.norms) <= len(buf) {
-		dots = buf[:len(ix.norms)]
-	} else {
-		dots = make([]float64, len(ix.norms))
+	s, _ := m.scratch.Get().(*scratch)
+	if s == nil || len(s.dots) != len(ix.norms) {
+		s = &scratch{dots: make([]float64, len(ix.norms)), seen: make([]bool, len(m.entries))}
 	}
+	defer m.scratch.Put(s)
 	qnorm := 0.0
 	for _, t := range r.Terms {
 		w := m.weight(t)
@@ -573,17 +759,27 @@ func (m *Matcher) cosines(r *Match) {
 			continue
 		}
 		for _, p := range ix.post[id] {
-			dots[p.vec] += w * p.w
+			if s.dots[p.vec] == 0 {
+				s.touched = append(s.touched, p.vec)
+			}
+			s.dots[p.vec] += w * p.w
 		}
 	}
 	qnorm = math.Sqrt(qnorm)
+	for _, v := range s.touched {
+		if e := ix.entry[v]; !s.seen[e] {
+			s.seen[e] = true
+			s.entries = append(s.entries, e)
+		}
+	}
+	slices.Sort(s.entries) // in the file's order, as ties are listed
 	cos := func(v int32) float64 {
 		if qnorm == 0 || ix.norms[v] == 0 {
 			return 0
 		}
-		return dots[v] / (qnorm * ix.norms[v])
+		return s.dots[v] / (qnorm * ix.norms[v])
 	}
-	for i := range m.entries {
+	for _, i := range s.entries {
 		e := &m.entries[i]
 		if !e.hasKeyword(r.Terms) {
 			continue
@@ -600,6 +796,21 @@ func (m *Matcher) cosines(r *Match) {
 			r.Candidates = append(r.Candidates, Candidate{ID: e.ID, Score: round3(best)})
 		}
 	}
+	for _, v := range s.touched {
+		s.dots[v] = 0
+	}
+	for _, e := range s.entries {
+		s.seen[e] = false
+	}
+	s.touched, s.entries = s.touched[:0], s.entries[:0]
+}
+
+// scratch is what cosines works in, kept from one message to the next.
+type scratch struct {
+	dots    []float64 // by vector
+	touched []int32   // the vectors with a term of the message
+	seen    []bool    // by entry
+	entries []int32   // the entries of the touched vectors
 }
 
 func (e *entry) hasKeyword(terms []string) bool {
@@ -660,3 +871,34 @@ func (m *Matcher) bm25(q vector, d *vector) float64 {
 }
 
 func round3(x float64) float64 { return math.Round(x*1000) / 1000 }
+
+// WithLearned returns the matcher with the wordings CMs taught from the desk
+// read as examples of their entries, as the file's own are: they vote for the
+// intents too. A wording of an entry the file no longer has is left out, and
+// so is one made of stop words or given already.
+func (m *Matcher) WithLearned(ws []store.FAQWording) (*Matcher, error) {
+	cfg := m.cfg
+	cfg.Entries = slices.Clone(cfg.Entries)
+	learned := 0
+	for _, w := range ws {
+		i := slices.IndexFunc(cfg.Entries, func(e rules.FAQEntry) bool { return e.ID == w.Entry })
+		if i < 0 || len(m.stems(words(w.Text))) == 0 || slices.Contains(cfg.Entries[i].Questions, w.Text) {
+			continue
+		}
+		e := &cfg.Entries[i]
+		e.Questions = append(slices.Clip(e.Questions), w.Text)
+		learned++
+	}
+	if learned == 0 {
+		return m, nil
+	}
+	n, err := newMatcher(cfg, m.tune)
+	if err != nil {
+		return nil, err
+	}
+	n.afterHours, n.tz, n.learned = m.afterHours, m.tz, learned
+	return n, nil
+}
+
+// Learned is how many wordings taught from the desk the matcher reads.
+func (m *Matcher) Learned() int { return m.learned }

@@ -100,6 +100,9 @@ type Store struct {
 	mask   uint64
 	shards []shard
 
+	faqMu      sync.Mutex
+	faqWording map[string]store.FAQWording // by Key
+
 	auditMu sync.Mutex
 	audit   []store.AuditEntry // ring of cfg.auditCap
 	auditAt int                // next write position
@@ -831,4 +834,30 @@ func (s *Store) Len() int {
 		sh.mu.Unlock()
 	}
 	return n
+}
+
+// LearnFAQ keeps a wording once, up to store.MaxFAQWordings.
+func (s *Store) LearnFAQ(_ context.Context, w store.FAQWording) error {
+	s.faqMu.Lock()
+	defer s.faqMu.Unlock()
+	if s.faqWording == nil {
+		s.faqWording = map[string]store.FAQWording{}
+	}
+	if _, ok := s.faqWording[w.Key()]; ok || len(s.faqWording) >= store.MaxFAQWordings {
+		return nil
+	}
+	s.faqWording[w.Key()] = w
+	return nil
+}
+
+// FAQWordings returns the wordings learned, oldest first.
+func (s *Store) FAQWordings(context.Context) ([]store.FAQWording, error) {
+	s.faqMu.Lock()
+	out := make([]store.FAQWording, 0, len(s.faqWording))
+	for _, w := range s.faqWording {
+		out = append(out, w)
+	}
+	s.faqMu.Unlock()
+	store.SortFAQWordings(out)
+	return out, nil
 }

@@ -1229,3 +1229,36 @@ func (s *Store) Unfinished(ctx context.Context, olderThan, now time.Time) ([]sto
 	}
 	return out, nil
 }
+
+func (s *Store) faqKey() string { return s.cfg.prefix + ":{faq}:learned" }
+
+// LearnFAQ keeps a wording in one hash, field by Key, in one script that
+// bounds it.
+func (s *Store) LearnFAQ(ctx context.Context, w store.FAQWording) error {
+	b, err := json.Marshal(w)
+	if err != nil {
+		return fmt.Errorf("redis learn faq wording: %w", err)
+	}
+	if err := s.script(ctx, learnScript, []string{s.faqKey()}, w.Key(), string(b), store.MaxFAQWordings).Err(); err != nil {
+		return fmt.Errorf("redis learn faq wording: %w", err)
+	}
+	return nil
+}
+
+// FAQWordings reads the hash of wordings, oldest first.
+func (s *Store) FAQWordings(ctx context.Context) ([]store.FAQWording, error) {
+	m, err := s.c.HGetAll(ctx, s.faqKey()).Result()
+	if err != nil {
+		return nil, fmt.Errorf("redis faq wordings: %w", err)
+	}
+	out := make([]store.FAQWording, 0, len(m))
+	for field, raw := range m {
+		var w store.FAQWording
+		if err := json.Unmarshal([]byte(raw), &w); err != nil {
+			return nil, fmt.Errorf("redis faq wording %q: %w", field, err)
+		}
+		out = append(out, w)
+	}
+	store.SortFAQWordings(out)
+	return out, nil
+}

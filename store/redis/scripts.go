@@ -333,3 +333,11 @@ if #out > 0 then
 end
 return out
 `)
+
+// learnScript keeps a wording in the hash of wordings unless it is there or
+// the hash holds max of them already.
+// KEYS[1] the hash; ARGV: field, value, max.
+var learnScript = goredis.NewScript(`
+if redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[3]) then return 0 end
+return redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2])
+`)

@@ -37,6 +37,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	t.Run("JournalTakenOnce", func(t *testing.T) { testJournalTakenOnce(t, newStore) })
 	t.Run("Accounts", func(t *testing.T) { testAccounts(t, newStore) })
 	t.Run("StrikesLifted", func(t *testing.T) { testStrikesLifted(t, newStore) })
+	t.Run("FAQWordings", func(t *testing.T) { testFAQWordings(t, newStore) })
 }
 
 // obs builds an observation of one event by author u-1 in guild-1 on discord.
@@ -1020,5 +1021,40 @@ func testStrikesLifted(t *testing.T, newStore func(t *testing.T) store.Store) {
 	}
 	if got, _ := sk.Strikes(ctx, "discord", "g", "u2", at.Add(2*time.Minute)); len(got) != 1 {
 		t.Errorf("strikes of u2 = %v, want hers kept", got)
+	}
+}
+
+// The wordings a CM answered from the desk are kept once each, oldest first:
+// the same text for another entry is another wording.
+func testFAQWordings(t *testing.T, newStore func(t *testing.T) store.Store) {
+	s := newStore(t)
+	ctx := context.Background()
+	if ws, err := s.FAQWordings(ctx); err != nil || len(ws) != 0 {
+		t.Fatalf("new store: %v, %v; want none", ws, err)
+	}
+	at := time.Date(2026, 1, 5, 10, 0, 0, 0, time.UTC)
+	learn := []store.FAQWording{
+		{Entry: "hours", Text: "c'est ouvert lundi ?", By: "telegram:1", At: at.Add(2 * time.Minute)},
+		{Entry: "delivery", Text: "vous livrez en Suisse ?", By: "telegram:2", At: at},
+		{Entry: "hours", Text: "c'est ouvert lundi ?", By: "telegram:3", At: at.Add(3 * time.Minute)},
+		{Entry: "contact", Text: "c'est ouvert lundi ?", By: "discord:4", At: at.Add(time.Minute)},
+	}
+	for _, w := range learn {
+		if err := s.LearnFAQ(ctx, w); err != nil {
+			t.Fatalf("learn %+v: %v", w, err)
+		}
+	}
+	ws, err := s.FAQWordings(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []store.FAQWording{learn[1], learn[3], learn[0]}
+	if len(ws) != len(want) {
+		t.Fatalf("wordings %+v, want %+v", ws, want)
+	}
+	for i := range want {
+		if ws[i].Entry != want[i].Entry || ws[i].Text != want[i].Text || ws[i].By != want[i].By || !ws[i].At.Equal(want[i].At) {
+			t.Errorf("wording %d: %+v, want %+v", i, ws[i], want[i])
+		}
 	}
 }

@@ -1,0 +1,96 @@
+package faq
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/vigie-bot/vigie/rules"
+)
+
+// TestBrands runs the evaluation of every fictional brand in testdata/brands:
+// FAQs written as a CM would (a handful of entries, two or three examples
+// each), and messages nobody wrote the FAQ for. It fails when the sets tuned on
+// fall under the goals and prints the held-out figures, the honest ones.
+// go test -v -run TestBrands prints the misses.
+func TestBrands(t *testing.T) {
+	dirs, err := filepath.Glob(filepath.Join("testdata", "brands", "*", "faq.yaml"))
+	if err != nil || len(dirs) < 5 {
+		t.Fatalf("brands: %v, %v", dirs, err)
+	}
+	var tuned, held Eval
+	for _, faqFile := range dirs {
+		dir := filepath.Dir(faqFile)
+		brand := filepath.Base(dir)
+		m := loadMatcher(t, faqFile)
+		for _, set := range []string{"tuned", "heldout"} {
+			e := evalFile(t, m, filepath.Join(dir, set+".tsv"))
+			t.Logf("%-8s %-7s %s", brand, set, e)
+			if set == "heldout" {
+				held = held.Add(e)
+				continue
+			}
+			tuned = tuned.Add(e)
+			if testing.Verbose() {
+				for _, x := range e.Misses {
+					t.Logf("    line %d want %s: %q → %s %s %v %v", x.Line, x.Expect, x.Text, x.Decision.Kind, x.Decision.Entry, x.Decision.Candidates, x.Decision.Terms)
+				}
+			}
+			checkGoals(t, brand+" tuned", e)
+		}
+	}
+	t.Logf("all      tuned   %s", tuned)
+	t.Logf("all      heldout %s", held)
+	checkGoals(t, "all tuned", tuned)
+}
+
+// The goals: most real questions answered with the right entry, few messages
+// answered beside the point, and nothing said to chit-chat, praise or insults.
+const (
+	goalRight = 0.80
+	goalWrong = 0.03
+)
+
+func checkGoals(t *testing.T, name string, e Eval) {
+	t.Helper()
+	if e.RightShare() < goalRight {
+		t.Errorf("%s: right %.3f of the questions, goal %.2f", name, e.RightShare(), goalRight)
+	}
+	if e.WrongShare() > goalWrong {
+		t.Errorf("%s: wrong %.3f of the messages, goal at most %.2f", name, e.WrongShare(), goalWrong)
+	}
+	if e.WrongOthers > 0 {
+		t.Errorf("%s: %d messages that ask nothing of the brand were answered", name, e.WrongOthers)
+	}
+}
+
+func loadMatcher(t testing.TB, file string) *Matcher {
+	t.Helper()
+	rs, err := rules.Load(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := Compile(rs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func evalFile(t testing.TB, m *Matcher, file string) Eval {
+	t.Helper()
+	f, err := os.Open(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	lines, err := ReadEval(f)
+	if err != nil {
+		t.Fatalf("%s: %v", file, err)
+	}
+	e, err := m.Evaluate(lines)
+	if err != nil {
+		t.Fatalf("%s: %v", file, err)
+	}
+	return e
+}

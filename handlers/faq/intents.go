@@ -1,0 +1,342 @@
+package faq
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/vigie-bot/vigie/rules"
+)
+
+// What every brand's public asks customer service, in French and English: a CM
+// writes two or three examples for an entry, and the entry inherits the
+// wordings of the intent they ask, so that "c'est ouvert lundi ?" finds the
+// entry whose examples were "quels sont vos horaires ?".
+//
+// The lexicon has two parts. Concepts are groups of words read as one term
+// (every day of the week is a day; a parcel is a colis), like the file's
+// synonyms. Intents are the questions customer service is asked, each with
+// the ways the public words it; they are the hidden examples of the entries
+// that ask the same. Both are written from what customer service is asked,
+// never from an evaluation set. Words are folded (no accents); typos and
+// spoken forms are read by the text folding, the slang table and the typo
+// correction, not listed here.
+
+// concepts is one concept a line: its name, a colon, then its words and
+// phrases, separated by commas. A phrase is read on its content words, stop
+// words left out ("mot de passe" is mot passe).
+const concepts = `
+open: ouvert, ouverte, ouverts, ouvertes, ouvre, ouvrez, ouvrent, ouvrira, ouverture, open, opens, opening, opened
+close: ferme, fermez, fermee, fermes, fermer, ferment, fermera, fermeture, close, closes, closing, closed
+hours: horaire, horaires, hours, timetable, "opening times", "heures d'ouverture", "opening hours"
+time: heure, heures, hour, time, times
+day: lundi, mardi, mercredi, jeudi, vendredi, samedi, dimanche, monday, tuesday, wednesday, thursday, friday, saturday, sunday, mondays, sundays, saturdays, weekend, "week end", weekends, ferie, feries, feriee, holiday, holidays, "bank holiday", "jour ferie", noel, christmas, demain, tomorrow, tonight, soir, matin, morning, aprem, "apres midi", afternoon, midi, noon, evening, "1er mai", paques, easter
+deliver: "frais de port", "shipping cost", "shipping costs", livraison, livraisons, livrer, livrez, livre, livres, livree, livrees, livrent, livreur, delivery, deliveries, deliver, delivers, delivered, shipping, ship, ships, shipped, shipment, expedition, expedier, expediez, expedie, expediee, dispatch, dispatched, courier, transporteur, colissimo, chronopost, "mondial relay", ups, dhl, fedex
+parcel: colis, parcel, parcels, package, packages, paquet
+order: commande, commandes, commander, commandee, commandez, order, orders, ordered, ordering, achat, achats, purchase, purchased
+abroad: etranger, international, internationale, internationally, abroad, overseas, worldwide, europe, europeen, belgique, suisse, canada, quebec, luxembourg, allemagne, espagne, italie, portugal, angleterre, "royaume uni", uk, usa, "etats unis", "united states", america, amerique, germany, spain, italy, belgium, switzerland, dom, "outre mer", maroc, algerie, tunisie, country, countries, pays
+delay: delai, delais, long, duree, days, jours, semaines, weeks, quickly, rapidement, vite, express, fast
+receive: recu, recue, recus, recevoir, recois, recevez, receive, received, receiving, arrive, arrivee, arriver, arrives, arrived, arriving, "pas arrive", "never arrived", "not arrived", "still waiting", attends, attente
+track: suivi, suivre, tracking, track, tracker, traced, "numero de suivi", "tracking number", "order status", "statut de commande", "etat de ma commande"
+lost: perdu, perdue, perdus, perte, lost, lose, vol, vole, volee, voler, stolen, stole, opposition, missing, disparu
+return: retour, retours, retourner, retourne, renvoyer, renvoi, renvoie, rendre, "send back", "sent back", return, returns, returned, returning
+refund: rembourser, remboursement, remboursements, rembourse, remboursee, refund, refunds, refunded, refunding, "money back", "mon argent"
+exchange: echanger, echange, echanges, exchange, exchanges, exchanged, swap
+size: taille, tailles, pointure, pointures, size, sizes, sizing, fit, fits, "trop petit", "trop grand", "too small", "too big"
+contact: contacter, contact, contactez, joindre, reach, "get in touch", touch, ecrire, write, "service client", "service clients", "service clientele", "customer service", "customer support", sav, "service apres vente", support, conseiller, conseillere, advisor, adviser, humain, human, "vraie personne", "real person", agent
+phone: telephone, telephoner, numero, numeros, phone, appeler, appelle, appel, call, calling, hotline, standard
+email: mail, mails, email, emails, courriel, "e mail", "adresse mail", "email address"
+chat: chat, "live chat", tchat, messagerie, whatsapp, messenger, dm
+job: recrutez, recrute, recrutement, recruter, recrutent, embauche, embauchez, embaucher, embauchent, emploi, emplois, job, jobs, poste, postes, postuler, candidature, candidatures, candidater, cv, resume, hiring, hire, hires, vacancy, vacancies, position, positions, career, careers, travailler, stage, stages, stagiaire, stagiaires, alternance, alternant, alternants, apprentissage, apprenti, internship, internships, intern, interns, apprenticeship, "job etudiant", "offre d'emploi", "offres d'emploi", "job offer", "job offers", apply, applying
+price: prix, tarif, tarifs, tarification, cout, coute, coutent, couter, price, prices, pricing, priced, cost, costs, cher, chere, expensive, cheap, euros, dollars, frais, fee, fees, charge, charges
+free: gratuit, gratuite, gratuits, gratuitement, free
+promo: promo, promos, promotion, promotions, soldes, reduction, reductions, remise, remises, discount, discounts, sale, sales, coupon, coupons, "code promo", "promo code", "discount code", "bon plan", "black friday", offer, offers, deal, deals
+loyalty: fidelite, fidele, loyalty, reward, rewards, points, parrainage, referral
+pay: payer, paye, payez, paiement, paiements, payment, payments, pay, paying, paid
+paymethod: especes, cash, liquide, cheque, cheques, paypal, "apple pay", "google pay", lydia, "sans contact", contactless, "ticket restaurant", "tickets restaurant", "titre restaurant", "titres restaurant", "ticket resto", "tickets resto", "meal voucher", "plusieurs fois", installments, klarna, "carte bleue", mastercard, visa, amex, "american express"
+card: carte, cartes, card, cards, cb
+stock: "out of stock", stock, stocks, restock, reassort, disponible, disponibles, disponibilite, available, availability, rupture, "sold out", epuise, epuisee, "back in stock", "en stock"
+store: magasin, magasins, boutique, boutiques, store, stores, shop, shops, agence, agences, branch, branches, "point de vente", "points de vente", enseigne, succursale
+where: adresse, adresses, address, located, location, locations, situe, situee, situes, proche, near, nearest, nearby, pres, "pas loin", "a cote", trouve, trouver, find
+city: paris, lyon, marseille, lille, bordeaux, toulouse, nantes, nice, strasbourg, montpellier, rennes, grenoble, rouen, toulon, dijon, angers, reims, nancy, metz, tours, brest, limoges, caen, orleans, bruxelles, geneve, lausanne, montreal, london, londres, berlin, madrid, ville, city, town, centre, downtown
+app: app, apps, appli, applis, application, applications, site, website, "site web", "site internet"
+account: compte, comptes, account, accounts, profil, profile, espace, identifiant, identifiants, username
+password: "mot de passe", mdp, password, passwords, passcode, pwd, "code secret", pin
+login: log, connecter, connexion, connecte, connect, connecting, connection, login, "log in", "sign in", signin, logged, loguer
+forgot: oublie, oublier, oubliee, forgot, forget, forgotten
+change: changer, change, modifier, modification, update, mettre, reinitialiser, reinitialisation, reset, recuperer, recover
+delete: supprimer, suppression, delete, deleting, remove, desinscrire, unsubscribe, resilier, resiliation
+hacked: pirate, piratee, hacked, hack, usurpation, compromised, fraude, fraud, arnaque, scam
+bug: bug, bugs, beug, bugge, crash, crashes, crashed, crashing, plante, planter, freeze, freezes, freezing, frozen, fige, glitch, glitches, erreur, error, errors, "ecran noir", "black screen", lag, lags, "marche pas", "ne marche", "fonctionne pas", "not working", "doesn t work", broken, corrompu, corrupted, corrupt
+server: serveur, serveurs, server, servers, down, panne, outage, offline, maintenance, status, "hors ligne", hs
+release: sortie, sortir, sort, sortira, sortent, release, released, releases, "launch date", "date de lancement", "come out", "comes out", "coming out", out, parution, date
+platform: ps4, ps5, playstation, xbox, switch, nintendo, pc, mac, macos, steam, epic, mobile, android, ios, iphone, ipad, console, consoles, platform, platforms, plateforme, plateformes, linux, version
+booking: rendez, "rendez vous", rdv, appointment, appointments, booking, book, reserver, reservation, reserve, precommande, preorder, "pre order", "pre commander"
+cancel: annuler, annulation, annule, cancel, cancelled, canceled, cancellation
+damaged: defectueux, defectueuse, abime, abimee, casse, cassee, damaged, defective, defect, "mauvais article", "wrong item", "article manquant"
+warranty: garantie, garanti, warranty, guarantee, reparation, reparer, repair
+invoice: facture, factures, invoice, invoices, receipt, ticket
+giftcard: "carte cadeau", "cartes cadeaux", "gift card", "gift cards", "bon d'achat", voucher
+allergen: allergene, allergenes, allergie, allergies, allergique, allergic, allergy, gluten, lactose, vegan, vegetalien, vegetarien, vegetarian, arachide, arachides, noix, nuts, peanut, peanuts, dairy, oeuf, oeufs, egg, eggs, halal, casher, kosher, ingredient, ingredients
+loan: pret, prets, credit, credits, emprunt, emprunter, loan, loans, mortgage, mortgages, borrow, "taux d'interet", "interest rate", immobilier, conso
+transfer: virement, virements, transfer, transfers, wire, "envoyer de l'argent", "send money", sepa, iban, rib
+signup: souscrire, subscribe, "devenir client", "become a customer", "sign up", signup, inscrire, inscription, inscriptions, register, registration, enrol, enroll, enrolment, enrollment
+iddoc: "carte d'identite", "carte identite", identite, cni, passeport, passeports, passport, passports, "id card", "titre de sejour", permis
+waste: poubelle, poubelles, dechet, dechets, ordure, ordures, encombrant, encombrants, collecte, ramassage, dechetterie, dechetteries, bin, bins, trash, garbage, rubbish, recycling, recyclage, tri, "dechets verts"
+school: ecole, ecoles, school, schools, scolaire, cantine, maternelle, primaire, creche, periscolaire, college, enfant, enfants, child, children, kid, kids, fils, fille, son, daughter, cp
+parking: stationnement, stationner, parking, parkings, park, garer, gare, "carte resident", "resident permit", "parking permit", horodateur, amende, contravention, pv
+`
+
+// contextConcepts say when, where or what, never which question: "how was
+// your weekend?" and "quelle heure il est ?" ask the brand nothing, so a
+// message whose known words are only these is not answered.
+var contextConcepts = map[string]bool{
+	"~day": true, "~time": true, "~city": true, "~delay": true, "~abroad": true, "~where": true,
+	"~card": true, "~free": true, "~app": true, "~account": true,
+	"~change": true, "~signup": true,
+}
+
+// contextWeight is how much a context concept weighs against a word that says
+// which question is asked.
+const contextWeight = 0.5
+
+// praise, thanks and insults make a message that is no question a remark, even
+// when it names delivery: "livraison rapide, top", "fast shipping, thanks!".
+var remarkWords = set(`
+	merci thanks thank thx top super genial geniale parfait parfaite nickel bravo
+	excellent excellente great awesome amazing love adore perfect cool rapide fast
+	quick vite recommande recommend meilleur meilleure meilleurs best magnifique
+	beau belle belles beaux incroyable delicieux delicieuse
+	nul nulle nuls merde con cons connard connards idiot idiots stupide stupid suck
+	sucks trash worst pire voleur voleurs escroc escrocs incompetent incompetents
+	honte shame lamentable minable pourri pourris`)
+
+// problemConcepts make a request of a message that is no question: "carte
+// perdue", "mot de passe oublié", "le jeu crash".
+var problemConcepts = map[string]bool{
+	"~lost": true, "~receive": true, "~forgot": true, "~bug": true, "~server": true, "~hacked": true,
+	"~damaged": true, "~refund": true, "~cancel": true, "~password": true, "~login": true,
+}
+
+// intents are the questions customer service is asked: each a line with its
+// name, a colon, then wordings separated by bars, French and English.
+const intents = `
+hours: quels sont vos horaires d'ouverture | vous etes ouverts le dimanche | a quelle heure vous fermez | a quelle heure ouvre le magasin | c'est ouvert aujourd'hui | vous ouvrez le samedi matin | vous fermez les jours feries | ouvert entre midi et deux | ca ferme a quelle heure ce soir | what are your opening hours | are you open on sunday | what time do you close | when do you open tomorrow | are you open on bank holidays | opening times please
+delivery: combien de temps pour la livraison | quel est le delai de livraison | vous livrez a l'etranger | vous livrez en belgique | combien coutent les frais de livraison | frais de port | la livraison est gratuite | livraison express possible | expedition sous combien de jours | how long does delivery take | do you ship internationally | do you deliver to the uk | how much is shipping | is delivery free | express shipping
+returns: comment retourner un article | le retour est gratuit | je veux renvoyer ma commande | combien de jours pour un retour | politique de retour | how do i return an item | what is your return policy | can i send it back | are returns free
+refund: comment etre rembourse | je veux un remboursement | delai de remboursement | je n'ai pas ete rembourse | can i get a refund | i want my money back | how long does the refund take | refund my order
+exchange: je veux echanger une taille | faire un echange | echanger contre une autre taille | can i exchange for another size | exchange an item | swap for a different size
+sizes: quelle taille prendre | guide des tailles | ca taille grand | quelle pointure choisir | size guide | what size should i take | does it fit small | size chart
+tracking: ou en est ma commande | suivi de commande | numero de suivi | comment suivre mon colis | where is my order | how do i track my order | tracking number | order status
+not_received: je n'ai pas recu mon colis | ma commande n'est pas arrivee | colis perdu | mon colis est bloque | toujours rien recu | i haven't received my order | my package never arrived | my parcel is lost | order not delivered | still waiting for my order
+contact: comment vous contacter | quel est votre numero de telephone | votre adresse mail | comment joindre le service client | je peux vous appeler | je voudrais parler a quelqu'un | how can i contact you | what is your phone number | email address | how do i reach customer service | can i call you | is there a live chat | i want to talk to a human
+jobs: vous recrutez | vous avez des offres d'emploi | comment postuler | ou envoyer ma candidature | je cherche un stage | vous prenez des alternants | je voudrais travailler chez vous | are you hiring | any job openings | how do i apply | where can i send my cv | do you offer internships | can i work for you
+prices: combien ca coute | quel est le prix | c'est gratuit | quels sont vos tarifs | c'est cher | how much does it cost | what's the price | is it free | price list
+promotions: vous avez des promos | un code promo | c'est quand les soldes | reduction etudiant | des offres en ce moment | any discount | do you have a promo code | when are the sales | student discount | any deals right now
+loyalty: carte de fidelite | programme de fidelite | points de fidelite | parrainage | loyalty card | loyalty program | reward points | referral program
+payment: quels moyens de paiement | payer par carte | paiement en plusieurs fois | vous acceptez paypal | payer en especes | paiement sans contact | tickets restaurant acceptes | payment methods | can i pay by card | do you accept paypal | can i pay cash | do you take apple pay
+stock: c'est en stock | c'est disponible en taille 42 | quand revient en stock | rupture de stock | is it in stock | when will it be back in stock | sold out | is it available
+stores: ou sont vos magasins | adresse de la boutique | magasin le plus proche | vous avez une boutique a paris | ou vous trouver | where are your stores | store near me | shop address | do you have a shop in london | where are you located
+account: creer un compte | modifier mon compte | supprimer mon compte | changer mon adresse mail | mon compte a ete pirate | create an account | delete my account | change my email | my account was hacked | update my profile
+password: mot de passe oublie | reinitialiser mon mot de passe | je n'arrive pas a me connecter | impossible de me connecter | forgot my password | reset my password | i can't log in | login problem
+cancel: annuler ma commande | annuler mon abonnement | cancel my order | cancel my subscription
+damaged: article defectueux | recu casse | produit abime | mauvais article recu | item arrived damaged | broken product | defective item | wrong item received
+warranty: garantie | le produit est garanti | reparation sous garantie | warranty | is it under warranty | repair
+invoice: je voudrais ma facture | une facture svp | i need an invoice | send me the receipt
+giftcard: carte cadeau | bon d'achat | gift card | gift voucher
+bugs: le jeu crash | signaler un bug | ca ne marche pas | l'appli bug | ecran noir au lancement | ca plante | report a bug | the game crashes | the app is not working | it keeps freezing | error message | black screen
+servers: serveur down | le serveur est en maintenance | c'est en panne | je n'arrive pas a me connecter au serveur | servers down | is it down | outage | server status | can't connect to the server | maintenance today
+release: date de sortie | ca sort quand | quand sort le jeu | when does it come out | release date | launch date | is it out yet
+platforms: sur quelle plateforme | dispo sur ps5 | version switch | sur pc | which platforms | is it on xbox | mobile version | available on steam | is it on mac
+open_account: ouvrir un compte | devenir client | documents pour ouvrir un compte | ouvrir un compte joint | open an account | become a customer | documents to open an account
+lost_card: carte perdue | carte volee | faire opposition | bloquer ma carte | j'ai perdu ma carte bancaire | lost card | stolen card | block my card | i lost my card
+loans: faire un pret | credit immobilier | emprunter de l'argent | taux de credit | credit conso | loan | mortgage | borrow money | interest rate | car loan
+transfers: faire un virement | virement international | delai d'un virement | virement instantane | bank transfer | send money abroad | wire transfer | how long does a transfer take | instant transfer
+booking: prendre rendez-vous | reserver | faire une reservation | precommander | book an appointment | make a booking | reserve | pre-order
+id_documents: carte d'identite | refaire mon passeport | renouveler ma carte d'identite | delai passeport | rendez-vous passeport | id card | renew my passport | new passport | lost my id card
+waste: collecte des poubelles | jour de ramassage | encombrants | dechetterie | dechets verts | bin collection | rubbish collection | recycling | bulky waste
+school: inscription a l'ecole | inscription cantine | periscolaire | inscrire mon enfant | menu de la cantine | school registration | enrol my child at school | school meals
+parking: stationnement | ou se garer | parking gratuit | carte de stationnement resident | amende de stationnement | parking | where can i park | parking permit | parking fine | is parking free
+allergens: sans gluten | liste des allergenes | c'est vegan | sans lactose | allergie aux noix | gluten free | allergens | is it vegan | nut allergy | dairy free
+`
+
+// families are intents close enough that an entry answering one answers the
+// others when no entry of the FAQ asks them: a shop's returns entry is where an
+// exchange or a refund is explained.
+var families = [][]string{
+	{"returns", "refund", "exchange", "damaged"},
+	{"tracking", "not_received"},
+	{"promotions", "loyalty", "giftcard"},
+	{"account", "password"},
+	{"bugs", "servers"},
+	{"contact", "booking"},
+}
+
+// familyOf names an intent's family: its first member, or the intent itself.
+func familyOf(name string) string {
+	for _, fam := range families {
+		if slices.Contains(fam, name) {
+			return fam[0]
+		}
+	}
+	return name
+}
+
+// intent is one intent of the lexicon and its wordings.
+type intent struct {
+	name      string
+	wordings  []string
+	conceptOf map[string]bool // the concepts its wordings use
+}
+
+// parseConcepts reads concepts into groups of words, each group's term first:
+// the term is the concept's name behind a character no message can carry, so
+// it never meets a word.
+func parseConcepts(src string) [][]string {
+	var out [][]string
+	for _, line := range strings.Split(src, "\n") {
+		name, words, ok := strings.Cut(strings.TrimSpace(line), ":")
+		if !ok {
+			continue
+		}
+		group := []string{}
+		for _, w := range strings.Split(words, ",") {
+			w = strings.Trim(strings.TrimSpace(w), `"`)
+			if w != "" {
+				group = append(group, w)
+			}
+		}
+		out = append(out, append([]string{conceptTerm(name)}, group...))
+	}
+	return out
+}
+
+// conceptTerm is the term a concept's words are read as.
+func conceptTerm(name string) string { return "~" + strings.TrimSpace(name) }
+
+func parseIntents(src string) []intent {
+	var out []intent
+	for _, line := range strings.Split(src, "\n") {
+		name, rest, ok := strings.Cut(strings.TrimSpace(line), ":")
+		if !ok {
+			continue
+		}
+		in := intent{name: strings.TrimSpace(name)}
+		for _, w := range strings.Split(rest, "|") {
+			if w = strings.TrimSpace(w); w != "" {
+				in.wordings = append(in.wordings, w)
+			}
+		}
+		out = append(out, in)
+	}
+	return out
+}
+
+// IntentNames lists the intents an entry may name with intent:.
+func IntentNames() []string {
+	var names []string
+	for _, in := range parseIntents(intents) {
+		names = append(names, in.name)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// intentVote is the score from which an example is taken to ask an intent.
+const intentVote = 0.5
+
+// inheritIntents gives each entry the wordings of the intents it asks: those
+// its intent: key names, and those its examples ask. An intent goes to one
+// entry only, the one whose example asks it best: two entries sharing the
+// wordings would split them.
+func inheritIntents(entries []rules.FAQEntry, synonyms [][]string) (map[string][]string, error) {
+	all := parseIntents(intents)
+	byName := map[string]intent{}
+	// The file's synonyms, so that a word it gives another meaning does not
+	// vote ("serveur" is a Discord server on a gaming FAQ).
+	cfg := Config{Synonyms: synonyms}
+	for _, in := range all {
+		byName[in.name] = in
+		cfg.Entries = append(cfg.Entries, rules.FAQEntry{ID: in.name, Questions: in.wordings, Answer: map[string]string{"": in.name}})
+	}
+	tune := defaultTuning
+	tune.alone = true
+	im, err := newMatcher(cfg, tune)
+	if err != nil {
+		return nil, fmt.Errorf("faq lexicon: %w", err)
+	}
+	type claim struct {
+		entry string
+		score float64 // the sum of the votes
+	}
+	best := map[string]claim{}
+	for _, e := range entries {
+		for _, name := range e.Intents {
+			if _, ok := byName[name]; !ok {
+				return nil, &entryError{e, fmt.Sprintf("faq entry %q: unknown intent %q (known: %s)", e.ID, name, strings.Join(IntentNames(), ", "))}
+			}
+			best[name] = claim{e.ID, 2} // named: above any example's score
+		}
+	}
+	// An entry asks an intent when a third of its examples or more ask it
+	// or its family; an intent asked by two entries goes to the one whose
+	// votes weigh more.
+	for _, e := range entries {
+		votes := map[string]float64{}
+		count := map[string]int{}
+		for _, q := range e.Questions {
+			c, ok := im.matchKnown(q)
+			if !ok || c.Score < intentVote {
+				continue
+			}
+			votes[c.ID] += c.Score
+			count[familyOf(c.ID)]++
+		}
+		for name, v := range votes {
+			if 3*count[familyOf(name)] < len(e.Questions) {
+				continue
+			}
+			if b, ok := best[name]; !ok || v > b.score {
+				best[name] = claim{e.ID, v}
+			}
+		}
+	}
+	for _, fam := range families {
+		var owner claim
+		for _, name := range fam {
+			if b, ok := best[name]; ok && b.score > owner.score {
+				owner = b
+			}
+		}
+		for _, name := range fam {
+			if _, ok := best[name]; !ok && owner.entry != "" {
+				best[name] = claim{owner.entry, 0}
+			}
+		}
+	}
+	out := map[string][]string{}
+	for _, in := range all {
+		if b, ok := best[in.name]; ok {
+			out[b.entry] = append(out[b.entry], in.wordings...)
+		}
+	}
+	return out, nil
+}
+
+// EntryIntents tells which intents each entry inherited, for vigie faq to show.
+func EntryIntents(entries []rules.FAQEntry, synonyms [][]string) (map[string][]string, error) {
+	got, err := inheritIntents(entries, synonyms)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string][]string{}
+	for _, in := range parseIntents(intents) {
+		for id, ws := range got {
+			if len(ws) > 0 && slices.Contains(ws, in.wordings[0]) {
+				out[id] = append(out[id], in.name)
+			}
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,131 @@
+package faq
+
+import (
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/vigie-bot/vigie/rules"
+	"github.com/vigie-bot/vigie/store"
+)
+
+// Every wording of the lexicon says something once stop words are out, and
+// every intent a family names exists.
+func TestLexiconIsWellFormed(t *testing.T) {
+	names := IntentNames()
+	if len(names) < 30 {
+		t.Errorf("%d intents, want the few dozen customer service is asked", len(names))
+	}
+	for _, in := range parseIntents(intents) {
+		if len(in.wordings) < 4 {
+			t.Errorf("intent %s: %d wordings", in.name, len(in.wordings))
+		}
+		for _, w := range in.wordings {
+			if len((&Matcher{}).stems(words(w))) == 0 {
+				t.Errorf("intent %s: %q has only stop words", in.name, w)
+			}
+		}
+	}
+	for _, fam := range families {
+		for _, name := range fam {
+			if !slices.Contains(names, name) {
+				t.Errorf("family %v: no intent %s", fam, name)
+			}
+		}
+	}
+	for _, g := range parseConcepts(concepts) {
+		if len(g) < 3 || !strings.HasPrefix(g[0], "~") {
+			t.Errorf("concept %v", g)
+		}
+	}
+}
+
+// An entry inherits the intents its examples ask, or the ones it names; a
+// misspelt intent is an error with the entry's position.
+func TestEntryIntents(t *testing.T) {
+	entries := []rules.FAQEntry{
+		{ID: "horaires", Questions: []string{"quels sont vos horaires ?", "what are your opening hours?"}},
+		{ID: "colis", Questions: []string{"où est mon colis ?", "where is my parcel?"}},
+		{ID: "cv", Questions: []string{"je voudrais vous envoyer mon cv"}, Intents: []string{"jobs"}},
+		{ID: "tournoi", Questions: []string{"comment participer au tournoi ?"}},
+	}
+	got, err := EntryIntents(entries, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for id, want := range map[string][]string{
+		"horaires": {"hours"},
+		"colis":    {"tracking", "not_received"},
+		"cv":       {"jobs"},
+		"tournoi":  nil,
+	} {
+		if !slices.Equal(got[id], want) {
+			t.Errorf("%s inherits %v, want %v", id, got[id], want)
+		}
+	}
+	entries[2].Intents = []string{"job"}
+	entries[2].Line, entries[2].Col = 7, 5
+	_, err = Compile(&rules.Ruleset{File: "faq.yaml", FAQ: rules.FAQ{Entries: entries}})
+	var le *rules.LoadError
+	if !errors.As(err, &le) || !strings.HasPrefix(le.Error(), `faq.yaml:7:5: faq entry "cv": unknown intent "job" (known: `) {
+		t.Errorf("err = %v", err)
+	}
+}
+
+// What a CM wrote is understood in the public's words: another day, spoken
+// French, no accents, a typo; and a remark that names delivery is no question.
+func TestIntentsAnswerOtherWords(t *testing.T) {
+	m, err := NewMatcher(Config{QuestionsOnly: true, Entries: []rules.FAQEntry{
+		{ID: "hours", Questions: []string{"quels sont vos horaires ?", "what are your opening hours?"}, Answer: map[string]string{"": "9-19"}},
+		{ID: "delivery", Questions: []string{"combien de temps prend la livraison ?", "how long does delivery take?"}, Answer: map[string]string{"": "3 jours"}},
+		{ID: "jobs", Questions: []string{"vous recrutez ?", "are you hiring?"}, Answer: map[string]string{"": "/jobs"}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ text, want string }{
+		{"c'est ouvert lundi ?", "hours"},
+		{"ca ferme a quelle heure le samedi", "hours"},
+		{"vous envoyez en Suisse ? la livraizon c'est long ?", "delivery"},
+		{"vous prenez des alternants ?", "jobs"},
+		{"livraison rapide, top", ""},
+		{"how was your weekend?", ""},
+		{"quelle heure il est ?", ""},
+	} {
+		d := m.DecideText(tt.text, testTime)
+		got := ""
+		if d.Kind == Answer || d.Kind == Suggest {
+			got = d.Entry
+		}
+		if got != tt.want {
+			t.Errorf("%q: answered %q (%s %v %v), want %q", tt.text, got, d.Kind, d.Candidates, d.Terms, tt.want)
+		}
+	}
+}
+
+// A wording a CM taught from the desk is answered next time; one of an entry
+// the file no longer has is left out.
+func TestWithLearned(t *testing.T) {
+	m, err := NewMatcher(Config{QuestionsOnly: true, Entries: []rules.FAQEntry{
+		{ID: "cakes", Questions: []string{"je voudrais commander un gâteau d'anniversaire"}, Answer: map[string]string{"": "48h"}},
+		{ID: "hours", Questions: []string{"quels sont vos horaires ?"}, Answer: map[string]string{"": "9-19"}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const q = "vous faites des bûches pour noël ?"
+	if d := m.DecideText(q, testTime); d.Kind == Answer && d.Entry == "cakes" {
+		t.Fatalf("answered before learning: %+v", d)
+	}
+	l, err := m.WithLearned([]store.FAQWording{{Entry: "cakes", Text: "vous faites des bûches de noël ?"}, {Entry: "gone", Text: "et ça ?"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := l.DecideText(q, testTime); d.Kind != Answer || d.Entry != "cakes" {
+		t.Errorf("after learning: %s %s %v", d.Kind, d.Entry, d.Candidates)
+	}
+	if l.Learned() != 1 || m.Learned() != 0 {
+		t.Errorf("learned %d (and %d before), want 1", l.Learned(), m.Learned())
+	}
+}
