@@ -121,7 +121,7 @@ func TestConsoleInABrowser(t *testing.T) {
 		t.Fatalf("the author's page: %v", err)
 	}
 	screenshot(t, ctx, "console-person")
-	if err := chromedp.Do(ctx, chromedp.NavigateBack(), chromedp.WaitVisible(`article[data-case]:nth-of-type(2)`)); err != nil {
+	if err := chromedp.Do(ctx, chromedp.Navigate(in.base+"/queue"), chromedp.WaitVisible(`article[data-case]:nth-of-type(2)`)); err != nil {
 		t.Fatal(err)
 	}
 
@@ -297,11 +297,12 @@ func TestRulesInABrowser(t *testing.T) {
 		t.Errorf("the applied rule does not run: %v", rulesOf(v))
 	}
 	// Rolled back: the file is the original again.
-	if err := chromedp.Do(ctx, chromedp.Click(`button[data-version]`), chromedp.WaitVisible(`p.flash`)); err != nil {
+	// The page shows the apply's message until the rollback's page comes.
+	if err := chromedp.Do(ctx, chromedp.Click(`button[data-version]`)); err != nil {
 		t.Fatalf("roll back: %v", err)
 	}
-	if flash, _ := chromedp.Run(ctx, chromedp.Text(`p.flash`)); !strings.HasPrefix(flash, "Rules rolled back to ") {
-		t.Errorf("after the rollback: %q", flash)
+	if flash := waitText(t, ctx, `p.flash`, "Rules rolled back to "); !strings.HasPrefix(flash, "Rules rolled back to ") {
+		t.Fatalf("after the rollback the page says %q", flash)
 	}
 	if now, _ := os.ReadFile(in.file); string(now) != string(original) {
 		t.Errorf("the rule file after the rollback:\n%s", now)
@@ -309,4 +310,23 @@ func TestRulesInABrowser(t *testing.T) {
 	if v := in.post(t, message("h10", "u10", "hello once more")); slices.Contains(rulesOf(v), "greet") {
 		t.Error("the rolled-back rule still runs")
 	}
+}
+
+// waitText waits up to 20 seconds for the text of sel to start with prefix,
+// across the page loads a click may bring, and returns the last text seen.
+func waitText(t *testing.T, ctx context.Context, sel, prefix string) string {
+	t.Helper()
+	var last string
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		tctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		text, err := chromedp.Run(tctx, chromedp.Text(sel))
+		cancel()
+		if err == nil {
+			last = text
+			if strings.HasPrefix(text, prefix) {
+				break
+			}
+		}
+	}
+	return last
 }

@@ -30,4 +30,7 @@
   queue.addEventListener("focusout", function () { if (stale) setTimeout(refresh, 0); });
   var es = new EventSource("/queue/live?v=" + encodeURIComponent(document.body.dataset.version || ""));
   es.addEventListener("queue", refresh);
+  // A page brought back by the browser's back button was frozen with its
+  // stream: ask for the list now, and the stream reconnects by itself.
+  window.addEventListener("pageshow", function (e) { if (e.persisted) refresh(); });
 })();
