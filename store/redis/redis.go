@@ -77,6 +77,8 @@ const (
 	// journalTake bounds the entries one Unfinished takes; the next call takes
 	// the others.
 	journalTake = 1000
+	// journalPushEvery is how often a process pushes the journal's expiry.
+	journalPushEvery = time.Minute
 	// DeskGroup is the consumer group of the cases stream.
 	DeskGroup = "desk"
 )
@@ -165,6 +167,9 @@ type Store struct {
 	seq                atomic.Int64
 	tidy               atomic.Int64 // counts observations: one in tidyEvery does housekeeping
 	trips              atomic.Int64
+	// journalPushed is when this process last pushed the journal's expiry
+	// (unix ns, wall clock).
+	journalPushed atomic.Int64
 
 	// b sends the commands in shared pipelines (WithAutoPipeline); nil sends
 	// each call's on its own.
@@ -701,6 +706,50 @@ func (s *Store) write(ctx context.Context, w lostWrite, sc *goredis.Script, keys
 	return nil
 }
 
+// writeCmds sends commands whose answer nobody needs, like write: queued
+// with WithAutoPipeline, in one pipeline otherwise. A failure is told to
+// failed, when set, and with WithAutoPipeline w goes to lost: the first
+// command carries it, as whatever keeps Redis from taking one (the network,
+// an out-of-memory refusal) keeps it from taking the others.
+func (s *Store) writeCmds(ctx context.Context, w lostWrite, failed func(), cmds ...goredis.Cmder) error {
+	if s.b == nil {
+		pipe := s.c.Pipeline()
+		for _, c := range cmds {
+			_ = pipe.Process(ctx, c)
+		}
+		_, err := pipe.Exec(ctx)
+		if err != nil && failed != nil {
+			failed()
+		}
+		return err
+	}
+	lost := s.lostFunc(w)
+	if failed != nil {
+		lost = func(err error) {
+			failed()
+			s.lostFunc(w)(err)
+		}
+	}
+	calls := make([]call, len(cmds))
+	ptrs := make([]*call, len(cmds))
+	for i, c := range cmds {
+		calls[i].cmd = c
+		ptrs[i] = &calls[i]
+	}
+	calls[0].lost = lost
+	s.b.push(ptrs...)
+	return nil
+}
+
+// writeContext is the context of the commands of a write: with
+// WithAutoPipeline the batcher's, as a queued write outlives its caller's.
+func (s *Store) writeContext(ctx context.Context) context.Context {
+	if s.b != nil {
+		return s.b.ctx
+	}
+	return ctx
+}
+
 func (s *Store) lostFunc(w lostWrite) func(error) {
 	return func(err error) {
 		if s.lost != nil {
@@ -1184,25 +1233,68 @@ func (s *Store) ack(ctx context.Context, id, undeliverable string) error {
 	return nil
 }
 
-// Begin writes a verdict in flight to the journal, in one script.
+// Begin writes a verdict in flight to the journal: its entry and its stamp,
+// two plain commands. They need no script: Unfinished (atomic) takes an entry
+// by its stamp, written second, and Done removes both.
 func (s *Store) Begin(ctx context.Context, e store.JournalEntry) error {
 	data, err := json.Marshal(e)
 	if err != nil {
 		return fmt.Errorf("journal entry %s: %w", e.Key, err)
 	}
-	err = s.write(ctx, lostWrite{begin: &e}, beginScript, s.journalKeys(), e.Key, data, e.At.UnixMilli(), ms(DefaultJournalTTL), ms(DefaultJournalTTL+time.Hour))
-	if err != nil {
+	keys := s.journalKeys()
+	ctx = s.writeContext(ctx)
+	cmds := []goredis.Cmder{
+		goredis.NewIntCmd(ctx, "hset", keys[0], e.Key, data),
+		goredis.NewIntCmd(ctx, "zadd", keys[1], e.At.UnixMilli(), e.Key),
+	}
+	// The keys live DefaultJournalTTL after the last Begin: their expiry is
+	// pushed to that and an hour once a minute, not on every entry (keys that
+	// Redis lost, in a restart or a flush, are made again without one for a
+	// minute at most).
+	now := time.Now().UnixNano()
+	if last := s.journalPushed.Load(); now-last >= int64(journalPushEvery) && s.journalPushed.CompareAndSwap(last, now) {
+		for _, k := range keys {
+			cmds = append(cmds, goredis.NewBoolCmd(ctx, "pexpire", k, ms(DefaultJournalTTL+time.Hour)))
+		}
+	}
+	var failed func()
+	if len(cmds) > 2 {
+		failed = func() { s.journalPushed.Store(0) } // pushed by the next Begin
+	}
+	if err := s.writeCmds(ctx, lostWrite{begin: &e}, failed, cmds...); err != nil {
 		return fmt.Errorf("redis journal begin %s: %w", e.Key, err)
 	}
 	return nil
 }
 
-// Done removes a verdict from the journal.
+// Done removes a verdict from the journal: its entry, stamp and takes.
 func (s *Store) Done(ctx context.Context, key string) error {
-	if err := s.write(ctx, lostWrite{done: key}, doneScript, s.journalKeys(), key); err != nil {
+	if err := s.writeCmds(ctx, lostWrite{done: key}, nil, s.doneCmds(s.writeContext(ctx), key)...); err != nil {
 		return fmt.Errorf("redis journal done %s: %w", key, err)
 	}
 	return nil
+}
+
+// done removes a verdict from the journal and waits for Redis to say so.
+func (s *Store) done(ctx context.Context, key string) error {
+	if err := s.settle(ctx); err != nil {
+		return err
+	}
+	pipe := s.c.Pipeline()
+	for _, c := range s.doneCmds(ctx, key) {
+		_ = pipe.Process(ctx, c)
+	}
+	_, err := pipe.Exec(ctx)
+	return err
+}
+
+func (s *Store) doneCmds(ctx context.Context, key string) []goredis.Cmder {
+	keys := s.journalKeys()
+	return []goredis.Cmder{
+		goredis.NewIntCmd(ctx, "hdel", keys[0], key),
+		goredis.NewIntCmd(ctx, "zrem", keys[1], key),
+		goredis.NewIntCmd(ctx, "hdel", keys[2], key),
+	}
 }
 
 // Unfinished takes the journal's entries stamped before olderThan.

@@ -278,30 +278,8 @@ return r
 // The journal of verdicts being carried out: one hash of entries (JSON), one
 // sorted set of their stamps (ms) and one hash of how many times each was
 // taken, under the tag {journal}. It holds only the verdicts in flight, so it
-// stays small; the keys live DefaultJournalTTL after the last Begin.
-
-// beginScript writes an entry and its stamp. The keys' expiry is pushed to
-// the TTL and an hour once it is below the TTL, not on every entry.
-//
-// KEYS: entries, stamps, tries. ARGV: key, json, stamp, ttl, ttl and an hour.
-var beginScript = goredis.NewScript(`
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
-if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[4]) then
-  for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], ARGV[5]) end
-end
-return 1
-`)
-
-// doneScript removes an entry.
-//
-// KEYS: entries, stamps, tries. ARGV: key.
-var doneScript = goredis.NewScript(`
-redis.call('HDEL', KEYS[1], ARGV[1])
-redis.call('ZREM', KEYS[2], ARGV[1])
-redis.call('HDEL', KEYS[3], ARGV[1])
-return 1
-`)
+// stays small; the keys live DefaultJournalTTL after the last Begin. Begin and
+// Done are plain commands (redis.go); taking the entries is a script.
 
 // unfinishedScript takes the entries stamped before a time: it stamps them
 // now and counts the take, in one step, so that two processes asking at once
