@@ -181,6 +181,9 @@ type Store struct {
 
 	groupMu sync.Mutex
 	grouped bool // the desk's consumer group exists
+
+	// decoded are the cases read lately, as their JSON decodes.
+	decoded caseCache
 }
 
 // Open connects to the Redis the URL names, without any network call yet:
@@ -941,7 +944,7 @@ func (s *Store) openCases(ctx context.Context, cases []store.Case) ([]store.Case
 				out[i], errs[i] = store.Case{}, fmt.Errorf("case %q: %w", id, store.ErrNotFound)
 				continue
 			}
-			out[i], errs[i] = caseFrom(id, h)
+			out[i], errs[i] = s.caseFrom(id, h)
 		}
 	}
 	return out, errs
@@ -951,9 +954,9 @@ func caseID(n int64) string { return fmt.Sprintf("c-%06d", n) }
 
 // caseFrom rebuilds a case from its hash: the JSON as opened, then the fields a
 // decision changes.
-func caseFrom(id string, h map[string]string) (store.Case, error) {
-	var c store.Case
-	if err := json.Unmarshal([]byte(h["json"]), &c); err != nil {
+func (s *Store) caseFrom(id string, h map[string]string) (store.Case, error) {
+	c, err := s.decoded.get(id, h["json"])
+	if err != nil {
 		return store.Case{}, fmt.Errorf("case %s: %w", id, err)
 	}
 	c.ID = id
@@ -978,6 +981,48 @@ func caseFrom(id string, h map[string]string) (store.Case, error) {
 	return c, nil
 }
 
+// caseCache keeps the cases as their JSON decodes, by id. A case's JSON is
+// written once, when it is opened (what changes later has fields of its own),
+// and ids are never given twice, so a case read again, above all the open case
+// that every hit of a raid joins, is not decoded again: the JSON Redis answers
+// is only compared with the one kept.
+type caseCache struct {
+	mu sync.Mutex
+	m  map[string]cachedCase
+}
+
+type cachedCase struct {
+	json string
+	c    store.Case
+}
+
+// maxCachedCases bounds the cache; it is emptied when full.
+const maxCachedCases = 1024
+
+// get returns the case that raw decodes to, with slices of its own.
+func (cc *caseCache) get(id, raw string) (store.Case, error) {
+	cc.mu.Lock()
+	k, ok := cc.m[id]
+	cc.mu.Unlock()
+	if !ok || k.json != raw {
+		k = cachedCase{json: raw}
+		if err := json.Unmarshal([]byte(raw), &k.c); err != nil {
+			return store.Case{}, err
+		}
+		cc.mu.Lock()
+		if cc.m == nil || len(cc.m) >= maxCachedCases {
+			cc.m = make(map[string]cachedCase)
+		}
+		cc.m[id] = k
+		cc.mu.Unlock()
+	}
+	c := k.c
+	c.Event.Author.Roles = slices.Clone(c.Event.Author.Roles)
+	c.Suggested = slices.Clone(c.Suggested)
+	c.Latest = slices.Clone(c.Latest)
+	return c, nil
+}
+
 // Case returns one case.
 func (s *Store) Case(ctx context.Context, id string) (store.Case, error) {
 	if err := s.settle(ctx); err != nil {
@@ -990,7 +1035,7 @@ func (s *Store) Case(ctx context.Context, id string) (store.Case, error) {
 	if len(h) == 0 {
 		return store.Case{}, fmt.Errorf("case %q: %w", id, store.ErrNotFound)
 	}
-	return caseFrom(id, h)
+	return s.caseFrom(id, h)
 }
 
 // Cases lists the cases with the status, oldest first.
@@ -1048,7 +1093,7 @@ func (s *Store) casesByID(ctx context.Context, ids []string) ([]store.Case, []an
 			gone = append(gone, ids[i])
 			continue
 		}
-		c, err := caseFrom(ids[i], h)
+		c, err := s.caseFrom(ids[i], h)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -1077,7 +1122,7 @@ func (s *Store) DecideCase(ctx context.Context, id, outcome, by string, at time.
 		v, _ := flat[i+1].(string)
 		h[k] = v
 	}
-	c, err := caseFrom(id, h)
+	c, err := s.caseFrom(id, h)
 	if err != nil {
 		return store.Case{}, err
 	}
@@ -1136,7 +1181,7 @@ func (s *Store) PendingCases(ctx context.Context) ([]store.Case, error) {
 			done[ids[i]] = true // expired, or acknowledged before it was read
 			continue
 		}
-		c, err := caseFrom(ids[i], h)
+		c, err := s.caseFrom(ids[i], h)
 		if err != nil {
 			return nil, fmt.Errorf("redis pending cases: %w", err)
 		}

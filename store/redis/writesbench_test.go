@@ -17,7 +17,8 @@ import (
 // BenchmarkRedisWrites measures, one kind at a time, what a flagged event of
 // the starter pack asks of Redis besides its observation: its observation as
 // the pack makes it (three counters added to, seven only read), a strike, an
-// audit entry, a journal entry begun and done, a case opened. Each runs
+// audit entry, a journal entry begun and done, a case opened, a hit
+// grouped into an open case. Each runs
 // through the shared pipelines, inFlight at a time.
 func BenchmarkRedisWrites(b *testing.B) {
 	t0 := time.Date(2026, 11, 20, 22, 0, 0, 0, time.UTC)
@@ -74,6 +75,15 @@ func BenchmarkRedisWrites(b *testing.B) {
 		}},
 		{"case", func(ctx context.Context, st *redis.Store, n int64) error {
 			e := ev(n)
+			_, err := st.OpenCase(ctx, store.Case{Opened: e.At, Event: e, Rule: "crypto-address", Category: "scam",
+				Reason: "crypto address", Suggested: []bot.Action{{Kind: bot.ActDelete}}})
+			return err
+		}},
+		{"grouped", func(ctx context.Context, st *redis.Store, n int64) error {
+			// A raid: the hits of 100 authors in 20 channels, most of them
+			// joining an open case.
+			e := ev(n)
+			e.Author.ID, e.Channel = "u-"+strconv.FormatInt(n%100, 10), "chan-"+strconv.FormatInt(n%20, 10)
 			_, err := st.OpenCase(ctx, store.Case{Opened: e.At, Event: e, Rule: "crypto-address", Category: "scam",
 				Reason: "crypto address", Suggested: []bot.Action{{Kind: bot.ActDelete}}})
 			return err
