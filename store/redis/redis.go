@@ -77,8 +77,11 @@ const (
 	// journalTake bounds the entries one Unfinished takes; the next call takes
 	// the others.
 	journalTake = 1000
-	// journalPushEvery is how often a process pushes the journal's expiry.
+	// journalPushEvery and casesPushEvery are how often a process pushes
+	// the expiry of the journal's keys and of the case counter, index and
+	// stream.
 	journalPushEvery = time.Minute
+	casesPushEvery   = time.Minute
 	// DeskGroup is the consumer group of the cases stream.
 	DeskGroup = "desk"
 )
@@ -170,6 +173,9 @@ type Store struct {
 	// journalPushed is when this process last pushed the journal's expiry
 	// (unix ns, wall clock).
 	journalPushed atomic.Int64
+	// casesPushed is when this process last pushed the expiry of the case
+	// counter, index and stream (unix ns, wall clock).
+	casesPushed atomic.Int64
 
 	// b sends the commands in shared pipelines (WithAutoPipeline); nil sends
 	// each call's on its own.
@@ -874,6 +880,14 @@ func (s *Store) openCases(ctx context.Context, cases []store.Case) ([]store.Case
 		}
 		return "1"
 	}
+	// The case counter, index and stream are pushed to the cases' TTL and
+	// an hour once a minute per process (keys Redis lost are made again
+	// without an expiry for a minute at most).
+	push := "0"
+	now := time.Now().UnixNano()
+	if last := s.casesPushed.Load(); now-last >= int64(casesPushEvery) && s.casesPushed.CompareAndSwap(last, now) {
+		push = "1"
+	}
 	for i, c := range cases {
 		c.ID = ""
 		c.Status = store.CaseOpen
@@ -900,7 +914,7 @@ func (s *Store) openCases(ctx context.Context, cases []store.Case) ([]store.Case
 				s.casesKey("origin:" + origin), s.casesKey("group:" + author), s.casesKey("place:" + place)},
 			args: []any{s.casesKey(""), data, ms(s.cfg.caseTTL), s.cfg.caseStreamCap, flag(origin), flag(author),
 				c.Opened.UnixMilli(), ms(store.GroupWindow), store.GroupAuthors, store.GroupLatest, s.cfg.openCap, c.Event.ID, c.Count, latest,
-				ms(s.cfg.caseTTL + time.Hour)},
+				ms(s.cfg.caseTTL + time.Hour), push},
 		})
 		index = append(index, i)
 	}
@@ -908,6 +922,7 @@ func (s *Store) openCases(ctx context.Context, cases []store.Case) ([]store.Case
 		return out, errs
 	}
 	_ = s.runScripts(ctx, openScript, groups) // read per case below
+	opened := false                           // a new case, which pushed the expiry if asked
 	for j, g := range groups {
 		i := index[j]
 		reply, err := g.cmd.Slice()
@@ -923,6 +938,7 @@ func (s *Store) openCases(ctx context.Context, cases []store.Case) ([]store.Case
 		switch kind {
 		case "ok":
 			out[i].ID = id
+			opened = true
 			if latest := groups[j].args[13].(string); latest != "" {
 				_ = json.Unmarshal([]byte(latest), &out[i].Latest)
 			}
@@ -946,6 +962,9 @@ func (s *Store) openCases(ctx context.Context, cases []store.Case) ([]store.Case
 			}
 			out[i], errs[i] = s.caseFrom(id, h)
 		}
+	}
+	if push == "1" && !opened {
+		s.casesPushed.Store(0) // the next case opened pushes it
 	}
 	return out, errs
 }
