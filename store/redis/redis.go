@@ -437,6 +437,9 @@ func (s *Store) Observe(ctx context.Context, o store.Observation) (store.Result,
 	if o.EventID == "" && len(o.Counters) == 0 && o.StrikeWindow <= 0 {
 		return store.Result{}, nil
 	}
+	if o.EventID == "" && o.StrikeWindow <= 0 && !slices.ContainsFunc(o.Counters, func(op store.CounterOp) bool { return op.Incr }) {
+		return s.readCounters(ctx, o)
+	}
 	at := o.At.UnixMilli()
 	ats := strconv.FormatInt(at, 10)
 	var member string
@@ -592,6 +595,53 @@ func (s *Store) Observe(ctx context.Context, o store.Observation) (store.Result,
 			n, _ := v.(int64)
 			res.Strikes = append(res.Strikes, time.UnixMilli(n).UTC())
 		}
+	}
+	return res, nil
+}
+
+// readCounters answers an observation that only reads counters (a case's
+// priority reads its author's earlier cases) with one ZCOUNT each, as the
+// observe script would, without a script: the commands go in the shared
+// pipeline (one round trip) and cost Redis less than a script around them.
+func (s *Store) readCounters(ctx context.Context, o store.Observation) (store.Result, error) {
+	at := o.At.UnixMilli()
+	cmds := make([]*goredis.IntCmd, len(o.Counters))
+	cctx := s.writeContext(ctx) // the batcher's, as the pipeline's
+	for i, op := range o.Counters {
+		key := s.cfg.prefix + ":{" + o.Platform + ":" + o.Space + ":" + op.Key + "}:c:" + op.Name
+		from := "(" + strconv.FormatInt(at-max(ms(op.Window), 1), 10)
+		cmds[i] = goredis.NewIntCmd(cctx, "zcount", key, from, "(+inf")
+	}
+	var err error
+	if s.b != nil {
+		calls := make([]call, len(cmds))
+		ptrs := make([]*call, len(cmds))
+		for i, c := range cmds {
+			calls[i].cmd = c
+			ptrs[i] = &calls[i]
+		}
+		err = s.b.do(ctx, ptrs...)
+		for i := range calls {
+			if err == nil {
+				err = calls[i].cmd.Err() // a call given up was not sent
+			}
+		}
+	} else {
+		pipe := s.c.Pipeline()
+		for _, c := range cmds {
+			_ = pipe.Process(ctx, c)
+		}
+		_, err = pipe.Exec(ctx)
+	}
+	res := store.Result{Counts: make([]int64, len(cmds))}
+	for i, c := range cmds {
+		if err == nil {
+			err = c.Err()
+		}
+		res.Counts[i] = c.Val()
+	}
+	if err != nil {
+		return store.Result{}, fmt.Errorf("redis read counters: %w", err)
 	}
 	return res, nil
 }
