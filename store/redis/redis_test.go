@@ -348,6 +348,14 @@ func TestKeysExpire(t *testing.T) {
 	if err := st.AppendAudit(ctx, store.AuditEntry{At: t0}); err != nil {
 		t.Fatal(err)
 	}
+	for _, id := range []string{"m-1", "m-2"} {
+		if err := st.Begin(ctx, store.JournalEntry{Key: "discord:" + id, At: t0, Begun: t0}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := st.Unfinished(ctx, t0.Add(time.Minute), t0.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := st.PendingCases(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -355,8 +363,8 @@ func TestKeysExpire(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(keys) < 8 {
-		t.Errorf("keys %q: want at least seen, strikes, two counters, case seq, case, index, stream, audit", keys)
+	if len(keys) < 11 {
+		t.Errorf("keys %q: want at least seen, strikes, two counters, case seq, case, index, stream, audit, journal entries, stamps, tries", keys)
 	}
 	for _, k := range keys {
 		ttl, err := c.PTTL(ctx, k).Result()
