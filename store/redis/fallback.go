@@ -580,7 +580,7 @@ func (f *Fallback) writeBatch(ctx context.Context, batch []queued) (int, error) 
 		n := 1
 		if key := batch[done].done; key != "" {
 			// Waited for: a write-back is done once Redis said so.
-			err = f.primary.script(ctx, doneScript, f.primary.journalKeys(), key).Err()
+			err = f.primary.done(ctx, key)
 		} else if batch[done].audit != nil {
 			var entries []store.AuditEntry
 			for _, q := range batch[done:] {

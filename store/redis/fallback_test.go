@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/store"
 	"github.com/vigie-bot/vigie/store/redis"
 	"github.com/vigie-bot/vigie/store/redis/redistest"
@@ -303,4 +305,67 @@ func TestFallbackContract(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TestFallbackJournal: a journal entry carried out while Redis is away is
+// removed from Redis once it returns (it is not carried out again), whether
+// the Fallback knew of the outage or only learnt of it from a queued write.
+func TestFallbackJournal(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		opts []redis.Option
+	}{{"plain", nil}, {"autopipeline", []redis.Option{redis.WithAutoPipeline()}}} {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := redistest.Start(t, "--appendonly", "yes", "--appendfsync", "always")
+			url := srv.URL() + "?max_retries=-1&dial_timeout=500ms"
+			prefix := newPrefix()
+			primary, err := redis.Open(url, append(tt.opts, redis.WithPrefix(prefix))...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f := redis.NewFallback(primary, redis.FallbackOptions{RetryEvery: 20 * time.Millisecond})
+			defer f.Close()
+			ctx := context.Background()
+			t0 := time.Date(2026, 11, 20, 22, 0, 0, 0, time.UTC)
+			entry := func(id string) store.JournalEntry {
+				return store.JournalEntry{Key: "discord:" + id, Event: bot.Event{ID: id, Platform: "discord"}, At: t0, Begun: t0}
+			}
+			for _, id := range []string{"m-1", "m-2"} {
+				if err := f.Begin(ctx, entry(id)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			// Written before the outage: a read waits for what was queued.
+			if _, err := f.Audit(ctx, t0); err != nil {
+				t.Fatal(err)
+			}
+			srv.Stop()
+			if err := f.Done(ctx, "discord:m-1"); err != nil {
+				t.Errorf("Done while Redis is away = %v, want nil", err)
+			}
+			waitFor(t, "the removal waiting for Redis", func() bool { return f.Buffered() > 0 })
+			srv.Restart()
+			waitFor(t, "back from degraded", func() bool { return !f.Degraded() && f.Buffered() == 0 })
+			other, err := redis.Open(srv.URL(), redis.WithPrefix(prefix))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer other.Close()
+			left, err := other.Unfinished(ctx, t0.Add(time.Hour), t0.Add(time.Hour))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := keys(left); !slices.Equal(got, []string{"discord:m-2"}) {
+				t.Errorf("journal in Redis after the outage: %v, want only discord:m-2", got)
+			}
+		})
+	}
+}
+
+func keys(es []store.JournalEntry) []string {
+	out := make([]string, len(es))
+	for i, e := range es {
+		out[i] = e.Key
+	}
+	return out
 }

@@ -77,6 +77,11 @@ const (
 	// journalTake bounds the entries one Unfinished takes; the next call takes
 	// the others.
 	journalTake = 1000
+	// journalPushEvery and casesPushEvery are how often a process pushes
+	// the expiry of the journal's keys and of the case counter, index and
+	// stream.
+	journalPushEvery = time.Minute
+	casesPushEvery   = time.Minute
 	// DeskGroup is the consumer group of the cases stream.
 	DeskGroup = "desk"
 )
@@ -165,6 +170,12 @@ type Store struct {
 	seq                atomic.Int64
 	tidy               atomic.Int64 // counts observations: one in tidyEvery does housekeeping
 	trips              atomic.Int64
+	// journalPushed is when this process last pushed the journal's expiry
+	// (unix ns, wall clock).
+	journalPushed atomic.Int64
+	// casesPushed is when this process last pushed the expiry of the case
+	// counter, index and stream (unix ns, wall clock).
+	casesPushed atomic.Int64
 
 	// b sends the commands in shared pipelines (WithAutoPipeline); nil sends
 	// each call's on its own.
@@ -176,6 +187,9 @@ type Store struct {
 
 	groupMu sync.Mutex
 	grouped bool // the desk's consumer group exists
+
+	// decoded are the cases read lately, as their JSON decodes.
+	decoded caseCache
 }
 
 // Open connects to the Redis the URL names, without any network call yet:
@@ -423,6 +437,9 @@ func (s *Store) Observe(ctx context.Context, o store.Observation) (store.Result,
 	if o.EventID == "" && len(o.Counters) == 0 && o.StrikeWindow <= 0 {
 		return store.Result{}, nil
 	}
+	if o.EventID == "" && o.StrikeWindow <= 0 && !slices.ContainsFunc(o.Counters, func(op store.CounterOp) bool { return op.Incr }) {
+		return s.readCounters(ctx, o)
+	}
 	at := o.At.UnixMilli()
 	ats := strconv.FormatInt(at, 10)
 	var member string
@@ -582,6 +599,53 @@ func (s *Store) Observe(ctx context.Context, o store.Observation) (store.Result,
 	return res, nil
 }
 
+// readCounters answers an observation that only reads counters (a case's
+// priority reads its author's earlier cases) with one ZCOUNT each, as the
+// observe script would, without a script: the commands go in the shared
+// pipeline (one round trip) and cost Redis less than a script around them.
+func (s *Store) readCounters(ctx context.Context, o store.Observation) (store.Result, error) {
+	at := o.At.UnixMilli()
+	cmds := make([]*goredis.IntCmd, len(o.Counters))
+	cctx := s.writeContext(ctx) // the batcher's, as the pipeline's
+	for i, op := range o.Counters {
+		key := s.cfg.prefix + ":{" + o.Platform + ":" + o.Space + ":" + op.Key + "}:c:" + op.Name
+		from := "(" + strconv.FormatInt(at-max(ms(op.Window), 1), 10)
+		cmds[i] = goredis.NewIntCmd(cctx, "zcount", key, from, "(+inf")
+	}
+	var err error
+	if s.b != nil {
+		calls := make([]call, len(cmds))
+		ptrs := make([]*call, len(cmds))
+		for i, c := range cmds {
+			calls[i].cmd = c
+			ptrs[i] = &calls[i]
+		}
+		err = s.b.do(ctx, ptrs...)
+		for i := range calls {
+			if err == nil {
+				err = calls[i].cmd.Err() // a call given up was not sent
+			}
+		}
+	} else {
+		pipe := s.c.Pipeline()
+		for _, c := range cmds {
+			_ = pipe.Process(ctx, c)
+		}
+		_, err = pipe.Exec(ctx)
+	}
+	res := store.Result{Counts: make([]int64, len(cmds))}
+	for i, c := range cmds {
+		if err == nil {
+			err = c.Err()
+		}
+		res.Counts[i] = c.Val()
+	}
+	if err != nil {
+		return store.Result{}, fmt.Errorf("redis read counters: %w", err)
+	}
+	return res, nil
+}
+
 // The period after which a counter's expiry is pushed again is its window,
 // kept between minRefresh and maxRefresh. The floor spares a PEXPIRE on most
 // events of an author who writes every few seconds to a counter of a few
@@ -699,6 +763,50 @@ func (s *Store) write(ctx context.Context, w lostWrite, sc *goredis.Script, keys
 	}
 	s.b.push(&call{sc: sc, keys: keys, args: args, lost: s.lostFunc(w)})
 	return nil
+}
+
+// writeCmds sends commands whose answer nobody needs, like write: queued
+// with WithAutoPipeline, in one pipeline otherwise. A failure is told to
+// failed, when set, and with WithAutoPipeline w goes to lost: the first
+// command carries it, as whatever keeps Redis from taking one (the network,
+// an out-of-memory refusal) keeps it from taking the others.
+func (s *Store) writeCmds(ctx context.Context, w lostWrite, failed func(), cmds ...goredis.Cmder) error {
+	if s.b == nil {
+		pipe := s.c.Pipeline()
+		for _, c := range cmds {
+			_ = pipe.Process(ctx, c)
+		}
+		_, err := pipe.Exec(ctx)
+		if err != nil && failed != nil {
+			failed()
+		}
+		return err
+	}
+	lost := s.lostFunc(w)
+	if failed != nil {
+		lost = func(err error) {
+			failed()
+			s.lostFunc(w)(err)
+		}
+	}
+	calls := make([]call, len(cmds))
+	ptrs := make([]*call, len(cmds))
+	for i, c := range cmds {
+		calls[i].cmd = c
+		ptrs[i] = &calls[i]
+	}
+	calls[0].lost = lost
+	s.b.push(ptrs...)
+	return nil
+}
+
+// writeContext is the context of the commands of a write: with
+// WithAutoPipeline the batcher's, as a queued write outlives its caller's.
+func (s *Store) writeContext(ctx context.Context) context.Context {
+	if s.b != nil {
+		return s.b.ctx
+	}
+	return ctx
 }
 
 func (s *Store) lostFunc(w lostWrite) func(error) {
@@ -822,6 +930,14 @@ func (s *Store) openCases(ctx context.Context, cases []store.Case) ([]store.Case
 		}
 		return "1"
 	}
+	// The case counter, index and stream are pushed to the cases' TTL and
+	// an hour once a minute per process (keys Redis lost are made again
+	// without an expiry for a minute at most).
+	push := "0"
+	now := time.Now().UnixNano()
+	if last := s.casesPushed.Load(); now-last >= int64(casesPushEvery) && s.casesPushed.CompareAndSwap(last, now) {
+		push = "1"
+	}
 	for i, c := range cases {
 		c.ID = ""
 		c.Status = store.CaseOpen
@@ -848,7 +964,7 @@ func (s *Store) openCases(ctx context.Context, cases []store.Case) ([]store.Case
 				s.casesKey("origin:" + origin), s.casesKey("group:" + author), s.casesKey("place:" + place)},
 			args: []any{s.casesKey(""), data, ms(s.cfg.caseTTL), s.cfg.caseStreamCap, flag(origin), flag(author),
 				c.Opened.UnixMilli(), ms(store.GroupWindow), store.GroupAuthors, store.GroupLatest, s.cfg.openCap, c.Event.ID, c.Count, latest,
-				ms(s.cfg.caseTTL + time.Hour)},
+				ms(s.cfg.caseTTL + time.Hour), push},
 		})
 		index = append(index, i)
 	}
@@ -856,6 +972,7 @@ func (s *Store) openCases(ctx context.Context, cases []store.Case) ([]store.Case
 		return out, errs
 	}
 	_ = s.runScripts(ctx, openScript, groups) // read per case below
+	opened := false                           // a new case, which pushed the expiry if asked
 	for j, g := range groups {
 		i := index[j]
 		reply, err := g.cmd.Slice()
@@ -871,6 +988,7 @@ func (s *Store) openCases(ctx context.Context, cases []store.Case) ([]store.Case
 		switch kind {
 		case "ok":
 			out[i].ID = id
+			opened = true
 			if latest := groups[j].args[13].(string); latest != "" {
 				_ = json.Unmarshal([]byte(latest), &out[i].Latest)
 			}
@@ -892,8 +1010,11 @@ func (s *Store) openCases(ctx context.Context, cases []store.Case) ([]store.Case
 				out[i], errs[i] = store.Case{}, fmt.Errorf("case %q: %w", id, store.ErrNotFound)
 				continue
 			}
-			out[i], errs[i] = caseFrom(id, h)
+			out[i], errs[i] = s.caseFrom(id, h)
 		}
+	}
+	if push == "1" && !opened {
+		s.casesPushed.Store(0) // the next case opened pushes it
 	}
 	return out, errs
 }
@@ -902,9 +1023,9 @@ func caseID(n int64) string { return fmt.Sprintf("c-%06d", n) }
 
 // caseFrom rebuilds a case from its hash: the JSON as opened, then the fields a
 // decision changes.
-func caseFrom(id string, h map[string]string) (store.Case, error) {
-	var c store.Case
-	if err := json.Unmarshal([]byte(h["json"]), &c); err != nil {
+func (s *Store) caseFrom(id string, h map[string]string) (store.Case, error) {
+	c, err := s.decoded.get(id, h["json"])
+	if err != nil {
 		return store.Case{}, fmt.Errorf("case %s: %w", id, err)
 	}
 	c.ID = id
@@ -929,6 +1050,48 @@ func caseFrom(id string, h map[string]string) (store.Case, error) {
 	return c, nil
 }
 
+// caseCache keeps the cases as their JSON decodes, by id. A case's JSON is
+// written once, when it is opened (what changes later has fields of its own),
+// and ids are never given twice, so a case read again, above all the open case
+// that every hit of a raid joins, is not decoded again: the JSON Redis answers
+// is only compared with the one kept.
+type caseCache struct {
+	mu sync.Mutex
+	m  map[string]cachedCase
+}
+
+type cachedCase struct {
+	json string
+	c    store.Case
+}
+
+// maxCachedCases bounds the cache; it is emptied when full.
+const maxCachedCases = 1024
+
+// get returns the case that raw decodes to, with slices of its own.
+func (cc *caseCache) get(id, raw string) (store.Case, error) {
+	cc.mu.Lock()
+	k, ok := cc.m[id]
+	cc.mu.Unlock()
+	if !ok || k.json != raw {
+		k = cachedCase{json: raw}
+		if err := json.Unmarshal([]byte(raw), &k.c); err != nil {
+			return store.Case{}, err
+		}
+		cc.mu.Lock()
+		if cc.m == nil || len(cc.m) >= maxCachedCases {
+			cc.m = make(map[string]cachedCase)
+		}
+		cc.m[id] = k
+		cc.mu.Unlock()
+	}
+	c := k.c
+	c.Event.Author.Roles = slices.Clone(c.Event.Author.Roles)
+	c.Suggested = slices.Clone(c.Suggested)
+	c.Latest = slices.Clone(c.Latest)
+	return c, nil
+}
+
 // Case returns one case.
 func (s *Store) Case(ctx context.Context, id string) (store.Case, error) {
 	if err := s.settle(ctx); err != nil {
@@ -941,7 +1104,7 @@ func (s *Store) Case(ctx context.Context, id string) (store.Case, error) {
 	if len(h) == 0 {
 		return store.Case{}, fmt.Errorf("case %q: %w", id, store.ErrNotFound)
 	}
-	return caseFrom(id, h)
+	return s.caseFrom(id, h)
 }
 
 // Cases lists the cases with the status, oldest first.
@@ -999,7 +1162,7 @@ func (s *Store) casesByID(ctx context.Context, ids []string) ([]store.Case, []an
 			gone = append(gone, ids[i])
 			continue
 		}
-		c, err := caseFrom(ids[i], h)
+		c, err := s.caseFrom(ids[i], h)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -1028,7 +1191,7 @@ func (s *Store) DecideCase(ctx context.Context, id, outcome, by string, at time.
 		v, _ := flat[i+1].(string)
 		h[k] = v
 	}
-	c, err := caseFrom(id, h)
+	c, err := s.caseFrom(id, h)
 	if err != nil {
 		return store.Case{}, err
 	}
@@ -1087,7 +1250,7 @@ func (s *Store) PendingCases(ctx context.Context) ([]store.Case, error) {
 			done[ids[i]] = true // expired, or acknowledged before it was read
 			continue
 		}
-		c, err := caseFrom(ids[i], h)
+		c, err := s.caseFrom(ids[i], h)
 		if err != nil {
 			return nil, fmt.Errorf("redis pending cases: %w", err)
 		}
@@ -1184,25 +1347,68 @@ func (s *Store) ack(ctx context.Context, id, undeliverable string) error {
 	return nil
 }
 
-// Begin writes a verdict in flight to the journal, in one script.
+// Begin writes a verdict in flight to the journal: its entry and its stamp,
+// two plain commands. They need no script: Unfinished (atomic) takes an entry
+// by its stamp, written second, and Done removes both.
 func (s *Store) Begin(ctx context.Context, e store.JournalEntry) error {
 	data, err := json.Marshal(e)
 	if err != nil {
 		return fmt.Errorf("journal entry %s: %w", e.Key, err)
 	}
-	err = s.write(ctx, lostWrite{begin: &e}, beginScript, s.journalKeys(), e.Key, data, e.At.UnixMilli(), ms(DefaultJournalTTL), ms(DefaultJournalTTL+time.Hour))
-	if err != nil {
+	keys := s.journalKeys()
+	ctx = s.writeContext(ctx)
+	cmds := []goredis.Cmder{
+		goredis.NewIntCmd(ctx, "hset", keys[0], e.Key, data),
+		goredis.NewIntCmd(ctx, "zadd", keys[1], e.At.UnixMilli(), e.Key),
+	}
+	// The keys live DefaultJournalTTL after the last Begin: their expiry is
+	// pushed to that and an hour once a minute, not on every entry (keys that
+	// Redis lost, in a restart or a flush, are made again without one for a
+	// minute at most).
+	now := time.Now().UnixNano()
+	if last := s.journalPushed.Load(); now-last >= int64(journalPushEvery) && s.journalPushed.CompareAndSwap(last, now) {
+		for _, k := range keys {
+			cmds = append(cmds, goredis.NewBoolCmd(ctx, "pexpire", k, ms(DefaultJournalTTL+time.Hour)))
+		}
+	}
+	var failed func()
+	if len(cmds) > 2 {
+		failed = func() { s.journalPushed.Store(0) } // pushed by the next Begin
+	}
+	if err := s.writeCmds(ctx, lostWrite{begin: &e}, failed, cmds...); err != nil {
 		return fmt.Errorf("redis journal begin %s: %w", e.Key, err)
 	}
 	return nil
 }
 
-// Done removes a verdict from the journal.
+// Done removes a verdict from the journal: its entry, stamp and takes.
 func (s *Store) Done(ctx context.Context, key string) error {
-	if err := s.write(ctx, lostWrite{done: key}, doneScript, s.journalKeys(), key); err != nil {
+	if err := s.writeCmds(ctx, lostWrite{done: key}, nil, s.doneCmds(s.writeContext(ctx), key)...); err != nil {
 		return fmt.Errorf("redis journal done %s: %w", key, err)
 	}
 	return nil
+}
+
+// done removes a verdict from the journal and waits for Redis to say so.
+func (s *Store) done(ctx context.Context, key string) error {
+	if err := s.settle(ctx); err != nil {
+		return err
+	}
+	pipe := s.c.Pipeline()
+	for _, c := range s.doneCmds(ctx, key) {
+		_ = pipe.Process(ctx, c)
+	}
+	_, err := pipe.Exec(ctx)
+	return err
+}
+
+func (s *Store) doneCmds(ctx context.Context, key string) []goredis.Cmder {
+	keys := s.journalKeys()
+	return []goredis.Cmder{
+		goredis.NewIntCmd(ctx, "hdel", keys[0], key),
+		goredis.NewIntCmd(ctx, "zrem", keys[1], key),
+		goredis.NewIntCmd(ctx, "hdel", keys[2], key),
+	}
 }
 
 // Unfinished takes the journal's entries stamped before olderThan.

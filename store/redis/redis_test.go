@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -11,6 +12,7 @@ import (
 
 	goredis "github.com/redis/go-redis/v9"
 
+	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/store"
 	"github.com/vigie-bot/vigie/store/redis"
 	"github.com/vigie-bot/vigie/store/redis/redistest"
@@ -346,6 +348,14 @@ func TestKeysExpire(t *testing.T) {
 	if err := st.AppendAudit(ctx, store.AuditEntry{At: t0}); err != nil {
 		t.Fatal(err)
 	}
+	for _, id := range []string{"m-1", "m-2"} {
+		if err := st.Begin(ctx, store.JournalEntry{Key: "discord:" + id, At: t0, Begun: t0}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := st.Unfinished(ctx, t0.Add(time.Minute), t0.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := st.PendingCases(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -353,8 +363,8 @@ func TestKeysExpire(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(keys) < 8 {
-		t.Errorf("keys %q: want at least seen, strikes, two counters, case seq, case, index, stream, audit", keys)
+	if len(keys) < 11 {
+		t.Errorf("keys %q: want at least seen, strikes, two counters, case seq, case, index, stream, audit, journal entries, stamps, tries", keys)
 	}
 	for _, k := range keys {
 		ttl, err := c.PTTL(ctx, k).Result()
@@ -457,5 +467,44 @@ func TestGivenUp(t *testing.T) {
 	}
 	if res.Duplicate || res.Counts[0] != 1 {
 		t.Errorf("after a given-up observation: %+v, want a first event counted once", res)
+	}
+}
+
+// TestGroupedLatest checks the ids a grouped case keeps: ids with quotes,
+// commas and backslashes come back as they were, the last store.GroupLatest
+// of them.
+func TestGroupedLatest(t *testing.T) {
+	url := redistest.URL(t)
+	st := open(t, url)
+	ctx := context.Background()
+	t0 := time.Date(2026, 11, 20, 22, 0, 0, 0, time.UTC)
+	hit := func(id string, i int) store.Case {
+		t.Helper()
+		got, err := st.OpenCase(ctx, store.Case{Opened: t0.Add(time.Duration(i) * time.Second), Rule: "flood", Reason: "r",
+			Event: bot.Event{ID: id, Platform: "discord", Space: "g", Channel: "general", Author: bot.Author{ID: "u-1"}, At: t0}})
+		if err != nil {
+			t.Fatalf("OpenCase %q: %v", id, err)
+		}
+		return got
+	}
+	first := hit("m-0", 0)
+	var ids []string
+	for i := 1; i <= 25; i++ {
+		ids = append(ids, fmt.Sprintf(`m-%d","x\%d"`, i, i))
+	}
+	var last store.Case
+	for i, id := range ids {
+		last = hit(id, i+1)
+	}
+	want := ids[len(ids)-store.GroupLatest:]
+	if last.ID != first.ID || !slices.Equal(last.Latest, want) {
+		t.Errorf("case %s latest = %q, want %s with %q", last.ID, last.Latest, first.ID, want)
+	}
+	got, err := st.Case(ctx, first.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got.Latest, want) || got.Count != 26 {
+		t.Errorf("read back: count %d, latest %q; want 26, %q", got.Count, got.Latest, want)
 	}
 }

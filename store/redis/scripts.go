@@ -128,23 +128,33 @@ return out
 
 // strikeScript adds a strike. Expired strikes are left to the reader (it skips
 // them) until the list is over its cap; the key lives as long as its longest
-// strike.
+// strike: PEXPIRE GT pushes its expiry only when this strike lives longer
+// (Redis 7; before, PTTL is asked first).
 //
 // KEYS: strikes. ARGV: at, "expiry:nonce", cap, ttl.
 // Members are "expiry:nonce", scored by the strike's time.
 var strikeScript = goredis.NewScript(`
 redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
 local cap = tonumber(ARGV[3])
-if redis.call('ZCARD', KEYS[1]) > cap then
+local n = redis.call('ZCARD', KEYS[1])
+local fresh = n == 1
+if n > cap then
   local at = tonumber(ARGV[1])
   for _, m in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
     local exp = tonumber(string.match(m, '^(%d+)'))
     if exp and exp <= at then redis.call('ZREM', KEYS[1], m) end
   end
-  local n = redis.call('ZCARD', KEYS[1])
+  n = redis.call('ZCARD', KEYS[1])
   if n > cap then redis.call('ZREMRANGEBYRANK', KEYS[1], 0, n - cap - 1) end
 end
-if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[4]) then redis.call('PEXPIRE', KEYS[1], ARGV[4]) end
+if fresh then
+  -- A new key: its expiry is this strike's.
+  redis.call('PEXPIRE', KEYS[1], ARGV[4])
+elseif redis.REDIS_VERSION_NUM and redis.REDIS_VERSION_NUM >= 0x070000 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[4], 'GT')
+elseif redis.call('PTTL', KEYS[1]) < tonumber(ARGV[4]) then
+  redis.call('PEXPIRE', KEYS[1], ARGV[4])
+end
 return 1
 `)
 
@@ -167,7 +177,9 @@ return 1
 // ARGV: case key prefix, json, ttl, stream cap, has origin (1/0), has group
 // (1/0), opened (ms), group window (ms), group authors, latest cap, open cap,
 // event id, hits the case carries (1, more for a case written back from
-// memory), its latest (JSON, "" for none), ttl and an hour. Returns {'ok', id}, {'dup', id, hash}, {'grouped', id, hash} or
+// memory), its latest (JSON, "" for none), ttl and an hour, whether to push
+// the expiry of the counter, index and stream ("1") if a case is opened.
+// Returns {'ok', id}, {'dup', id, hash}, {'grouped', id, hash} or
 // {'cap', open count}.
 var openScript = goredis.NewScript(`
 local function add(id)
@@ -202,7 +214,9 @@ if ARGV[6] == '1' then
     end
   end
   if into then
-    redis.call('SET', KEYS[5], into, 'PX', ARGV[3])
+    -- The author's own case is named by the group key already, which
+    -- outlives it (set when it opened, or later); the place's is not.
+    if place then redis.call('SET', KEYS[5], into, 'PX', ARGV[3]) end
     if ARGV[5] == '1' then redis.call('SET', KEYS[4], into, 'PX', ARGV[3]) end
     return {'grouped', into, redis.call('HGETALL', ARGV[1] .. into)}
   end
@@ -221,8 +235,9 @@ end
 redis.call('ZADD', KEYS[2], n, id)
 redis.call('PEXPIRE', hk, ARGV[3])
 -- The counter, index and stream outlive every case: pushed to the TTL and
--- an hour once the TTL is reached, not on every case.
-if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[3]) then
+-- an hour when the caller says (once a minute per process), not on every
+-- case.
+if ARGV[16] == '1' then
   for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], ARGV[15]) end
 end
 if ARGV[5] == '1' then redis.call('SET', KEYS[4], id, 'PX', ARGV[3]) end
@@ -278,30 +293,8 @@ return r
 // The journal of verdicts being carried out: one hash of entries (JSON), one
 // sorted set of their stamps (ms) and one hash of how many times each was
 // taken, under the tag {journal}. It holds only the verdicts in flight, so it
-// stays small; the keys live DefaultJournalTTL after the last Begin.
-
-// beginScript writes an entry and its stamp. The keys' expiry is pushed to
-// the TTL and an hour once it is below the TTL, not on every entry.
-//
-// KEYS: entries, stamps, tries. ARGV: key, json, stamp, ttl, ttl and an hour.
-var beginScript = goredis.NewScript(`
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
-if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[4]) then
-  for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], ARGV[5]) end
-end
-return 1
-`)
-
-// doneScript removes an entry.
-//
-// KEYS: entries, stamps, tries. ARGV: key.
-var doneScript = goredis.NewScript(`
-redis.call('HDEL', KEYS[1], ARGV[1])
-redis.call('ZREM', KEYS[2], ARGV[1])
-redis.call('HDEL', KEYS[3], ARGV[1])
-return 1
-`)
+// stays small; the keys live DefaultJournalTTL after the last Begin. Begin and
+// Done are plain commands (redis.go); taking the entries is a script.
 
 // unfinishedScript takes the entries stamped before a time: it stamps them
 // now and counts the take, in one step, so that two processes asking at once

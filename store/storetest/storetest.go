@@ -146,6 +146,16 @@ func testReadOnly(t *testing.T, newStore func(*testing.T) store.Store) {
 		{o: obs("e", 4*time.Second, incr("links", "u-1", w)), want: []int64{2}},
 		{o: obs("f", 2*time.Minute, read("links", "u-1", w)), want: []int64{0}},
 	})
+	// Without an event id or strikes, an observation that only reads gets the
+	// same counts (a store may answer it a shorter way): keyed by the author
+	// or not, events stamped after it included.
+	runSteps(t, newStore(t), []step{
+		{o: obs("a", 0, incr("links", "u-1", w), incr("raid", "guild-1", w)), want: []int64{1, 1}},
+		{o: obs("", time.Second, read("links", "u-1", w), read("raid", "guild-1", w), read("links", "u-2", w)), want: []int64{1, 1, 0}},
+		{o: obs("b", 2*time.Second, incr("links", "u-1", w)), want: []int64{2}},
+		{o: obs("", time.Second, read("links", "u-1", w)), want: []int64{2}},
+		{o: obs("", 2*time.Minute, read("links", "u-1", w), read("raid", "guild-1", w)), want: []int64{0, 0}},
+	})
 }
 
 func testIndependent(t *testing.T, newStore func(*testing.T) store.Store) {
