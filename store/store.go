@@ -372,3 +372,15 @@ type StrikeKeeper interface {
 	// were (expired ones included).
 	ClearStrikes(ctx context.Context, platform, space, author string) (int, error)
 }
+
+// EventHistory is offered by a store that keeps the recent events for every
+// instance that shares it, so that a backtest in the console replays the
+// whole community's traffic and not one process's share.
+type EventHistory interface {
+	// RememberEvents adds events to the history, which keeps about max of
+	// the newest.
+	RememberEvents(ctx context.Context, events []bot.Event, max int) error
+	// RecentEvents returns the events remembered at or after since (by their
+	// own time), oldest first.
+	RecentEvents(ctx context.Context, since time.Time) ([]bot.Event, error)
+}

@@ -331,7 +331,7 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 	if d.proxies, err = parseProxies(cfg.Getenv("VIGIE_TRUSTED_PROXIES")); err != nil {
 		return nil, err
 	}
-	if d.history, err = historyFrom(cfg.Getenv); err != nil {
+	if d.history, err = historyFrom(cfg.Getenv, st, log.With("part", "history")); err != nil {
 		return nil, err
 	}
 	d.tlsCert, d.tlsKey = cfg.Getenv("VIGIE_TLS_CERT"), cfg.Getenv("VIGIE_TLS_KEY")
@@ -465,6 +465,7 @@ func (d *daemon) serve(ctx context.Context, reload <-chan struct{}) error {
 	})
 	desk.Go(func() { d.guard.Loop(runCtx, "rule failure alerts", d.ruleFailures.run) })
 	desk.Go(func() { d.guard.Loop(runCtx, "memory sweep", d.runSweep) })
+	desk.Go(func() { d.guard.Loop(runCtx, "recent events", d.history.run) })
 	desk.Go(func() { d.guard.Loop(runCtx, "faq learning", d.runFAQLearning) })
 	d.runAfterHours(runCtx, &desk)
 	d.runResume(runCtx, &desk)

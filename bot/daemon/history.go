@@ -1,53 +1,124 @@
 package daemon
 
 import (
+	"context"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strconv"
 	"sync"
 	"time"
 
 	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/store"
 )
 
-// history keeps the last events judged, for the console's backtests: a
-// rule change is tried on the community's real recent traffic before it goes
-// live. It is a ring of a fixed size; events older than age are left out of
-// what it returns. Each process keeps its own.
+// history keeps the last events judged, for the console's backtests: a rule
+// change is tried on the community's real recent traffic before it goes
+// live. On a store that keeps a shared history (Redis), the events are sent
+// there in batches, once a second, so that every instance backtests on the
+// whole traffic; otherwise this process keeps them in a ring of a fixed size.
+// Events older than age are left out of what it returns.
 type history struct {
+	size int
+	age  time.Duration
+	log  *slog.Logger
+
 	mu   sync.Mutex
-	ring []bot.Event
+	ring []bot.Event // without a shared history
 	next int
 	full bool
-	age  time.Duration
+	// shared is the store's history; pending the events not sent to it yet.
+	shared  store.EventHistory
+	pending []bot.Event
 }
 
-func newHistory(size int, age time.Duration) *history {
+// maxPending bounds the events waiting for the shared history: past it, the
+// oldest are dropped (the history is for backtests, not a record).
+const maxPending = 20_000
+
+func newHistory(size int, age time.Duration, st store.Store, log *slog.Logger) *history {
 	if size <= 0 {
 		return nil
 	}
-	return &history{ring: make([]bot.Event, size), age: age}
+	h := &history{size: size, age: age, log: log}
+	if sh, ok := st.(store.EventHistory); ok {
+		h.shared = sh
+	} else {
+		h.ring = make([]bot.Event, size)
+	}
+	return h
 }
 
-// add keeps ev, in place of the oldest once the ring is full.
+// add keeps ev.
 func (h *history) add(ev bot.Event) {
 	if h == nil {
 		return
 	}
 	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.shared != nil {
+		if len(h.pending) == maxPending {
+			h.pending = slices.Delete(h.pending, 0, maxPending/10)
+		}
+		h.pending = append(h.pending, ev)
+		return
+	}
 	h.ring[h.next] = ev
 	h.next++
 	if h.next == len(h.ring) {
 		h.next, h.full = 0, true
 	}
+}
+
+// run sends the pending events to the shared history once a second, and
+// what is left when ctx ends.
+func (h *history) run(ctx context.Context) {
+	if h == nil || h.shared == nil {
+		return
+	}
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			fctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			h.flush(fctx)
+			cancel()
+			return
+		case <-t.C:
+			h.flush(ctx)
+		}
+	}
+}
+
+func (h *history) flush(ctx context.Context) {
+	h.mu.Lock()
+	batch := h.pending
+	h.pending = nil
 	h.mu.Unlock()
+	if len(batch) == 0 {
+		return
+	}
+	if err := h.shared.RememberEvents(ctx, batch, h.size); err != nil {
+		h.log.Debug("recent events not kept for backtests", "events", len(batch), "err", err)
+	}
 }
 
 // events returns the events kept, oldest first, those older than the age at
-// now left out.
-func (h *history) events(now time.Time) []bot.Event {
+// now left out: the store's shared history when there is one.
+func (h *history) events(ctx context.Context, now time.Time) ([]bot.Event, error) {
 	if h == nil {
-		return nil
+		return nil, nil
+	}
+	from := now.Add(-h.age)
+	if h.shared != nil {
+		h.flush(ctx)
+		out, err := h.shared.RecentEvents(ctx, from)
+		if len(out) > h.size {
+			out = out[len(out)-h.size:]
+		}
+		return out, err
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -56,11 +127,7 @@ func (h *history) events(now time.Time) []bot.Event {
 		out = append(out, h.ring[h.next:]...)
 	}
 	out = append(out, h.ring[:h.next]...)
-	if h.age > 0 {
-		from := now.Add(-h.age)
-		out = slices.DeleteFunc(out, func(ev bot.Event) bool { return ev.At.Before(from) })
-	}
-	return out
+	return slices.DeleteFunc(out, func(ev bot.Event) bool { return ev.At.Before(from) }), nil
 }
 
 // The history's defaults: enough for a week of a busy community's messages
@@ -72,7 +139,7 @@ const (
 
 // historyFrom reads VIGIE_HISTORY (how many events to keep; 0 keeps none)
 // and VIGIE_HISTORY_AGE (how old they may be, like 7d).
-func historyFrom(getenv func(string) string) (*history, error) {
+func historyFrom(getenv func(string) string, st store.Store, log *slog.Logger) (*history, error) {
 	size, age := defaultHistorySize, defaultHistoryAge
 	if s := getenv("VIGIE_HISTORY"); s != "" {
 		n, err := strconv.Atoi(s)
@@ -88,5 +155,5 @@ func historyFrom(getenv func(string) string) (*history, error) {
 		}
 		age = d
 	}
-	return newHistory(size, age), nil
+	return newHistory(size, age, st, log), nil
 }

@@ -419,7 +419,7 @@ func (d *daemon) ruleFile() *console.RuleFile {
 			_, err := d.reload(by)
 			return err
 		},
-		History:  func() []bot.Event { return d.history.events(time.Now()) },
+		History:  func(ctx context.Context) ([]bot.Event, error) { return d.history.events(ctx, time.Now()) },
 		Embedded: embedded,
 	}
 }

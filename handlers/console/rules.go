@@ -31,7 +31,7 @@ type RuleFile struct {
 	// old rules then keep running).
 	Reload func(by string) error
 	// History returns the recent events, oldest first, for backtests.
-	History func() []bot.Event
+	History func(ctx context.Context) ([]bot.Event, error)
 	// Embedded is the text of the built-in starter pack, shown when Path is "".
 	Embedded []byte
 }
@@ -114,7 +114,7 @@ func (c *Console) rulesPage(w http.ResponseWriter, r *http.Request, a account) {
 	c.render(w, http.StatusOK, "rules.html", map[string]any{
 		"Account": a, "Nav": "rules", "Path": path, "Text": string(text),
 		"Editable": path != "" && may(a.Role, RoleAdmin), "Versions": versions(path),
-		"Events": len(rf.History()), "Flash": r.FormValue("flash"), "Failed": r.FormValue("failed") != "",
+		"Flash": r.FormValue("flash"), "Failed": r.FormValue("failed") != "",
 	})
 }
 
@@ -186,7 +186,11 @@ func (c *Console) rulesBacktest(w http.ResponseWriter, r *http.Request, _ accoun
 		return
 	}
 	running, _ := compile(c.o.Rules.Path(), c.runningText())
-	events := c.o.Rules.History()
+	events, err := c.o.Rules.History(r.Context())
+	if err != nil {
+		http.Error(w, "recent events: "+err.Error(), http.StatusServiceUnavailable)
+		return
+	}
 	start := time.Now()
 	// The draft and the running rules are replayed side by side.
 	var before map[string][]int

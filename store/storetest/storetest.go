@@ -37,6 +37,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	t.Run("JournalTakenOnce", func(t *testing.T) { testJournalTakenOnce(t, newStore) })
 	t.Run("Accounts", func(t *testing.T) { testAccounts(t, newStore) })
 	t.Run("StrikesLifted", func(t *testing.T) { testStrikesLifted(t, newStore) })
+	t.Run("EventHistory", func(t *testing.T) { testEventHistory(t, newStore) })
 	t.Run("FAQWordings", func(t *testing.T) { testFAQWordings(t, newStore) })
 }
 
@@ -1066,5 +1067,39 @@ func testFAQWordings(t *testing.T, newStore func(t *testing.T) store.Store) {
 		if ws[i].Entry != want[i].Entry || ws[i].Text != want[i].Text || ws[i].By != want[i].By || !ws[i].At.Equal(want[i].At) {
 			t.Errorf("wording %d: %+v, want %+v", i, ws[i], want[i])
 		}
+	}
+}
+
+// testEventHistory: a store that keeps the recent events returns them in
+// order, from a time on, about as many as asked for. The memory store keeps
+// none (each process keeps its own), which this skips.
+func testEventHistory(t *testing.T, newStore func(t *testing.T) store.Store) {
+	ctx := context.Background()
+	h, ok := newStore(t).(store.EventHistory)
+	if !ok {
+		t.Skip("the store keeps no shared history; the process does")
+	}
+	at := time.Date(2026, 4, 5, 20, 0, 0, 0, time.UTC)
+	var evs []bot.Event
+	for i := range 5 {
+		evs = append(evs, bot.Event{ID: fmt.Sprintf("e%d", i), Platform: "discord", Kind: bot.KindMessage,
+			Author: bot.Author{ID: "u"}, Text: fmt.Sprintf("message %d", i), At: at.Add(time.Duration(i) * time.Minute)})
+	}
+	if err := h.RememberEvents(ctx, evs[:2], 1000); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.RememberEvents(ctx, evs[2:], 1000); err != nil {
+		t.Fatal(err)
+	}
+	got, err := h.RecentEvents(ctx, at.Add(time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, ev := range got {
+		ids = append(ids, ev.ID)
+	}
+	if !slices.Equal(ids, []string{"e1", "e2", "e3", "e4"}) || got[0].Text != "message 1" {
+		t.Errorf("RecentEvents = %v, want e1 to e4", ids)
 	}
 }
