@@ -101,8 +101,11 @@ type Store struct {
 	shards []shard
 
 	auditMu sync.Mutex
-	audit   []store.AuditEntry // ring of cfg.auditCap
-	auditAt int                // next write position
+	// audit is a ring of cfg.auditCap entries once full; it grows as
+	// entries come, so a store that keeps no audit (a replay's, the FAQ's)
+	// does not hold cfg.auditCap empty entries of a few hundred bytes each.
+	audit   []store.AuditEntry
+	auditAt int // next write position, once the ring is full
 	auditN  int
 
 	casesMu sync.Mutex
@@ -244,7 +247,6 @@ func New(opts ...Option) *Store {
 		seed2:   maphash.MakeSeed(),
 		mask:    uint64(n - 1),
 		shards:  make([]shard, n),
-		audit:   make([]store.AuditEntry, cfg.auditCap),
 		cases:   make(map[string]*caseRec),
 		origins: make(map[string]string),
 		groups:  make(map[string]string),
@@ -329,9 +331,22 @@ func (s *Store) Observe(_ context.Context, o store.Observation) (store.Result, e
 		sh := s.shardOf(k)
 		s.lock(sh, at)
 		from := at - int64(o.StrikeWindow)
-		for _, st := range sh.strikes[k] {
-			if st.at > from && st.at <= at && st.exp > at {
-				res.Strikes = append(res.Strikes, time.Unix(0, st.at).UTC())
+		list := sh.strikes[k]
+		in := func(st strike) bool { return st.at > from && st.at <= at && st.exp > at }
+		// counted first: a repeat offender's hundred strikes are one
+		// allocation, not the doublings of append
+		n := 0
+		for _, st := range list {
+			if in(st) {
+				n++
+			}
+		}
+		if n > 0 {
+			res.Strikes = make([]time.Time, 0, n)
+			for _, st := range list {
+				if in(st) {
+					res.Strikes = append(res.Strikes, time.Unix(0, st.at).UTC())
+				}
 			}
 		}
 		sh.mu.Unlock()
@@ -452,9 +467,14 @@ func (sh *shard) dropSeen(it seenItem) {
 func (s *Store) AppendAudit(_ context.Context, e store.AuditEntry) error {
 	s.auditMu.Lock()
 	defer s.auditMu.Unlock()
+	if len(s.audit) < s.cfg.auditCap {
+		// not full yet: the entries are in order from 0, auditAt stays 0
+		s.audit = append(s.audit, e)
+		s.auditN = len(s.audit)
+		return nil
+	}
 	s.audit[s.auditAt] = e
 	s.auditAt = (s.auditAt + 1) % len(s.audit)
-	s.auditN = min(s.auditN+1, len(s.audit))
 	return nil
 }
 
@@ -464,6 +484,9 @@ func (s *Store) Audit(_ context.Context, since time.Time) ([]store.AuditEntry, e
 	s.auditMu.Lock()
 	defer s.auditMu.Unlock()
 	var out []store.AuditEntry
+	if s.auditN == 0 {
+		return out, nil
+	}
 	start := (s.auditAt - s.auditN + len(s.audit)) % len(s.audit)
 	for i := range s.auditN {
 		e := s.audit[(start+i)%len(s.audit)]
