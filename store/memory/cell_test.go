@@ -30,9 +30,9 @@ func TestCell(t *testing.T) {
 	sh := &shard{}
 	for i, s := range steps[1:] {
 		got := sh.observe(&c, s.at, length, s.incr, 100)
-		if got != s.want || (c.ring != 0) != s.ring || (got > 0 && sh.expiry(c) != s.wantEx) {
+		if got != s.want || (c.ring != 0) != s.ring || (got > 0 && c.expiry() != s.wantEx) {
 			t.Fatalf("step %d at %d: count %d ring %v expiry %d; want %d ring %v expiry %d",
-				i+1, s.at, got, c.ring != 0, sh.expiry(c), s.want, s.ring, s.wantEx)
+				i+1, s.at, got, c.ring != 0, c.expiry(), s.want, s.ring, s.wantEx)
 		}
 	}
 	if len(sh.rings) != 1 || len(sh.freeRings) != 1 {

@@ -414,7 +414,7 @@ func (sh *shard) sweep(at int64) {
 		sh.dropSeen(sh.seenQ.pop())
 	}
 	for k, c := range sh.windows {
-		if sh.expiry(c) <= at {
+		if c.expiry() <= at {
 			sh.dropCell(k, c)
 		}
 	}
