@@ -43,7 +43,7 @@ func TestCell(t *testing.T) {
 // TestSweepGivesMapBack: once a burst's counters expired, the sweep rebuilds
 // the shard's map, which Go would not shrink.
 func TestSweepGivesMapBack(t *testing.T) {
-	sh := &shard{windows: map[hkey]cell{}, seen: map[hkey]int64{}, strikes: map[hkey][]strike{}, strikesExp: 1 << 62}
+	sh := &shard{windows: map[hkey]cell{}, seen: map[hkey]int64{}, strikes: map[hkey]strikeList{}, strikesExp: 1 << 62}
 	for i := range 10_000 {
 		sh.windows[hkey{uint64(i), 1}] = cell{one: int64(i) * int64(time.Second), keep: 10}
 	}

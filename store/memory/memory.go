@@ -169,6 +169,23 @@ type strike struct {
 	at, exp int64
 }
 
+// strikeList is an author's strikes, by time, and the first of their
+// expiries: a sweep passes over the authors with nothing to drop without
+// reading their strikes, each in memory of its own.
+type strikeList struct {
+	first int64
+	list  []strike
+}
+
+// strikesOf makes the strikeList of list.
+func strikesOf(list []strike) strikeList {
+	first := int64(math.MaxInt64)
+	for _, x := range list {
+		first = min(first, x.exp)
+	}
+	return strikeList{first: first, list: list}
+}
+
 type shard struct {
 	mu sync.Mutex
 	// windows are the counters, by the 128-bit hash of their key.
@@ -184,7 +201,7 @@ type shard struct {
 	seen      map[hkey]int64 // expiry, unix ns
 	seenQ     fifo           // insertion order, to expire and cap without scanning
 	maxSeen   int
-	strikes   map[hkey][]strike
+	strikes   map[hkey]strikeList
 	// strikesExp is no later than the first expiry of the shard's strikes: a
 	// sweep before it has no strike to drop and does not visit them.
 	strikesExp int64
@@ -259,7 +276,7 @@ func New(opts ...Option) *Store {
 		sh.windows = make(map[hkey]cell)
 		sh.strikesExp = math.MaxInt64
 		sh.seen = make(map[hkey]int64)
-		sh.strikes = make(map[hkey][]strike)
+		sh.strikes = make(map[hkey]strikeList)
 		sh.maxSeen = cfg.maxSeen / n
 	}
 	return s
@@ -331,7 +348,7 @@ func (s *Store) Observe(_ context.Context, o store.Observation) (store.Result, e
 		sh := s.shardOf(k)
 		s.lock(sh, at)
 		from := at - int64(o.StrikeWindow)
-		list := sh.strikes[k]
+		list := sh.strikes[k].list
 		in := func(st strike) bool { return st.at > from && st.at <= at && st.exp > at }
 		// counted first: a repeat offender's hundred strikes are one
 		// allocation, not the doublings of append
@@ -365,7 +382,7 @@ func (s *Store) AddStrike(_ context.Context, st store.Strike) error {
 	sh := s.shardOf(k)
 	s.lock(sh, at)
 	defer sh.mu.Unlock()
-	list := sh.strikes[k]
+	list := sh.strikes[k].list
 	// Drop what expired, keep the list sorted by time, then cap it.
 	list = slices.DeleteFunc(list, func(x strike) bool { return x.exp <= at })
 	i, _ := slices.BinarySearchFunc(list, at, func(x strike, t int64) int {
@@ -379,7 +396,7 @@ func (s *Store) AddStrike(_ context.Context, st store.Strike) error {
 	if over := len(list) - s.cfg.maxStrikes; over > 0 {
 		list = slices.Delete(list, 0, over)
 	}
-	sh.strikes[k] = list
+	sh.strikes[k] = strikesOf(list)
 	return nil
 }
 
@@ -436,22 +453,19 @@ func (sh *shard) sweep(at int64) {
 		return
 	}
 	first := int64(math.MaxInt64)
-	for k, list := range sh.strikes {
-		if !slices.ContainsFunc(list, func(x strike) bool { return x.exp <= at }) {
-			for _, x := range list {
-				first = min(first, x.exp)
-			}
+	for k, e := range sh.strikes {
+		if e.first > at {
+			first = min(first, e.first)
 			continue
 		}
-		list = slices.DeleteFunc(list, func(x strike) bool { return x.exp <= at })
+		list := slices.DeleteFunc(e.list, func(x strike) bool { return x.exp <= at })
 		if len(list) == 0 {
 			delete(sh.strikes, k)
 			continue
 		}
-		sh.strikes[k] = list
-		for _, x := range list {
-			first = min(first, x.exp)
-		}
+		e = strikesOf(list)
+		sh.strikes[k] = e
+		first = min(first, e.first)
 	}
 	sh.strikesExp = first
 }
