@@ -515,10 +515,20 @@ func minLen(words []string) int {
 }
 
 // match reports whether s matches.
-func (p *pattern) match(s string) bool {
+func (p *pattern) match(s string) bool { return p.matchFolding(s, foldsOdd(s)) }
+
+// foldsOdd reports whether s holds ſ or K, which fold to s and k in the
+// regexp but not in the prefilter.
+func foldsOdd(s string) bool {
+	return strings.ContainsRune(s, 'ſ') || strings.ContainsRune(s, '\u212a')
+}
+
+// matchFolding is match when whether s holds ſ or K is known (foldsOdd): an
+// event's text is looked at once for all the patterns.
+func (p *pattern) matchFolding(s string, odd bool) bool {
 	if p.clauses != nil {
-		// ſ and K fold to s and k in the regexp: leave such texts to it
-		if p.fold && (strings.ContainsRune(s, 'ſ') || strings.ContainsRune(s, '\u212a')) {
+		// leave such texts to the regexp
+		if p.fold && odd {
 			return p.re.MatchString(s)
 		}
 		for i := range p.scans {
