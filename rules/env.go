@@ -89,6 +89,9 @@ type evalState struct {
 	// reason and spans are explain's buffer, kept from event to event.
 	reason []byte
 	spans  []reasonSpan
+	// odd is whether text holds ſ or K (see foldsOdd): 0 not looked yet, 1
+	// no, 2 yes.
+	odd uint8
 	// built is the bytes of text the running expression has built so far
 	// (budget.go); the engine sets it to 0 before each run.
 	built int
@@ -362,7 +365,19 @@ func matchesFn(p ...any) (any, error) {
 }
 
 func (st *evalState) matches(s string, pat *pattern) bool {
-	if pat.match(s) {
+	var ok bool
+	if s == st.text {
+		if st.odd == 0 {
+			st.odd = 1
+			if foldsOdd(s) {
+				st.odd = 2
+			}
+		}
+		ok = pat.matchFolding(s, st.odd == 2)
+	} else {
+		ok = pat.match(s)
+	}
+	if ok {
 		st.hits = append(st.hits, hit{kind: hitPattern, re: pat})
 		return true
 	}

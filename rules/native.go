@@ -51,6 +51,9 @@ type nval struct {
 	// app, when set, appends the string value to a buffer without making it
 	// a string first (a sketch band is a number written in hex).
 	app func(*exprEnv, []byte) []byte
+	// runesOf, for len(s), is s: compared with a constant, the characters
+	// are counted only as far as the constant.
+	runesOf func(*exprEnv) string
 }
 
 // nativeBool compiles a condition; ok is false when it has a shape the
@@ -403,7 +406,9 @@ func nativeCompare(op string, l, r nval) (nval, bool) {
 	var f func(*exprEnv) bool
 	switch {
 	case l.kind == nInt && r.kind == nInt:
-		if c, ok := r.k.(int); r.konst && ok {
+		if c, ok := r.k.(int); r.konst && ok && l.runesOf != nil {
+			f = runesConst(op, l.runesOf, c)
+		} else if r.konst && ok {
 			f = orderedConst(op, l.i, c)
 		} else {
 			f = ordered(op, l.i, r.i)
@@ -476,6 +481,41 @@ func orderedConst[T cmp.Ordered](op string, a func(*exprEnv) T, c T) func(*exprE
 	return nil
 }
 
+// runesConst compiles len(s) op c: len(text) >= 20 reads twenty
+// characters of a text, not all of them.
+func runesConst(op string, s func(*exprEnv) string, c int) func(*exprEnv) bool {
+	n := func(e *exprEnv, most int) int { return runesUpTo(s(e), most) }
+	switch op {
+	case "<":
+		return func(e *exprEnv) bool { return n(e, c) < c }
+	case "<=":
+		return func(e *exprEnv) bool { return n(e, c+1) <= c }
+	case ">":
+		return func(e *exprEnv) bool { return n(e, c+1) > c }
+	case ">=":
+		return func(e *exprEnv) bool { return n(e, c) >= c }
+	case "==":
+		return func(e *exprEnv) bool { return n(e, c+1) == c }
+	case "!=":
+		return func(e *exprEnv) bool { return n(e, c+1) != c }
+	}
+	return nil
+}
+
+// runesUpTo is min(utf8.RuneCountInString(s), most), counting no further.
+func runesUpTo(s string, most int) int {
+	if len(s) <= most {
+		return utf8.RuneCountInString(s) // no more runes than bytes
+	}
+	n := 0
+	for range s {
+		if n++; n >= most {
+			return n
+		}
+	}
+	return n
+}
+
 // floatConst is a constant number as expr compares it with a float.
 func (v nval) floatConst() (float64, bool) {
 	if !v.konst {
@@ -530,7 +570,7 @@ func nativeBuiltin(n *ast.BuiltinNode) (nval, bool) {
 		case nString:
 			// expr's len counts runes
 			f := a.s
-			return nval{kind: nInt, i: func(e *exprEnv) int { return utf8.RuneCountInString(f(e)) }}, true
+			return nval{kind: nInt, i: func(e *exprEnv) int { return utf8.RuneCountInString(f(e)) }, runesOf: f}, true
 		case nStrings:
 			f := a.ss
 			return nval{kind: nInt, i: func(e *exprEnv) int { return len(f(e)) }}, true

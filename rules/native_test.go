@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/expr-lang/expr/vm"
 
@@ -234,4 +235,23 @@ func TestNativeConstants(t *testing.T) {
 		}
 	}
 	compareNative(t, rs, nativeEvents(t))
+}
+
+// TestRunesConst: len(s) compared with a constant, counting no further than
+// it, answers as a full count does, around the constant and past it, in
+// characters of one to four bytes and in bytes that are no UTF-8.
+func TestRunesConst(t *testing.T) {
+	texts := []string{"", "a", "ab", "abc", "héé", "日本語", "🔥🔥🔥🔥", "\xff\xfe", "a\xffb", "héllo wörld 🔥!"}
+	for _, op := range []string{"<", "<=", ">", ">=", "==", "!="} {
+		for c := -2; c <= 16; c++ {
+			f := runesConst(op, func(e *exprEnv) string { return e.Text }, c)
+			for _, s := range texts {
+				n := utf8.RuneCountInString(s)
+				want := map[string]bool{"<": n < c, "<=": n <= c, ">": n > c, ">=": n >= c, "==": n == c, "!=": n != c}[op]
+				if got := f(&exprEnv{Text: s}); got != want {
+					t.Errorf("len(%q) %s %d = %t, want %t", s, op, c, got, want)
+				}
+			}
+		}
+	}
 }

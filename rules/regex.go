@@ -26,6 +26,12 @@ type pattern struct {
 	fold bool
 	// scans are the clauses ready for a single pass over the text.
 	scans []*wordScan
+	// lead, when set, holds the words every match starts with, after a \b
+	// (\b(check|visit)…): the regexp is run from the first of them in the
+	// text, not over what comes before, where no match can start. leadFold
+	// says they are compared in any case.
+	lead     *wordScan
+	leadFold bool
 }
 
 // wordScan finds any of a set of words in one pass: at each byte of the text
@@ -60,7 +66,10 @@ func newWordScan(words []string, fold, bounded bool) *wordScan {
 	return ws
 }
 
-func (ws *wordScan) in(s string) bool {
+func (ws *wordScan) in(s string) bool { return ws.first(s) >= 0 }
+
+// first returns where the first of the words is in s, or -1.
+func (ws *wordScan) first(s string) int {
 	for i := 0; i+1 < len(s); i++ {
 		if ws.second[s[i]]&(1<<(s[i+1]&63)) == 0 || ws.bounded && i > 0 && isASCIIWordByte(s[i-1]) {
 			continue
@@ -70,11 +79,11 @@ func (ws *wordScan) in(s string) bool {
 				continue
 			}
 			if ws.fold && equalFoldASCII(s[i+1:i+len(w)], w[1:]) || !ws.fold && s[i:i+len(w)] == w {
-				return true
+				return i
 			}
 		}
 	}
-	return false
+	return -1
 }
 
 // minLiteral is the shortest word worth a prefilter; shorter ones are in
@@ -115,7 +124,44 @@ func newPattern(re *regexp.Regexp) *pattern {
 	for k, c := range p.clauses {
 		p.scans = append(p.scans, newWordScan(c, fold, p.bounded[k]))
 	}
+	p.lead, p.leadFold = leadOf(tree.Simplify())
 	return p
+}
+
+// leadOf returns a scan for the words every match of re starts with, when re
+// is \b then words that start with an ASCII letter or digit: a match then
+// starts where one of them does, after a character that is not an ASCII word
+// character (Go's \b), which is what a bounded scan finds. Run on the text
+// from there, the regexp sees the same \b: the start of a text is not a word
+// character either.
+func leadOf(re *syntax.Regexp) (*wordScan, bool) {
+	if re.Op != syntax.OpConcat || len(re.Sub) < 2 || re.Sub[0].Op != syntax.OpWordBoundary {
+		return nil, false
+	}
+	words, fold, ok := exact(re.Sub[1])
+	if !ok || len(words) == 0 || len(words) > 64 {
+		return nil, false
+	}
+	if fold {
+		words = lowerASCII(words)
+	}
+	for _, w := range words {
+		// two bytes at least, as a wordScan reads them, and no other case
+		// than ASCII's to fold
+		if len(w) < 2 || !isASCIIWordByte(w[0]) || w[0] == '_' || fold && !isASCII(w) {
+			return nil, false
+		}
+	}
+	return newWordScan(words, fold, true), fold
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 // pruneWords drops the words that contain another word of the clause: a text
@@ -515,10 +561,20 @@ func minLen(words []string) int {
 }
 
 // match reports whether s matches.
-func (p *pattern) match(s string) bool {
+func (p *pattern) match(s string) bool { return p.matchFolding(s, foldsOdd(s)) }
+
+// foldsOdd reports whether s holds ſ or K, which fold to s and k in the
+// regexp but not in the prefilter.
+func foldsOdd(s string) bool {
+	return strings.ContainsRune(s, 'ſ') || strings.ContainsRune(s, '\u212a')
+}
+
+// matchFolding is match when whether s holds ſ or K is known (foldsOdd): an
+// event's text is looked at once for all the patterns.
+func (p *pattern) matchFolding(s string, odd bool) bool {
 	if p.clauses != nil {
-		// ſ and K fold to s and k in the regexp: leave such texts to it
-		if p.fold && (strings.ContainsRune(s, 'ſ') || strings.ContainsRune(s, '\u212a')) {
+		// leave such texts to the regexp
+		if p.fold && odd {
 			return p.re.MatchString(s)
 		}
 		for i := range p.scans {
@@ -526,6 +582,13 @@ func (p *pattern) match(s string) bool {
 				return false
 			}
 		}
+	}
+	if p.lead != nil && !(p.leadFold && odd) {
+		i := p.lead.first(s)
+		if i < 0 {
+			return false
+		}
+		s = s[i:]
 	}
 	return p.re.MatchString(s)
 }

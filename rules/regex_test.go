@@ -52,6 +52,43 @@ func TestPatternPrefilter(t *testing.T) {
 	}
 }
 
+// TestPatternLead checks which patterns are run from their first word (a
+// match starts with one of them, after \b), and that they answer as the
+// regexp does when that word comes late, after a word character, after a
+// letter outside ASCII, or not at all.
+func TestPatternLead(t *testing.T) {
+	tests := []struct {
+		re   string
+		lead bool
+	}{
+		{`(?i)\b(check|visit)\b.{0,20}\bmy\s+(channel|page)\b`, true},
+		{`(?i)\bcheck(ing)?\W+out\b`, true},
+		{`\b(ab|cd)\d+`, true},
+		{`(?i)\b(a|bc)x`, false},                // a word of one byte
+		{`(?i)(check|visit)\s+out`, false},      // no \b
+		{`(?i)\b(check|)\s+out`, false},         // the first word may be empty
+		{`(?i)\bcheck\s+out|\bsee\s+it`, false}, // an alternation
+		{`(?i)\b(ćma|check)\s`, false},          // a letter outside ASCII to fold
+		{`\b_ab`, false},
+	}
+	texts := []string{"check out", "please CHECK OUT my channel", "so... visit my page", "xcheck out", "écheck out",
+		"é check out", "check\u212aout", "ab12 cd", "xab12", "ćma check ", "see it", "_ab", "ſee it", "no words here"}
+	for _, tc := range tests {
+		re := regexp.MustCompile(tc.re)
+		p := newPattern(re)
+		if (p.lead != nil) != tc.lead {
+			t.Errorf("%s: lead %t, want %t", tc.re, p.lead != nil, tc.lead)
+		}
+		for _, s := range texts {
+			for _, s := range []string{s, strings.ToUpper(s), "a " + s, "x" + s} {
+				if got, want := p.match(s), re.MatchString(s); got != want {
+					t.Errorf("%s on %q: got %t, regexp says %t", tc.re, s, got, want)
+				}
+			}
+		}
+	}
+}
+
 // TestPatternBounded checks which clauses must start a word: those right
 // after \b (and words that start with a word character), a space or another
 // non-word character, the start of the text.

@@ -18,6 +18,22 @@ type word struct {
 // fold lowers s and drops its accents: "Où ÊTES-vous" → "ou etes-vous". Members
 // type without accents as often as with, so both spellings must meet.
 func fold(s string) string {
+	if ascii, lower := asciiCase(s); ascii {
+		// NFKD leaves ASCII as it is: only the case and the backquote change
+		if lower && strings.IndexByte(s, '`') < 0 {
+			return s
+		}
+		b := []byte(s)
+		for i, c := range b {
+			switch {
+			case 'A' <= c && c <= 'Z':
+				b[i] = c + 'a' - 'A'
+			case c == '`':
+				b[i] = '\''
+			}
+		}
+		return string(b)
+	}
 	var b strings.Builder
 	b.Grow(len(s))
 	for _, r := range norm.NFKD.String(s) {
@@ -39,26 +55,44 @@ func fold(s string) string {
 	return b.String()
 }
 
+// asciiCase reports whether s is all ASCII, and whether it has no capital.
+func asciiCase(s string) (ascii, lower bool) {
+	lower = true
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			return false, false
+		}
+		if 'A' <= c && c <= 'Z' {
+			lower = false
+		}
+	}
+	return true, lower
+}
+
 // splitWords cuts folded text into words of letters and digits. Apostrophes and
 // hyphens separate words (l'heure, avez-vous); a letter repeated three times or
 // more is read once ("livraisonnnn", "svppp"), which is how people stretch words.
 func splitWords(folded string) []string {
+	// A word is a run of letters and digits of folded, which fold made valid
+	// UTF-8: each is a slice of it, not a copy.
 	var out []string
-	var cur []rune
-	flush := func() {
-		if len(cur) > 0 {
-			out = append(out, string(cur))
-			cur = cur[:0]
-		}
-	}
-	for _, r := range folded {
+	start := -1
+	for i, r := range folded {
 		if unicode.IsLetter(r) || unicode.IsDigit(r) {
-			cur = append(cur, r)
+			if start < 0 {
+				start = i
+			}
 			continue
 		}
-		flush()
+		if start >= 0 {
+			out = append(out, folded[start:i])
+			start = -1
+		}
 	}
-	flush()
+	if start >= 0 {
+		out = append(out, folded[start:])
+	}
 	for i, w := range out {
 		out[i] = squeeze(w)
 	}
@@ -68,7 +102,7 @@ func splitWords(folded string) []string {
 // squeeze reads a run of three or more of the same letter as one: "svppp",
 // "heeelp"; doubled letters are how words are spelled and stay.
 func squeeze(w string) string {
-	if len(w) < 3 {
+	if len(w) < 3 || !hasRun3(w) {
 		return w
 	}
 	rs := []rune(w)
@@ -86,6 +120,23 @@ func squeeze(w string) string {
 		i = j
 	}
 	return string(out)
+}
+
+// hasRun3 reports whether w holds a character three times in a row, the
+// only case squeeze changes (for a letter).
+func hasRun3(w string) bool {
+	var prev rune = -1
+	n := 0
+	for _, r := range w {
+		if r == prev {
+			if n++; n >= 3 {
+				return true
+			}
+			continue
+		}
+		prev, n = r, 1
+	}
+	return false
 }
 
 // slang spells out the short forms members write, so that stop words, question

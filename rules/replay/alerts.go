@@ -26,6 +26,9 @@ type Alert struct {
 type waves struct {
 	tracker *wave.Tracker
 	done    []wave.Wave
+	// holding is add's buffer, kept from event to event: the tracker
+	// copies what it keeps of it.
+	holding []wave.Holding
 }
 
 func newWaves(rs *rules.Ruleset) *waves {
@@ -39,10 +42,11 @@ func (w *waves) add(ev bot.Event, as rules.Assessment) {
 	if w == nil || as.Verdict.Duplicate {
 		return
 	}
-	holding := make([]wave.Holding, len(as.Alerts))
-	for i, c := range as.Alerts {
-		holding[i] = wave.Holding{Alert: c.Alert, Count: c.Count}
+	holding := w.holding[:0]
+	for _, c := range as.Alerts {
+		holding = append(holding, wave.Holding{Alert: c.Alert, Count: c.Count})
 	}
+	w.holding = holding
 	_, over := w.tracker.Observe(ev, cmp.Or(as.Verdict.At, ev.At), as.Verdict.Matches, holding)
 	w.done = append(w.done, over...)
 }

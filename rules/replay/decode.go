@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"slices"
 	"sync"
 
 	"github.com/vigie-bot/vigie/bot"
@@ -53,6 +54,10 @@ const batchLines = 256
 // maxLine is the longest line read, as for bot.Reader.
 const maxLine = 16 << 20
 
+// maxKeptBatch is the largest buffer of lines a batch keeps to be filled
+// again: one that held a few huge lines is let go.
+const maxKeptBatch = 1 << 20
+
 // batch is a run of consecutive non-blank lines of one input.
 type batch struct {
 	buf    []byte // the lines, trimmed, end to end
@@ -68,14 +73,26 @@ type batch struct {
 }
 
 func (b *batch) decode() {
-	b.events = make([]bot.Event, len(b.ends))
-	b.errs = make([]error, len(b.ends))
+	n := len(b.ends)
+	b.events = slices.Grow(b.events[:0], n)[:n]
+	b.errs = slices.Grow(b.errs[:0], n)[:n]
 	start := 0
 	for i, end := range b.ends {
 		b.events[i], b.errs[i] = bot.DecodeEvent(b.buf[start:end])
 		start = end
 	}
 	close(b.done)
+}
+
+// reset empties b for the next lines, keeping its buffers: once its events
+// are handed on (by value, their strings their own), nothing refers to them.
+func (b *batch) reset() {
+	clear(b.events)
+	clear(b.errs)
+	b.buf, b.ends, b.lines = b.buf[:0], b.ends[:0], b.lines[:0]
+	b.events, b.errs = b.events[:0], b.errs[:0]
+	b.readErr, b.readLine = nil, 0
+	b.done = make(chan struct{})
 }
 
 // decodeAhead gives each the same sequence as decodeInline, but decodes the JSON
@@ -93,6 +110,9 @@ func decodeAhead(ctx context.Context, r io.Reader, workers int, each eachEvent) 
 
 	work := make(chan *batch)
 	ordered := make(chan *batch, 2*workers)
+	// free holds the batches the caller is through with, for the reader to
+	// fill again: the same few batches go round instead of one per 256 lines.
+	free := make(chan *batch, 3*workers+2)
 	for range workers {
 		wg.Go(func() {
 			for b := range work {
@@ -108,6 +128,7 @@ func decodeAhead(ctx context.Context, r io.Reader, workers int, each eachEvent) 
 		line := 0
 		b := &batch{done: make(chan struct{})}
 		send := func() bool {
+			size := cap(b.buf) // b is not this goroutine's once sent
 			select {
 			case ordered <- b:
 			case <-ctx.Done():
@@ -118,7 +139,11 @@ func decodeAhead(ctx context.Context, r io.Reader, workers int, each eachEvent) 
 			case <-ctx.Done():
 				return false
 			}
-			b = &batch{buf: make([]byte, 0, cap(b.buf)), done: make(chan struct{})}
+			select {
+			case b = <-free:
+			default:
+				b = &batch{buf: make([]byte, 0, size), done: make(chan struct{})}
+			}
 			return true
 		}
 		for sc.Scan() {
@@ -155,6 +180,13 @@ func decodeAhead(ctx context.Context, r io.Reader, workers int, each eachEvent) 
 		}
 		if b.readErr != nil {
 			return &bot.LineError{Line: b.readLine, Err: b.readErr}
+		}
+		if cap(b.buf) <= maxKeptBatch {
+			b.reset()
+			select {
+			case free <- b:
+			default:
+			}
 		}
 	}
 	// The reader also stops, without an error, when the caller's ctx is done.

@@ -68,6 +68,11 @@ type Analysis struct {
 	// (hashed), so that Analyze allocates no more for them.
 	hashes []uint64
 	hashed bool
+	// spareToks and spareBuf are what a text longer than the arrays below
+	// made toks and buf grow to, kept by AnalyzeInto for the next text
+	// instead of growing them again from the arrays.
+	spareToks []token
+	spareBuf  []byte
 
 	// Room for a typical message, so that Analyze allocates once.
 	linkArr [4]string
@@ -78,6 +83,13 @@ type Analysis struct {
 	bufArr  [336]byte // with the rest and the allocator's 8-byte header, 2304 bytes: a size class
 	fpArr   [16]byte
 }
+
+// maxSpareToks and maxSpareBuf bound what AnalyzeInto keeps of a long
+// text's tokens and folded words for the next text.
+const (
+	maxSpareToks = 1024
+	maxSpareBuf  = 16 << 10
+)
 
 // minCapsLetters is how many letters a text needs before its capitals say anything.
 const minCapsLetters = 8
@@ -98,7 +110,14 @@ func AnalyzeInto(a *Analysis, s string) {
 	if hashes == nil {
 		hashes = make([]uint64, 0, 32)
 	}
-	*a = Analysis{Text: s, hashes: hashes, hashed: true}
+	toks, buf := a.spareToks, a.spareBuf
+	if c := cap(a.toks); c > len(a.tokArr) && c <= maxSpareToks {
+		toks = a.toks // grown on the heap: the arrays are the struct's own
+	}
+	if c := cap(a.buf); c > len(a.bufArr) && c <= maxSpareBuf {
+		buf = a.buf
+	}
+	*a = Analysis{Text: s, hashes: hashes, hashed: true, spareToks: toks[:0], spareBuf: buf[:0]}
 	a.analyze()
 	a.Fingerprint = strings.Clone(a.Fingerprint)
 }
@@ -119,7 +138,14 @@ func (a *Analysis) analyze() {
 	a.spans = ls.spans
 	a.linkSignals(&ls)
 	a.scan(ls.spans)
-	a.buf, a.toks, a.cens = tokenize(s, a.bufArr[:0], a.tokArr[:0], nil, ls.spans)
+	toks, buf := a.tokArr[:0], a.bufArr[:0]
+	if a.spareToks != nil {
+		toks = a.spareToks
+	}
+	if a.spareBuf != nil {
+		buf = a.spareBuf
+	}
+	a.buf, a.toks, a.cens = tokenize(s, buf, toks, nil, ls.spans)
 	a.fingerprint() // and Words
 	if a.Emojis > 0 {
 		a.EmojiShare = float64(a.Emojis) / float64(a.Emojis+a.Words)

@@ -154,7 +154,7 @@ func (a *Analysis) fingerprint() {
 	}
 	// The string points into the Analysis, which is never changed after
 	// Analyze: no allocation, and it lives as long as the Analysis.
-	b := strconv.AppendUint(a.fpArr[:0], h|1<<63, 16)
+	b := appendHex16(a.fpArr[:0], h)
 	a.Fingerprint = unsafe.String(&b[0], len(b))
 }
 
@@ -249,15 +249,15 @@ func (a *Analysis) SketchSums() (sums [SketchBands]uint64, ok bool) {
 			}
 		}
 	}
+	if len(hashes) < sketchMinWords {
+		return sums, false
+	}
 	for _, x := range hashes {
 		for r := range mins {
 			if h := mix64(x ^ sketchSeeds[r]); h < mins[r] {
 				mins[r] = h
 			}
 		}
-	}
-	if len(hashes) < sketchMinWords {
-		return sums, false
 	}
 	for b := range sums {
 		h := uint64(hashSeed) ^ uint64(b)
@@ -271,8 +271,18 @@ func (a *Analysis) SketchSums() (sums [SketchBands]uint64, ok bool) {
 
 // AppendSketch appends a band of SketchSums to buf as Sketch writes it: 16
 // hex digits.
-func AppendSketch(buf []byte, sum uint64) []byte {
-	return strconv.AppendUint(buf, sum|1<<63, 16)
+func AppendSketch(buf []byte, sum uint64) []byte { return appendHex16(buf, sum) }
+
+// appendHex16 appends strconv.AppendUint(buf, h|1<<63, 16): with the top bit
+// set, always 16 digits, here written digit by digit, as the fingerprint and
+// four counter keys of a message are.
+func appendHex16(buf []byte, h uint64) []byte {
+	const hex = "0123456789abcdef"
+	h |= 1 << 63
+	for shift := 60; shift >= 0; shift -= 4 {
+		buf = append(buf, hex[h>>shift&15])
+	}
+	return buf
 }
 
 // mix64 is the SplitMix64 finaliser: a cheap, well-spread 64-bit hash of x.

@@ -1,6 +1,7 @@
 package text
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -249,6 +250,18 @@ func TestSketchSumsInto(t *testing.T) {
 		want, wantOK := Analyze(s).SketchSums()
 		if got != want || gotOK != wantOK {
 			t.Errorf("%q: AnalyzeInto's sketch %x %v, Analyze's %x %v", s, got, gotOK, want, wantOK)
+		}
+	}
+}
+
+// TestAppendHex16: the fingerprint and the sketch bands are written as
+// strconv writes h|1<<63 in hexadecimal, which counter keys stored before
+// were made of.
+func TestAppendHex16(t *testing.T) {
+	for _, h := range []uint64{0, 1, 0xf, 0xdeadbeef, 1 << 63, ^uint64(0), 0x0123456789abcdef, 0x7fffffffffffffff} {
+		want := strconv.AppendUint([]byte("k|"), h|1<<63, 16)
+		if got := appendHex16([]byte("k|"), h); string(got) != string(want) {
+			t.Errorf("appendHex16(%#x) = %q, want %q", h, got, want)
 		}
 	}
 }

@@ -93,6 +93,9 @@ type Tracker struct {
 	// due is no later than the first end of a wave under way: until then
 	// no wave can be over, and expire does not walk them (zero: walk).
 	due time.Time
+	// hits is Observe's buffer for an event's hits, kept for the next
+	// event: they are copied into the space's ring.
+	hits []hit
 }
 
 type spaceKey struct{ platform, space string }
@@ -208,9 +211,17 @@ func (t *Tracker) Observe(ev bot.Event, at time.Time, matches []bot.Match, holdi
 		return nil, over
 	}
 	// the event's hits: kept for the examples, counted in the waves under way
-	var hits []hit
+	hits := t.hits[:0]
+	defer func() {
+		clear(hits)
+		t.hits = hits[:0]
+	}()
+	var key string
+	if len(matches) > 0 {
+		key = ev.Key() // one string for all the event's hits
+	}
 	for _, m := range matches {
-		hits = append(hits, hit{at: at, event: ev.Key(), rule: m.Rule, category: m.Category, ex: Example{
+		hits = append(hits, hit{at: at, event: key, rule: m.Rule, category: m.Category, ex: Example{
 			At: at, Rule: m.Rule, Author: cmp.Or(ev.Author.Name, ev.Author.ID), Text: ev.Text, Link: ev.Link,
 		}})
 	}

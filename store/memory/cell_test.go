@@ -30,9 +30,9 @@ func TestCell(t *testing.T) {
 	sh := &shard{}
 	for i, s := range steps[1:] {
 		got := sh.observe(&c, s.at, length, s.incr, 100)
-		if got != s.want || (c.ring != 0) != s.ring || (got > 0 && sh.expiry(c) != s.wantEx) {
+		if got != s.want || (c.ring != 0) != s.ring || (got > 0 && c.expiry() != s.wantEx) {
 			t.Fatalf("step %d at %d: count %d ring %v expiry %d; want %d ring %v expiry %d",
-				i+1, s.at, got, c.ring != 0, sh.expiry(c), s.want, s.ring, s.wantEx)
+				i+1, s.at, got, c.ring != 0, c.expiry(), s.want, s.ring, s.wantEx)
 		}
 	}
 	if len(sh.rings) != 1 || len(sh.freeRings) != 1 {
@@ -43,7 +43,7 @@ func TestCell(t *testing.T) {
 // TestSweepGivesMapBack: once a burst's counters expired, the sweep rebuilds
 // the shard's map, which Go would not shrink.
 func TestSweepGivesMapBack(t *testing.T) {
-	sh := &shard{windows: map[hkey]cell{}, seen: map[hkey]int64{}, strikes: map[hkey][]strike{}, strikesExp: 1 << 62}
+	sh := &shard{windows: map[hkey]cell{}, seen: map[hkey]int64{}, strikes: map[hkey]strikeList{}, strikesExp: 1 << 62}
 	for i := range 10_000 {
 		sh.windows[hkey{uint64(i), 1}] = cell{one: int64(i) * int64(time.Second), keep: 10}
 	}

@@ -104,8 +104,11 @@ type Store struct {
 	faqWording map[string]store.FAQWording // by Key
 
 	auditMu sync.Mutex
-	audit   []store.AuditEntry // ring of cfg.auditCap
-	auditAt int                // next write position
+	// audit is a ring of cfg.auditCap entries once full; it grows as
+	// entries come, so a store that keeps no audit (a replay's, the FAQ's)
+	// does not hold cfg.auditCap empty entries of a few hundred bytes each.
+	audit   []store.AuditEntry
+	auditAt int // next write position, once the ring is full
 	auditN  int
 
 	// book holds the console's accounts (accounts.go).
@@ -172,6 +175,23 @@ type strike struct {
 	at, exp int64
 }
 
+// strikeList is an author's strikes, by time, and the first of their
+// expiries: a sweep passes over the authors with nothing to drop without
+// reading their strikes, each in memory of its own.
+type strikeList struct {
+	first int64
+	list  []strike
+}
+
+// strikesOf makes the strikeList of list.
+func strikesOf(list []strike) strikeList {
+	first := int64(math.MaxInt64)
+	for _, x := range list {
+		first = min(first, x.exp)
+	}
+	return strikeList{first: first, list: list}
+}
+
 type shard struct {
 	mu sync.Mutex
 	// windows are the counters, by the 128-bit hash of their key.
@@ -187,7 +207,7 @@ type shard struct {
 	seen      map[hkey]int64 // expiry, unix ns
 	seenQ     fifo           // insertion order, to expire and cap without scanning
 	maxSeen   int
-	strikes   map[hkey][]strike
+	strikes   map[hkey]strikeList
 	// strikesExp is no later than the first expiry of the shard's strikes: a
 	// sweep before it has no strike to drop and does not visit them.
 	strikesExp int64
@@ -250,7 +270,6 @@ func New(opts ...Option) *Store {
 		seed2:   maphash.MakeSeed(),
 		mask:    uint64(n - 1),
 		shards:  make([]shard, n),
-		audit:   make([]store.AuditEntry, cfg.auditCap),
 		cases:   make(map[string]*caseRec),
 		origins: make(map[string]string),
 		groups:  make(map[string]string),
@@ -263,7 +282,7 @@ func New(opts ...Option) *Store {
 		sh.windows = make(map[hkey]cell)
 		sh.strikesExp = math.MaxInt64
 		sh.seen = make(map[hkey]int64)
-		sh.strikes = make(map[hkey][]strike)
+		sh.strikes = make(map[hkey]strikeList)
 		sh.maxSeen = cfg.maxSeen / n
 	}
 	return s
@@ -335,9 +354,22 @@ func (s *Store) Observe(_ context.Context, o store.Observation) (store.Result, e
 		sh := s.shardOf(k)
 		s.lock(sh, at)
 		from := at - int64(o.StrikeWindow)
-		for _, st := range sh.strikes[k] {
-			if st.at > from && st.at <= at && st.exp > at {
-				res.Strikes = append(res.Strikes, time.Unix(0, st.at).UTC())
+		list := sh.strikes[k].list
+		in := func(st strike) bool { return st.at > from && st.at <= at && st.exp > at }
+		// counted first: a repeat offender's hundred strikes are one
+		// allocation, not the doublings of append
+		n := 0
+		for _, st := range list {
+			if in(st) {
+				n++
+			}
+		}
+		if n > 0 {
+			res.Strikes = make([]time.Time, 0, n)
+			for _, st := range list {
+				if in(st) {
+					res.Strikes = append(res.Strikes, time.Unix(0, st.at).UTC())
+				}
 			}
 		}
 		sh.mu.Unlock()
@@ -356,7 +388,7 @@ func (s *Store) AddStrike(_ context.Context, st store.Strike) error {
 	sh := s.shardOf(k)
 	s.lock(sh, at)
 	defer sh.mu.Unlock()
-	list := sh.strikes[k]
+	list := sh.strikes[k].list
 	// Drop what expired, keep the list sorted by time, then cap it.
 	list = slices.DeleteFunc(list, func(x strike) bool { return x.exp <= at })
 	i, _ := slices.BinarySearchFunc(list, at, func(x strike, t int64) int {
@@ -370,7 +402,7 @@ func (s *Store) AddStrike(_ context.Context, st store.Strike) error {
 	if over := len(list) - s.cfg.maxStrikes; over > 0 {
 		list = slices.Delete(list, 0, over)
 	}
-	sh.strikes[k] = list
+	sh.strikes[k] = strikesOf(list)
 	return nil
 }
 
@@ -405,7 +437,7 @@ func (sh *shard) sweep(at int64) {
 		sh.dropSeen(sh.seenQ.pop())
 	}
 	for k, c := range sh.windows {
-		if sh.expiry(c) <= at {
+		if c.expiry() <= at {
 			sh.dropCell(k, c)
 		}
 	}
@@ -427,22 +459,19 @@ func (sh *shard) sweep(at int64) {
 		return
 	}
 	first := int64(math.MaxInt64)
-	for k, list := range sh.strikes {
-		if !slices.ContainsFunc(list, func(x strike) bool { return x.exp <= at }) {
-			for _, x := range list {
-				first = min(first, x.exp)
-			}
+	for k, e := range sh.strikes {
+		if e.first > at {
+			first = min(first, e.first)
 			continue
 		}
-		list = slices.DeleteFunc(list, func(x strike) bool { return x.exp <= at })
+		list := slices.DeleteFunc(e.list, func(x strike) bool { return x.exp <= at })
 		if len(list) == 0 {
 			delete(sh.strikes, k)
 			continue
 		}
-		sh.strikes[k] = list
-		for _, x := range list {
-			first = min(first, x.exp)
-		}
+		e = strikesOf(list)
+		sh.strikes[k] = e
+		first = min(first, e.first)
 	}
 	sh.strikesExp = first
 }
@@ -458,9 +487,14 @@ func (sh *shard) dropSeen(it seenItem) {
 func (s *Store) AppendAudit(_ context.Context, e store.AuditEntry) error {
 	s.auditMu.Lock()
 	defer s.auditMu.Unlock()
+	if len(s.audit) < s.cfg.auditCap {
+		// not full yet: the entries are in order from 0, auditAt stays 0
+		s.audit = append(s.audit, e)
+		s.auditN = len(s.audit)
+		return nil
+	}
 	s.audit[s.auditAt] = e
 	s.auditAt = (s.auditAt + 1) % len(s.audit)
-	s.auditN = min(s.auditN+1, len(s.audit))
 	return nil
 }
 
@@ -470,6 +504,9 @@ func (s *Store) Audit(_ context.Context, since time.Time) ([]store.AuditEntry, e
 	s.auditMu.Lock()
 	defer s.auditMu.Unlock()
 	var out []store.AuditEntry
+	if s.auditN == 0 {
+		return out, nil
+	}
 	start := (s.auditAt - s.auditN + len(s.audit)) % len(s.audit)
 	for i := range s.auditN {
 		e := s.audit[(start+i)%len(s.audit)]

@@ -11,7 +11,10 @@ import (
 // else; a second timestamp moves them to a ring of the shard. A cell holds no
 // pointer, so the garbage collector does not read the millions of them.
 type cell struct {
-	one int64 // the timestamp (unix ns) when ring is 0
+	// one is the timestamp (unix ns) when ring is 0, else the ring's newest:
+	// a sweep reads when the counter empties from the cell alone, without
+	// a visit to the ring of each counter of the shard.
+	one int64
 	// keep is the window length last asked for, in seconds rounded up:
 	// once the events' clock passes the newest timestamp plus keep, the
 	// counter is empty (see expiry).
@@ -27,12 +30,8 @@ func keepOf(length int64) uint32 {
 }
 
 // expiry is when c is empty: its newest timestamp plus its window length.
-func (sh *shard) expiry(c cell) int64 {
-	newest := c.one
-	if c.ring != 0 {
-		newest = sh.rings[c.ring-1].newest()
-	}
-	return newest + int64(c.keep)*int64(time.Second)
+func (c cell) expiry() int64 {
+	return c.one + int64(c.keep)*int64(time.Second)
 }
 
 // observe is window.observe for the cell c; a result of 0 leaves it empty, to
@@ -62,6 +61,8 @@ func (sh *shard) observe(c *cell, at, length int64, incr bool, maxN int) int64 {
 		one := w.at(0)
 		sh.freeRing(c)
 		c.one = one
+	default:
+		c.one = w.newest()
 	}
 	return n
 }
