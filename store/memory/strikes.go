@@ -16,7 +16,7 @@ func (s *Store) Strikes(_ context.Context, platform, space, author string, now t
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	var out []time.Time
-	for _, x := range sh.strikes[k] {
+	for _, x := range sh.strikes[k].list {
 		if x.exp > now.UnixNano() {
 			out = append(out, time.Unix(0, x.at))
 		}
@@ -30,7 +30,7 @@ func (s *Store) ClearStrikes(_ context.Context, platform, space, author string) 
 	sh := s.shardOf(k)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	n := len(sh.strikes[k])
+	n := len(sh.strikes[k].list)
 	delete(sh.strikes, k)
 	return n, nil
 }
