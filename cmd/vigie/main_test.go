@@ -201,16 +201,19 @@ func TestTest(t *testing.T) {
 	}
 }
 
-// testdata/events.jsonl with testdata/good.yaml, worked out by hand:
+// testdata/events.jsonl with testdata/good.yaml, worked out by hand. Only
+// enforced rules flag; insult is in shadow mode, so m2 is not flagged and
+// insult is scored apart:
 //
 //	m1 spam  spam-words  spam tp, abuse tn, overall tp
-//	m2 ok    insult      spam tn, abuse fp, overall fp (insult is shadow: it counts)
+//	m2 ok    insult      tn everywhere; insult: fp (ok is not abuse), unflagged (+fp)
 //	m3 abuse -           spam tn, abuse fn, overall fn
 //	m4 no "at": skipped, line 4
 //	m5 ok    -           tn everywhere
 const wantReplayJSON = `{
   "events": 4,
-  "flagged": 2,
+  "flagged": 1,
+  "shadow_only": 1,
   "skipped": 1,
   "duplicates": 0,
   "labelled": 4,
@@ -222,13 +225,13 @@ const wantReplayJSON = `{
   "by_category": {
     "abuse": {
       "tp": 0,
-      "fp": 1,
+      "fp": 0,
       "fn": 1,
-      "tn": 2,
+      "tn": 3,
       "precision": 0,
       "recall": 0,
       "f1": 0,
-      "false_positive_rate": 0.333
+      "false_positive_rate": 0
     },
     "flood": {
       "tp": 0,
@@ -253,13 +256,25 @@ const wantReplayJSON = `{
   },
   "overall": {
     "tp": 1,
-    "fp": 1,
+    "fp": 0,
     "fn": 1,
-    "tn": 1,
-    "precision": 0.5,
+    "tn": 2,
+    "precision": 1,
     "recall": 0.5,
-    "f1": 0.5,
-    "false_positive_rate": 0.5
+    "f1": 0.667,
+    "false_positive_rate": 0
+  },
+  "shadow": {
+    "insult": {
+      "category": "abuse",
+      "hits": 1,
+      "tp": 0,
+      "fp": 1,
+      "precision": 0,
+      "unflagged": 1,
+      "unflagged_tp": 0,
+      "unflagged_fp": 1
+    }
   }
 }
 `
@@ -284,21 +299,25 @@ func TestReplay(t *testing.T) {
 	})
 	t.Run("text", func(t *testing.T) {
 		run("replay", "--config", "testdata/good.yaml", "testdata/events.jsonl").check(t, 0, lines(
-			"events    4",
-			"flagged   2   50.0%",
-			"skipped   1",
-			"labelled  4  100.0%",
+			"events       4",
+			"flagged      1   25.0%",
+			"shadow only  1   25.0%",
+			"skipped      1",
+			"labelled     4  100.0%",
 			"",
 			"rule        hits",
 			"spam-words     1",
-			"insult         1",
+			"insult         1  shadow",
 			"flood          0",
 			"",
 			"category   tp  fp  fn  tn  precision  recall     f1  fp rate",
-			"abuse       0   1   1   2      0.000   0.000  0.000    0.333",
+			"abuse       0   0   1   3      0.000   0.000  0.000    0.000",
 			"flood       0   0   0   4      0.000   0.000  0.000    0.000",
 			"spam        1   0   0   3      1.000   1.000  1.000    0.000",
-			"(overall)   1   1   1   1      0.500   0.500  0.500    0.500",
+			"(overall)   1   0   1   2      1.000   0.500  0.667    0.000",
+			"",
+			"shadow rule  category  hits  tp  fp  precision  unflagged  overall +tp  +fp",
+			"insult          abuse     1   0   1      0.000          1            0    1",
 		), skipped("testdata/events.jsonl"))
 	})
 	t.Run("decisions", func(t *testing.T) {

@@ -27,12 +27,13 @@ func loadRules(t testing.TB) *rules.Ruleset {
 }
 
 // testdata/labelled.jsonl, event by event (spam-words, insult in shadow mode,
-// flood when an author sends a third message within 10s):
+// flood when an author sends a third message within 10s). Only enforced rules
+// flag; insult, in shadow, is scored apart:
 //
-//	line  id      label  matches             spam  abuse  flood  overall
+//	line  id      label  matches             spam  abuse  flood  overall  insult (shadow)
 //	1     e1      spam   spam-words          tp    tn     tn     tp
 //	2     e2      ok     -                   tn    tn     tn     tn
-//	3     e3      abuse  insult (shadow)     tn    tp     tn     tp
+//	3     e3      abuse  insult (shadow)     tn    fn     tn     fn       tp, unflagged (+tp)
 //	4     (blank: not an event, not skipped)
 //	5     e4      ok     spam-words          fp    tn     tn     fp
 //	6     e5      spam   -                   fn    tn     tn     fn
@@ -42,10 +43,11 @@ func loadRules(t testing.TB) *rules.Ruleset {
 //	10    e7      ok     -                   tn    tn     tn     tn
 //	11    e8      ok     flood (3rd in 2s)   tn    tn     fp     fp
 //	12    e2      (duplicate id: counted as an event, not scored)
-//	13    e9      abuse  spam-words, insult  fp    tp     tn     tp
+//	13    e9      abuse  spam-words, insult  fp    fn     tn     tp       tp
 const wantLabelled = `{
   "events": 10,
-  "flagged": 5,
+  "flagged": 4,
+  "shadow_only": 1,
   "skipped": 2,
   "duplicates": 1,
   "labelled": 9,
@@ -56,13 +58,13 @@ const wantLabelled = `{
   },
   "by_category": {
     "abuse": {
-      "tp": 2,
+      "tp": 0,
       "fp": 0,
-      "fn": 0,
+      "fn": 2,
       "tn": 7,
-      "precision": 1,
-      "recall": 1,
-      "f1": 1,
+      "precision": 0,
+      "recall": 0,
+      "f1": 0,
       "false_positive_rate": 0
     },
     "flood": {
@@ -87,14 +89,26 @@ const wantLabelled = `{
     }
   },
   "overall": {
-    "tp": 3,
+    "tp": 2,
     "fp": 2,
-    "fn": 1,
+    "fn": 2,
     "tn": 3,
-    "precision": 0.6,
-    "recall": 0.75,
-    "f1": 0.667,
+    "precision": 0.5,
+    "recall": 0.5,
+    "f1": 0.5,
     "false_positive_rate": 0.4
+  },
+  "shadow": {
+    "insult": {
+      "category": "abuse",
+      "hits": 2,
+      "tp": 2,
+      "fp": 0,
+      "precision": 1,
+      "unflagged": 1,
+      "unflagged_tp": 1,
+      "unflagged_fp": 0
+    }
   }
 }`
 

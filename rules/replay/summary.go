@@ -67,8 +67,13 @@ func round3(x float64) float64 { return math.Round(x*1000) / 1000 }
 type Summary struct {
 	// Events counts the events evaluated, duplicates included.
 	Events int `json:"events"`
-	// Flagged counts the events at least one rule matched, shadow rules included.
+	// Flagged counts the events at least one enforced rule matched: what would
+	// have been acted on. Shadow rules do not flag (they did before shadow was
+	// reported apart): their hits are under Shadow and ShadowOnly.
 	Flagged int `json:"flagged"`
+	// ShadowOnly counts the events only shadow rules matched: what enforcing
+	// every shadow rule would add to Flagged. Absent when 0.
+	ShadowOnly int `json:"shadow_only,omitempty"`
 	// Skipped counts the lines that were not a valid event, or that the engine
 	// could not evaluate.
 	Skipped int `json:"skipped"`
@@ -77,14 +82,18 @@ type Summary struct {
 	Duplicates int `json:"duplicates"`
 	// Labelled counts the scored events: those with a label, duplicates excepted.
 	Labelled int `json:"labelled"`
-	// ByRule counts hits per rule; every rule of the file is listed, so a rule
-	// that never fires shows as 0.
+	// ByRule counts hits per rule, shadow rules included; every rule of the
+	// file is listed, so a rule that never fires shows as 0.
 	ByRule map[string]int `json:"by_rule"`
-	// ByCategory scores each category met in the rules or the labels, over the
-	// labelled events. Absent when no event carries a label.
+	// ByCategory scores each category of an enforced rule or met in the labels,
+	// over the labelled events: an event is flagged for a category when an
+	// enforced rule of it matched. Absent when no event carries a label.
 	ByCategory map[string]*Score `json:"by_category,omitempty"`
-	// Overall scores "any rule matched" against "labelled other than ok".
+	// Overall scores "an enforced rule matched" against "labelled other than ok".
 	Overall *Score `json:"overall,omitempty"`
+	// Shadow is what each shadow rule would have done, enforced; every shadow
+	// rule of the file is listed. Absent when the file has none.
+	Shadow map[string]*ShadowScore `json:"shadow,omitempty"`
 	// Alerts are the waves of the file's alerts: the history would have paged
 	// the CMs once for each. Absent when the file has no alerts.
 	Alerts []Alert `json:"alerts,omitzero"`
@@ -101,12 +110,59 @@ type Summary struct {
 	rules []string
 }
 
+// ShadowScore is what a shadow rule matched, scored as if it were enforced.
+type ShadowScore struct {
+	Category string `json:"category,omitempty"`
+	Hits     int    `json:"hits"`
+	// TP and FP split the hits on labelled events as the rule's category row
+	// would count them once enforced: right when the label is the rule's
+	// category (for a rule without one: any label but ok), wrong otherwise.
+	TP int `json:"tp"`
+	FP int `json:"fp"`
+	// Precision is TP / (TP + FP), 0 without labelled hits: the rule's own
+	// precision once enforced.
+	Precision float64 `json:"precision"`
+	// Unflagged counts the hits on events no enforced rule matched: the events
+	// enforcing the rule would add to the flagged ones. UnflaggedTP and
+	// UnflaggedFP split those that carry a label as Overall scores them
+	// (labelled other than ok, labelled ok): what enforcing the rule would add
+	// to Overall's TP and FP.
+	Unflagged   int `json:"unflagged"`
+	UnflaggedTP int `json:"unflagged_tp"`
+	UnflaggedFP int `json:"unflagged_fp"`
+}
+
+// add counts one hit on an event with label ("" for none), which enforced
+// rules flagged or not.
+func (sc *ShadowScore) add(label string, flagged bool) {
+	sc.Hits++
+	if !flagged {
+		sc.Unflagged++
+	}
+	if label == "" {
+		return
+	}
+	if label == sc.Category || sc.Category == "" && label != LabelOK {
+		sc.TP++
+	} else {
+		sc.FP++
+	}
+	switch {
+	case flagged:
+	case label != LabelOK:
+		sc.UnflaggedTP++
+	default:
+		sc.UnflaggedFP++
+	}
+}
+
 // Tally builds a Summary one verdict at a time. The zero value is not usable;
 // call NewTally.
 type Tally struct {
 	s          Summary
 	categories map[string]*Score
 	overall    Score
+	shadow     map[string]*ShadowScore
 	// ruleOrder keeps the file's order for the text table.
 	ruleOrder []string
 }
@@ -122,11 +178,28 @@ func NewTally(list []rules.RuleInfo) *Tally {
 			t.ruleOrder = append(t.ruleOrder, r.Name)
 		}
 		t.s.ByRule[r.Name] = 0
+		if r.Mode == rules.ModeShadow {
+			t.shadowRule(r.Name, r.Category)
+			continue
+		}
 		if r.Category != "" {
 			t.category(r.Category)
 		}
 	}
 	return t
+}
+
+// shadowRule returns the score of a shadow rule, creating it when first met.
+func (t *Tally) shadowRule(name, category string) *ShadowScore {
+	sc, ok := t.shadow[name]
+	if !ok {
+		if t.shadow == nil {
+			t.shadow = make(map[string]*ShadowScore)
+		}
+		sc = &ShadowScore{Category: category}
+		t.shadow[name] = sc
+	}
+	return sc
 }
 
 // category returns the score of a category, creating it when first met. A
@@ -183,19 +256,27 @@ func (t *Tally) Add(ev bot.Event, v bot.Verdict) {
 		t.s.Duplicates++
 		return
 	}
-	if v.Flagged() {
+	// Only enforced rules flag: a shadow rule's actions are never carried
+	// out, so counting its hits as flags would score what did not happen.
+	cats, flagged := enforced(v)
+	switch {
+	case flagged:
 		t.s.Flagged++
+	case len(v.Matches) > 0:
+		t.s.ShadowOnly++
 	}
 	for _, m := range v.Matches {
 		if _, ok := t.s.ByRule[m.Rule]; !ok {
 			t.ruleOrder = append(t.ruleOrder, m.Rule)
 		}
 		t.s.ByRule[m.Rule]++
+		if m.Shadow {
+			t.shadowRule(m.Rule, m.Category).add(ev.Label, flagged)
+		}
 	}
 	if ev.Label == "" {
 		return
 	}
-	cats := v.Categories()
 	if ev.Label != LabelOK {
 		t.category(ev.Label)
 	}
@@ -206,7 +287,22 @@ func (t *Tally) Add(ev bot.Event, v bot.Verdict) {
 	for name, sc := range t.categories {
 		sc.add(contains(cats, name), ev.Label == name)
 	}
-	t.overall.add(v.Flagged(), ev.Label != LabelOK)
+	t.overall.add(flagged, ev.Label != LabelOK)
+}
+
+// enforced returns the categories of the enforced rules that matched, once
+// each, and whether any enforced rule matched.
+func enforced(v bot.Verdict) (categories []string, flagged bool) {
+	for _, m := range v.Matches {
+		if m.Shadow {
+			continue
+		}
+		flagged = true
+		if m.Category != "" && !contains(categories, m.Category) {
+			categories = append(categories, m.Category)
+		}
+	}
+	return categories, flagged
 }
 
 func contains(list []string, s string) bool {
@@ -230,6 +326,14 @@ func (t *Tally) Summary() Summary {
 		s.FAQ = make(map[string]int, len(t.s.FAQ))
 		for k, v := range t.s.FAQ {
 			s.FAQ[k] = v
+		}
+	}
+	if t.shadow != nil {
+		s.Shadow = make(map[string]*ShadowScore, len(t.shadow))
+		for name, sc := range t.shadow {
+			c := *sc
+			c.Precision = ratio(c.TP, c.TP+c.FP)
+			s.Shadow[name] = &c
 		}
 	}
 	if t.s.Labelled == 0 {

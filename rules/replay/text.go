@@ -9,7 +9,8 @@ import (
 )
 
 // WriteText writes the summary as tables a person reads: the counts, hits per
-// rule in the file's order, then the scores per category when events had labels.
+// rule in the file's order, then the scores per category when events had labels,
+// then what the shadow rules would have done.
 func (s Summary) WriteText(w io.Writer) error {
 	pct := func(n int) string {
 		if s.Events == 0 {
@@ -20,8 +21,11 @@ func (s Summary) WriteText(w io.Writer) error {
 	counts := [][]string{
 		{"events", fmt.Sprint(s.Events), ""},
 		{"flagged", fmt.Sprint(s.Flagged), pct(s.Flagged)},
-		{"skipped", fmt.Sprint(s.Skipped), ""},
 	}
+	if s.ShadowOnly > 0 {
+		counts = append(counts, []string{"shadow only", fmt.Sprint(s.ShadowOnly), pct(s.ShadowOnly)})
+	}
+	counts = append(counts, []string{"skipped", fmt.Sprint(s.Skipped), ""})
 	if s.Duplicates > 0 {
 		counts = append(counts, []string{"duplicates", fmt.Sprint(s.Duplicates), pct(s.Duplicates)})
 	}
@@ -41,7 +45,11 @@ func (s Summary) WriteText(w io.Writer) error {
 	if len(order) > 0 {
 		hits := [][]string{{"rule", "hits"}}
 		for _, name := range order {
-			hits = append(hits, []string{name, fmt.Sprint(s.ByRule[name])})
+			row := []string{name, fmt.Sprint(s.ByRule[name])}
+			if _, ok := s.Shadow[name]; ok {
+				row = append(row, "shadow")
+			}
+			hits = append(hits, row)
 		}
 		tables = append(tables, hits)
 	}
@@ -72,6 +80,10 @@ func (s Summary) WriteText(w io.Writer) error {
 		}
 		scores = append(scores, row("(overall)", s.Overall))
 		tables = append(tables, scores)
+	}
+
+	if len(s.Shadow) > 0 {
+		tables = append(tables, s.shadowTable(order))
 	}
 
 	if s.FAQ != nil {
@@ -114,6 +126,31 @@ func (s Summary) WriteText(w io.Writer) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// shadowTable lists the shadow rules in the order of the hits table: their
+// hits, those on events no enforced rule flagged, and with labels how right
+// they were: against their category, and what they would add to (overall).
+func (s Summary) shadowTable(order []string) [][]string {
+	labelled := s.Labelled > 0
+	head := []string{"shadow rule", "category", "hits", "unflagged"}
+	if labelled {
+		head = []string{"shadow rule", "category", "hits", "tp", "fp", "precision", "unflagged", "overall +tp", "+fp"}
+	}
+	rows := [][]string{head}
+	for _, name := range order {
+		sc, ok := s.Shadow[name]
+		if !ok {
+			continue
+		}
+		if !labelled {
+			rows = append(rows, []string{name, sc.Category, fmt.Sprint(sc.Hits), fmt.Sprint(sc.Unflagged)})
+			continue
+		}
+		rows = append(rows, []string{name, sc.Category, fmt.Sprint(sc.Hits), fmt.Sprint(sc.TP), fmt.Sprint(sc.FP),
+			fmt.Sprintf("%.3f", sc.Precision), fmt.Sprint(sc.Unflagged), fmt.Sprint(sc.UnflaggedTP), fmt.Sprint(sc.UnflaggedFP)})
+	}
+	return rows
 }
 
 // writeTable lays rows out in columns two spaces apart: names left, figures right.
