@@ -68,7 +68,13 @@ func TestConsole(t *testing.T) {
 			t.Fatalf("PUT /v1/accounts/%s = %d %s, want %d", name, r.code, r.body, want)
 		}
 	}
+	if _, body, _ := newBrowser(t, in.base).do("GET", "/login", nil, nil); !strings.Contains(body, `id="no-account"`) {
+		t.Error("the login page of a vigie with no account does not say how to make one")
+	}
 	put("ann", `{"role":"moderator","password":"correct horse"}`, http.StatusCreated)
+	if _, body, _ := newBrowser(t, in.base).do("GET", "/login", nil, nil); strings.Contains(body, `id="no-account"`) {
+		t.Error("the login page says there is no account")
+	}
 	put("vic", `{"role":"viewer","password":"battery staple"}`, http.StatusCreated)
 	put("Bad Name", `{"role":"viewer","password":"battery staple"}`, http.StatusBadRequest)
 	put("bob", `{"role":"boss","password":"battery staple"}`, http.StatusBadRequest)

@@ -284,7 +284,9 @@ func (c *Console) who(r *http.Request) (account, error) {
 }
 
 func (c *Console) loginPage(w http.ResponseWriter, r *http.Request) {
-	c.render(w, http.StatusOK, "login.html", map[string]any{"Next": safeNext(r.FormValue("next"))})
+	list, err := c.o.Accounts.AccountList(r.Context())
+	c.render(w, http.StatusOK, "login.html", map[string]any{"Next": safeNext(r.FormValue("next")),
+		"NoAccount": err == nil && len(list) == 0})
 }
 
 // login checks a name and password and sets the session cookie. Failures are
