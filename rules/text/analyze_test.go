@@ -28,6 +28,12 @@ func TestLinks(t *testing.T) {
 		{"http://user:pw@host.example.com:8080/p", []string{"http://user:pw@host.example.com:8080/p"}, []string{"example.com"}},
 		{"http://192.168.1.1/admin", []string{"http://192.168.1.1/admin"}, []string{"192.168.1.1"}},
 		{"voir:https://x.org/a, merci", []string{"https://x.org/a"}, []string{"x.org"}},
+		// registrable domains from the public suffix list, private suffixes included
+		{"foo.pp.ua et bar.pp.ua", []string{"foo.pp.ua", "bar.pp.ua"}, []string{"foo.pp.ua", "bar.pp.ua"}},
+		{"x.duckdns.org y.duckdns.org", []string{"x.duckdns.org", "y.duckdns.org"}, []string{"x.duckdns.org", "y.duckdns.org"}},
+		{"https://a.b.c.d.e.f.example.co.jp/x", []string{"https://a.b.c.d.e.f.example.co.jp/x"}, []string{"example.co.jp"}},
+		{"https://bucket.s3.amazonaws.com/f https://other.s3.amazonaws.com/g", []string{"https://bucket.s3.amazonaws.com/f", "https://other.s3.amazonaws.com/g"}, []string{"bucket.s3.amazonaws.com", "other.s3.amazonaws.com"}},
+		{"https://github.io/", []string{"https://github.io/"}, []string{"github.io"}},
 		// spaced or spelled-out dots, to get past link filters
 		{"my site: kidsmediausa  . com", []string{"kidsmediausa  . com"}, []string{"kidsmediausa.com"}},
 		{"marketglory . com/strategygame/andrija earn", []string{"marketglory . com/strategygame/andrija"}, []string{"marketglory.com"}},

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/net/publicsuffix"
 )
 
 // linkSet is what link detection found, in the order of the text.
@@ -389,29 +391,23 @@ func hostOf(u string, withScheme bool) string {
 }
 
 // registrable reduces a host to the part its owner registered: lower case,
-// www. and subdomains dropped, two labels kept, three under a shared suffix
-// (co.uk, github.io). A heuristic, not the whole public suffix list.
+// www. and subdomains dropped, one label kept under the public suffix (co.uk,
+// pp.ua, and the private ones where anyone gets a name: github.io,
+// duckdns.org, amazonaws.com's). A host that is itself a public suffix is
+// kept whole.
 func registrable(host string) string {
 	if hasUpper(host) {
 		host = strings.ToLower(host)
 	}
 	host = strings.TrimSuffix(host, ".")
-	if isIP(host) {
+	if isIP(host) || strings.IndexByte(host, '.') < 0 {
 		return host
 	}
-	i1 := strings.LastIndexByte(host, '.')
-	if i1 < 0 {
+	d, err := publicsuffix.EffectiveTLDPlusOne(host)
+	if err != nil {
 		return host
 	}
-	i2 := strings.LastIndexByte(host[:i1], '.')
-	if i2 < 0 {
-		return host
-	}
-	if !sharedSuffix[host[i2+1:]] {
-		return host[i2+1:]
-	}
-	i3 := strings.LastIndexByte(host[:i2], '.')
-	return host[i3+1:]
+	return d
 }
 
 func hasUpper(s string) bool {
@@ -488,19 +484,4 @@ var tlds = map[string]tldClass{
 	"club": tldWeak, "pro": tldWeak, "work": tldWeak, "blog": tldWeak, "int": tldWeak,
 	"vip": tldWeak, "bid": tldWeak, "art": tldWeak, "page": tldWeak, "one": tldWeak,
 	"mil": tldWeak, "gay": tldWeak, "wtf": tldWeak, "zip": tldWeak, "mov": tldWeak,
-}
-
-// sharedSuffix are two-label suffixes under which anyone registers a name, from
-// the public suffix list: country second levels and free hosting.
-var sharedSuffix = map[string]bool{
-	"co.uk": true, "org.uk": true, "ac.uk": true, "gov.uk": true, "me.uk": true, "net.uk": true,
-	"com.au": true, "net.au": true, "org.au": true, "edu.au": true, "gov.au": true,
-	"co.nz": true, "co.jp": true, "ne.jp": true, "or.jp": true, "ac.jp": true, "co.kr": true,
-	"com.br": true, "co.in": true, "co.za": true, "com.mx": true, "com.ar": true, "com.cn": true,
-	"com.tw": true, "com.hk": true, "com.sg": true, "com.tr": true, "gouv.fr": true, "asso.fr": true,
-	"github.io": true, "gitlab.io": true, "blogspot.com": true, "herokuapp.com": true,
-	"vercel.app": true, "netlify.app": true, "pages.dev": true, "workers.dev": true, "web.app": true,
-	"firebaseapp.com": true, "glitch.me": true, "repl.co": true, "wixsite.com": true,
-	"weebly.com": true, "wordpress.com": true, "tumblr.com": true, "000webhostapp.com": true,
-	"ngrok.io": true, "ngrok-free.app": true, "azurewebsites.net": true, "appspot.com": true,
 }
