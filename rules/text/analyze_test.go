@@ -28,6 +28,10 @@ func TestLinks(t *testing.T) {
 		{"http://user:pw@host.example.com:8080/p", []string{"http://user:pw@host.example.com:8080/p"}, []string{"example.com"}},
 		{"http://192.168.1.1/admin", []string{"http://192.168.1.1/admin"}, []string{"192.168.1.1"}},
 		{"voir:https://x.org/a, merci", []string{"https://x.org/a"}, []string{"x.org"}},
+		// any IANA TLD, with a path
+		{"réclame ton cadeau claim-nitro.sbs/gift", []string{"claim-nitro.sbs/gift"}, []string{"claim-nitro.sbs"}},
+		{"steamcommunity.lat/gift pour toi", []string{"steamcommunity.lat/gift"}, []string{"steamcommunity.lat"}},
+		{"https://free.nitro.sbs", []string{"https://free.nitro.sbs"}, []string{"nitro.sbs"}},
 		// registrable domains from the public suffix list, private suffixes included
 		{"foo.pp.ua et bar.pp.ua", []string{"foo.pp.ua", "bar.pp.ua"}, []string{"foo.pp.ua", "bar.pp.ua"}},
 		{"x.duckdns.org y.duckdns.org", []string{"x.duckdns.org", "y.duckdns.org"}, []string{"x.duckdns.org", "y.duckdns.org"}},
@@ -48,6 +52,8 @@ func TestLinks(t *testing.T) {
 		{"c'est fini.Je pars", nil, nil},
 		{"lis le readme.md et main.go", nil, nil},
 		{"bon.de rien", nil, nil},
+		{"vu sur steamcommunity.lat sans chemin", nil, nil},
+		{"lis notes.txt/old et app.js/x", nil, nil},
 		{"https:// nothing", nil, nil},
 		{"...", nil, nil},
 		{"I said no . Com on", nil, nil},

@@ -440,9 +440,14 @@ const (
 	tldStrong           // a link even alone
 )
 
+// tldKind classes a top-level domain: as the table below says, else weak if it
+// is one of IANA's (the ICANN section of the public suffix list: .sbs, .lat,
+// and the hundreds of brand and generic TLDs a hand list misses), else unknown.
+// Reading the list from golang.org/x/net/publicsuffix keeps it as current as
+// the module.
 func tldKind(tld string) tldClass {
-	var b [16]byte
-	if len(tld) > len(b) {
+	var b [32]byte
+	if len(tld) > len(b) || strings.IndexByte(tld, '.') >= 0 {
 		return tldUnknown
 	}
 	for i := 0; i < len(tld); i++ {
@@ -452,12 +457,39 @@ func tldKind(tld string) tldClass {
 		}
 		b[i] = c
 	}
-	return tlds[string(b[:len(tld)])]
+	low := string(b[:len(tld)])
+	if k, ok := tlds[low]; ok {
+		return k
+	}
+	if isICANNTLD(low) {
+		return tldWeak
+	}
+	return tldUnknown
 }
 
-// tlds are the top-level domains recognised in bare links. Strong ones are
-// hardly ever anything but a domain after a dot; weak ones are also words or
-// file extensions (readme.md, script.py, "bon.de").
+// isICANNTLD reports whether the lower-case label is a top-level domain in the
+// ICANN section of the public suffix list, which follows IANA's root zone.
+func isICANNTLD(label string) bool {
+	if label == "" {
+		return false
+	}
+	if suffix, icann := publicsuffix.PublicSuffix(label); icann && suffix == label {
+		return true
+	}
+	// A few country TLDs are listed only by a wildcard (*.ck, *.er): the
+	// suffix of a name under them is then two labels.
+	if len(label) != 2 {
+		return false
+	}
+	name := string([]byte{'a', '.', label[0], label[1]})
+	suffix, icann := publicsuffix.PublicSuffix(name)
+	return icann && suffix == name
+}
+
+// tlds are the top-level domains whose class is decided by hand: strong ones
+// are hardly ever anything but a domain after a dot; weak ones are also words
+// or file extensions (readme.md, script.py, "bon.de"). Every other IANA TLD is
+// weak, a link only with a path.
 var tlds = map[string]tldClass{
 	"com": tldStrong, "net": tldStrong, "org": tldStrong, "info": tldStrong, "biz": tldStrong,
 	"io": tldStrong, "gg": tldStrong, "ly": tldStrong, "tv": tldStrong, "xyz": tldStrong,
