@@ -1,6 +1,26 @@
 package text
 
-import "unicode/utf8"
+import (
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/net/idna"
+)
+
+// unicodeHost decodes the punycode labels (xn--…) of a lower-case host name to
+// the letters a browser shows, so that the look-alike check sees them:
+// xn--dscord-pvf.gift is dіscord.gift with a Cyrillic і. A label that does not
+// decode stays as written.
+func unicodeHost(h string) string {
+	if !strings.Contains(h, "xn--") {
+		return h
+	}
+	u, _ := idna.Punycode.ToUnicode(h)
+	if u == "" {
+		return h
+	}
+	return u
+}
 
 // skeleton reduces a host name to what a reader sees at a glance, so that two
 // hosts with the same skeleton can pass for each other: look-alike letters of
