@@ -2,8 +2,10 @@ package text
 
 import (
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
+	"github.com/mtibben/confusables"
 	"golang.org/x/net/idna"
 )
 
@@ -27,12 +29,20 @@ func unicodeHost(h string) string {
 // other scripts folded to Latin, digits read as the letters they imitate
 // (0 o, 1 l, 3 e, 4 a, 5 s, 7 t), i and l alike, "rn" read as "m" and "vv" as
 // "w", hyphens dropped and doubled letters counted once.
+//
+// The letters are folded as words are (fold), then what fold leaves outside
+// ASCII is read through Unicode's confusables (UTS #39): Armenian ա for w,
+// Hebrew ו for l, Arabic ه and the digit zeros of Indic scripts for o, and the
+// other look-alikes a hand table misses.
 func skeleton(h string) string {
 	var out []byte
 	var folded [48]rune
 	for i := 0; i < len(h); {
 		rs, n := fold(h[i:], folded[:0])
 		i += n
+		if hasNonASCII(rs) {
+			rs = confusable(rs)
+		}
 		for _, r := range rs {
 			switch r {
 			case '-', '_':
@@ -73,4 +83,29 @@ func skeleton(h string) string {
 		res = append(res, c)
 	}
 	return string(res)
+}
+
+func hasNonASCII(rs []rune) bool {
+	for _, r := range rs {
+		if r >= utf8.RuneSelf {
+			return true
+		}
+	}
+	return false
+}
+
+// confusable replaces each rune outside ASCII by the prototype UTS #39 gives
+// it, in lower case; a rune without one stays.
+func confusable(rs []rune) []rune {
+	var out []rune
+	for _, r := range rs {
+		if r < utf8.RuneSelf {
+			out = append(out, r)
+			continue
+		}
+		for _, c := range confusables.Skeleton(string(r)) {
+			out = append(out, unicode.ToLower(c))
+		}
+	}
+	return out
 }

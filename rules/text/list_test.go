@@ -266,6 +266,13 @@ func TestLookalike(t *testing.T) {
 		{"rnicrosoft.com", "microsoft.com"},
 		{"ｄｉｓｃｏｒｄ.ｇｇ", "discord.gg"}, // browsers would fold it; a message has no business writing it
 		{"discord.gift", ""},
+		// look-alikes from Unicode's confusables (UTS #39) that folding misses
+		{"dіscסrd.gg", "discord.gg"},        // Hebrew samekh for o
+		{"rnicrosoքt.com", "microsoft.com"}, // Armenian keh for f
+		{"pаypаו.com", "paypal.com"},        // Hebrew vav for l
+		{"disc০rd.gg", "discord.gg"},        // Bengali zero for o
+		{"яндекс.рф", ""},
+		{"ελλάδα.gr", ""},
 		// punycode is read as the letters it stands for
 		{"xn--dscord-pvf.gift", "discord.gift"}, // dіscord.gift, Cyrillic і
 		{"XN--DSCORD-PVF.GIFT", "discord.gift"},
