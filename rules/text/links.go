@@ -450,18 +450,22 @@ func tldKind(tld string) tldClass {
 	if len(tld) > len(b) || strings.IndexByte(tld, '.') >= 0 {
 		return tldUnknown
 	}
+	upper := false
 	for i := 0; i < len(tld); i++ {
 		c := tld[i]
 		if 'A' <= c && c <= 'Z' {
 			c += 'a' - 'A'
+			upper = true
 		}
 		b[i] = c
 	}
-	low := string(b[:len(tld)])
-	if k, ok := tlds[low]; ok {
+	if k, ok := tlds[string(b[:len(tld)])]; ok { // no copy: the map index
 		return k
 	}
-	if isICANNTLD(low) {
+	if upper {
+		tld = string(b[:len(tld)])
+	}
+	if isICANNTLD(tld) {
 		return tldWeak
 	}
 	return tldUnknown
