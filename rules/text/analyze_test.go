@@ -32,6 +32,9 @@ func TestLinks(t *testing.T) {
 		{"réclame ton cadeau claim-nitro.sbs/gift", []string{"claim-nitro.sbs/gift"}, []string{"claim-nitro.sbs"}},
 		{"steamcommunity.lat/gift pour toi", []string{"steamcommunity.lat/gift"}, []string{"steamcommunity.lat"}},
 		{"https://free.nitro.sbs", []string{"https://free.nitro.sbs"}, []string{"nitro.sbs"}},
+		// internationalised names, as browsers show them
+		{"ton cadeau sur dіscord.gift/nitro", []string{"dіscord.gift/nitro"}, []string{"dіscord.gift"}},
+		{"écris sur café-crème.fr", []string{"café-crème.fr"}, []string{"café-crème.fr"}},
 		// registrable domains from the public suffix list, private suffixes included
 		{"foo.pp.ua et bar.pp.ua", []string{"foo.pp.ua", "bar.pp.ua"}, []string{"foo.pp.ua", "bar.pp.ua"}},
 		{"x.duckdns.org y.duckdns.org", []string{"x.duckdns.org", "y.duckdns.org"}, []string{"x.duckdns.org", "y.duckdns.org"}},
@@ -52,6 +55,9 @@ func TestLinks(t *testing.T) {
 		{"c'est fini.Je pars", nil, nil},
 		{"lis le readme.md et main.go", nil, nil},
 		{"bon.de rien", nil, nil},
+		{"c'était génial.Merci", nil, nil},
+		{"déjà.vu", nil, nil},
+		{"ça.fr​x", nil, nil},
 		{"vu sur steamcommunity.lat sans chemin", nil, nil},
 		{"lis notes.txt/old et app.js/x", nil, nil},
 		{"https:// nothing", nil, nil},

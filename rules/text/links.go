@@ -335,8 +335,11 @@ func trimTail(u string) string {
 
 // hostOf returns the host at the start of u (after the scheme, if any), with
 // user info and port removed when withScheme; "" when it is not a plausible host.
-// Without a scheme the host must be ASCII labels joined by dots, the last one
-// letters only, so that "3.5", "e.g" and e-mail addresses are not hosts.
+// Without a scheme the host must be labels of letters, digits and hyphens
+// joined by dots, the last one ASCII letters only, so that "3.5", "e.g" and
+// e-mail addresses are not hosts. Letters outside ASCII are let in before
+// the TLD, as browsers show internationalised names: dіscord.gift with a
+// Cyrillic і is a host to check for a look-alike.
 func hostOf(u string, withScheme bool) string {
 	end := strings.IndexAny(u, "/?#")
 	if end < 0 {
@@ -366,6 +369,14 @@ func hostOf(u string, withScheme bool) string {
 	for i := 0; i <= len(h); i++ {
 		if i < len(h) && h[i] != '.' {
 			c := h[i]
+			if c >= utf8.RuneSelf {
+				r, n := utf8.DecodeRuneInString(h[i:])
+				if !unicode.IsLetter(r) && !unicode.Is(unicode.Mn, r) {
+					return ""
+				}
+				i += n - 1
+				continue
+			}
 			if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-') {
 				return ""
 			}
