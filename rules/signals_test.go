@@ -13,7 +13,7 @@ import (
 
 const signalsFile = `
 lists:
-  brands: [discord.gg, discord.com, steamcommunity.com]
+  brands: [discord.gg, discord.com, discord.gift, steamcommunity.com]
   insults: [connard, "!connard de compétition"]
 counters:
   # the same text from anyone: a raid copies one message
@@ -76,6 +76,8 @@ func TestSignals(t *testing.T) {
 		{"b5", "😂😂😂😂😂 lol", "shouting-chars"},
 		{"b6", "claim it on https://dіscord.gg/gift", `phishing | "dіscord.gg" looks like "discord.gg" in lists.brands`},
 		{"b6", "the real one https://discord.gg/gift", "invites"},
+		{"b8", "your gift waits at xn--dscord-pvf.gift", `phishing | "xn--dscord-pvf.gift" looks like "discord.gift" in lists.brands`},
+		{"b9", "nitro for all on dіscord.gift/claim", `phishing | "dіscord.gift" looks like "discord.gift" in lists.brands`},
 		{"b7", "espèce de c*nnard", `insult | matched "connard" from lists.insults`},
 		{"b7", "un connard de compétition", ""},
 		{"c1", "my mixtape drops tonight, go listen everybody please", ""},

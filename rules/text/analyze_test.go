@@ -28,6 +28,19 @@ func TestLinks(t *testing.T) {
 		{"http://user:pw@host.example.com:8080/p", []string{"http://user:pw@host.example.com:8080/p"}, []string{"example.com"}},
 		{"http://192.168.1.1/admin", []string{"http://192.168.1.1/admin"}, []string{"192.168.1.1"}},
 		{"voir:https://x.org/a, merci", []string{"https://x.org/a"}, []string{"x.org"}},
+		// any IANA TLD, with a path
+		{"réclame ton cadeau claim-nitro.sbs/gift", []string{"claim-nitro.sbs/gift"}, []string{"claim-nitro.sbs"}},
+		{"steamcommunity.lat/gift pour toi", []string{"steamcommunity.lat/gift"}, []string{"steamcommunity.lat"}},
+		{"https://free.nitro.sbs", []string{"https://free.nitro.sbs"}, []string{"nitro.sbs"}},
+		// internationalised names, as browsers show them
+		{"ton cadeau sur dіscord.gift/nitro", []string{"dіscord.gift/nitro"}, []string{"dіscord.gift"}},
+		{"écris sur café-crème.fr", []string{"café-crème.fr"}, []string{"café-crème.fr"}},
+		// registrable domains from the public suffix list, private suffixes included
+		{"foo.pp.ua et bar.pp.ua", []string{"foo.pp.ua", "bar.pp.ua"}, []string{"foo.pp.ua", "bar.pp.ua"}},
+		{"x.duckdns.org y.duckdns.org", []string{"x.duckdns.org", "y.duckdns.org"}, []string{"x.duckdns.org", "y.duckdns.org"}},
+		{"https://a.b.c.d.e.f.example.co.jp/x", []string{"https://a.b.c.d.e.f.example.co.jp/x"}, []string{"example.co.jp"}},
+		{"https://bucket.s3.amazonaws.com/f https://other.s3.amazonaws.com/g", []string{"https://bucket.s3.amazonaws.com/f", "https://other.s3.amazonaws.com/g"}, []string{"bucket.s3.amazonaws.com", "other.s3.amazonaws.com"}},
+		{"https://github.io/", []string{"https://github.io/"}, []string{"github.io"}},
 		// spaced or spelled-out dots, to get past link filters
 		{"my site: kidsmediausa  . com", []string{"kidsmediausa  . com"}, []string{"kidsmediausa.com"}},
 		{"marketglory . com/strategygame/andrija earn", []string{"marketglory . com/strategygame/andrija"}, []string{"marketglory.com"}},
@@ -42,6 +55,11 @@ func TestLinks(t *testing.T) {
 		{"c'est fini.Je pars", nil, nil},
 		{"lis le readme.md et main.go", nil, nil},
 		{"bon.de rien", nil, nil},
+		{"c'était génial.Merci", nil, nil},
+		{"déjà.vu", nil, nil},
+		{"ça.fr​x", nil, nil},
+		{"vu sur steamcommunity.lat sans chemin", nil, nil},
+		{"lis notes.txt/old et app.js/x", nil, nil},
 		{"https:// nothing", nil, nil},
 		{"...", nil, nil},
 		{"I said no . Com on", nil, nil},

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/net/publicsuffix"
 )
 
 // linkSet is what link detection found, in the order of the text.
@@ -333,8 +335,11 @@ func trimTail(u string) string {
 
 // hostOf returns the host at the start of u (after the scheme, if any), with
 // user info and port removed when withScheme; "" when it is not a plausible host.
-// Without a scheme the host must be ASCII labels joined by dots, the last one
-// letters only, so that "3.5", "e.g" and e-mail addresses are not hosts.
+// Without a scheme the host must be labels of letters, digits and hyphens
+// joined by dots, the last one ASCII letters only, so that "3.5", "e.g" and
+// e-mail addresses are not hosts. Letters outside ASCII are let in before
+// the TLD, as browsers show internationalised names: dіscord.gift with a
+// Cyrillic і is a host to check for a look-alike.
 func hostOf(u string, withScheme bool) string {
 	end := strings.IndexAny(u, "/?#")
 	if end < 0 {
@@ -364,6 +369,14 @@ func hostOf(u string, withScheme bool) string {
 	for i := 0; i <= len(h); i++ {
 		if i < len(h) && h[i] != '.' {
 			c := h[i]
+			if c >= utf8.RuneSelf {
+				r, n := utf8.DecodeRuneInString(h[i:])
+				if !unicode.IsLetter(r) && !unicode.Is(unicode.Mn, r) {
+					return ""
+				}
+				i += n - 1
+				continue
+			}
 			if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-') {
 				return ""
 			}
@@ -389,29 +402,23 @@ func hostOf(u string, withScheme bool) string {
 }
 
 // registrable reduces a host to the part its owner registered: lower case,
-// www. and subdomains dropped, two labels kept, three under a shared suffix
-// (co.uk, github.io). A heuristic, not the whole public suffix list.
+// www. and subdomains dropped, one label kept under the public suffix (co.uk,
+// pp.ua, and the private ones where anyone gets a name: github.io,
+// duckdns.org, amazonaws.com's). A host that is itself a public suffix is
+// kept whole.
 func registrable(host string) string {
 	if hasUpper(host) {
 		host = strings.ToLower(host)
 	}
 	host = strings.TrimSuffix(host, ".")
-	if isIP(host) {
+	if isIP(host) || strings.IndexByte(host, '.') < 0 {
 		return host
 	}
-	i1 := strings.LastIndexByte(host, '.')
-	if i1 < 0 {
+	d, err := publicsuffix.EffectiveTLDPlusOne(host)
+	if err != nil {
 		return host
 	}
-	i2 := strings.LastIndexByte(host[:i1], '.')
-	if i2 < 0 {
-		return host
-	}
-	if !sharedSuffix[host[i2+1:]] {
-		return host[i2+1:]
-	}
-	i3 := strings.LastIndexByte(host[:i2], '.')
-	return host[i3+1:]
+	return d
 }
 
 func hasUpper(s string) bool {
@@ -444,24 +451,60 @@ const (
 	tldStrong           // a link even alone
 )
 
+// tldKind classes a top-level domain: as the table below says, else weak if it
+// is one of IANA's (the ICANN section of the public suffix list: .sbs, .lat,
+// and the hundreds of brand and generic TLDs a hand list misses), else unknown.
+// Reading the list from golang.org/x/net/publicsuffix keeps it as current as
+// the module.
 func tldKind(tld string) tldClass {
-	var b [16]byte
-	if len(tld) > len(b) {
+	var b [32]byte
+	if len(tld) > len(b) || strings.IndexByte(tld, '.') >= 0 {
 		return tldUnknown
 	}
+	upper := false
 	for i := 0; i < len(tld); i++ {
 		c := tld[i]
 		if 'A' <= c && c <= 'Z' {
 			c += 'a' - 'A'
+			upper = true
 		}
 		b[i] = c
 	}
-	return tlds[string(b[:len(tld)])]
+	if k, ok := tlds[string(b[:len(tld)])]; ok { // no copy: the map index
+		return k
+	}
+	if upper {
+		tld = string(b[:len(tld)])
+	}
+	if isICANNTLD(tld) {
+		return tldWeak
+	}
+	return tldUnknown
 }
 
-// tlds are the top-level domains recognised in bare links. Strong ones are
-// hardly ever anything but a domain after a dot; weak ones are also words or
-// file extensions (readme.md, script.py, "bon.de").
+// isICANNTLD reports whether the lower-case label is a top-level domain in the
+// ICANN section of the public suffix list, which follows IANA's root zone.
+func isICANNTLD(label string) bool {
+	if label == "" {
+		return false
+	}
+	if suffix, icann := publicsuffix.PublicSuffix(label); icann && suffix == label {
+		return true
+	}
+	// A few country TLDs are listed only by a wildcard (*.ck, *.er): the
+	// suffix of a name under them is then two labels.
+	if len(label) != 2 {
+		return false
+	}
+	name := string([]byte{'a', '.', label[0], label[1]})
+	suffix, icann := publicsuffix.PublicSuffix(name)
+	return icann && suffix == name
+}
+
+// tlds are the top-level domains whose class is decided by hand: strong ones
+// are hardly ever anything but a domain after a dot; weak ones are also words
+// or file extensions (readme.md, script.py, "bon.de"). Every other IANA TLD is
+// weak, a link only with a path.
 var tlds = map[string]tldClass{
 	"com": tldStrong, "net": tldStrong, "org": tldStrong, "info": tldStrong, "biz": tldStrong,
 	"io": tldStrong, "gg": tldStrong, "ly": tldStrong, "tv": tldStrong, "xyz": tldStrong,
@@ -488,19 +531,4 @@ var tlds = map[string]tldClass{
 	"club": tldWeak, "pro": tldWeak, "work": tldWeak, "blog": tldWeak, "int": tldWeak,
 	"vip": tldWeak, "bid": tldWeak, "art": tldWeak, "page": tldWeak, "one": tldWeak,
 	"mil": tldWeak, "gay": tldWeak, "wtf": tldWeak, "zip": tldWeak, "mov": tldWeak,
-}
-
-// sharedSuffix are two-label suffixes under which anyone registers a name, from
-// the public suffix list: country second levels and free hosting.
-var sharedSuffix = map[string]bool{
-	"co.uk": true, "org.uk": true, "ac.uk": true, "gov.uk": true, "me.uk": true, "net.uk": true,
-	"com.au": true, "net.au": true, "org.au": true, "edu.au": true, "gov.au": true,
-	"co.nz": true, "co.jp": true, "ne.jp": true, "or.jp": true, "ac.jp": true, "co.kr": true,
-	"com.br": true, "co.in": true, "co.za": true, "com.mx": true, "com.ar": true, "com.cn": true,
-	"com.tw": true, "com.hk": true, "com.sg": true, "com.tr": true, "gouv.fr": true, "asso.fr": true,
-	"github.io": true, "gitlab.io": true, "blogspot.com": true, "herokuapp.com": true,
-	"vercel.app": true, "netlify.app": true, "pages.dev": true, "workers.dev": true, "web.app": true,
-	"firebaseapp.com": true, "glitch.me": true, "repl.co": true, "wixsite.com": true,
-	"weebly.com": true, "wordpress.com": true, "tumblr.com": true, "000webhostapp.com": true,
-	"ngrok.io": true, "ngrok-free.app": true, "azurewebsites.net": true, "appspot.com": true,
 }

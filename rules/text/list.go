@@ -141,7 +141,7 @@ func NewList(entries []string) (*List, error) {
 				l.hosts[h] = false
 			} else if _, set := l.hosts[h]; !set {
 				l.hosts[h] = true
-				if sk := skeleton(h); l.skeletons[sk] == "" {
+				if sk := skeleton(unicodeHost(h)); l.skeletons[sk] == "" {
 					l.skeletons[sk] = h
 				}
 			}
@@ -370,8 +370,9 @@ func (l *List) Lookalike(s string) (host string, ok bool) {
 	if hasUpper(h) {
 		h = strings.ToLower(h)
 	}
+	h = unicodeHost(h)
 	for {
-		if e, found := l.skeletons[skeleton(h)]; found && e != h {
+		if e, found := l.skeletons[skeleton(h)]; found && unicodeHost(e) != h {
 			return e, true
 		}
 		k := strings.IndexByte(h, '.')

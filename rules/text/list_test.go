@@ -246,7 +246,7 @@ func TestAllow(t *testing.T) {
 }
 
 func TestLookalike(t *testing.T) {
-	l, err := NewList([]string{"discord.com", "discord.gg", "steamcommunity.com", "paypal.com", "microsoft.com", "!discord-status.com"})
+	l, err := NewList([]string{"discord.com", "discord.gg", "discord.gift", "steamcommunity.com", "paypal.com", "microsoft.com", "!discord-status.com", "xn--e1aaajcvibmk.com"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -266,6 +266,23 @@ func TestLookalike(t *testing.T) {
 		{"rnicrosoft.com", "microsoft.com"},
 		{"ｄｉｓｃｏｒｄ.ｇｇ", "discord.gg"}, // browsers would fold it; a message has no business writing it
 		{"discord.gift", ""},
+		// look-alikes from Unicode's confusables (UTS #39) that folding misses
+		{"dіscסrd.gg", "discord.gg"},        // Hebrew samekh for o
+		{"rnicrosoքt.com", "microsoft.com"}, // Armenian keh for f
+		{"pаypаו.com", "paypal.com"},        // Hebrew vav for l
+		{"disc০rd.gg", "discord.gg"},        // Bengali zero for o
+		{"яндекс.рф", ""},
+		{"ελλάδα.gr", ""},
+		// punycode is read as the letters it stands for
+		{"xn--dscord-pvf.gift", "discord.gift"}, // dіscord.gift, Cyrillic і
+		{"XN--DSCORD-PVF.GIFT", "discord.gift"},
+		{"https://nitro.xn--dscord-pvf.gift/claim", "discord.gift"},
+		{"xn--zz.xn--dscord-pvf.gift", "discord.gift"}, // a label that does not decode
+		{"xn--zz.gift", ""},
+		{"применение.com", ""}, // the Unicode form of a listed punycode host
+		{"www.применение.com", ""},
+		{"xn--e1aaajcvibmk.com", ""},
+		{"пpимeнeниe.com", "xn--e1aaajcvibmk.com"}, // Latin p and e among the Cyrillic
 		{"youtube.com", ""},
 		{"discord-status.com", ""},
 		{"not a host", ""},
