@@ -260,6 +260,10 @@ func TestRulesInABrowser(t *testing.T) {
 	draft := casesRules + `  - name: greet
     when: 'lower(text) contains "hello"'
     do: [forward("hi")]
+  - name: polite
+    mode: shadow
+    when: 'lower(text) contains "friends"'
+    do: [forward("hi")]
 `
 	if err := chromedp.Do(ctx, setDraft(draft), chromedp.WaitVisible(`#problems.good`),
 		chromedp.Click(`#test`), chromedp.WaitVisible(`#results h2`)); err != nil {
@@ -278,8 +282,11 @@ func TestRulesInABrowser(t *testing.T) {
 	if !strings.Contains(row, "hello friends") || !strings.Contains(row, "hello again, all") || strings.Contains(row, "nitro") {
 		t.Errorf("the backtest's greet row: %q", row)
 	}
-	if n, _ := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('table.backtest tr[data-rule]').length`)); n != 1 {
-		t.Errorf("%d rules changed in the backtest, want greet only", n)
+	if n, _ := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('table.backtest tr[data-rule]').length`)); n != 2 {
+		t.Errorf("%d rules changed in the backtest, want greet and polite (shadow)", n)
+	}
+	if row, err := chromedp.Run(ctx, chromedp.Text(`tr[data-rule="polite (shadow)"]`)); err != nil || !strings.Contains(row, "hello friends") {
+		t.Errorf("the shadow rule's row: %q (%v)", row, err)
 	}
 	screenshot(t, ctx, "console-rules-backtest")
 

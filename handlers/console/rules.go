@@ -257,7 +257,13 @@ func backtest(ctx context.Context, rs *rules.Ruleset, events []bot.Event) (map[s
 			return
 		}
 		for _, m := range v.Matches {
-			hits[m.Rule] = append(hits[m.Rule], i)
+			// A shadow rule only says what it would do: the backtest names
+			// it so, apart from the same rule enforced in the other file.
+			name := m.Rule
+			if m.Shadow {
+				name += " (shadow)"
+			}
+			hits[name] = append(hits[name], i)
 		}
 	}}
 	if _, err := replay.Run(ctx, rs, []replay.Input{replay.Stream("history", &in)}, opts); err != nil {
