@@ -77,6 +77,21 @@ func ParseOutcome(s string) (Outcome, error) {
 	return o, nil
 }
 
+// WithArgument writes an outcome named as a button names it (reply,
+// timeout, ban) with the argument a form or a command line gives apart: the
+// reply's text, quoted, or the duration, as ParseOutcome reads them. An
+// outcome already written with its argument, or given none, is left as it is.
+func WithArgument(outcome, arg string) string {
+	outcome, arg = strings.TrimSpace(outcome), strings.TrimSpace(arg)
+	switch {
+	case arg == "" || strings.Contains(outcome, "("):
+		return outcome
+	case strings.EqualFold(outcome, string(bot.ActReply)):
+		return outcome + "(" + strconv.Quote(arg) + ")"
+	}
+	return outcome + "(" + arg + ")"
+}
+
 // parseDuration reads a duration as CMs write them on the desk (10m, 1h30m,
 // 7d, 1w), the rule file's way, up to ten years.
 func parseDuration(s string) (time.Duration, error) {

@@ -257,3 +257,21 @@ func TestUntimeoutOverturnsTheRule(t *testing.T) {
 		t.Errorf("report rules = %+v, want flood overturned once", r.ByRule)
 	}
 }
+
+func TestWithArgument(t *testing.T) {
+	for _, tt := range []struct{ outcome, arg, want string }{
+		{"reply", `merci, "vraiment"`, `reply("merci, \"vraiment\"")`},
+		{"timeout", "2h", "timeout(2h)"},
+		{" ban ", " 7d ", "ban(7d)"},
+		{"delete", "", "delete"},
+		{"timeout(1h)", "2h", "timeout(1h)"},
+	} {
+		got := handlers.WithArgument(tt.outcome, tt.arg)
+		if got != tt.want {
+			t.Errorf("WithArgument(%q, %q) = %q, want %q", tt.outcome, tt.arg, got, tt.want)
+		}
+		if _, err := handlers.ParseOutcome(got); err != nil {
+			t.Errorf("%q does not parse: %v", got, err)
+		}
+	}
+}

@@ -134,14 +134,7 @@ type decisionRequest struct {
 
 // outcome is the request's outcome as handlers.ParseOutcome reads it.
 func (q decisionRequest) outcome() string {
-	o := strings.TrimSpace(q.Outcome)
-	switch {
-	case q.Text != "" && !strings.Contains(o, "("):
-		return o + "(" + strconv.Quote(q.Text) + ")"
-	case q.Duration != "" && !strings.Contains(o, "("):
-		return o + "(" + q.Duration + ")"
-	}
-	return o
+	return handlers.WithArgument(q.Outcome, cmp.Or(q.Text, q.Duration))
 }
 
 // decisionReply is the answer of POST /v1/cases/{id}/decision: the case as

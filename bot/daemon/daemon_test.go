@@ -241,8 +241,16 @@ func (in *instance) do(t *testing.T, method, path string, body []byte, header ma
 	return reply{resp.StatusCode, b}
 }
 
-// post sends one event, signed.
+// post sends one event, signed, and returns its verdict.
 func (in *instance) post(t *testing.T, ev map[string]any) bot.Verdict {
+	t.Helper()
+	var v bot.Verdict
+	in.postAnswer(t, ev).json(t, &v)
+	return v
+}
+
+// postAnswer sends one event, signed, and returns the 200 answer as it came.
+func (in *instance) postAnswer(t *testing.T, ev map[string]any) reply {
 	t.Helper()
 	body, err := json.Marshal(ev)
 	if err != nil {
@@ -252,9 +260,7 @@ func (in *instance) post(t *testing.T, ev map[string]any) bot.Verdict {
 	if r.code != http.StatusOK {
 		t.Fatalf("POST /v1/events = %d %s", r.code, r.body)
 	}
-	var v bot.Verdict
-	r.json(t, &v)
-	return v
+	return r
 }
 
 func message(id, author, text string) map[string]any {

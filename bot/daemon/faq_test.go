@@ -1,7 +1,6 @@
 package daemon_test
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"slices"
@@ -65,18 +64,7 @@ func TestFAQ(t *testing.T) {
 func TestFAQInTheVerdict(t *testing.T) {
 	rules := strings.Replace(rulesFAQ, "cooldown: {channel: off, user: off}", "cooldown: {channel: 1h, user: off}", 1)
 	in := start(t, rules, map[string]string{"VIGIE_WEBHOOK_SECRET": secret})
-	post := func(ev map[string]any) string {
-		t.Helper()
-		body, err := json.Marshal(ev)
-		if err != nil {
-			t.Fatal(err)
-		}
-		r := in.do(t, "POST", "/v1/events", body, map[string]string{"X-Vigie-Signature": sign(body, secret)})
-		if r.code != http.StatusOK {
-			t.Fatalf("POST /v1/events = %d %s", r.code, r.body)
-		}
-		return string(r.body)
-	}
+	post := func(ev map[string]any) string { return string(in.postAnswer(t, ev).body) }
 	shop := message("s-1", "c-1", "vous êtes ouverts quand ?")
 	shop["platform"] = "shop"
 	for _, tt := range []struct {

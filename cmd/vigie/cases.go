@@ -24,8 +24,7 @@ import (
 // carried out on the platform by the process connected to it.
 func (c *cli) casesCommand(ctx context.Context, args []string) int {
 	f := c.flags("cases")
-	base := f.String("url", envOr(c.getenv, "VIGIE_URL", "http://127.0.0.1:8080"),
-		"ask the running vigie at `URL` (env VIGIE_URL; VIGIE_ADMIN_TOKEN is sent when set)")
+	base := f.urlFlag("")
 	format := f.String("format", "text", "list and show: print `text|json`")
 	status := f.String("status", "open", "list: the cases that are `open|decided|all`")
 	platform := f.String("platform", "", "list: only the cases of `PLATFORM` (discord, telegram, facebook, instagram, ...)")

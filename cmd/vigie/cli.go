@@ -210,6 +210,13 @@ func (f *flags) usageError(format string, a ...any) int {
 }
 
 // configFlag declares --config, shared by the commands that read a rule file.
+// urlFlag is --url, the running vigie that a command asks over HTTP; what
+// comes first in the usage (like "without --redis, ") is said before.
+func (f *flags) urlFlag(first string) *string {
+	return f.String("url", envOr(f.c.getenv, "VIGIE_URL", "http://127.0.0.1:8080"),
+		first+"ask the running vigie at `URL` (env VIGIE_URL; VIGIE_ADMIN_TOKEN is sent when set)")
+}
+
 func (f *flags) configFlag() *string {
 	return f.String("config", "", "read the rules from `FILE` (default: "+
 		strings.Join(vigie.DefaultConfigs, ", then ")+", then the starter pack built in)")

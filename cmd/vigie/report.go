@@ -22,8 +22,7 @@ func (c *cli) report(ctx context.Context, args []string) int {
 	since := f.String("since", "24h", "cover the last `PERIOD` (like 12h, 24h, 7d)")
 	format := f.String("format", "text", "print the report as `text|csv|json|png` (csv: one row per rule and hour)")
 	redisURL := f.String("redis", "", "read the figures from the Redis at `URL` that vigie run uses")
-	base := f.String("url", envOr(c.getenv, "VIGIE_URL", "http://127.0.0.1:8080"),
-		"without --redis, ask the running vigie at `URL` (env VIGIE_URL; VIGIE_ADMIN_TOKEN is sent when set)")
+	base := f.urlFlag("without --redis, ")
 	config := f.configFlag()
 	pos, code, ok := f.parse(args)
 	if !ok {

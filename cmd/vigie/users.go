@@ -19,8 +19,7 @@ import (
 // knows them).
 func (c *cli) usersCommand(ctx context.Context, args []string) int {
 	f := c.flags("users")
-	base := f.String("url", envOr(c.getenv, "VIGIE_URL", "http://127.0.0.1:8080"),
-		"ask the running vigie at `URL` (env VIGIE_URL; VIGIE_ADMIN_TOKEN is sent when set)")
+	base := f.urlFlag("")
 	role := f.String("role", "moderator", "add: the account's role, `viewer|moderator|admin`")
 	pos, code, ok := f.parse(args)
 	if !ok {

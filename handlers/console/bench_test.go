@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -41,22 +39,10 @@ func BenchmarkQueuePage(b *testing.B) {
 	con := console.New(console.Options{Store: st, Accounts: st,
 		Outcomes: func(string) []bot.ActionKind { return []bot.ActionKind{"keep", bot.ActDelete, bot.ActTimeout} }})
 	routes := con.Routes()
-	login := httptest.NewRequest("POST", "/login", strings.NewReader(url.Values{"name": {"ann"}, "password": {"correct horse"}}.Encode()))
-	login.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	login.RemoteAddr = "127.0.0.1:4000"
-	w := httptest.NewRecorder()
-	routes["POST /login"].ServeHTTP(w, login)
-	cookies := w.Result().Cookies()
-	if len(cookies) != 1 {
-		b.Fatalf("login: %d, no cookie", w.Code)
-	}
+	session := login(b, routes, "ann", "correct horse")
 	b.ResetTimer()
 	for b.Loop() {
-		req := httptest.NewRequest("GET", "/queue", nil)
-		req.RemoteAddr = "127.0.0.1:4000"
-		req.AddCookie(cookies[0])
-		w := httptest.NewRecorder()
-		routes["GET /queue"].ServeHTTP(w, req)
+		w := get(routes, "GET /queue", "/queue", session)
 		if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), "10000 open cases") {
 			b.Fatalf("queue: %d", w.Code)
 		}

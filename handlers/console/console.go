@@ -56,7 +56,7 @@ type Options struct {
 	// X-Forwarded-For are believed.
 	TrustedProxies []netip.Prefix
 	// Report builds the report of the period that ends now; Health says how
-	// the running vigie is. The pages that show them need them.
+	// the running vigie is. Without them, their pages are not served.
 	Report func(ctx context.Context, period time.Duration) (*report.Report, error)
 	Health func(ctx context.Context) Health
 	// Rules, when set, gives the rules page: the file to edit, check, test,
@@ -81,6 +81,24 @@ type Console struct {
 	// done is closed by Close: the live views end.
 	done      chan struct{}
 	closeOnce sync.Once
+	// key is the session key once the store gave it: it never changes, and
+	// every request would otherwise ask Redis for it.
+	keyMu sync.Mutex
+	key   []byte
+}
+
+// sessionKey is the store's session key, asked for once.
+func (c *Console) sessionKey(ctx context.Context) ([]byte, error) {
+	c.keyMu.Lock()
+	defer c.keyMu.Unlock()
+	if c.key == nil {
+		k, err := c.o.Accounts.SessionKey(ctx)
+		if err != nil {
+			return nil, err
+		}
+		c.key = k
+	}
+	return c.key, nil
 }
 
 // Close ends the live views, for the HTTP server to shut down: the browsers
@@ -126,16 +144,20 @@ func (c *Console) Routes() map[string]http.Handler {
 		"GET /queue":              c.guard(c.signedIn(RoleViewer, c.queue)),
 		"GET /queue/live":         c.guard(c.signedIn(RoleViewer, c.live)),
 		"POST /queue/{id}/decide": c.guard(c.signedIn(RoleModerator, c.decide)),
-		"GET /reports":            c.guard(c.signedIn(RoleViewer, c.reports)),
-		"GET /reports/chart.png":  c.guard(c.signedIn(RoleViewer, c.reportFile("png"))),
-		"GET /reports/report.csv": c.guard(c.signedIn(RoleViewer, c.reportFile("csv"))),
-		"GET /health":             c.guard(c.signedIn(RoleViewer, c.health)),
 		"GET /static/":            c.guard(http.StripPrefix("/static/", http.FileServerFS(static)).ServeHTTP),
 	}
 	routes["GET /people"] = c.guard(c.signedIn(RoleViewer, c.people))
 	routes["GET /people/{platform}/{space}/{author}"] = c.guard(c.signedIn(RoleViewer, c.personPage))
 	routes["POST /people/{platform}/{space}/{author}/strikes/lift"] = c.guard(c.signedIn(RoleModerator, c.liftStrikes))
 	routes["POST /people/{platform}/{space}/{author}/timeout/lift"] = c.guard(c.signedIn(RoleModerator, c.liftTimeout))
+	if c.o.Report != nil {
+		routes["GET /reports"] = c.guard(c.signedIn(RoleViewer, c.reports))
+		routes["GET /reports/chart.png"] = c.guard(c.signedIn(RoleViewer, c.reportFile("png")))
+		routes["GET /reports/report.csv"] = c.guard(c.signedIn(RoleViewer, c.reportFile("csv")))
+	}
+	if c.o.Health != nil {
+		routes["GET /health"] = c.guard(c.signedIn(RoleViewer, c.health))
+	}
 	if c.o.Rules != nil {
 		routes["GET /rules"] = c.guard(c.signedIn(RoleViewer, c.rulesPage))
 		routes["POST /rules/check"] = c.guard(c.signedIn(RoleAdmin, c.rulesCheck))
@@ -268,7 +290,7 @@ func (c *Console) who(r *http.Request) (account, error) {
 	if err != nil {
 		return account{}, errSession
 	}
-	key, err := c.o.Accounts.SessionKey(r.Context())
+	key, err := c.sessionKey(r.Context())
 	if err != nil {
 		return account{}, err
 	}
@@ -315,7 +337,7 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 			"Error": "Wrong name or password."})
 		return
 	}
-	key, err := c.o.Accounts.SessionKey(r.Context())
+	key, err := c.sessionKey(r.Context())
 	if err != nil {
 		http.Error(w, "accounts: "+err.Error(), http.StatusServiceUnavailable)
 		return
@@ -457,17 +479,19 @@ func (c *Console) live(w http.ResponseWriter, r *http.Request, _ account) {
 // again with what happened.
 func (c *Console) decide(w http.ResponseWriter, r *http.Request, a account) {
 	id := r.PathValue("id")
-	outcome := strings.TrimSpace(r.PostFormValue("outcome"))
-	switch arg := strings.TrimSpace(r.PostFormValue("arg")); {
-	case outcome == string(bot.ActReply):
+	outcome, arg := strings.TrimSpace(r.PostFormValue("outcome")), strings.TrimSpace(r.PostFormValue("arg"))
+	// The field is the reply's text or a duration: another button leaves it.
+	switch bot.ActionKind(outcome) {
+	case bot.ActReply:
 		if arg == "" {
 			c.back(w, r, id+": write the reply first.", true)
 			return
 		}
-		outcome += "(" + strconv.Quote(arg) + ")"
-	case arg != "" && (outcome == string(bot.ActTimeout) || outcome == string(bot.ActBan)):
-		outcome += "(" + arg + ")"
+	case bot.ActTimeout, bot.ActBan:
+	default:
+		arg = ""
 	}
+	outcome = handlers.WithArgument(outcome, arg)
 	if _, err := handlers.ParseOutcome(outcome); err != nil {
 		c.back(w, r, id+": "+err.Error(), true)
 		return

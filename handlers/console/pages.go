@@ -1,7 +1,6 @@
 package console
 
 import (
-	"context"
 	"net/http"
 	"net/url"
 	"time"
@@ -41,21 +40,27 @@ func reportPeriod(r *http.Request) (string, time.Duration, error) {
 	return since, d, err
 }
 
-// reports shows the report of a period: figures, the chart, rules with their
-// overturns (the false-positive signal), alerts, the FAQ, offenders.
-func (c *Console) reports(w http.ResponseWriter, r *http.Request, a account) {
+// periodReport builds the report of the period the request asks for
+// (?since=, 24h by default); on failure it has answered the request.
+func (c *Console) periodReport(w http.ResponseWriter, r *http.Request) (string, *report.Report, bool) {
 	since, d, err := reportPeriod(r)
 	if err != nil {
 		http.Error(w, "since: "+err.Error(), http.StatusBadRequest)
-		return
-	}
-	if c.o.Report == nil {
-		http.NotFound(w, r)
-		return
+		return "", nil, false
 	}
 	rep, err := c.o.Report(r.Context(), d)
 	if err != nil {
 		http.Error(w, "report: "+err.Error(), http.StatusServiceUnavailable)
+		return "", nil, false
+	}
+	return since, rep, true
+}
+
+// reports shows the report of a period: figures, the chart, rules with their
+// overturns (the false-positive signal), alerts, the FAQ, offenders.
+func (c *Console) reports(w http.ResponseWriter, r *http.Request, a account) {
+	since, rep, ok := c.periodReport(w, r)
+	if !ok {
 		return
 	}
 	c.render(w, http.StatusOK, "reports.html", map[string]any{
@@ -68,18 +73,8 @@ func (c *Console) reports(w http.ResponseWriter, r *http.Request, a account) {
 // and hour), to download.
 func (c *Console) reportFile(format string) func(http.ResponseWriter, *http.Request, account) {
 	return func(w http.ResponseWriter, r *http.Request, _ account) {
-		since, d, err := reportPeriod(r)
-		if err != nil {
-			http.Error(w, "since: "+err.Error(), http.StatusBadRequest)
-			return
-		}
-		if c.o.Report == nil {
-			http.NotFound(w, r)
-			return
-		}
-		rep, err := c.o.Report(r.Context(), d)
-		if err != nil {
-			http.Error(w, "report: "+err.Error(), http.StatusServiceUnavailable)
+		since, rep, ok := c.periodReport(w, r)
+		if !ok {
 			return
 		}
 		if format == "png" {
@@ -102,14 +97,5 @@ func (c *Console) reportFile(format string) func(http.ResponseWriter, *http.Requ
 
 // health shows each part's state.
 func (c *Console) health(w http.ResponseWriter, r *http.Request, a account) {
-	h := c.healthOf(r.Context())
-	c.render(w, http.StatusOK, "health.html", map[string]any{"Account": a, "Nav": "health", "Health": h})
-}
-
-// healthOf is Options.Health or, when there is none, what the console knows.
-func (c *Console) healthOf(ctx context.Context) Health {
-	if c.o.Health != nil {
-		return c.o.Health(ctx)
-	}
-	return Health{}
+	c.render(w, http.StatusOK, "health.html", map[string]any{"Account": a, "Nav": "health", "Health": c.o.Health(r.Context())})
 }
