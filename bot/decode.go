@@ -24,7 +24,7 @@ func DecodeEvent(data []byte) (Event, error) {
 			return Event{}, err
 		}
 	}
-	if !hasText && ev.Kind != KindJoin {
+	if !hasText && ev.Kind != KindJoin && ev.Kind != KindProfile {
 		if err := ev.Validate(); err != nil {
 			return Event{}, fmt.Errorf("%w, \"text\"", err)
 		}
@@ -77,13 +77,16 @@ const (
 	MaxPlatformLen = 64
 	MaxRoles       = 100
 	MaxLabelLen    = 64
+	// MaxParts bounds each list of what a message shows besides its text:
+	// embeds, files, hidden links, poll options, an embed's fields.
+	MaxParts = 100
 	// MaxFutureSkew is how far in the future a live event's at may be: clocks
 	// disagree a little, not by hours.
 	MaxFutureSkew = 5 * time.Minute
 )
 
 // knownKinds are the kinds an event may have; an empty kind is a message.
-var knownKinds = []Kind{KindMessage, KindEdit, KindComment, KindJoin, KindDM}
+var knownKinds = []Kind{KindMessage, KindEdit, KindComment, KindJoin, KindDM, KindProfile}
 
 // Validate checks the fields every event needs and their sizes, and fills
 // defaults for the others: id and at are required, platform too, kind is one
@@ -110,7 +113,7 @@ func (e *Event) Validate() error {
 		return fmt.Errorf("missing field %s", strings.Join(missing, ", "))
 	}
 	if !slices.Contains(knownKinds, e.Kind) {
-		return fmt.Errorf("field \"kind\": unknown kind %q (want message, edit, comment, join or dm)", truncate(string(e.Kind), 32))
+		return fmt.Errorf("field \"kind\": unknown kind %q (want message, edit, comment, join, dm or profile)", truncate(string(e.Kind), 32))
 	}
 	for _, f := range []struct {
 		name string
@@ -120,7 +123,8 @@ func (e *Event) Validate() error {
 		{"id", e.ID, MaxIDLen}, {"platform", e.Platform, MaxPlatformLen},
 		{"space", e.Space, MaxIDLen}, {"channel", e.Channel, MaxIDLen}, {"thread", e.Thread, MaxIDLen},
 		{"reply_to", e.ReplyTo, MaxIDLen}, {"author.id", e.Author.ID, MaxIDLen},
-		{"author.name", e.Author.Name, MaxNameLen}, {"label", e.Label, MaxLabelLen},
+		{"author.name", e.Author.Name, MaxNameLen}, {"author.username", e.Author.Username, MaxNameLen},
+		{"label", e.Label, MaxLabelLen}, {"forward.from", e.forwardFrom(), MaxNameLen},
 	} {
 		if len(f.v) > f.max {
 			return fmt.Errorf("field %q: %d bytes, more than %d", f.name, len(f.v), f.max)
@@ -134,7 +138,32 @@ func (e *Event) Validate() error {
 			return fmt.Errorf("field \"author.roles\": a role of %d bytes, more than %d", len(r), MaxNameLen)
 		}
 	}
+	count := func(name string, n int) error {
+		if n > MaxParts {
+			return fmt.Errorf("field %q: %d items, more than %d", name, n, MaxParts)
+		}
+		return nil
+	}
+	errs := []error{count("embeds", len(e.Embeds)), count("files", len(e.Files)), count("hidden_links", len(e.HiddenLinks))}
+	if e.Poll != nil {
+		errs = append(errs, count("poll.options", len(e.Poll.Options)))
+	}
+	for _, em := range e.Embeds {
+		errs = append(errs, count("embeds.fields", len(em.Fields)))
+	}
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
 	return nil
+}
+
+func (e *Event) forwardFrom() string {
+	if e.Forward == nil {
+		return ""
+	}
+	return e.Forward.From
 }
 
 // CheckClock refuses an event dated more than MaxFutureSkew after now. Live

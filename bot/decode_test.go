@@ -48,6 +48,32 @@ func TestDecodeEvent(t *testing.T) {
 			name: "a join needs no text",
 			in:   `{"id":"j1","platform":"p","kind":"join","at":"2026-11-20T22:10:00Z"}`,
 		},
+		{
+			name: "what a message shows besides its text",
+			in: `{"id":"f1","platform":"telegram","author":{"id":"u","name":"Bob","username":"bob_42"},"text":"",
+			 "forward":{"from":"Crypto Signals","text":"double your BTC"},
+			 "embeds":[{"title":"Free Nitro","description":"claim it","url":"https://claim-nitro.sbs/gift","fields":[{"name":"ends","value":"today"}]}],
+			 "files":["nitro.exe"],"hidden_links":["https://dlscord.gift/x"],"poll":{"question":"want nitro?","options":["yes","no"]},
+			 "at":"2026-11-20T22:10:00Z"}`,
+			check: func(t *testing.T, ev Event) {
+				want := "Crypto Signals\ndouble your BTC\nwant nitro?\nyes\nno\nFree Nitro\nclaim it\nends\ntoday\nhttps://claim-nitro.sbs/gift\nnitro.exe\nhttps://dlscord.gift/x"
+				if got := ev.Content(); got != want || ev.Author.Username != "bob_42" {
+					t.Errorf("content = %q, want %q (username %q)", got, want, ev.Author.Username)
+				}
+			},
+		},
+		{
+			name: "a profile needs no text; its content is the names",
+			in:   `{"id":"p1","platform":"discord","kind":"profile","author":{"id":"u","name":"Free Nitro","username":"nitro_drop"},"at":"2026-11-20T22:10:00Z"}`,
+			check: func(t *testing.T, ev Event) {
+				if got := ev.Content(); got != "Free Nitro\nnitro_drop" {
+					t.Errorf("content = %q", got)
+				}
+			},
+		},
+		{name: "a profile without an author", in: `{"id":"1","platform":"p","kind":"profile","at":"2026-11-20T22:10:00Z"}`, wantErr: `missing field "author.id"`},
+		{name: "too many files", in: `{"id":"1","platform":"p","author":{"id":"u"},"text":"","files":[` + strings.Repeat(`"a",`, MaxParts) + `"a"],"at":"2026-11-20T22:10:00Z"}`,
+			wantErr: `field "files": 101 items, more than 100`},
 		{name: "missing id", in: `{"platform":"p","author":{"id":"u"},"text":"x","at":"2026-11-20T22:10:00Z"}`, wantErr: `missing field "id"`},
 		{name: "missing text", in: `{"id":"1","platform":"p","author":{"id":"u"},"at":"2026-11-20T22:10:00Z"}`, wantErr: `missing field "text"`},
 		{name: "missing at", in: `{"id":"1","platform":"p","author":{"id":"u"},"text":"x"}`, wantErr: `missing field "at"`},
@@ -55,7 +81,7 @@ func TestDecodeEvent(t *testing.T) {
 		{name: "a message without an author", in: `{"id":"1","platform":"p","text":"x","at":"2026-11-20T22:10:00Z"}`, wantErr: `missing field "author.id"`},
 		{name: "a comment without an author", in: `{"id":"1","platform":"p","kind":"comment","text":"x","at":"2026-11-20T22:10:00Z"}`, wantErr: `missing field "author.id"`},
 		{name: "unknown kind", in: `{"id":"1","platform":"p","kind":"reaction","text":"x","at":"2026-11-20T22:10:00Z"}`,
-			wantErr: `field "kind": unknown kind "reaction" (want message, edit, comment, join or dm)`},
+			wantErr: `field "kind": unknown kind "reaction" (want message, edit, comment, join, dm or profile)`},
 		{name: "missing everything", in: `{}`, wantErr: `missing field "id", "platform", "at", "author.id", "text"`},
 		{name: "wrong type", in: `{"id":"1","text":42,"at":"2026-11-20T22:10:00Z"}`, wantErr: `field "text": expected a string, got number`},
 		{name: "wrong nested type", in: `{"id":"1","text":"x","at":"2026-11-20T22:10:00Z","author":{"staff":"yes"}}`, wantErr: `field "author.staff": expected true or false, got string`},

@@ -4,6 +4,7 @@
 package bot
 
 import (
+	"strings"
 	"time"
 )
 
@@ -17,13 +18,20 @@ const (
 	KindComment Kind = "comment"
 	KindJoin    Kind = "join"
 	KindDM      Kind = "dm"
+	// KindProfile is a member's names as a space shows them, when they join
+	// and when they change them: rules judge names as they judge text.
+	KindProfile Kind = "profile"
 )
 
 // Author is who wrote or did the event.
 type Author struct {
-	ID    string   `json:"id"`
-	Name  string   `json:"name,omitempty"`
-	Roles []string `json:"roles,omitempty"`
+	ID string `json:"id"`
+	// Name is the name the space shows: a nickname, or the display name.
+	Name string `json:"name,omitempty"`
+	// Username is the account's handle (Discord's username, Telegram's
+	// @username), when the platform has one.
+	Username string   `json:"username,omitempty"`
+	Roles    []string `json:"roles,omitempty"`
 	// Staff marks the community's own moderators and the brand's accounts.
 	Staff bool `json:"staff,omitempty"`
 	// RolesUnknown says the platform could not tell whether the author holds a
@@ -40,17 +48,32 @@ type Author struct {
 // Event is one thing that happened on a platform, in vigie's neutral shape. Its JSON
 // form is the contract of POST /v1/events and of the files vigie replay reads.
 type Event struct {
-	ID          string    `json:"id"`
-	Platform    string    `json:"platform"`
-	Kind        Kind      `json:"kind"`
-	Space       string    `json:"space,omitempty"`
-	Channel     string    `json:"channel,omitempty"`
-	Thread      string    `json:"thread,omitempty"`
-	Author      Author    `json:"author"`
-	Text        string    `json:"text"`
-	ReplyTo     string    `json:"reply_to,omitempty"`
-	Attachments int       `json:"attachments,omitempty"`
-	At          time.Time `json:"at"`
+	ID       string `json:"id"`
+	Platform string `json:"platform"`
+	Kind     Kind   `json:"kind"`
+	Space    string `json:"space,omitempty"`
+	Channel  string `json:"channel,omitempty"`
+	Thread   string `json:"thread,omitempty"`
+	Author   Author `json:"author"`
+	// Text is what the author wrote: a message, a caption, a comment. What
+	// else the message shows (a forward, embeds, a poll, file names, hidden
+	// link targets) is in the fields below, and Content joins it all.
+	Text        string `json:"text"`
+	ReplyTo     string `json:"reply_to,omitempty"`
+	Attachments int    `json:"attachments,omitempty"`
+	// Forward is the message this one forwards, when it is a forward.
+	Forward *Forward `json:"forward,omitempty"`
+	// Embeds are the cards shown with the message (link previews, a
+	// forwarded bot message's embeds).
+	Embeds []Embed `json:"embeds,omitempty"`
+	// Files are the names of the attached files, as the sender gave them.
+	Files []string `json:"files,omitempty"`
+	// HiddenLinks are link targets the text does not show: a Telegram
+	// text_link behind its words.
+	HiddenLinks []string `json:"hidden_links,omitempty"`
+	// Poll is the poll the message asks.
+	Poll *Poll     `json:"poll,omitempty"`
+	At   time.Time `json:"at"`
 	// Label is the known category of a historical event (ok, spam, abuse, ...);
 	// only vigie replay reads it.
 	Label string `json:"label,omitempty"`
@@ -60,3 +83,87 @@ type Event struct {
 
 // Key identifies the event across platforms; the store dedupes on it.
 func (e Event) Key() string { return e.Platform + ":" + e.ID }
+
+// Forward is a forwarded message: where it came from (a chat, a channel, a
+// user, a server, as the platform names it) and its text.
+type Forward struct {
+	From string `json:"from,omitempty"`
+	Text string `json:"text,omitempty"`
+}
+
+// Embed is a card shown with a message.
+type Embed struct {
+	Title       string       `json:"title,omitempty"`
+	Description string       `json:"description,omitempty"`
+	URL         string       `json:"url,omitempty"`
+	Fields      []EmbedField `json:"fields,omitempty"`
+}
+
+// EmbedField is one name and value of an embed.
+type EmbedField struct {
+	Name  string `json:"name,omitempty"`
+	Value string `json:"value,omitempty"`
+}
+
+// Poll is a poll's question and its options.
+type Poll struct {
+	Question string   `json:"question,omitempty"`
+	Options  []string `json:"options,omitempty"`
+}
+
+// Content is everything the event gives to read, one piece a line: the text,
+// the forward (where from, its text), the poll, the embeds, the file names and the hidden link
+// targets; for a profile event, the member's name and username. Rules read it
+// so that a scam is caught wherever in the message it hides. A message with
+// nothing but text has its text as content, without a copy.
+func (e *Event) Content() string {
+	if e.Kind == KindProfile {
+		if e.Author.Username == "" || e.Author.Username == e.Author.Name {
+			return e.Author.Name
+		}
+		if e.Author.Name == "" {
+			return e.Author.Username
+		}
+		return e.Author.Name + "\n" + e.Author.Username
+	}
+	if e.Forward == nil && len(e.Embeds) == 0 && len(e.Files) == 0 && len(e.HiddenLinks) == 0 && e.Poll == nil {
+		return e.Text
+	}
+	var b strings.Builder
+	line := func(s string) {
+		if s == "" {
+			return
+		}
+		if b.Len() > 0 {
+			b.WriteByte('\n')
+		}
+		b.WriteString(s)
+	}
+	line(e.Text)
+	if f := e.Forward; f != nil {
+		line(f.From)
+		line(f.Text)
+	}
+	if p := e.Poll; p != nil {
+		line(p.Question)
+		for _, o := range p.Options {
+			line(o)
+		}
+	}
+	for _, em := range e.Embeds {
+		line(em.Title)
+		line(em.Description)
+		for _, f := range em.Fields {
+			line(f.Name)
+			line(f.Value)
+		}
+		line(em.URL)
+	}
+	for _, f := range e.Files {
+		line(f)
+	}
+	for _, l := range e.HiddenLinks {
+		line(l)
+	}
+	return b.String()
+}

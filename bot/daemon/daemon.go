@@ -800,7 +800,7 @@ func faqAsked(ev bot.Event, v bot.Verdict) bool {
 
 func kindLabel(k bot.Kind) string {
 	switch k {
-	case bot.KindMessage, bot.KindEdit, bot.KindComment, bot.KindJoin, bot.KindDM:
+	case bot.KindMessage, bot.KindEdit, bot.KindComment, bot.KindJoin, bot.KindDM, bot.KindProfile:
 		return string(k)
 	}
 	return "other"
