@@ -156,8 +156,9 @@ func (e *Engine) assess(ctx context.Context, ev bot.Event) (Assessment, error) {
 	// the heap, as it must for an addressable struct. Counts and State are
 	// shared with the box, so what is filled in later (counters, strikes, hits)
 	// is seen through it.
-	text.AnalyzeInto(&s.analysis, ev.Text)
-	newEnv(&s.env, &ev, &s.analysis, now, st, counts, s.hoursAfter)
+	content := ev.Content()
+	text.AnalyzeInto(&s.analysis, content)
+	newEnv(&s.env, &ev, content, &s.analysis, now, st, counts, s.hoursAfter)
 	defer func() { s.env = exprEnv{} }()
 	var boxed any
 	box := func() any {
@@ -406,11 +407,13 @@ type keySpan struct {
 	lo, hi  int
 }
 
-// newEnv fills the environment from the event and the analysis of its text.
-func newEnv(env *exprEnv, ev *bot.Event, a *text.Analysis, now time.Time, st *evalState, counts []int, afterHours bool) {
-	st.text, st.analysis, st.now = ev.Text, a, now
+// newEnv fills the environment from the event and the analysis of its
+// content (ev.Content()).
+func newEnv(env *exprEnv, ev *bot.Event, content string, a *text.Analysis, now time.Time, st *evalState, counts []int, afterHours bool) {
+	st.text, st.analysis, st.now = content, a, now
 	*env = exprEnv{
 		Text:        ev.Text,
+		Content:     content,
 		Platform:    ev.Platform,
 		Kind:        string(ev.Kind),
 		Space:       ev.Space,
@@ -418,9 +421,12 @@ func newEnv(env *exprEnv, ev *bot.Event, a *text.Analysis, now time.Time, st *ev
 		Thread:      ev.Thread,
 		ReplyTo:     ev.ReplyTo,
 		Attachments: ev.Attachments,
+		Files:       ev.Files,
+		HiddenLinks: ev.HiddenLinks,
 		Author: authorEnv{
 			ID:         ev.Author.ID,
 			Name:       ev.Author.Name,
+			Username:   ev.Author.Username,
 			Roles:      ev.Author.Roles,
 			Staff:      ev.Author.Staff,
 			Bot:        ev.Author.Bot,
@@ -436,6 +442,9 @@ func newEnv(env *exprEnv, ev *bot.Event, a *text.Analysis, now time.Time, st *ev
 		AfterHours: afterHours,
 		State:      st,
 		signalEnv:  signalsOf(a),
+	}
+	if f := ev.Forward; f != nil {
+		env.Forwarded, env.Forward = true, forwardEnv{From: f.From, Text: f.Text}
 	}
 }
 

@@ -13,8 +13,13 @@ import (
 
 // exprEnv is what an expression sees. Field tags are the names CMs write.
 //
-// Event fields: text (as written), platform, kind, space, channel, thread,
-// reply_to, attachments (a count). author.id, author.name, author.roles,
+// Event fields: text (as written), content (everything the event gives to
+// read: bot.Event.Content), platform, kind, space, channel, thread, reply_to,
+// attachments (a count), files (their names), hidden_links (link targets the
+// text does not show), forwarded, forward.from and forward.text. The text
+// features below are those of content, so that a link or a scam hidden in a
+// forward, a caption's hidden link or an embed is seen by the rules that read
+// links; text stays what the author wrote. author.id, author.name, author.username, author.roles,
 // author.staff, author.bot, author.account_age and author.member_age: the ages are
 // time.Duration measured at evaluation time, and ZERO WHEN UNKNOWN (the platform
 // did not say when the account was created or the member joined), so a test for a
@@ -32,20 +37,25 @@ import (
 //
 // Spam signals (fields and functions): see signalEnv and signalFunctions.
 type exprEnv struct {
-	Text        string    `expr:"text"`
-	Platform    string    `expr:"platform"`
-	Kind        string    `expr:"kind"`
-	Space       string    `expr:"space"`
-	Channel     string    `expr:"channel"`
-	Thread      string    `expr:"thread"`
-	ReplyTo     string    `expr:"reply_to"`
-	Attachments int       `expr:"attachments"`
-	Author      authorEnv `expr:"author"`
-	Links       []string  `expr:"links"`
-	Domains     []string  `expr:"domains"`
-	Mentions    int       `expr:"mentions"`
-	Emojis      int       `expr:"emojis"`
-	Caps        float64   `expr:"caps"`
+	Text        string     `expr:"text"`
+	Content     string     `expr:"content"`
+	Platform    string     `expr:"platform"`
+	Kind        string     `expr:"kind"`
+	Space       string     `expr:"space"`
+	Channel     string     `expr:"channel"`
+	Thread      string     `expr:"thread"`
+	ReplyTo     string     `expr:"reply_to"`
+	Attachments int        `expr:"attachments"`
+	Files       []string   `expr:"files"`
+	HiddenLinks []string   `expr:"hidden_links"`
+	Forwarded   bool       `expr:"forwarded"`
+	Forward     forwardEnv `expr:"forward"`
+	Author      authorEnv  `expr:"author"`
+	Links       []string   `expr:"links"`
+	Domains     []string   `expr:"domains"`
+	Mentions    int        `expr:"mentions"`
+	Emojis      int        `expr:"emojis"`
+	Caps        float64    `expr:"caps"`
 	// Counters is indexed by the counter's position in the file: the compiler
 	// rewrites counters.NAME into counters[i], so no map is built per event.
 	Counters []int `expr:"counters"`
@@ -65,6 +75,7 @@ const stateName = "__state"
 
 // evalState is one event's working state for the functions.
 type evalState struct {
+	// text is the string analysis is of: the event's content
 	text     string
 	analysis *text.Analysis
 	now      time.Time
@@ -97,9 +108,16 @@ type evalState struct {
 	built int
 }
 
+// forwardEnv is the message an event forwards: empty strings when it forwards none.
+type forwardEnv struct {
+	From string `expr:"from"`
+	Text string `expr:"text"`
+}
+
 type authorEnv struct {
 	ID         string        `expr:"id"`
 	Name       string        `expr:"name"`
+	Username   string        `expr:"username"`
 	Roles      []string      `expr:"roles"`
 	Staff      bool          `expr:"staff"`
 	Bot        bool          `expr:"bot"`

@@ -212,6 +212,14 @@ func nativeIdent(name string) (nval, bool) {
 	switch name {
 	case "text":
 		return str(func(e *exprEnv) string { return e.Text })
+	case "content":
+		return str(func(e *exprEnv) string { return e.Content })
+	case "forwarded":
+		return nval{kind: nBool, b: func(e *exprEnv) bool { return e.Forwarded }}, true
+	case "files":
+		return nval{kind: nStrings, ss: func(e *exprEnv) []string { return e.Files }}, true
+	case "hidden_links":
+		return nval{kind: nStrings, ss: func(e *exprEnv) []string { return e.HiddenLinks }}, true
 	case "platform":
 		return str(func(e *exprEnv) string { return e.Platform })
 	case "kind":
@@ -278,6 +286,17 @@ func nativeMember(n *ast.MemberNode) (nval, bool) {
 		}
 		i := idx.Value
 		return nval{kind: nInt, i: func(e *exprEnv) int { return e.Counters[i] }}, true
+	case "forward":
+		prop, ok := n.Property.(*ast.StringNode)
+		if !ok {
+			return nval{}, false
+		}
+		switch prop.Value {
+		case "from":
+			return nval{kind: nString, s: func(e *exprEnv) string { return e.Forward.From }}, true
+		case "text":
+			return nval{kind: nString, s: func(e *exprEnv) string { return e.Forward.Text }}, true
+		}
 	case "author":
 		prop, ok := n.Property.(*ast.StringNode)
 		if !ok {
@@ -288,6 +307,8 @@ func nativeMember(n *ast.MemberNode) (nval, bool) {
 			return nval{kind: nString, s: func(e *exprEnv) string { return e.Author.ID }}, true
 		case "name":
 			return nval{kind: nString, s: func(e *exprEnv) string { return e.Author.Name }}, true
+		case "username":
+			return nval{kind: nString, s: func(e *exprEnv) string { return e.Author.Username }}, true
 		case "roles":
 			return nval{kind: nStrings, ss: func(e *exprEnv) []string { return e.Author.Roles }}, true
 		case "staff":

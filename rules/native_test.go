@@ -43,6 +43,15 @@ func nativeEvents(t *testing.T) []bot.Event {
 			}
 		}
 	}
+	// what a message shows besides its text, and members' names
+	young := bot.Author{ID: "u6", Name: "Discord Support", Username: "nitro_gift", CreatedAt: at.Add(-time.Hour)}
+	out = append(out,
+		bot.Event{ID: "fw", Platform: "telegram", Kind: bot.KindMessage, Author: young, At: at,
+			Forward: &bot.Forward{From: "Crypto Signals", Text: "free nitro https://claim-nitro.sbs/gift"}},
+		bot.Event{ID: "hl", Platform: "telegram", Kind: bot.KindMessage, Author: young, At: at, Text: "official discord",
+			HiddenLinks: []string{"https://dіscord.gift/x"}, Files: []string{"nitro.exe"}},
+		bot.Event{ID: "pr", Platform: "discord", Kind: bot.KindProfile, Author: young, At: at},
+		bot.Event{ID: "pr2", Platform: "discord", Kind: bot.KindProfile, Author: bot.Author{ID: "u7", Name: "Bob"}, At: at})
 	files, _ := filepath.Glob(filepath.Join("..", "..", "shared", "data", "*.jsonl"))
 	for _, f := range files {
 		fh, err := os.Open(f)
@@ -134,7 +143,8 @@ func compareNative(t *testing.T, rs *Ruleset, events []bot.Event) {
 		if now.IsZero() {
 			now = time.Date(2026, 1, 5, 12, 0, 0, 0, time.UTC)
 		}
-		newEnv(&s.env, &ev, text.Analyze(ev.Text), now, st, counts, n%2 == 0)
+		content := ev.Content()
+		newEnv(&s.env, &ev, content, text.Analyze(content), now, st, counts, n%2 == 0)
 		for k := range n % 5 {
 			st.strikes = append(st.strikes, now.Add(-time.Duration(k)*5*time.Hour))
 		}

@@ -14,8 +14,10 @@ package rules
 // Each test runs on a fresh, empty memory store, its events in the order written.
 //
 // An event takes the fields of the event JSON (id, platform, kind, space, channel,
-// thread, reply_to, text, attachments, link, label, and author with id, name,
-// roles, staff, bot, created_at, joined_at) plus:
+// thread, reply_to, text, attachments, files, hidden_links, forward with from and
+// text, embeds with title, description, url and fields (name, value), poll with
+// question and options, link, label, and author with id, name, username, roles,
+// staff, bot, created_at, joined_at) plus:
 //   - at: the event's time, absolute: RFC 3339 ("2026-01-05T23:30:00+01:00") or a
 //     local time in the file's timezone ("2026-01-05T23:30" or "2026-01-05 23:30").
 //   - after: a duration from the test's base time, Monday 2026-01-05 12:00 in the
@@ -131,9 +133,10 @@ type expectation struct {
 }
 
 var testEventKeys = []string{"id", "platform", "kind", "space", "channel", "thread", "reply_to",
-	"text", "attachments", "link", "label", "author", "at", "after", "repeat", "every"}
+	"text", "attachments", "files", "hidden_links", "forward", "embeds", "poll", "link", "label", "author",
+	"at", "after", "repeat", "every"}
 
-var testAuthorKeys = []string{"id", "name", "roles", "staff", "bot", "created_at", "joined_at",
+var testAuthorKeys = []string{"id", "name", "username", "roles", "staff", "bot", "created_at", "joined_at",
 	"account_age", "member_age"}
 
 func compileTests(d *decoder, fs fileSpec, rs *Ruleset) []ruleTest {
@@ -198,6 +201,7 @@ func (d *decoder) testEvents(n *yaml.Node, where string, base time.Time, loc *ti
 	if e, ok := m["attachments"]; ok {
 		ev.Attachments, _ = d.integer(e.Value, where+": attachments")
 	}
+	d.testShown(m, where, &ev)
 	ev.At = base
 	if e, ok := m["at"]; ok {
 		if s, ok := d.str(e.Value, where+": at"); ok {
@@ -256,6 +260,75 @@ func (d *decoder) testEvents(n *yaml.Node, where string, base time.Time, loc *ti
 	return out
 }
 
+// testShown reads what a test event shows besides its text: files,
+// hidden_links, forward, embeds and poll.
+func (d *decoder) testShown(m map[string]entry, where string, ev *bot.Event) {
+	if e, ok := m["files"]; ok {
+		ev.Files, _ = d.strList(e.Value, where+": files", true)
+	}
+	if e, ok := m["hidden_links"]; ok {
+		ev.HiddenLinks, _ = d.strList(e.Value, where+": hidden_links", true)
+	}
+	if e, ok := m["forward"]; ok {
+		w := where + ": forward"
+		if fm, ok := d.mapping(e.Value, w, "from", "text"); ok {
+			ev.Forward = &bot.Forward{}
+			if x, ok := fm["from"]; ok {
+				ev.Forward.From, _ = d.str(x.Value, w+".from")
+			}
+			if x, ok := fm["text"]; ok {
+				ev.Forward.Text, _ = d.str(x.Value, w+".text")
+			}
+		}
+	}
+	if e, ok := m["poll"]; ok {
+		w := where + ": poll"
+		if pm, ok := d.mapping(e.Value, w, "question", "options"); ok {
+			ev.Poll = &bot.Poll{}
+			if x, ok := pm["question"]; ok {
+				ev.Poll.Question, _ = d.str(x.Value, w+".question")
+			}
+			if x, ok := pm["options"]; ok {
+				ev.Poll.Options, _ = d.strList(x.Value, w+".options", true)
+			}
+		}
+	}
+	if e, ok := m["embeds"]; ok {
+		w := where + ": embeds"
+		items, _ := d.seq(e.Value, w, true)
+		for _, it := range items {
+			em, ok := d.mapping(it, w, "title", "description", "url", "fields")
+			if !ok {
+				continue
+			}
+			var out bot.Embed
+			for i, key := range []string{"title", "description", "url"} {
+				if x, ok := em[key]; ok {
+					*[]*string{&out.Title, &out.Description, &out.URL}[i], _ = d.str(x.Value, w+"."+key)
+				}
+			}
+			if x, ok := em["fields"]; ok {
+				fields, _ := d.seq(x.Value, w+".fields", true)
+				for _, f := range fields {
+					fm, ok := d.mapping(f, w+".fields", "name", "value")
+					if !ok {
+						continue
+					}
+					var field bot.EmbedField
+					if y, ok := fm["name"]; ok {
+						field.Name, _ = d.str(y.Value, w+".fields.name")
+					}
+					if y, ok := fm["value"]; ok {
+						field.Value, _ = d.str(y.Value, w+".fields.value")
+					}
+					out.Fields = append(out.Fields, field)
+				}
+			}
+			ev.Embeds = append(ev.Embeds, out)
+		}
+	}
+}
+
 func (d *decoder) testAuthor(n *yaml.Node, where string, a *bot.Author, loc *time.Location) (ages [2]time.Duration) {
 	m, ok := d.mapping(n, where, testAuthorKeys...)
 	if !ok {
@@ -266,6 +339,9 @@ func (d *decoder) testAuthor(n *yaml.Node, where string, a *bot.Author, loc *tim
 	}
 	if e, ok := m["name"]; ok {
 		a.Name, _ = d.str(e.Value, where+".name")
+	}
+	if e, ok := m["username"]; ok {
+		a.Username, _ = d.str(e.Value, where+".username")
 	}
 	if e, ok := m["roles"]; ok {
 		a.Roles, _ = d.strList(e.Value, where+".roles", true)
