@@ -72,6 +72,14 @@ type placeWarnings struct {
 // that failed, does not stand in for the warning.
 func (m *Moderator) withhold(ev bot.Event, v bot.Verdict, a bot.Action, p bot.Platform, failed []bot.Action) (bot.Action, string) {
 	now := m.now()
+	if ev.Kind == bot.KindProfile {
+		// A name is not a message: nothing to delete or answer. What can be
+		// done to its member (timeout, kick, ban, a case) is.
+		switch a.Kind {
+		case bot.ActDelete, bot.ActHide, bot.ActReply, bot.ActWarn:
+			return a, "a profile event has no message to " + string(a.Kind)
+		}
+	}
 	stale := !ev.At.IsZero() && now.Sub(ev.At) > m.speech.Stale
 	switch a.Kind {
 	case bot.ActTimeout:

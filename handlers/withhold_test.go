@@ -1,6 +1,7 @@
 package handlers_test
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -25,6 +26,7 @@ func TestWarningsAreBounded(t *testing.T) {
 		after   time.Duration // since the first event, on the clock
 		age     time.Duration // how old the message is when it is handled
 		match   bot.Match
+		kind    bot.Kind // message when empty
 	}
 	tests := []struct {
 		name  string
@@ -65,6 +67,14 @@ func TestWarningsAreBounded(t *testing.T) {
 			},
 			want: []string{"delete", "timeout(10m)", `reply("Hello!")`},
 		},
+		{
+			name: "a profile has no message: its member is timed out, nothing deleted or said",
+			posts: []post{
+				{author: "a", kind: bot.KindProfile, match: bot.Match{Rule: "name", Actions: []bot.Action{
+					{Kind: bot.ActDelete}, {Kind: bot.ActWarn, Text: "Rename"}, {Kind: bot.ActReply, Text: "No"}, {Kind: bot.ActTimeout, Duration: time.Hour}}}},
+			},
+			want: []string{"timeout(1h)"},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -79,7 +89,7 @@ func TestWarningsAreBounded(t *testing.T) {
 			}
 			for i, p := range tt.posts {
 				now = at.Add(p.after)
-				ev := bot.Event{ID: fmt.Sprint("m-", i), Platform: "discord", Kind: bot.KindMessage, Space: "guild-1",
+				ev := bot.Event{ID: fmt.Sprint("m-", i), Platform: "discord", Kind: cmp.Or(p.kind, bot.KindMessage), Space: "guild-1",
 					Channel: p.channel, Author: bot.Author{ID: p.author}, Text: "HELLO", At: now.Add(-p.age)}
 				if err := m.Handle(context.Background(), ev, bot.Verdict{EventID: ev.ID, Platform: "discord", At: ev.At, Matches: []bot.Match{p.match}}); err != nil {
 					t.Fatal(err)
