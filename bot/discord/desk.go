@@ -169,8 +169,10 @@ func renderCard(card bot.Card, decidedName, note string) string {
 	if ev.Kind != "" && ev.Kind != bot.KindMessage {
 		fmt.Fprintf(&b, "[%s] ", ev.Kind)
 	}
-	if ev.Text != "" {
-		b.WriteString("> " + strings.ReplaceAll(truncate(ev.Text, 1000), "\n", "\n> ") + "\n")
+	// what the member showed, forward, embeds and names included: the CM
+	// judges what the rules judged
+	if content := ev.Content(); content != "" {
+		b.WriteString("> " + strings.ReplaceAll(truncate(content, 1000), "\n", "\n> ") + "\n")
 	}
 	if len(card.Suggested) > 0 {
 		var acts []string

@@ -235,7 +235,7 @@ func TestStaleAdminList(t *testing.T) {
 	check("expired, refresh under way", say(carol), admin)
 	waitLookups(t, reg, "failed", 1)
 	check("refresh failed", say(carol), admin)
-	check("a member, refresh failed", say(bob), bot.Author{ID: "7", Name: "Bob Martin", Roles: []string{"member"}})
+	check("a member, refresh failed", say(bob), bot.Author{ID: "7", Name: "Bob Martin", Username: "bobm", Roles: []string{"member"}})
 	if !strings.Contains(logs.String(), "judged with the last list known") {
 		t.Errorf("the failed lookup is not logged:\n%s", logs)
 	}
@@ -246,5 +246,5 @@ func TestStaleAdminList(t *testing.T) {
 		"old_chat_member": map[string]any{"user": bob.json(), "status": "member"},
 		"new_chat_member": map[string]any{"user": bob.json(), "status": "administrator"},
 	}})
-	check("promoted", say(bob), bot.Author{ID: "7", Name: "Bob Martin", Roles: []string{"administrator"}, Staff: true})
+	check("promoted", say(bob), bot.Author{ID: "7", Name: "Bob Martin", Username: "bobm", Roles: []string{"administrator"}, Staff: true})
 }

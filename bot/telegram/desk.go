@@ -178,8 +178,10 @@ func renderCard(card bot.Card, decidedName, note string) string {
 	if ev.Kind != "" && ev.Kind != bot.KindMessage {
 		fmt.Fprintf(&b, "[%s] ", e(string(ev.Kind)))
 	}
-	if ev.Text != "" {
-		fmt.Fprintf(&b, "<blockquote>%s</blockquote>\n", e(truncate(ev.Text, 1500)))
+	// what the member showed, forward, hidden links and names included: the
+	// CM judges what the rules judged
+	if content := ev.Content(); content != "" {
+		fmt.Fprintf(&b, "<blockquote>%s</blockquote>\n", e(truncate(content, 1500)))
 	}
 	if len(card.Suggested) > 0 {
 		var acts []string

@@ -3,6 +3,8 @@ package telegram
 import (
 	"encoding/json"
 	"fmt"
+	"hash/fnv"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -17,11 +19,68 @@ import (
 // explicitly: Telegram does not send it by default.
 var allowedUpdates = []string{"message", "edited_message", "chat_member", "my_chat_member", "callback_query"}
 
-// update is a Telegram update with the forum fields the library predates.
+// update is a Telegram update with what the library predates: forum topics,
+// where a forward comes from (Bot API 7's forward_origin) and the service
+// messages of later Bot APIs.
 type update struct {
 	tgbotapi.Update
 	thread     int // message_thread_id of the message or edit, in forum topics
 	topicReply bool
+	// origin is where the message or edit was forwarded from, nil when it
+	// is not a forward.
+	origin *messageOrigin
+	// service says the message only records something happening in the chat.
+	service bool
+}
+
+// messageOrigin is Bot API's MessageOrigin: a user, a hidden user, a chat or a channel.
+type messageOrigin struct {
+	Type           string         `json:"type"`
+	SenderUser     *tgbotapi.User `json:"sender_user"`
+	SenderUserName string         `json:"sender_user_name"`
+	SenderChat     *tgbotapi.Chat `json:"sender_chat"`
+	Chat           *tgbotapi.Chat `json:"chat"`
+}
+
+// name is who the origin is, as Telegram shows it ("Forwarded from …"), with
+// the @username when there is one.
+func (o *messageOrigin) name() string {
+	var name, handle string
+	switch {
+	case o.SenderUser != nil:
+		name, handle = fullName(o.SenderUser), o.SenderUser.UserName
+	case o.SenderChat != nil:
+		name, handle = o.SenderChat.Title, o.SenderChat.UserName
+	case o.Chat != nil:
+		name, handle = o.Chat.Title, o.Chat.UserName
+	default:
+		name = o.SenderUserName
+	}
+	if handle != "" && handle != name {
+		return strings.TrimSpace(name + " @" + handle)
+	}
+	return name
+}
+
+// serviceFields are the fields of a service message (Bot API 10.1): a message
+// holding one records something happening in the chat and is not judged.
+// new_chat_members is read apart, as joins. A test checks the list against
+// the Bot API's description; voice_chat_* are their names before Bot API 6.0.
+var serviceFields = []string{
+	"left_chat_member", "chat_owner_left", "chat_owner_changed", "new_chat_title", "new_chat_photo",
+	"delete_chat_photo", "group_chat_created", "supergroup_chat_created", "channel_chat_created",
+	"message_auto_delete_timer_changed", "migrate_to_chat_id", "migrate_from_chat_id", "pinned_message",
+	"successful_payment", "refunded_payment", "users_shared", "chat_shared", "gift", "unique_gift",
+	"gift_upgrade_sent", "connected_website", "write_access_allowed", "passport_data",
+	"proximity_alert_triggered", "boost_added", "chat_background_set", "checklist_tasks_done",
+	"checklist_tasks_added", "direct_message_price_changed", "forum_topic_created", "forum_topic_edited",
+	"forum_topic_closed", "forum_topic_reopened", "general_forum_topic_hidden", "general_forum_topic_unhidden",
+	"giveaway_created", "giveaway_completed", "giveaway_winners", "managed_bot_created",
+	"paid_message_price_changed", "poll_option_added", "poll_option_deleted", "suggested_post_approved",
+	"suggested_post_approval_failed", "suggested_post_declined", "suggested_post_paid",
+	"suggested_post_refunded", "video_chat_scheduled", "video_chat_started", "video_chat_ended",
+	"video_chat_participants_invited", "web_app_data",
+	"voice_chat_scheduled", "voice_chat_started", "voice_chat_ended", "voice_chat_participants_invited",
 }
 
 // decodeUpdate reads one update as Telegram sends it.
@@ -30,20 +89,34 @@ func decodeUpdate(raw []byte) (update, error) {
 	if err := json.Unmarshal(raw, &u.Update); err != nil {
 		return update{}, fmt.Errorf("decode update: %w", err)
 	}
-	var forum struct {
-		Message, EditedMessage *struct {
-			Thread  int  `json:"message_thread_id"`
-			IsTopic bool `json:"is_topic_message"`
-		}
+	var more struct {
+		Message       map[string]json.RawMessage `json:"message"`
+		EditedMessage map[string]json.RawMessage `json:"edited_message"`
 	}
 	// The same bytes decoded a moment ago: this cannot fail where the first did not.
-	_ = json.Unmarshal(raw, &forum)
-	for _, m := range []*struct {
-		Thread  int  `json:"message_thread_id"`
-		IsTopic bool `json:"is_topic_message"`
-	}{forum.Message, forum.EditedMessage} {
-		if m != nil && m.IsTopic {
-			u.thread, u.topicReply = m.Thread, true
+	_ = json.Unmarshal(raw, &more)
+	m := more.Message
+	if m == nil {
+		m = more.EditedMessage
+	}
+	if m == nil {
+		return u, nil
+	}
+	var isTopic bool
+	if json.Unmarshal(m["is_topic_message"], &isTopic) == nil && isTopic {
+		_ = json.Unmarshal(m["message_thread_id"], &u.thread)
+		u.topicReply = true
+	}
+	if o, ok := m["forward_origin"]; ok {
+		var origin messageOrigin
+		if json.Unmarshal(o, &origin) == nil {
+			u.origin = &origin
+		}
+	}
+	for _, f := range serviceFields {
+		if _, ok := m[f]; ok {
+			u.service = true
+			break
 		}
 	}
 	return u, nil
@@ -54,18 +127,19 @@ func decodeUpdate(raw []byte) (update, error) {
 func (c *Client) events(u update) []bot.Event {
 	switch {
 	case u.Message != nil:
-		return c.messageEvents(u.Message, u.thread, false)
+		return c.messageEvents(u.Message, u, false)
 	case u.EditedMessage != nil:
-		return c.messageEvents(u.EditedMessage, u.thread, true)
+		return c.messageEvents(u.EditedMessage, u, true)
 	case u.ChatMember != nil:
-		if ev, ok := c.memberJoin(u.ChatMember); ok {
-			return []bot.Event{ev}
+		if evs, ok := c.memberJoin(u.ChatMember); ok {
+			return evs
 		}
 	}
 	return nil
 }
 
-func (c *Client) messageEvents(m *tgbotapi.Message, thread int, edited bool) []bot.Event {
+func (c *Client) messageEvents(m *tgbotapi.Message, u update, edited bool) []bot.Event {
+	thread := u.thread
 	if m.Chat == nil || m.Chat.IsChannel() || c.inDesk(m.Chat.ID) {
 		return nil
 	}
@@ -81,20 +155,21 @@ func (c *Client) messageEvents(m *tgbotapi.Message, thread int, edited bool) []b
 			if !c.members.joined(chat, u.ID, at) {
 				continue // already seen as a chat_member update
 			}
-			out = append(out, bot.Event{
+			join := bot.Event{
 				ID:       fmt.Sprintf("%d:%d:%d", chat, m.MessageID, u.ID),
 				Platform: Platform,
 				Kind:     bot.KindJoin,
 				Space:    itoa(chat),
 				Channel:  itoa(chat),
-				Author:   bot.Author{ID: itoa(u.ID), Name: fullName(&u), Bot: u.IsBot, JoinedAt: at},
+				Author:   bot.Author{ID: itoa(u.ID), Name: fullName(&u), Username: u.UserName, Bot: u.IsBot, JoinedAt: at},
 				At:       at,
 				Link:     messageLink(m.Chat, m.MessageID),
-			})
+			}
+			out = append(out, join, c.profile(join, chat, &u))
 		}
 		return out
 	}
-	if m.From == nil || m.From.ID == selfID || isService(m) {
+	if m.From == nil || m.From.ID == selfID || u.service {
 		return nil
 	}
 	ev := bot.Event{
@@ -110,6 +185,23 @@ func (c *Client) messageEvents(m *tgbotapi.Message, thread int, edited bool) []b
 	if ev.Text == "" {
 		ev.Text = m.Caption
 	}
+	for _, e := range append(slices.Clip(m.Entities), m.CaptionEntities...) {
+		if e.Type == "text_link" && e.URL != "" && !slices.Contains(ev.HiddenLinks, e.URL) {
+			ev.HiddenLinks = append(ev.HiddenLinks, e.URL)
+		}
+	}
+	if u.origin != nil {
+		// What the member forwards is not what they wrote.
+		ev.Forward = &bot.Forward{From: u.origin.name(), Text: ev.Text}
+		ev.Text = ""
+	}
+	if p := m.Poll; p != nil {
+		ev.Poll = &bot.Poll{Question: p.Question}
+		for _, o := range p.Options {
+			ev.Poll.Options = append(ev.Poll.Options, o.Text)
+		}
+	}
+	ev.Files = fileNames(m)
 	if thread != 0 {
 		ev.Thread = strconv.Itoa(thread)
 	}
@@ -132,7 +224,51 @@ func (c *Client) messageEvents(m *tgbotapi.Message, thread int, edited bool) []b
 	}
 	ev.Attachments = attachments(m)
 	ev.Author = c.author(m)
+	if m.SenderChat == nil && !m.Chat.IsPrivate() && c.names.changed(chat, m.From.ID, ev.Author.Name, ev.Author.Username) {
+		// A member seen under other names than last time: the new ones are
+		// judged before the message.
+		return []bot.Event{c.profile(ev, chat, m.From), ev}
+	}
 	return []bot.Event{ev}
+}
+
+// profile is the profile event of u, who joined or changed names in chat: it
+// carries from's author, space and time. Its id holds a digest of the names,
+// so that the same names seen again are a duplicate the store drops.
+func (c *Client) profile(from bot.Event, chat int64, u *tgbotapi.User) bot.Event {
+	name, handle := fullName(u), u.UserName
+	c.names.changed(chat, u.ID, name, handle)
+	h := fnv.New64a()
+	h.Write([]byte(name + "\x00" + handle))
+	a := from.Author
+	a.Name, a.Username = name, handle
+	return bot.Event{
+		ID:       fmt.Sprintf("%d:profile:%d:%x", chat, u.ID, h.Sum64()),
+		Platform: Platform,
+		Kind:     bot.KindProfile,
+		Space:    from.Space,
+		Channel:  from.Channel,
+		Author:   a,
+		At:       from.At,
+	}
+}
+
+// fileNames are the names of m's files, as the sender gave them.
+func fileNames(m *tgbotapi.Message) []string {
+	var out []string
+	if d := m.Document; d != nil && d.FileName != "" {
+		out = append(out, d.FileName)
+	}
+	if v := m.Video; v != nil && v.FileName != "" {
+		out = append(out, v.FileName)
+	}
+	if a := m.Animation; a != nil && a.FileName != "" {
+		out = append(out, a.FileName)
+	}
+	if a := m.Audio; a != nil && a.FileName != "" {
+		out = append(out, a.FileName)
+	}
+	return out
 }
 
 // author describes who wrote m: a user, or a chat speaking as itself (anonymous
@@ -152,7 +288,7 @@ func (c *Client) author(m *tgbotapi.Message) bot.Author {
 		return a
 	}
 	u := m.From
-	a := bot.Author{ID: itoa(u.ID), Name: fullName(u), Bot: u.IsBot}
+	a := bot.Author{ID: itoa(u.ID), Name: fullName(u), Username: u.UserName, Bot: u.IsBot}
 	if t, ok := c.members.joinedAt(m.Chat.ID, u.ID); ok {
 		a.JoinedAt = t
 	}
@@ -175,9 +311,9 @@ func (c *Client) author(m *tgbotapi.Message) bot.Author {
 }
 
 // memberJoin reads a chat_member update: someone who was out is now in.
-func (c *Client) memberJoin(cm *tgbotapi.ChatMemberUpdated) (bot.Event, bool) {
+func (c *Client) memberJoin(cm *tgbotapi.ChatMemberUpdated) ([]bot.Event, bool) {
 	if cm.NewChatMember.User == nil {
-		return bot.Event{}, false
+		return nil, false
 	}
 	if isAdmin(cm.NewChatMember) || isAdmin(cm.OldChatMember) {
 		// A promotion or a demotion: known at once, without waiting for a lookup;
@@ -185,28 +321,29 @@ func (c *Client) memberJoin(cm *tgbotapi.ChatMemberUpdated) (bot.Event, bool) {
 		c.admins.changed(cm.Chat.ID, cm.NewChatMember.User.ID, cm.NewChatMember.Status)
 	}
 	if c.inDesk(cm.Chat.ID) {
-		return bot.Event{}, false
+		return nil, false
 	}
 	if isIn(cm.NewChatMember) && (isIn(cm.OldChatMember) || cm.OldChatMember.Status == "") {
-		return bot.Event{}, false
+		return nil, false
 	}
 	if !isIn(cm.NewChatMember) {
-		return bot.Event{}, false
+		return nil, false
 	}
 	u := cm.NewChatMember.User
 	at := time.Unix(int64(cm.Date), 0).UTC()
 	if !c.members.joined(cm.Chat.ID, u.ID, at) {
-		return bot.Event{}, false // already seen as a new_chat_members message
+		return nil, false // already seen as a new_chat_members message
 	}
-	return bot.Event{
+	join := bot.Event{
 		ID:       fmt.Sprintf("%d:join:%d:%d", cm.Chat.ID, u.ID, cm.Date),
 		Platform: Platform,
 		Kind:     bot.KindJoin,
 		Space:    itoa(cm.Chat.ID),
 		Channel:  itoa(cm.Chat.ID),
-		Author:   bot.Author{ID: itoa(u.ID), Name: fullName(u), Bot: u.IsBot, JoinedAt: at, Roles: []string{"member"}},
+		Author:   bot.Author{ID: itoa(u.ID), Name: fullName(u), Username: u.UserName, Bot: u.IsBot, JoinedAt: at, Roles: []string{"member"}},
 		At:       at,
-	}, true
+	}
+	return []bot.Event{join, c.profile(join, cm.Chat.ID, u)}, true
 }
 
 func isAdmin(m tgbotapi.ChatMember) bool {
@@ -221,14 +358,6 @@ func isIn(m tgbotapi.ChatMember) bool {
 		return m.IsMember
 	}
 	return false
-}
-
-// isService reports messages that only record something happening in the chat.
-func isService(m *tgbotapi.Message) bool {
-	return m.LeftChatMember != nil || m.NewChatTitle != "" || m.NewChatPhoto != nil || m.DeleteChatPhoto ||
-		m.GroupChatCreated || m.SuperGroupChatCreated || m.PinnedMessage != nil || m.MigrateToChatID != 0 ||
-		m.MigrateFromChatID != 0 || m.MessageAutoDeleteTimerChanged != nil || m.VoiceChatStarted != nil ||
-		m.VoiceChatEnded != nil || m.VoiceChatScheduled != nil || m.VoiceChatParticipantsInvited != nil
 }
 
 func attachments(m *tgbotapi.Message) int {
@@ -302,6 +431,37 @@ func (m *memberMemory) joinedAt(chat, user int64) (time.Time, bool) {
 	defer m.mu.Unlock()
 	t, ok := m.at[[2]int64{chat, user}]
 	return t, ok
+}
+
+// nameMemory remembers the names members were last seen under, per chat, so
+// that a change of names is judged. Oldest entries go first when it is full.
+type nameMemory struct {
+	mu    sync.Mutex
+	max   int
+	names map[[2]int64]string
+	order [][2]int64
+}
+
+func newNameMemory(max int) *nameMemory {
+	return &nameMemory{max: max, names: make(map[[2]int64]string)}
+}
+
+// changed records user's names in chat and reports whether they differ from
+// the ones remembered; a member not remembered has not changed.
+func (m *nameMemory) changed(chat, user int64, name, username string) bool {
+	k, names := [2]int64{chat, user}, name+"\x00"+username
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	prev, ok := m.names[k]
+	if !ok {
+		m.order = append(m.order, k)
+		if len(m.order) > m.max {
+			delete(m.names, m.order[0])
+			m.order = m.order[1:]
+		}
+	}
+	m.names[k] = names
+	return ok && prev != names
 }
 
 // recentSet remembers the last n update ids: a webhook retry or a restart must

@@ -301,6 +301,10 @@ func (f *fakeBotAPI) push(u map[string]any) int {
 	if err != nil {
 		f.t.Fatalf("marshal update: %v", err)
 	}
+	// An update Telegram could not send proves nothing: the test is wrong.
+	if err := botapispec.CheckObject("Update", raw); err != nil {
+		f.t.Errorf("fake Bot API: an update the Bot API does not describe: %v", err)
+	}
 	f.updates = append(f.updates, pendingUpdate{id: id, raw: raw})
 	f.notifyLocked()
 	return id

@@ -3,15 +3,19 @@ package telegram
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"hash/fnv"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/bot/internal/botapispec"
 	"github.com/vigie-bot/vigie/bot/internal/testsync"
 )
 
@@ -42,43 +46,48 @@ func TestUpdatesBecomeEvents(t *testing.T) {
 	run(t, c, out)
 
 	chatStr := strconv.FormatInt(group.id, 10)
-	member := bot.Author{ID: "7", Name: "Bob Martin", Roles: []string{"member"}}
+	member := bot.Author{ID: "7", Name: "Bob Martin", Username: "bobm", Roles: []string{"member"}}
+	profileID := func(chat int64, user int64, names string) string {
+		h := fnv.New64a()
+		h.Write([]byte(names))
+		return fmt.Sprintf("%d:profile:%d:%x", chat, user, h.Sum64())
+	}
 	tests := []struct {
 		name   string
 		update map[string]any
-		want   *bot.Event // nil: no event
+		want   []bot.Event // none: no event
 	}{
 		{
 			name:   "a group message",
 			update: map[string]any{"message": message(group, 10, bob, t0, "salut tout le monde")},
-			want: &bot.Event{ID: fmtID(group.id, 10), Platform: "telegram", Kind: bot.KindMessage, Space: chatStr, Channel: chatStr,
-				Author: member, Text: "salut tout le monde", At: at(t0), Link: "https://t.me/c/1234567890/10"},
+			want: []bot.Event{{ID: fmtID(group.id, 10), Platform: "telegram", Kind: bot.KindMessage, Space: chatStr, Channel: chatStr,
+				Author: member, Text: "salut tout le monde", At: at(t0), Link: "https://t.me/c/1234567890/10"}},
 		},
 		{
 			name:   "an edit is a new event for the same message",
 			update: map[string]any{"edited_message": with(message(group, 10, bob, t0, "salut à tous"), "edit_date", t0+30)},
-			want: &bot.Event{ID: fmtID(group.id, 10) + ":" + strconv.FormatInt(t0+30, 10), Platform: "telegram", Kind: bot.KindEdit,
-				Space: chatStr, Channel: chatStr, Author: member, Text: "salut à tous", At: at(t0 + 30), Link: "https://t.me/c/1234567890/10"},
+			want: []bot.Event{{ID: fmtID(group.id, 10) + ":" + strconv.FormatInt(t0+30, 10), Platform: "telegram", Kind: bot.KindEdit,
+				Space: chatStr, Channel: chatStr, Author: member, Text: "salut à tous", At: at(t0 + 30), Link: "https://t.me/c/1234567890/10"}},
 		},
 		{
 			name:   "an admin is staff",
 			update: map[string]any{"message": message(group, 11, carol, t0+1, "bienvenue")},
-			want: &bot.Event{ID: fmtID(group.id, 11), Platform: "telegram", Kind: bot.KindMessage, Space: chatStr, Channel: chatStr,
+			want: []bot.Event{{ID: fmtID(group.id, 11), Platform: "telegram", Kind: bot.KindMessage, Space: chatStr, Channel: chatStr,
 				Author: bot.Author{ID: "8", Name: "Carol", Roles: []string{"administrator"}, Staff: true}, Text: "bienvenue", At: at(t0 + 1),
-				Link: "https://t.me/c/1234567890/11"},
+				Link: "https://t.me/c/1234567890/11"}},
 		},
 		{
 			name:   "a public supergroup has public links; a photo's caption is its text",
 			update: map[string]any{"message": with(message(public, 12, bob, t0+2, ""), "caption", "regardez", "photo", []any{map[string]any{"file_id": "p", "file_unique_id": "u", "width": 1, "height": 1}})},
-			want: &bot.Event{ID: fmtID(public.id, 12), Platform: "telegram", Kind: bot.KindMessage, Space: "-1009876543210", Channel: "-1009876543210",
-				Author: member, Text: "regardez", Attachments: 1, At: at(t0 + 2), Link: "https://t.me/vigiefans/12"},
+			want: []bot.Event{{ID: fmtID(public.id, 12), Platform: "telegram", Kind: bot.KindMessage, Space: "-1009876543210", Channel: "-1009876543210",
+				Author: member, Text: "regardez", Attachments: 1, At: at(t0 + 2), Link: "https://t.me/vigiefans/12"}},
 		},
 		{
 			name: "a reply in a forum topic",
 			update: map[string]any{"message": with(message(group, 13, bob, t0+3, "+1"), "message_thread_id", 5, "is_topic_message", true,
 				"reply_to_message", message(group, 9, carol, t0, "question"))},
-			want: &bot.Event{ID: fmtID(group.id, 13), Platform: "telegram", Kind: bot.KindMessage, Space: chatStr, Channel: chatStr, Thread: "5",
-				Author: member, Text: "+1", ReplyTo: fmtID(group.id, 9), At: at(t0 + 3), Link: "https://t.me/c/1234567890/13"},
+			want: []bot.Event{{ID: fmtID(group.id, 13), Platform: "telegram", Kind: bot.KindMessage, Space: chatStr, Channel: chatStr, Thread: "5",
+				Author: member, Text: "+1", ReplyTo: fmtID(group.id, 9), At: at(t0 + 3), Link: "https://t.me/c/1234567890/13"}},
 		},
 		{
 			name: "a new member joins (chat_member)",
@@ -87,8 +96,10 @@ func TestUpdatesBecomeEvents(t *testing.T) {
 				"old_chat_member": map[string]any{"user": tgUser{id: 70, first: "Dan"}.json(), "status": "left"},
 				"new_chat_member": map[string]any{"user": tgUser{id: 70, first: "Dan"}.json(), "status": "member"},
 			}},
-			want: &bot.Event{ID: chatStr + ":join:70:" + strconv.FormatInt(t0+4, 10), Platform: "telegram", Kind: bot.KindJoin, Space: chatStr, Channel: chatStr,
+			want: []bot.Event{{ID: chatStr + ":join:70:" + strconv.FormatInt(t0+4, 10), Platform: "telegram", Kind: bot.KindJoin, Space: chatStr, Channel: chatStr,
 				Author: bot.Author{ID: "70", Name: "Dan", Roles: []string{"member"}, JoinedAt: at(t0 + 4)}, At: at(t0 + 4)},
+				{ID: profileID(group.id, 70, "Dan\x00"), Platform: "telegram", Kind: bot.KindProfile, Space: chatStr, Channel: chatStr,
+					Author: bot.Author{ID: "70", Name: "Dan", Roles: []string{"member"}, JoinedAt: at(t0 + 4)}, At: at(t0 + 4)}},
 		},
 		{
 			name:   "the same join as a service message is not counted twice",
@@ -97,34 +108,94 @@ func TestUpdatesBecomeEvents(t *testing.T) {
 		{
 			name:   "a join seen only as a service message",
 			update: map[string]any{"message": with(message(basic, 15, tgUser{id: 71, first: "Eve"}, t0+5, ""), "new_chat_members", []any{tgUser{id: 71, first: "Eve"}.json()})},
-			want: &bot.Event{ID: "-4001:15:71", Platform: "telegram", Kind: bot.KindJoin, Space: "-4001", Channel: "-4001",
-				Author: bot.Author{ID: "71", Name: "Eve", JoinedAt: at(t0 + 5)}, At: at(t0 + 5)},
+			want: []bot.Event{{ID: "-4001:15:71", Platform: "telegram", Kind: bot.KindJoin, Space: "-4001", Channel: "-4001",
+				Author: bot.Author{ID: "71", Name: "Eve", JoinedAt: at(t0 + 5)}, At: at(t0 + 5), Link: ""},
+				{ID: profileID(basic.id, 71, "Eve\x00"), Platform: "telegram", Kind: bot.KindProfile, Space: "-4001", Channel: "-4001",
+					Author: bot.Author{ID: "71", Name: "Eve", JoinedAt: at(t0 + 5)}, At: at(t0 + 5)}},
 		},
 		{
 			name:   "a newcomer's message carries the join time",
 			update: map[string]any{"message": message(basic, 16, tgUser{id: 71, first: "Eve"}, t0+6, "hello")},
-			want: &bot.Event{ID: "-4001:16", Platform: "telegram", Kind: bot.KindMessage, Space: "-4001", Channel: "-4001",
-				Author: bot.Author{ID: "71", Name: "Eve", Roles: []string{"member"}, JoinedAt: at(t0 + 5)}, Text: "hello", At: at(t0 + 6)},
+			want: []bot.Event{{ID: "-4001:16", Platform: "telegram", Kind: bot.KindMessage, Space: "-4001", Channel: "-4001",
+				Author: bot.Author{ID: "71", Name: "Eve", Roles: []string{"member"}, JoinedAt: at(t0 + 5)}, Text: "hello", At: at(t0 + 6)}},
 		},
 		{
 			name:   "a CM is staff in the groups",
 			update: map[string]any{"message": message(group, 21, alice, t0+11, "bonjour à tous")},
-			want: &bot.Event{ID: fmtID(group.id, 21), Platform: "telegram", Kind: bot.KindMessage, Space: chatStr, Channel: chatStr,
-				Author: bot.Author{ID: "42", Name: "Alice", Roles: []string{"member", "cm"}, Staff: true}, Text: "bonjour à tous", At: at(t0 + 11),
-				Link: "https://t.me/c/1234567890/21"},
+			want: []bot.Event{{ID: fmtID(group.id, 21), Platform: "telegram", Kind: bot.KindMessage, Space: chatStr, Channel: chatStr,
+				Author: bot.Author{ID: "42", Name: "Alice", Username: "alice_cm", Roles: []string{"member", "cm"}, Staff: true}, Text: "bonjour à tous", At: at(t0 + 11),
+				Link: "https://t.me/c/1234567890/21"}},
 		},
 		{
 			name:   "a private message that is not a command",
 			update: map[string]any{"message": message(tgChat{id: 7, kind: "private", title: ""}, 17, bob, t0+7, "vos horaires ?")},
-			want: &bot.Event{ID: "7:17", Platform: "telegram", Kind: bot.KindDM, Space: "7", Channel: "7",
-				Author: bot.Author{ID: "7", Name: "Bob Martin"}, Text: "vos horaires ?", At: at(t0 + 7)},
+			want: []bot.Event{{ID: "7:17", Platform: "telegram", Kind: bot.KindDM, Space: "7", Channel: "7",
+				Author: bot.Author{ID: "7", Name: "Bob Martin", Username: "bobm"}, Text: "vos horaires ?", At: at(t0 + 7)}},
 		},
 		{
 			name:   "someone's /start in private is a message, not a refused command",
 			update: map[string]any{"message": message(tgChat{id: 7, kind: "private"}, 22, bob, t0+12, "/start")},
-			want: &bot.Event{ID: "7:22", Platform: "telegram", Kind: bot.KindDM, Space: "7", Channel: "7",
-				Author: bot.Author{ID: "7", Name: "Bob Martin"}, Text: "/start", At: at(t0 + 12)},
+			want: []bot.Event{{ID: "7:22", Platform: "telegram", Kind: bot.KindDM, Space: "7", Channel: "7",
+				Author: bot.Author{ID: "7", Name: "Bob Martin", Username: "bobm"}, Text: "/start", At: at(t0 + 12)}},
 		},
+		{
+			name: "a forward: its text is the forward's, where it came from is said",
+			update: map[string]any{"message": with(message(group, 30, bob, t0+20, "Double your BTC today"), "forward_origin", map[string]any{
+				"type": "channel", "date": t0 - 3600, "message_id": 77, "chat": tgChat{id: -1007, kind: "channel", title: "Crypto Signals", username: "cryptosig"}.json()})},
+			want: []bot.Event{{ID: fmtID(group.id, 30), Platform: "telegram", Kind: bot.KindMessage, Space: chatStr, Channel: chatStr,
+				Author: member, Forward: &bot.Forward{From: "Crypto Signals @cryptosig", Text: "Double your BTC today"}, At: at(t0 + 20),
+				Link: "https://t.me/c/1234567890/30"}},
+		},
+		{
+			name: "a forward from a hidden user",
+			update: map[string]any{"message": with(message(group, 31, bob, t0+21, "free nitro"), "forward_origin", map[string]any{
+				"type": "hidden_user", "date": t0 - 60, "sender_user_name": "Nitro Drops"})},
+			want: []bot.Event{{ID: fmtID(group.id, 31), Platform: "telegram", Kind: bot.KindMessage, Space: chatStr, Channel: chatStr,
+				Author: member, Forward: &bot.Forward{From: "Nitro Drops", Text: "free nitro"}, At: at(t0 + 21), Link: "https://t.me/c/1234567890/31"}},
+		},
+		{
+			name: "a text_link's target is a hidden link",
+			update: map[string]any{"message": with(message(group, 32, bob, t0+22, "the official Discord site"), "entities", []any{
+				map[string]any{"type": "text_link", "offset": 4, "length": 8, "url": "https://dlscord.gift/login"},
+				map[string]any{"type": "bold", "offset": 0, "length": 3}})},
+			want: []bot.Event{{ID: fmtID(group.id, 32), Platform: "telegram", Kind: bot.KindMessage, Space: chatStr, Channel: chatStr,
+				Author: member, Text: "the official Discord site", HiddenLinks: []string{"https://dlscord.gift/login"}, At: at(t0 + 22),
+				Link: "https://t.me/c/1234567890/32"}},
+		},
+		{
+			name: "a video's caption, its hidden link and a document's name",
+			update: map[string]any{"message": with(message(group, 33, bob, t0+23, ""), "caption", "claim here",
+				"caption_entities", []any{map[string]any{"type": "text_link", "offset": 0, "length": 5, "url": "https://claim-nitro.sbs/gift"}},
+				"video", map[string]any{"file_id": "v", "file_unique_id": "vu", "width": 1, "height": 1, "duration": 3, "file_name": "nitro.mp4"})},
+			want: []bot.Event{{ID: fmtID(group.id, 33), Platform: "telegram", Kind: bot.KindMessage, Space: chatStr, Channel: chatStr,
+				Author: member, Text: "claim here", HiddenLinks: []string{"https://claim-nitro.sbs/gift"}, Files: []string{"nitro.mp4"},
+				Attachments: 1, At: at(t0 + 23), Link: "https://t.me/c/1234567890/33"}},
+		},
+		{
+			name: "a poll's question and options",
+			update: map[string]any{"message": with(message(group, 34, bob, t0+24, ""), "poll", map[string]any{
+				"id": "p1", "question": "Who wants free nitro?", "total_voter_count": 0, "is_closed": false, "is_anonymous": true,
+				"type": "regular", "allows_multiple_answers": false, "allows_revoting": false, "members_only": false,
+				"options": []any{map[string]any{"persistent_id": "a", "text": "me", "voter_count": 0}, map[string]any{"persistent_id": "b", "text": "claim-nitro.sbs", "voter_count": 0}}})},
+			want: []bot.Event{{ID: fmtID(group.id, 34), Platform: "telegram", Kind: bot.KindMessage, Space: chatStr, Channel: chatStr,
+				Author: member, Poll: &bot.Poll{Question: "Who wants free nitro?", Options: []string{"me", "claim-nitro.sbs"}}, Attachments: 1,
+				At: at(t0 + 24), Link: "https://t.me/c/1234567890/34"}},
+		},
+		{
+			name: "a member seen under new names: the names are judged, then the message",
+			update: map[string]any{"message": message(group, 35, tgUser{id: 7, first: "Discord", last: "Support", user: "bobm"}, t0+25, "hi")},
+			want: []bot.Event{
+				{ID: profileID(group.id, 7, "Discord Support\x00bobm"), Platform: "telegram", Kind: bot.KindProfile, Space: chatStr, Channel: chatStr,
+					Author: bot.Author{ID: "7", Name: "Discord Support", Username: "bobm", Roles: []string{"member"}}, At: at(t0 + 25)},
+				{ID: fmtID(group.id, 35), Platform: "telegram", Kind: bot.KindMessage, Space: chatStr, Channel: chatStr, Text: "hi",
+					Author: bot.Author{ID: "7", Name: "Discord Support", Username: "bobm", Roles: []string{"member"}}, At: at(t0 + 25),
+					Link: "https://t.me/c/1234567890/35"}},
+		},
+		{name: "a video chat starting is a service message", update: map[string]any{"message": with(message(group, 36, carol, t0+26, ""), "video_chat_started", map[string]any{})}},
+		{name: "a forum topic made is a service message", update: map[string]any{"message": with(message(group, 37, carol, t0+27, ""),
+			"forum_topic_created", map[string]any{"name": "Giveaways", "icon_color": 7322096}, "message_thread_id", 37, "is_topic_message", true)}},
+		{name: "a topic renamed is a service message", update: map[string]any{"message": with(message(group, 38, carol, t0+28, ""),
+			"forum_topic_edited", map[string]any{"name": "free nitro"})}},
 		{name: "vigie's own messages are skipped", update: map[string]any{"message": message(group, 18, vigieUser, t0+8, "Merci de ralentir")}},
 		{name: "the desk chat is not moderated", update: map[string]any{"message": message(deskChat, 19, bob, t0+9, "hello desk")}},
 		{name: "service messages are skipped", update: map[string]any{"message": with(message(group, 20, carol, t0+10, ""), "pinned_message", message(group, 10, bob, t0, "x"))}},
@@ -133,18 +204,20 @@ func TestUpdatesBecomeEvents(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f.push(tt.update)
-			if tt.want == nil {
+			if len(tt.want) == 0 {
 				// Nothing must come out before the next ordinary message.
 				sentinel++
-				f.push(map[string]any{"message": message(group, 9000+sentinel, bob, t0+100, "sentinel")})
+				f.push(map[string]any{"message": message(group, 9000+sentinel, carol, t0+100, "sentinel")})
 				if ev := testsync.Next(t, out); ev.Text != "sentinel" {
 					t.Fatalf("got an event %+v, want none", ev)
 				}
 				return
 			}
-			got := testsync.Next(t, out)
-			if !reflect.DeepEqual(got, *tt.want) {
-				t.Errorf("event\n got %+v\nwant %+v", got, *tt.want)
+			for _, want := range tt.want {
+				got := testsync.Next(t, out)
+				if !reflect.DeepEqual(got, want) {
+					t.Errorf("event\n got %+v\nwant %+v", got, want)
+				}
 			}
 		})
 	}
@@ -289,5 +362,16 @@ func TestWebhook(t *testing.T) {
 	}
 	if n := f.count("getUpdates", nil); n != 0 {
 		t.Errorf("webhook mode polled %d times", n)
+	}
+}
+
+// TestServiceFieldsAreCurrent checks the service messages vigie skips against
+// the Bot API's description: a service message added by a later Bot API must
+// be added to serviceFields, or it would be judged as a message.
+func TestServiceFieldsAreCurrent(t *testing.T) {
+	for _, f := range botapispec.ServiceFields() {
+		if f != "new_chat_members" && !slices.Contains(serviceFields, f) {
+			t.Errorf("the Bot API's service message %q is not in serviceFields", f)
+		}
 	}
 }

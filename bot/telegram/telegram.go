@@ -93,6 +93,7 @@ type Client struct {
 
 	admins  *adminCache
 	members *memberMemory
+	names   *nameMemory
 	seen    *recentSet
 	metrics *metrics
 
@@ -197,6 +198,7 @@ func New(cfg Config) (*Client, error) {
 		limiter: newLimiter(telegramLimits, time.Now),
 		admins:  newAdminCache(adminTTL, time.Now),
 		members: newMemberMemory(10000),
+		names:   newNameMemory(10000),
 		seen:    newRecentSet(4096),
 		cards:   newCardIndex(1000),
 		work:    deskwork.New(maxDeskWork, deskTimeout, g, "telegram desk"),

@@ -2,6 +2,7 @@ package botapispec
 
 import (
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -34,5 +35,31 @@ func TestCheck(t *testing.T) {
 		case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
 			t.Errorf("%s %v: %v, want %q", tt.method, tt.params, err, tt.want)
 		}
+	}
+}
+
+func TestCheckObject(t *testing.T) {
+	for _, tt := range []struct {
+		typ, raw string
+		want     string // "" is accepted
+	}{
+		{"Update", `{"update_id":1,"message":{"message_id":2,"date":3,"chat":{"id":-1,"type":"supergroup"},"text":"hi"}}`, ""},
+		{"Update", `{"update_id":1,"message":{"message_id":2,"date":3,"chat":{"id":-1,"type":"supergroup"},"video_chat_started":{}}}`, ""},
+		{"Update", `{"update_id":1,"message":{"message_id":2,"date":3,"chat":{"id":-1,"type":"supergroup"},"voice_chat_started":{}}}`, `has no field "voice_chat_started"`},
+		{"Update", `{"update_id":1,"message":{"message_id":2,"chat":{"id":-1,"type":"supergroup"}}}`, `lacks required field "date"`},
+		{"Message", `{"message_id":2,"date":3,"chat":{"id":-1,"type":"group"},"forward_origin":{"type":"channel","date":1,"chat":{"id":-5,"type":"channel","title":"News"},"message_id":7}}`, ""},
+		{"Message", `{"message_id":2,"date":3,"chat":{"id":-1,"type":"group"},"forward_origin":{"type":"channel","date":1}}`, "none of"},
+		{"Message", `{"message_id":2,"date":3,"chat":{"id":-1,"type":"group"},"entities":[{"type":"text_link","offset":0,"length":"4"}]}`, `is not Integer`},
+	} {
+		err := CheckObject(tt.typ, []byte(tt.raw))
+		switch {
+		case tt.want == "" && err != nil:
+			t.Errorf("%s %s: %v, want it accepted", tt.typ, tt.raw, err)
+		case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+			t.Errorf("%s %s: %v, want %q", tt.typ, tt.raw, err, tt.want)
+		}
+	}
+	if got := ServiceFields(); !slices.Contains(got, "forum_topic_created") || !slices.Contains(got, "video_chat_started") || slices.Contains(got, "text") {
+		t.Errorf("ServiceFields() = %v", got)
 	}
 }
