@@ -184,8 +184,32 @@ func (f *fakeDiscord) write(v any) {
 	}
 }
 
-// dispatch pushes an event (op 0) with the next sequence number.
+// gatewayObjects are the dispatches whose payload is an object of Discord's
+// HTTP description, once the gateway's own fields are taken out.
+var gatewayObjects = map[string]struct {
+	schema  string
+	gateway []string
+}{
+	"MESSAGE_CREATE":      {"MessageResponse", []string{"guild_id", "member"}},
+	"MESSAGE_UPDATE":      {"MessageResponse", []string{"guild_id", "member"}},
+	"GUILD_MEMBER_ADD":    {"GuildMemberResponse", []string{"guild_id"}},
+	"GUILD_MEMBER_UPDATE": {"GuildMemberResponse", []string{"guild_id"}},
+}
+
+// dispatch pushes an event (op 0) with the next sequence number. A message or
+// member event Discord could not send fails the test: it would prove nothing.
 func (f *fakeDiscord) dispatch(typ string, d any) {
+	if o, ok := gatewayObjects[typ]; ok {
+		raw, _ := json.Marshal(d)
+		var v map[string]any
+		_ = json.Unmarshal(raw, &v)
+		for _, k := range o.gateway {
+			delete(v, k)
+		}
+		if err := discordspec.CheckObject(o.schema, v); err != nil {
+			f.t.Errorf("fake gateway: a %s Discord does not describe: %v", typ, err)
+		}
+	}
 	f.mu.Lock()
 	f.seq++
 	s := f.seq
@@ -371,7 +395,8 @@ type user struct {
 }
 
 func (u user) json() map[string]any {
-	return map[string]any{"id": u.id, "username": strings.ToLower(u.name), "global_name": u.name, "bot": u.bot}
+	return map[string]any{"id": u.id, "username": strings.ToLower(u.name), "global_name": u.name, "bot": u.bot,
+		"avatar": nil, "discriminator": "0", "public_flags": 0, "flags": 0, "primary_guild": nil}
 }
 
 func (u user) member(joined time.Time) map[string]any {
@@ -402,7 +427,20 @@ func message(id, channel string, from user, at time.Time, text string) map[strin
 		"author": from.json(), "member": from.member(at.Add(-24 * time.Hour)),
 		"timestamp": at.UTC().Format(time.RFC3339Nano), "edited_timestamp": nil,
 		"attachments": []any{}, "embeds": []any{}, "mentions": []any{}, "mention_roles": []any{},
+		"flags": 0, "components": []any{}, "pinned": false, "mention_everyone": false, "tts": false,
 	}
+}
+
+// memberObject is a guild member as GUILD_MEMBER_ADD and GUILD_MEMBER_UPDATE
+// carry it, in guild.
+func memberObject(u user, nick any, joined time.Time) map[string]any {
+	m := u.member(joined)
+	m["guild_id"], m["user"], m["nick"] = guildID, u.json(), nick
+	for _, k := range []string{"avatar", "banner", "communication_disabled_until", "premium_since"} {
+		m[k] = nil
+	}
+	m["flags"], m["pending"], m["mute"], m["deaf"] = 0, false, false, false
+	return m
 }
 
 // press is an INTERACTION_CREATE for a button of the card message.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"strconv"
 	"strings"
 	"time"
@@ -202,6 +203,13 @@ func (c *Client) addHandlers() {
 		defer c.guard.Recover(where)
 		if ev, ok := c.joinEvent(m.Member); ok {
 			c.emitFrom(ev)
+			c.emitFrom(profileEvent(ev))
+		}
+	})
+	c.sess.AddHandler(func(_ *discordgo.Session, m *discordgo.GuildMemberUpdate) {
+		defer c.guard.Recover(where)
+		if ev, ok := c.renameEvent(m); ok {
+			c.emitFrom(ev)
 		}
 	})
 	c.sess.AddHandler(func(_ *discordgo.Session, i *discordgo.InteractionCreate) {
@@ -270,16 +278,16 @@ func (c *Client) messageEvent(m *discordgo.Message, kind bot.Kind) (bot.Event, b
 		return bot.Event{}, false
 	}
 	ev := bot.Event{
-		ID:          m.ID,
-		Platform:    Platform,
-		Kind:        kind,
-		Space:       m.GuildID,
-		Channel:     m.ChannelID,
-		Text:        m.Content,
-		Attachments: len(m.Attachments),
-		At:          m.Timestamp,
-		Link:        "https://discord.com/channels/" + m.GuildID + "/" + m.ChannelID + "/" + m.ID,
+		ID:       m.ID,
+		Platform: Platform,
+		Kind:     kind,
+		Space:    m.GuildID,
+		Channel:  m.ChannelID,
+		Text:     m.Content,
+		At:       m.Timestamp,
+		Link:     "https://discord.com/channels/" + m.GuildID + "/" + m.ChannelID + "/" + m.ID,
 	}
+	shown(&ev, m)
 	if kind == bot.KindEdit {
 		if m.EditedTimestamp == nil {
 			return bot.Event{}, false
@@ -295,8 +303,19 @@ func (c *Client) messageEvent(m *discordgo.Message, kind bot.Kind) (bot.Event, b
 	if ch, err := c.sess.State.Channel(m.ChannelID); err == nil && ch.IsThread() {
 		ev.Channel, ev.Thread = ch.ParentID, ch.ID
 	}
-	if m.MessageReference != nil {
-		ev.ReplyTo = m.MessageReference.MessageID
+	if r := m.MessageReference; r != nil {
+		switch {
+		case r.Type == discordgo.MessageReferenceTypeForward:
+			ev.Forward = &bot.Forward{From: c.placeName(m.GuildID, r)}
+			for _, snap := range m.MessageSnapshots {
+				if snap.Message != nil {
+					ev.Forward.Text = strings.TrimSpace(ev.Forward.Text + "\n" + snap.Message.Content)
+					shown(&ev, snap.Message)
+				}
+			}
+		default:
+			ev.ReplyTo = r.MessageID
+		}
 	}
 	member := m.Member
 	if member == nil {
@@ -304,6 +323,52 @@ func (c *Client) messageEvent(m *discordgo.Message, kind bot.Kind) (bot.Event, b
 	}
 	ev.Author = c.author(m.GuildID, m.Author, member)
 	return ev, true
+}
+
+// shown adds what m shows besides its content to ev: its attachments (their
+// count and names), embeds and poll. A forward's snapshot adds its own.
+func shown(ev *bot.Event, m *discordgo.Message) {
+	ev.Attachments += len(m.Attachments)
+	for _, a := range m.Attachments {
+		if a != nil && a.Filename != "" {
+			ev.Files = append(ev.Files, a.Filename)
+		}
+	}
+	for _, e := range m.Embeds {
+		if e == nil {
+			continue
+		}
+		em := bot.Embed{Title: e.Title, Description: e.Description, URL: e.URL}
+		for _, f := range e.Fields {
+			if f != nil {
+				em.Fields = append(em.Fields, bot.EmbedField{Name: f.Name, Value: f.Value})
+			}
+		}
+		ev.Embeds = append(ev.Embeds, em)
+	}
+	if p := m.Poll; p != nil {
+		ev.Poll = &bot.Poll{Question: p.Question.Text}
+		for _, a := range p.Answers {
+			if a.Media != nil && a.Media.Text != "" {
+				ev.Poll.Options = append(ev.Poll.Options, a.Media.Text)
+			}
+		}
+	}
+}
+
+// placeName names where a forwarded message came from as the gateway knows
+// it: #channel in this guild, the guild's name otherwise, "" when unknown.
+func (c *Client) placeName(guildID string, r *discordgo.MessageReference) string {
+	if r.GuildID != "" && r.GuildID != guildID {
+		if g, err := c.sess.State.Guild(r.GuildID); err == nil && g.Name != "" {
+			return g.Name
+		}
+		return ""
+	}
+	if ch, err := c.sess.State.Channel(r.ChannelID); err == nil && ch.Name != "" {
+		return "#" + ch.Name
+	}
+	return ""
 }
 
 // editID names one edit of a message: the message id and the edit's time.
@@ -336,10 +401,42 @@ func (c *Client) joinEvent(m *discordgo.Member) (bot.Event, bool) {
 	}, true
 }
 
+// profileEvent is the profile event of a join or of a change of names: the
+// member's names to judge. Its id holds a digest of the names, so that the
+// same names seen again (an update of roles only) are a duplicate the store drops.
+func profileEvent(from bot.Event) bot.Event {
+	h := fnv.New64a()
+	h.Write([]byte(from.Author.Name + "\x00" + from.Author.Username))
+	return bot.Event{
+		ID:       "profile-" + from.Space + "-" + from.Author.ID + "-" + strconv.FormatUint(h.Sum64(), 16),
+		Platform: Platform,
+		Kind:     bot.KindProfile,
+		Space:    from.Space,
+		Author:   from.Author,
+		At:       from.At,
+	}
+}
+
+// renameEvent is the profile event of a member who changed names (nickname,
+// display name or username): GUILD_MEMBER_UPDATE also comes for roles, a
+// timeout or an avatar, which leave the names as they were. Without the member
+// as it was (not in the state), the names are judged again; the store drops
+// them as a duplicate when they did not change.
+func (c *Client) renameEvent(m *discordgo.GuildMemberUpdate) (bot.Event, bool) {
+	if m.Member == nil || m.User == nil || m.GuildID == "" || m.User.Bot {
+		return bot.Event{}, false
+	}
+	if b := m.BeforeUpdate; b != nil && b.User != nil &&
+		displayName(b.User, b) == displayName(m.User, m.Member) && b.User.Username == m.User.Username {
+		return bot.Event{}, false
+	}
+	return profileEvent(bot.Event{Space: m.GuildID, Author: c.author(m.GuildID, m.User, m.Member), At: time.Now()}), true
+}
+
 // author describes a member: roles by name (the id when the name is unknown),
 // staff when they hold a staff role, administer the guild or own it.
 func (c *Client) author(guildID string, u *discordgo.User, m *discordgo.Member) bot.Author {
-	a := bot.Author{ID: u.ID, Name: displayName(u, m), Bot: u.Bot, CreatedAt: snowflakeTime(u.ID)}
+	a := bot.Author{ID: u.ID, Name: displayName(u, m), Username: u.Username, Bot: u.Bot, CreatedAt: snowflakeTime(u.ID)}
 	if m == nil {
 		return a
 	}

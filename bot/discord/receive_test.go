@@ -2,7 +2,11 @@ package discord
 
 import (
 	"context"
+	"encoding/json"
+	"reflect"
 	"fmt"
+	"hash/fnv"
+	"strconv"
 	"slices"
 	"strings"
 	"testing"
@@ -13,6 +17,35 @@ import (
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/bot/internal/testsync"
 )
+
+// sameEvent compares events, their times as instants.
+func sameEvent(t *testing.T, got, want bot.Event) {
+	t.Helper()
+	if want.At.IsZero() {
+		want.At = got.At // stamped when it came: the gateway gives no time
+	}
+	if !got.At.Equal(want.At) || !got.Author.JoinedAt.Equal(want.Author.JoinedAt) || !got.Author.CreatedAt.Equal(want.Author.CreatedAt) {
+		t.Errorf("times: at %s joined %s created %s, want %s %s %s", got.At, got.Author.JoinedAt, got.Author.CreatedAt,
+			want.At, want.Author.JoinedAt, want.Author.CreatedAt)
+	}
+	got.At, want.At = time.Time{}, time.Time{}
+	got.Author.JoinedAt, got.Author.CreatedAt, want.Author.JoinedAt, want.Author.CreatedAt = time.Time{}, time.Time{}, time.Time{}, time.Time{}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("event\n got %s\nwant %s", show(got), show(want))
+	}
+}
+
+func show(ev bot.Event) string {
+	b, _ := json.Marshal(ev)
+	return string(b)
+}
+
+// profileID is the id of the profile event of user with names (name NUL username).
+func profileID(user, names string) string {
+	h := fnv.New64a()
+	h.Write([]byte(names))
+	return "profile-" + guildID + "-" + user + "-" + strconv.FormatUint(h.Sum64(), 16)
+}
 
 func TestEventsIn(t *testing.T) {
 	f := newFakeDiscord(t)
@@ -46,31 +79,70 @@ func TestEventsIn(t *testing.T) {
 		typ  string
 		d    map[string]any
 		want bot.Event
+		then []bot.Event // the events that come after want
 	}{
 		{"message", "MESSAGE_CREATE", message("1001", general, bob, at, "salut"), bot.Event{
 			ID: "1001", Platform: "discord", Kind: bot.KindMessage, Space: guildID, Channel: general, Text: "salut", At: at,
-			Author: bot.Author{ID: bob.id, Name: "Bob", CreatedAt: t0.AddDate(-2, 0, 0), JoinedAt: at.Add(-24 * time.Hour)},
-			Link:   "https://discord.com/channels/" + guildID + "/" + general + "/1001"}},
+			Author: bot.Author{ID: bob.id, Name: "Bob", Username: "bob", CreatedAt: t0.AddDate(-2, 0, 0), JoinedAt: at.Add(-24 * time.Hour)},
+			Link:   "https://discord.com/channels/" + guildID + "/" + general + "/1001"}, nil},
 		{"in a thread", "MESSAGE_CREATE", message("1002", threadID, mallory, at, "hi"), bot.Event{
 			ID: "1002", Platform: "discord", Kind: bot.KindMessage, Space: guildID, Channel: general, Thread: threadID, Text: "hi", At: at,
-			Author: bot.Author{ID: mallory.id, Name: "Mallory", Roles: []string{"VIP"}, CreatedAt: t0.AddDate(-1, 0, 0), JoinedAt: at.Add(-24 * time.Hour)},
-			Link:   "https://discord.com/channels/" + guildID + "/" + threadID + "/1002"}},
+			Author: bot.Author{ID: mallory.id, Name: "Mallory", Username: "mallory", Roles: []string{"VIP"}, CreatedAt: t0.AddDate(-1, 0, 0), JoinedAt: at.Add(-24 * time.Hour)},
+			Link:   "https://discord.com/channels/" + guildID + "/" + threadID + "/1002"}, nil},
 		{"a reply from staff", "MESSAGE_CREATE", func() map[string]any {
 			m := message("1004", general, mod, at, "calm down")
-			m["message_reference"] = map[string]any{"message_id": "1001"}
+			m["message_reference"] = map[string]any{"type": 0, "message_id": "1001", "channel_id": general}
 			m["type"] = 19
 			return m
 		}(), bot.Event{
 			ID: "1004", Platform: "discord", Kind: bot.KindMessage, Space: guildID, Channel: general, Text: "calm down", At: at, ReplyTo: "1001",
-			Author: bot.Author{ID: mod.id, Name: "Mo", Roles: []string{"Moderator"}, Staff: true, CreatedAt: t0.AddDate(-3, 0, 0), JoinedAt: at.Add(-24 * time.Hour)},
-			Link:   "https://discord.com/channels/" + guildID + "/" + general + "/1004"}},
+			Author: bot.Author{ID: mod.id, Name: "Mo", Username: "mo", Roles: []string{"Moderator"}, Staff: true, CreatedAt: t0.AddDate(-3, 0, 0), JoinedAt: at.Add(-24 * time.Hour)},
+			Link:   "https://discord.com/channels/" + guildID + "/" + general + "/1004"}, nil},
 		{"an edit", "MESSAGE_UPDATE", editOf("1001", "salut idiot", edited), bot.Event{
 			ID: fmt.Sprintf("1001@%d", edited.UnixMilli()), Platform: "discord", Kind: bot.KindEdit, Space: guildID, Channel: general, Text: "salut idiot", At: edited,
-			Author: bot.Author{ID: bob.id, Name: "Bob", CreatedAt: t0.AddDate(-2, 0, 0), JoinedAt: at.Add(-24 * time.Hour)},
-			Link:   "https://discord.com/channels/" + guildID + "/" + general + "/1001"}},
-		{"a join", "GUILD_MEMBER_ADD", map[string]any{"guild_id": guildID, "user": newbie.json(), "roles": []string{}, "joined_at": at.Format(time.RFC3339)}, bot.Event{
+			Author: bot.Author{ID: bob.id, Name: "Bob", Username: "bob", CreatedAt: t0.AddDate(-2, 0, 0), JoinedAt: at.Add(-24 * time.Hour)},
+			Link:   "https://discord.com/channels/" + guildID + "/" + general + "/1001"}, nil},
+		{"a join", "GUILD_MEMBER_ADD", memberObject(newbie, nil, at), bot.Event{
 			ID: fmt.Sprintf("join-%s-%s-%d", guildID, newbie.id, at.UnixMilli()), Platform: "discord", Kind: bot.KindJoin, Space: guildID, At: at,
-			Author: bot.Author{ID: newbie.id, Name: "Newbie", CreatedAt: t0.Add(-time.Hour), JoinedAt: at}}},
+			Author: bot.Author{ID: newbie.id, Name: "Newbie", Username: "newbie", CreatedAt: t0.Add(-time.Hour), JoinedAt: at}},
+			[]bot.Event{{ID: profileID(newbie.id, "Newbie\x00newbie"), Platform: "discord", Kind: bot.KindProfile, Space: guildID, At: at,
+				Author: bot.Author{ID: newbie.id, Name: "Newbie", Username: "newbie", CreatedAt: t0.Add(-time.Hour), JoinedAt: at}}}},
+		{"a forward: the snapshot's text, embeds and files, where it came from", "MESSAGE_CREATE", func() map[string]any {
+			m := message("1005", general, bob, at, "")
+			m["message_reference"] = map[string]any{"type": 1, "message_id": "777", "channel_id": threadID, "guild_id": guildID}
+			snap := message("777", threadID, mallory, at.Add(-time.Hour), "FREE NITRO for everyone")
+			for _, k := range []string{"id", "channel_id", "guild_id", "author", "member", "pinned", "mention_everyone", "tts"} {
+				delete(snap, k)
+			}
+			snap["embeds"] = []any{map[string]any{"type": "rich", "title": "Nitro gift", "url": "https://claim-nitro.sbs/gift",
+				"fields": []any{map[string]any{"name": "expires", "value": "in 1 hour", "inline": false}}}}
+			snap["attachments"] = []any{map[string]any{"id": "5", "filename": "nitro-claim.exe", "size": 1, "url": "https://cdn.example/5", "proxy_url": "https://media.example/5"}}
+			m["message_snapshots"] = []any{map[string]any{"message": snap}}
+			return m
+		}(), bot.Event{
+			ID: "1005", Platform: "discord", Kind: bot.KindMessage, Space: guildID, Channel: general, At: at, Attachments: 1,
+			Forward: &bot.Forward{From: "#a thread", Text: "FREE NITRO for everyone"},
+			Embeds:  []bot.Embed{{Title: "Nitro gift", URL: "https://claim-nitro.sbs/gift", Fields: []bot.EmbedField{{Name: "expires", Value: "in 1 hour"}}}},
+			Files:   []string{"nitro-claim.exe"},
+			Author:  bot.Author{ID: bob.id, Name: "Bob", Username: "bob", CreatedAt: t0.AddDate(-2, 0, 0), JoinedAt: at.Add(-24 * time.Hour)},
+			Link:    "https://discord.com/channels/" + guildID + "/" + general + "/1005"}, nil},
+		{"a message's embed, attachment and poll", "MESSAGE_CREATE", func() map[string]any {
+			m := message("1006", general, bob, at, "look")
+			m["embeds"] = []any{map[string]any{"type": "link", "title": "Steam gift", "description": "Claim your gift", "url": "https://steamcommunity.lat/gift"}}
+			m["attachments"] = []any{map[string]any{"id": "6", "filename": "gift.png", "size": 1, "url": "https://cdn.example/6", "proxy_url": "https://media.example/6"}}
+			m["poll"] = map[string]any{"question": map[string]any{"text": "Who wants a gift?"}, "allow_multiselect": false, "layout_type": 1,
+				"expiry": at.Add(time.Hour).Format(time.RFC3339), "results": map[string]any{"is_finalized": false, "answer_counts": []any{}},
+				"answers": []any{map[string]any{"answer_id": 1, "poll_media": map[string]any{"text": "me"}}}}
+			return m
+		}(), bot.Event{
+			ID: "1006", Platform: "discord", Kind: bot.KindMessage, Space: guildID, Channel: general, Text: "look", At: at, Attachments: 1,
+			Embeds: []bot.Embed{{Title: "Steam gift", Description: "Claim your gift", URL: "https://steamcommunity.lat/gift"}},
+			Files:  []string{"gift.png"}, Poll: &bot.Poll{Question: "Who wants a gift?", Options: []string{"me"}},
+			Author: bot.Author{ID: bob.id, Name: "Bob", Username: "bob", CreatedAt: t0.AddDate(-2, 0, 0), JoinedAt: at.Add(-24 * time.Hour)},
+			Link:   "https://discord.com/channels/" + guildID + "/" + general + "/1006"}, nil},
+		{"a new nickname is a profile event", "GUILD_MEMBER_UPDATE", memberObject(newbie, "Discord Support", at), bot.Event{
+			ID: profileID(newbie.id, "Discord Support\x00newbie"), Platform: "discord", Kind: bot.KindProfile, Space: guildID, At: time.Time{},
+			Author: bot.Author{ID: newbie.id, Name: "Discord Support", Username: "newbie", CreatedAt: t0.Add(-time.Hour), JoinedAt: at}}, nil},
 	}
 	// Left out: a bot, a link preview update (no edited_timestamp), a DM, vigie itself.
 	skipped := []struct {
@@ -88,20 +160,20 @@ func TestEventsIn(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f.dispatch(tt.typ, tt.d)
-			got := testsync.Next(t, out)
-			got.At, tt.want.At = got.At.UTC(), tt.want.At.UTC()
-			got.Author.JoinedAt, tt.want.Author.JoinedAt = got.Author.JoinedAt.UTC(), tt.want.Author.JoinedAt.UTC()
-			if !got.At.Equal(tt.want.At) || !got.Author.JoinedAt.Equal(tt.want.Author.JoinedAt) || !got.Author.CreatedAt.Equal(tt.want.Author.CreatedAt) {
-				t.Errorf("times: at %s joined %s created %s, want %s %s %s", got.At, got.Author.JoinedAt, got.Author.CreatedAt,
-					tt.want.At, tt.want.Author.JoinedAt, tt.want.Author.CreatedAt)
-			}
-			got.At, tt.want.At = time.Time{}, time.Time{}
-			got.Author.JoinedAt, got.Author.CreatedAt, tt.want.Author.JoinedAt, tt.want.Author.CreatedAt = time.Time{}, time.Time{}, time.Time{}, time.Time{}
-			if fmt.Sprintf("%+v", got) != fmt.Sprintf("%+v", tt.want) {
-				t.Errorf("event\n got %+v\nwant %+v", got, tt.want)
+			for _, want := range append([]bot.Event{tt.want}, tt.then...) {
+				sameEvent(t, testsync.Next(t, out), want)
 			}
 		})
 	}
+	t.Run("an update of roles leaves the names as they were: no profile event", func(t *testing.T) {
+		m := memberObject(newbie, "Discord Support", at)
+		m["roles"] = []string{vipRole}
+		f.dispatch("GUILD_MEMBER_UPDATE", m)
+		f.dispatch("MESSAGE_CREATE", message("1007", general, bob, at, "sentinel"))
+		if ev := testsync.Next(t, out); ev.ID != "1007" {
+			t.Errorf("got %s, want the sentinel message", show(ev))
+		}
+	})
 	select {
 	case ev := <-out:
 		t.Errorf("unexpected event %+v", ev)

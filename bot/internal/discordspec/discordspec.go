@@ -326,3 +326,17 @@ func depth(err error) int {
 	at, _, _ := strings.Cut(err.Error(), ": ")
 	return strings.Count(at, ".") + strings.Count(at, "[")
 }
+
+// CheckObject says what in v (a decoded JSON value) is not an object of the
+// named component schema (MessageResponse, GuildMemberResponse…): an unknown
+// field, a missing required one, a value of the wrong type. The tests' fake
+// gateway checks the events it sends with it (their gateway-only fields
+// taken out), so that what a test feeds discordgo is what Discord could send.
+func CheckObject(schemaName string, v any) error {
+	spec()
+	s, ok := schemas[schemaName]
+	if !ok {
+		return fmt.Errorf("unknown schema %q", schemaName)
+	}
+	return validate(s, v, schemaName, true)
+}
