@@ -3,11 +3,11 @@ package discord
 import (
 	"context"
 	"encoding/json"
-	"reflect"
 	"fmt"
 	"hash/fnv"
-	"strconv"
+	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"

@@ -182,7 +182,7 @@ func TestUpdatesBecomeEvents(t *testing.T) {
 				At: at(t0 + 24), Link: "https://t.me/c/1234567890/34"}},
 		},
 		{
-			name: "a member seen under new names: the names are judged, then the message",
+			name:   "a member seen under new names: the names are judged, then the message",
 			update: map[string]any{"message": message(group, 35, tgUser{id: 7, first: "Discord", last: "Support", user: "bobm"}, t0+25, "hi")},
 			want: []bot.Event{
 				{ID: profileID(group.id, 7, "Discord Support\x00bobm"), Platform: "telegram", Kind: bot.KindProfile, Space: chatStr, Channel: chatStr,
