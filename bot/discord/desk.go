@@ -497,7 +497,7 @@ func renderQueue(cards []bot.Card) string {
 		if who == "" {
 			who = card.Event.Author.ID
 		}
-		line := fmt.Sprintf("• **%s** %s · %s: %s", card.ID, card.Rule, who, truncate(strings.ReplaceAll(card.Event.Text, "\n", " "), 80))
+		line := fmt.Sprintf("• **%s** %s · %s: %s", card.ID, card.Rule, who, truncate(strings.ReplaceAll(card.Event.Content(), "\n", " "), 80))
 		if strings.HasPrefix(card.Event.Link, "https://") {
 			line += " " + card.Event.Link
 		}

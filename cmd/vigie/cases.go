@@ -126,7 +126,7 @@ func (c *cli) casesList(ctx context.Context, api adminAPI, q url.Values, format 
 	fmt.Fprintln(tw, "ID\tAGE\tWHERE\tAUTHOR\tRULE\tSTATE\tMESSAGE")
 	for _, cs := range page.Cases {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", cs.ID, age(now, cs.Opened), where(cs.Event),
-			author(cs.Event.Author), orDash(cs.Rule), state(cs), snippet(cs.Event.Text, 48))
+			author(cs.Event.Author), orDash(cs.Rule), state(cs), snippet(cs.Event.Content(), 48))
 	}
 	return tw.Flush()
 }
@@ -190,7 +190,7 @@ func writeCase(w io.Writer, cs store.Case, now time.Time) {
 	line("reason", "%s", cs.Reason)
 	line("where", "%s", where(e))
 	line("author", "%s", author(e.Author))
-	line("message", "%s (%s)", strconv.Quote(e.Text), e.ID)
+	line("message", "%s (%s)", strconv.Quote(e.Content()), e.ID)
 	if e.Link != "" {
 		line("link", "%s", e.Link)
 	}

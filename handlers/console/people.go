@@ -126,7 +126,7 @@ func (c *Console) personPage(w http.ResponseWriter, r *http.Request, a account) 
 		if keyOfEvent(e.Event) != k {
 			continue
 		}
-		j := judged{At: e.Event.At, Text: e.Event.Text, Mode: e.Mode}
+		j := judged{At: e.Event.At, Text: e.Event.Content(), Mode: e.Mode}
 		for _, m := range e.Verdict.Matches {
 			name := m.Rule
 			if m.Shadow {
