@@ -306,7 +306,7 @@ func (c *Client) messageEvent(m *discordgo.Message, kind bot.Kind) (bot.Event, b
 	if r := m.MessageReference; r != nil {
 		switch {
 		case r.Type == discordgo.MessageReferenceTypeForward:
-			ev.Forward = &bot.Forward{From: c.placeName(m.GuildID, r)}
+			ev.Forward = &bot.Forward{From: truncate(c.placeName(m.GuildID, r), bot.MaxNameLen/4)}
 			for _, snap := range m.MessageSnapshots {
 				if snap.Message != nil {
 					ev.Forward.Text = strings.TrimSpace(ev.Forward.Text + "\n" + snap.Message.Content)

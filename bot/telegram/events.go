@@ -186,13 +186,14 @@ func (c *Client) messageEvents(m *tgbotapi.Message, u update, edited bool) []bot
 		ev.Text = m.Caption
 	}
 	for _, e := range append(slices.Clip(m.Entities), m.CaptionEntities...) {
-		if e.Type == "text_link" && e.URL != "" && !slices.Contains(ev.HiddenLinks, e.URL) {
+		if e.Type == "text_link" && e.URL != "" && !slices.Contains(ev.HiddenLinks, e.URL) && len(ev.HiddenLinks) < bot.MaxParts {
 			ev.HiddenLinks = append(ev.HiddenLinks, e.URL)
 		}
 	}
 	if u.origin != nil {
 		// What the member forwards is not what they wrote.
-		ev.Forward = &bot.Forward{From: u.origin.name(), Text: ev.Text}
+		// a title of 128 characters may be 512 bytes: cut to what an event holds
+		ev.Forward = &bot.Forward{From: truncate(u.origin.name(), bot.MaxNameLen/4), Text: ev.Text}
 		ev.Text = ""
 	}
 	if p := m.Poll; p != nil {

@@ -121,6 +121,8 @@ func FuzzDecodeUpdate(f *testing.F) {
 	f.Add([]byte(`{"update_id":1,"message":{"message_id":1,"date":1,"chat":{"id":-1,"type":"group"},"from":{"id":1,"first_name":"x"},"text":"x","message_thread_id":3,"is_topic_message":true}}`))
 	f.Add([]byte(`{"update_id":2,"chat_member":{"chat":{"id":-1,"type":"supergroup"},"from":{"id":1},"date":1,"old_chat_member":{"status":"left","user":{"id":2}},"new_chat_member":{"status":"member","user":{"id":2}}}}`))
 	f.Add([]byte(`{"update_id":3,"callback_query":{"id":"q","from":{"id":1},"data":"v1:c:keep"}}`))
+	f.Add([]byte(`{"update_id":4,"message":{"message_id":1,"date":1,"chat":{"id":-1,"type":"supergroup"},"from":{"id":1,"first_name":"x"},"caption":"see","caption_entities":[{"type":"text_link","offset":0,"length":3,"url":"https://x.example"}],"forward_origin":{"type":"channel","date":1,"message_id":2,"chat":{"id":-5,"type":"channel","title":"News"}},"poll":{"id":"p","question":"q","options":[{"text":"a"}]},"document":{"file_id":"d","file_unique_id":"u","file_name":"a.exe"}}}`))
+	f.Add([]byte(`{"update_id":5,"message":{"message_id":1,"date":1,"chat":{"id":-1,"type":"supergroup"},"from":{"id":1,"first_name":"x"},"forum_topic_created":{"name":"t","icon_color":1}}}`))
 	f.Add([]byte(`[]`))
 	// Nothing listens there: the admins' list is simply unknown.
 	c, err := New(Config{Token: "t", DeskChat: -5, APIURL: "http://127.0.0.1:1"})
