@@ -1,6 +1,7 @@
 // Package discord connects vigie to Discord through the gateway and the REST API
-// (discordgo): guild messages, edits and joins in as bot.Events, moderation actions
-// out, and the moderators' desk (case cards with buttons, /vigie commands) in a channel.
+// (discordgo): guild messages, edits, joins and members' names in as bot.Events,
+// moderation actions out, and the moderators' desk (case cards with buttons,
+// /vigie commands) in a channel.
 package discord
 
 import (
