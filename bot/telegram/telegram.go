@@ -102,7 +102,6 @@ type Client struct {
 	adminTimeout time.Duration
 
 	commands atomic.Pointer[commandsBox]
-	cards    *cardIndex
 	// foreignSeen are the chats already logged as not moderated.
 	foreignSeen *onceSet
 
@@ -198,7 +197,6 @@ func New(cfg Config) (*Client, error) {
 		admins:  newAdminCache(adminTTL, time.Now),
 		members: newMemberMemory(10000),
 		seen:    newRecentSet(4096),
-		cards:   newCardIndex(1000),
 		work:    deskwork.New(maxDeskWork, deskTimeout, g, "telegram desk"),
 
 		adminQueue:   make(chan int64, adminQueue),
