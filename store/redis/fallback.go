@@ -195,7 +195,9 @@ func unavailable(err error) bool {
 	}
 	var re goredis.Error
 	if errors.As(err, &re) {
-		for _, p := range []string{"LOADING", "CLUSTERDOWN", "TRYAGAIN", "MASTERDOWN", "READONLY"} {
+		// NOREPLICAS: a master set with min-replicas-to-write refuses writes
+		// no replica would have; after a failover, it may be one again.
+		for _, p := range []string{"LOADING", "CLUSTERDOWN", "TRYAGAIN", "MASTERDOWN", "READONLY", "NOREPLICAS"} {
 			if strings.HasPrefix(re.Error(), p) {
 				return true
 			}
