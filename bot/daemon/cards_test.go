@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/vigie-bot/vigie/bot/internal/testsync"
 	"github.com/vigie-bot/vigie/store"
@@ -21,7 +22,7 @@ import (
 func TestCardEditedByTheInstanceThatDecides(t *testing.T) {
 	const token, desk, group = "t0ken", -100500, -100200
 	url := redistest.URL(t)
-	prefix := fmt.Sprintf("vigietest-daemoncards-%d", os.Getpid())
+	prefix := fmt.Sprintf("vigietest-daemoncards-%d-%d", os.Getpid(), time.Now().UnixNano())
 	apis := []*botAPI{newBotAPI(t), newBotAPI(t)}
 	var ins []*instance
 	for _, api := range apis {
