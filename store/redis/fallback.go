@@ -447,13 +447,19 @@ func (f *Fallback) ack(ctx context.Context, id string, local, primary func(conte
 // AddCard records the card where the case is; a local case carries its
 // cards to Redis when it is written there.
 func (f *Fallback) AddCard(ctx context.Context, id string, card bot.CardRef) error {
-	local, remote := f.where(id)
-	switch {
-	case local && remote == "":
-		return f.local.AddCard(ctx, id, card)
-	case local:
-		id = remote
+	// Under f.mu, so that a write-back cannot map the case to Redis between
+	// this look and the card's write, and copy its cards without this one.
+	f.mu.Lock()
+	lc := f.cases[id]
+	if lc != nil && lc.remote == "" {
+		err := f.local.AddCard(ctx, id, card)
+		f.mu.Unlock()
+		return err
 	}
+	if lc != nil {
+		id = lc.remote
+	}
+	f.mu.Unlock()
 	if f.degraded.Load() {
 		return f.unavailableFor(id)
 	}

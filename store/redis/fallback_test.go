@@ -163,6 +163,10 @@ func testFallbackOutage(t *testing.T, opts ...redis.Option) {
 	if err := f.AckCase(ctx, ackedID); err != nil {
 		t.Fatal(err)
 	}
+	card := bot.CardRef{Platform: "telegram", Chat: "-100123", Message: "42"}
+	if err := f.AddCard(ctx, ackedID, card); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := f.DecideCase(ctx, decidedID, "ban", "telegram:1", t0); err != nil {
 		t.Fatal(err)
 	}
@@ -218,6 +222,10 @@ func testFallbackOutage(t *testing.T, opts ...redis.Option) {
 		if p.ID == acked.ID {
 			t.Errorf("case %s (%s), acknowledged during the outage, is pending again", p.ID, ackedID)
 		}
+	}
+	// Where its card was posted went to Redis with it.
+	if cards, err := other.CaseCards(ctx, acked.ID); err != nil || len(cards) != 1 || cards[0] != card {
+		t.Errorf("cards of %s (%s) in Redis = %v, %v; want %v", acked.ID, ackedID, cards, err, card)
 	}
 	entries, err := other.Audit(ctx, time.Time{})
 	if err != nil {
