@@ -70,9 +70,15 @@ func (m *Moderator) editCard(ctx context.Context, ref bot.CardRef, c store.Case,
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cardEditWait)
 	defer cancel()
 	err := m.retry.Do(ctx, func(ctx context.Context) error { return ed.EditCard(ctx, ref, c, note) })
+	desk := ref.Platform
+	if desk != "telegram" && desk != "discord" {
+		desk = "other" // stored text: the series stay bounded
+	}
 	if err == nil {
+		m.cardEdits.WithLabelValues(desk, ResultDone).Inc()
 		return
 	}
+	m.cardEdits.WithLabelValues(desk, ResultFailed).Inc()
 	msg := "a card does not show the case's decision"
 	if errors.Is(err, ErrNoDesk) {
 		msg = "a card does not show the case's decision: its desk is off here"

@@ -54,7 +54,8 @@ func TestDecisionShownOnEveryCard(t *testing.T) {
 		"busy": &bot.ActionError{Op: "edit", Retryable: true, Err: errors.New("429")},
 	}}
 	now := at
-	m, err := handlers.New(handlers.Options{Store: st, Desk: desk, Registerer: prometheus.NewRegistry(),
+	reg := prometheus.NewRegistry()
+	m, err := handlers.New(handlers.Options{Store: st, Desk: desk, Registerer: reg,
 		Now: func() time.Time { return now }, Retry: handlers.Retry{Base: time.Millisecond}})
 	if err != nil {
 		t.Fatal(err)
@@ -88,6 +89,12 @@ func TestDecisionShownOnEveryCard(t *testing.T) {
 		}
 		if got := desk.edited(); !slices.Equal(got, want) {
 			t.Errorf("edits:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+		if got := cardEdits(t, reg)["telegram/done"]; got != 2 {
+			t.Errorf("telegram cards edited: %v, want 2", got)
+		}
+		if got := cardEdits(t, reg)["discord/failed"]; got != 1 {
+			t.Errorf("discord cards left: %v, want 1", got)
 		}
 	})
 
@@ -123,4 +130,27 @@ func TestDecisionShownOnEveryCard(t *testing.T) {
 			t.Errorf("edits after the expiry: %q", got)
 		}
 	})
+}
+
+// cardEdits reads vigie_card_edits_total as "desk/result" → value.
+func cardEdits(t *testing.T, reg *prometheus.Registry) map[string]float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]float64{}
+	for _, mf := range mfs {
+		if mf.GetName() != "vigie_card_edits_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			out[labels["desk"]+"/"+labels["result"]] = m.GetCounter().GetValue()
+		}
+	}
+	return out
 }
