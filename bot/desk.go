@@ -84,6 +84,51 @@ func (d Decision) String() string {
 	return Action{Kind: ActionKind(d.Outcome), Text: d.Text, Duration: d.Duration}.String()
 }
 
+// CardRef says where a desk posted a case's card: enough for any process to
+// edit it later, whichever one posted it.
+type CardRef struct {
+	// Platform is the desk's: telegram, discord.
+	Platform string `json:"platform"`
+	// Chat is the chat or channel id, Message the message id, as the
+	// platform writes them.
+	Chat    string `json:"chat"`
+	Message string `json:"message"`
+}
+
+// CardBook is offered by DeskCommands that keep where the cards were posted
+// where every process reads it (the store): a desk records each card it
+// posts, and whichever process records a decision shows it on all of the
+// case's cards (CardEditor). A desk whose commands keep no cards edits only
+// the card whose button was pressed.
+type CardBook interface {
+	AddCard(ctx context.Context, caseID string, ref CardRef) error
+}
+
+// CardEditor is a desk that can show a decision on a card it or another
+// process posted. note, when set, is shown under the decision (it was not
+// carried out, and why); the name of who decided is read from ctx
+// (DeciderName), when the decision came from there.
+type CardEditor interface {
+	EditCard(ctx context.Context, ref CardRef, card Card, note string) error
+}
+
+type deciderKey struct{}
+
+// WithDeciderName tells the desks the display name of the CM whose decision
+// ctx carries, for the cards: the store keeps only their id.
+func WithDeciderName(ctx context.Context, name string) context.Context {
+	if name == "" {
+		return ctx
+	}
+	return context.WithValue(ctx, deciderKey{}, name)
+}
+
+// DeciderName is the name WithDeciderName put in ctx, or "".
+func DeciderName(ctx context.Context) string {
+	s, _ := ctx.Value(deciderKey{}).(string)
+	return s
+}
+
 // ErrDecided is what DeskCommands.Decide wraps when the case was decided before.
 var ErrDecided = errors.New("case already decided")
 

@@ -53,6 +53,11 @@ func (c *Commands) Decide(ctx context.Context, caseID, outcome, by string) (stor
 	return c.mod.Decide(ctx, caseID, outcome, by)
 }
 
+// AddCard records where a desk posted a case's card; see Moderator.AddCard.
+func (c *Commands) AddCard(ctx context.Context, caseID string, ref bot.CardRef) error {
+	return c.mod.AddCard(ctx, caseID, ref)
+}
+
 // Queue returns the open cases, oldest first.
 func (c *Commands) Queue(ctx context.Context) ([]store.Case, error) {
 	return c.store.Cases(ctx, store.CaseOpen)

@@ -110,7 +110,8 @@ func parseDuration(s string) (time.Duration, error) {
 // The case is claimed first, so two CMs pressing buttons at once cannot both act:
 // the second gets the first decision and an error wrapping store.ErrDecided. If the
 // platform cannot carry the decision out, a new case says so and the error is
-// returned as well.
+// returned as well. Every card of the case, on every desk, shows the decision
+// (ShowDecision).
 func (m *Moderator) Decide(ctx context.Context, caseID, outcome, by string) (store.Case, error) {
 	o, err := ParseOutcome(outcome)
 	if err != nil {
@@ -148,6 +149,7 @@ func (m *Moderator) Decide(ctx context.Context, caseID, outcome, by string) (sto
 	m.log.Info("case decided", "case", c.ID, "outcome", o.String(), "by", by)
 	m.learnFAQ(sctx, c, o, by)
 	if o.Kind == OutcomeKeep {
+		m.ShowDecision(ctx, c, "")
 		return c, nil
 	}
 
@@ -162,9 +164,11 @@ func (m *Moderator) Decide(ctx context.Context, caseID, outcome, by string) (sto
 		m.count(label, o.Kind, resultOf(err))
 	}
 	if err == nil {
+		m.ShowDecision(ctx, c, "")
 		return c, nil
 	}
 	err = fmt.Errorf("case %s: %s by %s not carried out: %w", c.ID, o, by, err)
+	m.ShowDecision(ctx, c, "⚠️ Not carried out: "+err.Error())
 	if oerr := m.open(ctx, store.Case{
 		Event: c.Event, Rule: c.Rule, Category: c.Category,
 		Suggested: []bot.Action{{Kind: o.Kind, Text: o.Text, Duration: o.Duration}},

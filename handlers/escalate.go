@@ -176,6 +176,12 @@ func NewEscalation(m *Moderator, o EscalationOptions) (*Escalation, error) {
 // checkEvery is how often Run looks at the open cases.
 const checkEvery = time.Minute
 
+// maxExpiredShown bounds the cases closed as expired in one check whose
+// cards are edited to say so: after a long stop, thousands may expire at
+// once, and the desks' rate limits would hold the check for an hour. A card
+// left with its buttons says it was decided when one is pressed.
+const maxExpiredShown = 50
+
 // Run checks the open cases every minute until ctx ends.
 func (e *Escalation) Run(ctx context.Context) error {
 	t := time.NewTicker(checkEvery)
@@ -244,11 +250,14 @@ func (e *Escalation) Check(ctx context.Context) (int, error) {
 	closed := 0
 	for _, c := range expired {
 		sctx, cancel := e.m.storeContext(ctx)
-		_, err := e.m.store.DecideCase(sctx, c.ID, store.OutcomeExpired, "vigie", now)
+		decided, err := e.m.store.DecideCase(sctx, c.ID, store.OutcomeExpired, "vigie", now)
 		cancel()
 		switch {
 		case err == nil:
 			closed++
+			if closed <= maxExpiredShown {
+				e.m.ShowDecision(ctx, decided, "")
+			}
 		case !errors.Is(err, store.ErrDecided):
 			errs = append(errs, fmt.Errorf("expire case %s: %w", c.ID, err))
 		}

@@ -90,6 +90,9 @@ type Moderator struct {
 	// shiftHits counts rule hits by the mode they came in (office, after,
 	// paused) and rule.
 	shiftHits *prometheus.CounterVec
+	// cardEdits counts the cards edited to show a decision, by the desk's
+	// platform and result (cards.go).
+	cardEdits *prometheus.CounterVec
 }
 
 // Results of an action, as the vigie_actions_total metric counts them.
@@ -145,6 +148,10 @@ func New(o Options) (*Moderator, error) {
 			Name: "vigie_shift_hits_total",
 			Help: "Rule hits by the mode vigie was in (office, after, paused; enforce without office_hours) and rule.",
 		}, []string{"mode", "rule"}),
+		cardEdits: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "vigie_card_edits_total",
+			Help: "Cards edited to show a case's decision, by the desk's platform and result (done, failed: left as they were).",
+		}, []string{"desk", "result"}),
 	}
 	if m.log == nil {
 		m.log = slog.New(slog.DiscardHandler)
@@ -156,7 +163,7 @@ func New(o Options) (*Moderator, error) {
 		m.platforms = map[string]bot.Platform{}
 	}
 	if o.Registerer != nil {
-		for _, c := range []prometheus.Collector{m.actions, m.casesOpen, m.casesGrouped, m.casesDropped, m.shiftHits} {
+		for _, c := range []prometheus.Collector{m.actions, m.casesOpen, m.casesGrouped, m.casesDropped, m.shiftHits, m.cardEdits} {
 			if err := o.Registerer.Register(c); err != nil {
 				return nil, fmt.Errorf("handlers: register metrics: %w", err)
 			}

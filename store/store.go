@@ -5,6 +5,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -181,6 +182,14 @@ type Store interface {
 	// return it again, but the case stays as it is, open until a CM decides it
 	// from the queue, with Undeliverable set to why. ErrNotFound if unknown.
 	MarkUndeliverable(ctx context.Context, id, why string) error
+	// AddCard records where a desk posted the case's card, so that whichever
+	// process decides the case can show the decision on it; a case may have
+	// cards on several desks, and the same card recorded again is kept
+	// once. The cards live as long as the case. ErrNotFound if unknown.
+	AddCard(ctx context.Context, id string, card bot.CardRef) error
+	// CaseCards returns where the case's cards were posted, by platform,
+	// chat and message; none for an unknown case.
+	CaseCards(ctx context.Context, id string) ([]bot.CardRef, error)
 
 	// Begin writes a verdict to the journal of verdicts being carried out,
 	// before its actions are handed to a lane; writing the same key again
@@ -217,6 +226,13 @@ type FAQWording struct {
 // MaxFAQWordings bounds the wordings learned, so that a desk that answers
 // everything through the FAQ does not grow the store for ever.
 const MaxFAQWordings = 10_000
+
+// SortCards puts card refs in CaseCards' order.
+func SortCards(cards []bot.CardRef) {
+	slices.SortFunc(cards, func(a, b bot.CardRef) int {
+		return cmp.Or(strings.Compare(a.Platform, b.Platform), strings.Compare(a.Chat, b.Chat), strings.Compare(a.Message, b.Message))
+	})
+}
 
 // Key names a wording: the entry and the text, as LearnFAQ keeps them once.
 func (w FAQWording) Key() string { return w.Entry + "\x00" + w.Text }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/bot/internal/desktest"
+	"github.com/vigie-bot/vigie/bot/internal/testsync"
 	"github.com/vigie-bot/vigie/handlers"
 	"github.com/vigie-bot/vigie/rules"
 	"github.com/vigie-bot/vigie/store"
@@ -108,7 +109,12 @@ func TestAcceptance(t *testing.T) {
 		if cs, _ := st.Case(context.Background(), caseID); cs.Status != store.CaseOpen || cs.Event.ID != scam {
 			t.Errorf("stored case = %+v", cs)
 		}
-		cardMsg = "990000000000000001"
+		// Where the card is, in the store, for any process to edit it.
+		cards := postedCards(t, st, caseID)
+		if cards[0].Platform != "discord" || cards[0].Chat != deskID || cards[0].Message == "" {
+			t.Fatalf("cards of %s in the store = %v, want the one posted", caseID, cards)
+		}
+		cardMsg = cards[0].Message
 	})
 
 	t.Run("a stranger's ban is refused", func(t *testing.T) {
@@ -185,14 +191,14 @@ func TestAcceptance(t *testing.T) {
 		if raw := string(card.Raw); !strings.Contains(raw, `"custom_id":"`+customID(cs.ID, "unmute")+`"`) || !strings.Contains(raw, "Remove timeout") {
 			t.Errorf("card lacks the remove-timeout button: %s", raw)
 		}
+		cards := postedCards(t, st, cs.ID)
 		mutes := f.count("PATCH", "/guilds/"+guildID+"/members/"+bob.id)
-		edits := f.count("PATCH", "/channels/"+deskID+"/messages/"+cardMsg)
-		f.dispatch("INTERACTION_CREATE", press("960000000000000004", cm, cardMsg, customID(cs.ID, "unmute")))
+		f.dispatch("INTERACTION_CREATE", press("960000000000000004", cm, cards[0].Message, customID(cs.ID, "unmute")))
 		lift := f.waitFor(t, "PATCH", "/guilds/"+guildID+"/members/"+bob.id, mutes+1, nil)
 		if string(lift.Raw) != `{"communication_disabled_until":null}` {
 			t.Errorf("untimeout body = %s", lift.Raw)
 		}
-		edit := f.waitFor(t, "PATCH", "/channels/"+deskID+"/messages/"+cardMsg, edits+1, nil)
+		edit := f.waitFor(t, "PATCH", "/channels/"+deskID+"/messages/"+cards[0].Message, 1, nil)
 		if content := fmt.Sprint(edit.Body["content"]); !strings.Contains(content, "Timeout removed") || !strings.Contains(content, "discord:"+cm.id) {
 			t.Errorf("card = %s", content)
 		}
@@ -310,4 +316,17 @@ func TestAcceptance(t *testing.T) {
 			t.Fatal("Run did not return")
 		}
 	})
+}
+
+// postedCards waits for the store to say where the case's cards are, and
+// returns them.
+func postedCards(t *testing.T, st store.Store, caseID string) []bot.CardRef {
+	t.Helper()
+	var cards []bot.CardRef
+	testsync.Eventually(t, "the card recorded in the store", func() bool {
+		var err error
+		cards, err = st.CaseCards(context.Background(), caseID)
+		return err == nil && len(cards) > 0
+	})
+	return cards
 }

@@ -40,14 +40,52 @@ func (d *Desk) PostCard(ctx context.Context, card bot.Card) error {
 	if ch == "" {
 		return errNoDesk
 	}
-	ctx, cancel := callContext(ctx)
+	cctx, cancel := callContext(ctx)
 	defer cancel()
-	_, err := d.c.sess.ChannelMessageSendComplex(ch, &discordgo.MessageSend{
+	sent, err := d.c.sess.ChannelMessageSendComplex(ch, &discordgo.MessageSend{
 		Content:         renderCard(card, "", ""),
 		Components:      buttons(card),
 		AllowedMentions: noMentions,
-	}, opts(ctx)...)
-	return d.c.classify(ctx, bot.ActForward, err)
+	}, opts(cctx)...)
+	if err != nil {
+		return d.c.classify(cctx, bot.ActForward, err)
+	}
+	// Where the card is goes to the store, for whichever process decides
+	// the case to edit it. Not an error: the card is posted, and posting it
+	// again would make two.
+	if book, ok := d.c.cmds().(bot.CardBook); ok && sent != nil && sent.ID != "" && card.ID != "" {
+		if err := book.AddCard(ctx, card.ID, bot.CardRef{Platform: Platform, Chat: ch, Message: sent.ID}); err != nil {
+			d.c.log.Warn("card posted, but where it is was not recorded: a decision taken elsewhere will not show on it",
+				"case", card.ID, "channel", ch, "message", sent.ID, "err", err)
+		}
+	}
+	return nil
+}
+
+// EditCard shows a case as it now stands on a card posted by this process or
+// another, without its buttons once decided. A card Discord refuses to edit
+// (deleted, no access) is a permanent error; one it cannot edit now (rate
+// limited, down) is worth another try, as for every action.
+func (d *Desk) EditCard(ctx context.Context, ref bot.CardRef, card bot.Card, note string) error {
+	if ref.Platform != Platform {
+		return &bot.ActionError{Op: "edit", Err: fmt.Errorf("discord: a %s card is not ours", ref.Platform)}
+	}
+	return d.c.editCard(ctx, ref.Chat, ref.Message, renderCard(card, bot.DeciderName(ctx), note), buttons(card))
+}
+
+var _ bot.CardEditor = (*Desk)(nil)
+
+// editCard replaces a card's text and buttons.
+func (c *Client) editCard(ctx context.Context, channel, message, text string, components []discordgo.MessageComponent) error {
+	ctx, cancel := callContext(ctx)
+	defer cancel()
+	// Written as the API describes it: discordgo's MessageEdit also sends its
+	// ID and Channel fields in the body.
+	endpoint := discordgo.EndpointChannelMessage(channel, message)
+	_, err := c.sess.RequestWithBucketID("PATCH", endpoint, map[string]any{
+		"content": text, "components": components, "allowed_mentions": noMentions,
+	}, discordgo.EndpointChannelMessage(channel, ""), opts(ctx)...)
+	return c.classify(ctx, "edit", err)
 }
 
 // Alert posts an urgent message to the desk channel.
@@ -324,7 +362,7 @@ func (c *Client) handleButton(ctx context.Context, i *discordgo.Interaction) {
 		c.log.Warn("cannot acknowledge a button press", "case", caseID, "err", c.classify(ctx, "", err))
 	}
 	d.CaseID, d.By, d.ByName = caseID, cmID(u), displayName(u, i.Member)
-	card, err := cmds.Decide(ctx, d)
+	card, err := cmds.Decide(bot.WithDeciderName(ctx, d.ByName), d)
 	// The moderator still hears how it went when carrying it out used up the
 	// desk's time.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
@@ -353,19 +391,14 @@ func (c *Client) handleButton(ctx context.Context, i *discordgo.Interaction) {
 		}
 		text = renderCard(card, name, "")
 	}
-	if i.Message == nil {
+	// Commands that keep the cards showed the decision on every card of the
+	// case, this one included; a case decided before is shown on the card
+	// pressed, which may not say it yet.
+	if _, shown := cmds.(bot.CardBook); i.Message == nil || shown && !errors.Is(err, bot.ErrDecided) {
 		return
 	}
-	ctx2, cancel := callContext(ctx)
-	defer cancel()
-	// Written as the API describes it: discordgo's MessageEdit also sends its
-	// ID and Channel fields in the body.
-	endpoint := discordgo.EndpointChannelMessage(i.ChannelID, i.Message.ID)
-	_, eerr := c.sess.RequestWithBucketID("PATCH", endpoint, map[string]any{
-		"content": text, "components": []any{}, "allowed_mentions": noMentions,
-	}, discordgo.EndpointChannelMessage(i.ChannelID, ""), opts(ctx2)...)
-	if eerr != nil {
-		c.log.Warn("cannot update the case card", "case", caseID, "err", c.classify(ctx2, "", eerr))
+	if err := c.editCard(ctx, i.ChannelID, i.Message.ID, text, []discordgo.MessageComponent{}); err != nil {
+		c.log.Warn("cannot update the case card", "case", caseID, "err", err)
 	}
 }
 

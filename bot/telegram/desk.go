@@ -7,7 +7,6 @@ import (
 	"html"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
@@ -69,11 +68,40 @@ func (c *Client) postCard(ctx context.Context, chat int64, thread int, card bot.
 	if err != nil {
 		return err
 	}
-	if sent.MessageID != 0 {
-		c.cards.put(card.ID, cardLoc{chat: chat, msg: sent.MessageID})
+	// Where the card is goes to the store, for whichever process decides
+	// the case to edit it. Not an error: the card is posted, and posting it
+	// again would make two.
+	if book, ok := c.cmds().(bot.CardBook); ok && sent.MessageID != 0 && card.ID != "" {
+		ref := bot.CardRef{Platform: Platform, Chat: itoa(chat), Message: strconv.Itoa(sent.MessageID)}
+		if err := book.AddCard(ctx, card.ID, ref); err != nil {
+			c.log.Warn("card posted, but where it is was not recorded: a decision taken elsewhere will not show on it",
+				"case", card.ID, "chat", chat, "message", sent.MessageID, "err", err)
+		}
 	}
 	return nil
 }
+
+// EditCard shows a case as it now stands on a card posted by this process or
+// another, without its buttons once decided. A card the platform refuses to
+// edit (deleted, or too old) is a permanent error; one it cannot edit now
+// (rate limited, down) is worth another try, as for every action.
+func (d *Desk) EditCard(ctx context.Context, ref bot.CardRef, card bot.Card, note string) error {
+	if ref.Platform != Platform {
+		return &bot.ActionError{Op: "edit", Err: fmt.Errorf("telegram: a %s card is not ours", ref.Platform)}
+	}
+	chat, err1 := strconv.ParseInt(ref.Chat, 10, 64)
+	msg, err2 := strconv.Atoi(ref.Message)
+	if err := errors.Join(err1, err2); err != nil {
+		return &bot.ActionError{Op: "edit", Err: fmt.Errorf("telegram card %s/%s: %w", ref.Chat, ref.Message, err)}
+	}
+	var markup *tgbotapi.InlineKeyboardMarkup
+	if kb, ok := keyboard(card); ok {
+		markup = &kb
+	}
+	return d.c.editMessage(ctx, chat, msg, renderCard(card, bot.DeciderName(ctx), note), markup)
+}
+
+var _ bot.CardEditor = (*Desk)(nil)
 
 // Callback data is "v1:<case id>:<button>", within Telegram's 64 bytes.
 const (
@@ -379,12 +407,12 @@ type decision struct {
 	text  string // the answer to the CM
 	done  bool   // decided and carried out
 	alert bool   // worth a dialog rather than a toast
-	show  bool   // html is the card as it now stands
+	show  bool   // html is the card as it now stands, to show on the card pressed
 	html  string
 }
 
 func (c *Client) decide(ctx context.Context, cmds Commands, d bot.Decision) decision {
-	card, err := cmds.Decide(ctx, d)
+	card, err := cmds.Decide(bot.WithDeciderName(ctx, d.ByName), d)
 	c.log.Info("desk: decision", "audit", true, "case", d.CaseID, "outcome", d.String(), "by", d.By, "err", err)
 	if card.ID == "" {
 		card.ID = d.CaseID
@@ -395,6 +423,10 @@ func (c *Client) decide(ctx context.Context, cmds Commands, d bot.Decision) deci
 		}
 		return ""
 	}
+	// Commands that keep the cards showed the decision on every card of the
+	// case, this one included; a case decided before is shown on the card
+	// pressed, which may not say it yet.
+	_, shown := cmds.(bot.CardBook)
 	switch {
 	case errors.Is(err, bot.ErrDecided):
 		r := decision{text: fmt.Sprintf("Case %s was already decided by %s: %s.", d.CaseID, card.DecidedBy, card.Outcome), alert: true}
@@ -404,14 +436,14 @@ func (c *Client) decide(ctx context.Context, cmds Commands, d bot.Decision) deci
 		return r
 	case err != nil && card.Decided():
 		return decision{text: fmt.Sprintf("Recorded, but not carried out: %v", err), alert: true,
-			show: true, html: renderCard(card, name(), "⚠️ Not carried out: "+err.Error())}
+			show: !shown, html: renderCard(card, name(), "⚠️ Not carried out: "+err.Error())}
 	case err != nil:
 		return decision{text: fmt.Sprintf("Could not decide case %s: %v", d.CaseID, err), alert: true}
 	}
 	if !card.Decided() {
 		card.Outcome, card.DecidedBy = d.String(), d.By
 	}
-	return decision{text: "Done: " + outcomeLabel(card.Outcome) + ".", done: true, show: true, html: renderCard(card, name(), "")}
+	return decision{text: "Done: " + outcomeLabel(card.Outcome) + ".", done: true, show: !shown, html: renderCard(card, name(), "")}
 }
 
 // promptReply asks the CM for the text of a reply: a message they answer with
@@ -464,12 +496,9 @@ func (c *Client) decideReply(ctx context.Context, m *tgbotapi.Message, thread in
 	if r.done {
 		r.text = fmt.Sprintf("Reply sent for case %s.", caseID)
 	}
+	// The cards of the case show the decision: the commands edited them all,
+	// wherever they were posted (bot.CardBook).
 	say(r.text)
-	if loc, ok := c.cards.get(caseID); ok && r.show {
-		if err := c.editMessage(ctx, loc.chat, loc.msg, r.html, nil); err != nil {
-			c.log.Warn("cannot update the case card", "case", caseID, "err", err)
-		}
-	}
 }
 
 // say answers a message in its chat (plain text).
@@ -477,42 +506,6 @@ func (c *Client) say(ctx context.Context, m *tgbotapi.Message, thread int, text 
 	if _, err := c.sendMessage(ctx, "", outgoing{chat: m.Chat.ID, thread: thread, replyTo: m.MessageID, text: text}); err != nil {
 		c.log.Warn("cannot answer a command", "chat", m.Chat.ID, "err", err)
 	}
-}
-
-// cardIndex remembers where this process posted each case's card, so that a
-// decision taken by command can update it.
-type cardIndex struct {
-	mu    sync.Mutex
-	max   int
-	locs  map[string]cardLoc
-	order []string
-}
-
-type cardLoc struct {
-	chat int64
-	msg  int
-}
-
-func newCardIndex(max int) *cardIndex { return &cardIndex{max: max, locs: make(map[string]cardLoc)} }
-
-func (x *cardIndex) put(id string, l cardLoc) {
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	if _, ok := x.locs[id]; !ok {
-		x.order = append(x.order, id)
-		if len(x.order) > x.max {
-			delete(x.locs, x.order[0])
-			x.order = x.order[1:]
-		}
-	}
-	x.locs[id] = l
-}
-
-func (x *cardIndex) get(id string) (cardLoc, bool) {
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	l, ok := x.locs[id]
-	return l, ok
 }
 
 var errUsage = errors.New("usage")

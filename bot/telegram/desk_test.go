@@ -265,11 +265,9 @@ func TestCallbacks(t *testing.T) {
 		if got := x.book.reply("c3"); got != "Bonjour, votre message a été retiré." {
 			t.Errorf("reply = %q", got)
 		}
-		// The card, posted by this process, shows the outcome.
-		edit := x.f.waitFor("editMessageText", 1, func(c apiCall) bool { return strings.Contains(c.Params.Get("text"), "Case c3") })
-		if !strings.Contains(edit.Params.Get("text"), "Answered") {
-			t.Errorf("card = %s", edit.Params.Get("text"))
-		}
+		// The card shows the outcome once the commands edit the case's
+		// cards, wherever they are (bot.CardBook): the book here keeps none.
+		// TestCardsAcrossInstances shows it with the store.
 	})
 }
 

@@ -103,7 +103,6 @@ type Client struct {
 	adminTimeout time.Duration
 
 	commands atomic.Pointer[commandsBox]
-	cards    *cardIndex
 	// foreignSeen are the chats already logged as not moderated.
 	foreignSeen *onceSet
 
@@ -200,7 +199,6 @@ func New(cfg Config) (*Client, error) {
 		members: newMemberMemory(10000),
 		names:   newNameMemory(10000),
 		seen:    newRecentSet(4096),
-		cards:   newCardIndex(1000),
 		work:    deskwork.New(maxDeskWork, deskTimeout, g, "telegram desk"),
 
 		adminQueue:   make(chan int64, adminQueue),

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/store"
 )
 
@@ -223,6 +224,8 @@ type caseRec struct {
 	// when it is decided; origins those of the hits grouped into it, forgotten
 	// with it.
 	groups, origins []string
+	// cards are where the desks posted the case.
+	cards []bot.CardRef
 }
 
 // placeRec counts the cases opened in a place since start, the last one id.
@@ -819,6 +822,32 @@ func (s *Store) MarkUndeliverable(_ context.Context, id, why string) error {
 	r.acked = true
 	r.c.Undeliverable = why
 	return nil
+}
+
+// AddCard records where a desk posted a case's card, once.
+func (s *Store) AddCard(_ context.Context, id string, card bot.CardRef) error {
+	s.casesMu.Lock()
+	defer s.casesMu.Unlock()
+	r, ok := s.cases[id]
+	if !ok {
+		return fmt.Errorf("case %q: %w", id, store.ErrNotFound)
+	}
+	if !slices.Contains(r.cards, card) {
+		r.cards = append(r.cards, card)
+	}
+	return nil
+}
+
+// CaseCards returns where the case's cards were posted.
+func (s *Store) CaseCards(_ context.Context, id string) ([]bot.CardRef, error) {
+	s.casesMu.Lock()
+	var out []bot.CardRef
+	if r, ok := s.cases[id]; ok {
+		out = slices.Clone(r.cards)
+	}
+	s.casesMu.Unlock()
+	store.SortCards(out)
+	return out, nil
 }
 
 // Begin writes a journal entry; it lives until Done (the process's life).

@@ -2,6 +2,7 @@ package memory_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -259,5 +260,36 @@ func TestSweepIdle(t *testing.T) {
 	st.SweepIdle(t0.Add(2 * time.Minute))
 	if n := st.Len(); n != 0 {
 		t.Errorf("%d counters after an idle minute, want 0", n)
+	}
+}
+
+// TestCardsGoWithTheCase: a decided case forgotten beyond the cap takes the
+// places of its cards with it.
+func TestCardsGoWithTheCase(t *testing.T) {
+	ctx := context.Background()
+	st := memory.New(memory.WithCaseCap(1))
+	t0 := time.Date(2026, 11, 20, 22, 0, 0, 0, time.UTC)
+	var ids []string
+	for i := range 2 {
+		c, err := st.OpenCase(ctx, store.Case{Reason: fmt.Sprint("r", i), Opened: t0})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := st.AddCard(ctx, c.ID, bot.CardRef{Platform: "telegram", Chat: "1", Message: fmt.Sprint(i)}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.DecideCase(ctx, c.ID, "keep", "http:ann", t0); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, c.ID)
+	}
+	if cards, err := st.CaseCards(ctx, ids[0]); err != nil || len(cards) != 0 {
+		t.Errorf("cards of the forgotten case %s = %v, %v; want none", ids[0], cards, err)
+	}
+	if err := st.AddCard(ctx, ids[0], bot.CardRef{Platform: "telegram", Chat: "1", Message: "9"}); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("AddCard on the forgotten case: %v, want ErrNotFound", err)
+	}
+	if cards, err := st.CaseCards(ctx, ids[1]); err != nil || len(cards) != 1 {
+		t.Errorf("cards of the kept case %s = %v, %v; want one", ids[1], cards, err)
 	}
 }

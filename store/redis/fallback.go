@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	goredis "github.com/redis/go-redis/v9"
 
+	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/store"
 	"github.com/vigie-bot/vigie/store/memory"
 )
@@ -194,7 +195,9 @@ func unavailable(err error) bool {
 	}
 	var re goredis.Error
 	if errors.As(err, &re) {
-		for _, p := range []string{"LOADING", "CLUSTERDOWN", "TRYAGAIN", "MASTERDOWN", "READONLY"} {
+		// NOREPLICAS: a master set with min-replicas-to-write refuses writes
+		// no replica would have; after a failover, it may be one again.
+		for _, p := range []string{"LOADING", "CLUSTERDOWN", "TRYAGAIN", "MASTERDOWN", "READONLY", "NOREPLICAS"} {
 			if strings.HasPrefix(re.Error(), p) {
 				return true
 			}
@@ -439,6 +442,47 @@ func (f *Fallback) ack(ctx context.Context, id string, local, primary func(conte
 	err := primary(ctx, id)
 	f.outage(ctx, err)
 	return err
+}
+
+// AddCard records the card where the case is; a local case carries its
+// cards to Redis when it is written there.
+func (f *Fallback) AddCard(ctx context.Context, id string, card bot.CardRef) error {
+	// Under f.mu, so that a write-back cannot map the case to Redis between
+	// this look and the card's write, and copy its cards without this one.
+	f.mu.Lock()
+	lc := f.cases[id]
+	if lc != nil && lc.remote == "" {
+		err := f.local.AddCard(ctx, id, card)
+		f.mu.Unlock()
+		return err
+	}
+	if lc != nil {
+		id = lc.remote
+	}
+	f.mu.Unlock()
+	if f.degraded.Load() {
+		return f.unavailableFor(id)
+	}
+	err := f.primary.AddCard(ctx, id, card)
+	f.outage(ctx, err)
+	return err
+}
+
+// CaseCards reads the cards where the case is.
+func (f *Fallback) CaseCards(ctx context.Context, id string) ([]bot.CardRef, error) {
+	local, remote := f.where(id)
+	switch {
+	case local && remote == "":
+		return f.local.CaseCards(ctx, id)
+	case local:
+		id = remote
+	}
+	if f.degraded.Load() {
+		return nil, f.unavailableFor(id)
+	}
+	out, err := f.primary.CaseCards(ctx, id)
+	f.outage(ctx, err)
+	return out, err
 }
 
 // Begin journals in Redis, or in memory while it is away: the process that
@@ -720,6 +764,15 @@ func (f *Fallback) write(ctx context.Context, q queued) error {
 			}
 		}
 		if err := ack(ctx, remote); err != nil {
+			return err
+		}
+	}
+	cards, err := f.local.CaseCards(ctx, q.caseID)
+	if err != nil {
+		return err
+	}
+	for _, card := range cards {
+		if err := f.primary.AddCard(ctx, remote, card); err != nil {
 			return err
 		}
 	}

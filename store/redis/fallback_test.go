@@ -31,6 +31,32 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Fatalf("timed out waiting for %s", what)
 }
 
+// TestFallbackNoReplicas: a master that refuses writes no replica would have
+// (min-replicas-to-write, and its replica gone) is as good as away: vigie
+// moderates from memory rather than failing the events.
+func TestFallbackNoReplicas(t *testing.T) {
+	srv := redistest.Start(t, "--min-replicas-to-write", "1")
+	primary, err := redis.Open(srv.URL(), redis.WithPrefix(newPrefix()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := redis.NewFallback(primary, redis.FallbackOptions{RetryEvery: time.Hour})
+	defer f.Close()
+	ctx := context.Background()
+	res, err := f.Observe(ctx, store.Observation{At: time.Now(), Platform: "discord", Space: "g", Author: "u-1", EventID: "m-1",
+		Counters: []store.CounterOp{{Name: "msgs", Key: "u-1", Window: time.Minute, Incr: true}}})
+	if err != nil || len(res.Counts) != 1 || res.Counts[0] != 1 {
+		t.Fatalf("Observe on a master without its replica = %+v, %v; want it counted in memory", res, err)
+	}
+	if !f.Degraded() {
+		t.Errorf("not degraded after NOREPLICAS")
+	}
+	c, err := f.OpenCase(ctx, store.Case{Reason: "r", Opened: time.Now()})
+	if err != nil || !strings.HasPrefix(c.ID, "l-") {
+		t.Errorf("OpenCase = %s, %v; want a case kept in memory until a replica answers", c.ID, err)
+	}
+}
+
 // TestFallbackOutage stops redis-server under load and starts it again: vigie
 // keeps answering, no call fails, and every case and audit entry made while
 // Redis was away is in Redis afterwards.
@@ -137,6 +163,10 @@ func testFallbackOutage(t *testing.T, opts ...redis.Option) {
 	if err := f.AckCase(ctx, ackedID); err != nil {
 		t.Fatal(err)
 	}
+	card := bot.CardRef{Platform: "telegram", Chat: "-100123", Message: "42"}
+	if err := f.AddCard(ctx, ackedID, card); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := f.DecideCase(ctx, decidedID, "ban", "telegram:1", t0); err != nil {
 		t.Fatal(err)
 	}
@@ -192,6 +222,10 @@ func testFallbackOutage(t *testing.T, opts ...redis.Option) {
 		if p.ID == acked.ID {
 			t.Errorf("case %s (%s), acknowledged during the outage, is pending again", p.ID, ackedID)
 		}
+	}
+	// Where its card was posted went to Redis with it.
+	if cards, err := other.CaseCards(ctx, acked.ID); err != nil || len(cards) != 1 || cards[0] != card {
+		t.Errorf("cards of %s (%s) in Redis = %v, %v; want %v", acked.ID, ackedID, cards, err, card)
 	}
 	entries, err := other.Audit(ctx, time.Time{})
 	if err != nil {

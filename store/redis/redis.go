@@ -21,6 +21,7 @@ import (
 
 	goredis "github.com/redis/go-redis/v9"
 
+	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/store"
 )
 
@@ -1345,6 +1346,51 @@ func (s *Store) ack(ctx context.Context, id, undeliverable string) error {
 		return fmt.Errorf("case %q: %w", id, store.ErrNotFound)
 	}
 	return nil
+}
+
+// cardField prefixes the fields of a case's hash that say where its cards
+// are, one field a card: recorded twice, it is kept once.
+const cardField = "card:"
+
+// AddCard records where a desk posted the case's card, in the case's hash.
+func (s *Store) AddCard(ctx context.Context, id string, card bot.CardRef) error {
+	data, err := json.Marshal(card)
+	if err != nil {
+		return fmt.Errorf("case %s card: %w", id, err)
+	}
+	field := cardField + card.Platform + "|" + card.Chat + "|" + card.Message
+	n, err := s.script(ctx, cardScript, []string{s.casesKey(id)}, field, data).Int64()
+	if err != nil {
+		return fmt.Errorf("redis case %s card: %w", id, err)
+	}
+	if n < 0 {
+		return fmt.Errorf("case %q: %w", id, store.ErrNotFound)
+	}
+	return nil
+}
+
+// CaseCards reads where the case's cards are from its hash.
+func (s *Store) CaseCards(ctx context.Context, id string) ([]bot.CardRef, error) {
+	if err := s.settle(ctx); err != nil {
+		return nil, fmt.Errorf("redis case %s cards: %w", id, err)
+	}
+	h, err := s.c.HGetAll(ctx, s.casesKey(id)).Result()
+	if err != nil {
+		return nil, fmt.Errorf("redis case %s cards: %w", id, err)
+	}
+	var out []bot.CardRef
+	for k, v := range h {
+		if !strings.HasPrefix(k, cardField) {
+			continue
+		}
+		var card bot.CardRef
+		if err := json.Unmarshal([]byte(v), &card); err != nil {
+			return nil, fmt.Errorf("case %s card %q: %w", id, k, err)
+		}
+		out = append(out, card)
+	}
+	store.SortCards(out)
+	return out, nil
 }
 
 // Begin writes a verdict in flight to the journal: its entry and its stamp,

@@ -2,6 +2,7 @@ package redis_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"slices"
@@ -414,6 +415,57 @@ func TestKeysExpire(t *testing.T) {
 	}
 	if d := ttl(seen); d <= 24*time.Hour {
 		t.Errorf("seen TTL = %v after an event in the next period, want it pushed past 24h", d)
+	}
+}
+
+// TestCardsExpireWithCase: the places of a case's cards are fields of its
+// hash, which expires with the case; a card recorded after it expired does
+// not make it again (a hash without expiry).
+func TestCardsExpireWithCase(t *testing.T) {
+	url := redistest.URL(t)
+	prefix := newPrefix()
+	st := open(t, url, redis.WithPrefix(prefix))
+	c, err := redis.NewClient(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	ctx := context.Background()
+	opened, err := st.OpenCase(ctx, store.Case{Reason: "r", Opened: time.Date(2026, 11, 20, 22, 0, 0, 0, time.UTC)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, err := c.Keys(ctx, prefix+":*").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	card := bot.CardRef{Platform: "telegram", Chat: "-100123", Message: "42"}
+	if err := st.AddCard(ctx, opened.ID, card); err != nil {
+		t.Fatal(err)
+	}
+	after, err := c.Keys(ctx, prefix+":*").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(after) != len(before) {
+		t.Errorf("keys %q after a card, %q before: want the card in the case's hash", after, before)
+	}
+	hash := prefix + ":{cases}:" + opened.ID
+	if ttl, err := c.PTTL(ctx, hash).Result(); err != nil || ttl <= 0 {
+		t.Errorf("case hash TTL = %v, %v after a card: want it still expiring", ttl, err)
+	}
+	// As if it had expired.
+	if err := c.Del(ctx, hash).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.AddCard(ctx, opened.ID, card); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("AddCard on an expired case: %v, want ErrNotFound", err)
+	}
+	if n, err := c.Exists(ctx, hash).Result(); err != nil || n != 0 {
+		t.Errorf("the expired case's hash exists again (%d, %v)", n, err)
+	}
+	if cards, err := st.CaseCards(ctx, opened.ID); err != nil || len(cards) != 0 {
+		t.Errorf("cards of an expired case = %v, %v; want none", cards, err)
 	}
 }
 

@@ -290,6 +290,16 @@ if type(r) == 'table' and r.err then return 0 end
 return r
 `)
 
+// cardScript records where a desk posted a case's card: a field of the case's
+// hash, so that it expires with the case, written only while the case is
+// there (a hash made again would have no expiry).
+//
+// KEYS: case hash. ARGV: field, card (JSON). Returns -1 for an unknown case.
+var cardScript = goredis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+return redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2])
+`)
+
 // The journal of verdicts being carried out: one hash of entries (JSON), one
 // sorted set of their stamps (ms) and one hash of how many times each was
 // taken, under the tag {journal}. It holds only the verdicts in flight, so it

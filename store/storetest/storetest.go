@@ -31,6 +31,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	t.Run("Cases", func(t *testing.T) { testCases(t, newStore) })
 	t.Run("CaseOrigin", func(t *testing.T) { testCaseOrigin(t, newStore) })
 	t.Run("CaseGroups", func(t *testing.T) { testCaseGroups(t, newStore) })
+	t.Run("CaseCards", func(t *testing.T) { testCaseCards(t, newStore) })
 	t.Run("Pending", func(t *testing.T) { testPending(t, newStore) })
 	t.Run("Concurrent", func(t *testing.T) { testConcurrent(t, newStore) })
 	t.Run("Journal", func(t *testing.T) { testJournal(t, newStore) })
@@ -521,6 +522,70 @@ func testCases(t *testing.T, newStore func(*testing.T) store.Store) {
 			t.Errorf("decided = %v, want only %s (ban)", ids(decided), a.ID)
 		}
 	})
+}
+
+// testCaseCards: where the desks posted a case's cards is kept with the case,
+// for any process to read, once per card, whatever becomes of the case.
+func testCaseCards(t *testing.T, newStore func(*testing.T) store.Store) {
+	ctx := context.Background()
+	st := newStore(t)
+	a, err := st.OpenCase(ctx, newCase("m-1", 0))
+	if err != nil {
+		t.Fatalf("OpenCase: %v", err)
+	}
+	b, err := st.OpenCase(ctx, newCase("m-2", time.Minute))
+	if err != nil {
+		t.Fatalf("OpenCase: %v", err)
+	}
+	tg := bot.CardRef{Platform: "telegram", Chat: "-100123", Message: "42"}
+	queue := bot.CardRef{Platform: "telegram", Chat: "777", Message: "5"}
+	dc := bot.CardRef{Platform: "discord", Chat: "chan-9", Message: "1300000000000000001"}
+	for _, card := range []bot.CardRef{tg, dc, queue, tg} {
+		if err := st.AddCard(ctx, a.ID, card); err != nil {
+			t.Fatalf("AddCard(%s, %v): %v", a.ID, card, err)
+		}
+	}
+	if err := st.AddCard(ctx, "c-999999", tg); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("AddCard(unknown case) error = %v, want ErrNotFound", err)
+	}
+	want := []bot.CardRef{dc, tg, queue}
+	cards := func(id string) []bot.CardRef {
+		t.Helper()
+		got, err := st.CaseCards(ctx, id)
+		if err != nil {
+			t.Fatalf("CaseCards(%s): %v", id, err)
+		}
+		return got
+	}
+	if got := cards(a.ID); !slices.Equal(got, want) {
+		t.Errorf("cards of %s = %v, want %v (each once, by platform, chat, message)", a.ID, got, want)
+	}
+	if got := cards(b.ID); len(got) != 0 {
+		t.Errorf("cards of %s, never posted = %v, want none", b.ID, got)
+	}
+	if got := cards("c-999999"); len(got) != 0 {
+		t.Errorf("cards of an unknown case = %v, want none", got)
+	}
+	// The cards are no part of the case as it is read.
+	got, err := st.Case(ctx, a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameJSON(t, "case with cards", got, a)
+	if _, err := st.DecideCase(ctx, a.ID, "keep", "http:ann", t0.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if got := cards(a.ID); !slices.Equal(got, want) {
+		t.Errorf("cards of %s once decided = %v, want %v", a.ID, got, want)
+	}
+	// A card posted after the decision (a /queue read just before) is kept too.
+	late := bot.CardRef{Platform: "discord", Chat: "chan-9", Message: "1300000000000000002"}
+	if err := st.AddCard(ctx, a.ID, late); err != nil {
+		t.Fatal(err)
+	}
+	if got := cards(a.ID); !slices.Equal(got, []bot.CardRef{dc, late, tg, queue}) {
+		t.Errorf("cards of %s with a late one = %v", a.ID, got)
+	}
 }
 
 func ids(cs []store.Case) []string {

@@ -5,6 +5,7 @@ package desktest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -26,11 +27,23 @@ type Poster interface {
 // Desk is the handlers' desk on top of a platform's desk.
 type Desk struct{ Poster }
 
-var _ handlers.Desk = Desk{}
+var (
+	_ handlers.Desk       = Desk{}
+	_ handlers.CardEditor = Desk{}
+)
 
 // PostCase posts c as a card.
 func (d Desk) PostCase(ctx context.Context, c store.Case) error {
 	return d.PostCard(ctx, deskcases.Card(c))
+}
+
+// EditCard edits a card the platform's desk posted.
+func (d Desk) EditCard(ctx context.Context, ref bot.CardRef, c store.Case, note string) error {
+	ed, ok := d.Poster.(bot.CardEditor)
+	if !ok {
+		return fmt.Errorf("%w: this desk cannot edit cards", handlers.ErrNoDesk)
+	}
+	return ed.EditCard(ctx, ref, deskcases.Card(c), note)
 }
 
 // Commands answers the desk from the handlers and the store. The desk needs the
@@ -41,7 +54,19 @@ type Commands struct {
 	Store store.Store
 }
 
-var _ bot.DeskCommands = (*Commands)(nil)
+var (
+	_ bot.DeskCommands = (*Commands)(nil)
+	_ bot.CardBook     = (*Commands)(nil)
+)
+
+// AddCard records where the desk posted a card, in the store; commands
+// without handlers record nothing.
+func (m *Commands) AddCard(ctx context.Context, caseID string, ref bot.CardRef) error {
+	if m.Mod == nil {
+		return errors.New("desktest: no handlers to record the card")
+	}
+	return m.Mod.AddCard(ctx, caseID, ref)
+}
 
 func (m *Commands) Decide(ctx context.Context, d bot.Decision) (bot.Card, error) {
 	return deskcases.Decided(m.Mod.Decide(ctx, d.CaseID, d.String(), d.By))

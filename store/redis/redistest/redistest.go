@@ -27,15 +27,24 @@ const EnvURL = "VIGIE_TEST_REDIS_URL"
 // otherwise a missing server fails them, so CI cannot pass without Redis.
 const EnvSkip = "VIGIE_SKIP_REDIS"
 
-// Binary finds redis-server, or fails (or skips, with VIGIE_SKIP_REDIS=1) the test.
-func Binary(t testing.TB, name string) string {
-	t.Helper()
+// Find returns the path of a Redis program (redis-server, redis-cli,
+// redis-sentinel), or "" when it is not installed.
+func Find(name string) string {
 	for _, p := range []string{"/usr/bin/" + name, "/usr/local/bin/" + name} {
 		if _, err := os.Stat(p); err == nil {
 			return p
 		}
 	}
 	if p, err := exec.LookPath(name); err == nil {
+		return p
+	}
+	return ""
+}
+
+// Binary finds redis-server, or fails (or skips, with VIGIE_SKIP_REDIS=1) the test.
+func Binary(t testing.TB, name string) string {
+	t.Helper()
+	if p := Find(name); p != "" {
 		return p
 	}
 	if os.Getenv(EnvSkip) == "1" {
@@ -256,4 +265,112 @@ func clusterOK(info string) bool {
 		}
 	}
 	return false
+}
+
+// Sentinel is a master, its replica and three sentinels watching them, on
+// loopback ports, for failover tests.
+type Sentinel struct {
+	// MasterName is the name the sentinels know the master by.
+	MasterName string
+	Master     *Server
+	Replica    *Server
+	Sentinels  []*Server
+}
+
+// URL is a redis+sentinel:// address naming every sentinel.
+func (s *Sentinel) URL() string {
+	u := fmt.Sprintf("redis+sentinel://%s/0?master_name=%s", s.Sentinels[0].Addr(), s.MasterName)
+	for _, n := range s.Sentinels[1:] {
+		u += "&addr=" + n.Addr()
+	}
+	return u
+}
+
+// StartSentinel starts a master, a replica of it and three sentinels (quorum
+// two) that declare the master down after a second without an answer, and
+// waits until each sentinel knows the replica and the two others, so that a
+// failover can happen. The sentinels are redis-sentinel where it is
+// installed, else redis-server --sentinel: the same program (Debian ships
+// redis-sentinel in a package of its own).
+func StartSentinel(t testing.TB) *Sentinel {
+	t.Helper()
+	bin := Binary(t, "redis-server")
+	// Redis 7 waits 5 s before a replica's first sync, for more replicas to
+	// share it: a master killed meanwhile would leave an empty replica.
+	s := &Sentinel{MasterName: "vigie-test", Master: Start(t, "--repl-diskless-sync-delay", "0")}
+	s.Replica = Start(t, "--replicaof", "127.0.0.1", strconv.Itoa(s.Master.Port))
+	waitReplicaUp(t, s.Replica.Addr())
+	for range 3 {
+		dir := t.TempDir()
+		n := &Server{t: t, bin: bin, dir: dir, Port: freePort(t, false)}
+		conf := filepath.Join(dir, "sentinel.conf")
+		text := fmt.Sprintf("port %d\nbind 127.0.0.1\ndir %s\n"+
+			"sentinel monitor %s 127.0.0.1 %d 2\n"+
+			"sentinel down-after-milliseconds %[3]s 1000\n"+
+			"sentinel failover-timeout %[3]s 10000\n"+
+			"sentinel parallel-syncs %[3]s 1\n",
+			n.Port, dir, s.MasterName, s.Master.Port)
+		if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		n.args = []string{conf, "--sentinel"}
+		if p := Find("redis-sentinel"); p != "" {
+			n.bin, n.args = p, []string{conf}
+		}
+		t.Cleanup(n.Stop)
+		n.Restart()
+		s.Sentinels = append(s.Sentinels, n)
+	}
+	for _, n := range s.Sentinels {
+		c := goredis.NewSentinelClient(&goredis.Options{Addr: n.Addr()})
+		var got map[string]string
+		ok := false
+		for range 800 {
+			m, err := c.Master(context.Background(), s.MasterName).Result()
+			got = m
+			if err == nil && m["num-slaves"] == "1" && m["num-other-sentinels"] == "2" {
+				ok = true
+				break
+			}
+			time.Sleep(25 * time.Millisecond)
+		}
+		c.Close()
+		if !ok {
+			t.Fatalf("sentinel %s never saw the replica and the two other sentinels: %v", n.Addr(), got)
+		}
+	}
+	return s
+}
+
+// waitReplicaUp waits for the replica at addr to have finished its first
+// sync with its master.
+func waitReplicaUp(t testing.TB, addr string) {
+	t.Helper()
+	c := goredis.NewClient(&goredis.Options{Addr: addr})
+	defer c.Close()
+	var info string
+	for range 800 {
+		info, _ = c.Info(context.Background(), "replication").Result()
+		if strings.Contains(info, "master_link_status:up") {
+			return
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+	t.Fatalf("replica %s never synced with its master:\n%s", addr, info)
+}
+
+// MasterAddr is the master's address as the first sentinel that answers
+// says it: after a failover, the replica's.
+func (s *Sentinel) MasterAddr(ctx context.Context) (string, error) {
+	var err error
+	for _, n := range s.Sentinels {
+		c := goredis.NewSentinelClient(&goredis.Options{Addr: n.Addr()})
+		var addr []string
+		addr, err = c.GetMasterAddrByName(ctx, s.MasterName).Result()
+		c.Close()
+		if err == nil && len(addr) == 2 {
+			return addr[0] + ":" + addr[1], nil
+		}
+	}
+	return "", fmt.Errorf("no sentinel names the master: %w", err)
 }

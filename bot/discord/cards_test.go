@@ -1,0 +1,151 @@
+package discord
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/bot/internal/desktest"
+	"github.com/vigie-bot/vigie/bot/internal/testsync"
+	"github.com/vigie-bot/vigie/handlers"
+	"github.com/vigie-bot/vigie/store"
+	"github.com/vigie-bot/vigie/store/redis"
+	"github.com/vigie-bot/vigie/store/redis/redistest"
+)
+
+// instance is one vigie process's desk: its own client, store connection
+// and handlers, sharing Discord and Redis with the others.
+type instance struct {
+	c    *Client
+	st   *redis.Store
+	mod  *handlers.Moderator
+	logs *testsync.Buffer
+}
+
+var cardPrefixes atomic.Int64
+
+// newInstances makes n desks on one Redis (their own keys in it) and one
+// fake Discord, wired as the daemon wires them; none is connected yet.
+func newInstances(t *testing.T, f *fakeDiscord, n int) []*instance {
+	url := redistest.URL(t)
+	prefix := fmt.Sprintf("vigietest-dccards-%d-%d", os.Getpid(), cardPrefixes.Add(1))
+	var out []*instance
+	for i := range n {
+		c, logs := newTestClient(t, f, Config{DeskChannel: deskID, CMs: []string{"discord:" + cm.id}, ModeratorRoles: []string{"Moderator"}})
+		st, err := redis.Open(url, redis.WithPrefix(prefix), redis.WithConsumer(fmt.Sprint("instance-", i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		cmds := &desktest.Commands{Store: st}
+		mod, err := handlers.New(handlers.Options{
+			Platforms: map[string]bot.Platform{"discord": c}, Store: st,
+			Desk: desktest.Desk{Poster: c.Desk(cmds)}, Logger: testsync.Logger(logs),
+			Retry: handlers.Retry{Base: 1},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmds.Mod = mod
+		out = append(out, &instance{c: c, st: st, mod: mod, logs: logs})
+	}
+	return out
+}
+
+// TestCardsAcrossInstances: process A posts the cards; process B, on the
+// same Redis and connected to the gateway, shows every decision on A's
+// cards, whether it was taken by a call (as the HTTP API, the console and
+// `vigie cases decide` make it) or by a button pressed in B's desk. A card
+// Discord refuses to edit is logged, not retried, and no decision is lost;
+// one it cannot edit now is tried again.
+func TestCardsAcrossInstances(t *testing.T) {
+	f := newFakeDiscord(t)
+	in := newInstances(t, f, 2)
+	a, b := in[0], in[1]
+	ctx := context.Background()
+
+	var ids []string
+	// Rules and authors of their own: no case is grouped with another.
+	for i := range 4 {
+		ev := bot.Event{ID: fmt.Sprint(1100 + i), Platform: "discord", Kind: bot.KindMessage, Space: guildID, Channel: general,
+			Author: bot.Author{ID: fmt.Sprint(1200 + i), Name: "Bob"}, Text: "free nitro on https://scam.example/gift"}
+		c, err := a.st.OpenCase(ctx, store.Case{Event: ev, Rule: fmt.Sprint("scam", i), Category: "spam", Reason: "scam link",
+			Suggested: []bot.Action{{Kind: bot.ActDelete}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, c.ID)
+	}
+	a.mod.FlushCases(ctx)
+	msgOf := map[string]string{}
+	for _, id := range ids {
+		cards, err := b.st.CaseCards(ctx, id)
+		if err != nil || len(cards) != 1 || cards[0].Platform != "discord" || cards[0].Chat != deskID || cards[0].Message == "" {
+			t.Fatalf("cards of %s read by B = %v, %v; want the one A posted", id, cards, err)
+		}
+		msgOf[id] = cards[0].Message
+	}
+	if n := f.count("POST", "/channels/"+deskID+"/messages"); n != len(ids) {
+		t.Fatalf("%d cards posted, want %d", n, len(ids))
+	}
+	editOf := func(id string, n int) apiCall {
+		t.Helper()
+		return f.waitFor(t, "PATCH", "/channels/"+deskID+"/messages/"+msgOf[id], n, nil)
+	}
+	run(t, f, b.c, make(chan bot.Event, 10), allPerms)
+
+	t.Run("decided by a call to B", func(t *testing.T) {
+		c, err := b.mod.Decide(ctx, ids[0], "delete", "http:ann")
+		if err != nil || c.Status != store.CaseDecided {
+			t.Fatalf("Decide = %+v, %v", c, err)
+		}
+		edit := editOf(ids[0], 1)
+		if content := fmt.Sprint(edit.Body["content"]); !strings.Contains(content, "Deleted") || !strings.Contains(content, "decided by http:ann") {
+			t.Errorf("card edited by B:\n%s", content)
+		}
+		if comps, _ := edit.Body["components"].([]any); comps == nil || len(comps) != 0 {
+			t.Errorf("buttons left on the card: %s", edit.Raw)
+		}
+	})
+
+	t.Run("decided by a button pressed in B", func(t *testing.T) {
+		f.dispatch("INTERACTION_CREATE", press("960000000000000011", mod, msgOf[ids[1]], customID(ids[1], "ban")))
+		f.waitFor(t, "PUT", "/guilds/"+guildID+"/bans/1201", 1, nil)
+		if content := fmt.Sprint(editOf(ids[1], 1).Body["content"]); !strings.Contains(content, "Banned") || !strings.Contains(content, "Mo (discord:"+mod.id+")") {
+			t.Errorf("card edited by B:\n%s", content)
+		}
+		if c, _ := b.st.Case(ctx, ids[1]); c.Outcome != "ban" || c.DecidedBy != "discord:"+mod.id {
+			t.Errorf("case = %+v", c)
+		}
+	})
+
+	t.Run("a card Discord will not edit", func(t *testing.T) {
+		f.fail("PATCH", "/channels/"+deskID+"/messages/"+msgOf[ids[2]], http.StatusNotFound, `{"message": "Unknown Message", "code": 10008}`, nil, 1)
+		c, err := b.mod.Decide(ctx, ids[2], "keep", "http:ann")
+		if err != nil || c.Status != store.CaseDecided {
+			t.Fatalf("Decide = %+v, %v; want it decided whatever became of the card", c, err)
+		}
+		editOf(ids[2], 1)
+		testsync.Eventually(t, "the refused edit logged", func() bool {
+			return strings.Contains(b.logs.String(), "a card does not show the case's decision") && strings.Contains(b.logs.String(), "Unknown Message")
+		})
+		if n := f.count("PATCH", "/channels/"+deskID+"/messages/"+msgOf[ids[2]]); n != 1 {
+			t.Errorf("%d edits of a card Discord refused, want 1 (no retry)", n)
+		}
+	})
+
+	t.Run("a card Discord cannot edit now is tried again", func(t *testing.T) {
+		f.fail("PATCH", "/channels/"+deskID+"/messages/"+msgOf[ids[3]], http.StatusInternalServerError, `{"message": "500: Internal Server Error", "code": 0}`, nil, 1)
+		if _, err := b.mod.Decide(ctx, ids[3], "keep", "http:ann"); err != nil {
+			t.Fatal(err)
+		}
+		if content := fmt.Sprint(editOf(ids[3], 2).Body["content"]); !strings.Contains(content, "Kept") {
+			t.Errorf("card after the retry:\n%s", content)
+		}
+	})
+}

@@ -1,0 +1,90 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/store"
+)
+
+// CardEditor is a Desk that can show a decision on a case's card wherever it
+// was posted, by this process or another: the store says where (AddCard).
+type CardEditor interface {
+	// EditCard shows c as it now stands on the card at ref, without its
+	// buttons; note, when set, is shown under the decision.
+	EditCard(ctx context.Context, ref bot.CardRef, c store.Case, note string) error
+}
+
+// AddCard records where a desk posted the case's card, so that whichever
+// process decides the case shows the decision on it. A case decided while the
+// card was being posted has its decision shown at once: the process that
+// decided it may have read the case's cards before this one was recorded.
+func (m *Moderator) AddCard(ctx context.Context, caseID string, ref bot.CardRef) error {
+	sctx, cancel := m.storeContext(ctx)
+	defer cancel()
+	if err := m.store.AddCard(sctx, caseID, ref); err != nil {
+		return fmt.Errorf("case %s card: %w", caseID, err)
+	}
+	c, err := m.store.Case(sctx, caseID)
+	if err != nil {
+		return fmt.Errorf("case %s card: %w", caseID, err)
+	}
+	if c.Status == store.CaseDecided {
+		m.editCard(ctx, ref, c, "")
+	}
+	return nil
+}
+
+// ShowDecision shows c's decision on every card of the case the store knows,
+// whichever process posted them: every way of deciding (the desks' buttons
+// and commands, the console, the HTTP API and so the command line) goes
+// through the process that records the decision, which edits the cards
+// itself. A card the platform will not edit (deleted, too old) is logged and
+// left; one it cannot edit now is tried again by the retry stage.
+func (m *Moderator) ShowDecision(ctx context.Context, c store.Case, note string) {
+	if _, ok := m.desk.(CardEditor); !ok {
+		return
+	}
+	sctx, cancel := m.storeContext(ctx)
+	cards, err := m.store.CaseCards(sctx, c.ID)
+	cancel()
+	if err != nil {
+		m.log.Warn("the case's cards do not show its decision: where they are was not read", "case", c.ID, "err", err)
+		return
+	}
+	for _, ref := range cards {
+		m.editCard(ctx, ref, c, note)
+	}
+}
+
+// editCard shows c on one card, through the retry stage; a shutdown leaves it
+// a few seconds to finish.
+func (m *Moderator) editCard(ctx context.Context, ref bot.CardRef, c store.Case, note string) {
+	ed, ok := m.desk.(CardEditor)
+	if !ok {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cardEditWait)
+	defer cancel()
+	err := m.retry.Do(ctx, func(ctx context.Context) error { return ed.EditCard(ctx, ref, c, note) })
+	desk := ref.Platform
+	if desk != "telegram" && desk != "discord" {
+		desk = "other" // stored text: the series stay bounded
+	}
+	if err == nil {
+		m.cardEdits.WithLabelValues(desk, ResultDone).Inc()
+		return
+	}
+	m.cardEdits.WithLabelValues(desk, ResultFailed).Inc()
+	msg := "a card does not show the case's decision"
+	if errors.Is(err, ErrNoDesk) {
+		msg = "a card does not show the case's decision: its desk is off here"
+	}
+	m.log.Warn(msg, "case", c.ID, "platform", ref.Platform, "chat", ref.Chat, "message", ref.Message, "err", err)
+}
+
+// cardEditWait bounds the retries of one card's edit.
+const cardEditWait = time.Minute
