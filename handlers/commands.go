@@ -242,3 +242,9 @@ func byCount(m map[string]int) []string {
 	})
 	return keys
 }
+
+// Moderate carries out a moderator's command given in a place; see
+// Moderator.Moderate.
+func (c *Commands) Moderate(ctx context.Context, r bot.ModRequest) (string, error) {
+	return c.mod.Moderate(ctx, r)
+}
