@@ -29,8 +29,8 @@ const (
 type ModCommandInfo struct {
 	Command ModCommand
 	// Args is its usage after the target: "[DURATION] [REASON]".
-	Args string
-	Help string
+	Args  string
+	Help  string
 	Right ModRight
 	// Message says the command is about a message (del), not only its author.
 	Message bool
