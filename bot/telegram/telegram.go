@@ -94,6 +94,9 @@ type Client struct {
 	admins  *adminCache
 	members *memberMemory
 	seen    *recentSet
+	// recent are the group messages vigie saw, for the moderators'
+	// commands (modcmds.go).
+	recent *recentMessages
 	metrics *metrics
 
 	// adminQueue holds the chats whose admins are to be looked up, for the
@@ -198,6 +201,7 @@ func New(cfg Config) (*Client, error) {
 		admins:  newAdminCache(adminTTL, time.Now),
 		members: newMemberMemory(10000),
 		seen:    newRecentSet(4096),
+		recent:  newRecentMessages(10000, bot.MaxPurge),
 		cards:   newCardIndex(1000),
 		work:    deskwork.New(maxDeskWork, deskTimeout, g, "telegram desk"),
 
