@@ -176,7 +176,9 @@ func TestModCommands(t *testing.T) {
 	if got := w.command(carol, "/warn 7 stop spamming", 0); got != "Warned Bob Martin (a strike)." {
 		t.Errorf("/warn 7 = %q", got)
 	}
-	warn := w.f.waitFor("sendMessage", 1, func(c apiCall) bool { return strings.Contains(c.Params.Get("text"), "a warning from the moderators: stop spamming") })
+	warn := w.f.waitFor("sendMessage", 1, func(c apiCall) bool {
+		return strings.Contains(c.Params.Get("text"), "a warning from the moderators: stop spamming")
+	})
 	if !strings.Contains(warn.Params.Get("text"), `tg://user?id=7`) {
 		t.Errorf("warning = %q", warn.Params.Get("text"))
 	}

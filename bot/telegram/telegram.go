@@ -96,7 +96,7 @@ type Client struct {
 	seen    *recentSet
 	// recent are the group messages vigie saw, for the moderators'
 	// commands (modcmds.go).
-	recent *recentMessages
+	recent  *recentMessages
 	metrics *metrics
 
 	// adminQueue holds the chats whose admins are to be looked up, for the
