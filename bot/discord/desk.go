@@ -399,6 +399,10 @@ var slashCommands = []*discordgo.ApplicationCommand{{
 
 func (c *Client) handleCommand(ctx context.Context, i *discordgo.Interaction) {
 	data := i.ApplicationCommandData()
+	if isModCommand(data.Name) {
+		c.handleModCommand(ctx, i)
+		return
+	}
 	if data.Name != "vigie" {
 		return
 	}
