@@ -311,3 +311,13 @@ func (c *Client) lastMessages(ctx context.Context, i *discordgo.Interaction, mem
 	}
 	return out, nil
 }
+
+// maxCardNotes bounds the notes a card shows: the newest.
+const maxCardNotes = 3
+
+// writeNotes adds the moderators' notes on the author to a card.
+func writeNotes(b *strings.Builder, notes []string) {
+	for _, n := range notes[max(len(notes)-maxCardNotes, 0):] {
+		b.WriteString("📝 " + truncate(n, 300) + "\n")
+	}
+}

@@ -249,3 +249,13 @@ func TestModMessagesAndWarnings(t *testing.T) {
 		t.Errorf("/ban duration:soon = %q", got)
 	}
 }
+
+// A card shows the newest moderators' notes on the author.
+func TestCardNotes(t *testing.T) {
+	card := bot.Card{ID: "c-1", Event: bot.Event{Platform: Platform, Author: bot.Author{ID: "7"}},
+		Notes: []string{"discord:8, 2026-11-01: first", "discord:8, 2026-11-02: b", "discord:8, 2026-11-03: c", "discord:8, 2026-12-01: sells accounts"}}
+	got := renderCard(card, "", "")
+	if !strings.Contains(got, "📝 discord:8, 2026-12-01: sells accounts\n") || strings.Contains(got, "first") {
+		t.Errorf("card = %s", got)
+	}
+}

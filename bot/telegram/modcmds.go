@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"html"
 	"strconv"
 	"strings"
 	"sync"
@@ -395,4 +396,14 @@ func (r *recentMessages) name(chat, user int64) string {
 		return e.Value.(*recentMember).name
 	}
 	return ""
+}
+
+// maxCardNotes bounds the notes a card shows: the newest.
+const maxCardNotes = 3
+
+// writeNotes adds the moderators' notes on the author to a card (HTML).
+func writeNotes(b *strings.Builder, notes []string) {
+	for _, n := range notes[max(len(notes)-maxCardNotes, 0):] {
+		fmt.Fprintf(b, "📝 %s\n", html.EscapeString(truncate(n, 300)))
+	}
 }

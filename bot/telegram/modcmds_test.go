@@ -221,3 +221,13 @@ func TestModCommands(t *testing.T) {
 	// The menu lists the commands for the groups' administrators.
 	w.f.waitFor("setMyCommands", 1, func(c apiCall) bool { return strings.Contains(c.Params.Get("scope"), "all_chat_administrators") })
 }
+
+// A card shows the newest moderators' notes on the author, escaped.
+func TestCardNotes(t *testing.T) {
+	card := bot.Card{ID: "c-1", Event: bot.Event{Platform: Platform, Author: bot.Author{ID: "7"}},
+		Notes: []string{"telegram:8, 2026-11-01: first", "telegram:8, 2026-11-02: b", "telegram:8, 2026-11-03: c", "telegram:8, 2026-12-01: sells <accounts>"}}
+	got := renderCard(card, "", "")
+	if !strings.Contains(got, "📝 telegram:8, 2026-12-01: sells &lt;accounts&gt;\n") || strings.Contains(got, "first") {
+		t.Errorf("card = %s", got)
+	}
+}
