@@ -103,3 +103,11 @@ type ModRequest struct {
 type Moderation interface {
 	Moderate(ctx context.Context, r ModRequest) (string, error)
 }
+
+// LogPoster writes the mod-log's lines in a platform's chat or channel (to):
+// a line is posted, then edited as its wave grows. id names the posted line
+// for EditLog.
+type LogPoster interface {
+	PostLog(ctx context.Context, to, text string) (id string, err error)
+	EditLog(ctx context.Context, to, id, text string) error
+}

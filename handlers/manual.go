@@ -71,12 +71,14 @@ func (m *Moderator) Moderate(ctx context.Context, r bot.ModRequest) (string, err
 	}
 	err := m.carryManual(ctx, p, r, ev, o)
 	if err != nil {
+		m.logManual(r, ev, o, "", err)
 		return fmt.Sprintf("Could not %s %s: %s", r.Command, who, platformSays(err)), err
 	}
 	closed := m.closeCases(ctx, r, []bot.Event{ev}, o)
+	m.logManual(r, ev, o, strings.Join(closed, ","), nil)
 	text := doneText(r, who, o)
-	if closed > 0 {
-		text += fmt.Sprintf(" (%s closed)", plural(closed, "case"))
+	if len(closed) > 0 {
+		text += fmt.Sprintf(" (%s closed)", plural(len(closed), "case"))
 	}
 	return text, nil
 }
@@ -157,7 +159,9 @@ func (m *Moderator) purge(ctx context.Context, p bot.Platform, r bot.ModRequest,
 	var done []bot.Event
 	var last error
 	for _, ev := range r.Messages {
-		if err := m.carryManual(ctx, p, r, ev, o); err != nil {
+		err := m.carryManual(ctx, p, r, ev, o)
+		m.logManual(r, ev, o, "", err)
+		if err != nil {
 			last = err
 			if !bot.Retryable(err) {
 				break // a missing right fails the same on every message
@@ -168,8 +172,8 @@ func (m *Moderator) purge(ctx context.Context, p bot.Platform, r bot.ModRequest,
 	}
 	closed := m.closeCases(ctx, r, done, o)
 	text := fmt.Sprintf("Deleted %s of %s.", plural(len(done), "message"), who)
-	if closed > 0 {
-		text += fmt.Sprintf(" (%s closed)", plural(closed, "case"))
+	if len(closed) > 0 {
+		text += fmt.Sprintf(" (%s closed)", plural(len(closed), "case"))
 	}
 	if last != nil {
 		text = fmt.Sprintf("Deleted %d of %s's last %d messages; then: %s", len(done), who, len(r.Messages), platformSays(last))
@@ -214,6 +218,7 @@ func (m *Moderator) resetWarns(ctx context.Context, r bot.ModRequest, who string
 		return "The strikes were not lifted: " + err.Error(), err
 	}
 	m.auditManual(ctx, r, ev, bot.Action{}, nil)
+	m.logManual(r, ev, Outcome{Kind: "resetwarns"}, "", nil)
 	m.log.Info("strikes lifted", "audit", true, "by", r.By, "author", ev.Author.ID, "platform", ev.Platform, "space", ev.Space, "strikes", n)
 	return fmt.Sprintf("%s lifted from %s.", plural(n, "strike"), who), nil
 }
@@ -296,9 +301,9 @@ func (m *Moderator) authorCases(ctx context.Context, ev bot.Event) ([]store.Case
 // closeCases decides the open cases the moderator's action settles: those
 // about one of the messages acted on and, for an action on the member (ban,
 // mute, kick), those about the member in that place.
-func (m *Moderator) closeCases(ctx context.Context, r bot.ModRequest, evs []bot.Event, o Outcome) int {
+func (m *Moderator) closeCases(ctx context.Context, r bot.ModRequest, evs []bot.Event, o Outcome) []string {
 	if len(evs) == 0 {
-		return 0
+		return nil
 	}
 	onMember := r.Command == bot.ModBan || r.Command == bot.ModMute || r.Command == bot.ModKick
 	sctx, cancel := m.storeContext(ctx)
@@ -306,10 +311,10 @@ func (m *Moderator) closeCases(ctx context.Context, r bot.ModRequest, evs []bot.
 	open, err := m.store.Cases(sctx, store.CaseOpen)
 	if err != nil {
 		m.log.Warn("the cases a moderator's command settles were not read", "command", r.Command, "err", err)
-		return 0
+		return nil
 	}
 	target := evs[0]
-	closed := 0
+	var closed []string
 	for _, c := range open {
 		e := c.Event
 		if e.Platform != target.Platform || e.Space != target.Space {
@@ -330,13 +335,20 @@ func (m *Moderator) closeCases(ctx context.Context, r bot.ModRequest, evs []bot.
 			}
 			continue
 		}
-		closed++
+		closed = append(closed, c.ID)
 		m.log.Info("case decided", "case", c.ID, "outcome", o.String(), "by", r.By, "command", r.Command)
 	}
-	if closed > 0 {
+	if len(closed) > 0 {
 		m.refreshOpenCases(sctx)
 	}
 	return closed
+}
+
+// logManual tells the mod-log of a moderator's command.
+func (m *Moderator) logManual(r bot.ModRequest, ev bot.Event, o Outcome, cases string, err error) {
+	// The moderator's reason says it: not the warning's text again.
+	m.modlog.Record(ModLogEntry{Event: ev, Action: bot.Action{Kind: o.Kind, Duration: o.Duration},
+		By: r.By, Reason: r.Text, CaseID: cases, Failed: errText(err)})
 }
 
 // doneText tells the moderator what was done.

@@ -2,6 +2,7 @@ package discord
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/url"
 	"strconv"
 	"strings"
@@ -257,5 +258,29 @@ func TestCardNotes(t *testing.T) {
 	got := renderCard(card, "", "")
 	if !strings.Contains(got, "📝 discord:8, 2026-12-01: sells accounts\n") || strings.Contains(got, "first") {
 		t.Errorf("card = %s", got)
+	}
+}
+
+// A mod-log line pings nobody, shows no preview, and is edited in place.
+func TestModLogPoster(t *testing.T) {
+	f := newFakeDiscord(t)
+	c, _ := newTestClient(t, f, Config{})
+	id, err := c.PostLog(t.Context(), deskID, "🗑 delete in <#"+general+"> — rule flood · <@"+bob.id+">")
+	if err != nil || id == "" {
+		t.Fatalf("PostLog = %q, %v", id, err)
+	}
+	post := f.waitFor(t, "POST", "/channels/"+deskID+"/messages", 1, nil)
+	if post.Body["flags"] != float64(4) || fmt.Sprint(post.Body["allowed_mentions"]) != "map[parse:[] replied_user:false]" {
+		t.Errorf("post = %s", post.Raw)
+	}
+	if err := c.EditLog(t.Context(), deskID, id, "🗑 2× delete"); err != nil {
+		t.Fatal(err)
+	}
+	if edit := f.waitFor(t, "PATCH", "/channels/"+deskID+"/messages/"+id, 1, nil); edit.Body["content"] != "🗑 2× delete" {
+		t.Errorf("edit = %s", edit.Raw)
+	}
+	f.fail("POST", "/channels/"+deskID+"/messages", 403, `{"message": "Missing Access", "code": 50001}`, nil, 1)
+	if _, err := c.PostLog(t.Context(), deskID, "x"); err == nil || bot.Retryable(err) {
+		t.Errorf("PostLog without access = %v, want an error not worth retrying", err)
 	}
 }

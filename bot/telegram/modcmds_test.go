@@ -231,3 +231,29 @@ func TestCardNotes(t *testing.T) {
 		t.Errorf("card = %s", got)
 	}
 }
+
+// A mod-log line is a message without preview, escaped, edited in place.
+func TestModLogPoster(t *testing.T) {
+	f := newFakeBotAPI(t)
+	c, _ := newTestClient(t, f, Config{})
+	id, err := c.PostLog(t.Context(), "-100777", "🗑 delete — rule <flood> · https://t.me/c/1/2")
+	if err != nil || id == "" {
+		t.Fatalf("PostLog = %q, %v", id, err)
+	}
+	sent := f.waitFor("sendMessage", 1, inChat(-100777))
+	if sent.Params.Get("text") != "🗑 delete — rule &lt;flood&gt; · https://t.me/c/1/2" || sent.Params.Get("parse_mode") != "HTML" ||
+		!strings.Contains(sent.Params.Get("link_preview_options"), `"is_disabled":true`) {
+		t.Errorf("sendMessage = %v", sent.Params)
+	}
+	if err := c.EditLog(t.Context(), "-100777", id, "🗑 2× delete"); err != nil {
+		t.Fatal(err)
+	}
+	edit := f.waitFor("editMessageText", 1, nil)
+	if edit.Params.Get("message_id") != id || edit.Params.Get("text") != "🗑 2× delete" {
+		t.Errorf("editMessageText = %v", edit.Params)
+	}
+	f.fail("sendMessage", 403, "Forbidden: bot is not a member of the supergroup chat", 0)
+	if _, err := c.PostLog(t.Context(), "-100777", "x"); err == nil || bot.Retryable(err) {
+		t.Errorf("PostLog in a chat vigie left = %v, want an error not worth retrying", err)
+	}
+}
