@@ -178,7 +178,7 @@ func (c *Console) personPage(w http.ResponseWriter, r *http.Request, a account) 
 	}
 	c.render(w, http.StatusOK, "person.html", map[string]any{
 		"Account": a, "Nav": "people", "Person": p, "Messages": msgs, "Cases": cases, "Overturned": overturned,
-		"Notes": c.notes(r, k),
+		"Notes":   c.notes(r, k),
 		"Strikes": strikes, "CanStrikes": canStrikes && may(a.Role, RoleModerator),
 		"CanUntimeout": latest.ID != "" && c.o.LiftTimeout != nil && may(a.Role, RoleModerator),
 		"Flash":        r.FormValue("flash"), "Failed": r.FormValue("failed") != "",
