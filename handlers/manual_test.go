@@ -10,6 +10,7 @@ import (
 
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/handlers"
+	"github.com/vigie-bot/vigie/handlers/report"
 	"github.com/vigie-bot/vigie/store"
 	"github.com/vigie-bot/vigie/store/memory"
 )
@@ -127,5 +128,35 @@ func TestModerateWarnsNotesPurge(t *testing.T) {
 	}
 	if got := p.Calls(); len(got) != 4 || got[3] != "delete" {
 		t.Errorf("platform calls = %q", got)
+	}
+}
+
+// The report counts the moderators' commands under the rule "manual": a
+// failed one as a hit without action.
+func TestModerateCountedInReports(t *testing.T) {
+	ctx := context.Background()
+	st := memory.New()
+	forbidden := &bot.ActionError{Op: bot.ActTimeout, Err: errors.New("403 Missing Permissions (code 50013)")}
+	p := &chat{recorder: recorder{name: "discord", errs: map[string][]error{"timeout": {forbidden}}}}
+	m, _ := newModerator(t, st, nil, p)
+	ev := event("discord")
+	if _, err := m.Moderate(ctx, bot.ModRequest{Command: bot.ModBan, Target: ev, By: "discord:42"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Moderate(ctx, bot.ModRequest{Command: bot.ModMute, Target: ev, By: "discord:42"}); err == nil {
+		t.Fatal("the mute did not fail")
+	}
+	r, err := report.Build(ctx, report.Source{Store: st}, at.Add(-time.Hour), at.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var manual *report.RuleCount
+	for i := range r.ByRule {
+		if r.ByRule[i].Rule == handlers.ManualRule {
+			manual = &r.ByRule[i]
+		}
+	}
+	if manual == nil || manual.Hits != 2 || manual.Actions != 1 || r.ByAction["ban"] != 1 || r.ByAction["timeout"] != 0 {
+		t.Errorf("report: manual = %+v, by action %v", manual, r.ByAction)
 	}
 }
