@@ -111,3 +111,9 @@ type LogPoster interface {
 	PostLog(ctx context.Context, to, text string) (id string, err error)
 	EditLog(ctx context.Context, to, id, text string) error
 }
+
+// PlaceNamer names where an event happened for the moderators (a group's
+// title), when the event's ids do not say it.
+type PlaceNamer interface {
+	PlaceName(ev Event) string
+}

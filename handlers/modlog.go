@@ -293,7 +293,13 @@ func (l *ModLog) line(w *wave) string {
 		fmt.Fprintf(&b, "%d× ", w.count)
 	}
 	b.WriteString(e.Action.String())
-	if place := placeLabel(ev); place != "" {
+	place := placeLabel(ev)
+	if n, ok := l.o.Posters[ev.Platform].(bot.PlaceNamer); ok {
+		if name := n.PlaceName(ev); name != "" {
+			place = name
+		}
+	}
+	if place != "" {
 		b.WriteString(" in " + place)
 	}
 	b.WriteString(" — " + why(e))

@@ -46,8 +46,8 @@ func TestTelegramModLog(t *testing.T) {
 	testsync.Eventually(t, "the flood's lines", func() bool { return len(api.find("sendMessage", "chat_id", strconv.Itoa(logChat))) == 2 })
 	lines := api.find("sendMessage", "chat_id", strconv.Itoa(logChat))
 	for i, want := range []string{
-		"🗑 delete in -100200 — rule flood",
-		"🔇 timeout(10m) in -100200 — rule flood",
+		"🗑 delete in fans — rule flood",
+		"🔇 timeout(10m) in fans — rule flood",
 	} {
 		if text := lines[i].Get("text"); !strings.HasPrefix(text, want) || !strings.Contains(text, "Bob (telegram 7) · https://vigie.example/people/telegram/-100200/7") {
 			t.Errorf("line %d = %q, want it to start with %q", i+1, text, want)
@@ -63,7 +63,7 @@ func TestTelegramModLog(t *testing.T) {
 	testsync.Eventually(t, "the ban", func() bool { return len(api.find("banChatMember", "user_id", "7")) == 1 })
 	testsync.Eventually(t, "the answer in the group", func() bool { return len(api.find("sendMessage", "text", "Banned Bob for 1d.")) == 1 })
 	testsync.Eventually(t, "the ban's line", func() bool {
-		return len(api.find("sendMessage", "text", "⛔ ban(1d) in -100200 — by telegram:42: spam · Bob (telegram 7)")) == 1
+		return len(api.find("sendMessage", "text", "⛔ ban(1d) in fans — by telegram:42: spam · Bob (telegram 7)")) == 1
 	})
 
 	// A note on Eve, then her scam: the card shows the note.
