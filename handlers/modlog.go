@@ -162,7 +162,13 @@ type wave struct {
 	count       int
 	id          string // the posted line, "" until posted
 	dirty       bool   // the line says less than the wave
+	fails       int    // flushes in a row that failed to write it
+	gaveUp      bool   // the platform refused it for good, or kept failing
 }
+
+// modLogFlushTries bounds the flushes that try again a line a platform
+// keeps failing to write; one it refuses for good is not tried again.
+const modLogFlushTries = 3
 
 // dest is where a line goes: a poster and its chat or channel.
 type dest struct{ poster, to string }
@@ -206,14 +212,14 @@ func (l *ModLog) write(ctx context.Context, e ModLogEntry) {
 	if ok && e.At.Sub(w.first.At) <= c.Wave {
 		w.count++
 		w.last = e
-		w.dirty = true
+		w.dirty = !w.gaveUp
 		l.mu.Unlock()
 		return
 	}
 	w = &wave{dest: d, first: e, last: e, count: 1}
 	l.waves[key] = w
 	for k, old := range l.waves {
-		if e.At.Sub(old.first.At) > 2*c.Wave && !old.dirty {
+		if e.At.Sub(old.first.At) > 2*c.Wave && (!old.dirty || old.gaveUp) {
 			delete(l.waves, k)
 		}
 	}
@@ -257,10 +263,15 @@ func (l *ModLog) post(ctx context.Context, w *wave) {
 	})
 	if err != nil {
 		l.lines.WithLabelValues("failed").Inc()
-		l.log.Warn("mod-log line not written", "to", w.dest.poster+":"+w.dest.to, "err", err)
 		l.mu.Lock()
-		w.dirty = true // the next flush tries again
+		w.fails++
+		// The next flush tries again, unless the platform refused for good
+		// (no right to post there, chat gone) or kept failing.
+		w.dirty = bot.Retryable(err) && w.fails < modLogFlushTries
+		w.gaveUp = !w.dirty
+		again := w.dirty
 		l.mu.Unlock()
+		l.log.Warn("mod-log line not written", "to", w.dest.poster+":"+w.dest.to, "err", err, "tried_again", again)
 		return
 	}
 	if id != "" {
@@ -269,7 +280,7 @@ func (l *ModLog) post(ctx context.Context, w *wave) {
 	}
 	l.lines.WithLabelValues("posted").Inc()
 	l.mu.Lock()
-	w.id = newID
+	w.id, w.fails = newID, 0
 	l.mu.Unlock()
 }
 

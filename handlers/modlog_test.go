@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -154,4 +155,43 @@ func TestModLogFromModerator(t *testing.T) {
 			t.Errorf("lines = %q, want %q", got, want)
 		}
 	})
+}
+
+// A log chat that refuses for good (vigie may not post there) is not tried
+// again and again: the line is given up, and moderation goes on.
+func TestModLogRefusedForGood(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		refusing := &refusingLog{}
+		l, err := handlers.NewModLog(handlers.ModLogOptions{Posters: map[string]bot.LogPoster{"telegram": refusing}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		l.SetConfig(rules.ModLog{TelegramChat: "-100999"})
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan struct{})
+		go func() { l.Run(ctx); close(done) }()
+		ev := bot.Event{ID: "-100:5", Platform: "telegram", Space: "-100", Channel: "-100", Author: bot.Author{ID: "7"}}
+		for range 3 {
+			l.Record(handlers.ModLogEntry{Event: ev, Action: bot.Action{Kind: bot.ActDelete}, Rule: "flood"})
+		}
+		time.Sleep(time.Minute)
+		synctest.Wait()
+		cancel()
+		<-done
+		if n := refusing.calls.Load(); n != 1 {
+			t.Errorf("%d attempts to post in a chat that refuses for good, want 1", n)
+		}
+	})
+}
+
+type refusingLog struct{ calls atomic.Int32 }
+
+func (r *refusingLog) PostLog(context.Context, string, string) (string, error) {
+	r.calls.Add(1)
+	return "", &bot.ActionError{Op: "modlog", Err: errors.New("telegram sendMessage: Forbidden: bot is not a member of the supergroup chat (403)")}
+}
+
+func (r *refusingLog) EditLog(context.Context, string, string, string) error {
+	r.calls.Add(1)
+	return errors.New("no line")
 }
