@@ -22,6 +22,9 @@ type Card struct {
 	Outcome   string
 	DecidedBy string
 	DecidedAt time.Time
+	// Notes are the moderators' notes on the author (/note), one a line:
+	// "telegram:42, 2026-12-01: sells accounts".
+	Notes []string
 }
 
 // SuggestsFAQAnswer reports whether the card is the FAQ's (rule faq:ENTRY)

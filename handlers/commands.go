@@ -247,3 +247,14 @@ func byCount(m map[string]int) []string {
 	})
 	return keys
 }
+
+// Moderate carries out a moderator's command given in a place; see
+// Moderator.Moderate.
+func (c *Commands) Moderate(ctx context.Context, r bot.ModRequest) (string, error) {
+	return c.mod.Moderate(ctx, r)
+}
+
+// NotesOn returns the moderators' notes on ev's author; see Moderator.NotesOn.
+func (c *Commands) NotesOn(ctx context.Context, ev bot.Event) []store.Note {
+	return c.mod.NotesOn(ctx, ev)
+}

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -162,6 +163,8 @@ func (m *Moderator) Decide(ctx context.Context, caseID, outcome, by string) (sto
 		actx := bot.WithAuditReason(ctx, decisionReason(c, by))
 		err = m.retry.Do(actx, func(ctx context.Context) error { return carryOut(ctx, p, c.Event, o) })
 		m.count(label, o.Kind, resultOf(err))
+		m.modlog.Record(ModLogEntry{Event: c.Event, Action: bot.Action{Kind: o.Kind, Text: o.Text, Duration: o.Duration},
+			By: by, Reason: "case of rule " + cmp.Or(c.Rule, "none"), CaseID: c.ID, Failed: errText(err)})
 	}
 	if err == nil {
 		m.ShowDecision(ctx, c, "")

@@ -55,6 +55,8 @@ type Options struct {
 	// FAQLearned, when set, is told that a CM taught the FAQ a wording from
 	// the desk (decide.go), so that this process reads it at once.
 	FAQLearned func()
+	// ModLog, when set, is told of every action carried out or failed.
+	ModLog *ModLog
 }
 
 // Moderator carries out verdicts. It is safe for concurrent use.
@@ -71,6 +73,8 @@ type Moderator struct {
 	warned    warnings
 	// faqLearned is Options.FAQLearned, or a no-op.
 	faqLearned func()
+	// modlog is Options.ModLog; nil records nothing.
+	modlog *ModLog
 
 	// opened is nudged when a case is opened here, for DeliverCases.
 	opened chan struct{}
@@ -128,6 +132,7 @@ func New(o Options) (*Moderator, error) {
 		speech:     o.Speech.withDefaults(),
 		opened:     make(chan struct{}, 1),
 		faqLearned: o.FAQLearned,
+		modlog:     o.ModLog,
 		actions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "vigie_actions_total",
 			Help: "Actions asked for by verdicts and decisions, by platform, action and result (done, failed, unsupported, platform_off, paused, roles_unknown).",
@@ -302,8 +307,10 @@ func (m *Moderator) Handle(ctx context.Context, ev bot.Event, v bot.Verdict) err
 			m.count(label, a.Kind, ResultRolesUnknown)
 			withheld = append(withheld, a)
 		default:
-			actx := bot.WithAuditReason(ctx, "vigie: rule "+ruleOf(v, a).Rule)
+			match := ruleOf(v, a)
+			actx := bot.WithAuditReason(ctx, "vigie: rule "+match.Rule)
 			err := m.retry.Do(actx, func(ctx context.Context) error { return do(ctx, p, ev, a) })
+			m.modlog.Record(ModLogEntry{Event: ev, Action: a, Rule: match.Rule, Reason: match.Reason, Failed: errText(err)})
 			if err != nil {
 				m.count(label, a.Kind, ResultFailed)
 				log.Warn("action failed", "event", ev.Key(), "action", a.String(), "err", err)
@@ -685,4 +692,12 @@ func actionList(as []bot.Action) string {
 		s[i] = a.String()
 	}
 	return strings.Join(s, ", ")
+}
+
+// errText is err's text, "" for nil.
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
 }

@@ -50,6 +50,8 @@ type Ruleset struct {
 	// HTTPActOn lists the platforms whose connector is on that events posted
 	// over HTTP may still act on (http_events.act_on); none by default.
 	HTTPActOn []string
+	// ModLog is where every action is logged (modlog:).
+	ModLog ModLog
 	// Timezone is the file's timezone:, UTC when it gives none. Office hours,
 	// holidays and the tests' local times are read in it.
 	Timezone *time.Location
@@ -193,6 +195,7 @@ func compileFile(d *decoder, fs fileSpec, opts LoadOptions) *Ruleset {
 	rs.Desk = Desk{TelegramChat: fs.Desk.TelegramChat, DiscordChannel: fs.Desk.DiscordChannel,
 		DiscordGuilds: fs.Desk.DiscordGuilds, TelegramChats: fs.Desk.TelegramChats, CMs: fs.Desk.CMs}
 	rs.HTTPActOn = fs.HTTPActOn
+	rs.ModLog = compileModLog(fs.ModLog)
 	rs.hideComments = fs.CommentDelete == "hide"
 
 	c := &exprCompiler{d: d, counterIndex: map[string]int{}, lists: map[string]*wordList{}}

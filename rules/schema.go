@@ -137,7 +137,8 @@ func schemaDoc() obj {
 		"http_events": jsDesc(jsStrict(obj{
 			"act_on": jsList(jsOneOf("", "discord", "telegram", "facebook", "instagram"), true, "The platforms whose connector is on that events posted to /v1/events may act on."),
 		}), "Events posted to /v1/events."),
-		"tests": jsList(testSchema(strs), false, "The file's own tests, run by vigie test."),
+		"tests":  jsList(testSchema(strs), false, "The file's own tests, run by vigie test."),
+		"modlog": modLogSchema(),
 	}
 	// rules, or faq alone for a file that only answers questions.
 	s := jsStrict(props)

@@ -36,6 +36,7 @@ type fileSpec struct {
 	// HTTPActOn lists the platforms that events posted over HTTP may act on
 	// even though vigie's own connector for them is on (http_events.act_on).
 	HTTPActOn []string
+	ModLog    modLogSpec
 }
 
 type officeSpec struct {
@@ -104,7 +105,7 @@ type faqEntrySpec struct {
 func (d *decoder) decodeFile(root *yaml.Node) fileSpec {
 	var fs fileSpec
 	top, ok := d.mapping(root, "rule file", "timezone", "office_hours", "holidays", "desk",
-		"lists", "counters", "rules", "faq", "tests", "alerts", "comments", "http_events")
+		"lists", "counters", "rules", "faq", "tests", "alerts", "comments", "http_events", "modlog")
 	if !ok {
 		return fs
 	}
@@ -149,6 +150,9 @@ func (d *decoder) decodeFile(root *yaml.Node) fileSpec {
 	}
 	if e, ok := top["http_events"]; ok {
 		fs.HTTPActOn = d.decodeHTTPEvents(e.Value)
+	}
+	if e, ok := top["modlog"]; ok {
+		fs.ModLog = d.decodeModLog(e.Value)
 	}
 	return fs
 }

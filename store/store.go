@@ -91,6 +91,12 @@ type AuditEntry struct {
 	Verdict bot.Verdict `json:"verdict"`
 	// Mode is what vigie was doing when it decided: enforce, paused, office, after.
 	Mode string `json:"mode,omitempty"`
+	// By names the moderator whose command this entry records (/ban, /del…);
+	// empty for the rules' verdicts.
+	By string `json:"by,omitempty"`
+	// Failed says why the platform refused a moderator's command; its action
+	// was not carried out.
+	Failed string `json:"failed,omitempty"`
 }
 
 // CaseStatus is where a case stands.

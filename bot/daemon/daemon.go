@@ -164,6 +164,8 @@ type daemon struct {
 	// recent events its backtests replay.
 	console *console.Console
 	history *history
+	// modlog writes every action in the log chats and channels (modlog.go).
+	modlog *handlers.ModLog
 }
 
 // parseProxies reads VIGIE_TRUSTED_PROXIES: addresses or CIDR prefixes,
@@ -271,6 +273,10 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 		}
 	}
 
+	modlog, err := newModLog(cfg, byName, registry)
+	if err != nil {
+		return nil, err
+	}
 	// The shift follows the rules running now, which install sets below.
 	shift := handlers.NewShift(func(t time.Time) bool { return d.current.Load().engine.Ruleset().AfterHours(t) }, nil)
 	mod, err := handlers.New(handlers.Options{
@@ -282,6 +288,7 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 		Shift:      shift,
 		Priority:   func(rule string) string { return rulePriority(d.current.Load().engine.Ruleset(), rule) },
 		FAQLearned: func() { d.faqTaught() }, // d is made below
+		ModLog:     modlog,
 	})
 	if err != nil {
 		return nil, err
@@ -316,6 +323,7 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 		workCtx:    workCtx,
 		cancelWork: cancelWork,
 		guard:      g,
+		modlog:     modlog,
 	}
 	d.ruleFailures = newRuleFailures(desks.desk(), log.With("handler", "rule failures"), met.ruleError, time.Now)
 	registry.MustRegister(newSourceMetrics(d))
@@ -467,6 +475,7 @@ func (d *daemon) serve(ctx context.Context, reload <-chan struct{}) error {
 	desk.Go(func() { d.guard.Loop(runCtx, "memory sweep", d.runSweep) })
 	desk.Go(func() { d.guard.Loop(runCtx, "recent events", d.history.run) })
 	desk.Go(func() { d.guard.Loop(runCtx, "faq learning", d.runFAQLearning) })
+	desk.Go(func() { d.guard.Loop(runCtx, "mod-log", d.modlog.Run) })
 	d.runAfterHours(runCtx, &desk)
 	d.runResume(runCtx, &desk)
 	if cfg.Ready != nil {
@@ -572,6 +581,7 @@ func (d *daemon) install(rs *rules.Ruleset, file string, matcher *faq.Matcher) *
 		}
 	}
 	d.after.alerts.SetAlerts(rs.WaveAlerts())
+	d.setModLog(rs.ModLog)
 	// Every rule's series exists from the start, so that rate() sees its first hit.
 	for _, r := range rs.Rules {
 		d.metrics.ruleHits.WithLabelValues(r.Name, r.Category, cmp.Or(string(r.Mode), string(rules.ModeEnforce)))

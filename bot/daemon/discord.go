@@ -46,7 +46,7 @@ func discordConnector(cfg Config, rs *rules.Ruleset, reg prometheus.Registerer) 
 		return Connector{}, err
 	}
 	cmds := &deskCommands{}
-	desk := &platformDesk{d: cl.Desk(cmds), unset: errNoDeskChannel}
+	desk := &platformDesk{d: cl.Desk(cmds), unset: errNoDeskChannel, cmds: cmds}
 	desk.set.Store(dc.DeskChannel != "")
 	return Connector{
 		Name:      "discord",

@@ -117,13 +117,15 @@ type platformDesk struct {
 	d     cardDesk
 	set   atomic.Bool
 	unset error
+	// cmds, when set, adds the moderators' notes to the cards.
+	cmds *deskCommands
 }
 
 func (t *platformDesk) PostCase(ctx context.Context, c store.Case) error {
 	if !t.set.Load() {
 		return t.unset
 	}
-	return t.d.PostCard(ctx, deskcases.Card(c))
+	return t.d.PostCard(ctx, t.cmds.card(ctx, c))
 }
 
 func (t *platformDesk) Alert(ctx context.Context, text string) error {

@@ -75,7 +75,7 @@ func telegramConnector(cfg Config, rs *rules.Ruleset, reg prometheus.Registerer)
 	// The desk needs the commands, which need the handlers, which need the desk:
 	// the commands are attached once the handlers exist, before anything runs.
 	cmds := &deskCommands{}
-	desk := &platformDesk{d: tg.Desk(cmds), unset: errNoDeskChat}
+	desk := &platformDesk{d: tg.Desk(cmds), unset: errNoDeskChat, cmds: cmds}
 	desk.set.Store(chat != 0)
 	c := Connector{
 		Name:      "telegram",

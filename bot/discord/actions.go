@@ -149,8 +149,13 @@ func (c *Client) reply(ctx context.Context, op bot.ActionKind, ev bot.Event, tex
 		return &bot.ActionError{Op: op, Err: fmt.Errorf("discord: event %s has no channel to answer in", ev.ID)}
 	}
 	m := &discordgo.MessageSend{Content: truncate(text, 2000), AllowedMentions: noMentions}
-	if ev.Kind != bot.KindJoin {
+	switch {
+	case ev.Kind != bot.KindJoin && messageID(ev) != "":
 		m.Reference = &discordgo.MessageReference{MessageID: messageID(ev), ChannelID: ch, GuildID: ev.Space, FailIfNotExists: new(false)}
+	case op == bot.ActWarn && ev.Author.ID != "":
+		// A moderator's /warn names no message: the warning names the member.
+		m.Content = truncate("<@"+ev.Author.ID+">, "+text, 2000)
+		m.AllowedMentions = &discordgo.MessageAllowedMentions{Users: []string{ev.Author.ID}}
 	}
 	ctx, cancel := callContext(ctx)
 	defer cancel()

@@ -199,7 +199,7 @@ func commandsFor() []map[string]any {
 			"contexts":                   []int{int(discordgo.InteractionContextGuild)},
 		})
 	}
-	return out
+	return append(out, modCommandsFor()...)
 }
 
 func optionsJSON(opts []*discordgo.ApplicationCommandOption) []map[string]any {
@@ -265,7 +265,7 @@ func (c *Client) registerCommands(ctx context.Context, guildID string) {
 		c.log.Warn("cannot register /vigie", "guild", guildID, "err", c.classify(ctx, "", err))
 		return
 	}
-	c.log.Info("registered /vigie status|pause|resume|queue|mode", "guild", guildID)
+	c.log.Info("registered /vigie status|pause|resume|queue|mode and the moderators' commands", "guild", guildID)
 }
 
 func (s *onceSet) forget(key string) {

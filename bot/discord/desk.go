@@ -188,6 +188,7 @@ func renderCard(card bot.Card, decidedName, note string) string {
 	if card.Reason != "" {
 		fmt.Fprintf(&b, "*%s*\n", truncate(card.Reason, 300))
 	}
+	writeNotes(&b, card.Notes)
 	ev := card.Event
 	who := ev.Author.Name
 	if who == "" {
@@ -434,6 +435,10 @@ var slashCommands = []*discordgo.ApplicationCommand{{
 
 func (c *Client) handleCommand(ctx context.Context, i *discordgo.Interaction) {
 	data := i.ApplicationCommandData()
+	if isModCommand(data.Name) {
+		c.handleModCommand(ctx, i)
+		return
+	}
 	if data.Name != "vigie" {
 		return
 	}

@@ -84,6 +84,8 @@ type fakeDiscord struct {
 	ready    chan struct{}
 	// silent makes the gateway accept connections and never say a word.
 	silent bool
+	// history is what GET /channels/{id}/messages answers, newest first.
+	history map[string][]map[string]any
 }
 
 func newFakeDiscord(t *testing.T) *fakeDiscord {
@@ -278,6 +280,14 @@ func (f *fakeDiscord) rest(w http.ResponseWriter, r *http.Request) {
 			"author": map[string]any{"id": botID, "username": "vigie", "bot": true}, "timestamp": time.Now().UTC().Format(time.RFC3339),
 			"components": call.Body["components"]}
 		json.NewEncoder(w).Encode(msg)
+	case "GET channels/*/messages":
+		f.mu.Lock()
+		h := f.history[p[1]]
+		f.mu.Unlock()
+		if h == nil {
+			h = []map[string]any{}
+		}
+		json.NewEncoder(w).Encode(h)
 	case "PATCH channels/*/messages/*":
 		json.NewEncoder(w).Encode(map[string]any{"id": p[3], "channel_id": p[1], "content": call.Body["content"], "type": 0,
 			"author": map[string]any{"id": botID, "username": "vigie", "bot": true}, "timestamp": time.Now().UTC().Format(time.RFC3339)})
@@ -514,3 +524,13 @@ func run(t *testing.T, f *fakeDiscord, c *Client, out chan bot.Event, perms int6
 
 // allPerms is what a well set-up vigie role may do.
 const allPerms = 1<<10 | 1<<11 | 1<<13 | 1<<40 | 1<<1 | 1<<2 | 1<<28
+
+// setHistory is what the channel's message history holds, newest first.
+func (f *fakeDiscord) setHistory(channel string, msgs ...map[string]any) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.history == nil {
+		f.history = map[string][]map[string]any{}
+	}
+	f.history[channel] = msgs
+}

@@ -221,6 +221,7 @@ func (c *Client) postQueue(ctx context.Context, m *tgbotapi.Message, thread int,
 // vigie: the desk chat and each CM's private chat. A CM who never opened a chat
 // with the bot makes Telegram answer "chat not found": that is only logged.
 func (c *Client) registerCommands(ctx context.Context) {
+	c.modCommandsMenu(ctx)
 	var list []tgbotapi.BotCommand
 	for _, k := range deskCommands {
 		list = append(list, tgbotapi.BotCommand{Command: k.name, Description: k.help})

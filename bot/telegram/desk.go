@@ -189,6 +189,7 @@ func renderCard(card bot.Card, decidedName, note string) string {
 	if card.Reason != "" {
 		fmt.Fprintf(&b, "<i>%s</i>\n", e(truncate(card.Reason, 300)))
 	}
+	writeNotes(&b, card.Notes)
 	ev := card.Event
 	who := ev.Author.Name
 	if who == "" {

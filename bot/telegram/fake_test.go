@@ -42,6 +42,9 @@ type fakeBotAPI struct {
 	// closed or the client gives up.
 	adminsDown map[int64]bool
 	adminsHeld map[int64]chan struct{}
+	// members are what getChatMember answers, by chat and user; a user not
+	// there is a plain member.
+	members map[int64]map[int64]map[string]any
 }
 
 type apiCall struct {
@@ -77,6 +80,7 @@ func newFakeBotAPI(t *testing.T) *fakeBotAPI {
 		fails:      make(map[string][]apiFailure),
 		admins:     make(map[int64][]map[string]any),
 		adminsDown: make(map[int64]bool), adminsHeld: make(map[int64]chan struct{}),
+		members: make(map[int64]map[int64]map[string]any),
 	}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(f.srv.Close)
@@ -161,6 +165,17 @@ func (f *fakeBotAPI) serve(w http.ResponseWriter, r *http.Request) {
 		f.ok(w, map[string]any{"message_id": id, "date": time.Now().Unix(),
 			"from": map[string]any{"id": botUserID, "is_bot": true, "first_name": "vigie", "username": botName},
 			"chat": map[string]any{"id": chat, "type": chatType}, "text": params.Get("text")})
+	case "getChatMember":
+		chat, _ := strconv.ParseInt(params.Get("chat_id"), 10, 64)
+		user, _ := strconv.ParseInt(params.Get("user_id"), 10, 64)
+		f.mu.Lock()
+		m := f.members[chat][user]
+		f.mu.Unlock()
+		if m == nil {
+			m = map[string]any{"status": "member"}
+		}
+		m = with(map[string]any{"user": map[string]any{"id": user, "is_bot": false, "first_name": "Member"}}, flatten(m)...)
+		f.ok(w, m)
 	case "getChatAdministrators":
 		chat, _ := strconv.ParseInt(params.Get("chat_id"), 10, 64)
 		f.mu.Lock()
@@ -557,4 +572,34 @@ func fileFields(r *http.Request) []string {
 		out = append(out, k)
 	}
 	return out
+}
+
+// setMember makes getChatMember answer status and rights (can_… → true) for
+// user in chat, as ChatMemberAdministrator and ChatMemberOwner look.
+func (f *fakeBotAPI) setMember(chat, user int64, status string, rights ...string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	m := map[string]any{"status": status}
+	if status == "administrator" {
+		for _, r := range []string{"can_be_edited", "is_anonymous", "can_manage_chat", "can_delete_messages", "can_manage_video_chats",
+			"can_restrict_members", "can_promote_members", "can_change_info", "can_invite_users", "can_post_stories",
+			"can_edit_stories", "can_delete_stories"} {
+			m[r] = false
+		}
+		for _, r := range rights {
+			m[r] = true
+		}
+	}
+	if f.members[chat] == nil {
+		f.members[chat] = map[int64]map[string]any{}
+	}
+	f.members[chat][user] = m
+}
+
+func flatten(m map[string]any) []any {
+	var kv []any
+	for k, v := range m {
+		kv = append(kv, k, v)
+	}
+	return kv
 }

@@ -156,6 +156,9 @@ func (c *Client) dispatch(ctx, reqCtx context.Context, u update, out chan<- bot.
 		c.foreign(chat, kind, u)
 		return true
 	}
+	if c.modUpdate(ctx, u) {
+		return true
+	}
 	for _, ev := range c.events(u) {
 		c.link.Event(time.Now())
 		select {

@@ -95,6 +95,9 @@ type Client struct {
 	members *memberMemory
 	names   *nameMemory
 	seen    *recentSet
+	// recent are the group messages vigie saw, for the moderators'
+	// commands (modcmds.go).
+	recent  *recentMessages
 	metrics *metrics
 
 	// adminQueue holds the chats whose admins are to be looked up, for the
@@ -199,6 +202,7 @@ func New(cfg Config) (*Client, error) {
 		members: newMemberMemory(10000),
 		names:   newNameMemory(10000),
 		seen:    newRecentSet(4096),
+		recent:  newRecentMessages(10000, bot.MaxPurge),
 		work:    deskwork.New(maxDeskWork, deskTimeout, g, "telegram desk"),
 
 		adminQueue:   make(chan int64, adminQueue),

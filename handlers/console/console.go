@@ -367,6 +367,8 @@ func safeNext(next string) string {
 type queueCase struct {
 	store.Case
 	Outcomes []bot.ActionKind
+	// Notes are the moderators' notes on the case's author (/note).
+	Notes []store.Note
 }
 
 // order puts the cases to decide first on top: high priority, then normal,
@@ -408,7 +410,7 @@ func (c *Console) queue(w http.ResponseWriter, r *http.Request, a account) {
 	shown := ordered[min((page-1)*c.o.PageSize, len(cases)):min(page*c.o.PageSize, len(cases))]
 	list := make([]queueCase, len(shown))
 	for i, at := range shown {
-		list[i] = queueCase{Case: cases[at]}
+		list[i] = queueCase{Case: cases[at], Notes: c.notes(r, keyOfEvent(cases[at].Event))}
 		if may(a.Role, RoleModerator) {
 			list[i].Outcomes = c.o.Outcomes(cases[at].Event.Platform)
 		}

@@ -178,6 +178,7 @@ func (c *Console) personPage(w http.ResponseWriter, r *http.Request, a account) 
 	}
 	c.render(w, http.StatusOK, "person.html", map[string]any{
 		"Account": a, "Nav": "people", "Person": p, "Messages": msgs, "Cases": cases, "Overturned": overturned,
+		"Notes":   c.notes(r, k),
 		"Strikes": strikes, "CanStrikes": canStrikes && may(a.Role, RoleModerator),
 		"CanUntimeout": latest.ID != "" && c.o.LiftTimeout != nil && may(a.Role, RoleModerator),
 		"Flash":        r.FormValue("flash"), "Failed": r.FormValue("failed") != "",
@@ -274,4 +275,20 @@ func plural(n int, noun string) string {
 		return "1 " + noun
 	}
 	return strconv.Itoa(n) + " " + noun + "s"
+}
+
+// notes are the moderators' notes on the person k (/note on a platform),
+// newest first; none when the store keeps none or cannot say now.
+func (c *Console) notes(r *http.Request, k personKey) []store.Note {
+	nk, ok := c.o.Store.(store.NoteKeeper)
+	if !ok || k.id == "" {
+		return nil
+	}
+	notes, err := nk.Notes(r.Context(), k.platform, k.space, k.id)
+	if err != nil {
+		c.o.Log.Warn("console: notes not read", "author", k.id, "err", err)
+		return nil
+	}
+	slices.Reverse(notes)
+	return notes
 }

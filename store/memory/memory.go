@@ -114,6 +114,8 @@ type Store struct {
 
 	// book holds the console's accounts (accounts.go).
 	book accountBook
+	// notes are the moderators' notes on members (notes.go).
+	notes noteBook
 
 	casesMu sync.Mutex
 	cases   map[string]*caseRec

@@ -40,6 +40,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	t.Run("StrikesLifted", func(t *testing.T) { testStrikesLifted(t, newStore) })
 	t.Run("EventHistory", func(t *testing.T) { testEventHistory(t, newStore) })
 	t.Run("FAQWordings", func(t *testing.T) { testFAQWordings(t, newStore) })
+	t.Run("Notes", func(t *testing.T) { testNotes(t, newStore) })
 }
 
 // obs builds an observation of one event by author u-1 in guild-1 on discord.
@@ -1166,5 +1167,36 @@ func testEventHistory(t *testing.T, newStore func(t *testing.T) store.Store) {
 	}
 	if !slices.Equal(ids, []string{"e1", "e2", "e3", "e4"}) || got[0].Text != "message 1" {
 		t.Errorf("RecentEvents = %v, want e1 to e4", ids)
+	}
+}
+
+// A member's notes come back oldest first, the newest MaxNotes of them, and
+// only theirs.
+func testNotes(t *testing.T, newStore func(t *testing.T) store.Store) {
+	ctx := context.Background()
+	s := newStore(t)
+	nk, ok := s.(store.NoteKeeper)
+	if !ok {
+		t.Fatal("the store keeps no notes (store.NoteKeeper)")
+	}
+	at := time.Date(2026, 2, 3, 10, 0, 0, 0, time.UTC)
+	for i := range store.MaxNotes + 2 {
+		n := store.Note{Platform: "telegram", Space: "-100", Author: "7", Text: fmt.Sprintf("note %d", i), By: "telegram:1", At: at.Add(time.Duration(i) * time.Minute)}
+		if err := nk.AddNote(ctx, n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := nk.AddNote(ctx, store.Note{Platform: "telegram", Space: "-100", Author: "8", Text: "other", At: at}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := nk.Notes(ctx, "telegram", "-100", "7")
+	if err != nil || len(got) != store.MaxNotes {
+		t.Fatalf("notes of 7 = %d, %v; want %d", len(got), err, store.MaxNotes)
+	}
+	if got[0].Text != "note 2" || got[len(got)-1].Text != fmt.Sprintf("note %d", store.MaxNotes+1) || got[0].By != "telegram:1" || !got[0].At.Equal(at.Add(2*time.Minute)) {
+		t.Errorf("notes of 7 = first %+v, last %+v", got[0], got[len(got)-1])
+	}
+	if got, _ := nk.Notes(ctx, "telegram", "-100", "9"); len(got) != 0 {
+		t.Errorf("notes of 9 = %v, want none", got)
 	}
 }

@@ -44,3 +44,12 @@ func Decided(c store.Case, err error) (bot.Card, error) {
 	}
 	return Card(c), err
 }
+
+// WithNotes is card with the moderators' notes on its author, as the desks
+// show them under the case.
+func WithNotes(card bot.Card, notes []store.Note) bot.Card {
+	for _, n := range notes {
+		card.Notes = append(card.Notes, fmt.Sprintf("%s, %s: %s", n.By, n.At.UTC().Format("2006-01-02"), n.Text))
+	}
+	return card
+}

@@ -133,3 +133,10 @@ func Serve(t testing.TB, engine *rules.Engine, mod *handlers.Moderator) chan bot
 	t.Cleanup(func() { cancel(); wg.Wait() })
 	return out
 }
+
+var _ bot.Moderation = (*Commands)(nil)
+
+// Moderate carries out a moderator's command with the handlers.
+func (m *Commands) Moderate(ctx context.Context, r bot.ModRequest) (string, error) {
+	return m.Mod.Moderate(ctx, r)
+}

@@ -1,0 +1,286 @@
+package discord
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/bot/internal/desktest"
+	"github.com/vigie-bot/vigie/bot/internal/testsync"
+	"github.com/vigie-bot/vigie/handlers"
+	"github.com/vigie-bot/vigie/store"
+	"github.com/vigie-bot/vigie/store/memory"
+)
+
+// modWorld is the test guild with vigie, the handlers and a memory store wired
+// as the daemon wires them, against the fake Discord.
+type modWorld struct {
+	f    *fakeDiscord
+	c    *Client
+	st   *memory.Store
+	logs *testsync.Buffer
+	n    int
+}
+
+func newModWorld(t *testing.T) *modWorld {
+	f := newFakeDiscord(t)
+	c, logs := newTestClient(t, f, Config{DeskChannel: deskID, CMs: []string{"discord:" + cm.id}, ModeratorRoles: []string{modRole}})
+	st := memory.New()
+	t.Cleanup(func() { st.Close() })
+	cmds := &desktest.Commands{Store: st}
+	mod, err := handlers.New(handlers.Options{Platforms: map[string]bot.Platform{"discord": c}, Store: st, Retry: handlers.Retry{Attempts: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmds.Mod = mod
+	c.Desk(cmds)
+	run(t, f, c, make(chan bot.Event, 16), allPerms)
+	f.waitFor(t, "PUT", "/applications/"+appID+"/guilds/"+guildID+"/commands", 1, nil)
+	return &modWorld{f: f, c: c, st: st, logs: logs}
+}
+
+// modSlash is an INTERACTION_CREATE for the moderators' command name, sent
+// in #general by from, whose permissions there are perms; member names the
+// member option, resolved as Discord resolves it.
+func modSlash(id string, from user, perms int64, name string, member *user, opts ...map[string]any) map[string]any {
+	options := []any{}
+	data := map[string]any{"id": "cmd-" + name, "name": name, "type": 1}
+	if member != nil {
+		options = append(options, map[string]any{"name": "member", "type": 6, "value": member.id})
+		data["resolved"] = map[string]any{
+			"users":   map[string]any{member.id: member.json()},
+			"members": map[string]any{member.id: member.member(t0)},
+		}
+	}
+	for _, o := range opts {
+		options = append(options, o)
+	}
+	data["options"] = options
+	return map[string]any{
+		"id": id, "application_id": appID, "type": 2, "token": "tok-" + id, "version": 1,
+		"guild_id": guildID, "channel_id": general,
+		"member": map[string]any{"user": from.json(), "roles": from.member(t0)["roles"], "joined_at": t0.Format(time.RFC3339),
+			"permissions": strconv.FormatInt(perms, 10)},
+		"data": data,
+	}
+}
+
+func opt(name string, typ int, value any) map[string]any {
+	return map[string]any{"name": name, "type": typ, "value": value}
+}
+
+// answer is what vigie told the moderator: the deferred answer's edit, or an
+// immediate answer.
+func (w *modWorld) answer(t *testing.T, id string) string {
+	t.Helper()
+	cb := w.f.waitFor(t, "POST", "/interactions/"+id+"/", 1, nil)
+	data, _ := cb.Body["data"].(map[string]any)
+	if flags, _ := data["flags"].(float64); int(flags)&64 == 0 {
+		t.Errorf("interaction %s answered for everyone to see: %s", id, cb.Raw)
+	}
+	if cb.Body["type"] == float64(4) {
+		return data["content"].(string)
+	}
+	edit := w.f.waitFor(t, "PATCH", "/webhooks/"+appID+"/tok-"+id+"/messages/@original", 1, nil)
+	return edit.Body["content"].(string)
+}
+
+const (
+	permKick     = 1 << 1
+	permBan      = 1 << 2
+	permMessages = 1 << 13
+	permModerate = 1 << 40
+)
+
+// The commands are registered in the guild, each for the members holding its
+// Discord permission.
+func TestModCommandsRegistered(t *testing.T) {
+	w := newModWorld(t)
+	put := w.f.waitFor(t, "PUT", "/applications/"+appID+"/guilds/"+guildID+"/commands", 1, nil)
+	var list []map[string]any
+	if err := json.Unmarshal(put.Raw, &list); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int64{"ban": permBan, "unban": permBan, "kick": permKick, "mute": permModerate, "unmute": permModerate,
+		"warn": permModerate, "warns": permModerate, "resetwarns": permModerate, "note": permModerate,
+		"del": permMessages, "purge": permMessages, "Delete message": permMessages}
+	got := map[string]int64{}
+	for _, cmd := range list[1:] {
+		p, _ := cmd["default_member_permissions"].(float64)
+		got[cmd["name"].(string)] = int64(p)
+	}
+	for name, perm := range want {
+		if got[name] != perm {
+			t.Errorf("%s: default_member_permissions %d, want %d", name, got[name], perm)
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("commands = %v", got)
+	}
+}
+
+// A member with Ban Members bans; the audit log of the server says who and
+// why, and the member's open case is closed as decided by them.
+func TestModBan(t *testing.T) {
+	w := newModWorld(t)
+	ev := bot.Event{ID: "m-1", Platform: Platform, Space: guildID, Channel: general, Author: bot.Author{ID: bob.id}}
+	open, err := w.st.OpenCase(t.Context(), store.Case{Event: ev, Rule: "insult", Reason: "insult", Opened: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.f.dispatch("INTERACTION_CREATE", modSlash("9001", mallory, permBan, "ban", &bob, opt("reason", 3, "raid")))
+	if got := w.answer(t, "9001"); got != "Banned Bob. (1 case closed)" {
+		t.Errorf("answer = %q", got)
+	}
+	ban := w.f.waitFor(t, "PUT", "/guilds/"+guildID+"/bans/"+bob.id, 1, nil)
+	if r, _ := url.PathUnescape(ban.Header.Get("X-Audit-Log-Reason")); r != "vigie: /ban by discord:"+mallory.id+": raid" {
+		t.Errorf("audit log reason = %q", r)
+	}
+	c, _ := w.st.Case(t.Context(), open.ID)
+	if c.Status != store.CaseDecided || c.Outcome != "ban" || c.DecidedBy != "discord:"+mallory.id {
+		t.Errorf("case = %s %q by %q", c.Status, c.Outcome, c.DecidedBy)
+	}
+}
+
+// Without the permission (and being no CM nor moderator), the command is
+// refused, only to its author, and logged; nothing is done.
+func TestModRefused(t *testing.T) {
+	w := newModWorld(t)
+	for i, tc := range []struct {
+		name  string
+		perms int64
+	}{
+		{"ban", 0},
+		{"purge", permBan}, // Ban Members is not Manage Messages
+	} {
+		id := strconv.Itoa(9100 + i)
+		w.f.dispatch("INTERACTION_CREATE", modSlash(id, mallory, tc.perms, tc.name, &bob, opt("count", 4, 5)))
+		if got := w.answer(t, id); !strings.HasPrefix(got, "Sorry, /"+tc.name+" is for the members who may") {
+			t.Errorf("/%s answer = %q", tc.name, got)
+		}
+		testsync.Eventually(t, "the refusal logged", func() bool {
+			return strings.Contains(w.logs.String(), `msg="moderator's command refused" platform=discord audit=true user=discord:`+mallory.id) &&
+				strings.Contains(w.logs.String(), "attempt=/"+tc.name+" ")
+		})
+	}
+	if n := w.f.count("PUT", "/guilds/"+guildID+"/bans/") + w.f.count("GET", "/channels/"); n != 0 {
+		t.Errorf("%d calls after refusals", n)
+	}
+}
+
+// Discord answers 403 Missing Permissions: the moderator is told, the
+// command is audited as failed.
+func TestModMissingPermission(t *testing.T) {
+	w := newModWorld(t)
+	w.f.fail("PATCH", "/guilds/"+guildID+"/members/", 403, `{"message": "Missing Permissions", "code": 50013}`, nil, 1)
+	w.f.dispatch("INTERACTION_CREATE", modSlash("9002", mod, 0, "mute", &bob, opt("duration", 3, "30m")))
+	got := w.answer(t, "9002")
+	if !strings.HasPrefix(got, "Could not mute Bob: vigie lacks the right to do that here") || !strings.Contains(got, "Missing Permissions") {
+		t.Errorf("answer = %q", got)
+	}
+	audit, _ := w.st.Audit(t.Context(), time.Time{})
+	if len(audit) != 1 || !strings.Contains(audit[0].Failed, "50013") || audit[0].By != "discord:"+mod.id {
+		t.Errorf("audit = %+v", audit)
+	}
+}
+
+// /purge deletes the member's last messages in the channel; /del and the
+// message menu's "Delete message" delete one; /warn, /warns, /note.
+func TestModMessagesAndWarnings(t *testing.T) {
+	w := newModWorld(t)
+	at := time.Now()
+	ids := []string{snowflake(at, 1), snowflake(at, 2), snowflake(at, 3), snowflake(at, 4)}
+	w.f.setHistory(general,
+		message(ids[3], general, bob, at, "spam 3"),
+		message(ids[2], general, mallory, at, "hello"),
+		message(ids[1], general, bob, at, "spam 2"),
+		message(ids[0], general, bob, at, "spam 1"))
+	w.f.dispatch("INTERACTION_CREATE", modSlash("9003", mallory, permMessages, "purge", &bob, opt("count", 4, 2)))
+	if got := w.answer(t, "9003"); got != "Deleted 2 messages of Bob." {
+		t.Errorf("/purge = %q", got)
+	}
+	for n, id := range []string{ids[3], ids[1]} {
+		if del := w.f.waitFor(t, "DELETE", "/channels/"+general+"/messages/", n+1, nil); del.Path != "/channels/"+general+"/messages/"+id {
+			t.Errorf("delete %d = %s, want %s", n+1, del.Path, id)
+		}
+	}
+
+	w.f.dispatch("INTERACTION_CREATE", modSlash("9004", cm, 0, "del", nil,
+		opt("message", 3, "https://discord.com/channels/"+guildID+"/"+general+"/"+ids[0])))
+	if got := w.answer(t, "9004"); got != "Deleted." {
+		t.Errorf("/del = %q", got)
+	}
+	w.f.waitFor(t, "DELETE", "/channels/"+general+"/messages/"+ids[0], 1, nil)
+
+	menu := modSlash("9005", mallory, permMessages, delMessageCommand, nil)
+	data := menu["data"].(map[string]any)
+	data["type"], data["target_id"] = 3, ids[2]
+	delete(data, "options")
+	data["resolved"] = map[string]any{"messages": map[string]any{ids[2]: message(ids[2], general, mallory, at, "hello")}}
+	w.f.dispatch("INTERACTION_CREATE", menu)
+	if got := w.answer(t, "9005"); got != "Deleted." {
+		t.Errorf("Delete message = %q", got)
+	}
+	w.f.waitFor(t, "DELETE", "/channels/"+general+"/messages/"+ids[2], 1, nil)
+
+	w.f.dispatch("INTERACTION_CREATE", modSlash("9006", mallory, permModerate, "warn", &bob, opt("reason", 3, "no spam")))
+	if got := w.answer(t, "9006"); got != "Warned Bob (a strike)." {
+		t.Errorf("/warn = %q", got)
+	}
+	warning := w.f.waitFor(t, "POST", "/channels/"+general+"/messages", 1, nil)
+	if warning.Body["content"] != "<@"+bob.id+">, a warning from the moderators: no spam" {
+		t.Errorf("warning = %s", warning.Raw)
+	}
+	w.f.dispatch("INTERACTION_CREATE", modSlash("9007", mallory, permModerate, "note", &bob, opt("text", 3, "sells accounts")))
+	w.answer(t, "9007")
+	w.f.dispatch("INTERACTION_CREATE", modSlash("9008", mallory, permModerate, "warns", &bob))
+	got := w.answer(t, "9008")
+	for _, want := range []string{"Bob (discord " + bob.id + "): 1 strike here", "sells accounts"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("/warns = %q, want %q in it", got, want)
+		}
+	}
+	w.f.dispatch("INTERACTION_CREATE", modSlash("9009", mallory, permBan, "ban", &bob, opt("duration", 3, "soon")))
+	if got := w.answer(t, "9009"); got != "Write the duration like 10m, 2h or 7d." {
+		t.Errorf("/ban duration:soon = %q", got)
+	}
+}
+
+// A card shows the newest moderators' notes on the author.
+func TestCardNotes(t *testing.T) {
+	card := bot.Card{ID: "c-1", Event: bot.Event{Platform: Platform, Author: bot.Author{ID: "7"}},
+		Notes: []string{"discord:8, 2026-11-01: first", "discord:8, 2026-11-02: b", "discord:8, 2026-11-03: c", "discord:8, 2026-12-01: sells accounts"}}
+	got := renderCard(card, "", "")
+	if !strings.Contains(got, "📝 discord:8, 2026-12-01: sells accounts\n") || strings.Contains(got, "first") {
+		t.Errorf("card = %s", got)
+	}
+}
+
+// A mod-log line pings nobody, shows no preview, and is edited in place.
+func TestModLogPoster(t *testing.T) {
+	f := newFakeDiscord(t)
+	c, _ := newTestClient(t, f, Config{})
+	id, err := c.PostLog(t.Context(), deskID, "🗑 delete in <#"+general+"> — rule flood · <@"+bob.id+">")
+	if err != nil || id == "" {
+		t.Fatalf("PostLog = %q, %v", id, err)
+	}
+	post := f.waitFor(t, "POST", "/channels/"+deskID+"/messages", 1, nil)
+	if post.Body["flags"] != float64(4) || fmt.Sprint(post.Body["allowed_mentions"]) != "map[parse:[] replied_user:false]" {
+		t.Errorf("post = %s", post.Raw)
+	}
+	if err := c.EditLog(t.Context(), deskID, id, "🗑 2× delete"); err != nil {
+		t.Fatal(err)
+	}
+	if edit := f.waitFor(t, "PATCH", "/channels/"+deskID+"/messages/"+id, 1, nil); edit.Body["content"] != "🗑 2× delete" {
+		t.Errorf("edit = %s", edit.Raw)
+	}
+	f.fail("POST", "/channels/"+deskID+"/messages", 403, `{"message": "Missing Access", "code": 50001}`, nil, 1)
+	if _, err := c.PostLog(t.Context(), deskID, "x"); err == nil || bot.Retryable(err) {
+		t.Errorf("PostLog without access = %v, want an error not worth retrying", err)
+	}
+}

@@ -1,0 +1,119 @@
+package bot
+
+import (
+	"context"
+	"time"
+)
+
+// ModCommand is a moderator's command given by hand where the members talk
+// (/ban in a Telegram group, the /ban slash command on Discord), as
+// moderators coming from other bots expect.
+type ModCommand string
+
+// The moderators' commands.
+const (
+	ModBan        ModCommand = "ban"
+	ModUnban      ModCommand = "unban"
+	ModMute       ModCommand = "mute"
+	ModUnmute     ModCommand = "unmute"
+	ModKick       ModCommand = "kick"
+	ModWarn       ModCommand = "warn"
+	ModWarns      ModCommand = "warns"
+	ModResetWarns ModCommand = "resetwarns"
+	ModDel        ModCommand = "del"
+	ModPurge      ModCommand = "purge"
+	ModNote       ModCommand = "note"
+)
+
+// ModCommandInfo says how a command is written and which right it needs.
+type ModCommandInfo struct {
+	Command ModCommand
+	// Args is its usage after the target: "[DURATION] [REASON]".
+	Args  string
+	Help  string
+	Right ModRight
+	// Message says the command is about a message (del), not only its author.
+	Message bool
+}
+
+// ModRight is the kind of platform right a command needs from the
+// moderator; each platform maps it to its own (Telegram's
+// can_restrict_members, Discord's BAN_MEMBERS…).
+type ModRight string
+
+// The rights the commands need.
+const (
+	RightBan    ModRight = "ban"
+	RightKick   ModRight = "kick"
+	RightMute   ModRight = "mute"
+	RightDelete ModRight = "delete"
+	// RightWarn is for the strikes and notes: a moderator's own records.
+	RightWarn ModRight = "warn"
+)
+
+// ModCommandList is every command, in the order the help lists them.
+var ModCommandList = []ModCommandInfo{
+	{ModBan, "[DURATION] [REASON]", "ban the member (for a while with a duration)", RightBan, false},
+	{ModUnban, "", "lift the member's ban", RightBan, false},
+	{ModMute, "[DURATION]", "mute (time out) the member, 1h by default", RightMute, false},
+	{ModUnmute, "", "give the member their voice back", RightMute, false},
+	{ModKick, "[REASON]", "remove the member, who may come back", RightKick, false},
+	{ModWarn, "[REASON]", "warn the member and give them a strike", RightWarn, false},
+	{ModWarns, "", "the member's strikes, cases and notes", RightWarn, false},
+	{ModResetWarns, "", "lift the member's strikes", RightWarn, false},
+	{ModDel, "", "delete the message", RightDelete, true},
+	{ModPurge, "N", "delete the member's last N messages (at most 100)", RightDelete, false},
+	{ModNote, "TEXT", "a private note on the member, shown on their cases", RightWarn, false},
+}
+
+// ModCommandOf finds a command by name.
+func ModCommandOf(name string) (ModCommandInfo, bool) {
+	for _, k := range ModCommandList {
+		if string(k.Command) == name {
+			return k, true
+		}
+	}
+	return ModCommandInfo{}, false
+}
+
+// MaxPurge bounds /purge.
+const MaxPurge = 100
+
+// ModRequest is a moderator's command as a platform read it.
+type ModRequest struct {
+	Command ModCommand
+	// Target is the member's message the command answers; without one (a
+	// command naming the member), an event with no ID that names the member
+	// (Author) and the place (Platform, Space, Channel).
+	Target Event
+	// Messages are the member's last messages, newest first, for purge.
+	Messages []Event
+	// Duration of a ban or a mute; 0 is the default (a ban for good, a 1h mute).
+	Duration time.Duration
+	// Text is the reason, or the note.
+	Text string
+	// By is the moderator as in desk.cms ("telegram:123"); ByName their name.
+	By, ByName string
+}
+
+// Moderation carries out moderators' commands: through the same actions,
+// audit, strikes and reports as the rules' verdicts. The text returned is
+// for the moderator; an error says the command was not carried out, and the
+// text then says why in their words.
+type Moderation interface {
+	Moderate(ctx context.Context, r ModRequest) (string, error)
+}
+
+// LogPoster writes the mod-log's lines in a platform's chat or channel (to):
+// a line is posted, then edited as its wave grows. id names the posted line
+// for EditLog.
+type LogPoster interface {
+	PostLog(ctx context.Context, to, text string) (id string, err error)
+	EditLog(ctx context.Context, to, id, text string) error
+}
+
+// PlaceNamer names where an event happened for the moderators (a group's
+// title), when the event's ids do not say it.
+type PlaceNamer interface {
+	PlaceName(ev Event) string
+}

@@ -1,0 +1,434 @@
+package telegram
+
+import (
+	"container/list"
+	"context"
+	"encoding/json"
+	"fmt"
+	"html"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"github.com/vigie-bot/vigie/bot"
+)
+
+// Moderators' commands in the groups: /ban, /mute, /del… written as a reply to
+// the member's message, or naming the member (@username of someone vigie has
+// seen there, a mention of a member without username, or the numeric id).
+// They are for the group's administrators holding the matching right
+// (can_restrict_members, can_delete_messages), asked from Telegram at each
+// command so that a demotion counts at once, and for the desk's CMs; anyone
+// else is refused in private and the attempt is logged with audit=true.
+
+// anonymousAdmin is the user Telegram names as the sender of an anonymous
+// administrator's messages: whoever it is cannot be told apart.
+const anonymousAdmin = 1087968824
+
+// modUpdate remembers the group messages (for /purge and @username) and takes
+// the moderators' commands; it reports whether u was one.
+func (c *Client) modUpdate(ctx context.Context, u update) bool {
+	m := u.Message
+	if m == nil || m.Chat == nil || m.From == nil || !(m.Chat.IsGroup() || m.Chat.IsSuperGroup()) {
+		return false
+	}
+	selfID, selfName := c.self()
+	if m.From.ID == selfID {
+		return false
+	}
+	name, args, ok := parseCommand(m.Text, selfName)
+	info, isMod := bot.ModCommandOf(name)
+	if !ok || !isMod {
+		c.recent.add(m, u.thread)
+		return false
+	}
+	thread := u.thread
+	c.work.Go(ctx, func(ctx context.Context) { c.handleModCommand(ctx, m, thread, info, args) })
+	return true
+}
+
+func (c *Client) handleModCommand(ctx context.Context, m *tgbotapi.Message, thread int, info bot.ModCommandInfo, args string) {
+	chat := m.Chat.ID
+	attempt := "/" + string(info.Command)
+	if m.From.ID == anonymousAdmin {
+		c.log.Warn("moderator's command refused: sent as the anonymous admin", "audit", true, "chat", chat, "attempt", attempt)
+		c.say(ctx, m, thread, "vigie cannot tell who an anonymous administrator is: turn off \"Remain anonymous\" to use "+attempt+".")
+		return
+	}
+	if ok, why := c.mayModerate(ctx, chat, m.From, info.Right); !ok {
+		c.log.Warn("moderator's command refused", "audit", true, "user", cmID(m.From), "name", fullName(m.From),
+			"username", m.From.UserName, "chat", chat, "attempt", attempt, "why", why)
+		c.tellPrivately(ctx, m, thread, "Sorry, "+attempt+" is for the administrators of this group who may "+rightWords(info.Right)+".")
+		return
+	}
+	modn, ok := c.cmds().(bot.Moderation)
+	if c.cmds() == nil || !ok {
+		c.say(ctx, m, thread, "vigie is not ready yet, try again in a moment.")
+		return
+	}
+	r, usage := c.modRequest(m, thread, info, args)
+	if usage != "" {
+		c.say(ctx, m, thread, usage)
+		return
+	}
+	r.By, r.ByName = cmID(m.From), fullName(m.From)
+	text, err := modn.Moderate(ctx, r)
+	if err != nil {
+		c.log.Warn("moderator's command not carried out", "command", info.Command, "by", r.By, "err", err)
+	}
+	ctx, cancel := reportContext(ctx)
+	defer cancel()
+	c.say(ctx, m, thread, text)
+}
+
+// modRequest reads a command's target and arguments; usage is set, and
+// says how to write it, when they do not make sense.
+func (c *Client) modRequest(m *tgbotapi.Message, thread int, info bot.ModCommandInfo, args string) (r bot.ModRequest, usage string) {
+	use := "Usage: reply to the member's message with /" + string(info.Command)
+	if info.Args != "" {
+		use += " " + info.Args
+	}
+	if !info.Message {
+		use += ", or /" + string(info.Command) + " @username"
+		if info.Args != "" {
+			use += " " + info.Args
+		}
+	}
+	r.Command = info.Command
+	chat := m.Chat.ID
+	target, rest, ok := c.replyTarget(m, thread)
+	if !ok && !info.Message {
+		target, rest, ok = c.namedTarget(m, args)
+	} else {
+		rest = args
+	}
+	if !ok {
+		return r, use
+	}
+	r.Target = target
+	fields := strings.Fields(rest)
+	switch info.Command {
+	case bot.ModBan, bot.ModMute:
+		if len(fields) > 0 {
+			if d, err := parseDuration(fields[0]); err == nil {
+				r.Duration, fields = d, fields[1:]
+			}
+		}
+		if info.Command == bot.ModMute && len(fields) > 0 {
+			return r, use
+		}
+		r.Text = strings.Join(fields, " ")
+	case bot.ModPurge:
+		n, err := strconv.Atoi(strings.Join(fields, ""))
+		if err != nil || n < 1 || n > bot.MaxPurge {
+			return r, use + fmt.Sprintf(" (N from 1 to %d)", bot.MaxPurge)
+		}
+		user, _ := strconv.ParseInt(target.Author.ID, 10, 64)
+		for _, msg := range c.recent.last(chat, user, n, m.MessageID) {
+			ev := bot.Event{ID: fmtMsgID(chat, msg.id), Platform: Platform, Kind: bot.KindMessage,
+				Space: itoa(chat), Channel: itoa(chat), Author: target.Author}
+			if msg.thread != 0 {
+				ev.Thread = strconv.Itoa(msg.thread)
+			}
+			r.Messages = append(r.Messages, ev)
+		}
+	case bot.ModNote:
+		if strings.TrimSpace(rest) == "" {
+			return r, use
+		}
+		r.Text = strings.TrimSpace(rest)
+	case bot.ModUnban, bot.ModUnmute, bot.ModWarns, bot.ModResetWarns, bot.ModDel:
+		if len(fields) > 0 {
+			return r, use
+		}
+	default:
+		r.Text = strings.Join(fields, " ")
+	}
+	return r, ""
+}
+
+func fmtMsgID(chat int64, msg int) string { return fmt.Sprintf("%d:%d", chat, msg) }
+
+// replyTarget is the message m answers, as an event: the member and the place.
+func (c *Client) replyTarget(m *tgbotapi.Message, thread int) (bot.Event, string, bool) {
+	r := m.ReplyToMessage
+	if r == nil || (r.MessageID == thread && thread != 0) || (r.From == nil && r.SenderChat == nil) {
+		// In a forum topic every message answers the topic's first one.
+		return bot.Event{}, "", false
+	}
+	ev := bot.Event{ID: fmtMsgID(m.Chat.ID, r.MessageID), Platform: Platform, Kind: bot.KindMessage,
+		Space: itoa(m.Chat.ID), Channel: itoa(m.Chat.ID), Text: r.Text, At: time.Unix(int64(r.Date), 0).UTC(),
+		Link: messageLink(m.Chat, r.MessageID), Author: c.author(r)}
+	if thread != 0 {
+		ev.Thread = strconv.Itoa(thread)
+	}
+	return ev, "", true
+}
+
+// namedTarget reads the member the command names first in args: a mention of
+// a member without username (Telegram gives the user), an @username vigie saw
+// writing there, or a numeric user id. rest is what follows.
+func (c *Client) namedTarget(m *tgbotapi.Message, args string) (bot.Event, string, bool) {
+	first, rest, _ := strings.Cut(strings.TrimSpace(args), " ")
+	if first == "" {
+		return bot.Event{}, "", false
+	}
+	chat := m.Chat.ID
+	ev := bot.Event{Platform: Platform, Space: itoa(chat), Channel: itoa(chat)}
+	for _, e := range m.Entities {
+		if e.Type == "text_mention" && e.User != nil {
+			// The mention's own text may hold spaces: the rest starts after it.
+			ev.Author = bot.Author{ID: itoa(e.User.ID), Name: fullName(e.User)}
+			return ev, strings.TrimSpace(utf16Slice(m.Text, e.Offset+e.Length)), true
+		}
+	}
+	if name, ok := strings.CutPrefix(first, "@"); ok {
+		id, display, known := c.recent.byUsername(chat, name)
+		if !known {
+			return bot.Event{}, "", false
+		}
+		ev.Author = bot.Author{ID: itoa(id), Name: display}
+		return ev, rest, true
+	}
+	if id, err := strconv.ParseInt(first, 10, 64); err == nil && id > 0 {
+		ev.Author = bot.Author{ID: itoa(id), Name: c.recent.name(chat, id)}
+		return ev, rest, true
+	}
+	return bot.Event{}, "", false
+}
+
+// utf16Slice is s from the UTF-16 offset Telegram's entities count in.
+func utf16Slice(s string, from int) string {
+	n := 0
+	for i, r := range s {
+		if n >= from {
+			return s[i:]
+		}
+		n++
+		if r >= 0x10000 {
+			n++
+		}
+	}
+	return ""
+}
+
+// mayModerate reports whether u may give a command needing right in chat: a
+// CM of the desk, or an administrator of chat with that right, as Telegram
+// says now. why says what was missing.
+func (c *Client) mayModerate(ctx context.Context, chat int64, u *tgbotapi.User, right bot.ModRight) (bool, string) {
+	if u == nil || u.IsBot {
+		return false, "a bot"
+	}
+	if c.desk.Load().cms[u.ID] {
+		return true, ""
+	}
+	raw, err := c.call(ctx, "", "getChatMember", tgbotapi.Params{"chat_id": itoa(chat), "user_id": itoa(u.ID)})
+	if err != nil {
+		return false, "getChatMember failed: " + err.Error()
+	}
+	var cm tgbotapi.ChatMember
+	if err := json.Unmarshal(raw, &cm); err != nil {
+		return false, "getChatMember: " + err.Error()
+	}
+	switch {
+	case cm.Status == "creator":
+		return true, ""
+	case cm.Status != "administrator":
+		return false, "not an administrator (" + cm.Status + ")"
+	}
+	switch right {
+	case bot.RightBan, bot.RightKick, bot.RightMute:
+		if !cm.CanRestrictMembers {
+			return false, "an administrator without can_restrict_members"
+		}
+	case bot.RightDelete:
+		if !cm.CanDeleteMessages {
+			return false, "an administrator without can_delete_messages"
+		}
+	}
+	return true, ""
+}
+
+// rightWords names a right the way Telegram's settings do.
+func rightWords(r bot.ModRight) string {
+	switch r {
+	case bot.RightDelete:
+		return "delete messages"
+	case bot.RightWarn:
+		return "moderate"
+	}
+	return "ban users"
+}
+
+// tellPrivately answers u in their private chat with vigie, or, when they
+// never opened one (Telegram refuses), in the group.
+func (c *Client) tellPrivately(ctx context.Context, m *tgbotapi.Message, thread int, text string) {
+	if _, err := c.sendMessage(ctx, "", outgoing{chat: m.From.ID, text: text}); err == nil {
+		return
+	}
+	c.say(ctx, m, thread, text)
+}
+
+// modCommandsMenu lists the moderators' commands in Telegram's menu of every
+// group's administrators.
+func (c *Client) modCommandsMenu(ctx context.Context) {
+	var list []tgbotapi.BotCommand
+	for _, k := range bot.ModCommandList {
+		list = append(list, tgbotapi.BotCommand{Command: string(k.Command), Description: k.Help})
+	}
+	cfg := tgbotapi.SetMyCommandsConfig{Commands: list, Scope: &tgbotapi.BotCommandScope{Type: "all_chat_administrators"}}
+	if _, err := c.request(ctx, "", "setMyCommands", cfg); err != nil && ctx.Err() == nil {
+		c.log.Warn("cannot register the moderators' commands", "err", err)
+	}
+}
+
+// recentMessages remembers, per group and member, the ids of the last
+// messages vigie saw (Telegram lets a bot read no history), and the members'
+// usernames, for /purge and /ban @username. Bounded: the members least
+// recently seen go first.
+type recentMessages struct {
+	mu       sync.Mutex
+	max      int // members remembered
+	perUser  int // messages remembered per member
+	members  map[chatUser]*list.Element
+	lru      *list.List // of *recentMember, most recent at the front
+	username map[chatName]int64
+	titles   map[int64]string // the groups' titles, for the mod-log
+}
+
+type chatUser struct {
+	chat, user int64
+}
+
+type chatName struct {
+	chat int64
+	name string // lower case, without @
+}
+
+type recentMember struct {
+	key      chatUser
+	name     string
+	username string
+	msgs     []recentMsg // oldest first
+}
+
+type recentMsg struct {
+	id, thread int
+}
+
+func newRecentMessages(members, perUser int) *recentMessages {
+	return &recentMessages{max: members, perUser: perUser, members: make(map[chatUser]*list.Element),
+		lru: list.New(), username: make(map[chatName]int64), titles: make(map[int64]string)}
+}
+
+// add remembers m, a group message.
+func (r *recentMessages) add(m *tgbotapi.Message, thread int) {
+	k := chatUser{m.Chat.ID, m.From.ID}
+	name, username := fullName(m.From), m.From.UserName
+	if sc := m.SenderChat; sc != nil {
+		k.user, name, username = sc.ID, sc.Title, sc.UserName
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if t := m.Chat.Title; t != "" && r.titles[k.chat] != t {
+		if len(r.titles) >= r.max {
+			clear(r.titles)
+		}
+		r.titles[k.chat] = t
+	}
+	var rm *recentMember
+	if e, ok := r.members[k]; ok {
+		r.lru.MoveToFront(e)
+		rm = e.Value.(*recentMember)
+	} else {
+		rm = &recentMember{key: k}
+		r.members[k] = r.lru.PushFront(rm)
+		for r.lru.Len() > r.max {
+			old := r.lru.Remove(r.lru.Back()).(*recentMember)
+			delete(r.members, old.key)
+			if old.username != "" {
+				delete(r.username, chatName{old.key.chat, strings.ToLower(old.username)})
+			}
+		}
+	}
+	if rm.username != "" && !strings.EqualFold(rm.username, username) {
+		delete(r.username, chatName{k.chat, strings.ToLower(rm.username)})
+	}
+	rm.name, rm.username = name, username
+	if username != "" {
+		r.username[chatName{k.chat, strings.ToLower(username)}] = k.user
+	}
+	rm.msgs = append(rm.msgs, recentMsg{id: m.MessageID, thread: thread})
+	if len(rm.msgs) > r.perUser {
+		rm.msgs = append(rm.msgs[:0], rm.msgs[len(rm.msgs)-r.perUser:]...)
+	}
+}
+
+// last returns the member's last n messages in chat, newest first, leaving
+// out the message except (the command itself).
+func (r *recentMessages) last(chat, user int64, n, except int) []recentMsg {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	e, ok := r.members[chatUser{chat, user}]
+	if !ok {
+		return nil
+	}
+	msgs := e.Value.(*recentMember).msgs
+	var out []recentMsg
+	for i := len(msgs) - 1; i >= 0 && len(out) < n; i-- {
+		if msgs[i].id != except {
+			out = append(out, msgs[i])
+		}
+	}
+	return out
+}
+
+func (r *recentMessages) byUsername(chat int64, username string) (id int64, name string, ok bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	id, ok = r.username[chatName{chat, strings.ToLower(username)}]
+	if e, found := r.members[chatUser{chat, id}]; ok && found {
+		name = e.Value.(*recentMember).name
+	}
+	return id, name, ok
+}
+
+func (r *recentMessages) name(chat, user int64) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if e, ok := r.members[chatUser{chat, user}]; ok {
+		return e.Value.(*recentMember).name
+	}
+	return ""
+}
+
+// maxCardNotes bounds the notes a card shows: the newest.
+const maxCardNotes = 3
+
+// writeNotes adds the moderators' notes on the author to a card (HTML).
+func writeNotes(b *strings.Builder, notes []string) {
+	for _, n := range notes[max(len(notes)-maxCardNotes, 0):] {
+		fmt.Fprintf(b, "📝 %s\n", html.EscapeString(truncate(n, 300)))
+	}
+}
+
+func (r *recentMessages) title(chat int64) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.titles[chat]
+}
+
+var _ bot.PlaceNamer = (*Client)(nil)
+
+// PlaceName is the title of the event's group, when vigie saw one of its
+// messages since it started.
+func (c *Client) PlaceName(ev bot.Event) string {
+	chat, err := strconv.ParseInt(ev.Space, 10, 64)
+	if err != nil {
+		return ""
+	}
+	return c.recent.title(chat)
+}

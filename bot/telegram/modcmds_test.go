@@ -1,0 +1,259 @@
+package telegram
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/bot/internal/desktest"
+	"github.com/vigie-bot/vigie/bot/internal/testsync"
+	"github.com/vigie-bot/vigie/handlers"
+	"github.com/vigie-bot/vigie/store"
+	"github.com/vigie-bot/vigie/store/memory"
+)
+
+// modWorld is a group with vigie, the handlers and a memory store wired as
+// the daemon wires them, against the fake Bot API.
+type modWorld struct {
+	t    *testing.T
+	f    *fakeBotAPI
+	c    *Client
+	st   *memory.Store
+	logs *testsync.Buffer
+	msg  int
+}
+
+func newModWorld(t *testing.T) *modWorld {
+	f := newFakeBotAPI(t)
+	c, logs := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}, Chats: []int64{group.id}})
+	knowAdmins(t, c, group.id)
+	st := memory.New()
+	t.Cleanup(func() { st.Close() })
+	cmds := &moderatorCommands{desktest.Commands{Store: st}}
+	mod, err := handlers.New(handlers.Options{Platforms: map[string]bot.Platform{"telegram": c}, Store: st,
+		Retry: handlers.Retry{Attempts: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmds.Mod = mod
+	c.Desk(cmds)
+	out := make(chan bot.Event, 100)
+	run(t, c, out)
+	return &modWorld{t: t, f: f, c: c, st: st, logs: logs, msg: 100}
+}
+
+// say posts a message in the group and returns its id.
+func (w *modWorld) say(from tgUser, text string, kv ...any) int {
+	w.msg++
+	w.f.push(map[string]any{"message": with(message(group, w.msg, from, t0, text), kv...)})
+	return w.msg
+}
+
+// command posts a command in the group, answering reply (0: none), and
+// returns vigie's answer to it.
+func (w *modWorld) command(from tgUser, text string, reply int, kv ...any) string {
+	w.t.Helper()
+	if reply != 0 {
+		kv = append(kv, "reply_to_message", message(group, reply, bob, t0, "buy cheap followers"))
+	}
+	id := w.say(from, text, kv...)
+	return w.f.waitFor("sendMessage", 1, func(c apiCall) bool {
+		return strings.Contains(c.Params.Get("reply_parameters"), fmt.Sprintf(`"message_id":%d}`, id))
+	}).Params.Get("text")
+}
+
+func userIs(id int64) func(apiCall) bool {
+	return func(c apiCall) bool { return c.Params.Get("user_id") == strconv.FormatInt(id, 10) }
+}
+
+// An administrator with the right bans by reply; the case about the message
+// is closed as decided by them, and the ban is audited under "manual".
+func TestModBanByReply(t *testing.T) {
+	w := newModWorld(t)
+	w.f.setMember(group.id, carol.id, "administrator", "can_restrict_members")
+	spam := w.say(bob, "buy cheap followers")
+	ev := bot.Event{ID: fmtMsgID(group.id, spam), Platform: Platform, Space: itoa(group.id), Author: bot.Author{ID: "7"}}
+	open, err := w.st.OpenCase(t.Context(), store.Case{Event: ev, Rule: "spam", Reason: "spam", Opened: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := w.command(carol, "/ban 1d spam", spam); got != "Banned Bob Martin for 1d. (1 case closed)" {
+		t.Errorf("answer = %q", got)
+	}
+	ban := w.f.waitFor("banChatMember", 1, userIs(bob.id))
+	until, _ := strconv.ParseInt(ban.Params.Get("until_date"), 10, 64)
+	if ban.Params.Get("chat_id") != itoa(group.id) || until < time.Now().Add(23*time.Hour).Unix() {
+		t.Errorf("banChatMember = %v", ban.Params)
+	}
+	c, _ := w.st.Case(t.Context(), open.ID)
+	if c.Status != store.CaseDecided || c.Outcome != "ban(1d)" || c.DecidedBy != "telegram:8" {
+		t.Errorf("case = %s %q by %q", c.Status, c.Outcome, c.DecidedBy)
+	}
+	audit, _ := w.st.Audit(t.Context(), time.Time{})
+	if len(audit) != 1 || audit[0].By != "telegram:8" || audit[0].Verdict.Matches[0].Reason != "/ban by telegram:8: spam" {
+		t.Errorf("audit = %+v", audit)
+	}
+}
+
+// A member who is not an administrator, or one without the right the
+// command needs, is refused in private and nothing is done.
+func TestModRefused(t *testing.T) {
+	w := newModWorld(t)
+	w.f.setMember(group.id, carol.id, "administrator", "can_restrict_members") // no can_delete_messages
+	spam := w.say(bob, "buy cheap followers")
+	for _, tc := range []struct {
+		from tgUser
+		text string
+	}{
+		{mallory, "/ban"},
+		{carol, "/del"},
+	} {
+		w.say(tc.from, tc.text, "reply_to_message", message(group, spam, bob, t0, "buy cheap followers"))
+		refusal := w.f.waitFor("sendMessage", 1, inChat(tc.from.id))
+		if !strings.HasPrefix(refusal.Params.Get("text"), "Sorry, "+tc.text+" is for the administrators") {
+			t.Errorf("%s by %s: refusal = %q", tc.text, tc.from.first, refusal.Params.Get("text"))
+		}
+		testsync.Eventually(t, "the refusal logged: "+w.logs.String(), func() bool {
+			return strings.Contains(w.logs.String(), "attempt="+tc.text+" ") && strings.Contains(w.logs.String(), "user=telegram:"+itoa(tc.from.id)+" ")
+		})
+	}
+	if n := w.f.count("banChatMember", nil) + w.f.count("deleteMessage", nil); n != 0 {
+		t.Errorf("%d bans or deletes after refusals", n)
+	}
+	if !strings.Contains(w.logs.String(), `msg="moderator's command refused" platform=telegram audit=true`) {
+		t.Errorf("refusals not audited: %s", w.logs.String())
+	}
+}
+
+// When Telegram refuses for want of a right, the moderator is told and the
+// command is audited as failed.
+func TestModPlatformRefuses(t *testing.T) {
+	for _, tc := range []struct {
+		code int
+		desc string
+	}{
+		{400, "Bad Request: not enough rights to restrict/unrestrict chat member"},
+		{403, "Forbidden: bot is not a member of the supergroup chat"},
+	} {
+		t.Run(strconv.Itoa(tc.code), func(t *testing.T) {
+			w := newModWorld(t)
+			spam := w.say(bob, "buy cheap followers")
+			w.f.fail("restrictChatMember", tc.code, tc.desc, 0)
+			got := w.command(alice, "/mute 30m", spam) // alice is a CM
+			if !strings.HasPrefix(got, "Could not mute Bob Martin: vigie lacks the right to do that here") || !strings.Contains(got, tc.desc) {
+				t.Errorf("answer = %q", got)
+			}
+			audit, _ := w.st.Audit(t.Context(), time.Time{})
+			if len(audit) != 1 || !strings.Contains(audit[0].Failed, tc.desc) || audit[0].By != "telegram:42" {
+				t.Errorf("audit = %+v", audit)
+			}
+		})
+	}
+}
+
+// By @username of a member vigie saw, by numeric id; /warn, /warns,
+// /resetwarns, /note, /unban, /kick and /purge.
+func TestModCommands(t *testing.T) {
+	w := newModWorld(t)
+	w.f.setMember(group.id, carol.id, "creator")
+	var bobs []int
+	for i := range 3 {
+		bobs = append(bobs, w.say(bob, fmt.Sprintf("spam %d", i)))
+	}
+	w.say(carol, "hello")
+	testsync.Eventually(t, "bob's messages remembered", func() bool { return len(w.c.recent.last(group.id, bob.id, 5, 0)) == 3 })
+
+	if got := w.command(carol, "/mute @BobM 30m", 0); got != "Muted Bob Martin for 30m." {
+		t.Errorf("/mute @BobM = %q", got)
+	}
+	mute := w.f.waitFor("restrictChatMember", 1, userIs(bob.id))
+	if !strings.Contains(mute.Params.Get("permissions"), `"can_send_messages":false`) {
+		t.Errorf("restrictChatMember = %v", mute.Params)
+	}
+	if got := w.command(carol, "/warn 7 stop spamming", 0); got != "Warned Bob Martin (a strike)." {
+		t.Errorf("/warn 7 = %q", got)
+	}
+	warn := w.f.waitFor("sendMessage", 1, func(c apiCall) bool {
+		return strings.Contains(c.Params.Get("text"), "a warning from the moderators: stop spamming")
+	})
+	if !strings.Contains(warn.Params.Get("text"), `tg://user?id=7`) {
+		t.Errorf("warning = %q", warn.Params.Get("text"))
+	}
+	if got := w.command(carol, "/note known reseller", bobs[0]); !strings.HasPrefix(got, "Note kept on Bob Martin") {
+		t.Errorf("/note = %q", got)
+	}
+	got := w.command(carol, "/warns", bobs[0])
+	for _, want := range []string{"Bob Martin (telegram 7): 1 strike here", "📝 telegram:8", "known reseller"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("/warns = %q, want %q in it", got, want)
+		}
+	}
+	if got := w.command(carol, "/resetwarns", bobs[0]); got != "1 strike lifted from Bob Martin." {
+		t.Errorf("/resetwarns = %q", got)
+	}
+	if got := w.command(carol, "/purge 2", bobs[0]); got != "Deleted 2 messages of Bob Martin." {
+		t.Errorf("/purge 2 = %q", got)
+	}
+	for i, want := range []int{bobs[2], bobs[1]} {
+		del := w.f.waitFor("deleteMessage", i+1, nil)
+		if del.Params.Get("message_id") != strconv.Itoa(want) || del.Params.Get("chat_id") != itoa(group.id) {
+			t.Errorf("delete %d = %v, want message %d", i+1, del.Params, want)
+		}
+	}
+	if got := w.command(carol, "/kick", bobs[0]); got != "Kicked Bob Martin." {
+		t.Errorf("/kick = %q", got)
+	}
+	if got := w.command(carol, "/unban @bobm", 0); got != "Unbanned Bob Martin." {
+		t.Errorf("/unban = %q", got)
+	}
+	if unban := w.f.waitFor("unbanChatMember", 2, userIs(bob.id)); unban.Params.Get("only_if_banned") != "true" {
+		t.Errorf("unbanChatMember = %v", unban.Params)
+	}
+	if got := w.command(carol, "/ban @nobody", 0); !strings.HasPrefix(got, "Usage: reply to the member's message with /ban") {
+		t.Errorf("/ban @nobody = %q", got)
+	}
+	if got := w.command(carol, "/purge lots", bobs[0]); !strings.Contains(got, "N from 1 to 100") {
+		t.Errorf("/purge lots = %q", got)
+	}
+	// The menu lists the commands for the groups' administrators.
+	w.f.waitFor("setMyCommands", 1, func(c apiCall) bool { return strings.Contains(c.Params.Get("scope"), "all_chat_administrators") })
+}
+
+// A card shows the newest moderators' notes on the author, escaped.
+func TestCardNotes(t *testing.T) {
+	card := bot.Card{ID: "c-1", Event: bot.Event{Platform: Platform, Author: bot.Author{ID: "7"}},
+		Notes: []string{"telegram:8, 2026-11-01: first", "telegram:8, 2026-11-02: b", "telegram:8, 2026-11-03: c", "telegram:8, 2026-12-01: sells <accounts>"}}
+	got := renderCard(card, "", "")
+	if !strings.Contains(got, "📝 telegram:8, 2026-12-01: sells &lt;accounts&gt;\n") || strings.Contains(got, "first") {
+		t.Errorf("card = %s", got)
+	}
+}
+
+// A mod-log line is a message without preview, escaped, edited in place.
+func TestModLogPoster(t *testing.T) {
+	f := newFakeBotAPI(t)
+	c, _ := newTestClient(t, f, Config{})
+	id, err := c.PostLog(t.Context(), "-100777", "🗑 delete — rule <flood> · https://t.me/c/1/2")
+	if err != nil || id == "" {
+		t.Fatalf("PostLog = %q, %v", id, err)
+	}
+	sent := f.waitFor("sendMessage", 1, inChat(-100777))
+	if sent.Params.Get("text") != "🗑 delete — rule &lt;flood&gt; · https://t.me/c/1/2" || sent.Params.Get("parse_mode") != "HTML" ||
+		!strings.Contains(sent.Params.Get("link_preview_options"), `"is_disabled":true`) {
+		t.Errorf("sendMessage = %v", sent.Params)
+	}
+	if err := c.EditLog(t.Context(), "-100777", id, "🗑 2× delete"); err != nil {
+		t.Fatal(err)
+	}
+	edit := f.waitFor("editMessageText", 1, nil)
+	if edit.Params.Get("message_id") != id || edit.Params.Get("text") != "🗑 2× delete" {
+		t.Errorf("editMessageText = %v", edit.Params)
+	}
+	f.fail("sendMessage", 403, "Forbidden: bot is not a member of the supergroup chat", 0)
+	if _, err := c.PostLog(t.Context(), "-100777", "x"); err == nil || bot.Retryable(err) {
+		t.Errorf("PostLog in a chat vigie left = %v, want an error not worth retrying", err)
+	}
+}
