@@ -53,6 +53,7 @@ type config struct {
 	noGroups   bool
 	sweepEvery time.Duration
 	casePrefix string
+	clock      func() time.Time
 }
 
 // WithShards sets the number of shards (rounded up to a power of two).
@@ -88,8 +89,13 @@ func WithSweepEvery(d time.Duration) Option { return func(c *config) { c.sweepEv
 // for another one while it is away uses its own, so the two never collide.
 func WithCaseIDPrefix(p string) Option { return func(c *config) { c.casePrefix = p } }
 
+// WithClock sets the clock the leases run out on (time.Now): they are the
+// one thing of the store that follows the wall clock, not the events'.
+func WithClock(now func() time.Time) Option { return func(c *config) { c.clock = now } }
+
 // Store keeps vigie's state in memory. It is safe for concurrent use. Time only
-// comes from the observations and arguments, never from the wall clock, so
+// comes from the observations and arguments, never from the wall clock (the
+// leases aside, see WithClock), so
 // replays and tests run on the events' own clock.
 type Store struct {
 	cfg config
@@ -113,6 +119,8 @@ type Store struct {
 
 	// book holds the console's accounts (accounts.go).
 	book accountBook
+	// leases are the single-owner jobs' leases (leases.go).
+	leases leaseBook
 
 	casesMu sync.Mutex
 	cases   map[string]*caseRec
@@ -263,6 +271,9 @@ func New(opts ...Option) *Store {
 	}
 	if cfg.sweepEvery <= 0 {
 		cfg.sweepEvery = DefaultSweepEvery
+	}
+	if cfg.clock == nil {
+		cfg.clock = time.Now
 	}
 	s := &Store{
 		cfg:     cfg,
