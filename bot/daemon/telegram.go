@@ -70,8 +70,8 @@ func telegramConnector(cfg Config, rs *rules.Ruleset, reg prometheus.Registerer)
 		WebhookSecret: cfg.Getenv("TELEGRAM_WEBHOOK_SECRET"),
 		// Every process receives; the one holding the lease registers.
 		WebhookElsewhere: mode == telegram.ModeWebhook,
-		Logger:        cfg.Logger,
-		Registerer:    reg,
+		Logger:           cfg.Logger,
+		Registerer:       reg,
 	})
 	if err != nil {
 		return Connector{}, err
