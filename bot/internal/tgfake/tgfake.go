@@ -145,6 +145,17 @@ func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
 		apiFail(w, fail.code, fail.desc, fail.retryAfter)
 		return
 	}
+	if method == "getUpdates" {
+		// Counted with the call, so that a second poller cannot slip in
+		// between.
+		if f.polling > 0 {
+			f.conflicts++
+			f.mu.Unlock()
+			apiFail(w, http.StatusConflict, "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running", 0)
+			return
+		}
+		f.polling++
+	}
 	f.mu.Unlock()
 
 	switch method {
@@ -152,16 +163,6 @@ func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
 		f.ok(w, map[string]any{"id": BotUserID, "is_bot": true, "first_name": "vigie", "username": BotName,
 			"can_join_groups": true, "can_read_all_group_messages": true})
 	case "getUpdates":
-		f.mu.Lock()
-		if f.polling > 0 {
-			f.conflicts++
-			f.notifyLocked()
-			f.mu.Unlock()
-			apiFail(w, http.StatusConflict, "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running", 0)
-			return
-		}
-		f.polling++
-		f.mu.Unlock()
 		defer func() {
 			f.mu.Lock()
 			f.polling--
