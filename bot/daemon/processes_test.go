@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigie-bot/vigie/bot/internal/discordfake"
 	"github.com/vigie-bot/vigie/bot/internal/testsync"
 	"github.com/vigie-bot/vigie/bot/internal/tgfake"
 	"github.com/vigie-bot/vigie/store/redis/redistest"
@@ -126,7 +127,7 @@ func (in *vigieProcess) alive() bool {
 	}
 }
 
-// owns reports whether the vigieProcess says, in /metrics, that it runs job.
+// owns reports whether the process says, in /metrics, that it runs job.
 func (in *vigieProcess) owns(t *testing.T, job string) bool {
 	t.Helper()
 	if !in.alive() {
@@ -144,7 +145,7 @@ func (in *vigieProcess) owns(t *testing.T, job string) bool {
 	return strings.Contains(string(body), `vigie_lease_owned{job="`+job+`"} 1`+"\n")
 }
 
-// owner waits until exactly one live vigieProcess owns job, and returns it.
+// owner waits until exactly one live process owns job, and returns it.
 func owner(t *testing.T, job string, ins []*vigieProcess) *vigieProcess {
 	t.Helper()
 	deadline := time.Now().Add(handover)
@@ -166,22 +167,32 @@ func owner(t *testing.T, job string, ins []*vigieProcess) *vigieProcess {
 			t.Fatalf("%s is owned by %v at once", job, names)
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("no live vigieProcess owns %s after %s", job, handover)
+			t.Fatalf("no live process owns %s after %s", job, handover)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
 }
 
 // TestThreeInstances runs three identical vigie processes on one Redis with
-// the fake Telegram Bot API: one of them polls; SIGKILLed, another takes the
-// poller over within the issue's 30s, a message sent after the kill is
-// moderated, no update is handled twice, and Telegram never saw two pollers
-// at once.
+// the fake Telegram Bot API and a fake Discord of two shards: one of them
+// polls Telegram, each shard is run by one. The poller's owner SIGKILLed,
+// then a shard's: within the issue's 30s another process runs each, the
+// messages sent after the kills are moderated, no update or message is
+// handled twice, and neither Telegram nor Discord ever saw two processes
+// on one poller or shard.
 func TestThreeInstances(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts three processes")
 	}
 	tg := tgfake.New(t)
+	// One guild on each of the two shards.
+	var guilds []string
+	for n := uint64(190_000_000_000); len(guilds) < 2; n++ {
+		if id := strconv.FormatUint(n<<22|1, 10); discordfake.ShardOf(id, 2) == len(guilds) {
+			guilds = append(guilds, id)
+		}
+	}
+	dc := discordfake.New(t, 2, guilds...)
 	dir := t.TempDir()
 	bin := buildVigie(t, dir)
 	config := filepath.Join(dir, "rules.yaml")
@@ -196,6 +207,9 @@ func TestThreeInstances(t *testing.T) {
 		"VIGIE_LEASE_TTL=3s",
 		"TELEGRAM_TOKEN=" + tgfake.Token,
 		"TELEGRAM_API_URL=" + tg.HTTP.URL,
+		"DISCORD_TOKEN=" + discordfake.Token,
+		"DISCORD_API_URL=" + dc.APIURL(),
+		"DISCORD_SHARD_COUNT=2",
 	}
 	var ins []*vigieProcess
 	for i := range 3 {
@@ -229,17 +243,68 @@ func TestThreeInstances(t *testing.T) {
 		}
 	}
 
-	first := owner(t, "telegram", ins)
-	waitDeleted("before the kill", spam())
+	// Discord: a spam in a guild of each shard, deleted once.
+	discordMsg := 0
+	discordSpam := func(guild string) string {
+		t.Helper()
+		discordMsg++
+		id := strconv.Itoa(1_300_000_000_000_000_000 + discordMsg)
+		deadline := time.Now().Add(handover)
+		for !dc.Message(guild, discordfake.Channel(guild), id, "600000000000000007", "FREE NITRO here") {
+			if time.Now().After(deadline) {
+				t.Fatalf("no process connected the shard of guild %s within %s", guild, handover)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		return id
+	}
+	discordDeleted := func(guild, id string) int {
+		return dc.Count("DELETE", "/channels/"+discordfake.Channel(guild)+"/messages/"+id)
+	}
+	var discordSent [][2]string
+	waitDiscord := func(what, guild, id string) {
+		t.Helper()
+		discordSent = append(discordSent, [2]string{guild, id})
+		deadline := time.Now().Add(handover)
+		for discordDeleted(guild, id) == 0 {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: Discord message %s of guild %s not deleted after %s", what, id, guild, handover)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	shard0 := "discord-shard-0-of-2"
 
+	first := owner(t, "telegram", ins)
+	owner(t, shard0, ins)
+	owner(t, "discord-shard-1-of-2", ins)
+	waitDeleted("before the kill", spam())
+	for _, g := range guilds {
+		waitDiscord("before the kill", g, discordSpam(g))
+	}
+
+	// The poller's owner is killed.
 	first.kill()
 	after := spam()
 	second := owner(t, "telegram", ins)
 	if second == first {
-		t.Fatal("the killed vigieProcess still owns the poller")
+		t.Fatal("the killed process still owns the poller")
 	}
 	waitDeleted("after the poller's owner was killed", after)
 	waitDeleted("later", spam())
+
+	// Then the owner of shard 0 (now one of the two left), and its guild's
+	// spam goes on being deleted by the last one.
+	shardOwner := owner(t, shard0, ins)
+	shardOwner.kill()
+	last := owner(t, shard0, ins)
+	if last == shardOwner {
+		t.Fatal("the killed process still owns shard 0")
+	}
+	waitDiscord("after shard 0's owner was killed", guilds[0], discordSpam(guilds[0]))
+	waitDiscord("after shard 0's owner was killed", guilds[1], discordSpam(guilds[1]))
+	waitDeleted("with one process left", spam())
+	owner(t, "telegram", ins)
 
 	// Every spam was deleted once: no update was handled by two processes.
 	// (A kill between a batch's commit and its handling would lose that
@@ -249,12 +314,15 @@ func TestThreeInstances(t *testing.T) {
 			t.Errorf("message %d deleted %d times, want once", id, n)
 		}
 	}
+	for _, m := range discordSent {
+		if n := discordDeleted(m[0], m[1]); n != 1 {
+			t.Errorf("Discord message %s deleted %d times, want once", m[1], n)
+		}
+	}
 	if n := tg.Conflicts(); n != 0 {
 		t.Errorf("Telegram saw a second poller %d times (409)", n)
 	}
-	for _, in := range ins {
-		if in != first {
-			in.kill()
-		}
+	if n := dc.Overlaps(); n != 0 {
+		t.Errorf("Discord saw a shard identified twice at once %d times", n)
 	}
 }
