@@ -278,6 +278,18 @@ func TestThreeInstances(t *testing.T) {
 	first := owner(t, "telegram", ins)
 	owner(t, shard0, ins)
 	owner(t, "discord-shard-1-of-2", ins)
+	// Each is ready, owner or not: a process that runs nothing stands by to
+	// take jobs over, and takes webhooks.
+	for _, in := range ins {
+		testsync.Eventually(t, in.name+" ready", func() bool {
+			resp, err := http.Get("http://" + in.addr + "/-/ready")
+			if err != nil {
+				return false
+			}
+			resp.Body.Close()
+			return resp.StatusCode == http.StatusOK
+		})
+	}
 	waitDeleted("before the kill", spam())
 	for _, g := range guilds {
 		waitDiscord("before the kill", g, discordSpam(g))
