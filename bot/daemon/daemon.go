@@ -333,7 +333,8 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 		// A store that shares nothing: this process is the only one.
 		leaser = memory.New()
 	}
-	d.leases = newLeases(leaser, cfg.Leases.withDefaults(cfg.Getenv), log.With("part", "leases"), registry)
+	_, alone := leaser.(*memory.Store)
+	d.leases = newLeases(leaser, cfg.Leases.withDefaults(cfg.Getenv), log.With("part", "leases"), registry, alone)
 	d.ruleFailures = newRuleFailures(desks.desk(), log.With("handler", "rule failures"), met.ruleError, time.Now)
 	registry.MustRegister(newSourceMetrics(d))
 	if s := cfg.Getenv("VIGIE_WEBHOOK_SECRET"); s != "" {

@@ -68,13 +68,17 @@ type leases struct {
 	o     LeaseOptions
 	log   *slog.Logger
 	owned *prometheus.GaugeVec
+	// alone: this process is the only one (a memory store); it gets every
+	// lease, and says so in debug lines only.
+	alone bool
 
 	mu   sync.Mutex
 	held map[string]store.Lease // by job
 }
 
-func newLeases(st store.Leaser, o LeaseOptions, log *slog.Logger, reg prometheus.Registerer) *leases {
+func newLeases(st store.Leaser, o LeaseOptions, log *slog.Logger, reg prometheus.Registerer, alone bool) *leases {
 	l := &leases{
+		alone: alone,
 		st:  st,
 		o:   o,
 		log: log.With("owner", o.Owner),
@@ -169,7 +173,7 @@ func (l *leases) hold(ctx context.Context, log *slog.Logger, lease store.Lease, 
 	// the request left.
 	until := start.Add(l.o.TTL)
 	l.set(lease.Job, lease, true)
-	log.Info("lease acquired: running the job here", "token", lease.Token)
+	l.info(log, "lease acquired: running the job here", "token", lease.Token)
 	jobCtx, stop := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {
@@ -191,7 +195,16 @@ func (l *leases) hold(ctx context.Context, log *slog.Logger, lease store.Lease, 
 	if err := l.st.ReleaseLease(rctx, lease); err != nil {
 		log.Warn("lease not released; it runs out on its own", "err", err)
 	}
-	log.Info("lease released", "token", lease.Token)
+	l.info(log, "lease released", "token", lease.Token)
+}
+
+// info logs what a process sharing its store with others says at info level.
+func (l *leases) info(log *slog.Logger, msg string, args ...any) {
+	if l.alone {
+		log.Debug(msg, args...)
+		return
+	}
+	log.Info(msg, args...)
 }
 
 // renew renews lease every RenewEvery until the store says it was lost

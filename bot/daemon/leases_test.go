@@ -42,7 +42,7 @@ func startRunner(t *testing.T, st store.Leaser, owner string, clock func() time.
 	t.Helper()
 	o := LeaseOptions{TTL: time.Second, RenewEvery: 20 * time.Millisecond, RetryEvery: 10 * time.Millisecond, Owner: owner, Now: clock}
 	r := &runner{
-		l:       newLeases(st, o, slog.New(slog.DiscardHandler), prometheus.NewRegistry()),
+		l:       newLeases(st, o, slog.New(slog.DiscardHandler), prometheus.NewRegistry(), false),
 		done:    make(chan struct{}),
 		tokens:  make(chan int64, 16),
 		stopped: make(chan int64, 16),
