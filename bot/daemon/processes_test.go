@@ -209,7 +209,8 @@ func TestThreeInstances(t *testing.T) {
 		"TELEGRAM_API_URL=" + tg.HTTP.URL,
 		"DISCORD_TOKEN=" + discordfake.Token,
 		"DISCORD_API_URL=" + dc.APIURL(),
-		"DISCORD_SHARD_COUNT=2",
+		// The fake recommends two shards (GET /gateway/bot).
+		"DISCORD_SHARD_COUNT=auto",
 	}
 	var ins []*vigieProcess
 	for i := range 3 {
