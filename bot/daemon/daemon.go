@@ -664,6 +664,11 @@ func (d *daemon) statusLines(ctx context.Context) []string {
 		"Store: " + d.storeKind + ".",
 		fmt.Sprintf("Events in the last hour: %d.", d.lastHour.sum(time.Now())),
 	}
+	if !d.leases.alone {
+		// Several processes share the store: say which jobs this one runs.
+		held := cmp.Or(strings.Join(d.leases.list(), ", "), "none (standing by)")
+		lines = append(lines, "Jobs run by this instance: "+held+".")
+	}
 	if deg := d.health.list(); len(deg) > 0 {
 		slices.Sort(deg)
 		lines = append(lines, "Degraded: "+strings.Join(deg, "; ")+".")

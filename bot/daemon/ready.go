@@ -146,8 +146,6 @@ func (m *sourceMetrics) Collect(ch chan<- prometheus.Metric) {
 	for _, c := range m.d.conns {
 		if c.Source == nil {
 			m.collectJobs(ch, c)
-		}
-		if c.Source == nil {
 			continue
 		}
 		_, failing := m.d.health.get(c.Source.Name())
@@ -168,9 +166,8 @@ func (m *sourceMetrics) Collect(ch chan<- prometheus.Metric) {
 }
 
 // collectJobs reports the jobs this process holds of a connector without a
-// source of its own, as its source:
-// up while all of them are; no series while it holds none (vigie_lease_owned
-// says who does).
+// source of its own, as its source: up while all of them are; no series
+// while it holds none (vigie_lease_owned says who does).
 func (m *sourceMetrics) collectJobs(ch chan<- prometheus.Metric, c Connector) {
 	held, up := 0, true
 	var last time.Time
