@@ -79,9 +79,9 @@ type leases struct {
 func newLeases(st store.Leaser, o LeaseOptions, log *slog.Logger, reg prometheus.Registerer, alone bool) *leases {
 	l := &leases{
 		alone: alone,
-		st:  st,
-		o:   o,
-		log: log.With("owner", o.Owner),
+		st:    st,
+		o:     o,
+		log:   log.With("owner", o.Owner),
 		owned: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "vigie_lease_owned",
 			Help: "1 while this process holds the lease of a single-owner job (a Discord shard, the Telegram poller, the morning report) and runs it, 0 while another process does.",
