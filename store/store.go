@@ -406,3 +406,39 @@ type EventHistory interface {
 	// own time), oldest first.
 	RecentEvents(ctx context.Context, since time.Time) ([]bot.Event, error)
 }
+
+// Lease is one process's hold on a single-owner job (a Discord shard, the
+// Telegram poller, the morning report), as a Leaser granted it.
+type Lease struct {
+	Job   string
+	Owner string
+	// Token is the fencing token: it grows with every acquisition of the
+	// job's lease, so that what a job writes with it can be refused once a
+	// later owner took the job (see AdvanceFenced).
+	Token int64
+}
+
+// Leaser is offered by a store that shares single-owner jobs between the
+// processes that use it: each job runs in the one process that holds its
+// lease, and moves to another once the lease is not renewed in time. The
+// memory store grants every lease to its one process.
+type Leaser interface {
+	// AcquireLease takes the job's lease for owner for ttl when nobody holds
+	// it, with a token larger than any the job had before. ok is false while
+	// another owner holds it; an owner that holds it already gets it back,
+	// renewed, with its token.
+	AcquireLease(ctx context.Context, job, owner string, ttl time.Duration) (l Lease, ok bool, err error)
+	// RenewLease holds l for ttl more, and reports false when l was lost: it
+	// ran out, or another owner took the job since.
+	RenewLease(ctx context.Context, l Lease, ttl time.Duration) (bool, error)
+	// ReleaseLease gives l up, so that another owner may take the job at once;
+	// a lease lost already is left alone.
+	ReleaseLease(ctx context.Context, l Lease) error
+	// AdvanceFenced raises the job's value name to v (never lowers it) while l
+	// is the job's current lease, and reports false, writing nothing, once it
+	// is not: an owner that lost the job cannot overwrite what a later one
+	// wrote.
+	AdvanceFenced(ctx context.Context, l Lease, name string, v int64) (bool, error)
+	// Fenced returns the job's value name, 0 when it was never set.
+	Fenced(ctx context.Context, job, name string) (int64, error)
+}

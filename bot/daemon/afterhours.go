@@ -17,6 +17,7 @@ import (
 	"github.com/vigie-bot/vigie/handlers/report"
 	"github.com/vigie-bot/vigie/rules"
 	"github.com/vigie-bot/vigie/rules/wave"
+	"github.com/vigie-bot/vigie/store"
 )
 
 // afterHours is what vigie does for the hours no CM watches: the shift, crisis
@@ -107,9 +108,20 @@ func (d *daemon) runAfterHours(ctx context.Context, wg *sync.WaitGroup) {
 	loop := func(where string, run func(context.Context) error) {
 		wg.Go(func() { d.guard.Loop(ctx, where, func(ctx context.Context) { _ = run(ctx) }) })
 	}
+	// The morning report and the escalation run in one process of those that
+	// share a store, the one holding their lease. The crisis alerts end the
+	// waves each process follows from the events it judged itself, so they
+	// run everywhere; the store's claims keep a wave's alert to one.
+	leased := func(job, where string, run func(context.Context) error) {
+		wg.Go(func() {
+			d.leases.run(ctx, job, func(ctx context.Context, _ store.Lease) {
+				d.guard.Loop(ctx, where, func(ctx context.Context) { _ = run(ctx) })
+			})
+		})
+	}
 	loop("crisis alerts", a.alerts.Run)
-	loop("morning report", a.morning.Run)
-	loop("escalation", a.cases.Run)
+	leased("morning-report", "morning report", a.morning.Run)
+	leased("escalation", "escalation", a.cases.Run)
 	loop("event tally", func(ctx context.Context) error {
 		t := time.NewTicker(time.Minute)
 		defer t.Stop()

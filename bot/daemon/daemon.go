@@ -31,6 +31,7 @@ import (
 	"github.com/vigie-bot/vigie/handlers/faq"
 	"github.com/vigie-bot/vigie/rules"
 	"github.com/vigie-bot/vigie/store"
+	"github.com/vigie-bot/vigie/store/memory"
 )
 
 // Config is what vigie run is given.
@@ -68,6 +69,9 @@ type Config struct {
 	// (default 2m). Processes sharing a store renew the verdicts they hold
 	// twice as often, so that none is carried out twice while in flight.
 	RecoverAfter time.Duration
+	// Leases tune how processes sharing a Redis share the single-owner jobs
+	// (leases.go); zero values take the defaults.
+	Leases LeaseOptions
 }
 
 // Connector is one platform integration as the daemon runs it: a Source of events,
@@ -88,6 +92,10 @@ type Connector struct {
 	// OnRules, when set, is told of every rule file loaded (the desk: section may
 	// have changed); an error is logged and the rules still run.
 	OnRules func(*rules.Ruleset) error
+	// Jobs are the connector's single-owner work (each Discord shard, the
+	// Telegram poller): each runs in the one process that holds its lease.
+	// Source, by contrast, runs in every process.
+	Jobs []Job
 }
 
 const (
@@ -166,6 +174,9 @@ type daemon struct {
 	history *history
 	// modlog writes every action in the log chats and channels (modlog.go).
 	modlog *handlers.ModLog
+	// leases run the connectors' jobs and the after-hours jobs in the one
+	// process that holds each (leases.go).
+	leases *leases
 }
 
 // parseProxies reads VIGIE_TRUSTED_PROXIES: addresses or CIDR prefixes,
@@ -325,6 +336,13 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 		guard:      g,
 		modlog:     modlog,
 	}
+	leaser, ok := st.(store.Leaser)
+	if !ok {
+		// A store that shares nothing: this process is the only one.
+		leaser = memory.New()
+	}
+	_, alone := leaser.(*memory.Store)
+	d.leases = newLeases(leaser, cfg.Leases.withDefaults(cfg.Getenv), log.With("part", "leases"), registry, alone)
 	d.ruleFailures = newRuleFailures(desks.desk(), log.With("handler", "rule failures"), met.ruleError, time.Now)
 	registry.MustRegister(newSourceMetrics(d))
 	if s := cfg.Getenv("VIGIE_WEBHOOK_SECRET"); s != "" {
@@ -464,6 +482,9 @@ func (d *daemon) serve(ctx context.Context, reload <-chan struct{}) error {
 		if c.Source != nil {
 			sources.Go(func() { supervise(runCtx, c.Source, events, log, d.guard, d.health.set) })
 		}
+		for _, j := range c.Jobs {
+			sources.Go(func() { d.runJob(runCtx, j, events) })
+		}
 	}
 	stopWorkers := make(chan struct{})
 	pool.Go(func() { d.dispatch(events, stopWorkers) })
@@ -550,6 +571,17 @@ loop:
 	}
 	log.Info("stopped")
 	return errors.Join(errs...)
+}
+
+// runJob runs a connector's job, supervised as a source, while this process
+// holds its lease.
+func (d *daemon) runJob(ctx context.Context, j Job, events chan<- bot.Event) {
+	d.leases.run(ctx, j.Name, func(ctx context.Context, lease store.Lease) {
+		src := jobSource{job: j, fence: Fence{st: d.leases.st, lease: lease}}
+		supervise(ctx, src, events, d.log, d.guard, d.health.set)
+		// Another process answers for it now.
+		d.health.set(j.Name, "")
+	})
 }
 
 // install makes rs the rules events are evaluated with.
@@ -641,6 +673,11 @@ func (d *daemon) statusLines(ctx context.Context) []string {
 		"Platforms: " + strings.Join(d.platforms, ", ") + ".",
 		"Store: " + d.storeKind + ".",
 		fmt.Sprintf("Events in the last hour: %d.", d.lastHour.sum(time.Now())),
+	}
+	if !d.leases.alone {
+		// Several processes share the store: say which jobs this one runs.
+		held := cmp.Or(strings.Join(d.leases.list(), ", "), "none (standing by)")
+		lines = append(lines, "Jobs run by this instance: "+held+".")
 	}
 	if deg := d.health.list(); len(deg) > 0 {
 		slices.Sort(deg)

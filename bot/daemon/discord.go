@@ -2,8 +2,10 @@ package daemon
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -17,8 +19,24 @@ import (
 // channel, named by the rule file's desk.discord_channel or DISCORD_DESK_CHANNEL;
 // the guilds it moderates are desk.discord_guilds or DISCORD_GUILDS, and the
 // desk channel's guild.
+//
+// Each shard's gateway connection is a job: of the processes sharing a Redis,
+// the one holding a shard's lease runs it. DISCORD_SHARD_COUNT says how many
+// shards there are (1 by default; auto asks Discord's recommendation, GET
+// /gateway/bot, as vigie starts). DISCORD_SHARD_ID, set by hand, keeps a
+// process to that one shard, as before leases.
 func discordConnector(cfg Config, rs *rules.Ruleset, reg prometheus.Registerer) (Connector, error) {
-	dc, err := discord.ConfigFromEnv(cfg.Getenv)
+	getenv := cfg.Getenv
+	auto := strings.EqualFold(strings.TrimSpace(getenv("DISCORD_SHARD_COUNT")), "auto")
+	if auto {
+		getenv = func(k string) string {
+			if k == "DISCORD_SHARD_COUNT" {
+				return ""
+			}
+			return cfg.Getenv(k)
+		}
+	}
+	dc, err := discord.ConfigFromEnv(getenv)
 	if err != nil {
 		return Connector{}, err
 	}
@@ -41,28 +59,154 @@ func discordConnector(cfg Config, rs *rules.Ruleset, reg prometheus.Registerer) 
 	// On shutdown, the events Discord delivered go to the rules first; the rest
 	// of the drain is for the workers to act on them.
 	dc.DrainTimeout = cfg.ShutdownTimeout * 2 / 3
-	cl, err := discord.New(dc)
-	if err != nil {
-		return Connector{}, err
+	byHand := strings.TrimSpace(getenv("DISCORD_SHARD_ID")) != ""
+	if auto {
+		if byHand {
+			return Connector{}, fmt.Errorf("discord: DISCORD_SHARD_ID %s goes with a number of shards, not DISCORD_SHARD_COUNT=auto", getenv("DISCORD_SHARD_ID"))
+		}
+		if dc.ShardCount, err = recommendedShards(dc); err != nil {
+			return Connector{}, err
+		}
+	}
+	dc.ShardCount = max(dc.ShardCount, 1)
+	ids := []int{dc.ShardID}
+	if !byHand {
+		ids = ids[:0]
+		for i := range dc.ShardCount {
+			ids = append(ids, i)
+		}
+	}
+	shards := &discordShards{byID: map[int]*discord.Client{}, count: dc.ShardCount}
+	var jobs []Job
+	for _, id := range ids {
+		sc := dc
+		sc.ShardID = id
+		cl, err := discord.New(sc)
+		if err != nil {
+			return Connector{}, err
+		}
+		shards.byID[id] = cl
+		shards.all = append(shards.all, cl)
+		name := "discord"
+		if dc.ShardCount > 1 {
+			name = fmt.Sprintf("discord-shard-%d-of-%d", id, dc.ShardCount)
+		}
+		jobs = append(jobs, Job{
+			Name: name,
+			Run:  func(ctx context.Context, _ Fence, out chan<- bot.Event) error { return cl.Run(ctx, out) },
+			Link: cl.Link,
+		})
 	}
 	cmds := &deskCommands{}
-	desk := &platformDesk{d: cl.Desk(cmds), unset: errNoDeskChannel, cmds: cmds}
+	// Every shard answers the buttons and commands of its guilds; the first
+	// posts the cards (a REST call, which any process may make).
+	var first *discord.Desk
+	for _, cl := range shards.all {
+		d := cl.Desk(cmds)
+		if first == nil {
+			first = d
+		}
+	}
+	desk := &platformDesk{d: first, unset: errNoDeskChannel, cmds: cmds}
 	desk.set.Store(dc.DeskChannel != "")
+	var platform bot.Platform = shards.all[0]
+	if len(shards.all) > 1 {
+		platform = shards
+	}
 	return Connector{
 		Name:      "discord",
-		Source:    cl,
-		Platforms: []bot.Platform{cl},
+		Jobs:      jobs,
+		Platforms: []bot.Platform{platform},
 		Desk:      desk,
 		Attach:    func(c *handlers.Commands) { cmds.c = c },
 		OnRules: func(rs *rules.Ruleset) error {
 			ch := channel(rs)
-			if err := cl.SetDesk(ch, rs.Desk.CMs, guilds(rs)); err != nil {
-				return err
+			for _, cl := range shards.all {
+				if err := cl.SetDesk(ch, rs.Desk.CMs, guilds(rs)); err != nil {
+					return err
+				}
 			}
 			desk.set.Store(ch != "")
 			return nil
 		},
 	}, nil
+}
+
+// recommendedShards asks Discord for the number of shards, for
+// DISCORD_SHARD_COUNT=auto. Every process asks and gets the same answer; one
+// that cannot ask does not start rather than guess a count the others do
+// not share.
+func recommendedShards(dc discord.Config) (int, error) {
+	dc.ShardID, dc.ShardCount = 0, 1
+	dc.Registerer = nil
+	cl, err := discord.New(dc)
+	if err != nil {
+		return 0, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	n, err := cl.RecommendedShards(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("discord: DISCORD_SHARD_COUNT=auto: %w", err)
+	}
+	return n, nil
+}
+
+// discordShards carries out actions with the Client of the shard that
+// received the event (its gateway state knows the guild's roles), or the
+// first one this process has when it has no Client for that shard.
+type discordShards struct {
+	count int
+	byID  map[int]*discord.Client
+	all   []*discord.Client
+}
+
+var (
+	_ bot.Deleter     = (*discordShards)(nil)
+	_ bot.Replier     = (*discordShards)(nil)
+	_ bot.Warner      = (*discordShards)(nil)
+	_ bot.Timeouter   = (*discordShards)(nil)
+	_ bot.Untimeouter = (*discordShards)(nil)
+	_ bot.Kicker      = (*discordShards)(nil)
+	_ bot.Banner      = (*discordShards)(nil)
+	_ bot.Tagger      = (*discordShards)(nil)
+)
+
+func (s *discordShards) of(ev bot.Event) *discord.Client {
+	if cl, ok := s.byID[discord.ShardOf(ev.Space, s.count)]; ok {
+		return cl
+	}
+	return s.all[0]
+}
+
+func (s *discordShards) Name() string { return discord.Platform }
+
+func (s *discordShards) Delete(ctx context.Context, ev bot.Event) error {
+	return s.of(ev).Delete(ctx, ev)
+}
+func (s *discordShards) Reply(ctx context.Context, ev bot.Event, text string) error {
+	return s.of(ev).Reply(ctx, ev, text)
+}
+func (s *discordShards) Warn(ctx context.Context, ev bot.Event, text string) error {
+	return s.of(ev).Warn(ctx, ev, text)
+}
+func (s *discordShards) Timeout(ctx context.Context, ev bot.Event, d time.Duration) error {
+	return s.of(ev).Timeout(ctx, ev, d)
+}
+func (s *discordShards) Untimeout(ctx context.Context, ev bot.Event) error {
+	return s.of(ev).Untimeout(ctx, ev)
+}
+func (s *discordShards) Kick(ctx context.Context, ev bot.Event) error {
+	return s.of(ev).Kick(ctx, ev)
+}
+func (s *discordShards) Ban(ctx context.Context, ev bot.Event, d time.Duration) error {
+	return s.of(ev).Ban(ctx, ev, d)
+}
+func (s *discordShards) Unban(ctx context.Context, ev bot.Event) error {
+	return s.of(ev).Unban(ctx, ev)
+}
+func (s *discordShards) Tag(ctx context.Context, ev bot.Event, tag string) error {
+	return s.of(ev).Tag(ctx, ev, tag)
 }
 
 var errNoDeskChannel = &bot.ActionError{Op: "desk", Err: fmt.Errorf("%w channel: set desk.discord_channel in the rule file or DISCORD_DESK_CHANNEL", handlers.ErrNoDesk)}

@@ -44,10 +44,27 @@ func (d *daemon) handleReady(w http.ResponseWriter, r *http.Request) {
 
 // notReady lists, sorted, what keeps vigie from doing its work now: each source
 // restarting or disconnected from its platform, the store unreachable, each
-// desk that could not be reached the last time it was used.
+// desk that could not be reached the last time it was used. Of the
+// single-owner jobs, only those this process holds count: one that owns
+// none, with the store reachable, is ready to take them over, and to take
+// webhooks behind a load balancer.
 func (d *daemon) notReady(ctx context.Context) []string {
 	var out []string
 	for _, c := range d.conns {
+		for _, j := range c.Jobs {
+			if !d.leases.owns(j.Name) {
+				continue
+			}
+			if p, ok := d.health.get(j.Name); ok {
+				out = append(out, j.Name+": "+p)
+				continue
+			}
+			if j.Link != nil {
+				if link := j.Link(); !link.Up {
+					out = append(out, j.Name+": "+linkProblem(link))
+				}
+			}
+		}
 		if c.Source == nil {
 			continue
 		}
@@ -128,6 +145,7 @@ func (m *sourceMetrics) Describe(ch chan<- *prometheus.Desc) {
 func (m *sourceMetrics) Collect(ch chan<- prometheus.Metric) {
 	for _, c := range m.d.conns {
 		if c.Source == nil {
+			m.collectJobs(ch, c)
 			continue
 		}
 		_, failing := m.d.health.get(c.Source.Name())
@@ -145,6 +163,40 @@ func (m *sourceMetrics) Collect(ch chan<- prometheus.Metric) {
 		}
 		ch <- prometheus.MustNewConstMetric(m.up, prometheus.GaugeValue, v, c.Name)
 	}
+}
+
+// collectJobs reports the jobs this process holds of a connector without a
+// source of its own, as its source: up while all of them are; no series
+// while it holds none (vigie_lease_owned says who does).
+func (m *sourceMetrics) collectJobs(ch chan<- prometheus.Metric, c Connector) {
+	held, up := 0, true
+	var last time.Time
+	for _, j := range c.Jobs {
+		if !m.d.leases.owns(j.Name) {
+			continue
+		}
+		held++
+		_, failing := m.d.health.get(j.Name)
+		up = up && !failing
+		if j.Link != nil {
+			link := j.Link()
+			up = up && link.Up
+			if link.LastEvent.After(last) {
+				last = link.LastEvent
+			}
+		}
+	}
+	if held == 0 {
+		return
+	}
+	if !last.IsZero() {
+		ch <- prometheus.MustNewConstMetric(m.last, prometheus.GaugeValue, float64(last.UnixNano())/1e9, c.Name)
+	}
+	v := 0.0
+	if up {
+		v = 1
+	}
+	ch <- prometheus.MustNewConstMetric(m.up, prometheus.GaugeValue, v, c.Name)
 }
 
 // watchedDesk is a connector's desk, remembering whether the platform could be

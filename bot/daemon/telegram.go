@@ -1,8 +1,10 @@
 package daemon
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
@@ -66,8 +68,10 @@ func telegramConnector(cfg Config, rs *rules.Ruleset, reg prometheus.Registerer)
 		Mode:          mode,
 		WebhookURL:    cfg.Getenv("TELEGRAM_WEBHOOK_URL"),
 		WebhookSecret: cfg.Getenv("TELEGRAM_WEBHOOK_SECRET"),
-		Logger:        cfg.Logger,
-		Registerer:    reg,
+		// Every process receives; the one holding the lease registers.
+		WebhookElsewhere: mode == telegram.ModeWebhook,
+		Logger:           cfg.Logger,
+		Registerer:       reg,
 	})
 	if err != nil {
 		return Connector{}, err
@@ -79,7 +83,6 @@ func telegramConnector(cfg Config, rs *rules.Ruleset, reg prometheus.Registerer)
 	desk.set.Store(chat != 0)
 	c := Connector{
 		Name:      "telegram",
-		Source:    tg,
 		Platforms: []bot.Platform{tg},
 		Desk:      desk,
 		Attach:    func(c *handlers.Commands) { cmds.c = c },
@@ -100,9 +103,64 @@ func telegramConnector(cfg Config, rs *rules.Ruleset, reg prometheus.Registerer)
 		},
 	}
 	if mode == telegram.ModeWebhook {
+		// Behind a load balancer, every process takes the updates Telegram
+		// posts; the webhook is registered by one of them.
+		c.Source = tg
 		c.Routes = map[string]http.Handler{"POST /webhooks/telegram": tg.WebhookHandler()}
+		c.Jobs = []Job{{Name: "telegram-webhook", Run: func(ctx context.Context, _ Fence, _ chan<- bot.Event) error {
+			if err := tg.RegisterWebhook(ctx); err != nil && ctx.Err() == nil {
+				return err
+			}
+			<-ctx.Done()
+			return nil
+		}}}
+		return c, nil
 	}
+	// Telegram answers 409 to a second poller: one process polls, the one
+	// holding the lease, and its offset lives in the store under that lease.
+	c.Jobs = []Job{{
+		Name: "telegram",
+		Run: func(ctx context.Context, f Fence, out chan<- bot.Event) error {
+			return tg.RunPoller(ctx, out, &fencedOffsets{f: f, log: cfg.Logger.With("job", "telegram")})
+		},
+		Link: tg.Link,
+	}}
 	return c, nil
+}
+
+// fencedOffsets keeps the poller's offset in the store, advanced only under
+// the poller's current lease. While the store does not answer, the poller
+// goes on (vigie moderates from memory meanwhile, see leases.run); once it
+// answers that another process polls, it stops.
+type fencedOffsets struct {
+	f       Fence
+	log     *slog.Logger
+	failing bool
+}
+
+func (o *fencedOffsets) Offset(ctx context.Context) (int, error) {
+	n, err := o.f.Load(ctx, "offset")
+	if err != nil {
+		o.log.Warn("the poller's offset is not known: the store does not answer; polling from Telegram's", "err", err)
+		return 0, nil
+	}
+	return int(n), nil
+}
+
+func (o *fencedOffsets) Commit(ctx context.Context, offset int) error {
+	err := o.f.Advance(ctx, "offset", int64(offset))
+	switch {
+	case err == nil:
+		o.failing = false
+		return nil
+	case errors.Is(err, ErrFenced):
+		return err
+	}
+	if !o.failing {
+		o.log.Warn("the poller's offset is not written: the store does not answer; polling goes on", "err", err)
+	}
+	o.failing = true
+	return nil
 }
 
 // deskChat reads desk.telegram_chat: empty is no desk chat.

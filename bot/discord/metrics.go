@@ -1,6 +1,7 @@
 package discord
 
 import (
+	"errors"
 	"log/slog"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -42,10 +43,29 @@ func newMetrics(reg prometheus.Registerer, queueLen func() float64, log *slog.Lo
 		Name: "vigie_discord_queue_length",
 		Help: "Gateway events received, waiting for the rules.",
 	}, queueLen)
-	for _, c := range []prometheus.Collector{m.events, m.interactions, m.foreign, m.connected, queue} {
-		if err := reg.Register(c); err != nil {
-			log.Warn("discord metrics not registered", "err", err)
+	// The shards a process runs each have a Client: the first registers the
+	// metrics, the others count in them.
+	m.events = adopt(reg, m.events, log)
+	m.interactions = adopt(reg, m.interactions, log)
+	m.foreign = adopt(reg, m.foreign, log)
+	m.connected = adopt(reg, m.connected, log)
+	adopt(reg, queue, log)
+	return m
+}
+
+// adopt registers c, or returns the collector registered before it under
+// its name.
+func adopt[C prometheus.Collector](reg prometheus.Registerer, c C, log *slog.Logger) C {
+	err := reg.Register(c)
+	if err == nil {
+		return c
+	}
+	var already prometheus.AlreadyRegisteredError
+	if errors.As(err, &already) {
+		if existing, ok := already.ExistingCollector.(C); ok {
+			return existing
 		}
 	}
-	return m
+	log.Warn("discord metrics not registered", "err", err)
+	return c
 }

@@ -1,14 +1,9 @@
 package telegram
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -16,427 +11,49 @@ import (
 	"time"
 
 	"github.com/vigie-bot/vigie/bot"
-	"github.com/vigie-bot/vigie/bot/internal/botapispec"
 	"github.com/vigie-bot/vigie/bot/internal/testsync"
+	"github.com/vigie-bot/vigie/bot/internal/tgfake"
 )
 
-// fakeBotAPI answers as Telegram's Bot API does, from its documentation: every
-// method at /bot<token>/<method>, form-encoded or JSON parameters, answers
-// {"ok":true,"result":...} or {"ok":false,"error_code":...,"description":...},
-// and getUpdates with an offset and a long-poll timeout.
+// fakeBotAPI is the fake Bot API (bot/internal/tgfake), with the names
+// these tests use.
 type fakeBotAPI struct {
-	t     *testing.T
-	token string
+	*tgfake.Server
 	srv   *httptest.Server
-
-	mu      sync.Mutex
-	changed chan struct{} // closed and replaced whenever a call or an update comes
-	calls   []apiCall
-	updates []pendingUpdate
-	nextUpd int
-	nextMsg int
-	fails   map[string][]apiFailure
-	admins  map[int64][]map[string]any
-	// adminsDown are the chats whose getChatAdministrators fails (500);
-	// adminsHeld those whose getChatAdministrators hangs until the channel is
-	// closed or the client gives up.
-	adminsDown map[int64]bool
-	adminsHeld map[int64]chan struct{}
-	// members are what getChatMember answers, by chat and user; a user not
-	// there is a plain member.
-	members map[int64]map[int64]map[string]any
+	token string
 }
 
-type apiCall struct {
-	Method string
-	Params url.Values
-	// MsgID is the id of the message a sendMessage made.
-	MsgID int
-	// Files are the files uploaded with the call (sendPhoto), by field name.
-	Files map[string][]byte
-}
-
-type pendingUpdate struct {
-	id  int
-	raw json.RawMessage
-}
-
-type apiFailure struct {
-	code       int
-	desc       string
-	retryAfter int
-}
+type apiCall = tgfake.Call
 
 const (
-	fakeToken = "123456:TEST-token"
-	botUserID = 999
-	botName   = "vigie_test_bot"
+	fakeToken = tgfake.Token
+	botUserID = tgfake.BotUserID
+	botName   = tgfake.BotName
 )
 
 func newFakeBotAPI(t *testing.T) *fakeBotAPI {
-	f := &fakeBotAPI{
-		t: t, token: fakeToken, changed: make(chan struct{}),
-		nextUpd: 1000, nextMsg: 500,
-		fails:      make(map[string][]apiFailure),
-		admins:     make(map[int64][]map[string]any),
-		adminsDown: make(map[int64]bool), adminsHeld: make(map[int64]chan struct{}),
-		members: make(map[int64]map[int64]map[string]any),
-	}
-	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
-	t.Cleanup(f.srv.Close)
-	return f
+	s := tgfake.New(t)
+	return &fakeBotAPI{Server: s, srv: s.HTTP, token: tgfake.Token}
 }
 
-func (f *fakeBotAPI) notifyLocked() {
-	close(f.changed)
-	f.changed = make(chan struct{})
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
-func apiFail(w http.ResponseWriter, code int, desc string, retryAfter int) {
-	body := map[string]any{"ok": false, "error_code": code, "description": desc}
-	if retryAfter > 0 {
-		body["parameters"] = map[string]any{"retry_after": retryAfter}
-	}
-	writeJSON(w, code, body)
-}
-
-func (f *fakeBotAPI) serve(w http.ResponseWriter, r *http.Request) {
-	rest, ok := strings.CutPrefix(r.URL.Path, "/bot")
-	token, method, ok2 := strings.Cut(rest, "/")
-	if !ok || !ok2 {
-		apiFail(w, 404, "Not Found", 0)
-		return
-	}
-	if token != f.token {
-		apiFail(w, 401, "Unauthorized", 0)
-		return
-	}
-	params, err := readParams(r)
-	if err != nil {
-		apiFail(w, 400, "Bad Request: "+err.Error(), 0)
-		return
-	}
-	// What the Bot API's own description does not allow is refused, and fails
-	// the test: passing against this fake means speaking the real API.
-	if err := botapispec.Check(method, params, fileFields(r)); err != nil {
-		f.t.Errorf("fake Bot API: a request the Bot API does not allow: %v", err)
-		apiFail(w, 400, "Bad Request: "+err.Error(), 0)
-		return
-	}
-	f.mu.Lock()
-	call := apiCall{Method: method, Params: params, Files: readFiles(r)}
-	if method == "sendMessage" {
-		call.MsgID = f.nextMsg
-		f.nextMsg++
-	}
-	f.calls = append(f.calls, call)
-	f.notifyLocked()
-	if q := f.fails[method]; len(q) > 0 {
-		fail := q[0]
-		f.fails[method] = q[1:]
-		f.mu.Unlock()
-		apiFail(w, fail.code, fail.desc, fail.retryAfter)
-		return
-	}
-	f.mu.Unlock()
-
-	switch method {
-	case "getMe":
-		f.ok(w, map[string]any{"id": botUserID, "is_bot": true, "first_name": "vigie", "username": botName,
-			"can_join_groups": true, "can_read_all_group_messages": true})
-	case "getUpdates":
-		f.getUpdates(w, r, params)
-	case "sendMessage", "editMessageText":
-		chat, _ := strconv.ParseInt(params.Get("chat_id"), 10, 64)
-		id := call.MsgID
-		if method == "editMessageText" {
-			id, _ = strconv.Atoi(params.Get("message_id"))
-		}
-		chatType := "supergroup"
-		if chat > 0 {
-			chatType = "private"
-		}
-		f.ok(w, map[string]any{"message_id": id, "date": time.Now().Unix(),
-			"from": map[string]any{"id": botUserID, "is_bot": true, "first_name": "vigie", "username": botName},
-			"chat": map[string]any{"id": chat, "type": chatType}, "text": params.Get("text")})
-	case "getChatMember":
-		chat, _ := strconv.ParseInt(params.Get("chat_id"), 10, 64)
-		user, _ := strconv.ParseInt(params.Get("user_id"), 10, 64)
-		f.mu.Lock()
-		m := f.members[chat][user]
-		f.mu.Unlock()
-		if m == nil {
-			m = map[string]any{"status": "member"}
-		}
-		m = with(map[string]any{"user": map[string]any{"id": user, "is_bot": false, "first_name": "Member"}}, flatten(m)...)
-		f.ok(w, m)
-	case "getChatAdministrators":
-		chat, _ := strconv.ParseInt(params.Get("chat_id"), 10, 64)
-		f.mu.Lock()
-		admins, down, held := f.admins[chat], f.adminsDown[chat], f.adminsHeld[chat]
-		f.mu.Unlock()
-		if held != nil {
-			select {
-			case <-held:
-			case <-r.Context().Done():
-				return
-			}
-		}
-		if down {
-			apiFail(w, 500, "Internal Server Error", 0)
-			return
-		}
-		if admins == nil {
-			admins = []map[string]any{}
-		}
-		f.ok(w, admins)
-	default:
-		f.ok(w, true)
-	}
-}
-
-func (f *fakeBotAPI) ok(w http.ResponseWriter, result any) {
-	writeJSON(w, 200, map[string]any{"ok": true, "result": result})
-}
-
-// readParams reads a request the way the Bot API accepts them: a query string,
-// a form (urlencoded or multipart), or a JSON object.
-func readParams(r *http.Request) (url.Values, error) {
-	ct := r.Header.Get("Content-Type")
-	if strings.HasPrefix(ct, "application/json") {
-		var m map[string]any
-		body, err := io.ReadAll(r.Body)
-		if err != nil {
-			return nil, err
-		}
-		if len(bytes.TrimSpace(body)) > 0 {
-			if err := json.Unmarshal(body, &m); err != nil {
-				return nil, err
-			}
-		}
-		v := url.Values{}
-		for k, x := range m {
-			switch x := x.(type) {
-			case string:
-				v.Set(k, x)
-			default:
-				b, _ := json.Marshal(x)
-				v.Set(k, string(b))
-			}
-		}
-		return v, nil
-	}
-	if strings.HasPrefix(ct, "multipart/form-data") {
-		if err := r.ParseMultipartForm(1 << 20); err != nil {
-			return nil, err
-		}
-		return r.Form, nil
-	}
-	if err := r.ParseForm(); err != nil {
-		return nil, err
-	}
-	return r.Form, nil
-}
-
-// readFiles reads the files of a multipart request, once readParams parsed it.
-func readFiles(r *http.Request) map[string][]byte {
-	if r.MultipartForm == nil || len(r.MultipartForm.File) == 0 {
-		return nil
-	}
-	out := map[string][]byte{}
-	for field, hs := range r.MultipartForm.File {
-		for _, h := range hs {
-			f, err := h.Open()
-			if err != nil {
-				continue
-			}
-			b, _ := io.ReadAll(f)
-			f.Close()
-			out[field] = b
-		}
-	}
-	return out
-}
-
-// getUpdates confirms the updates before offset, then answers those pending, or
-// waits for one up to timeout seconds, or until the client goes away.
-func (f *fakeBotAPI) getUpdates(w http.ResponseWriter, r *http.Request, p url.Values) {
-	offset, _ := strconv.Atoi(p.Get("offset"))
-	timeout, _ := strconv.Atoi(p.Get("timeout"))
-	deadline := time.NewTimer(time.Duration(timeout) * time.Second)
-	defer deadline.Stop()
-	for {
-		f.mu.Lock()
-		kept := f.updates[:0]
-		for _, u := range f.updates {
-			if u.id >= offset {
-				kept = append(kept, u)
-			}
-		}
-		f.updates = kept
-		if len(f.updates) > 0 {
-			out := make([]json.RawMessage, 0, len(f.updates))
-			for _, u := range f.updates {
-				out = append(out, u.raw)
-			}
-			f.mu.Unlock()
-			f.ok(w, out)
-			return
-		}
-		ch := f.changed
-		f.mu.Unlock()
-		select {
-		case <-ch:
-		case <-deadline.C:
-			f.ok(w, []any{})
-			return
-		case <-r.Context().Done():
-			return
-		}
-	}
-}
-
-// push queues an update; its update_id is assigned unless it has one.
-func (f *fakeBotAPI) push(u map[string]any) int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	id, ok := u["update_id"].(int)
-	if !ok {
-		id = f.nextUpd
-		f.nextUpd++
-		u["update_id"] = id
-	}
-	raw, err := json.Marshal(u)
-	if err != nil {
-		f.t.Fatalf("marshal update: %v", err)
-	}
-	// An update Telegram could not send proves nothing: the test is wrong.
-	if err := botapispec.CheckObject("Update", raw); err != nil {
-		f.t.Errorf("fake Bot API: an update the Bot API does not describe: %v", err)
-	}
-	f.updates = append(f.updates, pendingUpdate{id: id, raw: raw})
-	f.notifyLocked()
-	return id
-}
-
-// fail makes the next call of method fail as Telegram would.
+func (f *fakeBotAPI) push(u map[string]any) int { return f.Push(u) }
 func (f *fakeBotAPI) fail(method string, code int, desc string, retryAfter int) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.fails[method] = append(f.fails[method], apiFailure{code, desc, retryAfter})
+	f.Fail(method, code, desc, retryAfter)
 }
-
-func (f *fakeBotAPI) setAdmins(chat int64, ids ...int64) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var list []map[string]any
-	for _, id := range ids {
-		list = append(list, map[string]any{"user": map[string]any{"id": id, "is_bot": false, "first_name": "Admin"}, "status": "administrator"})
-	}
-	f.admins[chat] = list
+func (f *fakeBotAPI) setAdmins(chat int64, ids ...int64) { f.SetAdmins(chat, ids...) }
+func (f *fakeBotAPI) setMember(chat, user int64, status string, rights ...string) {
+	f.SetMember(chat, user, status, rights...)
 }
-
-// adminsFail makes every getChatAdministrators of chat fail, or work again.
-func (f *fakeBotAPI) adminsFail(chat int64, fail bool) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.adminsDown[chat] = fail
-}
-
-// holdAdmins makes getChatAdministrators of chat hang until release is called
-// (the test's end calls it too).
-func (f *fakeBotAPI) holdAdmins(chat int64) (release func()) {
-	ch := make(chan struct{})
-	f.mu.Lock()
-	f.adminsHeld[chat] = ch
-	f.mu.Unlock()
-	var once sync.Once
-	release = func() {
-		once.Do(func() {
-			f.mu.Lock()
-			delete(f.adminsHeld, chat)
-			f.mu.Unlock()
-			close(ch)
-		})
-	}
-	f.t.Cleanup(release)
-	return release
-}
-
-// callsOf returns the calls of method so far.
-func (f *fakeBotAPI) callsOf(method string) []apiCall {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var out []apiCall
-	for _, c := range f.calls {
-		if c.Method == method {
-			out = append(out, c)
-		}
-	}
-	return out
-}
-
-func (f *fakeBotAPI) last() apiCall {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if len(f.calls) == 0 {
-		f.t.Fatal("no call to the Bot API")
-	}
-	return f.calls[len(f.calls)-1]
-}
-
-// waitFor returns the n-th call (from 1) of method that matches, once it came.
-func (f *fakeBotAPI) waitFor(method string, n int, match func(apiCall) bool) apiCall {
-	f.t.Helper()
-	guard := time.NewTimer(10 * time.Second)
-	defer guard.Stop()
-	for {
-		f.mu.Lock()
-		seen := 0
-		for _, c := range f.calls {
-			if c.Method == method && (match == nil || match(c)) {
-				seen++
-				if seen == n {
-					f.mu.Unlock()
-					return c
-				}
-			}
-		}
-		ch := f.changed
-		f.mu.Unlock()
-		select {
-		case <-ch:
-		case <-guard.C:
-			f.t.Fatalf("no call %d to %s came; calls: %v", n, method, f.methods())
-		}
-	}
-}
-
-func (f *fakeBotAPI) methods() []string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var out []string
-	for _, c := range f.calls {
-		out = append(out, c.Method)
-	}
-	return out
-}
-
-// count is the number of calls of method that match so far.
+func (f *fakeBotAPI) adminsFail(chat int64, fail bool)       { f.AdminsFail(chat, fail) }
+func (f *fakeBotAPI) holdAdmins(chat int64) (release func()) { return f.HoldAdmins(chat) }
+func (f *fakeBotAPI) callsOf(method string) []apiCall        { return f.CallsOf(method) }
+func (f *fakeBotAPI) last() apiCall                          { return f.Last() }
+func (f *fakeBotAPI) methods() []string                      { return f.Methods() }
 func (f *fakeBotAPI) count(method string, match func(apiCall) bool) int {
-	n := 0
-	for _, c := range f.callsOf(method) {
-		if match == nil || match(c) {
-			n++
-		}
-	}
-	return n
+	return f.Count(method, match)
+}
+func (f *fakeBotAPI) waitFor(method string, n int, match func(apiCall) bool) apiCall {
+	return f.WaitFor(method, n, match)
 }
 
 func inChat(chat int64) func(apiCall) bool {
@@ -561,45 +178,3 @@ func callback(id string, from tgUser, card map[string]any, data string) map[stri
 }
 
 func fmtID(chat int64, msg int) string { return fmt.Sprintf("%d:%d", chat, msg) }
-
-// fileFields names the fields of a multipart request sent as files.
-func fileFields(r *http.Request) []string {
-	if r.MultipartForm == nil {
-		return nil
-	}
-	var out []string
-	for k := range r.MultipartForm.File {
-		out = append(out, k)
-	}
-	return out
-}
-
-// setMember makes getChatMember answer status and rights (can_… → true) for
-// user in chat, as ChatMemberAdministrator and ChatMemberOwner look.
-func (f *fakeBotAPI) setMember(chat, user int64, status string, rights ...string) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	m := map[string]any{"status": status}
-	if status == "administrator" {
-		for _, r := range []string{"can_be_edited", "is_anonymous", "can_manage_chat", "can_delete_messages", "can_manage_video_chats",
-			"can_restrict_members", "can_promote_members", "can_change_info", "can_invite_users", "can_post_stories",
-			"can_edit_stories", "can_delete_stories"} {
-			m[r] = false
-		}
-		for _, r := range rights {
-			m[r] = true
-		}
-	}
-	if f.members[chat] == nil {
-		f.members[chat] = map[int64]map[string]any{}
-	}
-	f.members[chat][user] = m
-}
-
-func flatten(m map[string]any) []any {
-	var kv []any
-	for k, v := range m {
-		kv = append(kv, k, v)
-	}
-	return kv
-}

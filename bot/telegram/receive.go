@@ -21,6 +21,48 @@ import (
 // progress is done, and an error when Telegram refuses the bot (bad token, another
 // process polling, a webhook set while polling).
 func (c *Client) Run(ctx context.Context, out chan<- bot.Event) error {
+	return c.run(ctx, out, c.cfg.Mode, nil)
+}
+
+// Offsets keeps the poller's offset where the next poller finds it. With
+// several processes, it is what keeps an update from being handled twice:
+// a poller commits each batch of updates before handling it, and a commit
+// fails once another process polls, so that a poller that lost the job (it
+// stalled, or lost its store for a while) stops before it handles anything
+// more.
+type Offsets interface {
+	// Offset returns the first update id not handled yet, 0 when unknown.
+	Offset(ctx context.Context) (int, error)
+	// Commit records that the updates before offset are handled here; it
+	// fails once this process is no longer the one that polls.
+	Commit(ctx context.Context, offset int) error
+}
+
+// RunPoller receives updates by long polling whatever the Mode, as Run does,
+// from offsets' offset on, committing each batch there before handling it.
+func (c *Client) RunPoller(ctx context.Context, out chan<- bot.Event, offsets Offsets) error {
+	return c.run(ctx, out, ModePolling, offsets)
+}
+
+// RegisterWebhook registers WebhookURL with Telegram (setWebhook), for a
+// Client whose Run leaves it to another (WebhookElsewhere).
+func (c *Client) RegisterWebhook(ctx context.Context) error {
+	if c.cfg.WebhookURL == "" {
+		return nil
+	}
+	params := tgbotapi.Params{
+		"url":             c.cfg.WebhookURL,
+		"secret_token":    c.cfg.WebhookSecret,
+		"allowed_updates": jsonParam(allowedUpdates),
+	}
+	if _, err := c.call(ctx, "", "setWebhook", params); err != nil {
+		return fmt.Errorf("telegram: set the webhook: %w", err)
+	}
+	c.log.Info("webhook set", "url", c.cfg.WebhookURL)
+	return nil
+}
+
+func (c *Client) run(ctx context.Context, out chan<- bot.Event, mode Mode, offsets Offsets) error {
 	c.link.Down(time.Now(), "asking Telegram who the bot is")
 	defer c.link.Down(time.Now(), "stopped")
 	me, err := c.getMe(ctx)
@@ -36,7 +78,7 @@ func (c *Client) Run(ctx context.Context, out chan<- bot.Event) error {
 	c.selfName.Store(me.UserName)
 	log := c.log.With("bot", "@"+me.UserName)
 	desk := c.desk.Load()
-	log.Info("connected", "mode", c.cfg.Mode, "desk_chat", desk.chat, "cms", len(desk.cms), "chats", len(desk.chats))
+	log.Info("connected", "mode", mode, "desk_chat", desk.chat, "cms", len(desk.cms), "chats", len(desk.chats))
 	if len(desk.chats) == 0 {
 		log.Warn("no chat list (TELEGRAM_CHATS, desk.telegram_chats): vigie moderates every group it is added to")
 	}
@@ -52,10 +94,22 @@ func (c *Client) Run(ctx context.Context, out chan<- bot.Event) error {
 		defer c.guard.Recover("telegram commands menu")
 		c.registerCommands(ctx)
 	}()
-	if c.cfg.Mode == ModeWebhook {
+	if mode == ModeWebhook {
 		return c.serveWebhook(ctx, out)
 	}
-	return c.poll(ctx, out)
+	if offsets == nil {
+		offsets = &localOffsets{}
+	}
+	return c.poll(ctx, out, offsets)
+}
+
+// localOffsets is the offset of a poller alone: in memory, from 0.
+type localOffsets struct{ n int }
+
+func (o *localOffsets) Offset(context.Context) (int, error) { return o.n, nil }
+func (o *localOffsets) Commit(_ context.Context, n int) error {
+	o.n = n
+	return nil
 }
 
 func (c *Client) getMe(ctx context.Context) (tgbotapi.User, error) {
@@ -71,13 +125,22 @@ func (c *Client) getMe(ctx context.Context) (tgbotapi.User, error) {
 }
 
 // poll is the getUpdates loop. Each request carries ctx, so a cancellation ends
-// the long poll at once instead of after PollTimeout.
-func (c *Client) poll(ctx context.Context, out chan<- bot.Event) error {
+// the long poll at once instead of after PollTimeout. Each batch is committed
+// to offsets before it is handled: an update is handled once, even when the
+// poller moves to another process (one killed between the commit and the
+// handling loses that batch rather than having it handled twice).
+func (c *Client) poll(ctx context.Context, out chan<- bot.Event, offsets Offsets) error {
 	// A webhook left from an earlier run makes getUpdates fail with 409.
 	if _, err := c.call(ctx, "", "deleteWebhook", nil); err != nil && ctx.Err() == nil {
 		c.log.Warn("cannot remove the webhook before polling", "err", err)
 	}
-	offset := 0
+	offset, err := offsets.Offset(ctx)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return fmt.Errorf("telegram: the poller's offset: %w", err)
+	}
 	failures := 0
 	for {
 		if ctx.Err() != nil {
@@ -112,14 +175,29 @@ func (c *Client) poll(ctx context.Context, out chan<- bot.Event) error {
 		if c.link.Up(time.Now()) {
 			c.log.Info("Telegram reachable again: long polling recovered")
 		}
+		batch := make([]update, 0, len(raws))
+		next := offset
 		for _, raw := range raws {
 			u, err := decodeUpdate(raw)
 			if err != nil {
 				c.log.Warn("skipping an update", "err", err)
+				// Still confirmed: a bad update must not come back forever.
+				next = max(next, updateID(raw)+1)
 				continue
 			}
-			// Confirmed whatever happens next: a bad update must not come back forever.
-			offset = max(offset, u.UpdateID+1)
+			next = max(next, u.UpdateID+1)
+			batch = append(batch, u)
+		}
+		if next > offset {
+			if err := offsets.Commit(ctx, next); err != nil {
+				if ctx.Err() != nil {
+					return nil
+				}
+				return fmt.Errorf("telegram: updates up to %d not committed, not handled here: %w", next-1, err)
+			}
+			offset = next
+		}
+		for _, u := range batch {
 			if !c.seen.add(u.UpdateID) {
 				continue
 			}
@@ -128,6 +206,16 @@ func (c *Client) poll(ctx context.Context, out chan<- bot.Event) error {
 			}
 		}
 	}
+}
+
+// updateID reads the update_id of an update that does not decode, 0 when
+// even that is missing.
+func updateID(raw json.RawMessage) int {
+	var u struct {
+		UpdateID int `json:"update_id"`
+	}
+	_ = json.Unmarshal(raw, &u)
+	return u.UpdateID
 }
 
 func (c *Client) getUpdates(ctx context.Context, offset int) ([]json.RawMessage, error) {
@@ -175,21 +263,14 @@ func (c *Client) dispatch(ctx, reqCtx context.Context, u update, out chan<- bot.
 // serveWebhook registers the webhook when asked, and lets WebhookHandler hand
 // updates over until ctx is cancelled.
 func (c *Client) serveWebhook(ctx context.Context, out chan<- bot.Event) error {
-	if c.cfg.WebhookURL != "" {
-		params := tgbotapi.Params{
-			"url":             c.cfg.WebhookURL,
-			"secret_token":    c.cfg.WebhookSecret,
-			"allowed_updates": jsonParam(allowedUpdates),
-		}
-		if _, err := c.call(ctx, "", "setWebhook", params); err != nil {
+	if !c.cfg.WebhookElsewhere {
+		if err := c.RegisterWebhook(ctx); err != nil {
 			if ctx.Err() != nil {
 				return nil
 			}
-			err = fmt.Errorf("telegram: set the webhook: %w", err)
 			c.link.Down(time.Now(), err.Error())
 			return err
 		}
-		c.log.Info("webhook set", "url", c.cfg.WebhookURL)
 	}
 	c.sinkMu.Lock()
 	c.sink = &sink{ctx: ctx, out: out}

@@ -3,6 +3,7 @@ package telegram
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -373,5 +375,93 @@ func TestServiceFieldsAreCurrent(t *testing.T) {
 		if f != "new_chat_members" && !slices.Contains(serviceFields, f) {
 			t.Errorf("the Bot API's service message %q is not in serviceFields", f)
 		}
+	}
+}
+
+// fencedOffsets refuses commits once lost, as the daemon's lease-guarded
+// offsets do when another process polls.
+type fencedOffsets struct {
+	mu     sync.Mutex
+	offset int
+	lost   bool
+}
+
+func (o *fencedOffsets) Offset(context.Context) (int, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.offset, nil
+}
+
+func (o *fencedOffsets) Commit(_ context.Context, n int) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.lost {
+		return errors.New("lease lost")
+	}
+	o.offset = n
+	return nil
+}
+
+// TestPollerCommitsBeforeHandling: the poller starts from the committed
+// offset, commits each batch before handling it, and once its commit is
+// refused (another process polls now) it stops without handling the batch.
+func TestPollerCommitsBeforeHandling(t *testing.T) {
+	f := newFakeBotAPI(t)
+	c, _ := newTestClient(t, f, Config{PollTimeout: time.Second})
+	knowAdmins(t, c, group.id)
+	offsets := &fencedOffsets{offset: 2000}
+	out := make(chan bot.Event, 4)
+	f.push(map[string]any{"update_id": 1999, "message": message(group, 1, bob, t0, "handled by a poller before")})
+	f.push(map[string]any{"update_id": 2000, "message": message(group, 2, bob, t0, "first")})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.RunPoller(ctx, out, offsets) }()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	ev := <-out
+	if ev.Text != "first" {
+		t.Fatalf("first event %q, want the one at the committed offset", ev.Text)
+	}
+	if got := f.waitFor("getUpdates", 1, nil).Params.Get("offset"); got != "2000" {
+		t.Errorf("first getUpdates from offset %s, want the committed 2000", got)
+	}
+	testsync.Eventually(t, "the batch committed", func() bool { o, _ := offsets.Offset(ctx); return o == 2001 })
+
+	offsets.mu.Lock()
+	offsets.lost = true
+	offsets.mu.Unlock()
+	f.push(map[string]any{"update_id": 2001, "message": message(group, 3, bob, t0, "after the lease was lost")})
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "not committed") {
+			t.Errorf("RunPoller returned %v, want the refused commit", err)
+		}
+		done <- nil
+	case <-time.After(10 * time.Second):
+		t.Fatal("the poller went on after its commit was refused")
+	}
+	select {
+	case ev := <-out:
+		t.Errorf("an update was handled after its commit was refused: %q", ev.Text)
+	default:
+	}
+}
+
+// TestSecondPollerConflict: Telegram, and the fake, refuse a second
+// concurrent getUpdates with 409, which stops the second poller.
+func TestSecondPollerConflict(t *testing.T) {
+	f := newFakeBotAPI(t)
+	first, _ := newTestClient(t, f, Config{PollTimeout: 5 * time.Second})
+	run(t, first, make(chan bot.Event))
+	f.waitFor("getUpdates", 1, nil)
+	second, _ := newTestClient(t, f, Config{PollTimeout: 5 * time.Second})
+	err := second.Run(t.Context(), make(chan bot.Event))
+	if err == nil || !strings.Contains(err.Error(), "another process receives") {
+		t.Errorf("the second poller's Run = %v, want the 409", err)
+	}
+	if f.Conflicts() != 1 {
+		t.Errorf("conflicts %d, want 1", f.Conflicts())
 	}
 }

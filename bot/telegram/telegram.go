@@ -63,8 +63,13 @@ type Config struct {
 	// Mode is polling (the default) or webhook.
 	Mode Mode
 	// WebhookURL, in webhook mode, is the public address Telegram should call; when
-	// set, Run registers it with setWebhook. Empty leaves the webhook as it is.
+	// set, Run registers it with setWebhook, unless WebhookElsewhere. Empty
+	// leaves the webhook as it is.
 	WebhookURL string
+	// WebhookElsewhere leaves the registration of WebhookURL to
+	// RegisterWebhook: with several processes behind a load balancer, every
+	// one receives, and one of them registers.
+	WebhookElsewhere bool
 	// WebhookSecret is the secret_token given to setWebhook; requests without it in
 	// X-Telegram-Bot-Api-Secret-Token are refused. Required in webhook mode.
 	WebhookSecret string

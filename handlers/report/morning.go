@@ -62,7 +62,10 @@ const checkEvery = time.Minute
 
 // Run checks the shift every minute until ctx ends. The first look only learns
 // the mode: a vigie started during office hours reports at the next morning.
+// So does a Run started again (the report's job moved back to this instance
+// from another): what it saw before, hours ago maybe, says nothing of now.
 func (m *Morning) Run(ctx context.Context) error {
+	m.known = false
 	t := time.NewTicker(checkEvery)
 	defer t.Stop()
 	for {

@@ -107,3 +107,26 @@ func TestMorningAfterAWeekend(t *testing.T) {
 		t.Errorf("weekend report: %q", d.texts)
 	}
 }
+
+// TestMorningRunStartedAgain: the report's job ran here last night, then in
+// another instance; it comes back at 14:00. What this instance saw last
+// night (after hours) says nothing of now: it does not report at 14:00.
+func TestMorningRunStartedAgain(t *testing.T) {
+	nt := newNight(t)
+	rs, _ := rules.Parse("night.yaml", []byte(nightRules), rules.LoadOptions{})
+	now := at(19, 23, 0, 0)
+	d := &pictureDesk{}
+	m := report.NewMorning(report.MorningOptions{
+		Source: func() report.Source { return report.Source{Store: nt.st, Location: paris} },
+		Store:  nt.st, Desk: d, AfterHours: rs.AfterHours, Schedule: rs.AfterHours,
+		Now: func() time.Time { return now },
+	})
+	stopped, cancel := context.WithCancel(context.Background())
+	cancel()
+	m.Run(stopped) // one look, after hours, and the job moves away
+	now = at(20, 14, 0, 0)
+	m.Run(stopped) // the job is back, in office hours
+	if len(d.texts) != 0 {
+		t.Errorf("a report at 14:00 from what was seen last night: %q", d.texts)
+	}
+}

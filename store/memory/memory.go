@@ -54,6 +54,7 @@ type config struct {
 	noGroups   bool
 	sweepEvery time.Duration
 	casePrefix string
+	clock      func() time.Time
 }
 
 // WithShards sets the number of shards (rounded up to a power of two).
@@ -89,8 +90,13 @@ func WithSweepEvery(d time.Duration) Option { return func(c *config) { c.sweepEv
 // for another one while it is away uses its own, so the two never collide.
 func WithCaseIDPrefix(p string) Option { return func(c *config) { c.casePrefix = p } }
 
+// WithClock sets the clock the leases run out on (time.Now): they are the
+// one thing of the store that follows the wall clock, not the events'.
+func WithClock(now func() time.Time) Option { return func(c *config) { c.clock = now } }
+
 // Store keeps vigie's state in memory. It is safe for concurrent use. Time only
-// comes from the observations and arguments, never from the wall clock, so
+// comes from the observations and arguments, never from the wall clock (the
+// leases aside, see WithClock), so
 // replays and tests run on the events' own clock.
 type Store struct {
 	cfg config
@@ -116,6 +122,8 @@ type Store struct {
 	book accountBook
 	// notes are the moderators' notes on members (notes.go).
 	notes noteBook
+	// leases are the single-owner jobs' leases (leases.go).
+	leases leaseBook
 
 	casesMu sync.Mutex
 	cases   map[string]*caseRec
@@ -268,6 +276,9 @@ func New(opts ...Option) *Store {
 	}
 	if cfg.sweepEvery <= 0 {
 		cfg.sweepEvery = DefaultSweepEvery
+	}
+	if cfg.clock == nil {
+		cfg.clock = time.Now
 	}
 	s := &Store{
 		cfg:     cfg,

@@ -31,6 +31,7 @@ type Client interface {
 	goredis.Scripter
 	Pipeline() goredis.Pipeliner
 	IncrBy(ctx context.Context, key string, n int64) *goredis.IntCmd
+	Get(ctx context.Context, key string) *goredis.StringCmd
 	HGetAll(ctx context.Context, key string) *goredis.MapStringStringCmd
 	ZRange(ctx context.Context, key string, start, stop int64) *goredis.StringSliceCmd
 	ZRem(ctx context.Context, key string, members ...any) *goredis.IntCmd
@@ -390,6 +391,9 @@ func (h tripHook) ProcessPipelineHook(next goredis.ProcessPipelineHook) goredis.
 //	PREFIX:{audit}:stream                     stream of audit entries (JSON)
 //	PREFIX:{journal}:entries                  hash event key -> verdict in flight (JSON)
 //	PREFIX:{journal}:at, PREFIX:{journal}:tries  zset of their stamps, hash of their takes
+//	PREFIX:{lease:JOB}:owner                  "TOKEN:OWNER" of the job's lease, with its TTL
+//	PREFIX:{lease:JOB}:token                  the job's last fencing token (INCR)
+//	PREFIX:{lease:JOB}:v:NAME                 a value written under the lease (AdvanceFenced)
 func (s *Store) tag(platform, space, v string) string {
 	return s.cfg.prefix + ":{" + platform + ":" + space + ":" + v + "}"
 }

@@ -41,6 +41,8 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	t.Run("EventHistory", func(t *testing.T) { testEventHistory(t, newStore) })
 	t.Run("FAQWordings", func(t *testing.T) { testFAQWordings(t, newStore) })
 	t.Run("Notes", func(t *testing.T) { testNotes(t, newStore) })
+	t.Run("Leases", func(t *testing.T) { testLeases(t, newStore) })
+	t.Run("LeasesConcurrent", func(t *testing.T) { testLeasesConcurrent(t, newStore) })
 }
 
 // obs builds an observation of one event by author u-1 in guild-1 on discord.
@@ -1198,5 +1200,153 @@ func testNotes(t *testing.T, newStore func(t *testing.T) store.Store) {
 	}
 	if got, _ := nk.Notes(ctx, "telegram", "-100", "9"); len(got) != 0 {
 		t.Errorf("notes of 9 = %v, want none", got)
+	}
+}
+
+// testLeases: a job's lease has one owner at a time, each acquisition a
+// larger token, and only the current lease renews, releases or writes under
+// it; a lease that runs out goes to the next owner that asks.
+func testLeases(t *testing.T, newStore func(t *testing.T) store.Store) {
+	ctx := context.Background()
+	st, ok := newStore(t).(store.Leaser)
+	if !ok {
+		t.Fatal("the store does not grant leases (store.Leaser)")
+	}
+	const long = time.Minute
+	mustAcquire := func(job, owner string, ttl time.Duration) store.Lease {
+		t.Helper()
+		l, ok, err := st.AcquireLease(ctx, job, owner, ttl)
+		if err != nil || !ok {
+			t.Fatalf("AcquireLease(%s, %s) = %v, %v; want it", job, owner, ok, err)
+		}
+		if l.Job != job || l.Owner != owner || l.Token <= 0 {
+			t.Fatalf("AcquireLease(%s, %s) = %+v", job, owner, l)
+		}
+		return l
+	}
+	a := mustAcquire("telegram", "p1", long)
+	if _, ok, err := st.AcquireLease(ctx, "telegram", "p2", long); ok || err != nil {
+		t.Errorf("a second owner got a held lease: %v, %v", ok, err)
+	}
+	if again := mustAcquire("telegram", "p1", long); again != a {
+		t.Errorf("the owner asking again got %+v, want its lease %+v", again, a)
+	}
+	other := mustAcquire("discord-shard-0", "p2", long)
+	if other.Owner != "p2" {
+		t.Errorf("another job: %+v", other)
+	}
+	if ok, err := st.RenewLease(ctx, a, long); !ok || err != nil {
+		t.Errorf("RenewLease of the current lease = %v, %v", ok, err)
+	}
+	if ok, err := st.AdvanceFenced(ctx, a, "offset", 10); !ok || err != nil {
+		t.Errorf("AdvanceFenced under the current lease = %v, %v", ok, err)
+	}
+	if ok, err := st.AdvanceFenced(ctx, a, "offset", 7); !ok || err != nil {
+		t.Errorf("AdvanceFenced lower = %v, %v", ok, err)
+	}
+	if v, err := st.Fenced(ctx, "telegram", "offset"); v != 10 || err != nil {
+		t.Errorf("Fenced = %d, %v; want 10 (never lowered)", v, err)
+	}
+	if v, err := st.Fenced(ctx, "discord-shard-0", "offset"); v != 0 || err != nil {
+		t.Errorf("Fenced of another job = %d, %v; want 0", v, err)
+	}
+	forged := a
+	forged.Token++
+	if ok, err := st.RenewLease(ctx, forged, long); ok || err != nil {
+		t.Errorf("RenewLease with another token = %v, %v", ok, err)
+	}
+	if err := st.ReleaseLease(ctx, forged); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, _ := st.AcquireLease(ctx, "telegram", "p2", long); ok {
+		t.Fatal("a release with another token freed the lease")
+	}
+
+	// Released, the job goes to the next owner with a larger token; the old
+	// lease no longer renews nor writes.
+	if err := st.ReleaseLease(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	b := mustAcquire("telegram", "p2", long)
+	if b.Token <= a.Token {
+		t.Errorf("token after a release %d, want more than %d", b.Token, a.Token)
+	}
+	if ok, err := st.RenewLease(ctx, a, long); ok || err != nil {
+		t.Errorf("RenewLease of a lost lease = %v, %v", ok, err)
+	}
+	if ok, err := st.AdvanceFenced(ctx, a, "offset", 20); ok || err != nil {
+		t.Errorf("AdvanceFenced under a lost lease = %v, %v", ok, err)
+	}
+	if err := st.ReleaseLease(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := st.AdvanceFenced(ctx, b, "offset", 20); !ok || err != nil {
+		t.Errorf("AdvanceFenced under the new lease = %v, %v", ok, err)
+	}
+	if v, _ := st.Fenced(ctx, "telegram", "offset"); v != 20 {
+		t.Errorf("Fenced = %d, want 20", v)
+	}
+
+	// A lease that is not renewed runs out and goes to the next owner, even
+	// the one that lost it: with a new token all the same.
+	short := mustAcquire("report", "p1", 20*time.Millisecond)
+	deadline := time.Now().Add(30 * time.Second)
+	var next store.Lease
+	for {
+		l, ok, err := st.AcquireLease(ctx, "report", "p2", long)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok {
+			next = l
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("a lease 20ms long was still held after 30s")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if next.Token <= short.Token {
+		t.Errorf("token after expiry %d, want more than %d", next.Token, short.Token)
+	}
+	if ok, _ := st.RenewLease(ctx, short, long); ok {
+		t.Error("a lease that ran out and was taken renewed")
+	}
+	if err := st.ReleaseLease(ctx, next); err != nil {
+		t.Fatal(err)
+	}
+	back := mustAcquire("report", "p1", long)
+	if back.Token <= next.Token {
+		t.Errorf("token %d, want more than %d", back.Token, next.Token)
+	}
+}
+
+// testLeasesConcurrent: of many owners asking at once, one gets the lease.
+func testLeasesConcurrent(t *testing.T, newStore func(t *testing.T) store.Store) {
+	ctx := context.Background()
+	st, ok := newStore(t).(store.Leaser)
+	if !ok {
+		t.Fatal("the store does not grant leases (store.Leaser)")
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var won []string
+	for i := range 16 {
+		owner := fmt.Sprintf("p%d", i)
+		wg.Go(func() {
+			_, ok, err := st.AcquireLease(ctx, "race", owner, time.Minute)
+			if err != nil {
+				t.Error(err)
+			}
+			if ok {
+				mu.Lock()
+				won = append(won, owner)
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if len(won) != 1 {
+		t.Errorf("owners that got the lease: %v, want one", won)
 	}
 }

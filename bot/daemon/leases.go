@@ -1,0 +1,311 @@
+package daemon
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/store"
+)
+
+// LeaseOptions tune how the processes sharing a store share the single-owner
+// jobs (each Discord shard, the Telegram poller, the morning report): a job
+// runs in the one process that holds its lease in the store, which renews it
+// every RenewEvery for TTL; when the owner stops renewing (it died, or lost
+// Redis), its lease runs out and another process, asking every RetryEvery,
+// takes the job over. A dead owner's jobs move within about TTL+RetryEvery.
+type LeaseOptions struct {
+	// TTL is how long a lease lasts unless renewed (default 15s,
+	// VIGIE_LEASE_TTL).
+	TTL time.Duration
+	// RenewEvery is how often the owner renews (default TTL/3).
+	RenewEvery time.Duration
+	// RetryEvery is how often a process asks for a job it does not hold
+	// (default TTL/3).
+	RetryEvery time.Duration
+	// Owner names this process in the leases (default host-pid-random).
+	Owner string
+	// Now is the clock the local end of a lease is read on (time.Now).
+	Now func() time.Time
+}
+
+func (o LeaseOptions) withDefaults(getenv func(string) string) LeaseOptions {
+	if o.TTL <= 0 {
+		o.TTL = envDuration(getenv, "VIGIE_LEASE_TTL", 15*time.Second)
+	}
+	if o.RenewEvery <= 0 {
+		o.RenewEvery = o.TTL / 3
+	}
+	if o.RetryEvery <= 0 {
+		o.RetryEvery = o.TTL / 3
+	}
+	if o.Owner == "" {
+		host, _ := os.Hostname()
+		b := make([]byte, 4)
+		_, _ = rand.Read(b)
+		o.Owner = fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b))
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return o
+}
+
+// leases runs the single-owner jobs of this process while it holds their
+// leases, and says which it holds.
+type leases struct {
+	st    store.Leaser
+	o     LeaseOptions
+	log   *slog.Logger
+	owned *prometheus.GaugeVec
+	// alone: this process is the only one (a memory store); it gets every
+	// lease, and says so in debug lines only.
+	alone bool
+
+	mu   sync.Mutex
+	held map[string]store.Lease // by job
+}
+
+func newLeases(st store.Leaser, o LeaseOptions, log *slog.Logger, reg prometheus.Registerer, alone bool) *leases {
+	l := &leases{
+		alone: alone,
+		st:    st,
+		o:     o,
+		log:   log.With("owner", o.Owner),
+		owned: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "vigie_lease_owned",
+			Help: "1 while this process holds the lease of a single-owner job (a Discord shard, the Telegram poller, the morning report) and runs it, 0 while another process does.",
+		}, []string{"job"}),
+		held: map[string]store.Lease{},
+	}
+	reg.MustRegister(l.owned)
+	return l
+}
+
+// owns reports whether this process holds job's lease now.
+func (l *leases) owns(job string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	_, ok := l.held[job]
+	return ok
+}
+
+// list returns the jobs this process holds, sorted.
+func (l *leases) list() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := make([]string, 0, len(l.held))
+	for j := range l.held {
+		out = append(out, j)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func (l *leases) set(job string, lease store.Lease, held bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if held {
+		l.held[job] = lease
+		l.owned.WithLabelValues(job).Set(1)
+		return
+	}
+	delete(l.held, job)
+	l.owned.WithLabelValues(job).Set(0)
+}
+
+// run runs work while this process holds job's lease, until ctx ends: work
+// starts once the lease is taken, and its context is cancelled, and work
+// waited for, as soon as the store says the lease was lost. Then the lease is
+// asked for again. The lease it is given fences its writes.
+//
+// A store that does not answer is not a lost lease: vigie goes on moderating
+// from memory while Redis is away, and the jobs it held go on with it (none
+// is taken up meanwhile). Every other process sees the lease run out and one
+// takes the job over; the first answer this one gets says it lost the lease,
+// and it stops. So a job runs twice only while a process is cut from Redis
+// and not from the platform, and a write under a Fence is refused as soon
+// as Redis answers.
+func (l *leases) run(ctx context.Context, job string, work func(ctx context.Context, lease store.Lease)) {
+	l.owned.WithLabelValues(job).Set(0)
+	log := l.log.With("job", job)
+	failing := false
+	for {
+		start := l.o.Now()
+		lease, ok, err := l.st.AcquireLease(ctx, job, l.o.Owner, l.o.TTL)
+		switch {
+		case ctx.Err() != nil:
+			return
+		case err != nil:
+			if !failing {
+				log.Warn("lease not asked for: the store does not answer", "err", err)
+			}
+			failing = true
+		case ok:
+			failing = false
+			l.hold(ctx, log, lease, start, work)
+			if ctx.Err() != nil {
+				return
+			}
+		default:
+			failing = false
+		}
+		if !sleep(ctx, l.o.RetryEvery) {
+			return
+		}
+	}
+}
+
+// hold runs work under lease, taken at start, renewing it until it is lost
+// or ctx ends, and gives it up when it may still hold it.
+func (l *leases) hold(ctx context.Context, log *slog.Logger, lease store.Lease, start time.Time, work func(context.Context, store.Lease)) {
+	// The lease surely lasts until start+TTL: Redis started counting after
+	// the request left.
+	until := start.Add(l.o.TTL)
+	l.set(lease.Job, lease, true)
+	l.info(log, "lease acquired: running the job here", "token", lease.Token)
+	jobCtx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		work(jobCtx, lease)
+	}()
+	lost := l.renew(ctx, log, lease, until, done)
+	stop()
+	<-done
+	l.set(lease.Job, lease, false)
+	if lost {
+		log.Warn("lease lost: another process runs the job now; stopped here", "token", lease.Token)
+		return
+	}
+	// Given up on purpose (a shutdown, the job returned): another process
+	// may take it at once rather than after the TTL.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+	defer cancel()
+	if err := l.st.ReleaseLease(rctx, lease); err != nil {
+		log.Warn("lease not released; it runs out on its own", "err", err)
+	}
+	l.info(log, "lease released", "token", lease.Token)
+}
+
+// info logs what a process sharing its store with others says at info level.
+func (l *leases) info(log *slog.Logger, msg string, args ...any) {
+	if l.alone {
+		log.Debug(msg, args...)
+		return
+	}
+	log.Info(msg, args...)
+}
+
+// renew renews lease every RenewEvery until the store says it was lost
+// (true), ctx ends or the job returned (false). until is when the lease
+// runs out in the store, for the logs.
+func (l *leases) renew(ctx context.Context, log *slog.Logger, lease store.Lease, until time.Time, done <-chan struct{}) bool {
+	t := time.NewTicker(l.o.RenewEvery)
+	defer t.Stop()
+	failing := false
+	for {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-done:
+			return false
+		case <-t.C:
+		}
+		start := l.o.Now()
+		rctx, cancel := context.WithTimeout(ctx, l.o.RenewEvery)
+		ok, err := l.st.RenewLease(rctx, lease, l.o.TTL)
+		cancel()
+		switch {
+		case ctx.Err() != nil:
+			return false
+		case err != nil:
+			if !failing {
+				log.Warn("lease not renewed: the store does not answer; the job goes on here until it does", "err", err, "runs_out_in", until.Sub(l.o.Now()).Round(time.Millisecond))
+			}
+			failing = true
+		case !ok:
+			return true
+		default:
+			if failing {
+				log.Info("lease renewed again", "token", lease.Token)
+			}
+			failing = false
+			until = start.Add(l.o.TTL)
+		}
+	}
+}
+
+// sleep waits d or until ctx ends, and reports whether it waited the whole time.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// Job is a connector's single-owner work: a Discord shard, the Telegram
+// poller or its webhook registration. It runs as a source, restarted when it
+// fails, in the one process that holds its lease.
+type Job struct {
+	// Name names the job's lease, and the source in /-/ready and the logs.
+	Name string
+	// Run runs the job until ctx is cancelled, as bot.Source's Run; fence
+	// guards the writes an owner that lost the job could clobber.
+	Run func(ctx context.Context, fence Fence, out chan<- bot.Event) error
+	// Link, when set, says whether the job is connected to its platform.
+	Link func() bot.Link
+}
+
+// Fence is the lease a job runs under, for the values it keeps in the
+// store: they only move forward while the lease is current.
+type Fence struct {
+	st    store.Leaser
+	lease store.Lease
+}
+
+// Load returns the job's value name (0 when never set).
+func (f Fence) Load(ctx context.Context, name string) (int64, error) {
+	return f.st.Fenced(ctx, f.lease.Job, name)
+}
+
+// Advance raises the job's value name to v, and fails with ErrFenced once
+// this process no longer holds the job.
+func (f Fence) Advance(ctx context.Context, name string, v int64) error {
+	ok, err := f.st.AdvanceFenced(ctx, f.lease, name, v)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("%s (token %d): %w", f.lease.Job, f.lease.Token, ErrFenced)
+	}
+	return nil
+}
+
+// ErrFenced is what a Fence's Advance wraps once the lease was lost.
+var ErrFenced = errors.New("the job's lease was lost: another process runs it now")
+
+// jobSource is a job under a lease, as supervise runs it.
+type jobSource struct {
+	job   Job
+	fence Fence
+}
+
+func (s jobSource) Name() string { return s.job.Name }
+func (s jobSource) Run(ctx context.Context, out chan<- bot.Event) error {
+	return s.job.Run(ctx, s.fence, out)
+}

@@ -1,0 +1,166 @@
+package redis
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/vigie-bot/vigie/store"
+)
+
+var _ store.Leaser = (*Store)(nil)
+
+// A lease is one key, "TOKEN:OWNER" for its TTL: the owner key. Every script
+// compares the whole value, so that an owner that lost the job and took it
+// again does not renew or fence with its older token. The keys of a job
+// share a hash tag, for a Redis Cluster.
+
+// acquireScript: KEYS owner, token; ARGV owner, ttl in ms. Returns the token
+// of the lease now held by owner, or 0 while another owner holds it.
+var acquireScript = goredis.NewScript(`
+local cur = redis.call('GET', KEYS[1])
+if cur then
+  local sep = string.find(cur, ':', 1, true)
+  if string.sub(cur, sep + 1) ~= ARGV[1] then return 0 end
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return tonumber(string.sub(cur, 1, sep - 1))
+end
+local t = redis.call('INCR', KEYS[2])
+redis.call('SET', KEYS[1], string.format('%d', t) .. ':' .. ARGV[1], 'NX', 'PX', ARGV[2])
+return t
+`)
+
+// renewScript: KEYS owner; ARGV "TOKEN:OWNER", ttl in ms. Returns 1 when renewed.
+var renewScript = goredis.NewScript(`
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return 1
+`)
+
+// releaseScript: KEYS owner; ARGV "TOKEN:OWNER".
+var releaseScript = goredis.NewScript(`
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+return redis.call('DEL', KEYS[1])
+`)
+
+// fenceScript: KEYS owner, value; ARGV "TOKEN:OWNER", v. Returns 1 when the
+// lease is current (the value is then at least v), 0 otherwise.
+var fenceScript = goredis.NewScript(`
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+local old = tonumber(redis.call('GET', KEYS[2]) or '0')
+if tonumber(ARGV[2]) > old then redis.call('SET', KEYS[2], ARGV[2]) end
+return 1
+`)
+
+func (s *Store) leaseKey(job, suffix string) string {
+	return s.cfg.prefix + ":{lease:" + job + "}:" + suffix
+}
+
+func leaseValue(l store.Lease) string { return strconv.FormatInt(l.Token, 10) + ":" + l.Owner }
+
+func ttlMillis(ttl time.Duration) (string, error) {
+	ms := ttl.Milliseconds()
+	if ms <= 0 {
+		return "", fmt.Errorf("lease ttl %s: want at least 1ms", ttl)
+	}
+	return strconv.FormatInt(ms, 10), nil
+}
+
+// AcquireLease takes the job's lease when nobody holds it (SET NX PX), with a
+// token from INCR.
+func (s *Store) AcquireLease(ctx context.Context, job, owner string, ttl time.Duration) (store.Lease, bool, error) {
+	ms, err := ttlMillis(ttl)
+	if err != nil {
+		return store.Lease{}, false, err
+	}
+	if strings.ContainsAny(job, "{}") {
+		return store.Lease{}, false, fmt.Errorf("lease %q: a job's name may not contain braces", job)
+	}
+	t, err := acquireScript.Run(ctx, s.c, []string{s.leaseKey(job, "owner"), s.leaseKey(job, "token")}, owner, ms).Int64()
+	if err != nil {
+		return store.Lease{}, false, fmt.Errorf("acquire lease %s: %w", job, err)
+	}
+	if t == 0 {
+		return store.Lease{}, false, nil
+	}
+	return store.Lease{Job: job, Owner: owner, Token: t}, true, nil
+}
+
+// RenewLease holds l for ttl more while it is the job's current lease.
+func (s *Store) RenewLease(ctx context.Context, l store.Lease, ttl time.Duration) (bool, error) {
+	ms, err := ttlMillis(ttl)
+	if err != nil {
+		return false, err
+	}
+	n, err := renewScript.Run(ctx, s.c, []string{s.leaseKey(l.Job, "owner")}, leaseValue(l), ms).Int64()
+	if err != nil {
+		return false, fmt.Errorf("renew lease %s: %w", l.Job, err)
+	}
+	return n == 1, nil
+}
+
+// ReleaseLease gives l up while it is the job's current lease.
+func (s *Store) ReleaseLease(ctx context.Context, l store.Lease) error {
+	if err := releaseScript.Run(ctx, s.c, []string{s.leaseKey(l.Job, "owner")}, leaseValue(l)).Err(); err != nil {
+		return fmt.Errorf("release lease %s: %w", l.Job, err)
+	}
+	return nil
+}
+
+// AdvanceFenced raises the job's value while l is its current lease.
+func (s *Store) AdvanceFenced(ctx context.Context, l store.Lease, name string, v int64) (bool, error) {
+	keys := []string{s.leaseKey(l.Job, "owner"), s.leaseKey(l.Job, "v:"+name)}
+	n, err := fenceScript.Run(ctx, s.c, keys, leaseValue(l), strconv.FormatInt(v, 10)).Int64()
+	if err != nil {
+		return false, fmt.Errorf("fenced write %s %s: %w", l.Job, name, err)
+	}
+	return n == 1, nil
+}
+
+// Fenced returns the job's value name, 0 when never set.
+func (s *Store) Fenced(ctx context.Context, job, name string) (int64, error) {
+	v, err := s.c.Get(ctx, s.leaseKey(job, "v:"+name)).Int64()
+	if errors.Is(err, goredis.Nil) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("read %s %s: %w", job, name, err)
+	}
+	return v, nil
+}
+
+// The leases of a Fallback are Redis's alone: a lease granted from memory
+// while Redis is away would let every process run every job. While Redis is
+// unreachable, no lease is granted or renewed, and the jobs stop on every
+// process once their leases run out.
+var _ store.Leaser = (*Fallback)(nil)
+
+// AcquireLease asks Redis.
+func (f *Fallback) AcquireLease(ctx context.Context, job, owner string, ttl time.Duration) (store.Lease, bool, error) {
+	return f.primary.AcquireLease(ctx, job, owner, ttl)
+}
+
+// RenewLease asks Redis.
+func (f *Fallback) RenewLease(ctx context.Context, l store.Lease, ttl time.Duration) (bool, error) {
+	return f.primary.RenewLease(ctx, l, ttl)
+}
+
+// ReleaseLease asks Redis.
+func (f *Fallback) ReleaseLease(ctx context.Context, l store.Lease) error {
+	return f.primary.ReleaseLease(ctx, l)
+}
+
+// AdvanceFenced asks Redis.
+func (f *Fallback) AdvanceFenced(ctx context.Context, l store.Lease, name string, v int64) (bool, error) {
+	return f.primary.AdvanceFenced(ctx, l, name, v)
+}
+
+// Fenced asks Redis.
+func (f *Fallback) Fenced(ctx context.Context, job, name string) (int64, error) {
+	return f.primary.Fenced(ctx, job, name)
+}
