@@ -49,6 +49,15 @@ func commands() []command {
 				"with a fresh memory store. A line that is not a valid event is reported on stderr as\n" +
 				"FILE:LINE: message and skipped. Events labelled ok or with a category are scored.",
 			(*cli).replay},
+		{"train", "--label LABEL (--out FILE | --cv K [--config FILE --model NAME]) [--from-store --redis URL] [EVENTS.jsonl...]",
+			"train a text classifier for score() on labelled events and the desk's decisions",
+			"Events labelled LABEL are positive, those labelled ok negative. --from-store adds the\n" +
+				"desk's decided cases: kept or overturned (unhide, unban, untimeout) is negative, a case\n" +
+				"of category LABEL deleted, hidden, timed out, kicked or banned positive. The same\n" +
+				"examples and --seed make the same model. --cv K writes nothing: it trains K models,\n" +
+				"each scored on the fold it did not see, and with --config and --model replays each\n" +
+				"fold through the rule file without the model and with the fold's.",
+			(*cli).train},
 		{"faq", "[--config FILE] [--format text|json] \"QUESTION\" | --eval QUESTIONS.tsv | --learned [--redis URL]",
 			"show what the FAQ would answer to a question, with the best entries' scores",
 			"The decision is answer, suggest, forward or silent, asked now as a member would.\n" +
