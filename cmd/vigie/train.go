@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -25,6 +26,8 @@ import (
 func (c *cli) train(ctx context.Context, args []string) int {
 	f := c.flags("train")
 	label := f.String("label", "", "the `LABEL` the model learns to find (spam, abuse): events labelled so are positive, those labelled ok negative, others are left out")
+	negatives := f.String("negatives", "ok", "the `LABELS` (separated by commas) of the events that are negative examples: ok, and for a spam model maybe abuse too (an insult is not spam)")
+	balance := f.Bool("balance", true, "weigh each file's positives and negatives to the same total, so that a file's share of one label (a corpus collected around hostile topics) does not become what the model learns about its language or platform")
 	out := f.String("out", "", "write the model to `FILE` (like models/spam.bin)")
 	cv := f.Int("cv", 0, "do not write a model: measure one by `K`-fold cross-validation (each fold scored by a model trained on the others)")
 	threshold := f.Float64("threshold", 0.5, "with --cv, the score `T` above which a text counts as found, for the per-fold figures")
@@ -62,7 +65,7 @@ func (c *cli) train(ctx context.Context, args []string) int {
 
 	var set exampleSet
 	for _, name := range files {
-		n, err := set.readFile(name, *label)
+		n, err := set.readFile(name, *label, strings.Split(*negatives, ","), *balance)
 		if err != nil {
 			fmt.Fprintf(c.stderr, "vigie train: %v\n", err)
 			return exitFail
@@ -148,7 +151,7 @@ func (n counts) String() string {
 
 // readFile reads the labelled events of a JSON Lines file: label is
 // positive, ok negative, any other label (or none) left out.
-func (s *exampleSet) readFile(name, label string) (counts, error) {
+func (s *exampleSet) readFile(name, label string, negatives []string, balance bool) (counts, error) {
 	n := counts{label: label}
 	src := len(s.files)
 	s.files = append(s.files, name)
@@ -170,10 +173,10 @@ func (s *exampleSet) readFile(name, label string) (counts, error) {
 		if err != nil {
 			return n, fmt.Errorf("%s:%d: %v", name, line, err)
 		}
-		switch ev.Label {
-		case label:
+		switch {
+		case ev.Label == label:
 			n.positive++
-		case replay.LabelOK:
+		case slices.Contains(negatives, ev.Label):
 			n.negative++
 		default:
 			n.left++
@@ -185,6 +188,17 @@ func (s *exampleSet) readFile(name, label string) (counts, error) {
 	}
 	if err := sc.Err(); err != nil {
 		return n, fmt.Errorf("%s: %w", name, err)
+	}
+	if balance && n.positive > 0 && n.negative > 0 {
+		// each class weighs half the file
+		total := float64(n.positive + n.negative)
+		for i := len(s.examples) - (n.positive + n.negative); i < len(s.examples); i++ {
+			if s.examples[i].Positive {
+				s.examples[i].Weight = total / (2 * float64(n.positive))
+			} else {
+				s.examples[i].Weight = total / (2 * float64(n.negative))
+			}
+		}
 	}
 	return n, nil
 }
