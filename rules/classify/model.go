@@ -90,7 +90,7 @@ func (m *Model) MarshalBinary() ([]byte, error) {
 		buf = le.AppendUint16(buf, uint16(w))
 	}
 	b.Write(buf)
-	b.Write(le.AppendUint32(nil, crc32.ChecksumIEEE(b.Bytes())))
+	b.Write(crcBytes(b.Bytes()))
 	return b.Bytes(), nil
 }
 
@@ -199,4 +199,9 @@ func (r *reader) u64() uint64 {
 		return binary.LittleEndian.Uint64(b)
 	}
 	return 0
+}
+
+// crcBytes is the checksum that ends a model file.
+func crcBytes(d []byte) []byte {
+	return binary.LittleEndian.AppendUint32(nil, crc32.ChecksumIEEE(d))
 }
