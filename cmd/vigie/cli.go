@@ -43,7 +43,7 @@ func commands() []command {
 			"Exit status 0 when the file loads (warnings included), 1 otherwise.", (*cli).check},
 		{"test", "[--config FILE] [-v]",
 			"run the rule file's own tests", "Exit status 1 when a test fails or the file does not load.", (*cli).test},
-		{"replay", "[--config FILE] [--format text|json] [--decisions OUT.jsonl] [--workers N] EVENTS.jsonl...",
+		{"replay", "[--config FILE] [--format text|json] [--decisions OUT.jsonl] [--workers N] [--model NAME=FILE|off] [--compare] EVENTS.jsonl...",
 			"replay recorded events through the rules and score them against their labels",
 			"The files (- for stdin) are one history, replayed in order on the events' own clock\n" +
 				"with a fresh memory store. A line that is not a valid event is reported on stderr as\n" +
@@ -236,7 +236,12 @@ func (f *flags) configFlag() *string {
 // one FILE:LINE:COL: message a line, for editors and scripts; anything else that
 // stopped the load (a missing file) is an error on stderr.
 func (c *cli) loadRules(cmd, path string) (*rules.Ruleset, string, bool) {
-	rs, name, err := vigie.LoadRules(path)
+	return c.loadRulesWith(cmd, path, rules.LoadOptions{})
+}
+
+// loadRulesWith is loadRules with options.
+func (c *cli) loadRulesWith(cmd, path string, opts rules.LoadOptions) (*rules.Ruleset, string, bool) {
+	rs, name, err := vigie.LoadRulesWith(path, opts)
 	if err == nil {
 		return rs, name, true
 	}

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/vigie-bot/vigie"
 	"github.com/vigie-bot/vigie/bot"
@@ -420,11 +421,12 @@ func briefScore(s replay.Score) string {
 	return fmt.Sprintf("%.3f/%.3f/%.3f", p, r, f)
 }
 
+// table prints rows in columns, the first left-aligned, the others right.
 func (c *cli) table(rows [][]string) {
 	widths := make([]int, len(rows[0]))
 	for _, r := range rows {
 		for i, cell := range r {
-			widths[i] = max(widths[i], len(cell))
+			widths[i] = max(widths[i], utf8.RuneCountInString(cell))
 		}
 	}
 	for _, r := range rows {
@@ -433,10 +435,11 @@ func (c *cli) table(rows [][]string) {
 			if i > 0 {
 				b.WriteString("  ")
 			}
+			pad := strings.Repeat(" ", widths[i]-utf8.RuneCountInString(cell))
 			if i == 0 {
-				fmt.Fprintf(&b, "%-*s", widths[i], cell)
+				b.WriteString(cell + pad)
 			} else {
-				fmt.Fprintf(&b, "%*s", widths[i], cell)
+				b.WriteString(pad + cell)
 			}
 		}
 		fmt.Fprintln(c.stdout, strings.TrimRight(b.String(), " "))
