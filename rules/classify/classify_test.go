@@ -229,3 +229,26 @@ func BenchmarkTrain(b *testing.B) {
 		}
 	}
 }
+
+// A model file comes from disk: whatever its bytes, reading it fails or
+// gives a model that scores without panicking.
+func FuzzUnmarshal(f *testing.F) {
+	m, err := Train("spam", toy(), Options{Bits: 10})
+	if err != nil {
+		f.Fatal(err)
+	}
+	good, _ := m.MarshalBinary()
+	f.Add(good)
+	f.Add([]byte(magic))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var m Model
+		if m.UnmarshalBinary(data) != nil {
+			return
+		}
+		var feats Features
+		feats.Extract(text.Analyze("check out my channel"))
+		if s := m.Score(&feats); s < 0 || s > 1 {
+			t.Errorf("score %v out of [0, 1]", s)
+		}
+	})
+}
