@@ -33,9 +33,9 @@ type Model struct {
 	weights []int16
 }
 
-// Score is the probability, from 0 to 1, that an analysed text is of the
-// model's label. f is the caller's buffer for the text's features; it may be
-// given already extracted (Extracted) to score one text with several models.
+// Score is the probability, from 0 to 1, that the text whose features are f
+// (Features.Extract) is of the model's label: the features are extracted
+// once to score a text with several models.
 func (m *Model) Score(f *Features) float64 {
 	var text, shape int64
 	w, mask := m.weights, m.mask
