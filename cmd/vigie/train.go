@@ -37,6 +37,7 @@ func (c *cli) train(ctx context.Context, args []string) int {
 	fromStore := f.Bool("from-store", false, "learn from the desk's decisions too: a case kept or a bot decision overturned is negative, a case of the label's category deleted, hidden, timed out, kicked or banned positive")
 	redisURL := f.String("redis", "", "with --from-store, the Redis at `URL` that vigie run uses (env VIGIE_REDIS_URL)")
 	correction := f.Float64("correction-weight", 3, "with --from-store, how much an overturned bot decision (unhide, unban, untimeout) `W`eighs against an ordinary example")
+	grams := f.Bool("grams", true, "read the words' character n-grams (2 to 5 letters): they help with spam, but see half an insult in \"bitcoin\" or \"Assassin's\"")
 	bits := f.Int("bits", 16, "the model's table of weights has 2^`N` entries (2 bytes each)")
 	epochs := f.Int("epochs", 12, "`N` passes over the examples")
 	seed := f.Uint64("seed", 1, "`N` orders the examples and the folds: the same examples and seed make the same model")
@@ -62,7 +63,7 @@ func (c *cli) train(ctx context.Context, args []string) int {
 	case *epochs < 1:
 		return f.usageError("--epochs must be 1 or more")
 	}
-	opts := classify.Options{Bits: *bits, Epochs: *epochs, Seed: *seed}
+	opts := classify.Options{Bits: *bits, Epochs: *epochs, Seed: *seed, NoGrams: !*grams}
 
 	var set exampleSet
 	for _, name := range files {

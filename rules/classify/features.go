@@ -2,7 +2,6 @@ package classify
 
 import (
 	"encoding/binary"
-	"math"
 
 	"github.com/vigie-bot/vigie/rules/text"
 )
@@ -16,6 +15,8 @@ const FeatureVersion = 1
 // space on both sides (" free " gives " f", " fr", …, "ee "): the folded words
 // are mostly ASCII, and word-bounded n-grams carry the prefixes and suffixes
 // of words that a word list spells in full ("idiots", "idiotic", "idiot").
+// They also see "bitc" in bitcoin and "ass" in Assassin's: a model learns
+// whether to read them (Options.NoGrams), and its file says so.
 const (
 	minGram = 2
 	maxGram = 5
@@ -27,16 +28,17 @@ const (
 	maxWords = 200
 )
 
-// Features are the hashed features of one text: Text are the word, word-pair
-// and n-gram features, which the model weighs scaled by TextScale (one over
-// the square root of their number, so that a long text does not score high
-// for its length alone); Shape are the features of the message's form (links,
-// mentions, capitals, emoji), each counted once. A Features is reused from one
-// text to the next.
+// Features are the hashed features of one text: Words are the words, word
+// pairs and link parts, Grams the character n-grams of the words, Shape the
+// features of the message's form (links, domains, mentions, capitals, emoji),
+// each counted once. A model weighs the words (and the n-grams, if it reads
+// them) scaled by one over the square root of their number, so that a long
+// text does not score high for its length alone. A Features is reused from
+// one text to the next.
 type Features struct {
-	Text      []uint32
-	Shape     []uint32
-	TextScale float64
+	Words []uint32
+	Grams []uint32
+	Shape []uint32
 
 	gram [maxWordGrams + 2]byte
 }
@@ -53,7 +55,7 @@ const (
 
 // Extract computes the features of an analysed text into f.
 func (f *Features) Extract(a *text.Analysis) {
-	f.Text, f.Shape = f.Text[:0], f.Shape[:0]
+	f.Words, f.Grams, f.Shape = f.Words[:0], f.Grams[:0], f.Shape[:0]
 	var prev uint32 // hash of the previous plain word, 0 at the start
 	words, mentions := 0, 0
 	a.EachWord(func(w []byte, kind text.WordKind) {
@@ -67,23 +69,18 @@ func (f *Features) Extract(a *text.Analysis) {
 			prev = 0
 			return
 		case text.WordLink:
-			f.Text = append(f.Text, hashBytes(nsLink, w))
+			f.Words = append(f.Words, hashBytes(nsLink, w))
 			prev = 0
 			return
 		}
 		h := hashBytes(nsWord, w)
-		f.Text = append(f.Text, h)
+		f.Words = append(f.Words, h)
 		if prev != 0 {
-			f.Text = append(f.Text, mix32(uint32(nsPair)<<24^prev*0x9e3779b1^h))
+			f.Words = append(f.Words, mix32(uint32(nsPair)<<24^prev*0x9e3779b1^h))
 		}
 		prev = h
 		f.grams(w)
 	})
-	if n := len(f.Text); n > 0 {
-		f.TextScale = 1 / math.Sqrt(float64(n))
-	} else {
-		f.TextScale = 0
-	}
 	for _, d := range a.Domains {
 		f.Shape = append(f.Shape, hashString(nsDomain, d))
 	}
@@ -112,7 +109,7 @@ func (f *Features) grams(w []byte) {
 		for n := 1; n <= maxGram && i+n <= len(g); n++ {
 			h = (h ^ uint32(g[i+n-1])) * 16777619
 			if n >= minGram {
-				f.Text = append(f.Text, mix32(h^uint32(n)<<28))
+				f.Grams = append(f.Grams, mix32(h^uint32(n)<<28))
 			}
 		}
 	}

@@ -27,6 +27,7 @@ type Model struct {
 	Examples, Positives int
 
 	bits    uint8
+	grams   bool // the model reads the character n-grams
 	mask    uint32
 	scale   float64 // a weight is weights[i] * scale
 	bias    float64
@@ -39,22 +40,40 @@ type Model struct {
 func (m *Model) Score(f *Features) float64 {
 	var text, shape int64
 	w, mask := m.weights, m.mask
-	for _, h := range f.Text {
+	n := len(f.Words)
+	for _, h := range f.Words {
 		text += int64(w[h&mask])
+	}
+	if m.grams {
+		n += len(f.Grams)
+		for _, h := range f.Grams {
+			text += int64(w[h&mask])
+		}
 	}
 	for _, h := range f.Shape {
 		shape += int64(w[h&mask])
 	}
-	z := m.bias + m.scale*(float64(text)*f.TextScale+float64(shape))
+	z := m.bias + m.scale*(float64(text)*textScale(n)+float64(shape))
 	return sigmoid(z)
 }
+
+// textScale weighs n text features: one over the square root of n.
+func textScale(n int) float64 {
+	if n == 0 {
+		return 0
+	}
+	return 1 / math.Sqrt(float64(n))
+}
+
+// Grams reports whether the model reads the words' character n-grams.
+func (m *Model) Grams() bool { return m.grams }
 
 func sigmoid(z float64) float64 {
 	return 1 / (1 + math.Exp(-z))
 }
 
-// The file: magic, format version, feature version, the hash bits, the
-// label, the counts, the bias and scale, the weights, and a CRC-32 of all
+// The file: magic, format version, feature version, the hash bits, flags
+// (1: the model reads character n-grams), the label, the counts, the bias and scale, the weights, and a CRC-32 of all
 // that before it. Little-endian throughout.
 const (
 	magic         = "VIGIEMDL"
@@ -63,6 +82,9 @@ const (
 	MinBits = 10
 	MaxBits = 24
 )
+
+// flagGrams marks a model that reads character n-grams.
+const flagGrams = 1
 
 // ErrCorrupt is wrapped by the errors of a model file that is not whole or
 // was changed after it was written.
@@ -76,6 +98,11 @@ func (m *Model) MarshalBinary() ([]byte, error) {
 	b.Write(le.AppendUint16(nil, formatVersion))
 	b.Write(le.AppendUint16(nil, FeatureVersion))
 	b.WriteByte(m.bits)
+	var flags byte
+	if m.grams {
+		flags |= flagGrams
+	}
+	b.WriteByte(flags)
 	if len(m.Label) > 255 {
 		return nil, fmt.Errorf("label %q is too long", m.Label)
 	}
@@ -116,12 +143,15 @@ func (m *Model) UnmarshalBinary(data []byte) error {
 	if features != FeatureVersion {
 		return fmt.Errorf("model trained on features version %d, this vigie computes version %d: train the model again with this vigie", features, FeatureVersion)
 	}
-	bits := r.u8()
+	bits, flags := r.u8(), r.u8()
 	label := string(r.bytes(int(r.u8())))
 	examples, positives := r.u32(), r.u32()
 	bias, scale := math.Float64frombits(r.u64()), math.Float64frombits(r.u64())
 	if r.err != nil {
 		return fmt.Errorf("%w: cut short", ErrCorrupt)
+	}
+	if flags&^flagGrams != 0 {
+		return fmt.Errorf("%w: unknown flags %#x", ErrCorrupt, flags)
 	}
 	if bits < MinBits || bits > MaxBits {
 		return fmt.Errorf("%w: %d hash bits, want %d to %d", ErrCorrupt, bits, MinBits, MaxBits)
@@ -138,7 +168,7 @@ func (m *Model) UnmarshalBinary(data []byte) error {
 		weights[i] = int16(binary.LittleEndian.Uint16(raw[2*i:]))
 	}
 	*m = Model{Label: label, Examples: int(examples), Positives: int(positives),
-		bits: bits, mask: 1<<bits - 1, scale: scale, bias: bias, weights: weights}
+		bits: bits, grams: flags&flagGrams != 0, mask: 1<<bits - 1, scale: scale, bias: bias, weights: weights}
 	return nil
 }
 

@@ -33,6 +33,9 @@ type Options struct {
 	// Seed orders the examples in each pass: the same examples and seed give
 	// the same model, byte for byte, on the same architecture.
 	Seed uint64
+	// NoGrams leaves the words' character n-grams out: a model of abuse
+	// then does not read "bitc" in "bitcoin" as half an insult.
+	NoGrams bool
 }
 
 func (o Options) withDefaults() Options {
@@ -54,9 +57,9 @@ func (o Options) withDefaults() Options {
 // Prepared are examples with their features extracted, to train several
 // models (the folds of a cross-validation) without analysing the texts again.
 type Prepared struct {
-	text   [][]uint32
+	words  [][]uint32
+	grams  [][]uint32
 	shape  [][]uint32
-	scale  []float64
 	y      []bool
 	weight []float64
 }
@@ -64,17 +67,18 @@ type Prepared struct {
 // Prepare analyses the examples' texts and extracts their features.
 func Prepare(examples []Example) *Prepared {
 	p := &Prepared{
-		text: make([][]uint32, len(examples)), shape: make([][]uint32, len(examples)),
-		scale: make([]float64, len(examples)), y: make([]bool, len(examples)), weight: make([]float64, len(examples)),
+		words: make([][]uint32, len(examples)), grams: make([][]uint32, len(examples)), shape: make([][]uint32, len(examples)),
+		y: make([]bool, len(examples)), weight: make([]float64, len(examples)),
 	}
 	var a text.Analysis
 	var f Features
 	for i, ex := range examples {
 		text.AnalyzeInto(&a, ex.Text)
 		f.Extract(&a)
-		p.text[i] = append([]uint32(nil), f.Text...)
+		p.words[i] = append([]uint32(nil), f.Words...)
+		p.grams[i] = append([]uint32(nil), f.Grams...)
 		p.shape[i] = append([]uint32(nil), f.Shape...)
-		p.scale[i], p.y[i] = f.TextScale, ex.Positive
+		p.y[i] = ex.Positive
 		p.weight[i] = ex.Weight
 		if p.weight[i] <= 0 {
 			p.weight[i] = 1
@@ -130,8 +134,15 @@ func (p *Prepared) Train(label string, use []int, opts Options) (*Model, error) 
 		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
 		for _, i := range order {
 			z := bias
-			sc := p.scale[i]
-			for _, h := range p.text[i] {
+			words, grams := p.words[i], p.grams[i]
+			if opts.NoGrams {
+				grams = nil
+			}
+			sc := textScale(len(words) + len(grams))
+			for _, h := range words {
+				z += w[h&mask] * sc
+			}
+			for _, h := range grams {
 				z += w[h&mask] * sc
 			}
 			for _, h := range p.shape[i] {
@@ -147,7 +158,10 @@ func (p *Prepared) Train(label string, use []int, opts Options) (*Model, error) 
 				g2[j] += grad * grad
 				w[j] -= opts.Rate * grad / math.Sqrt(g2[j]+eps)
 			}
-			for _, h := range p.text[i] {
+			for _, h := range words {
+				step(h&mask, sc)
+			}
+			for _, h := range grams {
 				step(h&mask, sc)
 			}
 			for _, h := range p.shape[i] {
@@ -157,7 +171,9 @@ func (p *Prepared) Train(label string, use []int, opts Options) (*Model, error) 
 			bias -= opts.Rate * g / math.Sqrt(biasG2+eps)
 		}
 	}
-	return quantise(label, w, bias, opts.Bits, len(use), pos), nil
+	m := quantise(label, w, bias, opts.Bits, len(use), pos)
+	m.grams = !opts.NoGrams
+	return m, nil
 }
 
 // quantise keeps the weights as 16-bit integers times the largest weight
@@ -181,7 +197,7 @@ func quantise(label string, w []float64, bias float64, bits, examples, positives
 
 // ScoreIndex scores prepared example i with m, as Score would its text.
 func (p *Prepared) ScoreIndex(m *Model, i int) float64 {
-	return m.Score(&Features{Text: p.text[i], Shape: p.shape[i], TextScale: p.scale[i]})
+	return m.Score(&Features{Words: p.words[i], Grams: p.grams[i], Shape: p.shape[i]})
 }
 
 // Folds splits the indexes 0..n-1 into k folds of the same size give or
