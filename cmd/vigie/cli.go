@@ -51,7 +51,7 @@ func commands() []command {
 			(*cli).replay},
 		{"train", "--label LABEL (--out FILE | --cv K [--config FILE --model NAME]) [--from-store --redis URL] [EVENTS.jsonl...]",
 			"train a text classifier for score() on labelled events and the desk's decisions",
-			"Events labelled LABEL are positive, those labelled ok negative. --from-store adds the\n" +
+			"Events labelled LABEL are positive, those labelled ok (--negatives) negative. --from-store adds the\n" +
 				"desk's decided cases: kept or overturned (unhide, unban, untimeout) is negative, a case\n" +
 				"of category LABEL deleted, hidden, timed out, kicked or banned positive. The same\n" +
 				"examples and --seed make the same model. --cv K writes nothing: it trains K models,\n" +

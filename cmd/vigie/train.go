@@ -26,7 +26,7 @@ import (
 // labelled events and from the desk's decisions.
 func (c *cli) train(ctx context.Context, args []string) int {
 	f := c.flags("train")
-	label := f.String("label", "", "the `LABEL` the model learns to find (spam, abuse): events labelled so are positive, those labelled ok negative, others are left out")
+	label := f.String("label", "", "the `LABEL` the model learns to find (spam, abuse): events labelled so are positive, those labelled with one of --negatives negative, others are left out")
 	negatives := f.String("negatives", "ok", "the `LABELS` (separated by commas) of the events that are negative examples: ok, and for a spam model maybe abuse too (an insult is not spam)")
 	balance := f.Bool("balance", true, "weigh each file's positives and negatives to the same total, so that a file's share of one label (a corpus collected around hostile topics) does not become what the model learns about its language or platform")
 	out := f.String("out", "", "write the model to `FILE` (like models/spam.bin)")
@@ -36,7 +36,7 @@ func (c *cli) train(ctx context.Context, args []string) int {
 	modelName := f.String("model", "", "with --cv and --config, the `NAME` of the model of the file's models: that the folds' models replace")
 	fromStore := f.Bool("from-store", false, "learn from the desk's decisions too: a case kept or a bot decision overturned is negative, a case of the label's category deleted, hidden, timed out, kicked or banned positive")
 	redisURL := f.String("redis", "", "with --from-store, the Redis at `URL` that vigie run uses (env VIGIE_REDIS_URL)")
-	correction := f.Float64("correction-weight", 3, "with --from-store, how much an overturned bot decision (unhide, unban, untimeout) `W`eighs against an ordinary example")
+	correction := f.Float64("correction-weight", 3, "with --from-store, the `WEIGHT` of an overturned bot decision (unhide, unban, untimeout), an ordinary example's being 1")
 	grams := f.Bool("grams", true, "read the words' character n-grams (2 to 5 letters): they help with spam, but see half an insult in \"bitcoin\" or \"Assassin's\"")
 	bits := f.Int("bits", 16, "the model's table of weights has 2^`N` entries (2 bytes each)")
 	epochs := f.Int("epochs", 12, "`N` passes over the examples")
