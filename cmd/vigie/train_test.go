@@ -227,3 +227,34 @@ func TestTrainFromStore(t *testing.T) {
 		t.Errorf("without a store: exit %d, stderr %q", r.code, r.stderr)
 	}
 }
+
+// Each file's positives and negatives weigh the same in total with
+// --balance; labels outside --negatives are left out.
+func TestTrainBalancesEachFile(t *testing.T) {
+	for _, c := range []struct {
+		balance   bool
+		negatives []string
+		want      string
+	}{
+		{true, []string{"ok"}, "20 examples: 10 spam, 10 ok; 2 left out, weights 1.00/1.00"},
+		{true, []string{"ok", "abuse"}, "22 examples: 10 spam, 12 ok, weights 1.10/0.92"},
+		{false, []string{"ok", "abuse"}, "22 examples: 10 spam, 12 ok, weights 0.00/0.00"},
+	} {
+		var set exampleSet
+		n, err := set.readFile("testdata/train.jsonl", "spam", c.negatives, c.balance)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var pos, neg float64
+		for _, ex := range set.examples {
+			if ex.Positive {
+				pos = ex.Weight
+			} else {
+				neg = ex.Weight
+			}
+		}
+		if got := fmt.Sprintf("%s, weights %.2f/%.2f", n, pos, neg); got != c.want {
+			t.Errorf("balance %v, negatives %v: %s, want %s", c.balance, c.negatives, got, c.want)
+		}
+	}
+}
