@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path"
 	"path/filepath"
+	"strings"
 
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/ast"
@@ -148,5 +149,5 @@ func unknownModel(name string, known []string) string {
 	if len(known) == 0 {
 		return msg + " (the file declares no models:)"
 	}
-	return msg + fmt.Sprintf(" (known: %v)", known)
+	return msg + " (known: " + strings.Join(known, ", ") + ")"
 }
