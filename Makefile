@@ -4,7 +4,7 @@
 GO ?= go
 FUZZTIME ?= 10s
 
-.PHONY: test vet build dist load bench bench-engine bench-http bench-redis bench-replay soak fuzz
+.PHONY: test vet build dist load bench bench-engine bench-http bench-redis bench-replay soak fuzz models
 
 test: vet
 	.ci/with-chromium .ci/with-redis $(GO) test -race -count=1 ./...
@@ -54,6 +54,16 @@ bench-redis:
 BENCH_N ?= 100000,1000000
 bench-replay: build
 	$(GO) run ./rules/replay/internal/benchreplay -vigie bin/vigie -n $(BENCH_N)
+
+# The starter pack's models, trained again on the labelled data beside the
+# repository: the same data make the same files, byte for byte (docs/rules.md,
+# "Models"). DATA is where the data are.
+DATA ?= ../shared/data
+models: build
+	bin/vigie train --label spam --negatives ok,abuse --out models/spam.bin \
+	  $(DATA)/youtube-spam.dev.jsonl $(DATA)/abuse-en.dev.jsonl $(DATA)/abuse-fr.dev.jsonl
+	bin/vigie train --label abuse --grams=false --out models/abuse.bin \
+	  $(DATA)/abuse-en.dev.jsonl $(DATA)/abuse-fr.dev.jsonl
 
 # Runs each fuzz target for FUZZTIME (make test already runs their seed corpora).
 fuzz:

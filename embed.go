@@ -14,7 +14,7 @@ import (
 
 // starterPack is rules.example.yaml with the list files it names.
 //
-//go:embed rules.example.yaml lists
+//go:embed rules.example.yaml lists models/*.bin
 var starterPack embed.FS
 
 // ExampleFile is the starter pack's file name, in the binary and in the repository.
@@ -30,35 +30,44 @@ const EmbeddedName = "(embedded) " + ExampleFile
 // working directory, then the starter pack built into the binary, so that vigie
 // runs on a fresh machine with no file at all. It returns the name it loaded.
 func LoadRules(p string) (*rules.Ruleset, string, error) {
+	return LoadRulesWith(p, rules.LoadOptions{})
+}
+
+// LoadRulesWith is LoadRules with options (models replaced or switched off);
+// the starter pack built in still reads its lists and models from the binary.
+func LoadRulesWith(p string, opts rules.LoadOptions) (*rules.Ruleset, string, error) {
 	if p != "" {
-		rs, err := rules.Load(p)
+		rs, err := rules.LoadWith(p, opts)
 		return rs, p, err
 	}
 	for _, name := range DefaultConfigs {
 		if _, err := os.Stat(name); err == nil {
-			rs, err := rules.Load(name)
+			rs, err := rules.LoadWith(name, opts)
 			return rs, name, err
 		} else if !errors.Is(err, fs.ErrNotExist) {
 			return nil, name, err
 		}
 	}
-	rs, err := LoadEmbedded()
+	rs, err := loadEmbedded(opts)
 	return rs, EmbeddedName, err
 }
 
 // StarterPack is the starter pack built into the binary: ExampleFile and the
-// lists/ it names, for `vigie init` to write out.
+// lists/ and models/ it names, for `vigie init` to write out.
 func StarterPack() fs.FS { return starterPack }
 
 // LoadEmbedded compiles the starter pack built into the binary.
 func LoadEmbedded() (*rules.Ruleset, error) {
+	return loadEmbedded(rules.LoadOptions{})
+}
+
+func loadEmbedded(opts rules.LoadOptions) (*rules.Ruleset, error) {
 	src, err := starterPack.ReadFile(ExampleFile)
 	if err != nil {
 		return nil, err
 	}
-	return rules.Parse(ExampleFile, src, rules.LoadOptions{
-		ReadFile: func(name string) ([]byte, error) {
-			return starterPack.ReadFile(path.Clean(name))
-		},
-	})
+	opts.ReadFile = func(name string) ([]byte, error) {
+		return starterPack.ReadFile(path.Clean(name))
+	}
+	return rules.Parse(ExampleFile, src, opts)
 }

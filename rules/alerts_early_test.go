@@ -14,7 +14,7 @@ import (
 // alerts see the same counts as when every hit counter waits for the rules.
 func TestEarlyHits(t *testing.T) {
 	file := filepath.Join("..", "rules.example.yaml")
-	rs, err := loadFile(file)
+	rs, err := loadFile(file, LoadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -24,7 +24,7 @@ func TestEarlyHits(t *testing.T) {
 			t.Errorf("hits(%q): early %v, want %v", h.target, h.early, want)
 		}
 	}
-	late, err := loadFile(file)
+	late, err := loadFile(file, LoadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

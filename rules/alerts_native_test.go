@@ -38,7 +38,7 @@ alerts:
 	if err != nil {
 		t.Fatal(err)
 	}
-	example, err := loadFile(filepath.Join("..", "rules.example.yaml"))
+	example, err := loadFile(filepath.Join("..", "rules.example.yaml"), LoadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/rules/classify"
 	"github.com/vigie-bot/vigie/store"
 )
 
@@ -134,12 +135,23 @@ type LoadOptions struct {
 	// the list's path joined to the rule file's folder, slash-separated and
 	// cleaned: lists/insults.txt for {file: lists/insults.txt} in rules.example.yaml.
 	ReadFile func(name string) ([]byte, error)
+	// Models replace the models of the file's models: section by name,
+	// instead of reading their files; a nil model switches one off (score()
+	// reads 0). vigie replay compares a file with and without its models,
+	// or with a model just trained, through it. A name the file does not
+	// declare is ignored.
+	Models map[string]*classify.Model
 }
 
 // Load reads, checks and compiles the rule file at path. Every problem is reported
 // in a *LoadError, each as FILE:LINE:COL: message.
 func Load(path string) (*Ruleset, error) {
-	return loadFile(path)
+	return loadFile(path, LoadOptions{})
+}
+
+// LoadWith is Load with options.
+func LoadWith(path string, opts LoadOptions) (*Ruleset, error) {
+	return loadFile(path, opts)
 }
 
 // Parse checks and compiles a rule file held in memory; file names it in messages

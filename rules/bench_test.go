@@ -13,6 +13,7 @@ import (
 
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/rules"
+	"github.com/vigie-bot/vigie/rules/classify"
 	"github.com/vigie-bot/vigie/store/memory"
 )
 
@@ -96,17 +97,26 @@ func (p prepared) event(i int) bot.Event {
 
 // BenchmarkEvaluate measures the engine with the memory store over a mixed
 // corpus, on a realistic file (testdata/good/bench.yaml: 12 rules, 3 counters,
-// 2 lists) and on the starter pack.
+// 2 lists) and on the starter pack, also with its models switched off (what
+// score() costs is the difference).
 //
 //	go test ./rules -run '^$' -bench Evaluate -benchtime 2s -benchmem
 func BenchmarkEvaluate(b *testing.B) {
 	p := prepare(b)
-	for _, file := range []string{filepath.Join("testdata", "good", "bench.yaml"), filepath.Join("..", "rules.example.yaml")} {
-		rs, err := rules.Load(file)
+	example := filepath.Join("..", "rules.example.yaml")
+	for _, c := range []struct {
+		name, file string
+		opts       rules.LoadOptions
+	}{
+		{"bench.yaml", filepath.Join("testdata", "good", "bench.yaml"), rules.LoadOptions{}},
+		{"rules.example.yaml", example, rules.LoadOptions{}},
+		{"rules.example.yaml-models-off", example, rules.LoadOptions{Models: map[string]*classify.Model{"spam": nil, "abuse": nil}}},
+	} {
+		rs, err := rules.LoadWith(c.file, c.opts)
 		if err != nil {
 			b.Fatal(err)
 		}
-		name := filepath.Base(file)
+		name := c.name
 		b.Run(name, func(b *testing.B) {
 			eng := rules.NewEngine(rs, memory.New(), rules.Options{})
 			ctx := context.Background()

@@ -58,6 +58,8 @@ type Ruleset struct {
 
 	// Alerts describes the alerts: section, in file order.
 	Alerts []AlertInfo
+	// Models describes the models: section, in file order.
+	Models []ModelInfo
 
 	schedule schedule
 	// hideComments turns the rules' delete into hide for page comments, so that a
@@ -121,12 +123,12 @@ func (rs *Ruleset) AfterHours(t time.Time) bool { return rs.schedule.afterHours(
 // StrikeTTL is how long the engine keeps a strike.
 func (rs *Ruleset) StrikeTTL() time.Duration { return rs.strikeTTL }
 
-func loadFile(p string) (*Ruleset, error) {
+func loadFile(p string, opts LoadOptions) (*Ruleset, error) {
 	src, err := os.ReadFile(p)
 	if err != nil {
 		return nil, fmt.Errorf("read rule file: %w", err)
 	}
-	return parse(p, src, LoadOptions{})
+	return parse(p, src, opts)
 }
 
 var yamlLineRe = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
@@ -223,6 +225,7 @@ func compileFile(d *decoder, fs fileSpec, opts LoadOptions) *Ruleset {
 	for _, l := range c.lists {
 		l.set = set
 	}
+	c.models, c.modelNames, rs.Models = compileModels(d, fs.Models, opts)
 	// Counter names are known before any expression compiles, so that a rule can
 	// be checked against them even when a counter's own expression is wrong.
 	for _, cs := range fs.Counters {

@@ -11,6 +11,7 @@ import (
 	"github.com/expr-lang/expr/vm"
 
 	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/rules/classify"
 	"github.com/vigie-bot/vigie/rules/text"
 	"github.com/vigie-bot/vigie/store"
 )
@@ -452,7 +453,8 @@ func newEnv(env *exprEnv, ev *bot.Event, content string, a *text.Analysis, now t
 func (st *evalState) reset() {
 	clear(st.matched)
 	*st = evalState{hits: st.hits[:0], matched: st.matched[:0], reason: st.reason[:0], spans: st.spans[:0],
-		starts: st.starts[:0]}
+		starts: st.starts[:0], scores: st.scores[:0],
+		features: classify.Features{Words: st.features.Words[:0], Grams: st.features.Grams[:0], Shape: st.features.Shape[:0]}}
 }
 
 // age is how long ago t was; zero when t is unknown. A t in the future (clocks

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/expr-lang/expr"
+	"github.com/vigie-bot/vigie/rules/classify"
 	"github.com/vigie-bot/vigie/rules/text"
 )
 
@@ -103,6 +104,12 @@ type evalState struct {
 	// odd is whether text holds ſ or K (see foldsOdd): 0 not looked yet, 1
 	// no, 2 yes.
 	odd uint8
+	// features are the text's features for the models, once score() asked
+	// (featured); scores are the models' scores by the model's index, -1
+	// while not computed.
+	features classify.Features
+	featured bool
+	scores   []float64
 	// built is the bytes of text the running expression has built so far
 	// (budget.go); the engine sets it to 0 before each run.
 	built int
@@ -193,7 +200,7 @@ func (h hit) String() string {
 // so that they can reuse the analysis made once per event and record what they found.
 var envFuncs = map[string]bool{
 	"has_any": true, "any_in": true, "all_in": true, "none_in": true,
-	"strikes": true, matchesFunc: true,
+	"strikes": true, matchesFunc: true, "score": true,
 	"lookalike": true, "sketch": true, // signals.go
 	"repeat": true, "replace": true, "join": true, // budget.go
 	concatFunc: true, addFunc: true, chargeFunc: true,
@@ -232,6 +239,7 @@ func envFunctions() []expr.Option {
 			new(func(*evalState, string, *pattern) bool),
 			new(func(*evalState, string, string) bool)),
 		expr.Operator("in", "in_list"),
+		scoreFunction(),
 	}, append(signalFunctions(), budgetFunctions()...)...)
 }
 

@@ -58,6 +58,8 @@ type exprCompiler struct {
 	counterNames []string
 	lists        map[string]*wordList
 	listNames    []string
+	models       map[string]*modelRef
+	modelNames   []string
 	// strikeWindow is the longest constant window given to strikes(); dynamic
 	// says a window is only known at run time.
 	strikeWindow time.Duration
@@ -355,6 +357,7 @@ func friendlyExprError(msg string) string {
 		return msg
 	}
 	msg = strings.ReplaceAll(msg, "*rules.wordList", "list")
+	msg = strings.ReplaceAll(msg, "*rules.modelRef", "model")
 	msg = strings.ReplaceAll(msg, "rules.authorEnv", "author")
 	msg = strings.ReplaceAll(msg, "rules.exprEnv", "the event")
 	return msg
@@ -382,7 +385,7 @@ func tagNames(t reflect.Type) []string {
 
 func topLevelNames() []string {
 	names := slices.DeleteFunc(tagNames(reflect.TypeFor[exprEnv]()), func(n string) bool { return n == stateName })
-	names = append(names, "has_any", "any_in", "all_in", "none_in", "strikes", "duration", "matches")
+	names = append(names, "has_any", "any_in", "all_in", "none_in", "strikes", "duration", "matches", "score")
 	return append(names, signalNames()...)
 }
 
@@ -600,6 +603,8 @@ func (p *patcher) call(node *ast.Node, n *ast.CallNode) {
 				p.c.dynamic = true
 			}
 		}
+	case "score":
+		p.model(args)
 	case matchesFunc:
 		if len(args) == 2 {
 			if s, ok := args[1].(*ast.StringNode); ok {
@@ -719,7 +724,7 @@ func (c *exprCompiler) probe(n *ast.BinaryNode) (probe, bool) {
 	pr := probe{text: n.String(), op: n.Operator, left: shortConstant(n.Left.String()), right: shortConstant(n.Right.String())}
 	quiet := &decoder{file: c.d.file, lookupEnv: c.d.lookupEnv}
 	sub := &exprCompiler{d: quiet, counterIndex: c.counterIndex, counterNames: c.counterNames,
-		lists: c.lists, listNames: c.listNames}
+		lists: c.lists, listNames: c.listNames, models: c.models, modelNames: c.modelNames}
 	compileSide := func(side ast.Node) *vm.Program {
 		if isConstant(side) {
 			return nil

@@ -28,19 +28,21 @@ const (
 	nStrings
 	nList    // a constant *wordList
 	nPattern // a constant *pattern
+	nModel   // a constant *modelRef
 )
 
 // nval is one compiled node: the closure of its kind is set.
 type nval struct {
-	kind nkind
-	b    func(*exprEnv) bool
-	i    func(*exprEnv) int
-	f    func(*exprEnv) float64
-	s    func(*exprEnv) string
-	d    func(*exprEnv) time.Duration
-	ss   func(*exprEnv) []string
-	list *wordList
-	pat  *pattern
+	kind  nkind
+	b     func(*exprEnv) bool
+	i     func(*exprEnv) int
+	f     func(*exprEnv) float64
+	s     func(*exprEnv) string
+	d     func(*exprEnv) time.Duration
+	ss    func(*exprEnv) []string
+	list  *wordList
+	pat   *pattern
+	model *modelRef
 	// konst says the value is a constant, k (an int, float64, string or
 	// time.Duration): a comparison with it reads it from its own closure
 	// instead of calling another one.
@@ -200,6 +202,11 @@ func nativeConstant(v any) (nval, bool) {
 			return nval{}, false
 		}
 		return nval{kind: nPattern, pat: v}, true
+	case *modelRef:
+		if v == nil {
+			return nval{}, false
+		}
+		return nval{kind: nModel, model: v}, true
 	}
 	return nval{}, false
 }
@@ -706,6 +713,11 @@ func nativeCall(n *ast.CallNode) (nval, bool) {
 	case chargeFunc:
 		if is(nString) {
 			return vals[0], true
+		}
+	case "score":
+		if is(nModel) {
+			m := vals[0].model
+			return nval{kind: nFloat, f: func(e *exprEnv) float64 { return e.State.score(m) }}, true
 		}
 	case "sketch":
 		if is(nInt) {

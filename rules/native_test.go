@@ -82,7 +82,7 @@ func TestNativeMatchesMachine(t *testing.T) {
 	files = append(files, good...)
 	events := nativeEvents(t)
 	for _, file := range files {
-		rs, err := loadFile(file)
+		rs, err := loadFile(file, LoadOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -235,7 +235,7 @@ func TestNativeConstants(t *testing.T) {
 	if err := os.WriteFile(file, []byte(b.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	rs, err := loadFile(file)
+	rs, err := loadFile(file, LoadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -118,6 +118,8 @@ func schemaDoc() obj {
 			jsList(jsScalar(""), false, "Inline entries; one starting with ! is an allow entry."),
 			jsDesc(jsStrict(obj{"file": jsScalar("A file of one entry a line, relative to the rule file; # starts a comment.")}, "file"), "Entries read from a file."),
 		}}, "Named word lists: inline ([a, b]) or {file: path}."),
+		"models": jsNamed(jsDesc(jsStrict(obj{"file": jsScalar("A model file made by vigie train, relative to the rule file.")}, "file"),
+			"A text classifier."), "Text classifiers made by vigie train, read in expressions as score(\"NAME\"): the probability, 0 to 1, that the text is of the model's label."),
 		"counters": jsNamed(jsDesc(jsStrict(obj{
 			"key":    jsScalar("An expression giving a string: what to count by, like author.id."),
 			"window": jsDuration("The sliding window."),

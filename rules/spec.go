@@ -23,6 +23,7 @@ type fileSpec struct {
 	Holidays    []*yaml.Node
 	Desk        deskSpec
 	Lists       []listSpec
+	Models      []modelSpec
 	Counters    []counterSpec
 	Rules       []ruleSpec
 	// RuleNames holds every rule name written, also of rules with errors, so
@@ -57,6 +58,14 @@ type listSpec struct {
 	Name     string
 	Node     *yaml.Node
 	Entries  []string
+	File     string
+	FileNode *yaml.Node
+}
+
+// modelSpec is a model of the models: section, name: {file: path}.
+type modelSpec struct {
+	Name     string
+	Node     *yaml.Node
 	File     string
 	FileNode *yaml.Node
 }
@@ -105,7 +114,7 @@ type faqEntrySpec struct {
 func (d *decoder) decodeFile(root *yaml.Node) fileSpec {
 	var fs fileSpec
 	top, ok := d.mapping(root, "rule file", "timezone", "office_hours", "holidays", "desk",
-		"lists", "counters", "rules", "faq", "tests", "alerts", "comments", "http_events", "modlog")
+		"lists", "models", "counters", "rules", "faq", "tests", "alerts", "comments", "http_events", "modlog")
 	if !ok {
 		return fs
 	}
@@ -125,6 +134,9 @@ func (d *decoder) decodeFile(root *yaml.Node) fileSpec {
 	}
 	if e, ok := top["lists"]; ok {
 		fs.Lists = d.decodeLists(e.Value)
+	}
+	if e, ok := top["models"]; ok {
+		fs.Models = d.decodeModels(e.Value)
 	}
 	if e, ok := top["counters"]; ok {
 		fs.Counters = d.decodeCounters(e.Value)
@@ -346,6 +358,27 @@ func (d *decoder) decodeLists(n *yaml.Node) []listSpec {
 	return out
 }
 
+func (d *decoder) decodeModels(n *yaml.Node) []modelSpec {
+	var out []modelSpec
+	d.eachNamed(n, "model", "name: {file: path}", func(k, v *yaml.Node) {
+		where := fmt.Sprintf("model %q", k.Value)
+		m, ok := d.mapping(v, where, "file")
+		if !ok {
+			return
+		}
+		e, ok := m["file"]
+		if !ok {
+			d.errorf(resolve(v), "%s: missing key \"file\"", where)
+			return
+		}
+		ms := modelSpec{Name: k.Value, Node: k, FileNode: resolve(e.Value)}
+		if ms.File, ok = d.str(e.Value, where+": file"); ok {
+			out = append(out, ms)
+		}
+	})
+	return out
+}
+
 // eachNamed calls fn with each name: value of the section lists or counters
 // that has a usable name not declared before.
 func (d *decoder) eachNamed(n *yaml.Node, what, shape string, fn func(k, v *yaml.Node)) {
@@ -376,7 +409,11 @@ func (d *decoder) checkName(k *yaml.Node, what string) bool {
 		return false
 	}
 	if !isIdent(k.Value) {
-		d.errorf(k, "%s name %q must be a word of letters, digits and _ (it is written %ss.NAME in expressions)", what, k.Value, what)
+		written := what + "s.NAME"
+		if what == "model" {
+			written = `score("NAME")`
+		}
+		d.errorf(k, "%s name %q must be a word of letters, digits and _ (it is written %s in expressions)", what, k.Value, written)
 		return false
 	}
 	return true

@@ -43,12 +43,21 @@ func commands() []command {
 			"Exit status 0 when the file loads (warnings included), 1 otherwise.", (*cli).check},
 		{"test", "[--config FILE] [-v]",
 			"run the rule file's own tests", "Exit status 1 when a test fails or the file does not load.", (*cli).test},
-		{"replay", "[--config FILE] [--format text|json] [--decisions OUT.jsonl] [--workers N] EVENTS.jsonl...",
+		{"replay", "[--config FILE] [--format text|json] [--decisions OUT.jsonl] [--workers N] [--model NAME=FILE|off] [--compare] EVENTS.jsonl...",
 			"replay recorded events through the rules and score them against their labels",
 			"The files (- for stdin) are one history, replayed in order on the events' own clock\n" +
 				"with a fresh memory store. A line that is not a valid event is reported on stderr as\n" +
 				"FILE:LINE: message and skipped. Events labelled ok or with a category are scored.",
 			(*cli).replay},
+		{"train", "--label LABEL (--out FILE | --cv K [--config FILE --model NAME]) [--from-store --redis URL] [EVENTS.jsonl...]",
+			"train a text classifier for score() on labelled events and the desk's decisions",
+			"Events labelled LABEL are positive, those labelled ok (--negatives) negative. --from-store adds the\n" +
+				"desk's decided cases: kept or overturned (unhide, unban, untimeout) is negative, a case\n" +
+				"of category LABEL deleted, hidden, timed out, kicked or banned positive. The same\n" +
+				"examples and --seed make the same model. --cv K writes nothing: it trains K models,\n" +
+				"each scored on the fold it did not see, and with --config and --model replays each\n" +
+				"fold through the rule file without the model and with the fold's.",
+			(*cli).train},
 		{"faq", "[--config FILE] [--format text|json] \"QUESTION\" | --eval QUESTIONS.tsv | --learned [--redis URL]",
 			"show what the FAQ would answer to a question, with the best entries' scores",
 			"The decision is answer, suggest, forward or silent, asked now as a member would.\n" +
@@ -227,7 +236,12 @@ func (f *flags) configFlag() *string {
 // one FILE:LINE:COL: message a line, for editors and scripts; anything else that
 // stopped the load (a missing file) is an error on stderr.
 func (c *cli) loadRules(cmd, path string) (*rules.Ruleset, string, bool) {
-	rs, name, err := vigie.LoadRules(path)
+	return c.loadRulesWith(cmd, path, rules.LoadOptions{})
+}
+
+// loadRulesWith is loadRules with options.
+func (c *cli) loadRulesWith(cmd, path string, opts rules.LoadOptions) (*rules.Ruleset, string, bool) {
+	rs, name, err := vigie.LoadRulesWith(path, opts)
 	if err == nil {
 		return rs, name, true
 	}

@@ -40,8 +40,11 @@ func describe(rs *rules.Ruleset, name string) string {
 	}
 	parts = append(parts,
 		plural(count("counters"), "counter"),
-		plural(count("lists"), "list"),
-		plural(count("tests"), "test"))
+		plural(count("lists"), "list"))
+	if n := len(rs.Models); n > 0 {
+		parts = append(parts, plural(n, "model"))
+	}
+	parts = append(parts, plural(count("tests"), "test"))
 	if n := len(rs.FAQ.Entries); n > 0 {
 		parts = append(parts, plural(n, "faq entry"))
 	}

@@ -39,7 +39,7 @@ func docFiles(t *testing.T) []string {
 }
 
 // TestScripts runs testdata/script/*.txtar. Each starts in $WORK/vigie, a copy
-// of the repository's starter pack (rules.example.yaml and lists/), so that its
+// of the repository's starter pack (rules.example.yaml, lists/ and models/), so that its
 // files are $WORK/NAME; beside it is $WORK/shared, the labelled data of ../shared when it is there; vigie run
 // listens on $VIGIE_LISTEN, a free port, which the scripts' curl reaches as
 // localhost:8080.
@@ -58,8 +58,10 @@ func TestScripts(t *testing.T) {
 		UpdateScripts: os.Getenv("VIGIE_UPDATE_SCRIPTS") != "",
 		Setup: func(env *testscript.Env) error {
 			clone := filepath.Join(env.WorkDir, "vigie")
-			if err := os.CopyFS(filepath.Join(clone, "lists"), os.DirFS(filepath.Join(repoRoot, "lists"))); err != nil {
-				return err
+			for _, dir := range []string{"lists", "models"} {
+				if err := os.CopyFS(filepath.Join(clone, dir), os.DirFS(filepath.Join(repoRoot, dir))); err != nil {
+					return err
+				}
 			}
 			example, err := os.ReadFile(filepath.Join(repoRoot, "rules.example.yaml"))
 			if err != nil {

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/vigie-bot/vigie"
 	"github.com/vigie-bot/vigie/rules"
@@ -65,7 +66,14 @@ func (c *cli) initPack(_ context.Context, args []string) int {
 		}
 	}
 	rulesFile := filepath.Join(dir, "rules.yaml")
-	fmt.Fprintf(c.stdout, "wrote %s, %s and %d lists in %s\n", rulesFile, filepath.Join(dir, rules.SchemaFile), len(files)-2, filepath.Join(dir, "lists"))
+	models := 0
+	for _, pf := range files {
+		if strings.HasPrefix(filepath.ToSlash(pf.dest), "models/") {
+			models++
+		}
+	}
+	fmt.Fprintf(c.stdout, "wrote %s, %s, %d lists in %s and %d models in %s\n", rulesFile, filepath.Join(dir, rules.SchemaFile),
+		len(files)-2-models, filepath.Join(dir, "lists"), models, filepath.Join(dir, "models"))
 	fmt.Fprintf(c.stdout, "next: edit them, then\n  vigie check --config %[1]s\n  vigie test --config %[1]s\n  vigie run --config %[1]s\n", rulesFile)
 	return exitOK
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -9,9 +10,13 @@ import (
 	"os"
 	"runtime/debug"
 	"runtime/metrics"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/vigie-bot/vigie/rules"
+	"github.com/vigie-bot/vigie/rules/classify"
 	"github.com/vigie-bot/vigie/rules/replay"
 )
 
@@ -21,6 +26,24 @@ func (c *cli) replay(ctx context.Context, args []string) int {
 	config := f.configFlag()
 	format := f.String("format", "text", "print the summary as `text|json`")
 	decisions := f.String("decisions", "", "write each event's verdict to `FILE`, one JSON line per event")
+	models := map[string]*classify.Model{}
+	f.Func("model", "replay with the model `NAME=FILE` in place of the file's model NAME, or NAME=off without it (score() reads 0); may be repeated", func(v string) error {
+		name, file, ok := strings.Cut(v, "=")
+		if !ok || name == "" || file == "" {
+			return errors.New("want NAME=FILE or NAME=off")
+		}
+		if file == "off" {
+			models[name] = nil
+			return nil
+		}
+		m, err := classify.Load(file)
+		if err != nil {
+			return err
+		}
+		models[name] = m
+		return nil
+	})
+	compare := f.Bool("compare", false, "replay twice and show the categories before and after: the file as written, then with --model; without --model, the file without its models, then with them")
 	workers := f.Int("workers", 0, "`N` goroutines decoding the events, and evaluating them space by space; the results do not depend on N (0: one per CPU)")
 	files, code, ok := f.parse(args)
 	if !ok {
@@ -41,7 +64,7 @@ func (c *cli) replay(ctx context.Context, args []string) int {
 	stdin := false
 	for _, name := range files {
 		if name == "-" {
-			if stdin {
+			if stdin || *compare {
 				return f.usageError("stdin (-) can be read only once")
 			}
 			stdin = true
@@ -56,9 +79,30 @@ func (c *cli) replay(ctx context.Context, args []string) int {
 		inputs = append(inputs, replay.File(name))
 	}
 
-	rs, _, ok := c.loadRules("replay", *config)
+	rs, _, ok := c.loadRulesWith("replay", *config, rules.LoadOptions{Models: models})
 	if !ok {
 		return exitFail
+	}
+	for name := range models {
+		if !hasModel(rs, name) {
+			return f.usageError("--model %s: the rule file has no model %s in its models:", name, name)
+		}
+	}
+	var before *rules.Ruleset
+	if *compare {
+		was := rules.LoadOptions{}
+		if len(models) == 0 {
+			was.Models = map[string]*classify.Model{}
+			for _, m := range rs.Models {
+				was.Models[m.Name] = nil
+			}
+		}
+		if before, _, ok = c.loadRulesWith("replay", *config, was); !ok {
+			return exitFail
+		}
+		if len(rs.Models) == 0 {
+			return f.usageError("--compare: the rule file has no models: to compare")
+		}
 	}
 	matcher, ok := c.compileFAQ("replay", rs)
 	if !ok {
@@ -112,6 +156,17 @@ func (c *cli) replay(ctx context.Context, args []string) int {
 		defer debug.SetGCPercent(debug.SetGCPercent(400))
 		defer capHeap(replayHeap)()
 	}
+	var was replay.Summary
+	if before != nil {
+		// the first run only scores: no decisions, no FAQ, its skipped
+		// lines said by the second
+		var err error
+		was, err = replay.Run(ctx, before, inputs, replay.Options{Workers: *workers})
+		if err != nil {
+			fmt.Fprintf(c.stderr, "vigie replay: %v\n", err)
+			return exitFail
+		}
+	}
 	sum, err := replay.Run(ctx, rs, inputs, opts)
 	if msgs.progress != nil {
 		msgs.progress.stop()
@@ -131,6 +186,9 @@ func (c *cli) replay(ctx context.Context, args []string) int {
 		}
 	}
 
+	if before != nil {
+		return c.printComparison(was, sum, *format, models)
+	}
 	if *format == "json" {
 		b, err := sum.JSON()
 		if err != nil {
@@ -276,4 +334,75 @@ func capHeap(floor int64) (stop func()) {
 		wg.Wait()
 		debug.SetMemoryLimit(prev)
 	}
+}
+
+// printComparison prints the replay's summary after the change, then its
+// categories before and after.
+func (c *cli) printComparison(was, sum replay.Summary, format string, models map[string]*classify.Model) int {
+	if format == "json" {
+		b, err := json.MarshalIndent(map[string]any{"before": rawJSON(was), "after": rawJSON(sum)}, "", "  ")
+		if err != nil {
+			fmt.Fprintf(c.stderr, "vigie replay: %v\n", err)
+			return exitFail
+		}
+		fmt.Fprintf(c.stdout, "%s\n", b)
+		return exitOK
+	}
+	if err := sum.WriteText(c.stdout); err != nil {
+		fmt.Fprintf(c.stderr, "vigie replay: %v\n", err)
+		return exitFail
+	}
+	change := "before: without the file's models; after: with them"
+	if len(models) > 0 {
+		var parts []string
+		for name, m := range models {
+			if m == nil {
+				parts = append(parts, name+" off")
+			} else {
+				parts = append(parts, name+" from --model")
+			}
+		}
+		slices.Sort(parts)
+		change = "before: the file as written; after: " + strings.Join(parts, ", ")
+	}
+	fmt.Fprintf(c.stdout, "\n%s\n", change)
+	rows := [][]string{{"category", "tp", "fp", "fn", "precision", "recall", "fp rate"}}
+	arrow := func(a, b string) string {
+		if a == b {
+			return a
+		}
+		return a + " → " + b
+	}
+	cats := sum.Categories()
+	if sum.Overall != nil {
+		cats = append(cats, "(overall)")
+	}
+	for _, name := range cats {
+		a, b := was.ByCategory[name], sum.ByCategory[name]
+		if name == "(overall)" {
+			a, b = was.Overall, sum.Overall
+		}
+		if b == nil || b.TP+b.FN == 0 && (a == nil || a.TP+a.FN == 0) && name != "(overall)" {
+			continue // a category no event is labelled with
+		}
+		if a == nil {
+			a = &replay.Score{}
+		}
+		rows = append(rows, []string{name,
+			arrow(fmt.Sprint(a.TP), fmt.Sprint(b.TP)), arrow(fmt.Sprint(a.FP), fmt.Sprint(b.FP)), arrow(fmt.Sprint(a.FN), fmt.Sprint(b.FN)),
+			arrow(fmt.Sprintf("%.3f", a.Precision), fmt.Sprintf("%.3f", b.Precision)),
+			arrow(fmt.Sprintf("%.3f", a.Recall), fmt.Sprintf("%.3f", b.Recall)),
+			arrow(fmt.Sprintf("%.3f", a.FalsePositiveRate), fmt.Sprintf("%.3f", b.FalsePositiveRate))})
+	}
+	c.table(rows)
+	return exitOK
+}
+
+// rawJSON is a summary as its own JSON.
+func rawJSON(s replay.Summary) json.RawMessage {
+	b, err := s.JSON()
+	if err != nil {
+		return json.RawMessage("null")
+	}
+	return b
 }

@@ -1,0 +1,167 @@
+package classify
+
+import (
+	"encoding/binary"
+
+	"github.com/vigie-bot/vigie/rules/text"
+)
+
+// FeatureVersion names the way features are computed. A model remembers the
+// version it was trained with and is refused by a vigie that computes them
+// another way: its weights would be read against features they never saw.
+const FeatureVersion = 1
+
+// Char n-grams run from minGram to maxGram bytes over each word padded with a
+// space on both sides (" free " gives " f", " fr", …, "ee "): the folded words
+// are mostly ASCII, and word-bounded n-grams carry the prefixes and suffixes
+// of words that a word list spells in full ("idiots", "idiotic", "idiot").
+// They also see "bitc" in bitcoin and "ass" in Assassin's: a model learns
+// whether to read them (Options.NoGrams), and its file says so.
+const (
+	minGram = 2
+	maxGram = 5
+	// maxWordGrams bounds the bytes of a word that make n-grams: a word of
+	// 200 letters says what it has to say in its first 40.
+	maxWordGrams = 40
+	// maxWords bounds the words read: the start of a wall of text is enough,
+	// and it bounds the cost of a message.
+	maxWords = 200
+)
+
+// Features are the hashed features of one text: Words are the words, word
+// pairs and link parts, Grams the character n-grams of the words, Shape the
+// features of the message's form (links, domains, mentions, capitals, emoji),
+// each counted once. A model weighs the words (and the n-grams, if it reads
+// them) scaled by one over the square root of their number, so that a long
+// text does not score high for its length alone. A Features is reused from
+// one text to the next.
+type Features struct {
+	Words []uint32
+	Grams []uint32
+	Shape []uint32
+
+	gram [maxWordGrams + 2]byte
+}
+
+// Feature namespaces: a word "ok" and the bigram "o k" must not share a hash.
+const (
+	nsWord byte = iota + 1
+	nsPair
+	nsGram
+	nsLink
+	nsDomain
+	nsShape
+)
+
+// Extract computes the features of an analysed text into f.
+func (f *Features) Extract(a *text.Analysis) {
+	f.Words, f.Grams, f.Shape = f.Words[:0], f.Grams[:0], f.Shape[:0]
+	var prev uint32 // hash of the previous plain word, 0 at the start
+	words, mentions := 0, 0
+	a.EachWord(func(w []byte, kind text.WordKind) {
+		if words >= maxWords {
+			return
+		}
+		words++
+		switch kind {
+		case text.WordMention:
+			mentions++
+			prev = 0
+			return
+		case text.WordLink:
+			f.Words = append(f.Words, hashBytes(nsLink, w))
+			prev = 0
+			return
+		}
+		h := hashBytes(nsWord, w)
+		f.Words = append(f.Words, h)
+		if prev != 0 {
+			f.Words = append(f.Words, mix32(uint32(nsPair)<<24^prev*0x9e3779b1^h))
+		}
+		prev = h
+		f.grams(w)
+	})
+	for _, d := range a.Domains {
+		f.Shape = append(f.Shape, hashString(nsDomain, d))
+	}
+	f.shape('l', bucket(len(a.Links), 0, 1, 2, 3))
+	f.shape('m', bucket(mentions, 0, 1, 2, 3, 5))
+	f.shape('e', bucket(a.Emojis, 0, 1, 2, 5, 10))
+	f.shape('w', bucket(a.Words, 0, 1, 2, 4, 8, 16, 32, 64))
+	f.shape('c', bucket(int(a.Caps*10), 0, 1, 3, 5, 7, 9))
+	f.shape('r', bucket(a.MaxRun, 0, 3, 5, 8))
+	f.shape('p', bucket(a.Promo, 0, 1, 2))
+	f.shape('i', bucket(a.Invites+a.TelegramLinks, 0, 1))
+	f.shape('s', bucket(a.Shortened, 0, 1))
+	f.shape('$', bucket(a.Wallets, 0, 1))
+	f.shape('@', bucket(a.Emails+a.Phones, 0, 1))
+	f.shape('b', 0) // the bias: a feature every text has
+}
+
+// grams appends the n-grams of w padded with spaces.
+func (f *Features) grams(w []byte) {
+	g := f.gram[:0]
+	g = append(g, ' ')
+	g = append(g, w[:min(len(w), maxWordGrams)]...)
+	g = append(g, ' ')
+	for i := range g {
+		h := uint32(2166136261) ^ uint32(nsGram)
+		for n := 1; n <= maxGram && i+n <= len(g); n++ {
+			h = (h ^ uint32(g[i+n-1])) * 16777619
+			if n >= minGram {
+				f.Grams = append(f.Grams, mix32(h^uint32(n)<<28))
+			}
+		}
+	}
+}
+
+func (f *Features) shape(name byte, value int) {
+	f.Shape = append(f.Shape, mix32(uint32(nsShape)<<24^uint32(name)<<16^uint32(value)))
+}
+
+// bucket is the index of the last bound that n reaches: bounds 0, 1, 2, 3
+// make 0, 1, 2 and 3-or-more.
+func bucket(n int, bounds ...int) int {
+	b := 0
+	for i, lo := range bounds {
+		if n >= lo {
+			b = i
+		}
+	}
+	return b
+}
+
+// hashBytes is FNV-1a over a namespace and b, mixed: stable across
+// machines and versions, since a model's weights are laid out by it.
+func hashBytes(ns byte, b []byte) uint32 {
+	h := uint32(2166136261) ^ uint32(ns)
+	h *= 16777619
+	for len(b) >= 4 {
+		h = (h ^ binary.LittleEndian.Uint32(b)) * 16777619
+		b = b[4:]
+	}
+	for _, c := range b {
+		h = (h ^ uint32(c)) * 16777619
+	}
+	return mix32(h)
+}
+
+func hashString(ns byte, s string) uint32 {
+	h := uint32(2166136261) ^ uint32(ns)
+	h *= 16777619
+	for i := 0; i < len(s); i++ {
+		h = (h ^ uint32(s[i])) * 16777619
+	}
+	return mix32(h)
+}
+
+// mix32 is the finaliser of MurmurHash3: FNV's low bits, which index the
+// weights, are poor on their own.
+func mix32(h uint32) uint32 {
+	h ^= h >> 16
+	h *= 0x85ebca6b
+	h ^= h >> 13
+	h *= 0xc2b2ae35
+	h ^= h >> 16
+	return h
+}
