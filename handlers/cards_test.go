@@ -132,6 +132,31 @@ func TestDecisionShownOnEveryCard(t *testing.T) {
 	})
 }
 
+// A moderator's command that settles a case (a /ban by the member's case)
+// shows the decision on the case's cards, as a desk button would.
+func TestCommandShowsOnTheCards(t *testing.T) {
+	ctx := context.Background()
+	st := memory.New()
+	desk := &cardDesk{}
+	p := &chat{recorder: recorder{name: "discord"}}
+	m, _ := newModerator(t, st, desk, p)
+	ev := event("discord")
+	c, err := st.OpenCase(ctx, store.Case{Event: ev, Rule: "insult", Reason: "insult", Opened: at})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.AddCard(ctx, c.ID, bot.CardRef{Platform: "telegram", Chat: "-100", Message: "12"}); err != nil {
+		t.Fatal(err)
+	}
+	member := bot.Event{Platform: "discord", Space: ev.Space, Author: ev.Author}
+	if _, err := m.Moderate(ctx, bot.ModRequest{Command: bot.ModBan, Target: member, Text: "raid", By: "discord:42"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := desk.edited(); !slices.Equal(got, []string{"telegram/-100/12 " + c.ID + " ban by discord:42 "}) {
+		t.Errorf("card edits after /ban: %q", got)
+	}
+}
+
 // cardEdits reads vigie_card_edits_total as "desk/result" → value.
 func cardEdits(t *testing.T, reg *prometheus.Registry) map[string]float64 {
 	t.Helper()

@@ -329,7 +329,8 @@ func (m *Moderator) closeCases(ctx context.Context, r bot.ModRequest, evs []bot.
 		if !about {
 			continue
 		}
-		if _, err := m.store.DecideCase(sctx, c.ID, o.String(), r.By, m.now()); err != nil {
+		decided, err := m.store.DecideCase(sctx, c.ID, o.String(), r.By, m.now())
+		if err != nil {
 			if !errors.Is(err, store.ErrDecided) {
 				m.log.Warn("case not closed after a moderator's command", "case", c.ID, "err", err)
 			}
@@ -337,6 +338,8 @@ func (m *Moderator) closeCases(ctx context.Context, r bot.ModRequest, evs []bot.
 		}
 		closed = append(closed, c.ID)
 		m.log.Info("case decided", "case", c.ID, "outcome", o.String(), "by", r.By, "command", r.Command)
+		// The desks' cards of the case say so, as for any other decision.
+		m.ShowDecision(ctx, decided, "")
 	}
 	if len(closed) > 0 {
 		m.refreshOpenCases(sctx)
