@@ -22,7 +22,9 @@ import (
 // waitFor polls cond: the switch-over happens on the store's own schedule.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	for range 1000 {
+	// A generous ceiling: a loaded machine must not fail what only takes
+	// long, yet a test that never gets there stops.
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); {
 		if cond() {
 			return
 		}
@@ -98,6 +100,13 @@ func testFallbackOutage(t *testing.T, opts ...redis.Option) {
 		stopLoad = make(chan struct{})
 		wg       sync.WaitGroup
 	)
+	// The load stops however the test ends, so that no goroutine reports
+	// after it.
+	stop := sync.OnceFunc(func() { close(stopLoad) })
+	defer func() {
+		stop()
+		wg.Wait()
+	}()
 	t0 := time.Date(2026, 11, 20, 22, 0, 0, 0, time.UTC)
 	for g := range 4 {
 		wg.Go(func() {
@@ -175,7 +184,7 @@ func testFallbackOutage(t *testing.T, opts ...redis.Option) {
 	waitFor(t, "back from degraded", func() bool { return !f.Degraded() && f.Buffered() == 0 })
 	after := count(&reasons) + 10
 	waitFor(t, "cases after the outage", func() bool { return count(&reasons) >= after })
-	close(stopLoad)
+	stop()
 	wg.Wait()
 
 	if f.Dropped() != 0 {
