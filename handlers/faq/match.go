@@ -406,6 +406,9 @@ func (m *Matcher) termOf(stem string) string {
 // termOfWord is the term of a word: the file's synonyms first, then the
 // lexicon's concepts, the word as listed before its stem.
 func (m *Matcher) termOfWord(w word) string {
+	if strings.HasPrefix(w.stem, "~") {
+		return w.stem // what the word asks by its place (readAsks)
+	}
 	if t, ok := m.syn[w.stem]; ok {
 		return t
 	}
@@ -637,9 +640,9 @@ func (m *Matcher) language(text string, ws []word) string {
 }
 
 // asksService reports whether words without a question's form still ask
-// customer service: "carte perdue", "mot de passe oublié", "le jeu crash".
+// customer service: "carte perdue", "mot de passe oublié", "le jeu crash",
+// "service des objets trouvés".
 func (m *Matcher) asksService(ws []word) bool {
-	core := false
 	for _, w := range ws {
 		if remarkWords[w.folded] {
 			return false
@@ -647,16 +650,18 @@ func (m *Matcher) asksService(ws []word) bool {
 		if w.stem == "" {
 			continue
 		}
-		t := m.termOfWord(w)
-		if problemConcepts[t] {
+		if problemConcepts[m.termOfWord(w)] {
 			return true
 		}
-		if strings.HasPrefix(t, "~") && !contextConcepts[t] {
-			core = true
-		}
 	}
-	return core
+	// A phrase counts as the concept it stands for; a typo's correction
+	// does not ("content" is not "coûtent").
+	return slices.ContainsFunc(m.terms(ws, false), func(t string) bool { return problemConcepts[t] || asksSomething(t) })
 }
+
+// asksSomething reports whether a term is a concept that says which question
+// is asked, not only when, where or what.
+func asksSomething(t string) bool { return strings.HasPrefix(t, "~") && !contextConcepts[t] }
 
 // matchKnown matches a text on the words the matcher knows, for the matcher of
 // the intents: an entry's example asks an intent by the words customer
@@ -693,8 +698,27 @@ func (m *Matcher) onlyContext(terms []string) bool {
 	return true
 }
 
-// contextShare is what a message of context alone keeps of its scores: enough
-// to show the desk the entry it is closest to, never enough to answer.
+// asksOpinion reports whether a message asks which is best without
+// addressing the brand: "quel est le meilleur smartphone pas cher ?", "what's
+// the best protein shake?" ask the world, where "what's the best way to reach
+// you?" asks the brand. "Le plus proche" is no opinion: it asks for a store.
+func asksOpinion(ws []word) bool {
+	best, you := false, false
+	for _, w := range ws {
+		best = best || superlatives[w.folded]
+		you = you || secondPerson[w.folded]
+	}
+	return best && !you
+}
+
+var (
+	superlatives = set(`meilleur meilleure meilleurs meilleures best pire pires worst`)
+	secondPerson = set(`vous votre vos tu ton ta tes te toi you your yours yourself yourselves`)
+)
+
+// contextShare is what a message of context alone, or one asking an opinion,
+// keeps of its scores: enough to show the desk the entry it is closest to,
+// never enough to answer.
 const contextShare = 0.5
 
 func (m *Matcher) matchWords(text string, ws []word) Match {
@@ -724,7 +748,7 @@ func (m *Matcher) matchWords(text string, ws []word) Match {
 	} else {
 		m.cosines(&r)
 	}
-	if m.onlyContext(r.Terms) {
+	if m.onlyContext(r.Terms) || asksOpinion(ws) {
 		for i := range r.Candidates {
 			r.Candidates[i].Score = round3(r.Candidates[i].Score * contextShare)
 		}
