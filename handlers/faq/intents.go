@@ -29,7 +29,7 @@ import (
 const concepts = `
 open: ouvert, ouverte, ouverts, ouvertes, ouvre, ouvrez, ouvrent, ouvrira, ouverture, open, opens, opening, opened
 close: ferme, fermez, fermee, fermes, fermer, ferment, fermera, fermeture, close, closes, closing, closed
-hours: horaire, horaires, hours, timetable, timetables, schedule, schedules, planning, "opening times", "heures d'ouverture", "opening hours", "fiche horaire"
+hours: horaire, horaires, hours, timetable, timetables, schedule, schedules, "opening times", "heures d'ouverture", "opening hours", "fiche horaire"
 time: heure, heures, hour, time, times
 day: lundi, mardi, mercredi, jeudi, vendredi, samedi, dimanche, monday, tuesday, wednesday, thursday, friday, saturday, sunday, mondays, sundays, saturdays, weekend, "week end", weekends, ferie, feries, feriee, holiday, holidays, "bank holiday", "jour ferie", noel, christmas, demain, tomorrow, tonight, soir, matin, morning, aprem, "apres midi", afternoon, midi, noon, evening, "1er mai", paques, easter
 deliver: "frais de port", "shipping cost", "shipping costs", livraison, livraisons, livrer, livrez, livre, livres, livree, livrees, livrent, livreur, delivery, deliveries, deliver, delivers, delivered, shipping, ship, ships, shipped, shipment, expedition, expedier, expediez, expedie, expediee, dispatch, dispatched, courier, transporteur, colissimo, chronopost, "mondial relay", ups, dhl, fedex
@@ -39,7 +39,7 @@ abroad: etranger, international, internationale, internationally, abroad, overse
 delay: delai, delais, long, duree, days, jours, semaines, weeks, quickly, rapidement, vite, express, fast
 receive: recu, recue, recus, recevoir, recois, recevez, receive, received, receiving, arrive, arrivee, arriver, arrives, arrived, arriving, "pas arrive", "never arrived", "not arrived", "still waiting", attends, attente
 track: suivi, suivre, tracking, track, tracker, traced, "numero de suivi", "tracking number", "order status", "statut de commande", "etat de ma commande"
-lost: "objets trouves", "objet trouve", "objets perdus", "lost and found", "lost property", perdu, perdue, perdus, perte, lost, lose, vol, vole, volee, voler, stolen, stole, opposition, missing, disparu
+lost: "objets trouves", "objet trouve", "objets perdus", "lost and found", "lost property", retrouve, retrouver, retrouvee, found, perdu, perdue, perdus, perte, lost, lose, vol, vole, volee, voler, stolen, stole, opposition, missing, disparu
 return: retour, retours, retourner, retourne, renvoyer, renvoi, renvoie, rendre, "send back", "sent back", return, returns, returned, returning
 refund: rembourser, remboursement, remboursements, rembourse, remboursee, refund, refunds, refunded, refunding, "money back", "mon argent", indemnise, indemnisee, indemnisation, indemniser, dedommagement, dedommage, dedommager, compensation, compensated, compensate
 exchange: echanger, echange, echanges, exchange, exchanges, exchanged, swap
@@ -93,7 +93,7 @@ repair: reparation, reparations, reparer, reparez, repare, reparee, repair, repa
 secondhand: reconditionne, reconditionnes, reconditionnee, reconditionnees, occasion, occasions, "seconde main", "second hand", secondhand, refurbished, refurb, "pre owned", preowned, rachat, racheter, rachetez, rachete, reprise, "trade in", "buy back", buyback
 ready: "jour meme", "same day", "while you wait", "while i wait", "dans la journee", "en une heure", "within the hour"
 subscription: abonnement, abonnements, abo, abos, abonne, abonnee, abonnes, abonner, abonnez, membership, memberships, adhesion, adherent, subscription, subscriptions, forfait, forfaits, contrat, contrats, contract, contracts, engagement, commitment, "monthly pass", "annual pass", "yearly pass", "bus pass", "travel pass", "season ticket", "carte d'abonnement"
-audience: etudiant, etudiants, etudiante, etudiantes, student, students, jeune, jeunes, youth, senior, seniors, retraite, retraites, enfant, famille, family, couple, couples
+audience: ans, age, etudiant, etudiants, etudiante, etudiantes, student, students, jeune, jeunes, youth, senior, seniors, retraite, retraites, enfant, famille, family, couple, couples
 trial: essai, essais, essayer, essayez, trial, trials, decouverte, tester, "free trial", "seance d'essai", "cours d'essai"
 class: cours, class, classes, lesson, lessons, seance, seances, workshop, workshops, coach, coaching, coachs
 ticket: billet, billets, ticket, tickets, fare, fares, "titre de transport", "titres de transport", "aller simple", "aller retour", "single ticket", "return ticket", "day ticket", carnet, carnets
@@ -101,7 +101,7 @@ transport: bus, autobus, autocar, autocars, train, trains, ter, tgv, intercites,
 next: prochain, prochaine, prochains, prochaines, next, dernier, derniere, last, premier, premiere, first, frequence, frequency, often
 late: retard, retards, retarde, retardee, late, delayed, delay, delays
 disruption: perturbation, perturbations, perturbe, perturbee, perturbes, greve, greves, strike, strikes, "mouvement social", trafic, traffic, travaux, disruption, disruptions, disrupted, interrompu, interrompue, interruption, deviation, devie, diverted, diversion
-belongings: sac, sacs, "sac a dos", portefeuille, "porte monnaie", cles, clefs, parapluie, lunettes, veste, manteau, doudou, bag, bags, backpack, wallet, purse, keys, umbrella, jacket, coat
+belongings: affaires, belongings, sac, sacs, "sac a dos", portefeuille, "porte monnaie", cles, clefs, parapluie, lunettes, veste, manteau, doudou, bag, bags, backpack, wallet, purse, keys, umbrella, jacket, coat
 carry: velo, velos, bike, bikes, bicycle, bicycles, trottinette, trottinettes, scooter, scooters, poussette, poussettes, stroller, pushchair, pram, "fauteuil roulant", wheelchair, bagage, bagages, valise, valises, luggage, suitcase, suitcases, chien, chiens, animal, animaux, dog, dogs, pet, pets
 allowed: accepte, acceptes, acceptee, acceptees, acceptez, accept, accepted, accepts, allowed, autorise, autorisee, autorises, autorisees, permitted, interdit, interdits, forbidden, droit
 `
@@ -113,7 +113,7 @@ var contextConcepts = map[string]bool{
 	"~day": true, "~time": true, "~city": true, "~delay": true, "~abroad": true, "~where": true,
 	"~card": true, "~free": true, "~app": true, "~account": true,
 	"~change": true, "~signup": true, "~device": true, "~part": true, "~audience": true,
-	"~transport": true, "~belongings": true, "~allowed": true,
+	"~transport": true, "~next": true, "~belongings": true, "~allowed": true,
 }
 
 // contextWeight is how much a context concept weighs against a word that says

@@ -54,6 +54,10 @@ type Matcher struct {
 	tune    tuning
 	// learned counts the wordings WithLearned added to the entries.
 	learned int
+	// domain holds the objects the brand is about: the object concepts
+	// (a bus, a phone) that the file's own examples name in half its
+	// entries or more.
+	domain map[string]bool
 }
 
 // cosineIndex is the examples' and centroids' weights term by term: a message's
@@ -182,6 +186,7 @@ func newMatcher(cfg Config, tune tuning) (*Matcher, error) {
 	}
 	// Examples first, without typo correction: the vocabulary is theirs.
 	df := map[string]int{}
+	ownObjects := map[string]int{}
 	for _, fe := range cfg.Entries {
 		mode, err := modeOf(fe)
 		if err != nil {
@@ -201,6 +206,11 @@ func newMatcher(cfg Config, tune tuning) (*Matcher, error) {
 			m.learnSurface(q)
 		}
 		e.own = len(e.questions)
+		for t := range seen {
+			if objectConcepts[t] {
+				ownObjects[t]++
+			}
+		}
 		// The wordings of the intents the entry asks are examples too, which
 		// a CM did not have to write.
 		for _, q := range inherited[fe.ID] {
@@ -218,6 +228,12 @@ func newMatcher(cfg Config, tune tuning) (*Matcher, error) {
 			df[t]++
 		}
 		m.entries = append(m.entries, e)
+	}
+	m.domain = map[string]bool{}
+	for t, c := range ownObjects {
+		if len(m.entries) >= 3 && 2*c >= len(m.entries) {
+			m.domain[t] = true
+		}
 	}
 	n := float64(max(len(m.entries), 1))
 	for t, d := range df {
@@ -569,7 +585,7 @@ func (m *Matcher) weight(t string) float64 {
 	if !ok {
 		w = m.unknown
 	}
-	if contextConcepts[t] {
+	if isContext(t) {
 		w *= contextWeight
 	}
 	return w
@@ -659,6 +675,15 @@ func (m *Matcher) asksService(ws []word) bool {
 	return slices.ContainsFunc(m.terms(ws, false), func(t string) bool { return problemConcepts[t] || asksSomething(t) })
 }
 
+// isContext reports whether a term says when, where or which one rather than
+// which question: a context concept or a number.
+func isContext(t string) bool { return contextConcepts[t] || strings.HasPrefix(t, whichPrefix) }
+
+// whichPrefix marks the term of a number: "7h", "ligne 4", "taille 42" say
+// which one, not which question, so they weigh as a context does, and are
+// never corrected as typos.
+const whichPrefix = "#"
+
 // asksSomething reports whether a term is a concept that says which question
 // is asked, not only when, where or what.
 func asksSomething(t string) bool { return strings.HasPrefix(t, "~") && !contextConcepts[t] }
@@ -674,7 +699,7 @@ func (m *Matcher) matchKnown(text string) (Candidate, bool) {
 	for _, t := range all {
 		if _, ok := m.idf[t]; ok {
 			r.Terms = append(r.Terms, t)
-			core = core || !contextConcepts[t]
+			core = core || !isContext(t)
 		}
 	}
 	if !core {
@@ -688,14 +713,22 @@ func (m *Matcher) matchKnown(text string) (Candidate, bool) {
 }
 
 // onlyContext reports whether the terms the FAQ knows are all context: a
-// day, a city, a delay say nothing of which question is asked.
+// day, a city, a delay say nothing of which question is asked. The objects
+// the brand is about are not context there: "y a des bus le dimanche ?" asks
+// a bus company about its buses.
 func (m *Matcher) onlyContext(terms []string) bool {
 	for _, t := range terms {
-		if _, known := m.idf[t]; known && !contextConcepts[t] {
+		if _, known := m.idf[t]; known && (!isContext(t) || m.domain[t]) {
 			return false
 		}
 	}
 	return true
+}
+
+// objectConcepts are the context concepts that name what a brand may be
+// about, rather than when or where.
+var objectConcepts = map[string]bool{
+	"~device": true, "~part": true, "~transport": true, "~app": true, "~account": true, "~card": true,
 }
 
 // asksOpinion reports whether a message asks which is best without

@@ -230,16 +230,19 @@ const priceTerm = "~price"
 const durationTerm = "~duration"
 
 func newWord(w string) word {
-	if isStop(w) || isNumber(w) {
+	if isStop(w) {
 		return word{folded: w}
+	}
+	if isNumber(w) {
+		return word{folded: w, stem: whichPrefix + w}
 	}
 	return word{folded: w, stem: stem(w)}
 }
 
 // isNumber reports whether a word starts with a digit: a number, an hour, a
-// line or a size ("7h", "ligne 4", "taille 42", "1er") says which one, never
-// which question, and an unknown word weighs against every entry. A name
-// with a digit ("ps5") stays a word.
+// line or a size ("7h", "ligne 4", "taille 42", "1er") says which one, not
+// which question, and weighs as a context does. A name with a digit ("ps5")
+// stays a word.
 func isNumber(w string) bool {
 	return w != "" && '0' <= w[0] && w[0] <= '9'
 }
