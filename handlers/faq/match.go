@@ -659,6 +659,9 @@ func (m *Matcher) language(text string, ws []word) string {
 // customer service: "carte perdue", "mot de passe oublié", "le jeu crash",
 // "service des objets trouvés".
 func (m *Matcher) asksService(ws []word) bool {
+	core := false
+	var buf [32]word
+	content := buf[:0]
 	for _, w := range ws {
 		if remarkWords[w.folded] {
 			return false
@@ -666,13 +669,27 @@ func (m *Matcher) asksService(ws []word) bool {
 		if w.stem == "" {
 			continue
 		}
-		if problemConcepts[m.termOfWord(w)] {
+		t := m.termOfWord(w)
+		if problemConcepts[t] {
 			return true
 		}
+		core = core || asksSomething(t)
+		content = append(content, w)
+	}
+	if core {
+		return true
 	}
 	// A phrase counts as the concept it stands for; a typo's correction
 	// does not ("content" is not "coûtent").
-	return slices.ContainsFunc(m.terms(ws, false), func(t string) bool { return problemConcepts[t] || asksSomething(t) })
+	for i := 0; i < len(content); i++ {
+		if t, n := m.phraseAt(content[i:]); n > 0 {
+			if problemConcepts[t] || asksSomething(t) {
+				return true
+			}
+			i += n - 1
+		}
+	}
+	return false
 }
 
 // isContext reports whether a term says when, where or which one rather than
