@@ -84,7 +84,7 @@ loan: pret, prets, credit, credits, emprunt, emprunter, loan, loans, mortgage, m
 transfer: virement, virements, transfer, transfers, wire, "envoyer de l'argent", "send money", sepa, iban, rib
 signup: souscrire, subscribe, "devenir client", "become a customer", "sign up", signup, inscrire, inscription, inscriptions, register, registration, enrol, enroll, enrolment, enrollment
 iddoc: "carte d'identite", "carte identite", identite, cni, passeport, passeports, passport, passports, "id card", "titre de sejour", permis
-waste: poubelle, poubelles, dechet, dechets, ordure, ordures, encombrant, encombrants, collecte, ramassage, dechetterie, dechetteries, bin, bins, trash, garbage, rubbish, recycling, recyclage, tri, "dechets verts"
+waste: "throw away", dispose, disposal, poubelle, poubelles, dechet, dechets, ordure, ordures, encombrant, encombrants, collecte, ramassage, dechetterie, dechetteries, bin, bins, trash, garbage, rubbish, recycling, recyclage, tri, "dechets verts"
 school: ecole, ecoles, school, schools, scolaire, cantine, maternelle, primaire, creche, periscolaire, college, enfant, enfants, child, children, kid, kids, fils, fille, son, daughter, cp
 parking: stationnement, stationner, parking, parkings, park, garer, "carte resident", "resident permit", "parking permit", horodateur, amende, contravention, pv
 device: telephone, telephones, phone, phones, iphone, iphones, ipad, ipads, smartphone, smartphones, portable, portables, tablette, tablettes, tablet, tablets, ordinateur, ordinateurs, ordi, laptop, laptops, appareil, appareils, device, devices

@@ -187,8 +187,9 @@ func words(text string) []word {
 
 // readAsks gives a meaning to the words that ask something by their place:
 // "c'est combien", "combien pour un an" and "how much for a battery" ask a
-// price, "combien de temps", "how long" and "how much time" a duration (where
-// "temps", "long" and "time" alone say little), "combien de salles" a count;
+// price, "combien de temps", "combien de jours", "how long" and "how much
+// time" a duration (where "temps", "long" and "time" alone say little),
+// "combien de salles" a count;
 // and "en cours" (in progress) is no class.
 func readAsks(ws []word) {
 	for i := range ws {
@@ -207,6 +208,11 @@ func readAsks(ws []word) {
 			}
 		case "temps", "time":
 			if i > 1 && (ws[i-1].folded == "de" && ws[i-2].folded == "combien" || ws[i-1].folded == "much" && ws[i-2].folded == "how") {
+				ws[i].stem = durationTerm
+			}
+		case "jours", "semaines", "heures", "minutes", "mois", "days", "weeks", "hours", "months":
+			// "combien de jours", "how many days": how long, in days.
+			if i > 1 && (ws[i-1].folded == "de" && ws[i-2].folded == "combien" || ws[i-1].folded == "many" && ws[i-2].folded == "how") {
 				ws[i].stem = durationTerm
 			}
 		case "long":
