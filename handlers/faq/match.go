@@ -37,6 +37,9 @@ type Matcher struct {
 	// for typo correction.
 	nearSurface, nearStem map[rune][]known
 	phrases               []phrase
+	// phraseByFirst holds the phrases by their first stem, longest first:
+	// a word is only tried against the phrases it can open.
+	phraseByFirst map[string][]phrase
 	// afterHours tells whether a time is outside the file's office hours.
 	afterHours func(time.Time) bool
 	tz         *time.Location
@@ -177,6 +180,10 @@ func newMatcher(cfg Config, tune tuning) (*Matcher, error) {
 	// The file's phrases before the lexicon's, so that its synonyms win.
 	m.phrases = append(m.phrases, concepts...)
 	sort.SliceStable(m.phrases, func(i, j int) bool { return len(m.phrases[i].stems) > len(m.phrases[j].stems) })
+	m.phraseByFirst = map[string][]phrase{}
+	for _, p := range m.phrases {
+		m.phraseByFirst[p.stems[0]] = append(m.phraseByFirst[p.stems[0]], p)
+	}
 	inherited := map[string][]string{}
 	if !tune.alone {
 		var err error
@@ -470,7 +477,10 @@ func (m *Matcher) terms(ws []word, fix bool) []string {
 }
 
 func (m *Matcher) phraseAt(ws []word) (string, int) {
-	for _, p := range m.phrases {
+	if len(ws) < 2 {
+		return "", 0 // a phrase has two words or more
+	}
+	for _, p := range m.phraseByFirst[ws[0].stem] {
 		if len(p.stems) > len(ws) {
 			continue
 		}
