@@ -29,7 +29,7 @@ import (
 const concepts = `
 open: ouvert, ouverte, ouverts, ouvertes, ouvre, ouvrez, ouvrent, ouvrira, ouverture, open, opens, opening, opened
 close: ferme, fermez, fermee, fermes, fermer, ferment, fermera, fermeture, close, closes, closing, closed
-hours: horaire, horaires, hours, timetable, "opening times", "heures d'ouverture", "opening hours"
+hours: horaire, horaires, hours, timetable, timetables, schedule, schedules, planning, "opening times", "heures d'ouverture", "opening hours", "fiche horaire"
 time: heure, heures, hour, time, times
 day: lundi, mardi, mercredi, jeudi, vendredi, samedi, dimanche, monday, tuesday, wednesday, thursday, friday, saturday, sunday, mondays, sundays, saturdays, weekend, "week end", weekends, ferie, feries, feriee, holiday, holidays, "bank holiday", "jour ferie", noel, christmas, demain, tomorrow, tonight, soir, matin, morning, aprem, "apres midi", afternoon, midi, noon, evening, "1er mai", paques, easter
 deliver: "frais de port", "shipping cost", "shipping costs", livraison, livraisons, livrer, livrez, livre, livres, livree, livrees, livrent, livreur, delivery, deliveries, deliver, delivers, delivered, shipping, ship, ships, shipped, shipment, expedition, expedier, expediez, expedie, expediee, dispatch, dispatched, courier, transporteur, colissimo, chronopost, "mondial relay", ups, dhl, fedex
@@ -39,26 +39,27 @@ abroad: etranger, international, internationale, internationally, abroad, overse
 delay: delai, delais, long, duree, days, jours, semaines, weeks, quickly, rapidement, vite, express, fast
 receive: recu, recue, recus, recevoir, recois, recevez, receive, received, receiving, arrive, arrivee, arriver, arrives, arrived, arriving, "pas arrive", "never arrived", "not arrived", "still waiting", attends, attente
 track: suivi, suivre, tracking, track, tracker, traced, "numero de suivi", "tracking number", "order status", "statut de commande", "etat de ma commande"
-lost: perdu, perdue, perdus, perte, lost, lose, vol, vole, volee, voler, stolen, stole, opposition, missing, disparu
+lost: "objets trouves", "objet trouve", "objets perdus", "lost and found", "lost property", retrouve, retrouver, retrouvee, found, perdu, perdue, perdus, perte, lost, lose, vol, vole, volee, voler, stolen, stole, opposition, missing, disparu
 return: retour, retours, retourner, retourne, renvoyer, renvoi, renvoie, rendre, "send back", "sent back", return, returns, returned, returning
-refund: rembourser, remboursement, remboursements, rembourse, remboursee, refund, refunds, refunded, refunding, "money back", "mon argent"
+refund: rembourser, remboursement, remboursements, rembourse, remboursee, refund, refunds, refunded, refunding, "money back", "mon argent", indemnise, indemnisee, indemnisation, indemniser, dedommagement, dedommage, dedommager, compensation, compensated, compensate
 exchange: echanger, echange, echanges, exchange, exchanges, exchanged, swap
 size: taille, tailles, pointure, pointures, size, sizes, sizing, fit, fits, "trop petit", "trop grand", "too small", "too big"
 contact: contacter, contact, contactez, joindre, reach, "get in touch", touch, ecrire, write, "service client", "service clients", "service clientele", "customer service", "customer support", sav, "service apres vente", support, conseiller, conseillere, advisor, adviser, humain, human, "vraie personne", "real person", agent
-phone: telephone, telephoner, numero, numeros, phone, appeler, appelle, appel, call, calling, hotline, standard
+phone: "numero de telephone", "phone number", "telephone number", "par telephone", "au telephone", "by phone", "over the phone", "phone call", telephoner, numero, numeros, appeler, appelle, appel, call, calling, hotline, standard
 email: mail, mails, email, emails, courriel, "e mail", "adresse mail", "email address"
 chat: chat, "live chat", tchat, messagerie, whatsapp, messenger, dm
 job: recrutez, recrute, recrutement, recruter, recrutent, embauche, embauchez, embaucher, embauchent, emploi, emplois, job, jobs, poste, postes, postuler, candidature, candidatures, candidater, cv, resume, hiring, hire, hires, vacancy, vacancies, position, positions, career, careers, travailler, stage, stages, stagiaire, stagiaires, alternance, alternant, alternants, apprentissage, apprenti, internship, internships, intern, interns, apprenticeship, "job etudiant", "offre d'emploi", "offres d'emploi", "job offer", "job offers", apply, applying
-price: prix, tarif, tarifs, tarification, cout, coute, coutent, couter, price, prices, pricing, priced, cost, costs, cher, chere, expensive, cheap, euros, dollars, frais, fee, fees, charge, charges
+price: prix, tarif, tarifs, tarification, cout, coute, coutent, couter, price, prices, pricing, priced, cost, costs, cher, chere, expensive, cheap, euros, dollars, frais, fee, fees, charge, charges, payant, payante, devis, estimate, estimates, quote, quotes, quotation, chiffrage
 free: gratuit, gratuite, gratuits, gratuitement, free
-promo: promo, promos, promotion, promotions, soldes, reduction, reductions, remise, remises, discount, discounts, sale, sales, coupon, coupons, "code promo", "promo code", "discount code", "bon plan", "black friday", offer, offers, deal, deals
+promo: promo, promos, promotion, promotions, soldes, reduction, reductions, remise, remises, reduit, reduite, reduced, discount, discounts, sale, sales, coupon, coupons, "code promo", "promo code", "discount code", "bon plan", "black friday", offer, offers, deal, deals
 loyalty: fidelite, fidele, loyalty, reward, rewards, points, parrainage, referral
 pay: payer, paye, payez, paiement, paiements, payment, payments, pay, paying, paid
 paymethod: especes, cash, liquide, cheque, cheques, paypal, "apple pay", "google pay", lydia, "sans contact", contactless, "ticket restaurant", "tickets restaurant", "titre restaurant", "titres restaurant", "ticket resto", "tickets resto", "meal voucher", "plusieurs fois", installments, klarna, "carte bleue", mastercard, visa, amex, "american express"
 card: carte, cartes, card, cards, cb
 stock: "out of stock", stock, stocks, restock, reassort, disponible, disponibles, disponibilite, available, availability, rupture, "sold out", epuise, epuisee, "back in stock", "en stock"
-store: magasin, magasins, boutique, boutiques, store, stores, shop, shops, agence, agences, branch, branches, "point de vente", "points de vente", enseigne, succursale
-where: adresse, adresses, address, located, location, locations, situe, situee, situes, proche, near, nearest, nearby, pres, "pas loin", "a cote", trouve, trouver, find
+store: magasin, magasins, boutique, boutiques, store, stores, shop, shops, agence, agences, branch, branches, "point de vente", "points de vente", enseigne, succursale, salle, salles, club, clubs, gym, gyms, atelier, ateliers, showroom
+address: adresse, adresses, address, addresses, located, situe, situee, situes, situees, localisation, quartier, neighbourhood, neighborhood, itineraire, directions
+where: location, locations, proche, near, nearest, nearby, pres, "pas loin", "a cote", trouve, trouver, find
 city: paris, lyon, marseille, lille, bordeaux, toulouse, nantes, nice, strasbourg, montpellier, rennes, grenoble, rouen, toulon, dijon, angers, reims, nancy, metz, tours, brest, limoges, caen, orleans, bruxelles, geneve, lausanne, montreal, london, londres, berlin, madrid, ville, city, town, centre, downtown
 app: app, apps, appli, applis, application, applications, site, website, "site web", "site internet"
 account: compte, comptes, account, accounts, profil, profile, espace, identifiant, identifiants, username
@@ -66,26 +67,43 @@ password: "mot de passe", mdp, password, passwords, passcode, pwd, "code secret"
 login: log, connecter, connexion, connecte, connect, connecting, connection, login, "log in", "sign in", signin, logged, loguer
 forgot: oublie, oublier, oubliee, forgot, forget, forgotten
 change: changer, change, modifier, modification, update, mettre, reinitialiser, reinitialisation, reset, recuperer, recover
-delete: supprimer, suppression, delete, deleting, remove, desinscrire, unsubscribe, resilier, resiliation
+delete: supprimer, suppression, delete, deleting, remove
 hacked: pirate, piratee, hacked, hack, usurpation, compromised, fraude, fraud, arnaque, scam
 bug: bug, bugs, beug, bugge, crash, crashes, crashed, crashing, plante, planter, freeze, freezes, freezing, frozen, fige, glitch, glitches, erreur, error, errors, "ecran noir", "black screen", lag, lags, "marche pas", "ne marche", "fonctionne pas", "not working", "doesn t work", broken, corrompu, corrupted, corrupt
 server: serveur, serveurs, server, servers, down, panne, outage, offline, maintenance, status, "hors ligne", hs
 release: sortie, sortir, sort, sortira, sortent, release, released, releases, "launch date", "date de lancement", "come out", "comes out", "coming out", out, parution, date
-platform: ps4, ps5, playstation, xbox, switch, nintendo, pc, mac, macos, steam, epic, mobile, android, ios, iphone, ipad, console, consoles, platform, platforms, plateforme, plateformes, linux, version
+platform: ps4, ps5, playstation, xbox, switch, nintendo, pc, mac, macos, steam, epic, mobile, android, ios, console, consoles, platform, platforms, plateforme, plateformes, linux, version
 booking: rendez, "rendez vous", rdv, appointment, appointments, booking, book, reserver, reservation, reserve, precommande, preorder, "pre order", "pre commander"
-cancel: annuler, annulation, annule, cancel, cancelled, canceled, cancellation
+cancel: annuler, annulation, annule, cancel, cancelled, canceled, cancellation, resilier, resiliation, resilie, desabonner, desabonne, desinscrire, unsubscribe, terminate, termination, "mettre fin", suspendre, suspension, suspend, arreter, stopper
 damaged: defectueux, defectueuse, abime, abimee, casse, cassee, damaged, defective, defect, "mauvais article", "wrong item", "article manquant"
-warranty: garantie, garanti, warranty, guarantee, reparation, reparer, repair
-invoice: facture, factures, invoice, invoices, receipt, ticket
+warranty: garantie, garanti, garanties, warranty, guarantee, guaranteed
+invoice: facture, factures, invoice, invoices, receipt, receipts, "ticket de caisse"
 giftcard: "carte cadeau", "cartes cadeaux", "gift card", "gift cards", "bon d'achat", voucher
 allergen: allergene, allergenes, allergie, allergies, allergique, allergic, allergy, gluten, lactose, vegan, vegetalien, vegetarien, vegetarian, arachide, arachides, noix, nuts, peanut, peanuts, dairy, oeuf, oeufs, egg, eggs, halal, casher, kosher, ingredient, ingredients
 loan: pret, prets, credit, credits, emprunt, emprunter, loan, loans, mortgage, mortgages, borrow, "taux d'interet", "interest rate", immobilier, conso
 transfer: virement, virements, transfer, transfers, wire, "envoyer de l'argent", "send money", sepa, iban, rib
 signup: souscrire, subscribe, "devenir client", "become a customer", "sign up", signup, inscrire, inscription, inscriptions, register, registration, enrol, enroll, enrolment, enrollment
 iddoc: "carte d'identite", "carte identite", identite, cni, passeport, passeports, passport, passports, "id card", "titre de sejour", permis
-waste: poubelle, poubelles, dechet, dechets, ordure, ordures, encombrant, encombrants, collecte, ramassage, dechetterie, dechetteries, bin, bins, trash, garbage, rubbish, recycling, recyclage, tri, "dechets verts"
+waste: "throw away", dispose, disposal, poubelle, poubelles, dechet, dechets, ordure, ordures, encombrant, encombrants, collecte, ramassage, dechetterie, dechetteries, bin, bins, trash, garbage, rubbish, recycling, recyclage, tri, "dechets verts"
 school: ecole, ecoles, school, schools, scolaire, cantine, maternelle, primaire, creche, periscolaire, college, enfant, enfants, child, children, kid, kids, fils, fille, son, daughter, cp
-parking: stationnement, stationner, parking, parkings, park, garer, gare, "carte resident", "resident permit", "parking permit", horodateur, amende, contravention, pv
+parking: stationnement, stationner, parking, parkings, park, garer, "carte resident", "resident permit", "parking permit", horodateur, amende, contravention, pv
+device: telephone, telephones, phone, phones, iphone, iphones, ipad, ipads, smartphone, smartphones, portable, portables, tablette, tablettes, tablet, tablets, ordinateur, ordinateurs, ordi, laptop, laptops, appareil, appareils, device, devices
+part: ecran, ecrans, screen, screens, batterie, batteries, battery, vitre, vitres, glass, camera, cameras, "port de charge", "charging port", "haut parleur", speaker, bouton, boutons, button, buttons
+repair: reparation, reparations, reparer, reparez, repare, reparee, repair, repairs, repaired, repairing, fix, fixed, fixing, depannage, depanner, remplacer, remplacement, replace, replacement
+secondhand: reconditionne, reconditionnes, reconditionnee, reconditionnees, occasion, occasions, "seconde main", "second hand", secondhand, refurbished, refurb, "pre owned", preowned, rachat, racheter, rachetez, rachete, reprise, "trade in", "buy back", buyback
+ready: "jour meme", "same day", "while you wait", "while i wait", "dans la journee", "en une heure", "within the hour"
+subscription: abonnement, abonnements, abo, abos, abonne, abonnee, abonnes, abonner, abonnez, membership, memberships, adhesion, adherent, subscription, subscriptions, forfait, forfaits, contrat, contrats, contract, contracts, engagement, commitment, "monthly pass", "annual pass", "yearly pass", "bus pass", "travel pass", "season ticket", "carte d'abonnement"
+audience: ans, age, etudiant, etudiants, etudiante, etudiantes, student, students, jeune, jeunes, youth, senior, seniors, retraite, retraites, enfant, famille, family, couple, couples
+trial: essai, essais, essayer, essayez, trial, trials, decouverte, tester, "free trial", "seance d'essai", "cours d'essai"
+class: cours, class, classes, lesson, lessons, seance, seances, workshop, workshops, coach, coaching, coachs
+ticket: billet, billets, ticket, tickets, fare, fares, "titre de transport", "titres de transport", "aller simple", "aller retour", "single ticket", "return ticket", "day ticket", carnet, carnets
+transport: bus, autobus, autocar, autocars, train, trains, ter, tgv, intercites, tram, trams, tramway, metro, rer, navette, navettes, shuttle, coaches, ligne, lignes, line, lines, gare, gares, station, stations, quai, quais, "arret de bus", "bus stop", trajet, trajets, journey, rail, railway
+next: prochain, prochaine, prochains, prochaines, next, dernier, derniere, last, premier, premiere, first, frequence, frequency, often
+late: retard, retards, retarde, retardee, late, delayed, delay, delays
+disruption: perturbation, perturbations, perturbe, perturbee, perturbes, greve, greves, strike, strikes, "mouvement social", trafic, traffic, travaux, disruption, disruptions, disrupted, interrompu, interrompue, interruption, deviation, devie, diverted, diversion
+belongings: affaires, belongings, sac, sacs, "sac a dos", portefeuille, "porte monnaie", cles, clefs, parapluie, lunettes, veste, manteau, doudou, bag, bags, backpack, wallet, purse, keys, umbrella, jacket, coat
+carry: velo, velos, bike, bikes, bicycle, bicycles, trottinette, trottinettes, scooter, scooters, poussette, poussettes, stroller, pushchair, pram, "fauteuil roulant", wheelchair, bagage, bagages, valise, valises, luggage, suitcase, suitcases, chien, chiens, animal, animaux, dog, dogs, pet, pets
+allowed: accepte, acceptes, acceptee, acceptees, acceptez, accept, accepted, accepts, allowed, autorise, autorisee, autorises, autorisees, permitted, interdit, interdits, forbidden, droit
 `
 
 // contextConcepts say when, where or what, never which question: "how was
@@ -94,7 +112,8 @@ parking: stationnement, stationner, parking, parkings, park, garer, gare, "carte
 var contextConcepts = map[string]bool{
 	"~day": true, "~time": true, "~city": true, "~delay": true, "~abroad": true, "~where": true,
 	"~card": true, "~free": true, "~app": true, "~account": true,
-	"~change": true, "~signup": true,
+	"~change": true, "~signup": true, "~device": true, "~part": true, "~audience": true,
+	"~transport": true, "~next": true, "~belongings": true, "~allowed": true,
 }
 
 // contextWeight is how much a context concept weighs against a word that says
@@ -117,6 +136,7 @@ var remarkWords = set(`
 var problemConcepts = map[string]bool{
 	"~lost": true, "~receive": true, "~forgot": true, "~bug": true, "~server": true, "~hacked": true,
 	"~damaged": true, "~refund": true, "~cancel": true, "~password": true, "~login": true,
+	"~late": true, "~disruption": true, "~repair": true,
 }
 
 // intents are the questions customer service is asked: each a line with its
@@ -126,24 +146,24 @@ hours: quels sont vos horaires d'ouverture | vous etes ouverts le dimanche | a q
 delivery: combien de temps pour la livraison | quel est le delai de livraison | vous livrez a l'etranger | vous livrez en belgique | combien coutent les frais de livraison | frais de port | la livraison est gratuite | livraison express possible | expedition sous combien de jours | how long does delivery take | do you ship internationally | do you deliver to the uk | how much is shipping | is delivery free | express shipping
 returns: comment retourner un article | le retour est gratuit | je veux renvoyer ma commande | combien de jours pour un retour | politique de retour | how do i return an item | what is your return policy | can i send it back | are returns free
 refund: comment etre rembourse | je veux un remboursement | delai de remboursement | je n'ai pas ete rembourse | can i get a refund | i want my money back | how long does the refund take | refund my order
-exchange: je veux echanger une taille | faire un echange | echanger contre une autre taille | can i exchange for another size | exchange an item | swap for a different size
-sizes: quelle taille prendre | guide des tailles | ca taille grand | quelle pointure choisir | size guide | what size should i take | does it fit small | size chart
+exchange: je veux echanger une taille | echanger un cadeau | echanger contre une autre couleur | comment faire un echange en magasin | can i swap it for another colour | exchange a gift | faire un echange | echanger contre une autre taille | can i exchange for another size | exchange an item | swap for a different size
+sizes: quelle taille prendre | vous avez la taille au dessus | ca taille petit | guide des pointures | c'est grand ou petit | which size am i | do you have it in a bigger size | true to size | size conversion | guide des tailles | ca taille grand | quelle pointure choisir | size guide | what size should i take | does it fit small | size chart
 tracking: ou en est ma commande | suivi de commande | numero de suivi | comment suivre mon colis | where is my order | how do i track my order | tracking number | order status
-not_received: je n'ai pas recu mon colis | ma commande n'est pas arrivee | colis perdu | mon colis est bloque | toujours rien recu | i haven't received my order | my package never arrived | my parcel is lost | order not delivered | still waiting for my order
+not_received: je n'ai pas recu mon colis | ma commande est en retard | le livreur n'est jamais passe | colis marque livre mais rien recu | j'attends toujours ma commande | my order is late | the parcel says delivered but i have nothing | where is my package it should have arrived | ma commande n'est pas arrivee | colis perdu | mon colis est bloque | toujours rien recu | i haven't received my order | my package never arrived | my parcel is lost | order not delivered | still waiting for my order
 contact: comment vous contacter | quel est votre numero de telephone | votre adresse mail | comment joindre le service client | je peux vous appeler | je voudrais parler a quelqu'un | how can i contact you | what is your phone number | email address | how do i reach customer service | can i call you | is there a live chat | i want to talk to a human
 jobs: vous recrutez | vous avez des offres d'emploi | comment postuler | ou envoyer ma candidature | je cherche un stage | vous prenez des alternants | je voudrais travailler chez vous | are you hiring | any job openings | how do i apply | where can i send my cv | do you offer internships | can i work for you
-prices: combien ca coute | quel est le prix | c'est gratuit | quels sont vos tarifs | c'est cher | how much does it cost | what's the price | is it free | price list
-promotions: vous avez des promos | un code promo | c'est quand les soldes | reduction etudiant | des offres en ce moment | any discount | do you have a promo code | when are the sales | student discount | any deals right now
+prices: combien ca coute | c'est combien | combien pour | a partir de combien | vos prix | grille tarifaire | faire un devis | devis gratuit | c'est payant | how much is it | how much for | what are your prices | can i get a quote | rates | quel est le prix | c'est gratuit | quels sont vos tarifs | c'est cher | how much does it cost | what's the price | is it free | price list
+promotions: vous avez des promos | une reduction | tarif reduit | des remises pour les etudiants | les soldes commencent quand | do you do discounts | any offers on | reduced price | sale on now | un code promo | c'est quand les soldes | reduction etudiant | des offres en ce moment | any discount | do you have a promo code | when are the sales | student discount | any deals right now
 loyalty: carte de fidelite | programme de fidelite | points de fidelite | parrainage | loyalty card | loyalty program | reward points | referral program
-payment: quels moyens de paiement | payer par carte | paiement en plusieurs fois | vous acceptez paypal | payer en especes | paiement sans contact | tickets restaurant acceptes | payment methods | can i pay by card | do you accept paypal | can i pay cash | do you take apple pay
-stock: c'est en stock | c'est disponible en taille 42 | quand revient en stock | rupture de stock | is it in stock | when will it be back in stock | sold out | is it available
-stores: ou sont vos magasins | adresse de la boutique | magasin le plus proche | vous avez une boutique a paris | ou vous trouver | where are your stores | store near me | shop address | do you have a shop in london | where are you located
-account: creer un compte | modifier mon compte | supprimer mon compte | changer mon adresse mail | mon compte a ete pirate | create an account | delete my account | change my email | my account was hacked | update my profile
-password: mot de passe oublie | reinitialiser mon mot de passe | je n'arrive pas a me connecter | impossible de me connecter | forgot my password | reset my password | i can't log in | login problem
-cancel: annuler ma commande | annuler mon abonnement | cancel my order | cancel my subscription
+payment: quels moyens de paiement | vous prenez la carte | payer par cheque | paiement en trois fois | vous acceptez les especes | pay in instalments | do you take cheques | which cards do you accept | can i pay with my phone | payer par carte | paiement en plusieurs fois | vous acceptez paypal | payer en especes | paiement sans contact | tickets restaurant acceptes | payment methods | can i pay by card | do you accept paypal | can i pay cash | do you take apple pay
+stock: c'est en stock | il en reste | vous l'avez en magasin | disponible en boutique | ca revient quand | vous allez en recevoir | do you have it in store | any left | will you restock | is it available in my size | c'est disponible en taille 42 | quand revient en stock | rupture de stock | is it in stock | when will it be back in stock | sold out | is it available
+stores: ou sont vos magasins | ou etes vous situes | quelle est votre adresse | comment venir chez vous | vous etes dans quel quartier | liste des magasins | what is your address | how do i get to the store | is there a branch near me | list of your shops | adresse de la boutique | magasin le plus proche | vous avez une boutique a paris | ou vous trouver | where are your stores | store near me | shop address | do you have a shop in london | where are you located
+account: creer un compte | acceder a mon compte | mon compte est bloque | changer mes informations | my account is locked | how do i access my account | change my details | modifier mon compte | supprimer mon compte | changer mon adresse mail | mon compte a ete pirate | create an account | delete my account | change my email | my account was hacked | update my profile
+password: mot de passe oublie | mot de passe incorrect | je ne recois pas le mail de reinitialisation | changer mon mot de passe | identifiant oublie | wrong password | password reset link not working | change my password | i can't sign in | reinitialiser mon mot de passe | je n'arrive pas a me connecter | impossible de me connecter | forgot my password | reset my password | i can't log in | login problem
+cancel: annuler ma commande | annuler mon abonnement | resilier mon abonnement | resilier mon contrat | comment se desabonner | suspendre mon abonnement | mettre fin a mon contrat | cancel my order | cancel my subscription | cancel my membership | end my contract | unsubscribe | pause my membership
 damaged: article defectueux | recu casse | produit abime | mauvais article recu | item arrived damaged | broken product | defective item | wrong item received
-warranty: garantie | le produit est garanti | reparation sous garantie | warranty | is it under warranty | repair
-invoice: je voudrais ma facture | une facture svp | i need an invoice | send me the receipt
+warranty: garantie | le produit est garanti | reparation sous garantie | c'est garanti combien de temps | duree de la garantie | warranty | is it under warranty | how long is the warranty | is it guaranteed
+invoice: je voudrais ma facture | une facture svp | ticket de caisse | i need an invoice | send me the receipt
 giftcard: carte cadeau | bon d'achat | gift card | gift voucher
 bugs: le jeu crash | signaler un bug | ca ne marche pas | l'appli bug | ecran noir au lancement | ca plante | report a bug | the game crashes | the app is not working | it keeps freezing | error message | black screen
 servers: serveur down | le serveur est en maintenance | c'est en panne | je n'arrive pas a me connecter au serveur | servers down | is it down | outage | server status | can't connect to the server | maintenance today
@@ -153,11 +173,21 @@ open_account: ouvrir un compte | devenir client | documents pour ouvrir un compt
 lost_card: carte perdue | carte volee | faire opposition | bloquer ma carte | j'ai perdu ma carte bancaire | lost card | stolen card | block my card | i lost my card
 loans: faire un pret | credit immobilier | emprunter de l'argent | taux de credit | credit conso | loan | mortgage | borrow money | interest rate | car loan
 transfers: faire un virement | virement international | delai d'un virement | virement instantane | bank transfer | send money abroad | wire transfer | how long does a transfer take | instant transfer
-booking: prendre rendez-vous | reserver | faire une reservation | precommander | book an appointment | make a booking | reserve | pre-order
+booking: prendre rendez-vous | reserver | faire une reservation | reserver un creneau | sans rendez-vous | precommander | book an appointment | make a booking | reserve | book a slot | do i need to book | pre-order
 id_documents: carte d'identite | refaire mon passeport | renouveler ma carte d'identite | delai passeport | rendez-vous passeport | id card | renew my passport | new passport | lost my id card
 waste: collecte des poubelles | jour de ramassage | encombrants | dechetterie | dechets verts | bin collection | rubbish collection | recycling | bulky waste
 school: inscription a l'ecole | inscription cantine | periscolaire | inscrire mon enfant | menu de la cantine | school registration | enrol my child at school | school meals
 parking: stationnement | ou se garer | parking gratuit | carte de stationnement resident | amende de stationnement | parking | where can i park | parking permit | parking fine | is parking free
+subscription: prendre un abonnement | tarif de l'abonnement | abonnement mensuel | abonnement annuel | abonnement etudiant | formules d'abonnement | s'abonner | renouveler mon abonnement | membership fees | monthly membership | how do i subscribe | subscription plans | renew my subscription | annual pass
+trial: seance d'essai | essai gratuit | cours d'essai | seance decouverte | essayer avant de s'inscrire | free trial | trial session | trial period | is there a trial
+classes: planning des cours | quels cours proposez vous | reserver un cours | s'inscrire a un cours | il reste des places au cours | horaires des cours | cours collectifs | class schedule | what classes do you offer | book a class | sign up for a class | is the class full | class timetable
+timetables: horaires des bus | a quelle heure passe le prochain bus | le dernier train part a quelle heure | premier bus du matin | frequence de la ligne | train times | when is the next bus | what time is the last train | how often does the bus run | first train in the morning
+tickets: prix d'un billet | combien coute le ticket | ou acheter un billet | acheter un ticket a bord | billet aller retour | carnet de tickets | duree de validite du ticket | ticket price | how much is a ticket | where can i buy a ticket | can i buy a ticket on board | single fare | is my ticket still valid
+disruptions: info trafic | perturbations sur la ligne | le bus est en retard | le train est annule | greve aujourd'hui | travaux sur la ligne | ligne interrompue | is there a strike | service disruption | the train is late | bus cancelled | delays on the line | are the trains running
+lost_property: objets trouves | j'ai perdu un objet dans le bus | j'ai oublie mes affaires dans le train | quelqu'un a retrouve mon sac | recuperer un objet perdu | lost property | lost and found | i left something on the bus | i lost my bag on the train | has anyone found a wallet
+on_board: velo dans le train | les chiens sont acceptes | poussette dans le bus | bagages autorises | trottinette a bord | bikes on trains | can i bring my dog | are pets allowed | luggage allowed on board | can i take a stroller on the bus
+turnaround: combien de temps ca prend | en combien de temps c'est fait | delai de reparation | le jour meme | c'est pret quand | pendant que j'attends | how long does it take | how long will the repair take | same day service | when will it be ready | while you wait
+second_hand: produits reconditionnes | appareil d'occasion | vous rachetez les anciens appareils | reprise de mon ancien appareil | seconde main | refurbished devices | second hand | do you buy old devices | trade in my old device | pre-owned
 allergens: sans gluten | liste des allergenes | c'est vegan | sans lactose | allergie aux noix | gluten free | allergens | is it vegan | nut allergy | dairy free
 `
 

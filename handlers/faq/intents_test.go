@@ -129,3 +129,82 @@ func TestWithLearned(t *testing.T) {
 		t.Errorf("learned %d (and %d before), want 1", l.Learned(), m.Learned())
 	}
 }
+
+// Words read by their place: "combien" and "how much" alone ask a price,
+// "combien de temps" and "how long" a duration; "en cours" is no class; a
+// number weighs as a context.
+func TestReadAsks(t *testing.T) {
+	m := &Matcher{}
+	for _, tt := range []struct {
+		text string
+		want []string
+	}{
+		{"c'est combien ?", []string{"~price"}},
+		{"how much for a battery", []string{"~price", "bat"}},
+		{"combien de salles", []string{"sal"}},
+		{"combien de temps ?", []string{"~duration"}},
+		{"how long does it take", []string{"~duration", "tak"}},
+		{"how much time", []string{"~duration"}},
+		{"commande en cours", []string{"command"}},
+		{"ligne 4", []string{"lign", "#4"}},
+	} {
+		var got []string
+		for _, w := range words(tt.text) {
+			if w.stem != "" {
+				got = append(got, m.termOf(w.stem))
+			}
+		}
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("%q: %v, want %v", tt.text, got, tt.want)
+		}
+	}
+}
+
+// An FAQ of another trade is understood with its own objects: a bus
+// company's public asks about buses without saying "horaires" (enough, with
+// three examples, to put the entry before a CM), a repair shop's about
+// phones; and a question of opinion that does not address the brand is not
+// answered.
+func TestIntentsOfOtherTrades(t *testing.T) {
+	transit, err := NewMatcher(Config{QuestionsOnly: true, Entries: []rules.FAQEntry{
+		{ID: "timetables", Questions: []string{"où trouver les horaires des bus ?", "where can I find the train timetables?"}, Answer: map[string]string{"": "/horaires"}},
+		{ID: "tickets", Questions: []string{"combien coûte un ticket de bus ?", "where do I buy a train ticket?"}, Answer: map[string]string{"": "1,60 €"}},
+		{ID: "lost", Questions: []string{"j'ai perdu mon sac dans le bus", "I lost my bag on the train"}, Answer: map[string]string{"": "/objets"}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	repair, err := NewMatcher(Config{QuestionsOnly: true, Entries: []rules.FAQEntry{
+		{ID: "quote", Questions: []string{"combien coûte le changement d'écran ?", "how much to fix a cracked screen?"}, Answer: map[string]string{"": "/tarifs"}},
+		{ID: "warranty", Questions: []string{"la réparation est garantie ?", "what warranty do you give on repairs?"}, Answer: map[string]string{"": "6 mois"}},
+		{ID: "contact", Questions: []string{"comment vous contacter ?", "what is your phone number?"}, Answer: map[string]string{"": "01 23 45 67 89"}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		m          *Matcher
+		text, want string
+	}{
+		{transit, "y a des bus le dimanche ?", "desk timetables"},
+		{transit, "c'est combien l'aller simple", "tickets"},
+		{transit, "service des objets trouvés", "lost"},
+		{transit, "les bus c'est mieux que la voiture", ""},
+		{repair, "c'est combien pour un ecran ?", "quote"},
+		{repair, "vos reparations sont garanties ?", "warranty"},
+		{repair, "how long is the guarantee on a screen?", "warranty"},
+		{repair, "quel est le meilleur telephone pas cher ?", ""},
+	} {
+		d := tt.m.DecideText(tt.text, testTime)
+		got := ""
+		switch d.Kind {
+		case Answer, Suggest:
+			got = d.Entry
+		case Forward:
+			got = "desk " + d.Entry
+		}
+		if got != tt.want {
+			t.Errorf("%q: answered %q (%s %v %v), want %q", tt.text, got, d.Kind, d.Candidates, d.Terms, tt.want)
+		}
+	}
+}

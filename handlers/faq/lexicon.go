@@ -57,7 +57,8 @@ var stopWords = set(`
 	besoin question questions info information informations renseignement
 	renseignements aide aider aidez demander demande vais va vont allez allons
 	cela ceci celui celle ceux chose truc genre toujours encore jamais rien
-	maintenant moment normal normale bientot actuellement
+	maintenant moment normal normale bientot actuellement hier autant beaucoup
+	tellement assez moins
 	the a an and or of to in on at for from by with about is are was were be been am
 	do does did doing have has had i me my we our us you your he she it its they them
 	their this that these those what which who whom whose when where why how can could
@@ -66,7 +67,7 @@ var stopWords = set(`
 	wondering wonder like not no yes so if but also still yet as than then too very
 	much many anything something guys guy help question questions info information
 	let us ask asking am okay ok dear sir madam team still yet already now soon
-	currently right normal hasn didn isn doesn don wasn aren haven couldn wouldn
+	currently right normal today yesterday hasn didn isn doesn don wasn aren haven couldn wouldn
 	shouldn won ain
 	lol mdr ptdr xd jsuis wsh wesh`)
 

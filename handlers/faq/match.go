@@ -37,6 +37,9 @@ type Matcher struct {
 	// for typo correction.
 	nearSurface, nearStem map[rune][]known
 	phrases               []phrase
+	// phraseByFirst holds the phrases by their first stem, longest first:
+	// a word is only tried against the phrases it can open.
+	phraseByFirst map[string][]phrase
 	// afterHours tells whether a time is outside the file's office hours.
 	afterHours func(time.Time) bool
 	tz         *time.Location
@@ -54,6 +57,10 @@ type Matcher struct {
 	tune    tuning
 	// learned counts the wordings WithLearned added to the entries.
 	learned int
+	// domain holds the objects the brand is about: the object concepts
+	// (a bus, a phone) that the file's own examples name in half its
+	// entries or more.
+	domain map[string]bool
 }
 
 // cosineIndex is the examples' and centroids' weights term by term: a message's
@@ -173,6 +180,10 @@ func newMatcher(cfg Config, tune tuning) (*Matcher, error) {
 	// The file's phrases before the lexicon's, so that its synonyms win.
 	m.phrases = append(m.phrases, concepts...)
 	sort.SliceStable(m.phrases, func(i, j int) bool { return len(m.phrases[i].stems) > len(m.phrases[j].stems) })
+	m.phraseByFirst = map[string][]phrase{}
+	for _, p := range m.phrases {
+		m.phraseByFirst[p.stems[0]] = append(m.phraseByFirst[p.stems[0]], p)
+	}
 	inherited := map[string][]string{}
 	if !tune.alone {
 		var err error
@@ -182,6 +193,7 @@ func newMatcher(cfg Config, tune tuning) (*Matcher, error) {
 	}
 	// Examples first, without typo correction: the vocabulary is theirs.
 	df := map[string]int{}
+	ownObjects := map[string]int{}
 	for _, fe := range cfg.Entries {
 		mode, err := modeOf(fe)
 		if err != nil {
@@ -201,6 +213,11 @@ func newMatcher(cfg Config, tune tuning) (*Matcher, error) {
 			m.learnSurface(q)
 		}
 		e.own = len(e.questions)
+		for t := range seen {
+			if objectConcepts[t] {
+				ownObjects[t]++
+			}
+		}
 		// The wordings of the intents the entry asks are examples too, which
 		// a CM did not have to write.
 		for _, q := range inherited[fe.ID] {
@@ -218,6 +235,12 @@ func newMatcher(cfg Config, tune tuning) (*Matcher, error) {
 			df[t]++
 		}
 		m.entries = append(m.entries, e)
+	}
+	m.domain = map[string]bool{}
+	for t, c := range ownObjects {
+		if len(m.entries) >= 3 && 2*c >= len(m.entries) {
+			m.domain[t] = true
+		}
 	}
 	n := float64(max(len(m.entries), 1))
 	for t, d := range df {
@@ -406,6 +429,9 @@ func (m *Matcher) termOf(stem string) string {
 // termOfWord is the term of a word: the file's synonyms first, then the
 // lexicon's concepts, the word as listed before its stem.
 func (m *Matcher) termOfWord(w word) string {
+	if strings.HasPrefix(w.stem, "~") {
+		return w.stem // what the word asks by its place (readAsks)
+	}
 	if t, ok := m.syn[w.stem]; ok {
 		return t
 	}
@@ -451,7 +477,10 @@ func (m *Matcher) terms(ws []word, fix bool) []string {
 }
 
 func (m *Matcher) phraseAt(ws []word) (string, int) {
-	for _, p := range m.phrases {
+	if len(ws) < 2 {
+		return "", 0 // a phrase has two words or more
+	}
+	for _, p := range m.phraseByFirst[ws[0].stem] {
 		if len(p.stems) > len(ws) {
 			continue
 		}
@@ -566,7 +595,7 @@ func (m *Matcher) weight(t string) float64 {
 	if !ok {
 		w = m.unknown
 	}
-	if contextConcepts[t] {
+	if isContext(t) {
 		w *= contextWeight
 	}
 	return w
@@ -637,9 +666,12 @@ func (m *Matcher) language(text string, ws []word) string {
 }
 
 // asksService reports whether words without a question's form still ask
-// customer service: "carte perdue", "mot de passe oublié", "le jeu crash".
+// customer service: "carte perdue", "mot de passe oublié", "le jeu crash",
+// "service des objets trouvés".
 func (m *Matcher) asksService(ws []word) bool {
 	core := false
+	var buf [32]word
+	content := buf[:0]
 	for _, w := range ws {
 		if remarkWords[w.folded] {
 			return false
@@ -651,12 +683,37 @@ func (m *Matcher) asksService(ws []word) bool {
 		if problemConcepts[t] {
 			return true
 		}
-		if strings.HasPrefix(t, "~") && !contextConcepts[t] {
-			core = true
+		core = core || asksSomething(t)
+		content = append(content, w)
+	}
+	if core {
+		return true
+	}
+	// A phrase counts as the concept it stands for; a typo's correction
+	// does not ("content" is not "coûtent").
+	for i := 0; i < len(content); i++ {
+		if t, n := m.phraseAt(content[i:]); n > 0 {
+			if problemConcepts[t] || asksSomething(t) {
+				return true
+			}
+			i += n - 1
 		}
 	}
-	return core
+	return false
 }
+
+// isContext reports whether a term says when, where or which one rather than
+// which question: a context concept or a number.
+func isContext(t string) bool { return contextConcepts[t] || strings.HasPrefix(t, whichPrefix) }
+
+// whichPrefix marks the term of a number: "7h", "ligne 4", "taille 42" say
+// which one, not which question, so they weigh as a context does, and are
+// never corrected as typos.
+const whichPrefix = "#"
+
+// asksSomething reports whether a term is a concept that says which question
+// is asked, not only when, where or what.
+func asksSomething(t string) bool { return strings.HasPrefix(t, "~") && !contextConcepts[t] }
 
 // matchKnown matches a text on the words the matcher knows, for the matcher of
 // the intents: an entry's example asks an intent by the words customer
@@ -669,7 +726,7 @@ func (m *Matcher) matchKnown(text string) (Candidate, bool) {
 	for _, t := range all {
 		if _, ok := m.idf[t]; ok {
 			r.Terms = append(r.Terms, t)
-			core = core || !contextConcepts[t]
+			core = core || !isContext(t)
 		}
 	}
 	if !core {
@@ -683,18 +740,45 @@ func (m *Matcher) matchKnown(text string) (Candidate, bool) {
 }
 
 // onlyContext reports whether the terms the FAQ knows are all context: a
-// day, a city, a delay say nothing of which question is asked.
+// day, a city, a delay say nothing of which question is asked. The objects
+// the brand is about are not context there: "y a des bus le dimanche ?" asks
+// a bus company about its buses.
 func (m *Matcher) onlyContext(terms []string) bool {
 	for _, t := range terms {
-		if _, known := m.idf[t]; known && !contextConcepts[t] {
+		if _, known := m.idf[t]; known && (!isContext(t) || m.domain[t]) {
 			return false
 		}
 	}
 	return true
 }
 
-// contextShare is what a message of context alone keeps of its scores: enough
-// to show the desk the entry it is closest to, never enough to answer.
+// objectConcepts are the context concepts that name what a brand may be
+// about, rather than when or where.
+var objectConcepts = map[string]bool{
+	"~device": true, "~part": true, "~transport": true, "~app": true, "~account": true, "~card": true,
+}
+
+// asksOpinion reports whether a message asks which is best without
+// addressing the brand: "quel est le meilleur smartphone pas cher ?", "what's
+// the best protein shake?" ask the world, where "what's the best way to reach
+// you?" asks the brand. "Le plus proche" is no opinion: it asks for a store.
+func asksOpinion(ws []word) bool {
+	best, you := false, false
+	for _, w := range ws {
+		best = best || superlatives[w.folded]
+		you = you || secondPerson[w.folded]
+	}
+	return best && !you
+}
+
+var (
+	superlatives = set(`meilleur meilleure meilleurs meilleures best pire pires worst`)
+	secondPerson = set(`vous votre vos tu ton ta tes te toi you your yours yourself yourselves`)
+)
+
+// contextShare is what a message of context alone, or one asking an opinion,
+// keeps of its scores: enough to show the desk the entry it is closest to,
+// never enough to answer.
 const contextShare = 0.5
 
 func (m *Matcher) matchWords(text string, ws []word) Match {
@@ -724,7 +808,7 @@ func (m *Matcher) matchWords(text string, ws []word) Match {
 	} else {
 		m.cosines(&r)
 	}
-	if m.onlyContext(r.Terms) {
+	if m.onlyContext(r.Terms) || asksOpinion(ws) {
 		for i := range r.Candidates {
 			r.Candidates[i].Score = round3(r.Candidates[i].Score * contextShare)
 		}

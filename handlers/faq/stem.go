@@ -50,6 +50,7 @@ var keepWhole = map[string]string{
 	"member": "member", "members": "member", "owner": "owner", "owners": "owner",
 	"server": "server", "servers": "server", "number": "number", "numbers": "number",
 	"career": "career", "careers": "career", // not "car"
+	"planning": "planning", "plannings": "planning", // a schedule, not a plan
 }
 
 // suffixes are tried longest first; each may only leave a stem of at least

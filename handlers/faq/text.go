@@ -181,14 +181,76 @@ func words(text string) []word {
 		}
 		out = append(out, newWord(w))
 	}
+	readAsks(out)
 	return out
 }
+
+// readAsks gives a meaning to the words that ask something by their place:
+// "c'est combien", "combien pour un an" and "how much for a battery" ask a
+// price, "combien de temps", "combien de jours", "how long" and "how much
+// time" a duration (where "temps", "long" and "time" alone say little),
+// "combien de salles" a count;
+// and "en cours" (in progress) is no class.
+func readAsks(ws []word) {
+	for i := range ws {
+		next := ""
+		if i+1 < len(ws) {
+			next = ws[i+1].folded
+		}
+		switch ws[i].folded {
+		case "combien":
+			if next != "de" && next != "d" {
+				ws[i].stem = priceTerm
+			}
+		case "much":
+			if i > 0 && ws[i-1].folded == "how" && next != "time" && next != "longer" {
+				ws[i].stem = priceTerm
+			}
+		case "temps", "time":
+			if i > 1 && (ws[i-1].folded == "de" && ws[i-2].folded == "combien" || ws[i-1].folded == "much" && ws[i-2].folded == "how") {
+				ws[i].stem = durationTerm
+			}
+		case "jours", "semaines", "heures", "minutes", "mois", "days", "weeks", "hours", "months":
+			// "combien de jours", "how many days": how long, in days.
+			if i > 1 && (ws[i-1].folded == "de" && ws[i-2].folded == "combien" || ws[i-1].folded == "many" && ws[i-2].folded == "how") {
+				ws[i].stem = durationTerm
+			}
+		case "long":
+			if i > 0 && ws[i-1].folded == "how" {
+				ws[i].stem = durationTerm
+			}
+		case "cours":
+			if i > 0 && ws[i-1].folded == "en" {
+				ws[i].stem = ""
+			}
+		}
+	}
+}
+
+// priceTerm is the term of the price concept, which a word asking a price by
+// its place is read as.
+const priceTerm = "~price"
+
+// durationTerm is what "combien de temps" and "how long" ask: how long
+// something takes, a question of its own, not a context as a day or a city.
+const durationTerm = "~duration"
 
 func newWord(w string) word {
 	if isStop(w) {
 		return word{folded: w}
 	}
+	if isNumber(w) {
+		return word{folded: w, stem: whichPrefix + w}
+	}
 	return word{folded: w, stem: stem(w)}
+}
+
+// isNumber reports whether a word starts with a digit: a number, an hour, a
+// line or a size ("7h", "ligne 4", "taille 42", "1er") says which one, not
+// which question, and weighs as a context does. A name with a digit ("ps5")
+// stays a word.
+func isNumber(w string) bool {
+	return w != "" && '0' <= w[0] && w[0] <= '9'
 }
 
 // runeLen counts the letters of s.
