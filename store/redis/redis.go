@@ -18,6 +18,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	goredis "github.com/redis/go-redis/v9"
 
@@ -990,7 +991,7 @@ func (s *Store) openCases(ctx context.Context, cases []store.Case) ([]store.Case
 			out[i].ID = id
 			opened = true
 			if latest := groups[j].args[13].(string); latest != "" {
-				_ = json.Unmarshal([]byte(latest), &out[i].Latest)
+				out[i].Latest, _ = parseLatest(latest)
 			}
 		case "cap":
 			out[i] = store.Case{}
@@ -1036,7 +1037,7 @@ func (s *Store) caseFrom(id string, h map[string]string) (store.Case, error) {
 		c.Count = n
 	}
 	if l := h["latest"]; l != "" {
-		if err := json.Unmarshal([]byte(l), &c.Latest); err != nil {
+		if c.Latest, err = parseLatest(l); err != nil {
 			return store.Case{}, fmt.Errorf("case %s latest: %w", id, err)
 		}
 	}
@@ -1048,6 +1049,23 @@ func (s *Store) caseFrom(id string, h map[string]string) (store.Case, error) {
 		c.DecidedAt = t
 	}
 	return c, nil
+}
+
+// parseLatest reads a case's latest ids, a JSON list of strings. A list
+// without backslashes, control characters or bytes outside UTF-8, as the
+// open script writes most of them, is split at '","' (no id in it holds a
+// quote); encoding/json reads the others, as it wrote them.
+func parseLatest(l string) ([]string, error) {
+	if len(l) >= 4 && strings.HasPrefix(l, `["`) && strings.HasSuffix(l, `"]`) && utf8.ValidString(l) &&
+		!strings.ContainsFunc(l, func(r rune) bool { return r == '\\' || r < 0x20 }) {
+		ids := strings.Split(l[2:len(l)-2], `","`)
+		if !slices.ContainsFunc(ids, func(id string) bool { return strings.Contains(id, `"`) }) {
+			return ids, nil
+		}
+	}
+	var ids []string
+	err := json.Unmarshal([]byte(l), &ids)
+	return ids, err
 }
 
 // caseCache keeps the cases as their JSON decodes, by id. A case's JSON is
