@@ -1072,10 +1072,13 @@ func parseLatest(l string) ([]string, error) {
 // written once, when it is opened (what changes later has fields of its own),
 // and ids are never given twice, so a case read again, above all the open case
 // that every hit of a raid joins, is not decoded again: the JSON Redis answers
-// is only compared with the one kept.
+// is only compared with the one kept. It keeps two generations of
+// maxCachedCases: when the newer is full it becomes the older, and a case
+// found in the older moves to the newer, so that the cases read again and
+// again stay while a raid's thousands of authors each join their own.
 type caseCache struct {
-	mu sync.Mutex
-	m  map[string]cachedCase
+	mu       sync.Mutex
+	m, older map[string]cachedCase
 }
 
 type cachedCase struct {
@@ -1083,13 +1086,18 @@ type cachedCase struct {
 	c    store.Case
 }
 
-// maxCachedCases bounds the cache; it is emptied when full.
-const maxCachedCases = 1024
+// maxCachedCases bounds each generation of the cache.
+const maxCachedCases = 4096
 
 // get returns the case that raw decodes to, with slices of its own.
 func (cc *caseCache) get(id, raw string) (store.Case, error) {
 	cc.mu.Lock()
 	k, ok := cc.m[id]
+	if !ok {
+		if k, ok = cc.older[id]; ok && k.json == raw {
+			cc.keep(id, k)
+		}
+	}
 	cc.mu.Unlock()
 	if !ok || k.json != raw {
 		k = cachedCase{json: raw}
@@ -1097,10 +1105,7 @@ func (cc *caseCache) get(id, raw string) (store.Case, error) {
 			return store.Case{}, err
 		}
 		cc.mu.Lock()
-		if cc.m == nil || len(cc.m) >= maxCachedCases {
-			cc.m = make(map[string]cachedCase)
-		}
-		cc.m[id] = k
+		cc.keep(id, k)
 		cc.mu.Unlock()
 	}
 	c := k.c
@@ -1108,6 +1113,14 @@ func (cc *caseCache) get(id, raw string) (store.Case, error) {
 	c.Suggested = slices.Clone(c.Suggested)
 	c.Latest = slices.Clone(c.Latest)
 	return c, nil
+}
+
+// keep adds a case to the newer generation; cc.mu is held.
+func (cc *caseCache) keep(id string, k cachedCase) {
+	if cc.m == nil || len(cc.m) >= maxCachedCases {
+		cc.older, cc.m = cc.m, make(map[string]cachedCase)
+	}
+	cc.m[id] = k
 }
 
 // Case returns one case.
