@@ -11,7 +11,8 @@ import goredis "github.com/redis/go-redis/v9"
 // number of arguments and the size of the reply (each a Lua value made and
 // converted), so the common path makes as few as it can: ZADD NX for the id,
 // ZRANGEBYSCORE for the strikes, ZADD and ZCOUNT for a counter the event is added
-// to (ZADD alone when the counter is new), ZCOUNT for one only read (one argument),
+// to (ZADD alone when the counter is new), ZCOUNT for one only read (one argument;
+// one EXISTS for all of those first, which answers when none of them is there),
 // PEXPIRE only now and then, and the answer is one flat array. Bounds come
 // computed from Go as strings: computing them here and passing numbers to
 // redis.call (which formats each one) measured slower.
@@ -109,9 +110,15 @@ for i = k, last do
   end
   j = j + 2
 end
-for i = last + 1, #KEYS do
-  out[#out + 1] = redis.call('ZCOUNT', KEYS[i], ARGV[j], top)
-  j = j + 1
+-- The counters only read are mostly absent (those of rules that did not
+-- match lately): one EXISTS for them all answers 0 for each at once.
+if #KEYS - last > 1 and redis.call('EXISTS', unpack(KEYS, last + 1)) == 0 then
+  for i = last + 1, #KEYS do out[#out + 1] = 0 end
+else
+  for i = last + 1, #KEYS do
+    out[#out + 1] = redis.call('ZCOUNT', KEYS[i], ARGV[j], top)
+    j = j + 1
+  end
 end
 if strikes then
   local now = tonumber(at)
