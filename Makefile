@@ -45,6 +45,7 @@ bench-engine:
 
 # vigie's pipeline on Redis (a stream where most events match) beside redis-benchmark's
 # unpipelined INCR on the same throwaway server, and their ratio (.ci/bench-redis).
+# BENCH_BASE=REV runs the build of that revision alternately with this one.
 bench-redis:
 	.ci/with-redis .ci/bench-redis
 

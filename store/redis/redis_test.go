@@ -2,6 +2,7 @@ package redis_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -544,19 +545,44 @@ func TestGroupedLatest(t *testing.T) {
 	for i := 1; i <= 25; i++ {
 		ids = append(ids, fmt.Sprintf(`m-%d","x\%d"`, i, i))
 	}
+	// Plain ids after them, then an odd one among plain ones: the script
+	// adds plain ids as text, and odd ones (or any to a list holding one)
+	// through cjson.
+	for i := 26; i <= 50; i++ {
+		ids = append(ids, fmt.Sprintf("m-%d-é", i))
+	}
+	ids = append(ids, "m-\t\"")
+	for i := 52; i <= 80; i++ {
+		ids = append(ids, fmt.Sprintf("m-%d", i))
+	}
 	var last store.Case
+	var want []string
 	for i, id := range ids {
 		last = hit(id, i+1)
-	}
-	want := ids[len(ids)-store.GroupLatest:]
-	if last.ID != first.ID || !slices.Equal(last.Latest, want) {
-		t.Errorf("case %s latest = %q, want %s with %q", last.ID, last.Latest, first.ID, want)
+		want = ids[max(0, i+1-store.GroupLatest) : i+1]
+		if last.ID != first.ID || !slices.Equal(last.Latest, want) {
+			t.Fatalf("after %q: case %s latest = %q, want %s with %q", id, last.ID, last.Latest, first.ID, want)
+		}
 	}
 	got, err := st.Case(ctx, first.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(got.Latest, want) || got.Count != 26 {
-		t.Errorf("read back: count %d, latest %q; want 26, %q", got.Count, got.Latest, want)
+	if !slices.Equal(got.Latest, want) || got.Count != len(ids)+1 {
+		t.Errorf("read back: count %d, latest %q; want %d, %q", got.Count, got.Latest, len(ids)+1, want)
+	}
+}
+
+// TestParseLatest checks the fast reading of a case's latest ids against
+// encoding/json's.
+func TestParseLatest(t *testing.T) {
+	for _, l := range []string{`[""]`, `["a"]`, `["a","b"]`, `["a","","b"]`, `["a", "b"]`, `["a\"b","c"]`,
+		`["a\/b"]`, `["é","ü"]`, "[\"\xff\"]", "[\"a\tb\"]", `["a","b",]`, `[]`, `["a"`, `["a"]x`} {
+		var want []string
+		wantErr := json.Unmarshal([]byte(l), &want)
+		got, err := redis.ParseLatest(l)
+		if (err != nil) != (wantErr != nil) || !slices.Equal(got, want) {
+			t.Errorf("ParseLatest(%q) = %q, %v; encoding/json: %q, %v", l, got, err, want, wantErr)
+		}
 	}
 }

@@ -11,7 +11,8 @@ import goredis "github.com/redis/go-redis/v9"
 // number of arguments and the size of the reply (each a Lua value made and
 // converted), so the common path makes as few as it can: ZADD NX for the id,
 // ZRANGEBYSCORE for the strikes, ZADD and ZCOUNT for a counter the event is added
-// to (ZADD alone when the counter is new), ZCOUNT for one only read (one argument),
+// to (ZADD alone when the counter is new), ZCOUNT for one only read (one argument;
+// one EXISTS for all of those first, which answers when none of them is there),
 // PEXPIRE only now and then, and the answer is one flat array. Bounds come
 // computed from Go as strings: computing them here and passing numbers to
 // redis.call (which formats each one) measured slower.
@@ -109,9 +110,15 @@ for i = k, last do
   end
   j = j + 2
 end
-for i = last + 1, #KEYS do
-  out[#out + 1] = redis.call('ZCOUNT', KEYS[i], ARGV[j], top)
-  j = j + 1
+-- The counters only read are mostly absent (those of rules that did not
+-- match lately): one EXISTS for them all answers 0 for each at once.
+if #KEYS - last > 1 and redis.call('EXISTS', unpack(KEYS, last + 1)) == 0 then
+  for i = last + 1, #KEYS do out[#out + 1] = 0 end
+else
+  for i = last + 1, #KEYS do
+    out[#out + 1] = redis.call('ZCOUNT', KEYS[i], ARGV[j], top)
+    j = j + 1
+  end
 end
 if strikes then
   local now = tonumber(at)
@@ -182,20 +189,40 @@ return 1
 // Returns {'ok', id}, {'dup', id, hash}, {'grouped', id, hash} or
 // {'cap', open count}.
 var openScript = goredis.NewScript(`
+-- latest with the event's id (and those the case carries) at the end, and
+-- the oldest dropped past the cap. An id without quotes, backslashes or
+-- control characters, added to a list without backslashes, is added as
+-- text and the oldest dropped at '","' (no id holds it): decoding and
+-- encoding the whole list with cjson cost more than the rest of a hit
+-- grouped into a case.
+local function push(old)
+  local id, cap = ARGV[12], tonumber(ARGV[10])
+  if ARGV[14] == '' and cap >= 1 and not string.find(id, '[%c"\\]')
+      and (not old or (string.sub(old, 1, 2) == '["' and not string.find(old, '\\', 1, true))) then
+    local s = '["' .. id .. '"]'
+    if old then s = string.sub(old, 1, -2) .. ',"' .. id .. '"]' end
+    local _, n = string.gsub(s, '","', '')
+    for _ = n + 1, cap + 1, -1 do
+      s = '[' .. string.sub(s, string.find(s, '","', 1, true) + 2)
+    end
+    return s
+  end
+  local latest = {}
+  if old then latest = cjson.decode(old) end
+  table.insert(latest, id)
+  if ARGV[14] ~= '' then
+    for _, v in ipairs(cjson.decode(ARGV[14])) do table.insert(latest, v) end
+  end
+  while #latest > cap do table.remove(latest, 1) end
+  return cjson.encode(latest)
+end
 local function add(id)
   if not id then return false end
   local hk = ARGV[1] .. id
   local h = redis.call('HMGET', hk, 'status', 'latest', 'count')
   if h[1] ~= 'open' then return false end
-  local latest = {}
-  if h[2] then latest = cjson.decode(h[2]) end
-  table.insert(latest, ARGV[12])
-  if ARGV[14] ~= '' then
-    for _, v in ipairs(cjson.decode(ARGV[14])) do table.insert(latest, v) end
-  end
-  while #latest > tonumber(ARGV[10]) do table.remove(latest, 1) end
   local count = string.format('%d', (tonumber(h[3]) or 0) + tonumber(ARGV[13]))
-  redis.call('HSET', hk, 'latest', cjson.encode(latest), 'count', count)
+  redis.call('HSET', hk, 'latest', push(h[2] or nil), 'count', count)
   return true
 end
 if ARGV[5] == '1' then

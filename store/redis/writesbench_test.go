@@ -16,7 +16,8 @@ import (
 
 // BenchmarkRedisWrites measures, one kind at a time, what a flagged event of
 // the starter pack asks of Redis besides its observation: its observation as
-// the pack makes it (three counters added to, seven only read), a strike, an
+// the pack makes it (three counters added to, seven only read), a case
+// counted for its author, a strike, an
 // audit entry, a journal entry begun and done, a case opened, a hit
 // grouped into an open case. Each runs
 // through the shared pipelines, inFlight at a time.
@@ -56,6 +57,14 @@ func BenchmarkRedisWrites(b *testing.B) {
 			}
 			_, err := st.Observe(ctx, store.Observation{At: e.At, Platform: e.Platform, Space: e.Space, Author: a,
 				EventID: e.ID, Counters: ops, StrikeWindow: 24 * time.Hour})
+			return err
+		}},
+		{"count", func(ctx context.Context, st *redis.Store, n int64) error {
+			// A case counted for its author (no id, no strikes), as the
+			// moderator counts the cases it opens.
+			e := ev(n)
+			_, err := st.Observe(ctx, store.Observation{At: e.At, Platform: e.Platform, Space: e.Space, Author: e.Author.ID,
+				Counters: []store.CounterOp{{Name: "~cases:author", Key: e.Author.ID, Window: 24 * time.Hour, Incr: true}}})
 			return err
 		}},
 		{"strike", func(ctx context.Context, st *redis.Store, n int64) error {

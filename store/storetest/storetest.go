@@ -125,6 +125,21 @@ func testSlidingWindow(t *testing.T, newStore func(*testing.T) store.Store) {
 			{o: obs("", 0, incr("msgs", "u-1", w)), want: []int64{1}},
 			{o: obs("", time.Second, incr("msgs", "u-1", w)), want: []int64{2}},
 		}},
+		// A store may count an event without an id otherwise than one
+		// with (Redis: plain commands, not a script): the counts are the
+		// same, on one counter, as the window slides.
+		{"with and without ids, sliding", []step{
+			{o: obs("", 0, incr("msgs", "u-1", w), read("raid", "guild-1", w)), want: []int64{1, 0}},
+			{o: obs("a", 4*time.Second, incr("msgs", "u-1", w), incr("raid", "guild-1", w)), want: []int64{2, 1}},
+			{o: obs("", 4*time.Second, incr("msgs", "u-1", w), incr("raid", "guild-1", w)), want: []int64{3, 2}},
+			{o: obs("", 10*time.Second, incr("msgs", "u-1", w)), want: []int64{3}},
+			{o: obs("b", 15*time.Second, incr("msgs", "u-1", w), read("raid", "guild-1", w)), want: []int64{2, 0}},
+			{o: obs("", 15*time.Second+time.Millisecond, read("msgs", "u-1", w)), want: []int64{2}},
+			{o: obs("", 40*time.Second, incr("msgs", "u-1", w), incr("raid", "guild-1", w)), want: []int64{1, 1}},
+			// Counters only read, some there and some not, then none there.
+			{o: obs("c", 41*time.Second, read("raid", "guild-1", w), read("none", "u-1", w)), want: []int64{1, 0}},
+			{o: obs("d", 42*time.Second, incr("msgs", "u-1", w), read("none", "u-1", w), read("none2", "guild-1", w)), want: []int64{2, 0, 0}},
+		}},
 		{"two windows on one event", []step{
 			{o: obs("a", 0, incr("short", "u-1", w), incr("long", "u-1", time.Hour)), want: []int64{1, 1}},
 			{o: obs("b", 30*time.Second, incr("short", "u-1", w), incr("long", "u-1", time.Hour)), want: []int64{1, 2}},

@@ -45,7 +45,7 @@ func NewLocalBench(b *testing.B) *Bench { return &Bench{} }
 // Start resets the timer and the counts.
 func (r *Bench) Start(b *testing.B) {
 	r.cpu = r.serverCPU(b)
-	r.own = processCPU()
+	r.own = ProcessCPU()
 	if r.Trips != nil {
 		r.before = r.Trips()
 	}
@@ -62,7 +62,7 @@ func (r *Bench) Report(b *testing.B) {
 	if r.Client != nil {
 		b.ReportMetric(float64((r.serverCPU(b)-r.cpu).Microseconds())/float64(b.N), "redis-cpu-µs/event")
 	}
-	if own := processCPU() - r.own; own > 0 {
+	if own := ProcessCPU() - r.own; own > 0 {
 		b.ReportMetric(float64(own.Microseconds())/float64(b.N), "client-cpu-µs/event")
 	}
 }

@@ -7,9 +7,9 @@ import (
 	"time"
 )
 
-// processCPU is the CPU time this process used so far, all threads: on a
+// ProcessCPU is the CPU time this process used so far, all threads: on a
 // machine shared with other work it is steadier than wall time.
-func processCPU() time.Duration {
+func ProcessCPU() time.Duration {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		return 0
