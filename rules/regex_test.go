@@ -72,7 +72,9 @@ func TestPatternLead(t *testing.T) {
 		{`\b_ab`, false},
 	}
 	texts := []string{"check out", "please CHECK OUT my channel", "so... visit my page", "xcheck out", "écheck out",
-		"é check out", "check\u212aout", "ab12 cd", "xab12", "ćma check ", "see it", "_ab", "ſee it", "no words here"}
+		"é check out", "check\u212aout", "ab12 cd", "xab12", "ćma check ", "see it", "_ab", "ſee it", "no words here",
+		// the regexp is run from each of the lead's words in turn
+		"check this, then check out", "checkcheck out", "visit them, visit my page", "ab cd12", "abab12 cd"}
 	for _, tc := range tests {
 		re := regexp.MustCompile(tc.re)
 		p := newPattern(re)
