@@ -159,12 +159,11 @@ func newPattern(re *regexp.Regexp) *pattern {
 // starts where one of them does, after a character that is not an ASCII word
 // character (Go's \b), which is what a bounded scan finds. Run on the text
 // from there, the regexp sees the same \b: the start of a text is not a word
-// character either.
+// character either. The words may be what a match starts with rather than
+// whole words (abonne of \b(abonne[zs]?|va)), and re may be an alternation
+// of such (\bcheck\W+my|\bsee\s+it).
 func leadOf(re *syntax.Regexp) (*wordScan, bool) {
-	if re.Op != syntax.OpConcat || len(re.Sub) < 2 || re.Sub[0].Op != syntax.OpWordBoundary {
-		return nil, false
-	}
-	words, fold, ok := exact(re.Sub[1])
+	words, fold, ok := leadWords(re)
 	if !ok || len(words) == 0 || len(words) > 64 {
 		return nil, false
 	}
@@ -179,6 +178,53 @@ func leadOf(re *syntax.Regexp) (*wordScan, bool) {
 		}
 	}
 	return newWordScan(words, fold, true), fold
+}
+
+// leadWords returns the words every match of re starts with, right after a
+// \b: re is \b then what starts with them, or an alternation of such.
+func leadWords(re *syntax.Regexp) (words []string, fold, ok bool) {
+	switch re.Op {
+	case syntax.OpCapture:
+		return leadWords(re.Sub[0])
+	case syntax.OpAlternate:
+		return alternatives(re, leadWords)
+	case syntax.OpConcat:
+		if len(re.Sub) >= 2 && re.Sub[0].Op == syntax.OpWordBoundary {
+			return prefixes(re.Sub[1])
+		}
+	}
+	return nil, false, false
+}
+
+// prefixes returns words one of which every match of re starts with: its
+// exact words, else those of its first part, of each alternative. A match
+// may start with "" (an optional part): leadOf then finds no lead.
+func prefixes(re *syntax.Regexp) (words []string, fold, ok bool) {
+	if words, fold, ok = exact(re); ok {
+		return words, fold, true
+	}
+	switch re.Op {
+	case syntax.OpCapture:
+		return prefixes(re.Sub[0])
+	case syntax.OpAlternate:
+		return alternatives(re, prefixes)
+	case syntax.OpConcat:
+		return prefixes(re.Sub[0])
+	}
+	return nil, false, false
+}
+
+// alternatives gathers the words of each of re's alternatives, by of.
+func alternatives(re *syntax.Regexp, of func(*syntax.Regexp) ([]string, bool, bool)) (words []string, fold, ok bool) {
+	for _, sub := range re.Sub {
+		w, f, ok := of(sub)
+		if !ok || len(words)+len(w) > maxWords {
+			return nil, false, false
+		}
+		words = append(words, w...)
+		fold = fold || f
+	}
+	return words, fold, true
 }
 
 func isASCII(s string) bool {
