@@ -37,6 +37,10 @@ type Matcher struct {
 	// for typo correction.
 	nearSurface, nearStem map[rune][]known
 	phrases               []phrase
+	// phraseBy holds the indexes in phrases of the phrases by their first
+	// stem, in phrases' order: a word is compared with the few phrases it
+	// may start, not with all of them.
+	phraseBy map[string][]int
 	// afterHours tells whether a time is outside the file's office hours.
 	afterHours func(time.Time) bool
 	tz         *time.Location
@@ -173,6 +177,12 @@ func newMatcher(cfg Config, tune tuning) (*Matcher, error) {
 	// The file's phrases before the lexicon's, so that its synonyms win.
 	m.phrases = append(m.phrases, concepts...)
 	sort.SliceStable(m.phrases, func(i, j int) bool { return len(m.phrases[i].stems) > len(m.phrases[j].stems) })
+	m.phraseBy = map[string][]int{}
+	for k, p := range m.phrases {
+		if len(p.stems) > 0 {
+			m.phraseBy[p.stems[0]] = append(m.phraseBy[p.stems[0]], k)
+		}
+	}
 	inherited := map[string][]string{}
 	if !tune.alone {
 		var err error
@@ -451,7 +461,11 @@ func (m *Matcher) terms(ws []word, fix bool) []string {
 }
 
 func (m *Matcher) phraseAt(ws []word) (string, int) {
-	for _, p := range m.phrases {
+	if len(ws) == 0 {
+		return "", 0
+	}
+	for _, k := range m.phraseBy[ws[0].stem] {
+		p := &m.phrases[k]
 		if len(p.stems) > len(ws) {
 			continue
 		}
