@@ -4,7 +4,7 @@
 GO ?= go
 FUZZTIME ?= 10s
 
-.PHONY: test vet build dist load bench bench-engine bench-http bench-redis bench-replay soak fuzz models
+.PHONY: test vet build dist load bench bench-engine bench-instructions bench-http bench-redis bench-replay soak fuzz models
 
 test: vet
 	.ci/with-chromium .ci/with-redis $(GO) test -race -count=1 ./...
@@ -42,6 +42,12 @@ bench:
 # events/s and CPU time per event, serial and on every core.
 bench-engine:
 	$(GO) test ./rules -run '^$$' -bench 'Evaluate/rules.example.yaml' -benchmem -benchtime=3s
+
+# Instructions per event of the engine and of vigie replay, beside encoding/json's
+# decode, counted by valgrind (the same figure however busy the machine is);
+# BASE=<revision> puts that revision's beside them (.ci/bench-instructions).
+bench-instructions:
+	.ci/bench-instructions
 
 # vigie's pipeline on Redis (a stream where most events match) beside redis-benchmark's
 # unpipelined INCR on the same throwaway server, and their ratio (.ci/bench-redis).

@@ -32,6 +32,10 @@ type pattern struct {
 	// says they are compared in any case.
 	lead     *wordScan
 	leadFold bool
+	// anchored is re held to start where it is run: with a lead, it is run
+	// from each of the lead's words in turn, where a match can start, not
+	// from every position of a long text after the first of them.
+	anchored *regexp.Regexp
 }
 
 // wordScan finds any of a set of words in one pass: at each byte of the text
@@ -69,11 +73,28 @@ func newWordScan(words []string, fold, bounded bool) *wordScan {
 func (ws *wordScan) in(s string) bool { return ws.first(s) >= 0 }
 
 // first returns where the first of the words is in s, or -1.
-func (ws *wordScan) first(s string) int {
-	for i := 0; i+1 < len(s); i++ {
-		if ws.second[s[i]]&(1<<(s[i+1]&63)) == 0 || ws.bounded && i > 0 && isASCIIWordByte(s[i-1]) {
+func (ws *wordScan) first(s string) int { return ws.firstFrom(s, 0) }
+
+// firstFrom is first for the words that start at from or after; the byte
+// before from is read for bounded as it is in s.
+func (ws *wordScan) firstFrom(s string, from int) int {
+	if from < 0 || len(s)-from < 2 {
+		return -1
+	}
+	// prev, c and d are the bytes before, at and after i, carried from one
+	// position to the next rather than read again: this loop passes over
+	// every byte of the text for each clause of each pattern asked.
+	prev, c := byte(' '), s[from]
+	if from > 0 {
+		prev = s[from-1]
+	}
+	for i := from; i+1 < len(s); i++ {
+		d := s[i+1]
+		if ws.second[c]&(1<<(d&63)) == 0 || ws.bounded && isASCIIWordByte(prev) {
+			prev, c = c, d
 			continue
 		}
+		prev, c = c, d
 		for _, w := range ws.byFirst[s[i]] {
 			if len(s)-i < len(w) {
 				continue
@@ -125,6 +146,11 @@ func newPattern(re *regexp.Regexp) *pattern {
 		p.scans = append(p.scans, newWordScan(c, fold, p.bounded[k]))
 	}
 	p.lead, p.leadFold = leadOf(tree.Simplify())
+	if p.lead != nil {
+		// nil when it does not compile: the lead then only skips what comes
+		// before the first of its words
+		p.anchored, _ = regexp.Compile(`^(?:` + re.String() + `)`)
+	}
 	return p
 }
 
@@ -133,12 +159,11 @@ func newPattern(re *regexp.Regexp) *pattern {
 // starts where one of them does, after a character that is not an ASCII word
 // character (Go's \b), which is what a bounded scan finds. Run on the text
 // from there, the regexp sees the same \b: the start of a text is not a word
-// character either.
+// character either. The words may be what a match starts with rather than
+// whole words (abonne of \b(abonne[zs]?|va)), and re may be an alternation
+// of such (\bcheck\W+my|\bsee\s+it).
 func leadOf(re *syntax.Regexp) (*wordScan, bool) {
-	if re.Op != syntax.OpConcat || len(re.Sub) < 2 || re.Sub[0].Op != syntax.OpWordBoundary {
-		return nil, false
-	}
-	words, fold, ok := exact(re.Sub[1])
+	words, fold, ok := leadWords(re)
 	if !ok || len(words) == 0 || len(words) > 64 {
 		return nil, false
 	}
@@ -153,6 +178,53 @@ func leadOf(re *syntax.Regexp) (*wordScan, bool) {
 		}
 	}
 	return newWordScan(words, fold, true), fold
+}
+
+// leadWords returns the words every match of re starts with, right after a
+// \b: re is \b then what starts with them, or an alternation of such.
+func leadWords(re *syntax.Regexp) (words []string, fold, ok bool) {
+	switch re.Op {
+	case syntax.OpCapture:
+		return leadWords(re.Sub[0])
+	case syntax.OpAlternate:
+		return alternatives(re, leadWords)
+	case syntax.OpConcat:
+		if len(re.Sub) >= 2 && re.Sub[0].Op == syntax.OpWordBoundary {
+			return prefixes(re.Sub[1])
+		}
+	}
+	return nil, false, false
+}
+
+// prefixes returns words one of which every match of re starts with: its
+// exact words, else those of its first part, of each alternative. A match
+// may start with "" (an optional part): leadOf then finds no lead.
+func prefixes(re *syntax.Regexp) (words []string, fold, ok bool) {
+	if words, fold, ok = exact(re); ok {
+		return words, fold, true
+	}
+	switch re.Op {
+	case syntax.OpCapture:
+		return prefixes(re.Sub[0])
+	case syntax.OpAlternate:
+		return alternatives(re, prefixes)
+	case syntax.OpConcat:
+		return prefixes(re.Sub[0])
+	}
+	return nil, false, false
+}
+
+// alternatives gathers the words of each of re's alternatives, by of.
+func alternatives(re *syntax.Regexp, of func(*syntax.Regexp) ([]string, bool, bool)) (words []string, fold, ok bool) {
+	for _, sub := range re.Sub {
+		w, f, ok := of(sub)
+		if !ok || len(words)+len(w) > maxWords {
+			return nil, false, false
+		}
+		words = append(words, w...)
+		fold = fold || f
+	}
+	return words, fold, true
 }
 
 func isASCII(s string) bool {
@@ -588,7 +660,18 @@ func (p *pattern) matchFolding(s string, odd bool) bool {
 		if i < 0 {
 			return false
 		}
-		s = s[i:]
+		if p.anchored == nil {
+			return p.re.MatchString(s[i:])
+		}
+		// A match starts at one of the lead's words, after a byte that is
+		// not an ASCII word character: run from there, \b reads the start
+		// of s[i:] as the regexp reads s at i.
+		for ; i >= 0; i = p.lead.firstFrom(s, i+1) {
+			if p.anchored.MatchString(s[i:]) {
+				return true
+			}
+		}
+		return false
 	}
 	return p.re.MatchString(s)
 }

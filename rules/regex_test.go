@@ -67,12 +67,21 @@ func TestPatternLead(t *testing.T) {
 		{`(?i)\b(a|bc)x`, false},                // a word of one byte
 		{`(?i)(check|visit)\s+out`, false},      // no \b
 		{`(?i)\b(check|)\s+out`, false},         // the first word may be empty
-		{`(?i)\bcheck\s+out|\bsee\s+it`, false}, // an alternation
-		{`(?i)\b(ćma|check)\s`, false},          // a letter outside ASCII to fold
+		{`(?i)\bcheck\s+out|\bsee\s+it`, true},  // an alternation, each \b then words
+		{`(?i)\bcheck\s+out|see\s+it`, false},   // the second without \b
+		{`(?i)\b(abonne[zs]?|va)\s+voir`, true}, // abonne: what a match starts with
+		{`(?i)\b(gift\s?cards?|claim)\b`, true},
+		{`\b(a*b|cd)x`, false},         // a match may start with b
+		{`\b(ab)?cd`, false},           // or with cd
+		{`(?i)\b(ćma|check)\s`, false}, // a letter outside ASCII to fold
 		{`\b_ab`, false},
 	}
 	texts := []string{"check out", "please CHECK OUT my channel", "so... visit my page", "xcheck out", "écheck out",
-		"é check out", "check\u212aout", "ab12 cd", "xab12", "ćma check ", "see it", "_ab", "ſee it", "no words here"}
+		"é check out", "check\u212aout", "ab12 cd", "xab12", "ćma check ", "see it", "_ab", "ſee it", "no words here",
+		// the regexp is run from each of the lead's words in turn
+		"check this, then check out", "checkcheck out", "visit them, visit my page", "ab cd12", "abab12 cd",
+		"abonnez voir", "ABONNES  voir", "va voir", "vavoir", "abonneſ voir", "gift card", "a giftcards", "claim it",
+		"bx cd", "aabx", "cdx", "abcd", "xcd"}
 	for _, tc := range tests {
 		re := regexp.MustCompile(tc.re)
 		p := newPattern(re)
@@ -123,6 +132,8 @@ func FuzzPattern(f *testing.F) {
 	f.Add(`(?i)\b(check|checking)\W+out`, "check\u212aout")
 	f.Add(`(?i)\b(free|gift)\b`, "FREE stuff")
 	f.Add(`(?i)sub(scribe)?`, "ſUBSCRIBE")
+	f.Add(`(?i)\b(abonne[zs]?|va)\s+voir`, "on ABONNEſ voir")
+	f.Add(`\bcheck\s+out|\bsee\s+it`, "xsee it, check  out")
 	f.Fuzz(func(t *testing.T, expr, s string) {
 		re, err := regexp.Compile(expr)
 		if err != nil {

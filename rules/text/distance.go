@@ -1,5 +1,7 @@
 package text
 
+import "slices"
+
 // Distance is the optimal string alignment distance of a and b: insertions,
 // deletions, substitutions and swaps of two neighbours (tiemout) each count as
 // one edit. Once the distance is known to exceed limit it returns limit+1, so
@@ -16,6 +18,11 @@ func DistanceRunes(a, b []rune, limit int) int {
 	}
 	if len(b)-len(a) > limit {
 		return limit + 1
+	}
+	if limit == 1 {
+		// a typo search over many words asks for one edit at most: said in
+		// one pass, without the table
+		return oneEdit(a, b)
 	}
 	var rows [3][32]int
 	var prev2, prev, cur []int
@@ -49,4 +56,28 @@ func DistanceRunes(a, b []rune, limit int) int {
 		prev2, prev, cur = prev, cur, prev2
 	}
 	return prev[len(b)]
+}
+
+// oneEdit is DistanceRunes(a, b, 1) for len(a) <= len(b) <= len(a)+1: 0 when
+// a and b are the same, 1 when one insertion, deletion, substitution or swap
+// of two neighbours makes one the other, else 2.
+func oneEdit(a, b []rune) int {
+	i := 0
+	for i < len(a) && a[i] == b[i] {
+		i++
+	}
+	switch {
+	case len(a) < len(b):
+		// b has one letter more: at i, and the rest the same
+		if slices.Equal(a[i:], b[i+1:]) {
+			return 1
+		}
+	case i == len(a):
+		return 0
+	case slices.Equal(a[i+1:], b[i+1:]):
+		return 1 // a substitution at i
+	case i+1 < len(a) && a[i] == b[i+1] && a[i+1] == b[i] && slices.Equal(a[i+2:], b[i+2:]):
+		return 1 // a swap at i
+	}
+	return 2
 }

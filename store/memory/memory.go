@@ -152,8 +152,18 @@ var (
 	_ store.CaseIndex = (*Store)(nil)
 )
 
+// placeKey is a counter's platform and space, hashed once per observation
+// (placeOf): its counters' keys are then hashed from that (counterKey) rather
+// than each from the two strings again.
+type placeKey struct {
+	platform, space string
+}
+
+// counterKey is a counter's key under its place's hash; each of the two
+// hashes of a counter (hkey) takes the place's hash under the same seed.
 type counterKey struct {
-	platform, space, name, key string
+	place     uint64
+	name, key string
 }
 
 type seenKey struct {
@@ -175,6 +185,18 @@ type hkey [2]uint64
 // keyOf hashes k; its first word picks the shard.
 func keyOf[K comparable](s *Store, k K) hkey {
 	return hkey{maphash.Comparable(s.seed, k), maphash.Comparable(s.seed2, k)}
+}
+
+// placeOf hashes a platform and a space, the part an observation's counters
+// share.
+func placeOf(s *Store, platform, space string) hkey {
+	return keyOf(s, placeKey{platform, space})
+}
+
+// counterOf hashes the counter name with key in the place p (placeOf).
+func counterOf(s *Store, p hkey, name, key string) hkey {
+	return hkey{maphash.Comparable(s.seed, counterKey{p[0], name, key}),
+		maphash.Comparable(s.seed2, counterKey{p[1], name, key})}
 }
 
 type seenItem struct {
@@ -344,11 +366,16 @@ func (s *Store) Observe(_ context.Context, o store.Observation) (store.Result, e
 	if len(o.Counters) > 0 {
 		res.Counts = make([]int64, len(o.Counters))
 	}
+	var place hkey
+	if len(o.Counters) > 0 {
+		place = placeOf(s, o.Platform, o.Space)
+	}
 	for i, op := range o.Counters {
-		k := keyOf(s, counterKey{o.Platform, o.Space, op.Name, op.Key})
+		k := counterOf(s, place, op.Name, op.Key)
 		sh := s.shardOf(k)
 		s.lock(sh, at)
 		c, ok := sh.windows[k]
+		was := c
 		switch {
 		case ok:
 			res.Counts[i] = sh.observe(&c, at, int64(op.Window), op.Incr, s.cfg.maxPerKey)
@@ -359,9 +386,13 @@ func (s *Store) Observe(_ context.Context, o store.Observation) (store.Result, e
 		switch {
 		case res.Counts[i] == 0 && ok:
 			delete(sh.windows, k)
-		case res.Counts[i] > 0:
+		case res.Counts[i] > 0 && !ok:
 			sh.windows[k] = c
 			sh.peakWindows = max(sh.peakWindows, len(sh.windows))
+		case res.Counts[i] > 0 && c != was:
+			// a counter only read is most often left as it was: the map
+			// is not written again
+			sh.windows[k] = c
 		}
 		sh.mu.Unlock()
 	}
