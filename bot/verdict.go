@@ -198,7 +198,7 @@ func mergeAction(list []Action, a Action) []Action {
 			if b.Text == a.Text {
 				return list
 			}
-		case ActTimeout:
+		case ActTimeout, ActLockdown, ActSlowmode:
 			list[i].Duration = max(b.Duration, a.Duration)
 			return list
 		case ActBan:

@@ -40,7 +40,9 @@ func (l PlaceLock) Key() string {
 type LockKeeper interface {
 	// PutLock records l, or, when a lock of the same key is kept, moves its
 	// Until to l.Until if that is later and keeps the rest. It returns the
-	// lock kept and whether it is l, new.
+	// lock kept and whether it is l, new. A kept lock whose Prev is empty
+	// takes l's: a process claims the place before it asks the platform, and
+	// writes what the platform answered after.
 	PutLock(ctx context.Context, l PlaceLock) (PlaceLock, bool, error)
 	// DueLocks returns the locks whose Until is not after now.
 	DueLocks(ctx context.Context, now time.Time) ([]PlaceLock, error)

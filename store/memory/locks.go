@@ -32,8 +32,11 @@ func (s *Store) PutLock(_ context.Context, l store.PlaceLock) (store.PlaceLock, 
 	}
 	if l.Until.After(cur.Until) {
 		cur.Until = l.Until
-		b.locks[k] = cur
 	}
+	if cur.Prev == "" {
+		cur.Prev = l.Prev
+	}
+	b.locks[k] = cur
 	return cur, false, nil
 }
 

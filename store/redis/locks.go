@@ -17,25 +17,32 @@ var (
 	_ store.LockKeeper = (*Fallback)(nil)
 )
 
-// The locks are a hash, key to the lock as JSON, and a sorted set, key to
-// its Until in Unix milliseconds; both share a hash tag.
+// The locks are a hash, key to the lock as JSON; a hash, key to its Prev
+// (kept apart, for a claim to be filled without rewriting the JSON); and a
+// sorted set, key to its Until in Unix milliseconds. All share a hash tag.
 
-// putLockScript: KEYS hash, due; ARGV key, JSON, until. Returns {1} when the
-// lock is new, {0, JSON, until} of the lock kept otherwise (its until moved
-// later when ARGV's is).
+// putLockScript: KEYS hash, due, prev; ARGV key, JSON, until, prev. Returns
+// {1} when the lock is new, {0, JSON, until, prev} of the lock kept
+// otherwise (its until moved later when ARGV's is, its empty prev filled).
 var putLockScript = goredis.NewScript(`
 local cur = redis.call('HGET', KEYS[1], ARGV[1])
 if not cur then
   redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
   redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
+  redis.call('HSET', KEYS[3], ARGV[1], ARGV[4])
   return {1}
 end
 redis.call('ZADD', KEYS[2], 'GT', ARGV[3], ARGV[1])
-return {0, cur, redis.call('ZSCORE', KEYS[2], ARGV[1])}
+local prev = redis.call('HGET', KEYS[3], ARGV[1]) or ''
+if prev == '' and ARGV[4] ~= '' then
+  prev = ARGV[4]
+  redis.call('HSET', KEYS[3], ARGV[1], prev)
+end
+return {0, cur, redis.call('ZSCORE', KEYS[2], ARGV[1]), prev}
 `)
 
-// dueLocksScript: KEYS hash, due; ARGV now. Returns key, JSON, until, ... of
-// the locks due.
+// dueLocksScript: KEYS hash, due, prev; ARGV now. Returns JSON, until, prev,
+// ... of the locks due.
 var dueLocksScript = goredis.NewScript(`
 local keys = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1], 'WITHSCORES')
 local out = {}
@@ -44,22 +51,25 @@ for i = 1, #keys, 2 do
   if v then
     table.insert(out, v)
     table.insert(out, keys[i + 1])
+    table.insert(out, redis.call('HGET', KEYS[3], keys[i]) or '')
   end
 end
 return out
 `)
 
-// removeLockScript: KEYS hash, due; ARGV key, until. Returns 1 when removed.
+// removeLockScript: KEYS hash, due, prev; ARGV key, until. Returns 1 when
+// removed.
 var removeLockScript = goredis.NewScript(`
 local s = redis.call('ZSCORE', KEYS[2], ARGV[1])
 if not s or tonumber(s) ~= tonumber(ARGV[2]) then return 0 end
 redis.call('HDEL', KEYS[1], ARGV[1])
 redis.call('ZREM', KEYS[2], ARGV[1])
+redis.call('HDEL', KEYS[3], ARGV[1])
 return 1
 `)
 
 func (s *Store) lockKeys() []string {
-	return []string{s.cfg.prefix + ":{locks}:all", s.cfg.prefix + ":{locks}:due"}
+	return []string{s.cfg.prefix + ":{locks}:all", s.cfg.prefix + ":{locks}:due", s.cfg.prefix + ":{locks}:prev"}
 }
 
 func millis(t time.Time) string { return strconv.FormatInt(t.UnixMilli(), 10) }
@@ -79,33 +89,36 @@ func parseMillis(v any) (time.Time, error) {
 // PutLock records a lock, or extends the one kept under its key.
 func (s *Store) PutLock(ctx context.Context, l store.PlaceLock) (store.PlaceLock, bool, error) {
 	l.Until = time.UnixMilli(l.Until.UnixMilli())
-	b, err := json.Marshal(l)
+	stored := l
+	stored.Prev = "" // in its own hash
+	b, err := json.Marshal(stored)
 	if err != nil {
 		return l, false, fmt.Errorf("redis lock %s: %w", l.Key(), err)
 	}
-	res, err := putLockScript.Run(ctx, s.c, s.lockKeys(), l.Key(), b, millis(l.Until)).Slice()
+	res, err := putLockScript.Run(ctx, s.c, s.lockKeys(), l.Key(), b, millis(l.Until), l.Prev).Slice()
 	if err != nil {
 		return l, false, fmt.Errorf("redis lock %s: %w", l.Key(), err)
 	}
 	if len(res) == 1 {
 		return l, true, nil
 	}
-	if len(res) != 3 {
+	if len(res) != 4 {
 		return l, false, fmt.Errorf("redis lock %s: unexpected answer %v", l.Key(), res)
 	}
-	cur, err := readLock(res[1], res[2])
+	cur, err := readLock(res[1], res[2], res[3])
 	if err != nil {
 		return l, false, fmt.Errorf("redis lock %s: %w", l.Key(), err)
 	}
 	return cur, false, nil
 }
 
-func readLock(raw, until any) (store.PlaceLock, error) {
+func readLock(raw, until, prev any) (store.PlaceLock, error) {
 	var l store.PlaceLock
 	s, _ := raw.(string)
 	if err := json.Unmarshal([]byte(s), &l); err != nil {
 		return l, err
 	}
+	l.Prev, _ = prev.(string)
 	t, err := parseMillis(until)
 	l.Until = t
 	return l, err
@@ -118,8 +131,8 @@ func (s *Store) DueLocks(ctx context.Context, now time.Time) ([]store.PlaceLock,
 		return nil, fmt.Errorf("redis due locks: %w", err)
 	}
 	var out []store.PlaceLock
-	for i := 0; i+1 < len(res); i += 2 {
-		l, err := readLock(res[i], res[i+1])
+	for i := 0; i+2 < len(res); i += 3 {
+		l, err := readLock(res[i], res[i+1], res[i+2])
 		if err != nil {
 			return out, fmt.Errorf("redis due locks: %w", err)
 		}

@@ -1378,6 +1378,18 @@ func testLocks(t *testing.T, newStore func(t *testing.T) store.Store) {
 	if err != nil || isNew || got.Prev != first.Prev || !got.Until.Equal(again.Until) {
 		t.Fatalf("PutLock(again) = %+v, %v, %v; want the first's prev, until extended", got, isNew, err)
 	}
+	claim := store.PlaceLock{Kind: bot.ActLockdown, Event: bot.Event{Platform: "telegram", Space: "-100"}, Started: at, Until: at.Add(time.Hour)}
+	if _, isNew, err := lk.PutLock(ctx, claim); err != nil || !isNew {
+		t.Fatalf("PutLock(claim) = %v, %v", isNew, err)
+	}
+	claim.Prev = "before"
+	if got, isNew, err := lk.PutLock(ctx, claim); err != nil || isNew || got.Prev != "before" {
+		t.Fatalf("PutLock(claim's prev) = %+v, %v, %v; want its prev filled", got, isNew, err)
+	}
+	claim.Prev = "after"
+	if got, _, _ := lk.PutLock(ctx, claim); got.Prev != "before" {
+		t.Errorf("a filled prev was replaced by %q", got.Prev)
+	}
 	shorter := first
 	shorter.Until = at.Add(time.Minute)
 	if got, _, _ := lk.PutLock(ctx, shorter); !got.Until.Equal(again.Until) {
@@ -1399,7 +1411,7 @@ func testLocks(t *testing.T, newStore func(t *testing.T) store.Store) {
 			t.Errorf("RemoveLock(%s) = %v, %v; want removed", l.Key(), ok, err)
 		}
 	}
-	if due, _ := lk.DueLocks(ctx, at.Add(time.Hour)); len(due) != 0 {
+	if due, _ := lk.DueLocks(ctx, at.Add(time.Hour-time.Millisecond)); len(due) != 0 {
 		t.Errorf("DueLocks after removal = %+v", due)
 	}
 }
