@@ -222,3 +222,36 @@ func TestLockdownRefused(t *testing.T) {
 		t.Errorf("calls = %q, want %q", got, want)
 	}
 }
+
+// While vigie is paused a lockdown waits in a case; the CM who decides
+// lockdown(10m) on it locks the place as the rule would have, and it is
+// lifted at its time.
+func TestLockdownDecidedAfterAPause(t *testing.T) {
+	ctx := context.Background()
+	st := memory.New()
+	clk := &clock{t: at}
+	g := &guild{recorder: recorder{name: "discord"}}
+	m, err := handlers.New(handlers.Options{Platforms: map[string]bot.Platform{"discord": g}, Store: st, Desk: &deskRecorder{}, Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Pause(time.Time{})
+	if err := m.Handle(ctx, join("j-1", at), raidVerdict(bot.Action{Kind: bot.ActLockdown, Duration: 10 * time.Minute})); err != nil {
+		t.Fatal(err)
+	}
+	cases, _ := st.Cases(ctx, store.CaseOpen)
+	if len(cases) != 1 || len(g.Calls()) != 0 {
+		t.Fatalf("paused: cases %+v, calls %q; want one case, no call", cases, g.Calls())
+	}
+	m.Resume()
+	if _, err := m.Decide(ctx, cases[0].ID, "lockdown(10m)", "telegram:1"); err != nil {
+		t.Fatal(err)
+	}
+	clk.Add(10 * time.Minute)
+	if n, err := m.LiftLocks(ctx); n != 1 || err != nil {
+		t.Fatalf("LiftLocks = %d, %v", n, err)
+	}
+	if got, want := g.Calls(), []string{"lock(guild-1)", "unlock(guild-1, before-1)"}; !slices.Equal(got, want) {
+		t.Errorf("calls = %q, want %q", got, want)
+	}
+}
