@@ -122,7 +122,7 @@ func (m *Moderator) LiftLocks(ctx context.Context) (int, error) {
 		sctx, cancel = m.storeContext(ctx)
 		m.auditPlace(sctx, l, lift, l.Rule, "", err)
 		cancel()
-		m.modlog.Record(ModLogEntry{Event: l.Event, Action: lift, Rule: l.Rule, Reason: string(l.Kind) + " over", Failed: errText(err)})
+		m.modlog.Record(ModLogEntry{Event: l.Event, Action: bot.Action{Kind: opLift}, Rule: l.Rule, Reason: "end of " + string(l.Kind), Failed: errText(err)})
 		lasted := bot.FormatDuration(now.Sub(l.Started).Round(time.Minute))
 		if err != nil {
 			m.count(m.Label(l.Event.Platform), opLift, ResultFailed)
