@@ -255,3 +255,39 @@ func TestLockdownDecidedAfterAPause(t *testing.T) {
 		t.Errorf("calls = %q, want %q", got, want)
 	}
 }
+
+// A lift the platform cannot do now (a 5xx) is tried again at the next
+// check; one it refuses for good (the right was taken away) is forgotten,
+// and the desk is asked to lift it by hand.
+func TestLockdownLiftRefused(t *testing.T) {
+	ctx := context.Background()
+	clk := &clock{t: at}
+	g := &guild{recorder: recorder{name: "discord", errs: map[string][]error{"unlock": {
+		&bot.ActionError{Op: bot.ActLockdown, Retryable: true, Err: fmt.Errorf("discord: 502 Bad Gateway")},
+		&bot.ActionError{Op: bot.ActLockdown, Err: fmt.Errorf("discord: 403 Missing Permissions")},
+	}}}}
+	desk := &deskRecorder{}
+	m, err := handlers.New(handlers.Options{Platforms: map[string]bot.Platform{"discord": g}, Store: memory.New(), Desk: desk,
+		Now: clk.Now, Retry: handlers.Retry{Attempts: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Handle(ctx, join("j-1", at), raidVerdict(bot.Action{Kind: bot.ActLockdown, Duration: 10 * time.Minute})); err != nil {
+		t.Fatal(err)
+	}
+	clk.Add(10 * time.Minute)
+	if n, err := m.LiftLocks(ctx); n != 0 || err == nil {
+		t.Fatalf("LiftLocks with a 502 = %d, %v; want an error and the lock kept", n, err)
+	}
+	clk.Add(time.Minute)
+	if n, err := m.LiftLocks(ctx); n != 0 || err != nil {
+		t.Fatalf("LiftLocks with a 403 = %d, %v; want nothing lifted, no error", n, err)
+	}
+	if last := desk.alerts[len(desk.alerts)-1]; !strings.Contains(last, "could not be lifted") || !strings.Contains(last, "403") {
+		t.Errorf("desk told %q", desk.alerts)
+	}
+	clk.Add(time.Minute)
+	if n, _ := m.LiftLocks(ctx); n != 0 || len(g.Calls()) != 3 {
+		t.Errorf("after the refusal: lifted %d, calls %q; want the lock forgotten", n, g.Calls())
+	}
+}
