@@ -311,8 +311,8 @@ func (m *Moderator) Handle(ctx context.Context, ev bot.Event, v bot.Verdict) err
 			actx := bot.WithAuditReason(ctx, "vigie: rule "+match.Rule)
 			var err error
 			if placeAction(a.Kind) {
-				// audited and told by lock itself, with its own retries
-				// below the claim
+				// lock audits it and tells the desk; a retry claims the
+				// place again
 				err = m.retry.Do(actx, func(ctx context.Context) error { return m.lock(ctx, p, ev, a, match) })
 			} else {
 				err = m.retry.Do(actx, func(ctx context.Context) error { return do(ctx, p, ev, a) })
