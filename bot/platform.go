@@ -78,6 +78,23 @@ type Tagger interface {
 	Tag(ctx context.Context, ev Event, tag string) error
 }
 
+// Locker closes a place to newcomers during a raid (Discord: a higher
+// verification level; Telegram: members may send text only) and opens it
+// again. Lock returns what the place's settings were, in the platform's own
+// words, for Unlock: the lock is lifted later, maybe by another process, from
+// what the store kept.
+type Locker interface {
+	Lock(ctx context.Context, ev Event) (prev string, err error)
+	Unlock(ctx context.Context, ev Event, prev string) error
+}
+
+// SlowModer makes the members of the event's channel wait d between two
+// messages, and restores the setting it returned.
+type SlowModer interface {
+	SlowMode(ctx context.Context, ev Event, d time.Duration) (prev string, err error)
+	RestoreSlowMode(ctx context.Context, ev Event, prev string) error
+}
+
 // Platform is a named set of capabilities; Name matches Event.Platform.
 type Platform interface {
 	Name() string
@@ -111,6 +128,12 @@ func Capable(p Platform, k ActionKind) bool {
 		return ok
 	case ActTag:
 		_, ok := p.(Tagger)
+		return ok
+	case ActLockdown:
+		_, ok := p.(Locker)
+		return ok
+	case ActSlowmode:
+		_, ok := p.(SlowModer)
 		return ok
 	default:
 		return true

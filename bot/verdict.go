@@ -26,11 +26,17 @@ const (
 	ActForward ActionKind = "forward"
 	ActAlert   ActionKind = "alert"
 	ActTag     ActionKind = "tag"
+	// ActLockdown closes the place to newcomers for a while (a raid); the
+	// handlers lift it when the time is up.
+	ActLockdown ActionKind = "lockdown"
+	// ActSlowmode makes members of the channel wait between two messages for
+	// a while.
+	ActSlowmode ActionKind = "slowmode"
 )
 
 // ActionKinds lists every action in the order docs/rules.md documents them.
 var ActionKinds = []ActionKind{ActDelete, ActHide, ActReply, ActWarn, ActTimeout,
-	ActKick, ActBan, ActStrike, ActForward, ActAlert, ActTag}
+	ActKick, ActBan, ActStrike, ActForward, ActAlert, ActTag, ActLockdown, ActSlowmode}
 
 // Action is one step of a verdict. Text is already expanded ({{author.name}} done).
 type Action struct {
@@ -192,7 +198,7 @@ func mergeAction(list []Action, a Action) []Action {
 			if b.Text == a.Text {
 				return list
 			}
-		case ActTimeout:
+		case ActTimeout, ActLockdown, ActSlowmode:
 			list[i].Duration = max(b.Duration, a.Duration)
 			return list
 		case ActBan:

@@ -66,6 +66,13 @@ func ParseOutcome(s string) (Outcome, error) {
 			}
 			o.Duration = d
 		}
+	case bot.ActLockdown, bot.ActSlowmode:
+		// a lockdown held while vigie was paused, decided by a CM
+		d, err := parseDuration(arg)
+		if !hasArg || err != nil {
+			return Outcome{}, fmt.Errorf("outcome %q: %s needs a duration, like %s(10m)", s, o.Kind, o.Kind)
+		}
+		o.Duration = d
 	case bot.ActReply:
 		text, err := strconv.Unquote(strings.TrimSpace(arg))
 		if err != nil || strings.TrimSpace(text) == "" {
@@ -73,7 +80,7 @@ func ParseOutcome(s string) (Outcome, error) {
 		}
 		o.Text = text
 	default:
-		return Outcome{}, fmt.Errorf("outcome %q: want keep, delete, hide, unhide, kick, ban, unban, timeout, untimeout, reply or answer", s)
+		return Outcome{}, fmt.Errorf("outcome %q: want keep, delete, hide, unhide, kick, ban, unban, timeout, untimeout, reply, answer, lockdown or slowmode", s)
 	}
 	return o, nil
 }
@@ -161,7 +168,13 @@ func (m *Moderator) Decide(ctx context.Context, caseID, outcome, by string) (sto
 		err = fmt.Errorf("platform %q is off", c.Event.Platform)
 	} else {
 		actx := bot.WithAuditReason(ctx, decisionReason(c, by))
-		err = m.retry.Do(actx, func(ctx context.Context) error { return carryOut(ctx, p, c.Event, o) })
+		if placeAction(o.Kind) {
+			// a lockdown held while paused: locked, kept and lifted as a rule's
+			a := bot.Action{Kind: o.Kind, Duration: o.Duration}
+			err = m.retry.Do(actx, func(ctx context.Context) error { return m.lock(ctx, p, c.Event, a, bot.Match{Rule: c.Rule}) })
+		} else {
+			err = m.retry.Do(actx, func(ctx context.Context) error { return carryOut(ctx, p, c.Event, o) })
+		}
 		m.count(label, o.Kind, resultOf(err))
 		m.modlog.Record(ModLogEntry{Event: c.Event, Action: bot.Action{Kind: o.Kind, Text: o.Text, Duration: o.Duration},
 			By: by, Reason: "case of rule " + cmp.Or(c.Rule, "none"), CaseID: c.ID, Failed: errText(err)})

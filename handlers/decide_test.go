@@ -37,7 +37,9 @@ func TestParseOutcome(t *testing.T) {
 		{in: "keep(1h)", err: `outcome "keep(1h)": keep takes no argument`},
 		{in: "reply", err: `outcome "reply": reply needs a quoted text, like reply("merci")`},
 		{in: "answer", want: "answer"},
-		{in: "nuke", err: `outcome "nuke": want keep, delete, hide, unhide, kick, ban, unban, timeout, untimeout, reply or answer`},
+		{in: "nuke", err: `outcome "nuke": want keep, delete, hide, unhide, kick, ban, unban, timeout, untimeout, reply, answer, lockdown or slowmode`},
+		{in: "lockdown(10m)", want: "lockdown(10m)"},
+		{in: "lockdown", err: `outcome "lockdown": lockdown needs a duration, like lockdown(10m)`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {

@@ -118,7 +118,8 @@ type EscalationOptions struct {
 const DefaultCaseTTL = 72 * time.Hour
 
 // Escalation announces again on the desk the cases left open too long,
-// closes those open past their TTL, and keeps the metrics of the open cases.
+// closes those open past their TTL, keeps the metrics of the open cases, and
+// lifts the lockdowns whose time is up (Moderator.LiftLocks).
 type Escalation struct {
 	m           *Moderator
 	o           EscalationOptions
@@ -247,6 +248,11 @@ func (e *Escalation) Check(ctx context.Context) (int, error) {
 	}
 	e.last = now
 	var errs []error
+	// The lockdowns whose time is up are lifted here: the check runs every
+	// minute in one of the processes sharing the store.
+	if _, err := e.m.LiftLocks(ctx); err != nil {
+		errs = append(errs, err)
+	}
 	closed := 0
 	for _, c := range expired {
 		sctx, cancel := e.m.storeContext(ctx)

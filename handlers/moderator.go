@@ -303,13 +303,20 @@ func (m *Moderator) Handle(ctx context.Context, ev bot.Event, v bot.Verdict) err
 		case !bot.Capable(p, a.Kind):
 			m.count(label, a.Kind, ResultUnsupported)
 			log.Debug("action skipped: platform cannot do it", "event", ev.Key(), "action", a.String(), "platform", ev.Platform)
-		case ev.Author.RolesUnknown:
+		case ev.Author.RolesUnknown && !placeAction(a.Kind):
 			m.count(label, a.Kind, ResultRolesUnknown)
 			withheld = append(withheld, a)
 		default:
 			match := ruleOf(v, a)
 			actx := bot.WithAuditReason(ctx, "vigie: rule "+match.Rule)
-			err := m.retry.Do(actx, func(ctx context.Context) error { return do(ctx, p, ev, a) })
+			var err error
+			if placeAction(a.Kind) {
+				// lock audits it and tells the desk; a retry claims the
+				// place again
+				err = m.retry.Do(actx, func(ctx context.Context) error { return m.lock(ctx, p, ev, a, match) })
+			} else {
+				err = m.retry.Do(actx, func(ctx context.Context) error { return do(ctx, p, ev, a) })
+			}
 			m.modlog.Record(ModLogEntry{Event: ev, Action: a, Rule: match.Rule, Reason: match.Reason, Failed: errText(err)})
 			if err != nil {
 				m.count(label, a.Kind, ResultFailed)

@@ -289,6 +289,7 @@ var actionEmoji = map[bot.ActionKind]string{
 	bot.ActDelete: "🗑", bot.ActHide: "🙈", bot.ActReply: "💬", bot.ActWarn: "⚠️", bot.ActTimeout: "🔇",
 	bot.ActKick: "👢", bot.ActBan: "⛔", bot.ActTag: "🏷", bot.ActStrike: "❗", OutcomeUnban: "↩️",
 	OutcomeUntimeout: "🔊", OutcomeUnhide: "👁", OutcomeKeep: "✅", "resetwarns": "🧹",
+	bot.ActLockdown: "🔒", bot.ActSlowmode: "🐢", opLift: "🔓",
 }
 
 // line is w as the mod-log shows it.

@@ -195,3 +195,43 @@ func (r *refusingLog) EditLog(context.Context, string, string, string) error {
 	r.calls.Add(1)
 	return errors.New("no line")
 }
+
+// A lockdown and its lift are lines of the mod-log.
+func TestModLogLockdown(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		tg := newLogChannel()
+		l, err := handlers.NewModLog(handlers.ModLogOptions{Posters: map[string]bot.LogPoster{"telegram": tg}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		l.SetConfig(rules.ModLog{TelegramChat: "-100999"})
+		g := &guild{recorder: recorder{name: "telegram"}}
+		m, err := handlers.New(handlers.Options{Platforms: map[string]bot.Platform{"telegram": g}, Store: memory.New(), ModLog: l})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan struct{})
+		go func() { l.Run(ctx); close(done) }()
+		ev := bot.Event{ID: "-100:join:7", Platform: "telegram", Kind: bot.KindJoin, Space: "-100", Channel: "-100", Author: bot.Author{ID: "7", Name: "Bob"}, At: time.Now()}
+		v := bot.Verdict{EventID: ev.ID, Platform: "telegram", Matches: []bot.Match{{Rule: "raid", Reason: "11 joins", Actions: []bot.Action{{Kind: bot.ActLockdown, Duration: 10 * time.Minute}}}}}
+		if err := m.Handle(ctx, ev, v); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(10 * time.Minute)
+		if n, err := m.LiftLocks(ctx); n != 1 || err != nil {
+			t.Fatalf("LiftLocks = %d, %v", n, err)
+		}
+		time.Sleep(time.Second)
+		synctest.Wait()
+		cancel()
+		<-done
+		want := []string{
+			"-100999: 🔒 lockdown(10m) in -100 — rule raid: 11 joins · Bob (telegram 7)",
+			"-100999: 🔓 lift in -100 — rule raid: end of lockdown",
+		}
+		if got := tg.all(); !slices.Equal(got, want) {
+			t.Errorf("lines = %q, want %q", got, want)
+		}
+	})
+}

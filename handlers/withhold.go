@@ -82,9 +82,9 @@ func (m *Moderator) withhold(ev bot.Event, v bot.Verdict, a bot.Action, p bot.Pl
 	}
 	stale := !ev.At.IsZero() && now.Sub(ev.At) > m.speech.Stale
 	switch a.Kind {
-	case bot.ActTimeout:
+	case bot.ActTimeout, bot.ActLockdown, bot.ActSlowmode:
 		if stale && a.Duration > 0 && ev.At.Add(a.Duration).Before(now) {
-			return a, "the timeout would already be over (message from " + bot.FormatDuration(now.Sub(ev.At)) + " ago)"
+			return a, "the " + string(a.Kind) + " would already be over (event from " + bot.FormatDuration(now.Sub(ev.At)) + " ago)"
 		}
 		return a, ""
 	case bot.ActReply:

@@ -44,17 +44,19 @@ const (
 )
 
 var actionArgs = map[bot.ActionKind]argKind{
-	bot.ActDelete:  argNone,
-	bot.ActHide:    argNone,
-	bot.ActKick:    argNone,
-	bot.ActStrike:  argNone,
-	bot.ActReply:   argText,
-	bot.ActWarn:    argText,
-	bot.ActAlert:   argText,
-	bot.ActTag:     argText,
-	bot.ActForward: argTextOptional,
-	bot.ActTimeout: argDuration,
-	bot.ActBan:     argDurationOptional,
+	bot.ActDelete:   argNone,
+	bot.ActHide:     argNone,
+	bot.ActKick:     argNone,
+	bot.ActStrike:   argNone,
+	bot.ActReply:    argText,
+	bot.ActWarn:     argText,
+	bot.ActAlert:    argText,
+	bot.ActTag:      argText,
+	bot.ActForward:  argTextOptional,
+	bot.ActTimeout:  argDuration,
+	bot.ActBan:      argDurationOptional,
+	bot.ActLockdown: argDuration,
+	bot.ActSlowmode: argDuration,
 }
 
 var actionRe = regexp.MustCompile(`(?s)^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\((.*)\))?\s*$`)

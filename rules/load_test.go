@@ -45,7 +45,7 @@ func TestBadFiles(t *testing.T) {
 			`8:25: test "t": event: at: bad time "yesterday" (want RFC 3339 like 2026-01-05T23:30:00+01:00, or 2026-01-05 23:30 in the file's timezone)`,
 			`10:17: test "t": event: no event 9 (the test has 2)`,
 			`10:28: test "t": unknown rule "flod" (did you mean "flood"?)`,
-			`11:33: test "t": actions: unknown action "explode" (known: delete, hide, reply, warn, timeout, kick, ban, strike, forward, alert, tag)`,
+			`11:33: test "t": actions: unknown action "explode" (known: delete, hide, reply, warn, timeout, kick, ban, strike, forward, alert, tag, lockdown, slowmode)`,
 			`12:9: test "t": an expectation needs rules, actions, counters, duplicate or alerts`,
 		}},
 		{"counter_scope.yaml", []string{
@@ -97,7 +97,7 @@ func TestBadFiles(t *testing.T) {
 		}},
 		{"unknown_action.yaml", []string{
 			`4:18: rule "a": unknown action "tiemout" (did you mean "timeout"?)`,
-			`4:32: rule "a": unknown action "explode" (known: delete, hide, reply, warn, timeout, kick, ban, strike, forward, alert, tag)`,
+			`4:32: rule "a": unknown action "explode" (known: delete, hide, reply, warn, timeout, kick, ban, strike, forward, alert, tag, lockdown, slowmode)`,
 			`4:41: rule "a": reply needs a text, like reply("...")`,
 			`4:52: rule "a": delete takes no argument`,
 			`4:67: rule "a": warn: unknown field {{author.nom}} (did you mean {{author.name}}?)`,

@@ -12,7 +12,7 @@ import (
 )
 
 // commentPage is a platform shaped like a page's comments: no timeout, no
-// kick, no ban, no tag.
+// kick, no ban, no tag, no lockdown.
 type commentPage struct{}
 
 func (commentPage) Name() string                                   { return "page" }
@@ -52,8 +52,8 @@ func TestSkippedActionsAreSaidOncePerPlatform(t *testing.T) {
 			page = append(page, l)
 		}
 	}
-	if len(page) != 1 || !strings.Contains(page[0], "page cannot timeout, tag, kick;") ||
-		!strings.Contains(page[0], "timeout=flood,mass-mentions,") || !strings.Contains(page[0], "kick=raid-new-accounts") {
+	if len(page) != 1 || !strings.Contains(page[0], "page cannot timeout, tag, lockdown, kick;") ||
+		!strings.Contains(page[0], "timeout=flood,mass-mentions,") || !strings.Contains(page[0], "kick=raid-new-accounts") || !strings.Contains(page[0], "lockdown=raid ") {
 		t.Errorf("want one INFO line for the page, got %q", page)
 	}
 }

@@ -86,10 +86,14 @@ type fakeDiscord struct {
 	silent bool
 	// history is what GET /channels/{id}/messages answers, newest first.
 	history map[string][]map[string]any
+	// level is the guild's verification level, and slowmode the channels'
+	// rate_limit_per_user, as GET shows them and PATCH sets them.
+	level    int
+	slowmode map[string]int
 }
 
 func newFakeDiscord(t *testing.T) *fakeDiscord {
-	f := &fakeDiscord{t: t, changed: make(chan struct{}), ready: make(chan struct{}, 4), nextMsg: 1}
+	f := &fakeDiscord{t: t, changed: make(chan struct{}), ready: make(chan struct{}, 4), nextMsg: 1, level: 1, slowmode: map[string]int{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /gw/", f.gateway)
 	mux.HandleFunc("/api/v9/", f.rest)
@@ -294,6 +298,22 @@ func (f *fakeDiscord) rest(w http.ResponseWriter, r *http.Request) {
 	case "PATCH guilds/*/members/*":
 		json.NewEncoder(w).Encode(map[string]any{"user": map[string]any{"id": p[3], "username": "member"}, "roles": []string{},
 			"joined_at": time.Now().UTC().Format(time.RFC3339), "communication_disabled_until": call.Body["communication_disabled_until"]})
+	case "GET guilds/*", "PATCH guilds/*":
+		f.mu.Lock()
+		if v, ok := call.Body["verification_level"].(float64); ok && call.Method == "PATCH" {
+			f.level = int(v)
+		}
+		g := guildObject(f.level)
+		f.mu.Unlock()
+		json.NewEncoder(w).Encode(g)
+	case "GET channels/*", "PATCH channels/*":
+		f.mu.Lock()
+		if v, ok := call.Body["rate_limit_per_user"].(float64); ok && call.Method == "PATCH" {
+			f.slowmode[p[1]] = int(v)
+		}
+		ch := map[string]any{"id": p[1], "type": 0, "name": "general", "guild_id": guildID, "rate_limit_per_user": f.slowmode[p[1]]}
+		f.mu.Unlock()
+		json.NewEncoder(w).Encode(ch)
 	case "POST users/@me/channels":
 		json.NewEncoder(w).Encode(map[string]any{"id": "9" + fmt.Sprint(call.Body["recipient_id"]), "type": 1})
 	case "PUT applications/*/commands", "PUT applications/*/guilds/*/commands":
@@ -396,6 +416,16 @@ func guildCreate(perms int64) map[string]any {
 		},
 		"threads": []any{map[string]any{"id": threadID, "type": 11, "name": "a thread", "parent_id": general, "guild_id": guildID}},
 	}
+}
+
+// guildObject is the test guild as GET and PATCH /guilds/{id} answer it.
+func guildObject(level int) map[string]any {
+	g := guildCreate(0)
+	for _, k := range []string{"members", "channels", "threads", "unavailable"} {
+		delete(g, k)
+	}
+	g["verification_level"] = level
+	return g
 }
 
 type user struct {

@@ -122,6 +122,7 @@ type Store struct {
 	book accountBook
 	// notes are the moderators' notes on members (notes.go).
 	notes noteBook
+	locks lockBook
 	// leases are the single-owner jobs' leases (leases.go).
 	leases leaseBook
 

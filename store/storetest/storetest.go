@@ -41,6 +41,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	t.Run("EventHistory", func(t *testing.T) { testEventHistory(t, newStore) })
 	t.Run("FAQWordings", func(t *testing.T) { testFAQWordings(t, newStore) })
 	t.Run("Notes", func(t *testing.T) { testNotes(t, newStore) })
+	t.Run("Locks", func(t *testing.T) { testLocks(t, newStore) })
 	t.Run("Leases", func(t *testing.T) { testLeases(t, newStore) })
 	t.Run("LeasesConcurrent", func(t *testing.T) { testLeasesConcurrent(t, newStore) })
 }
@@ -1363,5 +1364,69 @@ func testLeasesConcurrent(t *testing.T, newStore func(t *testing.T) store.Store)
 	wg.Wait()
 	if len(won) != 1 {
 		t.Errorf("owners that got the lease: %v, want one", won)
+	}
+}
+
+// testLocks: a place's lock is kept once, a second one extends it (never
+// shortens it) and keeps the first's settings; it is due at its Until, and
+// removed only as it was read.
+func testLocks(t *testing.T, newStore func(t *testing.T) store.Store) {
+	ctx := context.Background()
+	lk, ok := newStore(t).(store.LockKeeper)
+	if !ok {
+		t.Fatal("the store keeps no locks (store.LockKeeper)")
+	}
+	at := time.Date(2026, 2, 3, 10, 0, 0, 0, time.UTC)
+	ev := bot.Event{Platform: "discord", Space: "g1", Channel: "c1"}
+	first := store.PlaceLock{Kind: bot.ActLockdown, Event: ev, Prev: `{"level":1}`, Rule: "raid", Started: at, Until: at.Add(10 * time.Minute)}
+	got, isNew, err := lk.PutLock(ctx, first)
+	if err != nil || !isNew || got.Prev != first.Prev {
+		t.Fatalf("PutLock = %+v, %v, %v; want it new", got, isNew, err)
+	}
+	slow := store.PlaceLock{Kind: bot.ActSlowmode, Event: ev, Prev: "0", Started: at, Until: at.Add(time.Minute)}
+	if _, isNew, err := lk.PutLock(ctx, slow); err != nil || !isNew {
+		t.Fatalf("PutLock(slowmode) = %v, %v; want new (another key)", isNew, err)
+	}
+	again := first
+	again.Prev, again.Until = `{"level":3}`, at.Add(15*time.Minute)
+	got, isNew, err = lk.PutLock(ctx, again)
+	if err != nil || isNew || got.Prev != first.Prev || !got.Until.Equal(again.Until) {
+		t.Fatalf("PutLock(again) = %+v, %v, %v; want the first's prev, until extended", got, isNew, err)
+	}
+	claim := store.PlaceLock{Kind: bot.ActLockdown, Event: bot.Event{Platform: "telegram", Space: "-100"}, Started: at, Until: at.Add(time.Hour)}
+	if _, isNew, err := lk.PutLock(ctx, claim); err != nil || !isNew {
+		t.Fatalf("PutLock(claim) = %v, %v", isNew, err)
+	}
+	claim.Prev = "before"
+	if got, isNew, err := lk.PutLock(ctx, claim); err != nil || isNew || got.Prev != "before" {
+		t.Fatalf("PutLock(claim's prev) = %+v, %v, %v; want its prev filled", got, isNew, err)
+	}
+	claim.Prev = "after"
+	if got, _, _ := lk.PutLock(ctx, claim); got.Prev != "before" {
+		t.Errorf("a filled prev was replaced by %q", got.Prev)
+	}
+	shorter := first
+	shorter.Until = at.Add(time.Minute)
+	if got, _, _ := lk.PutLock(ctx, shorter); !got.Until.Equal(again.Until) {
+		t.Errorf("a shorter lock moved Until to %v", got.Until)
+	}
+	due, err := lk.DueLocks(ctx, at.Add(10*time.Minute))
+	if err != nil || len(due) != 1 || due[0].Kind != bot.ActSlowmode || due[0].Prev != "0" || !due[0].Until.Equal(slow.Until) || due[0].Event.Channel != "c1" {
+		t.Fatalf("DueLocks(+10m) = %+v, %v; want the slow mode only", due, err)
+	}
+	if ok, err := lk.RemoveLock(ctx, first.Key(), first.Until); ok || err != nil {
+		t.Errorf("RemoveLock with the Until before the extension = %v, %v; want kept", ok, err)
+	}
+	due, _ = lk.DueLocks(ctx, at.Add(15*time.Minute))
+	if len(due) != 2 {
+		t.Fatalf("DueLocks(+15m) = %+v, want both", due)
+	}
+	for _, l := range due {
+		if ok, err := lk.RemoveLock(ctx, l.Key(), l.Until); !ok || err != nil {
+			t.Errorf("RemoveLock(%s) = %v, %v; want removed", l.Key(), ok, err)
+		}
+	}
+	if due, _ := lk.DueLocks(ctx, at.Add(time.Hour-time.Millisecond)); len(due) != 0 {
+		t.Errorf("DueLocks after removal = %+v", due)
 	}
 }

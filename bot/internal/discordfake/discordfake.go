@@ -51,6 +51,10 @@ type Server struct {
 	overlaps int
 	guilds   map[string]int // guild id -> shard
 	nextMsg  int
+	// levels are the guilds' verification levels and slowmodes the
+	// channels' rate_limit_per_user, as GET shows them and PATCH sets them.
+	levels    map[string]int
+	slowmodes map[string]int
 }
 
 type conn struct {
@@ -63,7 +67,8 @@ type conn struct {
 // New starts a fake Discord that recommends shards shards (GET /gateway/bot)
 // and serves guilds, each on its shard.
 func New(t testing.TB, shards int, guilds ...string) *Server {
-	f := &Server{t: t, shards: max(shards, 1), conns: map[int][]*conn{}, guilds: map[string]int{}}
+	f := &Server{t: t, shards: max(shards, 1), conns: map[int][]*conn{}, guilds: map[string]int{},
+		levels: map[string]int{}, slowmodes: map[string]int{}}
 	for _, g := range guilds {
 		f.guilds[g] = ShardOf(g, f.shards)
 	}
@@ -284,12 +289,39 @@ func (f *Server) rest(w http.ResponseWriter, r *http.Request) {
 			"author": map[string]any{"id": BotID, "username": "vigie", "bot": true}, "timestamp": time.Now().UTC().Format(time.RFC3339)})
 	case r.Method == "PUT" && p[0] == "applications":
 		w.Write(raw)
+	case (r.Method == "GET" || r.Method == "PATCH") && len(p) == 2 && p[0] == "guilds":
+		f.mu.Lock()
+		if v, ok := call.Body["verification_level"].(float64); ok && r.Method == "PATCH" {
+			f.levels[p[1]] = int(v)
+		}
+		g := guildCreate(p[1])
+		for _, k := range []string{"members", "channels", "threads", "unavailable"} {
+			delete(g, k)
+		}
+		g["verification_level"] = f.levels[p[1]]
+		f.mu.Unlock()
+		json.NewEncoder(w).Encode(g)
+	case (r.Method == "GET" || r.Method == "PATCH") && len(p) == 2 && p[0] == "channels":
+		f.mu.Lock()
+		if v, ok := call.Body["rate_limit_per_user"].(float64); ok && r.Method == "PATCH" {
+			f.slowmodes[p[1]] = int(v)
+		}
+		ch := map[string]any{"id": p[1], "type": 0, "name": "general", "rate_limit_per_user": f.slowmodes[p[1]]}
+		f.mu.Unlock()
+		json.NewEncoder(w).Encode(ch)
 	case r.Method == "DELETE" || r.Method == "PUT":
 		w.WriteHeader(http.StatusNoContent)
 	default:
 		w.WriteHeader(http.StatusNotFound)
 		io.WriteString(w, `{"message": "404: Not Found", "code": 0}`)
 	}
+}
+
+// VerificationLevel is the guild's verification level now (0 until set).
+func (f *Server) VerificationLevel(guild string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.levels[guild]
 }
 
 // Count is how many REST calls of method had a path starting with prefix.

@@ -46,6 +46,10 @@ type Server struct {
 	// members are what getChatMember answers, by chat and user; a user not
 	// there is a plain member.
 	members map[int64]map[int64]map[string]any
+	// permissions are the chats' default permissions (ChatPermissions), as
+	// getChat shows them and setChatPermissions sets them; a chat not there
+	// lets its members send everything.
+	permissions map[int64]map[string]bool
 	// polling counts the getUpdates in progress; conflicts those refused
 	// with 409 because another was in progress, as Telegram refuses a
 	// second poller.
@@ -85,7 +89,8 @@ func New(t testing.TB) *Server {
 		fails:      make(map[string][]apiFailure),
 		admins:     make(map[int64][]map[string]any),
 		adminsDown: make(map[int64]bool), adminsHeld: make(map[int64]chan struct{}),
-		members: make(map[int64]map[int64]map[string]any),
+		members:     make(map[int64]map[int64]map[string]any),
+		permissions: make(map[int64]map[string]bool),
 	}
 	f.HTTP = httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(f.HTTP.Close)
@@ -220,9 +225,57 @@ func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
 			admins = []map[string]any{}
 		}
 		f.ok(w, admins)
+	case "getChat":
+		chat, _ := strconv.ParseInt(params.Get("chat_id"), 10, 64)
+		info := map[string]any{"id": chat, "type": "supergroup", "title": "Group", "accent_color_id": 0, "max_reaction_count": 11,
+			"accepted_gift_types": map[string]any{"unlimited_gifts": true, "limited_gifts": true, "unique_gifts": true,
+				"premium_subscription": true, "gifts_from_channels": true},
+			"permissions": f.Permissions(chat)}
+		if raw, _ := json.Marshal(info); botapispec.CheckObject("ChatFullInfo", raw) != nil {
+			f.t.Errorf("fake Bot API: getChat answers what the Bot API does not describe: %v", botapispec.CheckObject("ChatFullInfo", raw))
+		}
+		f.ok(w, info)
+	case "setChatPermissions":
+		chat, _ := strconv.ParseInt(params.Get("chat_id"), 10, 64)
+		raw := json.RawMessage(params.Get("permissions"))
+		if err := botapispec.CheckObject("ChatPermissions", raw); err != nil {
+			f.t.Errorf("fake Bot API: setChatPermissions: %v", err)
+			apiFail(w, 400, "Bad Request: "+err.Error(), 0)
+			return
+		}
+		var perms map[string]bool
+		_ = json.Unmarshal(raw, &perms)
+		f.mu.Lock()
+		f.permissions[chat] = perms
+		f.mu.Unlock()
+		f.ok(w, true)
 	default:
 		f.ok(w, true)
 	}
+}
+
+// chatPermissions are every field of ChatPermissions.
+var chatPermissions = []string{"can_send_messages", "can_send_audios", "can_send_documents", "can_send_photos",
+	"can_send_videos", "can_send_video_notes", "can_send_voice_notes", "can_send_polls", "can_send_other_messages",
+	"can_add_web_page_previews", "can_change_info", "can_invite_users", "can_pin_messages", "can_manage_topics"}
+
+// Permissions are the chat's default permissions now.
+func (f *Server) Permissions(chat int64) map[string]bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := map[string]bool{}
+	set, ok := f.permissions[chat]
+	for _, k := range chatPermissions {
+		out[k] = !ok || set[k]
+	}
+	return out
+}
+
+// SetPermissions sets the chat's default permissions, as its admins would.
+func (f *Server) SetPermissions(chat int64, perms map[string]bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.permissions[chat] = perms
 }
 
 func (f *Server) ok(w http.ResponseWriter, result any) {
