@@ -90,9 +90,9 @@ func TestCommunitiesRouteTheRules(t *testing.T) {
 		platform, space, text string
 		want                  []string
 	}{
-		{"telegram", "-100222", "see https://example.com", nil},            // links is off in brand_a
+		{"telegram", "-100222", "see https://example.com", nil},               // links is off in brand_a
 		{"telegram", "-100999", "see https://example.com", []string{"links"}}, // outside: on
-		{"discord", "111", "STOP SHOUTING", []string{"shouting"}},            // enabled in brand_a only
+		{"discord", "111", "STOP SHOUTING", []string{"shouting"}},             // enabled in brand_a only
 		{"facebook", "333", "STOP SHOUTING", nil},
 		{"telegram", "-100999", "STOP SHOUTING", nil},
 		{"discord", "111", "one more", []string{"flood"}}, // brand_a's flood_max is 1: the second message

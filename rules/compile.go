@@ -121,7 +121,7 @@ type rule struct {
 	// communities that enable it.
 	disabled bool
 	line     int
-	whenAt        pos // where when: is written, for run-time errors
+	whenAt   pos // where when: is written, for run-time errors
 	// beforeStore: the condition reads neither counters nor strikes, so it
 	// can be decided before the store is asked (alerts.go folds the hits it
 	// feeds into the event's one Observe).
