@@ -62,6 +62,9 @@ type ModLog struct {
 	log    *slog.Logger
 	retry  Retry
 	conf   atomic.Pointer[rules.ModLog]
+	// communities, when set, give the places of each community its own
+	// mod-log (community.go).
+	communities atomic.Pointer[rules.Ruleset]
 	queue  chan ModLogEntry
 	lines  *prometheus.CounterVec
 	mu     sync.Mutex
@@ -112,7 +115,7 @@ func (l *ModLog) SetConfig(c rules.ModLog) {
 // Record hands an entry to the mod-log without waiting. A nil ModLog records
 // nothing.
 func (l *ModLog) Record(e ModLogEntry) {
-	if l == nil || !l.conf.Load().On() {
+	if l == nil || !l.on() {
 		return
 	}
 	if e.At.IsZero() {
@@ -196,7 +199,7 @@ func destOf(c *rules.ModLog, ev bot.Event) (dest, bool) {
 // write adds e to its wave: a new line is posted at once, a wave's growth is
 // edited in by Flush.
 func (l *ModLog) write(ctx context.Context, e ModLogEntry) {
-	c := l.conf.Load()
+	c := l.confFor(e.Event)
 	d, ok := destOf(c, e.Event)
 	if !ok {
 		return

@@ -145,12 +145,17 @@ func (e *Engine) assess(ctx context.Context, ev bot.Event) (Assessment, error) {
 	if comm != nil {
 		off = comm.off
 	}
-	if e.opts.AfterHours != nil {
+	if comm != nil && comm.schedule != &rs.schedule {
+		// a community's own office hours, unless the desk forced a mode; not
+		// cached: the cache is the file's
+		s.hoursAfter, s.hoursKnown = comm.schedule.afterHours(now), false
+		if e.opts.Forced != nil {
+			if after, forced := e.opts.Forced(now); forced {
+				s.hoursAfter = after
+			}
+		}
+	} else if e.opts.AfterHours != nil {
 		s.hoursAfter, s.hoursKnown = e.opts.AfterHours(now), false
-	} else if comm != nil && comm.schedule != &rs.schedule {
-		// a community's own office hours are not cached: the cache is the file's
-		s.hoursAfter = comm.schedule.afterHours(now)
-		s.hoursKnown = false
 	} else if minute := now.Unix() / 60; !s.hoursKnown || s.hoursMinute != minute || now.Unix() < 0 {
 		s.hoursAfter = rs.schedule.afterHours(now)
 		s.hoursMinute, s.hoursKnown = minute, true

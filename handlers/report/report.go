@@ -29,6 +29,11 @@ type Source struct {
 	FAQ func(since time.Time) *FAQ
 	// Location is the timezone hours are shown in (the rule file's); nil is UTC.
 	Location *time.Location
+	// Community, when set, keeps to one community's places: the audit and
+	// the cases of events In accepts. Events are then the flagged ones (the
+	// tallies count by platform, not by place) and the alerts are left out.
+	Community string
+	In        func(bot.Event) bool
 }
 
 // EventCount is how many events came from a platform in the hour starting at Hour.
@@ -52,6 +57,8 @@ type Report struct {
 	Since    time.Time `json:"since"`
 	Until    time.Time `json:"until"`
 	Timezone string    `json:"timezone"`
+	// Community is the community the report keeps to, "" for all.
+	Community string `json:"community,omitempty"`
 	// Events counts every event when the source knows them (EventsKnown), else
 	// the flagged ones.
 	Events      int  `json:"events"`
@@ -163,6 +170,11 @@ func Build(ctx context.Context, src Source, since, until time.Time) (*Report, er
 	entries, err := src.Store.Audit(ctx, since)
 	if err != nil {
 		return nil, fmt.Errorf("report: audit: %w", err)
+	}
+	if src.In != nil {
+		r.Community = src.Community
+		entries = slices.DeleteFunc(entries, func(e store.AuditEntry) bool { return !src.In(e.Event) })
+		src.Events, src.Alerts = nil, nil
 	}
 	hours := newHours(since, until, loc)
 	platforms := map[string]*Count{}
@@ -277,7 +289,7 @@ func Build(ctx context.Context, src Source, since, until time.Time) (*Report, er
 		}
 	}
 
-	if err := r.cases(ctx, src.Store, since, until, rule); err != nil {
+	if err := r.cases(ctx, src, since, until, rule); err != nil {
 		return nil, err
 	}
 	if src.Alerts != nil {
@@ -356,14 +368,18 @@ func countPlatformActions(v bot.Verdict, category string) int {
 	return n
 }
 
-func (r *Report) cases(ctx context.Context, st store.Store, since, until time.Time, rule func(string, string) *RuleCount) error {
-	open, err := st.Cases(ctx, store.CaseOpen)
+func (r *Report) cases(ctx context.Context, src Source, since, until time.Time, rule func(string, string) *RuleCount) error {
+	open, err := src.Store.Cases(ctx, store.CaseOpen)
 	if err != nil {
 		return fmt.Errorf("report: open cases: %w", err)
 	}
-	decided, err := st.Cases(ctx, store.CaseDecided)
+	decided, err := src.Store.Cases(ctx, store.CaseDecided)
 	if err != nil {
 		return fmt.Errorf("report: decided cases: %w", err)
+	}
+	if src.In != nil {
+		out := func(c store.Case) bool { return c.Community != src.Community && !src.In(c.Event) }
+		open, decided = slices.DeleteFunc(open, out), slices.DeleteFunc(decided, out)
 	}
 	r.Cases.Open = len(open)
 	for _, c := range open {
