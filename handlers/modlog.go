@@ -58,18 +58,18 @@ type ModLogOptions struct {
 
 // ModLog writes the mod-log. It is safe for concurrent use; Run writes.
 type ModLog struct {
-	o      ModLogOptions
-	log    *slog.Logger
-	retry  Retry
-	conf   atomic.Pointer[rules.ModLog]
+	o     ModLogOptions
+	log   *slog.Logger
+	retry Retry
+	conf  atomic.Pointer[rules.ModLog]
 	// communities, when set, give the places of each community its own
 	// mod-log (community.go).
 	communities atomic.Pointer[rules.Ruleset]
-	queue  chan ModLogEntry
-	lines  *prometheus.CounterVec
-	mu     sync.Mutex
-	waves  map[string]*wave
-	logged atomic.Int64 // unix ns of the last drop logged
+	queue       chan ModLogEntry
+	lines       *prometheus.CounterVec
+	mu          sync.Mutex
+	waves       map[string]*wave
+	logged      atomic.Int64 // unix ns of the last drop logged
 }
 
 // modLogQueue is how many entries may wait for Run; past it they are dropped.
