@@ -10,10 +10,12 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/rules/wave"
+	"github.com/vigie-bot/vigie/rules"
 	"github.com/vigie-bot/vigie/store"
 )
 
@@ -462,4 +464,25 @@ func sortedKeys(m map[string]int) []string {
 	keys := slices.Collect(maps.Keys(m))
 	slices.SortFunc(keys, func(a, b string) int { return cmp.Or(cmp.Compare(m[b], m[a]), cmp.Compare(a, b)) })
 	return keys
+}
+
+// ForCommunity keeps src to the community name of rs: the events of its
+// places and the cases that record it.
+func ForCommunity(src Source, rs *rules.Ruleset, name string) (Source, error) {
+	if rs.Community(name) == nil {
+		var known []string
+		for _, c := range rs.Communities {
+			known = append(known, c.Name)
+		}
+		if len(known) == 0 {
+			return src, fmt.Errorf("community %q: the rule file has no communities", name)
+		}
+		return src, fmt.Errorf("community %q: no such community (known: %s)", name, strings.Join(known, ", "))
+	}
+	src.Community = name
+	src.In = func(ev bot.Event) bool {
+		c := rs.CommunityOf(ev.Platform, ev.Space)
+		return c != nil && c.Name == name
+	}
+	return src, nil
 }
