@@ -63,7 +63,7 @@ type Options struct {
 	// Communities, when set, names the rule file's communities: the queue
 	// and the reports can keep to one (?community=NAME).
 	Communities func() []string
-	Health func(ctx context.Context) Health
+	Health      func(ctx context.Context) Health
 	// Rules, when set, gives the rules page: the file to edit, check, test,
 	// backtest on recent events, apply and roll back (admins only).
 	Rules *RuleFile

@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"github.com/vigie-bot/vigie/bot"
-	"github.com/vigie-bot/vigie/rules/wave"
 	"github.com/vigie-bot/vigie/rules"
+	"github.com/vigie-bot/vigie/rules/wave"
 	"github.com/vigie-bot/vigie/store"
 )
 
