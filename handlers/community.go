@@ -78,3 +78,25 @@ func (l *ModLog) on() bool {
 	}
 	return false
 }
+
+// modeFor is the mode ev is handled in, as its audit entry records it: a
+// community's office hours are its own, unless the desk forced a mode or
+// paused vigie.
+func (m *Moderator) modeFor(ev bot.Event) string {
+	mode := m.Mode()
+	if mode == "paused" || m.shift == nil {
+		return mode
+	}
+	c := communityOf(m.communities.Load(), ev)
+	if c == nil {
+		return mode
+	}
+	now := m.now()
+	if _, forced := m.shift.Forced(now); forced {
+		return mode
+	}
+	if c.AfterHours(now) {
+		return ShiftAfter
+	}
+	return ShiftOffice
+}

@@ -243,3 +243,49 @@ func TestCaseRecordsNoCommunityOutside(t *testing.T) {
 		t.Errorf("cases' communities = %q, want %q", got, want)
 	}
 }
+
+// The audit records the mode of the event's community: velo's server is in
+// office hours on Saturday morning in Montreal while the file is after hours;
+// a mode forced from the desk wins everywhere.
+func TestAuditModeOfCommunity(t *testing.T) {
+	rs, err := rules.Parse("rules.yaml", agencyFile(t), rules.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sat := time.Date(2026, 11, 28, 16, 0, 0, 0, rs.Timezone)
+	now := func() time.Time { return sat }
+	shift := handlers.NewShift(rs.AfterHours, now)
+	st := memory.New()
+	m, err := handlers.New(handlers.Options{Store: st, Shift: shift, Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.SetCommunities(rs)
+	modes := func() []string {
+		t.Helper()
+		for _, space := range []string{"123456789012345601", "123456789012345603"} {
+			ev := bot.Event{ID: space + fmt.Sprint(len(space)), Platform: "discord", Space: space, Author: bot.Author{ID: "a"}, At: sat}
+			if err := m.Handle(t.Context(), ev, bot.Verdict{EventID: ev.ID, Platform: "discord", Matches: []bot.Match{{Rule: "r", Actions: []bot.Action{{Kind: bot.ActTag, Text: "x"}}}}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		entries, err := st.Audit(t.Context(), sat.Add(-time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, e := range entries[len(entries)-2:] {
+			out = append(out, e.Event.Space+" "+e.Mode)
+		}
+		return out
+	}
+	if got, want := modes(), []string{"123456789012345601 office", "123456789012345603 after"}; !slices.Equal(got, want) {
+		t.Errorf("modes = %q, want %q", got, want)
+	}
+	if err := shift.Set(handlers.ShiftAfter, 0, "telegram:1"); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := modes(), []string{"123456789012345601 after", "123456789012345603 after"}; !slices.Equal(got, want) {
+		t.Errorf("forced after hours: modes = %q, want %q", got, want)
+	}
+}

@@ -249,7 +249,7 @@ func (m *Moderator) Handle(ctx context.Context, ev bot.Event, v bot.Verdict) err
 		return nil
 	}
 	paused, _ := m.Paused()
-	mode := m.Mode()
+	mode := m.modeFor(ev)
 	for _, match := range v.Matches {
 		m.shiftHits.WithLabelValues(mode, match.Rule).Inc()
 	}
