@@ -36,8 +36,10 @@ type Community struct {
 	// Line is where the community is named.
 	Line int
 
-	// schedule is its own office hours, or the file's.
+	// schedule is its own office hours, or the file's; ownHours says it
+	// gives its own.
 	schedule *schedule
+	ownHours bool
 	// off is Off by the rule's index in the compiled rules.
 	off []bool
 	env communityEnv
@@ -411,7 +413,7 @@ func compileCommunities(d *decoder, fs fileSpec, rs *Ruleset) {
 				own.Holidays = cs.Holidays
 			}
 			s := compileSchedule(d, own, loc)
-			c.schedule = &s
+			c.schedule, c.ownHours = &s, true
 		}
 		// rules written enabled: false are off unless the community enables them
 		for i, r := range rs.rules {

@@ -145,7 +145,7 @@ func (e *Engine) assess(ctx context.Context, ev bot.Event) (Assessment, error) {
 	if comm != nil {
 		off = comm.off
 	}
-	if comm != nil && comm.schedule != &rs.schedule {
+	if comm != nil && comm.ownHours {
 		// a community's own office hours, unless the desk forced a mode; not
 		// cached: the cache is the file's
 		s.hoursAfter, s.hoursKnown = comm.schedule.afterHours(now), false
