@@ -159,6 +159,8 @@ func (d *decoder) decodeVars(n *yaml.Node, where string) []varSpec {
 	return out
 }
 
+// decodeCommunities reads the communities: section, name: {places: …}; the
+// names are free text (community.name compares them as strings).
 func (d *decoder) decodeCommunities(n *yaml.Node) []communitySpec {
 	var out []communitySpec
 	n = resolve(n)
@@ -185,73 +187,73 @@ func (d *decoder) decodeCommunities(n *yaml.Node) []communitySpec {
 	return out
 }
 
+// decodeCommunity reads one community; what it says of the rules and vars is
+// checked once they are known (compileCommunities).
 func (d *decoder) decodeCommunity(k, v *yaml.Node) (communitySpec, bool) {
-	{
-		where := fmt.Sprintf("community %q", k.Value)
-		m, ok := d.mapping(v, where, communityKeys...)
-		if !ok {
-			return communitySpec{}, false
-		}
-		cs := communitySpec{Name: k.Value, Node: k}
-		if e, ok := m["places"]; ok {
-			items, _ := d.seq(e.Value, where+": places", true)
-			for _, it := range items {
-				s, ok := d.str(it, where+": places")
-				if !ok {
-					continue
-				}
-				if p, ok := d.place(it, where, s); ok {
-					cs.Places = append(cs.Places, p)
-					cs.PlaceNodes = append(cs.PlaceNodes, it)
-				}
-			}
-		}
-		if len(cs.Places) == 0 {
-			at := k
-			if e, ok := m["places"]; ok {
-				at = resolve(e.Value)
-			}
-			d.errorf(at, "%s: no places (like places: [discord:123456789012345678, telegram:-1001234567890, facebook:104523749012345])", where)
-		}
-		if e, ok := m["desk"]; ok {
-			cs.Desk = d.decodeCommunityDesk(e.Value, where)
-		}
-		if e, ok := m["modlog"]; ok {
-			cs.ModLog = d.decodeModLog(e.Value)
-		}
-		if e, ok := m["timezone"]; ok {
-			cs.Timezone = e.Value
-		}
-		if e, ok := m["office_hours"]; ok {
-			cs.OfficeNode = e.Value
-			cs.OfficeHours = d.decodeOffice(e.Value)
-		}
-		if e, ok := m["holidays"]; ok {
-			cs.Holidays, _ = d.seq(e.Value, where+": holidays", false)
-		}
-		if e, ok := m["language"]; ok {
-			if s, ok := d.str(e.Value, where+": language"); ok {
-				if !isLanguage(s) {
-					d.errorf(resolve(e.Value), "%s: language: %q is not a language code (like fr, en or pt-BR)", where, s)
-				}
-				cs.Language = s
-			}
-		}
-		if e, ok := m["rules"]; ok {
-			if rm, ok := d.mapping(e.Value, where+": rules", "disable", "enable"); ok {
-				if e, ok := rm["disable"]; ok {
-					cs.Disable, _ = d.seq(e.Value, where+": rules.disable", true)
-				}
-				if e, ok := rm["enable"]; ok {
-					cs.Enable, _ = d.seq(e.Value, where+": rules.enable", true)
-				}
-			}
-		}
-		if e, ok := m["vars"]; ok {
-			cs.Vars = d.decodeVars(e.Value, where+": vars")
-		}
-		return cs, true
+	where := fmt.Sprintf("community %q", k.Value)
+	m, ok := d.mapping(v, where, communityKeys...)
+	if !ok {
+		return communitySpec{}, false
 	}
+	cs := communitySpec{Name: k.Value, Node: k}
+	if e, ok := m["places"]; ok {
+		items, _ := d.seq(e.Value, where+": places", true)
+		for _, it := range items {
+			s, ok := d.str(it, where+": places")
+			if !ok {
+				continue
+			}
+			if p, ok := d.place(it, where, s); ok {
+				cs.Places = append(cs.Places, p)
+				cs.PlaceNodes = append(cs.PlaceNodes, it)
+			}
+		}
+	}
+	if len(cs.Places) == 0 {
+		at := k
+		if e, ok := m["places"]; ok {
+			at = resolve(e.Value)
+		}
+		d.errorf(at, "%s: no places (like places: [discord:123456789012345678, telegram:-1001234567890, facebook:104523749012345])", where)
+	}
+	if e, ok := m["desk"]; ok {
+		cs.Desk = d.decodeCommunityDesk(e.Value, where)
+	}
+	if e, ok := m["modlog"]; ok {
+		cs.ModLog = d.decodeModLog(e.Value)
+	}
+	if e, ok := m["timezone"]; ok {
+		cs.Timezone = e.Value
+	}
+	if e, ok := m["office_hours"]; ok {
+		cs.OfficeNode = e.Value
+		cs.OfficeHours = d.decodeOffice(e.Value)
+	}
+	if e, ok := m["holidays"]; ok {
+		cs.Holidays, _ = d.seq(e.Value, where+": holidays", false)
+	}
+	if e, ok := m["language"]; ok {
+		if s, ok := d.str(e.Value, where+": language"); ok {
+			if !isLanguage(s) {
+				d.errorf(resolve(e.Value), "%s: language: %q is not a language code (like fr, en or pt-BR)", where, s)
+			}
+			cs.Language = s
+		}
+	}
+	if e, ok := m["rules"]; ok {
+		if rm, ok := d.mapping(e.Value, where+": rules", "disable", "enable"); ok {
+			if e, ok := rm["disable"]; ok {
+				cs.Disable, _ = d.seq(e.Value, where+": rules.disable", true)
+			}
+			if e, ok := rm["enable"]; ok {
+				cs.Enable, _ = d.seq(e.Value, where+": rules.enable", true)
+			}
+		}
+	}
+	if e, ok := m["vars"]; ok {
+		cs.Vars = d.decodeVars(e.Value, where+": vars")
+	}
+	return cs, true
 }
 
 // place reads platform:id, the id checked as the platform writes it.
