@@ -25,6 +25,9 @@ type Card struct {
 	// Notes are the moderators' notes on the author (/note), one a line:
 	// "telegram:42, 2026-12-01: sells accounts".
 	Notes []string
+	// Desk is the chat or channel the card is posted to when it is not the
+	// desk's: the desk of the case's community (the rule file's communities:).
+	Desk string
 }
 
 // SuggestsFAQAnswer reports whether the card is the FAQ's (rule faq:ENTRY)

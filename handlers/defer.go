@@ -19,7 +19,7 @@ func (m *Moderator) Defer(ctx context.Context, ev bot.Event, v bot.Verdict, why 
 	}
 	var errs []error
 	sctx, cancel := m.storeContext(ctx)
-	err := m.store.AppendAudit(sctx, store.AuditEntry{At: m.now(), Event: ev, Verdict: v, Mode: m.Mode()})
+	err := m.store.AppendAudit(sctx, store.AuditEntry{At: m.now(), Event: ev, Verdict: v, Mode: m.modeFor(ev)})
 	cancel()
 	if err != nil {
 		errs = append(errs, fmt.Errorf("audit %s: %w", ev.Key(), err))

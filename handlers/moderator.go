@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/rules"
 	"github.com/vigie-bot/vigie/store"
 )
 
@@ -75,6 +76,9 @@ type Moderator struct {
 	faqLearned func()
 	// modlog is Options.ModLog; nil records nothing.
 	modlog *ModLog
+	// communities is the rule file that says which community each place is
+	// in (SetCommunities); nil is none.
+	communities atomic.Pointer[rules.Ruleset]
 
 	// opened is nudged when a case is opened here, for DeliverCases.
 	opened chan struct{}
@@ -245,7 +249,7 @@ func (m *Moderator) Handle(ctx context.Context, ev bot.Event, v bot.Verdict) err
 		return nil
 	}
 	paused, _ := m.Paused()
-	mode := m.Mode()
+	mode := m.modeFor(ev)
 	for _, match := range v.Matches {
 		m.shiftHits.WithLabelValues(mode, match.Rule).Inc()
 	}
@@ -400,7 +404,7 @@ func (m *Moderator) alert(ctx context.Context, ev bot.Event, v bot.Verdict, a bo
 	m.log.Warn("alert", "rule", match.Rule, "text", text, "event", ev.Key())
 	var deskErr error
 	if m.desk != nil {
-		deskErr = m.retry.Do(ctx, func(ctx context.Context) error { return m.desk.Alert(ctx, text) })
+		deskErr = m.retry.Do(ctx, func(ctx context.Context) error { return m.deskAlert(ctx, ev, text) })
 		if deskErr == nil {
 			m.count(m.Label(ev.Platform), a.Kind, ResultDone)
 			return nil
@@ -419,6 +423,9 @@ func (m *Moderator) alert(ctx context.Context, ev bot.Event, v bot.Verdict, a bo
 // show stays open in the store, where the queue lists it.
 func (m *Moderator) open(ctx context.Context, c store.Case) error {
 	c.Opened = m.now()
+	if c.Community == "" {
+		c.Community = m.communityOf(c.Event)
+	}
 	sctx, cancel := m.storeContext(ctx)
 	defer cancel()
 	m.prioritise(sctx, &c)

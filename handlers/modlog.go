@@ -58,15 +58,18 @@ type ModLogOptions struct {
 
 // ModLog writes the mod-log. It is safe for concurrent use; Run writes.
 type ModLog struct {
-	o      ModLogOptions
-	log    *slog.Logger
-	retry  Retry
-	conf   atomic.Pointer[rules.ModLog]
-	queue  chan ModLogEntry
-	lines  *prometheus.CounterVec
-	mu     sync.Mutex
-	waves  map[string]*wave
-	logged atomic.Int64 // unix ns of the last drop logged
+	o     ModLogOptions
+	log   *slog.Logger
+	retry Retry
+	conf  atomic.Pointer[rules.ModLog]
+	// communities, when set, give the places of each community its own
+	// mod-log (community.go).
+	communities atomic.Pointer[rules.Ruleset]
+	queue       chan ModLogEntry
+	lines       *prometheus.CounterVec
+	mu          sync.Mutex
+	waves       map[string]*wave
+	logged      atomic.Int64 // unix ns of the last drop logged
 }
 
 // modLogQueue is how many entries may wait for Run; past it they are dropped.
@@ -112,7 +115,7 @@ func (l *ModLog) SetConfig(c rules.ModLog) {
 // Record hands an entry to the mod-log without waiting. A nil ModLog records
 // nothing.
 func (l *ModLog) Record(e ModLogEntry) {
-	if l == nil || !l.conf.Load().On() {
+	if l == nil || !l.on() {
 		return
 	}
 	if e.At.IsZero() {
@@ -196,7 +199,7 @@ func destOf(c *rules.ModLog, ev bot.Event) (dest, bool) {
 // write adds e to its wave: a new line is posted at once, a wave's growth is
 // edited in by Flush.
 func (l *ModLog) write(ctx context.Context, e ModLogEntry) {
-	c := l.conf.Load()
+	c := l.confFor(e.Event)
 	d, ok := destOf(c, e.Event)
 	if !ok {
 		return

@@ -51,6 +51,16 @@ func (s *Shift) AfterHours(t time.Time) bool {
 	return s.schedule != nil && s.schedule(t)
 }
 
+// Forced says whether a mode is forced at t (/mode), and whether it is after
+// hours: the engine reads it for the communities with their own office hours.
+func (s *Shift) Forced(t time.Time) (afterHours, forced bool) {
+	if s == nil {
+		return false, false
+	}
+	mode, ok := s.forced(t)
+	return mode == ShiftAfter, ok
+}
+
 // Mode is the mode at t: office or after.
 func (s *Shift) Mode(t time.Time) string {
 	if s.AfterHours(t) {

@@ -94,6 +94,10 @@ type Options struct {
 	// AfterHours, when set, says whether a time is after hours instead of the
 	// file's office_hours: the desk's manual /mode override goes through it.
 	AfterHours func(time.Time) bool
+	// Forced, when set, says whether the desk forced a mode at a time (its
+	// manual /mode): a forced mode wins over a community's own office hours,
+	// which otherwise decide for its places instead of AfterHours.
+	Forced func(time.Time) (afterHours, forced bool)
 	// RuleError, when set, is told about every run-time failure of a rule's or
 	// a counter's expression (the vigie_rule_errors_total metric); the same
 	// failures are in Assessment.Errors.

@@ -157,3 +157,44 @@ func report(b *testing.B, cpuBefore time.Duration) {
 		b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/event")
 	}
 }
+
+// BenchmarkEvaluateCommunities measures what communities cost: the same file
+// and stream as BenchmarkEvaluate's bench.yaml, the events in places of no
+// community ("none"), or of a community with its own office hours and a
+// rule disabled ("in").
+//
+//	go test ./rules -run '^$' -bench EvaluateCommunities -benchtime 2s -benchmem
+func BenchmarkEvaluateCommunities(b *testing.B) {
+	p := prepare(b)
+	src, err := os.ReadFile(filepath.Join("testdata", "good", "bench.yaml"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	src = append(src, `
+communities:
+  shop:
+    places: [discord:1]
+    office_hours: {mon-sun: "08:00-20:00"}
+    rules: {disable: [flood]}
+`...)
+	rs, err := rules.Parse("bench.yaml", src, rules.LoadOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, c := range []struct{ name, space string }{{"none", "2"}, {"in", "1"}} {
+		b.Run(c.name, func(b *testing.B) {
+			eng := rules.NewEngine(rs, memory.New(), rules.Options{})
+			ctx := context.Background()
+			b.ReportAllocs()
+			cpu := cpuTime()
+			for i := 0; b.Loop(); i++ {
+				ev := p.event(i)
+				ev.Platform, ev.Space = "discord", c.space
+				if _, err := eng.Evaluate(ctx, ev); err != nil {
+					b.Fatal(err)
+				}
+			}
+			report(b, cpu)
+		})
+	}
+}

@@ -60,6 +60,16 @@ type Ruleset struct {
 	Alerts []AlertInfo
 	// Models describes the models: section, in file order.
 	Models []ModelInfo
+	// Communities are the communities: section, in file order.
+	Communities []Community
+
+	// places maps a place to its community's index in Communities.
+	places map[placeKey]int
+	// envDefault is community in expressions outside every community: no
+	// name, the file's vars.
+	envDefault communityEnv
+	// offOutside marks the rules off outside every community (enabled: false).
+	offOutside []bool
 
 	schedule schedule
 	// hideComments turns the rules' delete into hide for page comments, so that a
@@ -107,8 +117,11 @@ type rule struct {
 	// officeForward: in office hours the rule only forwards to the desk.
 	officeForward bool
 	priority      string
-	line          int
-	whenAt        pos // where when: is written, for run-time errors
+	// disabled: written enabled: false, the rule applies only in the
+	// communities that enable it.
+	disabled bool
+	line     int
+	whenAt   pos // where when: is written, for run-time errors
 	// beforeStore: the condition reads neither counters nor strikes, so it
 	// can be decided before the store is asked (alerts.go folds the hits it
 	// feeds into the event's one Observe).
@@ -201,6 +214,9 @@ func compileFile(d *decoder, fs fileSpec, opts LoadOptions) *Ruleset {
 	rs.hideComments = fs.CommentDelete == "hide"
 
 	c := &exprCompiler{d: d, counterIndex: map[string]int{}, lists: map[string]*wordList{}}
+	for _, v := range fs.Vars {
+		c.varNames = append(c.varNames, v.Name)
+	}
 	for _, ls := range fs.Lists {
 		l := compileList(d, ls, opts)
 		if l == nil {
@@ -271,6 +287,7 @@ func compileFile(d *decoder, fs fileSpec, opts LoadOptions) *Ruleset {
 			rs.Rules = append(rs.Rules, info)
 		}
 	}
+	compileCommunities(d, fs, rs)
 	compileAlerts(d, c, fs.Alerts, rs)
 	rs.strikeTTL = max(defaultStrikeTTL, c.strikeWindow)
 	rs.strikeWindow = c.strikeWindow
@@ -447,6 +464,11 @@ func compileRule(d *decoder, c *exprCompiler, sp ruleSpec, nCounters int) (rule,
 			d.errorf(sp.Office, "%s: office must be act or forward, got %q", what, o)
 			good = false
 		}
+	}
+	if sp.Enabled != nil {
+		on, ok := d.boolean(sp.Enabled, what+": enabled")
+		good = good && ok
+		r.disabled = !on
 	}
 	if sp.Priority != nil {
 		p, _ := d.str(sp.Priority, what+": priority")

@@ -140,7 +140,21 @@ func (e *Engine) assess(ctx context.Context, ev bot.Event) (Assessment, error) {
 	st := &s.st
 	// office hours change on the minute: most events of a busy minute skip the
 	// timezone arithmetic; a manual override is asked every time
-	if e.opts.AfterHours != nil {
+	comm := rs.CommunityOf(ev.Platform, ev.Space)
+	off := rs.offOutside
+	if comm != nil {
+		off = comm.off
+	}
+	if comm != nil && comm.ownHours {
+		// a community's own office hours, unless the desk forced a mode; not
+		// cached: the cache is the file's
+		s.hoursAfter, s.hoursKnown = comm.schedule.afterHours(now), false
+		if e.opts.Forced != nil {
+			if after, forced := e.opts.Forced(now); forced {
+				s.hoursAfter = after
+			}
+		}
+	} else if e.opts.AfterHours != nil {
 		s.hoursAfter, s.hoursKnown = e.opts.AfterHours(now), false
 	} else if minute := now.Unix() / 60; !s.hoursKnown || s.hoursMinute != minute || now.Unix() < 0 {
 		s.hoursAfter = rs.schedule.afterHours(now)
@@ -160,6 +174,10 @@ func (e *Engine) assess(ctx context.Context, ev bot.Event) (Assessment, error) {
 	content := ev.Content()
 	text.AnalyzeInto(&s.analysis, content)
 	newEnv(&s.env, &ev, content, &s.analysis, now, st, counts, s.hoursAfter)
+	s.env.Community = rs.envDefault
+	if comm != nil {
+		s.env.Community = comm.env
+	}
 	defer func() { s.env = exprEnv{} }()
 	var boxed any
 	box := func() any {
@@ -232,7 +250,7 @@ func (e *Engine) assess(ctx context.Context, ev bot.Event) (Assessment, error) {
 			early = s.matched
 			clear(early)
 			for i, want := range rs.alerts.early {
-				if want && rs.rules[i].applies(s.hoursAfter) {
+				if want && rs.rules[i].applies(s.hoursAfter) && !off[i] {
 					early[i] = rs.rules[i].whenFn(&s.env)
 				}
 			}
@@ -276,7 +294,7 @@ func (e *Engine) assess(ctx context.Context, ev bot.Event) (Assessment, error) {
 	s.matches, s.actions, s.reasons, s.spans = s.matches[:0], s.actions[:0], s.reasons[:0], s.spans[:0]
 	for i := range rs.rules {
 		r := &rs.rules[i]
-		if !r.applies(s.hoursAfter) {
+		if !r.applies(s.hoursAfter) || off[i] {
 			continue
 		}
 		st.hits = st.hits[:0]

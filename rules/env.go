@@ -30,7 +30,9 @@ import (
 // (lists of strings), mentions and emojis (counts), caps (share of capital letters,
 // 0 to 1). counters.NAME is the counter's value for this event (this event
 // included); lists.NAME is a word list; after_hours is true outside office_hours
-// and on holidays.
+// and on holidays (the community's office hours, when it has its own).
+// community.name is the event's community ("" outside every community) and
+// community.vars.NAME a var of the file's vars:, with the community's value.
 //
 // Functions (see envFunctions): has_any(s, list), any_in(items, list),
 // all_in(items, list), none_in(items, list), s in list, strikes(window),
@@ -64,6 +66,9 @@ type exprEnv struct {
 	// compiled list itself. It is here so that the checker knows the name.
 	Lists      map[string]*wordList `expr:"lists"`
 	AfterHours bool                 `expr:"after_hours"`
+	// Community is the event's community (communities:): its name, "" outside
+	// every community, and its vars.
+	Community communityEnv `expr:"community"`
 	signalEnv
 
 	// State is what the functions need from the event. The compiler passes it

@@ -60,6 +60,8 @@ type exprCompiler struct {
 	listNames    []string
 	models       map[string]*modelRef
 	modelNames   []string
+	// varNames are the file's vars:, read as community.vars.NAME.
+	varNames []string
 	// strikeWindow is the longest constant window given to strikes(); dynamic
 	// says a window is only known at run time.
 	strikeWindow time.Duration
@@ -515,6 +517,10 @@ func (p *patcher) compareDuration(n *ast.BinaryNode) {
 }
 
 func (p *patcher) member(node *ast.Node, n *ast.MemberNode) {
+	if inner, ok := n.Node.(*ast.MemberNode); ok {
+		p.communityVar(n, inner)
+		return
+	}
 	id, ok := n.Node.(*ast.IdentifierNode)
 	if !ok || p.patched[n] {
 		return
@@ -538,6 +544,26 @@ func (p *patcher) member(node *ast.Node, n *ast.MemberNode) {
 			return
 		}
 		ast.Patch(node, &ast.ConstantNode{Value: l})
+	}
+}
+
+// communityVar checks community.vars.NAME against the file's vars:, which
+// give every var its value outside the communities.
+func (p *patcher) communityVar(n, inner *ast.MemberNode) {
+	id, ok := inner.Node.(*ast.IdentifierNode)
+	if !ok || id.Value != "community" {
+		return
+	}
+	if prop, ok := inner.Property.(*ast.StringNode); !ok || prop.Value != "vars" {
+		return
+	}
+	name, ok := n.Property.(*ast.StringNode)
+	if !ok {
+		p.problem(n, "write community.vars.NAME with a var's name")
+		return
+	}
+	if !slices.Contains(p.c.varNames, name.Value) {
+		p.problem(name, "%s", unknownName("var", "community.vars", name.Value, p.c.varNames))
 	}
 }
 

@@ -8,9 +8,8 @@ import (
 )
 
 // ModLog is the modlog: section: where every action, the rules' and the
-// moderators', is written as one line for the moderators to read back. Its
-// shape is a community's: a communities: section will give each community
-// its own modlog: with the same keys.
+// moderators', is written as one line for the moderators to read back. A
+// community of the communities: section may have its own, with the same keys.
 type ModLog struct {
 	// TelegramChat logs the actions in Telegram groups, and on pages
 	// (Facebook, Instagram) and other platforms; empty logs none there.

@@ -101,6 +101,7 @@ func schemaDoc() obj {
 		"mode":        jsOneOf("enforce (default) or shadow: a shadow rule's match is reported but its actions are never carried out.", string(ModeEnforce), string(ModeShadow)),
 		"office":      jsOneOf("In office hours: act as after hours (default), or forward: one case for the CM to decide, no action.", string(OfficeAct), string(OfficeForward)),
 		"priority":    jsOneOf("The priority of the rule's cases at the desk: high cases are decided first; normal is the default.", "high", "normal", "low"),
+		"enabled":     jsBoolean("false: the rule applies only in the communities that enable it (communities: NAME: rules: enable)."),
 	}, "name", "when"), "A rule: every rule that matches applies.")
 	props := obj{
 		"timezone": jsScalar("IANA name (Europe/Paris, UTC); office hours, holidays and test times are read in it. Default UTC."),
@@ -141,7 +142,10 @@ func schemaDoc() obj {
 		}), "Events posted to /v1/events."),
 		"tests":  jsList(testSchema(strs), false, "The file's own tests, run by vigie test."),
 		"modlog": modLogSchema(),
+		"vars": jsNamed(obj{"type": []string{"string", "number", "boolean"}},
+			"Named values read in expressions as community.vars.NAME; a community may change them (communities: NAME: vars)."),
 	}
+	props["communities"] = communitySchema(strs, props["office_hours"].(obj), props["holidays"].(obj))
 	// rules, or faq alone for a file that only answers questions.
 	s := jsStrict(props)
 	s["anyOf"] = []any{obj{"required": []string{"rules"}}, obj{"required": []string{"faq"}}}

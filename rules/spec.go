@@ -38,6 +38,9 @@ type fileSpec struct {
 	// even though vigie's own connector for them is on (http_events.act_on).
 	HTTPActOn []string
 	ModLog    modLogSpec
+	// Vars are the vars: section, the values communities may change.
+	Vars        []varSpec
+	Communities []communitySpec
 }
 
 type officeSpec struct {
@@ -90,6 +93,9 @@ type ruleSpec struct {
 	Mode        *yaml.Node
 	Office      *yaml.Node
 	Priority    *yaml.Node
+	// Enabled, when false, keeps the rule off but in the communities that
+	// enable it.
+	Enabled *yaml.Node
 }
 
 type faqSpec struct {
@@ -114,7 +120,8 @@ type faqEntrySpec struct {
 func (d *decoder) decodeFile(root *yaml.Node) fileSpec {
 	var fs fileSpec
 	top, ok := d.mapping(root, "rule file", "timezone", "office_hours", "holidays", "desk",
-		"lists", "models", "counters", "rules", "faq", "tests", "alerts", "comments", "http_events", "modlog")
+		"lists", "models", "counters", "rules", "faq", "tests", "alerts", "comments", "http_events", "modlog",
+		"vars", "communities")
 	if !ok {
 		return fs
 	}
@@ -165,6 +172,12 @@ func (d *decoder) decodeFile(root *yaml.Node) fileSpec {
 	}
 	if e, ok := top["modlog"]; ok {
 		fs.ModLog = d.decodeModLog(e.Value)
+	}
+	if e, ok := top["vars"]; ok {
+		fs.Vars = d.decodeVars(e.Value, "vars")
+	}
+	if e, ok := top["communities"]; ok {
+		fs.Communities = d.decodeCommunities(e.Value)
 	}
 	return fs
 }
@@ -472,7 +485,7 @@ func (d *decoder) decodeCounters(n *yaml.Node) []counterSpec {
 	return out
 }
 
-var ruleKeys = []string{"name", "category", "description", "when", "do", "hours", "mode", "office", "priority"}
+var ruleKeys = []string{"name", "category", "description", "when", "do", "hours", "mode", "office", "priority", "enabled"}
 
 func (d *decoder) decodeRules(n *yaml.Node) ([]ruleSpec, map[string]bool) {
 	names := map[string]bool{}
@@ -540,6 +553,9 @@ func (d *decoder) decodeRules(n *yaml.Node) ([]ruleSpec, map[string]bool) {
 		}
 		if e, ok := m["priority"]; ok {
 			rs.Priority = resolve(e.Value)
+		}
+		if e, ok := m["enabled"]; ok {
+			rs.Enabled = resolve(e.Value)
 		}
 		if good {
 			out = append(out, rs)

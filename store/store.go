@@ -139,6 +139,9 @@ type Case struct {
 	// Latest are the ids of the last events grouped into the case after its
 	// own, oldest first, at most GroupLatest.
 	Latest []string `json:"latest,omitempty"`
+	// Community is the community of the case's place (the rule file's
+	// communities:), "" outside every community.
+	Community string `json:"community,omitempty"`
 }
 
 // Hits is how many hits the case groups, at least one.

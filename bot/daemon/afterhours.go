@@ -219,7 +219,7 @@ func (d *daemon) faqFigures(since time.Time) *report.FAQ {
 }
 
 // handleReport answers GET /v1/report?since=24h&format=text|csv|json: the
-// figures `vigie report` prints.
+// figures `vigie report` prints; &community=NAME keeps to one community.
 func (d *daemon) handleReport(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	since := 24 * time.Hour
@@ -241,7 +241,14 @@ func (d *daemon) handleReport(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, `format: want text, csv, json or png`)
 		return
 	}
-	rep, err := d.reportNow(r.Context(), since)
+	community := q.Get("community")
+	if community != "" {
+		if _, err := report.ForCommunity(report.Source{}, d.current.Load().engine.Ruleset(), community); err != nil {
+			writeError(w, http.StatusBadRequest, err.Error())
+			return
+		}
+	}
+	rep, err := d.reportNow(r.Context(), since, community)
 	if err != nil {
 		writeError(w, http.StatusServiceUnavailable, err.Error())
 		return
@@ -311,7 +318,7 @@ func rulePriority(rs *rules.Ruleset, rule string) string {
 
 // reportFor is the report of the last period, as text and chart, for the desks.
 func (d *daemon) reportFor(ctx context.Context, period time.Duration) (string, []byte, error) {
-	r, err := d.reportNow(ctx, period)
+	r, err := d.reportNow(ctx, period, "")
 	if err != nil {
 		return "", nil, err
 	}

@@ -24,7 +24,7 @@ const (
 // caseFilter is what GET /v1/cases narrows the list to; an empty field
 // matches every case.
 type caseFilter struct {
-	platform, place, rule, author, priority string
+	platform, place, rule, author, priority, community string
 }
 
 // match reports whether c passes the filter. A place is a space, a channel or
@@ -35,6 +35,7 @@ func (f caseFilter) match(c store.Case) bool {
 	case f.platform != "" && e.Platform != f.platform,
 		f.rule != "" && c.Rule != f.rule,
 		f.priority != "" && c.Priority != f.priority,
+		f.community != "" && c.Community != f.community,
 		f.place != "" && e.Space != f.place && e.Channel != f.place && e.Thread != f.place,
 		f.author != "" && e.Author.ID != f.author && !strings.EqualFold(e.Author.Name, f.author):
 		return false
@@ -53,7 +54,8 @@ type casePage struct {
 }
 
 // handleCases lists the cases, oldest first: ?status=open (the default),
-// decided or all; filtered by platform, place, rule, author and priority;
+// decided or all; filtered by platform, place, rule, author, priority and
+// community;
 // a page of ?limit= cases (100, at most 1000) from ?offset=.
 func (d *daemon) handleCases(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
@@ -80,7 +82,7 @@ func (d *daemon) handleCases(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f := caseFilter{platform: q.Get("platform"), place: q.Get("place"), rule: q.Get("rule"),
-		author: q.Get("author"), priority: q.Get("priority")}
+		author: q.Get("author"), priority: q.Get("priority"), community: q.Get("community")}
 
 	var matched []store.Case
 	for _, status := range statuses {

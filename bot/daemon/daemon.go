@@ -621,12 +621,14 @@ func (d *daemon) install(rs *rules.Ruleset, file string, matcher *faq.Matcher) *
 	}
 	d.after.alerts.SetAlerts(rs.WaveAlerts())
 	d.setModLog(rs.ModLog)
+	d.modlog.SetCommunities(rs)
+	d.mod.SetCommunities(rs)
 	// Every rule's series exists from the start, so that rate() sees its first hit.
 	for _, r := range rs.Rules {
 		d.metrics.ruleHits.WithLabelValues(r.Name, r.Category, cmp.Or(string(r.Mode), string(rules.ModeEnforce)))
 	}
 	l := &loaded{
-		engine: rules.NewEngine(rs, d.store, rules.Options{Clock: time.Now, Logger: d.log, AfterHours: d.after.shift.AfterHours, RuleError: d.ruleFailures.observer(file)}),
+		engine: rules.NewEngine(rs, d.store, rules.Options{Clock: time.Now, Logger: d.log, AfterHours: d.after.shift.AfterHours, Forced: d.after.shift.Forced, RuleError: d.ruleFailures.observer(file)}),
 		faq:    matcher,
 		base:   matcher,
 		file:   file,
@@ -1078,6 +1080,19 @@ func (ds *deskFanout) PostCase(ctx context.Context, c store.Case) error {
 
 func (ds *deskFanout) Alert(ctx context.Context, text string) error {
 	f := ds.send(ctx, func(d handlers.Desk) error { return d.Alert(ctx, text) })
+	ds.logShown(f, "an alert")
+	return f.err(bot.ActAlert)
+}
+
+// AlertCommunity alerts on each desk, on the community's chat or channel
+// where it has one there.
+func (ds *deskFanout) AlertCommunity(ctx context.Context, community, text string) error {
+	f := ds.send(ctx, func(d handlers.Desk) error {
+		if cd, ok := d.(handlers.CommunityDesk); ok {
+			return cd.AlertCommunity(ctx, community, text)
+		}
+		return d.Alert(ctx, text)
+	})
 	ds.logShown(f, "an alert")
 	return f.err(bot.ActAlert)
 }

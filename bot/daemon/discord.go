@@ -122,10 +122,11 @@ func discordConnector(cfg Config, rs *rules.Ruleset, reg prometheus.Registerer) 
 		OnRules: func(rs *rules.Ruleset) error {
 			ch := channel(rs)
 			for _, cl := range shards.all {
-				if err := cl.SetDesk(ch, rs.Desk.CMs, guilds(rs)); err != nil {
+				if err := cl.SetDesk(ch, communityCMs(rs), guilds(rs)); err != nil {
 					return err
 				}
 			}
+			desk.setCommunities(rs, func(d rules.Desk) string { return d.DiscordChannel })
 			desk.set.Store(ch != "")
 			return nil
 		},

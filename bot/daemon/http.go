@@ -62,7 +62,7 @@ func (d *daemon) routes() (_ http.Handler, err error) {
 		d.console = console.New(console.Options{
 			Store: d.store, Accounts: acc, Decide: d.commands.Decide, Outcomes: d.mod.Outcomes,
 			Insecure: d.cfg.Insecure, TrustedProxies: d.proxies, Log: d.log,
-			Report: d.reportNow, Health: d.consoleHealth, Rules: d.ruleFile(), LiftTimeout: d.mod.LiftTimeout,
+			Report: d.reportNow, Communities: d.communityNames, Health: d.consoleHealth, Rules: d.ruleFile(), LiftTimeout: d.mod.LiftTimeout,
 		})
 		for pattern, h := range d.console.Routes() {
 			mux.Handle(pattern, h)
@@ -185,10 +185,27 @@ func (d *daemon) consoleHealth(ctx context.Context) console.Health {
 
 // reportNow is the report of the period that ends now: GET /v1/report's
 // and the console's.
-func (d *daemon) reportNow(ctx context.Context, period time.Duration) (*report.Report, error) {
+// A community's report ("" for all) keeps to its places.
+func (d *daemon) reportNow(ctx context.Context, period time.Duration, community string) (*report.Report, error) {
 	d.syncAlerts(ctx)
+	src := d.reportSource()
+	if community != "" {
+		var err error
+		if src, err = report.ForCommunity(src, d.current.Load().engine.Ruleset(), community); err != nil {
+			return nil, err
+		}
+	}
 	now := time.Now()
-	return report.Build(ctx, d.reportSource(), now.Add(-period), now)
+	return report.Build(ctx, src, now.Add(-period), now)
+}
+
+// communityNames are the rule file's communities, for the console's filters.
+func (d *daemon) communityNames() []string {
+	var out []string
+	for _, c := range d.current.Load().engine.Ruleset().Communities {
+		out = append(out, c.Name)
+	}
+	return out
 }
 
 // handleEvent evaluates one event, answers its verdict, then carries out the

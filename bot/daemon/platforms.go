@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -107,6 +108,8 @@ var _ bot.Source = (*meta.Connector)(nil)
 type cardDesk interface {
 	PostCard(ctx context.Context, card bot.Card) error
 	Alert(ctx context.Context, text string) error
+	// AlertIn alerts in another desk chat or channel: a community's.
+	AlertIn(ctx context.Context, to, text string) error
 	Page(ctx context.Context, text string) error
 	Picture(ctx context.Context, text, name string, png []byte) error
 }
@@ -119,13 +122,48 @@ type platformDesk struct {
 	unset error
 	// cmds, when set, adds the moderators' notes to the cards.
 	cmds *deskCommands
+	// communities are the desk chats or channels of the rule file's
+	// communities on this platform, by community; nil is none.
+	communities atomic.Pointer[map[string]string]
+}
+
+// communityDesk is where a community's cases and alerts go on this
+// platform, "" for the desk's.
+func (t *platformDesk) communityDesk(community string) string {
+	if m := t.communities.Load(); m != nil && community != "" {
+		return (*m)[community]
+	}
+	return ""
+}
+
+// setCommunities keeps the desks of rs's communities on the platform, as
+// desk(rules.Desk) reads each: its chat or channel.
+func (t *platformDesk) setCommunities(rs *rules.Ruleset, desk func(rules.Desk) string) {
+	m := map[string]string{}
+	for _, c := range rs.Communities {
+		if to := desk(c.Desk); to != "" {
+			m[c.Name] = to
+		}
+	}
+	t.communities.Store(&m)
 }
 
 func (t *platformDesk) PostCase(ctx context.Context, c store.Case) error {
-	if !t.set.Load() {
+	to := t.communityDesk(c.Community)
+	if to == "" && !t.set.Load() {
 		return t.unset
 	}
-	return t.d.PostCard(ctx, t.cmds.card(ctx, c))
+	card := t.cmds.card(ctx, c)
+	card.Desk = to
+	return t.d.PostCard(ctx, card)
+}
+
+// AlertCommunity alerts on the community's desk, or on the desk's.
+func (t *platformDesk) AlertCommunity(ctx context.Context, community, text string) error {
+	if to := t.communityDesk(community); to != "" {
+		return t.d.AlertIn(ctx, to, text)
+	}
+	return t.Alert(ctx, text)
 }
 
 func (t *platformDesk) Alert(ctx context.Context, text string) error {
@@ -190,4 +228,18 @@ func (t *deskCommands) Mode(ctx context.Context, args, by string) (string, error
 }
 func (t *deskCommands) Report(ctx context.Context, period time.Duration) (string, []byte, error) {
 	return t.c.Report(ctx, period)
+}
+
+// communityCMs are the CMs of the file's desk and of every community's: the
+// platforms know one list of who may decide.
+func communityCMs(rs *rules.Ruleset) []string {
+	cms := slices.Clone(rs.Desk.CMs)
+	for _, c := range rs.Communities {
+		for _, cm := range c.Desk.CMs {
+			if !slices.Contains(cms, cm) {
+				cms = append(cms, cm)
+			}
+		}
+	}
+	return cms
 }

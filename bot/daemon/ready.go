@@ -259,6 +259,17 @@ func (w *watchedDesk) Alert(ctx context.Context, text string) error {
 	return err
 }
 
+// AlertCommunity alerts on the community's desk where the desk knows it.
+func (w *watchedDesk) AlertCommunity(ctx context.Context, community, text string) error {
+	cd, ok := w.desk.(handlers.CommunityDesk)
+	if !ok {
+		return w.Alert(ctx, text)
+	}
+	err := cd.AlertCommunity(ctx, community, text)
+	w.record(ctx, err)
+	return err
+}
+
 // Page pages where the desk can, and alerts where it cannot.
 func (w *watchedDesk) Page(ctx context.Context, text string) error {
 	p, ok := w.desk.(alert.Pager)

@@ -95,9 +95,17 @@ func telegramConnector(cfg Config, rs *rules.Ruleset, reg prometheus.Registerer)
 			if err != nil {
 				return err
 			}
-			if err := tg.SetDesk(chat, rs.Desk.CMs, moderated); err != nil {
+			var others []int64
+			for _, cm := range rs.Communities {
+				if id, err := deskChat(cm.Desk.TelegramChat); err == nil && id != 0 {
+					others = append(others, id)
+				}
+			}
+			if err := tg.SetDesk(chat, communityCMs(rs), moderated); err != nil {
 				return err
 			}
+			tg.SetCommunityDesks(others)
+			desk.setCommunities(rs, func(d rules.Desk) string { return d.TelegramChat })
 			desk.set.Store(chat != 0)
 			return nil
 		},

@@ -1,6 +1,7 @@
 package discord
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -36,7 +37,7 @@ func (c *Client) cmds() bot.DeskCommands {
 
 // PostCard posts a case to the desk channel, with its buttons.
 func (d *Desk) PostCard(ctx context.Context, card bot.Card) error {
-	ch := d.c.desk.Load().channel
+	ch := cmp.Or(card.Desk, d.c.desk.Load().channel)
 	if ch == "" {
 		return errNoDesk
 	}
@@ -90,7 +91,12 @@ func (c *Client) editCard(ctx context.Context, channel, message, text string, co
 
 // Alert posts an urgent message to the desk channel.
 func (d *Desk) Alert(ctx context.Context, text string) error {
-	ch := d.c.desk.Load().channel
+	return d.AlertIn(ctx, d.c.desk.Load().channel, text)
+}
+
+// AlertIn posts an urgent message to a desk channel: the desk's, or a
+// community's.
+func (d *Desk) AlertIn(ctx context.Context, ch, text string) error {
 	if ch == "" {
 		return errNoDesk
 	}

@@ -42,10 +42,26 @@ func (c *Client) Desk(cmds Commands) *Desk {
 func (d *Desk) PostCard(ctx context.Context, card bot.Card) error {
 	c := d.c
 	chat := c.deskChat()
+	if card.Desk != "" {
+		var err error
+		if chat, err = strconv.ParseInt(card.Desk, 10, 64); err != nil {
+			return &bot.ActionError{Op: bot.ActForward, Err: fmt.Errorf("telegram: desk chat %q is not a chat id", card.Desk)}
+		}
+	}
 	if chat == 0 {
 		return errNoDesk
 	}
 	return c.postCard(ctx, chat, 0, card)
+}
+
+// AlertIn posts an urgent message to another desk chat: a community's.
+func (d *Desk) AlertIn(ctx context.Context, to, text string) error {
+	chat, err := strconv.ParseInt(to, 10, 64)
+	if err != nil {
+		return &bot.ActionError{Op: bot.ActAlert, Err: fmt.Errorf("telegram: desk chat %q is not a chat id", to)}
+	}
+	_, err = d.c.sendMessage(ctx, bot.ActAlert, outgoing{chat: chat, text: "🚨 " + text})
+	return err
 }
 
 // Alert posts an urgent message to the desk chat.

@@ -86,12 +86,14 @@ type Config struct {
 // Client is vigie's Telegram bot: a bot.Source, a platform with the Deleter,
 // Replier, Warner, Timeouter, Kicker and Banner capabilities, and the desk.
 type Client struct {
-	cfg     Config
-	log     *slog.Logger
-	http    *http.Client
-	base    tgbotapi.BotAPI
-	desk    atomic.Pointer[deskConf]
-	limiter *limiter
+	cfg  Config
+	log  *slog.Logger
+	http *http.Client
+	base tgbotapi.BotAPI
+	desk atomic.Pointer[deskConf]
+	// communityDesks are the desk chats of the rule file's communities.
+	communityDesks atomic.Pointer[map[int64]bool]
+	limiter        *limiter
 
 	selfID   atomic.Int64
 	selfName atomic.Value // string: the bot's @username, without @
@@ -268,8 +270,18 @@ func (c *Client) SetDesk(chat int64, cms []string, chats []int64) error {
 
 func (c *Client) deskChat() int64 { return c.desk.Load().chat }
 
-// inDesk reports whether chat is the desk chat.
+// SetCommunityDesks names the desk chats of the rule file's communities:
+// their cards' buttons and the CMs' commands there are the desk's.
+func (c *Client) SetCommunityDesks(chats []int64) {
+	set := chatSet(chats)
+	c.communityDesks.Store(&set)
+}
+
+// inDesk reports whether chat is the desk chat, or a community's.
 func (c *Client) inDesk(chat int64) bool {
+	if set := c.communityDesks.Load(); set != nil && chat != 0 && (*set)[chat] {
+		return true
+	}
 	d := c.deskChat()
 	return d != 0 && chat == d
 }

@@ -32,6 +32,7 @@ func (c *cli) casesCommand(ctx context.Context, args []string) int {
 	rule := f.String("rule", "", "list: only the cases of the rule `NAME`")
 	author := f.String("author", "", "list: only the cases of the author `ID` or name")
 	priority := f.String("priority", "", "list: only the cases of priority `high|low`")
+	community := f.String("community", "", "list: only the cases of the community `NAME`")
 	limit := f.Int("limit", 100, "list: at most `N` cases (1 to 1000)")
 	offset := f.Int("offset", 0, "list: skip the first `N` matching cases")
 	by := f.String("by", envOr(c.getenv, "VIGIE_CM", c.getenv("USER")),
@@ -54,7 +55,7 @@ func (c *cli) casesCommand(ctx context.Context, args []string) int {
 			return f.usageError("list: unexpected argument %q", rest[0])
 		}
 		q := url.Values{"status": {*status}, "limit": {strconv.Itoa(*limit)}, "offset": {strconv.Itoa(*offset)}}
-		for k, v := range map[string]string{"platform": *platform, "place": *place, "rule": *rule, "author": *author, "priority": *priority} {
+		for k, v := range map[string]string{"platform": *platform, "place": *place, "rule": *rule, "author": *author, "priority": *priority, "community": *community} {
 			if v != "" {
 				q.Set(k, v)
 			}

@@ -48,6 +48,12 @@ func describe(rs *rules.Ruleset, name string) string {
 	if n := len(rs.FAQ.Entries); n > 0 {
 		parts = append(parts, plural(n, "faq entry"))
 	}
+	switch n := len(rs.Communities); {
+	case n == 1:
+		parts = append(parts, "1 community")
+	case n > 1:
+		parts = append(parts, fmt.Sprintf("%d communities", n))
+	}
 	return strings.Join(parts, ", ")
 }
 

@@ -22,6 +22,7 @@ func (c *cli) report(ctx context.Context, args []string) int {
 	since := f.String("since", "24h", "cover the last `PERIOD` (like 12h, 24h, 7d)")
 	format := f.String("format", "text", "print the report as `text|csv|json|png` (csv: one row per rule and hour)")
 	redisURL := f.String("redis", "", "read the figures from the Redis at `URL` that vigie run uses")
+	community := f.String("community", "", "keep to the places of the community `NAME` (the rule file's communities:)")
 	base := f.urlFlag("without --redis, ")
 	config := f.configFlag()
 	pos, code, ok := f.parse(args)
@@ -41,9 +42,9 @@ func (c *cli) report(ctx context.Context, args []string) int {
 		return f.usageError("unknown format %q (want text, csv, json or png)", *format)
 	}
 	if *redisURL != "" {
-		err = c.reportFromRedis(ctx, *redisURL, *config, period, *format)
+		err = c.reportFromRedis(ctx, *redisURL, *config, period, *format, *community)
 	} else {
-		err = c.reportFromHTTP(ctx, *base, *since, *format)
+		err = c.reportFromHTTP(ctx, *base, *since, *format, *community)
 	}
 	if err != nil {
 		fmt.Fprintf(c.stderr, "vigie report: %v\n", err)
@@ -55,7 +56,7 @@ func (c *cli) report(ctx context.Context, args []string) int {
 // reportFromRedis builds the report from the store itself. The hours are shown in
 // the rule file's timezone when the file loads; the FAQ's figures live in the
 // running processes and are not in it.
-func (c *cli) reportFromRedis(ctx context.Context, rawURL, config string, period time.Duration, format string) error {
+func (c *cli) reportFromRedis(ctx context.Context, rawURL, config string, period time.Duration, format, community string) error {
 	st, err := redis.Open(rawURL)
 	if err != nil {
 		return err
@@ -66,8 +67,18 @@ func (c *cli) reportFromRedis(ctx context.Context, rawURL, config string, period
 		Events: report.AuditEvents(st, nil),
 		Alerts: func(ctx context.Context, since time.Time) ([]wave.Wave, error) { return alert.Waves(ctx, st, since) },
 	}
-	if rs, _, err := vigie.LoadRules(config); err == nil {
+	rs, _, err := vigie.LoadRules(config)
+	if err == nil {
 		src.Location = rs.Timezone
+	}
+	if community != "" {
+		// the communities' places are the rule file's: it must load
+		if err != nil {
+			return fmt.Errorf("--community: %w", err)
+		}
+		if src, err = report.ForCommunity(src, rs, community); err != nil {
+			return err
+		}
 	}
 	now := time.Now()
 	r, err := report.Build(ctx, src, now.Add(-period), now)
@@ -86,9 +97,13 @@ func (c *cli) reportFromRedis(ctx context.Context, rawURL, config string, period
 }
 
 // reportFromHTTP asks GET /v1/report of a running vigie and prints the answer.
-func (c *cli) reportFromHTTP(ctx context.Context, base, since, format string) error {
+func (c *cli) reportFromHTTP(ctx context.Context, base, since, format, community string) error {
 	api := adminAPI{c: c, base: base}
-	body, _, err := api.do(ctx, http.MethodGet, "/v1/report", url.Values{"since": {since}, "format": {format}}, nil, http.StatusOK)
+	q := url.Values{"since": {since}, "format": {format}}
+	if community != "" {
+		q.Set("community", community)
+	}
+	body, _, err := api.do(ctx, http.MethodGet, "/v1/report", q, nil, http.StatusOK)
 	if err != nil {
 		return err
 	}

@@ -25,6 +25,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -57,8 +58,12 @@ type Options struct {
 	TrustedProxies []netip.Prefix
 	// Report builds the report of the period that ends now; Health says how
 	// the running vigie is. Without them, their pages are not served.
-	Report func(ctx context.Context, period time.Duration) (*report.Report, error)
-	Health func(ctx context.Context) Health
+	// A community's report ("" for all) keeps to its places.
+	Report func(ctx context.Context, period time.Duration, community string) (*report.Report, error)
+	// Communities, when set, names the rule file's communities: the queue
+	// and the reports can keep to one (?community=NAME).
+	Communities func() []string
+	Health      func(ctx context.Context) Health
 	// Rules, when set, gives the rules page: the file to edit, check, test,
 	// backtest on recent events, apply and roll back (admins only).
 	Rules *RuleFile
@@ -403,6 +408,10 @@ func (c *Console) queue(w http.ResponseWriter, r *http.Request, a account) {
 		http.Error(w, "cases: "+err.Error(), http.StatusServiceUnavailable)
 		return
 	}
+	community := r.FormValue("community")
+	if community != "" {
+		cases = slices.DeleteFunc(cases, func(cs store.Case) bool { return cs.Community != community })
+	}
 	ordered := order(cases)
 	pages := max(1, (len(cases)+c.o.PageSize-1)/c.o.PageSize)
 	page, _ := strconv.Atoi(r.FormValue("page"))
@@ -418,7 +427,7 @@ func (c *Console) queue(w http.ResponseWriter, r *http.Request, a account) {
 	data := map[string]any{
 		"Account": a, "Nav": "queue", "Cases": list, "Total": len(cases), "Page": page, "Pages": pages,
 		"Prev": page - 1, "Next": page + 1, "Flash": r.FormValue("flash"), "Failed": r.FormValue("failed") != "",
-		"Version": version(cases),
+		"Version": version(cases), "Community": community, "Communities": c.communities(),
 	}
 	name := "queue.html"
 	if r.FormValue("part") == "list" {
@@ -520,7 +529,19 @@ func (c *Console) back(w http.ResponseWriter, r *http.Request, msg string, faile
 	if p := r.PostFormValue("page"); p != "" {
 		q.Set("page", p)
 	}
+	if cm := r.PostFormValue("community"); cm != "" {
+		q.Set("community", cm)
+	}
 	http.Redirect(w, r, "/queue?"+q.Encode(), http.StatusSeeOther)
+}
+
+// communities are the rule file's communities, for the filters; none without
+// Options.Communities.
+func (c *Console) communities() []string {
+	if c.o.Communities == nil {
+		return nil
+	}
+	return c.o.Communities()
 }
 
 func (c *Console) render(w http.ResponseWriter, code int, name string, data any) {

@@ -48,7 +48,7 @@ func (c *Console) periodReport(w http.ResponseWriter, r *http.Request) (string, 
 		http.Error(w, "since: "+err.Error(), http.StatusBadRequest)
 		return "", nil, false
 	}
-	rep, err := c.o.Report(r.Context(), d)
+	rep, err := c.o.Report(r.Context(), d, r.FormValue("community"))
 	if err != nil {
 		http.Error(w, "report: "+err.Error(), http.StatusServiceUnavailable)
 		return "", nil, false
@@ -63,9 +63,13 @@ func (c *Console) reports(w http.ResponseWriter, r *http.Request, a account) {
 	if !ok {
 		return
 	}
+	q := url.Values{"since": {since}}
+	if cm := r.FormValue("community"); cm != "" {
+		q.Set("community", cm)
+	}
 	c.render(w, http.StatusOK, "reports.html", map[string]any{
 		"Account": a, "Nav": "reports", "Report": rep, "Since": since, "Periods": periods,
-		"Query": url.Values{"since": {since}}.Encode(),
+		"Query": q.Encode(), "Community": r.FormValue("community"), "Communities": c.communities(),
 	})
 }
 

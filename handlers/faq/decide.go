@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/rules"
 )
 
 // Kind is what the assistant does with a message.
@@ -97,6 +98,15 @@ func (m *Matcher) DecideText(text string, at time.Time) Decision {
 }
 
 func (m *Matcher) decide(ev bot.Event, r Match) Decision {
+	afterHours := m.afterHours
+	if c := m.communityOf(ev); c != nil {
+		afterHours = c.AfterHours
+		// a question whose language cannot be told is answered in the
+		// community's, not the FAQ's
+		if c.Language != "" && languageOf(ev.Text, words(ev.Text)) == "" {
+			r.Language = c.Language
+		}
+	}
 	d := Decision{Kind: Silent, Language: r.Language, Candidates: r.Candidates, Terms: r.Terms}
 	if d.Candidates == nil {
 		d.Candidates = []Candidate{}
@@ -112,7 +122,7 @@ func (m *Matcher) decide(ev bot.Event, r Match) Decision {
 		if best.Score > 0 {
 			d.Score = best.Score
 		}
-		if m.cfg.AfterHoursForward && m.afterHours(ev.At) {
+		if m.cfg.AfterHoursForward && afterHours != nil && afterHours(ev.At) {
 			d.Kind, d.Why = Forward, WhyAfterHours
 		}
 		return d
@@ -216,4 +226,12 @@ func expand(s string, ev bot.Event) string {
 	}
 	b.WriteString(s)
 	return b.String()
+}
+
+// communityOf is the community of ev's place, nil when it is in none.
+func (m *Matcher) communityOf(ev bot.Event) *rules.Community {
+	if m.communities == nil {
+		return nil
+	}
+	return m.communities.CommunityOf(ev.Platform, ev.Space)
 }

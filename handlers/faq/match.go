@@ -43,6 +43,9 @@ type Matcher struct {
 	// afterHours tells whether a time is outside the file's office hours.
 	afterHours func(time.Time) bool
 	tz         *time.Location
+	// communities are the rule file's: a community's office hours and
+	// language are its places' (nil: none).
+	communities *rules.Ruleset
 	// scoring picks the formula; cosine unless a benchmark asks for another.
 	scoring Scoring
 	avgdl   float64
@@ -139,6 +142,9 @@ func Compile(rs *rules.Ruleset) (*Matcher, error) {
 	}
 	m.afterHours = rs.AfterHours
 	m.tz = rs.Timezone
+	if len(rs.Communities) > 0 {
+		m.communities = rs
+	}
 	return m, nil
 }
 
@@ -980,7 +986,7 @@ func (m *Matcher) WithLearned(ws []store.FAQWording) (*Matcher, error) {
 	if err != nil {
 		return nil, err
 	}
-	n.afterHours, n.tz, n.learned = m.afterHours, m.tz, learned
+	n.afterHours, n.tz, n.learned, n.communities = m.afterHours, m.tz, learned, m.communities
 	return n, nil
 }
 

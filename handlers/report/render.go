@@ -80,8 +80,13 @@ func (r *Report) CSV(w io.Writer) error {
 }
 
 // Title names the report's period: "Report Fri 20 Nov 19:00 → Sat 21 Nov 09:00".
+// A community's report says which: "Report of brand_a Fri 20 Nov…".
 func (r *Report) Title() string {
-	return fmt.Sprintf("Report %s → %s (%s)", r.Since.Format("Mon 2 Jan 2006 15:04"), r.Until.Format("Mon 2 Jan 2006 15:04"), r.Timezone)
+	of := ""
+	if r.Community != "" {
+		of = " of " + r.Community
+	}
+	return fmt.Sprintf("Report%s %s → %s (%s)", of, r.Since.Format("Mon 2 Jan 2006 15:04"), r.Until.Format("Mon 2 Jan 2006 15:04"), r.Timezone)
 }
 
 // Text is the report for a phone screen: a few lines, most important first.

@@ -10,9 +10,11 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/rules"
 	"github.com/vigie-bot/vigie/rules/wave"
 	"github.com/vigie-bot/vigie/store"
 )
@@ -29,6 +31,11 @@ type Source struct {
 	FAQ func(since time.Time) *FAQ
 	// Location is the timezone hours are shown in (the rule file's); nil is UTC.
 	Location *time.Location
+	// Community, when set, keeps to one community's places: the audit and
+	// the cases of events In accepts. Events are then the flagged ones (the
+	// tallies count by platform, not by place) and the alerts are left out.
+	Community string
+	In        func(bot.Event) bool
 }
 
 // EventCount is how many events came from a platform in the hour starting at Hour.
@@ -52,6 +59,8 @@ type Report struct {
 	Since    time.Time `json:"since"`
 	Until    time.Time `json:"until"`
 	Timezone string    `json:"timezone"`
+	// Community is the community the report keeps to, "" for all.
+	Community string `json:"community,omitempty"`
 	// Events counts every event when the source knows them (EventsKnown), else
 	// the flagged ones.
 	Events      int  `json:"events"`
@@ -163,6 +172,11 @@ func Build(ctx context.Context, src Source, since, until time.Time) (*Report, er
 	entries, err := src.Store.Audit(ctx, since)
 	if err != nil {
 		return nil, fmt.Errorf("report: audit: %w", err)
+	}
+	if src.In != nil {
+		r.Community = src.Community
+		entries = slices.DeleteFunc(entries, func(e store.AuditEntry) bool { return !src.In(e.Event) })
+		src.Events, src.Alerts = nil, nil
 	}
 	hours := newHours(since, until, loc)
 	platforms := map[string]*Count{}
@@ -277,7 +291,7 @@ func Build(ctx context.Context, src Source, since, until time.Time) (*Report, er
 		}
 	}
 
-	if err := r.cases(ctx, src.Store, since, until, rule); err != nil {
+	if err := r.cases(ctx, src, since, until, rule); err != nil {
 		return nil, err
 	}
 	if src.Alerts != nil {
@@ -356,14 +370,18 @@ func countPlatformActions(v bot.Verdict, category string) int {
 	return n
 }
 
-func (r *Report) cases(ctx context.Context, st store.Store, since, until time.Time, rule func(string, string) *RuleCount) error {
-	open, err := st.Cases(ctx, store.CaseOpen)
+func (r *Report) cases(ctx context.Context, src Source, since, until time.Time, rule func(string, string) *RuleCount) error {
+	open, err := src.Store.Cases(ctx, store.CaseOpen)
 	if err != nil {
 		return fmt.Errorf("report: open cases: %w", err)
 	}
-	decided, err := st.Cases(ctx, store.CaseDecided)
+	decided, err := src.Store.Cases(ctx, store.CaseDecided)
 	if err != nil {
 		return fmt.Errorf("report: decided cases: %w", err)
+	}
+	if src.In != nil {
+		out := func(c store.Case) bool { return c.Community != src.Community && !src.In(c.Event) }
+		open, decided = slices.DeleteFunc(open, out), slices.DeleteFunc(decided, out)
 	}
 	r.Cases.Open = len(open)
 	for _, c := range open {
@@ -446,4 +464,25 @@ func sortedKeys(m map[string]int) []string {
 	keys := slices.Collect(maps.Keys(m))
 	slices.SortFunc(keys, func(a, b string) int { return cmp.Or(cmp.Compare(m[b], m[a]), cmp.Compare(a, b)) })
 	return keys
+}
+
+// ForCommunity keeps src to the community name of rs: the events of its
+// places and the cases that record it.
+func ForCommunity(src Source, rs *rules.Ruleset, name string) (Source, error) {
+	if rs.Community(name) == nil {
+		var known []string
+		for _, c := range rs.Communities {
+			known = append(known, c.Name)
+		}
+		if len(known) == 0 {
+			return src, fmt.Errorf("community %q: the rule file has no communities", name)
+		}
+		return src, fmt.Errorf("community %q: no such community (known: %s)", name, strings.Join(known, ", "))
+	}
+	src.Community = name
+	src.In = func(ev bot.Event) bool {
+		c := rs.CommunityOf(ev.Platform, ev.Space)
+		return c != nil && c.Name == name
+	}
+	return src, nil
 }

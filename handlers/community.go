@@ -1,0 +1,102 @@
+package handlers
+
+import (
+	"context"
+
+	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/rules"
+)
+
+// CommunityDesk is a Desk that shows each community's alerts on the
+// community's own desk (the rule file's communities:). Its cases find their
+// way by store.Case.Community.
+type CommunityDesk interface {
+	Desk
+	// AlertCommunity sends an urgent message to the community's desk, or to
+	// the file's desk when the community has none there.
+	AlertCommunity(ctx context.Context, community, text string) error
+}
+
+// SetCommunities says which community each place is in, as the rule file's
+// communities: now does: the cases opened from then on record it, and the
+// alerts go to its desk. Nil (the default) is no communities.
+func (m *Moderator) SetCommunities(rs *rules.Ruleset) { m.communities.Store(rs) }
+
+// communityOf is the name of ev's community, "" when it is in none.
+func (m *Moderator) communityOf(ev bot.Event) string {
+	if c := communityOf(m.communities.Load(), ev); c != nil {
+		return c.Name
+	}
+	return ""
+}
+
+func communityOf(rs *rules.Ruleset, ev bot.Event) *rules.Community {
+	if rs == nil {
+		return nil
+	}
+	return rs.CommunityOf(ev.Platform, ev.Space)
+}
+
+// deskAlert sends an alert about ev to the desk of its community.
+func (m *Moderator) deskAlert(ctx context.Context, ev bot.Event, text string) error {
+	if cd, ok := m.desk.(CommunityDesk); ok {
+		if name := m.communityOf(ev); name != "" {
+			return cd.AlertCommunity(ctx, name, text)
+		}
+	}
+	return m.desk.Alert(ctx, text)
+}
+
+// SetCommunities says which community each place is in: the actions in a
+// community's places are logged to its mod-log (rules.Community.ModLog),
+// the others as SetConfig says.
+func (l *ModLog) SetCommunities(rs *rules.Ruleset) {
+	if l != nil {
+		l.communities.Store(rs)
+	}
+}
+
+// confFor is the mod-log configuration ev's actions are logged by.
+func (l *ModLog) confFor(ev bot.Event) *rules.ModLog {
+	if c := communityOf(l.communities.Load(), ev); c != nil {
+		return &c.ModLog
+	}
+	return l.conf.Load()
+}
+
+// on reports whether the mod-log is written anywhere, a community's included.
+func (l *ModLog) on() bool {
+	if l.conf.Load().On() {
+		return true
+	}
+	if rs := l.communities.Load(); rs != nil {
+		for _, c := range rs.Communities {
+			if c.ModLog.On() {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// modeFor is the mode ev is handled in, as its audit entry records it: a
+// community's office hours are its own, unless the desk forced a mode or
+// paused vigie.
+func (m *Moderator) modeFor(ev bot.Event) string {
+	mode := m.Mode()
+	if mode == "paused" || m.shift == nil {
+		return mode
+	}
+	c := communityOf(m.communities.Load(), ev)
+	if c == nil {
+		return mode
+	}
+	now := m.now()
+	if _, forced := m.shift.Forced(now); forced {
+		return mode
+	}
+	if c.AfterHours(now) {
+		return ShiftAfter
+	}
+	return ShiftOffice
+}

@@ -1,0 +1,291 @@
+package handlers_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/handlers"
+	"github.com/vigie-bot/vigie/rules"
+	"github.com/vigie-bot/vigie/store"
+	"github.com/vigie-bot/vigie/store/memory"
+)
+
+// agencyFile is the example of docs/rules.md, "Several communities": the test
+// runs what the docs show.
+func agencyFile(t *testing.T) []byte {
+	t.Helper()
+	doc, err := os.ReadFile("../docs/rules.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(doc), "\n## Several communities\n")
+	if !ok {
+		t.Fatal(`docs/rules.md has no "## Several communities" section`)
+	}
+	_, block, ok := strings.Cut(section, "```yaml\n")
+	if !ok {
+		t.Fatal(`"Several communities" shows no rule file`)
+	}
+	block, _, _ = strings.Cut(block, "```")
+	return []byte(block)
+}
+
+// communityDesk shows the cases and alerts where the platform desks do: on
+// the community's desk chat, else the file's.
+type communityDesk struct {
+	rs    *rules.Ruleset
+	mu    sync.Mutex
+	shown []string
+}
+
+func (d *communityDesk) where(community string) string {
+	desk := d.rs.Desk
+	if c := d.rs.Community(community); c != nil {
+		desk = c.DeskFor(desk)
+	}
+	return "telegram " + desk.TelegramChat + ", discord " + desk.DiscordChannel
+}
+
+func (d *communityDesk) PostCase(_ context.Context, c store.Case) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.shown = append(d.shown, fmt.Sprintf("case %s in %q → %s", c.Rule, c.Community, d.where(c.Community)))
+	return nil
+}
+
+func (d *communityDesk) Alert(ctx context.Context, text string) error {
+	return d.AlertCommunity(ctx, "", text)
+}
+
+func (d *communityDesk) AlertCommunity(_ context.Context, community, text string) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.shown = append(d.shown, fmt.Sprintf("alert %q in %q → %s", text, community, d.where(community)))
+	return nil
+}
+
+// The agency's file, end to end: each community's events are judged with its
+// rules (a rule disabled, one enabled, a threshold changed), its cases and
+// alerts go to its desk, its actions to its mod-log, and its office hours
+// are its own.
+func TestSeveralCommunities(t *testing.T) {
+	rs, err := rules.Parse("rules.yaml", agencyFile(t), rules.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Saturday 16:00 in Paris is 10:00 in Montreal: the velo server is in
+	// office hours, the others are not.
+	sat := time.Date(2026, 11, 28, 16, 0, 0, 0, rs.Timezone)
+	if !rs.AfterHours(sat) || !rs.Community("boulangerie").AfterHours(sat) || rs.Community("velo").AfterHours(sat) {
+		t.Errorf("after hours on Saturday 16:00 Paris: file %v, boulangerie %v, velo %v",
+			rs.AfterHours(sat), rs.Community("boulangerie").AfterHours(sat), rs.Community("velo").AfterHours(sat))
+	}
+	synctest.Test(t, func(t *testing.T) {
+		st := memory.New()
+		tgLog, dcLog := newLogChannel(), newLogChannel()
+		l, err := handlers.NewModLog(handlers.ModLogOptions{Posters: map[string]bot.LogPoster{"telegram": tgLog, "discord": dcLog}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		l.SetConfig(rs.ModLog)
+		l.SetCommunities(rs)
+		desk := &communityDesk{rs: rs}
+		platforms := map[string]bot.Platform{}
+		for _, name := range []string{"facebook", "instagram"} {
+			platforms[name] = &page{recorder: recorder{name: name}}
+		}
+		for _, name := range []string{"discord", "telegram"} {
+			platforms[name] = &chat{recorder: recorder{name: name}}
+		}
+		m, err := handlers.New(handlers.Options{Platforms: platforms, Store: st, Desk: desk, ModLog: l})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.SetCommunities(rs)
+		ctx, cancel := context.WithCancel(t.Context())
+		var wg sync.WaitGroup
+		wg.Go(func() { l.Run(ctx) })
+		wg.Go(func() { m.DeliverCases(ctx) })
+
+		engine := rules.NewEngine(rs, st, rules.Options{})
+		n := 0
+		send := func(platform, space, author, text string, memberAge time.Duration) []string {
+			t.Helper()
+			n++
+			ev := bot.Event{ID: fmt.Sprint("e-", n), Platform: platform, Kind: bot.KindMessage, Space: space, Channel: space,
+				Author: bot.Author{ID: author, Name: author}, Text: text, At: sat.Add(time.Duration(n) * time.Second)}
+			if memberAge > 0 {
+				ev.Author.JoinedAt = ev.At.Add(-memberAge)
+			}
+			v, err := engine.Evaluate(ctx, ev)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := m.Handle(ctx, ev, v); err != nil {
+				t.Fatal(err)
+			}
+			var matched []string
+			for _, x := range v.Matches {
+				matched = append(matched, x.Rule)
+			}
+			return matched
+		}
+		const (
+			boulangerieFB = "104523749012345"
+			veloDiscord   = "123456789012345601"
+			arcadeDiscord = "123456789012345603"
+			arcadeIG      = "17841400000000003"
+			elsewhere     = "-1009999999999"
+		)
+		for _, c := range []struct {
+			platform, space, author, text string
+			memberAge                     time.Duration
+			want                          []string
+		}{
+			// competitors is enabled: false, and enabled by boulangerie only
+			{"facebook", boulangerieFB, "ana", "Croissanterie Dupont does it better", 0, []string{"competitors"}},
+			{"telegram", elsewhere, "ana", "Croissanterie Dupont does it better", 0, nil},
+			// arcade disables newcomer_links; velo does not
+			{"discord", arcadeDiscord, "kid", "my clip https://clips.example/1", time.Hour, nil},
+			{"discord", veloDiscord, "kid", "buy here https://shop.example/1", time.Hour, []string{"newcomer_links"}},
+		} {
+			if got := send(c.platform, c.space, c.author, c.text, c.memberAge); !slices.Equal(got, c.want) {
+				t.Errorf("%s:%s %q matched %v, want %v", c.platform, c.space, c.text, got, c.want)
+			}
+		}
+		// flood: more than 5 messages in 10s, more than 12 on the velo server
+		var velo, arcade []string
+		for i := range 6 {
+			velo = append(velo, send("discord", veloDiscord, "chatty", fmt.Sprint("hi ", i), 0)...)
+		}
+		for i := range 6 {
+			arcade = append(arcade, send("instagram", arcadeIG, "chatty", fmt.Sprint("hi ", i), 0)...)
+		}
+		if len(velo) != 0 || !slices.Equal(arcade, []string{"flood"}) {
+			t.Errorf("6 messages in 10s: velo matched %v, arcade %v; want none, then flood once", velo, arcade)
+		}
+		// an alert about the velo server goes to its desk
+		ev := bot.Event{ID: "raid-1", Platform: "discord", Space: veloDiscord, Author: bot.Author{ID: "x"}, At: sat}
+		if err := m.Handle(ctx, ev, bot.Verdict{EventID: ev.ID, Platform: "discord", Matches: []bot.Match{
+			{Rule: "raid", Actions: []bot.Action{{Kind: bot.ActAlert, Text: "raid on the velo server"}}}}}); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Minute)
+		synctest.Wait()
+		cancel()
+		wg.Wait()
+
+		wantDesk := []string{
+			`case competitors in "boulangerie" → telegram -1001000000011, discord `,
+			`alert "raid on the velo server" in "velo" → telegram -1001000000001, discord 223456789012345601`,
+		}
+		desk.mu.Lock()
+		shown := slices.Clone(desk.shown)
+		desk.mu.Unlock()
+		slices.Sort(shown)
+		slices.Sort(wantDesk)
+		if !slices.Equal(shown, wantDesk) {
+			t.Errorf("desk:\n%s\nwant:\n%s", strings.Join(shown, "\n"), strings.Join(wantDesk, "\n"))
+		}
+		cases, err := st.Cases(t.Context(), store.CaseOpen)
+		if err != nil || len(cases) != 1 || cases[0].Community != "boulangerie" {
+			t.Errorf("open cases = %+v, %v; want the competitors case, of boulangerie", cases, err)
+		}
+		// velo's delete is in velo's log channel; arcade has no mod-log of
+		// its own: its flood on Instagram is in the file's log chat
+		logged := func(lines []string, prefix string) bool {
+			return slices.ContainsFunc(lines, func(s string) bool { return strings.HasPrefix(s, prefix) })
+		}
+		dc, tg := dcLog.all(), tgLog.all()
+		if !logged(dc, "323456789012345601: 🗑 delete") || len(dc) != 1 {
+			t.Errorf("discord log lines = %q, want velo's delete in 323456789012345601", dc)
+		}
+		if !logged(tg, "-1001000000002: 🗑 delete") || logged(tg, "-1001000000012") {
+			t.Errorf("telegram log lines = %q, want arcade's flood in the file's -1001000000002", tg)
+		}
+	})
+}
+
+// A community's cases are filtered by GET /v1/cases?community=, which reads
+// what the case recorded: a case opened elsewhere records none.
+func TestCaseRecordsNoCommunityOutside(t *testing.T) {
+	rs, err := rules.Parse("rules.yaml", agencyFile(t), rules.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := memory.New()
+	m, _ := newModerator(t, st, nil)
+	m.SetCommunities(rs)
+	for _, space := range []string{"104523749012345", "-1009999999999"} {
+		ev := bot.Event{ID: space, Platform: "facebook", Space: space, Author: bot.Author{ID: "a"}, At: at}
+		if err := m.OpenCase(t.Context(), store.Case{Event: ev, Rule: "faq:opening", Reason: "a question"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cases, err := st.Cases(t.Context(), store.CaseOpen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, c := range cases {
+		got = append(got, c.Event.Space+"="+c.Community)
+	}
+	slices.Sort(got)
+	if want := []string{"-1009999999999=", "104523749012345=boulangerie"}; !slices.Equal(got, want) {
+		t.Errorf("cases' communities = %q, want %q", got, want)
+	}
+}
+
+// The audit records the mode of the event's community: velo's server is in
+// office hours on Saturday morning in Montreal while the file is after hours;
+// a mode forced from the desk wins everywhere.
+func TestAuditModeOfCommunity(t *testing.T) {
+	rs, err := rules.Parse("rules.yaml", agencyFile(t), rules.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sat := time.Date(2026, 11, 28, 16, 0, 0, 0, rs.Timezone)
+	now := func() time.Time { return sat }
+	shift := handlers.NewShift(rs.AfterHours, now)
+	st := memory.New()
+	m, err := handlers.New(handlers.Options{Store: st, Shift: shift, Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.SetCommunities(rs)
+	modes := func() []string {
+		t.Helper()
+		for _, space := range []string{"123456789012345601", "123456789012345603"} {
+			ev := bot.Event{ID: space + fmt.Sprint(len(space)), Platform: "discord", Space: space, Author: bot.Author{ID: "a"}, At: sat}
+			if err := m.Handle(t.Context(), ev, bot.Verdict{EventID: ev.ID, Platform: "discord", Matches: []bot.Match{{Rule: "r", Actions: []bot.Action{{Kind: bot.ActTag, Text: "x"}}}}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		entries, err := st.Audit(t.Context(), sat.Add(-time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, e := range entries[len(entries)-2:] {
+			out = append(out, e.Event.Space+" "+e.Mode)
+		}
+		return out
+	}
+	if got, want := modes(), []string{"123456789012345601 office", "123456789012345603 after"}; !slices.Equal(got, want) {
+		t.Errorf("modes = %q, want %q", got, want)
+	}
+	if err := shift.Set(handlers.ShiftAfter, 0, "telegram:1"); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := modes(), []string{"123456789012345601 after", "123456789012345603 after"}; !slices.Equal(got, want) {
+		t.Errorf("forced after hours: modes = %q, want %q", got, want)
+	}
+}
