@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 )
@@ -165,4 +166,22 @@ type ModeCommands interface {
 type ReportCommands interface {
 	// Report is the report of the last period, as text and a PNG chart.
 	Report(ctx context.Context, period time.Duration) (text string, png []byte, err error)
+}
+
+// CommunityError is what DeskCommands.Decide and Moderation.Moderate return
+// when the CM's rights are a community's (its desk.cms in the rule file) and
+// the case or the place belongs to another community, or to none. Nothing
+// was done; the desks answer and audit it as a refusal.
+type CommunityError struct {
+	// Community is the case's or the place's community, "" for none.
+	Community string
+	// Own is the CM's community.
+	Own string
+}
+
+func (e *CommunityError) Error() string {
+	if e.Community == "" {
+		return fmt.Sprintf("this case belongs to no community; your rights are community %s's", e.Own)
+	}
+	return fmt.Sprintf("this case belongs to community %s; your rights are community %s's", e.Community, e.Own)
 }

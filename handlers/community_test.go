@@ -2,6 +2,7 @@ package handlers_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"slices"
@@ -287,5 +288,75 @@ func TestAuditModeOfCommunity(t *testing.T) {
 	}
 	if got, want := modes(), []string{"123456789012345601 after", "123456789012345603 after"}; !slices.Equal(got, want) {
 		t.Errorf("forced after hours: modes = %q, want %q", got, want)
+	}
+}
+
+// A community's CM decides its cases and commands in its places only; the
+// file's CMs decide everywhere. A refusal does nothing and says whose it is.
+func TestCommunityCMRights(t *testing.T) {
+	rs, err := rules.Parse("rules.yaml", agencyFile(t), rules.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := memory.New()
+	p := &chat{recorder: recorder{name: "discord"}}
+	m, _ := newModerator(t, st, nil, p)
+	m.SetCommunities(rs)
+	ctx := t.Context()
+	open := func(platform, space, id string) store.Case {
+		t.Helper()
+		ev := bot.Event{ID: id, Platform: platform, Kind: bot.KindMessage, Space: space, Author: bot.Author{ID: "a-" + id}, At: at}
+		if err := m.OpenCase(ctx, store.Case{Event: ev, Rule: "flood", Reason: "flood"}); err != nil {
+			t.Fatal(err)
+		}
+		cases, _ := st.Cases(ctx, store.CaseOpen)
+		for _, c := range cases {
+			if c.Event.ID == id {
+				return c
+			}
+		}
+		t.Fatalf("no case for %s", id)
+		return store.Case{}
+	}
+	const boulangerieCM, fileCM = "telegram:222222222", "telegram:111111111"
+	velo := open("discord", "123456789012345601", "m-velo")
+	c, err := m.Decide(ctx, velo.ID, "keep", boulangerieCM)
+	var other *bot.CommunityError
+	if !errors.As(err, &other) || other.Community != "velo" || other.Own != "boulangerie" {
+		t.Fatalf("Decide by boulangerie's CM on velo's case: %v", err)
+	}
+	if !strings.Contains(err.Error(), "this case belongs to community velo") {
+		t.Errorf("refusal says %q", err)
+	}
+	if c, _ := st.Case(ctx, velo.ID); c.Status != store.CaseOpen {
+		t.Errorf("velo's case after the refusal: %s", c.Status)
+	}
+	outside := open("discord", "999", "m-outside")
+	if _, err := m.Decide(ctx, outside.ID, "keep", boulangerieCM); !errors.As(err, &other) || other.Community != "" {
+		t.Errorf("Decide by boulangerie's CM on a case of no community: %v", err)
+	}
+	bread := open("facebook", "104523749012345", "m-bread")
+	if c, err = m.Decide(ctx, bread.ID, "keep", boulangerieCM); err != nil || c.Status != store.CaseDecided {
+		t.Errorf("Decide by boulangerie's CM on its own case: %s, %v", c.Status, err)
+	}
+	for _, id := range []string{velo.ID, outside.ID} {
+		if c, err = m.Decide(ctx, id, "keep", fileCM); err != nil || c.Status != store.CaseDecided {
+			t.Errorf("Decide by the file's CM on %s: %s, %v", id, c.Status, err)
+		}
+	}
+
+	member := bot.Event{Platform: "discord", Space: "123456789012345601", Author: bot.Author{ID: "u-9", Name: "Zed"}}
+	text, err := m.Moderate(ctx, bot.ModRequest{Command: bot.ModKick, Target: member, By: boulangerieCM})
+	if !errors.As(err, &other) || text != "Sorry, this place belongs to community velo: your rights are community boulangerie's." {
+		t.Errorf("/kick by boulangerie's CM in velo's server = %q, %v", text, err)
+	}
+	if got := p.Calls(); len(got) != 0 {
+		t.Errorf("platform calls after the refusal = %q", got)
+	}
+	if _, err := m.Moderate(ctx, bot.ModRequest{Command: bot.ModKick, Target: member, By: fileCM}); err != nil {
+		t.Errorf("/kick by the file's CM: %v", err)
+	}
+	if got := p.Calls(); !slices.Equal(got, []string{"kick"}) {
+		t.Errorf("platform calls = %q", got)
 	}
 }

@@ -129,6 +129,10 @@ func (m *Moderator) Decide(ctx context.Context, caseID, outcome, by string) (sto
 	if err != nil {
 		return store.Case{}, fmt.Errorf("case %s: %w", caseID, err)
 	}
+	if ok, own := m.communities.Load().MayDecide(by, c.Community); !ok {
+		m.log.Warn("desk: refused a community's CM", "audit", true, "case", c.ID, "by", by, "community", c.Community, "own", own)
+		return c, &bot.CommunityError{Community: c.Community, Own: own}
+	}
 	if o.Kind == OutcomeAnswer {
 		text, ok := suggestedReply(c)
 		if !ok {

@@ -21,10 +21,22 @@ const ManualRule = "manual"
 // an audit entry naming the moderator, counted in vigie_actions_total and in
 // the reports under the rule "manual". An open case about the message (or,
 // for a ban, a mute or a kick, about the member there) is closed as decided
-// by the moderator. Who may command was checked by the platform.
+// by the moderator. Who may command was checked by the platform, save a
+// community's CM in another community's place (or in none), refused here
+// with a *bot.CommunityError.
 func (m *Moderator) Moderate(ctx context.Context, r bot.ModRequest) (string, error) {
 	ev := r.Target
 	who := cmp.Or(ev.Author.Name, ev.Author.ID)
+	if ok, own := m.communities.Load().MayDecide(r.By, m.communityOf(ev)); !ok {
+		m.log.Warn("moderator's command refused: a community's CM", "audit", true, "by", r.By,
+			"command", string(r.Command), "platform", ev.Platform, "space", ev.Space, "community", m.communityOf(ev), "own", own)
+		where := "no community"
+		if c := m.communityOf(ev); c != "" {
+			where = "community " + c
+		}
+		return fmt.Sprintf("Sorry, this place belongs to %s: your rights are community %s's.", where, own),
+			&bot.CommunityError{Community: m.communityOf(ev), Own: own}
+	}
 	switch r.Command {
 	case bot.ModWarns:
 		return m.warnsText(ctx, ev)

@@ -521,3 +521,28 @@ func communitySchema(strs func(string) obj, office, holidays obj) obj {
 	}, "places"), "A community: its places, desk, mod-log, office hours and changes to the shared rules.")
 	return jsNamed(c, "Communities: places run as one, each with its own desk, mod-log, office hours and rule changes, on top of the shared rules.")
 }
+
+// MayDecide reports whether cm (platform:id, as in desk.cms) may decide the
+// cases and give the moderators' commands of community ("" for none). The
+// file's desk CMs, and anyone in no community's cms, keep the rights they
+// have everywhere; a CM named only in communities' cms has them in those
+// communities alone. own is the first of those communities, for telling
+// the CM whose cases they are.
+func (rs *Ruleset) MayDecide(cm, community string) (ok bool, own string) {
+	if rs == nil || slices.Contains(rs.Desk.CMs, cm) {
+		return true, ""
+	}
+	for i := range rs.Communities {
+		c := &rs.Communities[i]
+		if !slices.Contains(c.Desk.CMs, cm) {
+			continue
+		}
+		if c.Name == community {
+			return true, ""
+		}
+		if own == "" {
+			own = c.Name
+		}
+	}
+	return own == "", own
+}

@@ -383,7 +383,13 @@ func (c *Client) handleButton(ctx context.Context, i *discordgo.Interaction) {
 		name = d.ByName
 	}
 	var text string
+	var other *bot.CommunityError
 	switch {
+	case errors.As(err, &other):
+		// audited by the commands as a refusal; nothing was done
+		c.met.interactions.WithLabelValues("button", "refused").Inc()
+		c.followup(ctx, i, "Sorry, "+other.Error()+".")
+		return
 	case errors.Is(err, bot.ErrDecided) && card.Decided():
 		text = renderCard(card, name, "")
 		c.followup(ctx, i, fmt.Sprintf("Case %s was already decided by %s: %s.", caseID, card.DecidedBy, outcomeLabel(card.Outcome)))

@@ -444,7 +444,11 @@ func (c *Client) decide(ctx context.Context, cmds Commands, d bot.Decision) deci
 	// case, this one included; a case decided before is shown on the card
 	// pressed, which may not say it yet.
 	_, shown := cmds.(bot.CardBook)
+	var other *bot.CommunityError
 	switch {
+	case errors.As(err, &other):
+		// audited by the commands as a refusal; nothing was done
+		return decision{text: "Sorry, " + other.Error() + ".", alert: true}
 	case errors.Is(err, bot.ErrDecided):
 		r := decision{text: fmt.Sprintf("Case %s was already decided by %s: %s.", d.CaseID, card.DecidedBy, card.Outcome), alert: true}
 		if card.Decided() {
