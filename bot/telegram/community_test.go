@@ -6,7 +6,12 @@ import (
 	"testing"
 
 	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/bot/internal/desktest"
 	"github.com/vigie-bot/vigie/bot/internal/testsync"
+	"github.com/vigie-bot/vigie/handlers"
+	"github.com/vigie-bot/vigie/rules"
+	"github.com/vigie-bot/vigie/store"
+	"github.com/vigie-bot/vigie/store/memory"
 )
 
 // A community's desk chat is a desk: its messages are not moderated, its
@@ -52,5 +57,77 @@ func TestCommunityDeskChat(t *testing.T) {
 	bad.Desk = "@shop"
 	if err := desk.PostCard(context.Background(), bad); err == nil {
 		t.Error("a card to a desk that is not a chat id was posted")
+	}
+}
+
+// A CM of another community (Carol, of community other) is refused a shop
+// case's button and a moderator's command in the shop's group, told whose
+// it is, and audited; the file's CM (Alice) decides the case.
+func TestCommunityCMRefused(t *testing.T) {
+	f := newFakeBotAPI(t)
+	// the platform knows the CMs of the file and of every community, as the daemon gives them
+	c, logs := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42", "telegram:8"}, Chats: []int64{group.id}})
+	knowAdmins(t, c, group.id)
+	st := memory.New()
+	t.Cleanup(func() { st.Close() })
+	rs, err := rules.Parse("rules.yaml", []byte(`
+desk: {cms: ["telegram:42"]}
+rules:
+  - {name: spam, when: 'text contains "followers"', do: [forward]}
+communities:
+  shop: {places: ["telegram:`+itoa(group.id)+`"]}
+  other:
+    places: ["telegram:-1009999999999"]
+    desk: {cms: ["telegram:8"]}
+`), rules.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmds := &moderatorCommands{desktest.Commands{Store: st}}
+	mod, err := handlers.New(handlers.Options{Platforms: map[string]bot.Platform{"telegram": c}, Store: st,
+		Logger: testsync.Logger(logs), Retry: handlers.Retry{Attempts: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mod.SetCommunities(rs)
+	cmds.Mod = mod
+	c.Desk(cmds)
+	run(t, c, make(chan bot.Event, 100))
+
+	spam := 101
+	f.push(map[string]any{"message": message(group, spam, bob, t0, "buy cheap followers")})
+	f.push(map[string]any{"message": with(message(group, 102, carol, t0, "/ban spam"), "reply_to_message", message(group, spam, bob, t0, "buy cheap followers"))})
+	answer := f.waitFor("sendMessage", 1, func(c apiCall) bool { return strings.Contains(c.Params.Get("reply_parameters"), `"message_id":102}`) })
+	if got := answer.Params.Get("text"); got != "Sorry, this place belongs to community shop: your rights are community other's." {
+		t.Errorf("/ban by the other community's CM answered %q", got)
+	}
+
+	ev := bot.Event{ID: fmtMsgID(group.id, spam), Platform: Platform, Space: itoa(group.id), Author: bot.Author{ID: "7"}}
+	cs, err := st.OpenCase(context.Background(), store.Case{Event: ev, Rule: "spam", Reason: "spam", Community: "shop"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	card := map[string]any{"message_id": 500, "from": vigieUser.json(), "chat": deskChat.json(), "date": t0, "text": "card"}
+	f.push(callback("q-other", carol, card, "v1:"+cs.ID+":delete"))
+	press := f.waitFor("answerCallbackQuery", 1, func(c apiCall) bool { return c.Params.Get("callback_query_id") == "q-other" })
+	if got := press.Params.Get("text"); !strings.Contains(got, "this case belongs to community shop") || press.Params.Get("show_alert") != "true" {
+		t.Errorf("press by the other community's CM answered %v", press.Params)
+	}
+	if got, _ := st.Case(context.Background(), cs.ID); got.Status != store.CaseOpen {
+		t.Errorf("case after the refusal: %s by %s", got.Status, got.DecidedBy)
+	}
+	if n := f.count("banChatMember", nil) + f.count("deleteMessage", nil); n != 0 {
+		t.Errorf("%d bans or deletes after refusals", n)
+	}
+	for _, want := range []string{`"moderator's command refused: a community's CM"`, `"desk: refused a community's CM"`} {
+		if !strings.Contains(logs.String(), want) || !strings.Contains(logs.String(), "by=telegram:8") {
+			t.Errorf("refusal %s not audited:\n%s", want, logs)
+		}
+	}
+
+	f.push(callback("q-file", alice, card, "v1:"+cs.ID+":keep"))
+	f.waitFor("answerCallbackQuery", 1, func(c apiCall) bool { return c.Params.Get("callback_query_id") == "q-file" })
+	if got, _ := st.Case(context.Background(), cs.ID); got.Status != store.CaseDecided || got.DecidedBy != "telegram:42" {
+		t.Errorf("case after the file's CM: %s by %s", got.Status, got.DecidedBy)
 	}
 }
