@@ -360,3 +360,40 @@ func TestCommunityCMRights(t *testing.T) {
 		t.Errorf("platform calls = %q", got)
 	}
 }
+
+// A lockdown in a community's place, and its lift, are told to the
+// community's desk.
+func TestLockdownToldToCommunityDesk(t *testing.T) {
+	rs, err := rules.Parse("rules.yaml", agencyFile(t), rules.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	clk := &clock{t: at}
+	g := &guild{recorder: recorder{name: "discord"}}
+	desk := &communityDesk{rs: rs}
+	m, err := handlers.New(handlers.Options{Platforms: map[string]bot.Platform{"discord": g}, Store: memory.New(), Desk: desk, Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.SetCommunities(rs)
+	ev := join("j-1", at)
+	ev.Space = "123456789012345601"
+	if err := m.Handle(ctx, ev, raidVerdict(bot.Action{Kind: bot.ActLockdown, Duration: 10 * time.Minute})); err != nil {
+		t.Fatal(err)
+	}
+	clk.Add(11 * time.Minute)
+	if n, err := m.LiftLocks(ctx); n != 1 || err != nil {
+		t.Fatalf("LiftLocks = %d, %v", n, err)
+	}
+	desk.mu.Lock()
+	defer desk.mu.Unlock()
+	if len(desk.shown) != 2 {
+		t.Fatalf("desk = %q, want the lock and the lift", desk.shown)
+	}
+	for _, s := range desk.shown {
+		if !strings.Contains(s, `in "velo" → telegram -1001000000001, discord 223456789012345601`) {
+			t.Errorf("told %s, want velo's desk", s)
+		}
+	}
+}

@@ -74,7 +74,7 @@ func (m *Moderator) lock(ctx context.Context, p bot.Platform, ev bot.Event, a bo
 		m.log.Error("place locked but its settings before not kept: lift it by hand", "place", l.Key(), "err", err)
 	}
 	m.auditPlace(sctx, l, a, match.Rule, "", nil)
-	m.tellDesk(ctx, fmt.Sprintf("🔒 %s on %s until %s (rule %s)", a.String(), placeName(l), kept.Until.Format("15:04"), match.Rule))
+	m.tellDesk(ctx, l.Event, fmt.Sprintf("🔒 %s on %s until %s (rule %s)", a.String(), placeName(l), kept.Until.Format("15:04"), match.Rule))
 	return nil
 }
 
@@ -126,11 +126,11 @@ func (m *Moderator) LiftLocks(ctx context.Context) (int, error) {
 		lasted := bot.FormatDuration(now.Sub(l.Started).Round(time.Minute))
 		if err != nil {
 			m.count(m.Label(l.Event.Platform), opLift, ResultFailed)
-			m.tellDesk(ctx, fmt.Sprintf("⚠️ %s on %s could not be lifted: %v. Lift it by hand.", l.Kind, placeName(l), err))
+			m.tellDesk(ctx, l.Event, fmt.Sprintf("⚠️ %s on %s could not be lifted: %v. Lift it by hand.", l.Kind, placeName(l), err))
 			continue
 		}
 		m.count(m.Label(l.Event.Platform), opLift, ResultDone)
-		m.tellDesk(ctx, fmt.Sprintf("🔓 %s on %s lifted after %s", l.Kind, placeName(l), lasted))
+		m.tellDesk(ctx, l.Event, fmt.Sprintf("🔓 %s on %s lifted after %s", l.Kind, placeName(l), lasted))
 		n++
 	}
 	return n, errors.Join(errs...)
@@ -173,13 +173,14 @@ func (m *Moderator) auditPlace(ctx context.Context, l store.PlaceLock, a bot.Act
 	}
 }
 
-// tellDesk sends the desk a line about a place; without a desk it is logged.
-func (m *Moderator) tellDesk(ctx context.Context, text string) {
+// tellDesk sends a line about a place to the desk of its community (the
+// file's when it is in none); without a desk it is logged.
+func (m *Moderator) tellDesk(ctx context.Context, place bot.Event, text string) {
 	m.log.Info(text)
 	if m.desk == nil {
 		return
 	}
-	if err := m.retry.Do(ctx, func(ctx context.Context) error { return m.desk.Alert(ctx, text) }); err != nil {
+	if err := m.retry.Do(ctx, func(ctx context.Context) error { return m.deskAlert(ctx, place, text) }); err != nil {
 		m.log.Warn("desk not told", "text", text, "err", err)
 	}
 }
