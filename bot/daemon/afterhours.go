@@ -44,6 +44,9 @@ func (d *daemon) buildAfterHours(rs *rules.Ruleset, shift *handlers.Shift, desk 
 		Store: d.store, Desk: alertDesk, Logger: d.log.With("handler", "alert"), Registerer: reg,
 		Location: func() *time.Location { return rulesNow().Timezone },
 		CMs:      func() []string { return rulesNow().Desk.CMs },
+		Community: func(platform, space string) *rules.Community {
+			return rulesNow().CommunityOf(platform, space)
+		},
 	})
 	if err != nil {
 		return err

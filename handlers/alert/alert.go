@@ -30,6 +30,12 @@ type Desk interface {
 	Alert(ctx context.Context, text string) error
 }
 
+// CommunityDesk is a desk that can show an alert on a community's own desk
+// (handlers.CommunityDesk is one).
+type CommunityDesk interface {
+	AlertCommunity(ctx context.Context, community, text string) error
+}
+
 // Pager is a desk that can page the CMs: a message that mentions each of them.
 type Pager interface {
 	Page(ctx context.Context, text string) error
@@ -58,6 +64,10 @@ type Options struct {
 	Location func() *time.Location
 	// CMs names the desk's CMs in the text when the desk cannot page them.
 	CMs func() []string
+	// Community is the community of a wave's place (platform and space), or
+	// nil; nil Community is no communities. A community's waves go to its
+	// desk when Desk is a CommunityDesk, naming its CMs and the file's.
+	Community func(platform, space string) *rules.Community
 }
 
 // Alerter follows the waves and tells the desk. It is safe for concurrent use.
@@ -211,7 +221,7 @@ func (a *Alerter) raise(ctx context.Context, w wave.Wave) {
 	text := a.raisedText(w)
 	a.log.Warn("alert raised", "alert", w.Alert, "platform", w.Platform, "space", w.Space, "count", w.Count)
 	a.record(ctx, w, ModeRaised)
-	a.tell(ctx, text, true)
+	a.tell(ctx, w, text, true)
 }
 
 func (a *Alerter) over(ctx context.Context, w wave.Wave) {
@@ -228,12 +238,33 @@ func (a *Alerter) over(ctx context.Context, w wave.Wave) {
 	a.raised.WithLabelValues(w.Alert, "over").Inc()
 	a.log.Info("alert over", "alert", w.Alert, "platform", w.Platform, "space", w.Space, "count", w.Count)
 	a.record(ctx, w, ModeOver)
-	a.tell(ctx, a.overText(w), false)
+	a.tell(ctx, w, a.overText(w), false)
 }
 
-func (a *Alerter) tell(ctx context.Context, text string, page bool) {
+// tell sends text about w to the desk of w's community, or to the file's
+// desk, paging the CMs when page says so.
+func (a *Alerter) tell(ctx context.Context, w wave.Wave, text string, page bool) {
 	if a.o.Desk == nil {
 		return
+	}
+	if cd, ok := a.o.Desk.(CommunityDesk); ok && a.o.Community != nil {
+		if c := a.o.Community(w.Platform, w.Space); c != nil {
+			// The pager mentions the file's CMs on the file's desk: a
+			// community's desk names its own in the text.
+			if page {
+				var file []string
+				if a.o.CMs != nil {
+					file = a.o.CMs()
+				}
+				if cms := c.DeskFor(rules.Desk{CMs: file}).CMs; len(cms) > 0 {
+					text += "\ncc " + strings.Join(cms, ", ")
+				}
+			}
+			if err := cd.AlertCommunity(ctx, c.Name, text); err != nil {
+				a.log.Error("desk did not take the alert", "community", c.Name, "err", err)
+			}
+			return
+		}
 	}
 	var err error
 	if p, ok := a.o.Desk.(Pager); ok && page {

@@ -255,3 +255,52 @@ func metric(t *testing.T, reg *prometheus.Registry, name string, values ...strin
 	}
 	return 0
 }
+
+// communityDesk keeps the alerts by community ("" for the file's desk).
+type communityDesk struct{ told []string }
+
+func (d *communityDesk) Alert(_ context.Context, text string) error {
+	d.told = append(d.told, "file: "+text)
+	return nil
+}
+
+func (d *communityDesk) AlertCommunity(_ context.Context, community, text string) error {
+	d.told = append(d.told, community+": "+text)
+	return nil
+}
+
+// A wave on a community's page goes to the community's desk, naming its CMs
+// and the file's; a wave on a page of no community to the file's desk.
+func TestWaveToCommunityDesk(t *testing.T) {
+	rs, err := rules.Parse("wave.yaml", []byte(waveRules+`
+desk: {cms: ["telegram:1"]}
+communities:
+  shop:
+    places: ["facebook:100"]
+    desk: {telegram_chat: "-1002", cms: ["telegram:2"]}
+`), rules.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &communityDesk{}
+	t0 := time.Date(2026, 11, 20, 22, 0, 0, 0, time.UTC)
+	for _, page := range []string{"100", "200"} {
+		// a store and an alerter each: one wave of each alert at a time
+		st := memory.New()
+		defer st.Close()
+		eng := rules.NewEngine(rs, st, rules.Options{})
+		a, _ := alert.New(rs.WaveAlerts(), alert.Options{Store: st, Desk: d,
+			CMs:       func() []string { return rs.Desk.CMs },
+			Community: rs.CommunityOf})
+		for i := range 20 {
+			ev := bot.Event{ID: page + fmt.Sprint(i), Platform: "facebook", Space: page, Author: bot.Author{ID: "x"}, Text: "idiot", At: t0.Add(time.Duration(i) * time.Second)}
+			as, _ := eng.Assess(context.Background(), ev)
+			a.Observe(context.Background(), ev, as)
+		}
+	}
+	if len(d.told) != 2 || !strings.HasPrefix(d.told[0], "shop: ") || !strings.Contains(d.told[0], "facebook 100") ||
+		!strings.HasSuffix(d.told[0], "cc telegram:1, telegram:2") ||
+		!strings.HasPrefix(d.told[1], "file: ") || !strings.Contains(d.told[1], "facebook 200") {
+		t.Errorf("told %q", d.told)
+	}
+}
