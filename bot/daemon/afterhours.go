@@ -65,6 +65,7 @@ func (d *daemon) buildAfterHours(rs *rules.Ruleset, shift *handlers.Shift, desk 
 		Schedule:   func(t time.Time) bool { return rulesNow().AfterHours(t) },
 		Before:     d.flushTally,
 		Logger:     d.log.With("handler", "report"),
+		Rules:      rulesNow,
 	})
 	a.cases, err = handlers.NewEscalation(d.mod, handlers.EscalationOptions{
 		Age:        envDuration(d.cfg.Getenv, "VIGIE_ESCALATE_AFTER", 2*time.Hour),

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/vigie-bot/vigie/rules"
 	"github.com/vigie-bot/vigie/store"
 )
 
@@ -15,6 +16,12 @@ import (
 // is also a Picturer gets the chart.
 type Desk interface {
 	Alert(ctx context.Context, text string) error
+}
+
+// CommunityDesk is a desk that can show a text on a community's own desk
+// (handlers.CommunityDesk is one).
+type CommunityDesk interface {
+	AlertCommunity(ctx context.Context, community, text string) error
 }
 
 // Picturer is a desk that can show a picture with a text.
@@ -39,6 +46,10 @@ type MorningOptions struct {
 	Before func(ctx context.Context)
 	Now    func() time.Time
 	Logger *slog.Logger
+	// Rules, when set, is the rule file now: each community with a desk of
+	// its own (a chat or a channel) gets its own report there, for the same
+	// period, when Desk is a CommunityDesk.
+	Rules func() *rules.Ruleset
 }
 
 // Morning sends the shift's report to the desk at the start of office hours.
@@ -143,18 +154,48 @@ func (m *Morning) Send(ctx context.Context, since, until time.Time) error {
 		return err
 	}
 	text := "Good morning. " + r.Text()
+	var err1 error
 	if p, ok := m.o.Desk.(Picturer); ok {
 		png, err := r.Chart()
 		if err != nil {
 			return err
 		}
 		if err := p.Picture(ctx, text, "vigie-report.png", png); err != nil {
-			return fmt.Errorf("morning report: %w", err)
+			err1 = fmt.Errorf("morning report: %w", err)
 		}
+	} else if err := m.o.Desk.Alert(ctx, text); err != nil {
+		err1 = fmt.Errorf("morning report: %w", err)
+	}
+	return errors.Join(err1, m.sendCommunities(ctx, since, until))
+}
+
+// sendCommunities sends each community with a desk of its own its report,
+// as text: the file's desk has the whole one, chart included. A community
+// whose cases go to the file's desk gets none of its own.
+func (m *Morning) sendCommunities(ctx context.Context, since, until time.Time) error {
+	cd, ok := m.o.Desk.(CommunityDesk)
+	if !ok || m.o.Rules == nil {
 		return nil
 	}
-	if err := m.o.Desk.Alert(ctx, text); err != nil {
-		return fmt.Errorf("morning report: %w", err)
+	rs := m.o.Rules()
+	var errs []error
+	for _, c := range rs.Communities {
+		if c.Desk.TelegramChat == "" && c.Desk.DiscordChannel == "" {
+			continue
+		}
+		src, err := ForCommunity(m.o.Source(), rs, c.Name)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		r, err := Build(ctx, src, since, until)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("community %s: %w", c.Name, err))
+			continue
+		}
+		if err := cd.AlertCommunity(ctx, c.Name, "Good morning, "+c.Name+". "+r.Text()); err != nil {
+			errs = append(errs, fmt.Errorf("morning report of community %s: %w", c.Name, err))
+		}
 	}
-	return nil
+	return errors.Join(errs...)
 }

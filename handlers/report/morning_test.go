@@ -3,6 +3,7 @@ package report_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"image/png"
 	"strings"
 	"sync"
@@ -128,5 +129,67 @@ func TestMorningRunStartedAgain(t *testing.T) {
 	m.Run(stopped) // the job is back, in office hours
 	if len(d.texts) != 0 {
 		t.Errorf("a report at 14:00 from what was seen last night: %q", d.texts)
+	}
+}
+
+// communityDesk keeps the texts by community ("" for the file's desk).
+type communityDesk struct {
+	pictureDesk
+	community map[string]string
+}
+
+func (d *communityDesk) AlertCommunity(_ context.Context, community, text string) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.community[community] = text
+	return nil
+}
+
+// The morning report goes whole to the file's desk, with its chart, and to
+// each community with a desk of its own its own figures; a community whose
+// cases go to the file's desk gets none.
+func TestMorningReportPerCommunity(t *testing.T) {
+	nt := newNight(t)
+	for i := range 8 {
+		nt.event(at(19, 22, 0, i), "discord", "123456789012345678", "flooder", fmt.Sprint("spam ", i))
+	}
+	for i := range 25 {
+		nt.event(at(19, 23, 0, i*10), "facebook", "104523749012345", fmt.Sprint("angry", i%6), "quel idiot, ce service")
+	}
+	rs, err := rules.Parse("night.yaml", []byte(nightRules+`
+communities:
+  shop:
+    places: [facebook:104523749012345]
+    desk: {telegram_chat: "-1002"}
+  club:
+    places: [discord:123456789012345678]
+`), rules.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := report.Source{Store: nt.st, Events: nt.counts, Location: paris}
+	d := &communityDesk{community: map[string]string{}}
+	m := report.NewMorning(report.MorningOptions{
+		Source: func() report.Source { return src }, Store: nt.st, Desk: d,
+		AfterHours: rs.AfterHours, Schedule: rs.AfterHours,
+		Rules: func() *rules.Ruleset { return rs },
+	})
+	if err := m.Send(context.Background(), at(19, 19, 0, 0), at(20, 9, 0, 0)); err != nil {
+		t.Fatal(err)
+	}
+	if len(d.texts) != 1 || len(d.pictures) != 1 || !strings.Contains(d.texts[0], "33 events, 28 flagged") {
+		t.Errorf("file's desk got %q", d.texts)
+	}
+	if len(d.community) != 1 {
+		t.Fatalf("communities' desks got %q, want shop's alone", d.community)
+	}
+	shop := d.community["shop"]
+	for _, want := range []string{"Good morning, shop. Report", "insult 25"} {
+		if !strings.Contains(shop, want) {
+			t.Errorf("shop's report lacks %q:\n%s", want, shop)
+		}
+	}
+	if strings.Contains(shop, "flood") {
+		t.Errorf("shop's report counts the club's flood:\n%s", shop)
 	}
 }
