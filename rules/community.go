@@ -506,7 +506,7 @@ func communitySchema(strs func(string) obj, office, holidays obj) obj {
 		"desk": jsDesc(jsStrict(obj{
 			"telegram_chat":   jsScalar("The Telegram chat where the community's cases and alerts go (default: the file's desk)."),
 			"discord_channel": jsScalar("The Discord channel where the community's cases and alerts go (default: the file's desk)."),
-			"cms":             strs("The community's CMs, as platform:id, besides the file's."),
+			"cms":             strs("The community's CMs, as platform:id: they decide its cases and command in its places only; the file's CMs decide everywhere."),
 		}), "The community's desk."),
 		"modlog":       modLogSchema(),
 		"timezone":     jsScalar("The community's time zone (default: the file's)."),

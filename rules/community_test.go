@@ -144,3 +144,42 @@ communities:
 		}
 	}
 }
+
+// A CM named only in communities' cms may decide those communities' cases;
+// the file's CMs, and accounts in no list, are not held to one.
+func TestMayDecide(t *testing.T) {
+	rs, err := Parse("rules.yaml", []byte(`
+desk: {cms: ["telegram:1", "telegram:3"]}
+rules: [{name: r, when: 'true', do: [forward]}]
+communities:
+  a: {places: ["telegram:-1001"], desk: {cms: ["telegram:2", "telegram:3"]}}
+  b: {places: ["telegram:-1002"], desk: {cms: ["telegram:2", "telegram:4"]}}
+  c: {places: ["telegram:-1003"]}
+`), LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		cm, community string
+		ok            bool
+		own           string
+	}{
+		{"telegram:1", "a", true, ""},
+		{"telegram:1", "", true, ""},
+		{"telegram:3", "b", true, ""}, // the file's CM, also a's
+		{"telegram:2", "a", true, ""},
+		{"telegram:2", "b", true, ""},
+		{"telegram:2", "c", false, "a"},
+		{"telegram:4", "a", false, "b"},
+		{"telegram:4", "", false, "b"},
+		{"http:ann", "a", true, ""},
+	} {
+		if ok, own := rs.MayDecide(tc.cm, tc.community); ok != tc.ok || own != tc.own {
+			t.Errorf("MayDecide(%s, %q) = %v, %q; want %v, %q", tc.cm, tc.community, ok, own, tc.ok, tc.own)
+		}
+	}
+	var none *Ruleset
+	if ok, _ := none.MayDecide("telegram:4", "a"); !ok {
+		t.Error("no rule file holds no CM to a community")
+	}
+}

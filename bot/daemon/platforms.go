@@ -231,7 +231,8 @@ func (t *deskCommands) Report(ctx context.Context, period time.Duration) (string
 }
 
 // communityCMs are the CMs of the file's desk and of every community's: the
-// platforms know one list of who may decide.
+// platforms know one list of who may decide, and the handlers keep a
+// community's CMs to its cases and places (rules.Ruleset.MayDecide).
 func communityCMs(rs *rules.Ruleset) []string {
 	cms := slices.Clone(rs.Desk.CMs)
 	for _, c := range rs.Communities {
