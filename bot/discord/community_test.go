@@ -110,4 +110,17 @@ func TestCommunityCMRefused(t *testing.T) {
 	if got, _ := st.Case(context.Background(), cs.ID); got.Status != store.CaseDecided || got.DecidedBy != "discord:"+cm.id {
 		t.Errorf("case after the file's CM: %s by %s", got.Status, got.DecidedBy)
 	}
+
+	// a moderator's command in the shop's server, by the other community's CM
+	w := &modWorld{f: f, c: c, st: st, logs: logs}
+	f.dispatch("INTERACTION_CREATE", modSlash("960000000000000003", bob, 0, "kick", &newbie))
+	if got := w.answer(t, "960000000000000003"); got != "Sorry, this place belongs to community shop: your rights are community other's." {
+		t.Errorf("/kick by the other community's CM answered %q", got)
+	}
+	if n := f.count("DELETE", "/guilds/"+guildID+"/members/"); n != 0 {
+		t.Errorf("%d kicks after the refusal", n)
+	}
+	if !strings.Contains(logs.String(), "moderator's command refused: a community's CM") {
+		t.Errorf("the command's refusal is not audited:\n%s", logs)
+	}
 }
