@@ -166,7 +166,11 @@ func (m *Morning) Send(ctx context.Context, since, until time.Time) error {
 	} else if err := m.o.Desk.Alert(ctx, text); err != nil {
 		err1 = fmt.Errorf("morning report: %w", err)
 	}
-	return errors.Join(err1, m.sendCommunities(ctx, since, until))
+	// A community's report that fails is logged: the file's was sent.
+	if err := m.sendCommunities(ctx, since, until); err != nil {
+		m.log.Error("a community's morning report not sent", "err", err)
+	}
+	return err1
 }
 
 // sendCommunities sends each community with a desk of its own its report,
