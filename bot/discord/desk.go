@@ -387,7 +387,6 @@ func (c *Client) handleButton(ctx context.Context, i *discordgo.Interaction) {
 	switch {
 	case errors.As(err, &other):
 		// audited by the commands as a refusal; nothing was done
-		c.met.interactions.WithLabelValues("button", "refused").Inc()
 		c.followup(ctx, i, "Sorry, "+other.Error()+".")
 		return
 	case errors.Is(err, bot.ErrDecided) && card.Decided():
