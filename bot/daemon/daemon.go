@@ -832,7 +832,8 @@ func (d *daemon) evaluate(ctx context.Context, ev bot.Event) (bot.Verdict, error
 		}
 		buf = appendAction(buf, a)
 	}
-	d.log.Info("verdict", "event", ev.Key(), "rules", string(buf[:names]), "actions", string(buf[names:]))
+	d.log.LogAttrs(ctx, slog.LevelInfo, "verdict", slog.String("event", ev.Key()),
+		slog.String("rules", string(buf[:names])), slog.String("actions", string(buf[names:])))
 	return v, nil
 }
 
