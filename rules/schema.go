@@ -141,6 +141,7 @@ func schemaDoc() obj {
 		}), "Events posted to /v1/events."),
 		"tests":  jsList(testSchema(strs), false, "The file's own tests, run by vigie test."),
 		"modlog": modLogSchema(),
+		"verify": verifySchema(),
 	}
 	// rules, or faq alone for a file that only answers questions.
 	s := jsStrict(props)
@@ -216,6 +217,7 @@ func testSchema(strs func(string) obj) obj {
 		"joined_at":   jsScalar("When the author joined: RFC 3339 or local like 2026-01-05 23:30."),
 		"account_age": jsDuration("The account's age."),
 		"member_age":  jsDuration("How long the author has been a member."),
+		"verified":    jsBoolean("The author pressed the verify: button, or was never asked (default true)."),
 	}), "The event's author.")
 	event := jsDesc(jsStrict(obj{
 		"id":           jsScalar("Event id (default t1, t2…)."),

@@ -38,6 +38,7 @@ type fileSpec struct {
 	// even though vigie's own connector for them is on (http_events.act_on).
 	HTTPActOn []string
 	ModLog    modLogSpec
+	Verify    verifySpec
 }
 
 type officeSpec struct {
@@ -114,7 +115,7 @@ type faqEntrySpec struct {
 func (d *decoder) decodeFile(root *yaml.Node) fileSpec {
 	var fs fileSpec
 	top, ok := d.mapping(root, "rule file", "timezone", "office_hours", "holidays", "desk",
-		"lists", "models", "counters", "rules", "faq", "tests", "alerts", "comments", "http_events", "modlog")
+		"lists", "models", "counters", "rules", "faq", "tests", "alerts", "comments", "http_events", "modlog", "verify")
 	if !ok {
 		return fs
 	}
@@ -165,6 +166,9 @@ func (d *decoder) decodeFile(root *yaml.Node) fileSpec {
 	}
 	if e, ok := top["modlog"]; ok {
 		fs.ModLog = d.decodeModLog(e.Value)
+	}
+	if e, ok := top["verify"]; ok {
+		fs.Verify = d.decodeVerify(e.Value)
 	}
 	return fs
 }
