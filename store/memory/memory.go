@@ -124,6 +124,8 @@ type Store struct {
 	notes noteBook
 	// leases are the single-owner jobs' leases (leases.go).
 	leases leaseBook
+	// verify holds the pending verifications of new members (verify.go).
+	verify verifyBook
 
 	casesMu sync.Mutex
 	cases   map[string]*caseRec
