@@ -29,7 +29,8 @@ type Verifications interface {
 	// it; ok is false when there was none. Of a press and a deadline that
 	// race, only one takes it, and only that one acts.
 	TakePending(ctx context.Context, platform, space, user string) (p Pending, ok bool, err error)
-	// DuePending returns up to max pending verifications whose deadline is
-	// at or before now, earliest first; they stay pending until taken.
-	DuePending(ctx context.Context, now time.Time, max int) ([]Pending, error)
+	// DuePending returns up to max pending verifications on platform whose
+	// deadline is at or before now, earliest first; they stay pending until
+	// taken.
+	DuePending(ctx context.Context, platform string, now time.Time, max int) ([]Pending, error)
 }

@@ -50,12 +50,12 @@ func (s *Store) TakePending(_ context.Context, platform, space, user string) (bo
 }
 
 // DuePending returns the verifications due at now, earliest first.
-func (s *Store) DuePending(_ context.Context, now time.Time, max int) ([]bot.Pending, error) {
+func (s *Store) DuePending(_ context.Context, platform string, now time.Time, max int) ([]bot.Pending, error) {
 	b := &s.verify
 	b.mu.Lock()
 	var out []bot.Pending
 	for _, p := range b.pending {
-		if !p.Deadline.After(now) {
+		if p.Platform == platform && !p.Deadline.After(now) {
 			out = append(out, p)
 		}
 	}

@@ -20,7 +20,9 @@ var (
 // The pending verifications are a hash (member → JSON) and a sorted set
 // (member by deadline) in one slot, so that taking one is a transaction.
 func (s *Store) pendingKey() string { return s.cfg.prefix + ":{verify}:pending" }
-func (s *Store) dueKey() string     { return s.cfg.prefix + ":{verify}:due" }
+func (s *Store) dueKey(platform string) string {
+	return s.cfg.prefix + ":{verify}:due:" + platform
+}
 
 func pendingField(platform, space, user string) string {
 	return strconv.Quote(platform) + strconv.Quote(space) + strconv.Quote(user)
@@ -35,7 +37,7 @@ func (s *Store) PutPending(ctx context.Context, p bot.Pending) error {
 	f := pendingField(p.Platform, p.Space, p.User)
 	pipe := s.c.Pipeline()
 	pipe.HSet(ctx, s.pendingKey(), f, b)
-	pipe.ZAdd(ctx, s.dueKey(), goredis.Z{Score: float64(p.Deadline.UnixMilli()), Member: f})
+	pipe.ZAdd(ctx, s.dueKey(p.Platform), goredis.Z{Score: float64(p.Deadline.UnixMilli()), Member: f})
 	if _, err = pipe.Exec(ctx); err != nil {
 		return fmt.Errorf("redis verify %s: %w", p.User, err)
 	}
@@ -63,7 +65,7 @@ return v`)
 
 // TakePending removes and returns the member's pending verification.
 func (s *Store) TakePending(ctx context.Context, platform, space, user string) (bot.Pending, bool, error) {
-	raw, err := takePending.Run(ctx, s.c, []string{s.pendingKey(), s.dueKey()}, pendingField(platform, space, user)).Text()
+	raw, err := takePending.Run(ctx, s.c, []string{s.pendingKey(), s.dueKey(platform)}, pendingField(platform, space, user)).Text()
 	if err == goredis.Nil {
 		return bot.Pending{}, false, nil
 	}
@@ -78,9 +80,9 @@ func (s *Store) TakePending(ctx context.Context, platform, space, user string) (
 }
 
 // DuePending returns the verifications due at now, earliest first.
-func (s *Store) DuePending(ctx context.Context, now time.Time, max int) ([]bot.Pending, error) {
+func (s *Store) DuePending(ctx context.Context, platform string, now time.Time, max int) ([]bot.Pending, error) {
 	pipe := s.c.Pipeline()
-	due := pipe.ZRangeByScore(ctx, s.dueKey(), &goredis.ZRangeBy{
+	due := pipe.ZRangeByScore(ctx, s.dueKey(platform), &goredis.ZRangeBy{
 		Min: "-inf", Max: strconv.FormatInt(now.UnixMilli(), 10), Count: int64(max)})
 	if _, err := pipe.Exec(ctx); err != nil {
 		return nil, fmt.Errorf("redis due verifications: %w", err)
@@ -123,6 +125,6 @@ func (f *Fallback) TakePending(ctx context.Context, platform, space, user string
 }
 
 // DuePending reads Redis.
-func (f *Fallback) DuePending(ctx context.Context, now time.Time, max int) ([]bot.Pending, error) {
-	return f.primary.DuePending(ctx, now, max)
+func (f *Fallback) DuePending(ctx context.Context, platform string, now time.Time, max int) ([]bot.Pending, error) {
+	return f.primary.DuePending(ctx, platform, now, max)
 }

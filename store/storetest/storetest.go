@@ -1385,17 +1385,20 @@ func testVerifications(t *testing.T, newStore func(t *testing.T) store.Store) {
 			t.Fatal(err)
 		}
 	}
+	if err := v.PutPending(ctx, bot.Pending{Platform: "discord", Space: "g", User: "7", Deadline: t0}); err != nil {
+		t.Fatal(err)
+	}
 	if ok, err := v.IsPending(ctx, "telegram", "-100", "8"); err != nil || !ok {
 		t.Errorf("IsPending(8) = %v, %v, want true", ok, err)
 	}
 	if ok, err := v.IsPending(ctx, "telegram", "-200", "8"); err != nil || ok {
 		t.Errorf("IsPending in another space = %v, %v, want false", ok, err)
 	}
-	due, err := v.DuePending(ctx, t0.Add(2*time.Minute), 10)
+	due, err := v.DuePending(ctx, "telegram", t0.Add(2*time.Minute), 10)
 	if err != nil || len(due) != 2 || due[0].User != "9" || due[1].User != "8" || due[1].Prompt != "58" || !due[1].Deadline.Equal(t0.Add(2*time.Minute)) {
 		t.Errorf("DuePending = %+v, %v, want 9 then 8", due, err)
 	}
-	if due, _ := v.DuePending(ctx, t0.Add(time.Hour), 1); len(due) != 1 || due[0].User != "9" {
+	if due, _ := v.DuePending(ctx, "telegram", t0.Add(time.Hour), 1); len(due) != 1 || due[0].User != "9" {
 		t.Errorf("DuePending max 1 = %+v, want 9", due)
 	}
 
@@ -1417,7 +1420,7 @@ func testVerifications(t *testing.T, newStore func(t *testing.T) store.Store) {
 	if ok, _ := v.IsPending(ctx, "telegram", "-100", "8"); ok {
 		t.Error("still pending once taken")
 	}
-	if due, _ := v.DuePending(ctx, t0.Add(time.Hour), 10); len(due) != 2 || due[0].User != "9" || due[1].User != "7" {
+	if due, _ := v.DuePending(ctx, "telegram", t0.Add(time.Hour), 10); len(due) != 2 || due[0].User != "9" || due[1].User != "7" {
 		t.Errorf("DuePending after a take = %+v, want 9 and 7", due)
 	}
 }
