@@ -154,7 +154,9 @@ type Client struct {
 	queue chan bot.Event
 	met   *metrics
 	// work runs the desk's work, so that Run returns after it.
-	work    *deskwork.Pool
+	work *deskwork.Pool
+	// verify is the verification of new members, when on (verify.go).
+	verify  atomic.Pointer[Verify]
 	running atomic.Bool
 	// modRoleIDs are the moderator roles' ids, names resolved (authority.go).
 	modRoleIDs atomic.Pointer[map[string]bool]
