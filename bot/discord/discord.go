@@ -405,6 +405,7 @@ func (e *APIError) Error() string {
 // Discord's JSON error codes vigie reads.
 const (
 	codeUnknownMessage     = 10008
+	codeUnknownMember      = 10007
 	codeCannotDMUser       = 50007
 	codeMissingPermissions = 50013
 )

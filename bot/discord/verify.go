@@ -42,6 +42,7 @@ const (
 	verifyPassed  = "passed"
 	verifyKicked  = "kicked"
 	verifyKept    = "kept"
+	verifyLeft    = "left"
 	verifyRefused = "refused"
 	verifyFailed  = "failed"
 )
@@ -250,7 +251,13 @@ func (c *Client) VerifyDue(ctx context.Context, now time.Time) (int, error) {
 			log.Info("verify: new member did not press in time, kept held", "audit", true)
 			continue
 		}
-		if err := c.Kick(ctx, bot.Event{Platform: Platform, Space: p.Space, Author: bot.Author{ID: p.User}}); err != nil {
+		err = c.Kick(ctx, bot.Event{Platform: Platform, Space: p.Space, Author: bot.Author{ID: p.User}})
+		if apiCode(err) == codeUnknownMember {
+			c.met.verify.WithLabelValues(verifyLeft).Inc()
+			log.Info("verify: new member left without pressing", "audit", true)
+			continue
+		}
+		if err != nil {
 			c.verifyFailed(ctx, log, fmt.Sprintf("%s (%s) did not press in time but could not be removed: %v", p.Name, p.User, err), err)
 			continue
 		}

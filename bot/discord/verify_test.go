@@ -19,7 +19,7 @@ type fakeClock struct {
 	t  time.Time
 }
 
-func (k *fakeClock) now() time.Time       { k.mu.Lock(); defer k.mu.Unlock(); return k.t }
+func (k *fakeClock) now() time.Time      { k.mu.Lock(); defer k.mu.Unlock(); return k.t }
 func (k *fakeClock) add(d time.Duration) { k.mu.Lock(); k.t = k.t.Add(d); k.mu.Unlock() }
 
 // verifyPress is an INTERACTION_CREATE for the verify button of the prompt
@@ -58,6 +58,9 @@ func TestVerifyPress(t *testing.T) {
 	f.dispatch("GUILD_MEMBER_ADD", memberObject(newbie, nil, t0))
 	if ev := <-out; ev.Kind != bot.KindJoin || !ev.Author.Unverified {
 		t.Fatalf("join event = %+v, want an unverified join", ev)
+	}
+	if ev := <-out; ev.Kind != bot.KindProfile || !ev.Author.Unverified {
+		t.Errorf("profile event = %+v, want the unverified member's names", ev)
 	}
 	held := f.waitFor(t, "PATCH", "/guilds/"+guildID+"/members/"+newbie.id, 1, nil)
 	if until, _ := held.Body["communication_disabled_until"].(string); until == "" {
@@ -135,5 +138,25 @@ func TestVerifyForbidden(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), "verify: could not hold") || !strings.Contains(logs.String(), "audit=true") {
 		t.Errorf("the refusal is not audited:\n%s", logs)
+	}
+}
+
+// TestVerifyLeft: a member who left before their time ran out is not a
+// failure for the desk.
+func TestVerifyLeft(t *testing.T) {
+	f, c, st, clock, out, logs := newVerifyClient(t, "")
+	f.dispatch("GUILD_MEMBER_ADD", memberObject(newbie, nil, t0))
+	<-out
+	pendingIs(t, st, newbie.id, true)
+	f.fail("DELETE", "/guilds/"+guildID+"/members/", 404, `{"message": "Unknown Member", "code": 10007}`, nil, 1)
+	clock.add(5 * time.Minute)
+	if n, err := c.VerifyDue(context.Background(), clock.now()); n != 1 || err != nil {
+		t.Fatalf("VerifyDue = %d, %v", n, err)
+	}
+	if !strings.Contains(logs.String(), "left without pressing") {
+		t.Errorf("the departure is not audited:\n%s", logs)
+	}
+	if n := f.count("POST", "/channels/"+deskID+"/messages"); n != 0 {
+		t.Errorf("the desk was told %d times of a member who left", n)
 	}
 }

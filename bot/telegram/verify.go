@@ -61,12 +61,18 @@ func (c *Client) verifying(ctx context.Context, evs []bot.Event) {
 	if v == nil {
 		return
 	}
+	asked := map[string]bool{}
 	for i := range evs {
 		ev := &evs[i]
+		if ev.Kind == bot.KindProfile && asked[ev.Author.ID] {
+			// the names of the member who just joined, judged with the join
+			ev.Author.Unverified = true
+		}
 		if ev.Kind != bot.KindJoin || ev.Author.Bot {
 			continue
 		}
 		ev.Author.Unverified = true
+		asked[ev.Author.ID] = true
 		chat, err1 := strconv.ParseInt(ev.Space, 10, 64)
 		user, err2 := strconv.ParseInt(ev.Author.ID, 10, 64)
 		if err1 != nil || err2 != nil || user <= 0 {

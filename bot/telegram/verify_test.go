@@ -19,7 +19,7 @@ type fakeClock struct {
 	t  time.Time
 }
 
-func (k *fakeClock) now() time.Time       { k.mu.Lock(); defer k.mu.Unlock(); return k.t }
+func (k *fakeClock) now() time.Time      { k.mu.Lock(); defer k.mu.Unlock(); return k.t }
 func (k *fakeClock) add(d time.Duration) { k.mu.Lock(); k.t = k.t.Add(d); k.mu.Unlock() }
 
 func joins(u tgUser, date int64) map[string]any {
@@ -65,6 +65,9 @@ func TestVerifyPress(t *testing.T) {
 	ev := <-out
 	if ev.Kind != bot.KindJoin || !ev.Author.Unverified {
 		t.Fatalf("join event = %+v, want an unverified join", ev)
+	}
+	if ev := <-out; ev.Kind != bot.KindProfile || !ev.Author.Unverified {
+		t.Errorf("profile event = %+v, want the unverified member's names", ev)
 	}
 	held := f.waitFor("restrictChatMember", 1, nil)
 	if held.Params.Get("user_id") != "7" || permission(t, held, "can_send_messages") {
