@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -125,6 +126,9 @@ func discordConnector(cfg Config, rs *rules.Ruleset, reg prometheus.Registerer) 
 			}
 		}
 	}})
+	// lastRole is the hold role of the last verify: section, for the
+	// members still held once it is taken out.
+	var lastRole atomic.Pointer[string]
 	var platform bot.Platform = shards.all[0]
 	if len(shards.all) > 1 {
 		platform = shards
@@ -137,9 +141,18 @@ func discordConnector(cfg Config, rs *rules.Ruleset, reg prometheus.Registerer) 
 		Attach:    func(c *handlers.Commands) { cmds.c = c },
 		Verify: func(v rules.Verify, pending bot.Verifications) {
 			var dv *discord.Verify
-			if v.On && pending != nil {
+			switch {
+			case v.On && pending != nil:
+				lastRole.Store(&v.DiscordRole)
 				dv = &discord.Verify{Timeout: v.Timeout, Kick: v.OnFail == rules.VerifyKick, Prompt: v.Prompt,
 					Button: v.Button, Channel: v.DiscordChannel, Role: v.DiscordRole, Pending: pending}
+			case pending != nil:
+				// Those asked before are still let go, from the role they
+				// were given if there was one.
+				dv = &discord.Verify{Off: true, Pending: pending}
+				if r := lastRole.Load(); r != nil {
+					dv.Role = *r
+				}
 			}
 			for _, cl := range shards.all {
 				cl.SetVerify(dv)

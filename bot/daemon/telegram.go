@@ -104,8 +104,13 @@ func telegramConnector(cfg Config, rs *rules.Ruleset, reg prometheus.Registerer)
 		},
 	}
 	c.Verify = func(v rules.Verify, pending bot.Verifications) {
-		if !v.On || pending == nil {
+		switch {
+		case pending == nil:
 			tg.SetVerify(nil)
+			return
+		case !v.On:
+			// Those asked before are still let go.
+			tg.SetVerify(&telegram.Verify{Off: true, Pending: pending})
 			return
 		}
 		tg.SetVerify(&telegram.Verify{Timeout: v.Timeout, Kick: v.OnFail == rules.VerifyKick, Prompt: v.Prompt,

@@ -34,7 +34,7 @@ func newMetrics(reg prometheus.Registerer, queueLen func() float64, log *slog.Lo
 		}, []string{"kind"}),
 		verify: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name:        "vigie_verifications_total",
-			Help:        "New members' verifications, by platform and result: asked, passed, kicked, kept (held past the time limit), left (gone before it), refused (a press by someone else), failed (the platform refused to hold, post, lift or kick).",
+			Help:        "New members' verifications, by platform and result: asked, passed, kicked, kept (held past the time limit), left (gone before it), released (verification turned off meanwhile), refused (a press by someone else), failed (the platform refused to hold, post, lift or kick).",
 			ConstLabels: prometheus.Labels{"platform": Platform},
 		}, []string{"result"}),
 		connected: prometheus.NewGauge(prometheus.GaugeOpts{

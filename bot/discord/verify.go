@@ -31,6 +31,9 @@ type Verify struct {
 	Pending bot.Verifications
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
+	// Off asks no one new (verify: was taken out of the rule file); those
+	// asked before are still let go on their press, and at their deadline.
+	Off bool
 }
 
 // verifyPrefix starts the button's custom id: vf:GUILD:USER.
@@ -38,13 +41,15 @@ const verifyPrefix = "vf:"
 
 // The outcomes of verifications, in vigie_verifications_total{result}.
 const (
-	verifyAsked   = "asked"
-	verifyPassed  = "passed"
-	verifyKicked  = "kicked"
-	verifyKept    = "kept"
-	verifyLeft    = "left"
-	verifyRefused = "refused"
-	verifyFailed  = "failed"
+	verifyAsked  = "asked"
+	verifyPassed = "passed"
+	verifyKicked = "kicked"
+	verifyKept   = "kept"
+	// released: verification was turned off before they pressed
+	verifyReleased = "released"
+	verifyLeft     = "left"
+	verifyRefused  = "refused"
+	verifyFailed   = "failed"
 )
 
 // opVerify names verification's calls in errors.
@@ -68,7 +73,7 @@ func (v *Verify) holdFor() time.Duration { return min(2*v.Timeout+time.Hour, Max
 // verification. Bots are not asked: an admin added them.
 func (c *Client) verifying(ev *bot.Event) {
 	v := c.verify.Load()
-	if v == nil || ev.Kind != bot.KindJoin || ev.Author.Bot {
+	if v == nil || v.Off || ev.Kind != bot.KindJoin || ev.Author.Bot {
 		return
 	}
 	c.sinkMu.RLock()
@@ -113,6 +118,9 @@ func (c *Client) askVerify(ctx context.Context, v *Verify, guild, user, name str
 		return
 	}
 	p := bot.Pending{Platform: Platform, Space: guild, User: user, Name: name, Prompt: msg.ChannelID + ":" + msg.ID, Deadline: v.now().Add(v.Timeout)}
+	if old, ok, _ := v.Pending.TakePending(ctx, Platform, guild, user); ok {
+		c.deletePrompt(ctx, old.Prompt) // they came back before their time ran out
+	}
 	if err := v.Pending.PutPending(ctx, p); err != nil {
 		c.release(ctx, v, target)
 		c.deletePrompt(ctx, p.Prompt)
@@ -246,6 +254,15 @@ func (c *Client) VerifyDue(ctx context.Context, now time.Time) (int, error) {
 		n++
 		log := c.log.With("guild", p.Space, "user", p.User, "name", p.Name)
 		c.deletePrompt(ctx, p.Prompt)
+		if v.Off {
+			if err := c.release(ctx, v, bot.Event{Platform: Platform, Space: p.Space, Author: bot.Author{ID: p.User}}); err != nil && apiCode(err) != codeUnknownMember {
+				c.verifyFailed(ctx, log, fmt.Sprintf("verification is off but %s (%s) could not be let speak: %v", p.Name, p.User, err), err)
+				continue
+			}
+			c.met.verify.WithLabelValues(verifyReleased).Inc()
+			log.Info("verify: verification is off, new member released", "audit", true)
+			continue
+		}
 		if !v.Kick {
 			c.met.verify.WithLabelValues(verifyKept).Inc()
 			log.Info("verify: new member did not press in time, kept held", "audit", true)

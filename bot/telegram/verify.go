@@ -29,6 +29,9 @@ type Verify struct {
 	Pending bot.Verifications
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
+	// Off asks no one new (verify: was taken out of the rule file); those
+	// asked before are still let go on their press, and at their deadline.
+	Off bool
 }
 
 // verifyPrefix starts the button's callback data: vf:CHAT:USER.
@@ -36,12 +39,14 @@ const verifyPrefix = "vf:"
 
 // The outcomes of verifications, in vigie_verifications_total{result}.
 const (
-	verifyAsked   = "asked"
-	verifyPassed  = "passed"
-	verifyKicked  = "kicked"
-	verifyKept    = "kept"
-	verifyRefused = "refused" // a press by someone else
-	verifyFailed  = "failed"  // the platform refused to hold, post or lift
+	verifyAsked  = "asked"
+	verifyPassed = "passed"
+	verifyKicked = "kicked"
+	verifyKept   = "kept"
+	// released: verification was turned off before they pressed
+	verifyReleased = "released"
+	verifyRefused  = "refused" // a press by someone else
+	verifyFailed   = "failed"  // the platform refused to hold, post or lift
 )
 
 // SetVerify turns verification of new members on (v non-nil) or off.
@@ -58,7 +63,7 @@ func (v *Verify) now() time.Time {
 // verification. Bots are not asked: an admin added them.
 func (c *Client) verifying(ctx context.Context, evs []bot.Event) {
 	v := c.verify.Load()
-	if v == nil {
+	if v == nil || v.Off {
 		return
 	}
 	asked := map[string]bool{}
@@ -108,6 +113,9 @@ func (c *Client) askVerify(ctx context.Context, v *Verify, chat, user int64, nam
 	}
 	p := bot.Pending{Platform: Platform, Space: itoa(chat), User: itoa(user), Name: name,
 		Prompt: strconv.Itoa(msg.MessageID), Deadline: v.now().Add(v.Timeout)}
+	if old, ok, _ := v.Pending.TakePending(ctx, Platform, p.Space, p.User); ok {
+		c.deletePrompt(ctx, chat, old.Prompt) // they came back before their time ran out
+	}
 	if err := v.Pending.PutPending(ctx, p); err != nil {
 		c.lift(ctx, chat, user)
 		c.deletePrompt(ctx, chat, p.Prompt)
@@ -242,6 +250,15 @@ func (c *Client) VerifyDue(ctx context.Context, now time.Time) (int, error) {
 		user, _ := strconv.ParseInt(p.User, 10, 64)
 		log := c.log.With("chat", chat, "user", user, "name", p.Name)
 		c.deletePrompt(ctx, chat, p.Prompt)
+		if v.Off {
+			if err := c.lift(ctx, chat, user); err != nil {
+				c.verifyFailed(ctx, log, chat, fmt.Sprintf("verification is off but %s (%d) could not be let speak: %v", p.Name, user, err), err)
+				continue
+			}
+			c.metrics.verify.WithLabelValues(verifyReleased).Inc()
+			log.Info("verify: verification is off, new member released", "audit", true)
+			continue
+		}
 		if !v.Kick {
 			c.metrics.verify.WithLabelValues(verifyKept).Inc()
 			log.Info("verify: new member did not press in time, kept held", "audit", true)

@@ -175,3 +175,56 @@ func waitPending(t *testing.T, st *memory.Store, user string, want bool) {
 	}
 	t.Fatalf("member %s pending: want %v", user, want)
 }
+
+// TestVerifyTurnedOff: once verify: is taken out, no one new is asked, and
+// those asked before are let go at their deadline rather than kicked.
+func TestVerifyTurnedOff(t *testing.T) {
+	f, c, st, clock, out, _ := newVerifyClient(t)
+	ctx := context.Background()
+	f.push(joins(bob, t0))
+	<-out
+	<-out
+	waitPending(t, st, "7", true)
+	c.SetVerify(&Verify{Off: true, Pending: st, Now: clock.now})
+
+	f.push(joins(carol, t0+1))
+	if ev := <-out; ev.Author.Unverified {
+		t.Errorf("a join after verification was turned off is unverified: %+v", ev)
+	}
+	<-out
+	clock.add(5 * time.Minute)
+	if n, err := c.VerifyDue(ctx, clock.now()); n != 1 || err != nil {
+		t.Fatalf("VerifyDue = %d, %v", n, err)
+	}
+	lifted := f.waitFor("restrictChatMember", 2, nil)
+	if lifted.Params.Get("user_id") != "7" || !permission(t, lifted, "can_send_messages") {
+		t.Errorf("release = %v", lifted.Params)
+	}
+	if n := f.count("restrictChatMember", func(c apiCall) bool { return c.Params.Get("user_id") == "8" }); n != 0 {
+		t.Errorf("the member who joined after was held %d times", n)
+	}
+	if n := f.count("banChatMember", nil); n != 0 {
+		t.Errorf("%d kicks once verification was off", n)
+	}
+}
+
+// TestVerifyRejoin: a member who comes back before their time ran out is
+// asked again, and the first prompt goes.
+func TestVerifyRejoin(t *testing.T) {
+	f, _, st, _, out, _ := newVerifyClient(t)
+	f.push(joins(bob, t0))
+	<-out
+	<-out
+	first := f.waitFor("sendMessage", 1, inChat(group.id))
+	waitPending(t, st, "7", true)
+	f.push(map[string]any{"chat_member": map[string]any{
+		"chat": group.json(), "from": bob.json(), "date": t0 + 10,
+		"old_chat_member": map[string]any{"user": bob.json(), "status": "member"},
+		"new_chat_member": map[string]any{"user": bob.json(), "status": "left"},
+	}})
+	f.push(joins(bob, t0+120)) // a join within a minute of the last is the same one
+	<-out
+	f.waitFor("sendMessage", 2, inChat(group.id))
+	f.waitFor("deleteMessage", 1, func(c apiCall) bool { return c.Params.Get("message_id") == strconv.Itoa(first.MsgID) })
+	waitPending(t, st, "7", true)
+}
