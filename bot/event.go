@@ -40,9 +40,14 @@ type Author struct {
 	// taken on such an author: it becomes a case for the CMs instead.
 	RolesUnknown bool `json:"roles_unknown,omitempty"`
 	// Bot marks automated accounts as the platform reports them.
-	Bot       bool      `json:"bot,omitempty"`
-	CreatedAt time.Time `json:"created_at,omitzero"`
-	JoinedAt  time.Time `json:"joined_at,omitzero"`
+	Bot bool `json:"bot,omitempty"`
+	// Unverified marks a new member who has not yet pressed the verify:
+	// button. Everyone else counts as verified, members who joined before
+	// vigie or while verification was off among them: the zero value is
+	// the usual case, and an event from elsewhere need not say.
+	Unverified bool      `json:"unverified,omitempty"`
+	CreatedAt  time.Time `json:"created_at,omitzero"`
+	JoinedAt   time.Time `json:"joined_at,omitzero"`
 }
 
 // Event is one thing that happened on a platform, in vigie's neutral shape. Its JSON

@@ -52,6 +52,8 @@ type Ruleset struct {
 	HTTPActOn []string
 	// ModLog is where every action is logged (modlog:).
 	ModLog ModLog
+	// Verify is the new members' button captcha (verify:).
+	Verify Verify
 	// Timezone is the file's timezone:, UTC when it gives none. Office hours,
 	// holidays and the tests' local times are read in it.
 	Timezone *time.Location
@@ -211,6 +213,7 @@ func compileFile(d *decoder, fs fileSpec, opts LoadOptions) *Ruleset {
 		DiscordGuilds: fs.Desk.DiscordGuilds, TelegramChats: fs.Desk.TelegramChats, CMs: fs.Desk.CMs}
 	rs.HTTPActOn = fs.HTTPActOn
 	rs.ModLog = compileModLog(fs.ModLog)
+	rs.Verify = compileVerify(fs.Verify)
 	rs.hideComments = fs.CommentDelete == "hide"
 
 	c := &exprCompiler{d: d, counterIndex: map[string]int{}, lists: map[string]*wordList{}}

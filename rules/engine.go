@@ -451,6 +451,7 @@ func newEnv(env *exprEnv, ev *bot.Event, content string, a *text.Analysis, now t
 			Bot:        ev.Author.Bot,
 			AccountAge: age(now, ev.Author.CreatedAt),
 			MemberAge:  age(now, ev.Author.JoinedAt),
+			Verified:   !ev.Author.Unverified,
 		},
 		Links:      a.Links,
 		Domains:    a.Domains,

@@ -25,6 +25,9 @@ import (
 // time.Duration measured at evaluation time, and ZERO WHEN UNKNOWN (the platform
 // did not say when the account was created or the member joined), so a test for a
 // new account is written `author.account_age > 0 and author.account_age < duration("7d")`.
+// author.verified is false while a new member has not pressed the verify:
+// button, true otherwise (also for members who joined before vigie, or while
+// verification was off).
 //
 // Text features, computed once per event by package rules/text: links and domains
 // (lists of strings), mentions and emojis (counts), caps (share of capital letters,
@@ -135,6 +138,7 @@ type authorEnv struct {
 	Bot        bool          `expr:"bot"`
 	AccountAge time.Duration `expr:"account_age"`
 	MemberAge  time.Duration `expr:"member_age"`
+	Verified   bool          `expr:"verified"`
 }
 
 type listMatch struct {

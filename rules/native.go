@@ -322,6 +322,8 @@ func nativeMember(n *ast.MemberNode) (nval, bool) {
 			return nval{kind: nBool, b: func(e *exprEnv) bool { return e.Author.Staff }}, true
 		case "bot":
 			return nval{kind: nBool, b: func(e *exprEnv) bool { return e.Author.Bot }}, true
+		case "verified":
+			return nval{kind: nBool, b: func(e *exprEnv) bool { return e.Author.Verified }}, true
 		case "account_age":
 			return nval{kind: nDuration, d: func(e *exprEnv) time.Duration { return e.Author.AccountAge }}, true
 		case "member_age":

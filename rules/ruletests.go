@@ -17,7 +17,7 @@ package rules
 // thread, reply_to, text, attachments, files, hidden_links, forward with from and
 // text, embeds with title, description, url and fields (name, value), poll with
 // question and options, link, label, and author with id, name, username, roles,
-// staff, bot, created_at, joined_at) plus:
+// staff, bot, created_at, joined_at, verified) plus:
 //   - at: the event's time, absolute: RFC 3339 ("2026-01-05T23:30:00+01:00") or a
 //     local time in the file's timezone ("2026-01-05T23:30" or "2026-01-05 23:30").
 //   - after: a duration from the test's base time, Monday 2026-01-05 12:00 in the
@@ -137,7 +137,7 @@ var testEventKeys = []string{"id", "platform", "kind", "space", "channel", "thre
 	"at", "after", "repeat", "every"}
 
 var testAuthorKeys = []string{"id", "name", "username", "roles", "staff", "bot", "created_at", "joined_at",
-	"account_age", "member_age"}
+	"account_age", "member_age", "verified"}
 
 func compileTests(d *decoder, fs fileSpec, rs *Ruleset) []ruleTest {
 	base := time.Date(2026, 1, 5, 12, 0, 0, 0, rs.Timezone)
@@ -351,6 +351,10 @@ func (d *decoder) testAuthor(n *yaml.Node, where string, a *bot.Author, loc *tim
 	}
 	if e, ok := m["bot"]; ok {
 		a.Bot, _ = d.boolean(e.Value, where+".bot")
+	}
+	if e, ok := m["verified"]; ok {
+		v, _ := d.boolean(e.Value, where+".verified")
+		a.Unverified = !v
 	}
 	for i, key := range []string{"created_at", "joined_at"} {
 		e, ok := m[key]

@@ -144,6 +144,7 @@ func schemaDoc() obj {
 		"modlog": modLogSchema(),
 		"vars": jsNamed(obj{"type": []string{"string", "number", "boolean"}},
 			"Named values read in expressions as community.vars.NAME; a community may change them (communities: NAME: vars)."),
+		"verify": verifySchema(),
 	}
 	props["communities"] = communitySchema(strs, props["office_hours"].(obj), props["holidays"].(obj))
 	// rules, or faq alone for a file that only answers questions.
@@ -220,6 +221,7 @@ func testSchema(strs func(string) obj) obj {
 		"joined_at":   jsScalar("When the author joined: RFC 3339 or local like 2026-01-05 23:30."),
 		"account_age": jsDuration("The account's age."),
 		"member_age":  jsDuration("How long the author has been a member."),
+		"verified":    jsBoolean("The author pressed the verify: button, or was never asked (default true)."),
 	}), "The event's author.")
 	event := jsDesc(jsStrict(obj{
 		"id":           jsScalar("Event id (default t1, t2…)."),

@@ -41,6 +41,7 @@ type fileSpec struct {
 	// Vars are the vars: section, the values communities may change.
 	Vars        []varSpec
 	Communities []communitySpec
+	Verify      verifySpec
 }
 
 type officeSpec struct {
@@ -121,7 +122,7 @@ func (d *decoder) decodeFile(root *yaml.Node) fileSpec {
 	var fs fileSpec
 	top, ok := d.mapping(root, "rule file", "timezone", "office_hours", "holidays", "desk",
 		"lists", "models", "counters", "rules", "faq", "tests", "alerts", "comments", "http_events", "modlog",
-		"vars", "communities")
+		"vars", "communities", "verify")
 	if !ok {
 		return fs
 	}
@@ -178,6 +179,9 @@ func (d *decoder) decodeFile(root *yaml.Node) fileSpec {
 	}
 	if e, ok := top["communities"]; ok {
 		fs.Communities = d.decodeCommunities(e.Value)
+	}
+	if e, ok := top["verify"]; ok {
+		fs.Verify = d.decodeVerify(e.Value)
 	}
 	return fs
 }

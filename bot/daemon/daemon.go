@@ -93,6 +93,10 @@ type Connector struct {
 	// OnRules, when set, is told of every rule file loaded (the desk: section may
 	// have changed); an error is logged and the rules still run.
 	OnRules func(*rules.Ruleset) error
+	// Verify, when set, is told of the verify: section of every rule file
+	// loaded, with the store that keeps the pending verifications (nil when
+	// the store cannot).
+	Verify func(v rules.Verify, pending bot.Verifications)
 	// Jobs are the connector's single-owner work (each Discord shard, the
 	// Telegram poller): each runs in the one process that holds its lease.
 	// Source, by contrast, runs in every process.
@@ -618,6 +622,13 @@ func (d *daemon) install(rs *rules.Ruleset, file string, matcher *faq.Matcher) *
 			if err := c.OnRules(rs); err != nil {
 				d.log.Warn("rules: "+err.Error(), "platform", c.Name)
 			}
+		}
+		if c.Verify != nil {
+			pending, _ := d.store.(bot.Verifications)
+			if rs.Verify.On && pending == nil {
+				d.log.Warn("verify: is set but the store cannot keep pending verifications: new members are not asked", "platform", c.Name)
+			}
+			c.Verify(rs.Verify, pending)
 		}
 	}
 	d.after.alerts.SetAlerts(rs.WaveAlerts())

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -109,6 +110,25 @@ func discordConnector(cfg Config, rs *rules.Ruleset, reg prometheus.Registerer) 
 	}
 	desk := &platformDesk{d: first, unset: errNoDeskChannel, cmds: cmds}
 	desk.set.Store(dc.DeskChannel != "")
+	// The deadlines of new members' verifications are kept by one process,
+	// with any Client: kicking is a REST call.
+	jobs = append(jobs, Job{Name: "discord-verify", Run: func(ctx context.Context, _ Fence, _ chan<- bot.Event) error {
+		t := time.NewTicker(verifyEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return nil
+			case now := <-t.C:
+				if _, err := shards.all[0].VerifyDue(ctx, now); err != nil && ctx.Err() == nil {
+					cfg.Logger.Warn("verify: the deadlines were not all kept; again at the next tick", "platform", "discord", "err", err)
+				}
+			}
+		}
+	}})
+	// lastRole is the hold role of the last verify: section, for the
+	// members still held once it is taken out.
+	var lastRole atomic.Pointer[string]
 	var platform bot.Platform = shards.all[0]
 	if len(shards.all) > 1 {
 		platform = shards
@@ -119,6 +139,25 @@ func discordConnector(cfg Config, rs *rules.Ruleset, reg prometheus.Registerer) 
 		Platforms: []bot.Platform{platform},
 		Desk:      desk,
 		Attach:    func(c *handlers.Commands) { cmds.c = c },
+		Verify: func(v rules.Verify, pending bot.Verifications) {
+			var dv *discord.Verify
+			switch {
+			case v.On && pending != nil:
+				lastRole.Store(&v.DiscordRole)
+				dv = &discord.Verify{Timeout: v.Timeout, Kick: v.OnFail == rules.VerifyKick, Prompt: v.Prompt,
+					Button: v.Button, Channel: v.DiscordChannel, Role: v.DiscordRole, Pending: pending}
+			case pending != nil:
+				// Those asked before are still let go, from the role they
+				// were given if there was one.
+				dv = &discord.Verify{Off: true, Pending: pending}
+				if r := lastRole.Load(); r != nil {
+					dv.Role = *r
+				}
+			}
+			for _, cl := range shards.all {
+				cl.SetVerify(dv)
+			}
+		},
 		OnRules: func(rs *rules.Ruleset) error {
 			ch := channel(rs)
 			for _, cl := range shards.all {

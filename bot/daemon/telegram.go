@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -110,12 +111,40 @@ func telegramConnector(cfg Config, rs *rules.Ruleset, reg prometheus.Registerer)
 			return nil
 		},
 	}
+	c.Verify = func(v rules.Verify, pending bot.Verifications) {
+		switch {
+		case pending == nil:
+			tg.SetVerify(nil)
+			return
+		case !v.On:
+			// Those asked before are still let go.
+			tg.SetVerify(&telegram.Verify{Off: true, Pending: pending})
+			return
+		}
+		tg.SetVerify(&telegram.Verify{Timeout: v.Timeout, Kick: v.OnFail == rules.VerifyKick, Prompt: v.Prompt,
+			Button: v.Button, Pending: pending})
+	}
+	// The deadlines of new members' verifications are kept by one process.
+	verifyJob := Job{Name: "telegram-verify", Run: func(ctx context.Context, _ Fence, _ chan<- bot.Event) error {
+		t := time.NewTicker(verifyEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return nil
+			case now := <-t.C:
+				if _, err := tg.VerifyDue(ctx, now); err != nil && ctx.Err() == nil {
+					cfg.Logger.Warn("verify: the deadlines were not all kept; again at the next tick", "err", err)
+				}
+			}
+		}
+	}}
 	if mode == telegram.ModeWebhook {
 		// Behind a load balancer, every process takes the updates Telegram
 		// posts; the webhook is registered by one of them.
 		c.Source = tg
 		c.Routes = map[string]http.Handler{"POST /webhooks/telegram": tg.WebhookHandler()}
-		c.Jobs = []Job{{Name: "telegram-webhook", Run: func(ctx context.Context, _ Fence, _ chan<- bot.Event) error {
+		c.Jobs = []Job{verifyJob, {Name: "telegram-webhook", Run: func(ctx context.Context, _ Fence, _ chan<- bot.Event) error {
 			if err := tg.RegisterWebhook(ctx); err != nil && ctx.Err() == nil {
 				return err
 			}
@@ -132,9 +161,13 @@ func telegramConnector(cfg Config, rs *rules.Ruleset, reg prometheus.Registerer)
 			return tg.RunPoller(ctx, out, &fencedOffsets{f: f, log: cfg.Logger.With("job", "telegram")})
 		},
 		Link: tg.Link,
-	}}
+	}, verifyJob}
 	return c, nil
 }
+
+// verifyEvery is how often the deadlines of verifications are checked: a
+// member is kicked at most this long after their time ran out.
+const verifyEvery = 5 * time.Second
 
 // fencedOffsets keeps the poller's offset in the store, advanced only under
 // the poller's current lease. While the store does not answer, the poller

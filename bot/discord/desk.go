@@ -273,6 +273,13 @@ func (c *Client) interaction(i *discordgo.Interaction) {
 	if s == nil {
 		return
 	}
+	if i.Type == discordgo.InteractionMessageComponent {
+		// A new member's button: pressed in a moderated guild, or privately.
+		if guild, user, ok := parseVerify(i.MessageComponentData().CustomID); ok {
+			c.work.Go(s.ctx, func(ctx context.Context) { c.handleVerifyPress(ctx, i, guild, user) })
+			return
+		}
+	}
 	if (i.Type == discordgo.InteractionMessageComponent || i.Type == discordgo.InteractionApplicationCommand) && !c.commandsFrom(i.GuildID) {
 		// Whatever roles the presser holds there, that guild does not steer vigie.
 		kind := interactionType(i)

@@ -154,7 +154,9 @@ type Client struct {
 	queue chan bot.Event
 	met   *metrics
 	// work runs the desk's work, so that Run returns after it.
-	work    *deskwork.Pool
+	work *deskwork.Pool
+	// verify is the verification of new members, when on (verify.go).
+	verify  atomic.Pointer[Verify]
 	running atomic.Bool
 	// modRoleIDs are the moderator roles' ids, names resolved (authority.go).
 	modRoleIDs atomic.Pointer[map[string]bool]
@@ -403,6 +405,7 @@ func (e *APIError) Error() string {
 // Discord's JSON error codes vigie reads.
 const (
 	codeUnknownMessage     = 10008
+	codeUnknownMember      = 10007
 	codeCannotDMUser       = 50007
 	codeMissingPermissions = 50013
 )

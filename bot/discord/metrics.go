@@ -11,6 +11,7 @@ type metrics struct {
 	events       *prometheus.CounterVec
 	interactions *prometheus.CounterVec
 	foreign      *prometheus.CounterVec
+	verify       *prometheus.CounterVec
 	connected    prometheus.Gauge
 }
 
@@ -31,6 +32,11 @@ func newMetrics(reg prometheus.Registerer, queueLen func() float64, log *slog.Lo
 			Help:        "Events, commands and button presses from places vigie does not moderate, ignored; by platform and kind.",
 			ConstLabels: prometheus.Labels{"platform": Platform},
 		}, []string{"kind"}),
+		verify: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name:        "vigie_verifications_total",
+			Help:        "New members' verifications, by platform and result: asked, passed, kicked, kept (held past the time limit), left (gone before it), released (verification turned off meanwhile), refused (a press by someone else), failed (the platform refused to hold, post, lift or kick).",
+			ConstLabels: prometheus.Labels{"platform": Platform},
+		}, []string{"result"}),
 		connected: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "vigie_discord_gateway_connected",
 			Help: "1 while the gateway connection is up.",
@@ -48,6 +54,7 @@ func newMetrics(reg prometheus.Registerer, queueLen func() float64, log *slog.Lo
 	m.events = adopt(reg, m.events, log)
 	m.interactions = adopt(reg, m.interactions, log)
 	m.foreign = adopt(reg, m.foreign, log)
+	m.verify = adopt(reg, m.verify, log)
 	m.connected = adopt(reg, m.connected, log)
 	adopt(reg, queue, log)
 	return m

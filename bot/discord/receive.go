@@ -202,6 +202,9 @@ func (c *Client) addHandlers() {
 	c.sess.AddHandler(func(_ *discordgo.Session, m *discordgo.GuildMemberAdd) {
 		defer c.guard.Recover(where)
 		if ev, ok := c.joinEvent(m.Member); ok {
+			if c.moderates(ev.Space) {
+				c.verifying(&ev)
+			}
 			c.emitFrom(ev)
 			c.emitFrom(profileEvent(ev))
 		}

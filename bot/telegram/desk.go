@@ -299,6 +299,10 @@ func (c *Client) deskUpdate(ctx context.Context, u update) bool {
 	switch {
 	case u.CallbackQuery != nil:
 		cb := u.CallbackQuery
+		if chat, user, ok := parseVerify(cb.Data); ok {
+			c.work.Go(ctx, func(ctx context.Context) { c.handleVerifyPress(ctx, cb, chat, user) })
+			return true
+		}
 		c.work.Go(ctx, func(ctx context.Context) { c.handleCallback(ctx, cb) })
 		return true
 	case u.MyChatMember != nil:

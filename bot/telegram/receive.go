@@ -247,7 +247,9 @@ func (c *Client) dispatch(ctx, reqCtx context.Context, u update, out chan<- bot.
 	if c.modUpdate(ctx, u) {
 		return true
 	}
-	for _, ev := range c.events(u) {
+	evs := c.events(u)
+	c.verifying(ctx, evs)
+	for _, ev := range evs {
 		c.link.Event(time.Now())
 		select {
 		case out <- ev:

@@ -113,6 +113,8 @@ type Client struct {
 	adminTimeout time.Duration
 
 	commands atomic.Pointer[commandsBox]
+	// verify is the verification of new members, when on (verify.go).
+	verify atomic.Pointer[Verify]
 	// foreignSeen are the chats already logged as not moderated.
 	foreignSeen *onceSet
 

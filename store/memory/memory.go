@@ -125,6 +125,8 @@ type Store struct {
 	locks lockBook
 	// leases are the single-owner jobs' leases (leases.go).
 	leases leaseBook
+	// verify holds the pending verifications of new members (verify.go).
+	verify verifyBook
 
 	casesMu sync.Mutex
 	cases   map[string]*caseRec

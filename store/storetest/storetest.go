@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -42,6 +43,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	t.Run("FAQWordings", func(t *testing.T) { testFAQWordings(t, newStore) })
 	t.Run("Notes", func(t *testing.T) { testNotes(t, newStore) })
 	t.Run("Locks", func(t *testing.T) { testLocks(t, newStore) })
+	t.Run("Verifications", func(t *testing.T) { testVerifications(t, newStore) })
 	t.Run("Leases", func(t *testing.T) { testLeases(t, newStore) })
 	t.Run("LeasesConcurrent", func(t *testing.T) { testLeasesConcurrent(t, newStore) })
 }
@@ -1428,5 +1430,62 @@ func testLocks(t *testing.T, newStore func(t *testing.T) store.Store) {
 	}
 	if due, _ := lk.DueLocks(ctx, at.Add(time.Hour-time.Millisecond)); len(due) != 0 {
 		t.Errorf("DueLocks after removal = %+v", due)
+	}
+}
+
+// testVerifications checks the pending verifications of new members: kept
+// per member, due by deadline, and taken once however many try.
+func testVerifications(t *testing.T, newStore func(t *testing.T) store.Store) {
+	s := newStore(t)
+	v, ok := s.(bot.Verifications)
+	if !ok {
+		t.Fatal("the store keeps no verifications (bot.Verifications)")
+	}
+	ctx := context.Background()
+	t0 := time.Date(2026, 1, 5, 12, 0, 0, 0, time.UTC)
+	for i, user := range []string{"7", "8", "9"} {
+		p := bot.Pending{Platform: "telegram", Space: "-100", User: user, Name: "n" + user, Prompt: "5" + user,
+			Deadline: t0.Add(time.Duration(3-i) * time.Minute)}
+		if err := v.PutPending(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := v.PutPending(ctx, bot.Pending{Platform: "discord", Space: "g", User: "7", Deadline: t0}); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := v.IsPending(ctx, "telegram", "-100", "8"); err != nil || !ok {
+		t.Errorf("IsPending(8) = %v, %v, want true", ok, err)
+	}
+	if ok, err := v.IsPending(ctx, "telegram", "-200", "8"); err != nil || ok {
+		t.Errorf("IsPending in another space = %v, %v, want false", ok, err)
+	}
+	due, err := v.DuePending(ctx, "telegram", t0.Add(2*time.Minute), 10)
+	if err != nil || len(due) != 2 || due[0].User != "9" || due[1].User != "8" || due[1].Prompt != "58" || !due[1].Deadline.Equal(t0.Add(2*time.Minute)) {
+		t.Errorf("DuePending = %+v, %v, want 9 then 8", due, err)
+	}
+	if due, _ := v.DuePending(ctx, "telegram", t0.Add(time.Hour), 1); len(due) != 1 || due[0].User != "9" {
+		t.Errorf("DuePending max 1 = %+v, want 9", due)
+	}
+
+	var wg sync.WaitGroup
+	var taken atomic.Int32
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if p, ok, err := v.TakePending(ctx, "telegram", "-100", "8"); err == nil && ok && p.Name == "n8" {
+				taken.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	if taken.Load() != 1 {
+		t.Errorf("taken %d times, want once", taken.Load())
+	}
+	if ok, _ := v.IsPending(ctx, "telegram", "-100", "8"); ok {
+		t.Error("still pending once taken")
+	}
+	if due, _ := v.DuePending(ctx, "telegram", t0.Add(time.Hour), 10); len(due) != 2 || due[0].User != "9" || due[1].User != "7" {
+		t.Errorf("DuePending after a take = %+v, want 9 and 7", due)
 	}
 }

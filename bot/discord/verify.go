@@ -1,0 +1,285 @@
+package discord
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/vigie-bot/vigie/bot"
+)
+
+// Verify is the rule file's verify: section as the connector applies it: a
+// new member is held (a timeout, or Role when set) and asked to press a
+// button within Timeout, in Channel or privately; the press lifts the hold,
+// and a member who did not press is kicked, or kept held for the CMs.
+type Verify struct {
+	Timeout time.Duration
+	// Kick removes a member who did not press in time; false keeps them held.
+	Kick bool
+	// Prompt is the prompt's text for a member called name.
+	Prompt func(name string) string
+	Button string
+	// Channel is where prompts are posted; empty sends them privately.
+	Channel string
+	// Role, when set, holds the member instead of a timeout: the server's
+	// channels deny it the right to speak.
+	Role    string
+	Pending bot.Verifications
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
+	// Off asks no one new (verify: was taken out of the rule file); those
+	// asked before are still let go on their press, and at their deadline.
+	Off bool
+}
+
+// verifyPrefix starts the button's custom id: vf:GUILD:USER.
+const verifyPrefix = "vf:"
+
+// The outcomes of verifications, in vigie_verifications_total{result}.
+const (
+	verifyAsked  = "asked"
+	verifyPassed = "passed"
+	verifyKicked = "kicked"
+	verifyKept   = "kept"
+	// released: verification was turned off before they pressed
+	verifyReleased = "released"
+	verifyLeft     = "left"
+	verifyRefused  = "refused"
+	verifyFailed   = "failed"
+)
+
+// opVerify names verification's calls in errors.
+const opVerify = bot.ActionKind("verify")
+
+// SetVerify turns verification of new members on (v non-nil) or off.
+func (c *Client) SetVerify(v *Verify) { c.verify.Store(v) }
+
+func (v *Verify) now() time.Time {
+	if v.Now != nil {
+		return v.Now()
+	}
+	return time.Now()
+}
+
+// holdFor is how long a timeout holds a member: past their time limit, so
+// that the deadline, not the timeout's end, decides.
+func (v *Verify) holdFor() time.Duration { return min(2*v.Timeout+time.Hour, MaxTimeout) }
+
+// verifying marks a join event of a member to verify, and starts the
+// verification. Bots are not asked: an admin added them.
+func (c *Client) verifying(ev *bot.Event) {
+	v := c.verify.Load()
+	if v == nil || v.Off || ev.Kind != bot.KindJoin || ev.Author.Bot {
+		return
+	}
+	c.sinkMu.RLock()
+	s := c.sink
+	c.sinkMu.RUnlock()
+	if s == nil {
+		return
+	}
+	ev.Author.Unverified = true
+	guild, user, name := ev.Space, ev.Author.ID, ev.Author.Name
+	c.work.Go(s.ctx, func(ctx context.Context) { c.askVerify(ctx, v, guild, user, name) })
+}
+
+func (c *Client) askVerify(ctx context.Context, v *Verify, guild, user, name string) {
+	log := c.log.With("guild", guild, "user", user, "name", name)
+	target := bot.Event{Platform: Platform, Space: guild, Author: bot.Author{ID: user}}
+	if err := c.hold(ctx, v, target); err != nil {
+		c.verifyFailed(ctx, log, fmt.Sprintf("could not hold the new member %s (%s) for verification: %v", name, user, err), err)
+		return
+	}
+	channel := v.Channel
+	if channel == "" {
+		ch, err := c.sess.UserChannelCreate(user, opts(ctx)...)
+		if err != nil {
+			c.release(ctx, v, target)
+			c.verifyFailed(ctx, log, fmt.Sprintf("could not write privately to %s (%s) to verify them: %v", name, user, c.classify(ctx, opVerify, err)), err)
+			return
+		}
+		channel = ch.ID
+	}
+	msg, err := c.sess.ChannelMessageSendComplex(channel, &discordgo.MessageSend{
+		Content:         "<@" + user + "> " + truncate(v.Prompt(name), 1900),
+		AllowedMentions: &discordgo.MessageAllowedMentions{Users: []string{user}},
+		Components: []discordgo.MessageComponent{discordgo.ActionsRow{Components: []discordgo.MessageComponent{
+			discordgo.Button{Label: v.Button, Style: discordgo.PrimaryButton, CustomID: verifyPrefix + guild + ":" + user},
+		}}},
+	}, opts(ctx)...)
+	if err != nil {
+		// Held with no button to press: let them go rather than leave them mute.
+		c.release(ctx, v, target)
+		c.verifyFailed(ctx, log, fmt.Sprintf("could not post the verification button for %s (%s): %v", name, user, c.classify(ctx, opVerify, err)), err)
+		return
+	}
+	p := bot.Pending{Platform: Platform, Space: guild, User: user, Name: name, Prompt: msg.ChannelID + ":" + msg.ID, Deadline: v.now().Add(v.Timeout)}
+	if old, ok, _ := v.Pending.TakePending(ctx, Platform, guild, user); ok {
+		c.deletePrompt(ctx, old.Prompt) // they came back before their time ran out
+	}
+	if err := v.Pending.PutPending(ctx, p); err != nil {
+		c.release(ctx, v, target)
+		c.deletePrompt(ctx, p.Prompt)
+		c.verifyFailed(ctx, log, fmt.Sprintf("could not record the verification of %s (%s): %v", name, user, err), err)
+		return
+	}
+	c.met.verify.WithLabelValues(verifyAsked).Inc()
+	log.Info("verify: new member asked", "audit", true, "deadline", p.Deadline)
+}
+
+// hold keeps the member from speaking: the role, or a timeout.
+func (c *Client) hold(ctx context.Context, v *Verify, target bot.Event) error {
+	if v.Role != "" {
+		ctx, cancel := callContext(ctx)
+		defer cancel()
+		return c.classify(ctx, opVerify, c.sess.GuildMemberRoleAdd(target.Space, target.Author.ID, v.Role, opts(ctx)...))
+	}
+	return c.Timeout(ctx, target, v.holdFor())
+}
+
+// release lifts the hold.
+func (c *Client) release(ctx context.Context, v *Verify, target bot.Event) error {
+	if v.Role != "" {
+		ctx, cancel := callContext(ctx)
+		defer cancel()
+		return c.classify(ctx, opVerify, c.sess.GuildMemberRoleRemove(target.Space, target.Author.ID, v.Role, opts(ctx)...))
+	}
+	return c.Untimeout(ctx, target)
+}
+
+func (c *Client) deletePrompt(ctx context.Context, prompt string) {
+	channel, msg, ok := strings.Cut(prompt, ":")
+	if !ok {
+		return
+	}
+	ctx, cancel := callContext(ctx)
+	defer cancel()
+	if err := c.sess.ChannelMessageDelete(channel, msg, opts(ctx)...); err != nil && apiCode(err) != codeUnknownMessage {
+		c.log.Warn("verify: cannot delete the prompt", "channel", channel, "message", msg, "err", err)
+	}
+}
+
+// verifyFailed logs and audits what Discord refused, counts it, and tells
+// the desk: a missing permission is for the CMs to grant.
+func (c *Client) verifyFailed(ctx context.Context, log interface{ Warn(string, ...any) }, what string, err error) {
+	c.met.verify.WithLabelValues(verifyFailed).Inc()
+	log.Warn("verify: "+what, "audit", true, "err", err)
+	if desk := c.desk.Load().channel; desk != "" {
+		ctx, cancel := callContext(ctx)
+		defer cancel()
+		if _, err := c.sess.ChannelMessageSendComplex(desk, &discordgo.MessageSend{Content: truncate("Verification: "+what, 2000), AllowedMentions: noMentions}, opts(ctx)...); err != nil {
+			c.log.Warn("verify: cannot tell the desk", "err", err)
+		}
+	}
+}
+
+// parseVerify reads vf:GUILD:USER.
+func parseVerify(id string) (guild, user string, ok bool) {
+	rest, ok := strings.CutPrefix(id, verifyPrefix)
+	if !ok {
+		return "", "", false
+	}
+	guild, user, ok = strings.Cut(rest, ":")
+	return guild, user, ok && isSnowflake(guild) && isSnowflake(user)
+}
+
+// handleVerifyPress takes a press of a verification button: only the member
+// it was posted for may press it.
+func (c *Client) handleVerifyPress(ctx context.Context, i *discordgo.Interaction, guild, user string) {
+	log := c.log.With("guild", guild, "user", user)
+	u, _ := presser(i)
+	if u == nil || u.ID != user {
+		c.met.verify.WithLabelValues(verifyRefused).Inc()
+		var by string
+		if u != nil {
+			by = u.ID
+		}
+		log.Warn("verify: someone else pressed a new member's button", "audit", true, "by", by)
+		c.respond(ctx, i, "This button is not for you.")
+		return
+	}
+	v := c.verify.Load()
+	if v == nil {
+		c.respond(ctx, i, "Verification is off.")
+		return
+	}
+	p, ok, err := v.Pending.TakePending(ctx, Platform, guild, user)
+	if err != nil {
+		log.Warn("verify: cannot read the pending verification", "err", err)
+		c.respond(ctx, i, "Something went wrong, try again in a moment.")
+		return
+	}
+	if !ok {
+		c.respond(ctx, i, "Nothing to verify: already done, or too late.")
+		return
+	}
+	if err := c.release(ctx, v, bot.Event{Platform: Platform, Space: guild, Author: bot.Author{ID: user}}); err != nil {
+		c.verifyFailed(ctx, log, fmt.Sprintf("%s (%s) pressed the button but could not be let speak: %v", p.Name, user, err), err)
+		c.respond(ctx, i, "Verified, but the server did not let vigie lift the hold: the moderators are told.")
+		return
+	}
+	c.met.verify.WithLabelValues(verifyPassed).Inc()
+	log.Info("verify: new member verified", "audit", true, "name", p.Name)
+	c.respond(ctx, i, "Thanks, welcome!")
+	c.deletePrompt(ctx, p.Prompt)
+}
+
+// VerifyDue settles the verifications whose time ran out at now: the member
+// is kicked (or kept held) and the prompt deleted. Whichever process runs the
+// periodic jobs calls it; it reports how many it settled.
+func (c *Client) VerifyDue(ctx context.Context, now time.Time) (int, error) {
+	v := c.verify.Load()
+	if v == nil {
+		return 0, nil
+	}
+	due, err := v.Pending.DuePending(ctx, Platform, now, 100)
+	if err != nil {
+		return 0, err
+	}
+	var errs []error
+	n := 0
+	for _, d := range due {
+		p, ok, err := v.Pending.TakePending(ctx, Platform, d.Space, d.User)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if !ok {
+			continue // pressed meanwhile, or taken by another instance
+		}
+		n++
+		log := c.log.With("guild", p.Space, "user", p.User, "name", p.Name)
+		c.deletePrompt(ctx, p.Prompt)
+		if v.Off {
+			if err := c.release(ctx, v, bot.Event{Platform: Platform, Space: p.Space, Author: bot.Author{ID: p.User}}); err != nil && apiCode(err) != codeUnknownMember {
+				c.verifyFailed(ctx, log, fmt.Sprintf("verification is off but %s (%s) could not be let speak: %v", p.Name, p.User, err), err)
+				continue
+			}
+			c.met.verify.WithLabelValues(verifyReleased).Inc()
+			log.Info("verify: verification is off, new member released", "audit", true)
+			continue
+		}
+		if !v.Kick {
+			c.met.verify.WithLabelValues(verifyKept).Inc()
+			log.Info("verify: new member did not press in time, kept held", "audit", true)
+			continue
+		}
+		err = c.Kick(ctx, bot.Event{Platform: Platform, Space: p.Space, Author: bot.Author{ID: p.User}})
+		if apiCode(err) == codeUnknownMember {
+			c.met.verify.WithLabelValues(verifyLeft).Inc()
+			log.Info("verify: new member left without pressing", "audit", true)
+			continue
+		}
+		if err != nil {
+			c.verifyFailed(ctx, log, fmt.Sprintf("%s (%s) did not press in time but could not be removed: %v", p.Name, p.User, err), err)
+			continue
+		}
+		c.met.verify.WithLabelValues(verifyKicked).Inc()
+		log.Info("verify: new member did not press in time, kicked", "audit", true)
+	}
+	return n, errors.Join(errs...)
+}

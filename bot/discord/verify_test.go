@@ -1,0 +1,162 @@
+package discord
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/bot/internal/testsync"
+	"github.com/vigie-bot/vigie/store/memory"
+)
+
+// fakeClock is a clock the test moves by hand.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (k *fakeClock) now() time.Time      { k.mu.Lock(); defer k.mu.Unlock(); return k.t }
+func (k *fakeClock) add(d time.Duration) { k.mu.Lock(); k.t = k.t.Add(d); k.mu.Unlock() }
+
+// verifyPress is an INTERACTION_CREATE for the verify button of the prompt
+// message in #general.
+func verifyPress(id string, from user, prompt, custom string) map[string]any {
+	p := press(id, from, prompt, custom)
+	p["channel_id"] = general
+	p["message"].(map[string]any)["channel_id"] = general
+	return p
+}
+
+func newVerifyClient(t *testing.T, role string) (*fakeDiscord, *Client, *memory.Store, *fakeClock, chan bot.Event, *testsync.Buffer) {
+	f := newFakeDiscord(t)
+	c, logs := newTestClient(t, f, Config{DeskChannel: deskID})
+	st := memory.New()
+	clock := &fakeClock{t: t0}
+	c.SetVerify(&Verify{Timeout: 5 * time.Minute, Kick: true, Button: "I'm not a robot", Channel: general, Role: role,
+		Pending: st, Now: clock.now, Prompt: func(name string) string { return "Welcome " + name + ", press within 5m." }})
+	out := make(chan bot.Event, 10)
+	run(t, f, c, out, allPerms)
+	return f, c, st, clock, out, logs
+}
+
+func pendingIs(t *testing.T, st *memory.Store, user string, want bool) {
+	t.Helper()
+	testsync.Eventually(t, fmt.Sprintf("member %s pending: %v", user, want), func() bool {
+		ok, _ := st.IsPending(context.Background(), Platform, guildID, user)
+		return ok == want
+	})
+}
+
+// TestVerifyPress: a new member is timed out and asked in the channel;
+// someone else's press is refused; theirs lifts the timeout.
+func TestVerifyPress(t *testing.T) {
+	f, _, st, _, out, logs := newVerifyClient(t, "")
+	f.dispatch("GUILD_MEMBER_ADD", memberObject(newbie, nil, t0))
+	if ev := <-out; ev.Kind != bot.KindJoin || !ev.Author.Unverified {
+		t.Fatalf("join event = %+v, want an unverified join", ev)
+	}
+	if ev := <-out; ev.Kind != bot.KindProfile || !ev.Author.Unverified {
+		t.Errorf("profile event = %+v, want the unverified member's names", ev)
+	}
+	held := f.waitFor(t, "PATCH", "/guilds/"+guildID+"/members/"+newbie.id, 1, nil)
+	if until, _ := held.Body["communication_disabled_until"].(string); until == "" {
+		t.Errorf("hold = %s", held.Raw)
+	}
+	prompt := f.waitFor(t, "POST", "/channels/"+general+"/messages", 1, nil)
+	if raw := string(prompt.Raw); !strings.Contains(raw, "Welcome Newbie") || !strings.Contains(raw, `"custom_id":"vf:`+guildID+":"+newbie.id+`"`) {
+		t.Errorf("prompt = %s", raw)
+	}
+	pendingIs(t, st, newbie.id, true)
+	custom := "vf:" + guildID + ":" + newbie.id
+
+	f.dispatch("INTERACTION_CREATE", verifyPress("960000000000000101", mallory, "900000000000000001", custom))
+	answer := f.waitFor(t, "POST", "/interactions/960000000000000101/", 1, nil)
+	if d, _ := answer.Body["data"].(map[string]any); !strings.Contains(fmt.Sprint(d["content"]), "not for you") || d["flags"] != float64(64) {
+		t.Errorf("answer to someone else = %s", answer.Raw)
+	}
+	pendingIs(t, st, newbie.id, true)
+	if !strings.Contains(logs.String(), "someone else pressed") {
+		t.Errorf("the refused press is not audited:\n%s", logs)
+	}
+
+	f.dispatch("INTERACTION_CREATE", verifyPress("960000000000000102", newbie, "900000000000000001", custom))
+	f.waitFor(t, "POST", "/interactions/960000000000000102/", 1, nil)
+	lifted := f.waitFor(t, "PATCH", "/guilds/"+guildID+"/members/"+newbie.id, 2, nil)
+	if v, ok := lifted.Body["communication_disabled_until"]; !ok || v != nil {
+		t.Errorf("lift = %s", lifted.Raw)
+	}
+	f.waitFor(t, "DELETE", "/channels/"+general+"/messages/", 1, nil)
+	pendingIs(t, st, newbie.id, false)
+}
+
+// TestVerifyTimeout: a member held by a role who does not press is kicked
+// once the time runs out, not before.
+func TestVerifyTimeout(t *testing.T) {
+	f, c, st, clock, out, logs := newVerifyClient(t, vipRole)
+	ctx := context.Background()
+	f.dispatch("GUILD_MEMBER_ADD", memberObject(newbie, nil, t0))
+	<-out
+	f.waitFor(t, "PUT", "/guilds/"+guildID+"/members/"+newbie.id+"/roles/"+vipRole, 1, nil)
+	pendingIs(t, st, newbie.id, true)
+
+	clock.add(4 * time.Minute)
+	if n, err := c.VerifyDue(ctx, clock.now()); n != 0 || err != nil {
+		t.Fatalf("VerifyDue before the deadline = %d, %v", n, err)
+	}
+	clock.add(time.Minute)
+	if n, err := c.VerifyDue(ctx, clock.now()); n != 1 || err != nil {
+		t.Fatalf("VerifyDue at the deadline = %d, %v", n, err)
+	}
+	f.waitFor(t, "DELETE", "/guilds/"+guildID+"/members/"+newbie.id, 1, nil)
+	f.waitFor(t, "DELETE", "/channels/"+general+"/messages/", 1, nil)
+	if n, _ := c.VerifyDue(ctx, clock.now().Add(time.Hour)); n != 0 {
+		t.Errorf("settled again: %d", n)
+	}
+	if !strings.Contains(logs.String(), "did not press in time, kicked") {
+		t.Errorf("the kick is not audited:\n%s", logs)
+	}
+}
+
+// TestVerifyForbidden: a server where vigie may not time members out tells
+// the desk, audits it, and posts no button.
+func TestVerifyForbidden(t *testing.T) {
+	f, _, st, _, out, logs := newVerifyClient(t, "")
+	f.fail("PATCH", "/guilds/"+guildID+"/members/", 403, `{"message": "Missing Permissions", "code": 50013}`, nil, 1)
+	f.dispatch("GUILD_MEMBER_ADD", memberObject(newbie, nil, t0))
+	<-out
+	told := f.waitFor(t, "POST", "/channels/"+deskID+"/messages", 1, nil)
+	if !strings.Contains(fmt.Sprint(told.Body["content"]), "could not hold the new member Newbie") {
+		t.Errorf("desk told %s", told.Raw)
+	}
+	pendingIs(t, st, newbie.id, false)
+	if n := f.count("POST", "/channels/"+general+"/messages"); n != 0 {
+		t.Errorf("%d prompts posted to a member who is not held", n)
+	}
+	if !strings.Contains(logs.String(), "verify: could not hold") || !strings.Contains(logs.String(), "audit=true") {
+		t.Errorf("the refusal is not audited:\n%s", logs)
+	}
+}
+
+// TestVerifyLeft: a member who left before their time ran out is not a
+// failure for the desk.
+func TestVerifyLeft(t *testing.T) {
+	f, c, st, clock, out, logs := newVerifyClient(t, "")
+	f.dispatch("GUILD_MEMBER_ADD", memberObject(newbie, nil, t0))
+	<-out
+	pendingIs(t, st, newbie.id, true)
+	f.fail("DELETE", "/guilds/"+guildID+"/members/", 404, `{"message": "Unknown Member", "code": 10007}`, nil, 1)
+	clock.add(5 * time.Minute)
+	if n, err := c.VerifyDue(context.Background(), clock.now()); n != 1 || err != nil {
+		t.Fatalf("VerifyDue = %d, %v", n, err)
+	}
+	if !strings.Contains(logs.String(), "left without pressing") {
+		t.Errorf("the departure is not audited:\n%s", logs)
+	}
+	if n := f.count("POST", "/channels/"+deskID+"/messages"); n != 0 {
+		t.Errorf("the desk was told %d times of a member who left", n)
+	}
+}

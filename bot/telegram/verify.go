@@ -1,0 +1,275 @@
+package telegram
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"html"
+	"strconv"
+	"strings"
+	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"github.com/vigie-bot/vigie/bot"
+)
+
+// Verify is the rule file's verify: section as the connector applies it: a
+// new member is held (restrictChatMember, nothing may be sent) and asked to
+// press a button within Timeout; the press lifts the hold, and a member who
+// did not press is kicked, or kept held for the CMs.
+type Verify struct {
+	Timeout time.Duration
+	// Kick removes a member who did not press in time; false keeps them held.
+	Kick bool
+	// Prompt is the prompt's text for a member called name.
+	Prompt func(name string) string
+	Button string
+	// Pending keeps the members asked, where every instance sees them.
+	Pending bot.Verifications
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
+	// Off asks no one new (verify: was taken out of the rule file); those
+	// asked before are still let go on their press, and at their deadline.
+	Off bool
+}
+
+// verifyPrefix starts the button's callback data: vf:CHAT:USER.
+const verifyPrefix = "vf:"
+
+// The outcomes of verifications, in vigie_verifications_total{result}.
+const (
+	verifyAsked  = "asked"
+	verifyPassed = "passed"
+	verifyKicked = "kicked"
+	verifyKept   = "kept"
+	// released: verification was turned off before they pressed
+	verifyReleased = "released"
+	verifyRefused  = "refused" // a press by someone else
+	verifyFailed   = "failed"  // the platform refused to hold, post or lift
+)
+
+// SetVerify turns verification of new members on (v non-nil) or off.
+func (c *Client) SetVerify(v *Verify) { c.verify.Store(v) }
+
+func (v *Verify) now() time.Time {
+	if v.Now != nil {
+		return v.Now()
+	}
+	return time.Now()
+}
+
+// verifying marks the join events of members to verify, and starts their
+// verification. Bots are not asked: an admin added them.
+func (c *Client) verifying(ctx context.Context, evs []bot.Event) {
+	v := c.verify.Load()
+	if v == nil || v.Off {
+		return
+	}
+	asked := map[string]bool{}
+	for i := range evs {
+		ev := &evs[i]
+		if ev.Kind == bot.KindProfile && asked[ev.Author.ID] {
+			// the names of the member who just joined, judged with the join
+			ev.Author.Unverified = true
+		}
+		if ev.Kind != bot.KindJoin || ev.Author.Bot {
+			continue
+		}
+		ev.Author.Unverified = true
+		asked[ev.Author.ID] = true
+		chat, err1 := strconv.ParseInt(ev.Space, 10, 64)
+		user, err2 := strconv.ParseInt(ev.Author.ID, 10, 64)
+		if err1 != nil || err2 != nil || user <= 0 {
+			continue
+		}
+		name := ev.Author.Name
+		c.work.Go(ctx, func(ctx context.Context) { c.askVerify(ctx, v, chat, user, name) })
+	}
+}
+
+// askVerify holds the member, posts the button and records them as pending.
+func (c *Client) askVerify(ctx context.Context, v *Verify, chat, user int64, name string) {
+	log := c.log.With("chat", chat, "user", user, "name", name)
+	_, err := c.call(ctx, opVerify, "restrictChatMember", tgbotapi.Params{
+		"chat_id":                          itoa(chat),
+		"user_id":                          itoa(user),
+		"permissions":                      jsonParam(mutedPermissions),
+		"use_independent_chat_permissions": "true",
+	})
+	if err != nil {
+		c.verifyFailed(ctx, log, chat, fmt.Sprintf("could not hold the new member %s (%d) for verification: %v", name, user, err), err)
+		return
+	}
+	text := fmt.Sprintf(`<a href="tg://user?id=%d">%s</a> `, user, html.EscapeString(name)) + html.EscapeString(v.Prompt(name))
+	data := verifyPrefix + itoa(chat) + ":" + itoa(user)
+	msg, err := c.sendMessage(ctx, opVerify, outgoing{chat: chat, html: true, text: text,
+		markup: tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(tgbotapi.NewInlineKeyboardButtonData(v.Button, data)))})
+	if err != nil {
+		// Held with no button to press: let them go rather than leave them mute.
+		c.lift(ctx, chat, user)
+		c.verifyFailed(ctx, log, chat, fmt.Sprintf("could not post the verification button for %s (%d): %v", name, user, err), err)
+		return
+	}
+	p := bot.Pending{Platform: Platform, Space: itoa(chat), User: itoa(user), Name: name,
+		Prompt: strconv.Itoa(msg.MessageID), Deadline: v.now().Add(v.Timeout)}
+	if old, ok, _ := v.Pending.TakePending(ctx, Platform, p.Space, p.User); ok {
+		c.deletePrompt(ctx, chat, old.Prompt) // they came back before their time ran out
+	}
+	if err := v.Pending.PutPending(ctx, p); err != nil {
+		c.lift(ctx, chat, user)
+		c.deletePrompt(ctx, chat, p.Prompt)
+		c.verifyFailed(ctx, log, chat, fmt.Sprintf("could not record the verification of %s (%d): %v", name, user, err), err)
+		return
+	}
+	c.metrics.verify.WithLabelValues(verifyAsked).Inc()
+	log.Info("verify: new member asked", "audit", true, "deadline", p.Deadline)
+}
+
+// opVerify names verification's calls in errors and metrics.
+const opVerify = bot.ActionKind("verify")
+
+// verifyFailed logs and audits what the platform refused, counts it, and
+// tells the desk: a missing right is for the CMs to grant.
+func (c *Client) verifyFailed(ctx context.Context, log interface {
+	Warn(string, ...any)
+}, chat int64, what string, err error) {
+	c.metrics.verify.WithLabelValues(verifyFailed).Inc()
+	log.Warn("verify: "+what, "audit", true, "err", err)
+	if desk := c.deskChat(); desk != 0 {
+		if _, err := c.sendMessage(ctx, opVerify, outgoing{chat: desk, text: truncate("Verification in chat "+itoa(chat)+": "+what, maxText)}); err != nil {
+			c.log.Warn("verify: cannot tell the desk", "err", err)
+		}
+	}
+}
+
+// lift gives a held member back the chat's own permissions: every permission
+// true, which the Bot API documents as lifting the restrictions.
+func (c *Client) lift(ctx context.Context, chat, user int64) error {
+	_, err := c.call(ctx, opVerify, "restrictChatMember", tgbotapi.Params{
+		"chat_id":                          itoa(chat),
+		"user_id":                          itoa(user),
+		"permissions":                      jsonParam(memberPermissions),
+		"use_independent_chat_permissions": "true",
+	})
+	return err
+}
+
+func (c *Client) deletePrompt(ctx context.Context, chat int64, prompt string) {
+	id, err := strconv.Atoi(prompt)
+	if err != nil {
+		return
+	}
+	if _, err := c.request(ctx, opVerify, "deleteMessage", tgbotapi.DeleteMessageConfig{ChatID: chat, MessageID: id}); err != nil {
+		c.log.Warn("verify: cannot delete the prompt", "chat", chat, "message", id, "err", err)
+	}
+}
+
+// parseVerify reads vf:CHAT:USER.
+func parseVerify(data string) (chat, user int64, ok bool) {
+	rest, ok := strings.CutPrefix(data, verifyPrefix)
+	if !ok {
+		return 0, 0, false
+	}
+	a, b, ok := strings.Cut(rest, ":")
+	chat, err1 := strconv.ParseInt(a, 10, 64)
+	user, err2 := strconv.ParseInt(b, 10, 64)
+	return chat, user, ok && err1 == nil && err2 == nil
+}
+
+// handleVerifyPress takes a press of a verification button: only the member
+// it was posted for may press it.
+func (c *Client) handleVerifyPress(ctx context.Context, cb *tgbotapi.CallbackQuery, chat, user int64) {
+	answer := func(text string, alert bool) {
+		if _, err := c.request(ctx, "", "answerCallbackQuery", tgbotapi.CallbackConfig{CallbackQueryID: cb.ID, Text: text, ShowAlert: alert}); err != nil {
+			c.log.Warn("cannot answer a button press", "err", err)
+		}
+	}
+	log := c.log.With("chat", chat, "user", user)
+	if cb.From == nil || cb.From.ID != user {
+		c.metrics.verify.WithLabelValues(verifyRefused).Inc()
+		var by int64
+		if cb.From != nil {
+			by = cb.From.ID
+		}
+		log.Warn("verify: someone else pressed a new member's button", "audit", true, "by", by)
+		answer("This button is not for you.", true)
+		return
+	}
+	v := c.verify.Load()
+	if v == nil {
+		answer("Verification is off.", false)
+		return
+	}
+	p, ok, err := v.Pending.TakePending(ctx, Platform, itoa(chat), itoa(user))
+	if err != nil {
+		log.Warn("verify: cannot read the pending verification", "err", err)
+		answer("Something went wrong, try again in a moment.", false)
+		return
+	}
+	if !ok {
+		answer("Nothing to verify: already done, or too late.", false)
+		return
+	}
+	if err := c.lift(ctx, chat, user); err != nil {
+		c.verifyFailed(ctx, log, chat, fmt.Sprintf("%s (%d) pressed the button but could not be let speak: %v", p.Name, user, err), err)
+		answer("Verified, but the group did not let vigie lift the restriction: the admins are told.", true)
+		return
+	}
+	c.deletePrompt(ctx, chat, p.Prompt)
+	c.metrics.verify.WithLabelValues(verifyPassed).Inc()
+	log.Info("verify: new member verified", "audit", true, "name", p.Name)
+	answer("Thanks, welcome!", false)
+}
+
+// VerifyDue settles the verifications whose time ran out at now: the member
+// is kicked (or kept held) and the prompt deleted. Whichever process runs the
+// periodic jobs calls it; it reports how many it settled.
+func (c *Client) VerifyDue(ctx context.Context, now time.Time) (int, error) {
+	v := c.verify.Load()
+	if v == nil {
+		return 0, nil
+	}
+	due, err := v.Pending.DuePending(ctx, Platform, now, 100)
+	if err != nil {
+		return 0, err
+	}
+	var errs []error
+	n := 0
+	for _, d := range due {
+		p, ok, err := v.Pending.TakePending(ctx, Platform, d.Space, d.User)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if !ok {
+			continue // pressed meanwhile, or taken by another instance
+		}
+		n++
+		chat, _ := strconv.ParseInt(p.Space, 10, 64)
+		user, _ := strconv.ParseInt(p.User, 10, 64)
+		log := c.log.With("chat", chat, "user", user, "name", p.Name)
+		c.deletePrompt(ctx, chat, p.Prompt)
+		if v.Off {
+			if err := c.lift(ctx, chat, user); err != nil {
+				c.verifyFailed(ctx, log, chat, fmt.Sprintf("verification is off but %s (%d) could not be let speak: %v", p.Name, user, err), err)
+				continue
+			}
+			c.metrics.verify.WithLabelValues(verifyReleased).Inc()
+			log.Info("verify: verification is off, new member released", "audit", true)
+			continue
+		}
+		if !v.Kick {
+			c.metrics.verify.WithLabelValues(verifyKept).Inc()
+			log.Info("verify: new member did not press in time, kept held", "audit", true)
+			continue
+		}
+		if err := c.Kick(ctx, bot.Event{Platform: Platform, Space: p.Space, Channel: p.Space, Author: bot.Author{ID: p.User}}); err != nil {
+			c.verifyFailed(ctx, log, chat, fmt.Sprintf("%s (%d) did not press in time but could not be removed: %v", p.Name, user, err), err)
+			continue
+		}
+		c.metrics.verify.WithLabelValues(verifyKicked).Inc()
+		log.Info("verify: new member did not press in time, kicked", "audit", true)
+	}
+	return n, errors.Join(errs...)
+}

@@ -1,0 +1,36 @@
+package bot
+
+import (
+	"context"
+	"time"
+)
+
+// Pending is a new member asked to press the verify: button, who has not yet.
+type Pending struct {
+	Platform string `json:"platform"`
+	Space    string `json:"space"`
+	User     string `json:"user"`
+	Name     string `json:"name,omitempty"`
+	// Prompt is where the prompt was posted, as the platform finds it again
+	// to delete it: a Telegram message id, a Discord channel:message.
+	Prompt   string    `json:"prompt,omitempty"`
+	Deadline time.Time `json:"deadline"`
+}
+
+// Verifications keeps the pending verifications where every instance sees
+// them: the press may reach any instance, and the deadline is kept by
+// whichever runs the periodic jobs.
+type Verifications interface {
+	// PutPending records p, replacing what was pending for the same member.
+	PutPending(ctx context.Context, p Pending) error
+	// IsPending reports whether the member was asked and has not answered.
+	IsPending(ctx context.Context, platform, space, user string) (bool, error)
+	// TakePending removes the member's pending verification and returns
+	// it; ok is false when there was none. Of a press and a deadline that
+	// race, only one takes it, and only that one acts.
+	TakePending(ctx context.Context, platform, space, user string) (p Pending, ok bool, err error)
+	// DuePending returns up to max pending verifications on platform whose
+	// deadline is at or before now, earliest first; they stay pending until
+	// taken.
+	DuePending(ctx context.Context, platform string, now time.Time, max int) ([]Pending, error)
+}

@@ -1,0 +1,169 @@
+package rules
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Verify is the verify: section: a button that new members press to show they
+// are not a robot, within a time limit, before they may speak. Until they do,
+// they are held (a Telegram restriction, a Discord timeout or role), and rules
+// see author.verified false.
+type Verify struct {
+	// On says the section is written: verification runs on Telegram groups
+	// and Discord servers alike.
+	On bool
+	// Timeout is how long a new member has to press the button.
+	Timeout time.Duration
+	// OnFail is what happens to a member who did not press it in time:
+	// VerifyKick or VerifyKeep.
+	OnFail string
+	// Message is the prompt's text; {name} is the member's name.
+	Message string
+	// Button is the button's label.
+	Button string
+	// DiscordChannel is where Discord prompts are posted; empty sends them
+	// to the member privately.
+	DiscordChannel string
+	// DiscordRole, when set, is a role given to new Discord members until
+	// they press the button (the server's channels deny it the right to
+	// speak), instead of a timeout.
+	DiscordRole string
+}
+
+// What happens to a member who did not press the button in time.
+const (
+	// VerifyKick removes them from the place; they may come back.
+	VerifyKick = "kick"
+	// VerifyKeep leaves them held, for the CMs to decide.
+	VerifyKeep = "keep"
+)
+
+// Defaults and bounds of the verify: section.
+const (
+	DefaultVerifyTimeout = 5 * time.Minute
+	DefaultVerifyMessage = "Welcome {name}! Press the button below within {timeout} to show you are not a robot."
+	DefaultVerifyButton  = "I'm not a robot"
+	minVerifyTimeout     = 30 * time.Second
+	maxVerifyTimeout     = 24 * time.Hour
+)
+
+// Prompt is the message shown to the member called name.
+func (v Verify) Prompt(name string) string {
+	return strings.NewReplacer("{name}", name, "{timeout}", shortDuration(v.Timeout)).Replace(v.Message)
+}
+
+// shortDuration writes 5m0s as 5m and 1h30m0s as 1h30m.
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = s[:len(s)-2]
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = s[:len(s)-2]
+	}
+	return s
+}
+
+type verifySpec struct {
+	On             bool
+	Timeout        time.Duration
+	OnFail         string
+	Message        string
+	Button         string
+	DiscordChannel string
+	DiscordRole    string
+}
+
+func (d *decoder) decodeVerify(n *yaml.Node) verifySpec {
+	vs := verifySpec{On: true}
+	m, ok := d.mapping(n, "verify", "timeout", "on_fail", "message", "button", "discord_channel", "discord_role")
+	if !ok {
+		return vs
+	}
+	if e, ok := m["timeout"]; ok {
+		if w, ok := d.duration(e.Value, "verify.timeout"); ok {
+			if w.D < minVerifyTimeout || w.D > maxVerifyTimeout {
+				d.errorf(resolve(e.Value), "verify.timeout: %s is out of bounds (30s to 24h)", e.Value.Value)
+			} else {
+				vs.Timeout = w.D
+			}
+		}
+	}
+	if e, ok := m["on_fail"]; ok {
+		if s, ok := d.str(e.Value, "verify.on_fail"); ok {
+			switch s {
+			case VerifyKick, VerifyKeep:
+				vs.OnFail = s
+			default:
+				d.errorf(resolve(e.Value), "verify.on_fail: unknown outcome %q (want kick or keep)", s)
+			}
+		}
+	}
+	text := func(key string, max int) string {
+		e, ok := m[key]
+		if !ok {
+			return ""
+		}
+		s, ok := d.str(e.Value, "verify."+key)
+		if ok && len([]rune(s)) > max {
+			d.errorf(resolve(e.Value), "verify.%s: %d characters is too long (at most %d)", key, len([]rune(s)), max)
+			return ""
+		}
+		return s
+	}
+	// A Telegram button label and a Discord one are at most 80 characters
+	// where both platforms agree; a prompt stays well within a message.
+	vs.Message = text("message", 1500)
+	vs.Button = text("button", 80)
+	id := func(key string) string {
+		s := text(key, 30)
+		if s == "" {
+			return ""
+		}
+		if _, err := strconv.ParseUint(s, 10, 64); err != nil {
+			d.errorf(resolve(m[key].Value), "verify.%s: %q is not a Discord id, like 123456789012345678", key, s)
+			return ""
+		}
+		return s
+	}
+	vs.DiscordChannel = id("discord_channel")
+	vs.DiscordRole = id("discord_role")
+	return vs
+}
+
+func compileVerify(vs verifySpec) Verify {
+	if !vs.On {
+		return Verify{}
+	}
+	v := Verify{On: true, Timeout: vs.Timeout, OnFail: vs.OnFail, Message: vs.Message, Button: vs.Button,
+		DiscordChannel: vs.DiscordChannel, DiscordRole: vs.DiscordRole}
+	if v.Timeout == 0 {
+		v.Timeout = DefaultVerifyTimeout
+	}
+	if v.OnFail == "" {
+		v.OnFail = VerifyKick
+	}
+	if v.Message == "" {
+		v.Message = DefaultVerifyMessage
+	}
+	if v.Button == "" {
+		v.Button = DefaultVerifyButton
+	}
+	return v
+}
+
+// verifySchema is the verify: section in the rule file's schema.
+func verifySchema() obj {
+	return jsDesc(jsStrict(obj{
+		"timeout":         jsDuration("How long a new member has to press the button (default 5m, 30s to 24h)."),
+		"on_fail":         jsOneOf("What happens to a member who did not press in time: kick (default) or keep them held for the CMs.", VerifyKick, VerifyKeep),
+		"message":         jsScalar("The prompt; {name} is the member's name, {timeout} the time limit."),
+		"button":          jsScalar("The button's label (default \"I'm not a robot\")."),
+		"discord_channel": jsScalar("The Discord channel where prompts are posted; without it they are sent privately."),
+		"discord_role":    jsScalar("A Discord role held until the button is pressed, instead of a timeout."),
+	}), "A button that new members press within a time limit to show they are not a robot (Telegram groups and Discord servers); rules see author.verified.")
+}
