@@ -281,7 +281,16 @@ func (m *Moderator) Handle(ctx context.Context, ev bot.Event, v bot.Verdict) err
 		}
 	}
 	var withheld []bot.Action
-	for _, a := range warningsLast(v.Actions()) {
+	// The verdict's actions are merged once here, and withhold reads the
+	// same list. The debug lines build their event key and action text only
+	// when debug is on: this runs for every verdict of a raid night.
+	acts := warningsLast(v.Actions())
+	debug := log.Enabled(ctx, slog.LevelDebug)
+	// Actions of the same rule share the context that carries its audit
+	// reason.
+	var actx context.Context
+	var actxRule string
+	for _, a := range acts {
 		switch a.Kind {
 		case bot.ActStrike:
 			// The engine recorded it before answering, so the next event sees it.
@@ -293,26 +302,34 @@ func (m *Moderator) Handle(ctx context.Context, ev bot.Event, v bot.Verdict) err
 			errs = append(errs, m.alert(ctx, ev, v, a))
 			continue
 		}
-		a, why := m.withhold(ev, v, a, p, failedActs)
+		a, why := m.withhold(ev, acts, a, p, failedActs)
 		switch {
 		case why != "":
 			m.count(label, a.Kind, ResultWithheld)
-			log.Debug("action withheld", "event", ev.Key(), "action", a.String(), "why", why)
+			if debug {
+				log.Debug("action withheld", "event", ev.Key(), "action", a.String(), "why", why)
+			}
 		case paused:
 			m.count(label, a.Kind, ResultPaused)
 			held = append(held, a)
 		case p == nil:
 			m.count(label, a.Kind, ResultPlatformOff)
-			log.Debug("action skipped: platform is off", "event", ev.Key(), "action", a.String(), "platform", ev.Platform)
+			if debug {
+				log.Debug("action skipped: platform is off", "event", ev.Key(), "action", a.String(), "platform", ev.Platform)
+			}
 		case !bot.Capable(p, a.Kind):
 			m.count(label, a.Kind, ResultUnsupported)
-			log.Debug("action skipped: platform cannot do it", "event", ev.Key(), "action", a.String(), "platform", ev.Platform)
+			if debug {
+				log.Debug("action skipped: platform cannot do it", "event", ev.Key(), "action", a.String(), "platform", ev.Platform)
+			}
 		case ev.Author.RolesUnknown && !placeAction(a.Kind):
 			m.count(label, a.Kind, ResultRolesUnknown)
 			withheld = append(withheld, a)
 		default:
 			match := ruleOf(v, a)
-			actx := bot.WithAuditReason(ctx, "vigie: rule "+match.Rule)
+			if actx == nil || actxRule != match.Rule {
+				actx, actxRule = bot.WithAuditReason(ctx, "vigie: rule "+match.Rule), match.Rule
+			}
 			var err error
 			if placeAction(a.Kind) {
 				// lock audits it and tells the desk; a retry claims the
@@ -330,7 +347,9 @@ func (m *Moderator) Handle(ctx context.Context, ev bot.Event, v bot.Verdict) err
 				continue
 			}
 			m.count(label, a.Kind, ResultDone)
-			log.Debug("action done", "event", ev.Key(), "action", a.String())
+			if debug {
+				log.Debug("action done", "event", ev.Key(), "action", a.String())
+			}
 		}
 	}
 	if len(held) > 0 {
@@ -382,10 +401,21 @@ func (m *Moderator) forward(ctx context.Context, ev bot.Event, v bot.Verdict, a 
 	if reason == "" {
 		reason = "forwarded by rule " + match.Rule
 	}
-	var suggested []bot.Action
+	// Counted first, so that the list takes one allocation (and stays nil
+	// when empty, as before).
+	n := 0
 	for _, b := range match.Actions {
 		if b.Kind != bot.ActForward && b.Kind != bot.ActAlert {
-			suggested = append(suggested, b)
+			n++
+		}
+	}
+	var suggested []bot.Action
+	if n > 0 {
+		suggested = make([]bot.Action, 0, n)
+		for _, b := range match.Actions {
+			if b.Kind != bot.ActForward && b.Kind != bot.ActAlert {
+				suggested = append(suggested, b)
+			}
 		}
 	}
 	err := m.open(ctx, store.Case{Event: ev, Rule: match.Rule, Category: match.Category, Reason: reason, Suggested: suggested})
@@ -443,7 +473,10 @@ func (m *Moderator) open(ctx context.Context, c store.Case) error {
 		// Added to a case already open: its card is posted, or will be with
 		// the count.
 		m.casesGrouped.Inc()
-		m.log.Info("hit added to a case", "case", opened.ID, "event", c.Event.Key(), "rule", c.Rule, "count", opened.Count)
+		// LogAttrs rather than Info: no boxing of each value, on a line
+		// that most matching events of a raid night write.
+		m.log.LogAttrs(ctx, slog.LevelInfo, "hit added to a case", slog.String("case", opened.ID),
+			slog.String("event", c.Event.Key()), slog.String("rule", c.Rule), slog.Int("count", opened.Count))
 		return nil
 	}
 	c = opened
@@ -451,7 +484,8 @@ func (m *Moderator) open(ctx context.Context, c store.Case) error {
 	// The gauge follows this process's cases at once; DeliverCases sets it from
 	// the store now and then, for the cases of other processes.
 	m.casesOpen.Inc()
-	m.log.Info("case opened", "case", c.ID, "event", c.Event.Key(), "rule", c.Rule, "reason", c.Reason)
+	m.log.LogAttrs(ctx, slog.LevelInfo, "case opened", slog.String("case", c.ID),
+		slog.String("event", c.Event.Key()), slog.String("rule", c.Rule), slog.String("reason", c.Reason))
 	select {
 	case m.opened <- struct{}{}:
 	default: // a delivery is due already
