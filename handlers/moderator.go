@@ -296,10 +296,16 @@ func (m *Moderator) Handle(ctx context.Context, ev bot.Event, v bot.Verdict) err
 			// The engine recorded it before answering, so the next event sees it.
 			continue
 		case bot.ActForward:
-			errs = append(errs, m.forward(ctx, ev, v, a))
+			// Only errors are kept: errors.Join skips nils, and a list of
+			// them would be grown for nothing on every forward.
+			if err := m.forward(ctx, ev, v, a); err != nil {
+				errs = append(errs, err)
+			}
 			continue
 		case bot.ActAlert:
-			errs = append(errs, m.alert(ctx, ev, v, a))
+			if err := m.alert(ctx, ev, v, a); err != nil {
+				errs = append(errs, err)
+			}
 			continue
 		}
 		a, why := m.withhold(ev, acts, a, p, failedActs)
