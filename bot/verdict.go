@@ -176,7 +176,18 @@ func (v Verdict) Flagged() bool { return len(v.Matches) > 0 }
 // when two rules time out or ban, the heavier sanction is kept (a ban without a
 // duration is permanent).
 func (v Verdict) Actions() []Action {
-	var out []Action
+	// Sized once for the enforced rules' actions, rather than grown by
+	// append: it is merged for every verdict, and stays nil when there are none.
+	n := 0
+	for _, m := range v.Matches {
+		if !m.Shadow {
+			n += len(m.Actions)
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	out := make([]Action, 0, n)
 	for _, m := range v.Matches {
 		if m.Shadow {
 			continue

@@ -17,6 +17,7 @@ import (
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/rules"
 	"github.com/vigie-bot/vigie/store"
+	"github.com/vigie-bot/vigie/store/memory"
 )
 
 // Desk is where the humans see cases and alerts: a Telegram chat, a Discord channel.
@@ -64,6 +65,8 @@ type Options struct {
 type Moderator struct {
 	platforms map[string]bot.Platform
 	store     store.Store
+	// unbounded: store is the memory store, whose writes need no time bound.
+	unbounded bool
 	desk      Desk
 	log       *slog.Logger
 	retry     Retry
@@ -127,6 +130,7 @@ func New(o Options) (*Moderator, error) {
 	m := &Moderator{
 		platforms:  o.Platforms,
 		store:      o.Store,
+		unbounded:  isMemory(o.Store),
 		desk:       o.Desk,
 		log:        o.Logger,
 		retry:      o.Retry.withDefaults(),
@@ -281,38 +285,61 @@ func (m *Moderator) Handle(ctx context.Context, ev bot.Event, v bot.Verdict) err
 		}
 	}
 	var withheld []bot.Action
-	for _, a := range warningsLast(v.Actions()) {
+	// The verdict's actions are merged once here, and withhold reads the
+	// same list. The debug lines build their event key and action text only
+	// when debug is on: this runs for every verdict of a raid night.
+	acts := warningsLast(v.Actions())
+	debug := log.Enabled(ctx, slog.LevelDebug)
+	// Actions of the same rule share the context that carries its audit
+	// reason.
+	var actx context.Context
+	var actxRule string
+	for _, a := range acts {
 		switch a.Kind {
 		case bot.ActStrike:
 			// The engine recorded it before answering, so the next event sees it.
 			continue
 		case bot.ActForward:
-			errs = append(errs, m.forward(ctx, ev, v, a))
+			// Only errors are kept: errors.Join skips nils, and a list of
+			// them would be grown for nothing on every forward.
+			if err := m.forward(ctx, ev, v, a); err != nil {
+				errs = append(errs, err)
+			}
 			continue
 		case bot.ActAlert:
-			errs = append(errs, m.alert(ctx, ev, v, a))
+			if err := m.alert(ctx, ev, v, a); err != nil {
+				errs = append(errs, err)
+			}
 			continue
 		}
-		a, why := m.withhold(ev, v, a, p, failedActs)
+		a, why := m.withhold(ev, acts, a, p, failedActs)
 		switch {
 		case why != "":
 			m.count(label, a.Kind, ResultWithheld)
-			log.Debug("action withheld", "event", ev.Key(), "action", a.String(), "why", why)
+			if debug {
+				log.Debug("action withheld", "event", ev.Key(), "action", a.String(), "why", why)
+			}
 		case paused:
 			m.count(label, a.Kind, ResultPaused)
 			held = append(held, a)
 		case p == nil:
 			m.count(label, a.Kind, ResultPlatformOff)
-			log.Debug("action skipped: platform is off", "event", ev.Key(), "action", a.String(), "platform", ev.Platform)
+			if debug {
+				log.Debug("action skipped: platform is off", "event", ev.Key(), "action", a.String(), "platform", ev.Platform)
+			}
 		case !bot.Capable(p, a.Kind):
 			m.count(label, a.Kind, ResultUnsupported)
-			log.Debug("action skipped: platform cannot do it", "event", ev.Key(), "action", a.String(), "platform", ev.Platform)
+			if debug {
+				log.Debug("action skipped: platform cannot do it", "event", ev.Key(), "action", a.String(), "platform", ev.Platform)
+			}
 		case ev.Author.RolesUnknown && !placeAction(a.Kind):
 			m.count(label, a.Kind, ResultRolesUnknown)
 			withheld = append(withheld, a)
 		default:
 			match := ruleOf(v, a)
-			actx := bot.WithAuditReason(ctx, "vigie: rule "+match.Rule)
+			if actx == nil || actxRule != match.Rule {
+				actx, actxRule = bot.WithAuditReason(ctx, "vigie: rule "+match.Rule), match.Rule
+			}
 			var err error
 			if placeAction(a.Kind) {
 				// lock audits it and tells the desk; a retry claims the
@@ -330,7 +357,9 @@ func (m *Moderator) Handle(ctx context.Context, ev bot.Event, v bot.Verdict) err
 				continue
 			}
 			m.count(label, a.Kind, ResultDone)
-			log.Debug("action done", "event", ev.Key(), "action", a.String())
+			if debug {
+				log.Debug("action done", "event", ev.Key(), "action", a.String())
+			}
 		}
 	}
 	if len(held) > 0 {
@@ -382,10 +411,21 @@ func (m *Moderator) forward(ctx context.Context, ev bot.Event, v bot.Verdict, a 
 	if reason == "" {
 		reason = "forwarded by rule " + match.Rule
 	}
-	var suggested []bot.Action
+	// Counted first, so that the list takes one allocation (and stays nil
+	// when empty, as before).
+	n := 0
 	for _, b := range match.Actions {
 		if b.Kind != bot.ActForward && b.Kind != bot.ActAlert {
-			suggested = append(suggested, b)
+			n++
+		}
+	}
+	var suggested []bot.Action
+	if n > 0 {
+		suggested = make([]bot.Action, 0, n)
+		for _, b := range match.Actions {
+			if b.Kind != bot.ActForward && b.Kind != bot.ActAlert {
+				suggested = append(suggested, b)
+			}
 		}
 	}
 	err := m.open(ctx, store.Case{Event: ev, Rule: match.Rule, Category: match.Category, Reason: reason, Suggested: suggested})
@@ -443,7 +483,10 @@ func (m *Moderator) open(ctx context.Context, c store.Case) error {
 		// Added to a case already open: its card is posted, or will be with
 		// the count.
 		m.casesGrouped.Inc()
-		m.log.Info("hit added to a case", "case", opened.ID, "event", c.Event.Key(), "rule", c.Rule, "count", opened.Count)
+		// LogAttrs rather than Info: no boxing of each value, on a line
+		// that most matching events of a raid night write.
+		m.log.LogAttrs(ctx, slog.LevelInfo, "hit added to a case", slog.String("case", opened.ID),
+			slog.String("event", c.Event.Key()), slog.String("rule", c.Rule), slog.Int("count", opened.Count))
 		return nil
 	}
 	c = opened
@@ -451,7 +494,8 @@ func (m *Moderator) open(ctx context.Context, c store.Case) error {
 	// The gauge follows this process's cases at once; DeliverCases sets it from
 	// the store now and then, for the cases of other processes.
 	m.casesOpen.Inc()
-	m.log.Info("case opened", "case", c.ID, "event", c.Event.Key(), "rule", c.Rule, "reason", c.Reason)
+	m.log.LogAttrs(ctx, slog.LevelInfo, "case opened", slog.String("case", c.ID),
+		slog.String("event", c.Event.Key()), slog.String("rule", c.Rule), slog.String("reason", c.Reason))
 	select {
 	case m.opened <- struct{}{}:
 	default: // a delivery is due already
@@ -589,7 +633,13 @@ func (m *Moderator) undeliverable(ctx context.Context, c store.Case, refusal err
 
 // storeContext keeps store writes going when ctx is cancelled by a shutdown, for
 // a bounded time: an audit entry or a case half-written is worse than a slower stop.
+//
+// The memory store, a map under a mutex, never waits on its context: it gets
+// no timer, which cost about a seventh of Handle's CPU (two a verdict).
 func (m *Moderator) storeContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	if m.unbounded {
+		return context.WithoutCancel(ctx), func() {}
+	}
 	return context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 }
 
@@ -714,4 +764,10 @@ func errText(err error) string {
 		return ""
 	}
 	return err.Error()
+}
+
+// isMemory reports whether st is the memory store.
+func isMemory(st store.Store) bool {
+	_, ok := st.(*memory.Store)
+	return ok
 }

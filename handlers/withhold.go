@@ -67,10 +67,11 @@ type placeWarnings struct {
 
 // withhold says why a is not carried out for ev now ("" when it is), and gives
 // the action to carry out: a warning past the place's budget becomes the one
-// grouped message of the minute. p is ev's platform (nil when off) and failed
-// the actions of v that failed so far: a sanction the platform cannot do, or
+// grouped message of the minute. acts are the verdict's actions
+// (Verdict.Actions, merged once by Handle), p is ev's platform (nil when off)
+// and failed those of acts that failed so far: a sanction the platform cannot do, or
 // that failed, does not stand in for the warning.
-func (m *Moderator) withhold(ev bot.Event, v bot.Verdict, a bot.Action, p bot.Platform, failed []bot.Action) (bot.Action, string) {
+func (m *Moderator) withhold(ev bot.Event, acts []bot.Action, a bot.Action, p bot.Platform, failed []bot.Action) (bot.Action, string) {
 	now := m.now()
 	if ev.Kind == bot.KindProfile {
 		// A name is not a message: nothing to delete or answer. What can be
@@ -99,7 +100,7 @@ func (m *Moderator) withhold(ev bot.Event, v bot.Verdict, a bot.Action, p bot.Pl
 	if stale {
 		return a, "no warning about a message from " + bot.FormatDuration(now.Sub(ev.At)) + " ago"
 	}
-	for _, b := range v.Actions() {
+	for _, b := range acts {
 		switch b.Kind {
 		case bot.ActBan, bot.ActKick, bot.ActTimeout:
 			if p != nil && bot.Capable(p, b.Kind) && !slices.Contains(failed, b) {

@@ -118,7 +118,7 @@ func (d *daemon) begin(ev bot.Event, v bot.Verdict) job {
 		d.log.Warn("verdict not journaled: a crash before its actions are done would lose them", "event", ev.Key(), "err", err)
 		return j
 	}
-	j.journaled = true
+	j.journaled, j.key = true, e.Key
 	return j
 }
 
@@ -140,7 +140,7 @@ func (d *daemon) finish(j job, completed bool) {
 	if !j.journaled {
 		return
 	}
-	key := j.ev.Key()
+	key := j.key
 	d.held.remove(key)
 	if !completed || d.workCtx.Err() != nil {
 		d.log.Warn("verdict left in the journal, to be carried out again", "event", key)
@@ -190,7 +190,7 @@ func (d *daemon) resume(ctx context.Context) int {
 		if d.held.has(e.Key) {
 			continue // ours, in a lane: the take renewed it
 		}
-		j := job{ev: e.Event, v: e.Verdict, journaled: true}
+		j := job{ev: e.Event, v: e.Verdict, journaled: true, key: e.Event.Key()}
 		e.At = now // as the take stamped it
 		if e.Tries >= maxTries {
 			d.metrics.recovered.WithLabelValues("deferred").Inc()

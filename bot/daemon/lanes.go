@@ -48,6 +48,8 @@ type job struct {
 	queued time.Time
 	// journaled: the verdict is in the store's journal until it is carried out.
 	journaled bool
+	// key is the event's key when journaled, kept from begin for finish.
+	key string
 	// faq, when set, is what the FAQ decided before the verdict was answered
 	// (POST /v1/events), with the matcher that decided it: the lane does that
 	// decision rather than asking again.
