@@ -147,9 +147,11 @@ type DeskCommands interface {
 	// that first decision and an error wrapping ErrDecided; a decision recorded
 	// but not carried out comes back decided, with the error that stopped it.
 	Decide(ctx context.Context, d Decision) (Card, error)
-	// Queue returns the open cases, oldest first.
-	Queue(ctx context.Context) ([]Card, error)
-	Status(ctx context.Context) (string, error)
+	// Queue returns the open cases, oldest first, that by (platform:id) may
+	// decide: a community's CM sees only their communities' cases.
+	Queue(ctx context.Context, by string) ([]Card, error)
+	// Status says what vigie is doing, with the figures by may see.
+	Status(ctx context.Context, by string) (string, error)
 	// Pause makes vigie only flag and forward, for d (0: until Resume).
 	Pause(ctx context.Context, d time.Duration, by string) (string, error)
 	Resume(ctx context.Context, by string) (string, error)
