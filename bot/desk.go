@@ -164,6 +164,16 @@ type ModeCommands interface {
 	Mode(ctx context.Context, args, by string) (string, error)
 }
 
+// CaseRights is what DeskCommands that keep a community's CMs to its cases
+// add: asking before a decision is taken, so that a desk can refuse at once
+// what it would otherwise refuse only when the decision comes (the
+// Telegram reply button, whose text comes later).
+type CaseRights interface {
+	// MayDecide returns a *CommunityError when by may not decide the case,
+	// nil otherwise (an unknown case included: Decide says why).
+	MayDecide(ctx context.Context, caseID, by string) error
+}
+
 // ReportCommands is what DeskCommands that write reports add: the report command.
 type ReportCommands interface {
 	// Report is the report of the last period, as text and a PNG chart.

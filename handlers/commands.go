@@ -53,6 +53,11 @@ func (c *Commands) Decide(ctx context.Context, caseID, outcome, by string) (stor
 	return c.mod.Decide(ctx, caseID, outcome, by)
 }
 
+// MayDecide says whether by may decide the case; see Moderator.MayDecide.
+func (c *Commands) MayDecide(ctx context.Context, caseID, by string) error {
+	return c.mod.MayDecide(ctx, caseID, by)
+}
+
 // AddCard records where a desk posted a case's card; see Moderator.AddCard.
 func (c *Commands) AddCard(ctx context.Context, caseID string, ref bot.CardRef) error {
 	return c.mod.AddCard(ctx, caseID, ref)

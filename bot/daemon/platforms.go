@@ -199,10 +199,15 @@ var (
 	_ bot.DeskCommands   = (*deskCommands)(nil)
 	_ bot.ModeCommands   = (*deskCommands)(nil)
 	_ bot.ReportCommands = (*deskCommands)(nil)
+	_ bot.CaseRights     = (*deskCommands)(nil)
 )
 
 func (t *deskCommands) Decide(ctx context.Context, d bot.Decision) (bot.Card, error) {
 	return deskcases.Decided(t.c.Decide(ctx, d.CaseID, d.String(), d.By))
+}
+
+func (t *deskCommands) MayDecide(ctx context.Context, caseID, by string) error {
+	return t.c.MayDecide(ctx, caseID, by)
 }
 
 func (t *deskCommands) Queue(ctx context.Context, by string) ([]bot.Card, error) {

@@ -57,6 +57,7 @@ type Commands struct {
 var (
 	_ bot.DeskCommands = (*Commands)(nil)
 	_ bot.CardBook     = (*Commands)(nil)
+	_ bot.CaseRights   = (*Commands)(nil)
 )
 
 // AddCard records where the desk posted a card, in the store; commands
@@ -70,6 +71,11 @@ func (m *Commands) AddCard(ctx context.Context, caseID string, ref bot.CardRef) 
 
 func (m *Commands) Decide(ctx context.Context, d bot.Decision) (bot.Card, error) {
 	return deskcases.Decided(m.Mod.Decide(ctx, d.CaseID, d.String(), d.By))
+}
+
+// MayDecide is the handlers' answer; see handlers.Moderator.MayDecide.
+func (m *Commands) MayDecide(ctx context.Context, caseID, by string) error {
+	return m.Mod.MayDecide(ctx, caseID, by)
 }
 
 // Queue is the handlers' queue: a community's CM sees their communities' cases.
