@@ -147,9 +147,11 @@ type DeskCommands interface {
 	// that first decision and an error wrapping ErrDecided; a decision recorded
 	// but not carried out comes back decided, with the error that stopped it.
 	Decide(ctx context.Context, d Decision) (Card, error)
-	// Queue returns the open cases, oldest first.
-	Queue(ctx context.Context) ([]Card, error)
-	Status(ctx context.Context) (string, error)
+	// Queue returns the open cases, oldest first, that by (platform:id) may
+	// decide: a community's CM sees only their communities' cases.
+	Queue(ctx context.Context, by string) ([]Card, error)
+	// Status says what vigie is doing, with the figures by may see.
+	Status(ctx context.Context, by string) (string, error)
 	// Pause makes vigie only flag and forward, for d (0: until Resume).
 	Pause(ctx context.Context, d time.Duration, by string) (string, error)
 	Resume(ctx context.Context, by string) (string, error)
@@ -160,6 +162,16 @@ type ModeCommands interface {
 	// Mode shows the mode with no argument; "office" or "after" with an
 	// optional duration forces it; "auto" follows office hours again.
 	Mode(ctx context.Context, args, by string) (string, error)
+}
+
+// CaseRights is what DeskCommands that keep a community's CMs to its cases
+// add: asking before a decision is taken, so that a desk can refuse at once
+// what it would otherwise refuse only when the decision comes (the
+// Telegram reply button, whose text comes later).
+type CaseRights interface {
+	// MayDecide returns a *CommunityError when by may not decide the case,
+	// nil otherwise (an unknown case included: Decide says why).
+	MayDecide(ctx context.Context, caseID, by string) error
 }
 
 // ReportCommands is what DeskCommands that write reports add: the report command.

@@ -53,19 +53,61 @@ func (c *Commands) Decide(ctx context.Context, caseID, outcome, by string) (stor
 	return c.mod.Decide(ctx, caseID, outcome, by)
 }
 
+// MayDecide says whether by may decide the case; see Moderator.MayDecide.
+func (c *Commands) MayDecide(ctx context.Context, caseID, by string) error {
+	return c.mod.MayDecide(ctx, caseID, by)
+}
+
 // AddCard records where a desk posted a case's card; see Moderator.AddCard.
 func (c *Commands) AddCard(ctx context.Context, caseID string, ref bot.CardRef) error {
 	return c.mod.AddCard(ctx, caseID, ref)
 }
 
-// Queue returns the open cases, oldest first.
-func (c *Commands) Queue(ctx context.Context) ([]store.Case, error) {
-	return c.store.Cases(ctx, store.CaseOpen)
+// Queue returns the open cases, oldest first: for a CM whose rights are some
+// communities' (rules.Ruleset.ScopeOf), only those communities' cases.
+func (c *Commands) Queue(ctx context.Context, by string) ([]store.Case, error) {
+	open, err := c.store.Cases(ctx, store.CaseOpen)
+	if err != nil {
+		return nil, err
+	}
+	if scope := c.scopeOf(by); scope != nil {
+		open = slices.DeleteFunc(open, func(k store.Case) bool { return !slices.Contains(scope, k.Community) })
+	}
+	return open, nil
+}
+
+// scopeOf is the communities by's rights are kept to, nil for everywhere.
+func (c *Commands) scopeOf(by string) []string {
+	return c.mod.communities.Load().ScopeOf(by)
+}
+
+// fileWide is the answer to a CM whose rights are some communities' and who
+// gives a command that acts on every community (/pause, /resume, /mode with
+// an argument); "" when by may give it. The refusal is logged for the audit.
+func (c *Commands) fileWide(command, by string) string {
+	scope := c.scopeOf(by)
+	if scope == nil {
+		return ""
+	}
+	c.mod.log.Info("desk command refused: file-wide", "audit", true, "command", command, "by", by, "communities", scope)
+	return fmt.Sprintf("Sorry, /%s acts on every community: your rights are %s. Ask a CM of the file's desk.",
+		command, communitiesWords(scope))
+}
+
+func communitiesWords(scope []string) string {
+	if len(scope) == 1 {
+		return "community " + scope[0] + "'s"
+	}
+	return "communities " + strings.Join(scope, ", ") + "'s"
 }
 
 // Status says what vigie is doing: mode, uptime, rules, the last hour, open cases.
-func (c *Commands) Status(ctx context.Context) (string, error) {
+// A CM whose rights are some communities' sees only their figures and cases,
+// and not the process's lines (platforms, events seen), which count every
+// community.
+func (c *Commands) Status(ctx context.Context, by string) (string, error) {
 	now := c.mod.now()
+	scope := c.scopeOf(by)
 	var b strings.Builder
 	mode := "enforcing"
 	if paused, until := c.mod.Paused(); paused {
@@ -88,18 +130,28 @@ func (c *Commands) Status(ctx context.Context) (string, error) {
 		}
 		fmt.Fprintf(&b, "Rules: %s, %d rules (%d in shadow mode).\n", rs.File, len(rs.Rules), shadow)
 	}
-	if c.o.Status != nil {
+	if c.o.Status != nil && scope == nil {
 		for _, l := range c.o.Status(ctx) {
 			b.WriteString(l + "\n")
 		}
+	}
+	if scope != nil {
+		fmt.Fprintf(&b, "Figures of %s only.\n", strings.TrimSuffix(communitiesWords(scope), "'s"))
 	}
 	entries, err := c.store.Audit(ctx, now.Add(-time.Hour))
 	if err != nil {
 		return "", fmt.Errorf("status: %w", err)
 	}
+	if scope != nil {
+		rs := c.mod.communities.Load()
+		entries = slices.DeleteFunc(entries, func(e store.AuditEntry) bool {
+			k := communityOf(rs, e.Event)
+			return k == nil || !slices.Contains(scope, k.Name)
+		})
+	}
 	t := tally(entries)
 	fmt.Fprintf(&b, "Last hour: %d flagged, %s.\n", t.flagged, plural(t.actions, "action"))
-	open, err := c.store.Cases(ctx, store.CaseOpen)
+	open, err := c.Queue(ctx, by)
 	if err != nil {
 		return "", fmt.Errorf("status: %w", err)
 	}
@@ -109,6 +161,9 @@ func (c *Commands) Status(ctx context.Context) (string, error) {
 
 // Pause stops platform actions for d (0: until Resume).
 func (c *Commands) Pause(_ context.Context, d time.Duration, by string) (string, error) {
+	if no := c.fileWide("pause", by); no != "" {
+		return no, nil
+	}
 	if d < 0 {
 		return "", fmt.Errorf("pause: negative duration %s", d)
 	}
@@ -127,6 +182,9 @@ func (c *Commands) Pause(_ context.Context, d time.Duration, by string) (string,
 
 // Resume ends a pause.
 func (c *Commands) Resume(_ context.Context, by string) (string, error) {
+	if no := c.fileWide("resume", by); no != "" {
+		return no, nil
+	}
 	paused, _ := c.mod.Paused()
 	c.mod.Resume()
 	c.mod.log.Info("resumed", "by", by)

@@ -76,7 +76,7 @@ func TestCommands(t *testing.T) {
 			t.Errorf("%s =\n%s\nwant\n%s", name, got, want)
 		}
 	}
-	text, err := c.Status(ctx)
+	text, err := c.Status(ctx, "telegram:42")
 	check("status", text, err, `vigie 1.0: enforcing, up 3h.
 Rules: rules.yaml, 3 rules (1 in shadow mode).
 Platforms: discord on.
@@ -106,7 +106,7 @@ night enforce, after hours: 0`)
 	if paused, until := m.Paused(); !paused || !until.Equal(at.Add(2*time.Hour)) {
 		t.Errorf("Paused() = %v %v", paused, until)
 	}
-	text, err = c.Status(ctx)
+	text, err = c.Status(ctx, "telegram:42")
 	if err != nil || !strings.HasPrefix(text, "vigie 1.0: PAUSED (only flagging and forwarding) until Sat 00:10 UTC, up 3h.") {
 		t.Errorf("status while paused = %q, %v", text, err)
 	}
@@ -120,7 +120,7 @@ night enforce, after hours: 0`)
 	text, err = c.Reload(ctx, "telegram:42")
 	check("reload", text, err, "Reloaded by telegram:42")
 
-	queue, err := c.Queue(ctx)
+	queue, err := c.Queue(ctx, "telegram:42")
 	if err != nil || len(queue) != 1 {
 		t.Fatalf("queue = %v, %v", queue, err)
 	}

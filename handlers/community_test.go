@@ -397,3 +397,88 @@ func TestLockdownToldToCommunityDesk(t *testing.T) {
 		}
 	}
 }
+
+// A CM whose rights are a community's sees that community's cases and
+// figures in /queue and /status, and is refused /pause, /resume and a /mode
+// change, which act on every community; the file's CM sees and does all.
+func TestCommunityCMDeskCommands(t *testing.T) {
+	rs, err := rules.Parse("rules.yaml", agencyFile(t), rules.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := memory.New()
+	m, _ := newModerator(t, st, nil, &chat{recorder: recorder{name: "discord"}})
+	m.SetCommunities(rs)
+	c := handlers.NewCommands(m, handlers.CommandsOptions{
+		Version: "1.0", Started: at.Add(-time.Hour),
+		Status: func(context.Context) []string { return []string{"Events in the last hour: 3."} },
+	})
+	ctx := t.Context()
+	flood := bot.Match{Rule: "flood", Category: "flood", Actions: []bot.Action{{Kind: bot.ActDelete}}}
+	for _, place := range []struct{ platform, space, id string }{
+		{"discord", "123456789012345601", "m-velo"},
+		{"facebook", "104523749012345", "m-bread"},
+		{"discord", "999", "m-outside"},
+	} {
+		ev := bot.Event{ID: place.id, Platform: place.platform, Kind: bot.KindMessage, Space: place.space, Author: bot.Author{ID: "a-" + place.id}, At: at}
+		if err := st.AppendAudit(ctx, store.AuditEntry{At: at.Add(-time.Minute), Event: ev, Verdict: bot.Verdict{Matches: []bot.Match{flood}}}); err != nil {
+			t.Fatal(err)
+		}
+		if err := m.OpenCase(ctx, store.Case{Event: ev, Rule: "flood", Reason: "flood"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const boulangerieCM, fileCM = "telegram:222222222", "telegram:111111111"
+	queued := func(by string) []string {
+		t.Helper()
+		cases, err := c.Queue(ctx, by)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, k := range cases {
+			ids = append(ids, k.Event.ID)
+		}
+		slices.Sort(ids)
+		return ids
+	}
+	if got := queued(boulangerieCM); !slices.Equal(got, []string{"m-bread"}) {
+		t.Errorf("boulangerie's CM's queue = %q", got)
+	}
+	if got := queued(fileCM); !slices.Equal(got, []string{"m-bread", "m-outside", "m-velo"}) {
+		t.Errorf("the file's CM's queue = %q", got)
+	}
+
+	status, err := c.Status(ctx, boulangerieCM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "vigie 1.0: enforcing, up 1h.\nFigures of community boulangerie only.\nLast hour: 1 flagged, 1 action.\nOpen cases: 1."; status != want {
+		t.Errorf("boulangerie's CM's status =\n%s\nwant\n%s", status, want)
+	}
+	status, _ = c.Status(ctx, fileCM)
+	if !strings.Contains(status, "Events in the last hour: 3.\nLast hour: 3 flagged, 3 actions.\nOpen cases: 3.") {
+		t.Errorf("the file's CM's status =\n%s", status)
+	}
+
+	const refusal = "acts on every community: your rights are community boulangerie's. Ask a CM of the file's desk."
+	for name, give := range map[string]func(by string) (string, error){
+		"pause":  func(by string) (string, error) { return c.Pause(ctx, time.Hour, by) },
+		"resume": func(by string) (string, error) { return c.Resume(ctx, by) },
+		"mode":   func(by string) (string, error) { return c.Mode(ctx, "after 1h", by) },
+	} {
+		text, err := give(boulangerieCM)
+		if err != nil || text != "Sorry, /"+name+" "+refusal {
+			t.Errorf("/%s by boulangerie's CM = %q, %v", name, text, err)
+		}
+	}
+	if paused, _ := m.Paused(); paused {
+		t.Error("paused by a community's CM")
+	}
+	if _, err := c.Pause(ctx, time.Hour, fileCM); err != nil {
+		t.Fatal(err)
+	}
+	if paused, _ := m.Paused(); !paused {
+		t.Error("the file's CM could not pause")
+	}
+}

@@ -113,6 +113,26 @@ func parseDuration(s string) (time.Duration, error) {
 	return d, nil
 }
 
+// MayDecide says, before a decision is taken, whether by may decide the case:
+// a *bot.CommunityError, audited as a refusal, when by's rights are another
+// community's; nil otherwise, also for a case it cannot read (Decide will
+// say why). The Telegram desk asks it before prompting for a reply's text.
+func (m *Moderator) MayDecide(ctx context.Context, caseID, by string) error {
+	c, err := m.store.Case(ctx, caseID)
+	if err != nil {
+		return nil
+	}
+	return m.mayDecide(c, by)
+}
+
+func (m *Moderator) mayDecide(c store.Case, by string) error {
+	if ok, own := m.communities.Load().MayDecide(by, c.Community); !ok {
+		m.log.Warn("desk: refused a community's CM", "audit", true, "case", c.ID, "by", by, "community", c.Community, "own", own)
+		return &bot.CommunityError{Community: c.Community, Own: own}
+	}
+	return nil
+}
+
 // Decide records a CM's decision on an open case and carries it out on the platform
 // the case came from, through the same capabilities and retry stage as verdicts.
 // The case is claimed first, so two CMs pressing buttons at once cannot both act:
@@ -129,9 +149,8 @@ func (m *Moderator) Decide(ctx context.Context, caseID, outcome, by string) (sto
 	if err != nil {
 		return store.Case{}, fmt.Errorf("case %s: %w", caseID, err)
 	}
-	if ok, own := m.communities.Load().MayDecide(by, c.Community); !ok {
-		m.log.Warn("desk: refused a community's CM", "audit", true, "case", c.ID, "by", by, "community", c.Community, "own", own)
-		return c, &bot.CommunityError{Community: c.Community, Own: own}
+	if err := m.mayDecide(c, by); err != nil {
+		return c, err
 	}
 	if o.Kind == OutcomeAnswer {
 		text, ok := suggestedReply(c)

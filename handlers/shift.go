@@ -125,11 +125,17 @@ func (s *Shift) Describe(t time.Time) string {
 // Mode answers /mode: with no argument the current mode; "office" or "after",
 // with an optional duration, forces it; "auto" follows office_hours again.
 func (c *Commands) Mode(_ context.Context, args, by string) (string, error) {
+	fields := strings.Fields(args)
+	if len(fields) > 0 {
+		// Showing the mode is anyone's; changing it is for who may change it everywhere.
+		if no := c.fileWide("mode", by); no != "" {
+			return no, nil
+		}
+	}
 	s := c.mod.shift
 	if s == nil {
 		return "", fmt.Errorf("mode: no shifts (the rule file has no office_hours)")
 	}
-	fields := strings.Fields(args)
 	now := c.mod.now()
 	if len(fields) == 0 {
 		return "Mode: " + s.Describe(now) + ".", nil

@@ -71,7 +71,7 @@ func TestShiftModeInAuditAndCommands(t *testing.T) {
 	if entries[len(entries)-1].Mode != "paused" {
 		t.Errorf("paused entry: %+v", entries[len(entries)-1])
 	}
-	status, err := c.Status(ctx)
+	status, err := c.Status(ctx, "telegram:42")
 	if err != nil || !strings.Contains(status, "Mode: office hours (office_hours).") {
 		t.Errorf("status %q %v", status, err)
 	}

@@ -522,6 +522,23 @@ func communitySchema(strs func(string) obj, office, holidays obj) obj {
 	return jsNamed(c, "Communities: places run as one, each with its own desk, mod-log, office hours and rule changes, on top of the shared rules.")
 }
 
+// ScopeOf is the communities cm's rights are kept to, in file order: nil when
+// cm has them everywhere (a CM of the file's desk, or in no community's cms),
+// as MayDecide judges. The desk commands show such a CM only these
+// communities' cases and figures, and refuse them what acts file-wide.
+func (rs *Ruleset) ScopeOf(cm string) []string {
+	if rs == nil || slices.Contains(rs.Desk.CMs, cm) {
+		return nil
+	}
+	var names []string
+	for i := range rs.Communities {
+		if slices.Contains(rs.Communities[i].Desk.CMs, cm) {
+			names = append(names, rs.Communities[i].Name)
+		}
+	}
+	return names
+}
+
 // MayDecide reports whether cm (platform:id, as in desk.cms) may decide the
 // cases and give the moderators' commands of community ("" for none). The
 // file's desk CMs, and anyone in no community's cms, keep the rights they

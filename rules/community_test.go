@@ -178,8 +178,19 @@ communities:
 			t.Errorf("MayDecide(%s, %q) = %v, %q; want %v, %q", tc.cm, tc.community, ok, own, tc.ok, tc.own)
 		}
 	}
+	for cm, want := range map[string][]string{
+		"telegram:1": nil, "telegram:3": nil, "http:ann": nil,
+		"telegram:2": {"a", "b"}, "telegram:4": {"b"},
+	} {
+		if got := rs.ScopeOf(cm); !slices.Equal(got, want) {
+			t.Errorf("ScopeOf(%s) = %q, want %q", cm, got, want)
+		}
+	}
 	var none *Ruleset
 	if ok, _ := none.MayDecide("telegram:4", "a"); !ok {
 		t.Error("no rule file holds no CM to a community")
+	}
+	if got := none.ScopeOf("telegram:4"); got != nil {
+		t.Errorf("no rule file: ScopeOf = %q", got)
 	}
 }

@@ -32,6 +32,9 @@ type Verify struct {
 	// they press the button (the server's channels deny it the right to
 	// speak), instead of a timeout.
 	DiscordRole string
+	// Line and Col are where the section is written, for vigie run's warning
+	// when no platform that can ask is on.
+	Line, Col int
 }
 
 // What happens to a member who did not press the button in time.
@@ -76,10 +79,11 @@ type verifySpec struct {
 	Button         string
 	DiscordChannel string
 	DiscordRole    string
+	Line, Col      int
 }
 
 func (d *decoder) decodeVerify(n *yaml.Node) verifySpec {
-	vs := verifySpec{On: true}
+	vs := verifySpec{On: true, Line: n.Line, Col: n.Column}
 	m, ok := d.mapping(n, "verify", "timeout", "on_fail", "message", "button", "discord_channel", "discord_role")
 	if !ok {
 		return vs
@@ -140,7 +144,7 @@ func compileVerify(vs verifySpec) Verify {
 		return Verify{}
 	}
 	v := Verify{On: true, Timeout: vs.Timeout, OnFail: vs.OnFail, Message: vs.Message, Button: vs.Button,
-		DiscordChannel: vs.DiscordChannel, DiscordRole: vs.DiscordRole}
+		DiscordChannel: vs.DiscordChannel, DiscordRole: vs.DiscordRole, Line: vs.Line, Col: vs.Col}
 	if v.Timeout == 0 {
 		v.Timeout = DefaultVerifyTimeout
 	}

@@ -631,6 +631,12 @@ func (d *daemon) install(rs *rules.Ruleset, file string, matcher *faq.Matcher) *
 			c.Verify(rs.Verify, pending)
 		}
 	}
+	if rs.Verify.On && !slices.ContainsFunc(d.conns, func(c Connector) bool { return c.Verify != nil }) {
+		// vigie check cannot say it: which platforms are on is the
+		// environment's (their tokens), known only here.
+		d.log.Warn(fmt.Sprintf("rules: %s:%d:%d: verify: is set but neither Telegram nor Discord is on: no new member is asked (set TELEGRAM_TOKEN or DISCORD_TOKEN)",
+			file, rs.Verify.Line, rs.Verify.Col))
+	}
 	d.after.alerts.SetAlerts(rs.WaveAlerts())
 	d.setModLog(rs.ModLog)
 	d.modlog.SetCommunities(rs)

@@ -199,17 +199,24 @@ var (
 	_ bot.DeskCommands   = (*deskCommands)(nil)
 	_ bot.ModeCommands   = (*deskCommands)(nil)
 	_ bot.ReportCommands = (*deskCommands)(nil)
+	_ bot.CaseRights     = (*deskCommands)(nil)
 )
 
 func (t *deskCommands) Decide(ctx context.Context, d bot.Decision) (bot.Card, error) {
 	return deskcases.Decided(t.c.Decide(ctx, d.CaseID, d.String(), d.By))
 }
 
-func (t *deskCommands) Queue(ctx context.Context) ([]bot.Card, error) {
-	return deskcases.Cards(t.c.Queue(ctx))
+func (t *deskCommands) MayDecide(ctx context.Context, caseID, by string) error {
+	return t.c.MayDecide(ctx, caseID, by)
 }
 
-func (t *deskCommands) Status(ctx context.Context) (string, error) { return t.c.Status(ctx) }
+func (t *deskCommands) Queue(ctx context.Context, by string) ([]bot.Card, error) {
+	return deskcases.Cards(t.c.Queue(ctx, by))
+}
+
+func (t *deskCommands) Status(ctx context.Context, by string) (string, error) {
+	return t.c.Status(ctx, by)
+}
 func (t *deskCommands) Pause(ctx context.Context, d time.Duration, by string) (string, error) {
 	return t.c.Pause(ctx, d, by)
 }

@@ -339,3 +339,33 @@ func TestTelegram(t *testing.T) {
 		t.Errorf("platforms = %q, want telegram on", h.Platforms)
 	}
 }
+
+// A CM whose rights are a community's, in the desk chat, through the
+// daemon's own desk commands: /status counts only their community, /pause
+// acts on every community and is refused them, and vigie is not paused.
+func TestTelegramCommunityCMDeskCommands(t *testing.T) {
+	api := newBotAPI(t)
+	start(t, `timezone: UTC
+desk:
+  telegram_chat: "-100500"
+  cms: ["telegram:42"]
+communities:
+  shop:
+    places: ["telegram:-100200"]
+    desk: {cms: ["telegram:8"]}
+rules:
+  - {name: r, when: 'false', do: [strike]}
+`, map[string]string{"TELEGRAM_TOKEN": "123:abc", "TELEGRAM_API_URL": api.srv.URL})
+	const desk = -100500
+	api.push(groupMessage(desk, 8, "Sam", "/status"))
+	testsync.Eventually(t, "the status", func() bool { return len(api.find("sendMessage", "text", "Figures of community shop only.")) == 1 })
+	api.push(groupMessage(desk, 8, "Sam", "/pause 1h"))
+	testsync.Eventually(t, "the refusal", func() bool {
+		return len(api.find("sendMessage", "text", "Sorry, /pause acts on every community: your rights are community shop's.")) == 1
+	})
+	api.push(groupMessage(desk, 42, "Ann", "/status"))
+	testsync.Eventually(t, "the file's CM's status", func() bool { return len(api.find("sendMessage", "text", "enforcing")) == 2 })
+	if got := api.find("sendMessage", "text", "PAUSED"); len(got) != 0 {
+		t.Errorf("paused by the community's CM: %v", got)
+	}
+}

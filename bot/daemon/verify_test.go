@@ -54,4 +54,22 @@ rules:
 	testsync.Eventually(t, "the outcome counted", func() bool {
 		return strings.Contains(string(in.do(t, "GET", "/metrics", nil, nil).body), `vigie_verifications_total{platform="telegram",result="passed"} 1`)
 	})
+	if strings.Contains(in.logs.String(), "neither Telegram nor Discord is on") {
+		t.Errorf("warned that no platform can ask, with Telegram on:\n%s", in.logs)
+	}
+}
+
+// With verify: set and neither Telegram nor Discord on (their tokens are the
+// environment's, which vigie check cannot see), vigie run says at start, with
+// the section's position, that no new member is asked.
+func TestVerifyWithoutPlatformWarns(t *testing.T) {
+	in := start(t, `timezone: UTC
+verify: {timeout: 2m}
+rules:
+  - {name: r, when: 'false', do: [strike]}
+`, nil)
+	want := in.file + `:2:9: verify: is set but neither Telegram nor Discord is on: no new member is asked`
+	if logs := in.logs.String(); !strings.Contains(logs, want) || !strings.Contains(logs, "level=WARN") {
+		t.Errorf("no warning %q in the logs:\n%s", want, logs)
+	}
 }

@@ -505,14 +505,14 @@ func (c *Client) handleCommand(ctx context.Context, i *discordgo.Interaction) {
 	var text string
 	switch sub {
 	case "status":
-		text, err = cmds.Status(ctx)
+		text, err = cmds.Status(ctx, by)
 	case "pause":
 		text, err = cmds.Pause(ctx, pause, by)
 	case "resume":
 		text, err = cmds.Resume(ctx, by)
 	case "queue":
 		var cards []bot.Card
-		cards, err = cmds.Queue(ctx)
+		cards, err = cmds.Queue(ctx, by)
 		text = renderQueue(cards)
 	case "mode":
 		mc, ok := cmds.(bot.ModeCommands)

@@ -94,8 +94,8 @@ type shiftCommands struct{ args, by string }
 func (s *shiftCommands) Decide(context.Context, bot.Decision) (bot.Card, error) {
 	return bot.Card{}, nil
 }
-func (s *shiftCommands) Queue(context.Context) ([]bot.Card, error)                    { return nil, nil }
-func (s *shiftCommands) Status(context.Context) (string, error)                       { return "status", nil }
+func (s *shiftCommands) Queue(context.Context, string) ([]bot.Card, error)            { return nil, nil }
+func (s *shiftCommands) Status(context.Context, string) (string, error)               { return "status", nil }
 func (s *shiftCommands) Pause(context.Context, time.Duration, string) (string, error) { return "", nil }
 func (s *shiftCommands) Resume(context.Context, string) (string, error)               { return "", nil }
 func (s *shiftCommands) Mode(_ context.Context, args, by string) (string, error) {

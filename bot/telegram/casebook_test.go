@@ -61,7 +61,7 @@ func (b *caseBook) Decide(_ context.Context, d bot.Decision) (bot.Card, error) {
 	return c, nil
 }
 
-func (b *caseBook) Queue(context.Context) ([]bot.Card, error) {
+func (b *caseBook) Queue(context.Context, string) ([]bot.Card, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	var open []bot.Card
@@ -74,8 +74,8 @@ func (b *caseBook) Queue(context.Context) ([]bot.Card, error) {
 	return open, nil
 }
 
-func (b *caseBook) Status(context.Context) (string, error) {
-	open, _ := b.Queue(context.Background())
+func (b *caseBook) Status(_ context.Context, by string) (string, error) {
+	open, _ := b.Queue(context.Background(), by)
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	mode := "enforce"

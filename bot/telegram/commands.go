@@ -122,7 +122,7 @@ func (c *Client) handleCommand(ctx context.Context, m *tgbotapi.Message, thread 
 		}
 		switch name {
 		case "status":
-			text, err = cmds.Status(ctx)
+			text, err = cmds.Status(ctx, by)
 		case "resume":
 			text, err = cmds.Resume(ctx, by)
 		case "rules":
@@ -130,7 +130,7 @@ func (c *Client) handleCommand(ctx context.Context, m *tgbotapi.Message, thread 
 		case "reload":
 			text, err = cmds.Reload(ctx, by)
 		case "queue":
-			c.postQueue(ctx, m, thread, cmds)
+			c.postQueue(ctx, m, thread, cmds, by)
 			return
 		}
 	case "pause":
@@ -193,8 +193,8 @@ func (c *Client) handleCommand(ctx context.Context, m *tgbotapi.Message, thread 
 	say(text)
 }
 
-func (c *Client) postQueue(ctx context.Context, m *tgbotapi.Message, thread int, cmds Commands) {
-	cards, err := cmds.Queue(ctx)
+func (c *Client) postQueue(ctx context.Context, m *tgbotapi.Message, thread int, cmds Commands, by string) {
+	cards, err := cmds.Queue(ctx, by)
 	if err != nil {
 		c.log.Warn("desk command failed", "command", "queue", "err", err)
 		c.say(ctx, m, thread, "/queue failed: "+err.Error())

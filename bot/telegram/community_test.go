@@ -125,6 +125,31 @@ communities:
 		}
 	}
 
+	// The reply button is refused at once, with no prompt to answer for nothing.
+	f.push(callback("q-reply", carol, card, "v1:"+cs.ID+":reply"))
+	press = f.waitFor("answerCallbackQuery", 1, func(c apiCall) bool { return c.Params.Get("callback_query_id") == "q-reply" })
+	if got := press.Params.Get("text"); got != "Sorry, this case belongs to community shop; your rights are community other's." || press.Params.Get("show_alert") != "true" {
+		t.Errorf("reply button by the other community's CM answered %v", press.Params)
+	}
+	if n := f.count("sendMessage", func(c apiCall) bool { return strings.Contains(c.Params.Get("reply_markup"), "force_reply") }); n != 0 {
+		t.Errorf("%d reply prompts for the other community's CM", n)
+	}
+
+	// /queue shows each CM the cases they may decide: none of shop's to Carol.
+	queue := func(id int, from tgUser) string {
+		t.Helper()
+		f.push(map[string]any{"message": message(deskChat, id, from, t0, "/queue")})
+		return f.waitFor("sendMessage", 1, func(c apiCall) bool {
+			return strings.Contains(c.Params.Get("reply_parameters"), `"message_id":`+itoa(int64(id))+`}`)
+		}).Params.Get("text")
+	}
+	if got := queue(600, carol); got != "No open case." {
+		t.Errorf("/queue by the other community's CM = %q", got)
+	}
+	if got := queue(601, alice); got != "1 open case(s), oldest first:" {
+		t.Errorf("/queue by the file's CM = %q", got)
+	}
+
 	f.push(callback("q-file", alice, card, "v1:"+cs.ID+":keep"))
 	f.waitFor("answerCallbackQuery", 1, func(c apiCall) bool { return c.Params.Get("callback_query_id") == "q-file" })
 	if got, _ := st.Case(context.Background(), cs.ID); got.Status != store.CaseDecided || got.DecidedBy != "telegram:42" {

@@ -401,6 +401,12 @@ func (c *Client) handleCallback(ctx context.Context, cb *tgbotapi.CallbackQuery)
 		return
 	}
 	if button == "reply" {
+		// A CM of another community would write the answer for nothing: say so now.
+		var other *bot.CommunityError
+		if cr, ok := cmds.(bot.CaseRights); ok && errors.As(cr.MayDecide(ctx, caseID, cmID(cb.From)), &other) {
+			answer("Sorry, "+other.Error()+".", true)
+			return
+		}
 		answer("Write the answer as a reply to my next message.", false)
 		c.promptReply(ctx, cb, caseID)
 		return

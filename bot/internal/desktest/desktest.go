@@ -57,6 +57,7 @@ type Commands struct {
 var (
 	_ bot.DeskCommands = (*Commands)(nil)
 	_ bot.CardBook     = (*Commands)(nil)
+	_ bot.CaseRights   = (*Commands)(nil)
 )
 
 // AddCard records where the desk posted a card, in the store; commands
@@ -72,13 +73,20 @@ func (m *Commands) Decide(ctx context.Context, d bot.Decision) (bot.Card, error)
 	return deskcases.Decided(m.Mod.Decide(ctx, d.CaseID, d.String(), d.By))
 }
 
-func (m *Commands) Queue(ctx context.Context) ([]bot.Card, error) {
-	return deskcases.Cards(m.Store.Cases(ctx, store.CaseOpen))
+// MayDecide is the handlers' answer; see handlers.Moderator.MayDecide.
+func (m *Commands) MayDecide(ctx context.Context, caseID, by string) error {
+	return m.Mod.MayDecide(ctx, caseID, by)
 }
 
-// Status says "mode: enforce, open cases: 2", or "mode: paused, …".
-func (m *Commands) Status(ctx context.Context) (string, error) {
-	cs, err := m.Store.Cases(ctx, store.CaseOpen)
+// Queue is the handlers' queue: a community's CM sees their communities' cases.
+func (m *Commands) Queue(ctx context.Context, by string) ([]bot.Card, error) {
+	return deskcases.Cards(handlers.NewCommands(m.Mod, handlers.CommandsOptions{}).Queue(ctx, by))
+}
+
+// Status says "mode: enforce, open cases: 2", or "mode: paused, …", the open
+// cases counted as Queue lists them.
+func (m *Commands) Status(ctx context.Context, by string) (string, error) {
+	cs, err := m.Queue(ctx, by)
 	if err != nil {
 		return "", err
 	}
