@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"time"
 )
 
@@ -33,4 +34,28 @@ type Verifications interface {
 	// deadline is at or before now, earliest first; they stay pending until
 	// taken.
 	DuePending(ctx context.Context, platform string, now time.Time, max int) ([]Pending, error)
+}
+
+// TakeDue takes up to max of the pending verifications on platform whose
+// deadline is at or before now, for the caller to settle: those a press or
+// another instance took meanwhile are left out, so each is settled once. The
+// errors of the takes that failed are joined; the others are still returned.
+func TakeDue(ctx context.Context, v Verifications, platform string, now time.Time, max int) ([]Pending, error) {
+	due, err := v.DuePending(ctx, platform, now, max)
+	if err != nil {
+		return nil, err
+	}
+	var errs []error
+	taken := due[:0]
+	for _, d := range due {
+		p, ok, err := v.TakePending(ctx, platform, d.Space, d.User)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if ok {
+			taken = append(taken, p)
+		}
+	}
+	return taken, errors.Join(errs...)
 }

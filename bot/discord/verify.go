@@ -2,7 +2,6 @@ package discord
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -236,22 +235,8 @@ func (c *Client) VerifyDue(ctx context.Context, now time.Time) (int, error) {
 	if v == nil {
 		return 0, nil
 	}
-	due, err := v.Pending.DuePending(ctx, Platform, now, 100)
-	if err != nil {
-		return 0, err
-	}
-	var errs []error
-	n := 0
-	for _, d := range due {
-		p, ok, err := v.Pending.TakePending(ctx, Platform, d.Space, d.User)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		if !ok {
-			continue // pressed meanwhile, or taken by another instance
-		}
-		n++
+	due, err := bot.TakeDue(ctx, v.Pending, Platform, now, 100)
+	for _, p := range due {
 		log := c.log.With("guild", p.Space, "user", p.User, "name", p.Name)
 		c.deletePrompt(ctx, p.Prompt)
 		if v.Off {
@@ -268,7 +253,7 @@ func (c *Client) VerifyDue(ctx context.Context, now time.Time) (int, error) {
 			log.Info("verify: new member did not press in time, kept held", "audit", true)
 			continue
 		}
-		err = c.Kick(ctx, bot.Event{Platform: Platform, Space: p.Space, Author: bot.Author{ID: p.User}})
+		err := c.Kick(ctx, bot.Event{Platform: Platform, Space: p.Space, Author: bot.Author{ID: p.User}})
 		if apiCode(err) == codeUnknownMember {
 			c.met.verify.WithLabelValues(verifyLeft).Inc()
 			log.Info("verify: new member left without pressing", "audit", true)
@@ -281,5 +266,5 @@ func (c *Client) VerifyDue(ctx context.Context, now time.Time) (int, error) {
 		c.met.verify.WithLabelValues(verifyKicked).Inc()
 		log.Info("verify: new member did not press in time, kicked", "audit", true)
 	}
-	return n, errors.Join(errs...)
+	return len(due), err
 }

@@ -2,7 +2,6 @@ package telegram
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"html"
 	"strconv"
@@ -230,22 +229,8 @@ func (c *Client) VerifyDue(ctx context.Context, now time.Time) (int, error) {
 	if v == nil {
 		return 0, nil
 	}
-	due, err := v.Pending.DuePending(ctx, Platform, now, 100)
-	if err != nil {
-		return 0, err
-	}
-	var errs []error
-	n := 0
-	for _, d := range due {
-		p, ok, err := v.Pending.TakePending(ctx, Platform, d.Space, d.User)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		if !ok {
-			continue // pressed meanwhile, or taken by another instance
-		}
-		n++
+	due, err := bot.TakeDue(ctx, v.Pending, Platform, now, 100)
+	for _, p := range due {
 		chat, _ := strconv.ParseInt(p.Space, 10, 64)
 		user, _ := strconv.ParseInt(p.User, 10, 64)
 		log := c.log.With("chat", chat, "user", user, "name", p.Name)
@@ -271,5 +256,5 @@ func (c *Client) VerifyDue(ctx context.Context, now time.Time) (int, error) {
 		c.metrics.verify.WithLabelValues(verifyKicked).Inc()
 		log.Info("verify: new member did not press in time, kicked", "audit", true)
 	}
-	return n, errors.Join(errs...)
+	return len(due), err
 }
