@@ -17,7 +17,6 @@ import (
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/rules"
 	"github.com/vigie-bot/vigie/store"
-	"github.com/vigie-bot/vigie/store/memory"
 )
 
 // Desk is where the humans see cases and alerts: a Telegram chat, a Discord channel.
@@ -130,7 +129,7 @@ func New(o Options) (*Moderator, error) {
 	m := &Moderator{
 		platforms:  o.Platforms,
 		store:      o.Store,
-		unbounded:  isMemory(o.Store),
+		unbounded:  store.IsLocal(o.Store),
 		desk:       o.Desk,
 		log:        o.Logger,
 		retry:      o.Retry.withDefaults(),
@@ -764,10 +763,4 @@ func errText(err error) string {
 		return ""
 	}
 	return err.Error()
-}
-
-// isMemory reports whether st is the memory store.
-func isMemory(st store.Store) bool {
-	_, ok := st.(*memory.Store)
-	return ok
 }

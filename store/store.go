@@ -321,6 +321,19 @@ func (c Case) AuthorGroup() string {
 	return p + "|" + c.Event.Author.ID
 }
 
+// Local is implemented by a store whose calls never wait on anything outside
+// the process (the memory store: maps under mutexes). Callers may skip
+// bounding its calls with a timer, which costs more than the call.
+type Local interface {
+	Local()
+}
+
+// IsLocal reports whether s is a Local store.
+func IsLocal(s Store) bool {
+	_, ok := s.(Local)
+	return ok
+}
+
 // CaseIndex is offered by a store that keeps its open cases in the order they
 // were opened, with their counts kept as cases open and close: the gauges and
 // the escalation read what they need from it in time that does not grow with

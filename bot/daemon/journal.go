@@ -8,7 +8,6 @@ import (
 
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/store"
-	"github.com/vigie-bot/vigie/store/memory"
 )
 
 // Actions are carried out at least once. An event is marked seen when it is
@@ -127,7 +126,7 @@ func (d *daemon) begin(ev bot.Event, v bot.Verdict) job {
 // parent as it is, since a timer per verdict, twice, was about a twentieth of
 // the HTTP handler's CPU.
 func (d *daemon) journalCtx(parent context.Context) (context.Context, context.CancelFunc) {
-	if _, ok := d.store.(*memory.Store); ok {
+	if store.IsLocal(d.store) {
 		return parent, func() {}
 	}
 	return context.WithTimeout(parent, journalTimeout)

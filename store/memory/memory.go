@@ -936,6 +936,12 @@ func (s *Store) Unfinished(_ context.Context, olderThan, now time.Time) ([]store
 // Close does nothing: memory is released with the store.
 func (s *Store) Close() error { return nil }
 
+// Local marks the memory store as one whose calls never wait on anything
+// outside the process (store.Local).
+func (*Store) Local() {}
+
+var _ store.Local = (*Store)(nil)
+
 // Len returns how many counters, remembered ids and authors with strikes the
 // store holds, for tests and a gauge.
 func (s *Store) Len() int {
