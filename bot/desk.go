@@ -176,8 +176,9 @@ type CaseRights interface {
 
 // ReportCommands is what DeskCommands that write reports add: the report command.
 type ReportCommands interface {
-	// Report is the report of the last period, as text and a PNG chart.
-	Report(ctx context.Context, period time.Duration) (text string, png []byte, err error)
+	// Report is the report of the last period, as text and a PNG chart; for
+	// a CM whose rights are some communities' (by), of those communities.
+	Report(ctx context.Context, period time.Duration, by string) (text string, png []byte, err error)
 }
 
 // CommunityError is what DeskCommands.Decide and Moderation.Moderate return

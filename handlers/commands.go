@@ -34,8 +34,9 @@ type CommandsOptions struct {
 	Reload func(by string) (string, error)
 	// Status adds lines to /status: platforms, store, events seen.
 	Status func(ctx context.Context) []string
-	// Report, when set, writes the report of the last period with its chart.
-	Report func(ctx context.Context, period time.Duration) (string, []byte, error)
+	// Report, when set, writes the report of the last period with its chart:
+	// of one community, or of everything when community is "".
+	Report func(ctx context.Context, period time.Duration, community string) (string, []byte, error)
 	// FAQ, when set, says what the FAQ did since a time, for /stats.
 	FAQ func(since time.Time) string
 }
@@ -142,14 +143,7 @@ func (c *Commands) Status(ctx context.Context, by string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("status: %w", err)
 	}
-	if scope != nil {
-		rs := c.mod.communities.Load()
-		entries = slices.DeleteFunc(entries, func(e store.AuditEntry) bool {
-			k := communityOf(rs, e.Event)
-			return k == nil || !slices.Contains(scope, k.Name)
-		})
-	}
-	t := tally(entries)
+	t := tally(c.inScope(entries, scope))
 	fmt.Fprintf(&b, "Last hour: %d flagged, %s.\n", t.flagged, plural(t.actions, "action"))
 	open, err := c.Queue(ctx, by)
 	if err != nil {
@@ -195,7 +189,9 @@ func (c *Commands) Resume(_ context.Context, by string) (string, error) {
 }
 
 // Stats counts the hits of the last period by rule, category and platform.
-func (c *Commands) Stats(ctx context.Context, period time.Duration) (string, error) {
+// A CM whose rights are some communities' counts only theirs (and not the
+// FAQ's line, which counts every community).
+func (c *Commands) Stats(ctx context.Context, period time.Duration, by string) (string, error) {
 	if period <= 0 {
 		period = 24 * time.Hour
 	}
@@ -203,8 +199,12 @@ func (c *Commands) Stats(ctx context.Context, period time.Duration) (string, err
 	if err != nil {
 		return "", fmt.Errorf("stats: %w", err)
 	}
-	t := tally(entries)
+	scope := c.scopeOf(by)
+	t := tally(c.inScope(entries, scope))
 	var b strings.Builder
+	if scope != nil {
+		fmt.Fprintf(&b, "Figures of %s only.\n", strings.TrimSuffix(communitiesWords(scope), "'s"))
+	}
 	fmt.Fprintf(&b, "Last %s: %d flagged, %s.", bot.FormatDuration(period), t.flagged, plural(t.actions, "action"))
 	for _, part := range []struct {
 		title  string
@@ -218,7 +218,7 @@ func (c *Commands) Stats(ctx context.Context, period time.Duration) (string, err
 			fmt.Fprintf(&b, "\n  %s %d", k, part.counts[k])
 		}
 	}
-	if c.o.FAQ != nil {
+	if c.o.FAQ != nil && scope == nil {
 		if s := c.o.FAQ(c.mod.now().Add(-period)); s != "" {
 			b.WriteString("\n" + s)
 		}
@@ -226,9 +226,23 @@ func (c *Commands) Stats(ctx context.Context, period time.Duration) (string, err
 	return b.String(), nil
 }
 
+// inScope keeps the audit entries of the communities in scope; all of them
+// when scope is nil (a CM of the file's desk).
+func (c *Commands) inScope(entries []store.AuditEntry, scope []string) []store.AuditEntry {
+	if scope == nil {
+		return entries
+	}
+	rs := c.mod.communities.Load()
+	return slices.DeleteFunc(entries, func(e store.AuditEntry) bool {
+		k := communityOf(rs, e.Event)
+		return k == nil || !slices.Contains(scope, k.Name)
+	})
+}
+
 // Rules lists the rules with their mode and today's hits, in the rule file's
-// timezone.
-func (c *Commands) Rules(ctx context.Context) (string, error) {
+// timezone. A CM whose rights are some communities' sees their hits only, and
+// which rules are off there.
+func (c *Commands) Rules(ctx context.Context, by string) (string, error) {
 	if c.o.Rules == nil {
 		return "", fmt.Errorf("rules: not available")
 	}
@@ -243,20 +257,40 @@ func (c *Commands) Rules(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("rules: %w", err)
 	}
-	hits := tally(entries).rules
+	scope := c.scopeOf(by)
+	hits := tally(c.inScope(entries, scope)).rules
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s: %d rules (hits today)", rs.File, len(rs.Rules))
+	fmt.Fprintf(&b, "%s: %d rules (hits today", rs.File, len(rs.Rules))
+	if scope != nil {
+		fmt.Fprintf(&b, " in %s", communitiesWords(scope))
+	}
+	b.WriteString(")")
 	for _, r := range rs.Rules {
 		fmt.Fprintf(&b, "\n%s %s", r.Name, cmp.Or(string(r.Mode), string(rules.ModeEnforce)))
 		if r.Hours != "" && r.Hours != rules.HoursAlways {
 			fmt.Fprintf(&b, ", %s hours", r.Hours)
+		}
+		if off := offIn(rs, scope, r.Name); len(off) > 0 {
+			fmt.Fprintf(&b, ", off in %s", strings.Join(off, ", "))
 		}
 		fmt.Fprintf(&b, ": %d", hits[r.Name])
 	}
 	return b.String(), nil
 }
 
-// Reload reads the rule file again.
+// offIn names the communities of scope where the rule is off.
+func offIn(rs *rules.Ruleset, scope []string, rule string) []string {
+	var off []string
+	for _, name := range scope {
+		if cm := rs.Community(name); cm != nil && slices.Contains(cm.Off, rule) {
+			off = append(off, name)
+		}
+	}
+	return off
+}
+
+// Reload reads the rule file again. Every CM may: it applies what the file
+// already says, and a broken file is refused with the running rules kept.
 func (c *Commands) Reload(_ context.Context, by string) (string, error) {
 	if c.o.Reload == nil {
 		return "", fmt.Errorf("reload: not available")

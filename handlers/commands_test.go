@@ -83,7 +83,7 @@ Platforms: discord on.
 Last hour: 2 flagged, 1 action.
 Open cases: 1.`)
 
-	text, err = c.Stats(ctx, 24*time.Hour)
+	text, err = c.Stats(ctx, 24*time.Hour, "telegram:42")
 	check("stats", text, err, `Last 1d: 2 flagged, 1 action.
 By rule:
   caps 2
@@ -95,7 +95,7 @@ By platform:
   discord 1
   telegram 1`)
 
-	text, err = c.Rules(ctx)
+	text, err = c.Rules(ctx, "telegram:42")
 	check("rules", text, err, `rules.yaml: 3 rules (hits today)
 flood enforce: 1
 caps shadow: 2

@@ -1,6 +1,7 @@
 package handlers_test
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -409,9 +410,15 @@ func TestCommunityCMDeskCommands(t *testing.T) {
 	st := memory.New()
 	m, _ := newModerator(t, st, nil, &chat{recorder: recorder{name: "discord"}})
 	m.SetCommunities(rs)
+	var reported []string
 	c := handlers.NewCommands(m, handlers.CommandsOptions{
 		Version: "1.0", Started: at.Add(-time.Hour),
 		Status: func(context.Context) []string { return []string{"Events in the last hour: 3."} },
+		Rules:  func() *rules.Ruleset { return rs },
+		Report: func(_ context.Context, period time.Duration, community string) (string, []byte, error) {
+			reported = append(reported, community)
+			return "report of " + cmp.Or(community, "everything"), []byte("png"), nil
+		},
 	})
 	ctx := t.Context()
 	flood := bot.Match{Rule: "flood", Category: "flood", Actions: []bot.Action{{Kind: bot.ActDelete}}}
@@ -453,7 +460,7 @@ func TestCommunityCMDeskCommands(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := "vigie 1.0: enforcing, up 1h.\nFigures of community boulangerie only.\nLast hour: 1 flagged, 1 action.\nOpen cases: 1."; status != want {
+	if want := "vigie 1.0: enforcing, up 1h.\nRules: rules.yaml, 3 rules (0 in shadow mode).\nFigures of community boulangerie only.\nLast hour: 1 flagged, 1 action.\nOpen cases: 1."; status != want {
 		t.Errorf("boulangerie's CM's status =\n%s\nwant\n%s", status, want)
 	}
 	status, _ = c.Status(ctx, fileCM)
@@ -480,5 +487,41 @@ func TestCommunityCMDeskCommands(t *testing.T) {
 	}
 	if paused, _ := m.Paused(); !paused {
 		t.Error("the file's CM could not pause")
+	}
+
+	// /stats, /rules and /report show a community's CM their communities only.
+	stats, err := c.Stats(ctx, time.Hour, boulangerieCM)
+	if want := "Figures of community boulangerie only.\nLast 1h: 1 flagged, 1 action.\nBy rule:\n  flood 1\nBy category:\n  flood 1\nBy platform:\n  facebook 1"; err != nil || stats != want {
+		t.Errorf("boulangerie's CM's stats =\n%s\nwant\n%s (%v)", stats, want, err)
+	}
+	if stats, _ = c.Stats(ctx, time.Hour, fileCM); !strings.HasPrefix(stats, "Last 1h: 3 flagged, 3 actions.") {
+		t.Errorf("the file's CM's stats =\n%s", stats)
+	}
+	list, err := c.Rules(ctx, boulangerieCM)
+	if want := "rules.yaml: 3 rules (hits today in community boulangerie's)\nflood enforce: 1\nnewcomer_links enforce: 0\ncompetitors enforce: 0"; err != nil || list != want {
+		t.Errorf("boulangerie's CM's rules =\n%s\nwant\n%s (%v)", list, want, err)
+	}
+	arcadeCM := "telegram:333333333"
+	rs.Communities[2].Desk.CMs = []string{arcadeCM}
+	if list, _ = c.Rules(ctx, arcadeCM); !strings.Contains(list, "\nnewcomer_links enforce, off in arcade: 0\ncompetitors enforce, off in arcade: 0") {
+		t.Errorf("arcade's CM's rules =\n%s", list)
+	}
+	if list, _ = c.Rules(ctx, fileCM); !strings.Contains(list, "(hits today)\nflood enforce: 3\n") {
+		t.Errorf("the file's CM's rules =\n%s", list)
+	}
+	text, png, err := c.Report(ctx, time.Hour, boulangerieCM)
+	if err != nil || text != "report of boulangerie" || string(png) != "png" {
+		t.Errorf("boulangerie's CM's report = %q, %q, %v", text, png, err)
+	}
+	rs.Communities[0].Desk.CMs = append(rs.Communities[0].Desk.CMs, arcadeCM)
+	text, png, err = c.Report(ctx, time.Hour, arcadeCM)
+	if err != nil || text != "report of boulangerie\n\nreport of arcade" || png != nil {
+		t.Errorf("a CM of two communities' report = %q, %q, %v", text, png, err)
+	}
+	if text, _, _ = c.Report(ctx, time.Hour, fileCM); text != "report of everything" {
+		t.Errorf("the file's CM's report = %q", text)
+	}
+	if want := []string{"boulangerie", "boulangerie", "arcade", ""}; !slices.Equal(reported, want) {
+		t.Errorf("reports built for %q, want %q", reported, want)
 	}
 }

@@ -174,12 +174,30 @@ func (c *Commands) Mode(_ context.Context, args, by string) (string, error) {
 }
 
 // Report is the report of the last period, as text and a PNG chart (/report).
-func (c *Commands) Report(ctx context.Context, period time.Duration) (string, []byte, error) {
+// A CM whose rights are some communities' gets theirs: one community's text
+// and chart, or each of several communities' texts one after the other,
+// without a chart.
+func (c *Commands) Report(ctx context.Context, period time.Duration, by string) (string, []byte, error) {
 	if c.o.Report == nil {
 		return "", nil, fmt.Errorf("report: not available")
 	}
 	if period <= 0 {
 		period = 24 * time.Hour
 	}
-	return c.o.Report(ctx, period)
+	scope := c.scopeOf(by)
+	switch len(scope) {
+	case 0:
+		return c.o.Report(ctx, period, "")
+	case 1:
+		return c.o.Report(ctx, period, scope[0])
+	}
+	texts := make([]string, 0, len(scope))
+	for _, name := range scope {
+		text, _, err := c.o.Report(ctx, period, name)
+		if err != nil {
+			return "", nil, err
+		}
+		texts = append(texts, text)
+	}
+	return strings.Join(texts, "\n\n"), nil, nil
 }

@@ -320,9 +320,10 @@ func rulePriority(rs *rules.Ruleset, rule string) string {
 	return ""
 }
 
-// reportFor is the report of the last period, as text and chart, for the desks.
-func (d *daemon) reportFor(ctx context.Context, period time.Duration) (string, []byte, error) {
-	r, err := d.reportNow(ctx, period, "")
+// reportFor is the report of the last period, as text and chart, for the desks:
+// of one community, or of everything when community is "".
+func (d *daemon) reportFor(ctx context.Context, period time.Duration, community string) (string, []byte, error) {
+	r, err := d.reportNow(ctx, period, community)
 	if err != nil {
 		return "", nil, err
 	}

@@ -223,18 +223,20 @@ func (t *deskCommands) Pause(ctx context.Context, d time.Duration, by string) (s
 func (t *deskCommands) Resume(ctx context.Context, by string) (string, error) {
 	return t.c.Resume(ctx, by)
 }
-func (t *deskCommands) Stats(ctx context.Context, period time.Duration) (string, error) {
-	return t.c.Stats(ctx, period)
+func (t *deskCommands) Stats(ctx context.Context, period time.Duration, by string) (string, error) {
+	return t.c.Stats(ctx, period, by)
 }
-func (t *deskCommands) Rules(ctx context.Context) (string, error) { return t.c.Rules(ctx) }
+func (t *deskCommands) Rules(ctx context.Context, by string) (string, error) {
+	return t.c.Rules(ctx, by)
+}
 func (t *deskCommands) Reload(ctx context.Context, by string) (string, error) {
 	return t.c.Reload(ctx, by)
 }
 func (t *deskCommands) Mode(ctx context.Context, args, by string) (string, error) {
 	return t.c.Mode(ctx, args, by)
 }
-func (t *deskCommands) Report(ctx context.Context, period time.Duration) (string, []byte, error) {
-	return t.c.Report(ctx, period)
+func (t *deskCommands) Report(ctx context.Context, period time.Duration, by string) (string, []byte, error) {
+	return t.c.Report(ctx, period, by)
 }
 
 // communityCMs are the CMs of the file's desk and of every community's: the

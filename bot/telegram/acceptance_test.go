@@ -36,9 +36,11 @@ rules:
 // moderatorCommands adds what only the Telegram desk asks for.
 type moderatorCommands struct{ desktest.Commands }
 
-func (m *moderatorCommands) Stats(context.Context, time.Duration) (string, error) { return "", nil }
-func (m *moderatorCommands) Rules(context.Context) (string, error)                { return "", nil }
-func (m *moderatorCommands) Reload(context.Context, string) (string, error)       { return "", nil }
+func (m *moderatorCommands) Stats(context.Context, time.Duration, string) (string, error) {
+	return "", nil
+}
+func (m *moderatorCommands) Rules(context.Context, string) (string, error)  { return "", nil }
+func (m *moderatorCommands) Reload(context.Context, string) (string, error) { return "", nil }
 
 func TestAcceptance(t *testing.T) {
 	f := newFakeBotAPI(t)

@@ -105,14 +105,16 @@ func (b *caseBook) Resume(_ context.Context, by string) (string, error) {
 	return "enforcing again, resumed by " + by, nil
 }
 
-func (b *caseBook) Stats(_ context.Context, period time.Duration) (string, error) {
+func (b *caseBook) Stats(_ context.Context, period time.Duration, _ string) (string, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.periods = append(b.periods, period)
 	return fmt.Sprintf("stats over %s: flood 3", period), nil
 }
 
-func (b *caseBook) Rules(context.Context) (string, error) { return "flood: enforce, 3 hits today", nil }
+func (b *caseBook) Rules(context.Context, string) (string, error) {
+	return "flood: enforce, 3 hits today", nil
+}
 
 func (b *caseBook) Reload(context.Context, string) (string, error) {
 	b.mu.Lock()

@@ -126,7 +126,7 @@ func (c *Client) handleCommand(ctx context.Context, m *tgbotapi.Message, thread 
 		case "resume":
 			text, err = cmds.Resume(ctx, by)
 		case "rules":
-			text, err = cmds.Rules(ctx)
+			text, err = cmds.Rules(ctx, by)
 		case "reload":
 			text, err = cmds.Reload(ctx, by)
 		case "queue":
@@ -162,7 +162,7 @@ func (c *Client) handleCommand(ctx context.Context, m *tgbotapi.Message, thread 
 				return
 			}
 		}
-		c.postReport(ctx, m, thread, rc, period)
+		c.postReport(ctx, m, thread, rc, period, by)
 		return
 	case "stats":
 		period := 24 * time.Hour
@@ -172,7 +172,7 @@ func (c *Client) handleCommand(ctx context.Context, m *tgbotapi.Message, thread 
 				return
 			}
 		}
-		text, err = cmds.Stats(ctx, period)
+		text, err = cmds.Stats(ctx, period, by)
 	case "reply":
 		caseID, reply, _ := strings.Cut(args, " ")
 		if caseID == "" || strings.TrimSpace(reply) == "" {

@@ -18,9 +18,11 @@ import (
 // CMs' /stats, /rules and /reload.
 type Commands interface {
 	bot.DeskCommands
-	// Stats covers the last period (24h unless the CM says otherwise).
-	Stats(ctx context.Context, period time.Duration) (string, error)
-	Rules(ctx context.Context) (string, error)
+	// Stats covers the last period (24h unless the CM says otherwise). Stats
+	// and Rules count, for a CM whose rights are some communities' (by), only
+	// those communities' hits.
+	Stats(ctx context.Context, period time.Duration, by string) (string, error)
+	Rules(ctx context.Context, by string) (string, error)
 	// Reload reads the rule file again; the text says what changed or what is wrong.
 	Reload(ctx context.Context, by string) (string, error)
 }

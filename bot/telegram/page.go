@@ -74,8 +74,8 @@ func (d *Desk) Picture(ctx context.Context, caption, name string, png []byte) er
 }
 
 // postReport answers /report where it was asked: the text, then the chart.
-func (c *Client) postReport(ctx context.Context, m *tgbotapi.Message, thread int, rc bot.ReportCommands, period time.Duration) {
-	text, png, err := rc.Report(ctx, period)
+func (c *Client) postReport(ctx context.Context, m *tgbotapi.Message, thread int, rc bot.ReportCommands, period time.Duration, by string) {
+	text, png, err := rc.Report(ctx, period, by)
 	if err != nil {
 		c.log.Warn("desk command failed", "command", "report", "err", err)
 		c.say(ctx, m, thread, "/report failed: "+err.Error())

@@ -70,7 +70,7 @@ func (s *shiftBook) Mode(_ context.Context, args, by string) (string, error) {
 	return "Mode: " + s.mode, nil
 }
 
-func (s *shiftBook) Report(_ context.Context, period time.Duration) (string, []byte, error) {
+func (s *shiftBook) Report(_ context.Context, period time.Duration, _ string) (string, []byte, error) {
 	return "Report of the last " + period.String(), []byte("\x89PNG chart"), nil
 }
 
