@@ -9,6 +9,9 @@ package rules
 //	  - name: unusual
 //	    when: 'hits("abuse", "1h") >= 10 and hits("abuse", "1h") > 3 * baseline("abuse")'
 //	    do: [alert("Trois fois plus d'insultes que d'habitude à cette heure")]
+//	  - name: copy-raid
+//	    when: counters.copies >= 5
+//	    do: [alert("Raid sur {{space}}"), lockdown(10m)]
 //
 // hits(TARGET, WINDOW) counts the events of the event's space (platform and
 // space) that a rule named TARGET, or a rule of the category TARGET, matched in
@@ -23,6 +26,12 @@ package rules
 // only when a rule that an alert counts matched. Whether an alert is raised, how
 // long a wave lasts and what the desk is told is package rules/wave's and the
 // handlers' business: the engine only says which conditions held.
+//
+// An alert may also act on the place: lockdown(D) and slowmode(D) are done
+// for every event for which its condition holds, as a rule's would be (the
+// first locks the place, the next ones extend the lock). They reach the
+// verdict as a match named "alert:" and the alert's name, so the handlers
+// carry them out, audit them and tell the desk as they do a rule's.
 
 import (
 	"context"
@@ -56,8 +65,16 @@ type AlertInfo struct {
 	Window time.Duration
 	// Message is the text of its alert("…") action, unexpanded.
 	Message string
+	// Actions are the place's actions it does besides telling the desk
+	// (lockdown, slowmode), as written.
+	Actions []string
 	Line    int
 }
+
+// AlertMatchPrefix starts the name of the match an alert's place actions
+// (lockdown, slowmode) add to a verdict: "alert:copy-wave". A rule's name
+// cannot be mistaken for it, and the reports name the alert.
+const AlertMatchPrefix = "alert:"
 
 // AlertCheck is an alert whose condition held for an event.
 type AlertCheck struct {
@@ -135,7 +152,11 @@ type alert struct {
 	when    *vm.Program
 	native  *alertNative // when's closures, nil when they do not cover it
 	message template
-	hits    []int // indexes into alertSet.hits, for AlertCheck.Count
+	// place are its lockdown and slowmode, done for each event it holds for.
+	place []action
+	// whenSrc is its condition on one line, for the reason of place's match.
+	whenSrc string
+	hits  []int // indexes into alertSet.hits, for AlertCheck.Count
 }
 
 // alertEnv is what an alert's condition sees.
@@ -226,10 +247,7 @@ func compileAlerts(d *decoder, c *exprCompiler, specs []alertSpec, rs *Ruleset) 
 			When: strings.Join(strings.Fields(sp.When.Src), " ")}
 		a := alert{name: sp.Name}
 		good := true
-		if len(sp.Do) == 0 {
-			d.errorf(sp.Node, "%s: do: needs an alert(\"...\") action", what)
-			good = false
-		}
+		told := false
 		for _, as := range sp.Do {
 			act, err := parseAction(as, true)
 			if err != nil {
@@ -237,20 +255,38 @@ func compileAlerts(d *decoder, c *exprCompiler, specs []alertSpec, rs *Ruleset) 
 				good = false
 				continue
 			}
-			if act.kind != bot.ActAlert {
-				d.errorf(as.Node, "%s: an alert can only do alert(\"...\"), not %s", what, act.kind)
+			switch act.kind {
+			case bot.ActAlert:
+				if told {
+					d.errorf(as.Node, "%s: one alert(\"...\") is enough", what)
+					good = false
+				}
+				told = true
+				a.message = act.text
+				info.Message = act.text.source()
+			case bot.ActLockdown, bot.ActSlowmode:
+				if slices.ContainsFunc(a.place, func(p action) bool { return p.kind == act.kind }) {
+					d.errorf(as.Node, "%s: %s given twice", what, act.kind)
+					good = false
+					continue
+				}
+				a.place = append(a.place, act)
+				info.Actions = append(info.Actions, act.String())
+			default:
+				d.errorf(as.Node, "%s: an alert can do alert(\"...\"), lockdown(D) and slowmode(D), not %s", what, act.kind)
 				good = false
-				continue
 			}
-			a.message = act.text
-			info.Message = act.text.source()
+		}
+		if !told && good {
+			d.errorf(sp.Node, "%s: do: needs an alert(\"...\") action", what)
+			good = false
 		}
 		p := &alertPatcher{c: c, set: set, targets: targets, known: known}
 		prog, ok := compileAlertExpr(d, sp.When, what+": when", p)
 		if !ok || !good {
 			continue
 		}
-		a.when = prog
+		a.when, a.whenSrc = prog, info.When
 		a.native = nativeAlert(prog.Node())
 		a.hits = p.used
 		for _, i := range p.used {
@@ -554,6 +590,25 @@ func median(counts []int64) float64 {
 // alertMsgKept is how many messages of each alert a scratch keeps: events
 // from a few spaces interleave.
 const alertMsgKept = 4
+
+// placeMatches are the matches of the alerts that held and act on the place
+// (lockdown, slowmode), to add to the event's verdict.
+func (s *alertSet) placeMatches(checks []AlertCheck, ev *bot.Event) []bot.Match {
+	var out []bot.Match
+	for _, c := range checks {
+		i := slices.IndexFunc(s.alerts, func(a alert) bool { return a.name == c.Alert })
+		if i < 0 || len(s.alerts[i].place) == 0 {
+			continue
+		}
+		m := bot.Match{Rule: AlertMatchPrefix + c.Alert, Category: "alert",
+			Reason: "alert " + c.Alert + " held: " + s.alerts[i].whenSrc}
+		for _, a := range s.alerts[i].place {
+			m.Actions = append(m.Actions, a.expand(ev, m.Rule))
+		}
+		out = append(out, m)
+	}
+	return out
+}
 
 // check runs the alerts for one event. last keeps the last alertMsgKept
 // messages of each alert, alert after alert: the same message (the same

@@ -190,6 +190,69 @@ alerts:
 	}
 }
 
+// An alert that locks the place down adds the lockdown to the verdict of
+// every event it holds for, as a match of its own; the rule file's tests
+// read it in actions:, not in rules:.
+func TestAlertLocksDown(t *testing.T) {
+	rs := parse(t, `
+counters:
+  joins: {key: space, window: 1m, when: 'kind == "join"'}
+rules:
+  - name: noop
+    when: "false"
+alerts:
+  - name: raid
+    when: counters.joins >= 3 and kind == "join"
+    do: ['alert("raid on {{space}}")', lockdown(10m), slowmode(30s)]
+tests:
+  - name: the third join locks
+    events:
+      - {kind: join, author: {id: a}, space: g}
+      - {kind: join, author: {id: b}, space: g}
+      - {kind: join, author: {id: c}, space: g}
+    expect:
+      - {event: 2, rules: [], actions: []}
+      - {event: 3, rules: [], alerts: [raid], actions: [lockdown(10m), slowmode(30s)]}
+`)
+	if a := rs.Alerts[0]; strings.Join(a.Actions, " ") != "lockdown(10m) slowmode(30s)" {
+		t.Errorf("info %+v", a)
+	}
+	st := memory.New()
+	defer st.Close()
+	eng := rules.NewEngine(rs, st, rules.Options{})
+	at := time.Date(2026, 11, 20, 21, 0, 0, 0, time.UTC)
+	var verdicts []bot.Verdict
+	for i := range 4 {
+		ev := bot.Event{ID: fmt.Sprint(i), Platform: "discord", Kind: bot.KindJoin, Space: "g", Author: bot.Author{ID: fmt.Sprint("new", i)}, At: at}
+		as, err := eng.Assess(context.Background(), ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		verdicts = append(verdicts, as.Verdict)
+	}
+	if len(verdicts[1].Matches) != 0 {
+		t.Errorf("second join: %+v", verdicts[1])
+	}
+	for _, v := range verdicts[2:] {
+		if len(v.Matches) != 1 {
+			t.Fatalf("verdict %+v", v)
+		}
+		m := v.Matches[0]
+		if m.Rule != "alert:raid" || m.Category != "alert" || m.Shadow || m.Reason != `alert raid held: counters.joins >= 3 and kind == "join"` ||
+			fmt.Sprint(v.Actions()) != "[lockdown(10m) slowmode(30s)]" {
+			t.Errorf("match %+v, actions %v", m, v.Actions())
+		}
+	}
+	for _, res := range rs.RunTests(context.Background()) {
+		if len(res.Failures) > 0 {
+			t.Errorf("test %q: %v", res.Name, res.Failures)
+		}
+	}
+	if got := fmt.Sprint(rs.SkippedOn(fakePlatform{"tiny"})); !strings.Contains(got, "alert:raid") {
+		t.Errorf("skipped on facebook: %s", got)
+	}
+}
+
 func TestAlertLoadErrors(t *testing.T) {
 	head := "lists:\n  insults: [idiot]\nrules:\n  - name: insult\n    category: abuse\n    when: has_any(text, lists.insults)\n    do: [hide]\n"
 	for _, c := range []struct {
@@ -203,7 +266,13 @@ func TestAlertLoadErrors(t *testing.T) {
 		{`alerts: [{name: a, when: 'hits("abuse", "10 minutes") > 1', do: [alert("x")]}]`,
 			`test.yaml:8:41: alert "a": when: hits: invalid duration "10 minutes"`},
 		{`alerts: [{name: a, when: 'hits("abuse", "10m") > 1', do: [delete]}]`,
-			`test.yaml:8:59: alert "a": an alert can only do alert("..."), not delete`},
+			`test.yaml:8:59: alert "a": an alert can do alert("..."), lockdown(D) and slowmode(D), not delete`},
+		{`alerts: [{name: a, when: 'hits("abuse", "10m") > 1', do: [lockdown(10m)]}]`,
+			`test.yaml:8:10: alert "a": do: needs an alert("...") action`},
+		{`alerts: [{name: a, when: 'hits("abuse", "10m") > 1', do: [alert("x"), lockdown(10m), lockdown(1h)]}]`,
+			`test.yaml:8:86: alert "a": lockdown given twice`},
+		{`alerts: [{name: a, when: 'hits("abuse", "10m") > 1', do: [alert("x"), alert("y")]}]`,
+			`test.yaml:8:71: alert "a": one alert("...") is enough`},
 		{`alerts: [{name: a, when: 'hits("abuse", "10m") > 1'}]`,
 			`test.yaml:8:10: alert "a": missing key "do" (like do: [alert("...")])`},
 		{`alerts: [{name: a, when: 'counters.nope > 1', do: [alert("x")]}]`,

@@ -10,15 +10,39 @@ import (
 // (hide on Discord, say). Such actions are skipped at run time, not errors.
 func (rs *Ruleset) CheckPlatform(p bot.Platform) []Problem {
 	var out []Problem
-	for _, r := range rs.rules {
+	for _, o := range rs.actors() {
 		seen := map[bot.ActionKind]bool{}
-		for _, a := range r.actions {
+		for _, a := range o.actions {
 			if seen[a.kind] || bot.Capable(p, a.kind) {
 				continue
 			}
 			seen[a.kind] = true
 			out = append(out, Problem{File: rs.File, Line: a.at.Line, Col: a.at.Col,
-				Msg: fmt.Sprintf("rule %q: %s cannot %s; the action is skipped there", r.name, p.Name(), a.kind)})
+				Msg: fmt.Sprintf("%s: %s cannot %s; the action is skipped there", o.what, p.Name(), a.kind)})
+		}
+	}
+	return out
+}
+
+// actor is a rule or an alert with the actions it does.
+type actor struct {
+	// name is the rule's name, or alert: and the alert's (AlertMatchPrefix);
+	// what names it in messages: rule "flood", alert "copy-wave".
+	name, what string
+	actions    []action
+}
+
+// actors are the rules, then the alerts that act on the place, in file order.
+func (rs *Ruleset) actors() []actor {
+	out := make([]actor, 0, len(rs.rules))
+	for _, r := range rs.rules {
+		out = append(out, actor{name: r.name, what: fmt.Sprintf("rule %q", r.name), actions: r.actions})
+	}
+	if rs.alerts != nil {
+		for _, a := range rs.alerts.alerts {
+			if len(a.place) > 0 {
+				out = append(out, actor{name: AlertMatchPrefix + a.name, what: fmt.Sprintf("alert %q", a.name), actions: a.place})
+			}
 		}
 	}
 	return out
@@ -37,7 +61,7 @@ type Skipped struct {
 func (rs *Ruleset) SkippedOn(p bot.Platform) []Skipped {
 	var out []Skipped
 	index := map[bot.ActionKind]int{}
-	for _, r := range rs.rules {
+	for _, r := range rs.actors() {
 		for _, a := range r.actions {
 			if bot.Capable(p, a.kind) {
 				continue

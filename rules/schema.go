@@ -132,7 +132,7 @@ func schemaDoc() obj {
 			"name":        jsScalar("Unique name of the alert."),
 			"description": jsScalar("What the alert is for."),
 			"when":        jsScalar("An expression that may use hits(RULE or CATEGORY, WINDOW) and baseline(...)."),
-			"do":          jsActions("Like [alert(\"…\")]."),
+			"do":          jsActions("One alert(\"…\"), and lockdown(D) or slowmode(D) to shut the place while it holds, like [alert(\"…\"), lockdown(10m)]."),
 		}, "name", "when", "do"), "A wave that pages the CMs once."), false, "Waves that page the CMs once."),
 		"comments": jsDesc(jsStrict(obj{
 			"delete": jsOneOf("hide: a rule's delete hides page comments (Facebook, Instagram) so a wrong call can be undone; delete (the default) removes them.", "hide", "delete"),

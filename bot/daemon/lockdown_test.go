@@ -50,27 +50,49 @@ rules:
     do: [lockdown(10m)]
 `
 
-// The daemon wires lockdown from a rule to the platform, with its store: the
-// third join in a minute locks the place once, the fourth only extends it.
+// rulesAlertLockdown locks the place from an alert, not from a rule.
+const rulesAlertLockdown = `timezone: UTC
+counters:
+  joins: {key: space, window: 1m, when: 'kind == "join"'}
+rules:
+  - name: noop
+    when: "false"
+alerts:
+  - name: raid
+    when: kind == "join" and counters.joins >= 3
+    do: ['alert("raid on {{space}}")', lockdown(10m)]
+`
+
+// The daemon wires lockdown from a rule, or from an alert, to the platform,
+// with its store: the third join in a minute locks the place once, the
+// fourth only extends it.
 func TestDaemonLockdown(t *testing.T) {
-	place := &lockPlace{}
-	src := &feed{name: "guild", in: make(chan bot.Event)}
-	in := startWith(t, rulesLockdown, nil, daemon.Connector{Name: "guild", Source: src, Platforms: []bot.Platform{place}})
-	for i, id := range []string{"a", "b", "c", "d"} {
-		src.in <- bot.Event{ID: "j-" + id, Platform: "guild", Kind: bot.KindJoin, Space: "g1",
-			Author: bot.Author{ID: "new-" + id}, At: time.Now().Add(time.Duration(i) * time.Second)}
-	}
-	testsync.Eventually(t, "the place locked", func() bool { return len(place.Calls()) == 1 })
-	testsync.Eventually(t, "the lock told", func() bool {
-		return strings.Contains(in.logs.String(), "🔒 lockdown(10m) on guild g1")
-	})
-	testsync.Eventually(t, "the fourth join extending the lock", func() bool {
-		return strings.Contains(in.logs.String(), "place already locked: extended")
-	})
-	if err := in.stop(); err != nil {
-		t.Fatal(err)
-	}
-	if got := place.Calls(); !slices.Equal(got, []string{"lock g1"}) {
-		t.Errorf("calls = %q, want one lock", got)
+	for name, c := range map[string]struct{ file, by string }{
+		"rule":  {rulesLockdown, "rule raid"},
+		"alert": {rulesAlertLockdown, "rule alert:raid"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			place := &lockPlace{}
+			src := &feed{name: "guild", in: make(chan bot.Event)}
+			in := startWith(t, c.file, nil, daemon.Connector{Name: "guild", Source: src, Platforms: []bot.Platform{place}})
+			for i, id := range []string{"a", "b", "c", "d"} {
+				src.in <- bot.Event{ID: "j-" + id, Platform: "guild", Kind: bot.KindJoin, Space: "g1",
+					Author: bot.Author{ID: "new-" + id}, At: time.Now().Add(time.Duration(i) * time.Second)}
+			}
+			testsync.Eventually(t, "the place locked", func() bool { return len(place.Calls()) == 1 })
+			testsync.Eventually(t, "the lock told", func() bool {
+				logs := in.logs.String()
+				return strings.Contains(logs, "🔒 lockdown(10m) on guild g1") && strings.Contains(logs, c.by)
+			})
+			testsync.Eventually(t, "the fourth join extending the lock", func() bool {
+				return strings.Contains(in.logs.String(), "place already locked: extended")
+			})
+			if err := in.stop(); err != nil {
+				t.Fatal(err)
+			}
+			if got := place.Calls(); !slices.Equal(got, []string{"lock g1"}) {
+				t.Errorf("calls = %q, want one lock", got)
+			}
+		})
 	}
 }
