@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/vigie-bot/vigie/rules"
@@ -58,7 +59,23 @@ type Morning struct {
 	log      *slog.Logger
 	wasAfter bool
 	known    bool
+	// pending is the report a desk did not take, tried again at each check.
+	pending *pending
 }
+
+// pending is a report not yet shown on every desk it is for.
+type pending struct {
+	since, until time.Time
+	// file: the file's desk still waits for it; communities: these
+	// communities' desks do (all of them while every is set).
+	file        bool
+	every       bool
+	communities []string
+}
+
+// retryFor is how long a report a desk refused (a platform down at 9:00) is
+// tried again, once a minute, after its period ended.
+const retryFor = time.Hour
 
 // NewMorning returns the morning report's scheduler.
 func NewMorning(o MorningOptions) *Morning {
@@ -71,10 +88,16 @@ func NewMorning(o MorningOptions) *Morning {
 // checkEvery is how often Run looks at the shift.
 const checkEvery = time.Minute
 
-// Run checks the shift every minute until ctx ends. The first look only learns
-// the mode: a vigie started during office hours reports at the next morning.
-// So does a Run started again (the report's job moved back to this instance
-// from another): what it saw before, hours ago maybe, says nothing of now.
+// lookBack is how far back the first look of a Run asks whether after hours
+// just ended: the report's job moves between instances (or a vigie restarts)
+// in seconds, and the report whose change-over fell in that gap is still sent.
+const lookBack = 3 * checkEvery
+
+// Run checks the shift every minute until ctx ends. The first look sends the
+// report only if after hours ended in the last few minutes (lookBack): a vigie
+// started during office hours reports at the next morning. So does a Run
+// started again (the report's job moved back to this instance from another):
+// what it saw before, hours ago maybe, says nothing of now.
 func (m *Morning) Run(ctx context.Context) error {
 	m.known = false
 	t := time.NewTicker(checkEvery)
@@ -89,25 +112,75 @@ func (m *Morning) Run(ctx context.Context) error {
 	}
 }
 
-// Check sends the report if after hours just ended, and reports whether it did.
+// Check sends the report if after hours just ended, or tries again a report a
+// desk did not take, and reports whether the file's desk got one.
 func (m *Morning) Check(ctx context.Context) bool {
 	now := m.o.Now()
 	after := m.o.AfterHours(now)
 	was, known := m.wasAfter, m.known
 	m.wasAfter, m.known = after, true
-	if !known || !was || after {
-		return false
+	sent := false
+	if p := m.pending; p != nil {
+		m.pending = nil
+		if now.Sub(p.until) > retryFor {
+			m.log.Error("morning report given up: the desk did not take it", "since", p.since, "until", p.until)
+		} else {
+			sent = m.deliver(ctx, p)
+		}
 	}
-	since := m.periodStart(now)
-	if !m.claim(ctx, now) {
+	if after {
+		return sent
+	}
+	if !known {
+		was = m.o.AfterHours(now.Add(-lookBack))
+	}
+	if !was {
+		return sent
+	}
+	if !m.claim(ctx, m.changeOver(now)) {
 		m.log.Info("morning report sent by another instance")
-		return false
+		return sent
 	}
-	if err := m.Send(ctx, since, now); err != nil {
-		m.log.Error("morning report not sent", "err", err)
-		return false
+	return m.deliver(ctx, &pending{since: m.periodStart(now), until: now, file: true, every: true}) || sent
+}
+
+// deliver builds p's report and shows it on the desks that still wait for it;
+// what a desk refused is kept for the next check. It reports whether the
+// file's desk took it.
+func (m *Morning) deliver(ctx context.Context, p *pending) bool {
+	sent := false
+	if p.file {
+		if err := m.sendFile(ctx, p.since, p.until); err != nil {
+			m.log.Warn("morning report not sent; trying again in a minute", "err", err)
+		} else {
+			p.file, sent = false, true
+		}
 	}
-	return true
+	if p.every || len(p.communities) > 0 {
+		failed, err := m.sendCommunities(ctx, p.since, p.until, p.every, p.communities)
+		if err != nil {
+			m.log.Warn("a community's morning report not sent; trying again in a minute", "err", err)
+		}
+		p.every, p.communities = false, failed
+	}
+	if p.file || len(p.communities) > 0 {
+		m.pending = p
+	}
+	return sent
+}
+
+// changeOver is the first minute of office hours that began at most
+// lookBack+checkEvery before now: the instances sharing a store claim the
+// report by it, whichever of them looks and when.
+func (m *Morning) changeOver(now time.Time) time.Time {
+	t := now.Truncate(time.Minute)
+	for range int((lookBack + checkEvery) / time.Minute) {
+		if m.o.AfterHours(t.Add(-time.Minute)) {
+			break
+		}
+		t = t.Add(-time.Minute)
+	}
+	return t
 }
 
 // maxNight bounds how far back a report looks: a long holiday is a week.
@@ -126,14 +199,11 @@ func (m *Morning) periodStart(now time.Time) time.Time {
 	return t
 }
 
-// claim makes sure one instance of those sharing a store sends today's report.
-func (m *Morning) claim(ctx context.Context, now time.Time) bool {
-	loc := time.UTC
-	if src := m.o.Source(); src.Location != nil {
-		loc = src.Location
-	}
-	res, err := m.o.Store.Observe(ctx, store.Observation{At: now, Platform: "vigie", Space: "report", Author: "morning",
-		EventID: "morning:" + now.In(loc).Format("2006-01-02T15"), DedupeTTL: 12 * time.Hour})
+// claim makes sure one instance of those sharing a store sends the report of
+// the office hours that began at start.
+func (m *Morning) claim(ctx context.Context, start time.Time) bool {
+	res, err := m.o.Store.Observe(ctx, store.Observation{At: m.o.Now(), Platform: "vigie", Space: "report", Author: "morning",
+		EventID: "morning:" + start.UTC().Format("2006-01-02T15:04"), DedupeTTL: 12 * time.Hour})
 	if err != nil {
 		m.log.Warn("morning report claim failed; sending anyway", "err", err)
 		return true
@@ -141,8 +211,16 @@ func (m *Morning) claim(ctx context.Context, now time.Time) bool {
 	return !res.Duplicate
 }
 
-// Send builds the report of [since, until) and posts it with its chart.
+// Send builds the report of [since, until) and posts it with its chart to the
+// file's desk, and to each community with a desk of its own its own report.
 func (m *Morning) Send(ctx context.Context, since, until time.Time) error {
+	err := m.sendFile(ctx, since, until)
+	_, errc := m.sendCommunities(ctx, since, until, true, nil)
+	return errors.Join(err, errc)
+}
+
+// sendFile posts the whole report, with its chart, to the file's desk.
+func (m *Morning) sendFile(ctx context.Context, since, until time.Time) error {
 	if m.o.Desk == nil {
 		return errors.New("no desk")
 	}
@@ -154,37 +232,40 @@ func (m *Morning) Send(ctx context.Context, since, until time.Time) error {
 		return err
 	}
 	text := "Good morning. " + r.Text()
-	var err1 error
 	if p, ok := m.o.Desk.(Picturer); ok {
 		png, err := r.Chart()
 		if err != nil {
 			return err
 		}
 		if err := p.Picture(ctx, text, "vigie-report.png", png); err != nil {
-			err1 = fmt.Errorf("morning report: %w", err)
+			return fmt.Errorf("morning report: %w", err)
 		}
-	} else if err := m.o.Desk.Alert(ctx, text); err != nil {
-		err1 = fmt.Errorf("morning report: %w", err)
+		return nil
 	}
-	// A community's report that fails is logged: the file's was sent.
-	if err := m.sendCommunities(ctx, since, until); err != nil {
-		m.log.Error("a community's morning report not sent", "err", err)
+	if err := m.o.Desk.Alert(ctx, text); err != nil {
+		return fmt.Errorf("morning report: %w", err)
 	}
-	return err1
+	return nil
 }
 
 // sendCommunities sends each community with a desk of its own its report,
-// as text: the file's desk has the whole one, chart included. A community
-// whose cases go to the file's desk gets none of its own.
-func (m *Morning) sendCommunities(ctx context.Context, since, until time.Time) error {
+// as text (the file's desk has the whole one, chart included): every such
+// community, or those named in only. A community whose cases go to the
+// file's desk gets none of its own. It returns the communities whose desk
+// did not take it.
+func (m *Morning) sendCommunities(ctx context.Context, since, until time.Time, every bool, only []string) ([]string, error) {
 	cd, ok := m.o.Desk.(CommunityDesk)
 	if !ok || m.o.Rules == nil {
-		return nil
+		return nil, nil
 	}
 	rs := m.o.Rules()
+	var failed []string
 	var errs []error
 	for _, c := range rs.Communities {
 		if c.Desk.TelegramChat == "" && c.Desk.DiscordChannel == "" {
+			continue
+		}
+		if !every && !slices.Contains(only, c.Name) {
 			continue
 		}
 		src, err := ForCommunity(m.o.Source(), rs, c.Name)
@@ -198,8 +279,9 @@ func (m *Morning) sendCommunities(ctx context.Context, since, until time.Time) e
 			continue
 		}
 		if err := cd.AlertCommunity(ctx, c.Name, "Good morning, "+c.Name+". "+r.Text()); err != nil {
+			failed = append(failed, c.Name)
 			errs = append(errs, fmt.Errorf("morning report of community %s: %w", c.Name, err))
 		}
 	}
-	return errors.Join(errs...)
+	return failed, errors.Join(errs...)
 }

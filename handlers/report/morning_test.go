@@ -2,6 +2,7 @@ package report_test
 
 import (
 	"bytes"
+	"errors"
 	"context"
 	"fmt"
 	"image/png"
@@ -191,5 +192,116 @@ communities:
 	}
 	if strings.Contains(shop, "flood") {
 		t.Errorf("shop's report counts the club's flood:\n%s", shop)
+	}
+}
+
+// flakyDesk refuses the reports while down, as a platform in an outage does.
+type flakyDesk struct {
+	communityDesk
+	down    bool
+	refused int
+}
+
+func (d *flakyDesk) Picture(ctx context.Context, text, name string, b []byte) error {
+	if d.down {
+		d.refused++
+		return errors.New("telegram: 502 Bad Gateway")
+	}
+	return d.pictureDesk.Picture(ctx, text, name, b)
+}
+
+func (d *flakyDesk) AlertCommunity(ctx context.Context, community, text string) error {
+	if d.down {
+		d.refused++
+		return errors.New("telegram: 502 Bad Gateway")
+	}
+	return d.communityDesk.AlertCommunity(ctx, community, text)
+}
+
+// The report's job moves to another instance around 09:00 (the one that had
+// it stopped at 08:59:30): the first look of the new owner, at 09:00:40,
+// sends the report the old one never saw the change-over for; a third
+// instance that takes the job at 09:02 does not send it again.
+func TestMorningJobMovedAtTheChangeOver(t *testing.T) {
+	nt := newNight(t)
+	rs, _ := rules.Parse("night.yaml", []byte(nightRules), rules.LoadOptions{})
+	now := at(20, 8, 59, 30)
+	desks := []*pictureDesk{{}, {}, {}}
+	var mornings []*report.Morning
+	for _, d := range desks {
+		mornings = append(mornings, report.NewMorning(report.MorningOptions{
+			Source: func() report.Source { return report.Source{Store: nt.st, Location: paris} },
+			Store:  nt.st, Desk: d, AfterHours: rs.AfterHours, Schedule: rs.AfterHours,
+			Now: func() time.Time { return now },
+		}))
+	}
+	stopped, cancel := context.WithCancel(context.Background())
+	cancel()
+	mornings[0].Run(stopped) // one look, after hours, and the instance is gone
+	now = at(20, 9, 0, 40)
+	mornings[1].Run(stopped) // the new owner's first look
+	now = at(20, 9, 2, 0)
+	mornings[2].Run(stopped)
+	if len(desks[0].texts)+len(desks[2].texts) != 0 || len(desks[1].texts) != 1 ||
+		!strings.Contains(desks[1].texts[0], "Report Thu 19 Nov 2026 19:00 → Fri 20 Nov 2026 09:00") {
+		t.Errorf("desks got %q, %q, %q; want one report, from the new owner", desks[0].texts, desks[1].texts, desks[2].texts)
+	}
+}
+
+// The desk is down at 09:00 (a platform outage): the report is tried again
+// each minute and shown once the desk takes it, on the file's desk and on the
+// community's, for the same night; a desk down for more than an hour is given
+// up on.
+func TestMorningDeskDown(t *testing.T) {
+	nt := newNight(t)
+	rs, err := rules.Parse("night.yaml", []byte(nightRules+`
+communities:
+  shop:
+    places: [facebook:104523749012345]
+    desk: {telegram_chat: "-1002"}
+`), rules.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := at(20, 8, 59, 0)
+	d := &flakyDesk{communityDesk: communityDesk{community: map[string]string{}}, down: true}
+	m := report.NewMorning(report.MorningOptions{
+		Source: func() report.Source { return report.Source{Store: nt.st, Location: paris} },
+		Store:  nt.st, Desk: d, AfterHours: rs.AfterHours, Schedule: rs.AfterHours,
+		Rules: func() *rules.Ruleset { return rs },
+		Now:   func() time.Time { return now },
+	})
+	ctx := context.Background()
+	for _, minute := range []int{59, 60, 61, 62} {
+		now = at(20, 8, minute, 0)
+		if m.Check(ctx) {
+			t.Fatalf("sent at 08:%d while the desk is down", minute)
+		}
+	}
+	if d.refused != 6 {
+		t.Errorf("%d tries, want 6 (three checks, two desks)", d.refused)
+	}
+	d.down = false
+	now = at(20, 9, 3, 0)
+	if !m.Check(ctx) {
+		t.Fatal("not sent when the desk came back")
+	}
+	if len(d.texts) != 1 || !strings.Contains(d.texts[0], "Report Thu 19 Nov 2026 19:00 → Fri 20 Nov 2026 09:00") ||
+		!strings.Contains(d.community["shop"], "Good morning, shop.") {
+		t.Errorf("desks got %q and %q", d.texts, d.community)
+	}
+	now = at(20, 9, 4, 0)
+	if m.Check(ctx) || len(d.texts) != 1 {
+		t.Errorf("sent again: %q", d.texts)
+	}
+
+	// On Monday morning the desk stays down: tried for an hour, then given up.
+	d.down, d.refused = true, 0
+	for minute := 8*60 + 59; minute <= 10*60+30; minute++ {
+		now = at(23, 0, minute, 0)
+		m.Check(ctx)
+	}
+	if d.refused != 2*61 {
+		t.Errorf("%d tries on Monday morning, want 122 (from 09:00 to 10:00, two desks)", d.refused)
 	}
 }
