@@ -13,6 +13,7 @@ import (
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/bot/daemon"
 	"github.com/vigie-bot/vigie/bot/discord"
+	"github.com/vigie-bot/vigie/bot/internal/discordfake"
 	"github.com/vigie-bot/vigie/bot/internal/testsync"
 	"github.com/vigie-bot/vigie/store/redis/redistest"
 )
@@ -48,9 +49,9 @@ func TestChaos(t *testing.T) {
 	env := map[string]string{"TELEGRAM_TOKEN": "123:abc", "TELEGRAM_API_URL": api.srv.URL, "VIGIE_REDIS_URL": redis.URL()}
 	short := func(c *daemon.Config) { c.ShutdownTimeout = 2 * time.Second }
 	// Discord runs beside Telegram, on a gateway that will drop.
-	gw := newGateway(t)
+	gw := discordfake.New(t, discordfake.Options{})
 	withDiscord := func(c *daemon.Config) {
-		cl, err := discord.New(discord.Config{Token: "test-token", APIURL: discordAPIURL, HTTPClient: gw.client()})
+		cl, err := discord.New(discord.Config{Token: discordfake.Token, APIURL: discordAPIURL, HTTPClient: gw.Client()})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -112,14 +113,14 @@ func TestChaos(t *testing.T) {
 	// The Discord gateway drops: vigie says it is not ready, and Telegram is
 	// moderated as before; the gateway comes back, and so does readiness.
 	testsync.Eventually(t, "ready with discord connected", func() bool { return ready(t, vigie).code == http.StatusOK })
-	gw.setDown(true)
+	gw.SetDown(true)
 	testsync.Eventually(t, "not ready while the gateway is down", func() bool {
 		rd := ready(t, vigie)
 		return rd.code == http.StatusServiceUnavailable && len(rd.Reasons) > 0 && strings.HasPrefix(rd.Reasons[0], "discord")
 	})
 	scam(calm2, 10)
 	waitScam("with the Discord gateway down", calm2, 1)
-	gw.setDown(false)
+	gw.SetDown(false)
 	testsync.Eventually(t, "ready after the gateway came back", func() bool { return ready(t, vigie).code == http.StatusOK })
 
 	// Redis goes away: moderation goes on from memory; and comes back, empty.
