@@ -105,13 +105,14 @@ type conn struct {
 	shard, count int
 }
 
-// failure makes the next n calls matching method and path answer status and body.
+// failure makes the next n calls that match answer status, body and
+// header; n < 0 is every one.
 type failure struct {
-	method, path string
-	status       int
-	body         string
-	header       http.Header
-	n            int
+	match  func(Call) bool
+	status int
+	body   string
+	header http.Header
+	n      int
 }
 
 // New starts a fake Discord.
@@ -466,7 +467,16 @@ func (f *Server) SetDown(down bool) {
 func (f *Server) Fail(method, path string, status int, body string, header http.Header, n int) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.failures = append(f.failures, &failure{method: method, path: path, status: status, body: body, header: header, n: n})
+	match := func(c Call) bool { return c.Method == method && strings.HasPrefix(c.Path, path) }
+	f.failures = append(f.failures, &failure{match: match, status: status, body: body, header: header, n: n})
+}
+
+// FailWhen makes every call that match says yes to answer status and body
+// instead.
+func (f *Server) FailWhen(match func(Call) bool, status int, body string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.failures = append(f.failures, &failure{match: match, status: status, body: body, n: -1})
 }
 
 // SetHistory is what the channel's message history holds, newest first.
@@ -522,8 +532,8 @@ func (f *Server) rest(w http.ResponseWriter, r *http.Request) {
 	f.changed = make(chan struct{})
 	var fl *failure
 	for _, x := range f.failures {
-		if x.n > 0 && x.method == call.Method && strings.HasPrefix(call.Path, x.path) {
-			x.n--
+		if x.n != 0 && x.match(call) {
+			x.n = max(x.n-1, -1)
 			fl = x
 			break
 		}
@@ -680,18 +690,21 @@ func (f *Server) WaitFor(t testing.TB, method, path string, n int, ok func(Call)
 	}
 }
 
-// Count is how many REST calls of method had a path starting with prefix.
-func (f *Server) Count(method, prefix string) int {
+// Calls are the REST calls of method whose path starts with prefix.
+func (f *Server) Calls(method, prefix string) []Call {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	n := 0
+	var out []Call
 	for _, c := range f.calls {
 		if c.Method == method && strings.HasPrefix(c.Path, prefix) {
-			n++
+			out = append(out, c)
 		}
 	}
-	return n
+	return out
 }
+
+// Count is how many REST calls of method had a path starting with prefix.
+func (f *Server) Count(method, prefix string) int { return len(f.Calls(method, prefix)) }
 
 // Summary lists the REST calls taken, one a line, for a failing test's message.
 func (f *Server) Summary() string {
