@@ -11,6 +11,7 @@ import (
 	"github.com/vigie-bot/vigie/bot/internal/desktest"
 	"github.com/vigie-bot/vigie/bot/internal/discordfake"
 	"github.com/vigie-bot/vigie/bot/internal/testsync"
+	"github.com/vigie-bot/vigie/bot/internal/tgfake"
 )
 
 const deskRules = `timezone: UTC
@@ -28,9 +29,9 @@ const tgGroup, tgDesk = -100200, -100500
 
 // deskCards are the texts sent to the Telegram desk chat that hold want,
 // refused ones included.
-func deskCards(api *botAPI, want string) []string {
+func deskCards(api *tgfake.Server, want string) []string {
 	var out []string
-	for _, p := range api.find("sendMessage", "chat_id", strconv.Itoa(tgDesk)) {
+	for _, p := range find(api, "sendMessage", "chat_id", strconv.Itoa(tgDesk)) {
 		if strings.Contains(p.Get("text"), want) {
 			out = append(out, p.Get("text"))
 		}
@@ -64,17 +65,17 @@ func metricsHave(t *testing.T, in *instance, line string) bool {
 // 400; the cases after it are still posted, and the refused one is logged once,
 // counted, not posted again, and still open in the case list, saying why.
 func TestRefusedCardDoesNotBlockTheDesk(t *testing.T) {
-	api := newBotAPI(t)
-	api.refuse = "poison"
-	in := start(t, deskRules, map[string]string{"TELEGRAM_TOKEN": "123:abc", "TELEGRAM_API_URL": api.srv.URL})
+	api := tgfake.New(t)
+	api.SetTrouble(refusing("poison"))
+	in := start(t, deskRules, map[string]string{"TELEGRAM_TOKEN": tgfake.Token, "TELEGRAM_API_URL": api.HTTP.URL})
 
-	api.push(groupMessage(tgGroup, 7, "Eve", "nitro poison"))
+	api.Push(groupMessage(tgGroup, 7, "Eve", "nitro poison"))
 	testsync.Eventually(t, "the refused card", func() bool { return len(deskCards(api, "poison")) == 1 })
-	api.push(groupMessage(tgGroup, 8, "Mal", "nitro fine"))
+	api.Push(groupMessage(tgGroup, 8, "Mal", "nitro fine"))
 	testsync.Eventually(t, "the next case's card", func() bool { return len(deskCards(api, "nitro fine")) == 1 })
 	// One more round of the desk, for the refused case to be tried again if it
 	// were still waiting.
-	api.push(groupMessage(tgGroup, 9, "Oz", "nitro later"))
+	api.Push(groupMessage(tgGroup, 9, "Oz", "nitro later"))
 	testsync.Eventually(t, "a later case's card", func() bool { return len(deskCards(api, "nitro later")) == 1 })
 
 	if n := len(deskCards(api, "poison")); n != 1 {
@@ -138,14 +139,14 @@ func discordDesk(t *testing.T, f *discordfake.Server) daemon.Connector {
 // is still logged and counted by desk; a card refused for good is reported on
 // the other desk.
 func TestTwoDesks(t *testing.T) {
-	api := newBotAPI(t)
-	api.refuse = "poison"
+	api := tgfake.New(t)
+	api.SetTrouble(refusing("poison"))
 	dc := newDiscordDesk(t, "flaky")
-	in := startWith(t, deskRules, map[string]string{"TELEGRAM_TOKEN": "123:abc", "TELEGRAM_API_URL": api.srv.URL},
+	in := startWith(t, deskRules, map[string]string{"TELEGRAM_TOKEN": tgfake.Token, "TELEGRAM_API_URL": api.HTTP.URL},
 		discordDesk(t, dc))
 
 	// Telegram refuses the card; Discord shows it, and says Telegram did not.
-	api.push(groupMessage(tgGroup, 7, "Eve", "nitro poison"))
+	api.Push(groupMessage(tgGroup, 7, "Eve", "nitro poison"))
 	testsync.Eventually(t, "the card on Discord", func() bool { return len(posted(dc, "nitro poison")) == 1 })
 	var open map[string]openCase
 	testsync.Eventually(t, "the case", func() bool { open = openCases(t, in); return open["nitro poison"].ID != "" })
@@ -158,7 +159,7 @@ func TestTwoDesks(t *testing.T) {
 	}
 
 	// Discord fails with a 500; Telegram shows the case.
-	api.push(groupMessage(tgGroup, 8, "Mal", "nitro flaky"))
+	api.Push(groupMessage(tgGroup, 8, "Mal", "nitro flaky"))
 	testsync.Eventually(t, "the card on Telegram", func() bool { return len(deskCards(api, "nitro flaky")) == 1 })
 	testsync.Eventually(t, "Discord's failure counted", func() bool {
 		return metricsHave(t, in, `vigie_desk_failures_total{desk="discord",kind="unreachable"} 1`)
