@@ -218,10 +218,14 @@ func (f *Server) gateway(w http.ResponseWriter, r *http.Request) {
 				SessionID string `json:"session_id"`
 			}
 			_ = json.Unmarshal(p.D, &rs)
-			var shard, count int
-			if _, err := fmt.Sscanf(rs.SessionID, "session-%d-%d", &shard, &count); err != nil || !authorized(rs.Token) {
+			if !authorized(rs.Token) {
 				f.close(c, 4004, "Authentication failed.")
 				return
+			}
+			var shard, count int
+			if _, err := fmt.Sscanf(rs.SessionID, "session-%d-%d", &shard, &count); err != nil {
+				f.write(c, map[string]any{"op": 9, "d": false}) // Invalid Session: identify anew
+				continue
 			}
 			f.mu.Lock()
 			c.shard, c.count = shard, count
