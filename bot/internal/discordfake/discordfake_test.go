@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,26 +13,6 @@ import (
 
 	"github.com/vigie-bot/vigie/bot/internal/testsync"
 )
-
-// recorder keeps the errors the fake reports instead of failing the test:
-// here they are what is tested.
-type recorder struct {
-	testing.TB
-	mu   sync.Mutex
-	errs []string
-}
-
-func (r *recorder) Errorf(format string, args ...any) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.errs = append(r.errs, fmt.Sprintf(format, args...))
-}
-
-func (r *recorder) reported() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]string(nil), r.errs...)
-}
 
 const (
 	channel = "800000000000000010"
@@ -65,7 +44,7 @@ func TestRefusesWhatDiscordDoesNot(t *testing.T) {
 		{"another bot's token", "DELETE", "/channels/" + channel + "/messages/" + message, "", "other-token", 401, ""},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			rec := &recorder{TB: t}
+			rec := &testsync.Reports{TB: t}
 			f := New(rec, Options{})
 			req, err := http.NewRequest(tt.method, "http://discord.test/api/v9"+tt.path, strings.NewReader(tt.body))
 			if err != nil {
@@ -84,13 +63,7 @@ func TestRefusesWhatDiscordDoesNot(t *testing.T) {
 			if resp.StatusCode != tt.status {
 				t.Errorf("status %d %s, want %d", resp.StatusCode, body, tt.status)
 			}
-			got := rec.reported()
-			switch {
-			case tt.want == "" && len(got) > 0:
-				t.Errorf("reported %q, want nothing", got)
-			case tt.want != "" && (len(got) != 1 || !strings.Contains(got[0], tt.want)):
-				t.Errorf("reported %q, want one report of %q", got, tt.want)
-			}
+			rec.Expect(t, tt.want)
 			if tt.status == 400 && !strings.Contains(string(body), `"code":50035`) {
 				t.Errorf("refused with %s, want Discord's Invalid Form Body", body)
 			}
@@ -236,13 +209,11 @@ func TestGatewayServesEachGuildOnItsShard(t *testing.T) {
 // TestRefusesAnEventDiscordCouldNotSend: a message event the test pushes that
 // Discord's description does not describe fails the test that pushed it.
 func TestRefusesAnEventDiscordCouldNotSend(t *testing.T) {
-	rec := &recorder{TB: t}
+	rec := &testsync.Reports{TB: t}
 	f := New(rec, Options{})
 	g := dial(t, f)
 	g.identify("Bot " + Token)
 	g.next() // READY
 	f.Dispatch("MESSAGE_CREATE", map[string]any{"id": message, "channel_id": channel, "content": "hi"})
-	if got := rec.reported(); len(got) != 1 || !strings.Contains(got[0], "missing required field") {
-		t.Errorf("reported %q, want a missing field", got)
-	}
+	rec.Expect(t, "missing required field")
 }
