@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/vigie-bot/vigie/bot/internal/testsync"
+	"github.com/vigie-bot/vigie/bot/internal/tgfake"
 	"github.com/vigie-bot/vigie/store"
 	"github.com/vigie-bot/vigie/store/redis"
 	"github.com/vigie-bot/vigie/store/redis/redistest"
@@ -23,22 +24,22 @@ func TestCardEditedByTheInstanceThatDecides(t *testing.T) {
 	const token, desk, group = "t0ken", -100500, -100200
 	url := redistest.URL(t)
 	prefix := fmt.Sprintf("vigietest-daemoncards-%d-%d", os.Getpid(), time.Now().UnixNano())
-	apis := []*botAPI{newBotAPI(t), newBotAPI(t)}
+	apis := []*tgfake.Server{tgfake.New(t), tgfake.New(t)}
 	var ins []*instance
 	for _, api := range apis {
 		ins = append(ins, start(t, telegramRules, map[string]string{
-			"TELEGRAM_TOKEN": "123:abc", "TELEGRAM_API_URL": api.srv.URL,
+			"TELEGRAM_TOKEN": tgfake.Token, "TELEGRAM_API_URL": api.HTTP.URL,
 			"VIGIE_REDIS_URL": url, "VIGIE_REDIS_PREFIX": prefix, "VIGIE_ADMIN_TOKEN": token,
 		}))
 	}
 
 	// A scam in a group the first instance takes the updates of: a case,
 	// posted by whichever instance the store hands it to.
-	apis[0].push(groupMessage(group, 8, "Eve", "FREE NITRO here"))
+	apis[0].Push(groupMessage(group, 8, "Eve", "FREE NITRO here"))
 	poster := -1
 	testsync.Eventually(t, "the case card", func() bool {
 		for i, api := range apis {
-			if len(api.find("sendMessage", "chat_id", strconv.Itoa(desk))) > 0 {
+			if len(find(api, "sendMessage", "chat_id", strconv.Itoa(desk))) > 0 {
 				poster = i
 			}
 		}
@@ -71,7 +72,7 @@ func TestCardEditedByTheInstanceThatDecides(t *testing.T) {
 	if r.code != 200 {
 		t.Fatalf("decision over HTTP = %d %s", r.code, r.body)
 	}
-	edits := apis[other].find("editMessageText", "chat_id", strconv.Itoa(desk))
+	edits := find(apis[other], "editMessageText", "chat_id", strconv.Itoa(desk))
 	if len(edits) != 1 || edits[0].Get("chat_id")+"/"+edits[0].Get("message_id") != cards[0] {
 		t.Fatalf("edits by the instance that decided = %v, want the card at %s", edits, cards[0])
 	}
@@ -81,7 +82,7 @@ func TestCardEditedByTheInstanceThatDecides(t *testing.T) {
 	if edits[0].Get("reply_markup") != "" {
 		t.Errorf("the decided card keeps its buttons: %s", edits[0].Get("reply_markup"))
 	}
-	if n := len(apis[poster].find("editMessageText", "chat_id", strconv.Itoa(desk))); n != 0 {
+	if n := len(find(apis[poster], "editMessageText", "chat_id", strconv.Itoa(desk))); n != 0 {
 		t.Errorf("%d edits by the instance that only posted the card, want 0", n)
 	}
 }

@@ -13,7 +13,9 @@ import (
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/bot/daemon"
 	"github.com/vigie-bot/vigie/bot/discord"
+	"github.com/vigie-bot/vigie/bot/internal/discordfake"
 	"github.com/vigie-bot/vigie/bot/internal/testsync"
+	"github.com/vigie-bot/vigie/bot/internal/tgfake"
 	"github.com/vigie-bot/vigie/store/redis/redistest"
 )
 
@@ -43,14 +45,13 @@ rules:
 // wrote once a minute all night is never taken for a flood.
 func TestChaos(t *testing.T) {
 	redis := redistest.Start(t)
-	api := newBotAPI(t)
-	t.Cleanup(api.release)
-	env := map[string]string{"TELEGRAM_TOKEN": "123:abc", "TELEGRAM_API_URL": api.srv.URL, "VIGIE_REDIS_URL": redis.URL()}
+	api := tgfake.New(t)
+	env := map[string]string{"TELEGRAM_TOKEN": tgfake.Token, "TELEGRAM_API_URL": api.HTTP.URL, "VIGIE_REDIS_URL": redis.URL()}
 	short := func(c *daemon.Config) { c.ShutdownTimeout = 2 * time.Second }
 	// Discord runs beside Telegram, on a gateway that will drop.
-	gw := newGateway(t)
+	gw := discordfake.New(t, discordfake.Options{})
 	withDiscord := func(c *daemon.Config) {
-		cl, err := discord.New(discord.Config{Token: "test-token", APIURL: discordAPIURL, HTTPClient: gw.client()})
+		cl, err := discord.New(discord.Config{Token: discordfake.Token, APIURL: discordAPIURL, HTTPClient: gw.Client()})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -64,9 +65,9 @@ func TestChaos(t *testing.T) {
 	scam := func(chat int64, user int64) {
 		m := groupMessage(chat, user, "Eve", "FREE NITRO on example.com")
 		scams[fmt.Sprintf("%d/%d", chat, m["message"].(map[string]any)["message_id"])] = true
-		api.push(m)
+		api.Push(m)
 	}
-	deleted := func(chat int64) int { return len(api.find("deleteMessage", "chat_id", strconv.FormatInt(chat, 10))) }
+	deleted := func(chat int64) int { return len(find(api, "deleteMessage", "chat_id", strconv.FormatInt(chat, 10))) }
 	waitScam := func(what string, chat int64, want int) {
 		t.Helper()
 		sent := time.Now()
@@ -75,7 +76,7 @@ func TestChaos(t *testing.T) {
 	}
 	raid := func(n int) {
 		for i := range n {
-			api.push(groupMessage(troubled, int64(2000+i%4), "Raider", "raid "+strconv.Itoa(i)))
+			api.Push(groupMessage(troubled, int64(2000+i%4), "Raider", "raid "+strconv.Itoa(i)))
 		}
 	}
 
@@ -101,25 +102,25 @@ func TestChaos(t *testing.T) {
 	}
 	want := 0
 	for _, s := range storms {
-		api.setTrouble(s.trouble)
+		api.SetTrouble(s.trouble)
 		raid(24)
 		scam(calm, 7)
 		want++
 		waitScam("during a "+s.name+" in another group", calm, want)
 	}
-	api.setTrouble(nil)
+	api.SetTrouble(nil)
 
 	// The Discord gateway drops: vigie says it is not ready, and Telegram is
 	// moderated as before; the gateway comes back, and so does readiness.
 	testsync.Eventually(t, "ready with discord connected", func() bool { return ready(t, vigie).code == http.StatusOK })
-	gw.setDown(true)
+	gw.SetDown(true)
 	testsync.Eventually(t, "not ready while the gateway is down", func() bool {
 		rd := ready(t, vigie)
 		return rd.code == http.StatusServiceUnavailable && len(rd.Reasons) > 0 && strings.HasPrefix(rd.Reasons[0], "discord")
 	})
 	scam(calm2, 10)
 	waitScam("with the Discord gateway down", calm2, 1)
-	gw.setDown(false)
+	gw.SetDown(false)
 	testsync.Eventually(t, "ready after the gateway came back", func() bool { return ready(t, vigie).code == http.StatusOK })
 
 	// Redis goes away: moderation goes on from memory; and comes back, empty.
@@ -135,16 +136,16 @@ func TestChaos(t *testing.T) {
 	if err := vigie.stop(); err != nil {
 		t.Logf("first vigie stopped with: %v", err) // the hung calls were cut: they are cases
 	}
-	api.release()
+	api.Release()
 	night := time.Now().Add(-2 * time.Hour)
 	for i := range 100 {
-		api.push(datedMessage(calm, 11, "Calm", "good night "+strconv.Itoa(i), night.Add(time.Duration(i)*time.Minute)))
+		api.Push(datedMessage(calm, 11, "Calm", "good night "+strconv.Itoa(i), night.Add(time.Duration(i)*time.Minute)))
 	}
 	scam(calm, 12)
 	want++
 	second := start(t, chaosRules, env, short, withDiscord)
 	waitScam("after a restart with a backlog", calm, want)
-	testsync.Eventually(t, "the backlog read", func() bool { return api.updatesLeft() == 0 })
+	testsync.Eventually(t, "the backlog read", func() bool { return api.UpdatesLeft() == 0 })
 	if err := second.stop(); err != nil {
 		t.Fatal(err)
 	}
@@ -153,7 +154,7 @@ func TestChaos(t *testing.T) {
 	for key := range scams {
 		chat, id, _ := cut(key)
 		n := 0
-		for _, p := range api.find("deleteMessage", "chat_id", chat) {
+		for _, p := range find(api, "deleteMessage", "chat_id", chat) {
 			if p.Get("message_id") == id {
 				n++
 			}
@@ -163,7 +164,7 @@ func TestChaos(t *testing.T) {
 		}
 	}
 	for _, m := range []string{"restrictChatMember", "sendMessage"} {
-		for _, p := range api.find(m, "chat_id", strconv.Itoa(calm)) {
+		for _, p := range find(api, m, "chat_id", strconv.Itoa(calm)) {
 			t.Errorf("%s in the calm group: %v", m, p)
 		}
 	}

@@ -1,19 +1,17 @@
 package daemon_test
 
 import (
-	"encoding/json"
 	"net/http"
-	"net/http/httptest"
-	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/vigie-bot/vigie/bot/daemon"
 	"github.com/vigie-bot/vigie/bot/discord"
 	"github.com/vigie-bot/vigie/bot/internal/desktest"
+	"github.com/vigie-bot/vigie/bot/internal/discordfake"
 	"github.com/vigie-bot/vigie/bot/internal/testsync"
+	"github.com/vigie-bot/vigie/bot/internal/tgfake"
 )
 
 const deskRules = `timezone: UTC
@@ -31,9 +29,9 @@ const tgGroup, tgDesk = -100200, -100500
 
 // deskCards are the texts sent to the Telegram desk chat that hold want,
 // refused ones included.
-func deskCards(api *botAPI, want string) []string {
+func deskCards(api *tgfake.Server, want string) []string {
 	var out []string
-	for _, p := range api.find("sendMessage", "chat_id", strconv.Itoa(tgDesk)) {
+	for _, p := range find(api, "sendMessage", "chat_id", strconv.Itoa(tgDesk)) {
 		if strings.Contains(p.Get("text"), want) {
 			out = append(out, p.Get("text"))
 		}
@@ -67,17 +65,17 @@ func metricsHave(t *testing.T, in *instance, line string) bool {
 // 400; the cases after it are still posted, and the refused one is logged once,
 // counted, not posted again, and still open in the case list, saying why.
 func TestRefusedCardDoesNotBlockTheDesk(t *testing.T) {
-	api := newBotAPI(t)
-	api.refuse = "poison"
-	in := start(t, deskRules, map[string]string{"TELEGRAM_TOKEN": "123:abc", "TELEGRAM_API_URL": api.srv.URL})
+	api := tgfake.New(t)
+	api.SetTrouble(refusing("poison"))
+	in := start(t, deskRules, map[string]string{"TELEGRAM_TOKEN": tgfake.Token, "TELEGRAM_API_URL": api.HTTP.URL})
 
-	api.push(groupMessage(tgGroup, 7, "Eve", "nitro poison"))
+	api.Push(groupMessage(tgGroup, 7, "Eve", "nitro poison"))
 	testsync.Eventually(t, "the refused card", func() bool { return len(deskCards(api, "poison")) == 1 })
-	api.push(groupMessage(tgGroup, 8, "Mal", "nitro fine"))
+	api.Push(groupMessage(tgGroup, 8, "Mal", "nitro fine"))
 	testsync.Eventually(t, "the next case's card", func() bool { return len(deskCards(api, "nitro fine")) == 1 })
 	// One more round of the desk, for the refused case to be tried again if it
 	// were still waiting.
-	api.push(groupMessage(tgGroup, 9, "Oz", "nitro later"))
+	api.Push(groupMessage(tgGroup, 9, "Oz", "nitro later"))
 	testsync.Eventually(t, "a later case's card", func() bool { return len(deskCards(api, "nitro later")) == 1 })
 
 	if n := len(deskCards(api, "poison")); n != 1 {
@@ -99,61 +97,37 @@ func TestRefusedCardDoesNotBlockTheDesk(t *testing.T) {
 	}
 }
 
-// discordREST is the part of Discord's REST API a desk uses: messages posted
-// to a channel. Those whose content holds fail are answered 500.
-type discordREST struct {
-	srv  *httptest.Server
-	fail string
+// deskChannel is the Discord desk's channel.
+const deskChannel = "800000000000000020"
 
-	mu    sync.Mutex
-	posts []string
+// newDiscordDesk is a fake Discord whose messages to the desk answer 500 when
+// their content holds fail.
+func newDiscordDesk(t *testing.T, fail string) *discordfake.Server {
+	f := discordfake.New(t, discordfake.Options{})
+	f.FailWhen(func(c discordfake.Call) bool {
+		content, _ := c.Body["content"].(string)
+		return c.Method == "POST" && strings.Contains(content, fail)
+	}, http.StatusInternalServerError, `{"message": "500: Internal Server Error", "code": 0}`)
+	return f
 }
 
-func newDiscordREST(t *testing.T, fail string) *discordREST {
-	d := &discordREST{fail: fail}
-	d.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		if r.Method != "POST" || !strings.HasSuffix(r.URL.Path, "/channels/desk-1/messages") {
-			w.WriteHeader(http.StatusNotFound)
-			_, _ = w.Write([]byte(`{"message": "404: Not Found", "code": 0}`))
-			return
-		}
-		var m struct{ Content string }
-		_ = json.NewDecoder(r.Body).Decode(&m)
-		d.mu.Lock()
-		d.posts = append(d.posts, m.Content)
-		d.mu.Unlock()
-		if strings.Contains(m.Content, d.fail) {
-			w.WriteHeader(http.StatusInternalServerError)
-			_, _ = w.Write([]byte(`{"message": "500: Internal Server Error", "code": 0}`))
-			return
-		}
-		_ = json.NewEncoder(w).Encode(map[string]any{"id": "9001", "channel_id": "desk-1", "content": m.Content})
-	}))
-	t.Cleanup(d.srv.Close)
-	return d
-}
-
-func (d *discordREST) find(want string) []string {
-	d.mu.Lock()
-	defer d.mu.Unlock()
+// posted are the cards posted to the desk whose content holds want.
+func posted(f *discordfake.Server, want string) []string {
 	var out []string
-	for _, p := range d.posts {
-		if strings.Contains(p, want) {
-			out = append(out, p)
+	for _, c := range f.Calls("POST", "/channels/"+deskChannel+"/messages") {
+		if content, _ := c.Body["content"].(string); strings.Contains(content, want) {
+			out = append(out, content)
 		}
 	}
 	return out
 }
 
-// discordDesk is a Discord desk in channel desk-1 whose calls go to d. The API
-// address is the one TestPlatformsFromEnvironment gives: discordgo's are
-// process-wide; the HTTP client takes the calls to d.
-func discordDesk(t *testing.T, d *discordREST) daemon.Connector {
-	target, _ := url.Parse(d.srv.URL)
+// discordDesk is a Discord desk whose calls go to f. The API address is the
+// one every test of the package gives: discordgo's are process-wide; the HTTP
+// client takes the calls to f.
+func discordDesk(t *testing.T, f *discordfake.Server) daemon.Connector {
 	cl, err := discord.New(discord.Config{
-		Token: "x", APIURL: "http://127.0.0.1:1/api/v9", DeskChannel: "desk-1",
-		HTTPClient: &http.Client{Transport: rewriteTo{target}},
+		Token: discordfake.Token, APIURL: discordAPIURL, DeskChannel: deskChannel, HTTPClient: f.Client(),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -161,39 +135,31 @@ func discordDesk(t *testing.T, d *discordREST) daemon.Connector {
 	return daemon.Connector{Name: "discord", Desk: desktest.Desk{Poster: cl.Desk(&desktest.Commands{})}}
 }
 
-type rewriteTo struct{ target *url.URL }
-
-func (r rewriteTo) RoundTrip(req *http.Request) (*http.Response, error) {
-	req = req.Clone(req.Context())
-	req.URL.Scheme, req.URL.Host = r.target.Scheme, r.target.Host
-	return http.DefaultTransport.RoundTrip(req)
-}
-
 // TestTwoDesks: when one desk fails and the other takes the case, the failure
 // is still logged and counted by desk; a card refused for good is reported on
 // the other desk.
 func TestTwoDesks(t *testing.T) {
-	api := newBotAPI(t)
-	api.refuse = "poison"
-	dc := newDiscordREST(t, "flaky")
-	in := startWith(t, deskRules, map[string]string{"TELEGRAM_TOKEN": "123:abc", "TELEGRAM_API_URL": api.srv.URL},
+	api := tgfake.New(t)
+	api.SetTrouble(refusing("poison"))
+	dc := newDiscordDesk(t, "flaky")
+	in := startWith(t, deskRules, map[string]string{"TELEGRAM_TOKEN": tgfake.Token, "TELEGRAM_API_URL": api.HTTP.URL},
 		discordDesk(t, dc))
 
 	// Telegram refuses the card; Discord shows it, and says Telegram did not.
-	api.push(groupMessage(tgGroup, 7, "Eve", "nitro poison"))
-	testsync.Eventually(t, "the card on Discord", func() bool { return len(dc.find("nitro poison")) == 1 })
+	api.Push(groupMessage(tgGroup, 7, "Eve", "nitro poison"))
+	testsync.Eventually(t, "the card on Discord", func() bool { return len(posted(dc, "nitro poison")) == 1 })
 	var open map[string]openCase
 	testsync.Eventually(t, "the case", func() bool { open = openCases(t, in); return open["nitro poison"].ID != "" })
 	id := open["nitro poison"].ID
 	testsync.Eventually(t, "the report on Discord", func() bool {
-		return len(dc.find("case "+id+" (rule scam) could not be shown on Telegram: ")) == 1
+		return len(posted(dc, "case "+id+" (rule scam) could not be shown on Telegram: ")) == 1
 	})
 	if got := open["nitro poison"].Undeliverable; got != "" {
 		t.Errorf("a case Discord showed is undeliverable: %q", got)
 	}
 
 	// Discord fails with a 500; Telegram shows the case.
-	api.push(groupMessage(tgGroup, 8, "Mal", "nitro flaky"))
+	api.Push(groupMessage(tgGroup, 8, "Mal", "nitro flaky"))
 	testsync.Eventually(t, "the card on Telegram", func() bool { return len(deskCards(api, "nitro flaky")) == 1 })
 	testsync.Eventually(t, "Discord's failure counted", func() bool {
 		return metricsHave(t, in, `vigie_desk_failures_total{desk="discord",kind="unreachable"} 1`)
@@ -210,7 +176,7 @@ func TestTwoDesks(t *testing.T) {
 			t.Errorf("%d log lines %s, want 1", n, want)
 		}
 	}
-	if n := len(dc.find("nitro flaky")); n != 1 {
+	if n := len(posted(dc, "nitro flaky")); n != 1 {
 		t.Errorf("Discord was asked %d times for the case Telegram showed, want once", n)
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/vigie-bot/vigie/bot/daemon"
 	"github.com/vigie-bot/vigie/bot/internal/testsync"
+	"github.com/vigie-bot/vigie/bot/internal/tgfake"
 )
 
 // caseOpened finds the event and rule of each case in the daemon's logs.
@@ -55,21 +56,20 @@ func TestOnePlaceNeverStallsAnother(t *testing.T) {
 		}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			api := newBotAPI(t)
-			api.trouble = tt.trouble
-			t.Cleanup(api.release)
-			in := start(t, laneRules, map[string]string{"TELEGRAM_TOKEN": "123:abc", "TELEGRAM_API_URL": api.srv.URL},
+			api := tgfake.New(t)
+			api.SetTrouble(tt.trouble)
+			in := start(t, laneRules, map[string]string{"TELEGRAM_TOKEN": tgfake.Token, "TELEGRAM_API_URL": api.HTTP.URL},
 				func(c *daemon.Config) { c.ShutdownTimeout = time.Second })
 			for i := range 40 {
-				api.push(groupMessage(raided, int64(1000+i), "Raider", "raid "+strconv.Itoa(i)))
+				api.Push(groupMessage(raided, int64(1000+i), "Raider", "raid "+strconv.Itoa(i)))
 			}
 			testsync.Eventually(t, "the raid's first delete", func() bool {
-				return len(api.find("deleteMessage", "chat_id", strconv.Itoa(raided))) > 0
+				return len(find(api, "deleteMessage", "chat_id", strconv.Itoa(raided))) > 0
 			})
 			sent := time.Now()
-			api.push(groupMessage(calm, 7, "Eve", "FREE NITRO here"))
+			api.Push(groupMessage(calm, 7, "Eve", "FREE NITRO here"))
 			testsync.Eventually(t, "the scam's delete in the other group", func() bool {
-				return len(api.find("deleteMessage", "chat_id", strconv.Itoa(calm))) == 1
+				return len(find(api, "deleteMessage", "chat_id", strconv.Itoa(calm))) == 1
 			})
 			t.Logf("%s in group %d: the scam in group %d was deleted %s after it was sent", tt.name, raided, calm, time.Since(sent).Round(time.Millisecond))
 
@@ -107,26 +107,26 @@ rules:
 // is still deleted, but its author is neither warned nor timed out for last
 // night.
 func TestBacklogIsCountedOnItsOwnTime(t *testing.T) {
-	api := newBotAPI(t)
+	api := tgfake.New(t)
 	const group = -100600
 	night := time.Now().Add(-8 * time.Hour)
 	for i := range 120 {
-		api.push(datedMessage(group, 7, "Calm", "message "+strconv.Itoa(i), night.Add(time.Duration(i)*time.Minute)))
+		api.Push(datedMessage(group, 7, "Calm", "message "+strconv.Itoa(i), night.Add(time.Duration(i)*time.Minute)))
 	}
 	for i := range 5 {
-		api.push(datedMessage(group, 8, "Flooder", "spam "+strconv.Itoa(i), night.Add(time.Duration(i)*time.Second)))
+		api.Push(datedMessage(group, 8, "Flooder", "spam "+strconv.Itoa(i), night.Add(time.Duration(i)*time.Second)))
 	}
-	in := start(t, backlogRules, map[string]string{"TELEGRAM_TOKEN": "123:abc", "TELEGRAM_API_URL": api.srv.URL})
+	in := start(t, backlogRules, map[string]string{"TELEGRAM_TOKEN": tgfake.Token, "TELEGRAM_API_URL": api.HTTP.URL})
 	// Once the Bot API handed every update over, stopping drains them all.
-	testsync.Eventually(t, "the whole backlog read", func() bool { return api.updatesLeft() == 0 })
+	testsync.Eventually(t, "the whole backlog read", func() bool { return api.UpdatesLeft() == 0 })
 	if err := in.stop(); err != nil {
 		t.Fatal(err)
 	}
-	if got := api.find("deleteMessage", "chat_id", strconv.Itoa(group)); len(got) != 2 {
+	if got := find(api, "deleteMessage", "chat_id", strconv.Itoa(group)); len(got) != 2 {
 		t.Errorf("%d deletes, want the flood's 4th and 5th messages only", len(got))
 	}
 	for _, m := range []string{"restrictChatMember", "sendMessage"} {
-		if got := api.find(m, "chat_id", strconv.Itoa(group)); len(got) != 0 {
+		if got := find(api, m, "chat_id", strconv.Itoa(group)); len(got) != 0 {
 			t.Errorf("%s about last night: %v", m, got)
 		}
 	}

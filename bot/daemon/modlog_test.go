@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/vigie-bot/vigie/bot/internal/testsync"
+	"github.com/vigie-bot/vigie/bot/internal/tgfake"
 )
 
 const modLogRules = `timezone: UTC
@@ -31,20 +32,20 @@ rules:
 // CM's /ban in the group are written in the log chat, with links to the
 // console; a CM's /note shows on the member's next card.
 func TestTelegramModLog(t *testing.T) {
-	api := newBotAPI(t)
-	in := start(t, modLogRules, map[string]string{"TELEGRAM_TOKEN": "123:abc", "TELEGRAM_API_URL": api.srv.URL,
+	api := tgfake.New(t)
+	in := start(t, modLogRules, map[string]string{"TELEGRAM_TOKEN": tgfake.Token, "TELEGRAM_API_URL": api.HTTP.URL,
 		"VIGIE_PUBLIC_URL": "https://vigie.example"})
 	const group, desk, logChat = -100200, -100500, -100600
 
-	api.push(groupMessage(group, 6, "Dan", "hello"))
+	api.Push(groupMessage(group, 6, "Dan", "hello"))
 	testsync.Eventually(t, "the group's admins listed", func() bool {
 		return strings.Contains(string(in.do(t, "GET", "/metrics", nil, nil).body), `vigie_telegram_admin_lookups_total{result="ok"} 1`)
 	})
 	for i := range 3 {
-		api.push(groupMessage(group, 7, "Bob", "spam "+strconv.Itoa(i)))
+		api.Push(groupMessage(group, 7, "Bob", "spam "+strconv.Itoa(i)))
 	}
-	testsync.Eventually(t, "the flood's lines", func() bool { return len(api.find("sendMessage", "chat_id", strconv.Itoa(logChat))) == 2 })
-	lines := api.find("sendMessage", "chat_id", strconv.Itoa(logChat))
+	testsync.Eventually(t, "the flood's lines", func() bool { return len(find(api, "sendMessage", "chat_id", strconv.Itoa(logChat))) == 2 })
+	lines := find(api, "sendMessage", "chat_id", strconv.Itoa(logChat))
 	for i, want := range []string{
 		"🗑 delete in fans — rule flood",
 		"🔇 timeout(10m) in fans — rule flood",
@@ -56,25 +57,25 @@ func TestTelegramModLog(t *testing.T) {
 
 	// The CM bans Bob by answering his message in the group.
 	bobs := groupMessage(group, 7, "Bob", "more spam")
-	api.push(bobs)
+	api.Push(bobs)
 	ban := groupMessage(group, 42, "Ann", "/ban 1d spam")
 	ban["message"].(map[string]any)["reply_to_message"] = bobs["message"]
-	api.push(ban)
-	testsync.Eventually(t, "the ban", func() bool { return len(api.find("banChatMember", "user_id", "7")) == 1 })
-	testsync.Eventually(t, "the answer in the group", func() bool { return len(api.find("sendMessage", "text", "Banned Bob for 1d.")) == 1 })
+	api.Push(ban)
+	testsync.Eventually(t, "the ban", func() bool { return len(find(api, "banChatMember", "user_id", "7")) == 1 })
+	testsync.Eventually(t, "the answer in the group", func() bool { return len(find(api, "sendMessage", "text", "Banned Bob for 1d.")) == 1 })
 	testsync.Eventually(t, "the ban's line", func() bool {
-		return len(api.find("sendMessage", "text", "⛔ ban(1d) in fans — by telegram:42: spam · Bob (telegram 7)")) == 1
+		return len(find(api, "sendMessage", "text", "⛔ ban(1d) in fans — by telegram:42: spam · Bob (telegram 7)")) == 1
 	})
 
 	// A note on Eve, then her scam: the card shows the note.
 	note := groupMessage(group, 42, "Ann", "/note 8 sold fake accounts last week")
-	api.push(note)
-	testsync.Eventually(t, "the note kept", func() bool { return len(api.find("sendMessage", "text", "Note kept on")) == 1 })
-	api.push(groupMessage(group, 8, "Eve", "FREE NITRO here"))
+	api.Push(note)
+	testsync.Eventually(t, "the note kept", func() bool { return len(find(api, "sendMessage", "text", "Note kept on")) == 1 })
+	api.Push(groupMessage(group, 8, "Eve", "FREE NITRO here"))
 	testsync.Eventually(t, "the card with the note", func() bool {
-		return len(api.find("sendMessage", "chat_id", strconv.Itoa(desk))) == 1
+		return len(find(api, "sendMessage", "chat_id", strconv.Itoa(desk))) == 1
 	})
-	card := api.find("sendMessage", "chat_id", strconv.Itoa(desk))[0]
+	card := find(api, "sendMessage", "chat_id", strconv.Itoa(desk))[0]
 	if text := card.Get("text"); !strings.Contains(text, "📝 telegram:42, ") || !strings.Contains(text, ": sold fake accounts last week") {
 		t.Errorf("card = %q, want the note", card.Get("text"))
 	}

@@ -192,7 +192,7 @@ func TestThreeInstances(t *testing.T) {
 			guilds = append(guilds, id)
 		}
 	}
-	dc := discordfake.New(t, 2, guilds...)
+	dc := discordfake.New(t, discordfake.Options{Shards: 2, Guilds: guilds, Announce: true})
 	dir := t.TempDir()
 	bin := buildVigie(t, dir)
 	config := filepath.Join(dir, "rules.yaml")

@@ -6,13 +6,14 @@ import (
 	"time"
 
 	"github.com/vigie-bot/vigie/bot/internal/testsync"
+	"github.com/vigie-bot/vigie/bot/internal/tgfake"
 )
 
 // TestVerifyTelegram drives a new member's verification through the daemon:
 // the rule file's verify: holds and asks them, the rules see them
 // unverified, and their press lets them speak.
 func TestVerifyTelegram(t *testing.T) {
-	api := newBotAPI(t)
+	api := tgfake.New(t)
 	in := start(t, `timezone: UTC
 desk:
   telegram_chat: "-100500"
@@ -23,32 +24,32 @@ rules:
     category: join
     when: kind == "join" and not author.verified
     do: [strike]
-`, map[string]string{"TELEGRAM_TOKEN": "123:abc", "TELEGRAM_API_URL": api.srv.URL})
+`, map[string]string{"TELEGRAM_TOKEN": tgfake.Token, "TELEGRAM_API_URL": api.HTTP.URL})
 	const group = -100200
 	member := map[string]any{"id": 77, "is_bot": false, "first_name": "Newt"}
 	chat := map[string]any{"id": group, "type": "supergroup", "title": "fans"}
-	api.push(map[string]any{"chat_member": map[string]any{
+	api.Push(map[string]any{"chat_member": map[string]any{
 		"chat": chat, "from": member, "date": time.Now().Unix(),
 		"old_chat_member": map[string]any{"user": member, "status": "left"},
 		"new_chat_member": map[string]any{"user": member, "status": "member"},
 	}})
 	testsync.Eventually(t, "the hold", func() bool {
-		held := api.find("restrictChatMember", "user_id", "77")
+		held := find(api, "restrictChatMember", "user_id", "77")
 		return len(held) == 1 && strings.Contains(held[0].Get("permissions"), `"can_send_messages":false`)
 	})
 	testsync.Eventually(t, "the prompt", func() bool {
-		return len(api.find("sendMessage", "reply_markup", `"callback_data":"vf:-100200:77"`)) == 1
+		return len(find(api, "sendMessage", "reply_markup", `"callback_data":"vf:-100200:77"`)) == 1
 	})
 	testsync.Eventually(t, "the rule on the unverified join", func() bool {
 		return strings.Contains(string(in.do(t, "GET", "/metrics", nil, nil).body), `vigie_rule_hits_total{category="join",mode="enforce",rule="unverified-join"} 1`)
 	})
 
-	api.push(map[string]any{"callback_query": map[string]any{
+	api.Push(map[string]any{"callback_query": map[string]any{
 		"id": "cb-v", "data": "vf:-100200:77", "chat_instance": "x", "from": member,
 		"message": map[string]any{"message_id": 100, "date": time.Now().Unix(), "chat": chat},
 	}})
 	testsync.Eventually(t, "the lift", func() bool {
-		lifted := api.find("restrictChatMember", "permissions", `"can_send_messages":true`)
+		lifted := find(api, "restrictChatMember", "permissions", `"can_send_messages":true`)
 		return len(lifted) == 1 && lifted[0].Get("user_id") == "77"
 	})
 	testsync.Eventually(t, "the outcome counted", func() bool {

@@ -62,27 +62,27 @@ func TestAcceptance(t *testing.T) {
 	runDone := make(chan error, 1)
 	go func() { runDone <- c.Run(runCtx, out) }()
 	t.Cleanup(stop)
-	<-f.ready
-	f.dispatch("GUILD_CREATE", guildCreate(allPerms))
-	f.waitFor(t, "PUT", "/applications/"+appID+"/commands", 1, nil)
+	<-f.Ready()
+	f.Dispatch("GUILD_CREATE", guildCreate(allPerms))
+	f.WaitFor(t, "PUT", "/applications/"+appID+"/commands", 1, nil)
 
 	n := 0
 	say := func(from user, text string, at time.Time) string {
 		n++
 		id := snowflake(at, n)
-		f.dispatch("MESSAGE_CREATE", message(id, general, from, at, text))
+		f.Dispatch("MESSAGE_CREATE", message(id, general, from, at, text))
 		return id
 	}
 
 	t.Run("a burst is deleted and timed out, through a 429", func(t *testing.T) {
-		f.fail("PATCH", "/guilds/"+guildID+"/members/", 429, `{"message": "You are being rate limited.", "retry_after": 0.05, "global": false}`, nil, 1)
+		f.Fail("PATCH", "/guilds/"+guildID+"/members/", 429, `{"message": "You are being rate limited.", "retry_after": 0.05, "global": false}`, nil, 1)
 		var last string
 		now := time.Now()
 		for i := range 6 {
 			last = say(bob, fmt.Sprintf("spam %d", i), now.Add(time.Duration(i)*time.Second))
 		}
-		f.waitFor(t, "DELETE", "/channels/"+general+"/messages/"+last, 1, nil)
-		mute := f.waitFor(t, "PATCH", "/guilds/"+guildID+"/members/"+bob.id, 2, nil)
+		f.WaitFor(t, "DELETE", "/channels/"+general+"/messages/"+last, 1, nil)
+		mute := f.WaitFor(t, "PATCH", "/guilds/"+guildID+"/members/"+bob.id, 2, nil)
 		until, err := time.Parse(time.RFC3339, fmt.Sprint(mute.Body["communication_disabled_until"]))
 		if d := time.Until(until); err != nil || d < 9*time.Minute || d > 11*time.Minute {
 			t.Errorf("timed out until %v (%v), want 10m from now", mute.Body["communication_disabled_until"], err)
@@ -92,8 +92,8 @@ func TestAcceptance(t *testing.T) {
 	var caseID, cardMsg, scam string
 	t.Run("a scam link from a fresh account is deleted and becomes a card", func(t *testing.T) {
 		scam = say(newbie, "free nitro on https://scam.example/gift", time.Now())
-		f.waitFor(t, "DELETE", "/channels/"+general+"/messages/"+scam, 1, nil)
-		card := f.waitFor(t, "POST", "/channels/"+deskID+"/messages", 1, nil)
+		f.WaitFor(t, "DELETE", "/channels/"+general+"/messages/"+scam, 1, nil)
+		card := f.WaitFor(t, "POST", "/channels/"+deskID+"/messages", 1, nil)
 		content := fmt.Sprint(card.Body["content"])
 		if !strings.Contains(content, "scam link from a fresh account") || !strings.Contains(content, "Newbie") {
 			t.Errorf("card = %s", content)
@@ -118,15 +118,15 @@ func TestAcceptance(t *testing.T) {
 	})
 
 	t.Run("a stranger's ban is refused", func(t *testing.T) {
-		f.dispatch("INTERACTION_CREATE", press("960000000000000001", mallory, cardMsg, customID(caseID, "ban")))
-		answer := f.waitFor(t, "POST", "/interactions/960000000000000001/", 1, nil)
+		f.Dispatch("INTERACTION_CREATE", press("960000000000000001", mallory, cardMsg, customID(caseID, "ban")))
+		answer := f.WaitFor(t, "POST", "/interactions/960000000000000001/", 1, nil)
 		if d, _ := answer.Body["data"].(map[string]any); answer.Body["type"] != float64(4) || !strings.Contains(fmt.Sprint(d["content"]), "Sorry") || d["flags"] != float64(64) {
 			t.Errorf("answer = %s", answer.Raw)
 		}
 		if cs, _ := st.Case(context.Background(), caseID); cs.Status != store.CaseOpen {
 			t.Errorf("case = %+v, want it still open", cs)
 		}
-		if f.count("PUT", "/guilds/"+guildID+"/bans/") != 0 {
+		if f.Count("PUT", "/guilds/"+guildID+"/bans/") != 0 {
 			t.Errorf("banned anyway")
 		}
 		if !strings.Contains(logs.String(), "user=discord:"+mallory.id) {
@@ -135,13 +135,13 @@ func TestAcceptance(t *testing.T) {
 	})
 
 	t.Run("a moderator's ban bans and the card says who decided", func(t *testing.T) {
-		f.dispatch("INTERACTION_CREATE", press("960000000000000002", mod, cardMsg, customID(caseID, "ban")))
-		ack := f.waitFor(t, "POST", "/interactions/960000000000000002/", 1, nil)
+		f.Dispatch("INTERACTION_CREATE", press("960000000000000002", mod, cardMsg, customID(caseID, "ban")))
+		ack := f.WaitFor(t, "POST", "/interactions/960000000000000002/", 1, nil)
 		if ack.Body["type"] != float64(6) {
 			t.Errorf("ack = %s", ack.Raw)
 		}
-		f.waitFor(t, "PUT", "/guilds/"+guildID+"/bans/"+newbie.id, 1, nil)
-		edit := f.waitFor(t, "PATCH", "/channels/"+deskID+"/messages/"+cardMsg, 1, nil)
+		f.WaitFor(t, "PUT", "/guilds/"+guildID+"/bans/"+newbie.id, 1, nil)
+		edit := f.WaitFor(t, "PATCH", "/channels/"+deskID+"/messages/"+cardMsg, 1, nil)
 		content := fmt.Sprint(edit.Body["content"])
 		if !strings.Contains(content, "Banned") || !strings.Contains(content, "Mo (discord:"+mod.id+")") {
 			t.Errorf("card = %s", content)
@@ -155,19 +155,19 @@ func TestAcceptance(t *testing.T) {
 	})
 
 	t.Run("a second press on a decided case says who decided first", func(t *testing.T) {
-		f.dispatch("INTERACTION_CREATE", press("960000000000000003", cm, cardMsg, customID(caseID, "keep")))
-		if ack := f.waitFor(t, "POST", "/interactions/960000000000000003/", 1, nil); ack.Body["type"] != float64(6) {
+		f.Dispatch("INTERACTION_CREATE", press("960000000000000003", cm, cardMsg, customID(caseID, "keep")))
+		if ack := f.WaitFor(t, "POST", "/interactions/960000000000000003/", 1, nil); ack.Body["type"] != float64(6) {
 			t.Errorf("ack = %s", ack.Raw)
 		}
-		note := f.waitFor(t, "POST", "/webhooks/"+appID+"/tok-960000000000000003", 1, nil)
+		note := f.WaitFor(t, "POST", "/webhooks/"+appID+"/tok-960000000000000003", 1, nil)
 		if got := fmt.Sprint(note.Body["content"]); !strings.Contains(got, "already decided by discord:"+mod.id) || note.Body["flags"] != float64(64) {
 			t.Errorf("note to the late moderator = %s", note.Raw)
 		}
-		edit := f.waitFor(t, "PATCH", "/channels/"+deskID+"/messages/"+cardMsg, 2, nil)
+		edit := f.WaitFor(t, "PATCH", "/channels/"+deskID+"/messages/"+cardMsg, 2, nil)
 		if content := fmt.Sprint(edit.Body["content"]); !strings.Contains(content, "Banned") || strings.Contains(content, "Kept") {
 			t.Errorf("card = %s", content)
 		}
-		if n := f.count("PUT", "/guilds/"+guildID+"/bans/"); n != 1 {
+		if n := f.Count("PUT", "/guilds/"+guildID+"/bans/"); n != 1 {
 			t.Errorf("%d bans, want 1", n)
 		}
 		if cs, _ := st.Case(context.Background(), caseID); cs.Outcome != "ban" || cs.DecidedBy != "discord:"+mod.id {
@@ -183,22 +183,22 @@ func TestAcceptance(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		before := f.count("POST", "/channels/"+deskID+"/messages")
+		before := f.Count("POST", "/channels/"+deskID+"/messages")
 		if err := (desktest.Desk{Poster: c.Desk(cmds)}).PostCase(ctx, cs); err != nil {
 			t.Fatal(err)
 		}
-		card := f.waitFor(t, "POST", "/channels/"+deskID+"/messages", before+1, nil)
+		card := f.WaitFor(t, "POST", "/channels/"+deskID+"/messages", before+1, nil)
 		if raw := string(card.Raw); !strings.Contains(raw, `"custom_id":"`+customID(cs.ID, "unmute")+`"`) || !strings.Contains(raw, "Remove timeout") {
 			t.Errorf("card lacks the remove-timeout button: %s", raw)
 		}
 		cards := postedCards(t, st, cs.ID)
-		mutes := f.count("PATCH", "/guilds/"+guildID+"/members/"+bob.id)
-		f.dispatch("INTERACTION_CREATE", press("960000000000000004", cm, cards[0].Message, customID(cs.ID, "unmute")))
-		lift := f.waitFor(t, "PATCH", "/guilds/"+guildID+"/members/"+bob.id, mutes+1, nil)
+		mutes := f.Count("PATCH", "/guilds/"+guildID+"/members/"+bob.id)
+		f.Dispatch("INTERACTION_CREATE", press("960000000000000004", cm, cards[0].Message, customID(cs.ID, "unmute")))
+		lift := f.WaitFor(t, "PATCH", "/guilds/"+guildID+"/members/"+bob.id, mutes+1, nil)
 		if string(lift.Raw) != `{"communication_disabled_until":null}` {
 			t.Errorf("untimeout body = %s", lift.Raw)
 		}
-		edit := f.waitFor(t, "PATCH", "/channels/"+deskID+"/messages/"+cards[0].Message, 1, nil)
+		edit := f.WaitFor(t, "PATCH", "/channels/"+deskID+"/messages/"+cards[0].Message, 1, nil)
 		if content := fmt.Sprint(edit.Body["content"]); !strings.Contains(content, "Timeout removed") || !strings.Contains(content, "discord:"+cm.id) {
 			t.Errorf("card = %s", content)
 		}
@@ -208,11 +208,11 @@ func TestAcceptance(t *testing.T) {
 	})
 
 	t.Run("an alert reaches the desk channel and pings no one", func(t *testing.T) {
-		before := f.count("POST", "/channels/"+deskID+"/messages")
+		before := f.Count("POST", "/channels/"+deskID+"/messages")
 		if err := c.Desk(cmds).Alert(context.Background(), "raid on #general, @everyone beware"); err != nil {
 			t.Fatal(err)
 		}
-		a := f.waitFor(t, "POST", "/channels/"+deskID+"/messages", before+1, nil)
+		a := f.WaitFor(t, "POST", "/channels/"+deskID+"/messages", before+1, nil)
 		am, _ := a.Body["allowed_mentions"].(map[string]any)
 		if a.Body["content"] != "🚨 raid on #general, @everyone beware" || am == nil || len(am["parse"].([]any)) != 0 {
 			t.Errorf("alert = %s", a.Raw)
@@ -233,8 +233,8 @@ func TestAcceptance(t *testing.T) {
 		// acknowledged ("thinking…", within Discord's 3 seconds however slow the
 		// store), then its answer replaces the acknowledgement.
 		ask := func(id string, from user, sub string, opts ...map[string]any) (deferred bool, text string) {
-			f.dispatch("INTERACTION_CREATE", slash(id, from, sub, opts...))
-			a := f.waitFor(t, "POST", "/interactions/"+id+"/", 1, nil)
+			f.Dispatch("INTERACTION_CREATE", slash(id, from, sub, opts...))
+			a := f.WaitFor(t, "POST", "/interactions/"+id+"/", 1, nil)
 			d, _ := a.Body["data"].(map[string]any)
 			if d["flags"] != float64(64) {
 				t.Errorf("answer to %s is not ephemeral: %s", id, a.Raw)
@@ -243,7 +243,7 @@ func TestAcceptance(t *testing.T) {
 			case float64(4):
 				return false, fmt.Sprint(d["content"])
 			case float64(5):
-				e := f.waitFor(t, "PATCH", "/webhooks/"+appID+"/tok-"+id+"/messages/@original", 1, nil)
+				e := f.WaitFor(t, "PATCH", "/webhooks/"+appID+"/tok-"+id+"/messages/@original", 1, nil)
 				return true, fmt.Sprint(e.Body["content"])
 			}
 			t.Errorf("answer to %s = %s", id, a.Raw)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/bot/internal/desktest"
+	"github.com/vigie-bot/vigie/bot/internal/discordfake"
 )
 
 func TestActionsOut(t *testing.T) {
@@ -29,12 +30,12 @@ func TestActionsOut(t *testing.T) {
 		do     func() error
 		method string
 		path   string
-		check  func(t *testing.T, c apiCall)
+		check  func(t *testing.T, c discordfake.Call)
 	}{
 		{"delete", func() error { return c.Delete(ctx, msg) }, "DELETE", "/channels/" + general + "/messages/1001", nil},
 		{"delete in a thread", func() error { return c.Delete(ctx, inThread) }, "DELETE", "/channels/" + threadID + "/messages/1001", nil},
 		{"delete an edited message", func() error { return c.Delete(ctx, edit) }, "DELETE", "/channels/" + general + "/messages/1001", nil},
-		{"timeout", func() error { return c.Timeout(ctx, msg, 10*time.Minute) }, "PATCH", "/guilds/" + guildID + "/members/" + bob.id, func(t *testing.T, call apiCall) {
+		{"timeout", func() error { return c.Timeout(ctx, msg, 10*time.Minute) }, "PATCH", "/guilds/" + guildID + "/members/" + bob.id, func(t *testing.T, call discordfake.Call) {
 			until, err := time.Parse(time.RFC3339, call.Body["communication_disabled_until"].(string))
 			if d := time.Until(until); err != nil || d < 9*time.Minute || d > 11*time.Minute {
 				t.Errorf("communication_disabled_until = %v (%v)", call.Body["communication_disabled_until"], err)
@@ -43,32 +44,32 @@ func TestActionsOut(t *testing.T) {
 				t.Errorf("no audit log reason")
 			}
 		}},
-		{"timeout is capped at 28 days", func() error { return c.Timeout(ctx, msg, 60*24*time.Hour) }, "PATCH", "/guilds/" + guildID + "/members/" + bob.id, func(t *testing.T, call apiCall) {
+		{"timeout is capped at 28 days", func() error { return c.Timeout(ctx, msg, 60*24*time.Hour) }, "PATCH", "/guilds/" + guildID + "/members/" + bob.id, func(t *testing.T, call discordfake.Call) {
 			until, _ := time.Parse(time.RFC3339, call.Body["communication_disabled_until"].(string))
 			if d := time.Until(until); d > MaxTimeout || d < MaxTimeout-time.Hour {
 				t.Errorf("timed out for %s", d)
 			}
 		}},
-		{"untimeout", func() error { return c.Untimeout(ctx, msg) }, "PATCH", "/guilds/" + guildID + "/members/" + bob.id, func(t *testing.T, call apiCall) {
+		{"untimeout", func() error { return c.Untimeout(ctx, msg) }, "PATCH", "/guilds/" + guildID + "/members/" + bob.id, func(t *testing.T, call discordfake.Call) {
 			if string(call.Raw) != `{"communication_disabled_until":null}` {
 				t.Errorf("untimeout body = %s, want communication_disabled_until null", call.Raw)
 			}
 		}},
 		{"kick", func() error { return c.Kick(ctx, msg) }, "DELETE", "/guilds/" + guildID + "/members/" + bob.id, nil},
-		{"ban with a clean-up window", func() error { return c.Ban(ctx, msg, 0) }, "PUT", "/guilds/" + guildID + "/bans/" + bob.id, func(t *testing.T, call apiCall) {
+		{"ban with a clean-up window", func() error { return c.Ban(ctx, msg, 0) }, "PUT", "/guilds/" + guildID + "/bans/" + bob.id, func(t *testing.T, call discordfake.Call) {
 			if call.Body["delete_message_seconds"] != float64(3600) {
 				t.Errorf("ban body = %s", call.Raw)
 			}
 		}},
 		{"unban", func() error { return c.Unban(ctx, msg) }, "DELETE", "/guilds/" + guildID + "/bans/" + bob.id, nil},
-		{"reply", func() error { return c.Reply(ctx, msg, "Bonjour @everyone") }, "POST", "/channels/" + general + "/messages", func(t *testing.T, call apiCall) {
+		{"reply", func() error { return c.Reply(ctx, msg, "Bonjour @everyone") }, "POST", "/channels/" + general + "/messages", func(t *testing.T, call discordfake.Call) {
 			ref, _ := call.Body["message_reference"].(map[string]any)
 			am, _ := call.Body["allowed_mentions"].(map[string]any)
 			if call.Body["content"] != "Bonjour @everyone" || ref["message_id"] != "1001" || am == nil || len(am["parse"].([]any)) != 0 {
 				t.Errorf("reply body = %s", call.Raw)
 			}
 		}},
-		{"warn by DM", func() error { return c.Warn(ctx, msg, "slow down") }, "POST", "/channels/9" + bob.id + "/messages", func(t *testing.T, call apiCall) {
+		{"warn by DM", func() error { return c.Warn(ctx, msg, "slow down") }, "POST", "/channels/9" + bob.id + "/messages", func(t *testing.T, call discordfake.Call) {
 			if call.Body["content"] != "slow down" {
 				t.Errorf("DM body = %s", call.Raw)
 			}
@@ -79,11 +80,11 @@ func TestActionsOut(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			before := f.count(tt.method, tt.path)
+			before := f.Count(tt.method, tt.path)
 			if err := tt.do(); err != nil {
 				t.Fatalf("error %v", err)
 			}
-			call := f.waitFor(t, tt.method, tt.path, before+1, nil)
+			call := f.WaitFor(t, tt.method, tt.path, before+1, nil)
 			if tt.check != nil {
 				tt.check(t, call)
 			}
@@ -91,12 +92,12 @@ func TestActionsOut(t *testing.T) {
 	}
 
 	t.Run("a member who refuses DMs is warned in the channel", func(t *testing.T) {
-		f.fail("POST", "/channels/9"+bob.id, 403, `{"message": "Cannot send messages to this user", "code": 50007}`, nil, 1)
-		before := f.count("POST", "/channels/"+general+"/messages")
+		f.Fail("POST", "/channels/9"+bob.id, 403, `{"message": "Cannot send messages to this user", "code": 50007}`, nil, 1)
+		before := f.Count("POST", "/channels/"+general+"/messages")
 		if err := c.Warn(ctx, msg, "slow down"); err != nil {
 			t.Fatal(err)
 		}
-		f.waitFor(t, "POST", "/channels/"+general+"/messages", before+1, nil)
+		f.WaitFor(t, "POST", "/channels/"+general+"/messages", before+1, nil)
 	})
 }
 
@@ -135,7 +136,7 @@ func TestActionErrors(t *testing.T) {
 			case "server error":
 				method = "PUT"
 			}
-			f.fail(method, path, tt.status, tt.body, tt.header, 1)
+			f.Fail(method, path, tt.status, tt.body, tt.header, 1)
 			err := tt.do()
 			var ae *bot.ActionError
 			if !errors.As(err, &ae) {
@@ -148,7 +149,7 @@ func TestActionErrors(t *testing.T) {
 	}
 
 	t.Run("a message already gone counts as deleted", func(t *testing.T) {
-		f.fail("DELETE", "/channels/", 404, `{"message": "Unknown Message", "code": 10008}`, nil, 1)
+		f.Fail("DELETE", "/channels/", 404, `{"message": "Unknown Message", "code": 10008}`, nil, 1)
 		if err := c.Delete(ctx, msg); err != nil {
 			t.Errorf("Delete = %v", err)
 		}
@@ -183,7 +184,7 @@ func TestDeskRefusals(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f.fail("POST", "/channels/"+deskID+"/messages", tt.status, tt.body, nil, 1)
+			f.Fail("POST", "/channels/"+deskID+"/messages", tt.status, tt.body, nil, 1)
 			err := desk.PostCard(context.Background(), card)
 			if err == nil || bot.Retryable(err) != tt.retryable {
 				t.Errorf("PostCard = %v, retryable %v; want retryable %v", err, err != nil && bot.Retryable(err), tt.retryable)

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/bot/internal/discordfake"
 	"github.com/vigie-bot/vigie/handlers"
 	"github.com/vigie-bot/vigie/store"
 	"github.com/vigie-bot/vigie/store/memory"
@@ -24,7 +25,7 @@ func TestAuditLogReasons(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	reason := func(call apiCall) string {
+	reason := func(call discordfake.Call) string {
 		t.Helper()
 		r, err := url.PathUnescape(call.Header.Get("X-Audit-Log-Reason"))
 		if err != nil {
@@ -38,11 +39,11 @@ func TestAuditLogReasons(t *testing.T) {
 	v := bot.Verdict{EventID: msg.ID, Platform: "discord", Matches: []bot.Match{{Rule: "scam-links",
 		Actions: []bot.Action{{Kind: bot.ActDelete}}}}}
 	path := "/channels/" + general + "/messages/1001"
-	before := f.count("DELETE", path)
+	before := f.Count("DELETE", path)
 	if err := m.Handle(ctx, msg, v); err != nil {
 		t.Fatal(err)
 	}
-	if got := reason(f.waitFor(t, "DELETE", path, before+1, nil)); got != "vigie: rule scam-links" {
+	if got := reason(f.WaitFor(t, "DELETE", path, before+1, nil)); got != "vigie: rule scam-links" {
 		t.Errorf("delete's audit log reason %q", got)
 	}
 
@@ -51,12 +52,12 @@ func TestAuditLogReasons(t *testing.T) {
 		t.Fatal(err)
 	}
 	path = "/guilds/" + guildID + "/bans/" + bob.id
-	before = f.count("PUT", path)
+	before = f.Count("PUT", path)
 	if _, err := m.Decide(ctx, cs.ID, "ban", "discord:42"); err != nil {
 		t.Fatal(err)
 	}
 	want := "vigie: case " + cs.ID + " (rule insult), decided by discord:42"
-	if got := reason(f.waitFor(t, "PUT", path, before+1, nil)); got != want {
+	if got := reason(f.WaitFor(t, "PUT", path, before+1, nil)); got != want {
 		t.Errorf("ban's audit log reason %q, want %q", got, want)
 	}
 }

@@ -88,10 +88,10 @@ func TestForeignGuild(t *testing.T) {
 	cmds.Mod = moderator
 	out := make(chan bot.Event, 16)
 	run(t, f, c, out, allPerms)
-	f.dispatch("GUILD_CREATE", otherGuildCreate())
+	f.Dispatch("GUILD_CREATE", otherGuildCreate())
 
 	t.Run("/vigie is registered in the desk's guild only, for those who may moderate members", func(t *testing.T) {
-		put := f.waitFor(t, "PUT", "/applications/"+appID+"/guilds/"+guildID+"/commands", 1, nil)
+		put := f.WaitFor(t, "PUT", "/applications/"+appID+"/guilds/"+guildID+"/commands", 1, nil)
 		var list []map[string]any
 		if err := json.Unmarshal(put.Raw, &list); err != nil || len(list) != 1+len(bot.ModCommandList)+1 {
 			t.Fatalf("commands = %s (%v)", put.Raw, err)
@@ -99,12 +99,12 @@ func TestForeignGuild(t *testing.T) {
 		if list[0]["name"] != "vigie" || list[0]["default_member_permissions"] != float64(1099511627776) || fmt.Sprint(list[0]["contexts"]) != "[0]" {
 			t.Errorf("/vigie = %s", put.Raw)
 		}
-		global := f.waitFor(t, "PUT", "/applications/"+appID+"/commands", 1, nil)
+		global := f.WaitFor(t, "PUT", "/applications/"+appID+"/commands", 1, nil)
 		if string(global.Raw) != "[]" {
 			t.Errorf("global commands = %s, want none", global.Raw)
 		}
 		testsync.Eventually(t, "the other guild ignored", func() bool { return foreignCount(t, reg, "guild") == 1 })
-		if n := f.count("PUT", "/applications/"+appID+"/guilds/"+otherGuild); n != 0 {
+		if n := f.Count("PUT", "/applications/"+appID+"/guilds/"+otherGuild); n != 0 {
 			t.Errorf("/vigie registered in the other guild")
 		}
 	})
@@ -121,9 +121,9 @@ func TestForeignGuild(t *testing.T) {
 
 	t.Run("messages from the other guild are not moderated", func(t *testing.T) {
 		for i := range 2 {
-			f.dispatch("MESSAGE_CREATE", elsewhere(message(snowflake(t0, 300+i), otherGeneral, intruder, t0, "hello")))
+			f.Dispatch("MESSAGE_CREATE", elsewhere(message(snowflake(t0, 300+i), otherGeneral, intruder, t0, "hello")))
 		}
-		f.dispatch("MESSAGE_CREATE", message(snowflake(t0, 310), general, bob, t0, "hello"))
+		f.Dispatch("MESSAGE_CREATE", message(snowflake(t0, 310), general, bob, t0, "hello"))
 		if ev := testsync.Next(t, out); ev.Space != guildID {
 			t.Errorf("event from %s handed to the rules", ev.Space)
 		}
@@ -147,7 +147,7 @@ func TestForeignGuild(t *testing.T) {
 
 	refused := func(t *testing.T, id string) {
 		t.Helper()
-		a := f.waitFor(t, "POST", "/interactions/"+id+"/", 1, nil)
+		a := f.WaitFor(t, "POST", "/interactions/"+id+"/", 1, nil)
 		if d, _ := a.Body["data"].(map[string]any); a.Body["type"] != float64(4) || !strings.Contains(fmt.Sprint(d["content"]), "Sorry") || d["flags"] != float64(64) {
 			t.Errorf("answer = %s", a.Raw)
 		}
@@ -157,13 +157,13 @@ func TestForeignGuild(t *testing.T) {
 	}
 
 	t.Run("the other guild's moderator presses a card's button", func(t *testing.T) {
-		f.dispatch("INTERACTION_CREATE", elsewhere(press("960000000000000006", intruder, "990000000000000001", customID(cs.ID, "ban"))))
+		f.Dispatch("INTERACTION_CREATE", elsewhere(press("960000000000000006", intruder, "990000000000000001", customID(cs.ID, "ban"))))
 		refused(t, "960000000000000006")
 		if got, _ := st.Case(ctx, cs.ID); got.Status != store.CaseOpen {
 			t.Errorf("case = %+v, want it open", got)
 		}
-		if f.count("PUT", "/guilds/") != 0 || f.count("PATCH", "/channels/"+deskID+"/messages/") != 0 {
-			t.Errorf("acted on the press:%s", f.summary())
+		if f.Count("PUT", "/guilds/") != 0 || f.Count("PATCH", "/channels/"+deskID+"/messages/") != 0 {
+			t.Errorf("acted on the press:%s", f.Summary())
 		}
 		if got := foreignCount(t, reg, "button"); got != 1 {
 			t.Errorf("foreign buttons counted %v, want 1", got)
@@ -171,7 +171,7 @@ func TestForeignGuild(t *testing.T) {
 	})
 
 	t.Run("the other guild's moderator runs /vigie pause", func(t *testing.T) {
-		f.dispatch("INTERACTION_CREATE", elsewhere(slash("970000000000000011", intruder, "pause")))
+		f.Dispatch("INTERACTION_CREATE", elsewhere(slash("970000000000000011", intruder, "pause")))
 		refused(t, "970000000000000011")
 		if paused, _ := moderator.Paused(); paused {
 			t.Errorf("paused by a stranger")
@@ -184,13 +184,13 @@ func TestForeignGuild(t *testing.T) {
 	t.Run("the other guild's moderator in the desk's guild is nobody", func(t *testing.T) {
 		// Eve joined the desk's guild too, without a role there; her roles
 		// elsewhere do not follow her.
-		f.dispatch("INTERACTION_CREATE", slash("970000000000000012", user{id: intruder.id, name: "Eve"}, "queue"))
+		f.Dispatch("INTERACTION_CREATE", slash("970000000000000012", user{id: intruder.id, name: "Eve"}, "queue"))
 		refused(t, "970000000000000012")
 	})
 
 	t.Run("a moderator of the desk's guild, by the resolved role, is heard", func(t *testing.T) {
-		f.dispatch("INTERACTION_CREATE", slash("970000000000000013", mod, "status"))
-		if a := f.waitFor(t, "POST", "/interactions/970000000000000013/", 1, nil); a.Body["type"] != float64(5) {
+		f.Dispatch("INTERACTION_CREATE", slash("970000000000000013", mod, "status"))
+		if a := f.WaitFor(t, "POST", "/interactions/970000000000000013/", 1, nil); a.Body["type"] != float64(5) {
 			t.Errorf("answer = %s", a.Raw)
 		}
 	})

@@ -11,6 +11,7 @@ import (
 
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/bot/internal/desktest"
+	"github.com/vigie-bot/vigie/bot/internal/discordfake"
 	"github.com/vigie-bot/vigie/bot/internal/testsync"
 	"github.com/vigie-bot/vigie/handlers"
 	"github.com/vigie-bot/vigie/store"
@@ -31,7 +32,7 @@ var cardPrefixes atomic.Int64
 
 // newInstances makes n desks on one Redis (their own keys in it) and one
 // fake Discord, wired as the daemon wires them; none is connected yet.
-func newInstances(t *testing.T, f *fakeDiscord, n int) []*instance {
+func newInstances(t *testing.T, f *discordfake.Server, n int) []*instance {
 	url := redistest.URL(t)
 	prefix := fmt.Sprintf("vigietest-dccards-%d-%d", os.Getpid(), cardPrefixes.Add(1))
 	var out []*instance
@@ -90,12 +91,12 @@ func TestCardsAcrossInstances(t *testing.T) {
 		}
 		msgOf[id] = cards[0].Message
 	}
-	if n := f.count("POST", "/channels/"+deskID+"/messages"); n != len(ids) {
+	if n := f.Count("POST", "/channels/"+deskID+"/messages"); n != len(ids) {
 		t.Fatalf("%d cards posted, want %d", n, len(ids))
 	}
-	editOf := func(id string, n int) apiCall {
+	editOf := func(id string, n int) discordfake.Call {
 		t.Helper()
-		return f.waitFor(t, "PATCH", "/channels/"+deskID+"/messages/"+msgOf[id], n, nil)
+		return f.WaitFor(t, "PATCH", "/channels/"+deskID+"/messages/"+msgOf[id], n, nil)
 	}
 	run(t, f, b.c, make(chan bot.Event, 10), allPerms)
 
@@ -114,8 +115,8 @@ func TestCardsAcrossInstances(t *testing.T) {
 	})
 
 	t.Run("decided by a button pressed in B", func(t *testing.T) {
-		f.dispatch("INTERACTION_CREATE", press("960000000000000011", mod, msgOf[ids[1]], customID(ids[1], "ban")))
-		f.waitFor(t, "PUT", "/guilds/"+guildID+"/bans/1201", 1, nil)
+		f.Dispatch("INTERACTION_CREATE", press("960000000000000011", mod, msgOf[ids[1]], customID(ids[1], "ban")))
+		f.WaitFor(t, "PUT", "/guilds/"+guildID+"/bans/1201", 1, nil)
 		if content := fmt.Sprint(editOf(ids[1], 1).Body["content"]); !strings.Contains(content, "Banned") || !strings.Contains(content, "Mo (discord:"+mod.id+")") {
 			t.Errorf("card edited by B:\n%s", content)
 		}
@@ -125,7 +126,7 @@ func TestCardsAcrossInstances(t *testing.T) {
 	})
 
 	t.Run("a card Discord will not edit", func(t *testing.T) {
-		f.fail("PATCH", "/channels/"+deskID+"/messages/"+msgOf[ids[2]], http.StatusNotFound, `{"message": "Unknown Message", "code": 10008}`, nil, 1)
+		f.Fail("PATCH", "/channels/"+deskID+"/messages/"+msgOf[ids[2]], http.StatusNotFound, `{"message": "Unknown Message", "code": 10008}`, nil, 1)
 		c, err := b.mod.Decide(ctx, ids[2], "keep", "http:ann")
 		if err != nil || c.Status != store.CaseDecided {
 			t.Fatalf("Decide = %+v, %v; want it decided whatever became of the card", c, err)
@@ -134,13 +135,13 @@ func TestCardsAcrossInstances(t *testing.T) {
 		testsync.Eventually(t, "the refused edit logged", func() bool {
 			return strings.Contains(b.logs.String(), "a card does not show the case's decision") && strings.Contains(b.logs.String(), "Unknown Message")
 		})
-		if n := f.count("PATCH", "/channels/"+deskID+"/messages/"+msgOf[ids[2]]); n != 1 {
+		if n := f.Count("PATCH", "/channels/"+deskID+"/messages/"+msgOf[ids[2]]); n != 1 {
 			t.Errorf("%d edits of a card Discord refused, want 1 (no retry)", n)
 		}
 	})
 
 	t.Run("a card Discord cannot edit now is tried again", func(t *testing.T) {
-		f.fail("PATCH", "/channels/"+deskID+"/messages/"+msgOf[ids[3]], http.StatusInternalServerError, `{"message": "500: Internal Server Error", "code": 0}`, nil, 1)
+		f.Fail("PATCH", "/channels/"+deskID+"/messages/"+msgOf[ids[3]], http.StatusInternalServerError, `{"message": "500: Internal Server Error", "code": 0}`, nil, 1)
 		if _, err := b.mod.Decide(ctx, ids[3], "keep", "http:ann"); err != nil {
 			t.Fatal(err)
 		}

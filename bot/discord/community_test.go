@@ -8,6 +8,7 @@ import (
 
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/bot/internal/desktest"
+	"github.com/vigie-bot/vigie/bot/internal/discordfake"
 	"github.com/vigie-bot/vigie/bot/internal/testsync"
 	"github.com/vigie-bot/vigie/handlers"
 	"github.com/vigie-bot/vigie/rules"
@@ -27,20 +28,20 @@ func TestCommunityDeskChannel(t *testing.T) {
 	if err := desk.PostCard(ctx, card); err != nil {
 		t.Fatal(err)
 	}
-	f.waitFor(t, "POST", "/channels/"+shopDesk+"/messages", 1, func(c apiCall) bool {
+	f.WaitFor(t, "POST", "/channels/"+shopDesk+"/messages", 1, func(c discordfake.Call) bool {
 		return strings.Contains(c.Body["content"].(string), "c-000001")
 	})
 	if err := desk.AlertIn(ctx, shopDesk, "raid on the shop's server"); err != nil {
 		t.Fatal(err)
 	}
-	f.waitFor(t, "POST", "/channels/"+shopDesk+"/messages", 1, func(c apiCall) bool {
+	f.WaitFor(t, "POST", "/channels/"+shopDesk+"/messages", 1, func(c discordfake.Call) bool {
 		return strings.Contains(c.Body["content"].(string), "raid on the shop")
 	})
 	card.ID, card.Desk = "c-000002", ""
 	if err := desk.PostCard(ctx, card); err != nil {
 		t.Fatal(err)
 	}
-	f.waitFor(t, "POST", "/channels/"+deskID+"/messages", 1, func(c apiCall) bool {
+	f.WaitFor(t, "POST", "/channels/"+deskID+"/messages", 1, func(c discordfake.Call) bool {
 		return strings.Contains(c.Body["content"].(string), "c-000002")
 	})
 }
@@ -90,8 +91,8 @@ func TestCommunityCMRefused(t *testing.T) {
 	}
 	run(t, f, c, make(chan bot.Event, 10), allPerms)
 
-	f.dispatch("INTERACTION_CREATE", press("960000000000000001", bob, "700000000000000001", customID(cs.ID, "ban")))
-	note := f.waitFor(t, "POST", "/webhooks/"+appID+"/tok-960000000000000001", 1, nil)
+	f.Dispatch("INTERACTION_CREATE", press("960000000000000001", bob, "700000000000000001", customID(cs.ID, "ban")))
+	note := f.WaitFor(t, "POST", "/webhooks/"+appID+"/tok-960000000000000001", 1, nil)
 	if got := fmt.Sprint(note.Body["content"]); !strings.Contains(got, "this case belongs to community shop") || note.Body["flags"] != float64(64) {
 		t.Errorf("answer to the other community's CM = %s", note.Raw)
 	}
@@ -102,9 +103,9 @@ func TestCommunityCMRefused(t *testing.T) {
 		t.Errorf("the refusal is not audited:\n%s", logs)
 	}
 
-	f.dispatch("INTERACTION_CREATE", press("960000000000000002", cm, "700000000000000001", customID(cs.ID, "ban")))
-	f.waitFor(t, "PUT", "/guilds/"+guildID+"/bans/"+newbie.id, 1, nil)
-	if n := f.count("PUT", "/guilds/"+guildID+"/bans/"); n != 1 {
+	f.Dispatch("INTERACTION_CREATE", press("960000000000000002", cm, "700000000000000001", customID(cs.ID, "ban")))
+	f.WaitFor(t, "PUT", "/guilds/"+guildID+"/bans/"+newbie.id, 1, nil)
+	if n := f.Count("PUT", "/guilds/"+guildID+"/bans/"); n != 1 {
 		t.Errorf("%d bans, want the file's CM's only", n)
 	}
 	if got, _ := st.Case(context.Background(), cs.ID); got.Status != store.CaseDecided || got.DecidedBy != "discord:"+cm.id {
@@ -113,11 +114,11 @@ func TestCommunityCMRefused(t *testing.T) {
 
 	// a moderator's command in the shop's server, by the other community's CM
 	w := &modWorld{f: f, c: c, st: st, logs: logs}
-	f.dispatch("INTERACTION_CREATE", modSlash("960000000000000003", bob, 0, "kick", &newbie))
+	f.Dispatch("INTERACTION_CREATE", modSlash("960000000000000003", bob, 0, "kick", &newbie))
 	if got := w.answer(t, "960000000000000003"); got != "Sorry, this place belongs to community shop: your rights are community other's." {
 		t.Errorf("/kick by the other community's CM answered %q", got)
 	}
-	if n := f.count("DELETE", "/guilds/"+guildID+"/members/"); n != 0 {
+	if n := f.Count("DELETE", "/guilds/"+guildID+"/members/"); n != 0 {
 		t.Errorf("%d kicks after the refusal", n)
 	}
 	if !strings.Contains(logs.String(), "moderator's command refused: a community's CM") {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/bot/internal/discordfake"
 	"github.com/vigie-bot/vigie/handlers"
 	"github.com/vigie-bot/vigie/store"
 	"github.com/vigie-bot/vigie/store/memory"
@@ -36,7 +37,7 @@ func (d *alertDesk) told() []string {
 // raidWorld is the test guild with vigie and the handlers on a memory store,
 // with a clock the test moves.
 type raidWorld struct {
-	f    *fakeDiscord
+	f    *discordfake.Server
 	st   *memory.Store
 	mod  *handlers.Moderator
 	desk *alertDesk
@@ -81,23 +82,19 @@ func (w *raidWorld) raid(t *testing.T, a bot.Action) {
 }
 
 func (w *raidWorld) state() (level, slow int) {
-	w.f.mu.Lock()
-	defer w.f.mu.Unlock()
-	return w.f.level, w.f.slowmode[general]
+	return w.f.VerificationLevel(guildID), w.f.Slowmode(general)
 }
 
 // A lockdown raises the guild's verification level and puts a slow mode on
 // the channel; when its time is up both are put back as they were.
 func TestLockdownOnDiscord(t *testing.T) {
 	w := newRaidWorld(t)
-	w.f.mu.Lock()
-	w.f.slowmode[general] = 5
-	w.f.mu.Unlock()
+	w.f.SetSlowmode(general, 5)
 	w.raid(t, bot.Action{Kind: bot.ActLockdown, Duration: 10 * time.Minute})
 	if level, slow := w.state(); level != 3 || slow != 30 {
-		t.Fatalf("locked: verification level %d, slow mode %ds; want 3 and 30s%s", level, slow, w.f.summary())
+		t.Fatalf("locked: verification level %d, slow mode %ds; want 3 and 30s%s", level, slow, w.f.Summary())
 	}
-	patch := w.f.waitFor(t, "PATCH", "/guilds/"+guildID, 1, nil)
+	patch := w.f.WaitFor(t, "PATCH", "/guilds/"+guildID, 1, nil)
 	if patch.Header.Get("X-Audit-Log-Reason") == "" {
 		t.Error("no audit log reason on the guild's edit")
 	}
@@ -138,7 +135,7 @@ func TestSlowmodeOnDiscord(t *testing.T) {
 // desk gets a case, the audit says it failed, and nothing is left to lift.
 func TestLockdownMissingPermission(t *testing.T) {
 	w := newRaidWorld(t)
-	w.f.fail("PATCH", "/guilds/"+guildID, 403, `{"message": "Missing Permissions", "code": 50013}`, nil, 1)
+	w.f.Fail("PATCH", "/guilds/"+guildID, 403, `{"message": "Missing Permissions", "code": 50013}`, nil, 1)
 	w.raid(t, bot.Action{Kind: bot.ActLockdown, Duration: 10 * time.Minute})
 	if level, slow := w.state(); level != 1 || slow != 0 {
 		t.Errorf("level %d, slow mode %d after a refusal", level, slow)
@@ -162,7 +159,7 @@ func TestLockdownMissingPermission(t *testing.T) {
 	if n, err := w.mod.LiftLocks(ctx); n != 0 || err != nil {
 		t.Errorf("LiftLocks after a refusal = %d, %v; want nothing", n, err)
 	}
-	if n := w.f.count("PATCH", "/guilds/"+guildID); n != 1 {
+	if n := w.f.Count("PATCH", "/guilds/"+guildID); n != 1 {
 		t.Errorf("%d PATCH of the guild, want the refused one only", n)
 	}
 }

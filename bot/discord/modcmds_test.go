@@ -11,6 +11,7 @@ import (
 
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/bot/internal/desktest"
+	"github.com/vigie-bot/vigie/bot/internal/discordfake"
 	"github.com/vigie-bot/vigie/bot/internal/testsync"
 	"github.com/vigie-bot/vigie/handlers"
 	"github.com/vigie-bot/vigie/store"
@@ -20,7 +21,7 @@ import (
 // modWorld is the test guild with vigie, the handlers and a memory store wired
 // as the daemon wires them, against the fake Discord.
 type modWorld struct {
-	f    *fakeDiscord
+	f    *discordfake.Server
 	c    *Client
 	st   *memory.Store
 	logs *testsync.Buffer
@@ -40,7 +41,7 @@ func newModWorld(t *testing.T) *modWorld {
 	cmds.Mod = mod
 	c.Desk(cmds)
 	run(t, f, c, make(chan bot.Event, 16), allPerms)
-	f.waitFor(t, "PUT", "/applications/"+appID+"/guilds/"+guildID+"/commands", 1, nil)
+	f.WaitFor(t, "PUT", "/applications/"+appID+"/guilds/"+guildID+"/commands", 1, nil)
 	return &modWorld{f: f, c: c, st: st, logs: logs}
 }
 
@@ -78,7 +79,7 @@ func opt(name string, typ int, value any) map[string]any {
 // immediate answer.
 func (w *modWorld) answer(t *testing.T, id string) string {
 	t.Helper()
-	cb := w.f.waitFor(t, "POST", "/interactions/"+id+"/", 1, nil)
+	cb := w.f.WaitFor(t, "POST", "/interactions/"+id+"/", 1, nil)
 	data, _ := cb.Body["data"].(map[string]any)
 	if flags, _ := data["flags"].(float64); int(flags)&64 == 0 {
 		t.Errorf("interaction %s answered for everyone to see: %s", id, cb.Raw)
@@ -86,7 +87,7 @@ func (w *modWorld) answer(t *testing.T, id string) string {
 	if cb.Body["type"] == float64(4) {
 		return data["content"].(string)
 	}
-	edit := w.f.waitFor(t, "PATCH", "/webhooks/"+appID+"/tok-"+id+"/messages/@original", 1, nil)
+	edit := w.f.WaitFor(t, "PATCH", "/webhooks/"+appID+"/tok-"+id+"/messages/@original", 1, nil)
 	return edit.Body["content"].(string)
 }
 
@@ -101,7 +102,7 @@ const (
 // Discord permission.
 func TestModCommandsRegistered(t *testing.T) {
 	w := newModWorld(t)
-	put := w.f.waitFor(t, "PUT", "/applications/"+appID+"/guilds/"+guildID+"/commands", 1, nil)
+	put := w.f.WaitFor(t, "PUT", "/applications/"+appID+"/guilds/"+guildID+"/commands", 1, nil)
 	var list []map[string]any
 	if err := json.Unmarshal(put.Raw, &list); err != nil {
 		t.Fatal(err)
@@ -133,11 +134,11 @@ func TestModBan(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.f.dispatch("INTERACTION_CREATE", modSlash("9001", mallory, permBan, "ban", &bob, opt("reason", 3, "raid")))
+	w.f.Dispatch("INTERACTION_CREATE", modSlash("9001", mallory, permBan, "ban", &bob, opt("reason", 3, "raid")))
 	if got := w.answer(t, "9001"); got != "Banned Bob. (1 case closed)" {
 		t.Errorf("answer = %q", got)
 	}
-	ban := w.f.waitFor(t, "PUT", "/guilds/"+guildID+"/bans/"+bob.id, 1, nil)
+	ban := w.f.WaitFor(t, "PUT", "/guilds/"+guildID+"/bans/"+bob.id, 1, nil)
 	if r, _ := url.PathUnescape(ban.Header.Get("X-Audit-Log-Reason")); r != "vigie: /ban by discord:"+mallory.id+": raid" {
 		t.Errorf("audit log reason = %q", r)
 	}
@@ -159,7 +160,7 @@ func TestModRefused(t *testing.T) {
 		{"purge", permBan}, // Ban Members is not Manage Messages
 	} {
 		id := strconv.Itoa(9100 + i)
-		w.f.dispatch("INTERACTION_CREATE", modSlash(id, mallory, tc.perms, tc.name, &bob, opt("count", 4, 5)))
+		w.f.Dispatch("INTERACTION_CREATE", modSlash(id, mallory, tc.perms, tc.name, &bob, opt("count", 4, 5)))
 		if got := w.answer(t, id); !strings.HasPrefix(got, "Sorry, /"+tc.name+" is for the members who may") {
 			t.Errorf("/%s answer = %q", tc.name, got)
 		}
@@ -168,7 +169,7 @@ func TestModRefused(t *testing.T) {
 				strings.Contains(w.logs.String(), "attempt=/"+tc.name+" ")
 		})
 	}
-	if n := w.f.count("PUT", "/guilds/"+guildID+"/bans/") + w.f.count("GET", "/channels/"); n != 0 {
+	if n := w.f.Count("PUT", "/guilds/"+guildID+"/bans/") + w.f.Count("GET", "/channels/"); n != 0 {
 		t.Errorf("%d calls after refusals", n)
 	}
 }
@@ -177,8 +178,8 @@ func TestModRefused(t *testing.T) {
 // command is audited as failed.
 func TestModMissingPermission(t *testing.T) {
 	w := newModWorld(t)
-	w.f.fail("PATCH", "/guilds/"+guildID+"/members/", 403, `{"message": "Missing Permissions", "code": 50013}`, nil, 1)
-	w.f.dispatch("INTERACTION_CREATE", modSlash("9002", mod, 0, "mute", &bob, opt("duration", 3, "30m")))
+	w.f.Fail("PATCH", "/guilds/"+guildID+"/members/", 403, `{"message": "Missing Permissions", "code": 50013}`, nil, 1)
+	w.f.Dispatch("INTERACTION_CREATE", modSlash("9002", mod, 0, "mute", &bob, opt("duration", 3, "30m")))
 	got := w.answer(t, "9002")
 	if !strings.HasPrefix(got, "Could not mute Bob: vigie lacks the right to do that here") || !strings.Contains(got, "Missing Permissions") {
 		t.Errorf("answer = %q", got)
@@ -195,57 +196,57 @@ func TestModMessagesAndWarnings(t *testing.T) {
 	w := newModWorld(t)
 	at := time.Now()
 	ids := []string{snowflake(at, 1), snowflake(at, 2), snowflake(at, 3), snowflake(at, 4)}
-	w.f.setHistory(general,
+	w.f.SetHistory(general,
 		message(ids[3], general, bob, at, "spam 3"),
 		message(ids[2], general, mallory, at, "hello"),
 		message(ids[1], general, bob, at, "spam 2"),
 		message(ids[0], general, bob, at, "spam 1"))
-	w.f.dispatch("INTERACTION_CREATE", modSlash("9003", mallory, permMessages, "purge", &bob, opt("count", 4, 2)))
+	w.f.Dispatch("INTERACTION_CREATE", modSlash("9003", mallory, permMessages, "purge", &bob, opt("count", 4, 2)))
 	if got := w.answer(t, "9003"); got != "Deleted 2 messages of Bob." {
 		t.Errorf("/purge = %q", got)
 	}
 	for n, id := range []string{ids[3], ids[1]} {
-		if del := w.f.waitFor(t, "DELETE", "/channels/"+general+"/messages/", n+1, nil); del.Path != "/channels/"+general+"/messages/"+id {
+		if del := w.f.WaitFor(t, "DELETE", "/channels/"+general+"/messages/", n+1, nil); del.Path != "/channels/"+general+"/messages/"+id {
 			t.Errorf("delete %d = %s, want %s", n+1, del.Path, id)
 		}
 	}
 
-	w.f.dispatch("INTERACTION_CREATE", modSlash("9004", cm, 0, "del", nil,
+	w.f.Dispatch("INTERACTION_CREATE", modSlash("9004", cm, 0, "del", nil,
 		opt("message", 3, "https://discord.com/channels/"+guildID+"/"+general+"/"+ids[0])))
 	if got := w.answer(t, "9004"); got != "Deleted." {
 		t.Errorf("/del = %q", got)
 	}
-	w.f.waitFor(t, "DELETE", "/channels/"+general+"/messages/"+ids[0], 1, nil)
+	w.f.WaitFor(t, "DELETE", "/channels/"+general+"/messages/"+ids[0], 1, nil)
 
 	menu := modSlash("9005", mallory, permMessages, delMessageCommand, nil)
 	data := menu["data"].(map[string]any)
 	data["type"], data["target_id"] = 3, ids[2]
 	delete(data, "options")
 	data["resolved"] = map[string]any{"messages": map[string]any{ids[2]: message(ids[2], general, mallory, at, "hello")}}
-	w.f.dispatch("INTERACTION_CREATE", menu)
+	w.f.Dispatch("INTERACTION_CREATE", menu)
 	if got := w.answer(t, "9005"); got != "Deleted." {
 		t.Errorf("Delete message = %q", got)
 	}
-	w.f.waitFor(t, "DELETE", "/channels/"+general+"/messages/"+ids[2], 1, nil)
+	w.f.WaitFor(t, "DELETE", "/channels/"+general+"/messages/"+ids[2], 1, nil)
 
-	w.f.dispatch("INTERACTION_CREATE", modSlash("9006", mallory, permModerate, "warn", &bob, opt("reason", 3, "no spam")))
+	w.f.Dispatch("INTERACTION_CREATE", modSlash("9006", mallory, permModerate, "warn", &bob, opt("reason", 3, "no spam")))
 	if got := w.answer(t, "9006"); got != "Warned Bob (a strike)." {
 		t.Errorf("/warn = %q", got)
 	}
-	warning := w.f.waitFor(t, "POST", "/channels/"+general+"/messages", 1, nil)
+	warning := w.f.WaitFor(t, "POST", "/channels/"+general+"/messages", 1, nil)
 	if warning.Body["content"] != "<@"+bob.id+">, a warning from the moderators: no spam" {
 		t.Errorf("warning = %s", warning.Raw)
 	}
-	w.f.dispatch("INTERACTION_CREATE", modSlash("9007", mallory, permModerate, "note", &bob, opt("text", 3, "sells accounts")))
+	w.f.Dispatch("INTERACTION_CREATE", modSlash("9007", mallory, permModerate, "note", &bob, opt("text", 3, "sells accounts")))
 	w.answer(t, "9007")
-	w.f.dispatch("INTERACTION_CREATE", modSlash("9008", mallory, permModerate, "warns", &bob))
+	w.f.Dispatch("INTERACTION_CREATE", modSlash("9008", mallory, permModerate, "warns", &bob))
 	got := w.answer(t, "9008")
 	for _, want := range []string{"Bob (discord " + bob.id + "): 1 strike here", "sells accounts"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("/warns = %q, want %q in it", got, want)
 		}
 	}
-	w.f.dispatch("INTERACTION_CREATE", modSlash("9009", mallory, permBan, "ban", &bob, opt("duration", 3, "soon")))
+	w.f.Dispatch("INTERACTION_CREATE", modSlash("9009", mallory, permBan, "ban", &bob, opt("duration", 3, "soon")))
 	if got := w.answer(t, "9009"); got != "Write the duration like 10m, 2h or 7d." {
 		t.Errorf("/ban duration:soon = %q", got)
 	}
@@ -269,17 +270,17 @@ func TestModLogPoster(t *testing.T) {
 	if err != nil || id == "" {
 		t.Fatalf("PostLog = %q, %v", id, err)
 	}
-	post := f.waitFor(t, "POST", "/channels/"+deskID+"/messages", 1, nil)
+	post := f.WaitFor(t, "POST", "/channels/"+deskID+"/messages", 1, nil)
 	if post.Body["flags"] != float64(4) || fmt.Sprint(post.Body["allowed_mentions"]) != "map[parse:[] replied_user:false]" {
 		t.Errorf("post = %s", post.Raw)
 	}
 	if err := c.EditLog(t.Context(), deskID, id, "🗑 2× delete"); err != nil {
 		t.Fatal(err)
 	}
-	if edit := f.waitFor(t, "PATCH", "/channels/"+deskID+"/messages/"+id, 1, nil); edit.Body["content"] != "🗑 2× delete" {
+	if edit := f.WaitFor(t, "PATCH", "/channels/"+deskID+"/messages/"+id, 1, nil); edit.Body["content"] != "🗑 2× delete" {
 		t.Errorf("edit = %s", edit.Raw)
 	}
-	f.fail("POST", "/channels/"+deskID+"/messages", 403, `{"message": "Missing Access", "code": 50001}`, nil, 1)
+	f.Fail("POST", "/channels/"+deskID+"/messages", 403, `{"message": "Missing Access", "code": 50001}`, nil, 1)
 	if _, err := c.PostLog(t.Context(), deskID, "x"); err == nil || bot.Retryable(err) {
 		t.Errorf("PostLog without access = %v, want an error not worth retrying", err)
 	}

@@ -22,7 +22,7 @@ func TestPageMentionsOnlyTheCMs(t *testing.T) {
 	if err := d.Page(context.Background(), "wave: 25 angry comments, like @everyone you are idiots"); err != nil {
 		t.Fatal(err)
 	}
-	call := f.waitFor(t, "POST", "/channels/"+deskID+"/messages", 1, nil)
+	call := f.WaitFor(t, "POST", "/channels/"+deskID+"/messages", 1, nil)
 	content, _ := call.Body["content"].(string)
 	if !strings.HasPrefix(content, "🚨 wave: 25") || !strings.HasSuffix(content, "<@"+ownerID+">") {
 		t.Errorf("content %q", content)
@@ -49,10 +49,10 @@ func TestPictureUploadsTheFile(t *testing.T) {
 			if err := cl.Desk(nil).Picture(context.Background(), c.text, "report.png", png); err != nil {
 				t.Fatal(err)
 			}
-			if n := f.count("POST", "/channels/"+deskID+"/messages"); n != c.messages {
+			if n := f.Count("POST", "/channels/"+deskID+"/messages"); n != c.messages {
 				t.Fatalf("%d messages, want %d", n, c.messages)
 			}
-			last := f.waitFor(t, "POST", "/channels/"+deskID+"/messages", c.messages, nil)
+			last := f.WaitFor(t, "POST", "/channels/"+deskID+"/messages", c.messages, nil)
 			_, params, err := mime.ParseMediaType(last.Header.Get("Content-Type"))
 			if err != nil {
 				t.Fatalf("content type %q: %v", last.Header.Get("Content-Type"), err)
@@ -109,9 +109,9 @@ func TestModeSubcommand(t *testing.T) {
 	cmds := &shiftCommands{}
 	c.Desk(cmds)
 	run(t, f, c, make(chan bot.Event, 10), allPerms)
-	f.dispatch("INTERACTION_CREATE", slash("960000000000000005", cm, "mode",
+	f.Dispatch("INTERACTION_CREATE", slash("960000000000000005", cm, "mode",
 		map[string]any{"name": "to", "type": 3, "value": "office"}, map[string]any{"name": "for", "type": 3, "value": "2h"}))
-	e := f.waitFor(t, "PATCH", "/webhooks/"+appID+"/tok-960000000000000005/messages/@original", 1, nil)
+	e := f.WaitFor(t, "PATCH", "/webhooks/"+appID+"/tok-960000000000000005/messages/@original", 1, nil)
 	if e.Body["content"] != "Mode: office 2h" || cmds.by != "discord:"+cm.id {
 		t.Errorf("answer %s, by %q", e.Raw, cmds.by)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/bot/internal/discordfake"
 	"github.com/vigie-bot/vigie/bot/internal/testsync"
 )
 
@@ -53,9 +54,7 @@ func TestEventsIn(t *testing.T) {
 	out := make(chan bot.Event, 16)
 	run(t, f, c, out, allPerms)
 
-	f.mu.Lock()
-	identify := f.identify
-	f.mu.Unlock()
+	identify := f.Identify()
 	if got := fmt.Sprint(identify["shard"]); got != "[1 2]" {
 		t.Errorf("IDENTIFY shard = %s, want [1 2]", got)
 	}
@@ -155,11 +154,11 @@ func TestEventsIn(t *testing.T) {
 		{"MESSAGE_CREATE", message("2003", general, user{id: botID, name: "vigie"}, at, "my own")},
 	}
 	for _, s := range skipped {
-		f.dispatch(s.typ, s.d)
+		f.Dispatch(s.typ, s.d)
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f.dispatch(tt.typ, tt.d)
+			f.Dispatch(tt.typ, tt.d)
 			for _, want := range append([]bot.Event{tt.want}, tt.then...) {
 				sameEvent(t, testsync.Next(t, out), want)
 			}
@@ -168,8 +167,8 @@ func TestEventsIn(t *testing.T) {
 	t.Run("an update of roles leaves the names as they were: no profile event", func(t *testing.T) {
 		m := memberObject(newbie, "Discord Support", at)
 		m["roles"] = []string{vipRole}
-		f.dispatch("GUILD_MEMBER_UPDATE", m)
-		f.dispatch("MESSAGE_CREATE", message("1007", general, bob, at, "sentinel"))
+		f.Dispatch("GUILD_MEMBER_UPDATE", m)
+		f.Dispatch("MESSAGE_CREATE", message("1007", general, bob, at, "sentinel"))
 		if ev := testsync.Next(t, out); ev.ID != "1007" {
 			t.Errorf("got %s, want the sentinel message", show(ev))
 		}
@@ -181,9 +180,9 @@ func TestEventsIn(t *testing.T) {
 	}
 
 	t.Run("the same edit again has the same id, a new edit a new one", func(t *testing.T) {
-		f.dispatch("MESSAGE_UPDATE", editOf("1001", "salut idiot", edited))
+		f.Dispatch("MESSAGE_UPDATE", editOf("1001", "salut idiot", edited))
 		again := testsync.Next(t, out)
-		f.dispatch("MESSAGE_UPDATE", editOf("1001", "salut toi", edited.Add(time.Second)))
+		f.Dispatch("MESSAGE_UPDATE", editOf("1001", "salut toi", edited.Add(time.Second)))
 		next := testsync.Next(t, out)
 		if again.ID != fmt.Sprintf("1001@%d", edited.UnixMilli()) || next.ID == again.ID || messageID(next) != "1001" {
 			t.Errorf("edit ids %q then %q", again.ID, next.ID)
@@ -191,7 +190,7 @@ func TestEventsIn(t *testing.T) {
 	})
 
 	t.Run("heartbeats are sent and acknowledged", func(t *testing.T) {
-		testsync.Eventually(t, "a heartbeat", func() bool { f.mu.Lock(); defer f.mu.Unlock(); return f.beats >= 1 })
+		testsync.Eventually(t, "a heartbeat", func() bool { return f.Heartbeats() >= 1 })
 	})
 
 	if !strings.Contains(logs.String(), "permissions checked") {
@@ -301,8 +300,7 @@ func TestSilentGateway(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFakeDiscord(t)
-			f.silent = true
+			f := discordfake.New(t, discordfake.Options{Silent: true})
 			c, _ := newTestClient(t, f, Config{})
 			c.gw.timeout = tt.timeout
 			ctx, cancel := context.WithCancel(context.Background())
@@ -310,7 +308,7 @@ func TestSilentGateway(t *testing.T) {
 			done := make(chan error, 1)
 			go func() { done <- c.Run(ctx, make(chan bot.Event)) }()
 			if tt.cancel {
-				testsync.Eventually(t, "the gateway connection", func() bool { f.mu.Lock(); defer f.mu.Unlock(); return f.conn != nil })
+				testsync.Eventually(t, "the gateway connection", func() bool { return f.Connections() > 0 })
 				cancel()
 			}
 			select {
@@ -349,10 +347,10 @@ func TestShutdownHandsOverReceivedEvents(t *testing.T) {
 			defer cancel()
 			done := make(chan error, 1)
 			go func() { done <- c.Run(ctx, out) }()
-			<-f.ready
-			f.dispatch("GUILD_CREATE", guildCreate(allPerms))
+			<-f.Ready()
+			f.Dispatch("GUILD_CREATE", guildCreate(allPerms))
 			for i := range 3 {
-				f.dispatch("MESSAGE_CREATE", message(snowflake(t0, 100+i), general, bob, t0, "hello"))
+				f.Dispatch("MESSAGE_CREATE", message(snowflake(t0, 100+i), general, bob, t0, "hello"))
 			}
 			// One waits to be taken, two behind it.
 			testsync.Eventually(t, "three events counted, two queued", func() bool { return metric(t, reg, "vigie_discord_events_total") == 3 && len(c.queue) == 2 })

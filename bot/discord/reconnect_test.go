@@ -20,7 +20,7 @@ func TestModeratesAfterAReconnect(t *testing.T) {
 	moderate := func(n int) {
 		t.Helper()
 		id := snowflake(t0.Add(time.Duration(n)*time.Second), 700+n)
-		f.dispatch("MESSAGE_CREATE", message(id, general, bob, t0.Add(time.Duration(n)*time.Second), "spam"))
+		f.Dispatch("MESSAGE_CREATE", message(id, general, bob, t0.Add(time.Duration(n)*time.Second), "spam"))
 		select {
 		case ev := <-out:
 			if err := c.Delete(ctx, ev); err != nil {
@@ -29,16 +29,13 @@ func TestModeratesAfterAReconnect(t *testing.T) {
 		case <-time.After(10 * time.Second):
 			t.Fatalf("message %d not received\n%s", n, logs)
 		}
-		f.waitFor(t, "DELETE", "/channels/"+general+"/messages/"+id, 1, nil)
+		f.WaitFor(t, "DELETE", "/channels/"+general+"/messages/"+id, 1, nil)
 	}
 	moderate(1)
 
-	f.mu.Lock()
-	conn := f.conn
-	f.mu.Unlock()
-	conn.Close() // the gateway drops
+	f.Drop() // the gateway drops
 	select {
-	case <-f.ready: // RESUMED, or READY again
+	case <-f.Ready(): // RESUMED, or READY again
 	case <-time.After(20 * time.Second):
 		t.Fatalf("no reconnection\n%s", logs)
 	}

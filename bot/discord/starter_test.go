@@ -8,6 +8,7 @@ import (
 
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/bot/internal/desktest"
+	"github.com/vigie-bot/vigie/bot/internal/discordfake"
 	"github.com/vigie-bot/vigie/handlers"
 	"github.com/vigie-bot/vigie/rules"
 	"github.com/vigie-bot/vigie/store/memory"
@@ -37,7 +38,7 @@ func TestStarterPackSeesWhatScamsHide(t *testing.T) {
 
 	timedOutFor := func(u user) time.Duration {
 		t.Helper()
-		mute := f.waitFor(t, "PATCH", "/guilds/"+guildID+"/members/"+u.id, 1, nil)
+		mute := f.WaitFor(t, "PATCH", "/guilds/"+guildID+"/members/"+u.id, 1, nil)
 		until, err := time.Parse(time.RFC3339, fmt.Sprint(mute.Body["communication_disabled_until"]))
 		if err != nil {
 			t.Fatalf("timeout = %s", mute.Raw)
@@ -46,7 +47,7 @@ func TestStarterPackSeesWhatScamsHide(t *testing.T) {
 	}
 	card := func(words ...string) {
 		t.Helper()
-		f.waitFor(t, "POST", "/channels/"+deskID+"/messages", 1, func(c apiCall) bool {
+		f.WaitFor(t, "POST", "/channels/"+deskID+"/messages", 1, func(c discordfake.Call) bool {
 			content := fmt.Sprint(c.Body["content"])
 			for _, w := range words {
 				if !strings.Contains(content, w) {
@@ -66,8 +67,8 @@ func TestStarterPackSeesWhatScamsHide(t *testing.T) {
 			delete(snap, k)
 		}
 		m["message_snapshots"] = []any{map[string]any{"message": snap}}
-		f.dispatch("MESSAGE_CREATE", m)
-		f.waitFor(t, "DELETE", "/channels/"+general+"/messages/"+m["id"].(string), 1, nil)
+		f.Dispatch("MESSAGE_CREATE", m)
+		f.WaitFor(t, "DELETE", "/channels/"+general+"/messages/"+m["id"].(string), 1, nil)
 		if d := timedOutFor(bob); d != time.Hour {
 			t.Errorf("timed out for %s, want 1h", d)
 		}
@@ -76,7 +77,7 @@ func TestStarterPackSeesWhatScamsHide(t *testing.T) {
 
 	t.Run("a nickname that passes for the staff, on join", func(t *testing.T) {
 		sam := user{id: snowflake(t0.AddDate(-1, 0, 0), 60), name: "Sam"}
-		f.dispatch("GUILD_MEMBER_ADD", memberObject(sam, "Discord Support", time.Now()))
+		f.Dispatch("GUILD_MEMBER_ADD", memberObject(sam, "Discord Support", time.Now()))
 		if d := timedOutFor(sam); d != time.Hour {
 			t.Errorf("timed out for %s, want 1h", d)
 		}
@@ -85,8 +86,8 @@ func TestStarterPackSeesWhatScamsHide(t *testing.T) {
 
 	t.Run("a new nickname that passes for the staff", func(t *testing.T) {
 		ann := user{id: snowflake(t0.AddDate(-1, 0, 0), 61), name: "Ann"}
-		f.dispatch("GUILD_MEMBER_ADD", memberObject(ann, nil, time.Now()))
-		f.dispatch("GUILD_MEMBER_UPDATE", memberObject(ann, "Server Admin", time.Now()))
+		f.Dispatch("GUILD_MEMBER_ADD", memberObject(ann, nil, time.Now()))
+		f.Dispatch("GUILD_MEMBER_UPDATE", memberObject(ann, "Server Admin", time.Now()))
 		if d := timedOutFor(ann); d != time.Hour {
 			t.Errorf("timed out for %s, want 1h", d)
 		}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/bot/internal/discordfake"
 	"github.com/vigie-bot/vigie/bot/internal/testsync"
 	"github.com/vigie-bot/vigie/store/memory"
 )
@@ -31,7 +32,7 @@ func verifyPress(id string, from user, prompt, custom string) map[string]any {
 	return p
 }
 
-func newVerifyClient(t *testing.T, role string) (*fakeDiscord, *Client, *memory.Store, *fakeClock, chan bot.Event, *testsync.Buffer) {
+func newVerifyClient(t *testing.T, role string) (*discordfake.Server, *Client, *memory.Store, *fakeClock, chan bot.Event, *testsync.Buffer) {
 	f := newFakeDiscord(t)
 	c, logs := newTestClient(t, f, Config{DeskChannel: deskID})
 	st := memory.New()
@@ -55,26 +56,26 @@ func pendingIs(t *testing.T, st *memory.Store, user string, want bool) {
 // someone else's press is refused; theirs lifts the timeout.
 func TestVerifyPress(t *testing.T) {
 	f, _, st, _, out, logs := newVerifyClient(t, "")
-	f.dispatch("GUILD_MEMBER_ADD", memberObject(newbie, nil, t0))
+	f.Dispatch("GUILD_MEMBER_ADD", memberObject(newbie, nil, t0))
 	if ev := <-out; ev.Kind != bot.KindJoin || !ev.Author.Unverified {
 		t.Fatalf("join event = %+v, want an unverified join", ev)
 	}
 	if ev := <-out; ev.Kind != bot.KindProfile || !ev.Author.Unverified {
 		t.Errorf("profile event = %+v, want the unverified member's names", ev)
 	}
-	held := f.waitFor(t, "PATCH", "/guilds/"+guildID+"/members/"+newbie.id, 1, nil)
+	held := f.WaitFor(t, "PATCH", "/guilds/"+guildID+"/members/"+newbie.id, 1, nil)
 	if until, _ := held.Body["communication_disabled_until"].(string); until == "" {
 		t.Errorf("hold = %s", held.Raw)
 	}
-	prompt := f.waitFor(t, "POST", "/channels/"+general+"/messages", 1, nil)
+	prompt := f.WaitFor(t, "POST", "/channels/"+general+"/messages", 1, nil)
 	if raw := string(prompt.Raw); !strings.Contains(raw, "Welcome Newbie") || !strings.Contains(raw, `"custom_id":"vf:`+guildID+":"+newbie.id+`"`) {
 		t.Errorf("prompt = %s", raw)
 	}
 	pendingIs(t, st, newbie.id, true)
 	custom := "vf:" + guildID + ":" + newbie.id
 
-	f.dispatch("INTERACTION_CREATE", verifyPress("960000000000000101", mallory, "900000000000000001", custom))
-	answer := f.waitFor(t, "POST", "/interactions/960000000000000101/", 1, nil)
+	f.Dispatch("INTERACTION_CREATE", verifyPress("960000000000000101", mallory, "900000000000000001", custom))
+	answer := f.WaitFor(t, "POST", "/interactions/960000000000000101/", 1, nil)
 	if d, _ := answer.Body["data"].(map[string]any); !strings.Contains(fmt.Sprint(d["content"]), "not for you") || d["flags"] != float64(64) {
 		t.Errorf("answer to someone else = %s", answer.Raw)
 	}
@@ -83,13 +84,13 @@ func TestVerifyPress(t *testing.T) {
 		t.Errorf("the refused press is not audited:\n%s", logs)
 	}
 
-	f.dispatch("INTERACTION_CREATE", verifyPress("960000000000000102", newbie, "900000000000000001", custom))
-	f.waitFor(t, "POST", "/interactions/960000000000000102/", 1, nil)
-	lifted := f.waitFor(t, "PATCH", "/guilds/"+guildID+"/members/"+newbie.id, 2, nil)
+	f.Dispatch("INTERACTION_CREATE", verifyPress("960000000000000102", newbie, "900000000000000001", custom))
+	f.WaitFor(t, "POST", "/interactions/960000000000000102/", 1, nil)
+	lifted := f.WaitFor(t, "PATCH", "/guilds/"+guildID+"/members/"+newbie.id, 2, nil)
 	if v, ok := lifted.Body["communication_disabled_until"]; !ok || v != nil {
 		t.Errorf("lift = %s", lifted.Raw)
 	}
-	f.waitFor(t, "DELETE", "/channels/"+general+"/messages/", 1, nil)
+	f.WaitFor(t, "DELETE", "/channels/"+general+"/messages/", 1, nil)
 	pendingIs(t, st, newbie.id, false)
 }
 
@@ -98,9 +99,9 @@ func TestVerifyPress(t *testing.T) {
 func TestVerifyTimeout(t *testing.T) {
 	f, c, st, clock, out, logs := newVerifyClient(t, vipRole)
 	ctx := context.Background()
-	f.dispatch("GUILD_MEMBER_ADD", memberObject(newbie, nil, t0))
+	f.Dispatch("GUILD_MEMBER_ADD", memberObject(newbie, nil, t0))
 	<-out
-	f.waitFor(t, "PUT", "/guilds/"+guildID+"/members/"+newbie.id+"/roles/"+vipRole, 1, nil)
+	f.WaitFor(t, "PUT", "/guilds/"+guildID+"/members/"+newbie.id+"/roles/"+vipRole, 1, nil)
 	pendingIs(t, st, newbie.id, true)
 
 	clock.add(4 * time.Minute)
@@ -111,8 +112,8 @@ func TestVerifyTimeout(t *testing.T) {
 	if n, err := c.VerifyDue(ctx, clock.now()); n != 1 || err != nil {
 		t.Fatalf("VerifyDue at the deadline = %d, %v", n, err)
 	}
-	f.waitFor(t, "DELETE", "/guilds/"+guildID+"/members/"+newbie.id, 1, nil)
-	f.waitFor(t, "DELETE", "/channels/"+general+"/messages/", 1, nil)
+	f.WaitFor(t, "DELETE", "/guilds/"+guildID+"/members/"+newbie.id, 1, nil)
+	f.WaitFor(t, "DELETE", "/channels/"+general+"/messages/", 1, nil)
 	if n, _ := c.VerifyDue(ctx, clock.now().Add(time.Hour)); n != 0 {
 		t.Errorf("settled again: %d", n)
 	}
@@ -125,15 +126,15 @@ func TestVerifyTimeout(t *testing.T) {
 // the desk, audits it, and posts no button.
 func TestVerifyForbidden(t *testing.T) {
 	f, _, st, _, out, logs := newVerifyClient(t, "")
-	f.fail("PATCH", "/guilds/"+guildID+"/members/", 403, `{"message": "Missing Permissions", "code": 50013}`, nil, 1)
-	f.dispatch("GUILD_MEMBER_ADD", memberObject(newbie, nil, t0))
+	f.Fail("PATCH", "/guilds/"+guildID+"/members/", 403, `{"message": "Missing Permissions", "code": 50013}`, nil, 1)
+	f.Dispatch("GUILD_MEMBER_ADD", memberObject(newbie, nil, t0))
 	<-out
-	told := f.waitFor(t, "POST", "/channels/"+deskID+"/messages", 1, nil)
+	told := f.WaitFor(t, "POST", "/channels/"+deskID+"/messages", 1, nil)
 	if !strings.Contains(fmt.Sprint(told.Body["content"]), "could not hold the new member Newbie") {
 		t.Errorf("desk told %s", told.Raw)
 	}
 	pendingIs(t, st, newbie.id, false)
-	if n := f.count("POST", "/channels/"+general+"/messages"); n != 0 {
+	if n := f.Count("POST", "/channels/"+general+"/messages"); n != 0 {
 		t.Errorf("%d prompts posted to a member who is not held", n)
 	}
 	if !strings.Contains(logs.String(), "verify: could not hold") || !strings.Contains(logs.String(), "audit=true") {
@@ -145,10 +146,10 @@ func TestVerifyForbidden(t *testing.T) {
 // failure for the desk.
 func TestVerifyLeft(t *testing.T) {
 	f, c, st, clock, out, logs := newVerifyClient(t, "")
-	f.dispatch("GUILD_MEMBER_ADD", memberObject(newbie, nil, t0))
+	f.Dispatch("GUILD_MEMBER_ADD", memberObject(newbie, nil, t0))
 	<-out
 	pendingIs(t, st, newbie.id, true)
-	f.fail("DELETE", "/guilds/"+guildID+"/members/", 404, `{"message": "Unknown Member", "code": 10007}`, nil, 1)
+	f.Fail("DELETE", "/guilds/"+guildID+"/members/", 404, `{"message": "Unknown Member", "code": 10007}`, nil, 1)
 	clock.add(5 * time.Minute)
 	if n, err := c.VerifyDue(context.Background(), clock.now()); n != 1 || err != nil {
 		t.Fatalf("VerifyDue = %d, %v", n, err)
@@ -156,7 +157,7 @@ func TestVerifyLeft(t *testing.T) {
 	if !strings.Contains(logs.String(), "left without pressing") {
 		t.Errorf("the departure is not audited:\n%s", logs)
 	}
-	if n := f.count("POST", "/channels/"+deskID+"/messages"); n != 0 {
+	if n := f.Count("POST", "/channels/"+deskID+"/messages"); n != 0 {
 		t.Errorf("the desk was told %d times of a member who left", n)
 	}
 }

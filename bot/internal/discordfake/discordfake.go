@@ -1,9 +1,15 @@
-// Package discordfake is a fake Discord for tests that run whole vigie
-// processes: the REST endpoints vigie calls, checked against Discord's own
-// description (discordspec), and a gateway that takes one connection per
-// shard, as many processes as there are shards. It says HELLO, answers
-// IDENTIFY with READY and the shard's guilds, acknowledges heartbeats, and
-// hands each dispatch to the connection of the guild's shard.
+// Package discordfake is a fake Discord for tests, for the real discordgo
+// client to run against: the REST endpoints vigie calls, with Discord's JSON
+// shapes and status codes, and a gateway (HELLO, IDENTIFY, READY, RESUME,
+// heartbeats and their ACKs, dispatches pushed by the test). It takes one
+// connection per shard, as many processes as there are shards, and hands a
+// guild's events to the connection of the guild's shard.
+//
+// What Discord's own description (discordspec) does not allow fails the
+// test, whether vigie sends it (a request: unknown route, method, query
+// parameter or field, a value of the wrong type, a missing required field)
+// or the test does (a message or member event Discord could not send):
+// passing against this fake means speaking the real API.
 package discordfake
 
 import (
@@ -12,6 +18,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -26,52 +34,92 @@ import (
 // Token is the bot token the fake accepts (DISCORD_TOKEN).
 const Token = "test-token"
 
-// BotID is the bot's user id.
-const BotID = "900000000000000001"
+// BotID is the bot's user id, and AppID its application's.
+const (
+	BotID = "900000000000000001"
+	AppID = "900000000000000002"
+)
 
-// Call is one REST call the fake received.
+// Options say what the fake serves.
+type Options struct {
+	// Shards is the shard count GET /gateway/bot recommends, and the least
+	// an IDENTIFY may name (Discord's "Sharding required"); 0 is 1.
+	Shards int
+	// Guilds are the bot's guilds: READY lists those of the shard.
+	Guilds []string
+	// Announce sends each guild's GUILD_CREATE after READY, vigie's role
+	// allowed all vigie does; without it the test sends GUILD_CREATE.
+	Announce bool
+	// Silent makes the gateway accept connections and never say a word.
+	Silent bool
+}
+
+// Call is one REST call the fake took (a refused one is not).
 type Call struct {
 	Method string
 	Path   string // without /api/v9
-	Body   map[string]any
+	Query  url.Values
+	Header http.Header
+	Body   map[string]any // a JSON object body, decoded
+	Raw    []byte
 }
 
 // Server is the fake Discord.
 type Server struct {
 	t testing.TB
+	o Options
 	// HTTP is the server; HTTP.URL + "/api/v9" is DISCORD_API_URL.
-	HTTP   *httptest.Server
-	shards int
+	HTTP *httptest.Server
 
-	mu    sync.Mutex
-	calls []Call
-	// conns are the live gateway connections by shard; overlaps counts the
-	// times a shard was identified while another connection held it.
-	conns    map[int][]*conn
+	mu       sync.Mutex
+	calls    []Call
+	changed  chan struct{} // closed and made anew at each call
+	failures []*failure
+	// conns are the live gateway connections, oldest first.
+	conns    []*conn
+	down     bool
 	overlaps int
-	guilds   map[string]int // guild id -> shard
+	seq      map[int]int // the last sequence number by shard
+	identify map[string]any
+	beats    int
+	ready    chan struct{}
 	nextMsg  int
-	// levels are the guilds' verification levels and slowmodes the
-	// channels' rate_limit_per_user, as GET shows them and PATCH sets them.
+	// guilds are the guilds as the last GUILD_CREATE described them;
+	// levels their verification levels and slowmodes the channels'
+	// rate_limit_per_user, as GET shows them and PATCH sets them.
+	guilds    map[string]map[string]any
 	levels    map[string]int
 	slowmodes map[string]int
+	// history is what GET /channels/{id}/messages answers, newest first.
+	history map[string][]map[string]any
+	// interactions are the channels of the interactions sent, by token: a
+	// webhook message of the interaction stands there.
+	interactions map[string]string
 }
 
 type conn struct {
 	ws      *websocket.Conn
 	writeMu sync.Mutex
-	seq     int
-	shard   int
+	// shard of count is what the connection identified or resumed as;
+	// count is 0 before.
+	shard, count int
 }
 
-// New starts a fake Discord that recommends shards shards (GET /gateway/bot)
-// and serves guilds, each on its shard.
-func New(t testing.TB, shards int, guilds ...string) *Server {
-	f := &Server{t: t, shards: max(shards, 1), conns: map[int][]*conn{}, guilds: map[string]int{},
-		levels: map[string]int{}, slowmodes: map[string]int{}}
-	for _, g := range guilds {
-		f.guilds[g] = ShardOf(g, f.shards)
-	}
+// failure makes the next n calls that match answer status, body and
+// header; n < 0 is every one.
+type failure struct {
+	match  func(Call) bool
+	status int
+	body   string
+	header http.Header
+	n      int
+}
+
+// New starts a fake Discord.
+func New(t testing.TB, o Options) *Server {
+	o.Shards = max(o.Shards, 1)
+	f := &Server{t: t, o: o, changed: make(chan struct{}), seq: map[int]int{}, ready: make(chan struct{}, 16),
+		guilds: map[string]map[string]any{}, levels: map[string]int{}, slowmodes: map[string]int{}, history: map[string][]map[string]any{}, interactions: map[string]string{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /gw/", f.gateway)
 	mux.HandleFunc("/api/v9/", f.rest)
@@ -86,33 +134,61 @@ func ShardOf(guild string, shards int) int {
 	return int((id >> 22) % uint64(max(shards, 1)))
 }
 
+// Channel is the id of the channel of a guild the fake announces.
+func Channel(guild string) string { return guild[:len(guild)-2] + "10" }
+
 // APIURL is the fake's REST API, for DISCORD_API_URL.
 func (f *Server) APIURL() string { return f.HTTP.URL + "/api/v9" }
+
+// Client is an HTTP client that takes every request to this server, whatever
+// its host: discordgo keeps the API's address in package variables, so the
+// tests of one binary name one address and each reaches its own fake.
+func (f *Server) Client() *http.Client {
+	target, _ := url.Parse(f.HTTP.URL)
+	return &http.Client{Timeout: 10 * time.Second, Transport: rewrite{target: target}}
+}
+
+type rewrite struct{ target *url.URL }
+
+func (r rewrite) RoundTrip(req *http.Request) (*http.Response, error) {
+	req = req.Clone(req.Context())
+	req.URL.Scheme, req.URL.Host = r.target.Scheme, r.target.Host
+	return http.DefaultTransport.RoundTrip(req)
+}
 
 func (f *Server) wsURL() string { return "ws" + strings.TrimPrefix(f.HTTP.URL, "http") + "/gw" }
 
 var upgrader = websocket.Upgrader{}
 
 func (f *Server) gateway(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	down := f.down
+	f.mu.Unlock()
+	if down {
+		http.Error(w, "gateway down", http.StatusServiceUnavailable)
+		return
+	}
 	ws, err := upgrader.Upgrade(w, r, nil)
 	if err != nil {
 		return
 	}
-	c := &conn{ws: ws, shard: -1}
+	c := &conn{ws: ws}
+	f.mu.Lock()
+	f.conns = append(f.conns, c)
+	f.mu.Unlock()
 	defer func() {
 		ws.Close()
 		f.mu.Lock()
 		defer f.mu.Unlock()
-		if c.shard >= 0 {
-			list := f.conns[c.shard]
-			for i, x := range list {
-				if x == c {
-					f.conns[c.shard] = append(list[:i:i], list[i+1:]...)
-					break
-				}
+		f.conns = slices.DeleteFunc(f.conns, func(x *conn) bool { return x == c })
+	}()
+	if f.o.Silent {
+		for {
+			if _, _, err := ws.ReadMessage(); err != nil {
+				return
 			}
 		}
-	}()
+	}
 	f.write(c, map[string]any{"op": 10, "d": map[string]any{"heartbeat_interval": 1000}})
 	for {
 		_, msg, err := ws.ReadMessage()
@@ -128,77 +204,238 @@ func (f *Server) gateway(w http.ResponseWriter, r *http.Request) {
 		}
 		switch p.Op {
 		case 1:
+			f.mu.Lock()
+			f.beats++
+			f.mu.Unlock()
 			f.write(c, map[string]any{"op": 11})
 		case 2:
-			var id struct {
-				Token string `json:"token"`
-				Shard []int  `json:"shard"`
-			}
-			_ = json.Unmarshal(p.D, &id)
-			if id.Token != "Bot "+Token && id.Token != Token {
-				ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(4004, "Authentication failed."), time.Now().Add(time.Second))
+			if !f.identified(c, p.D) {
 				return
-			}
-			shard := 0
-			if len(id.Shard) == 2 {
-				if id.Shard[1] != f.shards {
-					ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(4010, "Invalid shard."), time.Now().Add(time.Second))
-					return
-				}
-				shard = id.Shard[0]
-			} else if f.shards != 1 {
-				ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(4011, "Sharding required."), time.Now().Add(time.Second))
-				return
-			}
-			var guilds []any
-			var mine []string
-			f.mu.Lock()
-			c.shard = shard
-			if len(f.conns[shard]) > 0 {
-				f.overlaps++
-			}
-			f.conns[shard] = append(f.conns[shard], c)
-			for g, s := range f.guilds {
-				if s == shard {
-					guilds = append(guilds, map[string]any{"id": g, "unavailable": true})
-					mine = append(mine, g)
-				}
-			}
-			f.mu.Unlock()
-			f.dispatch(c, "READY", map[string]any{
-				"v": 9, "session_id": fmt.Sprintf("session-%d", shard), "resume_gateway_url": f.wsURL(),
-				"user":        map[string]any{"id": BotID, "username": "vigie", "bot": true},
-				"application": map[string]any{"id": "900000000000000002", "flags": 0},
-				"guilds":      guilds, "shard": id.Shard,
-			})
-			for _, g := range mine {
-				f.dispatch(c, "GUILD_CREATE", guildCreate(g))
 			}
 		case 6:
+			var rs struct {
+				Token     string `json:"token"`
+				SessionID string `json:"session_id"`
+			}
+			_ = json.Unmarshal(p.D, &rs)
+			if !authorized(rs.Token) {
+				f.close(c, 4004, "Authentication failed.")
+				return
+			}
+			var shard, count int
+			if _, err := fmt.Sscanf(rs.SessionID, "session-%d-%d", &shard, &count); err != nil {
+				f.write(c, map[string]any{"op": 9, "d": false}) // Invalid Session: identify anew
+				continue
+			}
+			f.mu.Lock()
+			c.shard, c.count = shard, count
+			f.mu.Unlock()
 			f.dispatch(c, "RESUMED", map[string]any{})
+			f.signalReady()
 		}
 	}
+}
+
+func authorized(token string) bool { return token == "Bot "+Token || token == Token }
+
+// identified answers an IDENTIFY: READY, and the shard's guilds if announced;
+// false when the connection was closed for it, as Discord closes it.
+func (f *Server) identified(c *conn, d json.RawMessage) bool {
+	var id struct {
+		Token string `json:"token"`
+		Shard []int  `json:"shard"`
+	}
+	_ = json.Unmarshal(d, &id)
+	var payload map[string]any
+	_ = json.Unmarshal(d, &payload)
+	if !authorized(id.Token) {
+		f.close(c, 4004, "Authentication failed.")
+		return false
+	}
+	shard, count := 0, 1
+	if len(id.Shard) == 2 {
+		shard, count = id.Shard[0], id.Shard[1]
+	}
+	if len(id.Shard) != 0 && len(id.Shard) != 2 || count < 1 || shard < 0 || shard >= count {
+		f.close(c, 4010, "Invalid shard.")
+		return false
+	}
+	if count < f.o.Shards {
+		f.close(c, 4011, "Sharding required.")
+		return false
+	}
+	var guilds []any
+	var mine []string
+	f.mu.Lock()
+	f.identify = payload
+	c.shard, c.count = shard, count
+	for _, x := range f.conns {
+		if x != c && x.count > 0 && (x.shard == shard && x.count == count || slices.ContainsFunc(f.o.Guilds, func(g string) bool { return serves(x, g) && serves(c, g) })) {
+			f.overlaps++
+			break
+		}
+	}
+	for _, g := range f.o.Guilds {
+		if serves(c, g) {
+			guilds = append(guilds, map[string]any{"id": g, "unavailable": true})
+			mine = append(mine, g)
+		}
+	}
+	f.mu.Unlock()
+	f.dispatch(c, "READY", map[string]any{
+		"v": 9, "session_id": fmt.Sprintf("session-%d-%d", shard, count), "resume_gateway_url": f.wsURL(),
+		"user":        map[string]any{"id": BotID, "username": "vigie", "bot": true},
+		"application": map[string]any{"id": AppID, "flags": 0},
+		"guilds":      guilds, "shard": id.Shard,
+	})
+	if f.o.Announce {
+		for _, g := range mine {
+			f.dispatch(c, "GUILD_CREATE", guildCreate(g))
+		}
+	}
+	f.signalReady()
+	return true
+}
+
+// serves reports whether the connection receives the guild's events.
+func serves(c *conn, guild string) bool { return c.count > 0 && ShardOf(guild, c.count) == c.shard }
+
+func (f *Server) signalReady() {
+	select {
+	case f.ready <- struct{}{}:
+	default: // nobody waits for that many
+	}
+}
+
+func (f *Server) close(c *conn, code int, text string) {
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
+	_ = c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, text), time.Now().Add(time.Second))
 }
 
 func (f *Server) write(c *conn, v any) {
 	c.writeMu.Lock()
 	defer c.writeMu.Unlock()
-	_ = c.ws.WriteJSON(v)
+	if err := c.ws.WriteJSON(v); err != nil {
+		f.t.Logf("fake gateway: write: %v", err)
+	}
 }
 
+// gatewayObjects are the dispatches whose payload is an object of Discord's
+// HTTP description, once the gateway's own fields are taken out.
+var gatewayObjects = map[string]struct {
+	schema  string
+	gateway []string
+}{
+	"MESSAGE_CREATE":      {"MessageResponse", []string{"guild_id", "member"}},
+	"MESSAGE_UPDATE":      {"MessageResponse", []string{"guild_id", "member"}},
+	"GUILD_MEMBER_ADD":    {"GuildMemberResponse", []string{"guild_id"}},
+	"GUILD_MEMBER_UPDATE": {"GuildMemberResponse", []string{"guild_id"}},
+}
+
+// dispatch pushes an event (op 0) with the shard's next sequence number. A
+// message or member event Discord could not send fails the test: it would
+// prove nothing. A GUILD_CREATE is what GET /guilds/{id} answers from then on,
+// and an INTERACTION_CREATE's channel is where its webhook messages stand.
 func (f *Server) dispatch(c *conn, typ string, d any) {
-	c.writeMu.Lock()
-	c.seq++
-	s := c.seq
-	c.writeMu.Unlock()
+	raw, _ := json.Marshal(d)
+	var v map[string]any
+	_ = json.Unmarshal(raw, &v)
+	if o, ok := gatewayObjects[typ]; ok {
+		for _, k := range o.gateway {
+			delete(v, k)
+		}
+		if err := discordspec.CheckObject(o.schema, v); err != nil {
+			f.t.Errorf("fake gateway: a %s Discord does not describe: %v", typ, err)
+		}
+	}
+	f.mu.Lock()
+	if id, ok := v["id"].(string); ok && typ == "GUILD_CREATE" {
+		f.guilds[id] = v
+		if l, ok := v["verification_level"].(float64); ok {
+			f.levels[id] = int(l)
+		}
+	}
+	if token, ok := v["token"].(string); ok && typ == "INTERACTION_CREATE" {
+		f.interactions[token], _ = v["channel_id"].(string)
+	}
+	f.seq[c.shard]++
+	s := f.seq[c.shard]
+	f.mu.Unlock()
 	f.write(c, map[string]any{"op": 0, "t": typ, "s": s, "d": d})
 }
 
-// Connected reports whether the guild's shard has a gateway connection.
+// Dispatch sends an event to the newest gateway connection.
+func (f *Server) Dispatch(typ string, d any) {
+	f.mu.Lock()
+	var c *conn
+	if len(f.conns) > 0 {
+		c = f.conns[len(f.conns)-1]
+	}
+	f.mu.Unlock()
+	if c == nil {
+		f.t.Errorf("fake gateway: no connection for %s", typ)
+		return
+	}
+	f.dispatch(c, typ, d)
+}
+
+// Message sends MESSAGE_CREATE for a message in the guild's channel to the
+// newest connection of the guild's shard, and reports whether one took it.
+func (f *Server) Message(guild, channel, id, authorID, text string) bool {
+	f.mu.Lock()
+	var c *conn
+	for _, x := range f.conns {
+		if serves(x, guild) {
+			c = x
+		}
+	}
+	f.mu.Unlock()
+	if c == nil {
+		return false
+	}
+	now := time.Now().UTC()
+	f.dispatch(c, "MESSAGE_CREATE", map[string]any{
+		"id": id, "channel_id": channel, "guild_id": guild, "type": 0, "content": text,
+		"author": map[string]any{"id": authorID, "username": "eve", "global_name": "Eve", "avatar": nil, "discriminator": "0",
+			"public_flags": 0, "flags": 0, "primary_guild": nil},
+		"member":    map[string]any{"roles": []string{}, "joined_at": now.Add(-24 * time.Hour).Format(time.RFC3339)},
+		"timestamp": now.Format(time.RFC3339Nano), "edited_timestamp": nil,
+		"attachments": []any{}, "embeds": []any{}, "mentions": []any{}, "mention_roles": []any{},
+		"flags": 0, "components": []any{}, "pinned": false, "mention_everyone": false, "tts": false,
+	})
+	return true
+}
+
+// Ready receives once for each READY or RESUMED the gateway sent.
+func (f *Server) Ready() <-chan struct{} { return f.ready }
+
+// Identify is the payload of the last IDENTIFY.
+func (f *Server) Identify() map[string]any {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.identify
+}
+
+// Heartbeats is how many heartbeats the gateway acknowledged.
+func (f *Server) Heartbeats() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.beats
+}
+
+// Connections is how many gateway connections are open.
+func (f *Server) Connections() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.conns)
+}
+
+// Connected reports whether a gateway connection receives the guild's events.
 func (f *Server) Connected(guild string) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return len(f.conns[f.guilds[guild]]) > 0
+	return slices.ContainsFunc(f.conns, func(c *conn) bool { return serves(c, guild) })
 }
 
 // Overlaps is how many times a shard was identified while another
@@ -209,28 +446,209 @@ func (f *Server) Overlaps() int {
 	return f.overlaps
 }
 
-// Message sends MESSAGE_CREATE for a message in the guild's channel to the
-// connection of the guild's shard, and reports whether one took it.
-func (f *Server) Message(guild, channel, id, authorID, text string) bool {
+// Drop cuts every gateway connection, as when the gateway drops them.
+func (f *Server) Drop() {
 	f.mu.Lock()
-	list := f.conns[f.guilds[guild]]
-	var c *conn
-	if len(list) > 0 {
-		c = list[len(list)-1]
+	defer f.mu.Unlock()
+	for _, c := range f.conns {
+		c.ws.Close()
 	}
+}
+
+// SetDown cuts the gateway's connections and refuses new ones (503), or
+// lets them in again.
+func (f *Server) SetDown(down bool) {
+	f.mu.Lock()
+	f.down = down
 	f.mu.Unlock()
-	if c == nil {
-		return false
+	if down {
+		f.Drop()
 	}
-	now := time.Now().UTC()
-	f.dispatch(c, "MESSAGE_CREATE", map[string]any{
-		"id": id, "channel_id": channel, "guild_id": guild, "type": 0, "content": text,
-		"author":    map[string]any{"id": authorID, "username": "eve", "global_name": "Eve"},
-		"member":    map[string]any{"roles": []string{}, "joined_at": now.Add(-24 * time.Hour).Format(time.RFC3339)},
-		"timestamp": now.Format(time.RFC3339Nano), "edited_timestamp": nil,
-		"attachments": []any{}, "embeds": []any{}, "mentions": []any{}, "mention_roles": []any{},
-	})
-	return true
+}
+
+// Fail makes the next n calls of method whose path starts with path answer
+// status, body and header instead.
+func (f *Server) Fail(method, path string, status int, body string, header http.Header, n int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	match := func(c Call) bool { return c.Method == method && strings.HasPrefix(c.Path, path) }
+	f.failures = append(f.failures, &failure{match: match, status: status, body: body, header: header, n: n})
+}
+
+// FailWhen makes every call that match says yes to answer status and body
+// instead.
+func (f *Server) FailWhen(match func(Call) bool, status int, body string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.failures = append(f.failures, &failure{match: match, status: status, body: body, n: -1})
+}
+
+// SetHistory is what the channel's message history holds, newest first.
+func (f *Server) SetHistory(channel string, msgs ...map[string]any) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.history[channel] = msgs
+}
+
+// VerificationLevel is the guild's verification level now: what its
+// GUILD_CREATE said (0 when it said nothing), or the last PATCH.
+func (f *Server) VerificationLevel(guild string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.levels[guild]
+}
+
+// Slowmode is the channel's rate_limit_per_user now.
+func (f *Server) Slowmode(channel string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.slowmodes[channel]
+}
+
+// SetSlowmode sets the channel's rate_limit_per_user, as a moderator would.
+func (f *Server) SetSlowmode(channel string, seconds int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.slowmodes[channel] = seconds
+}
+
+func (f *Server) rest(w http.ResponseWriter, r *http.Request) {
+	raw, _ := io.ReadAll(r.Body)
+	call := Call{Method: r.Method, Path: strings.TrimPrefix(r.URL.Path, "/api/v9"), Query: r.URL.Query(), Header: r.Header.Clone(), Raw: raw}
+	if len(raw) > 0 && raw[0] == '{' {
+		_ = json.Unmarshal(raw, &call.Body)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if r.Header.Get("Authorization") != "Bot "+Token {
+		w.WriteHeader(http.StatusUnauthorized)
+		io.WriteString(w, `{"message": "401: Unauthorized", "code": 0}`)
+		return
+	}
+	if err := discordspec.Check(r.Method, call.Path, call.Query, r.Header.Get("Content-Type"), raw); err != nil {
+		f.t.Errorf("fake Discord: a request Discord does not allow: %v", err)
+		w.WriteHeader(http.StatusBadRequest)
+		json.NewEncoder(w).Encode(map[string]any{"message": "Invalid Form Body: " + err.Error(), "code": 50035})
+		return
+	}
+	f.mu.Lock()
+	f.calls = append(f.calls, call)
+	close(f.changed)
+	f.changed = make(chan struct{})
+	var fl *failure
+	for _, x := range f.failures {
+		if x.n != 0 && x.match(call) {
+			x.n = max(x.n-1, -1)
+			fl = x
+			break
+		}
+	}
+	f.nextMsg++
+	msgID := strconv.FormatInt((time.Now().UnixMilli()-1420070400000)<<22|int64(f.nextMsg&0xfff), 10)
+	f.mu.Unlock()
+	if fl != nil {
+		for k, v := range fl.header {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(fl.status)
+		io.WriteString(w, fl.body)
+		return
+	}
+	now := time.Now().UTC().Format(time.RFC3339)
+	vigie := map[string]any{"id": BotID, "username": "vigie", "bot": true}
+	p := strings.Split(strings.Trim(call.Path, "/"), "/")
+	switch call.Method + " " + shape(p) {
+	case "GET gateway", "GET gateway/bot":
+		json.NewEncoder(w).Encode(map[string]any{"url": f.wsURL(), "shards": f.o.Shards,
+			"session_start_limit": map[string]any{"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}})
+	case "POST channels/*/messages":
+		json.NewEncoder(w).Encode(map[string]any{"id": msgID, "channel_id": p[1], "content": call.Body["content"], "type": 0,
+			"author": vigie, "timestamp": now, "components": call.Body["components"]})
+	case "GET channels/*/messages":
+		f.mu.Lock()
+		h := f.history[p[1]]
+		f.mu.Unlock()
+		if h == nil {
+			h = []map[string]any{}
+		}
+		json.NewEncoder(w).Encode(h)
+	case "PATCH channels/*/messages/*":
+		json.NewEncoder(w).Encode(map[string]any{"id": p[3], "channel_id": p[1], "content": call.Body["content"], "type": 0,
+			"author": vigie, "timestamp": now})
+	case "PATCH guilds/*/members/*":
+		json.NewEncoder(w).Encode(map[string]any{"user": map[string]any{"id": p[3], "username": "member"}, "roles": []string{},
+			"joined_at": now, "communication_disabled_until": call.Body["communication_disabled_until"]})
+	case "GET guilds/*", "PATCH guilds/*":
+		json.NewEncoder(w).Encode(f.guild(p[1], call.Body))
+	case "GET channels/*", "PATCH channels/*":
+		f.mu.Lock()
+		if v, ok := call.Body["rate_limit_per_user"].(float64); ok {
+			f.slowmodes[p[1]] = int(v)
+		}
+		ch := map[string]any{"id": p[1], "type": 0, "name": "general", "rate_limit_per_user": f.slowmodes[p[1]]}
+		for g, d := range f.guilds {
+			if list, _ := d["channels"].([]any); slices.ContainsFunc(list, func(c any) bool { m, _ := c.(map[string]any); return m["id"] == p[1] }) {
+				ch["guild_id"] = g
+			}
+		}
+		f.mu.Unlock()
+		json.NewEncoder(w).Encode(ch)
+	case "POST users/@me/channels":
+		json.NewEncoder(w).Encode(map[string]any{"id": "9" + fmt.Sprint(call.Body["recipient_id"]), "type": 1})
+	case "PUT applications/*/commands", "PUT applications/*/guilds/*/commands":
+		w.Write(raw)
+	case "PATCH webhooks/*/*", "POST webhooks/*/*":
+		f.mu.Lock()
+		channel := f.interactions[p[2]]
+		f.mu.Unlock()
+		json.NewEncoder(w).Encode(map[string]any{"id": msgID, "channel_id": channel, "content": call.Body["content"], "type": 0})
+	case "DELETE channels/*/messages/*", "DELETE guilds/*/members/*", "PUT guilds/*/bans/*", "DELETE guilds/*/bans/*",
+		"PUT guilds/*/members/*/roles/*", "DELETE guilds/*/members/*/roles/*", "PUT channels/*/messages/*/reactions/*/@me",
+		"POST interactions/*/*/callback":
+		w.WriteHeader(http.StatusNoContent)
+	default:
+		w.WriteHeader(http.StatusNotFound)
+		io.WriteString(w, `{"message": "404: Not Found", "code": 0}`)
+	}
+}
+
+// guild is the guild as GET and PATCH /guilds/{id} answer it: as its last
+// GUILD_CREATE described it, less the gateway's fields, after the PATCH body.
+func (f *Server) guild(id string, patch map[string]any) map[string]any {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if v, ok := patch["verification_level"].(float64); ok {
+		f.levels[id] = int(v)
+	}
+	g := f.guilds[id]
+	if g == nil {
+		g = guildCreate(id)
+	}
+	out := map[string]any{}
+	for k, v := range g {
+		if !slices.Contains([]string{"members", "channels", "threads", "unavailable"}, k) {
+			out[k] = v
+		}
+	}
+	out["verification_level"] = f.levels[id]
+	return out
+}
+
+// shape replaces the ids of a path with *: channels/123/messages/456 → channels/*/messages/*.
+func shape(p []string) string {
+	switch p[0] {
+	case "interactions":
+		return "interactions/*/*/callback"
+	case "webhooks":
+		return "webhooks/*/*"
+	}
+	out := make([]string, len(p))
+	for i, s := range p {
+		if i%2 == 1 && s != "@me" && s != "bot" && s != "commands" {
+			s = "*"
+		}
+		out[i] = s
+	}
+	return strings.Join(out, "/")
 }
 
 // guildCreate describes a guild whose vigie role may do everything vigie does.
@@ -245,94 +663,60 @@ func guildCreate(id string) map[string]any {
 			map[string]any{"id": role, "name": "vigie", "permissions": strconv.FormatInt(perms, 10)},
 		},
 		"members":  []any{map[string]any{"user": map[string]any{"id": BotID, "username": "vigie", "bot": true}, "roles": []string{role}, "joined_at": now}},
-		"channels": []any{map[string]any{"id": id[:len(id)-2] + "10", "type": 0, "name": "general", "guild_id": id}},
+		"channels": []any{map[string]any{"id": Channel(id), "type": 0, "name": "general", "guild_id": id}},
 		"threads":  []any{},
 	}
 }
 
-// Channel is the id of the guild's channel.
-func Channel(guild string) string { return guild[:len(guild)-2] + "10" }
-
-func (f *Server) rest(w http.ResponseWriter, r *http.Request) {
-	raw, _ := io.ReadAll(r.Body)
-	path := strings.TrimPrefix(r.URL.Path, "/api/v9")
-	call := Call{Method: r.Method, Path: path}
-	if len(raw) > 0 && raw[0] == '{' {
-		_ = json.Unmarshal(raw, &call.Body)
-	}
-	w.Header().Set("Content-Type", "application/json")
-	if r.Header.Get("Authorization") != "Bot "+Token {
-		w.WriteHeader(http.StatusUnauthorized)
-		io.WriteString(w, `{"message": "401: Unauthorized", "code": 0}`)
-		return
-	}
-	// What Discord's own description does not allow is refused, and fails the
-	// test: passing against this fake means speaking the real API.
-	if err := discordspec.Check(r.Method, path, r.URL.Query(), r.Header.Get("Content-Type"), raw); err != nil {
-		f.t.Errorf("fake Discord: a request Discord does not allow: %v", err)
-		w.WriteHeader(http.StatusBadRequest)
-		json.NewEncoder(w).Encode(map[string]any{"message": "Invalid Form Body: " + err.Error(), "code": 50035})
-		return
-	}
-	f.mu.Lock()
-	f.calls = append(f.calls, call)
-	f.nextMsg++
-	msgID := strconv.FormatInt((time.Now().UnixMilli()-1420070400000)<<22|int64(f.nextMsg&0xfff), 10)
-	f.mu.Unlock()
-	p := strings.Split(strings.Trim(path, "/"), "/")
-	switch {
-	case r.Method == "GET" && (path == "/gateway" || path == "/gateway/bot"):
-		json.NewEncoder(w).Encode(map[string]any{"url": f.wsURL(), "shards": f.shards,
-			"session_start_limit": map[string]any{"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}})
-	case r.Method == "POST" && len(p) == 3 && p[0] == "channels" && p[2] == "messages":
-		json.NewEncoder(w).Encode(map[string]any{"id": msgID, "channel_id": p[1], "content": call.Body["content"], "type": 0,
-			"author": map[string]any{"id": BotID, "username": "vigie", "bot": true}, "timestamp": time.Now().UTC().Format(time.RFC3339)})
-	case r.Method == "PUT" && p[0] == "applications":
-		w.Write(raw)
-	case (r.Method == "GET" || r.Method == "PATCH") && len(p) == 2 && p[0] == "guilds":
+// WaitFor waits until n calls match method, path prefix and ok (nil: any),
+// and returns the nth.
+func (f *Server) WaitFor(t testing.TB, method, path string, n int, ok func(Call) bool) Call {
+	t.Helper()
+	deadline := time.After(10 * time.Second)
+	for {
 		f.mu.Lock()
-		if v, ok := call.Body["verification_level"].(float64); ok && r.Method == "PATCH" {
-			f.levels[p[1]] = int(v)
+		var got []Call
+		for _, c := range f.calls {
+			if c.Method == method && strings.HasPrefix(c.Path, path) && (ok == nil || ok(c)) {
+				got = append(got, c)
+			}
 		}
-		g := guildCreate(p[1])
-		for _, k := range []string{"members", "channels", "threads", "unavailable"} {
-			delete(g, k)
-		}
-		g["verification_level"] = f.levels[p[1]]
+		changed := f.changed
 		f.mu.Unlock()
-		json.NewEncoder(w).Encode(g)
-	case (r.Method == "GET" || r.Method == "PATCH") && len(p) == 2 && p[0] == "channels":
-		f.mu.Lock()
-		if v, ok := call.Body["rate_limit_per_user"].(float64); ok && r.Method == "PATCH" {
-			f.slowmodes[p[1]] = int(v)
+		if len(got) >= n {
+			return got[n-1]
 		}
-		ch := map[string]any{"id": p[1], "type": 0, "name": "general", "rate_limit_per_user": f.slowmodes[p[1]]}
-		f.mu.Unlock()
-		json.NewEncoder(w).Encode(ch)
-	case r.Method == "DELETE" || r.Method == "PUT":
-		w.WriteHeader(http.StatusNoContent)
-	default:
-		w.WriteHeader(http.StatusNotFound)
-		io.WriteString(w, `{"message": "404: Not Found", "code": 0}`)
+		select {
+		case <-changed:
+		case <-deadline:
+			t.Fatalf("no %d× %s %s; calls: %s", n, method, path, f.Summary())
+		}
 	}
 }
 
-// VerificationLevel is the guild's verification level now (0 until set).
-func (f *Server) VerificationLevel(guild string) int {
+// Calls are the REST calls of method whose path starts with prefix.
+func (f *Server) Calls(method, prefix string) []Call {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.levels[guild]
+	var out []Call
+	for _, c := range f.calls {
+		if c.Method == method && strings.HasPrefix(c.Path, prefix) {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // Count is how many REST calls of method had a path starting with prefix.
-func (f *Server) Count(method, prefix string) int {
+func (f *Server) Count(method, prefix string) int { return len(f.Calls(method, prefix)) }
+
+// Summary lists the REST calls taken, one a line, for a failing test's message.
+func (f *Server) Summary() string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	n := 0
+	var b strings.Builder
 	for _, c := range f.calls {
-		if c.Method == method && strings.HasPrefix(c.Path, prefix) {
-			n++
-		}
+		fmt.Fprintf(&b, "\n  %s %s %s", c.Method, c.Path, c.Raw)
 	}
-	return n
+	return b.String()
 }

@@ -1,11 +1,13 @@
 // Package testsync helps the connectors' tests watch what their goroutines do:
-// a log buffer the test may read while they write, a wait for a condition, and
-// the next event a source sends.
+// a log buffer the test may read while they write, a wait for a condition,
+// the next event a source sends, and the errors a fake reports.
 package testsync
 
 import (
 	"bytes"
+	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -29,6 +31,40 @@ func (s *Buffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// Reports is a testing.TB that keeps the errors reported to it with Errorf
+// instead of failing the test: a fake's refusals, for the fake's own tests.
+type Reports struct {
+	testing.TB
+	mu   sync.Mutex
+	errs []string
+}
+
+func (r *Reports) Errorf(format string, args ...any) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.errs = append(r.errs, fmt.Sprintf(format, args...))
+}
+
+// Errors are the errors reported so far.
+func (r *Reports) Errors() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.errs...)
+}
+
+// Expect fails t unless one error holding want was reported, or none when
+// want is "".
+func (r *Reports) Expect(t testing.TB, want string) {
+	t.Helper()
+	got := r.Errors()
+	switch {
+	case want == "" && len(got) > 0:
+		t.Errorf("reported %q, want nothing", got)
+	case want != "" && (len(got) != 1 || !strings.Contains(got[0], want)):
+		t.Errorf("reported %q, want one report of %q", got, want)
+	}
 }
 
 // Logger writes every record, debug ones too, as text into buf.

@@ -54,6 +54,12 @@ type Server struct {
 	// with 409 because another was in progress, as Telegram refuses a
 	// second poller.
 	polling, conflicts int
+	// trouble, when set, may answer a call (but getUpdates) with an error
+	// status and body instead, or hang it until the client gives up or
+	// Release is called.
+	trouble  func(method string, p url.Values) (status int, body string, hang bool)
+	released chan struct{}
+	release  func()
 }
 
 type Call struct {
@@ -91,9 +97,12 @@ func New(t testing.TB) *Server {
 		adminsDown: make(map[int64]bool), adminsHeld: make(map[int64]chan struct{}),
 		members:     make(map[int64]map[int64]map[string]any),
 		permissions: make(map[int64]map[string]bool),
+		released:    make(chan struct{}),
 	}
+	f.release = sync.OnceFunc(func() { close(f.released) })
 	f.HTTP = httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(f.HTTP.Close)
+	t.Cleanup(f.release) // runs before Close, which waits for the calls held
 	return f
 }
 
@@ -165,7 +174,25 @@ func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		f.polling++
 	}
+	trouble := f.trouble
 	f.mu.Unlock()
+	if trouble != nil && method != "getUpdates" {
+		status, body, hang := trouble(method, params)
+		if hang {
+			select {
+			case <-r.Context().Done():
+			case <-f.released:
+				w.WriteHeader(http.StatusBadGateway)
+			}
+			return
+		}
+		if status != 0 {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(status)
+			_, _ = io.WriteString(w, body)
+			return
+		}
+	}
 
 	switch method {
 	case "getMe":
@@ -385,6 +412,26 @@ func (f *Server) Conflicts() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.conflicts
+}
+
+// SetTrouble changes how the Bot API misbehaves (nil: it does not): trouble
+// may answer a call (but getUpdates) with an error status and body instead,
+// or hang it.
+func (f *Server) SetTrouble(trouble func(method string, p url.Values) (status int, body string, hang bool)) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.trouble = trouble
+}
+
+// Release ends every call trouble hangs, now and after (the test's end does
+// too).
+func (f *Server) Release() { f.release() }
+
+// UpdatesLeft is how many updates the client has not confirmed yet.
+func (f *Server) UpdatesLeft() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.updates)
 }
 
 // Push queues an update; its update_id is assigned unless it has one.

@@ -1,0 +1,219 @@
+package discordfake
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/vigie-bot/vigie/bot/internal/testsync"
+)
+
+const (
+	channel = "800000000000000010"
+	message = "800000000000000011"
+	guild   = "800000000000000001"
+	member  = "800000000000000002"
+)
+
+// TestRefusesWhatDiscordDoesNot: a request Discord's description does not
+// allow is answered as Discord would (400 Invalid Form Body), fails the test
+// that sent it and is not counted as a call.
+func TestRefusesWhatDiscordDoesNot(t *testing.T) {
+	for _, tt := range []struct {
+		name, method, path, body string
+		token                    string
+		status                   int
+		want                     string // the report; "" is none
+	}{
+		{"allowed", "DELETE", "/channels/" + channel + "/messages/" + message, "", Token, 204, ""},
+		{"allowed, with a body", "PATCH", "/guilds/" + guild + "/members/" + member, `{"communication_disabled_until":"2026-12-03T00:10:00Z"}`, Token, 200, ""},
+		{"unknown path", "DELETE", "/channels/" + channel + "/messages/" + message + "/everything", "", Token, 400, "no route"},
+		{"unknown method", "PUT", "/channels/" + channel + "/messages/" + message, "", Token, 400, "method not allowed"},
+		{"an id that is no snowflake", "DELETE", "/channels/general/messages/" + message, "", Token, 400, "does not match"},
+		{"unknown query parameter", "GET", "/channels/" + channel + "/messages?everyone=1", "", Token, 400, `unknown query parameter "everyone"`},
+		{"unknown field", "PATCH", "/guilds/" + guild + "/members/" + member, `{"timeout_until":"2026-12-03T00:10:00Z"}`, Token, 400, `unknown field "timeout_until"`},
+		{"wrong type", "PATCH", "/guilds/" + guild + "/members/" + member, `{"mute":"yes"}`, Token, 400, "is not boolean"},
+		{"missing required field", "PUT", "/applications/" + AppID + "/commands", `[{"description":"vigie"}]`, Token, 400, `missing required field "name"`},
+		{"a body where none is taken", "DELETE", "/channels/" + channel + "/messages/" + message, `{"reason":"spam"}`, Token, 400, "takes no body"},
+		{"another bot's token", "DELETE", "/channels/" + channel + "/messages/" + message, "", "other-token", 401, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := &testsync.Reports{TB: t}
+			f := New(rec, Options{})
+			req, err := http.NewRequest(tt.method, "http://discord.test/api/v9"+tt.path, strings.NewReader(tt.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Authorization", "Bot "+tt.token)
+			if tt.body != "" {
+				req.Header.Set("Content-Type", "application/json")
+			}
+			resp, err := f.Client().Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != tt.status {
+				t.Errorf("status %d %s, want %d", resp.StatusCode, body, tt.status)
+			}
+			rec.Expect(t, tt.want)
+			if tt.status == 400 && !strings.Contains(string(body), `"code":50035`) {
+				t.Errorf("refused with %s, want Discord's Invalid Form Body", body)
+			}
+			wantCalls := 0
+			if tt.status < 300 {
+				wantCalls = 1
+			}
+			if n := f.Count(tt.method, strings.Split(tt.path, "?")[0]); n != wantCalls {
+				t.Errorf("%d calls counted, want %d", n, wantCalls)
+			}
+		})
+	}
+}
+
+// gatewayConn is a test's own gateway connection, below discordgo: it says
+// what a client says and reads what the fake answers.
+type gatewayConn struct {
+	t  *testing.T
+	ws *websocket.Conn
+}
+
+func dial(t *testing.T, f *Server) *gatewayConn {
+	t.Helper()
+	ws, _, err := websocket.DefaultDialer.Dial(f.wsURL()+"/?v=9&encoding=json", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ws.Close() })
+	g := &gatewayConn{t: t, ws: ws}
+	if p := g.next(); p.Op != 10 {
+		t.Fatalf("first words: op %d, want HELLO", p.Op)
+	}
+	return g
+}
+
+type payload struct {
+	Op int            `json:"op"`
+	T  string         `json:"t"`
+	S  int            `json:"s"`
+	D  map[string]any `json:"d"`
+}
+
+// next reads the next payload; a close fails the test.
+func (g *gatewayConn) next() payload {
+	g.t.Helper()
+	var p payload
+	g.ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if err := g.ws.ReadJSON(&p); err != nil {
+		g.t.Fatalf("read: %v", err)
+	}
+	return p
+}
+
+func (g *gatewayConn) identify(token string, shard ...int) {
+	g.t.Helper()
+	d := map[string]any{"token": token, "intents": 1 << 9, "properties": map[string]any{}}
+	if shard != nil {
+		d["shard"] = shard
+	}
+	if err := g.ws.WriteJSON(map[string]any{"op": 2, "d": d}); err != nil {
+		g.t.Fatal(err)
+	}
+}
+
+// closed is the close code the gateway ended the connection with.
+func (g *gatewayConn) closed() int {
+	g.t.Helper()
+	g.ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+	for {
+		var p payload
+		err := g.ws.ReadJSON(&p)
+		var ce *websocket.CloseError
+		if errors.As(err, &ce) {
+			return ce.Code
+		}
+		if err != nil {
+			g.t.Fatalf("read: %v, want a close", err)
+		}
+	}
+}
+
+// TestGatewayClosesAsDiscordDoes: an IDENTIFY Discord would refuse ends the
+// connection with Discord's close code.
+func TestGatewayClosesAsDiscordDoes(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		shards int
+		token  string
+		shard  []int
+		want   int
+	}{
+		{"another bot's token", 1, "Bot other-token", nil, 4004},
+		{"a shard beyond the count", 1, "Bot " + Token, []int{2, 2}, 4010},
+		{"fewer shards than required", 2, "Bot " + Token, nil, 4011},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := New(t, Options{Shards: tt.shards})
+			g := dial(t, f)
+			g.identify(tt.token, tt.shard...)
+			if got := g.closed(); got != tt.want {
+				t.Errorf("closed with %d, want %d", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestGatewayServesEachGuildOnItsShard: READY lists the shard's guilds and
+// GUILD_CREATE describes them; a message goes to its guild's shard; a second
+// connection on a shard is counted as an overlap.
+func TestGatewayServesEachGuildOnItsShard(t *testing.T) {
+	var guilds [2]string
+	for n := uint64(190_000_000_000); guilds[0] == "" || guilds[1] == ""; n++ {
+		id := fmt.Sprint(n<<22 | 1)
+		guilds[ShardOf(id, 2)] = id
+	}
+	f := New(t, Options{Shards: 2, Guilds: guilds[:], Announce: true})
+	var conns [2]*gatewayConn
+	for shard := range 2 {
+		g := dial(t, f)
+		g.identify("Bot "+Token, shard, 2)
+		ready := g.next()
+		if ready.T != "READY" || fmt.Sprint(ready.D["guilds"]) != fmt.Sprintf("[map[id:%s unavailable:true]]", guilds[shard]) {
+			t.Fatalf("shard %d: %s %v, want READY with guild %s", shard, ready.T, ready.D["guilds"], guilds[shard])
+		}
+		if create := g.next(); create.T != "GUILD_CREATE" || create.D["id"] != guilds[shard] {
+			t.Fatalf("shard %d: %s %v, want GUILD_CREATE of %s", shard, create.T, create.D["id"], guilds[shard])
+		}
+		conns[shard] = g
+	}
+	if !f.Message(guilds[1], Channel(guilds[1]), "1300000000000000001", "600000000000000007", "hello") {
+		t.Fatal("no connection took the message")
+	}
+	if m := conns[1].next(); m.T != "MESSAGE_CREATE" || m.D["guild_id"] != guilds[1] {
+		t.Errorf("shard 1 got %s %v", m.T, m.D)
+	}
+	if n := f.Overlaps(); n != 0 {
+		t.Errorf("%d overlaps, want none", n)
+	}
+	dial(t, f).identify("Bot "+Token, 0, 2)
+	testsync.Eventually(t, "an overlap on shard 0", func() bool { return f.Overlaps() == 1 })
+}
+
+// TestRefusesAnEventDiscordCouldNotSend: a message event the test pushes that
+// Discord's description does not describe fails the test that pushed it.
+func TestRefusesAnEventDiscordCouldNotSend(t *testing.T) {
+	rec := &testsync.Reports{TB: t}
+	f := New(rec, Options{})
+	g := dial(t, f)
+	g.identify("Bot " + Token)
+	g.next() // READY
+	f.Dispatch("MESSAGE_CREATE", map[string]any{"id": message, "channel_id": channel, "content": "hi"})
+	rec.Expect(t, "missing required field")
+}

@@ -1,0 +1,110 @@
+package tgfake
+
+import (
+	"io"
+	"net/http"
+	"net/url"
+	"testing"
+
+	"github.com/vigie-bot/vigie/bot/internal/testsync"
+)
+
+// TestRefusesWhatTheBotAPIDoesNot: a call the Bot API's description does not
+// allow is answered 400, as Telegram would, and fails the test that made it;
+// another bot's token is answered 401.
+func TestRefusesWhatTheBotAPIDoesNot(t *testing.T) {
+	for _, tt := range []struct {
+		name, token, method string
+		params              url.Values
+		status              int
+		want                string // the report; "" is none
+	}{
+		{"allowed", Token, "deleteMessage", url.Values{"chat_id": {"-100123"}, "message_id": {"42"}}, 200, ""},
+		{"unknown method", Token, "removeMessage", url.Values{"chat_id": {"-100123"}}, 400, `unknown method "removeMessage"`},
+		{"unknown field", Token, "deleteMessage", url.Values{"chat_id": {"1"}, "message_id": {"2"}, "reason": {"spam"}}, 400, `unknown field "reason"`},
+		{"wrong type", Token, "deleteMessage", url.Values{"chat_id": {"-100123"}, "message_id": {"x"}}, 400, "is not Integer"},
+		{"missing required field", Token, "deleteMessage", url.Values{"chat_id": {"-100123"}}, 400, `missing required field "message_id"`},
+		{"another bot's token", "1:other", "deleteMessage", url.Values{"chat_id": {"-100123"}, "message_id": {"42"}}, 401, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := &testsync.Reports{TB: t}
+			f := New(rec)
+			resp, err := http.PostForm(f.HTTP.URL+"/bot"+tt.token+"/"+tt.method, tt.params)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != tt.status {
+				t.Errorf("status %d %s, want %d", resp.StatusCode, body, tt.status)
+			}
+			rec.Expect(t, tt.want)
+		})
+	}
+}
+
+// TestRefusesAnUpdateTelegramCouldNotSend: an update the test pushes that the
+// Bot API does not describe fails the test that pushed it.
+func TestRefusesAnUpdateTelegramCouldNotSend(t *testing.T) {
+	rec := &testsync.Reports{TB: t}
+	f := New(rec)
+	f.Push(map[string]any{"message": map[string]any{"message_id": 2, "chat": map[string]any{"id": -1, "type": "supergroup"}}})
+	rec.Expect(t, `lacks required field "date"`)
+}
+
+// TestTrouble: a trouble answers the calls it picks with its status and body,
+// or holds them until Release; the others, and getUpdates, are answered.
+func TestTrouble(t *testing.T) {
+	f := New(t)
+	f.SetTrouble(func(method string, p url.Values) (int, string, bool) {
+		switch p.Get("chat_id") {
+		case "-1":
+			return http.StatusTooManyRequests, `{"ok":false,"error_code":429,"description":"Too Many Requests: retry after 3","parameters":{"retry_after":3}}`, false
+		case "-2":
+			return 0, "", true
+		}
+		return 0, "", false
+	})
+	call := func(method, chat string) int {
+		t.Helper()
+		p := url.Values{"chat_id": {chat}, "message_id": {"1"}}
+		if method == "getUpdates" {
+			p = url.Values{"timeout": {"0"}}
+		}
+		resp, err := http.PostForm(f.HTTP.URL+"/bot"+Token+"/"+method, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := call("deleteMessage", "-1"); got != http.StatusTooManyRequests {
+		t.Errorf("troubled call: %d, want 429", got)
+	}
+	if got := call("deleteMessage", "-3"); got != http.StatusOK {
+		t.Errorf("untroubled call: %d, want 200", got)
+	}
+	if got := call("getUpdates", ""); got != http.StatusOK {
+		t.Errorf("getUpdates: %d, want 200", got)
+	}
+	held := make(chan int, 1)
+	go func() {
+		resp, err := http.PostForm(f.HTTP.URL+"/bot"+Token+"/deleteMessage", url.Values{"chat_id": {"-2"}, "message_id": {"1"}})
+		if err != nil {
+			held <- 0
+			return
+		}
+		resp.Body.Close()
+		held <- resp.StatusCode
+	}()
+	f.WaitFor("deleteMessage", 3, nil)
+	select {
+	case got := <-held:
+		t.Fatalf("held call answered %d before Release", got)
+	default:
+	}
+	f.Release()
+	if got := <-held; got != http.StatusBadGateway {
+		t.Errorf("held call after Release: %d, want 502", got)
+	}
+}
