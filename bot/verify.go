@@ -16,6 +16,10 @@ type Pending struct {
 	// to delete it: a Telegram message id, a Discord channel:message.
 	Prompt   string    `json:"prompt,omitempty"`
 	Deadline time.Time `json:"deadline"`
+	// Hold is how the member is held, for letting them go whatever the
+	// rule file says by then: on Discord a role's id, or "timeout"; empty
+	// on Telegram (a restriction) and in records written before it was kept.
+	Hold string `json:"hold,omitempty"`
 }
 
 // Verifications keeps the pending verifications where every instance sees

@@ -33,6 +33,9 @@ type Community struct {
 	// Vars are the file's vars: with the community's values over them, read
 	// in expressions as community.vars.NAME.
 	Vars map[string]any
+	// Verify is its own verification of new members (verify:, On false for
+	// off), nil when the file's applies.
+	Verify *Verify
 	// Line is where the community is named.
 	Line int
 
@@ -97,7 +100,7 @@ func (rs *Ruleset) Community(name string) *Community {
 	return nil
 }
 
-var communityKeys = []string{"places", "desk", "modlog", "office_hours", "timezone", "holidays", "language", "rules", "vars"}
+var communityKeys = []string{"places", "desk", "modlog", "office_hours", "timezone", "holidays", "language", "rules", "vars", "verify"}
 
 type communitySpec struct {
 	Name       string
@@ -115,6 +118,8 @@ type communitySpec struct {
 	Disable     []*yaml.Node
 	Enable      []*yaml.Node
 	Vars        []varSpec
+	// Verify is its own verify:, nil when it follows the file's.
+	Verify *verifySpec
 }
 
 // varSpec is one name: value of vars:, the file's or a community's.
@@ -252,6 +257,9 @@ func (d *decoder) decodeCommunity(k, v *yaml.Node) (communitySpec, bool) {
 	}
 	if e, ok := m["vars"]; ok {
 		cs.Vars = d.decodeVars(e.Value, where+": vars")
+	}
+	if e, ok := m["verify"]; ok {
+		cs.Verify = d.decodeCommunityVerify(e.Value, where+": verify")
 	}
 	return cs, true
 }
@@ -473,6 +481,10 @@ func compileCommunities(d *decoder, fs fileSpec, rs *Ruleset) {
 			c.Vars[v.Name] = v.Value
 		}
 		c.env = communityEnv{Name: c.Name, Vars: c.Vars}
+		if cs.Verify != nil {
+			v := compileVerify(ownVerify(fs.Verify, *cs.Verify))
+			c.Verify = &v
+		}
 		rs.Communities = append(rs.Communities, c)
 	}
 	// the rules written enabled: false are off outside the communities too
@@ -518,6 +530,8 @@ func communitySchema(strs func(string) obj, office, holidays obj) obj {
 			"enable":  strs("Rules written enabled: false that apply in this community."),
 		}), "Which of the shared rules apply."),
 		"vars": vars,
+		"verify": jsDesc(obj{"anyOf": []any{verifySchema(), jsOneOf("", "off")}},
+			"The community's own verification of new members, over the file's verify: (discord_channel and discord_role are not taken from it), or off."),
 	}, "places"), "A community: its places, desk, mod-log, office hours and changes to the shared rules.")
 	return jsNamed(c, "Communities: places run as one, each with its own desk, mod-log, office hours and rule changes, on top of the shared rules.")
 }

@@ -181,7 +181,7 @@ func (d *decoder) decodeFile(root *yaml.Node) fileSpec {
 		fs.Communities = d.decodeCommunities(e.Value)
 	}
 	if e, ok := top["verify"]; ok {
-		fs.Verify = d.decodeVerify(e.Value)
+		fs.Verify = d.decodeVerify(e.Value, "verify")
 	}
 	return fs
 }

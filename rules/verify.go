@@ -1,6 +1,8 @@
 package rules
 
 import (
+	"cmp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -82,28 +84,30 @@ type verifySpec struct {
 	Line, Col      int
 }
 
-func (d *decoder) decodeVerify(n *yaml.Node) verifySpec {
+// decodeVerify reads a verify: section, the file's (where is "verify") or a
+// community's.
+func (d *decoder) decodeVerify(n *yaml.Node, where string) verifySpec {
 	vs := verifySpec{On: true, Line: n.Line, Col: n.Column}
-	m, ok := d.mapping(n, "verify", "timeout", "on_fail", "message", "button", "discord_channel", "discord_role")
+	m, ok := d.mapping(n, where, "timeout", "on_fail", "message", "button", "discord_channel", "discord_role")
 	if !ok {
 		return vs
 	}
 	if e, ok := m["timeout"]; ok {
-		if w, ok := d.duration(e.Value, "verify.timeout"); ok {
+		if w, ok := d.duration(e.Value, where+".timeout"); ok {
 			if w.D < minVerifyTimeout || w.D > maxVerifyTimeout {
-				d.errorf(resolve(e.Value), "verify.timeout: %s is out of bounds (30s to 24h)", e.Value.Value)
+				d.errorf(resolve(e.Value), "%s.timeout: %s is out of bounds (30s to 24h)", where, e.Value.Value)
 			} else {
 				vs.Timeout = w.D
 			}
 		}
 	}
 	if e, ok := m["on_fail"]; ok {
-		if s, ok := d.str(e.Value, "verify.on_fail"); ok {
+		if s, ok := d.str(e.Value, where+".on_fail"); ok {
 			switch s {
 			case VerifyKick, VerifyKeep:
 				vs.OnFail = s
 			default:
-				d.errorf(resolve(e.Value), "verify.on_fail: unknown outcome %q (want kick or keep)", s)
+				d.errorf(resolve(e.Value), "%s.on_fail: unknown outcome %q (want kick or keep)", where, s)
 			}
 		}
 	}
@@ -112,9 +116,9 @@ func (d *decoder) decodeVerify(n *yaml.Node) verifySpec {
 		if !ok {
 			return ""
 		}
-		s, ok := d.str(e.Value, "verify."+key)
+		s, ok := d.str(e.Value, where+"."+key)
 		if ok && len([]rune(s)) > max {
-			d.errorf(resolve(e.Value), "verify.%s: %d characters is too long (at most %d)", key, len([]rune(s)), max)
+			d.errorf(resolve(e.Value), "%s.%s: %d characters is too long (at most %d)", where, key, len([]rune(s)), max)
 			return ""
 		}
 		return s
@@ -129,7 +133,7 @@ func (d *decoder) decodeVerify(n *yaml.Node) verifySpec {
 			return ""
 		}
 		if _, err := strconv.ParseUint(s, 10, 64); err != nil {
-			d.errorf(resolve(m[key].Value), "verify.%s: %q is not a Discord id, like 123456789012345678", key, s)
+			d.errorf(resolve(m[key].Value), "%s.%s: %q is not a Discord id, like 123456789012345678", where, key, s)
 			return ""
 		}
 		return s
@@ -137,6 +141,72 @@ func (d *decoder) decodeVerify(n *yaml.Node) verifySpec {
 	vs.DiscordChannel = id("discord_channel")
 	vs.DiscordRole = id("discord_role")
 	return vs
+}
+
+// decodeCommunityVerify reads a community's verify:: a section like the
+// file's, or off (false) for none in its places.
+func (d *decoder) decodeCommunityVerify(n *yaml.Node, where string) *verifySpec {
+	if r := resolve(n); r.Kind == yaml.ScalarNode {
+		if r.Value == "off" || r.Value == "false" {
+			return &verifySpec{Line: r.Line, Col: r.Column}
+		}
+		d.errorf(r, "%s: want a section like the file's verify: ({} for its defaults), or off", where)
+		return nil
+	}
+	vs := d.decodeVerify(n, where)
+	return &vs
+}
+
+// ownVerify is a community's verify: over the file's: what it does not say
+// comes from the file's section (or the defaults), but for discord_channel
+// and discord_role, which are one server's own.
+func ownVerify(file, own verifySpec) verifySpec {
+	if !own.On {
+		return own
+	}
+	if file.On {
+		own.Timeout = cmp.Or(own.Timeout, file.Timeout)
+		own.OnFail = cmp.Or(own.OnFail, file.OnFail)
+		own.Message = cmp.Or(own.Message, file.Message)
+		own.Button = cmp.Or(own.Button, file.Button)
+	}
+	return own
+}
+
+// VerifyFor is the verification of new members in a place: its community's
+// own verify: when it has one, else the file's.
+func (rs *Ruleset) VerifyFor(platform, space string) Verify {
+	if c := rs.CommunityOf(platform, space); c != nil && c.Verify != nil {
+		return *c.Verify
+	}
+	return rs.Verify
+}
+
+// VerifyPlaces are the places of platform (their spaces) whose community has
+// its own verify:, with it.
+func (rs *Ruleset) VerifyPlaces(platform string) map[string]Verify {
+	var out map[string]Verify
+	for _, c := range rs.Communities {
+		if c.Verify == nil {
+			continue
+		}
+		for _, p := range c.Places {
+			pl, space, _ := strings.Cut(p, ":")
+			if pl != platform {
+				continue
+			}
+			if out == nil {
+				out = map[string]Verify{}
+			}
+			out[space] = *c.Verify
+		}
+	}
+	return out
+}
+
+// VerifyAnywhere reports whether the file's verify: or a community's is on.
+func (rs *Ruleset) VerifyAnywhere() bool {
+	return rs.Verify.On || slices.ContainsFunc(rs.Communities, func(c Community) bool { return c.Verify != nil && c.Verify.On })
 }
 
 func compileVerify(vs verifySpec) Verify {

@@ -80,3 +80,87 @@ rules: []
 		}
 	}
 }
+
+// Two Discord servers and a Telegram group in one file: each server asks in
+// its own channel with its own role; the group's community turns it off.
+func TestVerifyPerCommunity(t *testing.T) {
+	rs, err := Parse("rules.yaml", []byte(`
+verify:
+  timeout: 2m
+  on_fail: keep
+  discord_channel: "333333333333333333"
+rules: []
+communities:
+  velo:
+    places: [discord:111111111111111111]
+    verify: {discord_channel: "444444444444444444", discord_role: "555555555555555555", button: "Je suis humain"}
+  arcade:
+    places: [discord:222222222222222222, telegram:-1001]
+    verify: off
+  bakery:
+    places: [discord:666666666666666666]
+`), LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	velo := rs.VerifyFor("discord", "111111111111111111")
+	if !velo.On || velo.Timeout != 2*time.Minute || velo.OnFail != VerifyKeep || velo.Button != "Je suis humain" ||
+		velo.Message != DefaultVerifyMessage || velo.DiscordChannel != "444444444444444444" || velo.DiscordRole != "555555555555555555" {
+		t.Errorf("velo's verify = %+v", velo)
+	}
+	if v := rs.VerifyFor("discord", "222222222222222222"); v.On {
+		t.Errorf("arcade's verify = %+v, want off", v)
+	}
+	if v := rs.VerifyFor("discord", "666666666666666666"); v != rs.Verify {
+		t.Errorf("bakery's verify = %+v, want the file's", v)
+	}
+	if v := rs.VerifyFor("telegram", "-1002"); v != rs.Verify {
+		t.Errorf("a place in no community = %+v, want the file's", v)
+	}
+	places := rs.VerifyPlaces("discord")
+	if len(places) != 2 || !places["111111111111111111"].On || places["222222222222222222"].On {
+		t.Errorf("discord's places = %+v", places)
+	}
+	if tg := rs.VerifyPlaces("telegram"); len(tg) != 1 || tg["-1001"].On {
+		t.Errorf("telegram's places = %+v", tg)
+	}
+	if !rs.VerifyAnywhere() {
+		t.Error("VerifyAnywhere = false")
+	}
+
+	// Without a file's verify:, a community's alone turns it on, with the
+	// defaults for what it does not say.
+	rs, err = Parse("rules.yaml", []byte(`
+rules: []
+communities:
+  velo:
+    places: [telegram:-1001]
+    verify: {}
+`), LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := rs.VerifyFor("telegram", "-1001"); !v.On || v.Timeout != DefaultVerifyTimeout || v.OnFail != VerifyKick || rs.Verify.On || !rs.VerifyAnywhere() {
+		t.Errorf("velo's verify = %+v, the file's %+v", v, rs.Verify)
+	}
+
+	_, err = Parse("rules.yaml", []byte(`
+rules: []
+communities:
+  velo:
+    places: [telegram:-1001]
+    verify: {timeout: 1s, discord_role: staff}
+  arcade:
+    places: [telegram:-1002]
+    verify: maybe
+`), LoadOptions{})
+	for _, want := range []string{
+		`rules.yaml:6:23: community "velo": verify.timeout: 1s is out of bounds (30s to 24h)`,
+		`rules.yaml:6:41: community "velo": verify.discord_role: "staff" is not a Discord id`,
+		`rules.yaml:9:13: community "arcade": verify: want a section like the file's verify: ({} for its defaults), or off`,
+	} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
+	}
+}

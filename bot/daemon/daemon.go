@@ -93,10 +93,11 @@ type Connector struct {
 	// OnRules, when set, is told of every rule file loaded (the desk: section may
 	// have changed); an error is logged and the rules still run.
 	OnRules func(*rules.Ruleset) error
-	// Verify, when set, is told of the verify: section of every rule file
-	// loaded, with the store that keeps the pending verifications (nil when
-	// the store cannot).
-	Verify func(v rules.Verify, pending bot.Verifications)
+	// Verify, when set, is told of every rule file loaded, for its verify:
+	// sections (the file's and the communities'; rules.Ruleset.VerifyPlaces),
+	// with the store that keeps the pending verifications (nil when the store
+	// cannot).
+	Verify func(rs *rules.Ruleset, pending bot.Verifications)
 	// Jobs are the connector's single-owner work (each Discord shard, the
 	// Telegram poller): each runs in the one process that holds its lease.
 	// Source, by contrast, runs in every process.
@@ -625,13 +626,13 @@ func (d *daemon) install(rs *rules.Ruleset, file string, matcher *faq.Matcher) *
 		}
 		if c.Verify != nil {
 			pending, _ := d.store.(bot.Verifications)
-			if rs.Verify.On && pending == nil {
+			if rs.VerifyAnywhere() && pending == nil {
 				d.log.Warn("verify: is set but the store cannot keep pending verifications: new members are not asked", "platform", c.Name)
 			}
-			c.Verify(rs.Verify, pending)
+			c.Verify(rs, pending)
 		}
 	}
-	if rs.Verify.On && !slices.ContainsFunc(d.conns, func(c Connector) bool { return c.Verify != nil }) {
+	if rs.VerifyAnywhere() && !slices.ContainsFunc(d.conns, func(c Connector) bool { return c.Verify != nil }) {
 		// vigie check cannot say it: which platforms are on is the
 		// environment's (their tokens), known only here.
 		d.log.Warn(fmt.Sprintf("rules: %s:%d:%d: verify: is set but neither Telegram nor Discord is on: no new member is asked (set TELEGRAM_TOKEN or DISCORD_TOKEN)",

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -126,9 +125,6 @@ func discordConnector(cfg Config, rs *rules.Ruleset, reg prometheus.Registerer) 
 			}
 		}
 	}})
-	// lastRole is the hold role of the last verify: section, for the
-	// members still held once it is taken out.
-	var lastRole atomic.Pointer[string]
 	var platform bot.Platform = shards.all[0]
 	if len(shards.all) > 1 {
 		platform = shards
@@ -139,19 +135,15 @@ func discordConnector(cfg Config, rs *rules.Ruleset, reg prometheus.Registerer) 
 		Platforms: []bot.Platform{platform},
 		Desk:      desk,
 		Attach:    func(c *handlers.Commands) { cmds.c = c },
-		Verify: func(v rules.Verify, pending bot.Verifications) {
+		Verify: func(rs *rules.Ruleset, pending bot.Verifications) {
 			var dv *discord.Verify
-			switch {
-			case v.On && pending != nil:
-				lastRole.Store(&v.DiscordRole)
-				dv = &discord.Verify{Timeout: v.Timeout, Kick: v.OnFail == rules.VerifyKick, Prompt: v.Prompt,
-					Button: v.Button, Channel: v.DiscordChannel, Role: v.DiscordRole, Pending: pending}
-			case pending != nil:
-				// Those asked before are still let go, from the role they
-				// were given if there was one.
-				dv = &discord.Verify{Off: true, Pending: pending}
-				if r := lastRole.Load(); r != nil {
-					dv.Role = *r
+			if pending != nil {
+				dv = discordVerify(rs.Verify, pending)
+				for guild, v := range rs.VerifyPlaces(discord.Platform) {
+					if dv.Places == nil {
+						dv.Places = map[string]*discord.Verify{}
+					}
+					dv.Places[guild] = discordVerify(v, pending)
 				}
 			}
 			for _, cl := range shards.all {
@@ -250,3 +242,13 @@ func (s *discordShards) Tag(ctx context.Context, ev bot.Event, tag string) error
 }
 
 var errNoDeskChannel = &bot.ActionError{Op: "desk", Err: fmt.Errorf("%w channel: set desk.discord_channel in the rule file or DISCORD_DESK_CHANNEL", handlers.ErrNoDesk)}
+
+// discordVerify is the verification of a guild as v says, or off: those
+// asked before are still let go, from the hold their record names.
+func discordVerify(v rules.Verify, pending bot.Verifications) *discord.Verify {
+	if !v.On {
+		return &discord.Verify{Off: true, Pending: pending}
+	}
+	return &discord.Verify{Timeout: v.Timeout, Kick: v.OnFail == rules.VerifyKick, Prompt: v.Prompt,
+		Button: v.Button, Channel: v.DiscordChannel, Role: v.DiscordRole, Pending: pending}
+}

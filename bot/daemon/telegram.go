@@ -111,18 +111,27 @@ func telegramConnector(cfg Config, rs *rules.Ruleset, reg prometheus.Registerer)
 			return nil
 		},
 	}
-	c.Verify = func(v rules.Verify, pending bot.Verifications) {
-		switch {
-		case pending == nil:
+	c.Verify = func(rs *rules.Ruleset, pending bot.Verifications) {
+		if pending == nil {
 			tg.SetVerify(nil)
 			return
-		case !v.On:
-			// Those asked before are still let go.
-			tg.SetVerify(&telegram.Verify{Off: true, Pending: pending})
-			return
 		}
-		tg.SetVerify(&telegram.Verify{Timeout: v.Timeout, Kick: v.OnFail == rules.VerifyKick, Prompt: v.Prompt,
-			Button: v.Button, Pending: pending})
+		verify := func(v rules.Verify) *telegram.Verify {
+			if !v.On {
+				// Those asked before are still let go.
+				return &telegram.Verify{Off: true, Pending: pending}
+			}
+			return &telegram.Verify{Timeout: v.Timeout, Kick: v.OnFail == rules.VerifyKick, Prompt: v.Prompt,
+				Button: v.Button, Pending: pending}
+		}
+		tv := verify(rs.Verify)
+		for chat, v := range rs.VerifyPlaces(telegram.Platform) {
+			if tv.Places == nil {
+				tv.Places = map[string]*telegram.Verify{}
+			}
+			tv.Places[chat] = verify(v)
+		}
+		tg.SetVerify(tv)
 	}
 	// The deadlines of new members' verifications are kept by one process.
 	verifyJob := Job{Name: "telegram-verify", Run: func(ctx context.Context, _ Fence, _ chan<- bot.Event) error {

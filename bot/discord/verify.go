@@ -1,6 +1,7 @@
 package discord
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strings"
@@ -33,6 +34,17 @@ type Verify struct {
 	// Off asks no one new (verify: was taken out of the rule file); those
 	// asked before are still let go on their press, and at their deadline.
 	Off bool
+	// Places are the guilds whose community has a verification of its own,
+	// by id: they are asked, or not, as it says, and the others as v does.
+	Places map[string]*Verify
+}
+
+// For is the verification of a guild: its own in Places, else v.
+func (v *Verify) For(guild string) *Verify {
+	if own, ok := v.Places[guild]; ok {
+		return own
+	}
+	return v
 }
 
 // verifyPrefix starts the button's custom id: vf:GUILD:USER.
@@ -72,7 +84,10 @@ func (v *Verify) holdFor() time.Duration { return min(2*v.Timeout+time.Hour, Max
 // verification. Bots are not asked: an admin added them.
 func (c *Client) verifying(ev *bot.Event) {
 	v := c.verify.Load()
-	if v == nil || v.Off || ev.Kind != bot.KindJoin || ev.Author.Bot {
+	if v == nil || ev.Kind != bot.KindJoin || ev.Author.Bot {
+		return
+	}
+	if v = v.For(ev.Space); v.Off {
 		return
 	}
 	c.sinkMu.RLock()
@@ -97,7 +112,7 @@ func (c *Client) askVerify(ctx context.Context, v *Verify, guild, user, name str
 	if channel == "" {
 		ch, err := c.sess.UserChannelCreate(user, opts(ctx)...)
 		if err != nil {
-			c.release(ctx, v, target)
+			c.release(ctx, v.hold(), target)
 			c.verifyFailed(ctx, log, fmt.Sprintf("could not write privately to %s (%s) to verify them: %v", name, user, c.classify(ctx, opVerify, err)), err)
 			return
 		}
@@ -112,16 +127,17 @@ func (c *Client) askVerify(ctx context.Context, v *Verify, guild, user, name str
 	}, opts(ctx)...)
 	if err != nil {
 		// Held with no button to press: let them go rather than leave them mute.
-		c.release(ctx, v, target)
+		c.release(ctx, v.hold(), target)
 		c.verifyFailed(ctx, log, fmt.Sprintf("could not post the verification button for %s (%s): %v", name, user, c.classify(ctx, opVerify, err)), err)
 		return
 	}
-	p := bot.Pending{Platform: Platform, Space: guild, User: user, Name: name, Prompt: msg.ChannelID + ":" + msg.ID, Deadline: v.now().Add(v.Timeout)}
+	p := bot.Pending{Platform: Platform, Space: guild, User: user, Name: name, Prompt: msg.ChannelID + ":" + msg.ID,
+		Deadline: v.now().Add(v.Timeout), Hold: v.hold()}
 	if old, ok, _ := v.Pending.TakePending(ctx, Platform, guild, user); ok {
 		c.deletePrompt(ctx, old.Prompt) // they came back before their time ran out
 	}
 	if err := v.Pending.PutPending(ctx, p); err != nil {
-		c.release(ctx, v, target)
+		c.release(ctx, v.hold(), target)
 		c.deletePrompt(ctx, p.Prompt)
 		c.verifyFailed(ctx, log, fmt.Sprintf("could not record the verification of %s (%s): %v", name, user, err), err)
 		return
@@ -140,15 +156,26 @@ func (c *Client) hold(ctx context.Context, v *Verify, target bot.Event) error {
 	return c.Timeout(ctx, target, v.holdFor())
 }
 
-// release lifts the hold.
-func (c *Client) release(ctx context.Context, v *Verify, target bot.Event) error {
-	if v.Role != "" {
+// release lets a held member speak: hold is the role they were given, or
+// holdTimeout.
+func (c *Client) release(ctx context.Context, hold string, target bot.Event) error {
+	if hold != holdTimeout {
 		ctx, cancel := callContext(ctx)
 		defer cancel()
-		return c.classify(ctx, opVerify, c.sess.GuildMemberRoleRemove(target.Space, target.Author.ID, v.Role, opts(ctx)...))
+		return c.classify(ctx, opVerify, c.sess.GuildMemberRoleRemove(target.Space, target.Author.ID, hold, opts(ctx)...))
 	}
 	return c.Untimeout(ctx, target)
 }
+
+// holdTimeout is the hold of a member timed out, not given a role.
+const holdTimeout = "timeout"
+
+// hold is how v holds new members: its role, or a timeout.
+func (v *Verify) hold() string { return cmp.Or(v.Role, holdTimeout) }
+
+// heldBy is how p's member is held; a record written before the hold was
+// kept is taken as v holds them.
+func heldBy(p bot.Pending, v *Verify) string { return cmp.Or(p.Hold, v.hold()) }
 
 func (c *Client) deletePrompt(ctx context.Context, prompt string) {
 	channel, msg, ok := strings.Cut(prompt, ":")
@@ -206,6 +233,7 @@ func (c *Client) handleVerifyPress(ctx context.Context, i *discordgo.Interaction
 		c.respond(ctx, i, "Verification is off.")
 		return
 	}
+	v = v.For(guild)
 	p, ok, err := v.Pending.TakePending(ctx, Platform, guild, user)
 	if err != nil {
 		log.Warn("verify: cannot read the pending verification", "err", err)
@@ -216,7 +244,7 @@ func (c *Client) handleVerifyPress(ctx context.Context, i *discordgo.Interaction
 		c.respond(ctx, i, "Nothing to verify: already done, or too late.")
 		return
 	}
-	if err := c.release(ctx, v, bot.Event{Platform: Platform, Space: guild, Author: bot.Author{ID: user}}); err != nil {
+	if err := c.release(ctx, heldBy(p, v), bot.Event{Platform: Platform, Space: guild, Author: bot.Author{ID: user}}); err != nil {
 		c.verifyFailed(ctx, log, fmt.Sprintf("%s (%s) pressed the button but could not be let speak: %v", p.Name, user, err), err)
 		c.respond(ctx, i, "Verified, but the server did not let vigie lift the hold: the moderators are told.")
 		return
@@ -237,10 +265,11 @@ func (c *Client) VerifyDue(ctx context.Context, now time.Time) (int, error) {
 	}
 	due, err := bot.TakeDue(ctx, v.Pending, Platform, now, 100)
 	for _, p := range due {
+		v := v.For(p.Space)
 		log := c.log.With("guild", p.Space, "user", p.User, "name", p.Name)
 		c.deletePrompt(ctx, p.Prompt)
 		if v.Off {
-			if err := c.release(ctx, v, bot.Event{Platform: Platform, Space: p.Space, Author: bot.Author{ID: p.User}}); err != nil && apiCode(err) != codeUnknownMember {
+			if err := c.release(ctx, heldBy(p, v), bot.Event{Platform: Platform, Space: p.Space, Author: bot.Author{ID: p.User}}); err != nil && apiCode(err) != codeUnknownMember {
 				c.verifyFailed(ctx, log, fmt.Sprintf("verification is off but %s (%s) could not be let speak: %v", p.Name, p.User, err), err)
 				continue
 			}

@@ -161,3 +161,45 @@ func TestVerifyLeft(t *testing.T) {
 		t.Errorf("the desk was told %d times of a member who left", n)
 	}
 }
+
+// TestVerifyPlaces: a server whose community has its own verify: is asked
+// as it says (here, held by a role although the file's verify: is off), and
+// a member still held when verification is taken out is let go from the
+// role their record names, not from what the rule file says by then.
+func TestVerifyPlaces(t *testing.T) {
+	f, c, st, clock, out, _ := newVerifyClient(t, "")
+	prompt := func(name string) string { return "Bienvenue " + name }
+	c.SetVerify(&Verify{Off: true, Pending: st, Now: clock.now, Places: map[string]*Verify{
+		guildID: {Timeout: 5 * time.Minute, Kick: true, Button: "Humain", Channel: general, Role: vipRole, Pending: st, Now: clock.now, Prompt: prompt},
+	}})
+	f.Dispatch("GUILD_MEMBER_ADD", memberObject(newbie, nil, t0))
+	if ev := <-out; ev.Kind != bot.KindJoin || !ev.Author.Unverified {
+		t.Fatalf("join event = %+v, want an unverified join", ev)
+	}
+	<-out // the member's names
+	f.WaitFor(t, "PUT", "/guilds/"+guildID+"/members/"+newbie.id+"/roles/"+vipRole, 1, nil)
+	if raw := string(f.WaitFor(t, "POST", "/channels/"+general+"/messages", 1, nil).Raw); !strings.Contains(raw, "Bienvenue Newbie") || !strings.Contains(raw, `"label":"Humain"`) {
+		t.Errorf("prompt = %s", raw)
+	}
+	pendingIs(t, st, newbie.id, true)
+
+	// verify: taken out of the community: the server follows the file's, off.
+	c.SetVerify(&Verify{Off: true, Pending: st, Now: clock.now})
+	clock.add(5 * time.Minute)
+	if n, err := c.VerifyDue(context.Background(), clock.now()); n != 1 || err != nil {
+		t.Fatalf("VerifyDue = %d, %v", n, err)
+	}
+	f.WaitFor(t, "DELETE", "/guilds/"+guildID+"/members/"+newbie.id+"/roles/"+vipRole, 1, nil)
+	if calls := f.Calls("PATCH", "/guilds/"+guildID+"/members/"); len(calls) != 0 {
+		t.Errorf("a member held by a role was untimed out: %v", calls)
+	}
+
+	// The file's verify: on, the community's off: the server asks no one.
+	c.SetVerify(&Verify{Timeout: 5 * time.Minute, Kick: true, Button: "I'm not a robot", Channel: general, Pending: st, Now: clock.now,
+		Prompt: prompt, Places: map[string]*Verify{guildID: {Off: true, Pending: st}}})
+	f.Dispatch("GUILD_MEMBER_ADD", memberObject(mallory, nil, t0))
+	if ev := <-out; ev.Kind != bot.KindJoin || ev.Author.Unverified {
+		t.Errorf("join event = %+v, want a join not asked", ev)
+	}
+	pendingIs(t, st, mallory.id, false)
+}

@@ -31,6 +31,17 @@ type Verify struct {
 	// Off asks no one new (verify: was taken out of the rule file); those
 	// asked before are still let go on their press, and at their deadline.
 	Off bool
+	// Places are the chats whose community has a verification of its own,
+	// by id: they are asked, or not, as it says, and the others as v does.
+	Places map[string]*Verify
+}
+
+// For is the verification of a chat: its own in Places, else v.
+func (v *Verify) For(chat string) *Verify {
+	if own, ok := v.Places[chat]; ok {
+		return own
+	}
+	return v
 }
 
 // verifyPrefix starts the button's callback data: vf:CHAT:USER.
@@ -61,8 +72,8 @@ func (v *Verify) now() time.Time {
 // verifying marks the join events of members to verify, and starts their
 // verification. Bots are not asked: an admin added them.
 func (c *Client) verifying(ctx context.Context, evs []bot.Event) {
-	v := c.verify.Load()
-	if v == nil || v.Off {
+	all := c.verify.Load()
+	if all == nil {
 		return
 	}
 	asked := map[string]bool{}
@@ -73,6 +84,10 @@ func (c *Client) verifying(ctx context.Context, evs []bot.Event) {
 			ev.Author.Unverified = true
 		}
 		if ev.Kind != bot.KindJoin || ev.Author.Bot {
+			continue
+		}
+		v := all.For(ev.Space)
+		if v.Off {
 			continue
 		}
 		ev.Author.Unverified = true
@@ -200,6 +215,7 @@ func (c *Client) handleVerifyPress(ctx context.Context, cb *tgbotapi.CallbackQue
 		answer("Verification is off.", false)
 		return
 	}
+	v = v.For(itoa(chat))
 	p, ok, err := v.Pending.TakePending(ctx, Platform, itoa(chat), itoa(user))
 	if err != nil {
 		log.Warn("verify: cannot read the pending verification", "err", err)
@@ -231,6 +247,7 @@ func (c *Client) VerifyDue(ctx context.Context, now time.Time) (int, error) {
 	}
 	due, err := bot.TakeDue(ctx, v.Pending, Platform, now, 100)
 	for _, p := range due {
+		v := v.For(p.Space)
 		chat, _ := strconv.ParseInt(p.Space, 10, 64)
 		user, _ := strconv.ParseInt(p.User, 10, 64)
 		log := c.log.With("chat", chat, "user", user, "name", p.Name)

@@ -228,3 +228,32 @@ func TestVerifyRejoin(t *testing.T) {
 	f.waitFor("deleteMessage", 1, func(c apiCall) bool { return c.Params.Get("message_id") == strconv.Itoa(first.MsgID) })
 	waitPending(t, st, "7", true)
 }
+
+// TestVerifyPlaces: a group whose community turned verification off asks no
+// one while the file's verify: is on; one whose community has its own is
+// asked as it says, although the file's is off.
+func TestVerifyPlaces(t *testing.T) {
+	f, c, st, clock, out, _ := newVerifyClient(t)
+	space := strconv.FormatInt(group.id, 10)
+	on := c.verify.Load()
+	c.SetVerify(&Verify{Timeout: 5 * time.Minute, Kick: true, Button: "I'm not a robot", Pending: st, Now: clock.now, Prompt: on.Prompt,
+		Places: map[string]*Verify{space: {Off: true, Pending: st}}})
+	f.push(joins(bob, t0))
+	if ev := <-out; ev.Kind != bot.KindJoin || ev.Author.Unverified {
+		t.Errorf("join in a group whose community has verification off: %+v", ev)
+	}
+	<-out
+	waitPending(t, st, "7", false)
+
+	c.SetVerify(&Verify{Off: true, Pending: st, Now: clock.now, Places: map[string]*Verify{
+		space: {Timeout: 5 * time.Minute, Kick: true, Button: "Humain", Pending: st, Now: clock.now, Prompt: on.Prompt}}})
+	f.push(joins(carol, t0+1))
+	if ev := <-out; ev.Kind != bot.KindJoin || !ev.Author.Unverified {
+		t.Errorf("join in a group whose community has its own verification: %+v", ev)
+	}
+	<-out
+	waitPending(t, st, "8", true)
+	if n := f.count("restrictChatMember", func(c apiCall) bool { return c.Params.Get("user_id") == "7" }); n != 0 {
+		t.Errorf("the member who joined while verification was off there was held %d times", n)
+	}
+}
