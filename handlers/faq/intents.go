@@ -31,55 +31,55 @@ open: ouvert, ouverte, ouverts, ouvertes, ouvre, ouvrez, ouvrent, ouvrira, ouver
 close: ferme, fermez, fermee, fermes, fermer, ferment, fermera, fermeture, close, closes, closing, closed
 hours: horaire, horaires, hours, timetable, timetables, schedule, schedules, planning, "opening times", "heures d'ouverture", "opening hours", "fiche horaire"
 time: heure, heures, hour, time, times
-day: lundi, mardi, mercredi, jeudi, vendredi, samedi, dimanche, monday, tuesday, wednesday, thursday, friday, saturday, sunday, mondays, sundays, saturdays, weekend, "week end", weekends, ferie, feries, feriee, holiday, holidays, "bank holiday", "jour ferie", noel, christmas, demain, tomorrow, tonight, soir, matin, morning, aprem, "apres midi", afternoon, midi, noon, evening, "1er mai", paques, easter
+day: lundi, mardi, mercredi, jeudi, vendredi, samedi, dimanche, monday, tuesday, wednesday, thursday, friday, saturday, sunday, mondays, sundays, saturdays, weekend, "week end", weekends, ferie, feries, feriee, holiday, holidays, "bank holiday", "jour ferie", noel, christmas, demain, tomorrow, tonight, soir, matin, morning, aprem, "apres midi", afternoon, midi, noon, evening, "1er mai", paques, easter, "nouvel an", "new year", "new years", reveillon, "saint sylvestre", lendemain
 deliver: "frais de port", "shipping cost", "shipping costs", livraison, livraisons, livrer, livrez, livre, livres, livree, livrees, livrent, livreur, delivery, deliveries, deliver, delivers, delivered, shipping, ship, ships, shipped, shipment, expedition, expedier, expediez, expedie, expediee, dispatch, dispatched, courier, transporteur, colissimo, chronopost, "mondial relay", ups, dhl, fedex
 parcel: colis, parcel, parcels, package, packages, paquet
 order: commande, commandes, commander, commandee, commandez, order, orders, ordered, ordering, achat, achats, purchase, purchased
-abroad: etranger, international, internationale, internationally, abroad, overseas, worldwide, europe, europeen, belgique, suisse, canada, quebec, luxembourg, allemagne, espagne, italie, portugal, angleterre, "royaume uni", uk, usa, "etats unis", "united states", america, amerique, germany, spain, italy, belgium, switzerland, dom, "outre mer", maroc, algerie, tunisie, country, countries, pays
+abroad: morocco, etranger, international, internationale, internationally, abroad, overseas, worldwide, europe, europeen, belgique, suisse, canada, quebec, luxembourg, allemagne, espagne, italie, portugal, angleterre, "royaume uni", uk, usa, "etats unis", "united states", america, amerique, germany, spain, italy, belgium, switzerland, dom, "outre mer", maroc, algerie, tunisie, country, countries, pays
 delay: delai, delais, long, duree, days, jours, semaines, weeks, quickly, rapidement, vite, express, fast
 receive: recu, recue, recus, recevoir, recois, recevez, receive, received, receiving, arrive, arrivee, arriver, arrives, arrived, arriving, "pas arrive", "never arrived", "not arrived", "still waiting", attends, attente
 track: suivi, suivre, tracking, track, tracker, traced, "numero de suivi", "tracking number", "order status", "statut de commande", "etat de ma commande"
-lost: "objets trouves", "objet trouve", "objets perdus", "lost and found", "lost property", retrouve, retrouver, retrouvee, found, perdu, perdue, perdus, perte, lost, lose, vol, vole, volee, voler, stolen, stole, opposition, missing, disparu
+lost: "objets trouves", "objet trouve", "objets perdus", "lost and found", "lost property", retrouve, retrouver, retrouvee, found, perdu, perdue, perdus, perte, lost, lose, vole, volee, voler, stolen, stole, opposition, missing, disparu
 return: retour, retours, retourner, retourne, renvoyer, renvoi, renvoie, rendre, "send back", "sent back", return, returns, returned, returning
 refund: rembourser, remboursement, remboursements, rembourse, remboursee, refund, refunds, refunded, refunding, "money back", "mon argent", indemnise, indemnisee, indemnisation, indemniser, dedommagement, dedommage, dedommager, compensation, compensated, compensate
 exchange: echanger, echange, echanges, exchange, exchanges, exchanged, swap
 size: taille, tailles, pointure, pointures, size, sizes, sizing, fit, fits, "trop petit", "trop grand", "too small", "too big"
-contact: contacter, contact, contactez, joindre, reach, "get in touch", touch, ecrire, write, "service client", "service clients", "service clientele", "customer service", "customer support", sav, "service apres vente", support, conseiller, conseillere, advisor, adviser, humain, human, "vraie personne", "real person", agent
+contact: contacter, contact, contactez, joindre, joignable, joignables, reachable, reach, "get in touch", touch, ecrire, write, "service client", "service clients", "service clientele", "customer service", "customer support", sav, "service apres vente", support, conseiller, conseillere, advisor, adviser, humain, human, "vraie personne", "real person", agent
 phone: "numero de telephone", "phone number", "telephone number", "par telephone", "au telephone", "by phone", "over the phone", "phone call", telephoner, numero, numeros, appeler, appelle, appel, call, calling, hotline, standard
 email: mail, mails, email, emails, courriel, "e mail", "adresse mail", "email address"
 chat: chat, "live chat", tchat, messagerie, whatsapp, messenger, dm
-job: recrutez, recrute, recrutement, recruter, recrutent, embauche, embauchez, embaucher, embauchent, emploi, emplois, job, jobs, poste, postes, postuler, candidature, candidatures, candidater, cv, resume, hiring, hire, hires, vacancy, vacancies, position, positions, career, careers, travailler, stage, stages, stagiaire, stagiaires, alternance, alternant, alternants, apprentissage, apprenti, internship, internships, intern, interns, apprenticeship, "job etudiant", "offre d'emploi", "offres d'emploi", "job offer", "job offers", apply, applying
+job: recrutez, recrute, recrutement, recruter, recrutent, embauche, embauchez, embaucher, embauchent, emploi, emplois, job, jobs, poste, postes, postuler, candidature, candidatures, candidater, cv, resume, hiring, hire, hires, vacancy, vacancies, position, positions, career, careers, travailler, stage, stages, stagiaire, stagiaires, alternance, alternant, alternants, apprentissage, apprenti, internship, internships, intern, interns, apprenticeship, serveuse, serveuses, cuisinier, cuisiniers, cuisiniere, commis, plongeur, plongeurs, barman, barmaid, waitress, waitresses, "job etudiant", "offre d'emploi", "offres d'emploi", "job offer", "job offers", apply, applying
 price: prix, tarif, tarifs, tarification, cout, coute, coutent, couter, price, prices, pricing, priced, cost, costs, cher, chere, expensive, cheap, euros, dollars, frais, fee, fees, charge, charges, payant, payante, devis, estimate, estimates, quote, quotes, quotation, chiffrage
 free: gratuit, gratuite, gratuits, gratuitement, free
 promo: promo, promos, promotion, promotions, soldes, reduction, reductions, remise, remises, reduit, reduite, reduced, discount, discounts, sale, sales, coupon, coupons, "code promo", "promo code", "discount code", "bon plan", "black friday", offer, offers, deal, deals
-loyalty: fidelite, fidele, loyalty, reward, rewards, points, parrainage, referral
+loyalty: fidelite, fidele, loyalty, reward, rewards, points, parrainage, referral, miles, mile, "frequent flyer", "air miles"
 pay: payer, paye, payez, paiement, paiements, payment, payments, pay, paying, paid
 paymethod: especes, cash, liquide, cheque, cheques, paypal, "apple pay", "google pay", lydia, "sans contact", contactless, "ticket restaurant", "tickets restaurant", "titre restaurant", "titres restaurant", "ticket resto", "tickets resto", "meal voucher", "plusieurs fois", installments, klarna, "carte bleue", mastercard, visa, amex, "american express"
 card: carte, cartes, card, cards, cb
 stock: "out of stock", stock, stocks, restock, reassort, disponible, disponibles, disponibilite, available, availability, rupture, "sold out", epuise, epuisee, "back in stock", "en stock"
-store: magasin, magasins, boutique, boutiques, store, stores, shop, shops, agence, agences, branch, branches, "point de vente", "points de vente", enseigne, succursale, salle, salles, club, clubs, gym, gyms, atelier, ateliers, showroom
+store: magasin, magasins, boutique, boutiques, restaurant, restaurants, resto, restos, bistrot, bistrots, bistro, bistros, brasserie, brasseries, store, stores, shop, shops, agence, agences, branch, branches, "point de vente", "points de vente", enseigne, succursale, salle, salles, club, clubs, gym, gyms, atelier, ateliers, showroom
 address: adresse, adresses, address, addresses, located, situe, situee, situes, situees, localisation, quartier, neighbourhood, neighborhood, itineraire, directions
 where: location, locations, proche, near, nearest, nearby, pres, "pas loin", "a cote", trouve, trouver, find
-city: paris, lyon, marseille, lille, bordeaux, toulouse, nantes, nice, strasbourg, montpellier, rennes, grenoble, rouen, toulon, dijon, angers, reims, nancy, metz, tours, brest, limoges, caen, orleans, bruxelles, geneve, lausanne, montreal, london, londres, berlin, madrid, ville, city, town, centre, downtown
+city: rural, village, villages, campagne, "zone blanche", paris, lyon, marseille, lille, bordeaux, toulouse, nantes, nice, strasbourg, montpellier, rennes, grenoble, rouen, toulon, dijon, angers, reims, nancy, metz, tours, brest, limoges, caen, orleans, bruxelles, geneve, lausanne, montreal, london, londres, berlin, madrid, ville, city, town, centre, downtown
 app: app, apps, appli, applis, application, applications, site, website, "site web", "site internet"
 account: compte, comptes, account, accounts, profil, profile, espace, identifiant, identifiants, username
 password: "mot de passe", mdp, password, passwords, passcode, pwd, "code secret", pin
 login: log, connecter, connexion, connecte, connect, connecting, connection, login, "log in", "sign in", signin, logged, loguer
 forgot: oublie, oublier, oubliee, forgot, forget, forgotten
-change: changer, change, modifier, modification, update, mettre, reinitialiser, reinitialisation, reset, recuperer, recover
+change: changer, change, modifier, modification, modifications, update, corriger, correct, correction, rectifier, mettre, reinitialiser, reinitialisation, reset, recuperer, recover
 delete: supprimer, suppression, delete, deleting, remove
 hacked: pirate, piratee, hacked, hack, usurpation, compromised, fraude, fraud, arnaque, scam
-bug: bug, bugs, beug, bugge, crash, crashes, crashed, crashing, plante, planter, freeze, freezes, freezing, frozen, fige, glitch, glitches, erreur, error, errors, "ecran noir", "black screen", lag, lags, "marche pas", "ne marche", "fonctionne pas", "not working", "doesn t work", broken, corrompu, corrupted, corrupt
-server: serveur, serveurs, server, servers, down, panne, outage, offline, maintenance, status, "hors ligne", hs
+bug: bug, bugs, beug, bugge, crash, crashes, crashed, crashing, plante, planter, freeze, freezes, freezing, frozen, fige, glitch, glitches, erreur, error, errors, "ecran noir", "black screen", lag, lags, "marche pas", "ne marche", "fonctionne pas", "not working", "doesn t work", allume, rallume, clignote, blinking, broken, corrompu, corrupted, corrupt
+server: serveur, serveurs, server, servers, down, panne, pannes, outage, outages, offline, maintenance, status, "hors ligne", hs, coupure, coupures, incident, incidents, "internet coupe", "reseau coupe", "ligne coupee", "fibre coupee", "no signal", "no service"
 release: sortie, sortir, sort, sortira, sortent, release, released, releases, "launch date", "date de lancement", "come out", "comes out", "coming out", out, parution, date
 platform: ps4, ps5, playstation, xbox, switch, nintendo, pc, mac, macos, steam, epic, mobile, android, ios, console, consoles, platform, platforms, plateforme, plateformes, linux, version
-booking: rendez, "rendez vous", rdv, appointment, appointments, booking, book, reserver, reservation, reserve, precommande, preorder, "pre order", "pre commander"
+booking: rendez, "rendez vous", rdv, appointment, appointments, booking, bookings, book, reserver, reservation, reservations, reserve, reserved, resa, table, tables, precommande, preorder, "pre order", "pre commander"
 cancel: annuler, annulation, annule, cancel, cancelled, canceled, cancellation, resilier, resiliation, resilie, desabonner, desabonne, desinscrire, unsubscribe, terminate, termination, "mettre fin", suspendre, suspension, suspend, arreter, stopper
 damaged: defectueux, defectueuse, abime, abimee, casse, cassee, damaged, defective, defect, "mauvais article", "wrong item", "article manquant"
 warranty: garantie, garanti, garanties, warranty, guarantee, guaranteed
-invoice: facture, factures, invoice, invoices, receipt, receipts, "ticket de caisse"
-giftcard: "carte cadeau", "cartes cadeaux", "gift card", "gift cards", "bon d'achat", voucher
-allergen: allergene, allergenes, allergie, allergies, allergique, allergic, allergy, gluten, lactose, vegan, vegetalien, vegetarien, vegetarian, arachide, arachides, noix, nuts, peanut, peanuts, dairy, oeuf, oeufs, egg, eggs, halal, casher, kosher, ingredient, ingredients
+invoice: facture, factures, facturation, invoice, invoices, receipt, receipts, "ticket de caisse", bill, bills, billing, billed, prelevement, prelevements, preleve, "direct debit", overcharged, surfacturation, "hors forfait"
+giftcard: "carte cadeau", "cartes cadeaux", "carte cadeaux", "bon cadeau", "bons cadeaux", "cheque cadeau", "cheques cadeaux", "gift card", "gift cards", "gift voucher", "gift vouchers", "gift certificate", "bon d'achat", voucher, vouchers
+allergen: allergene, allergenes, allergie, allergies, allergique, allergic, allergy, gluten, lactose, vegan, vegetalien, vegetarien, vegetarienne, vegetariens, vegetariennes, vegetarian, veggie, vege, vegane, vegans, arachide, arachides, noix, nuts, peanut, peanuts, dairy, oeuf, oeufs, egg, eggs, halal, casher, kosher, ingredient, ingredients
 loan: pret, prets, credit, credits, emprunt, emprunter, loan, loans, mortgage, mortgages, borrow, "taux d'interet", "interest rate", immobilier, conso
 transfer: virement, virements, transfer, transfers, wire, "envoyer de l'argent", "send money", sepa, iban, rib
 signup: souscrire, subscribe, "devenir client", "become a customer", "sign up", signup, inscrire, inscription, inscriptions, register, registration, enrol, enroll, enrolment, enrollment
@@ -92,18 +92,35 @@ part: ecran, ecrans, screen, screens, batterie, batteries, battery, vitre, vitre
 repair: reparation, reparations, reparer, reparez, repare, reparee, repair, repairs, repaired, repairing, fix, fixed, fixing, depannage, depanner, remplacer, remplacement, replace, replacement
 secondhand: reconditionne, reconditionnes, reconditionnee, reconditionnees, occasion, occasions, "seconde main", "second hand", secondhand, refurbished, refurb, "pre owned", preowned, rachat, racheter, rachetez, rachete, reprise, "trade in", "buy back", buyback
 ready: "jour meme", "same day", "while you wait", "while i wait", "dans la journee", "en une heure", "within the hour"
-subscription: abonnement, abonnements, abo, abos, abonne, abonnee, abonnes, abonner, abonnez, membership, memberships, adhesion, adherent, subscription, subscriptions, forfait, forfaits, contrat, contrats, contract, contracts, engagement, commitment, "monthly pass", "annual pass", "yearly pass", "bus pass", "travel pass", "season ticket", "carte d'abonnement"
+subscription: plan, plans, abonnement, abonnements, abo, abos, abonne, abonnee, abonnes, abonner, abonnez, membership, memberships, adhesion, adherent, subscription, subscriptions, forfait, forfaits, contrat, contrats, contract, contracts, engagement, commitment, "monthly pass", "annual pass", "yearly pass", "bus pass", "travel pass", "season ticket", "carte d'abonnement"
 audience: ans, age, etudiant, etudiants, etudiante, etudiantes, student, students, jeune, jeunes, youth, senior, seniors, retraite, retraites, enfant, famille, family, couple, couples
 trial: essai, essais, essayer, essayez, trial, trials, decouverte, tester, "free trial", "seance d'essai", "cours d'essai"
 class: cours, class, classes, lesson, lessons, seance, seances, workshop, workshops, coach, coaching, coachs
 ticket: billet, billets, ticket, tickets, fare, fares, "titre de transport", "titres de transport", "aller simple", "aller retour", "single ticket", "return ticket", "day ticket", carnet, carnets
-transport: bus, autobus, autocar, autocars, train, trains, ter, tgv, intercites, tram, trams, tramway, metro, rer, navette, navettes, shuttle, coaches, ligne, lignes, line, lines, gare, gares, station, stations, quai, quais, "arret de bus", "bus stop", trajet, trajets, journey, rail, railway
+transport: avion, avions, vol, vols, flight, flights, plane, planes, fly, flying, aeroport, aeroports, airport, airports, terminal, "compagnie aerienne", airline, airlines, bus, autobus, autocar, autocars, train, trains, ter, tgv, intercites, tram, trams, tramway, metro, rer, navette, navettes, shuttle, coaches, ligne, lignes, line, lines, gare, gares, station, stations, quai, quais, "arret de bus", "bus stop", trajet, trajets, journey, rail, railway
 next: prochain, prochaine, prochains, prochaines, next, dernier, derniere, last, premier, premiere, first, frequence, frequency, often
 late: retard, retards, retarde, retardee, late, delayed, delay, delays
 disruption: perturbation, perturbations, perturbe, perturbee, perturbes, greve, greves, strike, strikes, "mouvement social", trafic, traffic, travaux, disruption, disruptions, disrupted, interrompu, interrompue, interruption, deviation, devie, diverted, diversion
 belongings: affaires, belongings, sac, sacs, "sac a dos", portefeuille, "porte monnaie", cles, clefs, parapluie, lunettes, veste, manteau, doudou, bag, bags, backpack, wallet, purse, keys, umbrella, jacket, coat
-carry: velo, velos, bike, bikes, bicycle, bicycles, trottinette, trottinettes, scooter, scooters, poussette, poussettes, stroller, pushchair, pram, "fauteuil roulant", wheelchair, bagage, bagages, valise, valises, luggage, suitcase, suitcases, chien, chiens, animal, animaux, dog, dogs, pet, pets
-allowed: accepte, acceptes, acceptee, acceptees, acceptez, accept, accepted, accepts, allowed, autorise, autorisee, autorises, autorisees, permitted, interdit, interdits, forbidden, droit
+carry: velo, velos, bike, bikes, bicycle, bicycles, trottinette, trottinettes, scooter, scooters, poussette, poussettes, stroller, strollers, pushchair, pram, "siege auto", "car seat"
+luggage: bagage, bagages, baggage, baggages, valise, valises, luggage, suitcase, suitcases, "hand luggage", "carry on", "checked bag", "checked bags", poids, weight, dimensions, lourd, heavy
+cabin: cabine, cabin, soute, "a bord", "on board", onboard
+pet: chien, chiens, chiot, chiots, chat, chats, chaton, animal, animaux, "animal de compagnie", "animaux de compagnie", lapin, lapins, dog, dogs, puppy, cat, cats, kitten, pet, pets, rabbit
+assist: pmr, "mobilite reduite", "reduced mobility", mobilite, handicap, handicape, handicapee, handicapes, disabled, disability, "fauteuil roulant", fauteuil, wheelchair, wheelchairs, "personne agee", "personnes agees", elderly, "mineur non accompagne", "mineurs non accompagnes", "unaccompanied minor", "unaccompanied minors", unaccompanied, mineur, mineurs, accompagnement, malvoyant, aveugle, blind, sourd, deaf, assistance
+rebook: decaler, decale, rebook, rebooking, reschedule, rescheduled, "changer de vol", "changer mon vol", "change my flight", "change flight", "modifier mon vol", "changer la date", "change the date", "changer mon billet", "modifier mon billet", "change my ticket"
+checkin: enregistrement, enregistrer, enregistre, "check in", checkin, embarquement, embarquer, boarding, "carte d'embarquement", "boarding pass", "boarding card"
+takeaway: emporter, "a emporter", "sur place", takeaway, "take away", takeout, "take out", "click and collect", "click collect", pickup, "pick up"
+event: evenement, evenements, event, events, privatiser, privatisation, privatise, privatisee, "private hire", prive, privee, prives, privees, private, seminaire, seminaires, seminar, host, hosting, groupe, groupes, group, groups
+menu: menu, menus, "plat du jour", "plats du jour", "menu du jour", "menu enfant", "menus enfants", "kids menu", "carte des vins", "wine list", formule, formules, "dish of the day"
+network: reseau, reseaux, network, networks, "signal faible", "weak signal", "bad signal", "signal reseau", couverture, coverage, capte, capter, captent, antenne, antennes
+internet: "box fibre", "box internet", "offre fibre", internet, box, wifi, "wi fi", modem, routeur, router, adsl, vdsl, broadband
+fibre: fibre, fibres, fiber, ftth, "fibre optique", eligible, eligibilite, eligibility, raccordement, raccorder, raccorde, installation, installer, install, installed, technicien, technicienne, technician, "mise en service"
+sim: sim, esim, "e sim", "carte sim", "sim card", puk
+porting: portabilite, rio, "code rio", "garder mon numero", "conserver mon numero", "keep my number", "port my number", "keep my old number"
+operator: operateur, operateurs, operator, operators, carrier, carriers, provider, providers, fournisseur, fai
+roaming: roaming, itinerance, "hors europe", "outside europe"
+data: data, "donnees mobiles", gigas, giga, "internet mobile"
+allowed: entitled, accepte, acceptes, acceptee, acceptees, acceptez, accept, accepted, accepts, allowed, autorise, autorisee, autorises, autorisees, permitted, interdit, interdits, forbidden, droit
 `
 
 // contextConcepts say when, where or what, never which question: "how was
@@ -114,6 +131,7 @@ var contextConcepts = map[string]bool{
 	"~card": true, "~free": true, "~app": true, "~account": true,
 	"~change": true, "~signup": true, "~device": true, "~part": true, "~audience": true,
 	"~transport": true, "~next": true, "~belongings": true, "~allowed": true,
+	"~cabin": true,
 }
 
 // contextWeight is how much a context concept weighs against a word that says
@@ -151,10 +169,10 @@ sizes: quelle taille prendre | vous avez la taille au dessus | ca taille petit |
 tracking: ou en est ma commande | suivi de commande | numero de suivi | comment suivre mon colis | where is my order | how do i track my order | tracking number | order status
 not_received: je n'ai pas recu mon colis | ma commande est en retard | le livreur n'est jamais passe | colis marque livre mais rien recu | j'attends toujours ma commande | my order is late | the parcel says delivered but i have nothing | where is my package it should have arrived | ma commande n'est pas arrivee | colis perdu | mon colis est bloque | toujours rien recu | i haven't received my order | my package never arrived | my parcel is lost | order not delivered | still waiting for my order
 contact: comment vous contacter | quel est votre numero de telephone | votre adresse mail | comment joindre le service client | je peux vous appeler | je voudrais parler a quelqu'un | how can i contact you | what is your phone number | email address | how do i reach customer service | can i call you | is there a live chat | i want to talk to a human
-jobs: vous recrutez | vous avez des offres d'emploi | comment postuler | ou envoyer ma candidature | je cherche un stage | vous prenez des alternants | je voudrais travailler chez vous | are you hiring | any job openings | how do i apply | where can i send my cv | do you offer internships | can i work for you
+jobs: vous recrutez | vous recrutez des serveurs | on recherche un cuisinier | vous avez des offres d'emploi | comment postuler | ou envoyer ma candidature | je cherche un stage | vous prenez des alternants | je voudrais travailler chez vous | are you hiring | any job openings | how do i apply | where can i send my cv | do you offer internships | can i work for you
 prices: combien ca coute | c'est combien | combien pour | a partir de combien | vos prix | grille tarifaire | faire un devis | devis gratuit | c'est payant | how much is it | how much for | what are your prices | can i get a quote | rates | quel est le prix | c'est gratuit | quels sont vos tarifs | c'est cher | how much does it cost | what's the price | is it free | price list
 promotions: vous avez des promos | une reduction | tarif reduit | des remises pour les etudiants | les soldes commencent quand | do you do discounts | any offers on | reduced price | sale on now | un code promo | c'est quand les soldes | reduction etudiant | des offres en ce moment | any discount | do you have a promo code | when are the sales | student discount | any deals right now
-loyalty: carte de fidelite | programme de fidelite | points de fidelite | parrainage | loyalty card | loyalty program | reward points | referral program
+loyalty: carte de fidelite | programme de fidelite | points de fidelite | parrainage | cumuler des miles | depenser mes miles | loyalty card | loyalty program | reward points | referral program | frequent flyer | my miles balance
 payment: quels moyens de paiement | vous prenez la carte | payer par cheque | paiement en trois fois | vous acceptez les especes | pay in instalments | do you take cheques | which cards do you accept | can i pay with my phone | payer par carte | paiement en plusieurs fois | vous acceptez paypal | payer en especes | paiement sans contact | tickets restaurant acceptes | payment methods | can i pay by card | do you accept paypal | can i pay cash | do you take apple pay
 stock: c'est en stock | il en reste | vous l'avez en magasin | disponible en boutique | ca revient quand | vous allez en recevoir | do you have it in store | any left | will you restock | is it available in my size | c'est disponible en taille 42 | quand revient en stock | rupture de stock | is it in stock | when will it be back in stock | sold out | is it available
 stores: ou sont vos magasins | ou etes vous situes | quelle est votre adresse | comment venir chez vous | vous etes dans quel quartier | liste des magasins | what is your address | how do i get to the store | is there a branch near me | list of your shops | adresse de la boutique | magasin le plus proche | vous avez une boutique a paris | ou vous trouver | where are your stores | store near me | shop address | do you have a shop in london | where are you located
@@ -163,8 +181,8 @@ password: mot de passe oublie | mot de passe incorrect | je ne recois pas le mai
 cancel: annuler ma commande | annuler mon abonnement | resilier mon abonnement | resilier mon contrat | comment se desabonner | suspendre mon abonnement | mettre fin a mon contrat | cancel my order | cancel my subscription | cancel my membership | end my contract | unsubscribe | pause my membership
 damaged: article defectueux | recu casse | produit abime | mauvais article recu | item arrived damaged | broken product | defective item | wrong item received
 warranty: garantie | le produit est garanti | reparation sous garantie | c'est garanti combien de temps | duree de la garantie | warranty | is it under warranty | how long is the warranty | is it guaranteed
-invoice: je voudrais ma facture | une facture svp | ticket de caisse | i need an invoice | send me the receipt
-giftcard: carte cadeau | bon d'achat | gift card | gift voucher
+invoice: je voudrais ma facture | une facture svp | ticket de caisse | telecharger ma facture | ma facture est trop elevee | erreur sur ma facture | je ne comprends pas ma facture | montant preleve | i need an invoice | send me the receipt | download my bill | my bill is wrong | why is my bill so high | extra charges on my bill | billing error
+giftcard: carte cadeau | bon d'achat | bon cadeau | offrir une carte cadeau | utiliser ma carte cadeau | solde de ma carte cadeau | validite de la carte cadeau | gift card | gift voucher | use my gift card | balance on my gift card | buy a gift card
 bugs: le jeu crash | signaler un bug | ca ne marche pas | l'appli bug | ecran noir au lancement | ca plante | report a bug | the game crashes | the app is not working | it keeps freezing | error message | black screen
 servers: serveur down | le serveur est en maintenance | c'est en panne | je n'arrive pas a me connecter au serveur | servers down | is it down | outage | server status | can't connect to the server | maintenance today
 release: date de sortie | ca sort quand | quand sort le jeu | when does it come out | release date | launch date | is it out yet
@@ -188,7 +206,24 @@ lost_property: objets trouves | j'ai perdu un objet dans le bus | j'ai oublie me
 on_board: velo dans le train | les chiens sont acceptes | poussette dans le bus | bagages autorises | trottinette a bord | bikes on trains | can i bring my dog | are pets allowed | luggage allowed on board | can i take a stroller on the bus
 turnaround: combien de temps ca prend | en combien de temps c'est fait | delai de reparation | le jour meme | c'est pret quand | pendant que j'attends | how long does it take | how long will the repair take | same day service | when will it be ready | while you wait
 second_hand: produits reconditionnes | appareil d'occasion | vous rachetez les anciens appareils | reprise de mon ancien appareil | seconde main | refurbished devices | second hand | do you buy old devices | trade in my old device | pre-owned
-allergens: sans gluten | liste des allergenes | c'est vegan | sans lactose | allergie aux noix | gluten free | allergens | is it vegan | nut allergy | dairy free
+takeaway: a emporter | commander a emporter | vente a emporter | click and collect | passer prendre ma commande | retrait de la commande | take away | takeaway order | order for pickup | can i pick up my order | takeout
+events: privatiser la salle | privatiser le restaurant | organiser un evenement | evenement prive | menu de groupe | reserver pour un groupe | repas d'entreprise | seminaire | private hire | private event | group booking | can you host a private event | a large group
+menu: voir la carte | le menu du jour | plat du jour | menu enfant | menu du midi | la carte des vins | what's on the menu | can i see the menu | kids menu | lunch menu | drinks menu | set menu | dish of the day
+baggage: franchise bagages | combien de bagages | poids maximum de la valise | taille du bagage cabine | bagage en soute | bagage supplementaire | poussette et siege auto | baggage allowance | carry on size | hand luggage dimensions | checked bag | extra bag | weight limit | can i bring a stroller
+checkin: enregistrement en ligne | comment m'enregistrer | quand ouvre l'enregistrement | carte d'embarquement | imprimer ma carte d'embarquement | impossible de m'enregistrer | enregistrement a l'aeroport | online check in | when does check in open | boarding pass | print my boarding pass | check in at the airport | i can't check in
+rebook: changer mon vol | modifier mon vol | changer la date de mon billet | decaler mon vol | frais pour modifier un vol | changer de vol | corriger le nom sur mon billet | change my flight | rebook my flight | change the date of my ticket | correct the name on my booking | switch flights
+compensation: indemnisation pour un retard | j'ai droit a une indemnisation | reclamer une indemnisation | dedommagement pour un vol retarde | indemnisation d'un vol | compensation for a delay | am i entitled to compensation | delay compensation claim | flight compensation | claim compensation
+lost_luggage: ma valise n'est pas arrivee | bagage perdu | valise perdue | bagage endommage | valise abimee | reclamation bagage | mon bagage n'est pas sur le tapis | lost luggage | my bag didn't arrive | my suitcase is missing | damaged luggage | delayed baggage | baggage claim
+pets: voyager avec mon chien | voyager avec un animal | animaux en cabine | mon chat peut voyager | transport d'animaux | animal de compagnie | can i travel with my dog | pets in the cabin | pet policy | can i bring my cat | travelling with a pet
+assistance: assistance pmr | personne a mobilite reduite | fauteuil roulant a l'aeroport | aide pour une personne agee | mineur non accompagne | enfant qui voyage seul | assistance speciale | wheelchair assistance | reduced mobility | unaccompanied minor | help for a disabled passenger | special assistance | child travelling alone
+phone_plans: quels sont vos forfaits | forfait mobile | quel forfait choisir | offre box internet | prix de la box | forfait avec plus de data | mobile plans | which plan should i choose | home internet plans | sim only plan
+coverage: est ce que ca capte chez moi | couverture reseau | carte de couverture | reseau faible | reseau faible dans ma ville | signal faible | network coverage | coverage map | weak signal at home | do you have coverage in my town | bad reception
+outage: panne internet | internet coupe | un incident sur le reseau | panne de reseau | plus d'internet | coupure de la fibre | no internet | my internet is down | network outage | no signal | internet outage | broadband down
+sim: activer ma carte sim | ma carte sim est bloquee | commander une esim | remplacer ma carte sim | carte sim perdue | code puk | activate my sim | get an esim | my sim card is blocked | lost my sim card | replacement sim card
+porting: garder mon numero | code rio | portabilite du numero | changer d'operateur en gardant mon numero | transferer mon numero | keep my number | port my number | transfer my number to you | keep my old number when switching
+roaming: mon forfait a l'etranger | utiliser mon telephone a l'etranger | itinerance | appeler depuis l'etranger | internet a l'etranger | je pars en voyage hors europe | roaming | use my phone abroad | roaming charges | mobile data abroad | calls from abroad | does my plan work outside europe
+fibre: verifier mon eligibilite a la fibre | je suis eligible a la fibre | quand la fibre arrive chez moi | installation de la fibre | rendez-vous avec le technicien | raccordement a la fibre | can i get fibre at home | fibre eligibility | when will fiber be installed | technician appointment | fiber installation date
+allergens: sans gluten | liste des allergenes | c'est vegan | sans lactose | allergie aux noix | plats vegetariens | options vegetariennes | gluten free | allergens | is it vegan | nut allergy | dairy free | vegetarian options
 `
 
 // families are intents close enough that an entry answering one answers the
@@ -200,6 +235,7 @@ var families = [][]string{
 	{"promotions", "loyalty", "giftcard"},
 	{"account", "password"},
 	{"bugs", "servers"},
+	{"subscription", "phone_plans"},
 	{"contact", "booking"},
 }
 

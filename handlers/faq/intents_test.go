@@ -131,7 +131,8 @@ func TestWithLearned(t *testing.T) {
 }
 
 // Words read by their place: "combien" and "how much" alone ask a price,
-// "combien de temps" and "how long" a duration; "en cours" is no class; a
+// "combien de temps" and "how long" a duration; "en cours" is no class;
+// "j'arrive pas à" is "I can't", where "mon colis arrive" is a delivery; a
 // number weighs as a context.
 func TestReadAsks(t *testing.T) {
 	m := &Matcher{}
@@ -146,6 +147,9 @@ func TestReadAsks(t *testing.T) {
 		{"how long does it take", []string{"~duration", "tak"}},
 		{"how much time", []string{"~duration"}},
 		{"commande en cours", []string{"command"}},
+		{"j'arrive pas à payer", []string{"pay"}},
+		{"je n'arrive plus a payer", []string{"pay"}},
+		{"mon colis arrive quand", []string{"colis", "arr"}},
 		{"ligne 4", []string{"lign", "#4"}},
 	} {
 		var got []string
@@ -163,8 +167,9 @@ func TestReadAsks(t *testing.T) {
 // An FAQ of another trade is understood with its own objects: a bus
 // company's public asks about buses without saying "horaires" (enough, with
 // three examples, to put the entry before a CM), a repair shop's about
-// phones; and a question of opinion that does not address the brand is not
-// answered.
+// phones, an airline's about luggage apart from pets, an operator's about
+// its network; and a question of opinion that does not address the brand,
+// or praise, is not answered.
 func TestIntentsOfOtherTrades(t *testing.T) {
 	transit, err := NewMatcher(Config{QuestionsOnly: true, Entries: []rules.FAQEntry{
 		{ID: "timetables", Questions: []string{"où trouver les horaires des bus ?", "where can I find the train timetables?"}, Answer: map[string]string{"": "/horaires"}},
@@ -182,10 +187,33 @@ func TestIntentsOfOtherTrades(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	airline, err := NewMatcher(Config{QuestionsOnly: true, Entries: []rules.FAQEntry{
+		{ID: "baggage", Questions: []string{"quelle est la franchise bagages ?", "what's the baggage allowance?"}, Answer: map[string]string{"": "23 kg"}},
+		{ID: "pets", Questions: []string{"je peux voyager avec mon chat ?", "can I fly with my dog?"}, Answer: map[string]string{"": "8 kg en cabine"}},
+		{ID: "change", Questions: []string{"comment changer mon vol ?", "can I change my flight?"}, Answer: map[string]string{"": "Mes voyages"}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	operator, err := NewMatcher(Config{QuestionsOnly: true, Entries: []rules.FAQEntry{
+		{ID: "porting", Questions: []string{"je veux garder mon numéro", "can I keep my number?"}, Answer: map[string]string{"": "3179"}},
+		{ID: "outage", Questions: []string{"il y a une panne ?", "my internet is down"}, Answer: map[string]string{"": "/incidents"}},
+		{ID: "plans", Questions: []string{"quels sont vos forfaits ?", "what plans do you offer?"}, Answer: map[string]string{"": "/offres"}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, tt := range []struct {
 		m          *Matcher
 		text, want string
 	}{
+		{airline, "un lapin en cabine c'est possible ?", "pets"},
+		{airline, "je voudrais décaler mon vol", "change"},
+		{airline, "how heavy can my suitcase be?", "baggage"},
+		{airline, "quelle est la meilleure compagnie aérienne ?", ""},
+		{operator, "code RIO svp", "porting"},
+		{operator, "coupure internet depuis ce matin", "outage"},
+		{operator, "merci pour la nouvelle box, trop contente", ""},
 		{transit, "y a des bus le dimanche ?", "desk timetables"},
 		{transit, "c'est combien l'aller simple", "tickets"},
 		{transit, "service des objets trouvés", "lost"},

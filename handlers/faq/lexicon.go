@@ -52,7 +52,7 @@ var stopWords = set(`
 	n plus tres bien tout tous toute toutes mais donc alors si oui non merci bonjour
 	salut coucou bonsoir hello svp stp plait vous faut peut peux pouvez puis pourrais
 	pourriez pourrait veux veut voudrais voudrait voulais voulez aimerais aimerait sais
-	savez savoir dire dites fait faire fais quelqu quelque un une aujourd hui encore
+	savez savoir dire dites fait faire fais faites quelqu quelque un une aujourd hui encore
 	deja vraiment juste aussi comme ici voila ya bah ben euh hein svp stp merci
 	besoin question questions info information informations renseignement
 	renseignements aide aider aidez demander demande vais va vont allez allons

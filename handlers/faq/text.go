@@ -190,7 +190,8 @@ func words(text string) []word {
 // price, "combien de temps", "combien de jours", "how long" and "how much
 // time" a duration (where "temps", "long" and "time" alone say little),
 // "combien de salles" a count;
-// and "en cours" (in progress) is no class.
+// "en cours" (in progress) is no class; and "je n'arrive pas à" is "I can't",
+// no delivery that has not arrived.
 func readAsks(ws []word) {
 	for i := range ws {
 		next := ""
@@ -221,6 +222,10 @@ func readAsks(ws []word) {
 			}
 		case "cours":
 			if i > 0 && ws[i-1].folded == "en" {
+				ws[i].stem = ""
+			}
+		case "arrive", "arrives", "arrivez", "arrivons":
+			if next == "a" || (next == "pas" || next == "plus") && i+2 < len(ws) && ws[i+2].folded == "a" {
 				ws[i].stem = ""
 			}
 		}
