@@ -156,7 +156,7 @@ type alert struct {
 	place []action
 	// whenSrc is its condition on one line, for the reason of place's match.
 	whenSrc string
-	hits  []int // indexes into alertSet.hits, for AlertCheck.Count
+	hits    []int // indexes into alertSet.hits, for AlertCheck.Count
 }
 
 // alertEnv is what an alert's condition sees.

@@ -2,8 +2,8 @@ package report_test
 
 import (
 	"bytes"
-	"errors"
 	"context"
+	"errors"
 	"fmt"
 	"image/png"
 	"strings"
