@@ -11,6 +11,8 @@ test: vet
 
 vet:
 	$(GO) vet ./...
+	@unformatted=$$("$$($(GO) env GOROOT)/bin/gofmt" -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$unformatted" ]; then echo "gofmt -w these files:"; echo "$$unformatted"; exit 1; fi
 
 # VERSION is stamped into the binaries (vigie version): the git tag or commit.
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
