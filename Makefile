@@ -71,8 +71,9 @@ DATA ?= ../shared/data
 models: build
 	bin/vigie train --label spam --negatives ok,abuse --out models/spam.bin \
 	  $(DATA)/youtube-spam.dev.jsonl $(DATA)/abuse-en.dev.jsonl $(DATA)/abuse-fr.dev.jsonl
-	bin/vigie train --label abuse --grams=false --out models/abuse.bin \
-	  $(DATA)/abuse-en.dev.jsonl $(DATA)/abuse-fr.dev.jsonl
+	bin/vigie train --label abuse --negatives ok,spam --grams=false --bits 20 --epochs 16 \
+	  --caught-weight 0.2 --config rules.example.yaml --model abuse --out models/abuse.bin \
+	  $(DATA)/abuse-en.dev.jsonl $(DATA)/abuse-fr.dev.jsonl $(DATA)/youtube-spam.dev.jsonl
 
 # Runs each fuzz target for FUZZTIME (make test already runs their seed corpora).
 fuzz:

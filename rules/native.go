@@ -241,6 +241,8 @@ func nativeIdent(name string) (nval, bool) {
 		return str(func(e *exprEnv) string { return e.ReplyTo })
 	case "fingerprint":
 		return str(func(e *exprEnv) string { return e.Fingerprint })
+	case "language":
+		return str(func(e *exprEnv) string { return e.Language })
 	case "attachments":
 		return num(func(e *exprEnv) int { return e.Attachments })
 	case "mentions":

@@ -26,6 +26,8 @@ import (
 //	fingerprint     stable hash of the normalised words (links and mentions left
 //	                out), "" without words: key a counter on it to see the same
 //	                text again, from one author or from many
+//	language        "fr" or "en" when the function words say so, "" when they
+//	                do not: a threshold or a rule for one language
 type signalEnv struct {
 	Words         int     `expr:"words"`
 	EmojiShare    float64 `expr:"emoji_share"`
@@ -38,6 +40,7 @@ type signalEnv struct {
 	Phones        int     `expr:"phones"`
 	Promo         int     `expr:"promo"`
 	Fingerprint   string  `expr:"fingerprint"`
+	Language      string  `expr:"language"`
 }
 
 func signalsOf(a *text.Analysis) signalEnv {
@@ -53,6 +56,7 @@ func signalsOf(a *text.Analysis) signalEnv {
 		Phones:        a.Phones,
 		Promo:         a.Promo,
 		Fingerprint:   a.Fingerprint,
+		Language:      a.Language,
 	}
 }
 

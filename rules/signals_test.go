@@ -56,6 +56,10 @@ rules:
     category: abuse
     when: has_any(text, lists.insults)
     do: [delete]
+  - name: english-shout
+    category: noise
+    when: language == "en" and caps > 0.9
+    do: [tag("shout")]
 `
 
 func TestSignals(t *testing.T) {
@@ -83,6 +87,8 @@ func TestSignals(t *testing.T) {
 		{"c1", "my mixtape drops tonight, go listen everybody please", ""},
 		{"c1", "my mixtape drops tonight go listen everybody please!!!", "near-copies"},
 		{"c1", "completely different words about the weather today", ""},
+		{"d1", "WHAT IS THIS, I CAN'T BELIEVE IT", "english-shout"},
+		{"d2", "MAIS C'EST PAS POSSIBLE CE TRUC", ""},
 	}
 	eng := rules.NewEngine(rs, memory.New(), rules.Options{})
 	for i, s := range steps {

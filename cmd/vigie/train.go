@@ -32,8 +32,9 @@ func (c *cli) train(ctx context.Context, args []string) int {
 	out := f.String("out", "", "write the model to `FILE` (like models/spam.bin)")
 	cv := f.Int("cv", 0, "do not write a model: measure one by `K`-fold cross-validation (each fold scored by a model trained on the others)")
 	threshold := f.Float64("threshold", 0.5, "with --cv, the score `T` above which a text counts as found, for the per-fold figures")
-	config := f.String("config", "", "with --cv and --model, also replay each held-out fold through the rule `FILE`, with the model of the other folds")
-	modelName := f.String("model", "", "with --cv and --config, the `NAME` of the model of the file's models: that the folds' models replace")
+	config := f.String("config", "", "with --model: with --cv, also replay each held-out fold through the rule `FILE`, with the model of the other folds; with --caught-weight, the rules that already find the label")
+	modelName := f.String("model", "", "with --config, the `NAME` of the model of the file's models: that the folds' models replace, and that is switched off to see what the rules find without it")
+	caughtWeight := f.Float64("caught-weight", 1, "with --config and --model, the `WEIGHT` of an example the rule file already finds without the model (an enforced rule of the label's category), an ordinary example's being 1: below 1, the model spends its weights on what the rules miss")
 	fromStore := f.Bool("from-store", false, "learn from the desk's decisions too: a case kept or a bot decision overturned is negative, a case of the label's category deleted, hidden, timed out, kicked or banned positive")
 	redisURL := f.String("redis", "", "with --from-store, the Redis at `URL` that vigie run uses (env VIGIE_REDIS_URL)")
 	correction := f.Float64("correction-weight", 3, "with --from-store, the `WEIGHT` of an overturned bot decision (unhide, unban, untimeout), an ordinary example's being 1")
@@ -54,8 +55,12 @@ func (c *cli) train(ctx context.Context, args []string) int {
 		return f.usageError("--cv must be 2 or more")
 	case (*config != "") != (*modelName != ""):
 		return f.usageError("--config and --model go together")
-	case *config != "" && *cv == 0:
-		return f.usageError("--config needs --cv")
+	case *config != "" && *cv == 0 && *caughtWeight == 1:
+		return f.usageError("--config needs --cv or --caught-weight")
+	case *caughtWeight != 1 && *config == "":
+		return f.usageError("--caught-weight needs --config and --model: the rules that find the label")
+	case *caughtWeight <= 0:
+		return f.usageError("--caught-weight must be more than 0")
 	case len(files) == 0 && !*fromStore:
 		return f.usageError("no examples: give labelled JSON Lines files, or --from-store")
 	case *bits < classify.MinBits || *bits > classify.MaxBits:
@@ -93,6 +98,14 @@ func (c *cli) train(ctx context.Context, args []string) int {
 			return exitFail
 		}
 		fmt.Fprintf(c.stdout, "desk decisions: %s\n", n)
+	}
+	if *caughtWeight != 1 {
+		n, err := set.weighCaught(ctx, *config, *modelName, *label, *caughtWeight)
+		if err != nil {
+			fmt.Fprintf(c.stderr, "vigie train: %v\n", err)
+			return exitFail
+		}
+		fmt.Fprintf(c.stdout, "%s finds %d of the examples without the model: they weigh %g\n", *config, n, *caughtWeight)
 	}
 	if *cv > 0 {
 		return c.crossValidate(ctx, &set, *label, *cv, *threshold, opts, *config, *modelName)
@@ -477,6 +490,59 @@ func (c *cli) replayFold(ctx context.Context, set *exampleSet, held []int, f int
 		return *sc, nil
 	}
 	return replay.Score{}, errors.New("no event of the fold was labelled")
+}
+
+// weighCaught multiplies by weight the weight of the labelled files'
+// examples that the rule file, with its model name switched off, finds as
+// label (an enforced rule of that category matched), and returns how many
+// there were. What the word lists and patterns already find, the model need
+// not learn: weighed less, those examples leave the model's weights to what
+// the rules miss, which is all the model adds to them. The rules do not learn
+// from the examples, so a cross-validation stays fair.
+func (s *exampleSet) weighCaught(ctx context.Context, config, name, label string, weight float64) (int, error) {
+	rs, _, err := vigie.LoadRulesWith(config, rules.LoadOptions{Models: map[string]*classify.Model{name: nil}})
+	if err != nil {
+		return 0, err
+	}
+	if !hasModel(rs, name) {
+		return 0, fmt.Errorf("%s has no model %q in its models:", config, name)
+	}
+	n := 0
+	for f, file := range s.files {
+		var buf bytes.Buffer
+		for i, line := range s.lines {
+			if s.source[i] == f {
+				buf.Write(line)
+				buf.WriteByte('\n')
+			}
+		}
+		found := make(map[string]bool)
+		_, err := replay.Run(ctx, rs, []replay.Input{replay.Stream(file, &buf)}, replay.Options{Workers: 1,
+			Verdict: func(ev bot.Event, v bot.Verdict) {
+				for _, m := range v.Matches {
+					if m.Category == label && !m.Shadow {
+						found[ev.ID] = true
+					}
+				}
+			}})
+		if err != nil {
+			return 0, err
+		}
+		for i, line := range s.lines {
+			if s.source[i] != f {
+				continue
+			}
+			ev, err := bot.DecodeEvent(line)
+			if err == nil && found[ev.ID] {
+				if s.examples[i].Weight <= 0 {
+					s.examples[i].Weight = 1
+				}
+				s.examples[i].Weight *= weight
+				n++
+			}
+		}
+	}
+	return n, nil
 }
 
 func hasModel(rs *rules.Ruleset, name string) bool {

@@ -141,6 +141,49 @@ func TestTrainCrossValidates(t *testing.T) {
 	}
 }
 
+// --caught-weight weighs less the examples the rule file finds without the
+// model: here the four comments that say "subscribe", not those the shadow
+// rule would find.
+func TestTrainWeighsWhatTheRulesFind(t *testing.T) {
+	dir := t.TempDir()
+	model := filepath.Join(dir, "model", "spam.bin")
+	if r := run("train", "--label", "spam", "--out", model, "testdata/train.jsonl"); r.code != 0 {
+		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+	}
+	config := filepath.Join(dir, "rules.yaml")
+	rules := modelRules + `  - name: subscribe
+    category: spam
+    when: matches(text, '(?i)subscribe')
+    do: [delete]
+  - name: subscribe-shadow
+    category: spam
+    when: matches(text, '(?i)channel')
+    do: [delete]
+    mode: shadow
+`
+	if err := os.WriteFile(config, []byte(rules), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	weighed := filepath.Join(dir, "weighed.bin")
+	r := run("train", "--label", "spam", "--caught-weight", "0.5", "--config", config, "--model", "spam", "--out", weighed, "testdata/train.jsonl")
+	if r.code != 0 || !strings.Contains(r.stdout, config+" finds 4 of the examples without the model: they weigh 0.5\n") {
+		t.Fatalf("exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	plain, _ := os.ReadFile(model)
+	if got, _ := os.ReadFile(weighed); bytes.Equal(got, plain) {
+		t.Error("the examples the rules find weigh as much as the others")
+	}
+	for _, c := range [][]string{
+		{"train", "--label", "spam", "--caught-weight", "0.5", "--out", "x.bin", "testdata/train.jsonl"},
+		{"train", "--label", "spam", "--caught-weight", "0", "--config", config, "--model", "spam", "--out", "x.bin", "testdata/train.jsonl"},
+		{"train", "--label", "spam", "--config", config, "--model", "spam", "--out", "x.bin", "testdata/train.jsonl"},
+	} {
+		if r := run(c...); r.code != 2 {
+			t.Errorf("%v: exit %d, want 2 (stderr %q)", c, r.code, r.stderr)
+		}
+	}
+}
+
 // decided opens a case for text and decides it.
 func decided(t *testing.T, st store.Store, id, text, category, outcome string, at time.Time) {
 	t.Helper()

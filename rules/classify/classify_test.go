@@ -66,6 +66,56 @@ func TestTrainSeparatesAndReadsDisguises(t *testing.T) {
 	}
 }
 
+// A word is read in its language: "retard" is a delay in French and a slur in
+// English, and a model that learnt both tells them apart.
+func TestWordsAreReadInTheirLanguage(t *testing.T) {
+	// every word and pair of words is as often in a positive as in a
+	// negative: only "retard" in its language tells them apart
+	exs := []Example{
+		{Text: "retard oh the", Positive: true}, {Text: "connard oh le", Positive: true},
+		{Text: "game oh the"}, {Text: "retard oh le"},
+	}
+	m, err := Train("abuse", exs, Options{Bits: 14, Epochs: 30, NoGrams: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	en, fr := score(m, "retard oh the"), score(m, "retard oh le")
+	if en <= 0.6 || fr >= 0.4 {
+		t.Errorf("score(English retard) = %.3f, score(French retard) = %.3f: want above 0.6 and below 0.4", en, fr)
+	}
+}
+
+// A word's first letters are features, so that an inflection or a spelling
+// shares what the model learnt of the word; a word's middle is not.
+func TestPrefixes(t *testing.T) {
+	words := func(s string) map[uint32]bool {
+		var f Features
+		f.Extract(text.Analyze(s))
+		out := make(map[uint32]bool)
+		for _, h := range f.Words {
+			out[h] = true
+		}
+		return out
+	}
+	shared := func(a, b string) int {
+		n, wb := 0, words(b)
+		for h := range words(a) {
+			if wb[h] {
+				n++
+			}
+		}
+		return n
+	}
+	if n := shared("bitches", "bitchez"); n != 2 { // "bitch", "bitche"
+		t.Errorf("bitches and bitchez share %d features, want 2", n)
+	}
+	for _, pair := range [][2]string{{"bitches", "bitcoin"}, {"class", "assassin"}} {
+		if n := shared(pair[0], pair[1]); n != 0 {
+			t.Errorf("%s and %s share %d features, want 0", pair[0], pair[1], n)
+		}
+	}
+}
+
 func TestTrainIsReproducible(t *testing.T) {
 	a, err := Train("spam", toy(), Options{Bits: 12, Seed: 7})
 	if err != nil {
@@ -125,7 +175,7 @@ func TestFileRoundTripAndRefusals(t *testing.T) {
 		{"changed", flipped, "corrupt model file: checksum mismatch"},
 		{"empty after the magic", []byte(magic), "corrupt model file: cut short"},
 		{"another format", withVersion(9, FeatureVersion), "model file format 9, this vigie reads format 1"},
-		{"other features", withVersion(formatVersion, 9), "model trained on features version 9, this vigie computes version 1"},
+		{"other features", withVersion(formatVersion, 9), "model trained on features version 9, this vigie computes version 2"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var m Model

@@ -9,7 +9,7 @@ import (
 // FeatureVersion names the way features are computed. A model remembers the
 // version it was trained with and is refused by a vigie that computes them
 // another way: its weights would be read against features they never saw.
-const FeatureVersion = 1
+const FeatureVersion = 2
 
 // Char n-grams run from minGram to maxGram bytes over each word padded with a
 // space on both sides (" free " gives " f", " fr", …, "ee "): the folded words
@@ -28,9 +28,20 @@ const (
 	maxWords = 200
 )
 
-// Features are the hashed features of one text: Words are the words, word
-// pairs and link parts, Grams the character n-grams of the words, Shape the
-// features of the message's form (links, domains, mentions, capitals, emoji),
+// A word's first letters are features too, from minPrefix to maxPrefix bytes
+// when the word is longer: they carry the inflections and spellings of a word
+// ("bitchez", "niggah", "fuckin") that a word list and the words alone miss,
+// without reading a word's middle as the n-grams do ("ass" is not in
+// "class").
+const (
+	minPrefix = 5
+	maxPrefix = 6
+)
+
+// Features are the hashed features of one text: Words are the words (each
+// also with the text's language), their first letters, word pairs and link
+// parts, Grams the character n-grams of the words, Shape the features of the
+// message's form (links, domains, mentions, capitals, emoji),
 // each counted once. A model weighs the words (and the n-grams, if it reads
 // them) scaled by one over the square root of their number, so that a long
 // text does not score high for its length alone. A Features is reused from
@@ -51,6 +62,8 @@ const (
 	nsLink
 	nsDomain
 	nsShape
+	nsPrefix
+	nsLang
 )
 
 // Extract computes the features of an analysed text into f.
@@ -58,6 +71,15 @@ func (f *Features) Extract(a *text.Analysis) {
 	f.Words, f.Grams, f.Shape = f.Words[:0], f.Grams[:0], f.Shape[:0]
 	var prev uint32 // hash of the previous plain word, 0 at the start
 	words, mentions := 0, 0
+	// lang tells the words of a French text from the same words in an
+	// English one: "retard" is a delay in one and a slur in the other.
+	var lang uint32 // "fr" or "en" as a number, 0 when the language is not known
+	switch a.Language {
+	case "fr":
+		lang = 0x6672
+	case "en":
+		lang = 0x656e
+	}
 	a.EachWord(func(w []byte, kind text.WordKind) {
 		if words >= maxWords {
 			return
@@ -75,10 +97,16 @@ func (f *Features) Extract(a *text.Analysis) {
 		}
 		h := hashBytes(nsWord, w)
 		f.Words = append(f.Words, h)
+		if lang != 0 {
+			f.Words = append(f.Words, mix32(uint32(nsLang)<<24^lang^h*0x9e3779b1))
+		}
 		if prev != 0 {
 			f.Words = append(f.Words, mix32(uint32(nsPair)<<24^prev*0x9e3779b1^h))
 		}
 		prev = h
+		for n := minPrefix; n <= maxPrefix && n < len(w); n++ {
+			f.Words = append(f.Words, hashBytes(nsPrefix, w[:n]))
+		}
 		f.grams(w)
 	})
 	for _, d := range a.Domains {

@@ -1,7 +1,8 @@
 // Package classify is a small text classifier for the rule file's score():
-// a logistic regression over hashed features of the folded text (words, word
-// pairs, character n-grams) and of the message's form (links, domains,
-// mentions, capitals), trained in seconds by vigie train on labelled events,
+// a logistic regression over hashed features of the folded text (words, the
+// words in the text's language, their first letters, word pairs, character
+// n-grams) and of the message's form (links, domains, mentions, capitals),
+// trained in seconds by vigie train on labelled events,
 // and scored in microseconds with no service and nothing fetched at run time.
 package classify
 

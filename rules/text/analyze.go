@@ -58,6 +58,11 @@ type Analysis struct {
 	// keyed on it counts copies of a text across authors (a raid); keyed on the
 	// author and it, one author's copies.
 	Fingerprint string
+	// Language is "fr" or "en" when the text's function words say so ("le",
+	// "est", "pas"; "the", "is", "you"), "" when they do not (too few, as many
+	// of each, another language): rules and thresholds that depend on the
+	// language read it.
+	Language string
 
 	toks  []token
 	buf   []byte

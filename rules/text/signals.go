@@ -121,12 +121,13 @@ func wordHash(b []byte) uint64 {
 	return mix64(h ^ tail)
 }
 
-// fingerprint sets Fingerprint: 16 hex digits of a hash of the words in order,
+// fingerprint sets Fingerprint and Language: 16 hex digits of a hash of the words in order,
 // normalised (case, accents, look-alikes, leetspeak, stretching), links and
 // mentions left out; "" when no word is left. It counts Words on the way.
 func (a *Analysis) fingerprint() {
 	h := uint64(hashSeed)
 	n, next := 0, 0
+	fr, en := 0, 0
 	for i := range a.toks {
 		t := &a.toks[i]
 		for next < len(a.spans) && a.spans[next].hi <= t.src.lo {
@@ -148,6 +149,18 @@ func (a *Analysis) fingerprint() {
 		}
 		h = mix64(h ^ w)
 		n++
+		switch functionWords[w] {
+		case langFrench:
+			fr++
+		case langEnglish:
+			en++
+		}
+	}
+	switch {
+	case fr > en:
+		a.Language = "fr"
+	case en > fr:
+		a.Language = "en"
 	}
 	if n == 0 {
 		return
