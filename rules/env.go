@@ -117,7 +117,9 @@ type evalState struct {
 	// while not computed.
 	features classify.Features
 	featured bool
-	scores   []float64
+	// grammed: the features' n-grams were added, for a model that reads them
+	grammed bool
+	scores  []float64
 	// built is the bytes of text the running expression has built so far
 	// (budget.go); the engine sets it to 0 before each run.
 	built int

@@ -103,7 +103,8 @@ func scoreFn(p ...any) (any, error) {
 }
 
 // score is the event's score by m, computed once per event and model; the
-// features are extracted once per event for all the models.
+// features are extracted once per event for all the models, their n-grams
+// only when a model that reads them asks.
 func (st *evalState) score(m *modelRef) float64 {
 	if m.m == nil || st.analysis == nil {
 		return 0
@@ -115,8 +116,15 @@ func (st *evalState) score(m *modelRef) float64 {
 		return s
 	}
 	if !st.featured {
-		st.features.Extract(st.analysis)
+		st.features.ExtractLean(st.analysis)
 		st.featured = true
+	}
+	if m.m.Grams() && !st.grammed {
+		// the n-grams are most of the features' work, and only a model
+		// that reads them asks for them (the starter pack's spam model, of
+		// comments only)
+		st.features.AddGrams(st.analysis)
+		st.grammed = true
 	}
 	s := m.m.Score(&st.features)
 	st.scores[m.index] = s

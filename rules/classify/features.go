@@ -68,6 +68,15 @@ const (
 
 // Extract computes the features of an analysed text into f.
 func (f *Features) Extract(a *text.Analysis) {
+	f.ExtractLean(a)
+	f.AddGrams(a)
+}
+
+// ExtractLean computes the features of an analysed text into f but the
+// character n-grams, which are most of the work and which a model that does
+// not read them (Model.Grams) has no use for: the engine adds them with
+// AddGrams only when such a model asks.
+func (f *Features) ExtractLean(a *text.Analysis) {
 	f.Words, f.Grams, f.Shape = f.Words[:0], f.Grams[:0], f.Shape[:0]
 	var prev uint32 // hash of the previous plain word, 0 at the start
 	words, mentions := 0, 0
@@ -107,8 +116,12 @@ func (f *Features) Extract(a *text.Analysis) {
 		for n := minPrefix; n <= maxPrefix && n < len(w); n++ {
 			f.Words = append(f.Words, hashBytes(nsPrefix, w[:n]))
 		}
-		f.grams(w)
 	})
+	f.shapeOf(a, mentions)
+}
+
+// shapeOf appends the features of the message's form.
+func (f *Features) shapeOf(a *text.Analysis, mentions int) {
 	for _, d := range a.Domains {
 		f.Shape = append(f.Shape, hashString(nsDomain, d))
 	}
@@ -124,6 +137,24 @@ func (f *Features) Extract(a *text.Analysis) {
 	f.shape('$', bucket(a.Wallets, 0, 1))
 	f.shape('@', bucket(a.Emails+a.Phones, 0, 1))
 	f.shape('b', 0) // the bias: a feature every text has
+}
+
+// AddGrams sets the character n-grams of f, which ExtractLean left out, from
+// the same analysed text: those of the plain words among the first maxWords,
+// in the order Extract would have made them.
+func (f *Features) AddGrams(a *text.Analysis) {
+	f.Grams = f.Grams[:0]
+	words := 0
+	a.EachWord(func(w []byte, kind text.WordKind) {
+		if words >= maxWords {
+			return
+		}
+		words++
+		if kind == text.WordMention || kind == text.WordLink {
+			return
+		}
+		f.grams(w)
+	})
 }
 
 // grams appends the n-grams of w padded with spaces.

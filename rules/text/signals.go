@@ -265,12 +265,13 @@ func (a *Analysis) SketchSums() (sums [SketchBands]uint64, ok bool) {
 	if len(hashes) < sketchMinWords {
 		return sums, false
 	}
-	for _, x := range hashes {
-		for r := range mins {
-			if h := mix64(x ^ sketchSeeds[r]); h < mins[r] {
-				mins[r] = h
-			}
+	// row by row, its least hash held in a register over the words
+	for r := range mins {
+		seed, least := sketchSeeds[r], mins[r]
+		for _, x := range hashes {
+			least = min(least, mix64(x^seed))
 		}
+		mins[r] = least
 	}
 	for b := range sums {
 		h := uint64(hashSeed) ^ uint64(b)

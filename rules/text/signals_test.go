@@ -227,13 +227,18 @@ func TestSketch(t *testing.T) {
 }
 
 func TestSketchesAreSketch(t *testing.T) {
-	for _, s := range []string{"", "ok", "gg wp les amis", "check out my new channel on youtube please",
-		"Salut à tous, venez voir ma chaîne https://youtu.be/x et abonnez-vous", "c o n n a r d de la forêt noire ce soir"} {
-		a := Analyze(s)
-		all := a.Sketches()
-		for b := range SketchBands {
-			if all[b] != a.Sketch(b) {
-				t.Errorf("%q: Sketches()[%d] = %q, Sketch(%d) = %q", s, b, all[b], b, a.Sketch(b))
+	texts := append([]string{"", "ok", "gg wp les amis", "check out my new channel on youtube please",
+		"Salut à tous, venez voir ma chaîne https://youtu.be/x et abonnez-vous", "c o n n a r d de la forêt noire ce soir"},
+		benchMessages...)
+	var into Analysis // the engine's way, with the words' hashes kept
+	for _, s := range texts {
+		AnalyzeInto(&into, s)
+		for _, a := range []*Analysis{Analyze(s), &into} {
+			all := a.Sketches()
+			for b := range SketchBands {
+				if all[b] != a.Sketch(b) {
+					t.Errorf("%q: Sketches()[%d] = %q, Sketch(%d) = %q", s, b, all[b], b, a.Sketch(b))
+				}
 			}
 		}
 	}

@@ -102,10 +102,15 @@ func tokenize(s string, buf []byte, toks []token, cens []censoredWord, links []s
 			}
 			// ASCII, most of the text: fold inline.
 			switch {
-			case 'a' <= c && c <= 'z', '0' <= c && c <= '9', c == '@', c == '$':
+			case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z':
+				// a run of letters, most of a word: the first through
+				// addWord, which opens the token if need be, the others
+				// appended at once
+				z.addWord(rune(c | 0x20))
+				i = z.letters(s, i+1)
+				continue
+			case '0' <= c && c <= '9', c == '@', c == '$':
 				z.addWord(rune(c))
-			case 'A' <= c && c <= 'Z':
-				z.addWord(rune(c + 'a' - 'A'))
 			case c < ' ' && !isASCIISpace(c), c == 0x7f:
 				// control characters: dropped, so they cannot split a word
 			default:
@@ -203,6 +208,35 @@ func (z *tokenizer) addWord(r rune) {
 		z.last, z.run = r, 1
 	}
 	z.cur.flags |= f
+}
+
+// letters appends the ASCII letters of s from i on to the open token, folded
+// to lower case, as addWord does one by one, and returns where they end. The
+// open token is of a spaced script (an ASCII letter ended any other).
+func (z *tokenizer) letters(s string, i int) int {
+	var f tokenFlags
+	start := i
+	for ; i < len(s); i++ {
+		c := s[i] | 0x20 // lower case, for a letter
+		if c < 'a' || c > 'z' {
+			break
+		}
+		z.buf = append(z.buf, c)
+		if rune(c) == z.last {
+			if z.run++; z.run >= 3 {
+				f |= stretch
+			}
+		} else {
+			z.last, z.run = rune(c), 1
+		}
+	}
+	if i > start {
+		z.runes += i - start
+		z.cur.form[0].hi = int32(len(z.buf))
+		z.cur.src.hi = int32(i)
+		z.cur.flags |= f | letter
+	}
+	return i
 }
 
 func (z *tokenizer) close() {

@@ -1,0 +1,124 @@
+package classify
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/vigie-bot/vigie/rules/text"
+)
+
+// extractOneLoop is Extract as it was written before ExtractLean and AddGrams
+// split it: the n-grams of each word made in the same pass as its words. The
+// split must give the same features in the same order, or a model's score
+// would move.
+func extractOneLoop(f *Features, a *text.Analysis) {
+	f.Words, f.Grams, f.Shape = f.Words[:0], f.Grams[:0], f.Shape[:0]
+	var prev uint32
+	words, mentions := 0, 0
+	var lang uint32
+	switch a.Language {
+	case "fr":
+		lang = 0x6672
+	case "en":
+		lang = 0x656e
+	}
+	a.EachWord(func(w []byte, kind text.WordKind) {
+		if words >= maxWords {
+			return
+		}
+		words++
+		switch kind {
+		case text.WordMention:
+			mentions++
+			prev = 0
+			return
+		case text.WordLink:
+			f.Words = append(f.Words, hashBytes(nsLink, w))
+			prev = 0
+			return
+		}
+		h := hashBytes(nsWord, w)
+		f.Words = append(f.Words, h)
+		if lang != 0 {
+			f.Words = append(f.Words, mix32(uint32(nsLang)<<24^lang^h*0x9e3779b1))
+		}
+		if prev != 0 {
+			f.Words = append(f.Words, mix32(uint32(nsPair)<<24^prev*0x9e3779b1^h))
+		}
+		prev = h
+		for n := minPrefix; n <= maxPrefix && n < len(w); n++ {
+			f.Words = append(f.Words, hashBytes(nsPrefix, w[:n]))
+		}
+		f.grams(w)
+	})
+	lean := Features{Shape: f.Shape}
+	lean.shapeOf(a, mentions)
+	f.Shape = lean.Shape
+}
+
+// checkSplit compares Extract, ExtractLean then AddGrams, and the one-pass
+// reference on s, features and scores.
+func checkSplit(t *testing.T, s string, models []*Model) {
+	t.Helper()
+	a := text.Analyze(s)
+	var ref, full, lean Features
+	extractOneLoop(&ref, a)
+	full.Extract(a)
+	lean.ExtractLean(a)
+	if len(lean.Grams) != 0 {
+		t.Fatalf("%q: ExtractLean made %d n-grams", s, len(lean.Grams))
+	}
+	leanWords := slices.Clone(lean.Words)
+	lean.AddGrams(a)
+	for _, c := range []struct {
+		name string
+		got  *Features
+	}{{"Extract", &full}, {"ExtractLean+AddGrams", &lean}} {
+		if !slices.Equal(c.got.Words, ref.Words) || !slices.Equal(c.got.Grams, ref.Grams) || !slices.Equal(c.got.Shape, ref.Shape) {
+			t.Fatalf("%q: %s differs from the one-pass features", s, c.name)
+		}
+	}
+	if !slices.Equal(leanWords, ref.Words) {
+		t.Fatalf("%q: ExtractLean's words differ", s)
+	}
+	for _, m := range models {
+		if got, want := m.Score(&lean), m.Score(&ref); got != want {
+			t.Fatalf("%q: model %s scores %v, want %v", s, m.Label, got, want)
+		}
+	}
+}
+
+func starterModels(tb testing.TB) []*Model {
+	var out []*Model
+	for _, name := range []string{"spam", "abuse"} {
+		m, err := Load("../../models/" + name + ".bin")
+		if err != nil {
+			tb.Fatal(err)
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+func TestExtractLeanThenGramsIsExtract(t *testing.T) {
+	models := starterModels(t)
+	texts := append(devTexts(t),
+		"", "ok", "check out my channel https://youtu.be/x and subscribe @bob",
+		"@a @b @c @d @e venez voir", "🔥🔥🔥 FREE NITRO discord.gg/abc 🔥🔥🔥",
+		strings.Repeat("mot ", 250), strings.Repeat("x", 300),
+		"c.h.e.c.k my ch4nnel, s u b s c r i b e", "Ｆｒｅｅ ｇｉｆｔ ｃａｒｄｓ")
+	for _, s := range texts {
+		checkSplit(t, s, models)
+	}
+}
+
+func FuzzExtractLean(f *testing.F) {
+	for _, s := range []string{"check out my channel", "@x t.me/y 0xdeadbeef", "ÉNORME vidéo ici"} {
+		f.Add(s)
+	}
+	models := starterModels(f)
+	f.Fuzz(func(t *testing.T, s string) {
+		checkSplit(t, s, models)
+	})
+}
