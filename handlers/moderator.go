@@ -484,7 +484,7 @@ func (m *Moderator) open(ctx context.Context, c store.Case) error {
 		m.casesGrouped.Inc()
 		// LogAttrs rather than Info: no boxing of each value, on a line
 		// that most matching events of a raid night write.
-		m.log.LogAttrs(ctx, slog.LevelInfo, "hit added to a case", slog.String("case", opened.ID),
+		logAttrs(ctx, m.log, slog.LevelInfo, "hit added to a case", slog.String("case", opened.ID),
 			slog.String("event", c.Event.Key()), slog.String("rule", c.Rule), slog.Int("count", opened.Count))
 		return nil
 	}
@@ -493,7 +493,7 @@ func (m *Moderator) open(ctx context.Context, c store.Case) error {
 	// The gauge follows this process's cases at once; DeliverCases sets it from
 	// the store now and then, for the cases of other processes.
 	m.casesOpen.Inc()
-	m.log.LogAttrs(ctx, slog.LevelInfo, "case opened", slog.String("case", c.ID),
+	logAttrs(ctx, m.log, slog.LevelInfo, "case opened", slog.String("case", c.ID),
 		slog.String("event", c.Event.Key()), slog.String("rule", c.Rule), slog.String("reason", c.Reason))
 	select {
 	case m.opened <- struct{}{}:

@@ -173,8 +173,10 @@ type daemon struct {
 	// observer follows the crisis alerts off the judging goroutines; nil
 	// until serve starts it (observer.go).
 	observer *observer
-	// answers are buffers for the verdicts' JSON (*[]byte), used again.
+	// answers are buffers for the verdicts' JSON (*[]byte), used again;
+	// bodies the same for the events' JSON as read.
 	answers sync.Pool
+	bodies  sync.Pool
 	// proxies are believed when they say a client came over HTTPS
 	// (VIGIE_TRUSTED_PROXIES); tlsCert and tlsKey, when set, make vigie
 	// serve HTTPS itself.
@@ -849,7 +851,7 @@ func (d *daemon) evaluate(ctx context.Context, ev bot.Event) (bot.Verdict, error
 		}
 		buf = appendAction(buf, a)
 	}
-	d.log.LogAttrs(ctx, slog.LevelInfo, "verdict", slog.String("event", ev.Key()),
+	logAttrs(ctx, d.log, slog.LevelInfo, "verdict", slog.String("event", ev.Key()),
 		slog.String("rules", string(buf[:names])), slog.String("actions", string(buf[names:])))
 	return v, nil
 }
