@@ -863,7 +863,7 @@ func appendAction(buf []byte, a bot.Action) []byte {
 	switch {
 	case a.Text != "":
 		buf = append(buf, '(')
-		buf = strconv.AppendQuote(buf, a.Text)
+		buf = appendQuote(buf, a.Text)
 		buf = append(buf, ')')
 	case a.Duration > 0:
 		buf = append(buf, '(')
@@ -871,6 +871,19 @@ func appendAction(buf []byte, a bot.Action) []byte {
 		buf = append(buf, ')')
 	}
 	return buf
+}
+
+// appendQuote is strconv.AppendQuote, which goes rune by rune, with a
+// quicker way for the usual warning: printable ASCII that needs no escape.
+func appendQuote(buf []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if b := s[i]; b < 0x20 || b >= 0x7f || b == '"' || b == '\\' {
+			return strconv.AppendQuote(buf, s)
+		}
+	}
+	buf = append(buf, '"')
+	buf = append(buf, s...)
+	return append(buf, '"')
 }
 
 // act carries out a verdict, in its place's lane. Its context is the daemon's
