@@ -810,7 +810,7 @@ func (d *daemon) carryOut(j job) {
 // evaluate runs the current rules on ev and counts what happened.
 func (d *daemon) evaluate(ctx context.Context, ev bot.Event) (bot.Verdict, error) {
 	d.lastHour.add(time.Now())
-	d.metrics.events.WithLabelValues(d.mod.Label(ev.Platform), kindLabel(ev.Kind)).Inc()
+	d.metrics.eventsBy.With([2]string{d.mod.Label(ev.Platform), kindLabel(ev.Kind)}).Inc()
 	l := d.current.Load()
 	start := time.Now()
 	as, err := l.engine.Assess(ctx, ev)
@@ -838,7 +838,7 @@ func (d *daemon) evaluate(ctx context.Context, ev bot.Event) (bot.Verdict, error
 		if m.Shadow {
 			mode = string(rules.ModeShadow)
 		}
-		d.metrics.ruleHits.WithLabelValues(m.Rule, m.Category, mode).Inc()
+		d.metrics.ruleHitsBy.With([3]string{m.Rule, m.Category, mode}).Inc()
 		if i > 0 {
 			buf = append(buf, ',')
 		}
