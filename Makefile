@@ -4,7 +4,7 @@
 GO ?= go
 FUZZTIME ?= 10s
 
-.PHONY: test vet build dist load bench bench-engine bench-instructions bench-http bench-redis bench-replay soak fuzz models
+.PHONY: test vet build dist load bench bench-engine bench-instructions bench-http bench-http-instructions bench-redis bench-replay soak fuzz models
 
 test: vet
 	.ci/with-chromium .ci/with-redis $(GO) test -race -count=1 ./...
@@ -121,6 +121,12 @@ bench-http: build load
 	echo "== vigie $$v/s, floor $$f/s: ratio $$(awk "BEGIN{printf \"%.2f\", $$v/$$f}");" \
 		"CPU per event: vigie $${vc}µs, floor $${fc}µs: ratio $$(awk "BEGIN{printf \"%.2f\", $$fc/$$vc}");" \
 		"p99 at $(BENCH_RATE)/s: $$p; log $$(wc -c <$$tmp/vigie.log) bytes"
+
+# Instructions per event of vigie run serving POST /v1/events one event at a
+# time, counted by valgrind (the same figure however busy the machine is);
+# BASE=<revision> puts that revision's beside it (.ci/bench-http-instructions).
+bench-http-instructions:
+	.ci/bench-http-instructions
 
 SOAK_ADDR ?= 127.0.0.1:18090
 SOAK_DURATION ?= 30m

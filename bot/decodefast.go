@@ -167,24 +167,24 @@ func (p *fastParser) object(field func(key []byte) bool) bool {
 // token reads a string at p.i and returns it quotes included, and whether it
 // holds an escape.
 func (p *fastParser) token() (raw []byte, escaped, ok bool) {
-	start := p.i
-	if p.i >= len(p.data) || p.data[p.i] != '"' {
+	// On locals rather than p's fields: a string's bytes are most of an
+	// event, and the loop then keeps its index in a register.
+	data, start := p.data, p.i
+	if start >= len(data) || data[start] != '"' {
 		return nil, false, false
 	}
-	p.i++
-	for p.i < len(p.data) {
-		c := p.data[p.i]
-		switch {
+	for i := start + 1; i < len(data); {
+		switch c := data[i]; {
 		case c == '"':
-			p.i++
-			return p.data[start:p.i], escaped, true
+			p.i = i + 1
+			return data[start:p.i], escaped, true
 		case c == '\\':
 			escaped = true
-			p.i += 2
+			i += 2
 		case c < 0x20:
 			return nil, false, false // not valid JSON
 		default:
-			p.i++
+			i++
 		}
 	}
 	return nil, false, false

@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/internal/countervec"
 	"github.com/vigie-bot/vigie/rules"
 	"github.com/vigie-bot/vigie/store"
 )
@@ -100,6 +101,10 @@ type Moderator struct {
 	// shiftHits counts rule hits by the mode they came in (office, after,
 	// paused) and rule.
 	shiftHits *prometheus.CounterVec
+	// actionsBy and shiftHitsBy are the counters of actions and shiftHits by
+	// label values, found once: every verdict moves a few.
+	actionsBy   *countervec.Memo[[3]string]
+	shiftHitsBy *countervec.Memo[[2]string]
 	// cardEdits counts the cards edited to show a decision, by the desk's
 	// platform and result (cards.go).
 	cardEdits *prometheus.CounterVec
@@ -165,6 +170,7 @@ func New(o Options) (*Moderator, error) {
 			Help: "Cards edited to show a case's decision, by the desk's platform and result (done, failed: left as they were).",
 		}, []string{"desk", "result"}),
 	}
+	m.actionsBy, m.shiftHitsBy = countervec.Of3(m.actions), countervec.Of2(m.shiftHits)
 	if m.log == nil {
 		m.log = slog.New(slog.DiscardHandler)
 	}
@@ -254,7 +260,7 @@ func (m *Moderator) Handle(ctx context.Context, ev bot.Event, v bot.Verdict) err
 	paused, _ := m.Paused()
 	mode := m.modeFor(ev)
 	for _, match := range v.Matches {
-		m.shiftHits.WithLabelValues(mode, match.Rule).Inc()
+		m.shiftHitsBy.With([2]string{mode, match.Rule}).Inc()
 	}
 	var errs []error
 	sctx, cancel := m.storeContext(ctx)
@@ -484,7 +490,7 @@ func (m *Moderator) open(ctx context.Context, c store.Case) error {
 		m.casesGrouped.Inc()
 		// LogAttrs rather than Info: no boxing of each value, on a line
 		// that most matching events of a raid night write.
-		m.log.LogAttrs(ctx, slog.LevelInfo, "hit added to a case", slog.String("case", opened.ID),
+		logAttrs(ctx, m.log, slog.LevelInfo, "hit added to a case", slog.String("case", opened.ID),
 			slog.String("event", c.Event.Key()), slog.String("rule", c.Rule), slog.Int("count", opened.Count))
 		return nil
 	}
@@ -493,7 +499,7 @@ func (m *Moderator) open(ctx context.Context, c store.Case) error {
 	// The gauge follows this process's cases at once; DeliverCases sets it from
 	// the store now and then, for the cases of other processes.
 	m.casesOpen.Inc()
-	m.log.LogAttrs(ctx, slog.LevelInfo, "case opened", slog.String("case", c.ID),
+	logAttrs(ctx, m.log, slog.LevelInfo, "case opened", slog.String("case", c.ID),
 		slog.String("event", c.Event.Key()), slog.String("rule", c.Rule), slog.String("reason", c.Reason))
 	select {
 	case m.opened <- struct{}{}:
@@ -668,7 +674,7 @@ func (m *Moderator) refreshOpenCases(ctx context.Context) {
 }
 
 func (m *Moderator) count(platform string, action bot.ActionKind, result string) {
-	m.actions.WithLabelValues(platform, string(action), result).Inc()
+	m.actionsBy.With([3]string{platform, string(action), result}).Inc()
 }
 
 func resultOf(err error) string {

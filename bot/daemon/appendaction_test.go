@@ -15,6 +15,9 @@ func TestAppendActionIsString(t *testing.T) {
 		{Kind: bot.ActTimeout, Duration: 10 * time.Minute},
 		{Kind: bot.ActBan, Duration: 7 * 24 * time.Hour},
 		{Kind: bot.ActWarn, Text: `no "links" here\n, é`},
+		{Kind: bot.ActWarn, Text: "Restons courtois / Please keep it civil"},
+		{Kind: bot.ActWarn, Text: "back\\slash"},
+		{Kind: bot.ActWarn, Text: "del\x7f"},
 		{Kind: bot.ActReply, Text: "line\nbreak\x00"},
 	} {
 		if got, want := string(appendAction([]byte("x "), a)), "x "+a.String(); got != want {

@@ -174,8 +174,10 @@ type daemon struct {
 	// observer follows the crisis alerts off the judging goroutines; nil
 	// until serve starts it (observer.go).
 	observer *observer
-	// answers are buffers for the verdicts' JSON (*[]byte), used again.
+	// answers are buffers for the verdicts' JSON (*[]byte), used again;
+	// bodies the same for the events' JSON as read.
 	answers sync.Pool
+	bodies  sync.Pool
 	// proxies are believed when they say a client came over HTTPS
 	// (VIGIE_TRUSTED_PROXIES); tlsCert and tlsKey, when set, make vigie
 	// serve HTTPS itself.
@@ -809,7 +811,7 @@ func (d *daemon) carryOut(j job) {
 // evaluate runs the current rules on ev and counts what happened.
 func (d *daemon) evaluate(ctx context.Context, ev bot.Event) (bot.Verdict, error) {
 	d.lastHour.add(time.Now())
-	d.metrics.events.WithLabelValues(d.mod.Label(ev.Platform), kindLabel(ev.Kind)).Inc()
+	d.metrics.eventsBy.With([2]string{d.mod.Label(ev.Platform), kindLabel(ev.Kind)}).Inc()
 	l := d.current.Load()
 	start := time.Now()
 	as, err := l.engine.Assess(ctx, ev)
@@ -837,7 +839,7 @@ func (d *daemon) evaluate(ctx context.Context, ev bot.Event) (bot.Verdict, error
 		if m.Shadow {
 			mode = string(rules.ModeShadow)
 		}
-		d.metrics.ruleHits.WithLabelValues(m.Rule, m.Category, mode).Inc()
+		d.metrics.ruleHitsBy.With([3]string{m.Rule, m.Category, mode}).Inc()
 		if i > 0 {
 			buf = append(buf, ',')
 		}
@@ -850,7 +852,7 @@ func (d *daemon) evaluate(ctx context.Context, ev bot.Event) (bot.Verdict, error
 		}
 		buf = appendAction(buf, a)
 	}
-	d.log.LogAttrs(ctx, slog.LevelInfo, "verdict", slog.String("event", ev.Key()),
+	logAttrs(ctx, d.log, slog.LevelInfo, "verdict", slog.String("event", ev.Key()),
 		slog.String("rules", string(buf[:names])), slog.String("actions", string(buf[names:])))
 	return v, nil
 }
@@ -862,7 +864,7 @@ func appendAction(buf []byte, a bot.Action) []byte {
 	switch {
 	case a.Text != "":
 		buf = append(buf, '(')
-		buf = strconv.AppendQuote(buf, a.Text)
+		buf = appendQuote(buf, a.Text)
 		buf = append(buf, ')')
 	case a.Duration > 0:
 		buf = append(buf, '(')
@@ -870,6 +872,19 @@ func appendAction(buf []byte, a bot.Action) []byte {
 		buf = append(buf, ')')
 	}
 	return buf
+}
+
+// appendQuote is strconv.AppendQuote, which goes rune by rune, with a
+// quicker way for the usual warning: printable ASCII that needs no escape.
+func appendQuote(buf []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if b := s[i]; b < 0x20 || b >= 0x7f || b == '"' || b == '\\' {
+			return strconv.AppendQuote(buf, s)
+		}
+	}
+	buf = append(buf, '"')
+	buf = append(buf, s...)
+	return append(buf, '"')
 }
 
 // act carries out a verdict, in its place's lane. Its context is the daemon's

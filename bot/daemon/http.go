@@ -217,7 +217,19 @@ func (d *daemon) handleEvent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer d.inflight.done()
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxEventBody))
+	// The body is read into a buffer used again by the next requests: the
+	// event decoded from it copies what it keeps.
+	bp, _ := d.bodies.Get().(*[]byte)
+	if bp == nil {
+		bp = new([]byte)
+	}
+	body, err := readBody((*bp)[:0], http.MaxBytesReader(w, r.Body, maxEventBody), r.ContentLength)
+	defer func() {
+		if cap(body) <= maxKeptAnswer {
+			*bp = body
+			d.bodies.Put(bp)
+		}
+	}()
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
@@ -279,6 +291,28 @@ func (d *daemon) handleEvent(w http.ResponseWriter, r *http.Request) {
 	}
 	d.writeVerdict(w, &answer)
 	d.carryOut(j)
+}
+
+// readBody reads r to its end after what buf holds, as io.ReadAll does, but
+// in buf's room, grown once to the length the request announced.
+func readBody(buf []byte, r io.Reader, announced int64) ([]byte, error) {
+	if announced > 0 && announced < maxEventBody {
+		// One more byte, for the end to be seen without growing.
+		buf = slices.Grow(buf, int(announced)+1)
+	}
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
 }
 
 // eventAnswer is what POST /v1/events answers: the verdict, and what the FAQ

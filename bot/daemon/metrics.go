@@ -3,13 +3,18 @@ package daemon
 import (
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/vigie-bot/vigie/internal/countervec"
 	"github.com/vigie-bot/vigie/rules"
 )
 
 // metrics are the daemon's own; the handlers register theirs (actions, cases).
 type metrics struct {
-	events     *prometheus.CounterVec
-	ruleHits   *prometheus.CounterVec
+	events   *prometheus.CounterVec
+	ruleHits *prometheus.CounterVec
+	// eventsBy and ruleHitsBy are their counters by label values, found
+	// once: every event moves them.
+	eventsBy   *countervec.Memo[[2]string]
+	ruleHitsBy *countervec.Memo[[3]string]
 	ruleErrors *prometheus.CounterVec
 	evaluation prometheus.Histogram
 	duplicates prometheus.Counter
@@ -81,6 +86,7 @@ func newMetrics(reg prometheus.Registerer, version string) *metrics {
 		ConstLabels: prometheus.Labels{"version": version},
 	})
 	build.Set(1)
+	m.eventsBy, m.ruleHitsBy = countervec.Of2(m.events), countervec.Of3(m.ruleHits)
 	for _, r := range []string{"resumed", "deferred"} {
 		m.recovered.WithLabelValues(r)
 	}
