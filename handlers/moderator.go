@@ -15,7 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/vigie-bot/vigie/bot"
-	"github.com/vigie-bot/vigie/internal/countervec"
+	"github.com/vigie-bot/vigie/handlers/countervec"
 	"github.com/vigie-bot/vigie/rules"
 	"github.com/vigie-bot/vigie/store"
 )

@@ -3,7 +3,7 @@ package daemon
 import (
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/vigie-bot/vigie/internal/countervec"
+	"github.com/vigie-bot/vigie/handlers/countervec"
 	"github.com/vigie-bot/vigie/rules"
 )
 
