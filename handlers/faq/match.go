@@ -367,9 +367,9 @@ func (m *Matcher) answerShare(e *entry, terms []string) float64 {
 // answerTie is how close the examples' two best entries must be for their
 // answers to pick between them. Measured on the brands' tuned sets: 0.05 to
 // 0.15 put the right entry first (on the desk) twice more and changed no
-// answer beside the point; a lift of the best entry's score by its answer's
-// share answered more questions right, but as many more beside the point,
-// and lifted recorded chat over the threshold (docs/faq.md).
+// answer beside the point. Adding the answer's share to a score was tried
+// too: every lift that answered more questions right also answered chit-chat
+// or recorded chat just under the threshold (docs/faq.md).
 const answerTie = 0.1
 
 // byAnswer puts first, of the two best candidates the examples find as
