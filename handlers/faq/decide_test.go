@@ -179,3 +179,24 @@ faq:
 		t.Errorf("tests = %+v", res)
 	}
 }
+
+// When the examples find two entries as close, the one whose answer has the
+// message's words goes first, with the score the examples gave the best.
+func TestAnswerBreaksNearTie(t *testing.T) {
+	for _, first := range []string{"quinto", "sexto"} {
+		answers := map[string]string{"quinto": "Le zorblax se range dans le grobul.", "sexto": "Le zorblax se range dans le grobul."}
+		answers[first] = "Le zorblax se range dans le flimzo."
+		cfg := Config{Language: "fr", Entries: []rules.FAQEntry{
+			{ID: "quinto", Questions: []string{"zorblax quinto ?"}, Answer: map[string]string{"fr": answers["quinto"]}},
+			{ID: "sexto", Questions: []string{"zorblax sexto ?"}, Answer: map[string]string{"fr": answers["sexto"]}},
+		}}
+		m, err := NewMatcher(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := m.Match("le zorblax dans le flimzo ?")
+		if len(r.Candidates) != 2 || r.Candidates[0].ID != first || r.Candidates[0].Score != r.Candidates[1].Score {
+			t.Errorf("answer about flimzo on %s: candidates %v, want %s first, the scores as the examples gave them", first, r.Candidates, first)
+		}
+	}
+}
