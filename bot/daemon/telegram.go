@@ -71,8 +71,11 @@ func telegramConnector(cfg Config, rs *rules.Ruleset, reg prometheus.Registerer)
 		WebhookSecret: cfg.Getenv("TELEGRAM_WEBHOOK_SECRET"),
 		// Every process receives; the one holding the lease registers.
 		WebhookElsewhere: mode == telegram.ModeWebhook,
-		Logger:           cfg.Logger,
-		Registerer:       reg,
+		// A batch committed before a shutdown is still handed over; the rest
+		// of the drain is for the workers to act on it.
+		DrainTimeout: cfg.ShutdownTimeout * 2 / 3,
+		Logger:       cfg.Logger,
+		Registerer:   reg,
 	})
 	if err != nil {
 		return Connector{}, err

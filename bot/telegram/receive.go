@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
 	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/bot/internal/drain"
 )
 
 // Run asks Telegram who the bot is, registers the desk's commands, then receives
@@ -197,15 +199,35 @@ func (c *Client) poll(ctx context.Context, out chan<- bot.Event, offsets Offsets
 			}
 			offset = next
 		}
-		for _, u := range batch {
-			if !c.seen.add(u.UpdateID) {
-				continue
-			}
-			if !c.dispatch(ctx, ctx, u, out) {
-				return nil
-			}
+		if !c.handOver(ctx, batch, out) {
+			return nil
 		}
 	}
+}
+
+// handOver dispatches a committed batch. Telegram does not send it again, so
+// a shutdown that comes in the middle does not cut it short: the rest is
+// still handed over for up to DrainTimeout, and what is left after is logged
+// by id. It reports whether the poller may go on (ctx still running).
+func (c *Client) handOver(ctx context.Context, batch []update, out chan<- bot.Event) bool {
+	bctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancel()
+	stop := context.AfterFunc(ctx, func() {
+		t := time.AfterFunc(c.cfg.DrainTimeout, cancel)
+		context.AfterFunc(bctx, func() { t.Stop() })
+	})
+	defer stop()
+	for i, u := range batch {
+		if !c.seen.add(u.UpdateID) {
+			continue
+		}
+		if !c.dispatch(bctx, bctx, u, out) {
+			c.log.Error(fmt.Sprintf("%d Telegram updates received but not evaluated before shutdown", len(batch)-i),
+				"lost", len(batch)-i, "updates", drain.Keys(batch[i:], func(u update) string { return strconv.Itoa(u.UpdateID) }))
+			return false
+		}
+	}
+	return ctx.Err() == nil
 }
 
 // updateID reads the update_id of an update that does not decode, 0 when

@@ -75,6 +75,10 @@ type Config struct {
 	WebhookSecret string
 	// PollTimeout is the long-polling wait of getUpdates. Default 50s.
 	PollTimeout time.Duration
+	// DrainTimeout bounds how long the poller, once its context is
+	// cancelled, still hands over the batch of updates it had committed:
+	// Telegram does not send them again. Default 10s.
+	DrainTimeout time.Duration
 	// HTTPClient makes the API calls. Default: a client without timeout (each
 	// call gets its own deadline).
 	HTTPClient *http.Client
@@ -188,6 +192,9 @@ func New(cfg Config) (*Client, error) {
 	}
 	if cfg.PollTimeout <= 0 {
 		cfg.PollTimeout = defaultPoll
+	}
+	if cfg.DrainTimeout <= 0 {
+		cfg.DrainTimeout = 10 * time.Second
 	}
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{}
