@@ -10,6 +10,7 @@ import (
 
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/bot/internal/desktest"
+	"github.com/vigie-bot/vigie/bot/internal/testsync"
 	"github.com/vigie-bot/vigie/handlers"
 	"github.com/vigie-bot/vigie/rules"
 	"github.com/vigie-bot/vigie/store"
@@ -122,6 +123,12 @@ func TestAcceptance(t *testing.T) {
 		if cs, _ := st.Case(context.Background(), caseID); cs.Status != store.CaseOpen || cs.Event.ID != fmtID(group.id, scam) {
 			t.Errorf("stored case = %+v", cs)
 		}
+		// The card is recorded once posted: a decision before that is shown
+		// on it by the delivery, which does not know the CM's name.
+		testsync.Eventually(t, "the card recorded", func() bool {
+			refs, _ := st.CaseCards(context.Background(), caseID)
+			return len(refs) == 1
+		})
 	})
 
 	t.Run("the same button from a stranger is refused", func(t *testing.T) {
