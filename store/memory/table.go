@@ -47,11 +47,15 @@ func tagged(tag, v uint64) uint64 { return tag<<tagShift | v }
 func msOf(t time.Time) int64 { return min(max(t.UnixMilli(), 0), int64(msMask)) }
 
 // table is an open-addressing hash table of 16-byte slots with linear
-// probing: one allocation per shard with no pointer for the garbage
-// collector to follow, where a Go map of the same entries costs about four
-// times as much (its groups, its load after growth, the tombstones of the
-// keys deleted). A deleted entry's followers are shifted back, so no
-// tombstone is left, and the sweep drops the expired entries in place.
+// probing, Robin Hood style: one allocation per shard with no pointer for
+// the garbage collector to follow, where a Go map of the same entries costs
+// about three times as much (its groups, its load after growth, the
+// tombstones of the keys deleted). An entry is placed so that a run holds
+// its entries in the order of their homes: a lookup stops at the first entry
+// further from home than it would be, so the table is filled to nine tenths
+// before it grows, by a quarter. A deleted entry's followers are shifted
+// back, so no tombstone is left, and the sweep drops the expired entries in
+// place.
 type table struct {
 	slots []slot
 	n     int
@@ -62,6 +66,14 @@ type table struct {
 func (t *table) home(fp uint64) int {
 	hi, _ := bits.Mul64(fp, uint64(len(t.slots)))
 	return int(hi)
+}
+
+// dist is how far slot i is from fp's home.
+func (t *table) dist(i int, fp uint64) int {
+	if d := i - t.home(fp); d >= 0 {
+		return d
+	}
+	return i - t.home(fp) + len(t.slots)
 }
 
 func (t *table) next(i int) int {
@@ -76,9 +88,9 @@ func (t *table) find(fp, tag uint64) int {
 	if t.n == 0 {
 		return -1
 	}
-	for i := t.home(fp); ; i = t.next(i) {
+	for i, d := t.home(fp), 0; ; i, d = t.next(i), d+1 {
 		s := &t.slots[i]
-		if s.fp == 0 {
+		if s.fp == 0 || t.dist(i, s.fp) < d {
 			return -1
 		}
 		if s.fp == fp && s.v>>tagShift&tagMask == tag {
@@ -87,38 +99,40 @@ func (t *table) find(fp, tag uint64) int {
 	}
 }
 
-// insert adds fp, not in the table, and returns its index; v carries the
-// tag already. The table grows by half once four fifths are used.
-func (t *table) insert(fp, v uint64) int {
-	if (t.n+1)*5 > len(t.slots)*4 {
-		t.resize(max(16, len(t.slots)*3/2))
+// insert adds fp, not in the table; v carries the tag already. The table
+// grows by a quarter once nine tenths are used.
+func (t *table) insert(fp, v uint64) {
+	if (t.n+1)*10 > len(t.slots)*9 {
+		t.resize(max(16, len(t.slots)*5/4))
 	}
-	i := t.home(fp)
-	for t.slots[i].fp != 0 {
-		i = t.next(i)
-	}
-	t.slots[i] = slot{fp, v}
-	t.n++
-	return i
+	t.place(slot{fp, v})
 }
 
-// del empties slot i, shifting back the entries after it that may move
-// closer to their home, so that every probe still finds its key.
+// place puts s in the first slot from its home whose entry is nearer to
+// its own home than s would be, and moves that entry on likewise.
+func (t *table) place(s slot) {
+	for i, d := t.home(s.fp), 0; ; i, d = t.next(i), d+1 {
+		o := t.slots[i]
+		if o.fp == 0 {
+			t.slots[i] = s
+			t.n++
+			return
+		}
+		if od := t.dist(i, o.fp); od < d {
+			t.slots[i], s, d = s, o, od
+		}
+	}
+}
+
+// del empties slot i, shifting back the entries after it down to the first
+// at its home or an empty slot, so that every probe still finds its key.
 func (t *table) del(i int) {
 	for {
-		j := i
-		for {
-			j = t.next(j)
-			if t.slots[j].fp == 0 {
-				t.slots[i] = slot{}
-				t.n--
-				return
-			}
-			h := t.home(t.slots[j].fp)
-			// j may move to i when its home is not in (i, j], cyclically.
-			if i <= j && (h <= i || h > j) || i > j && h <= i && h > j {
-				break
-			}
+		j := t.next(i)
+		if s := t.slots[j]; s.fp == 0 || t.dist(j, s.fp) == 0 {
+			t.slots[i] = slot{}
+			t.n--
+			return
 		}
 		t.slots[i] = t.slots[j]
 		i = j
@@ -152,8 +166,8 @@ func (t *table) deleteFunc(dead func(s slot) bool) {
 
 // shrink gives back the room of a table left mostly empty (after a burst).
 func (t *table) shrink() {
-	if len(t.slots) > 64 && t.n*5 < len(t.slots) {
-		t.resize(max(16, t.n*2))
+	if len(t.slots) > 64 && t.n*4 < len(t.slots) {
+		t.resize(max(16, t.n*3/2))
 	}
 }
 
@@ -162,12 +176,7 @@ func (t *table) resize(n int) {
 	t.slots, t.n = make([]slot, n), 0
 	for _, s := range old {
 		if s.fp != 0 {
-			i := t.home(s.fp)
-			for t.slots[i].fp != 0 {
-				i = t.next(i)
-			}
-			t.slots[i] = s
-			t.n++
+			t.place(s)
 		}
 	}
 }
