@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"math"
+	"runtime"
 	"slices"
 	"sort"
 	"sync"
@@ -337,8 +338,11 @@ func New(opts ...Option) *Store {
 		openBy:  make(map[string]int),
 		journal: make(map[string]store.JournalEntry),
 	}
+	ar := newArena()
+	runtime.AddCleanup(s, (*arena).release, ar)
 	for i := range s.shards {
 		sh := &s.shards[i]
+		sh.windows.arena, sh.seen.arena, sh.strikes.arena = ar, ar, ar
 		sh.strikesExp = math.MaxInt64
 		sh.maxSeen = cfg.maxSeen / n
 		sh.maxAuthors = cfg.maxAuthors / n

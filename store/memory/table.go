@@ -59,6 +59,8 @@ func msOf(t time.Time) int64 { return min(max(t.UnixMilli(), 0), int64(msMask)) 
 type table struct {
 	slots []slot
 	n     int
+	// arena is where the slots come from; nil takes them from the heap.
+	arena *arena
 }
 
 // home is where fp's probe starts: fp scaled to the table's length (the
@@ -173,12 +175,13 @@ func (t *table) shrink() {
 
 func (t *table) resize(n int) {
 	old := t.slots
-	t.slots, t.n = make([]slot, n), 0
+	t.slots, t.n = t.arena.alloc(n), 0
 	for _, s := range old {
 		if s.fp != 0 {
 			t.place(s)
 		}
 	}
+	t.arena.free(old)
 }
 
 // keepCode is a length in milliseconds as an 8-bit code of seconds, 3 bits
