@@ -1,17 +1,16 @@
 package memory
 
 import (
+	"math/rand/v2"
 	"testing"
-	"time"
 )
 
 // TestCell follows one counter from one timestamp to a ring and back: the
 // counts are those a ring alone would give, and the ring is given back as soon as one
 // timestamp is left.
 func TestCell(t *testing.T) {
-	const length = 10 * int64(time.Second)
-	const sec = int64(time.Second)
-	var c cell
+	const sec = int64(1000) // in milliseconds
+	const length = 10 * sec
 	steps := []struct {
 		at     int64
 		incr   bool
@@ -26,7 +25,7 @@ func TestCell(t *testing.T) {
 		{at: 114 * sec, want: 1, wantEx: 115 * sec},                         // 100 and 104 left: back to one
 		{at: 126 * sec, want: 0},                                            // empty
 	}
-	c = cell{one: 100 * sec, keep: 10}
+	c := cell{one: 100 * sec, keep: keepCode(length)}
 	sh := &shard{}
 	for i, s := range steps[1:] {
 		got := sh.observe(&c, s.at, length, s.incr, 100)
@@ -34,27 +33,100 @@ func TestCell(t *testing.T) {
 			t.Fatalf("step %d at %d: count %d ring %v expiry %d; want %d ring %v expiry %d",
 				i+1, s.at, got, c.ring != 0, c.expiry(), s.want, s.ring, s.wantEx)
 		}
+		// what the slot keeps gives the same cell back
+		if got > 0 {
+			if back := sh.unpack(c.pack(5)); back != c {
+				t.Fatalf("step %d: cell %+v is %+v once packed", i+1, c, back)
+			}
+		}
 	}
 	if len(sh.rings) != 1 || len(sh.freeRings) != 1 {
 		t.Errorf("%d rings, %d free; want the one given back", len(sh.rings), len(sh.freeRings))
 	}
 }
 
-// TestSweepGivesMapBack: once a burst's counters expired, the sweep rebuilds
-// the shard's map, which Go would not shrink.
-func TestSweepGivesMapBack(t *testing.T) {
-	sh := &shard{windows: map[hkey]cell{}, seen: map[hkey]int64{}, strikes: map[hkey]strikeList{}, strikesExp: 1 << 62}
+// TestKeepCode: a window is kept at least as long as it lasts, at most a
+// quarter longer.
+func TestKeepCode(t *testing.T) {
+	for _, ms := range []int64{0, 1, 999, 1000, 7000, 8000, 9500, 10_000, 60_000, 600_000, 3_600_000, 86_400_000, 30 * 86_400_000, 1 << 40} {
+		got := keepOfCode(keepCode(ms))
+		if got < ms || got > ms+ms/4+1000 {
+			t.Errorf("window %d ms is kept %d ms", ms, got)
+		}
+	}
+}
+
+// TestTable runs random inserts, deletions and sweeps against a Go map:
+// every key stays found after the entries before it were shifted back, and
+// none comes back once deleted.
+func TestTable(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(1, 2))
+	var tb table
+	want := map[uint64]uint64{}
+	// few distinct fingerprints, so that runs are long and wrap around
+	keys := make([]uint64, 3000)
+	for i := range keys {
+		keys[i] = rnd.Uint64() | 1
+		if i%3 == 0 {
+			keys[i] = ^(uint64(i) << 50) // crowded at the end of the table: runs wrap around
+		}
+	}
+	check := func(step int) {
+		t.Helper()
+		if tb.n != len(want) {
+			t.Fatalf("step %d: table holds %d, want %d", step, tb.n, len(want))
+		}
+		for _, fp := range keys {
+			i := tb.find(fp, 3)
+			v, ok := want[fp]
+			if (i >= 0) != ok || ok && tb.slots[i].v != v {
+				t.Fatalf("step %d: key %x found at %d, want %v", step, fp, i, ok)
+			}
+		}
+	}
+	for step := range 20_000 {
+		fp := keys[rnd.IntN(len(keys))]
+		i := tb.find(fp, 3)
+		switch {
+		case i < 0:
+			v := tagged(3, uint64(step))
+			tb.insert(fp, v)
+			want[fp] = v
+		case rnd.IntN(2) == 0:
+			tb.del(i)
+			delete(want, fp)
+		}
+		if step%2000 == 1999 {
+			check(step)
+			tb.deleteFunc(func(s slot) bool { return s.fp%3 == 0 })
+			for k := range want {
+				if k%3 == 0 {
+					delete(want, k)
+				}
+			}
+			check(step)
+		}
+	}
+	tb.deleteFunc(func(slot) bool { return true })
+	if tb.n != 0 || len(tb.slots) > 64 {
+		t.Errorf("emptied table holds %d in %d slots", tb.n, len(tb.slots))
+	}
+}
+
+// TestSweepGivesTableBack: once a burst's counters expired, the sweep
+// shrinks the shard's table.
+func TestSweepGivesTableBack(t *testing.T) {
+	sh := &shard{strikesExp: 1 << 62}
 	for i := range 10_000 {
-		sh.windows[hkey{uint64(i), 1}] = cell{one: int64(i) * int64(time.Second), keep: 10}
+		c := cell{one: int64(i) * 1000, keep: keepCode(10_000)}
+		sh.windows.insert(uint64(i)*0x9E3779B97F4A7C15|1, c.pack(0))
 	}
-	sh.peakWindows = len(sh.windows)
-	old := sh.windows
-	sh.sweep(9_000 * int64(time.Second))
-	if len(sh.windows) != 1009 || sh.peakWindows != 1009 {
-		t.Fatalf("%d windows left, peak %d; want 1009", len(sh.windows), sh.peakWindows)
+	big := len(sh.windows.slots)
+	sh.sweep(9_000 * 1000)
+	if sh.windows.n != 1009 {
+		t.Fatalf("%d windows left; want 1009", sh.windows.n)
 	}
-	old[hkey{1 << 40, 1}] = cell{}
-	if _, ok := sh.windows[hkey{1 << 40, 1}]; ok {
-		t.Error("the map was not rebuilt")
+	if len(sh.windows.slots) >= big/4 {
+		t.Errorf("the table kept %d slots of %d for 1009 windows", len(sh.windows.slots), big)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"math"
+	"runtime"
 	"slices"
 	"sort"
 	"sync"
@@ -31,6 +32,12 @@ const (
 	DefaultMaxSeen = 1_000_000
 	// DefaultMaxStrikes bounds the strikes kept per author; the oldest go first.
 	DefaultMaxStrikes = 100
+	// DefaultMaxStrikeAuthors bounds the authors (by platform and space) whose
+	// strikes are kept, over all shards: strikes last 30 days, and a raid of
+	// fresh accounts would otherwise grow them for as long. When a shard is
+	// full, a new author's strike replaces the strikes of the author, among a
+	// few, whose last strike is the oldest (StrikeAuthorsDropped counts them).
+	DefaultMaxStrikeAuthors = 1_000_000
 	// DefaultAuditCap is how many audit entries are kept (a ring).
 	DefaultAuditCap = 10_000
 	// DefaultCaseCap is how many decided cases are kept; open ones always are.
@@ -48,6 +55,7 @@ type config struct {
 	maxPerKey  int
 	maxSeen    int
 	maxStrikes int
+	maxAuthors int
 	auditCap   int
 	caseCap    int
 	openCap    int
@@ -68,6 +76,10 @@ func WithMaxSeen(n int) Option { return func(c *config) { c.maxSeen = n } }
 
 // WithMaxStrikes sets how many strikes are kept per author (DefaultMaxStrikes).
 func WithMaxStrikes(n int) Option { return func(c *config) { c.maxStrikes = n } }
+
+// WithMaxStrikeAuthors sets how many authors' strikes are kept
+// (DefaultMaxStrikeAuthors).
+func WithMaxStrikeAuthors(n int) Option { return func(c *config) { c.maxAuthors = n } }
 
 // WithAuditCap sets how many audit entries are kept (DefaultAuditCap).
 func WithAuditCap(n int) Option { return func(c *config) { c.auditCap = n } }
@@ -100,8 +112,8 @@ func WithClock(now func() time.Time) Option { return func(c *config) { c.clock =
 // replays and tests run on the events' own clock.
 type Store struct {
 	cfg config
-	// seed and seed2 hash keys to 128 bits: the shards' maps hold the hashes,
-	// not the keys' strings (see keyOf).
+	// seed and seed2 hash keys to 128 bits: the shards' tables hold 77 bits
+	// of the hashes, not the keys' strings (see keyOf, fpOf).
 	seed   maphash.Seed
 	seed2  maphash.Seed
 	mask   uint64
@@ -177,12 +189,13 @@ type authorKey struct {
 	platform, space, author string
 }
 
-// hkey is a key hashed with two seeds. Maps keyed by it keep no string
-// alive: a counter costs its cell and 16 bytes of key, where its four
-// strings cost more than the rest. Two keys share one only by chance: among
-// 2^32 keys (far more than a store holds), some two do with a chance of
-// about 2^-65; and the seeds are the process's own, so no one can make two
-// keys collide on purpose.
+// hkey is a key hashed with two seeds. The tables keep 77 bits of it and no
+// string: a counter of one timestamp costs its 16-byte slot, where its four
+// strings would cost more than the rest. Two keys of a shard are taken for
+// one only by chance: a lookup reads a few slots, each another key's that
+// matches with a chance of 2^-77 (at 21,000 lookups a second, once in 10^11
+// years); and the seeds are the process's own, so no one can make two keys
+// collide on purpose.
 type hkey [2]uint64
 
 // keyOf hashes k; its first word picks the shard.
@@ -202,9 +215,10 @@ func counterOf(s *Store, p hkey, name, key string) hkey {
 		maphash.Comparable(s.seed2, counterKey{p[1], name, key})}
 }
 
+// seenItem is an id remembered for dedupe, as its slot holds it (fp, and
+// its expiry in milliseconds with its tag).
 type seenItem struct {
-	k   hkey
-	exp int64
+	fp, v uint64
 }
 
 type strike struct {
@@ -230,20 +244,24 @@ func strikesOf(list []strike) strikeList {
 
 type shard struct {
 	mu sync.Mutex
-	// windows are the counters, by the 128-bit hash of their key.
-	windows map[hkey]cell
-	// peakWindows is the most windows held since the map was last rebuilt:
-	// a Go map keeps the room it once needed, which a sweep gives back by
-	// rebuilding it once the windows are far fewer (after a burst).
-	peakWindows int
+	// windows are the counters (cell.pack).
+	windows table
 	// rings hold the counters of more than one timestamp (cell.ring);
 	// freeRings are those no counter uses.
 	rings     []window
 	freeRings []int32
-	seen      map[hkey]int64 // expiry, unix ns
-	seenQ     fifo           // insertion order, to expire and cap without scanning
+	seen      table // the ids' expiries
+	seenQ     fifo  // insertion order, to expire and cap without scanning
 	maxSeen   int
-	strikes   map[hkey]strikeList
+	// strikes are the authors': one strike in the slot (its time, and its
+	// TTL as an index into ttls), more in strikeLists (sideBit).
+	strikes     table
+	ttls        []int64
+	strikeLists []strikeList
+	freeLists   []uint32
+	maxAuthors  int
+	// authorsDropped counts the authors whose strikes went for want of room.
+	authorsDropped int64
 	// strikesExp is no later than the first expiry of the shard's strikes: a
 	// sweep before it has no strike to drop and does not visit them.
 	strikesExp int64
@@ -277,6 +295,7 @@ func New(opts ...Option) *Store {
 		maxPerKey:  DefaultMaxPerKey,
 		maxSeen:    DefaultMaxSeen,
 		maxStrikes: DefaultMaxStrikes,
+		maxAuthors: DefaultMaxStrikeAuthors,
 		auditCap:   DefaultAuditCap,
 		caseCap:    DefaultCaseCap,
 		openCap:    store.DefaultOpenCaseCap,
@@ -294,6 +313,7 @@ func New(opts ...Option) *Store {
 	cfg.maxPerKey = max(cfg.maxPerKey, 1)
 	cfg.maxSeen = max(cfg.maxSeen, n)
 	cfg.maxStrikes = max(cfg.maxStrikes, 1)
+	cfg.maxAuthors = max(cfg.maxAuthors, n)
 	cfg.auditCap = max(cfg.auditCap, 1)
 	cfg.caseCap = max(cfg.caseCap, 0)
 	if cfg.openCap <= 0 {
@@ -318,13 +338,14 @@ func New(opts ...Option) *Store {
 		openBy:  make(map[string]int),
 		journal: make(map[string]store.JournalEntry),
 	}
+	ar := newArena()
+	runtime.AddCleanup(s, (*arena).release, ar)
 	for i := range s.shards {
 		sh := &s.shards[i]
-		sh.windows = make(map[hkey]cell)
+		sh.windows.arena, sh.seen.arena, sh.strikes.arena = ar, ar, ar
 		sh.strikesExp = math.MaxInt64
-		sh.seen = make(map[hkey]int64)
-		sh.strikes = make(map[hkey]strikeList)
 		sh.maxSeen = cfg.maxSeen / n
+		sh.maxAuthors = cfg.maxAuthors / n
 	}
 	return s
 }
@@ -337,14 +358,14 @@ func (s *Store) lock(sh *shard, at int64) {
 	sh.mu.Lock()
 	if at >= sh.nextSweep {
 		sh.sweep(at)
-		sh.nextSweep = at + int64(s.cfg.sweepEvery)
+		sh.nextSweep = at + s.cfg.sweepEvery.Milliseconds()
 	}
 }
 
 // Observe dedupes the event, counts it and returns its counters and the author's
 // strikes.
 func (s *Store) Observe(_ context.Context, o store.Observation) (store.Result, error) {
-	at := o.At.UnixNano()
+	at := msOf(o.At)
 	if o.EventID != "" {
 		ttl := o.DedupeTTL
 		if ttl <= 0 {
@@ -353,13 +374,19 @@ func (s *Store) Observe(_ context.Context, o store.Observation) (store.Result, e
 		k := keyOf(s, seenKey{o.Platform, o.EventID})
 		sh := s.shardOf(k)
 		s.lock(sh, at)
-		if exp, ok := sh.seen[k]; ok && exp > at {
+		fp, tag := fpOf(k), tagOf(k)
+		i := sh.seen.find(fp, tag)
+		if i >= 0 && int64(sh.seen.slots[i].v&msMask) > at {
 			sh.mu.Unlock()
 			return store.Result{Duplicate: true}, nil
 		}
-		exp := at + int64(ttl)
-		sh.seen[k] = exp
-		sh.seenQ.push(seenItem{k, exp})
+		v := tagged(tag, uint64(min(at+ttl.Milliseconds(), int64(msMask))))
+		if i >= 0 {
+			sh.seen.slots[i].v = v
+		} else {
+			sh.seen.insert(fp, v)
+		}
+		sh.seenQ.push(seenItem{fp, v})
 		for sh.seenQ.n > sh.maxSeen {
 			sh.dropSeen(sh.seenQ.pop())
 		}
@@ -377,25 +404,30 @@ func (s *Store) Observe(_ context.Context, o store.Observation) (store.Result, e
 		k := counterOf(s, place, op.Name, op.Key)
 		sh := s.shardOf(k)
 		s.lock(sh, at)
-		c, ok := sh.windows[k]
+		fp, tag := fpOf(k), tagOf(k)
+		j := sh.windows.find(fp, tag)
+		var c cell
+		if j >= 0 {
+			c = sh.unpack(sh.windows.slots[j].v)
+		}
 		was := c
+		length := op.Window.Milliseconds()
 		switch {
-		case ok:
-			res.Counts[i] = sh.observe(&c, at, int64(op.Window), op.Incr, s.cfg.maxPerKey)
+		case j >= 0:
+			res.Counts[i] = sh.observe(&c, at, length, op.Incr, s.cfg.maxPerKey)
 		case op.Incr:
-			c = cell{one: at, keep: keepOf(int64(op.Window))}
+			c = cell{one: at, keep: keepCode(length)}
 			res.Counts[i] = 1
 		}
 		switch {
-		case res.Counts[i] == 0 && ok:
-			delete(sh.windows, k)
-		case res.Counts[i] > 0 && !ok:
-			sh.windows[k] = c
-			sh.peakWindows = max(sh.peakWindows, len(sh.windows))
+		case res.Counts[i] == 0 && j >= 0:
+			sh.windows.del(j)
+		case res.Counts[i] > 0 && j < 0:
+			sh.windows.insert(fp, c.pack(tag))
 		case res.Counts[i] > 0 && c != was:
-			// a counter only read is most often left as it was: the map
+			// a counter only read is most often left as it was: the slot
 			// is not written again
-			sh.windows[k] = c
+			sh.windows.slots[j].v = c.pack(tag)
 		}
 		sh.mu.Unlock()
 	}
@@ -403,8 +435,12 @@ func (s *Store) Observe(_ context.Context, o store.Observation) (store.Result, e
 		k := keyOf(s, authorKey{o.Platform, o.Space, o.Author})
 		sh := s.shardOf(k)
 		s.lock(sh, at)
-		from := at - int64(o.StrikeWindow)
-		list := sh.strikes[k].list
+		from := at - o.StrikeWindow.Milliseconds()
+		var one [1]strike
+		var list []strike
+		if j := sh.strikes.find(fpOf(k), tagOf(k)); j >= 0 {
+			list = sh.strikesIn(sh.strikes.slots[j].v, &one)
+		}
 		in := func(st strike) bool { return st.at > from && st.at <= at && st.exp > at }
 		// counted first: a repeat offender's hundred strikes are one
 		// allocation, not the doublings of append
@@ -418,7 +454,7 @@ func (s *Store) Observe(_ context.Context, o store.Observation) (store.Result, e
 			res.Strikes = make([]time.Time, 0, n)
 			for _, st := range list {
 				if in(st) {
-					res.Strikes = append(res.Strikes, time.Unix(0, st.at).UTC())
+					res.Strikes = append(res.Strikes, time.UnixMilli(st.at).UTC())
 				}
 			}
 		}
@@ -433,12 +469,25 @@ func (s *Store) AddStrike(_ context.Context, st store.Strike) error {
 	if ttl <= 0 {
 		ttl = store.DefaultStrikeTTL
 	}
-	at := st.At.UnixNano()
+	at := msOf(st.At)
+	exp := at + ttl.Milliseconds()
 	k := keyOf(s, authorKey{st.Platform, st.Space, st.Author})
 	sh := s.shardOf(k)
 	s.lock(sh, at)
 	defer sh.mu.Unlock()
-	list := sh.strikes[k].list
+	fp, tag := fpOf(k), tagOf(k)
+	j := sh.strikes.find(fp, tag)
+	var v uint64
+	var list []strike
+	if j >= 0 {
+		v = sh.strikes.slots[j].v
+		if v&sideBit != 0 {
+			list = sh.strikeLists[uint32(v)].list
+		} else {
+			var one [1]strike
+			list = append(make([]strike, 0, 2), sh.strikesIn(v, &one)...)
+		}
+	}
 	// Drop what expired, keep the list sorted by time, then cap it.
 	list = slices.DeleteFunc(list, func(x strike) bool { return x.exp <= at })
 	i, _ := slices.BinarySearchFunc(list, at, func(x strike, t int64) int {
@@ -447,20 +496,136 @@ func (s *Store) AddStrike(_ context.Context, st store.Strike) error {
 		}
 		return 1
 	})
-	list = slices.Insert(list, i, strike{at: at, exp: at + int64(ttl)})
-	sh.strikesExp = min(sh.strikesExp, at+int64(ttl))
+	list = slices.Insert(list, i, strike{at: at, exp: exp})
+	sh.strikesExp = min(sh.strikesExp, exp)
 	if over := len(list) - s.cfg.maxStrikes; over > 0 {
 		list = slices.Delete(list, 0, over)
 	}
-	sh.strikes[k] = strikesOf(list)
+	if len(list) == 1 {
+		if t, ok := sh.ttlIndex(exp - at); ok {
+			if v&sideBit != 0 {
+				sh.freeList(uint32(v))
+			}
+			v = tagged(tag, t<<codeShift|uint64(at))
+			if j >= 0 {
+				sh.strikes.slots[j].v = v
+			} else {
+				sh.insertAuthor(fp, v)
+			}
+			return nil
+		}
+	}
+	if j >= 0 && v&sideBit != 0 {
+		sh.strikeLists[uint32(v)] = strikesOf(list)
+		return nil
+	}
+	v = sideBit | tagged(tag, uint64(sh.newList(strikesOf(list))))
+	if j >= 0 {
+		sh.strikes.slots[j].v = v
+	} else {
+		sh.insertAuthor(fp, v)
+	}
 	return nil
+}
+
+// strikesIn returns the strikes of a slot of the strikes' table: the one
+// it holds, in one, or its list.
+func (sh *shard) strikesIn(v uint64, one *[1]strike) []strike {
+	if v&sideBit != 0 {
+		return sh.strikeLists[uint32(v)].list
+	}
+	at := int64(v & msMask)
+	one[0] = strike{at: at, exp: at + sh.ttls[v>>codeShift&0xff]}
+	return one[:]
+}
+
+// newestStrike is the time of the last strike in a slot of the strikes' table.
+func (sh *shard) newestStrike(v uint64) int64 {
+	if v&sideBit != 0 {
+		l := sh.strikeLists[uint32(v)].list
+		return l[len(l)-1].at
+	}
+	return int64(v & msMask)
+}
+
+// ttlIndex is the index of a strike's TTL in ttls, added when new; the
+// shard keeps at most 256 (a strike of another TTL goes in a list).
+func (sh *shard) ttlIndex(ttl int64) (uint64, bool) {
+	if i := slices.Index(sh.ttls, ttl); i >= 0 {
+		return uint64(i), true
+	}
+	if len(sh.ttls) >= 256 {
+		return 0, false
+	}
+	sh.ttls = append(sh.ttls, ttl)
+	return uint64(len(sh.ttls) - 1), true
+}
+
+func (sh *shard) newList(e strikeList) uint32 {
+	if n := len(sh.freeLists); n > 0 {
+		i := sh.freeLists[n-1]
+		sh.freeLists = sh.freeLists[:n-1]
+		sh.strikeLists[i] = e
+		return i
+	}
+	sh.strikeLists = append(sh.strikeLists, e)
+	return uint32(len(sh.strikeLists) - 1)
+}
+
+func (sh *shard) freeList(i uint32) {
+	sh.strikeLists[i] = strikeList{}
+	sh.freeLists = append(sh.freeLists, i)
+	if len(sh.freeLists) == len(sh.strikeLists) {
+		sh.strikeLists, sh.freeLists = nil, nil
+	}
+}
+
+// dropAuthor forgets the strikes of slot j of the strikes' table.
+func (sh *shard) dropAuthor(j int) {
+	if v := sh.strikes.slots[j].v; v&sideBit != 0 {
+		sh.freeList(uint32(v))
+	}
+	sh.strikes.del(j)
+}
+
+// insertAuthor adds an author's strikes; when the shard holds maxAuthors,
+// the author among the eight from fp's place whose last strike is the oldest
+// is forgotten first: a store full of strikes keeps the recent offenders.
+func (sh *shard) insertAuthor(fp, v uint64) {
+	if sh.strikes.n >= sh.maxAuthors {
+		t := &sh.strikes
+		victim, oldest := -1, int64(math.MaxInt64)
+		for i, k := t.home(fp), 0; k < 8 || victim < 0; i, k = t.next(i), k+1 {
+			if s := t.slots[i]; s.fp != 0 {
+				if at := sh.newestStrike(s.v); at < oldest {
+					victim, oldest = i, at
+				}
+			}
+		}
+		sh.dropAuthor(victim)
+		sh.authorsDropped++
+	}
+	sh.strikes.insert(fp, v)
+}
+
+// StrikeAuthorsDropped counts the authors whose strikes were forgotten
+// before they expired, to make room (WithMaxStrikeAuthors).
+func (s *Store) StrikeAuthorsDropped() int64 {
+	var n int64
+	for i := range s.shards {
+		sh := &s.shards[i]
+		sh.mu.Lock()
+		n += sh.authorsDropped
+		sh.mu.Unlock()
+	}
+	return n
 }
 
 // Sweep drops everything that expired at now, in every shard. Shards also sweep
 // themselves as events pass; this is for a process that wants memory back
 // during a quiet spell.
 func (s *Store) Sweep(now time.Time) {
-	at := now.UnixNano()
+	at := msOf(now)
 	for i := range s.shards {
 		sh := &s.shards[i]
 		sh.mu.Lock()
@@ -474,7 +639,7 @@ func (s *Store) Sweep(now time.Time) {
 // wall clock calls it now and then to free what a quiet spell leaves behind.
 // A shard that events keep sweeping is not swept twice.
 func (s *Store) SweepIdle(now time.Time) {
-	at := now.UnixNano()
+	at := msOf(now)
 	for i := range s.shards {
 		sh := &s.shards[i]
 		s.lock(sh, at)
@@ -483,53 +648,57 @@ func (s *Store) SweepIdle(now time.Time) {
 }
 
 func (sh *shard) sweep(at int64) {
-	for sh.seenQ.n > 0 && sh.seenQ.peek().exp <= at {
+	for sh.seenQ.n > 0 && int64(sh.seenQ.peek().v&msMask) <= at {
 		sh.dropSeen(sh.seenQ.pop())
 	}
-	for k, c := range sh.windows {
-		if c.expiry() <= at {
-			sh.dropCell(k, c)
+	sh.seen.shrink()
+	sh.windows.deleteFunc(func(s slot) bool {
+		c := sh.unpack(s.v)
+		if c.expiry() > at {
+			return false
 		}
-	}
-	if n := len(sh.windows); sh.peakWindows > 4096 && n < sh.peakWindows/2 {
-		fresh := make(map[hkey]cell, n)
-		for k, c := range sh.windows {
-			fresh[k] = c
+		if c.ring != 0 {
+			sh.freeRing(&c)
 		}
-		sh.windows, sh.peakWindows = fresh, n
-		if len(sh.freeRings) == len(sh.rings) {
-			sh.rings, sh.freeRings = nil, nil
-		} else {
-			for _, i := range sh.freeRings {
-				sh.rings[i].buf = nil
-			}
-		}
+		return true
+	})
+	if len(sh.freeRings) == len(sh.rings) {
+		sh.rings, sh.freeRings = nil, nil
 	}
 	if at < sh.strikesExp {
 		return
 	}
 	first := int64(math.MaxInt64)
-	for k, e := range sh.strikes {
+	sh.strikes.deleteFunc(func(s slot) bool {
+		if s.v&sideBit == 0 {
+			exp := int64(s.v&msMask) + sh.ttls[s.v>>codeShift&0xff]
+			if exp <= at {
+				return true
+			}
+			first = min(first, exp)
+			return false
+		}
+		e := &sh.strikeLists[uint32(s.v)]
 		if e.first > at {
 			first = min(first, e.first)
-			continue
+			return false
 		}
 		list := slices.DeleteFunc(e.list, func(x strike) bool { return x.exp <= at })
 		if len(list) == 0 {
-			delete(sh.strikes, k)
-			continue
+			sh.freeList(uint32(s.v))
+			return true
 		}
-		e = strikesOf(list)
-		sh.strikes[k] = e
+		*e = strikesOf(list)
 		first = min(first, e.first)
-	}
+		return false
+	})
 	sh.strikesExp = first
 }
 
 // dropSeen forgets an id unless it was seen again since it was queued.
 func (sh *shard) dropSeen(it seenItem) {
-	if exp, ok := sh.seen[it.k]; ok && exp == it.exp {
-		delete(sh.seen, it.k)
+	if i := sh.seen.find(it.fp, it.v>>tagShift&tagMask); i >= 0 && sh.seen.slots[i].v == it.v {
+		sh.seen.del(i)
 	}
 }
 
@@ -949,7 +1118,7 @@ func (s *Store) Len() int {
 	for i := range s.shards {
 		sh := &s.shards[i]
 		sh.mu.Lock()
-		n += len(sh.windows) + len(sh.seen) + len(sh.strikes)
+		n += sh.windows.n + sh.seen.n + sh.strikes.n
 		sh.mu.Unlock()
 	}
 	return n

@@ -123,6 +123,24 @@ func TestBounds(t *testing.T) {
 			t.Errorf("%d ids left a TTL after the last event, want 0", n)
 		}
 	})
+	// Beyond the cap of authors, a new author's strike takes the place of
+	// another's: the store holds no more authors than the cap, counts those
+	// it forgot, and keeps the strikes of the one just struck.
+	t.Run("authors with strikes capped", func(t *testing.T) {
+		st := memory.New(memory.WithShards(1), memory.WithMaxStrikeAuthors(4))
+		for i := range 10 {
+			err := st.AddStrike(ctx, store.Strike{Platform: "p", Space: "s", Author: fmt.Sprint("u-", i), At: t0.Add(time.Duration(i) * time.Second)})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n, d := st.Len(), st.StrikeAuthorsDropped(); n != 4 || d != 6 {
+			t.Errorf("%d authors kept, %d dropped; want 4 and 6", n, d)
+		}
+		if got, err := st.Strikes(ctx, "p", "s", "u-9", t0.Add(time.Minute)); err != nil || len(got) != 1 {
+			t.Errorf("the last author struck has %d strikes (%v), want 1", len(got), err)
+		}
+	})
 	t.Run("sweep drops expired state", func(t *testing.T) {
 		st := memory.New(memory.WithShards(1))
 		observe(t, st, store.Observation{At: t0, Platform: "p", EventID: "a", DedupeTTL: time.Minute,

@@ -16,9 +16,14 @@ func (s *Store) Strikes(_ context.Context, platform, space, author string, now t
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	var out []time.Time
-	for _, x := range sh.strikes[k].list {
-		if x.exp > now.UnixNano() {
-			out = append(out, time.Unix(0, x.at))
+	j := sh.strikes.find(fpOf(k), tagOf(k))
+	if j < 0 {
+		return out, nil
+	}
+	var one [1]strike
+	for _, x := range sh.strikesIn(sh.strikes.slots[j].v, &one) {
+		if x.exp > msOf(now) {
+			out = append(out, time.UnixMilli(x.at))
 		}
 	}
 	return out, nil
@@ -30,7 +35,12 @@ func (s *Store) ClearStrikes(_ context.Context, platform, space, author string) 
 	sh := s.shardOf(k)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	n := len(sh.strikes[k].list)
-	delete(sh.strikes, k)
+	j := sh.strikes.find(fpOf(k), tagOf(k))
+	if j < 0 {
+		return 0, nil
+	}
+	var one [1]strike
+	n := len(sh.strikesIn(sh.strikes.slots[j].v, &one))
+	sh.dropAuthor(j)
 	return n, nil
 }

@@ -1,43 +1,54 @@
 package memory
 
-import (
-	"math"
-	"time"
-)
-
-// cell is one sliding-window counter. Most counters hold one timestamp (an
-// author's message counted under its text's fingerprint, which is seldom
-// sent twice): such a one is its two words in its shard's map and nothing
-// else; a second timestamp moves them to a ring of the shard. A cell holds no
-// pointer, so the garbage collector does not read the millions of them.
+// cell is one sliding-window counter, as Observe reads it from its slot in
+// the shard's table (unpack) and writes it back (pack). Most counters hold
+// one timestamp (an author's message counted under its text's fingerprint,
+// which is seldom sent twice): such a one is its slot and nothing else; a
+// second timestamp moves them to a ring of the shard. Times are in
+// milliseconds, as the Redis store counts.
 type cell struct {
-	// one is the timestamp (unix ns) when ring is 0, else the ring's newest:
-	// a sweep reads when the counter empties from the cell alone, without
-	// a visit to the ring of each counter of the shard.
+	// one is the timestamp when ring is 0, else the ring's newest: a sweep
+	// reads when the counter empties from the slot alone, or from the ring's
+	// newest.
 	one int64
-	// keep is the window length last asked for, in seconds rounded up:
-	// once the events' clock passes the newest timestamp plus keep, the
-	// counter is empty (see expiry).
-	keep uint32
+	// keep is the window length last asked for (keepCode): once the events'
+	// clock passes the newest timestamp plus keep, the counter is empty (see
+	// expiry).
+	keep uint64
 	// ring is 1 + the index of the cell's ring in shard.rings, 0 for none.
 	ring int32
 }
 
-// keepOf is a window length as cell.keep holds it.
-func keepOf(length int64) uint32 {
-	const second = int64(time.Second)
-	return uint32(min((length+second-1)/second, math.MaxUint32))
+// pack is c as its slot's value, with the key's tag.
+func (c cell) pack(tag uint64) uint64 {
+	v := tag<<tagShift | c.keep<<codeShift
+	if c.ring != 0 {
+		return sideBit | v | uint64(uint32(c.ring))
+	}
+	return v | uint64(c.one)
+}
+
+// unpack reads a slot's value back into a cell.
+func (sh *shard) unpack(v uint64) cell {
+	c := cell{keep: v >> codeShift & 0xff}
+	if v&sideBit != 0 {
+		c.ring = int32(uint32(v))
+		c.one = sh.rings[c.ring-1].newest()
+		return c
+	}
+	c.one = int64(v & msMask)
+	return c
 }
 
 // expiry is when c is empty: its newest timestamp plus its window length.
 func (c cell) expiry() int64 {
-	return c.one + int64(c.keep)*int64(time.Second)
+	return c.one + keepOfCode(c.keep)
 }
 
 // observe is window.observe for the cell c; a result of 0 leaves it empty, to
 // be dropped (dropCell).
 func (sh *shard) observe(c *cell, at, length int64, incr bool, maxN int) int64 {
-	c.keep = keepOf(length)
+	c.keep = keepCode(length)
 	if c.ring == 0 {
 		switch {
 		case c.one > max(at, c.one)-length && !incr:
@@ -96,15 +107,7 @@ func (sh *shard) freeRing(c *cell) {
 	c.ring = 0
 }
 
-// dropCell forgets the counter k, giving back its ring.
-func (sh *shard) dropCell(k hkey, c cell) {
-	if c.ring != 0 {
-		sh.freeRing(&c)
-	}
-	delete(sh.windows, k)
-}
-
-// window is the timestamps (unix ns) of a counter that holds more than one,
+// window is the timestamps (unix ms) of a counter that holds more than one,
 // ascending, in a ring that grows by doubling up to the per-key cap.
 type window struct {
 	buf  []int64 // len is a power of two
