@@ -393,6 +393,12 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 		Name: "vigie_lanes",
 		Help: "Places (platform, chat or channel) whose actions have a lane running now.",
 	}, func() float64 { return float64(d.lanes.busy()) }))
+	if ms, ok := d.store.(interface{ StrikeAuthorsDropped() int64 }); ok {
+		registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "vigie_strike_authors_dropped_total",
+			Help: "Authors whose strikes the memory store forgot for want of room (it keeps 1,000,000 authors' strikes): strikes() reads fewer for them.",
+		}, func() float64 { return float64(ms.StrikeAuthorsDropped()) }))
+	}
 	if err := d.buildAfterHours(rs, shift, desks.desk(), registry); err != nil {
 		return nil, err
 	}
