@@ -13,8 +13,8 @@ import (
 	"github.com/vigie-bot/vigie/bot/internal/tgfake"
 )
 
-// caseOpened finds the event and rule of each case in the daemon's logs.
-// caseOpened finds the events that opened a case or were added to one.
+// caseOpened finds the events that opened a case or were added to one, with
+// their rule, in the daemon's logs.
 var caseOpened = regexp.MustCompile(`msg="(?:case opened|hit added to a case)" case=\S+ event=(\S+) rule=(\S+)`)
 
 const laneRules = `timezone: UTC
@@ -122,8 +122,19 @@ func TestBacklogIsCountedOnItsOwnTime(t *testing.T) {
 	if err := in.stop(); err != nil {
 		t.Fatal(err)
 	}
-	if got := find(api, "deleteMessage", "chat_id", strconv.Itoa(group)); len(got) != 2 {
-		t.Errorf("%d deletes, want the flood's 4th and 5th messages only", len(got))
+	// The flood's 4th and 5th messages are deleted; one judged before the
+	// group's admins were known (the lookup starts with the group's first
+	// message; about one run in fifty on one core) is held in a case
+	// instead, as vigie does for unknown roles.
+	deleted := len(find(api, "deleteMessage", "chat_id", strconv.Itoa(group)))
+	held := 0
+	for _, m := range caseOpened.FindAllStringSubmatch(in.logs.String(), -1) {
+		if m[2] == "flood" {
+			held++
+		}
+	}
+	if deleted+held != 2 {
+		t.Errorf("%d deletes and %d cases, want the flood's 4th and 5th messages only, deleted (or held while the admins were looked up)", deleted, held)
 	}
 	for _, m := range []string{"restrictChatMember", "sendMessage"} {
 		if got := find(api, m, "chat_id", strconv.Itoa(group)); len(got) != 0 {
