@@ -63,3 +63,20 @@ func TakeDue(ctx context.Context, v Verifications, platform string, now time.Tim
 	}
 	return taken, errors.Join(errs...)
 }
+
+// The outcomes of verifications, in vigie_verifications_total{result}.
+const (
+	VerifyAsked  = "asked"
+	VerifyPassed = "passed"
+	VerifyKicked = "kicked"
+	// VerifyKept: did not press in time, left held for the CMs (on_fail: keep).
+	VerifyKept = "kept"
+	// VerifyReleased: verification was turned off before they pressed.
+	VerifyReleased = "released"
+	// VerifyLeft: left before their time ran out.
+	VerifyLeft = "left"
+	// VerifyRefused: someone else pressed the member's button.
+	VerifyRefused = "refused"
+	// VerifyFailed: the platform refused to hold, post, lift or kick.
+	VerifyFailed = "failed"
+)

@@ -50,19 +50,6 @@ func (v *Verify) For(guild string) *Verify {
 // verifyPrefix starts the button's custom id: vf:GUILD:USER.
 const verifyPrefix = "vf:"
 
-// The outcomes of verifications, in vigie_verifications_total{result}.
-const (
-	verifyAsked  = "asked"
-	verifyPassed = "passed"
-	verifyKicked = "kicked"
-	verifyKept   = "kept"
-	// released: verification was turned off before they pressed
-	verifyReleased = "released"
-	verifyLeft     = "left"
-	verifyRefused  = "refused"
-	verifyFailed   = "failed"
-)
-
 // opVerify names verification's calls in errors.
 const opVerify = bot.ActionKind("verify")
 
@@ -142,7 +129,7 @@ func (c *Client) askVerify(ctx context.Context, v *Verify, guild, user, name str
 		c.verifyFailed(ctx, log, fmt.Sprintf("could not record the verification of %s (%s): %v", name, user, err), err)
 		return
 	}
-	c.met.verify.WithLabelValues(verifyAsked).Inc()
+	c.met.verify.WithLabelValues(bot.VerifyAsked).Inc()
 	log.Info("verify: new member asked", "audit", true, "deadline", p.Deadline)
 }
 
@@ -192,7 +179,7 @@ func (c *Client) deletePrompt(ctx context.Context, prompt string) {
 // verifyFailed logs and audits what Discord refused, counts it, and tells
 // the desk: a missing permission is for the CMs to grant.
 func (c *Client) verifyFailed(ctx context.Context, log interface{ Warn(string, ...any) }, what string, err error) {
-	c.met.verify.WithLabelValues(verifyFailed).Inc()
+	c.met.verify.WithLabelValues(bot.VerifyFailed).Inc()
 	log.Warn("verify: "+what, "audit", true, "err", err)
 	if desk := c.desk.Load().channel; desk != "" {
 		ctx, cancel := callContext(ctx)
@@ -219,7 +206,7 @@ func (c *Client) handleVerifyPress(ctx context.Context, i *discordgo.Interaction
 	log := c.log.With("guild", guild, "user", user)
 	u, _ := presser(i)
 	if u == nil || u.ID != user {
-		c.met.verify.WithLabelValues(verifyRefused).Inc()
+		c.met.verify.WithLabelValues(bot.VerifyRefused).Inc()
 		var by string
 		if u != nil {
 			by = u.ID
@@ -249,7 +236,7 @@ func (c *Client) handleVerifyPress(ctx context.Context, i *discordgo.Interaction
 		c.respond(ctx, i, "Verified, but the server did not let vigie lift the hold: the moderators are told.")
 		return
 	}
-	c.met.verify.WithLabelValues(verifyPassed).Inc()
+	c.met.verify.WithLabelValues(bot.VerifyPassed).Inc()
 	log.Info("verify: new member verified", "audit", true, "name", p.Name)
 	c.respond(ctx, i, "Thanks, welcome!")
 	c.deletePrompt(ctx, p.Prompt)
@@ -273,18 +260,18 @@ func (c *Client) VerifyDue(ctx context.Context, now time.Time) (int, error) {
 				c.verifyFailed(ctx, log, fmt.Sprintf("verification is off but %s (%s) could not be let speak: %v", p.Name, p.User, err), err)
 				continue
 			}
-			c.met.verify.WithLabelValues(verifyReleased).Inc()
+			c.met.verify.WithLabelValues(bot.VerifyReleased).Inc()
 			log.Info("verify: verification is off, new member released", "audit", true)
 			continue
 		}
 		if !v.Kick {
-			c.met.verify.WithLabelValues(verifyKept).Inc()
+			c.met.verify.WithLabelValues(bot.VerifyKept).Inc()
 			log.Info("verify: new member did not press in time, kept held", "audit", true)
 			continue
 		}
 		err := c.Kick(ctx, bot.Event{Platform: Platform, Space: p.Space, Author: bot.Author{ID: p.User}})
 		if apiCode(err) == codeUnknownMember {
-			c.met.verify.WithLabelValues(verifyLeft).Inc()
+			c.met.verify.WithLabelValues(bot.VerifyLeft).Inc()
 			log.Info("verify: new member left without pressing", "audit", true)
 			continue
 		}
@@ -292,7 +279,7 @@ func (c *Client) VerifyDue(ctx context.Context, now time.Time) (int, error) {
 			c.verifyFailed(ctx, log, fmt.Sprintf("%s (%s) did not press in time but could not be removed: %v", p.Name, p.User, err), err)
 			continue
 		}
-		c.met.verify.WithLabelValues(verifyKicked).Inc()
+		c.met.verify.WithLabelValues(bot.VerifyKicked).Inc()
 		log.Info("verify: new member did not press in time, kicked", "audit", true)
 	}
 	return len(due), err

@@ -212,11 +212,8 @@ func (c *Client) poll(ctx context.Context, out chan<- bot.Event, offsets Offsets
 func (c *Client) handOver(ctx context.Context, batch []update, out chan<- bot.Event) bool {
 	bctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancel()
-	stop := context.AfterFunc(ctx, func() {
-		t := time.AfterFunc(c.cfg.DrainTimeout, cancel)
-		context.AfterFunc(bctx, func() { t.Stop() })
-	})
-	defer stop()
+	// once ctx ends, the batch has DrainTimeout left (a late cancel is a no-op)
+	defer context.AfterFunc(ctx, func() { time.AfterFunc(c.cfg.DrainTimeout, cancel) })()
 	for i, u := range batch {
 		if !c.seen.add(u.UpdateID) {
 			continue

@@ -47,18 +47,6 @@ func (v *Verify) For(chat string) *Verify {
 // verifyPrefix starts the button's callback data: vf:CHAT:USER.
 const verifyPrefix = "vf:"
 
-// The outcomes of verifications, in vigie_verifications_total{result}.
-const (
-	verifyAsked  = "asked"
-	verifyPassed = "passed"
-	verifyKicked = "kicked"
-	verifyKept   = "kept"
-	// released: verification was turned off before they pressed
-	verifyReleased = "released"
-	verifyRefused  = "refused" // a press by someone else
-	verifyFailed   = "failed"  // the platform refused to hold, post or lift
-)
-
 // SetVerify turns verification of new members on (v non-nil) or off.
 func (c *Client) SetVerify(v *Verify) { c.verify.Store(v) }
 
@@ -136,7 +124,7 @@ func (c *Client) askVerify(ctx context.Context, v *Verify, chat, user int64, nam
 		c.verifyFailed(ctx, log, chat, fmt.Sprintf("could not record the verification of %s (%d): %v", name, user, err), err)
 		return
 	}
-	c.metrics.verify.WithLabelValues(verifyAsked).Inc()
+	c.metrics.verify.WithLabelValues(bot.VerifyAsked).Inc()
 	log.Info("verify: new member asked", "audit", true, "deadline", p.Deadline)
 }
 
@@ -148,7 +136,7 @@ const opVerify = bot.ActionKind("verify")
 func (c *Client) verifyFailed(ctx context.Context, log interface {
 	Warn(string, ...any)
 }, chat int64, what string, err error) {
-	c.metrics.verify.WithLabelValues(verifyFailed).Inc()
+	c.metrics.verify.WithLabelValues(bot.VerifyFailed).Inc()
 	log.Warn("verify: "+what, "audit", true, "err", err)
 	if desk := c.deskChat(); desk != 0 {
 		if _, err := c.sendMessage(ctx, opVerify, outgoing{chat: desk, text: truncate("Verification in chat "+itoa(chat)+": "+what, maxText)}); err != nil {
@@ -201,7 +189,7 @@ func (c *Client) handleVerifyPress(ctx context.Context, cb *tgbotapi.CallbackQue
 	}
 	log := c.log.With("chat", chat, "user", user)
 	if cb.From == nil || cb.From.ID != user {
-		c.metrics.verify.WithLabelValues(verifyRefused).Inc()
+		c.metrics.verify.WithLabelValues(bot.VerifyRefused).Inc()
 		var by int64
 		if cb.From != nil {
 			by = cb.From.ID
@@ -232,7 +220,7 @@ func (c *Client) handleVerifyPress(ctx context.Context, cb *tgbotapi.CallbackQue
 		return
 	}
 	c.deletePrompt(ctx, chat, p.Prompt)
-	c.metrics.verify.WithLabelValues(verifyPassed).Inc()
+	c.metrics.verify.WithLabelValues(bot.VerifyPassed).Inc()
 	log.Info("verify: new member verified", "audit", true, "name", p.Name)
 	answer("Thanks, welcome!", false)
 }
@@ -257,12 +245,12 @@ func (c *Client) VerifyDue(ctx context.Context, now time.Time) (int, error) {
 				c.verifyFailed(ctx, log, chat, fmt.Sprintf("verification is off but %s (%d) could not be let speak: %v", p.Name, user, err), err)
 				continue
 			}
-			c.metrics.verify.WithLabelValues(verifyReleased).Inc()
+			c.metrics.verify.WithLabelValues(bot.VerifyReleased).Inc()
 			log.Info("verify: verification is off, new member released", "audit", true)
 			continue
 		}
 		if !v.Kick {
-			c.metrics.verify.WithLabelValues(verifyKept).Inc()
+			c.metrics.verify.WithLabelValues(bot.VerifyKept).Inc()
 			log.Info("verify: new member did not press in time, kept held", "audit", true)
 			continue
 		}
@@ -270,7 +258,7 @@ func (c *Client) VerifyDue(ctx context.Context, now time.Time) (int, error) {
 			c.verifyFailed(ctx, log, chat, fmt.Sprintf("%s (%d) did not press in time but could not be removed: %v", p.Name, user, err), err)
 			continue
 		}
-		c.metrics.verify.WithLabelValues(verifyKicked).Inc()
+		c.metrics.verify.WithLabelValues(bot.VerifyKicked).Inc()
 		log.Info("verify: new member did not press in time, kicked", "audit", true)
 	}
 	return len(due), err
