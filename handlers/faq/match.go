@@ -33,9 +33,9 @@ type Matcher struct {
 	// listed, else its stem when no other concept has it and it is long
 	// enough not to be a stem of everything ("pos" is possible and position).
 	conceptWord, conceptStem map[string]string
-	// nearSurface and nearStem are surface and the known terms by first letter,
-	// for typo correction.
-	nearSurface, nearStem map[rune][]known
+	// nearSurface and nearStem are surface and the known terms by first letter
+	// and length, for typo correction.
+	nearSurface, nearStem map[nearKey][]known
 	phrases               []phrase
 	// phraseByFirst holds the phrases by their first stem, longest first:
 	// a word is only tried against the phrases it can open.
@@ -619,12 +619,24 @@ type known struct {
 	runes      []rune // word's
 }
 
-// byFirstLetter indexes words by their first letter, which a correction keeps.
-func byFirstLetter(words map[string]string) map[rune][]known {
-	out := map[rune][]known{}
+// nearKey is a word's first letter, which a correction keeps, and its length
+// in letters, which one edit changes by one at most.
+type nearKey struct {
+	first rune
+	n     int
+}
+
+// byFirstLetter indexes words by their first letter and length: a word is
+// compared with the known words one edit can reach, not with every word of its
+// letter (most of which are too long or too short), and which word is found
+// does not depend on the order they are compared in (unique).
+func byFirstLetter(words map[string]string) map[nearKey][]known {
+	out := map[nearKey][]known{}
 	for w, t := range words {
 		r, _ := utf8.DecodeRuneInString(w)
-		out[r] = append(out[r], known{word: w, term: t, runes: []rune(w)})
+		k := known{word: w, term: t, runes: []rune(w)}
+		key := nearKey{r, len(k.runes)}
+		out[key] = append(out[key], k)
 	}
 	for _, ks := range out {
 		sort.Slice(ks, func(i, j int) bool { return ks[i].word < ks[j].word })
@@ -636,7 +648,9 @@ func byFirstLetter(words map[string]string) map[rune][]known {
 // another real word one edit away (hier/hire, chat/cheat, mort/port).
 const minTypoLen = 5
 
-func unique(s string, limit int, index map[rune][]known) (string, bool) {
+// unique returns the term of the known words within limit edits of s (the
+// closest), when they all stand for the same term.
+func unique(s string, limit int, index map[nearKey][]known) (string, bool) {
 	found := ""
 	best := limit + 1
 	ambiguous := false
@@ -646,24 +660,23 @@ func unique(s string, limit int, index map[rune][]known) (string, bool) {
 	if len(rs) > 0 {
 		first = rs[0]
 	}
-	for _, k := range index[first] {
-		term := k.term
-		// A concept is many words: a word is read as one of them only from
-		// six letters and on its first two letters too ("playing" is not
-		// "paying", nor "paper" "payer").
-		if strings.HasPrefix(term, "~") && (len(rs) < minConceptTypo || rs[1] != k.runes[1]) {
-			continue
-		}
-		if d := len(k.runes) - len(rs); d > limit || -d > limit {
-			continue
-		}
-		d := text.DistanceRunes(rs, k.runes, limit)
-		switch {
-		case d > limit || d > best:
-		case d < best:
-			best, found, ambiguous = d, term, false
-		case term != found:
-			ambiguous = true
+	for n := len(rs) - limit; n <= len(rs)+limit; n++ {
+		for _, k := range index[nearKey{first, n}] {
+			term := k.term
+			// A concept is many words: a word is read as one of them only
+			// from six letters and on its first two letters too
+			// ("playing" is not "paying", nor "paper" "payer").
+			if strings.HasPrefix(term, "~") && (len(rs) < minConceptTypo || rs[1] != k.runes[1]) {
+				continue
+			}
+			d := text.DistanceRunes(rs, k.runes, limit)
+			switch {
+			case d > limit || d > best:
+			case d < best:
+				best, found, ambiguous = d, term, false
+			case term != found:
+				ambiguous = true
+			}
 		}
 	}
 	if found == "" || ambiguous {
