@@ -71,9 +71,7 @@ func startBit(w []byte) uint32 {
 	if n >= 8 {
 		x = binary.LittleEndian.Uint64(w) ^ bits.RotateLeft64(binary.LittleEndian.Uint64(w[n-8:]), 29)
 	} else {
-		for i, b := range w {
-			x |= uint64(b) << (8 * i)
-		}
+		x = short8(w)
 	}
 	x ^= uint64(n) << 58
 	x *= 0x9e3779b97f4a7c15

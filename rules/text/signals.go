@@ -114,11 +114,22 @@ func wordHash(b []byte) uint64 {
 		h = mix64(h ^ binary.LittleEndian.Uint64(b))
 		b = b[8:]
 	}
-	var tail uint64
-	for i, c := range b {
-		tail |= uint64(c) << (8 * i)
+	return mix64(h ^ short8(b))
+}
+
+// short8 is b, shorter than 8 bytes, as a little-endian number. A word of an
+// analysis is a slice of its buffer with room after it: its bytes are then
+// read in one load and those past its end masked off, rather than shifted in
+// one by one (the same number).
+func short8(b []byte) uint64 {
+	if cap(b) >= 8 {
+		return binary.LittleEndian.Uint64(b[:8]) & (1<<(8*uint(len(b))) - 1)
 	}
-	return mix64(h ^ tail)
+	var x uint64
+	for i, c := range b {
+		x |= uint64(c) << (8 * i)
+	}
+	return x
 }
 
 // fingerprint sets Fingerprint and Language: 16 hex digits of a hash of the words in order,

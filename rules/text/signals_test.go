@@ -270,3 +270,26 @@ func TestAppendHex16(t *testing.T) {
 		}
 	}
 }
+
+// FuzzShort8 checks the one-load reading of a short word against the bytes
+// shifted in one by one, whatever follows the word in its buffer.
+func FuzzShort8(f *testing.F) {
+	f.Add([]byte("nitro and more"), 5)
+	f.Add([]byte("a"), 1)
+	f.Add([]byte(""), 0)
+	f.Add([]byte("\xff\xff\xff\xff\xff\xff\xff\xff\xff"), 7)
+	f.Fuzz(func(t *testing.T, buf []byte, n int) {
+		if n < 0 || n >= 8 || n > len(buf) {
+			return
+		}
+		var want uint64
+		for i, c := range buf[:n] {
+			want |= uint64(c) << (8 * i)
+		}
+		for _, w := range [][]byte{buf[:n], buf[:n:n]} {
+			if got := short8(w); got != want {
+				t.Fatalf("short8(%q, cap %d) = %#x, want %#x", w, cap(w), got, want)
+			}
+		}
+	})
+}
