@@ -122,18 +122,23 @@ func languageOf(text string, ws []word) string {
 // question word, a request word, a French inversion, or a first word that opens a
 // question.
 func looksLikeQuestion(text string, ws []word) bool {
-	if strings.ContainsAny(text, "?？¿") || strings.Contains(strings.ToLower(text), "où") {
+	if strings.ContainsAny(text, "?？¿") || hasOu(text) {
 		return true
 	}
 	for i, w := range ws {
 		if questionWords[w.folded] {
 			return true
 		}
-		if i+1 < len(ws) && requests[w.folded+" "+ws[i+1].folded] {
+		if i+1 < len(ws) && requestFirsts[w.folded] && requests[w.folded+" "+ws[i+1].folded] {
 			return true
 		}
 	}
-	folded := fold(text)
+	// an inversion has a hyphen, which folding an ASCII text does not make:
+	// most messages are not folded again
+	folded := ""
+	if ascii, _ := asciiCase(text); !ascii || strings.IndexByte(text, '-') >= 0 {
+		folded = fold(text)
+	}
 	for i := strings.IndexByte(folded, '-'); i >= 0; {
 		rest := folded[i+1:]
 		end := strings.IndexFunc(rest, func(r rune) bool { return !('a' <= r && r <= 'z') })
@@ -180,6 +185,29 @@ var requests = func() map[string]bool {
 	}
 	return m
 }()
+
+// requestFirsts are the first words of requests: the pair is only looked up
+// (and glued) after one of them.
+var requestFirsts = func() map[string]bool {
+	m := map[string]bool{}
+	for r := range requests {
+		first, _, _ := strings.Cut(r, " ")
+		m[first] = true
+	}
+	return m
+}()
+
+// hasOu reports whether text has "où" in any case, as
+// strings.Contains(strings.ToLower(text), "où") does, without lowering a copy
+// of it: only O lowers to o, and only Ù to ù.
+func hasOu(text string) bool {
+	for i := 0; i+2 < len(text); i++ {
+		if c := text[i]; (c == 'o' || c == 'O') && text[i+1] == 0xc3 && (text[i+2] == 0xb9 || text[i+2] == 0x99) {
+			return true
+		}
+	}
+	return false
+}
 
 var greetings = set(`bonjour salut coucou bonsoir hello hi hey yo re wesh slt bjr dear`)
 
