@@ -299,15 +299,19 @@ func (a *Analysis) SketchSums() (sums [SketchBands]uint64, ok bool) {
 func AppendSketch(buf []byte, sum uint64) []byte { return appendHex16(buf, sum) }
 
 // appendHex16 appends strconv.AppendUint(buf, h|1<<63, 16): with the top bit
-// set, always 16 digits, here written digit by digit, as the fingerprint and
+// set, always 16 digits, here written without strconv, as the fingerprint and
 // four counter keys of a message are.
 func appendHex16(buf []byte, h uint64) []byte {
 	const hex = "0123456789abcdef"
 	h |= 1 << 63
-	for shift := 60; shift >= 0; shift -= 4 {
-		buf = append(buf, hex[h>>shift&15])
+	// into an array from the last digit, then appended at once: one
+	// capacity check instead of sixteen
+	var d [16]byte
+	for i := len(d) - 1; i >= 0; i-- {
+		d[i] = hex[h&15]
+		h >>= 4
 	}
-	return buf
+	return append(buf, d[:]...)
 }
 
 // mix64 is the SplitMix64 finaliser: a cheap, well-spread 64-bit hash of x.

@@ -293,3 +293,15 @@ func FuzzShort8(f *testing.F) {
 		}
 	})
 }
+
+// FuzzAppendHex16 checks appendHex16 against strconv on any number.
+func FuzzAppendHex16(f *testing.F) {
+	f.Add(uint64(0))
+	f.Add(uint64(0xdeadbeef))
+	f.Fuzz(func(t *testing.T, h uint64) {
+		want := strconv.AppendUint([]byte("k|"), h|1<<63, 16)
+		if got := appendHex16([]byte("k|"), h); string(got) != string(want) {
+			t.Fatalf("appendHex16(%#x) = %q, want %q", h, got, want)
+		}
+	})
+}
