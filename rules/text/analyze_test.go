@@ -2,9 +2,11 @@ package text
 
 import (
 	"math"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
+	"unsafe"
 )
 
 func TestLinks(t *testing.T) {
@@ -174,6 +176,62 @@ func TestLongInputs(t *testing.T) {
 		if len(a.Links) != tt.links || len(a.Domains) != tt.domains || a.Emojis != tt.emojis {
 			t.Errorf("Analyze(%.20q…): %d links, %d domains, %d emojis; want %d, %d, %d",
 				tt.text, len(a.Links), len(a.Domains), a.Emojis, tt.links, tt.domains, tt.emojis)
+		}
+	}
+}
+
+// TestAnalyzeIntoResets fills every field of an Analysis, analyses a text into
+// it and checks each field is what Analyze gives, but for the arrays reset
+// leaves as they were (and the buffers AnalyzeInto keeps): a field added to
+// Analysis and not to reset fails here.
+func TestAnalyzeIntoResets(t *testing.T) {
+	kept := map[string]bool{"tokArr": true, "bufArr": true, "fpArr": true}
+	for _, s := range []string{"", "ok", "check https://bit.ly/x @a 06 12 34 56 78 a@b.fr 🔥🔥 SALUT c o n n a r d"} {
+		var a Analysis
+		v := reflect.ValueOf(&a).Elem()
+		for i := range v.NumField() {
+			f := v.Field(i)
+			f = reflect.NewAt(f.Type(), unsafe.Pointer(f.UnsafeAddr())).Elem()
+			switch f.Kind() {
+			case reflect.String:
+				f.SetString("junk")
+			case reflect.Int:
+				f.SetInt(7)
+			case reflect.Float64:
+				f.SetFloat(0.5)
+			case reflect.Bool:
+				f.SetBool(true)
+			case reflect.Slice:
+				f.Set(reflect.MakeSlice(f.Type(), 1, 1))
+			case reflect.Array:
+				if f.Len() > 0 && f.Index(0).Kind() == reflect.String {
+					f.Index(0).SetString("junk")
+				} else if f.Type().Elem().Kind() == reflect.Uint8 {
+					f.Index(0).SetUint(1)
+				} else {
+					f.Index(0).Set(reflect.New(f.Type().Elem()).Elem())
+				}
+			default:
+				t.Fatalf("field %s of kind %s: teach this test to fill it", v.Type().Field(i).Name, f.Kind())
+			}
+		}
+		a.hashes, a.spareToks, a.spareBuf = nil, nil, nil // buffers AnalyzeInto keeps on purpose
+		AnalyzeInto(&a, s)
+		want := Analyze(s)
+		w := reflect.ValueOf(want).Elem()
+		for i := range v.NumField() {
+			name := v.Type().Field(i).Name
+			if kept[name] || name == "hashes" || name == "hashed" || name == "spareToks" || name == "spareBuf" || name == "toks" || name == "buf" {
+				continue
+			}
+			got := reflect.NewAt(v.Field(i).Type(), unsafe.Pointer(v.Field(i).UnsafeAddr())).Elem().Interface()
+			exp := reflect.NewAt(w.Field(i).Type(), unsafe.Pointer(w.Field(i).UnsafeAddr())).Elem().Interface()
+			if !reflect.DeepEqual(got, exp) {
+				t.Errorf("%q: %s = %v after AnalyzeInto, Analyze gives %v", s, name, got, exp)
+			}
+		}
+		if len(a.toks) != len(want.toks) || string(a.buf) != string(want.buf) {
+			t.Errorf("%q: tokens %d %q after AnalyzeInto, Analyze gives %d %q", s, len(a.toks), a.buf, len(want.toks), want.buf)
 		}
 	}
 }
