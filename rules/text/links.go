@@ -160,7 +160,15 @@ func linkHost(l string) string {
 // "example(dot)com". Only the big generic TLDs are accepted after such a dot,
 // so that a sentence ending before "Com…" is not a link.
 func (ls *linkSet) findSpaced(s string) {
+	// the next '.', '(' and '[' at or after d (len(s): none), each found by
+	// IndexByte and looked for again once passed: most of a text is passed
+	// over without a look at each byte
+	dot, paren, bracket := -1, -1, -1
 	for d := 0; d < len(s); d++ {
+		dot, paren, bracket = nextByte(s, '.', dot, d), nextByte(s, '(', paren, d), nextByte(s, '[', bracket, d)
+		if d = min(dot, paren, bracket); d == len(s) {
+			return
+		}
 		var dotLen int
 		switch s[d] {
 		case '.':
@@ -219,6 +227,18 @@ func (ls *linkSet) findSpaced(s string) {
 		ls.add(s, h, end, host+"."+s[t:te])
 		d = end - 1
 	}
+}
+
+// nextByte returns where c is in s at from or after: at when it is there
+// already (at >= from), else found again; len(s) when there is none.
+func nextByte(s string, c byte, at, from int) int {
+	if at >= from {
+		return at
+	}
+	if i := strings.IndexByte(s[from:], c); i >= 0 {
+		return from + i
+	}
+	return len(s)
 }
 
 func isHostByte(c byte) bool {
