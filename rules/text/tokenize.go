@@ -284,7 +284,10 @@ const rejoinMin = 3
 // rejoin merges runs of single-letter tokens separated by one short separator
 // into one token.
 func (z *tokenizer) rejoin() {
-	out := z.toks[:0]
+	// the tokens are written back in place, from w on: up to the first run
+	// joined (in most messages there is none) each stays where it is,
+	// rather than being copied onto itself
+	w := 0
 	for i := 0; i < len(z.toks); {
 		j := i + 1
 		letters := z.toks[i].flags & letter
@@ -306,7 +309,10 @@ func (z *tokenizer) rejoin() {
 			}
 		}
 		if j-i < rejoinMin || letters == 0 {
-			out = append(out, z.toks[i])
+			if w != i {
+				z.toks[w] = z.toks[i]
+			}
+			w++
 			i++
 			continue
 		}
@@ -317,10 +323,11 @@ func (z *tokenizer) rejoin() {
 		}
 		t.form[0].hi = int32(len(z.buf))
 		t.flags = wordFlags(z.buf[t.form[0].lo:t.form[0].hi]) | joined
-		out = append(out, t)
+		z.toks[w] = t
+		w++
 		i = j
 	}
-	z.toks = out
+	z.toks = z.toks[:w]
 }
 
 func (z *tokenizer) joinable(i int) bool {

@@ -8,7 +8,8 @@ import (
 )
 
 // tokenizeRuneByRune is tokenize as it was before runs of ASCII letters were
-// appended at once (tokenizer.letters): every character through addWord.
+// appended at once (tokenizer.letters): every character through addWord; and
+// before rejoin wrote the tokens back in place (rejoinAppending).
 // tokenize must give the same words, forms, flags and censored words.
 func tokenizeRuneByRune(s string, links []span) ([]byte, []token, []censoredWord) {
 	z := tokenizer{text: s, links: links}
@@ -46,7 +47,7 @@ func tokenizeRuneByRune(s string, links []span) ([]byte, []token, []censoredWord
 		i += n
 	}
 	z.close()
-	z.rejoin()
+	rejoinAppending(&z)
 	for i := range z.toks {
 		z.spell(&z.toks[i])
 	}
@@ -54,6 +55,47 @@ func tokenizeRuneByRune(s string, links []span) ([]byte, []token, []censoredWord
 		z.censor()
 	}
 	return z.buf, z.toks, z.cens
+}
+
+// rejoinAppending is rejoin as it was, appending every token to a new slice
+// over the same array.
+func rejoinAppending(z *tokenizer) {
+	out := z.toks[:0]
+	for i := 0; i < len(z.toks); {
+		j := i + 1
+		letters := z.toks[i].flags & letter
+		if z.joinable(i) {
+			sep := ""
+			for j < len(z.toks) && z.joinable(j) {
+				lo, hi := z.toks[j-1].src.hi, z.toks[j].src.lo
+				if lo >= hi {
+					break
+				}
+				gap := z.text[lo:hi]
+				if !spacedOut(gap) || sep != "" && gap != sep {
+					break
+				}
+				sep = gap
+				letters |= z.toks[j].flags & letter
+				j++
+			}
+		}
+		if j-i < rejoinMin || letters == 0 {
+			out = append(out, z.toks[i])
+			i++
+			continue
+		}
+		t := token{src: span{z.toks[i].src.lo, z.toks[j-1].src.hi}, form: [2]span{{lo: int32(len(z.buf))}}}
+		for k := i; k < j; k++ {
+			r := z.toks[k].form[0]
+			z.buf = append(z.buf, z.buf[r.lo:r.hi]...)
+		}
+		t.form[0].hi = int32(len(z.buf))
+		t.flags = wordFlags(z.buf[t.form[0].lo:t.form[0].hi]) | joined
+		out = append(out, t)
+		i = j
+	}
+	z.toks = out
 }
 
 func checkTokenize(t *testing.T, s string) {
@@ -81,7 +123,7 @@ func TestTokenizeRuneByRune(t *testing.T) {
 }
 
 func FuzzTokenize(f *testing.F) {
-	for _, s := range []string{"nuuuul", "C0NNARD", "a&#98;c", "x\x7fy", "漢a", "f**k you", "s.p.a.m"} {
+	for _, s := range []string{"nuuuul", "C0NNARD", "a&#98;c", "x\x7fy", "漢a", "f**k you", "s.p.a.m", "a b c d e x y z w", "va c o n n a r d et i.d.i.o.t"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
