@@ -142,9 +142,10 @@ type alertSet struct {
 	// counted marks the rules whose matches feed a counter.
 	counted []bool
 	// early marks the rules the engine decides before the store is asked,
-	// for the hit counters that are early.
-	early    []bool
-	anyEarly bool
+	// for the hit counters that are early; earlyRules lists them, in order.
+	early      []bool
+	earlyRules []int
+	anyEarly   bool
 }
 
 type alert struct {
@@ -324,6 +325,11 @@ func compileAlerts(d *decoder, c *exprCompiler, specs []alertSpec, rs *Ruleset) 
 			set.early[i] = set.early[i] || h.early
 		}
 		set.anyEarly = set.anyEarly || h.early
+	}
+	for i, want := range set.early {
+		if want {
+			set.earlyRules = append(set.earlyRules, i)
+		}
 	}
 	if len(set.alerts) > 0 {
 		rs.alerts = set

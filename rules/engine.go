@@ -249,8 +249,8 @@ func (e *Engine) assess(ctx context.Context, ev bot.Event) (Assessment, error) {
 			// neither counters nor strikes, and decide the same again below
 			early = s.matched
 			clear(early)
-			for i, want := range rs.alerts.early {
-				if want && rs.rules[i].applies(s.hoursAfter) && !off[i] {
+			for _, i := range rs.alerts.earlyRules {
+				if rs.rules[i].applies(s.hoursAfter) && !off[i] {
 					early[i] = rs.rules[i].whenFn(&s.env)
 				}
 			}
