@@ -846,6 +846,7 @@ func (m *Matcher) onlyContext(terms []string) bool {
 // about, rather than when or where.
 var objectConcepts = map[string]bool{
 	"~device": true, "~part": true, "~transport": true, "~app": true, "~account": true, "~card": true,
+	"~vehicle": true,
 }
 
 // asksOpinion reports whether a message asks which is best without
