@@ -15,7 +15,6 @@ package faq
 // read below were kept, those whose customer-service sense is the only
 // likely one; TestThesaurus holds each of them to its candidate list.
 const thesaurus = `
-close: shut
 deliver: despatch
 parcel: packet, envoi
 job: boulot, metier, profession, interimaire
