@@ -123,14 +123,14 @@ data: data, "donnees mobiles", gigas, giga, "internet mobile"
 urgent: urgence, urgences, urgent, urgente, urgents, emergency, emergencies, "de garde", "service de garde", "out of hours", "after hours", "24h 24", "24 7"
 document: document, documents, papier, papiers, justificatif, justificatifs, "piece justificative", "pieces justificatives", paperwork, "proof of address", "justificatif de domicile", dossier, dossiers
 licence: "permis de conduire", "driving licence", "driving license", "driver's license", "drivers license", licence, license, licences, licenses
-deposit: caution, cautions, "depot de garantie", deposit, deposits, "security deposit", acompte, acomptes, arrhes, "down payment", empreinte, preautorisation, "pre authorisation", "pre authorization", hold
+deposit: caution, cautions, "depot de garantie", deposit, deposits, "security deposit", acompte, acomptes, arrhes, "down payment", preautorisation, "pre authorisation", "pre authorization"
 insurance: assurance, assurances, assure, assuree, assurer, insurance, insured, insure, insurer, sinistre, sinistres, franchise, excess, deductible, "rachat de franchise", "tous risques", "fully comprehensive", mutuelle
-breakdown: accident, accidents, accrochage, accroche, collision, crevaison, creve, crevee, "flat tyre", "flat tire", "puncture", "broke down", "broken down", "breakdown", "ne demarre", demarre, "won't start", "wont start", constat, "constat amiable", rayure, raye, rayee, scratch, scratched, dent, bosse, depanneuse, "tow truck", remorquage
-fuel: carburant, essence, gasoil, diesel, gazole, "faire le plein", plein, reservoir, fuel, petrol, gas, tank, refuel, refill, recharge, recharger, "borne de recharge", charging
+breakdown: accident, accidents, accrochage, accroche, collision, crevaison, creve, crevee, "flat tyre", "flat tire", "puncture", "broke down", "broken down", "breakdown", "ne demarre", demarre, "won't start", "wont start", constat, "constat amiable", rayure, raye, rayee, scratch, scratched, depanneuse, "tow truck", remorquage
+fuel: carburant, essence, gasoil, diesel, gazole, "faire le plein", reservoir, fuel, petrol, gas, tank, refuel, refill, "borne de recharge", charging
 vehicle: voiture, voitures, vehicule, vehicules, auto, autos, car, cars, vehicle, vehicles, van, vans, utilitaire, utilitaires, camion, camions, camionnette, truck, trucks, citadine, suv, minibus, moto, motos, motorbike
 animal: chienne, chiennes, chatte, chattes, chatons, kittens, puppies, lapine, hamster, hamsters, cobaye, cobayes, "cochon d'inde", "cochons d'inde", "guinea pig", "guinea pigs", furet, furets, ferret, ferrets, rongeur, rongeurs, rodent, rodents, oiseau, oiseaux, bird, birds, perroquet, perroquets, parrot, parrots, perruche, perruches, tortue, tortues, turtle, turtles, tortoise, tortoises, reptile, reptiles, serpent, serpents, snake, snakes, lezard, lezards, lizard, lizards, nac, "nouveaux animaux de compagnie", exotique, exotiques, exotic, cheval, chevaux, horse, horses, poney, chevre, poule, poules
-treat: soigner, soignez, soigne, soignent, soin, soins, treat, treats, treated, treatment, veterinaire, veterinaires, veto, vetos, vet, vets, docteur, docteurs, doctor, doctors, medecin, medecins, malade, malades, sick, ill, ausculter, examiner, "check up", checkup, bilan
-vaccine: vaccin, vaccins, vacciner, vaccine, vaccines, vaccination, vaccinations, vaccinate, vaccinated, rappel, rappels, booster, boosters, shot, shots, jab, jabs, rage, rabies, vermifuge, "anti puces", flea, fleas, deworming
+treat: soigner, soignez, soigne, soignent, soin, soins, treat, treats, treated, treatment, veterinaire, veterinaires, veto, vetos, vet, vets, docteur, docteurs, doctor, doctors, medecin, medecins, malade, malades, ausculter, examiner, "check up", checkup, bilan
+vaccine: vaccin, vaccins, vacciner, vaccine, vaccines, vaccination, vaccinations, vaccinate, vaccinated, rappel, rappels, booster, boosters, jab, jabs, rabies, vermifuge, "anti puces", flea, fleas, deworming
 minage: "age minimum", "minimum age", "how old", "quel age", "age requis", "age limit", "jeune conducteur", "jeunes conducteurs", "young driver", "young drivers", majeur, majeure, underage, "under 18", "under 21", "under 25", "moins de 18", "moins de 21", "moins de 25"
 allowed: entitled, accepte, acceptes, acceptee, acceptees, acceptez, accept, accepted, accepts, allowed, autorise, autorisee, autorises, autorisees, permitted, interdit, interdits, forbidden, droit
 `
@@ -143,7 +143,7 @@ var contextConcepts = map[string]bool{
 	"~card": true, "~free": true, "~app": true, "~account": true,
 	"~change": true, "~signup": true, "~device": true, "~part": true, "~audience": true,
 	"~transport": true, "~next": true, "~belongings": true, "~allowed": true,
-	"~cabin": true, "~vehicle": true,
+	"~cabin": true, "~vehicle": true, "~animal": true,
 }
 
 // contextWeight is how much a context concept weighs against a word that says
