@@ -246,3 +246,41 @@ func TestTableMoves(t *testing.T) {
 	}
 	t.Logf("%d moves, %d checks, %d while a move was under way", moves, checks, midMove)
 }
+
+// TestPlanSizesTable: counters arriving at a steady rate make the table
+// grow, after the first minute, straight to the room the rate times their
+// window needs; once they stop and expire, the sweep gives the room back.
+func TestPlanSizesTable(t *testing.T) {
+	const minute = int64(60_000)
+	const window, perMinute = 10 * minute, 2000
+	sh := &shard{strikesExp: 1 << 62}
+	var sizes []int
+	fp := uint64(0)
+	for m := range int64(5) {
+		for i := range int64(perMinute) {
+			at := 1_000_000 + m*minute + i*minute/perMinute
+			if i == 0 {
+				sh.sweep(at)
+			}
+			fp += 0x9E3779B97F4A7C15
+			c := cell{one: at, keep: keepCode(window)}
+			sh.windows.insert(fp|1, c.pack(0), keepOfCode(c.keep)+minute)
+		}
+		sizes = append(sizes, len(sh.windows.cur.slots))
+	}
+	// 2000 a minute living 640 s and a minute's sweep: about 23,300
+	need := int(perMinute * (keepOfCode(keepCode(window)) + minute) / minute)
+	if sh.windows.want < need*9/10 || sh.windows.want > need*11/10 {
+		t.Errorf("the table expects %d entries, want about %d", sh.windows.want, need)
+	}
+	if sizes[1] < need || sizes[4] != sizes[1] {
+		t.Errorf("slots at the end of each minute %v: want room for %d from the second minute on, no growth after", sizes, need)
+	}
+	// no more arrivals: the next sweeps learn it, and drop the counters
+	// once expired
+	sh.sweep(1_000_000 + 6*minute)
+	sh.sweep(1_000_000 + 20*minute)
+	if n, slots := sh.windows.len(), len(sh.windows.cur.slots)+len(sh.windows.old.slots); n != 0 || slots > 64 {
+		t.Errorf("%d counters in %d slots after they expired; want none in at most 64", n, slots)
+	}
+}
