@@ -843,6 +843,13 @@ func (s *Store) writeCmds(ctx context.Context, w lostWrite, failed func(), cmds 
 		}
 		return err
 	}
+	s.b.push(s.writeCalls(w, failed, cmds)...)
+	return nil
+}
+
+// writeCalls makes the batcher's calls of writeCmds's commands: the first
+// carries w and failed.
+func (s *Store) writeCalls(w lostWrite, failed func(), cmds []goredis.Cmder) []*call {
 	lost := s.lostFunc(w)
 	if failed != nil {
 		lost = func(err error) {
@@ -857,8 +864,7 @@ func (s *Store) writeCmds(ctx context.Context, w lostWrite, failed func(), cmds 
 		ptrs[i] = &calls[i]
 	}
 	calls[0].lost = lost
-	s.b.push(ptrs...)
-	return nil
+	return ptrs
 }
 
 // writeContext is the context of the commands of a write: with
@@ -1511,6 +1517,13 @@ func (s *Store) Begin(ctx context.Context, e store.JournalEntry) error {
 	if len(cmds) > 2 {
 		failed = func() { s.journalPushed.Store(0) } // pushed by the next Begin
 	}
+	if s.b != nil {
+		calls := s.writeCalls(lostWrite{begin: &e}, failed, cmds)
+		calls[0].journal, calls[0].begin = e.Key, true
+		calls[1].journal, calls[1].begin = e.Key, true
+		s.b.push(calls...)
+		return nil
+	}
 	if err := s.writeCmds(ctx, lostWrite{begin: &e}, failed, cmds...); err != nil {
 		return fmt.Errorf("redis journal begin %s: %w", e.Key, err)
 	}
@@ -1519,7 +1532,13 @@ func (s *Store) Begin(ctx context.Context, e store.JournalEntry) error {
 
 // Done removes a verdict from the journal: its entry, stamp and takes.
 func (s *Store) Done(ctx context.Context, key string) error {
-	if err := s.writeCmds(ctx, lostWrite{done: key}, nil, s.doneCmds(s.writeContext(ctx), key)...); err != nil {
+	if s.b != nil {
+		calls := s.writeCalls(lostWrite{done: key}, nil, s.doneCmds(s.b.ctx, key))
+		calls[0].journal = key
+		s.b.push(calls...)
+		return nil
+	}
+	if err := s.writeCmds(ctx, lostWrite{done: key}, nil, s.doneCmds(ctx, key)...); err != nil {
 		return fmt.Errorf("redis journal done %s: %w", key, err)
 	}
 	return nil
