@@ -193,6 +193,9 @@ type Store struct {
 
 	// decoded are the cases read lately, as their JSON decodes.
 	decoded caseCache
+	// joining are the author groups whose hits found an open case lately:
+	// their next hit is sent without its JSON (see openCases).
+	joining groupSet
 }
 
 // Open connects to the Redis the URL names, without any network call yet:
@@ -987,11 +990,11 @@ func (s *Store) OpenCase(ctx context.Context, c store.Case) (store.Case, error) 
 // pipeline. It answers for each case, in order: when Redis goes away in the
 // middle, the first ones may be open and the others not.
 //
-// With lazyJSON, a case that may join an open one (it has an author group)
-// is sent without its JSON, which the script asks for only when it opens a
-// new case: then it is encoded and sent in a second round trip. On a raid
-// night nine hits in ten join a case, and the JSON of each, about a
-// kilobyte, was most of what vigie spent on it and sent.
+// With lazyJSON, a case that may join an open one (its author group's hits
+// found one lately) is sent without its JSON, which the script asks for
+// only when it opens a new case: then it is encoded and sent in a second
+// round trip. On a raid night nine hits in ten join a case, and the JSON of
+// each, about a kilobyte, was most of what vigie spent on it and sent.
 func (s *Store) openCases(ctx context.Context, cases []store.Case, lazyJSON bool) ([]store.Case, []error) {
 	out := make([]store.Case, len(cases))
 	errs := make([]error, len(cases))
@@ -1028,7 +1031,7 @@ func (s *Store) openCases(ctx context.Context, cases []store.Case, lazyJSON bool
 		out[i] = c
 		origin, author, place := c.Origin(), c.AuthorGroup(), c.PlaceGroup()
 		var data []byte // none: the script asks for it if it opens the case
-		if !lazyJSON || author == "" {
+		if !lazyJSON || author == "" || !s.joining.has(author) {
 			var err error
 			if data, err = json.Marshal(c); err != nil {
 				errs[i] = fmt.Errorf("case: %w", err)
@@ -1089,6 +1092,7 @@ func (s *Store) openCases(ctx context.Context, cases []store.Case, lazyJSON bool
 		case "ok":
 			out[i].ID = id
 			opened = true
+			s.joining.add(out[i].AuthorGroup())
 			if latest := groups[j].args[13].(string); latest != "" {
 				out[i].Latest, _ = parseLatest(latest)
 			}
@@ -1113,6 +1117,9 @@ func (s *Store) openCases(ctx context.Context, cases []store.Case, lazyJSON bool
 			if h["status"] == "" {
 				out[i], errs[i] = store.Case{}, fmt.Errorf("case %q: %w", id, store.ErrNotFound)
 				continue
+			}
+			if kind == "grouped" {
+				s.joining.add(out[i].AuthorGroup())
 			}
 			if c, ok := s.decoded.known(id, h["sid"]); ok {
 				out[i], errs[i] = s.withFields(c, id, h)
@@ -1148,6 +1155,35 @@ func (s *Store) openCases(ctx context.Context, cases []store.Case, lazyJSON bool
 		}
 	}
 	return out, errs
+}
+
+// groupSet is a set of author groups, in two generations of maxCachedCases
+// (as caseCache): those seen again stay while a raid's thousands of authors
+// come and go.
+type groupSet struct {
+	mu       sync.Mutex
+	m, older map[string]bool
+}
+
+func (g *groupSet) has(k string) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.m[k] || g.older[k]
+}
+
+func (g *groupSet) add(k string) {
+	if k == "" {
+		return
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.m[k] {
+		return
+	}
+	if g.m == nil || len(g.m) >= maxCachedCases {
+		g.older, g.m = g.m, make(map[string]bool)
+	}
+	g.m[k] = true
 }
 
 // caseFields are the fields of a case's hash that the open script answers for
