@@ -54,7 +54,7 @@ func (c *cli) runDaemon(ctx context.Context, args []string) int {
 	// Lines are written in batches (a line or two per event otherwise costs a
 	// system call each); the last ones are written before the error below.
 	logs := daemon.NewLogWriter(c.stderr)
-	var handler slog.Handler = slog.NewTextHandler(logs, &slog.HandlerOptions{Level: level})
+	var handler slog.Handler = daemon.NewTextHandler(logs, level)
 	if *logFormat == "json" {
 		handler = slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: level})
 	}
