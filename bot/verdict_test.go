@@ -75,3 +75,29 @@ func TestActionDurationJSON(t *testing.T) {
 		}
 	}
 }
+
+// Actions written directly (plain text) and through an encoder (text to
+// escape) come out as the encoder writes them, with HTML escaped or not as
+// the caller's encoder says.
+func TestActionJSONAsEncoder(t *testing.T) {
+	for _, text := range []string{"", "slow down", "Merci de ralentir, {{author.name}} : été", "<b> & \"quoted\"",
+		"back\\slash", "line\nbreak\ttab\x01", "sep\u2028par\u2029", "bad \xff utf-8", "émoji 🚀"} {
+		a := Action{Kind: ActWarn, Text: text, Duration: 90 * time.Minute}
+		for _, html := range []bool{true, false} {
+			var got, want strings.Builder
+			enc := json.NewEncoder(&got)
+			enc.SetEscapeHTML(html)
+			if err := enc.Encode([]Action{a}); err != nil {
+				t.Fatal(err)
+			}
+			enc = json.NewEncoder(&want)
+			enc.SetEscapeHTML(html)
+			if err := enc.Encode([]actionJSON{{Kind: a.Kind, Text: a.Text, Duration: json.RawMessage(`"1h30m"`)}}); err != nil {
+				t.Fatal(err)
+			}
+			if got.String() != want.String() {
+				t.Errorf("%q (escape HTML %v): %s, want %s", text, html, got.String(), want.String())
+			}
+		}
+	}
+}

@@ -178,6 +178,8 @@ type daemon struct {
 	// bodies the same for the events' JSON as read.
 	answers sync.Pool
 	bodies  sync.Pool
+	// date is the answers' Date header, formatted once a second.
+	date httpDate
 	// proxies are believed when they say a client came over HTTPS
 	// (VIGIE_TRUSTED_PROXIES); tlsCert and tlsKey, when set, make vigie
 	// serve HTTPS itself.

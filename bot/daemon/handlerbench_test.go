@@ -31,7 +31,7 @@ func BenchmarkHandleEvent(b *testing.B) {
 	defer logs.Close()
 	d, err := build(context.Background(), Config{
 		ConfigPath: filepath.Join("..", "..", vigie.ExampleFile),
-		Logger:     slog.New(slog.NewTextHandler(logs, nil)),
+		Logger:     slog.New(NewTextHandler(logs, nil)),
 		Getenv:     func(string) string { return "" },
 	})
 	if err != nil {

@@ -145,7 +145,13 @@ func (d *daemon) finish(j job, completed bool) {
 		d.log.Warn("verdict left in the journal, to be carried out again", "event", key)
 		return
 	}
-	ctx, cancel := d.journalCtx(context.WithoutCancel(d.workCtx))
+	// Not cut short by a shutdown that begins meanwhile; the memory store,
+	// which ignores its context, is spared the context made for that.
+	parent := d.workCtx
+	if !store.IsLocal(d.store) {
+		parent = context.WithoutCancel(parent)
+	}
+	ctx, cancel := d.journalCtx(parent)
 	defer cancel()
 	if err := d.store.Done(ctx, key); err != nil {
 		d.metrics.journalErrors.Inc()

@@ -19,8 +19,10 @@ func appendVerdict(dst []byte, a *eventAnswer) []byte {
 	v := &a.Verdict
 	if !plainTime(v.At) {
 		// A year past 9999, an offset of a day or more: encoding/json's
-		// rules (and errors) apply.
-		raw, err := json.Marshal(a)
+		// rules (and errors) apply. A copy is marshalled, so that a does not
+		// escape: the answer of every event stays on its handler's stack.
+		cp := *a
+		raw, err := json.Marshal(&cp)
 		if err != nil {
 			return append(dst, "null\n"...)
 		}

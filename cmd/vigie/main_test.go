@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"testing"
@@ -564,6 +565,24 @@ func TestRunLogFlags(t *testing.T) {
 	}
 	if got := levels(map[string]string{"VIGIE_LOG_LEVEL": "warn", "VIGIE_LOG_FORMAT": "json"}); got["INFO"] != 0 || got["DEBUG"] != 0 {
 		t.Errorf("VIGIE_LOG_LEVEL=warn: levels %v, want none below WARN", got)
+	}
+}
+
+// vigie run sets the collector's GOGC to runGCPercent, unless the
+// environment sets GOGC, which the runtime has read.
+func TestRunGCPercent(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
+	if r := runUntilServing(t, map[string]string{}, "--config", "testdata/good.yaml"); r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	if got := debug.SetGCPercent(50); got != runGCPercent {
+		t.Errorf("GOGC unset: the collector's percent is %d, want %d", got, runGCPercent)
+	}
+	if r := runUntilServing(t, map[string]string{"GOGC": "50"}, "--config", "testdata/good.yaml"); r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	if got := debug.SetGCPercent(100); got != 50 {
+		t.Errorf("GOGC=50: the collector's percent is %d, want 50 as the runtime read it", got)
 	}
 }
 

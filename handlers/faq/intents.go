@@ -48,16 +48,16 @@ contact: contacter, contact, contactez, joindre, joignable, joignables, reachabl
 phone: "numero de telephone", "phone number", "telephone number", "par telephone", "au telephone", "by phone", "over the phone", "phone call", telephoner, numero, numeros, appeler, appelle, appel, call, calling, hotline, standard
 email: mail, mails, email, emails, courriel, "e mail", "adresse mail", "email address"
 chat: chat, "live chat", tchat, messagerie, whatsapp, messenger, dm
-job: recrutez, recrute, recrutement, recruter, recrutent, embauche, embauchez, embaucher, embauchent, emploi, emplois, job, jobs, poste, postes, postuler, candidature, candidatures, candidater, cv, resume, hiring, hire, hires, vacancy, vacancies, position, positions, career, careers, travailler, stage, stages, stagiaire, stagiaires, alternance, alternant, alternants, apprentissage, apprenti, internship, internships, intern, interns, apprenticeship, serveuse, serveuses, cuisinier, cuisiniers, cuisiniere, commis, plongeur, plongeurs, barman, barmaid, waitress, waitresses, "job etudiant", "offre d'emploi", "offres d'emploi", "job offer", "job offers", apply, applying
+job: recrutez, recrute, recrutement, recruter, recrutent, embauche, embauchez, embaucher, embauchent, emploi, emplois, job, jobs, poste, postes, postuler, candidature, candidatures, candidater, cv, resume, hiring, hire, hires, vacancy, vacancies, position, positions, career, careers, travailler, stage, stages, stagiaire, stagiaires, alternance, alternant, alternants, apprentissage, apprenti, internship, internships, intern, interns, apprenticeship, serveuse, serveuses, cuisinier, cuisiniers, cuisiniere, commis, plongeur, plongeurs, barman, barmaid, waitress, waitresses, vendeur, vendeurs, vendeuse, vendeuses, caissier, caissiers, caissiere, caissieres, receptionniste, receptionnistes, cashier, cashiers, "sales assistant", "sales assistants", "job etudiant", "offre d'emploi", "offres d'emploi", "job offer", "job offers", apply, applying
 price: prix, tarif, tarifs, tarification, cout, coute, coutent, couter, price, prices, pricing, priced, cost, costs, cher, chere, expensive, cheap, euros, dollars, frais, fee, fees, charge, charges, payant, payante, devis, estimate, estimates, quote, quotes, quotation, chiffrage
 free: gratuit, gratuite, gratuits, gratuitement, free
 promo: promo, promos, promotion, promotions, soldes, reduction, reductions, remise, remises, reduit, reduite, reduced, discount, discounts, sale, sales, coupon, coupons, "code promo", "promo code", "discount code", "bon plan", "black friday", offer, offers, deal, deals
 loyalty: fidelite, fidele, loyalty, reward, rewards, points, parrainage, referral, miles, mile, "frequent flyer", "air miles"
 pay: payer, paye, payez, paiement, paiements, payment, payments, pay, paying, paid
-paymethod: especes, cash, liquide, cheque, cheques, paypal, "apple pay", "google pay", lydia, "sans contact", contactless, "ticket restaurant", "tickets restaurant", "titre restaurant", "titres restaurant", "ticket resto", "tickets resto", "meal voucher", "plusieurs fois", installments, klarna, "carte bleue", mastercard, visa, amex, "american express"
+paymethod: "carte bancaire", "cartes bancaires", "carte de credit", "credit card", "debit card", "carte de debit", especes, cash, liquide, cheque, cheques, paypal, "apple pay", "google pay", lydia, "sans contact", contactless, "ticket restaurant", "tickets restaurant", "titre restaurant", "titres restaurant", "ticket resto", "tickets resto", "meal voucher", "plusieurs fois", installments, klarna, "carte bleue", mastercard, visa, amex, "american express"
 card: carte, cartes, card, cards, cb
 stock: "out of stock", stock, stocks, restock, reassort, disponible, disponibles, disponibilite, available, availability, rupture, "sold out", epuise, epuisee, "back in stock", "en stock"
-store: magasin, magasins, boutique, boutiques, restaurant, restaurants, resto, restos, bistrot, bistrots, bistro, bistros, brasserie, brasseries, store, stores, shop, shops, agence, agences, branch, branches, "point de vente", "points de vente", enseigne, succursale, salle, salles, club, clubs, gym, gyms, atelier, ateliers, showroom
+store: magasin, magasins, boutique, boutiques, restaurant, restaurants, resto, restos, bistrot, bistrots, bistro, bistros, brasserie, brasseries, store, stores, shop, shops, agence, agences, branch, branches, "point de vente", "points de vente", enseigne, succursale, salle, salles, club, clubs, gym, gyms, atelier, ateliers, showroom, clinique, cliniques, clinic, clinics, cabinet, cabinets, hotel, hotels, office, offices, bureau, bureaux, cinema, cinemas, pharmacie, pharmacies, pharmacy
 address: adresse, adresses, address, addresses, located, situe, situee, situes, situees, localisation, quartier, neighbourhood, neighborhood, itineraire, directions
 where: location, locations, proche, near, nearest, nearby, pres, "pas loin", "a cote", trouve, trouver, find
 city: rural, village, villages, campagne, "zone blanche", paris, lyon, marseille, lille, bordeaux, toulouse, nantes, nice, strasbourg, montpellier, rennes, grenoble, rouen, toulon, dijon, angers, reims, nancy, metz, tours, brest, limoges, caen, orleans, bruxelles, geneve, lausanne, montreal, london, londres, berlin, madrid, ville, city, town, centre, downtown
@@ -73,7 +73,7 @@ bug: bug, bugs, beug, bugge, crash, crashes, crashed, crashing, plante, planter,
 server: serveur, serveurs, server, servers, down, panne, pannes, outage, outages, offline, maintenance, status, "hors ligne", hs, coupure, coupures, incident, incidents, "internet coupe", "reseau coupe", "ligne coupee", "fibre coupee", "no signal", "no service"
 release: sortie, sortir, sort, sortira, sortent, release, released, releases, "launch date", "date de lancement", "come out", "comes out", "coming out", out, parution, date
 platform: ps4, ps5, playstation, xbox, switch, nintendo, pc, mac, macos, steam, epic, mobile, android, ios, console, consoles, platform, platforms, plateforme, plateformes, linux, version
-booking: rendez, "rendez vous", rdv, appointment, appointments, booking, bookings, book, reserver, reservation, reservations, reserve, reserved, resa, table, tables, precommande, preorder, "pre order", "pre commander"
+booking: rendez, "rendez vous", rdv, appointment, appointments, booking, bookings, book, booked, reserver, reservation, reservations, reserve, reserved, resa, table, tables, precommande, preorder, "pre order", "pre commander", louer, loue, louez, louent, rent, rents, renting, rental, rentals, creneau, creneaux, slot, slots, consultation, consultations, consulter, "walk in", "walk ins", walkin, walkins
 cancel: annuler, annulation, annule, cancel, cancelled, canceled, cancellation, resilier, resiliation, resilie, desabonner, desabonne, desinscrire, unsubscribe, terminate, termination, "mettre fin", suspendre, suspension, suspend, arreter, stopper
 damaged: defectueux, defectueuse, abime, abimee, casse, cassee, damaged, defective, defect, "mauvais article", "wrong item", "article manquant"
 warranty: garantie, garanti, garanties, warranty, guarantee, guaranteed
@@ -120,6 +120,18 @@ porting: portabilite, rio, "code rio", "garder mon numero", "conserver mon numer
 operator: operateur, operateurs, operator, operators, carrier, carriers, provider, providers, fournisseur, fai
 roaming: roaming, itinerance, "hors europe", "outside europe"
 data: data, "donnees mobiles", gigas, giga, "internet mobile"
+urgent: urgence, urgences, urgent, urgente, urgents, emergency, emergencies, "de garde", "service de garde", "out of hours", "after hours", "24h 24", "24 7"
+document: document, documents, papier, papiers, justificatif, justificatifs, "piece justificative", "pieces justificatives", paperwork, "proof of address", "justificatif de domicile", dossier, dossiers
+licence: "permis de conduire", "driving licence", "driving license", "driver's license", "drivers license", licence, license, licences, licenses
+deposit: caution, cautions, "depot de garantie", deposit, deposits, "security deposit", acompte, acomptes, arrhes, "down payment", preautorisation, "pre authorisation", "pre authorization"
+insurance: assurance, assurances, assure, assuree, assurer, insurance, insured, insure, insurer, sinistre, sinistres, franchise, excess, deductible, "rachat de franchise", "tous risques", "fully comprehensive", mutuelle
+breakdown: accident, accidents, accrochage, accroche, collision, crevaison, creve, crevee, "flat tyre", "flat tire", "puncture", "broke down", "broken down", "breakdown", "ne demarre", demarre, "won't start", "wont start", constat, "constat amiable", rayure, raye, rayee, scratch, scratched, depanneuse, "tow truck", remorquage
+fuel: carburant, essence, gasoil, diesel, gazole, "faire le plein", reservoir, fuel, petrol, gas, tank, refuel, refill, "borne de recharge", charging
+vehicle: voiture, voitures, vehicule, vehicules, auto, autos, car, cars, vehicle, vehicles, van, vans, utilitaire, utilitaires, camion, camions, camionnette, truck, trucks, citadine, suv, minibus, moto, motos, motorbike
+animal: chienne, chiennes, chatte, chattes, chatons, kittens, puppies, lapine, hamster, hamsters, cobaye, cobayes, "cochon d'inde", "cochons d'inde", "guinea pig", "guinea pigs", furet, furets, ferret, ferrets, rongeur, rongeurs, rodent, rodents, oiseau, oiseaux, bird, birds, perroquet, perroquets, parrot, parrots, perruche, perruches, tortue, tortues, turtle, turtles, tortoise, tortoises, reptile, reptiles, serpent, serpents, snake, snakes, lezard, lezards, lizard, lizards, nac, "nouveaux animaux de compagnie", exotique, exotiques, exotic, cheval, chevaux, horse, horses, poney, chevre, poule, poules
+treat: soigner, soignez, soigne, soignent, soin, soins, treat, treats, treated, treatment, veterinaire, veterinaires, veto, vetos, vet, vets, docteur, docteurs, doctor, doctors, medecin, medecins, malade, malades, ausculter, examiner, "check up", checkup, bilan
+vaccine: vaccin, vaccins, vacciner, vaccine, vaccines, vaccination, vaccinations, vaccinate, vaccinated, rappel, rappels, booster, boosters, jab, jabs, rabies, vermifuge, "anti puces", flea, fleas, deworming
+minage: "age minimum", "minimum age", "how old", "quel age", "age requis", "age limit", "jeune conducteur", "jeunes conducteurs", "young driver", "young drivers", majeur, majeure, underage, "under 18", "under 21", "under 25", "moins de 18", "moins de 21", "moins de 25"
 allowed: entitled, accepte, acceptes, acceptee, acceptees, acceptez, accept, accepted, accepts, allowed, autorise, autorisee, autorises, autorisees, permitted, interdit, interdits, forbidden, droit
 `
 
@@ -131,7 +143,7 @@ var contextConcepts = map[string]bool{
 	"~card": true, "~free": true, "~app": true, "~account": true,
 	"~change": true, "~signup": true, "~device": true, "~part": true, "~audience": true,
 	"~transport": true, "~next": true, "~belongings": true, "~allowed": true,
-	"~cabin": true,
+	"~cabin": true, "~vehicle": true, "~animal": true,
 }
 
 // contextWeight is how much a context concept weighs against a word that says
@@ -154,7 +166,7 @@ var remarkWords = set(`
 var problemConcepts = map[string]bool{
 	"~lost": true, "~receive": true, "~forgot": true, "~bug": true, "~server": true, "~hacked": true,
 	"~damaged": true, "~refund": true, "~cancel": true, "~password": true, "~login": true,
-	"~late": true, "~disruption": true, "~repair": true,
+	"~late": true, "~disruption": true, "~repair": true, "~urgent": true, "~breakdown": true,
 }
 
 // intents are the questions customer service is asked: each a line with its
@@ -223,6 +235,17 @@ sim: activer ma carte sim | ma carte sim est bloquee | commander une esim | remp
 porting: garder mon numero | code rio | portabilite du numero | changer d'operateur en gardant mon numero | transferer mon numero | keep my number | port my number | transfer my number to you | keep my old number when switching
 roaming: mon forfait a l'etranger | utiliser mon telephone a l'etranger | itinerance | appeler depuis l'etranger | internet a l'etranger | je pars en voyage hors europe | roaming | use my phone abroad | roaming charges | mobile data abroad | calls from abroad | does my plan work outside europe
 fibre: verifier mon eligibilite a la fibre | je suis eligible a la fibre | quand la fibre arrive chez moi | installation de la fibre | rendez-vous avec le technicien | raccordement a la fibre | can i get fibre at home | fibre eligibility | when will fiber be installed | technician appointment | fiber installation date
+change_booking: modifier ma reservation | changer les dates de ma reservation | decaler mon rendez vous | changer l'heure de ma reservation | reporter ma reservation | change my booking | change the dates of my reservation | reschedule my appointment | modify my reservation | move my booking to another day
+appointment_walkin: sans rendez vous | je peux passer sans rendez vous | il reste un creneau demain | vous avez de la place cette semaine | prendre une consultation | avoir un rendez vous rapidement | premier creneau disponible | can i walk in | do i need an appointment | any slots available this week | earliest appointment | can i come in today | book a consultation
+emergency: en cas d'urgence | c'est urgent | numero d'urgence | service d'urgence la nuit | urgences le week end | qui appeler en urgence | vous etes de garde | emergency number | it's an emergency | who do i call in an emergency | emergency out of hours | is there an emergency service at night | urgent help
+documents: quels documents fournir | quels papiers faut il | pieces justificatives | il faut quoi comme papiers | documents a apporter | justificatif de domicile | permis de conduire | permis etranger accepte | what documents do i need | which documents should i bring | what id do i need | proof of address | is a foreign licence accepted | driving licence required
+age_limit: age minimum | a partir de quel age | je peux le faire a 18 ans | il faut avoir quel age | jeune conducteur | frais jeune conducteur | limite d'age | minimum age | how old do i have to be | is there an age limit | under 18 | young driver fee | can i do it at 17
+deposit: montant de la caution | c'est combien la caution | quand est rendue la caution | remboursement de la caution | depot de garantie | faut il verser un acompte | how much is the deposit | security deposit | when do i get my deposit back | is a deposit required | deposit refund
+insurance: l'assurance est comprise | que couvre l'assurance | montant de la franchise | rachat de franchise | assurance tous risques | je suis assure | is insurance included | what does the insurance cover | how much is the excess | reduce the excess | am i insured | full coverage insurance
+breakdown: j'ai eu un accident | la voiture est en panne | que faire en cas d'accident | un accrochage | crevaison | la voiture ne demarre pas | faire un constat | assistance en cas de panne | i had an accident | the car broke down | what do i do after an accident | flat tyre | the car won't start | breakdown assistance
+fuel: faire le plein | rendre avec le plein | politique carburant | le reservoir doit etre plein | essence ou diesel | recharger une voiture electrique | return with a full tank | fuel policy | do i need to refuel | what fuel does it take | charge the electric car
+vet_care: vous soignez les chats | vous soignez les lapins | vous prenez les nac | veterinaire pour animaux exotiques | vous soignez les oiseaux | do you treat rabbits | do you see exotic pets | vet for reptiles | do you treat birds | can you see my hamster
+vaccines: vaccins de mon chiot | rappel de vaccin | a quel age vacciner | vaccin contre la rage | carnet de vaccination | vermifuge | vaccination schedule | booster shot | which vaccines does my puppy need | rabies vaccine | when is the next booster | flea treatment
 allergens: sans gluten | liste des allergenes | c'est vegan | sans lactose | allergie aux noix | plats vegetariens | options vegetariennes | gluten free | allergens | is it vegan | nut allergy | dairy free | vegetarian options
 `
 
@@ -237,6 +260,7 @@ var families = [][]string{
 	{"bugs", "servers"},
 	{"subscription", "phone_plans"},
 	{"contact", "booking"},
+	{"cancel", "change_booking"},
 }
 
 // familyOf names an intent's family: its first member, or the intent itself.

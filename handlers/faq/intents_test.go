@@ -236,3 +236,40 @@ func TestIntentsOfOtherTrades(t *testing.T) {
 		}
 	}
 }
+
+// A desk that takes bookings, whatever it rents or treats, inherits what its
+// public asks: an emergency, the papers to bring, a deposit, a breakdown,
+// changing a booking with cancelling it; French "ma location" is a rental,
+// "tous les combien" how often; a bird in a sentence asks nothing.
+func TestIntentsOfBookingDesks(t *testing.T) {
+	desk, err := NewMatcher(Config{QuestionsOnly: true, Entries: []rules.FAQEntry{
+		{ID: "urgent", Questions: []string{"que faire en cas d'urgence ?", "is there an emergency number?"}, Answer: map[string]string{"": "06 00 00 00 00"}},
+		{ID: "papers", Questions: []string{"quels papiers faut-il ?", "what do I need to bring?"}, Answer: map[string]string{"": "permis et carte"}},
+		{ID: "deposit", Questions: []string{"c'est combien la caution ?", "how much is the deposit?"}, Answer: map[string]string{"": "500 €"}},
+		{ID: "cancel", Questions: []string{"comment annuler ?", "can I cancel?"}, Answer: map[string]string{"": "48 h avant"}},
+		{ID: "breakdown", Questions: []string{"j'ai eu un accident", "what if the car breaks down?"}, Answer: map[string]string{"": "assistance 24/7"}},
+		{ID: "boosters", Questions: []string{"quand faire le rappel du vaccin ?", "when is the vaccine booster due?"}, Answer: map[string]string{"": "chaque année"}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ text, want string }{
+		{"c'est urgent, vous êtes de garde cette nuit ?", "urgent"},
+		{"which documents should I bring?", "papers"},
+		{"quand est-ce que la caution est rendue ?", "deposit"},
+		{"je voudrais modifier les dates de ma location", "cancel"},
+		{"the car broke down on the motorway, what do I do?", "breakdown"},
+		{"tous les combien le rappel ?", "boosters"},
+		{"some call me the song bird of my generation", ""},
+		{"shut up", ""},
+	} {
+		d := desk.DecideText(tt.text, testTime)
+		got := ""
+		if d.Kind == Answer || d.Kind == Suggest {
+			got = d.Entry
+		}
+		if got != tt.want {
+			t.Errorf("%q: answered %q (%s %v %v), want %q", tt.text, got, d.Kind, d.Candidates, d.Terms, tt.want)
+		}
+	}
+}

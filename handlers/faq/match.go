@@ -414,12 +414,15 @@ func (m *Matcher) buildIndex() {
 }
 
 // compileConcepts reads the lexicon's concepts like synonyms, under the
-// concept's term; a word in two concepts stays in the first. A phrase whose
+// concept's term, then the thesaurus's words, each for itself; a word in two
+// concepts stays in the first. A phrase whose
 // content is one word is left out: "how long" is not every "long".
 func (m *Matcher) compileConcepts() []phrase {
 	var phrases []phrase
 	shared := map[string]bool{}
-	for _, group := range parseConcepts(concepts) {
+	lexicon := parseConcepts(concepts)
+	fromThesaurus := len(lexicon)
+	for gi, group := range append(lexicon, parseConcepts(thesaurus)...) {
 		term := group[0]
 		for _, s := range group[1:] {
 			ws := words(s)
@@ -430,6 +433,11 @@ func (m *Matcher) compileConcepts() []phrase {
 				if _, taken := m.conceptWord[ws[0].folded]; !taken {
 					m.conceptWord[ws[0].folded] = term
 					m.surface[ws[0].folded] = term
+				}
+				if gi >= fromThesaurus {
+					// A thesaurus word stands for itself only: its stem
+					// may be another word's ("montant", "monter").
+					continue
 				}
 				st := stems[0]
 				if t, taken := m.conceptStem[st]; taken && t != term {
@@ -859,6 +867,7 @@ func (m *Matcher) onlyContext(terms []string) bool {
 // about, rather than when or where.
 var objectConcepts = map[string]bool{
 	"~device": true, "~part": true, "~transport": true, "~app": true, "~account": true, "~card": true,
+	"~vehicle": true,
 }
 
 // asksOpinion reports whether a message asks which is best without

@@ -189,7 +189,7 @@ func words(text string) []word {
 // "c'est combien", "combien pour un an" and "how much for a battery" ask a
 // price, "combien de temps", "combien de jours", "how long" and "how much
 // time" a duration (where "temps", "long" and "time" alone say little),
-// "combien de salles" a count;
+// "combien de salles" a count, "tous les combien" how often; "ma location" is a rental;
 // "en cours" (in progress) is no class; and "je n'arrive pas à" is "I can't",
 // no delivery that has not arrived.
 func readAsks(ws []word) {
@@ -200,7 +200,10 @@ func readAsks(ws []word) {
 		}
 		switch ws[i].folded {
 		case "combien":
-			if next != "de" && next != "d" {
+			// "tous les combien", every how often: a frequency, no price.
+			if i > 0 && ws[i-1].folded == "les" {
+				ws[i].stem = frequencyTerm
+			} else if next != "de" && next != "d" {
 				ws[i].stem = priceTerm
 			}
 		case "much":
@@ -220,6 +223,12 @@ func readAsks(ws []word) {
 			if i > 0 && ws[i-1].folded == "how" {
 				ws[i].stem = durationTerm
 			}
+		case "location", "locations":
+			// French "la location de voiture" is a rental, English "your
+			// locations" the places.
+			if i > 0 && frenchDeterminers[ws[i-1].folded] {
+				ws[i].stem = bookingTerm
+			}
 		case "cours":
 			if i > 0 && ws[i-1].folded == "en" {
 				ws[i].stem = ""
@@ -235,6 +244,16 @@ func readAsks(ws []word) {
 // priceTerm is the term of the price concept, which a word asking a price by
 // its place is read as.
 const priceTerm = "~price"
+
+// bookingTerm is the term of the booking concept, which French "location" (a
+// rental) is read as.
+const bookingTerm = "~booking"
+
+// frenchDeterminers before "location" make it French.
+var frenchDeterminers = set(`la ma ta sa une de d en cette votre notre leur les mes vos nos des ses`)
+
+// frequencyTerm is the term of the concept "how often" is read as.
+const frequencyTerm = "~next"
 
 // durationTerm is what "combien de temps" and "how long" ask: how long
 // something takes, a question of its own, not a context as a day or a city.

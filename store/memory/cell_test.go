@@ -73,13 +73,13 @@ func TestTable(t *testing.T) {
 	}
 	check := func(step int) {
 		t.Helper()
-		if tb.n != len(want) {
-			t.Fatalf("step %d: table holds %d, want %d", step, tb.n, len(want))
+		if tb.len() != len(want) {
+			t.Fatalf("step %d: table holds %d, want %d", step, tb.len(), len(want))
 		}
 		for _, fp := range keys {
 			i := tb.find(fp, 3)
 			v, ok := want[fp]
-			if (i >= 0) != ok || ok && tb.slots[i].v != v {
+			if (i >= 0) != ok || ok && tb.at(i).v != v {
 				t.Fatalf("step %d: key %x found at %d, want %v", step, fp, i, ok)
 			}
 		}
@@ -90,7 +90,7 @@ func TestTable(t *testing.T) {
 		switch {
 		case i < 0:
 			v := tagged(3, uint64(step))
-			tb.insert(fp, v)
+			tb.insert(fp, v, 0)
 			want[fp] = v
 		case rnd.IntN(2) == 0:
 			tb.del(i)
@@ -108,8 +108,8 @@ func TestTable(t *testing.T) {
 		}
 	}
 	tb.deleteFunc(func(slot) bool { return true })
-	if tb.n != 0 || len(tb.slots) > 64 {
-		t.Errorf("emptied table holds %d in %d slots", tb.n, len(tb.slots))
+	if tb.len() != 0 || len(tb.cur.slots) > 64 || len(tb.old.slots) > 0 {
+		t.Errorf("emptied table holds %d in %d+%d slots", tb.len(), len(tb.cur.slots), len(tb.old.slots))
 	}
 }
 
@@ -119,14 +119,168 @@ func TestSweepGivesTableBack(t *testing.T) {
 	sh := &shard{strikesExp: 1 << 62}
 	for i := range 10_000 {
 		c := cell{one: int64(i) * 1000, keep: keepCode(10_000)}
-		sh.windows.insert(uint64(i)*0x9E3779B97F4A7C15|1, c.pack(0))
+		sh.windows.insert(uint64(i)*0x9E3779B97F4A7C15|1, c.pack(0), 10_000)
 	}
-	big := len(sh.windows.slots)
+	big := len(sh.windows.cur.slots)
 	sh.sweep(9_000 * 1000)
-	if sh.windows.n != 1009 {
-		t.Fatalf("%d windows left; want 1009", sh.windows.n)
+	if sh.windows.len() != 1009 {
+		t.Fatalf("%d windows left; want 1009", sh.windows.len())
 	}
-	if len(sh.windows.slots) >= big/4 {
-		t.Errorf("the table kept %d slots of %d for 1009 windows", len(sh.windows.slots), big)
+	if len(sh.windows.cur.slots)+len(sh.windows.old.slots) >= big/4 {
+		t.Errorf("the table kept %d+%d slots of %d for 1009 windows", len(sh.windows.cur.slots), len(sh.windows.old.slots), big)
+	}
+}
+
+// TestTableMoves grows a table through several moves to a new array and
+// shrinks it back, with lookups, deletions and sweeps while a move is under
+// way, against a Go map: every key is found with its value, none comes back
+// once deleted, and the old array is given back once empty.
+func TestTableMoves(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(5, 6))
+	tb := table{arena: newArena()}
+	defer tb.arena.release()
+	want := map[uint64]uint64{}
+	keys := make([]uint64, 0, 20_000)
+	fresh := func() uint64 {
+		fp := rnd.Uint64() | 1
+		if len(keys)%5 == 0 {
+			fp = ^(uint64(len(keys)) << 44) // crowded at the end of the array: runs wrap around
+		}
+		keys = append(keys, fp)
+		return fp
+	}
+	var checks, midMove, moves int
+	check := func(what string) {
+		t.Helper()
+		checks++
+		if tb.old.n > 0 {
+			midMove++
+		}
+		if tb.len() != len(want) {
+			t.Fatalf("%s: table holds %d, want %d", what, tb.len(), len(want))
+		}
+		for _, fp := range keys {
+			i := tb.find(fp, 3)
+			v, ok := want[fp]
+			if (i >= 0) != ok || ok && tb.at(i).v != v {
+				t.Fatalf("%s: key %x found at %d, want %v (move under way: %v)", what, fp, i, ok, tb.old.n > 0)
+			}
+		}
+	}
+	sweep := func(dead func(fp uint64) bool) {
+		tb.deleteFunc(func(s slot) bool { return dead(s.fp) })
+		for k := range want {
+			if dead(k) {
+				delete(want, k)
+			}
+		}
+	}
+	del := func() {
+		for fp := range want { // a random key of the map
+			tb.del(tb.find(fp, 3))
+			delete(want, fp)
+			return
+		}
+	}
+	size := len(tb.cur.slots)
+	step := 0
+	op := func() {
+		step++
+		switch r := rnd.IntN(10); {
+		case r < 7:
+			fp := fresh()
+			v := tagged(3, uint64(step))
+			tb.insert(fp, v, 0)
+			want[fp] = v
+		case r < 9:
+			del()
+		default:
+			// a key of the table written in place, as Observe does
+			if fp := keys[rnd.IntN(len(keys))]; want[fp] != 0 {
+				i := tb.find(fp, 3)
+				want[fp] = tagged(3, uint64(step))
+				tb.at(i).v = want[fp]
+			}
+		}
+		if len(tb.cur.slots) != size {
+			size = len(tb.cur.slots)
+			moves++
+		}
+		if tb.old.n > 0 && step%29 == 0 {
+			check("mid-move")
+			sweep(func(fp uint64) bool { return fp%7 == 0 })
+			check("swept mid-move")
+		}
+		if step%1000 == 0 {
+			check("step")
+		}
+	}
+	for range 3 {
+		for tb.len() < 1500 {
+			op()
+		}
+		// the plan expects more: the next growth goes straight to room for it
+		tb.want = 4000
+		for tb.len() < 3000 {
+			op()
+		}
+		tb.want = 0
+		// back down: the sweeps shrink it
+		for tb.len() > 200 {
+			del()
+			if rnd.IntN(50) == 0 {
+				op()
+			}
+		}
+		sweep(func(fp uint64) bool { return fp%3 == 0 })
+		check("shrunk")
+		if len(tb.cur.slots) > 8*tb.len() || len(tb.old.slots) != 0 {
+			t.Errorf("%d entries kept in %d+%d slots after the sweep", tb.len(), len(tb.cur.slots), len(tb.old.slots))
+		}
+	}
+	if n := len(tb.arena.live); n > 2 {
+		t.Errorf("%d mappings live, want at most the two arrays", n)
+	}
+	if moves < 10 || midMove < 10 {
+		t.Errorf("%d moves, %d checks of %d while one was under way: the test did not test moves", moves, midMove, checks)
+	}
+	t.Logf("%d moves, %d checks, %d while a move was under way", moves, checks, midMove)
+}
+
+// TestPlanSizesTable: counters arriving at a steady rate make the table
+// grow, after the first minute, straight to the room the rate times their
+// window needs; once they stop and expire, the sweep gives the room back.
+func TestPlanSizesTable(t *testing.T) {
+	const minute = int64(60_000)
+	const window, perMinute = 10 * minute, 2000
+	sh := &shard{strikesExp: 1 << 62}
+	var sizes []int
+	fp := uint64(0)
+	for m := range int64(5) {
+		for i := range int64(perMinute) {
+			at := 1_000_000 + m*minute + i*minute/perMinute
+			if i == 0 {
+				sh.sweep(at)
+			}
+			fp += 0x9E3779B97F4A7C15
+			c := cell{one: at, keep: keepCode(window)}
+			sh.windows.insert(fp|1, c.pack(0), keepOfCode(c.keep)+minute)
+		}
+		sizes = append(sizes, len(sh.windows.cur.slots))
+	}
+	// 2000 a minute living 640 s and a minute's sweep: about 23,300
+	need := int(perMinute * (keepOfCode(keepCode(window)) + minute) / minute)
+	if sh.windows.want < need*9/10 || sh.windows.want > need*11/10 {
+		t.Errorf("the table expects %d entries, want about %d", sh.windows.want, need)
+	}
+	if sizes[1] < need || sizes[4] != sizes[1] {
+		t.Errorf("slots at the end of each minute %v: want room for %d from the second minute on, no growth after", sizes, need)
+	}
+	// no more arrivals: the next sweeps learn it, and drop the counters
+	// once expired
+	sh.sweep(1_000_000 + 6*minute)
+	sh.sweep(1_000_000 + 20*minute)
+	if n, slots := sh.windows.len(), len(sh.windows.cur.slots)+len(sh.windows.old.slots); n != 0 || slots > 64 {
+		t.Errorf("%d counters in %d slots after they expired; want none in at most 64", n, slots)
 	}
 }

@@ -376,15 +376,15 @@ func (s *Store) Observe(_ context.Context, o store.Observation) (store.Result, e
 		s.lock(sh, at)
 		fp, tag := fpOf(k), tagOf(k)
 		i := sh.seen.find(fp, tag)
-		if i >= 0 && int64(sh.seen.slots[i].v&msMask) > at {
+		if i >= 0 && int64(sh.seen.at(i).v&msMask) > at {
 			sh.mu.Unlock()
 			return store.Result{Duplicate: true}, nil
 		}
 		v := tagged(tag, uint64(min(at+ttl.Milliseconds(), int64(msMask))))
 		if i >= 0 {
-			sh.seen.slots[i].v = v
+			sh.seen.at(i).v = v
 		} else {
-			sh.seen.insert(fp, v)
+			sh.seen.insert(fp, v, ttl.Milliseconds())
 		}
 		sh.seenQ.push(seenItem{fp, v})
 		for sh.seenQ.n > sh.maxSeen {
@@ -408,7 +408,7 @@ func (s *Store) Observe(_ context.Context, o store.Observation) (store.Result, e
 		j := sh.windows.find(fp, tag)
 		var c cell
 		if j >= 0 {
-			c = sh.unpack(sh.windows.slots[j].v)
+			c = sh.unpack(sh.windows.at(j).v)
 		}
 		was := c
 		length := op.Window.Milliseconds()
@@ -423,11 +423,12 @@ func (s *Store) Observe(_ context.Context, o store.Observation) (store.Result, e
 		case res.Counts[i] == 0 && j >= 0:
 			sh.windows.del(j)
 		case res.Counts[i] > 0 && j < 0:
-			sh.windows.insert(fp, c.pack(tag))
+			// it lives its window, rounded up, and until the sweep after
+			sh.windows.insert(fp, c.pack(tag), keepOfCode(c.keep)+s.cfg.sweepEvery.Milliseconds())
 		case res.Counts[i] > 0 && c != was:
 			// a counter only read is most often left as it was: the slot
 			// is not written again
-			sh.windows.slots[j].v = c.pack(tag)
+			sh.windows.at(j).v = c.pack(tag)
 		}
 		sh.mu.Unlock()
 	}
@@ -439,7 +440,7 @@ func (s *Store) Observe(_ context.Context, o store.Observation) (store.Result, e
 		var one [1]strike
 		var list []strike
 		if j := sh.strikes.find(fpOf(k), tagOf(k)); j >= 0 {
-			list = sh.strikesIn(sh.strikes.slots[j].v, &one)
+			list = sh.strikesIn(sh.strikes.at(j).v, &one)
 		}
 		in := func(st strike) bool { return st.at > from && st.at <= at && st.exp > at }
 		// counted first: a repeat offender's hundred strikes are one
@@ -480,7 +481,7 @@ func (s *Store) AddStrike(_ context.Context, st store.Strike) error {
 	var v uint64
 	var list []strike
 	if j >= 0 {
-		v = sh.strikes.slots[j].v
+		v = sh.strikes.at(j).v
 		if v&sideBit != 0 {
 			list = sh.strikeLists[uint32(v)].list
 		} else {
@@ -508,9 +509,9 @@ func (s *Store) AddStrike(_ context.Context, st store.Strike) error {
 			}
 			v = tagged(tag, t<<codeShift|uint64(at))
 			if j >= 0 {
-				sh.strikes.slots[j].v = v
+				sh.strikes.at(j).v = v
 			} else {
-				sh.insertAuthor(fp, v)
+				sh.insertAuthor(fp, v, ttl.Milliseconds())
 			}
 			return nil
 		}
@@ -521,9 +522,9 @@ func (s *Store) AddStrike(_ context.Context, st store.Strike) error {
 	}
 	v = sideBit | tagged(tag, uint64(sh.newList(strikesOf(list))))
 	if j >= 0 {
-		sh.strikes.slots[j].v = v
+		sh.strikes.at(j).v = v
 	} else {
-		sh.insertAuthor(fp, v)
+		sh.insertAuthor(fp, v, ttl.Milliseconds())
 	}
 	return nil
 }
@@ -582,7 +583,7 @@ func (sh *shard) freeList(i uint32) {
 
 // dropAuthor forgets the strikes of slot j of the strikes' table.
 func (sh *shard) dropAuthor(j int) {
-	if v := sh.strikes.slots[j].v; v&sideBit != 0 {
+	if v := sh.strikes.at(j).v; v&sideBit != 0 {
 		sh.freeList(uint32(v))
 	}
 	sh.strikes.del(j)
@@ -591,21 +592,18 @@ func (sh *shard) dropAuthor(j int) {
 // insertAuthor adds an author's strikes; when the shard holds maxAuthors,
 // the author among the eight from fp's place whose last strike is the oldest
 // is forgotten first: a store full of strikes keeps the recent offenders.
-func (sh *shard) insertAuthor(fp, v uint64) {
-	if sh.strikes.n >= sh.maxAuthors {
-		t := &sh.strikes
+func (sh *shard) insertAuthor(fp, v uint64, ttl int64) {
+	if sh.strikes.len() >= sh.maxAuthors {
 		victim, oldest := -1, int64(math.MaxInt64)
-		for i, k := t.home(fp), 0; k < 8 || victim < 0; i, k = t.next(i), k+1 {
-			if s := t.slots[i]; s.fp != 0 {
-				if at := sh.newestStrike(s.v); at < oldest {
-					victim, oldest = i, at
-				}
+		sh.strikes.neighbours(fp, 8, func(i int, s slot) {
+			if at := sh.newestStrike(s.v); at < oldest {
+				victim, oldest = i, at
 			}
-		}
+		})
 		sh.dropAuthor(victim)
 		sh.authorsDropped++
 	}
-	sh.strikes.insert(fp, v)
+	sh.strikes.insert(fp, v, ttl)
 }
 
 // StrikeAuthorsDropped counts the authors whose strikes were forgotten
@@ -648,6 +646,9 @@ func (s *Store) SweepIdle(now time.Time) {
 }
 
 func (sh *shard) sweep(at int64) {
+	sh.windows.plan(at, math.MaxInt)
+	sh.seen.plan(at, sh.maxSeen)
+	sh.strikes.plan(at, sh.maxAuthors)
 	for sh.seenQ.n > 0 && int64(sh.seenQ.peek().v&msMask) <= at {
 		sh.dropSeen(sh.seenQ.pop())
 	}
@@ -697,7 +698,7 @@ func (sh *shard) sweep(at int64) {
 
 // dropSeen forgets an id unless it was seen again since it was queued.
 func (sh *shard) dropSeen(it seenItem) {
-	if i := sh.seen.find(it.fp, it.v>>tagShift&tagMask); i >= 0 && sh.seen.slots[i].v == it.v {
+	if i := sh.seen.find(it.fp, it.v>>tagShift&tagMask); i >= 0 && sh.seen.at(i).v == it.v {
 		sh.seen.del(i)
 	}
 }
@@ -1118,7 +1119,7 @@ func (s *Store) Len() int {
 	for i := range s.shards {
 		sh := &s.shards[i]
 		sh.mu.Lock()
-		n += sh.windows.n + sh.seen.n + sh.strikes.n
+		n += sh.windows.len() + sh.seen.len() + sh.strikes.len()
 		sh.mu.Unlock()
 	}
 	return n

@@ -21,7 +21,7 @@ func (s *Store) Strikes(_ context.Context, platform, space, author string, now t
 		return out, nil
 	}
 	var one [1]strike
-	for _, x := range sh.strikesIn(sh.strikes.slots[j].v, &one) {
+	for _, x := range sh.strikesIn(sh.strikes.at(j).v, &one) {
 		if x.exp > msOf(now) {
 			out = append(out, time.UnixMilli(x.at))
 		}
@@ -40,7 +40,7 @@ func (s *Store) ClearStrikes(_ context.Context, platform, space, author string) 
 		return 0, nil
 	}
 	var one [1]strike
-	n := len(sh.strikesIn(sh.strikes.slots[j].v, &one))
+	n := len(sh.strikesIn(sh.strikes.at(j).v, &one))
 	sh.dropAuthor(j)
 	return n, nil
 }

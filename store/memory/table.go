@@ -46,53 +46,50 @@ func tagged(tag, v uint64) uint64 { return tag<<tagShift | v }
 // counts too; times before 1970 are 1970.
 func msOf(t time.Time) int64 { return min(max(t.UnixMilli(), 0), int64(msMask)) }
 
-// table is an open-addressing hash table of 16-byte slots with linear
-// probing, Robin Hood style: one allocation per shard with no pointer for
-// the garbage collector to follow, where a Go map of the same entries costs
-// about three times as much (its groups, its load after growth, the
-// tombstones of the keys deleted). An entry is placed so that a run holds
-// its entries in the order of their homes: a lookup stops at the first entry
-// further from home than it would be, so the table is filled to nine tenths
-// before it grows, by a quarter. A deleted entry's followers are shifted
-// back, so no tombstone is left, and the sweep drops the expired entries in
-// place.
-type table struct {
+// probe is an open-addressing hash table of 16-byte slots with linear
+// probing, Robin Hood style: one allocation with no pointer for the garbage
+// collector to follow, where a Go map of the same entries costs about three
+// times as much (its groups, its load after growth, the tombstones of the
+// keys deleted). An entry is placed so that a run holds its entries in the
+// order of their homes: a lookup stops at the first entry further from home
+// than it would be, so the table is filled to nine tenths before it grows. A
+// deleted entry's followers are shifted back, so no tombstone is left, and
+// the sweep drops the expired entries in place.
+type probe struct {
 	slots []slot
 	n     int
-	// arena is where the slots come from; nil takes them from the heap.
-	arena *arena
 }
 
 // home is where fp's probe starts: fp scaled to the table's length (the
-// length need not be a power of two, so the table grows by half).
-func (t *table) home(fp uint64) int {
-	hi, _ := bits.Mul64(fp, uint64(len(t.slots)))
+// length need not be a power of two).
+func (p *probe) home(fp uint64) int {
+	hi, _ := bits.Mul64(fp, uint64(len(p.slots)))
 	return int(hi)
 }
 
 // dist is how far slot i is from fp's home.
-func (t *table) dist(i int, fp uint64) int {
-	if d := i - t.home(fp); d >= 0 {
+func (p *probe) dist(i int, fp uint64) int {
+	if d := i - p.home(fp); d >= 0 {
 		return d
 	}
-	return i - t.home(fp) + len(t.slots)
+	return i - p.home(fp) + len(p.slots)
 }
 
-func (t *table) next(i int) int {
-	if i++; i == len(t.slots) {
+func (p *probe) next(i int) int {
+	if i++; i == len(p.slots) {
 		return 0
 	}
 	return i
 }
 
 // find returns the index of fp with tag, or -1.
-func (t *table) find(fp, tag uint64) int {
-	if t.n == 0 {
+func (p *probe) find(fp, tag uint64) int {
+	if p.n == 0 {
 		return -1
 	}
-	for i, d := t.home(fp), 0; ; i, d = t.next(i), d+1 {
-		s := &t.slots[i]
-		if s.fp == 0 || t.dist(i, s.fp) < d {
+	for i, d := p.home(fp), 0; ; i, d = p.next(i), d+1 {
+		s := &p.slots[i]
+		if s.fp == 0 || p.dist(i, s.fp) < d {
 			return -1
 		}
 		if s.fp == fp && s.v>>tagShift&tagMask == tag {
@@ -101,87 +98,249 @@ func (t *table) find(fp, tag uint64) int {
 	}
 }
 
-// insert adds fp, not in the table; v carries the tag already. The table
-// grows by a quarter once nine tenths are used.
-func (t *table) insert(fp, v uint64) {
-	if (t.n+1)*10 > len(t.slots)*9 {
-		t.resize(max(16, len(t.slots)*5/4))
-	}
-	t.place(slot{fp, v})
-}
-
 // place puts s in the first slot from its home whose entry is nearer to
-// its own home than s would be, and moves that entry on likewise.
-func (t *table) place(s slot) {
-	for i, d := t.home(s.fp), 0; ; i, d = t.next(i), d+1 {
-		o := t.slots[i]
+// its own home than s would be, and moves that entry on likewise. There
+// must be an empty slot.
+func (p *probe) place(s slot) {
+	for i, d := p.home(s.fp), 0; ; i, d = p.next(i), d+1 {
+		o := p.slots[i]
 		if o.fp == 0 {
-			t.slots[i] = s
-			t.n++
+			p.slots[i] = s
+			p.n++
 			return
 		}
-		if od := t.dist(i, o.fp); od < d {
-			t.slots[i], s, d = s, o, od
+		if od := p.dist(i, o.fp); od < d {
+			p.slots[i], s, d = s, o, od
 		}
 	}
 }
 
 // del empties slot i, shifting back the entries after it down to the first
 // at its home or an empty slot, so that every probe still finds its key.
-func (t *table) del(i int) {
+// Entries only ever move back into slot i and the ones after it.
+func (p *probe) del(i int) {
 	for {
-		j := t.next(i)
-		if s := t.slots[j]; s.fp == 0 || t.dist(j, s.fp) == 0 {
-			t.slots[i] = slot{}
-			t.n--
+		j := p.next(i)
+		if s := p.slots[j]; s.fp == 0 || p.dist(j, s.fp) == 0 {
+			p.slots[i] = slot{}
+			p.n--
 			return
 		}
-		t.slots[i] = t.slots[j]
+		p.slots[i] = p.slots[j]
 		i = j
 	}
 }
 
-// deleteFunc deletes the entries dead says to, in place; dead may give back
-// what the entry holds on the side. It then shrinks the table if it is left
-// mostly empty.
-func (t *table) deleteFunc(dead func(s slot) bool) {
-	if t.n == 0 {
+// deleteFunc deletes the entries dead says to, in place.
+func (p *probe) deleteFunc(dead func(s slot) bool) {
+	if p.n == 0 {
 		return
 	}
 	// From an empty slot on, once around: a deletion only moves entries
 	// back within their run, so each is seen once, the one moved into the
 	// slot just emptied at once.
 	start := 0
-	for t.slots[start].fp != 0 {
+	for p.slots[start].fp != 0 {
 		start++
 	}
-	for i, k := start, 0; k < len(t.slots); {
-		if s := t.slots[i]; s.fp != 0 && dead(s) {
-			t.del(i)
+	for i, k := start, 0; k < len(p.slots); {
+		if s := p.slots[i]; s.fp != 0 && dead(s) {
+			p.del(i)
 			continue
 		}
-		i = t.next(i)
+		i = p.next(i)
 		k++
 	}
+}
+
+// table is a probe that grows and shrinks a little at a time: moving a
+// shard's 150,000 entries to a new array at once takes a few milliseconds,
+// which the event that made it grow would wait. The new array (cur) takes
+// the inserts at once; the old one keeps serving lookups while each insert
+// and deletion moves the next few of its entries across (moveStep), so it
+// is empty long before the new one fills. A lookup reads both.
+//
+// A table also learns how much it will hold: the shard tells it, with
+// each new entry, how long the entry will live (insert's life), and once a
+// sweep period, how long the period lasted (plan): the entries the table
+// will hold are the rate of arrivals times their lives (Little's law), and
+// a table that outgrows its array grows straight to the room they need. A
+// hashed array's pages are all touched once it holds a few entries per
+// page, so the resident memory reaches its plateau in the first minutes,
+// not when the longest window first fills.
+type table struct {
+	cur probe
+	// old is being moved into cur from slot moved on; it is empty (with no
+	// slots) when no move is under way.
+	old   probe
+	moved int
+	// arena is where the slots come from; nil takes them from the heap.
+	arena *arena
+
+	// arrived sums, in milliseconds, the lives of the entries inserted
+	// since the plan at since; want is the entries the last plan expects.
+	arrived int64
+	since   int64
+	want    int
+}
+
+const (
+	// moveStep is how many slots of the old array one insert or deletion
+	// visits, moving the entries it finds: growing by a quarter, the old
+	// array (nine tenths full) is empty after its length over 30 inserts,
+	// well before the new one (a quarter larger) fills.
+	moveStep = 64
+	// planHorizon bounds the life plan counts for an entry: a table is
+	// sized for what it will hold within this time at the rate observed,
+	// not for a day of 24-hour counters.
+	planHorizon = int64(time.Hour / time.Millisecond)
+	// planMin is the shortest period plan learns a rate from.
+	planMin = int64(10 * time.Second / time.Millisecond)
+)
+
+// len is the number of entries.
+func (t *table) len() int { return t.cur.n + t.old.n }
+
+// find returns a reference to the slot of fp with tag, or -1: below
+// len(t.cur.slots) it is in cur, above in old. It stays valid until the
+// next insert or deletion.
+func (t *table) find(fp, tag uint64) int {
+	if i := t.cur.find(fp, tag); i >= 0 {
+		return i
+	}
+	if t.old.n > 0 {
+		if i := t.old.find(fp, tag); i >= 0 {
+			return len(t.cur.slots) + i
+		}
+	}
+	return -1
+}
+
+// at is the slot of a reference from find.
+func (t *table) at(i int) *slot {
+	if i < len(t.cur.slots) {
+		return &t.cur.slots[i]
+	}
+	return &t.old.slots[i-len(t.cur.slots)]
+}
+
+// insert adds fp, not in the table, to live for life milliseconds (for
+// plan); v carries the tag already. The table grows once nine tenths of its
+// array would be used: by a quarter, or to the room plan expects it to need.
+func (t *table) insert(fp, v uint64, life int64) {
+	t.arrived += min(max(life, 0), planHorizon)
+	t.moveOn(moveStep)
+	if (t.len()+1)*10 > len(t.cur.slots)*9 {
+		// A move still under way is done first; with moveStep it is
+		// over long before.
+		t.moveOn(len(t.old.slots) + t.old.n)
+		t.resize(max(16, len(t.cur.slots)*5/4, t.want*5/4))
+	}
+	t.cur.place(slot{fp, v})
+}
+
+// del deletes the entry of a reference from find.
+func (t *table) del(i int) {
+	if i < len(t.cur.slots) {
+		t.cur.del(i)
+	} else {
+		t.old.del(i - len(t.cur.slots))
+	}
+	t.moveOn(moveStep)
+}
+
+// neighbours calls fn with the entries of the first k slots from fp's home,
+// in each array holding entries (more slots until one holds an entry).
+func (t *table) neighbours(fp uint64, k int, fn func(i int, s slot)) {
+	near := func(p *probe, base int) {
+		if p.n == 0 {
+			return
+		}
+		seen := false
+		for i, j := p.home(fp), 0; j < k || !seen; i, j = p.next(i), j+1 {
+			if s := p.slots[i]; s.fp != 0 {
+				fn(base+i, s)
+				seen = true
+			}
+		}
+	}
+	near(&t.cur, 0)
+	near(&t.old, len(t.cur.slots))
+}
+
+// moveOn moves entries of the old array into cur, visiting at most budget
+// of its slots. The old array stays a valid probe throughout: its entries
+// leave by del, which only shifts entries back into the slot just emptied
+// and after it, so the slots before moved stay empty.
+func (t *table) moveOn(budget int) {
+	p := &t.old
+	if len(p.slots) == 0 {
+		return
+	}
+	for ; budget > 0 && p.n > 0; budget-- {
+		i := t.moved
+		if s := p.slots[i]; s.fp != 0 {
+			p.del(i)
+			t.cur.place(s)
+			continue
+		}
+		t.moved = p.next(i)
+	}
+	if p.n == 0 {
+		t.arena.free(p.slots)
+		t.old, t.moved = probe{}, 0
+	}
+}
+
+// resize starts moving every entry to a new array of n slots.
+func (t *table) resize(n int) {
+	t.moveOn(len(t.old.slots) + t.old.n)
+	t.old, t.moved = t.cur, 0
+	t.cur = probe{slots: t.arena.alloc(n)}
+	if t.old.n == 0 {
+		t.arena.free(t.old.slots)
+		t.old = probe{}
+	}
+}
+
+// deleteFunc deletes the entries dead says to, in both arrays; dead may
+// give back what the entry holds on the side. It then shrinks the table if
+// it is left mostly empty and the plan does not expect it to fill again.
+func (t *table) deleteFunc(dead func(s slot) bool) {
+	t.cur.deleteFunc(dead)
+	t.old.deleteFunc(dead)
+	t.moveOn(moveStep)
 	t.shrink()
 }
 
 // shrink gives back the room of a table left mostly empty (after a burst).
+// It moves the entries left at once: it comes after a sweep, which read
+// every slot, and they are fewer than a quarter of them.
 func (t *table) shrink() {
-	if len(t.slots) > 64 && t.n*4 < len(t.slots) {
-		t.resize(max(16, t.n*3/2))
+	n := len(t.cur.slots)
+	if t.old.n > 0 || n <= 64 || t.cur.n*4 >= n {
+		return
+	}
+	if to := max(16, t.cur.n*3/2, t.want*5/4); to*2 <= n {
+		t.resize(to)
+		t.moveOn(len(t.old.slots) + t.old.n)
 	}
 }
 
-func (t *table) resize(n int) {
-	old := t.slots
-	t.slots, t.n = t.arena.alloc(n), 0
-	for _, s := range old {
-		if s.fp != 0 {
-			t.place(s)
-		}
+// plan ends the period since the last plan at the time at (milliseconds):
+// the table expects to hold the lives of the entries that arrived in it
+// over its length, at most limit.
+// A period shorter than planMin (a sweep of every shard soon after the
+// events swept them) is not enough to learn a rate from: it is counted in
+// the next one.
+func (t *table) plan(at int64, limit int) {
+	switch {
+	case t.since == 0 || at < t.since:
+		t.arrived, t.since = 0, at
+	case at-t.since >= planMin:
+		t.want = int(min(t.arrived/(at-t.since), int64(limit)))
+		t.arrived, t.since = 0, at
 	}
-	t.arena.free(old)
 }
 
 // keepCode is a length in milliseconds as an 8-bit code of seconds, 3 bits

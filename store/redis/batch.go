@@ -63,6 +63,11 @@ type call struct {
 	// once, when set, names a command sent once per pipeline however many
 	// calls carry it (the audit stream's PEXPIRE).
 	once string
+	// journal names the journal entry a Begin's commands (begin) or a
+	// Done's write: a Begin whose Done follows it in the same pipeline is
+	// not sent (see send).
+	journal string
+	begin   bool
 }
 
 func newBatcher(c Client, cluster bool) *batcher {
@@ -155,8 +160,11 @@ func (b *batcher) flush() {
 func (b *batcher) send(batch []*call) {
 	pipe := b.c.Pipeline()
 	var sent map[string]bool
+	finished := finishedBegins(batch)
 	for _, c := range batch {
 		switch {
+		case c.begin && finished[c]:
+			continue
 		case c.ctx != nil && c.ctx.Err() != nil:
 			cmd := goredis.NewCmd(c.ctx)
 			cmd.SetErr(c.ctx.Err())
@@ -219,6 +227,34 @@ func (b *batcher) send(batch []*call) {
 			}
 		}
 	}
+}
+
+// finishedBegins returns the calls of the journal's Begins whose Done comes
+// later in the same batch: the verdict was carried out before its entry left,
+// so the entry, about a kilobyte of JSON, need not be written and removed.
+// The Done is still sent, for an older entry of the same key in Redis (a
+// renewal). Should the pipeline fail, the Done goes where it would have gone
+// anyway (see lostWrite), and the Begin nowhere, as it is finished.
+func finishedBegins(batch []*call) map[*call]bool {
+	var done map[string]bool
+	var out map[*call]bool
+	for i := len(batch) - 1; i >= 0; i-- {
+		c := batch[i]
+		switch {
+		case c.journal == "":
+		case !c.begin:
+			if done == nil {
+				done = map[string]bool{}
+			}
+			done[c.journal] = true
+		case done[c.journal]:
+			if out == nil {
+				out = map[*call]bool{}
+			}
+			out[c] = true
+		}
+	}
+	return out
 }
 
 func (b *batcher) scriptSlot(c *call) scriptSlot {

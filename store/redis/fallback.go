@@ -690,7 +690,7 @@ func (f *Fallback) openWaiting(ctx context.Context, run []queued) error {
 	if len(cases) == 0 {
 		return nil
 	}
-	opened, errs := f.primary.openCases(ctx, cases)
+	opened, errs := f.primary.openCases(ctx, cases, false)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	var first error

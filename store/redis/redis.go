@@ -193,6 +193,9 @@ type Store struct {
 
 	// decoded are the cases read lately, as their JSON decodes.
 	decoded caseCache
+	// joining are the author groups whose hits found an open case lately:
+	// their next hit is sent without its JSON (see openCases).
+	joining groupSet
 }
 
 // Open connects to the Redis the URL names, without any network call yet:
@@ -843,6 +846,13 @@ func (s *Store) writeCmds(ctx context.Context, w lostWrite, failed func(), cmds 
 		}
 		return err
 	}
+	s.b.push(s.writeCalls(w, failed, cmds)...)
+	return nil
+}
+
+// writeCalls makes the batcher's calls of writeCmds's commands: the first
+// carries w and failed.
+func (s *Store) writeCalls(w lostWrite, failed func(), cmds []goredis.Cmder) []*call {
 	lost := s.lostFunc(w)
 	if failed != nil {
 		lost = func(err error) {
@@ -857,8 +867,7 @@ func (s *Store) writeCmds(ctx context.Context, w lostWrite, failed func(), cmds 
 		ptrs[i] = &calls[i]
 	}
 	calls[0].lost = lost
-	s.b.push(ptrs...)
-	return nil
+	return ptrs
 }
 
 // writeContext is the context of the commands of a write: with
@@ -973,14 +982,20 @@ func (s *Store) Audit(ctx context.Context, since time.Time) ([]store.AuditEntry,
 // OpenCase numbers the case (c-000001 onwards, shared by every process on this
 // Redis), stores it, indexes it as open and queues it for the desk.
 func (s *Store) OpenCase(ctx context.Context, c store.Case) (store.Case, error) {
-	opened, errs := s.openCases(ctx, []store.Case{c})
+	opened, errs := s.openCases(ctx, []store.Case{c}, true)
 	return opened[0], errs[0]
 }
 
 // openCases opens several cases in one round trip: one script each, in one
 // pipeline. It answers for each case, in order: when Redis goes away in the
 // middle, the first ones may be open and the others not.
-func (s *Store) openCases(ctx context.Context, cases []store.Case) ([]store.Case, []error) {
+//
+// With lazyJSON, a case that may join an open one (its author group's hits
+// found one lately) is sent without its JSON, which the script asks for
+// only when it opens a new case: then it is encoded and sent in a second
+// round trip. On a raid night nine hits in ten join a case, and the JSON of
+// each, about a kilobyte, was most of what vigie spent on it and sent.
+func (s *Store) openCases(ctx context.Context, cases []store.Case, lazyJSON bool) ([]store.Case, []error) {
 	out := make([]store.Case, len(cases))
 	errs := make([]error, len(cases))
 	groups := make([]*group, 0, len(cases))
@@ -1014,12 +1029,15 @@ func (s *Store) openCases(ctx context.Context, cases []store.Case) ([]store.Case
 			c.Opened = c.Event.At
 		}
 		out[i] = c
-		data, err := json.Marshal(c)
-		if err != nil {
-			errs[i] = fmt.Errorf("case: %w", err)
-			continue
-		}
 		origin, author, place := c.Origin(), c.AuthorGroup(), c.PlaceGroup()
+		var data []byte // none: the script asks for it if it opens the case
+		if !lazyJSON || author == "" || !s.joining.has(author) {
+			var err error
+			if data, err = json.Marshal(c); err != nil {
+				errs[i] = fmt.Errorf("case: %w", err)
+				continue
+			}
+		}
 		groups = append(groups, &group{
 			keys: []string{s.casesKey("seq"), s.casesKey("open"), s.casesKey("stream"),
 				s.casesKey("origin:" + origin), s.casesKey("group:" + author), s.casesKey("place:" + place)},
@@ -1033,9 +1051,33 @@ func (s *Store) openCases(ctx context.Context, cases []store.Case) ([]store.Case
 		return out, errs
 	}
 	_ = s.runScripts(ctx, openScript, groups) // read per case below
-	opened := false                           // a new case, which pushed the expiry if asked
+	// The cases the script would open and needs the JSON of: sent again.
+	var again []*group
+	for j, g := range groups {
+		if reply, err := g.cmd.Slice(); err == nil && len(reply) == 1 && reply[0] == "json" {
+			i := index[j]
+			data, err := json.Marshal(out[i])
+			if err != nil {
+				errs[i] = fmt.Errorf("case: %w", err)
+				continue
+			}
+			g.args[1] = data
+			again = append(again, g)
+		}
+	}
+	if len(again) > 0 {
+		_ = s.runScripts(ctx, openScript, again) // their answers replace the first
+	}
+	opened := false // a new case, which pushed the expiry if asked
+	// The cases joined whose JSON is not known here: positions, fields, ids.
+	var fetch []int
+	var fetched []map[string]string
+	var fetchIDs []string
 	for j, g := range groups {
 		i := index[j]
+		if errs[i] != nil {
+			continue
+		}
 		reply, err := g.cmd.Slice()
 		if err == nil && len(reply) < 2 {
 			err = fmt.Errorf("unexpected reply %v", reply)
@@ -1050,8 +1092,13 @@ func (s *Store) openCases(ctx context.Context, cases []store.Case) ([]store.Case
 		case "ok":
 			out[i].ID = id
 			opened = true
+			s.joining.add(out[i].AuthorGroup())
 			if latest := groups[j].args[13].(string); latest != "" {
 				out[i].Latest, _ = parseLatest(latest)
+			}
+			if len(reply) > 2 {
+				sid, _ := reply[2].(string)
+				s.decoded.remember(id, sid, string(groups[j].args[1].([]byte)))
 			}
 		case "cap":
 			out[i] = store.Case{}
@@ -1061,34 +1108,104 @@ func (s *Store) openCases(ctx context.Context, cases []store.Case) ([]store.Case
 			if len(reply) > 2 {
 				flat, _ = reply[2].([]any)
 			}
-			h := make(map[string]string, len(flat)/2)
-			for k := 0; k+1 < len(flat); k += 2 {
-				f, _ := flat[k].(string)
-				v, _ := flat[k+1].(string)
-				h[f] = v
+			h := make(map[string]string, len(caseFields)+1)
+			for k, v := range flat {
+				if v, ok := v.(string); ok && k < len(caseFields) {
+					h[caseFields[k]] = v
+				}
 			}
-			if len(h) == 0 {
+			if h["status"] == "" {
 				out[i], errs[i] = store.Case{}, fmt.Errorf("case %q: %w", id, store.ErrNotFound)
 				continue
 			}
-			out[i], errs[i] = s.caseFrom(id, h)
+			if kind == "grouped" {
+				s.joining.add(out[i].AuthorGroup())
+			}
+			if c, ok := s.decoded.known(id, h["sid"]); ok {
+				out[i], errs[i] = s.withFields(c, id, h)
+				continue
+			}
+			fetch = append(fetch, i)
+			fetched = append(fetched, h)
+			fetchIDs = append(fetchIDs, id)
 		}
 	}
 	if push == "1" && !opened {
 		s.casesPushed.Store(0) // the next case opened pushes it
 	}
+	if len(fetch) > 0 {
+		// Cases this process did not open or read lately: their JSON, in one
+		// more round trip.
+		cmds := make([]goredis.Cmder, len(fetch))
+		for k, id := range fetchIDs {
+			cmds[k] = goredis.NewStringCmd(ctx, "hget", s.casesKey(id), "json")
+		}
+		err := s.runCmds(ctx, cmds)
+		for k, i := range fetch {
+			h := fetched[k]
+			h["json"] = cmds[k].(*goredis.StringCmd).Val()
+			switch {
+			case errors.Is(cmds[k].Err(), goredis.Nil):
+				out[i], errs[i] = store.Case{}, fmt.Errorf("case %q: %w", fetchIDs[k], store.ErrNotFound)
+			case err != nil:
+				errs[i] = fmt.Errorf("redis open case for %s: %w", out[i].Event.Key(), err)
+			default:
+				out[i], errs[i] = s.caseFrom(fetchIDs[k], h)
+			}
+		}
+	}
 	return out, errs
 }
+
+// groupSet is a set of author groups, in two generations of maxCachedCases
+// (as caseCache): those seen again stay while a raid's thousands of authors
+// come and go.
+type groupSet struct {
+	mu       sync.Mutex
+	m, older map[string]bool
+}
+
+func (g *groupSet) has(k string) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.m[k] || g.older[k]
+}
+
+func (g *groupSet) add(k string) {
+	if k == "" {
+		return
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.m[k] {
+		return
+	}
+	if g.m == nil || len(g.m) >= maxCachedCases {
+		g.older, g.m = g.m, make(map[string]bool)
+	}
+	g.m[k] = true
+}
+
+// caseFields are the fields of a case's hash that the open script answers for
+// an open case, in its order: all but the JSON.
+var caseFields = []string{"status", "outcome", "by", "undeliverable", "count", "latest", "dat", "sid"}
 
 func caseID(n int64) string { return fmt.Sprintf("c-%06d", n) }
 
 // caseFrom rebuilds a case from its hash: the JSON as opened, then the fields a
 // decision changes.
 func (s *Store) caseFrom(id string, h map[string]string) (store.Case, error) {
-	c, err := s.decoded.get(id, h["json"])
+	c, err := s.decoded.get(id, h["json"], h["sid"])
 	if err != nil {
 		return store.Case{}, fmt.Errorf("case %s: %w", id, err)
 	}
+	return s.withFields(c, id, h)
+}
+
+// withFields completes a case decoded from its JSON with the fields of its
+// hash that a decision or a hit changes.
+func (s *Store) withFields(c store.Case, id string, h map[string]string) (store.Case, error) {
+	var err error
 	c.ID = id
 	c.Status = store.CaseStatus(h["status"])
 	c.Outcome, c.DecidedBy = h["outcome"], h["by"]
@@ -1143,14 +1260,19 @@ type caseCache struct {
 
 type cachedCase struct {
 	json string
-	c    store.Case
+	// sid is the case's entry in the cases stream, "" when not known: with
+	// the id, it names the JSON (see openScript).
+	sid     string
+	c       store.Case
+	decoded bool // c holds json decoded
 }
 
 // maxCachedCases bounds each generation of the cache.
 const maxCachedCases = 4096
 
-// get returns the case that raw decodes to, with slices of its own.
-func (cc *caseCache) get(id, raw string) (store.Case, error) {
+// get returns the case that raw decodes to, with slices of its own; sid is
+// its stream entry's id, or "".
+func (cc *caseCache) get(id, raw, sid string) (store.Case, error) {
 	cc.mu.Lock()
 	k, ok := cc.m[id]
 	if !ok {
@@ -1159,20 +1281,69 @@ func (cc *caseCache) get(id, raw string) (store.Case, error) {
 		}
 	}
 	cc.mu.Unlock()
-	if !ok || k.json != raw {
-		k = cachedCase{json: raw}
+	switch {
+	case !ok || k.json != raw || !k.decoded:
+		k = cachedCase{json: raw, sid: sid, decoded: true}
 		if err := json.Unmarshal([]byte(raw), &k.c); err != nil {
 			return store.Case{}, err
 		}
 		cc.mu.Lock()
 		cc.keep(id, k)
 		cc.mu.Unlock()
+	case sid != "" && k.sid != sid:
+		k.sid = sid
+		cc.mu.Lock()
+		cc.keep(id, k)
+		cc.mu.Unlock()
 	}
+	return k.clone(), nil
+}
+
+// known returns the case whose JSON is kept for this id and stream entry.
+func (cc *caseCache) known(id, sid string) (store.Case, bool) {
+	if sid == "" {
+		return store.Case{}, false
+	}
+	cc.mu.Lock()
+	k, ok := cc.m[id]
+	if !ok {
+		if k, ok = cc.older[id]; ok && k.sid == sid {
+			cc.keep(id, k)
+		}
+	}
+	cc.mu.Unlock()
+	if !ok || k.sid != sid {
+		return store.Case{}, false
+	}
+	if !k.decoded {
+		if err := json.Unmarshal([]byte(k.json), &k.c); err != nil {
+			return store.Case{}, false // asked again, and decoded, by get
+		}
+		k.decoded = true
+		cc.mu.Lock()
+		cc.keep(id, k)
+		cc.mu.Unlock()
+	}
+	return k.clone(), true
+}
+
+// remember keeps the JSON of a case just opened, decoded when first joined.
+func (cc *caseCache) remember(id, sid, raw string) {
+	if sid == "" {
+		return
+	}
+	cc.mu.Lock()
+	cc.keep(id, cachedCase{json: raw, sid: sid})
+	cc.mu.Unlock()
+}
+
+// clone returns the kept case with slices of its own.
+func (k cachedCase) clone() store.Case {
 	c := k.c
 	c.Event.Author.Roles = slices.Clone(c.Event.Author.Roles)
 	c.Suggested = slices.Clone(c.Suggested)
 	c.Latest = slices.Clone(c.Latest)
-	return c, nil
+	return c
 }
 
 // keep adds a case to the newer generation; cc.mu is held.
@@ -1511,6 +1682,13 @@ func (s *Store) Begin(ctx context.Context, e store.JournalEntry) error {
 	if len(cmds) > 2 {
 		failed = func() { s.journalPushed.Store(0) } // pushed by the next Begin
 	}
+	if s.b != nil {
+		calls := s.writeCalls(lostWrite{begin: &e}, failed, cmds)
+		calls[0].journal, calls[0].begin = e.Key, true
+		calls[1].journal, calls[1].begin = e.Key, true
+		s.b.push(calls...)
+		return nil
+	}
 	if err := s.writeCmds(ctx, lostWrite{begin: &e}, failed, cmds...); err != nil {
 		return fmt.Errorf("redis journal begin %s: %w", e.Key, err)
 	}
@@ -1519,7 +1697,13 @@ func (s *Store) Begin(ctx context.Context, e store.JournalEntry) error {
 
 // Done removes a verdict from the journal: its entry, stamp and takes.
 func (s *Store) Done(ctx context.Context, key string) error {
-	if err := s.writeCmds(ctx, lostWrite{done: key}, nil, s.doneCmds(s.writeContext(ctx), key)...); err != nil {
+	if s.b != nil {
+		calls := s.writeCalls(lostWrite{done: key}, nil, s.doneCmds(s.b.ctx, key))
+		calls[0].journal = key
+		s.b.push(calls...)
+		return nil
+	}
+	if err := s.writeCmds(ctx, lostWrite{done: key}, nil, s.doneCmds(ctx, key)...); err != nil {
 		return fmt.Errorf("redis journal done %s: %w", key, err)
 	}
 	return nil

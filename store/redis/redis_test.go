@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -585,4 +586,65 @@ func TestParseLatest(t *testing.T) {
 			t.Errorf("ParseLatest(%q) = %q, %v; encoding/json: %q, %v", l, got, err, want, wantErr)
 		}
 	}
+}
+
+// TestJoinedCaseJSON: a hit grouped into a case answers the case, whose JSON
+// the open script leaves out when vigie may know it. A process that did not
+// open the case asks for it; one that did is not fooled by a case numbered
+// again after Redis lost its keys (the same id, another case).
+func TestJoinedCaseJSON(t *testing.T) {
+	url := redistest.URL(t)
+	prefix := newPrefix()
+	a, b := open(t, url, redis.WithPrefix(prefix)), open(t, url, redis.WithPrefix(prefix))
+	ctx := context.Background()
+	t0 := time.Date(2026, 11, 20, 22, 0, 0, 0, time.UTC)
+	hit := func(st *redis.Store, id, text string) store.Case {
+		t.Helper()
+		got, err := st.OpenCase(ctx, store.Case{Opened: t0, Rule: "flood", Reason: "r",
+			Event: bot.Event{ID: id, Platform: "discord", Space: "g", Channel: "general", Author: bot.Author{ID: "u-1"}, Text: text, At: t0}})
+		if err != nil {
+			t.Fatalf("OpenCase %q: %v", id, err)
+		}
+		return got
+	}
+	first := hit(a, "m-1", "first")
+	for _, st := range []*redis.Store{b, a, b} {
+		got := hit(st, "m-"+strconv.Itoa(first.Count+1), "later")
+		if got.ID != first.ID || got.Event.Text != "first" || got.Event.ID != "m-1" {
+			t.Fatalf("joined: %s, event %q %q; want %s with m-1's", got.ID, got.Event.ID, got.Event.Text, first.ID)
+		}
+		first.Count = got.Count
+	}
+	if first.Count != 4 {
+		t.Errorf("count %d, want 4", first.Count)
+	}
+
+	// Redis loses the keys; the same id is given to another case.
+	c := goredis.NewClient(mustParseURL(t, url))
+	defer c.Close()
+	keys, err := c.Keys(ctx, prefix+":*").Result()
+	if err != nil || len(keys) == 0 {
+		t.Fatalf("keys: %v %v", keys, err)
+	}
+	if err := c.Del(ctx, keys...).Err(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2 * time.Millisecond) // another stream entry id, as any later case has
+	again := hit(b, "m-10", "second")
+	if again.ID != first.ID {
+		t.Fatalf("renumbered: %s, want %s", again.ID, first.ID)
+	}
+	got := hit(a, "m-11", "later")
+	if got.ID != again.ID || got.Event.Text != "second" || got.Event.ID != "m-10" {
+		t.Errorf("joined after the loss: %s, event %q %q; want %s with m-10's", got.ID, got.Event.ID, got.Event.Text, again.ID)
+	}
+}
+
+func mustParseURL(t *testing.T, url string) *goredis.Options {
+	t.Helper()
+	o, err := goredis.ParseURL(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o
 }

@@ -181,13 +181,18 @@ return 1
 // a cluster.
 //
 // KEYS: case counter, open index, cases stream, origin, author group, place.
-// ARGV: case key prefix, json, ttl, stream cap, has origin (1/0), has group
+// ARGV: case key prefix, json ("": answer {'json'} rather than open a new
+// case, which nothing was written for yet), ttl, stream cap, has origin (1/0), has group
 // (1/0), opened (ms), group window (ms), group authors, latest cap, open cap,
 // event id, hits the case carries (1, more for a case written back from
 // memory), its latest (JSON, "" for none), ttl and an hour, whether to push
 // the expiry of the counter, index and stream ("1") if a case is opened.
-// Returns {'ok', id}, {'dup', id, hash}, {'grouped', id, hash} or
-// {'cap', open count}.
+// Returns {'ok', id, stream id}, {'dup', id, fields}, {'grouped', id,
+// fields}, {'cap', open count} or {'json'}. The fields are those of
+// caseFields, all but the JSON: it never changes once written, and vigie
+// keeps the JSON of the cases it opened or read, by id and stream id (which a
+// case numbered again after Redis lost its keys does not share); it asks for
+// the others'.
 var openScript = goredis.NewScript(`
 -- latest with the event's id (and those the case carries) at the end, and
 -- the oldest dropped past the cap. An id without quotes, backslashes or
@@ -225,9 +230,12 @@ local function add(id)
   redis.call('HSET', hk, 'latest', push(h[2] or nil), 'count', count)
   return true
 end
+local function fields(id)
+  return redis.call('HMGET', ARGV[1] .. id, 'status', 'outcome', 'by', 'undeliverable', 'count', 'latest', 'dat', 'sid')
+end
 if ARGV[5] == '1' then
   local first = redis.call('GET', KEYS[4])
-  if first then return {'dup', first, redis.call('HGETALL', ARGV[1] .. first)} end
+  if first then return {'dup', first, fields(first)} end
 end
 local place
 if ARGV[6] == '1' then
@@ -245,11 +253,12 @@ if ARGV[6] == '1' then
     -- outlives it (set when it opened, or later); the place's is not.
     if place then redis.call('SET', KEYS[5], into, 'PX', ARGV[3]) end
     if ARGV[5] == '1' then redis.call('SET', KEYS[4], into, 'PX', ARGV[3]) end
-    return {'grouped', into, redis.call('HGETALL', ARGV[1] .. into)}
+    return {'grouped', into, fields(into)}
   end
 end
 local open = redis.call('ZCARD', KEYS[2])
 if open >= tonumber(ARGV[11]) then return {'cap', string.format('%d', open)} end
+if ARGV[2] == '' then return {'json'} end
 local n = redis.call('INCR', KEYS[1])
 local id = string.format('c-%06d', n)
 local hk = ARGV[1] .. id
@@ -279,7 +288,7 @@ if ARGV[6] == '1' then
   end
   redis.call('PEXPIRE', KEYS[6], ARGV[8])
 end
-return {'ok', id}
+return {'ok', id, sid}
 `)
 
 // decideScript closes an open case once.

@@ -1,0 +1,185 @@
+package daemon
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// A busy vigie writes a line or two per event judged (the verdict, a case
+// opened or a hit added to one); through slog.TextHandler each cost about as
+// much as the rest of what the daemon does around the engine for that event
+// outside net/http: its state and buffer, the attributes gathered through a
+// callback, every value checked rune by rune and quoted by strconv. The lines
+// vigie writes per event have only strings and numbers, without groups:
+// TextHandler writes those itself, byte for byte as slog.TextHandler does, and
+// hands anything else to one.
+
+// TextHandler is slog.TextHandler (without ReplaceAttr or AddSource), quicker
+// on records whose attributes are strings, numbers, booleans and durations.
+type TextHandler struct {
+	w     io.Writer
+	level slog.Leveler
+	// text writes the other records, and the loggers made With attributes
+	// or a group.
+	text *slog.TextHandler
+	bufs sync.Pool // *[]byte
+}
+
+// NewTextHandler writes to w the records at level and above (nil: info).
+// Each line is one Write, as slog.TextHandler writes it.
+func NewTextHandler(w io.Writer, level slog.Leveler) *TextHandler {
+	if level == nil {
+		level = slog.LevelInfo
+	}
+	return &TextHandler{w: w, level: level, text: slog.NewTextHandler(w, &slog.HandlerOptions{Level: level})}
+}
+
+func (h *TextHandler) Enabled(_ context.Context, l slog.Level) bool {
+	return l >= h.level.Level()
+}
+
+func (h *TextHandler) WithAttrs(as []slog.Attr) slog.Handler { return h.text.WithAttrs(as) }
+
+func (h *TextHandler) WithGroup(name string) slog.Handler { return h.text.WithGroup(name) }
+
+// maxKeptLine is the largest line buffer kept for the next line.
+const maxKeptLine = 16 << 10
+
+func (h *TextHandler) Handle(ctx context.Context, r slog.Record) error {
+	plain := true
+	r.Attrs(func(a slog.Attr) bool {
+		plain = a.Key != "" && plainKind(a.Value.Kind())
+		return plain
+	})
+	if !plain {
+		return h.text.Handle(ctx, r)
+	}
+	bp, _ := h.bufs.Get().(*[]byte)
+	if bp == nil {
+		bp = new([]byte)
+	}
+	buf := (*bp)[:0]
+	if !r.Time.IsZero() {
+		buf = append(buf, "time="...)
+		buf = appendRFC3339Millis(buf, r.Time.Round(0))
+		buf = append(buf, ' ')
+	}
+	buf = append(buf, "level="...)
+	buf = appendTextString(buf, r.Level.String())
+	buf = append(buf, " msg="...)
+	buf = appendTextString(buf, r.Message)
+	r.Attrs(func(a slog.Attr) bool {
+		buf = append(buf, ' ')
+		buf = appendTextString(buf, a.Key)
+		buf = append(buf, '=')
+		v := a.Value
+		switch v.Kind() {
+		case slog.KindString:
+			buf = appendTextString(buf, v.String())
+		case slog.KindInt64:
+			buf = strconv.AppendInt(buf, v.Int64(), 10)
+		case slog.KindUint64:
+			buf = strconv.AppendUint(buf, v.Uint64(), 10)
+		case slog.KindFloat64:
+			buf = strconv.AppendFloat(buf, v.Float64(), 'g', -1, 64)
+		case slog.KindBool:
+			buf = strconv.AppendBool(buf, v.Bool())
+		case slog.KindDuration:
+			buf = append(buf, v.Duration().String()...)
+		}
+		return true
+	})
+	buf = append(buf, '\n')
+	_, err := h.w.Write(buf)
+	if cap(buf) <= maxKeptLine {
+		*bp = buf
+		h.bufs.Put(bp)
+	}
+	return err
+}
+
+// plainKind reports whether TextHandler writes values of kind k itself.
+func plainKind(k slog.Kind) bool {
+	switch k {
+	case slog.KindString, slog.KindInt64, slog.KindUint64, slog.KindFloat64, slog.KindBool, slog.KindDuration:
+		return true
+	}
+	return false
+}
+
+// appendTextString appends s as slog.TextHandler does: as it is, or quoted
+// by strconv when it is empty or has a space, an equal sign, a quote, a
+// control character or a rune that is not printable. A string of printable
+// ASCII, the usual one, is looked at once and quoted here, at a fraction of
+// strconv's cost.
+func appendTextString(buf []byte, s string) []byte {
+	quote := len(s) == 0
+	for i := 0; i < len(s); i++ {
+		switch b := s[i]; {
+		case b < ' ' || b > '~':
+			// Not printable ASCII: slog's rules, and strconv's quotes.
+			if !needsQuoting(s) {
+				return append(buf, s...)
+			}
+			return strconv.AppendQuote(buf, s)
+		case b == ' ' || b == '=' || b == '"':
+			quote = true
+		}
+	}
+	if !quote {
+		return append(buf, s...)
+	}
+	buf = append(buf, '"')
+	start := 0
+	for i := 0; i < len(s); i++ {
+		if b := s[i]; b == '"' || b == '\\' {
+			buf = append(buf, s[start:i]...)
+			buf = append(buf, '\\', b)
+			start = i + 1
+		}
+	}
+	buf = append(buf, s[start:]...)
+	return append(buf, '"')
+}
+
+// needsQuoting is log/slog's: what JSON would escape, a space or an equal
+// sign, and runes that are not printable, quote a value; a backslash does not.
+func needsQuoting(s string) bool {
+	if len(s) == 0 {
+		return true
+	}
+	for i := 0; i < len(s); {
+		b := s[i]
+		if b < utf8.RuneSelf {
+			if b < 0x20 || b == ' ' || b == '=' || b == '"' {
+				return true
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError || unicode.IsSpace(r) || !unicode.IsPrint(r) {
+			return true
+		}
+		i += size
+	}
+	return false
+}
+
+// appendRFC3339Millis is log/slog's time: RFC 3339 with exactly three digits
+// of the second's fraction.
+func appendRFC3339Millis(b []byte, t time.Time) []byte {
+	// RFC3339Nano trims trailing zeros: a tenth of a millisecond more makes
+	// four digits, the fourth dropped.
+	const prefixLen = len("2006-01-02T15:04:05.000")
+	n := len(b)
+	t = t.Truncate(time.Millisecond).Add(time.Millisecond / 10)
+	b = t.AppendFormat(b, time.RFC3339Nano)
+	return append(b[:n+prefixLen], b[n+prefixLen+1:]...)
+}

@@ -1,0 +1,93 @@
+package daemon
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"testing"
+	"time"
+)
+
+// TextHandler writes what slog.TextHandler writes, for the records it writes
+// itself and for those it hands over.
+func TestTextHandlerMatchesSlog(t *testing.T) {
+	at := time.Date(2026, 11, 20, 22, 10, 0, 123_456_789, time.FixedZone("CET", 3600))
+	strs := []string{"", "plain", "two words", "a=b", `say "hi"`, `back\slash`, "tab\there", "new\nline",
+		"del\x7f", `mixed "q" and \ and del` + "\x7f", "émoji 🚀", "nbsp\u00a0here", "bad \xff utf8", "zero\x00",
+		`delete strike warn("Restons courtois / Please keep it civil") tag("profanity")`, "\u2028", "ok-é", `a\b c`, "~tilde~", "del\x7f and space"}
+	type rec struct {
+		name  string
+		time  time.Time
+		level slog.Level
+		msg   string
+		attrs []slog.Attr
+	}
+	recs := []rec{
+		{"verdict", at, slog.LevelInfo, "verdict", []slog.Attr{slog.String("event", "discord:m-1"), slog.String("rules", "insult,profanity"),
+			slog.String("actions", `delete warn("Trop d'emojis / Too many emojis")`)}},
+		{"numbers", at, slog.LevelWarn, "case opened", []slog.Attr{slog.Int("count", -3), slog.Uint64("n", 7), slog.Float64("f", 0.25),
+			slog.Float64("big", 1e21), slog.Bool("b", true), slog.Duration("d", 90*time.Minute)}},
+		{"no time", time.Time{}, slog.LevelError, "stopped", nil},
+		{"odd level", at, slog.LevelInfo + 2, "", []slog.Attr{slog.String("k y", "v")}},
+		{"time value", at, slog.LevelInfo, "at", []slog.Attr{slog.String("a", "b"), slog.Time("t", at)}},
+		{"error", at, slog.LevelDebug, "failed", []slog.Attr{slog.Any("err", errors.New("read: connection reset"))}},
+		{"group", at, slog.LevelInfo, "g", []slog.Attr{slog.Group("req", slog.String("id", "r 1"))}},
+		{"empty key", at, slog.LevelInfo, "e", []slog.Attr{slog.String("", "v")}},
+	}
+	for _, s := range strs {
+		recs = append(recs, rec{"string " + s, at, slog.LevelInfo, s, []slog.Attr{slog.String(s+"k", s)}})
+	}
+	for _, c := range recs {
+		var want, got bytes.Buffer
+		for _, h := range []struct {
+			h   slog.Handler
+			out *bytes.Buffer
+		}{{slog.NewTextHandler(&want, &slog.HandlerOptions{Level: slog.LevelDebug}), &want}, {NewTextHandler(&got, slog.LevelDebug), &got}} {
+			r := slog.NewRecord(c.time, c.level, c.msg, 0)
+			r.AddAttrs(c.attrs...)
+			if err := h.h.Handle(context.Background(), r); err != nil {
+				t.Fatal(err)
+			}
+			// A logger With attributes writes as slog's does too.
+			if err := h.h.WithAttrs([]slog.Attr{slog.String("scope", "a b")}).Handle(context.Background(), r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got.String() != want.String() {
+			t.Errorf("%s:\n got %q\nwant %q", c.name, got.String(), want.String())
+		}
+	}
+}
+
+func TestTextHandlerLevel(t *testing.T) {
+	var out bytes.Buffer
+	h := NewTextHandler(&out, slog.LevelWarn)
+	if h.Enabled(context.Background(), slog.LevelInfo) || !h.Enabled(context.Background(), slog.LevelWarn) {
+		t.Error("enabled below its level, or not at it")
+	}
+	if NewTextHandler(&out, nil).Enabled(context.Background(), slog.LevelDebug) {
+		t.Error("debug enabled by default")
+	}
+}
+
+// BenchmarkTextHandler is the verdict line, through slog.TextHandler and
+// through TextHandler.
+func BenchmarkTextHandler(b *testing.B) {
+	for _, c := range []struct {
+		name string
+		h    slog.Handler
+	}{{"slog", slog.NewTextHandler(discard{}, nil)}, {"vigie", NewTextHandler(discard{}, nil)}} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				logAttrs(context.Background(), slog.New(c.h), slog.LevelInfo, "verdict", slog.String("event", "discord:dnb6ehkvmkea-2-2"),
+					slog.String("rules", "insult,profanity"), slog.String("actions", `delete strike warn("Restons courtois / Please keep it civil") tag("profanity")`))
+			}
+		})
+	}
+}
+
+type discard struct{}
+
+func (discard) Write(p []byte) (int, error) { return len(p), nil }
