@@ -269,22 +269,31 @@ func (t *table) neighbours(fp uint64, k int, fn func(i int, s slot)) {
 }
 
 // moveOn moves entries of the old array into cur, visiting at most budget
-// of its slots. The old array stays a valid probe throughout: its entries
-// leave by del, which only shifts entries back into the slot just emptied
-// and after it, so the slots before moved stay empty.
+// of its slots (a little more to finish a run). The old array stays a valid
+// probe throughout: its entries leave with the rest of their run, and a
+// deletion only shifts entries back into the slot just emptied and after it,
+// so the slots before moved stay empty.
 func (t *table) moveOn(budget int) {
 	p := &t.old
 	if len(p.slots) == 0 {
 		return
 	}
-	for ; budget > 0 && p.n > 0; budget-- {
+	for budget > 0 && p.n > 0 {
 		i := t.moved
-		if s := p.slots[i]; s.fp != 0 {
-			p.del(i)
-			t.cur.place(s)
-			continue
+		// The entries from moved to the next empty slot are the end of
+		// their run: no entry left in the array lies beyond them on its
+		// probe, so they leave together, each slot emptied once, where
+		// deleting them one by one would shift the rest of the run back
+		// for each.
+		for ; p.slots[i].fp != 0; i, budget = p.next(i), budget-1 {
+			t.cur.place(p.slots[i])
+			p.slots[i] = slot{}
+			p.n--
 		}
-		t.moved = p.next(i)
+		if i == t.moved {
+			i, budget = p.next(i), budget-1
+		}
+		t.moved = i
 	}
 	if p.n == 0 {
 		t.arena.free(p.slots)
