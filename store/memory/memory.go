@@ -381,6 +381,41 @@ func (s *Store) lock(sh *shard, at int64) {
 	}
 }
 
+// count observes the counter op of an event at the time at (milliseconds)
+// in the place p (placeOf) and returns its count.
+func (s *Store) count(op *store.CounterOp, p hkey, at int64) int64 {
+	k := counterOf(s, p, op.Name, op.Key)
+	sh := s.shardOf(k)
+	s.lock(sh, at)
+	fp, tag := fpOf(k), tagOf(k)
+	length := op.Window.Milliseconds()
+	j := sh.windows.find(fp, tag)
+	if j < 0 {
+		if !op.Incr {
+			sh.mu.Unlock()
+			return 0
+		}
+		c := cell{one: at, keep: keepCode(length)}
+		// it lives its window, rounded up, and until the sweep after
+		sh.windows.insert(fp, c.pack(tag), keepOfCode(c.keep)+s.cfg.sweepEvery.Milliseconds())
+		sh.mu.Unlock()
+		return 1
+	}
+	c := sh.unpack(sh.windows.at(j).v)
+	was := c
+	n := sh.observe(&c, at, length, op.Incr, s.cfg.maxPerKey)
+	switch {
+	case n == 0:
+		sh.windows.del(j)
+	case c != was:
+		// a counter only read is most often left as it was: the slot
+		// is not written again
+		sh.windows.at(j).v = c.pack(tag)
+	}
+	sh.mu.Unlock()
+	return n
+}
+
 // Observe dedupes the event, counts it and returns its counters and the author's
 // strikes.
 func (s *Store) Observe(_ context.Context, o store.Observation) (store.Result, error) {
@@ -414,42 +449,10 @@ func (s *Store) Observe(_ context.Context, o store.Observation) (store.Result, e
 	var res store.Result
 	if len(o.Counters) > 0 {
 		res.Counts = make([]int64, len(o.Counters))
-	}
-	var place hkey
-	if len(o.Counters) > 0 {
-		place = placeOf(s, o.Platform, o.Space)
-	}
-	for i, op := range o.Counters {
-		k := counterOf(s, place, op.Name, op.Key)
-		sh := s.shardOf(k)
-		s.lock(sh, at)
-		fp, tag := fpOf(k), tagOf(k)
-		j := sh.windows.find(fp, tag)
-		var c cell
-		if j >= 0 {
-			c = sh.unpack(sh.windows.at(j).v)
+		place := placeOf(s, o.Platform, o.Space)
+		for i := range o.Counters {
+			res.Counts[i] = s.count(&o.Counters[i], place, at)
 		}
-		was := c
-		length := op.Window.Milliseconds()
-		switch {
-		case j >= 0:
-			res.Counts[i] = sh.observe(&c, at, length, op.Incr, s.cfg.maxPerKey)
-		case op.Incr:
-			c = cell{one: at, keep: keepCode(length)}
-			res.Counts[i] = 1
-		}
-		switch {
-		case res.Counts[i] == 0 && j >= 0:
-			sh.windows.del(j)
-		case res.Counts[i] > 0 && j < 0:
-			// it lives its window, rounded up, and until the sweep after
-			sh.windows.insert(fp, c.pack(tag), keepOfCode(c.keep)+s.cfg.sweepEvery.Milliseconds())
-		case res.Counts[i] > 0 && c != was:
-			// a counter only read is most often left as it was: the slot
-			// is not written again
-			sh.windows.at(j).v = c.pack(tag)
-		}
-		sh.mu.Unlock()
 	}
 	if o.StrikeWindow > 0 {
 		k := keyOf(s, authorKey{o.Platform, o.Space, o.Author})
