@@ -168,22 +168,11 @@ var (
 	_ store.CaseIndex = (*Store)(nil)
 )
 
-// placeKey is a counter's platform and space, hashed once per observation
-// (placeOf): its counters' keys are then hashed from that (counterKey) rather
-// than each from the two strings again.
-type placeKey struct {
-	platform, space string
-}
-
 // counterKey is a counter's key under its place's hash; each of the two
 // hashes of a counter (hkey) takes the place's hash under the same seed.
 type counterKey struct {
 	place     uint64
 	name, key string
-}
-
-type seenKey struct {
-	platform, id string
 }
 
 type authorKey struct {
@@ -199,15 +188,29 @@ type authorKey struct {
 // collide on purpose.
 type hkey [2]uint64
 
-// keyOf hashes k; its first word picks the shard.
-func keyOf[K comparable](s *Store, k K) hkey {
-	return hkey{maphash.Comparable(s.seed, k), maphash.Comparable(s.seed2, k)}
+// keyOf hashes the key of the strings a, b and c (a platform, a space and
+// an author; or a platform and an id); its first word picks the shard. As
+// counterOf does, a key that fits counterBuf is laid out in it (a's length,
+// a, b's length, b, c) and hashed in one pass per seed; a longer one is
+// hashed as a struct.
+func keyOf(s *Store, a, b, c string) hkey {
+	var buf [counterBuf]byte
+	if 2*binary.MaxVarintLen64+len(a)+len(b)+len(c) > len(buf) {
+		k := authorKey{a, b, c}
+		return hkey{maphash.Comparable(s.seed, k), maphash.Comparable(s.seed2, k)}
+	}
+	k := binary.AppendUvarint(buf[:0], uint64(len(a)))
+	k = append(k, a...)
+	k = binary.AppendUvarint(k, uint64(len(b)))
+	k = append(append(k, b...), c...)
+	return hkey{maphash.Bytes(s.seed, k), maphash.Bytes(s.seed2, k)}
 }
 
 // placeOf hashes a platform and a space, the part an observation's counters
-// share.
+// share: its counters' keys are then hashed from that (counterOf) rather
+// than each from the two strings again.
 func placeOf(s *Store, platform, space string) hkey {
-	return keyOf(s, placeKey{platform, space})
+	return keyOf(s, platform, space, "")
 }
 
 // counterOf hashes the counter name with key in the place p (placeOf).
@@ -425,7 +428,7 @@ func (s *Store) Observe(_ context.Context, o store.Observation) (store.Result, e
 		if ttl <= 0 {
 			ttl = store.DefaultDedupeTTL
 		}
-		k := keyOf(s, seenKey{o.Platform, o.EventID})
+		k := keyOf(s, o.Platform, o.EventID, "")
 		sh := s.shardOf(k)
 		s.lock(sh, at)
 		fp, tag := fpOf(k), tagOf(k)
@@ -455,7 +458,7 @@ func (s *Store) Observe(_ context.Context, o store.Observation) (store.Result, e
 		}
 	}
 	if o.StrikeWindow > 0 {
-		k := keyOf(s, authorKey{o.Platform, o.Space, o.Author})
+		k := keyOf(s, o.Platform, o.Space, o.Author)
 		sh := s.shardOf(k)
 		s.lock(sh, at)
 		from := at - o.StrikeWindow.Milliseconds()
@@ -494,7 +497,7 @@ func (s *Store) AddStrike(_ context.Context, st store.Strike) error {
 	}
 	at := msOf(st.At)
 	exp := at + ttl.Milliseconds()
-	k := keyOf(s, authorKey{st.Platform, st.Space, st.Author})
+	k := keyOf(s, st.Platform, st.Space, st.Author)
 	sh := s.shardOf(k)
 	s.lock(sh, at)
 	defer sh.mu.Unlock()

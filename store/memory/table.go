@@ -88,12 +88,15 @@ func (p *probe) find(fp, tag uint64) int {
 		return -1
 	}
 	for i, d := p.home(fp), 0; ; i, d = p.next(i), d+1 {
+		// fp is not 0, and an entry of fp is as far from home as the
+		// probe: the slot that holds it is taken before reading how far
+		// from home another key's entry is
 		s := &p.slots[i]
-		if s.fp == 0 || p.dist(i, s.fp) < d {
-			return -1
-		}
 		if s.fp == fp && s.v>>tagShift&tagMask == tag {
 			return i
+		}
+		if s.fp == 0 || p.dist(i, s.fp) < d {
+			return -1
 		}
 	}
 }
