@@ -134,25 +134,48 @@ func (p *probe) del(i int) {
 	}
 }
 
-// deleteFunc deletes the entries dead says to, in place.
+// deleteFunc deletes the entries dead says to, in place, in one pass: each
+// entry kept moves back once, as far as the slots emptied before it in its
+// run and its home allow, where deleting each dead entry apart would shift
+// the rest of its run back for each. The entries of a run keep their order,
+// so every probe still finds its key.
 func (p *probe) deleteFunc(dead func(s slot) bool) {
 	if p.n == 0 {
 		return
 	}
-	// From an empty slot on, once around: a deletion only moves entries
-	// back within their run, so each is seen once, the one moved into the
-	// slot just emptied at once.
+	// From an empty slot on, once around; free is the first slot of the
+	// run so far left empty by the entries dropped or moved.
 	start := 0
 	for p.slots[start].fp != 0 {
 		start++
 	}
-	for i, k := start, 0; k < len(p.slots); {
-		if s := p.slots[i]; s.fp != 0 && dead(s) {
-			p.del(i)
-			continue
+	n := len(p.slots)
+	free := p.next(start)
+	for i, k := free, 0; k < n; i, k = p.next(i), k+1 {
+		s := p.slots[i]
+		switch {
+		case s.fp == 0:
+			free = p.next(i)
+		case dead(s):
+			p.slots[i] = slot{}
+			p.n--
+		case free == i:
+			free = p.next(i)
+		default:
+			// back by the empty slots before it, but not before its home
+			gap := i - free
+			if gap < 0 {
+				gap += n
+			}
+			to := i - min(gap, p.dist(i, s.fp))
+			if to < 0 {
+				to += n
+			}
+			if to != i {
+				p.slots[to], p.slots[i] = s, slot{}
+			}
+			free = p.next(to)
 		}
-		i = p.next(i)
-		k++
 	}
 }
 
