@@ -206,7 +206,7 @@ func TestTableMoves(t *testing.T) {
 			size = len(tb.cur.slots)
 			moves++
 		}
-		if tb.old.n > 0 && step%29 == 0 {
+		if tb.old.n > 0 && step%11 == 0 {
 			check("mid-move")
 			sweep(func(fp uint64) bool { return fp%7 == 0 })
 			check("swept mid-move")

@@ -311,3 +311,50 @@ func TestCardsGoWithTheCase(t *testing.T) {
 		t.Errorf("cards of the kept case %s = %v, %v; want one", ids[1], cards, err)
 	}
 }
+
+// TestLongKeys: keys too long to be laid out on the stack for hashing are
+// hashed another way; they count, dedupe and keep strikes all the same, apart
+// from the short keys they start with.
+func TestLongKeys(t *testing.T) {
+	ctx := context.Background()
+	t0 := time.Date(2026, 11, 20, 22, 0, 0, 0, time.UTC)
+	long := func(c byte) string { return string(slices.Repeat([]byte{c}, 200)) }
+	st := memory.New(memory.WithShards(1))
+	for _, author := range []string{"u", long('u')} {
+		if err := st.AddStrike(ctx, store.Strike{Platform: "p", Space: "s", Author: author, At: t0, TTL: time.Hour}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	keys := []string{"k", long('k'), long('k')[:120], long('j')}
+	for n := int64(1); n <= 2; n++ {
+		for i, author := range []string{"u", long('u'), long('v')} {
+			ops := make([]store.CounterOp, len(keys))
+			for j, k := range keys {
+				ops[j] = store.CounterOp{Name: "n", Key: k, Window: time.Hour, Incr: true}
+			}
+			res, err := st.Observe(ctx, store.Observation{At: t0.Add(time.Minute), Platform: "p", Space: "s",
+				Author: author, EventID: fmt.Sprint(long('e'), n, i), Counters: ops, StrikeWindow: time.Hour})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Duplicate {
+				t.Fatalf("event %d of %d taken for a duplicate", i, n)
+			}
+			for j, c := range res.Counts {
+				if want := 3*(n-1) + int64(i) + 1; c != want {
+					t.Errorf("round %d, author %d: counter %d = %d, want %d", n, i, j, c, want)
+				}
+			}
+			if want := 1 - i/2; len(res.Strikes) != want {
+				t.Errorf("author %d: %d strikes, want %d", i, len(res.Strikes), want)
+			}
+		}
+		res, err := st.Observe(ctx, store.Observation{At: t0.Add(time.Minute), Platform: "p", EventID: fmt.Sprint(long('e'), n, 0)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !res.Duplicate {
+			t.Errorf("a long event id seen again is not a duplicate")
+		}
+	}
+}

@@ -11,7 +11,7 @@ var _ store.StrikeKeeper = (*Store)(nil)
 
 // Strikes returns the author's strikes not expired at now, oldest first.
 func (s *Store) Strikes(_ context.Context, platform, space, author string, now time.Time) ([]time.Time, error) {
-	k := keyOf(s, authorKey{platform, space, author})
+	k := keyOf(s, platform, space, author)
 	sh := s.shardOf(k)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
@@ -31,7 +31,7 @@ func (s *Store) Strikes(_ context.Context, platform, space, author string, now t
 
 // ClearStrikes lifts the author's strikes.
 func (s *Store) ClearStrikes(_ context.Context, platform, space, author string) (int, error) {
-	k := keyOf(s, authorKey{platform, space, author})
+	k := keyOf(s, platform, space, author)
 	sh := s.shardOf(k)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()

@@ -88,12 +88,15 @@ func (p *probe) find(fp, tag uint64) int {
 		return -1
 	}
 	for i, d := p.home(fp), 0; ; i, d = p.next(i), d+1 {
+		// fp is not 0, and an entry of fp is as far from home as the
+		// probe: the slot that holds it is taken before reading how far
+		// from home another key's entry is
 		s := &p.slots[i]
-		if s.fp == 0 || p.dist(i, s.fp) < d {
-			return -1
-		}
 		if s.fp == fp && s.v>>tagShift&tagMask == tag {
 			return i
+		}
+		if s.fp == 0 || p.dist(i, s.fp) < d {
+			return -1
 		}
 	}
 }
@@ -131,25 +134,48 @@ func (p *probe) del(i int) {
 	}
 }
 
-// deleteFunc deletes the entries dead says to, in place.
+// deleteFunc deletes the entries dead says to, in place, in one pass: each
+// entry kept moves back once, as far as the slots emptied before it in its
+// run and its home allow, where deleting each dead entry apart would shift
+// the rest of its run back for each. The entries of a run keep their order,
+// so every probe still finds its key.
 func (p *probe) deleteFunc(dead func(s slot) bool) {
 	if p.n == 0 {
 		return
 	}
-	// From an empty slot on, once around: a deletion only moves entries
-	// back within their run, so each is seen once, the one moved into the
-	// slot just emptied at once.
+	// From an empty slot on, once around; free is the first slot of the
+	// run so far left empty by the entries dropped or moved.
 	start := 0
 	for p.slots[start].fp != 0 {
 		start++
 	}
-	for i, k := start, 0; k < len(p.slots); {
-		if s := p.slots[i]; s.fp != 0 && dead(s) {
-			p.del(i)
-			continue
+	n := len(p.slots)
+	free := p.next(start)
+	for i, k := free, 0; k < n; i, k = p.next(i), k+1 {
+		s := p.slots[i]
+		switch {
+		case s.fp == 0:
+			free = p.next(i)
+		case dead(s):
+			p.slots[i] = slot{}
+			p.n--
+		case free == i:
+			free = p.next(i)
+		default:
+			// back by the empty slots before it, but not before its home
+			gap := i - free
+			if gap < 0 {
+				gap += n
+			}
+			to := i - min(gap, p.dist(i, s.fp))
+			if to < 0 {
+				to += n
+			}
+			if to != i {
+				p.slots[to], p.slots[i] = s, slot{}
+			}
+			free = p.next(to)
 		}
-		i = p.next(i)
-		k++
 	}
 }
 
@@ -269,22 +295,31 @@ func (t *table) neighbours(fp uint64, k int, fn func(i int, s slot)) {
 }
 
 // moveOn moves entries of the old array into cur, visiting at most budget
-// of its slots. The old array stays a valid probe throughout: its entries
-// leave by del, which only shifts entries back into the slot just emptied
-// and after it, so the slots before moved stay empty.
+// of its slots (a little more to finish a run). The old array stays a valid
+// probe throughout: its entries leave with the rest of their run, and a
+// deletion only shifts entries back into the slot just emptied and after it,
+// so the slots before moved stay empty.
 func (t *table) moveOn(budget int) {
 	p := &t.old
 	if len(p.slots) == 0 {
 		return
 	}
-	for ; budget > 0 && p.n > 0; budget-- {
+	for budget > 0 && p.n > 0 {
 		i := t.moved
-		if s := p.slots[i]; s.fp != 0 {
-			p.del(i)
-			t.cur.place(s)
-			continue
+		// The entries from moved to the next empty slot are the end of
+		// their run: no entry left in the array lies beyond them on its
+		// probe, so they leave together, each slot emptied once, where
+		// deleting them one by one would shift the rest of the run back
+		// for each.
+		for ; p.slots[i].fp != 0; i, budget = p.next(i), budget-1 {
+			t.cur.place(p.slots[i])
+			p.slots[i] = slot{}
+			p.n--
 		}
-		t.moved = p.next(i)
+		if i == t.moved {
+			i, budget = p.next(i), budget-1
+		}
+		t.moved = i
 	}
 	if p.n == 0 {
 		t.arena.free(p.slots)
