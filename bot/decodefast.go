@@ -2,7 +2,9 @@ package bot
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
+	"math/bits"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -178,6 +180,16 @@ func (p *fastParser) token() (raw []byte, escaped, ok bool) {
 		return nil, false, false
 	}
 	for i := start + 1; i < len(data); {
+		// Eight bytes at a time while none of them needs a look, then
+		// straight to the first that does.
+		if i+8 <= len(data) {
+			m := special8(binary.LittleEndian.Uint64(data[i:]))
+			if m == 0 {
+				i += 8
+				continue
+			}
+			i += bits.TrailingZeros64(m) / 8
+		}
 		switch c := data[i]; {
 		case c == '"':
 			p.i = i + 1
@@ -199,6 +211,17 @@ func (p *fastParser) token() (raw []byte, escaped, ok bool) {
 		}
 	}
 	return nil, false, false
+}
+
+// special8 marks the bytes of w (little-endian) that token must look at: not
+// printable ASCII, '"' or '\\'. Its lowest mark is exact, the first such byte;
+// a borrow may mark bytes after it, never one before ("Bit Twiddling Hacks",
+// haszero and hasless).
+func special8(w uint64) uint64 {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	hasZero := func(x uint64) uint64 { return (x - ones) & ^x & highs }
+	control := (w - 0x20*ones) & ^w & highs // a byte < 0x20
+	return w&highs | control | hasZero(w^('"'*ones)) | hasZero(w^('\\'*ones))
 }
 
 // str reads a string into s.

@@ -2,7 +2,9 @@ package bot
 
 import (
 	"bufio"
+	"encoding/binary"
 	"fmt"
+	"math/bits"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -201,5 +203,43 @@ func FuzzStrAgreesWithOld(f *testing.F) {
 		case !ok && oldOK && utf8.Valid(data[1:old.i-1]):
 			t.Fatalf("str(%q) declined valid UTF-8 the old one read as %q", data, want)
 		}
+	})
+}
+
+// special8 against a byte at a time: every byte value at every place, and the
+// fuzzer's words (borrows between bytes are where it could go wrong).
+func TestSpecial8(t *testing.T) {
+	for pos := range 8 {
+		for b := range 256 {
+			w := []byte("aaaaaaaa")
+			w[pos] = byte(b)
+			checkPlain8(t, w)
+			w = []byte{0, 0x1f, 0x80, 0xff, '"', '\\', 0x20, 0x7f}
+			w[pos] = byte(b)
+			checkPlain8(t, w)
+		}
+	}
+}
+
+func checkPlain8(t *testing.T, w []byte) {
+	t.Helper()
+	want := 8 // the first byte to look at, 8 for none
+	for i, c := range w {
+		if c < 0x20 || c >= 0x80 || c == '"' || c == '\\' {
+			want = i
+			break
+		}
+	}
+	m := special8(binary.LittleEndian.Uint64(w))
+	if got := bits.TrailingZeros64(m) / 8; got != want {
+		t.Fatalf("special8(%q) = %#x: first at %d, not %d", w, m, got, want)
+	}
+}
+
+func FuzzSpecial8(f *testing.F) {
+	f.Add(uint64(0x6161616161616161))
+	f.Add(uint64(0x2161616161616100))
+	f.Fuzz(func(t *testing.T, w uint64) {
+		checkPlain8(t, binary.LittleEndian.AppendUint64(nil, w))
 	})
 }
