@@ -2,10 +2,14 @@ package bot
 
 import (
 	"bufio"
+	"encoding/binary"
+	"fmt"
+	"math/bits"
 	"os"
 	"path/filepath"
 	"reflect"
 	"testing"
+	"unicode/utf8"
 )
 
 // fastCases are lines decodeFast must either decline or decode as
@@ -101,5 +105,141 @@ func FuzzDecodeFastAgrees(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		checkFastAgrees(t, data)
+	})
+}
+
+// Lines with bytes that are not UTF-8, in each kind of string decodeFast
+// reads: encoding/json replaces them with U+FFFD, and DecodeEvent must give
+// what it gave before token checked the UTF-8 itself (whatever encoding/json
+// alone gives).
+var badUTF8Cases = []string{
+	"{\"id\":\"e\",\"platform\":\"p\",\"author\":{\"id\":\"u\"},\"text\":\"bad \xff utf8\",\"at\":\"2026-11-20T22:10:00Z\"}",
+	"{\"id\":\"e\",\"platform\":\"p\",\"author\":{\"id\":\"u\"},\"text\":\"cut \xc3\",\"at\":\"2026-11-20T22:10:00Z\"}",
+	"{\"id\":\"e\",\"platform\":\"p\",\"author\":{\"id\":\"u\"},\"text\":\"surrogate \xed\xa0\x80\",\"at\":\"2026-11-20T22:10:00Z\"}",
+	"{\"id\":\"e\",\"platform\":\"p\",\"author\":{\"id\":\"u\"},\"text\":\"overlong \xc0\xaf\",\"at\":\"2026-11-20T22:10:00Z\"}",
+	"{\"id\":\"e\",\"platform\":\"p\",\"author\":{\"id\":\"u\"},\"text\":\"esc \\n \xff\",\"at\":\"2026-11-20T22:10:00Z\"}",
+	"{\"id\":\"e\",\"platform\":\"p\",\"author\":{\"id\":\"u\"},\"text\":\"esc \\\xc3\xa9\",\"at\":\"2026-11-20T22:10:00Z\"}",
+	"{\"id\":\"e\xff\",\"platform\":\"p\",\"author\":{\"id\":\"u\"},\"text\":\"a\",\"at\":\"2026-11-20T22:10:00Z\"}",
+	"{\"id\":\"e\",\"platform\":\"p\",\"author\":{\"id\":\"u\",\"name\":\"B\xe9b\xe9\",\"roles\":[\"r\xff\"]},\"text\":\"a\",\"at\":\"2026-11-20T22:10:00Z\"}",
+	"{\"id\":\"e\",\"platform\":\"p\",\"author\":{\"id\":\"u\"},\"text\":\"a\",\"at\":\"2026-11-20T22:10:00Z\xff\"}",
+	"{\"id\":\"e\",\"platform\":\"p\",\"author\":{\"id\":\"u\"},\"text\":\"a\",\"at\":\"2026-11-20T22:10:00Z\",\"\xff\":1}",
+	"{\"id\":\"e\",\"platform\":\"p\",\"author\":{\"id\":\"u\"},\"text\":\"caf\xc3\xa9 \xef\xbf\xbd ok\",\"at\":\"2026-11-20T22:10:00Z\"}",
+}
+
+func TestDecodeEventBadUTF8(t *testing.T) {
+	for _, in := range append(badUTF8Cases, fastCases...) {
+		checkDecodeEventAgrees(t, []byte(in))
+	}
+}
+
+// checkDecodeEventAgrees: DecodeEvent, fast path and all, gives what
+// encoding/json alone gives, errors included.
+func checkDecodeEventAgrees(t *testing.T, data []byte) {
+	t.Helper()
+	fast, fastErr := decodeEvent(data, true)
+	slow, slowErr := decodeEvent(data, false)
+	if fmt.Sprint(fastErr) != fmt.Sprint(slowErr) || !reflect.DeepEqual(fast, slow) {
+		t.Fatalf("DecodeEvent and encoding/json differ on %q:\n%+v %v\n%+v %v", data, fast, fastErr, slow, slowErr)
+	}
+}
+
+func FuzzDecodeEventAgrees(f *testing.F) {
+	for _, in := range append(badUTF8Cases, fastCases...) {
+		f.Add([]byte(in))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		checkDecodeEventAgrees(t, data)
+	})
+}
+
+// oldStr is str as it was before token checked UTF-8: the reference of
+// FuzzStrAgreesWithOld.
+func oldStr(p *fastParser, s *string) bool {
+	data, start := p.data, p.i
+	if start >= len(data) || data[start] != '"' {
+		return false
+	}
+	escaped := false
+	for i := start + 1; i < len(data); {
+		switch c := data[i]; {
+		case c == '"':
+			p.i = i + 1
+			raw := data[start:p.i]
+			inner := raw[1 : len(raw)-1]
+			if !escaped {
+				if !utf8.Valid(inner) {
+					return false
+				}
+				*s = string(inner)
+				return true
+			}
+			return unescape(raw, s)
+		case c == '\\':
+			escaped = true
+			i += 2
+		case c < 0x20:
+			return false
+		default:
+			i++
+		}
+	}
+	return false
+}
+
+// str must read what the old one read, to the same byte, or decline a string
+// that is not UTF-8 (decodeFast then declines the line, and encoding/json
+// decodes it, as the old str's json.Unmarshal of an escaped string did).
+func FuzzStrAgreesWithOld(f *testing.F) {
+	for _, s := range []string{`"abc"`, `"café"`, "\"\xff\"", "\"a\\n\xff\"", "\"\\\xc3\xa9\"", "\"\xc3\"", `"a\"b" x`, `"\u00e9"`, "\"\xef\xbf\xbd\""} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var got, want string
+		p, old := fastParser{data: data}, fastParser{data: data}
+		ok, oldOK := p.str(&got), oldStr(&old, &want)
+		switch {
+		case ok && (!oldOK || got != want || p.i != old.i):
+			t.Fatalf("str(%q) = %q at %d; the old one %q at %d (ok %v)", data, got, p.i, want, old.i, oldOK)
+		case !ok && oldOK && utf8.Valid(data[1:old.i-1]):
+			t.Fatalf("str(%q) declined valid UTF-8 the old one read as %q", data, want)
+		}
+	})
+}
+
+// special8 against a byte at a time: every byte value at every place, and the
+// fuzzer's words (borrows between bytes are where it could go wrong).
+func TestSpecial8(t *testing.T) {
+	for pos := range 8 {
+		for b := range 256 {
+			w := []byte("aaaaaaaa")
+			w[pos] = byte(b)
+			checkPlain8(t, w)
+			w = []byte{0, 0x1f, 0x80, 0xff, '"', '\\', 0x20, 0x7f}
+			w[pos] = byte(b)
+			checkPlain8(t, w)
+		}
+	}
+}
+
+func checkPlain8(t *testing.T, w []byte) {
+	t.Helper()
+	want := 8 // the first byte to look at, 8 for none
+	for i, c := range w {
+		if c < 0x20 || c >= 0x80 || c == '"' || c == '\\' {
+			want = i
+			break
+		}
+	}
+	m := special8(binary.LittleEndian.Uint64(w))
+	if got := bits.TrailingZeros64(m) / 8; got != want {
+		t.Fatalf("special8(%q) = %#x: first at %d, not %d", w, m, got, want)
+	}
+}
+
+func FuzzSpecial8(f *testing.F) {
+	f.Add(uint64(0x6161616161616161))
+	f.Add(uint64(0x2161616161616100))
+	f.Fuzz(func(t *testing.T, w uint64) {
+		checkPlain8(t, binary.LittleEndian.AppendUint64(nil, w))
 	})
 }

@@ -907,7 +907,7 @@ func (d *daemon) act(j job) {
 	}
 	completed = true
 	if j.faq != nil {
-		if err := d.faq.Carry(d.workCtx, j.faq.matcher, ev, j.faq.decision); err != nil {
+		if err := d.faq.Carry(d.workCtx, j.faq.matcher, &ev, j.faq.decision); err != nil {
 			d.log.Error("faq decision not fully carried out", "event", ev.Key(), "err", err)
 		}
 		return
@@ -915,7 +915,7 @@ func (d *daemon) act(j job) {
 	if !faqAsked(ev, v) {
 		return
 	}
-	if _, err := d.faq.Handle(d.workCtx, d.current.Load().faq, ev, v); err != nil {
+	if _, err := d.faq.Handle(d.workCtx, d.current.Load().faq, &ev, v); err != nil {
 		d.log.Error("faq decision not fully carried out", "event", ev.Key(), "err", err)
 	}
 }

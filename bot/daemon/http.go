@@ -274,7 +274,7 @@ func (d *daemon) handleEvent(w http.ResponseWriter, r *http.Request) {
 	var asked *faqDecision
 	if faqAsked(ev, v) {
 		m := d.current.Load().faq
-		fd, err := d.faq.Decide(r.Context(), m, ev, v)
+		fd, err := d.faq.Decide(r.Context(), m, &ev, v)
 		if err != nil {
 			d.log.Warn("faq decided without its cooldowns", "event", ev.Key(), "err", err)
 		}

@@ -172,7 +172,7 @@ func (c *cli) compileFAQ(cmd string, rs *rules.Ruleset) (*faq.Matcher, bool) {
 
 // replayFAQ asks the FAQ about each replayed event, with its cooldowns on the
 // events' clock in a store of its own; nothing is sent and no case is kept.
-func replayFAQ(m *faq.Matcher) (func(context.Context, bot.Event, bot.Verdict) string, func() error, error) {
+func replayFAQ(m *faq.Matcher) (func(context.Context, *bot.Event, bot.Verdict) string, func() error, error) {
 	st := memory.New()
 	a, err := faq.New(faq.Options{
 		Store:    st,
@@ -182,7 +182,7 @@ func replayFAQ(m *faq.Matcher) (func(context.Context, bot.Event, bot.Verdict) st
 	if err != nil {
 		return nil, nil, errors.Join(err, st.Close())
 	}
-	ask := func(ctx context.Context, ev bot.Event, v bot.Verdict) string {
+	ask := func(ctx context.Context, ev *bot.Event, v bot.Verdict) string {
 		d, _ := a.Handle(ctx, m, ev, v)
 		if d.Why == faq.WhyCooldown {
 			return string(faq.Cooldown)

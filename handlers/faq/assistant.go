@@ -122,7 +122,11 @@ const Cooldown Kind = "cooldown"
 // error is about what could not be done (a case not stored, the store away); a
 // reply the platform refused is logged and counted, not returned: a late
 // answer to a chat question is worth little.
-func (a *Assistant) Handle(ctx context.Context, m *Matcher, ev bot.Event, v bot.Verdict) (Decision, error) {
+//
+// Handle, Decide and Carry only read ev, and keep nothing of it but copies:
+// they take a pointer because an event is some 400 bytes, and was copied at
+// every call down to the matcher, for every event a replay reads.
+func (a *Assistant) Handle(ctx context.Context, m *Matcher, ev *bot.Event, v bot.Verdict) (Decision, error) {
 	if m == nil {
 		return Decision{Kind: Silent}, nil
 	}
@@ -135,7 +139,7 @@ func (a *Assistant) Handle(ctx context.Context, m *Matcher, ev bot.Event, v bot.
 // nothing, so that POST /v1/events can answer the decision with the verdict
 // before Carry does it in the place's lane. Its error is a cooldown that could
 // not be read; the decision is then made as if none held.
-func (a *Assistant) Decide(ctx context.Context, m *Matcher, ev bot.Event, v bot.Verdict) (Decision, error) {
+func (a *Assistant) Decide(ctx context.Context, m *Matcher, ev *bot.Event, v bot.Verdict) (Decision, error) {
 	if m == nil {
 		return Decision{Kind: Silent}, nil
 	}
@@ -163,7 +167,7 @@ func (a *Assistant) Decide(ctx context.Context, m *Matcher, ev bot.Event, v bot.
 
 // Carry is the second half of Handle: it counts the decision Decide made and
 // does it.
-func (a *Assistant) Carry(ctx context.Context, m *Matcher, ev bot.Event, d Decision) error {
+func (a *Assistant) Carry(ctx context.Context, m *Matcher, ev *bot.Event, d Decision) error {
 	if m == nil {
 		return nil
 	}
@@ -186,7 +190,7 @@ func (a *Assistant) Carry(ctx context.Context, m *Matcher, ev bot.Event, d Decis
 // author, within the cooldowns. The counters are only read here and added to
 // once the answer is out, so that a question asked again and again in a busy
 // channel does not push the next answer further away.
-func (a *Assistant) cooling(ctx context.Context, m *Matcher, ev bot.Event, entry string) (bool, error) {
+func (a *Assistant) cooling(ctx context.Context, m *Matcher, ev *bot.Event, entry string) (bool, error) {
 	ops := m.cooldownOps(ev, entry, false)
 	if len(ops) == 0 {
 		return false, nil
@@ -203,7 +207,7 @@ func (a *Assistant) cooling(ctx context.Context, m *Matcher, ev bot.Event, entry
 	return false, nil
 }
 
-func (a *Assistant) cool(ctx context.Context, m *Matcher, ev bot.Event, entry string) error {
+func (a *Assistant) cool(ctx context.Context, m *Matcher, ev *bot.Event, entry string) error {
 	ops := m.cooldownOps(ev, entry, true)
 	if len(ops) == 0 {
 		return nil
@@ -215,7 +219,7 @@ func (a *Assistant) cool(ctx context.Context, m *Matcher, ev bot.Event, entry st
 	return nil
 }
 
-func (m *Matcher) cooldownOps(ev bot.Event, entry string, incr bool) []store.CounterOp {
+func (m *Matcher) cooldownOps(ev *bot.Event, entry string, incr bool) []store.CounterOp {
 	var ops []store.CounterOp
 	if w := m.cfg.ChannelCooldown; w > 0 {
 		where := ev.Channel
@@ -233,7 +237,7 @@ func (m *Matcher) cooldownOps(ev bot.Event, entry string, incr bool) []store.Cou
 // reply sends the answer where the question was asked, or privately when the
 // entry says so and the platform can (else in place: an answer is better than
 // none).
-func (a *Assistant) reply(ctx context.Context, ev bot.Event, d Decision) {
+func (a *Assistant) reply(ctx context.Context, ev *bot.Event, d Decision) {
 	log := a.log.With("event", ev.Key(), "entry", d.Entry)
 	p, ok := a.platforms[ev.Platform]
 	if !ok {
@@ -247,11 +251,11 @@ func (a *Assistant) reply(ctx context.Context, ev bot.Event, d Decision) {
 	r, canReply := p.(bot.Replier)
 	switch {
 	case d.Private && canWarn:
-		err = w.Warn(ctx, ev, d.Text)
+		err = w.Warn(ctx, *ev, d.Text)
 	case canReply:
-		err = r.Reply(ctx, ev, d.Text)
+		err = r.Reply(ctx, *ev, d.Text)
 	case canWarn:
-		err = w.Warn(ctx, ev, d.Text)
+		err = w.Warn(ctx, *ev, d.Text)
 	default:
 		a.replies.WithLabelValues(label, ResultUnsupported).Inc()
 		log.Debug("faq reply skipped: platform cannot reply")
@@ -268,8 +272,8 @@ func (a *Assistant) reply(ctx context.Context, ev bot.Event, d Decision) {
 
 // forward opens a case: the CMs answer, with the entry's answer suggested when
 // there is one.
-func (a *Assistant) forward(ctx context.Context, ev bot.Event, d Decision) error {
-	c := store.Case{Event: ev, Rule: "faq", Category: "faq", Reason: "faq: " + d.Why}
+func (a *Assistant) forward(ctx context.Context, ev *bot.Event, d Decision) error {
+	c := store.Case{Event: *ev, Rule: "faq", Category: "faq", Reason: "faq: " + d.Why}
 	if d.Entry != "" {
 		c.Rule = "faq:" + d.Entry
 		c.Reason = fmt.Sprintf("faq: %s (entry %s, score %.2f)", d.Why, d.Entry, d.Score)

@@ -100,7 +100,7 @@ func TestHandleCooldowns(t *testing.T) {
 		t.Helper()
 		ev := bot.Event{ID: id, Platform: "chat", Kind: bot.KindMessage, Space: "s", Channel: channel,
 			Author: bot.Author{ID: author, Name: author}, Text: text, At: base.Add(after)}
-		d, err := a.Handle(context.Background(), m, ev, bot.Verdict{})
+		d, err := a.Handle(context.Background(), m, &ev, bot.Verdict{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -188,7 +188,7 @@ func TestHandleWays(t *testing.T) {
 			a, st, reg := newAssistant(t, c, p)
 			ev := bot.Event{ID: "m1", Platform: tt.platform, Kind: bot.KindMessage, Channel: "general",
 				Author: bot.Author{ID: "u1", Name: "Léa"}, Text: tt.text, At: tt.at}
-			if _, err := a.Handle(context.Background(), m, ev, bot.Verdict{}); err != nil {
+			if _, err := a.Handle(context.Background(), m, &ev, bot.Verdict{}); err != nil {
 				t.Fatal(err)
 			}
 			got := append(c.Calls(), p.Calls()...)
@@ -241,7 +241,7 @@ func TestReportGroupsUnanswered(t *testing.T) {
 	for i, text := range texts {
 		ev := bot.Event{ID: fmt.Sprint(i), Platform: "chat", Kind: bot.KindMessage, Channel: "c",
 			Author: bot.Author{ID: fmt.Sprint("u", i)}, Text: text, At: base.Add(time.Duration(i) * time.Minute)}
-		if _, err := a.Handle(context.Background(), m, ev, bot.Verdict{}); err != nil {
+		if _, err := a.Handle(context.Background(), m, &ev, bot.Verdict{}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -291,7 +291,7 @@ func TestHistoryIsBounded(t *testing.T) {
 	for i := range 5 {
 		ev := bot.Event{ID: fmt.Sprint(i), Platform: "x", Kind: bot.KindMessage, Text: "question sur les cadeaux ?",
 			Author: bot.Author{ID: "u"}, At: base.Add(time.Duration(i) * time.Minute)}
-		if _, err := a.Handle(context.Background(), m, ev, bot.Verdict{}); err != nil {
+		if _, err := a.Handle(context.Background(), m, &ev, bot.Verdict{}); err != nil {
 			t.Fatal(err)
 		}
 	}

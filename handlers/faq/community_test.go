@@ -36,7 +36,7 @@ communities:
 	}
 	sat := time.Date(2026, 11, 28, 12, 0, 0, 0, rs.Timezone)
 	ask := func(space, text string) Decision {
-		return m.Decide(bot.Event{Platform: "discord", Space: space, Kind: bot.KindMessage, Text: text, At: sat, Author: bot.Author{ID: "a"}}, bot.Verdict{})
+		return m.Decide(&bot.Event{Platform: "discord", Space: space, Kind: bot.KindMessage, Text: text, At: sat, Author: bot.Author{ID: "a"}}, bot.Verdict{})
 	}
 	if d := ask("111", "prix ?"); d.Text != "ten euros" {
 		t.Errorf("in shop, %q answered %q (%s), want ten euros", "prix ?", d.Text, d.Kind)

@@ -70,7 +70,7 @@ type Decision struct {
 
 // Decide says what to do with ev, given the verdict of the moderation rules. It
 // does not look at cooldowns: the Assistant does, since they need the store.
-func (m *Matcher) Decide(ev bot.Event, v bot.Verdict) Decision {
+func (m *Matcher) Decide(ev *bot.Event, v bot.Verdict) Decision {
 	switch {
 	case v.Duplicate:
 		return Decision{Kind: Silent, Why: WhyDuplicate}
@@ -94,10 +94,10 @@ func (m *Matcher) Decide(ev bot.Event, v bot.Verdict) Decision {
 // from a member, in office hours unless at is after hours.
 func (m *Matcher) DecideText(text string, at time.Time) Decision {
 	ev := bot.Event{Kind: bot.KindMessage, Text: text, At: at, Author: bot.Author{Name: "member"}}
-	return m.decide(ev, m.Match(text))
+	return m.decide(&ev, m.Match(text))
 }
 
-func (m *Matcher) decide(ev bot.Event, r Match) Decision {
+func (m *Matcher) decide(ev *bot.Event, r Match) Decision {
 	afterHours := m.afterHours
 	if c := m.communityOf(ev); c != nil {
 		afterHours = c.AfterHours
@@ -189,7 +189,7 @@ func acted(v bot.Verdict) bool {
 }
 
 // expand fills the {{field}} templates the rule file's actions know.
-func expand(s string, ev bot.Event) string {
+func expand(s string, ev *bot.Event) string {
 	if !strings.Contains(s, "{{") {
 		return s
 	}
@@ -229,7 +229,7 @@ func expand(s string, ev bot.Event) string {
 }
 
 // communityOf is the community of ev's place, nil when it is in none.
-func (m *Matcher) communityOf(ev bot.Event) *rules.Community {
+func (m *Matcher) communityOf(ev *bot.Event) *rules.Community {
 	if m.communities == nil {
 		return nil
 	}

@@ -95,7 +95,7 @@ func TestDecide(t *testing.T) {
 			kind: Silent, why: WhyKind, answered: true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			d := m.Decide(tt.ev, tt.v)
+			d := m.Decide(&tt.ev, tt.v)
 			if d.Kind != tt.kind || d.Entry != tt.entry || d.Language != tt.lang || d.Private != tt.private {
 				t.Fatalf("got %s %q lang %q private %v (%s; %v %v), want %s %q lang %q private %v",
 					d.Kind, d.Entry, d.Language, d.Private, d.Why, d.Candidates, d.Terms, tt.kind, tt.entry, tt.lang, tt.private)

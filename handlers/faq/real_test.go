@@ -113,7 +113,7 @@ func TestDecideSkipsOnlyWhatIsNoQuestion(t *testing.T) {
 	skipped := 0
 	for _, s := range texts {
 		ev := bot.Event{Kind: bot.KindMessage, Text: s, At: at, Author: bot.Author{Name: "member"}}
-		got, want := m.Decide(ev, bot.Verdict{}), m.DecideText(s, at)
+		got, want := m.Decide(&ev, bot.Verdict{}), m.DecideText(s, at)
 		if got.Kind != want.Kind || got.Why != want.Why || got.Entry != want.Entry || got.Language != want.Language || got.Text != want.Text {
 			t.Errorf("%q: Decide %s/%s/%s/%s, the whole match %s/%s/%s/%s", s,
 				got.Kind, got.Why, got.Entry, got.Language, want.Kind, want.Why, want.Entry, want.Language)

@@ -56,7 +56,7 @@ type Report struct {
 	ForwardedTotal int               `json:"forwarded"`
 }
 
-func (a *Assistant) record(ev bot.Event, d Decision, cooled bool) {
+func (a *Assistant) record(ev *bot.Event, d Decision, cooled bool) {
 	label := d.Entry
 	if label == "" {
 		label = "none"

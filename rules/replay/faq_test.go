@@ -14,7 +14,7 @@ import (
 // verdict and counts its decisions in the summary and the decisions file.
 func TestRunCountsFAQ(t *testing.T) {
 	var asked []string
-	faq := func(_ context.Context, ev bot.Event, v bot.Verdict) string {
+	faq := func(_ context.Context, ev *bot.Event, v bot.Verdict) string {
 		asked = append(asked, ev.ID)
 		if strings.Contains(ev.Text, "?") {
 			return "answer"

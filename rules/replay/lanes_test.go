@@ -133,12 +133,12 @@ func TestLanesAgreeWithOneEngine(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	newFAQ := func() func(context.Context, bot.Event, bot.Verdict) string {
+	newFAQ := func() func(context.Context, *bot.Event, bot.Verdict) string {
 		a, err := faq.New(faq.Options{Store: memory.New(), OpenCase: func(context.Context, store.Case) error { return nil }})
 		if err != nil {
 			t.Fatal(err)
 		}
-		return func(ctx context.Context, ev bot.Event, v bot.Verdict) string {
+		return func(ctx context.Context, ev *bot.Event, v bot.Verdict) string {
 			d, _ := a.Handle(ctx, matcher, ev, v)
 			if d.Why == faq.WhyCooldown {
 				return string(faq.Cooldown)

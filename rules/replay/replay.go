@@ -59,8 +59,9 @@ type Options struct {
 	Workers int
 	// FAQ, when set, is asked what the FAQ does with each event after its
 	// verdict; the summary counts its answers (answer, suggest, forward, silent,
-	// cooldown) under faq.
-	FAQ func(ctx context.Context, ev bot.Event, v bot.Verdict) string
+	// cooldown) under faq. ev is only read, and not kept after the call (a
+	// pointer: an event is some 400 bytes, copied at each call otherwise).
+	FAQ func(ctx context.Context, ev *bot.Event, v bot.Verdict) string
 }
 
 // ProgressEvery is how many events pass between two calls of Options.Progress.
@@ -138,7 +139,7 @@ func run(ctx context.Context, rs *rules.Ruleset, newStore func() *memory.Store, 
 		waves.add(o.ev, o.as)
 		var faq string
 		if opts.FAQ != nil {
-			faq = opts.FAQ(ctx, o.ev, v)
+			faq = opts.FAQ(ctx, &o.ev, v)
 			tally.AddFAQ(faq)
 		}
 		if opts.Verdict != nil {
