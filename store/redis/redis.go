@@ -1273,30 +1273,40 @@ const maxCachedCases = 4096
 // get returns the case that raw decodes to, with slices of its own; sid is
 // its stream entry's id, or "".
 func (cc *caseCache) get(id, raw, sid string) (store.Case, error) {
-	cc.mu.Lock()
-	k, ok := cc.m[id]
-	if !ok {
-		if k, ok = cc.older[id]; ok && k.json == raw {
-			cc.keep(id, k)
-		}
-	}
-	cc.mu.Unlock()
+	k, ok := cc.lookup(id, func(k cachedCase) bool { return k.json == raw })
 	switch {
 	case !ok || k.json != raw || !k.decoded:
 		k = cachedCase{json: raw, sid: sid, decoded: true}
 		if err := json.Unmarshal([]byte(raw), &k.c); err != nil {
 			return store.Case{}, err
 		}
-		cc.mu.Lock()
-		cc.keep(id, k)
-		cc.mu.Unlock()
+		cc.put(id, k)
 	case sid != "" && k.sid != sid:
 		k.sid = sid
-		cc.mu.Lock()
-		cc.keep(id, k)
-		cc.mu.Unlock()
+		cc.put(id, k)
 	}
 	return k.clone(), nil
+}
+
+// lookup finds id's entry in the newer generation, or in the older one,
+// where an entry that still holds (same) is moved up to the newer.
+func (cc *caseCache) lookup(id string, same func(cachedCase) bool) (cachedCase, bool) {
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	k, ok := cc.m[id]
+	if !ok {
+		if k, ok = cc.older[id]; ok && same(k) {
+			cc.keep(id, k)
+		}
+	}
+	return k, ok
+}
+
+// put keeps k as id's entry.
+func (cc *caseCache) put(id string, k cachedCase) {
+	cc.mu.Lock()
+	cc.keep(id, k)
+	cc.mu.Unlock()
 }
 
 // known returns the case whose JSON is kept for this id and stream entry.
@@ -1304,14 +1314,7 @@ func (cc *caseCache) known(id, sid string) (store.Case, bool) {
 	if sid == "" {
 		return store.Case{}, false
 	}
-	cc.mu.Lock()
-	k, ok := cc.m[id]
-	if !ok {
-		if k, ok = cc.older[id]; ok && k.sid == sid {
-			cc.keep(id, k)
-		}
-	}
-	cc.mu.Unlock()
+	k, ok := cc.lookup(id, func(k cachedCase) bool { return k.sid == sid })
 	if !ok || k.sid != sid {
 		return store.Case{}, false
 	}
@@ -1320,9 +1323,7 @@ func (cc *caseCache) known(id, sid string) (store.Case, bool) {
 			return store.Case{}, false // asked again, and decoded, by get
 		}
 		k.decoded = true
-		cc.mu.Lock()
-		cc.keep(id, k)
-		cc.mu.Unlock()
+		cc.put(id, k)
 	}
 	return k.clone(), true
 }
@@ -1332,9 +1333,7 @@ func (cc *caseCache) remember(id, sid, raw string) {
 	if sid == "" {
 		return
 	}
-	cc.mu.Lock()
-	cc.keep(id, cachedCase{json: raw, sid: sid})
-	cc.mu.Unlock()
+	cc.put(id, cachedCase{json: raw, sid: sid})
 }
 
 // clone returns the kept case with slices of its own.
