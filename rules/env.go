@@ -185,6 +185,9 @@ func (h hit) appendTo(buf []byte) []byte {
 		return append(append(strconv.AppendQuote(buf, h.item), " not in lists."...), h.list.name...)
 	case hitLookalike:
 		return append(append(append(buf, h.item...), " in lists."...), h.list.name...)
+	case hitPattern:
+		// what %s gives in String, without fmt's machinery and its string
+		return append(append(append(buf, "matched /"...), h.re.String()...), '/')
 	}
 	return append(buf, h.String()...)
 }

@@ -174,3 +174,23 @@ func TestPatternStarterPack(t *testing.T) {
 	}
 	t.Logf("%d patterns on %d texts, %d runs of the regexp skipped", n, len(events), skipped)
 }
+
+// TestHitAppendToIsString: the reason a hit writes into a buffer is what its
+// String says, for every kind of hit.
+func TestHitAppendToIsString(t *testing.T) {
+	l := &wordList{name: "insults"}
+	for _, h := range []hit{
+		{kind: hitWord, list: l, item: `con"nard`},
+		{kind: hitIn, list: l, item: "x.example"},
+		{kind: hitNotIn, list: l, item: "é"},
+		{kind: hitLookalike, list: l, item: `"paypa1.com" looks like "paypal.com"`},
+		{kind: hitPattern, re: newPattern(regexp.MustCompile(`(?i)\b(free|claim)\s+nitro/x`))},
+	} {
+		if got, want := string(h.appendTo([]byte("x; "))), "x; "+h.String(); got != want {
+			t.Errorf("appendTo of kind %d: %q, String %q", h.kind, got, want)
+		}
+	}
+	if got := (hit{kind: hitPattern, re: newPattern(regexp.MustCompile(`a/b`))}).String(); got != "matched /a/b/" {
+		t.Errorf("a pattern's hit: %q", got)
+	}
+}
