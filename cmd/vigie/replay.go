@@ -6,10 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"runtime/debug"
-	"runtime/metrics"
 	"slices"
 	"strings"
 	"sync"
@@ -145,16 +143,17 @@ func (c *cli) replay(ctx context.Context, args []string) int {
 		defer closeFAQ()
 		opts.FAQ = ask
 	}
-	// The replay's live heap is small (the store's windows and ids) but it
-	// allocates for every event, so the collector ran often: letting the heap
-	// grow to 4x the live data cut the CPU time of 100,000 events by about 15%.
-	// But the live data grows for the first days of a history, as the ids and
-	// strikes fill their TTLs, so a longer file took more memory: the heap is
-	// held to replayHeap, or to 3x the live data once that is more (see
-	// capHeap). An explicit GOGC or GOMEMLIMIT wins.
+	// The replay's live heap is small (the store's windows and ids, some 15
+	// MB) but it allocates for every event, so the collector runs often.
+	// Letting the heap grow to 3x the live data (GOGC=200) halves its
+	// collections; more headroom cost more than it saved: each page of heap
+	// first touched is a page fault (some 10 µs of system time on a virtual
+	// machine), and a larger heap caches worse. GOGC=400, held to 96 MB, took
+	// 4-7% more CPU time than 200, alternated on 100,000 and 1,000,000
+	// events, for a third more memory (docs/speed.md). An explicit GOGC or
+	// GOMEMLIMIT wins.
 	if c.getenv("GOGC") == "" && c.getenv("GOMEMLIMIT") == "" {
-		defer debug.SetGCPercent(debug.SetGCPercent(400))
-		defer capHeap(replayHeap)()
+		defer debug.SetGCPercent(debug.SetGCPercent(replayGCPercent))
 	}
 	var was replay.Summary
 	if before != nil {
@@ -289,52 +288,8 @@ func (p *progress) stop() {
 	})
 }
 
-// replayHeap is the memory a replay may take before its collector runs
-// more often than its GC percent says: enough for the starter pack over a
-// busy community's month, whose live data is some 30 MB.
-const replayHeap = 96 << 20
-
-// capHeap holds the process's memory to floor, or to 3x the live heap once
-// that is more, until the returned function is called: a limit that follows
-// the live heap, so that a history whose state outgrows floor gets room
-// rather than a collector that never stops. It reads the live heap every
-// tenth of a second.
-func capHeap(floor int64) (stop func()) {
-	prev := debug.SetMemoryLimit(floor)
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
-		tick := time.NewTicker(100 * time.Millisecond)
-		defer tick.Stop()
-		limit := floor
-		for {
-			select {
-			case <-done:
-				return
-			case <-tick.C:
-			}
-			metrics.Read(sample)
-			if sample[0].Value.Kind() != metrics.KindUint64 {
-				continue
-			}
-			live := sample[0].Value.Uint64()
-			want := floor
-			if live < math.MaxInt64/3 {
-				want = max(floor, 3*int64(live))
-			}
-			if want != limit {
-				limit = want
-				debug.SetMemoryLimit(limit)
-			}
-		}
-	})
-	return func() {
-		close(done)
-		wg.Wait()
-		debug.SetMemoryLimit(prev)
-	}
-}
+// replayGCPercent is vigie replay's GOGC when the environment sets none.
+const replayGCPercent = 200
 
 // printComparison prints the replay's summary after the change, then its
 // categories before and after.

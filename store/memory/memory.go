@@ -365,6 +365,8 @@ func New(opts ...Option) *Store {
 	for i := range s.shards {
 		sh := &s.shards[i]
 		sh.windows.arena, sh.seen.arena, sh.strikes.arena = ar, ar, ar
+		horizon := planHorizon + cfg.sweepEvery.Milliseconds()
+		sh.windows.horizon, sh.seen.horizon, sh.strikes.horizon = horizon, horizon, horizon
 		sh.strikesExp = math.MaxInt64
 		sh.maxSeen = cfg.maxSeen / n
 		sh.maxAuthors = cfg.maxAuthors / n

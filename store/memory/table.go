@@ -208,6 +208,13 @@ type table struct {
 	arrived int64
 	since   int64
 	want    int
+	// horizon bounds the life plan counts for an entry (planHorizon when
+	// 0). An entry is dropped at the first sweep after it expires, so a
+	// table holds at least a sweep period of arrivals: a store that sweeps
+	// every 6 hours (a replay) counts lives up to its period and an hour.
+	// With an hour alone, its tables shrank to an hour's room at each sweep
+	// and grew back by a quarter ten times before the next.
+	horizon int64
 }
 
 const (
@@ -254,7 +261,11 @@ func (t *table) at(i int) *slot {
 // plan); v carries the tag already. The table grows once nine tenths of its
 // array would be used: by a quarter, or to the room plan expects it to need.
 func (t *table) insert(fp, v uint64, life int64) {
-	t.arrived += min(max(life, 0), planHorizon)
+	horizon := t.horizon
+	if horizon <= 0 {
+		horizon = planHorizon
+	}
+	t.arrived += min(max(life, 0), horizon)
 	t.moveOn(moveStep)
 	if (t.len()+1)*10 > len(t.cur.slots)*9 {
 		// A move still under way is done first; with moveStep it is
