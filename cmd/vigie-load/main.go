@@ -147,21 +147,36 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 			return 1
 		}
 	}
-	l := &loader{cfg: c, out: stdout, client: &http.Client{
-		Timeout: c.timeout,
-		Transport: &http.Transport{
-			MaxIdleConns:        c.conns,
-			MaxIdleConnsPerHost: c.conns,
-			MaxConnsPerHost:     c.conns,
-			DisableCompression:  true,
-		},
-	}}
+	l := &loader{cfg: c, out: stdout, client: newClient(c)}
 	l.report(ctx, newStream)
 	if l.total.n == 0 || l.errors.Load() > 0 {
 		return 1
 	}
 	return 0
 }
+
+// newClient is the loader's HTTP client: up to -conns connections, each
+// closed after idleConnTimeout without a request.
+func newClient(c config) *http.Client {
+	return &http.Client{
+		Timeout: c.timeout,
+		Transport: &http.Transport{
+			MaxIdleConns:        c.conns,
+			MaxIdleConnsPerHost: c.conns,
+			MaxConnsPerHost:     c.conns,
+			IdleConnTimeout:     idleConnTimeout,
+			DisableCompression:  true,
+		},
+	}
+}
+
+// idleConnTimeout closes an idle connection before vigie does
+// (daemon.IdleTimeout). Kept open longer, the connections a burst opened sit
+// unused at the bottom of the pool until vigie closes them, and a request
+// sent on one just as vigie closes it fails: a POST is not sent again, and
+// a long soak counted a few such "connection reset" and "connection closed
+// by the server" errors that were no fault of the server.
+const idleConnTimeout = daemon.IdleTimeout / 2
 
 func usage(stderr io.Writer, format string, args ...any) int {
 	fmt.Fprintf(stderr, "vigie-load: "+format+"\n", args...)

@@ -175,3 +175,15 @@ func TestReadsItsOwnProcess(t *testing.T) {
 		t.Error("readCPU(0) is ok, want no process")
 	}
 }
+
+// The loader closes an idle connection before vigie does: a request sent on
+// a connection vigie is closing fails, through no fault of the server.
+func TestIdleConnectionsClosedBeforeVigieDoes(t *testing.T) {
+	tr, ok := newClient(config{conns: 64, timeout: time.Second}).Transport.(*http.Transport)
+	if !ok {
+		t.Fatal("the loader's client has no *http.Transport")
+	}
+	if tr.IdleConnTimeout <= 0 || tr.IdleConnTimeout >= daemon.IdleTimeout {
+		t.Errorf("IdleConnTimeout = %s, want more than 0 and less than vigie's %s", tr.IdleConnTimeout, daemon.IdleTimeout)
+	}
+}
