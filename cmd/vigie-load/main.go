@@ -285,23 +285,32 @@ loop:
 
 // openLoop sends one event every 1/rate seconds from the start, until ctx
 // ends, then waits for the requests in flight (they end within -timeout).
+// The events due before ctx's deadline are all sent, however late this
+// goroutine runs: on a busy machine it may start, or wake, after the
+// deadline, with events still owed.
 func (l *loader) openLoop(ctx context.Context, s *stream) {
 	period := time.Duration(float64(time.Second) / l.cfg.rate)
 	start := time.Now()
+	end, bounded := ctx.Deadline()
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	for i := int64(0); ; i++ {
 		due := start.Add(time.Duration(i) * period)
+		if bounded && !due.Before(end) {
+			return
+		}
 		if wait := time.Until(due); wait > 0 {
 			// Sleeping wakes up late by up to a millisecond or so: the events
 			// due meanwhile go at once, each timed from its own due time.
 			select {
 			case <-ctx.Done():
-				return
+				if !bounded || errors.Is(ctx.Err(), context.Canceled) {
+					return
+				}
 			case <-time.After(wait):
 			}
-		} else if ctx.Err() != nil {
-			return
+		} else if errors.Is(ctx.Err(), context.Canceled) {
+			return // interrupted
 		}
 		l.sent.Add(1)
 		if l.inflight.Load() >= int64(l.cfg.maxInflight) {
@@ -318,13 +327,14 @@ func (l *loader) openLoop(ctx context.Context, s *stream) {
 }
 
 // closedLoop runs -conns senders that each post their next event as soon as
-// the previous one is answered.
+// the previous one is answered. Each posts one at least, should it start
+// after ctx ended (a busy machine, a short -duration).
 func (l *loader) closedLoop(ctx context.Context, newStream func(int) *stream) {
 	var wg sync.WaitGroup
 	for w := range l.cfg.conns {
 		s := newStream(w)
 		wg.Go(func() {
-			for ctx.Err() == nil {
+			for first := true; first || ctx.Err() == nil; first = false {
 				now := time.Now()
 				l.sent.Add(1)
 				l.post(s.next(now), now)
