@@ -204,6 +204,9 @@ type loader struct {
 // line every interval and a summary at the end.
 func (l *loader) report(ctx context.Context, newStream func(int) *stream) {
 	c := l.cfg
+	// The open loop's events are due from start: before the deadline,
+	// however slow what follows is.
+	start := time.Now()
 	ctx, cancel := context.WithTimeout(ctx, c.duration)
 	defer cancel()
 	fmt.Fprintf(l.out, "vigie-load: mode=%s url=%s rate=%g duration=%s authors=%d spaces=%d conns=%d\n",
@@ -213,14 +216,13 @@ func (l *loader) report(ctx context.Context, newStream func(int) *stream) {
 		l.rss = append(l.rss, rss)
 	}
 	cpu0, cpuOK := readCPU(c.pid)
-	start := time.Now()
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		if c.mode == "max" {
 			l.closedLoop(ctx, newStream)
 		} else {
-			l.openLoop(ctx, newStream(0))
+			l.openLoop(ctx, newStream(0), start)
 		}
 	}()
 	tick := time.NewTicker(c.interval)
@@ -283,14 +285,13 @@ loop:
 	}
 }
 
-// openLoop sends one event every 1/rate seconds from the start, until ctx
-// ends, then waits for the requests in flight (they end within -timeout).
-// The events due before ctx's deadline are all sent, however late this
-// goroutine runs: on a busy machine it may start, or wake, after the
-// deadline, with events still owed.
-func (l *loader) openLoop(ctx context.Context, s *stream) {
+// openLoop sends one event every 1/rate seconds from start, until ctx ends,
+// then waits for the requests in flight (they end within -timeout). The
+// events due before ctx's deadline are all sent, however late this goroutine
+// runs: on a busy machine it may start, or wake, after the deadline, with
+// events still owed.
+func (l *loader) openLoop(ctx context.Context, s *stream, start time.Time) {
 	period := time.Duration(float64(time.Second) / l.cfg.rate)
-	start := time.Now()
 	end, bounded := ctx.Deadline()
 	var wg sync.WaitGroup
 	defer wg.Wait()
