@@ -383,6 +383,13 @@ func checkSignature(secret, body []byte, header string, now time.Time) error {
 	return nil
 }
 
+// IdleTimeout is how long vigie keeps a keep-alive connection that carries
+// no request. It then closes it, which a client may learn only when its next
+// request on it fails: a client that posts to vigie and keeps its idle
+// connections longer should close them sooner (Go: Transport.IdleConnTimeout
+// below this), as cmd/vigie-load does.
+const IdleTimeout = 2 * time.Minute
+
 // Sign is the HMAC-SHA256 of "<t>.<body>" that X-Vigie-Signature carries as v1.
 func Sign(secret []byte, t int64, body []byte) []byte {
 	mac := hmac.New(sha256.New, secret)

@@ -111,12 +111,21 @@ func TestShutdownDrainsActions(t *testing.T) {
 	}
 }
 
+// drainCut reports whether Run's error says that the shutdown ran out of
+// time and cancelled the work left. Which stage of the drain the deadline
+// finds first depends on how busy the machine is: the HTTP requests, the
+// events being judged, the alerts or the actions; each stage's error says
+// so, and past any of them every action left is cancelled.
+func drainCut(err error) bool {
+	return err != nil && (strings.Contains(err.Error(), "cancelled") || strings.HasPrefix(err.Error(), "http drain: "))
+}
+
 // Past the shutdown timeout, actions are cancelled, and Run still waits for them.
 func TestShutdownTimeoutCancelsActions(t *testing.T) {
 	p, _, cancel, errc := runSlow(t, 50*time.Millisecond)
 	cancel()
 	err := <-errc
-	if err == nil || !strings.Contains(err.Error(), "actions still being carried out") {
+	if !drainCut(err) {
 		t.Errorf("Run = %v, want the drain's timeout", err)
 	}
 	if err := <-p.result; !errors.Is(err, context.Canceled) {

@@ -147,21 +147,36 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 			return 1
 		}
 	}
-	l := &loader{cfg: c, out: stdout, client: &http.Client{
-		Timeout: c.timeout,
-		Transport: &http.Transport{
-			MaxIdleConns:        c.conns,
-			MaxIdleConnsPerHost: c.conns,
-			MaxConnsPerHost:     c.conns,
-			DisableCompression:  true,
-		},
-	}}
+	l := &loader{cfg: c, out: stdout, client: newClient(c)}
 	l.report(ctx, newStream)
 	if l.total.n == 0 || l.errors.Load() > 0 {
 		return 1
 	}
 	return 0
 }
+
+// newClient is the loader's HTTP client: up to -conns connections, each
+// closed after idleConnTimeout without a request.
+func newClient(c config) *http.Client {
+	return &http.Client{
+		Timeout: c.timeout,
+		Transport: &http.Transport{
+			MaxIdleConns:        c.conns,
+			MaxIdleConnsPerHost: c.conns,
+			MaxConnsPerHost:     c.conns,
+			IdleConnTimeout:     idleConnTimeout,
+			DisableCompression:  true,
+		},
+	}
+}
+
+// idleConnTimeout closes an idle connection before vigie does
+// (daemon.IdleTimeout). Kept open longer, the connections a burst opened sit
+// unused at the bottom of the pool until vigie closes them, and a request
+// sent on one just as vigie closes it fails: a POST is not sent again, and
+// a long soak counted a few such "connection reset" and "connection closed
+// by the server" errors that were no fault of the server.
+const idleConnTimeout = daemon.IdleTimeout / 2
 
 func usage(stderr io.Writer, format string, args ...any) int {
 	fmt.Fprintf(stderr, "vigie-load: "+format+"\n", args...)
@@ -189,6 +204,9 @@ type loader struct {
 // line every interval and a summary at the end.
 func (l *loader) report(ctx context.Context, newStream func(int) *stream) {
 	c := l.cfg
+	// The open loop's events are due from start: before the deadline,
+	// however slow what follows is.
+	start := time.Now()
 	ctx, cancel := context.WithTimeout(ctx, c.duration)
 	defer cancel()
 	fmt.Fprintf(l.out, "vigie-load: mode=%s url=%s rate=%g duration=%s authors=%d spaces=%d conns=%d\n",
@@ -198,14 +216,13 @@ func (l *loader) report(ctx context.Context, newStream func(int) *stream) {
 		l.rss = append(l.rss, rss)
 	}
 	cpu0, cpuOK := readCPU(c.pid)
-	start := time.Now()
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		if c.mode == "max" {
 			l.closedLoop(ctx, newStream)
 		} else {
-			l.openLoop(ctx, newStream(0))
+			l.openLoop(ctx, newStream(0), start)
 		}
 	}()
 	tick := time.NewTicker(c.interval)
@@ -268,25 +285,33 @@ loop:
 	}
 }
 
-// openLoop sends one event every 1/rate seconds from the start, until ctx
-// ends, then waits for the requests in flight (they end within -timeout).
-func (l *loader) openLoop(ctx context.Context, s *stream) {
+// openLoop sends one event every 1/rate seconds from start, until ctx ends,
+// then waits for the requests in flight (they end within -timeout). The
+// events due before ctx's deadline are all sent, however late this goroutine
+// runs: on a busy machine it may start, or wake, after the deadline, with
+// events still owed.
+func (l *loader) openLoop(ctx context.Context, s *stream, start time.Time) {
 	period := time.Duration(float64(time.Second) / l.cfg.rate)
-	start := time.Now()
+	end, bounded := ctx.Deadline()
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	for i := int64(0); ; i++ {
 		due := start.Add(time.Duration(i) * period)
+		if bounded && !due.Before(end) {
+			return
+		}
 		if wait := time.Until(due); wait > 0 {
 			// Sleeping wakes up late by up to a millisecond or so: the events
 			// due meanwhile go at once, each timed from its own due time.
 			select {
 			case <-ctx.Done():
-				return
+				if !bounded || errors.Is(ctx.Err(), context.Canceled) {
+					return
+				}
 			case <-time.After(wait):
 			}
-		} else if ctx.Err() != nil {
-			return
+		} else if errors.Is(ctx.Err(), context.Canceled) {
+			return // interrupted
 		}
 		l.sent.Add(1)
 		if l.inflight.Load() >= int64(l.cfg.maxInflight) {
@@ -303,13 +328,14 @@ func (l *loader) openLoop(ctx context.Context, s *stream) {
 }
 
 // closedLoop runs -conns senders that each post their next event as soon as
-// the previous one is answered.
+// the previous one is answered. Each posts one at least, should it start
+// after ctx ended (a busy machine, a short -duration).
 func (l *loader) closedLoop(ctx context.Context, newStream func(int) *stream) {
 	var wg sync.WaitGroup
 	for w := range l.cfg.conns {
 		s := newStream(w)
 		wg.Go(func() {
-			for ctx.Err() == nil {
+			for first := true; first || ctx.Err() == nil; first = false {
 				now := time.Now()
 				l.sent.Add(1)
 				l.post(s.next(now), now)

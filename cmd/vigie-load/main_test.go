@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/hex"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -13,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -173,5 +175,41 @@ func TestReadsItsOwnProcess(t *testing.T) {
 	}
 	if _, ok := readCPU(0); ok {
 		t.Error("readCPU(0) is ok, want no process")
+	}
+}
+
+// The loader closes an idle connection before vigie does: a request sent on
+// a connection vigie is closing fails, through no fault of the server.
+func TestIdleConnectionsClosedBeforeVigieDoes(t *testing.T) {
+	tr, ok := newClient(config{conns: 64, timeout: time.Second}).Transport.(*http.Transport)
+	if !ok {
+		t.Fatal("the loader's client has no *http.Transport")
+	}
+	if tr.IdleConnTimeout <= 0 || tr.IdleConnTimeout >= daemon.IdleTimeout {
+		t.Errorf("IdleConnTimeout = %s, want more than 0 and less than vigie's %s", tr.IdleConnTimeout, daemon.IdleTimeout)
+	}
+}
+
+// The open loop sends every event due within the duration, even when it
+// runs after the deadline, as it may on a busy machine: ten at 100/s over
+// 100 ms, each posted.
+func TestOpenLoopSendsWhatWasDueWhenLate(t *testing.T) {
+	var got atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		got.Add(1)
+		w.Write([]byte(`{"matches":[]}`))
+	}))
+	defer srv.Close()
+	c := config{url: srv.URL, rate: 100, conns: 4, maxInflight: 100, timeout: 10 * time.Second}
+	l := &loader{cfg: c, out: io.Discard, client: newClient(c)}
+	s := &stream{texts: builtinTexts, rng: rand.New(rand.NewPCG(1, 0)), run: "late", platform: "discord",
+		authors: 10, spaces: 1, channels: 1, now: time.Now()}
+	start := time.Now().Add(-time.Second)
+	ctx, cancel := context.WithDeadline(context.Background(), start.Add(100*time.Millisecond))
+	defer cancel()
+	l.openLoop(ctx, s, start)
+	if sent, posted, errs := l.sent.Load(), got.Load(), l.errors.Load(); sent != 10 || posted != 10 || errs != 0 {
+		t.Errorf("sent %d, the server took %d, %d errors; want the 10 events due", sent, posted, errs)
 	}
 }

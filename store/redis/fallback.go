@@ -575,15 +575,16 @@ func (f *Fallback) retryOnce() {
 	}
 }
 
-// flushBatch is how many waiting entries flush takes at a time; the audit
-// entries among them go to Redis in one pipeline.
+// flushBatch is how many waiting entries flush takes at a time.
 const flushBatch = 256
 
-// flush writes the queue to Redis in order. It stops at the first sign that
-// Redis is away again (or when ctx ends), and switches back once the queue is
-// empty. Entries keep coming while it runs (events are still moderated), so it
-// writes them in batches: one round trip for many audit entries, so that it
-// drains the queue faster than a busy community fills it.
+// flush writes the queue to Redis. It stops at the first sign that Redis is
+// away again (or when ctx ends), and switches back once the queue is empty.
+// Entries keep coming while it runs (events are still moderated), so it
+// writes them in batches of a few round trips each, whatever their mix (see
+// writeBatch): it drains the queue faster than a busy community fills it, on
+// a loaded machine too, instead of staying away from Redis while the queue
+// grows to its bounds.
 func (f *Fallback) flush(ctx context.Context) {
 	for {
 		f.mu.Lock()
@@ -598,15 +599,21 @@ func (f *Fallback) flush(ctx context.Context) {
 		batch := slices.Clone(f.queue[:min(len(f.queue), flushBatch)])
 		f.mu.Unlock()
 		done, err := f.writeBatch(ctx, batch)
+		// flush alone takes from the queue: its head is still the batch.
 		f.mu.Lock()
-		for _, q := range batch[:done] {
-			if q.audit != nil || q.done != "" {
+		kept := 0
+		for i, q := range batch {
+			switch {
+			case !done[i]:
+				f.queue[kept] = q
+				kept++
+			case q.audit != nil || q.done != "":
 				f.nAudit--
-			} else {
+			default:
 				f.nCases--
 			}
 		}
-		f.queue = f.queue[done:]
+		f.queue = slices.Delete(f.queue, kept, len(batch))
 		f.mu.Unlock()
 		if err != nil {
 			return
@@ -614,55 +621,90 @@ func (f *Fallback) flush(ctx context.Context) {
 	}
 }
 
-// writeBatch writes the entries in order and returns how many are done
-// (written, or dropped after an error Redis answered). It stops with an error
-// when Redis is away or ctx ends: the entries from there on wait.
-func (f *Fallback) writeBatch(ctx context.Context, batch []queued) (int, error) {
-	done := 0
-	for done < len(batch) {
-		var err error
-		n := 1
-		if key := batch[done].done; key != "" {
-			// Waited for: a write-back is done once Redis said so.
-			err = f.primary.done(ctx, key)
-		} else if batch[done].audit != nil {
-			var entries []store.AuditEntry
-			for _, q := range batch[done:] {
-				if q.audit == nil {
-					break
-				}
-				entries = append(entries, *q.audit)
-			}
-			n = len(entries)
-			err = f.primary.appendAudits(ctx, entries)
-		} else {
-			if done == 0 || batch[done-1].caseID == "" {
-				// The first of a run of cases: open them all at once.
-				err = f.openWaiting(ctx, batch[done:])
-			}
-			if !unavailable(err) {
-				err = f.write(ctx, batch[done])
-			}
+// writeBatch writes the waiting entries and says which are done (written, or
+// dropped after an error Redis answered). Each kind keeps its order, and goes
+// in one round trip: the audit entries in one pipeline, the journal's
+// removals in another, the cases opened in a third; only a case acknowledged,
+// posted or decided while Redis was away takes more. The kinds touch keys of
+// their own, so their order among each other does not matter: taken one run
+// at a time, a queue where they alternate (an audit entry and a case per
+// event) took a round trip an entry, and could not drain. writeBatch stops
+// with an error when Redis is away or ctx ends: what is not done waits.
+func (f *Fallback) writeBatch(ctx context.Context, batch []queued) ([]bool, error) {
+	done := make([]bool, len(batch))
+	var audits, dones, cases []int
+	for i, q := range batch {
+		switch {
+		case q.audit != nil:
+			audits = append(audits, i)
+		case q.done != "":
+			dones = append(dones, i)
+		default:
+			cases = append(cases, i)
 		}
+	}
+	// settled marks the entries at idx done, after err; it reports whether
+	// the batch goes on.
+	settled := func(idx []int, err error) bool {
 		if ctx.Err() != nil || unavailable(err) {
-			if err == nil {
-				err = ctx.Err()
-			}
-			return done, err
+			return false
 		}
 		if err != nil {
 			f.log.Error("writing to redis what waited for it", "err", err)
-			f.dropped.Add(int64(n))
+			f.dropped.Add(int64(len(idx)))
 		} else {
-			f.flushed.Add(int64(n))
+			f.flushed.Add(int64(len(idx)))
 		}
-		done += n
+		for _, i := range idx {
+			done[i] = true
+		}
+		return true
+	}
+	stopped := func(err error) ([]bool, error) {
+		if err == nil || !unavailable(err) {
+			err = ctx.Err()
+		}
+		return done, err
+	}
+	if len(audits) > 0 {
+		entries := make([]store.AuditEntry, len(audits))
+		for j, i := range audits {
+			entries[j] = *batch[i].audit
+		}
+		if err := f.primary.appendAudits(ctx, entries); !settled(audits, err) {
+			return stopped(err)
+		}
+	}
+	if len(dones) > 0 {
+		keys := make([]string, len(dones))
+		for j, i := range dones {
+			keys[j] = batch[i].done
+		}
+		// Waited for: a write-back is done once Redis said so.
+		if err := f.primary.done(ctx, keys...); !settled(dones, err) {
+			return stopped(err)
+		}
+	}
+	if len(cases) > 0 {
+		run := make([]queued, len(cases))
+		for j, i := range cases {
+			run[j] = batch[i]
+		}
+		// All opened at once; one that was not is tried again by write.
+		if err := f.openWaiting(ctx, run); ctx.Err() != nil || unavailable(err) {
+			return stopped(err)
+		}
+		for _, i := range cases {
+			if err := f.write(ctx, batch[i]); !settled([]int{i}, err) {
+				return stopped(err)
+			}
+		}
 	}
 	return done, nil
 }
 
-// openWaiting opens in Redis, in one batch, the cases at the head of the queue
-// that are not there yet. A case it could not open is tried again by write.
+// openWaiting opens in Redis, in one batch, the waiting cases of run that are
+// not there yet. A case it could not open is tried again by write.
 func (f *Fallback) openWaiting(ctx context.Context, run []queued) error {
 	var ids []string
 	var cases []store.Case

@@ -307,6 +307,72 @@ func TestFallbackDrops(t *testing.T) {
 	}
 }
 
+// TestFallbackWritesBackInFewRoundTrips: what waited for Redis goes back in a
+// few round trips however its kinds alternate (an audit entry, a case and a
+// journal removal for each event), so that the write-back outpaces the events
+// that keep coming while it runs. One round trip an entry could not, on a
+// busy machine, and Redis never took over again.
+func TestFallbackWritesBackInFewRoundTrips(t *testing.T) {
+	srv := redistest.Start(t)
+	prefix := newPrefix()
+	primary, err := redis.Open(srv.URL()+"?max_retries=-1", redis.WithPrefix(prefix))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := redis.NewFallback(primary, redis.FallbackOptions{RetryEvery: 20 * time.Millisecond})
+	defer f.Close()
+	srv.Stop()
+	ctx := context.Background()
+	const events = 100
+	for i := range events {
+		if err := f.AppendAudit(ctx, store.AuditEntry{Mode: fmt.Sprint(i)}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.OpenCase(ctx, store.Case{Reason: fmt.Sprint(i), Event: bot.Event{ID: fmt.Sprint("m-", i)}}); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.Done(ctx, fmt.Sprint("j-", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := f.Buffered(); got != 3*events {
+		t.Fatalf("buffered %d, want %d", got, 3*events)
+	}
+	srv.Restart()
+	before := f.RoundTrips()
+	waitFor(t, "back from degraded", func() bool { return !f.Degraded() && f.Buffered() == 0 })
+	// Two batches of three kinds, the pings that found Redis back, a script
+	// loaded again: far fewer than the 300 entries.
+	if trips := f.RoundTrips() - before; trips > 20 {
+		t.Errorf("%d round trips to write back %d entries", trips, 3*events)
+	}
+	other, err := redis.Open(srv.URL(), redis.WithPrefix(prefix), redis.WithConsumer("other"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	open, err := other.Cases(ctx, store.CaseOpen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries, err := other.Audit(ctx, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(open) != events || len(entries) != events {
+		t.Fatalf("%d cases and %d audit entries in Redis, want %d of each", len(open), len(entries), events)
+	}
+	// Each kind in its order.
+	for i := range events {
+		if open[i].Reason != fmt.Sprint(i) || entries[i].Mode != fmt.Sprint(i) {
+			t.Fatalf("entry %d: case %q, audit %q; want both %d", i, open[i].Reason, entries[i].Mode, i)
+		}
+	}
+	if f.Dropped() != 0 {
+		t.Errorf("%d dropped", f.Dropped())
+	}
+}
+
 // gauge reads one gauge from the registry, as /metrics would show it.
 func gauge(t *testing.T, reg *prometheus.Registry, name string) float64 {
 	t.Helper()

@@ -1708,14 +1708,17 @@ func (s *Store) Done(ctx context.Context, key string) error {
 	return nil
 }
 
-// done removes a verdict from the journal and waits for Redis to say so.
-func (s *Store) done(ctx context.Context, key string) error {
+// done removes verdicts from the journal, in one round trip, and waits for
+// Redis to say so.
+func (s *Store) done(ctx context.Context, keys ...string) error {
 	if err := s.settle(ctx); err != nil {
 		return err
 	}
 	pipe := s.c.Pipeline()
-	for _, c := range s.doneCmds(ctx, key) {
-		_ = pipe.Process(ctx, c)
+	for _, key := range keys {
+		for _, c := range s.doneCmds(ctx, key) {
+			_ = pipe.Process(ctx, c)
+		}
 	}
 	_, err := pipe.Exec(ctx)
 	return err

@@ -73,11 +73,13 @@ func Logger(buf *Buffer) *slog.Logger {
 }
 
 // Eventually polls cond until it holds, for what happens off the test's own
-// goroutine, and fails t, naming what, when it still does not after 20 seconds.
-// The wait is long because several packages' tests may share a slow machine.
+// goroutine, and fails t, naming what, when it still does not after a minute.
+// The wait is long because several packages' tests share a machine that may
+// be slow: make test on two busy cores, with the race detector, saw waits of
+// seconds that take milliseconds on an idle one.
 func Eventually(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(time.Minute)
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("gave up waiting for %s", what)
@@ -86,14 +88,15 @@ func Eventually(t testing.TB, what string, cond func() bool) {
 	}
 }
 
-// Next returns the next event sent on out, failing the test after 10 seconds.
+// Next returns the next event sent on out, failing the test after a minute
+// (see Eventually).
 func Next(t testing.TB, out <-chan bot.Event) bot.Event {
 	t.Helper()
 	select {
 	case ev := <-out:
 		return ev
-	case <-time.After(10 * time.Second):
-		t.Fatal("no event came within 10s")
+	case <-time.After(time.Minute):
+		t.Fatal("no event came within a minute")
 		return bot.Event{}
 	}
 }
