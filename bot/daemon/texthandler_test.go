@@ -91,3 +91,25 @@ func BenchmarkTextHandler(b *testing.B) {
 type discard struct{}
 
 func (discard) Write(p []byte) (int, error) { return len(p), nil }
+
+// FuzzTextHandler compares the line of a string attribute with
+// slog.TextHandler's.
+func FuzzTextHandler(f *testing.F) {
+	for _, s := range []string{"", "plain", "two words", `a="b\c"`, "del\x7f", "émoji 🚀", "bad \xff", "nbsp\u00a0"} {
+		f.Add(s, s)
+	}
+	at := time.Date(2026, 11, 20, 22, 10, 0, 123_456_789, time.UTC)
+	f.Fuzz(func(t *testing.T, msg, v string) {
+		var want, got bytes.Buffer
+		for _, h := range []slog.Handler{slog.NewTextHandler(&want, nil), NewTextHandler(&got, nil)} {
+			r := slog.NewRecord(at, slog.LevelInfo, msg, 0)
+			r.AddAttrs(slog.String("k", v), slog.String(v, msg))
+			if err := h.Handle(context.Background(), r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got.String() != want.String() {
+			t.Errorf("got  %q\nwant %q", got.String(), want.String())
+		}
+	})
+}
