@@ -18,7 +18,8 @@ import (
 // may grow by twice what is live before the collector runs, rather than by
 // as much. Under load the collector was about an eighth of the instructions
 // vigie run spends per event at the runtime's 100, a twentieth at 200, for
-// a heap about a half larger (docs/speed.md); GOGC=100 in the environment
+// a heap about a half larger (docs/speed.md); its room is bounded by
+// runHeapRoom once the live heap is large. GOGC=100 in the environment
 // gives the runtime's default back, GOMEMLIMIT bounds the memory.
 const runGCPercent = 200
 
@@ -61,6 +62,7 @@ func (c *cli) runDaemon(ctx context.Context, args []string) int {
 	}
 	if c.getenv("GOGC") == "" {
 		debug.SetGCPercent(runGCPercent)
+		defer boundHeapRoom()()
 	}
 	// Lines are written in batches (a line or two per event otherwise costs a
 	// system call each); the last ones are written before the error below.

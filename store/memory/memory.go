@@ -75,7 +75,8 @@ func WithMaxPerKey(n int) Option { return func(c *config) { c.maxPerKey = n } }
 // WithMaxSeen sets how many event ids are remembered for dedupe (DefaultMaxSeen).
 func WithMaxSeen(n int) Option { return func(c *config) { c.maxSeen = n } }
 
-// WithMaxStrikes sets how many strikes are kept per author (DefaultMaxStrikes).
+// WithMaxStrikes sets how many strikes are kept per author (DefaultMaxStrikes,
+// at most maxListLen).
 func WithMaxStrikes(n int) Option { return func(c *config) { c.maxStrikes = n } }
 
 // WithMaxStrikeAuthors sets how many authors' strikes are kept
@@ -247,23 +248,6 @@ type strike struct {
 	at, exp int64
 }
 
-// strikeList is an author's strikes, by time, and the first of their
-// expiries: a sweep passes over the authors with nothing to drop without
-// reading their strikes, each in memory of its own.
-type strikeList struct {
-	first int64
-	list  []strike
-}
-
-// strikesOf makes the strikeList of list.
-func strikesOf(list []strike) strikeList {
-	first := int64(math.MaxInt64)
-	for _, x := range list {
-		first = min(first, x.exp)
-	}
-	return strikeList{first: first, list: list}
-}
-
 type shard struct {
 	mu sync.Mutex
 	// windows are the counters (cell.pack).
@@ -276,11 +260,10 @@ type shard struct {
 	seenQ     fifo  // insertion order, to expire and cap without scanning
 	maxSeen   int
 	// strikes are the authors': one strike in the slot (its time, and its
-	// TTL as an index into ttls), more in strikeLists (sideBit).
+	// TTL as an index into ttls), more in a list of strikeLists (sideBit).
 	strikes     table
 	ttls        []int64
-	strikeLists []strikeList
-	freeLists   []uint32
+	strikeLists strikePool
 	maxAuthors  int
 	// authorsDropped counts the authors whose strikes went for want of room.
 	authorsDropped int64
@@ -334,7 +317,7 @@ func New(opts ...Option) *Store {
 	cfg.shards = n
 	cfg.maxPerKey = max(cfg.maxPerKey, 1)
 	cfg.maxSeen = max(cfg.maxSeen, n)
-	cfg.maxStrikes = max(cfg.maxStrikes, 1)
+	cfg.maxStrikes = min(max(cfg.maxStrikes, 1), maxListLen)
 	cfg.maxAuthors = max(cfg.maxAuthors, n)
 	cfg.auditCap = max(cfg.auditCap, 1)
 	cfg.caseCap = max(cfg.caseCap, 0)
@@ -364,7 +347,7 @@ func New(opts ...Option) *Store {
 	runtime.AddCleanup(s, (*arena).release, ar)
 	for i := range s.shards {
 		sh := &s.shards[i]
-		sh.windows.arena, sh.seen.arena, sh.strikes.arena = ar, ar, ar
+		sh.windows.arena, sh.seen.arena, sh.strikes.arena, sh.seenQ.arena, sh.strikeLists.arena = ar, ar, ar, ar, ar
 		horizon := planHorizon + cfg.sweepEvery.Milliseconds()
 		sh.windows.horizon, sh.seen.horizon, sh.strikes.horizon = horizon, horizon, horizon
 		sh.strikesExp = math.MaxInt64
@@ -510,7 +493,7 @@ func (s *Store) AddStrike(_ context.Context, st store.Strike) error {
 	if j >= 0 {
 		v = sh.strikes.at(j).v
 		if v&sideBit != 0 {
-			list = sh.strikeLists[uint32(v)].list
+			list = sh.strikeLists.list(uint32(v))
 		} else {
 			var one [1]strike
 			list = append(make([]strike, 0, 2), sh.strikesIn(v, &one)...)
@@ -532,7 +515,7 @@ func (s *Store) AddStrike(_ context.Context, st store.Strike) error {
 	if len(list) == 1 {
 		if t, ok := sh.ttlIndex(exp - at); ok {
 			if v&sideBit != 0 {
-				sh.freeList(uint32(v))
+				sh.strikeLists.remove(uint32(v))
 			}
 			v = tagged(tag, t<<codeShift|uint64(at))
 			if j >= 0 {
@@ -544,10 +527,10 @@ func (s *Store) AddStrike(_ context.Context, st store.Strike) error {
 		}
 	}
 	if j >= 0 && v&sideBit != 0 {
-		sh.strikeLists[uint32(v)] = strikesOf(list)
+		sh.strikeLists.set(uint32(v), list)
 		return nil
 	}
-	v = sideBit | tagged(tag, uint64(sh.newList(strikesOf(list))))
+	v = sideBit | tagged(tag, uint64(sh.strikeLists.add(list)))
 	if j >= 0 {
 		sh.strikes.at(j).v = v
 	} else {
@@ -560,7 +543,7 @@ func (s *Store) AddStrike(_ context.Context, st store.Strike) error {
 // it holds, in one, or its list.
 func (sh *shard) strikesIn(v uint64, one *[1]strike) []strike {
 	if v&sideBit != 0 {
-		return sh.strikeLists[uint32(v)].list
+		return sh.strikeLists.list(uint32(v))
 	}
 	at := int64(v & msMask)
 	one[0] = strike{at: at, exp: at + sh.ttls[v>>codeShift&0xff]}
@@ -570,7 +553,7 @@ func (sh *shard) strikesIn(v uint64, one *[1]strike) []strike {
 // newestStrike is the time of the last strike in a slot of the strikes' table.
 func (sh *shard) newestStrike(v uint64) int64 {
 	if v&sideBit != 0 {
-		l := sh.strikeLists[uint32(v)].list
+		l := sh.strikeLists.list(uint32(v))
 		return l[len(l)-1].at
 	}
 	return int64(v & msMask)
@@ -589,29 +572,10 @@ func (sh *shard) ttlIndex(ttl int64) (uint64, bool) {
 	return uint64(len(sh.ttls) - 1), true
 }
 
-func (sh *shard) newList(e strikeList) uint32 {
-	if n := len(sh.freeLists); n > 0 {
-		i := sh.freeLists[n-1]
-		sh.freeLists = sh.freeLists[:n-1]
-		sh.strikeLists[i] = e
-		return i
-	}
-	sh.strikeLists = append(sh.strikeLists, e)
-	return uint32(len(sh.strikeLists) - 1)
-}
-
-func (sh *shard) freeList(i uint32) {
-	sh.strikeLists[i] = strikeList{}
-	sh.freeLists = append(sh.freeLists, i)
-	if len(sh.freeLists) == len(sh.strikeLists) {
-		sh.strikeLists, sh.freeLists = nil, nil
-	}
-}
-
 // dropAuthor forgets the strikes of slot j of the strikes' table.
 func (sh *shard) dropAuthor(j int) {
 	if v := sh.strikes.at(j).v; v&sideBit != 0 {
-		sh.freeList(uint32(v))
+		sh.strikeLists.remove(uint32(v))
 	}
 	sh.strikes.del(j)
 }
@@ -706,18 +670,18 @@ func (sh *shard) sweep(at int64) {
 			first = min(first, exp)
 			return false
 		}
-		e := &sh.strikeLists[uint32(s.v)]
-		if e.first > at {
-			first = min(first, e.first)
+		i := uint32(s.v)
+		if f := sh.strikeLists.first(i); f > at {
+			first = min(first, f)
 			return false
 		}
-		list := slices.DeleteFunc(e.list, func(x strike) bool { return x.exp <= at })
+		list := slices.DeleteFunc(sh.strikeLists.list(i), func(x strike) bool { return x.exp <= at })
 		if len(list) == 0 {
-			sh.freeList(uint32(s.v))
+			sh.strikeLists.remove(i)
 			return true
 		}
-		*e = strikesOf(list)
-		first = min(first, e.first)
+		sh.strikeLists.set(i, list)
+		first = min(first, sh.strikeLists.first(i))
 		return false
 	})
 	sh.strikesExp = first

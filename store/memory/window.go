@@ -192,32 +192,37 @@ func (w *window) grow() {
 // fifo is a growable ring of seen ids in the order they were first seen, so that
 // expiry and the cap pop from the front without scanning the map.
 type fifo struct {
-	buf  []seenItem
-	head int
-	n    int
+	// arena maps buf outside the Go heap once it is large (a million ids
+	// take 16 MB, which the collector's room would count three times).
+	arena *arena
+	buf   []slot
+	head  int
+	n     int
 }
 
 func (q *fifo) push(it seenItem) {
 	if q.n == len(q.buf) {
-		nb := make([]seenItem, max(16, 2*len(q.buf)))
+		nb := q.arena.alloc(max(16, 2*len(q.buf)))
 		for i := range q.n {
 			nb[i] = q.buf[(q.head+i)%len(q.buf)]
 		}
+		q.arena.free(q.buf)
 		q.buf, q.head = nb, 0
 	}
-	q.buf[(q.head+q.n)%len(q.buf)] = it
+	q.buf[(q.head+q.n)%len(q.buf)] = slot(it)
 	q.n++
 }
 
-func (q *fifo) peek() seenItem { return q.buf[q.head] }
+func (q *fifo) peek() seenItem { return seenItem(q.buf[q.head]) }
 
 func (q *fifo) pop() seenItem {
-	it := q.buf[q.head]
-	q.buf[q.head] = seenItem{}
+	it := seenItem(q.buf[q.head])
+	q.buf[q.head] = slot{}
 	q.head = (q.head + 1) % len(q.buf)
 	q.n--
 	if q.n == 0 && len(q.buf) > 1024 {
-		q.buf, q.head = nil, 0 // give a burst's memory back
+		q.arena.free(q.buf) // give a burst's memory back
+		q.buf, q.head = nil, 0
 	}
 	return it
 }
