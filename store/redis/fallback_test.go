@@ -191,11 +191,7 @@ func testFallbackOutage(t *testing.T, opts ...redis.Option) {
 		t.Errorf("%d dropped with room in the buffer", f.Dropped())
 	}
 	// What Redis holds, read by another process.
-	other, err := redis.Open(srv.URL(), redis.WithPrefix(prefix), redis.WithConsumer("other"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
+	other := otherProcess(t, srv.URL(), prefix)
 	open, err := other.Cases(ctx, store.CaseOpen)
 	if err != nil {
 		t.Fatal(err)
@@ -346,11 +342,7 @@ func TestFallbackWritesBackInFewRoundTrips(t *testing.T) {
 	if trips := f.RoundTrips() - before; trips > 20 {
 		t.Errorf("%d round trips to write back %d entries", trips, 3*events)
 	}
-	other, err := redis.Open(srv.URL(), redis.WithPrefix(prefix), redis.WithConsumer("other"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
+	other := otherProcess(t, srv.URL(), prefix)
 	open, err := other.Cases(ctx, store.CaseOpen)
 	if err != nil {
 		t.Fatal(err)
@@ -371,6 +363,18 @@ func TestFallbackWritesBackInFewRoundTrips(t *testing.T) {
 	if f.Dropped() != 0 {
 		t.Errorf("%d dropped", f.Dropped())
 	}
+}
+
+// otherProcess opens the store under prefix as another process would, to
+// read what reached Redis; it is closed when the test ends.
+func otherProcess(t *testing.T, url, prefix string) *redis.Store {
+	t.Helper()
+	other, err := redis.Open(url, redis.WithPrefix(prefix), redis.WithConsumer("other"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { other.Close() })
+	return other
 }
 
 // gauge reads one gauge from the registry, as /metrics would show it.
