@@ -5,6 +5,8 @@ import (
 	"log/slog"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/vigie-bot/vigie/bot"
 )
 
 type metrics struct {
@@ -27,16 +29,8 @@ func newMetrics(reg prometheus.Registerer, queueLen func() float64, log *slog.Lo
 			Name: "vigie_discord_interactions_total",
 			Help: "Desk buttons pressed and /vigie commands, by type (button, command) and result (allowed, refused).",
 		}, []string{"type", "result"}),
-		foreign: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name:        "vigie_foreign_events_total",
-			Help:        "Events, commands and button presses from places vigie does not moderate, ignored; by platform and kind.",
-			ConstLabels: prometheus.Labels{"platform": Platform},
-		}, []string{"kind"}),
-		verify: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name:        "vigie_verifications_total",
-			Help:        "New members' verifications, by platform and result: asked, passed, kicked, kept (held past the time limit), left (gone before it), released (verification turned off meanwhile), refused (a press by someone else), failed (the platform refused to hold, post, lift or kick).",
-			ConstLabels: prometheus.Labels{"platform": Platform},
-		}, []string{"result"}),
+		foreign: bot.NewForeignEventsCounter(Platform),
+		verify:  bot.NewVerificationsCounter(Platform),
 		connected: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "vigie_discord_gateway_connected",
 			Help: "1 while the gateway connection is up.",
