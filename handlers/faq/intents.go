@@ -31,7 +31,7 @@ open: ouvert, ouverte, ouverts, ouvertes, ouvre, ouvrez, ouvrent, ouvrira, ouver
 close: ferme, fermez, fermee, fermes, fermer, ferment, fermera, fermeture, close, closes, closing, closed
 hours: horaire, horaires, hours, timetable, timetables, schedule, schedules, planning, "opening times", "heures d'ouverture", "opening hours", "fiche horaire"
 time: heure, heures, hour, time, times
-day: lundi, mardi, mercredi, jeudi, vendredi, samedi, dimanche, monday, tuesday, wednesday, thursday, friday, saturday, sunday, mondays, sundays, saturdays, weekend, "week end", weekends, ferie, feries, feriee, holiday, holidays, "bank holiday", "jour ferie", noel, christmas, demain, tomorrow, tonight, soir, matin, morning, aprem, "apres midi", afternoon, midi, noon, evening, "1er mai", paques, easter, "nouvel an", "new year", "new years", reveillon, "saint sylvestre", lendemain
+day: lundi, mardi, mercredi, jeudi, vendredi, samedi, dimanche, monday, tuesday, wednesday, thursday, friday, saturday, sunday, mondays, sundays, saturdays, weekend, "week end", weekends, ferie, feries, feriee, holiday, holidays, "bank holiday", "jour ferie", noel, christmas, demain, tomorrow, tonight, soir, matin, morning, aprem, "apres midi", afternoon, midi, noon, evening, "1er mai", paques, easter, "nouvel an", "new year", "new years", reveillon, "saint sylvestre", lendemain, nuit, nuits, night, nights, overnight
 deliver: "frais de port", "shipping cost", "shipping costs", livraison, livraisons, livrer, livrez, livre, livres, livree, livrees, livrent, livreur, delivery, deliveries, deliver, delivers, delivered, shipping, ship, ships, shipped, shipment, expedition, expedier, expediez, expedie, expediee, dispatch, dispatched, courier, transporteur, colissimo, chronopost, "mondial relay", ups, dhl, fedex
 parcel: colis, parcel, parcels, package, packages, paquet
 order: commande, commandes, commander, commandee, commandez, order, orders, ordered, ordering, achat, achats, purchase, purchased
@@ -61,7 +61,7 @@ store: magasin, magasins, boutique, boutiques, restaurant, restaurants, resto, r
 address: adresse, adresses, address, addresses, located, situe, situee, situes, situees, localisation, quartier, neighbourhood, neighborhood, itineraire, directions
 where: location, locations, proche, near, nearest, nearby, pres, "pas loin", "a cote", trouve, trouver, find
 city: rural, village, villages, campagne, "zone blanche", paris, lyon, marseille, lille, bordeaux, toulouse, nantes, nice, strasbourg, montpellier, rennes, grenoble, rouen, toulon, dijon, angers, reims, nancy, metz, tours, brest, limoges, caen, orleans, bruxelles, geneve, lausanne, montreal, london, londres, berlin, madrid, ville, city, town, centre, downtown
-app: app, apps, appli, applis, application, applications, site, website, "site web", "site internet"
+app: app, apps, appli, applis, application, applications, site, website, "site web", "site internet", online, "sur internet"
 account: compte, comptes, account, accounts, profil, profile, espace, identifiant, identifiants, username
 password: "mot de passe", mdp, password, passwords, passcode, pwd, "code secret", pin
 login: log, connecter, connexion, connecte, connect, connecting, connection, login, "log in", "sign in", signin, logged, loguer
@@ -106,11 +106,11 @@ carry: velo, velos, bike, bikes, bicycle, bicycles, trottinette, trottinettes, s
 luggage: bagage, bagages, baggage, baggages, valise, valises, luggage, suitcase, suitcases, "hand luggage", "carry on", "checked bag", "checked bags", poids, weight, dimensions, lourd, heavy
 cabin: cabine, cabin, soute, "a bord", "on board", onboard
 pet: chien, chiens, chiot, chiots, chat, chats, chaton, animal, animaux, "animal de compagnie", "animaux de compagnie", lapin, lapins, dog, dogs, puppy, cat, cats, kitten, pet, pets, rabbit
-assist: pmr, "mobilite reduite", "reduced mobility", mobilite, handicap, handicape, handicapee, handicapes, disabled, disability, "fauteuil roulant", fauteuil, wheelchair, wheelchairs, "personne agee", "personnes agees", elderly, "mineur non accompagne", "mineurs non accompagnes", "unaccompanied minor", "unaccompanied minors", unaccompanied, mineur, mineurs, accompagnement, malvoyant, aveugle, blind, sourd, deaf, assistance
-rebook: decaler, decale, rebook, rebooking, reschedule, rescheduled, "changer de vol", "changer mon vol", "change my flight", "change flight", "modifier mon vol", "changer la date", "change the date", "changer mon billet", "modifier mon billet", "change my ticket"
-checkin: enregistrement, enregistrer, enregistre, "check in", checkin, embarquement, embarquer, boarding, "carte d'embarquement", "boarding pass", "boarding card"
+assist: pmr, "mobilite reduite", "reduced mobility", mobilite, handicap, handicape, handicapee, handicapes, disabled, disability, "fauteuil roulant", fauteuil, wheelchair, wheelchairs, "personne agee", "personnes agees", elderly, "mineur non accompagne", "mineurs non accompagnes", "unaccompanied minor", "unaccompanied minors", unaccompanied, mineur, mineurs, accompagnement, malvoyant, aveugle, blind, sourd, deaf, assistance, accessible, accessibles, accessibilite, accessibility, ascenseur, ascenseurs, lift, lifts, elevator, elevators, rampe, ramp, "step free"
+rebook: decaler, decale, rebook, rebooking, reschedule, rescheduled, "changer de vol", "changer mon vol", "change my flight", "change flight", "modifier mon vol", "changer la date", "change the date", "changer mon billet", "modifier mon billet", "change my ticket", postpone, postponed
+checkin: enregistrement, enregistrer, enregistre, "check in", checkin, embarquement, embarquer, boarding, "carte d'embarquement", "boarding pass", "boarding card", "check out", checkout, "late check out", "late checkout"
 takeaway: emporter, "a emporter", "sur place", takeaway, "take away", takeout, "take out", "click and collect", "click collect", pickup, "pick up"
-event: evenement, evenements, event, events, privatiser, privatisation, privatise, privatisee, "private hire", prive, privee, prives, privees, private, seminaire, seminaires, seminar, host, hosting, groupe, groupes, group, groups
+event: evenement, evenements, event, events, privatiser, privatisation, privatise, privatisee, "private hire", prive, privee, prives, privees, private, seminaire, seminaires, seminar, host, hosting, groupe, groupes, group, groups, animation, animations, agenda
 menu: menu, menus, "plat du jour", "plats du jour", "menu du jour", "menu enfant", "menus enfants", "kids menu", "carte des vins", "wine list", formule, formules, "dish of the day"
 network: reseau, reseaux, network, networks, "signal faible", "weak signal", "bad signal", "signal reseau", couverture, coverage, capte, capter, captent, antenne, antennes
 internet: "box fibre", "box internet", "offre fibre", internet, box, wifi, "wi fi", modem, routeur, router, adsl, vdsl, broadband
@@ -132,6 +132,8 @@ animal: chienne, chiennes, chatte, chattes, chatons, kittens, puppies, lapine, h
 treat: soigner, soignez, soigne, soignent, soin, soins, treat, treats, treated, treatment, veterinaire, veterinaires, veto, vetos, vet, vets, docteur, docteurs, doctor, doctors, medecin, medecins, malade, malades, ausculter, examiner, "check up", checkup, bilan
 vaccine: vaccin, vaccins, vacciner, vaccine, vaccines, vaccination, vaccinations, vaccinate, vaccinated, rappel, rappels, booster, boosters, jab, jabs, rabies, vermifuge, "anti puces", flea, fleas, deworming
 minage: "age minimum", "minimum age", "how old", "quel age", "age requis", "age limit", "jeune conducteur", "jeunes conducteurs", "young driver", "young drivers", majeur, majeure, underage, "under 18", "under 21", "under 25", "moins de 18", "moins de 21", "moins de 25"
+lang: anglais, english, francais, french, espagnol, spanish, allemand, german, italien, italian, langue, langues, language, languages, bilingue, bilingual, anglophone, francophone
+reply: reponse, reponses, repondre, repondu, repondez, repond, reply, replies, replied, "heard back", "hear back", "heard nothing", nouvelles
 allowed: entitled, accepte, acceptes, acceptee, acceptees, acceptez, accept, accepted, accepts, allowed, autorise, autorisee, autorises, autorisees, permitted, interdit, interdits, forbidden, droit
 `
 
@@ -246,6 +248,11 @@ breakdown: j'ai eu un accident | la voiture est en panne | que faire en cas d'ac
 fuel: faire le plein | rendre avec le plein | politique carburant | le reservoir doit etre plein | essence ou diesel | recharger une voiture electrique | return with a full tank | fuel policy | do i need to refuel | what fuel does it take | charge the electric car
 vet_care: vous soignez les chats | vous soignez les lapins | vous prenez les nac | veterinaire pour animaux exotiques | vous soignez les oiseaux | do you treat rabbits | do you see exotic pets | vet for reptiles | do you treat birds | can you see my hamster
 vaccines: vaccins de mon chiot | rappel de vaccin | a quel age vacciner | vaccin contre la rage | carnet de vaccination | vermifuge | vaccination schedule | booster shot | which vaccines does my puppy need | rabies vaccine | when is the next booster | flea treatment
+availability: vous avez des disponibilites | il reste de la place | des places disponibles | c'est complet | any availability | is it fully booked | are there places left | do you have space
+accessibility: c'est accessible en fauteuil roulant | acces pmr | accessible aux personnes handicapees | il y a un ascenseur | acces handicape | is it wheelchair accessible | disabled access | is there a lift | step free access | accessible toilets
+wifi: il y a le wifi | wifi gratuit | code wifi | mot de passe du wifi | le wifi ne marche pas | is there wifi | free wifi | wifi password | the wifi is not working
+language: vous parlez anglais | c'est en anglais | en francais ou en anglais | dans quelle langue | do you speak english | is it in english | in which language | english speaking staff
+request_status: toujours pas de reponse | j'ai pas eu de reponse | quand aurai je une reponse | reponse a ma demande | i haven't heard back | still no reply | when will i get an answer | no answer yet | reply to my request
 allergens: sans gluten | liste des allergenes | c'est vegan | sans lactose | allergie aux noix | plats vegetariens | options vegetariennes | gluten free | allergens | is it vegan | nut allergy | dairy free | vegetarian options
 `
 

@@ -156,6 +156,8 @@ var slang = map[string]string{
 	"rdv": "rendez vous", "msg": "message", "infos": "informations", "info": "information",
 	"modo": "moderateur", "modos": "moderateurs", "admins": "administrateurs",
 	"admin": "administrateur", "serv": "serveur",
+	"dej": "dejeuner", "ptit": "petit", "pti": "petit", "pdj": "petit dejeuner",
+	"reduc": "reduction", "reducs": "reductions", "appart": "appartement", "apparts": "appartements",
 	// English
 	"u": "you", "ur": "your", "r": "are", "pls": "please", "plz": "please", "plis": "please",
 	"wat": "what", "wut": "what", "wht": "what", "wen": "when", "hw": "how",
@@ -229,6 +231,11 @@ func readAsks(ws []word) {
 			if i > 0 && frenchDeterminers[ws[i-1].folded] {
 				ws[i].stem = bookingTerm
 			}
+		case "ligne", "lignes":
+			// "en ligne" is online, no bus line.
+			if i > 0 && ws[i-1].folded == "en" {
+				ws[i].stem = onlineTerm
+			}
 		case "cours":
 			if i > 0 && ws[i-1].folded == "en" {
 				ws[i].stem = ""
@@ -248,6 +255,10 @@ const priceTerm = "~price"
 // bookingTerm is the term of the booking concept, which French "location" (a
 // rental) is read as.
 const bookingTerm = "~booking"
+
+// onlineTerm is the term of the concept "en ligne" is read as: a website or
+// an app, where the public does things without coming.
+const onlineTerm = "~app"
 
 // frenchDeterminers before "location" make it French.
 var frenchDeterminers = set(`la ma ta sa une de d en cette votre notre leur les mes vos nos des ses`)
