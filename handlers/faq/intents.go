@@ -31,7 +31,7 @@ open: ouvert, ouverte, ouverts, ouvertes, ouvre, ouvrez, ouvrent, ouvrira, ouver
 close: ferme, fermez, fermee, fermes, fermer, ferment, fermera, fermeture, close, closes, closing, closed
 hours: horaire, horaires, hours, timetable, timetables, schedule, schedules, planning, "opening times", "heures d'ouverture", "opening hours", "fiche horaire"
 time: heure, heures, hour, time, times
-day: lundi, mardi, mercredi, jeudi, vendredi, samedi, dimanche, monday, tuesday, wednesday, thursday, friday, saturday, sunday, mondays, sundays, saturdays, weekend, "week end", weekends, ferie, feries, feriee, holiday, holidays, "bank holiday", "jour ferie", noel, christmas, demain, tomorrow, tonight, soir, matin, morning, aprem, "apres midi", afternoon, midi, noon, evening, "1er mai", paques, easter, "nouvel an", "new year", "new years", reveillon, "saint sylvestre", lendemain, nuit, nuits, night, nights, overnight
+day: lundi, mardi, mercredi, jeudi, vendredi, samedi, dimanche, monday, tuesday, wednesday, thursday, friday, saturday, sunday, mondays, sundays, saturdays, weekend, "week end", weekends, ferie, feries, feriee, holiday, holidays, "bank holiday", "jour ferie", noel, christmas, demain, tomorrow, tonight, soir, matin, morning, aprem, "apres midi", afternoon, midi, noon, evening, "1er mai", paques, easter, "nouvel an", "new year", "new years", reveillon, "saint sylvestre", lendemain, nuit, nuits, night, nights, overnight, vacances, vacance
 deliver: "frais de port", "shipping cost", "shipping costs", livraison, livraisons, livrer, livrez, livre, livres, livree, livrees, livrent, livreur, delivery, deliveries, deliver, delivers, delivered, shipping, ship, ships, shipped, shipment, expedition, expedier, expediez, expedie, expediee, dispatch, dispatched, courier, transporteur, colissimo, chronopost, "mondial relay", ups, dhl, fedex
 parcel: colis, parcel, parcels, package, packages, paquet
 order: commande, commandes, commander, commandee, commandez, order, orders, ordered, ordering, achat, achats, purchase, purchased
@@ -86,7 +86,7 @@ signup: souscrire, subscribe, "devenir client", "become a customer", "sign up", 
 iddoc: "carte d'identite", "carte identite", identite, cni, passeport, passeports, passport, passports, "id card", "titre de sejour", permis
 waste: "throw away", dispose, disposal, poubelle, poubelles, dechet, dechets, ordure, ordures, encombrant, encombrants, collecte, ramassage, dechetterie, dechetteries, bin, bins, trash, garbage, rubbish, recycling, recyclage, tri, "dechets verts"
 school: ecole, ecoles, school, schools, scolaire, cantine, maternelle, primaire, creche, periscolaire, college, enfant, enfants, child, children, kid, kids, fils, fille, son, daughter, cp
-parking: stationnement, stationner, parking, parkings, park, garer, "carte resident", "resident permit", "parking permit", horodateur, amende, contravention, pv
+parking: stationnement, stationner, parking, parkings, park, garer, "carte resident", "resident permit", "parking permit", horodateur
 device: telephone, telephones, phone, phones, iphone, iphones, ipad, ipads, smartphone, smartphones, portable, portables, tablette, tablettes, tablet, tablets, ordinateur, ordinateurs, ordi, laptop, laptops, appareil, appareils, device, devices
 part: ecran, ecrans, screen, screens, batterie, batteries, battery, vitre, vitres, glass, camera, cameras, "port de charge", "charging port", "haut parleur", speaker, bouton, boutons, button, buttons
 repair: reparation, reparations, reparer, reparez, repare, reparee, repair, repairs, repaired, repairing, fix, fixed, fixing, depannage, depanner, remplacer, remplacement, replace, replacement
@@ -114,7 +114,7 @@ event: evenement, evenements, event, events, privatiser, privatisation, privatis
 menu: menu, menus, "plat du jour", "plats du jour", "menu du jour", "menu enfant", "menus enfants", "kids menu", "carte des vins", "wine list", formule, formules, "dish of the day"
 network: reseau, reseaux, network, networks, "signal faible", "weak signal", "bad signal", "signal reseau", couverture, coverage, capte, capter, captent, antenne, antennes
 internet: "box fibre", "box internet", "offre fibre", internet, box, wifi, "wi fi", modem, routeur, router, adsl, vdsl, broadband
-fibre: fibre, fibres, fiber, ftth, "fibre optique", eligible, eligibilite, eligibility, raccordement, raccorder, raccorde, installation, installer, install, installed, technicien, technicienne, technician, "mise en service"
+fibre: fibre, fibres, fiber, ftth, "fibre optique", eligible, eligibilite, eligibility, raccordement, raccorder, raccorde, technicien, technicienne, technician, "mise en service"
 sim: sim, esim, "e sim", "carte sim", "sim card", puk
 porting: portabilite, rio, "code rio", "garder mon numero", "conserver mon numero", "keep my number", "port my number", "keep my old number"
 operator: operateur, operateurs, operator, operators, carrier, carriers, provider, providers, fournisseur, fai
@@ -125,7 +125,7 @@ document: document, documents, papier, papiers, justificatif, justificatifs, "pi
 licence: "permis de conduire", "driving licence", "driving license", "driver's license", "drivers license", licence, license, licences, licenses
 deposit: caution, cautions, "depot de garantie", deposit, deposits, "security deposit", acompte, acomptes, arrhes, "down payment", preautorisation, "pre authorisation", "pre authorization"
 insurance: assurance, assurances, assure, assuree, assurer, insurance, insured, insure, insurer, sinistre, sinistres, franchise, excess, deductible, "rachat de franchise", "tous risques", "fully comprehensive", mutuelle
-breakdown: accident, accidents, accrochage, accroche, collision, crevaison, creve, crevee, "flat tyre", "flat tire", "puncture", "broke down", "broken down", "breakdown", "ne demarre", demarre, "won't start", "wont start", constat, "constat amiable", rayure, raye, rayee, scratch, scratched, depanneuse, "tow truck", remorquage
+breakdown: accident, accidents, accrochage, accroche, collision, crevaison, creve, crevee, "flat tyre", "flat tire", "puncture", "broke down", "broken down", "breakdown", "ne demarre", demarre, "won't start", "wont start", constat, "constat amiable", depanneuse, "tow truck", remorquage, rayure, raye, rayee, scratch, scratched
 fuel: carburant, essence, gasoil, diesel, gazole, "faire le plein", reservoir, fuel, petrol, gas, tank, refuel, refill, "borne de recharge", charging
 vehicle: voiture, voitures, vehicule, vehicules, auto, autos, car, cars, vehicle, vehicles, van, vans, utilitaire, utilitaires, camion, camions, camionnette, truck, trucks, citadine, suv, minibus, moto, motos, motorbike
 animal: chienne, chiennes, chatte, chattes, chatons, kittens, puppies, lapine, hamster, hamsters, cobaye, cobayes, "cochon d'inde", "cochons d'inde", "guinea pig", "guinea pigs", furet, furets, ferret, ferrets, rongeur, rongeurs, rodent, rodents, oiseau, oiseaux, bird, birds, perroquet, perroquets, parrot, parrots, perruche, perruches, tortue, tortues, turtle, turtles, tortoise, tortoises, reptile, reptiles, serpent, serpents, snake, snakes, lezard, lezards, lizard, lizards, nac, "nouveaux animaux de compagnie", exotique, exotiques, exotic, cheval, chevaux, horse, horses, poney, chevre, poule, poules
@@ -134,6 +134,8 @@ vaccine: vaccin, vaccins, vacciner, vaccine, vaccines, vaccination, vaccinations
 minage: "age minimum", "minimum age", "how old", "quel age", "age requis", "age limit", "jeune conducteur", "jeunes conducteurs", "young driver", "young drivers", majeur, majeure, underage, "under 18", "under 21", "under 25", "moins de 18", "moins de 21", "moins de 25"
 lang: anglais, english, francais, french, espagnol, spanish, allemand, german, italien, italian, langue, langues, language, languages, bilingue, bilingual, anglophone, francophone
 reply: reponse, reponses, repondre, repondu, repondez, repond, reply, replies, replied, "heard back", "hear back", "heard nothing", nouvelles
+penalty: amende, amendes, contravention, contraventions, pv, penalite, penalites, penalty, penalties, "late fee", "late fees", "frais de retard"
+install: installation, installations, installer, install, installed, installing, assemble, assembled, assembly, assembling, montage
 allowed: entitled, accepte, acceptes, acceptee, acceptees, acceptez, accept, accepted, accepts, allowed, autorise, autorisee, autorises, autorisees, permitted, interdit, interdits, forbidden, droit
 `
 
