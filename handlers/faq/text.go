@@ -236,10 +236,16 @@ func readAsks(ws []word) {
 			if i > 0 && ws[i-1].folded == "en" {
 				ws[i].stem = onlineTerm
 			}
-		case "telephone", "phone", "tel", "mail", "email":
-			// "par téléphone", "by phone" is how to reach someone, no device.
+		case "telephone", "phone", "tel", "mail", "email", "carte", "card", "cb":
+			// "par téléphone", "by phone" is how to reach someone, no
+			// device; "par carte", "by card" how to pay.
 			if i > 0 && byWay[ws[i-1].folded] {
 				ws[i].stem = channelTerm[ws[i].folded]
+			}
+		case "switch":
+			// "switch to", "switch my plan" is a change, no console.
+			if switchTo[next] {
+				ws[i].stem = changeTerm
 			}
 		case "passe", "passer", "passee", "passees", "passes", "passez", "passent", "passera", "passait":
 			// French "passer" (come by, place, take) is a light verb;
@@ -283,12 +289,19 @@ const onlineTerm = "~app"
 // addressTerm is the term of the address concept, which "c'est où" asks.
 const addressTerm = "~address"
 
+// switchTo after "switch" make it the verb.
+var switchTo = set(`to from my our your the a an it plans plan flights operators providers`)
+
+// changeTerm is the term of the concept of changing something.
+const changeTerm = "~change"
+
 // byWay before "téléphone", "phone" or "mail" make it the way to reach
 // someone.
 var byWay = set(`par au by over via`)
 
 // channelTerm are the concepts of the ways to reach someone.
-var channelTerm = map[string]string{"telephone": "~phone", "phone": "~phone", "tel": "~phone", "mail": "~email", "email": "~email"}
+var channelTerm = map[string]string{"telephone": "~phone", "phone": "~phone", "tel": "~phone", "mail": "~email", "email": "~email",
+	"carte": "~paymethod", "card": "~paymethod", "cb": "~paymethod"}
 
 // frenchDeterminers before "location" make it French.
 var frenchDeterminers = set(`la ma ta sa une de d en cette votre notre leur les mes vos nos des ses`)
