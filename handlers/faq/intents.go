@@ -138,6 +138,8 @@ penalty: amende, amendes, contravention, contraventions, pv, penalite, penalites
 install: installation, installations, installer, install, installed, installing, assemble, assembled, assembly, assembling, montage
 deadline: "date limite", "dates limites", deadline, deadlines, "dernier delai", "closing date", cloture, "last day"
 requirement: conditions, condition, critere, criteres, prerequis, requis, requise, requises, requirement, requirements, prerequisite, prerequisites, selection
+visit: visite, visites, visiter, visitez, visit, visits, visiting, "portes ouvertes", "porte ouverte", "open day", "open days", "open house"
+included: inclus, incluse, included, include, includes, including
 allowed: entitled, accepte, acceptes, acceptee, acceptees, acceptez, accept, accepted, accepts, allowed, autorise, autorisee, autorises, autorisees, permitted, interdit, interdits, forbidden, droit
 `
 
