@@ -140,6 +140,8 @@ deadline: "date limite", "dates limites", deadline, deadlines, "dernier delai", 
 requirement: conditions, condition, critere, criteres, prerequis, requis, requise, requises, requirement, requirements, prerequisite, prerequisites, selection
 visit: visite, visites, visiter, visitez, visit, visits, visiting, "portes ouvertes", "porte ouverte", "open day", "open days", "open house"
 included: inclus, incluse, included, include, includes, including
+valid: valable, valables, validite, valid, validity
+blocked: bloque, bloquee, bloques, bloquees, bloquer, blocked, locked, "locked out"
 allowed: entitled, accepte, acceptes, acceptee, acceptees, acceptez, accept, accepted, accepts, allowed, autorise, autorisee, autorises, autorisees, permitted, interdit, interdits, forbidden, droit
 `
 
@@ -174,7 +176,7 @@ var remarkWords = set(`
 var problemConcepts = map[string]bool{
 	"~lost": true, "~receive": true, "~forgot": true, "~bug": true, "~server": true, "~hacked": true,
 	"~damaged": true, "~refund": true, "~cancel": true, "~password": true, "~login": true,
-	"~late": true, "~disruption": true, "~repair": true, "~urgent": true, "~breakdown": true,
+	"~late": true, "~disruption": true, "~blocked": true, "~repair": true, "~urgent": true, "~breakdown": true,
 }
 
 // intents are the questions customer service is asked: each a line with its

@@ -63,7 +63,7 @@ var stopWords = set(`
 	propose proposez proposent proposer offrez sert servez servent servir servi
 	facile facilement difficile complique compliquee prend prends prendre prenez prennent prenons
 	dois doit doivent devez devons devoir devrais devrait
-	probleme problemes souci soucis
+	probleme problemes souci soucis depuis autre autres cas
 	the a an and or of to in on at for from by with about is are was were be been am
 	do does did doing have has had i me my we our us you your he she it its they them
 	their this that these those what which who whom whose when where why how can could
@@ -75,7 +75,7 @@ var stopWords = set(`
 	currently right normal today yesterday hasn didn isn doesn don wasn aren haven couldn wouldn
 	shouldn won ain
 	possibly exactly usually generally somewhere anywhere provide provides serve serves served
-	easy hard difficult problem problems issue issues
+	easy hard difficult problem problems issue issues since another
 	lol mdr ptdr xd jsuis wsh wesh`)
 
 func isStop(w string) bool { return stopWords[w] }
