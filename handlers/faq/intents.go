@@ -142,6 +142,7 @@ visit: visite, visites, visiter, visitez, visit, visits, visiting, "portes ouver
 included: inclus, incluse, included, include, includes, including
 valid: valable, valables, validite, valid, validity
 blocked: bloque, bloquee, bloques, bloquees, bloquer, blocked, locked, "locked out"
+renew: renouveler, renouvelle, renouvellement, renouvellements, prolonger, prolonge, prolongation, prolongations, extend, extension, extended, renew, renewal, renewed, renewing
 allowed: entitled, accepte, acceptes, acceptee, acceptees, acceptez, accept, accepted, accepts, allowed, autorise, autorisee, autorises, autorisees, permitted, interdit, interdits, forbidden, droit
 `
 
