@@ -254,12 +254,13 @@ func readAsks(ws []word) {
 				ws[i].stem = ""
 			}
 		case "ou":
-			// "c'est où", "vous êtes où", "où se trouve" ask where the place is.
+			// "c'est où", "vous êtes où", "où se trouve" ask where the place is;
 			prev := ""
 			if i > 0 {
 				prev = ws[i-1].folded
 			}
-			if prev == "est" || prev == "etes" || next == "etes" || next == "se" && i+2 < len(ws) && ws[i+2].folded == "trouve" {
+			// "il est où ?" asks where a parcel is, not the place.
+			if prev == "est" && i > 1 && ws[i-2].folded == "c" || prev == "etes" || next == "etes" || next == "se" && i+2 < len(ws) && ws[i+2].folded == "trouve" {
 				ws[i].stem = addressTerm
 			}
 		case "cours":
