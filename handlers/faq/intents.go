@@ -31,7 +31,7 @@ open: ouvert, ouverte, ouverts, ouvertes, ouvre, ouvrez, ouvrent, ouvrira, ouver
 close: ferme, fermez, fermee, fermes, fermer, ferment, fermera, fermeture, close, closes, closing, closed
 hours: horaire, horaires, hours, timetable, timetables, schedule, schedules, planning, "opening times", "heures d'ouverture", "opening hours", "fiche horaire"
 time: heure, heures, hour, time, times
-day: lundi, mardi, mercredi, jeudi, vendredi, samedi, dimanche, monday, tuesday, wednesday, thursday, friday, saturday, sunday, mondays, sundays, saturdays, weekend, "week end", weekends, ferie, feries, feriee, holiday, holidays, "bank holiday", "jour ferie", noel, christmas, demain, tomorrow, tonight, soir, matin, morning, aprem, "apres midi", afternoon, midi, noon, evening, "1er mai", paques, easter, "nouvel an", "new year", "new years", reveillon, "saint sylvestre", lendemain
+day: lundi, mardi, mercredi, jeudi, vendredi, samedi, dimanche, monday, tuesday, wednesday, thursday, friday, saturday, sunday, mondays, sundays, saturdays, weekend, "week end", weekends, ferie, feries, feriee, holiday, holidays, "bank holiday", "jour ferie", noel, christmas, demain, tomorrow, tonight, soir, matin, morning, aprem, "apres midi", afternoon, midi, noon, evening, "1er mai", paques, easter, "nouvel an", "new year", "new years", reveillon, "saint sylvestre", lendemain, nuit, nuits, night, nights, overnight, vacances, vacance, janvier, fevrier, avril, juin, juillet, aout, septembre, octobre, novembre, decembre, january, february, april, june, july, august, september, october, november, december, summer, winter, hiver, automne, autumn
 deliver: "frais de port", "shipping cost", "shipping costs", livraison, livraisons, livrer, livrez, livre, livres, livree, livrees, livrent, livreur, delivery, deliveries, deliver, delivers, delivered, shipping, ship, ships, shipped, shipment, expedition, expedier, expediez, expedie, expediee, dispatch, dispatched, courier, transporteur, colissimo, chronopost, "mondial relay", ups, dhl, fedex
 parcel: colis, parcel, parcels, package, packages, paquet
 order: commande, commandes, commander, commandee, commandez, order, orders, ordered, ordering, achat, achats, purchase, purchased
@@ -39,7 +39,7 @@ abroad: morocco, etranger, international, internationale, internationally, abroa
 delay: delai, delais, long, duree, days, jours, semaines, weeks, quickly, rapidement, vite, express, fast
 receive: recu, recue, recus, recevoir, recois, recevez, receive, received, receiving, arrive, arrivee, arriver, arrives, arrived, arriving, "pas arrive", "never arrived", "not arrived", "still waiting", attends, attente
 track: suivi, suivre, tracking, track, tracker, traced, "numero de suivi", "tracking number", "order status", "statut de commande", "etat de ma commande"
-lost: "objets trouves", "objet trouve", "objets perdus", "lost and found", "lost property", retrouve, retrouver, retrouvee, found, perdu, perdue, perdus, perte, lost, lose, vole, volee, voler, stolen, stole, opposition, missing, disparu
+lost: "objets trouves", "objet trouve", "objets perdus", "lost and found", "lost property", retrouve, retrouver, retrouvee, found, perdu, perdue, perdus, perte, lost, lose, vole, volee, voler, stolen, stole, opposition, missing, disparu, egare, egaree, egares, egarees, misplaced
 return: retour, retours, retourner, retourne, renvoyer, renvoi, renvoie, rendre, "send back", "sent back", return, returns, returned, returning
 refund: rembourser, remboursement, remboursements, rembourse, remboursee, refund, refunds, refunded, refunding, "money back", "mon argent", indemnise, indemnisee, indemnisation, indemniser, dedommagement, dedommage, dedommager, compensation, compensated, compensate
 exchange: echanger, echange, echanges, exchange, exchanges, exchanged, swap
@@ -48,10 +48,10 @@ contact: contacter, contact, contactez, joindre, joignable, joignables, reachabl
 phone: "numero de telephone", "phone number", "telephone number", "par telephone", "au telephone", "by phone", "over the phone", "phone call", telephoner, numero, numeros, appeler, appelle, appel, call, calling, hotline, standard
 email: mail, mails, email, emails, courriel, "e mail", "adresse mail", "email address"
 chat: chat, "live chat", tchat, messagerie, whatsapp, messenger, dm
-job: recrutez, recrute, recrutement, recruter, recrutent, embauche, embauchez, embaucher, embauchent, emploi, emplois, job, jobs, poste, postes, postuler, candidature, candidatures, candidater, cv, resume, hiring, hire, hires, vacancy, vacancies, position, positions, career, careers, travailler, stage, stages, stagiaire, stagiaires, alternance, alternant, alternants, apprentissage, apprenti, internship, internships, intern, interns, apprenticeship, serveuse, serveuses, cuisinier, cuisiniers, cuisiniere, commis, plongeur, plongeurs, barman, barmaid, waitress, waitresses, vendeur, vendeurs, vendeuse, vendeuses, caissier, caissiers, caissiere, caissieres, receptionniste, receptionnistes, cashier, cashiers, "sales assistant", "sales assistants", "job etudiant", "offre d'emploi", "offres d'emploi", "job offer", "job offers", apply, applying
+job: recrutez, recrute, recrutement, recruter, recrutent, embauche, embauchez, embaucher, embauchent, emploi, emplois, job, jobs, poste, postes, postuler, candidature, candidatures, candidater, cv, resume, hiring, hire, hires, vacancy, vacancies, position, positions, career, careers, travailler, stage, stages, stagiaire, stagiaires, alternance, alternant, alternants, apprentissage, apprenti, internship, internships, intern, interns, apprenticeship, serveuse, serveuses, cuisinier, cuisiniers, cuisiniere, commis, plongeur, plongeurs, barman, barmaid, waitress, waitresses, vendeur, vendeurs, vendeuse, vendeuses, caissier, caissiers, caissiere, caissieres, receptionniste, receptionnistes, cashier, cashiers, "sales assistant", "sales assistants", "job etudiant", "offre d'emploi", "offres d'emploi", "job offer", "job offers", apply, applying, openings
 price: prix, tarif, tarifs, tarification, cout, coute, coutent, couter, price, prices, pricing, priced, cost, costs, cher, chere, expensive, cheap, euros, dollars, frais, fee, fees, charge, charges, payant, payante, devis, estimate, estimates, quote, quotes, quotation, chiffrage
 free: gratuit, gratuite, gratuits, gratuitement, free
-promo: promo, promos, promotion, promotions, soldes, reduction, reductions, remise, remises, reduit, reduite, reduced, discount, discounts, sale, sales, coupon, coupons, "code promo", "promo code", "discount code", "bon plan", "black friday", offer, offers, deal, deals
+promo: promo, promos, promotion, promotions, soldes, reduction, reductions, remise, remises, reduit, reduite, reduced, discount, discounts, sale, sales, coupon, coupons, "code promo", "promo code", "discount code", "bon plan", "black friday", offer, offers, deal, deals, offre, offres
 loyalty: fidelite, fidele, loyalty, reward, rewards, points, parrainage, referral, miles, mile, "frequent flyer", "air miles"
 pay: payer, paye, payez, paiement, paiements, payment, payments, pay, paying, paid
 paymethod: "carte bancaire", "cartes bancaires", "carte de credit", "credit card", "debit card", "carte de debit", especes, cash, liquide, cheque, cheques, paypal, "apple pay", "google pay", lydia, "sans contact", contactless, "ticket restaurant", "tickets restaurant", "titre restaurant", "titres restaurant", "ticket resto", "tickets resto", "meal voucher", "plusieurs fois", installments, klarna, "carte bleue", mastercard, visa, amex, "american express"
@@ -61,7 +61,7 @@ store: magasin, magasins, boutique, boutiques, restaurant, restaurants, resto, r
 address: adresse, adresses, address, addresses, located, situe, situee, situes, situees, localisation, quartier, neighbourhood, neighborhood, itineraire, directions
 where: location, locations, proche, near, nearest, nearby, pres, "pas loin", "a cote", trouve, trouver, find
 city: rural, village, villages, campagne, "zone blanche", paris, lyon, marseille, lille, bordeaux, toulouse, nantes, nice, strasbourg, montpellier, rennes, grenoble, rouen, toulon, dijon, angers, reims, nancy, metz, tours, brest, limoges, caen, orleans, bruxelles, geneve, lausanne, montreal, london, londres, berlin, madrid, ville, city, town, centre, downtown
-app: app, apps, appli, applis, application, applications, site, website, "site web", "site internet"
+app: app, apps, appli, applis, application, applications, site, website, "site web", "site internet", online, "sur internet"
 account: compte, comptes, account, accounts, profil, profile, espace, identifiant, identifiants, username
 password: "mot de passe", mdp, password, passwords, passcode, pwd, "code secret", pin
 login: log, connecter, connexion, connecte, connect, connecting, connection, login, "log in", "sign in", signin, logged, loguer
@@ -79,14 +79,14 @@ damaged: defectueux, defectueuse, abime, abimee, casse, cassee, damaged, defecti
 warranty: garantie, garanti, garanties, warranty, guarantee, guaranteed
 invoice: facture, factures, facturation, invoice, invoices, receipt, receipts, "ticket de caisse", bill, bills, billing, billed, prelevement, prelevements, preleve, "direct debit", overcharged, surfacturation, "hors forfait"
 giftcard: "carte cadeau", "cartes cadeaux", "carte cadeaux", "bon cadeau", "bons cadeaux", "cheque cadeau", "cheques cadeaux", "gift card", "gift cards", "gift voucher", "gift vouchers", "gift certificate", "bon d'achat", voucher, vouchers
-allergen: allergene, allergenes, allergie, allergies, allergique, allergic, allergy, gluten, lactose, vegan, vegetalien, vegetarien, vegetarienne, vegetariens, vegetariennes, vegetarian, veggie, vege, vegane, vegans, arachide, arachides, noix, nuts, peanut, peanuts, dairy, oeuf, oeufs, egg, eggs, halal, casher, kosher, ingredient, ingredients
+allergen: allergene, allergenes, allergie, allergies, allergique, allergic, allergy, gluten, lactose, vegan, vegetalien, vegetarien, vegetarienne, vegetariens, vegetariennes, vegetarian, veggie, vege, vegane, vegans, arachide, arachides, noix, nuts, peanut, peanuts, dairy, oeuf, oeufs, egg, eggs, halal, casher, kosher, ingredient, ingredients, coeliaque, coeliaques, celiac, coeliac, intolerance, intolerances, intolerant, intolerante, lait, milk, soja, soy, sesame, moutarde, mustard
 loan: pret, prets, credit, credits, emprunt, emprunter, loan, loans, mortgage, mortgages, borrow, "taux d'interet", "interest rate", immobilier, conso
 transfer: virement, virements, transfer, transfers, wire, "envoyer de l'argent", "send money", sepa, iban, rib
 signup: souscrire, subscribe, "devenir client", "become a customer", "sign up", signup, inscrire, inscription, inscriptions, register, registration, enrol, enroll, enrolment, enrollment
 iddoc: "carte d'identite", "carte identite", identite, cni, passeport, passeports, passport, passports, "id card", "titre de sejour", permis
 waste: "throw away", dispose, disposal, poubelle, poubelles, dechet, dechets, ordure, ordures, encombrant, encombrants, collecte, ramassage, dechetterie, dechetteries, bin, bins, trash, garbage, rubbish, recycling, recyclage, tri, "dechets verts"
 school: ecole, ecoles, school, schools, scolaire, cantine, maternelle, primaire, creche, periscolaire, college, enfant, enfants, child, children, kid, kids, fils, fille, son, daughter, cp
-parking: stationnement, stationner, parking, parkings, park, garer, "carte resident", "resident permit", "parking permit", horodateur, amende, contravention, pv
+parking: stationnement, stationner, parking, parkings, park, garer, "carte resident", "resident permit", "parking permit", horodateur
 device: telephone, telephones, phone, phones, iphone, iphones, ipad, ipads, smartphone, smartphones, portable, portables, tablette, tablettes, tablet, tablets, ordinateur, ordinateurs, ordi, laptop, laptops, appareil, appareils, device, devices
 part: ecran, ecrans, screen, screens, batterie, batteries, battery, vitre, vitres, glass, camera, cameras, "port de charge", "charging port", "haut parleur", speaker, bouton, boutons, button, buttons
 repair: reparation, reparations, reparer, reparez, repare, reparee, repair, repairs, repaired, repairing, fix, fixed, fixing, depannage, depanner, remplacer, remplacement, replace, replacement
@@ -106,15 +106,15 @@ carry: velo, velos, bike, bikes, bicycle, bicycles, trottinette, trottinettes, s
 luggage: bagage, bagages, baggage, baggages, valise, valises, luggage, suitcase, suitcases, "hand luggage", "carry on", "checked bag", "checked bags", poids, weight, dimensions, lourd, heavy
 cabin: cabine, cabin, soute, "a bord", "on board", onboard
 pet: chien, chiens, chiot, chiots, chat, chats, chaton, animal, animaux, "animal de compagnie", "animaux de compagnie", lapin, lapins, dog, dogs, puppy, cat, cats, kitten, pet, pets, rabbit
-assist: pmr, "mobilite reduite", "reduced mobility", mobilite, handicap, handicape, handicapee, handicapes, disabled, disability, "fauteuil roulant", fauteuil, wheelchair, wheelchairs, "personne agee", "personnes agees", elderly, "mineur non accompagne", "mineurs non accompagnes", "unaccompanied minor", "unaccompanied minors", unaccompanied, mineur, mineurs, accompagnement, malvoyant, aveugle, blind, sourd, deaf, assistance
-rebook: decaler, decale, rebook, rebooking, reschedule, rescheduled, "changer de vol", "changer mon vol", "change my flight", "change flight", "modifier mon vol", "changer la date", "change the date", "changer mon billet", "modifier mon billet", "change my ticket"
-checkin: enregistrement, enregistrer, enregistre, "check in", checkin, embarquement, embarquer, boarding, "carte d'embarquement", "boarding pass", "boarding card"
+assist: pmr, "mobilite reduite", "reduced mobility", mobilite, handicap, handicape, handicapee, handicapes, disabled, disability, "fauteuil roulant", fauteuil, wheelchair, wheelchairs, "personne agee", "personnes agees", elderly, "mineur non accompagne", "mineurs non accompagnes", "unaccompanied minor", "unaccompanied minors", unaccompanied, mineur, mineurs, accompagnement, malvoyant, aveugle, blind, sourd, deaf, assistance, accessible, accessibles, accessibilite, accessibility, ascenseur, ascenseurs, lift, lifts, elevator, elevators, rampe, ramp, "step free"
+rebook: decaler, decale, rebook, rebooking, reschedule, rescheduled, "changer de vol", "changer mon vol", "change my flight", "change flight", "modifier mon vol", "changer la date", "change the date", "changer mon billet", "modifier mon billet", "change my ticket", postpone, postponed
+checkin: enregistrement, enregistrer, enregistre, "check in", checkin, embarquement, embarquer, boarding, "carte d'embarquement", "boarding pass", "boarding card", "check out", checkout, "late check out", "late checkout"
 takeaway: emporter, "a emporter", "sur place", takeaway, "take away", takeout, "take out", "click and collect", "click collect", pickup, "pick up"
-event: evenement, evenements, event, events, privatiser, privatisation, privatise, privatisee, "private hire", prive, privee, prives, privees, private, seminaire, seminaires, seminar, host, hosting, groupe, groupes, group, groups
+event: evenement, evenements, event, events, privatiser, privatisation, privatise, privatisee, "private hire", prive, privee, prives, privees, private, seminaire, seminaires, seminar, host, hosting, groupe, groupes, group, groups, animation, animations, agenda
 menu: menu, menus, "plat du jour", "plats du jour", "menu du jour", "menu enfant", "menus enfants", "kids menu", "carte des vins", "wine list", formule, formules, "dish of the day"
 network: reseau, reseaux, network, networks, "signal faible", "weak signal", "bad signal", "signal reseau", couverture, coverage, capte, capter, captent, antenne, antennes
 internet: "box fibre", "box internet", "offre fibre", internet, box, wifi, "wi fi", modem, routeur, router, adsl, vdsl, broadband
-fibre: fibre, fibres, fiber, ftth, "fibre optique", eligible, eligibilite, eligibility, raccordement, raccorder, raccorde, installation, installer, install, installed, technicien, technicienne, technician, "mise en service"
+fibre: fibre, fibres, fiber, ftth, "fibre optique", eligible, eligibilite, eligibility, raccordement, raccorder, raccorde, technicien, technicienne, technician, "mise en service"
 sim: sim, esim, "e sim", "carte sim", "sim card", puk
 porting: portabilite, rio, "code rio", "garder mon numero", "conserver mon numero", "keep my number", "port my number", "keep my old number"
 operator: operateur, operateurs, operator, operators, carrier, carriers, provider, providers, fournisseur, fai
@@ -125,13 +125,24 @@ document: document, documents, papier, papiers, justificatif, justificatifs, "pi
 licence: "permis de conduire", "driving licence", "driving license", "driver's license", "drivers license", licence, license, licences, licenses
 deposit: caution, cautions, "depot de garantie", deposit, deposits, "security deposit", acompte, acomptes, arrhes, "down payment", preautorisation, "pre authorisation", "pre authorization"
 insurance: assurance, assurances, assure, assuree, assurer, insurance, insured, insure, insurer, sinistre, sinistres, franchise, excess, deductible, "rachat de franchise", "tous risques", "fully comprehensive", mutuelle
-breakdown: accident, accidents, accrochage, accroche, collision, crevaison, creve, crevee, "flat tyre", "flat tire", "puncture", "broke down", "broken down", "breakdown", "ne demarre", demarre, "won't start", "wont start", constat, "constat amiable", rayure, raye, rayee, scratch, scratched, depanneuse, "tow truck", remorquage
+breakdown: accident, accidents, accrochage, accroche, collision, crevaison, creve, crevee, "flat tyre", "flat tire", "puncture", "broke down", "broken down", "breakdown", "ne demarre", demarre, "won't start", "wont start", constat, "constat amiable", depanneuse, "tow truck", remorquage, rayure, raye, rayee, scratch, scratched
 fuel: carburant, essence, gasoil, diesel, gazole, "faire le plein", reservoir, fuel, petrol, gas, tank, refuel, refill, "borne de recharge", charging
 vehicle: voiture, voitures, vehicule, vehicules, auto, autos, car, cars, vehicle, vehicles, van, vans, utilitaire, utilitaires, camion, camions, camionnette, truck, trucks, citadine, suv, minibus, moto, motos, motorbike
 animal: chienne, chiennes, chatte, chattes, chatons, kittens, puppies, lapine, hamster, hamsters, cobaye, cobayes, "cochon d'inde", "cochons d'inde", "guinea pig", "guinea pigs", furet, furets, ferret, ferrets, rongeur, rongeurs, rodent, rodents, oiseau, oiseaux, bird, birds, perroquet, perroquets, parrot, parrots, perruche, perruches, tortue, tortues, turtle, turtles, tortoise, tortoises, reptile, reptiles, serpent, serpents, snake, snakes, lezard, lezards, lizard, lizards, nac, "nouveaux animaux de compagnie", exotique, exotiques, exotic, cheval, chevaux, horse, horses, poney, chevre, poule, poules
 treat: soigner, soignez, soigne, soignent, soin, soins, treat, treats, treated, treatment, veterinaire, veterinaires, veto, vetos, vet, vets, docteur, docteurs, doctor, doctors, medecin, medecins, malade, malades, ausculter, examiner, "check up", checkup, bilan
 vaccine: vaccin, vaccins, vacciner, vaccine, vaccines, vaccination, vaccinations, vaccinate, vaccinated, rappel, rappels, booster, boosters, jab, jabs, rabies, vermifuge, "anti puces", flea, fleas, deworming
 minage: "age minimum", "minimum age", "how old", "quel age", "age requis", "age limit", "jeune conducteur", "jeunes conducteurs", "young driver", "young drivers", majeur, majeure, underage, "under 18", "under 21", "under 25", "moins de 18", "moins de 21", "moins de 25"
+lang: anglais, english, francais, french, espagnol, spanish, allemand, german, italien, italian, langue, langues, language, languages, bilingue, bilingual, anglophone, francophone
+reply: reponse, reponses, repondre, repondu, repondez, repond, reply, replies, replied, "heard back", "hear back", "heard nothing", nouvelles
+penalty: amende, amendes, contravention, contraventions, pv, penalite, penalites, penalty, penalties, "late fee", "late fees", "frais de retard"
+install: installation, installations, installer, install, installed, installing, assemble, assembled, assembly, assembling, montage
+deadline: "date limite", "dates limites", deadline, deadlines, "dernier delai", "closing date", cloture, "last day"
+requirement: conditions, condition, critere, criteres, prerequis, requis, requise, requises, requirement, requirements, prerequisite, prerequisites, selection
+visit: visite, visites, visiter, visitez, visit, visits, visiting, "portes ouvertes", "porte ouverte", "open day", "open days", "open house"
+included: inclus, incluse, included, include, includes, including
+valid: valable, valables, validite, valid, validity
+blocked: bloque, bloquee, bloques, bloquees, bloquer, blocked, locked, "locked out"
+renew: renouveler, renouvelle, renouvellement, renouvellements, prolonger, prolonge, prolongation, prolongations, extend, extension, extended, renew, renewal, renewed, renewing
 allowed: entitled, accepte, acceptes, acceptee, acceptees, acceptez, accept, accepted, accepts, allowed, autorise, autorisee, autorises, autorisees, permitted, interdit, interdits, forbidden, droit
 `
 
@@ -166,7 +177,7 @@ var remarkWords = set(`
 var problemConcepts = map[string]bool{
 	"~lost": true, "~receive": true, "~forgot": true, "~bug": true, "~server": true, "~hacked": true,
 	"~damaged": true, "~refund": true, "~cancel": true, "~password": true, "~login": true,
-	"~late": true, "~disruption": true, "~repair": true, "~urgent": true, "~breakdown": true,
+	"~late": true, "~disruption": true, "~blocked": true, "~repair": true, "~urgent": true, "~breakdown": true,
 }
 
 // intents are the questions customer service is asked: each a line with its
@@ -218,7 +229,7 @@ lost_property: objets trouves | j'ai perdu un objet dans le bus | j'ai oublie me
 on_board: velo dans le train | les chiens sont acceptes | poussette dans le bus | bagages autorises | trottinette a bord | bikes on trains | can i bring my dog | are pets allowed | luggage allowed on board | can i take a stroller on the bus
 turnaround: combien de temps ca prend | en combien de temps c'est fait | delai de reparation | le jour meme | c'est pret quand | pendant que j'attends | how long does it take | how long will the repair take | same day service | when will it be ready | while you wait
 second_hand: produits reconditionnes | appareil d'occasion | vous rachetez les anciens appareils | reprise de mon ancien appareil | seconde main | refurbished devices | second hand | do you buy old devices | trade in my old device | pre-owned
-takeaway: a emporter | commander a emporter | vente a emporter | click and collect | passer prendre ma commande | retrait de la commande | take away | takeaway order | order for pickup | can i pick up my order | takeout
+takeaway: a emporter | commander a emporter | vente a emporter | click and collect | retrait de la commande | take away | takeaway order | order for pickup | can i pick up my order | takeout
 events: privatiser la salle | privatiser le restaurant | organiser un evenement | evenement prive | menu de groupe | reserver pour un groupe | repas d'entreprise | seminaire | private hire | private event | group booking | can you host a private event | a large group
 menu: voir la carte | le menu du jour | plat du jour | menu enfant | menu du midi | la carte des vins | what's on the menu | can i see the menu | kids menu | lunch menu | drinks menu | set menu | dish of the day
 baggage: franchise bagages | combien de bagages | poids maximum de la valise | taille du bagage cabine | bagage en soute | bagage supplementaire | poussette et siege auto | baggage allowance | carry on size | hand luggage dimensions | checked bag | extra bag | weight limit | can i bring a stroller
@@ -246,6 +257,13 @@ breakdown: j'ai eu un accident | la voiture est en panne | que faire en cas d'ac
 fuel: faire le plein | rendre avec le plein | politique carburant | le reservoir doit etre plein | essence ou diesel | recharger une voiture electrique | return with a full tank | fuel policy | do i need to refuel | what fuel does it take | charge the electric car
 vet_care: vous soignez les chats | vous soignez les lapins | vous prenez les nac | veterinaire pour animaux exotiques | vous soignez les oiseaux | do you treat rabbits | do you see exotic pets | vet for reptiles | do you treat birds | can you see my hamster
 vaccines: vaccins de mon chiot | rappel de vaccin | a quel age vacciner | vaccin contre la rage | carnet de vaccination | vermifuge | vaccination schedule | booster shot | which vaccines does my puppy need | rabies vaccine | when is the next booster | flea treatment
+availability: vous avez des disponibilites | il reste de la place | des places disponibles | c'est complet | any availability | is it fully booked | are there places left | do you have space
+deadline: quelle est la date limite | date limite d'inscription | dernier delai pour s'inscrire | c'est quand la cloture des inscriptions | when is the deadline | what is the last day to apply | closing date for applications | is it too late to register
+requirements: quelles sont les conditions | conditions d'acces | criteres d'admission | les prerequis | qui peut s'inscrire | what are the requirements | entry requirements | who can apply | prerequisites | what do i need to be accepted
+accessibility: c'est accessible en fauteuil roulant | acces pmr | accessible aux personnes handicapees | il y a un ascenseur | acces handicape | is it wheelchair accessible | disabled access | is there a lift | step free access | accessible toilets
+wifi: il y a le wifi | wifi gratuit | code wifi | mot de passe du wifi | le wifi ne marche pas | is there wifi | free wifi | wifi password | the wifi is not working
+language: vous parlez anglais | c'est en anglais | en francais ou en anglais | dans quelle langue | do you speak english | is it in english | in which language | english speaking staff
+request_status: toujours pas de reponse | j'ai pas eu de reponse | quand aurai je une reponse | reponse a ma demande | i haven't heard back | still no reply | when will i get an answer | no answer yet | reply to my request
 allergens: sans gluten | liste des allergenes | c'est vegan | sans lactose | allergie aux noix | plats vegetariens | options vegetariennes | gluten free | allergens | is it vegan | nut allergy | dairy free | vegetarian options
 `
 

@@ -59,6 +59,11 @@ var stopWords = set(`
 	cela ceci celui celle ceux chose truc genre toujours encore jamais rien
 	maintenant moment normal normale bientot actuellement hier autant beaucoup
 	tellement assez moins
+	possible possibles possibilite jusqu jusque exactement generalement habituellement
+	propose proposez proposent proposer offrez sert servez servent servir servi
+	facile facilement difficile complique compliquee prend prends prendre prenez prennent prenons
+	dois doit doivent devez devons devoir devrais devrait
+	probleme problemes souci soucis depuis autre autres cas
 	the a an and or of to in on at for from by with about is are was were be been am
 	do does did doing have has had i me my we our us you your he she it its they them
 	their this that these those what which who whom whose when where why how can could
@@ -69,6 +74,8 @@ var stopWords = set(`
 	let us ask asking am okay ok dear sir madam team still yet already now soon
 	currently right normal today yesterday hasn didn isn doesn don wasn aren haven couldn wouldn
 	shouldn won ain
+	possibly exactly usually generally somewhere anywhere provide provides serve serves served
+	easy hard difficult problem problems issue issues since another
 	lol mdr ptdr xd jsuis wsh wesh`)
 
 func isStop(w string) bool { return stopWords[w] }

@@ -61,6 +61,7 @@ var suffixes = func() []string {
 		"issements", "issement", "ements", "ement", "ments", "ment",
 		"ations", "ation", "atrices", "atrice", "ateurs", "ateur",
 		"itions", "ition", "tions", "tion", "aisons", "aison",
+		"ibilites", "ibilite", "abilites", "abilite",
 		"ites", "ite", "ables", "able",
 		"ibles", "ible", "iques", "ique", "ismes", "isme", "istes", "iste",
 		"ances", "ance", "ences", "ence", "ures", "ure", "ives", "ive", "ifs", "if",
@@ -71,6 +72,7 @@ var suffixes = func() []string {
 		"ees", "ee", "er", "es", "ir", "e",
 		// English
 		"ingly", "ings", "ing", "edly", "ed", "ers", "ery", "ly", "ness", "ful",
+		"abilities", "ability", "ibilities", "ibility",
 		"ity", "ive", "ize", "ise", "al", "y",
 	}
 	// longest first, stable for equal lengths

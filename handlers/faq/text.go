@@ -156,6 +156,8 @@ var slang = map[string]string{
 	"rdv": "rendez vous", "msg": "message", "infos": "informations", "info": "information",
 	"modo": "moderateur", "modos": "moderateurs", "admins": "administrateurs",
 	"admin": "administrateur", "serv": "serveur",
+	"dej": "dejeuner", "ptit": "petit", "pti": "petit", "pdj": "petit dejeuner",
+	"reduc": "reduction", "reducs": "reductions", "appart": "appartement", "apparts": "appartements",
 	// English
 	"u": "you", "ur": "your", "r": "are", "pls": "please", "plz": "please", "plis": "please",
 	"wat": "what", "wut": "what", "wht": "what", "wen": "when", "hw": "how",
@@ -226,8 +228,40 @@ func readAsks(ws []word) {
 		case "location", "locations":
 			// French "la location de voiture" is a rental, English "your
 			// locations" the places.
-			if i > 0 && frenchDeterminers[ws[i-1].folded] {
+			if i > 0 && frenchDeterminers[ws[i-1].folded] || next == "de" || next == "d" {
 				ws[i].stem = bookingTerm
+			}
+		case "ligne", "lignes":
+			// "en ligne" is online, no bus line.
+			if i > 0 && ws[i-1].folded == "en" {
+				ws[i].stem = onlineTerm
+			}
+		case "telephone", "phone", "tel", "mail", "email", "carte", "card", "cb":
+			// "par téléphone", "by phone" is how to reach someone, no
+			// device; "par carte", "by card" how to pay.
+			if i > 0 && byWay[ws[i-1].folded] {
+				ws[i].stem = channelTerm[ws[i].folded]
+			}
+		case "switch":
+			// "switch to", "switch my plan" is a change, no console.
+			if switchTo[next] {
+				ws[i].stem = changeTerm
+			}
+		case "passe", "passer", "passee", "passees", "passes", "passez", "passent", "passera", "passait":
+			// French "passer" (come by, place, take) is a light verb;
+			// "mot de passe" keeps its word.
+			if i == 0 || ws[i-1].folded != "de" {
+				ws[i].stem = ""
+			}
+		case "ou":
+			// "c'est où", "vous êtes où", "où se trouve" ask where the place is;
+			prev := ""
+			if i > 0 {
+				prev = ws[i-1].folded
+			}
+			// "il est où ?" asks where a parcel is, not the place.
+			if prev == "est" && i > 1 && ws[i-2].folded == "c" || prev == "etes" || next == "etes" || next == "se" && i+2 < len(ws) && ws[i+2].folded == "trouve" {
+				ws[i].stem = addressTerm
 			}
 		case "cours":
 			if i > 0 && ws[i-1].folded == "en" {
@@ -248,6 +282,27 @@ const priceTerm = "~price"
 // bookingTerm is the term of the booking concept, which French "location" (a
 // rental) is read as.
 const bookingTerm = "~booking"
+
+// onlineTerm is the term of the concept "en ligne" is read as: a website or
+// an app, where the public does things without coming.
+const onlineTerm = "~app"
+
+// addressTerm is the term of the address concept, which "c'est où" asks.
+const addressTerm = "~address"
+
+// switchTo after "switch" make it the verb.
+var switchTo = set(`to from my our your the a an it plans plan flights operators providers`)
+
+// changeTerm is the term of the concept of changing something.
+const changeTerm = "~change"
+
+// byWay before "téléphone", "phone" or "mail" make it the way to reach
+// someone.
+var byWay = set(`par au by over via`)
+
+// channelTerm are the concepts of the ways to reach someone.
+var channelTerm = map[string]string{"telephone": "~phone", "phone": "~phone", "tel": "~phone", "mail": "~email", "email": "~email",
+	"carte": "~paymethod", "card": "~paymethod", "cb": "~paymethod"}
 
 // frenchDeterminers before "location" make it French.
 var frenchDeterminers = set(`la ma ta sa une de d en cette votre notre leur les mes vos nos des ses`)
