@@ -806,14 +806,30 @@ func (d *daemon) judge(ev bot.Event) {
 }
 
 // carryOut hands a verdict to the lane of its place; once the lanes are closed
-// (a shutdown), it is carried out here.
+// (a shutdown), it is carried out here. A verdict with nothing to carry out
+// is done here at once: waking its lane's goroutine cost more than the
+// little there is to do (the FAQ's silence counted).
 func (d *daemon) carryOut(j job) {
 	if j.v.Duplicate {
 		return
 	}
-	if !d.lanes.submit(j) {
+	if nothingToCarry(&j) || !d.lanes.submit(j) {
 		d.act(j)
 	}
+}
+
+// nothingToCarry reports whether act would neither write to the store nor
+// call out for j: it matched no rule, and the FAQ was not asked about it or
+// decided, before the answer, to stay silent. Most of a community's messages
+// are such.
+func nothingToCarry(j *job) bool {
+	if j.journaled || j.v.Flagged() {
+		return false
+	}
+	if j.faq != nil {
+		return j.faq.decision.Kind == faq.Silent
+	}
+	return !faqAsked(j.ev, j.v)
 }
 
 // evaluate runs the current rules on ev and counts what happened.

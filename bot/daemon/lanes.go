@@ -143,15 +143,19 @@ func laneKey(ev *bot.Event) string {
 // submit queues j in its place's lane and reports whether it was queued; false
 // once the lanes are closed. A full lane hands j to overflow instead.
 func (ls *lanes) submit(j job) bool {
-	key := laneKey(&j.ev)
+	// The key is looked up from the stack: it is made a string only for a
+	// lane to start.
+	var room [96]byte
+	k := append(append(append(append(append(room[:0], j.ev.Platform...), 0), j.ev.Space...), 0), j.ev.Channel...)
 	j.queued = time.Now()
 	ls.mu.Lock()
 	if ls.closed {
 		ls.mu.Unlock()
 		return false
 	}
-	l := ls.m[key]
+	l := ls.m[string(k)]
 	if l == nil {
+		key := string(k)
 		if len(ls.m) >= maxLanes {
 			key = "shared:" + strconv.FormatUint(maphash.String(ls.seed, key)%sharedLanes, 10)
 			l = ls.m[key]
