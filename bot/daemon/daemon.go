@@ -178,8 +178,6 @@ type daemon struct {
 	// bodies the same for the events' JSON as read.
 	answers sync.Pool
 	bodies  sync.Pool
-	// date is the answers' Date header, formatted once a second.
-	date httpDate
 	// proxies are believed when they say a client came over HTTPS
 	// (VIGIE_TRUSTED_PROXIES); tlsCert and tlsKey, when set, make vigie
 	// serve HTTPS itself.
@@ -814,7 +812,7 @@ func (d *daemon) carryOut(j job) {
 		return
 	}
 	if nothingToCarry(&j) || !d.lanes.submit(j) {
-		d.act(j)
+		d.act(&j)
 	}
 }
 
@@ -834,10 +832,10 @@ func nothingToCarry(j *job) bool {
 
 // evaluate runs the current rules on ev and counts what happened.
 func (d *daemon) evaluate(ctx context.Context, ev bot.Event) (bot.Verdict, error) {
-	d.lastHour.add(time.Now())
+	start := time.Now()
+	d.lastHour.add(start)
 	d.metrics.eventsBy.With([2]string{d.mod.Label(ev.Platform), kindLabel(ev.Kind)}).Inc()
 	l := d.current.Load()
-	start := time.Now()
 	as, err := l.engine.Assess(ctx, ev)
 	v := as.Verdict
 	d.metrics.evaluation.Observe(time.Since(start).Seconds())
@@ -914,24 +912,25 @@ func appendQuote(buf []byte, s string) []byte {
 // act carries out a verdict, in its place's lane. Its context is the daemon's
 // work context, not the request's: a client hanging up must not stop a ban
 // half-way.
-func (d *daemon) act(j job) {
-	ev, v := j.ev, j.v
+func (d *daemon) act(j *job) {
+	// j is the lane's own (or carryOut's): its event is handed on by pointer.
+	ev := &j.ev
 	completed := false
 	defer func() { d.finish(j, completed) }()
-	if err := d.mod.Handle(d.workCtx, ev, v); err != nil {
+	if err := d.mod.Handle(d.workCtx, *ev, j.v); err != nil {
 		d.log.Error("verdict not fully recorded", "event", ev.Key(), "err", err)
 	}
 	completed = true
 	if j.faq != nil {
-		if err := d.faq.Carry(d.workCtx, j.faq.matcher, &ev, j.faq.decision); err != nil {
+		if err := d.faq.Carry(d.workCtx, j.faq.matcher, ev, j.faq.decision); err != nil {
 			d.log.Error("faq decision not fully carried out", "event", ev.Key(), "err", err)
 		}
 		return
 	}
-	if !faqAsked(ev, v) {
+	if !faqAsked(*ev, j.v) {
 		return
 	}
-	if _, err := d.faq.Handle(d.workCtx, d.current.Load().faq, &ev, v); err != nil {
+	if _, err := d.faq.Handle(d.workCtx, d.current.Load().faq, ev, j.v); err != nil {
 		d.log.Error("faq decision not fully carried out", "event", ev.Key(), "err", err)
 	}
 }

@@ -15,7 +15,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -443,12 +442,17 @@ func (d *daemon) writeVerdict(w http.ResponseWriter, v *eventAnswer) {
 		bp = new([]byte)
 	}
 	buf := appendVerdict((*bp)[:0], v)
-	// Set in the map as net/http spells them: Header.Set checks and
-	// canonicalises each key, for every answer.
+	// Set in the map as net/http spells it: Header.Set checks and
+	// canonicalises each key, for every answer. The Date and, for an answer
+	// that fits net/http's buffer, the Content-Length are left to net/http,
+	// which writes them without sorting them with the map's keys.
 	h := w.Header()
-	h["Content-Type"] = []string{"application/json"}
-	h["Content-Length"] = []string{strconv.Itoa(len(buf))}
-	h["Date"] = d.date.header(time.Now())
+	h["Content-Type"] = jsonContentType
+	if len(buf) >= answerBuffered {
+		// Otherwise written through before the handler returns, without
+		// its length: chunked.
+		h["Content-Length"] = []string{strconv.Itoa(len(buf))}
+	}
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(buf) // the client hung up: nothing left to tell it
 	if cap(buf) <= maxKeptAnswer {
@@ -457,28 +461,14 @@ func (d *daemon) writeVerdict(w http.ResponseWriter, v *eventAnswer) {
 	}
 }
 
-// httpDate is the Date header of the answers to POST /v1/events, formatted
-// once a second: net/http formats it for each response that has none, about
-// one percent of what an event costs.
-type httpDate struct {
-	v atomic.Pointer[dateValue]
-}
+// jsonContentType is the answers' Content-Type, shared: net/http only reads
+// a response's header values.
+var jsonContentType = []string{"application/json"}
 
-type dateValue struct {
-	sec int64
-	h   []string // read by net/http, never written
-}
-
-// header is the Date header's value at now.
-func (d *httpDate) header(now time.Time) []string {
-	sec := now.Unix()
-	if v := d.v.Load(); v != nil && v.sec == sec {
-		return v.h
-	}
-	v := &dateValue{sec: sec, h: []string{now.UTC().Format(http.TimeFormat)}}
-	d.v.Store(v)
-	return v.h
-}
+// answerBuffered is the size of net/http's buffer of a response's body (its
+// bufferBeforeChunkingSize): an answer shorter than that is still in it when
+// the handler returns, and net/http gives it its Content-Length then.
+const answerBuffered = 2048
 
 // maxKeptAnswer is the largest answer buffer kept for the next: one event's
 // verdict, with many rules matched, is rarely more than a few kilobytes.

@@ -135,7 +135,7 @@ func (d *daemon) journalCtx(parent context.Context) (context.Context, context.Ca
 // finish removes a carried-out verdict from the journal. One whose carrying
 // out was cut short (the drain ran out of time, or a panic) stays there for
 // the next look.
-func (d *daemon) finish(j job, completed bool) {
+func (d *daemon) finish(j *job, completed bool) {
 	if !j.journaled {
 		return
 	}
@@ -201,7 +201,7 @@ func (d *daemon) resume(ctx context.Context) int {
 			d.metrics.recovered.WithLabelValues("deferred").Inc()
 			d.log.Error("verdict left unfinished too many times: the desk decides", "event", e.Key, "tries", e.Tries)
 			d.held.add(e)
-			d.overflow(j, "not carried out: left unfinished "+strconv.Itoa(e.Tries)+" times")
+			d.overflow(&j, "not carried out: left unfinished "+strconv.Itoa(e.Tries)+" times")
 			continue
 		}
 		n++

@@ -61,14 +61,14 @@ func TestFullLaneSpillsWithoutWaiting(t *testing.T) {
 	var mu sync.Mutex
 	var spilled []string
 	ls := newLanes(
-		func(job) {
+		func(*job) {
 			select {
 			case taken <- struct{}{}:
 			default:
 			}
 			<-hold
 		},
-		func(j job) {
+		func(j *job) {
 			<-hold
 			mu.Lock()
 			spilled = append(spilled, j.ev.ID)

@@ -64,8 +64,8 @@ type faqDecision struct {
 // lanes runs jobs in one goroutine per place.
 type lanes struct {
 	// run carries out a job; overflow takes the jobs a full lane cannot hold.
-	run      func(job)
-	overflow func(job)
+	run      func(*job)
+	overflow func(*job)
 	log      *slog.Logger
 	// guard recovers a job whose run panicked: the lane goes on with the next.
 	guard *guard.Guard
@@ -83,7 +83,7 @@ type lanes struct {
 type lane struct {
 	key string
 	// run carries out the lane's jobs: lanes.run, or lanes.overflow for spill.
-	run func(job)
+	run func(*job)
 	// limit is how many jobs may wait.
 	limit int
 	// wake tells serve that jobs are waiting, or that the lanes are closed.
@@ -131,7 +131,7 @@ func (q *jobQueue) pop() (job, bool) {
 	return j, true
 }
 
-func newLanes(run, overflow func(job), log *slog.Logger, g *guard.Guard, wait prometheus.Observer) *lanes {
+func newLanes(run, overflow func(*job), log *slog.Logger, g *guard.Guard, wait prometheus.Observer) *lanes {
 	return &lanes{run: run, overflow: overflow, log: log, guard: g, wait: wait, seed: maphash.MakeSeed(), m: map[string]*lane{}}
 }
 
@@ -172,7 +172,7 @@ func (ls *lanes) submit(j job) bool {
 		l = ls.spill
 		if !l.push(j) {
 			ls.mu.Unlock()
-			ls.overflow(j)
+			ls.overflow(&j)
 			return true
 		}
 	}
@@ -182,7 +182,7 @@ func (ls *lanes) submit(j job) bool {
 }
 
 // start runs a lane; the caller holds ls.mu.
-func (ls *lanes) start(key string, run func(job), limit int) *lane {
+func (ls *lanes) start(key string, run func(*job), limit int) *lane {
 	l := &lane{key: key, run: run, limit: limit, wake: make(chan struct{}, 1)}
 	ls.wg.Go(func() { ls.serve(l) })
 	return l
@@ -223,7 +223,7 @@ func (ls *lanes) serve(l *lane) {
 		j, ok, done := l.next()
 		switch {
 		case ok:
-			ls.do(l, j)
+			ls.do(l, &j)
 			continue
 		case done:
 			return
@@ -250,7 +250,7 @@ func (ls *lanes) serve(l *lane) {
 }
 
 // do runs one job; a panic in it is logged and counted, and the lane goes on.
-func (ls *lanes) do(l *lane, j job) {
+func (ls *lanes) do(l *lane, j *job) {
 	if ls.wait != nil {
 		ls.wait.Observe(time.Since(j.queued).Seconds())
 	}
@@ -289,7 +289,7 @@ func (ls *lanes) busy() int {
 
 // overflow makes a verdict whose lane is full a case: the place's platform is
 // rate-limiting or not answering, and waiting would stall every other place.
-func (d *daemon) overflow(j job, why string) {
+func (d *daemon) overflow(j *job, why string) {
 	d.log.Warn("actions deferred to the desk", "event", j.ev.Key(), "lane", laneKey(&j.ev), "why", why)
 	err := d.mod.Defer(d.workCtx, j.ev, j.v, why)
 	if err != nil {
@@ -300,7 +300,7 @@ func (d *daemon) overflow(j job, why string) {
 }
 
 // laneFull makes a verdict whose lane is full a case.
-func (d *daemon) laneFull(j job) {
+func (d *daemon) laneFull(j *job) {
 	d.overflow(j, "not carried out: too many actions waiting in "+placeName(&j.ev))
 }
 
