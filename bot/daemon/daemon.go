@@ -178,6 +178,8 @@ type daemon struct {
 	// bodies the same for the events' JSON as read.
 	answers sync.Pool
 	bodies  sync.Pool
+	// date is the answers' Date header, formatted once a second.
+	date httpDate
 	// proxies are believed when they say a client came over HTTPS
 	// (VIGIE_TRUSTED_PROXIES); tlsCert and tlsKey, when set, make vigie
 	// serve HTTPS itself.
@@ -800,19 +802,21 @@ func (d *daemon) judge(ev bot.Event) {
 		d.log.Error("event not evaluated", "event", ev.Key(), "err", err)
 		return
 	}
-	d.carryOut(d.begin(ev, v))
+	j := job{ev: ev, v: v}
+	d.begin(&j)
+	d.carryOut(&j)
 }
 
 // carryOut hands a verdict to the lane of its place; once the lanes are closed
 // (a shutdown), it is carried out here. A verdict with nothing to carry out
 // is done here at once: waking its lane's goroutine cost more than the
 // little there is to do (the FAQ's silence counted).
-func (d *daemon) carryOut(j job) {
+func (d *daemon) carryOut(j *job) {
 	if j.v.Duplicate {
 		return
 	}
-	if nothingToCarry(&j) || !d.lanes.submit(j) {
-		d.act(&j)
+	if nothingToCarry(j) || !d.lanes.submit(j) {
+		d.act(j)
 	}
 }
 

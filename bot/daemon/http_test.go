@@ -82,3 +82,19 @@ func TestVerdictAnswerHeaders(t *testing.T) {
 		}
 	}
 }
+
+// The answers' Date header is the time's, formatted once for each second.
+func TestHTTPDate(t *testing.T) {
+	var d httpDate
+	at := time.Date(2026, 11, 20, 22, 10, 0, 0, time.FixedZone("CET", 3600))
+	first := d.header(at)
+	if want := "Fri, 20 Nov 2026 21:10:00 GMT"; len(first) != 1 || first[0] != want {
+		t.Fatalf("Date %q, want %q", first, want)
+	}
+	if again := d.header(at.Add(999 * time.Millisecond)); &again[0] != &first[0] {
+		t.Error("formatted again within the same second")
+	}
+	if next := d.header(at.Add(time.Second)); next[0] != "Fri, 20 Nov 2026 21:10:01 GMT" {
+		t.Errorf("the next second: Date %q", next[0])
+	}
+}

@@ -92,6 +92,10 @@ type lane struct {
 	mu     sync.Mutex
 	q      jobQueue
 	closed bool // no job will come: serve returns once q is empty
+
+	// cur is the job serve runs, taken from q: run gets it by pointer
+	// without a job made on the heap for each. Only serve touches it.
+	cur job
 }
 
 // jobQueue is a lane's waiting jobs, oldest first, in a ring that grows with
@@ -104,7 +108,7 @@ type jobQueue struct {
 	n    int
 }
 
-func (q *jobQueue) push(j job) {
+func (q *jobQueue) push(j *job) {
 	if q.n == len(q.buf) {
 		grown := make([]job, max(4, 2*len(q.buf)))
 		for i := range q.n {
@@ -112,15 +116,16 @@ func (q *jobQueue) push(j job) {
 		}
 		q.buf, q.head = grown, 0
 	}
-	q.buf[(q.head+q.n)%len(q.buf)] = j
+	q.buf[(q.head+q.n)%len(q.buf)] = *j
 	q.n++
 }
 
-func (q *jobQueue) pop() (job, bool) {
+// pop moves the oldest job to dst.
+func (q *jobQueue) pop(dst *job) bool {
 	if q.n == 0 {
-		return job{}, false
+		return false
 	}
-	j := q.buf[q.head]
+	*dst = q.buf[q.head]
 	q.buf[q.head] = job{} // the event's strings go with it
 	q.head = (q.head + 1) % len(q.buf)
 	q.n--
@@ -128,7 +133,7 @@ func (q *jobQueue) pop() (job, bool) {
 		// A burst is over: its room is given back.
 		q.buf, q.head = nil, 0
 	}
-	return j, true
+	return true
 }
 
 func newLanes(run, overflow func(*job), log *slog.Logger, g *guard.Guard, wait prometheus.Observer) *lanes {
@@ -142,7 +147,7 @@ func laneKey(ev *bot.Event) string {
 
 // submit queues j in its place's lane and reports whether it was queued; false
 // once the lanes are closed. A full lane hands j to overflow instead.
-func (ls *lanes) submit(j job) bool {
+func (ls *lanes) submit(j *job) bool {
 	// The key is looked up from the stack: it is made a string only for a
 	// lane to start.
 	var room [96]byte
@@ -172,7 +177,10 @@ func (ls *lanes) submit(j job) bool {
 		l = ls.spill
 		if !l.push(j) {
 			ls.mu.Unlock()
-			ls.overflow(&j)
+			// A copy: j, handed to a function value, would otherwise be
+			// made on the heap for every job.
+			cp := *j
+			ls.overflow(&cp)
 			return true
 		}
 	}
@@ -188,8 +196,8 @@ func (ls *lanes) start(key string, run func(*job), limit int) *lane {
 	return l
 }
 
-// push queues j unless l is full.
-func (l *lane) push(j job) bool {
+// push queues a copy of j unless l is full.
+func (l *lane) push(j *job) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.q.n >= l.limit {
@@ -206,12 +214,13 @@ func (l *lane) signal() {
 	}
 }
 
-// next takes l's oldest job; done is true once l is closed and empty.
-func (l *lane) next() (j job, ok, done bool) {
+// next moves l's oldest job to l.cur; done is true once l is closed and
+// empty.
+func (l *lane) next() (ok, done bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	j, ok = l.q.pop()
-	return j, ok, !ok && l.closed
+	ok = l.q.pop(&l.cur)
+	return ok, !ok && l.closed
 }
 
 // serve runs l's jobs until l has been idle for laneIdle, or until the lanes are
@@ -220,14 +229,15 @@ func (ls *lanes) serve(l *lane) {
 	idle := time.NewTimer(laneIdle)
 	defer idle.Stop()
 	for {
-		j, ok, done := l.next()
+		ok, done := l.next()
 		switch {
 		case ok:
-			ls.do(l, &j)
+			ls.do(l, &l.cur)
 			continue
 		case done:
 			return
 		}
+		l.cur = job{} // the last event's strings are not kept while idle
 		idle.Reset(laneIdle)
 		select {
 		case <-l.wake:
