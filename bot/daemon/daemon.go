@@ -878,8 +878,13 @@ func (d *daemon) evaluate(ctx context.Context, ev bot.Event) (bot.Verdict, error
 		}
 		buf = appendAction(buf, a)
 	}
-	logAttrs(ctx, d.log, slog.LevelInfo, "verdict", slog.String("event", ev.Key()),
-		slog.String("rules", string(buf[:names])), slog.String("actions", string(buf[names:])))
+	// The event's key after them (ev.Key()), so that the line's three
+	// values are one string made, not three.
+	key := len(buf)
+	buf = append(append(append(buf, ev.Platform...), ':'), ev.ID...)
+	vals := string(buf)
+	logAttrs(ctx, d.log, slog.LevelInfo, "verdict", slog.String("event", vals[key:]),
+		slog.String("rules", vals[:names]), slog.String("actions", vals[names:key]))
 	return v, nil
 }
 
