@@ -77,7 +77,7 @@ func TestCasesOverHTTP(t *testing.T) {
 		return out.Error, out.Case
 	}
 
-	for _, ev := range []struct{ id, author, name, channel, text string }{
+	for i, ev := range []struct{ id, author, name, channel, text string }{
 		{"m1", "u1", "Alice", "general", "free nitro"},
 		{"m2", "u2", "Bob", "trade", "nitro for you"},
 		{"m3", "u3", "Carol", "general", "you idiot"},
@@ -86,8 +86,10 @@ func TestCasesOverHTTP(t *testing.T) {
 		m["author"] = map[string]any{"id": ev.author, "name": ev.name}
 		m["channel"] = ev.channel
 		in.post(t, m)
+		// Each case opened before the next event: two places' lanes open
+		// theirs in either order, and the pages below are in that order.
+		testsync.Eventually(t, "the event's case", func() bool { return list("").Total == i+1 })
 	}
-	testsync.Eventually(t, "three open cases", func() bool { return list("").Total == 3 })
 
 	ids := map[string]string{}
 	for _, c := range list("").Cases {

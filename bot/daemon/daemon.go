@@ -802,26 +802,44 @@ func (d *daemon) judge(ev bot.Event) {
 		d.log.Error("event not evaluated", "event", ev.Key(), "err", err)
 		return
 	}
-	d.carryOut(d.begin(ev, v))
+	j := job{ev: ev, v: v}
+	d.begin(&j)
+	d.carryOut(&j)
 }
 
 // carryOut hands a verdict to the lane of its place; once the lanes are closed
-// (a shutdown), it is carried out here.
-func (d *daemon) carryOut(j job) {
+// (a shutdown), it is carried out here. A verdict with nothing to carry out
+// is done here at once: waking its lane's goroutine cost more than the
+// little there is to do (the FAQ's silence counted).
+func (d *daemon) carryOut(j *job) {
 	if j.v.Duplicate {
 		return
 	}
-	if !d.lanes.submit(j) {
+	if nothingToCarry(j) || !d.lanes.submit(j) {
 		d.act(j)
 	}
 }
 
+// nothingToCarry reports whether act would neither write to the store nor
+// call out for j: it matched no rule, and the FAQ was not asked about it or
+// decided, before the answer, to stay silent. Most of a community's messages
+// are such.
+func nothingToCarry(j *job) bool {
+	if j.journaled || j.v.Flagged() {
+		return false
+	}
+	if j.faq != nil {
+		return j.faq.decision.Kind == faq.Silent
+	}
+	return !faqAsked(j.ev, j.v)
+}
+
 // evaluate runs the current rules on ev and counts what happened.
 func (d *daemon) evaluate(ctx context.Context, ev bot.Event) (bot.Verdict, error) {
-	d.lastHour.add(time.Now())
+	start := time.Now()
+	d.lastHour.add(start)
 	d.metrics.eventsBy.With([2]string{d.mod.Label(ev.Platform), kindLabel(ev.Kind)}).Inc()
 	l := d.current.Load()
-	start := time.Now()
 	as, err := l.engine.Assess(ctx, ev)
 	v := as.Verdict
 	d.metrics.evaluation.Observe(time.Since(start).Seconds())
@@ -860,8 +878,13 @@ func (d *daemon) evaluate(ctx context.Context, ev bot.Event) (bot.Verdict, error
 		}
 		buf = appendAction(buf, a)
 	}
-	logAttrs(ctx, d.log, slog.LevelInfo, "verdict", slog.String("event", ev.Key()),
-		slog.String("rules", string(buf[:names])), slog.String("actions", string(buf[names:])))
+	// The event's key after them (ev.Key()), so that the line's three
+	// values are one string made, not three.
+	key := len(buf)
+	buf = append(append(append(buf, ev.Platform...), ':'), ev.ID...)
+	vals := string(buf)
+	logAttrs(ctx, d.log, slog.LevelInfo, "verdict", slog.String("event", vals[key:]),
+		slog.String("rules", vals[:names]), slog.String("actions", vals[names:key]))
 	return v, nil
 }
 
@@ -898,24 +921,25 @@ func appendQuote(buf []byte, s string) []byte {
 // act carries out a verdict, in its place's lane. Its context is the daemon's
 // work context, not the request's: a client hanging up must not stop a ban
 // half-way.
-func (d *daemon) act(j job) {
-	ev, v := j.ev, j.v
+func (d *daemon) act(j *job) {
+	// j is the lane's own (or carryOut's): its event is handed on by pointer.
+	ev := &j.ev
 	completed := false
 	defer func() { d.finish(j, completed) }()
-	if err := d.mod.Handle(d.workCtx, ev, v); err != nil {
+	if err := d.mod.Handle(d.workCtx, *ev, j.v); err != nil {
 		d.log.Error("verdict not fully recorded", "event", ev.Key(), "err", err)
 	}
 	completed = true
 	if j.faq != nil {
-		if err := d.faq.Carry(d.workCtx, j.faq.matcher, &ev, j.faq.decision); err != nil {
+		if err := d.faq.Carry(d.workCtx, j.faq.matcher, ev, j.faq.decision); err != nil {
 			d.log.Error("faq decision not fully carried out", "event", ev.Key(), "err", err)
 		}
 		return
 	}
-	if !faqAsked(ev, v) {
+	if !faqAsked(*ev, j.v) {
 		return
 	}
-	if _, err := d.faq.Handle(d.workCtx, d.current.Load().faq, &ev, v); err != nil {
+	if _, err := d.faq.Handle(d.workCtx, d.current.Load().faq, ev, j.v); err != nil {
 		d.log.Error("faq decision not fully carried out", "event", ev.Key(), "err", err)
 	}
 }

@@ -501,6 +501,9 @@ func TestAcceptance(t *testing.T) {
 			`msg="platforms: discord off (DISCORD_TOKEN not set), telegram off (TELEGRAM_TOKEN not set), meta off (META_PAGE_TOKEN not set), discord on"`,
 			`msg="http events on 127.0.0.1:0"`,
 			`msg=stopped`,
+			// One line per event that matched: its key, its rules, its actions.
+			`msg=verdict event=discord:m-4 rules=flood actions="delete timeout(10m) warn(\"slow down Bob\")"` + "\n",
+			`msg=verdict event=discord:s-1 rules=scam actions="forward(\"scam\")"` + "\n",
 		} {
 			if !strings.Contains(logs, want) {
 				t.Errorf("logs lack %s", want)

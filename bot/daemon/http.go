@@ -247,12 +247,17 @@ func (d *daemon) handleEvent(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	ev, err := bot.DecodeLiveEvent(body, time.Now())
+	// The event and its verdict are kept in the job that carries them out,
+	// and handed on by pointer: a job is about 600 bytes.
+	var j job
+	ev := &j.ev
+	*ev, err = bot.DecodeLiveEvent(body, time.Now())
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	v, err := d.evaluate(r.Context(), ev)
+	v := &j.v
+	*v, err = d.evaluate(r.Context(), *ev)
 	if err != nil {
 		d.log.Error("event not evaluated", "event", ev.Key(), "err", err)
 		writeError(w, http.StatusServiceUnavailable, err.Error())
@@ -265,16 +270,16 @@ func (d *daemon) handleEvent(w http.ResponseWriter, r *http.Request) {
 	// be forged: it opens cases but does not act there, unless the rule file
 	// allows it.
 	if d.connected[ev.Platform] && len(v.Actions()) > 0 && !slices.Contains(d.current.Load().engine.Ruleset().HTTPActOn, ev.Platform) {
-		v = v.WithoutPlatformActions()
+		*v = v.WithoutPlatformActions()
 		v.Withheld = "events posted over HTTP do not act on " + ev.Platform + ", whose connector is on (allow it with http_events.act_on)"
 	}
 	// The FAQ is asked now rather than in the lane, so that the answer says
 	// what it decided: a caller for a platform vigie has no connector for
 	// posts the reply itself. The lane then does this decision.
 	var asked *faqDecision
-	if faqAsked(ev, v) {
+	if faqAsked(*ev, *v) {
 		m := d.current.Load().faq
-		fd, err := d.faq.Decide(r.Context(), m, &ev, v)
+		fd, err := d.faq.Decide(r.Context(), m, ev, *v)
 		if err != nil {
 			d.log.Warn("faq decided without its cooldowns", "event", ev.Key(), "err", err)
 		}
@@ -282,16 +287,16 @@ func (d *daemon) handleEvent(w http.ResponseWriter, r *http.Request) {
 	}
 	// Journaled before the answer: once the caller has its 200, the actions
 	// survive a crash.
-	j := d.begin(ev, v)
+	d.begin(&j)
 	j.faq = asked
 	// No flush: the verdict goes out with its length, in one write, when the
 	// handler returns right after handing it to its lane.
-	answer := eventAnswer{Verdict: v}
+	answer := eventAnswer{Verdict: *v}
 	if asked != nil {
 		answer.FAQ = newFAQAnswer(asked.decision)
 	}
 	d.writeVerdict(w, &answer)
-	d.carryOut(j)
+	d.carryOut(&j)
 }
 
 // readBody reads r to its end after what buf holds, as io.ReadAll does, but
@@ -444,11 +449,19 @@ func (d *daemon) writeVerdict(w http.ResponseWriter, v *eventAnswer) {
 	}
 	buf := appendVerdict((*bp)[:0], v)
 	// Set in the map as net/http spells them: Header.Set checks and
-	// canonicalises each key, for every answer.
+	// canonicalises each key, for every answer. net/http formats a Date
+	// through time's layouts for every response that has none (more than
+	// it costs to write one more key of the map); the Content-Length of an
+	// answer that fits its buffer it writes itself, without sorting it with
+	// the map's keys.
 	h := w.Header()
-	h["Content-Type"] = []string{"application/json"}
-	h["Content-Length"] = []string{strconv.Itoa(len(buf))}
+	h["Content-Type"] = jsonContentType
 	h["Date"] = d.date.header(time.Now())
+	if len(buf) >= answerBuffered {
+		// Otherwise written through before the handler returns, without
+		// its length: chunked.
+		h["Content-Length"] = []string{strconv.Itoa(len(buf))}
+	}
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(buf) // the client hung up: nothing left to tell it
 	if cap(buf) <= maxKeptAnswer {
@@ -456,6 +469,10 @@ func (d *daemon) writeVerdict(w http.ResponseWriter, v *eventAnswer) {
 		d.answers.Put(bp)
 	}
 }
+
+// jsonContentType is the answers' Content-Type, shared: net/http only reads
+// a response's header values.
+var jsonContentType = []string{"application/json"}
 
 // httpDate is the Date header of the answers to POST /v1/events, formatted
 // once a second: net/http formats it for each response that has none, about
@@ -479,6 +496,11 @@ func (d *httpDate) header(now time.Time) []string {
 	d.v.Store(v)
 	return v.h
 }
+
+// answerBuffered is the size of net/http's buffer of a response's body (its
+// bufferBeforeChunkingSize): an answer shorter than that is still in it when
+// the handler returns, and net/http gives it its Content-Length then.
+const answerBuffered = 2048
 
 // maxKeptAnswer is the largest answer buffer kept for the next: one event's
 // verdict, with many rules matched, is rarely more than a few kilobytes.

@@ -2,10 +2,15 @@ package daemon
 
 import (
 	"bytes"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"testing/iotest"
 	"time"
+
+	"github.com/vigie-bot/vigie/bot"
 )
 
 // readBody reads the whole body whatever the request announced, and in the
@@ -44,6 +49,38 @@ func TestReadBody(t *testing.T) {
 			t.Errorf("err = %v, want %v", err, want)
 		}
 	})
+}
+
+// A verdict's answer goes out with its Content-Length and a Date, not
+// chunked, whether it fits net/http's buffer (net/http gives it its length)
+// or not (writeVerdict does), on either side of that buffer's size (2,048
+// bytes; these answers are 120 bytes and the reason).
+func TestVerdictAnswerHeaders(t *testing.T) {
+	var d daemon
+	var reason string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		d.writeVerdict(w, &eventAnswer{Verdict: bot.Verdict{EventID: "m-1", Platform: "discord", At: time.Unix(1_790_000_000, 0).UTC(),
+			Matches: []bot.Match{{Rule: "r", Reason: reason}}}})
+	}))
+	defer srv.Close()
+	for _, n := range []int{0, 1900, 1927, 1928, 1950, 2048, 5000} {
+		reason = strings.Repeat("x", n)
+		resp, err := http.Get(srv.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Contains(body, []byte(reason+`"`)) || resp.ContentLength != int64(len(body)) || len(resp.TransferEncoding) > 0 {
+			t.Errorf("reason of %d bytes: Content-Length %d, transfer encoding %v, for %d bytes", n, resp.ContentLength, resp.TransferEncoding, len(body))
+		}
+		if resp.Header.Get("Date") == "" || resp.Header.Get("Content-Type") != "application/json" {
+			t.Errorf("reason of %d bytes: header %v", n, resp.Header)
+		}
+	}
 }
 
 // The answers' Date header is the time's, formatted once for each second.

@@ -59,13 +59,13 @@ type held struct {
 	m  map[string]store.JournalEntry
 }
 
-func (h *held) add(e store.JournalEntry) {
+func (h *held) add(e *store.JournalEntry) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.m == nil {
 		h.m = map[string]store.JournalEntry{}
 	}
-	h.m[e.Key] = e
+	h.m[e.Key] = *e
 }
 
 func (h *held) remove(key string) {
@@ -96,18 +96,18 @@ func (h *held) stale(t, now time.Time) []store.JournalEntry {
 	return out
 }
 
-// begin writes the verdict to the journal when it has actions to lose, and
-// returns the job that carries it out. A journal that cannot be written is
-// logged and counted; the actions are still carried out.
-func (d *daemon) begin(ev bot.Event, v bot.Verdict) job {
-	j := job{ev: ev, v: v}
-	if !needsJournal(&ev, &v) {
-		return j
+// begin writes j's verdict to the journal when it has actions to lose, and
+// marks j journaled. A journal that cannot be written is logged and counted;
+// the actions are still carried out.
+func (d *daemon) begin(j *job) {
+	ev, v := &j.ev, &j.v
+	if !needsJournal(ev, v) {
+		return
 	}
 	now := time.Now()
-	e := store.JournalEntry{Key: ev.Key(), Event: ev, Verdict: v, At: now, Begun: now}
+	e := store.JournalEntry{Key: ev.Key(), Event: *ev, Verdict: *v, At: now, Begun: now}
 	// Held before it is written, so that this process never takes it back.
-	d.held.add(e)
+	d.held.add(&e)
 	ctx, cancel := d.journalCtx(d.workCtx)
 	err := d.store.Begin(ctx, e)
 	cancel()
@@ -115,10 +115,9 @@ func (d *daemon) begin(ev bot.Event, v bot.Verdict) job {
 		d.held.remove(e.Key)
 		d.metrics.journalErrors.Inc()
 		d.log.Warn("verdict not journaled: a crash before its actions are done would lose them", "event", ev.Key(), "err", err)
-		return j
+		return
 	}
 	j.journaled, j.key = true, e.Key
-	return j
 }
 
 // journalCtx bounds a journal write by journalTimeout. The memory store's
@@ -135,7 +134,7 @@ func (d *daemon) journalCtx(parent context.Context) (context.Context, context.Ca
 // finish removes a carried-out verdict from the journal. One whose carrying
 // out was cut short (the drain ran out of time, or a panic) stays there for
 // the next look.
-func (d *daemon) finish(j job, completed bool) {
+func (d *daemon) finish(j *job, completed bool) {
 	if !j.journaled {
 		return
 	}
@@ -200,15 +199,15 @@ func (d *daemon) resume(ctx context.Context) int {
 		if e.Tries >= maxTries {
 			d.metrics.recovered.WithLabelValues("deferred").Inc()
 			d.log.Error("verdict left unfinished too many times: the desk decides", "event", e.Key, "tries", e.Tries)
-			d.held.add(e)
-			d.overflow(j, "not carried out: left unfinished "+strconv.Itoa(e.Tries)+" times")
+			d.held.add(&e)
+			d.overflow(&j, "not carried out: left unfinished "+strconv.Itoa(e.Tries)+" times")
 			continue
 		}
 		n++
 		d.metrics.recovered.WithLabelValues("resumed").Inc()
 		d.log.Info("carrying out a verdict left unfinished", "event", e.Key, "begun", e.Begun, "tries", e.Tries)
-		d.held.add(e)
-		d.carryOut(j)
+		d.held.add(&e)
+		d.carryOut(&j)
 	}
 	if n > 0 {
 		d.log.Info("verdicts left unfinished are carried out again", "count", n)

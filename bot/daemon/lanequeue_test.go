@@ -22,13 +22,14 @@ func TestJobQueue(t *testing.T) {
 	next, want := 0, 0
 	push := func(n int) {
 		for range n {
-			q.push(job{ev: bot.Event{ID: strconv.Itoa(next)}})
+			q.push(&job{ev: bot.Event{ID: strconv.Itoa(next)}})
 			next++
 		}
 	}
 	pop := func(n int) {
 		for range n {
-			j, ok := q.pop()
+			var j job
+			ok := q.pop(&j)
 			if !ok || j.ev.ID != strconv.Itoa(want) {
 				t.Fatalf("pop = %q, %v; want %d", j.ev.ID, ok, want)
 			}
@@ -44,7 +45,7 @@ func TestJobQueue(t *testing.T) {
 		t.Fatalf("%d jobs waiting, want %d", q.n, 3+laneQueue)
 	}
 	pop(3 + laneQueue)
-	if _, ok := q.pop(); ok {
+	if q.pop(new(job)) {
 		t.Fatal("pop on an empty queue")
 	}
 	if q.buf != nil {
@@ -61,14 +62,14 @@ func TestFullLaneSpillsWithoutWaiting(t *testing.T) {
 	var mu sync.Mutex
 	var spilled []string
 	ls := newLanes(
-		func(job) {
+		func(*job) {
 			select {
 			case taken <- struct{}{}:
 			default:
 			}
 			<-hold
 		},
-		func(j job) {
+		func(j *job) {
 			<-hold
 			mu.Lock()
 			spilled = append(spilled, j.ev.ID)
@@ -76,7 +77,7 @@ func TestFullLaneSpillsWithoutWaiting(t *testing.T) {
 		},
 		slog.New(slog.DiscardHandler), guard.New(slog.New(slog.DiscardHandler), prometheus.NewRegistry()), nil)
 	submit := func(i int) {
-		ls.submit(job{ev: bot.Event{Platform: "discord", Space: "g", Channel: "c", ID: strconv.Itoa(i)}})
+		ls.submit(&job{ev: bot.Event{Platform: "discord", Space: "g", Channel: "c", ID: strconv.Itoa(i)}})
 	}
 	// The lane takes the first job before the others come: which jobs wait
 	// and which spill does not depend on when it does.

@@ -64,8 +64,8 @@ type faqDecision struct {
 // lanes runs jobs in one goroutine per place.
 type lanes struct {
 	// run carries out a job; overflow takes the jobs a full lane cannot hold.
-	run      func(job)
-	overflow func(job)
+	run      func(*job)
+	overflow func(*job)
 	log      *slog.Logger
 	// guard recovers a job whose run panicked: the lane goes on with the next.
 	guard *guard.Guard
@@ -83,7 +83,7 @@ type lanes struct {
 type lane struct {
 	key string
 	// run carries out the lane's jobs: lanes.run, or lanes.overflow for spill.
-	run func(job)
+	run func(*job)
 	// limit is how many jobs may wait.
 	limit int
 	// wake tells serve that jobs are waiting, or that the lanes are closed.
@@ -92,6 +92,10 @@ type lane struct {
 	mu     sync.Mutex
 	q      jobQueue
 	closed bool // no job will come: serve returns once q is empty
+
+	// cur is the job serve runs, taken from q: run gets it by pointer
+	// without a job made on the heap for each. Only serve touches it.
+	cur job
 }
 
 // jobQueue is a lane's waiting jobs, oldest first, in a ring that grows with
@@ -104,7 +108,7 @@ type jobQueue struct {
 	n    int
 }
 
-func (q *jobQueue) push(j job) {
+func (q *jobQueue) push(j *job) {
 	if q.n == len(q.buf) {
 		grown := make([]job, max(4, 2*len(q.buf)))
 		for i := range q.n {
@@ -112,15 +116,16 @@ func (q *jobQueue) push(j job) {
 		}
 		q.buf, q.head = grown, 0
 	}
-	q.buf[(q.head+q.n)%len(q.buf)] = j
+	q.buf[(q.head+q.n)%len(q.buf)] = *j
 	q.n++
 }
 
-func (q *jobQueue) pop() (job, bool) {
+// pop moves the oldest job to dst.
+func (q *jobQueue) pop(dst *job) bool {
 	if q.n == 0 {
-		return job{}, false
+		return false
 	}
-	j := q.buf[q.head]
+	*dst = q.buf[q.head]
 	q.buf[q.head] = job{} // the event's strings go with it
 	q.head = (q.head + 1) % len(q.buf)
 	q.n--
@@ -128,10 +133,10 @@ func (q *jobQueue) pop() (job, bool) {
 		// A burst is over: its room is given back.
 		q.buf, q.head = nil, 0
 	}
-	return j, true
+	return true
 }
 
-func newLanes(run, overflow func(job), log *slog.Logger, g *guard.Guard, wait prometheus.Observer) *lanes {
+func newLanes(run, overflow func(*job), log *slog.Logger, g *guard.Guard, wait prometheus.Observer) *lanes {
 	return &lanes{run: run, overflow: overflow, log: log, guard: g, wait: wait, seed: maphash.MakeSeed(), m: map[string]*lane{}}
 }
 
@@ -142,16 +147,20 @@ func laneKey(ev *bot.Event) string {
 
 // submit queues j in its place's lane and reports whether it was queued; false
 // once the lanes are closed. A full lane hands j to overflow instead.
-func (ls *lanes) submit(j job) bool {
-	key := laneKey(&j.ev)
+func (ls *lanes) submit(j *job) bool {
+	// The key is looked up from the stack: it is made a string only for a
+	// lane to start.
+	var room [96]byte
+	k := append(append(append(append(append(room[:0], j.ev.Platform...), 0), j.ev.Space...), 0), j.ev.Channel...)
 	j.queued = time.Now()
 	ls.mu.Lock()
 	if ls.closed {
 		ls.mu.Unlock()
 		return false
 	}
-	l := ls.m[key]
+	l := ls.m[string(k)]
 	if l == nil {
+		key := string(k)
 		if len(ls.m) >= maxLanes {
 			key = "shared:" + strconv.FormatUint(maphash.String(ls.seed, key)%sharedLanes, 10)
 			l = ls.m[key]
@@ -168,7 +177,10 @@ func (ls *lanes) submit(j job) bool {
 		l = ls.spill
 		if !l.push(j) {
 			ls.mu.Unlock()
-			ls.overflow(j)
+			// A copy: j, handed to a function value, would otherwise be
+			// made on the heap for every job.
+			cp := *j
+			ls.overflow(&cp)
 			return true
 		}
 	}
@@ -178,14 +190,14 @@ func (ls *lanes) submit(j job) bool {
 }
 
 // start runs a lane; the caller holds ls.mu.
-func (ls *lanes) start(key string, run func(job), limit int) *lane {
+func (ls *lanes) start(key string, run func(*job), limit int) *lane {
 	l := &lane{key: key, run: run, limit: limit, wake: make(chan struct{}, 1)}
 	ls.wg.Go(func() { ls.serve(l) })
 	return l
 }
 
-// push queues j unless l is full.
-func (l *lane) push(j job) bool {
+// push queues a copy of j unless l is full.
+func (l *lane) push(j *job) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.q.n >= l.limit {
@@ -202,12 +214,13 @@ func (l *lane) signal() {
 	}
 }
 
-// next takes l's oldest job; done is true once l is closed and empty.
-func (l *lane) next() (j job, ok, done bool) {
+// next moves l's oldest job to l.cur; done is true once l is closed and
+// empty.
+func (l *lane) next() (ok, done bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	j, ok = l.q.pop()
-	return j, ok, !ok && l.closed
+	ok = l.q.pop(&l.cur)
+	return ok, !ok && l.closed
 }
 
 // serve runs l's jobs until l has been idle for laneIdle, or until the lanes are
@@ -216,14 +229,15 @@ func (ls *lanes) serve(l *lane) {
 	idle := time.NewTimer(laneIdle)
 	defer idle.Stop()
 	for {
-		j, ok, done := l.next()
+		ok, done := l.next()
 		switch {
 		case ok:
-			ls.do(l, j)
+			ls.do(l, &l.cur)
 			continue
 		case done:
 			return
 		}
+		l.cur = job{} // the last event's strings are not kept while idle
 		idle.Reset(laneIdle)
 		select {
 		case <-l.wake:
@@ -246,7 +260,7 @@ func (ls *lanes) serve(l *lane) {
 }
 
 // do runs one job; a panic in it is logged and counted, and the lane goes on.
-func (ls *lanes) do(l *lane, j job) {
+func (ls *lanes) do(l *lane, j *job) {
 	if ls.wait != nil {
 		ls.wait.Observe(time.Since(j.queued).Seconds())
 	}
@@ -285,7 +299,7 @@ func (ls *lanes) busy() int {
 
 // overflow makes a verdict whose lane is full a case: the place's platform is
 // rate-limiting or not answering, and waiting would stall every other place.
-func (d *daemon) overflow(j job, why string) {
+func (d *daemon) overflow(j *job, why string) {
 	d.log.Warn("actions deferred to the desk", "event", j.ev.Key(), "lane", laneKey(&j.ev), "why", why)
 	err := d.mod.Defer(d.workCtx, j.ev, j.v, why)
 	if err != nil {
@@ -296,7 +310,7 @@ func (d *daemon) overflow(j job, why string) {
 }
 
 // laneFull makes a verdict whose lane is full a case.
-func (d *daemon) laneFull(j job) {
+func (d *daemon) laneFull(j *job) {
 	d.overflow(j, "not carried out: too many actions waiting in "+placeName(&j.ev))
 }
 

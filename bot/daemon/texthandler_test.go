@@ -113,3 +113,31 @@ func FuzzTextHandler(f *testing.F) {
 		}
 	})
 }
+
+// One TextHandler writes the time of its lines as slog.TextHandler does
+// through milliseconds, seconds, zones and years that follow one another
+// (it keeps the second it formatted last).
+func TestTextHandlerTimes(t *testing.T) {
+	cet := time.FixedZone("CET", 3600)
+	base := time.Date(2026, 11, 20, 22, 10, 59, 998_999_999, time.UTC)
+	times := []time.Time{
+		base, base.Add(time.Nanosecond), base.Add(time.Millisecond), base.Add(2 * time.Millisecond),
+		base.In(cet), base.Add(time.Second).In(cet), base.Add(time.Second), base.Add(-time.Second),
+		time.Date(2026, 11, 20, 22, 11, 0, 5_000_000, time.Local), time.Date(10000, 1, 1, 0, 0, 0, 7_000_000, time.UTC),
+		time.Date(-1, 1, 1, 0, 0, 0, 70_000_000, time.UTC), time.Now(), time.Date(2026, 3, 29, 1, 59, 59, 999_000_000, time.Local),
+	}
+	var want, got bytes.Buffer
+	sh, vh := slog.NewTextHandler(&want, nil), NewTextHandler(&got, nil)
+	for _, at := range append(times, times...) {
+		for _, h := range []slog.Handler{sh, vh} {
+			r := slog.NewRecord(at, slog.LevelInfo, "verdict", 0)
+			r.AddAttrs(slog.String("event", "discord:m-1"))
+			if err := h.Handle(context.Background(), r); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if got.String() != want.String() {
+		t.Errorf("got\n%s\nwant\n%s", got.String(), want.String())
+	}
+}
