@@ -24,6 +24,9 @@ type engineState struct {
 	// that fails on every event (links[3] on a message without links) is logged
 	// once, not once per message.
 	failing []atomic.Bool
+	// sums: the store keys counters by hash (store.SumKeyed), and the
+	// counters' keys are sent as their sums, not as text
+	sums bool
 }
 
 // scratch is one evaluation's working memory, pooled so that an event costs few
@@ -61,6 +64,8 @@ type scratch struct {
 	// reads otherwise (another space).
 	incr      []store.CounterOp
 	incrIndex []int
+	// hitSpace is the key of the event's hit counters (alerts.go).
+	hitSpace  hitSpace
 	alertMsgs []string
 	// the last minute whose office hours were computed
 	hoursMinute int64
@@ -73,7 +78,8 @@ func newEngine(rs *Ruleset, st store.Store, opts Options) *Engine {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	state := &engineState{log: log.With("rules", rs.File), failing: make([]atomic.Bool, len(rs.counters)+len(rs.rules))}
+	state := &engineState{log: log.With("rules", rs.File), failing: make([]atomic.Bool, len(rs.counters)+len(rs.rules)),
+		sums: store.TakesSums(st)}
 	state.scratch.New = func() any {
 		return &scratch{
 			machine: vm.VM{MemoryBudget: exprMemoryLimit},
@@ -190,12 +196,15 @@ func (e *Engine) assess(ctx context.Context, ev bot.Event) (Assessment, error) {
 	var errs []RuleError // rare: allocated on the first failure
 	ops := s.ops[:len(rs.counters)]
 	keys, spans := s.keys[:0], s.keySpans[:0]
+	sums := e.impl.sums
 	for i, c := range rs.counters {
 		ops[i] = store.CounterOp{Name: c.name, Window: c.window}
 		if c.key == nil {
 			continue
 		}
 		switch {
+		case sums && c.keySum != nil:
+			ops[i].Sum, ops[i].Incr = c.keySum(&s.env, c.nameSum)
 		case c.keyApp != nil:
 			// written into the buffer; the key string is made below, once
 			// for all the counters
@@ -256,7 +265,8 @@ func (e *Engine) assess(ctx context.Context, ev bot.Event) (Assessment, error) {
 			}
 			st.hits = st.hits[:0]
 		}
-		ops = rs.alerts.alertOps(ops, alertSpace(ev.Space), now, &s.buckets, early)
+		s.hitSpace = e.alertSpace(st, ev.Space)
+		ops = rs.alerts.alertOps(ops, s.hitSpace, now, &s.buckets, early)
 	}
 	obs := store.Observation{
 		At: now, Platform: ev.Platform, Space: ev.Space, Author: ev.Author.ID,

@@ -10,6 +10,7 @@ import (
 	"github.com/expr-lang/expr"
 	"github.com/vigie-bot/vigie/rules/classify"
 	"github.com/vigie-bot/vigie/rules/text"
+	"github.com/vigie-bot/vigie/store"
 )
 
 // exprEnv is what an expression sees. Field tags are the names CMs write.
@@ -120,6 +121,11 @@ type evalState struct {
 	// grammed: the features' n-grams were added, for a model that reads them
 	grammed bool
 	scores  []float64
+	// authorKey and spaceKey are the author's id and the space hashed
+	// (store.SumText), once a counter's key read them (authorSummed,
+	// spaceSummed): six counters of the starter pack read the author.
+	authorKey, spaceKey       store.KeySum
+	authorSummed, spaceSummed bool
 	// built is the bytes of text the running expression has built so far
 	// (budget.go); the engine sets it to 0 before each run.
 	built int
@@ -422,4 +428,20 @@ func (st *evalState) matches(s string, pat *pattern) bool {
 		return true
 	}
 	return false
+}
+
+// authorSum is the author's id hashed for a counter's key, once an event.
+func (st *evalState) authorSum(id string) store.KeySum {
+	if !st.authorSummed {
+		st.authorKey, st.authorSummed = store.SumText(id), true
+	}
+	return st.authorKey
+}
+
+// spaceSum is the space hashed for a counter's key, once an event.
+func (st *evalState) spaceSum(space string) store.KeySum {
+	if !st.spaceSummed {
+		st.spaceKey, st.spaceSummed = store.SumText(space), true
+	}
+	return st.spaceKey
 }

@@ -178,6 +178,7 @@ func (a *Analysis) fingerprint() {
 	}
 	// The string points into the Analysis, which is never changed after
 	// Analyze: no allocation, and it lives as long as the Analysis.
+	a.fpSum = h | 1<<63 // as appendHex16 writes it
 	b := appendHex16(a.fpArr[:0], h)
 	a.Fingerprint = unsafe.String(&b[0], len(b))
 }
