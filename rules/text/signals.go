@@ -160,7 +160,7 @@ func (a *Analysis) fingerprint() {
 		}
 		h = mix64(h ^ w)
 		n++
-		switch functionWords[w] {
+		switch functionWords.langOf(w) {
 		case langFrench:
 			fr++
 		case langEnglish:
