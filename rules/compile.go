@@ -239,6 +239,7 @@ func compileFile(d *decoder, fs fileSpec, opts LoadOptions) *Ruleset {
 		}
 		c.lists[ls.Name] = l
 		c.listNames = append(c.listNames, ls.Name)
+		l.index = len(c.listNames)
 	}
 	// has_any on the event's text looks for the lists' first words once for
 	// all the lists (text.ListSet)

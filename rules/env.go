@@ -159,6 +159,9 @@ type listMatch struct {
 type wordList struct {
 	name string
 	l    *text.List
+	// index is the list's place in the file's lists, from 1 (0 for a list
+	// of none): where has_any keeps its answer for the event.
+	index int
 	// set holds the file's lists, this one among them.
 	set *text.ListSet
 }
@@ -272,8 +275,16 @@ func (st *evalState) hasAny(s string, l *wordList) bool {
 	var ok bool
 	if a := st.analysis; a != nil && s == st.text {
 		// a list is often asked twice about the text (a counter's when: and a
-		// rule): the first answer is kept for the event
-		i := slices.IndexFunc(st.matched, func(m listMatch) bool { return m.list == l })
+		// rule): the first answer is kept for the event, at the list's
+		// place in matched (index)
+		i := -1
+		if k := l.index - 1; k >= 0 {
+			if k < len(st.matched) && st.matched[k].list == l {
+				i = k
+			}
+		} else {
+			i = slices.IndexFunc(st.matched, func(m listMatch) bool { return m.list == l })
+		}
 		if i < 0 {
 			m := listMatch{list: l}
 			if l.set != nil {
@@ -284,8 +295,15 @@ func (st *evalState) hasAny(s string, l *wordList) bool {
 			} else {
 				m.entry, m.ok = l.l.Match(a)
 			}
-			st.matched = append(st.matched, m)
-			i = len(st.matched) - 1
+			if k := l.index - 1; k >= 0 {
+				for len(st.matched) <= k {
+					st.matched = append(st.matched, listMatch{})
+				}
+				st.matched[k], i = m, k
+			} else {
+				st.matched = append(st.matched, m)
+				i = len(st.matched) - 1
+			}
 		}
 		entry, ok = st.matched[i].entry, st.matched[i].ok
 	} else {
