@@ -197,7 +197,8 @@ func (e *Engine) assess(ctx context.Context, ev bot.Event) (Assessment, error) {
 	ops := s.ops[:len(rs.counters)]
 	keys, spans := s.keys[:0], s.keySpans[:0]
 	sums := e.impl.sums
-	for i, c := range rs.counters {
+	for i := range rs.counters {
+		c := &rs.counters[i] // not a copy of its dozen fields
 		ops[i] = store.CounterOp{Name: c.name, Window: c.window}
 		if c.key == nil {
 			continue
@@ -287,13 +288,13 @@ func (e *Engine) assess(ctx context.Context, ev bot.Event) (Assessment, error) {
 	}
 	if len(rs.counters) > 0 {
 		v.Counters = make(map[string]int64, len(rs.counters))
-		for i, c := range rs.counters {
+		for i := range rs.counters {
 			var n int64
 			if i < len(res.Counts) {
 				n = res.Counts[i]
 			}
 			counts[i] = int(n)
-			v.Counters[c.name] = n
+			v.Counters[rs.counters[i].name] = n
 		}
 	}
 	st.strikes = res.Strikes
