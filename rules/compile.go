@@ -73,6 +73,8 @@ type Ruleset struct {
 	envDefault communityEnv
 	// offOutside marks the rules off outside every community (enabled: false).
 	offOutside []bool
+	// onOutside lists the rules that run outside every community (onRules).
+	onOutside [2][]int32
 
 	schedule schedule
 	// hideComments turns the rules' delete into hide for page comments, so that a

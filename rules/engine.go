@@ -303,11 +303,17 @@ func (e *Engine) assess(ctx context.Context, ev bot.Event) (Assessment, error) {
 	clear(s.matched)
 	// empty already, unless a rule panicked half-way through the last event
 	s.matches, s.actions, s.reasons, s.spans = s.matches[:0], s.actions[:0], s.reasons[:0], s.spans[:0]
-	for i := range rs.rules {
+	on := rs.onOutside
+	if comm != nil {
+		on = comm.on
+	}
+	after := 0
+	if s.hoursAfter {
+		after = 1
+	}
+	for _, k := range on[after] {
+		i := int(k)
 		r := &rs.rules[i]
-		if !r.applies(s.hoursAfter) || off[i] {
-			continue
-		}
 		st.hits = st.hits[:0]
 		if r.whenFn != nil {
 			if !r.whenFn(&s.env) {
