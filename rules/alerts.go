@@ -122,8 +122,10 @@ type alertSpec struct {
 type hitCounter struct {
 	target string
 	window time.Duration
-	// name is the counter's name in the store (hits only).
-	name string
+	// name is the counter's name in the store (hits only), nameSum its
+	// hash (store.SumName).
+	name    string
+	nameSum store.KeySum
 	// rules are the indexes of the rules it counts (by name or category).
 	rules []int
 	// early: every rule it counts is decided before the store is asked
@@ -452,8 +454,9 @@ func (p *alertPatcher) hits(node *ast.Node, n *ast.CallNode) {
 	i := slices.IndexFunc(p.set.hits, func(h hitCounter) bool { return h.target == target && h.window == w })
 	if i < 0 {
 		i = len(p.set.hits)
+		name := hitPrefix + target + ":" + bot.FormatDuration(w)
 		p.set.hits = append(p.set.hits, hitCounter{target: target, window: w, rules: rules,
-			name: hitPrefix + target + ":" + bot.FormatDuration(w)})
+			name: name, nameSum: store.SumName(name)})
 	}
 	if !slices.Contains(p.used, i) {
 		p.used = append(p.used, i)
@@ -501,9 +504,9 @@ func hourBucket(t time.Time) string { return t.UTC().Format("2006010215") }
 // and for each baseline() the same hour on each of the last days. An early
 // hit counter is added to when its rules matched (matched, decided before the
 // store is asked); incrOps writes the others once the rules have matched.
-func (s *alertSet) alertOps(ops []store.CounterOp, space string, now time.Time, names *bucketNames, matched []bool) []store.CounterOp {
+func (s *alertSet) alertOps(ops []store.CounterOp, space hitSpace, now time.Time, names *bucketNames, matched []bool) []store.CounterOp {
 	for _, h := range s.hits {
-		ops = append(ops, store.CounterOp{Name: h.name, Key: space, Window: h.window, Incr: h.early && h.hit(matched)})
+		ops = append(ops, space.op(&h, h.early && h.hit(matched)))
 	}
 	if len(s.baselines) == 0 {
 		return ops
@@ -511,7 +514,7 @@ func (s *alertSet) alertOps(ops []store.CounterOp, space string, now time.Time, 
 	past := names.past(s, now)
 	for j := range s.baselines {
 		for day := range baselineDays {
-			ops = append(ops, store.CounterOp{Name: past[j*baselineDays+day], Key: space, Window: (baselineDays + 1) * 24 * time.Hour})
+			ops = append(ops, store.CounterOp{Name: past[j*baselineDays+day], Key: space.name, Window: (baselineDays + 1) * 24 * time.Hour})
 		}
 	}
 	return ops
@@ -551,17 +554,17 @@ func baselineName(target string, t time.Time) string {
 
 // incrOps appends to ops the counters to add an event to, given which rules
 // matched it, and to index where each is in s.hits (-1 for a baseline).
-func (s *alertSet) incrOps(ops []store.CounterOp, index []int, matched []bool, space string, now time.Time, names *bucketNames) ([]store.CounterOp, []int) {
-	for i, h := range s.hits {
-		if !h.early && h.hit(matched) {
-			ops = append(ops, store.CounterOp{Name: h.name, Key: space, Window: h.window, Incr: true})
+func (s *alertSet) incrOps(ops []store.CounterOp, index []int, matched []bool, space hitSpace, now time.Time, names *bucketNames) ([]store.CounterOp, []int) {
+	for i := range s.hits {
+		if h := &s.hits[i]; !h.early && h.hit(matched) {
+			ops = append(ops, space.op(h, true))
 			index = append(index, i)
 		}
 	}
 	for j, b := range s.baselines {
 		if b.hit(matched) {
 			names.refresh(s, now)
-			ops = append(ops, store.CounterOp{Name: names.current[j], Key: space,
+			ops = append(ops, store.CounterOp{Name: names.current[j], Key: space.name,
 				Window: (baselineDays + 1) * 24 * time.Hour, Incr: true})
 			index = append(index, -1)
 		}
@@ -678,6 +681,40 @@ func alertSpace(space string) string {
 	return space
 }
 
+// hitSpace is the key of the hit counters of an event's space: its name
+// (alertSpace), and for a store that keys counters by hash its sum, set.
+type hitSpace struct {
+	name   string
+	sum    store.KeySum
+	summed bool
+}
+
+// alertSpace is the key of the hit counters of space for this engine's
+// store; the space's sum is the one its counters' keys read.
+func (e *Engine) alertSpace(st *evalState, space string) hitSpace {
+	hs := hitSpace{name: alertSpace(space)}
+	if e.impl.sums {
+		if hs.name == space {
+			hs.sum = st.spaceSum(space)
+		} else {
+			hs.sum = store.SumText(hs.name)
+		}
+		hs.summed = true
+	}
+	return hs
+}
+
+// op is hit counter h's operation in the space.
+func (hs hitSpace) op(h *hitCounter, incr bool) store.CounterOp {
+	op := store.CounterOp{Name: h.name, Window: h.window, Incr: incr}
+	if hs.summed {
+		op.Sum = h.nameSum.Then(hs.sum)
+	} else {
+		op.Key = hs.name
+	}
+	return op
+}
+
 // checkAlerts counts the event's hits (one more store call, only when a rule an
 // alert counts matched) and runs the alerts' conditions. read holds the hit
 // counters as the event's Observe read them, in alertOps' order.
@@ -698,7 +735,7 @@ func (e *Engine) checkAlerts(ctx context.Context, s *scratch, ev *bot.Event, now
 			base[j] = median(read[from : from+baselineDays])
 		}
 	}
-	s.incr, s.incrIndex = set.incrOps(s.incr[:0], s.incrIndex[:0], s.matched, alertSpace(ev.Space), now, &s.buckets)
+	s.incr, s.incrIndex = set.incrOps(s.incr[:0], s.incrIndex[:0], s.matched, s.hitSpace, now, &s.buckets)
 	if ops, index := s.incr, s.incrIndex; len(ops) > 0 {
 		res, err := e.store.Observe(ctx, store.Observation{At: now, Platform: ev.Platform, Space: ev.Space,
 			Author: ev.Author.ID, Counters: ops})

@@ -45,6 +45,8 @@ type Community struct {
 	ownHours bool
 	// off is Off by the rule's index in the compiled rules.
 	off []bool
+	// on lists the rules that run in the community (onRules).
+	on  [2][]int32
 	env communityEnv
 }
 
@@ -460,6 +462,7 @@ func compileCommunities(d *decoder, fs fileSpec, rs *Ruleset) {
 				c.Off = append(c.Off, rs.rules[i].name)
 			}
 		}
+		c.on = onRules(rs.rules, c.off)
 		c.Vars = make(map[string]any, len(defaults))
 		for k, v := range defaults {
 			c.Vars[k] = v
@@ -492,6 +495,22 @@ func compileCommunities(d *decoder, fs fileSpec, rs *Ruleset) {
 	for i, r := range rs.rules {
 		rs.offOutside[i] = r.disabled
 	}
+	rs.onOutside = onRules(rs.rules, rs.offOutside)
+}
+
+// onRules lists the rules an event runs, in order, given those off: in
+// office hours ([0]) and after hours ([1]). The engine goes through them
+// rather than through every rule asking whether it is off or of the other
+// hours.
+func onRules(rules []rule, off []bool) (on [2][]int32) {
+	for after := range on {
+		for i := range rules {
+			if !off[i] && rules[i].applies(after == 1) {
+				on[after] = append(on[after], int32(i))
+			}
+		}
+	}
+	return on
 }
 
 // sameKind reports whether a community's value can stand for the file's: a

@@ -22,6 +22,7 @@ import (
 
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/rules/text"
+	"github.com/vigie-bot/vigie/store"
 )
 
 const (
@@ -72,6 +73,8 @@ type Ruleset struct {
 	envDefault communityEnv
 	// offOutside marks the rules off outside every community (enabled: false).
 	offOutside []bool
+	// onOutside lists the rules that run outside every community (onRules).
+	onOutside [2][]int32
 
 	schedule schedule
 	// hideComments turns the rules' delete into hide for page comments, so that a
@@ -101,6 +104,11 @@ type counter struct {
 	// keyApp, for a key glued from parts, appends it to the event's key
 	// buffer instead (engine.go): one string for all the keys of an event.
 	keyApp func(*exprEnv, []byte) []byte
+	// keySum, for a store that keys counters by hash (store.SumKeyed), adds
+	// the key's parts to nameSum, the name's hash, instead: no string is
+	// built for the key.
+	keySum  keySummer
+	nameSum store.KeySum
 	// keyAt and whenAt are where key: and when: are written.
 	keyAt, whenAt pos
 }
@@ -233,6 +241,7 @@ func compileFile(d *decoder, fs fileSpec, opts LoadOptions) *Ruleset {
 		}
 		c.lists[ls.Name] = l
 		c.listNames = append(c.listNames, ls.Name)
+		l.index = len(c.listNames)
 	}
 	// has_any on the event's text looks for the lists' first words once for
 	// all the lists (text.ListSet)
@@ -261,6 +270,8 @@ func compileFile(d *decoder, fs fileSpec, opts LoadOptions) *Ruleset {
 			ct.key = k.prog
 			ct.keyFn, _ = nativeString(k.prog.Node())
 			ct.keyApp, _ = nativeKeyAppender(k.prog.Node())
+			ct.keySum, _ = nativeKeySum(k.prog.Node())
+			ct.nameSum = store.SumName(cs.Name)
 		}
 		if cs.When != nil {
 			if w, ok := c.compile(*cs.When, what+": when", scopeCounter, reflect.Bool); ok {

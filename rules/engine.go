@@ -24,6 +24,9 @@ type engineState struct {
 	// that fails on every event (links[3] on a message without links) is logged
 	// once, not once per message.
 	failing []atomic.Bool
+	// sums: the store keys counters by hash (store.SumKeyed), and the
+	// counters' keys are sent as their sums, not as text
+	sums bool
 }
 
 // scratch is one evaluation's working memory, pooled so that an event costs few
@@ -61,6 +64,8 @@ type scratch struct {
 	// reads otherwise (another space).
 	incr      []store.CounterOp
 	incrIndex []int
+	// hitSpace is the key of the event's hit counters (alerts.go).
+	hitSpace  hitSpace
 	alertMsgs []string
 	// the last minute whose office hours were computed
 	hoursMinute int64
@@ -73,7 +78,8 @@ func newEngine(rs *Ruleset, st store.Store, opts Options) *Engine {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	state := &engineState{log: log.With("rules", rs.File), failing: make([]atomic.Bool, len(rs.counters)+len(rs.rules))}
+	state := &engineState{log: log.With("rules", rs.File), failing: make([]atomic.Bool, len(rs.counters)+len(rs.rules)),
+		sums: store.TakesSums(st)}
 	state.scratch.New = func() any {
 		return &scratch{
 			machine: vm.VM{MemoryBudget: exprMemoryLimit},
@@ -190,12 +196,16 @@ func (e *Engine) assess(ctx context.Context, ev bot.Event) (Assessment, error) {
 	var errs []RuleError // rare: allocated on the first failure
 	ops := s.ops[:len(rs.counters)]
 	keys, spans := s.keys[:0], s.keySpans[:0]
-	for i, c := range rs.counters {
+	sums := e.impl.sums
+	for i := range rs.counters {
+		c := &rs.counters[i] // not a copy of its dozen fields
 		ops[i] = store.CounterOp{Name: c.name, Window: c.window}
 		if c.key == nil {
 			continue
 		}
 		switch {
+		case sums && c.keySum != nil:
+			ops[i].Sum, ops[i].Incr = c.keySum(&s.env, c.nameSum)
 		case c.keyApp != nil:
 			// written into the buffer; the key string is made below, once
 			// for all the counters
@@ -256,7 +266,8 @@ func (e *Engine) assess(ctx context.Context, ev bot.Event) (Assessment, error) {
 			}
 			st.hits = st.hits[:0]
 		}
-		ops = rs.alerts.alertOps(ops, alertSpace(ev.Space), now, &s.buckets, early)
+		s.hitSpace = e.alertSpace(st, ev.Space)
+		ops = rs.alerts.alertOps(ops, s.hitSpace, now, &s.buckets, early)
 	}
 	obs := store.Observation{
 		At: now, Platform: ev.Platform, Space: ev.Space, Author: ev.Author.ID,
@@ -277,13 +288,13 @@ func (e *Engine) assess(ctx context.Context, ev bot.Event) (Assessment, error) {
 	}
 	if len(rs.counters) > 0 {
 		v.Counters = make(map[string]int64, len(rs.counters))
-		for i, c := range rs.counters {
+		for i := range rs.counters {
 			var n int64
 			if i < len(res.Counts) {
 				n = res.Counts[i]
 			}
 			counts[i] = int(n)
-			v.Counters[c.name] = n
+			v.Counters[rs.counters[i].name] = n
 		}
 	}
 	st.strikes = res.Strikes
@@ -292,11 +303,17 @@ func (e *Engine) assess(ctx context.Context, ev bot.Event) (Assessment, error) {
 	clear(s.matched)
 	// empty already, unless a rule panicked half-way through the last event
 	s.matches, s.actions, s.reasons, s.spans = s.matches[:0], s.actions[:0], s.reasons[:0], s.spans[:0]
-	for i := range rs.rules {
+	on := rs.onOutside
+	if comm != nil {
+		on = comm.on
+	}
+	after := 0
+	if s.hoursAfter {
+		after = 1
+	}
+	for _, k := range on[after] {
+		i := int(k)
 		r := &rs.rules[i]
-		if !r.applies(s.hoursAfter) || off[i] {
-			continue
-		}
 		st.hits = st.hits[:0]
 		if r.whenFn != nil {
 			if !r.whenFn(&s.env) {

@@ -10,6 +10,7 @@ import (
 	"github.com/expr-lang/expr"
 	"github.com/vigie-bot/vigie/rules/classify"
 	"github.com/vigie-bot/vigie/rules/text"
+	"github.com/vigie-bot/vigie/store"
 )
 
 // exprEnv is what an expression sees. Field tags are the names CMs write.
@@ -120,6 +121,11 @@ type evalState struct {
 	// grammed: the features' n-grams were added, for a model that reads them
 	grammed bool
 	scores  []float64
+	// authorKey and spaceKey are the author's id and the space hashed
+	// (store.SumText), once a counter's key read them (authorSummed,
+	// spaceSummed): six counters of the starter pack read the author.
+	authorKey, spaceKey       store.KeySum
+	authorSummed, spaceSummed bool
 	// built is the bytes of text the running expression has built so far
 	// (budget.go); the engine sets it to 0 before each run.
 	built int
@@ -153,6 +159,9 @@ type listMatch struct {
 type wordList struct {
 	name string
 	l    *text.List
+	// index is the list's place in the file's lists, from 1 (0 for a list
+	// of none): where has_any keeps its answer for the event.
+	index int
 	// set holds the file's lists, this one among them.
 	set *text.ListSet
 }
@@ -266,8 +275,16 @@ func (st *evalState) hasAny(s string, l *wordList) bool {
 	var ok bool
 	if a := st.analysis; a != nil && s == st.text {
 		// a list is often asked twice about the text (a counter's when: and a
-		// rule): the first answer is kept for the event
-		i := slices.IndexFunc(st.matched, func(m listMatch) bool { return m.list == l })
+		// rule): the first answer is kept for the event, at the list's
+		// place in matched (index)
+		i := -1
+		if k := l.index - 1; k >= 0 {
+			if k < len(st.matched) && st.matched[k].list == l {
+				i = k
+			}
+		} else {
+			i = slices.IndexFunc(st.matched, func(m listMatch) bool { return m.list == l })
+		}
 		if i < 0 {
 			m := listMatch{list: l}
 			if l.set != nil {
@@ -278,8 +295,15 @@ func (st *evalState) hasAny(s string, l *wordList) bool {
 			} else {
 				m.entry, m.ok = l.l.Match(a)
 			}
-			st.matched = append(st.matched, m)
-			i = len(st.matched) - 1
+			if k := l.index - 1; k >= 0 {
+				for len(st.matched) <= k {
+					st.matched = append(st.matched, listMatch{})
+				}
+				st.matched[k], i = m, k
+			} else {
+				st.matched = append(st.matched, m)
+				i = len(st.matched) - 1
+			}
 		}
 		entry, ok = st.matched[i].entry, st.matched[i].ok
 	} else {
@@ -422,4 +446,20 @@ func (st *evalState) matches(s string, pat *pattern) bool {
 		return true
 	}
 	return false
+}
+
+// authorSum is the author's id hashed for a counter's key, once an event.
+func (st *evalState) authorSum(id string) store.KeySum {
+	if !st.authorSummed {
+		st.authorKey, st.authorSummed = store.SumText(id), true
+	}
+	return st.authorKey
+}
+
+// spaceSum is the space hashed for a counter's key, once an event.
+func (st *evalState) spaceSum(space string) store.KeySum {
+	if !st.spaceSummed {
+		st.spaceKey, st.spaceSummed = store.SumText(space), true
+	}
+	return st.spaceKey
 }

@@ -7,6 +7,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/expr-lang/expr/ast"
+
+	"github.com/vigie-bot/vigie/store"
 )
 
 // The shapes rule files are made of (field tests, comparisons, and/or/not,
@@ -56,6 +58,60 @@ type nval struct {
 	// runesOf, for len(s), is s: compared with a constant, the characters
 	// are counted only as far as the constant.
 	runesOf func(*exprEnv) string
+	// sum, when set, adds the string value to a counter's sum without
+	// making it a string, or hashing it again for each counter (see
+	// keySummer).
+	sum keySummer
+}
+
+// keySummer adds a part of a counter's key to its sum (store.KeySum); ok
+// says the part is not empty text. A part's sum depends on its text only.
+type keySummer func(e *exprEnv, k store.KeySum) (sum store.KeySum, ok bool)
+
+// nativeKeySum compiles a counter key into a keySummer: for a store that
+// keys counters by hash (store.SumKeyed), the key's parts are hashed, each
+// on its own, and no string is built. ok is false for a key the closures
+// do not cover.
+func nativeKeySum(n ast.Node) (keySummer, bool) {
+	v, ok := nativeOfKind(n, nString)
+	if !ok {
+		return nil, false
+	}
+	return v.summer(), true
+}
+
+// emptySum is the sum of an empty part.
+var emptySum = store.SumText("")
+
+// summer returns a keySummer of v's string value.
+func (v nval) summer() keySummer {
+	switch {
+	case v.sum != nil:
+		return v.sum
+	case v.parts != nil:
+		sums := make([]keySummer, len(v.parts))
+		for i, p := range v.parts {
+			sums[i] = p.summer()
+		}
+		return func(e *exprEnv, k store.KeySum) (store.KeySum, bool) {
+			some := false
+			for _, sum := range sums {
+				var ok bool
+				k, ok = sum(e, k)
+				some = some || ok
+			}
+			return k, some
+		}
+	case v.konst:
+		c, _ := v.k.(string)
+		p, ok := store.SumText(c), c != ""
+		return func(_ *exprEnv, k store.KeySum) (store.KeySum, bool) { return k.Then(p), ok }
+	}
+	s := v.s
+	return func(e *exprEnv, k store.KeySum) (store.KeySum, bool) {
+		x := s(e)
+		return k.Then(store.SumText(x)), x != ""
+	}
 }
 
 // nativeBool compiles a condition; ok is false when it has a shape the
@@ -232,7 +288,10 @@ func nativeIdent(name string) (nval, bool) {
 	case "kind":
 		return str(func(e *exprEnv) string { return e.Kind })
 	case "space":
-		return str(func(e *exprEnv) string { return e.Space })
+		return nval{kind: nString, s: func(e *exprEnv) string { return e.Space },
+			sum: func(e *exprEnv, k store.KeySum) (store.KeySum, bool) {
+				return k.Then(e.State.spaceSum(e.Space)), e.Space != ""
+			}}, true
 	case "channel":
 		return str(func(e *exprEnv) string { return e.Channel })
 	case "thread":
@@ -240,7 +299,14 @@ func nativeIdent(name string) (nval, bool) {
 	case "reply_to":
 		return str(func(e *exprEnv) string { return e.ReplyTo })
 	case "fingerprint":
-		return str(func(e *exprEnv) string { return e.Fingerprint })
+		return nval{kind: nString, s: func(e *exprEnv) string { return e.Fingerprint },
+			sum: func(e *exprEnv, k store.KeySum) (store.KeySum, bool) {
+				// the 16 hex digits of a number: the number is the part
+				if e.Fingerprint == "" {
+					return k.Then(emptySum), false
+				}
+				return k.Then(store.SumNumber(e.State.analysis.FingerprintSum())), true
+			}}, true
 	case "language":
 		return str(func(e *exprEnv) string { return e.Language })
 	case "attachments":
@@ -313,7 +379,10 @@ func nativeMember(n *ast.MemberNode) (nval, bool) {
 		}
 		switch prop.Value {
 		case "id":
-			return nval{kind: nString, s: func(e *exprEnv) string { return e.Author.ID }}, true
+			return nval{kind: nString, s: func(e *exprEnv) string { return e.Author.ID },
+				sum: func(e *exprEnv, k store.KeySum) (store.KeySum, bool) {
+					return k.Then(e.State.authorSum(e.Author.ID)), e.Author.ID != ""
+				}}, true
 		case "name":
 			return nval{kind: nString, s: func(e *exprEnv) string { return e.Author.Name }}, true
 		case "username":
@@ -727,7 +796,14 @@ func nativeCall(n *ast.CallNode) (nval, bool) {
 		if is(nInt) {
 			b := vals[0].i
 			return nval{kind: nString, s: func(e *exprEnv) string { return e.State.sketch(b(e)) },
-				app: func(e *exprEnv, buf []byte) []byte { return e.State.appendSketch(buf, b(e)) }}, true
+				app: func(e *exprEnv, buf []byte) []byte { return e.State.appendSketch(buf, b(e)) },
+				sum: func(e *exprEnv, k store.KeySum) (store.KeySum, bool) {
+					// 16 hex digits of the band, or "" (sketch's string)
+					if h, ok := e.State.sketchSum(b(e)); ok {
+						return k.Then(store.SumNumber(h)), true
+					}
+					return k.Then(emptySum), false
+				}}, true
 		}
 	}
 	return nval{}, false

@@ -81,20 +81,18 @@ func (ws *wordScan) firstFrom(s string, from int) int {
 	if from < 0 || len(s)-from < 2 {
 		return -1
 	}
-	// prev, c and d are the bytes before, at and after i, carried from one
-	// position to the next rather than read again: this loop passes over
-	// every byte of the text for each clause of each pattern asked.
-	prev, c := byte(' '), s[from]
-	if from > 0 {
-		prev = s[from-1]
-	}
+	// This loop passes over every byte of the text for each clause of each
+	// pattern asked: most bytes start no word (second is 0 for them) and
+	// cost a load and a test; the byte after, then the one before for
+	// bounded, are read only at a byte that starts a word.
 	for i := from; i+1 < len(s); i++ {
-		d := s[i+1]
-		if ws.second[c]&(1<<(d&63)) == 0 || ws.bounded && isASCIIWordByte(prev) {
-			prev, c = c, d
+		m := ws.second[s[i]]
+		if m == 0 || m&(1<<(s[i+1]&63)) == 0 {
 			continue
 		}
-		prev, c = c, d
+		if ws.bounded && i > 0 && isASCIIWordByte(s[i-1]) {
+			continue
+		}
 		for _, w := range ws.byFirst[s[i]] {
 			if len(s)-i < len(w) {
 				continue

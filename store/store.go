@@ -27,6 +27,10 @@ type CounterOp struct {
 	// Key is the value of the counter's key expression for this event
 	// (an author id, a channel, a space).
 	Key string
+	// Sum, when set, is the counter's name and key hashed (see KeySum): a
+	// SumKeyed store reads it in place of Name and Key, which may then be
+	// left empty; other stores read Name and Key only.
+	Sum KeySum
 	// Window: the count is of the counter's events newer than At-Window,
 	// those stamped after At included. Live, events evaluated at once reach
 	// the store in another order than they read the clock, and the

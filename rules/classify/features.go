@@ -2,6 +2,7 @@ package classify
 
 import (
 	"encoding/binary"
+	"slices"
 
 	"github.com/vigie-bot/vigie/rules/text"
 )
@@ -163,15 +164,22 @@ func (f *Features) grams(w []byte) {
 	g = append(g, ' ')
 	g = append(g, w[:min(len(w), maxWordGrams)]...)
 	g = append(g, ' ')
+	// at most maxGram-minGram+1 n-grams start at each byte: room for them
+	// all, written in place rather than appended one by one
+	out := slices.Grow(f.Grams, len(g)*(maxGram-minGram+1))
+	k := len(out)
+	out = out[:cap(out)]
 	for i := range g {
 		h := uint32(2166136261) ^ uint32(nsGram)
 		for n := 1; n <= maxGram && i+n <= len(g); n++ {
 			h = (h ^ uint32(g[i+n-1])) * 16777619
 			if n >= minGram {
-				f.Grams = append(f.Grams, mix32(h^uint32(n)<<28))
+				out[k] = mix32(h ^ uint32(n)<<28)
+				k++
 			}
 		}
 	}
+	f.Grams = out[:k]
 }
 
 func (f *Features) shape(name byte, value int) {

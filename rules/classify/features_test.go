@@ -122,3 +122,31 @@ func FuzzExtractLean(f *testing.F) {
 		checkSplit(t, s, models)
 	})
 }
+
+// TestGramsOneByOne checks the n-grams written in place against the
+// n-grams appended one by one, as they are defined.
+func TestGramsOneByOne(t *testing.T) {
+	ref := func(w []byte) []uint32 {
+		var out []uint32
+		g := append(append([]byte{' '}, w[:min(len(w), maxWordGrams)]...), ' ')
+		for i := range g {
+			h := uint32(2166136261) ^ uint32(nsGram)
+			for n := 1; n <= maxGram && i+n <= len(g); n++ {
+				h = (h ^ uint32(g[i+n-1])) * 16777619
+				if n >= minGram {
+					out = append(out, mix32(h^uint32(n)<<28))
+				}
+			}
+		}
+		return out
+	}
+	var f Features
+	var want []uint32
+	for _, w := range []string{"", "a", "ab", "abc", "free", "bitcoin", "anticonstitutionnellement", strings.Repeat("x", 60), "vidéo"} {
+		f.grams([]byte(w))
+		want = append(want, ref([]byte(w))...)
+		if !slices.Equal(f.Grams, want) {
+			t.Fatalf("after %q: %x, want %x", w, f.Grams, want)
+		}
+	}
+}

@@ -197,6 +197,8 @@ func TestAnalyzeIntoResets(t *testing.T) {
 				f.SetString("junk")
 			case reflect.Int:
 				f.SetInt(7)
+			case reflect.Uint64:
+				f.SetUint(7)
 			case reflect.Float64:
 				f.SetFloat(0.5)
 			case reflect.Bool:

@@ -12,8 +12,51 @@ const (
 )
 
 // functionWords are the words of each language counted, folded as the
-// fingerprint reads them (no accent: "ça" is "ca", "où" is "ou").
-var functionWords = func() map[uint64]uint8 {
+// fingerprint reads them (no accent: "ça" is "ca", "où" is "ou"), by their
+// wordHash: see langOf.
+var functionWords = langTableOf(functionWordMap())
+
+// langTable holds the function words' hashes in an open-addressed array of
+// langSlots, a third full at most: the fingerprint looks each word of a text up,
+// most of them no function word, and a probe that meets an empty slot in
+// the first one or two answers in a few instructions, where a Go map's
+// lookup hashes the key again and costs ten times as much.
+type langTable [langSlots]struct {
+	h    uint64
+	lang uint8
+}
+
+const langBits = 9
+const langSlots = 1 << langBits
+
+func langTableOf(m map[uint64]uint8) *langTable {
+	if len(m)*3 > langSlots {
+		panic("text: too many function words for their table")
+	}
+	t := new(langTable)
+	for h, lang := range m {
+		i := langHome(h)
+		for t[i].lang != 0 {
+			i = (i + 1) & (langSlots - 1)
+		}
+		t[i].h, t[i].lang = h, lang
+	}
+	return t
+}
+
+func langHome(h uint64) uint64 { return h * 0x9e3779b97f4a7c15 >> (64 - langBits) }
+
+// langOf is the language of the word of hash h, 0 for none.
+func (t *langTable) langOf(h uint64) uint8 {
+	for i := langHome(h); t[i].lang != 0; i = (i + 1) & (langSlots - 1) {
+		if t[i].h == h {
+			return t[i].lang
+		}
+	}
+	return 0
+}
+
+func functionWordMap() map[uint64]uint8 {
 	m := make(map[uint64]uint8)
 	for _, w := range []string{"le", "la", "les", "des", "du", "de", "un", "une", "et", "est", "sont",
 		"que", "qui", "pas", "pour", "dans", "sur", "avec", "ce", "cette", "ces", "il", "elle", "ils",
@@ -38,4 +81,4 @@ var functionWords = func() map[uint64]uint8 {
 		m[wordHash([]byte(w))] = langEnglish
 	}
 	return m
-}()
+}

@@ -160,7 +160,7 @@ func (a *Analysis) fingerprint() {
 		}
 		h = mix64(h ^ w)
 		n++
-		switch functionWords[w] {
+		switch functionWords.langOf(w) {
 		case langFrench:
 			fr++
 		case langEnglish:
@@ -178,6 +178,7 @@ func (a *Analysis) fingerprint() {
 	}
 	// The string points into the Analysis, which is never changed after
 	// Analyze: no allocation, and it lives as long as the Analysis.
+	a.fpSum = h | 1<<63 // as appendHex16 writes it
 	b := appendHex16(a.fpArr[:0], h)
 	a.Fingerprint = unsafe.String(&b[0], len(b))
 }

@@ -167,6 +167,7 @@ type Store struct {
 var (
 	_ store.Store     = (*Store)(nil)
 	_ store.CaseIndex = (*Store)(nil)
+	_ store.SumKeyed  = (*Store)(nil)
 )
 
 // counterKey is a counter's key under its place's hash; each of the two
@@ -372,7 +373,14 @@ func (s *Store) lock(sh *shard, at int64) {
 // count observes the counter op of an event at the time at (milliseconds)
 // in the place p (placeOf) and returns its count.
 func (s *Store) count(op *store.CounterOp, p hkey, at int64) int64 {
-	k := counterOf(s, p, op.Name, op.Key)
+	var k hkey
+	if op.Sum.IsZero() {
+		k = counterOf(s, p, op.Name, op.Key)
+	} else {
+		// the place's hash under the store's seeds, then the counter's
+		// name and key as the engine hashed them
+		k = hkey(store.KeySum(p).Then(op.Sum))
+	}
 	sh := s.shardOf(k)
 	s.lock(sh, at)
 	fp, tag := fpOf(k), tagOf(k)
@@ -1100,6 +1108,10 @@ func (s *Store) Close() error { return nil }
 // Local marks the memory store as one whose calls never wait on anything
 // outside the process (store.Local).
 func (*Store) Local() {}
+
+// SumKeyed marks the memory store as one that reads a counter's Sum in
+// place of its name and key (store.SumKeyed): its tables keep hashes only.
+func (*Store) SumKeyed() {}
 
 var _ store.Local = (*Store)(nil)
 
