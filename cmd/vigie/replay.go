@@ -58,20 +58,6 @@ func (c *cli) replay(ctx context.Context, args []string) int {
 		return f.usageError("--workers must be 0 or more")
 	}
 
-	// The replay's live heap is small (the store's windows and ids, some 15
-	// MB) but it allocates for every event, so the collector runs often.
-	// Letting the heap grow to 3x the live data (GOGC=200) halves its
-	// collections; more headroom cost more than it saved: each page of heap
-	// first touched is a page fault (some 10 µs of system time on a virtual
-	// machine), and a larger heap caches worse. GOGC=400, held to 96 MB, took
-	// 4-7% more CPU time than 200, alternated on 100,000 and 1,000,000
-	// events, for a third more memory (docs/speed.md). An explicit GOGC or
-	// GOMEMLIMIT wins. It is set before the rules load: their 35 MB of
-	// allocations took four collections at the runtime's 100, one at 200.
-	if c.getenv("GOGC") == "" && c.getenv("GOMEMLIMIT") == "" {
-		defer debug.SetGCPercent(debug.SetGCPercent(replayGCPercent))
-	}
-
 	inputs := make([]replay.Input, 0, len(files))
 	stdin := false
 	for _, name := range files {
@@ -156,6 +142,18 @@ func (c *cli) replay(ctx context.Context, args []string) int {
 		}
 		defer closeFAQ()
 		opts.FAQ = ask
+	}
+	// The replay's live heap is small (the store's windows and ids, some 15
+	// MB) but it allocates for every event, so the collector runs often.
+	// Letting the heap grow to 3x the live data (GOGC=200) halves its
+	// collections; more headroom cost more than it saved: each page of heap
+	// first touched is a page fault (some 10 µs of system time on a virtual
+	// machine), and a larger heap caches worse. GOGC=400, held to 96 MB, took
+	// 4-7% more CPU time than 200, alternated on 100,000 and 1,000,000
+	// events, for a third more memory (docs/speed.md). An explicit GOGC or
+	// GOMEMLIMIT wins.
+	if c.getenv("GOGC") == "" && c.getenv("GOMEMLIMIT") == "" {
+		defer debug.SetGCPercent(debug.SetGCPercent(replayGCPercent))
 	}
 	var was replay.Summary
 	if before != nil {
