@@ -102,8 +102,8 @@ const replaySweep = 6 * time.Hour
 // with what expires between two of them. Sweeping every hour took a tenth of
 // the CPU time of 100,000 events, every 6 hours a twentieth, for a few MB more.
 // The stores insert at every event (ids, counters of new texts) and hold a
-// few MB: roomier tables made their inserts and probes 2-3% of the replay's
-// instructions shorter (docs/speed.md).
+// few MB: with roomier tables the replay does some 2% fewer instructions
+// (docs/speed.md, "Fifth round").
 func newStore() *memory.Store {
 	return memory.New(memory.WithSweepEvery(replaySweep), memory.WithRoomyTables())
 }

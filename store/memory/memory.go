@@ -101,7 +101,7 @@ func WithoutCaseGroups() Option { return func(c *config) { c.noGroups = true } }
 // WithRoomyTables sizes the tables of counters, ids and strikes for speed
 // rather than memory: they grow at four fifths full, by half, where by
 // default they grow at nine tenths, by a quarter. Inserts and probes are
-// shorter for some 20-25% more memory in the tables; a replay's stores,
+// shorter for about a fifth more memory in the tables; a replay's stores,
 // which hold little but insert at every event, take it.
 func WithRoomyTables() Option { return func(c *config) { c.roomy = true } }
 
