@@ -113,6 +113,51 @@ func TestTable(t *testing.T) {
 	}
 }
 
+// TestTableSizings: a dense table grows once nine tenths of its slots would
+// be used, by a quarter; a roomy one at four fifths, by half; both find
+// every key they were given.
+func TestTableSizings(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		tb         table
+		full, grow int
+	}{
+		{"dense", table{}, 90, 125},
+		{"roomy", table{full: roomyFull, grow: roomyGrow}, 80, 150},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tb := tc.tb
+			fps := make([]uint64, 5000)
+			grown := 0
+			for i := range fps {
+				fps[i] = uint64(i+1)*0x9E3779B97F4A7C15 | 1
+				n := len(tb.cur.slots)
+				tb.insert(fps[i], tagged(3, uint64(i)), 0)
+				if m := len(tb.cur.slots); m != n && n > 0 {
+					grown++
+					if want := max(16, n*tc.grow/100); m != want {
+						t.Fatalf("%d slots grew to %d; want %d", n, m, want)
+					}
+					if (i+1)*100 <= n*tc.full {
+						t.Fatalf("%d slots grew with %d entries, before %d%% of them were used", n, i+1, tc.full)
+					}
+				}
+				if tb.len()*100 > len(tb.cur.slots)*tc.full {
+					t.Fatalf("%d entries in %d slots: more than %d%%", tb.len(), len(tb.cur.slots), tc.full)
+				}
+			}
+			if grown == 0 {
+				t.Fatal("the table never grew")
+			}
+			for i, fp := range fps {
+				if j := tb.find(fp, 3); j < 0 || tb.at(j).v != tagged(3, uint64(i)) {
+					t.Fatalf("key %d not found", i)
+				}
+			}
+		})
+	}
+}
+
 // TestSweepGivesTableBack: once a burst's counters expired, the sweep
 // shrinks the shard's table.
 func TestSweepGivesTableBack(t *testing.T) {

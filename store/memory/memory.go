@@ -61,6 +61,7 @@ type config struct {
 	caseCap    int
 	openCap    int
 	noGroups   bool
+	roomy      bool
 	sweepEvery time.Duration
 	casePrefix string
 	clock      func() time.Time
@@ -96,6 +97,13 @@ func WithOpenCaseCap(n int) Option { return func(c *config) { c.openCap = n } }
 // WithoutCaseGroups opens every case on its own: a store standing in for
 // another one leaves the grouping to it, when its cases are written back.
 func WithoutCaseGroups() Option { return func(c *config) { c.noGroups = true } }
+
+// WithRoomyTables sizes the tables of counters, ids and strikes for speed
+// rather than memory: they grow at four fifths full, by half, where by
+// default they grow at nine tenths, by a quarter. Inserts and probes are
+// shorter for about a fifth more memory in the tables; a replay's stores,
+// which hold little but insert at every event, take it.
+func WithRoomyTables() Option { return func(c *config) { c.roomy = true } }
 
 // WithSweepEvery sets how often, on the events' clock, expired state is dropped.
 func WithSweepEvery(d time.Duration) Option { return func(c *config) { c.sweepEvery = d } }
@@ -351,6 +359,11 @@ func New(opts ...Option) *Store {
 		sh.windows.arena, sh.seen.arena, sh.strikes.arena, sh.seenQ.arena, sh.strikeLists.arena = ar, ar, ar, ar, ar
 		horizon := planHorizon + cfg.sweepEvery.Milliseconds()
 		sh.windows.horizon, sh.seen.horizon, sh.strikes.horizon = horizon, horizon, horizon
+		if cfg.roomy {
+			for _, t := range []*table{&sh.windows, &sh.seen, &sh.strikes} {
+				t.full, t.grow = roomyFull, roomyGrow
+			}
+		}
 		sh.strikesExp = math.MaxInt64
 		sh.maxSeen = cfg.maxSeen / n
 		sh.maxAuthors = cfg.maxAuthors / n

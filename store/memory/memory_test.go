@@ -30,6 +30,11 @@ func TestSmallShards(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store { return memory.New(memory.WithShards(1)) })
 }
 
+// TestRoomyTables runs the contract on the tables a replay's stores use.
+func TestRoomyTables(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Store { return memory.New(memory.WithRoomyTables()) })
+}
+
 func TestBounds(t *testing.T) {
 	ctx := context.Background()
 	t0 := time.Date(2026, 11, 20, 22, 0, 0, 0, time.UTC)

@@ -215,6 +215,26 @@ type table struct {
 	// With an hour alone, its tables shrank to an hour's room at each sweep
 	// and grew back by a quarter ten times before the next.
 	horizon int64
+	// full is the share of the array, in percent, whose use makes the
+	// table grow, and grow its new length in percent of the old (90 and
+	// 125 when 0): a fuller array costs longer probes, most of all for
+	// the inserts, whose run of displaced entries grows as it fills.
+	full, grow int
+}
+
+// Sizings of a table: dense, the default, keeps memory low; roomy trades
+// more of it for shorter probes (WithRoomyTables).
+const (
+	denseFull, denseGrow = 90, 125
+	roomyFull, roomyGrow = 80, 150
+)
+
+// sizing is the table's full and grow.
+func (t *table) sizing() (full, grow int) {
+	if t.full <= 0 {
+		return denseFull, denseGrow
+	}
+	return t.full, t.grow
 }
 
 const (
@@ -258,8 +278,9 @@ func (t *table) at(i int) *slot {
 }
 
 // insert adds fp, not in the table, to live for life milliseconds (for
-// plan); v carries the tag already. The table grows once nine tenths of its
-// array would be used: by a quarter, or to the room plan expects it to need.
+// plan); v carries the tag already. The table grows once full percent of
+// its array would be used (nine tenths by default): by a quarter (grow), or
+// to the room plan expects it to need.
 func (t *table) insert(fp, v uint64, life int64) {
 	horizon := t.horizon
 	if horizon <= 0 {
@@ -267,11 +288,12 @@ func (t *table) insert(fp, v uint64, life int64) {
 	}
 	t.arrived += min(max(life, 0), horizon)
 	t.moveOn(moveStep)
-	if (t.len()+1)*10 > len(t.cur.slots)*9 {
+	full, grow := t.sizing()
+	if (t.len()+1)*100 > len(t.cur.slots)*full {
 		// A move still under way is done first; with moveStep it is
 		// over long before.
 		t.moveOn(len(t.old.slots) + t.old.n)
-		t.resize(max(16, len(t.cur.slots)*5/4, t.want*5/4))
+		t.resize(max(16, len(t.cur.slots)*grow/100, t.want*grow/100))
 	}
 	t.cur.place(slot{fp, v})
 }
@@ -367,7 +389,8 @@ func (t *table) shrink() {
 	if t.old.n > 0 || n <= 64 || t.cur.n*4 >= n {
 		return
 	}
-	if to := max(16, t.cur.n*3/2, t.want*5/4); to*2 <= n {
+	_, grow := t.sizing()
+	if to := max(16, t.cur.n*3/2, t.want*grow/100); to*2 <= n {
 		t.resize(to)
 		t.moveOn(len(t.old.slots) + t.old.n)
 	}
