@@ -410,7 +410,7 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 		} {
 			registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 				Name:        "vigie_store_slots_bytes",
-				Help:        "Bytes of the memory store's arrays of slots, by part (counters, rings, dedupe, strikes): mapped outside the Go heap on unix once large.",
+				Help:        "Bytes of the memory store's slots touched, by part (counters, rings, dedupe, strikes): resident memory mapped outside the Go heap on unix once large.",
 				ConstLabels: prometheus.Labels{"part": part},
 			}, func() float64 { return float64(bytes(ms.Footprint())) }))
 		}

@@ -5,10 +5,10 @@ import "unsafe"
 // Footprint is what the store's slots take, in bytes, by part: the arrays of
 // 16-byte slots that hold its counters, their rings, the dedupe ids and the
 // strikes, mapped outside the Go heap on unix once large (arena). It counts
-// the arrays' lengths: a table's slots are all touched once it holds a few
-// entries a page, a pool's room past what it used is not until it is used,
-// so this is the resident memory of the tables and at most that of the
-// pools.
+// the slots touched, which are resident: all of a table's (its entries are
+// hashed all over it), a pool's up to the most it held at once (a pool of
+// rings or strike lists grows by doubling, and the room past that is not
+// touched until used).
 type Footprint struct {
 	// Counters is the counters' tables, Rings their rings (the counters of
 	// more than one timestamp), Dedupe the ids' tables and their order,
@@ -24,9 +24,9 @@ func (s *Store) Footprint() Footprint {
 		sh := &s.shards[i]
 		sh.mu.Lock()
 		f.Counters += size * int64(len(sh.windows.cur.slots)+len(sh.windows.old.slots))
-		f.Rings += size * int64(len(sh.rings.heads)+len(sh.rings.blocks))
+		f.Rings += size * int64(sh.rings.nHeads+sh.rings.used)
 		f.Dedupe += size * int64(len(sh.seen.cur.slots)+len(sh.seen.old.slots)+len(sh.seenQ.buf))
-		f.Strikes += size * int64(len(sh.strikes.cur.slots)+len(sh.strikes.old.slots)+len(sh.strikeLists.heads)+len(sh.strikeLists.blocks))
+		f.Strikes += size * int64(len(sh.strikes.cur.slots)+len(sh.strikes.old.slots)+sh.strikeLists.nHeads+sh.strikeLists.used)
 		sh.mu.Unlock()
 	}
 	return f
