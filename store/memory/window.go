@@ -100,7 +100,7 @@ const (
 // in two arrays of 16-byte slots mapped outside the Go heap, as the tables
 // are: a busy store holds hundreds of thousands of them for as long as its
 // longest window, and on the heap each cost a ring header, a slice of its
-// own and, through the collector's room (GOGC), as much again. heads holds
+// own and the collector's room on top (GOGC, bounded by vigie run). heads holds
 // where a ring lies, its head and its length; blocks holds the timestamps,
 // in blocks of 4, 8, 16... (2, 4, 8... slots), a ring in the smallest that
 // holds it. A freed head or block waits, in a list threaded through the
