@@ -181,7 +181,15 @@ func New(o Options) (*Moderator, error) {
 		m.platforms = map[string]bot.Platform{}
 	}
 	if o.Registerer != nil {
-		for _, c := range []prometheus.Collector{m.actions, m.casesOpen, m.casesGrouped, m.casesDropped, m.shiftHits, m.cardEdits} {
+		warnedDropped := prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "vigie_warned_authors_dropped_total",
+			Help: "Authors forgotten before their warning's window was over because too many were warned in it (they may be warned again sooner).",
+		}, func() float64 { n, _ := m.warned.droppedCount(); return float64(n) })
+		placesDropped := prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "vigie_warned_places_dropped_total",
+			Help: "Places whose budget of warnings for the minute was forgotten because too many places were warned in it (they may be warned again sooner).",
+		}, func() float64 { _, n := m.warned.droppedCount(); return float64(n) })
+		for _, c := range []prometheus.Collector{m.actions, m.casesOpen, m.casesGrouped, m.casesDropped, m.shiftHits, m.cardEdits, warnedDropped, placesDropped} {
 			if err := o.Registerer.Register(c); err != nil {
 				return nil, fmt.Errorf("handlers: register metrics: %w", err)
 			}

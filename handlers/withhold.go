@@ -22,6 +22,11 @@ const (
 	// DefaultStale is the age past which a message gets no warning or reply,
 	// and a timeout that would already be over is not given.
 	DefaultStale = 10 * time.Minute
+	// DefaultMaxWarned is how many authors warned within WarnEvery are
+	// remembered: past it, the one warned longest ago is forgotten first (and
+	// may be warned again sooner), so that a raid of new accounts cannot grow
+	// the memory for the whole window.
+	DefaultMaxWarned = 100_000
 )
 
 // groupedPrefix starts the one message that stands for a wave of warnings.
@@ -32,6 +37,7 @@ type Speech struct {
 	WarnEvery     time.Duration
 	PlaceWarnings int
 	Stale         time.Duration
+	MaxWarned     int
 }
 
 func (s Speech) withDefaults() Speech {
@@ -44,19 +50,37 @@ func (s Speech) withDefaults() Speech {
 	if s.Stale <= 0 {
 		s.Stale = DefaultStale
 	}
+	if s.MaxWarned <= 0 {
+		s.MaxWarned = DefaultMaxWarned
+	}
 	return s
 }
 
-// sweepEvery is how many warnings go by between two sweeps of the memory of
-// warnings, which keeps it bounded by the warnings of the last window.
+// sweepEvery is how many warnings go by between two sweeps of the places'
+// budgets, which keeps them to the places warned in the last minute, and
+// at most MaxWarned.
 const sweepEvery = 1024
 
 // warnings remembers who was warned and how much each place was.
 type warnings struct {
 	mu      sync.Mutex
 	authors map[string]time.Time // platform/space/author: last warning
-	places  map[string]*placeWarnings
-	adds    int
+	// order holds the authors' warnings as they were given, oldest first
+	// from head: the expired ones and, past MaxWarned, the oldest are
+	// forgotten from its front without a walk over authors. An entry
+	// whose author was warned again since is skipped.
+	order  []warnedAt
+	head   int
+	places map[string]*placeWarnings
+	adds   int
+	// dropped and placesDropped count the authors forgotten before
+	// WarnEvery, and the places before their minute, for want of room.
+	dropped, placesDropped int64
+}
+
+type warnedAt struct {
+	author string
+	at     time.Time
 }
 
 type placeWarnings struct {
@@ -135,6 +159,16 @@ func (w *warnings) take(ev bot.Event, a bot.Action, now time.Time, s Speech) (bo
 	place := ev.Platform + "\x00" + ev.Space + "\x00" + ev.Channel
 	p := w.places[place]
 	if p == nil {
+		if len(w.places) >= s.MaxWarned {
+			// As many places warned within the minute as authors in the
+			// window: one is forgotten, whichever the map gives first (it
+			// may get a fresh budget of warnings sooner).
+			for k := range w.places {
+				delete(w.places, k)
+				w.placesDropped++
+				break
+			}
+		}
 		p = &placeWarnings{}
 		w.places[place] = p
 	}
@@ -150,14 +184,9 @@ func (w *warnings) take(ev bot.Event, a bot.Action, now time.Time, s Speech) (bo
 	default:
 		return a, "a wave of warnings in this place: one grouped message was sent"
 	}
-	w.authors[author] = now
+	w.remember(author, now, s)
 	if w.adds++; w.adds >= sweepEvery {
 		w.adds = 0
-		for k, t := range w.authors {
-			if now.Sub(t) >= s.WarnEvery {
-				delete(w.authors, k)
-			}
-		}
 		for k, p := range w.places {
 			if now.Sub(p.minute) >= time.Minute {
 				delete(w.places, k)
@@ -165,6 +194,59 @@ func (w *warnings) take(ev bot.Event, a bot.Action, now time.Time, s Speech) (bo
 		}
 	}
 	return a, ""
+}
+
+// remember records author's warning at now: the warnings past WarnEvery are
+// forgotten first, then, when MaxWarned authors are remembered, the oldest
+// (counted in dropped).
+func (w *warnings) remember(author string, now time.Time, s Speech) {
+	for w.head < len(w.order) {
+		e := w.order[w.head]
+		last, ok := w.authors[e.author]
+		_, again := w.authors[author]
+		switch current := ok && last.Equal(e.at); {
+		case !current:
+			// The author was warned again since: a later entry stands for him.
+		case now.Sub(e.at) >= s.WarnEvery:
+			delete(w.authors, e.author)
+		case !again && len(w.authors) >= s.MaxWarned,
+			// Entries out of the clock's order (it went back) may stay
+			// behind the front: the order holds at most twice MaxWarned.
+			len(w.order)-w.head >= 2*s.MaxWarned:
+			delete(w.authors, e.author)
+			w.dropped++
+		default:
+			w.add(author, now)
+			return
+		}
+		w.order[w.head] = warnedAt{}
+		w.head++
+	}
+	w.add(author, now)
+}
+
+func (w *warnings) add(author string, now time.Time) {
+	w.authors[author] = now
+	if n := len(w.order) - w.head; w.head > n {
+		// The room before head is reused once it is half the order, and
+		// given back once the order is down to a quarter of it.
+		order := w.order
+		if cap(order) > 1024 && 4*n < cap(order) {
+			order = make([]warnedAt, n, 2*n)
+		}
+		copy(order, w.order[w.head:])
+		clear(w.order[n:])
+		w.order, w.head = order[:n], 0
+	}
+	w.order = append(w.order, warnedAt{author, now})
+}
+
+// droppedCount is how many authors and places were forgotten for want of
+// room.
+func (w *warnings) droppedCount() (authors, places int64) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.dropped, w.placesDropped
 }
 
 // warningsLast puts the warnings after the other actions, in order otherwise:

@@ -401,6 +401,20 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 			Help: "Authors whose strikes the memory store forgot for want of room (it keeps 1,000,000 authors' strikes): strikes() reads fewer for them.",
 		}, func() float64 { return float64(ms.StrikeAuthorsDropped()) }))
 	}
+	if ms, ok := d.store.(interface{ Footprint() memory.Footprint }); ok {
+		for part, bytes := range map[string]func(memory.Footprint) int64{
+			"counters": func(f memory.Footprint) int64 { return f.Counters },
+			"rings":    func(f memory.Footprint) int64 { return f.Rings },
+			"dedupe":   func(f memory.Footprint) int64 { return f.Dedupe },
+			"strikes":  func(f memory.Footprint) int64 { return f.Strikes },
+		} {
+			registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+				Name:        "vigie_store_slots_bytes",
+				Help:        "Bytes of the memory store's slots touched, by part (counters, rings, dedupe, strikes): resident memory mapped outside the Go heap on unix once large.",
+				ConstLabels: prometheus.Labels{"part": part},
+			}, func() float64 { return float64(bytes(ms.Footprint())) }))
+		}
+	}
 	if err := d.buildAfterHours(rs, shift, desks.desk(), registry); err != nil {
 		return nil, err
 	}

@@ -40,8 +40,8 @@ func TestCell(t *testing.T) {
 			}
 		}
 	}
-	if len(sh.rings) != 1 || len(sh.freeRings) != 1 {
-		t.Errorf("%d rings, %d free; want the one given back", len(sh.rings), len(sh.freeRings))
+	if sh.rings.rings != 0 || sh.rings.heads != nil || sh.rings.blocks != nil {
+		t.Errorf("%d rings in %d heads and %d blocks; want the one given back", sh.rings.rings, len(sh.rings.heads), len(sh.rings.blocks))
 	}
 }
 

@@ -261,13 +261,11 @@ type shard struct {
 	mu sync.Mutex
 	// windows are the counters (cell.pack).
 	windows table
-	// rings hold the counters of more than one timestamp (cell.ring);
-	// freeRings are those no counter uses.
-	rings     []window
-	freeRings []int32
-	seen      table // the ids' expiries
-	seenQ     fifo  // insertion order, to expire and cap without scanning
-	maxSeen   int
+	// rings hold the counters of more than one timestamp (cell.ring).
+	rings   ringPool
+	seen    table // the ids' expiries
+	seenQ   fifo  // insertion order, to expire and cap without scanning
+	maxSeen int
 	// strikes are the authors': one strike in the slot (its time, and its
 	// TTL as an index into ttls), more in a list of strikeLists (sideBit).
 	strikes     table
@@ -356,7 +354,7 @@ func New(opts ...Option) *Store {
 	runtime.AddCleanup(s, (*arena).release, ar)
 	for i := range s.shards {
 		sh := &s.shards[i]
-		sh.windows.arena, sh.seen.arena, sh.strikes.arena, sh.seenQ.arena, sh.strikeLists.arena = ar, ar, ar, ar, ar
+		sh.windows.arena, sh.seen.arena, sh.strikes.arena, sh.seenQ.arena, sh.strikeLists.arena, sh.rings.arena = ar, ar, ar, ar, ar, ar
 		horizon := planHorizon + cfg.sweepEvery.Milliseconds()
 		sh.windows.horizon, sh.seen.horizon, sh.strikes.horizon = horizon, horizon, horizon
 		if cfg.roomy {
@@ -675,9 +673,6 @@ func (sh *shard) sweep(at int64) {
 		}
 		return true
 	})
-	if len(sh.freeRings) == len(sh.rings) {
-		sh.rings, sh.freeRings = nil, nil
-	}
 	if at < sh.strikesExp {
 		return
 	}

@@ -1,5 +1,7 @@
 package memory
 
+import "unsafe"
+
 // cell is one sliding-window counter, as Observe reads it from its slot in
 // the shard's table (unpack) and writes it back (pack). Most counters hold
 // one timestamp (an author's message counted under its text's fingerprint,
@@ -15,7 +17,8 @@ type cell struct {
 	// clock passes the newest timestamp plus keep, the counter is empty (see
 	// expiry).
 	keep uint64
-	// ring is 1 + the index of the cell's ring in shard.rings, 0 for none.
+	// ring is 1 + the index of the cell's ring in the shard's pool (rings),
+	// 0 for none.
 	ring int32
 }
 
@@ -33,7 +36,7 @@ func (sh *shard) unpack(v uint64) cell {
 	c := cell{keep: v >> codeShift & 0xff}
 	if v&sideBit != 0 {
 		c.ring = int32(uint32(v))
-		c.one = sh.rings[c.ring-1].newest()
+		c.one = sh.rings.newest(c.ring)
 		return c
 	}
 	c.one = int64(v & msMask)
@@ -49,6 +52,7 @@ func (c cell) expiry() int64 {
 // be dropped (dropCell).
 func (sh *shard) observe(c *cell, at, length int64, incr bool, maxN int) int64 {
 	c.keep = keepCode(length)
+	maxN = min(maxN, maxRingLen)
 	if c.ring == 0 {
 		switch {
 		case c.one > max(at, c.one)-length && !incr:
@@ -59,9 +63,9 @@ func (sh *shard) observe(c *cell, at, length int64, incr bool, maxN int) int64 {
 			c.one = at // the first in the window, or the counter is full and the oldest goes
 			return 1
 		}
-		c.ring = sh.newRing(c.one)
+		c.ring = sh.rings.add(c.one)
 	}
-	w := &sh.rings[c.ring-1]
+	w := sh.rings.view(c.ring)
 	n := w.observe(at, length, incr, maxN)
 	switch w.n {
 	case 0:
@@ -73,46 +77,173 @@ func (sh *shard) observe(c *cell, at, length int64, incr bool, maxN int) int64 {
 		sh.freeRing(c)
 		c.one = one
 	default:
+		sh.rings.put(&w)
 		c.one = w.newest()
 	}
 	return n
 }
 
-// newRing returns 1 + the index of a ring holding t.
-func (sh *shard) newRing(t int64) int32 {
-	var i int32
-	if n := len(sh.freeRings); n > 0 {
-		i, sh.freeRings = sh.freeRings[n-1], sh.freeRings[:n-1]
-	} else {
-		sh.rings = append(sh.rings, window{})
-		i = int32(len(sh.rings) - 1)
-	}
-	w := &sh.rings[i]
-	if len(w.buf) == 0 {
-		w.buf = make([]int64, 4)
-	}
-	w.buf[0], w.head, w.n = t, 0, 1
-	return i + 1
-}
-
-// freeRing gives c's ring back to the shard; a ring that grew large is let
-// go, a small one is kept for the next counter.
+// freeRing gives c's ring back to the shard's pool.
 func (sh *shard) freeRing(c *cell) {
-	w := &sh.rings[c.ring-1]
-	if len(w.buf) > 64 {
-		w.buf = nil
-	}
-	w.head, w.n = 0, 0
-	sh.freeRings = append(sh.freeRings, c.ring-1)
+	sh.rings.remove(c.ring)
 	c.ring = 0
 }
 
+// The rings' sizes: a ring of class c holds 4<<c timestamps, up to
+// maxRingLen (a counter keeps at most that many, whatever WithMaxPerKey).
+const (
+	maxRingClass = 28
+	maxRingLen   = 4 << maxRingClass
+)
+
+// ringPool holds a shard's rings (the counters of more than one timestamp)
+// in two arrays of 16-byte slots mapped outside the Go heap, as the tables
+// are: a busy store holds hundreds of thousands of them for as long as its
+// longest window, and on the heap each cost a ring header, a slice of its
+// own and the collector's room on top (GOGC, bounded by vigie run). heads holds
+// where a ring lies, its head and its length; blocks holds the timestamps,
+// in blocks of 4, 8, 16... (2, 4, 8... slots), a ring in the smallest that
+// holds it. A freed head or block waits, in a list threaded through the
+// free ones themselves, for the next ring (of its size, for a block), so
+// the pool keeps nothing on the heap, its arrays are the most it held at
+// once, and all is given back once the shard holds no ring.
+type ringPool struct {
+	arena *arena
+	// heads[i] is ring i+1 (cell.ring): fp its block's offset in blocks
+	// (in slots, high 32 bits) and class (low 8 bits), v its head (high 32
+	// bits) and length. A free head's v is 1 + the next free head's index,
+	// 0 for none.
+	heads    []slot
+	nHeads   int    // heads in use or free; the rest is room
+	freeHead uint32 // 1 + the first free head's index, 0 for none
+	// blocks are the timestamps, two a slot. A free block's first slot's
+	// fp is 1 + the offset of the next free block of its class, 0 for none.
+	blocks []slot
+	used   int
+	free   [maxRingClass + 1]uint32 // 1 + the first free block's offset, by class
+	// rings counts the rings held.
+	rings int
+}
+
+// add returns 1 + the index of a new ring holding t.
+func (p *ringPool) add(t int64) int32 {
+	var i uint32
+	if p.freeHead != 0 {
+		i = p.freeHead - 1
+		p.freeHead = uint32(p.heads[i].v)
+	} else {
+		if p.nHeads == len(p.heads) {
+			p.heads = p.grow(p.heads, p.nHeads, p.nHeads+1)
+		}
+		i = uint32(p.nHeads)
+		p.nHeads++
+	}
+	p.rings++
+	off := p.block(0)
+	p.blocks[off] = slot{fp: uint64(t)}
+	p.heads[i] = slot{fp: uint64(off) << 32, v: 1}
+	return int32(i + 1)
+}
+
+// view returns ring r (1 + its index) in place: valid until the pool is
+// next changed other than through it, and written back by put.
+func (p *ringPool) view(r int32) window {
+	h := p.heads[r-1]
+	off, class := int(h.fp>>32), int(h.fp&0xff)
+	return window{
+		buf:  p.timestamps(off, class),
+		head: int(h.v >> 32),
+		n:    int(uint32(h.v)),
+		pool: p,
+		ring: r,
+	}
+}
+
+// newest is ring r's newest timestamp.
+func (p *ringPool) newest(r int32) int64 {
+	w := p.view(r)
+	return w.newest()
+}
+
+// put writes w's head and length back into its ring's head.
+func (p *ringPool) put(w *window) {
+	p.heads[w.ring-1].v = uint64(w.head)<<32 | uint64(w.n)
+}
+
+// remove frees ring r.
+func (p *ringPool) remove(r int32) {
+	i := uint32(r - 1)
+	h := p.heads[i]
+	p.release(int(h.fp>>32), int(h.fp&0xff))
+	p.heads[i] = slot{v: uint64(p.freeHead)}
+	p.freeHead = i + 1
+	if p.rings--; p.rings == 0 {
+		p.arena.free(p.heads)
+		p.arena.free(p.blocks)
+		*p = ringPool{arena: p.arena}
+	}
+}
+
+// enlarge moves w's timestamps to a block twice as large, oldest first.
+func (p *ringPool) enlarge(w *window) {
+	h := p.heads[w.ring-1]
+	off, class := int(h.fp>>32), int(h.fp&0xff)
+	// The block is taken before the old one is read again: a growth of
+	// blocks moves them (and leaves w.buf where they were).
+	nOff := p.block(class + 1)
+	old, nb := p.timestamps(off, class), p.timestamps(nOff, class+1)
+	for i := range w.n {
+		nb[i] = old[(w.head+i)&(len(old)-1)]
+	}
+	p.release(off, class)
+	p.heads[w.ring-1].fp = uint64(nOff)<<32 | uint64(class+1)
+	w.buf, w.head = nb, 0
+}
+
+// timestamps is the block of class c at off, as timestamps.
+func (p *ringPool) timestamps(off, c int) []int64 {
+	b := p.blocks[off : off+2<<c]
+	return unsafe.Slice((*int64)(unsafe.Pointer(unsafe.SliceData(b))), 4<<c)
+}
+
+// block returns the offset of a free block of class c.
+func (p *ringPool) block(c int) int {
+	if f := p.free[c]; f != 0 {
+		p.free[c] = uint32(p.blocks[f-1].fp)
+		return int(f - 1)
+	}
+	size := 2 << c
+	if p.used+size > len(p.blocks) {
+		p.blocks = p.grow(p.blocks, p.used, p.used+size)
+	}
+	off := p.used
+	p.used += size
+	return off
+}
+
+func (p *ringPool) release(off, c int) {
+	p.blocks[off].fp = uint64(p.free[c])
+	p.free[c] = uint32(off + 1)
+}
+
+// grow returns s, of which used slots are in use, moved to room for at
+// least need, doubling.
+func (p *ringPool) grow(s []slot, used, need int) []slot {
+	ns := p.arena.alloc(max(64, 2*len(s), need))
+	copy(ns, s[:used])
+	p.arena.free(s)
+	return ns
+}
+
 // window is the timestamps (unix ms) of a counter that holds more than one,
-// ascending, in a ring that grows by doubling up to the per-key cap.
+// ascending, in a ring of its shard's pool that grows by doubling up to the
+// per-key cap.
 type window struct {
 	buf  []int64 // len is a power of two
 	head int
 	n    int
+	pool *ringPool
+	ring int32 // 1 + the ring's index in pool
 }
 
 func (w *window) at(i int) int64 { return w.buf[(w.head+i)&(len(w.buf)-1)] }
@@ -180,14 +311,7 @@ func (w *window) insert(t int64, maxN int) {
 	w.n++
 }
 
-func (w *window) grow() {
-	// Powers of two up to the first one that holds maxN.
-	nb := make([]int64, max(4, 2*len(w.buf)))
-	for i := range w.n {
-		nb[i] = w.at(i)
-	}
-	w.buf, w.head = nb, 0
-}
+func (w *window) grow() { w.pool.enlarge(w) }
 
 // fifo is a growable ring of seen ids in the order they were first seen, so that
 // expiry and the cap pop from the front without scanning the map.
