@@ -124,7 +124,7 @@ func TestTextHandlerTimes(t *testing.T) {
 		base, base.Add(time.Nanosecond), base.Add(time.Millisecond), base.Add(2 * time.Millisecond),
 		base.In(cet), base.Add(time.Second).In(cet), base.Add(time.Second), base.Add(-time.Second),
 		time.Date(2026, 11, 20, 22, 11, 0, 5_000_000, time.Local), time.Date(10000, 1, 1, 0, 0, 0, 7_000_000, time.UTC),
-		time.Date(-1, 1, 1, 0, 0, 0, 70_000_000, time.UTC), time.Now(), time.Date(2026, 3, 29, 1, 59, 59, 999_000_000, time.Local),
+		time.Date(-1, 1, 1, 0, 0, 0, 70_000_000, time.UTC), time.Date(2031, 7, 14, 9, 5, 3, 400_000_000, time.Local), time.Date(2026, 3, 29, 1, 59, 59, 999_000_000, time.Local),
 	}
 	var want, got bytes.Buffer
 	sh, vh := slog.NewTextHandler(&want, nil), NewTextHandler(&got, nil)
