@@ -105,7 +105,8 @@ BENCH_RATE ?= 5000
 # bench-http compares vigie with a bare server that reads, decodes and answers
 # the same JSON (vigie-load -serve), side by side on this machine: closed loop
 # for the most each takes (vigie's share of the floor is the figure), then
-# vigie alone at BENCH_RATE events/s, open loop, for its p99. The ratio of the
+# each alone at BENCH_RATE events/s, open loop, for its p99 (the floor's p99 is
+# what the machine and the load generator themselves add). The ratio of the
 # servers' CPU per event is the steadier figure when other work shares the
 # machine.
 bench-http: build load
@@ -117,14 +118,16 @@ bench-http: build load
 	echo "== floor, closed loop"; $$load -mode max -url http://$(FLOOR_ADDR)/v1/events -pid $$fpid | tee $$tmp/floor.out; \
 	echo "== vigie, closed loop"; $$load -mode max -url http://$(BENCH_ADDR)/v1/events -pid $$vpid | tee $$tmp/vigie.out; \
 	echo "== vigie, open loop at $(BENCH_RATE)/s"; $$load -rate $(BENCH_RATE) -url http://$(BENCH_ADDR)/v1/events -pid $$vpid | tee $$tmp/open.out; \
+	echo "== floor, open loop at $(BENCH_RATE)/s"; $$load -rate $(BENCH_RATE) -url http://$(FLOOR_ADDR)/v1/events -pid $$fpid | tee $$tmp/flooropen.out; \
 	f=$$(sed -n 's/^total .* throughput=\([0-9.]*\).*/\1/p' $$tmp/floor.out); \
 	v=$$(sed -n 's/^total .* throughput=\([0-9.]*\).*/\1/p' $$tmp/vigie.out); \
 	p=$$(sed -n 's/^total .* p99=\([0-9.]*ms\).*/\1/p' $$tmp/open.out); \
+	fp=$$(sed -n 's/^total .* p99=\([0-9.]*ms\).*/\1/p' $$tmp/flooropen.out); \
 	fc=$$(sed -n 's/^total .* server_cpu=\([0-9.]*\).*/\1/p' $$tmp/floor.out); \
 	vc=$$(sed -n 's/^total .* server_cpu=\([0-9.]*\).*/\1/p' $$tmp/vigie.out); \
 	echo "== vigie $$v/s, floor $$f/s: ratio $$(awk "BEGIN{printf \"%.2f\", $$v/$$f}");" \
 		"CPU per event: vigie $${vc}µs, floor $${fc}µs: ratio $$(awk "BEGIN{printf \"%.2f\", $$fc/$$vc}");" \
-		"p99 at $(BENCH_RATE)/s: $$p; log $$(wc -c <$$tmp/vigie.log) bytes"
+		"p99 at $(BENCH_RATE)/s: vigie $$p, floor $$fp; log $$(wc -c <$$tmp/vigie.log) bytes"
 
 # Instructions per event of vigie run serving POST /v1/events one event at a
 # time, counted by valgrind (the same figure however busy the machine is);

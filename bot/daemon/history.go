@@ -24,8 +24,10 @@ type history struct {
 	age  time.Duration
 	log  *slog.Logger
 
-	mu   sync.Mutex
-	ring []bot.Event // without a shared history
+	mu sync.Mutex
+	// ring holds the events as records (historycodec.go) without a shared
+	// history: bytes the collector need not read through.
+	ring [][]byte
 	next int
 	full bool
 	// shared is the store's history; pending the events not sent to it yet.
@@ -37,6 +39,10 @@ type history struct {
 // oldest are dropped (the history is for backtests, not a record).
 const maxPending = 20_000
 
+// maxKeptRecord is the most room a slot of the ring keeps for the next event
+// once its own is written over: most records take a few hundred bytes.
+const maxKeptRecord = 2 << 10
+
 func newHistory(size int, age time.Duration, st store.Store, log *slog.Logger) *history {
 	if size <= 0 {
 		return nil
@@ -45,7 +51,7 @@ func newHistory(size int, age time.Duration, st store.Store, log *slog.Logger) *
 	if sh, ok := st.(store.EventHistory); ok {
 		h.shared = sh
 	} else {
-		h.ring = make([]bot.Event, size)
+		h.ring = make([][]byte, size)
 	}
 	return h
 }
@@ -64,7 +70,12 @@ func (h *history) add(ev bot.Event) {
 		h.pending = append(h.pending, ev)
 		return
 	}
-	h.ring[h.next] = ev
+	rec := h.ring[h.next][:0]
+	if cap(rec) > maxKeptRecord {
+		// a long event's room is not kept for the short ones after it
+		rec = nil
+	}
+	h.ring[h.next] = appendEventRecord(rec, &ev)
 	h.next++
 	if h.next == len(h.ring) {
 		h.next, h.full = 0, true
@@ -123,11 +134,23 @@ func (h *history) events(ctx context.Context, now time.Time) ([]bot.Event, error
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	var out []bot.Event
-	if h.full {
-		out = append(out, h.ring[h.next:]...)
+	read := func(recs [][]byte) {
+		for _, rec := range recs {
+			ev, err := decodeEventRecord(rec)
+			if err != nil {
+				h.log.Error("a recent event could not be read back; left out of the backtest", "err", err)
+				continue
+			}
+			if !ev.At.Before(from) {
+				out = append(out, ev)
+			}
+		}
 	}
-	out = append(out, h.ring[:h.next]...)
-	return slices.DeleteFunc(out, func(ev bot.Event) bool { return ev.At.Before(from) }), nil
+	if h.full {
+		read(h.ring[h.next:])
+	}
+	read(h.ring[:h.next])
+	return out, nil
 }
 
 // The history's defaults: enough for a week of a busy community's messages

@@ -8,27 +8,33 @@ import (
 )
 
 // runHeapRoom is how far vigie run's heap may grow over its live bytes
-// before the collector runs, once runGCPercent would let it grow further.
-// The percent alone makes the heap's resident memory follow its live
-// bytes three to one: a daemon whose live state grows by 50 MB over the
-// minutes its strikes, cases and rings fill took 150 MB more. Bounded, a
-// live heap under runHeapRoom/2 keeps runGCPercent, and one above it
-// grows by runHeapRoom at most, never by less than the runtime's 100%.
+// before the collector runs. The percent alone makes the heap's resident
+// memory follow its live bytes three to one: a daemon whose live state grows
+// by 50 MB over the minutes its strikes, cases and rings fill took 150 MB
+// more. A fixed room instead keeps the memory flat once the live state is
+// full, and the collector's work per event falls as the live heap shrinks
+// (it runs as often as the room fills, and reads the live heap each time):
+// the percent is the room over the live heap, between the runtime's 100 and
+// maxGCPercent.
 const runHeapRoom = 256 << 20
+
+// maxGCPercent bounds the percent of a small live heap: under 32 MiB live,
+// the room is eight times the live heap, not runHeapRoom.
+const maxGCPercent = 800
 
 // heapRoomEvery is how often the live heap is read: it changes with each
 // collection, a few a second under load, and a second late is no matter.
 const heapRoomEvery = time.Second
 
 // gcPercentFor is the collector's percent for a live heap of live bytes:
-// runGCPercent while its room fits in runHeapRoom, less above, down to
-// the runtime's 100.
+// the room runHeapRoom gives it, between 100 and maxGCPercent;
+// runGCPercent before the live heap is known.
 func gcPercentFor(live uint64) int {
 	if live == 0 {
 		return runGCPercent
 	}
 	p := uint64(runHeapRoom) * 100 / live
-	return int(min(max(p, 100), runGCPercent))
+	return int(min(max(p, 100), maxGCPercent))
 }
 
 // boundHeapRoom follows the live heap with the collector's percent

@@ -2,17 +2,18 @@ package main
 
 import "testing"
 
-// The collector's percent follows the live heap: runGCPercent while the
-// room it gives fits in runHeapRoom, then room bounded, then the
-// runtime's 100 at the least.
+// The collector's percent follows the live heap: the room of runHeapRoom,
+// maxGCPercent at the most, the runtime's 100 at the least.
 func TestGCPercentFor(t *testing.T) {
 	for _, tc := range []struct {
 		live uint64
 		want int
 	}{
 		{0, runGCPercent},
-		{1 << 20, runGCPercent},
-		{runHeapRoom / 2, runGCPercent},
+		{1 << 20, maxGCPercent},
+		{runHeapRoom / 8, maxGCPercent},
+		{runHeapRoom/8 + 1<<20, 775},
+		{runHeapRoom / 2, 200},
 		{runHeapRoom/2 + 1<<20, 198},
 		{runHeapRoom * 2 / 3, 150},
 		{runHeapRoom, 100},
