@@ -85,6 +85,8 @@ func TestHistoryRecordRoundTrip(t *testing.T) {
 		"utc": {ID: "1", Platform: "discord", Kind: bot.KindMessage, Text: "hello",
 			At: time.Date(2024, 1, 2, 3, 4, 5, 6, time.UTC), Author: bot.Author{ID: "u1", Roles: []string{"a"}}},
 		"a forward without text": {ID: "2", Forward: &bot.Forward{}, Poll: &bot.Poll{Question: "q"}},
+		"west of Greenwich, before 1970": {ID: "3", Attachments: 1 << 40,
+			At: time.Date(1969, 7, 20, 20, 17, 40, 5, time.FixedZone("", -5*3600))},
 	} {
 		t.Run(name, func(t *testing.T) {
 			rec := appendEventRecord(nil, &ev)
