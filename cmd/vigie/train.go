@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -42,6 +43,7 @@ func (c *cli) train(ctx context.Context, args []string) int {
 	bits := f.Int("bits", 16, "the model's table of weights has 2^`N` entries (2 bytes each)")
 	epochs := f.Int("epochs", 12, "`N` passes over the examples")
 	seed := f.Uint64("seed", 1, "`N` orders the examples and the folds: the same examples and seed make the same model")
+	curve := f.Bool("curve", false, "with --cv and --config, also replay each held-out fold with the fold's model's log-odds shifted from -2 to 2 (its thresholds moved together: a shift of 1 takes 0.93 to 0.83), to print the rule file's precision/recall curve")
 	files, code, ok := f.parse(args)
 	if !ok {
 		return code
@@ -55,6 +57,8 @@ func (c *cli) train(ctx context.Context, args []string) int {
 		return f.usageError("--cv must be 2 or more")
 	case (*config != "") != (*modelName != ""):
 		return f.usageError("--config and --model go together")
+	case *curve && (*cv == 0 || *config == ""):
+		return f.usageError("--curve needs --cv and --config")
 	case *config != "" && *cv == 0 && *caughtWeight == 1:
 		return f.usageError("--config needs --cv or --caught-weight")
 	case *caughtWeight != 1 && *config == "":
@@ -108,7 +112,11 @@ func (c *cli) train(ctx context.Context, args []string) int {
 		fmt.Fprintf(c.stdout, "%s finds %d of the examples without the model: they weigh %g\n", *config, n, *caughtWeight)
 	}
 	if *cv > 0 {
-		return c.crossValidate(ctx, &set, *label, *cv, *threshold, opts, *config, *modelName)
+		var shifts []float64
+		if *curve {
+			shifts = curveShifts
+		}
+		return c.crossValidate(ctx, &set, *label, *cv, *threshold, opts, *config, *modelName, shifts)
 	}
 
 	start := time.Now()
@@ -288,9 +296,15 @@ func caseExample(c store.Case, label string, correction float64) (classify.Examp
 	return classify.Example{}, false
 }
 
+// curveShifts are the shifts of the models' log-odds that --curve replays
+// the rule file with: they take a threshold of 0.93 from 0.996 down to 0.40.
+var curveShifts = []float64{-3, -2, -1.5, -1, -0.75, -0.5, -0.25, 0, 0.25, 0.5, 0.75, 1, 1.5, 2, 3}
+
 // crossValidate measures a model by k-fold cross-validation, and with a
-// rule file, the file with the folds' models in place of one of its own.
-func (c *cli) crossValidate(ctx context.Context, set *exampleSet, label string, k int, threshold float64, opts classify.Options, config, modelName string) int {
+// rule file, the file with the folds' models in place of one of its own;
+// with shifts, also the file with each fold's model shifted by each
+// (Model.Shifted), its curve.
+func (c *cli) crossValidate(ctx context.Context, set *exampleSet, label string, k int, threshold float64, opts classify.Options, config, modelName string, shifts []float64) int {
 	start := time.Now()
 	p := classify.Prepare(set.examples)
 	folds := classify.Folds(p, k, opts.Seed)
@@ -299,6 +313,12 @@ func (c *cli) crossValidate(ctx context.Context, set *exampleSet, label string, 
 	// pack[f][0] and [1] are the fold scores of the rule file on file f
 	// without the model and with the fold's
 	pack := make([][2][]replay.Score, len(set.files))
+	// shifted[f][s] are the fold scores of the rule file on file f with the
+	// fold's model shifted by shifts[s]
+	shifted := make([][][]replay.Score, len(set.files))
+	for f := range shifted {
+		shifted[f] = make([][]replay.Score, len(shifts))
+	}
 	fmt.Fprintf(c.stdout, "%d-fold cross-validation of %s on %d examples; each fold scored by the model of the others\n", k, label, p.Len())
 	rows := [][]string{{"fold", "examples", "tp", "fp", "fn", "tn", "precision", "recall", "fp rate"}}
 	packRows := [][]string{{"fold"}}
@@ -342,6 +362,14 @@ func (c *cli) crossValidate(ctx context.Context, set *exampleSet, label string, 
 				pack[f][w] = append(pack[f][w], sc)
 				row = append(row, briefScore(sc))
 			}
+			for s, d := range shifts {
+				sc, err := c.replayFold(ctx, set, held, f, config, modelName, m.Shifted(d), label)
+				if err != nil {
+					fmt.Fprintf(c.stderr, "vigie train: fold %d: %v\n", i+1, err)
+					return exitFail
+				}
+				shifted[f][s] = append(shifted[f][s], sc)
+			}
 		}
 		packRows = append(packRows, row)
 	}
@@ -363,8 +391,29 @@ func (c *cli) crossValidate(ctx context.Context, set *exampleSet, label string, 
 		fmt.Fprintf(c.stdout, "\n%s replayed on each fold of each file, category %s, precision/recall/fp rate,\nwithout the model %s and with the fold's:\n", config, label, modelName)
 		c.table(packRows)
 	}
+	if len(shifts) > 0 {
+		rows := [][]string{{"shift", "0.5 acts as", "0.9 acts as"}}
+		for _, name := range set.files {
+			rows[0] = append(rows[0], filepath.Base(name))
+		}
+		for s, d := range shifts {
+			row := []string{fmt.Sprintf("%+.2f", d), fmt.Sprintf("%.3f", shiftedThreshold(0.5, d)), fmt.Sprintf("%.3f", shiftedThreshold(0.9, d))}
+			for f := range set.files {
+				row = append(row, briefScore(meanScore(shifted[f][s])))
+			}
+			rows = append(rows, row)
+		}
+		fmt.Fprintf(c.stdout, "\n%s replayed on each fold with the fold's model, its log-odds shifted (a threshold T\nof the file then acts as 1/(1+e^(shift-logit T)) on the scores), mean of the folds'\nprecision/recall/fp rate:\n", config)
+		c.table(rows)
+	}
 	fmt.Fprintf(c.stdout, "\n%d models trained and scored in %.1fs\n", k, time.Since(start).Seconds())
 	return exitOK
+}
+
+// shiftedThreshold is the score above which a model shifted by d
+// (Model.Shifted) scores above t.
+func shiftedThreshold(t, d float64) float64 {
+	return 1 / (1 + math.Exp(d-math.Log(t/(1-t))))
 }
 
 func scoreAt(p *classify.Prepared, held []int, scores []float64, threshold float64) replay.Score {

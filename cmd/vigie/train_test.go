@@ -110,13 +110,17 @@ func TestTrainCrossValidates(t *testing.T) {
 	if err := os.WriteFile(config, []byte(modelRules), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	r := run("train", "--label", "spam", "--cv", "2", "--config", config, "--model", "spam", "testdata/train.jsonl")
+	r := run("train", "--label", "spam", "--cv", "2", "--curve", "--config", config, "--model", "spam", "testdata/train.jsonl")
 	for _, want := range []string{
 		"2-fold cross-validation of spam on 20 examples",
 		"\nfold  examples  tp  fp  fn  tn  precision  recall  fp rate\n1           10",
 		"\nmean  ",
 		"> 0.50  ",
 		"train.jsonl without",
+		// the curve: a threshold of 0.5 acts as 0.5 unshifted, as 0.881
+		// with the scores' log-odds lowered by 2
+		"\nshift  0.5 acts as  0.9 acts as        train.jsonl\n",
+		"\n-2.00        0.881        0.985  ",
 	} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("stdout lacks %q:\n%s", want, r.stdout)
@@ -124,6 +128,36 @@ func TestTrainCrossValidates(t *testing.T) {
 	}
 	if r.code != 0 {
 		t.Errorf("exit %d, stderr %q", r.code, r.stderr)
+	}
+	// unshifted, the curve is the file with the fold's model; the more the
+	// scores are raised, the more the rule finds: recall never falls, and
+	// at the top every comment is found
+	_, pack, _ := strings.Cut(r.stdout, "without the model spam and with the fold's:\n")
+	_, curve, _ := strings.Cut(pack, "\nshift  ")
+	var with string
+	for _, line := range strings.Split(pack, "\n") {
+		if f := strings.Fields(line); len(f) == 3 && f[0] == "mean" {
+			with = f[2]
+		}
+	}
+	prev := -1.0
+	var last string
+	for _, line := range strings.Split(curve, "\n")[1:] {
+		f := strings.Fields(line)
+		if len(f) != 4 {
+			break
+		}
+		if f[0] == "+0.00" && f[3] != with {
+			t.Errorf("unshifted the curve reads %s, the file with the fold's model %s", f[3], with)
+		}
+		var p, rec, fpr float64
+		if _, err := fmt.Sscanf(f[3], "%f/%f/%f", &p, &rec, &fpr); err != nil || rec < prev {
+			t.Errorf("curve row %q: recall %.3f after %.3f (%v)", line, rec, prev, err)
+		}
+		prev, last = rec, f[3]
+	}
+	if with == "" || last != "0.500/1.000/1.000" {
+		t.Errorf("the file with the fold's model %q, the curve's last row %q, want 0.500/1.000/1.000:\n%s", with, last, r.stdout)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "m.bin")); err == nil {
 		t.Error("--cv wrote a model")
@@ -133,6 +167,8 @@ func TestTrainCrossValidates(t *testing.T) {
 		{"train", "--label", "spam", "testdata/train.jsonl"},
 		{"train", "--label", "spam", "--cv", "1", "testdata/train.jsonl"},
 		{"train", "--label", "spam", "--cv", "2", "--config", config, "testdata/train.jsonl"},
+		{"train", "--label", "spam", "--cv", "2", "--curve", "testdata/train.jsonl"},
+		{"train", "--label", "spam", "--out", "x.bin", "--curve", "--config", config, "--model", "spam", "testdata/train.jsonl"},
 		{"train", "--label", "spam", "--out", "x.bin"},
 	} {
 		if r := run(c...); r.code != 2 {

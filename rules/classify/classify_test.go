@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"math"
 	"os"
 	"strings"
 	"testing"
@@ -312,4 +313,27 @@ func FuzzUnmarshal(f *testing.F) {
 			t.Errorf("score %v out of [0, 1]", s)
 		}
 	})
+}
+
+// A shifted model moves every score's log-odds by the same amount, and
+// leaves the model it came from as it was.
+func TestShifted(t *testing.T) {
+	m, err := Train("spam", toy(), Options{Bits: 12, Epochs: 30})
+	if err != nil {
+		t.Fatal(err)
+	}
+	logit := func(p float64) float64 { return math.Log(p / (1 - p)) }
+	for _, s := range []string{"FREE bitcoin, click here", "see you at the game tonight"} {
+		before := score(m, s)
+		up, down := score(m.Shifted(1.5), s), score(m.Shifted(-2), s)
+		if d := logit(up) - logit(before); math.Abs(d-1.5) > 1e-9 {
+			t.Errorf("%q: shifted by 1.5, the log-odds moved by %g", s, d)
+		}
+		if d := logit(down) - logit(before); math.Abs(d+2) > 1e-9 {
+			t.Errorf("%q: shifted by -2, the log-odds moved by %g", s, d)
+		}
+		if again := score(m, s); again != before {
+			t.Errorf("%q: the model scores %g after shifting, %g before", s, again, before)
+		}
+	}
 }

@@ -221,3 +221,14 @@ func Folds(p *Prepared, k int, seed uint64) [][]int {
 	}
 	return folds
 }
+
+// Shifted is m with its scores' log-odds raised by d, sharing its weights: a
+// rule's threshold T then acts on m's scores as 1/(1+e^(d-logit T)), so
+// that replaying a rule file with several shifts measures it with its
+// thresholds moved together (vigie train --cv --curve), each kept in
+// its place relative to the others.
+func (m *Model) Shifted(d float64) *Model {
+	c := *m
+	c.bias += d
+	return &c
+}
