@@ -388,7 +388,7 @@ func (m *Matcher) buildAnswers() {
 
 // answerOnlyTerm reports whether a term of an answer may stand for its
 // entry: not a number, a day or a place (context), and five letters at least
-// ("ready" is "read", which says nothing of a hotel's rooms).
+// ("ready" and a "reader" account are both "read").
 func answerOnlyTerm(t string) bool {
 	return !isContext(t) && runeLen(t) >= minAnswerWord
 }
