@@ -237,4 +237,12 @@ func TestAnswerWordsAnswer(t *testing.T) {
 			t.Errorf("%q: %s %s %v %v, want %s %s", c.text, d.Kind, d.Entry, d.Candidates, d.Terms, c.kind, c.entry)
 		}
 	}
+	// a score stays a score, whatever the threshold
+	cfg.Threshold = 0.98
+	if m, err = NewMatcher(cfg); err != nil {
+		t.Fatal(err)
+	}
+	if d := m.DecideText("la piscine est chauffée ?", at); d.Kind != Answer || d.Score > 1 {
+		t.Errorf("threshold 0.98: %s %v, want an answer scored 1 at most", d.Kind, d.Score)
+	}
 }

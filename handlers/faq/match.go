@@ -457,7 +457,7 @@ func (m *Matcher) byVocabulary(r *Match) {
 		}
 	}
 	if found >= 0 {
-		r.Candidates[found].Score = max(r.Candidates[found].Score, round3(vocabularyLift*m.cfg.Threshold))
+		r.Candidates[found].Score = max(r.Candidates[found].Score, min(1, round3(vocabularyLift*m.cfg.Threshold)))
 	}
 }
 
