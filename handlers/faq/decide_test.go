@@ -189,6 +189,9 @@ func TestAnswerBreaksNearTie(t *testing.T) {
 		cfg := Config{Language: "fr", Entries: []rules.FAQEntry{
 			{ID: "quinto", Questions: []string{"zorblax quinto ?"}, Answer: map[string]string{"fr": answers["quinto"]}},
 			{ID: "sexto", Questions: []string{"zorblax sexto ?"}, Answer: map[string]string{"fr": answers["sexto"]}},
+			// flimzo in a third answer: a word of one answer alone
+			// would count as an example's word (TestAnswerWordsAnswer)
+			{ID: "septimo", Questions: []string{"septimo ?"}, Answer: map[string]string{"fr": "Le flimzo."}},
 		}}
 		m, err := NewMatcher(cfg)
 		if err != nil {
@@ -198,5 +201,48 @@ func TestAnswerBreaksNearTie(t *testing.T) {
 		if len(r.Candidates) != 2 || r.Candidates[0].ID != first || r.Candidates[0].Score != r.Candidates[1].Score {
 			t.Errorf("answer about flimzo on %s: candidates %v, want %s first, the scores as the examples gave them", first, r.Candidates, first)
 		}
+	}
+}
+
+// A message whose words are all in one entry's examples and answer, one of
+// them in that answer alone, is answered by that entry: the trade's nouns
+// are in the answers a CM writes. One such word alone, a word no entry has,
+// or a word of two entries' answers is not enough.
+func TestAnswerWordsAnswer(t *testing.T) {
+	cfg := Config{Language: "fr", QuestionsOnly: true, Entries: []rules.FAQEntry{
+		{ID: "spa", Questions: []string{"le spa est ouvert à quelle heure ?", "is the pool heated?"},
+			Answer: map[string]string{"fr": "Spa et piscine chauffée de 9h à 20h, accès libre pour les clients.", "en": "Spa and heated pool 9am-8pm, free for guests."}},
+		{ID: "parking", Questions: []string{"y a-t-il un parking ?", "where can I park?"},
+			Answer: map[string]string{"fr": "Parking gratuit derrière l'hôtel, borne pour voiture électrique.", "en": "Free car park behind the hotel, with a charger for electric cars."}},
+		{ID: "breakfast", Questions: []string{"le petit déjeuner est compris ?", "what time is breakfast?"},
+			Answer: map[string]string{"fr": "Buffet de 7h à 10h30, 15 € ; gratuit pour les moins de 6 ans.", "en": "Buffet from 7am to 10:30am, €15; free for children under 6."}},
+	}}
+	m, err := NewMatcher(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 1, 6, 11, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		text  string
+		kind  Kind
+		entry string
+	}{
+		{"la piscine est chauffée ?", Answer, "spa"},
+		{"la pissine est chauffée ?", Answer, "spa"}, // one typo on the answer's word
+		{"piscine ?", Silent, ""},
+		{"la piscine est immense ?", Silent, ""},
+	} {
+		d := m.DecideText(c.text, at)
+		if d.Kind != c.kind || (c.entry != "" && d.Entry != c.entry) {
+			t.Errorf("%q: %s %s %v %v, want %s %s", c.text, d.Kind, d.Entry, d.Candidates, d.Terms, c.kind, c.entry)
+		}
+	}
+	// a score stays a score, whatever the threshold
+	cfg.Threshold = 0.98
+	if m, err = NewMatcher(cfg); err != nil {
+		t.Fatal(err)
+	}
+	if d := m.DecideText("la piscine est chauffée ?", at); d.Kind != Answer || d.Score > 1 {
+		t.Errorf("threshold 0.98: %s %v, want an answer scored 1 at most", d.Kind, d.Score)
 	}
 }
