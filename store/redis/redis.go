@@ -919,7 +919,7 @@ func (s *Store) AppendAudit(ctx context.Context, e store.AuditEntry) error {
 	if s.b == nil {
 		return s.appendAudits(ctx, []store.AuditEntry{e})
 	}
-	data, err := json.Marshal(e)
+	data, err := encodeAudit(&e)
 	if err != nil {
 		return fmt.Errorf("audit entry: %w", err)
 	}
@@ -935,8 +935,8 @@ func (s *Store) AppendAudit(ctx context.Context, e store.AuditEntry) error {
 func (s *Store) appendAudits(ctx context.Context, entries []store.AuditEntry) error {
 	key := s.auditKey()
 	pipe := s.c.Pipeline()
-	for _, e := range entries {
-		data, err := json.Marshal(e)
+	for i := range entries {
+		data, err := encodeAudit(&entries[i])
 		if err != nil {
 			return fmt.Errorf("audit entry: %w", err)
 		}
@@ -1033,7 +1033,7 @@ func (s *Store) openCases(ctx context.Context, cases []store.Case, lazyJSON bool
 		var data []byte // none: the script asks for it if it opens the case
 		if !lazyJSON || author == "" || !s.joining.has(author) {
 			var err error
-			if data, err = json.Marshal(c); err != nil {
+			if data, err = encodeCase(&c); err != nil {
 				errs[i] = fmt.Errorf("case: %w", err)
 				continue
 			}
@@ -1056,7 +1056,7 @@ func (s *Store) openCases(ctx context.Context, cases []store.Case, lazyJSON bool
 	for j, g := range groups {
 		if reply, err := g.cmd.Slice(); err == nil && len(reply) == 1 && reply[0] == "json" {
 			i := index[j]
-			data, err := json.Marshal(out[i])
+			data, err := encodeCase(&out[i])
 			if err != nil {
 				errs[i] = fmt.Errorf("case: %w", err)
 				continue
@@ -1657,7 +1657,7 @@ func (s *Store) CaseCards(ctx context.Context, id string) ([]bot.CardRef, error)
 // two plain commands. They need no script: Unfinished (atomic) takes an entry
 // by its stamp, written second, and Done removes both.
 func (s *Store) Begin(ctx context.Context, e store.JournalEntry) error {
-	data, err := json.Marshal(e)
+	data, err := encodeJournal(&e)
 	if err != nil {
 		return fmt.Errorf("journal entry %s: %w", e.Key, err)
 	}
