@@ -16,7 +16,8 @@ import (
 // writes: variant picks among texts that need escaping or not, so that both
 // ways of writing a string are compared.
 func fill(v reflect.Value, variant int) {
-	texts := []string{"plain", `q"uo\te`, "<b>&amp;</b>", "café ☕", "line\nbreak\u2028", "bad\xffutf8", ""}
+	texts := []string{"plain", `q"uo\te`, "<b>&amp;</b>", "café ☕", "line\nbreak\u2028\u2029", "bad\xffutf8\xe2\x82",
+		"\x00\x01\b\f\r\t\x1f\x7f end", "", "é"}
 	switch v.Kind() {
 	case reflect.String:
 		v.SetString(texts[variant%len(texts)])
