@@ -60,10 +60,12 @@ func encodeEvent(ev *bot.Event) ([]byte, error) {
 }
 
 // timesFit says whether every time is one json.Marshal writes as
-// RFC 3339 (it refuses years outside 0-9999, and so does the caller then).
+// RFC 3339: it refuses years outside 0-9999 and zone offsets of a day or
+// more, and so does the caller then.
 func timesFit(ts ...time.Time) bool {
 	for _, t := range ts {
-		if y := t.Year(); y < 0 || y > 9999 {
+		_, off := t.Zone()
+		if y := t.Year(); y < 0 || y > 9999 || off <= -24*3600 || off >= 24*3600 {
 			return false
 		}
 	}

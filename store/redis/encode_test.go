@@ -48,7 +48,7 @@ func fill(v reflect.Value, variant int) {
 		}
 	case reflect.Struct:
 		if v.Type() == reflect.TypeFor[time.Time]() {
-			v.Set(reflect.ValueOf(time.Date(2026, 12, 3, 22, 10, variant, variant*1000, time.FixedZone("x", 3600*(variant%3)))))
+			v.Set(reflect.ValueOf(time.Date(2026, 12, 3, 22, 10, variant, variant*1000, time.FixedZone("x", []int{0, 3600, -5*3600 - 30*60, 561}[variant%4]))))
 			return
 		}
 		for i := range v.NumField() {
@@ -143,11 +143,31 @@ func TestEncodeMatchesMarshal(t *testing.T) {
 	}
 }
 
-// A year json.Marshal refuses is refused the same way.
+// A time json.Marshal refuses is refused the same way.
 func TestEncodeRefusesWhatMarshalRefuses(t *testing.T) {
-	e := store.AuditEntry{At: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)}
-	if _, err := encodeAudit(&e); err == nil {
-		t.Fatal("encodeAudit took the year 10000")
+	for _, at := range []time.Time{
+		time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(2026, 1, 1, 0, 0, 0, 0, time.FixedZone("far", 25*3600)),
+	} {
+		if _, err := json.Marshal(at); err == nil {
+			t.Fatalf("json.Marshal took %v: the case tests nothing", at)
+		}
+		e := store.AuditEntry{At: at}
+		if _, err := encodeAudit(&e); err == nil {
+			t.Errorf("encodeAudit took %v", at)
+		}
+		j := store.JournalEntry{Begun: at}
+		if _, err := encodeJournal(&j); err == nil {
+			t.Errorf("encodeJournal took %v", at)
+		}
+		ev := bot.Event{Author: bot.Author{JoinedAt: at}}
+		if _, err := encodeEvent(&ev); err == nil {
+			t.Errorf("encodeEvent took %v", at)
+		}
+		c := store.Case{DecidedAt: at}
+		if _, err := encodeCase(&c); err == nil {
+			t.Errorf("encodeCase took %v", at)
+		}
 	}
 }
 
