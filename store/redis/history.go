@@ -26,8 +26,9 @@ func (s *Store) RememberEvents(ctx context.Context, events []bot.Event, max int)
 		return nil
 	}
 	p := s.c.Pipeline()
-	for _, ev := range events {
-		data, err := json.Marshal(ev)
+	for i := range events {
+		ev := &events[i]
+		data, err := encodeEvent(ev)
 		if err != nil {
 			return fmt.Errorf("history event %s: %w", ev.Key(), err)
 		}

@@ -250,17 +250,31 @@ func NewClient(rawURL string) (goredis.UniversalClient, error) {
 	}
 	plain := *u
 	plain.Scheme = base
+	// RESP2 unless the URL asks for another protocol (protocol=3): the store
+	// reads no reply that RESP3 types better, and go-redis on RESP3 looks
+	// for push notifications before each reply it reads, about 4% of vigie's
+	// CPU on a stream where most events match.
+	protocol := 2
+	if q.Has("protocol") {
+		protocol = 0 // the URL's, which Parse*URL read
+	}
 	switch mode {
 	case "":
 		o, err := goredis.ParseURL(plain.String())
 		if err != nil {
 			return nil, fmt.Errorf("redis url %q: %w", redact(u), err)
 		}
+		if protocol != 0 {
+			o.Protocol = protocol
+		}
 		return goredis.NewClient(o), nil
 	case "cluster":
 		o, err := goredis.ParseClusterURL(plain.String())
 		if err != nil {
 			return nil, fmt.Errorf("redis url %q: %w", redact(u), err)
+		}
+		if protocol != 0 {
+			o.Protocol = protocol
 		}
 		return goredis.NewClusterClient(o), nil
 	case "sentinel":
@@ -271,6 +285,9 @@ func NewClient(rawURL string) (goredis.UniversalClient, error) {
 		}
 		if o.MasterName == "" {
 			return nil, fmt.Errorf("redis url %q: sentinel needs master_name=", redact(u))
+		}
+		if protocol != 0 {
+			o.Protocol = protocol
 		}
 		return goredis.NewFailoverClient(o), nil
 	default:
@@ -919,7 +936,7 @@ func (s *Store) AppendAudit(ctx context.Context, e store.AuditEntry) error {
 	if s.b == nil {
 		return s.appendAudits(ctx, []store.AuditEntry{e})
 	}
-	data, err := json.Marshal(e)
+	data, err := encodeAudit(&e)
 	if err != nil {
 		return fmt.Errorf("audit entry: %w", err)
 	}
@@ -935,8 +952,8 @@ func (s *Store) AppendAudit(ctx context.Context, e store.AuditEntry) error {
 func (s *Store) appendAudits(ctx context.Context, entries []store.AuditEntry) error {
 	key := s.auditKey()
 	pipe := s.c.Pipeline()
-	for _, e := range entries {
-		data, err := json.Marshal(e)
+	for i := range entries {
+		data, err := encodeAudit(&entries[i])
 		if err != nil {
 			return fmt.Errorf("audit entry: %w", err)
 		}
@@ -1033,7 +1050,7 @@ func (s *Store) openCases(ctx context.Context, cases []store.Case, lazyJSON bool
 		var data []byte // none: the script asks for it if it opens the case
 		if !lazyJSON || author == "" || !s.joining.has(author) {
 			var err error
-			if data, err = json.Marshal(c); err != nil {
+			if data, err = encodeCase(&c); err != nil {
 				errs[i] = fmt.Errorf("case: %w", err)
 				continue
 			}
@@ -1056,7 +1073,7 @@ func (s *Store) openCases(ctx context.Context, cases []store.Case, lazyJSON bool
 	for j, g := range groups {
 		if reply, err := g.cmd.Slice(); err == nil && len(reply) == 1 && reply[0] == "json" {
 			i := index[j]
-			data, err := json.Marshal(out[i])
+			data, err := encodeCase(&out[i])
 			if err != nil {
 				errs[i] = fmt.Errorf("case: %w", err)
 				continue
@@ -1657,7 +1674,7 @@ func (s *Store) CaseCards(ctx context.Context, id string) ([]bot.CardRef, error)
 // two plain commands. They need no script: Unfinished (atomic) takes an entry
 // by its stamp, written second, and Done removes both.
 func (s *Store) Begin(ctx context.Context, e store.JournalEntry) error {
-	data, err := json.Marshal(e)
+	data, err := encodeJournal(&e)
 	if err != nil {
 		return fmt.Errorf("journal entry %s: %w", e.Key, err)
 	}

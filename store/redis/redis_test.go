@@ -158,6 +158,32 @@ func TestOpenURL(t *testing.T) {
 	}
 }
 
+// TestProtocol: the client speaks RESP2 unless the URL asks for RESP3.
+func TestProtocol(t *testing.T) {
+	url := redistest.URL(t)
+	sep := "?"
+	if strings.Contains(url, "?") {
+		sep = "&"
+	}
+	for _, tt := range []struct{ url, want string }{
+		{url, "resp=2"},
+		{url + sep + "protocol=3", "resp=3"},
+	} {
+		c, err := redis.NewClient(tt.url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		info, err := c.Do(context.Background(), "client", "info").Text()
+		c.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Contains(strings.Fields(info), tt.want) {
+			t.Errorf("%s: CLIENT INFO %q, want %s", tt.url, info, tt.want)
+		}
+	}
+}
+
 // TestOneRoundTrip checks that an event costs one round trip, on one server and on
 // a cluster where its keys span several slots.
 func TestOneRoundTrip(t *testing.T) {

@@ -1,0 +1,396 @@
+package redis
+
+import (
+	"encoding/json"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/store"
+)
+
+// The journal entry, the audit entry, the case and the history's entry each
+// carry an event and most a verdict: on a stream where most events match,
+// encoding/json spent about a tenth of vigie's CPU on them, walking the same
+// types by reflection every time. These write the same bytes as json.Marshal
+// (TestEncodeMatchesMarshal fills every field of the types by reflection, so
+// a field added to them and not here fails it), straight into one buffer.
+
+// encodeJournal is json.Marshal(e).
+func encodeJournal(e *store.JournalEntry) ([]byte, error) {
+	if !timesFit(e.At, e.Begun, e.Event.At, e.Event.Author.CreatedAt, e.Event.Author.JoinedAt, e.Verdict.At) {
+		return json.Marshal(e)
+	}
+	b := make([]byte, 0, 1024+len(e.Event.Text))
+	b = appendString(append(b, `{"key":`...), e.Key)
+	b = appendEvent(append(b, `,"event":`...), &e.Event)
+	b = appendVerdict(append(b, `,"verdict":`...), &e.Verdict)
+	b = appendTime(append(b, `,"at":`...), e.At)
+	b = appendTime(append(b, `,"begun":`...), e.Begun)
+	if e.Tries != 0 {
+		b = strconv.AppendInt(append(b, `,"tries":`...), int64(e.Tries), 10)
+	}
+	return append(b, '}'), nil
+}
+
+// encodeAudit is json.Marshal(e).
+func encodeAudit(e *store.AuditEntry) ([]byte, error) {
+	if !timesFit(e.At, e.Event.At, e.Event.Author.CreatedAt, e.Event.Author.JoinedAt, e.Verdict.At) {
+		return json.Marshal(e)
+	}
+	b := make([]byte, 0, 1024+len(e.Event.Text))
+	b = appendTime(append(b, `{"at":`...), e.At)
+	b = appendEvent(append(b, `,"event":`...), &e.Event)
+	b = appendVerdict(append(b, `,"verdict":`...), &e.Verdict)
+	b = appendOmitString(b, `,"mode":`, e.Mode)
+	b = appendOmitString(b, `,"by":`, e.By)
+	b = appendOmitString(b, `,"failed":`, e.Failed)
+	return append(b, '}'), nil
+}
+
+// encodeEvent is json.Marshal(ev).
+func encodeEvent(ev *bot.Event) ([]byte, error) {
+	if !timesFit(ev.At, ev.Author.CreatedAt, ev.Author.JoinedAt) {
+		return json.Marshal(ev)
+	}
+	return appendEvent(make([]byte, 0, 256+len(ev.Text)), ev), nil
+}
+
+// timesFit says whether every time is one json.Marshal writes as
+// RFC 3339: it refuses years outside 0-9999 and zone offsets of a day or
+// more, and so does the caller then.
+func timesFit(ts ...time.Time) bool {
+	for _, t := range ts {
+		_, off := t.Zone()
+		if y := t.Year(); y < 0 || y > 9999 || off <= -24*3600 || off >= 24*3600 {
+			return false
+		}
+	}
+	return true
+}
+
+func appendTime(b []byte, t time.Time) []byte {
+	return append(t.AppendFormat(append(b, '"'), time.RFC3339Nano), '"')
+}
+
+func appendEvent(b []byte, e *bot.Event) []byte {
+	b = appendString(append(b, `{"id":`...), e.ID)
+	b = appendString(append(b, `,"platform":`...), e.Platform)
+	b = appendString(append(b, `,"kind":`...), string(e.Kind))
+	b = appendOmitString(b, `,"space":`, e.Space)
+	b = appendOmitString(b, `,"channel":`, e.Channel)
+	b = appendOmitString(b, `,"thread":`, e.Thread)
+	b = appendAuthor(append(b, `,"author":`...), &e.Author)
+	b = appendString(append(b, `,"text":`...), e.Text)
+	b = appendOmitString(b, `,"reply_to":`, e.ReplyTo)
+	if e.Attachments != 0 {
+		b = strconv.AppendInt(append(b, `,"attachments":`...), int64(e.Attachments), 10)
+	}
+	if f := e.Forward; f != nil {
+		b = append(b, `,"forward":{`...)
+		n := len(b)
+		b = appendOmitString(b, `,"from":`, f.From)
+		b = appendOmitString(b, `,"text":`, f.Text)
+		b = append(unfirst(b, n), '}')
+	}
+	if len(e.Embeds) > 0 {
+		b = append(b, `,"embeds":[`...)
+		for i := range e.Embeds {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendEmbed(b, &e.Embeds[i])
+		}
+		b = append(b, ']')
+	}
+	if len(e.Files) > 0 {
+		b = appendStrings(append(b, `,"files":`...), e.Files)
+	}
+	if len(e.HiddenLinks) > 0 {
+		b = appendStrings(append(b, `,"hidden_links":`...), e.HiddenLinks)
+	}
+	if p := e.Poll; p != nil {
+		b = append(b, `,"poll":{`...)
+		n := len(b)
+		b = appendOmitString(b, `,"question":`, p.Question)
+		if len(p.Options) > 0 {
+			b = appendStrings(append(b, `,"options":`...), p.Options)
+		}
+		b = append(unfirst(b, n), '}')
+	}
+	b = appendTime(append(b, `,"at":`...), e.At)
+	b = appendOmitString(b, `,"label":`, e.Label)
+	b = appendOmitString(b, `,"link":`, e.Link)
+	return append(b, '}')
+}
+
+func appendAuthor(b []byte, a *bot.Author) []byte {
+	b = appendString(append(b, `{"id":`...), a.ID)
+	b = appendOmitString(b, `,"name":`, a.Name)
+	b = appendOmitString(b, `,"username":`, a.Username)
+	if len(a.Roles) > 0 {
+		b = appendStrings(append(b, `,"roles":`...), a.Roles)
+	}
+	b = appendTrue(b, `,"staff":true`, a.Staff)
+	b = appendTrue(b, `,"roles_unknown":true`, a.RolesUnknown)
+	b = appendTrue(b, `,"bot":true`, a.Bot)
+	b = appendTrue(b, `,"unverified":true`, a.Unverified)
+	if !a.CreatedAt.IsZero() {
+		b = appendTime(append(b, `,"created_at":`...), a.CreatedAt)
+	}
+	if !a.JoinedAt.IsZero() {
+		b = appendTime(append(b, `,"joined_at":`...), a.JoinedAt)
+	}
+	return append(b, '}')
+}
+
+func appendEmbed(b []byte, e *bot.Embed) []byte {
+	b = append(b, '{')
+	n := len(b)
+	b = appendOmitString(b, `,"title":`, e.Title)
+	b = appendOmitString(b, `,"description":`, e.Description)
+	b = appendOmitString(b, `,"url":`, e.URL)
+	if len(e.Fields) > 0 {
+		b = append(b, `,"fields":[`...)
+		for i, f := range e.Fields {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, '{')
+			m := len(b)
+			b = appendOmitString(b, `,"name":`, f.Name)
+			b = appendOmitString(b, `,"value":`, f.Value)
+			b = append(unfirst(b, m), '}')
+		}
+		b = append(b, ']')
+	}
+	return append(unfirst(b, n), '}')
+}
+
+func appendVerdict(b []byte, v *bot.Verdict) []byte {
+	b = appendString(append(b, `{"event_id":`...), v.EventID)
+	b = appendString(append(b, `,"platform":`...), v.Platform)
+	b = appendTime(append(b, `,"at":`...), v.At)
+	b = appendTrue(b, `,"duplicate":true`, v.Duplicate)
+	b = append(b, `,"matches":`...)
+	if v.Matches == nil {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, '[')
+		for i := range v.Matches {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendMatch(b, &v.Matches[i])
+		}
+		b = append(b, ']')
+	}
+	if len(v.Counters) > 0 {
+		names := make([]string, 0, len(v.Counters))
+		for k := range v.Counters {
+			names = append(names, k)
+		}
+		slices.Sort(names)
+		b = append(b, `,"counters":{`...)
+		for i, k := range names {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = strconv.AppendInt(append(appendString(b, k), ':'), v.Counters[k], 10)
+		}
+		b = append(b, '}')
+	}
+	b = appendOmitString(b, `,"withheld":`, v.Withheld)
+	return append(b, '}')
+}
+
+func appendMatch(b []byte, m *bot.Match) []byte {
+	b = appendString(append(b, `{"rule":`...), m.Rule)
+	b = appendOmitString(b, `,"category":`, m.Category)
+	b = append(b, `,"actions":`...)
+	if m.Actions == nil {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, '[')
+		for i, a := range m.Actions {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendAction(b, a)
+		}
+		b = append(b, ']')
+	}
+	b = appendTrue(b, `,"shadow":true`, m.Shadow)
+	b = appendString(append(b, `,"reason":`...), m.Reason)
+	return append(b, '}')
+}
+
+// appendAction writes what Action.MarshalJSON does, as json.Marshal
+// compacts it (escaping <, > and &).
+func appendAction(b []byte, a bot.Action) []byte {
+	if !plain(string(a.Kind)) || !plain(a.Text) {
+		j, err := json.Marshal(a)
+		if err != nil {
+			// Action.MarshalJSON fails on nothing it is given; were it to,
+			// the entry still says which action it was.
+			return appendString(b, string(a.Kind))
+		}
+		return append(b, j...)
+	}
+	b = append(append(append(b, `{"kind":"`...), a.Kind...), '"')
+	if a.Text != "" {
+		b = append(append(append(b, `,"text":"`...), a.Text...), '"')
+	}
+	if a.Duration != 0 {
+		b = append(append(append(b, `,"duration":"`...), bot.FormatDuration(a.Duration)...), '"')
+	}
+	return append(b, '}')
+}
+
+func appendTrue(b []byte, field string, v bool) []byte {
+	if v {
+		return append(b, field...)
+	}
+	return b
+}
+
+func appendOmitString(b []byte, field, s string) []byte {
+	if s == "" {
+		return b
+	}
+	return appendString(append(b, field...), s)
+}
+
+func appendStrings(b []byte, ss []string) []byte {
+	b = append(b, '[')
+	for i, s := range ss {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, s)
+	}
+	return append(b, ']')
+}
+
+// unfirst drops the comma that starts an object's first field, written at n.
+func unfirst(b []byte, n int) []byte {
+	if len(b) > n && b[n] == ',' {
+		return append(b[:n], b[n+1:]...)
+	}
+	return b
+}
+
+// appendString writes s quoted as json.Marshal does: as it is when nothing
+// in it needs escaping (most text), else escaped as encoding/json escapes
+// (HTML characters included, invalid UTF-8 as U+FFFD).
+func appendString(b []byte, s string) []byte {
+	if plain(s) {
+		return append(append(append(b, '"'), s...), '"')
+	}
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(append(b, s[start:i]...), `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(append(b, s[start:i]...), '\\', 'u', '2', '0', '2', hex[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	return append(append(b, s[start:]...), '"')
+}
+
+// plain says whether json.Marshal writes s between quotes unchanged: no
+// control character, quote, backslash or HTML character (<, >, &), valid
+// UTF-8 and no U+2028 or U+2029.
+func plain(s string) bool {
+	wide := false
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c < 0x20 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&':
+			return false
+		case c >= 0x80:
+			wide = true
+		}
+	}
+	return !wide || utf8.ValidString(s) && !strings.ContainsAny(s, "\u2028\u2029")
+}
+
+// encodeCase is json.Marshal(c).
+func encodeCase(c *store.Case) ([]byte, error) {
+	if !timesFit(c.Opened, c.DecidedAt, c.Event.At, c.Event.Author.CreatedAt, c.Event.Author.JoinedAt) {
+		return json.Marshal(c)
+	}
+	b := make([]byte, 0, 1024+len(c.Event.Text))
+	b = appendString(append(b, `{"id":`...), c.ID)
+	b = appendTime(append(b, `,"opened":`...), c.Opened)
+	b = appendString(append(b, `,"status":`...), string(c.Status))
+	b = appendEvent(append(b, `,"event":`...), &c.Event)
+	b = appendOmitString(b, `,"rule":`, c.Rule)
+	b = appendOmitString(b, `,"category":`, c.Category)
+	b = appendString(append(b, `,"reason":`...), c.Reason)
+	if len(c.Suggested) > 0 {
+		b = append(b, `,"suggested":[`...)
+		for i, a := range c.Suggested {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendAction(b, a)
+		}
+		b = append(b, ']')
+	}
+	b = appendOmitString(b, `,"priority":`, c.Priority)
+	b = appendOmitString(b, `,"outcome":`, c.Outcome)
+	b = appendOmitString(b, `,"decided_by":`, c.DecidedBy)
+	if !c.DecidedAt.IsZero() {
+		b = appendTime(append(b, `,"decided_at":`...), c.DecidedAt)
+	}
+	b = appendOmitString(b, `,"undeliverable":`, c.Undeliverable)
+	b = appendTrue(b, `,"holds":true`, c.Holds)
+	if c.Count != 0 {
+		b = strconv.AppendInt(append(b, `,"count":`...), int64(c.Count), 10)
+	}
+	if len(c.Latest) > 0 {
+		b = appendStrings(append(b, `,"latest":`...), c.Latest)
+	}
+	b = appendOmitString(b, `,"community":`, c.Community)
+	return append(b, '}'), nil
+}
