@@ -492,7 +492,7 @@ func newEnv(env *exprEnv, ev *bot.Event, content string, a *text.Analysis, now t
 func (st *evalState) reset() {
 	clear(st.matched)
 	*st = evalState{hits: st.hits[:0], matched: st.matched[:0], reason: st.reason[:0], spans: st.spans[:0],
-		starts: st.starts[:0], scores: st.scores[:0],
+		starts: st.starts[:0], scores: st.scores[:0], grams: st.grams,
 		features: classify.Features{Words: st.features.Words[:0], Grams: st.features.Grams[:0], Shape: st.features.Shape[:0]}}
 }
 
