@@ -197,46 +197,50 @@ func (e *Engine) assess(ctx context.Context, ev bot.Event) (Assessment, error) {
 	ops := s.ops[:len(rs.counters)]
 	keys, spans := s.keys[:0], s.keySpans[:0]
 	sums := e.impl.sums
-	for i := range rs.counters {
-		c := &rs.counters[i] // not a copy of its dozen fields
-		ops[i] = store.CounterOp{Name: c.name, Window: c.window}
-		if c.key == nil {
-			continue
-		}
-		switch {
-		case sums && c.keySum != nil:
-			ops[i].Sum, ops[i].Incr = c.keySum(&s.env, c.nameSum)
-		case c.keyApp != nil:
-			// written into the buffer; the key string is made below, once
-			// for all the counters
-			lo := len(keys)
-			keys = c.keyApp(&s.env, keys)
-			spans = append(spans, keySpan{counter: i, lo: lo, hi: len(keys)})
-			ops[i].Incr = len(keys) > lo
-		case c.keyFn != nil:
-			ops[i].Key = c.keyFn(&s.env)
-			ops[i].Incr = ops[i].Key != ""
-		default:
-			st.built = 0
-			key, err := s.machine.Run(c.key, box())
-			if err != nil {
-				errs = e.failed(errs, i, "counters."+c.name, c.keyAt, ev.ID, err)
+	if sums && rs.sumsNative {
+		rs.sumOps(ops, &s.env)
+	} else {
+		for i := range rs.counters {
+			c := &rs.counters[i] // not a copy of its dozen fields
+			ops[i] = store.CounterOp{Name: c.name, Window: c.window}
+			if c.key == nil {
 				continue
 			}
-			ops[i].Key, _ = key.(string)
-			ops[i].Incr = ops[i].Key != ""
-		}
-		if c.when != nil && ops[i].Incr {
-			if c.whenFn != nil {
-				ops[i].Incr = c.whenFn(&s.env)
-				continue
+			switch {
+			case sums && c.keySum != nil:
+				ops[i].Sum, ops[i].Incr = c.keySum(&s.env, c.nameSum)
+			case c.keyApp != nil:
+				// written into the buffer; the key string is made below, once
+				// for all the counters
+				lo := len(keys)
+				keys = c.keyApp(&s.env, keys)
+				spans = append(spans, keySpan{counter: i, lo: lo, hi: len(keys)})
+				ops[i].Incr = len(keys) > lo
+			case c.keyFn != nil:
+				ops[i].Key = c.keyFn(&s.env)
+				ops[i].Incr = ops[i].Key != ""
+			default:
+				st.built = 0
+				key, err := s.machine.Run(c.key, box())
+				if err != nil {
+					errs = e.failed(errs, i, "counters."+c.name, c.keyAt, ev.ID, err)
+					continue
+				}
+				ops[i].Key, _ = key.(string)
+				ops[i].Incr = ops[i].Key != ""
 			}
-			st.built = 0
-			ok, err := s.machine.Run(c.when, box())
-			if err != nil {
-				errs = e.failed(errs, i, "counters."+c.name, c.whenAt, ev.ID, err)
+			if c.when != nil && ops[i].Incr {
+				if c.whenFn != nil {
+					ops[i].Incr = c.whenFn(&s.env)
+					continue
+				}
+				st.built = 0
+				ok, err := s.machine.Run(c.when, box())
+				if err != nil {
+					errs = e.failed(errs, i, "counters."+c.name, c.whenAt, ev.ID, err)
+				}
+				ops[i].Incr = err == nil && ok == true
 			}
-			ops[i].Incr = err == nil && ok == true
 		}
 	}
 	if len(keys) > 0 {
@@ -303,23 +307,20 @@ func (e *Engine) assess(ctx context.Context, ev bot.Event) (Assessment, error) {
 	clear(s.matched)
 	// empty already, unless a rule panicked half-way through the last event
 	s.matches, s.actions, s.reasons, s.spans = s.matches[:0], s.actions[:0], s.reasons[:0], s.spans[:0]
-	on := rs.onOutside
+	on := &rs.onOutside
 	if comm != nil {
-		on = comm.on
+		on = &comm.on
 	}
 	after := 0
 	if s.hoursAfter {
 		after = 1
 	}
-	for _, k := range on[after] {
-		i := int(k)
+	run := &on[after]
+	for j := run.next(0, &s.env, st); j < len(run.rules); j = run.next(j+1, &s.env, st) {
+		i := int(run.rules[j])
 		r := &rs.rules[i]
-		st.hits = st.hits[:0]
-		if r.whenFn != nil {
-			if !r.whenFn(&s.env) {
-				continue
-			}
-		} else {
+		if run.when[j] == nil {
+			st.hits = st.hits[:0]
 			st.built = 0
 			out, err := s.machine.Run(r.when, box())
 			if err != nil {
@@ -401,6 +402,25 @@ func (e *Engine) assess(ctx context.Context, ev bot.Event) (Assessment, error) {
 		}
 	}
 	return a, nil
+}
+
+// sumOps fills the counters' operations of the event in env, for a store
+// that takes sums, when every key can be summed and every when: is a closure
+// (sumsNative): the loop of assess does the same, with the other cases, but
+// keeps more of its values to save and load again around each call.
+func (rs *Ruleset) sumOps(ops []store.CounterOp, env *exprEnv) {
+	for i := range rs.counters {
+		c := &rs.counters[i]
+		op := &ops[i]
+		*op = store.CounterOp{Name: c.name, Window: c.window}
+		if c.key == nil {
+			continue
+		}
+		op.Sum, op.Incr = c.keySum(env, c.nameSum)
+		if op.Incr && c.whenFn != nil {
+			op.Incr = c.whenFn(env)
+		}
+	}
 }
 
 // applies reports whether r applies at this hour (hours: after or office).
