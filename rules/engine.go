@@ -127,7 +127,7 @@ func JudgedAt(at, now time.Time, skew, maxAge time.Duration) time.Time {
 }
 
 func (e *Engine) evaluate(ctx context.Context, ev bot.Event) (bot.Verdict, error) {
-	a, err := e.assess(ctx, ev)
+	a, err := e.assess(ctx, &ev)
 	return a.Verdict, err
 }
 
@@ -135,12 +135,14 @@ func (e *Engine) evaluate(ctx context.Context, ev bot.Event) (bot.Verdict, error
 // conditions in the event's space: Alerts lists those that held. The hits the
 // alerts count are recorded in the store whichever of the two is called.
 func (e *Engine) Assess(ctx context.Context, ev bot.Event) (Assessment, error) {
-	return e.assess(ctx, ev)
+	return e.assess(ctx, &ev)
 }
 
-func (e *Engine) assess(ctx context.Context, ev bot.Event) (Assessment, error) {
+// assess is Assess of *ev, which it reads and does not change: the event is
+// not copied again for it.
+func (e *Engine) assess(ctx context.Context, ev *bot.Event) (Assessment, error) {
 	rs := e.rs
-	now := e.now(&ev)
+	now := e.now(ev)
 	s := e.impl.scratch.Get().(*scratch)
 	defer e.impl.scratch.Put(s)
 	st := &s.st
@@ -179,7 +181,7 @@ func (e *Engine) assess(ctx context.Context, ev bot.Event) (Assessment, error) {
 	// is seen through it.
 	content := ev.Content()
 	text.AnalyzeInto(&s.analysis, content)
-	newEnv(&s.env, &ev, content, &s.analysis, now, st, counts, s.hoursAfter)
+	newEnv(&s.env, ev, content, &s.analysis, now, st, counts, s.hoursAfter)
 	s.env.Community = rs.envDefault
 	if comm != nil {
 		s.env.Community = comm.env
@@ -337,7 +339,7 @@ func (e *Engine) assess(ctx context.Context, ev bot.Event) (Assessment, error) {
 		m := bot.Match{Rule: r.name, Category: r.category, Shadow: r.mode == ModeShadow}
 		span := matchSpan{acts: len(s.actions), reason: len(s.reasons)}
 		for _, a := range r.actions {
-			act := a.expand(&ev, r.name)
+			act := a.expand(ev, r.name)
 			if act.Kind == bot.ActDelete && rs.hideComments && ev.Kind == bot.KindComment {
 				act.Kind = bot.ActHide
 			}
@@ -387,9 +389,9 @@ func (e *Engine) assess(ctx context.Context, ev bot.Event) (Assessment, error) {
 		if len(res.Counts) > len(rs.counters) {
 			read = res.Counts[len(rs.counters):]
 		}
-		a.Alerts, a.Message = e.checkAlerts(ctx, s, &ev, now, read, counts)
+		a.Alerts, a.Message = e.checkAlerts(ctx, s, ev, now, read, counts)
 		if len(a.Alerts) > 0 {
-			a.Verdict.Matches = append(a.Verdict.Matches, rs.alerts.placeMatches(a.Alerts, &ev)...)
+			a.Verdict.Matches = append(a.Verdict.Matches, rs.alerts.placeMatches(a.Alerts, ev)...)
 		}
 	}
 	for _, name := range strikeRules {
