@@ -100,6 +100,16 @@ func (v nval) summer() keySummer {
 		for i, p := range v.parts {
 			sums[i] = p.summer()
 		}
+		if len(sums) == 3 {
+			// author.id + "|" + fingerprint: the parts written out
+			a, b, c := sums[0], sums[1], sums[2]
+			return func(e *exprEnv, k store.KeySum) (store.KeySum, bool) {
+				k, okA := a(e, k)
+				k, okB := b(e, k)
+				k, okC := c(e, k)
+				return k, okA || okB || okC
+			}
+		}
 		return func(e *exprEnv, k store.KeySum) (store.KeySum, bool) {
 			some := false
 			for _, sum := range sums {
