@@ -46,7 +46,7 @@ type Community struct {
 	// off is Off by the rule's index in the compiled rules.
 	off []bool
 	// on lists the rules that run in the community (onRules).
-	on  [2][]int32
+	on  [2]ruleRun
 	env communityEnv
 }
 
@@ -498,19 +498,48 @@ func compileCommunities(d *decoder, fs fileSpec, rs *Ruleset) {
 	rs.onOutside = onRules(rs.rules, rs.offOutside)
 }
 
+// ruleRun is the rules an event runs, in order: their indexes, and the
+// closures of their conditions (nil for a condition the machine runs).
+type ruleRun struct {
+	rules []int32
+	when  []func(*exprEnv) bool
+}
+
 // onRules lists the rules an event runs, in order, given those off: in
 // office hours ([0]) and after hours ([1]). The engine goes through them
 // rather than through every rule asking whether it is off or of the other
 // hours.
-func onRules(rules []rule, off []bool) (on [2][]int32) {
+func onRules(rules []rule, off []bool) (on [2]ruleRun) {
 	for after := range on {
 		for i := range rules {
 			if !off[i] && rules[i].applies(after == 1) {
-				on[after] = append(on[after], int32(i))
+				on[after].rules = append(on[after].rules, int32(i))
+				on[after].when = append(on[after].when, rules[i].whenFn)
 			}
 		}
 	}
 	return on
+}
+
+// next runs the native conditions from the rule at j on, and returns where
+// the first that holds is, or the first the machine runs, or the end. A
+// condition's hits are dropped before it runs: what the rule that holds
+// found makes its reason. Its loop keeps few values live across the calls,
+// so that the two dozen conditions of an event are not each a round of
+// saving and loading the engine's.
+func (r *ruleRun) next(j int, env *exprEnv, st *evalState) int {
+	when := r.when
+	for ; j < len(when); j++ {
+		f := when[j]
+		if f == nil {
+			return j
+		}
+		st.hits = st.hits[:0]
+		if f(env) {
+			return j
+		}
+	}
+	return j
 }
 
 // sameKind reports whether a community's value can stand for the file's: a

@@ -74,7 +74,11 @@ type Ruleset struct {
 	// offOutside marks the rules off outside every community (enabled: false).
 	offOutside []bool
 	// onOutside lists the rules that run outside every community (onRules).
-	onOutside [2][]int32
+	onOutside [2]ruleRun
+	// sumsNative says every counter's key can be summed (keySum) and its
+	// when: runs as a closure: for a store that takes sums, the engine
+	// fills the counters' operations in one tight loop (sumOps).
+	sumsNative bool
 
 	schedule schedule
 	// hideComments turns the rules' delete into hide for page comments, so that a
@@ -281,6 +285,9 @@ func compileFile(d *decoder, fs fileSpec, opts LoadOptions) *Ruleset {
 		}
 		rs.counters = append(rs.counters, ct)
 	}
+	rs.sumsNative = !slices.ContainsFunc(rs.counters, func(ct counter) bool {
+		return ct.key != nil && ct.keySum == nil || ct.when != nil && ct.whenFn == nil
+	})
 	for _, sp := range fs.Rules {
 		if r, ok := compileRule(d, c, sp, len(rs.counters)); ok {
 			if r.hours != HoursAlways && !rs.schedule.set && len(rs.schedule.holidays) == 0 && len(rs.schedule.calendars) == 0 {

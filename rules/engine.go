@@ -127,7 +127,7 @@ func JudgedAt(at, now time.Time, skew, maxAge time.Duration) time.Time {
 }
 
 func (e *Engine) evaluate(ctx context.Context, ev bot.Event) (bot.Verdict, error) {
-	a, err := e.assess(ctx, ev)
+	a, err := e.assess(ctx, &ev)
 	return a.Verdict, err
 }
 
@@ -135,12 +135,14 @@ func (e *Engine) evaluate(ctx context.Context, ev bot.Event) (bot.Verdict, error
 // conditions in the event's space: Alerts lists those that held. The hits the
 // alerts count are recorded in the store whichever of the two is called.
 func (e *Engine) Assess(ctx context.Context, ev bot.Event) (Assessment, error) {
-	return e.assess(ctx, ev)
+	return e.assess(ctx, &ev)
 }
 
-func (e *Engine) assess(ctx context.Context, ev bot.Event) (Assessment, error) {
+// assess is Assess of *ev, which it reads and does not change: the event is
+// not copied again for it.
+func (e *Engine) assess(ctx context.Context, ev *bot.Event) (Assessment, error) {
 	rs := e.rs
-	now := e.now(&ev)
+	now := e.now(ev)
 	s := e.impl.scratch.Get().(*scratch)
 	defer e.impl.scratch.Put(s)
 	st := &s.st
@@ -179,7 +181,7 @@ func (e *Engine) assess(ctx context.Context, ev bot.Event) (Assessment, error) {
 	// is seen through it.
 	content := ev.Content()
 	text.AnalyzeInto(&s.analysis, content)
-	newEnv(&s.env, &ev, content, &s.analysis, now, st, counts, s.hoursAfter)
+	newEnv(&s.env, ev, content, &s.analysis, now, st, counts, s.hoursAfter)
 	s.env.Community = rs.envDefault
 	if comm != nil {
 		s.env.Community = comm.env
@@ -197,46 +199,50 @@ func (e *Engine) assess(ctx context.Context, ev bot.Event) (Assessment, error) {
 	ops := s.ops[:len(rs.counters)]
 	keys, spans := s.keys[:0], s.keySpans[:0]
 	sums := e.impl.sums
-	for i := range rs.counters {
-		c := &rs.counters[i] // not a copy of its dozen fields
-		ops[i] = store.CounterOp{Name: c.name, Window: c.window}
-		if c.key == nil {
-			continue
-		}
-		switch {
-		case sums && c.keySum != nil:
-			ops[i].Sum, ops[i].Incr = c.keySum(&s.env, c.nameSum)
-		case c.keyApp != nil:
-			// written into the buffer; the key string is made below, once
-			// for all the counters
-			lo := len(keys)
-			keys = c.keyApp(&s.env, keys)
-			spans = append(spans, keySpan{counter: i, lo: lo, hi: len(keys)})
-			ops[i].Incr = len(keys) > lo
-		case c.keyFn != nil:
-			ops[i].Key = c.keyFn(&s.env)
-			ops[i].Incr = ops[i].Key != ""
-		default:
-			st.built = 0
-			key, err := s.machine.Run(c.key, box())
-			if err != nil {
-				errs = e.failed(errs, i, "counters."+c.name, c.keyAt, ev.ID, err)
+	if sums && rs.sumsNative {
+		rs.sumOps(ops, &s.env)
+	} else {
+		for i := range rs.counters {
+			c := &rs.counters[i] // not a copy of its dozen fields
+			ops[i] = store.CounterOp{Name: c.name, Window: c.window}
+			if c.key == nil {
 				continue
 			}
-			ops[i].Key, _ = key.(string)
-			ops[i].Incr = ops[i].Key != ""
-		}
-		if c.when != nil && ops[i].Incr {
-			if c.whenFn != nil {
-				ops[i].Incr = c.whenFn(&s.env)
-				continue
+			switch {
+			case sums && c.keySum != nil:
+				ops[i].Sum, ops[i].Incr = c.keySum(&s.env, c.nameSum)
+			case c.keyApp != nil:
+				// written into the buffer; the key string is made below, once
+				// for all the counters
+				lo := len(keys)
+				keys = c.keyApp(&s.env, keys)
+				spans = append(spans, keySpan{counter: i, lo: lo, hi: len(keys)})
+				ops[i].Incr = len(keys) > lo
+			case c.keyFn != nil:
+				ops[i].Key = c.keyFn(&s.env)
+				ops[i].Incr = ops[i].Key != ""
+			default:
+				st.built = 0
+				key, err := s.machine.Run(c.key, box())
+				if err != nil {
+					errs = e.failed(errs, i, "counters."+c.name, c.keyAt, ev.ID, err)
+					continue
+				}
+				ops[i].Key, _ = key.(string)
+				ops[i].Incr = ops[i].Key != ""
 			}
-			st.built = 0
-			ok, err := s.machine.Run(c.when, box())
-			if err != nil {
-				errs = e.failed(errs, i, "counters."+c.name, c.whenAt, ev.ID, err)
+			if c.when != nil && ops[i].Incr {
+				if c.whenFn != nil {
+					ops[i].Incr = c.whenFn(&s.env)
+					continue
+				}
+				st.built = 0
+				ok, err := s.machine.Run(c.when, box())
+				if err != nil {
+					errs = e.failed(errs, i, "counters."+c.name, c.whenAt, ev.ID, err)
+				}
+				ops[i].Incr = err == nil && ok == true
 			}
-			ops[i].Incr = err == nil && ok == true
 		}
 	}
 	if len(keys) > 0 {
@@ -303,23 +309,20 @@ func (e *Engine) assess(ctx context.Context, ev bot.Event) (Assessment, error) {
 	clear(s.matched)
 	// empty already, unless a rule panicked half-way through the last event
 	s.matches, s.actions, s.reasons, s.spans = s.matches[:0], s.actions[:0], s.reasons[:0], s.spans[:0]
-	on := rs.onOutside
+	on := &rs.onOutside
 	if comm != nil {
-		on = comm.on
+		on = &comm.on
 	}
 	after := 0
 	if s.hoursAfter {
 		after = 1
 	}
-	for _, k := range on[after] {
-		i := int(k)
+	run := &on[after]
+	for j := run.next(0, &s.env, st); j < len(run.rules); j = run.next(j+1, &s.env, st) {
+		i := int(run.rules[j])
 		r := &rs.rules[i]
-		st.hits = st.hits[:0]
-		if r.whenFn != nil {
-			if !r.whenFn(&s.env) {
-				continue
-			}
-		} else {
+		if run.when[j] == nil {
+			st.hits = st.hits[:0]
 			st.built = 0
 			out, err := s.machine.Run(r.when, box())
 			if err != nil {
@@ -336,7 +339,7 @@ func (e *Engine) assess(ctx context.Context, ev bot.Event) (Assessment, error) {
 		m := bot.Match{Rule: r.name, Category: r.category, Shadow: r.mode == ModeShadow}
 		span := matchSpan{acts: len(s.actions), reason: len(s.reasons)}
 		for _, a := range r.actions {
-			act := a.expand(&ev, r.name)
+			act := a.expand(ev, r.name)
 			if act.Kind == bot.ActDelete && rs.hideComments && ev.Kind == bot.KindComment {
 				act.Kind = bot.ActHide
 			}
@@ -386,9 +389,9 @@ func (e *Engine) assess(ctx context.Context, ev bot.Event) (Assessment, error) {
 		if len(res.Counts) > len(rs.counters) {
 			read = res.Counts[len(rs.counters):]
 		}
-		a.Alerts, a.Message = e.checkAlerts(ctx, s, &ev, now, read, counts)
+		a.Alerts, a.Message = e.checkAlerts(ctx, s, ev, now, read, counts)
 		if len(a.Alerts) > 0 {
-			a.Verdict.Matches = append(a.Verdict.Matches, rs.alerts.placeMatches(a.Alerts, &ev)...)
+			a.Verdict.Matches = append(a.Verdict.Matches, rs.alerts.placeMatches(a.Alerts, ev)...)
 		}
 	}
 	for _, name := range strikeRules {
@@ -401,6 +404,25 @@ func (e *Engine) assess(ctx context.Context, ev bot.Event) (Assessment, error) {
 		}
 	}
 	return a, nil
+}
+
+// sumOps fills the counters' operations of the event in env, for a store
+// that takes sums, when every key can be summed and every when: is a closure
+// (sumsNative): the loop of assess does the same, with the other cases, but
+// keeps more of its values to save and load again around each call.
+func (rs *Ruleset) sumOps(ops []store.CounterOp, env *exprEnv) {
+	for i := range rs.counters {
+		c := &rs.counters[i]
+		op := &ops[i]
+		*op = store.CounterOp{Name: c.name, Window: c.window}
+		if c.key == nil {
+			continue
+		}
+		op.Sum, op.Incr = c.keySum(env, c.nameSum)
+		if op.Incr && c.whenFn != nil {
+			op.Incr = c.whenFn(env)
+		}
+	}
 }
 
 // applies reports whether r applies at this hour (hours: after or office).
@@ -492,7 +514,7 @@ func newEnv(env *exprEnv, ev *bot.Event, content string, a *text.Analysis, now t
 func (st *evalState) reset() {
 	clear(st.matched)
 	*st = evalState{hits: st.hits[:0], matched: st.matched[:0], reason: st.reason[:0], spans: st.spans[:0],
-		starts: st.starts[:0], scores: st.scores[:0],
+		starts: st.starts[:0], scores: st.scores[:0], grams: st.grams,
 		features: classify.Features{Words: st.features.Words[:0], Grams: st.features.Grams[:0], Shape: st.features.Shape[:0]}}
 }
 

@@ -113,6 +113,10 @@ type evalState struct {
 	// odd is whether text holds ſ or K (see foldsOdd): 0 not looked yet, 1
 	// no, 2 yes.
 	odd uint8
+	// grams are the trigrams of text once a pattern asked (gramsFilled),
+	// for the patterns' prefilters; the set is kept from event to event.
+	grams       *gramSet
+	gramsFilled bool
 	// features are the text's features for the models, once score() asked
 	// (featured); scores are the models' scores by the model's index, -1
 	// while not computed.
@@ -437,7 +441,14 @@ func (st *evalState) matches(s string, pat *pattern) bool {
 				st.odd = 2
 			}
 		}
-		ok = pat.matchFolding(s, st.odd == 2)
+		if !st.gramsFilled {
+			if st.grams == nil {
+				st.grams = new(gramSet)
+			}
+			st.grams.fill(s)
+			st.gramsFilled = true
+		}
+		ok = pat.matchFolding(s, st.odd == 2, st.grams)
 	} else {
 		ok = pat.match(s)
 	}

@@ -62,6 +62,13 @@ type nval struct {
 	// making it a string, or hashing it again for each counter (see
 	// keySummer).
 	sum keySummer
+	// all and any are the operands of a chain of and, or of or: a chain
+	// is one closure over its operands, not one per operator nested in
+	// each other.
+	all, any []func(*exprEnv) bool
+	// not, for a bool field, reads it negated: not author.staff is one
+	// closure call, not two.
+	not func(*exprEnv) bool
 }
 
 // keySummer adds a part of a counter's key to its sum (store.KeySum); ok
@@ -92,6 +99,16 @@ func (v nval) summer() keySummer {
 		sums := make([]keySummer, len(v.parts))
 		for i, p := range v.parts {
 			sums[i] = p.summer()
+		}
+		if len(sums) == 3 {
+			// author.id + "|" + fingerprint: the parts written out
+			a, b, c := sums[0], sums[1], sums[2]
+			return func(e *exprEnv, k store.KeySum) (store.KeySum, bool) {
+				k, okA := a(e, k)
+				k, okB := b(e, k)
+				k, okC := c(e, k)
+				return k, okA || okB || okC
+			}
 		}
 		return func(e *exprEnv, k store.KeySum) (store.KeySum, bool) {
 			some := false
@@ -390,11 +407,14 @@ func nativeMember(n *ast.MemberNode) (nval, bool) {
 		case "roles":
 			return nval{kind: nStrings, ss: func(e *exprEnv) []string { return e.Author.Roles }}, true
 		case "staff":
-			return nval{kind: nBool, b: func(e *exprEnv) bool { return e.Author.Staff }}, true
+			return nval{kind: nBool, b: func(e *exprEnv) bool { return e.Author.Staff },
+				not: func(e *exprEnv) bool { return !e.Author.Staff }}, true
 		case "bot":
-			return nval{kind: nBool, b: func(e *exprEnv) bool { return e.Author.Bot }}, true
+			return nval{kind: nBool, b: func(e *exprEnv) bool { return e.Author.Bot },
+				not: func(e *exprEnv) bool { return !e.Author.Bot }}, true
 		case "verified":
-			return nval{kind: nBool, b: func(e *exprEnv) bool { return e.Author.Verified }}, true
+			return nval{kind: nBool, b: func(e *exprEnv) bool { return e.Author.Verified },
+				not: func(e *exprEnv) bool { return !e.Author.Verified }}, true
 		case "account_age":
 			return nval{kind: nDuration, d: func(e *exprEnv) time.Duration { return e.Author.AccountAge }}, true
 		case "member_age":
@@ -413,6 +433,9 @@ func nativeUnary(n *ast.UnaryNode) (nval, bool) {
 	case "not", "!":
 		if x.kind != nBool {
 			return nval{}, false
+		}
+		if x.not != nil {
+			return nval{kind: nBool, b: x.not}, true
 		}
 		f := x.b
 		return nval{kind: nBool, b: func(e *exprEnv) bool { return !f(e) }}, true
@@ -434,14 +457,14 @@ func nativeBinary(n *ast.BinaryNode) (nval, bool) {
 		if l.kind != nBool || r.kind != nBool {
 			return nval{}, false
 		}
-		a, b := l.b, r.b
-		return nval{kind: nBool, b: func(e *exprEnv) bool { return a(e) && b(e) }}, true
+		all := append(l.operands(l.all), r.operands(r.all)...)
+		return nval{kind: nBool, b: allOf(all), all: all}, true
 	case "or", "||":
 		if l.kind != nBool || r.kind != nBool {
 			return nval{}, false
 		}
-		a, b := l.b, r.b
-		return nval{kind: nBool, b: func(e *exprEnv) bool { return a(e) || b(e) }}, true
+		anyOps := append(l.operands(l.any), r.operands(r.any)...)
+		return nval{kind: nBool, b: anyOf(anyOps), any: anyOps}, true
 	case "+":
 		switch {
 		case l.kind == nString && r.kind == nString:
@@ -456,6 +479,58 @@ func nativeBinary(n *ast.BinaryNode) (nval, bool) {
 		return nativeCompare(n.Operator, l, r)
 	}
 	return nval{}, false
+}
+
+// operands is chain, the operands of v when v is a chain of the same
+// operator, else v alone; a copy, which the caller may append to.
+func (v nval) operands(chain []func(*exprEnv) bool) []func(*exprEnv) bool {
+	if chain != nil {
+		return append([]func(*exprEnv) bool(nil), chain...)
+	}
+	return []func(*exprEnv) bool{v.b}
+}
+
+// allOf is fs[0](e) && fs[1](e) && …, in one closure; fs has two at least.
+func allOf(fs []func(*exprEnv) bool) func(*exprEnv) bool {
+	switch len(fs) {
+	case 2:
+		a, b := fs[0], fs[1]
+		return func(e *exprEnv) bool { return a(e) && b(e) }
+	case 3:
+		a, b, c := fs[0], fs[1], fs[2]
+		return func(e *exprEnv) bool { return a(e) && b(e) && c(e) }
+	case 4:
+		a, b, c, d := fs[0], fs[1], fs[2], fs[3]
+		return func(e *exprEnv) bool { return a(e) && b(e) && c(e) && d(e) }
+	}
+	return func(e *exprEnv) bool {
+		for _, f := range fs {
+			if !f(e) {
+				return false
+			}
+		}
+		return true
+	}
+}
+
+// anyOf is fs[0](e) || fs[1](e) || …, in one closure; fs has two at least.
+func anyOf(fs []func(*exprEnv) bool) func(*exprEnv) bool {
+	switch len(fs) {
+	case 2:
+		a, b := fs[0], fs[1]
+		return func(e *exprEnv) bool { return a(e) || b(e) }
+	case 3:
+		a, b, c := fs[0], fs[1], fs[2]
+		return func(e *exprEnv) bool { return a(e) || b(e) || c(e) }
+	}
+	return func(e *exprEnv) bool {
+		for _, f := range fs {
+			if f(e) {
+				return true
+			}
+		}
+		return false
+	}
 }
 
 func (v nval) stringParts() []nval {

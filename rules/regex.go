@@ -48,6 +48,10 @@ type wordScan struct {
 	byFirst [256][]string // the words by first byte, both cases when folding
 	fold    bool
 	bounded bool // a word must not follow an ASCII word character
+	// grams are each word's trigrams (gramOf), to tell from a text's
+	// trigrams (a gramSet) that none of the words is in it without
+	// passing over the text; nil when a word is shorter than three bytes.
+	grams [][]uint16
 }
 
 func newWordScan(words []string, fold, bounded bool) *wordScan {
@@ -58,7 +62,15 @@ func newWordScan(words []string, fold, bounded bool) *wordScan {
 		}
 		return []byte{c}
 	}
+	ws.grams = make([][]uint16, 0, len(words))
 	for _, w := range words {
+		if ws.grams != nil {
+			if len(w) < 3 {
+				ws.grams = nil
+			} else {
+				ws.grams = append(ws.grams, wordGrams(w))
+			}
+		}
 		// the clauses' words have at least minLiteral letters, so two bytes
 		for _, c := range cases(w[0]) {
 			ws.byFirst[c] = append(ws.byFirst[c], w)
@@ -71,6 +83,86 @@ func newWordScan(words []string, fold, bounded bool) *wordScan {
 }
 
 func (ws *wordScan) in(s string) bool { return ws.first(s) >= 0 }
+
+// mayBeIn reports whether one of the words may be in the text whose
+// trigrams g holds: false when each word lacks one of its trigrams there.
+func (ws *wordScan) mayBeIn(g *gramSet) bool {
+	if ws.grams == nil || g == nil {
+		return true
+	}
+	for _, w := range ws.grams {
+		if g.hasAll(w) {
+			return true
+		}
+	}
+	return false
+}
+
+// gramSet holds a text's trigrams of bytes (gramOf), ASCII letters read in
+// lower case: a word of three bytes or more is in the text, as it is or in
+// another ASCII case, only if each of its trigrams is in the set. Filled once
+// for an event's text, it answers for every clause of every pattern asked of
+// it; a pass over the text per clause costs about as much as filling it.
+type gramSet [gramSetBits / 64]uint64
+
+// gramSetBits is the room of a gramSet: a message of a hundred bytes sets
+// about 2% of its bits, the chance a word of three bytes that is not in it
+// passes the test.
+const gramSetBits = 4096
+
+// gramOf is the trigram x holds in its top three bytes (lower case), hashed
+// to 12 bits.
+func gramOf(x uint32) uint32 { return (x * 0x9e3779b1) >> 20 }
+
+// lowerBytes maps each byte to itself, the ASCII capitals to lower case.
+var lowerBytes = func() (t [256]byte) {
+	for c := range t {
+		t[c] = byte(c)
+		if 'A' <= c && c <= 'Z' {
+			t[c] += 'a' - 'A'
+		}
+	}
+	return t
+}()
+
+// fill sets g to the trigrams of s.
+func (g *gramSet) fill(s string) {
+	clear(g[:])
+	if len(s) < 3 {
+		return
+	}
+	// the last two bytes read, in the second and third bytes of x: the
+	// next one goes in the fourth, the first falls off the top
+	x := uint32(lowerBytes[s[0]])<<16 | uint32(lowerBytes[s[1]])<<8
+	for i := 2; i < len(s); i++ {
+		x = x<<8 | uint32(lowerBytes[s[i]])<<8
+		k := gramOf(x)
+		g[k>>6] |= 1 << (k & 63)
+	}
+}
+
+// hasAll reports whether every trigram of grams is in g.
+func (g *gramSet) hasAll(grams []uint16) bool {
+	for _, k := range grams {
+		if g[k>>6]&(1<<(k&63)) == 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// wordGrams returns the trigrams of w (three bytes at least), as fill
+// finds them in a text that holds w in any ASCII case.
+func wordGrams(w string) []uint16 {
+	var out []uint16
+	for i := 2; i < len(w); i++ {
+		x := uint32(lowerBytes[w[i-2]])<<24 | uint32(lowerBytes[w[i-1]])<<16 | uint32(lowerBytes[w[i]])<<8
+		if k := uint16(gramOf(x)); !slices.Contains(out, k) {
+			out = append(out, k)
+		}
+	}
+	return out
+}
 
 // first returns where the first of the words is in s, or -1.
 func (ws *wordScan) first(s string) int { return ws.firstFrom(s, 0) }
@@ -631,7 +723,7 @@ func minLen(words []string) int {
 }
 
 // match reports whether s matches.
-func (p *pattern) match(s string) bool { return p.matchFolding(s, foldsOdd(s)) }
+func (p *pattern) match(s string) bool { return p.matchFolding(s, foldsOdd(s), nil) }
 
 // foldsOdd reports whether s holds ſ or K, which fold to s and k in the
 // regexp but not in the prefilter.
@@ -639,13 +731,19 @@ func foldsOdd(s string) bool {
 	return strings.ContainsRune(s, 'ſ') || strings.ContainsRune(s, '\u212a')
 }
 
-// matchFolding is match when whether s holds ſ or K is known (foldsOdd): an
-// event's text is looked at once for all the patterns.
-func (p *pattern) matchFolding(s string, odd bool) bool {
+// matchFolding is match when whether s holds ſ or K is known (foldsOdd), and
+// with the trigrams of s when g is not nil: an event's text is looked at once
+// for all the patterns.
+func (p *pattern) matchFolding(s string, odd bool, g *gramSet) bool {
 	if p.clauses != nil {
 		// leave such texts to the regexp
 		if p.fold && odd {
 			return p.re.MatchString(s)
+		}
+		for i := range p.scans {
+			if !p.scans[i].mayBeIn(g) {
+				return false
+			}
 		}
 		for i := range p.scans {
 			if !p.scans[i].in(s) {
@@ -654,6 +752,9 @@ func (p *pattern) matchFolding(s string, odd bool) bool {
 		}
 	}
 	if p.lead != nil && !(p.leadFold && odd) {
+		if !p.lead.mayBeIn(g) {
+			return false
+		}
 		i := p.lead.first(s)
 		if i < 0 {
 			return false

@@ -9,6 +9,19 @@ import (
 	"testing"
 )
 
+// matchBoth is p's answer on s, checked to be the same with the text's
+// trigrams (as an event's text is matched) and without.
+func matchBoth(t testing.TB, p *pattern, s string) bool {
+	t.Helper()
+	var g gramSet
+	g.fill(s)
+	got, with := p.match(s), p.matchFolding(s, foldsOdd(s), &g)
+	if got != with {
+		t.Errorf("%s on %q: %t, with the text's trigrams %t", p, s, got, with)
+	}
+	return got
+}
+
 // The word prefilter never changes an answer, it only skips the regexp.
 func TestPatternPrefilter(t *testing.T) {
 	tests := []struct {
@@ -44,7 +57,7 @@ func TestPatternPrefilter(t *testing.T) {
 		}
 		for _, s := range texts {
 			for _, s := range []string{s, strings.ToUpper(s)} {
-				if got, want := p.match(s), re.MatchString(s); got != want {
+				if got, want := matchBoth(t, p, s), re.MatchString(s); got != want {
 					t.Errorf("%s on %q: got %t, regexp says %t", tc.re, s, got, want)
 				}
 			}
@@ -90,7 +103,7 @@ func TestPatternLead(t *testing.T) {
 		}
 		for _, s := range texts {
 			for _, s := range []string{s, strings.ToUpper(s), "a " + s, "x" + s} {
-				if got, want := p.match(s), re.MatchString(s); got != want {
+				if got, want := matchBoth(t, p, s), re.MatchString(s); got != want {
 					t.Errorf("%s on %q: got %t, regexp says %t", tc.re, s, got, want)
 				}
 			}
@@ -139,7 +152,7 @@ func FuzzPattern(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if got, want := newPattern(re).match(s), re.MatchString(s); got != want {
+		if got, want := matchBoth(t, newPattern(re), s), re.MatchString(s); got != want {
 			t.Fatalf("%q on %q: got %t, regexp says %t", expr, s, got, want)
 		}
 	})
@@ -152,7 +165,7 @@ func TestPatternStarterPack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	quoted := regexp.MustCompile(`matches\(text, '((?:[^']|'')*)'\)`)
+	quoted := regexp.MustCompile(`matches\((?:text|content), '((?:[^']|'')*)'\)`)
 	events := nativeEvents(t)
 	n, skipped := 0, 0
 	for _, m := range quoted.FindAllStringSubmatch(string(b), -1) {
@@ -161,7 +174,7 @@ func TestPatternStarterPack(t *testing.T) {
 		n++
 		for _, ev := range events {
 			want := re.MatchString(ev.Text)
-			if got := p.match(ev.Text); got != want {
+			if got := matchBoth(t, p, ev.Text); got != want {
 				t.Errorf("%s on %q: got %t, regexp says %t", re, ev.Text, got, want)
 			}
 			if !want && len(p.scans) > 0 && !p.scans[len(p.scans)-1].in(ev.Text) {
@@ -170,9 +183,56 @@ func TestPatternStarterPack(t *testing.T) {
 		}
 	}
 	if n == 0 {
-		t.Fatal("no matches(text, '…') in the starter pack")
+		t.Fatal("no matches(text or content, '…') in the starter pack")
 	}
 	t.Logf("%d patterns on %d texts, %d runs of the regexp skipped", n, len(events), skipped)
+}
+
+// TestGramSet: a text's trigrams hold those of every piece of it of three
+// bytes or more, in any ASCII case, and a clause none of whose words is in a
+// text is told from the trigrams.
+func TestGramSet(t *testing.T) {
+	texts := []string{"Check out my CHANNEL", "ma chaîne, MA CHAÎNE", "a\u212ab", "abc", "ab", "", "xx\xffyy",
+		"subscribe to my channel pls"}
+	for _, ev := range nativeEvents(t)[:500] {
+		texts = append(texts, ev.Text)
+	}
+	// the prefilter folds ASCII letters only, byte by byte
+	shift := func(s string, from, to byte) string {
+		b := []byte(s)
+		for i, c := range b {
+			if from <= c && c < from+26 {
+				b[i] = c - from + to
+			}
+		}
+		return string(b)
+	}
+	lower := func(s string) string { return shift(s, 'A', 'a') }
+	upper := func(s string) string { return shift(s, 'a', 'A') }
+	for _, s := range texts {
+		var g gramSet
+		g.fill(s)
+		for i := 0; i+3 <= len(s); i++ {
+			for j := i + 3; j <= len(s) && j <= i+8; j++ {
+				for _, w := range []string{s[i:j], lower(s[i:j]), upper(s[i:j])} {
+					if !g.hasAll(wordGrams(w)) {
+						t.Fatalf("%q: the trigrams of %q are not all there", s, w)
+					}
+				}
+			}
+		}
+	}
+	ws := newWordScan([]string{"channel", "video"}, true, true)
+	for s, may := range map[string]bool{"hello there": false, "my CHANNEL": true, "a VIDEO": true, "chan nel": false} {
+		var g gramSet
+		g.fill(s)
+		if got := ws.mayBeIn(&g); got != may {
+			t.Errorf("channel or video in %q: may be %t, want %t", s, got, may)
+		}
+	}
+	if short := newWordScan([]string{"va", "allez"}, true, true); short.grams != nil || !short.mayBeIn(new(gramSet)) {
+		t.Error("a scan with a word of two bytes is filtered by trigrams")
+	}
 }
 
 // TestHitAppendToIsString: the reason a hit writes into a buffer is what its

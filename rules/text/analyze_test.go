@@ -105,6 +105,36 @@ func TestMentions(t *testing.T) {
 	}
 }
 
+// checkMentionMarks checks that the tokens the fingerprint marked as
+// mentions are those mention tells, outside the links.
+func checkMentionMarks(t testing.TB, a *Analysis) {
+	t.Helper()
+	next := 0
+	for i := range a.toks {
+		tok := &a.toks[i]
+		for next < len(a.spans) && a.spans[next].hi <= tok.src.lo {
+			next++
+		}
+		if next < len(a.spans) && a.spans[next].lo < tok.src.hi {
+			continue // in a link: neither the fingerprint nor the sketch reads it
+		}
+		if marked := tok.flags&mentioned != 0; marked != a.mention(tok) {
+			t.Fatalf("%q: token %q marked a mention %t, mention says %t", a.Text, a.Text[tok.src.lo:tok.src.hi], marked, !marked)
+		}
+	}
+}
+
+func TestMentionMarks(t *testing.T) {
+	var into Analysis
+	for _, s := range append([]string{"@user @user @user bah oui", "hey @everyone and @here", "<@123456789> <@!42> <@&7> x",
+		"RT @mayasolovely: As a woman", "rdv @12h30 @123", "see https://medium.com/@someone/post @bob", "@ss @a b", "a@b.fr @x"},
+		benchMessages...) {
+		checkMentionMarks(t, Analyze(s))
+		AnalyzeInto(&into, s) // the tokens of the text before are not marked for this one
+		checkMentionMarks(t, &into)
+	}
+}
+
 func TestEmojis(t *testing.T) {
 	tests := []struct {
 		text string

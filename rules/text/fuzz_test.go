@@ -49,6 +49,7 @@ func FuzzAnalyze(f *testing.F) {
 				t.Fatalf("domain %q is not a lower-case host", d)
 			}
 		}
+		checkMentionMarks(t, a)
 		for _, tok := range a.toks {
 			if tok.src.lo < 0 || tok.src.hi > int32(len(s)) || tok.src.lo >= tok.src.hi {
 				t.Fatalf("token source %v out of %d bytes", tok.src, len(s))

@@ -500,19 +500,19 @@ type Start struct {
 // (looked up collapsed, without the filter) or the first word of a censored
 // one. An entry that Match finds starts at one of them.
 func (s *ListSet) Starts(a *Analysis, dst []Start) []Start {
+	starts := s.starts
 	for i := range a.toks {
 		t := &a.toks[i]
-		st := Start{tok: int32(i)}
-		in := false
-		for k := 0; k < t.forms(); k++ {
-			f := t.form[k]
-			b := startBit(a.buf[f.lo:f.hi])
-			st.bits[k] = b
-			if k == 0 {
-				st.bits[1] = b
-			}
-			in = in || s.starts[b/64]&(1<<(b%64)) != 0
-			st.walk = st.walk || !t.coll[k].empty()
+		// the first form, then the second when the word has one (forms)
+		f := t.form[0]
+		b := startBit(a.buf[f.lo:f.hi])
+		st := Start{tok: int32(i), bits: [2]uint32{b, b}, walk: !t.coll[0].empty()}
+		in := starts[b/64]&(1<<(b%64)) != 0
+		if f = t.form[1]; !f.empty() {
+			b = startBit(a.buf[f.lo:f.hi])
+			st.bits[1] = b
+			in = in || starts[b/64]&(1<<(b%64)) != 0
+			st.walk = st.walk || !t.coll[1].empty()
 		}
 		for k := 0; k < len(a.cens) && !st.walk; k++ {
 			st.walk = int(a.cens[k].first) == i

@@ -77,10 +77,12 @@ func (a *Analysis) eligible(i int, next *int) bool {
 	if *next < len(a.spans) && a.spans[*next].lo < t.src.hi {
 		return false
 	}
-	return !a.mention(t)
+	return t.flags&mentioned == 0
 }
 
-// mention reports whether token t is the name of a mention.
+// mention reports whether token t is the name of a mention. The fingerprint
+// asks it of every token outside the links and marks those that are
+// (mentioned): the sketch and EachWord read the mark.
 func (a *Analysis) mention(t *token) bool {
 	lo := int(t.src.lo)
 	if a.Text[lo] == '@' && (t.flags&letter != 0 || lo > 0 && a.Text[lo-1] == '<') {
@@ -152,6 +154,7 @@ func (a *Analysis) fingerprint() {
 			a.Wallets++
 		}
 		if a.mention(t) {
+			t.flags |= mentioned
 			continue
 		}
 		w := wordHash(a.word(i))

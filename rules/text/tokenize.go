@@ -26,13 +26,14 @@ type token struct {
 type tokenFlags uint8
 
 const (
-	single   tokenFlags = 1 << iota // one rune
-	letter                          // has a letter, not only digits and symbols
-	unspaced                        // a character of a script written without spaces
-	leetSym                         // has a digit or symbol that may stand for a letter
-	leetOne                         // has a '1'
-	stretch                         // read as letters, has a rune three times in a row
-	joined                          // rejoined from spaced-out letters
+	single    tokenFlags = 1 << iota // one rune
+	letter                           // has a letter, not only digits and symbols
+	unspaced                         // a character of a script written without spaces
+	leetSym                          // has a digit or symbol that may stand for a letter
+	leetOne                          // has a '1'
+	stretch                          // read as letters, has a rune three times in a row
+	joined                           // rejoined from spaced-out letters
+	mentioned                        // the name of a mention (set by fingerprint, see mention)
 )
 
 // forms lists the spellings of t to look up: form[0] always; form[1] when '1' may

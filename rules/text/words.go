@@ -30,7 +30,7 @@ func (a *Analysis) EachWord(fn func(w []byte, kind WordKind)) {
 		switch {
 		case next < len(a.spans) && a.spans[next].lo < t.src.hi:
 			kind = WordLink
-		case a.mention(t):
+		case t.flags&mentioned != 0: // marked by the fingerprint
 			kind = WordMention
 		}
 		fn(a.word(i), kind)
