@@ -138,20 +138,22 @@ func run(ctx context.Context, rs *rules.Ruleset, newStore func() *memory.Store, 
 			}
 			return nil
 		}
-		v := o.as.Verdict
-		tally.Add(o.ev, v)
-		tally.AddErrors(o.ev, o.as.Errors)
+		v := &o.as.Verdict
+		tally.add(o.ev.Label, v)
+		if len(o.as.Errors) > 0 {
+			tally.AddErrors(o.ev, o.as.Errors)
+		}
 		waves.add(&o.ev, &o.as)
 		var faq string
 		if opts.FAQ != nil {
-			faq = opts.FAQ(ctx, &o.ev, v)
+			faq = opts.FAQ(ctx, &o.ev, *v)
 			tally.AddFAQ(faq)
 		}
 		if opts.Verdict != nil {
-			opts.Verdict(o.ev, v)
+			opts.Verdict(o.ev, *v)
 		}
 		if dec != nil {
-			if err := dec.Encode(Decision{ID: o.ev.ID, Label: o.ev.Label, Verdict: v, FAQ: faq}); err != nil {
+			if err := dec.Encode(Decision{ID: o.ev.ID, Label: o.ev.Label, Verdict: *v, FAQ: faq}); err != nil {
 				return fmt.Errorf("write decisions: %w", err)
 			}
 		}
