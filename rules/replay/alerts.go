@@ -38,7 +38,7 @@ func newWaves(rs *rules.Ruleset) *waves {
 	return &waves{tracker: wave.NewTracker(rs.WaveAlerts(), wave.Options{})}
 }
 
-func (w *waves) add(ev bot.Event, as rules.Assessment) {
+func (w *waves) add(ev *bot.Event, as *rules.Assessment) {
 	if w == nil || as.Verdict.Duplicate {
 		return
 	}
@@ -47,7 +47,7 @@ func (w *waves) add(ev bot.Event, as rules.Assessment) {
 		holding = append(holding, wave.Holding{Alert: c.Alert, Count: c.Count})
 	}
 	w.holding = holding
-	_, over := w.tracker.Observe(ev, cmp.Or(as.Verdict.At, ev.At), as.Verdict.Matches, holding)
+	_, over := w.tracker.Observe(*ev, cmp.Or(as.Verdict.At, ev.At), as.Verdict.Matches, holding)
 	w.done = append(w.done, over...)
 }
 

@@ -6,15 +6,15 @@ import (
 	"context"
 	"errors"
 	"io"
-	"slices"
 	"sync"
 
 	"github.com/vigie-bot/vigie/bot"
 )
 
 // eachEvent gets every line of an input in order: a decoded event, or the line's
-// problem. An error it returns stops the reading.
-type eachEvent func(ev bot.Event, line int, err error) error
+// problem. ev is only read during the call. An error it returns stops the
+// reading.
+type eachEvent func(ev *bot.Event, line int, err error) error
 
 // decodeInline reads r with bot.Reader in the caller's goroutine. It is the
 // reference the parallel decoder must agree with. A failure to read is returned
@@ -31,7 +31,7 @@ func decodeInline(ctx context.Context, r io.Reader, each eachEvent) error {
 		case errors.Is(err, io.EOF):
 			return nil
 		case errors.As(err, &le):
-			err = each(ev, le.Line, le.Err)
+			err = each(&ev, le.Line, le.Err)
 		case err != nil:
 			cause := errors.Unwrap(err)
 			if cause == nil {
@@ -39,7 +39,7 @@ func decodeInline(ctx context.Context, r io.Reader, each eachEvent) error {
 			}
 			return &bot.LineError{Line: rd.Line() + 1, Err: cause}
 		default:
-			err = each(ev, rd.Line(), nil)
+			err = each(&ev, rd.Line(), nil)
 		}
 		if err != nil {
 			return err
@@ -47,60 +47,42 @@ func decodeInline(ctx context.Context, r io.Reader, each eachEvent) error {
 	}
 }
 
-// Lines are decoded in batches so that handing them between goroutines costs
-// little next to decoding them.
-const batchLines = 256
+// Lines are decoded in rounds (see lanes.go) so that handing them between
+// goroutines costs little next to decoding them: each event is decoded
+// straight into the round that the lanes then evaluate and the tally reads,
+// not into a batch of its own copied from.
 
 // maxLine is the longest line read, as for bot.Reader.
 const maxLine = 16 << 20
 
-// maxKeptBatch is the largest buffer of lines a batch keeps to be filled
+// maxKeptLines is the largest buffer of lines a round keeps to be filled
 // again: one that held a few huge lines is let go.
-const maxKeptBatch = 1 << 20
+const maxKeptLines = 1 << 20
 
-// batch is a run of consecutive non-blank lines of one input.
-type batch struct {
-	buf    []byte // the lines, trimmed, end to end
-	ends   []int  // where each line ends in buf
-	lines  []int  // each line's number in the input
-	events []bot.Event
-	errs   []error
-	// readErr is the read failure that ended the input after these lines, at
-	// line readLine.
-	readErr  error
-	readLine int
-	done     chan struct{}
-}
-
-func (b *batch) decode() {
-	n := len(b.ends)
-	b.events = slices.Grow(b.events[:0], n)[:n]
-	b.errs = slices.Grow(b.errs[:0], n)[:n]
+// decode decodes the round's lines (buf, cut at ends) into its outcomes:
+// each outcome is written once, whole, here (an outcome is some 600 bytes,
+// ten cache lines: the reader does not touch them first).
+func (r *round) decode() {
+	r.outs = r.outs[:len(r.ends)]
 	start := 0
-	for i, end := range b.ends {
-		b.events[i], b.errs[i] = bot.DecodeEvent(b.buf[start:end])
+	for i, end := range r.ends {
+		ev, err := bot.DecodeEvent(r.buf[start:end])
+		r.outs[i] = outcome{name: r.name, ev: ev, line: r.lines[i], err: err}
 		start = end
 	}
-	close(b.done)
+	close(r.decoded)
 }
 
-// reset empties b for the next lines, keeping its buffers: once its events
-// are handed on (by value, their strings their own), nothing refers to them.
-func (b *batch) reset() {
-	clear(b.events)
-	clear(b.errs)
-	b.buf, b.ends, b.lines = b.buf[:0], b.ends[:0], b.lines[:0]
-	b.events, b.errs = b.events[:0], b.errs[:0]
-	b.readErr, b.readLine = nil, 0
-	b.done = make(chan struct{})
-}
-
-// decodeAhead gives each the same sequence as decodeInline, but decodes the JSON
-// in workers goroutines while the caller evaluates the lines before. One goroutine
-// reads lines in order and deals them out in batches; the caller takes the
-// batches back in that same order, so nothing downstream sees a different order.
-// At most about 3×workers batches are in memory at once, whatever the input size.
-func decodeAhead(ctx context.Context, r io.Reader, workers int, each eachEvent) error {
+// decodeAhead reads r, the input name, into rounds of up to roundSize
+// consecutive non-blank lines (rounds gives an empty one), decodes their JSON
+// in workers goroutines while the caller evaluates the rounds before, and
+// hands each round to each once decoded, in order: each gets the events
+// decodeInline would give, in the same order. A round is each's once handed
+// over. One goroutine reads lines in order and deals them out; at most about
+// 3×workers rounds are being read or decoded at once, whatever the input
+// size. A failure to read is returned as a *bot.LineError naming the line it
+// stopped at, after the rounds before it.
+func decodeAhead(ctx context.Context, name string, r io.Reader, workers int, rounds func() *round, each func(*round) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	defer func() {
@@ -108,15 +90,12 @@ func decodeAhead(ctx context.Context, r io.Reader, workers int, each eachEvent) 
 		wg.Wait()
 	}()
 
-	work := make(chan *batch)
-	ordered := make(chan *batch, 2*workers)
-	// free holds the batches the caller is through with, for the reader to
-	// fill again: the same few batches go round instead of one per 256 lines.
-	free := make(chan *batch, 3*workers+2)
+	work := make(chan *round)
+	ordered := make(chan *round, 2*workers)
 	for range workers {
 		wg.Go(func() {
-			for b := range work {
-				b.decode()
+			for rd := range work {
+				rd.decode()
 			}
 		})
 	}
@@ -126,24 +105,22 @@ func decodeAhead(ctx context.Context, r io.Reader, workers int, each eachEvent) 
 		sc := bufio.NewScanner(r)
 		sc.Buffer(make([]byte, 0, 64<<10), maxLine)
 		line := 0
-		b := &batch{done: make(chan struct{})}
+		rd := rounds()
+		rd.name = name
 		send := func() bool {
-			size := cap(b.buf) // b is not this goroutine's once sent
+			rd.decoded = make(chan struct{})
 			select {
-			case ordered <- b:
+			case ordered <- rd:
 			case <-ctx.Done():
 				return false
 			}
 			select {
-			case work <- b:
+			case work <- rd:
 			case <-ctx.Done():
 				return false
 			}
-			select {
-			case b = <-free:
-			default:
-				b = &batch{buf: make([]byte, 0, size), done: make(chan struct{})}
-			}
+			rd = rounds()
+			rd.name = name
 			return true
 		}
 		for sc.Scan() {
@@ -152,41 +129,36 @@ func decodeAhead(ctx context.Context, r io.Reader, workers int, each eachEvent) 
 			if len(text) == 0 {
 				continue
 			}
-			b.buf = append(b.buf, text...)
-			b.ends = append(b.ends, len(b.buf))
-			b.lines = append(b.lines, line)
-			if len(b.ends) == batchLines && !send() {
+			rd.buf = append(rd.buf, text...)
+			rd.ends = append(rd.ends, len(rd.buf))
+			rd.lines = append(rd.lines, line)
+			if len(rd.ends) == roundSize && !send() {
 				return
 			}
 		}
 		if err := sc.Err(); err != nil {
-			b.readErr, b.readLine = err, line+1
+			rd.readErr, rd.readLine = err, line+1
 		}
-		if len(b.ends) > 0 || b.readErr != nil {
+		if len(rd.ends) > 0 || rd.readErr != nil {
 			send()
 		}
 	})
 
-	for b := range ordered {
+	for rd := range ordered {
 		select {
-		case <-b.done:
+		case <-rd.decoded:
 		case <-ctx.Done():
 			return ctx.Err()
 		}
-		for i := range b.events {
-			if err := each(b.events[i], b.lines[i], b.errs[i]); err != nil {
+		// the round is each's once handed over: its read failure is kept
+		readErr, readLine := rd.readErr, rd.readLine
+		if len(rd.outs) > 0 {
+			if err := each(rd); err != nil {
 				return err
 			}
 		}
-		if b.readErr != nil {
-			return &bot.LineError{Line: b.readLine, Err: b.readErr}
-		}
-		if cap(b.buf) <= maxKeptBatch {
-			b.reset()
-			select {
-			case free <- b:
-			default:
-			}
+		if readErr != nil {
+			return &bot.LineError{Line: readLine, Err: readErr}
 		}
 	}
 	// The reader also stops, without an error, when the caller's ctx is done.

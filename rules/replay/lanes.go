@@ -22,7 +22,9 @@ import (
 // single goroutine would. The one state across spaces is the dedupe (an id is
 // unique per platform), so it is decided here, in file order, before the
 // lanes. The events go out in rounds of consecutive lines; each lane takes its
-// share of a round, and the rounds come back to after in file order.
+// share of a round, and the rounds come back to after in file order. With
+// more than one lane, the lines are decoded into the rounds themselves
+// (decodeAhead), so that an event is written once and read where it lies.
 
 // roundSize is how many lines make a round: one hand-over per event would cost
 // more than the tally.
@@ -54,15 +56,35 @@ type round struct {
 	byLane  [][]int32 // for each lane, the indices in outs of its events
 	pending atomic.Int32
 	done    chan struct{} // closed when every lane is through
+
+	// Decoding ahead (decodeAhead), the round's lines of input name,
+	// trimmed, end to end, where each ends and its number in the input;
+	// decoded is closed once outs holds their events.
+	name    string
+	buf     []byte
+	ends    []int
+	lines   []int
+	decoded chan struct{}
+	// readErr is the read failure that ended the input after these lines,
+	// at line readLine.
+	readErr  error
+	readLine int
 }
 
+// reset empties r for the next lines. Its outcomes are not cleared: the next
+// lines write each of theirs whole (add, decode), and what is left beyond
+// them is at most a round's events, kept until the round is filled again.
 func (r *round) reset() {
-	clear(r.outs)
 	r.outs = r.outs[:0]
 	for i := range r.byLane {
 		r.byLane[i] = r.byLane[i][:0]
 	}
 	r.done = make(chan struct{})
+	if cap(r.buf) > maxKeptLines {
+		r.buf = nil
+	}
+	r.buf, r.ends, r.lines = r.buf[:0], r.ends[:0], r.lines[:0]
+	r.decoded, r.readErr, r.readLine = nil, nil, 0
 }
 
 // evaluation takes the lines in file order (add) and hands them to after in
@@ -104,7 +126,11 @@ func newEvaluation(ctx context.Context, rs *rules.Ruleset, newStore func() *memo
 		return e, nil // add evaluates and tallies each round itself
 	}
 	e.ordered = make(chan *round, roundsAhead)
-	e.free = make(chan *round, roundsAhead+2)
+	// the rounds under way: being read and decoded (decodeAhead: some
+	// 3×lanes), waiting for the lanes, and being tallied
+	// the rounds under way: being read and decoded (decodeAhead: some
+	// 3×lanes), waiting for the lanes, and being tallied
+	e.free = make(chan *round, roundsAhead+3*lanes+4)
 	e.stopped = make(chan struct{})
 	e.collected = make(chan struct{})
 	for i, l := range e.lanes {
@@ -120,29 +146,49 @@ func newEvaluation(ctx context.Context, rs *rules.Ruleset, newStore func() *memo
 }
 
 // add takes the next line of the history: an event, or the line's problem.
-func (e *evaluation) add(name string, ev bot.Event, line int, err error) error {
+func (e *evaluation) add(name string, ev *bot.Event, line int, err error) error {
 	r := e.cur
 	if r == nil {
 		r = e.newRound()
 		e.cur = r
 	}
-	o := outcome{name: name, ev: ev, line: line, err: err}
-	if err == nil {
-		// the engine's dedupe, as its store would do it: see laneStore
-		res, err := e.seen.Observe(e.ctx, store.Observation{At: ev.At, Platform: ev.Platform, EventID: ev.ID, DedupeTTL: e.ttl})
-		if err != nil {
-			o.err = fmt.Errorf("evaluate %q: %w", ev.ID, err)
-		} else {
-			o.dup = res.Duplicate
-			l := e.laneOf(&ev)
-			r.byLane[l] = append(r.byLane[l], int32(len(r.outs)))
-		}
-	}
-	r.outs = append(r.outs, o)
+	r.outs = append(r.outs, outcome{name: name, ev: *ev, line: line, err: err})
+	e.place(r, len(r.outs)-1)
 	if len(r.outs) < roundSize {
 		return nil
 	}
 	return e.flush()
+}
+
+// addRound takes the next lines of the history, decoded into r (a round of
+// newRound's): r is the evaluation's from then on.
+func (e *evaluation) addRound(r *round) error {
+	if err := e.flush(); err != nil { // lines given to add before, if any
+		return err
+	}
+	for i := range r.outs {
+		e.place(r, i)
+	}
+	e.cur = r
+	return e.flush()
+}
+
+// place decides the dedupe of r's line i, in file order, and the lane its
+// event goes to.
+func (e *evaluation) place(r *round, i int) {
+	o := &r.outs[i]
+	if o.err != nil {
+		return
+	}
+	// the engine's dedupe, as its store would do it: see laneStore
+	res, err := e.seen.Observe(e.ctx, store.Observation{At: o.ev.At, Platform: o.ev.Platform, EventID: o.ev.ID, DedupeTTL: e.ttl})
+	if err != nil {
+		o.err = fmt.Errorf("evaluate %q: %w", o.ev.ID, err)
+		return
+	}
+	o.dup = res.Duplicate
+	l := e.laneOf(&o.ev)
+	r.byLane[l] = append(r.byLane[l], int32(i))
 }
 
 func (e *evaluation) laneOf(ev *bot.Event) int {

@@ -138,20 +138,22 @@ func run(ctx context.Context, rs *rules.Ruleset, newStore func() *memory.Store, 
 			}
 			return nil
 		}
-		v := o.as.Verdict
-		tally.Add(o.ev, v)
-		tally.AddErrors(o.ev, o.as.Errors)
-		waves.add(o.ev, o.as)
+		v := &o.as.Verdict
+		tally.add(o.ev.Label, v)
+		if len(o.as.Errors) > 0 {
+			tally.AddErrors(o.ev, o.as.Errors)
+		}
+		waves.add(&o.ev, &o.as)
 		var faq string
 		if opts.FAQ != nil {
-			faq = opts.FAQ(ctx, &o.ev, v)
+			faq = opts.FAQ(ctx, &o.ev, *v)
 			tally.AddFAQ(faq)
 		}
 		if opts.Verdict != nil {
-			opts.Verdict(o.ev, v)
+			opts.Verdict(o.ev, *v)
 		}
 		if dec != nil {
-			if err := dec.Encode(Decision{ID: o.ev.ID, Label: o.ev.Label, Verdict: v, FAQ: faq}); err != nil {
+			if err := dec.Encode(Decision{ID: o.ev.ID, Label: o.ev.Label, Verdict: *v, FAQ: faq}); err != nil {
 				return fmt.Errorf("write decisions: %w", err)
 			}
 		}
@@ -163,7 +165,7 @@ func run(ctx context.Context, rs *rules.Ruleset, newStore func() *memory.Store, 
 		return waves.summary(tally), err
 	}
 	for _, in := range inputs {
-		if err = replayOne(ctx, in, workers, ev.add); err != nil {
+		if err = replayOne(ctx, in, workers, ev); err != nil {
 			break
 		}
 	}
@@ -184,19 +186,19 @@ func run(ctx context.Context, rs *rules.Ruleset, newStore func() *memory.Store, 
 	return waves.summary(tally), nil
 }
 
-// replayOne reads one input and hands its lines, in order, to add: an event, or
-// the line's problem. An error add returns stops the replay.
-func replayOne(ctx context.Context, in Input, workers int, add func(name string, ev bot.Event, line int, err error) error) error {
+// replayOne reads one input and hands its lines, in order, to the evaluation:
+// an event, or the line's problem. An error the evaluation returns stops the
+// replay.
+func replayOne(ctx context.Context, in Input, workers int, e *evaluation) error {
 	rc, err := in.Open()
 	if err != nil {
 		return err
 	}
 	defer rc.Close()
-	each := func(ev bot.Event, line int, err error) error { return add(in.Name, ev, line, err) }
 	if workers > 1 {
-		err = decodeAhead(ctx, rc, workers, each)
+		err = decodeAhead(ctx, in.Name, rc, workers, e.newRound, e.addRound)
 	} else {
-		err = decodeInline(ctx, rc, each)
+		err = decodeInline(ctx, rc, func(ev *bot.Event, line int, err error) error { return e.add(in.Name, ev, line, err) })
 	}
 	var le *bot.LineError
 	if errors.As(err, &le) {
