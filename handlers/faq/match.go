@@ -63,6 +63,9 @@ type Matcher struct {
 	// 20h") to that entry; a message that uses one is, as far as that
 	// word goes, about that entry (see cosines).
 	answerOnly map[string]int32
+	// nounOf maps the nouns of one entry's own text alone (its examples
+	// and answers, not the intents' wordings) to that entry (see byFact).
+	nounOf map[string]int32
 	// ids is each entry's index by its id.
 	ids map[string]int32
 	// nearAnswer is the answers' words as written whose terms are in
@@ -121,6 +124,9 @@ type entry struct {
 	// answer holds the terms of the entry's answers and id, each with its
 	// inverse frequency over the file's answers (see buildAnswers).
 	answer map[string]float64
+	// facts are what its answer tells: a price, a time of day, a length
+	// of time (see byFact).
+	facts fact
 }
 
 // entryError is an entry the matcher cannot use.
@@ -320,6 +326,7 @@ func newMatcher(cfg Config, tune tuning) (*Matcher, error) {
 	m.buildIndex()
 	if !tune.alone {
 		m.buildAnswers()
+		m.buildFacts()
 	}
 	return m, nil
 }
@@ -1054,6 +1061,7 @@ func (m *Matcher) matchWords(text string, ws []word) Match {
 		// after the context's share: the words of an answer alone are
 		// no context, though no example has them
 		m.byVocabulary(&r)
+		m.byFact(&r)
 	}
 	sort.SliceStable(r.Candidates, func(i, j int) bool { return r.Candidates[i].Score > r.Candidates[j].Score })
 	m.byAnswer(&r)

@@ -1,0 +1,199 @@
+package faq
+
+import (
+	"strings"
+	"unicode"
+)
+
+// What an answer tells, read from how the CM wrote it: a price ("46 €",
+// "gratuit"), a time of day ("9h30", "7pm", "10:30") or a length of time
+// ("48 heures", "30 days"). A message that asks one of these about a noun of
+// the trade meets the one entry whose own text has that noun and whose
+// answer gives that fact: "le hammam c'est combien ?" meets an entry that
+// answers "hammam 15 € l'heure", whatever its examples ask.
+type fact uint8
+
+const (
+	factPrice fact = 1 << iota
+	factClock
+	factLength
+)
+
+// askedFacts are the concepts that ask for each fact. A time ("every time",
+// "à quelle heure") or a delay ("la semaine dernière") alone is chat's as
+// often as a question's: they ask a time of day only with opening or
+// closing ("ça ferme à quelle heure ?").
+var askedFacts = map[string]fact{
+	priceTerm: factPrice, "~hours": factClock, durationTerm: factLength,
+	"~open": factOpenClose, "~close": factOpenClose, "~time": factTimeOfDay,
+}
+
+// factOpenClose and factTimeOfDay are the halves of a time of day asked
+// in two words; asked reads them together as factClock.
+const (
+	factOpenClose fact = 1 << (iota + 5)
+	factTimeOfDay
+)
+
+// asked is the fact a message's concepts ask, 0 for none or more than one.
+func asked(f fact) fact {
+	if f&factOpenClose != 0 && f&factTimeOfDay != 0 {
+		f |= factClock
+	}
+	f &^= factOpenClose | factTimeOfDay
+	if f&(f-1) != 0 {
+		return 0
+	}
+	return f
+}
+
+// answerFacts reads the facts an answer's text gives.
+func answerFacts(text string) fact {
+	var f fact
+	if strings.ContainsAny(text, "€$£") {
+		f |= factPrice
+	}
+	fields := strings.FieldsFunc(strings.ToLower(text), func(r rune) bool {
+		return unicode.IsSpace(r) || strings.ContainsRune(",;()!?«»\"", r)
+	})
+	for i, w := range fields {
+		w = strings.TrimRight(w, ".")
+		switch w {
+		case "euros", "euro", "gratuit", "gratuite", "gratuits", "gratuites", "free", "dollars":
+			f |= factPrice
+		}
+		if w == "" || w[0] < '0' || w[0] > '9' {
+			continue
+		}
+		if clockTime(w) {
+			f |= factClock
+		}
+		if i+1 < len(fields) && lengthUnits[strings.TrimRight(fields[i+1], ".")] {
+			f |= factLength
+		}
+	}
+	return f
+}
+
+// clockTime reports whether a word that starts with a digit is a time of day:
+// 9h, 10h30, 7am, 4:45pm, 10:30.
+func clockTime(w string) bool {
+	i := 0
+	for i < len(w) && w[i] >= '0' && w[i] <= '9' {
+		i++
+	}
+	if i > 2 {
+		return false
+	}
+	rest := w[i:]
+	switch {
+	case rest == "h" || rest == "am" || rest == "pm":
+		return true
+	case strings.HasPrefix(rest, "h") || strings.HasPrefix(rest, ":"):
+		rest = strings.TrimRight(rest[1:], "apm")
+		return len(rest) == 2 && rest[0] >= '0' && rest[0] <= '5'
+	}
+	return false
+}
+
+// lengthUnits after a number make it a length of time.
+var lengthUnits = set(`minute minutes min heure heures hour hours jour jours day days semaine semaines week weeks mois month months an ans year years`)
+
+// buildFacts reads each entry's facts and the nouns of its own text: the
+// terms of its own examples and of its answers that are the CM's words, not
+// a concept of the lexicon (what customer service is asked) nor a context. A noun of one entry's own text alone goes into nounOf.
+func (m *Matcher) buildFacts() {
+	owner := map[string]int32{}
+	for i := range m.entries {
+		e := &m.entries[i]
+		for _, a := range e.Answer {
+			e.facts |= answerFacts(a)
+		}
+		mine := map[string]bool{}
+		for j := range e.questions[:e.own] {
+			for _, t := range e.questions[j].terms {
+				mine[t] = true
+			}
+		}
+		for t := range e.answer {
+			mine[t] = true
+		}
+		for t := range mine {
+			if strings.HasPrefix(t, "~") || isContext(t) || runeLen(t) < minFactNoun {
+				continue
+			}
+			if _, ok := owner[t]; ok {
+				owner[t] = -1
+				continue
+			}
+			owner[t] = int32(i)
+		}
+	}
+	m.nounOf = map[string]int32{}
+	for t, i := range owner {
+		if i >= 0 {
+			m.nounOf[t] = i
+		}
+	}
+}
+
+// minFactNoun is the shortest noun byFact reads.
+const minFactNoun = 4
+
+// byFact answers the entry whose own text alone has a noun of the message
+// and whose answer gives the fact the message asks for. The message must
+// ask one fact only, name no noun of another entry's own text alone, and
+// use no word of another entry that the entry itself does not have.
+func (m *Matcher) byFact(r *Match) {
+	var want fact
+	found := int32(-1)
+	for _, t := range r.Terms {
+		if f := askedFacts[t]; f != 0 {
+			want |= f
+			continue
+		}
+		i, ok := m.nounOf[t]
+		if !ok {
+			continue
+		}
+		if found >= 0 && found != i {
+			return
+		}
+		found = i
+	}
+	asks := asked(want)
+	if found < 0 || asks == 0 || m.entries[found].facts&asks == 0 {
+		return
+	}
+	// Every other word the message asks with is the entry's too, in its
+	// examples or its answer, or one the FAQ does not know: a word of
+	// another entry ("before" of a cancellation's answer) says the
+	// message may be about something else.
+	e := &m.entries[found]
+	for _, t := range r.Terms {
+		if isContext(t) || askedFacts[t] != 0 {
+			continue
+		}
+		if _, ok := e.centroid.w[t]; ok {
+			continue
+		}
+		if _, ok := e.answer[t]; ok {
+			continue
+		}
+		if _, known := m.idf[t]; known {
+			return
+		}
+		if _, known := m.answerIDF[t]; known {
+			return
+		}
+	}
+	id := m.entries[found].ID
+	lift := min(1, round3(vocabularyLift*m.cfg.Threshold))
+	for ci := range r.Candidates {
+		if r.Candidates[ci].ID == id {
+			r.Candidates[ci].Score = max(r.Candidates[ci].Score, lift)
+			return
+		}
+	}
+	r.Candidates = append(r.Candidates, Candidate{ID: id, Score: lift})
+}
