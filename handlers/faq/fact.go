@@ -1,6 +1,7 @@
 package faq
 
 import (
+	"slices"
 	"strings"
 	"unicode"
 )
@@ -101,9 +102,9 @@ var lengthUnits = set(`minute minutes min heure heures hour hours jour jours day
 
 // buildFacts reads each entry's facts and the nouns of its own text: the
 // terms of its own examples and of its answers that are the CM's words, not
-// a concept of the lexicon (what customer service is asked) nor a context. A noun of one entry's own text alone goes into nounOf.
+// a concept of the lexicon (what customer service is asked) nor a context.
 func (m *Matcher) buildFacts() {
-	owner := map[string]int32{}
+	m.nounOf = map[string][]int32{}
 	for i := range m.entries {
 		e := &m.entries[i]
 		for _, a := range e.Answer {
@@ -122,47 +123,54 @@ func (m *Matcher) buildFacts() {
 			if strings.HasPrefix(t, "~") || isContext(t) || runeLen(t) < minFactNoun {
 				continue
 			}
-			if _, ok := owner[t]; ok {
-				owner[t] = -1
-				continue
-			}
-			owner[t] = int32(i)
+			m.nounOf[t] = append(m.nounOf[t], int32(i))
 		}
 	}
-	m.nounOf = map[string]int32{}
-	for t, i := range owner {
-		if i >= 0 {
-			m.nounOf[t] = i
+	for t, es := range m.nounOf {
+		slices.Sort(es)
+		if len(es) > maxFactOwners {
+			delete(m.nounOf, t)
 		}
 	}
 }
 
-// minFactNoun is the shortest noun byFact reads.
-const minFactNoun = 4
+// maxFactOwners is how many entries' own texts may share a noun that byFact
+// reads: "chambre" in the booking's examples and in the answers of check-in
+// and of pets is still the room whose check-out time is asked.
+const maxFactOwners = 2
 
-// byFact answers the entry whose own text alone has a noun of the message
+// minFactNoun is the shortest noun byFact reads.
+const minFactNoun = 3
+
+// byFact answers the one entry whose own text has a noun of the message
 // and whose answer gives the fact the message asks for. The message must
-// ask one fact only, name no noun of another entry's own text alone, and
-// use no word of another entry that the entry itself does not have.
-func (m *Matcher) byFact(r *Match) {
+// ask one fact only, and use no word of another entry that this one does
+// not have.
+func (m *Matcher) byFact(r *Match, ws []word) {
 	var want fact
-	found := int32(-1)
+	if asksClock(ws) {
+		want |= factClock
+	}
 	for _, t := range r.Terms {
-		if f := askedFacts[t]; f != 0 {
-			want |= f
-			continue
-		}
-		i, ok := m.nounOf[t]
-		if !ok {
-			continue
-		}
-		if found >= 0 && found != i {
-			return
-		}
-		found = i
+		want |= askedFacts[t]
 	}
 	asks := asked(want)
-	if found < 0 || asks == 0 || m.entries[found].facts&asks == 0 {
+	if asks == 0 {
+		return
+	}
+	found := int32(-1)
+	for _, t := range r.Terms {
+		for _, i := range m.nounOf[t] {
+			if m.entries[i].facts&asks == 0 || i == found {
+				continue
+			}
+			if found >= 0 {
+				return
+			}
+			found = i
+		}
+	}
+	if found < 0 {
 		return
 	}
 	// Every other word the message asks with is the entry's too, in its
@@ -196,4 +204,19 @@ func (m *Matcher) byFact(r *Match) {
 		}
 	}
 	r.Candidates = append(r.Candidates, Candidate{ID: id, Score: lift})
+}
+
+// asksClock reports whether the words ask a time of day: "à quelle heure",
+// "jusqu'à quelle heure", "what time" ("every time" asks none).
+func asksClock(ws []word) bool {
+	for i := 0; i+1 < len(ws); i++ {
+		switch ws[i].folded {
+		case "quelle", "quel", "what":
+			switch ws[i+1].folded {
+			case "heure", "heures", "time":
+				return true
+			}
+		}
+	}
+	return false
 }

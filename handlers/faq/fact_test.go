@@ -30,7 +30,9 @@ func TestAnswerFacts(t *testing.T) {
 
 // factConfig is a hotel whose spa entry asks the spa's hours and a massage
 // while its answer gives the hammam's price, and whose breakfast entry asks
-// whether breakfast is included while its answer gives the buffet's hours.
+// whether breakfast is included while its answer gives the buffet's hours;
+// the room is in the answers of the wifi and of check-in, whose answer alone
+// gives a time.
 func factConfig() Config {
 	return Config{
 		Threshold: 0.55, SuggestThreshold: 0.45, Language: "fr", QuestionsOnly: true,
@@ -38,11 +40,13 @@ func factConfig() Config {
 			{ID: "spa", Questions: []string{"le spa est ouvert à quelle heure ?", "comment réserver un massage ?", "is the pool heated?"},
 				Answer: map[string]string{"fr": "Spa et piscine chauffée de 9h à 20h ; le hammam est à 15 € la séance.", "en": "Spa and heated pool 9am-8pm; the hammam is €15 a session."}},
 			{ID: "breakfast", Questions: []string{"le petit-déjeuner est inclus ?", "is breakfast included?"},
-				Answer: map[string]string{"fr": "Petit-déjeuner buffet de 7h à 10h30, inclus dans toutes les chambres.", "en": "Buffet breakfast 7am-10:30am, included with every room."}},
+				Answer: map[string]string{"fr": "Petit-déjeuner buffet de 7h à 10h30, inclus pour tous les clients.", "en": "Buffet breakfast 7am-10:30am, included for every guest."}},
 			{ID: "parking", Questions: []string{"vous avez un parking ?", "où se garer ?"},
 				Answer: map[string]string{"fr": "Parking privé de 20 places, sur réservation.", "en": "Private car park with 20 spaces, on request."}},
 			{ID: "wifi", Questions: []string{"il y a le wifi ?", "is wifi free?"},
-				Answer: map[string]string{"fr": "Wifi gratuit dans tout l'hôtel.", "en": "Free wifi throughout the hotel."}},
+				Answer: map[string]string{"fr": "Wifi gratuit dans tout l'hôtel ; le code est sur la carte de votre chambre.", "en": "Free wifi throughout the hotel; the code is on your room's key card."}},
+			{ID: "checkin", Questions: []string{"on peut arriver tôt ?", "what time is check-in?"},
+				Answer: map[string]string{"fr": "Les chambres sont prêtes à partir de 15h et se rendent avant 11h.", "en": "Rooms are ready from 3pm and must be left by 11am."}},
 		},
 	}
 }
@@ -62,6 +66,8 @@ func TestByFact(t *testing.T) {
 		{"le buffet ouvre à quelle heure ?", "answer", "breakfast"},
 		// a noun without a fact asked: the examples decide, as before
 		{"j'adore le hammam", "silent", ""},
+		// a noun of two entries' own text, one of which gives the time
+		{"on a la chambre à quelle heure ?", "answer", "checkin"},
 		// the nouns of two entries: nobody can tell which
 		{"le hammam et le buffet c'est combien ?", "", "spa!"},
 	}

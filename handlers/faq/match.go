@@ -63,9 +63,10 @@ type Matcher struct {
 	// 20h") to that entry; a message that uses one is, as far as that
 	// word goes, about that entry (see cosines).
 	answerOnly map[string]int32
-	// nounOf maps the nouns of one entry's own text alone (its examples
-	// and answers, not the intents' wordings) to that entry (see byFact).
-	nounOf map[string]int32
+	// nounOf maps the nouns of the entries' own texts (their examples and
+	// answers, not the intents' wordings) to the entries that have them, in
+	// the file's order (see byFact).
+	nounOf map[string][]int32
 	// ids is each entry's index by its id.
 	ids map[string]int32
 	// nearAnswer is the answers' words as written whose terms are in
@@ -1061,7 +1062,7 @@ func (m *Matcher) matchWords(text string, ws []word) Match {
 		// after the context's share: the words of an answer alone are
 		// no context, though no example has them
 		m.byVocabulary(&r)
-		m.byFact(&r)
+		m.byFact(&r, ws)
 	}
 	sort.SliceStable(r.Candidates, func(i, j int) bool { return r.Candidates[i].Score > r.Candidates[j].Score })
 	m.byAnswer(&r)
