@@ -37,9 +37,9 @@ func newMetrics(reg prometheus.Registerer, queueLen func() float64, log *slog.Lo
 			Help: "1 while the gateway connection is up.",
 		}),
 		held: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "vigie_discord_rate_limited_calls_total",
-			Help: "REST calls answered as rate limited without reaching Discord, while a long rate limit it set runs, by scope (route, global).",
-		}, []string{"scope"}),
+			Name: "vigie_discord_held_calls_total",
+			Help: "REST calls answered by vigie without reaching Discord, by reason: rate_limit and global_rate_limit (a limit of Discord's longer than 5s runs), missing_permission (Discord refused the same call less than a minute ago).",
+		}, []string{"reason"}),
 	}
 	if reg == nil {
 		return m

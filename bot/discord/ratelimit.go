@@ -21,6 +21,11 @@ import (
 // resets minutes later.
 const libraryWait = 5 * time.Second
 
+// refusalHold is how long a call Discord refused for a missing permission is
+// refused here again without asking Discord: the time for an admin to fix
+// the permission, at most, before vigie sees it.
+const refusalHold = time.Minute
+
 // rateGate stands between discordgo and the network. It keeps the rate limits
 // longer than libraryWait itself: discordgo is told of them as if they ended
 // after libraryWait, and until they really end the calls they hold are
@@ -28,22 +33,36 @@ const libraryWait = 5 * time.Second
 // reaching Discord (calls that would earn 429s count towards Cloudflare's ban
 // of invalid requests). The retry stage then waits, or gives the action up as
 // a case, as for any 429.
+//
+// It also keeps Discord's refusals for a missing permission (403, code 50013)
+// for refusalHold: Discord bans for a while the address that makes 10,000
+// invalid requests (401, 403, 429) in ten minutes, and a raid in a channel
+// where vigie lost Manage Messages would get there with one refused delete a
+// message. A channel's route is held for the channel; any other (a member's,
+// whom a role above vigie's protects) for its exact path.
 type rateGate struct {
 	next http.RoundTripper
 	now  func() time.Time
 	log  *slog.Logger
-	held *prometheus.CounterVec // calls answered here, by scope
+	held *prometheus.CounterVec // calls answered here, by reason
 
 	mu      sync.Mutex
 	global  time.Time
 	buckets map[string]time.Time // by route
+	refused map[string]refusal   // by route for channels, by method and path otherwise
+}
+
+// refusal is a 403 Discord gave, answered again until the hold ends.
+type refusal struct {
+	until time.Time
+	body  []byte
 }
 
 func newRateGate(next http.RoundTripper, log *slog.Logger, held *prometheus.CounterVec) *rateGate {
 	if next == nil {
 		next = http.DefaultTransport
 	}
-	return &rateGate{next: next, now: time.Now, log: log, held: held, buckets: make(map[string]time.Time)}
+	return &rateGate{next: next, now: time.Now, log: log, held: held, buckets: make(map[string]time.Time), refused: make(map[string]refusal)}
 }
 
 // withRateGate returns a copy of hc whose requests go through a rateGate.
@@ -55,23 +74,92 @@ func withRateGate(hc *http.Client, log *slog.Logger, held *prometheus.CounterVec
 
 func (g *rateGate) RoundTrip(req *http.Request) (*http.Response, error) {
 	route := routeOf(req.Method, req.URL.Path)
+	refusedKey := refusalKey(route, req.Method, req.URL.Path)
+	if body, ok := g.refusing(refusedKey); ok {
+		if req.Body != nil {
+			req.Body.Close()
+		}
+		g.held.WithLabelValues("missing_permission").Inc()
+		return answer(req, http.StatusForbidden, body), nil
+	}
 	if wait, global := g.holding(route); wait > 0 {
 		if req.Body != nil {
 			req.Body.Close()
 		}
-		scope := "route"
+		reason := "rate_limit"
 		if global {
-			scope = "global"
+			reason = "global_rate_limit"
 		}
-		g.held.WithLabelValues(scope).Inc()
-		return heldResponse(req, wait, global), nil
+		g.held.WithLabelValues(reason).Inc()
+		raw, _ := json.Marshal(map[string]any{
+			"message":     "You are being rate limited (held by vigie until the limit Discord set ends).",
+			"retry_after": wait.Seconds(), "global": global,
+		})
+		return answer(req, http.StatusTooManyRequests, raw), nil
 	}
 	resp, err := g.next.RoundTrip(req)
 	if err != nil {
 		return nil, err
 	}
+	if resp.StatusCode == http.StatusForbidden {
+		g.observeRefusal(refusedKey, resp)
+	}
 	g.observe(route, resp)
 	return resp, nil
+}
+
+// refusalKey is what a refusal holds: the route of a channel's call, the exact
+// path of any other.
+func refusalKey(route, method, path string) string {
+	if _, p, _ := strings.Cut(route, " "); strings.Contains(p, "/channels/") {
+		return route
+	}
+	return method + " " + path
+}
+
+// refusing returns the refusal held for key, if one is.
+func (g *rateGate) refusing(key string) ([]byte, bool) {
+	now := g.now()
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	r, ok := g.refused[key]
+	if !ok {
+		return nil, false
+	}
+	if !r.until.After(now) {
+		delete(g.refused, key)
+		return nil, false
+	}
+	return r.body, true
+}
+
+// observeRefusal keeps a 403 for a missing permission.
+func (g *rateGate) observeRefusal(key string, resp *http.Response) {
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	resp.Body.Close()
+	resp.Body = io.NopCloser(bytes.NewReader(raw))
+	var body struct {
+		Code int `json:"code"`
+	}
+	if err != nil || json.Unmarshal(raw, &body) != nil || body.Code != codeMissingPermissions {
+		return
+	}
+	now := g.now()
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if len(g.refused) >= 1024 {
+		for k, r := range g.refused {
+			if !r.until.After(now) {
+				delete(g.refused, k)
+			}
+		}
+	}
+	if len(g.refused) >= 1024 {
+		return
+	}
+	g.refused[key] = refusal{until: now.Add(refusalHold), body: raw}
+	g.log.Warn("Discord refused a call for a missing permission: the same calls are refused without asking Discord for "+refusalHold.String(),
+		"route", key)
 }
 
 // holding is how long route is still held, and whether by a global limit.
@@ -162,15 +250,11 @@ func (g *rateGate) observe(route string, resp *http.Response) {
 	}
 }
 
-// heldResponse is the 429 Discord would give a call made now.
-func heldResponse(req *http.Request, wait time.Duration, global bool) *http.Response {
-	raw, _ := json.Marshal(map[string]any{
-		"message":     "You are being rate limited (held by vigie until the limit Discord set ends).",
-		"retry_after": wait.Seconds(), "global": global,
-	})
+// answer is the answer Discord would give a call made now.
+func answer(req *http.Request, status int, raw []byte) *http.Response {
 	return &http.Response{
-		Status:        "429 Too Many Requests",
-		StatusCode:    http.StatusTooManyRequests,
+		Status:        fmt.Sprintf("%d %s", status, http.StatusText(status)),
+		StatusCode:    status,
 		Proto:         "HTTP/1.1",
 		ProtoMajor:    1,
 		ProtoMinor:    1,

@@ -113,3 +113,50 @@ func TestRouteOf(t *testing.T) {
 		t.Error("only interactions and webhooks are exempt from the global limit")
 	}
 }
+
+// TestRefusalsHeld: Discord bans for a while the address that makes 10,000
+// invalid requests (401, 403, 429) in ten minutes. A raid in a channel where
+// vigie lost Manage Messages would get there with one refused delete per
+// message: after Discord's first refusal on a channel's route, the same calls
+// fail here with the same error for a minute. A member's route is held for
+// that member only (a role above vigie's refuses one member, not all).
+func TestRefusalsHeld(t *testing.T) {
+	f := newFakeDiscord(t)
+	c, logs := newTestClient(t, f, Config{})
+	out := make(chan bot.Event, 4)
+	run(t, f, c, out, allPerms)
+	ctx := context.Background()
+	msg := func(id, channel, author string) bot.Event {
+		return bot.Event{ID: id, Platform: "discord", Kind: bot.KindMessage, Space: guildID, Channel: channel, Author: bot.Author{ID: author}}
+	}
+	missing := `{"message": "Missing Permissions", "code": 50013}`
+	refused := func(t *testing.T, err error) {
+		t.Helper()
+		var ae *bot.ActionError
+		if !errors.As(err, &ae) || ae.Retryable || apiCode(err) != codeMissingPermissions {
+			t.Fatalf("error %v, want Discord's missing permission, not retryable", err)
+		}
+	}
+
+	f.Fail("DELETE", "/channels/"+general+"/messages/", 403, missing, nil, 1)
+	refused(t, c.Delete(ctx, msg("2001", general, bob.id)))
+	before := f.Count("DELETE", "/channels/"+general+"/messages/")
+	for _, id := range []string{"2002", "2003", "2004"} {
+		refused(t, c.Delete(ctx, msg(id, general, bob.id)))
+	}
+	if n := f.Count("DELETE", "/channels/"+general+"/messages/"); n != before {
+		t.Errorf("%d deletes Discord had refused on this channel reached it again", n-before)
+	}
+	if err := c.Delete(ctx, msg("2005", threadID, bob.id)); err != nil {
+		t.Errorf("a delete in another channel = %v", err)
+	}
+	if !strings.Contains(logs.String(), "refused") {
+		t.Errorf("no log of the held refusals:\n%s", logs)
+	}
+
+	f.Fail("PATCH", "/guilds/"+guildID+"/members/"+bob.id, 403, missing, nil, 1)
+	refused(t, c.Timeout(ctx, msg("2006", general, bob.id), time.Minute))
+	if err := c.Timeout(ctx, msg("2007", general, "9"+bob.id[1:]), time.Minute); err != nil {
+		t.Errorf("a timeout of another member = %v", err)
+	}
+}
