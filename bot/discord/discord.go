@@ -239,7 +239,6 @@ func New(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("discord: %w", err)
 	}
-	s.Client = cfg.HTTPClient
 	s.Identify.Intents = Intents
 	s.ShardID, s.ShardCount = cfg.ShardID, cfg.ShardCount
 	// Events are handled in gateway order (a flood is counted in the order it
@@ -264,6 +263,7 @@ func New(cfg Config) (*Client, error) {
 		registered:  newOnceSet(1000),
 	}
 	c.met = newMetrics(cfg.Registerer, func() float64 { return float64(len(c.queue)) }, c.log)
+	s.Client = withRateGate(cfg.HTTPClient, log, c.met.held)
 	s.Dialer = &websocket.Dialer{
 		Proxy:            http.ProxyFromEnvironment,
 		HandshakeTimeout: 45 * time.Second,

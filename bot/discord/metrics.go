@@ -15,6 +15,7 @@ type metrics struct {
 	foreign      *prometheus.CounterVec
 	verify       *prometheus.CounterVec
 	connected    prometheus.Gauge
+	held         *prometheus.CounterVec
 }
 
 // newMetrics makes the connector's metrics and registers them with reg when
@@ -35,6 +36,10 @@ func newMetrics(reg prometheus.Registerer, queueLen func() float64, log *slog.Lo
 			Name: "vigie_discord_gateway_connected",
 			Help: "1 while the gateway connection is up.",
 		}),
+		held: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "vigie_discord_held_calls_total",
+			Help: "REST calls answered by vigie without reaching Discord, by reason: rate_limit and global_rate_limit (a limit of Discord's longer than 5s runs), missing_permission (Discord refused the same call less than a minute ago).",
+		}, []string{"reason"}),
 	}
 	if reg == nil {
 		return m
@@ -50,6 +55,7 @@ func newMetrics(reg prometheus.Registerer, queueLen func() float64, log *slog.Lo
 	m.foreign = adopt(reg, m.foreign, log)
 	m.verify = adopt(reg, m.verify, log)
 	m.connected = adopt(reg, m.connected, log)
+	m.held = adopt(reg, m.held, log)
 	adopt(reg, queue, log)
 	return m
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/handlers"
 	"github.com/vigie-bot/vigie/rules"
 	"github.com/vigie-bot/vigie/rules/wave"
 	"github.com/vigie-bot/vigie/store"
@@ -79,6 +80,9 @@ type Alerter struct {
 	mu sync.Mutex
 	// messages are the expanded texts of the waves under way, by alert and space.
 	messages map[string]string
+	// unsent are the messages the desk did not take for a reason that may pass
+	// (a 5xx, a 429, the network), tried again by Run.
+	unsent []unsent
 
 	raised *prometheus.CounterVec
 	active *prometheus.GaugeVec
@@ -157,19 +161,105 @@ func (a *Alerter) Observe(ctx context.Context, ev bot.Event, as rules.Assessment
 // every is how often Run looks for waves that went quiet.
 const every = 30 * time.Second
 
+// A message the desk did not take is tried again after retryFirst, then twice
+// as long each time up to retryMax, retryAttempts times in all (about ten
+// minutes): a crisis page must not be lost to one refusal of Telegram's.
+const (
+	retryFirst    = 5 * time.Second
+	retryMax      = 2 * time.Minute
+	retryAttempts = 8
+	// maxUnsent bounds the messages waiting; beyond, the oldest is dropped.
+	maxUnsent = 64
+)
+
+// unsent is a message for the desk, waiting to be tried again.
+type unsent struct {
+	w        wave.Wave
+	text     string
+	page     bool
+	attempts int
+	next     time.Time
+}
+
 // Run ends the waves that went quiet, on a timer, until ctx ends: a wave that
 // stops brings no event to end it.
 func (a *Alerter) Run(ctx context.Context) error {
 	t := time.NewTicker(every)
 	defer t.Stop()
+	r := time.NewTicker(retryFirst)
+	defer r.Stop()
 	for {
 		select {
 		case <-ctx.Done():
+			a.mu.Lock()
+			n := len(a.unsent)
+			a.unsent = nil
+			a.mu.Unlock()
+			if n > 0 {
+				a.log.Error("alerts never taken by the desk, given up at shutdown", "alerts", n)
+			}
 			return nil
 		case <-t.C:
 			a.Tick(ctx)
+		case <-r.C:
+			a.retry(ctx)
 		}
 	}
+}
+
+// retry sends again the messages whose time has come.
+func (a *Alerter) retry(ctx context.Context) {
+	now := a.o.Now()
+	a.mu.Lock()
+	var due []unsent
+	keep := a.unsent[:0]
+	for _, u := range a.unsent {
+		if u.next.After(now) {
+			keep = append(keep, u)
+		} else {
+			due = append(due, u)
+		}
+	}
+	a.unsent = keep
+	a.mu.Unlock()
+	for _, u := range due {
+		if err := a.tell(ctx, u.w, u.text, u.page); err != nil {
+			a.failed(u, err)
+			continue
+		}
+		a.log.Info("alert taken by the desk after a failure", "alert", u.w.Alert, "space", u.w.Space, "attempts", u.attempts+1)
+	}
+}
+
+// failed keeps a message the desk did not take, to try it again, or gives it
+// up: the desk refused it for good, or too many times.
+func (a *Alerter) failed(u unsent, err error) {
+	u.attempts++
+	log := a.log.With("alert", u.w.Alert, "platform", u.w.Platform, "space", u.w.Space, "attempts", u.attempts, "err", err)
+	if errors.Is(err, handlers.ErrNoDesk) {
+		log.Info("no desk to take the alert")
+		return
+	}
+	if !bot.Retryable(err) || u.attempts >= retryAttempts {
+		a.raised.WithLabelValues(u.w.Alert, "undelivered").Inc()
+		log.Error("desk did not take the alert; given up")
+		return
+	}
+	wait := min(retryFirst<<(u.attempts-1), retryMax)
+	var ae *bot.ActionError
+	if errors.As(err, &ae) && ae.RetryAfter > wait {
+		wait = ae.RetryAfter
+	}
+	u.next = a.o.Now().Add(wait)
+	log.Warn("desk did not take the alert; trying again", "in", wait.String())
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if len(a.unsent) >= maxUnsent {
+		a.raised.WithLabelValues(a.unsent[0].w.Alert, "undelivered").Inc()
+		a.log.Error("desk did not take the alert; given up: too many waiting", "alert", a.unsent[0].w.Alert, "space", a.unsent[0].w.Space)
+		a.unsent = a.unsent[1:]
+	}
+	a.unsent = append(a.unsent, u)
 }
 
 // Tick ends the waves quiet by now.
@@ -221,7 +311,9 @@ func (a *Alerter) raise(ctx context.Context, w wave.Wave) {
 	text := a.raisedText(w)
 	a.log.Warn("alert raised", "alert", w.Alert, "platform", w.Platform, "space", w.Space, "count", w.Count)
 	a.record(ctx, w, ModeRaised)
-	a.tell(ctx, w, text, true)
+	if err := a.tell(ctx, w, text, true); err != nil {
+		a.failed(unsent{w: w, text: text, page: true}, err)
+	}
 }
 
 func (a *Alerter) over(ctx context.Context, w wave.Wave) {
@@ -238,14 +330,18 @@ func (a *Alerter) over(ctx context.Context, w wave.Wave) {
 	a.raised.WithLabelValues(w.Alert, "over").Inc()
 	a.log.Info("alert over", "alert", w.Alert, "platform", w.Platform, "space", w.Space, "count", w.Count)
 	a.record(ctx, w, ModeOver)
-	a.tell(ctx, w, a.overText(w), false)
+	text := a.overText(w)
+	if err := a.tell(ctx, w, text, false); err != nil {
+		a.failed(unsent{w: w, text: text}, err)
+	}
 }
 
 // tell sends text about w to the desk of w's community, or to the file's
-// desk, paging the CMs when page says so.
-func (a *Alerter) tell(ctx context.Context, w wave.Wave, text string, page bool) {
+// desk, paging the CMs when page says so. A desk that is not set up says
+// nothing to try again.
+func (a *Alerter) tell(ctx context.Context, w wave.Wave, text string, page bool) error {
 	if a.o.Desk == nil {
-		return
+		return nil
 	}
 	if cd, ok := a.o.Desk.(CommunityDesk); ok && a.o.Community != nil {
 		if c := a.o.Community(w.Platform, w.Space); c != nil {
@@ -260,26 +356,18 @@ func (a *Alerter) tell(ctx context.Context, w wave.Wave, text string, page bool)
 					text += "\ncc " + strings.Join(cms, ", ")
 				}
 			}
-			if err := cd.AlertCommunity(ctx, c.Name, text); err != nil {
-				a.log.Error("desk did not take the alert", "community", c.Name, "err", err)
-			}
-			return
+			return cd.AlertCommunity(ctx, c.Name, text)
 		}
 	}
-	var err error
 	if p, ok := a.o.Desk.(Pager); ok && page {
-		err = p.Page(ctx, text)
-	} else {
-		if page && a.o.CMs != nil {
-			if cms := a.o.CMs(); len(cms) > 0 {
-				text += "\ncc " + strings.Join(cms, ", ")
-			}
+		return p.Page(ctx, text)
+	}
+	if page && a.o.CMs != nil {
+		if cms := a.o.CMs(); len(cms) > 0 {
+			text += "\ncc " + strings.Join(cms, ", ")
 		}
-		err = a.o.Desk.Alert(ctx, text)
 	}
-	if err != nil {
-		a.log.Error("desk did not take the alert", "err", err)
-	}
+	return a.o.Desk.Alert(ctx, text)
 }
 
 // record writes the wave in the audit log, where the reports find it.

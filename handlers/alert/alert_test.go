@@ -304,3 +304,96 @@ communities:
 		t.Errorf("told %q", d.told)
 	}
 }
+
+// flakyDesk refuses the first pages it gets with err, then takes them.
+type flakyDesk struct {
+	mu      sync.Mutex
+	refuse  int
+	err     error
+	tries   int
+	pages   []string
+	reasons []string
+}
+
+func (d *flakyDesk) Alert(ctx context.Context, text string) error { return d.Page(ctx, text) }
+
+func (d *flakyDesk) Page(_ context.Context, text string) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.tries++
+	if d.tries <= d.refuse {
+		return d.err
+	}
+	d.pages = append(d.pages, text)
+	return nil
+}
+
+func (d *flakyDesk) told() (tries int, pages []string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.tries, append([]string(nil), d.pages...)
+}
+
+// TestPageTriedAgain: the one message that wakes the CMs must not be lost to
+// one refusal the desk may get over (Telegram's 5xx, a 429 in a crisis that
+// fills the desk chat): it is sent again, as the platform asks, until taken.
+// A refusal for good is not tried again.
+func TestPageTriedAgain(t *testing.T) {
+	rs, err := rules.Parse("wave.yaml", []byte(waveRules), rules.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name      string
+		err       error
+		refuse    int
+		wantTries int
+		wantPages int
+	}{
+		{"server errors then taken", &bot.ActionError{Op: bot.ActAlert, Retryable: true, Err: fmt.Errorf("telegram sendMessage: Bad Gateway (502)")}, 3, 4, 1},
+		{"rate limited then taken", &bot.ActionError{Op: bot.ActAlert, Retryable: true, RetryAfter: 45 * time.Second, Err: fmt.Errorf("telegram sendMessage: Too Many Requests (429)")}, 1, 2, 1},
+		{"refused for good", &bot.ActionError{Op: bot.ActAlert, Err: fmt.Errorf("telegram sendMessage: chat not found (400)")}, 1, 1, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				st := memory.New()
+				defer st.Close()
+				eng := rules.NewEngine(rs, st, rules.Options{})
+				d := &flakyDesk{refuse: tt.refuse, err: tt.err}
+				reg := prometheus.NewRegistry()
+				a, err := alert.New(rs.WaveAlerts(), alert.Options{Store: st, Desk: d, Registerer: reg})
+				if err != nil {
+					t.Fatal(err)
+				}
+				ctx, cancel := context.WithCancel(context.Background())
+				done := make(chan struct{})
+				go func() { a.Run(ctx); close(done) }()
+				for i := range 20 {
+					ev := bot.Event{ID: fmt.Sprint("c-", i), Platform: "facebook", Kind: bot.KindComment, Space: "page-1",
+						Author: bot.Author{ID: "angry", Name: "angry"}, Text: "quel idiot", At: time.Now()}
+					as, err := eng.Assess(ctx, ev)
+					if err != nil {
+						t.Fatal(err)
+					}
+					a.Observe(ctx, ev, as)
+					time.Sleep(time.Second)
+				}
+				// a few minutes: the wave goes on (no "over" yet)
+				time.Sleep(5 * time.Minute)
+				synctest.Wait()
+				tries, pages := d.told()
+				if tries != tt.wantTries || len(pages) != tt.wantPages {
+					t.Errorf("%d tries, %d pages taken; want %d and %d", tries, len(pages), tt.wantTries, tt.wantPages)
+				}
+				if tt.wantPages == 0 {
+					if got := metric(t, reg, "vigie_alerts_total", "wave", "undelivered"); got != 1 {
+						t.Errorf("undelivered counter %v, want 1", got)
+					}
+				}
+				cancel()
+				<-done
+			})
+		})
+	}
+}

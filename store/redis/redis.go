@@ -267,6 +267,9 @@ func NewClient(rawURL string) (goredis.UniversalClient, error) {
 		if protocol != 0 {
 			o.Protocol = protocol
 		}
+		if !q.Has("max_retries") {
+			o.MaxRetries = noRetries
+		}
 		return goredis.NewClient(o), nil
 	case "cluster":
 		o, err := goredis.ParseClusterURL(plain.String())
@@ -275,6 +278,9 @@ func NewClient(rawURL string) (goredis.UniversalClient, error) {
 		}
 		if protocol != 0 {
 			o.Protocol = protocol
+		}
+		if !q.Has("max_retries") {
+			o.MaxRetries = noRetries
 		}
 		return goredis.NewClusterClient(o), nil
 	case "sentinel":
@@ -289,11 +295,23 @@ func NewClient(rawURL string) (goredis.UniversalClient, error) {
 		if protocol != 0 {
 			o.Protocol = protocol
 		}
+		if !q.Has("max_retries") {
+			o.MaxRetries = noRetries
+		}
 		return goredis.NewFailoverClient(o), nil
 	default:
 		return nil, fmt.Errorf("redis url %q: unknown mode %q (cluster or sentinel)", redact(u), mode)
 	}
 }
+
+// noRetries is go-redis's MaxRetries for none. go-redis sends a command again
+// when its answer does not come (a read timeout on a slow Redis, a connection
+// cut after the write), though it may have run: an event's observation would
+// then find its own id and call the event a duplicate, dropping it unjudged, and
+// a case's XADD would open it twice. Without the resend, the error reaches the
+// caller (Fallback moderates from memory until Redis answers a ping). A URL's
+// max_retries= is still honoured.
+const noRetries = -1
 
 func redact(u *url.URL) string { return u.Redacted() }
 
