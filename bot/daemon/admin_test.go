@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestAdminToken(t *testing.T) {
@@ -74,5 +75,47 @@ func TestProfilesNeedTheAdminToken(t *testing.T) {
 	}
 	if r := withToken.do(t, "GET", "/debug/pprof/goroutine?debug=1", nil, bearer); !strings.Contains(string(r.body), "goroutine profile:") {
 		t.Errorf("no goroutine profile: %.200s", r.body)
+	}
+}
+
+// TestProxiedNeedsTheSecrets: on loopback without its secrets vigie serves this
+// machine's own clients, but what a reverse proxy forwards (it connects from
+// loopback too, and says so in its headers) is refused.
+func TestProxiedNeedsTheSecrets(t *testing.T) {
+	bearer := "Bearer s3cret"
+	without := start(t, rulesV1, nil)
+	withToken := start(t, rulesV1, map[string]string{"VIGIE_ADMIN_TOKEN": "s3cret"})
+	event := []byte(`{"id":"p1","platform":"facebook","kind":"comment","space":"page-1","author":{"id":"u1","name":"U1"},"text":"hello","at":"` +
+		time.Now().UTC().Format(time.RFC3339) + `"}`)
+	tests := []struct {
+		name   string
+		in     *instance
+		method string
+		path   string
+		body   []byte
+		header map[string]string
+		want   int
+		needs  string
+	}{
+		{"cases, local", without, "GET", "/v1/cases", nil, nil, http.StatusOK, ""},
+		{"cases, X-Forwarded-For", without, "GET", "/v1/cases", nil, map[string]string{"X-Forwarded-For": "203.0.113.9"}, http.StatusForbidden, "VIGIE_ADMIN_TOKEN"},
+		{"reload, Forwarded", without, "POST", "/-/reload", nil, map[string]string{"Forwarded": "for=203.0.113.9"}, http.StatusForbidden, "VIGIE_ADMIN_TOKEN"},
+		{"decision, X-Real-IP", without, "POST", "/v1/cases/x/decision", []byte(`{"action":"keep"}`), map[string]string{"X-Real-IP": "203.0.113.9"}, http.StatusForbidden, "VIGIE_ADMIN_TOKEN"},
+		{"event, local", without, "POST", "/v1/events", event, nil, http.StatusOK, ""},
+		{"event, X-Forwarded-Proto", without, "POST", "/v1/events", event, map[string]string{"X-Forwarded-Proto": "https"}, http.StatusForbidden, "VIGIE_WEBHOOK_SECRET"},
+		{"cases, proxied with the token", withToken, "GET", "/v1/cases", nil, map[string]string{"X-Forwarded-For": "203.0.113.9", "Authorization": bearer}, http.StatusOK, ""},
+		{"cases, proxied with a wrong token", withToken, "GET", "/v1/cases", nil, map[string]string{"X-Forwarded-For": "203.0.113.9", "Authorization": "Bearer nope"}, http.StatusUnauthorized, "VIGIE_ADMIN_TOKEN"},
+		{"health, proxied", without, "GET", "/healthz", nil, map[string]string{"X-Forwarded-For": "203.0.113.9"}, http.StatusOK, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := tt.in.do(t, tt.method, tt.path, tt.body, tt.header)
+			if r.code != tt.want {
+				t.Fatalf("%s %s = %d %.200s, want %d", tt.method, tt.path, r.code, r.body, tt.want)
+			}
+			if tt.needs != "" && !strings.Contains(string(r.body), tt.needs) {
+				t.Errorf("refusal does not say what is needed (%s): %s", tt.needs, r.body)
+			}
+		})
 	}
 }

@@ -28,7 +28,7 @@ func exposed(cfg Config, secret, adminToken bool) error {
 		missing = append(missing, "VIGIE_ADMIN_TOKEN (anyone could reload the rules and read the cases)")
 	}
 	return &SetupError{Msg: "listening on " + cfg.Listen + ", beyond this machine, needs " + strings.Join(missing, " and ") +
-		"; set them, listen on 127.0.0.1 behind a proxy, or say --insecure"}
+		"; set them (a proxy in front needs them too: without them vigie refuses what a proxy forwards), or say --insecure"}
 }
 
 // loopbackListen reports whether addr (host:port) only accepts connections from
