@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -67,6 +69,15 @@ type scratch struct {
 	// hitSpace is the key of the event's hit counters (alerts.go).
 	hitSpace  hitSpace
 	alertMsgs []string
+	// into lends the store the slices of the last event's counts and
+	// strikes (store.Observation.Into).
+	into store.Result
+	// strikeRules are the rules whose strikes an event records.
+	strikeRules []int
+	// countMaps are the verdict's counter maps of the last few sets of
+	// values, countNext the one to replace next (countersMap).
+	countMaps [4]countMap
+	countNext int
 	// the last minute whose office hours were computed
 	hoursMinute int64
 	hoursAfter  bool
@@ -281,7 +292,16 @@ func (e *Engine) assess(ctx context.Context, ev *bot.Event) (Assessment, error) 
 	}
 	// the store dedupes on (Platform, EventID), which is Event.Key
 	obs.EventID = ev.ID
+	// the counts and strikes are read during the event only: the store
+	// may write them into the last event's slices
+	obs.Into = &s.into
 	res, err := e.store.Observe(ctx, obs)
+	if cap(res.Counts) > cap(s.into.Counts) {
+		s.into.Counts = res.Counts[:0]
+	}
+	if cap(res.Strikes) > cap(s.into.Strikes) && cap(res.Strikes) <= maxKeptStrikes {
+		s.into.Strikes = res.Strikes[:0]
+	}
 	if err != nil {
 		st.reset()
 		return Assessment{}, fmt.Errorf("observe event %s: %w", ev.ID, err)
@@ -293,19 +313,20 @@ func (e *Engine) assess(ctx context.Context, ev *bot.Event) (Assessment, error) 
 		return Assessment{Verdict: v, Errors: errs}, nil
 	}
 	if len(rs.counters) > 0 {
-		v.Counters = make(map[string]int64, len(rs.counters))
 		for i := range rs.counters {
 			var n int64
 			if i < len(res.Counts) {
 				n = res.Counts[i]
 			}
 			counts[i] = int(n)
-			v.Counters[rs.counters[i].name] = n
 		}
+		v.Counters = s.countersMap(rs, counts)
 	}
 	st.strikes = res.Strikes
 
-	var strikeRules []string
+	// the rules whose strikes are recorded after the verdict, in the
+	// scratch: most events that match one match two
+	strikeRules := s.strikeRules[:0]
 	clear(s.matched)
 	// empty already, unless a rule panicked half-way through the last event
 	s.matches, s.actions, s.reasons, s.spans = s.matches[:0], s.actions[:0], s.reasons[:0], s.spans[:0]
@@ -359,7 +380,7 @@ func (e *Engine) assess(ctx context.Context, ev *bot.Event) (Assessment, error) 
 		if r.strike && !office {
 			// strikes() in later rules still counts the strikes from before this
 			// event: a rule reads the store as it was when the event came in
-			strikeRules = append(strikeRules, r.name)
+			strikeRules = append(strikeRules, i)
 		}
 	}
 	if len(s.matches) > 0 {
@@ -394,7 +415,9 @@ func (e *Engine) assess(ctx context.Context, ev *bot.Event) (Assessment, error) 
 			a.Verdict.Matches = append(a.Verdict.Matches, rs.alerts.placeMatches(a.Alerts, ev)...)
 		}
 	}
-	for _, name := range strikeRules {
+	s.strikeRules = strikeRules
+	for _, i := range strikeRules {
+		name := rs.rules[i].name
 		err := e.store.AddStrike(ctx, store.Strike{
 			Platform: ev.Platform, Space: ev.Space, Author: ev.Author.ID,
 			At: now, Rule: name, TTL: rs.strikeTTL,
@@ -404,6 +427,29 @@ func (e *Engine) assess(ctx context.Context, ev *bot.Event) (Assessment, error) 
 		}
 	}
 	return a, nil
+}
+
+// countersMap returns a new map of the counters' values, counts, by name,
+// for the verdict. Most events see one of a few sets of values (a first
+// message: ones and zeros): the scratch keeps the maps of the last few
+// sets, and a set seen again is a copy of its map (one copy of the map's
+// slots), where filling a map hashes each name again.
+func (s *scratch) countersMap(rs *Ruleset, counts []int) map[string]int64 {
+	for k := range s.countMaps {
+		c := &s.countMaps[k]
+		if c.m != nil && slices.Equal(c.counts, counts) {
+			return maps.Clone(c.m)
+		}
+	}
+	m := make(map[string]int64, len(rs.counters))
+	for i := range rs.counters {
+		m[rs.counters[i].name] = int64(counts[i])
+	}
+	c := &s.countMaps[s.countNext]
+	s.countNext = (s.countNext + 1) % len(s.countMaps)
+	c.counts = append(c.counts[:0], counts...)
+	c.m = maps.Clone(m)
+	return m
 }
 
 // sumOps fills the counters' operations of the event in env, for a store
@@ -455,11 +501,22 @@ func (e *Engine) failed(errs []RuleError, i int, name string, at pos, event stri
 // next event.
 const maxKeptKeys = 4 << 10
 
+// maxKeptStrikes is the most strikes a scratch keeps room for: a repeat
+// offender's hundred strikes are not kept for every event.
+const maxKeptStrikes = 16
+
 // matchSpan is where a match's actions and reason are in the scratch; acts
 // is -1 when the match has actions of its own (office hours).
 type matchSpan struct {
 	acts, actsEnd     int
 	reason, reasonEnd int
+}
+
+// countMap is a verdict's map of counter values kept for the next events
+// that see the same values.
+type countMap struct {
+	counts []int
+	m      map[string]int64
 }
 
 // keySpan is where counter's key is in the event's key buffer.

@@ -492,3 +492,27 @@ func TestCountryHolidays(t *testing.T) {
 		t.Errorf("unknown country: %v", err)
 	}
 }
+
+// TestVerdictCounters: each verdict has its own map of the counters' values,
+// also when an event sees the same values as one before it (the engine
+// copies a map it keeps for them): a caller that changes one verdict's map
+// changes no other verdict's.
+func TestVerdictCounters(t *testing.T) {
+	rs := parse(t, engineFile)
+	eng := rules.NewEngine(rs, memory.New(), rules.Options{})
+	ten := paris(t, 5, 10, 0)
+	authors := []string{"ann", "bob", "ann", "cid", "dan", "ann"}
+	want := []int64{1, 1, 2, 1, 1, 3}
+	for i, author := range authors {
+		v, err := eng.Evaluate(context.Background(), msg(fmt.Sprint("c", i), author, "hello", ten.Add(time.Duration(i)*time.Second)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(v.Counters) != 2 || v.Counters["msgs"] != want[i] || v.Counters["links"] != 0 {
+			t.Errorf("event %d: counters %v, want msgs %d and links 0", i, v.Counters, want[i])
+		}
+		// a caller's change stays in its verdict
+		v.Counters["msgs"] = 100
+		delete(v.Counters, "links")
+	}
+}

@@ -57,6 +57,12 @@ type Observation struct {
 	// StrikeWindow is how far back the author's strikes are returned: those in
 	// (At-StrikeWindow, At] whose TTL has not run out. Zero asks for none.
 	StrikeWindow time.Duration
+	// Into, when set, lends the store its slices for the Result: a store may
+	// return Counts and Strikes in them, from their start, when their
+	// capacity holds them, rather than in new ones. The caller reuses them
+	// for the next observation once done with the Result. A store may also
+	// leave Into unread.
+	Into *Result
 }
 
 // Defaults the stores apply when a duration is left zero.

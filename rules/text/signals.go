@@ -280,13 +280,19 @@ func (a *Analysis) SketchSums() (sums [SketchBands]uint64, ok bool) {
 	if len(hashes) < sketchMinWords {
 		return sums, false
 	}
-	// row by row, its least hash held in a register over the words
-	for r := range mins {
-		seed, least := sketchSeeds[r], mins[r]
+	// two rows at a time, their least hashes held in registers over the
+	// words, each word's hash read once for both; the multipliers are
+	// variables, not constants, so that the compiler keeps them at hand
+	// rather than loading each again before each multiplication
+	k1, k2 := mixK1, mixK2
+	for r := 0; r < len(mins); r += 2 {
+		s0, s1 := sketchSeeds[r], sketchSeeds[r+1]
+		l0, l1 := mins[r], mins[r+1]
 		for _, x := range hashes {
-			least = min(least, mix64(x^seed))
+			l0 = min(l0, mixBy(x^s0, k1, k2))
+			l1 = min(l1, mixBy(x^s1, k1, k2))
 		}
-		mins[r] = least
+		mins[r], mins[r+1] = l0, l1
 	}
 	for b := range sums {
 		h := uint64(hashSeed) ^ uint64(b)
@@ -324,6 +330,19 @@ func mix64(x uint64) uint64 {
 	x *= 0xbf58476d1ce4e5b9
 	x ^= x >> 27
 	x *= 0x94d049bb133111eb
+	x ^= x >> 31
+	return x
+}
+
+// mixK1 and mixK2 are mix64's multipliers, as variables for mixBy.
+var mixK1, mixK2 uint64 = 0xbf58476d1ce4e5b9, 0x94d049bb133111eb
+
+// mixBy is mix64 with its multipliers given (mixK1, mixK2): the same hash.
+func mixBy(x, k1, k2 uint64) uint64 {
+	x ^= x >> 30
+	x *= k1
+	x ^= x >> 27
+	x *= k2
 	x ^= x >> 31
 	return x
 }

@@ -455,7 +455,11 @@ func (s *Store) Observe(_ context.Context, o store.Observation) (store.Result, e
 	}
 	var res store.Result
 	if len(o.Counters) > 0 {
-		res.Counts = make([]int64, len(o.Counters))
+		if o.Into != nil && cap(o.Into.Counts) >= len(o.Counters) {
+			res.Counts = o.Into.Counts[:len(o.Counters)] // each set below
+		} else {
+			res.Counts = make([]int64, len(o.Counters))
+		}
 		place := placeOf(s, o.Platform, o.Space)
 		for i := range o.Counters {
 			res.Counts[i] = s.count(&o.Counters[i], place, at)
@@ -481,7 +485,11 @@ func (s *Store) Observe(_ context.Context, o store.Observation) (store.Result, e
 			}
 		}
 		if n > 0 {
-			res.Strikes = make([]time.Time, 0, n)
+			if o.Into != nil && cap(o.Into.Strikes) >= n {
+				res.Strikes = o.Into.Strikes[:0]
+			} else {
+				res.Strikes = make([]time.Time, 0, n)
+			}
 			for _, st := range list {
 				if in(st) {
 					res.Strikes = append(res.Strikes, time.UnixMilli(st.at).UTC())

@@ -363,3 +363,42 @@ func TestLongKeys(t *testing.T) {
 		}
 	}
 }
+
+// TestObserveInto: with Observation.Into, the counts and strikes are written
+// into the slices lent when they have room, and are those of an
+// observation without it.
+func TestObserveInto(t *testing.T) {
+	ctx := context.Background()
+	at := time.Date(2026, 1, 5, 12, 0, 0, 0, time.UTC)
+	s := memory.New()
+	if err := s.AddStrike(ctx, store.Strike{Platform: "p", Space: "s", Author: "a", At: at, Rule: "r"}); err != nil {
+		t.Fatal(err)
+	}
+	obs := func(id string, into *store.Result) store.Result {
+		t.Helper()
+		res, err := s.Observe(ctx, store.Observation{At: at.Add(time.Second), Platform: "p", Space: "s", Author: "a",
+			EventID: id, StrikeWindow: time.Hour, Into: into, Counters: []store.CounterOp{
+				{Name: "msgs", Key: "a", Window: time.Minute, Incr: true},
+				{Name: "other", Key: "a", Window: time.Minute}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	plain := obs("1", nil)
+	into := store.Result{Counts: make([]int64, 0, 4), Strikes: make([]time.Time, 0, 4)}
+	lent := obs("2", &into)
+	if !slices.Equal(plain.Counts, []int64{1, 0}) || !slices.Equal(lent.Counts, []int64{2, 0}) {
+		t.Errorf("counts %v then %v, want [1 0] then [2 0]", plain.Counts, lent.Counts)
+	}
+	if !slices.Equal(plain.Strikes, lent.Strikes) || len(lent.Strikes) != 1 {
+		t.Errorf("strikes %v then %v, want the one strike both times", plain.Strikes, lent.Strikes)
+	}
+	if &lent.Counts[0] != &into.Counts[:1][0] || &lent.Strikes[0] != &into.Strikes[:1][0] {
+		t.Error("the counts and strikes are not in the slices lent")
+	}
+	small := store.Result{Counts: make([]int64, 0, 1)}
+	if res := obs("3", &small); !slices.Equal(res.Counts, []int64{3, 0}) || cap(small.Counts) != 1 {
+		t.Errorf("with too little room lent: counts %v, want [3 0] in a slice of its own", res.Counts)
+	}
+}

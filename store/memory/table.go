@@ -102,20 +102,40 @@ func (p *probe) find(fp, tag uint64) int {
 }
 
 // place puts s in the first slot from its home whose entry is nearer to
-// its own home than s would be, and moves that entry on likewise. There
-// must be an empty slot.
+// its own home than s would be (or that is empty), and moves the entries
+// from there to the next empty slot on by one: the run stays in the order
+// of its entries' homes, s after those of its own home. Moving the run at
+// once costs a copy, where carrying each displaced entry on, slot by slot,
+// read each one's home again. There must be an empty slot.
 func (p *probe) place(s slot) {
-	for i, d := p.home(s.fp), 0; ; i, d = p.next(i), d+1 {
-		o := p.slots[i]
-		if o.fp == 0 {
+	i, d := p.home(s.fp), 0
+	for {
+		o := p.slots[i].fp
+		if o == 0 {
 			p.slots[i] = s
 			p.n++
 			return
 		}
-		if od := p.dist(i, o.fp); od < d {
-			p.slots[i], s, d = s, o, od
+		if p.dist(i, o) < d {
+			break
 		}
+		i, d = p.next(i), d+1
 	}
+	e := p.next(i)
+	for p.slots[e].fp != 0 {
+		e = p.next(e)
+	}
+	if e > i {
+		copy(p.slots[i+1:e+1], p.slots[i:e])
+	} else {
+		// the run wraps around the end of the array
+		n := len(p.slots)
+		copy(p.slots[1:e+1], p.slots[:e])
+		p.slots[0] = p.slots[n-1]
+		copy(p.slots[i+1:], p.slots[i:n-1])
+	}
+	p.slots[i] = s
+	p.n++
 }
 
 // del empties slot i, shifting back the entries after it down to the first
