@@ -206,9 +206,8 @@ func TestAnswerBreaksNearTie(t *testing.T) {
 
 // A message whose words are all in one entry's examples and answer, one of
 // them in that answer alone, is answered by that entry: the trade's nouns
-// are in the answers a CM writes. One such word is enough in a question of
-// a sentence, not alone; a word no entry has, or a word of two entries'
-// answers, is not enough.
+// are in the answers a CM writes. One such word alone, a word no entry has,
+// or a word of two entries' answers is not enough.
 func TestAnswerWordsAnswer(t *testing.T) {
 	cfg := Config{Language: "fr", QuestionsOnly: true, Entries: []rules.FAQEntry{
 		{ID: "spa", Questions: []string{"le spa est ouvert à quelle heure ?", "is the pool heated?"},
@@ -231,9 +230,6 @@ func TestAnswerWordsAnswer(t *testing.T) {
 		{"la piscine est chauffée ?", Answer, "spa"},
 		{"la pissine est chauffée ?", Answer, "spa"}, // one typo on the answer's word
 		{"piscine ?", Silent, ""},
-		{"la piscine ?", Silent, ""},
-		{"vous avez une piscine ?", Answer, "spa"}, // one word of one answer, in a sentence that asks
-		{"vous avez une salle ?", Silent, ""},      // a word no answer has
 		{"la piscine est immense ?", Silent, ""},
 	} {
 		d := m.DecideText(c.text, at)

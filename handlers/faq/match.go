@@ -416,11 +416,9 @@ const defaultAnswerLift = 1.0
 // answer together, every word of the message that says what is asked, when
 // one of them is a word of its answer alone: "la piscine est chauffée ?" of
 // an entry that asks "is the pool heated?" and answers "piscine chauffée de
-// 9h à 20h". Two words that say what is asked, or one in a question of a
-// sentence ("can i print something there" of an answer "printing €0.15 a
-// page"): a word alone is a chat message's as often as a question's
-// ("piscine ?"). When two entries could say it, the scores stay as they are.
-func (m *Matcher) byVocabulary(r *Match, ws []word) {
+// 9h à 20h". Two words at least (one is a chat message's as often as a
+// question's); when two entries could say it, the scores stay as they are.
+func (m *Matcher) byVocabulary(r *Match) {
 	if len(m.answerOnly) == 0 {
 		return
 	}
@@ -433,7 +431,7 @@ func (m *Matcher) byVocabulary(r *Match, ws []word) {
 		_, ok := m.answerOnly[t]
 		rare = rare || ok
 	}
-	if n == 0 || !rare || (n == 1 && (!r.Question || len(ws) < minSentence)) {
+	if n < 2 || !rare {
 		return
 	}
 	found := -1
@@ -470,10 +468,6 @@ func (m *Matcher) byVocabulary(r *Match, ws []word) {
 		r.Candidates[found].Score = max(r.Candidates[found].Score, min(1, round3(vocabularyLift*m.cfg.Threshold)))
 	}
 }
-
-// minSentence is how many words a question must have for one word of an
-// answer alone to say what it asks.
-const minSentence = 3
 
 // vocabularyLift puts the entry byVocabulary finds just above the
 // threshold: answered, never ahead of an entry its examples put higher.
@@ -1067,7 +1061,7 @@ func (m *Matcher) matchWords(text string, ws []word) Match {
 	if !opinion {
 		// after the context's share: the words of an answer alone are
 		// no context, though no example has them
-		m.byVocabulary(&r, ws)
+		m.byVocabulary(&r)
 		m.byFact(&r, ws)
 	}
 	sort.SliceStable(r.Candidates, func(i, j int) bool { return r.Candidates[i].Score > r.Candidates[j].Score })
