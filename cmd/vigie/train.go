@@ -40,7 +40,7 @@ func (c *cli) train(ctx context.Context, args []string) int {
 	redisURL := f.String("redis", "", "with --from-store, the Redis at `URL` that vigie run uses (env VIGIE_REDIS_URL)")
 	correction := f.Float64("correction-weight", 3, "with --from-store, the `WEIGHT` of an overturned bot decision (unhide, unban, untimeout), an ordinary example's being 1")
 	grams := f.Bool("grams", true, "read the words' character n-grams (2 to 5 letters): they help with spam, but see half an insult in \"bitcoin\" or \"Assassin's\"")
-	bits := f.Int("bits", 16, "the model's table of weights has 2^`N` entries (2 bytes each)")
+	bits := f.Int("bits", 16, "the model's table of weights has 2^`N` entries (a byte each)")
 	epochs := f.Int("epochs", 12, "`N` passes over the examples")
 	seed := f.Uint64("seed", 1, "`N` orders the examples and the folds: the same examples and seed make the same model")
 	curve := f.Bool("curve", false, "with --cv and --config, also replay each held-out fold with the fold's model's log-odds shifted from -2 to 2 (its thresholds moved together: a shift of 1 takes 0.93 to 0.83), to print the rule file's precision/recall curve")

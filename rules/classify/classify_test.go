@@ -175,8 +175,8 @@ func TestFileRoundTripAndRefusals(t *testing.T) {
 		{"cut short", data[:len(data)-100], "corrupt model file: checksum mismatch"},
 		{"changed", flipped, "corrupt model file: checksum mismatch"},
 		{"empty after the magic", []byte(magic), "corrupt model file: cut short"},
-		{"another format", withVersion(9, FeatureVersion), "model file format 9, this vigie reads format 1"},
-		{"other features", withVersion(formatVersion, 9), "model trained on features version 9, this vigie computes version 2"},
+		{"another format", withVersion(9, FeatureVersion), "model file format 9, this vigie reads format 2"},
+		{"other features", withVersion(formatVersion, 9), "model trained on features version 9, this vigie computes version 3"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var m Model

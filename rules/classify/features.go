@@ -10,7 +10,7 @@ import (
 // FeatureVersion names the way features are computed. A model remembers the
 // version it was trained with and is refused by a vigie that computes them
 // another way: its weights would be read against features they never saw.
-const FeatureVersion = 2
+const FeatureVersion = 3
 
 // Char n-grams run from minGram to maxGram bytes over each word padded with a
 // space on both sides (" free " gives " f", " fr", …, "ee "): the folded words
@@ -65,6 +65,7 @@ const (
 	nsShape
 	nsPrefix
 	nsLang
+	nsFamily
 )
 
 // Extract computes the features of an analysed text into f.
@@ -105,39 +106,74 @@ func (f *Features) ExtractLean(a *text.Analysis) {
 			prev = 0
 			return
 		}
-		h := hashBytes(nsWord, w)
-		f.Words = append(f.Words, h)
-		if lang != 0 {
-			f.Words = append(f.Words, mix32(uint32(nsLang)<<24^lang^h*0x9e3779b1))
-		}
-		if prev != 0 {
-			f.Words = append(f.Words, mix32(uint32(nsPair)<<24^prev*0x9e3779b1^h))
-		}
-		prev = h
-		for n := minPrefix; n <= maxPrefix && n < len(w); n++ {
-			f.Words = append(f.Words, hashBytes(nsPrefix, w[:n]))
-		}
+		prev = f.word(w, lang, prev)
 	})
 	f.shapeOf(a, mentions)
 }
+
+// A model reads its weights a cache line (64 bytes, 64 weights) at a time,
+// and a weight it reads at a random place in a table larger than the
+// processor's cache is a trip to memory. So the features of one word (the
+// word, the word in its language, its first letters) share a line, chosen
+// by the word's first minPrefix letters (its family), each at its own place
+// in it: a word costs one line where it cost three or four, and "bitches"
+// and "bitchez" read the same one. The word pairs, links, domains and
+// n-grams keep a line each (a pair's line by a frequent word would be
+// crowded). A feature's hash is its line's bits over lineSlots and its
+// place's below; a model indexes its table with the hash's low bits.
+const lineSlots = 64
+
+// inLine places the feature of hash h in the line of family.
+func inLine(family, h uint32) uint32 {
+	return family&^(lineSlots-1) | h&(lineSlots-1)
+}
+
+// word appends the features of the plain word w, after the word whose hash is
+// prev (0 at the start or after a mention or link), and returns w's hash.
+func (f *Features) word(w []byte, lang, prev uint32) uint32 {
+	h := hashBytes(nsWord, w)
+	family := hashBytes(nsFamily, w[:min(len(w), minPrefix)])
+	f.Words = append(f.Words, inLine(family, h))
+	if lang != 0 {
+		f.Words = append(f.Words, inLine(family, mix32(uint32(nsLang)<<24^lang^h*0x9e3779b1)))
+	}
+	if prev != 0 {
+		f.Words = append(f.Words, mix32(uint32(nsPair)<<24^prev*0x9e3779b1^h))
+	}
+	for n := minPrefix; n <= maxPrefix && n < len(w); n++ {
+		f.Words = append(f.Words, inLine(family, hashBytes(nsPrefix, w[:n])))
+	}
+	return h
+}
+
+// shapeLine is the line of the shape's features, each at a place of its own:
+// one line for them all, read by every text.
+var shapeLine = mix32(uint32(nsShape) << 24)
 
 // shapeOf appends the features of the message's form.
 func (f *Features) shapeOf(a *text.Analysis, mentions int) {
 	for _, d := range a.Domains {
 		f.Shape = append(f.Shape, hashString(nsDomain, d))
 	}
-	f.shape('l', bucket(len(a.Links), 0, 1, 2, 3))
-	f.shape('m', bucket(mentions, 0, 1, 2, 3, 5))
-	f.shape('e', bucket(a.Emojis, 0, 1, 2, 5, 10))
-	f.shape('w', bucket(a.Words, 0, 1, 2, 4, 8, 16, 32, 64))
-	f.shape('c', bucket(int(a.Caps*10), 0, 1, 3, 5, 7, 9))
-	f.shape('r', bucket(a.MaxRun, 0, 3, 5, 8))
-	f.shape('p', bucket(a.Promo, 0, 1, 2))
-	f.shape('i', bucket(a.Invites+a.TelegramLinks, 0, 1))
-	f.shape('s', bucket(a.Shortened, 0, 1))
-	f.shape('$', bucket(a.Wallets, 0, 1))
-	f.shape('@', bucket(a.Emails+a.Phones, 0, 1))
-	f.shape('b', 0) // the bias: a feature every text has
+	// each feature's buckets take the places after the previous one's: 44
+	// of the line's 64
+	place := uint32(0)
+	shape := func(value, buckets int) {
+		f.Shape = append(f.Shape, shapeLine&^(lineSlots-1)|place+uint32(value))
+		place += uint32(buckets)
+	}
+	shape(bucket(len(a.Links), 0, 1, 2, 3), 4)
+	shape(bucket(mentions, 0, 1, 2, 3, 5), 5)
+	shape(bucket(a.Emojis, 0, 1, 2, 5, 10), 5)
+	shape(bucket(a.Words, 0, 1, 2, 4, 8, 16, 32, 64), 8)
+	shape(bucket(int(a.Caps*10), 0, 1, 3, 5, 7, 9), 6)
+	shape(bucket(a.MaxRun, 0, 3, 5, 8), 4)
+	shape(bucket(a.Promo, 0, 1, 2), 3)
+	shape(bucket(a.Invites+a.TelegramLinks, 0, 1), 2)
+	shape(bucket(a.Shortened, 0, 1), 2)
+	shape(bucket(a.Wallets, 0, 1), 2)
+	shape(bucket(a.Emails+a.Phones, 0, 1), 2)
+	shape(0, 1) // the bias: a feature every text has
 }
 
 // AddGrams sets the character n-grams of f, which ExtractLean left out, from
@@ -180,10 +216,6 @@ func (f *Features) grams(w []byte) {
 		}
 	}
 	f.Grams = out[:k]
-}
-
-func (f *Features) shape(name byte, value int) {
-	f.Shape = append(f.Shape, mix32(uint32(nsShape)<<24^uint32(name)<<16^uint32(value)))
 }
 
 // bucket is the index of the last bound that n reaches: bounds 0, 1, 2, 3

@@ -38,18 +38,7 @@ func extractOneLoop(f *Features, a *text.Analysis) {
 			prev = 0
 			return
 		}
-		h := hashBytes(nsWord, w)
-		f.Words = append(f.Words, h)
-		if lang != 0 {
-			f.Words = append(f.Words, mix32(uint32(nsLang)<<24^lang^h*0x9e3779b1))
-		}
-		if prev != 0 {
-			f.Words = append(f.Words, mix32(uint32(nsPair)<<24^prev*0x9e3779b1^h))
-		}
-		prev = h
-		for n := minPrefix; n <= maxPrefix && n < len(w); n++ {
-			f.Words = append(f.Words, hashBytes(nsPrefix, w[:n]))
-		}
+		prev = f.word(w, lang, prev)
 		f.grams(w)
 	})
 	lean := Features{Shape: f.Shape}

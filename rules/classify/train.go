@@ -20,7 +20,7 @@ type Example struct {
 
 // Options tune training. The zero value takes the defaults.
 type Options struct {
-	// Bits: the weights' table has 2^Bits entries (default 18: 512 KiB).
+	// Bits: the weights' table has 2^Bits entries (default 18: 256 KiB).
 	Bits int
 	// Epochs are the passes over the examples (default 12).
 	Epochs int
@@ -176,21 +176,25 @@ func (p *Prepared) Train(label string, use []int, opts Options) (*Model, error) 
 	return m, nil
 }
 
-// quantise keeps the weights as 16-bit integers times the largest weight
-// over 32767.
+// quantise keeps the weights as 8-bit integers times the largest weight
+// over 127: a step of a fortieth for weights up to 3, which moves a score's
+// log-odds by a hundredth on average (the training data's, the abuse
+// model). Levels placed by a k-means of the weights did a little better on
+// the mass of small weights and worse on the few strong ones that decide
+// the high scores.
 func quantise(label string, w []float64, bias float64, bits, examples, positives int) *Model {
 	top := 0.0
 	for _, x := range w {
 		top = max(top, math.Abs(x))
 	}
-	scale := top / math.MaxInt16
+	scale := top / math.MaxInt8
 	if scale == 0 {
 		scale = 1
 	}
 	m := &Model{Label: label, Examples: examples, Positives: positives,
-		bits: uint8(bits), mask: uint32(len(w) - 1), scale: scale, bias: bias, weights: make([]int16, len(w))}
+		bits: uint8(bits), mask: uint32(len(w) - 1), scale: scale, bias: bias, weights: make([]int8, len(w))}
 	for i, x := range w {
-		m.weights[i] = int16(math.Round(x / scale))
+		m.weights[i] = int8(math.Round(x / scale))
 	}
 	return m
 }
