@@ -158,7 +158,7 @@ func (d *daemon) observeAssessment(ctx context.Context, ev bot.Event, as rules.A
 	}
 	d.after.tally.Add(ev.Platform, as.Verdict.At)
 	if d.observer != nil {
-		d.observer.add(ev, as)
+		d.observer.add(ev, as, d.inline)
 		return
 	}
 	d.after.alerts.Observe(ctx, ev, as)

@@ -166,6 +166,12 @@ type daemon struct {
 	inflight tracker
 	// lanes carry out verdicts, one lane per platform and place.
 	lanes *lanes
+	// inline: a verdict's actions and the crisis alerts call out to nothing
+	// over the network (no connector, so no desk; the memory store), so
+	// that the goroutine that judged an event carries them out itself when
+	// no other is at it, rather than wake one (lanes.runInline,
+	// observer.add).
+	inline bool
 	// connected names the platforms whose connector is on: events posted over
 	// HTTP about them do not act unless the rule file allows it.
 	connected map[string]bool
@@ -390,6 +396,7 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 	for name := range byName {
 		d.connected[name] = true
 	}
+	d.inline = len(d.conns) == 0 && storeKind == "memory"
 	d.lanes = newLanes(d.act, d.laneFull, log, g, met.laneWait)
 	registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "vigie_lanes",
@@ -829,7 +836,14 @@ func (d *daemon) carryOut(j *job) {
 	if j.v.Duplicate {
 		return
 	}
-	if nothingToCarry(j) || !d.lanes.submit(j) {
+	if nothingToCarry(j) {
+		d.act(j)
+		return
+	}
+	if d.inline && d.lanes.runInline(j) {
+		return
+	}
+	if !d.lanes.submit(j) {
 		d.act(j)
 	}
 }

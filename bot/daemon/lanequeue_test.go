@@ -5,8 +5,10 @@ import (
 	"log/slog"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -108,5 +110,82 @@ func TestFullLaneSpillsWithoutWaiting(t *testing.T) {
 	}
 	if !slices.Equal(spilled, want) {
 		t.Fatalf("spilled %v, want %v", spilled, want)
+	}
+}
+
+// A job carried out inline on an idle lane is done by the time runInline
+// returns; jobs submitted while it runs wait for it, and one that finds the
+// lane busy is left to submit: a place's jobs keep their order either way,
+// and close carries out what waits.
+func TestLaneInline(t *testing.T) {
+	synctest.Test(t, testLaneInline)
+}
+
+func testLaneInline(t *testing.T) {
+	var mu sync.Mutex
+	var done []string
+	gates := map[string]chan struct{}{"inline-slow": make(chan struct{}), "queued-slow": make(chan struct{})}
+	started := make(chan string, 4)
+	ls := newLanes(
+		func(j *job) {
+			if g := gates[j.ev.ID]; g != nil {
+				started <- j.ev.ID
+				<-g
+			}
+			mu.Lock()
+			done = append(done, j.ev.ID)
+			mu.Unlock()
+		},
+		func(j *job) { t.Errorf("job %s overflowed", j.ev.ID) },
+		slog.New(slog.DiscardHandler), guard.New(slog.New(slog.DiscardHandler), prometheus.NewRegistry()), nil)
+	mk := func(id string) *job {
+		return &job{ev: bot.Event{Platform: "discord", Space: "g", Channel: "c", ID: id}}
+	}
+	if !ls.runInline(mk("a")) {
+		t.Fatal("an idle lane's job was not carried out inline")
+	}
+	mu.Lock()
+	if len(done) != 1 {
+		t.Fatalf("runInline returned before its job was done: %v", done)
+	}
+	mu.Unlock()
+
+	// An inline job under way: what is submitted meanwhile waits for it.
+	inlineDone := make(chan bool)
+	go func() { inlineDone <- ls.runInline(mk("inline-slow")) }()
+	<-started
+	ls.submit(mk("b"))
+	ls.submit(mk("queued-slow"))
+	// The lane's goroutine, woken, must not take b before inline-slow is
+	// done.
+	synctest.Wait()
+	mu.Lock()
+	if len(done) != 1 {
+		t.Fatalf("jobs carried out while an inline one was under way: %v", done)
+	}
+	mu.Unlock()
+	if ls.runInline(mk("never")) {
+		t.Fatal("a job was carried out inline while another was")
+	}
+	close(gates["inline-slow"])
+	if !<-inlineDone {
+		t.Fatal("the slow job was not carried out inline")
+	}
+	// The lane's goroutine is at queued-slow: a job now is left to submit.
+	<-started
+	if ls.runInline(mk("never")) {
+		t.Fatal("a job was carried out inline while the lane's goroutine was at one")
+	}
+	ls.submit(mk("c"))
+	close(gates["queued-slow"])
+	if !ls.close(context.Background()) {
+		t.Fatal("close did not finish")
+	}
+	want := "a inline-slow b queued-slow c"
+	if got := strings.Join(done, " "); got != want {
+		t.Fatalf("carried out %q, want %q", got, want)
+	}
+	if ls.runInline(mk("late")) {
+		t.Fatal("a job was carried out inline after close")
 	}
 }

@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/rules"
@@ -28,6 +29,10 @@ type observation struct {
 }
 
 // observer hands judged events to observe, in order, from one goroutine.
+// Where observing calls out to nothing over the network, a judging goroutine
+// that finds nothing queued observes its event itself (add's inline): handing
+// it over woke the observer's goroutine, and an idle P's thread with it, for
+// each event of an open loop.
 type observer struct {
 	observe func(bot.Event, rules.Assessment)
 
@@ -36,6 +41,11 @@ type observer struct {
 	closed bool
 	q      chan observation
 	done   chan struct{}
+	// turn is held by whoever observes: run, or an inline caller. queued
+	// counts what was sent on q and is not yet observed; an inline caller
+	// observes only when it is zero, so that the order is kept.
+	turn   sync.Mutex
+	queued atomic.Int64
 }
 
 // startObserver runs observe, which recovers its own panics, until stop.
@@ -48,19 +58,33 @@ func startObserver(observe func(bot.Event, rules.Assessment)) *observer {
 func (o *observer) run() {
 	defer close(o.done)
 	for x := range o.q {
+		o.turn.Lock()
 		if x.done != nil {
 			close(x.done)
-			continue
+		} else {
+			o.observe(x.ev, x.as)
 		}
-		o.observe(x.ev, x.as)
+		o.queued.Add(-1)
+		o.turn.Unlock()
 	}
 }
 
-// add queues an observation; once the observer is stopped it observes on the
-// caller's goroutine, after what was queued.
-func (o *observer) add(ev bot.Event, as rules.Assessment) {
+// add queues an observation, or, with inline, observes on the caller's
+// goroutine when nothing is queued or being observed; once the observer is
+// stopped it observes on the caller's goroutine, after what was queued.
+func (o *observer) add(ev bot.Event, as rules.Assessment, inline bool) {
 	o.mu.RLock()
 	if !o.closed {
+		if inline && o.turn.TryLock() {
+			if o.queued.Load() == 0 {
+				o.mu.RUnlock()
+				o.observe(ev, as)
+				o.turn.Unlock()
+				return
+			}
+			o.turn.Unlock()
+		}
+		o.queued.Add(1)
 		o.q <- observation{ev: ev, as: as}
 		o.mu.RUnlock()
 		return
@@ -79,6 +103,7 @@ func (o *observer) sync(ctx context.Context) {
 		o.mu.RUnlock()
 		barrier = o.done
 	} else {
+		o.queued.Add(1)
 		o.q <- observation{done: barrier}
 		o.mu.RUnlock()
 	}

@@ -6,9 +6,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/bot/jsonstr"
 )
 
 // appendVerdict appends a as encoding/json writes it (HTML left unescaped,
@@ -30,9 +30,9 @@ func appendVerdict(dst []byte, a *eventAnswer) []byte {
 		return append(append(dst, raw...), '\n')
 	}
 	dst = append(dst, `{"event_id":`...)
-	dst = appendString(dst, v.EventID)
+	dst = jsonstr.Append(dst, v.EventID)
 	dst = append(dst, `,"platform":`...)
-	dst = appendString(dst, v.Platform)
+	dst = jsonstr.Append(dst, v.Platform)
 	dst = append(dst, `,"at":"`...)
 	dst = v.At.AppendFormat(dst, time.RFC3339Nano)
 	dst = append(dst, '"')
@@ -66,7 +66,7 @@ func appendVerdict(dst []byte, a *eventAnswer) []byte {
 			if i > 0 {
 				dst = append(dst, ',')
 			}
-			dst = appendString(dst, cs[i].name)
+			dst = jsonstr.Append(dst, cs[i].name)
 			dst = append(dst, ':')
 			dst = strconv.AppendInt(dst, cs[i].n, 10)
 		}
@@ -74,15 +74,15 @@ func appendVerdict(dst []byte, a *eventAnswer) []byte {
 	}
 	if v.Withheld != "" {
 		dst = append(dst, `,"withheld":`...)
-		dst = appendString(dst, v.Withheld)
+		dst = jsonstr.Append(dst, v.Withheld)
 	}
 	if f := a.FAQ; f != nil {
 		dst = append(dst, `,"faq":{"decision":`...)
-		dst = appendString(dst, f.Decision)
+		dst = jsonstr.Append(dst, f.Decision)
 		dst = append(dst, `,"answer":`...)
 		dst = appendNullable(dst, f.Answer)
 		dst = append(dst, `,"language":`...)
-		dst = appendString(dst, f.Language)
+		dst = jsonstr.Append(dst, f.Language)
 		dst = append(dst, `,"text":`...)
 		dst = appendNullable(dst, f.Text)
 		if f.Private {
@@ -118,15 +118,15 @@ func appendNullable(dst []byte, s *string) []byte {
 	if s == nil {
 		return append(dst, "null"...)
 	}
-	return appendString(dst, *s)
+	return jsonstr.Append(dst, *s)
 }
 
 func appendMatch(dst []byte, m *bot.Match) []byte {
 	dst = append(dst, `{"rule":`...)
-	dst = appendString(dst, m.Rule)
+	dst = jsonstr.Append(dst, m.Rule)
 	if m.Category != "" {
 		dst = append(dst, `,"category":`...)
-		dst = appendString(dst, m.Category)
+		dst = jsonstr.Append(dst, m.Category)
 	}
 	dst = append(dst, `,"actions":`...)
 	if m.Actions == nil {
@@ -138,14 +138,14 @@ func appendMatch(dst []byte, m *bot.Match) []byte {
 				dst = append(dst, ',')
 			}
 			dst = append(dst, `{"kind":`...)
-			dst = appendString(dst, string(a.Kind))
+			dst = jsonstr.Append(dst, string(a.Kind))
 			if a.Text != "" {
 				dst = append(dst, `,"text":`...)
-				dst = appendString(dst, a.Text)
+				dst = jsonstr.Append(dst, a.Text)
 			}
 			if a.Duration != 0 {
 				dst = append(dst, `,"duration":`...)
-				dst = appendString(dst, bot.FormatDuration(a.Duration))
+				dst = jsonstr.Append(dst, bot.FormatDuration(a.Duration))
 			}
 			dst = append(dst, '}')
 		}
@@ -155,7 +155,7 @@ func appendMatch(dst []byte, m *bot.Match) []byte {
 		dst = append(dst, `,"shadow":true`...)
 	}
 	dst = append(dst, `,"reason":`...)
-	dst = appendString(dst, m.Reason)
+	dst = jsonstr.Append(dst, m.Reason)
 	return append(dst, '}')
 }
 
@@ -164,71 +164,4 @@ func appendMatch(dst []byte, m *bot.Match) []byte {
 func plainTime(t time.Time) bool {
 	_, offset := t.Zone()
 	return t.Year() >= 0 && t.Year() <= 9999 && offset > -24*3600 && offset < 24*3600
-}
-
-const hexDigits = "0123456789abcdef"
-
-// plainJSON tells the bytes that appendString copies as they are: printable
-// ASCII other than the quote and the backslash.
-var plainJSON = func() (t [256]bool) {
-	for b := 0x20; b < utf8.RuneSelf; b++ {
-		t[b] = b != '"' && b != '\\'
-	}
-	return t
-}()
-
-// appendString appends s as a JSON string the way encoding/json does without
-// HTML escaping: invalid UTF-8 becomes U+FFFD, and U+2028 and U+2029 are
-// escaped for JavaScript.
-func appendString(dst []byte, s string) []byte {
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		// The plain run first, a table look-up a byte: most strings of an
-		// answer are plain from end to end.
-		for i < len(s) && plainJSON[s[i]] {
-			i++
-		}
-		if i == len(s) {
-			break
-		}
-		if b := s[i]; b < utf8.RuneSelf {
-			dst = append(dst, s[start:i]...)
-			switch b {
-			case '"', '\\':
-				dst = append(dst, '\\', b)
-			case '\b':
-				dst = append(dst, '\\', 'b')
-			case '\f':
-				dst = append(dst, '\\', 'f')
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hexDigits[b>>4], hexDigits[b&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		c, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case c == utf8.RuneError && size == 1:
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
-		case c == '\u2028' || c == '\u2029':
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[c&0xF])
-		default:
-			i += size
-			continue
-		}
-		i += size
-		start = i
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
 }

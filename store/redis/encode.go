@@ -4,11 +4,10 @@ import (
 	"encoding/json"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/bot/jsonstr"
 	"github.com/vigie-bot/vigie/store"
 )
 
@@ -25,7 +24,7 @@ func encodeJournal(e *store.JournalEntry) ([]byte, error) {
 		return json.Marshal(e)
 	}
 	b := make([]byte, 0, 1024+len(e.Event.Text))
-	b = appendString(append(b, `{"key":`...), e.Key)
+	b = jsonstr.AppendHTML(append(b, `{"key":`...), e.Key)
 	b = appendEvent(append(b, `,"event":`...), &e.Event)
 	b = appendVerdict(append(b, `,"verdict":`...), &e.Verdict)
 	b = appendTime(append(b, `,"at":`...), e.At)
@@ -77,14 +76,14 @@ func appendTime(b []byte, t time.Time) []byte {
 }
 
 func appendEvent(b []byte, e *bot.Event) []byte {
-	b = appendString(append(b, `{"id":`...), e.ID)
-	b = appendString(append(b, `,"platform":`...), e.Platform)
-	b = appendString(append(b, `,"kind":`...), string(e.Kind))
+	b = jsonstr.AppendHTML(append(b, `{"id":`...), e.ID)
+	b = jsonstr.AppendHTML(append(b, `,"platform":`...), e.Platform)
+	b = jsonstr.AppendHTML(append(b, `,"kind":`...), string(e.Kind))
 	b = appendOmitString(b, `,"space":`, e.Space)
 	b = appendOmitString(b, `,"channel":`, e.Channel)
 	b = appendOmitString(b, `,"thread":`, e.Thread)
 	b = appendAuthor(append(b, `,"author":`...), &e.Author)
-	b = appendString(append(b, `,"text":`...), e.Text)
+	b = jsonstr.AppendHTML(append(b, `,"text":`...), e.Text)
 	b = appendOmitString(b, `,"reply_to":`, e.ReplyTo)
 	if e.Attachments != 0 {
 		b = strconv.AppendInt(append(b, `,"attachments":`...), int64(e.Attachments), 10)
@@ -128,7 +127,7 @@ func appendEvent(b []byte, e *bot.Event) []byte {
 }
 
 func appendAuthor(b []byte, a *bot.Author) []byte {
-	b = appendString(append(b, `{"id":`...), a.ID)
+	b = jsonstr.AppendHTML(append(b, `{"id":`...), a.ID)
 	b = appendOmitString(b, `,"name":`, a.Name)
 	b = appendOmitString(b, `,"username":`, a.Username)
 	if len(a.Roles) > 0 {
@@ -171,8 +170,8 @@ func appendEmbed(b []byte, e *bot.Embed) []byte {
 }
 
 func appendVerdict(b []byte, v *bot.Verdict) []byte {
-	b = appendString(append(b, `{"event_id":`...), v.EventID)
-	b = appendString(append(b, `,"platform":`...), v.Platform)
+	b = jsonstr.AppendHTML(append(b, `{"event_id":`...), v.EventID)
+	b = jsonstr.AppendHTML(append(b, `,"platform":`...), v.Platform)
 	b = appendTime(append(b, `,"at":`...), v.At)
 	b = appendTrue(b, `,"duplicate":true`, v.Duplicate)
 	b = append(b, `,"matches":`...)
@@ -199,7 +198,7 @@ func appendVerdict(b []byte, v *bot.Verdict) []byte {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = strconv.AppendInt(append(appendString(b, k), ':'), v.Counters[k], 10)
+			b = strconv.AppendInt(append(jsonstr.AppendHTML(b, k), ':'), v.Counters[k], 10)
 		}
 		b = append(b, '}')
 	}
@@ -208,7 +207,7 @@ func appendVerdict(b []byte, v *bot.Verdict) []byte {
 }
 
 func appendMatch(b []byte, m *bot.Match) []byte {
-	b = appendString(append(b, `{"rule":`...), m.Rule)
+	b = jsonstr.AppendHTML(append(b, `{"rule":`...), m.Rule)
 	b = appendOmitString(b, `,"category":`, m.Category)
 	b = append(b, `,"actions":`...)
 	if m.Actions == nil {
@@ -224,19 +223,19 @@ func appendMatch(b []byte, m *bot.Match) []byte {
 		b = append(b, ']')
 	}
 	b = appendTrue(b, `,"shadow":true`, m.Shadow)
-	b = appendString(append(b, `,"reason":`...), m.Reason)
+	b = jsonstr.AppendHTML(append(b, `,"reason":`...), m.Reason)
 	return append(b, '}')
 }
 
 // appendAction writes what Action.MarshalJSON does, as json.Marshal
 // compacts it (escaping <, > and &).
 func appendAction(b []byte, a bot.Action) []byte {
-	if !plain(string(a.Kind)) || !plain(a.Text) {
+	if !jsonstr.Plain(string(a.Kind), true) || !jsonstr.Plain(a.Text, true) {
 		j, err := json.Marshal(a)
 		if err != nil {
 			// Action.MarshalJSON fails on nothing it is given; were it to,
 			// the entry still says which action it was.
-			return appendString(b, string(a.Kind))
+			return jsonstr.AppendHTML(b, string(a.Kind))
 		}
 		return append(b, j...)
 	}
@@ -261,7 +260,7 @@ func appendOmitString(b []byte, field, s string) []byte {
 	if s == "" {
 		return b
 	}
-	return appendString(append(b, field...), s)
+	return jsonstr.AppendHTML(append(b, field...), s)
 }
 
 func appendStrings(b []byte, ss []string) []byte {
@@ -270,7 +269,7 @@ func appendStrings(b []byte, ss []string) []byte {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendString(b, s)
+		b = jsonstr.AppendHTML(b, s)
 	}
 	return append(b, ']')
 }
@@ -283,90 +282,19 @@ func unfirst(b []byte, n int) []byte {
 	return b
 }
 
-// appendString writes s quoted as json.Marshal does: as it is when nothing
-// in it needs escaping (most text), else escaped as encoding/json escapes
-// (HTML characters included, invalid UTF-8 as U+FFFD).
-func appendString(b []byte, s string) []byte {
-	if plain(s) {
-		return append(append(append(b, '"'), s...), '"')
-	}
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		if c := s[i]; c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(append(b, s[start:i]...), `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(append(b, s[start:i]...), '\\', 'u', '2', '0', '2', hex[r&0xf])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	return append(append(b, s[start:]...), '"')
-}
-
-// plain says whether json.Marshal writes s between quotes unchanged: no
-// control character, quote, backslash or HTML character (<, >, &), valid
-// UTF-8 and no U+2028 or U+2029.
-func plain(s string) bool {
-	wide := false
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c < 0x20 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&':
-			return false
-		case c >= 0x80:
-			wide = true
-		}
-	}
-	return !wide || utf8.ValidString(s) && !strings.ContainsAny(s, "\u2028\u2029")
-}
-
 // encodeCase is json.Marshal(c).
 func encodeCase(c *store.Case) ([]byte, error) {
 	if !timesFit(c.Opened, c.DecidedAt, c.Event.At, c.Event.Author.CreatedAt, c.Event.Author.JoinedAt) {
 		return json.Marshal(c)
 	}
 	b := make([]byte, 0, 1024+len(c.Event.Text))
-	b = appendString(append(b, `{"id":`...), c.ID)
+	b = jsonstr.AppendHTML(append(b, `{"id":`...), c.ID)
 	b = appendTime(append(b, `,"opened":`...), c.Opened)
-	b = appendString(append(b, `,"status":`...), string(c.Status))
+	b = jsonstr.AppendHTML(append(b, `,"status":`...), string(c.Status))
 	b = appendEvent(append(b, `,"event":`...), &c.Event)
 	b = appendOmitString(b, `,"rule":`, c.Rule)
 	b = appendOmitString(b, `,"category":`, c.Category)
-	b = appendString(append(b, `,"reason":`...), c.Reason)
+	b = jsonstr.AppendHTML(append(b, `,"reason":`...), c.Reason)
 	if len(c.Suggested) > 0 {
 		b = append(b, `,"suggested":[`...)
 		for i, a := range c.Suggested {
