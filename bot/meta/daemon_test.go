@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -72,7 +74,8 @@ func TestDaemonHidesInsultingComment(t *testing.T) {
 		t.Fatalf("handshake: %d %q", resp.StatusCode, b.String())
 	}
 
-	body := fixture(t, "fb_comment_add.json")
+	// The daemon's clock is the real one: the delivery is dated now, as Meta's are.
+	body := restamp(fixture(t, "fb_comment_add.json"), time.Since(fbCommentAddSent))
 	req, _ := http.NewRequest(http.MethodPost, base+"/webhooks/meta", bytes.NewReader(body))
 	req.Header.Set("X-Hub-Signature-256", meta.Sign(appSecret, body))
 	resp, err = http.DefaultClient.Do(req)
@@ -145,11 +148,12 @@ func TestDaemonShutdownLosesNoAcknowledgedComment(t *testing.T) {
 	// More comments than the workers and the daemon's event buffer hold, while
 	// the Graph API answers nothing: most of them stay in the connector's queue.
 	const n = 150
+	sent := time.Now().Unix()
 	var changes []string
 	for i := range n {
-		changes = append(changes, fmt.Sprintf(`{"field":"feed","value":{"item":"comment","verb":"add","comment_id":"1_%d","post_id":"%s_1","parent_id":"%s_1","from":{"id":"9%d","name":"Troll %d"},"message":"bande de connards","created_time":1795731000}}`, i, pageID, pageID, i, i))
+		changes = append(changes, fmt.Sprintf(`{"field":"feed","value":{"item":"comment","verb":"add","comment_id":"1_%d","post_id":"%s_1","parent_id":"%s_1","from":{"id":"9%d","name":"Troll %d"},"message":"bande de connards","created_time":%d}}`, i, pageID, pageID, i, i, sent))
 	}
-	body := []byte(`{"object":"page","entry":[{"id":"` + pageID + `","time":1795731000,"changes":[` + strings.Join(changes, ",") + `]}]}`)
+	body := []byte(`{"object":"page","entry":[{"id":"` + pageID + `","time":` + strconv.FormatInt(sent, 10) + `,"changes":[` + strings.Join(changes, ",") + `]}]}`)
 	release := g.hold()
 	req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/webhooks/meta", bytes.NewReader(body))
 	req.Header.Set("X-Hub-Signature-256", meta.Sign(appSecret, body))
@@ -185,4 +189,26 @@ func TestDaemonShutdownLosesNoAcknowledgedComment(t *testing.T) {
 	if len(hidden) != n {
 		t.Fatalf("%d of %d comments hidden\nlogs:\n%s", len(hidden), n, logs.String())
 	}
+}
+
+// stampRE finds the times of a delivery: the entries' time, the changes'
+// created_time and the messages' timestamp, in seconds or milliseconds.
+var stampRE = regexp.MustCompile(`"(time|created_time|timestamp)":\s*(\d+)`)
+
+// restamp moves every time of a delivery by d, each in its own unit, so that a
+// fixture can be posted to a daemon that reads the real clock.
+func restamp(body []byte, d time.Duration) []byte {
+	return stampRE.ReplaceAllFunc(body, func(m []byte) []byte {
+		sub := stampRE.FindSubmatch(m)
+		n, err := strconv.ParseInt(string(sub[2]), 10, 64)
+		if err != nil {
+			return m
+		}
+		if n > 1e11 { // milliseconds
+			n += d.Milliseconds()
+		} else {
+			n += int64(d / time.Second)
+		}
+		return []byte(`"` + string(sub[1]) + `": ` + strconv.FormatInt(n, 10))
+	})
 }

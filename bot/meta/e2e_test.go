@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/bot/meta"
 	"github.com/vigie-bot/vigie/handlers"
 	"github.com/vigie-bot/vigie/rules"
 	"github.com/vigie-bot/vigie/store"
@@ -30,6 +31,12 @@ rules:
     do: ['reply("Du lundi au samedi, 9h-19h.")']
 `
 
+// When the fixtures' deliveries were sent (their entries' time).
+var (
+	fbCommentAddSent = time.Unix(1795731000, 0).UTC() // fb_comment_add.json
+	igCommentSent    = time.Unix(1795731700, 0).UTC() // ig_comment.json
+)
+
 // pipeline is the daemon's loop in small: every event from the connector goes
 // through the rules engine, then the handlers carry the verdict out.
 type pipeline struct {
@@ -39,15 +46,19 @@ type pipeline struct {
 	store store.Store
 }
 
-func newPipeline(t *testing.T) *pipeline {
+// newPipeline builds the pipeline with one clock for the connector and the
+// handlers, set to now: a minute after the delivery a test posts, so that the
+// warnings and replies are not withheld as late, whatever the day of the run.
+func newPipeline(t *testing.T, now time.Time) *pipeline {
 	t.Helper()
+	clock := func() time.Time { return now }
 	rs, err := rules.Parse("page.yaml", []byte(pageRules), rules.LoadOptions{
 		LookupEnv: func(string) (string, bool) { return "", false },
 	})
 	if err != nil {
 		t.Fatalf("rules: %v", err)
 	}
-	h := newHarness(t, nil)
+	h := newHarness(t, func(c *meta.Config) { c.Now = clock })
 	st := memory.New()
 	t.Cleanup(func() { _ = st.Close() })
 	mod, err := handlers.New(handlers.Options{
@@ -57,12 +68,12 @@ func newPipeline(t *testing.T) *pipeline {
 		},
 		Store: st,
 		Retry: handlers.Retry{Attempts: 2, Base: time.Millisecond, Max: time.Millisecond},
-		Now:   func() time.Time { return fixedNow },
+		Now:   clock,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &pipeline{h: h, eng: rules.NewEngine(rs, st, rules.Options{}), mod: mod, store: st}
+	return &pipeline{h: h, eng: rules.NewEngine(rs, st, rules.Options{Clock: clock}), mod: mod, store: st}
 }
 
 // deliver posts a signed delivery, then evaluates and handles every event it
@@ -96,7 +107,7 @@ func (p *pipeline) callsTo(method, path string) []graphCall {
 }
 
 func TestInsultingCommentHiddenThroughGraphAPI(t *testing.T) {
-	p := newPipeline(t)
+	p := newPipeline(t, fbCommentAddSent.Add(time.Minute))
 	body := fixture(t, "fb_comment_add.json")
 	verdicts := p.deliver(t, body)
 	if len(verdicts) != 1 || !verdicts[0].Flagged() || verdicts[0].Matches[0].Rule != "insult" {
@@ -124,7 +135,7 @@ func TestInsultingCommentHiddenThroughGraphAPI(t *testing.T) {
 }
 
 func TestQuestionAnsweredOnInstagram(t *testing.T) {
-	p := newPipeline(t)
+	p := newPipeline(t, igCommentSent.Add(time.Minute))
 	p.deliver(t, fixture(t, "ig_comment.json"))
 	replies := p.callsTo("POST", "/17865799348089039/replies")
 	if len(replies) != 1 || replies[0].Params.Get("message") != "Du lundi au samedi, 9h-19h." {
@@ -133,7 +144,7 @@ func TestQuestionAnsweredOnInstagram(t *testing.T) {
 }
 
 func TestFailedHideBecomesACase(t *testing.T) {
-	p := newPipeline(t)
+	p := newPipeline(t, fbCommentAddSent.Add(time.Minute))
 	const cid = "987654321098765_1122334455667788"
 	p.h.graph.failNext("POST", "/"+cid, 403, graphErrorJSON(200, 0, "OAuthException",
 		"(#200) Requires pages_manage_engagement permission to manage the object"), nil)
@@ -170,7 +181,7 @@ func TestFailedHideBecomesACase(t *testing.T) {
 }
 
 func TestTransientGraphFailureRetried(t *testing.T) {
-	p := newPipeline(t)
+	p := newPipeline(t, fbCommentAddSent.Add(time.Minute))
 	const cid = "987654321098765_1122334455667788"
 	p.h.graph.failNext("POST", "/"+cid, 500, graphErrorJSON(2, 0, "OAuthException",
 		"An unexpected error has occurred. Please retry your request later."), nil)
@@ -187,7 +198,7 @@ func TestTransientGraphFailureRetried(t *testing.T) {
 // on: it gets an author of its own, so the daemon's checks take it and no two
 // such comments count as one author's flood.
 func TestCommentWithoutAuthorIsJudged(t *testing.T) {
-	p := newPipeline(t)
+	p := newPipeline(t, igCommentSent.Add(time.Minute))
 	body := []byte(`{"object":"instagram","entry":[{"id":"` + igID + `","time":1795731700,"changes":[{"field":"comments","value":` +
 		`{"media":{"id":"18012345678901234","media_product_type":"FEED"},"id":"17865799348089040","text":"quels sont vos horaires ?"}}]}]}`)
 	p.h.mustPost(body)

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/bot/meta"
@@ -40,7 +41,7 @@ func FuzzWebhook(f *testing.F) {
 	g := newFakeGraph(f)
 	c := meta.New(meta.Config{
 		AppSecret: appSecret, PageToken: g.token, GraphURL: g.URL(),
-		QueueSize: 1 << 14, DedupeSize: 64,
+		QueueSize: 1 << 14, DedupeSize: 64, Now: func() time.Time { return fixedNow },
 	})
 	h := c.Handler()
 	out := make(chan bot.Event)

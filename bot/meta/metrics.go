@@ -21,6 +21,7 @@ const (
 
 type metrics struct {
 	requests *prometheus.CounterVec
+	entries  *prometheus.CounterVec
 }
 
 // newMetrics registers the connector's metrics with reg when there is one. A
@@ -29,7 +30,10 @@ func newMetrics(reg prometheus.Registerer, queueLen func() float64, log *slog.Lo
 	m := &metrics{requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "vigie_meta_webhook_requests_total",
 		Help: "Requests to the Meta webhook, by result (accepted, bad_signature, too_large, malformed, busy, shutting_down, handshake_ok, handshake_refused).",
-	}, []string{"result"})}
+	}, []string{"result"}), entries: prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "vigie_meta_webhook_entries_refused_total",
+		Help: "Entries of signed Meta deliveries refused by their own time (stale: older than the dedupe's memory, a replay; future: dated ahead of the clock; undated), acknowledged but not acted on.",
+	}, []string{"reason"})}
 	if reg == nil {
 		return m
 	}
@@ -37,16 +41,8 @@ func newMetrics(reg prometheus.Registerer, queueLen func() float64, log *slog.Lo
 		Name: "vigie_meta_queue_length",
 		Help: "Meta events received and acknowledged, waiting to be evaluated.",
 	}, queueLen)
-	if err := reg.Register(m.requests); err != nil {
-		var are prometheus.AlreadyRegisteredError
-		if errors.As(err, &are) {
-			if existing, ok := are.ExistingCollector.(*prometheus.CounterVec); ok {
-				m.requests = existing
-			}
-		} else {
-			log.Warn("meta metrics not registered", "err", err)
-		}
-	}
+	m.requests = registerCounter(reg, m.requests, log)
+	m.entries = registerCounter(reg, m.entries, log)
 	if err := reg.Register(queue); err != nil {
 		var are prometheus.AlreadyRegisteredError
 		if errors.As(err, &are) {
@@ -58,4 +54,21 @@ func newMetrics(reg prometheus.Registerer, queueLen func() float64, log *slog.Lo
 	return m
 }
 
+// registerCounter registers c with reg, or returns the counter already there.
+func registerCounter(reg prometheus.Registerer, c *prometheus.CounterVec, log *slog.Logger) *prometheus.CounterVec {
+	if err := reg.Register(c); err != nil {
+		var are prometheus.AlreadyRegisteredError
+		if errors.As(err, &are) {
+			if existing, ok := are.ExistingCollector.(*prometheus.CounterVec); ok {
+				return existing
+			}
+		} else {
+			log.Warn("meta metrics not registered", "err", err)
+		}
+	}
+	return c
+}
+
 func (m *metrics) count(result string) { m.requests.WithLabelValues(result).Inc() }
+
+func (m *metrics) refused(reason string) { m.entries.WithLabelValues(reason).Inc() }

@@ -2,6 +2,7 @@ package meta
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/store"
 )
 
 // The shapes below follow Meta's Webhooks reference (objects page and instagram,
@@ -111,7 +113,11 @@ func (c *Connector) parse(d delivery) []queued {
 		return nil
 	}
 	var out []queued
+	now := c.cfg.Now()
 	for _, e := range d.Entry {
+		if !c.fresh(platform, e, now) {
+			continue
+		}
 		changes := e.Changes
 		if e.Field != "" && len(e.Value) > 0 {
 			changes = append(changes, change{Field: e.Field, Value: e.Value})
@@ -126,6 +132,114 @@ func (c *Connector) parse(d delivery) []queued {
 		}
 	}
 	return out
+}
+
+// Bounds of an entry's own time. Meta's signature has no time: a delivery saved
+// by whoever saw it (a log, a proxy) verifies forever, and once the store has
+// forgotten its event ids it would be acted on again. An entry is taken only
+// while the ids it carries are surely remembered.
+const (
+	// MaxSkew is how far ahead of vigie's clock an entry may be dated: clocks
+	// differ a little; more is a wrong clock, here or at Meta.
+	MaxSkew = 5 * time.Minute
+	// MaxAge is the age past which an entry is refused: the store's memory of
+	// event ids, less MaxSkew, so that an entry taken from up to MaxSkew ahead is
+	// still remembered whenever it comes again. Meta's own retries stop after 36
+	// hours, well within it.
+	MaxAge = store.DefaultDedupeTTL - MaxSkew
+)
+
+// Reasons an entry is refused, as vigie_meta_webhook_entries_refused_total counts them.
+const (
+	refusedStale   = "stale"
+	refusedFuture  = "future"
+	refusedUndated = "undated"
+)
+
+// fresh reports whether an entry is to be taken, judged by when Meta sent it
+// (its time; an edit of an old comment is sent when it is made). An entry refused
+// is counted and logged; the delivery is still answered 200, as Meta would
+// otherwise send it again for a day and a half.
+func (c *Connector) fresh(platform string, e entry, now time.Time) bool {
+	sent := sentAt(e)
+	var reason string
+	switch {
+	case sent.IsZero():
+		reason = refusedUndated
+		c.log.Info("Meta entry without a time refused", "object", platform, "entry", string(e.ID))
+	case now.Sub(sent) >= MaxAge:
+		reason = refusedStale
+		c.log.Info("Meta entry older than the dedupe's memory refused (a delivery replayed?)",
+			"object", platform, "entry", string(e.ID), "sent", sent, "age", now.Sub(sent).Round(time.Second).String(),
+			"max_age", MaxAge.String(), "items", entryItems(e))
+	case sent.Sub(now) > MaxSkew:
+		reason = refusedFuture
+		c.log.Warn("Meta entry from the future refused: is this host's clock right?",
+			"object", platform, "entry", string(e.ID), "sent", sent, "ahead", sent.Sub(now).Round(time.Second).String(),
+			"max_skew", MaxSkew.String(), "items", entryItems(e))
+	default:
+		return true
+	}
+	c.met.refused(reason)
+	return false
+}
+
+// sentAt is when Meta sent an entry: its time, or when it has none, the latest
+// time among its changes and messages; zero when there is none at all.
+func sentAt(e entry) time.Time {
+	if !e.Time.t.IsZero() {
+		return e.Time.t
+	}
+	var latest time.Time
+	later := func(t time.Time) {
+		if t.After(latest) {
+			latest = t
+		}
+	}
+	changes := e.Changes
+	if e.Field != "" && len(e.Value) > 0 {
+		changes = append(changes, change{Field: e.Field, Value: e.Value})
+	}
+	for _, ch := range changes {
+		var v struct {
+			CreatedTime flexTime `json:"created_time"`
+		}
+		if json.Unmarshal(ch.Value, &v) == nil {
+			later(v.CreatedTime.t)
+		}
+	}
+	for _, m := range e.Messaging {
+		later(m.Timestamp.t)
+	}
+	return latest
+}
+
+// entryItems names what a refused entry held, for its log line: comment and
+// message ids, at most a few.
+func entryItems(e entry) []string {
+	const most = 5
+	var ids []string
+	changes := e.Changes
+	if e.Field != "" && len(e.Value) > 0 {
+		changes = append(changes, change{Field: e.Field, Value: e.Value})
+	}
+	for _, ch := range changes {
+		var v struct {
+			CommentID flexString `json:"comment_id"`
+			ID        flexString `json:"id"`
+		}
+		if json.Unmarshal(ch.Value, &v) == nil && len(ids) < most {
+			if id := cmp.Or(v.CommentID, v.ID); id != "" {
+				ids = append(ids, string(id))
+			}
+		}
+	}
+	for _, m := range e.Messaging {
+		if m.Message != nil && m.Message.MID != "" && len(ids) < most {
+			ids = append(ids, m.Message.MID)
+		}
+	}
+	return ids
 }
 
 func (c *Connector) parseChange(platform string, e entry, ch change) []queued {

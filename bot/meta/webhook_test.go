@@ -27,8 +27,10 @@ const (
 	igID        = "17841405309211844"
 )
 
-// fixedNow is shortly after the fixtures' deliveries (2026-11-20 ~22:10 UTC).
-var fixedNow = time.Date(2026, 11, 20, 22, 30, 0, 0, time.UTC)
+// fixedNow is the connector's clock in these tests, shortly after the fixtures'
+// deliveries (2026-11-26 21:50 to 22:28 UTC): no test reads the real clock, so
+// none depends on the day it runs.
+var fixedNow = time.Date(2026, 11, 26, 22, 30, 0, 0, time.UTC)
 
 // harness is a connector wired to a fake Graph API, with Run draining into events.
 type harness struct {
@@ -38,6 +40,8 @@ type harness struct {
 	graph  *fakeGraph
 	logs   *testsync.Buffer
 	events chan bot.Event
+	// now is the connector's clock.
+	now func() time.Time
 	// sentinels counts the sentinels posted, each with a fresh id.
 	sentinels int
 }
@@ -58,7 +62,7 @@ func newHarness(t *testing.T, tweak func(*meta.Config)) *harness {
 		tweak(&cfg)
 	}
 	c := meta.New(cfg)
-	h := &harness{t: t, c: c, h: c.Handler(), graph: g, logs: logs, events: make(chan bot.Event)}
+	h := &harness{t: t, c: c, h: c.Handler(), graph: g, logs: logs, events: make(chan bot.Event), now: cfg.Now}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- c.Run(ctx, h.events) }()
@@ -99,18 +103,20 @@ func (h *harness) mustPost(body []byte) {
 	}
 }
 
-// sentinel is a comment posted after the deliveries under test: the queue is
-// first in, first out, so when it comes out everything before it has come out too.
-func sentinel(n int) (id string, body []byte) {
+// sentinel is a comment posted after the deliveries under test, stamped at the
+// connector's clock: the queue is first in, first out, so when it comes out
+// everything before it has come out too.
+func sentinel(n int, at time.Time) (id string, body []byte) {
 	id = fmt.Sprintf("sentinel_%d", n)
-	return id, []byte(`{"object":"page","entry":[{"id":"` + pageID + `","time":1795739999,"changes":[{"field":"feed","value":{"item":"comment","verb":"add","comment_id":"` + id + `","post_id":"p_1","parent_id":"p_1","from":{"id":"42","name":"Sentinelle"},"message":"fin","created_time":1795739999}}]}]}`)
+	ts := fmt.Sprint(at.Unix())
+	return id, []byte(`{"object":"page","entry":[{"id":"` + pageID + `","time":` + ts + `,"changes":[{"field":"feed","value":{"item":"comment","verb":"add","comment_id":"` + id + `","post_id":"p_1","parent_id":"p_1","from":{"id":"42","name":"Sentinelle"},"message":"fin","created_time":` + ts + `}}]}]}`)
 }
 
 // collect posts a sentinel and returns every event that came before it.
 func (h *harness) collect() []bot.Event {
 	h.t.Helper()
 	h.sentinels++
-	id, body := sentinel(h.sentinels)
+	id, body := sentinel(h.sentinels, h.now())
 	h.mustPost(body)
 	var got []bot.Event
 	timeout := time.After(10 * time.Second)
@@ -337,7 +343,7 @@ func TestRetriedDeliveryYieldsEventsOnce(t *testing.T) {
 
 func TestFullQueueDefersToMetaRetry(t *testing.T) {
 	// No Run here: the queue holds two events and nobody drains it.
-	c := meta.New(meta.Config{AppSecret: appSecret, QueueSize: 2})
+	c := meta.New(meta.Config{AppSecret: appSecret, QueueSize: 2, Now: func() time.Time { return fixedNow }})
 	batch := fixture(t, "batched.json") // three comments
 	send := func() int {
 		req := httptest.NewRequest(http.MethodPost, "/webhooks/meta", bytes.NewReader(batch))
@@ -396,7 +402,7 @@ func TestPlatformsAreNamedLikeTheirEvents(t *testing.T) {
 
 func TestMetrics(t *testing.T) {
 	reg := prometheus.NewRegistry()
-	c := meta.New(meta.Config{AppSecret: appSecret, VerifyToken: verifyToken, Registerer: reg})
+	c := meta.New(meta.Config{AppSecret: appSecret, VerifyToken: verifyToken, Registerer: reg, Now: func() time.Time { return fixedNow }})
 	body := fixture(t, "ig_comment.json")
 	for _, sig := range []string{meta.Sign(appSecret, body), "sha256=00"} {
 		req := httptest.NewRequest(http.MethodPost, "/webhooks/meta", bytes.NewReader(body))
@@ -503,7 +509,7 @@ func TestShutdownHandsOverWhatMetaWasToldItGot(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			logs := &testsync.Buffer{}
-			c := meta.New(meta.Config{AppSecret: appSecret, DrainTimeout: tt.drain, Logger: testsync.Logger(logs)})
+			c := meta.New(meta.Config{AppSecret: appSecret, DrainTimeout: tt.drain, Logger: testsync.Logger(logs), Now: func() time.Time { return fixedNow }})
 			post := func() int {
 				batch := fixture(t, "batched.json") // three comments
 				req := httptest.NewRequest(http.MethodPost, "/webhooks/meta", bytes.NewReader(batch))
