@@ -118,10 +118,7 @@ func (c *Connector) parse(d delivery) []queued {
 		if !c.fresh(platform, e, now) {
 			continue
 		}
-		changes := e.Changes
-		if e.Field != "" && len(e.Value) > 0 {
-			changes = append(changes, change{Field: e.Field, Value: e.Value})
-		}
+		changes := e.changes()
 		for _, ch := range changes {
 			out = append(out, c.parseChange(platform, e, ch)...)
 		}
@@ -196,10 +193,7 @@ func sentAt(e entry) time.Time {
 			latest = t
 		}
 	}
-	changes := e.Changes
-	if e.Field != "" && len(e.Value) > 0 {
-		changes = append(changes, change{Field: e.Field, Value: e.Value})
-	}
+	changes := e.changes()
 	for _, ch := range changes {
 		var v struct {
 			CreatedTime flexTime `json:"created_time"`
@@ -219,10 +213,7 @@ func sentAt(e entry) time.Time {
 func entryItems(e entry) []string {
 	const most = 5
 	var ids []string
-	changes := e.Changes
-	if e.Field != "" && len(e.Value) > 0 {
-		changes = append(changes, change{Field: e.Field, Value: e.Value})
-	}
+	changes := e.changes()
 	for _, ch := range changes {
 		var v struct {
 			CommentID flexString `json:"comment_id"`
@@ -493,4 +484,14 @@ func orUnnamed(authorID, commentID string) string {
 		return authorID
 	}
 	return "unnamed:" + commentID
+}
+
+// changes returns the entry's changes, with the one some Instagram deliveries
+// put directly in the entry as field and value. The list is a copy when that
+// one is added: e.Changes is never appended to in place.
+func (e entry) changes() []change {
+	if e.Field == "" || len(e.Value) == 0 {
+		return e.Changes
+	}
+	return append(e.Changes[:len(e.Changes):len(e.Changes)], change{Field: e.Field, Value: e.Value})
 }
