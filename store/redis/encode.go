@@ -2,7 +2,6 @@ package redis
 
 import (
 	"encoding/json"
-	"slices"
 	"strconv"
 	"time"
 
@@ -63,8 +62,7 @@ func encodeEvent(ev *bot.Event) ([]byte, error) {
 // more, and so does the caller then.
 func timesFit(ts ...time.Time) bool {
 	for _, t := range ts {
-		_, off := t.Zone()
-		if y := t.Year(); y < 0 || y > 9999 || off <= -24*3600 || off >= 24*3600 {
+		if !bot.PlainTime(t) {
 			return false
 		}
 	}
@@ -169,84 +167,9 @@ func appendEmbed(b []byte, e *bot.Embed) []byte {
 	return append(unfirst(b, n), '}')
 }
 
+// appendVerdict writes v as json.Marshal does.
 func appendVerdict(b []byte, v *bot.Verdict) []byte {
-	b = jsonstr.AppendHTML(append(b, `{"event_id":`...), v.EventID)
-	b = jsonstr.AppendHTML(append(b, `,"platform":`...), v.Platform)
-	b = appendTime(append(b, `,"at":`...), v.At)
-	b = appendTrue(b, `,"duplicate":true`, v.Duplicate)
-	b = append(b, `,"matches":`...)
-	if v.Matches == nil {
-		b = append(b, "null"...)
-	} else {
-		b = append(b, '[')
-		for i := range v.Matches {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendMatch(b, &v.Matches[i])
-		}
-		b = append(b, ']')
-	}
-	if len(v.Counters) > 0 {
-		names := make([]string, 0, len(v.Counters))
-		for k := range v.Counters {
-			names = append(names, k)
-		}
-		slices.Sort(names)
-		b = append(b, `,"counters":{`...)
-		for i, k := range names {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = strconv.AppendInt(append(jsonstr.AppendHTML(b, k), ':'), v.Counters[k], 10)
-		}
-		b = append(b, '}')
-	}
-	b = appendOmitString(b, `,"withheld":`, v.Withheld)
-	return append(b, '}')
-}
-
-func appendMatch(b []byte, m *bot.Match) []byte {
-	b = jsonstr.AppendHTML(append(b, `{"rule":`...), m.Rule)
-	b = appendOmitString(b, `,"category":`, m.Category)
-	b = append(b, `,"actions":`...)
-	if m.Actions == nil {
-		b = append(b, "null"...)
-	} else {
-		b = append(b, '[')
-		for i, a := range m.Actions {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendAction(b, a)
-		}
-		b = append(b, ']')
-	}
-	b = appendTrue(b, `,"shadow":true`, m.Shadow)
-	b = jsonstr.AppendHTML(append(b, `,"reason":`...), m.Reason)
-	return append(b, '}')
-}
-
-// appendAction writes what Action.MarshalJSON does, as json.Marshal
-// compacts it (escaping <, > and &).
-func appendAction(b []byte, a bot.Action) []byte {
-	if !jsonstr.Plain(string(a.Kind), true) || !jsonstr.Plain(a.Text, true) {
-		j, err := json.Marshal(a)
-		if err != nil {
-			// Action.MarshalJSON fails on nothing it is given; were it to,
-			// the entry still says which action it was.
-			return jsonstr.AppendHTML(b, string(a.Kind))
-		}
-		return append(b, j...)
-	}
-	b = append(append(append(b, `{"kind":"`...), a.Kind...), '"')
-	if a.Text != "" {
-		b = append(append(append(b, `,"text":"`...), a.Text...), '"')
-	}
-	if a.Duration != 0 {
-		b = append(append(append(b, `,"duration":"`...), bot.FormatDuration(a.Duration)...), '"')
-	}
-	return append(b, '}')
+	return append(bot.AppendVerdictOpen(b, v, true), '}')
 }
 
 func appendTrue(b []byte, field string, v bool) []byte {
@@ -301,7 +224,7 @@ func encodeCase(c *store.Case) ([]byte, error) {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendAction(b, a)
+			b = bot.AppendActionJSON(b, a, true)
 		}
 		b = append(b, ']')
 	}
