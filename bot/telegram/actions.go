@@ -1,6 +1,7 @@
 package telegram
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -274,6 +275,9 @@ type outgoing struct {
 	text    string
 	html    bool
 	markup  any
+	// patience is how long the message may wait for Telegram's limits;
+	// 0 is maxReserve.
+	patience time.Duration
 }
 
 // maxText is Telegram's limit on a message's text.
@@ -300,7 +304,7 @@ func (c *Client) sendMessage(ctx context.Context, op bot.ActionKind, m outgoing)
 	if m.markup != nil {
 		params["reply_markup"] = jsonParam(m.markup)
 	}
-	if err := c.limiter.wait(ctx, m.chat); err != nil {
+	if err := c.limiter.waitWithin(ctx, m.chat, cmp.Or(m.patience, maxReserve)); err != nil {
 		// Nothing was sent: a deadline that ran out while waiting for our own
 		// limits is worth another try, as in classify; a cancellation is not.
 		return tgbotapi.Message{}, &bot.ActionError{Op: op, Retryable: errors.Is(err, context.DeadlineExceeded) || errors.Is(err, errNoSlot),

@@ -84,7 +84,7 @@ func (c *Client) handleCommand(ctx context.Context, m *tgbotapi.Message, thread 
 	say := func(s string) { c.say(ctx, m, thread, s) }
 	if !c.allowed(ctx, m.From, m.Chat.ID) {
 		c.refuse(m.From, m.Chat.ID, "/"+name)
-		say("Sorry, only the community managers of this desk can command vigie.")
+		c.tellRefused(ctx, m, thread, "Sorry, only the community managers of this desk can command vigie.", false)
 		return
 	}
 	if name == "start" {

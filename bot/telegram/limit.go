@@ -48,19 +48,25 @@ func newLimiter(l limits, now func() time.Time) *limiter {
 const maxReserve = 2 * time.Minute
 
 // errNoSlot is a send that Telegram's limits would hold back longer than
-// maxReserve.
-var errNoSlot = errors.New("telegram's limits leave no slot to send within " + maxReserve.String())
+// it may wait (maxReserve, or less).
+var errNoSlot = errors.New("telegram's limits leave no slot to send in time")
 
 // wait blocks until a message may be sent to chat, or ctx ends. A booking that
 // is not used (ctx ended first) is given back, so that cancelled sends do not
 // hold the slots of the next ones.
 func (l *limiter) wait(ctx context.Context, chat int64) error {
+	return l.waitWithin(ctx, chat, maxReserve)
+}
+
+// waitWithin is wait for a message that may wait patience at most: a later
+// slot is given back, and the send fails with errNoSlot.
+func (l *limiter) waitWithin(ctx context.Context, chat int64, patience time.Duration) error {
 	at := l.reserve(chat)
 	d := at.Sub(l.now())
 	if d <= 0 {
 		return ctx.Err()
 	}
-	if d > maxReserve {
+	if d > patience {
 		l.release(chat, at)
 		return errNoSlot
 	}

@@ -129,3 +129,38 @@ func TestLimiterReservationsAreBounded(t *testing.T) {
 		}
 	})
 }
+
+// A message that may wait only a little fails at once when the chat's next
+// slot is later, and gives the slot back to the messages that may wait.
+func TestLimiterPatience(t *testing.T) {
+	start := time.Date(2026, 11, 21, 8, 0, 0, 0, time.UTC)
+	l := newLimiter(telegramLimits, func() time.Time { return start })
+	for range 20 {
+		l.reserve(-100) // the group's minute is booked
+	}
+	if err := l.waitWithin(t.Context(), -100, 2*time.Second); err != errNoSlot {
+		t.Fatalf("waitWithin = %v, want errNoSlot", err)
+	}
+	if got := l.reserve(-100).Sub(start); got != time.Minute {
+		t.Errorf("the next send is at +%s, want +1m0s: the impatient one's slot was not given back", got)
+	}
+	if err := l.waitWithin(t.Context(), 5, 2*time.Second); err != nil {
+		t.Errorf("a quiet private chat: waitWithin = %v", err)
+	}
+}
+
+// The same stranger is told of a refusal once per refusalGap in each chat.
+func TestRefusalsOncePerGap(t *testing.T) {
+	now := time.Date(2026, 11, 21, 8, 0, 0, 0, time.UTC)
+	r := newRefusals(func() time.Time { return now })
+	if !r.first(-100, 666) || r.first(-100, 666) {
+		t.Fatal("want the first refusal told, the second not")
+	}
+	if !r.first(-100, 667) || !r.first(666, 666) {
+		t.Error("another stranger, or the same one in another chat, is told too")
+	}
+	now = now.Add(refusalGap)
+	if !r.first(-100, 666) {
+		t.Error("told again after refusalGap")
+	}
+}

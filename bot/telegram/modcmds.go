@@ -22,14 +22,18 @@ import (
 // They are for the group's administrators holding the matching right
 // (can_restrict_members, can_delete_messages), asked from Telegram at each
 // command so that a demotion counts at once, and for the desk's CMs; anyone
-// else is refused in private and the attempt is logged with audit=true.
+// else is refused in private (refusals.go) and the attempt is logged with
+// audit=true.
 
 // anonymousAdmin is the user Telegram names as the sender of an anonymous
 // administrator's messages: whoever it is cannot be told apart.
 const anonymousAdmin = 1087968824
 
 // modUpdate remembers the group messages (for /purge and @username) and takes
-// the moderators' commands; it reports whether u was one.
+// the moderators' commands; it reports whether u was one from a moderator,
+// which the rules do not judge. A member's command is taken (to be refused)
+// and is still a member's message: reported false, the rules judge it, so
+// that "/note" before a scam link does not carry it past them.
 func (c *Client) modUpdate(ctx context.Context, u update) bool {
 	m := u.Message
 	if m == nil || m.Chat == nil || m.From == nil || !(m.Chat.IsGroup() || m.Chat.IsSuperGroup()) {
@@ -47,7 +51,23 @@ func (c *Client) modUpdate(ctx context.Context, u update) bool {
 	}
 	thread := u.thread
 	c.work.Go(ctx, func(ctx context.Context) { c.handleModCommand(ctx, m, thread, info, args) })
-	return true
+	if c.mayCommandHere(m.Chat.ID, m.From) {
+		return true
+	}
+	c.recent.add(m, u.thread)
+	return false
+}
+
+// mayCommandHere reports, without asking Telegram, whether u may be one of
+// chat's moderators: a CM, an administrator on the list vigie knows, or the
+// anonymous administrator. A member of a chat whose list is not known yet is
+// not: their message is judged, with the roles the daemon resolves.
+func (c *Client) mayCommandHere(chat int64, u *tgbotapi.User) bool {
+	if u.ID == anonymousAdmin || c.desk.Load().cms[u.ID] {
+		return true
+	}
+	status, known := c.adminStatus(chat, u.ID)
+	return known && status != ""
 }
 
 func (c *Client) handleModCommand(ctx context.Context, m *tgbotapi.Message, thread int, info bot.ModCommandInfo, args string) {
@@ -61,7 +81,7 @@ func (c *Client) handleModCommand(ctx context.Context, m *tgbotapi.Message, thre
 	if ok, why := c.mayModerate(ctx, chat, m.From, info.Right); !ok {
 		c.log.Warn("moderator's command refused", "audit", true, "user", cmID(m.From), "name", fullName(m.From),
 			"username", m.From.UserName, "chat", chat, "attempt", attempt, "why", why)
-		c.tellPrivately(ctx, m, thread, "Sorry, "+attempt+" is for the administrators of this group who may "+rightWords(info.Right)+".")
+		c.tellRefused(ctx, m, thread, "Sorry, "+attempt+" is for the administrators of this group who may "+rightWords(info.Right)+".", true)
 		return
 	}
 	modn, ok := c.cmds().(bot.Moderation)
@@ -261,15 +281,6 @@ func rightWords(r bot.ModRight) string {
 		return "moderate"
 	}
 	return "ban users"
-}
-
-// tellPrivately answers u in their private chat with vigie, or, when they
-// never opened one (Telegram refuses), in the group.
-func (c *Client) tellPrivately(ctx context.Context, m *tgbotapi.Message, thread int, text string) {
-	if _, err := c.sendMessage(ctx, "", outgoing{chat: m.From.ID, text: text}); err == nil {
-		return
-	}
-	c.say(ctx, m, thread, text)
 }
 
 // modCommandsMenu lists the moderators' commands in Telegram's menu of every

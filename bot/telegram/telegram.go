@@ -121,6 +121,8 @@ type Client struct {
 	verify atomic.Pointer[Verify]
 	// foreignSeen are the chats already logged as not moderated.
 	foreignSeen *onceSet
+	// refused are the strangers lately told that a command is not theirs.
+	refused *refusals
 
 	// sink is where the webhook handler hands over work while Run is running.
 	sinkMu sync.RWMutex
@@ -224,6 +226,7 @@ func New(cfg Config) (*Client, error) {
 		adminQueue:   make(chan int64, adminQueue),
 		adminTimeout: adminCallTimeout,
 		foreignSeen:  newOnceSet(1000),
+		refused:      newRefusals(time.Now),
 	}
 	c.metrics = newMetrics(cfg.Registerer, c.log)
 	c.selfName.Store("")

@@ -1,0 +1,131 @@
+package telegram
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/bot/internal/desktest"
+	"github.com/vigie-bot/vigie/handlers"
+	"github.com/vigie-bot/vigie/store/memory"
+)
+
+// strangerWorld is a moderated group whose admins vigie knows (carol is one),
+// with the desk's commands wired, and the events vigie hands to the rules.
+type strangerWorld struct {
+	f    *fakeBotAPI
+	c    *Client
+	out  chan bot.Event
+	stop func()
+	msg  int
+}
+
+func newStrangerWorld(t *testing.T, limits limits) *strangerWorld {
+	t.Helper()
+	f := newFakeBotAPI(t)
+	f.setMember(group.id, carol.id, "administrator", "can_restrict_members", "can_delete_messages")
+	f.setAdmins(group.id, carol.id)
+	c, _ := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}, Chats: []int64{group.id}})
+	c.limiter = newLimiter(limits, time.Now)
+	knowAdmins(t, c, group.id)
+	st := memory.New()
+	t.Cleanup(func() { st.Close() })
+	cmds := &moderatorCommands{desktest.Commands{Store: st}}
+	mod, err := handlers.New(handlers.Options{Platforms: map[string]bot.Platform{"telegram": c}, Store: st,
+		Retry: handlers.Retry{Attempts: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmds.Mod = mod
+	c.Desk(cmds)
+	out := make(chan bot.Event, 1000)
+	return &strangerWorld{f: f, c: c, out: out, stop: run(t, c, out), msg: 100}
+}
+
+func (w *strangerWorld) say(chat tgChat, from tgUser, text string) int {
+	w.msg++
+	w.f.push(map[string]any{"message": message(chat, w.msg, from, t0, text)})
+	return w.msg
+}
+
+// next is the next event handed to the rules.
+func (w *strangerWorld) next(t *testing.T) bot.Event {
+	t.Helper()
+	select {
+	case ev := <-w.out:
+		return ev
+	case <-time.After(60 * time.Second):
+		t.Fatal("no event handed to the rules")
+		return bot.Event{}
+	}
+}
+
+// A member who starts a message with a moderators' command word is still a
+// member writing in the group: the rules judge the message (a scam link
+// behind "/note" is deleted like any other). An administrator's command is
+// not judged.
+func TestMembersCommandIsJudged(t *testing.T) {
+	w := newStrangerWorld(t, limits{perChatGap: time.Millisecond, groupPerMinute: 1000, globalPerSecond: 1000})
+	scam := w.say(group, mallory, "/note claim your free nitro at https://scam.example/gift")
+	w.say(group, carol, "/warn 7 stop it")
+	hello := w.say(group, bob, "hello")
+
+	ev := w.next(t)
+	if ev.ID != fmtID(group.id, scam) || !strings.Contains(ev.Text, "scam.example") || ev.Author.ID != itoa(mallory.id) {
+		t.Fatalf("first event handed to the rules = %s %q by %s; want mallory's /note message %s",
+			ev.ID, ev.Text, ev.Author.ID, fmtID(group.id, scam))
+	}
+	// the profile event of a first message may come along; the admin's command never does
+	for {
+		ev = w.next(t)
+		if ev.Author.ID == itoa(carol.id) {
+			t.Fatalf("the administrator's command was handed to the rules: %+v", ev)
+		}
+		if ev.ID == fmtID(group.id, hello) {
+			break
+		}
+	}
+	// mallory is still told that the command is not theirs
+	refusal := w.f.waitFor("sendMessage", 1, inChat(mallory.id))
+	if !strings.HasPrefix(refusal.Params.Get("text"), "Sorry, /note is for the administrators") {
+		t.Errorf("refusal = %q", refusal.Params.Get("text"))
+	}
+}
+
+// A stranger who sends command after command (in the group, and to vigie in
+// private) is refused once in each, not once per command: each refusal waits for
+// Telegram's limits, and while the desk's workers waited, no message of any
+// group was judged.
+func TestStrangersRepeatedCommandsAnsweredOnce(t *testing.T) {
+	w := newStrangerWorld(t, telegramLimits)
+	private := tgChat{id: mallory.id, kind: "private"}
+	const n = 20
+	start := time.Now()
+	for i := range n {
+		if i%2 == 0 {
+			w.say(group, mallory, "/ban")
+		} else {
+			w.say(private, mallory, "/status")
+		}
+	}
+	hello := w.say(group, bob, "hello")
+	for {
+		if ev := w.next(t); ev.ID == fmtID(group.id, hello) {
+			break
+		}
+	}
+	t.Logf("bob's message handed to the rules %s after the stranger's commands", time.Since(start))
+	w.stop() // waits for the desk's work
+	to := func(c apiCall) bool {
+		return c.Params.Get("chat_id") == itoa(mallory.id) || strings.Contains(c.Params.Get("text"), "Sorry")
+	}
+	if got := w.f.count("sendMessage", to); got != 2 {
+		var texts []string
+		for _, c := range w.f.callsOf("sendMessage") {
+			texts = append(texts, fmt.Sprintf("%s: %q", c.Params.Get("chat_id"), c.Params.Get("text")))
+		}
+		t.Errorf("%d refusals sent for %d commands, want 2 (one for the group, one for the private chat):\n%s", got, n, strings.Join(texts, "\n"))
+	}
+}
