@@ -286,6 +286,7 @@ const maxText = 4096
 // sendMessage sends m after the limiter allows it; a 429 holds the chat back for
 // as long as Telegram asked.
 func (c *Client) sendMessage(ctx context.Context, op bot.ActionKind, m outgoing) (tgbotapi.Message, error) {
+	m.chat = c.moved.follow(m.chat)
 	// Telegram counts the limit after parsing: HTML is bounded by whoever wrote it,
 	// since cutting it could break a tag.
 	params := tgbotapi.Params{"chat_id": itoa(m.chat), "text": m.text}
@@ -311,6 +312,11 @@ func (c *Client) sendMessage(ctx context.Context, op bot.ActionKind, m outgoing)
 			Err: fmt.Errorf("telegram sendMessage: %w", err)}
 	}
 	raw, err := c.call(ctx, op, "sendMessage", params)
+	if to := migratedTo(err); to != 0 && to != m.chat {
+		// The group became a supergroup: the message goes there, once.
+		c.chatMoved(m.chat, to)
+		return c.sendMessage(ctx, op, m)
+	}
 	if err != nil {
 		if d := retryAfter(err); d > 0 {
 			c.limiter.hold(m.chat, d)
@@ -324,6 +330,7 @@ func (c *Client) sendMessage(ctx context.Context, op bot.ActionKind, m outgoing)
 
 // editMessage replaces a message's text (and removes its buttons unless markup is given).
 func (c *Client) editMessage(ctx context.Context, chat int64, msg int, text string, markup *tgbotapi.InlineKeyboardMarkup) error {
+	chat = c.moved.follow(chat)
 	// The library's EditMessageTextConfig sends disable_web_page_preview,
 	// which the Bot API no longer describes: link_preview_options replaced it.
 	params := tgbotapi.Params{"chat_id": itoa(chat), "message_id": strconv.Itoa(msg), "text": text,

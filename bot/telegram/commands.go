@@ -228,8 +228,8 @@ func (c *Client) registerCommands(ctx context.Context) {
 	}
 	var chats []int64
 	desk := c.desk.Load()
-	if desk.chat != 0 {
-		chats = append(chats, desk.chat)
+	if chat := c.deskChat(); chat != 0 {
+		chats = append(chats, chat)
 	}
 	for id := range desk.cms {
 		chats = append(chats, id)

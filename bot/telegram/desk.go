@@ -359,7 +359,8 @@ func (c *Client) allowed(ctx context.Context, u *tgbotapi.User, chat int64) bool
 	if desk.cms[u.ID] {
 		return true
 	}
-	return c.cfg.DeskAdmins && desk.chat != 0 && chat == desk.chat && c.deskAdmin(ctx, desk.chat, u.ID)
+	deskChat := c.deskChat()
+	return c.cfg.DeskAdmins && deskChat != 0 && chat == deskChat && c.deskAdmin(ctx, deskChat, u.ID)
 }
 
 // refuse records an attempt by someone who may not command vigie.

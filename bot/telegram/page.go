@@ -22,7 +22,8 @@ const maxCaption = 1024
 func (d *Desk) Page(ctx context.Context, text string) error {
 	c := d.c
 	desk := c.desk.Load()
-	if desk.chat == 0 {
+	chat := c.deskChat()
+	if chat == 0 {
 		return errNoDesk
 	}
 	ids := make([]int64, 0, len(desk.cms))
@@ -42,7 +43,7 @@ func (d *Desk) Page(ctx context.Context, text string) error {
 			fmt.Fprintf(&b, `<a href="tg://user?id=%d">CM %d</a>`, id, i+1)
 		}
 	}
-	_, err := c.sendMessage(ctx, bot.ActAlert, outgoing{chat: desk.chat, html: true, text: b.String()})
+	_, err := c.sendMessage(ctx, bot.ActAlert, outgoing{chat: chat, html: true, text: b.String()})
 	return err
 }
 

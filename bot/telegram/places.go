@@ -28,7 +28,8 @@ func (u update) group() (chat int64, kind string, ok bool) {
 // moderates reports whether vigie moderates the group chat.
 func (c *Client) moderates(chat int64) bool {
 	d := c.desk.Load()
-	return len(d.chats) == 0 || d.chats[chat] || (d.chat != 0 && chat == d.chat)
+	desk := c.deskChat()
+	return len(d.chats) == 0 || d.chats[chat] || d.chats[c.moved.origin(chat)] || (desk != 0 && chat == desk)
 }
 
 // foreign counts an update from a group vigie does not moderate, and says so

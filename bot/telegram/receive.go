@@ -256,6 +256,7 @@ func (c *Client) getUpdates(ctx context.Context, offset int) ([]json.RawMessage,
 // dispatch hands one update to the desk or, as events, to out. It waits on out
 // until ctx or the request (reqCtx) ends, and reports whether the update was taken.
 func (c *Client) dispatch(ctx, reqCtx context.Context, u update, out chan<- bot.Event) bool {
+	c.noteMigration(u.Message)
 	if c.deskUpdate(ctx, u) {
 		return true
 	}

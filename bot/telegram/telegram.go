@@ -123,6 +123,8 @@ type Client struct {
 	foreignSeen *onceSet
 	// refused are the strangers lately told that a command is not theirs.
 	refused *refusals
+	// moved are the groups that became supergroups (migrate.go).
+	moved *migrations
 
 	// sink is where the webhook handler hands over work while Run is running.
 	sinkMu sync.RWMutex
@@ -227,6 +229,7 @@ func New(cfg Config) (*Client, error) {
 		adminTimeout: adminCallTimeout,
 		foreignSeen:  newOnceSet(1000),
 		refused:      newRefusals(time.Now),
+		moved:        newMigrations(),
 	}
 	c.metrics = newMetrics(cfg.Registerer, c.log)
 	c.selfName.Store("")
@@ -280,7 +283,8 @@ func (c *Client) SetDesk(chat int64, cms []string, chats []int64) error {
 	return nil
 }
 
-func (c *Client) deskChat() int64 { return c.desk.Load().chat }
+// deskChat is the desk chat, where it is now (migrate.go).
+func (c *Client) deskChat() int64 { return c.moved.follow(c.desk.Load().chat) }
 
 // SetCommunityDesks names the desk chats of the rule file's communities:
 // their cards' buttons and the CMs' commands there are the desk's.
@@ -291,7 +295,7 @@ func (c *Client) SetCommunityDesks(chats []int64) {
 
 // inDesk reports whether chat is the desk chat, or a community's.
 func (c *Client) inDesk(chat int64) bool {
-	if set := c.communityDesks.Load(); set != nil && chat != 0 && (*set)[chat] {
+	if c.communityDesk(chat) || c.communityDesk(c.moved.origin(chat)) {
 		return true
 	}
 	d := c.deskChat()

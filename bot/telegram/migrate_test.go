@@ -1,0 +1,91 @@
+package telegram
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vigie-bot/vigie/bot"
+)
+
+// migrated answers every call about chat as the Bot API does once the group
+// became a supergroup: 400, with the new id in migrate_to_chat_id.
+func migrated(chat, to int64) func(string, url.Values) (int, string, bool) {
+	return func(method string, p url.Values) (int, string, bool) {
+		if p.Get("chat_id") != itoa(chat) {
+			return 0, "", false
+		}
+		return 400, fmt.Sprintf(`{"ok":false,"error_code":400,"description":"Bad Request: group chat was upgraded to a supergroup chat","parameters":{"migrate_to_chat_id":%d}}`, to), false
+	}
+}
+
+// The desk chat, a basic group, became a supergroup in the night: the cards
+// and the pages still reach the CMs, in the new chat, and the CMs' commands
+// there are the desk's; the log says which setting to change.
+func TestDeskFollowsItsGroupToASupergroup(t *testing.T) {
+	oldDesk := tgChat{id: -4002, kind: "group", title: "CM desk"}
+	newDesk := tgChat{id: -1004002, kind: "supergroup", title: "CM desk"}
+	f := newFakeBotAPI(t)
+	f.SetTrouble(migrated(oldDesk.id, newDesk.id))
+	c, logs := newTestClient(t, f, Config{DeskChat: oldDesk.id, CMs: []string{"telegram:42"}})
+	book := newCaseBook()
+	desk := c.Desk(book)
+	run(t, c, make(chan bot.Event, 100))
+	f.waitFor("getUpdates", 1, nil)
+
+	if err := desk.PostCard(context.Background(), sampleCard("c1", at(t0))); err != nil {
+		t.Fatalf("PostCard after the desk group moved: %v", err)
+	}
+	card := f.waitFor("sendMessage", 1, inChat(newDesk.id))
+	if !strings.Contains(card.Params.Get("text"), "Case c1") {
+		t.Errorf("sent to the new desk chat: %q", card.Params.Get("text"))
+	}
+	if !strings.Contains(logs.String(), "write the new id in VIGIE_DESK_CHAT") || !strings.Contains(logs.String(), "new_chat=-1004002") {
+		t.Errorf("the log does not say which setting to change:\n%s", logs.String())
+	}
+	if err := desk.Page(context.Background(), "a wave of angry comments"); err != nil {
+		t.Errorf("Page: %v", err)
+	}
+	f.waitFor("sendMessage", 2, inChat(newDesk.id))
+
+	f.push(map[string]any{"message": message(newDesk, 700, alice, t0, "/status")})
+	answer := f.waitFor("sendMessage", 3, inChat(newDesk.id))
+	if !strings.HasPrefix(answer.Params.Get("text"), "mode: enforce") {
+		t.Errorf("/status in the new desk chat answered %q", answer.Params.Get("text"))
+	}
+}
+
+// A moderated group of the chat list that becomes a supergroup stays
+// moderated: Telegram's service message names its new id.
+func TestModeratedGroupFollowedToASupergroup(t *testing.T) {
+	oldGroup := tgChat{id: -4003, kind: "group", title: "Fans"}
+	newGroup := tgChat{id: -1004003, kind: "supergroup", title: "Fans"}
+	f := newFakeBotAPI(t)
+	c, logs := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}, Chats: []int64{oldGroup.id}})
+	c.Desk(newCaseBook())
+	out := make(chan bot.Event, 100)
+	run(t, c, out)
+	f.push(map[string]any{"message": with(message(oldGroup, 50, bob, t0, ""), "migrate_to_chat_id", newGroup.id)})
+	f.push(map[string]any{"message": with(message(newGroup, 1, bob, t0, ""), "migrate_from_chat_id", oldGroup.id)})
+	f.push(map[string]any{"message": message(newGroup, 2, bob, t0, "buy cheap followers")})
+	for {
+		select {
+		case ev := <-out:
+			if ev.Text != "buy cheap followers" {
+				continue
+			}
+			if ev.Space != itoa(newGroup.id) {
+				t.Errorf("event's space = %s", ev.Space)
+			}
+			if !strings.Contains(logs.String(), "write the new id in TELEGRAM_CHATS") {
+				t.Errorf("the log does not say which setting to change:\n%s", logs.String())
+			}
+			return
+		case <-time.After(30 * time.Second):
+			t.Fatalf("the supergroup's message was not handed to the rules:\n%s", logs.String())
+		}
+	}
+}
