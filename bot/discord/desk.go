@@ -180,7 +180,18 @@ func buttons(card bot.Card) []discordgo.MessageComponent {
 	return rows
 }
 
-// renderCard writes a case in Discord markdown.
+// markdown are the characters of Discord's markdown that text from members
+// (and names, reasons written with them) must not use on vigie's messages:
+// a name like [Verify](https://…) would be a link in vigie's voice, and a
+// code fence in a message would swallow the rest of the card.
+var markdown = strings.NewReplacer(`\`, `\\`, "*", `\*`, "_", `\_`, "~", `\~`, "`", "\\`", "|", `\|`,
+	"[", `\[`, "]", `\]`, "<", `\<`, ">", `\>`, "#", `\#`)
+
+// md shows s as written.
+func md(s string) string { return markdown.Replace(s) }
+
+// renderCard writes a case in Discord markdown; what members and others
+// wrote shows as written.
 func renderCard(card bot.Card, decidedName, note string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "**Case %s**", card.ID)
@@ -192,7 +203,7 @@ func renderCard(card bot.Card, decidedName, note string) string {
 	}
 	b.WriteString("\n")
 	if card.Reason != "" {
-		fmt.Fprintf(&b, "*%s*\n", truncate(card.Reason, 300))
+		fmt.Fprintf(&b, "*%s*\n", md(truncate(card.Reason, 300)))
 	}
 	writeNotes(&b, card.Notes)
 	ev := card.Event
@@ -204,9 +215,9 @@ func renderCard(card bot.Card, decidedName, note string) string {
 	if ev.Platform == Platform && ev.Channel != "" {
 		place = "<#" + channelOf(ev) + ">"
 	} else if ev.Channel != "" {
-		place += " #" + ev.Channel
+		place = md(place + " #" + ev.Channel)
 	}
-	fmt.Fprintf(&b, "%s · %s (id %s)", place, who, ev.Author.ID)
+	fmt.Fprintf(&b, "%s · %s (id %s)", place, md(who), md(ev.Author.ID))
 	if !ev.At.IsZero() {
 		fmt.Fprintf(&b, " · %s", ev.At.UTC().Format("2006-01-02 15:04 UTC"))
 	}
@@ -217,29 +228,29 @@ func renderCard(card bot.Card, decidedName, note string) string {
 	// what the member showed, forward, embeds and names included: the CM
 	// judges what the rules judged
 	if content := ev.Content(); content != "" {
-		b.WriteString("> " + strings.ReplaceAll(truncate(content, 1000), "\n", "\n> ") + "\n")
+		b.WriteString("> " + strings.ReplaceAll(md(truncate(content, 1000)), "\n", "\n> ") + "\n")
 	}
 	if len(card.Suggested) > 0 {
 		var acts []string
 		for _, a := range card.Suggested {
 			acts = append(acts, a.String())
 		}
-		fmt.Fprintf(&b, "Suggested: %s\n", truncate(strings.Join(acts, ", "), 300))
+		fmt.Fprintf(&b, "Suggested: %s\n", md(truncate(strings.Join(acts, ", "), 300)))
 	}
 	if strings.HasPrefix(ev.Link, "https://") {
 		fmt.Fprintf(&b, "%s\n", ev.Link)
 	}
 	if card.Decided() {
-		by := card.DecidedBy
+		by := md(card.DecidedBy)
 		if decidedName != "" {
-			by = fmt.Sprintf("%s (%s)", decidedName, card.DecidedBy)
+			by = fmt.Sprintf("%s (%s)", md(decidedName), md(card.DecidedBy))
 		}
 		fmt.Fprintf(&b, "\n**%s** — decided by %s", outcomeLabel(card.Outcome), by)
 		if !card.DecidedAt.IsZero() {
 			fmt.Fprintf(&b, " at %s", card.DecidedAt.UTC().Format("15:04 UTC"))
 		}
 		if note != "" {
-			fmt.Fprintf(&b, "\n%s", truncate(note, 300))
+			fmt.Fprintf(&b, "\n%s", md(truncate(note, 300)))
 		}
 	}
 	return truncate(b.String(), 2000)
@@ -553,7 +564,7 @@ func renderQueue(cards []bot.Card) string {
 		if who == "" {
 			who = card.Event.Author.ID
 		}
-		line := fmt.Sprintf("• **%s** %s · %s: %s", card.ID, card.Rule, who, truncate(strings.ReplaceAll(card.Event.Content(), "\n", " "), 80))
+		line := fmt.Sprintf("• **%s** %s · %s: %s", card.ID, card.Rule, md(who), md(truncate(strings.ReplaceAll(card.Event.Content(), "\n", " "), 80)))
 		if strings.HasPrefix(card.Event.Link, "https://") {
 			line += " " + card.Event.Link
 		}

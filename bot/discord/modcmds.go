@@ -318,6 +318,6 @@ const maxCardNotes = 3
 // writeNotes adds the moderators' notes on the author to a card.
 func writeNotes(b *strings.Builder, notes []string) {
 	for _, n := range notes[max(len(notes)-maxCardNotes, 0):] {
-		b.WriteString("📝 " + truncate(n, 300) + "\n")
+		b.WriteString("📝 " + md(truncate(n, 300)) + "\n")
 	}
 }

@@ -285,3 +285,27 @@ func TestModLogPoster(t *testing.T) {
 		t.Errorf("PostLog without access = %v, want an error not worth retrying", err)
 	}
 }
+
+// What members write, and their names, show on a card as written: Discord's
+// markdown in them is escaped, so that a name cannot make a link of vigie's
+// message nor a code fence swallow the rest of the card (the suggested
+// actions, the decision).
+func TestCardShowsMembersMarkdownAsWritten(t *testing.T) {
+	card := bot.Card{ID: "c-1", Rule: "scam", Event: bot.Event{Platform: Platform, Channel: "1", Space: "g",
+		Author: bot.Author{ID: "7", Name: "[Verify here](https://scam.example)"},
+		Text:   "free nitro ```\n# CLICK\n||now||"},
+		Suggested: []bot.Action{{Kind: bot.ActDelete}}}
+	got := renderCard(card, "", "")
+	for _, want := range []string{
+		`\[Verify here\](https://scam.example) (id 7)`,
+		"> free nitro \\`\\`\\`\n> \\# CLICK\n> \\|\\|now\\|\\|\n",
+		"\nSuggested: delete\n",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("card lacks %q:\n%s", want, got)
+		}
+	}
+	if got := renderQueue([]bot.Card{card}); !strings.Contains(got, `\[Verify here\](https://scam.example): free nitro \`+"`"+`\`+"`"+`\`+"`") {
+		t.Errorf("queue = %s", got)
+	}
+}
