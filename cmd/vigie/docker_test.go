@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -160,6 +161,7 @@ func TestCompose(t *testing.T) {
 			Image       string            `yaml:"image"`
 			Environment map[string]string `yaml:"environment"`
 			DependsOn   []string          `yaml:"depends_on"`
+			StopGrace   string            `yaml:"stop_grace_period"`
 		} `yaml:"services"`
 	}
 	if err := yaml.Unmarshal(data, &compose); err != nil {
@@ -171,6 +173,12 @@ func TestCompose(t *testing.T) {
 	}
 	if v.Build != "." {
 		t.Errorf("vigie: build %q, want . (the Dockerfile beside it)", v.Build)
+	}
+	// Docker's default (10s) would kill vigie in the middle of its drain: up
+	// to 15s (daemon.Config.ShutdownTimeout's default), then up to 10s for the
+	// Redis store's close (store/redis: Fallback.Close).
+	if grace, err := time.ParseDuration(v.StopGrace); err != nil || grace < 25*time.Second {
+		t.Errorf("vigie: stop_grace_period %q, want 25s or more: the drain and the store's close", v.StopGrace)
 	}
 
 	documented := envTable(t)
