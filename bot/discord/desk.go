@@ -103,7 +103,7 @@ func (d *Desk) AlertIn(ctx context.Context, ch, text string) error {
 	ctx, cancel := callContext(ctx)
 	defer cancel()
 	_, err := d.c.sess.ChannelMessageSendComplex(ch, &discordgo.MessageSend{
-		Content: truncate("🚨 "+text, 2000), AllowedMentions: noMentions,
+		Content: truncate("🚨 "+md(text), 2000), AllowedMentions: noMentions,
 	}, opts(ctx)...)
 	return d.c.classify(ctx, bot.ActAlert, err)
 }
@@ -182,8 +182,9 @@ func buttons(card bot.Card) []discordgo.MessageComponent {
 
 // markdown are the characters of Discord's markdown that text from members
 // (and names, reasons written with them) must not use on vigie's messages:
-// a name like [Verify](https://…) would be a link in vigie's voice, and a
-// code fence in a message would swallow the rest of the card.
+// a name like [Verify](https://…) would be a link in vigie's voice, "# …" a
+// headline, and a fence or spoiler bars would pair with those of another
+// quoted message, or with vigie's own bold.
 var markdown = strings.NewReplacer(`\`, `\\`, "*", `\*`, "_", `\_`, "~", `\~`, "`", "\\`", "|", `\|`,
 	"[", `\[`, "]", `\]`, "<", `\<`, ">", `\>`, "#", `\#`)
 

@@ -288,8 +288,7 @@ func TestModLogPoster(t *testing.T) {
 
 // What members write, and their names, show on a card as written: Discord's
 // markdown in them is escaped, so that a name cannot make a link of vigie's
-// message nor a code fence swallow the rest of the card (the suggested
-// actions, the decision).
+// message, nor a message a headline or a fence.
 func TestCardShowsMembersMarkdownAsWritten(t *testing.T) {
 	card := bot.Card{ID: "c-1", Rule: "scam", Event: bot.Event{Platform: Platform, Channel: "1", Space: "g",
 		Author: bot.Author{ID: "7", Name: "[Verify here](https://scam.example)"},
@@ -307,5 +306,30 @@ func TestCardShowsMembersMarkdownAsWritten(t *testing.T) {
 	}
 	if got := renderQueue([]bot.Card{card}); !strings.Contains(got, `\[Verify here\](https://scam.example): free nitro \`+"`"+`\`+"`"+`\`+"`") {
 		t.Errorf("queue = %s", got)
+	}
+}
+
+// An alert quotes members (a crisis page's examples, the report's
+// offenders): their markdown shows as written there too, while the page's
+// own mentions of the CMs still ping them.
+func TestAlertShowsMembersMarkdownAsWritten(t *testing.T) {
+	f := newFakeDiscord(t)
+	c, _ := newTestClient(t, f, Config{DeskChannel: deskID, CMs: []string{"discord:" + bob.id}})
+	desk := c.Desk(nil)
+	text := "angry-wave: crisis\n– 22:10 [Official statement](https://scam.example): ```"
+	if err := desk.Page(t.Context(), text); err != nil {
+		t.Fatal(err)
+	}
+	page := f.WaitFor(t, "POST", "/channels/"+deskID+"/messages", 1, nil)
+	want := "🚨 angry-wave: crisis\n– 22:10 \\[Official statement\\](https://scam.example): \\`\\`\\`\n<@" + bob.id + ">"
+	if page.Body["content"] != want {
+		t.Errorf("page = %q, want %q", page.Body["content"], want)
+	}
+	if err := desk.Alert(t.Context(), text); err != nil {
+		t.Fatal(err)
+	}
+	alert := f.WaitFor(t, "POST", "/channels/"+deskID+"/messages", 2, nil)
+	if got, _ := alert.Body["content"].(string); !strings.Contains(got, `\[Official statement\]`) {
+		t.Errorf("alert = %q", got)
 	}
 }

@@ -32,7 +32,7 @@ func (d *Desk) Page(ctx context.Context, text string) error {
 	if len(mentions) > 0 {
 		tail = "\n" + strings.Join(mentions, " ")
 	}
-	content := truncate("🚨 "+text, 2000-len([]rune(tail))) + tail
+	content := truncate("🚨 "+md(text), 2000-len([]rune(tail))) + tail
 	ctx, cancel := callContext(ctx)
 	defer cancel()
 	_, err := d.c.sess.ChannelMessageSendComplex(desk.channel, &discordgo.MessageSend{
@@ -52,6 +52,7 @@ func (d *Desk) Picture(ctx context.Context, text, name string, png []byte) error
 	}
 	ctx, cancel := callContext(ctx)
 	defer cancel()
+	text = md(text)
 	if len([]rune(text)) > 2000 {
 		for _, part := range split(text, 2000) {
 			if _, err := d.c.sess.ChannelMessageSendComplex(ch, &discordgo.MessageSend{Content: part, AllowedMentions: noMentions}, opts(ctx)...); err != nil {

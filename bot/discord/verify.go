@@ -184,7 +184,7 @@ func (c *Client) verifyFailed(ctx context.Context, log interface{ Warn(string, .
 	if desk := c.desk.Load().channel; desk != "" {
 		ctx, cancel := callContext(ctx)
 		defer cancel()
-		if _, err := c.sess.ChannelMessageSendComplex(desk, &discordgo.MessageSend{Content: truncate("Verification: "+what, 2000), AllowedMentions: noMentions}, opts(ctx)...); err != nil {
+		if _, err := c.sess.ChannelMessageSendComplex(desk, &discordgo.MessageSend{Content: truncate("Verification: "+md(what), 2000), AllowedMentions: noMentions}, opts(ctx)...); err != nil {
 			c.log.Warn("verify: cannot tell the desk", "err", err)
 		}
 	}
