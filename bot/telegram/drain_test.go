@@ -1,6 +1,7 @@
 package telegram
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -53,5 +54,41 @@ func TestShutdownHandsOverTheCommittedBatch(t *testing.T) {
 				return strings.Contains(logs.String(), "9 Telegram updates received but not evaluated before shutdown")
 			})
 		})
+	}
+}
+
+// Telegram forgets an update only at a getUpdates with a higher offset. A
+// shutdown in the middle of a batch tells it which updates were handed over:
+// a vigie started again without a stored offset (the memory store) gets the
+// ones that were not, and not again the ones already judged (a warning sent
+// twice, a strike counted twice).
+func TestShutdownConfirmsTheUpdatesHandedOver(t *testing.T) {
+	f := newFakeBotAPI(t)
+	c, _ := newTestClient(t, f, Config{DrainTimeout: 50 * time.Millisecond})
+	for i := range 3 {
+		f.push(map[string]any{"message": message(group, 100+i, bob, t0+int64(i), fmt.Sprintf("message %d", i))})
+	}
+	out := make(chan bot.Event) // the daemon takes one event at a time, then stops
+	stop := run(t, c, out)
+	if ev := <-out; ev.Text != "message 0" {
+		t.Fatalf("first event %q", ev.Text)
+	}
+	stop()
+	if left := f.UpdatesLeft(); left != 2 {
+		t.Errorf("%d updates left unconfirmed at Telegram, want 2: the one handed over would come again", left)
+	}
+
+	again, _ := newTestClient(t, f, Config{})
+	out2 := make(chan bot.Event, 10)
+	run(t, again, out2)
+	for _, want := range []string{"message 1", "message 2"} {
+		select {
+		case ev := <-out2:
+			if ev.Text != want {
+				t.Errorf("after the restart: %q, want %q", ev.Text, want)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("after the restart: no %q", want)
+		}
 	}
 }

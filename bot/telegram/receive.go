@@ -130,8 +130,11 @@ func (c *Client) getMe(ctx context.Context) (tgbotapi.User, error) {
 // the long poll at once instead of after PollTimeout. Each batch is committed
 // to offsets before it is handled: an update is handled once, even when the
 // poller moves to another process (one killed between the commit and the
-// handling loses that batch rather than having it handled twice).
-func (c *Client) poll(ctx context.Context, out chan<- bot.Event, offsets Offsets) error {
+// handling loses that batch rather than having it handled twice). Telegram
+// itself forgets updates only at the next getUpdates, with a higher offset:
+// a poller stopped before it asks again tells Telegram what it handed over
+// (confirm), for a next start that has no stored offset.
+func (c *Client) poll(ctx context.Context, out chan<- bot.Event, offsets Offsets) (err error) {
 	// A webhook left from an earlier run makes getUpdates fail with 409.
 	if _, err := c.call(ctx, "", "deleteWebhook", nil); err != nil && ctx.Err() == nil {
 		c.log.Warn("cannot remove the webhook before polling", "err", err)
@@ -143,11 +146,20 @@ func (c *Client) poll(ctx context.Context, out chan<- bot.Event, offsets Offsets
 		}
 		return fmt.Errorf("telegram: the poller's offset: %w", err)
 	}
+	// asked is the offset Telegram was last sent, handed the one after the
+	// last update handed over.
+	asked, handed := offset, offset
+	defer func() {
+		if err == nil && handed > asked {
+			c.confirm(ctx, handed)
+		}
+	}()
 	failures := 0
 	for {
 		if ctx.Err() != nil {
 			return nil
 		}
+		asked = offset
 		raws, err := c.getUpdates(ctx, offset)
 		if ctx.Err() != nil {
 			return nil
@@ -199,17 +211,37 @@ func (c *Client) poll(ctx context.Context, out chan<- bot.Event, offsets Offsets
 			}
 			offset = next
 		}
-		if !c.handOver(ctx, batch, out) {
+		done, ok := c.handOver(ctx, batch, out)
+		switch {
+		case done == len(batch):
+			handed = next // the updates that did not decode too
+		case done > 0:
+			handed = max(handed, batch[done-1].UpdateID+1)
+		}
+		if !ok {
 			return nil
 		}
 	}
 }
 
-// handOver dispatches a committed batch. Telegram does not send it again, so
-// a shutdown that comes in the middle does not cut it short: the rest is
-// still handed over for up to DrainTimeout, and what is left after is logged
-// by id. It reports whether the poller may go on (ctx still running).
-func (c *Client) handOver(ctx context.Context, batch []update, out chan<- bot.Event) bool {
+// confirm tells Telegram that the updates before offset are handled: a
+// getUpdates that asks for none and waits for none.
+func (c *Client) confirm(ctx context.Context, offset int) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	cfg := tgbotapi.UpdateConfig{Offset: offset, Limit: 1, AllowedUpdates: allowedUpdates}
+	if _, err := c.api(ctx).Request(cfg); err != nil {
+		c.log.Warn("the updates handed over were not confirmed to Telegram: a next start without a stored offset gets them again",
+			"offset", offset, "err", c.classify(ctx, "", "getUpdates", err))
+	}
+}
+
+// handOver dispatches a committed batch. The poller's next start does not ask
+// for it again (offsets), so a shutdown that comes in the middle does not cut
+// it short: the rest is still handed over for up to DrainTimeout, and what is
+// left after is logged by id. It returns how many of the batch's updates were
+// handed over, and whether the poller may go on (ctx still running).
+func (c *Client) handOver(ctx context.Context, batch []update, out chan<- bot.Event) (done int, ok bool) {
 	bctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancel()
 	// once ctx ends, the batch has DrainTimeout left (a late cancel is a no-op)
@@ -221,10 +253,10 @@ func (c *Client) handOver(ctx context.Context, batch []update, out chan<- bot.Ev
 		if !c.dispatch(bctx, bctx, u, out) {
 			c.log.Error(fmt.Sprintf("%d Telegram updates received but not evaluated before shutdown", len(batch)-i),
 				"lost", len(batch)-i, "updates", drain.Keys(batch[i:], func(u update) string { return strconv.Itoa(u.UpdateID) }))
-			return false
+			return i, false
 		}
 	}
-	return ctx.Err() == nil
+	return len(batch), ctx.Err() == nil
 }
 
 // updateID reads the update_id of an update that does not decode, 0 when
