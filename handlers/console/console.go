@@ -14,6 +14,7 @@ package console
 import (
 	"cmp"
 	"context"
+	"crypto/hmac"
 	"embed"
 	"errors"
 	"fmt"
@@ -426,9 +427,10 @@ func (c *Console) queue(w http.ResponseWriter, r *http.Request, a account) {
 	}
 	data := map[string]any{
 		"Account": a, "Nav": "queue", "Cases": list, "Total": len(cases), "Page": page, "Pages": pages,
-		"Prev": page - 1, "Next": page + 1, "Flash": r.FormValue("flash"), "Failed": r.FormValue("failed") != "",
+		"Prev": page - 1, "Next": page + 1,
 		"Version": version(cases), "Community": community, "Communities": c.communities(),
 	}
+	data["Flash"], data["Failed"] = c.flash(r)
 	name := "queue.html"
 	if r.FormValue("part") == "list" {
 		name = "list"
@@ -522,10 +524,7 @@ func (c *Console) decide(w http.ResponseWriter, r *http.Request, a account) {
 
 // back sends the CM to the queue page they decided from, with a message.
 func (c *Console) back(w http.ResponseWriter, r *http.Request, msg string, failed bool) {
-	q := url.Values{"flash": {msg}}
-	if failed {
-		q.Set("failed", "1")
-	}
+	q := c.flashValues(r, msg, failed)
 	if p := r.PostFormValue("page"); p != "" {
 		q.Set("page", p)
 	}
@@ -533,6 +532,46 @@ func (c *Console) back(w http.ResponseWriter, r *http.Request, msg string, faile
 		q.Set("community", cm)
 	}
 	http.Redirect(w, r, "/queue?"+q.Encode(), http.StatusSeeOther)
+}
+
+// A page shows the message of the redirect that led to it ("c-000042:
+// delete, done.") only when it carries the signature made for this session:
+// a link sent from elsewhere cannot put its own words in the console's voice
+// ("your session expired: log in again at …").
+
+// flashValues are the query of a redirect that shows msg.
+func (c *Console) flashValues(r *http.Request, msg string, failed bool) url.Values {
+	q := url.Values{"flash": {msg}}
+	if failed {
+		q.Set("failed", "1")
+	}
+	if sig := c.flashSig(r, msg, failed); sig != "" {
+		q.Set("fsig", sig)
+	}
+	return q
+}
+
+// flashSig signs a message for the session of r; "" without one.
+func (c *Console) flashSig(r *http.Request, msg string, failed bool) string {
+	ck, err := r.Cookie(cookieName)
+	if err != nil {
+		return ""
+	}
+	key, err := c.sessionKey(r.Context())
+	if err != nil {
+		return ""
+	}
+	return mac(key, "flash", ck.Value+"\x00"+strconv.FormatBool(failed)+"\x00"+msg)
+}
+
+// flash is the message r's query carries, when signed for r's session.
+func (c *Console) flash(r *http.Request) (msg string, failed bool) {
+	msg, failed = r.FormValue("flash"), r.FormValue("failed") != ""
+	want := c.flashSig(r, msg, failed)
+	if msg == "" || want == "" || !hmac.Equal([]byte(r.FormValue("fsig")), []byte(want)) {
+		return "", false
+	}
+	return msg, failed
 }
 
 // communities are the rule file's communities, for the filters; none without

@@ -143,3 +143,57 @@ func get(routes map[string]http.Handler, pattern, path string, session *http.Coo
 	routes[pattern].ServeHTTP(w, req)
 	return w
 }
+
+// A page shows the message of the redirect that led to it only when the
+// console made it for this session: a link from elsewhere cannot put its own
+// words on the console ("your session expired: log in at …").
+func TestFlashOnlyFromTheConsole(t *testing.T) {
+	ctx := context.Background()
+	st := memory.New()
+	at := time.Date(2026, 3, 1, 22, 0, 0, 0, time.UTC)
+	ev := bot.Event{ID: "m1", Platform: "discord", Author: bot.Author{ID: "u1"}, Text: "x", At: at}
+	cs, err := st.OpenCase(ctx, store.Case{Event: ev, Rule: "r", Reason: "r", Opened: at})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.PutAccount(ctx, store.Account{Name: "mo", Role: console.RoleModerator, Hash: console.HashPassword("battery staple")}); err != nil {
+		t.Fatal(err)
+	}
+	con := console.New(console.Options{Store: st, Accounts: st,
+		Decide: func(ctx context.Context, id, outcome, by string) (store.Case, error) {
+			return st.DecideCase(ctx, id, outcome, by, at)
+		},
+		Outcomes: func(string) []bot.ActionKind { return []bot.ActionKind{bot.ActDelete} }})
+	mux := http.NewServeMux()
+	for p, h := range con.Routes() {
+		mux.Handle(p, h)
+	}
+	session := login(t, con.Routes(), "mo", "battery staple")
+	do := func(method, path string, form url.Values) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(method, path, strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.RemoteAddr = "127.0.0.1:4000"
+		req.AddCookie(session)
+		w := httptest.NewRecorder()
+		mux.ServeHTTP(w, req)
+		return w
+	}
+
+	const phish = "Your session expired: log in again at https://vigie-login.example"
+	if body := do("GET", "/queue?"+url.Values{"flash": {phish}, "failed": {"1"}}.Encode(), nil).Body.String(); strings.Contains(body, "vigie-login.example") {
+		t.Errorf("the queue shows a message from a link:\n%s", body)
+	}
+	page := do("GET", "/queue", nil).Body.String()
+	m := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("no form on the queue:\n%s", page)
+	}
+	decided := do("POST", "/queue/"+cs.ID+"/decide", url.Values{"csrf": {m[1]}, "outcome": {"delete"}})
+	loc := decided.Header().Get("Location")
+	if decided.Code != http.StatusSeeOther || loc == "" {
+		t.Fatalf("decide: %d %q", decided.Code, loc)
+	}
+	if body := do("GET", loc, nil).Body.String(); !strings.Contains(body, cs.ID+": delete, done.") {
+		t.Errorf("the queue after a decision does not say it:\n%s", body)
+	}
+}

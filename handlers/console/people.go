@@ -176,12 +176,13 @@ func (c *Console) personPage(w http.ResponseWriter, r *http.Request, a account) 
 			return
 		}
 	}
+	flash, failed := c.flash(r)
 	c.render(w, http.StatusOK, "person.html", map[string]any{
+		"Flash": flash, "Failed": failed,
 		"Account": a, "Nav": "people", "Person": p, "Messages": msgs, "Cases": cases, "Overturned": overturned,
 		"Notes":   c.notes(r, k),
 		"Strikes": strikes, "CanStrikes": canStrikes && may(a.Role, RoleModerator),
 		"CanUntimeout": latest.ID != "" && c.o.LiftTimeout != nil && may(a.Role, RoleModerator),
-		"Flash":        r.FormValue("flash"), "Failed": r.FormValue("failed") != "",
 	})
 }
 
@@ -262,10 +263,7 @@ func (c *Console) latestEvent(r *http.Request, k personKey) (bot.Event, bool) {
 }
 
 func (c *Console) personBack(w http.ResponseWriter, r *http.Request, msg string, failed bool) {
-	q := url.Values{"flash": {msg}}
-	if failed {
-		q.Set("failed", "1")
-	}
+	q := c.flashValues(r, msg, failed)
 	path := strings.TrimSuffix(strings.TrimSuffix(r.URL.Path, "/strikes/lift"), "/timeout/lift")
 	http.Redirect(w, r, path+"?"+q.Encode(), http.StatusSeeOther)
 }

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -111,10 +110,11 @@ func (c *Console) rulesPage(w http.ResponseWriter, r *http.Request, a account) {
 		}
 		text = b
 	}
+	flash, failed := c.flash(r)
 	c.render(w, http.StatusOK, "rules.html", map[string]any{
 		"Account": a, "Nav": "rules", "Path": path, "Text": string(text),
 		"Editable": path != "" && may(a.Role, RoleAdmin), "Versions": versions(path),
-		"Flash": r.FormValue("flash"), "Failed": r.FormValue("failed") != "",
+		"Flash": flash, "Failed": failed,
 	})
 }
 
@@ -389,10 +389,7 @@ func writeFile(path string, text []byte) error {
 }
 
 func (c *Console) rulesBack(w http.ResponseWriter, r *http.Request, msg string, failed bool) {
-	q := url.Values{"flash": {msg}}
-	if failed {
-		q.Set("failed", "1")
-	}
+	q := c.flashValues(r, msg, failed)
 	http.Redirect(w, r, "/rules?"+q.Encode(), http.StatusSeeOther)
 }
 
