@@ -21,7 +21,8 @@ import (
 )
 
 // The console answers beyond loopback only over TLS, through a trusted proxy
-// that says HTTPS, or when told it may go without.
+// that says HTTPS, or when told it may go without; a proxy on this machine
+// connects from loopback, but is no browser there.
 func TestServedOnlyOverSafeConnections(t *testing.T) {
 	st := memory.New()
 	proxy := netip.MustParsePrefix("10.0.0.0/8")
@@ -29,18 +30,22 @@ func TestServedOnlyOverSafeConnections(t *testing.T) {
 		name     string
 		remote   string
 		proto    string
+		fwdFor   string
 		tls      bool
 		insecure bool
 		want     int
 	}{
-		{"loopback", "127.0.0.1:5000", "", false, false, http.StatusOK},
-		{"loopback v6", "[::1]:5000", "", false, false, http.StatusOK},
-		{"a stranger over plain HTTP", "203.0.113.5:5000", "", false, false, http.StatusForbidden},
-		{"a stranger who says https", "203.0.113.5:5000", "https", false, false, http.StatusForbidden},
-		{"a stranger over TLS", "203.0.113.5:5000", "", true, false, http.StatusOK},
-		{"the trusted proxy, https", "10.1.2.3:5000", "https", false, false, http.StatusOK},
-		{"the trusted proxy, http", "10.1.2.3:5000", "http", false, false, http.StatusForbidden},
-		{"anyone with --insecure", "203.0.113.5:5000", "", false, true, http.StatusOK},
+		{"loopback", "127.0.0.1:5000", "", "", false, false, http.StatusOK},
+		{"loopback v6", "[::1]:5000", "", "", false, false, http.StatusOK},
+		{"a stranger over plain HTTP", "203.0.113.5:5000", "", "", false, false, http.StatusForbidden},
+		{"a stranger who says https", "203.0.113.5:5000", "https", "", false, false, http.StatusForbidden},
+		{"a stranger over TLS", "203.0.113.5:5000", "", "", true, false, http.StatusOK},
+		{"the trusted proxy, https", "10.1.2.3:5000", "https", "", false, false, http.StatusOK},
+		{"the trusted proxy, http", "10.1.2.3:5000", "http", "", false, false, http.StatusForbidden},
+		{"anyone with --insecure", "203.0.113.5:5000", "", "", false, true, http.StatusOK},
+		{"a proxy on this machine not in TrustedProxies", "127.0.0.1:5000", "", "203.0.113.5", false, false, http.StatusForbidden},
+		{"a proxy on this machine not in TrustedProxies, https", "127.0.0.1:5000", "https", "203.0.113.5", false, false, http.StatusForbidden},
+		{"a proxy on this machine with --insecure", "127.0.0.1:5000", "", "203.0.113.5", false, true, http.StatusOK},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := console.New(console.Options{Store: st, Accounts: st, Insecure: tc.insecure, TrustedProxies: []netip.Prefix{proxy}})
@@ -48,6 +53,9 @@ func TestServedOnlyOverSafeConnections(t *testing.T) {
 			req.RemoteAddr = tc.remote
 			if tc.proto != "" {
 				req.Header.Set("X-Forwarded-Proto", tc.proto)
+			}
+			if tc.fwdFor != "" {
+				req.Header.Set("X-Forwarded-For", tc.fwdFor)
 			}
 			if tc.tls {
 				req.TLS = &tls.ConnectionState{}
