@@ -31,17 +31,19 @@ func (d *Desk) Page(ctx context.Context, text string) error {
 		ids = append(ids, id)
 	}
 	slices.Sort(ids)
+	// Telegram counts the text once parsed: a mention is its words ("CM 7").
+	var mentions strings.Builder
+	words := 0
+	for i, id := range ids {
+		label := fmt.Sprintf("CM %d", i+1)
+		// A mention by id notifies the CM without needing a username.
+		fmt.Fprintf(&mentions, ` <a href="tg://user?id=%d">%s</a>`, id, label)
+		words += 1 + len(label)
+	}
 	var b strings.Builder
-	b.WriteString("🚨 " + html.EscapeString(truncate(text, maxText-100-40*len(ids))))
+	b.WriteString("🚨 " + html.EscapeString(truncate(text, max(maxText-3-words, 1))))
 	if len(ids) > 0 {
-		b.WriteString("\n")
-		for i, id := range ids {
-			if i > 0 {
-				b.WriteString(" ")
-			}
-			// A mention by id notifies the CM without needing a username.
-			fmt.Fprintf(&b, `<a href="tg://user?id=%d">CM %d</a>`, id, i+1)
-		}
+		b.WriteString("\n" + strings.TrimPrefix(mentions.String(), " "))
 	}
 	_, err := c.sendMessage(ctx, bot.ActAlert, outgoing{chat: chat, html: true, text: b.String()})
 	return err

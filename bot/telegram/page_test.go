@@ -3,10 +3,14 @@ package telegram
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"html"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf16"
 
 	"github.com/vigie-bot/vigie/bot"
 )
@@ -114,5 +118,28 @@ func TestModeWithoutShifts(t *testing.T) {
 	got := x.f.waitFor("sendMessage", 1, inChat(deskChat.id))
 	if got.Params.Get("text") != "/mode is not available." {
 		t.Errorf("answer %q", got.Params.Get("text"))
+	}
+}
+
+// A desk with many CMs still pages them all: Telegram counts the text once
+// parsed, where a mention is its words ("CM 7"), not its HTML.
+func TestPageWithManyCMs(t *testing.T) {
+	f := newFakeBotAPI(t)
+	var cms []string
+	for i := range 150 {
+		cms = append(cms, fmt.Sprintf("telegram:%d", 1000+i))
+	}
+	c, _ := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: cms})
+	desk := c.Desk(newCaseBook())
+	if err := desk.Page(context.Background(), strings.Repeat("a wave of angry comments ", 200)); err != nil {
+		t.Fatal(err)
+	}
+	text := f.waitFor("sendMessage", 1, inChat(deskChat.id)).Params.Get("text")
+	if !strings.Contains(text, `<a href="tg://user?id=1149">CM 150</a>`) || !strings.Contains(text, "a wave of angry comments") {
+		t.Errorf("page = %q", text)
+	}
+	parsed := regexp.MustCompile(`<[^>]+>`).ReplaceAllString(text, "")
+	if n := len(utf16.Encode([]rune(html.UnescapeString(parsed)))); n > maxText {
+		t.Errorf("the page is %d characters once parsed, over Telegram's %d", n, maxText)
 	}
 }
