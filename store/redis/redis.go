@@ -196,6 +196,17 @@ type Store struct {
 	// joining are the author groups whose hits found an open case lately:
 	// their next hit is sent without its JSON (see openCases).
 	joining groupSet
+	// caseKeys are the keys and arguments every case opened shares.
+	caseKeys caseKeys
+}
+
+// caseKeys are made once: the open script's keys and arguments that do not
+// change from case to case, the numbers boxed once (an int64 made an
+// interface is an allocation).
+type caseKeys struct {
+	prefix, seq, open, stream            string
+	ttl, ttlHour, streamCap, groupWindow any
+	groupAuthors, groupLatest, openCap   any
 }
 
 // Open connects to the Redis the URL names, without any network call yet:
@@ -355,6 +366,9 @@ func newStore(c Client, opts []Option) (*Store, error) {
 	_, _ = rand.Read(b[:])
 	s := &Store{c: c, cfg: cfg, nonce: hex.EncodeToString(b[:]),
 		maxPerKey: strconv.Itoa(cfg.maxPerKey), seenCap: strconv.Itoa(cfg.seenCap)}
+	s.caseKeys = caseKeys{prefix: s.casesKey(""), seq: s.casesKey("seq"), open: s.casesKey("open"), stream: s.casesKey("stream"),
+		ttl: ms(cfg.caseTTL), ttlHour: ms(cfg.caseTTL + time.Hour), streamCap: cfg.caseStreamCap, groupWindow: ms(store.GroupWindow),
+		groupAuthors: store.GroupAuthors, groupLatest: store.GroupLatest, openCap: cfg.openCap}
 	_, s.cluster = c.(*goredis.ClusterClient)
 	if cfg.cluster != nil {
 		s.cluster = *cfg.cluster
@@ -1049,7 +1063,11 @@ func (s *Store) openCases(ctx context.Context, cases []store.Case, lazyJSON bool
 	if last := s.casesPushed.Load(); now-last >= int64(casesPushEvery) && s.casesPushed.CompareAndSwap(last, now) {
 		push = "1"
 	}
-	for i, c := range cases {
+	// Built in place in out: a copy of a case per iteration would be made
+	// on the heap, as encodeCase takes its address.
+	copy(out, cases)
+	for i := range out {
+		c := &out[i]
 		c.ID = ""
 		c.Status = store.CaseOpen
 		c.Outcome, c.DecidedBy, c.DecidedAt, c.Undeliverable = "", "", time.Time{}, ""
@@ -1063,22 +1081,22 @@ func (s *Store) openCases(ctx context.Context, cases []store.Case, lazyJSON bool
 		if c.Opened.IsZero() {
 			c.Opened = c.Event.At
 		}
-		out[i] = c
 		origin, author, place := c.Origin(), c.AuthorGroup(), c.PlaceGroup()
 		var data []byte // none: the script asks for it if it opens the case
 		if !lazyJSON || author == "" || !s.joining.has(author) {
 			var err error
-			if data, err = encodeCase(&c); err != nil {
+			if data, err = encodeCase(c); err != nil {
 				errs[i] = fmt.Errorf("case: %w", err)
 				continue
 			}
 		}
+		k := s.caseKeys
 		groups = append(groups, &group{
-			keys: []string{s.casesKey("seq"), s.casesKey("open"), s.casesKey("stream"),
-				s.casesKey("origin:" + origin), s.casesKey("group:" + author), s.casesKey("place:" + place)},
-			args: []any{s.casesKey(""), data, ms(s.cfg.caseTTL), s.cfg.caseStreamCap, flag(origin), flag(author),
-				c.Opened.UnixMilli(), ms(store.GroupWindow), store.GroupAuthors, store.GroupLatest, s.cfg.openCap, c.Event.ID, c.Count, latest,
-				ms(s.cfg.caseTTL + time.Hour), push},
+			keys: []string{k.seq, k.open, k.stream,
+				k.prefix + "origin:" + origin, k.prefix + "group:" + author, k.prefix + "place:" + place},
+			args: []any{k.prefix, data, k.ttl, k.streamCap, flag(origin), flag(author),
+				c.Opened.UnixMilli(), k.groupWindow, k.groupAuthors, k.groupLatest, k.openCap, c.Event.ID, c.Count, latest,
+				k.ttlHour, push},
 		})
 		index = append(index, i)
 	}
