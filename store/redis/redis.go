@@ -167,8 +167,9 @@ type Store struct {
 	own     bool // Close closes c
 	cfg     config
 	cluster bool
-	// maxPerKey and seenCap are as the observe script reads them.
-	maxPerKey, seenCap string
+	// maxPerKey and seenCap are as the observe script reads them, strings
+	// made interfaces once.
+	maxPerKey, seenCap any
 	nonce              string // makes counter members of events without id unique
 	seq                atomic.Int64
 	tidy               atomic.Int64 // counts observations: one in tidyEvery does housekeeping
@@ -451,6 +452,14 @@ func (s *Store) tag(platform, space, v string) string {
 	return s.cfg.prefix + ":{" + platform + ":" + space + ":" + v + "}"
 }
 
+// appendTag appends tag(platform, space, v) to b.
+func (s *Store) appendTag(b []byte, platform, space, v string) []byte {
+	b = append(append(b, s.cfg.prefix...), ":{"...)
+	b = append(append(b, platform...), ':')
+	b = append(append(b, space...), ':')
+	return append(append(b, v...), '}')
+}
+
 func (s *Store) casesKey(suffix string) string { return s.cfg.prefix + ":{cases}:" + suffix }
 
 func (s *Store) auditKey() string { return s.cfg.prefix + ":{audit}:stream" }
@@ -534,7 +543,39 @@ func (s *Store) Observe(ctx context.Context, o store.Observation) (store.Result,
 		return args
 	}
 	var groups []*group
-	authorTag := s.tag(o.Platform, o.Space, o.Author)
+	// Every key is a part of one string, made from one buffer: a
+	// concatenation each cost more than the rest of the keys' work.
+	size := 2 * (len(s.cfg.prefix) + len(o.Platform) + len(o.Space) + len(o.Author) + 16)
+	for _, op := range o.Counters {
+		size += len(s.cfg.prefix) + len(o.Platform) + len(o.Space) + len(op.Key) + len(op.Name) + 10
+	}
+	kb := s.appendTag(make([]byte, 0, size), o.Platform, o.Space, o.Author)
+	tagLen := len(kb)
+	var seenAt, strikesAt [2]int
+	if o.EventID != "" {
+		seenAt[0] = len(kb)
+		kb = append(append(kb, kb[:tagLen]...), ":seen"...)
+		seenAt[1] = len(kb)
+	}
+	if o.StrikeWindow > 0 {
+		strikesAt[0] = len(kb)
+		kb = append(append(kb, kb[:tagLen]...), ":strikes"...)
+		strikesAt[1] = len(kb)
+	}
+	var spanBuf [16][2]int
+	spans := spanBuf[:0]
+	for _, op := range o.Counters {
+		from := len(kb)
+		if op.Key == o.Author {
+			kb = append(kb, kb[:tagLen]...)
+		} else {
+			kb = s.appendTag(kb, o.Platform, o.Space, op.Key)
+		}
+		kb = append(append(kb, ":c:"...), op.Name...)
+		spans = append(spans, [2]int{from, len(kb)})
+	}
+	allKeys := string(kb)
+	authorTag := allKeys[:tagLen]
 	var first *group // the author's: ids and strikes
 	if o.EventID != "" || o.StrikeWindow > 0 || !s.cluster {
 		first = &group{args: header(true)}
@@ -543,10 +584,10 @@ func (s *Store) Observe(ctx context.Context, o store.Observation) (store.Result,
 		}
 		first.keys = make([]string, 0, 2+len(o.Counters))
 		if o.EventID != "" {
-			first.keys = append(first.keys, authorTag+":seen")
+			first.keys = append(first.keys, allKeys[seenAt[0]:seenAt[1]])
 		}
 		if o.StrikeWindow > 0 {
-			first.keys = append(first.keys, authorTag+":strikes")
+			first.keys = append(first.keys, allKeys[strikesAt[0]:strikesAt[1]])
 		}
 		groups = append(groups, first)
 	}
@@ -556,13 +597,8 @@ func (s *Store) Observe(ctx context.Context, o store.Observation) (store.Result,
 	wins := winBuf[:0]
 	var refBuf [16]counterRef
 	refs := refBuf[:0]
-	for _, op := range o.Counters {
-		var key string
-		if op.Key == o.Author {
-			key = authorTag + ":c:" + op.Name
-		} else {
-			key = s.cfg.prefix + ":{" + o.Platform + ":" + o.Space + ":" + op.Key + "}:c:" + op.Name
-		}
+	for i, op := range o.Counters {
+		key := allKeys[spans[i][0]:spans[i][1]]
 		g := first
 		if s.cluster {
 			g = nil
