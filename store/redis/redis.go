@@ -199,6 +199,11 @@ type Store struct {
 	joining groupSet
 	// caseKeys are the keys and arguments every case opened shares.
 	caseKeys caseKeys
+	keys     storeKeys
+	// auditExpire is the audit stream's PEXPIRE, sent once in a pipeline
+	// that carries audit entries (WithAutoPipeline): one call, queued again
+	// with each entry, as the pipelines go one at a time.
+	auditExpire *call
 }
 
 // caseKeys are made once: the open script's keys and arguments that do not
@@ -374,9 +379,11 @@ func newStore(c Client, opts []Option) (*Store, error) {
 	if cfg.cluster != nil {
 		s.cluster = *cfg.cluster
 	}
+	s.makeKeys()
 	c.AddHook(tripHook{&s.trips})
 	if cfg.autoPipeline {
 		s.b = newBatcher(c, s.cluster)
+		s.auditExpire = &call{cmd: goredis.NewCmd(s.b.ctx, "pexpire", s.keys.audit, s.keys.auditTTL), once: "pexpire audit"}
 	}
 	return s, nil
 }
@@ -462,11 +469,25 @@ func (s *Store) appendTag(b []byte, platform, space, v string) []byte {
 
 func (s *Store) casesKey(suffix string) string { return s.cfg.prefix + ":{cases}:" + suffix }
 
-func (s *Store) auditKey() string { return s.cfg.prefix + ":{audit}:stream" }
+func (s *Store) auditKey() string { return s.keys.audit }
 
-func (s *Store) journalKeys() []string {
+// journalKeys returns the journal's keys, made once: the caller does not
+// change them.
+func (s *Store) journalKeys() []string { return s.keys.journal[:] }
+
+// storeKeys are the keys of the store's shared state, made once.
+type storeKeys struct {
+	audit   string
+	journal [3]string
+	// auditCap and auditTTL are the audit XADD's MAXLEN and the stream's
+	// PEXPIRE, boxed once.
+	auditCap, auditTTL any
+}
+
+func (s *Store) makeKeys() {
 	p := s.cfg.prefix + ":{journal}:"
-	return []string{p + "entries", p + "at", p + "tries"}
+	s.keys = storeKeys{audit: s.cfg.prefix + ":{audit}:stream", journal: [3]string{p + "entries", p + "at", p + "tries"},
+		auditCap: s.cfg.auditCap, auditTTL: ms(s.cfg.auditTTL)}
 }
 
 // group is the part of an observation that lives in one hash slot.
@@ -1008,11 +1029,10 @@ func (s *Store) AppendAudit(ctx context.Context, e store.AuditEntry) error {
 	if err != nil {
 		return fmt.Errorf("audit entry: %w", err)
 	}
-	key := s.auditKey()
 	lost := s.lostFunc(lostWrite{audit: &e})
 	// The stream's expiry is pushed once per pipeline, whatever it carries.
-	s.b.push(&call{cmd: goredis.NewCmd(s.b.ctx, "xadd", key, "maxlen", "~", s.cfg.auditCap, "*", "e", data), lost: lost},
-		&call{cmd: goredis.NewCmd(s.b.ctx, "pexpire", key, ms(s.cfg.auditTTL)), once: "pexpire audit"})
+	s.b.push(&call{cmd: goredis.NewCmd(s.b.ctx, "xadd", s.keys.audit, "maxlen", "~", s.keys.auditCap, "*", "e", data), lost: lost},
+		s.auditExpire)
 	return nil
 }
 
