@@ -245,13 +245,19 @@ local function add(id)
   redis.call('HSET', hk, 'latest', h[6], 'count', h[5])
   return h
 end
-if ARGV[5] == '1' then
-  local first = redis.call('GET', KEYS[4])
-  if first then return {'dup', first, fields(first)} end
+-- The origin's case and the author group's, in one MGET when both are asked.
+local first, into
+if ARGV[5] == '1' and ARGV[6] == '1' then
+  local v = redis.call('MGET', KEYS[4], KEYS[5])
+  first, into = v[1], v[2]
+elseif ARGV[5] == '1' then
+  first = redis.call('GET', KEYS[4])
+elseif ARGV[6] == '1' then
+  into = redis.call('GET', KEYS[5])
 end
+if first then return {'dup', first, fields(first)} end
 local place
 if ARGV[6] == '1' then
-  local into = redis.call('GET', KEYS[5])
   local h = add(into)
   if not h then
     into = nil
@@ -297,8 +303,7 @@ if ARGV[6] == '1' then
   if not place[1] or tonumber(ARGV[7]) - tonumber(place[1]) >= tonumber(ARGV[8]) then
     redis.call('HSET', KEYS[6], 'start', ARGV[7], 'n', 1, 'id', id)
   else
-    redis.call('HINCRBY', KEYS[6], 'n', 1)
-    redis.call('HSET', KEYS[6], 'id', id)
+    redis.call('HSET', KEYS[6], 'n', string.format('%d', (tonumber(place[2]) or 0) + 1), 'id', id)
   end
   redis.call('PEXPIRE', KEYS[6], ARGV[8])
 end
