@@ -167,8 +167,9 @@ type Store struct {
 	own     bool // Close closes c
 	cfg     config
 	cluster bool
-	// maxPerKey and seenCap are as the observe script reads them.
-	maxPerKey, seenCap string
+	// maxPerKey and seenCap are as the observe script reads them, strings
+	// made interfaces once.
+	maxPerKey, seenCap any
 	nonce              string // makes counter members of events without id unique
 	seq                atomic.Int64
 	tidy               atomic.Int64 // counts observations: one in tidyEvery does housekeeping
@@ -196,6 +197,22 @@ type Store struct {
 	// joining are the author groups whose hits found an open case lately:
 	// their next hit is sent without its JSON (see openCases).
 	joining groupSet
+	// caseKeys are the keys and arguments every case opened shares.
+	caseKeys caseKeys
+	keys     storeKeys
+	// auditExpire is the audit stream's PEXPIRE, sent once in a pipeline
+	// that carries audit entries (WithAutoPipeline): one call, queued again
+	// with each entry, as the pipelines go one at a time.
+	auditExpire *call
+}
+
+// caseKeys are made once: the open script's keys and arguments that do not
+// change from case to case, the numbers boxed once (an int64 made an
+// interface is an allocation).
+type caseKeys struct {
+	prefix, seq, open, stream            string
+	ttl, ttlHour, streamCap, groupWindow any
+	groupAuthors, groupLatest, openCap   any
 }
 
 // Open connects to the Redis the URL names, without any network call yet:
@@ -355,13 +372,18 @@ func newStore(c Client, opts []Option) (*Store, error) {
 	_, _ = rand.Read(b[:])
 	s := &Store{c: c, cfg: cfg, nonce: hex.EncodeToString(b[:]),
 		maxPerKey: strconv.Itoa(cfg.maxPerKey), seenCap: strconv.Itoa(cfg.seenCap)}
+	s.caseKeys = caseKeys{prefix: s.casesKey(""), seq: s.casesKey("seq"), open: s.casesKey("open"), stream: s.casesKey("stream"),
+		ttl: ms(cfg.caseTTL), ttlHour: ms(cfg.caseTTL + time.Hour), streamCap: cfg.caseStreamCap, groupWindow: ms(store.GroupWindow),
+		groupAuthors: store.GroupAuthors, groupLatest: store.GroupLatest, openCap: cfg.openCap}
 	_, s.cluster = c.(*goredis.ClusterClient)
 	if cfg.cluster != nil {
 		s.cluster = *cfg.cluster
 	}
+	s.makeKeys()
 	c.AddHook(tripHook{&s.trips})
 	if cfg.autoPipeline {
 		s.b = newBatcher(c, s.cluster)
+		s.auditExpire = &call{cmd: goredis.NewCmd(s.b.ctx, "pexpire", s.keys.audit, s.keys.auditTTL), once: "pexpire audit"}
 	}
 	return s, nil
 }
@@ -437,13 +459,35 @@ func (s *Store) tag(platform, space, v string) string {
 	return s.cfg.prefix + ":{" + platform + ":" + space + ":" + v + "}"
 }
 
+// appendTag appends tag(platform, space, v) to b.
+func (s *Store) appendTag(b []byte, platform, space, v string) []byte {
+	b = append(append(b, s.cfg.prefix...), ":{"...)
+	b = append(append(b, platform...), ':')
+	b = append(append(b, space...), ':')
+	return append(append(b, v...), '}')
+}
+
 func (s *Store) casesKey(suffix string) string { return s.cfg.prefix + ":{cases}:" + suffix }
 
-func (s *Store) auditKey() string { return s.cfg.prefix + ":{audit}:stream" }
+func (s *Store) auditKey() string { return s.keys.audit }
 
-func (s *Store) journalKeys() []string {
+// journalKeys returns the journal's keys, made once: the caller does not
+// change them.
+func (s *Store) journalKeys() []string { return s.keys.journal[:] }
+
+// storeKeys are the keys of the store's shared state, made once.
+type storeKeys struct {
+	audit   string
+	journal [3]string
+	// auditCap and auditTTL are the audit XADD's MAXLEN and the stream's
+	// PEXPIRE, boxed once.
+	auditCap, auditTTL any
+}
+
+func (s *Store) makeKeys() {
 	p := s.cfg.prefix + ":{journal}:"
-	return []string{p + "entries", p + "at", p + "tries"}
+	s.keys = storeKeys{audit: s.cfg.prefix + ":{audit}:stream", journal: [3]string{p + "entries", p + "at", p + "tries"},
+		auditCap: s.cfg.auditCap, auditTTL: ms(s.cfg.auditTTL)}
 }
 
 // group is the part of an observation that lives in one hash slot.
@@ -520,7 +564,39 @@ func (s *Store) Observe(ctx context.Context, o store.Observation) (store.Result,
 		return args
 	}
 	var groups []*group
-	authorTag := s.tag(o.Platform, o.Space, o.Author)
+	// Every key is a part of one string, made from one buffer: a
+	// concatenation each cost more than the rest of the keys' work.
+	size := 2 * (len(s.cfg.prefix) + len(o.Platform) + len(o.Space) + len(o.Author) + 16)
+	for _, op := range o.Counters {
+		size += len(s.cfg.prefix) + len(o.Platform) + len(o.Space) + len(op.Key) + len(op.Name) + 10
+	}
+	kb := s.appendTag(make([]byte, 0, size), o.Platform, o.Space, o.Author)
+	tagLen := len(kb)
+	var seenAt, strikesAt [2]int
+	if o.EventID != "" {
+		seenAt[0] = len(kb)
+		kb = append(append(kb, kb[:tagLen]...), ":seen"...)
+		seenAt[1] = len(kb)
+	}
+	if o.StrikeWindow > 0 {
+		strikesAt[0] = len(kb)
+		kb = append(append(kb, kb[:tagLen]...), ":strikes"...)
+		strikesAt[1] = len(kb)
+	}
+	var spanBuf [16][2]int
+	spans := spanBuf[:0]
+	for _, op := range o.Counters {
+		from := len(kb)
+		if op.Key == o.Author {
+			kb = append(kb, kb[:tagLen]...)
+		} else {
+			kb = s.appendTag(kb, o.Platform, o.Space, op.Key)
+		}
+		kb = append(append(kb, ":c:"...), op.Name...)
+		spans = append(spans, [2]int{from, len(kb)})
+	}
+	allKeys := string(kb)
+	authorTag := allKeys[:tagLen]
 	var first *group // the author's: ids and strikes
 	if o.EventID != "" || o.StrikeWindow > 0 || !s.cluster {
 		first = &group{args: header(true)}
@@ -529,10 +605,10 @@ func (s *Store) Observe(ctx context.Context, o store.Observation) (store.Result,
 		}
 		first.keys = make([]string, 0, 2+len(o.Counters))
 		if o.EventID != "" {
-			first.keys = append(first.keys, authorTag+":seen")
+			first.keys = append(first.keys, allKeys[seenAt[0]:seenAt[1]])
 		}
 		if o.StrikeWindow > 0 {
-			first.keys = append(first.keys, authorTag+":strikes")
+			first.keys = append(first.keys, allKeys[strikesAt[0]:strikesAt[1]])
 		}
 		groups = append(groups, first)
 	}
@@ -542,13 +618,8 @@ func (s *Store) Observe(ctx context.Context, o store.Observation) (store.Result,
 	wins := winBuf[:0]
 	var refBuf [16]counterRef
 	refs := refBuf[:0]
-	for _, op := range o.Counters {
-		var key string
-		if op.Key == o.Author {
-			key = authorTag + ":c:" + op.Name
-		} else {
-			key = s.cfg.prefix + ":{" + o.Platform + ":" + o.Space + ":" + op.Key + "}:c:" + op.Name
-		}
+	for i, op := range o.Counters {
+		key := allKeys[spans[i][0]:spans[i][1]]
 		g := first
 		if s.cluster {
 			g = nil
@@ -958,11 +1029,10 @@ func (s *Store) AppendAudit(ctx context.Context, e store.AuditEntry) error {
 	if err != nil {
 		return fmt.Errorf("audit entry: %w", err)
 	}
-	key := s.auditKey()
 	lost := s.lostFunc(lostWrite{audit: &e})
 	// The stream's expiry is pushed once per pipeline, whatever it carries.
-	s.b.push(&call{cmd: goredis.NewCmd(s.b.ctx, "xadd", key, "maxlen", "~", s.cfg.auditCap, "*", "e", data), lost: lost},
-		&call{cmd: goredis.NewCmd(s.b.ctx, "pexpire", key, ms(s.cfg.auditTTL)), once: "pexpire audit"})
+	s.b.push(&call{cmd: goredis.NewCmd(s.b.ctx, "xadd", s.keys.audit, "maxlen", "~", s.keys.auditCap, "*", "e", data), lost: lost},
+		s.auditExpire)
 	return nil
 }
 
@@ -1049,7 +1119,11 @@ func (s *Store) openCases(ctx context.Context, cases []store.Case, lazyJSON bool
 	if last := s.casesPushed.Load(); now-last >= int64(casesPushEvery) && s.casesPushed.CompareAndSwap(last, now) {
 		push = "1"
 	}
-	for i, c := range cases {
+	// Built in place in out: a copy of a case per iteration would be made
+	// on the heap, as encodeCase takes its address.
+	copy(out, cases)
+	for i := range out {
+		c := &out[i]
 		c.ID = ""
 		c.Status = store.CaseOpen
 		c.Outcome, c.DecidedBy, c.DecidedAt, c.Undeliverable = "", "", time.Time{}, ""
@@ -1063,22 +1137,22 @@ func (s *Store) openCases(ctx context.Context, cases []store.Case, lazyJSON bool
 		if c.Opened.IsZero() {
 			c.Opened = c.Event.At
 		}
-		out[i] = c
 		origin, author, place := c.Origin(), c.AuthorGroup(), c.PlaceGroup()
 		var data []byte // none: the script asks for it if it opens the case
 		if !lazyJSON || author == "" || !s.joining.has(author) {
 			var err error
-			if data, err = encodeCase(&c); err != nil {
+			if data, err = encodeCase(c); err != nil {
 				errs[i] = fmt.Errorf("case: %w", err)
 				continue
 			}
 		}
+		k := s.caseKeys
 		groups = append(groups, &group{
-			keys: []string{s.casesKey("seq"), s.casesKey("open"), s.casesKey("stream"),
-				s.casesKey("origin:" + origin), s.casesKey("group:" + author), s.casesKey("place:" + place)},
-			args: []any{s.casesKey(""), data, ms(s.cfg.caseTTL), s.cfg.caseStreamCap, flag(origin), flag(author),
-				c.Opened.UnixMilli(), ms(store.GroupWindow), store.GroupAuthors, store.GroupLatest, s.cfg.openCap, c.Event.ID, c.Count, latest,
-				ms(s.cfg.caseTTL + time.Hour), push},
+			keys: []string{k.seq, k.open, k.stream,
+				k.prefix + "origin:" + origin, k.prefix + "group:" + author, k.prefix + "place:" + place},
+			args: []any{k.prefix, data, k.ttl, k.streamCap, flag(origin), flag(author),
+				c.Opened.UnixMilli(), k.groupWindow, k.groupAuthors, k.groupLatest, k.openCap, c.Event.ID, c.Count, latest,
+				k.ttlHour, push},
 		})
 		index = append(index, i)
 	}

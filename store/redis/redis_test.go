@@ -604,7 +604,8 @@ func TestGroupedLatest(t *testing.T) {
 // encoding/json's.
 func TestParseLatest(t *testing.T) {
 	for _, l := range []string{`[""]`, `["a"]`, `["a","b"]`, `["a","","b"]`, `["a", "b"]`, `["a\"b","c"]`,
-		`["a\/b"]`, `["é","ü"]`, "[\"\xff\"]", "[\"a\tb\"]", `["a","b",]`, `[]`, `["a"`, `["a"]x`} {
+		`["a\/b"]`, `["é","ü"]`, "[\"\xff\"]", "[\"a\tb\"]", `["a","b",]`, `[]`, `["a"`, `["a"]x`,
+		`["","a"]`, `["a",""]`, `["a",",",""]`, `["a",","b"]`, `["a""]`, `["a"",""]`, `[""","a"]`} {
 		var want []string
 		wantErr := json.Unmarshal([]byte(l), &want)
 		got, err := redis.ParseLatest(l)

@@ -199,18 +199,26 @@ var openScript = goredis.NewScript(`
 -- control characters, added to a list without backslashes, is added as
 -- text and the oldest dropped at '","' (no id holds it): decoding and
 -- encoding the whole list with cjson cost more than the rest of a hit
--- grouped into a case.
+-- grouped into a case. The ids are counted with plain finds and the new
+-- list made in one concatenation: a gsub over the list, and a string for
+-- each step, were most of the script's own time on a hit (each string of
+-- Lua is hashed and copied).
 local function push(old)
   local id, cap = ARGV[12], tonumber(ARGV[10])
   if ARGV[14] == '' and cap >= 1 and not string.find(id, '[%c"\\]')
       and (not old or (string.sub(old, 1, 2) == '["' and not string.find(old, '\\', 1, true))) then
-    local s = '["' .. id .. '"]'
-    if old then s = string.sub(old, 1, -2) .. ',"' .. id .. '"]' end
-    local _, n = string.gsub(s, '","', '')
-    for _ = n + 1, cap + 1, -1 do
-      s = '[' .. string.sub(s, string.find(s, '","', 1, true) + 2)
+    if not old then return '["' .. id .. '"]' end
+    -- Count the ids of old, then cut before the first kept.
+    local n, p = 1, 1
+    while true do
+      p = string.find(old, '","', p, true)
+      if not p then break end
+      n, p = n + 1, p + 3
     end
-    return s
+    if cap == 1 then return '["' .. id .. '"]' end
+    local from = 3
+    for _ = 1, n - cap + 1 do from = string.find(old, '","', from, true) + 3 end
+    return '["' .. string.sub(old, from, -2) .. ',"' .. id .. '"]'
   end
   local latest = {}
   if old then latest = cjson.decode(old) end
@@ -221,31 +229,43 @@ local function push(old)
   while #latest > cap do table.remove(latest, 1) end
   return cjson.encode(latest)
 end
-local function add(id)
-  if not id then return false end
-  local hk = ARGV[1] .. id
-  local h = redis.call('HMGET', hk, 'status', 'latest', 'count')
-  if h[1] ~= 'open' then return false end
-  local count = string.format('%d', (tonumber(h[3]) or 0) + tonumber(ARGV[13]))
-  redis.call('HSET', hk, 'latest', push(h[2] or nil), 'count', count)
-  return true
-end
+-- The fields of caseFields (redis.go), in its order.
 local function fields(id)
   return redis.call('HMGET', ARGV[1] .. id, 'status', 'outcome', 'by', 'undeliverable', 'count', 'latest', 'dat', 'sid')
 end
-if ARGV[5] == '1' then
-  local first = redis.call('GET', KEYS[4])
-  if first then return {'dup', first, fields(first)} end
+-- add adds the hit to the open case id and answers its fields as they are
+-- now (nil when the case is not open): one HMGET for both.
+local function add(id)
+  if not id then return nil end
+  local hk = ARGV[1] .. id
+  local h = fields(id)
+  if h[1] ~= 'open' then return nil end
+  h[5] = string.format('%d', (tonumber(h[5]) or 0) + tonumber(ARGV[13]))
+  h[6] = push(h[6] or nil)
+  redis.call('HSET', hk, 'latest', h[6], 'count', h[5])
+  return h
 end
+-- The origin's case and the author group's, in one MGET when both are asked.
+local first, into
+if ARGV[5] == '1' and ARGV[6] == '1' then
+  local v = redis.call('MGET', KEYS[4], KEYS[5])
+  first, into = v[1], v[2]
+elseif ARGV[5] == '1' then
+  first = redis.call('GET', KEYS[4])
+elseif ARGV[6] == '1' then
+  into = redis.call('GET', KEYS[5])
+end
+if first then return {'dup', first, fields(first)} end
 local place
 if ARGV[6] == '1' then
-  local into = redis.call('GET', KEYS[5])
-  if not add(into) then
+  local h = add(into)
+  if not h then
     into = nil
     place = redis.call('HMGET', KEYS[6], 'start', 'n', 'id')
     if place[1] and tonumber(ARGV[7]) - tonumber(place[1]) < tonumber(ARGV[8])
-        and tonumber(place[2]) >= tonumber(ARGV[9]) and add(place[3]) then
-      into = place[3]
+        and tonumber(place[2]) >= tonumber(ARGV[9]) then
+      h = add(place[3])
+      if h then into = place[3] end
     end
   end
   if into then
@@ -253,7 +273,7 @@ if ARGV[6] == '1' then
     -- outlives it (set when it opened, or later); the place's is not.
     if place then redis.call('SET', KEYS[5], into, 'PX', ARGV[3]) end
     if ARGV[5] == '1' then redis.call('SET', KEYS[4], into, 'PX', ARGV[3]) end
-    return {'grouped', into, fields(into)}
+    return {'grouped', into, h}
   end
 end
 local open = redis.call('ZCARD', KEYS[2])
@@ -283,8 +303,7 @@ if ARGV[6] == '1' then
   if not place[1] or tonumber(ARGV[7]) - tonumber(place[1]) >= tonumber(ARGV[8]) then
     redis.call('HSET', KEYS[6], 'start', ARGV[7], 'n', 1, 'id', id)
   else
-    redis.call('HINCRBY', KEYS[6], 'n', 1)
-    redis.call('HSET', KEYS[6], 'id', id)
+    redis.call('HSET', KEYS[6], 'n', string.format('%d', (tonumber(place[2]) or 0) + 1), 'id', id)
   end
   redis.call('PEXPIRE', KEYS[6], ARGV[8])
 end
