@@ -38,11 +38,12 @@ func stem(w string) string {
 	}
 	// French nouns of an action end in -age where the verb ends in -er:
 	// démontage and démonter, emballage and emballer, dépannage and
-	// dépanner. The rounds above cut both to the -ag form or the verb's
-	// stem; the noun's is cut once more, leaving four letters at least
-	// (a page, a garage, a voyage stay whole).
+	// dépanner. The rounds above cut the noun to its -ag form; it loses
+	// the -ag, leaving four letters at least (a page, a garage, a voyage
+	// stay whole), and one more ending, as the verb's second round does
+	// (nettoyage and nettoyer).
 	if strings.HasSuffix(s, "ag") && !strings.HasSuffix(w, "ag") && runeLen(s) >= 6 && !keepAg[s] {
-		s = s[:len(s)-2]
+		s = stripSuffix(s[:len(s)-2])
 	}
 	return undouble(s)
 }

@@ -28,6 +28,8 @@ func TestWords(t *testing.T) {
 		{"l'heure d'ouverture", []string{"l", "heure", "d", "ouverture"}},
 		{"wheres my order", []string{"where", "is", "my", "order"}},
 		{"commande", []string{"commande"}},
+		{"jpeux passer demain aprem", []string{"je", "peux", "passer", "demain", "apres", "midi"}},
+		{"appt tmrw", []string{"appointment", "tomorrow"}},
 	} {
 		var got []string
 		for _, w := range words(tt.in) {
@@ -52,6 +54,11 @@ func TestStem(t *testing.T) {
 		{"jeux", "jeu"},
 		{"regles", "regle", "reglement"},
 		{"player", "players"},
+		{"depannage", "depanner", "depanne"},
+		{"nettoyage", "nettoyer", "nettoyez"},
+		{"recyclage", "recycler", "recycle"},
+		{"emballage", "emballer", "emballages"},
+		{"voyage", "voyager", "voyages", "voyagez"},
 	} {
 		want := stem(group[0])
 		for _, w := range group[1:] {
@@ -65,6 +72,12 @@ func TestStem(t *testing.T) {
 		{"joueur", "jouer"},
 		{"player", "play"},
 		{"server", "serve"},
+		{"storage", "store"},
+		{"coverage", "cover"},
+		{"package", "pack"},
+		{"underage", "under"},
+		{"message", "mesure"},
+		{"garage", "gare"},
 	} {
 		if stem(pair[0]) == stem(pair[1]) {
 			t.Errorf("stem(%q) = stem(%q) = %q", pair[0], pair[1], stem(pair[0]))
