@@ -63,6 +63,9 @@ type Matcher struct {
 	// 20h") to that entry; a message that uses one is, as far as that
 	// word goes, about that entry (see cosines).
 	answerOnly map[string]int32
+	// ownOnly maps the nouns of one entry's own examples (no other
+	// entry's examples or inherited wordings have them) to that entry.
+	ownOnly map[string]int32
 	// nounOf maps the nouns of the entries' own texts (their examples and
 	// answers, not the intents' wordings) to the entries that have them, in
 	// the file's order (see byFact).
@@ -380,6 +383,40 @@ func (m *Matcher) buildAnswers() {
 		}
 	}
 	m.nearAnswer = byFirstLetter(surface)
+	owners := map[string]int{}
+	for i := range m.entries {
+		e := &m.entries[i]
+		seen := map[string]bool{}
+		for _, q := range e.questions[:e.own] {
+			for _, t := range q.terms {
+				seen[t] = true
+			}
+		}
+		for t := range seen {
+			owners[t]++
+		}
+	}
+	m.ownOnly = map[string]int32{}
+	for i := range m.entries {
+		e := &m.entries[i]
+		for _, q := range e.questions[:e.own] {
+			for _, t := range q.terms {
+				if owners[t] != 1 || strings.HasPrefix(t, "~") || !answerOnlyTerm(t) {
+					continue
+				}
+				other := false
+				for j := range m.entries {
+					if _, ok := m.entries[j].centroid.w[t]; ok && j != i {
+						other = true
+						break
+					}
+				}
+				if !other {
+					m.ownOnly[t] = int32(i)
+				}
+			}
+		}
+	}
 	for t, d := range df {
 		w := math.Log(n / float64(d))
 		if isContext(t) {
@@ -419,7 +456,7 @@ const defaultAnswerLift = 1.0
 // 9h à 20h". Two words at least (one is a chat message's as often as a
 // question's); when two entries could say it, the scores stay as they are.
 func (m *Matcher) byVocabulary(r *Match) {
-	if len(m.answerOnly) == 0 {
+	if len(m.answerOnly) == 0 && len(m.ownOnly) == 0 {
 		return
 	}
 	n, rare := 0, false
@@ -429,7 +466,8 @@ func (m *Matcher) byVocabulary(r *Match) {
 		}
 		n++
 		_, ok := m.answerOnly[t]
-		rare = rare || ok
+		_, own := m.ownOnly[t]
+		rare = rare || ok || own
 	}
 	if n < 2 || !rare {
 		return
@@ -444,6 +482,9 @@ func (m *Matcher) byVocabulary(r *Match) {
 				continue
 			}
 			if _, ok := e.centroid.w[t]; ok {
+				if j, own := m.ownOnly[t]; own && j == i {
+					fromAnswer = true
+				}
 				continue
 			}
 			if _, ok := e.answer[t]; !ok {
