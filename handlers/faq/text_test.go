@@ -114,6 +114,10 @@ func TestLooksLikeQuestion(t *testing.T) {
 		{"le serveur est trop bien", false},
 		{"j'ai bien reçu ma commande, parfait", false},
 		{"peut-être demain", false},
+		{"my flight lands at 9, can we come early", true},
+		{"j'ai un souci de livraison, pouvez vous m'aider", true},
+		{"livraison rapide, on recommande", false},
+		{"super soirée, il faisait beau", false},
 	} {
 		if got := looksLikeQuestion(tt.in, words(tt.in)); got != tt.want {
 			t.Errorf("looksLikeQuestion(%q) = %v, want %v", tt.in, got, tt.want)
