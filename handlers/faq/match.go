@@ -383,17 +383,12 @@ func (m *Matcher) buildAnswers() {
 		}
 	}
 	m.nearAnswer = byFirstLetter(surface)
-	owners := map[string]int{}
+	// The nouns of one entry's own examples: in no other entry's examples
+	// nor inherited wordings (its centroid has them all).
+	inCentroids := map[string]int{}
 	for i := range m.entries {
-		e := &m.entries[i]
-		seen := map[string]bool{}
-		for _, q := range e.questions[:e.own] {
-			for _, t := range q.terms {
-				seen[t] = true
-			}
-		}
-		for t := range seen {
-			owners[t]++
+		for t := range m.entries[i].centroid.w {
+			inCentroids[t]++
 		}
 	}
 	m.ownOnly = map[string]int32{}
@@ -401,17 +396,7 @@ func (m *Matcher) buildAnswers() {
 		e := &m.entries[i]
 		for _, q := range e.questions[:e.own] {
 			for _, t := range q.terms {
-				if owners[t] != 1 || strings.HasPrefix(t, "~") || !answerOnlyTerm(t) {
-					continue
-				}
-				other := false
-				for j := range m.entries {
-					if _, ok := m.entries[j].centroid.w[t]; ok && j != i {
-						other = true
-						break
-					}
-				}
-				if !other {
+				if inCentroids[t] == 1 && !strings.HasPrefix(t, "~") && answerOnlyTerm(t) {
 					m.ownOnly[t] = int32(i)
 				}
 			}
