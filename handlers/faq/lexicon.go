@@ -76,7 +76,8 @@ var stopWords = set(`
 	shouldn won ain
 	possibly exactly usually generally somewhere anywhere provide provides serve serves served
 	easy hard difficult problem problems issue issues since another
-	lol mdr ptdr xd jsuis wsh wesh`)
+	lol mdr ptdr xd jsuis wsh wesh
+	moyen coup sinon bref cordialement sait aurais aurait voulu demandais demandait`)
 
 func isStop(w string) bool { return stopWords[w] }
 

@@ -140,3 +140,14 @@ func TestLanguageOf(t *testing.T) {
 		}
 	}
 }
+
+// The fillers of a French request ask nothing: "du coup" is no power cut
+// (coupure), "y a moyen de" no means of payment.
+func TestFillersAskNothing(t *testing.T) {
+	m := starterMatcher(t)
+	for _, s := range []string{"du coup", "y a moyen de", "sinon bref", "je me demandais si", "j'aurais voulu savoir", "cordialement"} {
+		if ts := m.terms(words(s), false); len(ts) != 0 {
+			t.Errorf("terms(%q) = %v, want none", s, ts)
+		}
+	}
+}
