@@ -66,6 +66,7 @@ type Matcher struct {
 	// ownOnly maps the nouns of one entry's own examples (no other
 	// entry's examples or inherited wordings have them) to that entry.
 	ownOnly map[string]int32
+	holders map[string][]int32
 	// nounOf maps the nouns of the entries' own texts (their examples and
 	// answers, not the intents' wordings) to the entries that have them, in
 	// the file's order (see byFact).
@@ -402,6 +403,22 @@ func (m *Matcher) buildAnswers() {
 			}
 		}
 	}
+	// holders are the entries that have a rare word, in their examples or
+	// their answer: the only ones that may have every word of a message
+	// that has it (byVocabulary).
+	m.holders = map[string][]int32{}
+	for t, i := range m.answerOnly {
+		m.holders[t] = []int32{i}
+	}
+	for t, i := range m.ownOnly {
+		hs := []int32{i}
+		for j := range m.entries {
+			if _, ok := m.entries[j].answer[t]; ok && int32(j) != i {
+				hs = append(hs, int32(j))
+			}
+		}
+		m.holders[t] = hs
+	}
 	for t, d := range df {
 		w := math.Log(n / float64(d))
 		if isContext(t) {
@@ -444,7 +461,7 @@ func (m *Matcher) byVocabulary(r *Match) {
 	if len(m.answerOnly) == 0 && len(m.ownOnly) == 0 {
 		return
 	}
-	n, rare := 0, false
+	n, rare := 0, ""
 	for _, t := range r.Terms {
 		if isContext(t) {
 			continue
@@ -452,14 +469,30 @@ func (m *Matcher) byVocabulary(r *Match) {
 		n++
 		_, ok := m.answerOnly[t]
 		_, own := m.ownOnly[t]
-		rare = rare || ok || own
+		if (ok || own) && rare == "" {
+			rare = t
+		}
 	}
-	if n < 2 || !rare {
+	if n < 2 || rare == "" {
 		return
 	}
+	// A candidate that has every word has the rare one: only its holders
+	// are read, in the candidates' order.
+	var buf [8]int
+	at := buf[:0]
+	for _, h := range m.holders[rare] {
+		id := m.entries[h].ID
+		for ci := range r.Candidates {
+			if r.Candidates[ci].ID == id {
+				at = append(at, ci)
+				break
+			}
+		}
+	}
+	slices.Sort(at)
 	found := -1
-	for ci, c := range r.Candidates {
-		i := m.ids[c.ID]
+	for _, ci := range at {
+		i := m.ids[r.Candidates[ci].ID]
 		e := &m.entries[i]
 		all, fromAnswer := true, false
 		for _, t := range r.Terms {
