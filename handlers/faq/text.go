@@ -183,7 +183,7 @@ var slang = map[string]string{
 	"tmrw": "tomorrow", "tmr": "tomorrow", "tmrow": "tomorrow", "tomoz": "tomorrow", "2moro": "tomorrow",
 	"2day": "today", "tonite": "tonight", "wknd": "weekend", "wkend": "weekend", "xmas": "christmas",
 	"tues": "tuesday", "weds": "wednesday", "thurs": "thursday", "thur": "thursday", "fri": "friday",
-	"wanna": "want to", "gonna": "going to", "gotta": "got to", "abt": "about", "cuz": "because",
+	"abt": "about", "cuz": "because",
 	"coz": "because", "bc": "because", "thru": "through", "intl": "international", "addy": "address",
 	"pkg": "package", "acct": "account", "amt": "amount", "qty": "quantity", "approx": "approximately",
 	"rn": "right now", "yr": "year", "yrs": "years", "wk": "week", "wks": "weeks", "pw": "password",
