@@ -246,3 +246,43 @@ func TestAnswerWordsAnswer(t *testing.T) {
 		t.Errorf("threshold 0.98: %s %v, want an answer scored 1 at most", d.Kind, d.Score)
 	}
 }
+
+// A message whose words are all in one entry's examples and answer, one of
+// them a noun of that entry's own examples alone, is answered by that entry
+// as by a word of its answer alone: the CM's examples name the trade's
+// nouns, which the intents the entry inherits dilute. One word alone, or a
+// word no entry has, is not enough.
+func TestOwnNounsAnswer(t *testing.T) {
+	cfg := Config{Language: "fr", QuestionsOnly: true, Entries: []rules.FAQEntry{
+		{ID: "aftercare", Questions: []string{"comment soigner mon tatouage ?", "combien de temps pour cicatriser ?", "how do I look after a new tattoo?"},
+			Answer: map[string]string{"fr": "Crème cicatrisante deux fois par jour pendant deux semaines ; ni piscine ni soleil.", "en": "Healing cream twice a day for two weeks; no swimming pool, no sun."}},
+		{ID: "booking", Questions: []string{"comment prendre rendez-vous ?", "faut-il verser un acompte ?", "how do I book a session?"},
+			Answer: map[string]string{"fr": "Rendez-vous en ligne, acompte de 50 €.", "en": "Book online, €50 deposit."}},
+		{ID: "prices", Questions: []string{"combien coûte un petit motif ?", "vos tarifs ?", "how much is a small design?"},
+			Answer: map[string]string{"fr": "À partir de 80 € le petit motif, 120 € de l'heure.", "en": "From €80 for a small design, €120 an hour."}},
+	}}
+	m, err := NewMatcher(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 1, 6, 11, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		text  string
+		kind  Kind
+		entry string
+	}{
+		{"tattoo two weeks sun?", Answer, "aftercare"},
+		{"tattoo?", Silent, ""},
+		{"tattoo moon?", Silent, ""},
+	} {
+		d := m.DecideText(c.text, at)
+		if d.Kind != c.kind || (c.entry != "" && d.Entry != c.entry) {
+			t.Errorf("%q: %s %s %v %v, want %s %s", c.text, d.Kind, d.Entry, d.Candidates, d.Terms, c.kind, c.entry)
+		}
+	}
+	// without the entry's own nouns, the examples alone leave it unanswered
+	m.ownOnly = nil
+	if d := m.DecideText("tattoo two weeks sun?", at); d.Kind == Answer {
+		t.Errorf("without own nouns: %s %s %v, want no answer", d.Kind, d.Entry, d.Candidates)
+	}
+}

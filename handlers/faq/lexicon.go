@@ -76,7 +76,8 @@ var stopWords = set(`
 	shouldn won ain
 	possibly exactly usually generally somewhere anywhere provide provides serve serves served
 	easy hard difficult problem problems issue issues since another
-	lol mdr ptdr xd jsuis wsh wesh`)
+	lol mdr ptdr xd jsuis wsh wesh
+	moyen coup sinon bref cordialement sait aurais aurait voulu demandais demandait`)
 
 func isStop(w string) bool { return stopWords[w] }
 
@@ -161,6 +162,11 @@ func looksLikeQuestion(text string, ws []word) bool {
 		}
 		i += 1 + j
 	}
+	// A clause that opens as a question after a comma: "we land at 9am,
+	// can we get the room early".
+	if clauseAsks(text) {
+		return true
+	}
 	// The first two words past a greeting: "a qui j'envoie", "so is it down".
 	seen := 0
 	for _, w := range ws {
@@ -173,6 +179,37 @@ func looksLikeQuestion(text string, ws []word) bool {
 		if seen++; seen == 2 {
 			break
 		}
+	}
+	return false
+}
+
+// clauseOpeners open a question as the first word of a clause after a comma
+// (a semicolon ends as many HTML entities, "&#128514;"): the verbs that ask, not "vous" or "est", which open as many
+// remarks ("merci, vous êtes top").
+var clauseOpeners = set(`peux pouvez puis pourrais pourriez faut avez
+	can could do does is are will would should may any`)
+
+// clauseAsks reports whether a clause after a comma opens with a verb that
+// asks.
+func clauseAsks(text string) bool {
+	for i := strings.IndexByte(text, ','); i >= 0; {
+		rest := text[i+1:]
+		end := strings.IndexByte(rest, ',')
+		clause := rest
+		if end >= 0 {
+			clause = rest[:end]
+		}
+		f := strings.Fields(clause)
+		if len(f) > 0 {
+			first := strings.ToLower(strings.Trim(f[0], ".!'\"()"))
+			if clauseOpeners[first] {
+				return true
+			}
+		}
+		if end < 0 {
+			break
+		}
+		i += 1 + end
 	}
 	return false
 }

@@ -63,6 +63,10 @@ type Matcher struct {
 	// 20h") to that entry; a message that uses one is, as far as that
 	// word goes, about that entry (see cosines).
 	answerOnly map[string]int32
+	// ownOnly maps the nouns of one entry's own examples (no other
+	// entry's examples or inherited wordings have them) to that entry.
+	ownOnly map[string]int32
+	holders map[string][]int32
 	// nounOf maps the nouns of the entries' own texts (their examples and
 	// answers, not the intents' wordings) to the entries that have them, in
 	// the file's order (see byFact).
@@ -380,6 +384,41 @@ func (m *Matcher) buildAnswers() {
 		}
 	}
 	m.nearAnswer = byFirstLetter(surface)
+	// The nouns of one entry's own examples: in no other entry's examples
+	// nor inherited wordings (its centroid has them all).
+	inCentroids := map[string]int{}
+	for i := range m.entries {
+		for t := range m.entries[i].centroid.w {
+			inCentroids[t]++
+		}
+	}
+	m.ownOnly = map[string]int32{}
+	for i := range m.entries {
+		e := &m.entries[i]
+		for _, q := range e.questions[:e.own] {
+			for _, t := range q.terms {
+				if inCentroids[t] == 1 && !strings.HasPrefix(t, "~") && answerOnlyTerm(t) {
+					m.ownOnly[t] = int32(i)
+				}
+			}
+		}
+	}
+	// holders are the entries that have a rare word, in their examples or
+	// their answer: the only ones that may have every word of a message
+	// that has it (byVocabulary).
+	m.holders = map[string][]int32{}
+	for t, i := range m.answerOnly {
+		m.holders[t] = []int32{i}
+	}
+	for t, i := range m.ownOnly {
+		hs := []int32{i}
+		for j := range m.entries {
+			if _, ok := m.entries[j].answer[t]; ok && int32(j) != i {
+				hs = append(hs, int32(j))
+			}
+		}
+		m.holders[t] = hs
+	}
 	for t, d := range df {
 		w := math.Log(n / float64(d))
 		if isContext(t) {
@@ -419,24 +458,41 @@ const defaultAnswerLift = 1.0
 // 9h à 20h". Two words at least (one is a chat message's as often as a
 // question's); when two entries could say it, the scores stay as they are.
 func (m *Matcher) byVocabulary(r *Match) {
-	if len(m.answerOnly) == 0 {
+	if len(m.answerOnly) == 0 && len(m.ownOnly) == 0 {
 		return
 	}
-	n, rare := 0, false
+	n, rare := 0, ""
 	for _, t := range r.Terms {
 		if isContext(t) {
 			continue
 		}
 		n++
 		_, ok := m.answerOnly[t]
-		rare = rare || ok
+		_, own := m.ownOnly[t]
+		if (ok || own) && rare == "" {
+			rare = t
+		}
 	}
-	if n < 2 || !rare {
+	if n < 2 || rare == "" {
 		return
 	}
+	// A candidate that has every word has the rare one: only its holders
+	// are read, in the candidates' order.
+	var buf [8]int
+	at := buf[:0]
+	for _, h := range m.holders[rare] {
+		id := m.entries[h].ID
+		for ci := range r.Candidates {
+			if r.Candidates[ci].ID == id {
+				at = append(at, ci)
+				break
+			}
+		}
+	}
+	slices.Sort(at)
 	found := -1
-	for ci, c := range r.Candidates {
-		i := m.ids[c.ID]
+	for _, ci := range at {
+		i := m.ids[r.Candidates[ci].ID]
 		e := &m.entries[i]
 		all, fromAnswer := true, false
 		for _, t := range r.Terms {
@@ -444,6 +500,9 @@ func (m *Matcher) byVocabulary(r *Match) {
 				continue
 			}
 			if _, ok := e.centroid.w[t]; ok {
+				if j, own := m.ownOnly[t]; own && j == i {
+					fromAnswer = true
+				}
 				continue
 			}
 			if _, ok := e.answer[t]; !ok {

@@ -35,6 +35,9 @@ func looksLikeQuestionAsBefore(text string, ws []word) bool {
 		}
 		i += 1 + j
 	}
+	if clauseAsks(text) {
+		return true
+	}
 	seen := 0
 	for _, w := range ws {
 		if greetings[w.folded] {
@@ -52,7 +55,7 @@ func looksLikeQuestionAsBefore(text string, ws []word) bool {
 
 var questionSeeds = []string{"", "OÙ est le colis", "oÙ", "Où", "o\xc3", "xo\xc3\xb9", "je voudrais savoir", "JE VEUX", "j ai besoin d aide",
 	"i need help", "avez-vous des horaires", "Avez-Vous", "pouvez﹣vous", "peut－on venir", "still not received", "gg wp", "bonjour, vous livrez ?",
-	"ʼest-ce", "pas reçu mon colis", "Peut-ON", "salut est-il ouvert"}
+	"ʼest-ce", "pas reçu mon colis", "Peut-ON", "salut est-il ouvert", "we land at 9am, can we come early", "livraison rapide, on recommande"}
 
 // TestLooksLikeQuestionAsBefore compares looksLikeQuestion with the version
 // before it on the recorded messages and the seeds.

@@ -36,8 +36,22 @@ func stem(w string) string {
 		}
 		s = t
 	}
+	// French nouns of an action end in -age where the verb ends in -er:
+	// démontage and démonter, emballage and emballer, dépannage and
+	// dépanner. The rounds above cut the noun to its -ag form; it loses
+	// the -ag, leaving four letters at least (a page, a garage, a voyage
+	// stay whole), and one more ending, as the verb's second round does
+	// (nettoyage and nettoyer).
+	if strings.HasSuffix(s, "ag") && !strings.HasSuffix(w, "ag") && runeLen(s) >= 6 && !keepAg[s] {
+		s = stripSuffix(s[:len(s)-2])
+	}
 	return undouble(s)
 }
+
+// keepAg are English nouns in -age that are not an action on a verb's stem:
+// storage is not a store, coverage not a cover, a package not a pack,
+// underage not under; and a message is not a measure (mesure).
+var keepAg = map[string]bool{"storag": true, "coverag": true, "packag": true, "underag": true, "messag": true}
 
 // Agent nouns keep their ending (-eur, -euse): a joueur is not jouer, and on a
 // gaming server "qui veut jouer ?" is no question about reporting a player.

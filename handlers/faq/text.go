@@ -158,6 +158,18 @@ var slang = map[string]string{
 	"admin": "administrateur", "serv": "serveur",
 	"dej": "dejeuner", "ptit": "petit", "pti": "petit", "pdj": "petit dejeuner",
 	"reduc": "reduction", "reducs": "reductions", "appart": "appartement", "apparts": "appartements",
+	"jpeux": "je peux", "jpx": "je peux", "jveux": "je veux", "jvoudrais": "je voudrais", "jai": "j ai",
+	"jaimerais": "j aimerais", "jsais": "je sais", "chai": "je sais", "ptet": "peut etre", "ptetre": "peut etre",
+	"vrmt": "vraiment", "tt": "tout", "tte": "toute", "ts": "tous", "pcq": "parce que", "pck": "parce que",
+	"psk": "parce que", "jms": "jamais", "dsl": "desole", "bsr": "bonsoir", "mrc": "merci", "mci": "merci",
+	"pb": "probleme", "pbs": "problemes", "pbm": "probleme", "num": "numero", "nums": "numeros",
+	"occaz": "occasion", "occase": "occasion", "occas": "occasion", "tps": "temps", "sem": "semaine",
+	"remb": "remboursement", "rembour": "remboursement", "ordo": "ordonnance", "ordos": "ordonnances",
+	"medoc": "medicament", "medocs": "medicaments", "mutu": "mutuelle", "clim": "climatisation",
+	"doc": "document", "docs": "documents", "prof": "professeur", "profs": "professeurs",
+	"ado": "adolescent", "ados": "adolescents", "exam": "examen", "exams": "examens", "labo": "laboratoire",
+	"coloc": "colocation", "frigo": "refrigerateur", "compta": "comptabilite", "kine": "kinesitherapeute",
+	"aprem": "apres midi", "aprems": "apres midi", "exp": "expedition", "abo": "abonnement", "abos": "abonnements",
 	// English
 	"u": "you", "ur": "your", "r": "are", "pls": "please", "plz": "please", "plis": "please",
 	"wat": "what", "wut": "what", "wht": "what", "wen": "when", "hw": "how",
@@ -167,6 +179,14 @@ var slang = map[string]string{
 	"arent": "are not", "wasnt": "was not", "couldnt": "could not", "tourney": "tournament", "isnt": "is not", "doesnt": "does not", "wont": "will not",
 	"ppl": "people", "asap": "as soon as possible", "mod": "moderator", "mods": "moderators",
 	"pwd": "password", "acc": "account", "msgs": "messages", "idk": "i do not know",
+	"appt": "appointment", "appts": "appointments", "hrs": "hours", "hr": "hour", "mins": "minutes",
+	"tmrw": "tomorrow", "tmr": "tomorrow", "tmrow": "tomorrow", "tomoz": "tomorrow", "2moro": "tomorrow",
+	"2day": "today", "tonite": "tonight", "wknd": "weekend", "wkend": "weekend", "xmas": "christmas",
+	"tues": "tuesday", "weds": "wednesday", "thurs": "thursday", "thur": "thursday", "fri": "friday",
+	"abt": "about", "cuz": "because",
+	"coz": "because", "bc": "because", "thru": "through", "intl": "international", "addy": "address",
+	"pkg": "package", "acct": "account", "amt": "amount", "qty": "quantity", "approx": "approximately",
+	"rn": "right now", "yr": "year", "yrs": "years", "wk": "week", "wks": "weeks", "pw": "password",
 }
 
 // words reads a message into words, with slang spelled out, stop words marked and

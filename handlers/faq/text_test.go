@@ -28,6 +28,8 @@ func TestWords(t *testing.T) {
 		{"l'heure d'ouverture", []string{"l", "heure", "d", "ouverture"}},
 		{"wheres my order", []string{"where", "is", "my", "order"}},
 		{"commande", []string{"commande"}},
+		{"jpeux passer demain aprem", []string{"je", "peux", "passer", "demain", "apres", "midi"}},
+		{"appt tmrw", []string{"appointment", "tomorrow"}},
 	} {
 		var got []string
 		for _, w := range words(tt.in) {
@@ -52,6 +54,11 @@ func TestStem(t *testing.T) {
 		{"jeux", "jeu"},
 		{"regles", "regle", "reglement"},
 		{"player", "players"},
+		{"depannage", "depanner", "depanne"},
+		{"nettoyage", "nettoyer", "nettoyez"},
+		{"recyclage", "recycler", "recycle"},
+		{"emballage", "emballer", "emballages"},
+		{"voyage", "voyager", "voyages", "voyagez"},
 	} {
 		want := stem(group[0])
 		for _, w := range group[1:] {
@@ -65,6 +72,12 @@ func TestStem(t *testing.T) {
 		{"joueur", "jouer"},
 		{"player", "play"},
 		{"server", "serve"},
+		{"storage", "store"},
+		{"coverage", "cover"},
+		{"package", "pack"},
+		{"underage", "under"},
+		{"message", "mesure"},
+		{"garage", "gare"},
 	} {
 		if stem(pair[0]) == stem(pair[1]) {
 			t.Errorf("stem(%q) = stem(%q) = %q", pair[0], pair[1], stem(pair[0]))
@@ -101,6 +114,10 @@ func TestLooksLikeQuestion(t *testing.T) {
 		{"le serveur est trop bien", false},
 		{"j'ai bien reçu ma commande, parfait", false},
 		{"peut-être demain", false},
+		{"my flight lands at 9, can we come early", true},
+		{"j'ai un souci de livraison, pouvez vous m'aider", true},
+		{"livraison rapide, on recommande", false},
+		{"super soirée, il faisait beau", false},
 	} {
 		if got := looksLikeQuestion(tt.in, words(tt.in)); got != tt.want {
 			t.Errorf("looksLikeQuestion(%q) = %v, want %v", tt.in, got, tt.want)
@@ -120,6 +137,17 @@ func TestLanguageOf(t *testing.T) {
 	} {
 		if got := languageOf(tt.in, words(tt.in)); got != tt.want {
 			t.Errorf("languageOf(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// The fillers of a French request ask nothing: "du coup" is no power cut
+// (coupure), "y a moyen de" no means of payment.
+func TestFillersAskNothing(t *testing.T) {
+	m := starterMatcher(t)
+	for _, s := range []string{"du coup", "y a moyen de", "sinon bref", "je me demandais si", "j'aurais voulu savoir", "cordialement"} {
+		if ts := m.terms(words(s), false); len(ts) != 0 {
+			t.Errorf("terms(%q) = %v, want none", s, ts)
 		}
 	}
 }
