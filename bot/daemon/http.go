@@ -83,7 +83,7 @@ func (d *daemon) routes() (_ http.Handler, err error) {
 // loopback only, or was told --insecure), but not to what a proxy forwards.
 func (d *daemon) adminOnly(h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if d.adminToken == nil && !d.cfg.Insecure && proxied(r.Header) {
+		if d.adminToken == nil && !d.cfg.Insecure && bot.Proxied(r.Header) {
 			writeError(w, http.StatusForbidden, "forwarded by a proxy: set VIGIE_ADMIN_TOKEN and send Authorization: Bearer $VIGIE_ADMIN_TOKEN")
 			return
 		}
@@ -245,7 +245,7 @@ func (d *daemon) handleEvent(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "read body: "+err.Error())
 		return
 	}
-	if d.secret == nil && !d.cfg.Insecure && proxied(r.Header) {
+	if d.secret == nil && !d.cfg.Insecure && bot.Proxied(r.Header) {
 		writeError(w, http.StatusForbidden, "forwarded by a proxy: set VIGIE_WEBHOOK_SECRET and sign the events (X-Vigie-Signature)")
 		return
 	}
@@ -538,19 +538,4 @@ func (d *daemon) ruleFile() *console.RuleFile {
 		History:  func(ctx context.Context) ([]bot.Event, error) { return d.history.events(ctx, time.Now()) },
 		Embedded: embedded,
 	}
-}
-
-// proxied reports whether a request came through a proxy. A reverse proxy on
-// this machine connects from loopback like a local script, so only the headers
-// it adds tell them apart: without its secret, vigie serves the events and the
-// admin endpoints to this machine's own clients, never to the whole Internet
-// behind a proxy. (A proxy that adds none of these headers is not seen: the
-// README asks for the secrets behind any proxy.)
-func proxied(h http.Header) bool {
-	for _, k := range [...]string{"Forwarded", "X-Forwarded-For", "X-Real-Ip", "X-Forwarded-Host", "X-Forwarded-Proto"} {
-		if len(h[k]) > 0 {
-			return true
-		}
-	}
-	return false
 }

@@ -215,17 +215,7 @@ func (c *Console) secure(r *http.Request) bool {
 	// A reverse proxy on this machine connects from loopback too, and may
 	// serve the whole Internet over plain HTTP: the headers it adds tell it
 	// from a browser here, and one not in TrustedProxies is not believed.
-	return ip.IsLoopback() && !forwarded(r.Header)
-}
-
-// forwarded reports whether a proxy's headers say who the client is.
-func forwarded(h http.Header) bool {
-	for _, k := range [...]string{"Forwarded", "X-Forwarded-For", "X-Real-Ip", "X-Forwarded-Host", "X-Forwarded-Proto"} {
-		if len(h[k]) > 0 {
-			return true
-		}
-	}
-	return false
+	return ip.IsLoopback() && !bot.Proxied(r.Header)
 }
 
 func (c *Console) trusted(ip netip.Addr) bool {
