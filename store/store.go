@@ -408,6 +408,12 @@ type Accounts interface {
 	// SessionKey returns the key that signs the console's sessions: made at
 	// random the first time it is asked for, the same afterwards for everyone.
 	SessionKey(ctx context.Context) ([]byte, error)
+	// RevokeSession ends the console session id (a logout) for every
+	// instance that shares the store. It is kept for ttl, the rest of the
+	// session cookie's life, after which the cookie is refused anyway.
+	RevokeSession(ctx context.Context, id string, ttl time.Duration) error
+	// SessionRevoked reports whether the session id was revoked.
+	SessionRevoked(ctx context.Context, id string) (bool, error)
 }
 
 // StrikeKeeper is offered by a store that can show an author's strikes and

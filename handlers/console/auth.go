@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"net/netip"
 	"strconv"
 	"strings"
 	"sync"
@@ -75,13 +76,15 @@ func CheckPassword(hash, password string) bool {
 	return subtle.ConstantTimeCompare(got, key) == 1
 }
 
-// session is what the console's cookie says: who, until when, and a print of
-// the account's password hash so that a changed password or a deleted account
-// ends every session made before.
+// session is what the console's cookie says: who, until when, a print of the
+// account's password hash so that a changed password or a deleted account
+// ends every session made before, and the session's own id, which a logout
+// revokes in the store.
 type session struct {
 	name    string
 	expires time.Time
 	print   string
+	id      string
 }
 
 // sessionTTL is how long a login lasts.
@@ -95,29 +98,73 @@ func hashPrint(hash string) string {
 	return base64.RawURLEncoding.EncodeToString(sum[:9])
 }
 
-// encode signs a session with key: name|expiry|print, then the MAC.
+// newID is a random id for a session or a device.
+func newID() string {
+	b := make([]byte, 16)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// encode signs a session with key: name|expiry|print|id, then the MAC.
 func (s session) encode(key []byte) string {
 	payload := base64.RawURLEncoding.EncodeToString([]byte(s.name)) + "|" +
-		strconv.FormatInt(s.expires.Unix(), 10) + "|" + s.print
+		strconv.FormatInt(s.expires.Unix(), 10) + "|" + s.print + "|" + s.id
 	return payload + "|" + mac(key, "session", payload)
 }
 
 // decodeSession checks a cookie's signature and expiry.
 func decodeSession(key []byte, v string, now time.Time) (session, error) {
-	i := strings.LastIndexByte(v, '|')
-	if i < 0 || !hmac.Equal([]byte(v[i+1:]), []byte(mac(key, "session", v[:i]))) {
+	parts, exp, ok := signed(key, "session", v, 4, now)
+	if !ok || parts[3] == "" {
 		return session{}, errSession
 	}
+	return session{name: parts[0], expires: exp, print: parts[2], id: parts[3]}, nil
+}
+
+// signed checks a value made of n fields joined by '|' and then the MAC of
+// purpose: the first field is a name in base64 (returned decoded), the
+// second an expiry in Unix seconds, which must be after now.
+func signed(key []byte, purpose, v string, n int, now time.Time) ([]string, time.Time, bool) {
+	i := strings.LastIndexByte(v, '|')
+	if i < 0 || !hmac.Equal([]byte(v[i+1:]), []byte(mac(key, purpose, v[:i]))) {
+		return nil, time.Time{}, false
+	}
 	parts := strings.Split(v[:i], "|")
-	if len(parts) != 3 {
-		return session{}, errSession
+	if len(parts) != n {
+		return nil, time.Time{}, false
 	}
 	name, err := base64.RawURLEncoding.DecodeString(parts[0])
 	exp, err2 := strconv.ParseInt(parts[1], 10, 64)
 	if err != nil || err2 != nil || !now.Before(time.Unix(exp, 0)) {
-		return session{}, errSession
+		return nil, time.Time{}, false
 	}
-	return session{name: string(name), expires: time.Unix(exp, 0), print: parts[2]}, nil
+	parts[0] = string(name)
+	return parts, time.Unix(exp, 0), true
+}
+
+// A device cookie is given to the browser of each successful login, for
+// knownFor: it says that this browser logged in as that name before. Such a
+// browser is not held back when strangers have made the name's failures
+// pile up (see throttle); its own failures are counted by its id.
+const (
+	deviceCookie = "vigie_device"
+	knownFor     = 30 * 24 * time.Hour
+)
+
+// encodeDevice signs a device cookie for name: name|expiry|id, then the MAC.
+func encodeDevice(key []byte, name string, expires time.Time) string {
+	payload := base64.RawURLEncoding.EncodeToString([]byte(name)) + "|" +
+		strconv.FormatInt(expires.Unix(), 10) + "|" + newID()
+	return payload + "|" + mac(key, "device", payload)
+}
+
+// deviceID is the id of a device cookie made for name, "" when v is none.
+func deviceID(key []byte, v, name string, now time.Time) string {
+	parts, _, ok := signed(key, "device", v, 3, now)
+	if !ok || parts[0] != name {
+		return ""
+	}
+	return parts[2]
 }
 
 // csrfToken is the token the console's forms carry for a session cookie: a
@@ -130,63 +177,159 @@ func mac(key []byte, purpose, msg string) string {
 	return base64.RawURLEncoding.EncodeToString(h.Sum(nil))
 }
 
-// limiter counts failed logins by account name and by client address: after
-// maxFailures within failureWindow, logins from there are refused until the
-// window has passed, so a password cannot be guessed at the speed of HTTP.
-type limiter struct {
+// throttle slows password guessing at the login form without handing a
+// stranger the power to lock a CM out:
+//
+//   - by client address: after addrFailures failed logins within
+//     failureWindow, that address waits (an IPv6 address counts with its /64,
+//     which one machine usually holds whole);
+//   - by account name: after nameFailures failed logins within the window
+//     from clients the name does not know, clients it does not know wait. A
+//     client it knows (a browser with the name's device cookie, or an address
+//     the name logged in from within knownFor) logs in all the same: guessing
+//     at a CM's name from elsewhere cannot keep the CM out;
+//   - a browser with a device cookie is counted by that cookie instead of its
+//     address (a CM behind the same carrier's address as an attacker is not
+//     held back by the attacker); after addrFailures failures, the cookie
+//     counts for nothing until the window has passed.
+//
+// So guesses at one name are bounded by nameFailures per failureWindow, from
+// however many addresses, and by addrFailures per window per known client.
+// It is kept in the process: each instance behind a load balancer counts its
+// own.
+type throttle struct {
 	mu       sync.Mutex
 	failures map[string][]time.Time
+	// known is when a name last logged in from an address: name NUL address.
+	known map[string]time.Time
 }
 
 const (
-	maxFailures   = 5
+	addrFailures  = 5
+	nameFailures  = 10
 	failureWindow = 15 * time.Minute
+	// forgetAbove is how many keys a map holds before the stale are dropped.
+	forgetAbove = 10_000
 )
 
-// blocked reports whether any of keys has failed too often lately.
-func (l *limiter) blocked(now time.Time, keys ...string) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for _, k := range keys {
-		if len(l.recent(k, now)) >= maxFailures {
-			return true
-		}
-	}
-	return false
+// attempt is one login: the name tried, the client's address, and the id of
+// the name's device cookie the browser sent ("" for none).
+type attempt struct {
+	name, addr, device string
 }
 
-// fail records a failed login for each of keys.
-func (l *limiter) fail(now time.Time, keys ...string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.failures == nil {
-		l.failures = map[string][]time.Time{}
+// refusal says why an attempt must wait, and for how long.
+type refusal struct {
+	byName bool
+	wait   time.Duration
+}
+
+// check returns nil when the attempt may go ahead.
+func (t *throttle) check(now time.Time, a attempt) *refusal {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if a.device != "" {
+		if w := t.waitFor("device:"+a.device, addrFailures, now); w == 0 {
+			return nil
+		}
 	}
-	if len(l.failures) > 10_000 {
-		// Addresses that stopped trying are forgotten, so the map stays small.
-		for k := range l.failures {
-			if len(l.recent(k, now)) == 0 {
-				delete(l.failures, k)
+	if w := t.waitFor("addr:"+a.addr, addrFailures, now); w > 0 {
+		return &refusal{wait: w}
+	}
+	if !t.knows(a, now) {
+		if w := t.waitFor("name:"+a.name, nameFailures, now); w > 0 {
+			return &refusal{byName: true, wait: w}
+		}
+	}
+	return nil
+}
+
+// fail records a failed login.
+func (t *throttle) fail(now time.Time, a attempt) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.failures == nil {
+		t.failures = map[string][]time.Time{}
+	}
+	if len(t.failures) > forgetAbove {
+		for k := range t.failures {
+			t.recent(k, now)
+		}
+	}
+	if a.device != "" && len(t.recent("device:"+a.device, now)) < addrFailures {
+		t.add("device:"+a.device, now)
+		return
+	}
+	t.add("addr:"+a.addr, now)
+	if !t.knows(a, now) {
+		t.add("name:"+a.name, now)
+	}
+}
+
+// succeed records a login: the name knows the address from now on.
+func (t *throttle) succeed(now time.Time, a attempt) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.known == nil {
+		t.known = map[string]time.Time{}
+	}
+	if len(t.known) > forgetAbove {
+		for k, at := range t.known {
+			if now.Sub(at) >= knownFor {
+				delete(t.known, k)
 			}
 		}
 	}
-	for _, k := range keys {
-		l.failures[k] = append(l.recent(k, now), now)
-	}
+	t.known[a.name+"\x00"+a.addr] = now
 }
 
-// recent returns k's failures within the window; l.mu is held.
-func (l *limiter) recent(k string, now time.Time) []time.Time {
-	fs := l.failures[k]
+// knows reports whether a's name logged in from a's address lately; t.mu is held.
+func (t *throttle) knows(a attempt, now time.Time) bool {
+	at, ok := t.known[a.name+"\x00"+a.addr]
+	return ok && now.Sub(at) < knownFor
+}
+
+func (t *throttle) add(k string, now time.Time) {
+	t.failures[k] = append(t.recent(k, now), now)
+}
+
+// waitFor is how long k must wait before it may fail again without going
+// past limit; 0 when it may try now. t.mu is held.
+func (t *throttle) waitFor(k string, limit int, now time.Time) time.Duration {
+	fs := t.recent(k, now)
+	if len(fs) < limit {
+		return 0
+	}
+	return fs[len(fs)-limit].Add(failureWindow).Sub(now)
+}
+
+// recent returns k's failures within the window; t.mu is held.
+func (t *throttle) recent(k string, now time.Time) []time.Time {
+	fs := t.failures[k]
 	i := 0
 	for i < len(fs) && now.Sub(fs[i]) >= failureWindow {
 		i++
 	}
 	fs = fs[i:]
 	if len(fs) == 0 {
-		delete(l.failures, k)
+		delete(t.failures, k)
 		return nil
 	}
-	l.failures[k] = fs
+	t.failures[k] = fs
 	return fs
+}
+
+// clientKey is the address failed logins are counted against: an IPv4
+// address, or an IPv6 address's /64.
+func clientKey(host string) string {
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
+		return host
+	}
+	ip = ip.Unmap()
+	if ip.Is6() {
+		p, _ := ip.Prefix(64)
+		return p.String()
+	}
+	return ip.String()
 }

@@ -83,7 +83,7 @@ type Options struct {
 type Console struct {
 	o     Options
 	pages *template.Template
-	tries limiter
+	tries throttle
 	// done is closed by Close: the live views end.
 	done      chan struct{}
 	closeOnce sync.Once
@@ -311,6 +311,9 @@ func (c *Console) who(r *http.Request) (account, error) {
 	if err != nil || hashPrint(a.Hash) != s.print {
 		return account{}, errSession
 	}
+	if revoked, err := c.o.Accounts.SessionRevoked(r.Context(), s.id); err != nil || revoked {
+		return account{}, errSession
+	}
 	return account{Account: a, CSRF: csrfToken(key, ck.Value)}, nil
 }
 
@@ -320,18 +323,33 @@ func (c *Console) loginPage(w http.ResponseWriter, r *http.Request) {
 		"NoAccount": err == nil && len(list) == 0})
 }
 
-// login checks a name and password and sets the session cookie. Failures are
-// counted per name and per client address, and said the same way whatever
-// was wrong.
+// login checks a name and password and sets the session cookie, and the
+// device cookie that lets this browser in while strangers guess at the name.
+// Failures are limited as throttle says, and said the same way whatever was
+// wrong.
 func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 	name, password := strings.TrimSpace(r.PostFormValue("name")), r.PostFormValue("password")
 	next := safeNext(r.PostFormValue("next"))
 	now := c.o.Now()
-	keys := []string{"name:" + name, "addr:" + c.client(r)}
-	if c.tries.blocked(now, keys...) {
-		c.o.Log.Warn("console: login refused, too many failures", "name", name, "addr", c.client(r))
-		c.render(w, http.StatusTooManyRequests, "login.html", map[string]any{"Next": next, "Name": name,
-			"Error": "Too many failed attempts: wait 15 minutes."})
+	key, err := c.sessionKey(r.Context())
+	if err != nil {
+		http.Error(w, "accounts: "+err.Error(), http.StatusServiceUnavailable)
+		return
+	}
+	try := attempt{name: name, addr: clientKey(c.client(r))}
+	if ck, err := r.Cookie(deviceCookie); err == nil {
+		try.device = deviceID(key, ck.Value, name, now)
+	}
+	if no := c.tries.check(now, try); no != nil {
+		c.o.Log.Warn("console: login refused, too many failures", "name", name, "addr", c.client(r), "by_name", no.byName)
+		minutes := int((no.wait + time.Minute - 1) / time.Minute)
+		msg := fmt.Sprintf("Too many failed attempts from here: try again in %d minutes.", minutes)
+		if no.byName {
+			msg = fmt.Sprintf("Too many failed attempts on this account from devices it does not know: "+
+				"log in from a device you used before, or try again in %d minutes.", minutes)
+		}
+		w.Header().Set("Retry-After", strconv.Itoa(int((no.wait+time.Second-1)/time.Second)))
+		c.render(w, http.StatusTooManyRequests, "login.html", map[string]any{"Next": next, "Name": name, "Error": msg})
 		return
 	}
 	a, err := c.o.Accounts.Account(r.Context(), name)
@@ -340,26 +358,45 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil || !CheckPassword(a.Hash, password) {
-		c.tries.fail(now, keys...)
+		c.tries.fail(now, try)
 		c.o.Log.Warn("console: failed login", "name", name, "addr", c.client(r))
 		c.render(w, http.StatusUnauthorized, "login.html", map[string]any{"Next": next, "Name": name,
 			"Error": "Wrong name or password."})
 		return
 	}
-	key, err := c.sessionKey(r.Context())
-	if err != nil {
-		http.Error(w, "accounts: "+err.Error(), http.StatusServiceUnavailable)
-		return
-	}
-	s := session{name: a.Name, expires: now.Add(sessionTTL), print: hashPrint(a.Hash)}
+	c.tries.succeed(now, try)
+	secure := r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")
+	s := session{name: a.Name, expires: now.Add(sessionTTL), print: hashPrint(a.Hash), id: newID()}
 	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: s.encode(key), Path: "/", Expires: s.expires,
-		HttpOnly: true, Secure: r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https"),
-		SameSite: http.SameSiteStrictMode})
+		HttpOnly: true, Secure: secure, SameSite: http.SameSiteStrictMode})
+	device := now.Add(knownFor)
+	http.SetCookie(w, &http.Cookie{Name: deviceCookie, Value: encodeDevice(key, a.Name, device), Path: "/login", Expires: device,
+		HttpOnly: true, Secure: secure, SameSite: http.SameSiteStrictMode})
 	c.o.Log.Info("console: login", "name", a.Name, "role", a.Role, "addr", c.client(r))
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
+// logout revokes the session in the store, so that a copy of its cookie is
+// refused by every instance from now on, then clears the cookie. When the
+// store does not take the revocation, the CM is told, and the cookie kept for
+// them to try again.
 func (c *Console) logout(w http.ResponseWriter, r *http.Request) {
+	if ck, err := r.Cookie(cookieName); err == nil {
+		key, err := c.sessionKey(r.Context())
+		if err != nil {
+			http.Error(w, "not logged out: accounts: "+err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		now := c.o.Now()
+		if s, err := decodeSession(key, ck.Value, now); err == nil {
+			if err := c.o.Accounts.RevokeSession(r.Context(), s.id, s.expires.Sub(now)); err != nil {
+				c.o.Log.Error("console: session not revoked", "name", s.name, "err", err)
+				http.Error(w, "not logged out: the session could not be revoked ("+err.Error()+"): try again", http.StatusServiceUnavailable)
+				return
+			}
+			c.o.Log.Info("console: logout", "name", s.name, "addr", c.client(r))
+		}
+	}
 	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode})
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
 }

@@ -135,11 +135,13 @@ func login(tb testing.TB, routes map[string]http.Handler, name, password string)
 	req.RemoteAddr = "127.0.0.1:4000"
 	w := httptest.NewRecorder()
 	routes["POST /login"].ServeHTTP(w, req)
-	cookies := w.Result().Cookies()
-	if len(cookies) != 1 {
-		tb.Fatalf("login as %s: %d, no cookie", name, w.Code)
+	for _, ck := range w.Result().Cookies() {
+		if ck.Name == "vigie_session" {
+			return ck
+		}
 	}
-	return cookies[0]
+	tb.Fatalf("login as %s: %d, no session cookie", name, w.Code)
+	return nil
 }
 
 // get asks the route of pattern for path from loopback, in a session.

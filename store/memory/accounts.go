@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/vigie-bot/vigie/store"
 )
@@ -17,6 +18,8 @@ type accountBook struct {
 	mu       sync.Mutex
 	accounts map[string]store.Account
 	key      []byte
+	// revoked are the sessions logged out, to when they would have expired.
+	revoked map[string]time.Time
 }
 
 // PutAccount creates or replaces an account.
@@ -78,4 +81,36 @@ func (s *Store) SessionKey(context.Context) ([]byte, error) {
 		rand.Read(b.key)
 	}
 	return b.key, nil
+}
+
+// RevokeSession ends a session of the console until ttl has passed.
+func (s *Store) RevokeSession(_ context.Context, id string, ttl time.Duration) error {
+	if ttl <= 0 {
+		return nil
+	}
+	b := &s.book
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	now := time.Now()
+	if b.revoked == nil {
+		b.revoked = map[string]time.Time{}
+	}
+	// Sessions past their time are refused by their cookie's expiry: forgotten
+	// here, so that the map holds only the last 12 hours' logouts.
+	for k, until := range b.revoked {
+		if !now.Before(until) {
+			delete(b.revoked, k)
+		}
+	}
+	b.revoked[id] = now.Add(ttl)
+	return nil
+}
+
+// SessionRevoked reports whether a session was revoked.
+func (s *Store) SessionRevoked(_ context.Context, id string) (bool, error) {
+	b := &s.book
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	until, ok := b.revoked[id]
+	return ok && time.Now().Before(until), nil
 }

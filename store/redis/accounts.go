@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	goredis "github.com/redis/go-redis/v9"
 
@@ -21,6 +22,10 @@ var _ store.Accounts = (*Store)(nil)
 // the same.
 func (s *Store) accountsKey() string   { return s.cfg.prefix + ":{accounts}" }
 func (s *Store) sessionKeyKey() string { return s.cfg.prefix + ":{accounts}:session-key" }
+
+// A revoked session is a key of its own, which Redis forgets when the
+// session's cookie would have expired.
+func (s *Store) revokedKey(id string) string { return s.cfg.prefix + ":{accounts}:revoked:" + id }
 
 // PutAccount creates or replaces an account.
 func (s *Store) PutAccount(ctx context.Context, a store.Account) error {
@@ -98,6 +103,30 @@ func (s *Store) SessionKey(ctx context.Context) ([]byte, error) {
 	return []byte(get.Val()), nil
 }
 
+// RevokeSession ends a session of the console, for every instance, until ttl
+// has passed.
+func (s *Store) RevokeSession(ctx context.Context, id string, ttl time.Duration) error {
+	if ttl <= 0 {
+		return nil
+	}
+	p := s.c.Pipeline()
+	p.Set(ctx, s.revokedKey(id), 1, max(ttl, time.Millisecond))
+	if _, err := p.Exec(ctx); err != nil {
+		return fmt.Errorf("redis revoke session: %w", err)
+	}
+	return nil
+}
+
+// SessionRevoked reports whether a session was revoked.
+func (s *Store) SessionRevoked(ctx context.Context, id string) (bool, error) {
+	p := s.c.Pipeline()
+	n := p.Exists(ctx, s.revokedKey(id))
+	if _, err := p.Exec(ctx); err != nil {
+		return false, fmt.Errorf("redis revoked session: %w", err)
+	}
+	return n.Val() > 0, nil
+}
+
 // The accounts are not in the store's fast path: a Fallback asks Redis for
 // them, and says so when Redis is away.
 var _ store.Accounts = (*Fallback)(nil)
@@ -119,3 +148,11 @@ func (f *Fallback) DeleteAccount(ctx context.Context, name string) error {
 }
 
 func (f *Fallback) SessionKey(ctx context.Context) ([]byte, error) { return f.primary.SessionKey(ctx) }
+
+func (f *Fallback) RevokeSession(ctx context.Context, id string, ttl time.Duration) error {
+	return f.primary.RevokeSession(ctx, id, ttl)
+}
+
+func (f *Fallback) SessionRevoked(ctx context.Context, id string) (bool, error) {
+	return f.primary.SessionRevoked(ctx, id)
+}

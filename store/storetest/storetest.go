@@ -1078,6 +1078,18 @@ func testAccounts(t *testing.T, newStore func(t *testing.T) store.Store) {
 	if err != nil || string(k1) != string(k2) {
 		t.Errorf("SessionKey changed: %x then %x (%v)", k1, k2, err)
 	}
+	// A revoked session stays revoked for its time; another is not.
+	if err := st.RevokeSession(ctx, "s1", time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.RevokeSession(ctx, "s0", 0); err != nil {
+		t.Fatal(err)
+	}
+	for id, want := range map[string]bool{"s1": true, "s0": false, "s2": false} {
+		if got, err := st.SessionRevoked(ctx, id); err != nil || got != want {
+			t.Errorf("SessionRevoked(%s) = %v, %v; want %v", id, got, err, want)
+		}
+	}
 }
 
 // testStrikesLifted: an author's strikes are listed until they expire, and

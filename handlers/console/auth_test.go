@@ -1,0 +1,233 @@
+package console_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/vigie-bot/vigie/handlers/console"
+	"github.com/vigie-bot/vigie/store"
+	"github.com/vigie-bot/vigie/store/memory"
+	"github.com/vigie-bot/vigie/store/redis"
+	"github.com/vigie-bot/vigie/store/redis/redistest"
+)
+
+// client is a browser at one address: it keeps the cookies the console sets.
+type client struct {
+	addr    string
+	cookies map[string]*http.Cookie
+}
+
+func newClient(addr string) *client { return &client{addr: addr, cookies: map[string]*http.Cookie{}} }
+
+// do sends a request to the route of pattern from the client's address with
+// its cookies, and keeps the cookies of the answer.
+func (cl *client) do(routes map[string]http.Handler, pattern, path string, form url.Values) *httptest.ResponseRecorder {
+	method := strings.Fields(pattern)[0]
+	req := httptest.NewRequest(method, path, strings.NewReader(form.Encode()))
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	req.RemoteAddr = cl.addr
+	for _, ck := range cl.cookies {
+		req.AddCookie(ck)
+	}
+	w := httptest.NewRecorder()
+	routes[pattern].ServeHTTP(w, req)
+	for _, ck := range w.Result().Cookies() {
+		if ck.MaxAge < 0 {
+			delete(cl.cookies, ck.Name)
+		} else {
+			cl.cookies[ck.Name] = ck
+		}
+	}
+	return w
+}
+
+func (cl *client) login(routes map[string]http.Handler, name, password string) int {
+	return cl.do(routes, "POST /login", "/login", url.Values{"name": {name}, "password": {password}}).Code
+}
+
+// signedIn reports whether the client's session opens the queue.
+func (cl *client) signedIn(routes map[string]http.Handler) bool {
+	return cl.do(routes, "GET /queue", "/queue", nil).Code == http.StatusOK
+}
+
+// A logout revokes the session: a copy of its cookie taken before is refused
+// afterwards, by this console and by another one on the same store.
+func TestLogoutRevokesTheSession(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		// stores gives two stores as two instances see theirs.
+		stores func(t *testing.T) (store.Store, store.Store)
+	}{
+		{"memory", func(t *testing.T) (store.Store, store.Store) { st := memory.New(); return st, st }},
+		{"two instances on one redis-server", func(t *testing.T) (store.Store, store.Store) {
+			u, prefix := redistest.URL(t), "logout-test-"+strconv.FormatInt(time.Now().UnixNano(), 36)
+			var out [2]store.Store
+			for i := range out {
+				st, err := redis.Open(u, redis.WithPrefix(prefix))
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { st.Close() })
+				out[i] = st
+			}
+			return out[0], out[1]
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			st1, st2 := tc.stores(t)
+			acc1, acc2 := st1.(store.Accounts), st2.(store.Accounts)
+			if err := acc1.PutAccount(ctx, store.Account{Name: "ann", Role: console.RoleViewer, Hash: console.HashPassword("correct horse")}); err != nil {
+				t.Fatal(err)
+			}
+			one := console.New(console.Options{Store: st1, Accounts: acc1}).Routes()
+			two := console.New(console.Options{Store: st2, Accounts: acc2}).Routes()
+
+			ann := newClient("127.0.0.1:4000")
+			if code := ann.login(one, "ann", "correct horse"); code != http.StatusSeeOther {
+				t.Fatalf("login: %d", code)
+			}
+			thief := newClient("127.0.0.1:4001")
+			thief.cookies["vigie_session"] = ann.cookies["vigie_session"]
+			if !thief.signedIn(one) || !thief.signedIn(two) {
+				t.Fatal("a copy of the session cookie is refused before the logout")
+			}
+			other := newClient("127.0.0.1:4002") // ann on another browser
+			other.login(one, "ann", "correct horse")
+
+			if w := ann.do(two, "POST /logout", "/logout", url.Values{}); w.Code != http.StatusSeeOther || ann.cookies["vigie_session"] != nil {
+				t.Fatalf("logout: %d, cookie %v", w.Code, ann.cookies["vigie_session"])
+			}
+			if thief.signedIn(one) || thief.signedIn(two) {
+				t.Error("the session's cookie still opens the console after the logout")
+			}
+			if !other.signedIn(one) {
+				t.Error("logging out on one browser ended the session of another")
+			}
+		})
+	}
+}
+
+// clock is a time the test moves.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// throttled is a console over plain HTTP (as behind --insecure), so that
+// clients at any address may log in, on the test's clock.
+func throttled(t *testing.T) (map[string]http.Handler, *clock) {
+	t.Helper()
+	st := memory.New()
+	if err := st.PutAccount(context.Background(), store.Account{Name: "ann", Role: console.RoleModerator, Hash: console.HashPassword("correct horse")}); err != nil {
+		t.Fatal(err)
+	}
+	clk := &clock{t: time.Date(2026, 3, 1, 22, 0, 0, 0, time.UTC)}
+	return console.New(console.Options{Store: st, Accounts: st, Insecure: true, Now: clk.Now}).Routes(), clk
+}
+
+// Guessing at a CM's password from many addresses cannot lock the CM out of
+// the browser and the address they logged in from; a new browser at a new
+// address waits while the guesses pile up, which bounds them.
+func TestStrangersCannotLockACMOut(t *testing.T) {
+	routes, clk := throttled(t)
+	home := newClient("198.51.100.7:5000")
+	if code := home.login(routes, "ann", "correct horse"); code != http.StatusSeeOther {
+		t.Fatalf("first login: %d", code)
+	}
+	clk.Add(time.Hour)
+	// Fifty strangers, one guess each, on as many addresses.
+	tried := 0
+	for i := range 50 {
+		eve := newClient("203.0.113." + strconv.Itoa(i+1) + ":6000")
+		switch code := eve.login(routes, "ann", "guess "+strconv.Itoa(i)); code {
+		case http.StatusUnauthorized:
+			tried++
+		case http.StatusTooManyRequests:
+		default:
+			t.Fatalf("guess %d: %d", i, code)
+		}
+	}
+	if tried != 10 {
+		t.Errorf("%d of 50 guesses from 50 addresses were checked, want 10 (then the name waits for new devices)", tried)
+	}
+	// ann's browser at home, and the same browser on another network, get in.
+	if code := home.login(routes, "ann", "correct horse"); code != http.StatusSeeOther {
+		t.Errorf("ann from her browser and address: %d, want logged in", code)
+	}
+	home.addr = "192.0.2.44:5000"
+	if code := home.login(routes, "ann", "correct horse"); code != http.StatusSeeOther {
+		t.Errorf("ann from her browser on another network: %d, want logged in", code)
+	}
+	// A fresh browser at her home address too (the address is known).
+	if code := newClient("198.51.100.7:5001").login(routes, "ann", "correct horse"); code != http.StatusSeeOther {
+		t.Errorf("ann from a new browser at her address: %d, want logged in", code)
+	}
+	// A new browser at a new address waits, even with the right password...
+	w := newClient("192.0.2.99:5000").do(routes, "POST /login", "/login", url.Values{"name": {"ann"}, "password": {"correct horse"}})
+	if w.Code != http.StatusTooManyRequests || !strings.Contains(w.Body.String(), "from a device you used before") || w.Header().Get("Retry-After") == "" {
+		t.Errorf("a new device during the guessing: %d %q", w.Code, w.Header().Get("Retry-After"))
+	}
+	// ...until the guesses are 15 minutes old.
+	clk.Add(15 * time.Minute)
+	if code := newClient("192.0.2.99:5000").login(routes, "ann", "correct horse"); code != http.StatusSeeOther {
+		t.Errorf("a new device once the guesses are old: %d, want logged in", code)
+	}
+}
+
+// Guesses from one address (whatever the names) are stopped after 5, even
+// when the next is right, for 15 minutes; an IPv6 address counts with its
+// /64. A CM's browser at the same address, with its device cookie, is not
+// held back: it counts its own failures.
+func TestOneAddressIsLocked(t *testing.T) {
+	for _, tc := range []struct{ name, first, next string }{
+		{"IPv4", "203.0.113.5:6000", "203.0.113.5:6001"},
+		{"IPv6, same /64", "[2001:db8:1:2::1]:6000", "[2001:db8:1:2:ffff::9]:6000"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			routes, clk := throttled(t)
+			ann := newClient(tc.next)
+			ann.login(routes, "ann", "correct horse")
+			clk.Add(time.Hour)
+			eve := newClient(tc.first)
+			for i := range 5 {
+				if code := eve.login(routes, []string{"ann", "bob"}[i%2], "guess"); code != http.StatusUnauthorized {
+					t.Fatalf("guess %d: %d", i, code)
+				}
+			}
+			if code := newClient(tc.next).login(routes, "ann", "correct horse"); code != http.StatusTooManyRequests {
+				t.Errorf("the right password after 5 failures from the address: %d, want 429", code)
+			}
+			if code := ann.login(routes, "ann", "correct horse"); code != http.StatusSeeOther {
+				t.Errorf("ann's browser, with its device cookie, at the locked address: %d, want logged in", code)
+			}
+			// Her device cookie's own failures are limited too.
+			for range 5 {
+				ann.login(routes, "ann", "typo")
+			}
+			if code := ann.login(routes, "ann", "correct horse"); code != http.StatusTooManyRequests {
+				t.Errorf("a device cookie after 5 failures of its own: %d, want 429", code)
+			}
+			clk.Add(15 * time.Minute)
+			if code := newClient(tc.next).login(routes, "ann", "correct horse"); code != http.StatusSeeOther {
+				t.Errorf("15 minutes later: %d, want logged in", code)
+			}
+		})
+	}
+}
