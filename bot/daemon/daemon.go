@@ -61,9 +61,11 @@ type Config struct {
 	// Connectors add platforms to those the environment turns on: for programs that
 	// embed vigie, and for tests.
 	Connectors []Connector
-	// ShutdownTimeout bounds the drain of in-flight requests and events (default 15s);
-	// past it, actions still waiting to be retried are given up (their verdicts
-	// stay in the journal, for the next start).
+	// ShutdownTimeout bounds the whole stop (default 15s): two thirds for the
+	// drain of in-flight requests, events and actions (past it, actions still
+	// waiting to be retried are given up: their verdicts stay in the journal,
+	// for the next start), the rest for the store to write what waits for it
+	// (past it, what Redis has not taken is logged, entry by entry).
 	ShutdownTimeout time.Duration
 	// RecoverAfter is how long a verdict left unfinished in the store's journal
 	// by a vigie that stopped waits before a running one carries it out
@@ -161,6 +163,9 @@ type daemon struct {
 	// flight; it is cancelled only when the drain runs out of time.
 	workCtx    context.Context
 	cancelWork context.CancelFunc
+	// stopBy is when the stop must be over, store included: set when the
+	// shutdown begins.
+	stopBy time.Time
 	// inflight counts HTTP event requests, which hand their verdicts to the
 	// lanes after answering.
 	inflight tracker
@@ -442,13 +447,43 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 	return d, nil
 }
 
-// close releases what build opened.
+// storeShare is the part of ShutdownTimeout kept for the store's close: a
+// Redis that answers takes what waits in milliseconds; one that hangs does
+// not make the stop longer than the docs say.
+func storeShare(timeout time.Duration) time.Duration { return timeout / 3 }
+
+// close releases what build opened, by stopBy (or, when serve did not get
+// to its shutdown, within the store's share of the stop). A store that does
+// not close in time is left: what it still held for Redis is logged, and the
+// process ends all the same.
 func (d *daemon) close() error {
 	d.cancelWork()
-	if err := d.store.Close(); err != nil {
-		return fmt.Errorf("close %s store: %w", d.storeKind, err)
+	deadline := d.stopBy
+	if deadline.IsZero() {
+		deadline = time.Now().Add(storeShare(d.cfg.ShutdownTimeout))
 	}
-	return nil
+	closed := make(chan error, 1)
+	go func() { closed <- d.store.Close() }()
+	t := time.NewTimer(time.Until(deadline))
+	defer t.Stop()
+	select {
+	case err := <-closed:
+		if err != nil {
+			return fmt.Errorf("close %s store: %w", d.storeKind, err)
+		}
+		return nil
+	case <-t.C:
+	}
+	var lost []string
+	if u, ok := d.store.(interface{ Unwritten() []string }); ok {
+		lost = u.Unwritten()
+	}
+	if len(lost) > 0 {
+		d.log.Error("store did not close in time: what it held for Redis is not written", "count", len(lost),
+			"lost", strings.Join(lost, "; "))
+	}
+	return fmt.Errorf("close %s store: not done by the end of the stop's %s; %d cases, audit entries and journal removals not written",
+		d.storeKind, d.cfg.ShutdownTimeout, len(lost))
 }
 
 // serve runs the HTTP server, the sources and the workers until ctx is cancelled,
@@ -568,11 +603,20 @@ loop:
 
 	// Shutdown: stop accepting and drain HTTP requests (they carry out their own
 	// actions), let the sources stop, then let the workers empty the queue. Work past
-	// the deadline is cancelled, and waited for, so that nothing is left running.
+	// the drain's deadline is cancelled, and waited for until the stop's end
+	// (stopBy), so that nothing is left running but what ignores its context
+	// (a call to a Redis that hangs), which is named in the error.
 	stopRun()
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
+	d.stopBy = time.Now().Add(cfg.ShutdownTimeout)
+	drain := cfg.ShutdownTimeout - storeShare(cfg.ShutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), drain)
 	defer cancel()
+	hard, cancelHard := context.WithDeadline(context.WithoutCancel(ctx), d.stopBy)
+	defer cancelHard()
 	var errs []error
+	left := func(what string) {
+		errs = append(errs, fmt.Errorf("%s still running at the end of the stop; left", what))
+	}
 	if err := srv.Shutdown(sctx); err != nil {
 		errs = append(errs, fmt.Errorf("http drain: %w", err))
 		d.cancelWork()
@@ -584,31 +628,43 @@ loop:
 	if !wait(sctx, &sources) {
 		// A source that ignores its context breaks the Source contract; it cannot be
 		// stopped from here.
-		errs = append(errs, fmt.Errorf("sources still running after %s", cfg.ShutdownTimeout))
+		errs = append(errs, fmt.Errorf("sources still running after %s", drain))
 	}
 	close(stopWorkers)
 	if !wait(sctx, &pool) {
-		errs = append(errs, fmt.Errorf("events still being judged after %s; their actions were cancelled", cfg.ShutdownTimeout))
+		errs = append(errs, fmt.Errorf("events still being judged after %s; their actions were cancelled", drain))
 		d.cancelWork()
-		pool.Wait()
+		if !wait(hard, &pool) {
+			left("the evaluators")
+		}
 	}
 	if !d.inflight.closeAndWait(sctx) {
 		d.cancelWork()
-		d.inflight.closeAndWait(context.Background())
+		if !d.inflight.closeAndWait(hard) {
+			left("HTTP event requests")
+		}
 	}
 	// Nothing is judged any more: the alerts see the last events.
 	if !d.observer.stop(sctx) {
-		errs = append(errs, fmt.Errorf("crisis alerts still following events after %s; cancelled", cfg.ShutdownTimeout))
+		errs = append(errs, fmt.Errorf("crisis alerts still following events after %s; cancelled", drain))
 		d.cancelWork()
-		d.observer.stop(context.Background())
+		if !d.observer.stop(hard) {
+			left("the crisis alerts")
+		}
 	}
 	if !d.lanes.close(sctx) {
-		errs = append(errs, fmt.Errorf("actions still being carried out after %s; they were cancelled", cfg.ShutdownTimeout))
+		errs = append(errs, fmt.Errorf("actions still being carried out after %s; they were cancelled", drain))
 		d.cancelWork()
-		d.lanes.close(context.Background())
+		if !d.lanes.close(hard) {
+			left("the lanes")
+		}
 	}
 	// The cases the last events opened go to the desk before the store closes.
-	desk.Wait()
+	// The jobs write their last figures and give their leases up; a store that
+	// hangs does not hold the stop past the drain: they are left to it.
+	if !wait(sctx, &desk) {
+		errs = append(errs, fmt.Errorf("jobs still stopping after %s (the store does not answer?); left", drain))
+	}
 	d.mod.FlushCases(sctx)
 	if runErr != nil {
 		return runErr

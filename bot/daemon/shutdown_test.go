@@ -4,16 +4,20 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/bot/daemon"
+	"github.com/vigie-bot/vigie/store/redis/redistest"
 )
 
 // slow is a platform whose deletes wait for the test (or for their context).
@@ -130,5 +134,105 @@ func TestShutdownTimeoutCancelsActions(t *testing.T) {
 	}
 	if err := <-p.result; !errors.Is(err, context.Canceled) {
 		t.Errorf("the action ended with %v, want it cancelled", err)
+	}
+}
+
+// hangProxy stands between vigie and a real redis-server, and can stop
+// passing anything on, as a Redis that hangs (a frozen process, a network
+// that drops packets) does: connections stay open and nothing answers.
+type hangProxy struct {
+	ln     net.Listener
+	target string
+	hung   chan struct{}
+	once   sync.Once
+	gone   chan struct{}
+}
+
+func newHangProxy(t *testing.T, target string) *hangProxy {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &hangProxy{ln: ln, target: target, hung: make(chan struct{}), gone: make(chan struct{})}
+	t.Cleanup(func() { close(p.gone); ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go p.pipe(c)
+		}
+	}()
+	return p
+}
+
+func (p *hangProxy) URL() string { return "redis://" + p.ln.Addr().String() }
+
+// hang stops every byte from here on, on the connections open and new ones.
+func (p *hangProxy) hang() { p.once.Do(func() { close(p.hung) }) }
+
+func (p *hangProxy) pipe(c net.Conn) {
+	defer c.Close()
+	up, err := net.Dial("tcp", p.target)
+	if err != nil {
+		return
+	}
+	defer up.Close()
+	go p.copy(up, c)
+	p.copy(c, up)
+}
+
+// copy passes what src sends to dst until the proxy hangs; then it holds what
+// it read until the test ends.
+func (p *hangProxy) copy(dst, src net.Conn) {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		if n > 0 {
+			select {
+			case <-p.hung:
+				<-p.gone
+				return
+			default:
+			}
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// A stop with Redis hung ends within the shutdown time the docs give, store
+// included, and says what it could not write to Redis rather than losing it
+// silently.
+func TestShutdownWithRedisHung(t *testing.T) {
+	proxy := newHangProxy(t, strings.TrimPrefix(redistest.URL(t), "redis://"))
+	const timeout = 2 * time.Second
+	in := start(t, casesRules, map[string]string{"VIGIE_WEBHOOK_SECRET": secret, "VIGIE_REDIS_URL": proxy.URL(),
+		"VIGIE_REDIS_PREFIX": "hung-" + strconv.FormatInt(time.Now().UnixNano(), 36)},
+		func(c *daemon.Config) { c.ShutdownTimeout = timeout })
+	in.post(t, message("m-1", "u-1", "free nitro"))
+	proxy.hang()
+	for i := range 3 {
+		in.post(t, message(fmt.Sprintf("h-%d", i), "u-2", "free nitro"))
+	}
+	began := time.Now()
+	err := in.stop()
+	t.Logf("stopped in %s with a shutdown time of %s: %v", time.Since(began).Round(time.Millisecond), timeout, err)
+	// The store's close is cut at the end of the stop (a hung Redis took it
+	// 5 s per try, twice), and says so, rather than making the stop longer.
+	if err == nil || !strings.Contains(err.Error(), "close redis store: not done by the end of the stop's 2s") {
+		t.Errorf("Run = %v, want the store's close cut at the end of the stop", err)
+	}
+	// What Redis never took is logged, case by case.
+	logs := in.logs.String()
+	for i, ev := range []string{"m-1", "h-0", "h-1", "h-2"} {
+		if want := fmt.Sprintf("case l-%06d discord:%s (scam)", i+1, ev); !strings.Contains(logs, want) {
+			t.Errorf("the log does not say %q was not written", want)
+		}
 	}
 }

@@ -155,6 +155,33 @@ func (f *Fallback) Buffered() int {
 	return len(f.queue)
 }
 
+// Unwritten describes what waits for Redis, oldest first: each case with its
+// event and rule, each audit entry and journal removal with its event. It
+// does not ask Redis: a shutdown that cannot wait for it any longer says with
+// it what is lost.
+func (f *Fallback) Unwritten() []string {
+	f.mu.Lock()
+	queue := slices.Clone(f.queue)
+	f.mu.Unlock()
+	out := make([]string, 0, len(queue))
+	for _, q := range queue {
+		switch {
+		case q.audit != nil:
+			out = append(out, "audit "+q.audit.Event.Key())
+		case q.done != "":
+			out = append(out, "journal done "+q.done)
+		default:
+			c, err := f.local.Case(context.Background(), q.caseID)
+			if err != nil {
+				out = append(out, "case "+q.caseID)
+				continue
+			}
+			out = append(out, "case "+c.ID+" "+c.Event.Key()+" ("+c.Rule+")")
+		}
+	}
+	return out
+}
+
 // RoundTrips is the primary store's count.
 func (f *Fallback) RoundTrips() int64 { return f.primary.RoundTrips() }
 
@@ -845,8 +872,9 @@ func (f *Fallback) Close() error {
 				f.flush(ctx)
 			}
 			cancel()
-			if n := f.Buffered(); n > 0 {
-				f.log.Error("redis unreachable at shutdown: cases and audit entries lost", "count", n)
+			if lost := f.Unwritten(); len(lost) > 0 {
+				f.log.Error("redis unreachable at shutdown: cases and audit entries lost", "count", len(lost),
+					"lost", strings.Join(lost, "; "))
 			}
 		}
 	})
