@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"golang.org/x/crypto/argon2"
+
+	"github.com/vigie-bot/vigie/store"
 )
 
 // Roles of the console's accounts, each allowed what the one before is.
@@ -151,20 +153,23 @@ const (
 	knownFor     = 30 * 24 * time.Hour
 )
 
-// encodeDevice signs a device cookie for name: name|expiry|id, then the MAC.
-func encodeDevice(key []byte, name string, expires time.Time) string {
-	payload := base64.RawURLEncoding.EncodeToString([]byte(name)) + "|" +
-		strconv.FormatInt(expires.Unix(), 10) + "|" + newID()
+// encodeDevice signs a device cookie for an account: name|expiry|print|id,
+// then the MAC. The print of the password's hash makes a new password
+// forget the devices the old one was used on.
+func encodeDevice(key []byte, a store.Account, expires time.Time) string {
+	payload := base64.RawURLEncoding.EncodeToString([]byte(a.Name)) + "|" +
+		strconv.FormatInt(expires.Unix(), 10) + "|" + hashPrint(a.Hash) + "|" + newID()
 	return payload + "|" + mac(key, "device", payload)
 }
 
-// deviceID is the id of a device cookie made for name, "" when v is none.
-func deviceID(key []byte, v, name string, now time.Time) string {
-	parts, _, ok := signed(key, "device", v, 3, now)
-	if !ok || parts[0] != name {
+// deviceID is the id of a device cookie made for the account as it is now,
+// "" when v is none.
+func deviceID(key []byte, v string, a store.Account, now time.Time) string {
+	parts, _, ok := signed(key, "device", v, 4, now)
+	if !ok || parts[0] != a.Name || parts[2] != hashPrint(a.Hash) {
 		return ""
 	}
-	return parts[2]
+	return parts[3]
 }
 
 // csrfToken is the token the console's forms carry for a session cookie: a

@@ -132,21 +132,21 @@ func (c *clock) Add(d time.Duration) {
 
 // throttled is a console over plain HTTP (as behind --insecure), so that
 // clients at any address may log in, on the test's clock.
-func throttled(t *testing.T) (map[string]http.Handler, *clock) {
+func throttled(t *testing.T) (map[string]http.Handler, *clock, *memory.Store) {
 	t.Helper()
 	st := memory.New()
 	if err := st.PutAccount(context.Background(), store.Account{Name: "ann", Role: console.RoleModerator, Hash: console.HashPassword("correct horse")}); err != nil {
 		t.Fatal(err)
 	}
 	clk := &clock{t: time.Date(2026, 3, 1, 22, 0, 0, 0, time.UTC)}
-	return console.New(console.Options{Store: st, Accounts: st, Insecure: true, Now: clk.Now}).Routes(), clk
+	return console.New(console.Options{Store: st, Accounts: st, Insecure: true, Now: clk.Now}).Routes(), clk, st
 }
 
 // Guessing at a CM's password from many addresses cannot lock the CM out of
 // the browser and the address they logged in from; a new browser at a new
 // address waits while the guesses pile up, which bounds them.
 func TestStrangersCannotLockACMOut(t *testing.T) {
-	routes, clk := throttled(t)
+	routes, clk, _ := throttled(t)
 	home := newClient("198.51.100.7:5000")
 	if code := home.login(routes, "ann", "correct horse"); code != http.StatusSeeOther {
 		t.Fatalf("first login: %d", code)
@@ -201,7 +201,7 @@ func TestOneAddressIsLocked(t *testing.T) {
 		{"IPv6, same /64", "[2001:db8:1:2::1]:6000", "[2001:db8:1:2:ffff::9]:6000"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			routes, clk := throttled(t)
+			routes, clk, _ := throttled(t)
 			ann := newClient(tc.next)
 			ann.login(routes, "ann", "correct horse")
 			clk.Add(time.Hour)
@@ -229,5 +229,24 @@ func TestOneAddressIsLocked(t *testing.T) {
 				t.Errorf("15 minutes later: %d, want logged in", code)
 			}
 		})
+	}
+}
+
+// A new password forgets the devices the old one logged in on: a browser that
+// logged in before the change counts as a new one.
+func TestNewPasswordForgetsDevices(t *testing.T) {
+	routes, clk, st := throttled(t)
+	ann := newClient("203.0.113.5:5000")
+	ann.login(routes, "ann", "correct horse")
+	clk.Add(time.Hour)
+	eve := newClient("203.0.113.5:6000")
+	for range 5 {
+		eve.login(routes, "ann", "guess")
+	}
+	if err := st.PutAccount(context.Background(), store.Account{Name: "ann", Role: console.RoleModerator, Hash: console.HashPassword("another horse")}); err != nil {
+		t.Fatal(err)
+	}
+	if code := ann.login(routes, "ann", "another horse"); code != http.StatusTooManyRequests {
+		t.Errorf("the old password's device cookie at a locked address: %d, want 429", code)
 	}
 }

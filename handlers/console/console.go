@@ -336,9 +336,15 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "accounts: "+err.Error(), http.StatusServiceUnavailable)
 		return
 	}
+	a, err := c.o.Accounts.Account(r.Context(), name)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		http.Error(w, "accounts: "+err.Error(), http.StatusServiceUnavailable)
+		return
+	}
+	found := err == nil
 	try := attempt{name: name, addr: clientKey(c.client(r))}
-	if ck, err := r.Cookie(deviceCookie); err == nil {
-		try.device = deviceID(key, ck.Value, name, now)
+	if ck, err := r.Cookie(deviceCookie); err == nil && found {
+		try.device = deviceID(key, ck.Value, a, now)
 	}
 	if no := c.tries.check(now, try); no != nil {
 		c.o.Log.Warn("console: login refused, too many failures", "name", name, "addr", c.client(r), "by_name", no.byName)
@@ -352,12 +358,7 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 		c.render(w, http.StatusTooManyRequests, "login.html", map[string]any{"Next": next, "Name": name, "Error": msg})
 		return
 	}
-	a, err := c.o.Accounts.Account(r.Context(), name)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		http.Error(w, "accounts: "+err.Error(), http.StatusServiceUnavailable)
-		return
-	}
-	if err != nil || !CheckPassword(a.Hash, password) {
+	if !found || !CheckPassword(a.Hash, password) {
 		c.tries.fail(now, try)
 		c.o.Log.Warn("console: failed login", "name", name, "addr", c.client(r))
 		c.render(w, http.StatusUnauthorized, "login.html", map[string]any{"Next": next, "Name": name,
@@ -370,7 +371,7 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: s.encode(key), Path: "/", Expires: s.expires,
 		HttpOnly: true, Secure: secure, SameSite: http.SameSiteStrictMode})
 	device := now.Add(knownFor)
-	http.SetCookie(w, &http.Cookie{Name: deviceCookie, Value: encodeDevice(key, a.Name, device), Path: "/login", Expires: device,
+	http.SetCookie(w, &http.Cookie{Name: deviceCookie, Value: encodeDevice(key, a, device), Path: "/login", Expires: device,
 		HttpOnly: true, Secure: secure, SameSite: http.SameSiteStrictMode})
 	c.o.Log.Info("console: login", "name", a.Name, "role", a.Role, "addr", c.client(r))
 	http.Redirect(w, r, next, http.StatusSeeOther)
