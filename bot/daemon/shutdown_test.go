@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -210,7 +211,11 @@ func (p *hangProxy) copy(dst, src net.Conn) {
 // included, and says what it could not write to Redis rather than losing it
 // silently.
 func TestShutdownWithRedisHung(t *testing.T) {
-	proxy := newHangProxy(t, strings.TrimPrefix(redistest.URL(t), "redis://"))
+	u, err := url.Parse(redistest.URL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := newHangProxy(t, u.Host)
 	const timeout = 2 * time.Second
 	in := start(t, casesRules, map[string]string{"VIGIE_WEBHOOK_SECRET": secret, "VIGIE_REDIS_URL": proxy.URL(),
 		"VIGIE_REDIS_PREFIX": "hung-" + strconv.FormatInt(time.Now().UnixNano(), 36)},
@@ -221,7 +226,7 @@ func TestShutdownWithRedisHung(t *testing.T) {
 		in.post(t, message(fmt.Sprintf("h-%d", i), "u-2", "free nitro"))
 	}
 	began := time.Now()
-	err := in.stop()
+	err = in.stop()
 	t.Logf("stopped in %s with a shutdown time of %s: %v", time.Since(began).Round(time.Millisecond), timeout, err)
 	// The store's close is cut at the end of the stop (a hung Redis took it
 	// 5 s per try, twice), and says so, rather than making the stop longer.
