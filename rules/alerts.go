@@ -619,10 +619,10 @@ func (s *alertSet) placeMatches(checks []AlertCheck, ev *bot.Event) []bot.Match 
 	return out
 }
 
-// check runs the alerts for one event. last keeps the last alertMsgKept
-// messages of each alert, alert after alert: the same message (the same
-// space) is not written again.
-func (s *alertSet) check(machine *vm.VM, env *alertEnv, ev *bot.Event, last []string) ([]AlertCheck, map[string]string) {
+// check runs the alerts for one event, and with withMsgs writes their
+// messages. last keeps the last alertMsgKept messages of each alert, alert
+// after alert: the same message (the same space) is not written again.
+func (s *alertSet) check(machine *vm.VM, env *alertEnv, ev *bot.Event, last []string, withMsgs bool) ([]AlertCheck, map[string]string) {
 	var out []AlertCheck
 	var msgs map[string]string
 	var boxed any // env, boxed once for all the alerts the machine runs
@@ -647,10 +647,14 @@ func (s *alertSet) check(machine *vm.VM, env *alertEnv, ev *bot.Event, last []st
 		if out == nil {
 			// room for every alert: a wave often holds two at once
 			out = make([]AlertCheck, 0, len(s.alerts)-k)
-			msgs = make(map[string]string, len(s.alerts)-k)
+			if withMsgs {
+				msgs = make(map[string]string, len(s.alerts)-k)
+			}
 		}
 		out = append(out, c)
-		msgs[a.name] = a.message.reuse(last[k*alertMsgKept:(k+1)*alertMsgKept], ev, a.name)
+		if withMsgs {
+			msgs[a.name] = a.message.reuse(last[k*alertMsgKept:(k+1)*alertMsgKept], ev, a.name)
+		}
 	}
 	return out, msgs
 }
@@ -762,7 +766,7 @@ func (e *Engine) checkAlerts(ctx context.Context, s *scratch, ev *bot.Event, now
 	if len(s.alertMsgs) != alertMsgKept*len(set.alerts) {
 		s.alertMsgs = make([]string, alertMsgKept*len(set.alerts))
 	}
-	checks, msgs := set.check(&s.machine, &s.alertEnv, ev, s.alertMsgs)
+	checks, msgs := set.check(&s.machine, &s.alertEnv, ev, s.alertMsgs, !e.opts.NoAlertMessages)
 	s.alertEnv = alertEnv{}
 	return checks, msgs
 }

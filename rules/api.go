@@ -102,6 +102,12 @@ type Options struct {
 	// a counter's expression (the vigie_rule_errors_total metric); the same
 	// failures are in Assessment.Errors.
 	RuleError func(RuleError)
+	// NoCounterValues leaves Verdict.Counters nil, and NoAlertMessages
+	// Assessment.Message: a caller that reads neither (a replay that writes
+	// no decisions) spares every event a map of each. The counters are
+	// counted and the alerts checked all the same.
+	NoCounterValues bool
+	NoAlertMessages bool
 }
 
 // Engine evaluates events against one compiled rule file. It is safe for

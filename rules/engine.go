@@ -320,7 +320,9 @@ func (e *Engine) assess(ctx context.Context, ev *bot.Event) (Assessment, error) 
 			}
 			counts[i] = int(n)
 		}
-		v.Counters = s.countersMap(rs, counts)
+		if !e.opts.NoCounterValues {
+			v.Counters = s.countersMap(rs, counts)
+		}
 	}
 	st.strikes = res.Strikes
 

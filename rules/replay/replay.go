@@ -160,7 +160,12 @@ func run(ctx context.Context, rs *rules.Ruleset, newStore func() *memory.Store, 
 		return nil
 	}
 
-	ev, err := newEvaluation(ctx, rs, newStore, workers, after)
+	// The alerts' messages are read by nothing here, the verdict's counter
+	// values by the decisions file and the Verdict hook alone: the engine
+	// builds neither for every event when nobody reads them.
+	engineOpts := rules.Options{NoAlertMessages: true,
+		NoCounterValues: opts.Decisions == nil && opts.Verdict == nil}
+	ev, err := newEvaluation(ctx, rs, newStore, workers, engineOpts, after)
 	if err != nil {
 		return waves.summary(tally), err
 	}
