@@ -601,16 +601,19 @@ func median(counts []int64) float64 {
 const alertMsgKept = 4
 
 // placeMatches are the matches of the alerts that held and act on the place
-// (lockdown, slowmode), to add to the event's verdict.
-func (s *alertSet) placeMatches(checks []AlertCheck, ev *bot.Event) []bot.Match {
+// (lockdown, slowmode), to add to the event's verdict, their reasons with
+// withReasons.
+func (s *alertSet) placeMatches(checks []AlertCheck, ev *bot.Event, withReasons bool) []bot.Match {
 	var out []bot.Match
 	for _, c := range checks {
 		i := slices.IndexFunc(s.alerts, func(a alert) bool { return a.name == c.Alert })
 		if i < 0 || len(s.alerts[i].place) == 0 {
 			continue
 		}
-		m := bot.Match{Rule: AlertMatchPrefix + c.Alert, Category: "alert",
-			Reason: "alert " + c.Alert + " held: " + s.alerts[i].whenSrc}
+		m := bot.Match{Rule: AlertMatchPrefix + c.Alert, Category: "alert"}
+		if withReasons {
+			m.Reason = "alert " + c.Alert + " held: " + s.alerts[i].whenSrc
+		}
 		for _, a := range s.alerts[i].place {
 			m.Actions = append(m.Actions, a.expand(ev, m.Rule))
 		}

@@ -190,9 +190,10 @@ alerts:
 	}
 }
 
-// An engine told its caller reads neither the verdict's counter values nor
-// the alerts' messages builds neither, and decides the same: the same
-// matches, the same alerts with the same counts, the counters counted.
+// An engine told its caller reads neither the verdict's counter values, nor
+// the matches' reasons, nor the alerts' messages builds none of them, and
+// decides the same: the same matches, the same alerts with the same counts,
+// the counters counted.
 func TestAssessUnread(t *testing.T) {
 	rs := parse(t, `
 counters:
@@ -205,13 +206,13 @@ rules:
 alerts:
   - name: raid
     when: counters.joins >= 3 and kind == "join"
-    do: ['alert("raid on {{space}}")']
+    do: ['alert("raid on {{space}}")', lockdown(10m)]
 `)
 	full, lean := memory.New(), memory.New()
 	defer full.Close()
 	defer lean.Close()
 	all := rules.NewEngine(rs, full, rules.Options{})
-	some := rules.NewEngine(rs, lean, rules.Options{NoCounterValues: true, NoAlertMessages: true})
+	some := rules.NewEngine(rs, lean, rules.Options{NoCounterValues: true, NoReasons: true, NoAlertMessages: true})
 	at := time.Date(2026, 11, 20, 21, 0, 0, 0, time.UTC)
 	for i := range 4 {
 		ev := bot.Event{ID: fmt.Sprint(i), Platform: "discord", Kind: bot.KindJoin, Space: "g", Author: bot.Author{ID: fmt.Sprint("new", i)}, At: at}
@@ -232,11 +233,18 @@ alerts:
 		if i >= 2 && a.Message["raid"] != "raid on g" {
 			t.Errorf("join %d: messages %v", i, a.Message)
 		}
+		for k, m := range b.Verdict.Matches {
+			if m.Reason != "" || a.Verdict.Matches[k].Reason == "" {
+				t.Errorf("join %d: reasons %q and %q", i, m.Reason, a.Verdict.Matches[k].Reason)
+			}
+			a.Verdict.Matches[k].Reason = ""
+		}
 		a.Verdict.Counters, a.Message = nil, nil
 		if fmt.Sprintf("%+v", a) != fmt.Sprintf("%+v", b) {
 			t.Errorf("join %d:\n got %+v\nwant %+v", i, b, a)
 		}
-		if len(b.Verdict.Matches) != min(i, 1) || len(b.Alerts) != min(max(i-1, 0), 1) {
+		// the rule from the second join on, the alert's lockdown from the third
+		if len(b.Verdict.Matches) != min(i, 1)+min(max(i-1, 0), 1) || len(b.Alerts) != min(max(i-1, 0), 1) {
 			t.Errorf("join %d: %+v", i, b)
 		}
 	}

@@ -102,11 +102,13 @@ type Options struct {
 	// a counter's expression (the vigie_rule_errors_total metric); the same
 	// failures are in Assessment.Errors.
 	RuleError func(RuleError)
-	// NoCounterValues leaves Verdict.Counters nil, and NoAlertMessages
-	// Assessment.Message: a caller that reads neither (a replay that writes
-	// no decisions) spares every event a map of each. The counters are
-	// counted and the alerts checked all the same.
+	// NoCounterValues leaves Verdict.Counters nil, NoReasons the matches'
+	// Reason empty, and NoAlertMessages Assessment.Message nil: a caller
+	// that reads none of them (a replay that writes no decisions) spares
+	// every event their maps and strings. The counters are counted, the
+	// rules decide and the alerts are checked all the same.
 	NoCounterValues bool
+	NoReasons       bool
 	NoAlertMessages bool
 }
 
