@@ -601,16 +601,19 @@ func median(counts []int64) float64 {
 const alertMsgKept = 4
 
 // placeMatches are the matches of the alerts that held and act on the place
-// (lockdown, slowmode), to add to the event's verdict.
-func (s *alertSet) placeMatches(checks []AlertCheck, ev *bot.Event) []bot.Match {
+// (lockdown, slowmode), to add to the event's verdict, their reasons with
+// withReasons.
+func (s *alertSet) placeMatches(checks []AlertCheck, ev *bot.Event, withReasons bool) []bot.Match {
 	var out []bot.Match
 	for _, c := range checks {
 		i := slices.IndexFunc(s.alerts, func(a alert) bool { return a.name == c.Alert })
 		if i < 0 || len(s.alerts[i].place) == 0 {
 			continue
 		}
-		m := bot.Match{Rule: AlertMatchPrefix + c.Alert, Category: "alert",
-			Reason: "alert " + c.Alert + " held: " + s.alerts[i].whenSrc}
+		m := bot.Match{Rule: AlertMatchPrefix + c.Alert, Category: "alert"}
+		if withReasons {
+			m.Reason = "alert " + c.Alert + " held: " + s.alerts[i].whenSrc
+		}
 		for _, a := range s.alerts[i].place {
 			m.Actions = append(m.Actions, a.expand(ev, m.Rule))
 		}
@@ -619,10 +622,10 @@ func (s *alertSet) placeMatches(checks []AlertCheck, ev *bot.Event) []bot.Match 
 	return out
 }
 
-// check runs the alerts for one event. last keeps the last alertMsgKept
-// messages of each alert, alert after alert: the same message (the same
-// space) is not written again.
-func (s *alertSet) check(machine *vm.VM, env *alertEnv, ev *bot.Event, last []string) ([]AlertCheck, map[string]string) {
+// check runs the alerts for one event, and with withMsgs writes their
+// messages. last keeps the last alertMsgKept messages of each alert, alert
+// after alert: the same message (the same space) is not written again.
+func (s *alertSet) check(machine *vm.VM, env *alertEnv, ev *bot.Event, last []string, withMsgs bool) ([]AlertCheck, map[string]string) {
 	var out []AlertCheck
 	var msgs map[string]string
 	var boxed any // env, boxed once for all the alerts the machine runs
@@ -647,10 +650,14 @@ func (s *alertSet) check(machine *vm.VM, env *alertEnv, ev *bot.Event, last []st
 		if out == nil {
 			// room for every alert: a wave often holds two at once
 			out = make([]AlertCheck, 0, len(s.alerts)-k)
-			msgs = make(map[string]string, len(s.alerts)-k)
+			if withMsgs {
+				msgs = make(map[string]string, len(s.alerts)-k)
+			}
 		}
 		out = append(out, c)
-		msgs[a.name] = a.message.reuse(last[k*alertMsgKept:(k+1)*alertMsgKept], ev, a.name)
+		if withMsgs {
+			msgs[a.name] = a.message.reuse(last[k*alertMsgKept:(k+1)*alertMsgKept], ev, a.name)
+		}
 	}
 	return out, msgs
 }
@@ -762,7 +769,7 @@ func (e *Engine) checkAlerts(ctx context.Context, s *scratch, ev *bot.Event, now
 	if len(s.alertMsgs) != alertMsgKept*len(set.alerts) {
 		s.alertMsgs = make([]string, alertMsgKept*len(set.alerts))
 	}
-	checks, msgs := set.check(&s.machine, &s.alertEnv, ev, s.alertMsgs)
+	checks, msgs := set.check(&s.machine, &s.alertEnv, ev, s.alertMsgs, !e.opts.NoAlertMessages)
 	s.alertEnv = alertEnv{}
 	return checks, msgs
 }

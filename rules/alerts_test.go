@@ -190,6 +190,66 @@ alerts:
 	}
 }
 
+// An engine told its caller reads neither the verdict's counter values, nor
+// the matches' reasons, nor the alerts' messages builds none of them, and
+// decides the same: the same matches, the same alerts with the same counts,
+// the counters counted.
+func TestAssessUnread(t *testing.T) {
+	rs := parse(t, `
+counters:
+  joins: {key: space, window: 1m, when: 'kind == "join"'}
+rules:
+  - name: raid
+    category: raid
+    when: counters.joins >= 2
+    do: [tag("raid")]
+alerts:
+  - name: raid
+    when: counters.joins >= 3 and kind == "join"
+    do: ['alert("raid on {{space}}")', lockdown(10m)]
+`)
+	full, lean := memory.New(), memory.New()
+	defer full.Close()
+	defer lean.Close()
+	all := rules.NewEngine(rs, full, rules.Options{})
+	some := rules.NewEngine(rs, lean, rules.Options{NoCounterValues: true, NoReasons: true, NoAlertMessages: true})
+	at := time.Date(2026, 11, 20, 21, 0, 0, 0, time.UTC)
+	for i := range 4 {
+		ev := bot.Event{ID: fmt.Sprint(i), Platform: "discord", Kind: bot.KindJoin, Space: "g", Author: bot.Author{ID: fmt.Sprint("new", i)}, At: at}
+		a, err := all.Assess(context.Background(), ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := some.Assess(context.Background(), ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.Verdict.Counters["joins"] != int64(i+1) {
+			t.Errorf("join %d: counters %v", i, a.Verdict.Counters)
+		}
+		if b.Verdict.Counters != nil || b.Message != nil {
+			t.Errorf("join %d: built what is not read: counters %v, messages %v", i, b.Verdict.Counters, b.Message)
+		}
+		if i >= 2 && a.Message["raid"] != "raid on g" {
+			t.Errorf("join %d: messages %v", i, a.Message)
+		}
+		for k, m := range b.Verdict.Matches {
+			if m.Reason != "" || a.Verdict.Matches[k].Reason == "" {
+				t.Errorf("join %d: reasons %q and %q", i, m.Reason, a.Verdict.Matches[k].Reason)
+			}
+			a.Verdict.Matches[k].Reason = ""
+		}
+		a.Verdict.Counters, a.Message = nil, nil
+		if fmt.Sprintf("%+v", a) != fmt.Sprintf("%+v", b) {
+			t.Errorf("join %d:\n got %+v\nwant %+v", i, b, a)
+		}
+		// the rule from the second join on, the alert's lockdown from the third
+		if len(b.Verdict.Matches) != min(i, 1)+min(max(i-1, 0), 1) || len(b.Alerts) != min(max(i-1, 0), 1) {
+			t.Errorf("join %d: %+v", i, b)
+		}
+	}
+}
+
 // An alert that locks the place down adds the lockdown to the verdict of
 // every event it holds for, as a match of its own; the rule file's tests
 // read it in actions:, not in rules:.

@@ -102,6 +102,14 @@ type Options struct {
 	// a counter's expression (the vigie_rule_errors_total metric); the same
 	// failures are in Assessment.Errors.
 	RuleError func(RuleError)
+	// NoCounterValues leaves Verdict.Counters nil, NoReasons the matches'
+	// Reason empty, and NoAlertMessages Assessment.Message nil: a caller
+	// that reads none of them (a replay that writes no decisions) spares
+	// every event their maps and strings. The counters are counted, the
+	// rules decide and the alerts are checked all the same.
+	NoCounterValues bool
+	NoReasons       bool
+	NoAlertMessages bool
 }
 
 // Engine evaluates events against one compiled rule file. It is safe for

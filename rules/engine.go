@@ -320,7 +320,9 @@ func (e *Engine) assess(ctx context.Context, ev *bot.Event) (Assessment, error) 
 			}
 			counts[i] = int(n)
 		}
-		v.Counters = s.countersMap(rs, counts)
+		if !e.opts.NoCounterValues {
+			v.Counters = s.countersMap(rs, counts)
+		}
 	}
 	st.strikes = res.Strikes
 
@@ -366,7 +368,9 @@ func (e *Engine) assess(ctx context.Context, ev *bot.Event) (Assessment, error) 
 			}
 			s.actions = append(s.actions, act)
 		}
-		s.reasons = explain(s.reasons, r, &s.env, box, st, &s.machine)
+		if !e.opts.NoReasons {
+			s.reasons = explain(s.reasons, r, &s.env, box, st, &s.machine)
+		}
 		span.actsEnd, span.reasonEnd = len(s.actions), len(s.reasons)
 		s.matched[i] = true
 		office := r.officeForward && !s.hoursAfter && r.mode == ModeEnforce
@@ -412,7 +416,7 @@ func (e *Engine) assess(ctx context.Context, ev *bot.Event) (Assessment, error) 
 		}
 		a.Alerts, a.Message = e.checkAlerts(ctx, s, ev, now, read, counts)
 		if len(a.Alerts) > 0 {
-			a.Verdict.Matches = append(a.Verdict.Matches, rs.alerts.placeMatches(a.Alerts, ev)...)
+			a.Verdict.Matches = append(a.Verdict.Matches, rs.alerts.placeMatches(a.Alerts, ev, !e.opts.NoReasons)...)
 		}
 	}
 	s.strikeRules = strikeRules

@@ -112,7 +112,7 @@ type evaluation struct {
 // errStopped stops the reading when after failed.
 var errStopped = errors.New("replay stopped")
 
-func newEvaluation(ctx context.Context, rs *rules.Ruleset, newStore func() *memory.Store, lanes int, after func(*outcome) error) (*evaluation, error) {
+func newEvaluation(ctx context.Context, rs *rules.Ruleset, newStore func() *memory.Store, lanes int, opts rules.Options, after func(*outcome) error) (*evaluation, error) {
 	ttl, err := dedupeTTL(ctx, rs)
 	if err != nil {
 		return nil, err
@@ -120,7 +120,7 @@ func newEvaluation(ctx context.Context, rs *rules.Ruleset, newStore func() *memo
 	e := &evaluation{ctx: ctx, after: after, seen: newStore(), ttl: ttl, seed: maphash.MakeSeed()}
 	for range lanes {
 		st := &laneStore{Store: newStore(), ttl: ttl}
-		e.lanes = append(e.lanes, &lane{eng: rules.NewEngine(rs, st, rules.Options{}), st: st})
+		e.lanes = append(e.lanes, &lane{eng: rules.NewEngine(rs, st, opts), st: st})
 	}
 	if lanes == 1 {
 		return e, nil // add evaluates and tallies each round itself

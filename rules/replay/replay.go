@@ -160,7 +160,13 @@ func run(ctx context.Context, rs *rules.Ruleset, newStore func() *memory.Store, 
 		return nil
 	}
 
-	ev, err := newEvaluation(ctx, rs, newStore, workers, after)
+	// The alerts' messages are read by nothing here, the verdict's counter
+	// values and the matches' reasons by the decisions file and the Verdict
+	// hook alone: the engine does not build them for every event when
+	// nobody reads them.
+	unread := opts.Decisions == nil && opts.Verdict == nil
+	engineOpts := rules.Options{NoAlertMessages: true, NoCounterValues: unread, NoReasons: unread}
+	ev, err := newEvaluation(ctx, rs, newStore, workers, engineOpts, after)
 	if err != nil {
 		return waves.summary(tally), err
 	}
