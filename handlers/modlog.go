@@ -447,7 +447,6 @@ func placeLabel(ev bot.Event) (label string, ours bool) {
 	return ch, false
 }
 
-
 // memberURL is the member's page on the console, at the case when known.
 func (l *ModLog) memberURL(ev bot.Event, caseID string) string {
 	if l.o.PublicURL == "" || ev.Author.ID == "" {
