@@ -1,10 +1,12 @@
 package telegram
 
 import (
+	"context"
 	"fmt"
 	"net/url"
 	"testing"
 
+	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/bot/internal/testsync"
 )
 
@@ -51,5 +53,52 @@ func TestPressAnsweredWhileWorkersBusy(t *testing.T) {
 	for n := range maxDeskWork {
 		id := fmt.Sprintf("b%d", n)
 		toldOn(x.f, cards[id], "done: 🗑 Deleted.")
+	}
+}
+
+// A press answered while every worker is busy, when vigie stops before a
+// worker is free: the CM is told nothing was done, rather than left with a
+// toast and no outcome. The work under way is carried out.
+func TestPressAnsweredThenStopped(t *testing.T) {
+	f := newFakeBotAPI(t)
+	c, _ := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}})
+	book := newCaseBook()
+	desk := c.Desk(book)
+	stop := run(t, c, make(chan bot.Event, 10))
+	f.waitFor("getUpdates", 1, nil)
+	cards := map[string]map[string]any{}
+	for n := range maxDeskWork + 1 {
+		id := fmt.Sprintf("b%d", n)
+		book.mu.Lock()
+		book.cards[id] = sampleCard(id, at(t0))
+		book.mu.Unlock()
+		if err := desk.PostCard(context.Background(), sampleCard(id, at(t0))); err != nil {
+			t.Fatal(err)
+		}
+		sent := f.waitFor("sendMessage", n+1, inChat(deskChat.id))
+		cards[id] = map[string]any{"message_id": sent.MsgID, "from": vigieUser.json(), "chat": deskChat.json(), "date": t0, "text": "card"}
+	}
+	f.SetTrouble(func(method string, _ url.Values) (int, string, bool) { return 0, "", method == "editMessageText" })
+	for n := range maxDeskWork {
+		id := fmt.Sprintf("b%d", n)
+		f.push(callback("q-"+id, alice, cards[id], "v1:"+id+":delete"))
+	}
+	testsync.Eventually(t, "every desk worker busy", func() bool { return c.work.Busy() == maxDeskWork })
+	last := fmt.Sprintf("b%d", maxDeskWork)
+	f.push(callback("q-"+last, alice, cards[last], "v1:"+last+":keep"))
+	f.waitFor("answerCallbackQuery", 1, func(c apiCall) bool { return c.Params.Get("callback_query_id") == "q-"+last })
+
+	stopped := make(chan struct{})
+	go func() { stop(); close(stopped) }()
+	toldOn(f, cards[last], "vigie is stopping: nothing was done.")
+	if got := book.get(last); got.Decided() {
+		t.Errorf("decided after all: %+v", got)
+	}
+	f.Release()
+	<-stopped
+	for n := range maxDeskWork {
+		if got := book.get(fmt.Sprintf("b%d", n)); got.Outcome != "delete" {
+			t.Errorf("press under way not carried out: %+v", got)
+		}
 	}
 }
