@@ -112,6 +112,15 @@ type LogPoster interface {
 	EditLog(ctx context.Context, to, id, text string) error
 }
 
+// LogEscaper is a LogPoster whose chats read a line as markup (Discord's
+// markdown): EscapeLog makes a part of a line that vigie did not write (a
+// member's name, an excerpt, a reason) show as written, so that it cannot
+// take vigie's voice with a link or a format. A poster that does not
+// implement it shows the whole line as written, as Telegram's does.
+type LogEscaper interface {
+	EscapeLog(text string) string
+}
+
 // PlaceNamer names where an event happened for the moderators (a group's
 // title), when the event's ids do not say it.
 type PlaceNamer interface {

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -252,7 +253,7 @@ func (l *ModLog) post(ctx context.Context, w *wave) {
 		return
 	}
 	l.mu.Lock()
-	text, id := l.line(w), w.id
+	text, id := l.line(w, p), w.id
 	w.dirty = false
 	l.mu.Unlock()
 	var newID string
@@ -295,80 +296,155 @@ var actionEmoji = map[bot.ActionKind]string{
 	bot.ActLockdown: "🔒", bot.ActSlowmode: "🐢", opLift: "🔓",
 }
 
-// line is w as the mod-log shows it.
-func (l *ModLog) line(w *wave) string {
+// maxLogLine bounds a mod-log line, as its chat shows it (escapes included),
+// within a Discord message.
+const maxLogLine = 1900
+
+// line is w as the mod-log shows it in the chats of poster p. What vigie did
+// not write (names, the action's text, reasons, errors) is a member's part:
+// escaped when p reads lines as markup (bot.LogEscaper), so a name like
+// "[Verify here](https://…)" shows as written, not as a link in vigie's voice.
+func (l *ModLog) line(w *wave, p bot.LogPoster) string {
 	e := w.last
 	ev := e.Event
-	var b strings.Builder
+	var b logLine
 	if w.first.Failed != "" {
-		b.WriteString("❌ failed: ")
+		b.vigie("❌ failed: ")
 	}
-	b.WriteString(cmp.Or(actionEmoji[e.Action.Kind], "•") + " ")
+	b.vigie(cmp.Or(actionEmoji[e.Action.Kind], "•") + " ")
 	if w.count > 1 {
-		fmt.Fprintf(&b, "%d× ", w.count)
+		b.vigie(fmt.Sprintf("%d× ", w.count))
 	}
-	b.WriteString(e.Action.String())
-	place := placeLabel(ev)
+	b.member(truncateText(e.Action.String(), 300))
+	place, ours := placeLabel(ev)
 	if n, ok := l.o.Posters[ev.Platform].(bot.PlaceNamer); ok {
 		if name := n.PlaceName(ev); name != "" {
-			place = name
+			place, ours = name, false
 		}
 	}
 	if place != "" {
-		b.WriteString(" in " + place)
+		b.vigie(" in ")
+		if ours {
+			b.vigie(place)
+		} else {
+			b.member(truncateText(place, 100))
+		}
 	}
-	b.WriteString(" — " + why(e))
+	b.vigie(" — ")
+	why(&b, e)
 	sep := " · "
 	if w.count > 1 {
-		fmt.Fprintf(&b, ", over %s; last:", bot.FormatDuration(w.last.At.Sub(w.first.At).Round(time.Second)))
+		b.vigie(fmt.Sprintf(", over %s; last:", bot.FormatDuration(w.last.At.Sub(w.first.At).Round(time.Second))))
 		sep = " "
 	}
 	if ev.Author.ID != "" {
-		fmt.Fprintf(&b, "%s%s (%s %s)", sep, cmp.Or(ev.Author.Name, ev.Author.ID), ev.Platform, ev.Author.ID)
+		b.vigie(sep)
+		b.member(truncateText(cmp.Or(ev.Author.Name, ev.Author.ID), 100))
+		b.vigie(" (" + ev.Platform + " ")
+		b.member(truncateText(ev.Author.ID, 100))
+		b.vigie(")")
 	}
 	if strings.HasPrefix(ev.Link, "https://") {
-		b.WriteString(" · " + ev.Link)
+		b.vigie(" · " + ev.Link)
 	}
 	if e.CaseID != "" {
-		b.WriteString(" · case " + e.CaseID)
+		b.vigie(" · case ")
+		b.member(e.CaseID)
 	}
 	if u := l.memberURL(ev, e.CaseID); u != "" {
-		b.WriteString(" · " + u)
+		b.vigie(" · " + u)
 	}
 	if e.Failed != "" && w.count == 1 {
-		b.WriteString(" · " + truncateText(e.Failed, 200))
+		b.vigie(" · ")
+		b.member(truncateText(e.Failed, 200))
 	}
-	return truncateText(b.String(), 1900)
+	esc := func(s string) string { return s }
+	if x, ok := p.(bot.LogEscaper); ok {
+		esc = x.EscapeLog
+	}
+	return b.render(esc, maxLogLine)
 }
 
 // why is the rule and its reason, or the moderator and theirs.
-func why(e ModLogEntry) string {
-	var s string
+func why(b *logLine, e ModLogEntry) {
 	switch {
 	case e.By != "":
-		s = "by " + e.By
+		b.vigie("by ")
+		b.member(e.By)
 	case e.Rule != "":
-		s = "rule " + e.Rule
+		b.vigie("rule ")
+		b.member(e.Rule)
 	default:
-		s = "vigie"
+		b.vigie("vigie")
 	}
 	if e.Reason != "" {
-		s += ": " + truncateText(e.Reason, 200)
+		b.vigie(": ")
+		b.member(truncateText(e.Reason, 200))
 	}
-	return s
+}
+
+// logLine is a mod-log line in parts: vigie's own text, written in the
+// chat's markup (a channel's mention, links), and what others wrote.
+type logLine []logPart
+
+type logPart struct {
+	text   string
+	member bool
+}
+
+func (b *logLine) vigie(s string) { *b = append(*b, logPart{text: s}) }
+
+// member adds a part written by others, on one line.
+func (b *logLine) member(s string) {
+	*b = append(*b, logPart{text: strings.Join(strings.Fields(s), " "), member: true})
+}
+
+// render writes the line within max characters, the members' parts escaped
+// by esc. A line too long ends with "…": a member's part is cut before it
+// is escaped, so no escape is cut in two; a part of vigie's that does not
+// fit (a link) is left out whole.
+func (b logLine) render(esc func(string) string, max int) string {
+	var out strings.Builder
+	n := 0
+	for _, p := range b {
+		t := p.text
+		if p.member {
+			t = esc(t)
+		}
+		if k := utf8.RuneCountInString(t); n+k <= max-1 {
+			out.WriteString(t)
+			n += k
+			continue
+		}
+		if p.member {
+			var kept []rune
+			for _, r := range p.text {
+				k := utf8.RuneCountInString(esc(string(r)))
+				if n+k > max-1 {
+					break
+				}
+				kept = append(kept, r)
+				n += k
+			}
+			out.WriteString(esc(string(kept)))
+		}
+		out.WriteString("…")
+		break
+	}
+	return out.String()
 }
 
 // placeLabel names where ev happened: a Discord channel as Discord shows
-// it, a chat or a page by id.
-func placeLabel(ev bot.Event) string {
+// it (ours: vigie's markup), a chat or a page by id.
+func placeLabel(ev bot.Event) (label string, ours bool) {
 	ch := cmp.Or(ev.Thread, ev.Channel)
 	if ch == "" {
-		return ev.Space
+		return ev.Space, false
 	}
 	if ev.Platform == "discord" {
-		return "<#" + ch + ">"
+		return "<#" + ch + ">", true
 	}
-	return ch
+	return ch, false
 }
 
 // memberURL is the member's page on the console, at the case when known.

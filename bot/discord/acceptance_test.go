@@ -119,9 +119,8 @@ func TestAcceptance(t *testing.T) {
 
 	t.Run("a stranger's ban is refused", func(t *testing.T) {
 		f.Dispatch("INTERACTION_CREATE", press("960000000000000001", mallory, cardMsg, customID(caseID, "ban")))
-		answer := f.WaitFor(t, "POST", "/interactions/960000000000000001/", 1, nil)
-		if d, _ := answer.Body["data"].(map[string]any); answer.Body["type"] != float64(4) || !strings.Contains(fmt.Sprint(d["content"]), "Sorry") || d["flags"] != float64(64) {
-			t.Errorf("answer = %s", answer.Raw)
+		if got := told(t, f, "960000000000000001"); !strings.Contains(got, "Sorry") {
+			t.Errorf("answer = %s", got)
 		}
 		if cs, _ := st.Case(context.Background(), caseID); cs.Status != store.CaseOpen {
 			t.Errorf("case = %+v, want it still open", cs)
@@ -233,42 +232,29 @@ func TestAcceptance(t *testing.T) {
 		// A refusal or bad arguments are answered at once; a command is
 		// acknowledged ("thinking…", within Discord's 3 seconds however slow the
 		// store), then its answer replaces the acknowledgement.
-		ask := func(id string, from user, sub string, opts ...map[string]any) (deferred bool, text string) {
+		// Every command is acknowledged at once ("thinking…", only for its
+		// author), and answered by editing it.
+		ask := func(id string, from user, sub string, opts ...map[string]any) string {
 			f.Dispatch("INTERACTION_CREATE", slash(id, from, sub, opts...))
-			a := f.WaitFor(t, "POST", "/interactions/"+id+"/", 1, nil)
-			d, _ := a.Body["data"].(map[string]any)
-			if d["flags"] != float64(64) {
-				t.Errorf("answer to %s is not ephemeral: %s", id, a.Raw)
-			}
-			switch a.Body["type"] {
-			case float64(4):
-				return false, fmt.Sprint(d["content"])
-			case float64(5):
-				e := f.WaitFor(t, "PATCH", "/webhooks/"+appID+"/tok-"+id+"/messages/@original", 1, nil)
-				return true, fmt.Sprint(e.Body["content"])
-			}
-			t.Errorf("answer to %s = %s", id, a.Raw)
-			return false, ""
+			return told(t, f, id)
 		}
 		pauseFor := func(v string) map[string]any { return map[string]any{"name": "for", "type": 3, "value": v} }
 		tests := []struct {
-			id, sub  string
-			from     user
-			opts     []map[string]any
-			deferred bool
-			want     string
+			id, sub string
+			from    user
+			opts    []map[string]any
+			want    string
 		}{
-			{"970000000000000001", "status", cm, nil, true, "mode: enforce, open cases: 0"},
-			{"970000000000000002", "pause", cm, []map[string]any{pauseFor("30m")}, true, "paused by discord:" + cm.id},
-			{"970000000000000003", "resume", mallory, nil, false, "Sorry, only the moderators of this server can do that."},
-			{"970000000000000004", "resume", mod, nil, true, "resumed by discord:" + mod.id},
-			{"970000000000000005", "queue", mod, nil, true, "No open case."},
-			{"970000000000000006", "pause", mod, []map[string]any{pauseFor("soon")}, false, "Write the pause like 30m, 2h or 1d."},
+			{"970000000000000001", "status", cm, nil, "mode: enforce, open cases: 0"},
+			{"970000000000000002", "pause", cm, []map[string]any{pauseFor("30m")}, "paused by discord:" + cm.id},
+			{"970000000000000003", "resume", mallory, nil, "Sorry, only the moderators of this server can do that."},
+			{"970000000000000004", "resume", mod, nil, "resumed by discord:" + mod.id},
+			{"970000000000000005", "queue", mod, nil, "No open case."},
+			{"970000000000000006", "pause", mod, []map[string]any{pauseFor("soon")}, "Write the pause like 30m, 2h or 1d."},
 		}
 		for _, tt := range tests {
-			deferred, got := ask(tt.id, tt.from, tt.sub, tt.opts...)
-			if got != tt.want || deferred != tt.deferred {
-				t.Errorf("/vigie %s by %s = %q (deferred %v), want %q (deferred %v)", tt.sub, tt.from.name, got, deferred, tt.want, tt.deferred)
+			if got := ask(tt.id, tt.from, tt.sub, tt.opts...); got != tt.want {
+				t.Errorf("/vigie %s by %s = %q, want %q", tt.sub, tt.from.name, got, tt.want)
 			}
 			if tt.id == "s2" {
 				if paused, until := moderator.Paused(); !paused || time.Until(until) < 29*time.Minute {

@@ -288,7 +288,7 @@ func (c *Client) interaction(i *discordgo.Interaction) {
 	if i.Type == discordgo.InteractionMessageComponent {
 		// A new member's button: pressed in a moderated guild, or privately.
 		if guild, user, ok := parseVerify(i.MessageComponentData().CustomID); ok {
-			c.work.Go(s.ctx, func(ctx context.Context) { c.handleVerifyPress(ctx, i, guild, user) })
+			c.take(s.ctx, i, func(ctx context.Context) { c.handleVerifyPress(ctx, i, guild, user) })
 			return
 		}
 	}
@@ -296,7 +296,7 @@ func (c *Client) interaction(i *discordgo.Interaction) {
 		// Whatever roles the presser holds there, that guild does not steer vigie.
 		kind := interactionType(i)
 		c.foreign(i.GuildID, kind)
-		c.work.Go(s.ctx, func(ctx context.Context) {
+		c.take(s.ctx, i, func(ctx context.Context) {
 			u, _ := presser(i)
 			c.refuse(ctx, i, u, kind+" from a guild vigie does not take commands from")
 		})
@@ -304,10 +304,76 @@ func (c *Client) interaction(i *discordgo.Interaction) {
 	}
 	switch i.Type {
 	case discordgo.InteractionMessageComponent:
-		c.work.Go(s.ctx, func(ctx context.Context) { c.handleButton(ctx, i) })
+		c.take(s.ctx, i, func(ctx context.Context) { c.handleButton(ctx, i) })
 	case discordgo.InteractionApplicationCommand:
-		c.work.Go(s.ctx, func(ctx context.Context) { c.handleCommand(ctx, i) })
+		c.take(s.ctx, i, func(ctx context.Context) { c.handleCommand(ctx, i) })
 	}
+}
+
+// take acknowledges an interaction at once, then hands its work to the desk's
+// workers. Discord shows "This interaction failed" when no answer comes within
+// three seconds; the workers may all be busy (a purge, a slow ban) for longer,
+// so the acknowledgement goes first, in a goroutine of its own, neither on the
+// gateway's loop nor behind the work. What the work has to say follows it
+// (answer): the card edited, or a message only the presser sees, which also
+// says so when the work could not be done at all.
+func (c *Client) take(ctx context.Context, i *discordgo.Interaction, work func(context.Context)) {
+	c.work.Add()
+	go func() {
+		defer c.work.Done()
+		defer c.guard.Recover("discord desk")
+		if err := c.ack(ctx, i); err != nil {
+			if i.Type == discordgo.InteractionApplicationCommand {
+				// Without it the answer has nowhere to go: do nothing the moderator cannot see.
+				c.log.Warn("cannot acknowledge a command, not run", "err", err)
+				return
+			}
+			// A button's work shows on its card even so.
+			c.log.Warn("cannot acknowledge a button press", "err", err)
+		}
+		taken := c.work.Go(ctx, func(ctx context.Context) {
+			finished := false
+			defer func() {
+				if !finished {
+					// The work panicked (the guard reports it): the presser is
+					// not left believing it was done.
+					rctx, cancel := reportContext(ctx)
+					defer cancel()
+					c.answer(rctx, i, "Something went wrong and this was not finished: look at the case or the member before trying again.")
+				}
+			}()
+			work(ctx)
+			finished = true
+		})
+		if !taken {
+			rctx, cancel := reportContext(ctx)
+			defer cancel()
+			c.answer(rctx, i, "vigie is stopping: nothing was done. Try again in a moment.")
+		}
+	}()
+}
+
+// ack is the acknowledgement of an interaction: for a button, "the message
+// will be updated" (the card, or nothing); for a command, "thinking…", only
+// for the moderator, replaced by the answer.
+func (c *Client) ack(ctx context.Context, i *discordgo.Interaction) error {
+	r := &discordgo.InteractionResponse{Type: discordgo.InteractionResponseDeferredMessageUpdate}
+	if i.Type == discordgo.InteractionApplicationCommand {
+		r = &discordgo.InteractionResponse{Type: discordgo.InteractionResponseDeferredChannelMessageWithSource,
+			Data: &discordgo.InteractionResponseData{Flags: discordgo.MessageFlagsEphemeral}}
+	}
+	ctx, cancel := callContext(context.WithoutCancel(ctx))
+	defer cancel()
+	if err := c.sess.InteractionRespond(i, r, opts(ctx)...); err != nil {
+		return c.classify(ctx, "", err)
+	}
+	return nil
+}
+
+// reportContext is for telling the presser how it went, even when doing it
+// used up the desk's time or vigie is stopping.
+func reportContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 }
 
 // presser is who pressed a button or sent a command, and their roles.
@@ -342,7 +408,7 @@ func (c *Client) refuse(ctx context.Context, i *discordgo.Interaction, u *discor
 	}
 	c.log.Warn("desk: refused a stranger", "audit", true, "user", id, "name", name,
 		"guild", i.GuildID, "channel", i.ChannelID, "attempt", attempt)
-	c.respond(ctx, i, "Sorry, only the moderators of this server can do that.")
+	c.answer(ctx, i, "Sorry, only the moderators of this server can do that.")
 }
 
 func interactionType(i *discordgo.Interaction) string {
@@ -352,14 +418,17 @@ func interactionType(i *discordgo.Interaction) string {
 	return "button"
 }
 
-// respond answers an interaction with a message only its author sees.
-func (c *Client) respond(ctx context.Context, i *discordgo.Interaction, text string) {
-	err := c.sess.InteractionRespond(i, &discordgo.InteractionResponse{
-		Type: discordgo.InteractionResponseChannelMessageWithSource,
-		Data: &discordgo.InteractionResponseData{Content: truncate(text, 2000), Flags: discordgo.MessageFlagsEphemeral, AllowedMentions: noMentions},
-	}, opts(ctx)...)
-	if err != nil {
-		c.log.Warn("cannot answer an interaction", "err", c.classify(ctx, "", err))
+// answer tells the author of an interaction, acknowledged by take, text that
+// only they see: a command's "thinking…" becomes it, a button press gets it as
+// a follow-up message.
+func (c *Client) answer(ctx context.Context, i *discordgo.Interaction, text string) {
+	if i.Type != discordgo.InteractionApplicationCommand {
+		c.followup(ctx, i, text)
+		return
+	}
+	text = truncate(text, 2000)
+	if _, err := c.sess.InteractionResponseEdit(i, &discordgo.WebhookEdit{Content: &text, AllowedMentions: noMentions}, opts(ctx)...); err != nil {
+		c.log.Warn("cannot answer a command", "err", c.classify(ctx, "", err))
 	}
 }
 
@@ -374,24 +443,19 @@ func (c *Client) handleButton(ctx context.Context, i *discordgo.Interaction) {
 	caseID, button, ok := parseCustomID(data.CustomID)
 	d, known := buttonOutcomes[button]
 	if !ok || !known {
-		c.respond(ctx, i, "This button is no longer valid.")
+		c.answer(ctx, i, "This button is no longer valid.")
 		return
 	}
 	cmds := c.cmds()
 	if cmds == nil {
-		c.respond(ctx, i, "The desk is not ready yet, try again in a moment.")
+		c.answer(ctx, i, "The desk is not ready yet, try again in a moment.")
 		return
-	}
-	// Acknowledge first: carrying the decision out may take longer than the
-	// three seconds Discord waits for an answer.
-	if err := c.sess.InteractionRespond(i, &discordgo.InteractionResponse{Type: discordgo.InteractionResponseDeferredMessageUpdate}, opts(ctx)...); err != nil {
-		c.log.Warn("cannot acknowledge a button press", "case", caseID, "err", c.classify(ctx, "", err))
 	}
 	d.CaseID, d.By, d.ByName = caseID, cmID(u), displayName(u, i.Member)
 	card, err := cmds.Decide(bot.WithDeciderName(ctx, d.ByName), d)
 	// The moderator still hears how it went when carrying it out used up the
 	// desk's time.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	ctx, cancel := reportContext(ctx)
 	defer cancel()
 	c.log.Info("desk: decision", "audit", true, "case", caseID, "outcome", d.String(), "by", d.By, "err", err)
 	if card.ID == "" {
@@ -485,7 +549,7 @@ func (c *Client) handleCommand(ctx context.Context, i *discordgo.Interaction) {
 	c.met.interactions.WithLabelValues("command", "allowed").Inc()
 	cmds := c.cmds()
 	if cmds == nil {
-		c.respond(ctx, i, "The desk is not ready yet, try again in a moment.")
+		c.answer(ctx, i, "The desk is not ready yet, try again in a moment.")
 		return
 	}
 	var pause time.Duration
@@ -496,25 +560,15 @@ func (c *Client) handleCommand(ctx context.Context, i *discordgo.Interaction) {
 			}
 			var err error
 			if pause, err = parseDuration(o.StringValue()); err != nil {
-				c.respond(ctx, i, "Write the pause like 30m, 2h or 1d.")
+				c.answer(ctx, i, "Write the pause like 30m, 2h or 1d.")
 				return
 			}
 		}
 	}
-	// Discord waits three seconds for an answer; the store behind /vigie queue may
-	// take longer. "Thinking…" first, the answer replaces it.
-	err := c.sess.InteractionRespond(i, &discordgo.InteractionResponse{
-		Type: discordgo.InteractionResponseDeferredChannelMessageWithSource,
-		Data: &discordgo.InteractionResponseData{Flags: discordgo.MessageFlagsEphemeral},
-	}, opts(ctx)...)
-	if err != nil {
-		// Without it the answer has nowhere to go: do nothing the moderator cannot see.
-		c.log.Warn("cannot acknowledge a command, not run", "command", "/vigie "+sub, "err", c.classify(ctx, "", err))
-		return
-	}
 	by := cmID(u)
 	c.log.Info("desk: command", "audit", true, "command", "/vigie "+sub, "by", by)
 	var text string
+	var err error
 	switch sub {
 	case "status":
 		text, err = cmds.Status(ctx, by)
@@ -548,10 +602,9 @@ func (c *Client) handleCommand(ctx context.Context, i *discordgo.Interaction) {
 	if err != nil {
 		text = "Error: " + err.Error()
 	}
-	text = truncate(text, 2000)
-	if _, err := c.sess.InteractionResponseEdit(i, &discordgo.WebhookEdit{Content: &text, AllowedMentions: noMentions}, opts(ctx)...); err != nil {
-		c.log.Warn("cannot answer a command", "command", "/vigie "+sub, "err", c.classify(ctx, "", err))
-	}
+	ctx, cancel := reportContext(ctx)
+	defer cancel()
+	c.answer(ctx, i, text)
 }
 
 func renderQueue(cards []bot.Card) string {

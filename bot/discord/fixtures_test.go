@@ -2,6 +2,7 @@ package discord
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -160,8 +161,8 @@ func newTestClient(t *testing.T, f *discordfake.Server, cfg Config) (*Client, *t
 }
 
 // run starts c and stops it when the test ends; it returns once READY came and
-// the guild is known.
-func run(t *testing.T, f *discordfake.Server, c *Client, out chan bot.Event, perms int64) {
+// the guild is known, with what stops c sooner.
+func run(t *testing.T, f *discordfake.Server, c *Client, out chan bot.Event, perms int64) (stop context.CancelFunc) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -187,7 +188,32 @@ func run(t *testing.T, f *discordfake.Server, c *Client, out chan bot.Event, per
 	}
 	f.Dispatch("GUILD_CREATE", guildCreate(perms))
 	testsync.Eventually(t, "the guild in the state", func() bool { _, err := c.sess.State.Guild(guildID); return err == nil })
+	return cancel
 }
 
 // allPerms is what a well set-up vigie role may do.
 const allPerms = 1<<10 | 1<<11 | 1<<13 | 1<<40 | 1<<1 | 1<<2 | 1<<28
+
+// told is what vigie told the author of interaction id, which only they
+// see: after the acknowledgement (a button's deferred update, a command's
+// deferred answer), a follow-up message or the answer's edit.
+func told(t *testing.T, f *discordfake.Server, id string) string {
+	t.Helper()
+	ack := f.WaitFor(t, "POST", "/interactions/"+id+"/", 1, nil)
+	switch ack.Body["type"] {
+	case float64(6):
+		m := f.WaitFor(t, "POST", "/webhooks/"+appID+"/tok-"+id, 1, nil)
+		if m.Body["flags"] != float64(64) {
+			t.Errorf("follow-up to %s for everyone to see: %s", id, m.Raw)
+		}
+		return fmt.Sprint(m.Body["content"])
+	case float64(5):
+		if d, _ := ack.Body["data"].(map[string]any); d["flags"] != float64(64) {
+			t.Errorf("answer to %s for everyone to see: %s", id, ack.Raw)
+		}
+		e := f.WaitFor(t, "PATCH", "/webhooks/"+appID+"/tok-"+id+"/messages/@original", 1, nil)
+		return fmt.Sprint(e.Body["content"])
+	}
+	t.Errorf("acknowledgement of %s = %s", id, ack.Raw)
+	return ""
+}

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"strings"
-	"time"
 
 	"github.com/bwmarrin/discordgo"
 
@@ -112,27 +111,18 @@ func (c *Client) handleModCommand(ctx context.Context, i *discordgo.Interaction)
 		}
 		c.log.Warn("moderator's command refused", "audit", true, "user", id, "name", uname,
 			"guild", i.GuildID, "channel", i.ChannelID, "attempt", attempt, "why", why)
-		c.respond(ctx, i, "Sorry, "+attempt+" is for the members who may "+rightWords(info.Right)+" here.")
+		c.answer(ctx, i, "Sorry, "+attempt+" is for the members who may "+rightWords(info.Right)+" here.")
 		return
 	}
 	c.met.interactions.WithLabelValues("command", "allowed").Inc()
 	modn, ok := c.cmds().(bot.Moderation)
 	if !ok {
-		c.respond(ctx, i, "vigie is not ready yet, try again in a moment.")
+		c.answer(ctx, i, "vigie is not ready yet, try again in a moment.")
 		return
 	}
 	r, usage := c.modRequest(ctx, i, data, info)
 	if usage != "" {
-		c.respond(ctx, i, usage)
-		return
-	}
-	// Discord waits three seconds for an answer; a purge takes longer.
-	err := c.sess.InteractionRespond(i, &discordgo.InteractionResponse{
-		Type: discordgo.InteractionResponseDeferredChannelMessageWithSource,
-		Data: &discordgo.InteractionResponseData{Flags: discordgo.MessageFlagsEphemeral},
-	}, opts(ctx)...)
-	if err != nil {
-		c.log.Warn("cannot acknowledge a command, not run", "command", attempt, "err", c.classify(ctx, "", err))
+		c.answer(ctx, i, usage)
 		return
 	}
 	r.By, r.ByName = cmID(u), displayName(u, i.Member)
@@ -140,12 +130,9 @@ func (c *Client) handleModCommand(ctx context.Context, i *discordgo.Interaction)
 	if err != nil {
 		c.log.Warn("moderator's command not carried out", "command", attempt, "by", r.By, "err", err)
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	ctx, cancel := reportContext(ctx)
 	defer cancel()
-	text = truncate(text, 2000)
-	if _, err := c.sess.InteractionResponseEdit(i, &discordgo.WebhookEdit{Content: &text, AllowedMentions: noMentions}, opts(ctx)...); err != nil {
-		c.log.Warn("cannot answer a command", "command", attempt, "err", c.classify(ctx, "", err))
-	}
+	c.answer(ctx, i, text)
 }
 
 // mayModerate reports whether u may give a command needing right: a CM, a

@@ -1,6 +1,7 @@
 package discord
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/url"
@@ -26,6 +27,8 @@ type modWorld struct {
 	st   *memory.Store
 	logs *testsync.Buffer
 	n    int
+	// stop stops vigie before the test ends.
+	stop context.CancelFunc
 }
 
 func newModWorld(t *testing.T) *modWorld {
@@ -40,9 +43,9 @@ func newModWorld(t *testing.T) *modWorld {
 	}
 	cmds.Mod = mod
 	c.Desk(cmds)
-	run(t, f, c, make(chan bot.Event, 16), allPerms)
+	stop := run(t, f, c, make(chan bot.Event, 16), allPerms)
 	f.WaitFor(t, "PUT", "/applications/"+appID+"/guilds/"+guildID+"/commands", 1, nil)
-	return &modWorld{f: f, c: c, st: st, logs: logs}
+	return &modWorld{f: f, c: c, st: st, logs: logs, stop: stop}
 }
 
 // modSlash is an INTERACTION_CREATE for the moderators' command name, sent

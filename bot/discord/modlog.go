@@ -8,7 +8,14 @@ import (
 	"github.com/vigie-bot/vigie/bot"
 )
 
-var _ bot.LogPoster = (*Client)(nil)
+var (
+	_ bot.LogPoster  = (*Client)(nil)
+	_ bot.LogEscaper = (*Client)(nil)
+)
+
+// EscapeLog makes a member's part of a mod-log line show as written: a line
+// is markdown, whose links, formats and mentions are vigie's alone.
+func (c *Client) EscapeLog(text string) string { return md(text) }
 
 // opModLog names the mod-log's messages in errors.
 const opModLog = bot.ActionKind("modlog")

@@ -212,33 +212,33 @@ func (c *Client) handleVerifyPress(ctx context.Context, i *discordgo.Interaction
 			by = u.ID
 		}
 		log.Warn("verify: someone else pressed a new member's button", "audit", true, "by", by)
-		c.respond(ctx, i, "This button is not for you.")
+		c.answer(ctx, i, "This button is not for you.")
 		return
 	}
 	v := c.verify.Load()
 	if v == nil {
-		c.respond(ctx, i, "Verification is off.")
+		c.answer(ctx, i, "Verification is off.")
 		return
 	}
 	v = v.For(guild)
 	p, ok, err := v.Pending.TakePending(ctx, Platform, guild, user)
 	if err != nil {
 		log.Warn("verify: cannot read the pending verification", "err", err)
-		c.respond(ctx, i, "Something went wrong, try again in a moment.")
+		c.answer(ctx, i, "Something went wrong, try again in a moment.")
 		return
 	}
 	if !ok {
-		c.respond(ctx, i, "Nothing to verify: already done, or too late.")
+		c.answer(ctx, i, "Nothing to verify: already done, or too late.")
 		return
 	}
 	if err := c.release(ctx, heldBy(p, v), bot.Event{Platform: Platform, Space: guild, Author: bot.Author{ID: user}}); err != nil {
 		c.verifyFailed(ctx, log, fmt.Sprintf("%s (%s) pressed the button but could not be let speak: %v", p.Name, user, err), err)
-		c.respond(ctx, i, "Verified, but the server did not let vigie lift the hold: the moderators are told.")
+		c.answer(ctx, i, "Verified, but the server did not let vigie lift the hold: the moderators are told.")
 		return
 	}
 	c.met.verify.WithLabelValues(bot.VerifyPassed).Inc()
 	log.Info("verify: new member verified", "audit", true, "name", p.Name)
-	c.respond(ctx, i, "Thanks, welcome!")
+	c.answer(ctx, i, "Thanks, welcome!")
 	c.deletePrompt(ctx, p.Prompt)
 }
 

@@ -280,20 +280,18 @@ type outgoing struct {
 	patience time.Duration
 }
 
-// maxText is Telegram's limit on a message's text.
+// maxText is Telegram's limit on a message's text, once parsed, in UTF-16
+// code units (length.go).
 const maxText = 4096
 
 // sendMessage sends m after the limiter allows it; a 429 holds the chat back for
 // as long as Telegram asked.
 func (c *Client) sendMessage(ctx context.Context, op bot.ActionKind, m outgoing) (tgbotapi.Message, error) {
 	m.chat = c.moved.follow(m.chat)
-	// Telegram counts the limit after parsing: HTML is bounded by whoever wrote it,
-	// since cutting it could break a tag.
-	params := tgbotapi.Params{"chat_id": itoa(m.chat), "text": m.text}
+	// Telegram counts the limit after parsing, in UTF-16 code units (length.go).
+	params := tgbotapi.Params{"chat_id": itoa(m.chat), "text": truncate(m.text, maxText)}
 	if m.html {
-		params["parse_mode"] = "HTML"
-	} else {
-		params["text"] = truncate(m.text, maxText)
+		params["parse_mode"], params["text"] = "HTML", fitHTML(m.text, maxText)
 	}
 	if m.thread != 0 {
 		params["message_thread_id"] = strconv.Itoa(m.thread)
@@ -333,7 +331,7 @@ func (c *Client) editMessage(ctx context.Context, chat int64, msg int, text stri
 	chat = c.moved.follow(chat)
 	// The library's EditMessageTextConfig sends disable_web_page_preview,
 	// which the Bot API no longer describes: link_preview_options replaced it.
-	params := tgbotapi.Params{"chat_id": itoa(chat), "message_id": strconv.Itoa(msg), "text": text,
+	params := tgbotapi.Params{"chat_id": itoa(chat), "message_id": strconv.Itoa(msg), "text": fitHTML(text, maxText),
 		"parse_mode": "HTML", "link_preview_options": jsonParam(map[string]any{"is_disabled": true})}
 	if markup != nil {
 		params["reply_markup"] = jsonParam(markup)
@@ -351,13 +349,4 @@ func (c *Client) editMessage(ctx context.Context, chat int64, msg int, text stri
 		return nil // the card already says it
 	}
 	return err
-}
-
-// truncate cuts s to n characters at most, marking the cut.
-func truncate(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n-1]) + "…"
 }

@@ -302,10 +302,12 @@ func (c *Client) deskUpdate(ctx context.Context, u update) bool {
 	case u.CallbackQuery != nil:
 		cb := u.CallbackQuery
 		if chat, user, ok := parseVerify(cb.Data); ok {
-			c.work.Go(ctx, func(ctx context.Context) { c.handleVerifyPress(ctx, cb, chat, user) })
+			c.takePress(ctx, cb, func() (string, bool, bool) { return c.verifyPressAnswer(cb, chat, user) },
+				func(ctx context.Context) { c.handleVerifyPress(ctx, cb, chat, user) })
 			return true
 		}
-		c.work.Go(ctx, func(ctx context.Context) { c.handleCallback(ctx, cb) })
+		c.takePress(ctx, cb, func() (string, bool, bool) { return c.pressAnswer(cb) },
+			func(ctx context.Context) { c.handleCallback(ctx, cb) })
 		return true
 	case u.MyChatMember != nil:
 		mc := u.MyChatMember
@@ -376,12 +378,113 @@ func (c *Client) cmds() Commands {
 	return nil
 }
 
-func (c *Client) handleCallback(ctx context.Context, cb *tgbotapi.CallbackQuery) {
-	answer := func(text string, alert bool) {
-		_, err := c.request(ctx, "", "answerCallbackQuery", tgbotapi.CallbackConfig{CallbackQueryID: cb.ID, Text: truncate(text, 200), ShowAlert: alert})
+// takePress answers a button press at once, then hands its work to the
+// desk's workers. Telegram spins the button until the press is answered and
+// refuses an answer that comes some seconds late ("query is too old"); the
+// workers may all be busy for longer. So the answer goes first, in a goroutine
+// of its own, neither on the updates' loop nor behind the work: quick says it
+// (a toast, or a dialog with alert) and whether it is all (final: no work to
+// do). What the work finds out after is shown on the card, or told in the
+// chat (tellPress).
+func (c *Client) takePress(ctx context.Context, cb *tgbotapi.CallbackQuery, quick func() (text string, alert, final bool), work func(context.Context)) {
+	c.work.Add()
+	go func() {
+		defer c.work.Done()
+		defer c.guard.Recover("telegram desk")
+		text, alert, final := quick()
+		actx, cancel := reportContext(ctx)
+		_, err := c.request(actx, "", "answerCallbackQuery", tgbotapi.CallbackConfig{CallbackQueryID: cb.ID, Text: truncate(text, 200), ShowAlert: alert})
+		cancel()
 		if err != nil {
 			c.log.Warn("cannot answer a button press", "err", err)
 		}
+		if final {
+			return
+		}
+		if run := c.running.Load(); run != nil {
+			ctx = *run
+		}
+		taken := c.work.Go(ctx, func(ctx context.Context) {
+			finished := false
+			defer func() {
+				if !finished {
+					// The work panicked (the guard reports it): the presser is
+					// not left believing it was done.
+					rctx, cancel := reportContext(ctx)
+					defer cancel()
+					c.tellPress(rctx, cb, "something went wrong and this was not finished: look at the case or the member before pressing again.")
+				}
+			}()
+			work(ctx)
+			finished = true
+		})
+		if !taken {
+			rctx, cancel := reportContext(ctx)
+			defer cancel()
+			c.tellPress(rctx, cb, "vigie is stopping: nothing was done. Press again in a moment.")
+		}
+	}()
+}
+
+// tellPress tells the presser of a button, whose press was answered already,
+// how it went: a message in the chat, answering the message pressed.
+func (c *Client) tellPress(ctx context.Context, cb *tgbotapi.CallbackQuery, text string) {
+	if cb.Message == nil || cb.Message.Chat == nil || cb.From == nil {
+		return
+	}
+	text = fmt.Sprintf(`<a href="tg://user?id=%d">%s</a>, %s`, cb.From.ID, html.EscapeString(fullName(cb.From)), html.EscapeString(text))
+	if _, err := c.sendMessage(ctx, "", outgoing{chat: cb.Message.Chat.ID, replyTo: cb.Message.MessageID, text: text, html: true}); err != nil {
+		c.log.Warn("cannot tell how a button press went", "chat", cb.Message.Chat.ID, "err", err)
+	}
+}
+
+// pressWait is the answer to a press whose work is to come.
+const pressWait = "⏳ On it: the card will show the outcome."
+
+// pressAnswer is the answer to a press of a card's button, given before any
+// work: final when the press needs none (a stranger, a stale button), so the
+// presser sees it as before.
+func (c *Client) pressAnswer(cb *tgbotapi.CallbackQuery) (text string, alert, final bool) {
+	var chat int64
+	if cb.Message != nil && cb.Message.Chat != nil {
+		chat = cb.Message.Chat.ID
+	}
+	u := cb.From
+	switch {
+	case u == nil || u.IsBot:
+	case c.desk.Load().cms[u.ID]:
+	case c.cfg.DeskAdmins && chat != 0 && chat == c.deskChat():
+		// an admin of the desk chat, maybe: the work asks Telegram
+	default:
+		if u != nil {
+			c.refuse(u, chat, "button "+cb.Data)
+		}
+		return "Sorry, only the community managers of this desk can decide cases.", true, true
+	}
+	if u == nil || u.IsBot {
+		return "Sorry, only the community managers of this desk can decide cases.", true, true
+	}
+	_, button, ok := parseCallback(cb.Data)
+	if _, known := buttonOutcomes[button]; !ok || (!known && button != "reply") {
+		return "This button is no longer valid.", false, true
+	}
+	if c.cmds() == nil {
+		return "The desk is not ready yet, try again in a moment.", false, true
+	}
+	if button == "reply" {
+		// the prompt that follows says what to do
+		return "⏳ One moment…", false, false
+	}
+	return pressWait, false, false
+}
+
+// handleCallback carries out a press of a card's button, answered already
+// (pressAnswer): the card shows the outcome; anything else is told in the chat.
+func (c *Client) handleCallback(ctx context.Context, cb *tgbotapi.CallbackQuery) {
+	tell := func(text string) {
+		ctx, cancel := reportContext(ctx)
+		defer cancel()
+		c.tellPress(ctx, cb, text)
 	}
 	var chat int64
 	if cb.Message != nil && cb.Message.Chat != nil {
@@ -389,28 +492,19 @@ func (c *Client) handleCallback(ctx context.Context, cb *tgbotapi.CallbackQuery)
 	}
 	if !c.allowed(ctx, cb.From, chat) {
 		c.refuse(cb.From, chat, "button "+cb.Data)
-		answer("Sorry, only the community managers of this desk can decide cases.", true)
+		tell("sorry, only the community managers of this desk can decide cases.")
 		return
 	}
-	caseID, button, ok := parseCallback(cb.Data)
-	d, known := buttonOutcomes[button]
-	if !ok || (!known && button != "reply") {
-		answer("This button is no longer valid.", false)
-		return
-	}
+	caseID, button, _ := parseCallback(cb.Data)
+	d := buttonOutcomes[button]
 	cmds := c.cmds()
-	if cmds == nil {
-		answer("The desk is not ready yet, try again in a moment.", false)
-		return
-	}
 	if button == "reply" {
 		// A CM of another community would write the answer for nothing: say so now.
 		var other *bot.CommunityError
 		if cr, ok := cmds.(bot.CaseRights); ok && errors.As(cr.MayDecide(ctx, caseID, cmID(cb.From)), &other) {
-			answer("Sorry, "+other.Error()+".", true)
+			tell("sorry, " + other.Error() + ".")
 			return
 		}
-		answer("Write the answer as a reply to my next message.", false)
 		c.promptReply(ctx, cb, caseID)
 		return
 	}
@@ -418,12 +512,25 @@ func (c *Client) handleCallback(ctx context.Context, cb *tgbotapi.CallbackQuery)
 	r := c.decide(ctx, cmds, d)
 	ctx, cancel := reportContext(ctx)
 	defer cancel()
-	answer(r.text, r.alert)
 	if r.show && cb.Message != nil && cb.Message.Chat != nil {
 		if err := c.editMessage(ctx, cb.Message.Chat.ID, cb.Message.MessageID, r.html, nil); err != nil {
 			c.log.Warn("cannot update the case card", "case", caseID, "err", err)
+			if r.done {
+				tell(lowerFirst(r.text))
+			}
 		}
 	}
+	if !r.done {
+		tell(lowerFirst(r.text))
+	}
+}
+
+// lowerFirst is s after a name and a comma.
+func lowerFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToLower(s[:1]) + s[1:]
 }
 
 // reportContext is for telling the CM how a decision went, even when carrying it

@@ -2,6 +2,7 @@ package telegram
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http/httptest"
 	"strconv"
@@ -178,3 +179,15 @@ func callback(id string, from tgUser, card map[string]any, data string) map[stri
 }
 
 func fmtID(chat int64, msg int) string { return fmt.Sprintf("%d:%d", chat, msg) }
+
+// toldOn waits for what vigie told the presser of a button of msg, after
+// answering the press: a message in its chat, answering msg, saying want.
+func toldOn(f *fakeBotAPI, msg map[string]any, want string) string {
+	return f.waitFor("sendMessage", 1, func(c apiCall) bool {
+		var r struct {
+			MessageID int `json:"message_id"`
+		}
+		_ = json.Unmarshal([]byte(c.Params.Get("reply_parameters")), &r)
+		return fmt.Sprint(r.MessageID) == fmt.Sprint(msg["message_id"]) && strings.Contains(c.Params.Get("text"), want)
+	}).Params.Get("text")
+}

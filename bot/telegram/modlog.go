@@ -18,16 +18,13 @@ var _ bot.LogPoster = (*Client)(nil)
 // opModLog names the mod-log's messages in errors and metrics.
 const opModLog = bot.ActionKind("modlog")
 
-// maxLogLine keeps a mod-log line, once escaped, within a message.
-const maxLogLine = 3000
-
 // PostLog writes a mod-log line in the chat to, without link previews.
 func (c *Client) PostLog(ctx context.Context, to, text string) (string, error) {
 	chat, err := strconv.ParseInt(to, 10, 64)
 	if err != nil {
 		return "", &bot.ActionError{Op: opModLog, Err: fmt.Errorf("telegram: mod-log chat %q is not a chat id", to)}
 	}
-	params := tgbotapi.Params{"chat_id": to, "text": html.EscapeString(truncate(text, maxLogLine)), "parse_mode": "HTML",
+	params := tgbotapi.Params{"chat_id": to, "text": html.EscapeString(truncate(text, maxText)), "parse_mode": "HTML",
 		"link_preview_options": jsonParam(map[string]any{"is_disabled": true})}
 	if err := c.limiter.wait(ctx, chat); err != nil {
 		return "", &bot.ActionError{Op: opModLog, Retryable: errors.Is(err, context.DeadlineExceeded) || errors.Is(err, errNoSlot),
@@ -54,5 +51,5 @@ func (c *Client) EditLog(ctx context.Context, to, id, text string) error {
 	if err != nil || err2 != nil {
 		return &bot.ActionError{Op: opModLog, Err: fmt.Errorf("telegram: mod-log line %s:%s", to, id)}
 	}
-	return c.editMessage(ctx, chat, msg, html.EscapeString(truncate(text, maxLogLine)), nil)
+	return c.editMessage(ctx, chat, msg, html.EscapeString(truncate(text, maxText)), nil)
 }

@@ -57,7 +57,7 @@ func (d *Desk) Picture(ctx context.Context, caption, name string, png []byte) er
 	if chat == 0 {
 		return errNoDesk
 	}
-	if len([]rune(caption)) > maxCaption {
+	if utf16Len(caption) > maxCaption {
 		if _, err := c.sendMessage(ctx, bot.ActAlert, outgoing{chat: chat, text: caption}); err != nil {
 			return err
 		}

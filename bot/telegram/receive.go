@@ -88,6 +88,7 @@ func (c *Client) run(ctx context.Context, out chan<- bot.Event, mode Mode, offse
 		log.Warn("privacy mode is on: vigie only sees commands and replies to itself in groups; turn it off with BotFather's /setprivacy")
 	}
 	defer c.work.Wait()
+	c.running.Store(&ctx)
 	stopLookups := c.startAdminLookups(ctx)
 	defer stopLookups()
 	c.work.Add()

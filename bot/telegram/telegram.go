@@ -126,6 +126,10 @@ type Client struct {
 	// moved are the groups that became supergroups (migrate.go).
 	moved *migrations
 
+	// running is Run's context while it runs: button presses wait for a
+	// desk worker as long as it, not as long as the batch of updates that
+	// brought them (takePress).
+	running atomic.Pointer[context.Context]
 	// sink is where the webhook handler hands over work while Run is running.
 	sinkMu sync.RWMutex
 	sink   *sink

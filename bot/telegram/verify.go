@@ -179,50 +179,57 @@ func parseVerify(data string) (chat, user int64, ok bool) {
 	return chat, user, ok && err1 == nil && err2 == nil
 }
 
-// handleVerifyPress takes a press of a verification button: only the member
-// it was posted for may press it.
-func (c *Client) handleVerifyPress(ctx context.Context, cb *tgbotapi.CallbackQuery, chat, user int64) {
-	answer := func(text string, alert bool) {
-		if _, err := c.request(ctx, "", "answerCallbackQuery", tgbotapi.CallbackConfig{CallbackQueryID: cb.ID, Text: text, ShowAlert: alert}); err != nil {
-			c.log.Warn("cannot answer a button press", "err", err)
-		}
-	}
-	log := c.log.With("chat", chat, "user", user)
+// verifyPressAnswer is the answer to a press of a verification button, given
+// before any work: only the member it was posted for may press it.
+func (c *Client) verifyPressAnswer(cb *tgbotapi.CallbackQuery, chat, user int64) (text string, alert, final bool) {
 	if cb.From == nil || cb.From.ID != user {
 		c.metrics.verify.WithLabelValues(bot.VerifyRefused).Inc()
 		var by int64
 		if cb.From != nil {
 			by = cb.From.ID
 		}
-		log.Warn("verify: someone else pressed a new member's button", "audit", true, "by", by)
-		answer("This button is not for you.", true)
-		return
+		c.log.With("chat", chat, "user", user).Warn("verify: someone else pressed a new member's button", "audit", true, "by", by)
+		return "This button is not for you.", true, true
 	}
+	if c.verify.Load() == nil {
+		return "Verification is off.", false, true
+	}
+	return "⏳ One moment…", false, false
+}
+
+// handleVerifyPress carries out the member's press of their verification
+// button, answered already (verifyPressAnswer): the prompt goes once they may
+// speak; a failure is told in the chat.
+func (c *Client) handleVerifyPress(ctx context.Context, cb *tgbotapi.CallbackQuery, chat, user int64) {
+	tell := func(text string) {
+		ctx, cancel := reportContext(ctx)
+		defer cancel()
+		c.tellPress(ctx, cb, text)
+	}
+	log := c.log.With("chat", chat, "user", user)
 	v := c.verify.Load()
 	if v == nil {
-		answer("Verification is off.", false)
 		return
 	}
 	v = v.For(itoa(chat))
 	p, ok, err := v.Pending.TakePending(ctx, Platform, itoa(chat), itoa(user))
 	if err != nil {
 		log.Warn("verify: cannot read the pending verification", "err", err)
-		answer("Something went wrong, try again in a moment.", false)
+		tell("something went wrong, press again in a moment.")
 		return
 	}
 	if !ok {
-		answer("Nothing to verify: already done, or too late.", false)
+		log.Info("verify: a press with nothing to verify: already done, or too late")
 		return
 	}
 	if err := c.lift(ctx, chat, user); err != nil {
 		c.verifyFailed(ctx, log, chat, fmt.Sprintf("%s (%d) pressed the button but could not be let speak: %v", p.Name, user, err), err)
-		answer("Verified, but the group did not let vigie lift the restriction: the admins are told.", true)
+		tell("you are verified, but the group did not let vigie lift the restriction: the admins are told.")
 		return
 	}
 	c.deletePrompt(ctx, chat, p.Prompt)
 	c.metrics.verify.WithLabelValues(bot.VerifyPassed).Inc()
 	log.Info("verify: new member verified", "audit", true, "name", p.Name)
-	answer("Thanks, welcome!", false)
 }
 
 // VerifyDue settles the verifications whose time ran out at now: the member

@@ -26,14 +26,14 @@ func New(max int, timeout time.Duration, g *guard.Guard, where string) *Pool {
 	return &Pool{slot: make(chan struct{}, max), timeout: timeout, guard: g, where: where}
 }
 
-// Go runs fn in the background once a slot is free, unless ctx ends first. The
-// work outlives a shutdown by up to the pool's timeout: a CM's click, once
-// taken, is carried out.
-func (p *Pool) Go(ctx context.Context, fn func(context.Context)) {
+// Go runs fn in the background once a slot is free, unless ctx ends first: it
+// reports whether fn was taken. The work outlives a shutdown by up to the
+// pool's timeout: a CM's click, once taken, is carried out.
+func (p *Pool) Go(ctx context.Context, fn func(context.Context)) bool {
 	select {
 	case p.slot <- struct{}{}:
 	case <-ctx.Done():
-		return
+		return false
 	}
 	p.wg.Add(1)
 	go func() {
@@ -44,7 +44,11 @@ func (p *Pool) Go(ctx context.Context, fn func(context.Context)) {
 		defer cancel()
 		fn(ctx)
 	}()
+	return true
 }
+
+// Busy is how many pieces of work hold a slot now.
+func (p *Pool) Busy() int { return len(p.slot) }
 
 // Add counts other work under way, which Wait waits for too; Done ends it.
 func (p *Pool) Add() { p.wg.Add(1) }

@@ -75,6 +75,7 @@ type Server struct {
 	calls    []Call
 	changed  chan struct{} // closed and made anew at each call
 	failures []*failure
+	holds    []*hold
 	// conns are the live gateway connections, oldest first.
 	conns    []*conn
 	down     bool
@@ -113,6 +114,12 @@ type failure struct {
 	body   string
 	header http.Header
 	n      int
+}
+
+// hold keeps the calls that match waiting until release is closed.
+type hold struct {
+	match   func(Call) bool
+	release chan struct{}
 }
 
 // New starts a fake Discord.
@@ -475,6 +482,28 @@ func (f *Server) Fail(method, path string, status int, body string, header http.
 	f.failures = append(f.failures, &failure{match: match, status: status, body: body, header: header, n: n})
 }
 
+// Hold keeps every call that match says yes to waiting, once recorded (as
+// Calls and WaitFor see it), until release is called or the test ends; a
+// client that gives up on a call ends its wait. It stands for a Discord slow
+// to answer.
+func (f *Server) Hold(match func(Call) bool) (release func()) {
+	h := &hold{match: match, release: make(chan struct{})}
+	f.mu.Lock()
+	f.holds = append(f.holds, h)
+	f.mu.Unlock()
+	var once sync.Once
+	release = func() {
+		once.Do(func() {
+			f.mu.Lock()
+			f.holds = slices.DeleteFunc(f.holds, func(x *hold) bool { return x == h })
+			f.mu.Unlock()
+			close(h.release)
+		})
+	}
+	f.t.Cleanup(release)
+	return release
+}
+
 // FailWhen makes every call that match says yes to answer status and body
 // instead.
 func (f *Server) FailWhen(match func(Call) bool, status int, body string) {
@@ -544,7 +573,21 @@ func (f *Server) rest(w http.ResponseWriter, r *http.Request) {
 	}
 	f.nextMsg++
 	msgID := strconv.FormatInt((time.Now().UnixMilli()-1420070400000)<<22|int64(f.nextMsg&0xfff), 10)
+	var wait chan struct{}
+	for _, h := range f.holds {
+		if h.match(call) {
+			wait = h.release
+			break
+		}
+	}
 	f.mu.Unlock()
+	if wait != nil {
+		select {
+		case <-wait:
+		case <-r.Context().Done():
+			return
+		}
+	}
 	if fl != nil {
 		for k, v := range fl.header {
 			w.Header()[k] = v

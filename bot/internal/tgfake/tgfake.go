@@ -7,6 +7,7 @@ package tgfake
 import (
 	"bytes"
 	"encoding/json"
+	"html"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -16,6 +17,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf16"
 
 	"github.com/vigie-bot/vigie/bot/internal/botapispec"
 )
@@ -146,6 +148,12 @@ func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if err := botapispec.Check(method, params, fileFields(r)); err != nil {
 		f.t.Errorf("fake Bot API: a request the Bot API does not allow: %v", err)
 		apiFail(w, 400, "Bad Request: "+err.Error(), 0)
+		return
+	}
+	// What is too long is refused as Telegram refuses it: a case vigie must
+	// avoid, not a malformed call.
+	if desc := tooLong(method, params); desc != "" {
+		apiFail(w, 400, "Bad Request: "+desc, 0)
 		return
 	}
 	f.mu.Lock()
@@ -603,4 +611,42 @@ func (f *Server) SetMember(chat, user int64, status string, rights ...string) {
 		f.members[chat] = map[int64]map[string]any{}
 	}
 	f.members[chat][user] = m
+}
+
+// tooLong says why Telegram refuses a text or a caption for its length, as the
+// Bot API describes the limits: characters after entities parsing, which
+// Telegram counts in UTF-16 code units, as it counts entities' offsets.
+func tooLong(method string, p url.Values) string {
+	switch {
+	case (method == "sendMessage" || method == "editMessageText") && parsedLen(p.Get("text"), p.Get("parse_mode")) > 4096:
+		return "message is too long"
+	case p.Has("caption") && parsedLen(p.Get("caption"), p.Get("parse_mode")) > 1024:
+		return "message caption is too long"
+	case method == "answerCallbackQuery" && parsedLen(p.Get("text"), "") > 200:
+		return "message is too long"
+	}
+	return ""
+}
+
+// parsedLen is the length of text once Telegram parsed it with mode (HTML or
+// none), in UTF-16 code units.
+func parsedLen(text, mode string) int {
+	if strings.EqualFold(mode, "HTML") {
+		var b strings.Builder
+		for {
+			i := strings.IndexByte(text, '<')
+			if i < 0 {
+				b.WriteString(text)
+				break
+			}
+			b.WriteString(text[:i])
+			j := strings.IndexByte(text[i:], '>')
+			if j < 0 {
+				break
+			}
+			text = text[i+j+1:]
+		}
+		text = html.UnescapeString(b.String())
+	}
+	return len(utf16.Encode([]rune(text)))
 }
