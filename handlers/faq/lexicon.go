@@ -130,6 +130,12 @@ func languageOf(text string, ws []word) string {
 // question word, a request word, a French inversion, or a first word that opens a
 // question.
 func looksLikeQuestion(text string, ws []word) bool {
+	return looksLikeQuestionFolded(text, "", ws)
+}
+
+// looksLikeQuestionFolded is looksLikeQuestion given fold(text) when it was
+// made already (foldedWords), "" when not: it is not folded again.
+func looksLikeQuestionFolded(text, folded string, ws []word) bool {
 	if strings.ContainsAny(text, "?？¿") || hasOu(text) {
 		return true
 	}
@@ -143,9 +149,10 @@ func looksLikeQuestion(text string, ws []word) bool {
 	}
 	// an inversion has a hyphen, which folding an ASCII text does not make:
 	// most messages are not folded again
-	folded := ""
-	if ascii, _ := asciiCase(text); !ascii || strings.IndexByte(text, '-') >= 0 {
-		folded = fold(text)
+	if folded == "" {
+		if ascii, _ := asciiCase(text); !ascii || strings.IndexByte(text, '-') >= 0 {
+			folded = fold(text)
+		}
 	}
 	for i := strings.IndexByte(folded, '-'); i >= 0; {
 		rest := folded[i+1:]

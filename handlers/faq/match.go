@@ -1085,7 +1085,13 @@ var (
 const contextShare = 0.5
 
 func (m *Matcher) matchWords(text string, ws []word) Match {
-	r := Match{Question: looksLikeQuestion(text, ws) || m.asksService(ws), Language: m.language(text, ws)}
+	return m.matchAsked(text, ws, looksLikeQuestion(text, ws) || m.asksService(ws), m.language(text, ws))
+}
+
+// matchAsked is matchWords once whether the text asks something and its
+// language are known (Decide reads them first).
+func (m *Matcher) matchAsked(text string, ws []word, question bool, language string) Match {
+	r := Match{Question: question, Language: language}
 	r.Terms = m.terms(ws, true)
 	if len(r.Terms) == 0 {
 		return r

@@ -192,7 +192,15 @@ var slang = map[string]string{
 // words reads a message into words, with slang spelled out, stop words marked and
 // the others stemmed.
 func words(text string) []word {
-	raw := splitWords(fold(text))
+	_, ws := foldedWords(text)
+	return ws
+}
+
+// foldedWords is words, with the folded text it read them from (which
+// looksLikeQuestionFolded reads again).
+func foldedWords(text string) (string, []word) {
+	folded := fold(text)
+	raw := splitWords(folded)
 	out := make([]word, 0, len(raw))
 	for _, w := range raw {
 		if long, ok := slang[w]; ok {
@@ -204,7 +212,7 @@ func words(text string) []word {
 		out = append(out, newWord(w))
 	}
 	readAsks(out)
-	return out
+	return folded, out
 }
 
 // readAsks gives a meaning to the words that ask something by their place:
