@@ -53,6 +53,9 @@ type Matcher struct {
 	blend float64
 	// minTypo is the length from which a word is corrected.
 	minTypo int
+	// memo remembers the stems and corrections of the words messages had
+	// (nil while the matcher is built).
+	memo *memo
 	// index holds the examples and centroids by term, for the cosine.
 	index cosineIndex
 	// answerIDF is the inverse frequency of each term over the entries'
@@ -333,6 +336,9 @@ func newMatcher(cfg Config, tune tuning) (*Matcher, error) {
 		m.buildAnswers()
 		m.buildFacts()
 	}
+	// from here on the matcher is built: what it works out for a word
+	// stays true
+	m.memo = newMemo()
 	return m, nil
 }
 
@@ -754,7 +760,7 @@ func (m *Matcher) terms(ws []word, fix bool) []string {
 		if fix {
 			_, known := m.idf[t]
 			if _, ok := m.answerOnly[t]; !known && !ok {
-				t = m.correct(w, t)
+				t = m.memo.fix(m, w, t)
 			}
 		}
 		add(t)

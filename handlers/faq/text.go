@@ -192,24 +192,25 @@ var slang = map[string]string{
 // words reads a message into words, with slang spelled out, stop words marked and
 // the others stemmed.
 func words(text string) []word {
-	_, ws := foldedWords(text)
+	_, ws := foldedWords(text, nil)
 	return ws
 }
 
 // foldedWords is words, with the folded text it read them from (which
-// looksLikeQuestionFolded reads again).
-func foldedWords(text string) (string, []word) {
+// looksLikeQuestionFolded reads again), the stems remembered in c (none when
+// nil).
+func foldedWords(text string, c *memo) (string, []word) {
 	folded := fold(text)
 	raw := splitWords(folded)
 	out := make([]word, 0, len(raw))
 	for _, w := range raw {
 		if long, ok := slang[w]; ok {
 			for _, x := range strings.Fields(long) {
-				out = append(out, newWord(x))
+				out = append(out, c.word(x))
 			}
 			continue
 		}
-		out = append(out, newWord(w))
+		out = append(out, c.word(w))
 	}
 	readAsks(out)
 	return folded, out

@@ -1,0 +1,72 @@
+package faq
+
+import (
+	"strings"
+	"sync"
+)
+
+// memo remembers what a matcher worked out for a word it has read before: a
+// chat repeats its words, and a word's stem and its typo correction cost a
+// thousand instructions or more each, a look-up a hundred. Both are functions
+// of the word alone (and of the matcher, fixed once built), so a decision is
+// the same with the memo as without it. Each table stops growing at its cap:
+// a word read after that is worked out each time, and the memo's memory does
+// not grow with the length of a replay.
+type memo struct {
+	mu sync.RWMutex
+	// stems maps a folded word to its stem ("" for a stop word), as newWord
+	// makes it.
+	stems map[string]string
+	// fixes maps a content word to the term correct gives it.
+	fixes map[word]string
+}
+
+// memoCap is how many words each table of a memo keeps: the different words
+// of a few hundred thousand messages of chat, a few MiB.
+const memoCap = 1 << 15
+
+func newMemo() *memo {
+	return &memo{stems: map[string]string{}, fixes: map[word]string{}}
+}
+
+// word is newWord(w), its stem remembered.
+func (c *memo) word(w string) word {
+	if c == nil {
+		return newWord(w)
+	}
+	c.mu.RLock()
+	s, ok := c.stems[w]
+	c.mu.RUnlock()
+	if ok {
+		return word{folded: w, stem: s}
+	}
+	nw := newWord(w)
+	c.mu.Lock()
+	if len(c.stems) < memoCap {
+		// the key is a copy: w is a slice of the message's folded
+		// text, which the memo must not keep alive
+		c.stems[strings.Clone(w)] = strings.Clone(nw.stem)
+	}
+	c.mu.Unlock()
+	return nw
+}
+
+// fix is m.correct(w, t), remembered; t is m.termOfWord(w), a function of w.
+func (c *memo) fix(m *Matcher, w word, t string) string {
+	if c == nil {
+		return m.correct(w, t)
+	}
+	c.mu.RLock()
+	s, ok := c.fixes[w]
+	c.mu.RUnlock()
+	if ok {
+		return s
+	}
+	s = m.correct(w, t)
+	c.mu.Lock()
+	if len(c.fixes) < memoCap {
+		c.fixes[word{folded: strings.Clone(w.folded), stem: strings.Clone(w.stem)}] = strings.Clone(s)
+	}
+	c.mu.Unlock()
+	return s
+}
