@@ -74,30 +74,52 @@ func asciiCase(s string) (ascii, lower bool) {
 // hyphens separate words (l'heure, avez-vous); a letter repeated three times or
 // more is read once ("livraisonnnn", "svppp"), which is how people stretch words.
 func splitWords(folded string) []string {
+	return appendWords(nil, folded)
+}
+
+// appendWords is splitWords appending to out.
+func appendWords(out []string, folded string) []string {
 	// A word is a run of letters and digits of folded, which fold made valid
 	// UTF-8: each is a slice of it, not a copy.
-	var out []string
+	n := len(out)
 	start := -1
-	for i, r := range folded {
-		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+	for i := 0; i < len(folded); {
+		var alnum bool
+		size := 1
+		if c := folded[i]; c < utf8.RuneSelf {
+			alnum = asciiAlnum[c]
+		} else {
+			var r rune
+			r, size = utf8.DecodeRuneInString(folded[i:])
+			alnum = unicode.IsLetter(r) || unicode.IsDigit(r)
+		}
+		if alnum {
 			if start < 0 {
 				start = i
 			}
-			continue
-		}
-		if start >= 0 {
+		} else if start >= 0 {
 			out = append(out, folded[start:i])
 			start = -1
 		}
+		i += size
 	}
 	if start >= 0 {
 		out = append(out, folded[start:])
 	}
-	for i, w := range out {
-		out[i] = squeeze(w)
+	for i := n; i < len(out); i++ {
+		out[i] = squeeze(out[i])
 	}
 	return out
 }
+
+// asciiAlnum tells the ASCII letters and digits, which unicode.IsLetter and
+// unicode.IsDigit say of an ASCII character.
+var asciiAlnum = func() (t [utf8.RuneSelf]bool) {
+	for c := range t {
+		t[c] = unicode.IsLetter(rune(c)) || unicode.IsDigit(rune(c))
+	}
+	return t
+}()
 
 // squeeze reads a run of three or more of the same letter as one: "svppp",
 // "heeelp"; doubled letters are how words are spelled and stay.
@@ -201,7 +223,8 @@ func words(text string) []word {
 // nil).
 func foldedWords(text string, c *memo) (string, []word) {
 	folded := fold(text)
-	raw := splitWords(folded)
+	var buf [32]string
+	raw := appendWords(buf[:0], folded)
 	out := make([]word, 0, len(raw))
 	for _, w := range raw {
 		if long, ok := slang[w]; ok {

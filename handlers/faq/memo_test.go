@@ -1,0 +1,151 @@
+package faq
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+	"unicode"
+
+	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/rules"
+)
+
+// evalTexts are the messages of every evaluation set in testdata, and a few
+// odd ones.
+func evalTexts(t *testing.T) []string {
+	t.Helper()
+	texts := []string{"", "???", "ＨＯＲＡＩＲＥＳ ?", "l'''--''", "aaaaaaaaaaaaaaaaaaaa?", "\xff\xfe?", "où œuvre-t-il ?",
+		"Straße ½ café-crème ǅ ﬁn", "x²³ ٣ 七 Ⅻ", "svppppp heeeelp", "peut-on, can we, est-ce"}
+	files, err := filepath.Glob(filepath.Join("testdata", "*", "*", "*.tsv"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no evaluation sets: %v", err)
+	}
+	for _, f := range files {
+		fh, err := os.Open(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines, err := ReadEval(fh)
+		fh.Close()
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		for _, l := range lines {
+			texts = append(texts, l.Text)
+		}
+	}
+	return texts
+}
+
+// splitWordsByRange is splitWords as it was, over the runes of folded.
+func splitWordsByRange(folded string) []string {
+	var out []string
+	start := -1
+	for i, r := range folded {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			if start < 0 {
+				start = i
+			}
+			continue
+		}
+		if start >= 0 {
+			out = append(out, folded[start:i])
+			start = -1
+		}
+	}
+	if start >= 0 {
+		out = append(out, folded[start:])
+	}
+	for i, w := range out {
+		out[i] = squeeze(w)
+	}
+	return out
+}
+
+func TestSplitWordsAsByRange(t *testing.T) {
+	texts := evalTexts(t)
+	for c := rune(0); c < 0x3000; c++ {
+		texts = append(texts, "a"+string(c)+"b "+string(c))
+	}
+	for _, s := range texts {
+		for _, in := range []string{s, fold(s)} {
+			got, want := splitWords(in), splitWordsByRange(in)
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("splitWords(%q) = %q, want %q", in, got, want)
+			}
+		}
+	}
+}
+
+// TestMemoDecidesAsWithout checks that a matcher decides every message of the
+// evaluation sets the same with its memo, cold and warm, as without one.
+func TestMemoDecidesAsWithout(t *testing.T) {
+	texts := evalTexts(t)
+	files, err := filepath.Glob(filepath.Join("testdata", "*", "*", "faq.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// each matcher twice: the second without its memo
+	matchers := [][2]*Matcher{{starterMatcher(t), starterMatcher(t)}}
+	for _, f := range files {
+		rs, err := rules.Load(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var pair [2]*Matcher
+		for i := range pair {
+			if pair[i], err = Compile(rs); err != nil {
+				t.Fatal(err)
+			}
+		}
+		matchers = append(matchers, pair)
+	}
+	at := time.Date(2026, 1, 5, 22, 0, 0, 0, time.UTC)
+	for i, pair := range matchers {
+		m, bare := pair[0], pair[1]
+		if m.memo == nil {
+			t.Fatalf("matcher %d has no memo", i)
+		}
+		bare.memo = nil
+		for pass := 0; pass < 2; pass++ {
+			for _, s := range texts {
+				ev := bot.Event{Kind: bot.KindMessage, Text: s, At: at, Author: bot.Author{Name: "member"}}
+				got, want := m.Decide(&ev, bot.Verdict{}), bare.Decide(&ev, bot.Verdict{})
+				if !reflect.DeepEqual(got, want) {
+					t.Fatalf("matcher %d, pass %d, %q: with the memo %+v, without %+v", i, pass, s, got, want)
+				}
+				if got, want := m.Match(s), bare.Match(s); !reflect.DeepEqual(got, want) {
+					t.Fatalf("matcher %d, pass %d, %q: Match with the memo %+v, without %+v", i, pass, s, got, want)
+				}
+			}
+		}
+		if len(m.memo.stems) == 0 || len(m.memo.fixes) == 0 {
+			t.Errorf("matcher %d: memo kept %d stems and %d corrections", i, len(m.memo.stems), len(m.memo.fixes))
+		}
+	}
+}
+
+// TestMemoCapped checks that a memo stops growing at its cap, and still gives
+// each word its stem past it.
+func TestMemoCapped(t *testing.T) {
+	m := starterMatcher(t)
+	c := newMemo()
+	for i := 0; i < memoCap+500; i++ {
+		w := fmt.Sprintf("livraisons%d", i)
+		w = strings.Map(func(r rune) rune { return 'a' + (r-'0')%26 }, w[10:]) + "ions"
+		if got, want := c.word(w), newWord(w); got != want {
+			t.Fatalf("%q: %+v, want %+v", w, got, want)
+		}
+		ws := word{folded: w + "x", stem: w + "x"}
+		if got, want := c.fix(m, ws, ws.stem), m.correct(ws, ws.stem); got != want {
+			t.Fatalf("%q: corrected %q, want %q", w, got, want)
+		}
+	}
+	if len(c.stems) != memoCap || len(c.fixes) != memoCap {
+		t.Errorf("memo holds %d stems and %d corrections, want %d each", len(c.stems), len(c.fixes), memoCap)
+	}
+}
