@@ -81,6 +81,40 @@ var stopWords = set(`
 
 func isStop(w string) bool { return stopWords[w] }
 
+// lexFlags say which of the lexicon's sets a folded word is in.
+type lexFlags uint8
+
+const (
+	lexStop lexFlags = 1 << iota
+	lexFr
+	lexEn
+	lexQuestion
+	lexRequestFirst
+	lexGreeting
+	lexOpener
+	lexRemark
+)
+
+// lexicon holds the flags of every word in one of the sets: a word of a
+// message is looked up once, not once a set.
+var lexicon = func() map[string]lexFlags {
+	m := map[string]lexFlags{}
+	for _, s := range []struct {
+		set  map[string]bool
+		flag lexFlags
+	}{
+		{stopWords, lexStop}, {frWords, lexFr}, {enWords, lexEn}, {questionWords, lexQuestion},
+		{requestFirsts, lexRequestFirst}, {greetings, lexGreeting}, {openers, lexOpener}, {remarkWords, lexRemark},
+	} {
+		for w, in := range s.set {
+			if in {
+				m[w] |= s.flag
+			}
+		}
+	}
+	return m
+}()
+
 // questionWords, anywhere in a message, make it a question or a request.
 var questionWords = set(`
 	comment pourquoi quand combien quel quelle quels quelles lequel laquelle quoi
@@ -104,10 +138,10 @@ var invertedSubjects = set(`vous tu il elle on je nous ils elles ce t`)
 func languageOf(text string, ws []word) string {
 	fr, en := 0, 0
 	for _, w := range ws {
-		if frWords[w.folded] {
+		if w.lex&lexFr != 0 {
 			fr++
 		}
-		if enWords[w.folded] {
+		if w.lex&lexEn != 0 {
 			en++
 		}
 	}
@@ -140,10 +174,10 @@ func looksLikeQuestionFolded(text, folded string, ws []word) bool {
 		return true
 	}
 	for i, w := range ws {
-		if questionWords[w.folded] {
+		if w.lex&lexQuestion != 0 {
 			return true
 		}
-		if i+1 < len(ws) && requestFirsts[w.folded] && requests[w.folded+" "+ws[i+1].folded] {
+		if i+1 < len(ws) && w.lex&lexRequestFirst != 0 && requests[w.folded+" "+ws[i+1].folded] {
 			return true
 		}
 	}
@@ -177,10 +211,10 @@ func looksLikeQuestionFolded(text, folded string, ws []word) bool {
 	// The first two words past a greeting: "a qui j'envoie", "so is it down".
 	seen := 0
 	for _, w := range ws {
-		if greetings[w.folded] {
+		if w.lex&lexGreeting != 0 {
 			continue
 		}
-		if openers[w.folded] {
+		if w.lex&lexOpener != 0 {
 			return true
 		}
 		if seen++; seen == 2 {

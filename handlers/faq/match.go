@@ -962,7 +962,8 @@ const maxCandidates = 3
 
 // Match scores text against every entry.
 func (m *Matcher) Match(text string) Match {
-	return m.matchWords(text, words(text))
+	_, ws := foldedWords(text, m.memo)
+	return m.matchWords(text, ws)
 }
 
 // language is the text's language, or the FAQ's own when it cannot tell.
@@ -981,7 +982,7 @@ func (m *Matcher) asksService(ws []word) bool {
 	var buf [32]word
 	content := buf[:0]
 	for _, w := range ws {
-		if remarkWords[w.folded] {
+		if w.lex&lexRemark != 0 {
 			return false
 		}
 		if w.stem == "" {

@@ -14,9 +14,8 @@ import (
 // not grow with the length of a replay.
 type memo struct {
 	mu sync.RWMutex
-	// stems maps a folded word to its stem ("" for a stop word), as newWord
-	// makes it.
-	stems map[string]string
+	// stems maps a folded word to its word, as newWord makes it.
+	stems map[string]word
 	// fixes maps a content word to the term correct gives it.
 	fixes map[word]string
 }
@@ -26,7 +25,7 @@ type memo struct {
 const memoCap = 1 << 15
 
 func newMemo() *memo {
-	return &memo{stems: map[string]string{}, fixes: map[word]string{}}
+	return &memo{stems: map[string]word{}, fixes: map[word]string{}}
 }
 
 // word is newWord(w), its stem remembered.
@@ -35,17 +34,18 @@ func (c *memo) word(w string) word {
 		return newWord(w)
 	}
 	c.mu.RLock()
-	s, ok := c.stems[w]
+	nw, ok := c.stems[w]
 	c.mu.RUnlock()
 	if ok {
-		return word{folded: w, stem: s}
+		nw.folded = w
+		return nw
 	}
-	nw := newWord(w)
+	nw = newWord(w)
 	c.mu.Lock()
 	if len(c.stems) < memoCap {
 		// the key is a copy: w is a slice of the message's folded
 		// text, which the memo must not keep alive
-		c.stems[strings.Clone(w)] = strings.Clone(nw.stem)
+		c.stems[strings.Clone(w)] = word{stem: strings.Clone(nw.stem), lex: nw.lex}
 	}
 	c.mu.Unlock()
 	return nw
@@ -65,7 +65,7 @@ func (c *memo) fix(m *Matcher, w word, t string) string {
 	s = m.correct(w, t)
 	c.mu.Lock()
 	if len(c.fixes) < memoCap {
-		c.fixes[word{folded: strings.Clone(w.folded), stem: strings.Clone(w.stem)}] = strings.Clone(s)
+		c.fixes[word{folded: strings.Clone(w.folded), stem: strings.Clone(w.stem), lex: w.lex}] = strings.Clone(s)
 	}
 	c.mu.Unlock()
 	return s

@@ -13,6 +13,8 @@ import (
 type word struct {
 	folded string
 	stem   string // empty for a stop word
+	// lex says which of the lexicon's sets folded is in
+	lex lexFlags
 }
 
 // fold lowers s and drops its accents: "Où ÊTES-vous" → "ou etes-vous". Members
@@ -367,13 +369,14 @@ const frequencyTerm = "~next"
 const durationTerm = "~duration"
 
 func newWord(w string) word {
-	if isStop(w) {
-		return word{folded: w}
+	lex := lexicon[w]
+	if lex&lexStop != 0 {
+		return word{folded: w, lex: lex}
 	}
 	if isNumber(w) {
-		return word{folded: w, stem: whichPrefix + w}
+		return word{folded: w, stem: whichPrefix + w, lex: lex}
 	}
-	return word{folded: w, stem: stem(w)}
+	return word{folded: w, stem: stem(w), lex: lex}
 }
 
 // isNumber reports whether a word starts with a digit: a number, an hour, a
