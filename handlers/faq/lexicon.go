@@ -145,10 +145,14 @@ func languageOf(text string, ws []word) string {
 			en++
 		}
 	}
-	for _, r := range text {
-		switch r {
-		case 'é', 'è', 'ê', 'à', 'ù', 'ç', 'î', 'ô', 'û', 'ë', 'ï', 'â', 'É', 'È', 'À', 'Ç':
-			fr++
+	// the accents counted are all written 0xC3 and a second byte in
+	// UTF-8: a text without that byte (most of a chat) has none
+	if strings.IndexByte(text, 0xc3) >= 0 {
+		for _, r := range text {
+			switch r {
+			case 'é', 'è', 'ê', 'à', 'ù', 'ç', 'î', 'ô', 'û', 'ë', 'ï', 'â', 'É', 'È', 'À', 'Ç':
+				fr++
+			}
 		}
 	}
 	switch {
@@ -170,7 +174,7 @@ func looksLikeQuestion(text string, ws []word) bool {
 // looksLikeQuestionFolded is looksLikeQuestion given fold(text) when it was
 // made already (foldedWords), "" when not: it is not folded again.
 func looksLikeQuestionFolded(text, folded string, ws []word) bool {
-	if strings.ContainsAny(text, "?？¿") || hasOu(text) {
+	if asksMark(text) || hasOu(text) {
 		return true
 	}
 	for i, w := range ws {
@@ -281,6 +285,14 @@ var requestFirsts = func() map[string]bool {
 	}
 	return m
 }()
+
+// asksMark reports whether text has a question mark, as
+// strings.ContainsAny(text, "?？¿") does, without decoding text rune by rune
+// (the two others' first bytes, 0xEF and 0xC2, never continue another
+// character, so their bytes are found only where they are).
+func asksMark(text string) bool {
+	return strings.IndexByte(text, '?') >= 0 || strings.Contains(text, "？") || strings.Contains(text, "¿")
+}
 
 // hasOu reports whether text has "où" in any case, as
 // strings.Contains(strings.ToLower(text), "où") does, without lowering a copy

@@ -149,3 +149,56 @@ func TestMemoCapped(t *testing.T) {
 		t.Errorf("memo holds %d stems and %d corrections, want %d each", len(c.stems), len(c.fixes), memoCap)
 	}
 }
+
+// languageOfByRune is languageOf as it was, its accents read rune by rune.
+func languageOfByRune(text string, ws []word) string {
+	fr, en := 0, 0
+	for _, w := range ws {
+		if frWords[w.folded] {
+			fr++
+		}
+		if enWords[w.folded] {
+			en++
+		}
+	}
+	for _, r := range text {
+		switch r {
+		case 'é', 'è', 'ê', 'à', 'ù', 'ç', 'î', 'ô', 'û', 'ë', 'ï', 'â', 'É', 'È', 'À', 'Ç':
+			fr++
+		}
+	}
+	switch {
+	case fr > en:
+		return "fr"
+	case en > fr:
+		return "en"
+	}
+	return ""
+}
+
+// TestLanguageAndMarkAsByRune checks languageOf and asksMark against their
+// rune-by-rune forms, and the lexicon's flags against its sets.
+func TestLanguageAndMarkAsByRune(t *testing.T) {
+	texts := evalTexts(t)
+	for c := rune(0x80); c < 0x3000; c++ {
+		texts = append(texts, "the "+string(c), "\xe2"+string(c), string(c)+"\xbf", "\xef\xbc"+string(c))
+	}
+	texts = append(texts, "\xe2\xc2\xbf", "\xe2\x80\xef\xbc\x9f", "\xf0\xef\xbc\x9f", "\xc2", "\xef\xbc", "é", "\xc3")
+	for _, s := range texts {
+		ws := words(s)
+		if got, want := languageOf(s, ws), languageOfByRune(s, ws); got != want {
+			t.Errorf("languageOf(%q) = %q, want %q", s, got, want)
+		}
+		if got, want := asksMark(s), strings.ContainsAny(s, "?？¿"); got != want {
+			t.Errorf("asksMark(%q) = %v, want %v", s, got, want)
+		}
+		for _, w := range ws {
+			sets := []map[string]bool{stopWords, frWords, enWords, questionWords, requestFirsts, greetings, openers, remarkWords}
+			for i, set := range sets {
+				if got := w.lex&(1<<i) != 0; got != set[w.folded] {
+					t.Errorf("%q: flag %d is %v, its set says %v", w.folded, i, got, set[w.folded])
+				}
+			}
+		}
+	}
+}
