@@ -21,8 +21,8 @@ type memo struct {
 }
 
 // memoCap is how many words each table of a memo keeps, under a MiB: a
-// chat's frequent words come early, and on the replay's corpus a cap of
-// 32,768 did no less work than this one (its tables miss the cache more).
+// chat's frequent words come early (on the replay's corpus a cap of 32,768
+// saves 0.15% more of the replay's instructions, for eight times the memory).
 const memoCap = 1 << 12
 
 func newMemo() *memo {
