@@ -202,3 +202,37 @@ func TestLanguageAndMarkAsByRune(t *testing.T) {
 		}
 	}
 }
+
+// TestMemoShared decides on several goroutines with one matcher, as the
+// daemon does: the same decisions as one goroutine without a memo (and, under
+// -race, no race on the memo).
+func TestMemoShared(t *testing.T) {
+	texts := evalTexts(t)
+	m, bare := starterMatcher(t), starterMatcher(t)
+	bare.memo = nil
+	at := time.Date(2026, 1, 5, 22, 0, 0, 0, time.UTC)
+	want := make([]Decision, len(texts))
+	for i, s := range texts {
+		ev := bot.Event{Kind: bot.KindMessage, Text: s, At: at}
+		want[i] = bare.Decide(&ev, bot.Verdict{})
+	}
+	errs := make(chan string, 4)
+	for g := 0; g < 4; g++ {
+		go func() {
+			for k := range texts {
+				i := (k*7 + g*13) % len(texts)
+				ev := bot.Event{Kind: bot.KindMessage, Text: texts[i], At: at}
+				if got := m.Decide(&ev, bot.Verdict{}); !reflect.DeepEqual(got, want[i]) {
+					errs <- fmt.Sprintf("%q: %+v, want %+v", texts[i], got, want[i])
+					return
+				}
+			}
+			errs <- ""
+		}()
+	}
+	for g := 0; g < 4; g++ {
+		if e := <-errs; e != "" {
+			t.Error(e)
+		}
+	}
+}
