@@ -81,13 +81,15 @@ func (m *Matcher) Decide(ev *bot.Event, v bot.Verdict) Decision {
 	case ev.Author.Staff || ev.Author.Bot:
 		return Decision{Kind: Silent, Why: WhyStaff}
 	}
-	ws := words(ev.Text)
-	if m.cfg.QuestionsOnly && !looksLikeQuestion(ev.Text, ws) && !m.asksService(ws) {
+	folded, ws := foldedWords(ev.Text, m.memo)
+	asked := looksLikeQuestionFolded(ev.Text, folded, ws) || m.asksService(ws)
+	language := m.language(ev.Text, ws)
+	if m.cfg.QuestionsOnly && !asked {
 		// Most of a chat is no question: it is not scored against the
 		// entries (what decide would say of it without its candidates).
-		return Decision{Kind: Silent, Why: WhyNotAsked, Language: m.language(ev.Text, ws), Candidates: []Candidate{}}
+		return Decision{Kind: Silent, Why: WhyNotAsked, Language: language, Candidates: []Candidate{}}
 	}
-	return m.decide(ev, m.matchWords(ev.Text, ws))
+	return m.decide(ev, m.matchAsked(ev.Text, ws, asked, language))
 }
 
 // DecideText is Decide for a question alone, as `vigie faq` asks it: a message

@@ -81,6 +81,40 @@ var stopWords = set(`
 
 func isStop(w string) bool { return stopWords[w] }
 
+// lexFlags say which of the lexicon's sets a folded word is in.
+type lexFlags uint8
+
+const (
+	lexStop lexFlags = 1 << iota
+	lexFr
+	lexEn
+	lexQuestion
+	lexRequestFirst
+	lexGreeting
+	lexOpener
+	lexRemark
+)
+
+// lexicon holds the flags of every word in one of the sets: a word of a
+// message is looked up once, not once a set.
+var lexicon = func() map[string]lexFlags {
+	m := map[string]lexFlags{}
+	for _, s := range []struct {
+		set  map[string]bool
+		flag lexFlags
+	}{
+		{stopWords, lexStop}, {frWords, lexFr}, {enWords, lexEn}, {questionWords, lexQuestion},
+		{requestFirsts, lexRequestFirst}, {greetings, lexGreeting}, {openers, lexOpener}, {remarkWords, lexRemark},
+	} {
+		for w, in := range s.set {
+			if in {
+				m[w] |= s.flag
+			}
+		}
+	}
+	return m
+}()
+
 // questionWords, anywhere in a message, make it a question or a request.
 var questionWords = set(`
 	comment pourquoi quand combien quel quelle quels quelles lequel laquelle quoi
@@ -104,17 +138,21 @@ var invertedSubjects = set(`vous tu il elle on je nous ils elles ce t`)
 func languageOf(text string, ws []word) string {
 	fr, en := 0, 0
 	for _, w := range ws {
-		if frWords[w.folded] {
+		if w.lex&lexFr != 0 {
 			fr++
 		}
-		if enWords[w.folded] {
+		if w.lex&lexEn != 0 {
 			en++
 		}
 	}
-	for _, r := range text {
-		switch r {
-		case 'é', 'è', 'ê', 'à', 'ù', 'ç', 'î', 'ô', 'û', 'ë', 'ï', 'â', 'É', 'È', 'À', 'Ç':
-			fr++
+	// the accents counted are all written 0xC3 and a second byte in
+	// UTF-8: a text without that byte (most of a chat) has none
+	if strings.IndexByte(text, 0xc3) >= 0 {
+		for _, r := range text {
+			switch r {
+			case 'é', 'è', 'ê', 'à', 'ù', 'ç', 'î', 'ô', 'û', 'ë', 'ï', 'â', 'É', 'È', 'À', 'Ç':
+				fr++
+			}
 		}
 	}
 	switch {
@@ -130,22 +168,29 @@ func languageOf(text string, ws []word) string {
 // question word, a request word, a French inversion, or a first word that opens a
 // question.
 func looksLikeQuestion(text string, ws []word) bool {
-	if strings.ContainsAny(text, "?？¿") || hasOu(text) {
+	return looksLikeQuestionFolded(text, "", ws)
+}
+
+// looksLikeQuestionFolded is looksLikeQuestion given fold(text) when it was
+// made already (foldedWords), "" when not: it is not folded again.
+func looksLikeQuestionFolded(text, folded string, ws []word) bool {
+	if asksMark(text) || hasOu(text) {
 		return true
 	}
 	for i, w := range ws {
-		if questionWords[w.folded] {
+		if w.lex&lexQuestion != 0 {
 			return true
 		}
-		if i+1 < len(ws) && requestFirsts[w.folded] && requests[w.folded+" "+ws[i+1].folded] {
+		if i+1 < len(ws) && w.lex&lexRequestFirst != 0 && requests[w.folded+" "+ws[i+1].folded] {
 			return true
 		}
 	}
 	// an inversion has a hyphen, which folding an ASCII text does not make:
 	// most messages are not folded again
-	folded := ""
-	if ascii, _ := asciiCase(text); !ascii || strings.IndexByte(text, '-') >= 0 {
-		folded = fold(text)
+	if folded == "" {
+		if ascii, _ := asciiCase(text); !ascii || strings.IndexByte(text, '-') >= 0 {
+			folded = fold(text)
+		}
 	}
 	for i := strings.IndexByte(folded, '-'); i >= 0; {
 		rest := folded[i+1:]
@@ -170,10 +215,10 @@ func looksLikeQuestion(text string, ws []word) bool {
 	// The first two words past a greeting: "a qui j'envoie", "so is it down".
 	seen := 0
 	for _, w := range ws {
-		if greetings[w.folded] {
+		if w.lex&lexGreeting != 0 {
 			continue
 		}
-		if openers[w.folded] {
+		if w.lex&lexOpener != 0 {
 			return true
 		}
 		if seen++; seen == 2 {
@@ -240,6 +285,14 @@ var requestFirsts = func() map[string]bool {
 	}
 	return m
 }()
+
+// asksMark reports whether text has a question mark, as
+// strings.ContainsAny(text, "?？¿") does, without decoding text rune by rune
+// (the two others' first bytes, 0xEF and 0xC2, never continue another
+// character, so their bytes are found only where they are).
+func asksMark(text string) bool {
+	return strings.IndexByte(text, '?') >= 0 || strings.Contains(text, "？") || strings.Contains(text, "¿")
+}
 
 // hasOu reports whether text has "où" in any case, as
 // strings.Contains(strings.ToLower(text), "où") does, without lowering a copy

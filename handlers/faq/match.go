@@ -53,6 +53,9 @@ type Matcher struct {
 	blend float64
 	// minTypo is the length from which a word is corrected.
 	minTypo int
+	// memo remembers the stems and corrections of the words messages had
+	// (nil while the matcher is built).
+	memo *memo
 	// index holds the examples and centroids by term, for the cosine.
 	index cosineIndex
 	// answerIDF is the inverse frequency of each term over the entries'
@@ -333,6 +336,9 @@ func newMatcher(cfg Config, tune tuning) (*Matcher, error) {
 		m.buildAnswers()
 		m.buildFacts()
 	}
+	// from here on the matcher is built: what it works out for a word
+	// stays true
+	m.memo = newMemo()
 	return m, nil
 }
 
@@ -754,7 +760,7 @@ func (m *Matcher) terms(ws []word, fix bool) []string {
 		if fix {
 			_, known := m.idf[t]
 			if _, ok := m.answerOnly[t]; !known && !ok {
-				t = m.correct(w, t)
+				t = m.memo.fix(m, w, t)
 			}
 		}
 		add(t)
@@ -956,7 +962,8 @@ const maxCandidates = 3
 
 // Match scores text against every entry.
 func (m *Matcher) Match(text string) Match {
-	return m.matchWords(text, words(text))
+	_, ws := foldedWords(text, m.memo)
+	return m.matchWords(text, ws)
 }
 
 // language is the text's language, or the FAQ's own when it cannot tell.
@@ -975,7 +982,7 @@ func (m *Matcher) asksService(ws []word) bool {
 	var buf [32]word
 	content := buf[:0]
 	for _, w := range ws {
-		if remarkWords[w.folded] {
+		if w.lex&lexRemark != 0 {
 			return false
 		}
 		if w.stem == "" {
@@ -1085,7 +1092,13 @@ var (
 const contextShare = 0.5
 
 func (m *Matcher) matchWords(text string, ws []word) Match {
-	r := Match{Question: looksLikeQuestion(text, ws) || m.asksService(ws), Language: m.language(text, ws)}
+	return m.matchAsked(text, ws, looksLikeQuestion(text, ws) || m.asksService(ws), m.language(text, ws))
+}
+
+// matchAsked is matchWords once whether the text asks something and its
+// language are known (Decide reads them first).
+func (m *Matcher) matchAsked(text string, ws []word, question bool, language string) Match {
+	r := Match{Question: question, Language: language}
 	r.Terms = m.terms(ws, true)
 	if len(r.Terms) == 0 {
 		return r

@@ -13,6 +13,8 @@ import (
 type word struct {
 	folded string
 	stem   string // empty for a stop word
+	// lex says which of the lexicon's sets folded is in
+	lex lexFlags
 }
 
 // fold lowers s and drops its accents: "Où ÊTES-vous" → "ou etes-vous". Members
@@ -74,30 +76,52 @@ func asciiCase(s string) (ascii, lower bool) {
 // hyphens separate words (l'heure, avez-vous); a letter repeated three times or
 // more is read once ("livraisonnnn", "svppp"), which is how people stretch words.
 func splitWords(folded string) []string {
+	return appendWords(nil, folded)
+}
+
+// appendWords is splitWords appending to out.
+func appendWords(out []string, folded string) []string {
 	// A word is a run of letters and digits of folded, which fold made valid
 	// UTF-8: each is a slice of it, not a copy.
-	var out []string
+	n := len(out)
 	start := -1
-	for i, r := range folded {
-		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+	for i := 0; i < len(folded); {
+		var alnum bool
+		size := 1
+		if c := folded[i]; c < utf8.RuneSelf {
+			alnum = asciiAlnum[c]
+		} else {
+			var r rune
+			r, size = utf8.DecodeRuneInString(folded[i:])
+			alnum = unicode.IsLetter(r) || unicode.IsDigit(r)
+		}
+		if alnum {
 			if start < 0 {
 				start = i
 			}
-			continue
-		}
-		if start >= 0 {
+		} else if start >= 0 {
 			out = append(out, folded[start:i])
 			start = -1
 		}
+		i += size
 	}
 	if start >= 0 {
 		out = append(out, folded[start:])
 	}
-	for i, w := range out {
-		out[i] = squeeze(w)
+	for i := n; i < len(out); i++ {
+		out[i] = squeeze(out[i])
 	}
 	return out
 }
+
+// asciiAlnum tells the ASCII letters and digits, which unicode.IsLetter and
+// unicode.IsDigit say of an ASCII character.
+var asciiAlnum = func() (t [utf8.RuneSelf]bool) {
+	for c := range t {
+		t[c] = unicode.IsLetter(rune(c)) || unicode.IsDigit(rune(c))
+	}
+	return t
+}()
 
 // squeeze reads a run of three or more of the same letter as one: "svppp",
 // "heeelp"; doubled letters are how words are spelled and stay.
@@ -192,19 +216,29 @@ var slang = map[string]string{
 // words reads a message into words, with slang spelled out, stop words marked and
 // the others stemmed.
 func words(text string) []word {
-	raw := splitWords(fold(text))
+	_, ws := foldedWords(text, nil)
+	return ws
+}
+
+// foldedWords is words, with the folded text it read them from (which
+// looksLikeQuestionFolded reads again), the stems remembered in c (none when
+// nil).
+func foldedWords(text string, c *memo) (string, []word) {
+	folded := fold(text)
+	var buf [32]string
+	raw := appendWords(buf[:0], folded)
 	out := make([]word, 0, len(raw))
 	for _, w := range raw {
 		if long, ok := slang[w]; ok {
 			for _, x := range strings.Fields(long) {
-				out = append(out, newWord(x))
+				out = append(out, c.word(x))
 			}
 			continue
 		}
-		out = append(out, newWord(w))
+		out = append(out, c.word(w))
 	}
 	readAsks(out)
-	return out
+	return folded, out
 }
 
 // readAsks gives a meaning to the words that ask something by their place:
@@ -335,13 +369,14 @@ const frequencyTerm = "~next"
 const durationTerm = "~duration"
 
 func newWord(w string) word {
-	if isStop(w) {
-		return word{folded: w}
+	lex := lexicon[w]
+	if lex&lexStop != 0 {
+		return word{folded: w, lex: lex}
 	}
 	if isNumber(w) {
-		return word{folded: w, stem: whichPrefix + w}
+		return word{folded: w, stem: whichPrefix + w, lex: lex}
 	}
-	return word{folded: w, stem: stem(w)}
+	return word{folded: w, stem: stem(w), lex: lex}
 }
 
 // isNumber reports whether a word starts with a digit: a number, an hour, a
