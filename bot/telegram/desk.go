@@ -337,12 +337,12 @@ func (c *Client) deskUpdate(ctx context.Context, u update) bool {
 			return false
 		}
 		thread := u.thread
-		c.work.Go(ctx, func(ctx context.Context) { c.handleCommand(ctx, m, thread, name, args) })
+		c.takeCommand(ctx, m, thread, "/"+name, func(ctx context.Context) { c.handleCommand(ctx, m, thread, name, args) })
 		return true
 	}
 	if r := m.ReplyToMessage; r != nil && r.From != nil && r.From.ID == selfID {
 		if caseID, ok := promptCase(r.Text); ok {
-			c.work.Go(ctx, func(ctx context.Context) { c.handleReplyText(ctx, m, caseID) })
+			c.takeCommand(ctx, m, 0, "your reply", func(ctx context.Context) { c.handleReplyText(ctx, m, caseID) })
 			return true
 		}
 	}

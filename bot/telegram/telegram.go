@@ -125,6 +125,12 @@ type Client struct {
 	refused *refusals
 	// moved are the groups that became supergroups (migrate.go).
 	moved *migrations
+	// waiting holds a token for each command waiting for a desk worker, and
+	// busyTells one for each "too busy" answer being sent; busyTold are the
+	// senders lately told so (takecmd.go).
+	waiting   chan struct{}
+	busyTells chan struct{}
+	busyTold  *refusals
 
 	// running is Run's context while it runs: button presses wait for a
 	// desk worker as long as it, not as long as the batch of updates that
@@ -234,6 +240,9 @@ func New(cfg Config) (*Client, error) {
 		foreignSeen:  newOnceSet(1000),
 		refused:      newRefusals(time.Now),
 		moved:        newMigrations(),
+		waiting:      make(chan struct{}, maxCommandsWaiting),
+		busyTells:    make(chan struct{}, maxBusyTells),
+		busyTold:     newRefusals(time.Now),
 	}
 	c.metrics = newMetrics(cfg.Registerer, c.log)
 	c.selfName.Store("")
