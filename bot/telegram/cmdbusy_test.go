@@ -132,8 +132,13 @@ func TestCommandsWaitingAreBounded(t *testing.T) {
 func TestCommandWaitingThenStopped(t *testing.T) {
 	f, _, out, stop, logs := busyDesk(t)
 	f.push(map[string]any{"message": message(deskChat, 900, alice, t0, "/status")})
-	f.push(map[string]any{"message": message(group, 901, bob, t0, "hello after the command")})
+	after := f.push(map[string]any{"message": message(group, 901, bob, t0, "hello after the command")})
 	testsync.Next(t, out) // the command was taken before it
+	// The poller goes on: it asks for the updates after both, which tells
+	// Telegram they were received (this fake refuses a getUpdates that comes
+	// while it still finishes the one before, so the test stops vigie once
+	// the poller is waiting rather than racing it).
+	f.waitFor("getUpdates", 1, func(c apiCall) bool { return c.Params.Get("offset") == itoa(int64(after+1)) })
 
 	stopped := make(chan struct{})
 	go func() { stop(); close(stopped) }()
