@@ -33,11 +33,11 @@ const (
 // to send again when it is not done ("/queue", "your reply").
 //
 // Once taken, the update counts as handed over (the poller confirms it to
-// Telegram): it is carried out, or it is logged (audit) and its sender told
-// that it was not: vigie stopped before a worker was free (told to the
-// senders who may command there, as far as vigie knows without asking
-// Telegram: a stranger's command would be refused anyway), or the work broke
-// off.
+// Telegram): it is carried out, or it is logged and its sender told that it
+// was not: vigie stopped before a worker was free (logged with audit=true;
+// told to the senders who may command there, as far as vigie knows without
+// asking Telegram: a stranger's command would be refused anyway), or the
+// work broke off (the guard reports the panic).
 func (c *Client) takeCommand(ctx context.Context, m *tgbotapi.Message, thread int, again string, work func(context.Context)) {
 	select {
 	case c.waiting <- struct{}{}:
