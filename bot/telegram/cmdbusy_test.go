@@ -135,9 +135,7 @@ func TestCommandWaitingThenStopped(t *testing.T) {
 	after := f.push(map[string]any{"message": message(group, 901, bob, t0, "hello after the command")})
 	testsync.Next(t, out) // the command was taken before it
 	// The poller goes on: it asks for the updates after both, which tells
-	// Telegram they were received (this fake refuses a getUpdates that comes
-	// while it still finishes the one before, so the test stops vigie once
-	// the poller is waiting rather than racing it).
+	// Telegram they were received; vigie is stopped once it waits there.
 	f.waitFor("getUpdates", 1, func(c apiCall) bool { return c.Params.Get("offset") == itoa(int64(after+1)) })
 
 	stopped := make(chan struct{})

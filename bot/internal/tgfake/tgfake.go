@@ -207,12 +207,16 @@ func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
 		f.ok(w, map[string]any{"id": BotUserID, "is_bot": true, "first_name": "vigie", "username": BotName,
 			"can_join_groups": true, "can_read_all_group_messages": true})
 	case "getUpdates":
-		defer func() {
-			f.mu.Lock()
-			f.polling--
-			f.mu.Unlock()
-		}()
-		f.getUpdates(w, r, params)
+		// The poll ends when its answer is ready, before it is written: a
+		// client that asks again as soon as it reads the answer is not a
+		// second poller.
+		result, answered := f.getUpdates(r, params)
+		f.mu.Lock()
+		f.polling--
+		f.mu.Unlock()
+		if answered {
+			f.ok(w, result)
+		}
 	case "sendMessage", "editMessageText":
 		chat, _ := strconv.ParseInt(params.Get("chat_id"), 10, 64)
 		id := call.MsgID
@@ -378,7 +382,8 @@ func readFiles(r *http.Request) map[string][]byte {
 
 // getUpdates confirms the updates before offset, then answers those pending, or
 // waits for one up to timeout seconds, or until the client goes away.
-func (f *Server) getUpdates(w http.ResponseWriter, r *http.Request, p url.Values) {
+// It has no answer when the client went away.
+func (f *Server) getUpdates(r *http.Request, p url.Values) (result any, answered bool) {
 	offset, _ := strconv.Atoi(p.Get("offset"))
 	timeout, _ := strconv.Atoi(p.Get("timeout"))
 	deadline := time.NewTimer(time.Duration(timeout) * time.Second)
@@ -398,18 +403,16 @@ func (f *Server) getUpdates(w http.ResponseWriter, r *http.Request, p url.Values
 				out = append(out, u.raw)
 			}
 			f.mu.Unlock()
-			f.ok(w, out)
-			return
+			return out, true
 		}
 		ch := f.changed
 		f.mu.Unlock()
 		select {
 		case <-ch:
 		case <-deadline.C:
-			f.ok(w, []any{})
-			return
+			return []any{}, true
 		case <-r.Context().Done():
-			return
+			return nil, false
 		}
 	}
 }
