@@ -331,19 +331,10 @@ func (c *Client) take(ctx context.Context, i *discordgo.Interaction, work func(c
 			// A button's work shows on its card even so.
 			c.log.Warn("cannot acknowledge a button press", "err", err)
 		}
-		taken := c.work.Go(ctx, func(ctx context.Context) {
-			finished := false
-			defer func() {
-				if !finished {
-					// The work panicked (the guard reports it): the presser is
-					// not left believing it was done.
-					rctx, cancel := reportContext(ctx)
-					defer cancel()
-					c.answer(rctx, i, "Something went wrong and this was not finished: look at the case or the member before trying again.")
-				}
-			}()
-			work(ctx)
-			finished = true
+		taken := c.work.GoTelling(ctx, work, func(ctx context.Context) {
+			rctx, cancel := reportContext(ctx)
+			defer cancel()
+			c.answer(rctx, i, "Something went wrong and this was not finished: look at the case or the member before trying again.")
 		})
 		if !taken {
 			rctx, cancel := reportContext(ctx)

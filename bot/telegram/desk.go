@@ -404,19 +404,10 @@ func (c *Client) takePress(ctx context.Context, cb *tgbotapi.CallbackQuery, quic
 		if run := c.running.Load(); run != nil {
 			ctx = *run
 		}
-		taken := c.work.Go(ctx, func(ctx context.Context) {
-			finished := false
-			defer func() {
-				if !finished {
-					// The work panicked (the guard reports it): the presser is
-					// not left believing it was done.
-					rctx, cancel := reportContext(ctx)
-					defer cancel()
-					c.tellPress(rctx, cb, "something went wrong and this was not finished: look at the case or the member before pressing again.")
-				}
-			}()
-			work(ctx)
-			finished = true
+		taken := c.work.GoTelling(ctx, work, func(ctx context.Context) {
+			rctx, cancel := reportContext(ctx)
+			defer cancel()
+			c.tellPress(rctx, cb, "something went wrong and this was not finished: look at the case or the member before pressing again.")
 		})
 		if !taken {
 			rctx, cancel := reportContext(ctx)

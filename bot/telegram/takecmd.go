@@ -52,19 +52,10 @@ func (c *Client) takeCommand(ctx context.Context, m *tgbotapi.Message, thread in
 		if run := c.running.Load(); run != nil {
 			ctx = *run
 		}
-		taken := c.work.Go(ctx, func(ctx context.Context) {
-			finished := false
-			defer func() {
-				if !finished {
-					// The work panicked (the guard reports it): the sender is
-					// not left waiting for an answer that will not come.
-					rctx, cancel := reportContext(ctx)
-					defer cancel()
-					c.say(rctx, m, thread, "Something went wrong and "+again+" was not finished: check before sending it again.")
-				}
-			}()
-			work(ctx)
-			finished = true
+		taken := c.work.GoTelling(ctx, work, func(ctx context.Context) {
+			rctx, cancel := reportContext(ctx)
+			defer cancel()
+			c.say(rctx, m, thread, "Something went wrong and "+again+" was not finished: check before sending it again.")
 		})
 		<-c.waiting
 		if !taken {

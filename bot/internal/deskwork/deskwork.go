@@ -30,6 +30,13 @@ func New(max int, timeout time.Duration, g *guard.Guard, where string) *Pool {
 // reports whether fn was taken. The work outlives a shutdown by up to the
 // pool's timeout: a CM's click, once taken, is carried out.
 func (p *Pool) Go(ctx context.Context, fn func(context.Context)) bool {
+	return p.GoTelling(ctx, fn, nil)
+}
+
+// GoTelling is Go, and if fn panics, broke runs before the panic is
+// reported (with fn's context), so that whoever asked for the work is not
+// left believing it was done.
+func (p *Pool) GoTelling(ctx context.Context, fn, broke func(context.Context)) bool {
 	select {
 	case p.slot <- struct{}{}:
 	case <-ctx.Done():
@@ -42,7 +49,18 @@ func (p *Pool) Go(ctx context.Context, fn func(context.Context)) bool {
 		defer p.guard.Recover(p.where)
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.timeout)
 		defer cancel()
+		if broke == nil {
+			fn(ctx)
+			return
+		}
+		finished := false
+		defer func() {
+			if !finished {
+				broke(ctx)
+			}
+		}()
 		fn(ctx)
+		finished = true
 	}()
 	return true
 }

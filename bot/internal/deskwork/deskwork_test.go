@@ -67,3 +67,21 @@ func TestPanickingWorkIsRecovered(t *testing.T) {
 	p.Wait()
 	<-ran
 }
+
+func TestBrokenWorkIsTold(t *testing.T) {
+	p := New(1, time.Hour, guard.New(nil, nil), "desk")
+	var told, toldDone atomic.Int32
+	var alive atomic.Bool
+	p.GoTelling(context.Background(), func(context.Context) { panic("a bad card") }, func(ctx context.Context) {
+		told.Add(1)
+		alive.Store(ctx.Err() == nil)
+	})
+	p.GoTelling(context.Background(), func(context.Context) {}, func(context.Context) { toldDone.Add(1) })
+	p.Wait()
+	if told.Load() != 1 || !alive.Load() {
+		t.Errorf("work that panicked: told %d times (context alive %v), want once with a live context", told.Load(), alive.Load())
+	}
+	if toldDone.Load() != 0 {
+		t.Error("work that finished was told it broke off")
+	}
+}
