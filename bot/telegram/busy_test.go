@@ -17,20 +17,7 @@ import (
 // is done once a worker is free.
 func TestPressAnsweredWhileWorkersBusy(t *testing.T) {
 	x := newDeskFixture(t)
-	cards := map[string]map[string]any{}
-	for n := range maxDeskWork + 1 {
-		id := fmt.Sprintf("b%d", n)
-		x.book.mu.Lock()
-		x.book.cards[id] = sampleCard(id, at(t0))
-		x.book.mu.Unlock()
-		cards[id] = x.postCard(t, sampleCard(id, at(t0)))
-	}
-	x.f.SetTrouble(func(method string, _ url.Values) (int, string, bool) { return 0, "", method == "editMessageText" })
-	for n := range maxDeskWork {
-		id := fmt.Sprintf("b%d", n)
-		x.f.push(callback("q-"+id, alice, cards[id], "v1:"+id+":delete"))
-	}
-	testsync.Eventually(t, "every desk worker busy", func() bool { return x.c.work.Busy() == maxDeskWork })
+	cards := holdWorkers(t, x.f, x.c, x.desk, x.book, 1)
 
 	last := fmt.Sprintf("b%d", maxDeskWork)
 	x.f.push(callback("q-"+last, alice, cards[last], "v1:"+last+":keep"))
@@ -66,24 +53,7 @@ func TestPressAnsweredThenStopped(t *testing.T) {
 	desk := c.Desk(book)
 	stop := run(t, c, make(chan bot.Event, 10))
 	f.waitFor("getUpdates", 1, nil)
-	cards := map[string]map[string]any{}
-	for n := range maxDeskWork + 1 {
-		id := fmt.Sprintf("b%d", n)
-		book.mu.Lock()
-		book.cards[id] = sampleCard(id, at(t0))
-		book.mu.Unlock()
-		if err := desk.PostCard(context.Background(), sampleCard(id, at(t0))); err != nil {
-			t.Fatal(err)
-		}
-		sent := f.waitFor("sendMessage", n+1, inChat(deskChat.id))
-		cards[id] = map[string]any{"message_id": sent.MsgID, "from": vigieUser.json(), "chat": deskChat.json(), "date": t0, "text": "card"}
-	}
-	f.SetTrouble(func(method string, _ url.Values) (int, string, bool) { return 0, "", method == "editMessageText" })
-	for n := range maxDeskWork {
-		id := fmt.Sprintf("b%d", n)
-		f.push(callback("q-"+id, alice, cards[id], "v1:"+id+":delete"))
-	}
-	testsync.Eventually(t, "every desk worker busy", func() bool { return c.work.Busy() == maxDeskWork })
+	cards := holdWorkers(t, f, c, desk, book, 1)
 	last := fmt.Sprintf("b%d", maxDeskWork)
 	f.push(callback("q-"+last, alice, cards[last], "v1:"+last+":keep"))
 	f.waitFor("answerCallbackQuery", 1, func(c apiCall) bool { return c.Params.Get("callback_query_id") == "q-"+last })
@@ -101,4 +71,32 @@ func TestPressAnsweredThenStopped(t *testing.T) {
 			t.Errorf("press under way not carried out: %+v", got)
 		}
 	}
+}
+
+// holdWorkers posts maxDeskWork+extra cards (each in book) and presses the
+// first maxDeskWork of them, their card edits held by f until f.Release:
+// every desk worker is busy when it returns. It returns the messages
+// Telegram made of the cards, by case id (b0, b1...).
+func holdWorkers(t *testing.T, f *fakeBotAPI, c *Client, desk *Desk, book *caseBook, extra int) map[string]map[string]any {
+	t.Helper()
+	cards := map[string]map[string]any{}
+	for n := range maxDeskWork + extra {
+		id := fmt.Sprintf("b%d", n)
+		book.mu.Lock()
+		book.cards[id] = sampleCard(id, at(t0))
+		book.mu.Unlock()
+		sent := f.count("sendMessage", inChat(deskChat.id))
+		if err := desk.PostCard(context.Background(), sampleCard(id, at(t0))); err != nil {
+			t.Fatal(err)
+		}
+		msg := f.waitFor("sendMessage", sent+1, inChat(deskChat.id))
+		cards[id] = map[string]any{"message_id": msg.MsgID, "from": vigieUser.json(), "chat": deskChat.json(), "date": t0, "text": "card"}
+	}
+	f.SetTrouble(func(method string, _ url.Values) (int, string, bool) { return 0, "", method == "editMessageText" })
+	for n := range maxDeskWork {
+		id := fmt.Sprintf("b%d", n)
+		f.push(callback("q-"+id, alice, cards[id], "v1:"+id+":delete"))
+	}
+	testsync.Eventually(t, "every desk worker busy", func() bool { return c.work.Busy() == maxDeskWork })
+	return cards
 }

@@ -1,10 +1,7 @@
 package telegram
 
 import (
-	"context"
 	"encoding/json"
-	"fmt"
-	"net/url"
 	"strings"
 	"testing"
 
@@ -23,20 +20,7 @@ func busyDesk(t *testing.T) (f *fakeBotAPI, c *Client, out chan bot.Event, stop 
 	out = make(chan bot.Event, 10)
 	stop = run(t, c, out)
 	f.waitFor("getUpdates", 1, nil)
-	f.SetTrouble(func(method string, _ url.Values) (int, string, bool) { return 0, "", method == "editMessageText" })
-	for n := range maxDeskWork {
-		id := fmt.Sprintf("b%d", n)
-		book.mu.Lock()
-		book.cards[id] = sampleCard(id, at(t0))
-		book.mu.Unlock()
-		if err := desk.PostCard(context.Background(), sampleCard(id, at(t0))); err != nil {
-			t.Fatal(err)
-		}
-		sent := f.waitFor("sendMessage", n+1, inChat(deskChat.id))
-		card := map[string]any{"message_id": sent.MsgID, "from": vigieUser.json(), "chat": deskChat.json(), "date": t0, "text": "card"}
-		f.push(callback("q-"+id, alice, card, "v1:"+id+":delete"))
-	}
-	testsync.Eventually(t, "every desk worker busy", func() bool { return c.work.Busy() == maxDeskWork })
+	holdWorkers(t, f, c, desk, book, 0)
 	return f, c, out, stop, logs
 }
 
