@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -104,7 +105,18 @@ func TestLogoutRevokesTheSession(t *testing.T) {
 			other := newClient("127.0.0.1:4002") // ann on another browser
 			other.login(one, "ann", "correct horse")
 
-			if w := ann.do(two, "POST /logout", "/logout", url.Values{}); w.Code != http.StatusSeeOther || ann.cookies["vigie_session"] != nil {
+			// A post without the session's CSRF token (a client that sends
+			// no Origin) or with another session's ends nothing.
+			otherToken := csrfOf(t, other, one)
+			for _, form := range []url.Values{{}, {"csrf": {"x"}}, {"csrf": {otherToken}}} {
+				if w := ann.do(two, "POST /logout", "/logout", form); w.Code != http.StatusForbidden || ann.cookies["vigie_session"] == nil {
+					t.Errorf("logout with csrf %q: %d, cookie %v; want 403 and the cookie kept", form.Get("csrf"), w.Code, ann.cookies["vigie_session"])
+				}
+			}
+			if !thief.signedIn(one) || !thief.signedIn(two) || !ann.signedIn(two) {
+				t.Fatal("a logout post without the session's CSRF token revoked the session")
+			}
+			if w := ann.do(two, "POST /logout", "/logout", url.Values{"csrf": {csrfOf(t, ann, two)}}); w.Code != http.StatusSeeOther || ann.cookies["vigie_session"] != nil {
 				t.Fatalf("logout: %d, cookie %v", w.Code, ann.cookies["vigie_session"])
 			}
 			if thief.signedIn(one) || thief.signedIn(two) {
@@ -115,6 +127,18 @@ func TestLogoutRevokesTheSession(t *testing.T) {
 			}
 		})
 	}
+}
+
+// csrfOf is the CSRF token the pages give the client's session, from the
+// logout form every page shows.
+func csrfOf(t *testing.T, cl *client, routes map[string]http.Handler) string {
+	t.Helper()
+	page := cl.do(routes, "GET /queue", "/queue", nil).Body.String()
+	m := regexp.MustCompile(`<form method="post" action="/logout"[^>]*>\s*<input type="hidden" name="csrf" value="([^"]+)"`).FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("no CSRF token in the logout form of the queue page:\n%s", page)
+	}
+	return m[1]
 }
 
 // clock is a time the test moves.

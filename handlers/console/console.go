@@ -285,7 +285,7 @@ func (c *Console) signedIn(need string, next func(http.ResponseWriter, *http.Req
 			http.Error(w, a.Name+" is a "+a.Role+": this needs a "+need, http.StatusForbidden)
 			return
 		}
-		if r.Method == http.MethodPost && r.PostFormValue("csrf") != a.CSRF {
+		if r.Method == http.MethodPost && !hmac.Equal([]byte(r.PostFormValue("csrf")), []byte(a.CSRF)) {
 			http.Error(w, "the form is out of date: load the page again", http.StatusForbidden)
 			return
 		}
@@ -378,9 +378,12 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 }
 
 // logout revokes the session in the store, so that a copy of its cookie is
-// refused by every instance from now on, then clears the cookie. When the
-// store does not take the revocation, the CM is told, and the cookie kept for
-// them to try again.
+// refused by every instance from now on, then clears the cookie. Like every
+// other form, it carries the session's CSRF token: a post without it (from
+// a client that sends no Origin) ends nothing. When the store does not take
+// the revocation, the CM is told, and the cookie kept for them to try again.
+// A cookie that is no session any more (expired, or of another key) is
+// only cleared.
 func (c *Console) logout(w http.ResponseWriter, r *http.Request) {
 	if ck, err := r.Cookie(cookieName); err == nil {
 		key, err := c.sessionKey(r.Context())
@@ -390,6 +393,10 @@ func (c *Console) logout(w http.ResponseWriter, r *http.Request) {
 		}
 		now := c.o.Now()
 		if s, err := decodeSession(key, ck.Value, now); err == nil {
+			if !hmac.Equal([]byte(r.PostFormValue("csrf")), []byte(csrfToken(key, ck.Value))) {
+				http.Error(w, "not logged out: the form is out of date: load the page again", http.StatusForbidden)
+				return
+			}
 			if err := c.o.Accounts.RevokeSession(r.Context(), s.id, s.expires.Sub(now)); err != nil {
 				c.o.Log.Error("console: session not revoked", "name", s.name, "err", err)
 				http.Error(w, "not logged out: the session could not be revoked ("+err.Error()+"): try again", http.StatusServiceUnavailable)
