@@ -1,6 +1,7 @@
 package console
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -9,9 +10,9 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"golang.org/x/crypto/argon2"
@@ -200,21 +201,16 @@ func mac(key []byte, purpose, msg string) string {
 //
 // So guesses at one name are bounded by nameFailures per failureWindow, from
 // however many addresses, and by addrFailures per window per known client.
-// It is kept in the process: each instance behind a load balancer counts its
-// own.
+// The counts are in the store (store.LoginLimits), so every instance on one
+// Redis holds a client to the same limits; a check is one round trip.
 type throttle struct {
-	mu       sync.Mutex
-	failures map[string][]time.Time
-	// known is when a name last logged in from an address: name NUL address.
-	known map[string]time.Time
+	st store.LoginLimits
 }
 
 const (
 	addrFailures  = 5
 	nameFailures  = 10
 	failureWindow = 15 * time.Minute
-	// forgetAbove is how many keys a map holds before the stale are dropped.
-	forgetAbove = 10_000
 )
 
 // attempt is one login: the name tried, the client's address, and the id of
@@ -223,105 +219,96 @@ type attempt struct {
 	name, addr, device string
 }
 
+func (a attempt) addrKey() string   { return "addr:" + a.addr }
+func (a attempt) nameKey() string   { return "name:" + a.name }
+func (a attempt) deviceKey() string { return "device:" + a.device }
+func (a attempt) pair() string      { return a.name + "\x00" + a.addr }
+
+// tally is what the store says of an attempt's client: its failures within
+// the window, and whether the name knows its address.
+type tally struct {
+	addr, name, device []time.Time
+	known              bool
+}
+
 // refusal says why an attempt must wait, and for how long.
 type refusal struct {
 	byName bool
 	wait   time.Duration
 }
 
-// check returns nil when the attempt may go ahead.
-func (t *throttle) check(now time.Time, a attempt) *refusal {
-	t.mu.Lock()
-	defer t.mu.Unlock()
+// read asks the store for the attempt's tally, in one round trip.
+func (t throttle) read(ctx context.Context, now time.Time, a attempt) (tally, error) {
+	keys := []string{a.addrKey(), a.nameKey()}
 	if a.device != "" {
-		if w := t.waitFor("device:"+a.device, addrFailures, now); w == 0 {
+		keys = append(keys, a.deviceKey())
+	}
+	fs, last, err := t.st.LoginFailures(ctx, keys, now.Add(-failureWindow), a.pair())
+	if err != nil {
+		return tally{}, fmt.Errorf("login limits: %w", err)
+	}
+	recent := func(i int) []time.Time {
+		if i >= len(fs) {
 			return nil
 		}
+		// The window is [now-failureWindow, now]: a failure the store
+		// keeps at exactly the window's start is over.
+		return slices.DeleteFunc(fs[i], func(at time.Time) bool { return now.Sub(at) >= failureWindow })
 	}
-	if w := t.waitFor("addr:"+a.addr, addrFailures, now); w > 0 {
+	tl := tally{addr: recent(0), name: recent(1), known: !last.IsZero() && now.Sub(last) < knownFor}
+	if a.device != "" {
+		tl.device = recent(2)
+	}
+	return tl, nil
+}
+
+// check returns nil when the attempt may go ahead.
+func (tl tally) check(now time.Time, a attempt) *refusal {
+	if a.device != "" && waitFor(tl.device, addrFailures, now) == 0 {
+		return nil
+	}
+	if w := waitFor(tl.addr, addrFailures, now); w > 0 {
 		return &refusal{wait: w}
 	}
-	if !t.knows(a, now) {
-		if w := t.waitFor("name:"+a.name, nameFailures, now); w > 0 {
+	if !tl.known {
+		if w := waitFor(tl.name, nameFailures, now); w > 0 {
 			return &refusal{byName: true, wait: w}
 		}
 	}
 	return nil
 }
 
-// fail records a failed login.
-func (t *throttle) fail(now time.Time, a attempt) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.failures == nil {
-		t.failures = map[string][]time.Time{}
+// fail records a failed login of an attempt whose tally was tl.
+func (t throttle) fail(ctx context.Context, now time.Time, a attempt, tl tally) error {
+	keys := []string{a.addrKey()}
+	switch {
+	case a.device != "" && len(tl.device) < addrFailures:
+		keys = []string{a.deviceKey()}
+	case !tl.known:
+		keys = append(keys, a.nameKey())
 	}
-	if len(t.failures) > forgetAbove {
-		for k := range t.failures {
-			t.recent(k, now)
-		}
+	if err := t.st.LoginFailed(ctx, keys, now, failureWindow); err != nil {
+		return fmt.Errorf("login limits: %w", err)
 	}
-	if a.device != "" && len(t.recent("device:"+a.device, now)) < addrFailures {
-		t.add("device:"+a.device, now)
-		return
-	}
-	t.add("addr:"+a.addr, now)
-	if !t.knows(a, now) {
-		t.add("name:"+a.name, now)
-	}
+	return nil
 }
 
 // succeed records a login: the name knows the address from now on.
-func (t *throttle) succeed(now time.Time, a attempt) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.known == nil {
-		t.known = map[string]time.Time{}
+func (t throttle) succeed(ctx context.Context, now time.Time, a attempt) error {
+	if err := t.st.LoginSucceeded(ctx, a.pair(), now, knownFor); err != nil {
+		return fmt.Errorf("login limits: %w", err)
 	}
-	if len(t.known) > forgetAbove {
-		for k, at := range t.known {
-			if now.Sub(at) >= knownFor {
-				delete(t.known, k)
-			}
-		}
-	}
-	t.known[a.name+"\x00"+a.addr] = now
+	return nil
 }
 
-// knows reports whether a's name logged in from a's address lately; t.mu is held.
-func (t *throttle) knows(a attempt, now time.Time) bool {
-	at, ok := t.known[a.name+"\x00"+a.addr]
-	return ok && now.Sub(at) < knownFor
-}
-
-func (t *throttle) add(k string, now time.Time) {
-	t.failures[k] = append(t.recent(k, now), now)
-}
-
-// waitFor is how long k must wait before it may fail again without going
-// past limit; 0 when it may try now. t.mu is held.
-func (t *throttle) waitFor(k string, limit int, now time.Time) time.Duration {
-	fs := t.recent(k, now)
+// waitFor is how long a client with failures fs (oldest first, within the
+// window) must wait before it may fail again without going past limit; 0
+// when it may try now.
+func waitFor(fs []time.Time, limit int, now time.Time) time.Duration {
 	if len(fs) < limit {
 		return 0
 	}
 	return fs[len(fs)-limit].Add(failureWindow).Sub(now)
-}
-
-// recent returns k's failures within the window; t.mu is held.
-func (t *throttle) recent(k string, now time.Time) []time.Time {
-	fs := t.failures[k]
-	i := 0
-	for i < len(fs) && now.Sub(fs[i]) >= failureWindow {
-		i++
-	}
-	fs = fs[i:]
-	if len(fs) == 0 {
-		delete(t.failures, k)
-		return nil
-	}
-	t.failures[k] = fs
-	return fs
 }
 
 // clientKey is the address failed logins are counted against: an IPv4

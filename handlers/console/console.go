@@ -46,6 +46,10 @@ type Options struct {
 	// Store holds the cases; Accounts the CMs' logins and the session key.
 	Store    store.Store
 	Accounts store.Accounts
+	// Limits counts the failed logins (see throttle); Accounts when it
+	// offers store.LoginLimits and Limits is nil. Without either, every
+	// login is refused.
+	Limits store.LoginLimits
 	// Decide records a CM's decision and carries it out (handlers.Commands).
 	Decide func(ctx context.Context, id, outcome, by string) (store.Case, error)
 	// Outcomes lists what may be decided on a case of a platform.
@@ -119,6 +123,9 @@ func New(o Options) *Console {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
+	if o.Limits == nil {
+		o.Limits, _ = o.Accounts.(store.LoginLimits)
+	}
 	o.PageSize = cmp.Or(o.PageSize, 50)
 	o.Poll = cmp.Or(o.Poll, 2*time.Second)
 	funcs := template.FuncMap{
@@ -136,7 +143,7 @@ func New(o Options) *Console {
 		},
 	}
 	pages := template.Must(template.New("").Funcs(funcs).ParseFS(assets, "assets/*.html"))
-	return &Console{o: o, pages: pages, done: make(chan struct{})}
+	return &Console{o: o, pages: pages, tries: throttle{st: o.Limits}, done: make(chan struct{})}
 }
 
 // Routes are the console's patterns for vigie's HTTP mux.
@@ -326,7 +333,10 @@ func (c *Console) loginPage(w http.ResponseWriter, r *http.Request) {
 // login checks a name and password and sets the session cookie, and the
 // device cookie that lets this browser in while strangers guess at the name.
 // Failures are limited as throttle says, and said the same way whatever was
-// wrong.
+// wrong. When the store cannot say how many failures there were, a browser
+// with the name's device cookie (it logged in with this password before)
+// goes ahead, and any other is refused for now: a store out of reach must
+// not lift the limits for whoever guesses.
 func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 	name, password := strings.TrimSpace(r.PostFormValue("name")), r.PostFormValue("password")
 	next := safeNext(r.PostFormValue("next"))
@@ -346,7 +356,24 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 	if ck, err := r.Cookie(deviceCookie); err == nil && found {
 		try.device = deviceID(key, ck.Value, a, now)
 	}
-	if no := c.tries.check(now, try); no != nil {
+	var tl tally
+	counted := c.tries.st != nil
+	if counted {
+		tl, err = c.tries.read(r.Context(), now, try)
+		counted = err == nil
+	} else {
+		err = errors.New("login limits: the store keeps none")
+	}
+	if !counted && try.device == "" {
+		c.o.Log.Error("console: login refused, the failed logins cannot be counted", "name", name, "addr", c.client(r), "err", err)
+		w.Header().Set("Retry-After", "30")
+		c.render(w, http.StatusServiceUnavailable, "login.html", map[string]any{"Next": next, "Name": name,
+			"Error": "Logins cannot be checked right now (the store is out of reach): try again shortly."})
+		return
+	}
+	if !counted {
+		c.o.Log.Warn("console: failed logins not counted, a known device goes ahead", "name", name, "addr", c.client(r), "err", err)
+	} else if no := tl.check(now, try); no != nil {
 		c.o.Log.Warn("console: login refused, too many failures", "name", name, "addr", c.client(r), "by_name", no.byName)
 		minutes := int((no.wait + time.Minute - 1) / time.Minute)
 		msg := fmt.Sprintf("Too many failed attempts from here: try again in %d minutes.", minutes)
@@ -359,13 +386,21 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !found || !CheckPassword(a.Hash, password) {
-		c.tries.fail(now, try)
+		if counted {
+			if err := c.tries.fail(r.Context(), now, try, tl); err != nil {
+				c.o.Log.Error("console: failed login not counted", "name", name, "addr", c.client(r), "err", err)
+			}
+		}
 		c.o.Log.Warn("console: failed login", "name", name, "addr", c.client(r))
 		c.render(w, http.StatusUnauthorized, "login.html", map[string]any{"Next": next, "Name": name,
 			"Error": "Wrong name or password."})
 		return
 	}
-	c.tries.succeed(now, try)
+	if counted {
+		if err := c.tries.succeed(r.Context(), now, try); err != nil {
+			c.o.Log.Error("console: login not remembered for its address", "name", name, "addr", c.client(r), "err", err)
+		}
+	}
 	secure := r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")
 	s := session{name: a.Name, expires: now.Add(sessionTTL), print: hashPrint(a.Hash), id: newID()}
 	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: s.encode(key), Path: "/", Expires: s.expires,

@@ -20,6 +20,8 @@ type accountBook struct {
 	key      []byte
 	// revoked are the sessions logged out, to when they would have expired.
 	revoked map[string]time.Time
+	// logins are the console's failed logins and known clients.
+	logins loginBook
 }
 
 // PutAccount creates or replaces an account.

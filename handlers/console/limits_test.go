@@ -1,0 +1,142 @@
+package console_test
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vigie-bot/vigie/handlers/console"
+	"github.com/vigie-bot/vigie/store"
+	"github.com/vigie-bot/vigie/store/memory"
+	"github.com/vigie-bot/vigie/store/redis"
+	"github.com/vigie-bot/vigie/store/redis/redistest"
+)
+
+// Two consoles on one store (two instances behind a load balancer) hold a
+// guesser to the limits of one: the guesses at a name from many addresses,
+// and those from one address, are counted once whichever console takes them.
+func TestLoginLimitsAreShared(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		stores func(t *testing.T) (store.Store, store.Store)
+	}{
+		{"memory", func(t *testing.T) (store.Store, store.Store) { st := memory.New(); return st, st }},
+		{"two instances on one redis-server", func(t *testing.T) (store.Store, store.Store) {
+			u, prefix := redistest.URL(t), "limits-test-"+strconv.FormatInt(time.Now().UnixNano(), 36)
+			var out [2]store.Store
+			for i := range out {
+				st, err := redis.Open(u, redis.WithPrefix(prefix))
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { st.Close() })
+				out[i] = st
+			}
+			return out[0], out[1]
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st1, st2 := tc.stores(t)
+			acc1, acc2 := st1.(store.Accounts), st2.(store.Accounts)
+			if err := acc1.PutAccount(context.Background(), store.Account{Name: "ann", Role: console.RoleModerator, Hash: console.HashPassword("correct horse")}); err != nil {
+				t.Fatal(err)
+			}
+			clk := &clock{t: time.Date(2026, 3, 1, 22, 0, 0, 0, time.UTC)}
+			consoles := []map[string]http.Handler{
+				console.New(console.Options{Store: st1, Accounts: acc1, Insecure: true, Now: clk.Now}).Routes(),
+				console.New(console.Options{Store: st2, Accounts: acc2, Insecure: true, Now: clk.Now}).Routes(),
+			}
+			home := newClient("198.51.100.7:5000")
+			if code := home.login(consoles[1], "ann", "correct horse"); code != http.StatusSeeOther {
+				t.Fatalf("first login: %d", code)
+			}
+			clk.Add(time.Hour)
+
+			// Five guesses from one address, taken by either console in turn:
+			// the sixth waits on both.
+			for i := range 5 {
+				if code := newClient("203.0.113.200:6000").login(consoles[i%2], "bob", "guess"); code != http.StatusUnauthorized {
+					t.Fatalf("guess %d from one address: %d", i, code)
+				}
+			}
+			for i, routes := range consoles {
+				if code := newClient("203.0.113.200:6001").login(routes, "ann", "correct horse"); code != http.StatusTooManyRequests {
+					t.Errorf("console %d, the 6th try from the address: %d, want 429", i+1, code)
+				}
+			}
+
+			// Fifty strangers, one guess each, on as many addresses, half on
+			// each console: 10 are checked, not 10 per console.
+			tried := 0
+			for i := range 50 {
+				eve := newClient("203.0.113." + strconv.Itoa(i+1) + ":6000")
+				switch code := eve.login(consoles[i%2], "ann", "guess "+strconv.Itoa(i)); code {
+				case http.StatusUnauthorized:
+					tried++
+				case http.StatusTooManyRequests:
+				default:
+					t.Fatalf("guess %d: %d", i, code)
+				}
+			}
+			if tried != 10 {
+				t.Errorf("%d of 50 guesses on two consoles were checked, want 10", tried)
+			}
+			// ann's known browser gets in on either console; her address,
+			// known to the name through the other console, too.
+			for i, routes := range consoles {
+				if code := home.login(routes, "ann", "correct horse"); code != http.StatusSeeOther {
+					t.Errorf("console %d, ann from her browser: %d, want logged in", i+1, code)
+				}
+				if code := newClient("198.51.100.7:5001").login(routes, "ann", "correct horse"); code != http.StatusSeeOther {
+					t.Errorf("console %d, ann from a new browser at her address: %d, want logged in", i+1, code)
+				}
+				if code := newClient("192.0.2.99:5000").login(routes, "ann", "correct horse"); code != http.StatusTooManyRequests {
+					t.Errorf("console %d, a new device at a new address during the guessing: %d, want 429", i+1, code)
+				}
+			}
+			clk.Add(15 * time.Minute)
+			if code := newClient("192.0.2.99:5000").login(consoles[0], "ann", "correct horse"); code != http.StatusSeeOther {
+				t.Errorf("a new device once the guesses are old: %d, want logged in", code)
+			}
+		})
+	}
+}
+
+// When the store that counts the failed logins is out of reach, a browser
+// the name does not know is refused for now (503, "try again shortly"), since
+// its guesses could not be counted; a browser with the name's device cookie,
+// which logged in with this password before, goes ahead.
+func TestLoginLimitsOutOfReach(t *testing.T) {
+	srv := redistest.Start(t)
+	limits, err := redis.Open(srv.URL(), redis.WithPrefix("limits-away"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { limits.Close() })
+	accounts := memory.New()
+	if err := accounts.PutAccount(context.Background(), store.Account{Name: "ann", Role: console.RoleModerator, Hash: console.HashPassword("correct horse")}); err != nil {
+		t.Fatal(err)
+	}
+	routes := console.New(console.Options{Store: accounts, Accounts: accounts, Limits: limits, Insecure: true}).Routes()
+	ann := newClient("198.51.100.7:5000")
+	if code := ann.login(routes, "ann", "correct horse"); code != http.StatusSeeOther {
+		t.Fatalf("login with the store up: %d", code)
+	}
+
+	srv.Stop()
+	w := newClient("198.51.100.7:5001").do(routes, "POST /login", "/login", map[string][]string{"name": {"ann"}, "password": {"correct horse"}})
+	if w.Code != http.StatusServiceUnavailable || !strings.Contains(w.Body.String(), "try again shortly") || w.Header().Get("Retry-After") == "" {
+		t.Errorf("a new browser while the limits are out of reach: %d %q, want 503 and try again shortly", w.Code, w.Header().Get("Retry-After"))
+	}
+	for _, pw := range []string{"guess", "guess"} {
+		if code := newClient("203.0.113.9:6000").login(routes, "ann", pw); code != http.StatusServiceUnavailable {
+			t.Errorf("a guess while the limits are out of reach: %d, want 503", code)
+		}
+	}
+	if code := ann.login(routes, "ann", "correct horse"); code != http.StatusSeeOther {
+		t.Errorf("ann's browser, with its device cookie, while the limits are out of reach: %d, want logged in", code)
+	}
+}
