@@ -87,6 +87,9 @@ func (d *daemon) adminOnly(h http.HandlerFunc) http.Handler {
 			writeError(w, http.StatusForbidden, "forwarded by a proxy: set VIGIE_ADMIN_TOKEN and send Authorization: Bearer $VIGIE_ADMIN_TOKEN")
 			return
 		}
+		if d.adminToken == nil && !d.fromThisMachine(w, r, "VIGIE_ADMIN_TOKEN") {
+			return
+		}
 		if d.adminToken != nil {
 			got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 			if !ok || !hmac.Equal([]byte(got), d.adminToken) {
@@ -97,6 +100,26 @@ func (d *daemon) adminOnly(h http.HandlerFunc) http.Handler {
 		}
 		h(w, r)
 	})
+}
+
+// fromThisMachine refuses, on the routes that trust whoever reaches them
+// when their secret is not set (a loopback listener), what a web page can
+// make the operator's browser send there: a request from a page of another
+// site (Sec-Fetch-Site, Origin: a form or fetch() posting a decision or an
+// event), and, but for --insecure, one whose Host is a name other than
+// localhost (a page whose name was pointed at 127.0.0.1, DNS rebinding,
+// which may read the answers and send any method). Scripts and curl send
+// neither. It answers the refusal itself and reports whether r may go on.
+func (d *daemon) fromThisMachine(w http.ResponseWriter, r *http.Request, secret string) bool {
+	if err := http.NewCrossOriginProtection().Check(r); err != nil {
+		writeError(w, http.StatusForbidden, "refused: sent by a web page of another site (Origin, Sec-Fetch-Site)")
+		return false
+	}
+	if !d.cfg.Insecure && !bot.LocalHost(r.Host) {
+		writeError(w, http.StatusForbidden, fmt.Sprintf("Host %q is not this machine's: ask for 127.0.0.1 or localhost, or set %s", r.Host, secret))
+		return false
+	}
+	return true
 }
 
 // tokenRequired guards what is never open, not even on loopback: the
@@ -247,6 +270,9 @@ func (d *daemon) handleEvent(w http.ResponseWriter, r *http.Request) {
 	}
 	if d.secret == nil && !d.cfg.Insecure && bot.Proxied(r.Header) {
 		writeError(w, http.StatusForbidden, "forwarded by a proxy: set VIGIE_WEBHOOK_SECRET and sign the events (X-Vigie-Signature)")
+		return
+	}
+	if d.secret == nil && !d.fromThisMachine(w, r, "VIGIE_WEBHOOK_SECRET") {
 		return
 	}
 	if d.secret != nil {

@@ -36,6 +36,7 @@ func (cl *client) do(routes map[string]http.Handler, pattern, path string, form 
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
 	req.RemoteAddr = cl.addr
+	req.Host = "127.0.0.1:8080" // this machine, as a browser here asks for it
 	for _, ck := range cl.cookies {
 		req.AddCookie(ck)
 	}

@@ -189,7 +189,7 @@ func (c *Console) Routes() map[string]http.Handler {
 func (c *Console) guard(next http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !c.o.Insecure && !c.secure(r) {
-			http.Error(w, "vigie's console answers over HTTPS, or on loopback: serve it with VIGIE_TLS_CERT and VIGIE_TLS_KEY, "+
+			http.Error(w, "vigie's console answers over HTTPS, or on loopback (at 127.0.0.1 or localhost): serve it with VIGIE_TLS_CERT and VIGIE_TLS_KEY, "+
 				"behind a proxy named in VIGIE_TRUSTED_PROXIES, or start vigie run with --insecure", http.StatusForbidden)
 			return
 		}
@@ -222,7 +222,10 @@ func (c *Console) secure(r *http.Request) bool {
 	// A reverse proxy on this machine connects from loopback too, and may
 	// serve the whole Internet over plain HTTP: the headers it adds tell it
 	// from a browser here, and one not in TrustedProxies is not believed.
-	return ip.IsLoopback() && !bot.Proxied(r.Header)
+	// A browser here asks for this machine by a name of its own: a page of
+	// another site whose name was pointed at 127.0.0.1 (DNS rebinding) would
+	// otherwise be served the console as its own, login form included.
+	return ip.IsLoopback() && !bot.Proxied(r.Header) && bot.LocalHost(r.Host)
 }
 
 func (c *Console) trusted(ip netip.Addr) bool {

@@ -1,6 +1,7 @@
 package console_test
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"fmt"
@@ -22,7 +23,9 @@ import (
 
 // The console answers beyond loopback only over TLS, through a trusted proxy
 // that says HTTPS, or when told it may go without; a proxy on this machine
-// connects from loopback, but is no browser there.
+// connects from loopback, but is no browser there; nor is a page of another
+// site whose name was pointed at 127.0.0.1 (DNS rebinding), which sends its
+// own name as the Host.
 func TestServedOnlyOverSafeConnections(t *testing.T) {
 	st := memory.New()
 	proxy := netip.MustParsePrefix("10.0.0.0/8")
@@ -34,23 +37,30 @@ func TestServedOnlyOverSafeConnections(t *testing.T) {
 		tls      bool
 		insecure bool
 		want     int
+		host     string // 127.0.0.1:8080 when ""
 	}{
-		{"loopback", "127.0.0.1:5000", "", "", false, false, http.StatusOK},
-		{"loopback v6", "[::1]:5000", "", "", false, false, http.StatusOK},
-		{"a stranger over plain HTTP", "203.0.113.5:5000", "", "", false, false, http.StatusForbidden},
-		{"a stranger who says https", "203.0.113.5:5000", "https", "", false, false, http.StatusForbidden},
-		{"a stranger over TLS", "203.0.113.5:5000", "", "", true, false, http.StatusOK},
-		{"the trusted proxy, https", "10.1.2.3:5000", "https", "", false, false, http.StatusOK},
-		{"the trusted proxy, http", "10.1.2.3:5000", "http", "", false, false, http.StatusForbidden},
-		{"anyone with --insecure", "203.0.113.5:5000", "", "", false, true, http.StatusOK},
-		{"a proxy on this machine not in TrustedProxies", "127.0.0.1:5000", "", "203.0.113.5", false, false, http.StatusForbidden},
-		{"a proxy on this machine not in TrustedProxies, https", "127.0.0.1:5000", "https", "203.0.113.5", false, false, http.StatusForbidden},
-		{"a proxy on this machine with --insecure", "127.0.0.1:5000", "", "203.0.113.5", false, true, http.StatusOK},
+		{"loopback", "127.0.0.1:5000", "", "", false, false, http.StatusOK, ""},
+		{"loopback v6", "[::1]:5000", "", "", false, false, http.StatusOK, ""},
+		{"a stranger over plain HTTP", "203.0.113.5:5000", "", "", false, false, http.StatusForbidden, ""},
+		{"a stranger who says https", "203.0.113.5:5000", "https", "", false, false, http.StatusForbidden, ""},
+		{"a stranger over TLS", "203.0.113.5:5000", "", "", true, false, http.StatusOK, ""},
+		{"the trusted proxy, https", "10.1.2.3:5000", "https", "", false, false, http.StatusOK, ""},
+		{"the trusted proxy, http", "10.1.2.3:5000", "http", "", false, false, http.StatusForbidden, ""},
+		{"anyone with --insecure", "203.0.113.5:5000", "", "", false, true, http.StatusOK, ""},
+		{"a proxy on this machine not in TrustedProxies", "127.0.0.1:5000", "", "203.0.113.5", false, false, http.StatusForbidden, ""},
+		{"a proxy on this machine not in TrustedProxies, https", "127.0.0.1:5000", "https", "203.0.113.5", false, false, http.StatusForbidden, ""},
+		{"a proxy on this machine with --insecure", "127.0.0.1:5000", "", "203.0.113.5", false, true, http.StatusOK, ""},
+		{"loopback, at localhost", "127.0.0.1:5000", "", "", false, false, http.StatusOK, "localhost:8080"},
+		{"loopback v6, at [::1]", "[::1]:5000", "", "", false, false, http.StatusOK, "[::1]:8080"},
+		{"loopback, at another site's name (DNS rebinding)", "127.0.0.1:5000", "", "", false, false, http.StatusForbidden, "evil.example:8080"},
+		{"loopback v6, at another site's name", "[::1]:5000", "", "", false, false, http.StatusForbidden, "evil.example"},
+		{"another site's name over TLS", "203.0.113.5:5000", "", "", true, false, http.StatusOK, "vigie.example.org"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := console.New(console.Options{Store: st, Accounts: st, Insecure: tc.insecure, TrustedProxies: []netip.Prefix{proxy}})
 			req := httptest.NewRequest("GET", "/login", nil)
 			req.RemoteAddr = tc.remote
+			req.Host = cmp.Or(tc.host, "127.0.0.1:8080")
 			if tc.proto != "" {
 				req.Header.Set("X-Forwarded-Proto", tc.proto)
 			}
@@ -133,6 +143,7 @@ func login(tb testing.TB, routes map[string]http.Handler, name, password string)
 	req := httptest.NewRequest("POST", "/login", strings.NewReader(url.Values{"name": {name}, "password": {password}}.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.RemoteAddr = "127.0.0.1:4000"
+	req.Host = "127.0.0.1:8080"
 	w := httptest.NewRecorder()
 	routes["POST /login"].ServeHTTP(w, req)
 	for _, ck := range w.Result().Cookies() {
@@ -148,6 +159,7 @@ func login(tb testing.TB, routes map[string]http.Handler, name, password string)
 func get(routes map[string]http.Handler, pattern, path string, session *http.Cookie) *httptest.ResponseRecorder {
 	req := httptest.NewRequest("GET", path, nil)
 	req.RemoteAddr = "127.0.0.1:4000"
+	req.Host = "127.0.0.1:8080"
 	req.AddCookie(session)
 	w := httptest.NewRecorder()
 	routes[pattern].ServeHTTP(w, req)
@@ -183,6 +195,8 @@ func TestFlashOnlyFromTheConsole(t *testing.T) {
 		req := httptest.NewRequest(method, path, strings.NewReader(form.Encode()))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		req.RemoteAddr = "127.0.0.1:4000"
+		req.Host = "127.0.0.1:8080"
+		req.Host = "127.0.0.1:8080"
 		req.AddCookie(session)
 		w := httptest.NewRecorder()
 		mux.ServeHTTP(w, req)
