@@ -173,11 +173,11 @@ func (c *Console) Routes() map[string]http.Handler {
 	}
 	if c.o.Rules != nil {
 		routes["GET /rules"] = c.guard(c.signedIn(RoleViewer, c.rulesPage))
-		routes["POST /rules/check"] = c.guard(c.signedIn(RoleAdmin, c.rulesCheck))
-		routes["POST /rules/test"] = c.guard(c.signedIn(RoleAdmin, c.rulesTest))
-		routes["POST /rules/backtest"] = c.guard(c.signedIn(RoleAdmin, c.rulesBacktest))
-		routes["POST /rules/apply"] = c.guard(c.signedIn(RoleAdmin, c.rulesApply))
-		routes["POST /rules/rollback"] = c.guard(c.signedIn(RoleAdmin, c.rulesRollback))
+		routes["POST /rules/check"] = c.guardForm(maxDraft, c.signedIn(RoleAdmin, c.rulesCheck))
+		routes["POST /rules/test"] = c.guardForm(maxDraft, c.signedIn(RoleAdmin, c.rulesTest))
+		routes["POST /rules/backtest"] = c.guardForm(maxDraft, c.signedIn(RoleAdmin, c.rulesBacktest))
+		routes["POST /rules/apply"] = c.guardForm(maxDraft, c.signedIn(RoleAdmin, c.rulesApply))
+		routes["POST /rules/rollback"] = c.guardForm(maxDraft, c.signedIn(RoleAdmin, c.rulesRollback))
 	}
 	return routes
 }
@@ -186,7 +186,15 @@ func (c *Console) Routes() map[string]http.Handler {
 // be read on the way: loopback, TLS, a trusted proxy's HTTPS, or anywhere when
 // Insecure. Every answer forbids framing and caching; a POST from another
 // site is refused.
-func (c *Console) guard(next http.HandlerFunc) http.Handler {
+func (c *Console) guard(next http.HandlerFunc) http.Handler { return c.guardForm(maxForm, next) }
+
+// maxForm is the most a form of the console may post (but a rule file's
+// draft, maxDraft): Go would read 10 MB of any stranger's login.
+const maxForm = 64 << 10
+
+// guardForm is guard for a route whose forms may post up to limit bytes:
+// the form is read here, 413 when it is larger.
+func (c *Console) guardForm(limit int64, next http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !c.o.Insecure && !c.secure(r) {
 			http.Error(w, "vigie's console answers over HTTPS, or on loopback (at 127.0.0.1 or localhost): serve it with VIGIE_TLS_CERT and VIGIE_TLS_KEY, "+
@@ -201,6 +209,18 @@ func (c *Console) guard(next http.HandlerFunc) http.Handler {
 		if r.Method == http.MethodPost && !sameOrigin(r) {
 			http.Error(w, "cross-site request refused", http.StatusForbidden)
 			return
+		}
+		if r.Method == http.MethodPost {
+			r.Body = http.MaxBytesReader(w, r.Body, limit)
+			if err := r.ParseForm(); err != nil {
+				var tooBig *http.MaxBytesError
+				if errors.As(err, &tooBig) {
+					http.Error(w, fmt.Sprintf("form larger than %d KiB", limit>>10), http.StatusRequestEntityTooLarge)
+					return
+				}
+				http.Error(w, "form: "+err.Error(), http.StatusBadRequest)
+				return
+			}
 		}
 		next(w, r)
 	})

@@ -221,3 +221,33 @@ func TestFlashOnlyFromTheConsole(t *testing.T) {
 		t.Errorf("the queue after a decision does not say it:\n%s", body)
 	}
 }
+
+// A form posted to the console is read up to its size: a login is a name and
+// a password, not the 10 MB Go reads by default for any stranger; a rule
+// file's draft up to 1 MiB. Past that, 413, and a login is not counted as a
+// failure of the name.
+func TestFormsAreBounded(t *testing.T) {
+	st := memory.New()
+	if err := st.PutAccount(context.Background(), store.Account{Name: "ann", Role: console.RoleAdmin, Hash: console.HashPassword("correct horse")}); err != nil {
+		t.Fatal(err)
+	}
+	routes := console.New(console.Options{Store: st, Accounts: st}).Routes()
+	post := func(pattern, path string, body string) int {
+		req := httptest.NewRequest("POST", path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.RemoteAddr = "127.0.0.1:4000"
+		req.Host = "127.0.0.1:8080"
+		w := httptest.NewRecorder()
+		routes[pattern].ServeHTTP(w, req)
+		return w.Code
+	}
+	big := "name=ann&password=" + strings.Repeat("a", 2<<20)
+	for _, pattern := range []string{"POST /login", "POST /logout"} {
+		if code := post(pattern, strings.Fields(pattern)[1], big); code != http.StatusRequestEntityTooLarge {
+			t.Errorf("%s with a 2 MiB form: %d, want 413", pattern, code)
+		}
+	}
+	if code := post("POST /login", "/login", "name=ann&password=correct+horse"); code != http.StatusSeeOther {
+		t.Errorf("a login after the large forms: %d, want logged in", code)
+	}
+}

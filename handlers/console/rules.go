@@ -118,9 +118,8 @@ func (c *Console) rulesPage(w http.ResponseWriter, r *http.Request, a account) {
 	})
 }
 
-// draft reads the draft a form sent.
+// draft reads the draft a form sent (of at most maxDraft: guardForm).
 func draft(w http.ResponseWriter, r *http.Request) []byte {
-	r.Body = http.MaxBytesReader(w, r.Body, maxDraft)
 	return []byte(strings.ReplaceAll(r.PostFormValue("draft"), "\r\n", "\n"))
 }
 
