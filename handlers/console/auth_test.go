@@ -275,3 +275,29 @@ func TestNewPasswordForgetsDevices(t *testing.T) {
 		t.Errorf("the old password's device cookie at a locked address: %d, want 429", code)
 	}
 }
+
+// After a login, the console sends the browser on to the page it came for,
+// and only to a page of its own: browsers drop tabs and line breaks from a
+// Location and read a backslash as a slash, so none of these may lead to
+// evil.example.
+func TestLoginStaysOnThisSite(t *testing.T) {
+	routes, _, _ := throttled(t)
+	for next, want := range map[string]string{
+		"/queue?community=fr":       "/queue?community=fr",
+		"/people/discord/g/u%2F1":   "/people/discord/g/u%2F1",
+		"//evil.example":            "/queue",
+		"/\t/evil.example":          "/queue",
+		"/\n/evil.example":          "/queue",
+		"/\r\n/evil.example":        "/queue",
+		"/\\evil.example":           "/queue",
+		"https://evil.example/":     "/queue",
+		"/\x00/evil.example":        "/queue",
+		" //evil.example":           "/queue",
+		"/%09/evil.example/encoded": "/%09/evil.example/encoded",
+	} {
+		w := newClient("198.51.100.7:5000").do(routes, "POST /login", "/login", url.Values{"name": {"ann"}, "password": {"correct horse"}, "next": {next}})
+		if got := w.Header().Get("Location"); w.Code != http.StatusSeeOther || got != want {
+			t.Errorf("next %q: %d to %q, want %q", next, w.Code, got, want)
+		}
+	}
+}
