@@ -88,6 +88,9 @@ type Console struct {
 	o     Options
 	pages *template.Template
 	tries throttle
+	// logins lets one login at a time in this process be checked, hashed
+	// and counted: guesses sent at once are counted as if sent in turn.
+	logins chan struct{}
 	// done is closed by Close: the live views end.
 	done      chan struct{}
 	closeOnce sync.Once
@@ -143,7 +146,7 @@ func New(o Options) *Console {
 		},
 	}
 	pages := template.Must(template.New("").Funcs(funcs).ParseFS(assets, "assets/*.html"))
-	return &Console{o: o, pages: pages, tries: throttle{st: o.Limits}, done: make(chan struct{})}
+	return &Console{o: o, pages: pages, tries: throttle{st: o.Limits}, logins: make(chan struct{}, 1), done: make(chan struct{})}
 }
 
 // Routes are the console's patterns for vigie's HTTP mux.
@@ -378,6 +381,15 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 	try := attempt{name: name, addr: clientKey(c.client(r))}
 	if ck, err := r.Cookie(deviceCookie); err == nil && found {
 		try.device = deviceID(key, ck.Value, a, now)
+	}
+	// From the check to the count, one login at a time: else a hundred
+	// guesses sent at once would all pass the check before the first is
+	// counted, and hash a hundred passwords of 19 MiB each at once.
+	select {
+	case c.logins <- struct{}{}:
+		defer func() { <-c.logins }()
+	case <-r.Context().Done():
+		return
 	}
 	var tl tally
 	counted := c.tries.st != nil

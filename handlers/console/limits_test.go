@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -138,5 +139,36 @@ func TestLoginLimitsOutOfReach(t *testing.T) {
 	}
 	if code := ann.login(routes, "ann", "correct horse"); code != http.StatusSeeOther {
 		t.Errorf("ann's browser, with its device cookie, while the limits are out of reach: %d, want logged in", code)
+	}
+}
+
+// Guesses sent all at once are held to the limit as if sent one after the
+// other: each is checked once those before it are counted, else all twenty
+// would pass the check while the first password was still being hashed (and
+// twenty hashes of 19 MiB each run at once).
+func TestConcurrentGuessesAreCounted(t *testing.T) {
+	routes, _, _ := throttled(t)
+	const n = 20
+	codes := make(chan int, n)
+	var start sync.WaitGroup
+	start.Add(1)
+	var done sync.WaitGroup
+	for i := range n {
+		done.Add(1)
+		go func() {
+			defer done.Done()
+			start.Wait()
+			codes <- newClient("203.0.113.77:6000").login(routes, "ann", "guess "+strconv.Itoa(i))
+		}()
+	}
+	start.Done()
+	done.Wait()
+	close(codes)
+	count := map[int]int{}
+	for c := range codes {
+		count[c]++
+	}
+	if count[http.StatusUnauthorized] != 5 || count[http.StatusTooManyRequests] != n-5 {
+		t.Errorf("%d guesses at once from one address: %v, want 5 checked (401) and %d refused (429)", n, count, n-5)
 	}
 }
