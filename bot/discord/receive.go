@@ -83,6 +83,8 @@ func (c *Client) Run(ctx context.Context, out chan<- bot.Event) error {
 	c.setSink(nil)
 	c.drain(stop(), out)
 	c.work.Wait()
+	c.tells.Wait()
+	c.verifyWaveAtStop()
 	if err != nil {
 		c.log.Debug("gateway close", "err", err)
 	}
