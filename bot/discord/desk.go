@@ -305,7 +305,10 @@ func (c *Client) interaction(i *discordgo.Interaction) {
 			case c.verify.Load() == nil:
 				c.respondNow(i, "Verification is off.")
 			default:
-				c.take(s.ctx, c.asks, i, func(ctx context.Context) { c.handleVerifyPress(ctx, i, guild, user) })
+				c.take(s.ctx, c.asks, i, func(ctx context.Context) {
+					c.handleVerifyPress(ctx, i, guild, user)
+					c.verifyWaveOver(ctx)
+				})
 			}
 			return
 		}

@@ -170,8 +170,9 @@ type Client struct {
 	// modRoleIDs are the moderator roles' ids, names resolved (authority.go).
 	modRoleIDs atomic.Pointer[map[string]bool]
 	// foreignSeen are the guilds already logged as not moderated; registered,
-	// those /vigie was registered in.
-	foreignSeen, registered *onceSet
+	// those /vigie was registered in; registering, those where it waits for
+	// a worker to be.
+	foreignSeen, registered, registering *onceSet
 	// guard recovers panics in the gateway's handlers and the desk's work.
 	guard *guard.Guard
 	// link is the gateway connection's state; connectedOnce tells a reconnection
@@ -270,6 +271,7 @@ func New(cfg Config) (*Client, error) {
 
 		foreignSeen: newOnceSet(1000),
 		registered:  newOnceSet(1000),
+		registering: newOnceSet(1000),
 		tells:       deskwork.New(maxTells, tellTimeout, g, "discord desk"),
 	}
 	c.interactions = c.work.Line(maxInteractionsWaiting)
@@ -383,7 +385,7 @@ func (c *Client) SetDesk(channel string, cms, guilds []string) error {
 	c.sinkMu.RUnlock()
 	if s != nil {
 		for _, g := range c.commandingGuilds() {
-			c.work.Go(s.ctx, func(ctx context.Context) { c.registerCommands(ctx, g) })
+			c.registerLater(s.ctx, g)
 		}
 	}
 	return nil

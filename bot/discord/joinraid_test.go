@@ -203,3 +203,27 @@ func TestInteractionsWaitingAreBounded(t *testing.T) {
 		}
 	}
 }
+
+// A GUILD_CREATE (a new session after a reconnection) has /vigie registered
+// on a desk worker apart from the gateway's reading loop: with every worker
+// busy, a message after it still reaches the rules before any of the busy
+// work is done. Once a worker is free it registers nothing twice.
+func TestGuildCreateWhileWorkersBusy(t *testing.T) {
+	w := newModWorld(t)
+	busy, release := busyWorkers(t, w)
+	w.f.Dispatch("GUILD_CREATE", guildCreate(allPerms))
+	w.f.Dispatch("MESSAGE_CREATE", message("900000000000000903", general, bob, t0, "hello after the guild"))
+
+	if ev := nextText(t, w.out, map[string]bot.Event{}); ev.Text != "hello after the guild" {
+		t.Fatalf("event %q, want the message", ev.Text)
+	}
+	if n := busyDone(w, busy); n != 0 || w.c.work.Busy() != maxDeskWork {
+		t.Fatalf("the message reached the rules only once busy work was done: %d bans answered, %d workers busy", n, w.c.work.Busy())
+	}
+	release()
+	for n, id := range busy {
+		if got := told(t, w.f, id); got != fmt.Sprintf("Banned Raider%d.", n) {
+			t.Errorf("/ban %s = %q", id, got)
+		}
+	}
+}

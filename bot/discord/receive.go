@@ -184,8 +184,7 @@ func (c *Client) addHandlers() {
 			s := c.sink
 			c.sinkMu.RUnlock()
 			if s != nil {
-				id := g.ID
-				c.work.Go(s.ctx, func(ctx context.Context) { c.registerCommands(ctx, id) })
+				c.registerLater(s.ctx, g.ID)
 			}
 		}
 	})

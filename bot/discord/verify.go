@@ -106,9 +106,7 @@ func (c *Client) startVerify(ctx context.Context, v *Verify, guild, user, name s
 	asked := c.asks.Go(ctx, deskwork.Job{
 		Work: func(ctx context.Context) {
 			c.askVerify(ctx, v, guild, user, name)
-			if c.asks.Waiting() == 0 {
-				c.verifyWaveOver(ctx)
-			}
+			c.verifyWaveOver(ctx)
 		},
 		Dropped: func() {
 			c.met.verify.WithLabelValues(bot.VerifyNotAsked).Inc()
@@ -139,8 +137,12 @@ func (c *Client) startVerify(ctx context.Context, v *Verify, guild, user, name s
 }
 
 // verifyWaveOver tells the desk how many members were let in unasked, once
-// the line of those to ask has drained.
+// the line of those to ask (and of their presses) has drained: each piece
+// of its work calls it when done.
 func (c *Client) verifyWaveOver(ctx context.Context) {
+	if c.asks.Waiting() > 0 {
+		return
+	}
 	by, n := c.notAsked.End()
 	if n == 0 {
 		return

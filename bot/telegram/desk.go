@@ -303,7 +303,10 @@ func (c *Client) deskUpdate(ctx context.Context, u update) bool {
 		cb := u.CallbackQuery
 		if chat, user, ok := parseVerify(cb.Data); ok {
 			c.takePress(ctx, c.asks, cb, func() (string, bool, bool) { return c.verifyPressAnswer(cb, chat, user) },
-				func(ctx context.Context) { c.handleVerifyPress(ctx, cb, chat, user) })
+				func(ctx context.Context) {
+					c.handleVerifyPress(ctx, cb, chat, user)
+					c.verifyWaveOver(ctx)
+				})
 			return true
 		}
 		c.takePress(ctx, c.presses, cb, func() (string, bool, bool) { return c.pressAnswer(cb) },

@@ -109,9 +109,7 @@ func (c *Client) startVerify(ctx context.Context, v *Verify, chat, user int64, n
 	asked := c.asks.Go(c.runContext(ctx), deskwork.Job{
 		Work: func(ctx context.Context) {
 			c.askVerify(ctx, v, chat, user, name)
-			if c.asks.Waiting() == 0 {
-				c.verifyWaveOver(ctx)
-			}
+			c.verifyWaveOver(ctx)
 		},
 		Dropped: func() {
 			c.metrics.verify.WithLabelValues(bot.VerifyNotAsked).Inc()
@@ -142,8 +140,12 @@ func (c *Client) startVerify(ctx context.Context, v *Verify, chat, user int64, n
 }
 
 // verifyWaveOver tells the desk how many members were let in unasked, once
-// the line of those to ask has drained.
+// the line of those to ask (and of their presses) has drained: each piece
+// of its work calls it when done.
 func (c *Client) verifyWaveOver(ctx context.Context) {
+	if c.asks.Waiting() > 0 {
+		return
+	}
 	by, n := c.notAsked.End()
 	if n == 0 {
 		return
