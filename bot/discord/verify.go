@@ -229,7 +229,7 @@ func (c *Client) askVerify(ctx context.Context, v *Verify, guild, user, name str
 		return
 	}
 	c.met.verify.WithLabelValues(bot.VerifyAsked).Inc()
-	log.Info("verify: new member asked", "audit", true, "deadline", p.Deadline)
+	log.Info("verify: new member asked", "audit", true, "deadline", p.Deadline, "waiting", c.asks.Waiting())
 }
 
 // hold keeps the member from speaking: the role, or a timeout.

@@ -223,7 +223,7 @@ func (c *Client) askVerify(ctx context.Context, v *Verify, chat, user int64, nam
 		return
 	}
 	c.metrics.verify.WithLabelValues(bot.VerifyAsked).Inc()
-	log.Info("verify: new member asked", "audit", true, "deadline", p.Deadline)
+	log.Info("verify: new member asked", "audit", true, "deadline", p.Deadline, "waiting", c.asks.Waiting())
 }
 
 // opVerify names verification's calls in errors and metrics.
