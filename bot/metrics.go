@@ -20,7 +20,7 @@ func NewForeignEventsCounter(platform string) *prometheus.CounterVec {
 func NewVerificationsCounter(platform string) *prometheus.CounterVec {
 	return prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name:        "vigie_verifications_total",
-		Help:        "New members' verifications, by platform and result: asked, passed, kicked, kept (held past the time limit), left (gone before it), released (verification turned off meanwhile), refused (a press by someone else), failed (the platform refused to hold, post, lift or kick).",
+		Help:        "New members' verifications, by platform and result: asked, passed, kicked, kept (held past the time limit), left (gone before it), released (verification turned off meanwhile), refused (a press by someone else), failed (the platform refused to hold, post, lift or kick), not_asked (let in unasked: too many waiting to be asked, or vigie stopping).",
 		ConstLabels: prometheus.Labels{"platform": platform},
 	}, []string{"result"})
 }

@@ -79,4 +79,7 @@ const (
 	VerifyRefused = "refused"
 	// VerifyFailed: the platform refused to hold, post, lift or kick.
 	VerifyFailed = "failed"
+	// VerifyNotAsked: let in without being asked: too many new members were
+	// waiting to be asked (a raid), or vigie stopped before it could ask.
+	VerifyNotAsked = "not_asked"
 )

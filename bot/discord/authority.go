@@ -248,6 +248,23 @@ func (c *Client) clearGlobalCommands(ctx context.Context) {
 	}
 }
 
+// registerLater registers /vigie in guildID on a desk worker, without
+// waiting for one: a GUILD_CREATE comes on the gateway's reading loop, and a
+// reload must not wait either. At most one registration waits per guild, so
+// the goroutines waiting are as many as the guilds vigie takes commands from.
+func (c *Client) registerLater(ctx context.Context, guildID string) {
+	if !c.commandsFrom(guildID) || !c.registering.first(guildID) {
+		return
+	}
+	c.work.Add()
+	go func() {
+		defer c.work.Done()
+		defer c.registering.forget(guildID)
+		defer c.guard.Recover("discord desk")
+		c.work.Go(ctx, func(ctx context.Context) { c.registerCommands(ctx, guildID) })
+	}()
+}
+
 // registerCommands registers /vigie in guildID, once per connection's life of
 // the client, when vigie takes commands from it.
 func (c *Client) registerCommands(ctx context.Context, guildID string) {

@@ -11,6 +11,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/bot/internal/deskwork"
 )
 
 var errNoDesk = errors.New("discord: no desk channel configured (DISCORD_DESK_CHANNEL)")
@@ -277,7 +278,10 @@ func outcomeLabel(o string) string {
 	return label
 }
 
-// interaction takes a button press or a /vigie command, off the gateway's loop.
+// interaction takes a button press or a /vigie command, off the gateway's
+// loop. Who may not press or command is refused there and then, from what
+// vigie knows (desk.cms, the moderator roles, the member a verification
+// button was posted for): a stranger's press never takes a place in a line.
 func (c *Client) interaction(i *discordgo.Interaction) {
 	c.sinkMu.RLock()
 	s := c.sink
@@ -285,10 +289,27 @@ func (c *Client) interaction(i *discordgo.Interaction) {
 	if s == nil {
 		return
 	}
+	u, roles := presser(i)
 	if i.Type == discordgo.InteractionMessageComponent {
 		// A new member's button: pressed in a moderated guild, or privately.
 		if guild, user, ok := parseVerify(i.MessageComponentData().CustomID); ok {
-			c.take(s.ctx, i, func(ctx context.Context) { c.handleVerifyPress(ctx, i, guild, user) })
+			switch {
+			case u == nil || u.ID != user:
+				c.met.verify.WithLabelValues(bot.VerifyRefused).Inc()
+				var by string
+				if u != nil {
+					by = u.ID
+				}
+				c.log.With("guild", guild, "user", user).Warn("verify: someone else pressed a new member's button", "audit", true, "by", by)
+				c.respondNow(i, "This button is not for you.")
+			case c.verify.Load() == nil:
+				c.respondNow(i, "Verification is off.")
+			default:
+				c.take(s.ctx, c.asks, i, func(ctx context.Context) {
+					c.handleVerifyPress(ctx, i, guild, user)
+					c.verifyWaveOver(ctx)
+				})
+			}
 			return
 		}
 	}
@@ -296,52 +317,124 @@ func (c *Client) interaction(i *discordgo.Interaction) {
 		// Whatever roles the presser holds there, that guild does not steer vigie.
 		kind := interactionType(i)
 		c.foreign(i.GuildID, kind)
-		c.take(s.ctx, i, func(ctx context.Context) {
-			u, _ := presser(i)
-			c.refuse(ctx, i, u, kind+" from a guild vigie does not take commands from")
-		})
+		c.refuseNow(i, u, kind+" from a guild vigie does not take commands from")
 		return
 	}
 	switch i.Type {
 	case discordgo.InteractionMessageComponent:
-		c.take(s.ctx, i, func(ctx context.Context) { c.handleButton(ctx, i) })
+		if !c.allowed(u, i.GuildID, roles) {
+			c.refuseNow(i, u, "button "+i.MessageComponentData().CustomID)
+			return
+		}
+		c.take(s.ctx, c.interactions, i, func(ctx context.Context) { c.handleButton(ctx, i) })
 	case discordgo.InteractionApplicationCommand:
-		c.take(s.ctx, i, func(ctx context.Context) { c.handleCommand(ctx, i) })
+		if data := i.ApplicationCommandData(); data.Name == "vigie" && !c.allowed(u, i.GuildID, roles) {
+			sub := ""
+			if len(data.Options) > 0 {
+				sub = data.Options[0].Name
+			}
+			c.refuseNow(i, u, "/vigie "+sub)
+			return
+		}
+		c.take(s.ctx, c.interactions, i, func(ctx context.Context) { c.handleCommand(ctx, i) })
 	}
 }
 
+// The interactions taken wait for one of the desk's few workers, which may
+// all be busy for long (bans Discord is slow to carry out, a raid's
+// verifications), in a line of their own apart from the gateway's loop
+// (deskwork.Line). The line is bounded, so that a flood of presses and
+// commands cannot grow the goroutines waiting without limit: each piece of
+// desk work gets deskTimeout, so the last of maxInteractionsWaiting waits
+// maxInteractionsWaiting/maxDeskWork rounds of it at worst (a minute). One
+// beyond the bound is not done: it is logged (audit) and answered at once
+// "too busy", so that Discord does not show "This interaction failed".
+//
+// What needs no worker (a stranger's refusal, "too busy") is answered by
+// tells, up to maxTells at a time, each within tellTimeout; one beyond those
+// is logged only (it was audited already): Discord then shows its author
+// "This interaction failed".
+const (
+	maxInteractionsWaiting = 4 * maxDeskWork
+	maxTells               = 4
+	tellTimeout            = 5 * time.Second
+)
+
 // take acknowledges an interaction at once, then hands its work to the desk's
-// workers. Discord shows "This interaction failed" when no answer comes within
-// three seconds; the workers may all be busy (a purge, a slow ban) for longer,
-// so the acknowledgement goes first, in a goroutine of its own, neither on the
-// gateway's loop nor behind the work. What the work has to say follows it
-// (answer): the card edited, or a message only the presser sees, which also
-// says so when the work could not be done at all.
-func (c *Client) take(ctx context.Context, i *discordgo.Interaction, work func(context.Context)) {
-	c.work.Add()
-	go func() {
-		defer c.work.Done()
-		defer c.guard.Recover("discord desk")
-		if err := c.ack(ctx, i); err != nil {
-			if i.Type == discordgo.InteractionApplicationCommand {
-				// Without it the answer has nowhere to go: do nothing the moderator cannot see.
-				c.log.Warn("cannot acknowledge a command, not run", "err", err)
-				return
+// workers through line. Discord shows "This interaction failed" when no
+// answer comes within three seconds; the workers may all be busy (a purge, a
+// slow ban) for longer, so the acknowledgement goes first, from the
+// interaction's place in line, neither on the gateway's loop nor behind the
+// work. What the work has to say follows it (answer): the card edited, or a
+// message only the presser sees, which also says so when the work could not
+// be done at all.
+func (c *Client) take(ctx context.Context, line *deskwork.Line, i *discordgo.Interaction, work func(context.Context)) {
+	taken := line.Go(ctx, deskwork.Job{
+		First: func() bool {
+			if err := c.ack(ctx, i); err != nil {
+				if i.Type == discordgo.InteractionApplicationCommand {
+					// Without it the answer has nowhere to go: do nothing the moderator cannot see.
+					c.log.Warn("cannot acknowledge a command, not run", "err", err)
+					return false
+				}
+				// A button's work shows on its card even so.
+				c.log.Warn("cannot acknowledge a button press", "err", err)
 			}
-			// A button's work shows on its card even so.
-			c.log.Warn("cannot acknowledge a button press", "err", err)
-		}
-		taken := c.work.GoTelling(ctx, work, func(ctx context.Context) {
+			return true
+		},
+		Work: work,
+		Broke: func(ctx context.Context) {
 			rctx, cancel := reportContext(ctx)
 			defer cancel()
 			c.answer(rctx, i, "Something went wrong and this was not finished: look at the case or the member before trying again.")
-		})
-		if !taken {
+		},
+		Dropped: func() {
 			rctx, cancel := reportContext(ctx)
 			defer cancel()
 			c.answer(rctx, i, "vigie is stopping: nothing was done. Try again in a moment.")
+		},
+	})
+	if taken {
+		return
+	}
+	u, _ := presser(i)
+	var id string
+	if u != nil {
+		id = cmID(u)
+	}
+	c.met.interactions.WithLabelValues(interactionType(i), "busy").Inc()
+	c.log.Warn("desk: "+interactionType(i)+" not done, too many waiting for a worker", "audit", true, "user", id,
+		"guild", i.GuildID, "channel", i.ChannelID, "interaction", interactionName(i))
+	c.respondNow(i, "vigie is too busy: nothing was done. Try again in a moment.")
+}
+
+// interactionName says what was pressed or sent, for the audit.
+func interactionName(i *discordgo.Interaction) string {
+	if i.Type == discordgo.InteractionApplicationCommand {
+		return "/" + i.ApplicationCommandData().Name
+	}
+	return i.MessageComponentData().CustomID
+}
+
+// respondNow answers an interaction with text only its author sees, at
+// once, by tells: the answer to an interaction that needs no worker.
+func (c *Client) respondNow(i *discordgo.Interaction, text string) {
+	c.sinkMu.RLock()
+	ctx := context.Background()
+	if c.sink != nil {
+		ctx = c.sink.ctx
+	}
+	c.sinkMu.RUnlock()
+	sent := c.tells.TryGo(ctx, func(ctx context.Context) {
+		r := &discordgo.InteractionResponse{Type: discordgo.InteractionResponseChannelMessageWithSource,
+			Data: &discordgo.InteractionResponseData{Content: truncate(text, 2000), Flags: discordgo.MessageFlagsEphemeral, AllowedMentions: noMentions}}
+		if err := c.sess.InteractionRespond(i, r, opts(ctx)...); err != nil {
+			c.log.Warn("cannot answer an interaction", "err", c.classify(ctx, "", err))
 		}
-	}()
+	})
+	if !sent {
+		c.log.Info("an answer was not sent: too many under way", "interaction", i.ID)
+	}
 }
 
 // ack is the acknowledgement of an interaction: for a button, "the message
@@ -392,6 +485,18 @@ func (c *Client) allowed(u *discordgo.User, guildID string, roles []string) bool
 
 // refuse records an attempt by someone who may not command vigie, and tells them.
 func (c *Client) refuse(ctx context.Context, i *discordgo.Interaction, u *discordgo.User, attempt string) {
+	c.auditRefusal(i, u, attempt)
+	c.answer(ctx, i, "Sorry, only the moderators of this server can do that.")
+}
+
+// refuseNow is refuse for an interaction not taken: answered at once by
+// tells, without waiting for a worker.
+func (c *Client) refuseNow(i *discordgo.Interaction, u *discordgo.User, attempt string) {
+	c.auditRefusal(i, u, attempt)
+	c.respondNow(i, "Sorry, only the moderators of this server can do that.")
+}
+
+func (c *Client) auditRefusal(i *discordgo.Interaction, u *discordgo.User, attempt string) {
 	c.met.interactions.WithLabelValues(interactionType(i), "refused").Inc()
 	var id, name string
 	if u != nil {
@@ -399,7 +504,6 @@ func (c *Client) refuse(ctx context.Context, i *discordgo.Interaction, u *discor
 	}
 	c.log.Warn("desk: refused a stranger", "audit", true, "user", id, "name", name,
 		"guild", i.GuildID, "channel", i.ChannelID, "attempt", attempt)
-	c.answer(ctx, i, "Sorry, only the moderators of this server can do that.")
 }
 
 func interactionType(i *discordgo.Interaction) string {

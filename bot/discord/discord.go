@@ -153,16 +153,26 @@ type Client struct {
 	// queue holds the gateway's events until out takes them.
 	queue chan bot.Event
 	met   *metrics
-	// work runs the desk's work, so that Run returns after it.
-	work *deskwork.Pool
+	// work runs the desk's work, so that Run returns after it. interactions
+	// is the line where buttons pressed and commands wait for a worker, asks
+	// where new members wait to be asked to verify (and their presses wait);
+	// notAsked counts the members let in unasked during a raid (verify.go).
+	// tells answers at once what needs no worker (a stranger's press, "too
+	// busy") (desk.go).
+	work         *deskwork.Pool
+	interactions *deskwork.Line
+	asks         *deskwork.Line
+	notAsked     deskwork.Overflow
+	tells        *deskwork.Pool
 	// verify is the verification of new members, when on (verify.go).
 	verify  atomic.Pointer[Verify]
 	running atomic.Bool
 	// modRoleIDs are the moderator roles' ids, names resolved (authority.go).
 	modRoleIDs atomic.Pointer[map[string]bool]
 	// foreignSeen are the guilds already logged as not moderated; registered,
-	// those /vigie was registered in.
-	foreignSeen, registered *onceSet
+	// those /vigie was registered in; registering, those where it waits for
+	// a worker to be.
+	foreignSeen, registered, registering *onceSet
 	// guard recovers panics in the gateway's handlers and the desk's work.
 	guard *guard.Guard
 	// link is the gateway connection's state; connectedOnce tells a reconnection
@@ -261,7 +271,11 @@ func New(cfg Config) (*Client, error) {
 
 		foreignSeen: newOnceSet(1000),
 		registered:  newOnceSet(1000),
+		registering: newOnceSet(1000),
+		tells:       deskwork.New(maxTells, tellTimeout, g, "discord desk"),
 	}
+	c.interactions = c.work.Line(maxInteractionsWaiting)
+	c.asks = c.work.Line(maxAsksWaiting)
 	c.met = newMetrics(cfg.Registerer, func() float64 { return float64(len(c.queue)) }, c.log)
 	s.Client = withRateGate(cfg.HTTPClient, log, c.met.held)
 	s.Dialer = &websocket.Dialer{
@@ -371,7 +385,7 @@ func (c *Client) SetDesk(channel string, cms, guilds []string) error {
 	c.sinkMu.RUnlock()
 	if s != nil {
 		for _, g := range c.commandingGuilds() {
-			c.work.Go(s.ctx, func(ctx context.Context) { c.registerCommands(ctx, g) })
+			c.registerLater(s.ctx, g)
 		}
 	}
 	return nil

@@ -207,6 +207,12 @@ func told(t *testing.T, f *discordfake.Server, id string) string {
 			t.Errorf("follow-up to %s for everyone to see: %s", id, m.Raw)
 		}
 		return fmt.Sprint(m.Body["content"])
+	case float64(4):
+		d, _ := ack.Body["data"].(map[string]any)
+		if d["flags"] != float64(64) {
+			t.Errorf("answer to %s for everyone to see: %s", id, ack.Raw)
+		}
+		return fmt.Sprint(d["content"])
 	case float64(5):
 		if d, _ := ack.Body["data"].(map[string]any); d["flags"] != float64(64) {
 			t.Errorf("answer to %s for everyone to see: %s", id, ack.Raw)

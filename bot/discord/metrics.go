@@ -28,7 +28,7 @@ func newMetrics(reg prometheus.Registerer, queueLen func() float64, log *slog.Lo
 		}, []string{"kind"}),
 		interactions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "vigie_discord_interactions_total",
-			Help: "Desk buttons pressed and /vigie commands, by type (button, command) and result (allowed, refused).",
+			Help: "Desk buttons pressed and /vigie commands, by type (button, command) and result (allowed, refused, busy: turned away, too many waiting for a worker).",
 		}, []string{"type", "result"}),
 		foreign: bot.NewForeignEventsCounter(Platform),
 		verify:  bot.NewVerificationsCounter(Platform),

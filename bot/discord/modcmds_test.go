@@ -26,7 +26,9 @@ type modWorld struct {
 	c    *Client
 	st   *memory.Store
 	logs *testsync.Buffer
-	n    int
+	// out is where vigie hands events to the rules.
+	out chan bot.Event
+	n   int
 	// stop stops vigie before the test ends.
 	stop context.CancelFunc
 }
@@ -43,9 +45,10 @@ func newModWorld(t *testing.T) *modWorld {
 	}
 	cmds.Mod = mod
 	c.Desk(cmds)
-	stop := run(t, f, c, make(chan bot.Event, 16), allPerms)
+	out := make(chan bot.Event, 16)
+	stop := run(t, f, c, out, allPerms)
 	f.WaitFor(t, "PUT", "/applications/"+appID+"/guilds/"+guildID+"/commands", 1, nil)
-	return &modWorld{f: f, c: c, st: st, logs: logs, stop: stop}
+	return &modWorld{f: f, c: c, st: st, logs: logs, out: out, stop: stop}
 }
 
 // modSlash is an INTERACTION_CREATE for the moderators' command name, sent

@@ -83,6 +83,8 @@ func (c *Client) Run(ctx context.Context, out chan<- bot.Event) error {
 	c.setSink(nil)
 	c.drain(stop(), out)
 	c.work.Wait()
+	c.tells.Wait()
+	c.verifyWaveAtStop()
 	if err != nil {
 		c.log.Debug("gateway close", "err", err)
 	}
@@ -182,8 +184,7 @@ func (c *Client) addHandlers() {
 			s := c.sink
 			c.sinkMu.RUnlock()
 			if s != nil {
-				id := g.ID
-				c.work.Go(s.ctx, func(ctx context.Context) { c.registerCommands(ctx, id) })
+				c.registerLater(s.ctx, g.ID)
 			}
 		}
 	})

@@ -4,12 +4,14 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/bot/internal/deskwork"
 )
 
 // Verify is the rule file's verify: section as the connector applies it: a
@@ -84,8 +86,105 @@ func (c *Client) verifying(ev *bot.Event) {
 		return
 	}
 	ev.Author.Unverified = true
-	guild, user, name := ev.Space, ev.Author.ID, ev.Author.Name
-	c.work.Go(s.ctx, func(ctx context.Context) { c.askVerify(ctx, v, guild, user, name) })
+	c.startVerify(s.ctx, v, ev.Space, ev.Author.ID, ev.Author.Name)
+}
+
+// maxAsksWaiting bounds the new members waiting for a desk worker to be
+// asked (and the presses of their buttons).
+const maxAsksWaiting = 256
+
+// startVerify hands the member's verification to the desk's workers without
+// waiting for one: the gateway's handlers run on its reading loop
+// (SyncEvents), which must never wait for a worker. Past maxAsksWaiting (a
+// join raid), the member is let in without being asked: holding them would
+// cost the very calls the raid is queueing, and leave them held with no
+// button to press. Their join still goes to the rules, unverified (the raid
+// rules, lockdown and kicks, act on it), each is audited and counted
+// (not_asked), and the desk is told once as the wave begins and once with
+// the count when the line has drained.
+func (c *Client) startVerify(ctx context.Context, v *Verify, guild, user, name string) {
+	asked := c.asks.Go(ctx, deskwork.Job{
+		Work: func(ctx context.Context) {
+			c.askVerify(ctx, v, guild, user, name)
+			c.verifyWaveOver(ctx)
+		},
+		Dropped: func() {
+			c.met.verify.WithLabelValues(bot.VerifyNotAsked).Inc()
+			c.log.Warn("verify: new member not asked, vigie is stopping", "audit", true, "guild", guild, "user", user, "name", name)
+		},
+	})
+	if asked {
+		return
+	}
+	n := c.notAsked.Add(guild)
+	c.met.verify.WithLabelValues(bot.VerifyNotAsked).Inc()
+	c.log.Warn("verify: new member not asked, too many waiting", "audit", true, "guild", guild, "user", user, "name", name,
+		"waiting", maxAsksWaiting, "not_asked", n)
+	if n > 1 {
+		return
+	}
+	// The wave begins: the desk hears of it now (a CM may want a lockdown).
+	c.work.Add()
+	go func() {
+		defer c.work.Done()
+		defer c.guard.Recover("discord desk")
+		ctx, cancel := reportContext(ctx)
+		defer cancel()
+		c.tellDesk(ctx, fmt.Sprintf("Verification: over %d new members are waiting to be asked, as in a raid (server %s). "+
+			"The next ones are let in without being asked; their joins still go to the rules. "+
+			"You will be told how many once the wave is over.", maxAsksWaiting, guild))
+	}()
+}
+
+// verifyWaveOver tells the desk how many members were let in unasked, once
+// the line of those to ask (and of their presses) has drained: each piece
+// of its work calls it when done.
+func (c *Client) verifyWaveOver(ctx context.Context) {
+	if c.asks.Waiting() > 0 {
+		return
+	}
+	by, n := c.notAsked.End()
+	if n == 0 {
+		return
+	}
+	guilds := waveGuilds(by)
+	c.log.Warn("verify: the wave is over", "audit", true, "not_asked", n, "guilds", guilds)
+	ctx, cancel := reportContext(ctx)
+	defer cancel()
+	c.tellDesk(ctx, fmt.Sprintf("Verification: the wave is over. %d new members were let in without being asked (%s); "+
+		"each is in the audit log (verify: new member not asked).", n, guilds))
+}
+
+// verifyWaveAtStop logs a wave still going on when vigie stops.
+func (c *Client) verifyWaveAtStop() {
+	if by, n := c.notAsked.End(); n > 0 {
+		c.log.Warn("verify: vigie stopped during a wave", "audit", true, "not_asked", n, "guilds", waveGuilds(by))
+	}
+}
+
+// waveGuilds says how many members were not asked in each server, most first.
+func waveGuilds(by map[string]int) string {
+	guilds := make([]string, 0, len(by))
+	for g := range by {
+		guilds = append(guilds, g)
+	}
+	slices.SortFunc(guilds, func(a, b string) int { return cmp.Or(cmp.Compare(by[b], by[a]), cmp.Compare(a, b)) })
+	parts := make([]string, len(guilds))
+	for i, g := range guilds {
+		parts[i] = fmt.Sprintf("server %s: %d", g, by[g])
+	}
+	return strings.Join(parts, ", ")
+}
+
+// tellDesk posts text in the desk channel, when there is one.
+func (c *Client) tellDesk(ctx context.Context, text string) {
+	if desk := c.desk.Load().channel; desk != "" {
+		ctx, cancel := callContext(ctx)
+		defer cancel()
+		if _, err := c.sess.ChannelMessageSendComplex(desk, &discordgo.MessageSend{Content: truncate(text, 2000), AllowedMentions: noMentions}, opts(ctx)...); err != nil {
+			c.log.Warn("verify: cannot tell the desk", "err", err)
+		}
+	}
 }
 
 func (c *Client) askVerify(ctx context.Context, v *Verify, guild, user, name string) {
@@ -130,7 +229,7 @@ func (c *Client) askVerify(ctx context.Context, v *Verify, guild, user, name str
 		return
 	}
 	c.met.verify.WithLabelValues(bot.VerifyAsked).Inc()
-	log.Info("verify: new member asked", "audit", true, "deadline", p.Deadline)
+	log.Info("verify: new member asked", "audit", true, "deadline", p.Deadline, "waiting", c.asks.Waiting())
 }
 
 // hold keeps the member from speaking: the role, or a timeout.
@@ -181,13 +280,7 @@ func (c *Client) deletePrompt(ctx context.Context, prompt string) {
 func (c *Client) verifyFailed(ctx context.Context, log interface{ Warn(string, ...any) }, what string, err error) {
 	c.met.verify.WithLabelValues(bot.VerifyFailed).Inc()
 	log.Warn("verify: "+what, "audit", true, "err", err)
-	if desk := c.desk.Load().channel; desk != "" {
-		ctx, cancel := callContext(ctx)
-		defer cancel()
-		if _, err := c.sess.ChannelMessageSendComplex(desk, &discordgo.MessageSend{Content: truncate("Verification: "+md(what), 2000), AllowedMentions: noMentions}, opts(ctx)...); err != nil {
-			c.log.Warn("verify: cannot tell the desk", "err", err)
-		}
-	}
+	c.tellDesk(ctx, "Verification: "+md(what))
 }
 
 // parseVerify reads vf:GUILD:USER.
@@ -200,21 +293,10 @@ func parseVerify(id string) (guild, user string, ok bool) {
 	return guild, user, ok && isSnowflake(guild) && isSnowflake(user)
 }
 
-// handleVerifyPress takes a press of a verification button: only the member
-// it was posted for may press it.
+// handleVerifyPress carries out the press of a verification button by the
+// member it was posted for (interaction refused anyone else's already).
 func (c *Client) handleVerifyPress(ctx context.Context, i *discordgo.Interaction, guild, user string) {
 	log := c.log.With("guild", guild, "user", user)
-	u, _ := presser(i)
-	if u == nil || u.ID != user {
-		c.met.verify.WithLabelValues(bot.VerifyRefused).Inc()
-		var by string
-		if u != nil {
-			by = u.ID
-		}
-		log.Warn("verify: someone else pressed a new member's button", "audit", true, "by", by)
-		c.answer(ctx, i, "This button is not for you.")
-		return
-	}
 	v := c.verify.Load()
 	if v == nil {
 		c.answer(ctx, i, "Verification is off.")

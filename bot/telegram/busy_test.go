@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/vigie-bot/vigie/bot"
@@ -99,4 +100,63 @@ func holdWorkers(t *testing.T, f *fakeBotAPI, c *Client, desk *Desk, book *caseB
 	}
 	testsync.Eventually(t, "every desk worker busy", func() bool { return c.work.Busy() == maxDeskWork })
 	return cards
+}
+
+// The presses waiting for a worker are bounded: with every worker busy and
+// maxPressesWaiting presses waiting, one more is not done: it is answered
+// at once, so that the button does not spin, and audited. A stranger's
+// press is refused as ever, taking no place. The groups' messages still
+// reach the rules, and the presses waiting are all carried out once the
+// workers are free.
+func TestPressesWaitingAreBounded(t *testing.T) {
+	f, c, out, _, logs := busyDesk(t)
+	book := c.cmds().(*caseBook)
+	cards := map[string]map[string]any{}
+	for n := range maxPressesWaiting + 1 {
+		id := fmt.Sprintf("w%d", n)
+		book.mu.Lock()
+		book.cards[id] = sampleCard(id, at(t0))
+		book.mu.Unlock()
+		cards[id] = map[string]any{"message_id": 5000 + n, "from": vigieUser.json(), "chat": deskChat.json(), "date": t0, "text": "card"}
+	}
+	answer := func(q string) apiCall {
+		return f.waitFor("answerCallbackQuery", 1, func(c apiCall) bool { return c.Params.Get("callback_query_id") == q })
+	}
+	for n := range maxPressesWaiting {
+		id := fmt.Sprintf("w%d", n)
+		f.push(callback("q-"+id, alice, cards[id], "v1:"+id+":keep"))
+		if got := answer("q-" + id).Params.Get("text"); got != pressWait {
+			t.Fatalf("press %s answered %q", id, got)
+		}
+	}
+	last := fmt.Sprintf("w%d", maxPressesWaiting)
+	f.push(callback("q-"+last, alice, cards[last], "v1:"+last+":keep"))
+	f.push(callback("q-stranger", mallory, cards[last], "v1:"+last+":ban"))
+	f.push(map[string]any{"message": message(group, 901, bob, t0, "hello after the presses")})
+
+	busy := answer("q-" + last)
+	if got, want := busy.Params.Get("text"), "vigie is too busy: nothing was done. Press again in a moment."; got != want || busy.Params.Get("show_alert") != "true" {
+		t.Errorf("one press too many answered %q (alert %s), want %q in a dialog", got, busy.Params.Get("show_alert"), want)
+	}
+	if !strings.Contains(logs.String(), `msg="desk: a press not done, too many waiting for a worker" platform=telegram audit=true user=telegram:42 chat=`+itoa(deskChat.id)+` button=v1:`+last+`:keep`) {
+		t.Errorf("the press turned down is not audited:\n%s", logs)
+	}
+	if got := answer("q-stranger").Params.Get("text"); !strings.Contains(got, "only the community managers") {
+		t.Errorf("a stranger's press answered %q, want a refusal", got)
+	}
+	if ev := testsync.Next(t, out); ev.Text != "hello after the presses" {
+		t.Errorf("event %q, want the group message", ev.Text)
+	}
+	if n := f.count("sendMessage", pressTold); n != 0 || c.work.Busy() != maxDeskWork {
+		t.Fatalf("the last press was answered only once busy work was done: %d presses told how they went, %d workers busy", n, c.work.Busy())
+	}
+
+	f.Release()
+	for n := range maxPressesWaiting {
+		id := fmt.Sprintf("w%d", n)
+		testsync.Eventually(t, "press "+id+" decided", func() bool { return book.get(id).Outcome == "keep" })
+	}
+	if got := book.get(last); got.Decided() {
+		t.Errorf("the press turned down was carried out: %+v", got)
+	}
 }

@@ -302,11 +302,14 @@ func (c *Client) deskUpdate(ctx context.Context, u update) bool {
 	case u.CallbackQuery != nil:
 		cb := u.CallbackQuery
 		if chat, user, ok := parseVerify(cb.Data); ok {
-			c.takePress(ctx, cb, func() (string, bool, bool) { return c.verifyPressAnswer(cb, chat, user) },
-				func(ctx context.Context) { c.handleVerifyPress(ctx, cb, chat, user) })
+			c.takePress(ctx, c.asks, cb, func() (string, bool, bool) { return c.verifyPressAnswer(cb, chat, user) },
+				func(ctx context.Context) {
+					c.handleVerifyPress(ctx, cb, chat, user)
+					c.verifyWaveOver(ctx)
+				})
 			return true
 		}
-		c.takePress(ctx, cb, func() (string, bool, bool) { return c.pressAnswer(cb) },
+		c.takePress(ctx, c.presses, cb, func() (string, bool, bool) { return c.pressAnswer(cb) },
 			func(ctx context.Context) { c.handleCallback(ctx, cb) })
 		return true
 	case u.MyChatMember != nil:
@@ -376,45 +379,6 @@ func (c *Client) cmds() Commands {
 		return b.c
 	}
 	return nil
-}
-
-// takePress answers a button press at once, then hands its work to the
-// desk's workers. Telegram spins the button until the press is answered and
-// refuses an answer that comes some seconds late ("query is too old"); the
-// workers may all be busy for longer. So the answer goes first, in a goroutine
-// of its own, neither on the updates' loop nor behind the work: quick says it
-// (a toast, or a dialog with alert) and whether it is all (final: no work to
-// do). What the work finds out after is shown on the card, or told in the
-// chat (tellPress).
-func (c *Client) takePress(ctx context.Context, cb *tgbotapi.CallbackQuery, quick func() (text string, alert, final bool), work func(context.Context)) {
-	c.work.Add()
-	go func() {
-		defer c.work.Done()
-		defer c.guard.Recover("telegram desk")
-		text, alert, final := quick()
-		actx, cancel := reportContext(ctx)
-		_, err := c.request(actx, "", "answerCallbackQuery", tgbotapi.CallbackConfig{CallbackQueryID: cb.ID, Text: truncate(text, 200), ShowAlert: alert})
-		cancel()
-		if err != nil {
-			c.log.Warn("cannot answer a button press", "err", err)
-		}
-		if final {
-			return
-		}
-		if run := c.running.Load(); run != nil {
-			ctx = *run
-		}
-		taken := c.work.GoTelling(ctx, work, func(ctx context.Context) {
-			rctx, cancel := reportContext(ctx)
-			defer cancel()
-			c.tellPress(rctx, cb, "something went wrong and this was not finished: look at the case or the member before pressing again.")
-		})
-		if !taken {
-			rctx, cancel := reportContext(ctx)
-			defer cancel()
-			c.tellPress(rctx, cb, "vigie is stopping: nothing was done. Press again in a moment.")
-		}
-	}()
 }
 
 // tellPress tells the presser of a button, whose press was answered already,

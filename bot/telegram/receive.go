@@ -87,6 +87,8 @@ func (c *Client) run(ctx context.Context, out chan<- bot.Event, mode Mode, offse
 	if !me.CanReadAllGroupMessages {
 		log.Warn("privacy mode is on: vigie only sees commands and replies to itself in groups; turn it off with BotFather's /setprivacy")
 	}
+	defer c.verifyWaveAtStop()
+	defer c.tells.Wait()
 	defer c.work.Wait()
 	c.running.Store(&ctx)
 	stopLookups := c.startAdminLookups(ctx)

@@ -3,30 +3,53 @@ package telegram
 import (
 	"context"
 	"fmt"
+	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"github.com/vigie-bot/vigie/bot/internal/deskwork"
 )
 
 // The commands sent to vigie (the desk's, the moderators' in the groups, and
-// a CM's answer to a case's reply prompt) run on the desk's few workers, which
-// may all be busy for long: Telegram holding vigie's calls back during a raid.
-// The updates' loop must not wait for them, or the groups' messages stop being
-// judged until a worker is free. So a command is taken off the loop at once,
-// into a goroutine of its own that waits for a worker.
+// a CM's answer to a case's reply prompt) and the buttons pressed run on the
+// desk's few workers, which may all be busy for long: Telegram holding
+// vigie's calls back during a raid. The updates' loop must not wait for
+// them, or the groups' messages stop being judged until a worker is free. So
+// each is taken off the loop at once, into a line where it waits for a
+// worker (deskwork.Line).
 //
-// maxCommandsWaiting bounds those goroutines: a flood of commands (a stranger
-// sending /ban a hundred times) cannot grow them without limit. Each piece of
-// desk work gets deskTimeout, so the last of maxCommandsWaiting commands waits
-// maxCommandsWaiting/maxDeskWork rounds of it at worst (a minute); beyond that
-// the sender is better told to send it again than answered so late. A command
-// beyond the bound is not done: it is logged (audit), and its sender is told
-// "busy, send it again", once per refusalGap in each chat, by at most
-// maxBusyTells goroutines at a time, each waiting refusalPatience at most for
-// Telegram's limits; a command beyond those too is logged only.
+// The lines are bounded: a flood of commands or presses (a stranger sending
+// /ban a hundred times, CMs pressing every card) cannot grow the goroutines
+// waiting without limit. Each piece of desk work gets deskTimeout, so the
+// last of maxCommandsWaiting waits maxCommandsWaiting/maxDeskWork rounds of
+// it at worst (a minute); beyond that the sender is better told to send it
+// again than answered so late. A command or a press beyond the bound is not
+// done: it is logged (audit), and its sender told so at once. Presses and
+// commands have a line each, so that a burst of one leaves room for the
+// other.
+//
+// What needs no worker (the answer to a stranger's press, to a stale button,
+// "too busy") is sent by tells, up to maxTells at a time, each waiting
+// refusalPatience at most for Telegram's limits; one beyond those is logged
+// only (a stranger's press is audited, a press or command turned away too).
+// A stranger's press is refused on the loop itself, from what vigie knows
+// (desk.cms): it never takes a place in a line.
 const (
 	maxCommandsWaiting = 4 * maxDeskWork
-	maxBusyTells       = 2
+	maxPressesWaiting  = 4 * maxDeskWork
+	maxTells           = 4
+	tellTimeout        = 5 * time.Second
 )
+
+// runContext is Run's context while it runs, else ctx: work taken off the
+// loop waits for a worker as long as vigie runs, not as long as the batch of
+// updates that brought it.
+func (c *Client) runContext(ctx context.Context) context.Context {
+	if run := c.running.Load(); run != nil {
+		return *run
+	}
+	return ctx
+}
 
 // takeCommand hands m, a command or a reply text, to the desk's workers
 // without waiting for one: work runs once a worker is free. again names what
@@ -39,26 +62,15 @@ const (
 // asking Telegram: a stranger's command would be refused anyway), or the
 // work broke off (the guard reports the panic).
 func (c *Client) takeCommand(ctx context.Context, m *tgbotapi.Message, thread int, again string, work func(context.Context)) {
-	select {
-	case c.waiting <- struct{}{}:
-	default:
-		c.commandBusy(m, thread, again)
-		return
-	}
-	c.work.Add()
-	go func() {
-		defer c.work.Done()
-		defer c.guard.Recover("telegram desk")
-		if run := c.running.Load(); run != nil {
-			ctx = *run
-		}
-		taken := c.work.GoTelling(ctx, work, func(ctx context.Context) {
+	ctx = c.runContext(ctx)
+	taken := c.cmdLine.Go(ctx, deskwork.Job{
+		Work: work,
+		Broke: func(ctx context.Context) {
 			rctx, cancel := reportContext(ctx)
 			defer cancel()
 			c.say(rctx, m, thread, "Something went wrong and "+again+" was not finished: check before sending it again.")
-		})
-		<-c.waiting
-		if !taken {
+		},
+		Dropped: func() {
 			c.log.Warn("desk: a command not done, vigie is stopping", "audit", true, "user", cmID(m.From), "chat", m.Chat.ID, "command", again)
 			if !c.mayCommandHere(m.Chat.ID, m.From) {
 				// a stranger's, to be refused anyway: their refusals are
@@ -68,38 +80,100 @@ func (c *Client) takeCommand(ctx context.Context, m *tgbotapi.Message, thread in
 			rctx, cancel := reportContext(ctx)
 			defer cancel()
 			c.say(rctx, m, thread, "vigie is stopping: nothing was done. Send "+again+" again in a moment.")
-		}
-	}()
+		},
+	})
+	if !taken {
+		c.commandBusy(m, thread, again)
+	}
 }
 
 // commandBusy turns down a command that came while maxCommandsWaiting others
-// wait for a worker.
+// wait for a worker: its sender is told, once per refusalGap in each chat.
 func (c *Client) commandBusy(m *tgbotapi.Message, thread int, again string) {
 	c.log.Warn("desk: a command not done, too many waiting for a worker", "audit", true,
 		"user", cmID(m.From), "chat", m.Chat.ID, "command", again, "waiting", maxCommandsWaiting)
 	if !c.busyTold.first(m.Chat.ID, m.From.ID) {
 		return
 	}
-	select {
-	case c.busyTells <- struct{}{}:
-	default:
-		return
-	}
-	c.work.Add()
-	go func() {
-		defer c.work.Done()
-		defer func() { <-c.busyTells }()
-		defer c.guard.Recover("telegram desk")
-		ctx := context.Background()
-		if run := c.running.Load(); run != nil {
-			ctx = *run
-		}
-		ctx, cancel := reportContext(ctx)
-		defer cancel()
+	c.tell(func(ctx context.Context) {
 		text := fmt.Sprintf("vigie is too busy to take %s now: nothing was done. Send it again in a moment.", again)
 		out := outgoing{chat: m.Chat.ID, thread: thread, replyTo: m.MessageID, text: text, patience: refusalPatience}
 		if _, err := c.sendMessage(ctx, "", out); err != nil {
 			c.log.Info("a busy answer was not sent", "chat", m.Chat.ID, "user", cmID(m.From), "err", err)
 		}
-	}()
+	}, "chat", m.Chat.ID, "user", cmID(m.From))
+}
+
+// tell runs fn, an answer that needs no worker, at once on tells, or logs
+// that it was not sent (what names it) when maxTells are under way.
+func (c *Client) tell(fn func(context.Context), what ...any) {
+	if !c.tells.TryGo(c.runContext(context.Background()), fn) {
+		c.log.Info("an answer was not sent: too many under way", what...)
+	}
+}
+
+// takePress answers a button press at once, then hands its work to the
+// desk's workers through line. Telegram spins the button until the press is
+// answered and refuses an answer that comes some seconds late ("query is too
+// old"); the workers may all be busy for longer. quick says the answer, on
+// the loop and without a call (a toast, or a dialog with alert), and whether
+// it is all (final: no work to do, such as a stranger's press): a final
+// answer is sent by tells and takes no place. Otherwise the answer goes
+// first, from the press's place in line, neither on the updates' loop nor
+// behind the work. What the work finds out after is shown on the card, or
+// told in the chat (tellPress).
+func (c *Client) takePress(ctx context.Context, line *deskwork.Line, cb *tgbotapi.CallbackQuery, quick func() (text string, alert, final bool), work func(context.Context)) {
+	text, alert, final := quick()
+	if final {
+		c.tell(func(ctx context.Context) { c.answerPress(ctx, cb, text, alert) }, "press", cb.ID)
+		return
+	}
+	ctx = c.runContext(ctx)
+	taken := line.Go(ctx, deskwork.Job{
+		First: func() bool {
+			actx, cancel := reportContext(ctx)
+			defer cancel()
+			c.answerPress(actx, cb, text, alert)
+			return true
+		},
+		Work: work,
+		Broke: func(ctx context.Context) {
+			rctx, cancel := reportContext(ctx)
+			defer cancel()
+			c.tellPress(rctx, cb, "something went wrong and this was not finished: look at the case or the member before pressing again.")
+		},
+		Dropped: func() {
+			rctx, cancel := reportContext(ctx)
+			defer cancel()
+			c.tellPress(rctx, cb, "vigie is stopping: nothing was done. Press again in a moment.")
+		},
+	})
+	if !taken {
+		c.pressBusy(cb)
+	}
+}
+
+// pressBusy turns down a press that came while its line was full: logged
+// (audit), and answered at once, so that the button does not spin.
+func (c *Client) pressBusy(cb *tgbotapi.CallbackQuery) {
+	var chat, user int64
+	if cb.Message != nil && cb.Message.Chat != nil {
+		chat = cb.Message.Chat.ID
+	}
+	if cb.From != nil {
+		user = cb.From.ID
+	}
+	c.log.Warn("desk: a press not done, too many waiting for a worker", "audit", true,
+		"user", Platform+":"+itoa(user), "chat", chat, "button", cb.Data)
+	c.tell(func(ctx context.Context) {
+		c.answerPress(ctx, cb, "vigie is too busy: nothing was done. Press again in a moment.", true)
+	}, "press", cb.ID)
+}
+
+// answerPress answers a button press: Telegram stops spinning it and shows
+// text (a dialog with alert).
+func (c *Client) answerPress(ctx context.Context, cb *tgbotapi.CallbackQuery, text string, alert bool) {
+	if _, err := c.request(ctx, "", "answerCallbackQuery", tgbotapi.CallbackConfig{CallbackQueryID: cb.ID, Text: truncate(text, 200), ShowAlert: alert}); err != nil {
+		c.log.Warn("cannot answer a button press", "err", err)
+	}
 }

@@ -125,12 +125,18 @@ type Client struct {
 	refused *refusals
 	// moved are the groups that became supergroups (migrate.go).
 	moved *migrations
-	// waiting holds a token for each command waiting for a desk worker, and
-	// busyTells one for each "too busy" answer being sent; busyTold are the
-	// senders lately told so (takecmd.go).
-	waiting   chan struct{}
-	busyTells chan struct{}
-	busyTold  *refusals
+	// cmdLine and presses are the lines where the desk's commands and
+	// button presses wait for a worker, asks where new members wait to be
+	// asked to verify (and their presses wait); notAsked counts the members
+	// let in unasked during a raid (verify.go). tells answers at once what
+	// needs no worker (a stranger's press, "too busy"); busyTold are the
+	// senders lately told a command was too many (takecmd.go).
+	cmdLine  *deskwork.Line
+	presses  *deskwork.Line
+	asks     *deskwork.Line
+	notAsked deskwork.Overflow
+	tells    *deskwork.Pool
+	busyTold *refusals
 
 	// running is Run's context while it runs: button presses wait for a
 	// desk worker as long as it, not as long as the batch of updates that
@@ -240,10 +246,12 @@ func New(cfg Config) (*Client, error) {
 		foreignSeen:  newOnceSet(1000),
 		refused:      newRefusals(time.Now),
 		moved:        newMigrations(),
-		waiting:      make(chan struct{}, maxCommandsWaiting),
-		busyTells:    make(chan struct{}, maxBusyTells),
+		tells:        deskwork.New(maxTells, tellTimeout, g, "telegram desk"),
 		busyTold:     newRefusals(time.Now),
 	}
+	c.cmdLine = c.work.Line(maxCommandsWaiting)
+	c.presses = c.work.Line(maxPressesWaiting)
+	c.asks = c.work.Line(maxAsksWaiting)
 	c.metrics = newMetrics(cfg.Registerer, c.log)
 	c.selfName.Store("")
 	c.desk.Store(&deskConf{chat: cfg.DeskChat, cms: cms, chats: chatSet(cfg.Chats)})

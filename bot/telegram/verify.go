@@ -1,9 +1,11 @@
 package telegram
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"html"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -11,6 +13,7 @@ import (
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
 	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/bot/internal/deskwork"
 )
 
 // Verify is the rule file's verify: section as the connector applies it: a
@@ -85,8 +88,103 @@ func (c *Client) verifying(ctx context.Context, evs []bot.Event) {
 		if err1 != nil || err2 != nil || user <= 0 {
 			continue
 		}
-		name := ev.Author.Name
-		c.work.Go(ctx, func(ctx context.Context) { c.askVerify(ctx, v, chat, user, name) })
+		c.startVerify(ctx, v, chat, user, ev.Author.Name)
+	}
+}
+
+// maxAsksWaiting bounds the new members waiting for a desk worker to be
+// asked (and the presses of their buttons): at Telegram's twenty messages a
+// minute in a group, 256 prompts are some thirteen minutes of a raid already.
+const maxAsksWaiting = 256
+
+// startVerify hands the member's verification to the desk's workers without
+// waiting for one: the updates' loop never waits for it. Past maxAsksWaiting
+// (a join raid), the member is let in without being asked: holding them
+// would cost the very calls Telegram is holding back, and leave them mute
+// with no button to press. Their join still goes to the rules, unverified
+// (the raid rules, lockdown and kicks, act on it), each is audited and
+// counted (not_asked), and the desk is told once as the wave begins and
+// once with the count when the line has drained.
+func (c *Client) startVerify(ctx context.Context, v *Verify, chat, user int64, name string) {
+	asked := c.asks.Go(c.runContext(ctx), deskwork.Job{
+		Work: func(ctx context.Context) {
+			c.askVerify(ctx, v, chat, user, name)
+			c.verifyWaveOver(ctx)
+		},
+		Dropped: func() {
+			c.metrics.verify.WithLabelValues(bot.VerifyNotAsked).Inc()
+			c.log.Warn("verify: new member not asked, vigie is stopping", "audit", true, "chat", chat, "user", user, "name", name)
+		},
+	})
+	if asked {
+		return
+	}
+	n := c.notAsked.Add(itoa(chat))
+	c.metrics.verify.WithLabelValues(bot.VerifyNotAsked).Inc()
+	c.log.Warn("verify: new member not asked, too many waiting", "audit", true, "chat", chat, "user", user, "name", name,
+		"waiting", maxAsksWaiting, "not_asked", n)
+	if n > 1 {
+		return
+	}
+	// The wave begins: the desk hears of it now (a CM may want a lockdown).
+	c.work.Add()
+	go func() {
+		defer c.work.Done()
+		defer c.guard.Recover("telegram desk")
+		ctx, cancel := reportContext(c.runContext(ctx))
+		defer cancel()
+		c.tellDesk(ctx, fmt.Sprintf("Verification: over %d new members are waiting to be asked, as in a raid (chat %d). "+
+			"The next ones are let in without being asked; their joins still go to the rules. "+
+			"You will be told how many once the wave is over.", maxAsksWaiting, chat))
+	}()
+}
+
+// verifyWaveOver tells the desk how many members were let in unasked, once
+// the line of those to ask (and of their presses) has drained: each piece
+// of its work calls it when done.
+func (c *Client) verifyWaveOver(ctx context.Context) {
+	if c.asks.Waiting() > 0 {
+		return
+	}
+	by, n := c.notAsked.End()
+	if n == 0 {
+		return
+	}
+	chats := waveChats(by)
+	c.log.Warn("verify: the wave is over", "audit", true, "not_asked", n, "chats", chats)
+	ctx, cancel := reportContext(ctx)
+	defer cancel()
+	c.tellDesk(ctx, fmt.Sprintf("Verification: the wave is over. %d new members were let in without being asked (%s); "+
+		"each is in the audit log (verify: new member not asked).", n, chats))
+}
+
+// verifyWaveAtStop logs a wave still going on when vigie stops.
+func (c *Client) verifyWaveAtStop() {
+	if by, n := c.notAsked.End(); n > 0 {
+		c.log.Warn("verify: vigie stopped during a wave", "audit", true, "not_asked", n, "chats", waveChats(by))
+	}
+}
+
+// waveChats says how many members were not asked in each chat, by count.
+func waveChats(by map[string]int) string {
+	chats := make([]string, 0, len(by))
+	for chat := range by {
+		chats = append(chats, chat)
+	}
+	slices.SortFunc(chats, func(a, b string) int { return cmp.Or(cmp.Compare(by[b], by[a]), cmp.Compare(a, b)) })
+	parts := make([]string, len(chats))
+	for i, chat := range chats {
+		parts[i] = fmt.Sprintf("chat %s: %d", chat, by[chat])
+	}
+	return strings.Join(parts, ", ")
+}
+
+// tellDesk sends text to the desk chat, when there is one.
+func (c *Client) tellDesk(ctx context.Context, text string) {
+	if desk := c.deskChat(); desk != 0 {
+		if _, err := c.sendMessage(ctx, opVerify, outgoing{chat: desk, text: truncate(text, maxText)}); err != nil {
+			c.log.Warn("verify: cannot tell the desk", "err", err)
+		}
 	}
 }
 
@@ -125,7 +223,7 @@ func (c *Client) askVerify(ctx context.Context, v *Verify, chat, user int64, nam
 		return
 	}
 	c.metrics.verify.WithLabelValues(bot.VerifyAsked).Inc()
-	log.Info("verify: new member asked", "audit", true, "deadline", p.Deadline)
+	log.Info("verify: new member asked", "audit", true, "deadline", p.Deadline, "waiting", c.asks.Waiting())
 }
 
 // opVerify names verification's calls in errors and metrics.
@@ -138,11 +236,7 @@ func (c *Client) verifyFailed(ctx context.Context, log interface {
 }, chat int64, what string, err error) {
 	c.metrics.verify.WithLabelValues(bot.VerifyFailed).Inc()
 	log.Warn("verify: "+what, "audit", true, "err", err)
-	if desk := c.deskChat(); desk != 0 {
-		if _, err := c.sendMessage(ctx, opVerify, outgoing{chat: desk, text: truncate("Verification in chat "+itoa(chat)+": "+what, maxText)}); err != nil {
-			c.log.Warn("verify: cannot tell the desk", "err", err)
-		}
-	}
+	c.tellDesk(ctx, "Verification in chat "+itoa(chat)+": "+what)
 }
 
 // lift gives a held member back the chat's own permissions: every permission

@@ -1,5 +1,7 @@
-// Package deskwork runs a desk's work (button presses, commands) off the
-// platform's receiving loop, a few at a time, and lets Run wait for it.
+// Package deskwork runs a desk's work (button presses, commands, new
+// members' verifications) off the platform's receiving loop, a few at a
+// time, with a bounded line of work waiting for them, and lets Run wait for
+// it.
 package deskwork
 
 import (
@@ -65,6 +67,27 @@ func (p *Pool) GoTelling(ctx context.Context, fn, broke func(context.Context)) b
 	return true
 }
 
+// TryGo runs fn in the background if a slot is free now, and reports
+// whether it did: it never waits. For work that is worth doing at once or
+// not at all, such as answering a press that has no work behind it.
+func (p *Pool) TryGo(ctx context.Context, fn func(context.Context)) bool {
+	select {
+	case p.slot <- struct{}{}:
+	default:
+		return false
+	}
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		defer func() { <-p.slot }()
+		defer p.guard.Recover(p.where)
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.timeout)
+		defer cancel()
+		fn(ctx)
+	}()
+	return true
+}
+
 // Busy is how many pieces of work hold a slot now.
 func (p *Pool) Busy() int { return len(p.slot) }
 
@@ -76,3 +99,104 @@ func (p *Pool) Done() { p.wg.Done() }
 
 // Wait returns once all the work under way is done.
 func (p *Pool) Wait() { p.wg.Wait() }
+
+// Line is where work waits for a pool's workers, apart from whoever hands
+// it in (a platform's receiving loop, which must never wait for a worker),
+// with a bound: a flood of work (a raid's joins, a stranger's presses)
+// cannot grow the goroutines waiting without limit. Make one with
+// Pool.Line.
+type Line struct {
+	pool   *Pool
+	places chan struct{}
+}
+
+// Line returns a line of up to max pieces of work waiting for p's workers.
+func (p *Pool) Line(max int) *Line {
+	return &Line{pool: p, places: make(chan struct{}, max)}
+}
+
+// Job is a piece of work handed to a Line. Only Work is required.
+type Job struct {
+	// First runs as soon as the job has its place, before it waits for a
+	// worker: an acknowledgement that must not wait (Discord's three
+	// seconds, Telegram's spinning button). It reports whether there is
+	// work to wait for; false ends the job there.
+	First func() bool
+	// Work runs on one of the pool's workers, as with Pool.Go.
+	Work func(context.Context)
+	// Broke runs if Work panics (Pool.GoTelling).
+	Broke func(context.Context)
+	// Dropped runs when the context ended before a worker was free: Work
+	// was not done, and whoever asked should hear so.
+	Dropped func()
+}
+
+// Go takes a place in the line for j without waiting, and reports false
+// when every place is taken: then nothing of j runs, and the caller says
+// "too busy". Once placed, j runs in a goroutine of its own (counted by the
+// pool's Wait, its panics recovered): First, then Work once a worker is
+// free, unless ctx ends first (Dropped). The place is given back as Work
+// starts on its worker, or once the job ends without one.
+func (l *Line) Go(ctx context.Context, j Job) bool {
+	select {
+	case l.places <- struct{}{}:
+	default:
+		return false
+	}
+	p := l.pool
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		var once sync.Once
+		free := func() { once.Do(func() { <-l.places }) }
+		defer free()
+		defer p.guard.Recover(p.where)
+		if j.First != nil && !j.First() {
+			return
+		}
+		work := func(ctx context.Context) {
+			free()
+			j.Work(ctx)
+		}
+		if !p.GoTelling(ctx, work, j.Broke) && j.Dropped != nil {
+			j.Dropped()
+		}
+	}()
+	return true
+}
+
+// Waiting is how many pieces of work hold a place in the line now.
+func (l *Line) Waiting() int { return len(l.places) }
+
+// Overflow counts the work a full line turned away during one wave, by
+// place (a chat, a server), so that whoever watches is told once as the wave
+// begins and once, with the counts, when it is over, rather than once per
+// piece of work. The zero Overflow is ready.
+type Overflow struct {
+	mu sync.Mutex
+	by map[string]int
+	n  int
+}
+
+// Add counts one piece of work turned away in place. It returns how many
+// the wave has turned away, this one included: 1 begins a wave.
+func (o *Overflow) Add(place string) int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.by == nil {
+		o.by = map[string]int{}
+	}
+	o.by[place]++
+	o.n++
+	return o.n
+}
+
+// End ends the wave and returns what it turned away, by place, and in all;
+// nil and 0 when nothing was.
+func (o *Overflow) End() (by map[string]int, n int) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	by, n = o.by, o.n
+	o.by, o.n = nil, 0
+	return by, n
+}

@@ -2,11 +2,13 @@ package deskwork
 
 import (
 	"context"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/vigie-bot/vigie/bot/internal/guard"
+	"github.com/vigie-bot/vigie/bot/internal/testsync"
 )
 
 func TestWorkOutlivesTheCancellationOfItsCaller(t *testing.T) {
@@ -83,5 +85,151 @@ func TestBrokenWorkIsTold(t *testing.T) {
 	}
 	if toldDone.Load() != 0 {
 		t.Error("work that finished was told it broke off")
+	}
+}
+
+// busyPool is a pool of one worker held busy until release is closed.
+func busyPool(t *testing.T) (p *Pool, release chan struct{}) {
+	t.Helper()
+	p = New(1, time.Hour, guard.New(nil, nil), "desk")
+	release = make(chan struct{})
+	started := make(chan struct{})
+	p.Go(context.Background(), func(context.Context) { close(started); <-release })
+	<-started
+	t.Cleanup(func() {
+		select {
+		case <-release:
+		default:
+			close(release)
+		}
+		p.Wait()
+	})
+	return p, release
+}
+
+func TestLineNeverWaitsAndIsBounded(t *testing.T) {
+	p, release := busyPool(t)
+	l := p.Line(2)
+	firsts := make(chan string, 3)
+	var done sync.WaitGroup
+	var ran []string
+	var mu sync.Mutex
+	for _, name := range []string{"a", "b"} {
+		done.Add(1)
+		ok := l.Go(context.Background(), Job{
+			First: func() bool { firsts <- name; return true },
+			Work: func(context.Context) {
+				defer done.Done()
+				mu.Lock()
+				ran = append(ran, name)
+				mu.Unlock()
+			},
+		})
+		if !ok {
+			t.Fatalf("job %s turned away with a free place", name)
+		}
+	}
+	// Both acknowledged while the worker is busy.
+	<-firsts
+	<-firsts
+	if l.Go(context.Background(), Job{First: func() bool { firsts <- "c"; return true }, Work: func(context.Context) {}}) {
+		t.Fatal("a third job taken by a line of two")
+	}
+	if l.Waiting() != 2 {
+		t.Errorf("waiting %d, want 2", l.Waiting())
+	}
+	close(release)
+	done.Wait()
+	p.Wait()
+	if len(ran) != 2 || len(firsts) != 0 {
+		t.Errorf("ran %v, %d more acknowledged; want a and b, and c not at all", ran, len(firsts))
+	}
+	if l.Waiting() != 0 {
+		t.Errorf("%d places still taken once the work is done", l.Waiting())
+	}
+}
+
+func TestLineGivesThePlaceBackAsWorkStarts(t *testing.T) {
+	p := New(1, time.Hour, nil, "desk")
+	l := p.Line(1)
+	started, release := make(chan int, 1), make(chan struct{})
+	l.Go(context.Background(), Job{Work: func(context.Context) { started <- l.Waiting(); <-release }})
+	if waiting := <-started; waiting != 0 {
+		t.Errorf("the work started with %d places taken, want its own given back", waiting)
+	}
+	if !l.Go(context.Background(), Job{Work: func(context.Context) {}}) {
+		t.Error("no place for the next job while the first one works")
+	}
+	close(release)
+	p.Wait()
+}
+
+func TestLineFirstFalseEndsTheJob(t *testing.T) {
+	p := New(1, time.Hour, nil, "desk")
+	l := p.Line(1)
+	var ran atomic.Bool
+	l.Go(context.Background(), Job{First: func() bool { return false }, Work: func(context.Context) { ran.Store(true) }})
+	p.Wait()
+	if ran.Load() || l.Waiting() != 0 {
+		t.Errorf("work ran %v, %d places taken; want neither", ran.Load(), l.Waiting())
+	}
+}
+
+func TestLineDropsWorkWhenItsContextEnds(t *testing.T) {
+	p, _ := busyPool(t)
+	l := p.Line(1)
+	ctx, cancel := context.WithCancel(context.Background())
+	dropped := make(chan struct{})
+	var ran atomic.Bool
+	l.Go(ctx, Job{Work: func(context.Context) { ran.Store(true) }, Dropped: func() { close(dropped) }})
+	cancel()
+	<-dropped
+	testsync.Eventually(t, "the place given back", func() bool { return l.Waiting() == 0 })
+	if ran.Load() {
+		t.Error("dropped work ran")
+	}
+}
+
+func TestLinePanicGivesThePlaceBack(t *testing.T) {
+	p := New(1, time.Hour, guard.New(nil, nil), "desk")
+	l := p.Line(1)
+	l.Go(context.Background(), Job{First: func() bool { panic("a bad answer") }, Work: func(context.Context) {}})
+	p.Wait()
+	if l.Waiting() != 0 {
+		t.Errorf("%d places taken after a panic", l.Waiting())
+	}
+}
+
+func TestTryGoNeverWaits(t *testing.T) {
+	p, release := busyPool(t)
+	if p.TryGo(context.Background(), func(context.Context) {}) {
+		t.Error("TryGo took work with every slot busy")
+	}
+	close(release)
+	p.Wait()
+	ran := make(chan struct{})
+	if !p.TryGo(context.Background(), func(context.Context) { close(ran) }) {
+		t.Fatal("TryGo turned work away with a free slot")
+	}
+	<-ran
+	p.Wait()
+}
+
+func TestOverflowCountsAWave(t *testing.T) {
+	var o Overflow
+	if by, n := o.End(); by != nil || n != 0 {
+		t.Errorf("an empty wave ended with %v, %d", by, n)
+	}
+	for i, place := range []string{"a", "b", "a"} {
+		if n := o.Add(place); n != i+1 {
+			t.Errorf("Add %d = %d", i, n)
+		}
+	}
+	by, n := o.End()
+	if n != 3 || by["a"] != 2 || by["b"] != 1 {
+		t.Errorf("wave = %v, %d; want a:2 b:1, 3", by, n)
+	}
+	if n := o.Add("c"); n != 1 {
+		t.Errorf("the next wave begins at %d, want 1", n)
 	}
 }
