@@ -9,10 +9,10 @@ import (
 )
 
 // A refusal is a courtesy: telling a stranger that a command is not theirs
-// must not cost the groups their moderation. Each refused attempt is still
-// audited, but the same person is told once per refusalGap in each chat, and a refusal
-// waits for Telegram's limits refusalPatience at most: the desk's workers
-// are few, the group's intake waits for a free one, and a stranger who sent
+// must not cost the CMs their desk. Each refused attempt is still audited,
+// but the same person is told once per refusalGap in each chat, and a refusal
+// waits for Telegram's limits refusalPatience at most: a refusal holds a
+// place among the few desk workers (takecmd.go), and a stranger who sent
 // /ban twenty times (or twenty strangers, once each) would otherwise hold
 // them for minutes, booking the group's twenty messages a minute.
 const (
