@@ -675,3 +675,60 @@ func mustParseURL(t *testing.T, url string) *goredis.Options {
 	}
 	return o
 }
+
+// TestAuthorKeyedTogether checks that the counters keyed by their author
+// (store.CounterOp.AuthorKeyed) are kept in one key per author and window, with
+// a TTL, bounded as the window slides (a text of its own for every event),
+// and capped as any counter (WithMaxPerKey).
+func TestAuthorKeyedTogether(t *testing.T) {
+	url := redistest.URL(t)
+	prefix := newPrefix()
+	st, err := redis.Open(url, redis.WithPrefix(prefix), redis.WithMaxPerKey(50))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	c, err := redis.NewClient(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	ctx := context.Background()
+	t0 := time.Date(2026, 11, 20, 22, 0, 0, 0, time.UTC)
+	const w = 10 * time.Minute
+	group := prefix + ":{discord:g:u-1}:g:600000"
+	var last []int64
+	for i := range 2000 {
+		res, err := st.Observe(ctx, store.Observation{At: t0.Add(time.Duration(i) * 5 * time.Second), Platform: "discord",
+			Space: "g", Author: "u-1", EventID: fmt.Sprintf("m-%d", i), Counters: []store.CounterOp{
+				{Name: "msgs", Key: "u-1", Window: 10 * time.Second, Incr: true},
+				{Name: "same_text", Key: fmt.Sprintf("u-1|t%d", i), Window: w, Incr: true, AuthorKeyed: true},
+				{Name: "near0", Key: "u-1|again", Window: w, Incr: true, AuthorKeyed: true},
+				{Name: "near1", Key: "u-1|", Window: w, AuthorKeyed: true},
+			}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		last = res.Counts
+		if n := c.ZCard(ctx, group).Val(); n > 300 {
+			t.Fatalf("event %d: %s holds %d members, want at most 300 (120 in the window, tidied past 256)", i, group, n)
+		}
+	}
+	if want := []int64{2, 1, 50, 0}; !slices.Equal(last, want) {
+		t.Errorf("counts %v, want %v (msgs: this event and the one 5s before; near0 at the cap)", last, want)
+	}
+	keys, err := c.Keys(ctx, prefix+":*").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(keys)
+	want := []string{prefix + ":{discord:g:u-1}:c:msgs", group, prefix + ":{discord:g:u-1}:seen"}
+	if !slices.Equal(keys, want) {
+		t.Errorf("keys %q, want %q", keys, want)
+	}
+	// 10m window: refreshed every 10 minutes of events, it lives 20 to 30
+	// minutes past an event (as a counter of its own would)
+	if d := c.PTTL(ctx, group).Val(); d <= 10*time.Minute || d > 30*time.Minute {
+		t.Errorf("%s: TTL %v, want (10m, 30m]", group, d)
+	}
+}
