@@ -518,40 +518,6 @@ type window struct {
 
 func ms(d time.Duration) int64 { return d.Milliseconds() }
 
-// lexGroup is the author's key of one window for the counters kept together
-// (see keptTogether), in an observation.
-type lexGroup struct {
-	window                int64
-	key, from, mark, ttl string
-	add, read             []int // the counters added to and only read, by position
-}
-
-// keptTogether reports whether op is kept in its author's key of its window
-// rather than in a key of its own: a counter keyed by the author's id, "|"
-// and more (store.CounterOp.AuthorKeyed), as same_text and near0-near3 of
-// the starter pack, which are keyed by the message's fingerprint and would
-// otherwise make a new key for most events. The key is a sorted set whose
-// members all score 0, ordered by their text: LEN:NAME|REST|TIME|MEMBER, where
-// REST is the counter's key after the author's id and "|", LEN the length of
-// NAME|REST (so that no counter's prefix begins another's) and TIME the
-// event's time in 14 digits (lexTime), so ZLEXCOUNT counts one counter's
-// window; and one marker "~EXPIRY" per refresh period, whose ZADD says when
-// to push the key's expiry (see observeScript).
-func keptTogether(op store.CounterOp, author string) bool {
-	return op.AuthorKeyed && author != "" && len(op.Key) > len(author) &&
-		op.Key[len(author)] == '|' && op.Key[:len(author)] == author
-}
-
-// lexTime writes a time in unix ms as 14 digits, which sort as the times do
-// (from 1653 to 4821).
-func lexTime(at int64) string {
-	s := strconv.FormatInt(at+1e13, 10)
-	if len(s) < 14 {
-		s = strings.Repeat("0", 14-len(s)) + s
-	}
-	return s
-}
-
 // Observe sends the event's dedupe, counters and strikes in one script: one
 // EVALSHA on a single server, one per hash slot touched (in one pipeline) on a
 // cluster. An observation with neither an id nor strikes needs no script (see
@@ -560,8 +526,7 @@ func (s *Store) Observe(ctx context.Context, o store.Observation) (store.Result,
 	if o.EventID == "" && len(o.Counters) == 0 && o.StrikeWindow <= 0 {
 		return store.Result{}, nil
 	}
-	together := slices.ContainsFunc(o.Counters, func(op store.CounterOp) bool { return keptTogether(op, o.Author) })
-	if o.EventID == "" && o.StrikeWindow <= 0 && !together {
+	if o.EventID == "" && o.StrikeWindow <= 0 {
 		return s.counters(ctx, o)
 	}
 	at := o.At.UnixMilli()
@@ -586,7 +551,7 @@ func (s *Store) Observe(ctx context.Context, o store.Observation) (store.Result,
 		}
 	}
 	header := func(author bool) []any {
-		args := make([]any, 10, 16+2*len(o.Counters))
+		args := make([]any, 10, 11+2*len(o.Counters))
 		args[0], args[1], args[2], args[3], args[4] = ats, "", o.EventID, "", ""
 		args[5], args[6], args[7], args[8], args[9] = member, tidy, s.maxPerKey, s.seenCap, "0"
 		if author && o.EventID != "" {
@@ -622,14 +587,6 @@ func (s *Store) Observe(ctx context.Context, o store.Observation) (store.Result,
 	spans := spanBuf[:0]
 	for _, op := range o.Counters {
 		from := len(kb)
-		if keptTogether(op, o.Author) {
-			// its prefix in the author's key of its window (see groupedCounters)
-			rest := op.Key[len(o.Author)+1:]
-			kb = strconv.AppendInt(kb, int64(len(op.Name)+1+len(rest)), 10)
-			kb = append(append(append(append(append(kb, ':'), op.Name...), '|'), rest...), '|')
-			spans = append(spans, [2]int{from, len(kb)})
-			continue
-		}
 		if op.Key == o.Author {
 			kb = append(kb, kb[:tagLen]...)
 		} else {
@@ -641,7 +598,7 @@ func (s *Store) Observe(ctx context.Context, o store.Observation) (store.Result,
 	allKeys := string(kb)
 	authorTag := allKeys[:tagLen]
 	var first *group // the author's: ids and strikes
-	if o.EventID != "" || o.StrikeWindow > 0 || !s.cluster || together {
+	if o.EventID != "" || o.StrikeWindow > 0 || !s.cluster {
 		first = &group{args: header(true)}
 		if s.cluster {
 			first.slot = slotOf(authorTag)
@@ -661,27 +618,8 @@ func (s *Store) Observe(ctx context.Context, o store.Observation) (store.Result,
 	wins := winBuf[:0]
 	var refBuf [16]counterRef
 	refs := refBuf[:0]
-	var lexBuf [2]lexGroup
-	lexes := lexBuf[:0]
 	for i, op := range o.Counters {
 		key := allKeys[spans[i][0]:spans[i][1]]
-		if keptTogether(op, o.Author) {
-			w := max(ms(op.Window), 1)
-			li := slices.IndexFunc(lexes, func(x lexGroup) bool { return x.window == w })
-			if li < 0 {
-				li = len(lexes)
-				exp := counterExpiry(at, w)
-				lexes = append(lexes, lexGroup{window: w, key: authorTag + ":g:" + strconv.FormatInt(w, 10),
-					from: lexTime(at - w + 1), mark: "~" + lexTime(exp), ttl: strconv.FormatInt(exp-at, 10)})
-			}
-			if op.Incr {
-				lexes[li].add = append(lexes[li].add, i)
-			} else {
-				lexes[li].read = append(lexes[li].read, i)
-			}
-			refs = append(refs, counterRef{key: key})
-			continue
-		}
 		g := first
 		if s.cluster {
 			g = nil
@@ -717,12 +655,12 @@ func (s *Store) Observe(ctx context.Context, o store.Observation) (store.Result,
 		if g.keys == nil {
 			g.keys = make([]string, 0, g.incr+g.read)
 		}
-		g.args = append(g.args, strconv.Itoa(g.incr), "0")
+		g.args = append(g.args, strconv.Itoa(g.incr))
 		g.index = make([]int, 0, g.incr+g.read)
 	}
 	// First the counters the event is added to, then those only read.
 	for i, op := range o.Counters {
-		if !op.Incr || refs[i].g == nil {
+		if !op.Incr {
 			continue
 		}
 		r := refs[i]
@@ -740,29 +678,13 @@ func (s *Store) Observe(ctx context.Context, o store.Observation) (store.Result,
 		g.index = append(g.index, i)
 	}
 	for i, op := range o.Counters {
-		if op.Incr || refs[i].g == nil {
+		if op.Incr {
 			continue
 		}
 		r := refs[i]
 		r.g.keys = append(r.g.keys, r.key)
 		r.g.args = append(r.g.args, wins[r.win].from)
 		r.g.index = append(r.g.index, i)
-	}
-	if len(lexes) > 0 {
-		first.args[11] = strconv.Itoa(len(lexes))
-		for _, l := range lexes {
-			first.keys = append(first.keys, l.key)
-			first.args = append(first.args, l.from, l.mark, l.ttl, strconv.Itoa(len(l.add)), strconv.Itoa(len(l.read)))
-			for _, i := range l.add {
-				first.args = append(first.args, refs[i].key)
-				first.index = append(first.index, i)
-			}
-			for _, i := range l.read {
-				first.args = append(first.args, refs[i].key)
-				first.index = append(first.index, i)
-			}
-			first.args = append(first.args, lexTime(at))
-		}
 	}
 	if err := s.runScripts(ctx, observeScript, groups); err != nil {
 		return store.Result{}, fmt.Errorf("redis observe %s: %w", o.EventID, err)

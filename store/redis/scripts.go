@@ -80,12 +80,11 @@ if ARGV[5] ~= '' then
 end
 local anchor = tonumber(ARGV[10]) + k - 1
 local last = k + tonumber(ARGV[11]) - 1
-local lastRead = #KEYS - tonumber(ARGV[12])
 local pushed = false
 local member = ARGV[6]
 local top = '(+inf'
 local cap
-local j = 13
+local j = 12
 for i = k, last do
   local key = KEYS[i]
   local exp = ARGV[j + 1]
@@ -113,66 +112,13 @@ for i = k, last do
 end
 -- The counters only read are mostly absent (those of rules that did not
 -- match lately): one EXISTS for them all answers 0 for each at once.
-if lastRead - last > 1 and redis.call('EXISTS', unpack(KEYS, last + 1, lastRead)) == 0 then
-  for i = last + 1, lastRead do out[#out + 1] = 0 end
-  j = j + lastRead - last
+if #KEYS - last > 1 and redis.call('EXISTS', unpack(KEYS, last + 1)) == 0 then
+  for i = last + 1, #KEYS do out[#out + 1] = 0 end
 else
-  for i = last + 1, lastRead do
+  for i = last + 1, #KEYS do
     out[#out + 1] = redis.call('ZCOUNT', KEYS[i], ARGV[j], top)
     j = j + 1
   end
-end
--- The author's counters kept together (see groupedCounters): one key per
--- window, one ZADD for the event in all of them.
-for i = lastRead + 1, #KEYS do
-  local key = KEYS[i]
-  local from, mark, nadd, nread = ARGV[j], ARGV[j + 1], tonumber(ARGV[j + 3]), tonumber(ARGV[j + 4])
-  local p0 = j + 5
-  if nadd > 0 then
-    local stamp = ARGV[p0 + nadd + nread] .. '|' .. member
-    local add = {}
-    for q = 0, nadd - 1 do
-      add[#add + 1] = '0'
-      add[#add + 1] = ARGV[p0 + q] .. stamp
-    end
-    add[#add + 1] = '0'
-    add[#add + 1] = mark
-    if redis.call('ZADD', key, unpack(add)) > nadd then
-      -- a new key, or the first event of a later period: push the expiry
-      redis.call('PEXPIRE', key, ARGV[j + 2])
-    end
-  end
-  for q = 0, nadd + nread - 1 do
-    local pre = ARGV[p0 + q]
-    local n = redis.call('ZLEXCOUNT', key, '[' .. pre .. from, '(' .. pre .. '~')
-    if q < nadd then
-      cap = cap or tonumber(ARGV[8])
-      if n > cap then
-        local all = redis.call('ZLEXCOUNT', key, '[' .. pre, '(' .. pre .. '~')
-        local old = redis.call('ZRANGEBYLEX', key, '[' .. pre, '(' .. pre .. '~', 'LIMIT', 0, all - cap)
-        redis.call('ZREM', key, unpack(old))
-        n = redis.call('ZLEXCOUNT', key, '[' .. pre .. from, '(' .. pre .. '~')
-      end
-      if tidy then redis.call('ZREMRANGEBYLEX', key, '[' .. pre, '(' .. pre .. from) end
-    end
-    out[#out + 1] = n
-  end
-  if tidy and nadd > 0 then
-    redis.call('ZREMRANGEBYLEX', key, '[~', '(' .. mark)
-    if redis.call('ZCARD', key) > 256 then
-      -- entries of the author's other keys, out of the window: each
-      -- member is LEN:NAME|KEY|TIME|..., TIME of 14 digits
-      local gone = {}
-      for _, m in ipairs(redis.call('ZRANGEBYLEX', key, '-', '(~')) do
-        local c = string.find(m, ':', 1, true)
-        local t = c and tonumber(string.sub(m, 1, c - 1))
-        if t and string.sub(m, c + t + 2, c + t + 15) < from then gone[#gone + 1] = m end
-        if #gone == 1000 then redis.call('ZREM', key, unpack(gone)); gone = {} end
-      end
-      if #gone > 0 then redis.call('ZREM', key, unpack(gone)) end
-    end
-  end
-  j = p0 + nadd + nread + 1
 end
 if strikes then
   local now = tonumber(at)

@@ -25,7 +25,6 @@ var t0 = time.Date(2026, 11, 20, 22, 0, 0, 0, time.UTC)
 func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	t.Run("SlidingWindow", func(t *testing.T) { testSlidingWindow(t, newStore) })
 	t.Run("ReadOnly", func(t *testing.T) { testReadOnly(t, newStore) })
-	t.Run("AuthorKeyed", func(t *testing.T) { testAuthorKeyed(t, newStore) })
 	t.Run("Independent", func(t *testing.T) { testIndependent(t, newStore) })
 	t.Run("Dedupe", func(t *testing.T) { testDedupe(t, newStore) })
 	t.Run("Strikes", func(t *testing.T) { testStrikes(t, newStore) })
@@ -157,69 +156,6 @@ func testSlidingWindow(t *testing.T, newStore func(*testing.T) store.Store) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { runSteps(t, newStore(t), tt.steps) })
-	}
-}
-
-// byAuthor marks op as keyed by its author's id, "|" and more
-// (store.CounterOp.AuthorKeyed), as same_text and near0-near3 are.
-func byAuthor(op store.CounterOp) store.CounterOp {
-	op.AuthorKeyed = true
-	return op
-}
-
-// testAuthorKeyed counts counters keyed by the author (which a store may keep
-// together) beside others, as the starter pack's events do: the same counts as
-// any counter's, whatever they share.
-func testAuthorKeyed(t *testing.T, newStore func(*testing.T) store.Store) {
-	const w = 10 * time.Minute
-	// the counters of one message: fp is its fingerprint, b its bands
-	msg := func(id string, at time.Duration, fp string, b [2]string, bands bool) store.Observation {
-		near := read
-		if bands {
-			near = incr
-		}
-		return obs(id, at, incr("msgs", "u-1", 10*time.Second),
-			byAuthor(incr("same_text", "u-1|"+fp, w)),
-			byAuthor(near("near0", "u-1|"+b[0], w)), byAuthor(near("near1", "u-1|"+b[1], w)),
-			incr("copies", "guild-1|"+fp, w), read("joins", "guild-1", time.Minute))
-	}
-	runSteps(t, newStore(t), []step{
-		{o: msg("a", 0, "f1", [2]string{"x", "y"}, true), want: []int64{1, 1, 1, 1, 1, 0}},
-		{o: msg("b", time.Second, "f1", [2]string{"x", "y"}, true), want: []int64{2, 2, 2, 2, 2, 0}},
-		// a near-copy: one band the same
-		{o: msg("c", 2*time.Second, "f2", [2]string{"x", "z"}, true), want: []int64{3, 1, 3, 1, 1, 0}},
-		// a short message: the bands only read, with an empty band
-		{o: msg("d", 3*time.Second, "f1", [2]string{"", ""}, false), want: []int64{4, 3, 0, 0, 3, 0}},
-		{o: msg("a", 4*time.Second, "f1", [2]string{"x", "y"}, true), dup: true},
-		// stamped before c, stored after it
-		{o: msg("e", 1500*time.Millisecond, "f2", [2]string{"x", "z"}, true), want: []int64{5, 2, 4, 2, 2, 0}},
-		// without an id (a store may take another way), then read only
-		{o: obs("", 5*time.Second, byAuthor(incr("same_text", "u-1|f2", w)), byAuthor(read("same_text", "u-1|f1", w))), want: []int64{3, 3}},
-		{o: obs("", 6*time.Second, byAuthor(read("near0", "u-1|x", w)), byAuthor(read("near9", "u-1|x", w))), want: []int64{4, 0}},
-		// a key that begins as another's does
-		{o: obs("f", 7*time.Second, byAuthor(incr("same_text", "u-1|f1|2", w)), byAuthor(incr("same_text", "u-1|f", w))), want: []int64{1, 1}},
-		{o: obs("g", 8*time.Second, byAuthor(read("same_text", "u-1|f1", w)), byAuthor(read("same_text", "u-1|", w))), want: []int64{3, 0}},
-		// two windows; the first events leave the short one
-		{o: obs("h", w+time.Second+time.Millisecond, byAuthor(incr("same_text", "u-1|f1", w)), byAuthor(incr("day", "u-1|f1", 24*time.Hour))), want: []int64{2, 1}},
-		{o: obs("i", w+4*time.Second, byAuthor(incr("same_text", "u-1|f1", w)), byAuthor(incr("day", "u-1|f1", 24*time.Hour))), want: []int64{2, 2}},
-		{o: obs("j", 3*w, byAuthor(incr("same_text", "u-1|f1", w)), byAuthor(incr("day", "u-1|f1", 24*time.Hour))), want: []int64{1, 3}},
-	})
-	// Many events of one author, each with a text of its own, and one text
-	// again and again: its count slides with the window throughout (a store
-	// that keeps them together tidies as it goes).
-	st := newStore(t)
-	ctx := context.Background()
-	for i := range 600 {
-		at := time.Duration(i) * 5 * time.Second
-		res, err := st.Observe(ctx, obs(fmt.Sprintf("m%d", i), at, byAuthor(incr("same_text", fmt.Sprintf("u-1|t%d", i), w)),
-			byAuthor(incr("near0", "u-1|again", w)), byAuthor(read("same_text", fmt.Sprintf("u-1|t%d", i-1), w))))
-		if err != nil {
-			t.Fatal(err)
-		}
-		again := int64(min(i+1, 120)) // 10 minutes of events 5 s apart
-		if !slices.Equal(res.Counts, []int64{1, again, 1}) && !(i == 0 && slices.Equal(res.Counts, []int64{1, 1, 0})) {
-			t.Fatalf("event %d: counts %v, want [1 %d 1]", i, res.Counts, again)
-		}
 	}
 }
 
