@@ -113,8 +113,6 @@ type counter struct {
 	// built for the key.
 	keySum  keySummer
 	nameSum store.KeySum
-	// authorKeyed: the key is author.id + "|" + more (store.CounterOp.AuthorKeyed).
-	authorKeyed bool
 	// keyAt and whenAt are where key: and when: are written.
 	keyAt, whenAt pos
 }
@@ -278,7 +276,6 @@ func compileFile(d *decoder, fs fileSpec, opts LoadOptions) *Ruleset {
 			ct.keyApp, _ = nativeKeyAppender(k.prog.Node())
 			ct.keySum, _ = nativeKeySum(k.prog.Node())
 			ct.nameSum = store.SumName(cs.Name)
-			ct.authorKeyed = authorKeyed(k.prog.Node())
 		}
 		if cs.When != nil {
 			if w, ok := c.compile(*cs.When, what+": when", scopeCounter, reflect.Bool); ok {

@@ -215,7 +215,7 @@ func (e *Engine) assess(ctx context.Context, ev *bot.Event) (Assessment, error) 
 	} else {
 		for i := range rs.counters {
 			c := &rs.counters[i] // not a copy of its dozen fields
-			ops[i] = store.CounterOp{Name: c.name, Window: c.window, AuthorKeyed: c.authorKeyed}
+			ops[i] = store.CounterOp{Name: c.name, Window: c.window}
 			if c.key == nil {
 				continue
 			}
@@ -464,7 +464,7 @@ func (rs *Ruleset) sumOps(ops []store.CounterOp, env *exprEnv) {
 	for i := range rs.counters {
 		c := &rs.counters[i]
 		op := &ops[i]
-		*op = store.CounterOp{Name: c.name, Window: c.window, AuthorKeyed: c.authorKeyed}
+		*op = store.CounterOp{Name: c.name, Window: c.window}
 		if c.key == nil {
 			continue
 		}

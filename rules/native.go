@@ -883,36 +883,3 @@ func nativeCall(n *ast.CallNode) (nval, bool) {
 	}
 	return nval{}, false
 }
-
-// authorKeyed reports whether a counter's key n is author.id + "|" + more:
-// whatever the event, the key then begins with its author's id and "|", so
-// no other author's event reaches the counter (store.CounterOp.AuthorKeyed).
-func authorKeyed(n ast.Node) bool {
-	var leaves []ast.Node
-	var walk func(ast.Node) bool
-	walk = func(n ast.Node) bool {
-		// + on text is rewritten to __concat(state, a, b) (budget.go)
-		if c, ok := n.(*ast.CallNode); ok && len(c.Arguments) == 3 {
-			if f, ok := c.Callee.(*ast.IdentifierNode); ok && f.Value == concatFunc {
-				return walk(c.Arguments[1]) && (len(leaves) >= 2 || walk(c.Arguments[2]))
-			}
-		}
-		if b, ok := n.(*ast.BinaryNode); ok && b.Operator == "+" {
-			return walk(b.Left) && (len(leaves) >= 2 || walk(b.Right))
-		}
-		leaves = append(leaves, n)
-		return true
-	}
-	walk(n)
-	if len(leaves) < 2 {
-		return false
-	}
-	m, ok := leaves[0].(*ast.MemberNode)
-	if !ok || m.Optional || m.Method {
-		return false
-	}
-	id, ok := m.Node.(*ast.IdentifierNode)
-	prop, ok2 := m.Property.(*ast.StringNode)
-	sep, ok3 := leaves[1].(*ast.StringNode)
-	return ok && ok2 && ok3 && id.Value == "author" && prop.Value == "id" && strings.HasPrefix(sep.Value, "|")
-}

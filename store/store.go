@@ -39,11 +39,6 @@ type CounterOp struct {
 	// Incr adds this event to the window before reading it; otherwise the counter
 	// is only read (its when: condition was false).
 	Incr bool
-	// AuthorKeyed says the counter's key is, for every event, the author's
-	// id, "|" and more (author.id + "|" + fingerprint): only the author's own
-	// events reach it, so a store may keep it with the author's other such
-	// counters of its window (the Redis store keeps them in one key).
-	AuthorKeyed bool
 }
 
 // Observation is everything one event needs from the store, asked in one call so
