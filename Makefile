@@ -4,7 +4,7 @@
 GO ?= go
 FUZZTIME ?= 10s
 
-.PHONY: test vet build dist load bench bench-engine bench-instructions bench-http bench-http-instructions bench-redis bench-replay soak fuzz models
+.PHONY: test vet build dist load bench bench-engine bench-instructions bench-http bench-http-instructions bench-redis bench-redis-instructions bench-replay soak fuzz models
 
 # -timeout: bot/daemon's tests alone take 5-7 minutes with the race detector on
 # two busy cores (load average 30-40), near go test's default of 10 per package,
@@ -60,6 +60,13 @@ bench-instructions:
 # BENCH_BASE=REV runs the build of that revision alternately with this one.
 bench-redis:
 	.ci/with-redis .ci/bench-redis
+
+# What Redis executes per event of that pipeline, in instructions (cachegrind on
+# a redis-server of its own), beside what it executes per unpipelined INCR: the
+# same figure however busy the machine is (.ci/bench-redis-instructions).
+# BENCH_BASE=REV puts that revision's beside it.
+bench-redis-instructions:
+	.ci/bench-redis-instructions
 
 # Times `vigie replay` on corpora of BENCH_N events dealt from ../shared/data
 # against a plain decode of the same files, and prints the CPU ratio and the peak

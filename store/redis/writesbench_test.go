@@ -16,7 +16,8 @@ import (
 
 // BenchmarkRedisWrites measures, one kind at a time, what a flagged event of
 // the starter pack asks of Redis besides its observation: its observation as
-// the pack makes it (three counters added to, seven only read), a case
+// the pack makes it (three counters added to, seven only read; observe-long,
+// a message of six words or more: seven added to, three only read), a case
 // counted for its author, a strike, an
 // audit entry, a journal entry begun and done, a case opened, a hit
 // grouped into an open case. Each runs
@@ -51,6 +52,28 @@ func BenchmarkRedisWrites(b *testing.B) {
 				{Name: "near2", Key: a + "|", Window: w},
 				{Name: "near3", Key: a + "|", Window: w},
 				{Name: "copies", Key: e.Space + "|f" + strconv.FormatInt(n%6, 10), Window: w, Incr: true},
+				{Name: "joins", Key: e.Space, Window: time.Minute},
+				{Name: "~hits:insult:10m", Key: e.Space, Window: w},
+				{Name: "~hits:slur:10m", Key: e.Space, Window: w},
+			}
+			_, err := st.Observe(ctx, store.Observation{At: e.At, Platform: e.Platform, Space: e.Space, Author: a,
+				EventID: e.ID, Counters: ops, StrikeWindow: 24 * time.Hour})
+			return err
+		}},
+		{"observe-long", func(ctx context.Context, st *redis.Store, n int64) error {
+			// a message of six words or more: the near-copy bands are added to
+			e := ev(n)
+			a := e.Author.ID
+			w := 10 * time.Minute
+			f := strconv.FormatInt(n%6, 10)
+			ops := []store.CounterOp{
+				{Name: "msgs", Key: a, Window: 10 * time.Second, Incr: true},
+				{Name: "same_text", Key: a + "|f" + f, Window: w, Incr: true},
+				{Name: "near0", Key: a + "|a" + f, Window: w, Incr: true},
+				{Name: "near1", Key: a + "|b" + f, Window: w, Incr: true},
+				{Name: "near2", Key: a + "|c" + f, Window: w, Incr: true},
+				{Name: "near3", Key: a + "|d" + f, Window: w, Incr: true},
+				{Name: "copies", Key: e.Space + "|f" + f, Window: w, Incr: true},
 				{Name: "joins", Key: e.Space, Window: time.Minute},
 				{Name: "~hits:insult:10m", Key: e.Space, Window: w},
 				{Name: "~hits:slur:10m", Key: e.Space, Window: w},
