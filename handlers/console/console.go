@@ -32,6 +32,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/crypto/argon2"
+
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/handlers"
 	"github.com/vigie-bot/vigie/handlers/report"
@@ -91,6 +93,8 @@ type Console struct {
 	// logins lets one login at a time in this process be checked, hashed
 	// and counted: guesses sent at once are counted as if sent in turn.
 	logins chan struct{}
+	// idKey hashes the passwords: argon2.IDKey.
+	idKey idKeyFunc
 	// done is closed by Close: the live views end.
 	done      chan struct{}
 	closeOnce sync.Once
@@ -146,7 +150,7 @@ func New(o Options) *Console {
 		},
 	}
 	pages := template.Must(template.New("").Funcs(funcs).ParseFS(assets, "assets/*.html"))
-	return &Console{o: o, pages: pages, tries: throttle{st: o.Limits}, logins: make(chan struct{}, 1), done: make(chan struct{})}
+	return &Console{o: o, pages: pages, tries: throttle{st: o.Limits}, logins: make(chan struct{}, 1), idKey: argon2.IDKey, done: make(chan struct{})}
 }
 
 // Routes are the console's patterns for vigie's HTTP mux.
@@ -420,7 +424,11 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 		c.render(w, http.StatusTooManyRequests, "login.html", map[string]any{"Next": next, "Name": name, "Error": msg})
 		return
 	}
-	if !found || !CheckPassword(a.Hash, password) {
+	hash := a.Hash
+	if !found {
+		hash = unknownName
+	}
+	if !checkPassword(c.idKey, hash, password) || !found {
 		if counted {
 			if err := c.tries.fail(r.Context(), now, try, tl); err != nil {
 				c.o.Log.Error("console: failed login not counted", "name", name, "addr", c.client(r), "err", err)
