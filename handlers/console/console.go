@@ -77,6 +77,10 @@ type Options struct {
 	// LiftTimeout ends an author's timeout on the platform of ev, one of
 	// their messages (handlers.Moderator.LiftTimeout).
 	LiftTimeout func(ctx context.Context, ev bot.Event, by string) error
+	// LoginWait is how long a login waits for those before it to be
+	// checked and counted, one at a time, before it is refused with a 503
+	// (5s when 0).
+	LoginWait time.Duration
 	// PageSize is how many cases a queue page shows (50 when 0).
 	PageSize int
 	// Poll is how often the live view checks the queue for changes (2s when 0).
@@ -134,6 +138,7 @@ func New(o Options) *Console {
 		o.Limits, _ = o.Accounts.(store.LoginLimits)
 	}
 	o.PageSize = cmp.Or(o.PageSize, 50)
+	o.LoginWait = cmp.Or(o.LoginWait, 5*time.Second)
 	o.Poll = cmp.Or(o.Poll, 2*time.Second)
 	funcs := template.FuncMap{
 		"age":  func(t time.Time) string { return age(o.Now(), t) },
@@ -360,6 +365,10 @@ func (c *Console) loginPage(w http.ResponseWriter, r *http.Request) {
 		"NoAccount": err == nil && len(list) == 0})
 }
 
+// loginRetry is the Retry-After of a login refused because those before it
+// took too long.
+const loginRetry = 10 * time.Second
+
 // login checks a name and password and sets the session cookie, and the
 // device cookie that lets this browser in while strangers guess at the name.
 // Failures are limited as throttle says, and said the same way whatever was
@@ -389,9 +398,20 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 	// From the check to the count, one login at a time: else a hundred
 	// guesses sent at once would all pass the check before the first is
 	// counted, and hash a hundred passwords of 19 MiB each at once.
+	// The wait is bounded: while the store is slow, each login holds the
+	// turn for as long as its count takes, and those behind would otherwise
+	// pile up without end.
+	wait := time.NewTimer(c.o.LoginWait)
+	defer wait.Stop()
 	select {
 	case c.logins <- struct{}{}:
 		defer func() { <-c.logins }()
+	case <-wait.C:
+		c.o.Log.Error("console: login refused, the logins before it take too long (the store is slow)", "name", name, "addr", c.client(r), "waited", c.o.LoginWait)
+		w.Header().Set("Retry-After", strconv.Itoa(int(loginRetry/time.Second)))
+		c.render(w, http.StatusServiceUnavailable, "login.html", map[string]any{"Next": next, "Name": name,
+			"Error": "Logins are slow right now (the store answers slowly): try again shortly."})
+		return
 	case <-r.Context().Done():
 		return
 	}
