@@ -330,7 +330,9 @@ func (c *Client) deskUpdate(ctx context.Context, u update) bool {
 	if m.From.ID == selfID {
 		return true
 	}
-	if name, args, ok := parseCommand(m.Text, c.selfName.Load().(string)); ok {
+	// A forward is someone else's words: a command in it is not the
+	// forwarder's.
+	if name, args, ok := parseCommand(m.Text, c.selfName.Load().(string)); ok && u.origin == nil {
 		if m.Chat.IsPrivate() && !isDeskCommand(name) && !c.desk.Load().cms[m.From.ID] {
 			// Someone's /start, or a command for something else: a message to vigie,
 			// for the rules and the FAQ like any other.

@@ -17,6 +17,7 @@ import (
 type strangerWorld struct {
 	f    *fakeBotAPI
 	c    *Client
+	cmds *moderatorCommands
 	out  chan bot.Event
 	stop func()
 	msg  int
@@ -41,7 +42,7 @@ func newStrangerWorld(t *testing.T, limits limits) *strangerWorld {
 	cmds.Mod = mod
 	c.Desk(cmds)
 	out := make(chan bot.Event, 1000)
-	return &strangerWorld{f: f, c: c, out: out, stop: run(t, c, out), msg: 100}
+	return &strangerWorld{f: f, c: c, cmds: cmds, out: out, stop: run(t, c, out), msg: 100}
 }
 
 func (w *strangerWorld) say(chat tgChat, from tgUser, text string) int {
@@ -127,5 +128,48 @@ func TestStrangersRepeatedCommandsAnsweredOnce(t *testing.T) {
 			texts = append(texts, fmt.Sprintf("%s: %q", c.Params.Get("chat_id"), c.Params.Get("text")))
 		}
 		t.Errorf("%d refusals sent for %d commands, want 2 (one for the group, one for the private chat):\n%s", got, n, strings.Join(texts, "\n"))
+	}
+}
+
+// A forwarded message is someone else's words: a command in it is not the
+// forwarder's command, whoever forwards it. A CM who forwards a stranger's
+// "/pause 1h" to the desk or to vigie, or an administrator who forwards
+// "/ban 7" into the group, makes vigie do nothing; in the group, the forward
+// is a message like any other, for the rules. Nor is an edit that turns a
+// message into a command.
+func TestForwardedCommandsAreNotCommands(t *testing.T) {
+	w := newStrangerWorld(t, limits{perChatGap: time.Millisecond, groupPerMinute: 1000, globalPerSecond: 1000})
+	from := map[string]any{"type": "user", "date": t0 - 60, "sender_user": mallory.json()}
+	forward := func(chat tgChat, by tgUser, text string) int {
+		w.msg++
+		w.f.push(map[string]any{"message": with(message(chat, w.msg, by, t0, text), "forward_origin", from)})
+		return w.msg
+	}
+	forward(deskChat, alice, "/pause 1h")
+	forward(tgChat{id: alice.id, kind: "private"}, alice, "/pause")
+	// An edit that turns a message into a command is not one either.
+	w.msg++
+	w.f.push(map[string]any{"edited_message": with(message(deskChat, w.msg, alice, t0, "/pause 2h"), "edit_date", t0+5)})
+	w.msg++
+	w.f.push(map[string]any{"edited_message": with(message(group, w.msg, carol, t0, "/ban 7"), "edit_date", t0+5)})
+	ban := forward(group, carol, "/ban 7")
+	hello := w.say(group, bob, "hello")
+	judged := false
+	for ev := w.next(t); ev.ID != fmtID(group.id, hello); ev = w.next(t) {
+		if ev.ID == fmtID(group.id, ban) {
+			judged = ev.Forward != nil && ev.Author.ID == itoa(carol.id)
+		}
+	}
+	if !judged {
+		t.Error("the forwarded /ban was not handed to the rules as carol's forward")
+	}
+	w.stop() // waits for the desk's work
+	if paused, _ := w.cmds.Mod.Paused(); paused {
+		t.Error("a forwarded /pause paused vigie")
+	}
+	for _, m := range []string{"banChatMember", "restrictChatMember", "sendMessage"} {
+		if calls := w.f.callsOf(m); len(calls) > 0 {
+			t.Errorf("vigie called %s for forwarded commands: %+v", m, calls)
+		}
 	}
 }
