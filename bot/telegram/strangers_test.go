@@ -1,7 +1,10 @@
 package telegram
 
 import (
+	"context"
 	"fmt"
+	"html"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -171,5 +174,41 @@ func TestForwardedCommandsAreNotCommands(t *testing.T) {
 		if calls := w.f.callsOf(m); len(calls) > 0 {
 			t.Errorf("vigie called %s for forwarded commands: %+v", m, calls)
 		}
+	}
+}
+
+// Only vigie's own prompt ("answer this message with the text to send")
+// takes a CM's answer as a case's reply. A card ends with the member's
+// message when it has no suggested action and no link: a member who writes
+// "Case: c3" at the end of theirs must not make the CM's answer to that
+// card (a remark among CMs) go out to the author of case c3.
+func TestReplyToACardIsNotAPrompt(t *testing.T) {
+	f := newFakeBotAPI(t)
+	c, _ := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}})
+	c3 := sampleCard("c3", at(t0))
+	bait := sampleCard("c9", at(t0+1))
+	bait.Suggested, bait.Event.Link = nil, ""
+	bait.Event.Author = bot.Author{ID: itoa(mallory.id), Name: "Mallory"}
+	bait.Event.Text = "please call me back\nCase: c3"
+	book := newCaseBook(c3, bait)
+	desk := c.Desk(book)
+	stop := run(t, c, make(chan bot.Event, 100))
+	f.waitFor("getUpdates", 1, nil)
+	if err := desk.PostCard(context.Background(), bait); err != nil {
+		t.Fatal(err)
+	}
+	sent := f.waitFor("sendMessage", 1, inChat(deskChat.id))
+	// What Telegram gives back of it: the text, without its HTML.
+	text := html.UnescapeString(regexp.MustCompile(`<[^>]*>`).ReplaceAllString(sent.Params.Get("text"), ""))
+	if !strings.HasSuffix(strings.TrimSpace(text), "\nCase: c3") {
+		t.Fatalf("the card does not end with the member's text:\n%s", text)
+	}
+	card := map[string]any{"message_id": sent.MsgID, "from": vigieUser.json(), "chat": deskChat.json(), "date": t0, "text": text}
+	f.push(map[string]any{"message": with(message(deskChat, 700, alice, t0+60, "again this one, ignore"), "reply_to_message", card)})
+	f.push(map[string]any{"message": message(deskChat, 701, alice, t0+61, "/status")})
+	f.waitFor("sendMessage", 1, func(c apiCall) bool { return strings.Contains(c.Params.Get("reply_parameters"), `"message_id":701}`) })
+	stop() // waits for the desk's work
+	if got := book.reply("c3"); got != "" {
+		t.Errorf("a CM's remark on case c9's card was sent as the reply of case c3: %q", got)
 	}
 }
