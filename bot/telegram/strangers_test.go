@@ -11,6 +11,7 @@ import (
 
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/bot/internal/desktest"
+	"github.com/vigie-bot/vigie/bot/internal/testsync"
 	"github.com/vigie-bot/vigie/handlers"
 	"github.com/vigie-bot/vigie/store/memory"
 )
@@ -210,5 +211,36 @@ func TestReplyToACardIsNotAPrompt(t *testing.T) {
 	stop() // waits for the desk's work
 	if got := book.reply("c3"); got != "" {
 		t.Errorf("a CM's remark on case c9's card was sent as the reply of case c3: %q", got)
+	}
+}
+
+// A desk admin demoted, or gone, is refused at their next press even when
+// no chat_member update tells vigie (it gets none in a desk chat where it is
+// not an administrator itself), and while Telegram's list cannot be had:
+// whether they are an admin of the desk chat is asked at each press.
+func TestDeskAdminDemotedWithoutUpdate(t *testing.T) {
+	f := newFakeBotAPI(t)
+	f.setAdmins(deskChat.id, carol.id)
+	c, _ := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}, DeskAdmins: true})
+	book := newCaseBook(sampleCard("a1", at(t0)), sampleCard("a2", at(t0)))
+	desk := c.Desk(book)
+	stop := run(t, c, make(chan bot.Event, 10))
+	for _, id := range []string{"a1", "a2"} {
+		if err := desk.PostCard(context.Background(), sampleCard(id, at(t0))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sent := f.waitFor("sendMessage", 2, inChat(deskChat.id))
+	card := map[string]any{"message_id": sent.MsgID, "from": vigieUser.json(), "chat": deskChat.json(), "date": t0, "text": "card"}
+	f.push(callback("q1", carol, card, "v1:a1:keep"))
+	testsync.Eventually(t, "the desk admin's press decided", func() bool { return book.get("a1").DecidedBy == "telegram:8" })
+
+	f.setAdmins(deskChat.id) // demoted, and no update says so
+	f.adminsFail(deskChat.id, true)
+	f.push(callback("q2", carol, card, "v1:a2:keep"))
+	f.waitFor("answerCallbackQuery", 1, func(c apiCall) bool { return c.Params.Get("callback_query_id") == "q2" })
+	stop() // waits for the desk's work
+	if got := book.get("a2"); got.DecidedBy != "" {
+		t.Errorf("case decided by %q after the demotion", got.DecidedBy)
 	}
 }
