@@ -145,3 +145,25 @@ func TestFAQLearnsFromTheDesk(t *testing.T) {
 		t.Errorf("calls = %q, want %q", calls, want)
 	}
 }
+
+// The FAQ never answers a bot (another assistant asking "when are you
+// open?" in its own answer would otherwise start a loop between the two),
+// nor staff; the same question from a member is answered.
+func TestFAQNeverAnswersABot(t *testing.T) {
+	in := start(t, rulesFAQ, map[string]string{"VIGIE_WEBHOOK_SECRET": secret})
+	other := message("b-1", "bot-7", "when are you open?")
+	other["author"] = map[string]any{"id": "bot-7", "name": "ShopBot", "bot": true}
+	staff := message("s-1", "mod-1", "when are you open?")
+	staff["author"] = map[string]any{"id": "mod-1", "name": "Mod", "staff": true}
+	for _, ev := range []map[string]any{other, staff} {
+		if got := string(in.postAnswer(t, ev).body); strings.Contains(got, `"faq"`) {
+			t.Errorf("%s: answer %s has a faq member", ev["id"], got)
+		}
+	}
+	in.post(t, message("q-1", "u-1", "when are you open?"))
+	want := []string{`reply q-1 "9am-7pm, Bob."`}
+	testsync.Eventually(t, "the FAQ replies", func() bool { return len(in.chat.Calls()) >= len(want) })
+	if calls := in.chat.Calls(); !slices.Equal(calls, want) {
+		t.Errorf("calls = %q, want %q", calls, want)
+	}
+}

@@ -74,8 +74,35 @@ func (d *daemon) routes() (_ http.Handler, err error) {
 			mux.Handle(pattern, h)
 		}
 	}
-	return mux, nil
+	return secureHeaders(mux), nil
 }
+
+// secureHeaders sets, on every answer (the routes', their errors, the
+// mux's 404 and 405): X-Content-Type-Options: nosniff, so that no browser
+// takes a JSON answer or the echo of Meta's handshake, which carries what
+// the request said, for a page or a script; and, on a request that came
+// over vigie's own TLS (VIGIE_TLS_CERT), Strict-Transport-Security, so that
+// a browser that saw it once never asks over plain HTTP again. Behind a
+// proxy, HSTS is the proxy's to send. The values are set in the map as
+// net/http spells them: Header.Set would check and canonicalise the key for
+// every event.
+func secureHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h["X-Content-Type-Options"] = nosniff
+		if r.TLS != nil {
+			h["Strict-Transport-Security"] = hsts
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// nosniff and hsts are header values shared by the answers: net/http only
+// reads them.
+var (
+	nosniff = []string{"nosniff"}
+	hsts    = []string{"max-age=31536000"}
+)
 
 // adminOnly guards the endpoints that read cases or change the running rules:
 // when VIGIE_ADMIN_TOKEN is set they need "Authorization: Bearer TOKEN".

@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -138,75 +137,6 @@ func TestShutdownTimeoutCancelsActions(t *testing.T) {
 	}
 }
 
-// hangProxy stands between vigie and a real redis-server, and can stop
-// passing anything on, as a Redis that hangs (a frozen process, a network
-// that drops packets) does: connections stay open and nothing answers.
-type hangProxy struct {
-	ln     net.Listener
-	target string
-	hung   chan struct{}
-	once   sync.Once
-	gone   chan struct{}
-}
-
-func newHangProxy(t *testing.T, target string) *hangProxy {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &hangProxy{ln: ln, target: target, hung: make(chan struct{}), gone: make(chan struct{})}
-	t.Cleanup(func() { close(p.gone); ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go p.pipe(c)
-		}
-	}()
-	return p
-}
-
-func (p *hangProxy) URL() string { return "redis://" + p.ln.Addr().String() }
-
-// hang stops every byte from here on, on the connections open and new ones.
-func (p *hangProxy) hang() { p.once.Do(func() { close(p.hung) }) }
-
-func (p *hangProxy) pipe(c net.Conn) {
-	defer c.Close()
-	up, err := net.Dial("tcp", p.target)
-	if err != nil {
-		return
-	}
-	defer up.Close()
-	go p.copy(up, c)
-	p.copy(c, up)
-}
-
-// copy passes what src sends to dst until the proxy hangs; then it holds what
-// it read until the test ends.
-func (p *hangProxy) copy(dst, src net.Conn) {
-	buf := make([]byte, 32<<10)
-	for {
-		n, err := src.Read(buf)
-		if n > 0 {
-			select {
-			case <-p.hung:
-				<-p.gone
-				return
-			default:
-			}
-			if _, werr := dst.Write(buf[:n]); werr != nil {
-				return
-			}
-		}
-		if err != nil {
-			return
-		}
-	}
-}
-
 // A stop with Redis hung ends within the shutdown time the docs give, store
 // included, and says what it could not write to Redis rather than losing it
 // silently.
@@ -215,13 +145,13 @@ func TestShutdownWithRedisHung(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	proxy := newHangProxy(t, u.Host)
+	proxy := redistest.NewHangProxy(t, u.Host)
 	const timeout = 2 * time.Second
 	in := start(t, casesRules, map[string]string{"VIGIE_WEBHOOK_SECRET": secret, "VIGIE_REDIS_URL": proxy.URL(),
 		"VIGIE_REDIS_PREFIX": "hung-" + strconv.FormatInt(time.Now().UnixNano(), 36)},
 		func(c *daemon.Config) { c.ShutdownTimeout = timeout })
 	in.post(t, message("m-1", "u-1", "free nitro"))
-	proxy.hang()
+	proxy.Hang()
 	for i := range 3 {
 		in.post(t, message(fmt.Sprintf("h-%d", i), "u-2", "free nitro"))
 	}

@@ -115,7 +115,7 @@ func (c *Connector) parse(d delivery) []queued {
 	var out []queued
 	now := c.cfg.Now()
 	for _, e := range d.Entry {
-		if !c.fresh(platform, e, now) {
+		if !c.fresh(platform, e, now) || !c.ours(platform, e) {
 			continue
 		}
 		changes := e.changes()
@@ -151,7 +151,22 @@ const (
 	refusedStale   = "stale"
 	refusedFuture  = "future"
 	refusedUndated = "undated"
+	refusedPage    = "other_page"
 )
+
+// ours reports whether an entry of a Page is about the configured Page
+// (META_PAGE_ID), when one is: an app subscribed to several Pages gets
+// their deliveries too, signed alike, and vigie is not theirs to moderate
+// or answer. An Instagram entry is about the business account, whose id
+// vigie is not told, so it is taken.
+func (c *Connector) ours(platform string, e entry) bool {
+	if platform != Facebook || c.cfg.PageID == "" || string(e.ID) == c.cfg.PageID {
+		return true
+	}
+	c.log.Warn("Meta entry for another Page than META_PAGE_ID refused", "entry", string(e.ID), "page", c.cfg.PageID, "items", entryItems(e))
+	c.met.refused(refusedPage)
+	return false
+}
 
 // fresh reports whether an entry is to be taken, judged by when Meta sent it
 // (its time; an edit of an old comment is sent when it is made). An entry refused

@@ -2,6 +2,7 @@ package telegram
 
 import (
 	"context"
+	"encoding/json"
 	"sync"
 	"time"
 
@@ -41,27 +42,24 @@ func (c *Client) adminStatus(chat, user int64) (status string, known bool) {
 	return status, known
 }
 
-// deskAdmin reports whether user is an admin of the desk chat. It runs in the
-// desk's own work, so it may wait for the chat's first lookup; when the answer
-// cannot be had, the user is not an admin: the desk fails closed.
+// deskAdmin reports whether user is an admin of the desk chat, as Telegram
+// says now (getChatMember): a right to decide cases is not taken from a list
+// that may be minutes old, or older while Telegram fails to give a new one,
+// and vigie gets no chat_member update of a desk chat where it is not an
+// administrator itself. It runs in the desk's own work, so it may wait; when
+// the answer cannot be had, the user is not an admin: the desk fails closed.
 func (c *Client) deskAdmin(ctx context.Context, chat, user int64) bool {
-	status, known, due := c.admins.get(chat, user)
-	switch {
-	case due && known:
-		c.queueAdminLookup(chat)
-	case due:
-		c.lookupAdmins(ctx, chat)
-		status, known = c.admins.peek(chat, user)
-	case !known:
-		if w := c.admins.flight(chat); w != nil {
-			select {
-			case <-w:
-			case <-ctx.Done():
-			}
-			status, known = c.admins.peek(chat, user)
-		}
+	raw, err := c.call(ctx, "", "getChatMember", tgbotapi.Params{"chat_id": itoa(chat), "user_id": itoa(user)})
+	if err != nil {
+		c.log.Warn("desk: cannot ask whether a user is an admin of the desk chat, taken as not", "user", user, "err", err)
+		return false
 	}
-	return known && status != ""
+	var cm tgbotapi.ChatMember
+	if err := json.Unmarshal(raw, &cm); err != nil {
+		c.log.Warn("desk: getChatMember not understood, taken as not an admin", "user", user, "err", err)
+		return false
+	}
+	return cm.Status == "creator" || cm.Status == "administrator"
 }
 
 // ResolveRoles says whether the author of ev, sent out with RolesUnknown, is an

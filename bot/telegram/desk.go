@@ -333,7 +333,9 @@ func (c *Client) deskUpdate(ctx context.Context, u update) bool {
 	if m.From.ID == selfID {
 		return true
 	}
-	if name, args, ok := parseCommand(m.Text, c.selfName.Load().(string)); ok {
+	// A forward is someone else's words: a command in it is not the
+	// forwarder's.
+	if name, args, ok := parseCommand(m.Text, c.selfName.Load().(string)); ok && u.origin == nil {
 		if m.Chat.IsPrivate() && !isDeskCommand(name) && !c.desk.Load().cms[m.From.ID] {
 			// Someone's /start, or a command for something else: a message to vigie,
 			// for the rules and the FAQ like any other.
@@ -548,20 +550,32 @@ func (c *Client) promptReply(ctx context.Context, cb *tgbotapi.CallbackQuery, ca
 	if cb.Message == nil || cb.Message.Chat == nil {
 		return
 	}
-	text := fmt.Sprintf("✍️ <a href=\"tg://user?id=%d\">%s</a>, answer this message with the text to send.\n%s%s",
-		cb.From.ID, html.EscapeString(fullName(cb.From)), promptMarker, html.EscapeString(caseID))
+	text := fmt.Sprintf("%s<a href=\"tg://user?id=%d\">%s</a>%s\n%s%s",
+		promptStart, cb.From.ID, html.EscapeString(fullName(cb.From)), promptAsk, promptMarker, html.EscapeString(caseID))
 	markup := map[string]any{"force_reply": true, "selective": true, "input_field_placeholder": "Reply for case " + truncate(caseID, 40)}
 	if _, err := c.sendMessage(ctx, bot.ActReply, outgoing{chat: cb.Message.Chat.ID, replyTo: cb.Message.MessageID, text: text, html: true, markup: markup}); err != nil {
 		c.log.Warn("cannot ask for a reply", "case", caseID, "err", err)
 	}
 }
 
-const promptMarker = "Case: "
+// A reply prompt's two lines: promptStart NAME promptAsk, then promptMarker
+// and the case id.
+const (
+	promptStart  = "✍️ "
+	promptAsk    = ", answer this message with the text to send."
+	promptMarker = "Case: "
+)
 
-// promptCase reads the case id back from a reply prompt's text.
+// promptCase reads the case id back from a reply prompt's text. Only the
+// prompt's whole shape will do: a card may end with a member's own words,
+// and "Case: ID" written there must not make a CM's answer to the card the
+// reply of case ID.
 func promptCase(text string) (string, bool) {
 	lines := strings.Split(strings.TrimSpace(text), "\n")
-	id, ok := strings.CutPrefix(lines[len(lines)-1], promptMarker)
+	if len(lines) != 2 || !strings.HasPrefix(lines[0], promptStart) || !strings.HasSuffix(lines[0], promptAsk) {
+		return "", false
+	}
+	id, ok := strings.CutPrefix(lines[1], promptMarker)
 	id = strings.TrimSpace(id)
 	return id, ok && id != ""
 }

@@ -317,8 +317,8 @@ func (c *Client) memberJoin(cm *tgbotapi.ChatMemberUpdated) ([]bot.Event, bool) 
 		return nil, false
 	}
 	if isAdmin(cm.NewChatMember) || isAdmin(cm.OldChatMember) {
-		// A promotion or a demotion: known at once, without waiting for a lookup;
-		// in the desk chat too, where it gives or takes the right to command vigie.
+		// A promotion or a demotion: known at once, without waiting for a lookup.
+		// (The desk chat's admins are asked of Telegram at each press.)
 		c.admins.changed(cm.Chat.ID, cm.NewChatMember.User.ID, cm.NewChatMember.Status)
 	}
 	if c.inDesk(cm.Chat.ID) {

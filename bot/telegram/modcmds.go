@@ -45,7 +45,9 @@ func (c *Client) modUpdate(ctx context.Context, u update) bool {
 	}
 	name, args, ok := parseCommand(m.Text, selfName)
 	info, isMod := bot.ModCommandOf(name)
-	if !ok || !isMod {
+	// A forward is someone else's words: a command in it is not the
+	// forwarder's, and the forward a message for the rules.
+	if !ok || !isMod || u.origin != nil {
 		c.recent.add(m, u.thread)
 		return false
 	}

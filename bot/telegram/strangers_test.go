@@ -1,13 +1,17 @@
 package telegram
 
 import (
+	"context"
 	"fmt"
+	"html"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/bot/internal/desktest"
+	"github.com/vigie-bot/vigie/bot/internal/testsync"
 	"github.com/vigie-bot/vigie/handlers"
 	"github.com/vigie-bot/vigie/store/memory"
 )
@@ -17,6 +21,7 @@ import (
 type strangerWorld struct {
 	f    *fakeBotAPI
 	c    *Client
+	cmds *moderatorCommands
 	out  chan bot.Event
 	stop func()
 	msg  int
@@ -41,7 +46,7 @@ func newStrangerWorld(t *testing.T, limits limits) *strangerWorld {
 	cmds.Mod = mod
 	c.Desk(cmds)
 	out := make(chan bot.Event, 1000)
-	return &strangerWorld{f: f, c: c, out: out, stop: run(t, c, out), msg: 100}
+	return &strangerWorld{f: f, c: c, cmds: cmds, out: out, stop: run(t, c, out), msg: 100}
 }
 
 func (w *strangerWorld) say(chat tgChat, from tgUser, text string) int {
@@ -127,5 +132,115 @@ func TestStrangersRepeatedCommandsAnsweredOnce(t *testing.T) {
 			texts = append(texts, fmt.Sprintf("%s: %q", c.Params.Get("chat_id"), c.Params.Get("text")))
 		}
 		t.Errorf("%d refusals sent for %d commands, want 2 (one for the group, one for the private chat):\n%s", got, n, strings.Join(texts, "\n"))
+	}
+}
+
+// A forwarded message is someone else's words: a command in it is not the
+// forwarder's command, whoever forwards it. A CM who forwards a stranger's
+// "/pause 1h" to the desk or to vigie, or an administrator who forwards
+// "/ban 7" into the group, makes vigie do nothing; in the group, the forward
+// is a message like any other, for the rules. Nor is an edit that turns a
+// message into a command.
+func TestForwardedCommandsAreNotCommands(t *testing.T) {
+	w := newStrangerWorld(t, limits{perChatGap: time.Millisecond, groupPerMinute: 1000, globalPerSecond: 1000})
+	from := map[string]any{"type": "user", "date": t0 - 60, "sender_user": mallory.json()}
+	forward := func(chat tgChat, by tgUser, text string) int {
+		w.msg++
+		w.f.push(map[string]any{"message": with(message(chat, w.msg, by, t0, text), "forward_origin", from)})
+		return w.msg
+	}
+	forward(deskChat, alice, "/pause 1h")
+	forward(tgChat{id: alice.id, kind: "private"}, alice, "/pause")
+	// An edit that turns a message into a command is not one either.
+	w.msg++
+	w.f.push(map[string]any{"edited_message": with(message(deskChat, w.msg, alice, t0, "/pause 2h"), "edit_date", t0+5)})
+	w.msg++
+	w.f.push(map[string]any{"edited_message": with(message(group, w.msg, carol, t0, "/ban 7"), "edit_date", t0+5)})
+	ban := forward(group, carol, "/ban 7")
+	hello := w.say(group, bob, "hello")
+	judged := false
+	for ev := w.next(t); ev.ID != fmtID(group.id, hello); ev = w.next(t) {
+		if ev.ID == fmtID(group.id, ban) {
+			judged = ev.Forward != nil && ev.Author.ID == itoa(carol.id)
+		}
+	}
+	if !judged {
+		t.Error("the forwarded /ban was not handed to the rules as carol's forward")
+	}
+	w.stop() // waits for the desk's work
+	if paused, _ := w.cmds.Mod.Paused(); paused {
+		t.Error("a forwarded /pause paused vigie")
+	}
+	for _, m := range []string{"banChatMember", "restrictChatMember", "sendMessage"} {
+		if calls := w.f.callsOf(m); len(calls) > 0 {
+			t.Errorf("vigie called %s for forwarded commands: %+v", m, calls)
+		}
+	}
+}
+
+// Only vigie's own prompt ("answer this message with the text to send")
+// takes a CM's answer as a case's reply. A card ends with the member's
+// message when it has no suggested action and no link: a member who writes
+// "Case: c3" at the end of theirs must not make the CM's answer to that
+// card (a remark among CMs) go out to the author of case c3.
+func TestReplyToACardIsNotAPrompt(t *testing.T) {
+	f := newFakeBotAPI(t)
+	c, _ := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}})
+	c3 := sampleCard("c3", at(t0))
+	bait := sampleCard("c9", at(t0+1))
+	bait.Suggested, bait.Event.Link = nil, ""
+	bait.Event.Author = bot.Author{ID: itoa(mallory.id), Name: "Mallory"}
+	bait.Event.Text = "please call me back\nCase: c3"
+	book := newCaseBook(c3, bait)
+	desk := c.Desk(book)
+	stop := run(t, c, make(chan bot.Event, 100))
+	f.waitFor("getUpdates", 1, nil)
+	if err := desk.PostCard(context.Background(), bait); err != nil {
+		t.Fatal(err)
+	}
+	sent := f.waitFor("sendMessage", 1, inChat(deskChat.id))
+	// What Telegram gives back of it: the text, without its HTML.
+	text := html.UnescapeString(regexp.MustCompile(`<[^>]*>`).ReplaceAllString(sent.Params.Get("text"), ""))
+	if !strings.HasSuffix(strings.TrimSpace(text), "\nCase: c3") {
+		t.Fatalf("the card does not end with the member's text:\n%s", text)
+	}
+	card := map[string]any{"message_id": sent.MsgID, "from": vigieUser.json(), "chat": deskChat.json(), "date": t0, "text": text}
+	f.push(map[string]any{"message": with(message(deskChat, 700, alice, t0+60, "again this one, ignore"), "reply_to_message", card)})
+	f.push(map[string]any{"message": message(deskChat, 701, alice, t0+61, "/status")})
+	f.waitFor("sendMessage", 1, func(c apiCall) bool { return strings.Contains(c.Params.Get("reply_parameters"), `"message_id":701}`) })
+	stop() // waits for the desk's work
+	if got := book.reply("c3"); got != "" {
+		t.Errorf("a CM's remark on case c9's card was sent as the reply of case c3: %q", got)
+	}
+}
+
+// A desk admin demoted, or gone, is refused at their next press even when
+// no chat_member update tells vigie (it gets none in a desk chat where it is
+// not an administrator itself), and while Telegram's list cannot be had:
+// whether they are an admin of the desk chat is asked at each press.
+func TestDeskAdminDemotedWithoutUpdate(t *testing.T) {
+	f := newFakeBotAPI(t)
+	f.setAdmins(deskChat.id, carol.id)
+	c, _ := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}, DeskAdmins: true})
+	book := newCaseBook(sampleCard("a1", at(t0)), sampleCard("a2", at(t0)))
+	desk := c.Desk(book)
+	stop := run(t, c, make(chan bot.Event, 10))
+	for _, id := range []string{"a1", "a2"} {
+		if err := desk.PostCard(context.Background(), sampleCard(id, at(t0))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sent := f.waitFor("sendMessage", 2, inChat(deskChat.id))
+	card := map[string]any{"message_id": sent.MsgID, "from": vigieUser.json(), "chat": deskChat.json(), "date": t0, "text": "card"}
+	f.push(callback("q1", carol, card, "v1:a1:keep"))
+	testsync.Eventually(t, "the desk admin's press decided", func() bool { return book.get("a1").DecidedBy == "telegram:8" })
+
+	f.setAdmins(deskChat.id) // demoted, and no update says so
+	f.adminsFail(deskChat.id, true)
+	f.push(callback("q2", carol, card, "v1:a2:keep"))
+	f.waitFor("answerCallbackQuery", 1, func(c apiCall) bool { return c.Params.Get("callback_query_id") == "q2" })
+	stop() // waits for the desk's work
+	if got := book.get("a2"); got.DecidedBy != "" {
+		t.Errorf("case decided by %q after the demotion", got.DecidedBy)
 	}
 }

@@ -2,10 +2,12 @@ package console_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -298,6 +300,33 @@ func TestLoginStaysOnThisSite(t *testing.T) {
 		w := newClient("198.51.100.7:5000").do(routes, "POST /login", "/login", url.Values{"name": {"ann"}, "password": {"correct horse"}, "next": {next}})
 		if got := w.Header().Get("Location"); w.Code != http.StatusSeeOther || got != want {
 			t.Errorf("next %q: %d to %q, want %q", next, w.Code, got, want)
+		}
+	}
+}
+
+// A login for a name with no account hashes its password as one for a
+// name that has one, at the same cost: the answer's time must not tell
+// which names exist. (Counted, not timed.)
+func TestUnknownNameCostsAHash(t *testing.T) {
+	st := memory.New()
+	if err := st.PutAccount(context.Background(), store.Account{Name: "ann", Role: console.RoleModerator, Hash: console.HashPassword("correct horse")}); err != nil {
+		t.Fatal(err)
+	}
+	c := console.New(console.Options{Store: st, Accounts: st, Insecure: true})
+	var costs []string
+	console.OnHash(c, func(m, tm uint32, p uint8) { costs = append(costs, fmt.Sprintf("m=%d,t=%d,p=%d", m, tm, p)) })
+	routes := c.Routes()
+	for _, tc := range []struct{ name, password string }{
+		{"ann", "guess"},
+		{"nobody", "guess"},
+		{"", ""},
+	} {
+		costs = nil
+		if code := newClient("198.51.100.7:5000").login(routes, tc.name, tc.password); code != http.StatusUnauthorized {
+			t.Fatalf("login %q: %d, want 401", tc.name, code)
+		}
+		if want := []string{"m=19456,t=2,p=1"}; !slices.Equal(costs, want) {
+			t.Errorf("login %q hashed %q, want %q (as for every name)", tc.name, costs, want)
 		}
 	}
 }

@@ -32,6 +32,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/crypto/argon2"
+
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/handlers"
 	"github.com/vigie-bot/vigie/handlers/report"
@@ -75,6 +77,10 @@ type Options struct {
 	// LiftTimeout ends an author's timeout on the platform of ev, one of
 	// their messages (handlers.Moderator.LiftTimeout).
 	LiftTimeout func(ctx context.Context, ev bot.Event, by string) error
+	// LoginWait is how long a login waits for those before it to be
+	// checked and counted, one at a time, before it is refused with a 503
+	// (5s when 0).
+	LoginWait time.Duration
 	// PageSize is how many cases a queue page shows (50 when 0).
 	PageSize int
 	// Poll is how often the live view checks the queue for changes (2s when 0).
@@ -91,6 +97,8 @@ type Console struct {
 	// logins lets one login at a time in this process be checked, hashed
 	// and counted: guesses sent at once are counted as if sent in turn.
 	logins chan struct{}
+	// idKey hashes the passwords: argon2.IDKey.
+	idKey idKeyFunc
 	// done is closed by Close: the live views end.
 	done      chan struct{}
 	closeOnce sync.Once
@@ -130,6 +138,7 @@ func New(o Options) *Console {
 		o.Limits, _ = o.Accounts.(store.LoginLimits)
 	}
 	o.PageSize = cmp.Or(o.PageSize, 50)
+	o.LoginWait = cmp.Or(o.LoginWait, 5*time.Second)
 	o.Poll = cmp.Or(o.Poll, 2*time.Second)
 	funcs := template.FuncMap{
 		"age":  func(t time.Time) string { return age(o.Now(), t) },
@@ -146,7 +155,7 @@ func New(o Options) *Console {
 		},
 	}
 	pages := template.Must(template.New("").Funcs(funcs).ParseFS(assets, "assets/*.html"))
-	return &Console{o: o, pages: pages, tries: throttle{st: o.Limits}, logins: make(chan struct{}, 1), done: make(chan struct{})}
+	return &Console{o: o, pages: pages, tries: throttle{st: o.Limits}, logins: make(chan struct{}, 1), idKey: argon2.IDKey, done: make(chan struct{})}
 }
 
 // Routes are the console's patterns for vigie's HTTP mux.
@@ -356,6 +365,10 @@ func (c *Console) loginPage(w http.ResponseWriter, r *http.Request) {
 		"NoAccount": err == nil && len(list) == 0})
 }
 
+// loginRetry is the Retry-After of a login refused because those before it
+// took too long.
+const loginRetry = 10 * time.Second
+
 // login checks a name and password and sets the session cookie, and the
 // device cookie that lets this browser in while strangers guess at the name.
 // Failures are limited as throttle says, and said the same way whatever was
@@ -385,9 +398,20 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 	// From the check to the count, one login at a time: else a hundred
 	// guesses sent at once would all pass the check before the first is
 	// counted, and hash a hundred passwords of 19 MiB each at once.
+	// The wait is bounded: while the store is slow, each login holds the
+	// turn for as long as its count takes, and those behind would otherwise
+	// pile up without end.
+	wait := time.NewTimer(c.o.LoginWait)
+	defer wait.Stop()
 	select {
 	case c.logins <- struct{}{}:
 		defer func() { <-c.logins }()
+	case <-wait.C:
+		c.o.Log.Error("console: login refused, the logins before it take too long (the store is slow)", "name", name, "addr", c.client(r), "waited", c.o.LoginWait)
+		w.Header().Set("Retry-After", strconv.Itoa(int(loginRetry/time.Second)))
+		c.render(w, http.StatusServiceUnavailable, "login.html", map[string]any{"Next": next, "Name": name,
+			"Error": "Logins are slow right now (the store answers slowly): try again shortly."})
+		return
 	case <-r.Context().Done():
 		return
 	}
@@ -420,7 +444,11 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 		c.render(w, http.StatusTooManyRequests, "login.html", map[string]any{"Next": next, "Name": name, "Error": msg})
 		return
 	}
-	if !found || !CheckPassword(a.Hash, password) {
+	hash := a.Hash
+	if !found {
+		hash = unknownName
+	}
+	if !checkPassword(c.idKey, hash, password) || !found {
 		if counted {
 			if err := c.tries.fail(r.Context(), now, try, tl); err != nil {
 				c.o.Log.Error("console: failed login not counted", "name", name, "addr", c.client(r), "err", err)

@@ -3,6 +3,8 @@ package console_test
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -170,5 +172,54 @@ func TestConcurrentGuessesAreCounted(t *testing.T) {
 	}
 	if count[http.StatusUnauthorized] != 5 || count[http.StatusTooManyRequests] != n-5 {
 		t.Errorf("%d guesses at once from one address: %v, want 5 checked (401) and %d refused (429)", n, count, n-5)
+	}
+}
+
+// While the store hangs, a login that holds the turn waits for it, and
+// those behind it do not pile up without end: each waits LoginWait at most,
+// then is told to try again shortly (503, Retry-After).
+func TestLoginsDoNotQueueBehindAHungStore(t *testing.T) {
+	accounts := memory.New()
+	if err := accounts.PutAccount(context.Background(), store.Account{Name: "ann", Role: console.RoleModerator, Hash: console.HashPassword("correct horse")}); err != nil {
+		t.Fatal(err)
+	}
+	first := make(chan int, 1)
+	// Waited for once the proxy below has let its connections go, which
+	// ends the first login.
+	t.Cleanup(func() { <-first })
+	u, err := url.Parse(redistest.URL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := redistest.NewHangProxy(t, u.Host)
+	// No read timeout: a Redis that hangs holds the call until it answers.
+	limits, err := redis.Open(proxy.URL()+"?read_timeout=-1", redis.WithPrefix("limits-hung-"+strconv.FormatInt(time.Now().UnixNano(), 36)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { limits.Close() })
+	routes := console.New(console.Options{Store: accounts, Accounts: accounts, Limits: limits, Insecure: true,
+		LoginWait: 50 * time.Millisecond}).Routes()
+	if code := newClient("198.51.100.7:5000").login(routes, "ann", "correct horse"); code != http.StatusSeeOther {
+		t.Fatalf("login with the store up: %d", code)
+	}
+
+	proxy.Hang()
+	go func() { first <- newClient("198.51.100.8:5000").login(routes, "ann", "guess") }()
+	<-proxy.Held() // the first login waits for the store, holding the turn
+	for i := range 3 {
+		// The answer comes long before this; on a request that waited
+		// without end, the recorder says 200 with nothing written.
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		req := httptest.NewRequestWithContext(ctx, "POST", "/login", strings.NewReader(url.Values{"name": {"ann"}, "password": {"guess " + strconv.Itoa(i)}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.RemoteAddr, req.Host = "203.0.113.9:6000", "127.0.0.1:8080"
+		w := httptest.NewRecorder()
+		routes["POST /login"].ServeHTTP(w, req)
+		cancel()
+		if w.Code != http.StatusServiceUnavailable || !strings.Contains(w.Body.String(), "try again shortly") || w.Header().Get("Retry-After") != "10" {
+			t.Errorf("login %d behind one the store holds: %d Retry-After %q, want 503, try again shortly, Retry-After 10\n%s",
+				i, w.Code, w.Header().Get("Retry-After"), w.Body)
+		}
 	}
 }

@@ -235,6 +235,13 @@ func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
 		user, _ := strconv.ParseInt(params.Get("user_id"), 10, 64)
 		f.mu.Lock()
 		m := map[string]any{"status": "member"}
+		// One listed by SetAdmins, and not set apart, is an administrator
+		// without rights: Telegram's two answers agree.
+		for _, a := range f.admins[chat] {
+			if a["user"].(map[string]any)["id"] == user {
+				m = memberJSON("administrator")
+			}
+		}
 		if set := f.members[chat][user]; set != nil {
 			m = make(map[string]any, len(set)+1)
 			for k, v := range set {
@@ -599,6 +606,15 @@ func fileFields(r *http.Request) []string {
 func (f *Server) SetMember(chat, user int64, status string, rights ...string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	m := memberJSON(status, rights...)
+	if f.members[chat] == nil {
+		f.members[chat] = map[int64]map[string]any{}
+	}
+	f.members[chat][user] = m
+}
+
+// memberJSON is a ChatMember of status with rights (can_… → true).
+func memberJSON(status string, rights ...string) map[string]any {
 	m := map[string]any{"status": status}
 	if status == "administrator" {
 		for _, r := range []string{"can_be_edited", "is_anonymous", "can_manage_chat", "can_delete_messages", "can_manage_video_chats",
@@ -610,10 +626,7 @@ func (f *Server) SetMember(chat, user int64, status string, rights ...string) {
 			m[r] = true
 		}
 	}
-	if f.members[chat] == nil {
-		f.members[chat] = map[int64]map[string]any{}
-	}
-	f.members[chat][user] = m
+	return m
 }
 
 // tooLong says why Telegram refuses a text or a caption for its length, as the

@@ -1,0 +1,64 @@
+package meta_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/vigie-bot/vigie/bot/meta"
+)
+
+// An app subscribed to several Pages gets all their deliveries, signed
+// alike: with META_PAGE_ID set, vigie takes only its own Page's entries
+// (the others are logged and counted), in the same delivery too; without
+// it, it cannot tell and takes them.
+func TestOtherPagesEntriesRefused(t *testing.T) {
+	ours := string(fixture(t, "fb_comment_add.json"))
+	other := strings.ReplaceAll(strings.ReplaceAll(ours, pageID, "555000555000555"), "_1122334455667788", "_1122334455669999")
+	if other == ours {
+		t.Fatal("the fixture does not name the page")
+	}
+	// One delivery: the other Page's entry, then ours.
+	both := strings.Replace(other, `"entry": [`, `"entry": [`+entryOf(t, ours)+`,`, 1)
+
+	h := newHarness(t, func(c *meta.Config) { c.PageID = pageID })
+	h.mustPost([]byte(both))
+	got := h.collect()
+	if len(got) != 1 || got[0].ID != "987654321098765_1122334455667788" {
+		t.Errorf("events = %+v, want only the comment of page %s", got, pageID)
+	}
+	if !strings.Contains(h.logs.String(), "Meta entry for another Page than META_PAGE_ID refused") {
+		t.Errorf("the refusal is not logged:\n%s", h.logs)
+	}
+
+	h = newHarness(t, nil)
+	h.mustPost([]byte(other))
+	if got := h.collect(); len(got) != 1 {
+		t.Errorf("without META_PAGE_ID: %d events, want the comment", len(got))
+	}
+}
+
+// entryOf is the one entry of a fixture's delivery, as JSON.
+func entryOf(t *testing.T, delivery string) string {
+	t.Helper()
+	_, rest, ok := strings.Cut(delivery, `"entry": [`)
+	i := strings.LastIndex(rest, "]")
+	if !ok || i < 0 {
+		t.Fatal("no entry list")
+	}
+	return rest[:i]
+}
+
+// The Instagram account's own comments (its answers under its posts) are
+// not judged: vigie would otherwise moderate, or answer, itself.
+func TestOwnInstagramCommentIgnored(t *testing.T) {
+	own := strings.Replace(string(fixture(t, "ig_comment.json")), `"from": {"id": "232323232", "username": "test_user_fr"}`,
+		`"from": {"id": "`+igID+`", "username": "boulangerie.martin"}`, 1)
+	h := newHarness(t, nil)
+	h.mustPost([]byte(own))
+	if got := h.collect(); len(got) != 0 {
+		t.Errorf("events = %+v, want none for the account's own comment", got)
+	}
+	if !strings.Contains(h.logs.String(), "own instagram comment ignored") {
+		t.Errorf("logs:\n%s", h.logs)
+	}
+}

@@ -1,0 +1,90 @@
+package redistest
+
+import (
+	"net"
+	"sync"
+	"testing"
+)
+
+// HangProxy stands between a client and a real redis-server, and can stop
+// passing anything on, as a Redis that hangs (a frozen process, a network
+// that drops packets) does: connections stay open and nothing answers.
+// What it holds is let go, and its connections closed, when the test ends.
+type HangProxy struct {
+	ln       net.Listener
+	target   string
+	hung     chan struct{}
+	once     sync.Once
+	gone     chan struct{}
+	held     chan struct{}
+	heldOnce sync.Once
+}
+
+// NewHangProxy listens on a free loopback port and passes what it gets on
+// to target (host:port).
+func NewHangProxy(t testing.TB, target string) *HangProxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &HangProxy{ln: ln, target: target, hung: make(chan struct{}), gone: make(chan struct{}), held: make(chan struct{})}
+	t.Cleanup(func() { close(p.gone); ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go p.pipe(c)
+		}
+	}()
+	return p
+}
+
+// URL is the proxy's redis:// URL.
+func (p *HangProxy) URL() string { return "redis://" + p.ln.Addr().String() }
+
+// Hang stops every byte from here on, on the connections open and new ones.
+func (p *HangProxy) Hang() { p.once.Do(func() { close(p.hung) }) }
+
+// Held is closed once the proxy, hung, has held back a first request: a
+// client is waiting for an answer that will not come.
+func (p *HangProxy) Held() <-chan struct{} { return p.held }
+
+func (p *HangProxy) pipe(c net.Conn) {
+	defer c.Close()
+	up, err := net.Dial("tcp", p.target)
+	if err != nil {
+		return
+	}
+	defer up.Close()
+	go p.copy(up, c, true)
+	p.copy(c, up, false)
+}
+
+// copy passes what src sends to dst until the proxy hangs; then it holds what
+// it read until the test ends.
+func (p *HangProxy) copy(dst, src net.Conn, request bool) {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		if n > 0 {
+			select {
+			case <-p.hung:
+				if request {
+					p.heldOnce.Do(func() { close(p.held) })
+				}
+				<-p.gone
+				return
+			default:
+			}
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
