@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -83,3 +84,19 @@ const (
 	// waiting to be asked (a raid), or vigie stopped before it could ask.
 	VerifyNotAsked = "not_asked"
 )
+
+// VerifyWaveBegins is what the desk is told when more than max new members
+// wait to be asked, as in a raid, in where ("chat 42", "server 7"): the next
+// ones are let in unasked (VerifyNotAsked).
+func VerifyWaveBegins(max int, where string) string {
+	return fmt.Sprintf("Verification: over %d new members are waiting to be asked, as in a raid (%s). "+
+		"The next ones are let in without being asked; their joins still go to the rules. "+
+		"You will be told how many once the wave is over.", max, where)
+}
+
+// VerifyWaveOver is what the desk is told once the wave is over: n members
+// were let in unasked, as places says.
+func VerifyWaveOver(n int, places string) string {
+	return fmt.Sprintf("Verification: the wave is over. %d new members were let in without being asked (%s); "+
+		"each is in the audit log (verify: new member not asked).", n, places)
+}

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -130,9 +129,7 @@ func (c *Client) startVerify(ctx context.Context, v *Verify, guild, user, name s
 		defer c.guard.Recover("discord desk")
 		ctx, cancel := reportContext(ctx)
 		defer cancel()
-		c.tellDesk(ctx, fmt.Sprintf("Verification: over %d new members are waiting to be asked, as in a raid (server %s). "+
-			"The next ones are let in without being asked; their joins still go to the rules. "+
-			"You will be told how many once the wave is over.", maxAsksWaiting, guild))
+		c.tellDesk(ctx, bot.VerifyWaveBegins(maxAsksWaiting, "server "+guild))
 	}()
 }
 
@@ -143,37 +140,21 @@ func (c *Client) verifyWaveOver(ctx context.Context) {
 	if c.asks.Waiting() > 0 {
 		return
 	}
-	by, n := c.notAsked.End()
+	guilds, n := c.notAsked.End("server")
 	if n == 0 {
 		return
 	}
-	guilds := waveGuilds(by)
 	c.log.Warn("verify: the wave is over", "audit", true, "not_asked", n, "guilds", guilds)
 	ctx, cancel := reportContext(ctx)
 	defer cancel()
-	c.tellDesk(ctx, fmt.Sprintf("Verification: the wave is over. %d new members were let in without being asked (%s); "+
-		"each is in the audit log (verify: new member not asked).", n, guilds))
+	c.tellDesk(ctx, bot.VerifyWaveOver(n, guilds))
 }
 
 // verifyWaveAtStop logs a wave still going on when vigie stops.
 func (c *Client) verifyWaveAtStop() {
-	if by, n := c.notAsked.End(); n > 0 {
-		c.log.Warn("verify: vigie stopped during a wave", "audit", true, "not_asked", n, "guilds", waveGuilds(by))
+	if guilds, n := c.notAsked.End("server"); n > 0 {
+		c.log.Warn("verify: vigie stopped during a wave", "audit", true, "not_asked", n, "guilds", guilds)
 	}
-}
-
-// waveGuilds says how many members were not asked in each server, most first.
-func waveGuilds(by map[string]int) string {
-	guilds := make([]string, 0, len(by))
-	for g := range by {
-		guilds = append(guilds, g)
-	}
-	slices.SortFunc(guilds, func(a, b string) int { return cmp.Or(cmp.Compare(by[b], by[a]), cmp.Compare(a, b)) })
-	parts := make([]string, len(guilds))
-	for i, g := range guilds {
-		parts[i] = fmt.Sprintf("server %s: %d", g, by[g])
-	}
-	return strings.Join(parts, ", ")
 }
 
 // tellDesk posts text in the desk channel, when there is one.

@@ -1,11 +1,9 @@
 package telegram
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"html"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -133,9 +131,7 @@ func (c *Client) startVerify(ctx context.Context, v *Verify, chat, user int64, n
 		defer c.guard.Recover("telegram desk")
 		ctx, cancel := reportContext(c.runContext(ctx))
 		defer cancel()
-		c.tellDesk(ctx, fmt.Sprintf("Verification: over %d new members are waiting to be asked, as in a raid (chat %d). "+
-			"The next ones are let in without being asked; their joins still go to the rules. "+
-			"You will be told how many once the wave is over.", maxAsksWaiting, chat))
+		c.tellDesk(ctx, bot.VerifyWaveBegins(maxAsksWaiting, "chat "+itoa(chat)))
 	}()
 }
 
@@ -146,37 +142,21 @@ func (c *Client) verifyWaveOver(ctx context.Context) {
 	if c.asks.Waiting() > 0 {
 		return
 	}
-	by, n := c.notAsked.End()
+	chats, n := c.notAsked.End("chat")
 	if n == 0 {
 		return
 	}
-	chats := waveChats(by)
 	c.log.Warn("verify: the wave is over", "audit", true, "not_asked", n, "chats", chats)
 	ctx, cancel := reportContext(ctx)
 	defer cancel()
-	c.tellDesk(ctx, fmt.Sprintf("Verification: the wave is over. %d new members were let in without being asked (%s); "+
-		"each is in the audit log (verify: new member not asked).", n, chats))
+	c.tellDesk(ctx, bot.VerifyWaveOver(n, chats))
 }
 
 // verifyWaveAtStop logs a wave still going on when vigie stops.
 func (c *Client) verifyWaveAtStop() {
-	if by, n := c.notAsked.End(); n > 0 {
-		c.log.Warn("verify: vigie stopped during a wave", "audit", true, "not_asked", n, "chats", waveChats(by))
+	if chats, n := c.notAsked.End("chat"); n > 0 {
+		c.log.Warn("verify: vigie stopped during a wave", "audit", true, "not_asked", n, "chats", chats)
 	}
-}
-
-// waveChats says how many members were not asked in each chat, by count.
-func waveChats(by map[string]int) string {
-	chats := make([]string, 0, len(by))
-	for chat := range by {
-		chats = append(chats, chat)
-	}
-	slices.SortFunc(chats, func(a, b string) int { return cmp.Or(cmp.Compare(by[b], by[a]), cmp.Compare(a, b)) })
-	parts := make([]string, len(chats))
-	for i, chat := range chats {
-		parts[i] = fmt.Sprintf("chat %s: %d", chat, by[chat])
-	}
-	return strings.Join(parts, ", ")
 }
 
 // tellDesk sends text to the desk chat, when there is one.

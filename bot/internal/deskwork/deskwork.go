@@ -5,7 +5,11 @@
 package deskwork
 
 import (
+	"cmp"
 	"context"
+	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -191,12 +195,22 @@ func (o *Overflow) Add(place string) int {
 	return o.n
 }
 
-// End ends the wave and returns what it turned away, by place, and in all;
-// nil and 0 when nothing was.
-func (o *Overflow) End() (by map[string]int, n int) {
+// End ends the wave and says what it turned away: in each place, most first,
+// each named noun + " " + place ("chat 42: 12, chat 7: 3"), and in all; ""
+// and 0 when nothing was.
+func (o *Overflow) End(noun string) (places string, n int) {
 	o.mu.Lock()
-	defer o.mu.Unlock()
-	by, n = o.by, o.n
+	by, n := o.by, o.n
 	o.by, o.n = nil, 0
-	return by, n
+	o.mu.Unlock()
+	keys := make([]string, 0, len(by))
+	for k := range by {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b string) int { return cmp.Or(cmp.Compare(by[b], by[a]), cmp.Compare(a, b)) })
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s %s: %d", noun, k, by[k])
+	}
+	return strings.Join(parts, ", "), n
 }

@@ -217,17 +217,17 @@ func TestTryGoNeverWaits(t *testing.T) {
 
 func TestOverflowCountsAWave(t *testing.T) {
 	var o Overflow
-	if by, n := o.End(); by != nil || n != 0 {
-		t.Errorf("an empty wave ended with %v, %d", by, n)
+	if places, n := o.End("chat"); places != "" || n != 0 {
+		t.Errorf("an empty wave ended with %q, %d", places, n)
 	}
-	for i, place := range []string{"a", "b", "a"} {
+	for i, place := range []string{"b", "a", "c", "a"} {
 		if n := o.Add(place); n != i+1 {
 			t.Errorf("Add %d = %d", i, n)
 		}
 	}
-	by, n := o.End()
-	if n != 3 || by["a"] != 2 || by["b"] != 1 {
-		t.Errorf("wave = %v, %d; want a:2 b:1, 3", by, n)
+	places, n := o.End("chat")
+	if want := "chat a: 2, chat b: 1, chat c: 1"; n != 4 || places != want {
+		t.Errorf("wave = %q, %d; want %q, 4", places, n, want)
 	}
 	if n := o.Add("c"); n != 1 {
 		t.Errorf("the next wave begins at %d, want 1", n)
