@@ -48,6 +48,14 @@ func (p *Pool) GoTelling(ctx context.Context, fn, broke func(context.Context)) b
 	case <-ctx.Done():
 		return false
 	}
+	p.run(ctx, fn, broke)
+	return true
+}
+
+// run runs fn, which holds a slot, in a goroutine of its own for up to the
+// pool's timeout, then gives the slot back; broke (if not nil) runs if fn
+// panics.
+func (p *Pool) run(ctx context.Context, fn, broke func(context.Context)) {
 	p.wg.Add(1)
 	go func() {
 		defer p.wg.Done()
@@ -68,7 +76,6 @@ func (p *Pool) GoTelling(ctx context.Context, fn, broke func(context.Context)) b
 		fn(ctx)
 		finished = true
 	}()
-	return true
 }
 
 // TryGo runs fn in the background if a slot is free now, and reports
@@ -80,15 +87,7 @@ func (p *Pool) TryGo(ctx context.Context, fn func(context.Context)) bool {
 	default:
 		return false
 	}
-	p.wg.Add(1)
-	go func() {
-		defer p.wg.Done()
-		defer func() { <-p.slot }()
-		defer p.guard.Recover(p.where)
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.timeout)
-		defer cancel()
-		fn(ctx)
-	}()
+	p.run(ctx, fn, nil)
 	return true
 }
 
