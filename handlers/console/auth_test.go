@@ -66,26 +66,7 @@ func (cl *client) signedIn(routes map[string]http.Handler) bool {
 // A logout revokes the session: a copy of its cookie taken before is refused
 // afterwards, by this console and by another one on the same store.
 func TestLogoutRevokesTheSession(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		// stores gives two stores as two instances see theirs.
-		stores func(t *testing.T) (store.Store, store.Store)
-	}{
-		{"memory", func(t *testing.T) (store.Store, store.Store) { st := memory.New(); return st, st }},
-		{"two instances on one redis-server", func(t *testing.T) (store.Store, store.Store) {
-			u, prefix := redistest.URL(t), "logout-test-"+strconv.FormatInt(time.Now().UnixNano(), 36)
-			var out [2]store.Store
-			for i := range out {
-				st, err := redis.Open(u, redis.WithPrefix(prefix))
-				if err != nil {
-					t.Fatal(err)
-				}
-				t.Cleanup(func() { st.Close() })
-				out[i] = st
-			}
-			return out[0], out[1]
-		}},
-	} {
+	for _, tc := range twoInstances("logout-test-") {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
 			st1, st2 := tc.stores(t)
@@ -328,5 +309,33 @@ func TestUnknownNameCostsAHash(t *testing.T) {
 		if want := []string{"m=19456,t=2,p=1"}; !slices.Equal(costs, want) {
 			t.Errorf("login %q hashed %q, want %q (as for every name)", tc.name, costs, want)
 		}
+	}
+}
+
+// twoInstances gives, for each kind of store, two stores as two instances
+// see theirs: one memory store (one instance), or two clients of one
+// redis-server under a prefix of its own.
+func twoInstances(prefix string) []struct {
+	name   string
+	stores func(t *testing.T) (store.Store, store.Store)
+} {
+	return []struct {
+		name   string
+		stores func(t *testing.T) (store.Store, store.Store)
+	}{
+		{"memory", func(t *testing.T) (store.Store, store.Store) { st := memory.New(); return st, st }},
+		{"two instances on one redis-server", func(t *testing.T) (store.Store, store.Store) {
+			u, prefix := redistest.URL(t), prefix+strconv.FormatInt(time.Now().UnixNano(), 36)
+			var out [2]store.Store
+			for i := range out {
+				st, err := redis.Open(u, redis.WithPrefix(prefix))
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { st.Close() })
+				out[i] = st
+			}
+			return out[0], out[1]
+		}},
 	}
 }

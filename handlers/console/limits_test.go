@@ -22,25 +22,7 @@ import (
 // guesser to the limits of one: the guesses at a name from many addresses,
 // and those from one address, are counted once whichever console takes them.
 func TestLoginLimitsAreShared(t *testing.T) {
-	for _, tc := range []struct {
-		name   string
-		stores func(t *testing.T) (store.Store, store.Store)
-	}{
-		{"memory", func(t *testing.T) (store.Store, store.Store) { st := memory.New(); return st, st }},
-		{"two instances on one redis-server", func(t *testing.T) (store.Store, store.Store) {
-			u, prefix := redistest.URL(t), "limits-test-"+strconv.FormatInt(time.Now().UnixNano(), 36)
-			var out [2]store.Store
-			for i := range out {
-				st, err := redis.Open(u, redis.WithPrefix(prefix))
-				if err != nil {
-					t.Fatal(err)
-				}
-				t.Cleanup(func() { st.Close() })
-				out[i] = st
-			}
-			return out[0], out[1]
-		}},
-	} {
+	for _, tc := range twoInstances("limits-test-") {
 		t.Run(tc.name, func(t *testing.T) {
 			st1, st2 := tc.stores(t)
 			acc1, acc2 := st1.(store.Accounts), st2.(store.Accounts)
