@@ -33,6 +33,12 @@ type Desk interface {
 // rule file names no desk chat): the cases wait in the store until it has.
 var ErrNoDesk = errors.New("no desk")
 
+// ErrDeskTokenRefused is what a Desk wraps when its platform refuses vigie's
+// token (revoked, expired): nothing can be shown there until an operator
+// renews it, and then everything can. The cases wait in the store, as they do
+// while the desk is down, rather than being given up one by one.
+var ErrDeskTokenRefused = errors.New("the desk's platform refused vigie's token")
+
 // Options are what a Moderator works with.
 type Options struct {
 	// Platforms by name, as events name them in Event.Platform. Events from a
@@ -98,6 +104,10 @@ type Moderator struct {
 	casesGrouped prometheus.Counter
 	casesDropped prometheus.Counter
 	droppedLog   atomic.Int64
+	// tokenRefused is set while the desk refuses vigie's token, so that the
+	// error is logged when it starts and the recovery when it ends, not at
+	// every round of the desk.
+	tokenRefused atomic.Bool
 	// shiftHits counts rule hits by the mode they came in (office, after,
 	// paused) and rule.
 	shiftHits *prometheus.CounterVec
@@ -577,7 +587,8 @@ const flushRound = time.Minute
 // limited) stays pending and is tried again on the next round; one it refused
 // for good (bad card, chat gone, no right to post) is marked undeliverable: it
 // stays open for the queue but is not posted again. Neither stops the cases
-// after it.
+// after it. A desk that refuses vigie's token (ErrDeskTokenRefused) ends the
+// round: every case stays pending until the token is taken again.
 func (m *Moderator) FlushCases(ctx context.Context) {
 	if m.desk == nil {
 		return
@@ -604,6 +615,16 @@ func (m *Moderator) FlushCases(ctx context.Context) {
 			err := m.retry.Do(ctx, func(ctx context.Context) error { return m.desk.PostCase(ctx, c) })
 			switch {
 			case err == nil:
+				if m.tokenRefused.CompareAndSwap(true, false) {
+					m.log.Info("the desk takes vigie's token again: the cases that waited are posted")
+				}
+			case errors.Is(err, ErrDeskTokenRefused):
+				// Every case would wait the same, and none is to blame.
+				if !m.tokenRefused.Swap(true) {
+					m.log.Error("the desk refused vigie's token: no case can be shown there until it is renewed; they wait in the store and are posted then",
+						"waiting", len(cases)-i, "err", err)
+				}
+				return
 			case errors.Is(err, ErrNoDesk):
 				// Every case would wait the same.
 				m.log.Warn("no desk to show the cases on; they stay open in the store", "waiting", len(cases)-i, "err", err)

@@ -12,6 +12,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/bot/discord"
+	"github.com/vigie-bot/vigie/bot/telegram"
 	"github.com/vigie-bot/vigie/handlers"
 	"github.com/vigie-bot/vigie/handlers/alert"
 	"github.com/vigie-bot/vigie/handlers/report"
@@ -216,15 +218,21 @@ var (
 	_ report.Picturer = (*watchedDesk)(nil)
 )
 
-// record keeps the outcome of one call: a failure worth retrying (the network,
-// a 5xx) makes the desk unreachable; any answer from the platform, even a
-// refusal, makes it reachable. A call cancelled by vigie itself says nothing.
-func (w *watchedDesk) record(ctx context.Context, err error) {
+// record keeps the outcome of one call and returns its error: a failure worth
+// retrying (the network, a 5xx) makes the desk unreachable, and so does a
+// refused token (marked handlers.ErrDeskTokenRefused: nothing is shown there
+// until it is renewed); any other answer from the platform, even a refusal,
+// makes it reachable. A call cancelled by vigie itself says nothing.
+func (w *watchedDesk) record(ctx context.Context, err error) error {
+	if tokenRefused(err) {
+		err = fmt.Errorf("%w (renew it): %w", handlers.ErrDeskTokenRefused, err)
+	}
 	if err != nil && ctx.Err() != nil {
-		return
+		return err
 	}
 	var ae *bot.ActionError
-	unreachable := err != nil && (!errors.As(err, &ae) || ae.Retryable && ae.RetryAfter == 0)
+	unreachable := err != nil && (errors.Is(err, handlers.ErrDeskTokenRefused) ||
+		!errors.As(err, &ae) || ae.Retryable && ae.RetryAfter == 0)
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	switch {
@@ -235,6 +243,22 @@ func (w *watchedDesk) record(ctx context.Context, err error) {
 	default:
 		w.err = err
 	}
+	return err
+}
+
+// tokenRefused reports whether a desk's platform answered that vigie's token
+// is not valid: a Bot API 401 (404 for a token of the wrong form, as the
+// poller reads it too), a Discord 401.
+func tokenRefused(err error) bool {
+	var te *telegram.APIError
+	if errors.As(err, &te) {
+		return te.Code == http.StatusUnauthorized || te.Code == http.StatusNotFound
+	}
+	var de *discord.APIError
+	if errors.As(err, &de) {
+		return de.Status == http.StatusUnauthorized
+	}
+	return false
 }
 
 // problem is why the desk is unreachable, or "".
@@ -248,15 +272,11 @@ func (w *watchedDesk) problem() string {
 }
 
 func (w *watchedDesk) PostCase(ctx context.Context, c store.Case) error {
-	err := w.desk.PostCase(ctx, c)
-	w.record(ctx, err)
-	return err
+	return w.record(ctx, w.desk.PostCase(ctx, c))
 }
 
 func (w *watchedDesk) Alert(ctx context.Context, text string) error {
-	err := w.desk.Alert(ctx, text)
-	w.record(ctx, err)
-	return err
+	return w.record(ctx, w.desk.Alert(ctx, text))
 }
 
 // AlertCommunity alerts on the community's desk where the desk knows it.
@@ -265,9 +285,7 @@ func (w *watchedDesk) AlertCommunity(ctx context.Context, community, text string
 	if !ok {
 		return w.Alert(ctx, text)
 	}
-	err := cd.AlertCommunity(ctx, community, text)
-	w.record(ctx, err)
-	return err
+	return w.record(ctx, cd.AlertCommunity(ctx, community, text))
 }
 
 // Page pages where the desk can, and alerts where it cannot.
@@ -276,9 +294,7 @@ func (w *watchedDesk) Page(ctx context.Context, text string) error {
 	if !ok {
 		return w.Alert(ctx, text)
 	}
-	err := p.Page(ctx, text)
-	w.record(ctx, err)
-	return err
+	return w.record(ctx, p.Page(ctx, text))
 }
 
 // Picture sends a picture where the desk can, and the text alone where it cannot.
@@ -287,7 +303,5 @@ func (w *watchedDesk) Picture(ctx context.Context, text, name string, png []byte
 	if !ok {
 		return w.Alert(ctx, text)
 	}
-	err := p.Picture(ctx, text, name, png)
-	w.record(ctx, err)
-	return err
+	return w.record(ctx, p.Picture(ctx, text, name, png))
 }

@@ -24,6 +24,8 @@ type fakeGraph struct {
 	failures map[string][]graphFailure // by "METHOD /path" without the version
 	// gate, when set, holds every call (once recorded) until it is closed.
 	gate chan struct{}
+	// expired: the page token expired, every call is refused as Meta does.
+	expired bool
 }
 
 type graphCall struct {
@@ -57,6 +59,14 @@ func (f *fakeGraph) failNext(method, path string, status int, body string, heade
 	defer f.mu.Unlock()
 	k := method + " " + path
 	f.failures[k] = append(f.failures[k], graphFailure{status, body, headers})
+}
+
+// expire makes every call answer as Meta does once the page token expired
+// (code 190, subcode 463), until expire(false).
+func (f *fakeGraph) expire(expired bool) {
+	f.mu.Lock()
+	f.expired = expired
+	f.mu.Unlock()
 }
 
 // hold makes the calls wait until the returned function is called.
@@ -105,10 +115,15 @@ func (f *fakeGraph) serve(w http.ResponseWriter, r *http.Request) {
 		fail = &list[0]
 		f.failures[r.Method+" "+path] = list[1:]
 	}
-	gate := f.gate
+	gate, expired := f.gate, f.expired
 	f.mu.Unlock()
 	if gate != nil {
 		<-gate
+	}
+	if expired {
+		writeJSON(w, http.StatusBadRequest, graphErrorJSON(190, 463, "OAuthException",
+			"Error validating access token: Session has expired on Friday, 04-Dec-26 01:00:00 PST. The current time is Friday, 04-Dec-26 02:10:00 PST."))
+		return
 	}
 
 	if call.Auth != "Bearer "+f.token {

@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/vigie-bot/vigie/bot"
@@ -28,6 +29,46 @@ type graph struct {
 	secret string
 	hc     *http.Client
 	log    *slog.Logger
+
+	// refusedMu guards refusedSince and refusal: set while Meta refuses the
+	// page token (expired, revoked), so that the connector's Link says so and
+	// the error is logged once when it starts, not for every comment.
+	refusedMu    sync.Mutex
+	refusedSince time.Time
+	refusal      string
+}
+
+// tokenRefused records that Meta refused the page token, with why.
+func (g *graph) tokenRefused(err error) {
+	g.refusedMu.Lock()
+	first := g.refusedSince.IsZero()
+	if first {
+		g.refusedSince = time.Now()
+	}
+	g.refusal = err.Error()
+	g.refusedMu.Unlock()
+	if first {
+		g.log.Error("Meta refused the page token: comments are not hidden, deleted or answered until META_PAGE_TOKEN is renewed; each becomes a case", "err", err)
+	}
+}
+
+// tokenTaken records that Meta answered a call: the page token is good.
+func (g *graph) tokenTaken() {
+	g.refusedMu.Lock()
+	was := !g.refusedSince.IsZero()
+	g.refusedSince, g.refusal = time.Time{}, ""
+	g.refusedMu.Unlock()
+	if was {
+		g.log.Info("Meta takes the page token again")
+	}
+}
+
+// refused says since when and why Meta refuses the page token; ok is false
+// while it takes it.
+func (g *graph) refused() (since time.Time, why string, ok bool) {
+	g.refusedMu.Lock()
+	defer g.refusedMu.Unlock()
+	return g.refusedSince, g.refusal, !g.refusedSince.IsZero()
 }
 
 // GraphError is an error answer of the Graph API, as Meta documents it:
@@ -107,6 +148,7 @@ func (g *graph) call(ctx context.Context, op bot.ActionKind, method, path string
 	}
 	g.watchUsage(resp.Header)
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		g.tokenTaken()
 		var ok struct {
 			Success *bool `json:"success"`
 		}
@@ -115,7 +157,17 @@ func (g *graph) call(ctx context.Context, op bot.ActionKind, method, path string
 		}
 		return raw, nil
 	}
-	return nil, classify(op, resp, raw)
+	err = classify(op, resp, raw)
+	if ge := (*GraphError)(nil); errors.As(err, &ge) && ge.tokenInvalid() {
+		g.tokenRefused(err)
+	}
+	return nil, err
+}
+
+// tokenInvalid reports whether Meta refused the access token itself (expired,
+// revoked, the user changed their password), rather than this call.
+func (e *GraphError) tokenInvalid() bool {
+	return e.Code == 190 || e.Code == 102 || e.Type == "OAuthException" && e.Code == 0
 }
 
 // classify turns a Graph error answer into an ActionError that says whether to
@@ -134,7 +186,7 @@ func classify(op bot.ActionKind, resp *http.Response, raw []byte) error {
 	ge.Status = resp.StatusCode
 	ae := &bot.ActionError{Op: op, Err: ge}
 	switch c := ge.Code; {
-	case c == 190 || c == 102 || (ge.Type == "OAuthException" && c == 0):
+	case ge.tokenInvalid():
 		ae.Err = fmt.Errorf("expired or invalid page token (code %d): renew META_PAGE_TOKEN: %w", c, ge)
 	case c == 4 || c == 17 || c == 32 || c == 613 || c == 341 || (c >= 80001 && c <= 80014):
 		ae.Retryable = true

@@ -95,8 +95,15 @@ type Connector struct {
 var _ bot.Linker = (*Connector)(nil)
 
 // Link says whether the connector takes Meta's deliveries, and when it last
-// handed one over.
-func (c *Connector) Link() bot.Link { return c.link.Link() }
+// handed one over; it is down while Meta refuses the page token, since no
+// comment can then be acted on.
+func (c *Connector) Link() bot.Link {
+	l := c.link.Link()
+	if since, why, refused := c.graph.refused(); refused && l.Up {
+		l.Up, l.Since, l.Problem = false, since, why
+	}
+	return l
+}
 
 // New builds a connector from cfg. It makes no network call.
 func New(cfg Config) *Connector {

@@ -1,0 +1,147 @@
+package meta_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vigie-bot/vigie/bot/daemon"
+	"github.com/vigie-bot/vigie/bot/internal/testsync"
+	"github.com/vigie-bot/vigie/bot/meta"
+)
+
+// TestDaemonTellsOfAnExpiredPageToken: the page token expires in the night
+// (Graph answers code 190 to every call). The insult that could not be hidden
+// becomes a case saying to renew META_PAGE_TOKEN, and vigie does not stay
+// ready as if all were well: /-/ready names Meta's token, vigie_source_up is 0
+// and one error is logged, however many comments fail. Once Graph takes the
+// token again, the next hide goes through and vigie is ready.
+func TestDaemonTellsOfAnExpiredPageToken(t *testing.T) {
+	g := newFakeGraph(t)
+	dir := t.TempDir()
+	rulesPath := filepath.Join(dir, "rules.yaml")
+	if err := os.WriteFile(rulesPath, []byte(pageRules), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{
+		"META_APP_SECRET":   appSecret,
+		"META_PAGE_TOKEN":   g.token,
+		"META_VERIFY_TOKEN": verifyToken,
+		"META_GRAPH_URL":    g.URL(),
+	}
+	ready := make(chan net.Addr, 1)
+	logs := &testsync.Buffer{}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- daemon.Run(ctx, daemon.Config{
+			ConfigPath: rulesPath,
+			Listen:     "127.0.0.1:0",
+			Logger:     testsync.Logger(logs),
+			Getenv:     func(k string) string { return env[k] },
+			Ready:      func(a net.Addr) { ready <- a },
+		}, nil)
+	}()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("daemon.Run: %v", err)
+		}
+		if t.Failed() {
+			t.Logf("logs:\n%s", logs)
+		}
+	}()
+	var base string
+	select {
+	case a := <-ready:
+		base = "http://" + a.String()
+	case err := <-done:
+		t.Fatalf("daemon stopped: %v\n%s", err, logs.String())
+	}
+	get := func(path string) (int, []byte) {
+		t.Helper()
+		resp, err := http.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, b
+	}
+	readiness := func() (int, []string) {
+		t.Helper()
+		code, b := get("/-/ready")
+		var r struct{ Reasons []string }
+		if err := json.Unmarshal(b, &r); err != nil {
+			t.Fatalf("/-/ready: %v: %s", err, b)
+		}
+		return code, r.Reasons
+	}
+	// deliver posts the fixture's comment under the comment id cid, dated now.
+	deliver := func(cid string) {
+		t.Helper()
+		body := restamp(fixture(t, "fb_comment_add.json"), time.Since(fbCommentAddSent))
+		body = bytes.ReplaceAll(body, []byte("987654321098765_1122334455667788"), []byte(cid))
+		req, _ := http.NewRequest(http.MethodPost, base+"/webhooks/meta", bytes.NewReader(body))
+		req.Header.Set("X-Hub-Signature-256", meta.Sign(appSecret, body))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("delivery: %d", resp.StatusCode)
+		}
+	}
+	hides := func(cid string) int {
+		n := 0
+		for _, c := range g.Calls() {
+			if c.Method == "POST" && c.Path == "/"+cid && c.Params.Get("is_hidden") == "true" {
+				n++
+			}
+		}
+		return n
+	}
+	testsync.Eventually(t, "ready before the token expires", func() bool { code, _ := readiness(); return code == http.StatusOK })
+
+	g.expire(true)
+	expired := []string{"987654321098765_1000000000000001", "987654321098765_1000000000000002"}
+	for _, cid := range expired {
+		deliver(cid)
+	}
+	testsync.Eventually(t, "the hides tried", func() bool { return hides(expired[0]) >= 1 && hides(expired[1]) >= 1 })
+	testsync.Eventually(t, "the cases of the hides that failed", func() bool {
+		_, b := get("/v1/cases?status=open")
+		return strings.Count(string(b), "renew META_PAGE_TOKEN") >= 2
+	})
+	code, reasons := readiness()
+	if code != http.StatusServiceUnavailable || len(reasons) != 1 || !strings.HasPrefix(reasons[0], "meta: ") ||
+		!strings.Contains(reasons[0], "META_PAGE_TOKEN") {
+		t.Errorf("/-/ready = %d %q, want 503 naming Meta's page token", code, reasons)
+	}
+	if _, b := get("/metrics"); !strings.Contains(string(b), `vigie_source_up{platform="meta"} 0`) {
+		t.Errorf("vigie_source_up for meta is not 0 while the token is refused")
+	}
+	if n := strings.Count(logs.String(), "Meta refused the page token"); n != 1 || !strings.Contains(logs.String(), "level=ERROR") {
+		t.Errorf("the refused token is logged %d times (want once, as an error)", n)
+	}
+
+	// The token is renewed (a token of a longer life put in place on Meta's
+	// side): the next hide goes through, and vigie is ready again.
+	g.expire(false)
+	const later = "987654321098765_1000000000000003"
+	deliver(later)
+	testsync.Eventually(t, "the hide once the token is taken", func() bool { return hides(later) == 1 })
+	testsync.Eventually(t, "ready again", func() bool { code, _ := readiness(); return code == http.StatusOK })
+	if !strings.Contains(logs.String(), "Meta takes the page token again") {
+		t.Errorf("the recovery is not logged")
+	}
+}
