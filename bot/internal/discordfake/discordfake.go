@@ -721,7 +721,11 @@ func page(h []map[string]any, q url.Values) []map[string]any {
 	if n, err := strconv.Atoi(q.Get("limit")); err == nil {
 		limit = n
 	}
-	id := func(m map[string]any) uint64 { s, _ := m["id"].(string); n, _ := strconv.ParseUint(s, 10, 64); return n }
+	id := func(m map[string]any) uint64 {
+		s, _ := m["id"].(string)
+		n, _ := strconv.ParseUint(s, 10, 64)
+		return n
+	}
 	out := []map[string]any{}
 	if a := q.Get("after"); a != "" {
 		after, _ := strconv.ParseUint(a, 10, 64)
