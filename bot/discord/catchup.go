@@ -25,6 +25,10 @@ const (
 	// catchupMaxWait is the longest rate limit the catch-up waits out for a
 	// page; a longer one leaves the channel unread.
 	catchupMaxWait = 30 * time.Second
+	// guildWait is how long the catch-up waits for a guild's GUILD_CREATE
+	// after the new session's READY: without it the guild's roles and owner
+	// are unknown, so is who is staff.
+	guildWait = time.Minute
 	// seenKept is how many channels' last messages are remembered.
 	seenKept = 4 * catchupChannels
 )
@@ -44,6 +48,8 @@ type catchup struct {
 	lostAt time.Time
 	// seen is the last message seen in each channel (or thread), by id.
 	seen map[string]channelSeen
+	// guilds is closed and made anew at each GUILD_CREATE.
+	guilds chan struct{}
 	// stopped refuses new catch-ups once Run stops; wg waits for those under way.
 	stopped bool
 	wg      sync.WaitGroup
@@ -59,6 +65,26 @@ func (cu *catchup) reset() {
 	cu.mu.Lock()
 	defer cu.mu.Unlock()
 	cu.session, cu.lostAt, cu.seen, cu.stopped = false, time.Time{}, map[string]channelSeen{}, false
+}
+
+// guildCreated wakes a catch-up waiting for a guild.
+func (cu *catchup) guildCreated() {
+	cu.mu.Lock()
+	defer cu.mu.Unlock()
+	if cu.guilds != nil {
+		close(cu.guilds)
+	}
+	cu.guilds = make(chan struct{})
+}
+
+// guildsChanged is closed at the next GUILD_CREATE.
+func (cu *catchup) guildsChanged() <-chan struct{} {
+	cu.mu.Lock()
+	defer cu.mu.Unlock()
+	if cu.guilds == nil {
+		cu.guilds = make(chan struct{})
+	}
+	return cu.guilds
 }
 
 // begin counts a catch-up in, unless Run is stopping.
@@ -181,6 +207,8 @@ func (c *Client) catchUp(ctx context.Context, now time.Time, channels []channelC
 		channels = channels[:catchupChannels]
 	}
 	oldest := snowflakeAt(now.Add(-catchupWindow))
+	members := map[string]*memberLookup{}
+	waited := map[string]bool{} // guilds waited for: available or not
 	read, emitted := 0, 0
 	for i, ch := range channels {
 		if ctx.Err() != nil {
@@ -192,7 +220,13 @@ func (c *Client) catchUp(ctx context.Context, now time.Time, channels []channelC
 			after = oldest
 			left = append(left, fmt.Sprintf("channel %s: messages older than %s", ch.channel, catchupWindow))
 		}
-		n, more, err := c.catchUpChannel(ctx, ch, after)
+		if _, ok := waited[ch.guild]; !ok {
+			waited[ch.guild] = c.waitGuild(ctx, ch.guild)
+			if !waited[ch.guild] && ctx.Err() == nil {
+				left = append(left, fmt.Sprintf("guild %s: not described again within %s, its members' roles unknown (no action on them, cases instead)", ch.guild, guildWait))
+			}
+		}
+		n, more, err := c.catchUpChannel(ctx, ch, after, members, waited[ch.guild])
 		emitted += n
 		switch {
 		case err != nil:
@@ -214,7 +248,7 @@ func (c *Client) catchUp(ctx context.Context, now time.Time, channels []channelC
 
 // catchUpChannel reads ch's messages after the id after, oldest first, up to
 // catchupPages pages, and emits them; more says a full last page left some.
-func (c *Client) catchUpChannel(ctx context.Context, ch channelCursor, after string) (n int, more bool, err error) {
+func (c *Client) catchUpChannel(ctx context.Context, ch channelCursor, after string, members map[string]*memberLookup, guildKnown bool) (n int, more bool, err error) {
 	for page := 0; page < catchupPages; page++ {
 		msgs, err := c.historyPage(ctx, ch.channel, after)
 		if err != nil {
@@ -234,6 +268,11 @@ func (c *Client) catchUpChannel(ctx context.Context, ch channelCursor, after str
 			if !ok || !c.moderates(ev.Space) {
 				continue
 			}
+			if guildKnown {
+				c.caughtUpAuthor(ctx, &ev, m, members)
+			} else {
+				ev.Author.RolesUnknown = true
+			}
 			if !c.emitUntil(ctx, ev) {
 				return n, false, ctx.Err()
 			}
@@ -244,6 +283,83 @@ func (c *Client) catchUpChannel(ctx context.Context, ch channelCursor, after str
 		}
 	}
 	return n, true, nil
+}
+
+// waitGuild waits until the gateway described guild again (its GUILD_CREATE
+// after READY), for up to guildWait, and reports whether it did.
+func (c *Client) waitGuild(ctx context.Context, guild string) bool {
+	t := time.NewTimer(guildWait)
+	defer t.Stop()
+	for {
+		changed := c.cu.guildsChanged()
+		if c.guildDescribed(guild) {
+			return true
+		}
+		select {
+		case <-changed:
+		case <-t.C:
+			return false
+		case <-ctx.Done():
+			return false
+		}
+	}
+}
+
+// guildDescribed reports whether the state holds the guild as a GUILD_CREATE
+// describes it, roles included (READY lists it as unavailable).
+func (c *Client) guildDescribed(guild string) bool {
+	g, err := c.sess.State.Guild(guild)
+	if err != nil {
+		return false
+	}
+	// The state changes its guilds in place, under its lock.
+	c.sess.State.RLock()
+	defer c.sess.State.RUnlock()
+	return !g.Unavailable && len(g.Roles) > 0
+}
+
+// memberLookup is a member asked of Discord during a catch-up: the member,
+// or nil with known true when they are not in the guild (any more).
+type memberLookup struct {
+	member *discordgo.Member
+	known  bool
+}
+
+// caughtUpAuthor completes the author of a message read from history: the
+// REST API leaves the member out, and a raider who joined in the gap is not
+// in the gateway's state. The member is asked of Discord once per catch-up;
+// when that fails the author's roles are unknown, so that no platform action
+// falls on a moderator (the event becomes a case instead).
+func (c *Client) caughtUpAuthor(ctx context.Context, ev *bot.Event, m *discordgo.Message, members map[string]*memberLookup) {
+	if _, err := c.sess.State.Member(m.GuildID, m.Author.ID); err == nil {
+		return
+	}
+	key := m.GuildID + "/" + m.Author.ID
+	l, ok := members[key]
+	if !ok {
+		cctx, cancel := context.WithTimeout(ctx, callTimeout)
+		member, err := c.sess.GuildMember(m.GuildID, m.Author.ID, opts(cctx)...)
+		err = c.classify(cctx, "read member", err)
+		cancel()
+		switch {
+		case err == nil:
+			member.GuildID = m.GuildID
+			l = &memberLookup{member: member, known: true}
+		case apiCode(err) == codeUnknownMember:
+			l = &memberLookup{known: true}
+		default:
+			c.log.Warn("catch-up: member not read; their message is judged with roles unknown", "guild", m.GuildID, "user", m.Author.ID, "err", err)
+			l = &memberLookup{}
+		}
+		members[key] = l
+	}
+	if !l.known {
+		ev.Author.RolesUnknown = true
+		return
+	}
+	if l.member != nil {
+		ev.Author = c.author(m.GuildID, m.Author, l.member)
+	}
 }
 
 // historyPage is one page of a channel's messages after an id, a rate limit

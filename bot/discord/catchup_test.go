@@ -20,7 +20,7 @@ const catchupRules = `
 rules:
   - name: scam
     category: spam
-    when: text contains "scam.example"
+    when: not author.staff and text contains "scam.example"
     do: [delete]
 `
 
@@ -32,7 +32,7 @@ rules:
 func TestJudgesWhatALostSessionMissed(t *testing.T) {
 	f := newFakeDiscord(t)
 	reg := prometheus.NewRegistry()
-	c, logs := newTestClient(t, f, Config{Registerer: reg})
+	c, logs := newTestClient(t, f, Config{Registerer: reg, StaffRoles: []string{"Moderator"}})
 	st := memory.New()
 	t.Cleanup(func() { st.Close() })
 	rs, err := rules.Parse("rules.yaml", []byte(catchupRules), rules.LoadOptions{})
@@ -83,7 +83,11 @@ func TestJudgesWhatALostSessionMissed(t *testing.T) {
 	f.LoseSessions()
 	gap := []map[string]any{msg(general, bob, "scam.example 1"), msg(threadID, newbie, "scam.example 2"), msg(general, mallory, "scam.example 3")}
 	botMsg := msg(general, robot, "scam.example from a bot")
-	for _, m := range append(gap, botMsg) {
+	// A moderator's message: the gateway's state does not know them, Discord
+	// does (the history leaves members out), and a moderator is staff.
+	modMsg := msg(threadID, mod, "scam.example is a scam, do not click")
+	f.SetMember(guildID, memberObject(mod, nil, t0.AddDate(-1, 0, 0)))
+	for _, m := range append(gap, botMsg, modMsg) {
 		f.Post(m)
 	}
 	select {
@@ -91,6 +95,7 @@ func TestJudgesWhatALostSessionMissed(t *testing.T) {
 	case <-time.After(time.Minute):
 		t.Fatalf("no new session\n%s", logs)
 	}
+	f.Dispatch("GUILD_CREATE", guildCreate(allPerms)) // as Discord follows READY
 	// Posted once the new session is up, before the channel's history is read:
 	// delivered by the gateway, and read again with the gap.
 	both := msg(general, bob, "scam.example 4")
@@ -120,6 +125,9 @@ func TestJudgesWhatALostSessionMissed(t *testing.T) {
 	if k := deleted(botMsg); k != 0 {
 		t.Errorf("a bot's message deleted %d times", k)
 	}
+	if k := deleted(modMsg); k != 0 {
+		t.Errorf("a moderator's message deleted %d times\n%s", k, logs)
+	}
 	// The history was read from the last message seen in each channel.
 	for channel, after := range map[string]string{general: id(before[0]), threadID: id(before[1])} {
 		calls := f.Calls("GET", "/channels/"+channel+"/messages")
@@ -133,8 +141,8 @@ func TestJudgesWhatALostSessionMissed(t *testing.T) {
 	if v := counterValue(t, reg, "vigie_discord_sessions_lost_total"); v != 1 {
 		t.Errorf("vigie_discord_sessions_lost_total = %v, want 1", v)
 	}
-	if v := counterValue(t, reg, "vigie_discord_caught_up_messages_total"); v != 4 {
-		t.Errorf("vigie_discord_caught_up_messages_total = %v, want 4 (3 from the gap, 1 also delivered)", v)
+	if v := counterValue(t, reg, "vigie_discord_caught_up_messages_total"); v != 5 {
+		t.Errorf("vigie_discord_caught_up_messages_total = %v, want 5 (4 from the gap, 1 also delivered)", v)
 	}
 }
 

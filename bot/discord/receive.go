@@ -180,6 +180,7 @@ func (c *Client) addHandlers() {
 	})
 	c.sess.AddHandler(func(_ *discordgo.Session, g *discordgo.GuildCreate) {
 		defer c.guard.Recover(where)
+		defer c.cu.guildCreated() // after discordgo's state took it in
 		if g.Guild == nil || g.Unavailable {
 			return
 		}

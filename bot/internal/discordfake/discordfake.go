@@ -96,6 +96,9 @@ type Server struct {
 	slowmodes map[string]int
 	// history is what GET /channels/{id}/messages answers, newest first.
 	history map[string][]map[string]any
+	// members are what GET /guilds/{id}/members/{user} answers, by guild
+	// and user; any other is Unknown Member.
+	members map[string]map[string]any
 	// interactions are the channels of the interactions sent, by token: a
 	// webhook message of the interaction stands there.
 	interactions map[string]string
@@ -129,7 +132,7 @@ type hold struct {
 func New(t testing.TB, o Options) *Server {
 	o.Shards = max(o.Shards, 1)
 	f := &Server{t: t, o: o, changed: make(chan struct{}), seq: map[int]int{}, sessions: map[string]bool{}, ready: make(chan struct{}, 16),
-		guilds: map[string]map[string]any{}, levels: map[string]int{}, slowmodes: map[string]int{}, history: map[string][]map[string]any{}, interactions: map[string]string{}}
+		guilds: map[string]map[string]any{}, levels: map[string]int{}, slowmodes: map[string]int{}, history: map[string][]map[string]any{}, members: map[string]map[string]any{}, interactions: map[string]string{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /gw/", f.gateway)
 	mux.HandleFunc("/api/v9/", f.rest)
@@ -559,6 +562,23 @@ func (f *Server) Post(msg map[string]any) {
 	f.history[channel] = append([]map[string]any{v}, f.history[channel]...)
 }
 
+// SetMember is the guild's member as GET /guilds/{id}/members/{user}
+// answers it; it must be one Discord's description allows.
+func (f *Server) SetMember(guild string, member map[string]any) {
+	raw, _ := json.Marshal(member)
+	var v map[string]any
+	_ = json.Unmarshal(raw, &v)
+	delete(v, "guild_id")
+	if err := discordspec.CheckObject("GuildMemberResponse", v); err != nil {
+		f.t.Errorf("fake Discord: a member Discord does not describe: %v", err)
+	}
+	user, _ := v["user"].(map[string]any)
+	id, _ := user["id"].(string)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.members[guild+"/"+id] = v
+}
+
 // VerificationLevel is the guild's verification level now: what its
 // GUILD_CREATE said (0 when it said nothing), or the last PATCH.
 func (f *Server) VerificationLevel(guild string) int {
@@ -654,6 +674,16 @@ func (f *Server) rest(w http.ResponseWriter, r *http.Request) {
 	case "PATCH channels/*/messages/*":
 		json.NewEncoder(w).Encode(map[string]any{"id": p[3], "channel_id": p[1], "content": call.Body["content"], "type": 0,
 			"author": vigie, "timestamp": now})
+	case "GET guilds/*/members/*":
+		f.mu.Lock()
+		m := f.members[p[1]+"/"+p[3]]
+		f.mu.Unlock()
+		if m == nil {
+			w.WriteHeader(http.StatusNotFound)
+			io.WriteString(w, `{"message": "Unknown Member", "code": 10007}`)
+			return
+		}
+		json.NewEncoder(w).Encode(m)
 	case "PATCH guilds/*/members/*":
 		json.NewEncoder(w).Encode(map[string]any{"user": map[string]any{"id": p[3], "username": "member"}, "roles": []string{},
 			"joined_at": now, "communication_disabled_until": call.Body["communication_disabled_until"]})

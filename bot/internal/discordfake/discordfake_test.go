@@ -269,7 +269,7 @@ func TestReadsHistoryAsDiscordDoes(t *testing.T) {
 		id := fmt.Sprint(uint64(1_300_000_000_000_000_000) + uint64(i)<<22)
 		ids = append(ids, id)
 		f.Post(map[string]any{"id": id, "channel_id": channel, "type": 0, "content": "m" + fmt.Sprint(i),
-			"author": map[string]any{"id": member, "username": "bob", "global_name": nil, "avatar": nil, "discriminator": "0", "public_flags": 0, "flags": 0, "primary_guild": nil},
+			"author":    map[string]any{"id": member, "username": "bob", "global_name": nil, "avatar": nil, "discriminator": "0", "public_flags": 0, "flags": 0, "primary_guild": nil},
 			"timestamp": "2026-11-20T22:10:00Z", "edited_timestamp": nil, "attachments": []any{}, "embeds": []any{}, "mentions": []any{},
 			"mention_roles": []any{}, "flags": 0, "components": []any{}, "pinned": false, "mention_everyone": false, "tts": false})
 	}
