@@ -180,11 +180,14 @@ type Client struct {
 	link          bot.LinkState
 	connectedOnce atomic.Bool
 	stopping      atomic.Bool
+	// cu reads the messages a lost session never delivered (catchup.go).
+	cu catchup
 }
 
 type sink struct {
-	ctx context.Context
-	out chan<- bot.Event
+	ctx    context.Context // ends when Run stops handing events over
+	runCtx context.Context // Run's own: ends when Run is asked to stop
+	out    chan<- bot.Event
 }
 
 // Interface guards: the capabilities the handlers look for.

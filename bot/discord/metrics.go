@@ -16,6 +16,8 @@ type metrics struct {
 	verify       *prometheus.CounterVec
 	connected    prometheus.Gauge
 	held         *prometheus.CounterVec
+	sessionsLost prometheus.Counter
+	caughtUp     prometheus.Counter
 }
 
 // newMetrics makes the connector's metrics and registers them with reg when
@@ -40,6 +42,14 @@ func newMetrics(reg prometheus.Registerer, queueLen func() float64, log *slog.Lo
 			Name: "vigie_discord_held_calls_total",
 			Help: "REST calls answered by vigie without reaching Discord, by reason: rate_limit and global_rate_limit (a limit of Discord's longer than 5s runs), missing_permission (Discord refused the same call less than a minute ago).",
 		}, []string{"reason"}),
+		sessionsLost: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "vigie_discord_sessions_lost_total",
+			Help: "Gateway sessions Discord would not resume: a new session started, and the messages posted in the gap were read from the channels' history.",
+		}),
+		caughtUp: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "vigie_discord_caught_up_messages_total",
+			Help: "Messages posted while a gateway session was lost, read from the channels' history and handed to the rules.",
+		}),
 	}
 	if reg == nil {
 		return m
@@ -56,6 +66,8 @@ func newMetrics(reg prometheus.Registerer, queueLen func() float64, log *slog.Lo
 	m.verify = adopt(reg, m.verify, log)
 	m.connected = adopt(reg, m.connected, log)
 	m.held = adopt(reg, m.held, log)
+	m.sessionsLost = adopt(reg, m.sessionsLost, log)
+	m.caughtUp = adopt(reg, m.caughtUp, log)
 	adopt(reg, queue, log)
 	return m
 }

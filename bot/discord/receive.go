@@ -40,7 +40,8 @@ func (c *Client) Run(ctx context.Context, out chan<- bot.Event) error {
 		return <-held
 	}
 	defer stop()
-	c.setSink(&sink{ctx: fctx, out: c.queue})
+	c.cu.reset()
+	c.setSink(&sink{ctx: fctx, runCtx: ctx, out: c.queue})
 	defer c.setSink(nil)
 
 	// Open takes no context: a cancellation cuts the connection it is making.
@@ -80,6 +81,7 @@ func (c *Client) Run(ctx context.Context, out chan<- bot.Event) error {
 	c.stopping.Store(true)
 	c.gw.stop()
 	err = c.sess.Close()
+	c.cu.stop() // a catch-up ends with ctx
 	c.setSink(nil)
 	c.drain(stop(), out)
 	c.work.Wait()
@@ -153,16 +155,24 @@ func (c *Client) addHandlers() {
 			c.link.Down(time.Now(), "stopped")
 			return
 		}
+		c.cu.lost(time.Now())
 		if c.link.Down(time.Now(), "gateway connection lost; discordgo reconnects") {
 			c.log.Warn("gateway disconnected; reconnecting")
 		}
 	})
-	c.sess.AddHandler(func(_ *discordgo.Session, _ *discordgo.Resumed) { c.linkUp("resumed") })
+	c.sess.AddHandler(func(_ *discordgo.Session, _ *discordgo.Resumed) {
+		c.cu.resumed()
+		c.linkUp("resumed")
+	})
 	c.sess.AddHandler(func(_ *discordgo.Session, r *discordgo.Ready) {
 		defer c.guard.Recover(where)
+		lost, gap, channels := c.cu.newSession(time.Now())
 		c.linkUp("new session")
 		if r.User != nil {
 			c.selfID.Store(r.User.ID)
+		}
+		if lost {
+			c.sessionLost(gap, channels)
 		}
 		if r.Application != nil && r.Application.ID != "" {
 			c.appID.Store(r.Application.ID)
@@ -170,6 +180,7 @@ func (c *Client) addHandlers() {
 	})
 	c.sess.AddHandler(func(_ *discordgo.Session, g *discordgo.GuildCreate) {
 		defer c.guard.Recover(where)
+		defer c.cu.guildCreated() // after discordgo's state took it in
 		if g.Guild == nil || g.Unavailable {
 			return
 		}
@@ -190,6 +201,9 @@ func (c *Client) addHandlers() {
 	})
 	c.sess.AddHandler(func(_ *discordgo.Session, m *discordgo.MessageCreate) {
 		defer c.guard.Recover(where)
+		if m.Message != nil && m.GuildID != "" && c.moderates(m.GuildID) {
+			c.cu.note(m.GuildID, m.ChannelID, m.ID, time.Now())
+		}
 		if ev, ok := c.messageEvent(m.Message, bot.KindMessage); ok {
 			c.emitFrom(ev)
 		}
@@ -245,25 +259,36 @@ func (c *Client) emitFrom(ev bot.Event) {
 }
 
 // emit queues ev for Run's consumer; it gives up when Run's context ends.
-func (c *Client) emit(ev bot.Event) {
+func (c *Client) emit(ev bot.Event) { c.emitUntil(nil, ev) }
+
+// emitUntil is emit, giving up also when ctx (if not nil) ends; it reports
+// whether ev was queued.
+func (c *Client) emitUntil(ctx context.Context, ev bot.Event) bool {
 	c.sinkMu.RLock()
 	s := c.sink
 	c.sinkMu.RUnlock()
 	if s == nil {
-		return
+		return false
+	}
+	var done <-chan struct{}
+	if ctx != nil {
+		done = ctx.Done()
 	}
 	c.met.events.WithLabelValues(string(ev.Kind)).Inc()
 	c.link.Event(time.Now())
 	select {
 	case s.out <- ev:
-		return
+		return true
 	default:
 	}
 	c.log.Warn("event queue full: the gateway waits for the rules to catch up", "queued", queueSize)
 	select {
 	case s.out <- ev:
+		return true
 	case <-s.ctx.Done():
+	case <-done:
 	}
+	return false
 }
 
 // messageEvent maps a guild message, or its edit, to an event. Bots, webhooks,

@@ -81,6 +81,9 @@ type Server struct {
 	down     bool
 	overlaps int
 	seq      map[int]int // the last sequence number by shard
+	// sessions are the sessions a RESUME may take up; sessionN numbers them.
+	sessions map[string]bool
+	sessionN int
 	identify map[string]any
 	beats    int
 	ready    chan struct{}
@@ -93,6 +96,9 @@ type Server struct {
 	slowmodes map[string]int
 	// history is what GET /channels/{id}/messages answers, newest first.
 	history map[string][]map[string]any
+	// members are what GET /guilds/{id}/members/{user} answers, by guild
+	// and user; any other is Unknown Member.
+	members map[string]map[string]any
 	// interactions are the channels of the interactions sent, by token: a
 	// webhook message of the interaction stands there.
 	interactions map[string]string
@@ -125,8 +131,8 @@ type hold struct {
 // New starts a fake Discord.
 func New(t testing.TB, o Options) *Server {
 	o.Shards = max(o.Shards, 1)
-	f := &Server{t: t, o: o, changed: make(chan struct{}), seq: map[int]int{}, ready: make(chan struct{}, 16),
-		guilds: map[string]map[string]any{}, levels: map[string]int{}, slowmodes: map[string]int{}, history: map[string][]map[string]any{}, interactions: map[string]string{}}
+	f := &Server{t: t, o: o, changed: make(chan struct{}), seq: map[int]int{}, sessions: map[string]bool{}, ready: make(chan struct{}, 16),
+		guilds: map[string]map[string]any{}, levels: map[string]int{}, slowmodes: map[string]int{}, history: map[string][]map[string]any{}, members: map[string]map[string]any{}, interactions: map[string]string{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /gw/", f.gateway)
 	mux.HandleFunc("/api/v9/", f.rest)
@@ -229,9 +235,14 @@ func (f *Server) gateway(w http.ResponseWriter, r *http.Request) {
 				f.close(c, 4004, "Authentication failed.")
 				return
 			}
-			var shard, count int
-			if _, err := fmt.Sscanf(rs.SessionID, "session-%d-%d", &shard, &count); err != nil {
-				f.write(c, map[string]any{"op": 9, "d": false}) // Invalid Session: identify anew
+			var shard, count, n int
+			f.mu.Lock()
+			valid := f.sessions[rs.SessionID]
+			f.mu.Unlock()
+			if _, err := fmt.Sscanf(rs.SessionID, "session-%d-%d-%d", &shard, &count, &n); err != nil || !valid {
+				// Invalid Session, not resumable: as Discord does, the
+				// connection stays open for a fresh IDENTIFY.
+				f.write(c, map[string]any{"op": 9, "d": false})
 				continue
 			}
 			f.mu.Lock()
@@ -276,6 +287,9 @@ func (f *Server) identified(c *conn, d json.RawMessage) bool {
 	f.mu.Lock()
 	f.identify = payload
 	c.shard, c.count = shard, count
+	f.sessionN++
+	session := fmt.Sprintf("session-%d-%d-%d", shard, count, f.sessionN)
+	f.sessions[session] = true
 	for _, x := range f.conns {
 		if x != c && x.count > 0 && (x.shard == shard && x.count == count || slices.ContainsFunc(f.o.Guilds, func(g string) bool { return serves(x, g) && serves(c, g) })) {
 			f.overlaps++
@@ -290,7 +304,7 @@ func (f *Server) identified(c *conn, d json.RawMessage) bool {
 	}
 	f.mu.Unlock()
 	f.dispatch(c, "READY", map[string]any{
-		"v": 9, "session_id": fmt.Sprintf("session-%d-%d", shard, count), "resume_gateway_url": f.wsURL(),
+		"v": 9, "session_id": session, "resume_gateway_url": f.wsURL(),
 		"user":        map[string]any{"id": BotID, "username": "vigie", "bot": true},
 		"application": map[string]any{"id": AppID, "flags": 0},
 		"guilds":      guilds, "shard": id.Shard,
@@ -462,6 +476,17 @@ func (f *Server) Drop() {
 	}
 }
 
+// LoseSessions cuts every gateway connection and forgets their sessions, as
+// when Discord invalidates a session or a disconnection lasts too long to
+// resume: a RESUME is answered Invalid Session (op 9, d false) and the client
+// must identify anew. The events of the lost sessions are never sent.
+func (f *Server) LoseSessions() {
+	f.mu.Lock()
+	clear(f.sessions)
+	f.mu.Unlock()
+	f.Drop()
+}
+
 // SetDown cuts the gateway's connections and refuses new ones (503), or
 // lets them in again.
 func (f *Server) SetDown(down bool) {
@@ -517,6 +542,41 @@ func (f *Server) SetHistory(channel string, msgs ...map[string]any) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.history[channel] = msgs
+}
+
+// Post adds a message to its channel's history, as a member posting it, and
+// sends no MESSAGE_CREATE: what a lost session never delivered. The message
+// must be one Discord's description allows.
+func (f *Server) Post(msg map[string]any) {
+	raw, _ := json.Marshal(msg)
+	var v map[string]any
+	_ = json.Unmarshal(raw, &v)
+	delete(v, "guild_id") // the gateway's fields
+	delete(v, "member")
+	if err := discordspec.CheckObject("MessageResponse", v); err != nil {
+		f.t.Errorf("fake Discord: a message Discord does not describe: %v", err)
+	}
+	channel, _ := v["channel_id"].(string)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.history[channel] = append([]map[string]any{v}, f.history[channel]...)
+}
+
+// SetMember is the guild's member as GET /guilds/{id}/members/{user}
+// answers it; it must be one Discord's description allows.
+func (f *Server) SetMember(guild string, member map[string]any) {
+	raw, _ := json.Marshal(member)
+	var v map[string]any
+	_ = json.Unmarshal(raw, &v)
+	delete(v, "guild_id")
+	if err := discordspec.CheckObject("GuildMemberResponse", v); err != nil {
+		f.t.Errorf("fake Discord: a member Discord does not describe: %v", err)
+	}
+	user, _ := v["user"].(map[string]any)
+	id, _ := user["id"].(string)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.members[guild+"/"+id] = v
 }
 
 // VerificationLevel is the guild's verification level now: what its
@@ -608,15 +668,22 @@ func (f *Server) rest(w http.ResponseWriter, r *http.Request) {
 			"author": vigie, "timestamp": now, "components": call.Body["components"]})
 	case "GET channels/*/messages":
 		f.mu.Lock()
-		h := f.history[p[1]]
+		h := page(f.history[p[1]], call.Query)
 		f.mu.Unlock()
-		if h == nil {
-			h = []map[string]any{}
-		}
 		json.NewEncoder(w).Encode(h)
 	case "PATCH channels/*/messages/*":
 		json.NewEncoder(w).Encode(map[string]any{"id": p[3], "channel_id": p[1], "content": call.Body["content"], "type": 0,
 			"author": vigie, "timestamp": now})
+	case "GET guilds/*/members/*":
+		f.mu.Lock()
+		m := f.members[p[1]+"/"+p[3]]
+		f.mu.Unlock()
+		if m == nil {
+			w.WriteHeader(http.StatusNotFound)
+			io.WriteString(w, `{"message": "Unknown Member", "code": 10007}`)
+			return
+		}
+		json.NewEncoder(w).Encode(m)
 	case "PATCH guilds/*/members/*":
 		json.NewEncoder(w).Encode(map[string]any{"user": map[string]any{"id": p[3], "username": "member"}, "roles": []string{},
 			"joined_at": now, "communication_disabled_until": call.Body["communication_disabled_until"]})
@@ -673,6 +740,41 @@ func (f *Server) guild(id string, patch map[string]any) map[string]any {
 		}
 	}
 	out["verification_level"] = f.levels[id]
+	return out
+}
+
+// page is what GET /channels/{id}/messages answers from a history, newest
+// first, as Discord does: the limit (default 50) newest messages before
+// "before", or the limit oldest after "after", still newest first.
+func page(h []map[string]any, q url.Values) []map[string]any {
+	limit := 50
+	if n, err := strconv.Atoi(q.Get("limit")); err == nil {
+		limit = n
+	}
+	id := func(m map[string]any) uint64 {
+		s, _ := m["id"].(string)
+		n, _ := strconv.ParseUint(s, 10, 64)
+		return n
+	}
+	out := []map[string]any{}
+	if a := q.Get("after"); a != "" {
+		after, _ := strconv.ParseUint(a, 10, 64)
+		for i := len(h) - 1; i >= 0 && len(out) < limit; i-- { // oldest first
+			if id(h[i]) > after {
+				out = append([]map[string]any{h[i]}, out...)
+			}
+		}
+		return out
+	}
+	before := uint64(0)
+	if b := q.Get("before"); b != "" {
+		before, _ = strconv.ParseUint(b, 10, 64)
+	}
+	for _, m := range h {
+		if len(out) < limit && (before == 0 || id(m) < before) {
+			out = append(out, m)
+		}
+	}
 	return out
 }
 

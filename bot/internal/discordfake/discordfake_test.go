@@ -1,6 +1,7 @@
 package discordfake
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -216,4 +217,87 @@ func TestRefusesAnEventDiscordCouldNotSend(t *testing.T) {
 	g.next() // READY
 	f.Dispatch("MESSAGE_CREATE", map[string]any{"id": message, "channel_id": channel, "content": "hi"})
 	rec.Expect(t, "missing required field")
+}
+
+// TestResumesOnlyAKnownSession: a RESUME of the session READY gave goes on
+// (RESUMED); once the sessions are lost, a RESUME is answered Invalid Session
+// (op 9, d false) on a connection left open, where an IDENTIFY starts a new
+// session, as Discord documents for resuming.
+func TestResumesOnlyAKnownSession(t *testing.T) {
+	f := New(t, Options{})
+	g := dial(t, f)
+	g.identify("Bot " + Token)
+	session, _ := g.next().D["session_id"].(string)
+	resume := func(g *gatewayConn) {
+		t.Helper()
+		d := map[string]any{"token": "Bot " + Token, "session_id": session, "seq": 1}
+		if err := g.ws.WriteJSON(map[string]any{"op": 6, "d": d}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.Drop()
+	g = dial(t, f)
+	resume(g)
+	if p := g.next(); p.T != "RESUMED" {
+		t.Fatalf("resume of a known session: op %d %s, want RESUMED", p.Op, p.T)
+	}
+
+	f.LoseSessions()
+	g = dial(t, f)
+	resume(g)
+	g.ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+	var p struct {
+		Op int             `json:"op"`
+		D  json.RawMessage `json:"d"`
+	}
+	if err := g.ws.ReadJSON(&p); err != nil || p.Op != 9 || string(p.D) != "false" {
+		t.Fatalf("resume of a lost session: op %d d %s (%v), want op 9 d false", p.Op, p.D, err)
+	}
+	g.identify("Bot " + Token)
+	ready := g.next()
+	if ready.T != "READY" || ready.D["session_id"] == session {
+		t.Fatalf("identify after op 9: %s session %v, want READY with a new session", ready.T, ready.D["session_id"])
+	}
+}
+
+// TestReadsHistoryAsDiscordDoes: GET /channels/{id}/messages answers newest
+// first: the limit newest, before an id, or the limit oldest after an id.
+func TestReadsHistoryAsDiscordDoes(t *testing.T) {
+	f := New(t, Options{})
+	var ids []string
+	for i := range 5 {
+		id := fmt.Sprint(uint64(1_300_000_000_000_000_000) + uint64(i)<<22)
+		ids = append(ids, id)
+		f.Post(map[string]any{"id": id, "channel_id": channel, "type": 0, "content": "m" + fmt.Sprint(i),
+			"author":    map[string]any{"id": member, "username": "bob", "global_name": nil, "avatar": nil, "discriminator": "0", "public_flags": 0, "flags": 0, "primary_guild": nil},
+			"timestamp": "2026-11-20T22:10:00Z", "edited_timestamp": nil, "attachments": []any{}, "embeds": []any{}, "mentions": []any{},
+			"mention_roles": []any{}, "flags": 0, "components": []any{}, "pinned": false, "mention_everyone": false, "tts": false})
+	}
+	for _, tt := range []struct{ query, want string }{
+		{"limit=2", ids[4] + " " + ids[3]},
+		{"limit=2&before=" + ids[3], ids[2] + " " + ids[1]},
+		{"limit=2&after=" + ids[1], ids[3] + " " + ids[2]},
+		{"limit=100&after=" + ids[3], ids[4]},
+		{"limit=100&after=" + ids[4], ""},
+	} {
+		req, _ := http.NewRequest("GET", f.APIURL()+"/channels/"+channel+"/messages?"+tt.query, nil)
+		req.Header.Set("Authorization", "Bot "+Token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []map[string]any
+		err = json.NewDecoder(resp.Body).Decode(&got)
+		resp.Body.Close()
+		if err != nil || got == nil {
+			t.Fatalf("%s: %v, want a JSON list", tt.query, err)
+		}
+		var gotIDs []string
+		for _, m := range got {
+			gotIDs = append(gotIDs, m["id"].(string))
+		}
+		if s := strings.Join(gotIDs, " "); s != tt.want {
+			t.Errorf("%s: %s, want %s", tt.query, s, tt.want)
+		}
+	}
 }

@@ -1,0 +1,404 @@
+package discord
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/vigie-bot/vigie/bot"
+)
+
+// Bounds of the catch-up after a lost session: the channels read, how far
+// back, and how many pages of 100 messages each.
+const (
+	catchupChannels = 50
+	catchupWindow   = 10 * time.Minute
+	catchupPages    = 2
+	catchupPageSize = 100
+	// catchupMaxWait is the longest rate limit the catch-up waits out for a
+	// page; a longer one leaves the channel unread.
+	catchupMaxWait = 30 * time.Second
+	// guildWait is how long the catch-up waits for a guild's GUILD_CREATE
+	// after the new session's READY: without it the guild's roles and owner
+	// are unknown, so is who is staff.
+	guildWait = time.Minute
+	// seenKept is how many channels' last messages are remembered.
+	seenKept = 4 * catchupChannels
+)
+
+// A session Discord will not resume (op 9 Invalid Session, or a resume
+// refused after a long disconnection) makes discordgo identify anew: the
+// messages posted in the gap are never delivered as MESSAGE_CREATE. The
+// catch-up reads them from the recently active channels' history and hands
+// them to the rules as ordinary events; what the gateway delivered too has
+// the same id, and the store drops it as a duplicate.
+type catchup struct {
+	mu sync.Mutex
+	// session is true once this Run had a session: a READY after it means
+	// the session was lost.
+	session bool
+	// lostAt is when the connection dropped, zero while it is up.
+	lostAt time.Time
+	// seen is the last message seen in each channel (or thread), by id.
+	seen map[string]channelSeen
+	// guilds is closed and made anew at each GUILD_CREATE.
+	guilds chan struct{}
+	// stopped refuses new catch-ups once Run stops; wg waits for those under way.
+	stopped bool
+	wg      sync.WaitGroup
+}
+
+type channelSeen struct {
+	guild, last string    // the channel's guild, the last message's id
+	at          time.Time // when it was seen
+}
+
+// reset forgets the last session, as Run starts.
+func (cu *catchup) reset() {
+	cu.mu.Lock()
+	defer cu.mu.Unlock()
+	cu.session, cu.lostAt, cu.seen, cu.stopped = false, time.Time{}, map[string]channelSeen{}, false
+}
+
+// guildCreated wakes a catch-up waiting for a guild.
+func (cu *catchup) guildCreated() {
+	cu.mu.Lock()
+	defer cu.mu.Unlock()
+	if cu.guilds != nil {
+		close(cu.guilds)
+	}
+	cu.guilds = make(chan struct{})
+}
+
+// guildsChanged is closed at the next GUILD_CREATE.
+func (cu *catchup) guildsChanged() <-chan struct{} {
+	cu.mu.Lock()
+	defer cu.mu.Unlock()
+	if cu.guilds == nil {
+		cu.guilds = make(chan struct{})
+	}
+	return cu.guilds
+}
+
+// begin counts a catch-up in, unless Run is stopping.
+func (cu *catchup) begin() bool {
+	cu.mu.Lock()
+	defer cu.mu.Unlock()
+	if cu.stopped {
+		return false
+	}
+	cu.wg.Add(1)
+	return true
+}
+
+// stop refuses new catch-ups and waits for those under way, which end with
+// Run's context.
+func (cu *catchup) stop() {
+	cu.mu.Lock()
+	cu.stopped = true
+	cu.mu.Unlock()
+	cu.wg.Wait()
+}
+
+// note records message id of channel in guild as the last seen there.
+func (cu *catchup) note(guild, channel, id string, now time.Time) {
+	cu.mu.Lock()
+	defer cu.mu.Unlock()
+	if cu.seen == nil {
+		cu.seen = map[string]channelSeen{}
+	}
+	if s, ok := cu.seen[channel]; ok && !snowflakeAfter(id, s.last) {
+		s.at = now
+		cu.seen[channel] = s
+		return
+	}
+	cu.seen[channel] = channelSeen{guild: guild, last: id, at: now}
+	if len(cu.seen) > 2*seenKept {
+		for _, ch := range cu.recentLocked()[seenKept:] {
+			delete(cu.seen, ch.channel)
+		}
+	}
+}
+
+type channelCursor struct {
+	channelSeen
+	channel string
+}
+
+// recentLocked lists the channels seen, the most recently active first.
+func (cu *catchup) recentLocked() []channelCursor {
+	out := make([]channelCursor, 0, len(cu.seen))
+	for ch, s := range cu.seen {
+		out = append(out, channelCursor{channelSeen: s, channel: ch})
+	}
+	slices.SortFunc(out, func(a, b channelCursor) int {
+		if c := b.at.Compare(a.at); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.channel, b.channel)
+	})
+	return out
+}
+
+// lost records that the gateway connection dropped at now.
+func (cu *catchup) lost(now time.Time) {
+	cu.mu.Lock()
+	defer cu.mu.Unlock()
+	if cu.lostAt.IsZero() {
+		cu.lostAt = now
+	}
+}
+
+// resumed records that the session went on: nothing was missed.
+func (cu *catchup) resumed() {
+	cu.mu.Lock()
+	defer cu.mu.Unlock()
+	cu.lostAt = time.Time{}
+}
+
+// newSession records a READY; after an earlier session of this Run, it
+// returns true, how long the gap was and the channels to read.
+func (cu *catchup) newSession(now time.Time) (lost bool, gap time.Duration, channels []channelCursor) {
+	cu.mu.Lock()
+	defer cu.mu.Unlock()
+	lost, cu.session = cu.session, true
+	if !cu.lostAt.IsZero() {
+		gap = now.Sub(cu.lostAt)
+	}
+	cu.lostAt = time.Time{}
+	if !lost {
+		return false, 0, nil
+	}
+	return true, gap, cu.recentLocked()
+}
+
+// sessionLost tells of a new session after a lost one and starts reading the
+// messages posted in the gap.
+func (c *Client) sessionLost(gap time.Duration, channels []channelCursor) {
+	c.met.sessionsLost.Inc()
+	c.log.Warn("gateway session lost: Discord started a new one, the messages posted in the gap were not delivered; reading them from the channels' history",
+		"gap", gap.Round(time.Second).String(), "channels", len(channels))
+	c.sinkMu.RLock()
+	s := c.sink
+	c.sinkMu.RUnlock()
+	if s == nil || len(channels) == 0 || !c.cu.begin() {
+		return
+	}
+	go func() {
+		defer c.cu.wg.Done()
+		defer c.guard.Recover("discord catch-up")
+		c.catchUp(s.runCtx, time.Now(), channels)
+	}()
+}
+
+// catchUp reads the channels' messages posted since the last one seen there,
+// at most catchupWindow back, and emits them as events. It says what it left.
+func (c *Client) catchUp(ctx context.Context, now time.Time, channels []channelCursor) {
+	var left []string
+	if len(channels) > catchupChannels {
+		left = append(left, fmt.Sprintf("%d channels less recently active", len(channels)-catchupChannels))
+		channels = channels[:catchupChannels]
+	}
+	oldest := snowflakeAt(now.Add(-catchupWindow))
+	members := map[string]*memberLookup{}
+	waited := map[string]bool{} // guilds waited for: available or not
+	read, emitted := 0, 0
+	for i, ch := range channels {
+		if ctx.Err() != nil {
+			left = append(left, fmt.Sprintf("%d channels (vigie stopped)", len(channels)-i))
+			break
+		}
+		after := ch.last
+		if snowflakeAfter(oldest, after) {
+			after = oldest
+			left = append(left, fmt.Sprintf("channel %s: messages older than %s", ch.channel, catchupWindow))
+		}
+		if _, ok := waited[ch.guild]; !ok {
+			waited[ch.guild] = c.waitGuild(ctx, ch.guild)
+			if !waited[ch.guild] && ctx.Err() == nil {
+				left = append(left, fmt.Sprintf("guild %s: not described again within %s, its members' roles unknown (no action on them, cases instead)", ch.guild, guildWait))
+			}
+		}
+		n, more, err := c.catchUpChannel(ctx, ch, after, members, waited[ch.guild])
+		emitted += n
+		switch {
+		case err != nil:
+			left = append(left, fmt.Sprintf("channel %s: %v", ch.channel, err))
+		case more:
+			left = append(left, fmt.Sprintf("channel %s: beyond %d messages", ch.channel, catchupPages*catchupPageSize))
+		default:
+			read++
+		}
+	}
+	c.met.caughtUp.Add(float64(emitted))
+	if len(left) > 0 {
+		c.log.Warn("caught up partly after a lost gateway session: some messages posted in the gap were not judged",
+			"messages", emitted, "channels_read", read, "not_read", left)
+		return
+	}
+	c.log.Info("caught up after a lost gateway session", "messages", emitted, "channels", read)
+}
+
+// catchUpChannel reads ch's messages after the id after, oldest first, up to
+// catchupPages pages, and emits them; more says a full last page left some.
+func (c *Client) catchUpChannel(ctx context.Context, ch channelCursor, after string, members map[string]*memberLookup, guildKnown bool) (n int, more bool, err error) {
+	for page := 0; page < catchupPages; page++ {
+		msgs, err := c.historyPage(ctx, ch.channel, after)
+		if err != nil {
+			return n, false, err
+		}
+		slices.SortFunc(msgs, func(a, b *discordgo.Message) int { return compareSnowflakes(a.ID, b.ID) })
+		for _, m := range msgs {
+			if m == nil || !snowflakeAfter(m.ID, after) {
+				continue
+			}
+			after = m.ID
+			if m.GuildID == "" {
+				m.GuildID = ch.guild // the REST API leaves it out
+			}
+			c.cu.note(m.GuildID, ch.channel, m.ID, time.Now())
+			ev, ok := c.messageEvent(m, bot.KindMessage)
+			if !ok || !c.moderates(ev.Space) {
+				continue
+			}
+			if guildKnown {
+				c.caughtUpAuthor(ctx, &ev, m, members)
+			} else {
+				ev.Author.RolesUnknown = true
+			}
+			if !c.emitUntil(ctx, ev) {
+				return n, false, ctx.Err()
+			}
+			n++
+		}
+		if len(msgs) < catchupPageSize {
+			return n, false, nil
+		}
+	}
+	return n, true, nil
+}
+
+// waitGuild waits until the gateway described guild again (its GUILD_CREATE
+// after READY), for up to guildWait, and reports whether it did.
+func (c *Client) waitGuild(ctx context.Context, guild string) bool {
+	t := time.NewTimer(guildWait)
+	defer t.Stop()
+	for {
+		changed := c.cu.guildsChanged()
+		if c.guildDescribed(guild) {
+			return true
+		}
+		select {
+		case <-changed:
+		case <-t.C:
+			return false
+		case <-ctx.Done():
+			return false
+		}
+	}
+}
+
+// guildDescribed reports whether the state holds the guild as a GUILD_CREATE
+// describes it, roles included (READY lists it as unavailable).
+func (c *Client) guildDescribed(guild string) bool {
+	g, err := c.sess.State.Guild(guild)
+	if err != nil {
+		return false
+	}
+	// The state changes its guilds in place, under its lock.
+	c.sess.State.RLock()
+	defer c.sess.State.RUnlock()
+	return !g.Unavailable && len(g.Roles) > 0
+}
+
+// memberLookup is a member asked of Discord during a catch-up: the member,
+// or nil with known true when they are not in the guild (any more).
+type memberLookup struct {
+	member *discordgo.Member
+	known  bool
+}
+
+// caughtUpAuthor completes the author of a message read from history: the
+// REST API leaves the member out, and a raider who joined in the gap is not
+// in the gateway's state. The member is asked of Discord once per catch-up;
+// when that fails the author's roles are unknown, so that no platform action
+// falls on a moderator (the event becomes a case instead).
+func (c *Client) caughtUpAuthor(ctx context.Context, ev *bot.Event, m *discordgo.Message, members map[string]*memberLookup) {
+	if _, err := c.sess.State.Member(m.GuildID, m.Author.ID); err == nil {
+		return
+	}
+	key := m.GuildID + "/" + m.Author.ID
+	l, ok := members[key]
+	if !ok {
+		cctx, cancel := context.WithTimeout(ctx, callTimeout)
+		member, err := c.sess.GuildMember(m.GuildID, m.Author.ID, opts(cctx)...)
+		err = c.classify(cctx, "read member", err)
+		cancel()
+		switch {
+		case err == nil:
+			member.GuildID = m.GuildID
+			l = &memberLookup{member: member, known: true}
+		case apiCode(err) == codeUnknownMember:
+			l = &memberLookup{known: true}
+		default:
+			c.log.Warn("catch-up: member not read; their message is judged with roles unknown", "guild", m.GuildID, "user", m.Author.ID, "err", err)
+			l = &memberLookup{}
+		}
+		members[key] = l
+	}
+	if !l.known {
+		ev.Author.RolesUnknown = true
+		return
+	}
+	if l.member != nil {
+		ev.Author = c.author(m.GuildID, m.Author, l.member)
+	}
+}
+
+// historyPage is one page of a channel's messages after an id, a rate limit
+// of Discord's waited out when it is short.
+func (c *Client) historyPage(ctx context.Context, channel, after string) ([]*discordgo.Message, error) {
+	for attempt := 0; ; attempt++ {
+		cctx, cancel := context.WithTimeout(ctx, callTimeout)
+		msgs, err := c.sess.ChannelMessages(channel, catchupPageSize, "", after, "", opts(cctx)...)
+		err = c.classify(cctx, "read history", err)
+		cancel()
+		if err == nil {
+			return msgs, nil
+		}
+		var ae *bot.ActionError
+		if attempt >= 2 || !errors.As(err, &ae) || ae.RetryAfter <= 0 || ae.RetryAfter > catchupMaxWait {
+			return nil, err
+		}
+		t := time.NewTimer(ae.RetryAfter)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// snowflakeAt is the smallest id Discord could give at t.
+func snowflakeAt(t time.Time) string {
+	ms := max(t.UnixMilli()-1420070400000, 0)
+	return strconv.FormatInt(ms<<22, 10)
+}
+
+// compareSnowflakes orders two ids by their number.
+func compareSnowflakes(a, b string) int {
+	x, _ := strconv.ParseUint(a, 10, 64)
+	y, _ := strconv.ParseUint(b, 10, 64)
+	return cmp.Compare(x, y)
+}
+
+// snowflakeAfter reports whether id a is later than id b ("" is before all).
+func snowflakeAfter(a, b string) bool { return compareSnowflakes(a, b) > 0 }
