@@ -24,43 +24,12 @@ import (
 // delivery posted to /webhooks/meta ends as a hide on the Graph API.
 func TestDaemonHidesInsultingComment(t *testing.T) {
 	g := newFakeGraph(t)
-	dir := t.TempDir()
-	rulesPath := filepath.Join(dir, "rules.yaml")
-	if err := os.WriteFile(rulesPath, []byte(pageRules), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	env := map[string]string{
+	base, logs := startDaemon(t, map[string]string{
 		"META_APP_SECRET":   appSecret,
 		"META_PAGE_TOKEN":   g.token,
 		"META_VERIFY_TOKEN": verifyToken,
 		"META_GRAPH_URL":    g.URL(),
-	}
-	ready := make(chan net.Addr, 1)
-	logs := &testsync.Buffer{}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- daemon.Run(ctx, daemon.Config{
-			ConfigPath: rulesPath,
-			Listen:     "127.0.0.1:0",
-			Logger:     testsync.Logger(logs),
-			Getenv:     func(k string) string { return env[k] },
-			Ready:      func(a net.Addr) { ready <- a },
-		}, nil)
-	}()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("daemon.Run: %v", err)
-		}
-	}()
-	var base string
-	select {
-	case a := <-ready:
-		base = "http://" + a.String()
-	case err := <-done:
-		t.Fatalf("daemon stopped: %v\n%s", err, logs.String())
-	}
+	})
 
 	// The subscription handshake, as the App Dashboard does it.
 	resp, err := http.Get(base + "/webhooks/meta?hub.mode=subscribe&hub.challenge=1158201444&hub.verify_token=" + verifyToken)
@@ -194,6 +163,47 @@ func TestDaemonShutdownLosesNoAcknowledgedComment(t *testing.T) {
 // stampRE finds the times of a delivery: the entries' time, the changes'
 // created_time and the messages' timestamp, in seconds or milliseconds.
 var stampRE = regexp.MustCompile(`"(time|created_time|timestamp)":\s*(\d+)`)
+
+// startDaemon runs vigie as `vigie run` does, on pageRules, with env as its
+// environment, until the test ends; it returns its address and its logs
+// (shown if the test fails).
+func startDaemon(t *testing.T, env map[string]string) (base string, logs *testsync.Buffer) {
+	t.Helper()
+	rulesPath := filepath.Join(t.TempDir(), "rules.yaml")
+	if err := os.WriteFile(rulesPath, []byte(pageRules), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ready := make(chan net.Addr, 1)
+	logs = &testsync.Buffer{}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- daemon.Run(ctx, daemon.Config{
+			ConfigPath: rulesPath,
+			Listen:     "127.0.0.1:0",
+			Logger:     testsync.Logger(logs),
+			Getenv:     func(k string) string { return env[k] },
+			Ready:      func(a net.Addr) { ready <- a },
+		}, nil)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("daemon.Run: %v", err)
+		}
+		if t.Failed() {
+			t.Logf("logs:\n%s", logs)
+		}
+	})
+	select {
+	case a := <-ready:
+		return "http://" + a.String(), logs
+	case err := <-done:
+		done <- err // for the clean-up
+		t.Fatalf("daemon stopped: %v\n%s", err, logs.String())
+		return "", nil
+	}
+}
 
 // restamp moves every time of a delivery by d, each in its own unit, so that a
 // fixture can be posted to a daemon that reads the real clock.

@@ -2,18 +2,13 @@ package meta_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"io"
-	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/vigie-bot/vigie/bot/daemon"
 	"github.com/vigie-bot/vigie/bot/internal/testsync"
 	"github.com/vigie-bot/vigie/bot/meta"
 )
@@ -26,46 +21,12 @@ import (
 // token again, the next hide goes through and vigie is ready.
 func TestDaemonTellsOfAnExpiredPageToken(t *testing.T) {
 	g := newFakeGraph(t)
-	dir := t.TempDir()
-	rulesPath := filepath.Join(dir, "rules.yaml")
-	if err := os.WriteFile(rulesPath, []byte(pageRules), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	env := map[string]string{
+	base, logs := startDaemon(t, map[string]string{
 		"META_APP_SECRET":   appSecret,
 		"META_PAGE_TOKEN":   g.token,
 		"META_VERIFY_TOKEN": verifyToken,
 		"META_GRAPH_URL":    g.URL(),
-	}
-	ready := make(chan net.Addr, 1)
-	logs := &testsync.Buffer{}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- daemon.Run(ctx, daemon.Config{
-			ConfigPath: rulesPath,
-			Listen:     "127.0.0.1:0",
-			Logger:     testsync.Logger(logs),
-			Getenv:     func(k string) string { return env[k] },
-			Ready:      func(a net.Addr) { ready <- a },
-		}, nil)
-	}()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("daemon.Run: %v", err)
-		}
-		if t.Failed() {
-			t.Logf("logs:\n%s", logs)
-		}
-	}()
-	var base string
-	select {
-	case a := <-ready:
-		base = "http://" + a.String()
-	case err := <-done:
-		t.Fatalf("daemon stopped: %v\n%s", err, logs.String())
-	}
+	})
 	get := func(path string) (int, []byte) {
 		t.Helper()
 		resp, err := http.Get(base + path)
