@@ -226,7 +226,9 @@ type caseKeys struct {
 //
 // rediss+cluster and rediss+sentinel add TLS. The query options are go-redis's
 // (dial_timeout, pool_size, ...: see redis.ParseURL, ParseClusterURL,
-// ParseFailoverURL). Close closes the connections.
+// ParseFailoverURL). A call ends at its context's deadline, unless the URL
+// says context_timeout_enabled=false (then at the read timeout only). Close
+// closes the connections.
 func Open(rawURL string, opts ...Option) (*Store, error) {
 	c, err := NewClient(rawURL)
 	if err != nil {
@@ -267,6 +269,23 @@ func NewClient(rawURL string) (goredis.UniversalClient, error) {
 	}
 	plain := *u
 	plain.Scheme = base
+	// The caller's deadline bounds each call (go-redis's ContextTimeoutEnabled),
+	// unless the URL says context_timeout_enabled=false: without it a call on
+	// a Redis that hangs waits for the read timeout whatever its context says.
+	// Only ParseFailoverURL knows the option, so it is read here for every
+	// form and taken out of the query the others read.
+	contextTimeout := true
+	if q.Has("context_timeout_enabled") {
+		switch v := q.Get("context_timeout_enabled"); v {
+		case "true", "1":
+		case "false", "0":
+			contextTimeout = false
+		default:
+			return nil, fmt.Errorf("redis url %q: context_timeout_enabled=%q: want true, false, 1 or 0", redact(u), v)
+		}
+		q.Del("context_timeout_enabled")
+		plain.RawQuery = q.Encode()
+	}
 	// RESP2 unless the URL asks for another protocol (protocol=3): the store
 	// reads no reply that RESP3 types better, and go-redis on RESP3 looks
 	// for push notifications before each reply it reads, about 4% of vigie's
@@ -287,6 +306,7 @@ func NewClient(rawURL string) (goredis.UniversalClient, error) {
 		if !q.Has("max_retries") {
 			o.MaxRetries = noRetries
 		}
+		o.ContextTimeoutEnabled = contextTimeout
 		return goredis.NewClient(o), nil
 	case "cluster":
 		o, err := goredis.ParseClusterURL(plain.String())
@@ -299,6 +319,7 @@ func NewClient(rawURL string) (goredis.UniversalClient, error) {
 		if !q.Has("max_retries") {
 			o.MaxRetries = noRetries
 		}
+		o.ContextTimeoutEnabled = contextTimeout
 		return goredis.NewClusterClient(o), nil
 	case "sentinel":
 		// ParseFailoverURL takes the first sentinel from the host; more come as addr=.
@@ -315,6 +336,7 @@ func NewClient(rawURL string) (goredis.UniversalClient, error) {
 		if !q.Has("max_retries") {
 			o.MaxRetries = noRetries
 		}
+		o.ContextTimeoutEnabled = contextTimeout
 		return goredis.NewFailoverClient(o), nil
 	default:
 		return nil, fmt.Errorf("redis url %q: unknown mode %q (cluster or sentinel)", redact(u), mode)
