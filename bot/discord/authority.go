@@ -31,8 +31,8 @@ func (c *Client) deskGuild(d *deskConf) string {
 	if d.channel == "" {
 		return ""
 	}
-	if ch, err := c.sess.State.Channel(d.channel); err == nil {
-		return ch.GuildID
+	if ch, ok := c.stateChannel(d.channel); ok {
+		return ch.guildID
 	}
 	return ""
 }
@@ -69,8 +69,8 @@ func (c *Client) foreign(guildID, kind string) {
 	c.met.foreign.WithLabelValues(kind).Inc()
 	if c.foreignSeen.first(guildID) {
 		name := guildID
-		if g, err := c.sess.State.Guild(guildID); err == nil {
-			name = guildLabel(g)
+		if g, ok := c.stateGuild(guildID); ok {
+			name = g.label()
 		}
 		c.log.Warn("ignoring guild "+name+": it is not one vigie moderates (DISCORD_GUILDS, desk.discord_guilds, or the desk channel's guild)",
 			"audit", true, "guild", guildID, "kind", kind)

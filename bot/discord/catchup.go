@@ -308,14 +308,8 @@ func (c *Client) waitGuild(ctx context.Context, guild string) bool {
 // guildDescribed reports whether the state holds the guild as a GUILD_CREATE
 // describes it, roles included (READY lists it as unavailable).
 func (c *Client) guildDescribed(guild string) bool {
-	g, err := c.sess.State.Guild(guild)
-	if err != nil {
-		return false
-	}
-	// The state changes its guilds in place, under its lock.
-	c.sess.State.RLock()
-	defer c.sess.State.RUnlock()
-	return !g.Unavailable && len(g.Roles) > 0
+	g, ok := c.stateGuild(guild)
+	return ok && g.described
 }
 
 // memberLookup is a member asked of Discord during a catch-up: the member,

@@ -234,8 +234,8 @@ func (c *Client) modRequest(ctx context.Context, i *discordgo.Interaction, data 
 func (c *Client) messageTarget(i *discordgo.Interaction, id string, author *discordgo.User) bot.Event {
 	ev := bot.Event{ID: id, Platform: Platform, Kind: bot.KindMessage, Space: i.GuildID, Channel: i.ChannelID,
 		Link: "https://discord.com/channels/" + i.GuildID + "/" + i.ChannelID + "/" + id}
-	if ch, err := c.sess.State.Channel(i.ChannelID); err == nil && ch.IsThread() {
-		ev.Channel, ev.Thread = ch.ParentID, ch.ID
+	if ch, ok := c.stateChannel(i.ChannelID); ok && ch.thread {
+		ev.Channel, ev.Thread = ch.parentID, ch.id
 	}
 	if author != nil {
 		ev.Author = bot.Author{ID: author.ID, Name: displayName(author, nil)}

@@ -69,7 +69,7 @@ func (c *Client) checkPermissions(g *discordgo.Guild) {
 		}
 	}
 	if me == nil {
-		if m, err := c.sess.State.Member(g.ID, self); err == nil {
+		if m, ok := c.stateMember(g.ID, self); ok {
 			me = m
 		}
 	}

@@ -329,8 +329,8 @@ func (c *Client) messageEvent(m *discordgo.Message, kind bot.Kind) (bot.Event, b
 	if ev.At.IsZero() {
 		ev.At = snowflakeTime(m.ID)
 	}
-	if ch, err := c.sess.State.Channel(m.ChannelID); err == nil && ch.IsThread() {
-		ev.Channel, ev.Thread = ch.ParentID, ch.ID
+	if ch, ok := c.stateChannel(m.ChannelID); ok && ch.thread {
+		ev.Channel, ev.Thread = ch.parentID, ch.id
 	}
 	if r := m.MessageReference; r != nil {
 		switch {
@@ -348,7 +348,7 @@ func (c *Client) messageEvent(m *discordgo.Message, kind bot.Kind) (bot.Event, b
 	}
 	member := m.Member
 	if member == nil {
-		member, _ = c.sess.State.Member(m.GuildID, m.Author.ID)
+		member, _ = c.stateMember(m.GuildID, m.Author.ID)
 	}
 	ev.Author = c.author(m.GuildID, m.Author, member)
 	return ev, true
@@ -389,13 +389,13 @@ func shown(ev *bot.Event, m *discordgo.Message) {
 // it: #channel in this guild, the guild's name otherwise, "" when unknown.
 func (c *Client) placeName(guildID string, r *discordgo.MessageReference) string {
 	if r.GuildID != "" && r.GuildID != guildID {
-		if g, err := c.sess.State.Guild(r.GuildID); err == nil && g.Name != "" {
-			return g.Name
+		if g, ok := c.stateGuild(r.GuildID); ok && g.name != "" {
+			return g.name
 		}
 		return ""
 	}
-	if ch, err := c.sess.State.Channel(r.ChannelID); err == nil && ch.Name != "" {
-		return "#" + ch.Name
+	if ch, ok := c.stateChannel(r.ChannelID); ok && ch.name != "" {
+		return "#" + ch.name
 	}
 	return ""
 }
@@ -485,7 +485,7 @@ func (c *Client) author(guildID string, u *discordgo.User, m *discordgo.Member) 
 	if perms&discordgo.PermissionAdministrator != 0 {
 		a.Staff = true
 	}
-	if g, err := c.sess.State.Guild(guildID); err == nil && g.OwnerID == u.ID {
+	if g, ok := c.stateGuild(guildID); ok && g.owner == u.ID {
 		a.Staff = true
 	}
 	return a
