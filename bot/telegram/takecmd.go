@@ -3,6 +3,7 @@ package telegram
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
@@ -34,12 +35,71 @@ import (
 // only (a stranger's press is audited, a press or command turned away too).
 // A stranger's press is refused on the loop itself, from what vigie knows
 // (desk.cms): it never takes a place in a line.
+//
+// Whether someone else may command is only known once a worker asks
+// Telegram (with DeskAdmins, any member of the desk chat may be one of its
+// administrators; anyone may send a desk command in private). So that one
+// such sender cannot take every place before the workers turn them down,
+// and leave a CM's press "too busy", a sender who is not a listed CM holds
+// at most maxPerSender places in each line, counting what they have under
+// way on a worker: one more is turned down as one beyond the line's bound
+// is (audited, answered at once), and the others keep their places. The
+// listed CMs are bounded by the lines alone.
 const (
 	maxCommandsWaiting = 4 * maxDeskWork
 	maxPressesWaiting  = 4 * maxDeskWork
+	maxPerSender       = 2
 	maxTells           = 4
 	tellTimeout        = 5 * time.Second
 )
+
+// senderHolds counts, by line and sender, the work waiting in the line or
+// under way. The zero senderHolds is ready.
+type senderHolds struct {
+	mu sync.Mutex
+	n  map[senderPlace]int
+}
+
+type senderPlace struct {
+	line *deskwork.Line
+	user int64
+}
+
+// take counts one more piece of work of user's in line, unless user has
+// maxPerSender already, and returns what gives it back (once, whatever
+// calls it), or nil.
+func (h *senderHolds) take(line *deskwork.Line, user int64) (give func()) {
+	k := senderPlace{line, user}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.n[k] >= maxPerSender {
+		return nil
+	}
+	if h.n == nil {
+		h.n = map[senderPlace]int{}
+	}
+	h.n[k]++
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			h.mu.Lock()
+			defer h.mu.Unlock()
+			if h.n[k]--; h.n[k] <= 0 {
+				delete(h.n, k)
+			}
+		})
+	}
+}
+
+// hold takes a place of user's in line (see senderHolds): a listed CM's
+// costs nothing. It returns what gives it back, or nil when user holds
+// maxPerSender places there already.
+func (c *Client) hold(line *deskwork.Line, user int64) (give func()) {
+	if c.desk.Load().cms[user] {
+		return func() {}
+	}
+	return c.held.take(line, user)
+}
 
 // runContext is Run's context while it runs, else ctx: work taken off the
 // loop waits for a worker as long as vigie runs, not as long as the batch of
@@ -62,15 +122,24 @@ func (c *Client) runContext(ctx context.Context) context.Context {
 // asking Telegram: a stranger's command would be refused anyway), or the
 // work broke off (the guard reports the panic).
 func (c *Client) takeCommand(ctx context.Context, m *tgbotapi.Message, thread int, again string, work func(context.Context)) {
+	give := c.hold(c.cmdLine, m.From.ID)
+	if give == nil {
+		c.commandBusy(m, thread, again, "desk: a command not done, this sender has too many waiting or under way", maxPerSender)
+		return
+	}
 	ctx = c.runContext(ctx)
 	taken := c.cmdLine.Go(ctx, deskwork.Job{
-		Work: work,
+		Work: func(ctx context.Context) {
+			defer give()
+			work(ctx)
+		},
 		Broke: func(ctx context.Context) {
 			rctx, cancel := reportContext(ctx)
 			defer cancel()
 			c.say(rctx, m, thread, "Something went wrong and "+again+" was not finished: check before sending it again.")
 		},
 		Dropped: func() {
+			give()
 			c.log.Warn("desk: a command not done, vigie is stopping", "audit", true, "user", cmID(m.From), "chat", m.Chat.ID, "command", again)
 			if !c.mayCommandHere(m.Chat.ID, m.From) {
 				// a stranger's, to be refused anyway: their refusals are
@@ -83,15 +152,17 @@ func (c *Client) takeCommand(ctx context.Context, m *tgbotapi.Message, thread in
 		},
 	})
 	if !taken {
-		c.commandBusy(m, thread, again)
+		give()
+		c.commandBusy(m, thread, again, "desk: a command not done, too many waiting for a worker", maxCommandsWaiting)
 	}
 }
 
-// commandBusy turns down a command that came while maxCommandsWaiting others
-// wait for a worker: its sender is told, once per refusalGap in each chat.
-func (c *Client) commandBusy(m *tgbotapi.Message, thread int, again string) {
-	c.log.Warn("desk: a command not done, too many waiting for a worker", "audit", true,
-		"user", cmID(m.From), "chat", m.Chat.ID, "command", again, "waiting", maxCommandsWaiting)
+// commandBusy turns down a command that came while waiting others wait for
+// a worker (in all, or the sender's): logged as msg (audit), and its sender
+// told, once per refusalGap in each chat.
+func (c *Client) commandBusy(m *tgbotapi.Message, thread int, again, msg string, waiting int) {
+	c.log.Warn(msg, "audit", true,
+		"user", cmID(m.From), "chat", m.Chat.ID, "command", again, "waiting", waiting)
 	if !c.busyTold.first(m.Chat.ID, m.From.ID) {
 		return
 	}
@@ -128,6 +199,13 @@ func (c *Client) takePress(ctx context.Context, line *deskwork.Line, cb *tgbotap
 		c.tell(func(ctx context.Context) { c.answerPress(ctx, cb, text, alert) }, "press", cb.ID)
 		return
 	}
+	// Not final: a press of someone (quick answers a press of no one, or of
+	// a bot, with final).
+	give := c.hold(line, cb.From.ID)
+	if give == nil {
+		c.pressBusy(cb, "desk: a press not done, this sender has too many waiting or under way", maxPerSender)
+		return
+	}
 	ctx = c.runContext(ctx)
 	taken := line.Go(ctx, deskwork.Job{
 		First: func() bool {
@@ -136,26 +214,32 @@ func (c *Client) takePress(ctx context.Context, line *deskwork.Line, cb *tgbotap
 			c.answerPress(actx, cb, text, alert)
 			return true
 		},
-		Work: work,
+		Work: func(ctx context.Context) {
+			defer give()
+			work(ctx)
+		},
 		Broke: func(ctx context.Context) {
 			rctx, cancel := reportContext(ctx)
 			defer cancel()
 			c.tellPress(rctx, cb, "something went wrong and this was not finished: look at the case or the member before pressing again.")
 		},
 		Dropped: func() {
+			give()
 			rctx, cancel := reportContext(ctx)
 			defer cancel()
 			c.tellPress(rctx, cb, "vigie is stopping: nothing was done. Press again in a moment.")
 		},
 	})
 	if !taken {
-		c.pressBusy(cb)
+		give()
+		c.pressBusy(cb, "desk: a press not done, too many waiting for a worker", maxPressesWaiting)
 	}
 }
 
-// pressBusy turns down a press that came while its line was full: logged
-// (audit), and answered at once, so that the button does not spin.
-func (c *Client) pressBusy(cb *tgbotapi.CallbackQuery) {
+// pressBusy turns down a press that came while waiting others wait for a
+// worker (its line full, or the sender's places): logged as msg (audit), and
+// answered at once, so that the button does not spin.
+func (c *Client) pressBusy(cb *tgbotapi.CallbackQuery, msg string, waiting int) {
 	var chat, user int64
 	if cb.Message != nil && cb.Message.Chat != nil {
 		chat = cb.Message.Chat.ID
@@ -163,8 +247,8 @@ func (c *Client) pressBusy(cb *tgbotapi.CallbackQuery) {
 	if cb.From != nil {
 		user = cb.From.ID
 	}
-	c.log.Warn("desk: a press not done, too many waiting for a worker", "audit", true,
-		"user", Platform+":"+itoa(user), "chat", chat, "button", cb.Data)
+	c.log.Warn(msg, "audit", true,
+		"user", Platform+":"+itoa(user), "chat", chat, "button", cb.Data, "waiting", waiting)
 	c.tell(func(ctx context.Context) {
 		c.answerPress(ctx, cb, "vigie is too busy: nothing was done. Press again in a moment.", true)
 	}, "press", cb.ID)

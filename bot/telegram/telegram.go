@@ -130,13 +130,15 @@ type Client struct {
 	// asked to verify (and their presses wait); notAsked counts the members
 	// let in unasked during a raid (verify.go). tells answers at once what
 	// needs no worker (a stranger's press, "too busy"); busyTold are the
-	// senders lately told a command was too many (takecmd.go).
+	// senders lately told a command was too many; held counts what each
+	// sender has in the lines or under way (takecmd.go).
 	cmdLine  *deskwork.Line
 	presses  *deskwork.Line
 	asks     *deskwork.Line
 	notAsked deskwork.Overflow
 	tells    *deskwork.Pool
 	busyTold *refusals
+	held     senderHolds
 
 	// running is Run's context while it runs: button presses wait for a
 	// desk worker as long as it, not as long as the batch of updates that
