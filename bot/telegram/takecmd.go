@@ -43,7 +43,8 @@ import (
 // and leave a CM's press "too busy", a sender who is not a listed CM holds
 // at most maxPerSender places in each line, counting what they have under
 // way on a worker: one more is turned down as one beyond the line's bound
-// is (audited, answered at once), and the others keep their places. The
+// is (audited, a press answered at once, a command too unless its sender is
+// a stranger as far as vigie knows), and the others keep their places. The
 // listed CMs are bounded by the lines alone.
 const (
 	maxCommandsWaiting = 4 * maxDeskWork
@@ -124,7 +125,11 @@ func (c *Client) runContext(ctx context.Context) context.Context {
 func (c *Client) takeCommand(ctx context.Context, m *tgbotapi.Message, thread int, again string, work func(context.Context)) {
 	give := c.hold(c.cmdLine, m.From.ID)
 	if give == nil {
-		c.commandBusy(m, thread, again, "desk: a command not done, this sender has too many waiting or under way", maxPerSender)
+		// A stranger's commands are refused by the workers anyway, each
+		// refusal rationed (refusals.go): "too busy" on top of it would
+		// be one more message of theirs in the chat.
+		c.commandBusy(m, thread, again, "desk: a command not done, this sender has too many waiting or under way", maxPerSender,
+			c.mayCommandHere(m.Chat.ID, m.From))
 		return
 	}
 	ctx = c.runContext(ctx)
@@ -153,17 +158,17 @@ func (c *Client) takeCommand(ctx context.Context, m *tgbotapi.Message, thread in
 	})
 	if !taken {
 		give()
-		c.commandBusy(m, thread, again, "desk: a command not done, too many waiting for a worker", maxCommandsWaiting)
+		c.commandBusy(m, thread, again, "desk: a command not done, too many waiting for a worker", maxCommandsWaiting, true)
 	}
 }
 
 // commandBusy turns down a command that came while waiting others wait for
-// a worker (in all, or the sender's): logged as msg (audit), and its sender
-// told, once per refusalGap in each chat.
-func (c *Client) commandBusy(m *tgbotapi.Message, thread int, again, msg string, waiting int) {
+// a worker (in all, or the sender's): logged as msg (audit), and, with tell,
+// its sender told, once per refusalGap in each chat.
+func (c *Client) commandBusy(m *tgbotapi.Message, thread int, again, msg string, waiting int, tell bool) {
 	c.log.Warn(msg, "audit", true,
 		"user", cmID(m.From), "chat", m.Chat.ID, "command", again, "waiting", waiting)
-	if !c.busyTold.first(m.Chat.ID, m.From.ID) {
+	if !tell || !c.busyTold.first(m.Chat.ID, m.From.ID) {
 		return
 	}
 	c.tell(func(ctx context.Context) {
