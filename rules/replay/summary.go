@@ -166,7 +166,7 @@ type Tally struct {
 	// than the scoring itself.
 	scores  []namedScore
 	overall Score
-	shadow     map[string]*ShadowScore
+	shadow  map[string]*ShadowScore
 	// ruleOrder keeps the file's order for the text table.
 	ruleOrder []string
 }
