@@ -124,6 +124,47 @@ func (e *Event) Validate() error {
 	if !slices.Contains(knownKinds, e.Kind) {
 		return fmt.Errorf("field \"kind\": unknown kind %q (want message, edit, comment, join, dm or profile)", truncate(string(e.Kind), 32))
 	}
+	// each field in turn, the first too long said: no table of the fields
+	// built for every event
+	if len(e.ID) > MaxIDLen || len(e.Platform) > MaxPlatformLen || len(e.Space) > MaxIDLen ||
+		len(e.Channel) > MaxIDLen || len(e.Thread) > MaxIDLen || len(e.ReplyTo) > MaxIDLen ||
+		len(e.Author.ID) > MaxIDLen || len(e.Author.Name) > MaxNameLen || len(e.Author.Username) > MaxNameLen ||
+		len(e.Label) > MaxLabelLen || len(e.forwardFrom()) > MaxNameLen {
+		return e.tooLong()
+	}
+	if len(e.Author.Roles) > MaxRoles {
+		return fmt.Errorf("field \"author.roles\": %d roles, more than %d", len(e.Author.Roles), MaxRoles)
+	}
+	for _, r := range e.Author.Roles {
+		if len(r) > MaxNameLen {
+			return fmt.Errorf("field \"author.roles\": a role of %d bytes, more than %d", len(r), MaxNameLen)
+		}
+	}
+	if err := countParts("embeds", len(e.Embeds)); err != nil {
+		return err
+	}
+	if err := countParts("files", len(e.Files)); err != nil {
+		return err
+	}
+	if err := countParts("hidden_links", len(e.HiddenLinks)); err != nil {
+		return err
+	}
+	if e.Poll != nil {
+		if err := countParts("poll.options", len(e.Poll.Options)); err != nil {
+			return err
+		}
+	}
+	for _, em := range e.Embeds {
+		if err := countParts("embeds.fields", len(em.Fields)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// tooLong says the first field of e longer than it may be, as Validate
+// checks them.
+func (e *Event) tooLong() error {
 	for _, f := range []struct {
 		name string
 		v    string
@@ -139,31 +180,13 @@ func (e *Event) Validate() error {
 			return fmt.Errorf("field %q: %d bytes, more than %d", f.name, len(f.v), f.max)
 		}
 	}
-	if len(e.Author.Roles) > MaxRoles {
-		return fmt.Errorf("field \"author.roles\": %d roles, more than %d", len(e.Author.Roles), MaxRoles)
-	}
-	for _, r := range e.Author.Roles {
-		if len(r) > MaxNameLen {
-			return fmt.Errorf("field \"author.roles\": a role of %d bytes, more than %d", len(r), MaxNameLen)
-		}
-	}
-	count := func(name string, n int) error {
-		if n > MaxParts {
-			return fmt.Errorf("field %q: %d items, more than %d", name, n, MaxParts)
-		}
-		return nil
-	}
-	errs := []error{count("embeds", len(e.Embeds)), count("files", len(e.Files)), count("hidden_links", len(e.HiddenLinks))}
-	if e.Poll != nil {
-		errs = append(errs, count("poll.options", len(e.Poll.Options)))
-	}
-	for _, em := range e.Embeds {
-		errs = append(errs, count("embeds.fields", len(em.Fields)))
-	}
-	for _, err := range errs {
-		if err != nil {
-			return err
-		}
+	return nil
+}
+
+// countParts refuses more than MaxParts items in the field name.
+func countParts(name string, n int) error {
+	if n > MaxParts {
+		return fmt.Errorf("field %q: %d items, more than %d", name, n, MaxParts)
 	}
 	return nil
 }

@@ -23,39 +23,36 @@ func decodeFast(data []byte, ev *Event) (hasText, ok bool) {
 	p := fastParser{data: data}
 	var seen uint32
 	ok = p.object(func(key []byte) bool {
-		bit, ok := eventFields[string(key)]
-		if !ok || seen&bit != 0 {
+		bit := eventField(key)
+		if bit == 0 || seen&bit != 0 {
 			return false
 		}
 		seen |= bit
 		switch bit {
 		case fID:
-			return p.str(&ev.ID)
+			return p.short(sID, &ev.ID)
 		case fPlatform:
-			return p.str(&ev.Platform)
+			return p.short(sPlatform, &ev.Platform)
 		case fKind:
-			var s string
-			ok := p.str(&s)
-			ev.Kind = Kind(s)
-			return ok
+			return p.short(sKind, (*string)(&ev.Kind))
 		case fSpace:
-			return p.str(&ev.Space)
+			return p.short(sSpace, &ev.Space)
 		case fChannel:
-			return p.str(&ev.Channel)
+			return p.short(sChannel, &ev.Channel)
 		case fThread:
-			return p.str(&ev.Thread)
+			return p.short(sThread, &ev.Thread)
 		case fAuthor:
 			return p.author(&ev.Author)
 		case fText:
 			return p.str(&ev.Text)
 		case fReplyTo:
-			return p.str(&ev.ReplyTo)
+			return p.short(sReplyTo, &ev.ReplyTo)
 		case fAttachments:
 			return p.integer(&ev.Attachments)
 		case fAt:
 			return p.time(&ev.At)
 		case fLabel:
-			return p.str(&ev.Label)
+			return p.short(sLabel, &ev.Label)
 		case fLink:
 			return p.str(&ev.Link)
 		}
@@ -64,6 +61,7 @@ func decodeFast(data []byte, ev *Event) (hasText, ok bool) {
 	if !ok || !p.end() {
 		return false, false
 	}
+	p.flush(ev)
 	return seen&fText != 0, true
 }
 
@@ -84,10 +82,39 @@ const (
 	fLink
 )
 
-var eventFields = map[string]uint32{
-	"id": fID, "platform": fPlatform, "kind": fKind, "space": fSpace, "channel": fChannel,
-	"thread": fThread, "author": fAuthor, "text": fText, "reply_to": fReplyTo,
-	"attachments": fAttachments, "at": fAt, "label": fLabel, "link": fLink,
+// eventField is the bit of the event's field named key, 0 for none. A
+// switch, not a map: the compiler compares the key's length first, then its
+// bytes, where a map lookup hashed every key of every line.
+func eventField(key []byte) uint32 {
+	switch string(key) {
+	case "id":
+		return fID
+	case "platform":
+		return fPlatform
+	case "kind":
+		return fKind
+	case "space":
+		return fSpace
+	case "channel":
+		return fChannel
+	case "thread":
+		return fThread
+	case "author":
+		return fAuthor
+	case "text":
+		return fText
+	case "reply_to":
+		return fReplyTo
+	case "attachments":
+		return fAttachments
+	case "at":
+		return fAt
+	case "label":
+		return fLabel
+	case "link":
+		return fLink
+	}
+	return 0
 }
 
 const (
@@ -101,9 +128,27 @@ const (
 	aJoinedAt
 )
 
-var authorFields = map[string]uint32{
-	"id": aID, "name": aName, "roles": aRoles, "staff": aStaff, "roles_unknown": aRolesUnknown,
-	"bot": aBot, "created_at": aCreatedAt, "joined_at": aJoinedAt,
+// authorField is the bit of the author's field named key, 0 for none.
+func authorField(key []byte) uint32 {
+	switch string(key) {
+	case "id":
+		return aID
+	case "name":
+		return aName
+	case "roles":
+		return aRoles
+	case "staff":
+		return aStaff
+	case "roles_unknown":
+		return aRolesUnknown
+	case "bot":
+		return aBot
+	case "created_at":
+		return aCreatedAt
+	case "joined_at":
+		return aJoinedAt
+	}
+	return 0
 }
 
 // fastParser reads JSON from data at i. Its methods return false when the
@@ -111,6 +156,101 @@ var authorFields = map[string]uint32{
 type fastParser struct {
 	data []byte
 	i    int
+	// small gathers the bytes of the event's short strings (ids, names,
+	// kind, places, label: not the text nor the link), nsmall of them,
+	// which flush makes one string that each is a part of: one allocation
+	// for them all, where each was one. pending says which string is
+	// where in it. (A count, not a slice of the array: a parser pointing
+	// into itself would be moved to the heap.)
+	small    [256]byte
+	nsmall   int
+	pending  [maxPending]pendingString
+	npending int
+}
+
+// maxPending is how many of an event's strings short gathers.
+const maxPending = 12
+
+// pendingString is a string that short gathered: the event's string field
+// is to be small[lo:hi]. The field is named, not pointed at: a parser
+// holding pointers into the event would make every event escape to the
+// heap.
+type pendingString struct {
+	field  shortField
+	lo, hi int32
+}
+
+// shortField names a string field of an event that short gathers.
+type shortField uint8
+
+const (
+	sID shortField = iota
+	sPlatform
+	sKind
+	sSpace
+	sChannel
+	sThread
+	sReplyTo
+	sLabel
+	sAuthorID
+	sAuthorName
+)
+
+// short reads a string into *s, the event's field f, as str does,
+// gathering it in small when it is plain and there is room: flush then
+// sets it.
+func (p *fastParser) short(f shortField, s *string) bool {
+	raw, escaped, ok := p.token()
+	if !ok {
+		return false
+	}
+	inner := raw[1 : len(raw)-1]
+	if escaped {
+		return unescape(raw, s)
+	}
+	lo := p.nsmall
+	if p.npending == maxPending || lo+len(inner) > len(p.small) {
+		*s = string(inner) // token checked its UTF-8
+		return true
+	}
+	p.nsmall += copy(p.small[lo:], inner)
+	p.pending[p.npending] = pendingString{field: f, lo: int32(lo), hi: int32(p.nsmall)}
+	p.npending++
+	return true
+}
+
+// flush sets the fields of ev that short gathered, from one string of
+// their bytes.
+func (p *fastParser) flush(ev *Event) {
+	if p.npending == 0 {
+		return
+	}
+	all := string(p.small[:p.nsmall])
+	for _, ps := range p.pending[:p.npending] {
+		s := all[ps.lo:ps.hi]
+		switch ps.field {
+		case sID:
+			ev.ID = s
+		case sPlatform:
+			ev.Platform = s
+		case sKind:
+			ev.Kind = Kind(s)
+		case sSpace:
+			ev.Space = s
+		case sChannel:
+			ev.Channel = s
+		case sThread:
+			ev.Thread = s
+		case sReplyTo:
+			ev.ReplyTo = s
+		case sLabel:
+			ev.Label = s
+		case sAuthorID:
+			ev.Author.ID = s
+		case sAuthorName:
+			ev.Author.Name = s
+		}
+	}
 }
 
 func (p *fastParser) ws() {
@@ -243,7 +383,14 @@ func (p *fastParser) str(s *string) bool {
 func unescape(raw []byte, s *string) bool {
 	inner := raw[1 : len(raw)-1]
 	if bytes.Contains(inner, []byte(`\u`)) || !utf8.Valid(inner) {
-		return json.Unmarshal(raw, s) == nil
+		// into a string of its own: s handed to encoding/json would
+		// escape, and with it the event that holds it, on every line
+		var out string
+		if json.Unmarshal(raw, &out) != nil {
+			return false
+		}
+		*s = out
+		return true
 	}
 	out := make([]byte, 0, len(inner))
 	for i := 0; i < len(inner); i++ {
@@ -322,16 +469,16 @@ func (p *fastParser) time(t *time.Time) bool {
 func (p *fastParser) author(a *Author) bool {
 	var seen uint32
 	return p.object(func(key []byte) bool {
-		bit, ok := authorFields[string(key)]
-		if !ok || seen&bit != 0 {
+		bit := authorField(key)
+		if bit == 0 || seen&bit != 0 {
 			return false
 		}
 		seen |= bit
 		switch bit {
 		case aID:
-			return p.str(&a.ID)
+			return p.short(sAuthorID, &a.ID)
 		case aName:
-			return p.str(&a.Name)
+			return p.short(sAuthorName, &a.Name)
 		case aRoles:
 			return p.roles(&a.Roles)
 		case aStaff:

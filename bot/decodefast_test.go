@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"unicode/utf8"
 )
@@ -44,6 +45,12 @@ var fastCases = []string{
 	`{"id":"1","author":{"staff":truex}}`,
 	`{"i\u0064":"1"}`,
 	`{}`, `[]`, `null`, ``, `{`, `"x"`, `{"id":}`,
+	// short strings with escapes, and more of them than gathered at once
+	`{"id":"a\"b","platform":"p\u00e9","kind":"message","space":"s\\","channel":"c\n","thread":"t",` +
+		`"reply_to":"r","label":"ok","author":{"id":"u\/1","name":"N\u00e4me"},"text":"a","at":"2026-11-20T22:10:00Z"}`,
+	// short strings too long to be gathered together
+	`{"id":"` + strings.Repeat("i", 200) + `","space":"` + strings.Repeat("s", 100) + `","channel":"c",` +
+		`"author":{"id":"` + strings.Repeat("u", 300) + `","name":"n"},"text":"a","at":"2026-11-20T22:10:00Z"}`,
 }
 
 // For what it accepts, decodeFast must give exactly what encoding/json gives.
@@ -70,6 +77,24 @@ func checkFastAgrees(t *testing.T, data []byte) bool {
 		t.Fatalf("decodeFast and encoding/json differ on %q:\n%+v (text %v)\n%+v (text %v)", data, fast, hasText, slow, slowText)
 	}
 	return true
+}
+
+// An event's short strings (ids, names, kind, places, label) are one
+// allocation, and the event itself is not one: a line costs its text, that
+// string, and the author's roles.
+func TestDecodeEventAllocs(t *testing.T) {
+	data := []byte(`{"id":"l-1-42","platform":"discord","kind":"message","space":"s12","channel":"s12c3",` +
+		`"thread":"t","reply_to":"m-1","label":"ok",` +
+		`"author":{"id":"a-123456","name":"Member 123456","roles":["member"],"created_at":"2026-11-19T10:00:00Z"},` +
+		`"text":"Salut tout le monde","at":"2026-11-20T22:10:00.123Z"}`)
+	allocs := testing.AllocsPerRun(100, func() {
+		if _, err := DecodeEvent(data); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs > 4 {
+		t.Errorf("DecodeEvent: %v allocations a line, want at most 4", allocs)
+	}
 }
 
 // The fast path is worth having only if it takes the lines real files hold.

@@ -161,8 +161,12 @@ func (sc *ShadowScore) add(label string, flagged bool) {
 type Tally struct {
 	s          Summary
 	categories map[string]*Score
-	overall    Score
-	shadow     map[string]*ShadowScore
+	// scores are the categories' scores in the order first met: add goes
+	// through them for every labelled event, a map's walk costing more
+	// than the scoring itself.
+	scores  []namedScore
+	overall Score
+	shadow  map[string]*ShadowScore
 	// ruleOrder keeps the file's order for the text table.
 	ruleOrder []string
 }
@@ -211,8 +215,15 @@ func (t *Tally) category(name string) *Score {
 	if !ok {
 		sc = &Score{TN: t.s.Labelled}
 		t.categories[name] = sc
+		t.scores = append(t.scores, namedScore{name, sc})
 	}
 	return sc
+}
+
+// namedScore is a category's score.
+type namedScore struct {
+	name  string
+	score *Score
 }
 
 // AddFAQ counts one decision of the FAQ.
@@ -290,8 +301,8 @@ func (t *Tally) add(label string, v *bot.Verdict) {
 		t.category(c)
 	}
 	t.s.Labelled++
-	for name, sc := range t.categories {
-		sc.add(contains(cats, name), label == name)
+	for _, c := range t.scores {
+		c.score.add(contains(cats, c.name), label == c.name)
 	}
 	t.overall.add(flagged, label != LabelOK)
 }

@@ -44,12 +44,23 @@ func (ls *linkSet) find(s string) {
 	// links (<https://…> on Discord). Every link has a dot or a scheme's colon:
 	// only the fields around one are read, found with IndexByte instead of a
 	// look at every character. Reading back to a field's start needs valid
-	// UTF-8; other texts take the forward pass.
+	// UTF-8; other texts take the forward pass. A text with neither has
+	// no link, and is not read further (findEach finds none in it either).
+	dot, colon := strings.IndexByte(s, '.'), strings.IndexByte(s, ':')
+	if dot < 0 && colon < 0 {
+		return
+	}
 	if !utf8.ValidString(s) {
 		ls.findEach(s)
 		return
 	}
-	dot, colon := -1, -1 // the next '.' and ':' from i, once looked for
+	// the next '.' and ':' from i, once looked for (len(s): none)
+	if dot < 0 {
+		dot = len(s)
+	}
+	if colon < 0 {
+		colon = len(s)
+	}
 	for i := 0; i < len(s); {
 		if dot < i {
 			if dot = strings.IndexByte(s[i:], '.'); dot >= 0 {

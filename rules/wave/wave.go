@@ -77,6 +77,14 @@ type Options struct {
 	Examples int
 }
 
+// spacesSweep is how often, on the events' clock, the spaces quiet for
+// longer than every window are dropped. A space's hits are read only
+// within an alert's window, so one dropped later reads as one dropped
+// sooner: the sweep frees memory and decides nothing. A replay's events
+// come seconds apart, and a sweep each second walked the spaces at every
+// event.
+const spacesSweep = time.Minute
+
 // Tracker turns holding conditions into waves. It is safe for concurrent use.
 type Tracker struct {
 	mu      sync.Mutex
@@ -87,8 +95,9 @@ type Tracker struct {
 	spaces  map[spaceKey]*recent
 	active  map[waveKey]*state
 	lastNow time.Time
-	// swept is when the spaces were last swept: once a second of the events'
-	// clock, not on every event, as there may be thousands of spaces.
+	// swept is when the spaces were last swept: once a minute of the
+	// events' clock (spacesSweep), not on every event, as there may be
+	// thousands of spaces.
 	swept time.Time
 	// due is no later than the first end of a wave under way: until then
 	// no wave can be over, and expire does not walk them (zero: walk).
@@ -361,7 +370,7 @@ func (t *Tracker) expire(now time.Time) []Wave {
 			}
 		}
 	}
-	if d := now.Sub(t.swept); d >= time.Second || d < 0 {
+	if d := now.Sub(t.swept); d >= spacesSweep || d < 0 {
 		t.swept = now
 		for sk, r := range t.spaces {
 			if now.Sub(r.last) > t.maxWin {

@@ -152,3 +152,29 @@ func TestOneEventMatchingTwoRulesCountsOnce(t *testing.T) {
 		t.Fatalf("active %+v", a)
 	}
 }
+
+// A space's hits older than every window are read by no wave, whether the
+// sweep, once a minute of the events' clock, has dropped them yet or not.
+func TestStaleSpaceReadsAsNone(t *testing.T) {
+	tr := NewTracker([]Alert{waveAlert}, Options{})
+	ev := func(id, space string) bot.Event {
+		return bot.Event{ID: id, Platform: "facebook", Space: space, Author: bot.Author{ID: "u-1", Name: "ann"}}
+	}
+	hit := []bot.Match{{Rule: "insult", Category: "abuse"}}
+	for i := range 5 {
+		tr.Observe(ev(fmt.Sprint("m-", i), "page-1"), t0.Add(time.Duration(i)*time.Second), hit, nil)
+	}
+	// an event elsewhere sweeps before page-1's hits are older than the window
+	tr.Observe(ev("o-1", "page-2"), t0.Add(9*time.Minute+30*time.Second), nil, nil)
+	// within the minute after, page-1's hits are older than the window, not
+	// swept yet, and the alert holds there for counts of the store's
+	at := t0.Add(10*time.Minute + 10*time.Second)
+	raised, _ := tr.Observe(ev("m-9", "page-1"), at, nil, []Holding{{Alert: "wave", Count: 20}})
+	if len(raised) != 1 {
+		t.Fatalf("raised %d waves, want 1", len(raised))
+	}
+	w := raised[0]
+	if w.Count != 20 || len(w.Examples) != 0 || len(w.ByRule) != 0 || !w.From.Equal(at) || !w.To.Equal(at) {
+		t.Errorf("wave %+v: read hits older than its window", w)
+	}
+}
