@@ -41,8 +41,10 @@ import (
 // administrators; anyone may send a desk command in private). So that one
 // such sender cannot take every place before the workers turn them down,
 // and leave a CM's press "too busy", a sender who is not a listed CM holds
-// at most maxPerSender places in each line, counting what they have under
-// way on a worker: one more is turned down as one beyond the line's bound
+// at most maxPerSender places in each line while their work waits for a
+// worker (the place is given back as the work starts: a moderator's
+// commands one after the other never collide, though a command's last
+// message may wait for the group's sending limit): one more is turned down as one beyond the line's bound
 // is (audited, a press answered at once, a command too unless its sender is
 // a stranger as far as vigie knows), and the others keep their places. The
 // listed CMs are bounded by the lines alone.
@@ -54,8 +56,8 @@ const (
 	tellTimeout        = 5 * time.Second
 )
 
-// senderHolds counts, by line and sender, the work waiting in the line or
-// under way. The zero senderHolds is ready.
+// senderHolds counts, by line and sender, the work waiting in the line for
+// a worker. The zero senderHolds is ready.
 type senderHolds struct {
 	mu sync.Mutex
 	n  map[senderPlace]int
@@ -128,14 +130,14 @@ func (c *Client) takeCommand(ctx context.Context, m *tgbotapi.Message, thread in
 		// A stranger's commands are refused by the workers anyway, each
 		// refusal rationed (refusals.go): "too busy" on top of it would
 		// be one more message of theirs in the chat.
-		c.commandBusy(m, thread, again, "desk: a command not done, this sender has too many waiting or under way", maxPerSender,
+		c.commandBusy(m, thread, again, "desk: a command not done, this sender has too many waiting", maxPerSender,
 			c.mayCommandHere(m.Chat.ID, m.From))
 		return
 	}
 	ctx = c.runContext(ctx)
 	taken := c.cmdLine.Go(ctx, deskwork.Job{
 		Work: func(ctx context.Context) {
-			defer give()
+			give()
 			work(ctx)
 		},
 		Broke: func(ctx context.Context) {
@@ -208,7 +210,7 @@ func (c *Client) takePress(ctx context.Context, line *deskwork.Line, cb *tgbotap
 	// a bot, with final).
 	give := c.hold(line, cb.From.ID)
 	if give == nil {
-		c.pressBusy(cb, "desk: a press not done, this sender has too many waiting or under way", maxPerSender)
+		c.pressBusy(cb, "desk: a press not done, this sender has too many waiting", maxPerSender)
 		return
 	}
 	ctx = c.runContext(ctx)
@@ -220,7 +222,7 @@ func (c *Client) takePress(ctx context.Context, line *deskwork.Line, cb *tgbotap
 			return true
 		},
 		Work: func(ctx context.Context) {
-			defer give()
+			give()
 			work(ctx)
 		},
 		Broke: func(ctx context.Context) {
