@@ -481,8 +481,8 @@ func (d *daemon) handleReload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rs := l.engine.Ruleset()
-	warnings := make([]string, len(rs.Warnings))
-	for i, p := range rs.Warnings {
+	warnings := make([]string, len(l.warnings))
+	for i, p := range l.warnings {
 		warnings[i] = p.String()
 	}
 	writeJSON(w, http.StatusOK, struct {
