@@ -255,7 +255,7 @@ func TestFixtures(t *testing.T) {
 		{"ig_comment.json", []bot.Event{{ID: "17865799348089039", Platform: "instagram", Kind: bot.KindComment,
 			Space: igID, Channel: "18012345678901234", Author: bot.Author{ID: "232323232", Name: "test_user_fr"},
 			Text: "quels sont vos horaires ?", At: at(1795731700)}}, ""},
-		{"ig_mention.json", []bot.Event{{ID: "17894227972186120", Platform: "instagram", Kind: bot.KindComment,
+		{"ig_mention.json", []bot.Event{{ID: "17894227972186120:mention", Platform: "instagram", Kind: bot.KindComment,
 			Space: igID, Channel: "17918195224117851", Text: "@boulangerie.martin vos croissants sont nuls",
 			Author: bot.Author{ID: "unnamed:17894227972186120"}, // Graph names no author for a mention
 			At:     time.Date(2026, 11, 20, 22, 15, 0, 0, time.UTC)}}, ""},
