@@ -339,6 +339,11 @@ func (c *Connector) feedEvent(e entry, v feedValue) (bot.Event, bool) {
 	}
 	if kind == bot.KindEdit {
 		ev.ID = editID(ev.ID, v.Message)
+		// An edit is judged when it is made, as Discord's are: its
+		// created_time is the comment's, maybe weeks old, which would put
+		// it past the store's memory of event ids (so that Meta's retry is
+		// judged again), outside the counters' windows and in other hours.
+		ev.At = c.at(e.Time.t, v.CreatedTime.t)
 	}
 	return ev, true
 }

@@ -238,6 +238,7 @@ func TestFixtures(t *testing.T) {
 			ev := comment("987654321098765_1122334455667788:edited:", "104523749012345_987654321098765",
 				"6021345987654321", "Jean Dupont", "Vous êtes vraiment des escrocs", 1795730998)
 			ev.Kind = bot.KindEdit
+			ev.At = at(1795731300) // an edit is judged when it is sent, not at the comment's time
 			ev.Link = "https://www.facebook.com/104523749012345/posts/987654321098765"
 			return ev
 		}()}, ""},
@@ -246,6 +247,7 @@ func TestFixtures(t *testing.T) {
 			ev := comment("987654321098765_2000000000000007:edited:", "104523749012345_987654321098765",
 				"6021345987650007", "Marc Blanc", "Toujours pas livré, bande d'escrocs", 1795731390)
 			ev.Kind = bot.KindEdit
+			ev.At = at(1795731400)
 			ev.Thread, ev.ReplyTo = "987654321098765_2000000000000001", "987654321098765_2000000000000001"
 			return ev
 		}()}, ""},
