@@ -139,6 +139,9 @@ func (e *Event) Validate() error {
 			return fmt.Errorf("field %q: %d bytes, more than %d", f.name, len(f.v), f.max)
 		}
 	}
+	if e.Attachments < 0 {
+		return fmt.Errorf("field \"attachments\": %d, a count cannot be negative", e.Attachments)
+	}
 	if len(e.Author.Roles) > MaxRoles {
 		return fmt.Errorf("field \"author.roles\": %d roles, more than %d", len(e.Author.Roles), MaxRoles)
 	}
