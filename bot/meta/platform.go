@@ -115,9 +115,20 @@ func (p *FacebookPage) Ban(ctx context.Context, ev bot.Event, d time.Duration) e
 		return err
 	}
 	ids, _ := json.Marshal([]string{ev.Author.ID})
-	_, err = p.g.call(ctx, bot.ActBan, http.MethodPost, url.PathEscape(p.page(ev))+"/blocked",
+	raw, err := p.g.call(ctx, bot.ActBan, http.MethodPost, url.PathEscape(p.page(ev))+"/blocked",
 		url.Values{param: {string(ids)}}, nil)
-	return err
+	if err != nil {
+		return err
+	}
+	// Meta answers each id asked for with whether it is now blocked: a
+	// false is a block that did not happen, though the call succeeded.
+	var done map[string]bool
+	if json.Unmarshal(raw, &done) == nil {
+		if ok, asked := done[ev.Author.ID]; asked && !ok {
+			return &bot.ActionError{Op: bot.ActBan, Err: fmt.Errorf("Meta did not block %s: it answered false for this id", ev.Author.ID)}
+		}
+	}
+	return nil
 }
 
 // Unban lifts the block: DELETE /{page-id}/blocked.
