@@ -568,6 +568,31 @@ const answerBuffered = 2048
 // verdict, with many rules matched, is rarely more than a few kilobytes.
 const maxKeptAnswer = 64 << 10
 
+// decodeBody reads r's body, at most limit bytes, into v: one JSON object, no
+// unknown field, nothing after it. It answers a refusal itself, 413 for a
+// body too large (as POST /v1/events does) and 400 otherwise, and reports
+// whether v was filled.
+func decodeBody(w http.ResponseWriter, r *http.Request, limit int64, v any) bool {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, limit))
+	dec.DisallowUnknownFields()
+	err := dec.Decode(v)
+	if err == nil {
+		// A second value would be ignored: a second decision, a second role.
+		var more json.RawMessage
+		if err = dec.Decode(&more); err == io.EOF {
+			return true
+		} else if err == nil {
+			err = errors.New("more after the JSON object")
+		}
+	}
+	if tooBig := (*http.MaxBytesError)(nil); errors.As(err, &tooBig) {
+		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("body larger than %d KiB", limit>>10))
+		return false
+	}
+	writeError(w, http.StatusBadRequest, "body: "+err.Error())
+	return false
+}
+
 func writeError(w http.ResponseWriter, code int, msg string) {
 	writeJSON(w, code, struct {
 		Error string `json:"error"`
