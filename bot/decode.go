@@ -132,6 +132,9 @@ func (e *Event) Validate() error {
 		len(e.Label) > MaxLabelLen || len(e.forwardFrom()) > MaxNameLen {
 		return e.tooLong()
 	}
+	if e.Attachments < 0 {
+		return fmt.Errorf("field \"attachments\": %d, a count cannot be negative", e.Attachments)
+	}
 	if len(e.Author.Roles) > MaxRoles {
 		return fmt.Errorf("field \"author.roles\": %d roles, more than %d", len(e.Author.Roles), MaxRoles)
 	}

@@ -86,6 +86,8 @@ func TestDecodeEvent(t *testing.T) {
 		{name: "wrong type", in: `{"id":"1","text":42,"at":"2026-11-20T22:10:00Z"}`, wantErr: `field "text": expected a string, got number`},
 		{name: "wrong nested type", in: `{"id":"1","text":"x","at":"2026-11-20T22:10:00Z","author":{"staff":"yes"}}`, wantErr: `field "author.staff": expected true or false, got string`},
 		{name: "bad time", in: `{"id":"1","text":"x","at":"yesterday"}`, wantErr: `want RFC 3339`},
+		{name: "a negative count of attachments", in: `{"id":"1","platform":"p","author":{"id":"u"},"text":"x","attachments":-5,"at":"2026-11-20T22:10:00Z"}`,
+			wantErr: `field "attachments": -5, a count cannot be negative`},
 		{name: "not an object", in: `[1,2]`, wantErr: `expected a JSON object, got array`},
 		{name: "broken JSON", in: `{"id":`, wantErr: `invalid JSON`},
 	}

@@ -241,6 +241,10 @@ func TestHostileFiles(t *testing.T) {
 			"c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\n" +
 			"e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e]\nrules: *f\n",
 			[]string{`6:12: the file expands to more than 200000 nodes through its aliases`}},
+		// No alias at all: the count once met a nil alias and crashed vigie
+		// check, and vigie run on a SIGHUP.
+		{"a huge inline list", "lists:\n  huge: [" + strings.Repeat("w, ", 200_000) + "w]\n",
+			[]string{`2:599992: the file has more than 200000 YAML nodes: put a long list in a list file (lists: NAME: {file: …})`}},
 		{"many problems", "rules: [" + strings.Repeat("1, ", 150) + "]\n",
 			[]string{`1:9: rules[0]: expected a mapping, got a number`, `1:306: and 50 more problems`}},
 		{"memory", "rules:\n  - name: m\n    when: 'len(repeat(\"x\", 100000000)) > 0'\n",

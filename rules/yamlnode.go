@@ -453,6 +453,11 @@ func (d *decoder) checkAliases(root *yaml.Node) bool {
 	walk = func(n *yaml.Node) bool {
 		count++
 		if count > maxExpandedNodes {
+			if outer == nil {
+				// As many nodes written out, no alias: a huge inline list.
+				d.errorf(n, "the file has more than %d YAML nodes: put a long list in a list file (lists: NAME: {file: …})", maxExpandedNodes)
+				return false
+			}
 			d.errorf(outer, "the file expands to more than %d nodes through its aliases", maxExpandedNodes)
 			return false
 		}

@@ -1,7 +1,6 @@
 package daemon
 
 import (
-	"encoding/json"
 	"errors"
 	"net/http"
 	"regexp"
@@ -70,10 +69,7 @@ func (d *daemon) handlePutAccount(w http.ResponseWriter, r *http.Request) {
 		Role     string `json:"role"`
 		Password string `json:"password"`
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4096))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&q); err != nil {
-		writeError(w, http.StatusBadRequest, "body: "+err.Error())
+	if !decodeBody(w, r, 4096, &q) {
 		return
 	}
 	if !console.ValidRole(q.Role) {

@@ -2,7 +2,6 @@ package daemon
 
 import (
 	"cmp"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -153,10 +152,7 @@ type decisionReply struct {
 // refused it (a new case says so, for the CMs to see to).
 func (d *daemon) handleDecision(w http.ResponseWriter, r *http.Request) {
 	var q decisionRequest
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxDecisionBody))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&q); err != nil {
-		writeError(w, http.StatusBadRequest, "body: "+err.Error())
+	if !decodeBody(w, r, maxDecisionBody, &q) {
 		return
 	}
 	by := strings.TrimSpace(q.By)

@@ -235,6 +235,10 @@ type loaded struct {
 	taught int
 	file   string
 	at     time.Time
+	// warnings are the file's warnings and those of its rules that fail at
+	// run time on the sample events, as vigie check says them: a reload
+	// answers them.
+	warnings []rules.Problem
 }
 
 // Run builds vigie from cfg and runs it until ctx is cancelled, then shuts down
@@ -687,7 +691,11 @@ func (d *daemon) runJob(ctx context.Context, j Job, events chan<- bot.Event) {
 
 // install makes rs the rules events are evaluated with.
 func (d *daemon) install(rs *rules.Ruleset, file string, matcher *faq.Matcher) *loaded {
-	for _, w := range rs.Warnings {
+	// A rule that compiles may still fail on every event (a regexp built at
+	// run time): vigie check tries the file on its sample events, and so
+	// does every load, so that a reload does not keep it for the night.
+	warnings := slices.Concat(rs.Warnings, rs.TrySamples(context.Background()))
+	for _, w := range warnings {
 		d.log.Warn("rules: " + w.String())
 	}
 	for _, c := range d.conns {
@@ -735,11 +743,12 @@ func (d *daemon) install(rs *rules.Ruleset, file string, matcher *faq.Matcher) *
 		d.metrics.ruleHits.WithLabelValues(r.Name, r.Category, cmp.Or(string(r.Mode), string(rules.ModeEnforce)))
 	}
 	l := &loaded{
-		engine: rules.NewEngine(rs, d.store, rules.Options{Clock: time.Now, Logger: d.log, AfterHours: d.after.shift.AfterHours, Forced: d.after.shift.Forced, RuleError: d.ruleFailures.observer(file)}),
-		faq:    matcher,
-		base:   matcher,
-		file:   file,
-		at:     time.Now(),
+		engine:   rules.NewEngine(rs, d.store, rules.Options{Clock: time.Now, Logger: d.log, AfterHours: d.after.shift.AfterHours, Forced: d.after.shift.Forced, RuleError: d.ruleFailures.observer(file)}),
+		faq:      matcher,
+		base:     matcher,
+		file:     file,
+		at:       time.Now(),
+		warnings: warnings,
 	}
 	d.current.Store(l)
 	d.metrics.reloadOK.Set(1)
@@ -777,7 +786,7 @@ func (d *daemon) reloadText(by string) (string, error) {
 	}
 	rs := l.engine.Ruleset()
 	text := fmt.Sprintf("Reloaded %s: %d rules.", l.file, len(rs.Rules))
-	for _, w := range rs.Warnings {
+	for _, w := range l.warnings {
 		text += "\nwarning: " + w.String()
 	}
 	return text, nil

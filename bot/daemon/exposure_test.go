@@ -105,3 +105,24 @@ func TestDeepRuleFileRefusedOnReload(t *testing.T) {
 		t.Errorf("after the refused reload: %+v, want the old rules' scam", v.Matches)
 	}
 }
+
+// A rule file of more than 200,000 YAML nodes with no alias (a word list
+// pasted inline) crashed the loader: the reload signal took vigie down. It is
+// refused, and the running rules go on moderating.
+func TestHugeInlineListRefusedOnSignalledReload(t *testing.T) {
+	in := start(t, rulesV1, map[string]string{"VIGIE_WEBHOOK_SECRET": secret})
+	huge := "lists:\n  huge: [" + strings.Repeat("w, ", 200_000) + "w]\n" + rulesV1[len("timezone: UTC\n"):]
+	if err := os.WriteFile(in.file, []byte(huge), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	in.reload <- struct{}{}
+	testsync.Eventually(t, "the refused reload in /healthz", func() bool {
+		var h struct{ Degraded []string }
+		in.do(t, "GET", "/healthz", nil, nil).json(t, &h)
+		return len(h.Degraded) == 1 && strings.Contains(h.Degraded[0], in.file+":2:") &&
+			strings.Contains(h.Degraded[0], "more than 200000 YAML nodes")
+	})
+	if v := in.post(t, message("huge-1", "u-31", "free nitro")); len(v.Matches) != 1 || v.Matches[0].Rule != "scam" {
+		t.Errorf("after the refused reload: %+v, want the old rules' scam", v.Matches)
+	}
+}

@@ -481,8 +481,8 @@ func (d *daemon) handleReload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rs := l.engine.Ruleset()
-	warnings := make([]string, len(rs.Warnings))
-	for i, p := range rs.Warnings {
+	warnings := make([]string, len(l.warnings))
+	for i, p := range l.warnings {
 		warnings[i] = p.String()
 	}
 	writeJSON(w, http.StatusOK, struct {
@@ -567,6 +567,31 @@ const answerBuffered = 2048
 // maxKeptAnswer is the largest answer buffer kept for the next: one event's
 // verdict, with many rules matched, is rarely more than a few kilobytes.
 const maxKeptAnswer = 64 << 10
+
+// decodeBody reads r's body, at most limit bytes, into v: one JSON object, no
+// unknown field, nothing after it. It answers a refusal itself, 413 for a
+// body too large (as POST /v1/events does) and 400 otherwise, and reports
+// whether v was filled.
+func decodeBody(w http.ResponseWriter, r *http.Request, limit int64, v any) bool {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, limit))
+	dec.DisallowUnknownFields()
+	err := dec.Decode(v)
+	if err == nil {
+		// A second value would be ignored: a second decision, a second role.
+		var more json.RawMessage
+		if err = dec.Decode(&more); err == io.EOF {
+			return true
+		} else if err == nil {
+			err = errors.New("more after the JSON object")
+		}
+	}
+	if tooBig := (*http.MaxBytesError)(nil); errors.As(err, &tooBig) {
+		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("body larger than %d KiB", limit>>10))
+		return false
+	}
+	writeError(w, http.StatusBadRequest, "body: "+err.Error())
+	return false
+}
 
 func writeError(w http.ResponseWriter, code int, msg string) {
 	writeJSON(w, code, struct {

@@ -141,6 +141,12 @@ func (d *daemon) finish(j *job, completed bool) {
 	key := j.key
 	d.held.remove(key)
 	if !completed || d.workCtx.Err() != nil {
+		if d.workCtx.Err() != nil && store.IsLocal(d.store) {
+			// Nothing carries it out again: this process is stopping, and
+			// the memory store's journal with it.
+			d.log.Error("verdict not carried out before shutdown, and lost: the memory store's journal ends with the process", "event", key)
+			return
+		}
 		d.log.Warn("verdict left in the journal, to be carried out again", "event", key)
 		return
 	}

@@ -107,3 +107,59 @@ func TestJournalResumesAfterCrash(t *testing.T) {
 		t.Errorf("second vigie's calls = %q, want the one delete", calls)
 	}
 }
+
+// With the memory store the journal ends with the process: a verdict whose
+// actions a shutdown cut short is lost, and vigie says so as an error, naming
+// the event. It logged a warning that it would be carried out again, which
+// nothing would do.
+func TestMemoryJournalLossToldAtShutdown(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "rules.yaml")
+	if err := os.WriteFile(file, []byte(deleteAll), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	hung := &slow{called: make(chan struct{}, 1), release: make(chan struct{}), result: make(chan error, 1)}
+	logs := &testsync.Buffer{}
+	ready := make(chan net.Addr, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	errc := make(chan error, 1)
+	go func() {
+		errc <- daemon.Run(ctx, daemon.Config{
+			ConfigPath:      file,
+			Listen:          "127.0.0.1:0",
+			Logger:          slog.New(slog.NewTextHandler(logs, nil)),
+			Getenv:          func(string) string { return "" },
+			Ready:           func(a net.Addr) { ready <- a },
+			Connectors:      []daemon.Connector{{Name: "discord", Platforms: []bot.Platform{hung}}},
+			ShutdownTimeout: time.Millisecond,
+		}, nil)
+	}()
+	var base string
+	select {
+	case a := <-ready:
+		base = "http://" + a.String()
+	case err := <-errc:
+		t.Fatal(err)
+	}
+	body, _ := json.Marshal(map[string]any{"id": "m-1", "platform": "discord", "space": "guild-1", "channel": "general",
+		"author": map[string]any{"id": "u-7"}, "text": "delete me", "at": time.Now().UTC().Format(time.RFC3339)})
+	resp, err := http.Post(base+"/v1/events", "application/json", strings.NewReader(string(body)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	<-hung.called
+	cancel()
+	if err := <-errc; !drainCut(err) {
+		t.Fatalf("Run = %v, want the drain cut short", err)
+	}
+	// The cancelled lane may end just after Run, with its last lines.
+	const lost = `level=ERROR msg="verdict not carried out before shutdown, and lost: the memory store's journal ends with the process" event=discord:m-1`
+	const again = "to be carried out again"
+	testsync.Eventually(t, "a line about the verdict cut short", func() bool {
+		return strings.Contains(logs.String(), lost) || strings.Contains(logs.String(), again)
+	})
+	if got := logs.String(); strings.Contains(got, again) || !strings.Contains(got, lost) {
+		t.Errorf("want an error naming the lost verdict, and no promise to carry it out again, which the memory store cannot keep:\n%s", got)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -80,6 +81,11 @@ func metaConnector(cfg Config, _ *rules.Ruleset, reg prometheus.Registerer) (Con
 	secret := cfg.Getenv("META_APP_SECRET")
 	if secret == "" {
 		return Connector{}, errors.New("META_APP_SECRET is not: without it Meta's deliveries cannot be checked")
+	}
+	if raw := cfg.Getenv("META_GRAPH_URL"); raw != "" {
+		if u, err := url.Parse(raw); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return Connector{}, fmt.Errorf("META_GRAPH_URL %q: want http:// or https://", raw)
+		}
 	}
 	c := meta.New(meta.Config{
 		AppSecret:   secret,

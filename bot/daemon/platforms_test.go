@@ -79,6 +79,13 @@ func TestMisconfiguredPlatformRefusesToStart(t *testing.T) {
 			want: []string{"meta: META_PAGE_TOKEN is set, but META_APP_SECRET is not: without it Meta's deliveries cannot be checked; fix it, or unset META_PAGE_TOKEN to run without meta"},
 		},
 		{
+			// Telegram and Discord refuse such an address at start; Meta's
+			// failed at every hide, as a network error, retried, then a case.
+			name: "a META_GRAPH_URL without its scheme",
+			env:  map[string]string{"META_PAGE_TOKEN": "page-token", "META_APP_SECRET": "s", "META_GRAPH_URL": "graph.facebook.com/v25.0"},
+			want: []string{`meta: META_PAGE_TOKEN is set, but META_GRAPH_URL "graph.facebook.com/v25.0": want http:// or https://; fix it, or unset META_PAGE_TOKEN to run without meta`},
+		},
+		{
 			name: "telegram webhook mode without its secret",
 			env:  map[string]string{"TELEGRAM_TOKEN": "1:x", "TELEGRAM_MODE": "webhook"},
 			want: []string{"telegram: TELEGRAM_TOKEN is set, but TELEGRAM_MODE is webhook and TELEGRAM_WEBHOOK_SECRET is not: without it anyone could post updates to /webhooks/telegram; fix it, or unset TELEGRAM_TOKEN to run without telegram"},

@@ -26,6 +26,12 @@ type fakeGraph struct {
 	gate chan struct{}
 	// expired: the page token expired, every call is refused as Meta does.
 	expired bool
+	// mentions are the comments that @mention the account on another
+	// account's media (those read through mentioned_comment): Meta lets the
+	// account answer them through its mentions edge, and refuses to hide,
+	// delete or reply to them as the account's own comments, or to answer
+	// them privately.
+	mentions map[string]bool
 }
 
 type graphCall struct {
@@ -44,7 +50,7 @@ type graphFailure struct {
 
 func newFakeGraph(t testing.TB) *fakeGraph {
 	t.Helper()
-	f := &fakeGraph{version: "v25.0", token: "EAAtestpagetoken", failures: map[string][]graphFailure{}}
+	f := &fakeGraph{version: "v25.0", token: "EAAtestpagetoken", failures: map[string][]graphFailure{}, mentions: map[string]bool{}}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(f.srv.Close)
 	return f
@@ -139,7 +145,25 @@ func (f *fakeGraph) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	parts := strings.Split(strings.Trim(path, "/"), "/")
+	f.mu.Lock()
+	mention := f.mentions[parts[0]] || f.mentions[jsonField(call.JSON, "recipient.comment_id")]
+	f.mu.Unlock()
 	switch {
+	case mention && (len(parts) == 1 || parts[1] == "replies" || parts[1] == "messages"):
+		// What Graph answers for an object the token may not act on.
+		writeJSON(w, 400, graphErrorJSON(100, 33, "GraphMethodException", fmt.Sprintf(
+			"Unsupported %s request. Object with ID '%s' does not exist, cannot be loaded due to missing permissions, or does not support this operation.",
+			strings.ToLower(r.Method), parts[0])))
+	case r.Method == http.MethodPost && len(parts) == 2 && parts[1] == "mentions":
+		// POST /{ig-user-id}/mentions: comment_id (of a mention), media_id, message.
+		f.mu.Lock()
+		known := f.mentions[call.Params.Get("comment_id")]
+		f.mu.Unlock()
+		if !known || call.Params.Get("media_id") == "" || call.Params.Get("message") == "" {
+			writeJSON(w, 400, graphErrorJSON(100, 0, "OAuthException", "(#100) Invalid parameter"))
+			return
+		}
+		writeJSON(w, 200, fmt.Sprintf(`{"id":"%s_mention_reply%d"}`, call.Params.Get("comment_id"), len(f.Calls())))
 	case r.Method == http.MethodPost && len(parts) == 1:
 		// POST /{comment-id} is_hidden=… (Page) or hide=… (Instagram)
 		writeJSON(w, 200, `{"success":true}`)
@@ -163,6 +187,9 @@ func (f *fakeGraph) serve(w http.ResponseWriter, r *http.Request) {
 	case r.Method == http.MethodGet && len(parts) == 1 && strings.HasPrefix(call.Params.Get("fields"), "mentioned_comment.comment_id("):
 		id := strings.TrimPrefix(call.Params.Get("fields"), "mentioned_comment.comment_id(")
 		id, _, _ = strings.Cut(id, ")")
+		f.mu.Lock()
+		f.mentions[id] = true
+		f.mu.Unlock()
 		writeJSON(w, 200, fmt.Sprintf(`{"mentioned_comment":{"timestamp":"2026-11-20T22:15:00+0000","text":"@boulangerie.martin vos croissants sont nuls","id":"%s"},"id":"%s"}`, id, parts[0]))
 	default:
 		writeJSON(w, 400, graphErrorJSON(100, 0, "GraphMethodException", "Unsupported "+r.Method+" request."))

@@ -202,11 +202,11 @@ func (c *Connector) hand(ctx context.Context, q queued, out chan<- bot.Event) bo
 			if ctx.Err() != nil {
 				return false
 			}
-			c.log.Warn("instagram mention not readable, skipped", "comment", ev.ID, "err", err)
+			c.log.Warn("instagram mention not readable, skipped", "comment", CommentID(ev), "err", err)
 			return true
 		}
 	}
-	ev.Author.ID = orUnnamed(ev.Author.ID, ev.ID)
+	ev.Author.ID = orUnnamed(ev.Author.ID, CommentID(ev))
 	select {
 	case out <- ev:
 		c.link.Event(time.Now())

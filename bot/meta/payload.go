@@ -276,7 +276,7 @@ func (c *Connector) parseChange(platform string, e entry, ch change) []queued {
 			return nil
 		}
 		return []queued{{mention: true, ev: bot.Event{
-			ID: string(v.CommentID), Platform: Instagram, Kind: bot.KindComment,
+			ID: string(v.CommentID) + mentionSuffix, Platform: Instagram, Kind: bot.KindComment,
 			Space: string(e.ID), Channel: string(v.MediaID), At: c.at(e.Time.t),
 		}}}
 	default:
@@ -339,6 +339,11 @@ func (c *Connector) feedEvent(e entry, v feedValue) (bot.Event, bool) {
 	}
 	if kind == bot.KindEdit {
 		ev.ID = editID(ev.ID, v.Message)
+		// An edit is judged when it is made, as Discord's are: its
+		// created_time is the comment's, maybe weeks old, which would put
+		// it past the store's memory of event ids (so that Meta's retry is
+		// judged again), outside the counters' windows and in other hours.
+		ev.At = c.at(e.Time.t, v.CreatedTime.t)
 	}
 	return ev, true
 }
@@ -351,11 +356,24 @@ func editID(commentID, text string) string {
 	return commentID + ":edited:" + hex.EncodeToString(sum[:6])
 }
 
+// mentionSuffix ends the event id of an Instagram comment that @mentions the
+// account on another account's media: Meta lets the account answer it
+// (POST /{ig-user-id}/mentions), not hide, delete or answer it privately, as
+// it does the comments on its own media.
+const mentionSuffix = ":mention"
+
 // CommentID returns the Graph id of the comment an event is about: edits carry a
-// suffix in their event id so that the store tells them apart.
+// suffix in their event id so that the store tells them apart, and mentions one
+// so that the actions know them.
 func CommentID(ev bot.Event) string {
 	id, _, _ := strings.Cut(ev.ID, ":edited:")
-	return id
+	return strings.TrimSuffix(id, mentionSuffix)
+}
+
+// IsMention reports whether ev is an Instagram comment that @mentions the
+// account on another account's media.
+func IsMention(ev bot.Event) bool {
+	return ev.Platform == Instagram && strings.HasSuffix(ev.ID, mentionSuffix)
 }
 
 func (c *Connector) igCommentEvent(e entry, v igComment) (bot.Event, bool) {

@@ -115,9 +115,20 @@ func (p *FacebookPage) Ban(ctx context.Context, ev bot.Event, d time.Duration) e
 		return err
 	}
 	ids, _ := json.Marshal([]string{ev.Author.ID})
-	_, err = p.g.call(ctx, bot.ActBan, http.MethodPost, url.PathEscape(p.page(ev))+"/blocked",
+	raw, err := p.g.call(ctx, bot.ActBan, http.MethodPost, url.PathEscape(p.page(ev))+"/blocked",
 		url.Values{param: {string(ids)}}, nil)
-	return err
+	if err != nil {
+		return err
+	}
+	// Meta answers each id asked for with whether it is now blocked: a
+	// false is a block that did not happen, though the call succeeded.
+	var done map[string]bool
+	if json.Unmarshal(raw, &done) == nil {
+		if ok, asked := done[ev.Author.ID]; asked && !ok {
+			return &bot.ActionError{Op: bot.ActBan, Err: fmt.Errorf("Meta did not block %s: it answered false for this id", ev.Author.ID)}
+		}
+	}
+	return nil
 }
 
 // Unban lifts the block: DELETE /{page-id}/blocked.
@@ -177,7 +188,7 @@ func (a *InstagramAccount) setHidden(ctx context.Context, ev bot.Event, hidden b
 	if !hidden {
 		op = opUnhide
 	}
-	if err := commentOnly(op, ev); err != nil {
+	if err := ownMedia(op, ev); err != nil {
 		return err
 	}
 	_, err := a.g.call(ctx, op, http.MethodPost, url.PathEscape(CommentID(ev)),
@@ -187,7 +198,7 @@ func (a *InstagramAccount) setHidden(ctx context.Context, ev bot.Event, hidden b
 
 // Delete removes the comment: DELETE /{ig-comment-id}.
 func (a *InstagramAccount) Delete(ctx context.Context, ev bot.Event) error {
-	if err := commentOnly(bot.ActDelete, ev); err != nil {
+	if err := ownMedia(bot.ActDelete, ev); err != nil {
 		return err
 	}
 	_, err := a.g.call(ctx, bot.ActDelete, http.MethodDelete, url.PathEscape(CommentID(ev)), nil, nil)
@@ -195,11 +206,20 @@ func (a *InstagramAccount) Delete(ctx context.Context, ev bot.Event) error {
 }
 
 // Reply answers in public (POST /{ig-comment-id}/replies; Instagram threads are
-// one level deep, so a reply to a reply goes to the top comment), or in the
-// conversation for a direct message.
+// one level deep, so a reply to a reply goes to the top comment), under an
+// @mention on another account's media through the account's mentions edge, or
+// in the conversation for a direct message.
 func (a *InstagramAccount) Reply(ctx context.Context, ev bot.Event, text string) error {
 	if ev.Kind == bot.KindDM {
 		return sendMessage(ctx, a.g, bot.ActReply, a.messagesPath(), ev, text, a.now())
+	}
+	if IsMention(ev) {
+		if ev.Space == "" || ev.Channel == "" {
+			return &bot.ActionError{Op: bot.ActReply, Err: errors.New("the mention has no account or media id to answer it through")}
+		}
+		_, err := a.g.call(ctx, bot.ActReply, http.MethodPost, url.PathEscape(ev.Space)+"/mentions",
+			url.Values{"comment_id": {CommentID(ev)}, "media_id": {ev.Channel}, "message": {text}}, nil)
+		return err
 	}
 	_, err := a.g.call(ctx, bot.ActReply, http.MethodPost, url.PathEscape(threadTop(ev))+"/replies",
 		url.Values{"message": {text}}, nil)
@@ -211,6 +231,9 @@ func (a *InstagramAccount) Reply(ctx context.Context, ev bot.Event, text string)
 func (a *InstagramAccount) Warn(ctx context.Context, ev bot.Event, text string) error {
 	if ev.Kind == bot.KindDM {
 		return sendMessage(ctx, a.g, bot.ActWarn, a.messagesPath(), ev, text, a.now())
+	}
+	if err := ownMedia(bot.ActWarn, ev); err != nil {
+		return err
 	}
 	return privateReply(ctx, a.g, a.messagesPath(), ev, text, a.now())
 }
@@ -224,7 +247,7 @@ func (a *InstagramAccount) messagesPath() string {
 // completeMention reads the text of a comment that @mentions the account:
 // GET /{ig-user-id}?fields=mentioned_comment.comment_id({id}){...}.
 func (c *Connector) completeMention(ctx context.Context, ev bot.Event) (bot.Event, error) {
-	fields := fmt.Sprintf("mentioned_comment.comment_id(%s){id,text,timestamp}", ev.ID)
+	fields := fmt.Sprintf("mentioned_comment.comment_id(%s){id,text,timestamp}", CommentID(ev))
 	raw, err := c.graph.call(ctx, "read", http.MethodGet, url.PathEscape(ev.Space),
 		url.Values{"fields": {fields}}, nil)
 	if err != nil {
@@ -238,7 +261,7 @@ func (c *Connector) completeMention(ctx context.Context, ev bot.Event) (bot.Even
 		} `json:"mentioned_comment"`
 	}
 	if err := json.Unmarshal(raw, &ans); err != nil || ans.Mentioned == nil {
-		return ev, fmt.Errorf("unexpected answer for mentioned comment %s: %s", ev.ID, compactJSON(raw))
+		return ev, fmt.Errorf("unexpected answer for mentioned comment %s: %s", CommentID(ev), compactJSON(raw))
 	}
 	ev.Text = ans.Mentioned.Text
 	if !ans.Mentioned.Timestamp.t.IsZero() {
@@ -292,6 +315,22 @@ func commentOnly(op bot.ActionKind, ev bot.Event) error {
 		return &bot.ActionError{Op: op, Err: errors.New("the event has no comment id")}
 	}
 	return nil
+}
+
+// ownMedia refuses, before calling Meta, what the account may do only to the
+// comments on its own media: an @mention elsewhere is the other account's to
+// hide or delete, and Meta's private replies are for commenters on the
+// account's media. The failure opens a case, whose reason says so.
+func ownMedia(op bot.ActionKind, ev bot.Event) error {
+	if !IsMention(ev) {
+		return commentOnly(op, ev)
+	}
+	what := "be " + pastTense(op)
+	if op == bot.ActWarn {
+		what = "be answered privately"
+	}
+	return &bot.ActionError{Op: op, Err: fmt.Errorf(
+		"an @mention of the account on another account's media cannot %s by the account: Meta allows only a public reply to it", what)}
 }
 
 func pastTense(op bot.ActionKind) string {

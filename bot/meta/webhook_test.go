@@ -238,6 +238,7 @@ func TestFixtures(t *testing.T) {
 			ev := comment("987654321098765_1122334455667788:edited:", "104523749012345_987654321098765",
 				"6021345987654321", "Jean Dupont", "Vous êtes vraiment des escrocs", 1795730998)
 			ev.Kind = bot.KindEdit
+			ev.At = at(1795731300) // an edit is judged when it is sent, not at the comment's time
 			ev.Link = "https://www.facebook.com/104523749012345/posts/987654321098765"
 			return ev
 		}()}, ""},
@@ -246,6 +247,7 @@ func TestFixtures(t *testing.T) {
 			ev := comment("987654321098765_2000000000000007:edited:", "104523749012345_987654321098765",
 				"6021345987650007", "Marc Blanc", "Toujours pas livré, bande d'escrocs", 1795731390)
 			ev.Kind = bot.KindEdit
+			ev.At = at(1795731400)
 			ev.Thread, ev.ReplyTo = "987654321098765_2000000000000001", "987654321098765_2000000000000001"
 			return ev
 		}()}, ""},
@@ -255,7 +257,7 @@ func TestFixtures(t *testing.T) {
 		{"ig_comment.json", []bot.Event{{ID: "17865799348089039", Platform: "instagram", Kind: bot.KindComment,
 			Space: igID, Channel: "18012345678901234", Author: bot.Author{ID: "232323232", Name: "test_user_fr"},
 			Text: "quels sont vos horaires ?", At: at(1795731700)}}, ""},
-		{"ig_mention.json", []bot.Event{{ID: "17894227972186120", Platform: "instagram", Kind: bot.KindComment,
+		{"ig_mention.json", []bot.Event{{ID: "17894227972186120:mention", Platform: "instagram", Kind: bot.KindComment,
 			Space: igID, Channel: "17918195224117851", Text: "@boulangerie.martin vos croissants sont nuls",
 			Author: bot.Author{ID: "unnamed:17894227972186120"}, // Graph names no author for a mention
 			At:     time.Date(2026, 11, 20, 22, 15, 0, 0, time.UTC)}}, ""},
