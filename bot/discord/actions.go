@@ -65,8 +65,8 @@ func (c *Client) Delete(ctx context.Context, ev bot.Event) error {
 	return err
 }
 
-// Timeout silences the member for d (communication_disabled_until), at most 28
-// days, Discord's limit.
+// Timeout silences the member for d (communication_disabled_until), at most
+// MaxTimeout, within Discord's limit of 28 days.
 func (c *Client) Timeout(ctx context.Context, ev bot.Event, d time.Duration) error {
 	if err := needGuild(bot.ActTimeout, ev); err != nil {
 		return err

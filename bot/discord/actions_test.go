@@ -101,6 +101,27 @@ func TestActionsOut(t *testing.T) {
 	})
 }
 
+// TestTimeoutWithinDiscordsClock: Discord refuses a timeout that ends more
+// than 28 days after its own clock; on a host whose clock runs two seconds
+// ahead of Discord's, the longest timeout vigie asks (a rule's timeout(60d),
+// a moderator's /mute 28d) is still taken.
+func TestTimeoutWithinDiscordsClock(t *testing.T) {
+	f := discordfake.New(t, discordfake.Options{Guilds: []string{guildID}, Now: func() time.Time { return time.Now().Add(-2 * time.Second) }})
+	c, _ := newTestClient(t, f, Config{})
+	run(t, f, c, make(chan bot.Event, 4), allPerms)
+	msg := bot.Event{ID: "1001", Platform: "discord", Kind: bot.KindMessage, Space: guildID, Channel: general, Author: bot.Author{ID: bob.id}}
+	for i, d := range []time.Duration{28 * 24 * time.Hour, 60 * 24 * time.Hour} {
+		if err := c.Timeout(context.Background(), msg, d); err != nil {
+			t.Fatalf("Timeout(%s) = %v", d, err)
+		}
+		call := f.WaitFor(t, "PATCH", "/guilds/"+guildID+"/members/"+bob.id, i+1, nil)
+		until, err := time.Parse(time.RFC3339, call.Body["communication_disabled_until"].(string))
+		if left := time.Until(until); err != nil || left < 27*24*time.Hour {
+			t.Errorf("Timeout(%s): communication_disabled_until %v (%v), %s from now", d, call.Body["communication_disabled_until"], err, left)
+		}
+	}
+}
+
 func TestActionErrors(t *testing.T) {
 	f := newFakeDiscord(t)
 	c, _ := newTestClient(t, f, Config{})

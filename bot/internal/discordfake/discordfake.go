@@ -52,7 +52,15 @@ type Options struct {
 	Announce bool
 	// Silent makes the gateway accept connections and never say a word.
 	Silent bool
+	// Now is Discord's clock, which judges how far ahead a timeout ends;
+	// nil is the host's. Discord's clock is its own: a host's may be
+	// ahead of it.
+	Now func() time.Time
 }
+
+// MaxTimeout is how far ahead of Discord's clock a member's timeout may end
+// (communication_disabled_until: "up to 28 days in the future").
+const MaxTimeout = 28 * 24 * time.Hour
 
 // Call is one REST call the fake took (a refused one is not).
 type Call struct {
@@ -619,6 +627,13 @@ func (f *Server) rest(w http.ResponseWriter, r *http.Request) {
 		json.NewEncoder(w).Encode(map[string]any{"message": "Invalid Form Body: " + err.Error(), "code": 50035})
 		return
 	}
+	if err := f.checkTimeout(call); err != nil {
+		f.t.Errorf("fake Discord: a timeout Discord does not allow: %v", err)
+		w.WriteHeader(http.StatusBadRequest)
+		io.WriteString(w, `{"message": "Invalid Form Body", "code": 50035, "errors": {"communication_disabled_until": {"_errors": [`+
+			`{"code": "INVALID_COMMUNICATION_DISABLED_TIMESTAMP", "message": "Invalid communication disabled timestamp"}]}}}`)
+		return
+	}
 	f.mu.Lock()
 	f.calls = append(f.calls, call)
 	close(f.changed)
@@ -719,6 +734,28 @@ func (f *Server) rest(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNotFound)
 		io.WriteString(w, `{"message": "404: Not Found", "code": 0}`)
 	}
+}
+
+// checkTimeout refuses, as Discord does, a member's timeout that ends more
+// than MaxTimeout after Discord's clock when the request arrives.
+func (f *Server) checkTimeout(call Call) error {
+	p := strings.Split(strings.Trim(call.Path, "/"), "/")
+	until, ok := call.Body["communication_disabled_until"].(string)
+	if call.Method != "PATCH" || shape(p) != "guilds/*/members/*" || !ok {
+		return nil
+	}
+	at, err := time.Parse(time.RFC3339Nano, until)
+	if err != nil {
+		return fmt.Errorf("communication_disabled_until %q: %w", until, err)
+	}
+	now := time.Now()
+	if f.o.Now != nil {
+		now = f.o.Now()
+	}
+	if ahead := at.Sub(now); ahead > MaxTimeout {
+		return fmt.Errorf("communication_disabled_until %s is %s ahead of Discord's clock, over 28 days", until, ahead)
+	}
+	return nil
 }
 
 // guild is the guild as GET and PATCH /guilds/{id} answer it: as its last

@@ -79,6 +79,49 @@ func TestRefusesWhatDiscordDoesNot(t *testing.T) {
 	}
 }
 
+// TestRefusesATimeoutBeyond28Days: a member's timeout may end up to 28 days
+// after Discord's clock, when the request arrives; one a second later is
+// answered 400 Invalid Form Body (INVALID_COMMUNICATION_DISABLED_TIMESTAMP)
+// and fails the test that sent it.
+func TestRefusesATimeoutBeyond28Days(t *testing.T) {
+	discordNow := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	for _, tt := range []struct {
+		name   string
+		until  time.Time
+		status int
+		want   string
+	}{
+		{"28 days", discordNow.Add(MaxTimeout), 200, ""},
+		{"in the past", discordNow.Add(-time.Hour), 200, ""},
+		{"28 days and a second", discordNow.Add(MaxTimeout + time.Second), 400, "over 28 days"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := &testsync.Reports{TB: t}
+			f := New(rec, Options{Now: func() time.Time { return discordNow }})
+			body := fmt.Sprintf(`{"communication_disabled_until":%q}`, tt.until.Format(time.RFC3339Nano))
+			req, err := http.NewRequest("PATCH", "http://discord.test/api/v9/guilds/"+guild+"/members/"+member, strings.NewReader(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Authorization", "Bot "+Token)
+			req.Header.Set("Content-Type", "application/json")
+			resp, err := f.Client().Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != tt.status {
+				t.Errorf("status %d %s, want %d", resp.StatusCode, got, tt.status)
+			}
+			rec.Expect(t, tt.want)
+			if tt.status == 400 && !strings.Contains(string(got), "INVALID_COMMUNICATION_DISABLED_TIMESTAMP") {
+				t.Errorf("refused with %s, want Discord's invalid timestamp", got)
+			}
+		})
+	}
+}
+
 // gatewayConn is a test's own gateway connection, below discordgo: it says
 // what a client says and reads what the fake answers.
 type gatewayConn struct {
