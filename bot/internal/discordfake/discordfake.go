@@ -107,6 +107,10 @@ type Server struct {
 	// members are what GET /guilds/{id}/members/{user} answers, by guild
 	// and user; any other is Unknown Member.
 	members map[string]map[string]any
+	// departed are the members a GUILD_MEMBER_REMOVE said left, by guild
+	// and user, until a GUILD_MEMBER_ADD brings them back: every call about
+	// them as members (a timeout, a kick, a role) is Unknown Member.
+	departed map[string]bool
 	// interactions are the channels of the interactions sent, by token: a
 	// webhook message of the interaction stands there.
 	interactions map[string]string
@@ -140,7 +144,7 @@ type hold struct {
 func New(t testing.TB, o Options) *Server {
 	o.Shards = max(o.Shards, 1)
 	f := &Server{t: t, o: o, changed: make(chan struct{}), seq: map[int]int{}, sessions: map[string]bool{}, ready: make(chan struct{}, 16),
-		guilds: map[string]map[string]any{}, levels: map[string]int{}, slowmodes: map[string]int{}, history: map[string][]map[string]any{}, members: map[string]map[string]any{}, interactions: map[string]string{}}
+		guilds: map[string]map[string]any{}, levels: map[string]int{}, slowmodes: map[string]int{}, history: map[string][]map[string]any{}, members: map[string]map[string]any{}, departed: map[string]bool{}, interactions: map[string]string{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /gw/", f.gateway)
 	mux.HandleFunc("/api/v9/", f.rest)
@@ -383,6 +387,25 @@ func (f *Server) dispatch(c *conn, typ string, d any) {
 		f.guilds[id] = v
 		if l, ok := v["verification_level"].(float64); ok {
 			f.levels[id] = int(l)
+		}
+	}
+	if typ == "GUILD_MEMBER_REMOVE" || typ == "GUILD_MEMBER_ADD" {
+		var m struct {
+			Guild string `json:"guild_id"`
+			User  struct {
+				ID string `json:"id"`
+			} `json:"user"`
+		}
+		_ = json.Unmarshal(raw, &m)
+		guild, id := m.Guild, m.User.ID
+		if guild == "" || id == "" {
+			f.t.Errorf("fake gateway: a %s without guild_id or user.id", typ)
+		}
+		if typ == "GUILD_MEMBER_REMOVE" {
+			f.departed[guild+"/"+id] = true
+			delete(f.members, guild+"/"+id)
+		} else {
+			delete(f.departed, guild+"/"+id)
 		}
 	}
 	if token, ok := v["token"].(string); ok && typ == "INTERACTION_CREATE" {
@@ -674,6 +697,11 @@ func (f *Server) rest(w http.ResponseWriter, r *http.Request) {
 	now := time.Now().UTC().Format(time.RFC3339)
 	vigie := map[string]any{"id": BotID, "username": "vigie", "bot": true}
 	p := strings.Split(strings.Trim(call.Path, "/"), "/")
+	if len(p) >= 4 && p[0] == "guilds" && p[2] == "members" && f.gone(p[1], p[3]) {
+		w.WriteHeader(http.StatusNotFound)
+		io.WriteString(w, `{"message": "Unknown Member", "code": 10007}`)
+		return
+	}
 	switch call.Method + " " + shape(p) {
 	case "GET gateway", "GET gateway/bot":
 		json.NewEncoder(w).Encode(map[string]any{"url": f.wsURL(), "shards": f.o.Shards,
@@ -734,6 +762,13 @@ func (f *Server) rest(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNotFound)
 		io.WriteString(w, `{"message": "404: Not Found", "code": 0}`)
 	}
+}
+
+// gone reports whether a GUILD_MEMBER_REMOVE said user left guild.
+func (f *Server) gone(guild, user string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.departed[guild+"/"+user]
 }
 
 // checkTimeout refuses, as Discord does, a member's timeout that ends more

@@ -122,6 +122,56 @@ func TestRefusesATimeoutBeyond28Days(t *testing.T) {
 	}
 }
 
+// TestMemberWhoLeftIsUnknown: after a GUILD_MEMBER_REMOVE, the calls about
+// that member as a member (timeout, kick, role) are answered 404 Unknown
+// Member (10007) as Discord does; a ban, which takes any user, is not; after
+// a GUILD_MEMBER_ADD they are members again.
+func TestMemberWhoLeftIsUnknown(t *testing.T) {
+	f := New(t, Options{})
+	g := dial(t, f)
+	g.identify("Bot " + Token)
+	g.next() // READY
+	do := func(method, path, body string) (int, string) {
+		t.Helper()
+		req, err := http.NewRequest(method, "http://discord.test/api/v9"+path, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bot "+Token)
+		if body != "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		resp, err := f.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		got, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(got)
+	}
+	user := map[string]any{"id": member, "username": "bob", "global_name": "Bob", "avatar": nil, "discriminator": "0", "public_flags": 0, "flags": 0, "primary_guild": nil}
+	timeout := `{"communication_disabled_until":null}`
+	f.Dispatch("GUILD_MEMBER_REMOVE", map[string]any{"guild_id": guild, "user": user})
+	for _, c := range []struct{ method, path, body string }{
+		{"PATCH", "/guilds/" + guild + "/members/" + member, timeout},
+		{"DELETE", "/guilds/" + guild + "/members/" + member, ""},
+		{"PUT", "/guilds/" + guild + "/members/" + member + "/roles/" + channel, ""},
+		{"GET", "/guilds/" + guild + "/members/" + member, ""},
+	} {
+		if status, body := do(c.method, c.path, c.body); status != 404 || !strings.Contains(body, `"code": 10007`) {
+			t.Errorf("%s %s after the member left: %d %s, want 404 Unknown Member", c.method, c.path, status, body)
+		}
+	}
+	if status, body := do("PUT", "/guilds/"+guild+"/bans/"+member, "{}"); status >= 300 {
+		t.Errorf("ban of a user who left: %d %s", status, body)
+	}
+	f.Dispatch("GUILD_MEMBER_ADD", map[string]any{"guild_id": guild, "user": user, "roles": []string{}, "joined_at": "2026-03-01T12:00:00Z",
+		"nick": nil, "avatar": nil, "banner": nil, "communication_disabled_until": nil, "premium_since": nil, "flags": 0, "pending": false, "mute": false, "deaf": false})
+	if status, body := do("PATCH", "/guilds/"+guild+"/members/"+member, timeout); status != 200 {
+		t.Errorf("timeout once back: %d %s", status, body)
+	}
+}
+
 // gatewayConn is a test's own gateway connection, below discordgo: it says
 // what a client says and reads what the fake answers.
 type gatewayConn struct {
