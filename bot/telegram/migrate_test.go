@@ -89,3 +89,93 @@ func TestModeratedGroupFollowedToASupergroup(t *testing.T) {
 		}
 	}
 }
+
+// A desk chat and a moderated group that became supergroups while no vigie
+// ran (or while another instance took the service messages): the
+// configuration still names their old ids. vigie asks Telegram about the
+// basic groups it names, learns their new ids, and the CMs' commands in the
+// new desk chat and the new supergroup's messages are taken, not ignored as
+// a chat vigie does not moderate.
+func TestMovesLearnedWithoutTheServiceMessages(t *testing.T) {
+	oldDesk, newDesk := int64(-4002), tgChat{id: -1001000004002, kind: "supergroup", title: "CM desk"}
+	oldGroup, newGroup := int64(-4003), tgChat{id: -1001000004003, kind: "supergroup", title: "Fans"}
+	f := newFakeBotAPI(t)
+	f.Migrate(oldDesk, newDesk.id)
+	f.Migrate(oldGroup, newGroup.id)
+	c, logs := newTestClient(t, f, Config{DeskChat: oldDesk, CMs: []string{"telegram:42"}, Chats: []int64{oldGroup}})
+	c.Desk(newCaseBook())
+	out := make(chan bot.Event, 100)
+	run(t, c, out)
+
+	f.push(map[string]any{"message": message(newGroup, 2, bob, t0, "buy cheap followers")})
+	f.push(map[string]any{"message": message(newDesk, 700, alice, t0, "/status")})
+	answer := f.waitFor("sendMessage", 1, inChat(newDesk.id))
+	if !strings.HasPrefix(answer.Params.Get("text"), "mode: enforce") {
+		t.Errorf("/status in the new desk chat answered %q", answer.Params.Get("text"))
+	}
+	select {
+	case ev := <-out:
+		if ev.Space != itoa(newGroup.id) || ev.Text != "buy cheap followers" {
+			t.Errorf("event %s in %s: %q", ev.ID, ev.Space, ev.Text)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("the new supergroup's message was not handed to the rules:\n%s", logs.String())
+	}
+	for _, want := range []string{"write the new id in VIGIE_DESK_CHAT", "write the new id in TELEGRAM_CHATS"} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("the log does not say %q:\n%s", want, logs.String())
+		}
+	}
+	if strings.Contains(logs.String(), "ignoring a chat vigie does not moderate") {
+		t.Errorf("a moved chat was ignored:\n%s", logs.String())
+	}
+}
+
+// A moderated group moves while vigie runs, and the service messages went to
+// another instance: the first update from the new supergroup makes vigie ask
+// about the group's old id, and the group is followed from that message on.
+// A supergroup vigie does not know makes it ask at its first update, then
+// once per askGap.
+func TestMoveLearnedFromAnUnknownSupergroup(t *testing.T) {
+	oldGroup, newGroup := int64(-4005), tgChat{id: -1001000004005, kind: "supergroup", title: "Fans"}
+	other := tgChat{id: -1001000009999, kind: "supergroup", title: "Elsewhere"}
+	f := newFakeBotAPI(t)
+	c, logs := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}, Chats: []int64{oldGroup}})
+	clock := &fakeClock{t: time.Unix(t0, 0)}
+	c.moved.now = clock.now
+	c.Desk(newCaseBook())
+	out := make(chan bot.Event, 100)
+	run(t, c, out)
+	f.waitFor("getChat", 1, inChat(oldGroup)) // at start: not moved yet
+	f.push(map[string]any{"message": message(other, 1, bob, t0, "hello")})
+	f.waitFor("getChat", 2, inChat(oldGroup)) // a chat vigie does not know: not moved yet
+
+	f.Migrate(oldGroup, newGroup.id)
+	f.push(map[string]any{"message": message(other, 2, bob, t0, "hello again")}) // asks no more
+	f.push(map[string]any{"message": message(newGroup, 3, bob, t0, "buy cheap followers")})
+	select {
+	case ev := <-out:
+		if ev.Space != itoa(newGroup.id) || ev.Text != "buy cheap followers" {
+			t.Errorf("event %s in %s: %q", ev.ID, ev.Space, ev.Text)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("the new supergroup's message was not handed to the rules:\n%s", logs.String())
+	}
+	if n := f.count("getChat", inChat(oldGroup)); n != 3 {
+		t.Errorf("the old id was asked about %d times, want 3 (at start, at the first update of each supergroup vigie did not know)", n)
+	}
+	if !strings.Contains(logs.String(), "write the new id in TELEGRAM_CHATS") {
+		t.Errorf("the log does not say which setting to change:\n%s", logs.String())
+	}
+	clock.add(askGap)
+	f.push(map[string]any{"message": message(other, 4, bob, t0, "a minute later")})
+	f.push(map[string]any{"message": message(newGroup, 5, bob, t0, "still here")})
+	select {
+	case <-out:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("the new supergroup's next message was not handed to the rules:\n%s", logs.String())
+	}
+	if n := f.count("getChat", inChat(oldGroup)); n != 3 {
+		t.Errorf("a group known to have moved was asked about again: %d questions", n)
+	}
+}

@@ -62,6 +62,9 @@ type Server struct {
 	trouble  func(method string, p url.Values) (status int, body string, hang bool)
 	released chan struct{}
 	release  func()
+	// migrated are the basic groups that became supergroups, old id → new
+	// id: every call about the old id is refused with the new one.
+	migrated map[int64]int64
 }
 
 type Call struct {
@@ -99,6 +102,7 @@ func New(t testing.TB) *Server {
 		adminsDown: make(map[int64]bool), adminsHeld: make(map[int64]chan struct{}),
 		members:     make(map[int64]map[int64]map[string]any),
 		permissions: make(map[int64]map[string]bool),
+		migrated:    make(map[int64]int64),
 		released:    make(chan struct{}),
 	}
 	f.release = sync.OnceFunc(func() { close(f.released) })
@@ -164,6 +168,12 @@ func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	f.calls = append(f.calls, call)
 	f.notifyLocked()
+	if to, ok := f.migrated[chatOf(params)]; ok {
+		f.mu.Unlock()
+		writeJSON(w, http.StatusBadRequest, map[string]any{"ok": false, "error_code": 400,
+			"description": "Bad Request: group chat was upgraded to a supergroup chat", "parameters": map[string]any{"migrate_to_chat_id": to}})
+		return
+	}
 	if q := f.fails[method]; len(q) > 0 {
 		fail := q[0]
 		f.fails[method] = q[1:]
@@ -298,6 +308,33 @@ func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
 	default:
 		f.ok(w, true)
 	}
+}
+
+// Migrate makes the basic group old a supergroup whose id is to, as Telegram
+// does when a group grows or an admin turns some settings on: from then on
+// every call about old (its chat_id, or a command scope's) is refused with
+// 400 and parameters.migrate_to_chat_id. The service messages that tell of
+// the move (migrate_to_chat_id in old, migrate_from_chat_id in to) are the
+// test's to Push: a process that was not running then never gets them.
+func (f *Server) Migrate(old, to int64) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.migrated[old] = to
+}
+
+// chatOf is the chat a call is about: its chat_id, or its command scope's;
+// 0 when none.
+func chatOf(p url.Values) int64 {
+	id := p.Get("chat_id")
+	if id == "" && p.Get("scope") != "" {
+		var scope struct {
+			ChatID json.Number `json:"chat_id"`
+		}
+		_ = json.Unmarshal([]byte(p.Get("scope")), &scope)
+		id = scope.ChatID.String()
+	}
+	n, _ := strconv.ParseInt(id, 10, 64)
+	return n
 }
 
 // chatPermissions are every field of ChatPermissions.
