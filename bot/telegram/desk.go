@@ -89,6 +89,9 @@ func (c *Client) postCard(ctx context.Context, chat int64, thread int, card bot.
 	// Where the card is goes to the store, for whichever process decides
 	// the case to edit it. Not an error: the card is posted, and posting it
 	// again would make two.
+	if sent.Chat != nil && sent.Chat.ID != 0 {
+		chat = sent.Chat.ID // where it went: the new id of a group that moved
+	}
 	if book, ok := c.cmds().(bot.CardBook); ok && sent.MessageID != 0 && card.ID != "" {
 		ref := bot.CardRef{Platform: Platform, Chat: itoa(chat), Message: strconv.Itoa(sent.MessageID)}
 		if err := book.AddCard(ctx, card.ID, ref); err != nil {

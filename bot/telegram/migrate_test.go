@@ -4,11 +4,17 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/bot/internal/desktest"
+	"github.com/vigie-bot/vigie/bot/internal/testsync"
+	"github.com/vigie-bot/vigie/handlers"
+	"github.com/vigie-bot/vigie/store"
+	"github.com/vigie-bot/vigie/store/memory"
 )
 
 // migrated answers every call about chat as the Bot API does once the group
@@ -177,5 +183,104 @@ func TestMoveLearnedFromAnUnknownSupergroup(t *testing.T) {
 	}
 	if n := f.count("getChat", inChat(oldGroup)); n != 3 {
 		t.Errorf("a group known to have moved was asked about again: %d questions", n)
+	}
+}
+
+// A message stays in the chat it was posted in; only the messages to come
+// follow a group that moved. The desk chat moves between two cards: the
+// first card's decision is not written over whatever bears its id in the
+// new chat, the second card is recorded where it went and edited there; a
+// mod-log line posted after the move is posted and edited in the new chat;
+// an answer to a message of a moderated group that moved is posted in its
+// new chat without pointing at a message of the old.
+func TestMessagesStayWhereTheyWerePosted(t *testing.T) {
+	oldDesk, newDesk := tgChat{id: -4002, kind: "group", title: "CM desk"}, tgChat{id: -1001000004002, kind: "supergroup", title: "CM desk"}
+	oldGroup, newGroup := tgChat{id: -4003, kind: "group", title: "Fans"}, tgChat{id: -1001000004003, kind: "supergroup", title: "Fans"}
+	f := newFakeBotAPI(t)
+	c, logs := newTestClient(t, f, Config{DeskChat: oldDesk.id, CMs: []string{"telegram:42"}, Chats: []int64{oldGroup.id}})
+	st := memory.New()
+	cmds := &moderatorCommands{desktest.Commands{Store: st}}
+	mod, err := handlers.New(handlers.Options{
+		Platforms: map[string]bot.Platform{"telegram": c}, Store: st,
+		Desk: desktest.Desk{Poster: c.Desk(cmds)}, Logger: testsync.Logger(logs),
+		Retry: handlers.Retry{Base: time.Millisecond},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmds.Mod = mod
+	run(t, c, make(chan bot.Event, 100))
+	ctx := context.Background()
+	openCase := func(msg int) string {
+		t.Helper()
+		ev := groupEvent(msg, strconv.Itoa(70+msg))
+		cs, err := st.OpenCase(ctx, store.Case{Event: ev, Rule: fmt.Sprint("scam", msg), Category: "spam", Reason: "a link"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		mod.FlushCases(ctx)
+		return cs.ID
+	}
+	cardOf := func(id string) bot.CardRef {
+		t.Helper()
+		refs, err := st.CaseCards(ctx, id)
+		if err != nil || len(refs) != 1 {
+			t.Fatalf("cards of %s: %v, %v", id, refs, err)
+		}
+		return refs[0]
+	}
+
+	first := openCase(10)
+	if ref := cardOf(first); ref.Chat != itoa(oldDesk.id) {
+		t.Fatalf("first card recorded in %s, want the desk chat %d", ref.Chat, oldDesk.id)
+	}
+	f.Migrate(oldDesk.id, newDesk.id)
+	f.Migrate(oldGroup.id, newGroup.id)
+	f.push(map[string]any{"message": with(message(oldGroup, 60, bob, t0, ""), "migrate_to_chat_id", newGroup.id)})
+	testsync.Eventually(t, "the group's move learned", func() bool { return strings.Contains(logs.String(), "new_chat=-1001000004003") })
+
+	second := openCase(11) // learns the desk's move from Telegram's refusal
+	ref := cardOf(second)
+	if ref.Chat != itoa(newDesk.id) {
+		t.Errorf("second card recorded in %s, want the new desk chat %d", ref.Chat, newDesk.id)
+	}
+	for _, id := range []string{first, second} {
+		if _, err := mod.Decide(ctx, id, "keep", "telegram:42"); err != nil {
+			t.Fatalf("decide %s: %v", id, err)
+		}
+	}
+	f.waitFor("editMessageText", 1, func(call apiCall) bool {
+		return call.Params.Get("chat_id") == itoa(newDesk.id) && call.Params.Get("message_id") == ref.Message
+	})
+	firstMsg := cardOf(first).Message
+	if n := f.count("editMessageText", func(call apiCall) bool {
+		return call.Params.Get("chat_id") == itoa(newDesk.id) && call.Params.Get("message_id") == firstMsg
+	}); n != 0 {
+		t.Errorf("the first card's decision was written on message %s of the new desk chat, another message", firstMsg)
+	}
+
+	id, err := c.PostLog(ctx, itoa(oldDesk.id), "🗑 delete in Fans")
+	if err != nil {
+		t.Fatalf("PostLog in a log chat that moved: %v", err)
+	}
+	line := f.waitFor("sendMessage", 1, func(call apiCall) bool { return strings.Contains(call.Params.Get("text"), "delete in Fans") })
+	if line.Params.Get("chat_id") != itoa(newDesk.id) {
+		t.Errorf("mod-log line posted in %s", line.Params.Get("chat_id"))
+	}
+	if err := c.EditLog(ctx, itoa(oldDesk.id), id, "🗑 2× delete in Fans"); err != nil {
+		t.Fatalf("EditLog: %v", err)
+	}
+	f.waitFor("editMessageText", 1, func(call apiCall) bool {
+		return call.Params.Get("chat_id") == itoa(newDesk.id) && call.Params.Get("message_id") == strconv.Itoa(line.MsgID)
+	})
+
+	ev := bot.Event{ID: fmtID(oldGroup.id, 50), Platform: Platform, Space: itoa(oldGroup.id), Channel: itoa(oldGroup.id), Author: bot.Author{ID: itoa(bob.id)}}
+	if err := c.Reply(ctx, ev, "Merci de rester courtois"); err != nil {
+		t.Fatalf("Reply in a group that moved: %v", err)
+	}
+	reply := f.waitFor("sendMessage", 1, func(call apiCall) bool { return strings.Contains(call.Params.Get("text"), "courtois") })
+	if reply.Params.Get("chat_id") != itoa(newGroup.id) || reply.Params.Get("reply_parameters") != "" {
+		t.Errorf("answer posted in %s answering %q; want the new chat, answering no message of the old",
+			reply.Params.Get("chat_id"), reply.Params.Get("reply_parameters"))
 	}
 }
