@@ -90,7 +90,26 @@ func (c *Client) Delete(ctx context.Context, ev bot.Event) error {
 		// out again after a restart): what was asked is done.
 		return nil
 	}
+	if age := time.Since(ev.At); refusedDelete(err) && !ev.At.IsZero() && age >= deleteWindow {
+		// A case kept for the morning after a weekend: say why, and what
+		// still works, rather than Telegram's bare refusal.
+		return &bot.ActionError{Op: bot.ActDelete, Err: fmt.Errorf(
+			"telegram: the message was posted %s ago, and Telegram lets a bot delete a message only in its first 48 hours: "+
+				"an admin of the group can still delete it by hand (%w)", bot.FormatDuration(age.Truncate(time.Hour)), err)}
+	}
 	return err
+}
+
+// deleteWindow is how long after its sending Telegram lets a bot delete a
+// message (deleteMessage: "sent less than 48 hours ago"); a human admin may
+// delete it at any age.
+const deleteWindow = 48 * time.Hour
+
+// refusedDelete reports whether Telegram refused to delete a message that is
+// there: too old, or not vigie's to delete.
+func refusedDelete(err error) bool {
+	var ae *APIError
+	return errors.As(err, &ae) && ae.Code == http.StatusBadRequest && strings.Contains(ae.Description, "message can't be deleted")
 }
 
 // gone reports whether Telegram answered that the message to delete is not there.

@@ -65,7 +65,20 @@ type Server struct {
 	// migrated are the basic groups that became supergroups, old id → new
 	// id: every call about the old id is refused with the new one.
 	migrated map[int64]int64
+	// sent are when the messages of the updates pushed were sent, by chat
+	// and message id: deleteMessage refuses those 48 hours old.
+	sent map[chatMessage]time.Time
 }
+
+type chatMessage struct {
+	chat int64
+	msg  int
+}
+
+// DeleteWindow is how long after its sending a bot may delete a message
+// (deleteMessage: "a message can only be deleted if it was sent less than
+// 48 hours ago").
+const DeleteWindow = 48 * time.Hour
 
 type Call struct {
 	Method string
@@ -103,6 +116,7 @@ func New(t testing.TB) *Server {
 		members:     make(map[int64]map[int64]map[string]any),
 		permissions: make(map[int64]map[string]bool),
 		migrated:    make(map[int64]int64),
+		sent:        make(map[chatMessage]time.Time),
 		released:    make(chan struct{}),
 	}
 	f.release = sync.OnceFunc(func() { close(f.released) })
@@ -240,6 +254,17 @@ func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
 		f.ok(w, map[string]any{"message_id": id, "date": time.Now().Unix(),
 			"from": map[string]any{"id": BotUserID, "is_bot": true, "first_name": "vigie", "username": BotName},
 			"chat": map[string]any{"id": chat, "type": chatType}, "text": params.Get("text")})
+	case "deleteMessage":
+		chat, _ := strconv.ParseInt(params.Get("chat_id"), 10, 64)
+		msg, _ := strconv.Atoi(params.Get("message_id"))
+		f.mu.Lock()
+		at, known := f.sent[chatMessage{chat: chat, msg: msg}]
+		f.mu.Unlock()
+		if known && time.Since(at) >= DeleteWindow {
+			apiFail(w, http.StatusBadRequest, "Bad Request: message can't be deleted", 0)
+			return
+		}
+		f.ok(w, true)
 	case "getChatMember":
 		chat, _ := strconv.ParseInt(params.Get("chat_id"), 10, 64)
 		user, _ := strconv.ParseInt(params.Get("user_id"), 10, 64)
@@ -506,6 +531,18 @@ func (f *Server) Push(u map[string]any) int {
 	// An update Telegram could not send proves nothing: the test is wrong.
 	if err := botapispec.CheckObject("Update", raw); err != nil {
 		f.t.Errorf("fake Bot API: an update the Bot API does not describe: %v", err)
+	}
+	var m struct {
+		Message *struct {
+			ID   int   `json:"message_id"`
+			Date int64 `json:"date"`
+			Chat struct {
+				ID int64 `json:"id"`
+			} `json:"chat"`
+		} `json:"message"`
+	}
+	if json.Unmarshal(raw, &m) == nil && m.Message != nil {
+		f.sent[chatMessage{chat: m.Message.Chat.ID, msg: m.Message.ID}] = time.Unix(m.Message.Date, 0)
 	}
 	f.updates = append(f.updates, pendingUpdate{id: id, raw: raw})
 	f.notifyLocked()

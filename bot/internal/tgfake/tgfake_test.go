@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/vigie-bot/vigie/bot/internal/testsync"
 )
@@ -143,6 +144,32 @@ func TestMigrated(t *testing.T) {
 	for _, chat := range []string{"-1004002", "-4003"} {
 		if status, body := call("getChat", url.Values{"chat_id": {chat}}); status != 200 {
 			t.Errorf("getChat %s: %d %s", chat, status, body)
+		}
+	}
+}
+
+// TestDeleteWindow: a message of an update pushed can be deleted until it is
+// 48 hours old; after, deleteMessage is refused as Telegram refuses it.
+func TestDeleteWindow(t *testing.T) {
+	f := New(t)
+	chat := map[string]any{"id": -1001234567890, "type": "supergroup", "title": "Fans"}
+	from := map[string]any{"id": 7, "is_bot": false, "first_name": "Bob"}
+	now := time.Now()
+	for id, sent := range map[int]time.Time{10: now.Add(-DeleteWindow + time.Hour), 11: now.Add(-DeleteWindow - time.Minute)} {
+		f.Push(map[string]any{"message": map[string]any{"message_id": id, "date": sent.Unix(), "chat": chat, "from": from, "text": "hi"}})
+	}
+	for _, tt := range []struct {
+		msg    string
+		status int
+	}{{"10", 200}, {"11", 400}, {"12", 200}} {
+		resp, err := http.PostForm(f.HTTP.URL+"/bot"+Token+"/deleteMessage", url.Values{"chat_id": {"-1001234567890"}, "message_id": {tt.msg}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tt.status || tt.status == 400 && !strings.Contains(string(body), "message can't be deleted") {
+			t.Errorf("deleteMessage %s: %d %s, want %d", tt.msg, resp.StatusCode, body, tt.status)
 		}
 	}
 }
