@@ -396,3 +396,22 @@ func metric(t *testing.T, reg *prometheus.Registry, name string) float64 {
 	}
 	return -1
 }
+
+// TestGatewayRefusesTheIntents: a bot whose Message Content Intent is not
+// turned on in the Developer Portal is refused by the gateway (close 4014);
+// Run fails saying what to turn on, and where, rather than the bare close.
+func TestGatewayRefusesTheIntents(t *testing.T) {
+	f := discordfake.New(t, discordfake.Options{Guilds: []string{guildID}, DisallowedIntents: 1 << 15})
+	c, _ := newTestClient(t, f, Config{})
+	done := make(chan error, 1)
+	go func() { done <- c.Run(context.Background(), make(chan bot.Event)) }()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "Message Content Intent") || !strings.Contains(err.Error(), "Developer Portal") ||
+			!strings.Contains(err.Error(), "4014") {
+			t.Errorf("Run = %v; want a refusal naming the intents to turn on, and where", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Run did not return")
+	}
+}

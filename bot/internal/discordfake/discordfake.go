@@ -52,6 +52,11 @@ type Options struct {
 	Announce bool
 	// Silent makes the gateway accept connections and never say a word.
 	Silent bool
+	// DisallowedIntents are the privileged intents the application may not
+	// use (GUILD_MEMBERS 1<<1, GUILD_PRESENCES 1<<8, MESSAGE_CONTENT 1<<15:
+	// not turned on in the Developer Portal): an IDENTIFY asking for one is
+	// closed with 4014, Disallowed intent(s), as Discord does.
+	DisallowedIntents int
 	// Now is Discord's clock, which judges how far ahead a timeout ends;
 	// nil is the host's. Discord's clock is its own: a host's may be
 	// ahead of it.
@@ -272,8 +277,9 @@ func authorized(token string) bool { return token == "Bot "+Token || token == To
 // false when the connection was closed for it, as Discord closes it.
 func (f *Server) identified(c *conn, d json.RawMessage) bool {
 	var id struct {
-		Token string `json:"token"`
-		Shard []int  `json:"shard"`
+		Token   string `json:"token"`
+		Shard   []int  `json:"shard"`
+		Intents int    `json:"intents"`
 	}
 	_ = json.Unmarshal(d, &id)
 	var payload map[string]any
@@ -292,6 +298,10 @@ func (f *Server) identified(c *conn, d json.RawMessage) bool {
 	}
 	if count < f.o.Shards {
 		f.close(c, 4011, "Sharding required.")
+		return false
+	}
+	if id.Intents&f.o.DisallowedIntents != 0 {
+		f.close(c, 4014, "Disallowed intent(s).")
 		return false
 	}
 	var guilds []any

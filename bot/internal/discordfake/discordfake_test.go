@@ -213,7 +213,7 @@ func (g *gatewayConn) next() payload {
 
 func (g *gatewayConn) identify(token string, shard ...int) {
 	g.t.Helper()
-	d := map[string]any{"token": token, "intents": 1 << 9, "properties": map[string]any{}}
+	d := map[string]any{"token": token, "intents": 1<<9 | 1<<15, "properties": map[string]any{}} // GUILD_MESSAGES, MESSAGE_CONTENT
 	if shard != nil {
 		d["shard"] = shard
 	}
@@ -243,18 +243,20 @@ func (g *gatewayConn) closed() int {
 // connection with Discord's close code.
 func TestGatewayClosesAsDiscordDoes(t *testing.T) {
 	for _, tt := range []struct {
-		name   string
-		shards int
-		token  string
-		shard  []int
-		want   int
+		name       string
+		shards     int
+		disallowed int
+		token      string
+		shard      []int
+		want       int
 	}{
-		{"another bot's token", 1, "Bot other-token", nil, 4004},
-		{"a shard beyond the count", 1, "Bot " + Token, []int{2, 2}, 4010},
-		{"fewer shards than required", 2, "Bot " + Token, nil, 4011},
+		{"another bot's token", 1, 0, "Bot other-token", nil, 4004},
+		{"a shard beyond the count", 1, 0, "Bot " + Token, []int{2, 2}, 4010},
+		{"fewer shards than required", 2, 0, "Bot " + Token, nil, 4011},
+		{"a privileged intent not turned on", 1, 1 << 15, "Bot " + Token, nil, 4014},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			f := New(t, Options{Shards: tt.shards})
+			f := New(t, Options{Shards: tt.shards, DisallowedIntents: tt.disallowed})
 			g := dial(t, f)
 			g.identify(tt.token, tt.shard...)
 			if got := g.closed(); got != tt.want {
