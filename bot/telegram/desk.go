@@ -319,8 +319,8 @@ func (c *Client) deskUpdate(ctx context.Context, u update) bool {
 		mc := u.MyChatMember
 		c.admins.expire(mc.Chat.ID)
 		c.log.Info("vigie's membership changed", "chat", mc.Chat.ID, "title", mc.Chat.Title, "status", mc.NewChatMember.Status)
-		if mc.NewChatMember.Status == "member" && !mc.Chat.IsPrivate() {
-			c.log.Warn("vigie is not an admin of this chat: it can read but not moderate", "chat", mc.Chat.ID, "title", mc.Chat.Title)
+		if !mc.Chat.IsPrivate() {
+			c.ownRightsChanged(mc)
 		}
 		return true
 	case u.EditedMessage != nil:
@@ -646,4 +646,42 @@ func parseDuration(s string) (time.Duration, error) {
 		return 0, errUsage
 	}
 	return d, nil
+}
+
+// ownRightsChanged says, once per change Telegram reports, what vigie can no
+// longer do in a group it moderates or in a desk chat: removed, no longer an
+// administrator, or an administrator without a right its actions need. Its
+// actions there then fail, each becoming a case, and the log says why.
+func (c *Client) ownRightsChanged(mc *tgbotapi.ChatMemberUpdated) {
+	chat, m := mc.Chat.ID, mc.NewChatMember
+	log := c.log.With("chat", chat, "title", mc.Chat.Title, "status", m.Status, "audit", true)
+	desk := c.inDesk(chat)
+	moderated := c.moderates(chat) && !desk
+	switch m.Status {
+	case "left", "kicked":
+		switch {
+		case desk:
+			log.Warn("vigie was removed from the desk chat: no card nor alert can be posted there until it is added back")
+		case moderated:
+			log.Warn("vigie was removed from a group it moderates: it no longer sees it; add it back as an administrator")
+		}
+	case "member", "restricted":
+		if moderated {
+			log.Warn("vigie is not an admin of this chat: it can read but not moderate; make it an administrator with Delete messages and Ban users")
+		}
+	case "administrator":
+		if !moderated {
+			return
+		}
+		var missing []string
+		if !m.CanDeleteMessages {
+			missing = append(missing, "Delete messages (delete will fail)")
+		}
+		if !m.CanRestrictMembers {
+			missing = append(missing, "Ban users (timeout, ban, kick, lockdown and verification will fail)")
+		}
+		if len(missing) > 0 {
+			log.Warn("vigie is an administrator of this chat without "+strings.Join(missing, ", ")+": give it the rights")
+		}
+	}
 }
