@@ -2,6 +2,7 @@ package telegram
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"html"
@@ -653,8 +654,38 @@ func parseDuration(s string) (time.Duration, error) {
 // administrator, or an administrator without a right its actions need. Its
 // actions there then fail, each becoming a case, and the log says why.
 func (c *Client) ownRightsChanged(mc *tgbotapi.ChatMemberUpdated) {
-	chat, m := mc.Chat.ID, mc.NewChatMember
-	log := c.log.With("chat", chat, "title", mc.Chat.Title, "status", m.Status, "audit", true)
+	c.sayOwnRights(mc.Chat.ID, mc.Chat.Title, mc.NewChatMember)
+}
+
+// checkOwnRights asks Telegram, as Run starts, what vigie may do in each
+// group of the chat list, and says what will fail: Discord's connector
+// checks its permissions in each server the same way.
+func (c *Client) checkOwnRights(ctx context.Context) {
+	self, _ := c.self()
+	for chat := range c.desk.Load().chats {
+		chat = c.moved.follow(chat)
+		raw, err := c.call(ctx, "", "getChatMember", tgbotapi.Params{"chat_id": itoa(chat), "user_id": itoa(self)})
+		if ctx.Err() != nil {
+			return
+		}
+		var m tgbotapi.ChatMember
+		if err == nil {
+			err = json.Unmarshal(raw, &m)
+		}
+		if err != nil {
+			c.log.Warn("cannot tell what vigie may do in a group of the chat list (is the id right, and vigie in it?)", "chat", chat, "err", err)
+			continue
+		}
+		c.sayOwnRights(chat, "", m)
+	}
+}
+
+// sayOwnRights warns of what vigie cannot do in chat as member m.
+func (c *Client) sayOwnRights(chat int64, title string, m tgbotapi.ChatMember) {
+	log := c.log.With("chat", chat, "status", m.Status, "audit", true)
+	if title != "" {
+		log = log.With("title", title)
+	}
 	desk := c.inDesk(chat)
 	moderated := c.moderates(chat) && !desk
 	switch m.Status {
@@ -681,7 +712,7 @@ func (c *Client) ownRightsChanged(mc *tgbotapi.ChatMemberUpdated) {
 			missing = append(missing, "Ban users (timeout, ban, kick, lockdown and verification will fail)")
 		}
 		if len(missing) > 0 {
-			log.Warn("vigie is an administrator of this chat without "+strings.Join(missing, ", ")+": give it the rights")
+			log.Warn("vigie is an administrator of this chat without " + strings.Join(missing, ", ") + ": give it the rights")
 		}
 	}
 }

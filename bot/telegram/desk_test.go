@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -504,5 +505,39 @@ func TestOwnRightsChanged(t *testing.T) {
 	}
 	if n := strings.Count(logs.String(), "audit=true"); n != len(steps) {
 		t.Errorf("%d audited warnings, want %d:\n%s", n, len(steps), logs.String())
+	}
+}
+
+// TestOwnRightsCheckedAtStart: as Run starts, vigie asks Telegram what it
+// may do in each group of the chat list and warns of what will fail, as
+// Discord's connector does for its servers: here an administrator without
+// Delete messages in one group, and a group Telegram does not know (a typo
+// in TELEGRAM_CHATS, or vigie not in it). A group set up as the
+// documentation asks is not warned about.
+func TestOwnRightsCheckedAtStart(t *testing.T) {
+	noDelete := tgChat{id: -1001000000777, kind: "supergroup", title: "Fans 2"}
+	unknown := int64(-1001000000888)
+	f := newFakeBotAPI(t)
+	f.setMember(noDelete.id, botUserID, "administrator", "can_manage_chat", "can_restrict_members")
+	f.SetTrouble(func(method string, p url.Values) (int, string, bool) {
+		if method == "getChatMember" && p.Get("chat_id") == itoa(unknown) {
+			return 400, `{"ok":false,"error_code":400,"description":"Bad Request: chat not found"}`, false
+		}
+		return 0, "", false
+	})
+	c, logs := newTestClient(t, f, Config{DeskChat: deskChat.id, Chats: []int64{group.id, noDelete.id, unknown}})
+	run(t, c, make(chan bot.Event, 10))
+	f.waitFor("getChatMember", 3, nil)
+	testsync.Eventually(t, "two warnings", func() bool { return strings.Count(logs.String(), "level=WARN") >= 2 })
+	for _, want := range []string{
+		"without Delete messages (delete will fail)",
+		"cannot tell what vigie may do in a group of the chat list",
+	} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("the log does not say %q:\n%s", want, logs.String())
+		}
+	}
+	if strings.Contains(logs.String(), "chat="+itoa(group.id)) {
+		t.Errorf("a group set up as asked was warned about:\n%s", logs.String())
 	}
 }

@@ -101,6 +101,7 @@ func (c *Client) run(ctx context.Context, out chan<- bot.Event, mode Mode, offse
 		defer c.work.Done()
 		defer c.guard.Recover("telegram commands menu")
 		c.registerCommands(ctx)
+		c.checkOwnRights(ctx)
 	}()
 	if mode == ModeWebhook {
 		return c.serveWebhook(ctx, out)

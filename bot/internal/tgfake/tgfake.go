@@ -270,6 +270,10 @@ func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
 		user, _ := strconv.ParseInt(params.Get("user_id"), 10, 64)
 		f.mu.Lock()
 		m := map[string]any{"status": "member"}
+		if user == BotUserID {
+			// vigie itself, in a group set up as its documentation asks.
+			m = memberJSON("administrator", "can_manage_chat", "can_delete_messages", "can_restrict_members")
+		}
 		// One listed by SetAdmins, and not set apart, is an administrator
 		// without rights: Telegram's two answers agree.
 		for _, a := range f.admins[chat] {
@@ -285,6 +289,9 @@ func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		f.mu.Unlock()
 		m["user"] = map[string]any{"id": user, "is_bot": false, "first_name": "Member"}
+		if user == BotUserID {
+			m["user"] = map[string]any{"id": user, "is_bot": true, "first_name": "vigie", "username": BotName}
+		}
 		f.ok(w, m)
 	case "getChatAdministrators":
 		chat, _ := strconv.ParseInt(params.Get("chat_id"), 10, 64)
