@@ -21,7 +21,7 @@ import (
 // the one process that takes that update. A vigie started afterwards with
 // the old ids, or another instance behind the same webhook, learns it by
 // asking: at start, and when an update comes from a supergroup it does not
-// know (its first update, then one a minute), it asks Telegram about the
+// know (the first update of each, then one a minute), it asks Telegram about the
 // basic groups the configuration names (getChat), and an old id answers
 // with the new.
 
@@ -30,46 +30,45 @@ type migrations struct {
 	mu   sync.RWMutex
 	to   map[int64]int64 // old id → new id
 	from map[int64]int64 // new id → old id
-	// asked is when an update from each supergroup vigie did not know last
-	// made it ask whether the named basic groups moved.
-	asked map[int64]time.Time
-	now   func() time.Time
+	// seen are the supergroups vigie did not know whose updates made it
+	// ask whether the named basic groups moved; lastAsked is when one last
+	// did.
+	seen      map[int64]bool
+	lastAsked time.Time
+	now       func() time.Time
 }
 
 func newMigrations(now func() time.Time) *migrations {
-	return &migrations{to: make(map[int64]int64), from: make(map[int64]int64), asked: make(map[int64]time.Time), now: now}
+	return &migrations{to: make(map[int64]int64), from: make(map[int64]int64), seen: make(map[int64]bool), now: now}
 }
 
-// askGap is how often the updates of one supergroup vigie does not know
-// make it ask whether the named basic groups moved, at most; askTimeout
-// bounds each question; maxAskers bounds the supergroups remembered.
+// askGap is how often the updates of supergroups vigie does not know, past
+// the first of each, make it ask whether the named basic groups moved, at
+// most; askTimeout bounds each question; maxSeen bounds the supergroups
+// remembered.
 const (
 	askGap     = time.Minute
 	askTimeout = 5 * time.Second
-	maxAskers  = 10000
+	maxSeen    = 10000
 )
 
 // dueFor reports whether an update from chat, a supergroup vigie does not
 // know, is to make it ask now, and if so records that it does: the first
-// update of a chat does, then one per askGap.
+// update of each such chat does (a group that just moved has a new id, and
+// its first message is judged), later ones once per askGap in all.
 func (m *migrations) dueFor(chat int64) bool {
 	now := m.now()
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if at, ok := m.asked[chat]; ok && now.Sub(at) < askGap {
+	if !m.seen[chat] && len(m.seen) < maxSeen {
+		m.seen[chat] = true
+		m.lastAsked = now
+		return true
+	}
+	if now.Sub(m.lastAsked) < askGap {
 		return false
 	}
-	if len(m.asked) >= maxAskers {
-		for id, at := range m.asked {
-			if now.Sub(at) >= askGap {
-				delete(m.asked, id)
-			}
-		}
-		if len(m.asked) >= maxAskers {
-			return false // many chats vigie does not moderate: none more asks for a while
-		}
-	}
-	m.asked[chat] = now
+	m.lastAsked = now
 	return true
 }
 
@@ -208,8 +207,8 @@ func (c *Client) askMoves(ctx context.Context) {
 
 // learnMoveFor asks whether a named basic group moved when u comes from a
 // supergroup vigie does not know: it may be where one of them went. The
-// first update of such a chat asks, so that a moved group's first message is
-// judged; one more per askGap.
+// first update of each such chat asks, so that a moved group's first message
+// is judged; later ones once per askGap in all.
 func (c *Client) learnMoveFor(ctx context.Context, u update) {
 	chat := updateChat(u)
 	if basicGroup(chat) || chat >= 0 || c.inDesk(chat) {

@@ -140,8 +140,9 @@ func TestMovesLearnedWithoutTheServiceMessages(t *testing.T) {
 // A moderated group moves while vigie runs, and the service messages went to
 // another instance: the first update from the new supergroup makes vigie ask
 // about the group's old id, and the group is followed from that message on.
-// A supergroup vigie does not know makes it ask at its first update, then
-// once per askGap.
+// A supergroup vigie does not know makes it ask at its first update; later
+// updates ask once per askGap in all, and not about a group known to have
+// moved.
 func TestMoveLearnedFromAnUnknownSupergroup(t *testing.T) {
 	oldGroup, newGroup := int64(-4005), tgChat{id: -1001000004005, kind: "supergroup", title: "Fans"}
 	other := tgChat{id: -1001000009999, kind: "supergroup", title: "Elsewhere"}
