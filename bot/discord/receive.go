@@ -533,7 +533,7 @@ func gatewayRefusal(err error) string {
 	switch ce.Code {
 	case 4004:
 		return "Discord refused the token (check DISCORD_TOKEN, or reset it under Bot in the Developer Portal): "
-	case 4013, 4014:
+	case 4014:
 		return "Discord refused the gateway intents vigie asks for: turn on Server Members Intent and Message Content Intent " +
 			"in the Developer Portal (your application, Bot, Privileged Gateway Intents; a bot in 100 servers or more needs " +
 			"them granted by Discord): "
