@@ -200,6 +200,19 @@ func (c *Client) addHandlers() {
 			}
 		}
 	})
+	c.sess.AddHandler(func(_ *discordgo.Session, g *discordgo.GuildDelete) {
+		defer c.guard.Recover(where)
+		// unavailable: an outage of Discord's, the guild comes back; without
+		// it, vigie was kicked or the guild deleted.
+		if g.Guild == nil || g.Unavailable || !c.moderates(g.ID) {
+			return
+		}
+		name := ""
+		if g.BeforeDelete != nil {
+			name = g.BeforeDelete.Name
+		}
+		c.log.Warn("vigie was removed from a guild it moderates: it no longer sees it; invite it again", "audit", true, "guild", g.ID, "name", name)
+	})
 	c.sess.AddHandler(func(_ *discordgo.Session, m *discordgo.MessageCreate) {
 		defer c.guard.Recover(where)
 		if m.Message != nil && m.GuildID != "" && c.moderates(m.GuildID) {

@@ -415,3 +415,25 @@ func TestGatewayRefusesTheIntents(t *testing.T) {
 		t.Fatal("Run did not return")
 	}
 }
+
+// TestRemovedFromAGuild: a GUILD_DELETE without unavailable says vigie was
+// kicked from the guild (or the guild deleted): a warning with audit=true,
+// as the Telegram connector says it of a group. One with unavailable is an
+// outage of Discord's, the guild comes back: nothing said.
+func TestRemovedFromAGuild(t *testing.T) {
+	f := newFakeDiscord(t)
+	c, logs := newTestClient(t, f, Config{Guilds: []string{guildID}})
+	run(t, f, c, make(chan bot.Event, 4), allPerms)
+	f.Dispatch("GUILD_DELETE", map[string]any{"id": guildID, "unavailable": true})
+	f.Dispatch("GUILD_CREATE", guildCreate(allPerms))
+	f.Dispatch("GUILD_DELETE", map[string]any{"id": guildID})
+	testsync.Eventually(t, "the removal told", func() bool {
+		return strings.Contains(logs.String(), "vigie was removed from a guild it moderates")
+	})
+	if n := strings.Count(logs.String(), "vigie was removed from a guild"); n != 1 {
+		t.Errorf("told %d times, want once (the outage is not a removal):\n%s", n, logs.String())
+	}
+	if !strings.Contains(logs.String(), "name=Gamers") || !strings.Contains(logs.String(), "audit=true") {
+		t.Errorf("the warning does not name the guild, or is not audited:\n%s", logs.String())
+	}
+}
