@@ -400,19 +400,37 @@ func metric(t *testing.T, reg *prometheus.Registry, name string) float64 {
 // TestGatewayRefusesTheIntents: a bot whose Message Content Intent is not
 // turned on in the Developer Portal is refused by the gateway (close 4014);
 // Run fails saying what to turn on, and where, rather than the bare close.
+// So does a token the gateway refuses (4004: reset since the REST API took
+// it).
 func TestGatewayRefusesTheIntents(t *testing.T) {
-	f := discordfake.New(t, discordfake.Options{Guilds: []string{guildID}, DisallowedIntents: 1 << 15})
-	c, _ := newTestClient(t, f, Config{})
-	done := make(chan error, 1)
-	go func() { done <- c.Run(context.Background(), make(chan bot.Event)) }()
-	select {
-	case err := <-done:
-		if err == nil || !strings.Contains(err.Error(), "Message Content Intent") || !strings.Contains(err.Error(), "Developer Portal") ||
-			!strings.Contains(err.Error(), "4014") {
-			t.Errorf("Run = %v; want a refusal naming the intents to turn on, and where", err)
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("Run did not return")
+	for _, tt := range []struct {
+		name       string
+		disallowed int
+		token      string
+		want       []string
+	}{
+		{"intents", 1 << 15, "", []string{"4014", "Message Content Intent", "Developer Portal"}},
+		{"token", 0, "Bot reset-since", []string{"4004", "Discord refused the token (check DISCORD_TOKEN"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := discordfake.New(t, discordfake.Options{Guilds: []string{guildID}, DisallowedIntents: tt.disallowed})
+			c, _ := newTestClient(t, f, Config{})
+			if tt.token != "" {
+				c.sess.Identify.Token = tt.token
+			}
+			done := make(chan error, 1)
+			go func() { done <- c.Run(context.Background(), make(chan bot.Event)) }()
+			select {
+			case err := <-done:
+				for _, want := range tt.want {
+					if err == nil || !strings.Contains(err.Error(), want) {
+						t.Errorf("Run = %v; want %q in it", err, want)
+					}
+				}
+			case <-time.After(30 * time.Second):
+				t.Fatal("Run did not return")
+			}
+		})
 	}
 }
 
