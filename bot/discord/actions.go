@@ -65,8 +65,8 @@ func (c *Client) Delete(ctx context.Context, ev bot.Event) error {
 	return err
 }
 
-// Timeout silences the member for d (communication_disabled_until), at most 28
-// days, Discord's limit.
+// Timeout silences the member for d (communication_disabled_until), at most
+// MaxTimeout, within Discord's limit of 28 days.
 func (c *Client) Timeout(ctx context.Context, ev bot.Event, d time.Duration) error {
 	if err := needGuild(bot.ActTimeout, ev); err != nil {
 		return err
@@ -96,8 +96,19 @@ func (c *Client) Untimeout(ctx context.Context, ev bot.Event) error {
 // opUntimeout names the lifting of a timeout in errors.
 const opUntimeout = bot.ActionKind(bot.OutcomeUntimeout)
 
-// Kick removes the member from the guild; they may join again.
+// Kick removes the member from the guild; they may join again. A member who
+// left already (Unknown Member: a raid's account that posts and goes, before
+// its verdict is carried out) counts as kicked: they are out, as asked.
 func (c *Client) Kick(ctx context.Context, ev bot.Event) error {
+	err := c.kick(ctx, ev)
+	if apiCode(err) == codeUnknownMember {
+		return nil
+	}
+	return err
+}
+
+// kick is Kick, telling a member who left apart (Unknown Member).
+func (c *Client) kick(ctx context.Context, ev bot.Event) error {
 	if err := needGuild(bot.ActKick, ev); err != nil {
 		return err
 	}

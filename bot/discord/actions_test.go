@@ -101,6 +101,60 @@ func TestActionsOut(t *testing.T) {
 	})
 }
 
+// TestTimeoutWithinDiscordsClock: Discord refuses a timeout that ends more
+// than 28 days after its own clock; on a host whose clock runs two seconds
+// ahead of Discord's, the longest timeout vigie asks (a rule's timeout(60d),
+// a moderator's /mute 28d) is still taken.
+func TestTimeoutWithinDiscordsClock(t *testing.T) {
+	f := discordfake.New(t, discordfake.Options{Guilds: []string{guildID}, Now: func() time.Time { return time.Now().Add(-2 * time.Second) }})
+	c, _ := newTestClient(t, f, Config{})
+	run(t, f, c, make(chan bot.Event, 4), allPerms)
+	msg := bot.Event{ID: "1001", Platform: "discord", Kind: bot.KindMessage, Space: guildID, Channel: general, Author: bot.Author{ID: bob.id}}
+	for i, d := range []time.Duration{28 * 24 * time.Hour, 60 * 24 * time.Hour} {
+		if err := c.Timeout(context.Background(), msg, d); err != nil {
+			t.Fatalf("Timeout(%s) = %v", d, err)
+		}
+		call := f.WaitFor(t, "PATCH", "/guilds/"+guildID+"/members/"+bob.id, i+1, nil)
+		until, err := time.Parse(time.RFC3339, call.Body["communication_disabled_until"].(string))
+		if left := time.Until(until); err != nil || left < 27*24*time.Hour {
+			t.Errorf("Timeout(%s): communication_disabled_until %v (%v), %s from now", d, call.Body["communication_disabled_until"], err, left)
+		}
+	}
+}
+
+// TestActionsOnAMemberWhoLeft: a member who left before the verdict was
+// carried out (a raid's account that posts and goes) is Unknown Member to
+// Discord for a kick, a timeout or a role. A kick counts as done: they are
+// out. A timeout fails for good, to become a case, not to be tried again;
+// a ban and a delete of their message are done as ever; once they come
+// back, a timeout is taken again.
+func TestActionsOnAMemberWhoLeft(t *testing.T) {
+	f := newFakeDiscord(t)
+	c, _ := newTestClient(t, f, Config{})
+	run(t, f, c, make(chan bot.Event, 4), allPerms)
+	ctx := context.Background()
+	msg := bot.Event{ID: "1001", Platform: "discord", Kind: bot.KindMessage, Space: guildID, Channel: general, Author: bot.Author{ID: bob.id, Name: "Bob"}}
+	f.Dispatch("GUILD_MEMBER_REMOVE", map[string]any{"guild_id": guildID, "user": bob.json()})
+
+	if err := c.Kick(ctx, msg); err != nil {
+		t.Errorf("Kick of a member who left = %v, want done", err)
+	}
+	err := c.Timeout(ctx, msg, time.Hour)
+	if err == nil || bot.Retryable(err) || !strings.Contains(err.Error(), "Unknown Member") {
+		t.Errorf("Timeout of a member who left = %v, want a refusal for good naming Unknown Member", err)
+	}
+	if err := c.Ban(ctx, msg, 0); err != nil {
+		t.Errorf("Ban of a member who left = %v", err)
+	}
+	if err := c.Delete(ctx, msg); err != nil {
+		t.Errorf("Delete of the message of a member who left = %v", err)
+	}
+	f.Dispatch("GUILD_MEMBER_ADD", memberObject(bob, nil, t0))
+	if err := c.Timeout(ctx, msg, time.Hour); err != nil {
+		t.Errorf("Timeout once back = %v", err)
+	}
+}
+
 func TestActionErrors(t *testing.T) {
 	f := newFakeDiscord(t)
 	c, _ := newTestClient(t, f, Config{})

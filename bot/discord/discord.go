@@ -34,8 +34,13 @@ const DefaultAPIURL = "https://discord.com/api/v9"
 
 // Limits Discord puts on moderation.
 const (
-	// MaxTimeout is the longest member timeout Discord accepts.
-	MaxTimeout = 28 * 24 * time.Hour
+	// MaxTimeout is the longest member timeout vigie asks for. Discord
+	// takes a timeout that ends up to 28 days after its own clock reads
+	// when the request arrives, and refuses the whole of one past that
+	// (Invalid communication disabled timestamp): from a host whose clock
+	// runs a second ahead of Discord's, a timeout of exactly 28 days is
+	// refused. vigie stays an hour short.
+	MaxTimeout = 28*24*time.Hour - time.Hour
 	// MaxBanDeleteWindow is the longest message clean-up window of a ban.
 	MaxBanDeleteWindow = 7 * 24 * time.Hour
 )

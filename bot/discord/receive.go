@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/bwmarrin/discordgo"
+	"github.com/gorilla/websocket"
 
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/bot/internal/drain"
@@ -67,7 +68,7 @@ func (c *Client) Run(ctx context.Context, out chan<- bot.Event) error {
 		if ctx.Err() != nil {
 			return nil
 		}
-		err = fmt.Errorf("discord: connect to the gateway: %s", strings.ReplaceAll(err.Error(), c.cfg.Token, "<token>"))
+		err = fmt.Errorf("discord: connect to the gateway: %s%s", gatewayRefusal(err), strings.ReplaceAll(err.Error(), c.cfg.Token, "<token>"))
 		c.link.Down(time.Now(), err.Error())
 		return err
 	}
@@ -198,6 +199,19 @@ func (c *Client) addHandlers() {
 				c.registerLater(s.ctx, g.ID)
 			}
 		}
+	})
+	c.sess.AddHandler(func(_ *discordgo.Session, g *discordgo.GuildDelete) {
+		defer c.guard.Recover(where)
+		// unavailable: an outage of Discord's, the guild comes back; without
+		// it, vigie was kicked or the guild deleted.
+		if g.Guild == nil || g.Unavailable || !c.moderates(g.ID) {
+			return
+		}
+		name := ""
+		if g.BeforeDelete != nil {
+			name = g.BeforeDelete.Name
+		}
+		c.log.Warn("vigie was removed from a guild it moderates: it no longer sees it; invite it again", "audit", true, "guild", g.ID, "name", name)
 	})
 	c.sess.AddHandler(func(_ *discordgo.Session, m *discordgo.MessageCreate) {
 		defer c.guard.Recover(where)
@@ -519,4 +533,23 @@ func snowflakeTime(id string) time.Time {
 		return time.Time{}
 	}
 	return t.UTC()
+}
+
+// gatewayRefusal says what to do about a gateway that closed the connection
+// for good, as Discord's close codes mean it ("" for any other failure):
+// trying again changes nothing until someone acts.
+func gatewayRefusal(err error) string {
+	var ce *websocket.CloseError
+	if !errors.As(err, &ce) {
+		return ""
+	}
+	switch ce.Code {
+	case 4004:
+		return "Discord refused the token (check DISCORD_TOKEN, or reset it under Bot in the Developer Portal): "
+	case 4014:
+		return "Discord refused the gateway intents vigie asks for: turn on Server Members Intent and Message Content Intent " +
+			"in the Developer Portal (your application, Bot, Privileged Gateway Intents; a bot in 100 servers or more needs " +
+			"them granted by Discord): "
+	}
+	return ""
 }

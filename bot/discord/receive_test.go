@@ -396,3 +396,62 @@ func metric(t *testing.T, reg *prometheus.Registry, name string) float64 {
 	}
 	return -1
 }
+
+// TestGatewayRefusesTheIntents: a bot whose Message Content Intent is not
+// turned on in the Developer Portal is refused by the gateway (close 4014);
+// Run fails saying what to turn on, and where, rather than the bare close.
+// So does a token the gateway refuses (4004: reset since the REST API took
+// it).
+func TestGatewayRefusesTheIntents(t *testing.T) {
+	for _, tt := range []struct {
+		name       string
+		disallowed int
+		token      string
+		want       []string
+	}{
+		{"intents", 1 << 15, "", []string{"4014", "Message Content Intent", "Developer Portal"}},
+		{"token", 0, "Bot reset-since", []string{"4004", "Discord refused the token (check DISCORD_TOKEN"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := discordfake.New(t, discordfake.Options{Guilds: []string{guildID}, DisallowedIntents: tt.disallowed})
+			c, _ := newTestClient(t, f, Config{})
+			if tt.token != "" {
+				c.sess.Identify.Token = tt.token
+			}
+			done := make(chan error, 1)
+			go func() { done <- c.Run(context.Background(), make(chan bot.Event)) }()
+			select {
+			case err := <-done:
+				for _, want := range tt.want {
+					if err == nil || !strings.Contains(err.Error(), want) {
+						t.Errorf("Run = %v; want %q in it", err, want)
+					}
+				}
+			case <-time.After(30 * time.Second):
+				t.Fatal("Run did not return")
+			}
+		})
+	}
+}
+
+// TestRemovedFromAGuild: a GUILD_DELETE without unavailable says vigie was
+// kicked from the guild (or the guild deleted): a warning with audit=true,
+// as the Telegram connector says it of a group. One with unavailable is an
+// outage of Discord's, the guild comes back: nothing said.
+func TestRemovedFromAGuild(t *testing.T) {
+	f := newFakeDiscord(t)
+	c, logs := newTestClient(t, f, Config{Guilds: []string{guildID}})
+	run(t, f, c, make(chan bot.Event, 4), allPerms)
+	f.Dispatch("GUILD_DELETE", map[string]any{"id": guildID, "unavailable": true})
+	f.Dispatch("GUILD_CREATE", guildCreate(allPerms))
+	f.Dispatch("GUILD_DELETE", map[string]any{"id": guildID})
+	testsync.Eventually(t, "the removal told", func() bool {
+		return strings.Contains(logs.String(), "vigie was removed from a guild it moderates")
+	})
+	if n := strings.Count(logs.String(), "vigie was removed from a guild"); n != 1 {
+		t.Errorf("told %d times, want once (the outage is not a removal):\n%s", n, logs.String())
+	}
+	if !strings.Contains(logs.String(), "name=Gamers") || !strings.Contains(logs.String(), "audit=true") {
+		t.Errorf("the warning does not name the guild, or is not audited:\n%s", logs.String())
+	}
+}

@@ -332,7 +332,7 @@ func (c *Client) VerifyDue(ctx context.Context, now time.Time) (int, error) {
 			log.Info("verify: new member did not press in time, kept held", "audit", true)
 			continue
 		}
-		err := c.Kick(ctx, bot.Event{Platform: Platform, Space: p.Space, Author: bot.Author{ID: p.User}})
+		err := c.kick(ctx, bot.Event{Platform: Platform, Space: p.Space, Author: bot.Author{ID: p.User}})
 		if apiCode(err) == codeUnknownMember {
 			c.met.verify.WithLabelValues(bot.VerifyLeft).Inc()
 			log.Info("verify: new member left without pressing", "audit", true)

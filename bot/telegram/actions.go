@@ -90,7 +90,26 @@ func (c *Client) Delete(ctx context.Context, ev bot.Event) error {
 		// out again after a restart): what was asked is done.
 		return nil
 	}
+	if age := time.Since(ev.At); refusedDelete(err) && !ev.At.IsZero() && age >= deleteWindow {
+		// A case kept for the morning after a weekend: say why, and what
+		// still works, rather than Telegram's bare refusal.
+		return &bot.ActionError{Op: bot.ActDelete, Err: fmt.Errorf(
+			"telegram: the message was posted %s ago, and Telegram lets a bot delete a message only in its first 48 hours: "+
+				"an admin of the group can still delete it by hand (%w)", bot.FormatDuration(age.Truncate(time.Hour)), err)}
+	}
 	return err
+}
+
+// deleteWindow is how long after its sending Telegram lets a bot delete a
+// message (deleteMessage: "sent less than 48 hours ago"); a human admin may
+// delete it at any age.
+const deleteWindow = 48 * time.Hour
+
+// refusedDelete reports whether Telegram refused to delete a message that is
+// there: too old, or not vigie's to delete.
+func refusedDelete(err error) bool {
+	var ae *APIError
+	return errors.As(err, &ae) && ae.Code == http.StatusBadRequest && strings.Contains(ae.Description, "message can't be deleted")
 }
 
 // gone reports whether Telegram answered that the message to delete is not there.
@@ -287,7 +306,12 @@ const maxText = 4096
 // sendMessage sends m after the limiter allows it; a 429 holds the chat back for
 // as long as Telegram asked.
 func (c *Client) sendMessage(ctx context.Context, op bot.ActionKind, m outgoing) (tgbotapi.Message, error) {
-	m.chat = c.moved.follow(m.chat)
+	if to := c.moved.follow(m.chat); to != m.chat {
+		// The group became a supergroup: the message goes to its new id. A
+		// message it answered stays in the old chat, and its id names
+		// another message, or none, in the new one.
+		m.chat, m.replyTo = to, 0
+	}
 	// Telegram counts the limit after parsing, in UTF-16 code units (length.go).
 	params := tgbotapi.Params{"chat_id": itoa(m.chat), "text": truncate(m.text, maxText)}
 	if m.html {
@@ -326,9 +350,11 @@ func (c *Client) sendMessage(ctx context.Context, op bot.ActionKind, m outgoing)
 	return sent, nil
 }
 
-// editMessage replaces a message's text (and removes its buttons unless markup is given).
+// editMessage replaces a message's text (and removes its buttons unless
+// markup is given). A message stays in the chat it was posted in: when that
+// group has become a supergroup, its messages are not there under the same
+// ids, and the edit is refused rather than made to another message.
 func (c *Client) editMessage(ctx context.Context, chat int64, msg int, text string, markup *tgbotapi.InlineKeyboardMarkup) error {
-	chat = c.moved.follow(chat)
 	// The library's EditMessageTextConfig sends disable_web_page_preview,
 	// which the Bot API no longer describes: link_preview_options replaced it.
 	params := tgbotapi.Params{"chat_id": itoa(chat), "message_id": strconv.Itoa(msg), "text": fitHTML(text, maxText),
@@ -343,6 +369,9 @@ func (c *Client) editMessage(ctx context.Context, chat int64, msg int, text stri
 	_, err := c.call(ctx, "", "editMessageText", params)
 	if d := retryAfter(err); d > 0 {
 		c.limiter.hold(chat, d)
+	}
+	if to := migratedTo(err); to != 0 {
+		c.chatMoved(chat, to)
 	}
 	var ae *APIError
 	if errors.As(err, &ae) && strings.Contains(ae.Description, "message is not modified") {

@@ -239,3 +239,34 @@ func TestCancelledActionIsNotRetryable(t *testing.T) {
 		t.Errorf("error = %v, want a final error wrapping context.Canceled", err)
 	}
 }
+
+// TestDeleteAfter48Hours: Telegram lets a bot delete a message only in its
+// first 48 hours. A case kept over a weekend and decided "delete" on Monday
+// fails for good with words a CM can act on: why, and that an admin can
+// still delete it by hand; a younger message is deleted.
+func TestDeleteAfter48Hours(t *testing.T) {
+	f := newFakeBotAPI(t)
+	c, _ := newTestClient(t, f, Config{Chats: []int64{group.id}})
+	out := make(chan bot.Event, 10)
+	run(t, c, out)
+	friday := t0 - 62*3600
+	f.push(map[string]any{"message": message(group, 70, bob, friday, "t'es vraiment un idiot")})
+	f.push(map[string]any{"message": message(group, 71, bob, t0-3600, "idiot")})
+	evs := map[string]bot.Event{}
+	for len(evs) < 2 {
+		select {
+		case ev := <-out:
+			evs[ev.ID] = ev
+		case <-time.After(30 * time.Second):
+			t.Fatalf("events: %v", evs)
+		}
+	}
+	err := c.Delete(context.Background(), evs[fmtID(group.id, 70)])
+	if err == nil || bot.Retryable(err) || !strings.Contains(err.Error(), "only in its first 48 hours") ||
+		!strings.Contains(err.Error(), "posted 62h ago") || !strings.Contains(err.Error(), "by hand") {
+		t.Errorf("Delete of a message 62h old = %v; want a refusal for good saying why", err)
+	}
+	if err := c.Delete(context.Background(), evs[fmtID(group.id, 71)]); err != nil {
+		t.Errorf("Delete of a message an hour old = %v", err)
+	}
+}

@@ -2,6 +2,7 @@ package telegram
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"html"
@@ -89,6 +90,9 @@ func (c *Client) postCard(ctx context.Context, chat int64, thread int, card bot.
 	// Where the card is goes to the store, for whichever process decides
 	// the case to edit it. Not an error: the card is posted, and posting it
 	// again would make two.
+	if sent.Chat != nil && sent.Chat.ID != 0 {
+		chat = sent.Chat.ID // where it went: the new id of a group that moved
+	}
 	if book, ok := c.cmds().(bot.CardBook); ok && sent.MessageID != 0 && card.ID != "" {
 		ref := bot.CardRef{Platform: Platform, Chat: itoa(chat), Message: strconv.Itoa(sent.MessageID)}
 		if err := book.AddCard(ctx, card.ID, ref); err != nil {
@@ -316,8 +320,8 @@ func (c *Client) deskUpdate(ctx context.Context, u update) bool {
 		mc := u.MyChatMember
 		c.admins.expire(mc.Chat.ID)
 		c.log.Info("vigie's membership changed", "chat", mc.Chat.ID, "title", mc.Chat.Title, "status", mc.NewChatMember.Status)
-		if mc.NewChatMember.Status == "member" && !mc.Chat.IsPrivate() {
-			c.log.Warn("vigie is not an admin of this chat: it can read but not moderate", "chat", mc.Chat.ID, "title", mc.Chat.Title)
+		if !mc.Chat.IsPrivate() {
+			c.ownRightsChanged(mc)
 		}
 		return true
 	case u.EditedMessage != nil:
@@ -643,4 +647,72 @@ func parseDuration(s string) (time.Duration, error) {
 		return 0, errUsage
 	}
 	return d, nil
+}
+
+// ownRightsChanged says, once per change Telegram reports, what vigie can no
+// longer do in a group it moderates or in a desk chat: removed, no longer an
+// administrator, or an administrator without a right its actions need. Its
+// actions there then fail, each becoming a case, and the log says why.
+func (c *Client) ownRightsChanged(mc *tgbotapi.ChatMemberUpdated) {
+	c.sayOwnRights(mc.Chat.ID, mc.Chat.Title, mc.NewChatMember)
+}
+
+// checkOwnRights asks Telegram, as Run starts, what vigie may do in each
+// group of the chat list, and says what will fail: Discord's connector
+// checks its permissions in each server the same way.
+func (c *Client) checkOwnRights(ctx context.Context) {
+	self, _ := c.self()
+	for chat := range c.desk.Load().chats {
+		chat = c.moved.follow(chat)
+		raw, err := c.call(ctx, "", "getChatMember", tgbotapi.Params{"chat_id": itoa(chat), "user_id": itoa(self)})
+		if ctx.Err() != nil {
+			return
+		}
+		var m tgbotapi.ChatMember
+		if err == nil {
+			err = json.Unmarshal(raw, &m)
+		}
+		if err != nil {
+			c.log.Warn("cannot tell what vigie may do in a group of the chat list (is the id right, and vigie in it?)", "chat", chat, "err", err)
+			continue
+		}
+		c.sayOwnRights(chat, "", m)
+	}
+}
+
+// sayOwnRights warns of what vigie cannot do in chat as member m.
+func (c *Client) sayOwnRights(chat int64, title string, m tgbotapi.ChatMember) {
+	log := c.log.With("chat", chat, "status", m.Status, "audit", true)
+	if title != "" {
+		log = log.With("title", title)
+	}
+	desk := c.inDesk(chat)
+	moderated := c.moderates(chat) && !desk
+	switch m.Status {
+	case "left", "kicked":
+		switch {
+		case desk:
+			log.Warn("vigie was removed from the desk chat: no card nor alert can be posted there until it is added back")
+		case moderated:
+			log.Warn("vigie was removed from a group it moderates: it no longer sees it; add it back as an administrator")
+		}
+	case "member", "restricted":
+		if moderated {
+			log.Warn("vigie is not an admin of this chat: it can read but not moderate; make it an administrator with Delete messages and Ban users")
+		}
+	case "administrator":
+		if !moderated {
+			return
+		}
+		var missing []string
+		if !m.CanDeleteMessages {
+			missing = append(missing, "Delete messages (delete will fail)")
+		}
+		if !m.CanRestrictMembers {
+			missing = append(missing, "Ban users (timeout, ban, kick, lockdown and verification will fail)")
+		}
+		if len(missing) > 0 {
+			log.Warn("vigie is an administrator of this chat without " + strings.Join(missing, ", ") + ": give it the rights")
+		}
+	}
 }

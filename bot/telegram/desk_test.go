@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -455,5 +456,88 @@ func TestDeskRefusals(t *testing.T) {
 				t.Errorf("PostCard = %v; want retryable %v", err, tt.retryable)
 			}
 		})
+	}
+}
+
+// TestOwnRightsChanged: Telegram tells vigie when its own membership of a
+// chat changes (my_chat_member). Removed from a moderated group or from the
+// desk chat, made a plain member, or an administrator without a right its
+// actions need: the log says what will fail, with audit=true, once per
+// change.
+func TestOwnRightsChanged(t *testing.T) {
+	f := newFakeBotAPI(t)
+	c, logs := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}, Chats: []int64{group.id}})
+	c.Desk(newCaseBook())
+	run(t, c, make(chan bot.Event, 10))
+	self := map[string]any{"id": botUserID, "is_bot": true, "first_name": "vigie", "username": botName}
+	admin := func(rights ...string) map[string]any {
+		m := map[string]any{"user": self, "status": "administrator", "can_be_edited": false, "is_anonymous": false,
+			"can_manage_chat": true, "can_delete_messages": false, "can_manage_video_chats": false, "can_restrict_members": false,
+			"can_promote_members": false, "can_change_info": false, "can_invite_users": false, "can_post_stories": false,
+			"can_edit_stories": false, "can_delete_stories": false}
+		for _, r := range rights {
+			m[r] = true
+		}
+		return m
+	}
+	changed := func(chat tgChat, was, now map[string]any) {
+		f.push(map[string]any{"my_chat_member": map[string]any{"chat": chat.json(), "from": alice.json(), "date": t0,
+			"old_chat_member": was, "new_chat_member": now}})
+	}
+	full := admin("can_delete_messages", "can_restrict_members")
+	steps := []struct {
+		chat     tgChat
+		was, now map[string]any
+		want     string
+	}{
+		{group, full, admin("can_restrict_members"), "without Delete messages (delete will fail)"},
+		{group, full, admin("can_delete_messages"), "without Ban users (timeout, ban, kick, lockdown and verification will fail)"},
+		{group, full, map[string]any{"user": self, "status": "member"}, "vigie is not an admin of this chat"},
+		{group, full, map[string]any{"user": self, "status": "kicked", "until_date": 0}, "vigie was removed from a group it moderates"},
+		{deskChat, map[string]any{"user": self, "status": "member"}, map[string]any{"user": self, "status": "left"}, "vigie was removed from the desk chat"},
+	}
+	for i, s := range steps {
+		changed(s.chat, s.was, s.now)
+		testsync.Eventually(t, s.want, func() bool { return strings.Count(logs.String(), "level=WARN") > i })
+		if !strings.Contains(logs.String(), s.want) {
+			t.Errorf("after %v: the log does not say %q:\n%s", s.now["status"], s.want, logs.String())
+		}
+	}
+	if n := strings.Count(logs.String(), "audit=true"); n != len(steps) {
+		t.Errorf("%d audited warnings, want %d:\n%s", n, len(steps), logs.String())
+	}
+}
+
+// TestOwnRightsCheckedAtStart: as Run starts, vigie asks Telegram what it
+// may do in each group of the chat list and warns of what will fail, as
+// Discord's connector does for its servers: here an administrator without
+// Delete messages in one group, and a group Telegram does not know (a typo
+// in TELEGRAM_CHATS, or vigie not in it). A group set up as the
+// documentation asks is not warned about.
+func TestOwnRightsCheckedAtStart(t *testing.T) {
+	noDelete := tgChat{id: -1001000000777, kind: "supergroup", title: "Fans 2"}
+	unknown := int64(-1001000000888)
+	f := newFakeBotAPI(t)
+	f.setMember(noDelete.id, botUserID, "administrator", "can_manage_chat", "can_restrict_members")
+	f.SetTrouble(func(method string, p url.Values) (int, string, bool) {
+		if method == "getChatMember" && p.Get("chat_id") == itoa(unknown) {
+			return 400, `{"ok":false,"error_code":400,"description":"Bad Request: chat not found"}`, false
+		}
+		return 0, "", false
+	})
+	c, logs := newTestClient(t, f, Config{DeskChat: deskChat.id, Chats: []int64{group.id, noDelete.id, unknown}})
+	run(t, c, make(chan bot.Event, 10))
+	f.waitFor("getChatMember", 3, nil)
+	testsync.Eventually(t, "two warnings", func() bool { return strings.Count(logs.String(), "level=WARN") >= 2 })
+	for _, want := range []string{
+		"without Delete messages (delete will fail)",
+		"cannot tell what vigie may do in a group of the chat list",
+	} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("the log does not say %q:\n%s", want, logs.String())
+		}
+	}
+	if strings.Contains(logs.String(), "chat="+itoa(group.id)) {
+		t.Errorf("a group set up as asked was warned about:\n%s", logs.String())
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"html"
 	"strconv"
+	"strings"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
@@ -18,34 +19,56 @@ var _ bot.LogPoster = (*Client)(nil)
 // opModLog names the mod-log's messages in errors and metrics.
 const opModLog = bot.ActionKind("modlog")
 
-// PostLog writes a mod-log line in the chat to, without link previews.
+// PostLog writes a mod-log line in the chat to, without link previews. A
+// log chat that became a supergroup is followed to its new id; the line's id
+// then names that chat too ("chat:message"), for EditLog.
 func (c *Client) PostLog(ctx context.Context, to, text string) (string, error) {
 	chat, err := strconv.ParseInt(to, 10, 64)
 	if err != nil {
 		return "", &bot.ActionError{Op: opModLog, Err: fmt.Errorf("telegram: mod-log chat %q is not a chat id", to)}
 	}
-	params := tgbotapi.Params{"chat_id": to, "text": html.EscapeString(truncate(text, maxText)), "parse_mode": "HTML",
+	msg, chat, err := c.postLog(ctx, chat, text)
+	switch {
+	case err != nil || msg == 0:
+		return "", err // posted without an id: the wave's next line is posted anew
+	case itoa(chat) != to:
+		return itoa(chat) + ":" + strconv.Itoa(msg), nil
+	}
+	return strconv.Itoa(msg), nil
+}
+
+// postLog posts a line in chat, or where it moved, and says which message
+// and chat it is.
+func (c *Client) postLog(ctx context.Context, chat int64, text string) (int, int64, error) {
+	chat = c.moved.follow(chat)
+	params := tgbotapi.Params{"chat_id": itoa(chat), "text": html.EscapeString(truncate(text, maxText)), "parse_mode": "HTML",
 		"link_preview_options": jsonParam(map[string]any{"is_disabled": true})}
 	if err := c.limiter.wait(ctx, chat); err != nil {
-		return "", &bot.ActionError{Op: opModLog, Retryable: errors.Is(err, context.DeadlineExceeded) || errors.Is(err, errNoSlot),
+		return 0, chat, &bot.ActionError{Op: opModLog, Retryable: errors.Is(err, context.DeadlineExceeded) || errors.Is(err, errNoSlot),
 			Err: fmt.Errorf("telegram sendMessage: %w", err)}
 	}
 	raw, err := c.call(ctx, opModLog, "sendMessage", params)
+	if to := migratedTo(err); to != 0 && to != chat {
+		c.chatMoved(chat, to)
+		return c.postLog(ctx, to, text)
+	}
 	if err != nil {
 		if d := retryAfter(err); d > 0 {
 			c.limiter.hold(chat, d)
 		}
-		return "", err
+		return 0, chat, err
 	}
 	var sent tgbotapi.Message
-	if err := json.Unmarshal(raw, &sent); err != nil || sent.MessageID == 0 {
-		return "", nil // posted, but it cannot be edited: the wave's next line is posted anew
-	}
-	return strconv.Itoa(sent.MessageID), nil
+	_ = json.Unmarshal(raw, &sent)
+	return sent.MessageID, chat, nil
 }
 
-// EditLog rewrites a mod-log line as its wave grows.
+// EditLog rewrites a mod-log line as its wave grows, in the chat PostLog
+// posted it in.
 func (c *Client) EditLog(ctx context.Context, to, id, text string) error {
+	if in, msgID, ok := strings.Cut(id, ":"); ok {
+		to, id = in, msgID
+	}
 	chat, err := strconv.ParseInt(to, 10, 64)
 	msg, err2 := strconv.Atoi(id)
 	if err != nil || err2 != nil {

@@ -87,6 +87,9 @@ func (c *Client) run(ctx context.Context, out chan<- bot.Event, mode Mode, offse
 	if !me.CanReadAllGroupMessages {
 		log.Warn("privacy mode is on: vigie only sees commands and replies to itself in groups; turn it off with BotFather's /setprivacy")
 	}
+	// Before the first update: a group named by its old id that moved
+	// while no vigie ran is followed from the start.
+	c.askMoves(ctx)
 	defer c.verifyWaveAtStop()
 	defer c.tells.Wait()
 	defer c.work.Wait()
@@ -98,6 +101,7 @@ func (c *Client) run(ctx context.Context, out chan<- bot.Event, mode Mode, offse
 		defer c.work.Done()
 		defer c.guard.Recover("telegram commands menu")
 		c.registerCommands(ctx)
+		c.checkOwnRights(ctx)
 	}()
 	if mode == ModeWebhook {
 		return c.serveWebhook(ctx, out)
@@ -292,6 +296,7 @@ func (c *Client) getUpdates(ctx context.Context, offset int) ([]json.RawMessage,
 // until ctx or the request (reqCtx) ends, and reports whether the update was taken.
 func (c *Client) dispatch(ctx, reqCtx context.Context, u update, out chan<- bot.Event) bool {
 	c.noteMigration(u.Message)
+	c.learnMoveFor(ctx, u)
 	if c.deskUpdate(ctx, u) {
 		return true
 	}

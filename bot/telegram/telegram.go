@@ -247,7 +247,7 @@ func New(cfg Config) (*Client, error) {
 		adminTimeout: adminCallTimeout,
 		foreignSeen:  newOnceSet(1000),
 		refused:      newRefusals(time.Now),
-		moved:        newMigrations(),
+		moved:        newMigrations(time.Now),
 		tells:        deskwork.New(maxTells, tellTimeout, g, "telegram desk"),
 		busyTold:     newRefusals(time.Now),
 	}

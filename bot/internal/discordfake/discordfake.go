@@ -52,7 +52,20 @@ type Options struct {
 	Announce bool
 	// Silent makes the gateway accept connections and never say a word.
 	Silent bool
+	// DisallowedIntents are the privileged intents the application may not
+	// use (GUILD_MEMBERS 1<<1, GUILD_PRESENCES 1<<8, MESSAGE_CONTENT 1<<15:
+	// not turned on in the Developer Portal): an IDENTIFY asking for one is
+	// closed with 4014, Disallowed intent(s), as Discord does.
+	DisallowedIntents int
+	// Now is Discord's clock, which judges how far ahead a timeout ends;
+	// nil is the host's. Discord's clock is its own: a host's may be
+	// ahead of it.
+	Now func() time.Time
 }
+
+// MaxTimeout is how far ahead of Discord's clock a member's timeout may end
+// (communication_disabled_until: "up to 28 days in the future").
+const MaxTimeout = 28 * 24 * time.Hour
 
 // Call is one REST call the fake took (a refused one is not).
 type Call struct {
@@ -99,6 +112,10 @@ type Server struct {
 	// members are what GET /guilds/{id}/members/{user} answers, by guild
 	// and user; any other is Unknown Member.
 	members map[string]map[string]any
+	// departed are the members a GUILD_MEMBER_REMOVE said left, by guild
+	// and user, until a GUILD_MEMBER_ADD brings them back: every call about
+	// them as members (a timeout, a kick, a role) is Unknown Member.
+	departed map[string]bool
 	// interactions are the channels of the interactions sent, by token: a
 	// webhook message of the interaction stands there.
 	interactions map[string]string
@@ -132,7 +149,7 @@ type hold struct {
 func New(t testing.TB, o Options) *Server {
 	o.Shards = max(o.Shards, 1)
 	f := &Server{t: t, o: o, changed: make(chan struct{}), seq: map[int]int{}, sessions: map[string]bool{}, ready: make(chan struct{}, 16),
-		guilds: map[string]map[string]any{}, levels: map[string]int{}, slowmodes: map[string]int{}, history: map[string][]map[string]any{}, members: map[string]map[string]any{}, interactions: map[string]string{}}
+		guilds: map[string]map[string]any{}, levels: map[string]int{}, slowmodes: map[string]int{}, history: map[string][]map[string]any{}, members: map[string]map[string]any{}, departed: map[string]bool{}, interactions: map[string]string{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /gw/", f.gateway)
 	mux.HandleFunc("/api/v9/", f.rest)
@@ -260,8 +277,9 @@ func authorized(token string) bool { return token == "Bot "+Token || token == To
 // false when the connection was closed for it, as Discord closes it.
 func (f *Server) identified(c *conn, d json.RawMessage) bool {
 	var id struct {
-		Token string `json:"token"`
-		Shard []int  `json:"shard"`
+		Token   string `json:"token"`
+		Shard   []int  `json:"shard"`
+		Intents int    `json:"intents"`
 	}
 	_ = json.Unmarshal(d, &id)
 	var payload map[string]any
@@ -280,6 +298,10 @@ func (f *Server) identified(c *conn, d json.RawMessage) bool {
 	}
 	if count < f.o.Shards {
 		f.close(c, 4011, "Sharding required.")
+		return false
+	}
+	if id.Intents&f.o.DisallowedIntents != 0 {
+		f.close(c, 4014, "Disallowed intent(s).")
 		return false
 	}
 	var guilds []any
@@ -375,6 +397,25 @@ func (f *Server) dispatch(c *conn, typ string, d any) {
 		f.guilds[id] = v
 		if l, ok := v["verification_level"].(float64); ok {
 			f.levels[id] = int(l)
+		}
+	}
+	if typ == "GUILD_MEMBER_REMOVE" || typ == "GUILD_MEMBER_ADD" {
+		var m struct {
+			Guild string `json:"guild_id"`
+			User  struct {
+				ID string `json:"id"`
+			} `json:"user"`
+		}
+		_ = json.Unmarshal(raw, &m)
+		guild, id := m.Guild, m.User.ID
+		if guild == "" || id == "" {
+			f.t.Errorf("fake gateway: a %s without guild_id or user.id", typ)
+		}
+		if typ == "GUILD_MEMBER_REMOVE" {
+			f.departed[guild+"/"+id] = true
+			delete(f.members, guild+"/"+id)
+		} else {
+			delete(f.departed, guild+"/"+id)
 		}
 	}
 	if token, ok := v["token"].(string); ok && typ == "INTERACTION_CREATE" {
@@ -619,6 +660,13 @@ func (f *Server) rest(w http.ResponseWriter, r *http.Request) {
 		json.NewEncoder(w).Encode(map[string]any{"message": "Invalid Form Body: " + err.Error(), "code": 50035})
 		return
 	}
+	if err := f.checkTimeout(call); err != nil {
+		f.t.Errorf("fake Discord: a timeout Discord does not allow: %v", err)
+		w.WriteHeader(http.StatusBadRequest)
+		io.WriteString(w, `{"message": "Invalid Form Body", "code": 50035, "errors": {"communication_disabled_until": {"_errors": [`+
+			`{"code": "INVALID_COMMUNICATION_DISABLED_TIMESTAMP", "message": "Invalid communication disabled timestamp"}]}}}`)
+		return
+	}
 	f.mu.Lock()
 	f.calls = append(f.calls, call)
 	close(f.changed)
@@ -659,6 +707,11 @@ func (f *Server) rest(w http.ResponseWriter, r *http.Request) {
 	now := time.Now().UTC().Format(time.RFC3339)
 	vigie := map[string]any{"id": BotID, "username": "vigie", "bot": true}
 	p := strings.Split(strings.Trim(call.Path, "/"), "/")
+	if len(p) >= 4 && p[0] == "guilds" && p[2] == "members" && f.gone(p[1], p[3]) {
+		w.WriteHeader(http.StatusNotFound)
+		io.WriteString(w, `{"message": "Unknown Member", "code": 10007}`)
+		return
+	}
 	switch call.Method + " " + shape(p) {
 	case "GET gateway", "GET gateway/bot":
 		json.NewEncoder(w).Encode(map[string]any{"url": f.wsURL(), "shards": f.o.Shards,
@@ -719,6 +772,35 @@ func (f *Server) rest(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNotFound)
 		io.WriteString(w, `{"message": "404: Not Found", "code": 0}`)
 	}
+}
+
+// gone reports whether a GUILD_MEMBER_REMOVE said user left guild.
+func (f *Server) gone(guild, user string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.departed[guild+"/"+user]
+}
+
+// checkTimeout refuses, as Discord does, a member's timeout that ends more
+// than MaxTimeout after Discord's clock when the request arrives.
+func (f *Server) checkTimeout(call Call) error {
+	p := strings.Split(strings.Trim(call.Path, "/"), "/")
+	until, ok := call.Body["communication_disabled_until"].(string)
+	if call.Method != "PATCH" || shape(p) != "guilds/*/members/*" || !ok {
+		return nil
+	}
+	at, err := time.Parse(time.RFC3339Nano, until)
+	if err != nil {
+		return fmt.Errorf("communication_disabled_until %q: %w", until, err)
+	}
+	now := time.Now()
+	if f.o.Now != nil {
+		now = f.o.Now()
+	}
+	if ahead := at.Sub(now); ahead > MaxTimeout {
+		return fmt.Errorf("communication_disabled_until %s is %s ahead of Discord's clock, over 28 days", until, ahead)
+	}
+	return nil
 }
 
 // guild is the guild as GET and PATCH /guilds/{id} answer it: as its last

@@ -79,6 +79,99 @@ func TestRefusesWhatDiscordDoesNot(t *testing.T) {
 	}
 }
 
+// TestRefusesATimeoutBeyond28Days: a member's timeout may end up to 28 days
+// after Discord's clock, when the request arrives; one a second later is
+// answered 400 Invalid Form Body (INVALID_COMMUNICATION_DISABLED_TIMESTAMP)
+// and fails the test that sent it.
+func TestRefusesATimeoutBeyond28Days(t *testing.T) {
+	discordNow := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	for _, tt := range []struct {
+		name   string
+		until  time.Time
+		status int
+		want   string
+	}{
+		{"28 days", discordNow.Add(MaxTimeout), 200, ""},
+		{"in the past", discordNow.Add(-time.Hour), 200, ""},
+		{"28 days and a second", discordNow.Add(MaxTimeout + time.Second), 400, "over 28 days"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := &testsync.Reports{TB: t}
+			f := New(rec, Options{Now: func() time.Time { return discordNow }})
+			body := fmt.Sprintf(`{"communication_disabled_until":%q}`, tt.until.Format(time.RFC3339Nano))
+			req, err := http.NewRequest("PATCH", "http://discord.test/api/v9/guilds/"+guild+"/members/"+member, strings.NewReader(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Authorization", "Bot "+Token)
+			req.Header.Set("Content-Type", "application/json")
+			resp, err := f.Client().Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != tt.status {
+				t.Errorf("status %d %s, want %d", resp.StatusCode, got, tt.status)
+			}
+			rec.Expect(t, tt.want)
+			if tt.status == 400 && !strings.Contains(string(got), "INVALID_COMMUNICATION_DISABLED_TIMESTAMP") {
+				t.Errorf("refused with %s, want Discord's invalid timestamp", got)
+			}
+		})
+	}
+}
+
+// TestMemberWhoLeftIsUnknown: after a GUILD_MEMBER_REMOVE, the calls about
+// that member as a member (timeout, kick, role) are answered 404 Unknown
+// Member (10007) as Discord does; a ban, which takes any user, is not; after
+// a GUILD_MEMBER_ADD they are members again.
+func TestMemberWhoLeftIsUnknown(t *testing.T) {
+	f := New(t, Options{})
+	g := dial(t, f)
+	g.identify("Bot " + Token)
+	g.next() // READY
+	do := func(method, path, body string) (int, string) {
+		t.Helper()
+		req, err := http.NewRequest(method, "http://discord.test/api/v9"+path, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bot "+Token)
+		if body != "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		resp, err := f.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		got, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(got)
+	}
+	user := map[string]any{"id": member, "username": "bob", "global_name": "Bob", "avatar": nil, "discriminator": "0", "public_flags": 0, "flags": 0, "primary_guild": nil}
+	timeout := `{"communication_disabled_until":null}`
+	f.Dispatch("GUILD_MEMBER_REMOVE", map[string]any{"guild_id": guild, "user": user})
+	for _, c := range []struct{ method, path, body string }{
+		{"PATCH", "/guilds/" + guild + "/members/" + member, timeout},
+		{"DELETE", "/guilds/" + guild + "/members/" + member, ""},
+		{"PUT", "/guilds/" + guild + "/members/" + member + "/roles/" + channel, ""},
+		{"GET", "/guilds/" + guild + "/members/" + member, ""},
+	} {
+		if status, body := do(c.method, c.path, c.body); status != 404 || !strings.Contains(body, `"code": 10007`) {
+			t.Errorf("%s %s after the member left: %d %s, want 404 Unknown Member", c.method, c.path, status, body)
+		}
+	}
+	if status, body := do("PUT", "/guilds/"+guild+"/bans/"+member, "{}"); status >= 300 {
+		t.Errorf("ban of a user who left: %d %s", status, body)
+	}
+	f.Dispatch("GUILD_MEMBER_ADD", map[string]any{"guild_id": guild, "user": user, "roles": []string{}, "joined_at": "2026-03-01T12:00:00Z",
+		"nick": nil, "avatar": nil, "banner": nil, "communication_disabled_until": nil, "premium_since": nil, "flags": 0, "pending": false, "mute": false, "deaf": false})
+	if status, body := do("PATCH", "/guilds/"+guild+"/members/"+member, timeout); status != 200 {
+		t.Errorf("timeout once back: %d %s", status, body)
+	}
+}
+
 // gatewayConn is a test's own gateway connection, below discordgo: it says
 // what a client says and reads what the fake answers.
 type gatewayConn struct {
@@ -120,7 +213,7 @@ func (g *gatewayConn) next() payload {
 
 func (g *gatewayConn) identify(token string, shard ...int) {
 	g.t.Helper()
-	d := map[string]any{"token": token, "intents": 1 << 9, "properties": map[string]any{}}
+	d := map[string]any{"token": token, "intents": 1<<9 | 1<<15, "properties": map[string]any{}} // GUILD_MESSAGES, MESSAGE_CONTENT
 	if shard != nil {
 		d["shard"] = shard
 	}
@@ -150,18 +243,20 @@ func (g *gatewayConn) closed() int {
 // connection with Discord's close code.
 func TestGatewayClosesAsDiscordDoes(t *testing.T) {
 	for _, tt := range []struct {
-		name   string
-		shards int
-		token  string
-		shard  []int
-		want   int
+		name       string
+		shards     int
+		disallowed int
+		token      string
+		shard      []int
+		want       int
 	}{
-		{"another bot's token", 1, "Bot other-token", nil, 4004},
-		{"a shard beyond the count", 1, "Bot " + Token, []int{2, 2}, 4010},
-		{"fewer shards than required", 2, "Bot " + Token, nil, 4011},
+		{"another bot's token", 1, 0, "Bot other-token", nil, 4004},
+		{"a shard beyond the count", 1, 0, "Bot " + Token, []int{2, 2}, 4010},
+		{"fewer shards than required", 2, 0, "Bot " + Token, nil, 4011},
+		{"a privileged intent not turned on", 1, 1 << 15, "Bot " + Token, nil, 4014},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			f := New(t, Options{Shards: tt.shards})
+			f := New(t, Options{Shards: tt.shards, DisallowedIntents: tt.disallowed})
 			g := dial(t, f)
 			g.identify(tt.token, tt.shard...)
 			if got := g.closed(); got != tt.want {

@@ -62,7 +62,23 @@ type Server struct {
 	trouble  func(method string, p url.Values) (status int, body string, hang bool)
 	released chan struct{}
 	release  func()
+	// migrated are the basic groups that became supergroups, old id → new
+	// id: every call about the old id is refused with the new one.
+	migrated map[int64]int64
+	// sent are when the messages of the updates pushed were sent, by chat
+	// and message id: deleteMessage refuses those 48 hours old.
+	sent map[chatMessage]time.Time
 }
+
+type chatMessage struct {
+	chat int64
+	msg  int
+}
+
+// DeleteWindow is how long after its sending a bot may delete a message
+// (deleteMessage: "a message can only be deleted if it was sent less than
+// 48 hours ago").
+const DeleteWindow = 48 * time.Hour
 
 type Call struct {
 	Method string
@@ -99,6 +115,8 @@ func New(t testing.TB) *Server {
 		adminsDown: make(map[int64]bool), adminsHeld: make(map[int64]chan struct{}),
 		members:     make(map[int64]map[int64]map[string]any),
 		permissions: make(map[int64]map[string]bool),
+		migrated:    make(map[int64]int64),
+		sent:        make(map[chatMessage]time.Time),
 		released:    make(chan struct{}),
 	}
 	f.release = sync.OnceFunc(func() { close(f.released) })
@@ -164,6 +182,12 @@ func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	f.calls = append(f.calls, call)
 	f.notifyLocked()
+	if to, ok := f.migrated[chatOf(params)]; ok {
+		f.mu.Unlock()
+		writeJSON(w, http.StatusBadRequest, map[string]any{"ok": false, "error_code": 400,
+			"description": "Bad Request: group chat was upgraded to a supergroup chat", "parameters": map[string]any{"migrate_to_chat_id": to}})
+		return
+	}
 	if q := f.fails[method]; len(q) > 0 {
 		fail := q[0]
 		f.fails[method] = q[1:]
@@ -230,11 +254,26 @@ func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
 		f.ok(w, map[string]any{"message_id": id, "date": time.Now().Unix(),
 			"from": map[string]any{"id": BotUserID, "is_bot": true, "first_name": "vigie", "username": BotName},
 			"chat": map[string]any{"id": chat, "type": chatType}, "text": params.Get("text")})
+	case "deleteMessage":
+		chat, _ := strconv.ParseInt(params.Get("chat_id"), 10, 64)
+		msg, _ := strconv.Atoi(params.Get("message_id"))
+		f.mu.Lock()
+		at, known := f.sent[chatMessage{chat: chat, msg: msg}]
+		f.mu.Unlock()
+		if known && time.Since(at) >= DeleteWindow {
+			apiFail(w, http.StatusBadRequest, "Bad Request: message can't be deleted", 0)
+			return
+		}
+		f.ok(w, true)
 	case "getChatMember":
 		chat, _ := strconv.ParseInt(params.Get("chat_id"), 10, 64)
 		user, _ := strconv.ParseInt(params.Get("user_id"), 10, 64)
 		f.mu.Lock()
 		m := map[string]any{"status": "member"}
+		if user == BotUserID {
+			// vigie itself, in a group set up as its documentation asks.
+			m = memberJSON("administrator", "can_manage_chat", "can_delete_messages", "can_restrict_members")
+		}
 		// One listed by SetAdmins, and not set apart, is an administrator
 		// without rights: Telegram's two answers agree.
 		for _, a := range f.admins[chat] {
@@ -250,6 +289,9 @@ func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		f.mu.Unlock()
 		m["user"] = map[string]any{"id": user, "is_bot": false, "first_name": "Member"}
+		if user == BotUserID {
+			m["user"] = map[string]any{"id": user, "is_bot": true, "first_name": "vigie", "username": BotName}
+		}
 		f.ok(w, m)
 	case "getChatAdministrators":
 		chat, _ := strconv.ParseInt(params.Get("chat_id"), 10, 64)
@@ -298,6 +340,33 @@ func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
 	default:
 		f.ok(w, true)
 	}
+}
+
+// Migrate makes the basic group old a supergroup whose id is to, as Telegram
+// does when a group grows or an admin turns some settings on: from then on
+// every call about old (its chat_id, or a command scope's) is refused with
+// 400 and parameters.migrate_to_chat_id. The service messages that tell of
+// the move (migrate_to_chat_id in old, migrate_from_chat_id in to) are the
+// test's to Push: a process that was not running then never gets them.
+func (f *Server) Migrate(old, to int64) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.migrated[old] = to
+}
+
+// chatOf is the chat a call is about: its chat_id, or its command scope's;
+// 0 when none.
+func chatOf(p url.Values) int64 {
+	id := p.Get("chat_id")
+	if id == "" && p.Get("scope") != "" {
+		var scope struct {
+			ChatID json.Number `json:"chat_id"`
+		}
+		_ = json.Unmarshal([]byte(p.Get("scope")), &scope)
+		id = scope.ChatID.String()
+	}
+	n, _ := strconv.ParseInt(id, 10, 64)
+	return n
 }
 
 // chatPermissions are every field of ChatPermissions.
@@ -469,6 +538,18 @@ func (f *Server) Push(u map[string]any) int {
 	// An update Telegram could not send proves nothing: the test is wrong.
 	if err := botapispec.CheckObject("Update", raw); err != nil {
 		f.t.Errorf("fake Bot API: an update the Bot API does not describe: %v", err)
+	}
+	var m struct {
+		Message *struct {
+			ID   int   `json:"message_id"`
+			Date int64 `json:"date"`
+			Chat struct {
+				ID int64 `json:"id"`
+			} `json:"chat"`
+		} `json:"message"`
+	}
+	if json.Unmarshal(raw, &m) == nil && m.Message != nil {
+		f.sent[chatMessage{chat: m.Message.Chat.ID, msg: m.Message.ID}] = time.Unix(m.Message.Date, 0)
 	}
 	f.updates = append(f.updates, pendingUpdate{id: id, raw: raw})
 	f.notifyLocked()

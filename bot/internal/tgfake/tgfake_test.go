@@ -4,7 +4,9 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/vigie-bot/vigie/bot/internal/testsync"
 )
@@ -106,5 +108,68 @@ func TestTrouble(t *testing.T) {
 	f.Release()
 	if got := <-held; got != http.StatusBadGateway {
 		t.Errorf("held call after Release: %d, want 502", got)
+	}
+}
+
+// TestMigrated: once a basic group became a supergroup, a call about its old
+// id (as chat_id, or as a command scope's chat) is refused with 400 and the
+// new id in parameters.migrate_to_chat_id; the new id, and other chats, are
+// answered.
+func TestMigrated(t *testing.T) {
+	f := New(t)
+	f.Migrate(-4002, -1004002)
+	call := func(method string, p url.Values) (int, string) {
+		t.Helper()
+		resp, err := http.PostForm(f.HTTP.URL+"/bot"+Token+"/"+method, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+	const moved = `"parameters":{"migrate_to_chat_id":-1004002}`
+	for _, c := range []struct {
+		method string
+		p      url.Values
+	}{
+		{"getChat", url.Values{"chat_id": {"-4002"}}},
+		{"sendMessage", url.Values{"chat_id": {"-4002"}, "text": {"hi"}}},
+		{"setMyCommands", url.Values{"commands": {`[{"command":"status","description":"status"}]`}, "scope": {`{"type":"chat","chat_id":-4002}`}}},
+	} {
+		if status, body := call(c.method, c.p); status != 400 || !strings.Contains(body, moved) || !strings.Contains(body, "upgraded to a supergroup") {
+			t.Errorf("%s about the old id: %d %s", c.method, status, body)
+		}
+	}
+	for _, chat := range []string{"-1004002", "-4003"} {
+		if status, body := call("getChat", url.Values{"chat_id": {chat}}); status != 200 {
+			t.Errorf("getChat %s: %d %s", chat, status, body)
+		}
+	}
+}
+
+// TestDeleteWindow: a message of an update pushed can be deleted until it is
+// 48 hours old; after, deleteMessage is refused as Telegram refuses it.
+func TestDeleteWindow(t *testing.T) {
+	f := New(t)
+	chat := map[string]any{"id": -1001234567890, "type": "supergroup", "title": "Fans"}
+	from := map[string]any{"id": 7, "is_bot": false, "first_name": "Bob"}
+	now := time.Now()
+	for id, sent := range map[int]time.Time{10: now.Add(-DeleteWindow + time.Hour), 11: now.Add(-DeleteWindow - time.Minute)} {
+		f.Push(map[string]any{"message": map[string]any{"message_id": id, "date": sent.Unix(), "chat": chat, "from": from, "text": "hi"}})
+	}
+	for _, tt := range []struct {
+		msg    string
+		status int
+	}{{"10", 200}, {"11", 400}, {"12", 200}} {
+		resp, err := http.PostForm(f.HTTP.URL+"/bot"+Token+"/deleteMessage", url.Values{"chat_id": {"-1001234567890"}, "message_id": {tt.msg}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tt.status || tt.status == 400 && !strings.Contains(string(body), "message can't be deleted") {
+			t.Errorf("deleteMessage %s: %d %s, want %d", tt.msg, resp.StatusCode, body, tt.status)
+		}
 	}
 }
