@@ -10,8 +10,9 @@ import (
 	"github.com/vigie-bot/vigie/store/memory"
 )
 
-// comments: {delete: hide} makes a rule's delete hide page comments, which a CM can
-// undo from the desk, and leaves chat messages deleted.
+// comments: {delete: hide} makes a rule's delete hide page comments, and the edits
+// of page comments, which a CM can undo from the desk, and leaves chat messages
+// and their edits deleted.
 func TestCommentsDeleteAsHide(t *testing.T) {
 	const file = `
 comments: {delete: %s}
@@ -24,22 +25,28 @@ rules:
     do: [delete, strike]
 `
 	tests := []struct {
-		setting string
-		kind    bot.Kind
-		want    string
+		setting  string
+		platform string
+		kind     bot.Kind
+		want     string
 	}{
-		{"hide", bot.KindComment, "insult: hide strike"},
-		{"hide", bot.KindMessage, "insult: delete strike"},
-		{"hide", bot.KindEdit, "insult: delete strike"},
-		{"delete", bot.KindComment, "insult: delete strike"},
+		{"hide", "facebook", bot.KindComment, "insult: hide strike"},
+		{"hide", "discord", bot.KindMessage, "insult: delete strike"},
+		{"hide", "discord", bot.KindEdit, "insult: delete strike"},
+		{"hide", "telegram", bot.KindEdit, "insult: delete strike"},
+		// an edited comment is the comment: deleting it would lose what hiding keeps
+		{"hide", "facebook", bot.KindEdit, "insult: hide strike"},
+		{"hide", "instagram", bot.KindEdit, "insult: hide strike"},
+		{"delete", "facebook", bot.KindComment, "insult: delete strike"},
+		{"delete", "facebook", bot.KindEdit, "insult: delete strike"},
 	}
 	for _, tt := range tests {
-		t.Run(tt.setting+"/"+string(tt.kind), func(t *testing.T) {
+		t.Run(tt.setting+"/"+tt.platform+"/"+string(tt.kind), func(t *testing.T) {
 			rs := parse(t, strings.Replace(file, "%s", tt.setting, 1))
 			st := memory.New()
 			defer st.Close()
 			ev := msg("c1", "bob", "quel connard", paris(t, 5, 22, 0))
-			ev.Kind = tt.kind
+			ev.Platform, ev.Kind = tt.platform, tt.kind
 			v, err := rules.NewEngine(rs, st, rules.Options{}).Evaluate(context.Background(), ev)
 			if err != nil {
 				t.Fatal(err)

@@ -363,7 +363,7 @@ func (e *Engine) assess(ctx context.Context, ev *bot.Event) (Assessment, error) 
 		span := matchSpan{acts: len(s.actions), reason: len(s.reasons)}
 		for _, a := range r.actions {
 			act := a.expand(ev, r.name)
-			if act.Kind == bot.ActDelete && rs.hideComments && ev.Kind == bot.KindComment {
+			if act.Kind == bot.ActDelete && rs.hideComments && pageComment(ev) {
 				act.Kind = bot.ActHide
 			}
 			s.actions = append(s.actions, act)
@@ -586,4 +586,18 @@ func age(now, t time.Time) time.Duration {
 		return 0
 	}
 	return max(now.Sub(t), time.Nanosecond)
+}
+
+// pageComment reports whether ev is a page comment or the edit of one: the only
+// edits on facebook and instagram are of comments (the Meta connector turns no
+// chat edit into an event), and an edited comment is hidden as the comment
+// would be, not deleted for good.
+func pageComment(ev *bot.Event) bool {
+	switch ev.Kind {
+	case bot.KindComment:
+		return true
+	case bot.KindEdit:
+		return ev.Platform == "facebook" || ev.Platform == "instagram"
+	}
+	return false
 }
