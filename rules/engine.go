@@ -107,15 +107,20 @@ const (
 	DefaultMaxAge = 72 * time.Hour
 )
 
-// now is the time ev is judged at: its own, bounded by the clock when there is one.
-func (e *Engine) now(ev *bot.Event) time.Time {
+// now is the time ev is judged at: its own, bounded by the clock when there is
+// one; and seen, when the clock saw it (zero without a clock: a replay's clock
+// is the events' own). The store remembers the event's id from seen: an event
+// dated weeks ago is judged at the clock less MaxAge, which is as long ago as
+// the store remembers ids, and from then its id would be forgotten at once.
+func (e *Engine) now(ev *bot.Event) (now, seen time.Time) {
 	if e.opts.Clock == nil {
 		if !ev.At.IsZero() {
-			return ev.At
+			return ev.At, time.Time{}
 		}
-		return time.Now()
+		return time.Now(), time.Time{}
 	}
-	return JudgedAt(ev.At, e.opts.Clock(), e.opts.Skew, e.opts.MaxAge)
+	seen = e.opts.Clock()
+	return JudgedAt(ev.At, seen, e.opts.Skew, e.opts.MaxAge), seen
 }
 
 // JudgedAt is the time an event stamped at is judged at when the wall clock says
@@ -153,7 +158,7 @@ func (e *Engine) Assess(ctx context.Context, ev bot.Event) (Assessment, error) {
 // not copied again for it.
 func (e *Engine) assess(ctx context.Context, ev *bot.Event) (Assessment, error) {
 	rs := e.rs
-	now := e.now(ev)
+	now, seen := e.now(ev)
 	s := e.impl.scratch.Get().(*scratch)
 	defer e.impl.scratch.Put(s)
 	st := &s.st
@@ -288,7 +293,7 @@ func (e *Engine) assess(ctx context.Context, ev *bot.Event) (Assessment, error) 
 	}
 	obs := store.Observation{
 		At: now, Platform: ev.Platform, Space: ev.Space, Author: ev.Author.ID,
-		DedupeTTL: dedupeTTL, Counters: ops, StrikeWindow: rs.strikeWindow,
+		DedupeTTL: dedupeTTL, SeenAt: seen, Counters: ops, StrikeWindow: rs.strikeWindow,
 	}
 	// the store dedupes on (Platform, EventID), which is Event.Key
 	obs.EventID = ev.ID

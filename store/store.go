@@ -53,7 +53,12 @@ type Observation struct {
 	// nothing is counted for it.
 	EventID   string
 	DedupeTTL time.Duration
-	Counters  []CounterOp
+	// SeenAt is when vigie saw the event, on its own clock: the id is
+	// remembered for DedupeTTL from then, not from At, which the engine may
+	// have moved back (an event dated weeks ago is judged as if 72 hours
+	// old) and which would leave the id almost no memory. Zero: At.
+	SeenAt   time.Time
+	Counters []CounterOp
 	// StrikeWindow is how far back the author's strikes are returned: those in
 	// (At-StrikeWindow, At] whose TTL has not run out. Zero asks for none.
 	StrikeWindow time.Duration

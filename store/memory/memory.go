@@ -436,12 +436,16 @@ func (s *Store) Observe(_ context.Context, o store.Observation) (store.Result, e
 		sh := s.shardOf(k)
 		s.lock(sh, at)
 		fp, tag := fpOf(k), tagOf(k)
+		seen := at
+		if !o.SeenAt.IsZero() {
+			seen = msOf(o.SeenAt)
+		}
 		i := sh.seen.find(fp, tag)
-		if i >= 0 && int64(sh.seen.at(i).v&msMask) > at {
+		if i >= 0 && int64(sh.seen.at(i).v&msMask) > seen {
 			sh.mu.Unlock()
 			return store.Result{Duplicate: true}, nil
 		}
-		v := tagged(tag, uint64(min(at+ttl.Milliseconds(), int64(msMask))))
+		v := tagged(tag, uint64(min(seen+ttl.Milliseconds(), int64(msMask))))
 		if i >= 0 {
 			sh.seen.at(i).v = v
 		} else {

@@ -566,6 +566,11 @@ func (s *Store) Observe(ctx context.Context, o store.Observation) (store.Result,
 		tidy = "1"
 	}
 	var dedupeTTL int64
+	seen := at // the ids' clock: when the event was seen
+	if !o.SeenAt.IsZero() {
+		seen = o.SeenAt.UnixMilli()
+	}
+	seens := strconv.FormatInt(seen, 10)
 	if o.EventID != "" {
 		dedupeTTL = max(ms(o.DedupeTTL), 0)
 		if dedupeTTL == 0 {
@@ -573,12 +578,12 @@ func (s *Store) Observe(ctx context.Context, o store.Observation) (store.Result,
 		}
 	}
 	header := func(author bool) []any {
-		args := make([]any, 10, 11+2*len(o.Counters))
+		args := make([]any, 10, 12+2*len(o.Counters))
 		args[0], args[1], args[2], args[3], args[4] = ats, "", o.EventID, "", ""
 		args[5], args[6], args[7], args[8], args[9] = member, tidy, s.maxPerKey, s.seenCap, "0"
 		if author && o.EventID != "" {
 			args[1] = strconv.FormatInt(dedupeTTL, 10)
-			args[3] = strconv.FormatInt(at-dedupeTTL, 10)
+			args[3] = strconv.FormatInt(seen-dedupeTTL, 10)
 		}
 		if author && o.StrikeWindow > 0 {
 			args[4] = "(" + strconv.FormatInt(at-ms(o.StrikeWindow), 10)
@@ -677,7 +682,7 @@ func (s *Store) Observe(ctx context.Context, o store.Observation) (store.Result,
 		if g.keys == nil {
 			g.keys = make([]string, 0, g.incr+g.read)
 		}
-		g.args = append(g.args, strconv.Itoa(g.incr))
+		g.args = append(g.args, strconv.Itoa(g.incr), seens)
 		g.index = make([]int, 0, g.incr+g.read)
 	}
 	// First the counters the event is added to, then those only read.

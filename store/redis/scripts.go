@@ -43,10 +43,12 @@ import goredis "github.com/redis/go-redis/v9"
 //
 // KEYS: [seen] [strikes] counters added to..., counters only read...
 // ARGV: 1 at, 2 TTL of the ids' key ("": no seen key), 3 event id, 4 oldest
-// remembered id time (at-TTL), 5 strikes' lower bound "(at-window" ("": no
+// remembered id time (seen-TTL), 5 strikes' lower bound "(at-window" ("": no
 // strikes key), 6 member, 7 housekeeping ("1": prune and cap this time), 8 max per
 // key, 9 seen cap, 10 the anchor's position among the counters added to ("0":
-// none), 11 how many counters the event is added to; then per counter added to:
+// none), 11 how many counters the event is added to, 12 seen: when the event
+// was seen, the ids' clock (at, unless the engine moved at back for an old
+// event); then per counter added to:
 // "(at-window", "-expiry"; then per counter only read: "(at-window".
 // Counts run to "(+inf" (see above).
 // Returns {1} for a duplicate, else {0, counts..., strike times...}, the counts
@@ -59,12 +61,12 @@ local out = {0}
 if ARGV[2] ~= '' then
   local seen = KEYS[1]
   k = 2
-  if redis.call('ZADD', seen, 'NX', at, ARGV[3]) == 0 then
+  if redis.call('ZADD', seen, 'NX', ARGV[12], ARGV[3]) == 0 then
     -- Known id: a duplicate unless it was seen longer than the TTL ago.
     if tonumber(redis.call('ZSCORE', seen, ARGV[3])) > tonumber(ARGV[4]) then
       return {1}
     end
-    redis.call('ZADD', seen, at, ARGV[3])
+    redis.call('ZADD', seen, ARGV[12], ARGV[3])
   end
   if tidy then
     redis.call('ZREMRANGEBYSCORE', seen, '-inf', ARGV[4])
@@ -84,7 +86,7 @@ local pushed = false
 local member = ARGV[6]
 local top = '(+inf'
 local cap
-local j = 12
+local j = 13
 for i = k, last do
   local key = KEYS[i]
   local exp = ARGV[j + 1]

@@ -258,10 +258,38 @@ func testDedupe(t *testing.T, newStore func(*testing.T) store.Store) {
 			{o: obs("m-1", 0), want: nil},
 			{o: obs("m-1", 0), dup: true},
 		}},
+		// an event dated long ago is judged at the oldest time the engine
+		// takes (At), its id remembered from when it was seen (SeenAt)
+		{"remembered for DedupeTTL from SeenAt", []step{
+			{o: seenAt(ttl(obs("m-1", -time.Hour, c), time.Minute), 0), want: []int64{1}},
+			{o: seenAt(ttl(obs("m-1", 59*time.Second-time.Hour, c), time.Minute), 59*time.Second), dup: true},
+			{o: seenAt(ttl(obs("m-1", 61*time.Second-time.Hour, c), time.Minute), 61*time.Second), want: []int64{2}},
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { runSteps(t, newStore(t), tt.steps) })
 	}
+	// The author's later events, on the clock of the day, must not make the
+	// store forget the old event's id: the memory store sweeps its shards and
+	// the Redis store prunes the author's ids on the events' clock.
+	t.Run("old event among live ones", func(t *testing.T) {
+		const age = 72 * time.Hour
+		steps := []step{{o: seenAt(obs("old", -age, c), 0), want: []int64{1}}}
+		for i := range 1000 {
+			at := time.Duration(i+1) * time.Millisecond
+			steps = append(steps, step{o: seenAt(obs(fmt.Sprintf("live-%d", i), at, c), at), want: []int64{int64(i + 1)}})
+		}
+		// the old event again, five minutes later: judged at the oldest time
+		// again, which has moved on by five minutes
+		steps = append(steps, step{o: seenAt(obs("old", 5*time.Minute-age, c), 5*time.Minute), dup: true})
+		runSteps(t, newStore(t), steps)
+	})
+}
+
+// seenAt has o seen at t0+d.
+func seenAt(o store.Observation, d time.Duration) store.Observation {
+	o.SeenAt = t0.Add(d)
+	return o
 }
 
 func testStrikes(t *testing.T, newStore func(*testing.T) store.Store) {
