@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -21,6 +22,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/rules/classify"
 	"github.com/vigie-bot/vigie/rules/text"
 	"github.com/vigie-bot/vigie/store"
 )
@@ -392,7 +394,7 @@ func compileList(d *decoder, ls listSpec, opts LoadOptions) *wordList {
 	where := fmt.Sprintf("list %q", ls.Name)
 	entries := ls.Entries
 	if ls.FileNode != nil {
-		data, err := readListFile(d.file, ls.File, opts)
+		data, err := readListFile(d.file, ls.File, maxListBytes, opts)
 		if err != nil {
 			d.errorf(ls.FileNode, "%s: %v", where, err)
 			return nil
@@ -407,8 +409,20 @@ func compileList(d *decoder, ls listSpec, opts LoadOptions) *wordList {
 	return &wordList{name: ls.Name, l: l}
 }
 
-// readListFile reads a list file named relative to the rule file's folder.
-func readListFile(ruleFile, name string, opts LoadOptions) ([]byte, error) {
+// The largest list and model files a rule file may name. The starter pack's
+// lists are a few KB and its largest model 1 MiB; a list takes about 30
+// times its size in memory once compiled. Past these, or when the name is not
+// a regular file (/dev/zero, a FIFO, a folder), the file is refused rather
+// than read: a load, and so a reload, never waits on a pipe nor fills the
+// memory.
+const (
+	maxListBytes  = 16 << 20
+	maxModelBytes = classify.MaxFileBytes
+)
+
+// readListFile reads a list or model file named relative to the rule file's
+// folder: a regular file of at most limit bytes.
+func readListFile(ruleFile, name string, limit int64, opts LoadOptions) ([]byte, error) {
 	if name == "" {
 		return nil, errors.New("empty file name")
 	}
@@ -429,7 +443,7 @@ func readListFile(ruleFile, name string, opts LoadOptions) ([]byte, error) {
 		if !filepath.IsAbs(name) {
 			full = filepath.Join(filepath.Dir(ruleFile), name)
 		}
-		data, err = os.ReadFile(full)
+		data, err = readRegular(full, limit)
 	}
 	if err != nil {
 		var pe *fs.PathError
@@ -438,7 +452,73 @@ func readListFile(ruleFile, name string, opts LoadOptions) ([]byte, error) {
 		}
 		return nil, fmt.Errorf("cannot read %s: %w", full, err)
 	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("cannot read %s: %w", full, tooLarge(limit))
+	}
 	return data, nil
+}
+
+// readRegular reads the regular file name, of at most limit bytes. It looks
+// before it opens: opening a FIFO for reading waits for a writer.
+func readRegular(name string, limit int64) ([]byte, error) {
+	fi, err := os.Stat(name)
+	if err != nil {
+		return nil, err
+	}
+	if err := regular(fi, limit); err != nil {
+		return nil, err
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	// what was opened may not be what was looked at
+	if fi, err = f.Stat(); err != nil {
+		return nil, err
+	}
+	if err := regular(fi, limit); err != nil {
+		return nil, err
+	}
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > limit {
+		return nil, tooLarge(limit) // grew since
+	}
+	return data, nil
+}
+
+func regular(fi fs.FileInfo, limit int64) error {
+	switch {
+	case fi.IsDir():
+		return errors.New("is a folder, not a file")
+	case !fi.Mode().IsRegular():
+		return fmt.Errorf("not a regular file (%s)", fileType(fi.Mode()))
+	case fi.Size() > limit:
+		return fmt.Errorf("%d bytes, %w", fi.Size(), tooLarge(limit))
+	}
+	return nil
+}
+
+func tooLarge(limit int64) error {
+	return fmt.Errorf("larger than the %d MiB allowed", limit>>20)
+}
+
+// fileType names what a file that is not a regular one is.
+func fileType(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeNamedPipe != 0:
+		return "a FIFO"
+	case m&fs.ModeCharDevice != 0:
+		return "a character device"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	}
+	return m.Type().String()
 }
 
 // parseListFile reads one entry a line; blank lines and # comments are skipped.

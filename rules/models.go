@@ -54,7 +54,7 @@ func compileModels(d *decoder, specs []modelSpec, opts LoadOptions) (map[string]
 			ref.m = m
 			info.Off, info.Replaced = m == nil, m != nil
 		} else {
-			data, err := readListFile(d.file, ms.File, opts)
+			data, err := readListFile(d.file, ms.File, maxModelBytes, opts)
 			if err != nil {
 				d.errorf(ms.FileNode, "%s: %v", where, err)
 				// declared all the same: score("NAME") is then not

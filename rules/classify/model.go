@@ -173,17 +173,66 @@ func (m *Model) UnmarshalBinary(data []byte) error {
 	return nil
 }
 
-// Load reads a model file.
+// MaxFileBytes is the largest model file read, well above what vigie train
+// makes: the starter pack's largest is 1 MiB (2^20 weights of a byte), the
+// largest possible 16 MiB (MaxBits). A larger file, or one that is not
+// a regular file (/dev/zero, a FIFO), is refused rather than read.
+const MaxFileBytes = 64 << 20
+
+// Load reads a model file, a regular file of at most MaxFileBytes.
 func Load(path string) (*Model, error) {
-	data, err := os.ReadFile(path)
+	// looked at before it is opened: opening a FIFO waits for a writer
+	fi, err := os.Stat(path)
 	if err != nil {
 		return nil, err
+	}
+	if err := loadable(path, fi); err != nil {
+		return nil, err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if fi, err = f.Stat(); err != nil {
+		return nil, err
+	}
+	if err := loadable(path, fi); err != nil {
+		return nil, err
+	}
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > MaxFileBytes {
+		return nil, fmt.Errorf("%s: larger than the %d MiB allowed", path, MaxFileBytes>>20)
 	}
 	m := new(Model)
 	if err := m.UnmarshalBinary(data); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return m, nil
+}
+
+func loadable(path string, fi os.FileInfo) error {
+	switch {
+	case !fi.Mode().IsRegular():
+		kind := "a device"
+		switch m := fi.Mode(); {
+		case m.IsDir():
+			kind = "a folder"
+		case m&os.ModeNamedPipe != 0:
+			kind = "a FIFO"
+		case m&os.ModeCharDevice != 0:
+			kind = "a character device"
+		case m&os.ModeSocket != 0:
+			kind = "a socket"
+		}
+		return fmt.Errorf("%s: not a regular file (%s)", path, kind)
+	case fi.Size() > MaxFileBytes:
+		return fmt.Errorf("%s: %d bytes, larger than the %d MiB allowed", path, fi.Size(), MaxFileBytes>>20)
+	}
+	return nil
 }
 
 // Bits is the size of the model's table of weights: 2^Bits entries.
