@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -757,16 +758,16 @@ func (d *daemon) install(rs *rules.Ruleset, file string, matcher *faq.Matcher) *
 	return l
 }
 
+// loadRules reads the rule file on a reload: vigie.LoadRules, which a test
+// replaces to have the loader fail as a bug would.
+var loadRules = vigie.LoadRules
+
 // reload builds the new rules fully and swaps them in; on failure the old rules
 // keep running.
 func (d *daemon) reload(why string) (*loaded, error) {
 	d.reloadMu.Lock()
 	defer d.reloadMu.Unlock()
-	rs, file, err := vigie.LoadRules(d.cfg.ConfigPath)
-	var matcher *faq.Matcher
-	if err == nil {
-		matcher, err = faq.Compile(rs)
-	}
+	rs, file, matcher, err := d.build()
 	if err != nil {
 		d.metrics.reloadOK.Set(0)
 		d.health.set("reload", "last reload refused at "+time.Now().UTC().Format(time.RFC3339)+": "+strings.Join(problems(err), "; "))
@@ -775,6 +776,25 @@ func (d *daemon) reload(why string) (*loaded, error) {
 	l := d.install(rs, file, matcher)
 	d.log.Info("rules reloaded", "file", file, "rule_count", len(rs.Rules), "by", why)
 	return l, nil
+}
+
+// build loads the rule file and compiles its FAQ. A panic in them, a bug of
+// the loader, is a refused reload (logged with its stack, counted in
+// vigie_panics_total{where="reload"}), not the end of the daemon and of the
+// rules it runs.
+func (d *daemon) build() (rs *rules.Ruleset, file string, matcher *faq.Matcher, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			d.guard.Report("reload", v, debug.Stack())
+			rs, matcher = nil, nil
+			err = fmt.Errorf("the rule loader failed (a bug in vigie, its stack is in the log): panic: %v", v)
+		}
+	}()
+	rs, file, err = loadRules(d.cfg.ConfigPath)
+	if err == nil {
+		matcher, err = faq.Compile(rs)
+	}
+	return rs, file, matcher, err
 }
 
 // reloadText reloads for a CM on a desk, and says what happened.
