@@ -20,6 +20,13 @@ func TestAdminToken(t *testing.T) {
 		{"cases with a wrong token", "GET", "/v1/cases", map[string]string{"Authorization": "Bearer nope"}, http.StatusUnauthorized},
 		{"cases with a basic header", "GET", "/v1/cases", map[string]string{"Authorization": "Basic czNjcmV0"}, http.StatusUnauthorized},
 		{"cases with the token", "GET", "/v1/cases", map[string]string{"Authorization": "Bearer s3cret"}, http.StatusOK},
+		// the scheme is case-insensitive (RFC 9110, 11.1), the token is not
+		{"cases with bearer in lower case", "GET", "/v1/cases", map[string]string{"Authorization": "bearer s3cret"}, http.StatusOK},
+		{"cases with BEARER and two spaces", "GET", "/v1/cases", map[string]string{"Authorization": "BEARER  s3cret"}, http.StatusOK},
+		{"cases with the token in upper case", "GET", "/v1/cases", map[string]string{"Authorization": "Bearer S3CRET"}, http.StatusUnauthorized},
+		{"cases with Bearer alone", "GET", "/v1/cases", map[string]string{"Authorization": "Bearer"}, http.StatusUnauthorized},
+		{"cases with the token glued to the scheme", "GET", "/v1/cases", map[string]string{"Authorization": "Bearers3cret"}, http.StatusUnauthorized},
+		{"reload with bearer in lower case", "POST", "/-/reload", map[string]string{"Authorization": "bearer s3cret"}, http.StatusOK},
 		{"reload without a token", "POST", "/-/reload", nil, http.StatusUnauthorized},
 		{"reload with the token", "POST", "/-/reload", map[string]string{"Authorization": "Bearer s3cret"}, http.StatusOK},
 		{"health needs none", "GET", "/healthz", nil, http.StatusOK},

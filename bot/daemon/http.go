@@ -118,7 +118,7 @@ func (d *daemon) adminOnly(h http.HandlerFunc) http.Handler {
 			return
 		}
 		if d.adminToken != nil {
-			got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+			got, ok := bearerToken(r.Header.Get("Authorization"))
 			if !ok || !hmac.Equal([]byte(got), d.adminToken) {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="vigie"`)
 				writeError(w, http.StatusUnauthorized, "missing or wrong admin token (Authorization: Bearer $VIGIE_ADMIN_TOKEN)")
@@ -127,6 +127,18 @@ func (d *daemon) adminOnly(h http.HandlerFunc) http.Handler {
 		}
 		h(w, r)
 	})
+}
+
+// bearerToken is the token of an "Authorization: Bearer TOKEN" header. The
+// scheme is case-insensitive and may be followed by more than one space
+// (RFC 9110, 11.1 and 11.4): "bearer TOKEN" is as good.
+func bearerToken(h string) (string, bool) {
+	scheme, token, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	token = strings.TrimLeft(token, " ")
+	return token, token != ""
 }
 
 // fromThisMachine refuses, on the routes that trust whoever reaches them
