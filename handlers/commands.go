@@ -350,3 +350,9 @@ func (c *Commands) Moderate(ctx context.Context, r bot.ModRequest) (string, erro
 func (c *Commands) NotesOn(ctx context.Context, ev bot.Event) []store.Note {
 	return c.mod.NotesOn(ctx, ev)
 }
+
+// OpenCase opens a case that no verdict made (a connector's event it could
+// not complete) and has it posted to the desk; see Moderator.OpenCase.
+func (c *Commands) OpenCase(ctx context.Context, cs store.Case) error {
+	return c.mod.OpenCase(ctx, cs)
+}

@@ -104,6 +104,8 @@ func metaConnector(cfg Config, _ *rules.Ruleset, reg prometheus.Registerer) (Con
 		Source:    c,
 		Platforms: c.Platforms(),
 		Routes:    map[string]http.Handler{"/webhooks/meta": c.Handler()},
+		// an Instagram mention whose text Meta would not give is a case
+		Attach: func(cmds *handlers.Commands) { c.OpenCasesWith(cmds.OpenCase) },
 	}, nil
 }
 

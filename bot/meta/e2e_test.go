@@ -49,7 +49,7 @@ type pipeline struct {
 // newPipeline builds the pipeline with one clock for the connector and the
 // handlers, set to now: a minute after the delivery a test posts, so that the
 // warnings and replies are not withheld as late, whatever the day of the run.
-func newPipeline(t *testing.T, now time.Time) *pipeline {
+func newPipeline(t *testing.T, now time.Time, tweaks ...func(*meta.Config)) *pipeline {
 	t.Helper()
 	clock := func() time.Time { return now }
 	rs, err := rules.Parse("page.yaml", []byte(pageRules), rules.LoadOptions{
@@ -58,7 +58,12 @@ func newPipeline(t *testing.T, now time.Time) *pipeline {
 	if err != nil {
 		t.Fatalf("rules: %v", err)
 	}
-	h := newHarness(t, func(c *meta.Config) { c.Now = clock })
+	h := newHarness(t, func(c *meta.Config) {
+		c.Now = clock
+		for _, tw := range tweaks {
+			tw(c)
+		}
+	})
 	st := memory.New()
 	t.Cleanup(func() { _ = st.Close() })
 	mod, err := handlers.New(handlers.Options{
@@ -73,6 +78,7 @@ func newPipeline(t *testing.T, now time.Time) *pipeline {
 	if err != nil {
 		t.Fatal(err)
 	}
+	h.c.OpenCasesWith(mod.OpenCase) // as the daemon wires it
 	return &pipeline{h: h, eng: rules.NewEngine(rs, st, rules.Options{Clock: clock}), mod: mod, store: st}
 }
 

@@ -10,12 +10,14 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/bot/internal/drain"
+	"github.com/vigie-bot/vigie/store"
 )
 
 // Platform names, as they appear in Event.Platform and in the rule file.
@@ -60,6 +62,13 @@ type Config struct {
 	Registerer prometheus.Registerer
 	// Now is the clock, for tests; time.Now when nil.
 	Now func() time.Time
+	// MentionRetries is how many more times the text of an Instagram @mention
+	// is asked when the Graph API does not give it (default 3), the first
+	// after MentionRetryWait (default 5s), each next wait twice the last. They
+	// run beside the other events, not in their way. A mention still unread
+	// is a case for the desk (see OpenCasesWith).
+	MentionRetries   int
+	MentionRetryWait time.Duration
 }
 
 // queued is one unit of work between the webhook handler and Run.
@@ -90,6 +99,10 @@ type Connector struct {
 	// link is up while Run takes deliveries: Meta calls in, there is no
 	// connection of our own to lose.
 	link bot.LinkState
+	// retries are the mentions being asked again; Run waits for them.
+	retries sync.WaitGroup
+	// openCase, when set, opens a case for the desk (OpenCasesWith).
+	openCase atomic.Pointer[func(context.Context, store.Case) error]
 }
 
 var _ bot.Linker = (*Connector)(nil)
@@ -129,6 +142,12 @@ func New(cfg Config) *Connector {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.MentionRetries <= 0 {
+		cfg.MentionRetries = 3
+	}
+	if cfg.MentionRetryWait <= 0 {
+		cfg.MentionRetryWait = 5 * time.Second
+	}
 	log := cfg.Logger.With("platform", "meta")
 	g := &graph{
 		base:   cfg.GraphURL,
@@ -164,13 +183,15 @@ func (c *Connector) Platforms() []bot.Platform { return []bot.Platform{c.fb, c.i
 
 // Run sends the queued events on out until ctx is cancelled, then returns nil.
 // Instagram @mentions are completed from the Graph API on the way; one that cannot
-// be read is logged and dropped, never fatal. On cancellation the webhook stops
+// be read is asked again beside the other events, and one still unread becomes a
+// case for the desk, never dropped. On cancellation the webhook stops
 // taking deliveries and what Meta was already told it received is handed over
 // first, for up to DrainTimeout: out must still be read meanwhile.
 func (c *Connector) Run(ctx context.Context, out chan<- bot.Event) error {
 	c.setClosed(false)
 	c.link.Up(time.Now())
 	defer c.link.Down(time.Now(), "stopped")
+	defer c.retries.Wait()
 	for {
 		select {
 		case <-ctx.Done():
@@ -202,7 +223,7 @@ func (c *Connector) hand(ctx context.Context, q queued, out chan<- bot.Event) bo
 			if ctx.Err() != nil {
 				return false
 			}
-			c.log.Warn("instagram mention not readable, skipped", "comment", CommentID(ev), "err", err)
+			c.retryMention(ctx, ev, err, out)
 			return true
 		}
 	}

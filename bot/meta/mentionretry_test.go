@@ -1,0 +1,138 @@
+package meta_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/bot/internal/testsync"
+	"github.com/vigie-bot/vigie/bot/meta"
+	"github.com/vigie-bot/vigie/store"
+)
+
+// The text of an Instagram @mention is read from the Graph API after Meta got
+// its 200: a failed read was logged and the mention dropped, an event lost.
+// It is asked again, beside the other events, and a mention still unread is a
+// case for the desk with the ids the delivery gave.
+func TestMentionReadRetried(t *testing.T) {
+	quick := func(c *meta.Config) { c.MentionRetryWait = time.Millisecond }
+	graphDown := graphErrorJSON(2, 0, "OAuthException", "An unexpected error has occurred. Please retry your request later.")
+	mentionRead := "/" + igID
+
+	t.Run("read on a retry, judged", func(t *testing.T) {
+		p := newPipeline(t, igCommentSent.Add(time.Minute), quick)
+		p.h.graph.failNext("GET", mentionRead, http.StatusInternalServerError, graphDown, nil)
+		p.h.graph.failNext("GET", mentionRead, http.StatusServiceUnavailable, graphDown, nil)
+		p.h.mustPost(fixture(t, "ig_mention.json"))
+		var ev bot.Event
+		select {
+		case ev = <-p.h.events:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("no event for the mention; logs:\n%s", p.h.logs)
+		}
+		if ev.ID != mentionComment+":mention" || ev.Text == "" {
+			t.Fatalf("event = %+v, want the mention with its text", ev)
+		}
+		if n := len(p.callsTo("GET", mentionRead)); n != 3 {
+			t.Errorf("%d reads of the mention, want 3 (two failed)", n)
+		}
+		v, err := p.eng.Evaluate(context.Background(), ev)
+		if err != nil || len(v.Matches) != 1 || v.Matches[0].Rule != "insult" {
+			t.Errorf("verdict = %+v, %v, want the insult rule", v, err)
+		}
+	})
+
+	t.Run("never read, a case", func(t *testing.T) {
+		p := newPipeline(t, igCommentSent.Add(time.Minute), quick)
+		for range 4 { // the first read and its three retries
+			p.h.graph.failNext("GET", mentionRead, http.StatusInternalServerError, graphDown, nil)
+		}
+		p.h.mustPost(fixture(t, "ig_mention.json"))
+		var cs []store.Case
+		testsync.Eventually(t, "a case for the unread mention", func() bool {
+			var err error
+			cs, err = p.store.Cases(context.Background(), store.CaseOpen)
+			return err == nil && len(cs) == 1
+		})
+		c := cs[0]
+		if c.Event.Key() != "instagram:"+mentionComment+":mention" || c.Event.Channel != mentionMedia || c.Event.Space != igID {
+			t.Errorf("case event = %+v, want the mention's ids", c.Event)
+		}
+		for _, want := range []string{"not judged", mentionComment, mentionMedia, "500"} {
+			if !strings.Contains(c.Reason, want) {
+				t.Errorf("case reason = %q, want it to say %q", c.Reason, want)
+			}
+		}
+		if n := len(p.callsTo("GET", mentionRead)); n != 4 {
+			t.Errorf("%d reads of the mention, want 4", n)
+		}
+		if evs := p.h.collect(); len(evs) != 0 {
+			t.Errorf("events = %+v, want none for the unread mention", evs)
+		}
+	})
+
+	t.Run("refused for good, a case at once", func(t *testing.T) {
+		p := newPipeline(t, igCommentSent.Add(time.Minute), quick)
+		p.h.graph.failNext("GET", mentionRead, http.StatusBadRequest,
+			graphErrorJSON(100, 33, "GraphMethodException", "Unsupported get request. Object does not exist."), nil)
+		p.h.mustPost(fixture(t, "ig_mention.json"))
+		testsync.Eventually(t, "a case for the unread mention", func() bool {
+			cs, err := p.store.Cases(context.Background(), store.CaseOpen)
+			return err == nil && len(cs) == 1
+		})
+		if n := len(p.callsTo("GET", mentionRead)); n != 1 {
+			t.Errorf("%d reads of the mention, want 1: asking again would not change the answer", n)
+		}
+	})
+}
+
+// In vigie run, the case for a mention Meta would not give is opened by the
+// daemon's moderator and listed with the others.
+func TestDaemonUnreadMentionIsACase(t *testing.T) {
+	g := newFakeGraph(t)
+	g.failNext("GET", "/"+igID, http.StatusBadRequest,
+		graphErrorJSON(100, 33, "GraphMethodException", "Unsupported get request. Object does not exist."), nil)
+	base, logs := startDaemon(t, map[string]string{
+		"META_APP_SECRET":   appSecret,
+		"META_PAGE_TOKEN":   g.token,
+		"META_VERIFY_TOKEN": verifyToken,
+		"META_GRAPH_URL":    g.URL(),
+	})
+	body := restamp(fixture(t, "ig_mention.json"), time.Since(igCommentSent))
+	req, _ := http.NewRequest(http.MethodPost, base+"/webhooks/meta", bytes.NewReader(body))
+	req.Header.Set("X-Hub-Signature-256", meta.Sign(appSecret, body))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("delivery: %d", resp.StatusCode)
+	}
+	var cases struct {
+		Cases []struct {
+			Reason string
+			Event  struct{ ID, Platform string }
+		}
+	}
+	testsync.Eventually(t, "the case of the unread mention", func() bool {
+		resp, err := http.Get(base + "/v1/cases")
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		if json.NewDecoder(resp.Body).Decode(&cases) != nil {
+			return false
+		}
+		return len(cases.Cases) == 1
+	})
+	c := cases.Cases[0]
+	if c.Event.Platform != "instagram" || c.Event.ID != mentionComment+":mention" || !strings.Contains(c.Reason, mentionMedia) {
+		t.Errorf("case = %+v, want the mention's, with its media\nlogs:\n%s", c, logs)
+	}
+}
