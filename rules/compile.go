@@ -153,8 +153,11 @@ func (rs *Ruleset) AfterHours(t time.Time) bool { return rs.schedule.afterHours(
 func (rs *Ruleset) StrikeTTL() time.Duration { return rs.strikeTTL }
 
 func loadFile(p string, opts LoadOptions) (*Ruleset, error) {
-	src, err := os.ReadFile(p)
+	src, err := readRegular(p, maxRuleFileBytes)
 	if err != nil {
+		if errors.Is(err, pathless(err)) { // not an fs.PathError: say which file
+			err = fmt.Errorf("%s: %w", p, err)
+		}
 		return nil, fmt.Errorf("read rule file: %w", err)
 	}
 	return parse(p, src, opts)
@@ -418,6 +421,8 @@ func compileList(d *decoder, ls listSpec, opts LoadOptions) *wordList {
 const (
 	maxListBytes  = 16 << 20
 	maxModelBytes = classify.MaxFileBytes
+	// the rule file itself: its lists belong in list files
+	maxRuleFileBytes = 16 << 20
 )
 
 // readListFile reads a list or model file named relative to the rule file's
@@ -446,11 +451,7 @@ func readListFile(ruleFile, name string, limit int64, opts LoadOptions) ([]byte,
 		data, err = readRegular(full, limit)
 	}
 	if err != nil {
-		var pe *fs.PathError
-		if errors.As(err, &pe) {
-			err = pe.Err
-		}
-		return nil, fmt.Errorf("cannot read %s: %w", full, err)
+		return nil, fmt.Errorf("cannot read %s: %w", full, pathless(err))
 	}
 	if int64(len(data)) > limit {
 		return nil, fmt.Errorf("cannot read %s: %w", full, tooLarge(limit))
@@ -488,6 +489,16 @@ func readRegular(name string, limit int64) ([]byte, error) {
 		return nil, tooLarge(limit) // grew since
 	}
 	return data, nil
+}
+
+// pathless is err without the path an fs.PathError repeats, for a message
+// that names the file itself.
+func pathless(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
 
 func regular(fi fs.FileInfo, limit int64) error {

@@ -72,3 +72,41 @@ DIR/rules.yaml:10:15: model "big": cannot read DIR/big.bin: 67108865 bytes, larg
 		t.Errorf("got:\n%s\nwant:\n%s", got, want)
 	}
 }
+
+// The rule file itself is refused, not read, when it is not a regular file or
+// is too large: `vigie check /dev/zero` filled the memory, a FIFO held a load
+// (and a reload) until something wrote to it.
+func TestRuleFileNotRegularRefused(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("no /dev/zero nor FIFOs")
+	}
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo.yaml")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	big := filepath.Join(dir, "big.yaml")
+	f, err := os.Create(big)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(16<<20 + 1); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	for file, want := range map[string]string{
+		"/dev/zero": "read rule file: /dev/zero: not a regular file (a character device)",
+		fifo:        "read rule file: DIR/fifo.yaml: not a regular file (a FIFO)",
+		big:         "read rule file: DIR/big.yaml: 16777217 bytes, larger than the 16 MiB allowed",
+		dir:         "read rule file: DIR: is a folder, not a file",
+	} {
+		_, err := rules.Load(file)
+		if err == nil {
+			t.Errorf("%s loaded", file)
+			continue
+		}
+		if got := strings.ReplaceAll(err.Error(), dir, "DIR"); got != want {
+			t.Errorf("Load(%s) = %q, want %q", file, got, want)
+		}
+	}
+}
