@@ -155,10 +155,7 @@ func (rs *Ruleset) StrikeTTL() time.Duration { return rs.strikeTTL }
 func loadFile(p string, opts LoadOptions) (*Ruleset, error) {
 	src, err := readRegular(p, maxRuleFileBytes)
 	if err != nil {
-		if errors.Is(err, pathless(err)) { // not an fs.PathError: say which file
-			err = fmt.Errorf("%s: %w", p, err)
-		}
-		return nil, fmt.Errorf("read rule file: %w", err)
+		return nil, fmt.Errorf("read rule file: %s: %w", p, pathless(err))
 	}
 	return parse(p, src, opts)
 }

@@ -104,7 +104,7 @@ func TestCheck(t *testing.T) {
 			"testdata/erroring.yaml: ok (2 rules, 1 counter, 0 lists, 1 test)",
 		), ""},
 		{"missing file", []string{"check", "--config", "testdata/nope.yaml"}, 1, "", lines(
-			"vigie check: read rule file: open testdata/nope.yaml: no such file or directory",
+			"vigie check: read rule file: testdata/nope.yaml: no such file or directory",
 		)},
 	}
 	for _, tt := range tests {
