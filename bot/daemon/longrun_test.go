@@ -294,8 +294,13 @@ func TestLongRun(t *testing.T) {
 
 	// What must hold.
 	_, metrics := get("/metrics")
-	for name, want := range map[string]string{"vigie_panics_total": "0", "vigie_store_degraded": "0", "vigie_store_buffered": "0", "vigie_store_dropped_total": "0"} {
-		if got := metricSum(metrics, name); got != want {
+	// vigie_store_dropped_total is in the table, not here: the starter pack
+	// opens cases faster than a desk takes them (twenty cards a minute), so
+	// the open cases' cap fills, and the cases written back after an outage
+	// are refused and counted there.
+	for name, want := range map[string]string{"vigie_panics_total": "0", "vigie_store_degraded": "0", "vigie_store_buffered": "0"} {
+		// A counter with labels has no series before its first count.
+		if got := metricSum(metrics, name); got != want && (got != "-" || want != "0") {
 			t.Errorf("%s = %s at the end, want %s", name, got, want)
 		}
 	}
