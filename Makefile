@@ -4,7 +4,7 @@
 GO ?= go
 FUZZTIME ?= 10s
 
-.PHONY: test vet build dist load bench bench-engine bench-instructions bench-http bench-http-instructions bench-redis bench-redis-instructions bench-replay soak fuzz models
+.PHONY: test vet build dist load bench bench-engine bench-instructions bench-http bench-http-instructions bench-redis bench-redis-instructions bench-replay soak longrun fuzz models
 
 # -timeout: bot/daemon's tests alone take 5-7 minutes with the race detector on
 # two busy cores (load average 30-40), near go test's default of 10 per package,
@@ -142,6 +142,11 @@ bench-http: build load
 bench-http-instructions:
 	.ci/bench-http-instructions
 
+LONGRUN ?= 16m
+LONGRUN_RATE ?= 300
+LONGRUN_DIR ?=
+LONGRUN_DATA ?=
+
 SOAK_ADDR ?= 127.0.0.1:18090
 SOAK_DURATION ?= 30m
 SOAK_RATE ?= 3000
@@ -158,3 +163,11 @@ soak: build load
 	trap 'kill $$vpid 2>/dev/null; wait $$vpid 2>/dev/null' EXIT; \
 	./bin/vigie-load -wait 10s -url http://$(SOAK_ADDR)/v1/events -rate $(SOAK_RATE) -authors $(SOAK_AUTHORS) \
 		-duration $(SOAK_DURATION) -interval $(SOAK_INTERVAL) -pid $$vpid
+
+# longrun runs vigie for LONGRUN (16m) on a redis-server and a fake Telegram desk
+# at LONGRUN_RATE events/s while redis-server is stopped, frozen and the desk
+# answers 500 and 429 (.ci/longrun, docs/operations.md): a table of resident
+# memory, goroutines, open files, the store's metrics and the log's lines, a
+# minute a row, in LONGRUN_DIR. Not part of make test.
+longrun:
+	LONGRUN=$(LONGRUN) LONGRUN_RATE=$(LONGRUN_RATE) LONGRUN_DIR=$(LONGRUN_DIR) LONGRUN_DATA=$(LONGRUN_DATA) .ci/longrun

@@ -37,7 +37,7 @@ func (d *daemon) buildAfterHours(rs *rules.Ruleset, shift *handlers.Shift, desk 
 	rulesNow := func() *rules.Ruleset { return d.current.Load().engine.Ruleset() }
 	var alertDesk alert.Desk
 	if desk != nil {
-		alertDesk = desk
+		alertDesk = &alertsDesk{desk: desk, crowded: d.observerCrowded}
 	}
 	var err error
 	a.alerts, err = alert.New(rs.WaveAlerts(), alert.Options{
@@ -165,9 +165,10 @@ func (d *daemon) observeAssessment(ctx context.Context, ev bot.Event, as rules.A
 }
 
 // followAlerts is the observer's work: its context is the daemon's, not a
-// request's, so that a caller hanging up does not cut a page half-way.
+// request's, so that a caller hanging up does not cut a page half-way. It
+// says it is the observer's, for the alerts' desk (alertDesk).
 func (d *daemon) followAlerts(ev bot.Event, as rules.Assessment) {
-	if !d.guard.Do("crisis alerts", func() { d.after.alerts.Observe(d.workCtx, ev, as) }) {
+	if !d.guard.Do("crisis alerts", func() { d.after.alerts.Observe(d.observerCtx, ev, as) }) {
 		d.log.Error("event not fully followed by the crisis alerts after a panic", "event", ev.Key())
 	}
 }

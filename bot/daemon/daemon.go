@@ -186,6 +186,8 @@ type daemon struct {
 	// observer follows the crisis alerts off the judging goroutines; nil
 	// until serve starts it (observer.go).
 	observer *observer
+	// observerCtx is workCtx, marked as the observer's (alertsDesk).
+	observerCtx context.Context
 	// answers are buffers for the verdicts' JSON (*[]byte), used again;
 	// bodies the same for the events' JSON as read.
 	answers sync.Pool
@@ -352,22 +354,23 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 
 	workCtx, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
 	d = &daemon{
-		cfg:        cfg,
-		log:        log,
-		store:      st,
-		storeKind:  storeKind,
-		mod:        mod,
-		faq:        assistant,
-		faqLearned: make(chan struct{}, 1),
-		metrics:    met,
-		registry:   registry,
-		conns:      conns,
-		desks:      watched,
-		platforms:  platformStatus,
-		workCtx:    workCtx,
-		cancelWork: cancelWork,
-		guard:      g,
-		modlog:     modlog,
+		cfg:         cfg,
+		log:         log,
+		store:       st,
+		storeKind:   storeKind,
+		mod:         mod,
+		faq:         assistant,
+		faqLearned:  make(chan struct{}, 1),
+		metrics:     met,
+		registry:    registry,
+		conns:       conns,
+		desks:       watched,
+		platforms:   platformStatus,
+		workCtx:     workCtx,
+		observerCtx: context.WithValue(workCtx, onObserver{}, true),
+		cancelWork:  cancelWork,
+		guard:       g,
+		modlog:      modlog,
 	}
 	leaser, ok := st.(store.Leaser)
 	if !ok {

@@ -94,6 +94,10 @@ func (o *observer) add(ev bot.Event, as rules.Assessment, inline bool) {
 	o.observe(ev, as)
 }
 
+// crowded says that the events waiting to be observed fill half the queue:
+// past it, whatever holds the observer up is soon holding up the judging.
+func (o *observer) crowded() bool { return len(o.q) >= cap(o.q)/2 }
+
 // sync waits, until ctx ends, for the events judged so far to be observed: a
 // report counts the waves of every event answered before it was asked.
 func (o *observer) sync(ctx context.Context) {

@@ -216,8 +216,11 @@ func (f *Fallback) Register(reg prometheus.Registerer) error {
 
 // unavailable tells an unreachable Redis from an error Redis answered.
 func unavailable(err error) bool {
+	// ErrCaseCap: Redis answered, and refuses the case for the open cases'
+	// cap; taken for an outage, it switched a busy vigie to memory while
+	// Redis answered, and stopped the write-back at the refused case.
 	if err == nil || errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrDecided) ||
-		errors.Is(err, context.Canceled) {
+		errors.Is(err, store.ErrCaseCap) || errors.Is(err, context.Canceled) {
 		return false
 	}
 	var re goredis.Error
@@ -613,6 +616,8 @@ const flushBatch = 256
 // a loaded machine too, instead of staying away from Redis while the queue
 // grows to its bounds.
 func (f *Fallback) flush(ctx context.Context) {
+	var lost writeLoss
+	defer lost.log(f.log)
 	for {
 		f.mu.Lock()
 		if len(f.queue) == 0 {
@@ -625,7 +630,7 @@ func (f *Fallback) flush(ctx context.Context) {
 		}
 		batch := slices.Clone(f.queue[:min(len(f.queue), flushBatch)])
 		f.mu.Unlock()
-		done, err := f.writeBatch(ctx, batch)
+		done, err := f.writeBatch(ctx, batch, &lost)
 		// flush alone takes from the queue: its head is still the batch.
 		f.mu.Lock()
 		kept := 0
@@ -657,7 +662,27 @@ func (f *Fallback) flush(ctx context.Context) {
 // at a time, a queue where they alternate (an audit entry and a case per
 // event) took a round trip an entry, and could not drain. writeBatch stops
 // with an error when Redis is away or ctx ends: what is not done waits.
-func (f *Fallback) writeBatch(ctx context.Context, batch []queued) ([]bool, error) {
+// writeLoss counts what a flush dropped after an error Redis answered, to
+// log it once: a thousand cases refused for the open cases' cap are one line.
+type writeLoss struct {
+	n     int
+	first error
+}
+
+func (l *writeLoss) add(n int, err error) {
+	if l.first == nil {
+		l.first = err
+	}
+	l.n += n
+}
+
+func (l *writeLoss) log(log *slog.Logger) {
+	if l.n > 0 {
+		log.Error("writing to redis what waited for it: some refused, dropped", "dropped", l.n, "first_err", l.first)
+	}
+}
+
+func (f *Fallback) writeBatch(ctx context.Context, batch []queued, lost *writeLoss) ([]bool, error) {
 	done := make([]bool, len(batch))
 	var audits, dones, cases []int
 	for i, q := range batch {
@@ -677,7 +702,7 @@ func (f *Fallback) writeBatch(ctx context.Context, batch []queued) ([]bool, erro
 			return false
 		}
 		if err != nil {
-			f.log.Error("writing to redis what waited for it", "err", err)
+			lost.add(len(idx), err)
 			f.dropped.Add(int64(len(idx)))
 		} else {
 			f.flushed.Add(int64(len(idx)))
