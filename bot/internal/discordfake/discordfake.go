@@ -97,7 +97,7 @@ type Server struct {
 	// restRefused count what was refused for it.
 	revoked                     bool
 	gatewayRefused, restRefused int
-	seq      map[int]int // the last sequence number by shard
+	seq                         map[int]int // the last sequence number by shard
 	// sessions are the sessions a RESUME may take up; sessionN numbers them.
 	sessions map[string]bool
 	sessionN int
