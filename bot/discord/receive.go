@@ -43,6 +43,7 @@ func (c *Client) Run(ctx context.Context, out chan<- bot.Event) error {
 	}
 	defer stop()
 	c.cu.reset()
+	c.tokenBack() // a refusal seen by an earlier Run is this one's to find again
 	c.setSink(&sink{ctx: fctx, runCtx: ctx, out: c.queue})
 	defer c.setSink(nil)
 

@@ -107,13 +107,20 @@ func (c *Client) checkToken(ctx context.Context) {
 		return
 	}
 	c.tw.mu.Lock()
+	// linkUp marks the link up before it forgets a refusal: a gateway back
+	// while Discord was being asked is seen here, and wins.
+	l := c.link.Link()
+	if l.Up {
+		c.tw.mu.Unlock()
+		return
+	}
 	c.tw.refused = refused
 	tell := refused && !c.tw.told
 	c.tw.told = c.tw.told || refused
 	c.tw.mu.Unlock()
 	if tell {
 		c.log.Error(tokenRefusedHelp+": the gateway is down and nothing is received or moderated on Discord until vigie runs with a token Discord takes; cases wait",
-			"down_since", c.link.Link().Since.UTC().Format(time.RFC3339))
+			"down_since", l.Since.UTC().Format(time.RFC3339))
 	}
 }
 
