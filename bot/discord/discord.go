@@ -83,6 +83,11 @@ type Config struct {
 	// besides the desk channel's guild (DISCORD_GUILDS). With none and no desk
 	// channel, every guild vigie is in is moderated and none commands it.
 	Guilds []string
+	// TokenCheckAfter is how long the gateway may be down before vigie asks
+	// Discord whether it still takes the token (GET /users/@me), then again
+	// after twice as long each time while it stays down, up to 10 minutes
+	// (default DefaultTokenCheckAfter).
+	TokenCheckAfter time.Duration
 	// DrainTimeout bounds how long Run, once its context is cancelled, keeps
 	// handing over the events received before the gateway closed (default 10s).
 	DrainTimeout time.Duration
@@ -187,6 +192,9 @@ type Client struct {
 	stopping      atomic.Bool
 	// cu reads the messages a lost session never delivered (catchup.go).
 	cu catchup
+	// tw asks Discord whether it takes the token while the gateway is down
+	// (token.go).
+	tw tokenWatch
 }
 
 type sink struct {
@@ -242,6 +250,9 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	if cfg.TokenCheckAfter <= 0 {
+		cfg.TokenCheckAfter = DefaultTokenCheckAfter
+	}
 	if cfg.DrainTimeout <= 0 {
 		cfg.DrainTimeout = 10 * time.Second
 	}
@@ -276,6 +287,7 @@ func New(cfg Config) (*Client, error) {
 		gw:    &gatewayConns{timeout: openTimeout},
 		queue: make(chan bot.Event, queueSize),
 		guard: g,
+		tw:    tokenWatch{wake: make(chan struct{}, 1)},
 
 		foreignSeen: newOnceSet(1000),
 		registered:  newOnceSet(1000),
@@ -334,8 +346,9 @@ func useAPIURL(raw string) error {
 func (c *Client) Name() string { return Platform }
 
 // Link says whether the gateway connection is up: from READY or RESUMED to the
-// next disconnection.
-func (c *Client) Link() bot.Link { return c.link.Link() }
+// next disconnection. While it is down and Discord refuses the token, the
+// problem says so (token.go).
+func (c *Client) Link() bot.Link { return c.tokenLink(c.link.Link()) }
 
 // deskConf is where the desk is and who may use it; a reload of the rule file
 // can change them.

@@ -7,6 +7,7 @@ import (
 	"hash/fnv"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
@@ -42,6 +43,7 @@ func (c *Client) Run(ctx context.Context, out chan<- bot.Event) error {
 	}
 	defer stop()
 	c.cu.reset()
+	c.tokenBack() // a refusal seen by an earlier Run is this one's to find again
 	c.setSink(&sink{ctx: fctx, runCtx: ctx, out: c.queue})
 	defer c.setSink(nil)
 
@@ -74,6 +76,11 @@ func (c *Client) Run(ctx context.Context, out chan<- bot.Event) error {
 	}
 	c.log.Info("connected to the gateway", "shard", c.cfg.ShardID, "shards", c.cfg.ShardCount, "user", c.self())
 	c.work.Go(ctx, c.clearGlobalCommands)
+	wctx, stopWatch := context.WithCancel(ctx)
+	var watch sync.WaitGroup
+	watch.Go(func() { c.watchToken(wctx) })
+	defer watch.Wait()
+	defer stopWatch()
 	if d := c.desk.Load(); len(d.guilds) == 0 && d.channel == "" {
 		c.log.Warn("no guild list (DISCORD_GUILDS, desk.discord_guilds) and no desk channel: vigie moderates every guild it is in, and takes commands from none")
 	}
@@ -157,7 +164,9 @@ func (c *Client) addHandlers() {
 			return
 		}
 		c.cu.lost(time.Now())
-		if c.link.Down(time.Now(), "gateway connection lost; discordgo reconnects") {
+		lost := c.link.Down(time.Now(), "gateway connection lost; discordgo reconnects")
+		c.linkChanged()
+		if lost {
 			c.log.Warn("gateway disconnected; reconnecting")
 		}
 	})
@@ -254,7 +263,14 @@ func (c *Client) addHandlers() {
 
 // linkUp marks the gateway connection up, and says so when it came back.
 func (c *Client) linkUp(how string) {
-	if c.link.Up(time.Now()) && c.connectedOnce.Swap(true) {
+	back := c.link.Up(time.Now())
+	c.linkChanged()
+	refused := c.tokenBack()
+	if back && c.connectedOnce.Swap(true) {
+		if refused {
+			c.log.Info("gateway reconnected: Discord takes the token again", "session", how)
+			return
+		}
 		c.log.Info("gateway reconnected", "session", how)
 	}
 }
@@ -545,7 +561,7 @@ func gatewayRefusal(err error) string {
 	}
 	switch ce.Code {
 	case 4004:
-		return "Discord refused the token (check DISCORD_TOKEN, or reset it under Bot in the Developer Portal): "
+		return tokenRefusedHelp + ": "
 	case 4014:
 		return "Discord refused the gateway intents vigie asks for: turn on Server Members Intent and Message Content Intent " +
 			"in the Developer Portal (your application, Bot, Privileged Gateway Intents; a bot in 100 servers or more needs " +

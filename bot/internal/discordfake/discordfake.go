@@ -93,7 +93,11 @@ type Server struct {
 	conns    []*conn
 	down     bool
 	overlaps int
-	seq      map[int]int // the last sequence number by shard
+	// revoked refuses the token (RevokeToken); gatewayRefused and
+	// restRefused count what was refused for it.
+	revoked                     bool
+	gatewayRefused, restRefused int
+	seq                         map[int]int // the last sequence number by shard
 	// sessions are the sessions a RESUME may take up; sessionN numbers them.
 	sessions map[string]bool
 	sessionN int
@@ -248,7 +252,7 @@ func (f *Server) gateway(w http.ResponseWriter, r *http.Request) {
 				SessionID string `json:"session_id"`
 			}
 			_ = json.Unmarshal(p.D, &rs)
-			if !authorized(rs.Token) {
+			if !f.authorized(rs.Token) {
 				f.close(c, 4004, "Authentication failed.")
 				return
 			}
@@ -271,7 +275,16 @@ func (f *Server) gateway(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func authorized(token string) bool { return token == "Bot "+Token || token == Token }
+// authorized reports whether token is the bot's, and counts a refusal.
+func (f *Server) authorized(token string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.revoked || token != "Bot "+Token && token != Token {
+		f.gatewayRefused++
+		return false
+	}
+	return true
+}
 
 // identified answers an IDENTIFY: READY, and the shard's guilds if announced;
 // false when the connection was closed for it, as Discord closes it.
@@ -284,7 +297,7 @@ func (f *Server) identified(c *conn, d json.RawMessage) bool {
 	_ = json.Unmarshal(d, &id)
 	var payload map[string]any
 	_ = json.Unmarshal(d, &payload)
-	if !authorized(id.Token) {
+	if !f.authorized(id.Token) {
 		f.close(c, 4004, "Authentication failed.")
 		return false
 	}
@@ -539,6 +552,38 @@ func (f *Server) SetDown(down bool) {
 	}
 }
 
+// RevokeToken refuses the bot's token, as Discord does once it is reset or
+// revoked in the Developer Portal: the open gateway connections are closed with
+// 4004 (Authentication failed) and their sessions forgotten, every IDENTIFY and
+// RESUME is closed with 4004, and every REST call answers 401, until
+// RestoreToken.
+func (f *Server) RevokeToken() {
+	f.mu.Lock()
+	f.revoked = true
+	clear(f.sessions)
+	conns := slices.Clone(f.conns)
+	f.mu.Unlock()
+	for _, c := range conns {
+		f.close(c, 4004, "Authentication failed.")
+		c.ws.Close()
+	}
+}
+
+// RestoreToken takes the bot's token again.
+func (f *Server) RestoreToken() {
+	f.mu.Lock()
+	f.revoked = false
+	f.mu.Unlock()
+}
+
+// TokenRefusals are how many gateway connections were closed with 4004 for
+// their IDENTIFY or RESUME, and how many REST calls answered 401.
+func (f *Server) TokenRefusals() (gateway, rest int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.gatewayRefused, f.restRefused
+}
+
 // Fail makes the next n calls of method whose path starts with path answer
 // status, body and header instead.
 func (f *Server) Fail(method, path string, status int, body string, header http.Header, n int) {
@@ -649,7 +694,13 @@ func (f *Server) rest(w http.ResponseWriter, r *http.Request) {
 		_ = json.Unmarshal(raw, &call.Body)
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if r.Header.Get("Authorization") != "Bot "+Token {
+	f.mu.Lock()
+	refused := f.revoked || r.Header.Get("Authorization") != "Bot "+Token
+	if refused {
+		f.restRefused++
+	}
+	f.mu.Unlock()
+	if refused {
 		w.WriteHeader(http.StatusUnauthorized)
 		io.WriteString(w, `{"message": "401: Unauthorized", "code": 0}`)
 		return
@@ -755,6 +806,9 @@ func (f *Server) rest(w http.ResponseWriter, r *http.Request) {
 		}
 		f.mu.Unlock()
 		json.NewEncoder(w).Encode(ch)
+	case "GET users/@me":
+		json.NewEncoder(w).Encode(map[string]any{"id": BotID, "username": "vigie", "discriminator": "0", "global_name": nil,
+			"avatar": nil, "bot": true, "flags": 0, "public_flags": 0})
 	case "POST users/@me/channels":
 		json.NewEncoder(w).Encode(map[string]any{"id": "9" + fmt.Sprint(call.Body["recipient_id"]), "type": 1})
 	case "PUT applications/*/commands", "PUT applications/*/guilds/*/commands":

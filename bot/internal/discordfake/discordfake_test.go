@@ -396,3 +396,60 @@ func TestReadsHistoryAsDiscordDoes(t *testing.T) {
 		}
 	}
 }
+
+// TestRevokedTokenIsRefused: a token revoked while a session runs closes it
+// with 4004 (Authentication failed), as do an IDENTIFY and a RESUME after, and
+// every REST call answers 401, until the token is restored.
+func TestRevokedTokenIsRefused(t *testing.T) {
+	f := New(t, Options{})
+	me := func() int {
+		t.Helper()
+		req, _ := http.NewRequest("GET", "http://discord.test/api/v9/users/@me", nil)
+		req.Header.Set("Authorization", "Bot "+Token)
+		resp, err := f.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	g := dial(t, f)
+	g.identify("Bot " + Token)
+	session, _ := g.next().D["session_id"].(string)
+	if got := me(); got != 200 {
+		t.Fatalf("GET /users/@me = %d, want 200", got)
+	}
+
+	f.RevokeToken()
+	if got := g.closed(); got != 4004 {
+		t.Errorf("open session closed with %d, want 4004", got)
+	}
+	g = dial(t, f)
+	if err := g.ws.WriteJSON(map[string]any{"op": 6, "d": map[string]any{"token": "Bot " + Token, "session_id": session, "seq": 1}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := g.closed(); got != 4004 {
+		t.Errorf("RESUME closed with %d, want 4004", got)
+	}
+	g = dial(t, f)
+	g.identify("Bot " + Token)
+	if got := g.closed(); got != 4004 {
+		t.Errorf("IDENTIFY closed with %d, want 4004", got)
+	}
+	if got := me(); got != 401 {
+		t.Errorf("GET /users/@me = %d, want 401", got)
+	}
+	if gw, rest := f.TokenRefusals(); gw != 2 || rest != 1 {
+		t.Errorf("refusals = %d gateway, %d REST; want 2, 1", gw, rest)
+	}
+
+	f.RestoreToken()
+	if got := me(); got != 200 {
+		t.Errorf("GET /users/@me once restored = %d, want 200", got)
+	}
+	g = dial(t, f)
+	g.identify("Bot " + Token)
+	if p := g.next(); p.T != "READY" {
+		t.Errorf("IDENTIFY once restored: %s, want READY", p.T)
+	}
+}

@@ -1,0 +1,146 @@
+package discord
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/vigie-bot/vigie/bot"
+)
+
+// A token reset or revoked while vigie runs closes the gateway with 4004, and
+// discordgo then tries to reconnect for ever, telling only its own logger. So
+// once the gateway has been down for TokenCheckAfter, vigie asks Discord's
+// REST API who it is: a 401 means the token is refused, which is logged once
+// and becomes the link's problem (/-/ready, vigie_source_up) until the gateway
+// is back.
+
+// DefaultTokenCheckAfter is how long the gateway may be down before vigie asks
+// whether Discord still takes the token.
+const DefaultTokenCheckAfter = 30 * time.Second
+
+// maxTokenCheckWait caps the wait between two checks while the gateway stays
+// down: each 401 counts towards Discord's ban of invalid requests.
+const maxTokenCheckWait = 10 * time.Minute
+
+// tokenRefusedHelp is what to do about a token Discord refuses.
+const tokenRefusedHelp = "Discord refused the token (check DISCORD_TOKEN, or reset it under Bot in the Developer Portal)"
+
+// tokenWatch is the state of the token checks: the link's changes wake it.
+type tokenWatch struct {
+	wake chan struct{} // a link change, for watchToken to look again
+	mu   sync.Mutex
+	// refused: the last check was a 401, and the gateway is not back since;
+	// told: a refusal was logged, and the gateway is not back since.
+	refused, told bool
+}
+
+// linkChanged wakes watchToken.
+func (c *Client) linkChanged() {
+	select {
+	case c.tw.wake <- struct{}{}:
+	default:
+	}
+}
+
+// watchToken checks the token each time the gateway has been down for
+// TokenCheckAfter, then again after twice as long each time, until the gateway
+// is back or ctx ends.
+func (c *Client) watchToken(ctx context.Context) {
+	var since time.Time // the outage being watched
+	var timer *time.Timer
+	var fire <-chan time.Time
+	wait := c.cfg.TokenCheckAfter
+	for {
+		select {
+		case <-ctx.Done():
+			if timer != nil {
+				timer.Stop()
+			}
+			return
+		case <-c.tw.wake:
+		case <-fire:
+			fire = nil
+			if l := c.link.Link(); !l.Up && l.Since.Equal(since) {
+				c.checkToken(ctx)
+				wait = min(wait*2, maxTokenCheckWait)
+				timer.Reset(wait)
+				fire = timer.C
+			}
+			continue
+		}
+		l := c.link.Link()
+		switch {
+		case l.Up:
+			since, fire = time.Time{}, nil
+			if timer != nil {
+				timer.Stop()
+			}
+		case !l.Since.Equal(since): // a new outage
+			since, wait = l.Since, c.cfg.TokenCheckAfter
+			if timer == nil {
+				timer = time.NewTimer(wait)
+			} else {
+				timer.Reset(wait)
+			}
+			fire = timer.C
+		}
+	}
+}
+
+// checkToken asks Discord who vigie is. A 401 marks the token refused (logged
+// when it starts); an answer lifts a refusal; any other failure says nothing
+// of the token.
+func (c *Client) checkToken(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, callTimeout)
+	defer cancel()
+	_, err := c.sess.User("@me", discordgo.WithContext(ctx))
+	var re *discordgo.RESTError
+	refused := errors.As(err, &re) && re.Response != nil && re.Response.StatusCode == http.StatusUnauthorized
+	if err != nil && !refused {
+		c.log.Debug("token check", "err", strings.ReplaceAll(err.Error(), c.cfg.Token, "<token>"))
+		return
+	}
+	c.tw.mu.Lock()
+	// linkUp marks the link up before it forgets a refusal: a gateway back
+	// while Discord was being asked is seen here, and wins.
+	l := c.link.Link()
+	if l.Up {
+		c.tw.mu.Unlock()
+		return
+	}
+	c.tw.refused = refused
+	tell := refused && !c.tw.told
+	c.tw.told = c.tw.told || refused
+	c.tw.mu.Unlock()
+	if tell {
+		c.log.Error(tokenRefusedHelp+": the gateway is down and nothing is received or moderated on Discord until vigie runs with a token Discord takes; cases wait",
+			"down_since", l.Since.UTC().Format(time.RFC3339))
+	}
+}
+
+// tokenLink is l with the token's refusal as its problem while the gateway is
+// down and the last check was refused.
+func (c *Client) tokenLink(l bot.Link) bot.Link {
+	c.tw.mu.Lock()
+	defer c.tw.mu.Unlock()
+	if c.tw.refused && !l.Up {
+		l.Problem = tokenRefusedHelp + ": the gateway is refused and GET /users/@me answers 401"
+	}
+	return l
+}
+
+// tokenBack forgets a refusal, as the gateway is back, and reports whether
+// one was logged.
+func (c *Client) tokenBack() bool {
+	c.tw.mu.Lock()
+	defer c.tw.mu.Unlock()
+	told := c.tw.told
+	c.tw.refused, c.tw.told = false, false
+	return told
+}

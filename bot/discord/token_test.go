@@ -1,0 +1,91 @@
+package discord
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/bot/internal/testsync"
+)
+
+// TestTokenRevokedWhileRunning: the token is reset in the Developer Portal
+// while vigie runs. The gateway closes with 4004 and refuses every reconnection
+// of discordgo's; vigie asks Discord who it is, hears 401, and says once what
+// to do (DISCORD_TOKEN), its link down with that problem for /-/ready, however
+// many reconnections and checks fail. The token taken again, the gateway is
+// back: one info line, the link up, messages received again.
+func TestTokenRevokedWhileRunning(t *testing.T) {
+	f := newFakeDiscord(t)
+	c, logs := newTestClient(t, f, Config{TokenCheckAfter: 20 * time.Millisecond})
+	out := make(chan bot.Event, 10)
+	run(t, f, c, out, allPerms)
+	if !c.Link().Up {
+		t.Fatalf("link down after READY: %+v", c.Link())
+	}
+
+	f.RevokeToken()
+	testsync.Eventually(t, "the refusal told", func() bool {
+		return strings.Contains(logs.String(), "DISCORD_TOKEN")
+	})
+	// Several reconnections refused, several checks answered 401: still told once.
+	testsync.Eventually(t, "reconnections and checks refused", func() bool {
+		gw, rest := f.TokenRefusals()
+		return gw >= 2 && rest >= 2
+	})
+	if n := strings.Count(logs.String(), "level=ERROR"); n != 1 {
+		t.Errorf("%d errors logged, want 1:\n%s", n, logs)
+	}
+	if !strings.Contains(logs.String(), "Discord refused the token (check DISCORD_TOKEN, or reset it under Bot in the Developer Portal)") {
+		t.Errorf("the error does not say what to do:\n%s", logs)
+	}
+	l := c.Link()
+	if l.Up || !strings.Contains(l.Problem, "DISCORD_TOKEN") {
+		t.Errorf("link while the token is refused = %+v; want down, naming DISCORD_TOKEN", l)
+	}
+	if strings.Contains(logs.String(), "gateway reconnected") {
+		t.Errorf("reconnected while the token is refused:\n%s", logs)
+	}
+
+	f.RestoreToken()
+	testsync.Eventually(t, "the gateway back", func() bool { return c.Link().Up })
+	testsync.Eventually(t, "the return told", func() bool {
+		return strings.Contains(logs.String(), "gateway reconnected: Discord takes the token again")
+	})
+	if n := strings.Count(logs.String(), "gateway reconnected"); n != 1 {
+		t.Errorf("the return told %d times, want once:\n%s", n, logs)
+	}
+	if l := c.Link(); l.Problem != "" {
+		t.Errorf("link back up = %+v; want no problem", l)
+	}
+	f.Dispatch("GUILD_CREATE", guildCreate(allPerms))
+	id := snowflake(time.Now(), 901)
+	f.Dispatch("MESSAGE_CREATE", message(id, general, bob, time.Now(), "back"))
+	if ev := testsync.Next(t, out); ev.ID != id {
+		t.Errorf("after the return got %s, want %s", ev.ID, id)
+	}
+	if n := strings.Count(logs.String(), "level=ERROR"); n != 1 {
+		t.Errorf("%d errors logged in all, want 1:\n%s", n, logs)
+	}
+}
+
+// TestGatewayDownTokenTaken: a gateway down for another reason (Discord's
+// outage) is checked too, and the token Discord takes is not blamed.
+func TestGatewayDownTokenTaken(t *testing.T) {
+	f := newFakeDiscord(t)
+	c, logs := newTestClient(t, f, Config{TokenCheckAfter: 20 * time.Millisecond})
+	run(t, f, c, make(chan bot.Event, 10), allPerms)
+
+	f.SetDown(true)
+	testsync.Eventually(t, "two checks", func() bool { return f.Count("GET", "/users/@me") >= 2 })
+	l := c.Link()
+	if l.Up || strings.Contains(l.Problem, "DISCORD_TOKEN") || strings.Contains(logs.String(), "DISCORD_TOKEN") {
+		t.Errorf("the token blamed for an outage: link %+v\n%s", l, logs)
+	}
+	f.SetDown(false)
+	testsync.Eventually(t, "the gateway back", func() bool { return c.Link().Up })
+	testsync.Eventually(t, "the return told", func() bool { return strings.Contains(logs.String(), "gateway reconnected") })
+	if strings.Contains(logs.String(), "takes the token again") {
+		t.Errorf("a token never refused said taken again:\n%s", logs)
+	}
+}
