@@ -58,15 +58,18 @@ type Fallback struct {
 	dropped  atomic.Int64
 	flushed  atomic.Int64
 
-	mu      sync.Mutex
-	queue   []queued // waiting for Redis, in the order they came
-	nAudit  int
-	nCases  int
-	cases   map[string]*localCase // by local id
-	mapped  []string              // local ids written to Redis, oldest first, to bound cases
-	stop    chan struct{}
-	done    chan struct{}
-	closeMu sync.Once
+	mu     sync.Mutex
+	queue  []queued // waiting for Redis, in the order they came
+	nAudit int
+	nCases int
+	cases  map[string]*localCase // by local id
+	mapped []string              // local ids written to Redis, oldest first, to bound cases
+	// memoryOnly: local ids that will never be written to Redis (dropped over
+	// MaxCases, or refused there), oldest first, to bound cases too
+	memoryOnly []string
+	stop       chan struct{}
+	done       chan struct{}
+	closeMu    sync.Once
 	// ctx is cancelled by Close, to stop a flush in progress.
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -337,6 +340,7 @@ func (f *Fallback) OpenCase(ctx context.Context, c store.Case) (store.Case, erro
 	if f.nCases >= f.opts.MaxCases {
 		// The desk still gets it from memory; Redis never will.
 		f.dropped.Add(1)
+		f.neverWritten(out.ID)
 		return out, nil
 	}
 	f.queue = append(f.queue, queued{caseID: out.ID})
@@ -747,8 +751,16 @@ func (f *Fallback) writeBatch(ctx context.Context, batch []queued, lost *writeLo
 			return stopped(err)
 		}
 		for _, i := range cases {
-			if err := f.write(ctx, batch[i]); !settled([]int{i}, err) {
+			err := f.write(ctx, batch[i])
+			if !settled([]int{i}, err) {
 				return stopped(err)
+			}
+			if err != nil { // refused by Redis, dropped
+				f.mu.Lock()
+				if lc := f.cases[batch[i].caseID]; lc != nil && lc.remote == "" {
+					f.neverWritten(batch[i].caseID)
+				}
+				f.mu.Unlock()
 			}
 		}
 	}
@@ -798,6 +810,18 @@ func (f *Fallback) openWaiting(ctx context.Context, run []queued) error {
 		f.mapRemote(ids[i], opened[i].ID)
 	}
 	return first
+}
+
+// neverWritten records that the local case id will stay in memory: the desk
+// still finds it there, but only the newest maxMapped such ids are
+// remembered, so that long or many outages do not grow cases without end
+// (the memory keeps no more open cases than that either). f.mu is held.
+func (f *Fallback) neverWritten(id string) {
+	f.memoryOnly = append(f.memoryOnly, id)
+	if len(f.memoryOnly) > maxMapped {
+		delete(f.cases, f.memoryOnly[0])
+		f.memoryOnly = f.memoryOnly[1:]
+	}
 }
 
 // mapRemote records the Redis id of a local case. f.mu is held.

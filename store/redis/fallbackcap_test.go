@@ -81,3 +81,38 @@ func TestFallbackCaseCapIsNoOutage(t *testing.T) {
 		t.Errorf("the cap's refusals are logged %d times, want once:\n%s", n, logs.String())
 	}
 }
+
+// TestFallbackForgetsCasesNeverWritten: a case opened in memory while Redis
+// is away and dropped over MaxCases stays in memory, where the desk decides
+// it; its local id is remembered for that, but not for ever. Outage after
+// outage, cases opened and decided in memory grew the ids remembered without
+// end.
+func TestFallbackForgetsCasesNeverWritten(t *testing.T) {
+	srv := redistest.Start(t)
+	primary, err := redis.Open(srv.URL()+"?max_retries=-1&dial_timeout=500ms", redis.WithPrefix(newPrefix()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := redis.NewFallback(primary, redis.FallbackOptions{MaxCases: 1, RetryEvery: time.Hour})
+	defer f.Close()
+	ctx := context.Background()
+	srv.Stop()
+	waitFor(t, "degraded", func() bool {
+		_, err := f.Observe(ctx, store.Observation{At: time.Now(), Platform: "discord", Space: "g", Author: "u-9", EventID: fmt.Sprint(time.Now().UnixNano())})
+		return err == nil && f.Degraded()
+	})
+	n := redis.MaxMapped + 500
+	for i := range n {
+		c, err := f.OpenCase(ctx, store.Case{Reason: "r", Opened: time.Now(),
+			Event: bot.Event{ID: fmt.Sprintf("m-%d", i), Platform: "discord", Space: fmt.Sprintf("g-%d", i), Author: bot.Author{ID: fmt.Sprintf("u-%d", i)}}})
+		if err != nil {
+			t.Fatalf("case %d: %v", i, err)
+		}
+		if _, err := f.DecideCase(ctx, c.ID, "kept", "telegram:1", time.Now()); err != nil {
+			t.Fatalf("deciding case %d (%s): %v", i, c.ID, err)
+		}
+	}
+	if got := f.LocalCases(); got > redis.MaxMapped+1 {
+		t.Errorf("%d local case ids remembered after %d cases opened and decided in memory, want at most %d", got, n, redis.MaxMapped+1)
+	}
+}
