@@ -1,0 +1,227 @@
+package console_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/handlers"
+	"github.com/vigie-bot/vigie/handlers/console"
+	"github.com/vigie-bot/vigie/store"
+	"github.com/vigie-bot/vigie/store/memory"
+)
+
+// The console in Chromium, at a phone's viewport and a desktop's, on a raid
+// night's queue. make test installs Debian's chromium and sets
+// VIGIE_TEST_BROWSER=required, so that a missing browser fails there;
+// elsewhere these tests are skipped.
+
+func chromiumPath(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("VIGIE_TEST_BROWSER") == "required" {
+		t.Fatal("no chromium on PATH (make test installs Debian's when run as root)")
+	}
+	t.Skip("no chromium on PATH: the console's browser tests are skipped")
+	return ""
+}
+
+// browser starts a headless Chromium for the test, closed at its end; with
+// phone, its tab is a phone's: 390×844 CSS pixels, touch, device scale 3.
+func browser(t *testing.T, phone bool, flags ...chromedp.ExecAllocatorOption) context.Context {
+	t.Helper()
+	opts := append(slices.Clone(chromedp.DefaultExecAllocatorOptions[:]),
+		chromedp.ExecPath(chromiumPath(t)),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 900),
+	)
+	opts = append(opts, flags...)
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelTab := chromedp.NewContext(actx)
+	ctx, cancelTime := context.WithTimeout(ctx, 90*time.Second)
+	t.Cleanup(func() { cancelTime(); cancelTab(); cancelAlloc() })
+	if phone {
+		if err := chromedp.Do(ctx, chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(3), chromedp.EmulateMobile, chromedp.EmulateTouch)); err != nil {
+			t.Fatalf("phone viewport: %v", err)
+		}
+	}
+	return ctx
+}
+
+// shot saves the page as NAME.png in VIGIE_SCREENSHOTS (for the docs), or
+// in the test's temporary directory.
+func shot(t *testing.T, ctx context.Context, name string, full bool) {
+	t.Helper()
+	dir := os.Getenv("VIGIE_SCREENSHOTS")
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	a := chromedp.CaptureScreenshot()
+	if full {
+		a = chromedp.FullScreenshot(90)
+	}
+	png, err := chromedp.Run(ctx, a)
+	if err != nil {
+		t.Fatalf("screenshot %s: %v", name, err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// raidNight is a console on a memory store holding a raid night's queue:
+// long texts, links, names written right to left and in emoji.
+type raidNight struct {
+	st   *memory.Store
+	srv  *httptest.Server
+	at   time.Time
+	mu   sync.Mutex
+	fail error // what the platform answers to a decision, when set
+	done []string
+}
+
+func (n *raidNight) decide(ctx context.Context, id, outcome, by string) (store.Case, error) {
+	n.mu.Lock()
+	fail := n.fail
+	n.mu.Unlock()
+	if fail != nil {
+		return store.Case{}, fmt.Errorf("case %s: %s by %s not carried out: %w", id, outcome, by, fail)
+	}
+	cs, err := n.st.DecideCase(ctx, id, outcome, by, n.at)
+	if err == nil {
+		n.mu.Lock()
+		n.done = append(n.done, id+" "+outcome)
+		n.mu.Unlock()
+	}
+	return cs, err
+}
+
+func (n *raidNight) decided() []string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return slices.Clone(n.done)
+}
+
+var raidNames = []string{
+	"Bob", "محمد_الغامدي", "דניאל כהן", "🔥🔥NITRO🔥🔥", "xX_Th3_Ultimate_Destroyer_Of_Worlds_And_Servers_2026_Xx",
+	"Zoë 🌸", "فاطمة‮evil", "Ann",
+}
+
+func newRaidNight(t *testing.T, cases int) *raidNight {
+	t.Helper()
+	ctx := context.Background()
+	// The browser keeps the session cookie until the console's clock says it
+	// expires: the clock is the machine's, the cases are opened before it.
+	n := &raidNight{st: memory.New(), at: time.Now().Truncate(time.Second)}
+	for i := range cases {
+		name := raidNames[i%len(raidNames)]
+		text := fmt.Sprintf("FREE NITRO %d claim now https://discord-gift.example.net/claim?ref=%s", i, strings.Repeat("a1b2c3", 20))
+		switch i % 4 {
+		case 1:
+			text = strings.Repeat("you are all idiots and this server is garbage ", 12)
+		case 2:
+			text = "مرحبا بالجميع، انضموا إلى خادمنا الجديد https://raid.example.org/join 🎉🎉🎉"
+		case 3:
+			text = strings.Repeat("🤡", 80)
+		}
+		ev := bot.Event{ID: fmt.Sprintf("m%d", i), Platform: "discord", Kind: bot.KindMessage, Space: "guild-1",
+			Channel: fmt.Sprintf("raid-%d", i), Author: bot.Author{ID: fmt.Sprintf("u%d", i), Name: name}, Text: text, At: n.at}
+		if _, err := n.st.OpenCase(ctx, store.Case{Event: ev, Rule: "scam", Category: "spam",
+			Reason:    `len(links) = 1 > 0, matched "free nitro" from lists.scam_phrases`,
+			Suggested: []bot.Action{{Kind: bot.ActDelete}, {Kind: bot.ActTimeout, Duration: time.Hour}},
+			Opened:    n.at.Add(-time.Duration(cases-i) * time.Second)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, a := range []store.Account{
+		{Name: "ann", Role: console.RoleModerator, Hash: console.HashPassword("correct horse")},
+	} {
+		if err := n.st.PutAccount(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	con := console.New(console.Options{Store: n.st, Accounts: n.st, Decide: n.decide,
+		Outcomes: func(string) []bot.ActionKind {
+			return []bot.ActionKind{handlers.OutcomeKeep, bot.ActDelete, bot.ActTimeout, bot.ActBan, bot.ActKick, bot.ActReply, handlers.OutcomeUntimeout, handlers.OutcomeUnban}
+		},
+	})
+	t.Cleanup(con.Close)
+	mux := http.NewServeMux()
+	for p, h := range con.Routes() {
+		mux.Handle(p, h)
+	}
+	n.srv = httptest.NewServer(mux)
+	t.Cleanup(n.srv.Close)
+	return n
+}
+
+// logIn logs in as ann from the login page and waits for the queue.
+func (n *raidNight) logIn(t *testing.T, ctx context.Context) {
+	t.Helper()
+	for i, a := range []chromedp.Action[chromedp.Void]{
+		chromedp.Navigate(n.srv.URL + "/queue"),
+		chromedp.WaitVisible(`input[name=name]`),
+		chromedp.SendKeys(`input[name=name]`, "ann"),
+		chromedp.SendKeys(`input[name=password]`, "correct horse"),
+		chromedp.Click(`button[type=submit]`),
+	} {
+		if err := chromedp.Do(ctx, a); err != nil {
+			t.Fatalf("log in, step %d: %v", i, err)
+		}
+	}
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(`#queue h1`)); err != nil {
+		t.Fatalf("log in: %v", err)
+	}
+}
+
+// TestPhoneQueueFits: on a phone, a raid night's queue stays in the screen
+// (a long name or link is wrapped, not cut off) and everything a CM presses
+// is at least 44 CSS pixels high and wide.
+func TestPhoneQueueFits(t *testing.T) {
+	n := newRaidNight(t, 200)
+	ctx := browser(t, true)
+	n.logIn(t, ctx)
+	shot(t, ctx, "phone-queue", false)
+	// A page wider than the phone is shown zoomed out, so its width is
+	// checked, not innerWidth's (which grows with it).
+	out, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[document.documentElement, ...document.querySelectorAll('main *, header.top *')]
+		.filter(e => e.getBoundingClientRect().right > 390.5 || e.getBoundingClientRect().left < -0.5)
+		.map(e => e.tagName + '.' + e.className + ': ' + e.textContent.slice(0, 40))`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out) > 0 {
+		t.Errorf("%d elements stick out of the 390 px screen, such as %q", len(out), out[:min(len(out), 5)])
+	}
+	small, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('button, a[href], input:not([type=hidden])')]
+		.filter(e => { const r = e.getBoundingClientRect(); return r.height < 44 || r.width < 44; })
+		.map(e => { const r = e.getBoundingClientRect(); return e.tagName + ' ' + (e.textContent || e.name).trim().slice(0, 30) + ' ' + Math.round(r.width) + 'x' + Math.round(r.height); })`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(small) > 0 {
+		t.Errorf("%d targets smaller than 44×44 px, such as %q", len(small), small[:min(len(small), 8)])
+	}
+}
