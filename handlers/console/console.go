@@ -666,6 +666,12 @@ func (c *Console) decide(w http.ResponseWriter, r *http.Request, a account) {
 	switch {
 	case err == nil:
 		c.back(w, r, fmt.Sprintf("%s: %s, done.", id, cs.Outcome), false)
+	case errors.Is(err, store.ErrDecided) && sameDecision(cs, outcome, "console:"+a.Name):
+		// The CM's own press again (a second tap while the phone waited for
+		// the first's answer, which the browser then drops): not someone
+		// else's decision. Whether the platform carried the first out is
+		// not known here: a refusal opens a new case, which the queue shows.
+		c.back(w, r, fmt.Sprintf("%s: %s, already decided by you (pressed twice); had the platform refused it, a new case would say so.", id, cs.Outcome), false)
 	case errors.Is(err, store.ErrDecided):
 		c.back(w, r, fmt.Sprintf("%s was already decided by %s: %s.", id, cs.DecidedBy, cs.Outcome), true)
 	case errors.Is(err, store.ErrNotFound):
@@ -673,6 +679,16 @@ func (c *Console) decide(w http.ResponseWriter, r *http.Request, a account) {
 	default:
 		c.back(w, r, err.Error(), true)
 	}
+}
+
+// sameDecision says whether cs was decided by by, with the kind of outcome.
+func sameDecision(cs store.Case, outcome, by string) bool {
+	if cs.DecidedBy != by {
+		return false
+	}
+	was, err1 := handlers.ParseOutcome(cs.Outcome)
+	now, err2 := handlers.ParseOutcome(outcome)
+	return err1 == nil && err2 == nil && was.Kind == now.Kind
 }
 
 // back sends the CM to the queue page they decided from, with a message.
