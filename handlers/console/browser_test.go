@@ -94,17 +94,20 @@ func shot(t *testing.T, ctx context.Context, name string, full bool) {
 // raidNight is a console on a memory store holding a raid night's queue:
 // long texts, links, names written right to left and in emoji.
 type raidNight struct {
-	st   *memory.Store
-	srv  *httptest.Server
-	at   time.Time
-	mu   sync.Mutex
-	fail error // what the platform answers to a decision, when set
-	done []string
+	st    *memory.Store
+	srv   *httptest.Server
+	at    time.Time
+	mu    sync.Mutex
+	fail  error // what the platform answers to a decision, when set
+	done  []string
+	calls int           // decisions asked for, carried out or not
+	skew  time.Duration // added to the console's clock
 }
 
 func (n *raidNight) decide(ctx context.Context, id, outcome, by string) (store.Case, error) {
 	n.mu.Lock()
 	fail := n.fail
+	n.calls++
 	n.mu.Unlock()
 	if fail != nil {
 		return store.Case{}, fmt.Errorf("case %s: %s by %s not carried out: %w", id, outcome, by, fail)
@@ -163,6 +166,11 @@ func newRaidNight(t *testing.T, cases int) *raidNight {
 		}
 	}
 	con := console.New(console.Options{Store: n.st, Accounts: n.st, Decide: n.decide,
+		Now: func() time.Time {
+			n.mu.Lock()
+			defer n.mu.Unlock()
+			return time.Now().Add(n.skew)
+		},
 		Outcomes: func(string) []bot.ActionKind {
 			return []bot.ActionKind{handlers.OutcomeKeep, bot.ActDelete, bot.ActTimeout, bot.ActBan, bot.ActKick, bot.ActReply, handlers.OutcomeUntimeout, handlers.OutcomeUnban}
 		},
@@ -223,5 +231,70 @@ func TestPhoneQueueFits(t *testing.T) {
 	}
 	if len(small) > 0 {
 		t.Errorf("%d targets smaller than 44×44 px, such as %q", len(small), small[:min(len(small), 8)])
+	}
+}
+
+// flash waits for the page's message after a decision and returns it, with
+// whether it is shown as a failure.
+func flash(t *testing.T, ctx context.Context) (string, bool) {
+	t.Helper()
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(`p.flash`)); err != nil {
+		t.Fatalf("no message after the decision: %v", err)
+	}
+	text, err := chromedp.Run(ctx, chromedp.Text(`p.flash`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	failed, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector('p.flash').classList.contains('failed')`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return text, failed
+}
+
+// TestSessionEndedMidDecision: the CM's session ends while the queue is
+// open (the night is longer than a session); the button pressed then is not
+// lost without a word: the login page says what was not done, and after
+// logging in the CM is back at that case, still open, to press it again.
+func TestSessionEndedMidDecision(t *testing.T) {
+	n := newRaidNight(t, 120)
+	ctx := browser(t, true)
+	n.logIn(t, ctx)
+	if err := chromedp.Do(ctx, chromedp.Navigate(n.srv.URL+"/queue?page=2"), chromedp.WaitVisible(`article[data-case="c-000060"]`)); err != nil {
+		t.Fatal(err)
+	}
+	n.mu.Lock()
+	n.skew = 13 * time.Hour // past the session's 12 hours
+	n.mu.Unlock()
+	if err := chromedp.Do(ctx, chromedp.Click(`article[data-case="c-000060"] button[data-outcome="ban"]`),
+		chromedp.WaitVisible(`#undone`)); err != nil {
+		body, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body.innerText.slice(0, 200)`))
+		t.Fatalf("the page after pressing ban in an ended session says %q: %v", body, err)
+	}
+	said, err := chromedp.Run(ctx, chromedp.Text(`#undone`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "Not done: your session had ended before c-000060 (ban) was decided. Log in, then press it again."; said != want {
+		t.Errorf("the login page says %q, want %q", said, want)
+	}
+	shot(t, ctx, "phone-session-ended", false)
+	if err := chromedp.Do(ctx,
+		chromedp.SendKeys(`input[name=name]`, "ann"),
+		chromedp.SendKeys(`input[name=password]`, "correct horse"),
+		chromedp.Click(`button[type=submit]`),
+		chromedp.WaitVisible(`article[data-case="c-000060"] button[data-outcome="ban"]`),
+	); err != nil {
+		t.Fatalf("back to the case: %v", err)
+	}
+	loc, err := chromedp.Run(ctx, chromedp.Location())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasSuffix(loc, "/queue?page=2#case-c-000060") {
+		t.Errorf("after logging in again the CM is at %s, want the case's page", loc)
+	}
+	if len(n.decided()) != 0 {
+		t.Errorf("decided in an ended session: %q", n.decided())
 	}
 }

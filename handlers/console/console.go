@@ -26,6 +26,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -316,6 +317,10 @@ func (c *Console) signedIn(need string, next func(http.ResponseWriter, *http.Req
 	return func(w http.ResponseWriter, r *http.Request) {
 		a, err := c.who(r)
 		if err != nil {
+			if r.Method == http.MethodPost && r.Pattern == "POST /queue/{id}/decide" {
+				c.decisionLost(w, r)
+				return
+			}
 			if r.Method == http.MethodGet && r.URL.Path != "/queue/live" {
 				http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 				return
@@ -361,8 +366,53 @@ func (c *Console) who(r *http.Request) (account, error) {
 
 func (c *Console) loginPage(w http.ResponseWriter, r *http.Request) {
 	list, err := c.o.Accounts.AccountList(r.Context())
-	c.render(w, http.StatusOK, "login.html", map[string]any{"Next": safeNext(r.FormValue("next")),
-		"NoAccount": err == nil && len(list) == 0})
+	data := map[string]any{"Next": safeNext(r.FormValue("next")), "NoAccount": err == nil && len(list) == 0}
+	if id, outcome, ok := undone(r.FormValue("undone"), r.FormValue("outcome")); ok {
+		data["Undone"], data["Outcome"] = id, outcome
+	}
+	c.render(w, http.StatusOK, "login.html", data)
+}
+
+// decisionLost answers a decision pressed in a session that has ended (its
+// 12 hours are over, the CM logged out in another tab, the password was
+// changed): nothing was decided, and the CM is sent to log in with what was
+// not done said, then back to the case to press it again. A POST cannot
+// follow a login: the decision is made again by the CM, not replayed.
+func (c *Console) decisionLost(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	outcome, _, _ := strings.Cut(strings.TrimSpace(r.PostFormValue("outcome")), "(")
+	q := url.Values{}
+	if p := r.PostFormValue("page"); p != "" {
+		q.Set("page", p)
+	}
+	if cm := r.PostFormValue("community"); cm != "" {
+		q.Set("community", cm)
+	}
+	next := "/queue"
+	if len(q) > 0 {
+		next += "?" + q.Encode()
+	}
+	login := url.Values{"next": {next + "#case-" + id}}
+	if id, outcome, ok := undone(id, outcome); ok {
+		login.Set("undone", id)
+		login.Set("outcome", outcome)
+	}
+	c.o.Log.Info("console: decision pressed in an ended session, not made", "case", id, "outcome", outcome, "addr", c.client(r))
+	http.Redirect(w, r, "/login?"+login.Encode(), http.StatusSeeOther)
+}
+
+// caseID is what a case's id looks like: the login page names one from its
+// query, so nothing else may be put in the console's words there.
+var caseID = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+
+// undone checks what a login page is asked to say was not done: a case id
+// and an outcome's kind, nothing else.
+func undone(id, outcome string) (string, string, bool) {
+	o, err := handlers.ParseOutcome(outcome)
+	if !caseID.MatchString(id) || err != nil || string(o.Kind) != outcome {
+		return "", "", false
+	}
+	return id, outcome, true
 }
 
 // loginRetry is the Retry-After of a login refused because those before it

@@ -337,3 +337,29 @@ func TestSecondPressSaysDone(t *testing.T) {
 		t.Errorf("%d decisions carried out, want 2", decisions)
 	}
 }
+
+// The login page says which decision was not done only for a case's id and
+// an outcome's kind: a link from elsewhere cannot put its own words there.
+func TestLoginSaysOnlyWhatWasNotDone(t *testing.T) {
+	st := memory.New()
+	routes := console.New(console.Options{Store: st, Accounts: st}).Routes()
+	for _, tc := range []struct {
+		query string
+		want  string
+	}{
+		{"undone=c-000060&outcome=ban", "before c-000060 (ban) was decided"},
+		{"undone=c-000060&outcome=ban(1h)", ""},
+		{"undone=" + url.QueryEscape("your password expired, see evil.example") + "&outcome=ban", ""},
+		{"undone=c-000060&outcome=" + url.QueryEscape("visit evil.example"), ""},
+	} {
+		req := httptest.NewRequest("GET", "/login?"+tc.query, nil)
+		req.RemoteAddr = "127.0.0.1:4000"
+		req.Host = "127.0.0.1:8080"
+		w := httptest.NewRecorder()
+		routes["GET /login"].ServeHTTP(w, req)
+		body := w.Body.String()
+		if got := strings.Contains(body, `id="undone"`); got != (tc.want != "") || !strings.Contains(body, tc.want) {
+			t.Errorf("/login?%s shows the message: %v, want %q:\n%s", tc.query, got, tc.want, body)
+		}
+	}
+}
