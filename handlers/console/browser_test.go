@@ -2,6 +2,7 @@ package console_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -14,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/accessibility"
+	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/chromedp"
 
 	"github.com/vigie-bot/vigie/bot"
@@ -296,5 +299,63 @@ func TestSessionEndedMidDecision(t *testing.T) {
 	}
 	if len(n.decided()) != 0 {
 		t.Errorf("decided in an ended session: %q", n.decided())
+	}
+}
+
+// axNames are the accessible names Chromium gives the page's nodes of role,
+// as a screen reader reads them.
+func axNames(t *testing.T, ctx context.Context, role string) []string {
+	t.Helper()
+	tree, err := chromedp.Run(ctx, func(ctx context.Context, tg *chromedp.Target) (*accessibility.GetFullAXTreeResult, error) {
+		res, err := cdp.Call(ctx, tg, accessibility.GetFullAXTree, accessibility.GetFullAXTreeParams{})
+		return &res, err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, n := range tree.Nodes {
+		if n.Ignored || n.Role == nil || n.Name == nil {
+			continue
+		}
+		var r, name string
+		if json.Unmarshal(n.Role.Value, &r) != nil || r != role {
+			continue
+		}
+		if err := json.Unmarshal(n.Name.Value, &name); err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, name)
+	}
+	return names
+}
+
+// TestQueueReadAloud: with a screen reader, each button and field of the
+// queue says which case it acts on (50 "delete" buttons that all read
+// "delete" cannot be told apart), and starts with the words shown on it.
+func TestQueueReadAloud(t *testing.T) {
+	n := newRaidNight(t, 60)
+	ctx := browser(t, true)
+	n.logIn(t, ctx)
+	for _, role := range []string{"button", "textbox"} {
+		names := axNames(t, ctx, role)
+		seen := map[string]int{}
+		for _, name := range names {
+			seen[name]++
+		}
+		var twice []string
+		for name, k := range seen {
+			if k > 1 {
+				twice = append(twice, fmt.Sprintf("%q ×%d", name, k))
+			}
+		}
+		slices.Sort(twice)
+		if len(twice) > 0 {
+			t.Errorf("%d of the %d %s names are read for several: %s", len(twice), len(names), role, twice[:min(len(twice), 5)])
+		}
+	}
+	names := axNames(t, ctx, "button")
+	if !slices.Contains(names, "ban, case c-000003 (דניאל כהן)") {
+		t.Errorf("no ban button of c-000003 read with its case and author among %q", names[:min(len(names), 12)])
 	}
 }
