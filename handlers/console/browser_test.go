@@ -3,6 +3,7 @@ package console_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -357,5 +358,27 @@ func TestQueueReadAloud(t *testing.T) {
 	names := axNames(t, ctx, "button")
 	if !slices.Contains(names, "ban, case c-000003 (דניאל כהן)") {
 		t.Errorf("no ban button of c-000003 read with its case and author among %q", names[:min(len(names), 12)])
+	}
+}
+
+// TestRefusedDecisionSaysNotDone: a decision the platform refuses is shown
+// as not carried out, with the platform's words, and the case stays open.
+func TestRefusedDecisionSaysNotDone(t *testing.T) {
+	n := newRaidNight(t, 60)
+	ctx := browser(t, true)
+	n.logIn(t, ctx)
+	n.mu.Lock()
+	n.fail = errors.New("discord: 403 Missing Permissions")
+	n.mu.Unlock()
+	if err := chromedp.Do(ctx, chromedp.ScrollIntoView(`article[data-case="c-000030"]`),
+		chromedp.Click(`article[data-case="c-000030"] button[data-outcome="ban"]`)); err != nil {
+		t.Fatal(err)
+	}
+	text, failed := flash(t, ctx)
+	if !failed || !strings.Contains(text, "c-000030: ban by console:ann not carried out: discord: 403 Missing Permissions") {
+		t.Errorf("after a refused ban the page says %q (failed %v)", text, failed)
+	}
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(`article[data-case="c-000030"] button[data-outcome="ban"]`)); err != nil {
+		t.Errorf("the refused case is not in the queue any more: %v", err)
 	}
 }
