@@ -316,6 +316,19 @@ type ctxKey struct{}
 func (c *Console) signedIn(need string, next func(http.ResponseWriter, *http.Request, account)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		a, err := c.who(r)
+		var down *storeError
+		if errors.As(err, &down) {
+			c.o.Log.Error("console: session not checked", "path", r.URL.Path, "err", err)
+			msg := err.Error() + ": try again shortly."
+			if r.Method == http.MethodPost && r.Pattern == "POST /queue/{id}/decide" {
+				msg = "Not done: " + r.PathValue("id") + " (" + r.PostFormValue("outcome") + ") was not decided: " + msg
+			} else if r.Method == http.MethodPost {
+				msg = "Not done: " + msg
+			}
+			w.Header().Set("Retry-After", "10")
+			c.render(w, http.StatusServiceUnavailable, "notdone.html", msg)
+			return
+		}
 		if err != nil {
 			if r.Method == http.MethodPost && r.Pattern == "POST /queue/{id}/decide" {
 				c.decisionLost(w, r)
@@ -340,7 +353,15 @@ func (c *Console) signedIn(need string, next func(http.ResponseWriter, *http.Req
 	}
 }
 
-// who finds the account of the request's session.
+// storeError is a session that could not be checked: the store did not
+// answer. Logging in again would not help.
+type storeError struct{ err error }
+
+func (e *storeError) Error() string { return "the store does not answer (" + e.err.Error() + ")" }
+func (e *storeError) Unwrap() error { return e.err }
+
+// who finds the account of the request's session: errSession when there is
+// none, a *storeError when the store cannot say.
 func (c *Console) who(r *http.Request) (account, error) {
 	ck, err := r.Cookie(cookieName)
 	if err != nil {
@@ -348,17 +369,24 @@ func (c *Console) who(r *http.Request) (account, error) {
 	}
 	key, err := c.sessionKey(r.Context())
 	if err != nil {
-		return account{}, err
+		return account{}, &storeError{err}
 	}
 	s, err := decodeSession(key, ck.Value, c.o.Now())
 	if err != nil {
 		return account{}, err
 	}
 	a, err := c.o.Accounts.Account(r.Context(), s.name)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return account{}, &storeError{err}
+	}
 	if err != nil || hashPrint(a.Hash) != s.print {
 		return account{}, errSession
 	}
-	if revoked, err := c.o.Accounts.SessionRevoked(r.Context(), s.id); err != nil || revoked {
+	revoked, err := c.o.Accounts.SessionRevoked(r.Context(), s.id)
+	if err != nil {
+		return account{}, &storeError{err}
+	}
+	if revoked {
 		return account{}, errSession
 	}
 	return account{Account: a, CSRF: csrfToken(key, ck.Value)}, nil
