@@ -382,3 +382,36 @@ func TestRefusedDecisionSaysNotDone(t *testing.T) {
 		t.Errorf("the refused case is not in the queue any more: %v", err)
 	}
 }
+
+// TestLiveQueueKeepsTheCaseInPlace: on a raid night cases keep coming while
+// the CM reads one; a case opened above it (high priority goes first) must
+// not slide another case's buttons under the thumb.
+func TestLiveQueueKeepsTheCaseInPlace(t *testing.T) {
+	n := newRaidNight(t, 60)
+	ctx := browser(t, true)
+	n.logIn(t, ctx)
+	const sel = `article[data-case="c-000030"]`
+	top := func() float64 {
+		v, err := chromedp.Run(ctx, chromedp.Evaluate[float64](`document.querySelector('`+sel+`').getBoundingClientRect().top`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	if err := chromedp.Do(ctx, chromedp.ScrollIntoView(sel)); err != nil {
+		t.Fatal(err)
+	}
+	before := top()
+	ev := bot.Event{ID: "urgent", Platform: "discord", Space: "guild-1", Channel: "announcements",
+		Author: bot.Author{ID: "u-raid", Name: "raider"}, Text: strings.Repeat("RAID NOW ", 40), At: n.at}
+	if _, err := n.st.OpenCase(context.Background(), store.Case{Event: ev, Rule: "raid", Reason: "raid", Priority: "high", Opened: n.at}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.querySelector('#queue h1').dataset.total === "61"`)); err != nil {
+		t.Fatalf("the new case did not arrive live: %v", err)
+	}
+	shot(t, ctx, "phone-live", false)
+	if after := top(); after < before-1 || after > before+1 {
+		t.Errorf("the case under the thumb moved from %.0f px to %.0f px when a case arrived above it", before, after)
+	}
+}
