@@ -98,20 +98,18 @@ func shot(t *testing.T, ctx context.Context, name string, full bool) {
 // raidNight is a console on a memory store holding a raid night's queue:
 // long texts, links, names written right to left and in emoji.
 type raidNight struct {
-	st    *memory.Store
-	srv   *httptest.Server
-	at    time.Time
-	mu    sync.Mutex
-	fail  error // what the platform answers to a decision, when set
-	done  []string
-	calls int           // decisions asked for, carried out or not
-	skew  time.Duration // added to the console's clock
+	st   *memory.Store
+	srv  *httptest.Server
+	at   time.Time
+	mu   sync.Mutex
+	fail error // what the platform answers to a decision, when set
+	done []string
+	skew time.Duration // added to the console's clock
 }
 
 func (n *raidNight) decide(ctx context.Context, id, outcome, by string) (store.Case, error) {
 	n.mu.Lock()
 	fail := n.fail
-	n.calls++
 	n.mu.Unlock()
 	if fail != nil {
 		return store.Case{}, fmt.Errorf("case %s: %s by %s not carried out: %w", id, outcome, by, fail)
