@@ -413,3 +413,29 @@ func TestLiveQueueKeepsTheCaseInPlace(t *testing.T) {
 		t.Errorf("the case under the thumb moved from %.0f px to %.0f px when a case arrived above it", before, after)
 	}
 }
+
+// TestStaleFormSaysNotDone: a page whose forms are out of date (the CM
+// logged in again in another tab, which gave a new session) does not drop
+// the decision on a bare error page: the queue says what was not done, to
+// press it again.
+func TestStaleFormSaysNotDone(t *testing.T) {
+	n := newRaidNight(t, 60)
+	ctx := browser(t, true)
+	n.logIn(t, ctx)
+	if err := chromedp.Do(ctx, chromedp.Navigate(n.srv.URL+"/queue?page=1"), chromedp.WaitVisible(`article[data-case="c-000030"]`)); err != nil {
+		t.Fatal(err)
+	}
+	// The token of another session, as a login in another tab leaves this page with.
+	if err := chromedp.Do(ctx, chromedp.Evaluate[chromedp.Void](`document.querySelectorAll('input[name=csrf]').forEach(i => i.value = 'from-an-older-session')`),
+		chromedp.ScrollIntoView(`article[data-case="c-000030"]`),
+		chromedp.Click(`article[data-case="c-000030"] button[data-outcome="ban"]`)); err != nil {
+		t.Fatal(err)
+	}
+	text, failed := flash(t, ctx)
+	if want := "c-000030: not done, the page was out of date: press ban again."; text != want || !failed {
+		t.Errorf("after pressing ban on an out-of-date page it says %q (failed %v), want %q", text, failed, want)
+	}
+	if len(n.decided()) != 0 {
+		t.Errorf("decided from an out-of-date page: %q", n.decided())
+	}
+}

@@ -346,6 +346,16 @@ func (c *Console) signedIn(need string, next func(http.ResponseWriter, *http.Req
 			return
 		}
 		if r.Method == http.MethodPost && !hmac.Equal([]byte(r.PostFormValue("csrf")), []byte(a.CSRF)) {
+			if r.Pattern == "POST /queue/{id}/decide" {
+				// The page was made for an older session of this browser
+				// (a login in another tab): the CM is shown what was not done.
+				id := r.PathValue("id")
+				outcome, _, _ := strings.Cut(strings.TrimSpace(r.PostFormValue("outcome")), "(")
+				if id, outcome, ok := undone(id, outcome); ok {
+					c.back(w, r, fmt.Sprintf("%s: not done, the page was out of date: press %s again.", id, outcome), true)
+					return
+				}
+			}
 			http.Error(w, "the form is out of date: load the page again", http.StatusForbidden)
 			return
 		}
