@@ -425,8 +425,10 @@ func TestStaleFormSaysNotDone(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The token of another session, as a login in another tab leaves this page with.
-	if err := chromedp.Do(ctx, chromedp.Evaluate[chromedp.Void](`document.querySelectorAll('input[name=csrf]').forEach(i => i.value = 'from-an-older-session')`),
-		chromedp.Click(`article[data-case="c-000030"] button[data-outcome="ban"]`)); err != nil {
+	// In one step, so that no node found before is pressed after.
+	if err := chromedp.Do(ctx, chromedp.Evaluate[chromedp.Void](`(() => {
+		document.querySelectorAll('input[name=csrf]').forEach(i => i.value = 'from-an-older-session');
+		document.querySelector('article[data-case="c-000030"] button[data-outcome="ban"]').click(); })()`)); err != nil {
 		t.Fatal(err)
 	}
 	text, failed := flash(t, ctx)

@@ -346,9 +346,10 @@ func (c *Console) signedIn(need string, next func(http.ResponseWriter, *http.Req
 			return
 		}
 		if r.Method == http.MethodPost && !hmac.Equal([]byte(r.PostFormValue("csrf")), []byte(a.CSRF)) {
-			if r.Pattern == "POST /queue/{id}/decide" {
+			if r.Pattern == "POST /queue/{id}/decide" && r.PostFormValue("csrf") != "" {
 				// The page was made for an older session of this browser
 				// (a login in another tab): the CM is shown what was not done.
+				// A post with no token at all is no page of the console's: 403.
 				id := r.PathValue("id")
 				outcome, _, _ := strings.Cut(strings.TrimSpace(r.PostFormValue("outcome")), "(")
 				if id, outcome, ok := undone(id, outcome); ok {
