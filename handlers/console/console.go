@@ -26,6 +26,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -315,7 +316,24 @@ type ctxKey struct{}
 func (c *Console) signedIn(need string, next func(http.ResponseWriter, *http.Request, account)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		a, err := c.who(r)
+		var down *storeError
+		if errors.As(err, &down) {
+			c.o.Log.Error("console: session not checked", "path", r.URL.Path, "err", err)
+			msg := err.Error() + ": try again shortly."
+			if r.Method == http.MethodPost && r.Pattern == "POST /queue/{id}/decide" {
+				msg = "Not done: " + r.PathValue("id") + " (" + r.PostFormValue("outcome") + ") was not decided: " + msg
+			} else if r.Method == http.MethodPost {
+				msg = "Not done: " + msg
+			}
+			w.Header().Set("Retry-After", "10")
+			c.render(w, http.StatusServiceUnavailable, "notdone.html", msg)
+			return
+		}
 		if err != nil {
+			if r.Method == http.MethodPost && r.Pattern == "POST /queue/{id}/decide" {
+				c.decisionLost(w, r)
+				return
+			}
 			if r.Method == http.MethodGet && r.URL.Path != "/queue/live" {
 				http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 				return
@@ -328,6 +346,17 @@ func (c *Console) signedIn(need string, next func(http.ResponseWriter, *http.Req
 			return
 		}
 		if r.Method == http.MethodPost && !hmac.Equal([]byte(r.PostFormValue("csrf")), []byte(a.CSRF)) {
+			if r.Pattern == "POST /queue/{id}/decide" && r.PostFormValue("csrf") != "" {
+				// The page was made for an older session of this browser
+				// (a login in another tab): the CM is shown what was not done.
+				// A post with no token at all is no page of the console's: 403.
+				id := r.PathValue("id")
+				outcome, _, _ := strings.Cut(strings.TrimSpace(r.PostFormValue("outcome")), "(")
+				if id, outcome, ok := undone(id, outcome); ok {
+					c.back(w, r, fmt.Sprintf("%s: not done, the page was out of date: press %s again.", id, outcome), true)
+					return
+				}
+			}
 			http.Error(w, "the form is out of date: load the page again", http.StatusForbidden)
 			return
 		}
@@ -335,7 +364,15 @@ func (c *Console) signedIn(need string, next func(http.ResponseWriter, *http.Req
 	}
 }
 
-// who finds the account of the request's session.
+// storeError is a session that could not be checked: the store did not
+// answer. Logging in again would not help.
+type storeError struct{ err error }
+
+func (e *storeError) Error() string { return "the store does not answer (" + e.err.Error() + ")" }
+func (e *storeError) Unwrap() error { return e.err }
+
+// who finds the account of the request's session: errSession when there is
+// none, a *storeError when the store cannot say.
 func (c *Console) who(r *http.Request) (account, error) {
 	ck, err := r.Cookie(cookieName)
 	if err != nil {
@@ -343,17 +380,24 @@ func (c *Console) who(r *http.Request) (account, error) {
 	}
 	key, err := c.sessionKey(r.Context())
 	if err != nil {
-		return account{}, err
+		return account{}, &storeError{err}
 	}
 	s, err := decodeSession(key, ck.Value, c.o.Now())
 	if err != nil {
 		return account{}, err
 	}
 	a, err := c.o.Accounts.Account(r.Context(), s.name)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return account{}, &storeError{err}
+	}
 	if err != nil || hashPrint(a.Hash) != s.print {
 		return account{}, errSession
 	}
-	if revoked, err := c.o.Accounts.SessionRevoked(r.Context(), s.id); err != nil || revoked {
+	revoked, err := c.o.Accounts.SessionRevoked(r.Context(), s.id)
+	if err != nil {
+		return account{}, &storeError{err}
+	}
+	if revoked {
 		return account{}, errSession
 	}
 	return account{Account: a, CSRF: csrfToken(key, ck.Value)}, nil
@@ -361,8 +405,53 @@ func (c *Console) who(r *http.Request) (account, error) {
 
 func (c *Console) loginPage(w http.ResponseWriter, r *http.Request) {
 	list, err := c.o.Accounts.AccountList(r.Context())
-	c.render(w, http.StatusOK, "login.html", map[string]any{"Next": safeNext(r.FormValue("next")),
-		"NoAccount": err == nil && len(list) == 0})
+	data := map[string]any{"Next": safeNext(r.FormValue("next")), "NoAccount": err == nil && len(list) == 0}
+	if id, outcome, ok := undone(r.FormValue("undone"), r.FormValue("outcome")); ok {
+		data["Undone"], data["Outcome"] = id, outcome
+	}
+	c.render(w, http.StatusOK, "login.html", data)
+}
+
+// decisionLost answers a decision pressed in a session that has ended (its
+// 12 hours are over, the CM logged out in another tab, the password was
+// changed): nothing was decided, and the CM is sent to log in with what was
+// not done said, then back to the case to press it again. A POST cannot
+// follow a login: the decision is made again by the CM, not replayed.
+func (c *Console) decisionLost(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	outcome, _, _ := strings.Cut(strings.TrimSpace(r.PostFormValue("outcome")), "(")
+	q := url.Values{}
+	if p := r.PostFormValue("page"); p != "" {
+		q.Set("page", p)
+	}
+	if cm := r.PostFormValue("community"); cm != "" {
+		q.Set("community", cm)
+	}
+	next := "/queue"
+	if len(q) > 0 {
+		next += "?" + q.Encode()
+	}
+	login := url.Values{"next": {next + "#case-" + id}}
+	if id, outcome, ok := undone(id, outcome); ok {
+		login.Set("undone", id)
+		login.Set("outcome", outcome)
+	}
+	c.o.Log.Info("console: decision pressed in an ended session, not made", "case", id, "outcome", outcome, "addr", c.client(r))
+	http.Redirect(w, r, "/login?"+login.Encode(), http.StatusSeeOther)
+}
+
+// caseID is what a case's id looks like: the login page names one from its
+// query, so nothing else may be put in the console's words there.
+var caseID = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+
+// undone checks what a login page is asked to say was not done: a case id
+// and an outcome's kind, nothing else.
+func undone(id, outcome string) (string, string, bool) {
+	o, err := handlers.ParseOutcome(outcome)
+	if !caseID.MatchString(id) || err != nil || string(o.Kind) != outcome {
+		return "", "", false
+	}
+	return id, outcome, true
 }
 
 // loginRetry is the Retry-After of a login refused because those before it
@@ -666,6 +755,12 @@ func (c *Console) decide(w http.ResponseWriter, r *http.Request, a account) {
 	switch {
 	case err == nil:
 		c.back(w, r, fmt.Sprintf("%s: %s, done.", id, cs.Outcome), false)
+	case errors.Is(err, store.ErrDecided) && sameDecision(cs, outcome, "console:"+a.Name):
+		// The CM's own press again (a second tap while the phone waited for
+		// the first's answer, which the browser then drops): not someone
+		// else's decision. Whether the platform carried the first out is
+		// not known here: a refusal opens a new case, which the queue shows.
+		c.back(w, r, fmt.Sprintf("%s: %s, already decided by you (pressed twice); had the platform refused it, a new case would say so.", id, cs.Outcome), false)
 	case errors.Is(err, store.ErrDecided):
 		c.back(w, r, fmt.Sprintf("%s was already decided by %s: %s.", id, cs.DecidedBy, cs.Outcome), true)
 	case errors.Is(err, store.ErrNotFound):
@@ -673,6 +768,16 @@ func (c *Console) decide(w http.ResponseWriter, r *http.Request, a account) {
 	default:
 		c.back(w, r, err.Error(), true)
 	}
+}
+
+// sameDecision says whether cs was decided by by, with the kind of outcome.
+func sameDecision(cs store.Case, outcome, by string) bool {
+	if cs.DecidedBy != by {
+		return false
+	}
+	was, err1 := handlers.ParseOutcome(cs.Outcome)
+	now, err2 := handlers.ParseOutcome(outcome)
+	return err1 == nil && err2 == nil && was.Kind == now.Kind
 }
 
 // back sends the CM to the queue page they decided from, with a message.

@@ -251,3 +251,115 @@ func TestFormsAreBounded(t *testing.T) {
 		t.Errorf("a login after the large forms: %d, want logged in", code)
 	}
 }
+
+// A second press of a button that reaches the console after the first was
+// recorded (a thumb tapping again while the phone waits for the answer; the
+// browser shows the second's answer in place of the first's) is not
+// reported in red as someone else's decision. Another CM's decision, or
+// another outcome, still is.
+func TestSecondPressSaysDone(t *testing.T) {
+	ctx := context.Background()
+	st := memory.New()
+	at := time.Date(2026, 3, 1, 22, 0, 0, 0, time.UTC)
+	var ids []string
+	for i := range 2 {
+		ev := bot.Event{ID: fmt.Sprintf("m%d", i), Platform: "discord", Channel: fmt.Sprintf("c%d", i), Author: bot.Author{ID: fmt.Sprintf("u%d", i)}, Text: "x", At: at}
+		cs, err := st.OpenCase(ctx, store.Case{Event: ev, Rule: "r", Reason: "r", Opened: at})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, cs.ID)
+	}
+	for _, name := range []string{"mo", "max"} {
+		if err := st.PutAccount(ctx, store.Account{Name: name, Role: console.RoleModerator, Hash: console.HashPassword("battery staple")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	decisions := 0
+	con := console.New(console.Options{Store: st, Accounts: st,
+		Decide: func(ctx context.Context, id, outcome, by string) (store.Case, error) {
+			cs, err := st.DecideCase(ctx, id, outcome, by, at)
+			if err == nil {
+				decisions++
+			}
+			return cs, err
+		},
+		Outcomes: func(string) []bot.ActionKind { return []bot.ActionKind{bot.ActDelete, bot.ActTimeout} }})
+	mux := http.NewServeMux()
+	for p, h := range con.Routes() {
+		mux.Handle(p, h)
+	}
+	do := func(session *http.Cookie, method, path string, form url.Values) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(method, path, strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.RemoteAddr = "127.0.0.1:4000"
+		req.Host = "127.0.0.1:8080"
+		req.AddCookie(session)
+		w := httptest.NewRecorder()
+		mux.ServeHTTP(w, req)
+		return w
+	}
+	press := func(session *http.Cookie, id, outcome string) (string, bool) {
+		page := do(session, "GET", "/queue", nil).Body.String()
+		m := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(page)
+		if m == nil {
+			t.Fatalf("no form on the queue:\n%s", page)
+		}
+		loc := do(session, "POST", "/queue/"+id+"/decide", url.Values{"csrf": {m[1]}, "outcome": {outcome}}).Header().Get("Location")
+		body := do(session, "GET", loc, nil).Body.String()
+		f := regexp.MustCompile(`<p class="flash( failed)?" role="status">([^<]*)</p>`).FindStringSubmatch(body)
+		if f == nil {
+			t.Fatalf("no message after pressing %s on %s:\n%s", outcome, id, body)
+		}
+		return f[2], f[1] != ""
+	}
+	mo, maxs := login(t, con.Routes(), "mo", "battery staple"), login(t, con.Routes(), "max", "battery staple")
+	for _, tc := range []struct {
+		who        *http.Cookie
+		id         string
+		outcome    string
+		want       string
+		wantFailed bool
+	}{
+		{mo, ids[0], "delete", ids[0] + ": delete, done.", false},
+		{mo, ids[0], "delete", ids[0] + ": delete, already decided by you (pressed twice); had the platform refused it, a new case would say so.", false},
+		{mo, ids[0], "timeout", ids[0] + " was already decided by console:mo: delete.", true},
+		{maxs, ids[0], "delete", ids[0] + " was already decided by console:mo: delete.", true},
+		{mo, ids[1], "timeout", ids[1] + ": timeout, done.", false},
+		{mo, ids[1], "timeout", ids[1] + ": timeout, already decided by you (pressed twice); had the platform refused it, a new case would say so.", false},
+	} {
+		got, failed := press(tc.who, tc.id, tc.outcome)
+		if got != tc.want || failed != tc.wantFailed {
+			t.Errorf("%s on %s: the page says %q (failed %v), want %q (failed %v)", tc.outcome, tc.id, got, failed, tc.want, tc.wantFailed)
+		}
+	}
+	if decisions != 2 {
+		t.Errorf("%d decisions carried out, want 2", decisions)
+	}
+}
+
+// The login page says which decision was not done only for a case's id and
+// an outcome's kind: a link from elsewhere cannot put its own words there.
+func TestLoginSaysOnlyWhatWasNotDone(t *testing.T) {
+	st := memory.New()
+	routes := console.New(console.Options{Store: st, Accounts: st}).Routes()
+	for _, tc := range []struct {
+		query string
+		want  string
+	}{
+		{"undone=c-000060&outcome=ban", "before c-000060 (ban) was decided"},
+		{"undone=c-000060&outcome=ban(1h)", ""},
+		{"undone=" + url.QueryEscape("your password expired, see evil.example") + "&outcome=ban", ""},
+		{"undone=c-000060&outcome=" + url.QueryEscape("visit evil.example"), ""},
+	} {
+		req := httptest.NewRequest("GET", "/login?"+tc.query, nil)
+		req.RemoteAddr = "127.0.0.1:4000"
+		req.Host = "127.0.0.1:8080"
+		w := httptest.NewRecorder()
+		routes["GET /login"].ServeHTTP(w, req)
+		body := w.Body.String()
+		if got := strings.Contains(body, `id="undone"`); got != (tc.want != "") || !strings.Contains(body, tc.want) {
+			t.Errorf("/login?%s shows the message: %v, want %q:\n%s", tc.query, got, tc.want, body)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 // The queue follows the store: the server says when the open cases changed
 // (server-sent events) and the list is fetched again. A CM typing in a case's
-// form is not interrupted: the list waits until the field is left.
+// form is not interrupted: the list waits until the field is left; and the
+// case at the top of the screen keeps its place.
 (function () {
   "use strict";
   var queue = document.getElementById("queue");
@@ -22,7 +23,19 @@
       return r.ok ? r.text() : undefined;
     }).then(function (html) {
       if (html === undefined) return;
+      // The case at the top of the screen stays where it is: a case opened
+      // above it (high priority) must not slide another under the thumb.
+      var anchor = null, top = 0;
+      var cases = queue.querySelectorAll("article[data-case]");
+      for (var i = 0; i < cases.length; i++) {
+        var r = cases[i].getBoundingClientRect();
+        if (r.bottom > 0) { anchor = cases[i].dataset.case; top = r.top; break; }
+      }
       queue.innerHTML = html;
+      if (anchor) {
+        var again = queue.querySelector('article[data-case="' + anchor + '"]');
+        if (again) window.scrollBy(0, again.getBoundingClientRect().top - top);
+      }
       var h = queue.querySelector("h1[data-total]");
       if (h) document.title = "vigie · " + h.dataset.total + " open";
     });

@@ -1,0 +1,441 @@
+package console_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/accessibility"
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/chromedp"
+
+	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/handlers"
+	"github.com/vigie-bot/vigie/handlers/console"
+	"github.com/vigie-bot/vigie/store"
+	"github.com/vigie-bot/vigie/store/memory"
+)
+
+// The console in Chromium, at a phone's viewport and a desktop's, on a raid
+// night's queue. make test installs Debian's chromium and sets
+// VIGIE_TEST_BROWSER=required, so that a missing browser fails there;
+// elsewhere these tests are skipped.
+
+func chromiumPath(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("VIGIE_TEST_BROWSER") == "required" {
+		t.Fatal("no chromium on PATH (make test installs Debian's when run as root)")
+	}
+	t.Skip("no chromium on PATH: the console's browser tests are skipped")
+	return ""
+}
+
+// browser starts a headless Chromium for the test, closed at its end; with
+// phone, its tab is a phone's: 390×844 CSS pixels, touch, device scale 3.
+func browser(t *testing.T, phone bool, flags ...chromedp.ExecAllocatorOption) context.Context {
+	t.Helper()
+	opts := append(slices.Clone(chromedp.DefaultExecAllocatorOptions[:]),
+		chromedp.ExecPath(chromiumPath(t)),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 900),
+	)
+	opts = append(opts, flags...)
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelTab := chromedp.NewContext(actx)
+	ctx, cancelTime := context.WithTimeout(ctx, 90*time.Second)
+	t.Cleanup(func() { cancelTime(); cancelTab(); cancelAlloc() })
+	if phone {
+		if err := chromedp.Do(ctx, chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(3), chromedp.EmulateMobile, chromedp.EmulateTouch)); err != nil {
+			t.Fatalf("phone viewport: %v", err)
+		}
+	}
+	return ctx
+}
+
+// shot saves the page as NAME.png in VIGIE_SCREENSHOTS (for the docs), or
+// in the test's temporary directory.
+func shot(t *testing.T, ctx context.Context, name string, full bool) {
+	t.Helper()
+	dir := os.Getenv("VIGIE_SCREENSHOTS")
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	a := chromedp.CaptureScreenshot()
+	if full {
+		a = chromedp.FullScreenshot(90)
+	}
+	png, err := chromedp.Run(ctx, a)
+	if err != nil {
+		t.Fatalf("screenshot %s: %v", name, err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// raidNight is a console on a memory store holding a raid night's queue:
+// long texts, links, names written right to left and in emoji.
+type raidNight struct {
+	st   *memory.Store
+	srv  *httptest.Server
+	at   time.Time
+	mu   sync.Mutex
+	fail error // what the platform answers to a decision, when set
+	done []string
+	skew time.Duration // added to the console's clock
+}
+
+func (n *raidNight) decide(ctx context.Context, id, outcome, by string) (store.Case, error) {
+	n.mu.Lock()
+	fail := n.fail
+	n.mu.Unlock()
+	if fail != nil {
+		return store.Case{}, fmt.Errorf("case %s: %s by %s not carried out: %w", id, outcome, by, fail)
+	}
+	cs, err := n.st.DecideCase(ctx, id, outcome, by, n.at)
+	if err == nil {
+		n.mu.Lock()
+		n.done = append(n.done, id+" "+outcome)
+		n.mu.Unlock()
+	}
+	return cs, err
+}
+
+func (n *raidNight) decided() []string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return slices.Clone(n.done)
+}
+
+var raidNames = []string{
+	"Bob", "محمد_الغامدي", "דניאל כהן", "🔥🔥NITRO🔥🔥", "xX_Th3_Ultimate_Destroyer_Of_Worlds_And_Servers_2026_Xx",
+	"Zoë 🌸", "فاطمة‮evil", "Ann",
+}
+
+func newRaidNight(t *testing.T, cases int) *raidNight {
+	t.Helper()
+	ctx := context.Background()
+	// The browser keeps the session cookie until the console's clock says it
+	// expires: the clock is the machine's, the cases are opened before it.
+	n := &raidNight{st: memory.New(), at: time.Now().Truncate(time.Second)}
+	for i := range cases {
+		name := raidNames[i%len(raidNames)]
+		text := fmt.Sprintf("FREE NITRO %d claim now https://discord-gift.example.net/claim?ref=%s", i, strings.Repeat("a1b2c3", 20))
+		switch i % 4 {
+		case 1:
+			text = strings.Repeat("you are all idiots and this server is garbage ", 12)
+		case 2:
+			text = "مرحبا بالجميع، انضموا إلى خادمنا الجديد https://raid.example.org/join 🎉🎉🎉"
+		case 3:
+			text = strings.Repeat("🤡", 80)
+		}
+		ev := bot.Event{ID: fmt.Sprintf("m%d", i), Platform: "discord", Kind: bot.KindMessage, Space: "guild-1",
+			Channel: fmt.Sprintf("raid-%d", i), Author: bot.Author{ID: fmt.Sprintf("u%d", i), Name: name}, Text: text, At: n.at}
+		if _, err := n.st.OpenCase(ctx, store.Case{Event: ev, Rule: "scam", Category: "spam",
+			Reason:    `len(links) = 1 > 0, matched "free nitro" from lists.scam_phrases`,
+			Suggested: []bot.Action{{Kind: bot.ActDelete}, {Kind: bot.ActTimeout, Duration: time.Hour}},
+			Opened:    n.at.Add(-time.Duration(cases-i) * time.Second)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, a := range []store.Account{
+		{Name: "ann", Role: console.RoleModerator, Hash: console.HashPassword("correct horse")},
+	} {
+		if err := n.st.PutAccount(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	con := console.New(console.Options{Store: n.st, Accounts: n.st, Decide: n.decide,
+		Now: func() time.Time {
+			n.mu.Lock()
+			defer n.mu.Unlock()
+			return time.Now().Add(n.skew)
+		},
+		Outcomes: func(string) []bot.ActionKind {
+			return []bot.ActionKind{handlers.OutcomeKeep, bot.ActDelete, bot.ActTimeout, bot.ActBan, bot.ActKick, bot.ActReply, handlers.OutcomeUntimeout, handlers.OutcomeUnban}
+		},
+	})
+	t.Cleanup(con.Close)
+	mux := http.NewServeMux()
+	for p, h := range con.Routes() {
+		mux.Handle(p, h)
+	}
+	n.srv = httptest.NewServer(mux)
+	t.Cleanup(n.srv.Close)
+	return n
+}
+
+// logIn logs in as ann from the login page and waits for the queue.
+func (n *raidNight) logIn(t *testing.T, ctx context.Context) {
+	t.Helper()
+	for i, a := range []chromedp.Action[chromedp.Void]{
+		chromedp.Navigate(n.srv.URL + "/queue"),
+		chromedp.WaitVisible(`input[name=name]`),
+		chromedp.SendKeys(`input[name=name]`, "ann"),
+		chromedp.SendKeys(`input[name=password]`, "correct horse"),
+		chromedp.Click(`button[type=submit]`),
+	} {
+		if err := chromedp.Do(ctx, a); err != nil {
+			t.Fatalf("log in, step %d: %v", i, err)
+		}
+	}
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(`#queue h1`)); err != nil {
+		t.Fatalf("log in: %v", err)
+	}
+}
+
+// TestPhoneQueueFits: on a phone, a raid night's queue stays in the screen
+// (a long name or link is wrapped, not cut off) and everything a CM presses
+// is at least 44 CSS pixels high and wide.
+func TestPhoneQueueFits(t *testing.T) {
+	n := newRaidNight(t, 200)
+	ctx := browser(t, true)
+	n.logIn(t, ctx)
+	shot(t, ctx, "phone-queue", false)
+	// A page wider than the phone is shown zoomed out, so its width is
+	// checked, not innerWidth's (which grows with it).
+	out, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[document.documentElement, ...document.querySelectorAll('main *, header.top *')]
+		.filter(e => e.getBoundingClientRect().right > 390.5 || e.getBoundingClientRect().left < -0.5)
+		.map(e => e.tagName + '.' + e.className + ': ' + e.textContent.slice(0, 40))`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out) > 0 {
+		t.Errorf("%d elements stick out of the 390 px screen, such as %q", len(out), out[:min(len(out), 5)])
+	}
+	small, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('button, a[href], input:not([type=hidden])')]
+		.filter(e => { const r = e.getBoundingClientRect(); return r.height < 44 || r.width < 44; })
+		.map(e => { const r = e.getBoundingClientRect(); return e.tagName + ' ' + (e.textContent || e.name).trim().slice(0, 30) + ' ' + Math.round(r.width) + 'x' + Math.round(r.height); })`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(small) > 0 {
+		t.Errorf("%d targets smaller than 44×44 px, such as %q", len(small), small[:min(len(small), 8)])
+	}
+}
+
+// flash waits for the page's message after a decision and returns it, with
+// whether it is shown as a failure.
+func flash(t *testing.T, ctx context.Context) (string, bool) {
+	t.Helper()
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(`p.flash`)); err != nil {
+		t.Fatalf("no message after the decision: %v", err)
+	}
+	text, err := chromedp.Run(ctx, chromedp.Text(`p.flash`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	failed, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector('p.flash').classList.contains('failed')`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return text, failed
+}
+
+// TestSessionEndedMidDecision: the CM's session ends while the queue is
+// open (the night is longer than a session); the button pressed then is not
+// lost without a word: the login page says what was not done, and after
+// logging in the CM is back at that case, still open, to press it again.
+func TestSessionEndedMidDecision(t *testing.T) {
+	n := newRaidNight(t, 120)
+	ctx := browser(t, true)
+	n.logIn(t, ctx)
+	if err := chromedp.Do(ctx, chromedp.Navigate(n.srv.URL+"/queue?page=2"), chromedp.WaitVisible(`article[data-case="c-000060"]`)); err != nil {
+		t.Fatal(err)
+	}
+	n.mu.Lock()
+	n.skew = 13 * time.Hour // past the session's 12 hours
+	n.mu.Unlock()
+	if err := chromedp.Do(ctx, chromedp.Click(`article[data-case="c-000060"] button[data-outcome="ban"]`),
+		chromedp.WaitVisible(`#undone`)); err != nil {
+		body, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body.innerText.slice(0, 200)`))
+		t.Fatalf("the page after pressing ban in an ended session says %q: %v", body, err)
+	}
+	said, err := chromedp.Run(ctx, chromedp.Text(`#undone`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "Not done: your session had ended before c-000060 (ban) was decided. Log in, then press it again."; said != want {
+		t.Errorf("the login page says %q, want %q", said, want)
+	}
+	shot(t, ctx, "phone-session-ended", false)
+	if err := chromedp.Do(ctx,
+		chromedp.SendKeys(`input[name=name]`, "ann"),
+		chromedp.SendKeys(`input[name=password]`, "correct horse"),
+		chromedp.Click(`button[type=submit]`),
+		chromedp.WaitVisible(`article[data-case="c-000060"] button[data-outcome="ban"]`),
+	); err != nil {
+		t.Fatalf("back to the case: %v", err)
+	}
+	loc, err := chromedp.Run(ctx, chromedp.Location())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasSuffix(loc, "/queue?page=2#case-c-000060") {
+		t.Errorf("after logging in again the CM is at %s, want the case's page", loc)
+	}
+	if len(n.decided()) != 0 {
+		t.Errorf("decided in an ended session: %q", n.decided())
+	}
+}
+
+// axNames are the accessible names Chromium gives the page's nodes of role,
+// as a screen reader reads them.
+func axNames(t *testing.T, ctx context.Context, role string) []string {
+	t.Helper()
+	tree, err := chromedp.Run(ctx, func(ctx context.Context, tg *chromedp.Target) (*accessibility.GetFullAXTreeResult, error) {
+		res, err := cdp.Call(ctx, tg, accessibility.GetFullAXTree, accessibility.GetFullAXTreeParams{})
+		return &res, err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, n := range tree.Nodes {
+		if n.Ignored || n.Role == nil || n.Name == nil {
+			continue
+		}
+		var r, name string
+		if json.Unmarshal(n.Role.Value, &r) != nil || r != role {
+			continue
+		}
+		if err := json.Unmarshal(n.Name.Value, &name); err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, name)
+	}
+	return names
+}
+
+// TestQueueReadAloud: with a screen reader, each button and field of the
+// queue says which case it acts on (50 "delete" buttons that all read
+// "delete" cannot be told apart), and starts with the words shown on it.
+func TestQueueReadAloud(t *testing.T) {
+	n := newRaidNight(t, 60)
+	ctx := browser(t, true)
+	n.logIn(t, ctx)
+	for _, role := range []string{"button", "textbox"} {
+		names := axNames(t, ctx, role)
+		seen := map[string]int{}
+		for _, name := range names {
+			seen[name]++
+		}
+		var twice []string
+		for name, k := range seen {
+			if k > 1 {
+				twice = append(twice, fmt.Sprintf("%q ×%d", name, k))
+			}
+		}
+		slices.Sort(twice)
+		if len(twice) > 0 {
+			t.Errorf("%d of the %d %s names are read for several: %s", len(twice), len(names), role, twice[:min(len(twice), 5)])
+		}
+	}
+	names := axNames(t, ctx, "button")
+	if !slices.Contains(names, "ban, case c-000003 (דניאל כהן)") {
+		t.Errorf("no ban button of c-000003 read with its case and author among %q", names[:min(len(names), 12)])
+	}
+}
+
+// TestRefusedDecisionSaysNotDone: a decision the platform refuses is shown
+// as not carried out, with the platform's words, and the case stays open.
+func TestRefusedDecisionSaysNotDone(t *testing.T) {
+	n := newRaidNight(t, 60)
+	ctx := browser(t, true)
+	n.logIn(t, ctx)
+	n.mu.Lock()
+	n.fail = errors.New("discord: 403 Missing Permissions")
+	n.mu.Unlock()
+	if err := chromedp.Do(ctx, chromedp.Click(`article[data-case="c-000030"] button[data-outcome="ban"]`)); err != nil {
+		t.Fatal(err)
+	}
+	text, failed := flash(t, ctx)
+	if !failed || !strings.Contains(text, "c-000030: ban by console:ann not carried out: discord: 403 Missing Permissions") {
+		t.Errorf("after a refused ban the page says %q (failed %v)", text, failed)
+	}
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(`article[data-case="c-000030"] button[data-outcome="ban"]`)); err != nil {
+		t.Errorf("the refused case is not in the queue any more: %v", err)
+	}
+}
+
+// TestLiveQueueKeepsTheCaseInPlace: on a raid night cases keep coming while
+// the CM reads one; a case opened above it (high priority goes first) must
+// not slide another case's buttons under the thumb.
+func TestLiveQueueKeepsTheCaseInPlace(t *testing.T) {
+	n := newRaidNight(t, 60)
+	ctx := browser(t, true)
+	n.logIn(t, ctx)
+	const sel = `article[data-case="c-000030"]`
+	top := func() float64 {
+		v, err := chromedp.Run(ctx, chromedp.Evaluate[float64](`document.querySelector('`+sel+`').getBoundingClientRect().top`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	if err := chromedp.Do(ctx, chromedp.ScrollIntoView(sel)); err != nil {
+		t.Fatal(err)
+	}
+	before := top()
+	ev := bot.Event{ID: "urgent", Platform: "discord", Space: "guild-1", Channel: "announcements",
+		Author: bot.Author{ID: "u-raid", Name: "raider"}, Text: strings.Repeat("RAID NOW ", 40), At: n.at}
+	if _, err := n.st.OpenCase(context.Background(), store.Case{Event: ev, Rule: "raid", Reason: "raid", Priority: "high", Opened: n.at}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.querySelector('#queue h1').dataset.total === "61"`)); err != nil {
+		t.Fatalf("the new case did not arrive live: %v", err)
+	}
+	shot(t, ctx, "phone-live", false)
+	if after := top(); after < before-1 || after > before+1 {
+		t.Errorf("the case under the thumb moved from %.0f px to %.0f px when a case arrived above it", before, after)
+	}
+}
+
+// TestStaleFormSaysNotDone: a page whose forms are out of date (the CM
+// logged in again in another tab, which gave a new session) does not drop
+// the decision on a bare error page: the queue says what was not done, to
+// press it again.
+func TestStaleFormSaysNotDone(t *testing.T) {
+	n := newRaidNight(t, 60)
+	ctx := browser(t, true)
+	n.logIn(t, ctx)
+	if err := chromedp.Do(ctx, chromedp.Navigate(n.srv.URL+"/queue?page=1"), chromedp.WaitVisible(`article[data-case="c-000030"]`)); err != nil {
+		t.Fatal(err)
+	}
+	// The token of another session, as a login in another tab leaves this page with.
+	// In one step, so that no node found before is pressed after.
+	if err := chromedp.Do(ctx, chromedp.Evaluate[chromedp.Void](`(() => {
+		document.querySelectorAll('input[name=csrf]').forEach(i => i.value = 'from-an-older-session');
+		document.querySelector('article[data-case="c-000030"] button[data-outcome="ban"]').click(); })()`)); err != nil {
+		t.Fatal(err)
+	}
+	text, failed := flash(t, ctx)
+	if want := "c-000030: not done, the page was out of date: press ban again."; text != want || !failed {
+		t.Errorf("after pressing ban on an out-of-date page it says %q (failed %v), want %q", text, failed, want)
+	}
+	if len(n.decided()) != 0 {
+		t.Errorf("decided from an out-of-date page: %q", n.decided())
+	}
+}
