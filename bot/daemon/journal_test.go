@@ -28,51 +28,10 @@ func TestJournalResumesAfterCrash(t *testing.T) {
 	srv := redistest.Start(t)
 	env := map[string]string{"VIGIE_REDIS_URL": srv.URL()}
 
-	file := filepath.Join(t.TempDir(), "rules.yaml")
-	if err := os.WriteFile(file, []byte(deleteAll), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	hung := &slow{called: make(chan struct{}, 1), release: make(chan struct{}), result: make(chan error, 1)}
-	logs := &testsync.Buffer{}
-	ready := make(chan net.Addr, 1)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	errc := make(chan error, 1)
-	go func() {
-		errc <- daemon.Run(ctx, daemon.Config{
-			ConfigPath:      file,
-			Listen:          "127.0.0.1:0",
-			Logger:          slog.New(slog.NewTextHandler(logs, nil)),
-			Getenv:          func(k string) string { return env[k] },
-			Ready:           func(a net.Addr) { ready <- a },
-			Connectors:      []daemon.Connector{{Name: "discord", Platforms: []bot.Platform{hung}}},
-			ShutdownTimeout: time.Millisecond,
-		}, nil)
-	}()
-	var base string
-	select {
-	case a := <-ready:
-		base = "http://" + a.String()
-	case err := <-errc:
-		t.Fatal(err)
-	}
 	ev := map[string]any{"id": "m-1", "platform": "discord", "space": "guild-1", "channel": "general",
 		"author": map[string]any{"id": "u-7", "name": "Bob"}, "text": "delete me",
 		"at": time.Now().UTC().Format(time.RFC3339)}
-	body, _ := json.Marshal(ev)
-	resp, err := http.Post(base+"/v1/events", "application/json", strings.NewReader(string(body)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	<-hung.called // judged, marked seen, journaled; the delete hangs
-	cancel()
-	if err := <-errc; !drainCut(err) {
-		t.Fatalf("first vigie: Run = %v, want the drain cut short", err)
-	}
-	if err := <-hung.result; err == nil {
-		t.Fatal("the hung delete ended without being cancelled")
-	}
+	logs := cutShort(t, env, ev)
 	if t.Failed() {
 		t.Logf("first vigie's logs:\n%s", logs)
 	}
@@ -113,6 +72,25 @@ func TestJournalResumesAfterCrash(t *testing.T) {
 // the event. It logged a warning that it would be carried out again, which
 // nothing would do.
 func TestMemoryJournalLossToldAtShutdown(t *testing.T) {
+	logs := cutShort(t, map[string]string{}, map[string]any{"id": "m-1", "platform": "discord", "space": "guild-1",
+		"channel": "general", "author": map[string]any{"id": "u-7"}, "text": "delete me", "at": time.Now().UTC().Format(time.RFC3339)})
+	// The cancelled lane may end just after Run, with its last lines.
+	const lost = `level=ERROR msg="verdict not carried out before shutdown, and lost: the memory store's journal ends with the process" event=discord:m-1`
+	const again = "to be carried out again"
+	testsync.Eventually(t, "a line about the verdict cut short", func() bool {
+		return strings.Contains(logs.String(), lost) || strings.Contains(logs.String(), again)
+	})
+	if got := logs.String(); strings.Contains(got, again) || !strings.Contains(got, lost) {
+		t.Errorf("want an error naming the lost verdict, and no promise to carry it out again, which the memory store cannot keep:\n%s", got)
+	}
+}
+
+// cutShort runs vigie on env with rules that delete everything, on a platform
+// whose delete hangs, posts ev, and stops vigie once the delete is under way
+// with a millisecond to drain: the verdict is cut short, and its delete
+// cancelled. It returns vigie's logs.
+func cutShort(t *testing.T, env map[string]string, ev map[string]any) *testsync.Buffer {
+	t.Helper()
 	file := filepath.Join(t.TempDir(), "rules.yaml")
 	if err := os.WriteFile(file, []byte(deleteAll), 0o600); err != nil {
 		t.Fatal(err)
@@ -128,7 +106,7 @@ func TestMemoryJournalLossToldAtShutdown(t *testing.T) {
 			ConfigPath:      file,
 			Listen:          "127.0.0.1:0",
 			Logger:          slog.New(slog.NewTextHandler(logs, nil)),
-			Getenv:          func(string) string { return "" },
+			Getenv:          func(k string) string { return env[k] },
 			Ready:           func(a net.Addr) { ready <- a },
 			Connectors:      []daemon.Connector{{Name: "discord", Platforms: []bot.Platform{hung}}},
 			ShutdownTimeout: time.Millisecond,
@@ -141,25 +119,19 @@ func TestMemoryJournalLossToldAtShutdown(t *testing.T) {
 	case err := <-errc:
 		t.Fatal(err)
 	}
-	body, _ := json.Marshal(map[string]any{"id": "m-1", "platform": "discord", "space": "guild-1", "channel": "general",
-		"author": map[string]any{"id": "u-7"}, "text": "delete me", "at": time.Now().UTC().Format(time.RFC3339)})
+	body, _ := json.Marshal(ev)
 	resp, err := http.Post(base+"/v1/events", "application/json", strings.NewReader(string(body)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	<-hung.called
+	<-hung.called // judged, marked seen, journaled; the delete hangs
 	cancel()
 	if err := <-errc; !drainCut(err) {
 		t.Fatalf("Run = %v, want the drain cut short", err)
 	}
-	// The cancelled lane may end just after Run, with its last lines.
-	const lost = `level=ERROR msg="verdict not carried out before shutdown, and lost: the memory store's journal ends with the process" event=discord:m-1`
-	const again = "to be carried out again"
-	testsync.Eventually(t, "a line about the verdict cut short", func() bool {
-		return strings.Contains(logs.String(), lost) || strings.Contains(logs.String(), again)
-	})
-	if got := logs.String(); strings.Contains(got, again) || !strings.Contains(got, lost) {
-		t.Errorf("want an error naming the lost verdict, and no promise to carry it out again, which the memory store cannot keep:\n%s", got)
+	if err := <-hung.result; err == nil {
+		t.Fatal("the hung delete ended without being cancelled")
 	}
+	return logs
 }
