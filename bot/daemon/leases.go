@@ -180,11 +180,14 @@ func (l *leases) hold(ctx context.Context, log *slog.Logger, lease store.Lease, 
 		defer close(done)
 		work(jobCtx, lease)
 	}()
-	lost := l.renew(ctx, log, lease, until, done)
+	lost, away := l.renew(ctx, log, lease, until, done)
 	stop()
 	<-done
 	l.set(lease.Job, lease, false)
-	if lost {
+	if lost && away {
+		// Alone on the store, vigie takes it again at its next try.
+		log.Warn("lease lost: it ran out while the store did not answer; stopped here until a process takes it again", "token", lease.Token)
+	} else if lost {
 		log.Warn("lease lost: another process runs the job now; stopped here", "token", lease.Token)
 		return
 	}
@@ -208,18 +211,19 @@ func (l *leases) info(log *slog.Logger, msg string, args ...any) {
 }
 
 // renew renews lease every RenewEvery until the store says it was lost
-// (true), ctx ends or the job returned (false). until is when the lease
-// runs out in the store, for the logs.
-func (l *leases) renew(ctx context.Context, log *slog.Logger, lease store.Lease, until time.Time, done <-chan struct{}) bool {
+// (lost), ctx ends or the job returned. until is when the lease runs out in
+// the store, for the logs; away says the renewals before the loss failed
+// (the lease ran out while the store did not answer).
+func (l *leases) renew(ctx context.Context, log *slog.Logger, lease store.Lease, until time.Time, done <-chan struct{}) (lost, away bool) {
 	t := time.NewTicker(l.o.RenewEvery)
 	defer t.Stop()
 	failing := false
 	for {
 		select {
 		case <-ctx.Done():
-			return false
+			return false, false
 		case <-done:
-			return false
+			return false, false
 		case <-t.C:
 		}
 		start := l.o.Now()
@@ -228,14 +232,14 @@ func (l *leases) renew(ctx context.Context, log *slog.Logger, lease store.Lease,
 		cancel()
 		switch {
 		case ctx.Err() != nil:
-			return false
+			return false, false
 		case err != nil:
 			if !failing {
 				log.Warn("lease not renewed: the store does not answer; the job goes on here until it does", "err", err, "runs_out_in", until.Sub(l.o.Now()).Round(time.Millisecond))
 			}
 			failing = true
 		case !ok:
-			return true
+			return true, failing
 		default:
 			if failing {
 				log.Info("lease renewed again", "token", lease.Token)

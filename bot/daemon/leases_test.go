@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -36,13 +37,16 @@ type runner struct {
 	running atomic.Int32
 	tokens  chan int64
 	stopped chan int64
+	logs    *testsync.Buffer
 }
 
 func startRunner(t *testing.T, st store.Leaser, owner string, clock func() time.Time, job string, both *atomic.Int32, overlap *atomic.Bool) *runner {
 	t.Helper()
 	o := LeaseOptions{TTL: time.Second, RenewEvery: 20 * time.Millisecond, RetryEvery: 10 * time.Millisecond, Owner: owner, Now: clock}
+	logs := &testsync.Buffer{}
 	r := &runner{
-		l:       newLeases(st, o, slog.New(slog.DiscardHandler), prometheus.NewRegistry(), false),
+		logs:    logs,
+		l:       newLeases(st, o, slog.New(slog.NewTextHandler(logs, nil)), prometheus.NewRegistry(), false),
 		done:    make(chan struct{}),
 		tokens:  make(chan int64, 16),
 		stopped: make(chan int64, 16),
@@ -138,6 +142,7 @@ func TestLeaseMovesOnShutdownAndLoss(t *testing.T) {
 	third := recv(t, c.tokens, "c to run the job")
 	release()
 	recv(t, b.stopped, "b to stop once it saw it lost the job")
+	testsync.Eventually(t, "b's loss told", func() bool { return strings.Contains(b.logs.String(), "lease lost: another process runs the job now") })
 	if third <= second {
 		t.Errorf("c's token %d, want more than b's %d", third, second)
 	}
@@ -176,6 +181,11 @@ func TestLeaseGoesOnWhileTheStoreIsAway(t *testing.T) {
 	}
 	st.setDown(false)
 	recv(t, a.stopped, "a to stop once the store says it lost the job")
+	// It ran out while the store did not answer: said so (alone on a store,
+	// no other process takes it).
+	testsync.Eventually(t, "a's loss told", func() bool {
+		return strings.Contains(a.logs.String(), "lease lost: it ran out while the store did not answer")
+	})
 }
 
 // flakyLeaser fails every renewal while down, and holds the next one (a
