@@ -236,3 +236,21 @@ func TestLiveQueueSaysStoreAway(t *testing.T) {
 		t.Fatalf("with the store back the page says %q: %v", body, err)
 	}
 }
+
+// TestLiveQueueSaysVigieAway: vigie itself goes out of reach (the network,
+// or the process): the page says that its list is not up to date.
+func TestLiveQueueSaysVigieAway(t *testing.T) {
+	n := newRaidNight(t, 3)
+	bctx := browser(t, true)
+	n.logIn(t, bctx)
+	n.srv.Listener.Close()
+	n.srv.CloseClientConnections()
+	if _, err := chromedp.Run(bctx, chromedp.Poll[bool](`(() => { const l = document.querySelector('#live-status');
+		return !!l && /^Not up to date since \d\d:\d\d \u2014 vigie does not answer/.test(l.textContent); })()`)); err != nil {
+		body, _ := chromedp.Run(bctx, chromedp.Evaluate[string](`document.body.innerText.slice(0, 300)`))
+		t.Fatalf("with vigie out of reach the page says %q: %v", body, err)
+	}
+	if err := chromedp.Do(bctx, chromedp.WaitVisible(`article[data-case="c-000002"]`)); err != nil {
+		t.Errorf("the list shown before is gone: %v", err)
+	}
+}
