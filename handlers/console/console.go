@@ -326,7 +326,7 @@ func (c *Console) signedIn(need string, next func(http.ResponseWriter, *http.Req
 				msg = "Not done: " + msg
 			}
 			w.Header().Set("Retry-After", "10")
-			c.render(w, http.StatusServiceUnavailable, "notdone.html", msg)
+			c.render(w, http.StatusServiceUnavailable, "notdone.html", notDone{Error: msg})
 			return
 		}
 		if err != nil {
@@ -362,6 +362,14 @@ func (c *Console) signedIn(need string, next func(http.ResponseWriter, *http.Req
 		}
 		next(w, r, a)
 	}
+}
+
+// notDone is the page shown when the store does not answer: Error says so;
+// Flash is the message of the decision that led there, when there is one.
+type notDone struct {
+	Flash  string
+	Failed bool
+	Error  string
 }
 
 // storeError is a session that could not be checked: the store did not
@@ -648,7 +656,14 @@ func order(cs []store.Case) []int {
 func (c *Console) queue(w http.ResponseWriter, r *http.Request, a account) {
 	cases, err := c.o.Store.Cases(r.Context(), store.CaseOpen)
 	if err != nil {
-		http.Error(w, "cases: "+err.Error(), http.StatusServiceUnavailable)
+		// The message of the decision that led here (often why it was not
+		// done) is shown with why the queue cannot be, on a page of the
+		// console's: a bare 503 would hide it.
+		c.o.Log.Error("console: queue not shown", "err", err)
+		flash, failed := c.flash(r)
+		w.Header().Set("Retry-After", "10")
+		c.render(w, http.StatusServiceUnavailable, "notdone.html", notDone{Flash: flash, Failed: failed,
+			Error: "The queue cannot be shown: the store does not answer (cases: " + err.Error() + "): try again shortly."})
 		return
 	}
 	community := r.FormValue("community")
@@ -711,11 +726,20 @@ func (c *Console) live(w http.ResponseWriter, r *http.Request, _ account) {
 	defer t.Stop()
 	fmt.Fprint(w, "retry: 3000\n\n")
 	flusher.Flush()
+	// down: the store did not answer the last check. The page is told
+	// ("stale"), and told to fetch its list again once the store is back.
+	down := false
 	for {
 		cs, err := c.o.Store.Cases(r.Context(), store.CaseOpen)
-		if err == nil {
-			if v := version(cs); v != last {
-				last = v
+		switch {
+		case err != nil && !down && r.Context().Err() == nil:
+			down = true
+			c.o.Log.Warn("console: live queue not checked", "err", err)
+			fmt.Fprint(w, "event: stale\ndata: the store does not answer\n\n")
+			flusher.Flush()
+		case err == nil:
+			if v := version(cs); v != last || down {
+				down, last = false, v
 				fmt.Fprintf(w, "event: queue\ndata: %s\n\n", v)
 				flusher.Flush()
 			}
@@ -766,7 +790,7 @@ func (c *Console) decide(w http.ResponseWriter, r *http.Request, a account) {
 	case errors.Is(err, store.ErrNotFound):
 		c.back(w, r, id+": no such case.", true)
 	default:
-		c.back(w, r, err.Error(), true)
+		c.back(w, r, "Not done: "+err.Error(), true)
 	}
 }
 

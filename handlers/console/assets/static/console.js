@@ -7,6 +7,28 @@
   var queue = document.getElementById("queue");
   if (!queue || !window.EventSource) return;
   var stale = false;
+  // A refresh that fails is said on the page, not only kept from it: the list
+  // shown is then as old as the last one that came, and the CM must know.
+  // The line is there from the start (empty), so that a screen reader reads
+  // it out when it says something.
+  var line = document.createElement("p");
+  line.id = "live-status";
+  line.setAttribute("role", "status");
+  line.setAttribute("aria-live", "polite");
+  queue.parentNode.insertBefore(line, queue);
+  var since = new Date(), retry = null;
+  function hhmm(d) { return ("0" + d.getHours()).slice(-2) + ":" + ("0" + d.getMinutes()).slice(-2); }
+  function failing(why) {
+    line.className = "flash failed";
+    line.textContent = "Not up to date since " + hhmm(since) + " \u2014 " + why + "; retrying";
+    if (!retry) retry = setTimeout(function () { retry = null; refresh(); }, 5000);
+  }
+  function fresh() {
+    since = new Date();
+    line.className = "";
+    line.textContent = "";
+    if (retry) { clearTimeout(retry); retry = null; }
+  }
   function typing() {
     var a = document.activeElement;
     return a && a.tagName === "INPUT" && queue.contains(a);
@@ -20,9 +42,11 @@
     u.searchParams.delete("failed");
     fetch(u, {credentials: "same-origin"}).then(function (r) {
       if (r.status === 401) { location.reload(); return; }
-      return r.ok ? r.text() : undefined;
+      if (r.ok) return r.text();
+      failing(r.status === 503 ? "the store does not answer" : "vigie answered " + r.status);
     }).then(function (html) {
       if (html === undefined) return;
+      fresh();
       // The case at the top of the screen stays where it is: a case opened
       // above it (high priority) must not slide another under the thumb.
       var anchor = null, top = 0;
@@ -38,11 +62,23 @@
       }
       var h = queue.querySelector("h1[data-total]");
       if (h) document.title = "vigie · " + h.dataset.total + " open";
-    });
+    }).catch(function () { failing("vigie does not answer (network)"); });
   }
   queue.addEventListener("focusout", function () { if (stale) setTimeout(refresh, 0); });
-  var es = new EventSource("/queue/live?v=" + encodeURIComponent(document.body.dataset.version || ""));
-  es.addEventListener("queue", refresh);
+  var es, broken = false;
+  function listen() {
+    es = new EventSource("/queue/live?v=" + encodeURIComponent(document.body.dataset.version || ""));
+    es.addEventListener("queue", refresh);
+    es.addEventListener("stale", function (e) { failing(e.data || "the store does not answer"); });
+    es.addEventListener("open", function () { if (broken) { broken = false; refresh(); } });
+    es.addEventListener("error", function () {
+      broken = true;
+      failing("vigie does not answer");
+      // A stream refused (a 503) is not tried again by the browser.
+      if (es.readyState === EventSource.CLOSED) setTimeout(listen, 5000);
+    });
+  }
+  listen();
   // A page brought back by the browser's back button was frozen with its
   // stream: ask for the list now, and the stream reconnects by itself.
   window.addEventListener("pageshow", function (e) { if (e.persisted) refresh(); });
