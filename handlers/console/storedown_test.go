@@ -2,11 +2,8 @@ package console_test
 
 import (
 	"context"
-	"fmt"
-	"net"
 	"net/http"
 	"net/http/httptest"
-	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -19,77 +16,38 @@ import (
 	"github.com/vigie-bot/vigie/store"
 	"github.com/vigie-bot/vigie/store/memory"
 	"github.com/vigie-bot/vigie/store/redis"
+	"github.com/vigie-bot/vigie/store/redis/redistest"
 )
 
-// redisServer starts a redis-server of its own on a free loopback port,
-// for the test to stop when it wants the store gone; stop is idempotent.
-func redisServer(t *testing.T) (url string, stop func()) {
+// redisCases is a real redis-server, for the test to stop when it wants the
+// store gone, and a store on it that fails at once while it is away.
+func redisCases(t *testing.T) (*redistest.Server, *redis.Store) {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	return redisServerOn(t, port)
-}
-
-// redisServerOn starts a redis-server on port: another one where a stopped
-// one was is the store coming back (empty).
-func redisServerOn(t *testing.T, port int) (url string, stop func()) {
-	t.Helper()
-	path, err := exec.LookPath("redis-server")
-	if err != nil {
-		t.Skip("no redis-server on PATH")
-	}
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	cmd := exec.Command(path, "--port", fmt.Sprint(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", t.TempDir())
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	stopped := false
-	stop = func() {
-		if !stopped {
-			stopped = true
-			cmd.Process.Kill()
-			cmd.Wait()
-		}
-	}
-	t.Cleanup(stop)
-	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		if c, err := net.Dial("tcp", addr); err == nil {
-			c.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("redis-server did not start")
-		}
-	}
-	return fmt.Sprintf("redis://127.0.0.1:%d/0?dial_timeout=1s&max_retries=0", port), stop
-}
-
-// TestStoreDownMidDecision: the store goes away while the CM has the queue
-// open; the button pressed then says that nothing was done and why, rather
-// than that the session had ended (it had not: logging in again cannot help).
-func TestStoreDownMidDecision(t *testing.T) {
-	url, stop := redisServer(t)
-	st, err := redis.Open(url)
+	srv := redistest.Start(t)
+	st, err := redis.Open(srv.URL() + "/0?dial_timeout=1s&max_retries=0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
+	return srv, st
+}
+
+// oneCaseConsole serves a console on cases, with one case open there and
+// ann, a moderator, among accounts.
+func oneCaseConsole(t *testing.T, cases store.Store, accounts store.Accounts) *httptest.Server {
+	t.Helper()
 	ctx := context.Background()
 	at := time.Now().Truncate(time.Second)
 	ev := bot.Event{ID: "m1", Platform: "discord", Channel: "general", Author: bot.Author{ID: "u1", Name: "Bob"}, Text: "free nitro", At: at}
-	if _, err := st.OpenCase(ctx, store.Case{Event: ev, Rule: "scam", Reason: "scam", Opened: at}); err != nil {
+	if _, err := cases.OpenCase(ctx, store.Case{Event: ev, Rule: "scam", Reason: "scam", Opened: at}); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.PutAccount(ctx, store.Account{Name: "ann", Role: console.RoleModerator, Hash: console.HashPassword("correct horse")}); err != nil {
+	if err := accounts.PutAccount(ctx, store.Account{Name: "ann", Role: console.RoleModerator, Hash: console.HashPassword("correct horse")}); err != nil {
 		t.Fatal(err)
 	}
-	con := console.New(console.Options{Store: st, Accounts: st,
+	con := console.New(console.Options{Store: cases, Accounts: accounts,
 		Decide: func(ctx context.Context, id, outcome, by string) (store.Case, error) {
-			return st.DecideCase(ctx, id, outcome, by, at)
+			return cases.DecideCase(ctx, id, outcome, by, at)
 		},
 		Outcomes: func(string) []bot.ActionKind { return []bot.ActionKind{bot.ActDelete} }})
 	t.Cleanup(con.Close)
@@ -99,10 +57,19 @@ func TestStoreDownMidDecision(t *testing.T) {
 	}
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
+	return srv
+}
+
+// TestStoreDownMidDecision: the store goes away while the CM has the queue
+// open; the button pressed then says that nothing was done and why, rather
+// than that the session had ended (it had not: logging in again cannot help).
+func TestStoreDownMidDecision(t *testing.T) {
+	redisSrv, st := redisCases(t)
+	srv := oneCaseConsole(t, st, st)
 	n := &raidNight{srv: srv}
 	bctx := browser(t, true)
 	n.logIn(t, bctx)
-	stop()
+	redisSrv.Stop()
 	if err := chromedp.Do(bctx, chromedp.Click(`article[data-case="c-000001"] button[data-outcome="delete"]`),
 		chromedp.WaitNotPresent(`article[data-case="c-000001"]`)); err != nil {
 		t.Fatal(err)
@@ -120,51 +87,14 @@ func TestStoreDownMidDecision(t *testing.T) {
 // casesAway is a console whose cases are in a real Redis the test stops,
 // while the accounts (a memory store) still answer: the CM stays logged in.
 type casesAway struct {
-	st   *redis.Store
-	srv  *httptest.Server
-	port int
-	stop func()
+	redis *redistest.Server
+	srv   *httptest.Server
 }
 
 func newCasesAway(t *testing.T) *casesAway {
 	t.Helper()
-	port := func() int {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer l.Close()
-		return l.Addr().(*net.TCPAddr).Port
-	}()
-	url, stop := redisServerOn(t, port)
-	st, err := redis.Open(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	ctx := context.Background()
-	at := time.Now().Truncate(time.Second)
-	ev := bot.Event{ID: "m1", Platform: "discord", Channel: "general", Author: bot.Author{ID: "u1", Name: "Bob"}, Text: "free nitro", At: at}
-	if _, err := st.OpenCase(ctx, store.Case{Event: ev, Rule: "scam", Reason: "scam", Opened: at}); err != nil {
-		t.Fatal(err)
-	}
-	accounts := memory.New()
-	if err := accounts.PutAccount(ctx, store.Account{Name: "ann", Role: console.RoleModerator, Hash: console.HashPassword("correct horse")}); err != nil {
-		t.Fatal(err)
-	}
-	con := console.New(console.Options{Store: st, Accounts: accounts,
-		Decide: func(ctx context.Context, id, outcome, by string) (store.Case, error) {
-			return st.DecideCase(ctx, id, outcome, by, at)
-		},
-		Outcomes: func(string) []bot.ActionKind { return []bot.ActionKind{bot.ActDelete} }})
-	t.Cleanup(con.Close)
-	mux := http.NewServeMux()
-	for p, h := range con.Routes() {
-		mux.Handle(p, h)
-	}
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-	return &casesAway{st: st, srv: srv, port: port, stop: stop}
+	redisSrv, st := redisCases(t)
+	return &casesAway{redis: redisSrv, srv: oneCaseConsole(t, st, memory.New())}
 }
 
 // TestDecisionWithCasesAway: the store answers for the accounts but not for
@@ -174,7 +104,7 @@ func TestDecisionWithCasesAway(t *testing.T) {
 	n := newCasesAway(t)
 	bctx := browser(t, true)
 	(&raidNight{srv: n.srv}).logIn(t, bctx)
-	n.stop()
+	n.redis.Stop()
 	if err := chromedp.Do(bctx, chromedp.Click(`article[data-case="c-000001"] button[data-outcome="delete"]`),
 		chromedp.WaitNotPresent(`article[data-case="c-000001"]`)); err != nil {
 		t.Fatal(err)
@@ -207,7 +137,7 @@ func TestLiveQueueSaysStoreAway(t *testing.T) {
 	n := newCasesAway(t)
 	bctx := browser(t, true)
 	(&raidNight{srv: n.srv}).logIn(t, bctx)
-	n.stop()
+	n.redis.Stop()
 	if _, err := chromedp.Run(bctx, chromedp.Poll[bool](`(() => { const l = document.querySelector('#live-status');
 		return !!l && /^Not up to date since \d\d:\d\d — the store does not answer; retrying$/.test(l.textContent); })()`)); err != nil {
 		body, _ := chromedp.Run(bctx, chromedp.Evaluate[string](`document.body.innerText.slice(0, 300)`))
@@ -229,7 +159,7 @@ func TestLiveQueueSaysStoreAway(t *testing.T) {
 		t.Errorf("%d statuses on the page, want the line alone", len(names))
 	}
 	// The store comes back (empty: a new redis-server where the old one was).
-	redisServerOn(t, n.port)
+	n.redis.Restart()
 	if _, err := chromedp.Run(bctx, chromedp.Poll[bool](`document.querySelector('#live-status').textContent === "" &&
 		document.querySelector('#queue h1').dataset.total === "0"`)); err != nil {
 		body, _ := chromedp.Run(bctx, chromedp.Evaluate[string](`document.body.innerText.slice(0, 300)`))
