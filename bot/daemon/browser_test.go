@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -13,44 +12,13 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-)
 
-// chromium finds the browser for the console's tests. make test installs
-// Debian's chromium and sets VIGIE_TEST_BROWSER=required, so that a missing
-// browser fails there; elsewhere the test is skipped.
-func chromium(t *testing.T) string {
-	t.Helper()
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("VIGIE_TEST_BROWSER") == "required" {
-		t.Fatal("no chromium on PATH (make test installs Debian's when run as root)")
-	}
-	t.Skip("no chromium on PATH: the console's browser test is skipped")
-	return ""
-}
+	"github.com/vigie-bot/vigie/handlers/console/browsertest"
+)
 
 // newTab starts a headless Chromium for the test, closed at its end.
 func newTab(t *testing.T) context.Context {
-	t.Helper()
-	opts := append(slices.Clone(chromedp.DefaultExecAllocatorOptions[:]),
-		chromedp.ExecPath(chromium(t)),
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1200, 900),
-	)
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelTab := chromedp.NewContext(actx)
-	ctx, cancelTime := context.WithTimeout(ctx, 90*time.Second)
-	t.Cleanup(func() { cancelTime(); cancelTab(); cancelAlloc() })
-	return ctx
+	return browsertest.Tab(t, chromedp.WindowSize(1200, 900))
 }
 
 // screenshot saves the page as NAME.png in VIGIE_SCREENSHOTS (for the

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -23,55 +22,39 @@ import (
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/handlers"
 	"github.com/vigie-bot/vigie/handlers/console"
+	"github.com/vigie-bot/vigie/handlers/console/browsertest"
 	"github.com/vigie-bot/vigie/store"
 	"github.com/vigie-bot/vigie/store/memory"
 )
 
-// The console in Chromium, at a phone's viewport and a desktop's, on a raid
-// night's queue. make test installs Debian's chromium and sets
-// VIGIE_TEST_BROWSER=required, so that a missing browser fails there;
-// elsewhere these tests are skipped.
-
-func chromiumPath(t *testing.T) string {
-	t.Helper()
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("VIGIE_TEST_BROWSER") == "required" {
-		t.Fatal("no chromium on PATH (make test installs Debian's when run as root)")
-	}
-	t.Skip("no chromium on PATH: the console's browser tests are skipped")
-	return ""
-}
+// The console in Chromium (browsertest), at a phone's viewport and a
+// desktop's, on a raid night's queue.
 
 // browser starts a headless Chromium for the test, closed at its end; with
 // phone, its tab is a phone's: 390×844 CSS pixels, touch, device scale 3.
 func browser(t *testing.T, phone bool, flags ...chromedp.ExecAllocatorOption) context.Context {
 	t.Helper()
-	opts := append(slices.Clone(chromedp.DefaultExecAllocatorOptions[:]),
-		chromedp.ExecPath(chromiumPath(t)),
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 900),
-	)
-	opts = append(opts, flags...)
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelTab := chromedp.NewContext(actx)
-	ctx, cancelTime := context.WithTimeout(ctx, 90*time.Second)
-	t.Cleanup(func() { cancelTime(); cancelTab(); cancelAlloc() })
+	ctx := browsertest.Tab(t, flags...)
 	if phone {
 		if err := chromedp.Do(ctx, chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(3), chromedp.EmulateMobile, chromedp.EmulateTouch)); err != nil {
 			t.Fatalf("phone viewport: %v", err)
 		}
 	}
 	return ctx
+}
+
+// press presses the button sel as a CM's tap does, once it is shown, in
+// one step of the page's own (element.click()): the live queue may redraw
+// its list between chromedp finding a node and clicking it ("No node with
+// given id found").
+func press(sel string) chromedp.Action[chromedp.Void] {
+	return func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+		if _, err := chromedp.WaitVisible(sel)(ctx, tg); err != nil {
+			return chromedp.Void{}, err
+		}
+		_, err := chromedp.Evaluate[bool](fmt.Sprintf(`(document.querySelector(%q).click(), true)`, sel))(ctx, tg)
+		return chromedp.Void{}, err
+	}
 }
 
 // shot saves the page as NAME.png in VIGIE_SCREENSHOTS (for the docs), or
@@ -240,18 +223,23 @@ func TestPhoneQueueFits(t *testing.T) {
 // whether it is shown as a failure.
 func flash(t *testing.T, ctx context.Context) (string, bool) {
 	t.Helper()
-	if err := chromedp.Do(ctx, chromedp.WaitVisible(`p.flash`)); err != nil {
-		t.Fatalf("no message after the decision: %v", err)
+	// Read in one step of the page's own, once shown. The press's page is
+	// still being left and the next one loaded (the decision's post, its
+	// redirect): a read that meets the change fails, and is tried again.
+	var err error
+	for range 10 {
+		var got []string
+		got, err = chromedp.Run(ctx, chromedp.Poll[[]string](`(() => { const f = document.querySelector('p.flash');
+			return f && f.getClientRects().length > 0 ? [f.innerText, String(f.classList.contains('failed'))] : null; })()`))
+		if err == nil {
+			return got[0], got[1] == "true"
+		}
+		if ctx.Err() != nil {
+			break
+		}
 	}
-	text, err := chromedp.Run(ctx, chromedp.Text(`p.flash`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	failed, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector('p.flash').classList.contains('failed')`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return text, failed
+	t.Fatalf("no message after the decision: %v", err)
+	return "", false
 }
 
 // TestSessionEndedMidDecision: the CM's session ends while the queue is
@@ -268,7 +256,7 @@ func TestSessionEndedMidDecision(t *testing.T) {
 	n.mu.Lock()
 	n.skew = 13 * time.Hour // past the session's 12 hours
 	n.mu.Unlock()
-	if err := chromedp.Do(ctx, chromedp.Click(`article[data-case="c-000060"] button[data-outcome="ban"]`),
+	if err := chromedp.Do(ctx, press(`article[data-case="c-000060"] button[data-outcome="ban"]`),
 		chromedp.WaitVisible(`#undone`)); err != nil {
 		body, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body.innerText.slice(0, 200)`))
 		t.Fatalf("the page after pressing ban in an ended session says %q: %v", body, err)
@@ -368,7 +356,7 @@ func TestRefusedDecisionSaysNotDone(t *testing.T) {
 	n.mu.Lock()
 	n.fail = errors.New("discord: 403 Missing Permissions")
 	n.mu.Unlock()
-	if err := chromedp.Do(ctx, chromedp.Click(`article[data-case="c-000030"] button[data-outcome="ban"]`)); err != nil {
+	if err := chromedp.Do(ctx, press(`article[data-case="c-000030"] button[data-outcome="ban"]`)); err != nil {
 		t.Fatal(err)
 	}
 	text, failed := flash(t, ctx)

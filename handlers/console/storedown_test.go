@@ -70,7 +70,7 @@ func TestStoreDownMidDecision(t *testing.T) {
 	bctx := browser(t, true)
 	n.logIn(t, bctx)
 	redisSrv.Stop()
-	if err := chromedp.Do(bctx, chromedp.Click(`article[data-case="c-000001"] button[data-outcome="delete"]`),
+	if err := chromedp.Do(bctx, press(`article[data-case="c-000001"] button[data-outcome="delete"]`),
 		chromedp.WaitNotPresent(`article[data-case="c-000001"]`)); err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +105,7 @@ func TestDecisionWithCasesAway(t *testing.T) {
 	bctx := browser(t, true)
 	(&raidNight{srv: n.srv}).logIn(t, bctx)
 	n.redis.Stop()
-	if err := chromedp.Do(bctx, chromedp.Click(`article[data-case="c-000001"] button[data-outcome="delete"]`),
+	if err := chromedp.Do(bctx, press(`article[data-case="c-000001"] button[data-outcome="delete"]`),
 		chromedp.WaitNotPresent(`article[data-case="c-000001"]`)); err != nil {
 		t.Fatal(err)
 	}
