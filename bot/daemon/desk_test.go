@@ -167,11 +167,17 @@ func TestTwoDesks(t *testing.T) {
 	if line := `vigie_desk_failures_total{desk="telegram",kind="refused"} 1`; !metricsHave(t, in, line) {
 		t.Errorf("/metrics lacks %s", line)
 	}
-	logs := in.logs.String()
-	for _, want := range []string{
+	wants := []string{
 		`msg="a desk did not show a case; the other desks did" case=` + id + ` desk=telegram kind=refused`,
 		`msg="a desk did not show a case; the other desks did" case=c-000002 desk=discord kind=unreachable`,
-	} {
+	}
+	// The failure is counted, then logged: wait for the lines themselves.
+	testsync.Eventually(t, "both desks' failures logged", func() bool {
+		logs := in.logs.String()
+		return strings.Contains(logs, wants[0]) && strings.Contains(logs, wants[1])
+	})
+	logs := in.logs.String()
+	for _, want := range wants {
 		if n := strings.Count(logs, want); n != 1 {
 			t.Errorf("%d log lines %s, want 1", n, want)
 		}

@@ -49,9 +49,11 @@ func TestDeskTokenRefused(t *testing.T) {
 			t.Errorf("case %s (%q) was given up as undeliverable (%s): its card would never be posted", c.ID, text, c.Undeliverable)
 		}
 	}
-	if logs := in.logs.String(); !strings.Contains(logs, "level=ERROR") || !strings.Contains(logs, "refused vigie's token") {
-		t.Errorf("no error logged about the refused token; logs:\n%s", logs)
-	}
+	// Readiness and the log line are set one after the other: wait for both.
+	testsync.Eventually(t, "an error logged about the refused token", func() bool {
+		logs := in.logs.String()
+		return strings.Contains(logs, "level=ERROR") && strings.Contains(logs, "refused vigie's token")
+	})
 	if strings.Contains(in.logs.String(), "the desk refused a case for good") {
 		t.Errorf("a case was given up for a refused token")
 	}
