@@ -83,12 +83,37 @@ var serviceFields = []string{
 	"voice_chat_scheduled", "voice_chat_started", "voice_chat_ended", "voice_chat_participants_invited",
 }
 
+// The users Telegram puts in from for a message sent on behalf of a chat
+// (Message.from: "for backward compatibility, if the message was sent on
+// behalf of a chat, the field contains a fake sender user in non-channel
+// chats").
+var (
+	channelBot        = tgbotapi.User{ID: 136817688, FirstName: "Channel", UserName: "Channel_Bot"}
+	groupAnonymousBot = tgbotapi.User{ID: anonymousAdmin, IsBot: true, FirstName: "Group", UserName: "GroupAnonymousBot"}
+)
+
+// senderAsUser gives a message sent on behalf of a chat, and without from,
+// the user Telegram puts there: from is optional in the Bot API's description,
+// and the connector reads sender_chat, then from, as Telegram fills them.
+func senderAsUser(m *tgbotapi.Message) {
+	if m == nil || m.From != nil || m.SenderChat == nil || m.Chat == nil {
+		return
+	}
+	u := channelBot
+	if m.SenderChat.ID == m.Chat.ID {
+		u = groupAnonymousBot
+	}
+	m.From = &u
+}
+
 // decodeUpdate reads one update as Telegram sends it.
 func decodeUpdate(raw []byte) (update, error) {
 	var u update
 	if err := json.Unmarshal(raw, &u.Update); err != nil {
 		return update{}, fmt.Errorf("decode update: %w", err)
 	}
+	senderAsUser(u.Message)
+	senderAsUser(u.EditedMessage)
 	var more struct {
 		Message       map[string]json.RawMessage `json:"message"`
 		EditedMessage map[string]json.RawMessage `json:"edited_message"`
