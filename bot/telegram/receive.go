@@ -167,6 +167,7 @@ func (c *Client) poll(ctx context.Context, out chan<- bot.Event, offsets Offsets
 			return nil
 		}
 		asked = offset
+		start := time.Now()
 		raws, err := c.getUpdates(ctx, offset)
 		if ctx.Err() != nil {
 			return nil
@@ -187,7 +188,7 @@ func (c *Client) poll(ctx context.Context, out chan<- bot.Event, offsets Offsets
 				c.log.Warn("lost Telegram: long polling failing", "err", err)
 			}
 			c.log.Warn("getUpdates failed", "err", err, "retry_in", wait)
-			if !sleep(ctx, wait) {
+			if !c.pause(ctx, wait) {
 				return nil
 			}
 			continue
@@ -195,6 +196,21 @@ func (c *Client) poll(ctx context.Context, out chan<- bot.Event, offsets Offsets
 		failures = 0
 		if c.link.Up(time.Now()) {
 			c.log.Info("Telegram reachable again: long polling recovered")
+		}
+		if len(raws) == 0 {
+			// No update, well before the long poll's end: the server (a
+			// proxy, a self-hosted or test server) does not hold the poll.
+			// Asking again at once would ask without end.
+			if took := time.Since(start); took < c.cfg.PollTimeout/2 {
+				if !c.shortPolled.Swap(true) {
+					c.log.Warn("getUpdates answers at once without waiting for updates: the Bot API server does not hold long polls; asking every "+shortPollGap.String(),
+						"took", took.Round(time.Millisecond), "timeout", c.cfg.PollTimeout)
+				}
+				if !c.pause(ctx, shortPollGap) {
+					return nil
+				}
+			}
+			continue
 		}
 		batch := make([]update, 0, len(raws))
 		next := offset
@@ -397,6 +413,10 @@ func (c *Client) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	w.WriteHeader(http.StatusOK)
 }
+
+// shortPollGap is the pause between two polls of a server that does not hold
+// long polls.
+const shortPollGap = time.Second
 
 // sleep waits d or until ctx ends, and reports whether it waited the whole time.
 func sleep(ctx context.Context, d time.Duration) bool {

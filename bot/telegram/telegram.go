@@ -154,6 +154,10 @@ type Client struct {
 	guard *guard.Guard
 	// link is whether Telegram answers: getMe, then each long poll.
 	link bot.LinkState
+	// pause is the poller's wait between two polls (sleep); shortPolled
+	// is whether the server was seen answering polls at once.
+	pause       func(ctx context.Context, d time.Duration) bool
+	shortPolled atomic.Bool
 }
 
 type sink struct {
@@ -250,6 +254,7 @@ func New(cfg Config) (*Client, error) {
 		moved:        newMigrations(time.Now),
 		tells:        deskwork.New(maxTells, tellTimeout, g, "telegram desk"),
 		busyTold:     newRefusals(time.Now),
+		pause:        sleep,
 	}
 	c.cmdLine = c.work.Line(maxCommandsWaiting)
 	c.presses = c.work.Line(maxPressesWaiting)

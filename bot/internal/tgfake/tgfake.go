@@ -68,6 +68,10 @@ type Server struct {
 	// sent are when the messages of the updates pushed were sent, by chat
 	// and message id: deleteMessage refuses those 48 hours old.
 	sent map[chatMessage]time.Time
+	// shortPoll answers getUpdates at once, without holding the long poll
+	// for its timeout: a Bot API server behind a proxy that does not keep
+	// requests open, or one that short-polls.
+	shortPoll bool
 }
 
 type chatMessage struct {
@@ -462,6 +466,11 @@ func readFiles(r *http.Request) map[string][]byte {
 func (f *Server) getUpdates(r *http.Request, p url.Values) (result any, answered bool) {
 	offset, _ := strconv.Atoi(p.Get("offset"))
 	timeout, _ := strconv.Atoi(p.Get("timeout"))
+	f.mu.Lock()
+	if f.shortPoll {
+		timeout = 0
+	}
+	f.mu.Unlock()
 	deadline := time.NewTimer(time.Duration(timeout) * time.Second)
 	defer deadline.Stop()
 	for {
@@ -491,6 +500,15 @@ func (f *Server) getUpdates(r *http.Request, p url.Values) (result any, answered
 			return nil, false
 		}
 	}
+}
+
+// ShortPoll makes getUpdates answer at once, with the updates pending or
+// none, whatever its timeout asks (a server that does not hold long polls);
+// false holds them again.
+func (f *Server) ShortPoll(on bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.shortPoll = on
 }
 
 // Conflicts is how many getUpdates came while another was in progress (each
