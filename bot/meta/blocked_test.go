@@ -39,3 +39,30 @@ func TestBanNotDoneByMetaIsAFailure(t *testing.T) {
 		})
 	}
 }
+
+// A commenter Meta does not name (a webhook without from) has an author id of
+// vigie's own, "unnamed:<comment id>": no one Meta could block. The ban and
+// its undoing are refused before calling Meta, saying why; Meta would answer
+// (#100) Invalid parameter.
+func TestBanOfAnUnnamedCommenterIsRefused(t *testing.T) {
+	ev := fbComment
+	ev.Author = bot.Author{ID: "unnamed:" + ev.ID}
+	h := newHarness(t, nil)
+	for name, do := range map[string]func() error{
+		"ban":   func() error { return h.c.Facebook().Ban(context.Background(), ev, 0) },
+		"unban": func() error { return h.c.Facebook().Unban(context.Background(), ev) },
+	} {
+		err := do()
+		if err == nil || !strings.Contains(err.Error(), "Meta did not name the author") {
+			t.Errorf("%s = %v, want an error saying Meta did not name the author", name, err)
+		}
+		if bot.Retryable(err) {
+			t.Errorf("%s = %v: retryable, want a failure for the desk", name, err)
+		}
+	}
+	for _, c := range h.graph.Calls() {
+		if strings.HasSuffix(c.Path, "/blocked") {
+			t.Errorf("Meta was asked to block no one it knows: %s %s %v", c.Method, c.Path, c.Params)
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -178,11 +179,20 @@ func (f *fakeGraph) serve(w http.ResponseWriter, r *http.Request) {
 		_ = json.Unmarshal([]byte(call.Params.Get("user")+call.Params.Get("psid")), &ids)
 		ans := map[string]bool{}
 		for _, id := range ids {
+			// Graph's ids are numbers: any other is no one Meta knows.
+			if _, err := strconv.ParseUint(id, 10, 64); err != nil {
+				writeJSON(w, 400, graphErrorJSON(100, 0, "OAuthException", "(#100) Invalid parameter"))
+				return
+			}
 			ans[id] = true
 		}
 		b, _ := json.Marshal(ans)
 		writeJSON(w, 200, string(b))
 	case r.Method == http.MethodDelete && len(parts) == 2 && parts[1] == "blocked":
+		if _, err := strconv.ParseUint(call.Params.Get("user")+call.Params.Get("psid"), 10, 64); err != nil {
+			writeJSON(w, 400, graphErrorJSON(100, 0, "OAuthException", "(#100) Invalid parameter"))
+			return
+		}
 		writeJSON(w, 200, `{"success":true}`)
 	case r.Method == http.MethodGet && len(parts) == 1 && strings.HasPrefix(call.Params.Get("fields"), "mentioned_comment.comment_id("):
 		id := strings.TrimPrefix(call.Params.Get("fields"), "mentioned_comment.comment_id(")

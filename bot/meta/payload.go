@@ -516,8 +516,11 @@ func orUnnamed(authorID, commentID string) string {
 	if authorID != "" {
 		return authorID
 	}
-	return "unnamed:" + commentID
+	return unnamedPrefix + commentID
 }
+
+// unnamedPrefix starts the author id of a comment whose author Meta does not name.
+const unnamedPrefix = "unnamed:"
 
 // changes returns the entry's changes, with the one some Instagram deliveries
 // put directly in the entry as field and value. The list is a copy when that

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/vigie-bot/vigie/bot"
@@ -147,6 +148,9 @@ func (p *FacebookPage) Unban(ctx context.Context, ev bot.Event) error {
 func (p *FacebookPage) blockParam(op bot.ActionKind, ev bot.Event) (string, error) {
 	if ev.Author.ID == "" {
 		return "", &bot.ActionError{Op: op, Err: errors.New("the event has no author id to block")}
+	}
+	if strings.HasPrefix(ev.Author.ID, unnamedPrefix) {
+		return "", &bot.ActionError{Op: op, Err: errors.New("Meta did not name the author of this comment (no from in its webhook): there is no one vigie can block; a CM can, from the comment on Facebook")}
 	}
 	if ev.Kind == bot.KindDM {
 		return "psid", nil
