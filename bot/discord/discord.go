@@ -294,6 +294,14 @@ func New(cfg Config) (*Client, error) {
 		registering: newOnceSet(1000),
 		tells:       deskwork.New(maxTells, tellTimeout, g, "discord desk"),
 	}
+	c.gw.forget = func() {
+		if forgetSession(s) {
+			c.log.Warn("gateway connections in a row ended before the gateway said a word (no READY, no RESUMED): starting a new session rather than resuming the old one",
+				"connections", unheardBeforeIdentify)
+		} else {
+			c.log.Error("gateway connections in a row ended before the gateway said a word, and this discordgo version keeps the session: it tries to resume it again")
+		}
+	}
 	c.interactions = c.work.Line(maxInteractionsWaiting)
 	c.asks = c.work.Line(maxAsksWaiting)
 	c.met = newMetrics(cfg.Registerer, func() float64 { return float64(len(c.queue)) }, c.log)

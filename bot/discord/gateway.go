@@ -4,8 +4,13 @@ import (
 	"context"
 	"errors"
 	"net"
+	"reflect"
 	"sync"
+	"sync/atomic"
 	"time"
+	"unsafe"
+
+	"github.com/bwmarrin/discordgo"
 )
 
 // openTimeout is how long a new gateway connection may stay silent before its
@@ -23,7 +28,23 @@ type gatewayConns struct {
 	mu      sync.Mutex
 	stopped bool
 	conn    *gatewayConn // the newest connection
+	// unheard counts the connections in a row the gateway closed before it
+	// dispatched anything: no READY, no RESUMED.
+	unheard int
+	// forget, called in the middle of discordgo's Open, before it sends
+	// IDENTIFY or RESUME, drops the session discordgo would resume.
+	forget func()
 }
+
+// unheardBeforeIdentify is how many connections in a row may end without a
+// word from the gateway before the next one starts a new session rather than
+// resume the old one. The gateway may refuse a RESUME by closing the
+// connection (4007 Invalid seq, 4009 Session timed out: "reconnect and start
+// a new session"), and discordgo, which keeps the session id until a READY
+// replaces it, would send the same RESUME for ever. Two, not one: a
+// connection lost for other reasons costs the resume (the gap's messages are
+// read from the channels' history then) only when it happens twice.
+const unheardBeforeIdentify = 2
 
 // start lets connections be made, as Run begins.
 func (g *gatewayConns) start() {
@@ -78,6 +99,17 @@ func (g *gatewayConns) dial(ctx context.Context, network, addr string) (net.Conn
 		conn.Close()
 		return nil, err
 	}
+	if prev := g.conn; prev != nil {
+		if prev.first.IsZero() {
+			g.unheard = 0
+		} else {
+			g.unheard++
+		}
+		if g.unheard >= unheardBeforeIdentify && g.forget != nil {
+			g.unheard = 0
+			g.forget()
+		}
+	}
 	g.conn = c
 	return c, nil
 }
@@ -113,4 +145,23 @@ func (c *gatewayConn) applyLocked() error {
 		d = c.first
 	}
 	return c.Conn.SetReadDeadline(d)
+}
+
+// forgetSession drops the session id and sequence number discordgo keeps, so
+// that its next connection sends IDENTIFY instead of RESUME. discordgo offers
+// no way to do it (it replaces them at READY only): they are its unexported
+// fields sessionID and sequence, set here the way its Open reads them. It is
+// called from within Open, which holds the session's lock. It reports false
+// when the fields are not there (another discordgo): nothing is changed.
+func forgetSession(s *discordgo.Session) bool {
+	v := reflect.ValueOf(s).Elem()
+	id, seq := v.FieldByName("sessionID"), v.FieldByName("sequence")
+	if !id.IsValid() || id.Kind() != reflect.String || !seq.IsValid() || seq.Type() != reflect.TypeFor[*int64]() {
+		return false
+	}
+	reflect.NewAt(id.Type(), unsafe.Pointer(id.UnsafeAddr())).Elem().SetString("")
+	if p := *(**int64)(unsafe.Pointer(seq.UnsafeAddr())); p != nil {
+		atomic.StoreInt64(p, 0)
+	}
+	return true
 }

@@ -57,6 +57,12 @@ type Options struct {
 	// not turned on in the Developer Portal): an IDENTIFY asking for one is
 	// closed with 4014, Disallowed intent(s), as Discord does.
 	DisallowedIntents int
+	// ResumeClosed answers a RESUME of a session the gateway no longer has
+	// by closing the connection with 4009, Session timed out ("reconnect
+	// and start a new one"), instead of Invalid Session (op 9) on a
+	// connection left open for an IDENTIFY: both are what Discord's
+	// documentation describes.
+	ResumeClosed bool
 	// Now is Discord's clock, which judges how far ahead a timeout ends;
 	// nil is the host's. Discord's clock is its own: a host's may be
 	// ahead of it.
@@ -102,9 +108,11 @@ type Server struct {
 	sessions map[string]bool
 	sessionN int
 	identify map[string]any
-	beats    int
-	ready    chan struct{}
-	nextMsg  int
+	// resumesRefused counts the RESUMEs closed with 4009 (ResumeClosed).
+	resumesRefused int
+	beats          int
+	ready          chan struct{}
+	nextMsg        int
 	// guilds are the guilds as the last GUILD_CREATE described them;
 	// levels their verification levels and slowmodes the channels'
 	// rate_limit_per_user, as GET shows them and PATCH sets them.
@@ -261,6 +269,13 @@ func (f *Server) gateway(w http.ResponseWriter, r *http.Request) {
 			valid := f.sessions[rs.SessionID]
 			f.mu.Unlock()
 			if _, err := fmt.Sscanf(rs.SessionID, "session-%d-%d-%d", &shard, &count, &n); err != nil || !valid {
+				if f.o.ResumeClosed {
+					f.mu.Lock()
+					f.resumesRefused++
+					f.mu.Unlock()
+					f.close(c, 4009, "Session timed out.")
+					return
+				}
 				// Invalid Session, not resumable: as Discord does, the
 				// connection stays open for a fresh IDENTIFY.
 				f.write(c, map[string]any{"op": 9, "d": false})
@@ -484,6 +499,13 @@ func (f *Server) Message(guild, channel, id, authorID, text string) bool {
 
 // Ready receives once for each READY or RESUMED the gateway sent.
 func (f *Server) Ready() <-chan struct{} { return f.ready }
+
+// ResumesRefused is how many RESUMEs were closed with 4009 (ResumeClosed).
+func (f *Server) ResumesRefused() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.resumesRefused
+}
 
 // Identify is the payload of the last IDENTIFY.
 func (f *Server) Identify() map[string]any {
