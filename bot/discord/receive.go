@@ -381,7 +381,42 @@ func (c *Client) messageEvent(m *discordgo.Message, kind bot.Kind) (bot.Event, b
 		member, _ = c.stateMember(m.GuildID, m.Author.ID)
 	}
 	ev.Author = c.author(m.GuildID, m.Author, member)
+	if member == nil || !c.guildDescribed(m.GuildID) {
+		// The guild's roles and owner come with its GUILD_CREATE, after
+		// READY; a member's roles with the message or the state. Until
+		// both are known, whether the author is staff is not: the handlers
+		// ask ResolveRoles, and act only on a known member.
+		ev.Author.RolesUnknown = true
+	}
 	return ev, true
+}
+
+// ResolveRoles finds out whether the author of ev, sent out with roles
+// unknown (its guild not described yet, or the member not known), is staff:
+// it waits for the guild's GUILD_CREATE, bounded by ctx, then reads the
+// member from the state, or from Discord.
+func (c *Client) ResolveRoles(ctx context.Context, ev bot.Event) (staff, known bool) {
+	if ev.Platform != Platform || ev.Space == "" || ev.Author.ID == "" || !c.waitGuild(ctx, ev.Space) {
+		return false, false
+	}
+	member, ok := c.stateMember(ev.Space, ev.Author.ID)
+	if !ok {
+		cctx, cancel := context.WithTimeout(ctx, callTimeout)
+		m, err := c.sess.GuildMember(ev.Space, ev.Author.ID, opts(cctx)...)
+		err = c.classify(cctx, "read member", err)
+		cancel()
+		switch {
+		case err == nil:
+			member = m
+		case apiCode(err) == codeUnknownMember:
+			member = nil // not in the guild (any more): staff only as its owner
+		default:
+			c.log.Warn("member not read; their roles stay unknown", "guild", ev.Space, "user", ev.Author.ID, "err", err)
+			return false, false
+		}
+	}
+	a := c.author(ev.Space, &discordgo.User{ID: ev.Author.ID, Username: ev.Author.Username, Bot: ev.Author.Bot}, member)
+	return a.Staff, true
 }
 
 // shown adds what m shows besides its content to ev: its attachments (their
