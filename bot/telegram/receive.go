@@ -68,6 +68,16 @@ func (c *Client) run(ctx context.Context, out chan<- bot.Event, mode Mode, offse
 	c.link.Down(time.Now(), "asking Telegram who the bot is")
 	defer c.link.Down(time.Now(), "stopped")
 	me, err := c.getMe(ctx)
+	// A 429 says when to ask again: a restart would ask sooner, and be
+	// refused again.
+	for wait := retryAfter(err); wait > 0 && ctx.Err() == nil; wait = retryAfter(err) {
+		c.link.Down(time.Now(), err.Error())
+		c.log.Warn("Telegram asks vigie to wait before it starts", "err", err, "retry_in", wait)
+		if !c.pause(ctx, wait) {
+			return nil
+		}
+		me, err = c.getMe(ctx)
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil
