@@ -4,10 +4,12 @@
 package telegram
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -356,7 +358,48 @@ type ctxDoer struct {
 	c   *http.Client
 }
 
-func (d ctxDoer) Do(r *http.Request) (*http.Response, error) { return d.c.Do(r.WithContext(d.ctx)) }
+func (d ctxDoer) Do(r *http.Request) (*http.Response, error) {
+	resp, err := d.c.Do(r.WithContext(d.ctx))
+	if err != nil {
+		return nil, err
+	}
+	return botAPIShaped(resp), nil
+}
+
+// botAPIShaped gives a failure answer that is not the Bot API's JSON (a
+// proxy's page for a 502 or a 504, a 429 of its own) the Bot API's shape:
+// {"ok":false,"error_code":STATUS,...}, with its Retry-After header as
+// parameters.retry_after. The library would report it as a JSON syntax
+// error; so it is classified by its status, and the wait it asks for is kept.
+func botAPIShaped(resp *http.Response) *http.Response {
+	if resp.StatusCode < 500 && resp.StatusCode != http.StatusTooManyRequests {
+		return resp
+	}
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	resp.Body.Close()
+	var answer struct {
+		OK *bool `json:"ok"`
+	}
+	if err == nil && json.Unmarshal(raw, &answer) == nil && answer.OK != nil {
+		resp.Body = io.NopCloser(bytes.NewReader(raw))
+		return resp
+	}
+	kind := resp.Header.Get("Content-Type")
+	if kind == "" {
+		kind = "no content type"
+	}
+	body := map[string]any{"ok": false, "error_code": resp.StatusCode,
+		"description": fmt.Sprintf("HTTP %s from the Bot API server or a proxy before it (%s)", resp.Status, kind)}
+	if n, err := strconv.Atoi(strings.TrimSpace(resp.Header.Get("Retry-After"))); err == nil && n > 0 {
+		body["parameters"] = map[string]any{"retry_after": n}
+	}
+	raw, _ = json.Marshal(body)
+	resp.Body = io.NopCloser(bytes.NewReader(raw))
+	resp.ContentLength = int64(len(raw))
+	resp.Header.Set("Content-Type", "application/json")
+	resp.Header.Del("Content-Length")
+	return resp
+}
 
 // api returns a library client whose requests carry ctx.
 func (c *Client) api(ctx context.Context) *tgbotapi.BotAPI {

@@ -72,6 +72,14 @@ type Server struct {
 	// for its timeout: a Bot API server behind a proxy that does not keep
 	// requests open, or one that short-polls.
 	shortPoll bool
+	// proxied are the answers a proxy in front gives instead, by method:
+	// its own page, not the Bot API's JSON (ProxyFail).
+	proxied map[string][]proxyAnswer
+}
+
+type proxyAnswer struct {
+	status     int
+	retryAfter int
 }
 
 type chatMessage struct {
@@ -121,6 +129,7 @@ func New(t testing.TB) *Server {
 		permissions: make(map[int64]map[string]bool),
 		migrated:    make(map[int64]int64),
 		sent:        make(map[chatMessage]time.Time),
+		proxied:     make(map[string][]proxyAnswer),
 		released:    make(chan struct{}),
 	}
 	f.release = sync.OnceFunc(func() { close(f.released) })
@@ -158,6 +167,24 @@ func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	if token != f.token {
 		apiFail(w, 401, "Unauthorized", 0)
+		return
+	}
+	f.mu.Lock()
+	var proxy *proxyAnswer
+	if q := f.proxied[method]; len(q) > 0 {
+		proxy = &q[0]
+		f.proxied[method] = q[1:]
+	}
+	f.mu.Unlock()
+	if proxy != nil {
+		// The proxy answers: the Bot API never sees the call.
+		w.Header().Set("Content-Type", "text/html")
+		if proxy.retryAfter > 0 {
+			w.Header().Set("Retry-After", strconv.Itoa(proxy.retryAfter))
+		}
+		w.WriteHeader(proxy.status)
+		_, _ = io.WriteString(w, "<html><head><title>"+strconv.Itoa(proxy.status)+" "+http.StatusText(proxy.status)+
+			"</title></head><body><center><h1>"+http.StatusText(proxy.status)+"</h1></center><hr><center>nginx</center></body></html>\n")
 		return
 	}
 	params, err := readParams(r)
@@ -500,6 +527,16 @@ func (f *Server) getUpdates(r *http.Request, p url.Values) (result any, answered
 			return nil, false
 		}
 	}
+}
+
+// ProxyFail makes the next call of method (getUpdates included) answered
+// by a proxy in front of the Bot API, as nginx answers a 502 or a 504, or a
+// 429 of its own: an HTML page with status, and a Retry-After header when
+// retryAfter > 0. The Bot API never sees the call: it is not in Calls.
+func (f *Server) ProxyFail(method string, status, retryAfter int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.proxied[method] = append(f.proxied[method], proxyAnswer{status: status, retryAfter: retryAfter})
 }
 
 // ShortPoll makes getUpdates answer at once, with the updates pending or
