@@ -245,7 +245,7 @@ func TestNewChecksConfig(t *testing.T) {
 	}{
 		{"no token", Config{}, "discord: missing token (DISCORD_TOKEN)"},
 		{"bad shard", Config{Token: "x", APIURL: testAPIURL, ShardID: 2, ShardCount: 2}, "discord: shard 2 of 2: want 0 <= shard id < shard count"},
-		{"bad URL", Config{Token: "x", APIURL: "discord.com"}, `discord: API URL "discord.com": want http:// or https://`},
+		{"bad URL", Config{Token: "x", APIURL: "discord.com"}, `discord: DISCORD_API_URL "discord.com": want http:// or https://`},
 		{"another API", Config{Token: "x", APIURL: "https://other.example/api/v9"}, `discord: API URL "https://other.example/api/v9": this process already uses "http://discord.test/api/v9/" (discordgo's endpoints are process-wide)`},
 		{"bad CM", Config{Token: "x", APIURL: testAPIURL, CMs: []string{"discord:alice"}}, `discord: CM "discord:alice": want discord:<numeric user id>`},
 		{"bad guild", Config{Token: "x", APIURL: testAPIURL, Guilds: []string{"Gamers"}}, `discord: guild "Gamers": want a numeric guild id`},

@@ -195,14 +195,14 @@ func New(cfg Config) (*Client, error) {
 		cfg.APIURL = DefaultAPIURL
 	}
 	if !strings.HasPrefix(cfg.APIURL, "http://") && !strings.HasPrefix(cfg.APIURL, "https://") {
-		return nil, fmt.Errorf("telegram: API URL %q: want http:// or https://", cfg.APIURL)
+		return nil, fmt.Errorf("telegram: TELEGRAM_API_URL %q: want http:// or https://", cfg.APIURL)
 	}
 	switch cfg.Mode {
 	case "":
 		cfg.Mode = ModePolling
 	case ModePolling, ModeWebhook:
 	default:
-		return nil, fmt.Errorf("telegram: mode %q: want polling or webhook", cfg.Mode)
+		return nil, fmt.Errorf("telegram: TELEGRAM_MODE %q: want polling or webhook", cfg.Mode)
 	}
 	if cfg.Mode == ModeWebhook {
 		if cfg.WebhookSecret == "" {
