@@ -407,16 +407,21 @@ func TestGatewayRefusesTheIntents(t *testing.T) {
 		name       string
 		disallowed int
 		token      string
+		revoked    bool // refused by REST too, from the start: a wrong DISCORD_TOKEN
 		want       []string
 	}{
-		{"intents", 1 << 15, "", []string{"4014", "Message Content Intent", "Developer Portal"}},
-		{"token", 0, "Bot reset-since", []string{"4004", "Discord refused the token (check DISCORD_TOKEN"}},
+		{"intents", 1 << 15, "", false, []string{"4014", "Message Content Intent", "Developer Portal"}},
+		{"token", 0, "Bot reset-since", false, []string{"4004", "Discord refused the token (check DISCORD_TOKEN"}},
+		{"wrong token", 0, "", true, []string{"HTTP 401 Unauthorized", "Discord refused the token (check DISCORD_TOKEN"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			f := discordfake.New(t, discordfake.Options{Guilds: []string{guildID}, DisallowedIntents: tt.disallowed})
 			c, _ := newTestClient(t, f, Config{})
 			if tt.token != "" {
 				c.sess.Identify.Token = tt.token
+			}
+			if tt.revoked {
+				f.RevokeToken()
 			}
 			done := make(chan error, 1)
 			go func() { done <- c.Run(context.Background(), make(chan bot.Event)) }()
