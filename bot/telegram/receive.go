@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/subtle"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -124,6 +125,11 @@ func (o *localOffsets) Commit(_ context.Context, n int) error {
 func (c *Client) getMe(ctx context.Context) (tgbotapi.User, error) {
 	raw, err := c.call(ctx, "", "getMe", nil)
 	if err != nil {
+		// The Bot API answers 401 to a token it does not know, 404 to one
+		// that is not shaped like a token.
+		if ae, ok := errors.AsType[*APIError](err); ok && (ae.Code == http.StatusUnauthorized || ae.Code == http.StatusNotFound) {
+			return tgbotapi.User{}, fmt.Errorf("telegram: Telegram refused the token (check TELEGRAM_TOKEN: the token @BotFather gave, whole, or the new one after /revoke): %w", err)
+		}
 		return tgbotapi.User{}, fmt.Errorf("telegram: who am I: %w", err)
 	}
 	var me tgbotapi.User
