@@ -130,7 +130,16 @@ func TestBadFiles(t *testing.T) {
 			`18:15: rule "r": category: expected a string, got a list`,
 		}},
 		{"yaml_syntax.yaml", []string{
-			`3:1: found unexpected end of stream`,
+			`3:1: found unexpected end of stream: a quote, [ or { is opened and never closed (a text with {{…}} in a list goes in quotes as a whole: 'warn("Merci {{author.name}}")')`,
+		}},
+		{"yaml_tab.yaml", []string{
+			`5:1: a tab in the indentation: YAML indents with spaces only`,
+		}},
+		{"yaml_indent.yaml", []string{
+			`2:1: did not find expected '-' indicator: check the indentation from here on (a list's items, and a rule's keys, line up)`,
+		}},
+		{"action_colon.yaml", []string{
+			`5:27: rule "a": unknown action "warn(\"Attention": the action was cut at a ": " in its text; put the whole action in quotes, like 'warn("…: …")'`,
 		}},
 	}
 	seen := map[string]bool{}
