@@ -178,7 +178,7 @@ func yamlHint(lines []string, line int, msg string) (string, int) {
 	case strings.HasPrefix(msg, "mapping values are not allowed"):
 		msg += `: a text holding ": " goes in quotes`
 	case strings.HasPrefix(msg, "did not find expected"):
-		msg += ": check the indentation from here on (a list's items, and a rule's keys, line up)"
+		msg += ": check the lines from here on: their indentation (a list's items, and a rule's keys, line up) and their quotes (a ' inside '…' is written '')"
 	}
 	return msg, 1
 }
