@@ -85,6 +85,10 @@ func (c *Client) run(ctx context.Context, out chan<- bot.Event, mode Mode, offse
 	if len(desk.chats) == 0 {
 		log.Warn("no chat list (TELEGRAM_CHATS, desk.telegram_chats): vigie moderates every group it is added to")
 	}
+	if desk.chat != 0 && len(desk.cms) == 0 && !c.cfg.DeskAdmins {
+		log.Warn("no CM in desk.cms: nobody may press the desk's buttons or send it commands; a CM who sends /status to the bot is refused, " +
+			"and the refusal logged here names them (user=telegram:ID), the entry to add to desk.cms (or set TELEGRAM_DESK_ADMINS=true)")
+	}
 	if !me.CanReadAllGroupMessages {
 		log.Warn("privacy mode is on: vigie only sees commands and replies to itself in groups; turn it off with BotFather's /setprivacy")
 	}
