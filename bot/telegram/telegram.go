@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -210,6 +211,11 @@ func New(cfg Config) (*Client, error) {
 		}
 		if !validSecret(cfg.WebhookSecret) {
 			return nil, errors.New("telegram: webhook secret: 1 to 256 characters among A-Z, a-z, 0-9, _ and -")
+		}
+		// Telegram calls HTTPS only and refuses anything else at setWebhook;
+		// said at start, not as a failed registration.
+		if u, err := url.Parse(cfg.WebhookURL); cfg.WebhookURL != "" && (err != nil || u.Scheme != "https" || u.Host == "") {
+			return nil, fmt.Errorf("telegram: TELEGRAM_WEBHOOK_URL %q: want vigie's public https:// address, like https://vigie.example.com/webhooks/telegram", cfg.WebhookURL)
 		}
 	}
 	if cfg.PollTimeout <= 0 {
