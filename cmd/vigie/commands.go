@@ -57,7 +57,7 @@ func (c *cli) runDaemon(ctx context.Context, args []string) int {
 	if _, _, err := net.SplitHostPort(*listen); err != nil {
 		// "8080" alone would otherwise be refused as an address beyond this
 		// machine without its secrets, which is not the mistake.
-		return f.usageError("--listen: %q: want HOST:PORT, like 127.0.0.1:8080 (this machine only) or :8080 (every address)", *listen)
+		return f.usageError("--listen (or VIGIE_LISTEN): %q: want HOST:PORT, like 127.0.0.1:8080 (this machine only) or :8080 (every address)", *listen)
 	}
 	getenv, err := withSecretFiles(c.getenv)
 	if err != nil {

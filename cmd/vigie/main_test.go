@@ -422,7 +422,7 @@ func TestUsage(t *testing.T) {
 		{"run takes no argument", []string{"run", "x"}, `vigie run: unexpected argument "x"`},
 		{"run log level", []string{"run", "--log.level", "loud"}, `vigie run: --log.level: "loud": want debug, info, warn or error`},
 		{"run log format", []string{"run", "--log.format", "xml"}, `vigie run: --log.format: "xml": want text or json`},
-		{"run on a port alone", []string{"run", "--listen", "8080"}, `vigie run: --listen: "8080": want HOST:PORT, like 127.0.0.1:8080 (this machine only) or :8080 (every address)`},
+		{"run on a port alone", []string{"run", "--listen", "8080"}, `vigie run: --listen (or VIGIE_LISTEN): "8080": want HOST:PORT, like 127.0.0.1:8080 (this machine only) or :8080 (every address)`},
 		{"version takes no argument", []string{"version", "x"}, `vigie version: unexpected argument "x"`},
 		{"replay needs files", []string{"replay", "--format", "json"}, "vigie replay: no events to replay: give one or more JSON Lines files, or - for stdin"},
 		{"replay format", []string{"replay", "--format", "xml", "x.jsonl"}, `vigie replay: unknown format "xml" (want text or json)`},
