@@ -113,6 +113,11 @@ func parseAction(sp actionSpec, templates bool) (action, error) {
 			names[i] = string(k)
 		}
 		msg := fmt.Sprintf("unknown action %q", name)
+		if strings.Contains(name, "(") {
+			// YAML cut the action at a ": " in its text, unquoted in a list.
+			return action{}, fmt.Errorf(`%s: the action was cut at a ": " in its text; put the whole action in quotes, like '%s("…: …")'`,
+				msg, strings.ToLower(name[:strings.Index(name, "(")]))
+		}
 		if s := closest(name, names); s != "" {
 			return action{}, fmt.Errorf("%s (did you mean %q?)", msg, s)
 		}

@@ -162,6 +162,27 @@ func loadFile(p string, opts LoadOptions) (*Ruleset, error) {
 
 var yamlLineRe = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
+// yamlHint adds to a YAML syntax error what a rule file's author can do about
+// it; the parser's words name the grammar, not the mistake. A tab in the
+// indentation of the line is the mistake whatever the parser says.
+func yamlHint(lines []string, line int, msg string) (string, int) {
+	if line >= 1 && line <= len(lines) {
+		l := lines[line-1]
+		if i := strings.IndexByte(l, '\t'); i >= 0 && strings.TrimLeft(l[:i], " ") == "" {
+			return "a tab in the indentation: YAML indents with spaces only", i + 1
+		}
+	}
+	switch {
+	case strings.HasPrefix(msg, "found unexpected end of stream"):
+		msg += ": a quote, [ or { is opened and never closed (a text with {{…}} in a list goes in quotes as a whole: 'warn(\"Merci {{author.name}}\")')"
+	case strings.HasPrefix(msg, "mapping values are not allowed"):
+		msg += `: a text holding ": " goes in quotes`
+	case strings.HasPrefix(msg, "did not find expected"):
+		msg += ": check the lines from here on: their indentation (a list's items, and a rule's keys, line up) and their quotes (a ' inside '…' is written '')"
+	}
+	return msg, 1
+}
+
 func parse(file string, src []byte, opts LoadOptions) (*Ruleset, error) {
 	if opts.LookupEnv == nil {
 		opts.LookupEnv = os.LookupEnv
@@ -175,7 +196,8 @@ func parse(file string, src []byte, opts LoadOptions) (*Ruleset, error) {
 			line, _ = strconv.Atoi(m[1])
 			msg = m[2]
 		}
-		d.errorAt(line, 1, "%s", msg)
+		msg, col := yamlHint(d.lines, line, msg)
+		d.errorAt(line, col, "%s", msg)
 		return nil, &LoadError{Problems: d.errs}
 	}
 	if root.Kind == 0 || len(root.Content) == 0 {

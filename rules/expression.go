@@ -358,6 +358,16 @@ func friendlyExprError(msg string) string {
 		}
 		return msg
 	}
+	switch msg {
+	case `unexpected token Operator("=")`:
+		return "unexpected =: compare with ==, as in text == \"hello\""
+	case "unexpected token EOF":
+		return "the expression ends too early: an and, or or operator with nothing after it, or a bracket or quote never closed"
+	case "literal not terminated":
+		return "a text's quote is never closed"
+	case `unexpected token Bracket(")")`, `unexpected token Bracket("]")`:
+		return "unexpected " + msg[len(msg)-3:len(msg)-2] + ": closes a bracket that was never opened"
+	}
 	msg = strings.ReplaceAll(msg, "*rules.wordList", "list")
 	msg = strings.ReplaceAll(msg, "*rules.modelRef", "model")
 	msg = strings.ReplaceAll(msg, "rules.authorEnv", "author")

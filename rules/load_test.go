@@ -130,7 +130,22 @@ func TestBadFiles(t *testing.T) {
 			`18:15: rule "r": category: expected a string, got a list`,
 		}},
 		{"yaml_syntax.yaml", []string{
-			`3:1: found unexpected end of stream`,
+			`3:1: found unexpected end of stream: a quote, [ or { is opened and never closed (a text with {{…}} in a list goes in quotes as a whole: 'warn("Merci {{author.name}}")')`,
+		}},
+		{"expr_syntax.yaml", []string{
+			`4:16: rule "equals": when: unexpected =: compare with ==, as in text == "hello"`,
+			`7:24: rule "dangling": when: the expression ends too early: an and, or or operator with nothing after it, or a bracket or quote never closed`,
+			`10:22: rule "bracket": when: unexpected ): closes a bracket that was never opened`,
+			`13:21: rule "quote": when: a text's quote is never closed`,
+		}},
+		{"yaml_tab.yaml", []string{
+			`5:1: a tab in the indentation: YAML indents with spaces only`,
+		}},
+		{"yaml_indent.yaml", []string{
+			`2:1: did not find expected '-' indicator: check the lines from here on: their indentation (a list's items, and a rule's keys, line up) and their quotes (a ' inside '…' is written '')`,
+		}},
+		{"action_colon.yaml", []string{
+			`5:27: rule "a": unknown action "warn(\"Attention": the action was cut at a ": " in its text; put the whole action in quotes, like 'warn("…: …")'`,
 		}},
 	}
 	seen := map[string]bool{}

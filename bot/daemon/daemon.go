@@ -506,7 +506,9 @@ func (d *daemon) serve(ctx context.Context, reload <-chan struct{}) error {
 		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		if err := p.Ping(pctx); err != nil {
 			// Not fatal: Redis may come up after vigie; /healthz says it meanwhile.
-			log.Warn("store not reachable yet", "store", d.storeKind, "err", err)
+			// The URL is not logged: it may carry a password.
+			log.Warn("store not reachable yet: vigie moderates from memory until it answers; check that a redis-server runs at the address of --redis (or VIGIE_REDIS_URL)",
+				"store", d.storeKind, "err", err)
 		}
 		cancel()
 	}

@@ -202,6 +202,10 @@ var (
 	_ bot.Kicker      = (*discordShards)(nil)
 	_ bot.Banner      = (*discordShards)(nil)
 	_ bot.Tagger      = (*discordShards)(nil)
+	_ bot.Locker      = (*discordShards)(nil)
+	_ bot.SlowModer   = (*discordShards)(nil)
+	_ bot.LogPoster   = (*discordShards)(nil)
+	_ bot.LogEscaper  = (*discordShards)(nil)
 )
 
 func (s *discordShards) of(ev bot.Event) *discord.Client {
@@ -240,6 +244,28 @@ func (s *discordShards) Unban(ctx context.Context, ev bot.Event) error {
 func (s *discordShards) Tag(ctx context.Context, ev bot.Event, tag string) error {
 	return s.of(ev).Tag(ctx, ev, tag)
 }
+func (s *discordShards) Lock(ctx context.Context, ev bot.Event) (string, error) {
+	return s.of(ev).Lock(ctx, ev)
+}
+func (s *discordShards) Unlock(ctx context.Context, ev bot.Event, prev string) error {
+	return s.of(ev).Unlock(ctx, ev, prev)
+}
+func (s *discordShards) SlowMode(ctx context.Context, ev bot.Event, d time.Duration) (string, error) {
+	return s.of(ev).SlowMode(ctx, ev, d)
+}
+func (s *discordShards) RestoreSlowMode(ctx context.Context, ev bot.Event, prev string) error {
+	return s.of(ev).RestoreSlowMode(ctx, ev, prev)
+}
+
+// The mod-log's lines are REST calls to a channel, which any shard's Client
+// makes: the first one posts them.
+func (s *discordShards) PostLog(ctx context.Context, to, text string) (string, error) {
+	return s.all[0].PostLog(ctx, to, text)
+}
+func (s *discordShards) EditLog(ctx context.Context, to, id, text string) error {
+	return s.all[0].EditLog(ctx, to, id, text)
+}
+func (s *discordShards) EscapeLog(text string) string { return s.all[0].EscapeLog(text) }
 
 var errNoDeskChannel = &bot.ActionError{Op: "desk", Err: fmt.Errorf("%w channel: set desk.discord_channel in the rule file or DISCORD_DESK_CHANNEL", handlers.ErrNoDesk)}
 

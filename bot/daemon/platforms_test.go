@@ -86,6 +86,15 @@ func TestMisconfiguredPlatformRefusesToStart(t *testing.T) {
 			want: []string{`meta: META_PAGE_TOKEN is set, but META_GRAPH_URL "graph.facebook.com/v25.0": want http:// or https://; fix it, or unset META_PAGE_TOKEN to run without meta`},
 		},
 		{
+			// The variable to fix is named, as META_GRAPH_URL is.
+			name: "a TELEGRAM_API_URL and a DISCORD_API_URL without their scheme",
+			env:  map[string]string{"TELEGRAM_TOKEN": "1:x", "TELEGRAM_API_URL": "localhost:8081", "DISCORD_TOKEN": "x", "DISCORD_API_URL": "discord.com/api/v9"},
+			want: []string{
+				`telegram: TELEGRAM_TOKEN is set, but TELEGRAM_API_URL "localhost:8081": want http:// or https://; fix it, or unset TELEGRAM_TOKEN to run without telegram`,
+				`discord: DISCORD_TOKEN is set, but DISCORD_API_URL "discord.com/api/v9": want http:// or https://; fix it, or unset DISCORD_TOKEN to run without discord`,
+			},
+		},
+		{
 			name: "telegram webhook mode without its secret",
 			env:  map[string]string{"TELEGRAM_TOKEN": "1:x", "TELEGRAM_MODE": "webhook"},
 			want: []string{"telegram: TELEGRAM_TOKEN is set, but TELEGRAM_MODE is webhook and TELEGRAM_WEBHOOK_SECRET is not: without it anyone could post updates to /webhooks/telegram; fix it, or unset TELEGRAM_TOKEN to run without telegram"},
@@ -98,7 +107,7 @@ func TestMisconfiguredPlatformRefusesToStart(t *testing.T) {
 		{
 			name: "every misconfigured platform is named at once",
 			env:  map[string]string{"TELEGRAM_TOKEN": "1:x", "TELEGRAM_MODE": "carrier-pigeon", "META_PAGE_TOKEN": "page-token"},
-			want: []string{`telegram: TELEGRAM_TOKEN is set, but mode "carrier-pigeon": want polling or webhook;`, "meta: META_PAGE_TOKEN is set, but META_APP_SECRET is not"},
+			want: []string{`telegram: TELEGRAM_TOKEN is set, but TELEGRAM_MODE "carrier-pigeon": want polling or webhook;`, "meta: META_PAGE_TOKEN is set, but META_APP_SECRET is not"},
 		},
 	}
 	for _, tt := range tests {

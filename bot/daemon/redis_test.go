@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"slices"
 	"strconv"
@@ -210,5 +211,25 @@ func TestRedisOutage(t *testing.T) {
 	}
 	if hits != len(scams) || len(scams) != sent/2 {
 		t.Errorf("%d hits in %d open cases for %d scam events of %d", hits, len(open.Cases), len(scams), sent)
+	}
+}
+
+// A Redis that is not running when vigie starts (redis-server not started, a
+// wrong port) is no reason to stop: vigie moderates from memory, and its first
+// line about it says what to check.
+func TestRedisNotRunningAtStart(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close() // nothing listens there now
+	in := start(t, rulesV1, map[string]string{"VIGIE_REDIS_URL": "redis://" + addr + "/0"})
+	testsync.Eventually(t, "the line about the store", func() bool {
+		return strings.Contains(in.logs.String(), "store not reachable yet")
+	})
+	want := `msg="store not reachable yet: vigie moderates from memory until it answers; check that a redis-server runs at the address of --redis (or VIGIE_REDIS_URL)" store=redis err="redis ping: dial tcp ` + addr
+	if logs := in.logs.String(); !strings.Contains(logs, want) {
+		t.Errorf("logs lack %s", want)
 	}
 }

@@ -328,7 +328,7 @@ var endpointMu sync.Mutex
 func useAPIURL(raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("discord: API URL %q: want http:// or https://", raw)
+		return fmt.Errorf("discord: DISCORD_API_URL %q: want http:// or https://", raw)
 	}
 	api := strings.TrimRight(raw, "/") + "/"
 	endpointMu.Lock()

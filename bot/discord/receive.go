@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"net/http"
 	"strconv"
 	"strings"
 	"sync"
@@ -590,6 +591,11 @@ func snowflakeTime(id string) time.Time {
 // for good, as Discord's close codes mean it ("" for any other failure):
 // trying again changes nothing until someone acts.
 func gatewayRefusal(err error) string {
+	// A token wrong from the start is refused by the REST call that asks
+	// for the gateway's address, before any close code.
+	if re, ok := errors.AsType[*discordgo.RESTError](err); ok && re.Response != nil && re.Response.StatusCode == http.StatusUnauthorized {
+		return tokenRefusedHelp + ": "
+	}
 	var ce *websocket.CloseError
 	if !errors.As(err, &ce) {
 		return ""

@@ -245,7 +245,7 @@ func TestNewChecksConfig(t *testing.T) {
 	}{
 		{"no token", Config{}, "discord: missing token (DISCORD_TOKEN)"},
 		{"bad shard", Config{Token: "x", APIURL: testAPIURL, ShardID: 2, ShardCount: 2}, "discord: shard 2 of 2: want 0 <= shard id < shard count"},
-		{"bad URL", Config{Token: "x", APIURL: "discord.com"}, `discord: API URL "discord.com": want http:// or https://`},
+		{"bad URL", Config{Token: "x", APIURL: "discord.com"}, `discord: DISCORD_API_URL "discord.com": want http:// or https://`},
 		{"another API", Config{Token: "x", APIURL: "https://other.example/api/v9"}, `discord: API URL "https://other.example/api/v9": this process already uses "http://discord.test/api/v9/" (discordgo's endpoints are process-wide)`},
 		{"bad CM", Config{Token: "x", APIURL: testAPIURL, CMs: []string{"discord:alice"}}, `discord: CM "discord:alice": want discord:<numeric user id>`},
 		{"bad guild", Config{Token: "x", APIURL: testAPIURL, Guilds: []string{"Gamers"}}, `discord: guild "Gamers": want a numeric guild id`},
@@ -407,16 +407,21 @@ func TestGatewayRefusesTheIntents(t *testing.T) {
 		name       string
 		disallowed int
 		token      string
+		revoked    bool // refused by REST too, from the start: a wrong DISCORD_TOKEN
 		want       []string
 	}{
-		{"intents", 1 << 15, "", []string{"4014", "Message Content Intent", "Developer Portal"}},
-		{"token", 0, "Bot reset-since", []string{"4004", "Discord refused the token (check DISCORD_TOKEN"}},
+		{"intents", 1 << 15, "", false, []string{"4014", "Message Content Intent", "Developer Portal"}},
+		{"token", 0, "Bot reset-since", false, []string{"4004", "Discord refused the token (check DISCORD_TOKEN"}},
+		{"wrong token", 0, "", true, []string{"HTTP 401 Unauthorized", "Discord refused the token (check DISCORD_TOKEN"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			f := discordfake.New(t, discordfake.Options{Guilds: []string{guildID}, DisallowedIntents: tt.disallowed})
 			c, _ := newTestClient(t, f, Config{})
 			if tt.token != "" {
 				c.sess.Identify.Token = tt.token
+			}
+			if tt.revoked {
+				f.RevokeToken()
 			}
 			done := make(chan error, 1)
 			go func() { done <- c.Run(context.Background(), make(chan bot.Event)) }()

@@ -525,7 +525,8 @@ func TestOwnRightsCheckedAtStart(t *testing.T) {
 		}
 		return 0, "", false
 	})
-	c, logs := newTestClient(t, f, Config{DeskChat: deskChat.id, Chats: []int64{group.id, noDelete.id, unknown}})
+	// A CM, so that the only warnings are about the groups.
+	c, logs := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}, Chats: []int64{group.id, noDelete.id, unknown}})
 	run(t, c, make(chan bot.Event, 10))
 	f.waitFor("getChatMember", 3, nil)
 	testsync.Eventually(t, "two warnings", func() bool { return strings.Count(logs.String(), "level=WARN") >= 2 })

@@ -14,12 +14,17 @@ func TestNewChecksTheConfig(t *testing.T) {
 	}{
 		{name: "token only", cfg: Config{Token: "t"}},
 		{name: "no token", cfg: Config{}, wantErr: "missing token (TELEGRAM_TOKEN)"},
-		{name: "bad mode", cfg: Config{Token: "t", Mode: "push"}, wantErr: `mode "push": want polling or webhook`},
+		{name: "bad mode", cfg: Config{Token: "t", Mode: "push"}, wantErr: `TELEGRAM_MODE "push": want polling or webhook`},
 		{name: "webhook without secret", cfg: Config{Token: "t", Mode: ModeWebhook}, wantErr: "webhook mode needs a webhook secret"},
 		{name: "webhook secret with bad characters", cfg: Config{Token: "t", Mode: ModeWebhook, WebhookSecret: "a b"}, wantErr: "webhook secret: 1 to 256 characters"},
 		{name: "bad CM id", cfg: Config{Token: "t", CMs: []string{"telegram:alice"}}, wantErr: `CM "telegram:alice": want telegram:<numeric user id>`},
 		{name: "other platforms' CMs are ignored", cfg: Config{Token: "t", CMs: []string{"discord:alice", "telegram:42"}}},
-		{name: "API URL without scheme", cfg: Config{Token: "t", APIURL: "api.telegram.org"}, wantErr: "want http:// or https://"},
+		{name: "webhook URL without https", cfg: Config{Token: "t", Mode: ModeWebhook, WebhookSecret: "s", WebhookURL: "vigie.example.com/webhooks/telegram"},
+			wantErr: `TELEGRAM_WEBHOOK_URL "vigie.example.com/webhooks/telegram": want vigie's public https:// address, like https://vigie.example.com/webhooks/telegram`},
+		{name: "webhook URL over plain HTTP", cfg: Config{Token: "t", Mode: ModeWebhook, WebhookSecret: "s", WebhookURL: "http://vigie.example.com/webhooks/telegram"},
+			wantErr: `TELEGRAM_WEBHOOK_URL "http://vigie.example.com/webhooks/telegram": want vigie's public https:// address`},
+		{name: "webhook registered by hand", cfg: Config{Token: "t", Mode: ModeWebhook, WebhookSecret: "s"}},
+		{name: "API URL without scheme", cfg: Config{Token: "t", APIURL: "api.telegram.org"}, wantErr: `TELEGRAM_API_URL "api.telegram.org": want http:// or https://`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

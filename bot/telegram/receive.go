@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/subtle"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -94,6 +95,10 @@ func (c *Client) run(ctx context.Context, out chan<- bot.Event, mode Mode, offse
 	if len(desk.chats) == 0 {
 		log.Warn("no chat list (TELEGRAM_CHATS, desk.telegram_chats): vigie moderates every group it is added to")
 	}
+	if desk.chat != 0 && len(desk.cms) == 0 && !c.cfg.DeskAdmins {
+		log.Warn("no CM in desk.cms: nobody may press the desk's buttons or send it commands; a CM who sends /status to the bot is refused, " +
+			"and the refusal logged here names them (user=telegram:ID), the entry to add to desk.cms (or set TELEGRAM_DESK_ADMINS=true)")
+	}
 	if !me.CanReadAllGroupMessages {
 		log.Warn("privacy mode is on: vigie only sees commands and replies to itself in groups; turn it off with BotFather's /setprivacy")
 	}
@@ -134,6 +139,11 @@ func (o *localOffsets) Commit(_ context.Context, n int) error {
 func (c *Client) getMe(ctx context.Context) (tgbotapi.User, error) {
 	raw, err := c.call(ctx, "", "getMe", nil)
 	if err != nil {
+		// The Bot API answers 401 to a token it does not know, 404 to one
+		// that is not shaped like a token.
+		if ae, ok := errors.AsType[*APIError](err); ok && (ae.Code == http.StatusUnauthorized || ae.Code == http.StatusNotFound) {
+			return tgbotapi.User{}, fmt.Errorf("telegram: Telegram refused the token (check TELEGRAM_TOKEN: the token @BotFather gave, whole, or the new one after /revoke): %w", err)
+		}
 		return tgbotapi.User{}, fmt.Errorf("telegram: who am I: %w", err)
 	}
 	var me tgbotapi.User

@@ -280,6 +280,9 @@ func TestRunFailsOnABadToken(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "Unauthorized") {
 		t.Fatalf("Run = %v, want an Unauthorized error", err)
 	}
+	if want := "telegram: Telegram refused the token (check TELEGRAM_TOKEN"; !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("Run = %v, want it to begin with %q", err, want)
+	}
 	if strings.Contains(err.Error(), "wrong") {
 		t.Errorf("the token leaks in %v", err)
 	}

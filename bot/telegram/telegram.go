@@ -12,6 +12,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -201,14 +202,14 @@ func New(cfg Config) (*Client, error) {
 		cfg.APIURL = DefaultAPIURL
 	}
 	if !strings.HasPrefix(cfg.APIURL, "http://") && !strings.HasPrefix(cfg.APIURL, "https://") {
-		return nil, fmt.Errorf("telegram: API URL %q: want http:// or https://", cfg.APIURL)
+		return nil, fmt.Errorf("telegram: TELEGRAM_API_URL %q: want http:// or https://", cfg.APIURL)
 	}
 	switch cfg.Mode {
 	case "":
 		cfg.Mode = ModePolling
 	case ModePolling, ModeWebhook:
 	default:
-		return nil, fmt.Errorf("telegram: mode %q: want polling or webhook", cfg.Mode)
+		return nil, fmt.Errorf("telegram: TELEGRAM_MODE %q: want polling or webhook", cfg.Mode)
 	}
 	if cfg.Mode == ModeWebhook {
 		if cfg.WebhookSecret == "" {
@@ -216,6 +217,11 @@ func New(cfg Config) (*Client, error) {
 		}
 		if !validSecret(cfg.WebhookSecret) {
 			return nil, errors.New("telegram: webhook secret: 1 to 256 characters among A-Z, a-z, 0-9, _ and -")
+		}
+		// Telegram calls HTTPS only and refuses anything else at setWebhook;
+		// said at start, not as a failed registration.
+		if u, err := url.Parse(cfg.WebhookURL); cfg.WebhookURL != "" && (err != nil || u.Scheme != "https" || u.Host == "") {
+			return nil, fmt.Errorf("telegram: TELEGRAM_WEBHOOK_URL %q: want vigie's public https:// address, like https://vigie.example.com/webhooks/telegram", cfg.WebhookURL)
 		}
 	}
 	if cfg.PollTimeout <= 0 {

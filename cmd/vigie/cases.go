@@ -288,8 +288,8 @@ type adminAPI struct {
 // errors carrying what vigie said.
 func (a adminAPI) do(ctx context.Context, method, path string, q url.Values, body []byte, ok ...int) ([]byte, int, error) {
 	u, err := url.Parse(strings.TrimRight(a.base, "/") + path)
-	if err != nil {
-		return nil, 0, fmt.Errorf("--url: %w", err)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, 0, fmt.Errorf("--url (or VIGIE_URL) %q: want the running vigie's address, like http://127.0.0.1:8080", a.base)
 	}
 	if q != nil {
 		u.RawQuery = q.Encode()
@@ -312,7 +312,7 @@ func (a adminAPI) do(ctx context.Context, method, path string, q url.Values, bod
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return nil, 0, fmt.Errorf("%w (is vigie running there?)", err)
+		return nil, 0, fmt.Errorf("%w (is vigie run serving there? --url or VIGIE_URL gives its address)", err)
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))

@@ -197,3 +197,27 @@ func TestUsersCommand(t *testing.T) {
 		t.Errorf("delete twice: %+v", r)
 	}
 }
+
+// The commands that ask a running vigie say what --url wants when it is no
+// address (a host and port without http://), and where they asked when
+// nothing answered.
+func TestAdminURLMistakes(t *testing.T) {
+	addr := freeAddr(t) // nothing listens there
+	for _, tt := range []struct {
+		url  string
+		args []string
+		want string
+	}{
+		{"localhost:8080", []string{"cases", "list"},
+			`vigie cases: --url (or VIGIE_URL) "localhost:8080": want the running vigie's address, like http://127.0.0.1:8080`},
+		{"127.0.0.1:8080", []string{"users", "list"},
+			`vigie users: --url (or VIGIE_URL) "127.0.0.1:8080": want the running vigie's address, like http://127.0.0.1:8080`},
+		{"http://" + addr, []string{"cases", "list"},
+			"(is vigie run serving there? --url or VIGIE_URL gives its address)"},
+	} {
+		r := runIn(context.Background(), "", map[string]string{"VIGIE_URL": tt.url}, tt.args...)
+		if r.code != 1 || !strings.Contains(r.stderr, tt.want) {
+			t.Errorf("VIGIE_URL=%s vigie %s: exit %d, stderr %q; want 1 and %q", tt.url, strings.Join(tt.args, " "), r.code, r.stderr, tt.want)
+		}
+	}
+}

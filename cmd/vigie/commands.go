@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"runtime"
 	"runtime/debug"
 	"strings"
+	"syscall"
 
 	"github.com/vigie-bot/vigie/bot/daemon"
 	"github.com/vigie-bot/vigie/handlers/faq"
@@ -52,6 +54,11 @@ func (c *cli) runDaemon(ctx context.Context, args []string) int {
 	if *logFormat != "text" && *logFormat != "json" {
 		return f.usageError("--log.format: %q: want text or json", *logFormat)
 	}
+	if _, _, err := net.SplitHostPort(*listen); err != nil {
+		// "8080" alone would otherwise be refused as an address beyond this
+		// machine without its secrets, which is not the mistake.
+		return f.usageError("--listen (or VIGIE_LISTEN): %q: want HOST:PORT, like 127.0.0.1:8080 (this machine only) or :8080 (every address)", *listen)
+	}
 	getenv, err := withSecretFiles(c.getenv)
 	if err != nil {
 		fmt.Fprintf(c.stderr, "vigie run: %v\n", err)
@@ -84,12 +91,28 @@ func (c *cli) runDaemon(ctx context.Context, args []string) int {
 	_ = logs.Close() // stderr failing: nowhere left to say so
 	if err != nil {
 		fmt.Fprintf(c.stderr, "vigie run: %v\n", err)
+		if hint := listenHint(err, *listen); hint != "" {
+			fmt.Fprintf(c.stderr, "vigie run: %s\n", hint)
+		}
 		if _, ok := errors.AsType[*daemon.SetupError](err); ok {
 			return exitUsage
 		}
 		return exitFail
 	}
 	return exitOK
+}
+
+// listenHint says what to do when vigie could not listen on addr, or "".
+func listenHint(err error, addr string) string {
+	switch {
+	case errors.Is(err, syscall.EADDRINUSE):
+		return addr + " is taken by another program (another vigie run?): stop it, or give this vigie another address with --listen HOST:PORT (or VIGIE_LISTEN)"
+	case errors.Is(err, syscall.EACCES):
+		return "ports below 1024 need root or the CAP_NET_BIND_SERVICE capability: listen on a port from 1024 up (--listen 127.0.0.1:8080) and put a proxy in front for 80 or 443"
+	case errors.Is(err, syscall.EADDRNOTAVAIL):
+		return "no network interface of this machine has the address " + addr + ": give one it has with --listen HOST:PORT (127.0.0.1:8080 for this machine only, :8080 for every address)"
+	}
+	return ""
 }
 
 func envOr(getenv func(string) string, name, def string) string {

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -420,6 +422,7 @@ func TestUsage(t *testing.T) {
 		{"run takes no argument", []string{"run", "x"}, `vigie run: unexpected argument "x"`},
 		{"run log level", []string{"run", "--log.level", "loud"}, `vigie run: --log.level: "loud": want debug, info, warn or error`},
 		{"run log format", []string{"run", "--log.format", "xml"}, `vigie run: --log.format: "xml": want text or json`},
+		{"run on a port alone", []string{"run", "--listen", "8080"}, `vigie run: --listen (or VIGIE_LISTEN): "8080": want HOST:PORT, like 127.0.0.1:8080 (this machine only) or :8080 (every address)`},
 		{"version takes no argument", []string{"version", "x"}, `vigie version: unexpected argument "x"`},
 		{"replay needs files", []string{"replay", "--format", "json"}, "vigie replay: no events to replay: give one or more JSON Lines files, or - for stdin"},
 		{"replay format", []string{"replay", "--format", "xml", "x.jsonl"}, `vigie replay: unknown format "xml" (want text or json)`},
@@ -590,6 +593,41 @@ func TestRunGCPercent(t *testing.T) {
 func TestRunFAQOnly(t *testing.T) {
 	if r := runUntilServing(t, map[string]string{}, "--config", "testdata/faq_only.yaml"); r.code != 0 {
 		t.Errorf("exit %d after cancel, want 0\n%s", r.code, r.stderr)
+	}
+}
+
+// An address another program listens on stops vigie run with what to do.
+func TestRunAddressInUse(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	addr := l.Addr().String()
+	r := runIn(context.Background(), "", map[string]string{"VIGIE_LISTEN": addr}, "run", "--config", "testdata/good.yaml")
+	want := "vigie run: " + addr + " is taken by another program (another vigie run?): stop it, or give this vigie another address with --listen HOST:PORT (or VIGIE_LISTEN)\n"
+	if r.code != 1 || !strings.HasSuffix(r.stderr, want) {
+		t.Errorf("exit %d, stderr %q; want 1, ending with %q", r.code, r.stderr, want)
+	}
+}
+
+// A port below 1024 refused to a user without the right, and an address of
+// no interface, are told what to do, as net.Listen reports them.
+func TestListenHint(t *testing.T) {
+	refused := func(errno syscall.Errno) error {
+		return fmt.Errorf("listen: %w", &net.OpError{Op: "listen", Net: "tcp", Err: os.NewSyscallError("bind", errno)})
+	}
+	for _, tt := range []struct {
+		err  error
+		want string
+	}{
+		{refused(syscall.EACCES), "ports below 1024 need root or the CAP_NET_BIND_SERVICE capability: listen on a port from 1024 up (--listen 127.0.0.1:8080) and put a proxy in front for 80 or 443"},
+		{refused(syscall.EADDRNOTAVAIL), "no network interface of this machine has the address 10.9.9.9:80: give one it has with --listen HOST:PORT (127.0.0.1:8080 for this machine only, :8080 for every address)"},
+		{errors.New("store: redis url"), ""},
+	} {
+		if got := listenHint(tt.err, "10.9.9.9:80"); got != tt.want {
+			t.Errorf("listenHint(%v) = %q, want %q", tt.err, got, tt.want)
+		}
 	}
 }
 

@@ -258,7 +258,7 @@ func NewClient(rawURL string) (goredis.UniversalClient, error) {
 	}
 	base, mode, _ := strings.Cut(u.Scheme, "+")
 	if base != "redis" && base != "rediss" {
-		return nil, fmt.Errorf("redis url %q: scheme must be redis or rediss, optionally +cluster or +sentinel", redact(u))
+		return nil, fmt.Errorf("redis url %q: scheme must be redis or rediss, optionally +cluster or +sentinel: write it like redis://127.0.0.1:6379/0", redact(u))
 	}
 	q := u.Query()
 	switch {

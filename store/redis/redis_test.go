@@ -128,6 +128,8 @@ func TestOpenURL(t *testing.T) {
 		{url: "redis+sentinel://127.0.0.1:26379?master_name=mymaster&addr=127.0.0.1:26380", want: "*redis.Client"},
 		{url: "redis+sentinel://127.0.0.1:26379", want: "sentinel needs master_name", wantErr: true},
 		{url: "http://127.0.0.1:6379", want: "scheme must be redis or rediss", wantErr: true},
+		// A host and port alone, as redis-cli takes them.
+		{url: "localhost:6379", want: `redis url "localhost:6379": scheme must be redis or rediss, optionally +cluster or +sentinel: write it like redis://127.0.0.1:6379/0`, wantErr: true},
 		{url: "redis+ring://127.0.0.1:6379", want: `unknown mode "ring"`, wantErr: true},
 		{url: "redis://u:hunter2@127.0.0.1:6379?bogus=1", want: "xxxxx", wantErr: true},
 	}
