@@ -194,18 +194,19 @@ type discordShards struct {
 }
 
 var (
-	_ bot.Deleter     = (*discordShards)(nil)
-	_ bot.Replier     = (*discordShards)(nil)
-	_ bot.Warner      = (*discordShards)(nil)
-	_ bot.Timeouter   = (*discordShards)(nil)
-	_ bot.Untimeouter = (*discordShards)(nil)
-	_ bot.Kicker      = (*discordShards)(nil)
-	_ bot.Banner      = (*discordShards)(nil)
-	_ bot.Tagger      = (*discordShards)(nil)
-	_ bot.Locker      = (*discordShards)(nil)
-	_ bot.SlowModer   = (*discordShards)(nil)
-	_ bot.LogPoster   = (*discordShards)(nil)
-	_ bot.LogEscaper  = (*discordShards)(nil)
+	_ bot.Deleter      = (*discordShards)(nil)
+	_ bot.Replier      = (*discordShards)(nil)
+	_ bot.Warner       = (*discordShards)(nil)
+	_ bot.Timeouter    = (*discordShards)(nil)
+	_ bot.Untimeouter  = (*discordShards)(nil)
+	_ bot.Kicker       = (*discordShards)(nil)
+	_ bot.Banner       = (*discordShards)(nil)
+	_ bot.Tagger       = (*discordShards)(nil)
+	_ bot.Locker       = (*discordShards)(nil)
+	_ bot.SlowModer    = (*discordShards)(nil)
+	_ bot.LogPoster    = (*discordShards)(nil)
+	_ bot.LogEscaper   = (*discordShards)(nil)
+	_ bot.RoleResolver = (*discordShards)(nil)
 )
 
 func (s *discordShards) of(ev bot.Event) *discord.Client {
@@ -255,6 +256,9 @@ func (s *discordShards) SlowMode(ctx context.Context, ev bot.Event, d time.Durat
 }
 func (s *discordShards) RestoreSlowMode(ctx context.Context, ev bot.Event, prev string) error {
 	return s.of(ev).RestoreSlowMode(ctx, ev, prev)
+}
+func (s *discordShards) ResolveRoles(ctx context.Context, ev bot.Event) (staff, known bool) {
+	return s.of(ev).ResolveRoles(ctx, ev)
 }
 
 // The mod-log's lines are REST calls to a channel, which any shard's Client
