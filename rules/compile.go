@@ -115,6 +115,9 @@ type counter struct {
 	// built for the key.
 	keySum  keySummer
 	nameSum store.KeySum
+	// byAuthor says author.id is a part of keySum's key
+	// (store.CounterOp.ByAuthor).
+	byAuthor bool
 	// keyAt and whenAt are where key: and when: are written.
 	keyAt, whenAt pos
 }
@@ -298,7 +301,7 @@ func compileFile(d *decoder, fs fileSpec, opts LoadOptions) *Ruleset {
 			ct.key = k.prog
 			ct.keyFn, _ = nativeString(k.prog.Node())
 			ct.keyApp, _ = nativeKeyAppender(k.prog.Node())
-			ct.keySum, _ = nativeKeySum(k.prog.Node())
+			ct.keySum, ct.byAuthor, _ = nativeKeySum(k.prog.Node())
 			ct.nameSum = store.SumName(cs.Name)
 		}
 		if cs.When != nil {

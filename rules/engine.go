@@ -227,6 +227,7 @@ func (e *Engine) assess(ctx context.Context, ev *bot.Event) (Assessment, error) 
 			switch {
 			case sums && c.keySum != nil:
 				ops[i].Sum, ops[i].Incr = c.keySum(&s.env, c.nameSum)
+				ops[i].ByAuthor = c.byAuthor
 			case c.keyApp != nil:
 				// written into the buffer; the key string is made below, once
 				// for all the counters
@@ -469,7 +470,7 @@ func (rs *Ruleset) sumOps(ops []store.CounterOp, env *exprEnv) {
 	for i := range rs.counters {
 		c := &rs.counters[i]
 		op := &ops[i]
-		*op = store.CounterOp{Name: c.name, Window: c.window}
+		*op = store.CounterOp{Name: c.name, Window: c.window, ByAuthor: c.byAuthor}
 		if c.key == nil {
 			continue
 		}

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"cmp"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -58,6 +59,9 @@ type nval struct {
 	// runesOf, for len(s), is s: compared with a constant, the characters
 	// are counted only as far as the constant.
 	runesOf func(*exprEnv) string
+	// author says the value is author.id: a key with it among its parts
+	// is of one author (store.CounterOp.ByAuthor).
+	author bool
 	// sum, when set, adds the string value to a counter's sum without
 	// making it a string, or hashing it again for each counter (see
 	// keySummer).
@@ -77,14 +81,15 @@ type keySummer func(e *exprEnv, k store.KeySum) (sum store.KeySum, ok bool)
 
 // nativeKeySum compiles a counter key into a keySummer: for a store that
 // keys counters by hash (store.SumKeyed), the key's parts are hashed, each
-// on its own, and no string is built. ok is false for a key the closures
-// do not cover.
-func nativeKeySum(n ast.Node) (keySummer, bool) {
+// on its own, and no string is built. byAuthor says author.id is one of
+// the parts: two events of one sum are of one author. ok is false for a
+// key the closures do not cover.
+func nativeKeySum(n ast.Node) (sum keySummer, byAuthor, ok bool) {
 	v, ok := nativeOfKind(n, nString)
 	if !ok {
-		return nil, false
+		return nil, false, false
 	}
-	return v.summer(), true
+	return v.summer(), slices.ContainsFunc(v.stringParts(), func(p nval) bool { return p.author }), true
 }
 
 // emptySum is the sum of an empty part.
@@ -396,7 +401,7 @@ func nativeMember(n *ast.MemberNode) (nval, bool) {
 		}
 		switch prop.Value {
 		case "id":
-			return nval{kind: nString, s: func(e *exprEnv) string { return e.Author.ID },
+			return nval{kind: nString, s: func(e *exprEnv) string { return e.Author.ID }, author: true,
 				sum: func(e *exprEnv, k store.KeySum) (store.KeySum, bool) {
 					return k.Then(e.State.authorSum(e.Author.ID)), e.Author.ID != ""
 				}}, true

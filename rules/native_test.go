@@ -265,3 +265,31 @@ func TestRunesConst(t *testing.T) {
 		}
 	}
 }
+
+// TestKeyByAuthor checks which counters' keys are told to be of one author
+// (store.CounterOp.ByAuthor): those with author.id as a part of the sum,
+// not those of a space, nor of a text made from the id.
+func TestKeyByAuthor(t *testing.T) {
+	rs, err := Parse("keys.yaml", []byte(`
+counters:
+  msgs: {key: author.id, window: 10s}
+  same: {key: 'author.id + "|" + fingerprint', window: 10m}
+  late: {key: 'space + ":" + author.id', window: 10m}
+  copies: {key: 'space + "|" + fingerprint', window: 10m}
+  name: {key: author.name, window: 1m}
+  lower: {key: lower(author.id), window: 1m}
+rules: []
+`), LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]bool{"msgs": true, "same": true, "late": true}
+	for _, c := range rs.counters {
+		if c.keySum == nil && c.name != "lower" {
+			t.Errorf("%s: its key is not summed", c.name)
+		}
+		if c.byAuthor != want[c.name] {
+			t.Errorf("%s: byAuthor %v, want %v", c.name, c.byAuthor, want[c.name])
+		}
+	}
+}

@@ -39,6 +39,12 @@ type CounterOp struct {
 	// Incr adds this event to the window before reading it; otherwise the counter
 	// is only read (its when: condition was false).
 	Incr bool
+	// ByAuthor says the key has the observation's Author among its parts
+	// (author.id, alone or glued to others), so that two events of one key
+	// are always of one author: a store may keep an author's counters
+	// together (the memory store keeps those with a Sum in the author's
+	// shard, side by side in its table). The counts do not depend on it.
+	ByAuthor bool
 }
 
 // Observation is everything one event needs from the store, asked in one call so
