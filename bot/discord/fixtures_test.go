@@ -175,7 +175,7 @@ func run(t *testing.T, f *discordfake.Server, c *Client, out chan bot.Event, per
 			if runErr != nil {
 				t.Errorf("Run returned %v", runErr)
 			}
-		case <-time.After(10 * time.Second):
+		case <-time.After(testsync.Patience):
 			t.Errorf("Run did not return after cancel")
 		}
 	})
@@ -183,7 +183,7 @@ func run(t *testing.T, f *discordfake.Server, c *Client, out chan bot.Event, per
 	case <-f.Ready():
 	case <-done:
 		t.Fatalf("Run returned before READY: %v", runErr)
-	case <-time.After(10 * time.Second):
+	case <-time.After(testsync.Patience):
 		t.Fatal("no IDENTIFY")
 	}
 	f.Dispatch("GUILD_CREATE", guildCreate(perms))

@@ -35,7 +35,7 @@ func TestShutdownHandsOverTheCommittedBatch(t *testing.T) {
 					select {
 					case ev := <-out:
 						got = append(got, ev.Text)
-					case <-time.After(10 * time.Second):
+					case <-time.After(testsync.Patience):
 						t.Fatalf("got %q, then nothing", got)
 					}
 				}
@@ -87,7 +87,7 @@ func TestShutdownConfirmsTheUpdatesHandedOver(t *testing.T) {
 			if ev.Text != want {
 				t.Errorf("after the restart: %q, want %q", ev.Text, want)
 			}
-		case <-time.After(10 * time.Second):
+		case <-time.After(testsync.Patience):
 			t.Fatalf("after the restart: no %q", want)
 		}
 	}

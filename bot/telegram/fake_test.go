@@ -105,7 +105,7 @@ func run(t *testing.T, c *Client, out chan bot.Event) (stop func()) {
 				if err != nil {
 					t.Errorf("Run returned %v, want nil after cancel", err)
 				}
-			case <-time.After(10 * time.Second):
+			case <-time.After(testsync.Patience):
 				t.Errorf("Run did not return after cancel")
 			}
 		})
