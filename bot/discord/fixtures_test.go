@@ -187,7 +187,17 @@ func run(t *testing.T, f *discordfake.Server, c *Client, out chan bot.Event, per
 		t.Fatal("no IDENTIFY")
 	}
 	f.Dispatch("GUILD_CREATE", guildCreate(perms))
-	testsync.Eventually(t, "the guild in the state", func() bool { _, err := c.sess.State.Guild(guildID); return err == nil })
+	// READY already put the guild in the state, unavailable and without its
+	// roles or channels: wait for GUILD_CREATE's.
+	testsync.Eventually(t, "the guild in the state", func() bool {
+		g, err := c.sess.State.Guild(guildID)
+		if err != nil {
+			return false
+		}
+		c.sess.State.RLock()
+		defer c.sess.State.RUnlock()
+		return !g.Unavailable
+	})
 	return cancel
 }
 
