@@ -185,8 +185,8 @@ func start(t testing.TB, rules string, env map[string]string, opts ...func(*daem
 		select {
 		case err := <-errc:
 			return err
-		case <-time.After(30 * time.Second):
-			t.Fatal("daemon did not stop within 30s of its context being cancelled")
+		case <-time.After(testsync.Patience):
+			t.Fatalf("daemon did not stop within %s of its context being cancelled", testsync.Patience)
 			return nil
 		}
 	}

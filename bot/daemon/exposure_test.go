@@ -58,7 +58,7 @@ func TestListeningBeyondLoopbackNeedsSecrets(t *testing.T) {
 				if tt.want == "" || !errors.As(err, &se) || !strings.Contains(err.Error(), tt.want) {
 					t.Errorf("Run = %v, want it to start", err)
 				}
-			case <-time.After(20 * time.Second):
+			case <-time.After(testsync.Patience):
 				t.Fatal("neither started nor refused")
 			}
 		})

@@ -15,6 +15,7 @@ import (
 
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/bot/internal/guard"
+	"github.com/vigie-bot/vigie/bot/internal/testsync"
 )
 
 // A lane's queue keeps its jobs in order through growth and wrap-around, and
@@ -95,7 +96,7 @@ func TestFullLaneSpillsWithoutWaiting(t *testing.T) {
 	}()
 	select {
 	case <-submitted:
-	case <-time.After(10 * time.Second):
+	case <-time.After(testsync.Patience):
 		t.Fatal("submit waits for the overflow of a full lane")
 	}
 	close(hold)

@@ -75,7 +75,7 @@ func (r *runner) stop(t *testing.T) {
 	r.cancel()
 	select {
 	case <-r.done:
-	case <-time.After(10 * time.Second):
+	case <-time.After(testsync.Patience):
 		t.Error("the lease runner did not return after its context ended")
 	}
 }
@@ -93,7 +93,7 @@ func recv(t *testing.T, ch <-chan int64, what string) int64 {
 	select {
 	case v := <-ch:
 		return v
-	case <-time.After(10 * time.Second):
+	case <-time.After(testsync.Patience):
 		t.Fatalf("gave up waiting for %s", what)
 		return 0
 	}

@@ -40,7 +40,10 @@ rules:
 func TestAcceptance(t *testing.T) {
 	f := newFakeDiscord(t)
 	reg := prometheus.NewRegistry()
-	c, logs := newTestClient(t, f, Config{DeskChannel: deskID, CMs: []string{"discord:" + cm.id}, ModeratorRoles: []string{"Moderator"}, Registerer: reg})
+	// The drain's time is longer than the test waits for Run to return: a
+	// shutdown that waited it out would fail "shutdown is prompt".
+	c, logs := newTestClient(t, f, Config{DeskChannel: deskID, CMs: []string{"discord:" + cm.id}, ModeratorRoles: []string{"Moderator"}, Registerer: reg,
+		DrainTimeout: 3 * testsync.Patience})
 	st := memory.New()
 	t.Cleanup(func() { st.Close() })
 	rs, err := rules.Parse("rules.yaml", []byte(acceptanceRules), rules.LoadOptions{})
@@ -299,7 +302,7 @@ func TestAcceptance(t *testing.T) {
 			if err != nil {
 				t.Errorf("Run = %v", err)
 			}
-		case <-time.After(5 * time.Second):
+		case <-time.After(testsync.Patience):
 			t.Fatal("Run did not return")
 		}
 	})

@@ -175,7 +175,7 @@ func run(t *testing.T, f *discordfake.Server, c *Client, out chan bot.Event, per
 			if runErr != nil {
 				t.Errorf("Run returned %v", runErr)
 			}
-		case <-time.After(10 * time.Second):
+		case <-time.After(testsync.Patience):
 			t.Errorf("Run did not return after cancel")
 		}
 	})
@@ -183,11 +183,21 @@ func run(t *testing.T, f *discordfake.Server, c *Client, out chan bot.Event, per
 	case <-f.Ready():
 	case <-done:
 		t.Fatalf("Run returned before READY: %v", runErr)
-	case <-time.After(10 * time.Second):
+	case <-time.After(testsync.Patience):
 		t.Fatal("no IDENTIFY")
 	}
 	f.Dispatch("GUILD_CREATE", guildCreate(perms))
-	testsync.Eventually(t, "the guild in the state", func() bool { _, err := c.sess.State.Guild(guildID); return err == nil })
+	// READY already put the guild in the state, unavailable and without its
+	// roles or channels: wait for GUILD_CREATE's.
+	testsync.Eventually(t, "the guild in the state", func() bool {
+		g, err := c.sess.State.Guild(guildID)
+		if err != nil {
+			return false
+		}
+		c.sess.State.RLock()
+		defer c.sess.State.RUnlock()
+		return !g.Unavailable
+	})
 	return cancel
 }
 

@@ -48,6 +48,9 @@ func newModWorld(t *testing.T) *modWorld {
 	out := make(chan bot.Event, 16)
 	stop := run(t, f, c, out, allPerms)
 	f.WaitFor(t, "PUT", "/applications/"+appID+"/guilds/"+guildID+"/commands", 1, nil)
+	// The registration holds a desk worker until Discord answered and it is
+	// logged: a test that counts busy workers starts once it let go.
+	testsync.Eventually(t, "the commands' registration done", func() bool { return c.work.Busy() == 0 })
 	return &modWorld{f: f, c: c, st: st, logs: logs, out: out, stop: stop}
 }
 

@@ -316,7 +316,7 @@ func TestSilentGateway(t *testing.T) {
 				if tt.wantErr == "" && err != nil || tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
 					t.Errorf("Run = %v, want %q", err, tt.wantErr)
 				}
-			case <-time.After(10 * time.Second):
+			case <-time.After(testsync.Patience):
 				t.Fatal("Run still waiting for the gateway")
 			}
 		})
@@ -432,7 +432,7 @@ func TestGatewayRefusesTheIntents(t *testing.T) {
 						t.Errorf("Run = %v; want %q in it", err, want)
 					}
 				}
-			case <-time.After(30 * time.Second):
+			case <-time.After(testsync.Patience):
 				t.Fatal("Run did not return")
 			}
 		})

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/bot/internal/testsync"
 )
 
 // TestModeratesAfterAReconnect: the gateway drops; discordgo resumes the
@@ -26,7 +27,7 @@ func TestModeratesAfterAReconnect(t *testing.T) {
 			if err := c.Delete(ctx, ev); err != nil {
 				t.Fatalf("delete %s: %v", ev.Key(), err)
 			}
-		case <-time.After(10 * time.Second):
+		case <-time.After(testsync.Patience):
 			t.Fatalf("message %d not received\n%s", n, logs)
 		}
 		f.WaitFor(t, "DELETE", "/channels/"+general+"/messages/"+id, 1, nil)
@@ -36,7 +37,7 @@ func TestModeratesAfterAReconnect(t *testing.T) {
 	f.Drop() // the gateway drops
 	select {
 	case <-f.Ready(): // RESUMED, or READY again
-	case <-time.After(20 * time.Second):
+	case <-time.After(testsync.Patience):
 		t.Fatalf("no reconnection\n%s", logs)
 	}
 	moderate(2)

@@ -57,7 +57,7 @@ func (u *stateUpdates) round(t *testing.T, f *discordfake.Server, n int) bool {
 	select {
 	case <-u.done:
 		return true
-	case <-time.After(30 * time.Second):
+	case <-time.After(testsync.Patience):
 		t.Error("the gateway's loop did not handle the updates")
 		return false
 	}

@@ -32,7 +32,7 @@ func TestMentionReadRetried(t *testing.T) {
 		var ev bot.Event
 		select {
 		case ev = <-p.h.events:
-		case <-time.After(10 * time.Second):
+		case <-time.After(testsync.Patience):
 			t.Fatalf("no event for the mention; logs:\n%s", p.h.logs)
 		}
 		if ev.ID != mentionComment+":mention" || ev.Text == "" {

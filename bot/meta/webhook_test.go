@@ -119,7 +119,7 @@ func (h *harness) collect() []bot.Event {
 	id, body := sentinel(h.sentinels, h.now())
 	h.mustPost(body)
 	var got []bot.Event
-	timeout := time.After(10 * time.Second)
+	timeout := time.After(testsync.Patience)
 	for {
 		select {
 		case ev := <-h.events:

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/bot/internal/testsync"
 )
 
 func groupEvent(msg int, author string) bot.Event {
@@ -257,7 +258,7 @@ func TestDeleteAfter48Hours(t *testing.T) {
 		select {
 		case ev := <-out:
 			evs[ev.ID] = ev
-		case <-time.After(30 * time.Second):
+		case <-time.After(testsync.Patience):
 			t.Fatalf("events: %v", evs)
 		}
 	}

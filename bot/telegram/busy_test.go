@@ -75,8 +75,8 @@ func TestPressAnsweredThenStopped(t *testing.T) {
 }
 
 // holdWorkers posts maxDeskWork+extra cards (each in book) and presses the
-// first maxDeskWork of them, their card edits held by f until f.Release:
-// every desk worker is busy when it returns. It returns the messages
+// first maxDeskWork of them, their decisions and card edits held until
+// f.Release: every desk worker is busy when it returns. It returns the messages
 // Telegram made of the cards, by case id (b0, b1...).
 func holdWorkers(t *testing.T, f *fakeBotAPI, c *Client, desk *Desk, book *caseBook, extra int) map[string]map[string]any {
 	t.Helper()
@@ -94,6 +94,16 @@ func holdWorkers(t *testing.T, f *fakeBotAPI, c *Client, desk *Desk, book *caseB
 		cards[id] = map[string]any{"message_id": msg.MsgID, "from": vigieUser.json(), "chat": deskChat.json(), "date": t0, "text": "card"}
 	}
 	f.SetTrouble(func(method string, _ url.Values) (int, string, bool) { return 0, "", method == "editMessageText" })
+	// The card edits alone would free the workers after the five seconds a
+	// report is given (reportContext), which a loaded machine may take to
+	// flood the desk: the decisions wait too, for as long as the test needs.
+	busy := make([]string, maxDeskWork)
+	for n := range busy {
+		busy[n] = fmt.Sprintf("b%d", n)
+	}
+	release := book.holdDecisions(busy...)
+	f.onRelease(release)
+	t.Cleanup(f.Release)
 	for n := range maxDeskWork {
 		id := fmt.Sprintf("b%d", n)
 		f.push(callback("q-"+id, alice, cards[id], "v1:"+id+":delete"))

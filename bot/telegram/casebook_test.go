@@ -21,6 +21,25 @@ type caseBook struct {
 	until   time.Duration
 	reloads int
 	periods []time.Duration
+	// gated are the cases whose decisions wait for gate to close, as a
+	// store that is slow to answer makes them wait (holdWorkers).
+	gated map[string]bool
+	gate  chan struct{}
+}
+
+// holdDecisions makes the decisions of ids wait until the returned release
+// is called (once or more).
+func (b *caseBook) holdDecisions(ids ...string) (release func()) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.gate = make(chan struct{})
+	b.gated = make(map[string]bool)
+	for _, id := range ids {
+		b.gated[id] = true
+	}
+	gate := b.gate
+	var once sync.Once
+	return func() { once.Do(func() { close(gate) }) }
 }
 
 func newCaseBook(cards ...bot.Card) *caseBook {
@@ -39,6 +58,11 @@ func (b *caseBook) get(id string) bot.Card {
 
 func (b *caseBook) Decide(_ context.Context, d bot.Decision) (bot.Card, error) {
 	b.mu.Lock()
+	if gate := b.gate; b.gated[d.CaseID] {
+		b.mu.Unlock()
+		<-gate
+		b.mu.Lock()
+	}
 	defer b.mu.Unlock()
 	c, ok := b.cards[d.CaseID]
 	if !ok {

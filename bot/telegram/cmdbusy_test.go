@@ -10,7 +10,7 @@ import (
 )
 
 // busyDesk runs a client whose desk workers are all busy: maxDeskWork
-// presses whose card edits the fake holds until f.Release.
+// presses whose decisions and card edits wait until f.Release.
 func busyDesk(t *testing.T) (f *fakeBotAPI, c *Client, out chan bot.Event, stop func(), logs *testsync.Buffer) {
 	t.Helper()
 	f = newFakeBotAPI(t)

@@ -19,7 +19,13 @@ func TestShutdownHandsOverTheCommittedBatch(t *testing.T) {
 		name := map[bool]string{true: "read", false: "not read"}[reading]
 		t.Run(name, func(t *testing.T) {
 			f := newFakeBotAPI(t)
-			c, logs := newTestClient(t, f, Config{DrainTimeout: 300 * time.Millisecond})
+			// A daemon that reads has all the time the test may take to read;
+			// one that does not is given up on soon.
+			drain := 300 * time.Millisecond
+			if reading {
+				drain = testsync.Patience
+			}
+			c, logs := newTestClient(t, f, Config{DrainTimeout: drain})
 			for i := range 10 {
 				f.push(map[string]any{"message": message(group, 100+i, bob, t0+int64(i), "message "+string(rune('a'+i)))})
 			}
@@ -35,7 +41,7 @@ func TestShutdownHandsOverTheCommittedBatch(t *testing.T) {
 					select {
 					case ev := <-out:
 						got = append(got, ev.Text)
-					case <-time.After(10 * time.Second):
+					case <-time.After(testsync.Patience):
 						t.Fatalf("got %q, then nothing", got)
 					}
 				}
@@ -87,7 +93,7 @@ func TestShutdownConfirmsTheUpdatesHandedOver(t *testing.T) {
 			if ev.Text != want {
 				t.Errorf("after the restart: %q, want %q", ev.Text, want)
 			}
-		case <-time.After(10 * time.Second):
+		case <-time.After(testsync.Patience):
 			t.Fatalf("after the restart: no %q", want)
 		}
 	}

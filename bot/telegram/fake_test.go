@@ -22,6 +22,28 @@ type fakeBotAPI struct {
 	*tgfake.Server
 	srv   *httptest.Server
 	token string
+
+	mu       sync.Mutex
+	releases []func()
+}
+
+// onRelease has Release call release too.
+func (f *fakeBotAPI) onRelease(release func()) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.releases = append(f.releases, release)
+}
+
+// Release ends every call the fake hangs, now and after, and what was
+// given to onRelease.
+func (f *fakeBotAPI) Release() {
+	f.Server.Release()
+	f.mu.Lock()
+	releases := f.releases
+	f.mu.Unlock()
+	for _, r := range releases {
+		r()
+	}
 }
 
 type apiCall = tgfake.Call
@@ -105,7 +127,7 @@ func run(t *testing.T, c *Client, out chan bot.Event) (stop func()) {
 				if err != nil {
 					t.Errorf("Run returned %v, want nil after cancel", err)
 				}
-			case <-time.After(10 * time.Second):
+			case <-time.After(testsync.Patience):
 				t.Errorf("Run did not return after cancel")
 			}
 		})

@@ -90,7 +90,7 @@ func TestModeratedGroupFollowedToASupergroup(t *testing.T) {
 				t.Errorf("the log does not say which setting to change:\n%s", logs.String())
 			}
 			return
-		case <-time.After(30 * time.Second):
+		case <-time.After(testsync.Patience):
 			t.Fatalf("the supergroup's message was not handed to the rules:\n%s", logs.String())
 		}
 	}
@@ -124,7 +124,7 @@ func TestMovesLearnedWithoutTheServiceMessages(t *testing.T) {
 		if ev.Space != itoa(newGroup.id) || ev.Text != "buy cheap followers" {
 			t.Errorf("event %s in %s: %q", ev.ID, ev.Space, ev.Text)
 		}
-	case <-time.After(30 * time.Second):
+	case <-time.After(testsync.Patience):
 		t.Fatalf("the new supergroup's message was not handed to the rules:\n%s", logs.String())
 	}
 	for _, want := range []string{"write the new id in VIGIE_DESK_CHAT", "write the new id in TELEGRAM_CHATS"} {
@@ -165,7 +165,7 @@ func TestMoveLearnedFromAnUnknownSupergroup(t *testing.T) {
 		if ev.Space != itoa(newGroup.id) || ev.Text != "buy cheap followers" {
 			t.Errorf("event %s in %s: %q", ev.ID, ev.Space, ev.Text)
 		}
-	case <-time.After(30 * time.Second):
+	case <-time.After(testsync.Patience):
 		t.Fatalf("the new supergroup's message was not handed to the rules:\n%s", logs.String())
 	}
 	if n := f.count("getChat", inChat(oldGroup)); n != 3 {
@@ -179,7 +179,7 @@ func TestMoveLearnedFromAnUnknownSupergroup(t *testing.T) {
 	f.push(map[string]any{"message": message(newGroup, 5, bob, t0, "still here")})
 	select {
 	case <-out:
-	case <-time.After(30 * time.Second):
+	case <-time.After(testsync.Patience):
 		t.Fatalf("the new supergroup's next message was not handed to the rules:\n%s", logs.String())
 	}
 	if n := f.count("getChat", inChat(oldGroup)); n != 3 {

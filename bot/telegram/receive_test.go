@@ -263,11 +263,11 @@ func TestPollingSkipsRepeatedUpdatesAndWaitsOn429(t *testing.T) {
 
 func TestShutdownIsPrompt(t *testing.T) {
 	f := newFakeBotAPI(t)
-	c, _ := newTestClient(t, f, Config{PollTimeout: 50 * time.Second})
+	c, _ := newTestClient(t, f, Config{PollTimeout: 3 * testsync.Patience})
 	stop := run(t, c, make(chan bot.Event))
-	// The long poll is under way: the fake holds it for 50 seconds.
+	// The long poll is under way: the fake holds it for three times Patience.
 	f.waitFor("getUpdates", 1, nil)
-	// stop fails the test if Run has not returned 10 seconds after the cancel.
+	// stop fails the test if Run has not returned Patience after the cancel.
 	stop()
 }
 
@@ -442,7 +442,7 @@ func TestPollerCommitsBeforeHandling(t *testing.T) {
 			t.Errorf("RunPoller returned %v, want the refused commit", err)
 		}
 		done <- nil
-	case <-time.After(10 * time.Second):
+	case <-time.After(testsync.Patience):
 		t.Fatal("the poller went on after its commit was refused")
 	}
 	select {

@@ -10,7 +10,7 @@ import (
 )
 
 // senderFlood is a desk with DeskAdmins whose workers are all busy (their
-// card edits held), where Carol is an administrator of the desk chat and
+// decisions held), where Carol is an administrator of the desk chat and
 // Mallory a member only: whether either may decide is known once a worker
 // asks Telegram.
 func senderFlood(t *testing.T) (f *fakeBotAPI, c *Client, book *caseBook, cards map[string]map[string]any, logs *testsync.Buffer) {

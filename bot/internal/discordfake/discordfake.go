@@ -29,6 +29,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/vigie-bot/vigie/bot/internal/discordspec"
+	"github.com/vigie-bot/vigie/bot/internal/testsync"
 )
 
 // Token is the bot token the fake accepts (DISCORD_TOKEN).
@@ -972,10 +973,10 @@ func guildCreate(id string) map[string]any {
 }
 
 // WaitFor waits until n calls match method, path prefix and ok (nil: any),
-// and returns the nth.
+// and returns the nth; it fails t after testsync.Patience.
 func (f *Server) WaitFor(t testing.TB, method, path string, n int, ok func(Call) bool) Call {
 	t.Helper()
-	deadline := time.After(10 * time.Second)
+	deadline := time.After(testsync.Patience)
 	for {
 		f.mu.Lock()
 		var got []Call

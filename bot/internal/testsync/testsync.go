@@ -72,14 +72,19 @@ func Logger(buf *Buffer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 
+// Patience is how long a test waits for what happens off its own goroutine
+// before it gives up: Eventually, Next, the fakes' waits and the tests' own
+// selects. It is long because several packages' tests share a machine that
+// may be slow: make test on two busy cores, with the race detector, saw waits
+// of seconds that take milliseconds on an idle one. Only a failing test waits
+// it out.
+const Patience = time.Minute
+
 // Eventually polls cond until it holds, for what happens off the test's own
-// goroutine, and fails t, naming what, when it still does not after a minute.
-// The wait is long because several packages' tests share a machine that may
-// be slow: make test on two busy cores, with the race detector, saw waits of
-// seconds that take milliseconds on an idle one.
+// goroutine, and fails t, naming what, when it still does not after Patience.
 func Eventually(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(time.Minute)
+	deadline := time.Now().Add(Patience)
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("gave up waiting for %s", what)
@@ -88,15 +93,14 @@ func Eventually(t testing.TB, what string, cond func() bool) {
 	}
 }
 
-// Next returns the next event sent on out, failing the test after a minute
-// (see Eventually).
+// Next returns the next event sent on out, failing the test after Patience.
 func Next(t testing.TB, out <-chan bot.Event) bot.Event {
 	t.Helper()
 	select {
 	case ev := <-out:
 		return ev
-	case <-time.After(time.Minute):
-		t.Fatal("no event came within a minute")
+	case <-time.After(Patience):
+		t.Fatalf("no event came within %s", Patience)
 		return bot.Event{}
 	}
 }

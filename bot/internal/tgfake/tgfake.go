@@ -20,6 +20,7 @@ import (
 	"unicode/utf16"
 
 	"github.com/vigie-bot/vigie/bot/internal/botapispec"
+	"github.com/vigie-bot/vigie/bot/internal/testsync"
 )
 
 // Server answers as Telegram's Bot API does, from its documentation: every
@@ -677,10 +678,11 @@ func (f *Server) Last() Call {
 	return f.calls[len(f.calls)-1]
 }
 
-// WaitFor returns the n-th call (from 1) of method that matches, once it came.
+// WaitFor returns the n-th call (from 1) of method that matches, once it came;
+// it fails the test after testsync.Patience.
 func (f *Server) WaitFor(method string, n int, match func(Call) bool) Call {
 	f.t.Helper()
-	guard := time.NewTimer(10 * time.Second)
+	guard := time.NewTimer(testsync.Patience)
 	defer guard.Stop()
 	for {
 		f.mu.Lock()
