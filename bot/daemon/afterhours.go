@@ -156,7 +156,10 @@ func (d *daemon) observeAssessment(ctx context.Context, ev bot.Event, as rules.A
 	if as.Verdict.Duplicate {
 		return
 	}
-	d.after.tally.Add(ev.Platform, as.Verdict.At)
+	// Counted when handled, as the audit stamps its flags: an event dated
+	// hours back (or delivered late) counted at its own time left a report
+	// with more flagged than events.
+	d.after.tally.Add(ev.Platform, time.Now())
 	if d.observer != nil {
 		d.observer.add(ev, as, d.inline)
 		return

@@ -36,7 +36,9 @@ func NewTally(instance string) *Tally {
 	return &Tally{instance: instance, hours: map[time.Time]map[string]int{}}
 }
 
-// Add counts one event at t.
+// Add counts one event handled at t: the time vigie handled it, not the
+// event's own (an event dated hours back, a late delivery), as the audit
+// stamps the flagged ones, so that a period never has more flagged than events.
 func (t *Tally) Add(platform string, at time.Time) {
 	h := at.UTC().Truncate(time.Hour)
 	t.mu.Lock()

@@ -206,6 +206,10 @@ func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
 		apiFail(w, 400, "Bad Request: "+desc, 0)
 		return
 	}
+	if desc := badWebhook(method, params); desc != "" {
+		apiFail(w, 400, "Bad Request: "+desc, 0)
+		return
+	}
 	f.mu.Lock()
 	call := Call{Method: method, Params: params, Files: readFiles(r)}
 	if method == "sendMessage" {
@@ -778,6 +782,20 @@ func tooLong(method string, p url.Values) string {
 		return "message caption is too long"
 	case method == "answerCallbackQuery" && parsedLen(p.Get("text"), "") > 200:
 		return "message is too long"
+	}
+	return ""
+}
+
+// badWebhook says why Telegram refuses setWebhook's url: the Bot API wants
+// "HTTPS URL to send updates to" (an empty one removes the webhook). Like
+// Telegram's server, it reads an address without a scheme as https.
+func badWebhook(method string, p url.Values) string {
+	if method != "setWebhook" || p.Get("url") == "" {
+		return ""
+	}
+	scheme, _, found := strings.Cut(p.Get("url"), "://")
+	if found && !strings.EqualFold(scheme, "https") {
+		return "bad webhook: An HTTPS URL must be provided for webhook"
 	}
 	return ""
 }

@@ -173,3 +173,34 @@ func TestDeleteWindow(t *testing.T) {
 		}
 	}
 }
+
+// TestWebhookWantsHTTPS: setWebhook with an address that is not https is
+// refused as Telegram refuses it; an https one, one without a scheme (Telegram
+// reads it as https) and an empty one (no webhook) are taken.
+func TestWebhookWantsHTTPS(t *testing.T) {
+	for _, tt := range []struct {
+		url    string
+		status int
+		want   string
+	}{
+		{"http://vigie.example/webhooks/telegram", 400, `{"description":"Bad Request: bad webhook: An HTTPS URL must be provided for webhook","error_code":400,"ok":false}`},
+		{"ftp://vigie.example/webhooks/telegram", 400, `{"description":"Bad Request: bad webhook: An HTTPS URL must be provided for webhook","error_code":400,"ok":false}`},
+		{"https://vigie.example/webhooks/telegram", 200, `{"ok":true,"result":true}`},
+		{"HTTPS://vigie.example/webhooks/telegram", 200, `{"ok":true,"result":true}`},
+		{"vigie.example/webhooks/telegram", 200, `{"ok":true,"result":true}`},
+		{"", 200, `{"ok":true,"result":true}`},
+	} {
+		t.Run(tt.url, func(t *testing.T) {
+			f := New(t)
+			resp, err := http.PostForm(f.HTTP.URL+"/bot"+Token+"/setWebhook", url.Values{"url": {tt.url}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != tt.status || strings.TrimSpace(string(body)) != tt.want {
+				t.Errorf("answered %d %s\nwant %d %s", resp.StatusCode, body, tt.status, tt.want)
+			}
+		})
+	}
+}
