@@ -196,17 +196,39 @@ func Build(ctx context.Context, src Source, since, until time.Time) (*Report, er
 		}
 		return ruleIdx[name]
 	}
+	// An event is flagged once however many entries the audit has of it: a
+	// lockdown writes the rule's verdict, then the lock and its lift as
+	// entries of the same event, and a moderator's command on a message the
+	// rules flagged is one more. Their actions all count; the event, its
+	// rules' hits, its categories and its author's hits once.
+	type seenKey struct{ platform, event, what string }
+	seen := map[seenKey]bool{}
+	first := func(e store.AuditEntry, what string) bool {
+		id := cmp.Or(e.Verdict.EventID, e.Event.ID)
+		if id == "" {
+			return true
+		}
+		k := seenKey{e.Event.Platform, id, what}
+		if seen[k] {
+			return false
+		}
+		seen[k] = true
+		return true
+	}
 	for _, e := range entries {
 		if !e.At.Before(until) || !e.Verdict.Flagged() {
 			continue
 		}
 		h := hours.at(e.At)
-		r.Flagged++
-		r.ByMode[cmp.Or(e.Mode, "enforce")]++
 		p := platform(e.Event.Platform)
-		p.Flagged++
-		if h != nil {
-			h.Flagged++
+		newEvent := first(e, "")
+		if newEvent {
+			r.Flagged++
+			r.ByMode[cmp.Or(e.Mode, "enforce")]++
+			p.Flagged++
+			if h != nil {
+				h.Flagged++
+			}
 		}
 		acted := e.Mode != "paused"
 		if acted {
@@ -224,13 +246,17 @@ func Build(ctx context.Context, src Source, since, until time.Time) (*Report, er
 		var names []string
 		for _, m := range e.Verdict.Matches {
 			rc := rule(m.Rule, m.Category)
-			rc.Hits++
 			names = append(names, m.Rule)
-			if h != nil {
-				h.ByRule[m.Rule]++
+			if first(e, "rule "+m.Rule) {
+				rc.Hits++
+				if h != nil {
+					h.ByRule[m.Rule]++
+				}
+				if m.Shadow {
+					rc.Shadow++
+				}
 			}
 			if m.Shadow {
-				rc.Shadow++
 				continue
 			}
 			if !acted {
@@ -251,10 +277,15 @@ func Build(ctx context.Context, src Source, since, until time.Time) (*Report, er
 			if categories[c] == nil {
 				categories[c] = &Count{Name: c}
 			}
-			categories[c].Flagged++
+			if first(e, "category "+c) {
+				categories[c].Flagged++
+			}
 			if acted {
 				categories[c].Actions += countPlatformActions(e.Verdict, c)
 			}
+		}
+		if e.Event.Author.ID == "" {
+			continue // a place's lock or lift: no one's hit
 		}
 		k := [2]string{e.Event.Platform, e.Event.Author.ID}
 		o := offenders[k]
@@ -262,7 +293,9 @@ func Build(ctx context.Context, src Source, since, until time.Time) (*Report, er
 			o = &Offender{Platform: e.Event.Platform, Author: e.Event.Author.ID}
 			offenders[k] = o
 		}
-		o.Hits++
+		if newEvent {
+			o.Hits++
+		}
 		o.Name = cmp.Or(e.Event.Author.Name, o.Name)
 		for _, n := range names {
 			if !slices.Contains(o.Rules, n) {

@@ -343,3 +343,62 @@ func TestEmptyReport(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestEventFlaggedOnce: a join that makes a rule lock its server down is one
+// event in the audit three times (the rule's verdict, the lock, its lift), and
+// a moderator's command on a flagged message is one more entry of it. Each is
+// one flagged event, one hit of its rules; every action counts.
+func TestEventFlaggedOnce(t *testing.T) {
+	st := memory.New()
+	defer st.Close()
+	ctx := context.Background()
+	join := bot.Event{ID: "j-1", Platform: "discord", Kind: bot.KindJoin, Space: "guild-1",
+		Author: bot.Author{ID: "raider", Name: "Raider"}, At: at(19, 22, 0, 0)}
+	place := bot.Event{ID: join.ID, Platform: join.Platform, Space: join.Space}
+	lock := bot.Action{Kind: bot.ActLockdown, Duration: 10 * time.Minute}
+	msg := bot.Event{ID: "m-1", Platform: "discord", Kind: bot.KindMessage, Space: "guild-1",
+		Author: bot.Author{ID: "troll", Name: "Troll"}, Text: "idiot", At: at(19, 22, 5, 0)}
+	entry := func(at time.Time, ev bot.Event, by string, m bot.Match) store.AuditEntry {
+		return store.AuditEntry{At: at, Event: ev, By: by,
+			Verdict: bot.Verdict{EventID: ev.ID, Platform: ev.Platform, At: at, Matches: []bot.Match{m}}}
+	}
+	for _, e := range []store.AuditEntry{
+		entry(at(19, 22, 0, 0), join, "", bot.Match{Rule: "raid", Category: "raid", Actions: []bot.Action{lock}}),
+		entry(at(19, 22, 0, 1), place, "", bot.Match{Rule: "raid", Category: "raid", Actions: []bot.Action{lock}, Reason: "lockdown until …"}),
+		entry(at(19, 22, 10, 1), place, "", bot.Match{Rule: "raid", Category: "raid", Actions: []bot.Action{{Kind: "lift"}}, Reason: "lockdown lifted"}),
+		entry(at(19, 22, 5, 0), msg, "", bot.Match{Rule: "insult", Category: "abuse", Actions: []bot.Action{{Kind: bot.ActDelete}}}),
+		entry(at(19, 22, 6, 0), msg, "telegram:1", bot.Match{Rule: handlers.ManualRule, Actions: []bot.Action{{Kind: bot.ActTimeout, Duration: time.Hour}}}),
+	} {
+		if err := st.AppendAudit(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r, err := report.Build(ctx, report.Source{Store: st}, at(19, 19, 0, 0), at(20, 9, 0, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Flagged != 2 {
+		t.Errorf("flagged = %d, want 2 (the join and the message)", r.Flagged)
+	}
+	if r.Events < r.Flagged {
+		t.Errorf("%d events, %d flagged: more flagged than events", r.Events, r.Flagged)
+	}
+	for _, rc := range r.ByRule {
+		if rc.Hits != 1 {
+			t.Errorf("rule %s: %d hits, want 1", rc.Rule, rc.Hits)
+		}
+	}
+	for _, c := range r.ByCategory {
+		if c.Flagged != 1 {
+			t.Errorf("category %s: %d flagged, want 1", c.Name, c.Flagged)
+		}
+	}
+	if r.ByAction[string(bot.ActLockdown)] != 2 || r.ByAction[string(bot.ActTimeout)] != 1 || r.ByAction[string(bot.ActDelete)] != 1 {
+		t.Errorf("actions = %v, want each counted", r.ByAction)
+	}
+	for _, o := range r.Offenders {
+		if o.Author == "" {
+			t.Errorf("a place listed among the offenders: %+v", o)
+		}
+	}
+}
