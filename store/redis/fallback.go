@@ -34,7 +34,8 @@ type FallbackOptions struct {
 	// RetryEvery is how often Redis is pinged while it is away (1s).
 	RetryEvery time.Duration
 	// EventTimeout bounds how long an event waits for Redis (1s): its
-	// observation (dedupe, counters, strikes) and the cases it opens. A call
+	// observation (dedupe, counters, strikes), the cases it opens and the
+	// Telegram poller's offset (AdvanceFenced). A call
 	// not answered by then is taken for an outage: the event is judged from
 	// memory, and so are the next ones until Redis answers a ping again.
 	EventTimeout time.Duration
@@ -94,7 +95,7 @@ type localCase struct {
 // DefaultEventTimeout is FallbackOptions.EventTimeout's default. Redis answers
 // an event's script in a millisecond or so, across a data centre in a few: a
 // second is hundreds of times that, and still short enough that a scam is
-// deleted before its readers have read it. A Redis that takes longer is as good
+// deleted at once. A Redis that takes longer is as good
 // as away for the events (a frozen process, a network that drops packets, a
 // fork or an fsync that stalls it), and waiting for go-redis's read timeout (5
 // s), once per call and once more for the commands queued behind, is what held
