@@ -33,6 +33,12 @@ type FallbackOptions struct {
 	MaxCases int
 	// RetryEvery is how often Redis is pinged while it is away (1s).
 	RetryEvery time.Duration
+	// EventTimeout bounds how long an event waits for Redis (1s): its
+	// observation (dedupe, counters, strikes), the cases it opens and the
+	// Telegram poller's offset (AdvanceFenced). A call
+	// not answered by then is taken for an outage: the event is judged from
+	// memory, and so are the next ones until Redis answers a ping again.
+	EventTimeout time.Duration
 	// OnPanic is told of a panic recovered in the background loop that pings
 	// Redis and writes back what waited for it; the loop goes on at the next
 	// ping. Nil logs it with its stack.
@@ -86,6 +92,16 @@ type localCase struct {
 	remote string // its id in Redis once written
 }
 
+// DefaultEventTimeout is FallbackOptions.EventTimeout's default. Redis answers
+// an event's script in a millisecond or so, across a data centre in a few: a
+// second is hundreds of times that, and still short enough that a scam is
+// deleted at once. A Redis that takes longer is as good
+// as away for the events (a frozen process, a network that drops packets, a
+// fork or an fsync that stalls it), and waiting for go-redis's read timeout (5
+// s), once per call and once more for the commands queued behind, is what held
+// events 15 s on a frozen Redis.
+const DefaultEventTimeout = time.Second
+
 // maxMapped bounds how many local ids are remembered after their case went to Redis.
 const maxMapped = 10_000
 
@@ -105,6 +121,9 @@ func NewFallback(primary *Store, opts FallbackOptions) *Fallback {
 	}
 	if opts.RetryEvery <= 0 {
 		opts.RetryEvery = time.Second
+	}
+	if opts.EventTimeout <= 0 {
+		opts.EventTimeout = DefaultEventTimeout
 	}
 	f := &Fallback{
 		primary: primary,
@@ -240,6 +259,33 @@ func unavailable(err error) bool {
 	return true // network errors, timeouts, a closed pool
 }
 
+// bounded is the context of a call an event waits for: its caller's, cut at
+// EventTimeout.
+//
+// Only the calls whose answer the event needs are bounded: the observation
+// and the cases. A call cut there may still run when Redis answers again
+// (its command may be on the wire already; one still queued in the shared
+// pipeline is not sent), and both may run so: an observation counts the
+// event once in Redis (it is never sent again, see noRetries) while the
+// memory, which judged it, is forgotten when Redis returns; a case opened in
+// Redis as well as in memory is one case when the memory's is written back,
+// found by its origin (event, rule and reason). The writes nobody waits for
+// (strikes, audit entries, the journal) are queued in the shared pipeline and
+// left to it: cut by a deadline of their own, an audit entry that ran all the
+// same would be buffered too, and written twice.
+func (f *Fallback) bounded(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, f.opts.EventTimeout)
+}
+
+// late says that a call cut by its EventTimeout (bctx), while its caller
+// (ctx) still waits, ran out of time on Redis: outage takes it for one.
+func (f *Fallback) late(ctx, bctx context.Context, err error) error {
+	if err != nil && ctx.Err() == nil && errors.Is(bctx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("redis did not answer within %s: %w", f.opts.EventTimeout, err)
+	}
+	return err
+}
+
 // outage reports whether err means Redis is away, and if so switches over.
 func (f *Fallback) outage(ctx context.Context, err error) bool {
 	if ctx.Err() != nil || !unavailable(err) {
@@ -256,7 +302,10 @@ func (f *Fallback) outage(ctx context.Context, err error) bool {
 // Observe counts in Redis, or in memory while it is away.
 func (f *Fallback) Observe(ctx context.Context, o store.Observation) (store.Result, error) {
 	if !f.degraded.Load() {
-		res, err := f.primary.Observe(ctx, o)
+		bctx, cancel := f.bounded(ctx)
+		res, err := f.primary.Observe(bctx, o)
+		err = f.late(ctx, bctx, err)
+		cancel()
 		if !f.outage(ctx, err) {
 			return res, err
 		}
@@ -325,7 +374,10 @@ func (f *Fallback) Audit(ctx context.Context, since time.Time) ([]store.AuditEnt
 // OpenCase opens in Redis, or in memory with an l- id until Redis returns.
 func (f *Fallback) OpenCase(ctx context.Context, c store.Case) (store.Case, error) {
 	if !f.degraded.Load() {
-		out, err := f.primary.OpenCase(ctx, c)
+		bctx, cancel := f.bounded(ctx)
+		out, err := f.primary.OpenCase(bctx, c)
+		err = f.late(ctx, bctx, err)
+		cancel()
 		if !f.outage(ctx, err) {
 			return out, err
 		}

@@ -155,9 +155,22 @@ func (f *Fallback) ReleaseLease(ctx context.Context, l store.Lease) error {
 	return f.primary.ReleaseLease(ctx, l)
 }
 
-// AdvanceFenced asks Redis.
+// AdvanceFenced asks Redis, within EventTimeout: the Telegram poller writes
+// its offset before it hands a batch of updates on, so the batch's events wait
+// for it. A write cut there that runs when Redis answers again sets the value
+// it was sent to set, under the lease it names. While Redis is away it is not
+// asked: the write fails at once (the poller goes on, and its next batch
+// writes the offset once Redis answers).
 func (f *Fallback) AdvanceFenced(ctx context.Context, l store.Lease, name string, v int64) (bool, error) {
-	return f.primary.AdvanceFenced(ctx, l, name, v)
+	if f.degraded.Load() {
+		return false, fmt.Errorf("fenced write %s %s: %w", l.Job, name, ErrUnavailable)
+	}
+	bctx, cancel := f.bounded(ctx)
+	ok, err := f.primary.AdvanceFenced(bctx, l, name, v)
+	err = f.late(ctx, bctx, err)
+	cancel()
+	f.outage(ctx, err)
+	return ok, err
 }
 
 // Fenced asks Redis.
