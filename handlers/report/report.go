@@ -200,7 +200,8 @@ func Build(ctx context.Context, src Source, since, until time.Time) (*Report, er
 	// lockdown writes the rule's verdict, then the lock and its lift as
 	// entries of the same event, and a moderator's command on a message the
 	// rules flagged is one more. Their actions all count; the event, its
-	// rules' hits, its categories and its author's hits once.
+	// rules' hits, its categories and its author's hits once. A moderator's
+	// command is a hit of the rule "manual" each time.
 	type seenKey struct{ platform, event, what string }
 	seen := map[seenKey]bool{}
 	first := func(e store.AuditEntry, what string) bool {
@@ -247,7 +248,8 @@ func Build(ctx context.Context, src Source, since, until time.Time) (*Report, er
 		for _, m := range e.Verdict.Matches {
 			rc := rule(m.Rule, m.Category)
 			names = append(names, m.Rule)
-			if first(e, "rule "+m.Rule) {
+			// each moderator's command is a hit of its own
+			if e.By != "" || first(e, "rule "+m.Rule) {
 				rc.Hits++
 				if h != nil {
 					h.ByRule[m.Rule]++
