@@ -46,6 +46,32 @@ func (f *flaky) Run(ctx context.Context, out chan<- bot.Event) error {
 	return nil
 }
 
+// superviseInTest runs supervise over src until stop, which returns what it
+// reported, "source: problem" each.
+func superviseInTest(src *flaky) (out <-chan bot.Event, stop func() []string) {
+	var mu sync.Mutex
+	var reports []string
+	report := func(what, problem string) {
+		mu.Lock()
+		defer mu.Unlock()
+		reports = append(reports, what+": "+problem)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	events := make(chan bot.Event)
+	done := make(chan struct{})
+	go func() {
+		supervise(ctx, src, events, slog.New(slog.DiscardHandler), nil, report)
+		close(done)
+	}()
+	return events, func() []string {
+		cancel()
+		<-done
+		mu.Lock()
+		defer mu.Unlock()
+		return reports
+	}
+}
+
 func TestSupervise(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		src := &flaky{t0: time.Now(), failures: []func() error{
@@ -53,20 +79,7 @@ func TestSupervise(t *testing.T) {
 			func() error { panic("nil map") },
 			func() error { return nil },
 		}}
-		var mu sync.Mutex
-		var reports []string
-		report := func(what, problem string) {
-			mu.Lock()
-			defer mu.Unlock()
-			reports = append(reports, what+": "+problem)
-		}
-		ctx, cancel := context.WithCancel(context.Background())
-		out := make(chan bot.Event)
-		done := make(chan struct{})
-		go func() {
-			supervise(ctx, src, out, slog.New(slog.DiscardHandler), nil, report)
-			close(done)
-		}()
+		out, stop := superviseInTest(src)
 		if ev := <-out; ev.ID != "e-1" {
 			t.Fatalf("event %q", ev.ID)
 		}
@@ -77,8 +90,7 @@ func TestSupervise(t *testing.T) {
 		}
 		time.Sleep(healthyAfter) // the last run has lasted long enough to be healthy
 		synctest.Wait()
-		cancel()
-		<-done
+		reports := stop()
 		wantReports := []string{
 			"flaky: restarting after 1s: gateway closed",
 			"flaky: restarting after 2s: panic: nil map",
@@ -106,23 +118,9 @@ func TestSuperviseWaitsAsThePlatformAsks(t *testing.T) {
 			func() error { return fmt.Errorf("telegram: who am I: %w", tooMany(3*time.Hour)) },
 			func() error { return tooMany(500 * time.Millisecond) },
 		}}
-		var mu sync.Mutex
-		var reports []string
-		report := func(what, problem string) {
-			mu.Lock()
-			defer mu.Unlock()
-			reports = append(reports, what+": "+problem)
-		}
-		ctx, cancel := context.WithCancel(context.Background())
-		out := make(chan bot.Event)
-		done := make(chan struct{})
-		go func() {
-			supervise(ctx, src, out, slog.New(slog.DiscardHandler), nil, report)
-			close(done)
-		}()
+		out, stop := superviseInTest(src)
 		<-out
-		cancel()
-		<-done
+		reports := stop()
 		want := []time.Duration{0, 30 * time.Second, 30*time.Second + retryAfterMax, 30*time.Second + retryAfterMax + 4*time.Second}
 		if !slices.Equal(src.started, want) {
 			t.Errorf("runs started at %v, want %v", src.started, want)
