@@ -20,7 +20,7 @@ import (
 // may grow by twice what is live before the collector runs, rather than by
 // as much. Under load the collector was about an eighth of the instructions
 // vigie run spends per event at the runtime's 100, a twentieth at 200, for
-// a heap about a half larger (docs/speed.md); once the live heap is read,
+// a heap about a half larger (docs/speed.md#vigie-runs-collector); once the live heap is read,
 // the room is runHeapRoom over it (heaproom.go). GOGC=100 in the environment
 // gives the runtime's default back, GOMEMLIMIT bounds the memory.
 const runGCPercent = 200

@@ -564,6 +564,49 @@ func TestDocLinks(t *testing.T) {
 	}
 }
 
+// TestCodeDocLinks checks that every docs/NAME.md the Go code names (in a
+// comment, usually, to say where a decision's figures are) is a page of docs/,
+// with the heading its #anchor names.
+func TestCodeDocLinks(t *testing.T) {
+	link := regexp.MustCompile(`docs/([a-z0-9_-]+\.md)(#[A-Za-z0-9_-]+)?`)
+	checked := 0
+	err := filepath.WalkDir(repoRoot, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && path != repoRoot && strings.HasPrefix(d.Name(), ".") {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || !strings.HasSuffix(path, ".go") {
+			return nil
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for i, line := range strings.Split(string(data), "\n") {
+			for _, m := range link.FindAllStringSubmatch(line, -1) {
+				checked++
+				page := filepath.Join(repoRoot, "docs", m[1])
+				if _, err := os.Stat(page); err != nil {
+					t.Errorf("%s:%d: %s: %v", path, i+1, m[0], err)
+					continue
+				}
+				if anchor := strings.TrimPrefix(m[2], "#"); anchor != "" && !slices.Contains(anchors(t, page), anchor) {
+					t.Errorf("%s:%d: %s: docs/%s has no heading #%s", path, i+1, m[0], m[1], anchor)
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if checked == 0 {
+		t.Error("no docs/NAME.md named in the Go code: is the form still docs/NAME.md#anchor?")
+	}
+}
+
 // outsideCode is a Markdown text without its fenced blocks.
 func outsideCode(s string) string {
 	var b strings.Builder
@@ -581,13 +624,15 @@ func outsideCode(s string) string {
 }
 
 // anchors are the ids GitHub gives a Markdown file's headings: lower case,
-// punctuation dropped but hyphens, spaces as hyphens.
+// punctuation dropped but hyphens, spaces as hyphens; a heading met again
+// takes -1, -2... after its id.
 func anchors(t *testing.T, file string) []string {
 	data, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var ids []string
+	seen := map[string]int{}
 	for line := range strings.Lines(outsideCode(string(data))) {
 		text, ok := strings.CutPrefix(strings.TrimRight(line, "\n"), "#")
 		if !ok {
@@ -603,7 +648,12 @@ func anchors(t *testing.T, file string) []string {
 				id.WriteRune(r)
 			}
 		}
-		ids = append(ids, id.String())
+		base, n := id.String(), seen[id.String()]
+		seen[base]++
+		if n > 0 {
+			base = fmt.Sprintf("%s-%d", base, n)
+		}
+		ids = append(ids, base)
 	}
 	return ids
 }

@@ -150,7 +150,7 @@ func (c *cli) replay(ctx context.Context, args []string) int {
 	// first touched is a page fault (some 10 µs of system time on a virtual
 	// machine), and a larger heap caches worse. GOGC=400, held to 96 MB, took
 	// 4-7% more CPU time than 200, alternated on 100,000 and 1,000,000
-	// events, for a third more memory (docs/speed.md). An explicit GOGC or
+	// events, for a third more memory (docs/speed.md#the-replays-collector-gogc200). An explicit GOGC or
 	// GOMEMLIMIT wins.
 	if c.getenv("GOGC") == "" && c.getenv("GOMEMLIMIT") == "" {
 		defer debug.SetGCPercent(debug.SetGCPercent(replayGCPercent))

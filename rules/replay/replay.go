@@ -103,7 +103,7 @@ const replaySweep = 6 * time.Hour
 // the CPU time of 100,000 events, every 6 hours a twentieth, for a few MB more.
 // The stores insert at every event (ids, counters of new texts) and hold a
 // few MB: with roomier tables the replay does some 2% fewer instructions
-// (docs/speed.md, "Fifth round").
+// (docs/speed.md#the-replays-stores).
 func newStore() *memory.Store {
 	return memory.New(memory.WithSweepEvery(replaySweep), memory.WithRoomyTables())
 }
