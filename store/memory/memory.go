@@ -422,16 +422,15 @@ func (s *Store) count(sh *shard, op *store.CounterOp, k hkey, at int64) int64 {
 		sh.windows.insert(fp, c.pack(tag), keepOfCode(c.keep)+s.cfg.sweepEvery.Milliseconds())
 		return 1
 	}
-	c := sh.unpack(sh.windows.at(j).v)
-	was := c
+	v := sh.windows.at(j).v
+	c := unpackRing(v)
 	n := sh.observe(&c, at, length, op.Incr, s.cfg.maxPerKey)
-	switch {
-	case n == 0:
+	if n == 0 {
 		sh.windows.del(j)
-	case c != was:
+	} else if nv := sh.rings.pack(c, tag); nv != v {
 		// a counter only read is most often left as it was: the slot
 		// is not written again
-		sh.windows.at(j).v = c.pack(tag)
+		sh.windows.at(j).v = nv
 	}
 	return n
 }
@@ -759,6 +758,9 @@ func (sh *shard) sweep(at int64) {
 	}
 	sh.seen.shrink()
 	sh.windows.deleteFunc(func(s slot) bool {
+		if sh.liveAt(s.v, at) {
+			return false
+		}
 		c := sh.unpack(s.v)
 		if c.expiry() > at {
 			return false
