@@ -501,7 +501,9 @@ func (e *Engine) failed(errs []RuleError, i int, name string, at pos, event stri
 	if e.opts.RuleError != nil {
 		e.opts.RuleError(re)
 	}
-	if !e.impl.failing[i].Swap(true) {
+	// read before it is written: a rule that fails on every event would
+	// otherwise write the flags' cache line from every core at every event
+	if f := &e.impl.failing[i]; !f.Load() && !f.Swap(true) {
 		e.impl.log.Warn("rule failed (logged once)", "rule", name, "event", event, "err", err)
 	}
 	return append(errs, re)

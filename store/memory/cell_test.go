@@ -3,6 +3,7 @@ package memory
 import (
 	"math/rand/v2"
 	"testing"
+	"unsafe"
 )
 
 // TestCell follows one counter from one timestamp to a ring and back: the
@@ -327,5 +328,30 @@ func TestPlanSizesTable(t *testing.T) {
 	sh.sweep(1_000_000 + 20*minute)
 	if n, slots := sh.windows.len(), len(sh.windows.cur.slots)+len(sh.windows.old.slots); n != 0 || slots > 64 {
 		t.Errorf("%d counters in %d slots after they expired; want none in at most 64", n, slots)
+	}
+}
+
+// TestShardLayout: a shard fills whole cache lines and the default store's
+// shards each begin one, with what an observation reads after taking a
+// shard's lock (when the sweep is due, the counters' table's arrays and
+// counts) in the lock's line.
+func TestShardLayout(t *testing.T) {
+	var sh shard
+	if size := unsafe.Sizeof(sh); size%64 != 0 {
+		t.Errorf("a shard is %d bytes, not a multiple of 64", size)
+	}
+	w := unsafe.Offsetof(sh.windows)
+	for name, end := range map[string]uintptr{
+		"nextSweep":       unsafe.Offsetof(sh.nextSweep) + 8,
+		"windows.cur":     w + unsafe.Offsetof(sh.windows.cur) + unsafe.Sizeof(sh.windows.cur),
+		"windows.old.len": w + unsafe.Offsetof(sh.windows.old) + 16,
+	} {
+		if end > 64 {
+			t.Errorf("%s ends at byte %d of the shard, past the lock's line", name, end)
+		}
+	}
+	s := New()
+	if at := uintptr(unsafe.Pointer(&s.shards[0])); at%64 != 0 {
+		t.Errorf("the shards begin at %#x, not on a cache line", at)
 	}
 }

@@ -61,7 +61,7 @@ func TestRingPool(t *testing.T) {
 				}
 				return ts, n
 			}
-			rings := 0
+			rings, told := 0, 0
 			now := int64(1_000_000) * sec
 			for step := range tc.steps {
 				i := rnd.IntN(tc.counters)
@@ -81,7 +81,8 @@ func TestRingPool(t *testing.T) {
 					c := cell{one: at, keep: keepCode(lengths[i])}
 					cells[i], got = c.pack(7), 1
 				} else {
-					c := sh.unpack(cells[i])
+					// as Store.count reads and writes a slot
+					c := unpackRing(cells[i])
 					was := c.ring != 0
 					got = sh.observe(&c, at, lengths[i], incr, tc.maxN)
 					if c.ring != 0 && !was {
@@ -89,9 +90,21 @@ func TestRingPool(t *testing.T) {
 					} else if c.ring == 0 && was {
 						rings--
 					}
-					cells[i] = c.pack(7)
+					cells[i] = sh.rings.pack(c, 7)
 					if got == 0 {
 						cells[i] = 0
+					}
+				}
+				// what a sweep tells from the slot alone is what the ring says
+				if v := cells[i]; v != 0 {
+					c := sh.unpack(v)
+					for _, dt := range []int64{0, sec, 7 * sec, 19 * sec, 40 * sec, 100 * sec} {
+						if sh.liveAt(v, now+dt) {
+							told++
+							if c.expiry() <= now+dt {
+								t.Fatalf("step %d: counter %d told live at %d from its slot, expires at %d", step, i, now+dt, c.expiry())
+							}
+						}
 					}
 				}
 				var want int64
@@ -112,6 +125,9 @@ func TestRingPool(t *testing.T) {
 				}
 			}
 			checkRingPool(t, &sh.rings)
+			if told == 0 && tc.maxN > 1 {
+				t.Errorf("no ring told live from its slot")
+			}
 			if tc.maxN == 1 && sh.rings.blocks != nil {
 				t.Errorf("counters of one timestamp took %d slots of rings", len(sh.rings.blocks))
 			}
@@ -178,6 +194,47 @@ func checkRingPool(t *testing.T, p *ringPool) {
 	for j, o := range owner {
 		if o == 0 {
 			t.Fatalf("slot %d of %d in blocks is neither a ring's nor free", j, p.used)
+		}
+	}
+}
+
+// TestRingHint: a ring's slot names its ring whether or not the bound of
+// its newest fits beside it, and the bound is one only within its range.
+func TestRingHint(t *testing.T) {
+	var p ringPool
+	const at = int64(1_800_000_000_000)
+	for _, tc := range []struct {
+		ring  int32
+		one   int64
+		hint  bool
+		bound int64 // what the slot says of the newest, when hint
+	}{
+		{ring: 1, one: at, hint: true},
+		{ring: 5, one: at + 123_456, hint: true},
+		{ring: 1<<hintRingBits - 1, one: at - 1000, hint: true},
+		{ring: 1 << hintRingBits, one: at, hint: false}, // too many rings for the bound
+		{ring: 1<<31 - 1, one: at, hint: false},
+		{ring: 7, one: at - 1<<(hintBits+hintShift-1) - 1, hint: false}, // before the base
+		{ring: 7, one: at + 1<<(hintBits+hintShift-1), hint: false},     // past the range
+	} {
+		c := cell{one: tc.one, keep: keepCode(600_000), ring: tc.ring}
+		v := p.pack(c, 9)
+		if got := ringOf(v); got != tc.ring {
+			t.Errorf("ring %d packed is ring %d", tc.ring, got)
+		}
+		if v>>tagShift&tagMask != 9 || v&sideBit == 0 || v>>codeShift&0xff != c.keep {
+			t.Errorf("ring %d: slot %#x lost its tag, side bit or window", tc.ring, v)
+		}
+		if (v&hintFlag != 0) != tc.hint {
+			t.Errorf("ring %d newest %d: bound in the slot %v, want %v", tc.ring, tc.one, v&hintFlag != 0, tc.hint)
+		}
+		sh := &shard{rings: p}
+		exp := c.expiry()
+		if sh.liveAt(v, exp) || sh.liveAt(v, exp+1) {
+			t.Errorf("ring %d told live at its expiry %d", tc.ring, exp)
+		}
+		if tc.hint && !sh.liveAt(v, exp-1<<hintShift) {
+			t.Errorf("ring %d not told live %d ms before its expiry", tc.ring, 1<<hintShift)
 		}
 	}
 }

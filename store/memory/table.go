@@ -281,7 +281,7 @@ func (t *table) find(fp, tag uint64) int {
 	if i := t.cur.find(fp, tag); i >= 0 {
 		return i
 	}
-	if t.old.n > 0 {
+	if len(t.old.slots) > 0 { // a move under way; read beside cur, not old.n
 		if i := t.old.find(fp, tag); i >= 0 {
 			return len(t.cur.slots) + i
 		}

@@ -31,12 +31,76 @@ func (c cell) pack(tag uint64) uint64 {
 	return v | uint64(c.one)
 }
 
+// A ring's cell keeps in its slot, when the ring's index is below
+// 1<<hintRingBits (the usual: a shard seldom holds four million rings), a
+// bound on the ring's newest timestamp, so that a sweep tells most rings
+// still in their window from the slot alone: reading the ring to know would
+// be two cache misses (its head, then its block) for each ring of each
+// table swept. The bound is in units of 1<<hintShift ms (33 s) from the
+// pool's base, rounded down: the newest of a ring only grows, so a bound
+// written stays a bound until the slot is written again.
+const (
+	hintFlag     = uint64(1) << 41 // with sideBit: the slot has the bound
+	hintRingBits = 22              // the ring's index, below the bound
+	hintShift    = 15
+	hintBits     = 19 // the bound, bits 22–40: 2^34 ms (199 days) from the base
+	hintRingMask = uint64(1)<<hintRingBits - 1
+)
+
+// pack is c as its slot's value, with the key's tag and, for a ring, the
+// bound of its newest (c.one) when it fits.
+func (p *ringPool) pack(c cell, tag uint64) uint64 {
+	v := c.pack(tag)
+	if c.ring == 0 || uint64(uint32(c.ring)) > hintRingMask {
+		return v
+	}
+	if !p.based {
+		// half the range before the first ring's newest: late events fit
+		p.base, p.based = c.one-1<<(hintBits+hintShift-1), true
+	}
+	d := c.one - p.base
+	if d < 0 || d >= 1<<(hintBits+hintShift) {
+		return v
+	}
+	return v | hintFlag | uint64(d>>hintShift)<<hintRingBits
+}
+
+// ringOf is the ring of a slot's value with sideBit.
+func ringOf(v uint64) int32 {
+	if v&hintFlag != 0 {
+		return int32(v & hintRingMask)
+	}
+	return int32(uint32(v))
+}
+
+// liveAt says the counter of a slot's value is still in its window at the
+// time at, from the slot alone; false when only its ring could tell.
+func (sh *shard) liveAt(v uint64, at int64) bool {
+	if v&(sideBit|hintFlag) != sideBit|hintFlag {
+		return false
+	}
+	newest := sh.rings.base + int64(v>>hintRingBits&(1<<hintBits-1))<<hintShift
+	return newest+keepOfCode(v>>codeShift&0xff) > at
+}
+
 // unpack reads a slot's value back into a cell.
 func (sh *shard) unpack(v uint64) cell {
 	c := cell{keep: v >> codeShift & 0xff}
 	if v&sideBit != 0 {
-		c.ring = int32(uint32(v))
+		c.ring = ringOf(v)
 		c.one = sh.rings.newest(c.ring)
+		return c
+	}
+	c.one = int64(v & msMask)
+	return c
+}
+
+// unpackRing is unpack without reading a ring's newest (c.one is 0 when
+// c.ring is not): observe reads the ring itself.
+func unpackRing(v uint64) cell {
+	c := cell{keep: v >> codeShift & 0xff}
+	if v&sideBit != 0 {
+		c.ring = ringOf(v)
 		return c
 	}
 	c.one = int64(v & msMask)
@@ -109,6 +173,10 @@ const (
 // once, and all is given back once the shard holds no ring.
 type ringPool struct {
 	arena *arena
+	// base is what the slots' bounds of the rings' newest count from
+	// (pack), set by the first ring packed once the pool is empty.
+	base  int64
+	based bool
 	// heads[i] is ring i+1 (cell.ring): fp its block's offset in blocks
 	// (in slots, high 32 bits) and class (low 8 bits), v its head (high 32
 	// bits) and length. A free head's v is 1 + the next free head's index,
@@ -165,9 +233,14 @@ func (p *ringPool) newest(r int32) int64 {
 	return w.newest()
 }
 
-// put writes w's head and length back into its ring's head.
+// put writes w's head and length back into its ring's head, when they
+// changed: a counter only read (a space's, which every event reads) leaves
+// the head's cache line as it was, shared by the cores that read it.
 func (p *ringPool) put(w *window) {
-	p.heads[w.ring-1].v = uint64(w.head)<<32 | uint64(w.n)
+	h := &p.heads[w.ring-1]
+	if v := uint64(w.head)<<32 | uint64(w.n); h.v != v {
+		h.v = v
+	}
 }
 
 // remove frees ring r.
