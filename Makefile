@@ -76,8 +76,8 @@ bench-replay: build
 	$(GO) run ./rules/replay/internal/benchreplay -vigie bin/vigie -n $(BENCH_N)
 
 # The starter pack's models, trained again on the labelled data beside the
-# repository: the same data make the same files, byte for byte (docs/rules.md,
-# "Models"). DATA is where the data are.
+# repository: the same data make the same files, byte for byte (docs/models.md,
+# "Training"). DATA is where the data are.
 DATA ?= ../shared/data
 models: build
 	bin/vigie train --label spam --negatives ok,abuse --out models/spam.bin \

@@ -562,7 +562,8 @@ func (m *Matcher) answerShare(e *entry, terms []string) float64 {
 // 0.15 put the right entry first (on the desk) twice more and changed no
 // answer beside the point. Adding the answer's share to a score was tried
 // too: every lift that answered more questions right also answered chit-chat
-// or recorded chat just under the threshold (docs/faq.md).
+// or recorded chat just under the threshold
+// (docs/faq-history.md#tried-and-not-kept-the-answers-words-as-evidence).
 const answerTie = 0.1
 
 // byAnswer puts first, of the two best candidates the examples find as
