@@ -43,7 +43,7 @@ func (c *cli) train(ctx context.Context, args []string) int {
 	bits := f.Int("bits", 16, "the model's table of weights has 2^`N` entries (a byte each)")
 	epochs := f.Int("epochs", 12, "`N` passes over the examples")
 	seed := f.Uint64("seed", 1, "`N` orders the examples and the folds: the same examples and seed make the same model")
-	curve := f.Bool("curve", false, "with --cv and --config, also replay each held-out fold with the fold's model's log-odds shifted from -2 to 2 (its thresholds moved together: a shift of 1 takes 0.93 to 0.83), to print the rule file's precision/recall curve")
+	curve := f.Bool("curve", false, "with --cv and --config, also replay each held-out fold with the fold's model's log-odds shifted from -3 to 3 (its thresholds moved together: a shift of 1 takes 0.93 to 0.83), to print the rule file's precision/recall curve")
 	files, code, ok := f.parse(args)
 	if !ok {
 		return code
