@@ -55,7 +55,7 @@ func BenchmarkHandleEvent(b *testing.B) {
 		// a fresh id, so that no event is a duplicate
 		body := bytes.Replace(bodies[i%len(bodies)], []byte(`"id":""`), fmt.Appendf(nil, `"id":"h-%d-%d"`, run, i), 1)
 		w := httptest.NewRecorder()
-		d.handleEvent(w, httptest.NewRequest(http.MethodPost, "/v1/events", bytes.NewReader(body)))
+		d.handleEvent(w, httptest.NewRequest(http.MethodPost, "http://127.0.0.1/v1/events", bytes.NewReader(body)))
 		if w.Code != http.StatusOK {
 			b.Fatalf("%d %s", w.Code, w.Body)
 		}

@@ -360,8 +360,12 @@ func (d *daemon) handleEvent(w http.ResponseWriter, r *http.Request) {
 		asked = &faqDecision{matcher: m, decision: fd}
 	}
 	// Journaled before the answer: once the caller has its 200, the actions
-	// survive a crash.
-	d.begin(&j)
+	// survive a crash. Where the job may be carried out on this goroutine
+	// (d.inline: the memory store, whose journal ends with the process),
+	// carryOut journals it only if it is not carried out here in full.
+	if !d.inline {
+		d.begin(&j)
+	}
 	j.faq = asked
 	// No flush: the verdict goes out with its length, in one write, when the
 	// handler returns right after handing it to its lane.

@@ -135,6 +135,15 @@ func (d *daemon) journalCtx(parent context.Context) (context.Context, context.Ca
 // out was cut short (the drain ran out of time, or a panic) stays there for
 // the next look.
 func (d *daemon) finish(j *job, completed bool) {
+	if j.unjournaled {
+		j.unjournaled = false
+		if completed && d.workCtx.Err() == nil {
+			return // nothing was journaled, nothing is left to do
+		}
+		// Cut short (a panic, a shutdown): journaled now, as begin would
+		// have before, and left there as any journaled verdict.
+		d.begin(j)
+	}
 	if !j.journaled {
 		return
 	}

@@ -50,6 +50,9 @@ type job struct {
 	journaled bool
 	// key is the event's key when journaled, kept from begin for finish.
 	key string
+	// unjournaled: the verdict needs the journal (needsJournal) but is
+	// carried out inline without it; finish journals it if it is cut short.
+	unjournaled bool
 	// faq, when set, is what the FAQ decided before the verdict was answered
 	// (POST /v1/events), with the matcher that decided it: the lane does that
 	// decision rather than asking again.

@@ -60,10 +60,16 @@ func (o *observer) run() {
 	for x := range o.q {
 		o.turn.Lock()
 		if x.done != nil {
+			// The turn given back before the barrier opens: once sync
+			// returns, with nothing queued behind it, the next inline
+			// add observes at once rather than queue behind a turn
+			// still held.
+			o.queued.Add(-1)
+			o.turn.Unlock()
 			close(x.done)
-		} else {
-			o.observe(x.ev, x.as)
+			continue
 		}
+		o.observe(x.ev, x.as)
 		o.queued.Add(-1)
 		o.turn.Unlock()
 	}
