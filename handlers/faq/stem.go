@@ -50,8 +50,9 @@ func stem(w string) string {
 
 // keepAg are English nouns in -age that are not an action on a verb's stem:
 // storage is not a store, coverage not a cover, a package not a pack,
-// underage not under; and a message is not a measure (mesure).
-var keepAg = map[string]bool{"storag": true, "coverag": true, "packag": true, "underag": true, "messag": true}
+// underage not under, postage (what sending costs) not a post (a job);
+// and a message is not a measure (mesure).
+var keepAg = map[string]bool{"storag": true, "coverag": true, "packag": true, "underag": true, "messag": true, "postag": true}
 
 // Agent nouns keep their ending (-eur, -euse): a joueur is not jouer, and on a
 // gaming server "qui veut jouer ?" is no question about reporting a player.

@@ -76,6 +76,7 @@ func TestStem(t *testing.T) {
 		{"coverage", "cover"},
 		{"package", "pack"},
 		{"underage", "under"},
+		{"postage", "poste"},
 		{"message", "mesure"},
 		{"garage", "gare"},
 	} {
