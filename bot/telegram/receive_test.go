@@ -501,3 +501,23 @@ func TestSecondPollerConflict(t *testing.T) {
 		t.Fatalf("first poller after the second stopped: %q", ev.Text)
 	}
 }
+
+// TestWebhookConflictEndsThePoll: a 409 that says a webhook is set (one set
+// since the poller removed it at its start) ends the run, for the daemon's
+// restart to remove it again; polling on would be refused for ever.
+func TestWebhookConflictEndsThePoll(t *testing.T) {
+	for _, desc := range []string{
+		"Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first",
+		"Conflict: terminated by setWebhook request",
+	} {
+		t.Run(desc, func(t *testing.T) {
+			f := newFakeBotAPI(t)
+			c, _ := newTestClient(t, f, Config{PollTimeout: 5 * time.Second})
+			f.fail("getUpdates", 409, desc, 0)
+			err := c.Run(t.Context(), make(chan bot.Event))
+			if err == nil || !strings.Contains(err.Error(), "a webhook receives this bot's updates") {
+				t.Errorf("Run = %v, want the webhook's 409", err)
+			}
+		})
+	}
+}
