@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
@@ -21,8 +22,10 @@ import (
 // updates until ctx is cancelled: by long polling, or in webhook mode through
 // WebhookHandler. Group messages go to out as events; button presses and commands
 // go to the desk. It returns nil once ctx is cancelled and the desk's work in
-// progress is done, and an error when Telegram refuses the bot (bad token, another
-// process polling, a webhook set while polling).
+// progress is done, and an error when Telegram refuses the bot (bad token, a
+// webhook set while polling). Another poller with the same token (a second
+// process, or the one before during a restart) makes Telegram end vigie's long
+// poll with 409: that is logged and the poll asked again, never the end of Run.
 func (c *Client) Run(ctx context.Context, out chan<- bot.Event) error {
 	return c.run(ctx, out, c.cfg.Mode, nil)
 }
@@ -197,7 +200,9 @@ func (c *Client) poll(ctx context.Context, out chan<- bot.Event, offsets Offsets
 			case http.StatusUnauthorized, http.StatusNotFound:
 				return fmt.Errorf("telegram: the token was refused: %w", err)
 			case http.StatusConflict:
-				return fmt.Errorf("telegram: another process receives this bot's updates (a webhook or a second poller): %w", err)
+				if webhookConflict(err) {
+					return fmt.Errorf("telegram: a webhook receives this bot's updates (a vigie in webhook mode?): %w", err)
+				}
 			}
 			failures++
 			wait := retryAfter(err)
@@ -207,7 +212,16 @@ func (c *Client) poll(ctx context.Context, out chan<- bot.Event, offsets Offsets
 			if c.link.Down(time.Now(), "long polling failing: "+err.Error()) {
 				c.log.Warn("lost Telegram: long polling failing", "err", err)
 			}
-			c.log.Warn("getUpdates failed", "err", err, "retry_in", wait)
+			if apiCode(err) == http.StatusConflict {
+				// A newer getUpdates ended this one: the ended poll handed
+				// nothing over, so asking again loses no update. It is the
+				// poller of a restart still finishing, or a second process
+				// polling with this token, which the log must name.
+				c.log.Warn("another getUpdates took this bot's updates: a second process polls with this token (two vigie, or a restart overlapping); polling again",
+					"err", err, "retry_in", wait)
+			} else {
+				c.log.Warn("getUpdates failed", "err", err, "retry_in", wait)
+			}
 			if !c.pause(ctx, wait) {
 				return nil
 			}
@@ -265,6 +279,14 @@ func (c *Client) poll(ctx context.Context, out chan<- bot.Event, offsets Offsets
 			return nil
 		}
 	}
+}
+
+// webhookConflict tells the 409 of a webhook set for the bot ("can't use
+// getUpdates method while webhook is active", "terminated by setWebhook
+// request") from that of another getUpdates.
+func webhookConflict(err error) bool {
+	ae, ok := errors.AsType[*APIError](err)
+	return ok && strings.Contains(strings.ToLower(ae.Description), "webhook")
 }
 
 // confirm tells Telegram that the updates before offset are handled: a

@@ -452,19 +452,72 @@ func TestPollerCommitsBeforeHandling(t *testing.T) {
 	}
 }
 
-// TestSecondPollerConflict: Telegram, and the fake, refuse a second
-// concurrent getUpdates with 409, which stops the second poller.
+// TestSecondPollerConflict: as the Bot API does, a second poller's getUpdates
+// ends the first's long poll with 409 (the last poller wins). The first logs
+// it and polls again: it neither stops nor loses an update, and has the
+// updates again once the second stops, as when a restart overlaps the
+// process before it.
 func TestSecondPollerConflict(t *testing.T) {
 	f := newFakeBotAPI(t)
-	first, _ := newTestClient(t, f, Config{PollTimeout: 5 * time.Second})
-	run(t, first, make(chan bot.Event))
+	first, logs := newTestClient(t, f, Config{PollTimeout: 5 * time.Second})
+	out1 := make(chan bot.Event, 10)
+	run(t, first, out1)
 	f.waitFor("getUpdates", 1, nil)
 	second, _ := newTestClient(t, f, Config{PollTimeout: 5 * time.Second})
-	err := second.Run(t.Context(), make(chan bot.Event))
-	if err == nil || !strings.Contains(err.Error(), "another process receives") {
-		t.Errorf("the second poller's Run = %v, want the 409", err)
+	out2 := make(chan bot.Event, 10)
+	stopSecond := run(t, second, out2)
+	testsync.Eventually(t, "the first poller's 409 logged", func() bool {
+		return strings.Contains(logs.String(), "another getUpdates took this bot's updates") &&
+			strings.Contains(logs.String(), "terminated by other getUpdates request")
+	})
+	if f.Conflicts() == 0 {
+		t.Errorf("no long poll ended with 409")
 	}
-	if f.Conflicts() != 1 {
-		t.Errorf("conflicts %d, want 1", f.Conflicts())
+
+	f.push(map[string]any{"message": message(group, 40, bob, t0, "while both poll")})
+	select {
+	case ev := <-out1:
+		if ev.Text != "while both poll" {
+			t.Fatalf("first poller: %q", ev.Text)
+		}
+	case ev := <-out2:
+		if ev.Text != "while both poll" {
+			t.Fatalf("second poller: %q", ev.Text)
+		}
+	case <-time.After(testsync.Patience):
+		t.Fatal("the update pushed while both polled was lost")
+	}
+	stopSecond()
+
+	f.push(map[string]any{"message": message(group, 41, bob, t0+1, "after the second stopped")})
+	// Two pollers, each with its own offset, may both get an update the
+	// other has not confirmed yet: the daemon has one poller at a time,
+	// with the offset in the store.
+	ev := testsync.Next(t, out1)
+	if ev.Text == "while both poll" {
+		ev = testsync.Next(t, out1)
+	}
+	if ev.Text != "after the second stopped" {
+		t.Fatalf("first poller after the second stopped: %q", ev.Text)
+	}
+}
+
+// TestWebhookConflictEndsThePoll: a 409 that says a webhook is set (one set
+// since the poller removed it at its start) ends the run, for the daemon's
+// restart to remove it again; polling on would be refused for ever.
+func TestWebhookConflictEndsThePoll(t *testing.T) {
+	for _, desc := range []string{
+		"Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first",
+		"Conflict: terminated by setWebhook request",
+	} {
+		t.Run(desc, func(t *testing.T) {
+			f := newFakeBotAPI(t)
+			c, _ := newTestClient(t, f, Config{PollTimeout: 5 * time.Second})
+			f.fail("getUpdates", 409, desc, 0)
+			err := c.Run(t.Context(), make(chan bot.Event))
+			if err == nil || !strings.Contains(err.Error(), "a webhook receives this bot's updates") {
+				t.Errorf("Run = %v, want the webhook's 409", err)
+			}
+		})
 	}
 }

@@ -6,6 +6,7 @@ package tgfake
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"html"
 	"io"
@@ -53,10 +54,13 @@ type Server struct {
 	// getChat shows them and setChatPermissions sets them; a chat not there
 	// lets its members send everything.
 	permissions map[int64]map[string]bool
-	// polling counts the getUpdates in progress; conflicts those refused
-	// with 409 because another was in progress, as Telegram refuses a
-	// second poller.
-	polling, conflicts int
+	// held is the long poll waiting for updates, if any. As the Bot API
+	// does (tdlib/telegram-bot-api, Client::do_get_updates), a newer
+	// getUpdates that waits too ends it with 409 "terminated by other
+	// getUpdates request": the last poller wins. conflicts counts the long
+	// polls so ended whose client was still there (two pollers at once).
+	held      *heldPoll
+	conflicts int
 	// trouble, when set, may answer a call (but getUpdates) with an error
 	// status and body instead, or hang it until the client gives up or
 	// Release is called.
@@ -76,6 +80,14 @@ type Server struct {
 	// proxied are the answers a proxy in front gives instead, by method:
 	// its own page, not the Bot API's JSON (ProxyFail).
 	proxied map[string][]proxyAnswer
+}
+
+// heldPoll is a getUpdates waiting for updates; ended is closed, and done
+// set, when a newer one takes its place.
+type heldPoll struct {
+	client context.Context
+	ended  chan struct{}
+	done   bool
 }
 
 type proxyAnswer struct {
@@ -231,17 +243,6 @@ func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
 		apiFail(w, fail.code, fail.desc, fail.retryAfter)
 		return
 	}
-	if method == "getUpdates" {
-		// Counted with the call, so that a second poller cannot slip in
-		// between.
-		if f.polling > 0 {
-			f.conflicts++
-			f.mu.Unlock()
-			apiFail(w, http.StatusConflict, "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running", 0)
-			return
-		}
-		f.polling++
-	}
 	trouble := f.trouble
 	f.mu.Unlock()
 	if trouble != nil && method != "getUpdates" {
@@ -267,14 +268,11 @@ func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
 		f.ok(w, map[string]any{"id": BotUserID, "is_bot": true, "first_name": "vigie", "username": BotName,
 			"can_join_groups": true, "can_read_all_group_messages": true})
 	case "getUpdates":
-		// The poll ends when its answer is ready, before it is written: a
-		// client that asks again as soon as it reads the answer is not a
-		// second poller.
-		result, answered := f.getUpdates(r, params)
-		f.mu.Lock()
-		f.polling--
-		f.mu.Unlock()
-		if answered {
+		result, answered, ended := f.getUpdates(r, params)
+		switch {
+		case ended:
+			apiFail(w, http.StatusConflict, ConflictPolling, 0)
+		case answered:
 			f.ok(w, result)
 		}
 	case "sendMessage", "editMessageText":
@@ -492,10 +490,15 @@ func readFiles(r *http.Request) map[string][]byte {
 	return out
 }
 
+// ConflictPolling is the Bot API's answer to a long poll that a newer
+// getUpdates ended.
+const ConflictPolling = "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running"
+
 // getUpdates confirms the updates before offset, then answers those pending, or
-// waits for one up to timeout seconds, or until the client goes away.
+// waits for one up to timeout seconds, or until the client goes away, or
+// until a newer getUpdates that waits takes its place (ended).
 // It has no answer when the client went away.
-func (f *Server) getUpdates(r *http.Request, p url.Values) (result any, answered bool) {
+func (f *Server) getUpdates(r *http.Request, p url.Values) (result any, answered, ended bool) {
 	offset, _ := strconv.Atoi(p.Get("offset"))
 	timeout, _ := strconv.Atoi(p.Get("timeout"))
 	f.mu.Lock()
@@ -505,8 +508,23 @@ func (f *Server) getUpdates(r *http.Request, p url.Values) (result any, answered
 	f.mu.Unlock()
 	deadline := time.NewTimer(time.Duration(timeout) * time.Second)
 	defer deadline.Stop()
+	me := &heldPoll{client: r.Context(), ended: make(chan struct{})}
+	// The poll ends when its answer is ready, before it is written: a
+	// client that asks again as soon as it reads the answer is not a
+	// second poller.
+	defer func() {
+		f.mu.Lock()
+		if f.held == me {
+			f.held = nil
+		}
+		f.mu.Unlock()
+	}()
 	for {
 		f.mu.Lock()
+		if me.done {
+			f.mu.Unlock()
+			return nil, false, true
+		}
 		kept := f.updates[:0]
 		for _, u := range f.updates {
 			if u.id >= offset {
@@ -520,16 +538,32 @@ func (f *Server) getUpdates(r *http.Request, p url.Values) (result any, answered
 				out = append(out, u.raw)
 			}
 			f.mu.Unlock()
-			return out, true
+			return out, true, false
+		}
+		if timeout == 0 {
+			f.mu.Unlock()
+			return []any{}, true, false
+		}
+		if f.held != me {
+			if old := f.held; old != nil {
+				old.done = true
+				close(old.ended)
+				if old.client.Err() == nil {
+					f.conflicts++
+				}
+			}
+			f.held = me
 		}
 		ch := f.changed
 		f.mu.Unlock()
 		select {
 		case <-ch:
 		case <-deadline.C:
-			return []any{}, true
+			return []any{}, true, false
+		case <-me.ended:
+			return nil, false, true
 		case <-r.Context().Done():
-			return nil, false
+			return nil, false, false
 		}
 	}
 }
@@ -553,8 +587,8 @@ func (f *Server) ShortPoll(on bool) {
 	f.shortPoll = on
 }
 
-// Conflicts is how many getUpdates came while another was in progress (each
-// was answered 409).
+// Conflicts is how many long polls a newer getUpdates ended with 409 while
+// their client still waited: two pollers at once.
 func (f *Server) Conflicts() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()

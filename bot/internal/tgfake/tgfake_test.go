@@ -204,3 +204,48 @@ func TestWebhookWantsHTTPS(t *testing.T) {
 		})
 	}
 }
+
+// TestNewerPollEndsTheHeldOne: as the Bot API does, a getUpdates that waits
+// ends the long poll already waiting with 409 "terminated by other getUpdates
+// request" (the last poller wins), and is itself held; one that does not wait
+// (timeout 0) ends nothing.
+func TestNewerPollEndsTheHeldOne(t *testing.T) {
+	f := New(t)
+	type answer struct {
+		status int
+		body   string
+	}
+	poll := func(timeout string) <-chan answer {
+		done := make(chan answer, 1)
+		go func() {
+			resp, err := http.PostForm(f.HTTP.URL+"/bot"+Token+"/getUpdates", url.Values{"timeout": {timeout}})
+			if err != nil {
+				done <- answer{body: err.Error()}
+				return
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			done <- answer{resp.StatusCode, string(body)}
+		}()
+		return done
+	}
+	held := func() bool { f.mu.Lock(); defer f.mu.Unlock(); return f.held != nil }
+
+	first := poll("30")
+	testsync.Eventually(t, "the first poll held", held)
+	if a := <-poll("0"); a.status != http.StatusOK {
+		t.Errorf("getUpdates without a wait: %d %s, want 200", a.status, a.body)
+	}
+	second := poll("30")
+	a := <-first
+	if a.status != http.StatusConflict || !strings.Contains(a.body, "terminated by other getUpdates request") {
+		t.Errorf("the first long poll: %d %s, want the 409", a.status, a.body)
+	}
+	if f.Conflicts() != 1 {
+		t.Errorf("conflicts %d, want 1", f.Conflicts())
+	}
+	f.Push(map[string]any{"message": map[string]any{"message_id": 2, "date": 1, "chat": map[string]any{"id": -1, "type": "supergroup"}}})
+	if a := <-second; a.status != http.StatusOK || !strings.Contains(a.body, `"message_id":2`) {
+		t.Errorf("the second long poll: %d %s, want the update", a.status, a.body)
+	}
+}
