@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"slices"
 	"sort"
+	"strconv"
 	"sync"
 	"time"
 
@@ -157,7 +158,7 @@ type Store struct {
 	seq     int64
 	decided int
 	open    int
-	groups  map[string]string    // Case.AuthorGroup() → id of an open case
+	groups  map[string]*caseRec  // Case.AuthorGroup() → an open case
 	places  map[string]*placeRec // Case.PlaceGroup() → the cases opened lately
 	// openQ holds the open cases from openHead on, by Opened then id: what
 	// the escalation reads without copying every case. A decided case stays
@@ -300,11 +301,11 @@ type caseRec struct {
 	cards []bot.CardRef
 }
 
-// placeRec counts the cases opened in a place since start, the last one id.
+// placeRec counts the cases opened in a place since start, the last one last.
 type placeRec struct {
 	start time.Time
 	n     int
-	id    string
+	last  *caseRec
 }
 
 // New returns an empty store.
@@ -352,7 +353,7 @@ func New(opts ...Option) *Store {
 		shards:  make([]shard, n),
 		cases:   make(map[string]*caseRec),
 		origins: make(map[string]string),
-		groups:  make(map[string]string),
+		groups:  make(map[string]*caseRec),
 		places:  make(map[string]*placeRec),
 		openBy:  make(map[string]int),
 		journal: make(map[string]store.JournalEntry),
@@ -850,40 +851,46 @@ func (s *Store) Audit(_ context.Context, since time.Time) ([]store.AuditEntry, e
 // WithCaseIDPrefix), or groups it into an open one (see store.Store). A zero
 // Opened takes the event's time.
 func (s *Store) OpenCase(_ context.Context, c store.Case) (store.Case, error) {
+	origin := c.Origin()
+	group, place := c.Groups()
+	if s.cfg.noGroups {
+		group = ""
+	}
 	s.casesMu.Lock()
 	defer s.casesMu.Unlock()
-	origin := c.Origin()
-	if r := s.cases[s.origins[origin]]; r != nil && origin != "" {
-		// A grouped hit's origin outlives its case when the case is forgotten.
-		return r.c, nil
+	if origin != "" {
+		if r := s.cases[s.origins[origin]]; r != nil {
+			// A grouped hit's origin outlives its case when the case is forgotten.
+			return r.c, nil
+		}
 	}
 	if c.Opened.IsZero() {
 		c.Opened = c.Event.At
 	}
-	group, place := c.AuthorGroup(), c.PlaceGroup()
-	if s.cfg.noGroups {
-		group = ""
-	}
 	if group != "" {
-		into := s.groups[group]
-		if r := s.cases[into]; r == nil || r.c.Status != store.CaseOpen {
-			into = ""
+		// s.groups names open cases only: DecideCase forgets a case's groups.
+		r := s.groups[group]
+		if r == nil || r.c.Status != store.CaseOpen {
+			r = nil
 			if p := s.places[place]; p != nil && c.Opened.Sub(p.start) < store.GroupWindow && p.n >= store.GroupAuthors {
-				into = p.id
+				r = p.last
 			}
 		}
-		if r := s.cases[into]; r != nil && r.c.Status == store.CaseOpen {
+		if r != nil && r.c.Status == store.CaseOpen {
 			r.c.Count = r.c.Hits() + c.Hits()
+			// Latest only grows at its end and drops from its start, so
+			// that the copies of the case returned before keep what they
+			// read: append moves it to a new array when it is full.
 			r.c.Latest = append(append(r.c.Latest, c.Event.ID), c.Latest...)
 			if n := len(r.c.Latest); n > store.GroupLatest {
-				r.c.Latest = slices.Clone(r.c.Latest[n-store.GroupLatest:])
+				r.c.Latest = r.c.Latest[n-store.GroupLatest:]
 			}
-			if s.groups[group] != into {
-				s.groups[group] = into
+			if s.groups[group] != r {
+				s.groups[group] = r
 				r.groups = append(r.groups, group)
 			}
 			if origin != "" {
-				s.origins[origin] = into
+				s.origins[origin] = r.c.ID
 				r.origins = append(r.origins, origin)
 			}
 			s.trimGroups(r)
@@ -891,10 +898,10 @@ func (s *Store) OpenCase(_ context.Context, c store.Case) (store.Case, error) {
 		}
 	}
 	if s.open >= s.cfg.openCap {
-		return store.Case{}, fmt.Errorf("case for %s: %d open: %w", c.Event.Key(), s.open, store.ErrCaseCap)
+		return store.Case{}, &capError{platform: c.Event.Platform, id: c.Event.ID, open: s.open}
 	}
 	s.seq++
-	c.ID = fmt.Sprintf("%s%06d", s.cfg.casePrefix, s.seq)
+	c.ID = caseID(s.cfg.casePrefix, s.seq)
 	c.Status = store.CaseOpen
 	c.Outcome, c.DecidedBy, c.DecidedAt, c.Undeliverable = "", "", time.Time{}, ""
 	c.Count = c.Hits()
@@ -907,18 +914,44 @@ func (s *Store) OpenCase(_ context.Context, c store.Case) (store.Case, error) {
 		s.origins[origin] = c.ID
 	}
 	if group != "" {
-		s.groups[group] = c.ID
+		s.groups[group] = r
 		p := s.places[place]
 		if p == nil || c.Opened.Sub(p.start) >= store.GroupWindow {
 			p = &placeRec{start: c.Opened}
 			s.places[place] = p
 		}
 		p.n++
-		p.id = c.ID
+		p.last = r
 		r.groups = append(r.groups, group, place)
 	}
 	return c, nil
 }
+
+// caseID is fmt.Sprintf("%s%06d", prefix, seq), in one allocation.
+func caseID(prefix string, seq int64) string {
+	var d [20]byte
+	n := strconv.AppendInt(d[:0], seq, 10)
+	b := make([]byte, 0, len(prefix)+max(len(n), 6))
+	b = append(b, prefix...)
+	for range 6 - len(n) {
+		b = append(b, '0')
+	}
+	return string(append(b, n...))
+}
+
+// capError is OpenCase's error at the cap. Its text is written only when it
+// is read: a raid that fills the desk has every further forward refused, and
+// the moderator reads the text of one a minute at most.
+type capError struct {
+	platform, id string
+	open         int
+}
+
+func (e *capError) Error() string {
+	return fmt.Sprintf("case for %s: %d open: %v", bot.Event{Platform: e.platform, ID: e.id}.Key(), e.open, store.ErrCaseCap)
+}
+
+func (e *capError) Unwrap() error { return store.ErrCaseCap }
 
 // Case returns one case.
 func (s *Store) Case(_ context.Context, id string) (store.Case, error) {
@@ -961,10 +994,10 @@ func (s *Store) DecideCase(_ context.Context, id, outcome, by string, at time.Ti
 	s.open--
 	s.dequeueOpen(r)
 	for _, g := range r.groups {
-		if s.groups[g] == id {
+		if s.groups[g] == r {
 			delete(s.groups, g)
 		}
-		if p := s.places[g]; p != nil && p.id == id {
+		if p := s.places[g]; p != nil && p.last == r {
 			delete(s.places, g)
 		}
 	}
@@ -985,7 +1018,7 @@ func (s *Store) trimGroups(r *caseRec) {
 	// The first two groups are the case's own author and place.
 	if over := len(r.groups) - 2 - groupKeep; over > 0 {
 		for _, g := range r.groups[2 : 2+over] {
-			if s.groups[g] == r.c.ID {
+			if s.groups[g] == r {
 				delete(s.groups, g)
 			}
 		}
