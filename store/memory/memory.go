@@ -293,10 +293,13 @@ type caseRec struct {
 	c     store.Case
 	seq   int64
 	acked bool
-	// groups are the keys of s.groups and s.places naming this case, forgotten
-	// when it is decided; origins those of the hits grouped into it, forgotten
-	// with it.
-	groups, origins []string
+	// groups are the keys of s.groups and s.places naming this case, its own
+	// author's and place's first, then those of the authors who joined it
+	// (joined, the last groupKeep of them), forgotten when it is decided;
+	// origins those of the hits grouped into it (the last groupKeep),
+	// forgotten with it. joined and origins drop their oldest by moving
+	// their start, so that a raid's hits do not shift them each.
+	groups, joined, origins []string
 	// cards are where the desks posted the case.
 	cards []bot.CardRef
 }
@@ -887,7 +890,7 @@ func (s *Store) OpenCase(_ context.Context, c store.Case) (store.Case, error) {
 			}
 			if s.groups[group] != r {
 				s.groups[group] = r
-				r.groups = append(r.groups, group)
+				r.joined = append(r.joined, group)
 			}
 			if origin != "" {
 				s.origins[origin] = r.c.ID
@@ -993,15 +996,17 @@ func (s *Store) DecideCase(_ context.Context, id, outcome, by string, at time.Ti
 	s.decided++
 	s.open--
 	s.dequeueOpen(r)
-	for _, g := range r.groups {
-		if s.groups[g] == r {
-			delete(s.groups, g)
-		}
-		if p := s.places[g]; p != nil && p.last == r {
-			delete(s.places, g)
+	for _, gs := range [2][]string{r.groups, r.joined} {
+		for _, g := range gs {
+			if s.groups[g] == r {
+				delete(s.groups, g)
+			}
+			if p := s.places[g]; p != nil && p.last == r {
+				delete(s.places, g)
+			}
 		}
 	}
-	r.groups = nil
+	r.groups, r.joined = nil, nil
 	s.trimCases()
 	return r.c, nil
 }
@@ -1015,14 +1020,14 @@ const groupKeep = 64
 
 // trimGroups forgets r's oldest grouped authors and hits beyond groupKeep.
 func (s *Store) trimGroups(r *caseRec) {
-	// The first two groups are the case's own author and place.
-	if over := len(r.groups) - 2 - groupKeep; over > 0 {
-		for _, g := range r.groups[2 : 2+over] {
+	if over := len(r.joined) - groupKeep; over > 0 {
+		for _, g := range r.joined[:over] {
 			if s.groups[g] == r {
 				delete(s.groups, g)
 			}
 		}
-		r.groups = slices.Delete(r.groups, 2, 2+over)
+		clear(r.joined[:over])
+		r.joined = r.joined[over:]
 	}
 	if over := len(r.origins) - groupKeep; over > 0 {
 		for _, o := range r.origins[:over] {
@@ -1030,7 +1035,8 @@ func (s *Store) trimGroups(r *caseRec) {
 				delete(s.origins, o)
 			}
 		}
-		r.origins = slices.Delete(r.origins, 0, over)
+		clear(r.origins[:over])
+		r.origins = r.origins[over:]
 	}
 }
 
