@@ -87,3 +87,43 @@ func BenchmarkOpenCase(b *testing.B) {
 }
 
 func isCap(err error) bool { return errors.Is(err, store.ErrCaseCap) }
+
+// BenchmarkDecideCase decides open cases in a random order with the decided
+// ones at their cap (DefaultCaseCap): each decision forgets the oldest
+// decided case, as the expiry of a raid night's cases does a day later.
+func BenchmarkDecideCase(b *testing.B) {
+	t0 := time.Date(2026, 11, 20, 22, 0, 0, 0, time.UTC)
+	ctx := context.Background()
+	st := New(WithOpenCaseCap(1 << 30))
+	const decidedFirst = DefaultCaseCap
+	ids := make([]string, 0, decidedFirst+b.N)
+	for i := range decidedFirst + b.N {
+		c, err := st.OpenCase(ctx, store.Case{Rule: "r", Reason: "x", Holds: true, Event: bot.Event{ID: "m-" + strconv.Itoa(i),
+			Platform: "p", Author: bot.Author{ID: "u"}, At: t0}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		ids = append(ids, c.ID)
+	}
+	for _, id := range ids[:decidedFirst] {
+		if _, err := st.DecideCase(ctx, id, "keep", "cm", t0); err != nil {
+			b.Fatal(err)
+		}
+	}
+	rest := ids[decidedFirst:]
+	// a shuffle that needs no seed: a stride prime to len(rest)
+	order := make([]string, len(rest))
+	for i := range rest {
+		order[i] = rest[(i*7919)%len(rest)]
+	}
+	if len(rest)%7919 == 0 {
+		copy(order, rest)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for _, id := range order {
+		if _, err := st.DecideCase(ctx, id, "keep", "cm", t0); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -154,12 +154,18 @@ type Store struct {
 	casesMu sync.Mutex
 	cases   map[string]*caseRec
 	origins map[string]string // Case.Origin() → id, for the cases kept
-	order   []string          // case ids, oldest first
-	seq     int64
-	decided int
-	open    int
-	groups  map[string]*caseRec  // Case.AuthorGroup() → an open case
-	places  map[string]*placeRec // Case.PlaceGroup() → the cases opened lately
+	// order holds the case ids, oldest first, those forgotten too until
+	// they are orderDead of more than half of it.
+	order     []string
+	orderDead int
+	// decidedQ holds the decided cases kept, a heap by seq: trimCases
+	// forgets the oldest of them without reading order.
+	decidedQ []*caseRec
+	seq      int64
+	decided  int
+	open     int
+	groups   map[string]*caseRec  // Case.AuthorGroup() → an open case
+	places   map[string]*placeRec // Case.PlaceGroup() → the cases opened lately
 	// openQ holds the open cases from openHead on, by Opened then id: what
 	// the escalation reads without copying every case. A decided case stays
 	// in it until it reaches the front or until openDead says a rebuild
@@ -973,7 +979,7 @@ func (s *Store) Cases(_ context.Context, status store.CaseStatus) ([]store.Case,
 	defer s.casesMu.Unlock()
 	var out []store.Case
 	for _, id := range s.order {
-		if r := s.cases[id]; r.c.Status == status {
+		if r := s.cases[id]; r != nil && r.c.Status == status {
 			out = append(out, r.c)
 		}
 	}
@@ -994,6 +1000,7 @@ func (s *Store) DecideCase(_ context.Context, id, outcome, by string, at time.Ti
 	r.c.Status = store.CaseDecided
 	r.c.Outcome, r.c.DecidedBy, r.c.DecidedAt = outcome, by, at
 	s.decided++
+	s.pushDecided(r)
 	s.open--
 	s.dequeueOpen(r)
 	for _, gs := range [2][]string{r.groups, r.joined} {
@@ -1126,26 +1133,70 @@ func (s *Store) OpenedWithin(_ context.Context, from, to time.Time) ([]store.Cas
 	return out, nil
 }
 
-// trimCases forgets the oldest decided cases beyond the cap.
+// trimCases forgets the oldest decided cases beyond the cap. Their ids
+// stay in order until they are most of it: a case expired or decided once
+// the cap is reached forgets one case, and read the whole order to find it.
 func (s *Store) trimCases() {
-	if s.decided <= s.cfg.caseCap {
-		return
+	for s.decided > s.cfg.caseCap {
+		r := s.popDecided()
+		delete(s.cases, r.c.ID)
+		delete(s.origins, r.c.Origin())
+		for _, o := range r.origins {
+			delete(s.origins, o)
+		}
+		s.decided--
+		s.orderDead++
 	}
-	s.order = slices.DeleteFunc(s.order, func(id string) bool {
-		if s.decided <= s.cfg.caseCap {
-			return false
-		}
-		if r := s.cases[id]; r.c.Status == store.CaseDecided {
-			delete(s.cases, id)
-			delete(s.origins, r.c.Origin())
-			for _, o := range r.origins {
-				delete(s.origins, o)
+	if s.orderDead > 1024 && s.orderDead > len(s.order)/2 {
+		kept := s.order[:0]
+		for _, id := range s.order {
+			if s.cases[id] != nil {
+				kept = append(kept, id)
 			}
-			s.decided--
-			return true
 		}
-		return false
-	})
+		clear(s.order[len(kept):])
+		s.order, s.orderDead = kept, 0
+	}
+}
+
+// pushDecided adds a decided case to decidedQ.
+func (s *Store) pushDecided(r *caseRec) {
+	q := append(s.decidedQ, r)
+	for i := len(q) - 1; i > 0; {
+		parent := (i - 1) / 2
+		if q[parent].seq <= q[i].seq {
+			break
+		}
+		q[parent], q[i] = q[i], q[parent]
+		i = parent
+	}
+	s.decidedQ = q
+}
+
+// popDecided takes the oldest decided case out of decidedQ.
+func (s *Store) popDecided() *caseRec {
+	q := s.decidedQ
+	top := q[0]
+	n := len(q) - 1
+	q[0] = q[n]
+	q[n] = nil
+	q = q[:n]
+	for i := 0; ; {
+		least, l, r := i, 2*i+1, 2*i+2
+		if l < n && q[l].seq < q[least].seq {
+			least = l
+		}
+		if r < n && q[r].seq < q[least].seq {
+			least = r
+		}
+		if least == i {
+			break
+		}
+		q[i], q[least] = q[least], q[i]
+		i = least
+	}
+	s.decidedQ = q
+	return top
 }
 
 // PendingCases returns the cases not acknowledged yet, oldest first.
@@ -1154,7 +1205,7 @@ func (s *Store) PendingCases(_ context.Context) ([]store.Case, error) {
 	defer s.casesMu.Unlock()
 	var out []store.Case
 	for _, id := range s.order {
-		if r := s.cases[id]; !r.acked {
+		if r := s.cases[id]; r != nil && !r.acked {
 			out = append(out, r.c)
 		}
 	}
