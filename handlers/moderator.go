@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"math"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -79,6 +80,8 @@ type Moderator struct {
 	now       func() time.Time
 	shift     *Shift
 	priority  func(rule string) string
+	// ruleTexts holds each rule's texts (ruleText) written once.
+	ruleTexts sync.Map
 	speech    Speech
 	warned    warnings
 	// faqLearned is Options.FAQLearned, or a no-op.
@@ -361,7 +364,7 @@ func (m *Moderator) Handle(ctx context.Context, ev bot.Event, v bot.Verdict) err
 		default:
 			match := ruleOf(v, a)
 			if actx == nil || actxRule != match.Rule {
-				actx, actxRule = bot.WithAuditReason(ctx, "vigie: rule "+match.Rule), match.Rule
+				actx, actxRule = bot.WithAuditReason(ctx, m.ruleText(match.Rule).audit), match.Rule
 			}
 			var err error
 			if placeAction(a.Kind) {
@@ -432,7 +435,7 @@ func (m *Moderator) forward(ctx context.Context, ev bot.Event, v bot.Verdict, a 
 	match := ruleOf(v, a)
 	reason := a.Text
 	if reason == "" {
-		reason = "forwarded by rule " + match.Rule
+		reason = m.ruleText(match.Rule).forwarded
 	}
 	// Counted first, so that the list takes one allocation (and stays nil
 	// when empty, as before).
@@ -454,6 +457,22 @@ func (m *Moderator) forward(ctx context.Context, ev bot.Event, v bot.Verdict, a 
 	err := m.open(ctx, store.Case{Event: ev, Rule: match.Rule, Category: match.Category, Reason: reason, Suggested: suggested})
 	m.count(m.Label(ev.Platform), a.Kind, resultOf(err))
 	return err
+}
+
+// ruleText is what the moderator writes of a rule on each of its verdicts:
+// the platforms' audit reason and a forward's default reason.
+type ruleText struct {
+	audit, forwarded string
+}
+
+// ruleText returns rule's texts, written at its first verdict: the rules
+// are few and their verdicts many.
+func (m *Moderator) ruleText(rule string) *ruleText {
+	if t, ok := m.ruleTexts.Load(rule); ok {
+		return t.(*ruleText)
+	}
+	t, _ := m.ruleTexts.LoadOrStore(rule, &ruleText{audit: "vigie: rule " + rule, forwarded: "forwarded by rule " + rule})
+	return t.(*ruleText)
 }
 
 // alert wakes the desk. Without a desk, or when the desk cannot be reached, the

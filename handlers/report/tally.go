@@ -28,6 +28,10 @@ type Tally struct {
 
 	mu    sync.Mutex
 	hours map[time.Time]map[string]int // UTC hour -> platform -> events
+	// cur is hours' map for the hour curHour (Unix seconds): Add finds it
+	// without hashing a time, nil when the hour has no map yet.
+	cur     map[string]int
+	curHour int64
 }
 
 // NewTally returns a tally; instance tells the entries of processes sharing a
@@ -40,13 +44,20 @@ func NewTally(instance string) *Tally {
 // event's own (an event dated hours back, a late delivery), as the audit
 // stamps the flagged ones, so that a period never has more flagged than events.
 func (t *Tally) Add(platform string, at time.Time) {
-	h := at.UTC().Truncate(time.Hour)
+	// Unix time is whole hours apart at the hours of UTC: the floor of its
+	// hour is at.UTC().Truncate(time.Hour).
+	sec := at.Unix()
+	hour := sec - ((sec%3600)+3600)%3600
 	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.hours[h] == nil {
-		t.hours[h] = map[string]int{}
+	if t.cur == nil || t.curHour != hour {
+		h := time.Unix(hour, 0).UTC()
+		if t.hours[h] == nil {
+			t.hours[h] = map[string]int{}
+		}
+		t.cur, t.curHour = t.hours[h], hour
 	}
-	t.hours[h][platform]++
+	t.cur[platform]++
+	t.mu.Unlock()
 }
 
 type tallyEntry struct {
@@ -71,6 +82,7 @@ func (t *Tally) Flush(ctx context.Context, st store.Store, now time.Time) error 
 		t.mu.Lock()
 		counts := t.hours[h]
 		delete(t.hours, h)
+		t.cur = nil
 		t.mu.Unlock()
 		if len(counts) == 0 {
 			continue

@@ -68,3 +68,57 @@ func TestTallyTwoInstances(t *testing.T) {
 		t.Errorf("counts read from the store alone %v, want 21 discord 21, 22 facebook 11", got)
 	}
 }
+
+// TestTallyHours: each event is counted in its UTC hour, whatever the
+// location of its time, before 1970 too; what comes after a flush is counted
+// again, in the hour's next entry.
+func TestTallyHours(t *testing.T) {
+	paris, err := time.LoadLocation("Europe/Paris")
+	if err != nil {
+		t.Fatal(err)
+	}
+	kolkata := time.FixedZone("IST", 5*3600+30*60)
+	times := []time.Time{
+		time.Date(2026, 11, 20, 21, 59, 59, 999999999, time.UTC),
+		time.Date(2026, 11, 20, 22, 0, 0, 0, time.UTC),
+		time.Date(2026, 11, 20, 23, 10, 0, 0, paris),
+		time.Date(2026, 11, 21, 3, 45, 0, 0, kolkata),
+		time.Date(1969, 12, 31, 23, 30, 0, 5, time.UTC),
+		time.Date(1969, 12, 31, 23, 0, 0, 0, time.UTC),
+		time.Date(2026, 11, 20, 21, 0, 0, 0, time.UTC),
+	}
+	tally := report.NewTally("a")
+	want := map[time.Time]int{}
+	for _, at := range times {
+		tally.Add("discord", at)
+		want[at.UTC().Truncate(time.Hour)]++
+	}
+	check := func(want map[time.Time]int) {
+		t.Helper()
+		got := map[time.Time]int{}
+		for _, c := range tally.Pending() {
+			if c.Platform != "discord" || c.Hour.Location() != time.UTC {
+				t.Errorf("pending %+v", c)
+			}
+			got[c.Hour] += c.N
+		}
+		if len(got) != len(want) {
+			t.Errorf("pending hours %v, want %v", got, want)
+		}
+		for h, n := range want {
+			if got[h] != n {
+				t.Errorf("hour %s: %d, want %d", h, got[h], n)
+			}
+		}
+	}
+	check(want)
+	st := memory.New()
+	defer st.Close()
+	if err := tally.Flush(context.Background(), st, times[1]); err != nil {
+		t.Fatal(err)
+	}
+	check(map[time.Time]int{})
+	tally.Add("discord", times[0])
+	tally.Add("discord", times[0])
+	check(map[time.Time]int{times[0].Truncate(time.Hour): 2})
+}

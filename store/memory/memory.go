@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"slices"
 	"sort"
+	"strconv"
 	"sync"
 	"time"
 
@@ -153,12 +154,18 @@ type Store struct {
 	casesMu sync.Mutex
 	cases   map[string]*caseRec
 	origins map[string]string // Case.Origin() → id, for the cases kept
-	order   []string          // case ids, oldest first
-	seq     int64
-	decided int
-	open    int
-	groups  map[string]string    // Case.AuthorGroup() → id of an open case
-	places  map[string]*placeRec // Case.PlaceGroup() → the cases opened lately
+	// order holds the case ids, oldest first, those forgotten too until
+	// they are orderDead of more than half of it.
+	order     []string
+	orderDead int
+	// decidedQ holds the decided cases kept, a heap by seq: trimCases
+	// forgets the oldest of them without reading order.
+	decidedQ []*caseRec
+	seq      int64
+	decided  int
+	open     int
+	groups   map[string]*caseRec  // Case.AuthorGroup() → an open case
+	places   map[string]*placeRec // Case.PlaceGroup() → the cases opened lately
 	// openQ holds the open cases from openHead on, by Opened then id: what
 	// the escalation reads without copying every case. A decided case stays
 	// in it until it reaches the front or until openDead says a rebuild
@@ -292,19 +299,22 @@ type caseRec struct {
 	c     store.Case
 	seq   int64
 	acked bool
-	// groups are the keys of s.groups and s.places naming this case, forgotten
-	// when it is decided; origins those of the hits grouped into it, forgotten
-	// with it.
-	groups, origins []string
+	// groups are the keys of s.groups and s.places naming this case, its own
+	// author's and place's first, then those of the authors who joined it
+	// (joined, the last groupKeep of them), forgotten when it is decided;
+	// origins those of the hits grouped into it (the last groupKeep),
+	// forgotten with it. joined and origins drop their oldest by moving
+	// their start, so that a raid's hits do not shift them each.
+	groups, joined, origins []string
 	// cards are where the desks posted the case.
 	cards []bot.CardRef
 }
 
-// placeRec counts the cases opened in a place since start, the last one id.
+// placeRec counts the cases opened in a place since start, the last one last.
 type placeRec struct {
 	start time.Time
 	n     int
-	id    string
+	last  *caseRec
 }
 
 // New returns an empty store.
@@ -352,7 +362,7 @@ func New(opts ...Option) *Store {
 		shards:  make([]shard, n),
 		cases:   make(map[string]*caseRec),
 		origins: make(map[string]string),
-		groups:  make(map[string]string),
+		groups:  make(map[string]*caseRec),
 		places:  make(map[string]*placeRec),
 		openBy:  make(map[string]int),
 		journal: make(map[string]store.JournalEntry),
@@ -850,40 +860,46 @@ func (s *Store) Audit(_ context.Context, since time.Time) ([]store.AuditEntry, e
 // WithCaseIDPrefix), or groups it into an open one (see store.Store). A zero
 // Opened takes the event's time.
 func (s *Store) OpenCase(_ context.Context, c store.Case) (store.Case, error) {
+	origin := c.Origin()
+	group, place := c.Groups()
+	if s.cfg.noGroups {
+		group = ""
+	}
 	s.casesMu.Lock()
 	defer s.casesMu.Unlock()
-	origin := c.Origin()
-	if r := s.cases[s.origins[origin]]; r != nil && origin != "" {
-		// A grouped hit's origin outlives its case when the case is forgotten.
-		return r.c, nil
+	if origin != "" {
+		if r := s.cases[s.origins[origin]]; r != nil {
+			// A grouped hit's origin outlives its case when the case is forgotten.
+			return r.c, nil
+		}
 	}
 	if c.Opened.IsZero() {
 		c.Opened = c.Event.At
 	}
-	group, place := c.AuthorGroup(), c.PlaceGroup()
-	if s.cfg.noGroups {
-		group = ""
-	}
 	if group != "" {
-		into := s.groups[group]
-		if r := s.cases[into]; r == nil || r.c.Status != store.CaseOpen {
-			into = ""
+		// s.groups names open cases only: DecideCase forgets a case's groups.
+		r := s.groups[group]
+		if r == nil || r.c.Status != store.CaseOpen {
+			r = nil
 			if p := s.places[place]; p != nil && c.Opened.Sub(p.start) < store.GroupWindow && p.n >= store.GroupAuthors {
-				into = p.id
+				r = p.last
 			}
 		}
-		if r := s.cases[into]; r != nil && r.c.Status == store.CaseOpen {
+		if r != nil && r.c.Status == store.CaseOpen {
 			r.c.Count = r.c.Hits() + c.Hits()
+			// Latest only grows at its end and drops from its start, so
+			// that the copies of the case returned before keep what they
+			// read: append moves it to a new array when it is full.
 			r.c.Latest = append(append(r.c.Latest, c.Event.ID), c.Latest...)
 			if n := len(r.c.Latest); n > store.GroupLatest {
-				r.c.Latest = slices.Clone(r.c.Latest[n-store.GroupLatest:])
+				r.c.Latest = r.c.Latest[n-store.GroupLatest:]
 			}
-			if s.groups[group] != into {
-				s.groups[group] = into
-				r.groups = append(r.groups, group)
+			if s.groups[group] != r {
+				s.groups[group] = r
+				r.joined = append(r.joined, group)
 			}
 			if origin != "" {
-				s.origins[origin] = into
+				s.origins[origin] = r.c.ID
 				r.origins = append(r.origins, origin)
 			}
 			s.trimGroups(r)
@@ -891,10 +907,10 @@ func (s *Store) OpenCase(_ context.Context, c store.Case) (store.Case, error) {
 		}
 	}
 	if s.open >= s.cfg.openCap {
-		return store.Case{}, fmt.Errorf("case for %s: %d open: %w", c.Event.Key(), s.open, store.ErrCaseCap)
+		return store.Case{}, &capError{platform: c.Event.Platform, id: c.Event.ID, open: s.open}
 	}
 	s.seq++
-	c.ID = fmt.Sprintf("%s%06d", s.cfg.casePrefix, s.seq)
+	c.ID = caseID(s.cfg.casePrefix, s.seq)
 	c.Status = store.CaseOpen
 	c.Outcome, c.DecidedBy, c.DecidedAt, c.Undeliverable = "", "", time.Time{}, ""
 	c.Count = c.Hits()
@@ -907,18 +923,44 @@ func (s *Store) OpenCase(_ context.Context, c store.Case) (store.Case, error) {
 		s.origins[origin] = c.ID
 	}
 	if group != "" {
-		s.groups[group] = c.ID
+		s.groups[group] = r
 		p := s.places[place]
 		if p == nil || c.Opened.Sub(p.start) >= store.GroupWindow {
 			p = &placeRec{start: c.Opened}
 			s.places[place] = p
 		}
 		p.n++
-		p.id = c.ID
+		p.last = r
 		r.groups = append(r.groups, group, place)
 	}
 	return c, nil
 }
+
+// caseID is fmt.Sprintf("%s%06d", prefix, seq), in one allocation.
+func caseID(prefix string, seq int64) string {
+	var d [20]byte
+	n := strconv.AppendInt(d[:0], seq, 10)
+	b := make([]byte, 0, len(prefix)+max(len(n), 6))
+	b = append(b, prefix...)
+	for range 6 - len(n) {
+		b = append(b, '0')
+	}
+	return string(append(b, n...))
+}
+
+// capError is OpenCase's error at the cap. Its text is written only when it
+// is read: a raid that fills the desk has every further forward refused, and
+// the moderator reads the text of one a minute at most.
+type capError struct {
+	platform, id string
+	open         int
+}
+
+func (e *capError) Error() string {
+	return fmt.Sprintf("case for %s: %d open: %v", bot.Event{Platform: e.platform, ID: e.id}.Key(), e.open, store.ErrCaseCap)
+}
+
+func (e *capError) Unwrap() error { return store.ErrCaseCap }
 
 // Case returns one case.
 func (s *Store) Case(_ context.Context, id string) (store.Case, error) {
@@ -937,7 +979,7 @@ func (s *Store) Cases(_ context.Context, status store.CaseStatus) ([]store.Case,
 	defer s.casesMu.Unlock()
 	var out []store.Case
 	for _, id := range s.order {
-		if r := s.cases[id]; r.c.Status == status {
+		if r := s.cases[id]; r != nil && r.c.Status == status {
 			out = append(out, r.c)
 		}
 	}
@@ -958,17 +1000,20 @@ func (s *Store) DecideCase(_ context.Context, id, outcome, by string, at time.Ti
 	r.c.Status = store.CaseDecided
 	r.c.Outcome, r.c.DecidedBy, r.c.DecidedAt = outcome, by, at
 	s.decided++
+	s.pushDecided(r)
 	s.open--
 	s.dequeueOpen(r)
-	for _, g := range r.groups {
-		if s.groups[g] == id {
-			delete(s.groups, g)
-		}
-		if p := s.places[g]; p != nil && p.id == id {
-			delete(s.places, g)
+	for _, gs := range [2][]string{r.groups, r.joined} {
+		for _, g := range gs {
+			if s.groups[g] == r {
+				delete(s.groups, g)
+			}
+			if p := s.places[g]; p != nil && p.last == r {
+				delete(s.places, g)
+			}
 		}
 	}
-	r.groups = nil
+	r.groups, r.joined = nil, nil
 	s.trimCases()
 	return r.c, nil
 }
@@ -982,14 +1027,14 @@ const groupKeep = 64
 
 // trimGroups forgets r's oldest grouped authors and hits beyond groupKeep.
 func (s *Store) trimGroups(r *caseRec) {
-	// The first two groups are the case's own author and place.
-	if over := len(r.groups) - 2 - groupKeep; over > 0 {
-		for _, g := range r.groups[2 : 2+over] {
-			if s.groups[g] == r.c.ID {
+	if over := len(r.joined) - groupKeep; over > 0 {
+		for _, g := range r.joined[:over] {
+			if s.groups[g] == r {
 				delete(s.groups, g)
 			}
 		}
-		r.groups = slices.Delete(r.groups, 2, 2+over)
+		clear(r.joined[:over])
+		r.joined = r.joined[over:]
 	}
 	if over := len(r.origins) - groupKeep; over > 0 {
 		for _, o := range r.origins[:over] {
@@ -997,7 +1042,8 @@ func (s *Store) trimGroups(r *caseRec) {
 				delete(s.origins, o)
 			}
 		}
-		r.origins = slices.Delete(r.origins, 0, over)
+		clear(r.origins[:over])
+		r.origins = r.origins[over:]
 	}
 }
 
@@ -1087,26 +1133,70 @@ func (s *Store) OpenedWithin(_ context.Context, from, to time.Time) ([]store.Cas
 	return out, nil
 }
 
-// trimCases forgets the oldest decided cases beyond the cap.
+// trimCases forgets the oldest decided cases beyond the cap. Their ids
+// stay in order until they are most of it: a case expired or decided once
+// the cap is reached forgets one case, and read the whole order to find it.
 func (s *Store) trimCases() {
-	if s.decided <= s.cfg.caseCap {
-		return
+	for s.decided > s.cfg.caseCap {
+		r := s.popDecided()
+		delete(s.cases, r.c.ID)
+		delete(s.origins, r.c.Origin())
+		for _, o := range r.origins {
+			delete(s.origins, o)
+		}
+		s.decided--
+		s.orderDead++
 	}
-	s.order = slices.DeleteFunc(s.order, func(id string) bool {
-		if s.decided <= s.cfg.caseCap {
-			return false
-		}
-		if r := s.cases[id]; r.c.Status == store.CaseDecided {
-			delete(s.cases, id)
-			delete(s.origins, r.c.Origin())
-			for _, o := range r.origins {
-				delete(s.origins, o)
+	if s.orderDead > 1024 && s.orderDead > len(s.order)/2 {
+		kept := s.order[:0]
+		for _, id := range s.order {
+			if s.cases[id] != nil {
+				kept = append(kept, id)
 			}
-			s.decided--
-			return true
 		}
-		return false
-	})
+		clear(s.order[len(kept):])
+		s.order, s.orderDead = kept, 0
+	}
+}
+
+// pushDecided adds a decided case to decidedQ.
+func (s *Store) pushDecided(r *caseRec) {
+	q := append(s.decidedQ, r)
+	for i := len(q) - 1; i > 0; {
+		parent := (i - 1) / 2
+		if q[parent].seq <= q[i].seq {
+			break
+		}
+		q[parent], q[i] = q[i], q[parent]
+		i = parent
+	}
+	s.decidedQ = q
+}
+
+// popDecided takes the oldest decided case out of decidedQ.
+func (s *Store) popDecided() *caseRec {
+	q := s.decidedQ
+	top := q[0]
+	n := len(q) - 1
+	q[0] = q[n]
+	q[n] = nil
+	q = q[:n]
+	for i := 0; ; {
+		least, l, r := i, 2*i+1, 2*i+2
+		if l < n && q[l].seq < q[least].seq {
+			least = l
+		}
+		if r < n && q[r].seq < q[least].seq {
+			least = r
+		}
+		if least == i {
+			break
+		}
+		q[i], q[least] = q[least], q[i]
+		i = least
+	}
+	s.decidedQ = q
+	return top
 }
 
 // PendingCases returns the cases not acknowledged yet, oldest first.
@@ -1115,7 +1205,7 @@ func (s *Store) PendingCases(_ context.Context) ([]store.Case, error) {
 	defer s.casesMu.Unlock()
 	var out []store.Case
 	for _, id := range s.order {
-		if r := s.cases[id]; !r.acked {
+		if r := s.cases[id]; r != nil && !r.acked {
 			out = append(out, r.c)
 		}
 	}
