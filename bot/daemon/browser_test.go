@@ -13,6 +13,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/vigie-bot/vigie/bot/internal/testsync"
 	"github.com/vigie-bot/vigie/handlers/console/browsertest"
 )
 
@@ -106,7 +107,7 @@ func TestConsoleInABrowser(t *testing.T) {
 	if !strings.HasSuffix(flash, ": delete, done.") {
 		t.Errorf("after the decision the page says %q", flash)
 	}
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(testsync.Patience)
 	for !slices.Contains(in.chat.Calls(), "delete m1") {
 		if time.Now().After(deadline) {
 			t.Fatalf("the platform got %q, want delete m1", in.chat.Calls())

@@ -7,6 +7,7 @@ import (
 
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/bot/internal/discordfake"
+	"github.com/vigie-bot/vigie/bot/internal/testsync"
 )
 
 // TestNewSessionWhenResumesAreClosed: the gateway forgets the session and
@@ -37,7 +38,7 @@ func TestNewSessionWhenResumesAreClosed(t *testing.T) {
 		if err := c.Delete(context.Background(), ev); err != nil {
 			t.Fatalf("delete %s: %v", ev.Key(), err)
 		}
-	case <-time.After(10 * time.Second):
+	case <-time.After(testsync.Patience):
 		t.Fatalf("the new session's message not received\n%s", logs)
 	}
 	f.WaitFor(t, "DELETE", "/channels/"+general+"/messages/"+id, 1, nil)

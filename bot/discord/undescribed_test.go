@@ -28,13 +28,13 @@ func TestAuthorBeforeTheGuildIsDescribed(t *testing.T) {
 			if err != nil {
 				t.Errorf("Run returned %v", err)
 			}
-		case <-time.After(10 * time.Second):
+		case <-time.After(testsync.Patience):
 			t.Errorf("Run did not return after cancel")
 		}
 	})
 	select {
 	case <-f.Ready():
-	case <-time.After(10 * time.Second):
+	case <-time.After(testsync.Patience):
 		t.Fatalf("no READY\n%s", logs)
 	}
 
@@ -43,7 +43,7 @@ func TestAuthorBeforeTheGuildIsDescribed(t *testing.T) {
 		select {
 		case ev := <-out:
 			return ev
-		case <-time.After(10 * time.Second):
+		case <-time.After(testsync.Patience):
 			t.Fatalf("no event\n%s", logs)
 		}
 		return bot.Event{}
@@ -77,7 +77,7 @@ func TestAuthorBeforeTheGuildIsDescribed(t *testing.T) {
 		select {
 		case a := <-resolved:
 			got[a]++
-		case <-time.After(20 * time.Second):
+		case <-time.After(testsync.Patience):
 			t.Fatalf("ResolveRoles did not answer once the guild was described\n%s", logs)
 		}
 	}

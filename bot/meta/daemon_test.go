@@ -58,7 +58,7 @@ func TestDaemonHidesInsultingComment(t *testing.T) {
 
 	// The work happens behind the 200: wait for the hide to reach the Graph API.
 	const cid = "/987654321098765_1122334455667788"
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(testsync.Patience)
 	for {
 		var hides int
 		for _, c := range g.Calls() {

@@ -79,7 +79,7 @@ rules:
 	cases := func(args ...string) result {
 		return runIn(context.Background(), "", cli, append([]string{"cases"}, args...)...)
 	}
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(time.Minute)
 	var r result
 	for {
 		if r = cases("list"); strings.HasPrefix(r.stdout, "2 open cases") || time.Now().After(deadline) {

@@ -166,7 +166,7 @@ func scriptCurl(ts *testscript.TestScript, neg bool, args []string) {
 // scriptWaitServe waits until the vigie run of the script answers /healthz.
 func scriptWaitServe(ts *testscript.TestScript, neg bool, args []string) {
 	url := "http://" + ts.Getenv("VIGIE_LISTEN") + "/healthz"
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(time.Minute)
 	for time.Now().Before(deadline) {
 		if resp, err := http.Get(url); err == nil {
 			resp.Body.Close()
@@ -176,7 +176,7 @@ func scriptWaitServe(ts *testscript.TestScript, neg bool, args []string) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	ts.Fatalf("vigie run did not answer %s within 30s", url)
+	ts.Fatalf("vigie run did not answer %s within a minute", url)
 }
 
 // scriptWaitCases waits until the vigie run of the script has N cases open:
@@ -188,7 +188,7 @@ func scriptWaitCases(ts *testscript.TestScript, neg bool, args []string) {
 	want, err := strconv.Atoi(args[0])
 	ts.Check(err)
 	url := "http://" + ts.Getenv("VIGIE_LISTEN") + "/v1/cases"
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(time.Minute)
 	for time.Now().Before(deadline) {
 		resp, err := http.Get(url)
 		if err == nil {
@@ -201,7 +201,7 @@ func scriptWaitCases(ts *testscript.TestScript, neg bool, args []string) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	ts.Fatalf("fewer than %d cases open at %s after 30s", want, url)
+	ts.Fatalf("fewer than %d cases open at %s after a minute", want, url)
 }
 
 // timestamp is a time as the logs and verdicts write it: the docs were pasted
