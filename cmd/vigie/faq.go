@@ -15,7 +15,6 @@ import (
 	"github.com/vigie-bot/vigie/rules"
 	"github.com/vigie-bot/vigie/store"
 	"github.com/vigie-bot/vigie/store/memory"
-	"github.com/vigie-bot/vigie/store/redis"
 )
 
 // faqCommand is `vigie faq`: what the FAQ would do with a question.
@@ -114,7 +113,7 @@ func (c *cli) faqLearned(ctx context.Context, config, redisURL string) int {
 	if !ok {
 		return exitFail
 	}
-	st, err := redis.Open(redisURL)
+	st, err := c.openRedis(redisURL)
 	if err != nil {
 		fmt.Fprintf(c.stderr, "vigie faq: %v\n", err)
 		return exitFail

@@ -57,7 +57,7 @@ func (c *cli) report(ctx context.Context, args []string) int {
 // the rule file's timezone when the file loads; the FAQ's figures live in the
 // running processes and are not in it.
 func (c *cli) reportFromRedis(ctx context.Context, rawURL, config string, period time.Duration, format, community string) error {
-	st, err := redis.Open(rawURL)
+	st, err := c.openRedis(rawURL)
 	if err != nil {
 		return err
 	}
@@ -109,4 +109,15 @@ func (c *cli) reportFromHTTP(ctx context.Context, base, since, format, community
 	}
 	_, err = c.stdout.Write(body)
 	return err
+}
+
+// openRedis opens the Redis store of vigie run at rawURL for a command that
+// reads it (report, train --from-store, faq --learned), under the keys'
+// prefix vigie run uses: VIGIE_REDIS_PREFIX, as the daemon reads it.
+func (c *cli) openRedis(rawURL string) (*redis.Store, error) {
+	var opts []redis.Option
+	if p := c.getenv("VIGIE_REDIS_PREFIX"); p != "" {
+		opts = append(opts, redis.WithPrefix(p))
+	}
+	return redis.Open(rawURL, opts...)
 }

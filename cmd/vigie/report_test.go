@@ -82,3 +82,40 @@ func TestReportFromRedis(t *testing.T) {
 		t.Errorf("text report: %+v", res)
 	}
 }
+
+// vigie report --redis reads the keys of the vigie run beside it, whose
+// VIGIE_REDIS_PREFIX it shares: a community on a shared Redis sees its own
+// figures, not another's.
+func TestReportFromRedisPrefix(t *testing.T) {
+	url := redistest.Start(t).URL()
+	st, err := redis.Open(url, redis.WithPrefix("shop"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ctx := context.Background()
+	now := time.Now()
+	tally := report.NewTally("test")
+	for range 3 {
+		tally.Add("discord", now.Add(-2*time.Hour))
+	}
+	if err := tally.Flush(ctx, st, now); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		prefix string
+		events int
+	}{{"shop", 3}, {"", 0}, {"other", 0}} {
+		res := runIn(ctx, "", map[string]string{"VIGIE_REDIS_PREFIX": tt.prefix}, "report", "--redis", url, "--format", "json", "--config", "testdata/good.yaml")
+		if res.code != exitOK {
+			t.Fatalf("report with prefix %q: %+v", tt.prefix, res)
+		}
+		var r report.Report
+		if err := json.Unmarshal([]byte(res.stdout), &r); err != nil {
+			t.Fatalf("%v:\n%s", err, res.stdout)
+		}
+		if r.Events != tt.events {
+			t.Errorf("VIGIE_REDIS_PREFIX=%q: %d events, want %d", tt.prefix, r.Events, tt.events)
+		}
+	}
+}

@@ -20,7 +20,6 @@ import (
 	"github.com/vigie-bot/vigie/rules/classify"
 	"github.com/vigie-bot/vigie/rules/replay"
 	"github.com/vigie-bot/vigie/store"
-	"github.com/vigie-bot/vigie/store/redis"
 )
 
 // train is `vigie train`: a text classifier for score(), learnt from
@@ -90,7 +89,7 @@ func (c *cli) train(ctx context.Context, args []string) int {
 		if *redisURL == "" {
 			return f.usageError("--from-store needs --redis URL (or VIGIE_REDIS_URL): the store vigie run keeps its cases in")
 		}
-		st, err := redis.Open(*redisURL)
+		st, err := c.openRedis(*redisURL)
 		if err != nil {
 			fmt.Fprintf(c.stderr, "vigie train: %v\n", err)
 			return exitFail
