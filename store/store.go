@@ -347,20 +347,14 @@ var ErrCaseCap = errors.New("too many open cases")
 // it (priority), and a CM decides about the author and the rule. A case
 // without a rule or an author, or one that Holds actions, is grouped with none.
 func (c Case) PlaceGroup() string {
-	if c.Rule == "" || c.Event.Author.ID == "" || c.Holds {
-		return ""
-	}
-	e := c.Event
-	return e.Platform + "|" + e.Space + "|" + e.Channel + "|" + c.Rule
+	_, place := c.Groups()
+	return place
 }
 
 // AuthorGroup names the cases of one author in a PlaceGroup, "" for none.
 func (c Case) AuthorGroup() string {
-	p := c.PlaceGroup()
-	if p == "" {
-		return ""
-	}
-	return p + "|" + c.Event.Author.ID
+	author, _ := c.Groups()
+	return author
 }
 
 // Groups returns AuthorGroup and PlaceGroup in one allocation: the place's

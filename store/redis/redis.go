@@ -1164,7 +1164,8 @@ func (s *Store) openCases(ctx context.Context, cases []store.Case, lazyJSON bool
 		if c.Opened.IsZero() {
 			c.Opened = c.Event.At
 		}
-		origin, author, place := c.Origin(), c.AuthorGroup(), c.PlaceGroup()
+		origin := c.Origin()
+		author, place := c.Groups()
 		var data []byte // none: the script asks for it if it opens the case
 		if !lazyJSON || author == "" || !s.joining.has(author) {
 			var err error
