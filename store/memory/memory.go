@@ -4,6 +4,7 @@ package memory
 
 import (
 	"cmp"
+	"container/heap"
 	"context"
 	"encoding/binary"
 	"fmt"
@@ -160,7 +161,7 @@ type Store struct {
 	orderDead int
 	// decidedQ holds the decided cases kept, a heap by seq: trimCases
 	// forgets the oldest of them without reading order.
-	decidedQ []*caseRec
+	decidedQ bySeq
 	seq      int64
 	decided  int
 	open     int
@@ -1160,43 +1161,25 @@ func (s *Store) trimCases() {
 }
 
 // pushDecided adds a decided case to decidedQ.
-func (s *Store) pushDecided(r *caseRec) {
-	q := append(s.decidedQ, r)
-	for i := len(q) - 1; i > 0; {
-		parent := (i - 1) / 2
-		if q[parent].seq <= q[i].seq {
-			break
-		}
-		q[parent], q[i] = q[i], q[parent]
-		i = parent
-	}
-	s.decidedQ = q
-}
+func (s *Store) pushDecided(r *caseRec) { heap.Push(&s.decidedQ, r) }
 
 // popDecided takes the oldest decided case out of decidedQ.
-func (s *Store) popDecided() *caseRec {
-	q := s.decidedQ
-	top := q[0]
-	n := len(q) - 1
-	q[0] = q[n]
-	q[n] = nil
-	q = q[:n]
-	for i := 0; ; {
-		least, l, r := i, 2*i+1, 2*i+2
-		if l < n && q[l].seq < q[least].seq {
-			least = l
-		}
-		if r < n && q[r].seq < q[least].seq {
-			least = r
-		}
-		if least == i {
-			break
-		}
-		q[i], q[least] = q[least], q[i]
-		i = least
-	}
-	s.decidedQ = q
-	return top
+func (s *Store) popDecided() *caseRec { return heap.Pop(&s.decidedQ).(*caseRec) }
+
+// bySeq is a heap of cases, the oldest (least seq) first.
+type bySeq []*caseRec
+
+func (q bySeq) Len() int           { return len(q) }
+func (q bySeq) Less(i, j int) bool { return q[i].seq < q[j].seq }
+func (q bySeq) Swap(i, j int)      { q[i], q[j] = q[j], q[i] }
+func (q *bySeq) Push(x any)        { *q = append(*q, x.(*caseRec)) }
+func (q *bySeq) Pop() any {
+	old := *q
+	n := len(old) - 1
+	r := old[n]
+	old[n] = nil
+	*q = old[:n]
+	return r
 }
 
 // PendingCases returns the cases not acknowledged yet, oldest first.
