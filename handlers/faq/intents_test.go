@@ -320,3 +320,36 @@ func TestIntentsOfBookingDesks(t *testing.T) {
 		}
 	}
 }
+
+// A word both languages write, each with its own meaning, is read in the
+// message's: French "sale" is dirty, English "sale" a promotion; "sold" is
+// sell's, not "soldes". A complaint about a dirty shop gets no promo code.
+func TestFalseFriends(t *testing.T) {
+	shop, err := NewMatcher(Config{QuestionsOnly: true, Entries: []rules.FAQEntry{
+		{ID: "promo", Questions: []string{"vous avez un code promo ?", "c'est quand les soldes ?", "any discount code?"}, Answer: map[string]string{"": "-10 %"}},
+		{ID: "stores", Questions: []string{"où acheter vos produits en magasin ?", "vous avez un corner à Paris ?", "where can I find you in store?"}, Answer: map[string]string{"": "eclat.example/magasins"}},
+		{ID: "delivery", Questions: []string{"quels sont les délais de livraison ?", "vous livrez en Suisse ?", "how long is delivery?"}, Answer: map[string]string{"": "48h"}},
+		{ID: "returns", Questions: []string{"comment faire un retour ?", "je veux être remboursée", "how do I return a product?"}, Answer: map[string]string{"": "14 jours"}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ text, want string }{
+		{"c'est sale ici ?", ""},
+		{"pourquoi c'est si sale ?", ""},
+		{"any sale on?", "promo"},
+		{"when is the next sale?", "promo"},
+		{"vous faites des soldes ?", "promo"},
+		{"is this sold in shops", "stores"},
+		{"is it sold in any shop?", "stores"},
+	} {
+		d := shop.DecideText(tt.text, testTime)
+		got := ""
+		if d.Kind == Answer || d.Kind == Suggest {
+			got = d.Entry
+		}
+		if got != tt.want {
+			t.Errorf("%q: answered %q (%s %v %v), want %q", tt.text, got, d.Kind, d.Candidates, d.Terms, tt.want)
+		}
+	}
+}

@@ -57,8 +57,9 @@ var keepAg = map[string]bool{"storag": true, "coverag": true, "packag": true, "u
 // Agent nouns keep their ending (-eur, -euse): a joueur is not jouer, and on a
 // gaming server "qui veut jouer ?" is no question about reporting a player.
 
-// keepWhole are English agent nouns whose -er is not the French infinitive's:
-// a player is not play, a server is not serve.
+// keepWhole are English words that would meet a French one they are not:
+// agent nouns whose -er is not the French infinitive's (a player is not play,
+// a server is not serve), and sold, which is sell's, not soldes'.
 var keepWhole = map[string]string{
 	"player": "player", "players": "player", "gamer": "gamer", "gamers": "gamer",
 	"streamer": "streamer", "streamers": "streamer", "user": "user", "users": "user",
@@ -66,6 +67,7 @@ var keepWhole = map[string]string{
 	"server": "server", "servers": "server", "number": "number", "numbers": "number",
 	"career": "career", "careers": "career", // not "car"
 	"planning": "planning", "plannings": "planning", // a schedule, not a plan
+	"sold": "sell", // sold is sell's, not soldes' (a sale)
 }
 
 // suffixes are tried longest first; each may only leave a stem of at least

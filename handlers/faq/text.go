@@ -249,6 +249,7 @@ func foldedWords(text string, c *memo) (string, []word) {
 // "en cours" (in progress) is no class; and "je n'arrive pas à" is "I can't",
 // no delivery that has not arrived.
 func readAsks(ws []word) {
+	french := -1 // whether the words read French, once a false friend asks
 	for i := range ws {
 		next := ""
 		if i+1 < len(ws) {
@@ -317,6 +318,15 @@ func readAsks(ws []word) {
 			if prev == "est" && i > 1 && ws[i-2].folded == "c" || prev == "etes" || next == "etes" || next == "se" && i+2 < len(ws) && ws[i+2].folded == "trouve" {
 				ws[i].stem = addressTerm
 			}
+		case "sale", "sales":
+			// French "sale" is dirty ("c'est sale ici ?", "sale con"),
+			// English "sale" a promotion.
+			if french < 0 {
+				french = readsFrench(ws)
+			}
+			if french == 1 {
+				ws[i].stem = ""
+			}
 		case "cours":
 			if i > 0 && ws[i-1].folded == "en" {
 				ws[i].stem = ""
@@ -327,6 +337,24 @@ func readAsks(ws []word) {
 			}
 		}
 	}
+}
+
+// readsFrench is 1 when more of ws are French words than English ones, 0 when
+// not.
+func readsFrench(ws []word) int {
+	fr, en := 0, 0
+	for _, w := range ws {
+		if w.lex&lexFr != 0 {
+			fr++
+		}
+		if w.lex&lexEn != 0 {
+			en++
+		}
+	}
+	if fr > en {
+		return 1
+	}
+	return 0
 }
 
 // priceTerm is the term of the price concept, which a word asking a price by
