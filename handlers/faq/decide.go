@@ -39,6 +39,7 @@ const (
 	WhyDuplicate   = "already seen"
 	WhyCooldown    = "answered here a moment ago"
 	WhyNearMiss    = "near miss, for the CMs to confirm"
+	WhyPeer        = "it speaks to another member"
 	WhyForwardMode = "the entry is answered by the CMs"
 	WhyAfterHours  = "unanswered question after hours"
 )
@@ -115,6 +116,12 @@ func (m *Matcher) decide(ev *bot.Event, r Match) Decision {
 	}
 	if m.cfg.QuestionsOnly && !r.Question {
 		d.Why = WhyNotAsked
+		return d
+	}
+	if r.Peer {
+		// "tu travailles où maintenant ?" asks a member, not the brand:
+		// neither answered nor put to the CMs.
+		d.Why = WhyPeer
 		return d
 	}
 	best, ok := r.Best()

@@ -353,3 +353,47 @@ func TestFalseFriends(t *testing.T) {
 		}
 	}
 }
+
+// Members talk to each other in the brand's channels: French "tu" asks a
+// member, not the brand (which the public asks "vous"), and a shop's words
+// in an idiom ask nothing of the shop: "tu me rends fou", "rendre visite",
+// "ouvert d'esprit", "retourner chez soi", "return the favour", "je
+// travaille demain". The same words asking the shop are still answered.
+func TestMembersTalkAmongThemselves(t *testing.T) {
+	shop, err := NewMatcher(Config{QuestionsOnly: true, Entries: []rules.FAQEntry{
+		{ID: "hours", Questions: []string{"quels sont vos horaires ?", "vous êtes ouverts le dimanche ?", "when are you open?"}, Answer: map[string]string{"": "10h-19h"}},
+		{ID: "returns", Questions: []string{"comment retourner un livre ?", "je peux être remboursé ?", "can I return a book?"}, Answer: map[string]string{"": "30 jours"}},
+		{ID: "order", Questions: []string{"où en est ma commande ?", "je n'ai pas reçu mon colis", "where is my order?"}, Answer: map[string]string{"": "dans votre compte"}},
+		{ID: "jobs", Questions: []string{"vous recrutez des libraires ?", "je cherche un stage en librairie", "are you hiring?"}, Answer: map[string]string{"": "libellule.example/jobs"}},
+		{ID: "preorder", Questions: []string{"peut-on précommander un livre ?", "vous pouvez commander un livre que vous n'avez pas ?", "can I preorder a book?"}, Answer: map[string]string{"": "oui"}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ text, want string }{
+		{"tu travailles où maintenant ?", ""},
+		{"ton colis est arrivé ?", ""},
+		{"t'es ouvert ce soir pour jouer ?", ""},
+		{"tu retournes chez toi quand ?", ""},
+		{"tu me rends fou !", ""},
+		{"il faut que je rende mon devoir demain ?", ""},
+		{"je vais lui rendre visite, des idées ?", ""},
+		{"vous êtes ouverts d'esprit ?", ""},
+		{"can you return the favour?", ""},
+		{"je travaille demain, et toi ?", ""},
+		{"vous êtes ouverts dimanche ?", "hours"},
+		{"y a-t-il un moyen de retourner un livre ?", "returns"},
+		{"je rends le livre demain, c'est bon ?", "returns"},
+		{"vous cherchez des vendeurs ?", "jobs"},
+		{"je voudrais prendre rendez-vous pour précommander", "preorder"},
+	} {
+		d := shop.DecideText(tt.text, testTime)
+		got := ""
+		if d.Kind == Answer || d.Kind == Suggest {
+			got = d.Entry
+		}
+		if got != tt.want {
+			t.Errorf("%q: answered %q (%s %v %v), want %q", tt.text, got, d.Kind, d.Candidates, d.Terms, tt.want)
+		}
+	}
+}

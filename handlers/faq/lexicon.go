@@ -309,3 +309,27 @@ func hasOu(text string) bool {
 var greetings = set(`bonjour salut coucou bonsoir hello hi hey yo re wesh slt bjr dear`)
 
 func isLetterByte(c byte) bool { return 'a' <= c && c <= 'z' }
+
+// speaksToPeer reports whether a French message speaks to another member: it
+// says "tu" (tu, t', toi, te, ton, ta, tes) and never "vous", which is how the
+// public asks a brand. "a-t-il" is an inversion, no "tu"; an English message
+// ("can't") never is.
+func speaksToPeer(ws []word) bool {
+	peer := false
+	for i, w := range ws {
+		switch w.folded {
+		case "vous", "votre", "vos":
+			return false
+		case "tu", "toi", "te", "ton", "ta", "tes":
+			peer = true
+		case "t":
+			if i+1 >= len(ws) || !inverted[ws[i+1].folded] {
+				peer = true
+			}
+		}
+	}
+	return peer && readsFrench(ws) == 1
+}
+
+// inverted follow the "t" of an inversion: "y a-t-il", "va-t-on".
+var inverted = set(`il elle on ils elles`)

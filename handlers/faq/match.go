@@ -948,6 +948,9 @@ type Match struct {
 	// Candidates are the entries that share something with the message, best
 	// first (at most three).
 	Candidates []Candidate
+	// Peer is true when the message speaks to another member, not to the
+	// brand: French "tu" where a brand is asked "vous".
+	Peer bool
 }
 
 // Best returns the best candidate, or false when no entry matched at all.
@@ -1099,7 +1102,7 @@ func (m *Matcher) matchWords(text string, ws []word) Match {
 // matchAsked is matchWords once whether the text asks something and its
 // language are known (Decide reads them first).
 func (m *Matcher) matchAsked(text string, ws []word, question bool, language string) Match {
-	r := Match{Question: question, Language: language}
+	r := Match{Question: question, Language: language, Peer: speaksToPeer(ws)}
 	r.Terms = m.terms(ws, true)
 	if len(r.Terms) == 0 {
 		return r

@@ -327,6 +327,40 @@ func readAsks(ws []word) {
 			if french == 1 {
 				ws[i].stem = ""
 			}
+		case "rend", "rends", "rende", "rendes", "rendent", "rendons", "rendre":
+			// "tu me rends fou", "je rends mon devoir", "rendre visite"
+			// give nothing back to a shop; "je rends le livre" returns it,
+			// as "rendre" does (its stem, not "rendez-vous"'s).
+			if rendreIdiom[next] || i+2 < len(ws) && rendreIdiom[ws[i+2].folded] {
+				ws[i].stem = ""
+			} else if next != "" {
+				ws[i].stem = rendreStem
+			}
+		case "rendez":
+			// "rendez-vous" is a booking; "rendez-moi" gives back.
+			if next != "" && next != "vous" {
+				ws[i].stem = ""
+			}
+		case "ouvert", "ouverte", "ouverts", "ouvertes":
+			// "ouvert d'esprit" is open-minded, no opening hours.
+			if next == "d" && i+2 < len(ws) && ws[i+2].folded == "esprit" {
+				ws[i].stem = ""
+			}
+		case "retourne", "retournes", "retourner", "retournent", "retournez":
+			// "retourner chez soi" is going back home, no return.
+			if next == "chez" {
+				ws[i].stem = ""
+			}
+		case "return":
+			// "return the favour" is a kindness.
+			if next == "the" && i+2 < len(ws) && (ws[i+2].folded == "favour" || ws[i+2].folded == "favor") {
+				ws[i].stem = ""
+			}
+		case "travaille":
+			// "je travaille demain" tells, it asks no job.
+			if i > 0 && (ws[i-1].folded == "je" || ws[i-1].folded == "j") {
+				ws[i].stem = ""
+			}
 		case "cours":
 			if i > 0 && ws[i-1].folded == "en" {
 				ws[i].stem = ""
@@ -356,6 +390,14 @@ func readsFrench(ws []word) int {
 	}
 	return 0
 }
+
+// rendreStem is the stem of "rendre", which its conjugated forms are read as.
+const rendreStem = "rendr"
+
+// rendreIdiom after "rendre" make it no return: a visit, a service, a
+// feeling, homework.
+var rendreIdiom = set(`visite visites service services compte hommage fou folle dingue ouf malade
+	triste heureux heureuse jaloux jalouse devoir devoirs copie copies`)
 
 // priceTerm is the term of the price concept, which a word asking a price by
 // its place is read as.
