@@ -397,3 +397,21 @@ func TestMembersTalkAmongThemselves(t *testing.T) {
 		}
 	}
 }
+
+// A link's "t" is no "tu": "t.co" and "&t=2m19s" leave a comment asked as it was.
+func TestLinkIsNoPeer(t *testing.T) {
+	for _, text := range []string{
+		`<a href="http://www.youtube.com/watch?v=KQ6zr6kCPj8&amp;t=2m19s">2:19</a> best part`,
+		"RT @DumbTo: Polly want a cracker? http://t.co/zC8MlwnEUc",
+		"y a-t-il une boutique à Lyon ?",
+	} {
+		if speaksToPeer(words(text)) {
+			t.Errorf("%q speaks to a peer", text)
+		}
+	}
+	for _, text := range []string{"t'es ouvert ce soir ?", "t'habites où ?", "tu viens ?"} {
+		if !speaksToPeer(words(text)) {
+			t.Errorf("%q does not speak to a peer", text)
+		}
+	}
+}

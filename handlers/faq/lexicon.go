@@ -312,8 +312,8 @@ func isLetterByte(c byte) bool { return 'a' <= c && c <= 'z' }
 
 // speaksToPeer reports whether a French message speaks to another member: it
 // says "tu" (tu, t', toi, te, ton, ta, tes) and never "vous", which is how the
-// public asks a brand. "a-t-il" is an inversion, no "tu"; an English message
-// ("can't") never is.
+// public asks a brand. "a-t-il" is an inversion, no "tu", and "t.co" a link;
+// an English message ("can't") never speaks to a peer.
 func speaksToPeer(ws []word) bool {
 	peer := false
 	for i, w := range ws {
@@ -323,7 +323,9 @@ func speaksToPeer(ws []word) bool {
 		case "tu", "toi", "te", "ton", "ta", "tes":
 			peer = true
 		case "t":
-			if i+1 >= len(ws) || !inverted[ws[i+1].folded] {
+			// t'as, t'es, t'en, t'habites: a verb that opens on a vowel or
+			// an h follows (no "t.co" or "t=2m19s" of a link)
+			if i+1 < len(ws) && !inverted[ws[i+1].folded] && strings.IndexByte("aeiouyh", ws[i+1].folded[0]) >= 0 {
 				peer = true
 			}
 		}
