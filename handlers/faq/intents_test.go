@@ -415,3 +415,13 @@ func TestLinkIsNoPeer(t *testing.T) {
 		}
 	}
 }
+
+// A policy or a procedure frames a question without saying which: "refund
+// policy?" asks what "je peux être remboursé ?" asks.
+func TestFrameWords(t *testing.T) {
+	for _, w := range []string{"policy", "politique", "demarche", "modalites", "procedure"} {
+		if !isStop(w) {
+			t.Errorf("%q is read as a subject", w)
+		}
+	}
+}

@@ -77,7 +77,8 @@ var stopWords = set(`
 	possibly exactly usually generally somewhere anywhere provide provides serve serves served
 	easy hard difficult problem problems issue issues since another
 	lol mdr ptdr xd jsuis wsh wesh
-	moyen coup sinon bref cordialement sait aurais aurait voulu demandais demandait`)
+	moyen coup sinon bref cordialement sait aurais aurait voulu demandais demandait
+	policy policies politique politiques procedure procedures demarche demarches modalite modalites`)
 
 func isStop(w string) bool { return stopWords[w] }
 
