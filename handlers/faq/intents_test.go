@@ -84,7 +84,7 @@ func TestIntentsAnswerOtherWords(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, tt := range []struct{ text, want string }{
+	expectAnswers(t, m, []answered{
 		{"c'est ouvert lundi ?", "hours"},
 		{"ca ferme a quelle heure le samedi", "hours"},
 		{"vous envoyez en Suisse ? la livraizon c'est long ?", "delivery"},
@@ -92,16 +92,7 @@ func TestIntentsAnswerOtherWords(t *testing.T) {
 		{"livraison rapide, top", ""},
 		{"how was your weekend?", ""},
 		{"quelle heure il est ?", ""},
-	} {
-		d := m.DecideText(tt.text, testTime)
-		got := ""
-		if d.Kind == Answer || d.Kind == Suggest {
-			got = d.Entry
-		}
-		if got != tt.want {
-			t.Errorf("%q: answered %q (%s %v %v), want %q", tt.text, got, d.Kind, d.Candidates, d.Terms, tt.want)
-		}
-	}
+	})
 }
 
 // A wording a CM taught from the desk is answered next time; one of an entry
@@ -191,7 +182,7 @@ func TestIntentsOfAnyDesk(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, tt := range []struct{ text, want string }{
+	expectAnswers(t, desk, []answered{
 		{"y a un ascenseur pour les poussettes ?", "access"},
 		{"mot de passe du wifi svp", "wifi"},
 		{"vous parlez anglais ?", "language"},
@@ -199,16 +190,7 @@ func TestIntentsOfAnyDesk(t *testing.T) {
 		{"c'est quoi les prérequis ?", "requirements"},
 		{"il fait beau aujourd'hui ?", ""},
 		{"merci beaucoup !", ""},
-	} {
-		d := desk.DecideText(tt.text, testTime)
-		got := ""
-		if d.Kind == Answer || d.Kind == Suggest {
-			got = d.Entry
-		}
-		if got != tt.want {
-			t.Errorf("%q: answered %q (%s %v %v), want %q", tt.text, got, d.Kind, d.Candidates, d.Terms, tt.want)
-		}
-	}
+	})
 }
 
 // An FAQ of another trade is understood with its own objects: a bus
@@ -300,7 +282,7 @@ func TestIntentsOfBookingDesks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, tt := range []struct{ text, want string }{
+	expectAnswers(t, desk, []answered{
 		{"c'est urgent, vous êtes de garde cette nuit ?", "urgent"},
 		{"which documents should I bring?", "papers"},
 		{"quand est-ce que la caution est rendue ?", "deposit"},
@@ -309,16 +291,7 @@ func TestIntentsOfBookingDesks(t *testing.T) {
 		{"tous les combien le rappel ?", "boosters"},
 		{"some call me the song bird of my generation", ""},
 		{"shut up", ""},
-	} {
-		d := desk.DecideText(tt.text, testTime)
-		got := ""
-		if d.Kind == Answer || d.Kind == Suggest {
-			got = d.Entry
-		}
-		if got != tt.want {
-			t.Errorf("%q: answered %q (%s %v %v), want %q", tt.text, got, d.Kind, d.Candidates, d.Terms, tt.want)
-		}
-	}
+	})
 }
 
 // A word both languages write, each with its own meaning, is read in the
@@ -334,7 +307,7 @@ func TestFalseFriends(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, tt := range []struct{ text, want string }{
+	expectAnswers(t, shop, []answered{
 		{"c'est sale ici ?", ""},
 		{"pourquoi c'est si sale ?", ""},
 		{"any sale on?", "promo"},
@@ -342,16 +315,7 @@ func TestFalseFriends(t *testing.T) {
 		{"vous faites des soldes ?", "promo"},
 		{"is this sold in shops", "stores"},
 		{"is it sold in any shop?", "stores"},
-	} {
-		d := shop.DecideText(tt.text, testTime)
-		got := ""
-		if d.Kind == Answer || d.Kind == Suggest {
-			got = d.Entry
-		}
-		if got != tt.want {
-			t.Errorf("%q: answered %q (%s %v %v), want %q", tt.text, got, d.Kind, d.Candidates, d.Terms, tt.want)
-		}
-	}
+	})
 }
 
 // Members talk to each other in the brand's channels: French "tu" asks a
@@ -370,7 +334,7 @@ func TestMembersTalkAmongThemselves(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, tt := range []struct{ text, want string }{
+	expectAnswers(t, shop, []answered{
 		{"tu travailles où maintenant ?", ""},
 		{"ton colis est arrivé ?", ""},
 		{"t'es ouvert ce soir pour jouer ?", ""},
@@ -386,16 +350,7 @@ func TestMembersTalkAmongThemselves(t *testing.T) {
 		{"je rends le livre demain, c'est bon ?", "returns"},
 		{"vous cherchez des vendeurs ?", "jobs"},
 		{"je voudrais prendre rendez-vous pour précommander", "preorder"},
-	} {
-		d := shop.DecideText(tt.text, testTime)
-		got := ""
-		if d.Kind == Answer || d.Kind == Suggest {
-			got = d.Entry
-		}
-		if got != tt.want {
-			t.Errorf("%q: answered %q (%s %v %v), want %q", tt.text, got, d.Kind, d.Candidates, d.Terms, tt.want)
-		}
-	}
+	})
 }
 
 // A link's "t" is no "tu": "t.co" and "&t=2m19s" leave a comment asked as it was.
@@ -422,6 +377,24 @@ func TestFrameWords(t *testing.T) {
 	for _, w := range []string{"policy", "politique", "demarche", "modalites", "procedure"} {
 		if !isStop(w) {
 			t.Errorf("%q is read as a subject", w)
+		}
+	}
+}
+
+// answered is a message and the entry it must be answered with ("" for none).
+type answered struct{ text, want string }
+
+// expectAnswers checks which entry m answers or suggests for each message.
+func expectAnswers(t *testing.T, m *Matcher, cases []answered) {
+	t.Helper()
+	for _, tt := range cases {
+		d := m.DecideText(tt.text, testTime)
+		got := ""
+		if d.Kind == Answer || d.Kind == Suggest {
+			got = d.Entry
+		}
+		if got != tt.want {
+			t.Errorf("%q: answered %q (%s %v %v), want %q", tt.text, got, d.Kind, d.Candidates, d.Terms, tt.want)
 		}
 	}
 }

@@ -137,15 +137,7 @@ var invertedSubjects = set(`vous tu il elle on je nous ils elles ce t`)
 // languageOf guesses fr or en from a message's folded words and its accents; ""
 // when it cannot tell.
 func languageOf(text string, ws []word) string {
-	fr, en := 0, 0
-	for _, w := range ws {
-		if w.lex&lexFr != 0 {
-			fr++
-		}
-		if w.lex&lexEn != 0 {
-			en++
-		}
-	}
+	fr, en := languageWords(ws)
 	// the accents counted are all written 0xC3 and a second byte in
 	// UTF-8: a text without that byte (most of a chat) has none
 	if strings.IndexByte(text, 0xc3) >= 0 {
@@ -163,6 +155,20 @@ func languageOf(text string, ws []word) string {
 		return "en"
 	}
 	return ""
+}
+
+// languageWords counts the words of ws that only French writes, and those
+// that only English does.
+func languageWords(ws []word) (fr, en int) {
+	for _, w := range ws {
+		if w.lex&lexFr != 0 {
+			fr++
+		}
+		if w.lex&lexEn != 0 {
+			en++
+		}
+	}
+	return fr, en
 }
 
 // looksLikeQuestion reports whether a message asks something: a question mark, a

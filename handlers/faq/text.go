@@ -376,16 +376,7 @@ func readAsks(ws []word) {
 // readsFrench is 1 when more of ws are French words than English ones, 0 when
 // not.
 func readsFrench(ws []word) int {
-	fr, en := 0, 0
-	for _, w := range ws {
-		if w.lex&lexFr != 0 {
-			fr++
-		}
-		if w.lex&lexEn != 0 {
-			en++
-		}
-	}
-	if fr > en {
+	if fr, en := languageWords(ws); fr > en {
 		return 1
 	}
 	return 0
