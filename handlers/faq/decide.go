@@ -40,6 +40,7 @@ const (
 	WhyCooldown    = "answered here a moment ago"
 	WhyNearMiss    = "near miss, for the CMs to confirm"
 	WhyPeer        = "it speaks to another member"
+	WhyInsult      = "an insult, for the CMs"
 	WhyForwardMode = "the entry is answered by the CMs"
 	WhyAfterHours  = "unanswered question after hours"
 )
@@ -125,6 +126,12 @@ func (m *Matcher) decide(ev *bot.Event, r Match) Decision {
 		return d
 	}
 	best, ok := r.Best()
+	if r.Insult && ok && best.Score >= m.cfg.SuggestThreshold {
+		// "vous recrutez des incompétents ou quoi ?" is no question about
+		// jobs: the CMs answer an angry customer, not the FAQ.
+		d.Kind, d.Why, d.Entry, d.Score = Forward, WhyInsult, best.ID, best.Score
+		return d
+	}
 	if !ok || best.Score < m.cfg.SuggestThreshold {
 		d.Unanswered = true
 		d.Why = WhyNoMatch

@@ -161,16 +161,30 @@ var contextConcepts = map[string]bool{
 // which question is asked.
 const contextWeight = 0.5
 
-// praise, thanks and insults make a message that is no question a remark, even
+// praise, thanks, complaints and insults make a message that is no question a remark, even
 // when it names delivery: "livraison rapide, top", "fast shipping, thanks!".
 var remarkWords = set(`
 	merci thanks thank thx top super genial geniale parfait parfaite nickel bravo
 	excellent excellente great awesome amazing love adore perfect cool rapide fast
 	quick vite recommande recommend meilleur meilleure meilleurs best magnifique
 	beau belle belles beaux incroyable delicieux delicieuse
-	nul nulle nuls merde con cons connard connards idiot idiots stupide stupid suck
-	sucks trash worst pire voleur voleurs escroc escrocs incompetent incompetents
-	honte shame lamentable minable pourri pourris`)
+	nul nulle con cons trash worst pire honte shame
+	desagreable desagreables impoli impolie impolis rude lent lente lents lentes
+	decevant decevante decu decue disappointing disappointed horrible terrible`, insultList)
+
+// insultWords insult the brand or its staff: a message that says one is
+// neither a question to answer nor a remark to leave alone, but one for the
+// CMs ("vous recrutez des incompétents ou quoi ?", "still no parcel, you
+// thieves").
+var insultWords = set(insultList)
+
+const insultList = `
+	nuls merde connard connards idiot idiots stupide stupid suck sucks voleur voleurs
+	escroc escrocs incompetent incompetents lamentable minable pourri pourris incapable
+	incapables thief thieves scammer scammers arnaqueur arnaqueurs ripoff escroquerie
+	scandale scandaleux scandaleuse honteux honteuse inadmissible inacceptable
+	unacceptable ridicule ridiculous pathetic pathetique useless clown clowns guignol
+	guignols bouffon bouffons degueulasse incompetence`
 
 // problemConcepts make a request of a message that is no question: "carte
 // perdue", "mot de passe oublié", "le jeu crash".

@@ -398,3 +398,36 @@ func expectAnswers(t *testing.T, m *Matcher, cases []answered) {
 		}
 	}
 }
+
+// An angry message is no question for the FAQ: a complaint that asks nothing
+// is left alone, a question that insults the brand or its staff goes to the
+// CMs with the nearest entry, and "nul" of a network is no insult.
+func TestComplaintsAndInsults(t *testing.T) {
+	shop, err := NewMatcher(Config{QuestionsOnly: true, Entries: []rules.FAQEntry{
+		{ID: "delivery", Questions: []string{"combien de temps pour la livraison ?", "vous livrez à l'étranger ?", "how long does shipping take?"}, Answer: map[string]string{"": "2 à 4 jours"}},
+		{ID: "order", Questions: []string{"où en est ma commande ?", "je n'ai pas reçu mon colis", "where is my order?"}, Answer: map[string]string{"": "dans votre compte"}},
+		{ID: "jobs", Questions: []string{"vous recrutez des libraires ?", "je cherche un stage en librairie", "are you hiring?"}, Answer: map[string]string{"": "libellule.example/jobs"}},
+		{ID: "coverage", Questions: []string{"vous captez à la campagne ?", "is there coverage in my area?"}, Answer: map[string]string{"": "carte de couverture"}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	expectAnswers(t, shop, []answered{
+		{"vos livreurs sont des incapables", ""},
+		{"vos vendeurs sont désagréables", ""},
+		{"les caissières sont lentes", ""},
+		{"vous recrutez des incompétents ou quoi ?", ""},
+		{"still no parcel, you thieves", ""},
+		{"where is my parcel, you thieves?", ""},
+		{"vous recrutez des libraires ?", "jobs"},
+		{"reseau nul dans mon village, c'est normal ?", "coverage"},
+	})
+	for _, text := range []string{"vous recrutez des incompétents ou quoi ?", "where is my parcel, you thieves?"} {
+		if d := shop.DecideText(text, testTime); d.Kind != Forward || d.Why != WhyInsult || d.Entry == "" {
+			t.Errorf("%q: %s %q %q, want a case for the CMs with the nearest entry", text, d.Kind, d.Why, d.Entry)
+		}
+	}
+	if d := shop.DecideText("People who believe in this are stupid", testTime); d.Kind != Silent {
+		t.Errorf("an insult that matches no entry: %s %q, want silent", d.Kind, d.Why)
+	}
+}

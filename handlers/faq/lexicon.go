@@ -83,7 +83,7 @@ var stopWords = set(`
 func isStop(w string) bool { return stopWords[w] }
 
 // lexFlags say which of the lexicon's sets a folded word is in.
-type lexFlags uint8
+type lexFlags uint16
 
 const (
 	lexStop lexFlags = 1 << iota
@@ -94,6 +94,7 @@ const (
 	lexGreeting
 	lexOpener
 	lexRemark
+	lexInsult
 )
 
 // lexicon holds the flags of every word in one of the sets: a word of a
@@ -105,7 +106,7 @@ var lexicon = func() map[string]lexFlags {
 		flag lexFlags
 	}{
 		{stopWords, lexStop}, {frWords, lexFr}, {enWords, lexEn}, {questionWords, lexQuestion},
-		{requestFirsts, lexRequestFirst}, {greetings, lexGreeting}, {openers, lexOpener}, {remarkWords, lexRemark},
+		{requestFirsts, lexRequestFirst}, {greetings, lexGreeting}, {openers, lexOpener}, {remarkWords, lexRemark}, {insultWords, lexInsult},
 	} {
 		for w, in := range s.set {
 			if in {
@@ -342,3 +343,13 @@ func speaksToPeer(ws []word) bool {
 
 // inverted follow the "t" of an inversion: "y a-t-il", "va-t-on".
 var inverted = set(`il elle on ils elles`)
+
+// insulting reports whether one of ws insults the brand or its staff.
+func insulting(ws []word) bool {
+	for _, w := range ws {
+		if w.lex&lexInsult != 0 {
+			return true
+		}
+	}
+	return false
+}

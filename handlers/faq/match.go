@@ -951,6 +951,8 @@ type Match struct {
 	// Peer is true when the message speaks to another member, not to the
 	// brand: French "tu" where a brand is asked "vous".
 	Peer bool
+	// Insult is true when the message insults the brand or its staff.
+	Insult bool
 }
 
 // Best returns the best candidate, or false when no entry matched at all.
@@ -1102,7 +1104,7 @@ func (m *Matcher) matchWords(text string, ws []word) Match {
 // matchAsked is matchWords once whether the text asks something and its
 // language are known (Decide reads them first).
 func (m *Matcher) matchAsked(text string, ws []word, question bool, language string) Match {
-	r := Match{Question: question, Language: language, Peer: speaksToPeer(ws)}
+	r := Match{Question: question, Language: language, Peer: speaksToPeer(ws), Insult: insulting(ws)}
 	r.Terms = m.terms(ws, true)
 	if len(r.Terms) == 0 {
 		return r
