@@ -170,7 +170,8 @@ var remarkWords = set(`
 	beau belle belles beaux incroyable delicieux delicieuse
 	nul nulle con cons trash worst pire honte shame
 	desagreable desagreables impoli impolie impolis rude lent lente lents lentes
-	decevant decevante decu decue disappointing disappointed horrible terrible`, insultList)
+	decevant decevante decu decue disappointing disappointed horrible terrible
+	abuses abusee abusees abusif abusifs abusive exorbitant exorbitants`, insultList)
 
 // insultWords insult the brand or its staff: a message that says one is
 // neither a question to answer nor a remark to leave alone, but one for the

@@ -987,8 +987,8 @@ func (m *Matcher) asksService(ws []word) bool {
 	core := false
 	var buf [32]word
 	content := buf[:0]
-	for _, w := range ws {
-		if w.lex&lexRemark != 0 {
+	for i, w := range ws {
+		if w.lex&lexRemark != 0 || i > 0 && neverAgain(ws[i-1].folded, w.folded) {
 			return false
 		}
 		if w.stem == "" {
@@ -1015,6 +1015,12 @@ func (m *Matcher) asksService(ws []word) bool {
 		}
 	}
 	return false
+}
+
+// neverAgain reports whether two words say "plus jamais" or "never again": "je
+// commanderai plus jamais chez vous" is a remark, no question about an order.
+func neverAgain(a, b string) bool {
+	return a == "plus" && b == "jamais" || a == "never" && b == "again"
 }
 
 // isContext reports whether a term says when, where or which one rather than
