@@ -982,13 +982,16 @@ func (m *Matcher) language(text string, ws []word) string {
 
 // asksService reports whether words without a question's form still ask
 // customer service: "carte perdue", "mot de passe oublié", "le jeu crash",
-// "service des objets trouvés".
+// "service des objets trouvés"; not a remark ("livraison rapide, top", "je
+// commanderai plus jamais chez vous", "never ordering from you again").
 func (m *Matcher) asksService(ws []word) bool {
 	core := false
 	var buf [32]word
 	content := buf[:0]
+	never := false
 	for i, w := range ws {
-		if w.lex&lexRemark != 0 || i > 0 && neverAgain(ws[i-1].folded, w.folded) {
+		never = never || w.folded == "never"
+		if w.lex&lexRemark != 0 || i > 0 && ws[i-1].folded == "plus" && w.folded == "jamais" || never && w.folded == "again" {
 			return false
 		}
 		if w.stem == "" {
@@ -1015,12 +1018,6 @@ func (m *Matcher) asksService(ws []word) bool {
 		}
 	}
 	return false
-}
-
-// neverAgain reports whether two words say "plus jamais" or "never again": "je
-// commanderai plus jamais chez vous" is a remark, no question about an order.
-func neverAgain(a, b string) bool {
-	return a == "plus" && b == "jamais" || a == "never" && b == "again"
 }
 
 // isContext reports whether a term says when, where or which one rather than
