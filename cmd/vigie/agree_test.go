@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"net/http"
@@ -314,8 +315,8 @@ func faqMinutes(end time.Time) []agreeEvent {
 }
 
 // TestDaemonAgreesWithReplayOnTheFAQ compares the FAQ's answers, suggestions,
-// forwards and cooldowns on a few fresh minutes of questions, on Redis (see
-// TestDaemonAgreesWithReplayOnRedis).
+// forwards and cooldowns, and the crisis alerts paged, on a few fresh minutes
+// of questions, on Redis (see TestDaemonAgreesWithReplayOnRedis).
 func TestDaemonAgreesWithReplayOnTheFAQ(t *testing.T) {
 	evs := faqMinutes(time.Now().Add(-time.Minute).Truncate(time.Second))
 	sort.SliceStable(evs, func(i, j int) bool { return evs[i].At.Before(evs[j].At) })
@@ -353,6 +354,9 @@ func agree(t *testing.T, evs []agreeEvent, env map[string]string) {
 		Duplicates int            `json:"duplicates"`
 		ByRule     map[string]int `json:"by_rule"`
 		FAQ        map[string]int `json:"faq"`
+		Alerts     []struct {
+			Name string `json:"name"`
+		} `json:"alerts"`
 	}
 	if err := json.Unmarshal([]byte(r.stdout), &sum); err != nil {
 		t.Fatalf("vigie replay --format json: %v\n%s", err, r.stdout)
@@ -455,8 +459,53 @@ func agree(t *testing.T, evs []agreeEvent, env map[string]string) {
 			t.Errorf("faq %s: %d in the replay's summary, %d in vigie run's answers", k, sum.FAQ[k], faqs[k])
 		}
 	}
-	t.Logf("%d events (%d too old for the FAQ when posted): %d flagged, %d duplicates, faq %v, hits %v",
-		len(evs), stale, flagged, dups, faqs, byRule)
+	// the crisis alerts: as many waves paged as the replay lists, once the
+	// daemon's observer has followed every event. Events posted late are
+	// not compared: by design, vigie run pages an alert at most once per
+	// place within its window of the wall clock (docs/rules.md).
+	if stale == 0 {
+		want := map[string]int{}
+		for _, a := range sum.Alerts {
+			want[a.Name]++
+		}
+		var got map[string]int
+		for deadline := time.Now().Add(time.Minute); ; {
+			got = alertsRaised(t, base)
+			if maps.Equal(got, want) || time.Now().After(deadline) {
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		if !maps.Equal(got, want) {
+			t.Errorf("alerts raised: vigie run %v, vigie replay %v", got, want)
+		}
+	}
+	t.Logf("%d events (%d too old for the FAQ when posted): %d flagged, %d duplicates, faq %v, alerts %d, hits %v",
+		len(evs), stale, flagged, dups, faqs, len(sum.Alerts), byRule)
+}
+
+// alertsRaised reads vigie_alerts_total{state="raised"} of a running vigie,
+// by alert, leaving out the alerts never raised.
+func alertsRaised(t *testing.T, base string) map[string]int {
+	t.Helper()
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]int{}
+	for line := range strings.Lines(string(b)) {
+		var name string
+		var n int
+		if _, err := fmt.Sscanf(line, "vigie_alerts_total{alert=%q,state=\"raised\"} %d", &name, &n); err == nil && n > 0 {
+			out[name] = n
+		}
+	}
+	return out
 }
 
 // readDecisions reads a --decisions file as agreeVerdicts, in order.
