@@ -50,7 +50,7 @@ func (m *Moderator) prioritise(ctx context.Context, c *store.Case) {
 		return
 	}
 	ops := caseCounters(*c, false)
-	res, err := m.store.Observe(ctx, store.Observation{At: c.Opened, Platform: c.Event.Platform,
+	res, err := m.store.Observe(ctx, store.Observation{At: c.Opened, Wall: true, Platform: c.Event.Platform,
 		Space: c.Event.Space, Author: c.Event.Author.ID, Counters: ops})
 	if err != nil || len(res.Counts) != len(ops) {
 		return // the case opens at its rule's priority
@@ -73,7 +73,7 @@ func (m *Moderator) prioritise(ctx context.Context, c *store.Case) {
 // prioritise reads.
 func (m *Moderator) countCase(ctx context.Context, c store.Case) {
 	ops := caseCounters(c, true)
-	if _, err := m.store.Observe(ctx, store.Observation{At: c.Opened, Platform: c.Event.Platform,
+	if _, err := m.store.Observe(ctx, store.Observation{At: c.Opened, Wall: true, Platform: c.Event.Platform,
 		Space: c.Event.Space, Author: c.Event.Author.ID, Counters: ops}); err != nil {
 		m.log.Warn("case not counted for its author's priority", "case", c.ID, "err", err)
 	}
@@ -426,7 +426,7 @@ func (e *Escalation) scan(ctx context.Context, last, now time.Time) ([]reminder,
 // the instances sharing the store does it: the store's dedupe remembers it
 // for an interval.
 func (e *Escalation) claim(ctx context.Context, c store.Case, k int64, now time.Time) bool {
-	res, err := e.m.store.Observe(ctx, store.Observation{At: now, Platform: "vigie", Space: "cases", Author: "escalation",
+	res, err := e.m.store.Observe(ctx, store.Observation{At: now, Wall: true, Platform: "vigie", Space: "cases", Author: "escalation",
 		EventID: fmt.Sprintf("remind:%s:%d", c.ID, k), DedupeTTL: e.o.Interval})
 	if err != nil {
 		return false // the next check tries again

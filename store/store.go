@@ -64,6 +64,11 @@ type Observation struct {
 	// old) and which would leave the id almost no memory. Zero: At.
 	SeenAt   time.Time
 	Counters []CounterOp
+	// Wall says that At is vigie's own clock (a claim that one instance
+	// pages an alert, a report's turn, an escalation), not an event's time:
+	// a store that sweeps on the events' clock (memory) does not sweep by
+	// it, since the events may be late on it.
+	Wall bool
 	// StrikeWindow is how far back the author's strikes are returned: those in
 	// (At-StrikeWindow, At] whose TTL has not run out. Zero asks for none.
 	StrikeWindow time.Duration

@@ -262,27 +262,57 @@ func (v agreeVerdict) String() string {
 	return string(b)
 }
 
-// TestDaemonAgreesWithReplayOnRedis posts the raid night and a sample of the
-// shared data to vigie run on the starter pack and the Redis store (a
-// redis-server of its own), and replays the same stream with vigie replay:
+// TestDaemonAgreesWithReplay posts the raid night and a sample of the
+// shared data to vigie run on the starter pack, on the Redis store (a
+// redis-server of its own) and on the memory store, and replays the same stream with vigie replay:
 // each event's verdict (the time it was judged at, rules, actions, reasons,
 // counter values) and the summary's counts must be the same.
 //
-// vigie run is on Redis, not on the memory store: the memory store sweeps
-// each part of it on the latest time any observation gave it, and vigie run
-// gives it two clocks, the events' own and the wall clock (a case opened, an
-// alert claimed, the sweep every minute). Events dated before the wall clock,
-// as these are, then lose counters still open on their own clock, and vigie
-// run counts less than the replay (a message repeated a third time, counted
-// twice).
-func TestDaemonAgreesWithReplayOnRedis(t *testing.T) {
+// On both stores: the memory store sweeps on the events' clock, and vigie
+// run's own clock (a case opened, an alert claimed, the sweep every minute)
+// must not sweep away counters still open on the clock of events that arrive
+// late, as these do (TestMemoryStoreMixedClocks).
+func TestDaemonAgreesWithReplay(t *testing.T) {
 	withShared := !testing.Short()
 	if _, err := os.Stat(sharedData); err != nil {
 		withShared = false
 		t.Logf("shared data not here (%v): the raid night alone", err)
 	}
-	url := redistest.Start(t).URL()
-	agree(t, agreeStream(t, withShared), map[string]string{"VIGIE_REDIS_URL": url})
+	evs := agreeStream(t, withShared)
+	t.Run("redis", func(t *testing.T) {
+		agree(t, evs, map[string]string{"VIGIE_REDIS_URL": redistest.Start(t).URL()})
+	})
+	t.Run("memory", func(t *testing.T) { agree(t, evs, map[string]string{}) })
+}
+
+// TestMemoryStoreMixedClocks: on the memory store, messages dated half an
+// hour ago: forty members each write the same text three times in under
+// three minutes, and between the second and the third, insults open cases,
+// which are counted on vigie run's own clock. Each third copy is "repeated",
+// as the replay says: a case opened now no longer sweeps away the counts of
+// half an hour ago.
+func TestMemoryStoreMixedClocks(t *testing.T) {
+	t0 := time.Now().Add(-30 * time.Minute).Truncate(time.Second)
+	old := t0.Add(-400 * 24 * time.Hour)
+	var evs []agreeEvent
+	n := 0
+	add := func(at time.Time, author, text string) {
+		n++
+		evs = append(evs, agreeEvent{ID: fmt.Sprintf("e%d", n), Platform: "discord", Kind: "message", Space: "g", Channel: "c",
+			Author: agreeAuthor{ID: author, Name: author, CreatedAt: &old, JoinedAt: &old}, Text: text, At: at})
+	}
+	for round := range 2 {
+		for i := range 40 {
+			add(t0.Add(time.Duration(round*40+i)*time.Second), fmt.Sprintf("m%d", i), fmt.Sprintf("achetez mes stickers numero %d", i))
+		}
+	}
+	for i := range 60 {
+		add(t0.Add(time.Duration(80+i)*time.Second), fmt.Sprintf("x%d", i), "t'es qu'un connard")
+	}
+	for i := range 40 {
+		add(t0.Add(time.Duration(140+i)*time.Second), fmt.Sprintf("m%d", i), fmt.Sprintf("achetez mes stickers numero %d", i))
+	}
+	agree(t, evs, map[string]string{})
 }
 
 // faqMinutes is a few minutes of questions in a Discord server, in three
@@ -316,11 +346,14 @@ func faqMinutes(end time.Time) []agreeEvent {
 
 // TestDaemonAgreesWithReplayOnTheFAQ compares the FAQ's answers, suggestions,
 // forwards and cooldowns, and the crisis alerts paged, on a few fresh minutes
-// of questions, on Redis (see TestDaemonAgreesWithReplayOnRedis).
+// of questions, on both stores (see TestDaemonAgreesWithReplay).
 func TestDaemonAgreesWithReplayOnTheFAQ(t *testing.T) {
 	evs := faqMinutes(time.Now().Add(-time.Minute).Truncate(time.Second))
 	sort.SliceStable(evs, func(i, j int) bool { return evs[i].At.Before(evs[j].At) })
-	agree(t, evs, map[string]string{"VIGIE_REDIS_URL": redistest.Start(t).URL()})
+	t.Run("redis", func(t *testing.T) {
+		agree(t, evs, map[string]string{"VIGIE_REDIS_URL": redistest.Start(t).URL()})
+	})
+	t.Run("memory", func(t *testing.T) { agree(t, evs, map[string]string{}) })
 }
 
 // agree replays evs and posts them to a vigie run with env, and compares.

@@ -292,7 +292,7 @@ func key(w wave.Wave) string { return w.Alert + "\x00" + w.Platform + "\x00" + w
 // counts as a claim: an alert twice is better than none.
 func (a *Alerter) claim(ctx context.Context, w wave.Wave, what string) bool {
 	res, err := a.o.Store.Observe(ctx, store.Observation{
-		At: a.o.Now(), Platform: "vigie", Space: w.Platform + ":" + w.Space, Author: "alert",
+		At: a.o.Now(), Wall: true, Platform: "vigie", Space: w.Platform + ":" + w.Space, Author: "alert",
 		EventID: what + ":" + w.Alert, DedupeTTL: max(w.Window, time.Minute),
 	})
 	if err != nil {

@@ -202,7 +202,7 @@ func (m *Morning) periodStart(now time.Time) time.Time {
 // claim makes sure one instance of those sharing a store sends the report of
 // the office hours that began at start.
 func (m *Morning) claim(ctx context.Context, start time.Time) bool {
-	res, err := m.o.Store.Observe(ctx, store.Observation{At: m.o.Now(), Platform: "vigie", Space: "report", Author: "morning",
+	res, err := m.o.Store.Observe(ctx, store.Observation{At: m.o.Now(), Wall: true, Platform: "vigie", Space: "report", Author: "morning",
 		EventID: "morning:" + start.UTC().Format("2006-01-02T15:04"), DedupeTTL: 12 * time.Hour})
 	if err != nil {
 		m.log.Warn("morning report claim failed; sending anyway", "err", err)

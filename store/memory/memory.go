@@ -273,7 +273,10 @@ type strike struct {
 // mid-line, and a space's counters, which both cores read at every event,
 // cost them a second line, and the sweep's time a third.)
 type shard struct {
-	mu        sync.Mutex
+	mu sync.Mutex
+	// nextSweep is when the next sweep is due on the events' clock, in
+	// milliseconds, its lowest bit set when an event came to the shard since
+	// SweepIdle's last call (busy): one word, in the lock's line.
 	nextSweep int64
 	// windows are the counters (cell.pack).
 	windows table
@@ -390,14 +393,30 @@ func New(opts ...Option) *Store {
 func (s *Store) shardOf(k hkey) *shard { return &s.shards[k[0]&s.mask] }
 
 // lock takes the shard and, when its next sweep is due on the events' clock,
-// drops what expired in it first.
+// drops what expired in it first. at is wallClock for what happens on vigie's
+// own clock (store.Observation.Wall): it neither sweeps the shard nor makes it
+// busy, since the events may be late on it (a backlog), and a sweep at its
+// time would drop counters their windows still hold.
 func (s *Store) lock(sh *shard, at int64) {
 	sh.mu.Lock()
-	if at >= sh.nextSweep {
+	if at == wallClock {
+		return
+	}
+	if sh.nextSweep&busy == 0 {
+		sh.nextSweep |= busy
+	}
+	if at >= sh.nextSweep&^busy {
 		sh.sweep(at)
-		sh.nextSweep = at + s.cfg.sweepEvery.Milliseconds()
+		sh.nextSweep = (at+s.cfg.sweepEvery.Milliseconds())&^busy | busy
 	}
 }
+
+// busy is nextSweep's bit for a shard an event came to since SweepIdle's last
+// call.
+const busy = 1
+
+// wallClock is the time lock is given for an observation on vigie's clock.
+const wallClock = math.MinInt64
 
 // nearAuthor is k, a counter's key of the author a (keyOf of the
 // observation's platform, space and author), moved to the author's shard:
@@ -460,6 +479,10 @@ const keptKeys = 24
 // observation to the next that is in the same shard.
 func (s *Store) Observe(_ context.Context, o store.Observation) (store.Result, error) {
 	at := msOf(o.At)
+	sweepAt := at // the time the shards this observation takes may sweep at
+	if o.Wall {
+		sweepAt = wallClock
+	}
 	var held *shard
 	if o.EventID != "" {
 		ttl := o.DedupeTTL
@@ -468,7 +491,7 @@ func (s *Store) Observe(_ context.Context, o store.Observation) (store.Result, e
 		}
 		k := keyOf(s, o.Platform, o.EventID, "")
 		sh := s.shardOf(k)
-		s.hold(&held, sh, at)
+		s.hold(&held, sh, sweepAt)
 		fp, tag := fpOf(k), tagOf(k)
 		seen := at
 		if !o.SeenAt.IsZero() {
@@ -530,7 +553,7 @@ func (s *Store) Observe(_ context.Context, o store.Observation) (store.Result, e
 		k := author
 		sh := s.shardOf(k)
 		if sh != held {
-			s.hold(&held, sh, at)
+			s.hold(&held, sh, sweepAt)
 		}
 		sh.touch(o.Counters, keys)
 		from := at - o.StrikeWindow.Milliseconds()
@@ -570,7 +593,7 @@ func (s *Store) Observe(_ context.Context, o store.Observation) (store.Result, e
 		for i, k := range keys {
 			sh := s.shardOf(k)
 			if sh != held {
-				s.hold(&held, sh, at)
+				s.hold(&held, sh, sweepAt)
 				if o.Counters[i].ByAuthor && o.StrikeWindow <= 0 {
 					sh.touch(o.Counters[i:], keys[i:])
 				}
@@ -752,15 +775,23 @@ func (s *Store) Sweep(now time.Time) {
 	}
 }
 
-// SweepIdle sweeps at now the shards no event swept within the sweep period
-// (WithSweepEvery): shards sweep on the events' clock, so a process on the
-// wall clock calls it now and then to free what a quiet spell leaves behind.
-// A shard that events keep sweeping is not swept twice.
+// SweepIdle sweeps at now the shards no event came to since its last call:
+// shards sweep on the events' clock, so a process on the wall clock calls it
+// now and then (a minute apart) to free what a quiet spell leaves behind. A
+// shard events keep coming to is left to them, however late their clock is
+// behind now: a backlog of events an hour old still counts in windows that
+// are open on its clock.
 func (s *Store) SweepIdle(now time.Time) {
 	at := msOf(now)
 	for i := range s.shards {
 		sh := &s.shards[i]
-		s.lock(sh, at)
+		sh.mu.Lock()
+		if sh.nextSweep&busy != 0 {
+			sh.nextSweep &^= busy
+		} else if at >= sh.nextSweep {
+			sh.sweep(at)
+			sh.nextSweep = (at + s.cfg.sweepEvery.Milliseconds()) &^ busy
+		}
 		sh.mu.Unlock()
 	}
 }
