@@ -140,6 +140,9 @@ type modelStrike struct{ at, exp int64 }
 type modelSeen struct {
 	platform, space, author string
 	at, seen, ttl           int64
+	// what the event asked the first time, which its retries ask again
+	counters     []store.CounterOp
+	strikeWindow time.Duration
 }
 
 // modelState is the plain model: every event of every counter, every id,
@@ -233,8 +236,10 @@ func Model(t testing.TB, st store.Store, seed uint64, steps int) time.Time {
 			at += rng.Int64N(60_001)
 		case r < 97:
 			at -= rng.Int64N(10 * 60_000)
-		default:
+		case r < 98:
 			at -= rng.Int64N(72 * 3_600_000)
+		default:
+			at -= 72 * 3_600_000 // older: judged as if 72 hours old
 		}
 		platform := platforms[rng.IntN(len(platforms))]
 		space := "g" + strconv.Itoa(rng.IntN(3))
@@ -249,6 +254,7 @@ func Model(t testing.TB, st store.Store, seed uint64, steps int) time.Time {
 			channel: "c" + strconv.Itoa(rng.IntN(5)), text: uint64(rng.IntN(4))}
 		o := store.Observation{At: time.UnixMilli(at).UTC(), Platform: platform, Space: space, Author: author}
 		kind := rng.IntN(100)
+		retry := false
 		switch {
 		case kind < 4:
 			// A strike, given at the event's time.
@@ -276,16 +282,21 @@ func Model(t testing.TB, st store.Store, seed uint64, steps int) time.Time {
 			ev.platform, ev.space, ev.author = s.platform, s.space, s.author
 			o.At = time.UnixMilli(max(s.at, clock-72*3_600_000)).UTC()
 			o.EventID = strings.TrimPrefix(id, s.platform+"\x00")
+			o.Counters, o.StrikeWindow = slices.Clone(s.counters), s.strikeWindow
+			o.DedupeTTL, o.SeenAt = dedupeTTL, time.UnixMilli(clock).UTC()
+			retry = true
 		case kind < 75:
 			nextID++
 			o.EventID = "e-" + strconv.Itoa(nextID)
 		}
 		// Counters without an id nor strikes take another way in a store
 		// (Redis: plain commands, no script).
-		if o.EventID != "" || rng.IntN(4) == 0 {
+		if retry {
+			// the same event: the same counters and strikes asked
+		} else if o.EventID != "" || rng.IntN(4) == 0 {
 			o.StrikeWindow = []time.Duration{0, time.Hour, 24 * time.Hour, 30 * 24 * time.Hour}[rng.IntN(4)]
 		}
-		if o.EventID != "" {
+		if o.EventID != "" && !retry {
 			o.DedupeTTL = dedupeTTL
 			o.SeenAt = time.UnixMilli(clock).UTC()
 		}
@@ -293,7 +304,7 @@ func Model(t testing.TB, st store.Store, seed uint64, steps int) time.Time {
 		// was false), and now and then one no event was ever counted in.
 		onlyRead := rng.IntN(10) == 0
 		for _, c := range modelCounters {
-			if rng.IntN(10) < 3 {
+			if retry || rng.IntN(10) < 3 {
 				continue
 			}
 			key, parts := c.key(&ev)
@@ -307,10 +318,10 @@ func Model(t testing.TB, st store.Store, seed uint64, steps int) time.Time {
 			}
 			o.Counters = append(o.Counters, op)
 		}
-		if rng.IntN(10) == 0 {
+		if !retry && rng.IntN(10) == 0 {
 			o.Counters = append(o.Counters, store.CounterOp{Name: "ghost", Key: "nobody-" + strconv.Itoa(rng.IntN(1000)), Window: time.Minute})
 		}
-		if rng.IntN(20) == 0 {
+		if !retry && rng.IntN(20) == 0 {
 			o.Counters = nil
 		}
 		rng.Shuffle(len(o.Counters), func(i, j int) { o.Counters[i], o.Counters[j] = o.Counters[j], o.Counters[i] })
@@ -365,7 +376,8 @@ func (m *modelState) observe(o store.Observation, res store.Result, ttl time.Dur
 		}
 		if s == nil {
 			m.ids = append(m.ids, id)
-			s = &modelSeen{platform: o.Platform, space: o.Space, author: o.Author, at: at}
+			s = &modelSeen{platform: o.Platform, space: o.Space, author: o.Author, at: at,
+				counters: slices.Clone(o.Counters), strikeWindow: o.StrikeWindow}
 			m.seen[id] = s
 		}
 		s.seen, s.ttl = seen, ttl.Milliseconds()
@@ -524,7 +536,7 @@ func describe(o store.Observation) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "observation at %s of %s/%s/%s", o.At.Format("2006-01-02T15:04:05.000"), o.Platform, o.Space, o.Author)
 	if o.EventID != "" {
-		fmt.Fprintf(&b, ", id %s seen %s", o.EventID, o.SeenAt.Format("15:04:05.000"))
+		fmt.Fprintf(&b, ", id %s seen %s", o.EventID, o.SeenAt.Format("2006-01-02T15:04:05.000"))
 	}
 	if o.StrikeWindow > 0 {
 		fmt.Fprintf(&b, ", strikes in %s", o.StrikeWindow)
