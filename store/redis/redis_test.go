@@ -717,3 +717,12 @@ func TestRetryMovedBackSlotGroups(t *testing.T) {
 		})
 	}
 }
+
+// TestModelCapped runs the model test on counters capped at 8 events,
+// which the history's floods pass: they saturate there.
+func TestModelCapped(t *testing.T) {
+	url := redistest.URL(t)
+	for seed := uint64(2000); seed < 2003; seed++ {
+		storetest.ModelWith(t, open(t, url, redis.WithMaxPerKey(8)), seed, 2_000, storetest.ModelOptions{MaxPerKey: 8})
+	}
+}
