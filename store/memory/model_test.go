@@ -50,6 +50,14 @@ func TestModelShapes(t *testing.T) {
 	}
 }
 
+// TestModelCapped runs the model test on counters capped at 8 events,
+// which the history's floods pass: they saturate there.
+func TestModelCapped(t *testing.T) {
+	for seed := uint64(2000); seed < 2003; seed++ {
+		storetest.ModelWith(t, memory.New(memory.WithShards(4), memory.WithMaxPerKey(8)), seed, 20_000, storetest.ModelOptions{MaxPerKey: 8})
+	}
+}
+
 func footprint(f memory.Footprint) string {
 	return fmt.Sprintf("%d bytes (counters %d, rings %d, ids %d, strikes %d)",
 		f.Counters+f.Rings+f.Dedupe+f.Strikes, f.Counters, f.Rings, f.Dedupe, f.Strikes)
