@@ -31,18 +31,23 @@ import (
 //   - An event judged earlier than G (the engine takes events up to
 //     rules.DefaultMaxAge old, and stamped up to rules.DefaultSkew ahead of
 //     its clock, so a later-stamped one may come first) is counted in the
-//     state the store kept: a store may have forgotten what was out of the
-//     window, or had expired, at G already. Its count is at least the
-//     events newer than G-Window (and itself) and at most the exact count;
-//     its strikes include those that had not expired at G, and are among
-//     the exact ones.
+//     state the store kept. Its count is at most the exact one, and at
+//     least the events newer than the window of the latest time the
+//     counter was read or counted at (a store drops those out of it then),
+//     none of the older ones once the counter's newest was out of the
+//     window of G (a sweep drops the counter), and itself. Its strikes are
+//     among the exact ones and include those not expired at G.
 //   - An id is a duplicate while it was last seen (SeenAt) less than
 //     DedupeTTL ago. An id whose memory ran out before G may be forgotten
 //     a little early by a store that sweeps on the events' clock: either
 //     answer is taken there, and the model follows the store's.
+//   - An id forgotten and seen again at the same At is counted again by a
+//     store that keeps times (memory), not by one that names its entries
+//     by id and time (Redis): either count is taken.
 //
 // The history keeps within the stores' bounds (10,000 events per counter,
-// 100 strikes and 1,000 ids per author): their caps are checked elsewhere.
+// 100 strikes and 1,000 ids per author) but for a counter's cap, which
+// ModelWith checks when told it: their other caps are checked elsewhere.
 
 // EnvModelSeeds sets how many seeds the model test runs per store (2 when
 // unset); EnvModelSeed the first of them (a seed printed by a failure);
