@@ -58,6 +58,26 @@ func TestBounds(t *testing.T) {
 			t.Errorf("count = %d, want the cap 5", last)
 		}
 	})
+	// A counter at its cap keeps its newest events: an event stamped
+	// before all of them (judged late) is the oldest, and is the one left
+	// out, not the oldest of those kept. (It pushed that one out, and the
+	// counter read one less until the window moved on.)
+	t.Run("a late event at the cap does not push out a newer one", func(t *testing.T) {
+		for _, cap := range []int{1, 3} {
+			st := memory.New(memory.WithMaxPerKey(cap))
+			op := func(incr bool) []store.CounterOp {
+				return []store.CounterOp{{Name: "n", Key: "k", Window: 10 * time.Second, Incr: incr}}
+			}
+			for i := range cap {
+				observe(t, st, store.Observation{At: t0.Add(time.Duration(10+i) * time.Second), Platform: "p", Counters: op(true)})
+			}
+			observe(t, st, store.Observation{At: t0, Platform: "p", Counters: op(true)})
+			res := observe(t, st, store.Observation{At: t0.Add(time.Duration(9+cap) * time.Second), Platform: "p", Counters: op(false)})
+			if res.Counts[0] != int64(cap) {
+				t.Errorf("cap %d: count = %d after a late event, want the cap %d", cap, res.Counts[0], cap)
+			}
+		}
+	})
 	t.Run("oldest ids forgotten beyond the cap", func(t *testing.T) {
 		st := memory.New(memory.WithShards(1), memory.WithMaxSeen(3))
 		for i := range 4 {

@@ -46,7 +46,11 @@ func TestRingPool(t *testing.T) {
 					horizon := max(at, ts[len(ts)-1]) - length
 					ts = slices.DeleteFunc(ts, func(x int64) bool { return x <= horizon })
 				}
-				if incr {
+				switch {
+				case !incr:
+				case len(ts) >= tc.maxN && at <= ts[0]:
+					// full, and the late event is the oldest: it is the one left out
+				default:
 					if len(ts) >= tc.maxN {
 						ts = ts[1:]
 					}

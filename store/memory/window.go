@@ -124,7 +124,9 @@ func (sh *shard) observe(c *cell, at, length int64, incr bool, maxN int) int64 {
 		case c.one <= max(at, c.one)-length && !incr:
 			return 0
 		case c.one <= max(at, c.one)-length, maxN <= 1:
-			c.one = at // the first in the window, or the counter is full and the oldest goes
+			// the first in the window, or the counter is full and the
+			// oldest goes: a late event's own time when it is older
+			c.one = max(c.one, at)
 			return 1
 		}
 		c.ring = sh.rings.add(c.one)
@@ -366,7 +368,12 @@ func (w *window) upper(t int64) int {
 
 func (w *window) insert(t int64, maxN int) {
 	if w.n >= maxN {
-		// Full: the oldest goes, so the counter saturates at maxN.
+		// Full: the oldest goes, so the counter saturates at maxN. A late
+		// event older than every one kept is that oldest: left out, not
+		// let in in place of a newer one.
+		if t <= w.at(0) {
+			return
+		}
 		w.head = (w.head + 1) & (len(w.buf) - 1)
 		w.n--
 	}

@@ -677,3 +677,52 @@ func mustParseURL(t *testing.T, url string) *goredis.Options {
 	}
 	return o
 }
+
+// TestRetryMovedBackSlotGroups: on a cluster, an event older than the
+// engine takes (judged at the clock less 72 hours) and retried within its
+// dedupe TTL is judged at a later time the second time. The author's slot
+// answers it as a duplicate; the counters in other slots (the space's) must
+// not count it again. (They did: their entry is named by the event's id and
+// time, and the time had moved, so the retry was a new entry there.)
+func TestRetryMovedBackSlotGroups(t *testing.T) {
+	url := redistest.URL(t)
+	for _, cluster := range []bool{false, true} {
+		t.Run(fmt.Sprintf("cluster=%v", cluster), func(t *testing.T) {
+			st := open(t, url, redis.WithCluster(cluster))
+			ctx := context.Background()
+			seen := time.Date(2026, 11, 20, 22, 0, 0, 0, time.UTC)
+			ops := func(incr bool) []store.CounterOp {
+				return []store.CounterOp{{Name: "msgs", Key: "u-1", Window: time.Hour, Incr: incr},
+					{Name: "raid", Key: "guild-1", Window: time.Hour, Incr: incr}}
+			}
+			observe := func(id string, seen time.Time, incr bool) store.Result {
+				t.Helper()
+				res, err := st.Observe(ctx, store.Observation{At: seen.Add(-store.DefaultDedupeTTL), SeenAt: seen,
+					Platform: "discord", Space: "guild-1", Author: "u-1", EventID: id, Counters: ops(incr)})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return res
+			}
+			if res := observe("old", seen, true); !slices.Equal(res.Counts, []int64{1, 1}) {
+				t.Fatalf("first: counts %v, want [1 1]", res.Counts)
+			}
+			later := seen.Add(time.Minute)
+			if res := observe("old", later, true); !res.Duplicate {
+				t.Fatalf("retry: %+v, want a duplicate", res)
+			}
+			if res := observe("reader", later, false); !slices.Equal(res.Counts, []int64{1, 1}) {
+				t.Errorf("after the retry: counts %v, want [1 1]: the duplicate was counted", res.Counts)
+			}
+		})
+	}
+}
+
+// TestModelCapped runs the model test on counters capped at 8 events,
+// which the history's floods pass: they saturate there.
+func TestModelCapped(t *testing.T) {
+	url := redistest.URL(t)
+	for seed := uint64(2000); seed < 2003; seed++ {
+		storetest.ModelWith(t, open(t, url, redis.WithMaxPerKey(8)), seed, 2_000, storetest.ModelOptions{MaxPerKey: 8})
+	}
+}
