@@ -52,8 +52,10 @@ func TestEditOfAnOldCommentJudgedOnce(t *testing.T) {
 		t.Fatalf("first delivery: %+v, want it judged and flagged", v)
 	}
 
-	// A quiet minute: the daemon sweeps what expired by the wall clock.
+	// Quiet minutes: the daemon sweeps what expired by the wall clock (the
+	// first minute finds the shards the edit came to, the next sweeps them).
 	st.SweepIdle(fixedNow.Add(2 * time.Minute))
+	st.SweepIdle(fixedNow.Add(3 * time.Minute))
 
 	second.mustPost(body)
 	again := second.collect()
