@@ -204,7 +204,32 @@ func (a *Assistant) cooling(ctx context.Context, m *Matcher, ev *bot.Event, entr
 			return true, nil
 		}
 	}
+	// The cooldown is written once the answer is out, a moment after this
+	// read: of the questions decided in that moment (a raid pasting one
+	// question from many accounts, two members asking at once), the first
+	// to claim the entry in the channel answers, the others are cooled.
+	if w := m.cfg.ChannelCooldown; w > 0 {
+		res, err := a.store.Observe(ctx, store.Observation{At: ev.At, Platform: ev.Platform, Space: ev.Space,
+			EventID: "faq\x00" + entry + "\x00" + where(ev), DedupeTTL: min(w, claimFor)})
+		if err != nil {
+			return false, err
+		}
+		return res.Duplicate, nil
+	}
 	return false, nil
+}
+
+// claimFor is how long a question's claim on its entry in a channel holds the
+// others back, at most: the time its answer takes to be out and its cooldown
+// written, with room.
+const claimFor = 30 * time.Second
+
+// where is the channel, and thread, ev was said in.
+func where(ev *bot.Event) string {
+	if ev.Thread != "" {
+		return ev.Channel + "/" + ev.Thread
+	}
+	return ev.Channel
 }
 
 func (a *Assistant) cool(ctx context.Context, m *Matcher, ev *bot.Event, entry string) error {
@@ -222,11 +247,7 @@ func (a *Assistant) cool(ctx context.Context, m *Matcher, ev *bot.Event, entry s
 func (m *Matcher) cooldownOps(ev *bot.Event, entry string, incr bool) []store.CounterOp {
 	var ops []store.CounterOp
 	if w := m.cfg.ChannelCooldown; w > 0 {
-		where := ev.Channel
-		if ev.Thread != "" {
-			where += "/" + ev.Thread
-		}
-		ops = append(ops, store.CounterOp{Name: channelCounter, Key: entry + "\x00" + where, Window: w, Incr: incr})
+		ops = append(ops, store.CounterOp{Name: channelCounter, Key: entry + "\x00" + where(ev), Window: w, Incr: incr})
 	}
 	if w := m.cfg.UserCooldown; w > 0 {
 		ops = append(ops, store.CounterOp{Name: userCounter, Key: entry + "\x00" + ev.Author.ID, Window: w, Incr: incr})

@@ -152,6 +152,55 @@ func TestHandleCooldowns(t *testing.T) {
 	}
 }
 
+// TestOneAnswerWhileTheFirstIsOnItsWay: a raid pastes one question from five
+// accounts into a channel at once, so that each is decided before the first
+// answer is out and its cooldown written (POST /v1/events decides on the
+// request, the answer goes in the place's lane): one answer, four cooled.
+func TestOneAnswerWhileTheFirstIsOnItsWay(t *testing.T) {
+	c := &chat{}
+	a, _, _ := newAssistant(t, c)
+	cfg := smallConfig()
+	cfg.ChannelCooldown = 5 * time.Minute
+	m, err := NewMatcher(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 1, 5, 12, 0, 0, 0, time.UTC)
+	ctx := context.Background()
+	var evs []bot.Event
+	var ds []Decision
+	for i := range 5 {
+		ev := bot.Event{ID: fmt.Sprint(i), Platform: "chat", Kind: bot.KindMessage, Space: "s", Channel: "general",
+			Author: bot.Author{ID: fmt.Sprint("u", i), Name: "x"}, Text: "vos horaires ?", At: at}
+		d, err := a.Decide(ctx, m, &ev, bot.Verdict{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		evs, ds = append(evs, ev), append(ds, d)
+	}
+	answers := 0
+	for i := range evs {
+		if ds[i].Kind == Answer {
+			answers++
+		} else if ds[i].Why != WhyCooldown {
+			t.Errorf("question %d: %s (%s), want an answer or a cooldown", i, ds[i].Kind, ds[i].Why)
+		}
+		if err := a.Carry(ctx, m, &evs[i], ds[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if answers != 1 || len(c.Calls()) != 1 {
+		t.Errorf("%d answers decided, %d sent (%v), want one", answers, len(c.Calls()), c.Calls())
+	}
+	// the claim holds for less than the cooldown: once the first answer is
+	// out, its cooldown holds the channel
+	ev := bot.Event{ID: "late", Platform: "chat", Kind: bot.KindMessage, Space: "s", Channel: "general",
+		Author: bot.Author{ID: "v", Name: "x"}, Text: "vos horaires ?", At: at.Add(2 * time.Minute)}
+	if d, _ := a.Decide(ctx, m, &ev, bot.Verdict{}); d.Kind != Silent || d.Why != WhyCooldown {
+		t.Errorf("two minutes on: %s (%s), want the cooldown", d.Kind, d.Why)
+	}
+}
+
 func TestHandleWays(t *testing.T) {
 	cfg := smallConfig()
 	m, err := NewMatcher(cfg)
