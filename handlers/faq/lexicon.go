@@ -338,7 +338,7 @@ func speaksToPeer(ws []word) bool {
 			}
 		}
 	}
-	return peer && readsFrench(ws) == 1
+	return peer && readsFrench(ws)
 }
 
 // inverted follow the "t" of an inversion: "y a-t-il", "va-t-on".

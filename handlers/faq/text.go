@@ -249,7 +249,6 @@ func foldedWords(text string, c *memo) (string, []word) {
 // "en cours" (in progress) is no class; and "je n'arrive pas à" is "I can't",
 // no delivery that has not arrived.
 func readAsks(ws []word) {
-	french := -1 // whether the words read French, once a false friend asks
 	for i := range ws {
 		next := ""
 		if i+1 < len(ws) {
@@ -321,10 +320,7 @@ func readAsks(ws []word) {
 		case "sale", "sales":
 			// French "sale" is dirty ("c'est sale ici ?", "sale con"),
 			// English "sale" a promotion.
-			if french < 0 {
-				french = readsFrench(ws)
-			}
-			if french == 1 {
+			if readsFrench(ws) {
 				ws[i].stem = ""
 			}
 		case "rend", "rends", "rende", "rendes", "rendent", "rendons", "rendre":
@@ -373,13 +369,10 @@ func readAsks(ws []word) {
 	}
 }
 
-// readsFrench is 1 when more of ws are French words than English ones, 0 when
-// not.
-func readsFrench(ws []word) int {
-	if fr, en := languageWords(ws); fr > en {
-		return 1
-	}
-	return 0
+// readsFrench reports whether more of ws are French words than English ones.
+func readsFrench(ws []word) bool {
+	fr, en := languageWords(ws)
+	return fr > en
 }
 
 // rendreStem is the stem of "rendre", which its conjugated forms are read as.
