@@ -991,7 +991,7 @@ func (m *Matcher) asksService(ws []word) bool {
 	never := false
 	for i, w := range ws {
 		never = never || w.folded == "never"
-		if w.lex&lexRemark != 0 || i > 0 && ws[i-1].folded == "plus" && w.folded == "jamais" || never && w.folded == "again" {
+		if w.lex&lexRemark != 0 || never && w.folded == "again" || i > 0 && remarkPair[[2]string{ws[i-1].folded, w.folded}] {
 			return false
 		}
 		if w.stem == "" {
@@ -1019,6 +1019,10 @@ func (m *Matcher) asksService(ws []word) bool {
 	}
 	return false
 }
+
+// remarkPair are two words that make a remark of a message: "je commanderai
+// plus jamais chez vous".
+var remarkPair = map[[2]string]bool{{"plus", "jamais"}: true}
 
 // isContext reports whether a term says when, where or which one rather than
 // which question: a context concept or a number.

@@ -1,6 +1,7 @@
 package faq
 
 import (
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -352,6 +353,18 @@ func readAsks(ws []word) {
 			if next == "the" && i+2 < len(ws) && (ws[i+2].folded == "favour" || ws[i+2].folded == "favor") {
 				ws[i].stem = ""
 			}
+		case "quoi":
+			// "c'est n'importe quoi" is a complaint, no question.
+			if i > 0 && ws[i-1].folded == "importe" {
+				ws[i].lex &^= lexQuestion
+				ws[i-1].lex |= lexRemark
+			}
+		case "hiring":
+			// "who's hiring in this economy" asks which employer, not
+			// this one ("are you hiring?", "who's hiring at your shop?").
+			if i > 1 && ws[i-2].folded == "who" && (ws[i-1].folded == "s" || ws[i-1].folded == "is") && !addressed(ws) {
+				ws[i].stem = ""
+			}
 		case "travaille":
 			// "je travaille demain" tells, it asks no job.
 			if i > 0 && (ws[i-1].folded == "je" || ws[i-1].folded == "j") {
@@ -367,6 +380,11 @@ func readAsks(ws []word) {
 			}
 		}
 	}
+}
+
+// addressed reports whether ws speak to someone: you, your, vous, tu...
+func addressed(ws []word) bool {
+	return slices.ContainsFunc(ws, func(w word) bool { return secondPerson[w.folded] })
 }
 
 // readsFrench reports whether more of ws are French words than English ones.
