@@ -12,7 +12,8 @@ func looksLikeQuestionAsBefore(text string, ws []word) bool {
 		return true
 	}
 	for i, w := range ws {
-		if questionWords[w.folded] {
+		// "n'importe quoi" asks nothing (readAsks)
+		if questionWords[w.folded] && (w.folded != "quoi" || i == 0 || ws[i-1].folded != "importe") {
 			return true
 		}
 		if i+1 < len(ws) && requests[w.folded+" "+ws[i+1].folded] {
