@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/vigie-bot/vigie/rules/replay"
 	"io"
 	"maps"
 	"math"
@@ -382,17 +383,7 @@ func agree(t *testing.T, evs []agreeEvent, env map[string]string) {
 	if r.code != 0 {
 		t.Fatalf("vigie replay: exit %d\n%s", r.code, r.stderr)
 	}
-	var sum struct {
-		Events     int            `json:"events"`
-		Flagged    int            `json:"flagged"`
-		ShadowOnly int            `json:"shadow_only"`
-		Duplicates int            `json:"duplicates"`
-		ByRule     map[string]int `json:"by_rule"`
-		FAQ        map[string]int `json:"faq"`
-		Alerts     []struct {
-			Name string `json:"name"`
-		} `json:"alerts"`
-	}
+	var sum replay.Summary
 	if err := json.Unmarshal([]byte(r.stdout), &sum); err != nil {
 		t.Fatalf("vigie replay --format json: %v\n%s", err, r.stdout)
 	}
