@@ -437,3 +437,81 @@ func TestComplaintsAndInsults(t *testing.T) {
 		t.Errorf("an insult that matches no entry: %s %q, want silent", d.Kind, d.Why)
 	}
 }
+
+// Customer-service words read by their place: an order still to come asks how
+// long delivery takes, "envoyer en Suisse" ships, "after work" is a time of
+// day, "vous me manquez" misses someone, "des conseils" asks advice, a member
+// messages the brand on an app, a box "we already opened" has no opening hours.
+func TestWordsByTheirPlace(t *testing.T) {
+	m := &Matcher{}
+	for _, tt := range []struct {
+		text string
+		want []string
+	}{
+		{"si je commande demain je le reçois quand ?", []string{"~deliver", "demain", "recois"}},
+		{"if I order now will it arrive before friday", []string{"~deliver", "arr", "befor", "frida"}},
+		{"où en est ma commande ?", []string{"command"}},
+		{"vous envoyez en Italie ?", []string{"~deliver", "itali"}},
+		{"je vous envoie un mail", []string{"envoi", "mail"}},
+		{"on a déjà ouvert le paquet", []string{"paquet"}},
+		{"we already opened it", nil},
+		{"vous êtes ouverts dimanche ?", []string{"ouvert", "dimanch"}},
+		{"c'est ouvert aux enfants ?", []string{"enf"}},
+		{"how do I get hold of you", []string{"~contact"}},
+		{"can I message you on instagram", []string{"~chat", "instagram"}},
+		{"did you get my message", []string{"messag"}},
+		{"il manque une pièce", []string{"~damaged", "piec"}},
+		{"vous me manquez", nil},
+		{"je voudrais parler à un conseiller", []string{"~contact", "conseil"}},
+		{"vous me conseillez quoi ?", []string{"~advice"}},
+		{"what do you recommend", []string{"~advice"}},
+		{"any news on my order", []string{"~track", "ord"}},
+		{"toujours en préparation ?", []string{"~track"}},
+		{"je passe après le boulot", []string{"apr"}},
+		{"the handle is broken", []string{"handl", "~damaged"}},
+		{"the app is broken", []string{"app", "broken"}},
+		{"they're late", []string{"lat"}},
+		{"c'est combien le port ?", []string{"~price", "~deliver"}},
+	} {
+		var got []string
+		for _, w := range words(tt.text) {
+			if w.stem != "" {
+				got = append(got, m.termOf(w.stem))
+			}
+		}
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("%q: %v, want %v", tt.text, got, tt.want)
+		}
+	}
+}
+
+// A shop's FAQ of six entries, as a CM writes it, answers what those words ask
+// and leaves the rest alone.
+func TestShopQuestionsInOtherWords(t *testing.T) {
+	shop, err := NewMatcher(Config{QuestionsOnly: true, Entries: []rules.FAQEntry{
+		{ID: "hours", Questions: []string{"quels sont vos horaires ?", "vous êtes ouverts le dimanche ?", "what are your opening hours?"}, Answer: map[string]string{"": "10h-19h"}},
+		{ID: "delivery", Questions: []string{"combien de temps pour la livraison ?", "vous livrez en Belgique ?", "how long does shipping take?"}, Answer: map[string]string{"": "2 à 4 jours"}},
+		{ID: "returns", Questions: []string{"comment retourner un article ?", "je peux être remboursé ?", "how do I return something?"}, Answer: map[string]string{"": "30 jours"}},
+		{ID: "order", Questions: []string{"où en est ma commande ?", "je n'ai pas reçu mon colis", "where is my order?"}, Answer: map[string]string{"": "dans votre compte"}},
+		{ID: "contact", Questions: []string{"comment vous contacter ?", "vous avez un numéro de téléphone ?", "how can I reach customer service?"}, Answer: map[string]string{"": "01 23 45 67 89"}},
+		{ID: "jobs", Questions: []string{"vous recrutez ?", "je cherche un stage", "are you hiring?"}, Answer: map[string]string{"": "shop.example/jobs"}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	expectAnswers(t, shop, []answered{
+		{"si je commande ce soir, je le reçois quand ?", "delivery"},
+		{"vous envoyez en Italie ?", "delivery"},
+		{"do you close for lunch?", "hours"},
+		{"vous prenez des saisonniers cet été ?", "jobs"},
+		{"any news on my order?", "order"},
+		{"je peux rapporter un article soldé ?", "returns"},
+		{"j'ai retourné tout l'appart pour trouver ma carte", ""},
+		{"can I get a refund on a box we already opened?", "returns"},
+		{"did you get my message?", ""},
+		{"vous me manquez les amis", ""},
+		{"quelqu'un a une série à conseiller ?", ""},
+		{"le vendeur pas aimable du tout ce matin", ""},
+		{"vous êtes ouverte samedi ? je passe après le boulot", "hours"},
+	})
+}

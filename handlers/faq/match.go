@@ -758,7 +758,8 @@ func (m *Matcher) terms(ws []word, fix bool) []string {
 		w := content[i]
 		i++
 		t := m.termOfWord(w)
-		if fix {
+		if fix && !strings.HasPrefix(w.stem, "~") {
+			// a meaning readAsks gave by the word's place is no typo
 			_, known := m.idf[t]
 			if _, ok := m.answerOnly[t]; !known && !ok {
 				t = m.memo.fix(m, w, t)

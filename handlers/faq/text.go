@@ -338,14 +338,10 @@ func readAsks(ws []word) {
 			if next != "" && next != "vous" {
 				ws[i].stem = ""
 			}
-		case "ouvert", "ouverte", "ouverts", "ouvertes":
-			// "ouvert d'esprit" is open-minded, no opening hours.
-			if next == "d" && i+2 < len(ws) && ws[i+2].folded == "esprit" {
-				ws[i].stem = ""
-			}
 		case "retourne", "retournes", "retourner", "retournent", "retournez":
-			// "retourner chez soi" is going back home, no return.
-			if next == "chez" {
+			// "retourner chez soi" is going back home, "j'ai retourné toute
+			// la maison" searched it: no return.
+			if next == "chez" || next == "toute" || next == "tout" || next == "ciel" {
 				ws[i].stem = ""
 			}
 		case "return":
@@ -374,12 +370,196 @@ func readAsks(ws []word) {
 			if i > 0 && ws[i-1].folded == "en" {
 				ws[i].stem = ""
 			}
+		case "envoyez", "envoyer", "envoie", "envoient", "envoyons", "send", "sends":
+			// "vous envoyez en Suisse ?", "do you send to Canada?" ship
+			// somewhere; "je vous envoie un mail", "où envoyer ma
+			// candidature" do not.
+			if shipTo[next] {
+				ws[i].stem = deliverTerm
+			}
+		case "commande", "commander", "commandes", "commandons", "order", "buy", "achete", "acheter":
+			// "si je commande ce soir, je reçois quand ?", "if I order
+			// today, will it arrive before Christmas?" ask how long
+			// delivery takes, not where an order is.
+			if orderToCome(ws, i) && asksDelivery(ws) {
+				ws[i].stem = deliverTerm
+			}
+		case "opened":
+			// "a game we already opened" is no opening hours.
+			if i > 0 && openedBy[ws[i-1].folded] {
+				ws[i].stem = ""
+			}
+		case "ouvert", "ouverte", "ouverts", "ouvertes":
+			// "ouvert d'esprit" is open-minded, "j'ai ouvert la boîte"
+			// opened a box, "ouvert aux ados" says who may come: no
+			// opening hours.
+			if next == "d" && i+2 < len(ws) && ws[i+2].folded == "esprit" || next == "aux" ||
+				openedByFrench(ws, i) {
+				ws[i].stem = ""
+			}
+		case "manque", "manquait", "manquent", "manquaient", "manquant", "manquante", "manquants", "manquantes":
+			// "il manque des pièces", "un article manquant": something
+			// missing from an order; "vous me manquez" is no parcel.
+			if strings.HasPrefix(ws[i].folded, "manquant") || i > 0 && (ws[i-1].folded == "il" || ws[i-1].folded == "ca") {
+				ws[i].stem = damagedTerm
+			}
+		case "manquez", "manques", "manquer", "manquerez", "manquerai":
+			// "vous me manquez", "tu me manques": missing someone.
+			ws[i].stem = ""
+		case "parler", "parle", "speak", "talk":
+			// "parler à quelqu'un", "talk to someone about wholesale":
+			// reaching the brand ("vous parlez anglais ?" is a language).
+			if next == "a" || next == "avec" || next == "to" || next == "with" {
+				ws[i].stem = contactTerm
+			}
+		case "nouvelle", "nouvelles", "news":
+			// "any news on my order?", "j'ai commandé et j'ai aucune
+			// nouvelle": where the order is.
+			if mentionsOrder(ws) {
+				ws[i].stem = trackTerm
+			}
+		case "where":
+			// "where is my coffee?? ordered monday"
+			if (next == "is" || next == "s" || next == "are") && i+2 < len(ws) && ws[i+2].folded == "my" && mentionsOrder(ws) {
+				ws[i].stem = trackTerm
+			}
+		case "preparation":
+			// "toujours en préparation ?": an order's status.
+			if i > 0 && (ws[i-1].folded == "en" || ws[i-1].folded == "de" && i > 1 && ws[i-2].folded == "cours") {
+				ws[i].stem = trackTerm
+			}
+		case "boulot", "travail", "taf", "work":
+			// "après le boulot", "after work": a time of day, no job.
+			if i > 0 && afterWork[ws[i-1].folded] || i > 1 && (ws[i-1].folded == "le" || ws[i-1].folded == "du") && afterWork[ws[i-2].folded] {
+				ws[i].stem = ""
+			}
+		case "conseil", "conseils", "conseille", "conseillent", "conseillez", "conseiller", "conseillere", "conseilleres", "conseillers":
+			// "un conseiller", "mon conseiller" is someone to reach; "des
+			// conseils", "vous me conseillez quoi ?" ask advice.
+			advisor := i > 0 && advisorBy[ws[i-1].folded] && strings.HasPrefix(ws[i].folded, "conseiller")
+			if !advisor {
+				ws[i].stem = adviceTerm
+			}
+		case "recommande", "recommandez", "recommander", "recommend", "recommends", "recommendation", "recommendations", "suggest", "suggestion", "suggestions", "suggerez", "suggerer":
+			// "what do you recommend for dry skin?" asks advice.
+			ws[i].stem = adviceTerm
+		case "broken":
+			// "one of the drawers is broken" is damaged goods; a broken
+			// app or game is a bug.
+			if !slices.ContainsFunc(ws, func(w word) bool { return digitalWords[w.folded] }) {
+				ws[i].stem = damagedTerm
+			}
+		case "hold":
+			// "get hold of you", "get a hold of someone": a contact.
+			if next == "of" && i > 0 && (ws[i-1].folded == "get" || ws[i-1].folded == "a" && i > 1 && ws[i-2].folded == "get") {
+				ws[i].stem = contactTerm
+			}
+		case "message", "messages":
+			// "can I message you on WhatsApp?", "je peux vous laisser un
+			// message ?": a way to reach the brand; "did you get my
+			// message?" or an error message is none.
+			if i > 0 && ws[i-1].folded == "you" || next == "you" || next == "vous" || next == "on" && i+2 < len(ws) && channelWords[ws[i+2].folded] {
+				ws[i].stem = chatTerm
+			}
+		case "port":
+			// "c'est combien le port ?", "le port est offert ?": the
+			// shipping cost.
+			if i > 0 && (ws[i-1].folded == "le" || ws[i-1].folded == "du") && slices.ContainsFunc(ws, func(w word) bool { return shippingCost[w.folded] }) {
+				ws[i].stem = deliverTerm
+			}
 		case "arrive", "arrives", "arrivez", "arrivons":
 			if next == "a" || (next == "pas" || next == "plus") && i+2 < len(ws) && ws[i+2].folded == "a" {
 				ws[i].stem = ""
 			}
 		}
 	}
+}
+
+// The concepts readAsks gives to words that ask them by their place:
+// delivery, reaching the brand, its chat, damaged goods, where an order is.
+const (
+	deliverTerm = "~deliver"
+	contactTerm = "~contact"
+	chatTerm    = "~chat"
+	damagedTerm = "~damaged"
+	trackTerm   = "~track"
+	// adviceTerm is what "conseiller", "recommend" and "suggest" ask:
+	// advice, which no intent of the lexicon is, but an entry may be
+	// ("vous pouvez me conseiller une crème ?").
+	adviceTerm = "~advice"
+)
+
+// digitalWords make "broken" a bug rather than damaged goods.
+var digitalWords = set(`app appli application site website game jeu jeux link lien server serveur login page update patch code mdp password`)
+
+// advisorBy before "conseiller" make it an advisor, not advice.
+var advisorBy = set(`mon ma un une le la votre au du mes vos les des notre aux nos son sa`)
+
+// afterWork before "boulot" or "work" make it a time of day.
+var afterWork = set(`apres avant sortie retour after before from`)
+
+// orderWords name an order or a parcel.
+var orderWords = set(`commande commandes commandee commandees commande commander order orders ordered colis parcel package`)
+
+// mentionsOrder reports whether ws name an order or a parcel.
+func mentionsOrder(ws []word) bool {
+	return slices.ContainsFunc(ws, func(w word) bool { return orderWords[w.folded] })
+}
+
+// channelWords are the apps a member may message the brand on.
+var channelWords = set(`whatsapp messenger instagram insta facebook fb telegram signal sms`)
+
+// shipTo after "envoyer" or "send" make it shipping somewhere.
+var shipTo = set(`en a au aux dans vers partout hors l to outside abroad internationally overseas worldwide`)
+
+// openedBy before "opened" make it something opened (a box, a game), no
+// opening hours: "we already opened", "I've opened".
+var openedBy = set(`already i we ve have has had been was were they he she`)
+
+// openedByFrench reports whether the "ouvert" at i says something was opened
+// ("j'ai ouvert", "on a déjà ouvert"), not that a place is open.
+func openedByFrench(ws []word, i int) bool {
+	j := i - 1
+	if j >= 0 && ws[j].folded == "deja" {
+		j--
+	}
+	if j < 0 {
+		return false
+	}
+	switch ws[j].folded {
+	case "ai", "avons":
+		return true
+	case "a":
+		return j > 0 && (ws[j-1].folded == "on" || ws[j-1].folded == "il" || ws[j-1].folded == "elle")
+	}
+	return false
+}
+
+// shippingCost are the words that make "le port" the cost of shipping.
+var shippingCost = set(`combien prix cout coute gratuit offert payant price cost free`)
+
+// orderWish before an order verb make it an order still to come: "si je
+// commande", "je voudrais commander", "if I order", "I'd like to order".
+var orderWish = set(`si if voudrais voudrait veux souhaite souhaiterais aimerais compte vais want wanted like planning plan going`)
+
+// orderToCome reports whether the order word at i is an order still to come:
+// a wish or an "if" among the three words before it.
+func orderToCome(ws []word, i int) bool {
+	for j := max(0, i-3); j < i; j++ {
+		if orderWish[ws[j].folded] {
+			return true
+		}
+	}
+	return false
+}
+
+// deliveryAsks are the words that ask when something arrives.
+var deliveryAsks = set(`quand avant recois recevrai recevrais recevoir recu recue arrive arrivera arriver delai delais
+	when before receive arrives arrived arrive delivery deliver delivered long jours days livre livree livrer livraison`)
+
+// asksDelivery reports whether ws ask when something arrives.
+func asksDelivery(ws []word) bool {
+	return slices.ContainsFunc(ws, func(w word) bool { return deliveryAsks[w.folded] })
 }
 
 // addressed reports whether ws speak to someone: you, your, vous, tu...
