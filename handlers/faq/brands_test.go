@@ -132,9 +132,10 @@ func evalFile(t testing.TB, m *Matcher, file string) Eval {
 // leftAloneBound is how many of testdata/leavealone.tsv's messages the
 // brands' and read trades' FAQs answered in all when that file was last
 // taught (5 December 2026: 46 of 1,273 pairs, 127 before; with three more
-// read trades, 45 of 1,474, 64 before the round that read them): answering more
+// read trades, 45 of 1,474, 64 before the round that read them; with three
+// more, 53 of 1,675, 55 before the round that read them): answering more
 // is a step back.
-const leftAloneBound = 45
+const leftAloneBound = 53
 
 // TestLeaveAlone holds every FAQ of testdata/brands and testdata/read to what
 // the matcher learnt of members' chat and angry customers

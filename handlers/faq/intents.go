@@ -48,7 +48,7 @@ contact: contacter, contact, contactez, joindre, joignable, joignables, reachabl
 phone: "numero de telephone", "phone number", "telephone number", "par telephone", "au telephone", "by phone", "over the phone", "phone call", telephoner, numero, numeros, appeler, appelle, appel, call, calling, hotline, standard
 email: mail, mails, email, emails, courriel, "e mail", "adresse mail", "email address"
 chat: chat, "live chat", tchat, messagerie, whatsapp, messenger, dm
-job: recrutez, recrute, recrutement, recruter, recrutent, embauche, embauchez, embaucher, embauchent, emploi, emplois, job, jobs, poste, postes, postuler, candidature, candidatures, candidater, cv, resume, hiring, hire, hires, vacancy, vacancies, position, positions, career, careers, travailler, stage, stages, stagiaire, stagiaires, alternance, alternant, alternants, apprentissage, apprenti, internship, internships, intern, interns, apprenticeship, serveuse, serveuses, cuisinier, cuisiniers, cuisiniere, commis, plongeur, plongeurs, barman, barmaid, waitress, waitresses, vendeur, vendeurs, vendeuse, vendeuses, caissier, caissiers, caissiere, caissieres, receptionniste, receptionnistes, cashier, cashiers, "sales assistant", "sales assistants", "job etudiant", "offre d'emploi", "offres d'emploi", "job offer", "job offers", apply, applying, openings, saisonnier, saisonniers, saisonniere, saisonnieres, "job d'ete", "jobs d'ete", "summer job", "summer jobs", "seasonal job", "seasonal jobs", "seasonal work", "seasonal staff", "seasonal workers"
+job: recrutez, recrute, recrutement, recruter, recrutent, embauche, embauchez, embaucher, embauchent, emploi, emplois, job, jobs, poste, postes, postuler, candidature, candidatures, candidater, cv, resume, hiring, hire, hires, vacancy, vacancies, position, positions, career, careers, travailler, stage, stages, stagiaire, stagiaires, alternance, alternant, alternants, apprentissage, apprenti, internship, internships, intern, interns, apprenticeship, serveuse, serveuses, cuisinier, cuisiniers, cuisiniere, commis, plongeur, plongeurs, barman, barmaid, waitress, waitresses, vendeur, vendeurs, vendeuse, vendeuses, caissier, caissiers, caissiere, caissieres, receptionniste, receptionnistes, cashier, cashiers, "sales assistant", "sales assistants", "job etudiant", "offre d'emploi", "offres d'emploi", "job offer", "job offers", apply, applying, openings, saisonnier, saisonniers, saisonniere, saisonnieres, "job d'ete", "jobs d'ete", "summer job", "summer jobs", "seasonal job", "seasonal jobs", "seasonal work", "seasonal staff", "seasonal workers", bosser, "job d'ete"
 price: prix, tarif, tarifs, tarification, cout, coute, coutent, couter, price, prices, pricing, priced, cost, costs, cher, chere, expensive, cheap, euros, dollars, frais, fee, fees, charge, charges, payant, payante, devis, estimate, estimates, quote, quotes, quotation, chiffrage
 free: gratuit, gratuite, gratuits, gratuitement, free
 promo: promo, promos, promotion, promotions, soldes, reduction, reductions, remise, remises, reduit, reduite, reduced, discount, discounts, sale, sales, coupon, coupons, "code promo", "promo code", "discount code", "bon plan", "black friday", offer, offers, deal, deals, offre, offres
@@ -172,7 +172,9 @@ var remarkWords = set(`
 	desagreable desagreables impoli impolie impolis rude lent lente lents lentes
 	decevant decevante decu decue disappointing disappointed horrible terrible
 	abuses abusee abusees abusif abusifs abusive exorbitant exorbitants
-	aimable aimables accueillant accueillante accueillants souriant souriante souriants`, insultList)
+	aimable aimables accueillant accueillante accueillants souriant souriante souriants
+	adorable adorables gentil gentille gentils gentilles serviable serviables charmant charmante
+	lovely friendly helpful`, insultList)
 
 // insultWords insult the brand or its staff: a message that says one is
 // neither a question to answer nor a remark to leave alone, but one for the

@@ -472,6 +472,11 @@ func TestWordsByTheirPlace(t *testing.T) {
 		{"the app is broken", []string{"app", "broken"}},
 		{"they're late", []string{"lat"}},
 		{"c'est combien le port ?", []string{"~price", "~deliver"}},
+		{"si je commande à midi je peux passer prendre quand", []string{"command", "midi"}},
+		{"je finis le boulot à 19h", []string{"finis", "#19h"}},
+		{"vous travaillez avec quelle mutuelle ?", []string{"mutuel"}},
+		{"800 euros c'est du vol", []string{"#800", "euro"}},
+		{"commandé il y a une semaine et toujours rien", []string{"command", "semain", "~track"}},
 	} {
 		var got []string
 		for _, w := range words(tt.text) {
@@ -513,5 +518,27 @@ func TestShopQuestionsInOtherWords(t *testing.T) {
 		{"quelqu'un a une série à conseiller ?", ""},
 		{"le vendeur pas aimable du tout ce matin", ""},
 		{"vous êtes ouverte samedi ? je passe après le boulot", "hours"},
+		{"je voudrais renvoyer le parasol que j'ai reçu hier", "returns"},
+		{"I'd like to send back the garden chairs", "returns"},
+		{"la caissière de ce matin était adorable", ""},
+	})
+}
+
+// An offer to whoever is in the channel asks the brand nothing: "quelqu'un
+// veut adopter un chaton ?", "je commande une pizza, qui en veut ?".
+func TestOffersToTheRoom(t *testing.T) {
+	shop, err := NewMatcher(Config{QuestionsOnly: true, Entries: []rules.FAQEntry{
+		{ID: "cakes", Questions: []string{"vous faites des gâteaux sur commande ?", "je peux commander une pièce montée ?", "can I order a birthday cake?"}, Answer: map[string]string{"": "48 h à l'avance"}},
+		{ID: "grooming", Questions: []string{"vous faites le toilettage des chats ?", "combien pour toiletter un chien ?", "do you groom puppies?"}, Answer: map[string]string{"": "sur rendez-vous"}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	expectAnswers(t, shop, []answered{
+		{"je commande une pizza, quelqu'un en veut ?", ""},
+		{"i'm ordering pizza, anyone want some?", ""},
+		{"quelqu'un veut adopter un chaton ? j'en ai 4", ""},
+		{"je peux commander un gâteau pour samedi ?", "cakes"},
+		{"vous faites le toilettage des chiens ?", "grooming"},
 	})
 }

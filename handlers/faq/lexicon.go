@@ -1,6 +1,9 @@
 package faq
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // Word lists, folded (no accents, lower case). They are small on purpose: a stop
 // word is one that says nothing about which question is asked.
@@ -338,7 +341,37 @@ func speaksToPeer(ws []word) bool {
 			}
 		}
 	}
-	return peer && readsFrench(ws)
+	return peer && readsFrench(ws) || offersToRoom(ws)
+}
+
+// offersToRoom reports whether ws offer something to whoever is there, not
+// asking the brand: "quelqu'un veut adopter un chaton ?", "je commande une
+// pizza, qui en veut ?", "anyone want some?". A message that says "vous" or
+// "you" is left to the rest of the reading.
+func offersToRoom(ws []word) bool {
+	for i, w := range ws {
+		if secondPerson[w.folded] {
+			return false
+		}
+		if i+1 >= len(ws) {
+			continue
+		}
+		next := ws[i+1].folded
+		if next == "en" && i+2 < len(ws) {
+			next = ws[i+2].folded
+		}
+		switch w.folded {
+		case "un", "qui": // quelqu'un veut, qui veut, qui en veut
+			if (w.folded == "qui" || i > 0 && ws[i-1].folded == "quelqu") && (next == "veut" || next == "voudrait") {
+				return !slices.ContainsFunc(ws[i+1:], func(w word) bool { return secondPerson[w.folded] })
+			}
+		case "anyone", "anybody", "who":
+			if next == "want" || next == "wants" || next == "wanna" {
+				return !slices.ContainsFunc(ws[i+1:], func(w word) bool { return secondPerson[w.folded] })
+			}
+		}
+	}
+	return false
 }
 
 // inverted follow the "t" of an inversion: "y a-t-il", "va-t-on".

@@ -1173,8 +1173,15 @@ func (m *Matcher) cosines(r *Match) {
 	}
 	defer m.scratch.Put(s)
 	qnorm := 0.0
+	// a request to give something back is about the returns policy,
+	// whatever the thing: the words that name it, which no example has,
+	// weigh less ("I'd like to send back the garden chairs")
+	giveBack := slices.ContainsFunc(r.Terms, func(t string) bool { return returnTerms[t] })
 	for _, t := range r.Terms {
 		w := m.weight(t)
+		if _, known := m.idf[t]; giveBack && !known {
+			w *= objectShare
+		}
 		qnorm += w * w
 		id, ok := ix.term[t]
 		if !ok {
@@ -1245,6 +1252,16 @@ func (m *Matcher) cosines(r *Match) {
 	}
 	s.touched, s.entries = s.touched[:0], s.entries[:0]
 }
+
+// returnTerms are the concepts of the returns family (see families).
+var returnTerms = map[string]bool{"~return": true, "~refund": true, "~exchange": true, "~damaged": true}
+
+// objectShare is the share of its weight a word no example has keeps in a
+// message that asks to give something back. Measured on the brands' and read
+// trades' sets on 5 December: 0.8 answered 4 more questions right, 0.6 nine
+// (one more wrong), 0.45 twelve (two more wrong); no message to leave alone
+// more was answered.
+const objectShare = 0.6
 
 // scratch is what cosines works in, kept from one message to the next.
 type scratch struct {

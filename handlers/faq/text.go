@@ -380,8 +380,9 @@ func readAsks(ws []word) {
 		case "commande", "commander", "commandes", "commandons", "order", "buy", "achete", "acheter":
 			// "si je commande ce soir, je reçois quand ?", "if I order
 			// today, will it arrive before Christmas?" ask how long
-			// delivery takes, not where an order is.
-			if orderToCome(ws, i) && asksDelivery(ws) {
+			// delivery takes, not where an order is (unless it is picked
+			// up: "si je commande à midi, je peux récupérer quand ?").
+			if orderToCome(ws, i) && asksDelivery(ws) && !picksUp(ws) {
 				ws[i].stem = deliverTerm
 			}
 		case "opened":
@@ -429,7 +430,8 @@ func readAsks(ws []word) {
 				ws[i].stem = trackTerm
 			}
 		case "boulot", "travail", "taf", "work":
-			// "après le boulot", "after work": a time of day, no job.
+			// "après le boulot", "je finis le boulot à 19h", "after
+			// work": a time of day, no job.
 			if i > 0 && afterWork[ws[i-1].folded] || i > 1 && (ws[i-1].folded == "le" || ws[i-1].folded == "du") && afterWork[ws[i-2].folded] {
 				ws[i].stem = ""
 			}
@@ -448,6 +450,23 @@ func readAsks(ws []word) {
 			// app or game is a bug.
 			if !slices.ContainsFunc(ws, func(w word) bool { return digitalWords[w.folded] }) {
 				ws[i].stem = damagedTerm
+			}
+		case "vol":
+			// "800 euros, c'est du vol" is a rip-off, no flight.
+			if i > 0 && ws[i-1].folded == "du" {
+				ws[i].stem = ""
+				ws[i].lex |= lexRemark
+			}
+		case "travaillez", "travaillent":
+			// "vous travaillez avec quelle mutuelle ?" asks a partner, no job.
+			if next == "avec" {
+				ws[i].stem = ""
+			}
+		case "toujours", "still", "ago":
+			// "ça fait 12 jours que j'ai commandé et toujours rien",
+			// "ordered a week ago": where the order is.
+			if mentionsOrder(ws) {
+				ws[i].stem = trackTerm
 			}
 		case "hold":
 			// "get hold of you", "get a hold of someone": a contact.
@@ -496,7 +515,31 @@ var digitalWords = set(`app appli application site website game jeu jeux link li
 var advisorBy = set(`mon ma un une le la votre au du mes vos les des notre aux nos son sa`)
 
 // afterWork before "boulot" or "work" make it a time of day.
-var afterWork = set(`apres avant sortie retour after before from`)
+var afterWork = set(`apres avant sortie retour finis finit finir termine sors sortir quitte after before from finish off`)
+
+// pickupWords say an order is collected, not delivered.
+var pickupWords = set(`recuperer recupere recuperes retirer retire retrait collect collecte collecter pickup pick drive`)
+
+// picksUp reports whether ws collect an order: "récupérer", "pick up",
+// "passer prendre", "venir le chercher".
+func picksUp(ws []word) bool {
+	for i, w := range ws {
+		if pickupWords[w.folded] {
+			return true
+		}
+		if (w.folded == "prendre" || w.folded == "chercher") && i > 0 {
+			j := i - 1
+			if j > 0 && (ws[j].folded == "le" || ws[j].folded == "la" || ws[j].folded == "les") {
+				j--
+			}
+			switch ws[j].folded {
+			case "passer", "passe", "venir", "viens", "viendrai":
+				return true
+			}
+		}
+	}
+	return false
+}
 
 // orderWords name an order or a parcel.
 var orderWords = set(`commande commandes commandee commandees commande commander order orders ordered colis parcel package`)
