@@ -28,7 +28,7 @@ import (
 // words left out ("mot de passe" is mot passe).
 const concepts = `
 open: ouvert, ouverte, ouverts, ouvertes, ouvre, ouvrez, ouvrent, ouvrira, ouverture, open, opens, opening, opened
-close: ferme, fermez, fermee, fermes, fermer, ferment, fermera, fermeture, close, closes, closing, closed
+close: ferme, fermez, fermee, fermes, fermer, ferment, fermera, fermeture, close, closes, closing, closed, shut, shuts
 hours: horaire, horaires, hours, timetable, timetables, schedule, schedules, planning, "opening times", "heures d'ouverture", "opening hours", "fiche horaire"
 time: heure, heures, hour, time, times
 day: lundi, mardi, mercredi, jeudi, vendredi, samedi, dimanche, monday, tuesday, wednesday, thursday, friday, saturday, sunday, mondays, sundays, saturdays, weekend, "week end", weekends, ferie, feries, feriee, holiday, holidays, "bank holiday", "jour ferie", noel, christmas, demain, tomorrow, tonight, soir, matin, morning, aprem, "apres midi", afternoon, midi, noon, evening, "1er mai", paques, easter, "nouvel an", "new year", "new years", reveillon, "saint sylvestre", lendemain, nuit, nuits, night, nights, overnight, vacances, vacance, janvier, fevrier, avril, juin, juillet, aout, septembre, octobre, novembre, decembre, january, february, april, june, july, august, september, october, november, december, summer, winter, hiver, automne, autumn, lunch, lunchtime, dejeuner, "pause dejeuner", "pause midi", midday
@@ -44,11 +44,12 @@ return: retour, retours, retourner, retourne, renvoyer, renvoi, renvoie, rendre,
 refund: rembourser, remboursement, remboursements, rembourse, remboursee, refund, refunds, refunded, refunding, "money back", "mon argent", indemnise, indemnisee, indemnisation, indemniser, dedommagement, dedommage, dedommager, compensation, compensated, compensate
 exchange: echanger, echange, echanges, exchange, exchanges, exchanged, swap
 size: taille, tailles, pointure, pointures, size, sizes, sizing, fit, fits, "trop petit", "trop grand", "too small", "too big"
-contact: contacter, contact, contactez, joindre, joignable, joignables, reachable, reach, "get in touch", touch, ecrire, write, "service client", "service clients", "service clientele", "customer service", "customer support", sav, "service apres vente", support, conseiller, conseillere, advisor, adviser, humain, human, "vraie personne", "real person", agent
+contact: contacter, contact, contactez, joindre, joignable, joignables, reachable, reach, "get in touch", touch, ecrire, write, "service client", "service clients", "service clientele", "customer service", "customer support", sav, "service apres vente", support, conseiller, conseillere, advisor, adviser, humain, human, "vraie personne", "real person", agent, "after sales", "apres vente", aftersales
 phone: "numero de telephone", "phone number", "telephone number", "par telephone", "au telephone", "by phone", "over the phone", "phone call", telephoner, numero, numeros, appeler, appelle, appel, call, calling, hotline, standard
 email: mail, mails, email, emails, courriel, "e mail", "adresse mail", "email address"
 chat: chat, "live chat", tchat, messagerie, whatsapp, messenger, dm
-job: recrutez, recrute, recrutement, recruter, recrutent, embauche, embauchez, embaucher, embauchent, emploi, emplois, job, jobs, poste, postes, postuler, candidature, candidatures, candidater, cv, resume, hiring, hire, hires, vacancy, vacancies, position, positions, career, careers, travailler, stage, stages, stagiaire, stagiaires, alternance, alternant, alternants, apprentissage, apprenti, internship, internships, intern, interns, apprenticeship, serveuse, serveuses, cuisinier, cuisiniers, cuisiniere, commis, plongeur, plongeurs, barman, barmaid, waitress, waitresses, vendeur, vendeurs, vendeuse, vendeuses, caissier, caissiers, caissiere, caissieres, receptionniste, receptionnistes, cashier, cashiers, "sales assistant", "sales assistants", "job etudiant", "offre d'emploi", "offres d'emploi", "job offer", "job offers", apply, applying, openings, saisonnier, saisonniers, saisonniere, saisonnieres, "job d'ete", "jobs d'ete", "summer job", "summer jobs", "seasonal job", "seasonal jobs", "seasonal work", "seasonal staff", "seasonal workers", bosser, "job d'ete"
+job: recrutez, recrute, recrutement, recruter, recrutent, embauche, embauchez, embaucher, embauchent, emploi, emplois, job, jobs, poste, postes, postuler, candidature, candidatures, candidater, cv, resume, hiring, hire, hires, vacancy, vacancies, position, positions, career, careers, travailler, stage, stages, stagiaire, stagiaires, alternance, alternant, alternants, apprentissage, apprenti, internship, internships, intern, interns, apprenticeship, "job etudiant", "offre d'emploi", "offres d'emploi", "job offer", "job offers", apply, applying, openings, saisonnier, saisonniers, saisonniere, saisonnieres, "job d'ete", "jobs d'ete", "summer job", "summer jobs", "seasonal job", "seasonal jobs", "seasonal work", "seasonal staff", "seasonal workers", bosser, "job d'ete"
+staff: serveuse, serveuses, cuisinier, cuisiniers, cuisiniere, commis, plongeur, plongeurs, barman, barmaid, waitress, waitresses, vendeur, vendeurs, vendeuse, vendeuses, caissier, caissiers, caissiere, caissieres, receptionniste, receptionnistes, cashier, cashiers, "sales assistant", "sales assistants"
 price: prix, tarif, tarifs, tarification, cout, coute, coutent, couter, price, prices, pricing, priced, cost, costs, cher, chere, expensive, cheap, euros, dollars, frais, fee, fees, charge, charges, payant, payante, devis, estimate, estimates, quote, quotes, quotation, chiffrage
 free: gratuit, gratuite, gratuits, gratuitement, free
 promo: promo, promos, promotion, promotions, soldes, reduction, reductions, remise, remises, reduit, reduite, reduced, discount, discounts, sale, sales, coupon, coupons, "code promo", "promo code", "discount code", "bon plan", "black friday", offer, offers, deal, deals, offre, offres
@@ -174,7 +175,8 @@ var remarkWords = set(`
 	abuses abusee abusees abusif abusifs abusive exorbitant exorbitants
 	aimable aimables accueillant accueillante accueillants souriant souriante souriants
 	adorable adorables gentil gentille gentils gentilles serviable serviables charmant charmante
-	lovely friendly helpful`, insultList)
+	lovely friendly helpful arrogant arrogante arrogants arrogantes
+	lol mdr ptdr xd haha hahaha lmao`, insultList)
 
 // insultWords insult the brand or its staff: a message that says one is
 // neither a question to answer nor a remark to leave alone, but one for the

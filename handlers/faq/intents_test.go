@@ -472,11 +472,16 @@ func TestWordsByTheirPlace(t *testing.T) {
 		{"the app is broken", []string{"app", "broken"}},
 		{"they're late", []string{"lat"}},
 		{"c'est combien le port ?", []string{"~price", "~deliver"}},
-		{"si je commande à midi je peux passer prendre quand", []string{"command", "midi"}},
+		{"si je commande à midi je peux passer prendre quand", []string{"command", "midi", "~takeaway"}},
 		{"je finis le boulot à 19h", []string{"finis", "#19h"}},
 		{"vous travaillez avec quelle mutuelle ?", []string{"mutuel"}},
 		{"800 euros c'est du vol", []string{"#800", "euro"}},
 		{"commandé il y a une semaine et toujours rien", []string{"command", "semain", "~track"}},
+		{"how much to hire a saxophone", []string{"~price", "~booking", "saxophon"}},
+		{"à qui je m'adresse ?", []string{"~contact"}},
+		{"je peux rapporter celles que j'ai pas ouvertes ?", []string{"rapport", "cel"}},
+		{"vous cherchez du monde ?", []string{"cherch", "~job"}},
+		{"je peux passer la chercher demain ?", []string{"~takeaway", "demain"}},
 	} {
 		var got []string
 		for _, w := range words(tt.text) {
@@ -521,6 +526,12 @@ func TestShopQuestionsInOtherWords(t *testing.T) {
 		{"je voudrais renvoyer le parasol que j'ai reçu hier", "returns"},
 		{"I'd like to send back the garden chairs", "returns"},
 		{"la caissière de ce matin était adorable", ""},
+		{"what time do you shut tonight?", "hours"},
+		{"vous cherchez du monde pour l'été ?", "jobs"},
+		{"la livraison de mon voisin est arrivée chez moi lol", ""},
+		{"i need a job, any advice?", ""},
+		{"vendeurs arrogants, j'y remettrai plus les pieds", ""},
+		{"vous recrutez des vendeurs ?", "jobs"},
 	})
 }
 

@@ -76,7 +76,7 @@ var stopWords = set(`
 	much many anything something guys guy help question questions info information
 	let us ask asking am okay ok dear sir madam team still yet already now soon
 	currently right normal today yesterday hasn didn isn doesn don wasn aren haven couldn wouldn
-	shouldn won ain re ve ll
+	shouldn won ain re ve ll way
 	possibly exactly usually generally somewhere anywhere provide provides serve serves served
 	easy hard difficult problem problems issue issues since another
 	lol mdr ptdr xd jsuis wsh wesh
@@ -364,6 +364,11 @@ func offersToRoom(ws []word) bool {
 		case "un", "qui": // quelqu'un veut, qui veut, qui en veut
 			if (w.folded == "qui" || i > 0 && ws[i-1].folded == "quelqu") && (next == "veut" || next == "voudrait") {
 				return !slices.ContainsFunc(ws[i+1:], func(w word) bool { return secondPerson[w.folded] })
+			}
+		case "any":
+			// "i need a job, any advice?" asks the members.
+			if next == "advice" || next == "tips" || next == "ideas" || next == "suggestions" || next == "recommendations" {
+				return !slices.ContainsFunc(ws, func(w word) bool { return secondPerson[w.folded] })
 			}
 		case "anyone", "anybody", "who":
 			if next == "want" || next == "wants" || next == "wanna" {

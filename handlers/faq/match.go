@@ -991,10 +991,13 @@ func (m *Matcher) asksService(ws []word) bool {
 	content := buf[:0]
 	never := false
 	for i, w := range ws {
+		// a remark anywhere ("... arrivée chez moi lol") makes it none
 		never = never || w.folded == "never"
 		if w.lex&lexRemark != 0 || never && w.folded == "again" || i > 0 && remarkPair[[2]string{ws[i-1].folded, w.folded}] {
 			return false
 		}
+	}
+	for _, w := range ws {
 		if w.stem == "" {
 			continue
 		}

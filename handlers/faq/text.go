@@ -468,6 +468,29 @@ func readAsks(ws []word) {
 			if mentionsOrder(ws) {
 				ws[i].stem = trackTerm
 			}
+		case "monde", "personnel", "staff":
+			// "vous cherchez du monde pour l'été ?", "looking for staff":
+			// hiring.
+			if lookingFor(ws, i) {
+				ws[i].stem = jobTerm
+			}
+		case "hire":
+			// "hire a saxophone" rents it; "do you hire students?" is a job.
+			if next == "a" || next == "an" || next == "one" {
+				ws[i].stem = bookingTerm
+			}
+		case "adresse", "adresser", "adressez":
+			// "à qui je m'adresse ?", "s'adresser au service client":
+			// whom to reach, no address.
+			if i > 0 && (ws[i-1].folded == "m" || ws[i-1].folded == "s" || ws[i-1].folded == "me" || ws[i-1].folded == "se" || ws[i-1].folded == "vous" && ws[i].folded == "adressez") {
+				ws[i].stem = contactTerm
+			}
+		case "chercher", "prendre":
+			// "je peux passer chercher ma commande ?", "venir le prendre":
+			// collecting an order.
+			if collecting(ws, i) {
+				ws[i].stem = takeawayTerm
+			}
 		case "hold":
 			// "get hold of you", "get a hold of someone": a contact.
 			if next == "of" && i > 0 && (ws[i-1].folded == "get" || ws[i-1].folded == "a" && i > 1 && ws[i-2].folded == "get") {
@@ -497,11 +520,13 @@ func readAsks(ws []word) {
 // The concepts readAsks gives to words that ask them by their place:
 // delivery, reaching the brand, its chat, damaged goods, where an order is.
 const (
-	deliverTerm = "~deliver"
-	contactTerm = "~contact"
-	chatTerm    = "~chat"
-	damagedTerm = "~damaged"
-	trackTerm   = "~track"
+	deliverTerm  = "~deliver"
+	contactTerm  = "~contact"
+	chatTerm     = "~chat"
+	damagedTerm  = "~damaged"
+	trackTerm    = "~track"
+	jobTerm      = "~job"
+	takeawayTerm = "~takeaway"
 	// adviceTerm is what "conseiller", "recommend" and "suggest" ask:
 	// advice, which no intent of the lexicon is, but an entry may be
 	// ("vous pouvez me conseiller une crème ?").
@@ -524,18 +549,38 @@ var pickupWords = set(`recuperer recupere recuperes retirer retire retrait colle
 // "passer prendre", "venir le chercher".
 func picksUp(ws []word) bool {
 	for i, w := range ws {
-		if pickupWords[w.folded] {
+		if pickupWords[w.folded] || collecting(ws, i) {
 			return true
 		}
-		if (w.folded == "prendre" || w.folded == "chercher") && i > 0 {
-			j := i - 1
-			if j > 0 && (ws[j].folded == "le" || ws[j].folded == "la" || ws[j].folded == "les") {
-				j--
-			}
-			switch ws[j].folded {
-			case "passer", "passe", "venir", "viens", "viendrai":
-				return true
-			}
+	}
+	return false
+}
+
+// collecting reports whether the word at i is "prendre" or "chercher" after
+// "passer" or "venir": collecting an order.
+func collecting(ws []word, i int) bool {
+	if i == 0 || ws[i].folded != "prendre" && ws[i].folded != "chercher" {
+		return false
+	}
+	j := i - 1
+	if j > 0 && (ws[j].folded == "le" || ws[j].folded == "la" || ws[j].folded == "les") {
+		j--
+	}
+	switch ws[j].folded {
+	case "passer", "passe", "venir", "viens", "viendrai":
+		return true
+	}
+	return false
+}
+
+// lookingFor reports whether the word at i ("monde", "staff") is whom a
+// brand looks for: "vous cherchez du monde", "besoin de personnel", "looking
+// for staff".
+func lookingFor(ws []word, i int) bool {
+	for j := max(0, i-3); j < i; j++ {
+		switch ws[j].folded {
+		case "cherchez", "cherche", "cherchent", "recherchez", "recherche", "besoin", "looking", "need", "needs", "hiring":
+			return true
 		}
 	}
 	return false
@@ -563,7 +608,7 @@ var openedBy = set(`already i we ve have has had been was were they he she`)
 // ("j'ai ouvert", "on a déjà ouvert"), not that a place is open.
 func openedByFrench(ws []word, i int) bool {
 	j := i - 1
-	if j >= 0 && ws[j].folded == "deja" {
+	if j >= 0 && (ws[j].folded == "deja" || ws[j].folded == "pas" || ws[j].folded == "jamais") {
 		j--
 	}
 	if j < 0 {
