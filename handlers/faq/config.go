@@ -44,6 +44,9 @@ type Config struct {
 	ChannelCooldown time.Duration
 	UserCooldown    time.Duration
 	Entries         []rules.FAQEntry
+	// learned are the wordings CMs taught from the desk, by entry id (see
+	// Matcher.WithLearned).
+	learned map[string][]string
 }
 
 // Defaults for a Config built by hand; the rule file applies the same.

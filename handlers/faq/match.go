@@ -25,6 +25,8 @@ type Matcher struct {
 	// the examples of one entry says more than a word found in many.
 	idf     map[string]float64
 	unknown float64 // the weight of a word no example has
+	// taught are the words only the wordings taught from the desk have
+	taught map[string]bool
 	// surface maps the folded words of the examples and synonyms to their terms,
 	// to correct a typo on the word as written before it is stemmed.
 	surface map[string]string
@@ -123,6 +125,9 @@ type entry struct {
 	mode      string
 	questions []vector
 	own       int // the questions the file gives; the intents' wordings follow
+	// shaped is how many of questions shape the centroid: the file's and the
+	// intents'; the wordings taught from the desk follow.
+	shaped int
 	// centroid holds every term of the entry's examples, weighted by the share
 	// of examples that have it: the words an entry is about weigh more than
 	// the words one example happens to use ("ce week-end").
@@ -233,6 +238,7 @@ func newMatcher(cfg Config, tune tuning) (*Matcher, error) {
 	}
 	// Examples first, without typo correction: the vocabulary is theirs.
 	df := map[string]int{}
+	taught := map[string]bool{}
 	ownObjects := map[string]int{}
 	for _, fe := range cfg.Entries {
 		mode, err := modeOf(fe)
@@ -271,6 +277,24 @@ func newMatcher(cfg Config, tune tuning) (*Matcher, error) {
 			}
 			m.learnSurface(q)
 		}
+		e.shaped = len(e.questions)
+		// The wordings CMs taught from the desk: each answers the messages
+		// worded like it, but they neither choose the intents the entry
+		// inherits nor shape what it is about (a long question with a
+		// product's name would pull the centroid away from the request).
+		for _, q := range cfg.learned[fe.ID] {
+			ts := m.terms(words(q), false)
+			if len(ts) == 0 {
+				continue
+			}
+			e.questions = append(e.questions, vector{terms: ts})
+			for _, t := range ts {
+				if !seen[t] {
+					taught[t] = true
+				}
+			}
+			m.learnSurface(q)
+		}
 		for t := range seen {
 			df[t]++
 		}
@@ -287,6 +311,15 @@ func newMatcher(cfg Config, tune tuning) (*Matcher, error) {
 		m.idf[t] = math.Log(1 + n/float64(d))
 	}
 	m.unknown = tune.unknownShare * math.Log(1+n)
+	// The words only taught wordings have keep an unknown word's weight
+	// (the file's vocabulary stays the file's), but they are words of the
+	// FAQ: a message of them is no small talk.
+	m.taught = map[string]bool{}
+	for t := range taught {
+		if _, known := m.idf[t]; !known {
+			m.taught[t] = true
+		}
+	}
 	var total, count float64
 	for i := range m.entries {
 		e := &m.entries[i]
@@ -299,12 +332,12 @@ func newMatcher(cfg Config, tune tuning) (*Matcher, error) {
 		}
 		// The centroid has the intents' wordings too: measured on the
 		// brands, an entry is about its intent more than its three examples.
-		for j := range e.questions {
+		for j := range e.questions[:e.shaped] {
 			for _, t := range e.questions[j].terms {
 				if share[t] == 0 {
 					order = append(order, t)
 				}
-				share[t] += 1 / float64(len(e.questions))
+				share[t] += 1 / float64(e.shaped)
 			}
 		}
 		e.centroid = vector{terms: order, w: map[string]float64{}, dl: len(order)}
@@ -1071,7 +1104,7 @@ func (m *Matcher) matchKnown(text string) (Candidate, bool) {
 // a bus company about its buses.
 func (m *Matcher) onlyContext(terms []string) bool {
 	for _, t := range terms {
-		if _, known := m.idf[t]; known && (!isContext(t) || m.domain[t]) {
+		if _, known := m.idf[t]; known && (!isContext(t) || m.domain[t]) || m.taught[t] {
 			return false
 		}
 	}
@@ -1127,13 +1160,17 @@ func (m *Matcher) matchAsked(text string, ws []word, question bool, language str
 			if !e.hasKeyword(r.Terms) {
 				continue
 			}
-			best := 0.0
-			for j := range e.questions {
+			best, taught := 0.0, 0.0
+			for j := range e.questions[:e.shaped] {
 				best = max(best, m.score(q, &e.questions[j]))
+			}
+			for j := e.shaped; j < len(e.questions); j++ {
+				taught = max(taught, m.score(q, &e.questions[j]))
 			}
 			if m.blend > 0 {
 				best = (1-m.blend)*best + m.blend*cosine(q, &e.centroid)
 			}
+			best = max(best, taughtShare*taught)
 			if best > 0 {
 				r.Candidates = append(r.Candidates, Candidate{ID: e.ID, Score: round3(best)})
 			}
@@ -1235,13 +1272,20 @@ func (m *Matcher) cosines(r *Match) {
 			continue
 		}
 		first := ix.first[i]
-		best := 0.0
-		for j := range e.questions {
+		best, taught := 0.0, 0.0
+		for j := range e.questions[:e.shaped] {
 			best = max(best, cos(first+int32(j), xd, xn))
+		}
+		// a wording taught from the desk is a whole example: it answers
+		// the messages worded like it on its own, not blended with an
+		// entry it does not shape
+		for j := e.shaped; j < len(e.questions); j++ {
+			taught = max(taught, cos(first+int32(j), xd, xn))
 		}
 		if m.blend > 0 {
 			best = (1-m.blend)*best + m.blend*cos(first+int32(len(e.questions)), xd, xn)
 		}
+		best = max(best, taughtShare*taught)
 		if best > 0 {
 			r.Candidates = append(r.Candidates, Candidate{ID: e.ID, Score: round3(best)})
 		}
@@ -1255,6 +1299,15 @@ func (m *Matcher) cosines(r *Match) {
 	}
 	s.touched, s.entries = s.touched[:0], s.entries[:0]
 }
+
+// taughtShare is the share of its cosine with which a wording taught from the
+// desk scores a message: a message worded like it (0.8 and more) is answered,
+// one that only shares a product's name with it is not. Measured on 5 December
+// by teaching the misses of one half of each read or unseen trade's set and
+// scoring the other half: 1.0 answered 13 more right among the trades never
+// taught but 4 more wrong among the read ones; 0.8, 4 more right and 1 fewer
+// wrong, and 3 fewer right and 2 more wrong; 0.65 changed nothing.
+const taughtShare = 0.8
 
 // returnTerms are the concepts of the returns family (see families).
 var returnTerms = map[string]bool{"~return": true, "~refund": true, "~exchange": true, "~damaged": true}
@@ -1343,15 +1396,14 @@ func round3(x float64) float64 { return math.Round(x*1000) / 1000 }
 // so is one made of stop words or given already.
 func (m *Matcher) WithLearned(ws []store.FAQWording) (*Matcher, error) {
 	cfg := m.cfg
-	cfg.Entries = slices.Clone(cfg.Entries)
+	cfg.learned = map[string][]string{}
 	learned := 0
 	for _, w := range ws {
 		i := slices.IndexFunc(cfg.Entries, func(e rules.FAQEntry) bool { return e.ID == w.Entry })
-		if i < 0 || len(m.stems(words(w.Text))) == 0 || slices.Contains(cfg.Entries[i].Questions, w.Text) {
+		if i < 0 || len(m.stems(words(w.Text))) == 0 || slices.Contains(cfg.Entries[i].Questions, w.Text) || slices.Contains(cfg.learned[w.Entry], w.Text) {
 			continue
 		}
-		e := &cfg.Entries[i]
-		e.Questions = append(slices.Clip(e.Questions), w.Text)
+		cfg.learned[w.Entry] = append(cfg.learned[w.Entry], w.Text)
 		learned++
 	}
 	if learned == 0 {
