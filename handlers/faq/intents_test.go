@@ -480,7 +480,9 @@ func TestWordsByTheirPlace(t *testing.T) {
 		{"how much to hire a saxophone", []string{"~price", "~booking", "saxophon"}},
 		{"à qui je m'adresse ?", []string{"~contact"}},
 		{"je peux rapporter celles que j'ai pas ouvertes ?", []string{"rapport", "cel"}},
-		{"vous cherchez du monde ?", []string{"cherch", "~job"}},
+		{"vous cherchez du monde ?", []string{"~job"}},
+		{"on peut poster des liens ?", []string{"~publish", "lien"}},
+		{"un poste de vendeur", []string{"post", "vendeur"}},
 		{"je peux passer la chercher demain ?", []string{"~takeaway", "demain"}},
 	} {
 		var got []string

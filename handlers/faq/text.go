@@ -470,9 +470,21 @@ func readAsks(ws []word) {
 			}
 		case "monde", "personnel", "staff":
 			// "vous cherchez du monde pour l'été ?", "looking for staff":
-			// hiring.
-			if lookingFor(ws, i) {
+			// hiring (the looking says nothing more).
+			if j := lookingFor(ws, i); j >= 0 {
 				ws[i].stem = jobTerm
+				ws[j].stem = ""
+			}
+		case "poster", "postez", "postent", "post", "posts", "posting", "posted":
+			// "on peut poster des liens ?", "can I post memes?" publish;
+			// "un poste", "des postes" are jobs, "by post" the mail.
+			if i == 0 || ws[i-1].folded != "by" && ws[i-1].folded != "the" {
+				ws[i].stem = publishTerm
+			}
+		case "poste":
+			// "j'ai posté un lien" publishes; "un poste de vendeur" is a job.
+			if i > 0 && (ws[i-1].folded == "ai" || ws[i-1].folded == "as" || ws[i-1].folded == "avez" || ws[i-1].folded == "avons" || ws[i-1].folded == "ete") {
+				ws[i].stem = publishTerm
 			}
 		case "hire":
 			// "hire a saxophone" rents it; "do you hire students?" is a job.
@@ -520,12 +532,14 @@ func readAsks(ws []word) {
 // The concepts readAsks gives to words that ask them by their place:
 // delivery, reaching the brand, its chat, damaged goods, where an order is.
 const (
-	deliverTerm  = "~deliver"
-	contactTerm  = "~contact"
-	chatTerm     = "~chat"
-	damagedTerm  = "~damaged"
-	trackTerm    = "~track"
-	jobTerm      = "~job"
+	deliverTerm = "~deliver"
+	contactTerm = "~contact"
+	chatTerm    = "~chat"
+	damagedTerm = "~damaged"
+	trackTerm   = "~track"
+	jobTerm     = "~job"
+	// publishTerm is posting in a channel, which no intent asks.
+	publishTerm  = "~publish"
 	takeawayTerm = "~takeaway"
 	// adviceTerm is what "conseiller", "recommend" and "suggest" ask:
 	// advice, which no intent of the lexicon is, but an entry may be
@@ -573,17 +587,17 @@ func collecting(ws []word, i int) bool {
 	return false
 }
 
-// lookingFor reports whether the word at i ("monde", "staff") is whom a
+// lookingFor finds the word that makes the word at i ("monde", "staff") whom a
 // brand looks for: "vous cherchez du monde", "besoin de personnel", "looking
-// for staff".
-func lookingFor(ws []word, i int) bool {
+// for staff"; -1 when none does.
+func lookingFor(ws []word, i int) int {
 	for j := max(0, i-3); j < i; j++ {
 		switch ws[j].folded {
 		case "cherchez", "cherche", "cherchent", "recherchez", "recherche", "besoin", "looking", "need", "needs", "hiring":
-			return true
+			return j
 		}
 	}
-	return false
+	return -1
 }
 
 // orderWords name an order or a parcel.
