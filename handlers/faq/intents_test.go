@@ -534,6 +534,11 @@ func TestShopQuestionsInOtherWords(t *testing.T) {
 		{"i need a job, any advice?", ""},
 		{"vendeurs arrogants, j'y remettrai plus les pieds", ""},
 		{"vous recrutez des vendeurs ?", "jobs"},
+		{"c'est ouvert ou fermé la piscine municipale ?", ""},
+		{"le marché de Noël d'Angers est ouvert ce soir ?", ""},
+		{"la boutique est ouverte le 24 au soir ?", "hours"},
+		{"c'est ouvert le dimanche ?", "hours"},
+		{"on se retrouve où demain ?", ""},
 	})
 }
 

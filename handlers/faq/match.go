@@ -1136,6 +1136,58 @@ var (
 	secondPerson = set(`vous votre vos tu ton ta tes te toi you your yours yourself yourselves`)
 )
 
+// otherPlace reports whether ws ask whether a place the FAQ does not know is
+// open: "c'est ouvert ou fermé la piscine municipale ?", "le marché de Noël
+// est ouvert ce soir ?" ask about another place than the brand's. A message
+// that says "vous" or "you", or names a place of the brand's ("le magasin"),
+// asks the brand.
+func (m *Matcher) otherPlace(ws []word) bool {
+	hours := false
+	for _, w := range ws {
+		switch t := m.termOfWord(w); t {
+		case "~open", "~close", "~hours":
+			hours = true
+		case "~store":
+			return false
+		}
+		if secondPerson[w.folded] {
+			return false
+		}
+	}
+	if !hours {
+		return false
+	}
+	// two words the FAQ does not know (or a town), one after an article:
+	// a named place ("la piscine municipale"), not a word of the brand's
+	// own ("le drive")
+	unknown, named := 0, false
+	for i := 0; i < len(ws); i++ {
+		w := ws[i]
+		if w.stem == "" || strings.HasPrefix(w.stem, "~") || isNumber(w.folded) {
+			continue
+		}
+		t := m.termOfWord(w)
+		if t == "~city" {
+			unknown++ // "le marché de Noël d'Angers"
+			continue
+		}
+		if _, known := m.idf[t]; known || m.taught[t] || isContext(t) {
+			continue
+		}
+		if _, ok := m.answerOnly[t]; ok {
+			continue
+		}
+		unknown++
+		if i > 0 {
+			switch ws[i-1].folded {
+			case "le", "la", "l", "the":
+				named = true
+			}
+		}
+	}
+	return named && unknown >= 2
+}
+
 // contextShare is what a message of context alone, or one asking an opinion,
 // keeps of its scores: enough to show the desk the entry it is closest to,
 // never enough to answer.
@@ -1179,7 +1231,7 @@ func (m *Matcher) matchAsked(text string, ws []word, question bool, language str
 		m.cosines(&r)
 	}
 	opinion := asksOpinion(ws)
-	if m.onlyContext(r.Terms) || opinion {
+	if m.onlyContext(r.Terms) || opinion || m.otherPlace(ws) {
 		for i := range r.Candidates {
 			r.Candidates[i].Score = round3(r.Candidates[i].Score * contextShare)
 		}

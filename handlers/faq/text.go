@@ -503,6 +503,11 @@ func readAsks(ws []word) {
 			if collecting(ws, i) {
 				ws[i].stem = takeawayTerm
 			}
+		case "retrouve", "retrouver", "retrouvons", "retrouvez", "retrouvent":
+			// "on se retrouve où demain ?" meets, it finds nothing lost.
+			if i > 0 && (ws[i-1].folded == "se" || ws[i-1].folded == "nous" || ws[i-1].folded == "vous" && ws[i].folded == "retrouvez" && next == "ou") {
+				ws[i].stem = ""
+			}
 		case "hold":
 			// "get hold of you", "get a hold of someone": a contact.
 			if next == "of" && i > 0 && (ws[i-1].folded == "get" || ws[i-1].folded == "a" && i > 1 && ws[i-2].folded == "get") {
