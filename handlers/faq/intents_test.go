@@ -337,6 +337,8 @@ func TestMembersTalkAmongThemselves(t *testing.T) {
 	expectAnswers(t, shop, []answered{
 		{"tu travailles où maintenant ?", ""},
 		{"ton colis est arrivé ?", ""},
+		{"t'as des nouvelles de ma commande ?", "order"},
+		{"tu peux me dire où en est ma commande ?", "order"},
 		{"t'es ouvert ce soir pour jouer ?", ""},
 		{"tu retournes chez toi quand ?", ""},
 		{"tu me rends fou !", ""},

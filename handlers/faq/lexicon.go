@@ -341,7 +341,25 @@ func speaksToPeer(ws []word) bool {
 			}
 		}
 	}
-	return peer && readsFrench(ws) || offersToRoom(ws)
+	return peer && readsFrench(ws) && !ownsWithBrand(ws) || offersToRoom(ws)
+}
+
+// ownsWithBrand reports whether ws name something of the writer's that only the
+// brand knows of: "t'as des news de ma commande ?", "tu peux débloquer mon
+// compte ?" ask the brand, even in "tu" (a bot is often spoken to so).
+func ownsWithBrand(ws []word) bool {
+	for i := 1; i < len(ws); i++ {
+		switch ws[i-1].folded {
+		case "ma", "mon", "mes":
+		default:
+			continue
+		}
+		switch ws[i].folded {
+		case "commande", "commandes", "colis", "remboursement", "compte", "abonnement", "facture", "livraison", "reservation", "carte", "dossier", "candidature":
+			return true
+		}
+	}
+	return false
 }
 
 // offersToRoom reports whether ws offer something to whoever is there, not
