@@ -480,6 +480,8 @@ func TestWordsByTheirPlace(t *testing.T) {
 		{"800 euros c'est du vol", []string{"#800", "euro"}},
 		{"commandé il y a une semaine et toujours rien", []string{"command", "semain", "~track"}},
 		{"how much to hire a saxophone", []string{"~price", "~booking", "saxophon"}},
+		{"do you hire out ladders", []string{"~booking", "out", "lad"}},
+		{"une carte kdo", []string{"cart", "cadeau"}},
 		{"à qui je m'adresse ?", []string{"~contact"}},
 		{"je peux rapporter celles que j'ai pas ouvertes ?", []string{"rapport", "cel"}},
 		{"vous cherchez du monde ?", []string{"~job"}},
@@ -541,6 +543,14 @@ func TestShopQuestionsInOtherWords(t *testing.T) {
 		{"la boutique est ouverte le 24 au soir ?", "hours"},
 		{"c'est ouvert le dimanche ?", "hours"},
 		{"on se retrouve où demain ?", ""},
+		{"vous remboursez un article ouvert ?", "returns"},
+		{"if I order at 4pm will it still arrive tomorrow?", "delivery"},
+		{"can I send flowers to my mother?", "delivery"},
+		{"vous prenez des étudiants pour l'été ?", "jobs"},
+		{"vous cherchez quelqu'un pour la saison ?", "jobs"},
+		{"vous cherchez des préparateurs de commandes ?", "jobs"},
+		{"do you take apprentices?", "jobs"},
+		{"what's the best way to get in touch?", "contact"},
 	})
 }
 

@@ -76,7 +76,7 @@ var stopWords = set(`
 	much many anything something guys guy help question questions info information
 	let us ask asking am okay ok dear sir madam team still yet already now soon
 	currently right normal today yesterday hasn didn isn doesn don wasn aren haven couldn wouldn
-	shouldn won ain re ve ll way
+	shouldn won ain re ve ll way best
 	possibly exactly usually generally somewhere anywhere provide provides serve serves served
 	easy hard difficult problem problems issue issues since another
 	lol mdr ptdr xd jsuis wsh wesh

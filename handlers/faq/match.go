@@ -1124,12 +1124,19 @@ var objectConcepts = map[string]bool{
 // you?" asks the brand. "Le plus proche" is no opinion: it asks for a store.
 func asksOpinion(ws []word) bool {
 	best, you := false, false
-	for _, w := range ws {
-		best = best || superlatives[w.folded]
+	for i, w := range ws {
+		// "the best way to reach you", "le meilleur moyen de vous
+		// joindre" ask how, not an opinion
+		how := i+1 < len(ws) && bestHow[ws[i+1].folded]
+		best = best || superlatives[w.folded] && !how
 		you = you || secondPerson[w.folded]
 	}
 	return best && !you
 }
+
+// bestHow after a superlative make it ask how or when: the best way, le
+// meilleur moyen, the best time.
+var bestHow = set(`way ways moyen moyens facon time moment`)
 
 var (
 	superlatives = set(`meilleur meilleure meilleurs meilleures best pire pires worst`)
@@ -1202,6 +1209,11 @@ func (m *Matcher) matchWords(text string, ws []word) Match {
 func (m *Matcher) matchAsked(text string, ws []word, question bool, language string) Match {
 	r := Match{Question: question, Language: language, Peer: speaksToPeer(ws), Insult: insulting(ws)}
 	r.Terms = m.terms(ws, true)
+	if slices.ContainsFunc(r.Terms, func(t string) bool { return returnTerms[t] }) {
+		// "rembourser un tire-lait ouvert mais jamais utilisé": in a
+		// request to give something back, "open" is the thing's state
+		r.Terms = slices.DeleteFunc(r.Terms, func(t string) bool { return t == "~open" })
+	}
 	if len(r.Terms) == 0 {
 		return r
 	}

@@ -167,6 +167,7 @@ func hasRun3(w string) bool {
 // slang spells out the short forms members write, so that stop words, question
 // words and stems see the long form. Keys and values are folded.
 var slang = map[string]string{
+	"kdo": "cadeau", "kdos": "cadeaux",
 	// French
 	"pk": "pourquoi", "pq": "pourquoi", "pkoi": "pourquoi", "pourkoi": "pourquoi",
 	"cmt": "comment", "cmnt": "comment", "koment": "comment", "comen": "comment",
@@ -374,7 +375,7 @@ func readAsks(ws []word) {
 			// "vous envoyez en Suisse ?", "do you send to Canada?" ship
 			// somewhere; "je vous envoie un mail", "où envoyer ma
 			// candidature" do not.
-			if shipTo[next] {
+			if shipTo[next] || (ws[i].folded == "send" || ws[i].folded == "sends") && sendsTo(ws, i) {
 				ws[i].stem = deliverTerm
 			}
 		case "commande", "commander", "commandes", "commandons", "order", "buy", "achete", "acheter":
@@ -416,7 +417,7 @@ func readAsks(ws []word) {
 		case "nouvelle", "nouvelles", "news":
 			// "any news on my order?", "j'ai commandé et j'ai aucune
 			// nouvelle": where the order is.
-			if mentionsOrder(ws) {
+			if mentionsOrder(ws) && !anyOrderToCome(ws) {
 				ws[i].stem = trackTerm
 			}
 		case "where":
@@ -464,11 +465,12 @@ func readAsks(ws []word) {
 			}
 		case "toujours", "still", "ago":
 			// "ça fait 12 jours que j'ai commandé et toujours rien",
-			// "ordered a week ago": where the order is.
-			if mentionsOrder(ws) {
+			// "ordered a week ago": where the order is ("if I order
+			// now, will it still arrive?" asks a delivery).
+			if mentionsOrder(ws) && !anyOrderToCome(ws) {
 				ws[i].stem = trackTerm
 			}
-		case "monde", "personnel", "staff":
+		case "monde", "personnel", "staff", "quelqu":
 			// "vous cherchez du monde pour l'été ?", "looking for staff":
 			// hiring (the looking says nothing more).
 			if j := lookingFor(ws, i); j >= 0 {
@@ -487,8 +489,9 @@ func readAsks(ws []word) {
 				ws[i].stem = publishTerm
 			}
 		case "hire":
-			// "hire a saxophone" rents it; "do you hire students?" is a job.
-			if next == "a" || next == "an" || next == "one" {
+			// "hire a saxophone", "hire out scaffolding" rent; "do you hire
+			// students?" is a job.
+			if next == "a" || next == "an" || next == "one" || next == "out" {
 				ws[i].stem = bookingTerm
 			}
 		case "adresse", "adresser", "adressez":
@@ -507,6 +510,19 @@ func readAsks(ws []word) {
 			// "on se retrouve où demain ?" meets, it finds nothing lost.
 			if i > 0 && (ws[i-1].folded == "se" || ws[i-1].folded == "nous" || ws[i-1].folded == "vous" && ws[i].folded == "retrouvez" && next == "ou") {
 				ws[i].stem = ""
+			}
+		case "etudiants", "etudiantes", "jeunes", "students", "apprentis", "apprentices", "stagiaires", "lyceens":
+			// "vous prenez des étudiants pour l'été ?", "do you take
+			// apprentices?": hiring.
+			if i > 1 && (ws[i-1].folded == "des" || ws[i-1].folded == "d") && takesPeople[ws[i-2].folded] || i > 0 && takesPeople[ws[i-1].folded] {
+				ws[i].stem = jobTerm
+			}
+		case "cherchez", "recherchez", "cherchent", "recherchent":
+			// "vous cherchez des préparateurs de commandes ?", "vous
+			// recherchez des vendeuses ?": hiring people.
+			if (next == "des" || next == "un" || next == "une") && i+2 < len(ws) && personNoun(ws[i+2].folded) {
+				ws[i].stem = ""
+				ws[i+2].stem = jobTerm
 			}
 		case "hold":
 			// "get hold of you", "get a hold of someone": a contact.
@@ -557,6 +573,20 @@ var digitalWords = set(`app appli application site website game jeu jeux link li
 
 // advisorBy before "conseiller" make it an advisor, not advice.
 var advisorBy = set(`mon ma un une le la votre au du mes vos les des notre aux nos son sa`)
+
+// takesPeople before "des étudiants", "apprentices" make them hires.
+var takesPeople = set(`prenez prennent embauchez embauchent acceptez recrutez cherchez recherchez take hire hiring`)
+
+// personNoun reports whether w names people by what they do: préparateurs,
+// vendeuses, animatrices, fleuristes.
+func personNoun(w string) bool {
+	for _, suf := range []string{"eur", "eurs", "euse", "euses", "rice", "rices", "iste", "istes", "ier", "iers", "iere", "ieres"} {
+		if len(w) > len(suf)+2 && strings.HasSuffix(w, suf) {
+			return true
+		}
+	}
+	return false
+}
 
 // afterWork before "boulot" or "work" make it a time of day.
 var afterWork = set(`apres avant sortie retour finis finit finir termine sors sortir quitte after before from finish off`)
@@ -616,6 +646,20 @@ func mentionsOrder(ws []word) bool {
 // channelWords are the apps a member may message the brand on.
 var channelWords = set(`whatsapp messenger instagram insta facebook fb telegram signal sms`)
 
+// sendsTo reports whether the "send" at i sends something to someone or
+// somewhere: "send flowers to my girlfriend" (not "send me the receipt").
+func sendsTo(ws []word, i int) bool {
+	if i+1 < len(ws) && (ws[i+1].folded == "me" || ws[i+1].folded == "us" || ws[i+1].folded == "you") {
+		return false
+	}
+	for j := i + 1; j < len(ws) && j <= i+4; j++ {
+		if ws[j].folded == "to" {
+			return true
+		}
+	}
+	return false
+}
+
 // shipTo after "envoyer" or "send" make it shipping somewhere.
 var shipTo = set(`en a au aux dans vers partout hors l to outside abroad internationally overseas worldwide`)
 
@@ -648,6 +692,16 @@ var shippingCost = set(`combien prix cout coute gratuit offert payant price cost
 // orderWish before an order verb make it an order still to come: "si je
 // commande", "je voudrais commander", "if I order", "I'd like to order".
 var orderWish = set(`si if voudrais voudrait veux souhaite souhaiterais aimerais compte vais want wanted like planning plan going`)
+
+// anyOrderToCome reports whether an order word of ws is one still to come.
+func anyOrderToCome(ws []word) bool {
+	for i, w := range ws {
+		if orderWords[w.folded] && orderToCome(ws, i) {
+			return true
+		}
+	}
+	return false
+}
 
 // orderToCome reports whether the order word at i is an order still to come:
 // a wish or an "if" among the three words before it.
