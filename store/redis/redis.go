@@ -551,14 +551,6 @@ func (s *Store) Observe(ctx context.Context, o store.Observation) (store.Result,
 	if o.EventID == "" && o.StrikeWindow <= 0 {
 		return s.counters(ctx, o)
 	}
-	return s.observe(ctx, o)
-}
-
-// observe is Observe's script. It is a function of its own so that its frame
-// (some 2.7 KB of buffers kept off the heap) is not under counters': a lane's
-// goroutine grew its stack, copying it, on a case's priority read beneath it
-// (5% of vigie's CPU on the raid-night stream, runtime.newstack).
-func (s *Store) observe(ctx context.Context, o store.Observation) (store.Result, error) {
 	at := o.At.UnixMilli()
 	ats := strconv.FormatInt(at, 10)
 	var member string
@@ -1229,16 +1221,6 @@ func (s *Store) openCases(ctx context.Context, cases []store.Case, lazyJSON bool
 	if len(again) > 0 {
 		_ = s.runScripts(ctx, openScript, again) // their answers replace the first
 	}
-	s.openReplies(ctx, cases, out, errs, groups, index, push)
-	return out, errs
-}
-
-// openReplies reads the open script's answers into out and errs. It is a
-// function of its own so that the cases it builds by value on its frame are
-// not under the round trips of openCases: the lanes' goroutines grew their
-// stacks there (runtime.newstack, about 2% of vigie's CPU on the raid-night
-// stream).
-func (s *Store) openReplies(ctx context.Context, cases, out []store.Case, errs []error, groups []*group, index []int, push string) {
 	opened := false // a new case, which pushed the expiry if asked
 	// The cases joined whose JSON is not known here: positions, fields, ids.
 	var fetch []int
@@ -1325,6 +1307,7 @@ func (s *Store) openReplies(ctx context.Context, cases, out []store.Case, errs [
 			}
 		}
 	}
+	return out, errs
 }
 
 // groupSet is a set of author groups, in two generations of maxCachedCases
