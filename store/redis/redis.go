@@ -1049,6 +1049,16 @@ func (s *Store) settle(ctx context.Context) error {
 
 // AddStrike records a strike; a zero TTL means store.DefaultStrikeTTL.
 func (s *Store) AddStrike(ctx context.Context, st store.Strike) error {
+	keys, args := s.strikeCall(st)
+	err := s.write(ctx, lostWrite{strike: &st}, strikeScript, keys, args...)
+	if err != nil {
+		return fmt.Errorf("redis add strike for %s: %w", st.Author, err)
+	}
+	return nil
+}
+
+// strikeCall makes strikeScript's keys and arguments for one strike.
+func (s *Store) strikeCall(st store.Strike) ([]string, []any) {
 	ttl := st.TTL
 	if ttl <= 0 {
 		ttl = store.DefaultStrikeTTL
@@ -1056,11 +1066,7 @@ func (s *Store) AddStrike(ctx context.Context, st store.Strike) error {
 	at := st.At.UnixMilli()
 	member := strconv.FormatInt(at+ms(ttl), 10) + ":" + st.Rule + ":" + s.nonce + ":" + strconv.FormatInt(s.seq.Add(1), 36)
 	key := s.tag(st.Platform, st.Space, st.Author) + ":strikes"
-	err := s.write(ctx, lostWrite{strike: &st}, strikeScript, []string{key}, at, member, s.cfg.maxStrikes, ms(ttl))
-	if err != nil {
-		return fmt.Errorf("redis add strike for %s: %w", st.Author, err)
-	}
-	return nil
+	return []string{key}, []any{at, s.cfg.maxStrikes, ms(ttl), member}
 }
 
 // AppendAudit adds an entry to the audit stream, capped near AuditCap entries.

@@ -150,18 +150,28 @@ end
 return out
 `)
 
-// strikeScript adds a strike. Expired strikes are left to the reader (it skips
-// them) until the list is over its cap; the key lives as long as its longest
-// strike: PEXPIRE GT pushes its expiry only when this strike lives longer
-// (Redis 7; before, PTTL is asked first).
+// strikeScript adds strikes given at one time to one author: one, or those
+// of one event's rules that the batcher found one after the other in a
+// pipeline (see batcher.send), in one call. Expired strikes are left to the
+// reader (it skips them) until the list is over its cap: added together or
+// one by one, the same strikes stay (the expired ones go first, then the
+// oldest, and the strikes added are not expired). The key lives as long as
+// its longest strike: PEXPIRE GT pushes its expiry only when these live
+// longer (Redis 7; before, PTTL is asked first).
 //
-// KEYS: strikes. ARGV: at, "expiry:nonce", cap, ttl.
-// Members are "expiry:nonce", scored by the strike's time.
+// KEYS: strikes. ARGV: at, cap, ttl (the longest), then "expiry:nonce" for
+// each strike. Members are "expiry:nonce", scored by the strike's time.
 var strikeScript = goredis.NewScript(`
-redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
-local cap = tonumber(ARGV[3])
+local add = {}
+for i = 4, #ARGV do
+  add[#add + 1] = ARGV[1]
+  add[#add + 1] = ARGV[i]
+end
+redis.call('ZADD', KEYS[1], unpack(add))
+local cap = tonumber(ARGV[2])
 local n = redis.call('ZCARD', KEYS[1])
-local fresh = n == 1
+-- Every member is new (a nonce each): the key is new if it holds only these.
+local fresh = n == #ARGV - 3
 if n > cap then
   local at = tonumber(ARGV[1])
   for _, m in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
@@ -172,12 +182,12 @@ if n > cap then
   if n > cap then redis.call('ZREMRANGEBYRANK', KEYS[1], 0, n - cap - 1) end
 end
 if fresh then
-  -- A new key: its expiry is this strike's.
-  redis.call('PEXPIRE', KEYS[1], ARGV[4])
+  -- A new key: its expiry is these strikes'.
+  redis.call('PEXPIRE', KEYS[1], ARGV[3])
 elseif redis.REDIS_VERSION_NUM and redis.REDIS_VERSION_NUM >= 0x070000 then
-  redis.call('PEXPIRE', KEYS[1], ARGV[4], 'GT')
-elseif redis.call('PTTL', KEYS[1]) < tonumber(ARGV[4]) then
-  redis.call('PEXPIRE', KEYS[1], ARGV[4])
+  redis.call('PEXPIRE', KEYS[1], ARGV[3], 'GT')
+elseif redis.call('PTTL', KEYS[1]) < tonumber(ARGV[3]) then
+  redis.call('PEXPIRE', KEYS[1], ARGV[3])
 end
 return 1
 `)
