@@ -71,7 +71,29 @@ type call struct {
 	// into is the strike this one was added to (see mergeStrikes): it is
 	// not sent, and its answer is into's.
 	into *call
+	// buf is the pooled buffer an argument of cmd was written in (a journal
+	// or audit entry's JSON): it goes back to the pool once the pipeline
+	// is done with it.
+	buf *[]byte
 }
+
+// entryBufs are the buffers of the journal and audit entries sent in the
+// shared pipelines: each was a kilobyte or more made for every entry and left
+// to the collector once written to the connection.
+var entryBufs = sync.Pool{New: func() any { return new([]byte) }}
+
+// entryBuf returns an empty pooled buffer of at least n bytes.
+func entryBuf(n int) *[]byte {
+	b := entryBufs.Get().(*[]byte)
+	if cap(*b) < n {
+		*b = make([]byte, 0, n)
+	}
+	*b = (*b)[:0]
+	return b
+}
+
+// maxPooledBuf bounds the buffers kept: a rare huge entry is not held.
+const maxPooledBuf = 64 << 10
 
 func newBatcher(c Client, cluster bool) *batcher {
 	b := &batcher{c: c, cluster: cluster, loaded: map[scriptSlot]bool{}, wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
@@ -227,6 +249,15 @@ func (b *batcher) send(batch []*call) {
 	}
 	var woken chan struct{}
 	for _, c := range batch {
+		if c.buf != nil {
+			// The pipeline was written and answered (or failed): nothing
+			// reads its arguments again, and a lost write keeps its entry,
+			// not these bytes.
+			if cap(*c.buf) <= maxPooledBuf {
+				entryBufs.Put(c.buf)
+			}
+			c.buf = nil
+		}
 		if c.ready != nil {
 			if c.ready != woken {
 				close(c.ready)

@@ -1097,13 +1097,15 @@ func (s *Store) AppendAudit(ctx context.Context, e store.AuditEntry) error {
 	if s.b == nil {
 		return s.appendAudits(ctx, []store.AuditEntry{e})
 	}
-	data, err := encodeAudit(&e)
+	buf := entryBuf(1024 + len(e.Event.Text))
+	data, err := appendAudit(*buf, &e)
 	if err != nil {
 		return fmt.Errorf("audit entry: %w", err)
 	}
+	*buf = data
 	lost := s.lostFunc(lostWrite{audit: &e})
 	// The stream's expiry is pushed once per pipeline, whatever it carries.
-	s.b.push(&call{cmd: goredis.NewCmd(s.b.ctx, "xadd", s.keys.audit, "maxlen", "~", s.keys.auditCap, "*", "e", data), lost: lost},
+	s.b.push(&call{cmd: goredis.NewCmd(s.b.ctx, "xadd", s.keys.audit, "maxlen", "~", s.keys.auditCap, "*", "e", data), lost: lost, buf: buf},
 		s.auditExpire)
 	return nil
 }
@@ -1855,7 +1857,16 @@ func (s *Store) CaseCards(ctx context.Context, id string) ([]bot.CardRef, error)
 // two plain commands. They need no script: Unfinished (atomic) takes an entry
 // by its stamp, written second, and Done removes both.
 func (s *Store) Begin(ctx context.Context, e store.JournalEntry) error {
-	data, err := encodeJournal(&e)
+	var buf *[]byte // pooled with WithAutoPipeline, see entryBufs
+	var data []byte
+	var err error
+	if s.b != nil {
+		buf = entryBuf(1024 + len(e.Event.Text))
+		data, err = appendJournal(*buf, &e)
+		*buf = data
+	} else {
+		data, err = encodeJournal(&e)
+	}
 	if err != nil {
 		return fmt.Errorf("journal entry %s: %w", e.Key, err)
 	}
@@ -1881,7 +1892,7 @@ func (s *Store) Begin(ctx context.Context, e store.JournalEntry) error {
 	}
 	if s.b != nil {
 		calls := s.writeCalls(lostWrite{begin: &e}, failed, cmds)
-		calls[0].journal, calls[0].begin = e.Key, true
+		calls[0].journal, calls[0].begin, calls[0].buf = e.Key, true, buf
 		calls[1].journal, calls[1].begin = e.Key, true
 		s.b.push(calls...)
 		return nil
