@@ -19,10 +19,15 @@ import (
 
 // encodeJournal is json.Marshal(e).
 func encodeJournal(e *store.JournalEntry) ([]byte, error) {
+	return appendJournal(make([]byte, 0, 1024+len(e.Event.Text)), e)
+}
+
+// appendJournal appends json.Marshal(e) to b.
+func appendJournal(b []byte, e *store.JournalEntry) ([]byte, error) {
 	if !timesFit(e.At, e.Begun, e.Event.At, e.Event.Author.CreatedAt, e.Event.Author.JoinedAt, e.Verdict.At) {
-		return json.Marshal(e)
+		data, err := json.Marshal(e)
+		return append(b, data...), err
 	}
-	b := make([]byte, 0, 1024+len(e.Event.Text))
 	b = jsonstr.AppendHTML(append(b, `{"key":`...), e.Key)
 	b = appendEvent(append(b, `,"event":`...), &e.Event)
 	b = appendVerdict(append(b, `,"verdict":`...), &e.Verdict)
@@ -36,10 +41,15 @@ func encodeJournal(e *store.JournalEntry) ([]byte, error) {
 
 // encodeAudit is json.Marshal(e).
 func encodeAudit(e *store.AuditEntry) ([]byte, error) {
+	return appendAudit(make([]byte, 0, 1024+len(e.Event.Text)), e)
+}
+
+// appendAudit appends json.Marshal(e) to b.
+func appendAudit(b []byte, e *store.AuditEntry) ([]byte, error) {
 	if !timesFit(e.At, e.Event.At, e.Event.Author.CreatedAt, e.Event.Author.JoinedAt, e.Verdict.At) {
-		return json.Marshal(e)
+		data, err := json.Marshal(e)
+		return append(b, data...), err
 	}
-	b := make([]byte, 0, 1024+len(e.Event.Text))
 	b = appendTime(append(b, `{"at":`...), e.At)
 	b = appendEvent(append(b, `,"event":`...), &e.Event)
 	b = appendVerdict(append(b, `,"verdict":`...), &e.Verdict)

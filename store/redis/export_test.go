@@ -1,5 +1,7 @@
 package redis
 
+import "github.com/vigie-bot/vigie/store"
+
 // SlotOf is slotOf, for the tests that compare it with Redis's CLUSTER KEYSLOT.
 var SlotOf = slotOf
 
@@ -14,4 +16,16 @@ func (f *Fallback) LocalCases() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return len(f.cases)
+}
+
+// QueueStrikes queues the strikes together (WithAutoPipeline), so that they go
+// in one pipeline, as strikes queued one after the other while a pipeline is on
+// the wire do.
+func (s *Store) QueueStrikes(strikes ...store.Strike) {
+	calls := make([]*call, len(strikes))
+	for i := range strikes {
+		keys, args := s.strikeCall(strikes[i])
+		calls[i] = &call{sc: strikeScript, keys: keys, args: args, lost: s.lostFunc(lostWrite{strike: &strikes[i]})}
+	}
+	s.b.push(calls...)
 }

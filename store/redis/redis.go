@@ -481,12 +481,16 @@ func (s *Store) tag(platform, space, v string) string {
 	return s.cfg.prefix + ":{" + platform + ":" + space + ":" + v + "}"
 }
 
-// appendTag appends tag(platform, space, v) to b.
-func (s *Store) appendTag(b []byte, platform, space, v string) []byte {
-	b = append(append(b, s.cfg.prefix...), ":{"...)
-	b = append(append(b, platform...), ':')
-	b = append(append(b, space...), ':')
-	return append(append(b, v...), '}')
+// writeTag writes tag(platform, space, v) to b.
+func (s *Store) writeTag(b *strings.Builder, platform, space, v string) {
+	b.WriteString(s.cfg.prefix)
+	b.WriteString(":{")
+	b.WriteString(platform)
+	b.WriteByte(':')
+	b.WriteString(space)
+	b.WriteByte(':')
+	b.WriteString(v)
+	b.WriteByte('}')
 }
 
 func (s *Store) casesKey(suffix string) string { return s.cfg.prefix + ":{cases}:" + suffix }
@@ -591,38 +595,54 @@ func (s *Store) Observe(ctx context.Context, o store.Observation) (store.Result,
 		return args
 	}
 	var groups []*group
-	// Every key is a part of one string, made from one buffer: a
-	// concatenation each cost more than the rest of the keys' work.
-	size := 2 * (len(s.cfg.prefix) + len(o.Platform) + len(o.Space) + len(o.Author) + 16)
-	for _, op := range o.Counters {
-		size += len(s.cfg.prefix) + len(o.Platform) + len(o.Space) + len(op.Key) + len(op.Name) + 10
-	}
-	kb := s.appendTag(make([]byte, 0, size), o.Platform, o.Space, o.Author)
-	tagLen := len(kb)
-	var seenAt, strikesAt [2]int
+	// Every key is a part of one string, written once in a builder of the
+	// exact size: a concatenation each cost more than the rest of the keys'
+	// work, and a buffer too small for the tag's three copies grew on most
+	// events (then the string was copied from it).
+	base := len(s.cfg.prefix) + len(o.Platform) + len(o.Space) + len(":{::}")
+	tagLen := base + len(o.Author)
+	size := tagLen
 	if o.EventID != "" {
-		seenAt[0] = len(kb)
-		kb = append(append(kb, kb[:tagLen]...), ":seen"...)
-		seenAt[1] = len(kb)
+		size += tagLen + len(":seen")
 	}
 	if o.StrikeWindow > 0 {
-		strikesAt[0] = len(kb)
-		kb = append(append(kb, kb[:tagLen]...), ":strikes"...)
-		strikesAt[1] = len(kb)
+		size += tagLen + len(":strikes")
+	}
+	for _, op := range o.Counters {
+		size += base + len(op.Key) + len(":c:") + len(op.Name)
+	}
+	var kb strings.Builder
+	kb.Grow(size)
+	s.writeTag(&kb, o.Platform, o.Space, o.Author)
+	var seenAt, strikesAt [2]int
+	// kb.String() is what was written so far, without a copy: what is
+	// written after it does not change it.
+	if o.EventID != "" {
+		seenAt[0] = kb.Len()
+		kb.WriteString(kb.String()[:tagLen])
+		kb.WriteString(":seen")
+		seenAt[1] = kb.Len()
+	}
+	if o.StrikeWindow > 0 {
+		strikesAt[0] = kb.Len()
+		kb.WriteString(kb.String()[:tagLen])
+		kb.WriteString(":strikes")
+		strikesAt[1] = kb.Len()
 	}
 	var spanBuf [16][2]int
 	spans := spanBuf[:0]
 	for _, op := range o.Counters {
-		from := len(kb)
+		from := kb.Len()
 		if op.Key == o.Author {
-			kb = append(kb, kb[:tagLen]...)
+			kb.WriteString(kb.String()[:tagLen])
 		} else {
-			kb = s.appendTag(kb, o.Platform, o.Space, op.Key)
+			s.writeTag(&kb, o.Platform, o.Space, op.Key)
 		}
-		kb = append(append(kb, ":c:"...), op.Name...)
-		spans = append(spans, [2]int{from, len(kb)})
+		kb.WriteString(":c:")
+		kb.WriteString(op.Name)
+		spans = append(spans, [2]int{from, kb.Len()})
 	}
-	allKeys := string(kb)
+	allKeys := kb.String()
 	authorTag := allKeys[:tagLen]
 	var first *group // the author's: ids and strikes
 	if o.EventID != "" || o.StrikeWindow > 0 || !s.cluster {
@@ -749,6 +769,9 @@ func (s *Store) Observe(ctx context.Context, o store.Observation) (store.Result,
 		}
 		for j, pos := range g.index {
 			res.Counts[pos], _ = vals[1+j].(int64)
+		}
+		if n := len(vals) - 1 - len(g.index); n > 0 && res.Strikes == nil {
+			res.Strikes = make([]time.Time, 0, n)
 		}
 		for _, v := range vals[1+len(g.index):] {
 			n, _ := v.(int64)
@@ -1049,6 +1072,16 @@ func (s *Store) settle(ctx context.Context) error {
 
 // AddStrike records a strike; a zero TTL means store.DefaultStrikeTTL.
 func (s *Store) AddStrike(ctx context.Context, st store.Strike) error {
+	keys, args := s.strikeCall(st)
+	err := s.write(ctx, lostWrite{strike: &st}, strikeScript, keys, args...)
+	if err != nil {
+		return fmt.Errorf("redis add strike for %s: %w", st.Author, err)
+	}
+	return nil
+}
+
+// strikeCall makes strikeScript's keys and arguments for one strike.
+func (s *Store) strikeCall(st store.Strike) ([]string, []any) {
 	ttl := st.TTL
 	if ttl <= 0 {
 		ttl = store.DefaultStrikeTTL
@@ -1056,11 +1089,7 @@ func (s *Store) AddStrike(ctx context.Context, st store.Strike) error {
 	at := st.At.UnixMilli()
 	member := strconv.FormatInt(at+ms(ttl), 10) + ":" + st.Rule + ":" + s.nonce + ":" + strconv.FormatInt(s.seq.Add(1), 36)
 	key := s.tag(st.Platform, st.Space, st.Author) + ":strikes"
-	err := s.write(ctx, lostWrite{strike: &st}, strikeScript, []string{key}, at, member, s.cfg.maxStrikes, ms(ttl))
-	if err != nil {
-		return fmt.Errorf("redis add strike for %s: %w", st.Author, err)
-	}
-	return nil
+	return []string{key}, []any{at, s.cfg.maxStrikes, ms(ttl), member}
 }
 
 // AppendAudit adds an entry to the audit stream, capped near AuditCap entries.
@@ -1068,13 +1097,15 @@ func (s *Store) AppendAudit(ctx context.Context, e store.AuditEntry) error {
 	if s.b == nil {
 		return s.appendAudits(ctx, []store.AuditEntry{e})
 	}
-	data, err := encodeAudit(&e)
+	buf := entryBuf(1024 + len(e.Event.Text))
+	data, err := appendAudit(*buf, &e)
 	if err != nil {
 		return fmt.Errorf("audit entry: %w", err)
 	}
+	*buf = data
 	lost := s.lostFunc(lostWrite{audit: &e})
 	// The stream's expiry is pushed once per pipeline, whatever it carries.
-	s.b.push(&call{cmd: goredis.NewCmd(s.b.ctx, "xadd", s.keys.audit, "maxlen", "~", s.keys.auditCap, "*", "e", data), lost: lost},
+	s.b.push(&call{cmd: goredis.NewCmd(s.b.ctx, "xadd", s.keys.audit, "maxlen", "~", s.keys.auditCap, "*", "e", data), lost: lost, buf: buf},
 		s.auditExpire)
 	return nil
 }
@@ -1261,7 +1292,9 @@ func (s *Store) openCases(ctx context.Context, cases []store.Case, lazyJSON bool
 			if len(reply) > 2 {
 				flat, _ = reply[2].([]any)
 			}
-			h := make(map[string]string, len(caseFields)+1)
+			// Eight fields: one group of a map (nine made two); a case
+			// whose JSON is then fetched (rare) grows it.
+			h := make(map[string]string, len(caseFields))
 			for k, v := range flat {
 				if v, ok := v.(string); ok && k < len(caseFields) {
 					h[caseFields[k]] = v
@@ -1429,10 +1462,11 @@ func (cc *caseCache) get(id, raw, sid string) (store.Case, error) {
 	k, ok := cc.lookup(id, func(k cachedCase) bool { return k.json == raw })
 	switch {
 	case !ok || k.json != raw || !k.decoded:
-		k = cachedCase{json: raw, sid: sid, decoded: true}
-		if err := json.Unmarshal([]byte(raw), &k.c); err != nil {
+		c, err := decodeCase(raw)
+		if err != nil {
 			return store.Case{}, err
 		}
+		k = cachedCase{json: raw, sid: sid, c: *c, decoded: true}
 		cc.put(id, k)
 	case sid != "" && k.sid != sid:
 		k.sid = sid
@@ -1472,13 +1506,26 @@ func (cc *caseCache) known(id, sid string) (store.Case, bool) {
 		return store.Case{}, false
 	}
 	if !k.decoded {
-		if err := json.Unmarshal([]byte(k.json), &k.c); err != nil {
+		c, err := decodeCase(k.json)
+		if err != nil {
 			return store.Case{}, false // asked again, and decoded, by get
 		}
-		k.decoded = true
+		k.c, k.decoded = *c, true
 		cc.put(id, k)
 	}
 	return k.clone(), true
+}
+
+// decodeCase decodes a case's JSON onto the heap. The callers' cachedCase
+// stays on their stack: decoding into its field sent every cachedCase
+// looked up (about a kilobyte, once or twice an event) to the heap, found in
+// the cache or not.
+func decodeCase(raw string) (*store.Case, error) {
+	c := new(store.Case)
+	if err := json.Unmarshal([]byte(raw), c); err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 // remember keeps the JSON of a case just opened, decoded when first joined.
@@ -1810,7 +1857,16 @@ func (s *Store) CaseCards(ctx context.Context, id string) ([]bot.CardRef, error)
 // two plain commands. They need no script: Unfinished (atomic) takes an entry
 // by its stamp, written second, and Done removes both.
 func (s *Store) Begin(ctx context.Context, e store.JournalEntry) error {
-	data, err := encodeJournal(&e)
+	var buf *[]byte // pooled with WithAutoPipeline, see entryBufs
+	var data []byte
+	var err error
+	if s.b != nil {
+		buf = entryBuf(1024 + len(e.Event.Text))
+		data, err = appendJournal(*buf, &e)
+		*buf = data
+	} else {
+		data, err = encodeJournal(&e)
+	}
 	if err != nil {
 		return fmt.Errorf("journal entry %s: %w", e.Key, err)
 	}
@@ -1836,7 +1892,7 @@ func (s *Store) Begin(ctx context.Context, e store.JournalEntry) error {
 	}
 	if s.b != nil {
 		calls := s.writeCalls(lostWrite{begin: &e}, failed, cmds)
-		calls[0].journal, calls[0].begin = e.Key, true
+		calls[0].journal, calls[0].begin, calls[0].buf = e.Key, true, buf
 		calls[1].journal, calls[1].begin = e.Key, true
 		s.b.push(calls...)
 		return nil
