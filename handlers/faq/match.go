@@ -1148,20 +1148,9 @@ var (
 // est ouvert ce soir ?" ask about another place than the brand's. A message
 // that says "vous" or "you", or names a place of the brand's ("le magasin"),
 // asks the brand.
-func (m *Matcher) otherPlace(ws []word) bool {
-	hours := false
-	for _, w := range ws {
-		switch t := m.termOfWord(w); t {
-		case "~open", "~close", "~hours":
-			hours = true
-		case "~store":
-			return false
-		}
-		if secondPerson[w.folded] {
-			return false
-		}
-	}
-	if !hours {
+func (m *Matcher) otherPlace(terms []string, ws []word) bool {
+	if !slices.ContainsFunc(terms, func(t string) bool { return t == "~open" || t == "~close" || t == "~hours" }) ||
+		slices.Contains(terms, "~store") || addressed(ws) {
 		return false
 	}
 	// two words the FAQ does not know (or a town), one after an article:
@@ -1243,7 +1232,7 @@ func (m *Matcher) matchAsked(text string, ws []word, question bool, language str
 		m.cosines(&r)
 	}
 	opinion := asksOpinion(ws)
-	if m.onlyContext(r.Terms) || opinion || m.otherPlace(ws) {
+	if m.onlyContext(r.Terms) || opinion || m.otherPlace(r.Terms, ws) {
 		for i := range r.Candidates {
 			r.Candidates[i].Score = round3(r.Candidates[i].Score * contextShare)
 		}
