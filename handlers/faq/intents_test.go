@@ -543,6 +543,7 @@ func TestShopQuestionsInOtherWords(t *testing.T) {
 		{"la boutique est ouverte le 24 au soir ?", "hours"},
 		{"c'est ouvert le dimanche ?", "hours"},
 		{"on se retrouve où demain ?", ""},
+		{"qui veut bien me répondre ? ma commande n'est toujours pas arrivée", "order"},
 		{"vous remboursez un article ouvert ?", "returns"},
 		{"if I order at 4pm will it still arrive tomorrow?", "delivery"},
 		{"can I send flowers to my mother?", "delivery"},

@@ -341,21 +341,23 @@ func speaksToPeer(ws []word) bool {
 			}
 		}
 	}
-	return peer && readsFrench(ws) && !ownsWithBrand(ws) || offersToRoom(ws)
+	return (peer && readsFrench(ws) || offersToRoom(ws)) && !ownsWithBrand(ws)
 }
 
 // ownsWithBrand reports whether ws name something of the writer's that only the
 // brand knows of: "t'as des news de ma commande ?", "tu peux débloquer mon
-// compte ?" ask the brand, even in "tu" (a bot is often spoken to so).
+// compte ?" ask the brand, even in "tu" (a bot is often spoken to so), and so
+// does "qui veut bien me répondre ? ma commande n'est pas arrivée".
 func ownsWithBrand(ws []word) bool {
 	for i := 1; i < len(ws); i++ {
 		switch ws[i-1].folded {
-		case "ma", "mon", "mes":
+		case "ma", "mon", "mes", "my":
 		default:
 			continue
 		}
 		switch ws[i].folded {
-		case "commande", "commandes", "colis", "remboursement", "compte", "abonnement", "facture", "livraison", "reservation", "carte", "dossier", "candidature":
+		case "commande", "commandes", "colis", "remboursement", "compte", "abonnement", "facture", "livraison", "reservation", "carte", "dossier", "candidature",
+			"order", "orders", "parcel", "package", "refund", "account", "subscription", "invoice", "delivery", "booking", "application":
 			return true
 		}
 	}
