@@ -178,6 +178,9 @@ var remarkWords = set(`
 	lovely friendly helpful arrogant arrogante arrogants arrogantes
 	lol mdr ptdr xd haha hahaha lmao`, insultList)
 
+// laughter is a remark, unless the writer names their own order.
+var laughter = set(`lol mdr ptdr xd haha hahaha lmao`)
+
 // insultWords insult the brand or its staff: a message that says one is
 // neither a question to answer nor a remark to leave alone, but one for the
 // CMs ("vous recrutez des incompétents ou quoi ?", "still no parcel, you

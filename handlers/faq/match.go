@@ -1024,8 +1024,13 @@ func (m *Matcher) asksService(ws []word) bool {
 	content := buf[:0]
 	never := false
 	for i, w := range ws {
-		// a remark anywhere ("... arrivée chez moi lol") makes it none
+		// a remark anywhere ("... arrivée chez moi lol") makes it none,
+		// but laughter does not make a remark of the writer's own
+		// order ("toujours pas reçu mon colis mdr")
 		never = never || w.folded == "never"
+		if laughter[w.folded] && ownsWithBrand(ws) {
+			continue
+		}
 		if w.lex&lexRemark != 0 || never && w.folded == "again" || i > 0 && remarkPair[[2]string{ws[i-1].folded, w.folded}] {
 			return false
 		}
