@@ -544,7 +544,7 @@ func TestShopQuestionsInOtherWords(t *testing.T) {
 		{"c'est ouvert le dimanche ?", "hours"},
 		{"on se retrouve où demain ?", ""},
 		{"qui veut bien me répondre ? ma commande n'est toujours pas arrivée", "order"},
-		{"toujours pas reçu mon colis mdr", "order"},
+		{"mon colis est perdu mdr", "order"},
 		{"vous remboursez un article ouvert ?", "returns"},
 		{"if I order at 4pm will it still arrive tomorrow?", "delivery"},
 		{"can I send flowers to my mother?", "delivery"},
