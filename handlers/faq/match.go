@@ -1026,7 +1026,7 @@ func (m *Matcher) asksService(ws []word) bool {
 	for i, w := range ws {
 		// a remark anywhere ("... arrivée chez moi lol") makes it none,
 		// but laughter does not make a remark of the writer's own
-		// order ("toujours pas reçu mon colis mdr")
+		// order ("mon colis est perdu mdr")
 		never = never || w.folded == "never"
 		if laughter[w.folded] && ownsWithBrand(ws) {
 			continue
