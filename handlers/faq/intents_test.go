@@ -574,3 +574,31 @@ func TestOffersToTheRoom(t *testing.T) {
 		{"vous faites le toilettage des chiens ?", "grooming"},
 	})
 }
+
+// A question whether a place the FAQ does not know is open is about another
+// place; a phrase the FAQ knows ("le service client") is no unknown place.
+func TestOtherPlace(t *testing.T) {
+	m, err := NewMatcher(Config{QuestionsOnly: true, Entries: []rules.FAQEntry{
+		{ID: "hours", Questions: []string{"quels sont vos horaires ?", "vous êtes ouverts le dimanche ?", "what are your opening hours?"}, Answer: map[string]string{"": "10h-19h"}},
+		{ID: "contact", Questions: []string{"comment joindre le service client ?", "vous avez un numéro de téléphone ?", "how can I reach customer service?"}, Answer: map[string]string{"": "01 23 45 67 89"}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		text string
+		want bool
+	}{
+		{"c'est ouvert ou fermé la piscine municipale ?", true},
+		{"le marché de Noël d'Angers est ouvert ce soir ?", true},
+		{"le service client ferme à quelle heure le samedi ?", false},
+		{"le magasin de la gare est ouvert ?", false},
+		{"vous êtes ouverts le dimanche ?", false},
+		{"c'est ouvert la piscine ?", false},
+	} {
+		_, ws := foldedWords(tt.text, nil)
+		if got := m.otherPlace(m.terms(ws, true), ws); got != tt.want {
+			t.Errorf("%q: other place %v, want %v", tt.text, got, tt.want)
+		}
+	}
+}

@@ -1158,35 +1158,34 @@ func (m *Matcher) otherPlace(terms []string, ws []word) bool {
 		slices.Contains(terms, "~store") || addressed(ws) {
 		return false
 	}
-	// two words the FAQ does not know (or a town), one after an article:
-	// a named place ("la piscine municipale"), not a word of the brand's
-	// own ("le drive")
-	unknown, named := 0, false
-	for i := 0; i < len(ws); i++ {
-		w := ws[i]
-		if w.stem == "" || strings.HasPrefix(w.stem, "~") || isNumber(w.folded) {
-			continue
-		}
-		t := m.termOfWord(w)
+	// two terms the FAQ does not know (or a town), one a word after an
+	// article: a named place ("la piscine municipale"), not a word of the
+	// brand's own ("le drive") nor a phrase it knows ("le service client")
+	unknown := map[string]bool{}
+	for _, t := range terms {
 		if t == "~city" {
-			unknown++ // "le marché de Noël d'Angers"
+			unknown[t] = true // "le marché de Noël d'Angers"
 			continue
 		}
-		if _, known := m.idf[t]; known || m.taught[t] || isContext(t) {
+		if _, known := m.idf[t]; known || m.taught[t] || isContext(t) || strings.HasPrefix(t, "~") || strings.HasPrefix(t, whichPrefix) {
 			continue
 		}
-		if _, ok := m.answerOnly[t]; ok {
-			continue
+		if _, ok := m.answerOnly[t]; !ok {
+			unknown[t] = true
 		}
-		unknown++
-		if i > 0 {
-			switch ws[i-1].folded {
-			case "le", "la", "l", "the":
-				named = true
+	}
+	if len(unknown) < 2 {
+		return false
+	}
+	for i := 1; i < len(ws); i++ {
+		switch ws[i-1].folded {
+		case "le", "la", "l", "the":
+			if ws[i].stem != "" && unknown[m.termOfWord(ws[i])] {
+				return true
 			}
 		}
 	}
-	return named && unknown >= 2
+	return false
 }
 
 // contextShare is what a message of context alone, or one asking an opinion,
