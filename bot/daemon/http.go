@@ -150,7 +150,7 @@ func bearerToken(h string) (string, bool) {
 // which may read the answers and send any method). Scripts and curl send
 // neither. It answers the refusal itself and reports whether r may go on.
 func (d *daemon) fromThisMachine(w http.ResponseWriter, r *http.Request, secret string) bool {
-	if err := http.NewCrossOriginProtection().Check(r); err != nil {
+	if err := d.crossOrigin.Check(r); err != nil {
 		writeError(w, http.StatusForbidden, "refused: sent by a web page of another site (Origin, Sec-Fetch-Site)")
 		return false
 	}
