@@ -194,6 +194,9 @@ type daemon struct {
 	bodies  sync.Pool
 	// date is the answers' Date header, formatted once a second.
 	date httpDate
+	// counterNames are the answers' counters' names, sorted and quoted
+	// once for all the verdicts that carry the same.
+	counterNames bot.CounterNames
 	// crossOrigin refuses what a page of another site makes a browser send
 	// (fromThisMachine): made once, not for each request.
 	crossOrigin *http.CrossOriginProtection
