@@ -219,20 +219,29 @@ func (v Verdict) Actions() []Action {
 	if n == 0 {
 		return nil
 	}
-	out := make([]Action, 0, n)
+	return v.AppendActions(make([]Action, 0, n))
+}
+
+// AppendActions appends Actions() to dst: a caller that only reads them
+// passes room of its own (on its stack) rather than a list made for each
+// verdict.
+func (v Verdict) AppendActions(dst []Action) []Action {
+	from := len(dst)
 	for _, m := range v.Matches {
 		if m.Shadow {
 			continue
 		}
 		for _, a := range m.Actions {
-			out = mergeAction(out, a)
+			dst = mergeAction(dst, from, a)
 		}
 	}
-	return out
+	return dst
 }
 
-func mergeAction(list []Action, a Action) []Action {
-	for i, b := range list {
+// mergeAction merges a into list[from:], the actions merged so far.
+func mergeAction(list []Action, from int, a Action) []Action {
+	for i := from; i < len(list); i++ {
+		b := list[i]
 		if b.Kind != a.Kind {
 			continue
 		}

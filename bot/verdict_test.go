@@ -23,6 +23,16 @@ func TestVerdictActionsMerge(t *testing.T) {
 	if strings.Join(got, " ") != want {
 		t.Errorf("actions = %s\nwant      %s", strings.Join(got, " "), want)
 	}
+	// Appended after what dst holds, merged among themselves only.
+	before := []Action{{Kind: ActDelete}, {Kind: ActTimeout, Duration: 24 * time.Hour}}
+	got = nil
+	for _, a := range v.AppendActions(before[:2:2]) {
+		got = append(got, a.String())
+	}
+	want = "delete timeout(1d) " + want
+	if strings.Join(got, " ") != want {
+		t.Errorf("appended = %s\nwant       %s", strings.Join(got, " "), want)
+	}
 }
 
 func TestFormatDuration(t *testing.T) {

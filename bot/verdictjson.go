@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/vigie-bot/vigie/bot/jsonstr"
@@ -17,6 +18,61 @@ import (
 // time encoding/json writes as RFC 3339 (PlainTime); the caller falls back on
 // encoding/json for any other.
 func AppendVerdictOpen(dst []byte, v *Verdict, html bool) []byte {
+	return appendVerdictOpen(dst, v, html, nil)
+}
+
+// AppendVerdictOpen is the package's AppendVerdictOpen, the counters' names
+// taken sorted and quoted from the verdicts before when v has the same: a
+// rule file's verdicts all carry the same counters. A verdict with others
+// is written as the package's function writes it, and its names kept for
+// the next.
+func (cn *CounterNames) AppendVerdictOpen(dst []byte, v *Verdict, html bool) []byte {
+	return appendVerdictOpen(dst, v, html, cn)
+}
+
+// CounterNames are the names of the counters of the last verdicts written,
+// sorted, each with its JSON key (`"name":`). Its zero value is ready, and
+// it may be used by several goroutines at once.
+type CounterNames struct {
+	last atomic.Pointer[counterKeys]
+}
+
+type counterKeys struct {
+	html  bool
+	names []string
+	keys  [][]byte
+}
+
+// appendKnown appends the counters of m as `"name":value,...` when m has
+// exactly the names of k, and reports whether it did; dst is left as it
+// was when it did not.
+func (k *counterKeys) appendKnown(dst []byte, m map[string]int64, html bool) ([]byte, bool) {
+	if k == nil || k.html != html || len(k.names) != len(m) || len(m) > maxKnownCounters {
+		return dst, false
+	}
+	// Every name of k in m, and as many: m has k's names and no other.
+	var room [maxKnownCounters]int64
+	for i, name := range k.names {
+		n, ok := m[name]
+		if !ok {
+			return dst, false
+		}
+		room[i] = n
+	}
+	for i := range k.names {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = strconv.AppendInt(append(dst, k.keys[i]...), room[i], 10)
+	}
+	return dst, true
+}
+
+// maxKnownCounters is the most counters CounterNames keeps the names of; a
+// verdict with more is sorted each time.
+const maxKnownCounters = 32
+
+func appendVerdictOpen(dst []byte, v *Verdict, html bool, cn *CounterNames) []byte {
 	dst = appendStr(append(dst, `{"event_id":`...), v.EventID, html)
 	dst = appendStr(append(dst, `,"platform":`...), v.Platform, html)
 	dst = append(v.At.AppendFormat(append(dst, `,"at":"`...), time.RFC3339Nano), '"')
@@ -38,24 +94,44 @@ func AppendVerdictOpen(dst []byte, v *Verdict, html bool) []byte {
 	}
 	if len(v.Counters) > 0 {
 		dst = append(dst, `,"counters":{`...)
-		// The names with their values, sorted by name as encoding/json
-		// sorts a map's keys: one pass over the map, no lookup after it.
-		var room [16]counterValue
-		cs := room[:0]
-		for name, n := range v.Counters {
-			cs = append(cs, counterValue{name, n})
+		var known bool
+		if cn != nil {
+			dst, known = cn.last.Load().appendKnown(dst, v.Counters, html)
 		}
-		sortCounters(cs)
-		for i := range cs {
-			if i > 0 {
-				dst = append(dst, ',')
-			}
-			dst = strconv.AppendInt(append(appendStr(dst, cs[i].name, html), ':'), cs[i].n, 10)
+		if !known {
+			dst = appendCounters(dst, v.Counters, html, cn)
 		}
 		dst = append(dst, '}')
 	}
 	if v.Withheld != "" {
 		dst = appendStr(append(dst, `,"withheld":`...), v.Withheld, html)
+	}
+	return dst
+}
+
+// appendCounters appends the counters of m as `"name":value,...`, sorted by
+// name as encoding/json sorts a map's keys: one pass over the map, no lookup
+// after it. With cn, the names are kept for the next verdicts.
+func appendCounters(dst []byte, m map[string]int64, html bool, cn *CounterNames) []byte {
+	var room [16]counterValue
+	cs := room[:0]
+	for name, n := range m {
+		cs = append(cs, counterValue{name, n})
+	}
+	sortCounters(cs)
+	for i := range cs {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = strconv.AppendInt(append(appendStr(dst, cs[i].name, html), ':'), cs[i].n, 10)
+	}
+	if cn != nil && len(cs) <= maxKnownCounters {
+		k := &counterKeys{html: html, names: make([]string, len(cs)), keys: make([][]byte, len(cs))}
+		for i := range cs {
+			k.names[i] = cs[i].name
+			k.keys[i] = append(appendStr(nil, cs[i].name, html), ':')
+		}
+		cn.last.Store(k)
 	}
 	return dst
 }

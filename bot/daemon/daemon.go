@@ -194,6 +194,12 @@ type daemon struct {
 	bodies  sync.Pool
 	// date is the answers' Date header, formatted once a second.
 	date httpDate
+	// counterNames are the answers' counters' names, sorted and quoted
+	// once for all the verdicts that carry the same.
+	counterNames bot.CounterNames
+	// crossOrigin refuses what a page of another site makes a browser send
+	// (fromThisMachine): made once, not for each request.
+	crossOrigin *http.CrossOriginProtection
 	// proxies are believed when they say a client came over HTTPS
 	// (VIGIE_TRUSTED_PROXIES); tlsCert and tlsKey, when set, make vigie
 	// serve HTTPS itself.
@@ -354,6 +360,7 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 
 	workCtx, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
 	d = &daemon{
+		crossOrigin: http.NewCrossOriginProtection(),
 		cfg:         cfg,
 		log:         log,
 		store:       st,
@@ -982,7 +989,7 @@ func (d *daemon) evaluate(ctx context.Context, ev bot.Event) (bot.Verdict, error
 	if v.Duplicate {
 		d.metrics.duplicates.Inc()
 	} else {
-		d.history.add(ev)
+		d.history.add(&ev)
 	}
 	if !v.Flagged() {
 		return v, nil
@@ -1004,7 +1011,9 @@ func (d *daemon) evaluate(ctx context.Context, ev bot.Event) (bot.Verdict, error
 		buf = append(buf, m.Rule...)
 	}
 	names := len(buf)
-	for i, a := range v.Actions() {
+	// The actions merged in room on the stack: Actions makes a list.
+	var room [8]bot.Action
+	for i, a := range v.AppendActions(room[:0]) {
 		if i > 0 {
 			buf = append(buf, ' ')
 		}

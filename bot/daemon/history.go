@@ -33,6 +33,10 @@ type history struct {
 	// shared is the store's history; pending the events not sent to it yet.
 	shared  store.EventHistory
 	pending []bot.Event
+	// scratch is where a slot's first record is written, to be copied to
+	// a slot of its size: appended to an empty slot, a record grew it four
+	// or five times.
+	scratch []byte
 }
 
 // maxPending bounds the events waiting for the shared history: past it, the
@@ -56,8 +60,8 @@ func newHistory(size int, age time.Duration, st store.Store, log *slog.Logger) *
 	return h
 }
 
-// add keeps ev.
-func (h *history) add(ev bot.Event) {
+// add keeps a copy of ev.
+func (h *history) add(ev *bot.Event) {
 	if h == nil {
 		return
 	}
@@ -67,7 +71,7 @@ func (h *history) add(ev bot.Event) {
 		if len(h.pending) == maxPending {
 			h.pending = slices.Delete(h.pending, 0, maxPending/10)
 		}
-		h.pending = append(h.pending, ev)
+		h.pending = append(h.pending, *ev)
 		return
 	}
 	rec := h.ring[h.next][:0]
@@ -75,7 +79,16 @@ func (h *history) add(ev bot.Event) {
 		// a long event's room is not kept for the short ones after it
 		rec = nil
 	}
-	h.ring[h.next] = appendEventRecord(rec, &ev)
+	if cap(rec) == 0 {
+		h.scratch = appendEventRecord(h.scratch[:0], ev)
+		rec = append(rec, h.scratch...)
+		if cap(h.scratch) > maxKeptRecord {
+			h.scratch = nil
+		}
+	} else {
+		rec = appendEventRecord(rec, ev)
+	}
+	h.ring[h.next] = rec
 	h.next++
 	if h.next == len(h.ring) {
 		h.next, h.full = 0, true

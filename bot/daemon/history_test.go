@@ -130,7 +130,7 @@ func TestHistoryRing(t *testing.T) {
 		if i == 1 || i == 2 {
 			ev.Text = long
 		}
-		h.add(ev)
+		h.add(&ev)
 	}
 	got, err := h.events(context.Background(), now)
 	if err != nil {
@@ -150,11 +150,14 @@ func TestHistoryRing(t *testing.T) {
 	}
 	// the room of a long event is not kept by the slot once written over
 	for range 3 {
-		h.add(bot.Event{ID: "short", At: now})
+		h.add(&bot.Event{ID: "short", At: now})
 	}
 	for i, rec := range h.ring {
 		if cap(rec) > maxKeptRecord {
 			t.Errorf("slot %d keeps %d bytes for a short event", i, cap(rec))
 		}
+	}
+	if cap(h.scratch) > maxKeptRecord {
+		t.Errorf("the scratch keeps %d bytes of a long event", cap(h.scratch))
 	}
 }

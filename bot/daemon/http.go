@@ -74,7 +74,22 @@ func (d *daemon) routes() (_ http.Handler, err error) {
 			mux.Handle(pattern, h)
 		}
 	}
-	return secureHeaders(mux), nil
+	return secureHeaders(eventsFirst(mux, d.handleEvent)), nil
+}
+
+// eventsFirst hands POST /v1/events, the route of every event, to events
+// without the mux, and the rest to mux: the mux finds it as surely (a path
+// that is exactly /v1/events needs no cleaning, and no other pattern of it
+// can match it), but it escapes the path again to match it segment by
+// segment, and takes a lock that the cores share, for each request.
+func eventsFirst(mux *http.ServeMux, events http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && r.URL.Path == "/v1/events" {
+			events(w, r)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
 }
 
 // secureHeaders sets, on every answer (the routes', their errors, the
@@ -150,7 +165,7 @@ func bearerToken(h string) (string, bool) {
 // which may read the answers and send any method). Scripts and curl send
 // neither. It answers the refusal itself and reports whether r may go on.
 func (d *daemon) fromThisMachine(w http.ResponseWriter, r *http.Request, secret string) bool {
-	if err := http.NewCrossOriginProtection().Check(r); err != nil {
+	if err := d.crossOrigin.Check(r); err != nil {
 		writeError(w, http.StatusForbidden, "refused: sent by a web page of another site (Origin, Sec-Fetch-Site)")
 		return false
 	}
@@ -525,7 +540,7 @@ func (d *daemon) writeVerdict(w http.ResponseWriter, v *eventAnswer) {
 	if bp == nil {
 		bp = new([]byte)
 	}
-	buf := appendVerdict((*bp)[:0], v)
+	buf := appendVerdict((*bp)[:0], v, &d.counterNames)
 	// Set in the map as net/http spells them: Header.Set checks and
 	// canonicalises each key, for every answer. net/http formats a Date
 	// through time's layouts for every response that has none (more than

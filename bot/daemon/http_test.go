@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -96,5 +97,28 @@ func TestHTTPDate(t *testing.T) {
 	}
 	if next := d.header(at.Add(time.Second)); next[0] != "Fri, 20 Nov 2026 21:10:01 GMT" {
 		t.Errorf("the next second: Date %q", next[0])
+	}
+}
+
+// POST /v1/events taken before the mux reaches the handler the mux would
+// have chosen, and every other request still goes to the mux: a path that
+// only looks like it (cleaned, escaped, with a slash more), another method.
+func TestEventsFirst(t *testing.T) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /v1/events", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "events") })
+	mux.HandleFunc("GET /v1/cases", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "cases") })
+	first := eventsFirst(mux, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "events") })
+	for _, target := range []string{"POST /v1/events", "POST /v1/events?x=1", "POST /v1/%65vents", "POST /v1/events/",
+		"POST //v1/events", "POST /v1/./events", "POST /v1/../v1/events", "GET /v1/events", "HEAD /v1/events",
+		"PUT /v1/events", "GET /v1/cases", "POST /v1/cases", "POST /v1/eventsx", "POST /V1/events"} {
+		method, path, _ := strings.Cut(target, " ")
+		answer := func(h http.Handler) string {
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, httptest.NewRequest(method, path, strings.NewReader("{}")))
+			return fmt.Sprint(w.Code, " ", w.Header().Get("Location"), " ", w.Header().Get("Allow"), " ", w.Body.String())
+		}
+		if got, want := answer(first), answer(mux); got != want {
+			t.Errorf("%s: %q, the mux answers %q", target, got, want)
+		}
 	}
 }

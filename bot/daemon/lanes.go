@@ -104,6 +104,10 @@ type lane struct {
 	// cur is the job serve runs, taken from q: run gets it by pointer
 	// without a job made on the heap for each. Only serve touches it.
 	cur job
+	// held is the job a caller carries out with inline set (runInline):
+	// copied here, it stays on its caller's stack, where run, a function
+	// value, would have moved it to the heap, a job made for every event.
+	held job
 }
 
 // jobQueue is a lane's waiting jobs, oldest first, in a ring that grows with
@@ -212,8 +216,10 @@ func (ls *lanes) runInline(j *job) bool {
 	if !claimed {
 		return false
 	}
-	j.queued = time.Now()
-	ls.do(l, j)
+	l.held = *j
+	l.held.queued = time.Now()
+	ls.do(l, &l.held)
+	l.held = job{} // the event's strings go with it
 	l.mu.Lock()
 	l.inline = false
 	pending := l.q.n > 0 || l.closed

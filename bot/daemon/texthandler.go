@@ -136,6 +136,32 @@ var textPlain = func() (t [256]bool) {
 	return t
 }()
 
+// textClass tells, for each byte, what appendTextString makes of it past a
+// value's plain start: textQuote (a space, an equal sign, a quote) has the
+// value quoted, textEscape (a quote, a backslash) escaped where quoted, and
+// textOther (not printable ASCII) leaves it to slog's and strconv's rules.
+var textClass = func() (t [256]byte) {
+	for b := range 256 {
+		switch {
+		case b < ' ' || b > '~':
+			t[b] = textOther
+		case b == ' ' || b == '=':
+			t[b] = textQuote
+		case b == '"':
+			t[b] = textQuote | textEscape
+		case b == '\\':
+			t[b] = textEscape
+		}
+	}
+	return t
+}()
+
+const (
+	textQuote = 1 << iota
+	textEscape
+	textOther
+)
+
 // appendTextString appends s as slog.TextHandler does: as it is, or quoted
 // by strconv when it is empty or has a space, an equal sign, a quote, a
 // control character or a rune that is not printable. A string of printable
@@ -151,21 +177,27 @@ func appendTextString(buf []byte, s string) []byte {
 	if i == len(s) && len(s) > 0 {
 		return append(buf, s...)
 	}
-	quote := len(s) == 0
-	for ; i < len(s); i++ {
-		switch b := s[i]; {
-		case b < ' ' || b > '~':
-			// Not printable ASCII: slog's rules, and strconv's quotes.
-			if !needsQuoting(s) {
-				return append(buf, s...)
-			}
-			return strconv.AppendQuote(buf, s)
-		case b == ' ' || b == '=' || b == '"':
-			quote = true
-		}
+	var seen byte // the classes of s's bytes (a backslash in its plain start too)
+	if len(s) == 0 {
+		seen = textQuote
 	}
-	if !quote {
+	for i := range len(s) {
+		seen |= textClass[s[i]]
+	}
+	switch {
+	case seen&textOther != 0:
+		// Not printable ASCII: slog's rules, and strconv's quotes.
+		if !needsQuoting(s) {
+			return append(buf, s...)
+		}
+		return strconv.AppendQuote(buf, s)
+	case seen&textQuote == 0:
 		return append(buf, s...)
+	case seen&textEscape == 0:
+		// Quoted, nothing in it to escape.
+		buf = append(buf, '"')
+		buf = append(buf, s...)
+		return append(buf, '"')
 	}
 	buf = append(buf, '"')
 	for {

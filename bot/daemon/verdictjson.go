@@ -11,8 +11,9 @@ import (
 // then a newline), byte for byte, without its reflection, map sorting and
 // allocations: POST /v1/events answers one verdict per event. A field added to
 // bot.Verdict or eventAnswer that this does not know fails
-// TestVerdictJSONMatchesEncodingJSON.
-func appendVerdict(dst []byte, a *eventAnswer) []byte {
+// TestVerdictJSONMatchesEncodingJSON. names, when set, keeps the counters'
+// names sorted and quoted from one answer to the next.
+func appendVerdict(dst []byte, a *eventAnswer, names *bot.CounterNames) []byte {
 	v := &a.Verdict
 	if !bot.PlainTime(v.At) {
 		// A year past 9999, an offset of a day or more: encoding/json's
@@ -25,7 +26,11 @@ func appendVerdict(dst []byte, a *eventAnswer) []byte {
 		}
 		return append(append(dst, raw...), '\n')
 	}
-	dst = bot.AppendVerdictOpen(dst, v, false)
+	if names != nil {
+		dst = names.AppendVerdictOpen(dst, v, false)
+	} else {
+		dst = bot.AppendVerdictOpen(dst, v, false)
+	}
 	if f := a.FAQ; f != nil {
 		dst = append(dst, `,"faq":{"decision":`...)
 		dst = jsonstr.Append(dst, f.Decision)

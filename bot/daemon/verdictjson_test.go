@@ -65,15 +65,33 @@ func TestVerdictJSONMatchesEncodingJSON(t *testing.T) {
 		"year 10000":        {Verdict: bot.Verdict{EventID: "e3", At: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)}},
 		"local time, no ns": {Verdict: bot.Verdict{At: time.Date(2026, 1, 2, 3, 4, 5, 0, paris)}},
 	}
+	// The counters' names kept from answer to answer (the daemon's) write
+	// the same: the same names, others as many, fewer, more, in turn.
+	var names bot.CounterNames
+	counters := []map[string]int64{
+		{"msgs": 6, "links": 0, "near3": -1, "a\"b": 1 << 40, "é": 2},
+		{"msgs": 1, "links": 2, "near3": 3, "a\"b": 4, "é": 5},
+		{"msgs": 1, "links": 2, "near3": 3, "a\"c": 4, "é": 5},
+		{"msgs": 1, "links": 2},
+		{"msgs": 1, "links": 2, "near0": 0, "near1": 1, "near2": 2, "near3": 3, "copies": 4, "same_text": 5},
+		nil,
+		{"msgs": 7, "links": 8},
+	}
 	for name, v := range tests {
 		t.Run(name, func(t *testing.T) {
-			// A time encoding/json refuses is answered null.
-			want := []byte("null\n")
-			if _, err := json.Marshal(&v); err == nil {
-				want = encodingJSON(t, &v)
-			}
-			if got := appendVerdict(nil, &v); !bytes.Equal(got, want) {
-				t.Errorf("got  %s\nwant %s", got, want)
+			for _, c := range append(counters, v.Counters) {
+				v.Counters = c
+				// A time encoding/json refuses is answered null.
+				want := []byte("null\n")
+				if _, err := json.Marshal(&v); err == nil {
+					want = encodingJSON(t, &v)
+				}
+				if got := appendVerdict(nil, &v, nil); !bytes.Equal(got, want) {
+					t.Errorf("got  %s\nwant %s", got, want)
+				}
+				if got := appendVerdict(nil, &v, &names); !bytes.Equal(got, want) {
+					t.Errorf("with the names before, got  %s\nwant %s", got, want)
+				}
 			}
 		})
 	}
@@ -82,6 +100,7 @@ func TestVerdictJSONMatchesEncodingJSON(t *testing.T) {
 func FuzzVerdictJSON(f *testing.F) {
 	f.Add("m-1", "discord", "flood", "Merci de ralentir, {{author.name}}", "msgs", int64(6), int64(600e9), true)
 	f.Add("<&>", "\u2028\u2029", "\x00\x1f\"\\", "\xff", "", int64(-1), int64(0), false)
+	var names bot.CounterNames
 	f.Fuzz(func(t *testing.T, id, platform, rule, text, counter string, n, d int64, shadow bool) {
 		v := eventAnswer{Verdict: bot.Verdict{
 			EventID: id, Platform: platform, At: time.Unix(0, n).UTC(),
@@ -92,8 +111,13 @@ func FuzzVerdictJSON(f *testing.F) {
 		if shadow {
 			v.FAQ = &faqAnswer{Decision: rule, Answer: &counter, Language: platform, Text: &text, Private: n%2 == 0}
 		}
-		if got, want := appendVerdict(nil, &v), encodingJSON(t, &v); !bytes.Equal(got, want) {
+		want := encodingJSON(t, &v)
+		if got := appendVerdict(nil, &v, nil); !bytes.Equal(got, want) {
 			t.Errorf("got  %s\nwant %s", got, want)
+		}
+		// names: the last input's counters, or those of the seeds
+		if got := appendVerdict(nil, &v, &names); !bytes.Equal(got, want) {
+			t.Errorf("with the names before, got  %s\nwant %s", got, want)
 		}
 	})
 }
@@ -121,7 +145,13 @@ func BenchmarkVerdictJSON(b *testing.B) {
 	})
 	b.Run("appendVerdict", func(b *testing.B) {
 		for b.Loop() {
-			appendVerdict(make([]byte, 0, 512), &v)
+			appendVerdict(make([]byte, 0, 512), &v, nil)
+		}
+	})
+	b.Run("appendVerdict-names", func(b *testing.B) {
+		var names bot.CounterNames
+		for b.Loop() {
+			appendVerdict(make([]byte, 0, 512), &v, &names)
 		}
 	})
 }
