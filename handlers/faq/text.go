@@ -458,11 +458,6 @@ func readAsks(ws []word) {
 				ws[i].stem = ""
 				ws[i].lex |= lexRemark
 			}
-		case "travaillez", "travaillent":
-			// "vous travaillez avec quelle mutuelle ?" asks a partner, no job.
-			if next == "avec" {
-				ws[i].stem = ""
-			}
 		case "toujours", "still", "ago":
 			// "ça fait 12 jours que j'ai commandé et toujours rien",
 			// "ordered a week ago": where the order is ("if I order
@@ -524,6 +519,32 @@ func readAsks(ws []word) {
 				ws[i].stem = ""
 				ws[i+2].stem = jobTerm
 			}
+		case "bossez", "travaillez", "travaillent":
+			// "vous bossez le 1er mai ?", "vous travaillez le dimanche ?":
+			// whether the brand is open; "vous travaillez avec quelle
+			// mutuelle ?" asks a partner, no job.
+			switch {
+			case next == "avec":
+				ws[i].stem = ""
+			case i > 0 && ws[i-1].folded == "vous":
+				ws[i].stem = openTerm
+			}
+		case "parcel", "package", "parcels", "packages":
+			// "how long to get a parcel to Edinburgh?" ships somewhere.
+			if next == "to" {
+				ws[i].stem = deliverTerm
+			}
+		case "prenez", "embauchez", "recrutez", "acceptez":
+			// "vous prenez des vendeurs le samedi ?" hires people.
+			if (next == "des" || next == "d") && i+2 < len(ws) && personNoun(ws[i+2].folded) {
+				ws[i+2].stem = jobTerm
+			}
+		case "stage", "stages":
+			// "des stages pendant les vacances pour les enfants" are
+			// courses, no internship.
+			if slices.ContainsFunc(ws, func(w word) bool { return learners[w.folded] }) {
+				ws[i].stem = classTerm
+			}
 		case "hold":
 			// "get hold of you", "get a hold of someone": a contact.
 			if next == "of" && i > 0 && (ws[i-1].folded == "get" || ws[i-1].folded == "a" && i > 1 && ws[i-2].folded == "get") {
@@ -559,6 +580,8 @@ const (
 	damagedTerm = "~damaged"
 	trackTerm   = "~track"
 	jobTerm     = "~job"
+	openTerm    = "~open"
+	classTerm   = "~class"
 	// publishTerm is posting in a channel, which no intent asks.
 	publishTerm  = "~publish"
 	takeawayTerm = "~takeaway"
@@ -587,6 +610,9 @@ func personNoun(w string) bool {
 	}
 	return false
 }
+
+// learners make "stage" a course: for children, teenagers, adults.
+var learners = set(`enfant enfants ados adolescents kids children adultes adults debutants beginners`)
 
 // afterWork before "boulot" or "work" make it a time of day.
 var afterWork = set(`apres avant sortie retour finis finit finir termine sors sortir quitte after before from finish off`)
