@@ -662,7 +662,7 @@ func lookingFor(ws []word, i int) int {
 }
 
 // orderWords name an order or a parcel.
-var orderWords = set(`commande commandes commandee commandees commande commander order orders ordered colis parcel package`)
+var orderWords = set(`commande commandes commandee commandees commander order orders ordered colis parcel package`)
 
 // mentionsOrder reports whether ws name an order or a parcel.
 func mentionsOrder(ws []word) bool {
