@@ -353,16 +353,24 @@ func (f *Fallback) bufferAudit(ctx context.Context, e store.AuditEntry) {
 // entries recorded since are known.
 func (f *Fallback) Audit(ctx context.Context, since time.Time) ([]store.AuditEntry, error) {
 	if !f.degraded.Load() {
-		out, err := f.primary.Audit(ctx, since)
+		out, seen, err := f.primary.audit(ctx, since)
 		if !f.outage(ctx, err) {
 			if err != nil {
 				return nil, err
 			}
 			f.mu.Lock()
 			for _, q := range f.queue {
-				if q.audit != nil && !q.audit.At.Before(since) {
-					out = append(out, *q.audit)
+				if q.audit == nil || q.audit.At.Before(since) {
+					continue
 				}
+				// Redis may have run it already (see Store.audit):
+				// then it waits for a write-back that adds a copy.
+				if raw, err := encodeAudit(q.audit); err == nil {
+					if _, dup := seen[string(raw)]; dup {
+						continue
+					}
+				}
+				out = append(out, *q.audit)
 			}
 			f.mu.Unlock()
 			return out, nil

@@ -118,3 +118,50 @@ func newEvent(id, author string) bot.Event {
 	return bot.Event{ID: id, Platform: "discord", Kind: bot.KindMessage, Space: "g", Channel: "general",
 		Author: bot.Author{ID: author, Name: author}, Text: "free nitro", At: time.Unix(1_800_000_000, 0)}
 }
+
+// TestAuditOnceAfterFreeze freezes redis-server while an audit entry is on
+// the wire: the shared pipeline gives up on it (read_timeout) and the
+// Fallback keeps it for the write-back, but the frozen server still holds the
+// command in its socket and runs it when it wakes. The entry is then in the
+// stream twice (the write-back adds its copy); the audit shows it once.
+func TestAuditOnceAfterFreeze(t *testing.T) {
+	srv := redistest.Start(t)
+	primary, err := redis.Open(srv.URL()+"?read_timeout=300ms", redis.WithPrefix(newPrefix()), redis.WithAutoPipeline())
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := redis.NewFallback(primary, redis.FallbackOptions{RetryEvery: 50 * time.Millisecond})
+	defer f.Close()
+	ctx := context.Background()
+	at := time.Unix(1_800_000_000, 0)
+	before := store.AuditEntry{At: at, Event: newEvent("m-1", "u-1"), Verdict: bot.Verdict{EventID: "m-1", Platform: "discord", At: at, Matches: []bot.Match{{Rule: "scam"}}}, Mode: "enforce"}
+	if err := f.AppendAudit(ctx, before); err != nil {
+		t.Fatal(err)
+	}
+	// The connection made, as in a running vigie.
+	if _, err := f.Audit(ctx, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+
+	srv.Freeze()
+	defer srv.Thaw()
+	during := store.AuditEntry{At: at.Add(time.Second), Event: newEvent("m-2", "u-2"), Verdict: bot.Verdict{EventID: "m-2", Platform: "discord", At: at.Add(time.Second), Matches: []bot.Match{{Rule: "scam"}}}, Mode: "enforce"}
+	if err := f.AppendAudit(ctx, during); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the entry kept for the write-back", func() bool { return f.Buffered() > 0 })
+	srv.Thaw()
+	waitFor(t, "the write-back", func() bool { return !f.Degraded() && f.Buffered() == 0 })
+
+	got, err := f.Audit(ctx, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, e := range got {
+		ids = append(ids, e.Event.ID)
+	}
+	if strings.Join(ids, " ") != "m-1 m-2" {
+		t.Errorf("audit after the freeze: %q, want m-1 m-2, each once", ids)
+	}
+}

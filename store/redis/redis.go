@@ -1129,30 +1129,46 @@ func (s *Store) appendAudits(ctx context.Context, entries []store.AuditEntry) er
 }
 
 // Audit reads the audit stream and keeps the entries at or after since, in the
-// order they were recorded.
+// order they were recorded, each once.
 func (s *Store) Audit(ctx context.Context, since time.Time) ([]store.AuditEntry, error) {
+	out, _, err := s.audit(ctx, since)
+	return out, err
+}
+
+// audit is Audit, with the text of each entry it kept. An entry's text is in
+// the stream twice when a pipeline that gave up on a frozen Redis had it on
+// the wire: the Fallback keeps it for the write-back, and Redis runs the
+// command all the same when it wakes. Two entries of the same text are one
+// decision (the same instant to the nanosecond, the same event and verdict),
+// so the second is left out.
+func (s *Store) audit(ctx context.Context, since time.Time) ([]store.AuditEntry, map[string]struct{}, error) {
 	if err := s.settle(ctx); err != nil {
-		return nil, fmt.Errorf("redis audit: %w", err)
+		return nil, nil, fmt.Errorf("redis audit: %w", err)
 	}
 	var out []store.AuditEntry
+	seen := map[string]struct{}{}
 	start := "-"
 	for {
 		msgs, err := s.c.XRangeN(ctx, s.auditKey(), start, "+", 1000).Result()
 		if err != nil {
-			return nil, fmt.Errorf("redis audit: %w", err)
+			return nil, nil, fmt.Errorf("redis audit: %w", err)
 		}
 		for _, m := range msgs {
 			raw, _ := m.Values["e"].(string)
+			if _, dup := seen[raw]; dup {
+				continue
+			}
 			var e store.AuditEntry
 			if err := json.Unmarshal([]byte(raw), &e); err != nil {
-				return nil, fmt.Errorf("redis audit entry %s: %w", m.ID, err)
+				return nil, nil, fmt.Errorf("redis audit entry %s: %w", m.ID, err)
 			}
 			if !e.At.Before(since) {
+				seen[raw] = struct{}{}
 				out = append(out, e)
 			}
 		}
 		if len(msgs) < 1000 {
-			return out, nil
+			return out, seen, nil
 		}
 		start = "(" + msgs[len(msgs)-1].ID
 	}
