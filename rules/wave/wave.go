@@ -119,12 +119,25 @@ type state struct {
 	lastTrue time.Time
 }
 
+// hit is one match of an event, kept in its space's ring. Its example is
+// made from it only for a wave that keeps one (example): most hits are
+// never an example, and a hit is copied twice (Observe's buffer, the ring).
 type hit struct {
-	at       time.Time
+	at time.Time
+	// event is the event's id: a ring holds the hits of one platform's
+	// space, so the id tells the events apart as Event.Key does, without
+	// a string made for every event.
 	event    string
 	rule     string
 	category string
-	ex       Example
+	author   string
+	text     string
+	link     string
+}
+
+// example is the hit as a wave's example.
+func (h *hit) example() Example {
+	return Example{At: h.at, Rule: h.rule, Author: h.author, Text: h.text, Link: h.link}
 }
 
 // recent is a ring of a space's last hits.
@@ -135,14 +148,14 @@ type recent struct {
 	last time.Time
 }
 
-func (r *recent) add(h hit, limit int) {
+func (r *recent) add(h *hit, limit int) {
 	r.last = h.at
 	if !r.full && len(r.hits) < limit {
-		r.hits = append(r.hits, h)
+		r.hits = append(r.hits, *h)
 		return
 	}
 	r.full = true
-	r.hits[r.next] = h
+	r.hits[r.next] = *h
 	r.next = (r.next + 1) % len(r.hits)
 }
 
@@ -225,14 +238,12 @@ func (t *Tracker) Observe(ev bot.Event, at time.Time, matches []bot.Match, holdi
 		clear(hits)
 		t.hits = hits[:0]
 	}()
-	var key string
 	if len(matches) > 0 {
-		key = ev.Key() // one string for all the event's hits
-	}
-	for _, m := range matches {
-		hits = append(hits, hit{at: at, event: key, rule: m.Rule, category: m.Category, ex: Example{
-			At: at, Rule: m.Rule, Author: cmp.Or(ev.Author.Name, ev.Author.ID), Text: ev.Text, Link: ev.Link,
-		}})
+		author := cmp.Or(ev.Author.Name, ev.Author.ID)
+		for _, m := range matches {
+			hits = append(hits, hit{at: at, event: ev.ID, rule: m.Rule, category: m.Category,
+				author: author, text: ev.Text, link: ev.Link})
+		}
 	}
 	if len(hits) > 0 {
 		r := t.spaces[sk]
@@ -242,12 +253,14 @@ func (t *Tracker) Observe(ev bot.Event, at time.Time, matches []bot.Match, holdi
 			r = &recent{}
 			t.spaces[sk] = r
 		}
-		for _, h := range hits {
-			r.add(h, t.opts.Recent)
+		for i := range hits {
+			r.add(&hits[i], t.opts.Recent)
 		}
-		for _, name := range t.order {
-			if st := t.active[waveKey{name, sk}]; st != nil {
-				t.count(st, t.alerts[name], hits)
+		if len(t.active) > 0 { // most events come while no wave is under way
+			for _, name := range t.order {
+				if st := t.active[waveKey{name, sk}]; st != nil {
+					t.count(st, t.alerts[name], hits)
+				}
 			}
 		}
 	}
@@ -303,7 +316,7 @@ func (t *Tracker) start(st *state, a Alert, sk spaceKey, at time.Time, count int
 				seen[h.event] = true
 				n++
 				if len(st.w.Examples) < t.opts.Examples {
-					st.w.Examples = append(st.w.Examples, h.ex)
+					st.w.Examples = append(st.w.Examples, h.example())
 				}
 			}
 		})
@@ -322,7 +335,8 @@ func (t *Tracker) start(st *state, a Alert, sk spaceKey, at time.Time, count int
 // count adds an event's hits to a wave under way.
 func (t *Tracker) count(st *state, a Alert, hits []hit) {
 	counted := false
-	for _, h := range hits {
+	for i := range hits {
+		h := &hits[i]
 		if !a.counts(bot.Match{Rule: h.rule, Category: h.category}) {
 			continue
 		}
@@ -332,7 +346,7 @@ func (t *Tracker) count(st *state, a Alert, hits []hit) {
 			st.w.Count++
 			st.w.To = h.at
 			if len(st.w.Examples) < t.opts.Examples {
-				st.w.Examples = append(st.w.Examples, h.ex)
+				st.w.Examples = append(st.w.Examples, h.example())
 			}
 		}
 	}
