@@ -87,12 +87,15 @@ const spacesSweep = time.Minute
 
 // Tracker turns holding conditions into waves. It is safe for concurrent use.
 type Tracker struct {
-	mu      sync.Mutex
-	alerts  map[string]Alert
-	order   []string
-	maxWin  time.Duration
-	opts    Options
-	spaces  map[spaceKey]*recent
+	mu     sync.Mutex
+	alerts map[string]Alert
+	order  []string
+	maxWin time.Duration
+	opts   Options
+	// spaces holds each space's recent hits and its waves under way, so
+	// that an event looks its space up once. active holds the same waves
+	// by alert and space, for the walks over all of them.
+	spaces  map[spaceKey]*place
 	active  map[waveKey]*state
 	lastNow time.Time
 	// swept is when the spaces were last swept: once a minute of the
@@ -117,6 +120,34 @@ type waveKey struct {
 type state struct {
 	w        Wave
 	lastTrue time.Time
+	// place is the wave's space, and alert its alert's index in order.
+	place *place
+	alert int
+}
+
+// place is a space's recent hits and its waves under way, one per alert
+// (by its index in Tracker.order), in step with Tracker.active. A place
+// with a wave under way is not swept: its hits are let go instead.
+type place struct {
+	recent recent
+	waves  []*state
+	active int // how many of waves are set
+}
+
+// set makes st the wave under way of its alert in p.
+func (p *place) set(st *state, alerts int) {
+	if len(p.waves) < alerts {
+		p.waves = append(p.waves, make([]*state, alerts-len(p.waves))...)
+	}
+	p.waves[st.alert] = st
+	st.place = p
+	p.active++
+}
+
+// drop ends st, p's wave of its alert.
+func (p *place) drop(st *state) {
+	p.waves[st.alert] = nil
+	p.active--
 }
 
 // hit is one match of an event, kept in its space's ring. Its example is
@@ -183,13 +214,32 @@ func NewTracker(alerts []Alert, opts Options) *Tracker {
 	if opts.Examples <= 0 {
 		opts.Examples = 3
 	}
-	t := &Tracker{alerts: map[string]Alert{}, opts: opts, spaces: map[spaceKey]*recent{}, active: map[waveKey]*state{}}
+	t := &Tracker{opts: opts, spaces: map[spaceKey]*place{}, active: map[waveKey]*state{}}
+	t.setAlerts(alerts)
+	return t
+}
+
+// setAlerts sets alerts, order and maxWin. An alert named twice is one, the
+// last given.
+func (t *Tracker) setAlerts(alerts []Alert) {
+	t.alerts, t.order, t.maxWin = map[string]Alert{}, nil, 0
 	for _, a := range alerts {
+		if _, ok := t.alerts[a.Name]; !ok {
+			t.order = append(t.order, a.Name)
+		}
 		t.alerts[a.Name] = a
-		t.order = append(t.order, a.Name)
 		t.maxWin = max(t.maxWin, a.Window)
 	}
-	return t
+}
+
+// alertIndex is the index of the alert name in order, or -1.
+func (t *Tracker) alertIndex(name string) int {
+	for i, n := range t.order {
+		if n == name {
+			return i
+		}
+	}
+	return -1
 }
 
 // SetAlerts replaces the alerts followed, as after a reload of the rule file.
@@ -197,16 +247,18 @@ func NewTracker(alerts []Alert, opts Options) *Tracker {
 func (t *Tracker) SetAlerts(alerts []Alert) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.alerts, t.order, t.maxWin = map[string]Alert{}, nil, 0
-	for _, a := range alerts {
-		t.alerts[a.Name] = a
-		t.order = append(t.order, a.Name)
-		t.maxWin = max(t.maxWin, a.Window)
+	t.setAlerts(alerts)
+	// the alerts' indices may have changed: the places' waves are set again
+	for _, p := range t.spaces {
+		clear(p.waves)
+		p.active = 0
 	}
-	for k := range t.active {
-		if _, ok := t.alerts[k.alert]; !ok {
+	for k, st := range t.active {
+		if st.alert = t.alertIndex(k.alert); st.alert < 0 {
 			delete(t.active, k)
+			continue
 		}
+		st.place.set(st, len(t.order))
 	}
 	t.due = time.Time{} // the windows may have changed
 }
@@ -245,41 +297,49 @@ func (t *Tracker) Observe(ev bot.Event, at time.Time, matches []bot.Match, holdi
 				author: author, text: ev.Text, link: ev.Link})
 		}
 	}
+	if len(hits) == 0 && len(holding) == 0 {
+		return nil, over
+	}
+	p := t.spaces[sk]
+	if p == nil {
+		p = &place{}
+		t.spaces[sk] = p
+	}
 	if len(hits) > 0 {
-		r := t.spaces[sk]
-		if r == nil || at.Sub(r.last) > t.maxWin {
+		r := &p.recent
+		if at.Sub(r.last) > t.maxWin {
 			// new, or quiet for longer than any window (the sweep that would
 			// have dropped it may not have come yet)
-			r = &recent{}
-			t.spaces[sk] = r
+			*r = recent{}
 		}
 		for i := range hits {
 			r.add(&hits[i], t.opts.Recent)
 		}
-		if len(t.active) > 0 { // most events come while no wave is under way
-			for _, name := range t.order {
-				if st := t.active[waveKey{name, sk}]; st != nil {
-					t.count(st, t.alerts[name], hits)
+		if p.active > 0 {
+			for i, st := range p.waves {
+				if st != nil {
+					t.count(st, t.alerts[t.order[i]], hits)
 				}
 			}
 		}
 	}
 	for _, h := range holding {
-		a, ok := t.alerts[h.Alert]
-		if !ok {
+		i := t.alertIndex(h.Alert)
+		if i < 0 {
 			continue
 		}
-		k := waveKey{a.Name, sk}
-		if st := t.active[k]; st != nil {
-			st.lastTrue = at
+		if i < len(p.waves) && p.waves[i] != nil {
+			p.waves[i].lastTrue = at
 			continue
 		}
-		st := &state{lastTrue: at, w: Wave{
+		a := t.alerts[h.Alert]
+		st := &state{lastTrue: at, alert: i, w: Wave{
 			Alert: a.Name, Platform: ev.Platform, Space: ev.Space, Raised: at,
 			Message: a.Message, Window: a.Window, ByRule: map[string]int{},
 		}}
-		t.start(st, a, sk, at, int(h.Count))
-		t.active[k] = st
+		t.start(st, a, &p.recent, at, int(h.Count))
+		t.active[waveKey{a.Name, sk}] = st
+		p.set(st, len(t.order))
 		if end := at.Add(a.Window); t.due.IsZero() || end.Before(t.due) {
 			t.due = end
 		}
@@ -289,11 +349,10 @@ func (t *Tracker) Observe(ev bot.Event, at time.Time, matches []bot.Match, holdi
 }
 
 // start fills a new wave from the space's recent hits within the alert's window.
-func (t *Tracker) start(st *state, a Alert, sk spaceKey, at time.Time, count int) {
-	r := t.spaces[sk]
+func (t *Tracker) start(st *state, a Alert, r *recent, at time.Time, count int) {
 	var seen map[string]bool
 	n := 0
-	if r != nil {
+	if len(r.hits) > 0 {
 		from := at.Add(-a.Window)
 		seen = map[string]bool{}
 		r.each(func(h hit) {
@@ -377,6 +436,7 @@ func (t *Tracker) expire(now time.Time) []Wave {
 				st.w.Over = end
 				over = append(over, cloneWave(st.w))
 				delete(t.active, k)
+				st.place.drop(st)
 				continue
 			}
 			if t.due.IsZero() || end.Before(t.due) {
@@ -386,9 +446,13 @@ func (t *Tracker) expire(now time.Time) []Wave {
 	}
 	if d := now.Sub(t.swept); d >= spacesSweep || d < 0 {
 		t.swept = now
-		for sk, r := range t.spaces {
-			if now.Sub(r.last) > t.maxWin {
-				delete(t.spaces, sk)
+		for sk, p := range t.spaces {
+			if now.Sub(p.recent.last) > t.maxWin {
+				if p.active > 0 {
+					p.recent = recent{}
+				} else {
+					delete(t.spaces, sk)
+				}
 			}
 		}
 	}
@@ -406,6 +470,7 @@ func (t *Tracker) Flush() []Wave {
 		st.w.Over = st.lastTrue.Add(t.alerts[k.alert].Window)
 		over = append(over, cloneWave(st.w))
 		delete(t.active, k)
+		st.place.drop(st)
 	}
 	sortWaves(over)
 	return over
