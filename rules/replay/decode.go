@@ -21,25 +21,29 @@ type eachEvent func(ev *bot.Event, line int, err error) error
 // as a *bot.LineError naming the line it stopped at.
 func decodeInline(ctx context.Context, r io.Reader, each eachEvent) error {
 	rd := bot.NewReader(r)
+	// Declared once: handed to each and to errors.As, which the compiler
+	// cannot follow, they would be moved to the heap at every line.
+	ev := new(bot.Event)
+	var le *bot.LineError
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		ev, err := rd.Next()
-		var le *bot.LineError
+		var err error
+		*ev, err = rd.Next()
 		switch {
+		case err == nil:
+			err = each(ev, rd.Line(), nil)
 		case errors.Is(err, io.EOF):
 			return nil
 		case errors.As(err, &le):
-			err = each(&ev, le.Line, le.Err)
-		case err != nil:
+			err = each(ev, le.Line, le.Err)
+		default:
 			cause := errors.Unwrap(err)
 			if cause == nil {
 				cause = err
 			}
 			return &bot.LineError{Line: rd.Line() + 1, Err: cause}
-		default:
-			err = each(&ev, rd.Line(), nil)
 		}
 		if err != nil {
 			return err
