@@ -246,6 +246,17 @@ func (t *Tally) category(name string) *Score {
 	return sc
 }
 
+// scoreOf is category: the few categories are looked for in scores first,
+// a comparison of lengths each, most of them, where the map hashes the name.
+func (t *Tally) scoreOf(name string) *Score {
+	for _, c := range t.scores {
+		if c.name == name {
+			return c.score
+		}
+	}
+	return t.category(name)
+}
+
 // namedScore is a category's score.
 type namedScore struct {
 	name  string
@@ -328,10 +339,10 @@ func (t *Tally) add(label string, v *bot.Verdict) {
 		return
 	}
 	if label != LabelOK {
-		t.category(label)
+		t.scoreOf(label)
 	}
 	for _, c := range cats {
-		t.category(c)
+		t.scoreOf(c)
 	}
 	t.s.Labelled++
 	for _, c := range t.scores {

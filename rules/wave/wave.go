@@ -90,6 +90,7 @@ type Tracker struct {
 	mu     sync.Mutex
 	alerts map[string]Alert
 	order  []string
+	list   []Alert // the alerts in order
 	maxWin time.Duration
 	opts   Options
 	// spaces holds each space's recent hits and its waves under way, so
@@ -230,6 +231,10 @@ func (t *Tracker) setAlerts(alerts []Alert) {
 		t.alerts[a.Name] = a
 		t.maxWin = max(t.maxWin, a.Window)
 	}
+	t.list = make([]Alert, len(t.order))
+	for i, name := range t.order {
+		t.list[i] = t.alerts[name]
+	}
 }
 
 // alertIndex is the index of the alert name in order, or -1.
@@ -264,9 +269,13 @@ func (t *Tracker) SetAlerts(alerts []Alert) {
 }
 
 // counts reports whether the match counts for the alert.
-func (a Alert) counts(m bot.Match) bool {
+func (a *Alert) counts(m bot.Match) bool { return a.countsHit(m.Rule, m.Category) }
+
+// countsHit reports whether a match of rule, in category, counts for the
+// alert: counts without a Match built (and copied) for each hit.
+func (a *Alert) countsHit(rule, category string) bool {
 	for _, t := range a.Targets {
-		if m.Rule == t || (m.Category != "" && m.Category == t) {
+		if rule == t || (category != "" && category == t) {
 			return true
 		}
 	}
@@ -318,7 +327,7 @@ func (t *Tracker) Observe(ev bot.Event, at time.Time, matches []bot.Match, holdi
 		if p.active > 0 {
 			for i, st := range p.waves {
 				if st != nil {
-					t.count(st, t.alerts[t.order[i]], hits)
+					t.count(st, &t.list[i], hits)
 				}
 			}
 		}
@@ -392,11 +401,11 @@ func (t *Tracker) start(st *state, a Alert, r *recent, at time.Time, count int) 
 }
 
 // count adds an event's hits to a wave under way.
-func (t *Tracker) count(st *state, a Alert, hits []hit) {
+func (t *Tracker) count(st *state, a *Alert, hits []hit) {
 	counted := false
 	for i := range hits {
 		h := &hits[i]
-		if !a.counts(bot.Match{Rule: h.rule, Category: h.category}) {
+		if !a.countsHit(h.rule, h.category) {
 			continue
 		}
 		st.w.ByRule[h.rule]++
