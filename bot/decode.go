@@ -16,33 +16,53 @@ import (
 // are ignored. Errors name the field at fault. It does not look at the clock:
 // replay reads history, whose events may be of any date.
 func DecodeEvent(data []byte) (Event, error) {
-	return decodeEvent(data, true)
+	var ev Event
+	err := decodeEventInto(&ev, data, true)
+	return ev, err
+}
+
+// DecodeEventInto is DecodeEvent into *ev, which it overwrites whole: the
+// zero Event when it returns an error. A reader that keeps its events in
+// place (vigie replay's rounds) has each written once, where an event (some
+// 400 bytes) returned was copied at each return.
+func DecodeEventInto(ev *Event, data []byte) error {
+	return decodeEventInto(ev, data, true)
 }
 
 // decodeEvent is DecodeEvent, with encoding/json alone when fast is false:
 // the tests compare the two.
 func decodeEvent(data []byte, fast bool) (Event, error) {
 	var ev Event
+	err := decodeEventInto(&ev, data, fast)
+	return ev, err
+}
+
+func decodeEventInto(ev *Event, data []byte, fast bool) error {
+	*ev = Event{}
 	var hasText, ok bool
 	if fast {
-		hasText, ok = decodeFast(data, &ev)
+		hasText, ok = decodeFast(data, ev)
 	}
 	if !ok {
 		var err error
-		if ev, hasText, err = decodeJSON(data); err != nil {
-			return Event{}, err
+		if *ev, hasText, err = decodeJSON(data); err != nil {
+			*ev = Event{}
+			return err
 		}
 	}
 	if !hasText && ev.Kind != KindJoin && ev.Kind != KindProfile {
-		if err := ev.Validate(); err != nil {
-			return Event{}, fmt.Errorf("%w, \"text\"", err)
+		err := ev.Validate()
+		*ev = Event{}
+		if err != nil {
+			return fmt.Errorf("%w, \"text\"", err)
 		}
-		return Event{}, errors.New(`missing field "text"`)
+		return errors.New(`missing field "text"`)
 	}
 	if err := ev.Validate(); err != nil {
-		return Event{}, err
+		*ev = Event{}
+		return err
 	}
-	return ev, nil
+	return nil
 }
 
 // decodeJSON decodes an event with encoding/json, and says whether it has a

@@ -255,8 +255,10 @@ func (p *fastParser) flush(ev *Event) {
 
 func (p *fastParser) ws() {
 	for p.i < len(p.data) {
-		switch p.data[p.i] {
-		case ' ', '\t', '\n', '\r':
+		switch c := p.data[p.i]; {
+		case c > ' ': // most calls: a line written without spaces
+			return
+		case c == ' ', c == '\t', c == '\n', c == '\r':
 			p.i++
 		default:
 			return
@@ -271,6 +273,10 @@ func (p *fastParser) end() bool {
 }
 
 func (p *fastParser) byte(c byte) bool {
+	if p.i < len(p.data) && p.data[p.i] == c { // c is no white space
+		p.i++
+		return true
+	}
 	p.ws()
 	if p.i < len(p.data) && p.data[p.i] == c {
 		p.i++

@@ -5,9 +5,7 @@
 package replay
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -116,12 +114,9 @@ func run(ctx context.Context, rs *rules.Ruleset, newStore func() *memory.Store, 
 	}
 	tally := NewTally(rs.Rules)
 	waves := newWaves(rs)
-	var dec *json.Encoder
-	var bw *bufio.Writer
+	var dec *decisionWriter
 	if opts.Decisions != nil {
-		bw = bufio.NewWriterSize(opts.Decisions, 64<<10)
-		dec = json.NewEncoder(bw)
-		dec.SetEscapeHTML(false)
+		dec = newDecisionWriter(opts.Decisions)
 	}
 	done := 0
 	// after is what follows an event's evaluation: the tally, the FAQ and the
@@ -153,7 +148,7 @@ func run(ctx context.Context, rs *rules.Ruleset, newStore func() *memory.Store, 
 			opts.Verdict(o.ev, *v)
 		}
 		if dec != nil {
-			if err := dec.Encode(Decision{ID: o.ev.ID, Label: o.ev.Label, Verdict: *v, FAQ: faq}); err != nil {
+			if err := dec.write(o.ev.ID, o.ev.Label, v, faq); err != nil {
 				return fmt.Errorf("write decisions: %w", err)
 			}
 		}
@@ -184,8 +179,8 @@ func run(ctx context.Context, rs *rules.Ruleset, newStore func() *memory.Store, 
 	if opts.Progress != nil {
 		opts.Progress(done)
 	}
-	if bw != nil {
-		if err := bw.Flush(); err != nil {
+	if dec != nil {
+		if err := dec.w.Flush(); err != nil {
 			return waves.summary(tally), fmt.Errorf("write decisions: %w", err)
 		}
 	}

@@ -167,21 +167,47 @@ type Tally struct {
 	scores  []namedScore
 	overall Score
 	shadow  map[string]*ShadowScore
-	// ruleOrder keeps the file's order for the text table.
-	ruleOrder []string
+	// ruleOrder keeps the file's order for the text table; ruleHits are
+	// ByRule's counts in that order, and ruleShadow the shadow score of
+	// each rule once met, so that a match costs one look-up (ruleAt) and
+	// Summary makes ByRule.
+	ruleOrder  []string
+	ruleAt     map[string]int
+	ruleHits   []int
+	ruleShadow []*ShadowScore
+	// faq counts the FAQ's decisions, a handful of constants looked for
+	// one after the other: Summary makes the map.
+	faq []namedCount
+}
+
+// namedCount is one FAQ decision's count.
+type namedCount struct {
+	name string
+	n    int
+}
+
+// rule returns the index of the rule name in ruleOrder, adding it when
+// first met.
+func (t *Tally) rule(name string) int {
+	i, ok := t.ruleAt[name]
+	if !ok {
+		i = len(t.ruleOrder)
+		t.ruleAt[name] = i
+		t.ruleOrder = append(t.ruleOrder, name)
+		t.ruleHits = append(t.ruleHits, 0)
+		t.ruleShadow = append(t.ruleShadow, nil)
+	}
+	return i
 }
 
 // NewTally returns a tally for the rules of a rule file.
 func NewTally(list []rules.RuleInfo) *Tally {
 	t := &Tally{
-		s:          Summary{ByRule: make(map[string]int, len(list))},
 		categories: make(map[string]*Score),
+		ruleAt:     make(map[string]int, len(list)),
 	}
 	for _, r := range list {
-		if _, ok := t.s.ByRule[r.Name]; !ok {
-			t.ruleOrder = append(t.ruleOrder, r.Name)
-		}
-		t.s.ByRule[r.Name] = 0
+		t.rule(r.Name)
 		if r.Mode == rules.ModeShadow {
 			t.shadowRule(r.Name, r.Category)
 			continue
@@ -220,6 +246,17 @@ func (t *Tally) category(name string) *Score {
 	return sc
 }
 
+// scoreOf is category: the few categories are looked for in scores first,
+// a comparison of lengths each, most of them, where the map hashes the name.
+func (t *Tally) scoreOf(name string) *Score {
+	for _, c := range t.scores {
+		if c.name == name {
+			return c.score
+		}
+	}
+	return t.category(name)
+}
+
 // namedScore is a category's score.
 type namedScore struct {
 	name  string
@@ -228,10 +265,13 @@ type namedScore struct {
 
 // AddFAQ counts one decision of the FAQ.
 func (t *Tally) AddFAQ(decision string) {
-	if t.s.FAQ == nil {
-		t.s.FAQ = map[string]int{}
+	for i := range t.faq {
+		if t.faq[i].name == decision {
+			t.faq[i].n++
+			return
+		}
 	}
-	t.s.FAQ[decision]++
+	t.faq = append(t.faq, namedCount{decision, 1})
 }
 
 // RuleErrors is how often one rule's expression failed, and the first time.
@@ -282,23 +322,27 @@ func (t *Tally) add(label string, v *bot.Verdict) {
 	case len(v.Matches) > 0:
 		t.s.ShadowOnly++
 	}
-	for _, m := range v.Matches {
-		if _, ok := t.s.ByRule[m.Rule]; !ok {
-			t.ruleOrder = append(t.ruleOrder, m.Rule)
-		}
-		t.s.ByRule[m.Rule]++
+	for i := range v.Matches {
+		m := &v.Matches[i]
+		r := t.rule(m.Rule)
+		t.ruleHits[r]++
 		if m.Shadow {
-			t.shadowRule(m.Rule, m.Category).add(label, flagged)
+			sc := t.ruleShadow[r]
+			if sc == nil {
+				sc = t.shadowRule(m.Rule, m.Category)
+				t.ruleShadow[r] = sc
+			}
+			sc.add(label, flagged)
 		}
 	}
 	if label == "" {
 		return
 	}
 	if label != LabelOK {
-		t.category(label)
+		t.scoreOf(label)
 	}
 	for _, c := range cats {
-		t.category(c)
+		t.scoreOf(c)
 	}
 	t.s.Labelled++
 	for _, c := range t.scores {
@@ -336,14 +380,14 @@ func contains(list []string, s string) bool {
 func (t *Tally) Summary() Summary {
 	s := t.s
 	s.rules = append([]string(nil), t.ruleOrder...)
-	s.ByRule = make(map[string]int, len(t.s.ByRule))
-	for k, v := range t.s.ByRule {
-		s.ByRule[k] = v
+	s.ByRule = make(map[string]int, len(t.ruleOrder))
+	for i, name := range t.ruleOrder {
+		s.ByRule[name] = t.ruleHits[i]
 	}
-	if t.s.FAQ != nil {
-		s.FAQ = make(map[string]int, len(t.s.FAQ))
-		for k, v := range t.s.FAQ {
-			s.FAQ[k] = v
+	if len(t.faq) > 0 {
+		s.FAQ = make(map[string]int, len(t.faq))
+		for _, c := range t.faq {
+			s.FAQ[c.name] = c.n
 		}
 	}
 	if t.shadow != nil {

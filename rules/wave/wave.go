@@ -87,12 +87,16 @@ const spacesSweep = time.Minute
 
 // Tracker turns holding conditions into waves. It is safe for concurrent use.
 type Tracker struct {
-	mu      sync.Mutex
-	alerts  map[string]Alert
-	order   []string
-	maxWin  time.Duration
-	opts    Options
-	spaces  map[spaceKey]*recent
+	mu     sync.Mutex
+	alerts map[string]Alert
+	order  []string
+	list   []Alert // the alerts in order
+	maxWin time.Duration
+	opts   Options
+	// spaces holds each space's recent hits and its waves under way, so
+	// that an event looks its space up once. active holds the same waves
+	// by alert and space, for the walks over all of them.
+	spaces  map[spaceKey]*place
 	active  map[waveKey]*state
 	lastNow time.Time
 	// swept is when the spaces were last swept: once a minute of the
@@ -117,14 +121,55 @@ type waveKey struct {
 type state struct {
 	w        Wave
 	lastTrue time.Time
+	// place is the wave's space, and alert its alert's index in order.
+	place *place
+	alert int
 }
 
+// place is a space's recent hits and its waves under way, one per alert
+// (by its index in Tracker.order), in step with Tracker.active. A place
+// with a wave under way is not swept: its hits are let go instead.
+type place struct {
+	recent recent
+	waves  []*state
+	active int // how many of waves are set
+}
+
+// set makes st the wave under way of its alert in p.
+func (p *place) set(st *state, alerts int) {
+	if len(p.waves) < alerts {
+		p.waves = append(p.waves, make([]*state, alerts-len(p.waves))...)
+	}
+	p.waves[st.alert] = st
+	st.place = p
+	p.active++
+}
+
+// drop ends st, p's wave of its alert.
+func (p *place) drop(st *state) {
+	p.waves[st.alert] = nil
+	p.active--
+}
+
+// hit is one match of an event, kept in its space's ring. Its example is
+// made from it only for a wave that keeps one (example): most hits are
+// never an example, and a hit is copied twice (Observe's buffer, the ring).
 type hit struct {
-	at       time.Time
+	at time.Time
+	// event is the event's id: a ring holds the hits of one platform's
+	// space, so the id tells the events apart as Event.Key does, without
+	// a string made for every event.
 	event    string
 	rule     string
 	category string
-	ex       Example
+	author   string
+	text     string
+	link     string
+}
+
+// example is the hit as a wave's example.
+func (h *hit) example() Example {
+	return Example{At: h.at, Rule: h.rule, Author: h.author, Text: h.text, Link: h.link}
 }
 
 // recent is a ring of a space's last hits.
@@ -135,14 +180,14 @@ type recent struct {
 	last time.Time
 }
 
-func (r *recent) add(h hit, limit int) {
+func (r *recent) add(h *hit, limit int) {
 	r.last = h.at
 	if !r.full && len(r.hits) < limit {
-		r.hits = append(r.hits, h)
+		r.hits = append(r.hits, *h)
 		return
 	}
 	r.full = true
-	r.hits[r.next] = h
+	r.hits[r.next] = *h
 	r.next = (r.next + 1) % len(r.hits)
 }
 
@@ -170,13 +215,36 @@ func NewTracker(alerts []Alert, opts Options) *Tracker {
 	if opts.Examples <= 0 {
 		opts.Examples = 3
 	}
-	t := &Tracker{alerts: map[string]Alert{}, opts: opts, spaces: map[spaceKey]*recent{}, active: map[waveKey]*state{}}
+	t := &Tracker{opts: opts, spaces: map[spaceKey]*place{}, active: map[waveKey]*state{}}
+	t.setAlerts(alerts)
+	return t
+}
+
+// setAlerts sets alerts, order and maxWin. An alert named twice is one, the
+// last given.
+func (t *Tracker) setAlerts(alerts []Alert) {
+	t.alerts, t.order, t.maxWin = map[string]Alert{}, nil, 0
 	for _, a := range alerts {
+		if _, ok := t.alerts[a.Name]; !ok {
+			t.order = append(t.order, a.Name)
+		}
 		t.alerts[a.Name] = a
-		t.order = append(t.order, a.Name)
 		t.maxWin = max(t.maxWin, a.Window)
 	}
-	return t
+	t.list = make([]Alert, len(t.order))
+	for i, name := range t.order {
+		t.list[i] = t.alerts[name]
+	}
+}
+
+// alertIndex is the index of the alert name in order, or -1.
+func (t *Tracker) alertIndex(name string) int {
+	for i, n := range t.order {
+		if n == name {
+			return i
+		}
+	}
+	return -1
 }
 
 // SetAlerts replaces the alerts followed, as after a reload of the rule file.
@@ -184,24 +252,30 @@ func NewTracker(alerts []Alert, opts Options) *Tracker {
 func (t *Tracker) SetAlerts(alerts []Alert) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.alerts, t.order, t.maxWin = map[string]Alert{}, nil, 0
-	for _, a := range alerts {
-		t.alerts[a.Name] = a
-		t.order = append(t.order, a.Name)
-		t.maxWin = max(t.maxWin, a.Window)
+	t.setAlerts(alerts)
+	// the alerts' indices may have changed: the places' waves are set again
+	for _, p := range t.spaces {
+		clear(p.waves)
+		p.active = 0
 	}
-	for k := range t.active {
-		if _, ok := t.alerts[k.alert]; !ok {
+	for k, st := range t.active {
+		if st.alert = t.alertIndex(k.alert); st.alert < 0 {
 			delete(t.active, k)
+			continue
 		}
+		st.place.set(st, len(t.order))
 	}
 	t.due = time.Time{} // the windows may have changed
 }
 
 // counts reports whether the match counts for the alert.
-func (a Alert) counts(m bot.Match) bool {
+func (a *Alert) counts(m bot.Match) bool { return a.countsHit(m.Rule, m.Category) }
+
+// countsHit reports whether a match of rule, in category, counts for the
+// alert: counts without a Match built (and copied) for each hit.
+func (a *Alert) countsHit(rule, category string) bool {
 	for _, t := range a.Targets {
-		if m.Rule == t || (m.Category != "" && m.Category == t) {
+		if rule == t || (category != "" && category == t) {
 			return true
 		}
 	}
@@ -225,48 +299,56 @@ func (t *Tracker) Observe(ev bot.Event, at time.Time, matches []bot.Match, holdi
 		clear(hits)
 		t.hits = hits[:0]
 	}()
-	var key string
 	if len(matches) > 0 {
-		key = ev.Key() // one string for all the event's hits
+		author := cmp.Or(ev.Author.Name, ev.Author.ID)
+		for _, m := range matches {
+			hits = append(hits, hit{at: at, event: ev.ID, rule: m.Rule, category: m.Category,
+				author: author, text: ev.Text, link: ev.Link})
+		}
 	}
-	for _, m := range matches {
-		hits = append(hits, hit{at: at, event: key, rule: m.Rule, category: m.Category, ex: Example{
-			At: at, Rule: m.Rule, Author: cmp.Or(ev.Author.Name, ev.Author.ID), Text: ev.Text, Link: ev.Link,
-		}})
+	if len(hits) == 0 && len(holding) == 0 {
+		return nil, over
+	}
+	p := t.spaces[sk]
+	if p == nil {
+		p = &place{}
+		t.spaces[sk] = p
 	}
 	if len(hits) > 0 {
-		r := t.spaces[sk]
-		if r == nil || at.Sub(r.last) > t.maxWin {
+		r := &p.recent
+		if at.Sub(r.last) > t.maxWin {
 			// new, or quiet for longer than any window (the sweep that would
 			// have dropped it may not have come yet)
-			r = &recent{}
-			t.spaces[sk] = r
+			*r = recent{}
 		}
-		for _, h := range hits {
-			r.add(h, t.opts.Recent)
+		for i := range hits {
+			r.add(&hits[i], t.opts.Recent)
 		}
-		for _, name := range t.order {
-			if st := t.active[waveKey{name, sk}]; st != nil {
-				t.count(st, t.alerts[name], hits)
+		if p.active > 0 {
+			for i, st := range p.waves {
+				if st != nil {
+					t.count(st, &t.list[i], hits)
+				}
 			}
 		}
 	}
 	for _, h := range holding {
-		a, ok := t.alerts[h.Alert]
-		if !ok {
+		i := t.alertIndex(h.Alert)
+		if i < 0 {
 			continue
 		}
-		k := waveKey{a.Name, sk}
-		if st := t.active[k]; st != nil {
-			st.lastTrue = at
+		if i < len(p.waves) && p.waves[i] != nil {
+			p.waves[i].lastTrue = at
 			continue
 		}
-		st := &state{lastTrue: at, w: Wave{
+		a := t.alerts[h.Alert]
+		st := &state{lastTrue: at, alert: i, w: Wave{
 			Alert: a.Name, Platform: ev.Platform, Space: ev.Space, Raised: at,
 			Message: a.Message, Window: a.Window, ByRule: map[string]int{},
 		}}
-		t.start(st, a, sk, at, int(h.Count))
-		t.active[k] = st
+		t.start(st, a, &p.recent, at, int(h.Count))
+		t.active[waveKey{a.Name, sk}] = st
+		p.set(st, len(t.order))
 		if end := at.Add(a.Window); t.due.IsZero() || end.Before(t.due) {
 			t.due = end
 		}
@@ -276,11 +358,10 @@ func (t *Tracker) Observe(ev bot.Event, at time.Time, matches []bot.Match, holdi
 }
 
 // start fills a new wave from the space's recent hits within the alert's window.
-func (t *Tracker) start(st *state, a Alert, sk spaceKey, at time.Time, count int) {
-	r := t.spaces[sk]
+func (t *Tracker) start(st *state, a Alert, r *recent, at time.Time, count int) {
 	var seen map[string]bool
 	n := 0
-	if r != nil {
+	if len(r.hits) > 0 {
 		from := at.Add(-a.Window)
 		seen = map[string]bool{}
 		r.each(func(h hit) {
@@ -303,7 +384,7 @@ func (t *Tracker) start(st *state, a Alert, sk spaceKey, at time.Time, count int
 				seen[h.event] = true
 				n++
 				if len(st.w.Examples) < t.opts.Examples {
-					st.w.Examples = append(st.w.Examples, h.ex)
+					st.w.Examples = append(st.w.Examples, h.example())
 				}
 			}
 		})
@@ -320,10 +401,11 @@ func (t *Tracker) start(st *state, a Alert, sk spaceKey, at time.Time, count int
 }
 
 // count adds an event's hits to a wave under way.
-func (t *Tracker) count(st *state, a Alert, hits []hit) {
+func (t *Tracker) count(st *state, a *Alert, hits []hit) {
 	counted := false
-	for _, h := range hits {
-		if !a.counts(bot.Match{Rule: h.rule, Category: h.category}) {
+	for i := range hits {
+		h := &hits[i]
+		if !a.countsHit(h.rule, h.category) {
 			continue
 		}
 		st.w.ByRule[h.rule]++
@@ -332,7 +414,7 @@ func (t *Tracker) count(st *state, a Alert, hits []hit) {
 			st.w.Count++
 			st.w.To = h.at
 			if len(st.w.Examples) < t.opts.Examples {
-				st.w.Examples = append(st.w.Examples, h.ex)
+				st.w.Examples = append(st.w.Examples, h.example())
 			}
 		}
 	}
@@ -363,6 +445,7 @@ func (t *Tracker) expire(now time.Time) []Wave {
 				st.w.Over = end
 				over = append(over, cloneWave(st.w))
 				delete(t.active, k)
+				st.place.drop(st)
 				continue
 			}
 			if t.due.IsZero() || end.Before(t.due) {
@@ -372,9 +455,13 @@ func (t *Tracker) expire(now time.Time) []Wave {
 	}
 	if d := now.Sub(t.swept); d >= spacesSweep || d < 0 {
 		t.swept = now
-		for sk, r := range t.spaces {
-			if now.Sub(r.last) > t.maxWin {
-				delete(t.spaces, sk)
+		for sk, p := range t.spaces {
+			if now.Sub(p.recent.last) > t.maxWin {
+				if p.active > 0 {
+					p.recent = recent{}
+				} else {
+					delete(t.spaces, sk)
+				}
 			}
 		}
 	}
@@ -392,6 +479,7 @@ func (t *Tracker) Flush() []Wave {
 		st.w.Over = st.lastTrue.Add(t.alerts[k.alert].Window)
 		over = append(over, cloneWave(st.w))
 		delete(t.active, k)
+		st.place.drop(st)
 	}
 	sortWaves(over)
 	return over

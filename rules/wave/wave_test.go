@@ -178,3 +178,40 @@ func TestStaleSpaceReadsAsNone(t *testing.T) {
 		t.Errorf("wave %+v: read hits older than its window", w)
 	}
 }
+
+// A wave under way keeps counting its space's hits whatever becomes of the
+// space's recent hits: let go by the sweep while the condition holds without
+// new hits (a counter's alert), or after a reload that reorders the alerts.
+func TestWaveUnderWayKeepsCounting(t *testing.T) {
+	copies := Alert{Name: "copies", Targets: []string{"spam"}, Window: time.Minute}
+	tr := NewTracker([]Alert{waveAlert, copies}, Options{})
+	ev := func(id string) bot.Event { return bot.Event{ID: id, Platform: "discord", Space: "guild-1"} }
+	spam := []bot.Match{{Rule: "copy", Category: "spam"}}
+	abuse := []bot.Match{{Rule: "insult", Category: "abuse"}}
+	holds := []Holding{{Alert: "copies", Count: 5}}
+
+	raised, _ := tr.Observe(ev("m-1"), t0, spam, holds)
+	if len(raised) != 1 || raised[0].Alert != "copies" || raised[0].Count != 5 {
+		t.Fatalf("raised %+v, want the copies wave with 5", raised)
+	}
+	// the condition holds on without hits past every window: the sweep lets
+	// the space's hits go, the wave goes on
+	for i := 1; i <= 20; i++ {
+		tr.Observe(ev(fmt.Sprint("m-h", i)), t0.Add(time.Duration(i)*50*time.Second), nil, holds)
+	}
+	at := t0.Add(1010 * time.Second)
+	tr.Observe(ev("m-2"), at, spam, nil)
+	tr.Observe(ev("m-3"), at.Add(time.Second), abuse, nil) // not the wave's target
+	// a reload that puts the alerts in another order
+	tr.SetAlerts([]Alert{copies, waveAlert})
+	tr.Observe(ev("m-4"), at.Add(2*time.Second), spam, nil)
+	active := tr.Active()
+	if len(active) != 1 || active[0].Alert != "copies" || active[0].Count != 7 || active[0].ByRule["copy"] != 3 {
+		t.Fatalf("active %+v, want the copies wave with 7 events, 3 hits of copy", active)
+	}
+	over := tr.Expire(at.Add(2*time.Second + time.Minute))
+	// over a window after the condition last held
+	if want := t0.Add(1000*time.Second + time.Minute); len(over) != 1 || !over[0].Over.Equal(want) {
+		t.Fatalf("over %+v, want the copies wave over at %s", over, want)
+	}
+}
