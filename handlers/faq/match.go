@@ -1002,8 +1002,8 @@ const maxCandidates = 3
 
 // Match scores text against every entry.
 func (m *Matcher) Match(text string) Match {
-	_, ws := foldedWords(text, m.memo)
-	return m.matchWords(text, ws)
+	folded, ws := foldedWords(text, m.memo)
+	return m.matchWords(text, folded, ws)
 }
 
 // language is the text's language, or the FAQ's own when it cannot tell.
@@ -1193,8 +1193,9 @@ func (m *Matcher) otherPlace(terms []string, ws []word) bool {
 // never enough to answer.
 const contextShare = 0.5
 
-func (m *Matcher) matchWords(text string, ws []word) Match {
-	return m.matchAsked(text, ws, looksLikeQuestion(text, ws) || m.asksService(ws), m.language(text, ws))
+// matchWords is Match once text is read: folded is fold(text), ws its words.
+func (m *Matcher) matchWords(text, folded string, ws []word) Match {
+	return m.matchAsked(text, ws, looksLikeQuestionFolded(text, folded, ws) || m.asksService(ws), m.language(text, ws))
 }
 
 // matchAsked is matchWords once whether the text asks something and its

@@ -3,6 +3,7 @@ package faq
 import (
 	"slices"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -37,6 +38,15 @@ func fold(s string) string {
 		}
 		return string(b)
 	}
+	if f, ok := foldByRune(s); ok {
+		return f
+	}
+	return foldNFKD(s)
+}
+
+// foldNFKD is fold the long way: decomposed (NFKD), the combining accents
+// dropped, the ligatures spelled out, lowered.
+func foldNFKD(s string) string {
 	var b strings.Builder
 	b.Grow(len(s))
 	for _, r := range norm.NFKD.String(s) {
@@ -56,6 +66,112 @@ func fold(s string) string {
 		}
 	}
 	return b.String()
+}
+
+// foldByRune is foldNFKD(s) made character by character from a table, false
+// when s has a character the table does not hold (or is not UTF-8): most of
+// a chat's accented text is Latin letters, quotes and emoji, each folded
+// alone. That is exact for the characters whose decomposition is starters
+// and combining accents only: NFKD decomposes each character by itself and
+// then reorders only the runs of combining characters, which fold drops.
+func foldByRune(s string) (string, bool) {
+	t := runeFolds()
+	b := make([]byte, 0, len(s))
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case 'A' <= c && c <= 'Z':
+				c += 'a' - 'A'
+			case c == '`':
+				c = '\''
+			}
+			b = append(b, c)
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		f, ok := t.fold(r)
+		if !ok || r == utf8.RuneError {
+			return "", false
+		}
+		b = append(b, f...)
+		i += size
+	}
+	return string(b), true
+}
+
+// runeFoldTable holds foldNFKD of each character of the ranges it covers
+// that foldByRune may fold alone: at is (offset << 8 | length) in folds,
+// noFold for a character it does not hold.
+type runeFoldTable struct {
+	at    []uint32
+	folds string
+}
+
+// runeFoldRanges are the characters the table covers, first and past the
+// last: up to the CJK blocks (Latin, Greek, Cyrillic, punctuation, the
+// fullwidth forms' neighbours excepted) and the emoji.
+var runeFoldRanges = [][2]rune{{0x80, 0x3000}, {0xFF00, 0xFFF0}, {0x1F000, 0x1FB00}}
+
+const noFold = ^uint32(0)
+
+func (t *runeFoldTable) fold(r rune) (string, bool) {
+	base := 0
+	for _, rg := range runeFoldRanges {
+		if r < rg[0] {
+			break
+		}
+		if r < rg[1] {
+			a := t.at[base+int(r-rg[0])]
+			if a == noFold {
+				return "", false
+			}
+			return t.folds[a>>8 : a>>8+a&0xff], true
+		}
+		base += int(rg[1] - rg[0])
+	}
+	return "", false
+}
+
+// runeFolds builds the table once, the first time a text is not ASCII.
+var runeFolds = sync.OnceValue(func() *runeFoldTable {
+	t := &runeFoldTable{}
+	var folds strings.Builder
+	seen := map[string]uint32{}
+	for _, rg := range runeFoldRanges {
+		for r := rg[0]; r < rg[1]; r++ {
+			a := noFold
+			if f, ok := foldAlone(r); ok && len(f) < 0x100 {
+				if at, ok := seen[f]; ok {
+					a = at
+				} else {
+					a = uint32(folds.Len())<<8 | uint32(len(f))
+					folds.WriteString(f)
+					seen[f] = a
+				}
+			}
+			t.at = append(t.at, a)
+		}
+	}
+	t.folds = folds.String()
+	return t
+})
+
+// foldAlone is foldNFKD(string(r)), false when r decomposes to a
+// combining character that fold keeps (one that NFKD could move past
+// another character of a text).
+func foldAlone(r rune) (string, bool) {
+	if !utf8.ValidRune(r) || unicode.Is(unicode.Cs, r) {
+		return "", false
+	}
+	d := norm.NFKD.String(string(r))
+	for _, x := range d {
+		if !unicode.Is(unicode.Mn, x) && norm.NFKD.PropertiesString(string(x)).CCC() != 0 {
+			return "", false
+		}
+	}
+	return foldNFKD(string(r)), true
 }
 
 // asciiCase reports whether s is all ASCII, and whether it has no capital.

@@ -152,3 +152,38 @@ func TestFillersAskNothing(t *testing.T) {
 		}
 	}
 }
+
+// TestFoldByRuneAsNFKD checks fold's table against the long way: each
+// character it holds alone, and beside the characters that could move or
+// join in a decomposition (combining marks of every class, ligatures, the
+// table's own characters).
+func TestFoldByRuneAsNFKD(t *testing.T) {
+	tab := runeFolds()
+	var held []rune
+	for _, rg := range runeFoldRanges {
+		for r := rg[0]; r < rg[1]; r++ {
+			if _, ok := tab.fold(r); ok {
+				held = append(held, r)
+			}
+		}
+	}
+	if len(held) < 5000 {
+		t.Fatalf("the table holds %d characters", len(held))
+	}
+	around := []string{"", "a", "E", "\u0301", "\u0327", "\u0323\u0302", "\u0345", "\u05b0", "\u0f71", "\u0e38", "\u3099",
+		"\U0001d165", "\u0903", "\u20dd", "\u034f", "\ufb01", "é", "Œ", "ß", "’", "`", "\xff", "\ufffd", "\U0001F600", "가", "ｈ"}
+	for _, r := range held {
+		for _, a := range around {
+			for _, s := range []string{string(r), a + string(r), string(r) + a, "X" + string(r) + a + string(r)} {
+				if got, want := fold(s), foldNFKD(s); got != want {
+					t.Fatalf("fold(%q) = %q, want %q", s, got, want)
+				}
+			}
+		}
+	}
+	for _, s := range evalTexts(t) {
+		if got, want := fold(s), foldNFKD(s); got != want {
+			t.Errorf("fold(%q) = %q, want %q", s, got, want)
+		}
+	}
+}
