@@ -371,7 +371,7 @@ func newMatcher(cfg Config, tune tuning) (*Matcher, error) {
 	}
 	// from here on the matcher is built: what it works out for a word
 	// stays true
-	m.memo = newMemo()
+	m.memo = newMemo(m)
 	return m, nil
 }
 
@@ -754,6 +754,9 @@ func (m *Matcher) termOf(stem string) string {
 // termOfWord is the term of a word: the file's synonyms first, then the
 // lexicon's concepts, the word as listed before its stem.
 func (m *Matcher) termOfWord(w word) string {
+	if w.known() {
+		return w.info.term
+	}
 	if strings.HasPrefix(w.stem, "~") {
 		return w.stem // what the word asks by its place (readAsks)
 	}
@@ -790,13 +793,14 @@ func (m *Matcher) terms(ws []word, fix bool) []string {
 		}
 		w := content[i]
 		i++
+		if fix && w.known() {
+			add(w.info.fixed)
+			continue
+		}
 		t := m.termOfWord(w)
 		if fix && !strings.HasPrefix(w.stem, "~") {
 			// a meaning readAsks gave by the word's place is no typo
-			_, known := m.idf[t]
-			if _, ok := m.answerOnly[t]; !known && !ok {
-				t = m.memo.fix(m, w, t)
-			}
+			t = m.fix(w, t)
 		}
 		add(t)
 	}
@@ -807,7 +811,13 @@ func (m *Matcher) phraseAt(ws []word) (string, int) {
 	if len(ws) < 2 {
 		return "", 0 // a phrase has two words or more
 	}
-	for _, p := range m.phraseByFirst[ws[0].stem] {
+	var ps []phrase
+	if ws[0].known() {
+		ps = ws[0].info.phrases
+	} else {
+		ps = m.phraseByFirst[ws[0].stem]
+	}
+	for _, p := range ps {
 		if len(p.stems) > len(ws) {
 			continue
 		}
@@ -823,6 +833,16 @@ func (m *Matcher) phraseAt(ws []word) (string, int) {
 		}
 	}
 	return "", 0
+}
+
+// fix is the term a message's content word w, of term t, is read as: t
+// when the FAQ knows it, else the known term its typo stands for.
+func (m *Matcher) fix(w word, t string) string {
+	_, known := m.idf[t]
+	if _, ok := m.answerOnly[t]; known || ok {
+		return t
+	}
+	return m.correct(w, t)
 }
 
 // correct finds the known term a misspelt word stands for: one edit away from
@@ -1039,11 +1059,18 @@ func (m *Matcher) asksService(ws []word) bool {
 		if w.stem == "" {
 			continue
 		}
-		t := m.termOfWord(w)
-		if problemConcepts[t] {
-			return true
+		if w.known() {
+			if w.info.problem {
+				return true
+			}
+			core = core || w.info.asks
+		} else {
+			t := m.termOfWord(w)
+			if problemConcepts[t] {
+				return true
+			}
+			core = core || asksSomething(t)
 		}
-		core = core || asksSomething(t)
 		content = append(content, w)
 	}
 	if core {

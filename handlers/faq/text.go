@@ -17,6 +17,9 @@ type word struct {
 	stem   string // empty for a stop word
 	// lex says which of the lexicon's sets folded is in
 	lex lexFlags
+	// info is what the matcher's memo knows of folded, nil when nothing
+	// (see known).
+	info *wordInfo
 }
 
 // fold lowers s and drops its accents: "Où ÊTES-vous" → "ou etes-vous". Members
