@@ -83,7 +83,8 @@ func (m *Matcher) Decide(ev *bot.Event, v bot.Verdict) Decision {
 	case ev.Author.Staff || ev.Author.Bot:
 		return Decision{Kind: Silent, Why: WhyStaff}
 	}
-	folded, ws := foldedWords(ev.Text, m.memo)
+	var buf [wordsBuf]word
+	folded, ws := foldedWords(ev.Text, m.memo, buf[:0])
 	asked := looksLikeQuestionFolded(ev.Text, folded, ws) || m.asksService(ws)
 	language := m.language(ev.Text, ws)
 	if m.cfg.QuestionsOnly && !asked {

@@ -773,13 +773,17 @@ func (m *Matcher) termOfWord(w word) string {
 // and synonyms read as their group, and, for messages (fix), unknown words
 // corrected to a known word one typo away. Each term comes once.
 func (m *Matcher) terms(ws []word, fix bool) []string {
-	var content []word
+	var buf [wordsBuf]word
+	content := buf[:0]
 	for _, w := range ws {
 		if w.stem != "" {
 			content = append(content, w)
 		}
 	}
-	var out []string
+	if len(content) == 0 {
+		return nil
+	}
+	out := make([]string, 0, len(content))
 	add := func(t string) {
 		if !slices.Contains(out, t) {
 			out = append(out, t)
@@ -1009,6 +1013,20 @@ type Match struct {
 	Insult bool
 }
 
+// sortCandidates puts the best candidates first, ties in the order they
+// came (the file's).
+func sortCandidates(cs []Candidate) {
+	slices.SortStableFunc(cs, func(a, b Candidate) int {
+		switch {
+		case a.Score > b.Score:
+			return -1
+		case a.Score < b.Score:
+			return 1
+		}
+		return 0
+	})
+}
+
 // Best returns the best candidate, or false when no entry matched at all.
 func (r Match) Best() (Candidate, bool) {
 	if len(r.Candidates) == 0 {
@@ -1022,7 +1040,8 @@ const maxCandidates = 3
 
 // Match scores text against every entry.
 func (m *Matcher) Match(text string) Match {
-	folded, ws := foldedWords(text, m.memo)
+	var buf [wordsBuf]word
+	folded, ws := foldedWords(text, m.memo, buf[:0])
 	return m.matchWords(text, folded, ws)
 }
 
@@ -1124,7 +1143,7 @@ func (m *Matcher) matchKnown(text string) (Candidate, bool) {
 		return Candidate{}, false
 	}
 	m.cosines(&r)
-	sort.SliceStable(r.Candidates, func(i, j int) bool { return r.Candidates[i].Score > r.Candidates[j].Score })
+	sortCandidates(r.Candidates)
 	c, ok := r.Best()
 	c.Score *= math.Sqrt(float64(len(r.Terms)) / float64(len(all)))
 	return c, ok
@@ -1275,7 +1294,7 @@ func (m *Matcher) matchAsked(text string, ws []word, question bool, language str
 		m.byVocabulary(&r)
 		m.byFact(&r, ws)
 	}
-	sort.SliceStable(r.Candidates, func(i, j int) bool { return r.Candidates[i].Score > r.Candidates[j].Score })
+	sortCandidates(r.Candidates)
 	m.byAnswer(&r)
 	if len(r.Candidates) > maxCandidates {
 		r.Candidates = r.Candidates[:maxCandidates]

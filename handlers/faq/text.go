@@ -337,18 +337,24 @@ var slang = map[string]string{
 // words reads a message into words, with slang spelled out, stop words marked and
 // the others stemmed.
 func words(text string) []word {
-	_, ws := foldedWords(text, nil)
+	_, ws := foldedWords(text, nil, nil)
 	return ws
 }
 
-// foldedWords is words, with the folded text it read them from (which
-// looksLikeQuestionFolded reads again), the stems remembered in c (none when
-// nil).
-func foldedWords(text string, c *memo) (string, []word) {
+// wordsBuf is how many words a message's words are read into without
+// allocating (see foldedWords): most chat messages have fewer.
+const wordsBuf = 32
+
+// foldedWords is words appended to out, with the folded text it read them
+// from (which looksLikeQuestionFolded reads again), the stems remembered in
+// c (none when nil).
+func foldedWords(text string, c *memo, out []word) (string, []word) {
 	folded := fold(text)
-	var buf [32]string
+	var buf [wordsBuf]string
 	raw := appendWords(buf[:0], folded)
-	out := make([]word, 0, len(raw))
+	if out == nil {
+		out = make([]word, 0, len(raw))
+	}
 	for _, w := range raw {
 		if long, ok := slang[w]; ok {
 			for _, x := range strings.Fields(long) {
