@@ -98,6 +98,13 @@ const (
 	lexOpener
 	lexRemark
 	lexInsult
+	// lexSlang: a short form slang spells out.
+	lexSlang
+	lexLaughter
+	lexSecondPerson
+	lexSuperlative
+	// lexPairEnd: the second word of a remarkPair.
+	lexPairEnd
 )
 
 // lexicon holds the flags of every word in one of the sets: a word of a
@@ -110,6 +117,7 @@ var lexicon = func() map[string]lexFlags {
 	}{
 		{stopWords, lexStop}, {frWords, lexFr}, {enWords, lexEn}, {questionWords, lexQuestion},
 		{requestFirsts, lexRequestFirst}, {greetings, lexGreeting}, {openers, lexOpener}, {remarkWords, lexRemark}, {insultWords, lexInsult},
+		{keysOf(slang), lexSlang}, {laughter, lexLaughter}, {secondPerson, lexSecondPerson}, {superlatives, lexSuperlative}, {pairEnds(remarkPair), lexPairEnd},
 	} {
 		for w, in := range s.set {
 			if in {
@@ -119,6 +127,24 @@ var lexicon = func() map[string]lexFlags {
 	}
 	return m
 }()
+
+// keysOf is the set of m's keys.
+func keysOf(m map[string]string) map[string]bool {
+	out := make(map[string]bool, len(m))
+	for k := range m {
+		out[k] = true
+	}
+	return out
+}
+
+// pairEnds is the set of the pairs' second words.
+func pairEnds(pairs map[[2]string]bool) map[string]bool {
+	out := map[string]bool{}
+	for p := range pairs {
+		out[p[1]] = true
+	}
+	return out
+}
 
 // questionWords, anywhere in a message, make it a question or a request.
 var questionWords = set(`
@@ -370,7 +396,7 @@ func ownsWithBrand(ws []word) bool {
 // "you" is left to the rest of the reading.
 func offersToRoom(ws []word) bool {
 	for i, w := range ws {
-		if secondPerson[w.folded] {
+		if w.lex&lexSecondPerson != 0 {
 			return false
 		}
 		if i+1 >= len(ws) {
@@ -383,16 +409,16 @@ func offersToRoom(ws []word) bool {
 		switch w.folded {
 		case "un", "qui": // quelqu'un veut, qui veut, qui en veut
 			if (w.folded == "qui" || i > 0 && ws[i-1].folded == "quelqu") && (next == "veut" || next == "voudrait") {
-				return !slices.ContainsFunc(ws[i+1:], func(w word) bool { return secondPerson[w.folded] })
+				return !slices.ContainsFunc(ws[i+1:], secondPersonWord)
 			}
 		case "any":
 			// "i need a job, any advice?" asks the members.
 			if next == "advice" || next == "tips" || next == "ideas" || next == "suggestions" || next == "recommendations" {
-				return !slices.ContainsFunc(ws, func(w word) bool { return secondPerson[w.folded] })
+				return !slices.ContainsFunc(ws, secondPersonWord)
 			}
 		case "anyone", "anybody", "who":
 			if next == "want" || next == "wants" || next == "wanna" {
-				return !slices.ContainsFunc(ws[i+1:], func(w word) bool { return secondPerson[w.folded] })
+				return !slices.ContainsFunc(ws[i+1:], secondPersonWord)
 			}
 		}
 	}

@@ -1067,10 +1067,10 @@ func (m *Matcher) asksService(ws []word) bool {
 		// but laughter does not make a remark of the writer's own
 		// order ("mon colis est perdu mdr")
 		never = never || w.folded == "never"
-		if laughter[w.folded] && ownsWithBrand(ws) {
+		if w.lex&lexLaughter != 0 && ownsWithBrand(ws) {
 			continue
 		}
-		if w.lex&lexRemark != 0 || never && w.folded == "again" || i > 0 && remarkPair[[2]string{ws[i-1].folded, w.folded}] {
+		if w.lex&lexRemark != 0 || never && w.folded == "again" || i > 0 && w.lex&lexPairEnd != 0 && remarkPair[[2]string{ws[i-1].folded, w.folded}] {
 			return false
 		}
 	}
@@ -1179,8 +1179,8 @@ func asksOpinion(ws []word) bool {
 		// "the best way to reach you", "le meilleur moyen de vous
 		// joindre" ask how, not an opinion
 		how := i+1 < len(ws) && bestHow[ws[i+1].folded]
-		best = best || superlatives[w.folded] && !how
-		you = you || secondPerson[w.folded]
+		best = best || w.lex&lexSuperlative != 0 && !how
+		you = you || w.lex&lexSecondPerson != 0
 	}
 	return best && !you
 }

@@ -205,7 +205,8 @@ func TestLanguageAndMarkAsByRune(t *testing.T) {
 			// the flags a word has alone (readAsks may change them by
 			// its place: "c'est du vol" is a remark)
 			w := newWord(w.folded)
-			sets := []map[string]bool{stopWords, frWords, enWords, questionWords, requestFirsts, greetings, openers, remarkWords}
+			sets := []map[string]bool{stopWords, frWords, enWords, questionWords, requestFirsts, greetings, openers, remarkWords,
+				insultWords, keysOf(slang), laughter, secondPerson, superlatives, {"jamais": true}}
 			for i, set := range sets {
 				if got := w.lex&(1<<i) != 0; got != set[w.folded] {
 					t.Errorf("%q: flag %d is %v, its set says %v", w.folded, i, got, set[w.folded])

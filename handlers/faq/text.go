@@ -356,13 +356,14 @@ func foldedWords(text string, c *memo, out []word) (string, []word) {
 		out = make([]word, 0, len(raw))
 	}
 	for _, w := range raw {
-		if long, ok := slang[w]; ok {
-			for _, x := range strings.Fields(long) {
+		nw := c.word(w)
+		if nw.lex&lexSlang != 0 {
+			for _, x := range strings.Fields(slang[w]) {
 				out = append(out, c.word(x))
 			}
 			continue
 		}
-		out = append(out, c.word(w))
+		out = append(out, nw)
 	}
 	readAsks(out)
 	return folded, out
@@ -874,9 +875,12 @@ func asksDelivery(ws []word) bool {
 	return slices.ContainsFunc(ws, func(w word) bool { return deliveryAsks[w.folded] })
 }
 
+// secondPersonWord reports whether w is in secondPerson.
+func secondPersonWord(w word) bool { return w.lex&lexSecondPerson != 0 }
+
 // addressed reports whether ws speak to someone: you, your, vous, tu...
 func addressed(ws []word) bool {
-	return slices.ContainsFunc(ws, func(w word) bool { return secondPerson[w.folded] })
+	return slices.ContainsFunc(ws, secondPersonWord)
 }
 
 // readsFrench reports whether more of ws are French words than English ones.
