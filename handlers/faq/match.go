@@ -1035,6 +1035,31 @@ func (r Match) Best() (Candidate, bool) {
 	return r.Candidates[0], true
 }
 
+// bestCandidates is sortCandidates(cs) cut to its first k (k at most
+// maxCandidates), found without sorting the others: cs's first k, the best
+// first, ties in the order they came.
+func bestCandidates(cs []Candidate, k int) []Candidate {
+	var top [maxCandidates]Candidate
+	n := 0
+	for _, c := range cs {
+		// after every candidate kept that scores as much or more
+		p := n
+		for p > 0 && top[p-1].Score < c.Score {
+			p--
+		}
+		if p >= k {
+			continue
+		}
+		if n < k {
+			n++
+		}
+		copy(top[p+1:n], top[p:n-1])
+		top[p] = c
+	}
+	copy(cs, top[:n])
+	return cs[:n]
+}
+
 // maxCandidates is how many entries a match lists: enough to see the runner-up.
 const maxCandidates = 3
 
@@ -1178,8 +1203,7 @@ func asksOpinion(ws []word) bool {
 	for i, w := range ws {
 		// "the best way to reach you", "le meilleur moyen de vous
 		// joindre" ask how, not an opinion
-		how := i+1 < len(ws) && bestHow[ws[i+1].folded]
-		best = best || w.lex&lexSuperlative != 0 && !how
+		best = best || w.lex&lexSuperlative != 0 && !(i+1 < len(ws) && bestHow[ws[i+1].folded])
 		you = you || w.lex&lexSecondPerson != 0
 	}
 	return best && !you
@@ -1294,11 +1318,8 @@ func (m *Matcher) matchAsked(text string, ws []word, question bool, language str
 		m.byVocabulary(&r)
 		m.byFact(&r, ws)
 	}
-	sortCandidates(r.Candidates)
+	r.Candidates = bestCandidates(r.Candidates, maxCandidates)
 	m.byAnswer(&r)
-	if len(r.Candidates) > maxCandidates {
-		r.Candidates = r.Candidates[:maxCandidates]
-	}
 	return r
 }
 
@@ -1391,6 +1412,9 @@ func (m *Matcher) cosines(r *Match) {
 		}
 		best = max(best, taughtShare*taught)
 		if best > 0 {
+			if r.Candidates == nil {
+				r.Candidates = make([]Candidate, 0, len(s.entries))
+			}
 			r.Candidates = append(r.Candidates, Candidate{ID: e.ID, Score: round3(best)})
 		}
 	}
