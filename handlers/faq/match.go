@@ -99,12 +99,12 @@ type cosineIndex struct {
 	post  [][]posting
 	norms []float64 // by vector: each entry's questions, then its centroid
 	first []int32   // by entry: its first vector; the centroid is its last
-	entry []int32   // by vector: its entry
 }
 
 type posting struct {
-	vec int32
-	w   float64
+	vec   int32
+	entry int32 // the vector's
+	w     float64
 }
 
 // Scoring is a formula that scores a message against an example question.
@@ -618,7 +618,6 @@ func (m *Matcher) buildIndex() {
 	add := func(v *vector, entry int) {
 		vec := int32(len(ix.norms))
 		ix.norms = append(ix.norms, v.norm)
-		ix.entry = append(ix.entry, int32(entry))
 		for _, t := range v.terms {
 			id, ok := ix.term[t]
 			if !ok {
@@ -626,7 +625,7 @@ func (m *Matcher) buildIndex() {
 				ix.term[t] = id
 				ix.post = append(ix.post, nil)
 			}
-			ix.post[id] = append(ix.post[id], posting{vec: vec, w: v.w[t]})
+			ix.post[id] = append(ix.post[id], posting{vec: vec, entry: int32(entry), w: v.w[t]})
 		}
 	}
 	for i := range m.entries {
@@ -1364,19 +1363,14 @@ func (m *Matcher) cosines(r *Match) {
 			continue
 		}
 		for _, p := range ix.post[id] {
-			if s.dots[p.vec] == 0 {
-				s.touched = append(s.touched, p.vec)
-			}
 			s.dots[p.vec] += w * p.w
+			if !s.seen[p.entry] {
+				s.seen[p.entry] = true
+				s.entries = append(s.entries, p.entry)
+			}
 		}
 	}
 	qnorm = math.Sqrt(qnorm)
-	for _, v := range s.touched {
-		if e := ix.entry[v]; !s.seen[e] {
-			s.seen[e] = true
-			s.entries = append(s.entries, e)
-		}
-	}
 	slices.Sort(s.entries) // in the file's order, as ties are listed
 	// xd and xn are what the message's words of the entry's answer alone
 	// add to the dot product and the squared norm.
@@ -1397,18 +1391,43 @@ func (m *Matcher) cosines(r *Match) {
 			continue
 		}
 		first := ix.first[i]
-		best, taught := 0.0, 0.0
-		for j := range e.questions[:e.shaped] {
-			best = max(best, cos(first+int32(j), xd, xn))
-		}
-		// a wording taught from the desk is a whole example: it answers
-		// the messages worded like it on its own, not blended with an
-		// entry it does not shape
-		for j := e.shaped; j < len(e.questions); j++ {
-			taught = max(taught, cos(first+int32(j), xd, xn))
+		best, taught, centroid := 0.0, 0.0, 0.0
+		if xd == 0 && xn == 0 && qnorm != 0 {
+			// cos without the answer's words: the same quotients, in a
+			// loop over the entry's vectors side by side
+			n := len(e.questions)
+			dots, norms := s.dots[first:int(first)+n+1], ix.norms[first:int(first)+n+1]
+			for j, d := range dots[:e.shaped] {
+				if norms[j] != 0 {
+					if c := d / (qnorm * norms[j]); c > best {
+						best = c
+					}
+				}
+			}
+			for j := e.shaped; j < n; j++ {
+				if norms[j] != 0 {
+					if c := dots[j] / (qnorm * norms[j]); c > taught {
+						taught = c
+					}
+				}
+			}
+			if norms[n] != 0 {
+				centroid = dots[n] / (qnorm * norms[n])
+			}
+		} else {
+			for j := range e.questions[:e.shaped] {
+				best = max(best, cos(first+int32(j), xd, xn))
+			}
+			// a wording taught from the desk is a whole example: it
+			// answers the messages worded like it on its own, not
+			// blended with an entry it does not shape
+			for j := e.shaped; j < len(e.questions); j++ {
+				taught = max(taught, cos(first+int32(j), xd, xn))
+			}
+			centroid = cos(first+int32(len(e.questions)), xd, xn)
 		}
 		if m.blend > 0 {
-			best = (1-m.blend)*best + m.blend*cos(first+int32(len(e.questions)), xd, xn)
+			best = (1-m.blend)*best + m.blend*centroid
 		}
 		best = max(best, taughtShare*taught)
 		if best > 0 {
@@ -1418,14 +1437,13 @@ func (m *Matcher) cosines(r *Match) {
 			r.Candidates = append(r.Candidates, Candidate{ID: e.ID, Score: round3(best)})
 		}
 	}
-	for _, v := range s.touched {
-		s.dots[v] = 0
-	}
 	for _, e := range s.entries {
+		first := ix.first[e]
+		clear(s.dots[first : int(first)+len(m.entries[e].questions)+1])
 		s.seen[e] = false
 		s.xdot[e], s.xnorm[e] = 0, 0
 	}
-	s.touched, s.entries = s.touched[:0], s.entries[:0]
+	s.entries = s.entries[:0]
 }
 
 // taughtShare is the share of its cosine with which a wording taught from the
@@ -1450,9 +1468,8 @@ const objectShare = 0.6
 // scratch is what cosines works in, kept from one message to the next.
 type scratch struct {
 	dots    []float64 // by vector
-	touched []int32   // the vectors with a term of the message
 	seen    []bool    // by entry
-	entries []int32   // the entries of the touched vectors
+	entries []int32   // the entries with a term of the message
 	// xdot and xnorm, by entry, are what the message's words of that
 	// entry's answer alone add to the dot products and squared norms of
 	// its vectors.
