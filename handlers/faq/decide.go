@@ -144,7 +144,7 @@ func (m *Matcher) decide(ev *bot.Event, r Match) Decision {
 		}
 		return d
 	}
-	e := m.entry(best.ID)
+	e := m.entryOf(best.ID)
 	d.Entry, d.Score, d.Private = e.ID, best.Score, e.Private
 	answer := expand(m.answerText(e, r.Language), ev)
 	d.Text = answer
@@ -160,6 +160,17 @@ func (m *Matcher) decide(ev *bot.Event, r Match) Decision {
 		d.Kind, d.Why = Forward, WhyNearMiss
 	}
 	return d
+}
+
+// entryOf is entry(id), read from the ids' index when the ids are unique
+// (as a rule file's are) and the matcher has one.
+func (m *Matcher) entryOf(id string) *entry {
+	if len(m.ids) == len(m.entries) {
+		if i, ok := m.ids[id]; ok {
+			return &m.entries[i]
+		}
+	}
+	return m.entry(id)
 }
 
 func (m *Matcher) entry(id string) *entry {

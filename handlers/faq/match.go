@@ -58,6 +58,9 @@ type Matcher struct {
 	// memo remembers the stems and corrections of the words messages had
 	// (nil while the matcher is built).
 	memo *memo
+	// termInfos holds termInfoOf of every term the matcher's maps hold (nil
+	// while the matcher is built).
+	termInfos map[string]*termInfo
 	// index holds the examples and centroids by term, for the cosine.
 	index cosineIndex
 	// answerIDF is the inverse frequency of each term over the entries'
@@ -371,6 +374,7 @@ func newMatcher(cfg Config, tune tuning) (*Matcher, error) {
 	}
 	// from here on the matcher is built: what it works out for a word
 	// stays true
+	m.buildTermInfos()
 	m.memo = newMemo(m)
 	return m, nil
 }
@@ -496,19 +500,20 @@ const defaultAnswerLift = 1.0
 // an entry that asks "is the pool heated?" and answers "piscine chauffée de
 // 9h à 20h". Two words at least (one is a chat message's as often as a
 // question's); when two entries could say it, the scores stay as they are.
-func (m *Matcher) byVocabulary(r *Match) {
+func (m *Matcher) byVocabulary(r *Match, infos []termInfo) {
 	if len(m.answerOnly) == 0 && len(m.ownOnly) == 0 {
 		return
 	}
 	n, rare := 0, ""
-	for _, t := range r.Terms {
-		if isContext(t) {
+	for k, t := range r.Terms {
+		if infos[k].context {
 			continue
 		}
 		n++
-		_, ok := m.answerOnly[t]
-		_, own := m.ownOnly[t]
-		if (ok || own) && rare == "" {
+		if rare != "" {
+			continue
+		}
+		if _, own := m.ownOnly[t]; infos[k].answerOnly >= 0 || own {
 			rare = t
 		}
 	}
@@ -534,8 +539,8 @@ func (m *Matcher) byVocabulary(r *Match) {
 		i := m.ids[r.Candidates[ci].ID]
 		e := &m.entries[i]
 		all, fromAnswer := true, false
-		for _, t := range r.Terms {
-			if isContext(t) {
+		for k, t := range r.Terms {
+			if infos[k].context {
 				continue
 			}
 			if _, ok := e.centroid.w[t]; ok {
@@ -574,12 +579,12 @@ const vocabularyLift = 1.05
 // answerShare is the share of the message's weight that an entry's answer
 // has, the message's terms weighted by their inverse frequency over the
 // answers (a term no answer has, as the examples weigh it).
-func (m *Matcher) answerShare(e *entry, terms []string) float64 {
+func (m *Matcher) answerShare(e *entry, terms []string, infos []termInfo) float64 {
 	all, shared := 0.0, 0.0
-	for _, t := range terms {
-		w, ok := m.answerIDF[t]
-		if !ok {
-			w = m.weight(t)
+	for k, t := range terms {
+		w := infos[k].answerIDF
+		if !infos[k].inAnswers {
+			w = infos[k].weight
 		}
 		all += w * w
 		shared += w * e.answer[t]
@@ -602,12 +607,12 @@ const answerTie = 0.1
 // byAnswer puts first, of the two best candidates the examples find as
 // close, the one whose answer has more of the message. The two swap scores:
 // the message is answered as often as before, only maybe by the other entry.
-func (m *Matcher) byAnswer(r *Match) {
+func (m *Matcher) byAnswer(r *Match, infos []termInfo) {
 	cs := r.Candidates
 	if m.answerIDF == nil || len(cs) < 2 || cs[0].Score-cs[1].Score >= answerTie {
 		return
 	}
-	if m.answerShare(m.entry(cs[1].ID), r.Terms) > m.answerShare(m.entry(cs[0].ID), r.Terms) {
+	if m.answerShare(m.entryOf(cs[1].ID), r.Terms, infos) > m.answerShare(m.entryOf(cs[0].ID), r.Terms, infos) {
 		cs[0].ID, cs[1].ID = cs[1].ID, cs[0].ID
 	}
 }
@@ -1166,7 +1171,8 @@ func (m *Matcher) matchKnown(text string) (Candidate, bool) {
 	if !core {
 		return Candidate{}, false
 	}
-	m.cosines(&r)
+	var ibuf [wordsBuf]termInfo
+	m.cosines(&r, m.infosOf(r.Terms, ibuf[:0]))
 	sortCandidates(r.Candidates)
 	c, ok := r.Best()
 	c.Score *= math.Sqrt(float64(len(r.Terms)) / float64(len(all)))
@@ -1177,9 +1183,9 @@ func (m *Matcher) matchKnown(text string) (Candidate, bool) {
 // day, a city, a delay say nothing of which question is asked. The objects
 // the brand is about are not context there: "y a des bus le dimanche ?" asks
 // a bus company about its buses.
-func (m *Matcher) onlyContext(terms []string) bool {
-	for _, t := range terms {
-		if _, known := m.idf[t]; known && (!isContext(t) || m.domain[t]) || m.taught[t] {
+func (m *Matcher) onlyContext(infos []termInfo) bool {
+	for i := range infos {
+		if ti := &infos[i]; ti.known && (!ti.context || ti.domain) || ti.taught {
 			return false
 		}
 	}
@@ -1272,10 +1278,16 @@ func (m *Matcher) matchWords(text, folded string, ws []word) Match {
 func (m *Matcher) matchAsked(text string, ws []word, question bool, language string) Match {
 	r := Match{Question: question, Language: language, Peer: speaksToPeer(ws), Insult: insulting(ws)}
 	r.Terms = m.terms(ws, true)
-	if slices.ContainsFunc(r.Terms, func(t string) bool { return returnTerms[t] }) {
+	var ibuf [wordsBuf]termInfo
+	infos := m.infosOf(r.Terms, ibuf[:0])
+	if anyGiveBack(infos) {
 		// "rembourser un tire-lait ouvert mais jamais utilisé": in a
 		// request to give something back, "open" is the thing's state
-		r.Terms = slices.DeleteFunc(r.Terms, func(t string) bool { return t == "~open" })
+		if i := slices.Index(r.Terms, "~open"); i >= 0 {
+			// terms are unique: one "~open" at most
+			r.Terms = slices.Delete(r.Terms, i, i+1)
+			infos = slices.Delete(infos, i, i+1)
+		}
 	}
 	if len(r.Terms) == 0 {
 		return r
@@ -1303,10 +1315,10 @@ func (m *Matcher) matchAsked(text string, ws []word, question bool, language str
 			}
 		}
 	} else {
-		m.cosines(&r)
+		m.cosines(&r, infos)
 	}
 	opinion := asksOpinion(ws)
-	if m.onlyContext(r.Terms) || opinion || m.otherPlace(r.Terms, ws) {
+	if m.onlyContext(infos) || opinion || m.otherPlace(r.Terms, ws) {
 		for i := range r.Candidates {
 			r.Candidates[i].Score = round3(r.Candidates[i].Score * contextShare)
 		}
@@ -1314,11 +1326,11 @@ func (m *Matcher) matchAsked(text string, ws []word, question bool, language str
 	if !opinion {
 		// after the context's share: the words of an answer alone are
 		// no context, though no example has them
-		m.byVocabulary(&r)
-		m.byFact(&r, ws)
+		m.byVocabulary(&r, infos)
+		m.byFact(&r, ws, infos)
 	}
 	r.Candidates = bestCandidates(r.Candidates, maxCandidates)
-	m.byAnswer(&r)
+	m.byAnswer(&r, infos)
 	return r
 }
 
@@ -1329,7 +1341,9 @@ func (m *Matcher) matchAsked(text string, ws []word, question bool, language str
 // Only the vectors that share a term with the message are visited: with the
 // intents' wordings an FAQ of 200 entries has a thousand vectors, of which a
 // message touches a few dozen.
-func (m *Matcher) cosines(r *Match) {
+//
+// infos are the terms' infoOf.
+func (m *Matcher) cosines(r *Match, infos []termInfo) {
 	ix := &m.index
 	s, _ := m.scratch.Get().(*scratch)
 	if s == nil || len(s.dots) != len(ix.norms) {
@@ -1340,16 +1354,17 @@ func (m *Matcher) cosines(r *Match) {
 	// a request to give something back is about the returns policy,
 	// whatever the thing: the words that name it, which no example has,
 	// weigh less ("I'd like to send back the garden chairs")
-	giveBack := slices.ContainsFunc(r.Terms, func(t string) bool { return returnTerms[t] })
-	for _, t := range r.Terms {
-		w := m.weight(t)
-		if _, known := m.idf[t]; giveBack && !known {
+	giveBack := anyGiveBack(infos)
+	for k := range infos {
+		ti := &infos[k]
+		w := ti.weight
+		if giveBack && !ti.known {
 			w *= objectShare
 		}
 		qnorm += w * w
-		id, ok := ix.term[t]
-		if !ok {
-			if e, ok := m.answerOnly[t]; ok && m.tune.answerLift > 0 {
+		id := ti.post
+		if id < 0 {
+			if e := ti.answerOnly; e >= 0 && m.tune.answerLift > 0 {
 				// as if each of the entry's vectors had the word, at a
 				// share of its weight
 				a := m.tune.answerLift * w
