@@ -802,7 +802,7 @@ func (m *Matcher) terms(ws []word, fix bool) []string {
 		w := content[i]
 		i++
 		if fix && w.known() {
-			add(w.info.fixed)
+			add(m.fixed(w))
 			continue
 		}
 		t := m.termOfWord(w)

@@ -32,12 +32,16 @@ type wordInfo struct {
 	lex  lexFlags
 	// For a content word (a stem), read as its stem says (readAsks may
 	// give it another meaning by its place, a word whose stem then differs):
-	// term is m.termOfWord, fixed the term m.terms gives it in a message
-	// (term, or its typo's correction), phrases m.phraseByFirst[stem], and
-	// problem and asks what m.asksService reads of term.
-	term, fixed   string
+	// term is m.termOfWord, phrases m.phraseByFirst[stem], and problem and
+	// asks what m.asksService reads of term.
+	term          string
 	phrases       []phrase
 	problem, asks bool
+	// fixed is the term m.terms gives the word in a message (term, or its
+	// typo's correction), worked out the first time a message asks (most
+	// words are never in a question, and a correction costs thousands of
+	// instructions): nil until then.
+	fixed atomic.Pointer[string]
 }
 
 // memoCap is how many words a memo keeps: some 110 bytes each, 3 MiB when
@@ -101,10 +105,20 @@ func (c *memo) word(w string) word {
 func (m *Matcher) workOut(p *wordInfo) {
 	w := word{folded: p.folded, stem: p.stem, lex: p.lex}
 	p.term = m.termOfWord(w)
-	p.fixed = m.fix(w, p.term)
 	p.phrases = m.phraseByFirst[p.stem]
 	p.problem = problemConcepts[p.term]
 	p.asks = asksSomething(p.term)
+}
+
+// fixed is m.fix(w, w.info.term) for a known word, remembered. Two
+// goroutines may work it out at once: both find the same.
+func (m *Matcher) fixed(w word) string {
+	if f := w.info.fixed.Load(); f != nil {
+		return *f
+	}
+	f := m.fix(w, w.info.term)
+	w.info.fixed.Store(&f)
+	return f
 }
 
 // known reports whether w is a content word whose info is the word as it

@@ -149,7 +149,7 @@ func TestMemoCapped(t *testing.T) {
 				continue
 			}
 			term := m.termOfWord(want)
-			if got.info.term != term || got.info.fixed != m.fix(want, term) || !reflect.DeepEqual(got.info.phrases, m.phraseByFirst[want.stem]) {
+			if got.info.term != term || m.fixed(got) != m.fix(want, term) || !reflect.DeepEqual(got.info.phrases, m.phraseByFirst[want.stem]) {
 				t.Fatalf("%q: info %+v, want term %q", w, got.info, term)
 			}
 		}
