@@ -113,9 +113,11 @@ type runeFoldTable struct {
 }
 
 // runeFoldRanges are the characters the table covers, first and past the
-// last: up to the CJK blocks (Latin, Greek, Cyrillic, punctuation, the
-// fullwidth forms' neighbours excepted) and the emoji.
-var runeFoldRanges = [][2]rune{{0x80, 0x3000}, {0xFF00, 0xFFF0}, {0x1F000, 0x1FB00}}
+// last: up to the CJK blocks (Latin, Greek, Cyrillic, punctuation), the
+// variation selectors to the fullwidth forms (with the byte order mark,
+// U+FEFF, which starts one message of the replay's corpus in fourteen) and
+// the emoji.
+var runeFoldRanges = [][2]rune{{0x80, 0x3000}, {0xFE00, 0xFFF0}, {0x1F000, 0x1FB00}}
 
 const noFold = ^uint32(0)
 
@@ -209,7 +211,15 @@ func appendWords(out []string, folded string) []string {
 		var alnum bool
 		size := 1
 		if c := folded[i]; c < utf8.RuneSelf {
-			alnum = asciiAlnum[c]
+			if asciiAlnum[c] {
+				if start < 0 {
+					start = i
+				}
+				// the rest of a run of ASCII letters at once
+				for i++; i < len(folded) && asciiAlnum[folded[i]]; i++ {
+				}
+				continue
+			}
 		} else {
 			var r rune
 			r, size = utf8.DecodeRuneInString(folded[i:])
@@ -235,9 +245,10 @@ func appendWords(out []string, folded string) []string {
 }
 
 // asciiAlnum tells the ASCII letters and digits, which unicode.IsLetter and
-// unicode.IsDigit say of an ASCII character.
-var asciiAlnum = func() (t [utf8.RuneSelf]bool) {
-	for c := range t {
+// unicode.IsDigit say of an ASCII character; it is false for the other
+// bytes, which start or continue a character past ASCII.
+var asciiAlnum = func() (t [256]bool) {
+	for c := range utf8.RuneSelf {
 		t[c] = unicode.IsLetter(rune(c)) || unicode.IsDigit(rune(c))
 	}
 	return t
@@ -269,6 +280,19 @@ func squeeze(w string) string {
 // hasRun3 reports whether w holds a character three times in a row, the
 // only case squeeze changes (for a letter).
 func hasRun3(w string) bool {
+	ascii := true
+	for i := 0; i < len(w); i++ {
+		if w[i] >= utf8.RuneSelf {
+			ascii = false
+			break
+		}
+		if i >= 2 && w[i] == w[i-1] && w[i] == w[i-2] {
+			return true
+		}
+	}
+	if ascii {
+		return false
+	}
 	var prev rune = -1
 	n := 0
 	for _, r := range w {

@@ -187,3 +187,32 @@ func TestFoldByRuneAsNFKD(t *testing.T) {
 		}
 	}
 }
+
+// hasRun3ByRune is hasRun3 as it was, rune by rune.
+func hasRun3ByRune(w string) bool {
+	var prev rune = -1
+	n := 0
+	for _, r := range w {
+		if r == prev {
+			if n++; n >= 3 {
+				return true
+			}
+			continue
+		}
+		prev, n = r, 1
+	}
+	return false
+}
+
+func TestHasRun3AsByRune(t *testing.T) {
+	ws := []string{"", "a", "aa", "aaa", "abbb", "abba", "éé", "ééé", "aééé", "ééa", "a\u0301a\u0301a\u0301", "\xff\xff\xff", "111", "svpppp", "heeelp"}
+	for _, s := range evalTexts(t) {
+		ws = append(ws, splitWords(fold(s))...)
+		ws = append(ws, s)
+	}
+	for _, w := range ws {
+		if got, want := hasRun3(w), hasRun3ByRune(w); got != want {
+			t.Errorf("hasRun3(%q) = %v, want %v", w, got, want)
+		}
+	}
+}
