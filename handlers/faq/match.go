@@ -37,7 +37,7 @@ type Matcher struct {
 	conceptWord, conceptStem map[string]string
 	// nearSurface and nearStem are surface and the known terms by first letter
 	// and length, for typo correction.
-	nearSurface, nearStem map[nearKey][]known
+	nearSurface, nearStem nearIndex
 	phrases               []phrase
 	// phraseByFirst holds the phrases by their first stem, longest first:
 	// a word is only tried against the phrases it can open.
@@ -83,7 +83,7 @@ type Matcher struct {
 	ids map[string]int32
 	// nearAnswer is the answers' words as written whose terms are in
 	// answerOnly, for typo correction.
-	nearAnswer map[nearKey][]known
+	nearAnswer nearIndex
 	// scratch holds the *scratch cosines reuses.
 	scratch sync.Pool
 	tune    tuning
@@ -887,27 +887,31 @@ type known struct {
 	runes      []rune // word's
 }
 
-// nearKey is a word's first letter, which a correction keeps, and its length
-// in letters, which one edit changes by one at most.
-type nearKey struct {
-	first rune
-	n     int
-}
+// nearIndex holds known words by their first letter, which a correction
+// keeps, then by their length in letters, which one edit changes by one at
+// most.
+type nearIndex map[rune][][]known
 
 // byFirstLetter indexes words by their first letter and length: a word is
 // compared with the known words one edit can reach, not with every word of its
 // letter (most of which are too long or too short), and which word is found
 // does not depend on the order they are compared in (unique).
-func byFirstLetter(words map[string]string) map[nearKey][]known {
-	out := map[nearKey][]known{}
+func byFirstLetter(words map[string]string) nearIndex {
+	out := nearIndex{}
 	for w, t := range words {
 		r, _ := utf8.DecodeRuneInString(w)
 		k := known{word: w, term: t, runes: []rune(w)}
-		key := nearKey{r, len(k.runes)}
-		out[key] = append(out[key], k)
+		byLen := out[r]
+		for len(byLen) <= len(k.runes) {
+			byLen = append(byLen, nil)
+		}
+		byLen[len(k.runes)] = append(byLen[len(k.runes)], k)
+		out[r] = byLen
 	}
-	for _, ks := range out {
-		sort.Slice(ks, func(i, j int) bool { return ks[i].word < ks[j].word })
+	for _, byLen := range out {
+		for _, ks := range byLen {
+			sort.Slice(ks, func(i, j int) bool { return ks[i].word < ks[j].word })
+		}
 	}
 	return out
 }
@@ -918,7 +922,7 @@ const minTypoLen = 5
 
 // unique returns the term of the known words within limit edits of s (the
 // closest), when they all stand for the same term.
-func unique(s string, limit int, index map[nearKey][]known) (string, bool) {
+func unique(s string, limit int, index nearIndex) (string, bool) {
 	found := ""
 	best := limit + 1
 	ambiguous := false
@@ -928,8 +932,9 @@ func unique(s string, limit int, index map[nearKey][]known) (string, bool) {
 	if len(rs) > 0 {
 		first = rs[0]
 	}
-	for n := len(rs) - limit; n <= len(rs)+limit; n++ {
-		for _, k := range index[nearKey{first, n}] {
+	byLen := index[first]
+	for n := max(0, len(rs)-limit); n <= len(rs)+limit && n < len(byLen); n++ {
+		for _, k := range byLen[n] {
 			term := k.term
 			// A concept is many words: a word is read as one of them only
 			// from six letters and on its first two letters too
