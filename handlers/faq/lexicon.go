@@ -335,12 +335,21 @@ func asksMark(text string) bool {
 // strings.Contains(strings.ToLower(text), "où") does, without lowering a copy
 // of it: only O lowers to o, and only Ù to ù.
 func hasOu(text string) bool {
-	for i := 0; i+2 < len(text); i++ {
-		if c := text[i]; (c == 'o' || c == 'O') && text[i+1] == 0xc3 && (text[i+2] == 0xb9 || text[i+2] == 0x99) {
+	if len(text) < 3 {
+		return false
+	}
+	// ù and Ù are 0xC3 and a second byte: only where a 0xC3 is
+	for i := 1; ; {
+		j := strings.IndexByte(text[i:], 0xc3)
+		if j < 0 {
+			return false
+		}
+		j += i
+		if j+1 < len(text) && (text[j-1] == 'o' || text[j-1] == 'O') && (text[j+1] == 0xb9 || text[j+1] == 0x99) {
 			return true
 		}
+		i = j + 1
 	}
-	return false
 }
 
 var greetings = set(`bonjour salut coucou bonsoir hello hi hey yo re wesh slt bjr dear`)

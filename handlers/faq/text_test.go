@@ -2,6 +2,7 @@ package faq
 
 import (
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -213,6 +214,16 @@ func TestHasRun3AsByRune(t *testing.T) {
 	for _, w := range ws {
 		if got, want := hasRun3(w), hasRun3ByRune(w); got != want {
 			t.Errorf("hasRun3(%q) = %v, want %v", w, got, want)
+		}
+	}
+}
+
+// TestHasOuAsLowered checks hasOu against the lowered text.
+func TestHasOuAsLowered(t *testing.T) {
+	texts := append(evalTexts(t), "", "o", "où", "OÙ", "Où", "oÙ", "ù", "xù", "o\xc3", "\xc3\xb9", "oo\xc3\xb9", "où?", "ou", "Ou ù", "ÓÙ", "ò\xc3\xb9")
+	for _, s := range texts {
+		if got, want := hasOu(s), strings.Contains(strings.ToLower(s), "où"); got != want {
+			t.Errorf("hasOu(%q) = %v, want %v", s, got, want)
 		}
 	}
 }
