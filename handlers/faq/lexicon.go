@@ -3,6 +3,7 @@ package faq
 import (
 	"slices"
 	"strings"
+	"unicode"
 )
 
 // Word lists, folded (no accents, lower case). They are small on purpose: a stop
@@ -281,9 +282,8 @@ func clauseAsks(text string) bool {
 		if end >= 0 {
 			clause = rest[:end]
 		}
-		f := strings.Fields(clause)
-		if len(f) > 0 {
-			first := strings.ToLower(strings.Trim(f[0], ".!'\"()"))
+		if f := firstField(clause); f != "" {
+			first := strings.ToLower(strings.Trim(f, ".!'\"()"))
 			if clauseOpeners[first] {
 				return true
 			}
@@ -294,6 +294,20 @@ func clauseAsks(text string) bool {
 		i += 1 + end
 	}
 	return false
+}
+
+// firstField is strings.Fields(s)[0], "" when s has no field, without
+// cutting the rest.
+func firstField(s string) string {
+	start := strings.IndexFunc(s, func(r rune) bool { return !unicode.IsSpace(r) })
+	if start < 0 {
+		return ""
+	}
+	s = s[start:]
+	if end := strings.IndexFunc(s, unicode.IsSpace); end >= 0 {
+		return s[:end]
+	}
+	return s
 }
 
 // requests are two words that open a request: "je voudrais", "i need".

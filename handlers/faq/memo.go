@@ -82,7 +82,13 @@ func (c *memo) word(w string) word {
 	}
 	// the strings are copies: w is a slice of the message's folded text,
 	// which the memo must not keep alive
-	p := &wordInfo{folded: strings.Clone(w), stem: strings.Clone(nw.stem), lex: nw.lex}
+	p := &wordInfo{folded: strings.Clone(w), lex: nw.lex}
+	if strings.HasPrefix(w, nw.stem) {
+		// most stems are the word cut short: a slice of its copy
+		p.stem = p.folded[:len(nw.stem)]
+	} else {
+		p.stem = strings.Clone(nw.stem)
+	}
 	if p.stem != "" {
 		c.m.workOut(p)
 	}

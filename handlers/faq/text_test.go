@@ -227,3 +227,17 @@ func TestHasOuAsLowered(t *testing.T) {
 		}
 	}
 }
+
+// TestFirstFieldAsFields checks firstField against strings.Fields.
+func TestFirstFieldAsFields(t *testing.T) {
+	texts := append(evalTexts(t), "", " ", "\u00a0a b", " \t\nx", "a\u2003b", "\xff b", " \u0085z", "é ")
+	for _, s := range texts {
+		want := ""
+		if f := strings.Fields(s); len(f) > 0 {
+			want = f[0]
+		}
+		if got := firstField(s); got != want {
+			t.Errorf("firstField(%q) = %q, want %q", s, got, want)
+		}
+	}
+}
