@@ -770,7 +770,11 @@ func (m *Matcher) termOfWord(w word) string {
 	if t, ok := m.conceptWord[w.folded]; ok {
 		return t
 	}
-	return m.termOf(w.stem)
+	// termOf, syn already asked
+	if t, ok := m.conceptStem[w.stem]; ok {
+		return t
+	}
+	return w.stem
 }
 
 // terms turns words into the terms the index compares: stop words out, phrases
