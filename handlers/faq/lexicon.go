@@ -171,8 +171,9 @@ func languageOf(text string, ws []word) string {
 	fr, en := languageWords(ws)
 	// the accents counted are all written 0xC3 and a second byte in
 	// UTF-8: a text without that byte (most of a chat) has none
-	if strings.IndexByte(text, 0xc3) >= 0 {
-		for _, r := range text {
+	if i := strings.IndexByte(text, 0xc3); i >= 0 {
+		// from the first: 0xC3 never continues another character
+		for _, r := range text[i:] {
 			switch r {
 			case 'é', 'è', 'ê', 'à', 'ù', 'ç', 'î', 'ô', 'û', 'ë', 'ï', 'â', 'É', 'È', 'À', 'Ç':
 				fr++
