@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -43,6 +44,10 @@ type Assistant struct {
 
 	decisions *prometheus.CounterVec
 	replies   *prometheus.CounterVec
+	// silent is decisions' counter of the silent decisions of no entry,
+	// most of a chat's: found in the vector the first time (nil until
+	// then), then kept, which spares each message the vector's look-up.
+	silent atomic.Pointer[prometheus.Counter]
 
 	mu      sync.Mutex
 	history []record

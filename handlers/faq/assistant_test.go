@@ -370,3 +370,30 @@ func counts(t *testing.T, reg *prometheus.Registry) map[string]float64 {
 	}
 	return out
 }
+
+// TestHandleCountsSilent checks that every silent decision of no entry is
+// counted, the first and the next (the counter is kept after the first).
+func TestHandleCountsSilent(t *testing.T) {
+	a, _, reg := newAssistant(t, &chat{})
+	m, err := NewMatcher(smallConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 1, 5, 12, 0, 0, 0, time.UTC)
+	for i, text := range []string{"gg tout le monde", "vos horaires ?", "bonne soirée", "lol"} {
+		ev := bot.Event{ID: fmt.Sprint(i), Platform: "chat", Kind: bot.KindMessage, Space: "s", Channel: "general",
+			Author: bot.Author{ID: "ana", Name: "ana"}, Text: text, At: at}
+		if _, err := a.Handle(context.Background(), m, &ev, bot.Verdict{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := counts(t, reg)
+	for k, v := range map[string]float64{
+		"vigie_faq_decisions_total{decision=silent,entry=none}":  3,
+		"vigie_faq_decisions_total{decision=answer,entry=hours}": 1,
+	} {
+		if got[k] != v {
+			t.Errorf("%s = %v, want %v", k, got[k], v)
+		}
+	}
+}

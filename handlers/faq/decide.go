@@ -83,7 +83,8 @@ func (m *Matcher) Decide(ev *bot.Event, v bot.Verdict) Decision {
 	case ev.Author.Staff || ev.Author.Bot:
 		return Decision{Kind: Silent, Why: WhyStaff}
 	}
-	folded, ws := foldedWords(ev.Text, m.memo)
+	var buf [wordsBuf]word
+	folded, ws := foldedWords(ev.Text, m.memo, buf[:0])
 	asked := looksLikeQuestionFolded(ev.Text, folded, ws) || m.asksService(ws)
 	language := m.language(ev.Text, ws)
 	if m.cfg.QuestionsOnly && !asked {
@@ -143,7 +144,7 @@ func (m *Matcher) decide(ev *bot.Event, r Match) Decision {
 		}
 		return d
 	}
-	e := m.entry(best.ID)
+	e := m.entryOf(best.ID)
 	d.Entry, d.Score, d.Private = e.ID, best.Score, e.Private
 	answer := expand(m.answerText(e, r.Language), ev)
 	d.Text = answer
@@ -159,6 +160,17 @@ func (m *Matcher) decide(ev *bot.Event, r Match) Decision {
 		d.Kind, d.Why = Forward, WhyNearMiss
 	}
 	return d
+}
+
+// entryOf is entry(id), read from the ids' index when the ids are unique
+// (as a rule file's are) and the matcher has one.
+func (m *Matcher) entryOf(id string) *entry {
+	if len(m.ids) == len(m.entries) {
+		if i, ok := m.ids[id]; ok {
+			return &m.entries[i]
+		}
+	}
+	return m.entry(id)
 }
 
 func (m *Matcher) entry(id string) *entry {

@@ -2,7 +2,10 @@ package faq
 
 import (
 	"errors"
+	"fmt"
 	"math"
+	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -284,5 +287,25 @@ func TestOwnNounsAnswer(t *testing.T) {
 	m.ownOnly = nil
 	if d := m.DecideText("tattoo two weeks sun?", at); d.Kind == Answer {
 		t.Errorf("without own nouns: %s %s %v, want no answer", d.Kind, d.Entry, d.Candidates)
+	}
+}
+
+// TestBestCandidates checks bestCandidates against a stable sort cut to its
+// first k, on lists with many ties.
+func TestBestCandidates(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for n := 0; n < 2000; n++ {
+		cs := make([]Candidate, rng.IntN(12))
+		for i := range cs {
+			cs[i] = Candidate{ID: fmt.Sprint(i), Score: float64(rng.IntN(5)) / 4}
+		}
+		for k := 1; k <= maxCandidates; k++ {
+			want := slices.Clone(cs)
+			sortCandidates(want)
+			want = want[:min(k, len(want))]
+			if got := bestCandidates(slices.Clone(cs), k); !slices.Equal(got, want) {
+				t.Fatalf("bestCandidates(%v, %d) = %v, want %v", cs, k, got, want)
+			}
+		}
 	}
 }

@@ -146,21 +146,21 @@ const minFactNoun = 3
 // and whose answer gives the fact the message asks for. The message must
 // ask one fact only, and use no word of another entry that this one does
 // not have.
-func (m *Matcher) byFact(r *Match, ws []word) {
+func (m *Matcher) byFact(r *Match, ws []word, infos []termInfo) {
 	var want fact
 	if asksClock(ws) {
 		want |= factClock
 	}
-	for _, t := range r.Terms {
-		want |= askedFacts[t]
+	for k := range infos {
+		want |= infos[k].asked
 	}
 	asks := asked(want)
 	if asks == 0 {
 		return
 	}
 	found := int32(-1)
-	for _, t := range r.Terms {
-		for _, i := range m.nounOf[t] {
+	for k := range infos {
+		for _, i := range infos[k].nounOf {
 			if m.entries[i].facts&asks == 0 || i == found {
 				continue
 			}
@@ -178,8 +178,8 @@ func (m *Matcher) byFact(r *Match, ws []word) {
 	// another entry ("before" of a cancellation's answer) says the
 	// message may be about something else.
 	e := &m.entries[found]
-	for _, t := range r.Terms {
-		if isContext(t) || askedFacts[t] != 0 {
+	for k, t := range r.Terms {
+		if infos[k].context || infos[k].asked != 0 {
 			continue
 		}
 		if _, ok := e.centroid.w[t]; ok {
@@ -188,10 +188,7 @@ func (m *Matcher) byFact(r *Match, ws []word) {
 		if _, ok := e.answer[t]; ok {
 			continue
 		}
-		if _, known := m.idf[t]; known {
-			return
-		}
-		if _, known := m.answerIDF[t]; known {
+		if infos[k].known || infos[k].inAnswers {
 			return
 		}
 	}

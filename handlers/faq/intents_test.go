@@ -601,7 +601,7 @@ func TestOtherPlace(t *testing.T) {
 		{"vous êtes ouverts le dimanche ?", false},
 		{"c'est ouvert la piscine ?", false},
 	} {
-		_, ws := foldedWords(tt.text, nil)
+		_, ws := foldedWords(tt.text, nil, nil)
 		if got := m.otherPlace(m.terms(ws, true), ws); got != tt.want {
 			t.Errorf("%q: other place %v, want %v", tt.text, got, tt.want)
 		}

@@ -3,6 +3,7 @@ package faq
 import (
 	"slices"
 	"strings"
+	"unicode"
 )
 
 // Word lists, folded (no accents, lower case). They are small on purpose: a stop
@@ -98,6 +99,13 @@ const (
 	lexOpener
 	lexRemark
 	lexInsult
+	// lexSlang: a short form slang spells out.
+	lexSlang
+	lexLaughter
+	lexSecondPerson
+	lexSuperlative
+	// lexPairEnd: the second word of a remarkPair.
+	lexPairEnd
 )
 
 // lexicon holds the flags of every word in one of the sets: a word of a
@@ -110,6 +118,7 @@ var lexicon = func() map[string]lexFlags {
 	}{
 		{stopWords, lexStop}, {frWords, lexFr}, {enWords, lexEn}, {questionWords, lexQuestion},
 		{requestFirsts, lexRequestFirst}, {greetings, lexGreeting}, {openers, lexOpener}, {remarkWords, lexRemark}, {insultWords, lexInsult},
+		{keysOf(slang), lexSlang}, {laughter, lexLaughter}, {secondPerson, lexSecondPerson}, {superlatives, lexSuperlative}, {pairEnds(remarkPair), lexPairEnd},
 	} {
 		for w, in := range s.set {
 			if in {
@@ -119,6 +128,24 @@ var lexicon = func() map[string]lexFlags {
 	}
 	return m
 }()
+
+// keysOf is the set of m's keys.
+func keysOf(m map[string]string) map[string]bool {
+	out := make(map[string]bool, len(m))
+	for k := range m {
+		out[k] = true
+	}
+	return out
+}
+
+// pairEnds is the set of the pairs' second words.
+func pairEnds(pairs map[[2]string]bool) map[string]bool {
+	out := map[string]bool{}
+	for p := range pairs {
+		out[p[1]] = true
+	}
+	return out
+}
 
 // questionWords, anywhere in a message, make it a question or a request.
 var questionWords = set(`
@@ -144,8 +171,9 @@ func languageOf(text string, ws []word) string {
 	fr, en := languageWords(ws)
 	// the accents counted are all written 0xC3 and a second byte in
 	// UTF-8: a text without that byte (most of a chat) has none
-	if strings.IndexByte(text, 0xc3) >= 0 {
-		for _, r := range text {
+	if i := strings.IndexByte(text, 0xc3); i >= 0 {
+		// from the first: 0xC3 never continues another character
+		for _, r := range text[i:] {
 			switch r {
 			case 'é', 'è', 'ê', 'à', 'ù', 'ç', 'î', 'ô', 'û', 'ë', 'ï', 'â', 'É', 'È', 'À', 'Ç':
 				fr++
@@ -255,9 +283,8 @@ func clauseAsks(text string) bool {
 		if end >= 0 {
 			clause = rest[:end]
 		}
-		f := strings.Fields(clause)
-		if len(f) > 0 {
-			first := strings.ToLower(strings.Trim(f[0], ".!'\"()"))
+		if f := firstField(clause); f != "" {
+			first := strings.ToLower(strings.Trim(f, ".!'\"()"))
 			if clauseOpeners[first] {
 				return true
 			}
@@ -268,6 +295,20 @@ func clauseAsks(text string) bool {
 		i += 1 + end
 	}
 	return false
+}
+
+// firstField is strings.Fields(s)[0], "" when s has no field, without
+// cutting the rest.
+func firstField(s string) string {
+	start := strings.IndexFunc(s, func(r rune) bool { return !unicode.IsSpace(r) })
+	if start < 0 {
+		return ""
+	}
+	s = s[start:]
+	if end := strings.IndexFunc(s, unicode.IsSpace); end >= 0 {
+		return s[:end]
+	}
+	return s
 }
 
 // requests are two words that open a request: "je voudrais", "i need".
@@ -309,12 +350,21 @@ func asksMark(text string) bool {
 // strings.Contains(strings.ToLower(text), "où") does, without lowering a copy
 // of it: only O lowers to o, and only Ù to ù.
 func hasOu(text string) bool {
-	for i := 0; i+2 < len(text); i++ {
-		if c := text[i]; (c == 'o' || c == 'O') && text[i+1] == 0xc3 && (text[i+2] == 0xb9 || text[i+2] == 0x99) {
+	if len(text) < 3 {
+		return false
+	}
+	// ù and Ù are 0xC3 and a second byte: only where a 0xC3 is
+	for i := 1; ; {
+		j := strings.IndexByte(text[i:], 0xc3)
+		if j < 0 {
+			return false
+		}
+		j += i
+		if j+1 < len(text) && (text[j-1] == 'o' || text[j-1] == 'O') && (text[j+1] == 0xb9 || text[j+1] == 0x99) {
 			return true
 		}
+		i = j + 1
 	}
-	return false
 }
 
 var greetings = set(`bonjour salut coucou bonsoir hello hi hey yo re wesh slt bjr dear`)
@@ -370,7 +420,7 @@ func ownsWithBrand(ws []word) bool {
 // "you" is left to the rest of the reading.
 func offersToRoom(ws []word) bool {
 	for i, w := range ws {
-		if secondPerson[w.folded] {
+		if w.lex&lexSecondPerson != 0 {
 			return false
 		}
 		if i+1 >= len(ws) {
@@ -383,16 +433,16 @@ func offersToRoom(ws []word) bool {
 		switch w.folded {
 		case "un", "qui": // quelqu'un veut, qui veut, qui en veut
 			if (w.folded == "qui" || i > 0 && ws[i-1].folded == "quelqu") && (next == "veut" || next == "voudrait") {
-				return !slices.ContainsFunc(ws[i+1:], func(w word) bool { return secondPerson[w.folded] })
+				return !slices.ContainsFunc(ws[i+1:], secondPersonWord)
 			}
 		case "any":
 			// "i need a job, any advice?" asks the members.
 			if next == "advice" || next == "tips" || next == "ideas" || next == "suggestions" || next == "recommendations" {
-				return !slices.ContainsFunc(ws, func(w word) bool { return secondPerson[w.folded] })
+				return !slices.ContainsFunc(ws, secondPersonWord)
 			}
 		case "anyone", "anybody", "who":
 			if next == "want" || next == "wants" || next == "wanna" {
-				return !slices.ContainsFunc(ws[i+1:], func(w word) bool { return secondPerson[w.folded] })
+				return !slices.ContainsFunc(ws[i+1:], secondPersonWord)
 			}
 		}
 	}

@@ -37,7 +37,7 @@ type Matcher struct {
 	conceptWord, conceptStem map[string]string
 	// nearSurface and nearStem are surface and the known terms by first letter
 	// and length, for typo correction.
-	nearSurface, nearStem map[nearKey][]known
+	nearSurface, nearStem nearIndex
 	phrases               []phrase
 	// phraseByFirst holds the phrases by their first stem, longest first:
 	// a word is only tried against the phrases it can open.
@@ -58,6 +58,9 @@ type Matcher struct {
 	// memo remembers the stems and corrections of the words messages had
 	// (nil while the matcher is built).
 	memo *memo
+	// termInfos holds termInfoOf of every term the matcher's maps hold (nil
+	// while the matcher is built).
+	termInfos map[string]*termInfo
 	// index holds the examples and centroids by term, for the cosine.
 	index cosineIndex
 	// answerIDF is the inverse frequency of each term over the entries'
@@ -80,7 +83,7 @@ type Matcher struct {
 	ids map[string]int32
 	// nearAnswer is the answers' words as written whose terms are in
 	// answerOnly, for typo correction.
-	nearAnswer map[nearKey][]known
+	nearAnswer nearIndex
 	// scratch holds the *scratch cosines reuses.
 	scratch sync.Pool
 	tune    tuning
@@ -99,12 +102,12 @@ type cosineIndex struct {
 	post  [][]posting
 	norms []float64 // by vector: each entry's questions, then its centroid
 	first []int32   // by entry: its first vector; the centroid is its last
-	entry []int32   // by vector: its entry
 }
 
 type posting struct {
-	vec int32
-	w   float64
+	vec   int32
+	entry int32 // the vector's
+	w     float64
 }
 
 // Scoring is a formula that scores a message against an example question.
@@ -371,7 +374,8 @@ func newMatcher(cfg Config, tune tuning) (*Matcher, error) {
 	}
 	// from here on the matcher is built: what it works out for a word
 	// stays true
-	m.memo = newMemo()
+	m.buildTermInfos()
+	m.memo = newMemo(m)
 	return m, nil
 }
 
@@ -496,19 +500,20 @@ const defaultAnswerLift = 1.0
 // an entry that asks "is the pool heated?" and answers "piscine chauffée de
 // 9h à 20h". Two words at least (one is a chat message's as often as a
 // question's); when two entries could say it, the scores stay as they are.
-func (m *Matcher) byVocabulary(r *Match) {
+func (m *Matcher) byVocabulary(r *Match, infos []termInfo) {
 	if len(m.answerOnly) == 0 && len(m.ownOnly) == 0 {
 		return
 	}
 	n, rare := 0, ""
-	for _, t := range r.Terms {
-		if isContext(t) {
+	for k, t := range r.Terms {
+		if infos[k].context {
 			continue
 		}
 		n++
-		_, ok := m.answerOnly[t]
-		_, own := m.ownOnly[t]
-		if (ok || own) && rare == "" {
+		if rare != "" {
+			continue
+		}
+		if _, own := m.ownOnly[t]; infos[k].answerOnly >= 0 || own {
 			rare = t
 		}
 	}
@@ -534,8 +539,8 @@ func (m *Matcher) byVocabulary(r *Match) {
 		i := m.ids[r.Candidates[ci].ID]
 		e := &m.entries[i]
 		all, fromAnswer := true, false
-		for _, t := range r.Terms {
-			if isContext(t) {
+		for k, t := range r.Terms {
+			if infos[k].context {
 				continue
 			}
 			if _, ok := e.centroid.w[t]; ok {
@@ -574,12 +579,12 @@ const vocabularyLift = 1.05
 // answerShare is the share of the message's weight that an entry's answer
 // has, the message's terms weighted by their inverse frequency over the
 // answers (a term no answer has, as the examples weigh it).
-func (m *Matcher) answerShare(e *entry, terms []string) float64 {
+func (m *Matcher) answerShare(e *entry, terms []string, infos []termInfo) float64 {
 	all, shared := 0.0, 0.0
-	for _, t := range terms {
-		w, ok := m.answerIDF[t]
-		if !ok {
-			w = m.weight(t)
+	for k, t := range terms {
+		w := infos[k].answerIDF
+		if !infos[k].inAnswers {
+			w = infos[k].weight
 		}
 		all += w * w
 		shared += w * e.answer[t]
@@ -602,12 +607,12 @@ const answerTie = 0.1
 // byAnswer puts first, of the two best candidates the examples find as
 // close, the one whose answer has more of the message. The two swap scores:
 // the message is answered as often as before, only maybe by the other entry.
-func (m *Matcher) byAnswer(r *Match) {
+func (m *Matcher) byAnswer(r *Match, infos []termInfo) {
 	cs := r.Candidates
 	if m.answerIDF == nil || len(cs) < 2 || cs[0].Score-cs[1].Score >= answerTie {
 		return
 	}
-	if m.answerShare(m.entry(cs[1].ID), r.Terms) > m.answerShare(m.entry(cs[0].ID), r.Terms) {
+	if m.answerShare(m.entryOf(cs[1].ID), r.Terms, infos) > m.answerShare(m.entryOf(cs[0].ID), r.Terms, infos) {
 		cs[0].ID, cs[1].ID = cs[1].ID, cs[0].ID
 	}
 }
@@ -618,7 +623,6 @@ func (m *Matcher) buildIndex() {
 	add := func(v *vector, entry int) {
 		vec := int32(len(ix.norms))
 		ix.norms = append(ix.norms, v.norm)
-		ix.entry = append(ix.entry, int32(entry))
 		for _, t := range v.terms {
 			id, ok := ix.term[t]
 			if !ok {
@@ -626,7 +630,7 @@ func (m *Matcher) buildIndex() {
 				ix.term[t] = id
 				ix.post = append(ix.post, nil)
 			}
-			ix.post[id] = append(ix.post[id], posting{vec: vec, w: v.w[t]})
+			ix.post[id] = append(ix.post[id], posting{vec: vec, entry: int32(entry), w: v.w[t]})
 		}
 	}
 	for i := range m.entries {
@@ -754,6 +758,9 @@ func (m *Matcher) termOf(stem string) string {
 // termOfWord is the term of a word: the file's synonyms first, then the
 // lexicon's concepts, the word as listed before its stem.
 func (m *Matcher) termOfWord(w word) string {
+	if w.known() {
+		return w.info.term
+	}
 	if strings.HasPrefix(w.stem, "~") {
 		return w.stem // what the word asks by its place (readAsks)
 	}
@@ -763,20 +770,28 @@ func (m *Matcher) termOfWord(w word) string {
 	if t, ok := m.conceptWord[w.folded]; ok {
 		return t
 	}
-	return m.termOf(w.stem)
+	// termOf, syn already asked
+	if t, ok := m.conceptStem[w.stem]; ok {
+		return t
+	}
+	return w.stem
 }
 
 // terms turns words into the terms the index compares: stop words out, phrases
 // and synonyms read as their group, and, for messages (fix), unknown words
 // corrected to a known word one typo away. Each term comes once.
 func (m *Matcher) terms(ws []word, fix bool) []string {
-	var content []word
+	var buf [wordsBuf]word
+	content := buf[:0]
 	for _, w := range ws {
 		if w.stem != "" {
 			content = append(content, w)
 		}
 	}
-	var out []string
+	if len(content) == 0 {
+		return nil
+	}
+	out := make([]string, 0, len(content))
 	add := func(t string) {
 		if !slices.Contains(out, t) {
 			out = append(out, t)
@@ -790,13 +805,14 @@ func (m *Matcher) terms(ws []word, fix bool) []string {
 		}
 		w := content[i]
 		i++
+		if fix && w.known() {
+			add(m.fixed(w))
+			continue
+		}
 		t := m.termOfWord(w)
 		if fix && !strings.HasPrefix(w.stem, "~") {
 			// a meaning readAsks gave by the word's place is no typo
-			_, known := m.idf[t]
-			if _, ok := m.answerOnly[t]; !known && !ok {
-				t = m.memo.fix(m, w, t)
-			}
+			t = m.fix(w, t)
 		}
 		add(t)
 	}
@@ -807,7 +823,13 @@ func (m *Matcher) phraseAt(ws []word) (string, int) {
 	if len(ws) < 2 {
 		return "", 0 // a phrase has two words or more
 	}
-	for _, p := range m.phraseByFirst[ws[0].stem] {
+	var ps []phrase
+	if ws[0].known() {
+		ps = ws[0].info.phrases
+	} else {
+		ps = m.phraseByFirst[ws[0].stem]
+	}
+	for _, p := range ps {
 		if len(p.stems) > len(ws) {
 			continue
 		}
@@ -823,6 +845,16 @@ func (m *Matcher) phraseAt(ws []word) (string, int) {
 		}
 	}
 	return "", 0
+}
+
+// fix is the term a message's content word w, of term t, is read as: t
+// when the FAQ knows it, else the known term its typo stands for.
+func (m *Matcher) fix(w word, t string) string {
+	_, known := m.idf[t]
+	if _, ok := m.answerOnly[t]; known || ok {
+		return t
+	}
+	return m.correct(w, t)
 }
 
 // correct finds the known term a misspelt word stands for: one edit away from
@@ -859,27 +891,31 @@ type known struct {
 	runes      []rune // word's
 }
 
-// nearKey is a word's first letter, which a correction keeps, and its length
-// in letters, which one edit changes by one at most.
-type nearKey struct {
-	first rune
-	n     int
-}
+// nearIndex holds known words by their first letter, which a correction
+// keeps, then by their length in letters, which one edit changes by one at
+// most.
+type nearIndex map[rune][][]known
 
 // byFirstLetter indexes words by their first letter and length: a word is
 // compared with the known words one edit can reach, not with every word of its
 // letter (most of which are too long or too short), and which word is found
 // does not depend on the order they are compared in (unique).
-func byFirstLetter(words map[string]string) map[nearKey][]known {
-	out := map[nearKey][]known{}
+func byFirstLetter(words map[string]string) nearIndex {
+	out := nearIndex{}
 	for w, t := range words {
 		r, _ := utf8.DecodeRuneInString(w)
 		k := known{word: w, term: t, runes: []rune(w)}
-		key := nearKey{r, len(k.runes)}
-		out[key] = append(out[key], k)
+		byLen := out[r]
+		for len(byLen) <= len(k.runes) {
+			byLen = append(byLen, nil)
+		}
+		byLen[len(k.runes)] = append(byLen[len(k.runes)], k)
+		out[r] = byLen
 	}
-	for _, ks := range out {
-		sort.Slice(ks, func(i, j int) bool { return ks[i].word < ks[j].word })
+	for _, byLen := range out {
+		for _, ks := range byLen {
+			sort.Slice(ks, func(i, j int) bool { return ks[i].word < ks[j].word })
+		}
 	}
 	return out
 }
@@ -890,7 +926,7 @@ const minTypoLen = 5
 
 // unique returns the term of the known words within limit edits of s (the
 // closest), when they all stand for the same term.
-func unique(s string, limit int, index map[nearKey][]known) (string, bool) {
+func unique(s string, limit int, index nearIndex) (string, bool) {
 	found := ""
 	best := limit + 1
 	ambiguous := false
@@ -900,8 +936,9 @@ func unique(s string, limit int, index map[nearKey][]known) (string, bool) {
 	if len(rs) > 0 {
 		first = rs[0]
 	}
-	for n := len(rs) - limit; n <= len(rs)+limit; n++ {
-		for _, k := range index[nearKey{first, n}] {
+	byLen := index[first]
+	for n := max(0, len(rs)-limit); n <= len(rs)+limit && n < len(byLen); n++ {
+		for _, k := range byLen[n] {
 			term := k.term
 			// A concept is many words: a word is read as one of them only
 			// from six letters and on its first two letters too
@@ -989,6 +1026,20 @@ type Match struct {
 	Insult bool
 }
 
+// sortCandidates puts the best candidates first, ties in the order they
+// came (the file's).
+func sortCandidates(cs []Candidate) {
+	slices.SortStableFunc(cs, func(a, b Candidate) int {
+		switch {
+		case a.Score > b.Score:
+			return -1
+		case a.Score < b.Score:
+			return 1
+		}
+		return 0
+	})
+}
+
 // Best returns the best candidate, or false when no entry matched at all.
 func (r Match) Best() (Candidate, bool) {
 	if len(r.Candidates) == 0 {
@@ -997,13 +1048,39 @@ func (r Match) Best() (Candidate, bool) {
 	return r.Candidates[0], true
 }
 
+// bestCandidates is sortCandidates(cs) cut to its first k (k at most
+// maxCandidates), found without sorting the others: cs's first k, the best
+// first, ties in the order they came.
+func bestCandidates(cs []Candidate, k int) []Candidate {
+	var top [maxCandidates]Candidate
+	n := 0
+	for _, c := range cs {
+		// after every candidate kept that scores as much or more
+		p := n
+		for p > 0 && top[p-1].Score < c.Score {
+			p--
+		}
+		if p >= k {
+			continue
+		}
+		if n < k {
+			n++
+		}
+		copy(top[p+1:n], top[p:n-1])
+		top[p] = c
+	}
+	copy(cs, top[:n])
+	return cs[:n]
+}
+
 // maxCandidates is how many entries a match lists: enough to see the runner-up.
 const maxCandidates = 3
 
 // Match scores text against every entry.
 func (m *Matcher) Match(text string) Match {
-	_, ws := foldedWords(text, m.memo)
-	return m.matchWords(text, ws)
+	var buf [wordsBuf]word
+	folded, ws := foldedWords(text, m.memo, buf[:0])
+	return m.matchWords(text, folded, ws)
 }
 
 // language is the text's language, or the FAQ's own when it cannot tell.
@@ -1028,10 +1105,10 @@ func (m *Matcher) asksService(ws []word) bool {
 		// but laughter does not make a remark of the writer's own
 		// order ("mon colis est perdu mdr")
 		never = never || w.folded == "never"
-		if laughter[w.folded] && ownsWithBrand(ws) {
+		if w.lex&lexLaughter != 0 && ownsWithBrand(ws) {
 			continue
 		}
-		if w.lex&lexRemark != 0 || never && w.folded == "again" || i > 0 && remarkPair[[2]string{ws[i-1].folded, w.folded}] {
+		if w.lex&lexRemark != 0 || never && w.folded == "again" || i > 0 && w.lex&lexPairEnd != 0 && remarkPair[[2]string{ws[i-1].folded, w.folded}] {
 			return false
 		}
 	}
@@ -1039,11 +1116,18 @@ func (m *Matcher) asksService(ws []word) bool {
 		if w.stem == "" {
 			continue
 		}
-		t := m.termOfWord(w)
-		if problemConcepts[t] {
-			return true
+		if w.known() {
+			if w.info.problem {
+				return true
+			}
+			core = core || w.info.asks
+		} else {
+			t := m.termOfWord(w)
+			if problemConcepts[t] {
+				return true
+			}
+			core = core || asksSomething(t)
 		}
-		core = core || asksSomething(t)
 		content = append(content, w)
 	}
 	if core {
@@ -1096,8 +1180,9 @@ func (m *Matcher) matchKnown(text string) (Candidate, bool) {
 	if !core {
 		return Candidate{}, false
 	}
-	m.cosines(&r)
-	sort.SliceStable(r.Candidates, func(i, j int) bool { return r.Candidates[i].Score > r.Candidates[j].Score })
+	var ibuf [wordsBuf]termInfo
+	m.cosines(&r, m.infosOf(r.Terms, ibuf[:0]))
+	sortCandidates(r.Candidates)
 	c, ok := r.Best()
 	c.Score *= math.Sqrt(float64(len(r.Terms)) / float64(len(all)))
 	return c, ok
@@ -1107,9 +1192,9 @@ func (m *Matcher) matchKnown(text string) (Candidate, bool) {
 // day, a city, a delay say nothing of which question is asked. The objects
 // the brand is about are not context there: "y a des bus le dimanche ?" asks
 // a bus company about its buses.
-func (m *Matcher) onlyContext(terms []string) bool {
-	for _, t := range terms {
-		if _, known := m.idf[t]; known && (!isContext(t) || m.domain[t]) || m.taught[t] {
+func (m *Matcher) onlyContext(infos []termInfo) bool {
+	for i := range infos {
+		if ti := &infos[i]; ti.known && (!ti.context || ti.domain) || ti.taught {
 			return false
 		}
 	}
@@ -1132,9 +1217,8 @@ func asksOpinion(ws []word) bool {
 	for i, w := range ws {
 		// "the best way to reach you", "le meilleur moyen de vous
 		// joindre" ask how, not an opinion
-		how := i+1 < len(ws) && bestHow[ws[i+1].folded]
-		best = best || superlatives[w.folded] && !how
-		you = you || secondPerson[w.folded]
+		best = best || w.lex&lexSuperlative != 0 && !(i+1 < len(ws) && bestHow[ws[i+1].folded])
+		you = you || w.lex&lexSecondPerson != 0
 	}
 	return best && !you
 }
@@ -1193,8 +1277,9 @@ func (m *Matcher) otherPlace(terms []string, ws []word) bool {
 // never enough to answer.
 const contextShare = 0.5
 
-func (m *Matcher) matchWords(text string, ws []word) Match {
-	return m.matchAsked(text, ws, looksLikeQuestion(text, ws) || m.asksService(ws), m.language(text, ws))
+// matchWords is Match once text is read: folded is fold(text), ws its words.
+func (m *Matcher) matchWords(text, folded string, ws []word) Match {
+	return m.matchAsked(text, ws, looksLikeQuestionFolded(text, folded, ws) || m.asksService(ws), m.language(text, ws))
 }
 
 // matchAsked is matchWords once whether the text asks something and its
@@ -1202,10 +1287,16 @@ func (m *Matcher) matchWords(text string, ws []word) Match {
 func (m *Matcher) matchAsked(text string, ws []word, question bool, language string) Match {
 	r := Match{Question: question, Language: language, Peer: speaksToPeer(ws), Insult: insulting(ws)}
 	r.Terms = m.terms(ws, true)
-	if slices.ContainsFunc(r.Terms, func(t string) bool { return returnTerms[t] }) {
+	var ibuf [wordsBuf]termInfo
+	infos := m.infosOf(r.Terms, ibuf[:0])
+	if anyGiveBack(infos) {
 		// "rembourser un tire-lait ouvert mais jamais utilisé": in a
 		// request to give something back, "open" is the thing's state
-		r.Terms = slices.DeleteFunc(r.Terms, func(t string) bool { return t == "~open" })
+		if i := slices.Index(r.Terms, "~open"); i >= 0 {
+			// terms are unique: one "~open" at most
+			r.Terms = slices.Delete(r.Terms, i, i+1)
+			infos = slices.Delete(infos, i, i+1)
+		}
 	}
 	if len(r.Terms) == 0 {
 		return r
@@ -1233,10 +1324,10 @@ func (m *Matcher) matchAsked(text string, ws []word, question bool, language str
 			}
 		}
 	} else {
-		m.cosines(&r)
+		m.cosines(&r, infos)
 	}
 	opinion := asksOpinion(ws)
-	if m.onlyContext(r.Terms) || opinion || m.otherPlace(r.Terms, ws) {
+	if m.onlyContext(infos) || opinion || m.otherPlace(r.Terms, ws) {
 		for i := range r.Candidates {
 			r.Candidates[i].Score = round3(r.Candidates[i].Score * contextShare)
 		}
@@ -1244,14 +1335,11 @@ func (m *Matcher) matchAsked(text string, ws []word, question bool, language str
 	if !opinion {
 		// after the context's share: the words of an answer alone are
 		// no context, though no example has them
-		m.byVocabulary(&r)
-		m.byFact(&r, ws)
+		m.byVocabulary(&r, infos)
+		m.byFact(&r, ws, infos)
 	}
-	sort.SliceStable(r.Candidates, func(i, j int) bool { return r.Candidates[i].Score > r.Candidates[j].Score })
-	m.byAnswer(&r)
-	if len(r.Candidates) > maxCandidates {
-		r.Candidates = r.Candidates[:maxCandidates]
-	}
+	r.Candidates = bestCandidates(r.Candidates, maxCandidates)
+	m.byAnswer(&r, infos)
 	return r
 }
 
@@ -1262,7 +1350,9 @@ func (m *Matcher) matchAsked(text string, ws []word, question bool, language str
 // Only the vectors that share a term with the message are visited: with the
 // intents' wordings an FAQ of 200 entries has a thousand vectors, of which a
 // message touches a few dozen.
-func (m *Matcher) cosines(r *Match) {
+//
+// infos are the terms' infoOf.
+func (m *Matcher) cosines(r *Match, infos []termInfo) {
 	ix := &m.index
 	s, _ := m.scratch.Get().(*scratch)
 	if s == nil || len(s.dots) != len(ix.norms) {
@@ -1273,16 +1363,17 @@ func (m *Matcher) cosines(r *Match) {
 	// a request to give something back is about the returns policy,
 	// whatever the thing: the words that name it, which no example has,
 	// weigh less ("I'd like to send back the garden chairs")
-	giveBack := slices.ContainsFunc(r.Terms, func(t string) bool { return returnTerms[t] })
-	for _, t := range r.Terms {
-		w := m.weight(t)
-		if _, known := m.idf[t]; giveBack && !known {
+	giveBack := anyGiveBack(infos)
+	for k := range infos {
+		ti := &infos[k]
+		w := ti.weight
+		if giveBack && !ti.known {
 			w *= objectShare
 		}
 		qnorm += w * w
-		id, ok := ix.term[t]
-		if !ok {
-			if e, ok := m.answerOnly[t]; ok && m.tune.answerLift > 0 {
+		id := ti.post
+		if id < 0 {
+			if e := ti.answerOnly; e >= 0 && m.tune.answerLift > 0 {
 				// as if each of the entry's vectors had the word, at a
 				// share of its weight
 				a := m.tune.answerLift * w
@@ -1296,19 +1387,14 @@ func (m *Matcher) cosines(r *Match) {
 			continue
 		}
 		for _, p := range ix.post[id] {
-			if s.dots[p.vec] == 0 {
-				s.touched = append(s.touched, p.vec)
-			}
 			s.dots[p.vec] += w * p.w
+			if !s.seen[p.entry] {
+				s.seen[p.entry] = true
+				s.entries = append(s.entries, p.entry)
+			}
 		}
 	}
 	qnorm = math.Sqrt(qnorm)
-	for _, v := range s.touched {
-		if e := ix.entry[v]; !s.seen[e] {
-			s.seen[e] = true
-			s.entries = append(s.entries, e)
-		}
-	}
 	slices.Sort(s.entries) // in the file's order, as ties are listed
 	// xd and xn are what the message's words of the entry's answer alone
 	// add to the dot product and the squared norm.
@@ -1329,32 +1415,59 @@ func (m *Matcher) cosines(r *Match) {
 			continue
 		}
 		first := ix.first[i]
-		best, taught := 0.0, 0.0
-		for j := range e.questions[:e.shaped] {
-			best = max(best, cos(first+int32(j), xd, xn))
-		}
-		// a wording taught from the desk is a whole example: it answers
-		// the messages worded like it on its own, not blended with an
-		// entry it does not shape
-		for j := e.shaped; j < len(e.questions); j++ {
-			taught = max(taught, cos(first+int32(j), xd, xn))
+		best, taught, centroid := 0.0, 0.0, 0.0
+		if xd == 0 && xn == 0 && qnorm != 0 {
+			// cos without the answer's words: the same quotients, in a
+			// loop over the entry's vectors side by side
+			n := len(e.questions)
+			dots, norms := s.dots[first:int(first)+n+1], ix.norms[first:int(first)+n+1]
+			for j, d := range dots[:e.shaped] {
+				if norms[j] != 0 {
+					if c := d / (qnorm * norms[j]); c > best {
+						best = c
+					}
+				}
+			}
+			for j := e.shaped; j < n; j++ {
+				if norms[j] != 0 {
+					if c := dots[j] / (qnorm * norms[j]); c > taught {
+						taught = c
+					}
+				}
+			}
+			if norms[n] != 0 {
+				centroid = dots[n] / (qnorm * norms[n])
+			}
+		} else {
+			for j := range e.questions[:e.shaped] {
+				best = max(best, cos(first+int32(j), xd, xn))
+			}
+			// a wording taught from the desk is a whole example: it
+			// answers the messages worded like it on its own, not
+			// blended with an entry it does not shape
+			for j := e.shaped; j < len(e.questions); j++ {
+				taught = max(taught, cos(first+int32(j), xd, xn))
+			}
+			centroid = cos(first+int32(len(e.questions)), xd, xn)
 		}
 		if m.blend > 0 {
-			best = (1-m.blend)*best + m.blend*cos(first+int32(len(e.questions)), xd, xn)
+			best = (1-m.blend)*best + m.blend*centroid
 		}
 		best = max(best, taughtShare*taught)
 		if best > 0 {
+			if r.Candidates == nil {
+				r.Candidates = make([]Candidate, 0, len(s.entries))
+			}
 			r.Candidates = append(r.Candidates, Candidate{ID: e.ID, Score: round3(best)})
 		}
 	}
-	for _, v := range s.touched {
-		s.dots[v] = 0
-	}
 	for _, e := range s.entries {
+		first := ix.first[e]
+		clear(s.dots[first : int(first)+len(m.entries[e].questions)+1])
 		s.seen[e] = false
 		s.xdot[e], s.xnorm[e] = 0, 0
 	}
-	s.touched, s.entries = s.touched[:0], s.entries[:0]
+	s.entries = s.entries[:0]
 }
 
 // taughtShare is the share of its cosine with which a wording taught from the
@@ -1379,9 +1492,8 @@ const objectShare = 0.6
 // scratch is what cosines works in, kept from one message to the next.
 type scratch struct {
 	dots    []float64 // by vector
-	touched []int32   // the vectors with a term of the message
 	seen    []bool    // by entry
-	entries []int32   // the entries of the touched vectors
+	entries []int32   // the entries with a term of the message
 	// xdot and xnorm, by entry, are what the message's words of that
 	// entry's answer alone add to the dot products and squared norms of
 	// its vectors.

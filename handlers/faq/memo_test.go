@@ -123,30 +123,39 @@ func TestMemoDecidesAsWithout(t *testing.T) {
 				}
 			}
 		}
-		if len(m.memo.stems) == 0 || len(m.memo.fixes) == 0 {
-			t.Errorf("matcher %d: memo kept %d stems and %d corrections", i, len(m.memo.stems), len(m.memo.fixes))
+		if m.memo.n.Load() == 0 {
+			t.Errorf("matcher %d: memo kept no word", i)
 		}
 	}
 }
 
 // TestMemoCapped checks that a memo stops growing at its cap, and still gives
-// each word its stem past it.
+// each word its stem and term past it.
 func TestMemoCapped(t *testing.T) {
 	m := starterMatcher(t)
-	c := newMemo()
+	c := newMemo(m)
 	for i := 0; i < memoCap+500; i++ {
 		w := fmt.Sprintf("livraisons%d", i)
 		w = strings.Map(func(r rune) rune { return 'a' + (r-'0')%26 }, w[10:]) + "ions"
-		if got, want := c.word(w), newWord(w); got != want {
-			t.Fatalf("%q: %+v, want %+v", w, got, want)
-		}
-		ws := word{folded: w + "x", stem: w + "x"}
-		if got, want := c.fix(m, ws, ws.stem), m.correct(ws, ws.stem); got != want {
-			t.Fatalf("%q: corrected %q, want %q", w, got, want)
+		for pass := 0; pass < 2; pass++ {
+			got, want := c.word(w), newWord(w)
+			if got.folded != want.folded || got.stem != want.stem || got.lex != want.lex {
+				t.Fatalf("%q: %+v, want %+v", w, got, want)
+			}
+			if (got.info != nil) != (i < memoCap) {
+				t.Fatalf("%q, word %d: info %+v", w, i, got.info)
+			}
+			if got.info == nil {
+				continue
+			}
+			term := m.termOfWord(want)
+			if got.info.term != term || m.fixed(got) != m.fix(want, term) || !reflect.DeepEqual(got.info.phrases, m.phraseByFirst[want.stem]) {
+				t.Fatalf("%q: info %+v, want term %q", w, got.info, term)
+			}
 		}
 	}
-	if len(c.stems) != memoCap || len(c.fixes) != memoCap {
-		t.Errorf("memo holds %d stems and %d corrections, want %d each", len(c.stems), len(c.fixes), memoCap)
+	if n := c.n.Load(); n != memoCap {
+		t.Errorf("memo holds %d words, want %d", n, memoCap)
 	}
 }
 
@@ -196,7 +205,8 @@ func TestLanguageAndMarkAsByRune(t *testing.T) {
 			// the flags a word has alone (readAsks may change them by
 			// its place: "c'est du vol" is a remark)
 			w := newWord(w.folded)
-			sets := []map[string]bool{stopWords, frWords, enWords, questionWords, requestFirsts, greetings, openers, remarkWords}
+			sets := []map[string]bool{stopWords, frWords, enWords, questionWords, requestFirsts, greetings, openers, remarkWords,
+				insultWords, keysOf(slang), laughter, secondPerson, superlatives, {"jamais": true}}
 			for i, set := range sets {
 				if got := w.lex&(1<<i) != 0; got != set[w.folded] {
 					t.Errorf("%q: flag %d is %v, its set says %v", w.folded, i, got, set[w.folded])

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/vigie-bot/vigie/bot"
 )
 
@@ -65,7 +67,11 @@ func (a *Assistant) record(ev *bot.Event, d Decision, cooled bool) {
 	if cooled {
 		kind = Cooldown
 	}
-	a.decisions.WithLabelValues(label, string(kind)).Inc()
+	if kind == Silent && label == "none" {
+		a.silentCounter().Inc()
+	} else {
+		a.decisions.WithLabelValues(label, string(kind)).Inc()
+	}
 	if d.Why == WhyNotAsked || (d.Kind == Silent && !d.Unanswered && !cooled) {
 		// Chat and moderated messages: the metric counts them, the report
 		// keeps only questions.
@@ -83,6 +89,16 @@ func (a *Assistant) record(ev *bot.Event, d Decision, cooled bool) {
 	}
 	a.history[a.next] = r
 	a.next = (a.next + 1) % a.limit
+}
+
+// silentCounter is a.decisions.WithLabelValues("none", "silent"), kept.
+func (a *Assistant) silentCounter() prometheus.Counter {
+	if c := a.silent.Load(); c != nil {
+		return *c
+	}
+	c := a.decisions.WithLabelValues("none", string(Silent))
+	a.silent.Store(&c)
+	return c
 }
 
 // groupSimilarity is the share of terms two questions must have in common

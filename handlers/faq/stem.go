@@ -9,8 +9,7 @@ import "strings"
 // must be cut the same way whatever the guess. Consistency matters more here
 // than linguistics; typo tolerance on stems covers the rest (retour/retourner).
 func stem(w string) string {
-	rs := []rune(w)
-	if len(rs) <= 3 || !allLetters(rs) {
+	if runeLen(w) <= 3 || !allLetters(w) {
 		return w
 	}
 	if k, ok := keepWhole[w]; ok {
@@ -117,8 +116,9 @@ func stripSuffix(s string) string {
 	if s == "" {
 		return s
 	}
+	n := runeLen(s)
 	for _, suf := range suffixesByLast[s[len(s)-1]] {
-		if strings.HasSuffix(s, suf) && runeLen(s)-runeLen(suf) >= minStem {
+		if strings.HasSuffix(s, suf) && n-runeLen(suf) >= minStem {
 			return s[:len(s)-len(suf)]
 		}
 	}
@@ -134,9 +134,11 @@ func undouble(s string) string {
 	return s
 }
 
-func allLetters(rs []rune) bool {
-	for _, r := range rs {
-		if r >= '0' && r <= '9' {
+// allLetters reports whether w has no digit: a digit is one byte in UTF-8,
+// which no other character's bytes are.
+func allLetters(w string) bool {
+	for i := 0; i < len(w); i++ {
+		if '0' <= w[i] && w[i] <= '9' {
 			return false
 		}
 	}

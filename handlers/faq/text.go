@@ -3,6 +3,7 @@ package faq
 import (
 	"slices"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -16,6 +17,9 @@ type word struct {
 	stem   string // empty for a stop word
 	// lex says which of the lexicon's sets folded is in
 	lex lexFlags
+	// info is what the matcher's memo knows of folded, nil when nothing
+	// (see known).
+	info *wordInfo
 }
 
 // fold lowers s and drops its accents: "Où ÊTES-vous" → "ou etes-vous". Members
@@ -37,6 +41,15 @@ func fold(s string) string {
 		}
 		return string(b)
 	}
+	if f, ok := foldByRune(s); ok {
+		return f
+	}
+	return foldNFKD(s)
+}
+
+// foldNFKD is fold the long way: decomposed (NFKD), the combining accents
+// dropped, the ligatures spelled out, lowered.
+func foldNFKD(s string) string {
 	var b strings.Builder
 	b.Grow(len(s))
 	for _, r := range norm.NFKD.String(s) {
@@ -56,6 +69,114 @@ func fold(s string) string {
 		}
 	}
 	return b.String()
+}
+
+// foldByRune is foldNFKD(s) made character by character from a table, false
+// when s has a character the table does not hold (or is not UTF-8): most of
+// a chat's accented text is Latin letters, quotes and emoji, each folded
+// alone. That is exact for the characters whose decomposition is starters
+// and combining accents only: NFKD decomposes each character by itself and
+// then reorders only the runs of combining characters, which fold drops.
+func foldByRune(s string) (string, bool) {
+	t := runeFolds()
+	b := make([]byte, 0, len(s))
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case 'A' <= c && c <= 'Z':
+				c += 'a' - 'A'
+			case c == '`':
+				c = '\''
+			}
+			b = append(b, c)
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		f, ok := t.fold(r)
+		if !ok || r == utf8.RuneError {
+			return "", false
+		}
+		b = append(b, f...)
+		i += size
+	}
+	return string(b), true
+}
+
+// runeFoldTable holds foldNFKD of each character of the ranges it covers
+// that foldByRune may fold alone: at is (offset << 8 | length) in folds,
+// noFold for a character it does not hold.
+type runeFoldTable struct {
+	at    []uint32
+	folds string
+}
+
+// runeFoldRanges are the characters the table covers, first and past the
+// last: up to the CJK blocks (Latin, Greek, Cyrillic, punctuation), the
+// variation selectors to the fullwidth forms (with the byte order mark,
+// U+FEFF, which starts one message of the replay's corpus in fourteen) and
+// the emoji.
+var runeFoldRanges = [][2]rune{{0x80, 0x3000}, {0xFE00, 0xFFF0}, {0x1F000, 0x1FB00}}
+
+const noFold = ^uint32(0)
+
+func (t *runeFoldTable) fold(r rune) (string, bool) {
+	base := 0
+	for _, rg := range runeFoldRanges {
+		if r < rg[0] {
+			break
+		}
+		if r < rg[1] {
+			a := t.at[base+int(r-rg[0])]
+			if a == noFold {
+				return "", false
+			}
+			return t.folds[a>>8 : a>>8+a&0xff], true
+		}
+		base += int(rg[1] - rg[0])
+	}
+	return "", false
+}
+
+// runeFolds builds the table once, the first time a text is not ASCII.
+var runeFolds = sync.OnceValue(func() *runeFoldTable {
+	t := &runeFoldTable{}
+	var folds strings.Builder
+	seen := map[string]uint32{}
+	for _, rg := range runeFoldRanges {
+		for r := rg[0]; r < rg[1]; r++ {
+			a := noFold
+			if f, ok := foldAlone(r); ok && len(f) < 0x100 {
+				if at, ok := seen[f]; ok {
+					a = at
+				} else {
+					a = uint32(folds.Len())<<8 | uint32(len(f))
+					folds.WriteString(f)
+					seen[f] = a
+				}
+			}
+			t.at = append(t.at, a)
+		}
+	}
+	t.folds = folds.String()
+	return t
+})
+
+// foldAlone is foldNFKD(string(r)), false when r decomposes to a
+// combining character that fold keeps (one that NFKD could move past
+// another character of a text).
+func foldAlone(r rune) (string, bool) {
+	if !utf8.ValidRune(r) || unicode.Is(unicode.Cs, r) {
+		return "", false
+	}
+	d := norm.NFKD.String(string(r))
+	for _, x := range d {
+		if !unicode.Is(unicode.Mn, x) && norm.NFKD.PropertiesString(string(x)).CCC() != 0 {
+			return "", false
+		}
+	}
+	return foldNFKD(string(r)), true
 }
 
 // asciiCase reports whether s is all ASCII, and whether it has no capital.
@@ -90,7 +211,15 @@ func appendWords(out []string, folded string) []string {
 		var alnum bool
 		size := 1
 		if c := folded[i]; c < utf8.RuneSelf {
-			alnum = asciiAlnum[c]
+			if asciiAlnum[c] {
+				if start < 0 {
+					start = i
+				}
+				// the rest of a run of ASCII letters at once
+				for i++; i < len(folded) && asciiAlnum[folded[i]]; i++ {
+				}
+				continue
+			}
 		} else {
 			var r rune
 			r, size = utf8.DecodeRuneInString(folded[i:])
@@ -116,9 +245,10 @@ func appendWords(out []string, folded string) []string {
 }
 
 // asciiAlnum tells the ASCII letters and digits, which unicode.IsLetter and
-// unicode.IsDigit say of an ASCII character.
-var asciiAlnum = func() (t [utf8.RuneSelf]bool) {
-	for c := range t {
+// unicode.IsDigit say of an ASCII character; it is false for the other
+// bytes, which start or continue a character past ASCII.
+var asciiAlnum = func() (t [256]bool) {
+	for c := range utf8.RuneSelf {
 		t[c] = unicode.IsLetter(rune(c)) || unicode.IsDigit(rune(c))
 	}
 	return t
@@ -150,6 +280,19 @@ func squeeze(w string) string {
 // hasRun3 reports whether w holds a character three times in a row, the
 // only case squeeze changes (for a letter).
 func hasRun3(w string) bool {
+	ascii := true
+	for i := 0; i < len(w); i++ {
+		if w[i] >= utf8.RuneSelf {
+			ascii = false
+			break
+		}
+		if i >= 2 && w[i] == w[i-1] && w[i] == w[i-2] {
+			return true
+		}
+	}
+	if ascii {
+		return false
+	}
 	var prev rune = -1
 	n := 0
 	for _, r := range w {
@@ -218,26 +361,33 @@ var slang = map[string]string{
 // words reads a message into words, with slang spelled out, stop words marked and
 // the others stemmed.
 func words(text string) []word {
-	_, ws := foldedWords(text, nil)
+	_, ws := foldedWords(text, nil, nil)
 	return ws
 }
 
-// foldedWords is words, with the folded text it read them from (which
-// looksLikeQuestionFolded reads again), the stems remembered in c (none when
-// nil).
-func foldedWords(text string, c *memo) (string, []word) {
+// wordsBuf is how many words a message's words are read into without
+// allocating (see foldedWords): most chat messages have fewer.
+const wordsBuf = 32
+
+// foldedWords is words appended to out, with the folded text it read them
+// from (which looksLikeQuestionFolded reads again), the stems remembered in
+// c (none when nil).
+func foldedWords(text string, c *memo, out []word) (string, []word) {
 	folded := fold(text)
-	var buf [32]string
+	var buf [wordsBuf]string
 	raw := appendWords(buf[:0], folded)
-	out := make([]word, 0, len(raw))
+	if out == nil {
+		out = make([]word, 0, len(raw))
+	}
 	for _, w := range raw {
-		if long, ok := slang[w]; ok {
-			for _, x := range strings.Fields(long) {
+		nw := c.word(w)
+		if nw.lex&lexSlang != 0 {
+			for _, x := range strings.Fields(slang[w]) {
 				out = append(out, c.word(x))
 			}
 			continue
 		}
-		out = append(out, c.word(w))
+		out = append(out, nw)
 	}
 	readAsks(out)
 	return folded, out
@@ -749,9 +899,12 @@ func asksDelivery(ws []word) bool {
 	return slices.ContainsFunc(ws, func(w word) bool { return deliveryAsks[w.folded] })
 }
 
+// secondPersonWord reports whether w is in secondPerson.
+func secondPersonWord(w word) bool { return w.lex&lexSecondPerson != 0 }
+
 // addressed reports whether ws speak to someone: you, your, vous, tu...
 func addressed(ws []word) bool {
-	return slices.ContainsFunc(ws, func(w word) bool { return secondPerson[w.folded] })
+	return slices.ContainsFunc(ws, secondPersonWord)
 }
 
 // readsFrench reports whether more of ws are French words than English ones.

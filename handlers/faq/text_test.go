@@ -2,6 +2,7 @@ package faq
 
 import (
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -149,6 +150,94 @@ func TestFillersAskNothing(t *testing.T) {
 	for _, s := range []string{"du coup", "y a moyen de", "sinon bref", "je me demandais si", "j'aurais voulu savoir", "cordialement"} {
 		if ts := m.terms(words(s), false); len(ts) != 0 {
 			t.Errorf("terms(%q) = %v, want none", s, ts)
+		}
+	}
+}
+
+// TestFoldByRuneAsNFKD checks fold's table against the long way: each
+// character it holds alone, and beside the characters that could move or
+// join in a decomposition (combining marks of every class, ligatures, the
+// table's own characters).
+func TestFoldByRuneAsNFKD(t *testing.T) {
+	tab := runeFolds()
+	var held []rune
+	for _, rg := range runeFoldRanges {
+		for r := rg[0]; r < rg[1]; r++ {
+			if _, ok := tab.fold(r); ok {
+				held = append(held, r)
+			}
+		}
+	}
+	if len(held) < 5000 {
+		t.Fatalf("the table holds %d characters", len(held))
+	}
+	around := []string{"", "a", "E", "\u0301", "\u0327", "\u0323\u0302", "\u0345", "\u05b0", "\u0f71", "\u0e38", "\u3099",
+		"\U0001d165", "\u0903", "\u20dd", "\u034f", "\ufb01", "é", "Œ", "ß", "’", "`", "\xff", "\ufffd", "\U0001F600", "가", "ｈ"}
+	for _, r := range held {
+		for _, a := range around {
+			for _, s := range []string{string(r), a + string(r), string(r) + a, "X" + string(r) + a + string(r)} {
+				if got, want := fold(s), foldNFKD(s); got != want {
+					t.Fatalf("fold(%q) = %q, want %q", s, got, want)
+				}
+			}
+		}
+	}
+	for _, s := range evalTexts(t) {
+		if got, want := fold(s), foldNFKD(s); got != want {
+			t.Errorf("fold(%q) = %q, want %q", s, got, want)
+		}
+	}
+}
+
+// hasRun3ByRune is hasRun3 as it was, rune by rune.
+func hasRun3ByRune(w string) bool {
+	var prev rune = -1
+	n := 0
+	for _, r := range w {
+		if r == prev {
+			if n++; n >= 3 {
+				return true
+			}
+			continue
+		}
+		prev, n = r, 1
+	}
+	return false
+}
+
+func TestHasRun3AsByRune(t *testing.T) {
+	ws := []string{"", "a", "aa", "aaa", "abbb", "abba", "éé", "ééé", "aééé", "ééa", "a\u0301a\u0301a\u0301", "\xff\xff\xff", "111", "svpppp", "heeelp"}
+	for _, s := range evalTexts(t) {
+		ws = append(ws, splitWords(fold(s))...)
+		ws = append(ws, s)
+	}
+	for _, w := range ws {
+		if got, want := hasRun3(w), hasRun3ByRune(w); got != want {
+			t.Errorf("hasRun3(%q) = %v, want %v", w, got, want)
+		}
+	}
+}
+
+// TestHasOuAsLowered checks hasOu against the lowered text.
+func TestHasOuAsLowered(t *testing.T) {
+	texts := append(evalTexts(t), "", "o", "où", "OÙ", "Où", "oÙ", "ù", "xù", "o\xc3", "\xc3\xb9", "oo\xc3\xb9", "où?", "ou", "Ou ù", "ÓÙ", "ò\xc3\xb9")
+	for _, s := range texts {
+		if got, want := hasOu(s), strings.Contains(strings.ToLower(s), "où"); got != want {
+			t.Errorf("hasOu(%q) = %v, want %v", s, got, want)
+		}
+	}
+}
+
+// TestFirstFieldAsFields checks firstField against strings.Fields.
+func TestFirstFieldAsFields(t *testing.T) {
+	texts := append(evalTexts(t), "", " ", "\u00a0a b", " \t\nx", "a\u2003b", "\xff b", " \u0085z", "é ")
+	for _, s := range texts {
+		want := ""
+		if f := strings.Fields(s); len(f) > 0 {
+			want = f[0]
+		}
+		if got := firstField(s); got != want {
+			t.Errorf("firstField(%q) = %q, want %q", s, got, want)
 		}
 	}
 }

@@ -110,7 +110,7 @@ func TestUniqueByLength(t *testing.T) {
 	for _, s := range typoProbes(t, m) {
 		for _, c := range []struct {
 			name  string
-			index map[nearKey][]known
+			index nearIndex
 			old   map[rune][]known
 		}{{"surface", m.nearSurface, bySurface}, {"stem", m.nearStem, byStem}} {
 			got, gotOK := unique(s, 1, c.index)
