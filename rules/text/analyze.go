@@ -71,8 +71,8 @@ type Analysis struct {
 	buf   []byte
 	cens  []censoredWord
 	spans []span // the links' places in Text
-	// hashes are the wordHash of the words the fingerprint is made of, in
-	// order, for SketchSums; kept only when AnalyzeInto gave a buffer
+	// hashes are the wordHash of the words the fingerprint is made of,
+	// spread (mix64's first step), in order, for SketchSums; kept only when AnalyzeInto gave a buffer
 	// (hashed), so that Analyze allocates no more for them.
 	hashes []uint64
 	hashed bool
