@@ -133,18 +133,48 @@ func inLine(family, h uint32) uint32 {
 func (f *Features) word(w []byte, lang, prev uint32) uint32 {
 	h := hashBytes(nsWord, w)
 	family := hashBytes(nsFamily, w[:min(len(w), minPrefix)])
-	f.Words = append(f.Words, inLine(family, h))
+	// at most five features: room for them all, written in place rather
+	// than appended one by one
+	out := f.Words
+	if cap(out)-len(out) < 5 {
+		out = slices.Grow(out, 5)
+	}
+	k := len(out)
+	out = out[:k+5]
+	out[k] = inLine(family, h)
+	k++
 	if lang != 0 {
-		f.Words = append(f.Words, inLine(family, mix32(uint32(nsLang)<<24^lang^h*0x9e3779b1)))
+		out[k] = inLine(family, mix32(uint32(nsLang)<<24^lang^h*0x9e3779b1))
+		k++
 	}
 	if prev != 0 {
-		f.Words = append(f.Words, mix32(uint32(nsPair)<<24^prev*0x9e3779b1^h))
+		out[k] = mix32(uint32(nsPair)<<24 ^ prev*0x9e3779b1 ^ h)
+		k++
 	}
-	for n := minPrefix; n <= maxPrefix && n < len(w); n++ {
-		f.Words = append(f.Words, inLine(family, hashBytes(nsPrefix, w[:n])))
+	if len(w) > minPrefix {
+		// the first letters' hashes, each the one before it with one more
+		// byte: hashBytes of w[:n] reads w[:4] as a number and the rest
+		// byte by byte, so w[:n+1] is w[:n] and w[n] while n+1 < 8
+		p := fnvState(nsPrefix, w[:minPrefix])
+		out[k] = inLine(family, mix32(p))
+		k++
+		for n := minPrefix + 1; n <= maxPrefix && n < len(w); n++ {
+			p = (p ^ uint32(w[n-1])) * 16777619
+			out[k] = inLine(family, mix32(p))
+			k++
+		}
 	}
+	f.Words = out[:k]
 	return h
 }
+
+// word's prefixes are hashed one from the other (see word): from 4 bytes to
+// fewer than 8, the bytes past the first four are read one by one.
+const (
+	_ = uint(minPrefix - 4)
+	_ = uint(7 - maxPrefix)
+	_ = uint(5 - (3 + maxPrefix - minPrefix + 1)) // word writes at most five features
+)
 
 // shapeLine is the line of the shape's features, each at a place of its own:
 // one line for them all, read by every text.
@@ -232,7 +262,10 @@ func bucket(n int, bounds ...int) int {
 
 // hashBytes is FNV-1a over a namespace and b, mixed: stable across
 // machines and versions, since a model's weights are laid out by it.
-func hashBytes(ns byte, b []byte) uint32 {
+func hashBytes(ns byte, b []byte) uint32 { return mix32(fnvState(ns, b)) }
+
+// fnvState is hashBytes before its mix.
+func fnvState(ns byte, b []byte) uint32 {
 	h := uint32(2166136261) ^ uint32(ns)
 	h *= 16777619
 	for len(b) >= 4 {
@@ -242,7 +275,7 @@ func hashBytes(ns byte, b []byte) uint32 {
 	for _, c := range b {
 		h = (h ^ uint32(c)) * 16777619
 	}
-	return mix32(h)
+	return h
 }
 
 func hashString(ns byte, s string) uint32 {

@@ -139,3 +139,39 @@ func TestGramsOneByOne(t *testing.T) {
 		}
 	}
 }
+
+// TestWordOneByOne checks a word's features written in place, its prefixes
+// hashed one from the other, against the features appended one by one, as
+// they are defined.
+func TestWordOneByOne(t *testing.T) {
+	ref := func(out []uint32, w []byte, lang, prev uint32) []uint32 {
+		h := hashBytes(nsWord, w)
+		family := hashBytes(nsFamily, w[:min(len(w), minPrefix)])
+		out = append(out, inLine(family, h))
+		if lang != 0 {
+			out = append(out, inLine(family, mix32(uint32(nsLang)<<24^lang^h*0x9e3779b1)))
+		}
+		if prev != 0 {
+			out = append(out, mix32(uint32(nsPair)<<24^prev*0x9e3779b1^h))
+		}
+		for n := minPrefix; n <= maxPrefix && n < len(w); n++ {
+			out = append(out, inLine(family, hashBytes(nsPrefix, w[:n])))
+		}
+		return out
+	}
+	var f Features
+	var want []uint32
+	prev := uint32(0)
+	for i, w := range []string{"", "a", "free", "bitch", "bitche", "bitches", "bitchez", "anticonstitutionnellement", "vidéo", "vidéos", strings.Repeat("x", 60)} {
+		for _, lang := range []uint32{0, 0x6672, 0x656e} {
+			want = ref(want, []byte(w), lang, prev)
+			if got := f.word([]byte(w), lang, prev); got != hashBytes(nsWord, []byte(w)) {
+				t.Fatalf("%q: word returned %x", w, got)
+			}
+			if !slices.Equal(f.Words, want) {
+				t.Fatalf("%q (language %x, after %x): %x, want %x", w, lang, prev, f.Words, want)
+			}
+			prev = uint32(i) * 0x01000193
+		}
+	}
+}
