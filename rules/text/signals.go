@@ -281,22 +281,24 @@ func (a *Analysis) SketchSums() (sums [SketchBands]uint64, ok bool) {
 	if len(spreads) < sketchMinWords {
 		return sums, false
 	}
-	// two rows at a time, their least hashes held in registers over the
-	// words, each word read once for both; the multipliers are variables,
-	// not constants, so that the compiler keeps them at hand rather than
-	// loading each again before each multiplication. A row's hash of a word
+	// three rows at a time, their least hashes held in registers over the
+	// words, each word read once for the three (four spill registers); the
+	// multipliers are variables, not constants, so that the compiler keeps
+	// them at hand rather than loading each again before each
+	// multiplication. A row's hash of a word
 	// is mix64(x^seed), whose first step, spread, is the xor of the word's
 	// spread and the seed's (a shift distributes over xor): each word is
 	// spread once for the twelve rows, the seeds once for all texts.
 	k1, k2 := mixK1, mixK2
-	for r := 0; r < len(mins); r += 2 {
-		s0, s1 := spreadSeeds[r], spreadSeeds[r+1]
-		l0, l1 := mins[r], mins[r+1]
+	for r := 0; r < len(mins); r += 3 {
+		s0, s1, s2 := spreadSeeds[r], spreadSeeds[r+1], spreadSeeds[r+2]
+		l0, l1, l2 := mins[r], mins[r+1], mins[r+2]
 		for _, y := range spreads {
 			l0 = min(l0, mixSpread(y^s0, k1, k2))
 			l1 = min(l1, mixSpread(y^s1, k1, k2))
+			l2 = min(l2, mixSpread(y^s2, k1, k2))
 		}
-		mins[r], mins[r+1] = l0, l1
+		mins[r], mins[r+1], mins[r+2] = l0, l1, l2
 	}
 	for b := range sums {
 		h := uint64(hashSeed) ^ uint64(b)
