@@ -168,6 +168,14 @@ func (f *Features) word(w []byte, lang, prev uint32) uint32 {
 	return h
 }
 
+// grams writes the n-grams of 2 to 5 bytes in a row where all of them start.
+const (
+	_ = uint(minGram - 2)
+	_ = uint(2 - minGram)
+	_ = uint(maxGram - 5)
+	_ = uint(5 - maxGram)
+)
+
 // word's prefixes are hashed one from the other (see word): from 4 bytes to
 // fewer than 8, the bytes past the first four are read one by one.
 const (
@@ -235,7 +243,24 @@ func (f *Features) grams(w []byte) {
 	out := slices.Grow(f.Grams, len(g)*(maxGram-minGram+1))
 	k := len(out)
 	out = out[:cap(out)]
-	for i := range g {
+	i := 0
+	// where all four n-grams start, without a check of the word's end at
+	// each: the FNV-1a of " fr" is that of " f" and one byte more
+	for ; i+maxGram <= len(g); i++ {
+		b := g[i : i+maxGram]
+		o := out[k : k+maxGram-minGram+1]
+		h := (uint32(2166136261) ^ uint32(nsGram) ^ uint32(b[0])) * 16777619
+		h = (h ^ uint32(b[1])) * 16777619
+		o[0] = mix32(h ^ 2<<28)
+		h = (h ^ uint32(b[2])) * 16777619
+		o[1] = mix32(h ^ 3<<28)
+		h = (h ^ uint32(b[3])) * 16777619
+		o[2] = mix32(h ^ 4<<28)
+		h = (h ^ uint32(b[4])) * 16777619
+		o[3] = mix32(h ^ 5<<28)
+		k += maxGram - minGram + 1
+	}
+	for ; i < len(g); i++ {
 		h := uint32(2166136261) ^ uint32(nsGram)
 		for n := 1; n <= maxGram && i+n <= len(g); n++ {
 			h = (h ^ uint32(g[i+n-1])) * 16777619
