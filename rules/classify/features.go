@@ -274,13 +274,15 @@ func (f *Features) grams(w []byte) {
 }
 
 // bucket is the index of the last bound that n reaches: bounds 0, 1, 2, 3
-// make 0, 1, 2 and 3-or-more.
+// make 0, 1, 2 and 3-or-more. The bounds rise: the first that n does not
+// reach ends the search.
 func bucket(n int, bounds ...int) int {
 	b := 0
 	for i, lo := range bounds {
-		if n >= lo {
-			b = i
+		if n < lo {
+			break
 		}
+		b = i
 	}
 	return b
 }

@@ -175,3 +175,25 @@ func TestWordOneByOne(t *testing.T) {
 		}
 	}
 }
+
+// TestBucket checks bucket, which stops at the first bound not reached,
+// against the last bound reached found over them all, for the bounds
+// shapeOf gives it.
+func TestBucket(t *testing.T) {
+	ref := func(n int, bounds ...int) int {
+		b := 0
+		for i, lo := range bounds {
+			if n >= lo {
+				b = i
+			}
+		}
+		return b
+	}
+	for _, bounds := range [][]int{{0, 1, 2, 3}, {0, 1, 2, 3, 5}, {0, 1, 2, 5, 10}, {0, 1, 2, 4, 8, 16, 32, 64}, {0, 1, 3, 5, 7, 9}, {0, 3, 5, 8}, {0, 1, 2}, {0, 1}} {
+		for n := -2; n <= 100; n++ {
+			if got, want := bucket(n, bounds...), ref(n, bounds...); got != want {
+				t.Errorf("bucket(%d, %v) = %d, want %d", n, bounds, got, want)
+			}
+		}
+	}
+}
