@@ -68,17 +68,18 @@ const (
 	nsFamily
 )
 
-// Extract computes the features of an analysed text into f.
-func (f *Features) Extract(a *text.Analysis) {
-	f.ExtractLean(a)
-	f.AddGrams(a)
-}
+// Extract computes the features of an analysed text into f, in one pass
+// over its words: the features of ExtractLean then AddGrams.
+func (f *Features) Extract(a *text.Analysis) { f.extract(a, true) }
 
 // ExtractLean computes the features of an analysed text into f but the
 // character n-grams, which are most of the work and which a model that does
 // not read them (Model.Grams) has no use for: the engine adds them with
 // AddGrams only when such a model asks.
-func (f *Features) ExtractLean(a *text.Analysis) {
+func (f *Features) ExtractLean(a *text.Analysis) { f.extract(a, false) }
+
+// extract is Extract, or ExtractLean without grams.
+func (f *Features) extract(a *text.Analysis, grams bool) {
 	f.Words, f.Grams, f.Shape = f.Words[:0], f.Grams[:0], f.Shape[:0]
 	var prev uint32 // hash of the previous plain word, 0 at the start
 	words, mentions := 0, 0
@@ -107,6 +108,9 @@ func (f *Features) ExtractLean(a *text.Analysis) {
 			return
 		}
 		prev = f.word(w, lang, prev)
+		if grams {
+			f.grams(w)
+		}
 	})
 	f.shapeOf(a, mentions)
 }
