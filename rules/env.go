@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"time"
+	"unsafe"
 
 	"github.com/expr-lang/expr"
 	"github.com/vigie-bot/vigie/rules/classify"
@@ -277,7 +278,7 @@ func hasAny(p ...any) (any, error) {
 func (st *evalState) hasAny(s string, l *wordList) bool {
 	var entry string
 	var ok bool
-	if a := st.analysis; a != nil && s == st.text {
+	if a := st.analysis; a != nil && sameString(s, st.text) {
 		// a list is often asked twice about the text (a counter's when: and a
 		// rule): the first answer is kept for the event, at the list's
 		// place in matched (index)
@@ -300,6 +301,12 @@ func (st *evalState) hasAny(s string, l *wordList) bool {
 				m.entry, m.ok = l.l.Match(a)
 			}
 			if k := l.index - 1; k >= 0 {
+				if k < cap(st.matched) {
+					// past its length matched holds only zero entries:
+					// reset clears what an event wrote, all within its
+					// length, before it cuts it to none
+					st.matched = st.matched[:max(len(st.matched), k+1)]
+				}
 				for len(st.matched) <= k {
 					st.matched = append(st.matched, listMatch{})
 				}
@@ -317,6 +324,12 @@ func (st *evalState) hasAny(s string, l *wordList) bool {
 		st.hits = append(st.hits, hit{kind: hitWord, list: l, item: entry})
 	}
 	return ok
+}
+
+// sameString is s == t, without a call to compare the bytes when both are
+// the same string (the event's text, handed to has_any as it is).
+func sameString(s, t string) bool {
+	return len(s) == len(t) && (unsafe.StringData(s) == unsafe.StringData(t) || s == t)
 }
 
 func stringsArg(v any) []string {

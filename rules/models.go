@@ -116,7 +116,14 @@ func (st *evalState) score(m *modelRef) float64 {
 		return s
 	}
 	if !st.featured {
-		st.features.ExtractLean(st.analysis)
+		// the n-grams with the rest in one pass over the words when the
+		// first model asked reads them
+		if m.m.Grams() {
+			st.features.Extract(st.analysis)
+			st.grammed = true
+		} else {
+			st.features.ExtractLean(st.analysis)
+		}
 		st.featured = true
 	}
 	if m.m.Grams() && !st.grammed {

@@ -68,17 +68,18 @@ const (
 	nsFamily
 )
 
-// Extract computes the features of an analysed text into f.
-func (f *Features) Extract(a *text.Analysis) {
-	f.ExtractLean(a)
-	f.AddGrams(a)
-}
+// Extract computes the features of an analysed text into f, in one pass
+// over its words: the features of ExtractLean then AddGrams.
+func (f *Features) Extract(a *text.Analysis) { f.extract(a, true) }
 
 // ExtractLean computes the features of an analysed text into f but the
 // character n-grams, which are most of the work and which a model that does
 // not read them (Model.Grams) has no use for: the engine adds them with
 // AddGrams only when such a model asks.
-func (f *Features) ExtractLean(a *text.Analysis) {
+func (f *Features) ExtractLean(a *text.Analysis) { f.extract(a, false) }
+
+// extract is Extract, or ExtractLean without grams.
+func (f *Features) extract(a *text.Analysis, grams bool) {
 	f.Words, f.Grams, f.Shape = f.Words[:0], f.Grams[:0], f.Shape[:0]
 	var prev uint32 // hash of the previous plain word, 0 at the start
 	words, mentions := 0, 0
@@ -107,6 +108,9 @@ func (f *Features) ExtractLean(a *text.Analysis) {
 			return
 		}
 		prev = f.word(w, lang, prev)
+		if grams {
+			f.grams(w)
+		}
 	})
 	f.shapeOf(a, mentions)
 }
@@ -133,18 +137,56 @@ func inLine(family, h uint32) uint32 {
 func (f *Features) word(w []byte, lang, prev uint32) uint32 {
 	h := hashBytes(nsWord, w)
 	family := hashBytes(nsFamily, w[:min(len(w), minPrefix)])
-	f.Words = append(f.Words, inLine(family, h))
+	// at most five features: room for them all, written in place rather
+	// than appended one by one
+	out := f.Words
+	if cap(out)-len(out) < 5 {
+		out = slices.Grow(out, 5)
+	}
+	k := len(out)
+	out = out[:k+5]
+	out[k] = inLine(family, h)
+	k++
 	if lang != 0 {
-		f.Words = append(f.Words, inLine(family, mix32(uint32(nsLang)<<24^lang^h*0x9e3779b1)))
+		out[k] = inLine(family, mix32(uint32(nsLang)<<24^lang^h*0x9e3779b1))
+		k++
 	}
 	if prev != 0 {
-		f.Words = append(f.Words, mix32(uint32(nsPair)<<24^prev*0x9e3779b1^h))
+		out[k] = mix32(uint32(nsPair)<<24 ^ prev*0x9e3779b1 ^ h)
+		k++
 	}
-	for n := minPrefix; n <= maxPrefix && n < len(w); n++ {
-		f.Words = append(f.Words, inLine(family, hashBytes(nsPrefix, w[:n])))
+	if len(w) > minPrefix {
+		// the first letters' hashes, each the one before it with one more
+		// byte: hashBytes of w[:n] reads w[:4] as a number and the rest
+		// byte by byte, so w[:n+1] is w[:n] and w[n] while n+1 < 8
+		p := fnvState(nsPrefix, w[:minPrefix])
+		out[k] = inLine(family, mix32(p))
+		k++
+		for n := minPrefix + 1; n <= maxPrefix && n < len(w); n++ {
+			p = (p ^ uint32(w[n-1])) * 16777619
+			out[k] = inLine(family, mix32(p))
+			k++
+		}
 	}
+	f.Words = out[:k]
 	return h
 }
+
+// grams writes the n-grams of 2 to 5 bytes in a row where all of them start.
+const (
+	_ = uint(minGram - 2)
+	_ = uint(2 - minGram)
+	_ = uint(maxGram - 5)
+	_ = uint(5 - maxGram)
+)
+
+// word's prefixes are hashed one from the other (see word): from 4 bytes to
+// fewer than 8, the bytes past the first four are read one by one.
+const (
+	_ = uint(minPrefix - 4)
+	_ = uint(7 - maxPrefix)
+	_ = uint(5 - (3 + maxPrefix - minPrefix + 1)) // word writes at most five features
+)
 
 // shapeLine is the line of the shape's features, each at a place of its own:
 // one line for them all, read by every text.
@@ -205,7 +247,24 @@ func (f *Features) grams(w []byte) {
 	out := slices.Grow(f.Grams, len(g)*(maxGram-minGram+1))
 	k := len(out)
 	out = out[:cap(out)]
-	for i := range g {
+	i := 0
+	// where all four n-grams start, without a check of the word's end at
+	// each: the FNV-1a of " fr" is that of " f" and one byte more
+	for ; i+maxGram <= len(g); i++ {
+		b := g[i : i+maxGram]
+		o := out[k : k+maxGram-minGram+1]
+		h := (uint32(2166136261) ^ uint32(nsGram) ^ uint32(b[0])) * 16777619
+		h = (h ^ uint32(b[1])) * 16777619
+		o[0] = mix32(h ^ 2<<28)
+		h = (h ^ uint32(b[2])) * 16777619
+		o[1] = mix32(h ^ 3<<28)
+		h = (h ^ uint32(b[3])) * 16777619
+		o[2] = mix32(h ^ 4<<28)
+		h = (h ^ uint32(b[4])) * 16777619
+		o[3] = mix32(h ^ 5<<28)
+		k += maxGram - minGram + 1
+	}
+	for ; i < len(g); i++ {
 		h := uint32(2166136261) ^ uint32(nsGram)
 		for n := 1; n <= maxGram && i+n <= len(g); n++ {
 			h = (h ^ uint32(g[i+n-1])) * 16777619
@@ -219,20 +278,25 @@ func (f *Features) grams(w []byte) {
 }
 
 // bucket is the index of the last bound that n reaches: bounds 0, 1, 2, 3
-// make 0, 1, 2 and 3-or-more.
+// make 0, 1, 2 and 3-or-more. The bounds rise: the first that n does not
+// reach ends the search.
 func bucket(n int, bounds ...int) int {
 	b := 0
 	for i, lo := range bounds {
-		if n >= lo {
-			b = i
+		if n < lo {
+			break
 		}
+		b = i
 	}
 	return b
 }
 
 // hashBytes is FNV-1a over a namespace and b, mixed: stable across
 // machines and versions, since a model's weights are laid out by it.
-func hashBytes(ns byte, b []byte) uint32 {
+func hashBytes(ns byte, b []byte) uint32 { return mix32(fnvState(ns, b)) }
+
+// fnvState is hashBytes before its mix.
+func fnvState(ns byte, b []byte) uint32 {
 	h := uint32(2166136261) ^ uint32(ns)
 	h *= 16777619
 	for len(b) >= 4 {
@@ -242,7 +306,7 @@ func hashBytes(ns byte, b []byte) uint32 {
 	for _, c := range b {
 		h = (h ^ uint32(c)) * 16777619
 	}
-	return mix32(h)
+	return h
 }
 
 func hashString(ns byte, s string) uint32 {

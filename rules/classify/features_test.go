@@ -139,3 +139,61 @@ func TestGramsOneByOne(t *testing.T) {
 		}
 	}
 }
+
+// TestWordOneByOne checks a word's features written in place, its prefixes
+// hashed one from the other, against the features appended one by one, as
+// they are defined.
+func TestWordOneByOne(t *testing.T) {
+	ref := func(out []uint32, w []byte, lang, prev uint32) []uint32 {
+		h := hashBytes(nsWord, w)
+		family := hashBytes(nsFamily, w[:min(len(w), minPrefix)])
+		out = append(out, inLine(family, h))
+		if lang != 0 {
+			out = append(out, inLine(family, mix32(uint32(nsLang)<<24^lang^h*0x9e3779b1)))
+		}
+		if prev != 0 {
+			out = append(out, mix32(uint32(nsPair)<<24^prev*0x9e3779b1^h))
+		}
+		for n := minPrefix; n <= maxPrefix && n < len(w); n++ {
+			out = append(out, inLine(family, hashBytes(nsPrefix, w[:n])))
+		}
+		return out
+	}
+	var f Features
+	var want []uint32
+	prev := uint32(0)
+	for i, w := range []string{"", "a", "free", "bitch", "bitche", "bitches", "bitchez", "anticonstitutionnellement", "vidéo", "vidéos", strings.Repeat("x", 60)} {
+		for _, lang := range []uint32{0, 0x6672, 0x656e} {
+			want = ref(want, []byte(w), lang, prev)
+			if got := f.word([]byte(w), lang, prev); got != hashBytes(nsWord, []byte(w)) {
+				t.Fatalf("%q: word returned %x", w, got)
+			}
+			if !slices.Equal(f.Words, want) {
+				t.Fatalf("%q (language %x, after %x): %x, want %x", w, lang, prev, f.Words, want)
+			}
+			prev = uint32(i) * 0x01000193
+		}
+	}
+}
+
+// TestBucket checks bucket, which stops at the first bound not reached,
+// against the last bound reached found over them all, for the bounds
+// shapeOf gives it.
+func TestBucket(t *testing.T) {
+	ref := func(n int, bounds ...int) int {
+		b := 0
+		for i, lo := range bounds {
+			if n >= lo {
+				b = i
+			}
+		}
+		return b
+	}
+	for _, bounds := range [][]int{{0, 1, 2, 3}, {0, 1, 2, 3, 5}, {0, 1, 2, 5, 10}, {0, 1, 2, 4, 8, 16, 32, 64}, {0, 1, 3, 5, 7, 9}, {0, 3, 5, 8}, {0, 1, 2}, {0, 1}} {
+		for n := -2; n <= 100; n++ {
+			if got, want := bucket(n, bounds...), ref(n, bounds...); got != want {
+				t.Errorf("bucket(%d, %v) = %d, want %d", n, bounds, got, want)
+			}
+		}
+	}
+}

@@ -71,8 +71,8 @@ type Analysis struct {
 	buf   []byte
 	cens  []censoredWord
 	spans []span // the links' places in Text
-	// hashes are the wordHash of the words the fingerprint is made of, in
-	// order, for SketchSums; kept only when AnalyzeInto gave a buffer
+	// hashes are the wordHash of the words the fingerprint is made of,
+	// spread (mix64's first step), in order, for SketchSums; kept only when AnalyzeInto gave a buffer
 	// (hashed), so that Analyze allocates no more for them.
 	hashes []uint64
 	hashed bool
@@ -228,8 +228,9 @@ func (a *Analysis) scan(links []span) {
 						maxRun = run
 					}
 				} else {
+					// a run of one: maxRun is made at least 1 at the end,
+					// when the text has a letter
 					unit, run = rune(c), 1
-					maxRun = max(maxRun, 1)
 				}
 			} else {
 				break
@@ -394,6 +395,11 @@ func (a *Analysis) scan(links []span) {
 			}
 			maxRun = max(maxRun, run)
 		}
+	}
+	if letters > 0 {
+		// every letter is a run of one at least (the loop of lower-case
+		// letters above leaves this to here)
+		maxRun = max(maxRun, 1)
 	}
 	a.MaxRun = maxRun
 	if letters >= minCapsLetters {

@@ -57,6 +57,12 @@ type node struct {
 	// starts, on the root, has a bit set for each word of next (by
 	// startBit): most words of a message start no entry and skip the map.
 	starts *[startBits / 64]uint64
+	// table holds the children of next open-addressed by their words'
+	// wordKey (hash), half full at most, for lookup and allowEnds: a Go
+	// map of strings hashes the word again and reads a group of slots
+	// before the key, where the table reads one pointer.
+	table []*node
+	hash  uint32 // wordKey of word
 }
 
 // startBits is the size of the root's word filter: a list of a thousand first
@@ -64,8 +70,12 @@ type node struct {
 const startBits = 1 << 16
 
 // startBit is where a word falls in the root's filter: a cheap hash of its
-// first and last eight bytes and its length.
-func startBit(w []byte) uint32 {
+// first and last eight bytes and its length (wordKey's top bits).
+func startBit(w []byte) uint32 { return wordKey(w) >> (32 - 16) }
+
+// wordKey is a cheap hash of a word's first and last eight bytes and its
+// length, for the root's filter (startBit) and the nodes' tables.
+func wordKey(w []byte) uint32 {
 	var x uint64
 	n := len(w)
 	if n >= 8 {
@@ -75,17 +85,58 @@ func startBit(w []byte) uint32 {
 	}
 	x ^= uint64(n) << 58
 	x *= 0x9e3779b97f4a7c15
-	return uint32(x >> (64 - 16))
+	return uint32(x >> 32)
 }
 
 // lookup returns the child of n reached by word w, or nil.
 func (n *node) lookup(w []byte) *node {
+	if len(n.table) == 0 {
+		return nil
+	}
+	k := wordKey(w)
 	if n.starts != nil {
-		if b := startBit(w); n.starts[b/64]&(1<<(b%64)) == 0 {
+		if b := k >> (32 - 16); n.starts[b/64]&(1<<(b%64)) == 0 {
 			return nil
 		}
 	}
-	return n.next[string(w)]
+	return n.find(w, k)
+}
+
+// find returns the child of n reached by word w of wordKey k, or nil: the
+// same child as next[string(w)].
+func (n *node) find(w []byte, k uint32) *node {
+	mask := uint32(len(n.table) - 1)
+	for i := k & mask; ; i = (i + 1) & mask {
+		c := n.table[i]
+		if c == nil {
+			return nil
+		}
+		if c.hash == k && c.word == string(w) {
+			return c
+		}
+	}
+}
+
+// tabulate fills the tables of n and the nodes below it from their next.
+func (n *node) tabulate() {
+	if len(n.next) == 0 {
+		return
+	}
+	size := 2
+	for size < 2*len(n.next) {
+		size *= 2
+	}
+	n.table = make([]*node, size)
+	mask := uint32(size - 1)
+	for _, c := range n.next {
+		c.hash = wordKey([]byte(c.word))
+		i := c.hash & mask
+		for n.table[i] != nil {
+			i = (i + 1) & mask
+		}
+		n.table[i] = c
+		c.tabulate()
+	}
 }
 
 func (n *node) child(word string) *node {
@@ -151,6 +202,8 @@ func NewList(entries []string) (*List, error) {
 		l.root.starts[b/64] |= 1 << (b % 64)
 	}
 	l.root.index(true)
+	l.root.tabulate()
+	l.allow.tabulate()
 	for _, c := range l.root.kids {
 		n := utf8.RuneCountInString(c.word)
 		l.byLen[n] = append(l.byLen[n], c)
@@ -238,7 +291,7 @@ func (l *List) allowEnds(a *Analysis, n *node, i, end int) bool {
 	t := &a.toks[i]
 	for k := 0; k < t.forms(); k++ {
 		f := t.form[k]
-		if c := n.next[string(a.buf[f.lo:f.hi])]; c != nil {
+		if c := n.lookup(a.buf[f.lo:f.hi]); c != nil {
 			if c.end && i >= end || i+1 < len(a.toks) && len(c.next) > 0 && l.allowEnds(a, c, i+1, end) {
 				return true
 			}

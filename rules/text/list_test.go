@@ -366,3 +366,40 @@ func TestMatchFrom(t *testing.T) {
 	}
 	t.Logf("%d texts, %d lists, %d matches", len(texts), len(lists), found)
 }
+
+// TestNodeTable checks that every node's table finds the child its next map
+// holds for each word, and nothing for words it does not hold, in a large
+// list (many words sharing their first and last eight bytes' hash bits) and
+// in its allow entries.
+func TestNodeTable(t *testing.T) {
+	var entries []string
+	for i := range 5000 {
+		w := "mot" + strings.Repeat("x", i%11) + string(rune('a'+i%26)) + string(rune('a'+i/26%26))
+		entries = append(entries, w, w+" de "+string(rune('a'+i%7)), "!"+w+" ok")
+	}
+	l, err := NewList(entries)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var check func(n *node)
+	nodes := 0
+	check = func(n *node) {
+		nodes++
+		for w, c := range n.next {
+			if got := n.lookup([]byte(w)); got != c {
+				t.Fatalf("lookup(%q) = %p, want %p", w, got, c)
+			}
+			for _, other := range []string{w + "s", w[:len(w)-1], strings.ToUpper(w), "z" + w[1:]} {
+				if got, want := n.lookup([]byte(other)), n.next[other]; got != want {
+					t.Fatalf("lookup(%q) = %p, want %p", other, got, want)
+				}
+			}
+			check(c)
+		}
+	}
+	check(&l.root)
+	check(&l.allow)
+	if nodes < 10000 {
+		t.Fatalf("%d nodes checked", nodes)
+	}
+}

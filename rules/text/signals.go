@@ -159,7 +159,7 @@ func (a *Analysis) fingerprint() {
 		}
 		w := wordHash(a.word(i))
 		if a.hashed {
-			a.hashes = append(a.hashes, w) // for the sketch, which hashes the same words
+			a.hashes = append(a.hashes, spread(w)) // for the sketch, which hashes the same words
 		}
 		h = mix64(h ^ w)
 		n++
@@ -265,34 +265,40 @@ func (a *Analysis) SketchSums() (sums [SketchBands]uint64, ok bool) {
 	for r := range mins {
 		mins[r] = ^uint64(0)
 	}
-	// the words' hashes, as the fingerprint found them (the tokens outside
-	// links that are not mentions, eligible, in order), or hashed again
-	hashes := a.hashes
+	// the words' hashes spread (mix64's first step), as the fingerprint
+	// found them (the tokens outside links that are not mentions, eligible,
+	// in order), or hashed again
+	spreads := a.hashes
 	if !a.hashed {
-		hashes = nil
+		spreads = nil
 		next := 0
 		for i := range a.toks {
 			if a.eligible(i, &next) {
-				hashes = append(hashes, wordHash(a.word(i)))
+				spreads = append(spreads, spread(wordHash(a.word(i))))
 			}
 		}
 	}
-	if len(hashes) < sketchMinWords {
+	if len(spreads) < sketchMinWords {
 		return sums, false
 	}
-	// two rows at a time, their least hashes held in registers over the
-	// words, each word's hash read once for both; the multipliers are
-	// variables, not constants, so that the compiler keeps them at hand
-	// rather than loading each again before each multiplication
+	// three rows at a time, their least hashes held in registers over the
+	// words, each word read once for the three (four spill registers); the
+	// multipliers are variables, not constants, so that the compiler keeps
+	// them at hand rather than loading each again before each
+	// multiplication. A row's hash of a word
+	// is mix64(x^seed), whose first step, spread, is the xor of the word's
+	// spread and the seed's (a shift distributes over xor): each word is
+	// spread once for the twelve rows, the seeds once for all texts.
 	k1, k2 := mixK1, mixK2
-	for r := 0; r < len(mins); r += 2 {
-		s0, s1 := sketchSeeds[r], sketchSeeds[r+1]
-		l0, l1 := mins[r], mins[r+1]
-		for _, x := range hashes {
-			l0 = min(l0, mixBy(x^s0, k1, k2))
-			l1 = min(l1, mixBy(x^s1, k1, k2))
+	for r := 0; r < len(mins); r += 3 {
+		s0, s1, s2 := spreadSeeds[r], spreadSeeds[r+1], spreadSeeds[r+2]
+		l0, l1, l2 := mins[r], mins[r+1], mins[r+2]
+		for _, y := range spreads {
+			l0 = min(l0, mixSpread(y^s0, k1, k2))
+			l1 = min(l1, mixSpread(y^s1, k1, k2))
+			l2 = min(l2, mixSpread(y^s2, k1, k2))
 		}
-		mins[r], mins[r+1] = l0, l1
+		mins[r], mins[r+1], mins[r+2] = l0, l1, l2
 	}
 	for b := range sums {
 		h := uint64(hashSeed) ^ uint64(b)
@@ -334,18 +340,30 @@ func mix64(x uint64) uint64 {
 	return x
 }
 
-// mixK1 and mixK2 are mix64's multipliers, as variables for mixBy.
+// mixK1 and mixK2 are mix64's multipliers, as variables for mixSpread.
 var mixK1, mixK2 uint64 = 0xbf58476d1ce4e5b9, 0x94d049bb133111eb
 
-// mixBy is mix64 with its multipliers given (mixK1, mixK2): the same hash.
-func mixBy(x, k1, k2 uint64) uint64 {
-	x ^= x >> 30
+// spread is mix64's first step: mix64(x) is mixSpread(spread(x)), and
+// spread(x^y) is spread(x)^spread(y).
+func spread(x uint64) uint64 { return x ^ x>>30 }
+
+// mixSpread is the rest of mix64 after spread, with its multipliers given
+// (mixK1, mixK2).
+func mixSpread(x, k1, k2 uint64) uint64 {
 	x *= k1
 	x ^= x >> 27
 	x *= k2
 	x ^= x >> 31
 	return x
 }
+
+// spreadSeeds are the sketch's seeds spread, for SketchSums.
+var spreadSeeds = func() (s [len(sketchSeeds)]uint64) {
+	for i, x := range sketchSeeds {
+		s[i] = spread(x)
+	}
+	return s
+}()
 
 var sketchSeeds = [SketchBands * sketchRows]uint64{
 	0x9e3779b97f4a7c15, 0xc2b2ae3d27d4eb4f, 0x165667b19e3779f9, 0x27d4eb2f165667c5,
