@@ -47,13 +47,7 @@ func TestFallbackFrozen(t *testing.T) {
 		}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := redistest.Start(t)
-			primary, err := redis.Open(srv.URL()+"?read_timeout=60s", redis.WithPrefix(newPrefix()), redis.WithAutoPipeline())
-			if err != nil {
-				t.Fatal(err)
-			}
-			f := redis.NewFallback(primary, redis.FallbackOptions{RetryEvery: 50 * time.Millisecond})
-			defer f.Close()
+			srv, primary, f := frozenFallback(t, "60s")
 			ctx := context.Background()
 			// The connection made and the scripts loaded, as in a running vigie.
 			if _, err := f.Observe(ctx, store.Observation{At: time.Unix(1_800_000_000, 0), Platform: "discord", Space: "g",
@@ -114,6 +108,21 @@ func TestFallbackFrozen(t *testing.T) {
 	}
 }
 
+// frozenFallback starts a redis-server of its own and a Fallback over a
+// pipelined store on it whose client waits readTimeout for an answer, as a
+// test that freezes the server wants them.
+func frozenFallback(t *testing.T, readTimeout string) (*redistest.Server, *redis.Store, *redis.Fallback) {
+	t.Helper()
+	srv := redistest.Start(t)
+	primary, err := redis.Open(srv.URL()+"?read_timeout="+readTimeout, redis.WithPrefix(newPrefix()), redis.WithAutoPipeline())
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := redis.NewFallback(primary, redis.FallbackOptions{RetryEvery: 50 * time.Millisecond})
+	t.Cleanup(func() { f.Close() })
+	return srv, primary, f
+}
+
 func newEvent(id, author string) bot.Event {
 	return bot.Event{ID: id, Platform: "discord", Kind: bot.KindMessage, Space: "g", Channel: "general",
 		Author: bot.Author{ID: author, Name: author}, Text: "free nitro", At: time.Unix(1_800_000_000, 0)}
@@ -125,13 +134,7 @@ func newEvent(id, author string) bot.Event {
 // command in its socket and runs it when it wakes. The entry is then in the
 // stream twice (the write-back adds its copy); the audit shows it once.
 func TestAuditOnceAfterFreeze(t *testing.T) {
-	srv := redistest.Start(t)
-	primary, err := redis.Open(srv.URL()+"?read_timeout=300ms", redis.WithPrefix(newPrefix()), redis.WithAutoPipeline())
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := redis.NewFallback(primary, redis.FallbackOptions{RetryEvery: 50 * time.Millisecond})
-	defer f.Close()
+	srv, _, f := frozenFallback(t, "300ms")
 	ctx := context.Background()
 	at := time.Unix(1_800_000_000, 0)
 	before := store.AuditEntry{At: at, Event: newEvent("m-1", "u-1"), Verdict: bot.Verdict{EventID: "m-1", Platform: "discord", At: at, Matches: []bot.Match{{Rule: "scam"}}}, Mode: "enforce"}
