@@ -196,7 +196,7 @@ func commandsFor() []map[string]any {
 			"description":                cmd.Description,
 			"options":                    optionsJSON(cmd.Options),
 			"default_member_permissions": int64(discordgo.PermissionModerateMembers),
-			"contexts":                   []int{int(discordgo.InteractionContextGuild)},
+			"contexts":                   []int{contextGuild},
 		})
 	}
 	return append(out, modCommandsFor()...)

@@ -254,9 +254,10 @@ func (c *Client) catchUpChannel(ctx context.Context, ch channelCursor, after str
 		if err != nil {
 			return n, false, err
 		}
-		slices.SortFunc(msgs, func(a, b *discordgo.Message) int { return compareSnowflakes(a.ID, b.ID) })
+		msgs = slices.DeleteFunc(msgs, func(m *wireMessage) bool { return m == nil || m.Message == nil })
+		slices.SortFunc(msgs, func(a, b *wireMessage) int { return compareSnowflakes(a.ID, b.ID) })
 		for _, m := range msgs {
-			if m == nil || !snowflakeAfter(m.ID, after) {
+			if !snowflakeAfter(m.ID, after) {
 				continue
 			}
 			after = m.ID
@@ -269,7 +270,7 @@ func (c *Client) catchUpChannel(ctx context.Context, ch channelCursor, after str
 				continue
 			}
 			if guildKnown {
-				c.caughtUpAuthor(ctx, &ev, m, members)
+				c.caughtUpAuthor(ctx, &ev, m.Message, members)
 			} else {
 				ev.Author.RolesUnknown = true
 			}
@@ -358,10 +359,10 @@ func (c *Client) caughtUpAuthor(ctx context.Context, ev *bot.Event, m *discordgo
 
 // historyPage is one page of a channel's messages after an id, a rate limit
 // of Discord's waited out when it is short.
-func (c *Client) historyPage(ctx context.Context, channel, after string) ([]*discordgo.Message, error) {
+func (c *Client) historyPage(ctx context.Context, channel, after string) ([]*wireMessage, error) {
 	for attempt := 0; ; attempt++ {
 		cctx, cancel := context.WithTimeout(ctx, callTimeout)
-		msgs, err := c.sess.ChannelMessages(channel, catchupPageSize, "", after, "", opts(cctx)...)
+		msgs, err := channelMessages(c.sess, channel, catchupPageSize, after, opts(cctx)...)
 		err = c.classify(cctx, "read history", err)
 		cancel()
 		if err == nil {

@@ -20,7 +20,7 @@ const catchupRules = `
 rules:
   - name: scam
     category: spam
-    when: not author.staff and text contains "scam.example"
+    when: not author.staff and content contains "scam.example"
     do: [delete]
 `
 
@@ -81,7 +81,14 @@ func TestJudgesWhatALostSessionMissed(t *testing.T) {
 		return call.Method == "GET" && call.Path == "/channels/"+general+"/messages"
 	})
 	f.LoseSessions()
-	gap := []map[string]any{msg(general, bob, "scam.example 1"), msg(threadID, newbie, "scam.example 2"), msg(general, mallory, "scam.example 3")}
+	// A forward's text is in its snapshot, which the history's JSON carries
+	// as the gateway's does.
+	forward := msg(general, bob, "")
+	forward["message_reference"] = map[string]any{"type": 1, "message_id": "777", "channel_id": threadID, "guild_id": guildID}
+	forward["message_snapshots"] = []any{map[string]any{"message": map[string]any{"type": 0, "content": "free gift at scam.example",
+		"timestamp": at.Format(time.RFC3339Nano), "edited_timestamp": nil, "attachments": []any{}, "embeds": []any{},
+		"mentions": []any{}, "mention_roles": []any{}, "flags": 0, "components": []any{}}}}
+	gap := []map[string]any{msg(general, bob, "scam.example 1"), msg(threadID, newbie, "scam.example 2"), msg(general, mallory, "scam.example 3"), forward}
 	botMsg := msg(general, robot, "scam.example from a bot")
 	// A moderator's message: the gateway's state does not know them, Discord
 	// does (the history leaves members out), and a moderator is staff.
@@ -141,8 +148,8 @@ func TestJudgesWhatALostSessionMissed(t *testing.T) {
 	if v := counterValue(t, reg, "vigie_discord_sessions_lost_total"); v != 1 {
 		t.Errorf("vigie_discord_sessions_lost_total = %v, want 1", v)
 	}
-	if v := counterValue(t, reg, "vigie_discord_caught_up_messages_total"); v != 5 {
-		t.Errorf("vigie_discord_caught_up_messages_total = %v, want 5 (4 from the gap, 1 also delivered)", v)
+	if v := counterValue(t, reg, "vigie_discord_caught_up_messages_total"); v != 6 {
+		t.Errorf("vigie_discord_caught_up_messages_total = %v, want 6 (5 from the gap, 1 also delivered)", v)
 	}
 }
 

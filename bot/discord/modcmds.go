@@ -64,14 +64,14 @@ func modCommandsFor() []map[string]any {
 			"description":                cut(k.Help, 100),
 			"options":                    options[k.Command],
 			"default_member_permissions": modPermission[k.Right],
-			"contexts":                   []int{int(discordgo.InteractionContextGuild)},
+			"contexts":                   []int{contextGuild},
 		})
 	}
 	out = append(out, map[string]any{
 		"type":                       int(discordgo.MessageApplicationCommand),
 		"name":                       delMessageCommand,
 		"default_member_permissions": modPermission[bot.RightDelete],
-		"contexts":                   []int{int(discordgo.InteractionContextGuild)},
+		"contexts":                   []int{contextGuild},
 	})
 	return out
 }

@@ -153,7 +153,18 @@ func (c *Client) drain(first *bot.Event, out chan<- bot.Event) {
 // end the process.
 func (c *Client) addHandlers() {
 	const where = "discord gateway"
-	c.sess.AddHandler(func(_ *discordgo.Session, _ *discordgo.Event) { c.gw.heard() })
+	c.sess.AddHandler(func(_ *discordgo.Session, e *discordgo.Event) {
+		c.gw.heard()
+		defer c.guard.Recover(where)
+		// Messages are read here, on the raw event discordgo hands after the
+		// typed one: their JSON holds what discordgo does not decode.
+		switch ev := e.Struct.(type) {
+		case *discordgo.MessageCreate:
+			c.messageCreated(ev.Message, e.RawData)
+		case *discordgo.MessageUpdate:
+			c.messageUpdated(ev.Message, e.RawData)
+		}
+	})
 	c.sess.AddHandler(func(_ *discordgo.Session, _ *discordgo.Connect) {
 		c.met.connected.Set(1)
 		c.log.Debug("gateway connection open, identifying")
@@ -223,21 +234,6 @@ func (c *Client) addHandlers() {
 		}
 		c.log.Warn("vigie was removed from a guild it moderates: it no longer sees it; invite it again", "audit", true, "guild", g.ID, "name", name)
 	})
-	c.sess.AddHandler(func(_ *discordgo.Session, m *discordgo.MessageCreate) {
-		defer c.guard.Recover(where)
-		if m.Message != nil && m.GuildID != "" && c.moderates(m.GuildID) {
-			c.cu.note(m.GuildID, m.ChannelID, m.ID, time.Now())
-		}
-		if ev, ok := c.messageEvent(m.Message, bot.KindMessage); ok {
-			c.emitFrom(ev)
-		}
-	})
-	c.sess.AddHandler(func(_ *discordgo.Session, m *discordgo.MessageUpdate) {
-		defer c.guard.Recover(where)
-		if ev, ok := c.messageEvent(m.Message, bot.KindEdit); ok {
-			c.emitFrom(ev)
-		}
-	})
 	c.sess.AddHandler(func(_ *discordgo.Session, m *discordgo.GuildMemberAdd) {
 		defer c.guard.Recover(where)
 		if ev, ok := c.joinEvent(m.Member); ok {
@@ -260,6 +256,35 @@ func (c *Client) addHandlers() {
 			c.interaction(i.Interaction)
 		}
 	})
+}
+
+// messageCreated takes a MESSAGE_CREATE: m as discordgo decoded it, raw its
+// JSON.
+func (c *Client) messageCreated(m *discordgo.Message, raw []byte) {
+	if m == nil {
+		return
+	}
+	if m.GuildID != "" && c.moderates(m.GuildID) {
+		c.cu.note(m.GuildID, m.ChannelID, m.ID, time.Now())
+	}
+	c.gatewayEvent(m, raw, bot.KindMessage)
+}
+
+// messageUpdated takes a MESSAGE_UPDATE.
+func (c *Client) messageUpdated(m *discordgo.Message, raw []byte) {
+	c.gatewayEvent(m, raw, bot.KindEdit)
+}
+
+// gatewayEvent emits the event of a message the gateway sent, read whole.
+func (c *Client) gatewayEvent(m *discordgo.Message, raw []byte, kind bot.Kind) {
+	msg, err := gatewayMessage(m, raw)
+	if err != nil {
+		// discordgo decoded the message; what it left out is unread.
+		c.log.Warn("a message's forward or poll not read; judged on the rest", "message", m.ID, "err", err)
+	}
+	if ev, ok := c.messageEvent(msg, kind); ok {
+		c.emitFrom(ev)
+	}
 }
 
 // linkUp marks the gateway connection up, and says so when it came back.
@@ -325,8 +350,8 @@ func (c *Client) emitUntil(ctx context.Context, ev bot.Event) bool {
 // messageEvent maps a guild message, or its edit, to an event. Bots, webhooks,
 // system messages, DMs and vigie itself are left out; so are updates that are not
 // edits of the text (Discord sends one when it adds a link preview).
-func (c *Client) messageEvent(m *discordgo.Message, kind bot.Kind) (bot.Event, bool) {
-	if m == nil || m.Author == nil || m.GuildID == "" || m.Author.Bot || m.Author.System || m.WebhookID != "" {
+func (c *Client) messageEvent(m *wireMessage, kind bot.Kind) (bot.Event, bool) {
+	if m == nil || m.Message == nil || m.Author == nil || m.GuildID == "" || m.Author.Bot || m.Author.System || m.WebhookID != "" {
 		return bot.Event{}, false
 	}
 	if m.Author.ID == c.self() {
@@ -347,7 +372,7 @@ func (c *Client) messageEvent(m *discordgo.Message, kind bot.Kind) (bot.Event, b
 		At:       m.Timestamp,
 		Link:     "https://discord.com/channels/" + m.GuildID + "/" + m.ChannelID + "/" + m.ID,
 	}
-	shown(&ev, m)
+	shown(&ev, m.Attachments, m.Embeds, m.Poll)
 	if kind == bot.KindEdit {
 		if m.EditedTimestamp == nil {
 			return bot.Event{}, false
@@ -365,12 +390,12 @@ func (c *Client) messageEvent(m *discordgo.Message, kind bot.Kind) (bot.Event, b
 	}
 	if r := m.MessageReference; r != nil {
 		switch {
-		case r.Type == discordgo.MessageReferenceTypeForward:
+		case m.forward():
 			ev.Forward = &bot.Forward{From: truncate(c.placeName(m.GuildID, r), bot.MaxNameLen/4)}
-			for _, snap := range m.MessageSnapshots {
-				if snap.Message != nil {
-					ev.Forward.Text = strings.TrimSpace(ev.Forward.Text + "\n" + snap.Message.Content)
-					shown(&ev, snap.Message)
+			for _, snap := range m.Snapshots {
+				if s := snap.Message; s != nil {
+					ev.Forward.Text = strings.TrimSpace(ev.Forward.Text + "\n" + s.Content)
+					shown(&ev, s.Attachments, s.Embeds, s.Poll)
 				}
 			}
 		default:
@@ -420,16 +445,16 @@ func (c *Client) ResolveRoles(ctx context.Context, ev bot.Event) (staff, known b
 	return a.Staff, true
 }
 
-// shown adds what m shows besides its content to ev: its attachments (their
-// count and names), embeds and poll. A forward's snapshot adds its own.
-func shown(ev *bot.Event, m *discordgo.Message) {
-	ev.Attachments += len(m.Attachments)
-	for _, a := range m.Attachments {
+// shown adds what a message shows besides its content to ev: its attachments
+// (their count and names), embeds and poll. A forward's snapshot adds its own.
+func shown(ev *bot.Event, attachments []*discordgo.MessageAttachment, embeds []*discordgo.MessageEmbed, p *poll) {
+	ev.Attachments += len(attachments)
+	for _, a := range attachments {
 		if a != nil && a.Filename != "" {
 			ev.Files = append(ev.Files, a.Filename)
 		}
 	}
-	for _, e := range m.Embeds {
+	for _, e := range embeds {
 		if e == nil {
 			continue
 		}
@@ -441,7 +466,7 @@ func shown(ev *bot.Event, m *discordgo.Message) {
 		}
 		ev.Embeds = append(ev.Embeds, em)
 	}
-	if p := m.Poll; p != nil {
+	if p != nil {
 		ev.Poll = &bot.Poll{Question: p.Question.Text}
 		for _, a := range p.Answers {
 			if a.Media != nil && a.Media.Text != "" {
