@@ -424,8 +424,9 @@ const wallClock = math.MinInt64
 // under one lock, taken once, rather than in seven shards. The bits that
 // pick the shard are not among the 77 a table keeps (fpOf, tagOf), so two
 // keys are told apart as before. (Their homes in the shard's table are
-// left apart: six entries of one home lengthen the runs of a Robin Hood
-// table, and the probes and inserts cost more than the cache lines save.)
+// left apart: six entries of one home, or of eight neighbouring ones,
+// lengthen the runs of a Robin Hood table several times over, and the
+// probes and inserts cost more than the cache lines save.)
 func (s *Store) nearAuthor(k, a hkey) hkey {
 	return hkey{k[0]&^s.mask | a[0]&s.mask, k[1]}
 }
