@@ -311,10 +311,12 @@ func (m *Moderator) Handle(ctx context.Context, ev bot.Event, v bot.Verdict) err
 		}
 	}
 	var withheld []bot.Action
-	// The verdict's actions are merged once here, and withhold reads the
-	// same list. The debug lines build their event key and action text only
-	// when debug is on: this runs for every verdict of a raid night.
-	acts := warningsLast(v.Actions())
+	// The verdict's actions are merged once here, in room on the stack, and
+	// withhold reads the same list. The debug lines build their event key and
+	// action text only when debug is on: this runs for every verdict of a raid
+	// night.
+	var room [8]bot.Action
+	acts := warningsLast(v.AppendActions(room[:0]))
 	debug := log.Enabled(ctx, slog.LevelDebug)
 	// Actions of the same rule share the context that carries its audit
 	// reason.

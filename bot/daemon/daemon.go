@@ -200,6 +200,8 @@ type daemon struct {
 	// crossOrigin refuses what a page of another site makes a browser send
 	// (fromThisMachine): made once, not for each request.
 	crossOrigin *http.CrossOriginProtection
+	// lastLocalHost is the last Host that fromThisMachine found local.
+	lastLocalHost atomic.Pointer[string]
 	// proxies are believed when they say a client came over HTTPS
 	// (VIGIE_TRUSTED_PROXIES); tlsCert and tlsKey, when set, make vigie
 	// serve HTTPS itself.
@@ -967,7 +969,7 @@ func nothingToCarry(j *job) bool {
 	if j.journaled || j.v.Flagged() {
 		return false
 	}
-	if j.faq != nil {
+	if j.faqDecided {
 		return j.faq.decision.Kind == faq.Silent
 	}
 	return !faqAsked(j.ev, j.v)
@@ -1071,7 +1073,7 @@ func (d *daemon) act(j *job) {
 		d.log.Error("verdict not fully recorded", "event", ev.Key(), "err", err)
 	}
 	completed = true
-	if j.faq != nil {
+	if j.faqDecided {
 		if err := d.faq.Carry(d.workCtx, j.faq.matcher, ev, j.faq.decision); err != nil {
 			d.log.Error("faq decision not fully carried out", "event", ev.Key(), "err", err)
 		}

@@ -164,15 +164,36 @@ func bearerToken(h string) (string, bool) {
 // localhost (a page whose name was pointed at 127.0.0.1, DNS rebinding,
 // which may read the answers and send any method). Scripts and curl send
 // neither. It answers the refusal itself and reports whether r may go on.
+//
+// Both checks are made for every event posted without a secret, so the usual
+// request is let through quickly: the cross-origin check can refuse only a
+// request that has Sec-Fetch-Site or Origin (it reads no other header, and
+// net/http keeps them under these spellings), and the last Host found to be
+// this machine's is remembered (a client's connection names the same Host
+// on every request).
 func (d *daemon) fromThisMachine(w http.ResponseWriter, r *http.Request, secret string) bool {
-	if err := d.crossOrigin.Check(r); err != nil {
-		writeError(w, http.StatusForbidden, "refused: sent by a web page of another site (Origin, Sec-Fetch-Site)")
-		return false
+	if h := r.Header; len(h["Sec-Fetch-Site"]) > 0 || len(h["Origin"]) > 0 {
+		if err := d.crossOrigin.Check(r); err != nil {
+			writeError(w, http.StatusForbidden, "refused: sent by a web page of another site (Origin, Sec-Fetch-Site)")
+			return false
+		}
 	}
-	if !d.cfg.Insecure && !bot.LocalHost(r.Host) {
+	if !d.cfg.Insecure && !d.localHost(r.Host) {
 		writeError(w, http.StatusForbidden, fmt.Sprintf("Host %q is not this machine's: ask for 127.0.0.1 or localhost, or set %s", r.Host, secret))
 		return false
 	}
+	return true
+}
+
+// localHost is bot.LocalHost(host), the last host it found local kept.
+func (d *daemon) localHost(host string) bool {
+	if last := d.lastLocalHost.Load(); last != nil && *last == host {
+		return true
+	}
+	if !bot.LocalHost(host) {
+		return false
+	}
+	d.lastLocalHost.Store(&host)
 	return true
 }
 
@@ -306,7 +327,15 @@ func (d *daemon) handleEvent(w http.ResponseWriter, r *http.Request) {
 	if bp == nil {
 		bp = new([]byte)
 	}
-	body, err := readBody((*bp)[:0], http.MaxBytesReader(w, r.Body, maxEventBody), r.ContentLength)
+	// A body of an announced length within the bound is read as it is:
+	// net/http hands no more than its Content-Length. The rest (too long,
+	// chunked) goes through MaxBytesReader, which also has the connection
+	// closed after a refusal.
+	var src io.Reader = r.Body
+	if r.ContentLength < 0 || r.ContentLength > maxEventBody {
+		src = http.MaxBytesReader(w, r.Body, maxEventBody)
+	}
+	body, err := readBody((*bp)[:0], src, r.ContentLength)
 	defer func() {
 		if cap(body) <= maxKeptAnswer {
 			*bp = body
@@ -365,14 +394,15 @@ func (d *daemon) handleEvent(w http.ResponseWriter, r *http.Request) {
 	// The FAQ is asked now rather than in the lane, so that the answer says
 	// what it decided: a caller for a platform vigie has no connector for
 	// posts the reply itself. The lane then does this decision.
-	var asked *faqDecision
-	if faqAsked(*ev, *v) {
+	var fd faq.Decision
+	asked := faqAsked(*ev, *v)
+	if asked {
 		m := d.current.Load().faq
-		fd, err := d.faq.Decide(r.Context(), m, ev, *v)
+		fd, err = d.faq.Decide(r.Context(), m, ev, *v)
 		if err != nil {
 			d.log.Warn("faq decided without its cooldowns", "event", ev.Key(), "err", err)
 		}
-		asked = &faqDecision{matcher: m, decision: fd}
+		j.faq.matcher = m
 	}
 	// Journaled before the answer: once the caller has its 200, the actions
 	// survive a crash. Where the job may be carried out on this goroutine
@@ -381,12 +411,12 @@ func (d *daemon) handleEvent(w http.ResponseWriter, r *http.Request) {
 	if !d.inline {
 		d.begin(&j)
 	}
-	j.faq = asked
+	j.faq.decision, j.faqDecided = fd, asked
 	// No flush: the verdict goes out with its length, in one write, when the
 	// handler returns right after handing it to its lane.
 	answer := eventAnswer{Verdict: *v}
-	if asked != nil {
-		answer.FAQ = newFAQAnswer(asked.decision)
+	if asked {
+		answer.FAQ = newFAQAnswer(fd)
 	}
 	d.writeVerdict(w, &answer)
 	d.carryOut(&j)

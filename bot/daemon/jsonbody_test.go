@@ -1,6 +1,9 @@
 package daemon_test
 
 import (
+	"bytes"
+	"encoding/json"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -34,6 +37,45 @@ func TestAdminBodiesRefusedClearly(t *testing.T) {
 			r.json(t, &e)
 			if r.code != tt.code || !strings.Contains(e.Error, tt.want) {
 				t.Errorf("%s %s = %d %q, want %d with %q", tt.method, tt.path, r.code, e.Error, tt.code, tt.want)
+			}
+		})
+	}
+}
+
+// An event's body is bounded whether or not it announces its length: a body
+// sent in chunks (no Content-Length) is judged when it is within the bound
+// and refused with 413 past it, as one of an announced length is.
+func TestEventBodyWithoutLength(t *testing.T) {
+	in := start(t, rulesV1, nil)
+	ev, err := json.Marshal(message("chunked-1", "u-1", "free nitro"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	huge := []byte(`{"id":"x","text":"` + strings.Repeat("a", 1<<20) + `","at":"2026-11-20T22:10:00Z"}`)
+	for _, tt := range []struct {
+		name string
+		body []byte
+		code int
+		want string
+	}{
+		{"within the bound", ev, http.StatusOK, `"event_id":"chunked-1"`},
+		{"past the bound", huge, http.StatusRequestEntityTooLarge, "body larger than 1 MiB"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			// A reader of unknown length: the client sends it in chunks.
+			req, err := http.NewRequest("POST", in.base+"/v1/events", io.MultiReader(bytes.NewReader(tt.body)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.ContentLength, req.TransferEncoding = -1, []string{"chunked"}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(resp.Body)
+			if resp.StatusCode != tt.code || !strings.Contains(string(b), tt.want) {
+				t.Errorf("%d %.200s, want %d with %s", resp.StatusCode, b, tt.code, tt.want)
 			}
 		})
 	}

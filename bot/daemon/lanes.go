@@ -53,10 +53,12 @@ type job struct {
 	// unjournaled: the verdict needs the journal (needsJournal) but is
 	// carried out inline without it; finish journals it if it is cut short.
 	unjournaled bool
-	// faq, when set, is what the FAQ decided before the verdict was answered
-	// (POST /v1/events), with the matcher that decided it: the lane does that
-	// decision rather than asking again.
-	faq *faqDecision
+	// faq, when faqDecided, is what the FAQ decided before the verdict was
+	// answered (POST /v1/events), with the matcher that decided it: the lane
+	// does that decision rather than asking again. Kept in the job rather
+	// than made on the heap for each event that asks the FAQ.
+	faq        faqDecision
+	faqDecided bool
 }
 
 type faqDecision struct {

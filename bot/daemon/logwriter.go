@@ -182,6 +182,10 @@ func logAttrs(ctx context.Context, log *slog.Logger, level slog.Level, msg strin
 	if !h.Enabled(ctx, level) {
 		return
 	}
+	if th, ok := h.(*TextHandler); ok {
+		_ = th.handleAttrs(ctx, time.Now(), level, msg, attrs)
+		return
+	}
 	r := slog.NewRecord(time.Now(), level, msg, 0)
 	r.AddAttrs(attrs...)
 	_ = h.Handle(ctx, r) // a handler that fails has nowhere to say so

@@ -74,41 +74,77 @@ func (h *TextHandler) Handle(ctx context.Context, r slog.Record) error {
 	if !plain {
 		return h.text.Handle(ctx, r)
 	}
+	bp, buf := h.lineStart(r.Time, r.Level, r.Message)
+	r.Attrs(func(a slog.Attr) bool {
+		buf = appendAttr(buf, a)
+		return true
+	})
+	return h.lineEnd(bp, buf)
+}
+
+// handleAttrs writes what Handle writes of a record of t, level, msg and
+// attrs, without the record: the daemon's lines (logAttrs), the verdict's for
+// most events of a raid night, skip gathering their attributes in one and
+// going over them twice through a callback.
+func (h *TextHandler) handleAttrs(ctx context.Context, t time.Time, level slog.Level, msg string, attrs []slog.Attr) error {
+	for _, a := range attrs {
+		if a.Key == "" || !plainKind(a.Value.Kind()) {
+			r := slog.NewRecord(t, level, msg, 0)
+			r.AddAttrs(attrs...)
+			return h.text.Handle(ctx, r)
+		}
+	}
+	bp, buf := h.lineStart(t, level, msg)
+	for _, a := range attrs {
+		buf = appendAttr(buf, a)
+	}
+	return h.lineEnd(bp, buf)
+}
+
+// lineStart begins a line, in a buffer kept from the lines before: its time
+// (none for the zero time), level and message.
+func (h *TextHandler) lineStart(t time.Time, level slog.Level, msg string) (*[]byte, []byte) {
 	bp, _ := h.bufs.Get().(*[]byte)
 	if bp == nil {
 		bp = new([]byte)
 	}
 	buf := (*bp)[:0]
-	if !r.Time.IsZero() {
+	if !t.IsZero() {
 		buf = append(buf, "time="...)
-		buf = h.appendTime(buf, r.Time.Round(0))
+		buf = h.appendTime(buf, t.Round(0))
 		buf = append(buf, ' ')
 	}
 	buf = append(buf, "level="...)
-	buf = appendTextString(buf, r.Level.String())
+	buf = appendTextString(buf, level.String())
 	buf = append(buf, " msg="...)
-	buf = appendTextString(buf, r.Message)
-	r.Attrs(func(a slog.Attr) bool {
-		buf = append(buf, ' ')
-		buf = appendTextString(buf, a.Key)
-		buf = append(buf, '=')
-		v := a.Value
-		switch v.Kind() {
-		case slog.KindString:
-			buf = appendTextString(buf, v.String())
-		case slog.KindInt64:
-			buf = strconv.AppendInt(buf, v.Int64(), 10)
-		case slog.KindUint64:
-			buf = strconv.AppendUint(buf, v.Uint64(), 10)
-		case slog.KindFloat64:
-			buf = strconv.AppendFloat(buf, v.Float64(), 'g', -1, 64)
-		case slog.KindBool:
-			buf = strconv.AppendBool(buf, v.Bool())
-		case slog.KindDuration:
-			buf = append(buf, v.Duration().String()...)
-		}
-		return true
-	})
+	return bp, appendTextString(buf, msg)
+}
+
+// appendAttr appends a, of a plain kind, as " key=value".
+func appendAttr(buf []byte, a slog.Attr) []byte {
+	buf = append(buf, ' ')
+	buf = appendTextString(buf, a.Key)
+	buf = append(buf, '=')
+	v := a.Value
+	switch v.Kind() {
+	case slog.KindString:
+		buf = appendTextString(buf, v.String())
+	case slog.KindInt64:
+		buf = strconv.AppendInt(buf, v.Int64(), 10)
+	case slog.KindUint64:
+		buf = strconv.AppendUint(buf, v.Uint64(), 10)
+	case slog.KindFloat64:
+		buf = strconv.AppendFloat(buf, v.Float64(), 'g', -1, 64)
+	case slog.KindBool:
+		buf = strconv.AppendBool(buf, v.Bool())
+	case slog.KindDuration:
+		buf = append(buf, v.Duration().String()...)
+	}
+	return buf
+}
+
+// lineEnd ends the line in buf, writes it, and keeps buf for the next.
+func (h *TextHandler) lineEnd(bp *[]byte, buf []byte) error {
 	buf = append(buf, '\n')
 	_, err := h.w.Write(buf)
 	if cap(buf) <= maxKeptLine {

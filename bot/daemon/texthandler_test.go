@@ -57,6 +57,20 @@ func TestTextHandlerMatchesSlog(t *testing.T) {
 		if got.String() != want.String() {
 			t.Errorf("%s:\n got %q\nwant %q", c.name, got.String(), want.String())
 		}
+		// The same line without a record (logAttrs).
+		want.Reset()
+		got.Reset()
+		r := slog.NewRecord(c.time, c.level, c.msg, 0)
+		r.AddAttrs(c.attrs...)
+		if err := slog.NewTextHandler(&want, &slog.HandlerOptions{Level: slog.LevelDebug}).Handle(context.Background(), r); err != nil {
+			t.Fatal(err)
+		}
+		if err := NewTextHandler(&got, slog.LevelDebug).handleAttrs(context.Background(), c.time, c.level, c.msg, c.attrs); err != nil {
+			t.Fatal(err)
+		}
+		if got.String() != want.String() {
+			t.Errorf("%s, without a record:\n got %q\nwant %q", c.name, got.String(), want.String())
+		}
 	}
 }
 
@@ -108,8 +122,11 @@ func FuzzTextHandler(f *testing.F) {
 				t.Fatal(err)
 			}
 		}
-		if got.String() != want.String() {
-			t.Errorf("got  %q\nwant %q", got.String(), want.String())
+		if err := NewTextHandler(&got, nil).handleAttrs(context.Background(), at, slog.LevelInfo, msg, []slog.Attr{slog.String("k", v), slog.String(v, msg)}); err != nil {
+			t.Fatal(err)
+		}
+		if got.String() != want.String()+want.String() {
+			t.Errorf("got  %q\nwant %q twice (with a record and without)", got.String(), want.String())
 		}
 	})
 }

@@ -137,9 +137,12 @@ func (a *Alerter) Observe(ctx context.Context, ev bot.Event, as rules.Assessment
 	if as.Verdict.Duplicate {
 		return
 	}
-	holding := make([]wave.Holding, len(as.Alerts))
-	for i, c := range as.Alerts {
-		holding[i] = wave.Holding{Alert: c.Alert, Count: c.Count}
+	// In room on the stack for a rule file's few alerts: the tracker does
+	// not keep the list, and this runs for every event.
+	var room [4]wave.Holding
+	holding := room[:0]
+	for _, c := range as.Alerts {
+		holding = append(holding, wave.Holding{Alert: c.Alert, Count: c.Count})
 	}
 	at := cmp.Or(as.Verdict.At, ev.At)
 	raised, over := a.tracker.Observe(ev, at, as.Verdict.Matches, holding)

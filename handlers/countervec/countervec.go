@@ -6,6 +6,7 @@ package countervec
 
 import (
 	"sync"
+	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -14,16 +15,23 @@ import (
 // (an array of the values, in the vec's order), then taken from a map. It
 // keeps every set of values it was asked for, as the vec does: those that
 // come from bounded sets (rules, platforms, action kinds, results).
+//
+// The map is never written once published: a set of values not seen before
+// publishes a copy with it. Readers, every request, then only load a
+// pointer, where a read lock wrote to a word that all the cores share, twice
+// a call, a few calls an event.
 type Memo[K comparable] struct {
 	get func(K) prometheus.Counter
 
-	mu sync.RWMutex
-	m  map[K]prometheus.Counter
+	mu sync.Mutex // held to publish a copy
+	m  atomic.Pointer[map[K]prometheus.Counter]
 }
 
 // New is a Memo of the counters get finds (vec.WithLabelValues).
 func New[K comparable](get func(K) prometheus.Counter) *Memo[K] {
-	return &Memo[K]{get: get, m: map[K]prometheus.Counter{}}
+	c := &Memo[K]{get: get}
+	c.m.Store(&map[K]prometheus.Counter{})
+	return c
 }
 
 // Of2 is a Memo of vec, whose two labels are given in its order.
@@ -38,15 +46,21 @@ func Of3(vec *prometheus.CounterVec) *Memo[[3]string] {
 
 // With is the counter of the label values k.
 func (c *Memo[K]) With(k K) prometheus.Counter {
-	c.mu.RLock()
-	ctr, ok := c.m[k]
-	c.mu.RUnlock()
-	if ok {
+	if ctr, ok := (*c.m.Load())[k]; ok {
 		return ctr
 	}
-	ctr = c.get(k) // the vec's own: the same counter whoever asks first
 	c.mu.Lock()
-	c.m[k] = ctr
-	c.mu.Unlock()
+	defer c.mu.Unlock()
+	old := *c.m.Load()
+	if ctr, ok := old[k]; ok {
+		return ctr // published meanwhile
+	}
+	ctr := c.get(k) // the vec's own: the same counter whoever asks first
+	next := make(map[K]prometheus.Counter, len(old)+1)
+	for key, v := range old {
+		next[key] = v
+	}
+	next[k] = ctr
+	c.m.Store(&next)
 	return ctr
 }

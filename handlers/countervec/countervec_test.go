@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 )
 
 // The counters a Memo gives are the vec's: what they count is what the
@@ -48,5 +49,41 @@ func TestMemoCountsInTheVec(t *testing.T) {
 	}
 	if len(got) != len(want) {
 		t.Errorf("exported %v, want %v", got, want)
+	}
+}
+
+// Asked at once from many goroutines, old and new label values alike, a
+// Memo gives each set of values one counter, the vec's, and loses no count.
+func TestMemoConcurrent(t *testing.T) {
+	vec := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "c_total", Help: "h"}, []string{"a", "b"})
+	m := Of2(vec)
+	const workers, keys, rounds = 8, 40, 50
+	done := make(chan struct{})
+	for w := range workers {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for r := range rounds {
+				for i := range keys {
+					k := [2]string{string(rune('a' + (i+w+r)%keys)), "x"}
+					m.With(k).Inc()
+				}
+			}
+		}()
+	}
+	for range workers {
+		<-done
+	}
+	for i := range keys {
+		k := [2]string{string(rune('a' + i)), "x"}
+		if got, want := m.With(k), vec.WithLabelValues(k[0], k[1]); got != want {
+			t.Fatalf("%v: the memo's counter is not the vec's", k)
+		}
+		var out dto.Metric
+		if err := vec.WithLabelValues(k[0], k[1]).Write(&out); err != nil {
+			t.Fatal(err)
+		}
+		if got := out.GetCounter().GetValue(); got != workers*rounds {
+			t.Errorf("%v counted %v, want %d", k, got, workers*rounds)
+		}
 	}
 }
