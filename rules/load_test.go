@@ -141,6 +141,9 @@ func TestBadFiles(t *testing.T) {
 		{"yaml_tab.yaml", []string{
 			`5:1: a tab in the indentation: YAML indents with spaces only`,
 		}},
+		{"yaml_tab_after_plain.yaml", []string{
+			`5:1: a tab in the indentation: YAML indents with spaces only`,
+		}},
 		{"yaml_indent.yaml", []string{
 			`2:1: did not find expected '-' indicator: check the lines from here on: their indentation (a list's items, and a rule's keys, line up) and their quotes (a ' inside '…' is written '')`,
 		}},
