@@ -166,13 +166,21 @@ func loadFile(p string, opts LoadOptions) (*Ruleset, error) {
 var yamlLineRe = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
 // yamlHint adds to a YAML syntax error what a rule file's author can do about
-// it; the parser's words name the grammar, not the mistake. A tab in the
-// indentation of the line is the mistake whatever the parser says.
-func yamlHint(lines []string, line int, msg string) (string, int) {
-	if line >= 1 && line <= len(lines) {
-		l := lines[line-1]
+// it, and the line and column to report; the parser's words name the grammar,
+// not the mistake. A tab in the indentation of the line is the mistake
+// whatever the parser says. After a plain scalar (category: flood) the parser
+// names the scalar's line for a tab that indents a line below it, as it reads
+// on for the scalar's continuation: the tab is then on the first line from
+// there that has one in its indentation.
+func yamlHint(lines []string, line int, msg string) (string, int, int) {
+	last := line
+	if strings.Contains(msg, "tab character") {
+		last = len(lines)
+	}
+	for n := max(line, 1); n <= last && n <= len(lines); n++ {
+		l := lines[n-1]
 		if i := strings.IndexByte(l, '\t'); i >= 0 && strings.TrimLeft(l[:i], " ") == "" {
-			return "a tab in the indentation: YAML indents with spaces only", i + 1
+			return "a tab in the indentation: YAML indents with spaces only", n, i + 1
 		}
 	}
 	switch {
@@ -183,7 +191,7 @@ func yamlHint(lines []string, line int, msg string) (string, int) {
 	case strings.HasPrefix(msg, "did not find expected"):
 		msg += ": check the lines from here on: their indentation (a list's items, and a rule's keys, line up) and their quotes (a ' inside '…' is written '')"
 	}
-	return msg, 1
+	return msg, line, 1
 }
 
 func parse(file string, src []byte, opts LoadOptions) (*Ruleset, error) {
@@ -199,7 +207,7 @@ func parse(file string, src []byte, opts LoadOptions) (*Ruleset, error) {
 			line, _ = strconv.Atoi(m[1])
 			msg = m[2]
 		}
-		msg, col := yamlHint(d.lines, line, msg)
+		msg, line, col := yamlHint(d.lines, line, msg)
 		d.errorAt(line, col, "%s", msg)
 		return nil, &LoadError{Problems: d.errs}
 	}

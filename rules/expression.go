@@ -358,6 +358,9 @@ func friendlyExprError(msg string) string {
 		}
 		return msg
 	}
+	if m := listArgRe.FindStringSubmatch(msg); m != nil {
+		return m[1] + " takes a list of the file as its second argument, lists.NAME: declare it under lists: (NAME: [a, b], or NAME: {file: FILE}) and write lists.NAME"
+	}
 	switch msg {
 	case `unexpected token Operator("=")`:
 		return "unexpected =: compare with ==, as in text == \"hello\""
@@ -376,6 +379,10 @@ func friendlyExprError(msg string) string {
 }
 
 var noFieldRe = regexp.MustCompile(`^type (\S+) has no field (\S+)$`)
+
+// listArgRe is expr's refusal of what is no list of the file where a function
+// takes one: an inline ["a", "b"] or a text.
+var listArgRe = regexp.MustCompile(`^cannot use .* as argument \(type \*rules\.wordList\) to call (\w+)\s*$`)
 
 func envTypeFields(typeName string) (string, []string) {
 	switch typeName {

@@ -138,7 +138,16 @@ func TestBadFiles(t *testing.T) {
 			`10:22: rule "bracket": when: unexpected ): closes a bracket that was never opened`,
 			`13:21: rule "quote": when: a text's quote is never closed`,
 		}},
+		{"inline_list.yaml", []string{
+			`5:25: rule "inline": when: has_any takes a list of the file as its second argument, lists.NAME: declare it under lists: (NAME: [a, b], or NAME: {file: FILE}) and write lists.NAME`,
+			`8:25: rule "text": when: has_any takes a list of the file as its second argument, lists.NAME: declare it under lists: (NAME: [a, b], or NAME: {file: FILE}) and write lists.NAME`,
+			`11:27: rule "domains": when: any_in takes a list of the file as its second argument, lists.NAME: declare it under lists: (NAME: [a, b], or NAME: {file: FILE}) and write lists.NAME`,
+			`14:30: rule "lookalike": when: lookalike takes a list of the file as its second argument, lists.NAME: declare it under lists: (NAME: [a, b], or NAME: {file: FILE}) and write lists.NAME`,
+		}},
 		{"yaml_tab.yaml", []string{
+			`5:1: a tab in the indentation: YAML indents with spaces only`,
+		}},
+		{"yaml_tab_after_plain.yaml", []string{
 			`5:1: a tab in the indentation: YAML indents with spaces only`,
 		}},
 		{"yaml_indent.yaml", []string{
