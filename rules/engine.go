@@ -423,6 +423,9 @@ func (e *Engine) assess(ctx context.Context, ev *bot.Event) (Assessment, error) 
 			read = res.Counts[len(rs.counters):]
 		}
 		a.Alerts, a.Message = e.checkAlerts(ctx, s, ev, now, read, counts)
+		if len(a.Alerts) > 0 && e.opts.NoAlertMessages {
+			a.alerts = rs.alerts
+		}
 		if len(a.Alerts) > 0 {
 			a.Verdict.Matches = append(a.Verdict.Matches, rs.alerts.placeMatches(a.Alerts, ev, !e.opts.NoReasons)...)
 		}
