@@ -92,6 +92,30 @@ type Assessment struct {
 	// Errors are the rules and counters whose expression failed on the event
 	// (skipped for it; the other rules still decided), in file order.
 	Errors []RuleError
+	// alerts writes the messages of Alerts when Message was left out
+	// (Options.NoAlertMessages).
+	alerts *alertSet
+}
+
+// AlertMessage is the text of alert name's message for ev, the event
+// assessed: Message's, or, when the engine left Message out
+// (Options.NoAlertMessages), written now as Message would have had it. It
+// is "" for an alert that did not hold.
+func (a *Assessment) AlertMessage(name string, ev *bot.Event) string {
+	if a.Message != nil || a.alerts == nil {
+		return a.Message[name]
+	}
+	for _, c := range a.Alerts {
+		if c.Alert != name {
+			continue
+		}
+		for _, al := range a.alerts.alerts {
+			if al.name == name {
+				return al.message.expand(ev, name)
+			}
+		}
+	}
+	return ""
 }
 
 // RuleError is a rule's or a counter's expression that failed at run time.

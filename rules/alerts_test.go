@@ -239,8 +239,18 @@ alerts:
 			}
 			a.Verdict.Matches[k].Reason = ""
 		}
-		a.Verdict.Counters, a.Message = nil, nil
-		if fmt.Sprintf("%+v", a) != fmt.Sprintf("%+v", b) {
+		// the message left out is written when asked, as the full engine
+		// wrote it, for the alerts that held only
+		for _, name := range []string{"raid", "other"} {
+			if got, want := b.AlertMessage(name, &ev), a.Message[name]; got != want {
+				t.Errorf("join %d: message of %s %q, want %q", i, name, got, want)
+			}
+			if got, want := a.AlertMessage(name, &ev), a.Message[name]; got != want {
+				t.Errorf("join %d: full engine's message of %s %q, want %q", i, name, got, want)
+			}
+		}
+		a.Verdict.Counters = nil
+		if fmt.Sprintf("%+v %+v %+v", a.Verdict, a.Alerts, a.Errors) != fmt.Sprintf("%+v %+v %+v", b.Verdict, b.Alerts, b.Errors) {
 			t.Errorf("join %d:\n got %+v\nwant %+v", i, b, a)
 		}
 		// the rule from the second join on, the alert's lockdown from the third

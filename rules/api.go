@@ -106,7 +106,10 @@ type Options struct {
 	// Reason empty, and NoAlertMessages Assessment.Message nil: a caller
 	// that reads none of them (a replay that writes no decisions) spares
 	// every event their maps and strings. The counters are counted, the
-	// rules decide and the alerts are checked all the same.
+	// rules decide and the alerts are checked all the same. Without
+	// Message, Assessment.AlertMessage still writes the message of an
+	// alert that held, when asked: a caller that reads one only when a
+	// wave is raised spares the other events of the wave their messages.
 	NoCounterValues bool
 	NoReasons       bool
 	NoAlertMessages bool

@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/expr-lang/expr/ast"
@@ -356,7 +357,7 @@ func compileFile(d *decoder, fs fileSpec, opts LoadOptions) *Ruleset {
 }
 
 func compileSchedule(d *decoder, fs fileSpec, loc *time.Location) schedule {
-	s := schedule{loc: loc, holidays: map[dateKey]bool{}}
+	s := schedule{loc: loc, holidays: map[dateKey]bool{}, last: new(atomic.Pointer[hoursAnswer])}
 	if fs.OfficeNode != nil {
 		s.set = true
 	}

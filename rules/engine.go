@@ -181,7 +181,9 @@ func (e *Engine) assess(ctx context.Context, ev *bot.Event) (Assessment, error) 
 	} else if e.opts.AfterHours != nil {
 		s.hoursAfter, s.hoursKnown = e.opts.AfterHours(now), false
 	} else if minute := now.Unix() / 60; !s.hoursKnown || s.hoursMinute != minute || now.Unix() < 0 {
-		s.hoursAfter = rs.schedule.afterHours(now)
+		// the scratch keeps the minute: the schedule's own answer is for
+		// the callers without one
+		s.hoursAfter = rs.schedule.reckon(now.In(rs.schedule.loc))
 		s.hoursMinute, s.hoursKnown = minute, true
 	}
 	if cap(s.counts) < len(rs.counters) {
@@ -421,6 +423,9 @@ func (e *Engine) assess(ctx context.Context, ev *bot.Event) (Assessment, error) 
 			read = res.Counts[len(rs.counters):]
 		}
 		a.Alerts, a.Message = e.checkAlerts(ctx, s, ev, now, read, counts)
+		if len(a.Alerts) > 0 && e.opts.NoAlertMessages {
+			a.alerts = rs.alerts
+		}
 		if len(a.Alerts) > 0 {
 			a.Verdict.Matches = append(a.Verdict.Matches, rs.alerts.placeMatches(a.Alerts, ev, !e.opts.NoReasons)...)
 		}

@@ -3,6 +3,7 @@ package rules
 import (
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	// The rule file names its timezone; a bot in a scratch container has no
@@ -22,7 +23,25 @@ type schedule struct {
 	// calendars are the countries whose public holidays are after hours,
 	// every year: a list of dates runs out, a country's calendar does not.
 	calendars []calendar
+	// last is the answer of the local minute last asked about, shared by the
+	// schedule's copies: the engine and the moderator ask about every event,
+	// and the events of a busy minute all get the same answer.
+	last *atomic.Pointer[hoursAnswer]
 }
+
+// hoursAnswer is afterHours' answer for the instants from, inclusive, to to,
+// exclusive (Unix nanoseconds): one local minute, cut where the zone's offset
+// changes, in which the date, the weekday and the minute of the day are the
+// same.
+type hoursAnswer struct {
+	from, to int64
+	after    bool
+}
+
+// maxMemoUnix bounds the instants whose answer is kept: their Unix
+// nanoseconds fit an int64 (the year 2262), and earlier than 1970 is left to
+// the reckoning each time.
+const maxMemoUnix = 1 << 33
 
 type minuteRange struct{ from, to int } // minutes since midnight, to exclusive
 
@@ -33,7 +52,32 @@ type dateKey struct {
 }
 
 func (s *schedule) afterHours(t time.Time) bool {
+	if u := t.Unix(); s.last == nil || u < 0 || u >= maxMemoUnix {
+		return s.reckon(t.In(s.loc))
+	}
+	n := t.UnixNano()
+	if a := s.last.Load(); a != nil && n >= a.from && n < a.to {
+		return a.after
+	}
 	lt := t.In(s.loc)
+	after := s.reckon(lt)
+	// the local minute holding t, within the span of t's zone offset
+	from := lt.Add(-time.Duration(lt.Second())*time.Second - time.Duration(lt.Nanosecond()))
+	to := from.Add(time.Minute)
+	if zoneFrom, zoneTo := lt.ZoneBounds(); !zoneFrom.IsZero() || !zoneTo.IsZero() {
+		if zoneFrom.After(from) {
+			from = zoneFrom
+		}
+		if !zoneTo.IsZero() && zoneTo.Before(to) {
+			to = zoneTo
+		}
+	}
+	s.last.Store(&hoursAnswer{from: from.UnixNano(), to: to.UnixNano(), after: after})
+	return after
+}
+
+// reckon is afterHours of lt, a time in the schedule's location.
+func (s *schedule) reckon(lt time.Time) bool {
 	y, m, d := lt.Date()
 	if s.holidays[dateKey{y, m, d}] {
 		return true

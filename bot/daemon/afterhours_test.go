@@ -30,7 +30,7 @@ rules:
     category: abuse
     when: has_any(text, lists.insults)
     do: [delete]
-alerts: [{name: wave, when: 'hits("abuse", "10m") >= 5', do: [alert("Vague")]}]
+alerts: [{name: wave, when: 'hits("abuse", "10m") >= 5', do: ['alert("Vague sur {{space}}")']}]
 `
 
 // pagingDesk records what the CMs are shown.
@@ -112,7 +112,7 @@ func TestWaveThroughTheDaemon(t *testing.T) {
 		pages = append(pages[:0], desk.pages...)
 		return len(pages) > 0
 	})
-	if len(pages) != 1 || !strings.HasPrefix(pages[0], "wave: Vague\n5 hits on facebook page-1 since ") {
+	if len(pages) != 1 || !strings.HasPrefix(pages[0], "wave: Vague sur page-1\n5 hits on facebook page-1 since ") {
 		t.Fatalf("pages %q", pages)
 	}
 

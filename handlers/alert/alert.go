@@ -147,7 +147,7 @@ func (a *Alerter) Observe(ctx context.Context, ev bot.Event, as rules.Assessment
 	at := cmp.Or(as.Verdict.At, ev.At)
 	raised, over := a.tracker.Observe(ev, at, as.Verdict.Matches, holding)
 	for _, w := range raised {
-		w.Message = cmp.Or(as.Message[w.Alert], w.Message)
+		w.Message = cmp.Or(as.AlertMessage(w.Alert, &ev), w.Message)
 		a.mu.Lock()
 		a.messages[key(w)] = w.Message
 		a.mu.Unlock()
