@@ -6,13 +6,17 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/bot/daemon"
+	"github.com/vigie-bot/vigie/bot/internal/testsync"
 )
 
 // concurrentTexts are what the members of TestConcurrentVerdicts write: FAQ
@@ -202,4 +206,145 @@ func withoutFAQ(t *testing.T, answer string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// rulesGeneration is a rule file whose shadow rule and FAQ answer both name
+// gen: a verdict and its FAQ answer from one file name the same.
+func rulesGeneration(gen string) string {
+	return `timezone: UTC
+rules:
+  - name: gen-` + gen + `
+    category: test
+    mode: shadow
+    when: 'text contains "horaires"'
+    do: ['tag("` + gen + `")']
+faq:
+  cooldown: {channel: off, user: off}
+  entries:
+    - id: hours
+      questions: ["quels sont vos horaires ?", "what are your opening hours?"]
+      answer: {fr: "horaires ` + gen + `", en: "hours ` + gen + `"}
+`
+}
+
+// Events posted while the rule file is reloaded again and again are each
+// judged by one file: the rule that matched and the FAQ's answer come from
+// the same one, never the rules of the old file and the answer of the new.
+func TestReloadWhileEventsFlow(t *testing.T) {
+	in := start(t, rulesGeneration("one"), nil, func(cfg *daemon.Config) { cfg.Connectors = nil })
+	const workers = 4
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var torn []string
+	posted := 0
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: workers + 1}}
+	defer client.CloseIdleConnections()
+	for w := range workers {
+		wg.Go(func() {
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				ev := message(fmt.Sprintf("w%d-%d", w, i), fmt.Sprintf("u-%d-%d", w, i), "quels sont vos horaires ?")
+				ev["channel"] = fmt.Sprintf("c-%d-%d", w, i)
+				body, _ := json.Marshal(ev)
+				resp, err := client.Post(in.base+"/v1/events", "application/json", bytes.NewReader(body))
+				if err != nil {
+					mu.Lock()
+					torn = append(torn, err.Error())
+					mu.Unlock()
+					return
+				}
+				var a struct {
+					Matches []struct{ Rule string }
+					FAQ     *struct{ Text *string }
+				}
+				err = json.NewDecoder(resp.Body).Decode(&a)
+				resp.Body.Close()
+				mu.Lock()
+				posted++
+				switch {
+				case err != nil || len(a.Matches) != 1 || a.FAQ == nil || a.FAQ.Text == nil:
+					torn = append(torn, fmt.Sprintf("%s: %d, %+v %v", ev["id"], resp.StatusCode, a, err))
+				case "horaires "+strings.TrimPrefix(a.Matches[0].Rule, "gen-") != *a.FAQ.Text:
+					torn = append(torn, fmt.Sprintf("%s: rule %s, FAQ answer %q", ev["id"], a.Matches[0].Rule, *a.FAQ.Text))
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	for i := range 60 {
+		gen := []string{"one", "two"}[(i+1)%2]
+		if err := os.WriteFile(in.file, []byte(rulesGeneration(gen)), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if r := in.do(t, "POST", "/-/reload", nil, nil); r.code != http.StatusOK {
+			t.Fatalf("reload %d: %d %s", i, r.code, r.body)
+		}
+	}
+	close(stop)
+	wg.Wait()
+	t.Logf("%d events posted during 60 reloads", posted)
+	if len(torn) > 0 {
+		t.Errorf("%d of %d events judged by two files, the first: %s", len(torn), posted, torn[0])
+	}
+}
+
+// Events from a connector, judged while the rule file is reloaded again and
+// again, are answered by the FAQ of the file whose rules judged them, though
+// the answer goes out later, in the event's lane.
+func TestReloadWhileSourceEventsFlow(t *testing.T) {
+	in := start(t, rulesGeneration("one"), nil)
+	done := make(chan struct{})
+	const n = 3000
+	go func() {
+		defer close(done)
+		for i := range n {
+			ev := bot.Event{ID: fmt.Sprintf("s-%d", i), Platform: "discord", Kind: bot.KindMessage, Space: "guild-1",
+				Channel: fmt.Sprintf("c-%d", i), Author: bot.Author{ID: fmt.Sprintf("u-%d", i), Name: "Bob"},
+				Text: "quels sont vos horaires ?", At: time.Now()}
+			in.feed.in <- ev
+		}
+	}()
+	for i := 0; ; i++ {
+		select {
+		case <-done:
+		default:
+			gen := []string{"one", "two"}[(i+1)%2]
+			if err := os.WriteFile(in.file, []byte(rulesGeneration(gen)), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if r := in.do(t, "POST", "/-/reload", nil, nil); r.code != http.StatusOK {
+				t.Fatalf("reload %d: %d %s", i, r.code, r.body)
+			}
+			continue
+		}
+		break
+	}
+	judged := map[string]string{}
+	verdict := regexp.MustCompile(`msg=verdict event=discord:(\S+) rules=gen-(\w+)`)
+	answered := regexp.MustCompile(`^reply (\S+) "horaires (\w+)"$`)
+	testsync.Eventually(t, "every event answered", func() bool { return len(in.chat.Calls()) >= n })
+	for _, m := range verdict.FindAllStringSubmatch(in.logs.String(), -1) {
+		judged[m[1]] = m[2]
+	}
+	torn := 0
+	for _, c := range in.chat.Calls() {
+		m := answered.FindStringSubmatch(c)
+		if m == nil {
+			t.Fatalf("call %q", c)
+		}
+		if judged[m[1]] != m[2] {
+			if torn == 0 {
+				t.Errorf("%s judged by the rules of %q, answered by the FAQ of %q", m[1], judged[m[1]], m[2])
+			}
+			torn++
+		}
+	}
+	if torn > 0 {
+		t.Errorf("%d of %d events judged by one file and answered by another", torn, n)
+	}
 }
