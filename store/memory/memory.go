@@ -415,8 +415,10 @@ func (s *Store) lock(sh *shard, at int64) {
 	// author on an earlier clock lost what its next event still counts (the
 	// memory store answered otherwise than Redis, whose counters expire on
 	// their own). The shard sweeps at the earliest clock it saw since its
-	// last sweep, less clockSpread. low is read only for an event behind
-	// the one that swept last: it is out of the lock's line.
+	// last sweep, less clockSpread: on one clock, the time of the event
+	// after the last sweep, what expired lives a sweep period longer. low
+	// is read only for an event behind the one that swept last: it is out
+	// of the lock's line.
 	every := s.cfg.sweepEvery.Milliseconds()
 	next := sh.nextSweep &^ busy
 	if at < next-every && at < sh.low {
