@@ -921,12 +921,12 @@ func (d *daemon) judge(ev bot.Event) {
 		d.log.Warn("event dropped", "event", ev.Key(), "err", err)
 		return
 	}
-	v, err := d.evaluate(d.workCtx, ev)
+	v, l, err := d.evaluate(d.workCtx, ev)
 	if err != nil {
 		d.log.Error("event not evaluated", "event", ev.Key(), "err", err)
 		return
 	}
-	j := job{ev: ev, v: v}
+	j := job{ev: ev, v: v, faqOf: l.faq, faqKept: true}
 	if !d.inline {
 		d.begin(&j) // otherwise carryOut journals it, if need be
 	}
@@ -978,8 +978,10 @@ func nothingToCarry(j *job) bool {
 	return !faqAsked(j.ev, j.v)
 }
 
-// evaluate runs the current rules on ev and counts what happened.
-func (d *daemon) evaluate(ctx context.Context, ev bot.Event) (bot.Verdict, error) {
+// evaluate runs the current rules on ev and counts what happened. It returns
+// the rules and FAQ it ran (loaded once): what else is decided about ev is
+// decided by the same file, whatever reload comes meanwhile.
+func (d *daemon) evaluate(ctx context.Context, ev bot.Event) (bot.Verdict, *loaded, error) {
 	start := time.Now()
 	d.lastHour.add(start)
 	d.metrics.eventsBy.With([2]string{d.mod.Label(ev.Platform), kindLabel(ev.Kind)}).Inc()
@@ -988,7 +990,7 @@ func (d *daemon) evaluate(ctx context.Context, ev bot.Event) (bot.Verdict, error
 	v := as.Verdict
 	d.metrics.evaluation.Observe(time.Since(start).Seconds())
 	if err != nil {
-		return v, fmt.Errorf("evaluate %s: %w", ev.Key(), err)
+		return v, l, fmt.Errorf("evaluate %s: %w", ev.Key(), err)
 	}
 	d.observeAssessment(ctx, ev, as)
 	if v.Duplicate {
@@ -997,7 +999,7 @@ func (d *daemon) evaluate(ctx context.Context, ev bot.Event) (bot.Verdict, error
 		d.history.add(&ev)
 	}
 	if !v.Flagged() {
-		return v, nil
+		return v, l, nil
 	}
 	// The log line's two lists are written in one buffer, at a fraction of
 	// the cost of a string per rule and per action joined after: most events
@@ -1031,7 +1033,7 @@ func (d *daemon) evaluate(ctx context.Context, ev bot.Event) (bot.Verdict, error
 	vals := string(buf)
 	logAttrs(ctx, d.log, slog.LevelInfo, "verdict", slog.String("event", vals[key:]),
 		slog.String("rules", vals[:names]), slog.String("actions", vals[names:key]))
-	return v, nil
+	return v, l, nil
 }
 
 // appendAction appends a.String() to buf without fmt: kind, kind("text")
@@ -1085,7 +1087,11 @@ func (d *daemon) act(j *job) {
 	if !faqAsked(*ev, j.v) {
 		return
 	}
-	if _, err := d.faq.Handle(d.workCtx, d.current.Load().faq, ev, j.v); err != nil {
+	m := j.faqOf
+	if !j.faqKept {
+		m = d.current.Load().faq // taken from the journal
+	}
+	if _, err := d.faq.Handle(d.workCtx, m, ev, j.v); err != nil {
 		d.log.Error("faq decision not fully carried out", "event", ev.Key(), "err", err)
 	}
 }

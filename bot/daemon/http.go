@@ -375,7 +375,8 @@ func (d *daemon) handleEvent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := &j.v
-	*v, err = d.evaluate(r.Context(), *ev)
+	var l *loaded // the rule file that judges the event, its FAQ too
+	*v, l, err = d.evaluate(r.Context(), *ev)
 	if err != nil {
 		d.log.Error("event not evaluated", "event", ev.Key(), "err", err)
 		writeError(w, http.StatusServiceUnavailable, err.Error())
@@ -387,7 +388,7 @@ func (d *daemon) handleEvent(w http.ResponseWriter, r *http.Request) {
 	// An event posted here about a platform whose own connector is on may
 	// be forged: it opens cases but does not act there, unless the rule file
 	// allows it.
-	if d.connected[ev.Platform] && len(v.Actions()) > 0 && !slices.Contains(d.current.Load().engine.Ruleset().HTTPActOn, ev.Platform) {
+	if d.connected[ev.Platform] && len(v.Actions()) > 0 && !slices.Contains(l.engine.Ruleset().HTTPActOn, ev.Platform) {
 		*v = v.WithoutPlatformActions()
 		v.Withheld = "events posted over HTTP do not act on " + ev.Platform + ", whose connector is on (allow it with http_events.act_on)"
 	}
@@ -397,7 +398,7 @@ func (d *daemon) handleEvent(w http.ResponseWriter, r *http.Request) {
 	var fd faq.Decision
 	asked := faqAsked(*ev, *v)
 	if asked {
-		m := d.current.Load().faq
+		m := l.faq
 		fd, err = d.faq.Decide(r.Context(), m, ev, *v)
 		if err != nil {
 			d.log.Warn("faq decided without its cooldowns", "event", ev.Key(), "err", err)

@@ -59,6 +59,12 @@ type job struct {
 	// than made on the heap for each event that asks the FAQ.
 	faq        faqDecision
 	faqDecided bool
+	// faqOf, when faqKept, is the FAQ of the rule file that judged the
+	// event from a source, which the lane asks: a reload between the two
+	// does not have one file's rules and another's FAQ decide. A job taken
+	// from the journal asks the current one.
+	faqOf   *faq.Matcher
+	faqKept bool
 }
 
 type faqDecision struct {

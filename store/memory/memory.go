@@ -296,7 +296,10 @@ type shard struct {
 	// strikesExp is no later than the first expiry of the shard's strikes: a
 	// sweep before it has no strike to drop and does not visit them.
 	strikesExp int64
-	_          [168]byte // to 1,024 bytes: the next shard's lock begins a line
+	// low is the earliest time of the events that came to the shard since
+	// its last sweep on their clock, which it sweeps at (lock).
+	low int64
+	_   [160]byte // to 1,024 bytes: the next shard's lock begins a line
 }
 
 type caseRec struct {
@@ -376,7 +379,7 @@ func New(opts ...Option) *Store {
 	for i := range s.shards {
 		sh := &s.shards[i]
 		sh.windows.arena, sh.seen.arena, sh.strikes.arena, sh.seenQ.arena, sh.strikeLists.arena, sh.rings.arena = ar, ar, ar, ar, ar, ar
-		horizon := planHorizon + cfg.sweepEvery.Milliseconds()
+		horizon := planHorizon + cfg.sweepEvery.Milliseconds() + clockSpread
 		sh.windows.horizon, sh.seen.horizon, sh.strikes.horizon = horizon, horizon, horizon
 		if cfg.roomy {
 			for _, t := range []*table{&sh.windows, &sh.seen, &sh.strikes} {
@@ -384,6 +387,7 @@ func New(opts ...Option) *Store {
 			}
 		}
 		sh.strikesExp = math.MaxInt64
+		sh.low = math.MaxInt64
 		sh.maxSeen = cfg.maxSeen / n
 		sh.maxAuthors = cfg.maxAuthors / n
 	}
@@ -405,11 +409,32 @@ func (s *Store) lock(sh *shard, at int64) {
 	if sh.nextSweep&busy == 0 {
 		sh.nextSweep |= busy
 	}
-	if at >= sh.nextSweep&^busy {
-		sh.sweep(at)
-		sh.nextSweep = (at+s.cfg.sweepEvery.Milliseconds())&^busy | busy
+	// Events from several sources come to a shard on clocks a little apart
+	// (a connector's seconds, a relay's delay), or far apart (a backlog
+	// beside live events): swept at the latest of them, a counter of an
+	// author on an earlier clock lost what its next event still counts (the
+	// memory store answered otherwise than Redis, whose counters expire on
+	// their own). The shard sweeps at the earliest clock it saw since its
+	// last sweep, less clockSpread: on one clock, the time of the event
+	// after the last sweep, what expired lives a sweep period longer. low
+	// is read only for an event behind the one that swept last: it is out
+	// of the lock's line.
+	every := s.cfg.sweepEvery.Milliseconds()
+	next := sh.nextSweep &^ busy
+	if at < next-every && at < sh.low {
+		sh.low = at
+	}
+	if at >= next {
+		sh.sweep(min(sh.low, at) - min(every, clockSpread))
+		sh.low = at
+		sh.nextSweep = (at+every)&^busy | busy
 	}
 }
+
+// clockSpread is how far behind the clock of the events that sweep a shard
+// another source's events may be and still find all that their windows
+// count, however long ago that source's author last came to the shard.
+const clockSpread = int64(time.Minute / time.Millisecond)
 
 // busy is nextSweep's bit for a shard an event came to since SweepIdle's last
 // call.
@@ -455,7 +480,7 @@ func (s *Store) count(sh *shard, op *store.CounterOp, k hkey, at int64) int64 {
 		}
 		c := cell{one: at, keep: keepCode(length)}
 		// it lives its window, rounded up, and until the sweep after
-		sh.windows.insert(fp, c.pack(tag), keepOfCode(c.keep)+s.cfg.sweepEvery.Milliseconds())
+		sh.windows.insert(fp, c.pack(tag), keepOfCode(c.keep)+s.cfg.sweepEvery.Milliseconds()+clockSpread)
 		return 1
 	}
 	v := sh.windows.at(j).v

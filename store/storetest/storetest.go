@@ -26,6 +26,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	t.Run("SlidingWindow", func(t *testing.T) { testSlidingWindow(t, newStore) })
 	t.Run("ReadOnly", func(t *testing.T) { testReadOnly(t, newStore) })
 	t.Run("Independent", func(t *testing.T) { testIndependent(t, newStore) })
+	t.Run("ClocksApart", func(t *testing.T) { testClocksApart(t, newStore) })
 	t.Run("Dedupe", func(t *testing.T) { testDedupe(t, newStore) })
 	t.Run("Strikes", func(t *testing.T) { testStrikes(t, newStore) })
 	t.Run("Audit", func(t *testing.T) { testAudit(t, newStore) })
@@ -216,6 +217,45 @@ func testIndependent(t *testing.T, newStore func(*testing.T) store.Store) {
 				{o: with("c", func(o *store.Observation) { o.At = o.At.Add(time.Second) }), want: []int64{want + 1}},
 			})
 		})
+	}
+}
+
+// testClocksApart: events of two sources come on clocks apart, a second (a
+// connector's dates in whole seconds beside a relay's), or an hour (a backlog
+// beside live events). An author's counter on the later clock counts what its
+// window holds, whatever the events of the other source, ahead, came to the
+// store meanwhile: the counts are those of the author's events alone.
+func testClocksApart(t *testing.T, newStore func(*testing.T) store.Store) {
+	const w = 10 * time.Second
+	// ahead are events of many authors of the other source at, so that
+	// every part of a store holding its keys apart sees one.
+	ahead := func(at time.Duration) []step {
+		var out []step
+		for i := range 64 {
+			o := obs("", at, incr("msgs", fmt.Sprintf("v-%d", i), w))
+			o.Author, o.Space = fmt.Sprintf("v-%d", i), "guild-2"
+			out = append(out, step{o: o, want: []int64{1}})
+		}
+		return out
+	}
+	for _, tt := range []struct {
+		name  string
+		steps []step
+	}{
+		{"a second apart", slices.Concat(
+			[]step{{o: obs("", 0, incr("msgs", "u-1", w)), want: []int64{1}},
+				{o: obs("", 51*time.Second, incr("msgs", "u-1", w)), want: []int64{1}}},
+			ahead(61500*time.Millisecond),
+			[]step{{o: obs("", 60500*time.Millisecond, incr("msgs", "u-1", w)), want: []int64{2}}})},
+		{"a backlog an hour behind", slices.Concat(
+			[]step{{o: obs("", 0, incr("msgs", "u-1", w)), want: []int64{1}},
+				{o: obs("", 3*time.Second, incr("msgs", "u-1", w)), want: []int64{2}}},
+			ahead(time.Hour),
+			[]step{{o: obs("", 6*time.Second, incr("msgs", "u-1", w)), want: []int64{3}}},
+			ahead(time.Hour+90*time.Second),
+			[]step{{o: obs("", 9*time.Second, incr("msgs", "u-1", w)), want: []int64{4}}})},
+	} {
+		t.Run(tt.name, func(t *testing.T) { runSteps(t, newStore(t), tt.steps) })
 	}
 }
 
