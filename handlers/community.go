@@ -37,11 +37,12 @@ func communityOf(rs *rules.Ruleset, ev bot.Event) *rules.Community {
 	return rs.CommunityOf(ev.Platform, ev.Space)
 }
 
-// deskAlert sends an alert about ev to the desk of its community.
-func (m *Moderator) deskAlert(ctx context.Context, ev bot.Event, text string) error {
+// deskAlert sends an alert about ev to the desk of its community in the
+// rule file rs.
+func (m *Moderator) deskAlert(ctx context.Context, rs *rules.Ruleset, ev bot.Event, text string) error {
 	if cd, ok := m.desk.(CommunityDesk); ok {
-		if name := m.communityOf(ev); name != "" {
-			return cd.AlertCommunity(ctx, name, text)
+		if c := communityOf(rs, ev); c != nil {
+			return cd.AlertCommunity(ctx, c.Name, text)
 		}
 	}
 	return m.desk.Alert(ctx, text)
@@ -80,14 +81,14 @@ func (l *ModLog) on() bool {
 }
 
 // modeFor is the mode ev is handled in, as its audit entry records it: a
-// community's office hours are its own, unless the desk forced a mode or
-// paused vigie.
-func (m *Moderator) modeFor(ev bot.Event) string {
+// community's office hours (in the rule file rs) are its own, unless the
+// desk forced a mode or paused vigie.
+func (m *Moderator) modeFor(rs *rules.Ruleset, ev bot.Event) string {
 	mode := m.Mode()
 	if mode == "paused" || m.shift == nil {
 		return mode
 	}
-	c := communityOf(m.communities.Load(), ev)
+	c := communityOf(rs, ev)
 	if c == nil {
 		return mode
 	}

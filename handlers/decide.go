@@ -194,7 +194,9 @@ func (m *Moderator) Decide(ctx context.Context, caseID, outcome, by string) (sto
 		if placeAction(o.Kind) {
 			// a lockdown held while paused: locked, kept and lifted as a rule's
 			a := bot.Action{Kind: o.Kind, Duration: o.Duration}
-			err = m.retry.Do(actx, func(ctx context.Context) error { return m.lock(ctx, p, c.Event, a, bot.Match{Rule: c.Rule}) })
+			err = m.retry.Do(actx, func(ctx context.Context) error {
+				return m.lock(ctx, m.communities.Load(), p, c.Event, a, bot.Match{Rule: c.Rule})
+			})
 		} else {
 			err = m.retry.Do(actx, func(ctx context.Context) error { return carryOut(ctx, p, c.Event, o) })
 		}
@@ -208,7 +210,8 @@ func (m *Moderator) Decide(ctx context.Context, caseID, outcome, by string) (sto
 	}
 	err = fmt.Errorf("case %s: %s by %s not carried out: %w", c.ID, o, by, err)
 	m.ShowDecision(ctx, c, "⚠️ Not carried out: "+err.Error())
-	if oerr := m.open(ctx, store.Case{
+	// a decision of now: the rule file running now
+	if oerr := m.open(ctx, m.communities.Load(), store.Case{
 		Event: c.Event, Rule: c.Rule, Category: c.Category,
 		Suggested: []bot.Action{{Kind: o.Kind, Text: o.Text, Duration: o.Duration}},
 		Reason:    err.Error(),

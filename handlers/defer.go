@@ -6,20 +6,25 @@ import (
 	"fmt"
 
 	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/rules"
 	"github.com/vigie-bot/vigie/store"
 )
 
 // Defer records a verdict that cannot be carried out now (its place's queue of
 // actions is full: the platform is rate-limiting or not answering there) and
 // opens one case with what it asked for, so that nothing is lost: the CMs decide
-// from the desk. The actions are counted with the result "deferred".
-func (m *Moderator) Defer(ctx context.Context, ev bot.Event, v bot.Verdict, why string) error {
+// from the desk. The actions are counted with the result "deferred". rs is
+// the rule file that judged ev, as HandleBy takes it.
+func (m *Moderator) Defer(ctx context.Context, rs *rules.Ruleset, ev bot.Event, v bot.Verdict, why string) error {
 	if v.Duplicate || !v.Flagged() {
 		return nil
 	}
+	if rs == nil {
+		rs = m.communities.Load()
+	}
 	var errs []error
 	sctx, cancel := m.storeContext(ctx)
-	err := m.store.AppendAudit(sctx, store.AuditEntry{At: m.now(), Event: ev, Verdict: v, Mode: m.modeFor(ev)})
+	err := m.store.AppendAudit(sctx, store.AuditEntry{At: m.now(), Event: ev, Verdict: v, Mode: m.modeFor(rs, ev)})
 	cancel()
 	if err != nil {
 		errs = append(errs, fmt.Errorf("audit %s: %w", ev.Key(), err))
@@ -41,6 +46,6 @@ func (m *Moderator) Defer(ctx context.Context, ev bot.Event, v bot.Verdict, why 
 	if len(suggested) > 0 {
 		reason += ": would " + actionList(suggested)
 	}
-	errs = append(errs, m.open(ctx, store.Case{Event: ev, Rule: rule, Category: category, Suggested: suggested, Reason: reason}))
+	errs = append(errs, m.open(ctx, rs, store.Case{Event: ev, Rule: rule, Category: category, Suggested: suggested, Reason: reason}))
 	return errors.Join(errs...)
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/rules"
 	"github.com/vigie-bot/vigie/store"
 )
 
@@ -42,9 +43,9 @@ func ParseDuration(s string) (time.Duration, error) { return parseDuration(s) }
 // is opened, so the hits grouped into a case and the cases dropped at the cap
 // cost no counter (a raid from a million authors would otherwise leave a
 // million counters for a day).
-func (m *Moderator) prioritise(ctx context.Context, c *store.Case) {
+func (m *Moderator) prioritise(ctx context.Context, rs *rules.Ruleset, c *store.Case) {
 	if c.Priority == PriorityNormal && m.priority != nil && c.Rule != "" {
-		c.Priority = m.priority(c.Rule)
+		c.Priority = m.priority(rs, c.Rule)
 	}
 	if c.Priority == PriorityHigh {
 		return

@@ -11,6 +11,7 @@ import (
 
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/handlers"
+	"github.com/vigie-bot/vigie/rules"
 	"github.com/vigie-bot/vigie/store"
 	"github.com/vigie-bot/vigie/store/memory"
 )
@@ -40,7 +41,7 @@ func testEscalation(t *testing.T, st store.Store) {
 	clock := func() time.Time { return now }
 	desk := &deskRecorder{}
 	m, err := handlers.New(handlers.Options{Store: st, Desk: desk, Now: clock,
-		Priority: func(rule string) string {
+		Priority: func(_ *rules.Ruleset, rule string) string {
 			if rule == "threat" {
 				return handlers.PriorityHigh
 			}

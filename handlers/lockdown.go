@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/rules"
 	"github.com/vigie-bot/vigie/store"
 )
 
@@ -26,7 +27,7 @@ func placeAction(k bot.ActionKind) bool {
 // already locked is not asked again: its lock is extended to end d from now
 // at the earliest, so that a raid that goes on keeps it closed, and it is
 // lifted once, to the settings from before the first lock.
-func (m *Moderator) lock(ctx context.Context, p bot.Platform, ev bot.Event, a bot.Action, match bot.Match) error {
+func (m *Moderator) lock(ctx context.Context, rs *rules.Ruleset, p bot.Platform, ev bot.Event, a bot.Action, match bot.Match) error {
 	lk, ok := m.store.(store.LockKeeper)
 	if !ok {
 		return &bot.ActionError{Op: a.Kind, Err: errors.New("the store keeps no locks")}
@@ -74,7 +75,7 @@ func (m *Moderator) lock(ctx context.Context, p bot.Platform, ev bot.Event, a bo
 		m.log.Error("place locked but its settings before not kept: lift it by hand", "place", l.Key(), "err", err)
 	}
 	m.auditPlace(sctx, l, a, match.Rule, "", nil)
-	m.tellDesk(ctx, l.Event, fmt.Sprintf("🔒 %s on %s until %s (rule %s)", a.String(), placeName(l), kept.Until.Format("15:04"), match.Rule))
+	m.tellDesk(ctx, rs, l.Event, fmt.Sprintf("🔒 %s on %s until %s (rule %s)", a.String(), placeName(l), kept.Until.Format("15:04"), match.Rule))
 	return nil
 }
 
@@ -126,11 +127,11 @@ func (m *Moderator) LiftLocks(ctx context.Context) (int, error) {
 		lasted := bot.FormatDuration(now.Sub(l.Started).Round(time.Minute))
 		if err != nil {
 			m.count(m.Label(l.Event.Platform), opLift, ResultFailed)
-			m.tellDesk(ctx, l.Event, fmt.Sprintf("⚠️ %s on %s could not be lifted: %v. Lift it by hand.", l.Kind, placeName(l), err))
+			m.tellDesk(ctx, m.communities.Load(), l.Event, fmt.Sprintf("⚠️ %s on %s could not be lifted: %v. Lift it by hand.", l.Kind, placeName(l), err))
 			continue
 		}
 		m.count(m.Label(l.Event.Platform), opLift, ResultDone)
-		m.tellDesk(ctx, l.Event, fmt.Sprintf("🔓 %s on %s lifted after %s", l.Kind, placeName(l), lasted))
+		m.tellDesk(ctx, m.communities.Load(), l.Event, fmt.Sprintf("🔓 %s on %s lifted after %s", l.Kind, placeName(l), lasted))
 		n++
 	}
 	return n, errors.Join(errs...)
@@ -173,14 +174,15 @@ func (m *Moderator) auditPlace(ctx context.Context, l store.PlaceLock, a bot.Act
 	}
 }
 
-// tellDesk sends a line about a place to the desk of its community (the
-// file's when it is in none); without a desk it is logged.
-func (m *Moderator) tellDesk(ctx context.Context, place bot.Event, text string) {
+// tellDesk sends a line about a place to the desk of its community in the
+// rule file rs (the file's desk when it is in none); without a desk it is
+// logged.
+func (m *Moderator) tellDesk(ctx context.Context, rs *rules.Ruleset, place bot.Event, text string) {
 	m.log.Info(text)
 	if m.desk == nil {
 		return
 	}
-	if err := m.retry.Do(ctx, func(ctx context.Context) error { return m.deskAlert(ctx, place, text) }); err != nil {
+	if err := m.retry.Do(ctx, func(ctx context.Context) error { return m.deskAlert(ctx, rs, place, text) }); err != nil {
 		m.log.Warn("desk not told", "text", text, "err", err)
 	}
 }

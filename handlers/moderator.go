@@ -57,8 +57,9 @@ type Options struct {
 	// Shift, when set, names the mode of every audit entry (office or after)
 	// and answers /mode; without it entries say enforce.
 	Shift *Shift
-	// Priority, when set, gives a rule's case priority (high, low; "" normal).
-	Priority func(rule string) string
+	// Priority, when set, gives the case priority (high, low; "" normal)
+	// of a rule of the rule file rs, which may be nil.
+	Priority func(rs *rules.Ruleset, rule string) string
 	// Speech bounds the warnings and replies vigie sends (withhold.go).
 	Speech Speech
 	// FAQLearned, when set, is told that a CM taught the FAQ a wording from
@@ -79,7 +80,7 @@ type Moderator struct {
 	retry     Retry
 	now       func() time.Time
 	shift     *Shift
-	priority  func(rule string) string
+	priority  func(rs *rules.Ruleset, rule string) string
 	// ruleTexts holds each rule's texts (ruleText) written once.
 	ruleTexts sync.Map
 	speech    Speech
@@ -275,11 +276,22 @@ func (m *Moderator) Paused() (bool, time.Time) {
 // after the retry stage into a case. The error it returns is only about what could
 // not be recorded at all: a failed platform action is not an error, it is a case.
 func (m *Moderator) Handle(ctx context.Context, ev bot.Event, v bot.Verdict) error {
+	return m.HandleBy(ctx, nil, ev, v)
+}
+
+// HandleBy is Handle for a verdict of the rule file rs (nil: the one
+// SetCommunities was last given): the event's community, so where its cases
+// and alerts go and its office hours, and its rules' priorities are rs's,
+// whatever file was loaded since the verdict.
+func (m *Moderator) HandleBy(ctx context.Context, rs *rules.Ruleset, ev bot.Event, v bot.Verdict) error {
 	if v.Duplicate || !v.Flagged() {
 		return nil
 	}
+	if rs == nil {
+		rs = m.communities.Load()
+	}
 	paused, _ := m.Paused()
-	mode := m.modeFor(ev)
+	mode := m.modeFor(rs, ev)
 	for _, match := range v.Matches {
 		m.shiftHitsBy.With([2]string{mode, match.Rule}).Inc()
 	}
@@ -330,12 +342,12 @@ func (m *Moderator) Handle(ctx context.Context, ev bot.Event, v bot.Verdict) err
 		case bot.ActForward:
 			// Only errors are kept: errors.Join skips nils, and a list of
 			// them would be grown for nothing on every forward.
-			if err := m.forward(ctx, ev, v, a); err != nil {
+			if err := m.forward(ctx, rs, ev, v, a); err != nil {
 				errs = append(errs, err)
 			}
 			continue
 		case bot.ActAlert:
-			if err := m.alert(ctx, ev, v, a); err != nil {
+			if err := m.alert(ctx, rs, ev, v, a); err != nil {
 				errs = append(errs, err)
 			}
 			continue
@@ -372,7 +384,7 @@ func (m *Moderator) Handle(ctx context.Context, ev bot.Event, v bot.Verdict) err
 			if placeAction(a.Kind) {
 				// lock audits it and tells the desk; a retry claims the
 				// place again
-				err = m.retry.Do(actx, func(ctx context.Context) error { return m.lock(ctx, p, ev, a, match) })
+				err = m.retry.Do(actx, func(ctx context.Context) error { return m.lock(ctx, rs, p, ev, a, match) })
 			} else {
 				err = m.retry.Do(actx, func(ctx context.Context) error { return do(ctx, p, ev, a) })
 			}
@@ -392,20 +404,20 @@ func (m *Moderator) Handle(ctx context.Context, ev bot.Event, v bot.Verdict) err
 	}
 	if len(held) > 0 {
 		rule, category := firstEnforced(v)
-		errs = append(errs, m.open(ctx, store.Case{
+		errs = append(errs, m.open(ctx, rs, store.Case{
 			Event: ev, Rule: rule, Category: category, Suggested: held,
 			Reason: "paused: would " + actionList(held), Holds: true,
 		}))
 	}
 	if len(withheld) > 0 {
 		rule, category := firstEnforced(v)
-		errs = append(errs, m.open(ctx, store.Case{
+		errs = append(errs, m.open(ctx, rs, store.Case{
 			Event: ev, Rule: rule, Category: category, Suggested: withheld,
 			Reason: "author's roles unknown (admin lookup failed or pending): would " + actionList(withheld), Holds: true,
 		}))
 	}
 	for _, c := range failedCases(ev, v, failedActs, failures) {
-		errs = append(errs, m.open(ctx, c))
+		errs = append(errs, m.open(ctx, rs, c))
 	}
 	return errors.Join(errs...)
 }
@@ -433,7 +445,7 @@ func failedCases(ev bot.Event, v bot.Verdict, acts []bot.Action, failures []stri
 }
 
 // forward opens the case a rule asked for.
-func (m *Moderator) forward(ctx context.Context, ev bot.Event, v bot.Verdict, a bot.Action) error {
+func (m *Moderator) forward(ctx context.Context, rs *rules.Ruleset, ev bot.Event, v bot.Verdict, a bot.Action) error {
 	match := ruleOf(v, a)
 	reason := a.Text
 	if reason == "" {
@@ -456,7 +468,7 @@ func (m *Moderator) forward(ctx context.Context, ev bot.Event, v bot.Verdict, a 
 			}
 		}
 	}
-	err := m.open(ctx, store.Case{Event: ev, Rule: match.Rule, Category: match.Category, Reason: reason, Suggested: suggested})
+	err := m.open(ctx, rs, store.Case{Event: ev, Rule: match.Rule, Category: match.Category, Reason: reason, Suggested: suggested})
 	m.count(m.Label(ev.Platform), a.Kind, resultOf(err))
 	return err
 }
@@ -479,7 +491,7 @@ func (m *Moderator) ruleText(rule string) *ruleText {
 
 // alert wakes the desk. Without a desk, or when the desk cannot be reached, the
 // alert becomes a case so that it is not lost.
-func (m *Moderator) alert(ctx context.Context, ev bot.Event, v bot.Verdict, a bot.Action) error {
+func (m *Moderator) alert(ctx context.Context, rs *rules.Ruleset, ev bot.Event, v bot.Verdict, a bot.Action) error {
 	match := ruleOf(v, a)
 	text := a.Text
 	if text == "" {
@@ -488,7 +500,7 @@ func (m *Moderator) alert(ctx context.Context, ev bot.Event, v bot.Verdict, a bo
 	m.log.Warn("alert", "rule", match.Rule, "text", text, "event", ev.Key())
 	var deskErr error
 	if m.desk != nil {
-		deskErr = m.retry.Do(ctx, func(ctx context.Context) error { return m.deskAlert(ctx, ev, text) })
+		deskErr = m.retry.Do(ctx, func(ctx context.Context) error { return m.deskAlert(ctx, rs, ev, text) })
 		if deskErr == nil {
 			m.count(m.Label(ev.Platform), a.Kind, ResultDone)
 			return nil
@@ -498,21 +510,24 @@ func (m *Moderator) alert(ctx context.Context, ev bot.Event, v bot.Verdict, a bo
 	if deskErr != nil {
 		reason += " (desk unreachable: " + deskErr.Error() + ")"
 	}
-	err := m.open(ctx, store.Case{Event: ev, Rule: match.Rule, Category: match.Category, Reason: reason})
+	err := m.open(ctx, rs, store.Case{Event: ev, Rule: match.Rule, Category: match.Category, Reason: reason})
 	m.count(m.Label(ev.Platform), a.Kind, resultOf(err))
 	return err
 }
 
 // open stores a case; DeliverCases shows it on the desk. A case the desk could not
-// show stays open in the store, where the queue lists it.
-func (m *Moderator) open(ctx context.Context, c store.Case) error {
+// show stays open in the store, where the queue lists it. Its community and
+// its rule's priority are those of the rule file rs.
+func (m *Moderator) open(ctx context.Context, rs *rules.Ruleset, c store.Case) error {
 	c.Opened = m.now()
 	if c.Community == "" {
-		c.Community = m.communityOf(c.Event)
+		if k := communityOf(rs, c.Event); k != nil {
+			c.Community = k.Name
+		}
 	}
 	sctx, cancel := m.storeContext(ctx)
 	defer cancel()
-	m.prioritise(sctx, &c)
+	m.prioritise(sctx, rs, &c)
 	opened, err := m.store.OpenCase(sctx, c)
 	if errors.Is(err, store.ErrCaseCap) {
 		// The actions were carried out before; only the card is lost.
@@ -564,7 +579,9 @@ func (m *Moderator) logDropped(c store.Case, err error) {
 
 // OpenCase opens a case that did not come from a verdict (an FAQ question left to
 // the CMs), and has it posted to the desk like the others.
-func (m *Moderator) OpenCase(ctx context.Context, c store.Case) error { return m.open(ctx, c) }
+func (m *Moderator) OpenCase(ctx context.Context, c store.Case) error {
+	return m.open(ctx, m.communities.Load(), c)
+}
 
 // resolveRolesWait bounds the wait for a platform to say whether an author
 // is staff, before the verdict's actions become a case.

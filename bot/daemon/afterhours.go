@@ -314,8 +314,11 @@ var (
 	_ report.Picturer = (*platformDesk)(nil)
 )
 
-// rulePriority is the priority of the cases a rule opens.
+// rulePriority is the priority of the cases a rule of rs opens.
 func rulePriority(rs *rules.Ruleset, rule string) string {
+	if rs == nil {
+		return ""
+	}
 	for _, r := range rs.Rules {
 		if r.Name == rule {
 			return r.Priority

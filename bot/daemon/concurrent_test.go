@@ -299,7 +299,7 @@ func TestReloadWhileEventsFlow(t *testing.T) {
 func TestReloadWhileSourceEventsFlow(t *testing.T) {
 	in := start(t, rulesGeneration("one"), nil)
 	done := make(chan struct{})
-	const n = 3000
+	const n = 20000
 	go func() {
 		defer close(done)
 		for i := range n {
@@ -346,5 +346,117 @@ func TestReloadWhileSourceEventsFlow(t *testing.T) {
 	}
 	if torn > 0 {
 		t.Errorf("%d of %d events judged by one file and answered by another", torn, n)
+	}
+}
+
+// rulesRouting is a rule file whose one rule, gen-GEN, forwards every
+// message to the desk at high priority, and whose community, GEN, holds
+// the place the events come from: a case opened by one file's rule names
+// that file's community and has that file's priority.
+func rulesRouting(gen string) string {
+	return `timezone: UTC
+rules:
+  - name: gen-` + gen + `
+    category: test
+    priority: high
+    when: 'true'
+    do: ['forward("` + gen + `")']
+communities:
+  ` + gen + `:
+    places: [discord:123456789012345678]
+`
+}
+
+// routedPlace is the Discord guild of rulesRouting's communities.
+const routedPlace = "123456789012345678"
+
+// routedCases are the open cases' rule, community and priority, by event.
+func routedCases(t *testing.T, in *instance) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for offset := 0; ; offset += 1000 {
+		r := in.do(t, "GET", fmt.Sprintf("/v1/cases?limit=1000&offset=%d", offset), nil, nil)
+		if r.code != http.StatusOK {
+			t.Fatalf("GET /v1/cases = %d %s", r.code, r.body)
+		}
+		var p struct {
+			Cases []struct {
+				Rule, Community, Priority string
+				Event                     struct{ ID string }
+			}
+		}
+		r.json(t, &p)
+		for _, c := range p.Cases {
+			out[c.Event.ID] = c.Rule + " " + c.Community + " " + c.Priority
+		}
+		if len(p.Cases) < 1000 {
+			return out
+		}
+	}
+}
+
+// Cases opened while the rule file is reloaded again and again are each
+// opened as the file that judged their event says: in its community (whose
+// desk they go to), at its rule's priority, never in the community the next
+// file puts the place in. Events come from a connector and over HTTP, and
+// are carried out in the lanes.
+func TestReloadWhileCasesOpen(t *testing.T) {
+	for _, path := range []string{"source", "http"} {
+		t.Run(path, func(t *testing.T) {
+			in := start(t, rulesRouting("one"), nil)
+			done := make(chan struct{})
+			const n = 2000
+			go func() {
+				defer close(done)
+				client := &http.Client{}
+				defer client.CloseIdleConnections()
+				for i := range n {
+					id, author := fmt.Sprintf("r-%d", i), fmt.Sprintf("u-%d", i)
+					if path == "source" {
+						in.feed.in <- bot.Event{ID: id, Platform: "discord", Kind: bot.KindMessage, Space: routedPlace,
+							Channel: "c-" + id, Author: bot.Author{ID: author, Name: "Bob"}, Text: "salut", At: time.Now()}
+						continue
+					}
+					ev := message(id, author, "salut")
+					ev["space"], ev["channel"] = routedPlace, "c-"+id
+					body, _ := json.Marshal(ev)
+					resp, err := client.Post(in.base+"/v1/events", "application/json", bytes.NewReader(body))
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					resp.Body.Close()
+				}
+			}()
+			for i := 0; ; i++ {
+				select {
+				case <-done:
+				default:
+					gen := []string{"one", "two"}[(i+1)%2]
+					if err := os.WriteFile(in.file, []byte(rulesRouting(gen)), 0o600); err != nil {
+						t.Fatal(err)
+					}
+					if r := in.do(t, "POST", "/-/reload", nil, nil); r.code != http.StatusOK {
+						t.Fatalf("reload %d: %d %s", i, r.code, r.body)
+					}
+					continue
+				}
+				break
+			}
+			var cases map[string]string
+			testsync.Eventually(t, "every case opened", func() bool { cases = routedCases(t, in); return len(cases) >= n })
+			torn := 0
+			for id, c := range cases {
+				if c != "gen-one one high" && c != "gen-two two high" {
+					if torn == 0 {
+						t.Errorf("%s: case of rule, community, priority %q", id, c)
+					}
+					torn++
+				}
+			}
+			if torn > 0 {
+				t.Errorf("%d of %d cases opened by one file's rule in another file's community", torn, len(cases))
+			}
+		})
 	}
 }

@@ -340,7 +340,7 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 		Logger:     log,
 		Registerer: registry,
 		Shift:      shift,
-		Priority:   func(rule string) string { return rulePriority(d.current.Load().engine.Ruleset(), rule) },
+		Priority:   rulePriority,
 		FAQLearned: func() { d.faqTaught() }, // d is made below
 		ModLog:     modlog,
 	})
@@ -926,7 +926,7 @@ func (d *daemon) judge(ev bot.Event) {
 		d.log.Error("event not evaluated", "event", ev.Key(), "err", err)
 		return
 	}
-	j := job{ev: ev, v: v, faqOf: l.faq, faqKept: true}
+	j := job{ev: ev, v: v, faqOf: l.faq, faqKept: true, rules: l.engine.Ruleset()}
 	if !d.inline {
 		d.begin(&j) // otherwise carryOut journals it, if need be
 	}
@@ -1074,7 +1074,7 @@ func (d *daemon) act(j *job) {
 	ev := &j.ev
 	completed := false
 	defer func() { d.finish(j, completed) }()
-	if err := d.mod.Handle(d.workCtx, *ev, j.v); err != nil {
+	if err := d.mod.HandleBy(d.workCtx, j.rules, *ev, j.v); err != nil {
 		d.log.Error("verdict not fully recorded", "event", ev.Key(), "err", err)
 	}
 	completed = true

@@ -385,6 +385,7 @@ func (d *daemon) handleEvent(w http.ResponseWriter, r *http.Request) {
 	if v.Matches == nil {
 		v.Matches = []bot.Match{} // [] rather than null for clients
 	}
+	j.rules = l.engine.Ruleset()
 	// An event posted here about a platform whose own connector is on may
 	// be forged: it opens cases but does not act there, unless the rule file
 	// allows it.

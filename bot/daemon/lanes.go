@@ -2,7 +2,6 @@ package daemon
 
 import (
 	"context"
-	"github.com/vigie-bot/vigie/handlers/faq"
 	"hash/maphash"
 	"log/slog"
 	"maps"
@@ -15,6 +14,8 @@ import (
 
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/bot/internal/guard"
+	"github.com/vigie-bot/vigie/handlers/faq"
+	"github.com/vigie-bot/vigie/rules"
 )
 
 // A verdict's actions are carried out in the lane of its place (a platform's
@@ -65,6 +66,11 @@ type job struct {
 	// from the journal asks the current one.
 	faqOf   *faq.Matcher
 	faqKept bool
+	// rules is the rule file that judged the event: its cases and alerts go
+	// to the community, desk and priority that file says, though a reload
+	// came between. Nil for a job taken back from the journal after a
+	// restart, which the file running then carries out.
+	rules *rules.Ruleset
 }
 
 type faqDecision struct {
@@ -380,7 +386,7 @@ func (ls *lanes) busy() int {
 // rate-limiting or not answering, and waiting would stall every other place.
 func (d *daemon) overflow(j *job, why string) {
 	d.log.Warn("actions deferred to the desk", "event", j.ev.Key(), "lane", laneKey(&j.ev), "why", why)
-	err := d.mod.Defer(d.workCtx, j.ev, j.v, why)
+	err := d.mod.Defer(d.workCtx, j.rules, j.ev, j.v, why)
 	if err != nil {
 		d.log.Error("deferred verdict not recorded", "event", j.ev.Key(), "err", err)
 	}
