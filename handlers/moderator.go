@@ -583,6 +583,16 @@ func (m *Moderator) OpenCase(ctx context.Context, c store.Case) error {
 	return m.open(ctx, m.communities.Load(), c)
 }
 
+// OpenCaseBy is OpenCase for a case the rule file rs decided to open (nil:
+// the one SetCommunities was last given): its community and priority are
+// rs's, whatever file was loaded since.
+func (m *Moderator) OpenCaseBy(ctx context.Context, rs *rules.Ruleset, c store.Case) error {
+	if rs == nil {
+		rs = m.communities.Load()
+	}
+	return m.open(ctx, rs, c)
+}
+
 // resolveRolesWait bounds the wait for a platform to say whether an author
 // is staff, before the verdict's actions become a case.
 const resolveRolesWait = 5 * time.Second

@@ -460,3 +460,90 @@ func TestReloadWhileCasesOpen(t *testing.T) {
 		})
 	}
 }
+
+// rulesRoutingFAQ is a rule file whose FAQ leaves its one entry to the CMs,
+// with the answer of gen suggested, and whose community, gen, holds the
+// place the questions come from.
+func rulesRoutingFAQ(gen string) string {
+	return `timezone: UTC
+rules: []
+faq:
+  cooldown: {channel: off, user: off}
+  entries:
+    - id: hours
+      mode: forward
+      questions: ["quels sont vos horaires ?", "what are your opening hours?"]
+      answer: {fr: "horaires ` + gen + `", en: "hours ` + gen + `"}
+communities:
+  ` + gen + `:
+    places: [discord:` + routedPlace + `]
+`
+}
+
+// Questions from a connector, asked while the rule file is reloaded again
+// and again, that the FAQ leaves to the CMs open their case in the community
+// of the file whose FAQ decided so, though the case is opened later, in the
+// event's lane.
+func TestReloadWhileFAQCasesOpen(t *testing.T) {
+	in := start(t, rulesRoutingFAQ("one"), nil)
+	done := make(chan struct{})
+	const n = 2000
+	go func() {
+		defer close(done)
+		for i := range n {
+			id := fmt.Sprintf("q-%d", i)
+			in.feed.in <- bot.Event{ID: id, Platform: "discord", Kind: bot.KindMessage, Space: routedPlace,
+				Channel: "c-" + id, Author: bot.Author{ID: "u-" + id, Name: "Bob"}, Text: "quels sont vos horaires ?", At: time.Now()}
+		}
+	}()
+	for i := 0; ; i++ {
+		select {
+		case <-done:
+		default:
+			gen := []string{"one", "two"}[(i+1)%2]
+			if err := os.WriteFile(in.file, []byte(rulesRoutingFAQ(gen)), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if r := in.do(t, "POST", "/-/reload", nil, nil); r.code != http.StatusOK {
+				t.Fatalf("reload %d: %d %s", i, r.code, r.body)
+			}
+			continue
+		}
+		break
+	}
+	cases := map[string]string{}
+	testsync.Eventually(t, "every case opened", func() bool {
+		for offset := 0; ; offset += 1000 {
+			r := in.do(t, "GET", fmt.Sprintf("/v1/cases?limit=1000&offset=%d", offset), nil, nil)
+			var p struct {
+				Cases []struct {
+					Community string
+					Event     struct{ ID string }
+					Suggested []struct{ Text string }
+				}
+			}
+			r.json(t, &p)
+			for _, c := range p.Cases {
+				if len(c.Suggested) != 1 {
+					t.Fatalf("case of %s suggests %+v", c.Event.ID, c.Suggested)
+				}
+				cases[c.Event.ID] = c.Suggested[0].Text + " " + c.Community
+			}
+			if len(p.Cases) < 1000 {
+				return len(cases) >= n
+			}
+		}
+	})
+	torn := 0
+	for id, c := range cases {
+		if c != "horaires one one" && c != "horaires two two" {
+			if torn == 0 {
+				t.Errorf("%s: case suggesting, in community %q", id, c)
+			}
+			torn++
+		}
+	}
+	if torn > 0 {
+		t.Errorf("%d of %d cases of one file's FAQ opened in another file's community", torn, len(cases))
+	}
+}

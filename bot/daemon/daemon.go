@@ -351,7 +351,7 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 	assistant, err := faq.New(faq.Options{
 		Platforms:  byName,
 		Store:      st,
-		OpenCase:   mod.OpenCase,
+		OpenCase:   mod.OpenCaseBy,
 		Paused:     func() bool { p, _ := mod.Paused(); return p },
 		Logger:     log.With("handler", "faq"),
 		Registerer: registry,

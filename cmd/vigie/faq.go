@@ -175,7 +175,7 @@ func replayFAQ(m *faq.Matcher) (func(context.Context, *bot.Event, bot.Verdict) s
 	st := memory.New()
 	a, err := faq.New(faq.Options{
 		Store:    st,
-		OpenCase: func(context.Context, store.Case) error { return nil },
+		OpenCase: func(context.Context, *rules.Ruleset, store.Case) error { return nil },
 		History:  1,
 	})
 	if err != nil {

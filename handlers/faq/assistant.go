@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/rules"
 	"github.com/vigie-bot/vigie/store"
 )
 
@@ -22,8 +23,10 @@ type Options struct {
 	// Store keeps the cooldowns, as sliding-window counters, so that several
 	// instances on one Redis share them and a restart forgets none.
 	Store store.Store
-	// OpenCase puts a case on the desk; nil stores it with Store.OpenCase.
-	OpenCase func(ctx context.Context, c store.Case) error
+	// OpenCase puts a case on the desk, as the rule file rs whose FAQ
+	// forwarded it says (nil: a faq: section alone); nil stores it with
+	// Store.OpenCase.
+	OpenCase func(ctx context.Context, rs *rules.Ruleset, c store.Case) error
 	// Paused, when it returns true, holds the replies (the CMs paused vigie).
 	Paused     func() bool
 	Logger     *slog.Logger
@@ -38,7 +41,7 @@ type Options struct {
 type Assistant struct {
 	platforms map[string]bot.Platform
 	store     store.Store
-	openCase  func(ctx context.Context, c store.Case) error
+	openCase  func(ctx context.Context, rs *rules.Ruleset, c store.Case) error
 	paused    func() bool
 	log       *slog.Logger
 
@@ -97,7 +100,7 @@ func New(o Options) (*Assistant, error) {
 		a.platforms = map[string]bot.Platform{}
 	}
 	if a.openCase == nil {
-		a.openCase = func(ctx context.Context, c store.Case) error {
+		a.openCase = func(ctx context.Context, _ *rules.Ruleset, c store.Case) error {
 			_, err := o.Store.OpenCase(ctx, c)
 			return err
 		}
@@ -183,7 +186,7 @@ func (a *Assistant) Carry(ctx context.Context, m *Matcher, ev *bot.Event, d Deci
 		a.reply(ctx, ev, d)
 		err = a.cool(ctx, m, ev, d.Entry)
 	case Forward:
-		err = a.forward(ctx, ev, d)
+		err = a.forward(ctx, m, ev, d)
 		if d.Entry != "" {
 			err = errors.Join(err, a.cool(ctx, m, ev, d.Entry))
 		}
@@ -297,8 +300,9 @@ func (a *Assistant) reply(ctx context.Context, ev *bot.Event, d Decision) {
 }
 
 // forward opens a case: the CMs answer, with the entry's answer suggested when
-// there is one.
-func (a *Assistant) forward(ctx context.Context, ev *bot.Event, d Decision) error {
+// there is one. The case is opened as the rule file of m, which decided,
+// says (its community), whatever file runs now.
+func (a *Assistant) forward(ctx context.Context, m *Matcher, ev *bot.Event, d Decision) error {
 	c := store.Case{Event: *ev, Rule: "faq", Category: "faq", Reason: "faq: " + d.Why}
 	if d.Entry != "" {
 		c.Rule = "faq:" + d.Entry
@@ -307,7 +311,11 @@ func (a *Assistant) forward(ctx context.Context, ev *bot.Event, d Decision) erro
 	}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	if err := a.openCase(sctx, c); err != nil {
+	var file *rules.Ruleset
+	if m != nil {
+		file = m.file
+	}
+	if err := a.openCase(sctx, file, c); err != nil {
 		return fmt.Errorf("faq case for %s: %w", ev.Key(), err)
 	}
 	return nil

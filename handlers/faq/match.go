@@ -48,6 +48,9 @@ type Matcher struct {
 	// communities are the rule file's: a community's office hours and
 	// language are its places' (nil: none).
 	communities *rules.Ruleset
+	// file is the rule file the matcher was compiled from (nil: a faq:
+	// section alone): a case it forwards is opened as that file says.
+	file *rules.Ruleset
 	// scoring picks the formula; cosine unless a benchmark asks for another.
 	scoring Scoring
 	avgdl   float64
@@ -180,6 +183,7 @@ func Compile(rs *rules.Ruleset) (*Matcher, error) {
 	}
 	m.afterHours = rs.AfterHours
 	m.tz = rs.Timezone
+	m.file = rs
 	if len(rs.Communities) > 0 {
 		m.communities = rs
 	}
@@ -1582,7 +1586,7 @@ func (m *Matcher) WithLearned(ws []store.FAQWording) (*Matcher, error) {
 	if err != nil {
 		return nil, err
 	}
-	n.afterHours, n.tz, n.learned, n.communities = m.afterHours, m.tz, learned, m.communities
+	n.afterHours, n.tz, n.learned, n.communities, n.file = m.afterHours, m.tz, learned, m.communities, m.file
 	return n, nil
 }
 

@@ -134,7 +134,7 @@ func TestLanesAgreeWithOneEngine(t *testing.T) {
 		t.Fatal(err)
 	}
 	newFAQ := func() func(context.Context, *bot.Event, bot.Verdict) string {
-		a, err := faq.New(faq.Options{Store: memory.New(), OpenCase: func(context.Context, store.Case) error { return nil }})
+		a, err := faq.New(faq.Options{Store: memory.New(), OpenCase: func(context.Context, *rules.Ruleset, store.Case) error { return nil }})
 		if err != nil {
 			t.Fatal(err)
 		}
