@@ -278,7 +278,11 @@ func (e *Escalation) Check(ctx context.Context) (int, error) {
 			}
 		}
 	}
-	e.setGauges(counts, now)
+	// A store answering from memory (Redis away) listed only the cases held
+	// there: the gauges keep what they had.
+	if !degraded(e.m.store) {
+		e.setGauges(counts, now)
+	}
 	if e.m.desk == nil {
 		return 0, errors.Join(errs...)
 	}

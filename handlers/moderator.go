@@ -727,8 +727,13 @@ func (m *Moderator) storeContext(ctx context.Context) (context.Context, context.
 }
 
 // RefreshOpenCases sets the vigie_cases_open gauge from the store, which other
-// instances sharing it may have changed.
+// instances sharing it may have changed. While the store is degraded (Redis
+// away), it lists only the cases it holds in memory: the gauge keeps its
+// count, and the cases opened here since.
 func (m *Moderator) RefreshOpenCases(ctx context.Context) error {
+	if degraded(m.store) {
+		return nil
+	}
 	if idx, ok := m.store.(store.CaseIndex); ok {
 		counts, err := idx.OpenCounts(ctx)
 		if err != nil {
@@ -743,6 +748,13 @@ func (m *Moderator) RefreshOpenCases(ctx context.Context) error {
 	}
 	m.casesOpen.Set(float64(len(cs)))
 	return nil
+}
+
+// degraded says whether st answers from memory while its Redis is away (see
+// redis.Fallback): then its lists of cases leave out those open in Redis.
+func degraded(st store.Store) bool {
+	d, ok := st.(interface{ Degraded() bool })
+	return ok && d.Degraded()
 }
 
 func (m *Moderator) refreshOpenCases(ctx context.Context) {

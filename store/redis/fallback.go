@@ -28,7 +28,8 @@ var ErrUnavailable = errors.New("redis unavailable")
 type FallbackOptions struct {
 	Logger *slog.Logger
 	// MaxAudit and MaxCases bound what is buffered while Redis is away
-	// (10,000 and 1,000); beyond, new entries are dropped and counted.
+	// (10,000 and 1,000); beyond, new entries are dropped and counted, and
+	// a new case is refused with store.ErrCaseCap.
 	MaxAudit int
 	MaxCases int
 	// RetryEvery is how often Redis is pinged while it is away (1s).
@@ -53,7 +54,9 @@ type FallbackOptions struct {
 //
 // Cases opened while Redis is away get ids starting with "l-"; they can be
 // posted, acknowledged and decided under that id, and keep working under it
-// once they were written to Redis under a c- id.
+// once they were written to Redis under a c- id. One Redis refuses for the
+// open cases' cap when it is written back is closed in memory too (outcome
+// "dropped", by vigie): the open cases stay within the cap once Redis is back.
 type Fallback struct {
 	primary *Store
 	local   *memory.Store
@@ -70,8 +73,8 @@ type Fallback struct {
 	nCases int
 	cases  map[string]*localCase // by local id
 	mapped []string              // local ids written to Redis, oldest first, to bound cases
-	// memoryOnly: local ids that will never be written to Redis (dropped over
-	// MaxCases, or refused there), oldest first, to bound cases too
+	// memoryOnly: local ids that will never be written to Redis (refused
+	// there), oldest first, to bound cases too
 	memoryOnly []string
 	stop       chan struct{}
 	done       chan struct{}
@@ -390,21 +393,28 @@ func (f *Fallback) OpenCase(ctx context.Context, c store.Case) (store.Case, erro
 			return out, err
 		}
 	}
-	out, err := f.local.OpenCase(ctx, c)
-	if err != nil {
-		return out, err
+	// Past MaxCases a case is refused as at the open cases' cap: Redis
+	// would never get it, and kept open in memory for good, outage after
+	// outage, such cases went past the cap (the open cases are Redis's and
+	// those waiting for it). The place is taken before the case is opened,
+	// so that concurrent events do not take more.
+	f.mu.Lock()
+	if f.nCases >= f.opts.MaxCases {
+		f.mu.Unlock()
+		f.dropped.Add(1)
+		return store.Case{}, fmt.Errorf("case for %s: %d waiting for redis: %w", c.Event.Key(), f.opts.MaxCases, store.ErrCaseCap)
 	}
+	f.nCases++
+	f.mu.Unlock()
+	out, err := f.local.OpenCase(ctx, c)
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.cases[out.ID] = &localCase{}
-	if f.nCases >= f.opts.MaxCases {
-		// The desk still gets it from memory; Redis never will.
-		f.dropped.Add(1)
-		f.neverWritten(out.ID)
-		return out, nil
+	if err != nil {
+		f.nCases--
+		return out, err
 	}
+	f.cases[out.ID] = &localCase{}
 	f.queue = append(f.queue, queued{caseID: out.ID})
-	f.nCases++
 	return out, nil
 }
 
@@ -817,10 +827,15 @@ func (f *Fallback) writeBatch(ctx context.Context, batch []queued, lost *writeLo
 			}
 			if err != nil { // refused by Redis, dropped
 				f.mu.Lock()
-				if lc := f.cases[batch[i].caseID]; lc != nil && lc.remote == "" {
+				lc := f.cases[batch[i].caseID]
+				refused := lc != nil && lc.remote == ""
+				if refused {
 					f.neverWritten(batch[i].caseID)
 				}
 				f.mu.Unlock()
+				if refused && errors.Is(err, store.ErrCaseCap) {
+					f.closeRefused(ctx, batch[i].caseID)
+				}
 			}
 		}
 	}
@@ -871,6 +886,21 @@ func (f *Fallback) openWaiting(ctx context.Context, run []queued) error {
 	}
 	return first
 }
+
+// closeRefused closes in memory a case Redis refused for the open cases' cap
+// when it was written back: dropped, it is no longer open anywhere, as a case
+// refused when it opened. Left open in memory, each outage added its refused
+// cases to the cap's.
+func (f *Fallback) closeRefused(ctx context.Context, id string) {
+	_, err := f.local.DecideCase(ctx, id, outcomeDropped, "vigie", time.Now())
+	if err != nil && !errors.Is(err, store.ErrDecided) {
+		f.log.Warn("a case redis refused for the open cases' cap is still open in memory", "case", id, "err", err)
+	}
+}
+
+// outcomeDropped is the outcome of a case opened in memory while Redis was
+// away and refused by Redis for the open cases' cap when written back.
+const outcomeDropped = "dropped"
 
 // neverWritten records that the local case id will stay in memory: the desk
 // still finds it there, but only the newest maxMapped such ids are
