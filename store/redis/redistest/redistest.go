@@ -136,7 +136,11 @@ func waitPing(addr string) error {
 	c := goredis.NewClient(&goredis.Options{Addr: addr, MaxRetries: -1, DialTimeout: time.Second})
 	defer c.Close()
 	var err error
-	for range 200 {
+	// A server loading its append-only file answers LOADING at once: it is
+	// up, and may take longer than 200 tries on a busy machine (a minute at
+	// most is waited for it).
+	loading := time.Now().Add(time.Minute)
+	for tries := 0; tries < 200 || err != nil && strings.HasPrefix(err.Error(), "LOADING") && time.Now().Before(loading); tries++ {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		err = c.Ping(ctx).Err()
 		cancel()
