@@ -315,6 +315,9 @@ type caseRec struct {
 	groups, joined, origins []string
 	// cards are where the desks posted the case.
 	cards []bot.CardRef
+	// qi is the case's place in decidedQ while it is there, so that
+	// ForgetCase takes it out without a search.
+	qi int
 }
 
 // placeRec counts the cases opened in a place since start, the last one last.
@@ -1059,6 +1062,38 @@ func (s *Store) DecideCase(_ context.Context, id, outcome, by string, at time.Ti
 	r.c.Outcome, r.c.DecidedBy, r.c.DecidedAt = outcome, by, at
 	s.decided++
 	s.pushDecided(r)
+	s.closeOpen(r)
+	s.trimCases()
+	return r.c, nil
+}
+
+// ForgetCase forgets a case, open or decided, as if it had never been
+// opened: a store standing in for another one while it was away drops its
+// copy once the other holds the case, rather than keep it open for good. A
+// case it does not hold is store.ErrNotFound.
+func (s *Store) ForgetCase(_ context.Context, id string) error {
+	s.casesMu.Lock()
+	defer s.casesMu.Unlock()
+	r, ok := s.cases[id]
+	if !ok {
+		return fmt.Errorf("case %q: %w", id, store.ErrNotFound)
+	}
+	if r.c.Status == store.CaseDecided {
+		heap.Remove(&s.decidedQ, r.qi)
+		s.decided--
+	} else {
+		// Not open any more for openQ, which still holds it: the copies
+		// returned before are values, and keep their status.
+		r.c.Status = store.CaseDecided
+		s.closeOpen(r)
+	}
+	s.forget(r)
+	s.compactOrder()
+	return nil
+}
+
+// closeOpen counts r, just closed, out of the open cases and their groups.
+func (s *Store) closeOpen(r *caseRec) {
 	s.open--
 	s.dequeueOpen(r)
 	for _, gs := range [2][]string{r.groups, r.joined} {
@@ -1072,8 +1107,6 @@ func (s *Store) DecideCase(_ context.Context, id, outcome, by string, at time.Ti
 		}
 	}
 	r.groups, r.joined = nil, nil
-	s.trimCases()
-	return r.c, nil
 }
 
 // groupKeep bounds the author groups and the origins of hits a case
@@ -1196,15 +1229,25 @@ func (s *Store) OpenedWithin(_ context.Context, from, to time.Time) ([]store.Cas
 // the cap is reached forgets one case, and read the whole order to find it.
 func (s *Store) trimCases() {
 	for s.decided > s.cfg.caseCap {
-		r := s.popDecided()
-		delete(s.cases, r.c.ID)
-		delete(s.origins, r.c.Origin())
-		for _, o := range r.origins {
-			delete(s.origins, o)
-		}
+		s.forget(s.popDecided())
 		s.decided--
-		s.orderDead++
 	}
+	s.compactOrder()
+}
+
+// forget drops r from the cases and the origins; its id stays in order
+// (compactOrder).
+func (s *Store) forget(r *caseRec) {
+	delete(s.cases, r.c.ID)
+	delete(s.origins, r.c.Origin())
+	for _, o := range r.origins {
+		delete(s.origins, o)
+	}
+	s.orderDead++
+}
+
+// compactOrder drops the forgotten ids from order once they are most of it.
+func (s *Store) compactOrder() {
 	if s.orderDead > 1024 && s.orderDead > len(s.order)/2 {
 		kept := s.order[:0]
 		for _, id := range s.order {
@@ -1228,13 +1271,21 @@ type bySeq []*caseRec
 
 func (q bySeq) Len() int           { return len(q) }
 func (q bySeq) Less(i, j int) bool { return q[i].seq < q[j].seq }
-func (q bySeq) Swap(i, j int)      { q[i], q[j] = q[j], q[i] }
-func (q *bySeq) Push(x any)        { *q = append(*q, x.(*caseRec)) }
+func (q bySeq) Swap(i, j int) {
+	q[i], q[j] = q[j], q[i]
+	q[i].qi, q[j].qi = i, j
+}
+func (q *bySeq) Push(x any) {
+	r := x.(*caseRec)
+	r.qi = len(*q)
+	*q = append(*q, r)
+}
 func (q *bySeq) Pop() any {
 	old := *q
 	n := len(old) - 1
 	r := old[n]
 	old[n] = nil
+	r.qi = -1
 	*q = old[:n]
 	return r
 }

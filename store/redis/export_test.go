@@ -1,6 +1,10 @@
 package redis
 
-import "github.com/vigie-bot/vigie/store"
+import (
+	"context"
+
+	"github.com/vigie-bot/vigie/store"
+)
 
 // SlotOf is slotOf, for the tests that compare it with Redis's CLUSTER KEYSLOT.
 var SlotOf = slotOf
@@ -28,4 +32,22 @@ func (s *Store) QueueStrikes(strikes ...store.Strike) {
 		calls[i] = &call{sc: strikeScript, keys: keys, args: args, lost: s.lostFunc(lostWrite{strike: &strikes[i]})}
 	}
 	s.b.push(calls...)
+}
+
+// SetMaxMapped sets how many local case ids of each kind f remembers (MaxMapped),
+// before it opens any case.
+func (f *Fallback) SetMaxMapped(n int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.maxMapped = n
+}
+
+// HeldInMemory is how many cases, open or decided, f's memory holds.
+func (f *Fallback) HeldInMemory(ctx context.Context) int {
+	n := 0
+	for _, st := range []store.CaseStatus{store.CaseOpen, store.CaseDecided} {
+		cs, _ := f.local.Cases(ctx, st)
+		n += len(cs)
+	}
+	return n
 }

@@ -54,9 +54,13 @@ type FallbackOptions struct {
 //
 // Cases opened while Redis is away get ids starting with "l-"; they can be
 // posted, acknowledged and decided under that id, and keep working under it
-// once they were written to Redis under a c- id. One Redis refuses for the
-// open cases' cap when it is written back is closed in memory too (outcome
-// "dropped", by vigie): the open cases stay within the cap once Redis is back.
+// once they were written to Redis under a c- id, for as long as the local id
+// is remembered (the newest maxMapped). Once a case is in Redis, the memory
+// forgets its copy: the lists show it once, from Redis, and a decision goes
+// where the case is. One Redis refuses for the open cases' cap when it is
+// written back is closed in memory too (outcome "dropped", by vigie): the open
+// cases stay within the cap once Redis is back. A local id no longer
+// remembered is store.ErrNotFound, saying so, whether Redis answers or not.
 type Fallback struct {
 	primary *Store
 	local   *memory.Store
@@ -76,9 +80,11 @@ type Fallback struct {
 	// memoryOnly: local ids that will never be written to Redis (refused
 	// there), oldest first, to bound cases too
 	memoryOnly []string
-	stop       chan struct{}
-	done       chan struct{}
-	closeMu    sync.Once
+	// maxMapped bounds mapped and memoryOnly (the const maxMapped).
+	maxMapped int
+	stop      chan struct{}
+	done      chan struct{}
+	closeMu   sync.Once
 	// ctx is cancelled by Close, to stop a flush in progress.
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -105,8 +111,12 @@ type localCase struct {
 // events 15 s on a frozen Redis.
 const DefaultEventTimeout = time.Second
 
-// maxMapped bounds how many local ids are remembered after their case went to Redis.
+// maxMapped bounds how many local ids are remembered after their case went to
+// Redis, and how many of those Redis refused.
 const maxMapped = 10_000
+
+// localPrefix starts the ids of the cases opened while Redis is away.
+const localPrefix = "l-"
 
 var _ store.Store = (*Fallback)(nil)
 
@@ -132,12 +142,13 @@ func NewFallback(primary *Store, opts FallbackOptions) *Fallback {
 		primary: primary,
 		// Redis groups the local cases when they are written back; grouped
 		// here, a hit added to a case written back already would never reach it.
-		local: memory.New(memory.WithCaseIDPrefix("l-"), memory.WithoutCaseGroups()),
-		log:   opts.Logger,
-		opts:  opts,
-		cases: make(map[string]*localCase),
-		stop:  make(chan struct{}),
-		done:  make(chan struct{}),
+		local:     memory.New(memory.WithCaseIDPrefix(localPrefix), memory.WithoutCaseGroups()),
+		log:       opts.Logger,
+		opts:      opts,
+		cases:     make(map[string]*localCase),
+		maxMapped: maxMapped,
+		stop:      make(chan struct{}),
+		done:      make(chan struct{}),
 	}
 	f.ctx, f.cancel = context.WithCancel(context.Background())
 	primary.lost = f.takeOver
@@ -433,6 +444,17 @@ func (f *Fallback) unavailableFor(id string) error {
 	return fmt.Errorf("case %s: %w", id, ErrUnavailable)
 }
 
+// forgotten is the error for a local id no longer remembered (maxMapped): its
+// case is in Redis under a c- id, or was never written there and is gone.
+// Sent to Redis, it was not found there, or, while Redis was away, said to
+// wait for Redis when Redis has nothing to say about it. nil for another id.
+func forgotten(id string) error {
+	if !strings.HasPrefix(id, localPrefix) {
+		return nil
+	}
+	return fmt.Errorf("case %s: opened while redis was away, and no longer known by this id (the case list has it under its c- id if it reached redis): %w", id, store.ErrNotFound)
+}
+
 // Case finds the case where it is.
 func (f *Fallback) Case(ctx context.Context, id string) (store.Case, error) {
 	local, remote := f.where(id)
@@ -441,6 +463,10 @@ func (f *Fallback) Case(ctx context.Context, id string) (store.Case, error) {
 		return f.local.Case(ctx, id)
 	case local:
 		id = remote
+	default:
+		if err := forgotten(id); err != nil {
+			return store.Case{}, err
+		}
 	}
 	if f.degraded.Load() {
 		return store.Case{}, f.unavailableFor(id)
@@ -468,13 +494,16 @@ func (f *Fallback) Cases(ctx context.Context, status store.CaseStatus) ([]store.
 	return append(out, f.unwritten(locals)...), nil
 }
 
-// unwritten keeps the local cases not written to Redis yet.
+// unwritten keeps the local cases known not to be in Redis: waiting for it,
+// or refused by it. A case in Redis is listed from there, and one whose
+// local id is forgotten is gone from the desk's calls: listed, it would be
+// the same case twice, or one that no button can decide.
 func (f *Fallback) unwritten(cs []store.Case) []store.Case {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	var out []store.Case
 	for _, c := range cs {
-		if lc := f.cases[c.ID]; lc == nil || lc.remote == "" {
+		if lc := f.cases[c.ID]; lc != nil && lc.remote == "" {
 			out = append(out, c)
 		}
 	}
@@ -489,6 +518,10 @@ func (f *Fallback) DecideCase(ctx context.Context, id, outcome, by string, at ti
 		return f.local.DecideCase(ctx, id, outcome, by, at)
 	case local:
 		id = remote
+	default:
+		if err := forgotten(id); err != nil {
+			return store.Case{}, err
+		}
 	}
 	if f.degraded.Load() {
 		return store.Case{}, f.unavailableFor(id)
@@ -540,6 +573,11 @@ func (f *Fallback) ack(ctx context.Context, id string, local, primary func(conte
 		id = lc.remote
 	}
 	f.mu.Unlock()
+	if lc == nil {
+		if err := forgotten(id); err != nil {
+			return err
+		}
+	}
 	if f.degraded.Load() {
 		return f.unavailableFor(id)
 	}
@@ -564,6 +602,11 @@ func (f *Fallback) AddCard(ctx context.Context, id string, card bot.CardRef) err
 		id = lc.remote
 	}
 	f.mu.Unlock()
+	if lc == nil {
+		if err := forgotten(id); err != nil {
+			return err
+		}
+	}
 	if f.degraded.Load() {
 		return f.unavailableFor(id)
 	}
@@ -580,6 +623,10 @@ func (f *Fallback) CaseCards(ctx context.Context, id string) ([]bot.CardRef, err
 		return f.local.CaseCards(ctx, id)
 	case local:
 		id = remote
+	default:
+		if err := forgotten(id); err != nil {
+			return nil, err
+		}
 	}
 	if f.degraded.Load() {
 		return nil, f.unavailableFor(id)
@@ -904,12 +951,12 @@ const outcomeDropped = "dropped"
 
 // neverWritten records that the local case id will stay in memory: the desk
 // still finds it there, but only the newest maxMapped such ids are
-// remembered, so that long or many outages do not grow cases without end
-// (the memory keeps no more open cases than that either). f.mu is held.
+// remembered, and their cases kept, so that long or many outages do not grow
+// cases without end. f.mu is held.
 func (f *Fallback) neverWritten(id string) {
 	f.memoryOnly = append(f.memoryOnly, id)
-	if len(f.memoryOnly) > maxMapped {
-		delete(f.cases, f.memoryOnly[0])
+	if len(f.memoryOnly) > f.maxMapped {
+		f.forgetLocal(f.memoryOnly[0])
 		f.memoryOnly = f.memoryOnly[1:]
 	}
 }
@@ -922,20 +969,24 @@ func (f *Fallback) mapRemote(local, remote string) {
 	}
 	lc.remote = remote
 	f.mapped = append(f.mapped, local)
-	if len(f.mapped) > maxMapped {
-		delete(f.cases, f.mapped[0])
+	if len(f.mapped) > f.maxMapped {
+		f.forgetLocal(f.mapped[0])
 		f.mapped = f.mapped[1:]
 	}
+}
+
+// forgetLocal forgets a local id and, if the memory still has it, its case:
+// kept open there with no id to reach it, it was listed beside its copy in
+// Redis, and decided nothing when a CM decided it. f.mu is held.
+func (f *Fallback) forgetLocal(id string) {
+	delete(f.cases, id)
+	_ = f.local.ForgetCase(context.Background(), id)
 }
 
 // write sends one waiting entry. A case is opened in Redis once (a retry after
 // a failure picks up where it stopped), then acknowledged and decided there as
 // it was in memory.
 func (f *Fallback) write(ctx context.Context, q queued) error {
-	c, err := f.local.Case(ctx, q.caseID)
-	if err != nil {
-		return err
-	}
 	f.mu.Lock()
 	lc := f.cases[q.caseID]
 	if lc == nil {
@@ -945,6 +996,10 @@ func (f *Fallback) write(ctx context.Context, q queued) error {
 	}
 	remote := lc.remote
 	f.mu.Unlock()
+	c, err := f.local.Case(ctx, q.caseID)
+	if err != nil {
+		return err
+	}
 	if remote == "" {
 		open := c
 		open.ID = ""
@@ -990,6 +1045,10 @@ func (f *Fallback) write(ctx context.Context, q queued) error {
 			return err
 		}
 	}
+	// Redis has all of it, and the desk's calls go there: the memory's copy,
+	// kept, stayed open there for good (listed once the local id was
+	// forgotten, and counted against the memory's open cases' cap).
+	_ = f.local.ForgetCase(ctx, q.caseID)
 	return nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -140,5 +141,169 @@ func TestFallbackForgetsCasesNeverWritten(t *testing.T) {
 	}
 	if got := f.LocalCases(); got > redis.MaxMapped {
 		t.Errorf("%d local case ids remembered after %d cases refused by Redis, want at most %d", got, n, redis.MaxMapped)
+	}
+}
+
+// TestFallbackListsAWrittenCaseOnce: a case opened in memory while Redis was
+// away and written there since is listed once, from Redis, however many
+// cases were written back after it; its local id, once forgotten, is not
+// found, saying why, rather than reaching a copy left open in memory. That
+// copy was listed beside the Redis one once maxMapped newer cases had been
+// written back: the desk saw the case twice, and deciding the l- copy decided
+// nothing in Redis. The default bound runs too, unless -short.
+func TestFallbackListsAWrittenCaseOnce(t *testing.T) {
+	t.Run("bound 3", func(t *testing.T) { testFallbackListsAWrittenCaseOnce(t, 3) })
+	t.Run("default bound", func(t *testing.T) {
+		if testing.Short() {
+			t.Skip("writes back 10,000 cases")
+		}
+		testFallbackListsAWrittenCaseOnce(t, 0)
+	})
+}
+
+func testFallbackListsAWrittenCaseOnce(t *testing.T, bound int) {
+	srv := redistest.Start(t, "--appendonly", "yes", "--appendfsync", "always")
+	primary, err := redis.Open(srv.URL()+"?max_retries=-1&dial_timeout=500ms", redis.WithPrefix(newPrefix()), redis.WithOpenCaseCap(3*redis.MaxMapped))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := redis.NewFallback(primary, redis.FallbackOptions{MaxCases: 2 * redis.MaxMapped, RetryEvery: 20 * time.Millisecond})
+	defer f.Close()
+	if bound > 0 {
+		f.SetMaxMapped(bound)
+	} else {
+		bound = redis.MaxMapped
+	}
+	ctx := context.Background()
+	open := func(i int) string {
+		t.Helper()
+		c, err := f.OpenCase(ctx, store.Case{Reason: "r", Opened: time.Now(),
+			Event: bot.Event{ID: fmt.Sprintf("m-%d", i), Platform: "discord", Space: fmt.Sprintf("g-%d", i), Author: bot.Author{ID: fmt.Sprintf("u-%d", i)}}})
+		if err != nil || !strings.HasPrefix(c.ID, "l-") {
+			t.Fatalf("case %d during the outage: %s, %v; want it kept in memory", i, c.ID, err)
+		}
+		return c.ID
+	}
+	outage := func(during func()) {
+		t.Helper()
+		srv.Stop()
+		waitFor(t, "degraded", func() bool {
+			_, err := f.Observe(ctx, store.Observation{At: time.Now(), Platform: "discord", Space: "g", Author: "u-x", EventID: fmt.Sprint(time.Now().UnixNano())})
+			return err == nil && f.Degraded()
+		})
+		during()
+		srv.Restart()
+		waitFor(t, "back from degraded, nothing waiting", func() bool { return !f.Degraded() && f.Buffered() == 0 })
+	}
+	var first string
+	outage(func() { first = open(0) })
+	// bound newer cases push the first one's local id out.
+	outage(func() {
+		for i := 1; i <= bound; i++ {
+			open(i)
+		}
+	})
+	for _, list := range []struct {
+		name string
+		read func(context.Context) ([]store.Case, error)
+		want int
+	}{
+		{"open", func(ctx context.Context) ([]store.Case, error) { return f.Cases(ctx, store.CaseOpen) }, bound + 1},
+		// Redis reads the pending cases a thousand at a time.
+		{"pending", f.PendingCases, min(bound+1, 1000)},
+	} {
+		cs, err := list.read(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		events := map[string]int{}
+		var local []string
+		for _, c := range cs {
+			events[c.Event.ID]++
+			if strings.HasPrefix(c.ID, "l-") {
+				local = append(local, c.ID)
+			}
+		}
+		if len(cs) != list.want || len(events) != list.want || len(local) > 0 {
+			t.Errorf("%s cases: %d listed for %d events, local ids %v; want %d cases once each, from Redis",
+				list.name, len(cs), len(events), local, list.want)
+		}
+	}
+	if n := f.HeldInMemory(ctx); n != 0 {
+		t.Errorf("%d cases held in memory once all are in Redis, want none", n)
+	}
+	check := func(when string) {
+		t.Helper()
+		c, err := f.Case(ctx, first)
+		if !errors.Is(err, store.ErrNotFound) || !strings.Contains(err.Error(), "no longer known") {
+			t.Errorf("%s: Case(%s) with its local id forgotten = %s (%s), %v; want store.ErrNotFound saying it is no longer known",
+				when, first, c.ID, c.Status, err)
+		}
+		if _, err := f.DecideCase(ctx, first, "kept", "telegram:1", time.Now()); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("%s: DecideCase(%s) with its local id forgotten: %v, want store.ErrNotFound", when, first, err)
+		}
+	}
+	check("redis up")
+	// Redis has nothing to say about a forgotten local id: it is not
+	// found while Redis is away too, rather than waiting for Redis.
+	outage(func() { check("redis away") })
+}
+
+// TestFallbackForgetsRefusedCasesWithTheirIds: a case Redis refused when
+// written back stays in memory while its local id is remembered; once the id
+// is forgotten, the case is gone from the lists and the memory too, and its
+// id is not found, saying why. It was listed, closed, for good, with an id no
+// call reached.
+func TestFallbackForgetsRefusedCasesWithTheirIds(t *testing.T) {
+	srv := redistest.Start(t, "--appendonly", "yes", "--appendfsync", "always")
+	primary, err := redis.Open(srv.URL()+"?max_retries=-1&dial_timeout=500ms", redis.WithPrefix(newPrefix()), redis.WithOpenCaseCap(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := redis.NewFallback(primary, redis.FallbackOptions{RetryEvery: 20 * time.Millisecond})
+	defer f.Close()
+	f.SetMaxMapped(2)
+	ctx := context.Background()
+	open := func(i int) (store.Case, error) {
+		return f.OpenCase(ctx, store.Case{Reason: "r", Opened: time.Now(),
+			Event: bot.Event{ID: fmt.Sprintf("m-%d", i), Platform: "discord", Space: fmt.Sprintf("g-%d", i), Author: bot.Author{ID: fmt.Sprintf("u-%d", i)}}})
+	}
+	if _, err := open(-1); err != nil { // holds Redis's cap of one
+		t.Fatal(err)
+	}
+	srv.Stop()
+	waitFor(t, "degraded", func() bool {
+		_, err := f.Observe(ctx, store.Observation{At: time.Now(), Platform: "discord", Space: "g", Author: "u-x", EventID: fmt.Sprint(time.Now().UnixNano())})
+		return err == nil && f.Degraded()
+	})
+	var ids []string
+	for i := range 3 {
+		c, err := open(i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, c.ID)
+	}
+	srv.Restart()
+	waitFor(t, "back from degraded, nothing waiting", func() bool { return !f.Degraded() && f.Buffered() == 0 })
+	decided, err := f.Cases(ctx, store.CaseDecided)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, c := range decided {
+		got = append(got, c.ID)
+	}
+	if !slices.Equal(got, ids[1:]) {
+		t.Errorf("decided cases %v, want the refused ones still remembered, %v", got, ids[1:])
+	}
+	if n := f.HeldInMemory(ctx); n != 2 {
+		t.Errorf("%d cases held in memory, want the 2 refused ones remembered", n)
+	}
+	if _, err := f.Case(ctx, ids[0]); !errors.Is(err, store.ErrNotFound) || !strings.Contains(err.Error(), "no longer known") {
+		t.Errorf("Case(%s) with its local id forgotten: %v; want store.ErrNotFound saying it is no longer known", ids[0], err)
+	}
+	if c, err := f.Case(ctx, ids[2]); err != nil || c.Outcome != "dropped" {
+		t.Errorf("Case(%s), refused and remembered = %+v, %v; want it closed as dropped", ids[2], c, err)
 	}
 }
