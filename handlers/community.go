@@ -57,42 +57,38 @@ func (l *ModLog) SetCommunities(rs *rules.Ruleset) {
 	}
 }
 
-// confFor is the mod-log configuration ev's actions are logged by.
-func (l *ModLog) confFor(ev bot.Event) *rules.ModLog {
-	if c := communityOf(l.communities.Load(), ev); c != nil {
+// confFor is the mod-log configuration ev's actions are logged by, as the
+// rule file rs says (its community's, or the file's own), or, for nil, as
+// SetCommunities and SetConfig said last.
+func (l *ModLog) confFor(rs *rules.Ruleset, ev bot.Event) *rules.ModLog {
+	if rs == nil {
+		if c := communityOf(l.communities.Load(), ev); c != nil {
+			return &c.ModLog
+		}
+		return l.conf.Load()
+	}
+	if c := communityOf(rs, ev); c != nil {
 		return &c.ModLog
 	}
-	return l.conf.Load()
+	return &rs.ModLog
 }
 
-// on reports whether the mod-log is written anywhere, a community's included.
-func (l *ModLog) on() bool {
-	if l.conf.Load().On() {
-		return true
-	}
-	if rs := l.communities.Load(); rs != nil {
-		for _, c := range rs.Communities {
-			if c.ModLog.On() {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// modeFor is the mode ev is handled in, as its audit entry records it: a
-// community's office hours (in the rule file rs) are its own, unless the
-// desk forced a mode or paused vigie.
+// modeFor is the mode ev is handled in, as its audit entry records it: the
+// office hours of the rule file rs, or of its community when it has its own,
+// unless the desk forced a mode or paused vigie.
 func (m *Moderator) modeFor(rs *rules.Ruleset, ev bot.Event) string {
 	mode := m.Mode()
-	if mode == "paused" || m.shift == nil {
-		return mode
-	}
-	c := communityOf(rs, ev)
-	if c == nil {
+	if mode == "paused" || m.shift == nil || rs == nil {
 		return mode
 	}
 	now := m.now()
+	c := communityOf(rs, ev)
+	if c == nil {
+		if m.shift.AfterHoursBy(rs.AfterHours, now) {
+			return ShiftAfter
+		}
+		return ShiftOffice
+	}
 	if _, forced := m.shift.Forced(now); forced {
 		return mode
 	}

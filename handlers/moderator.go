@@ -287,6 +287,8 @@ func (m *Moderator) HandleBy(ctx context.Context, rs *rules.Ruleset, ev bot.Even
 	if v.Duplicate || !v.Flagged() {
 		return nil
 	}
+	// judged is the file given: its mod-log is where the actions' lines go.
+	judged := rs
 	if rs == nil {
 		rs = m.communities.Load()
 	}
@@ -388,7 +390,7 @@ func (m *Moderator) HandleBy(ctx context.Context, rs *rules.Ruleset, ev bot.Even
 			} else {
 				err = m.retry.Do(actx, func(ctx context.Context) error { return do(ctx, p, ev, a) })
 			}
-			m.modlog.Record(ModLogEntry{Event: ev, Action: a, Rule: match.Rule, Reason: match.Reason, Failed: errText(err)})
+			m.modlog.recordBy(judged, ModLogEntry{Event: ev, Action: a, Rule: match.Rule, Reason: match.Reason, Failed: errText(err)})
 			if err != nil {
 				m.count(label, a.Kind, ResultFailed)
 				log.Warn("action failed", "event", ev.Key(), "action", a.String(), "err", err)

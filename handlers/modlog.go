@@ -39,6 +39,12 @@ type ModLogEntry struct {
 	CaseID string
 	// Failed says why the platform refused the action.
 	Failed string
+
+	// conf is where the line goes, fixed when the action is recorded
+	// (confFor): a reload that moves the mod-log moves the lines of the
+	// actions taken from then on, not those of the actions the old file
+	// took, which the CMs who read the old channel look for there.
+	conf *rules.ModLog
 }
 
 // ModLogOptions are what a ModLog works with.
@@ -113,10 +119,19 @@ func (l *ModLog) SetConfig(c rules.ModLog) {
 	l.conf.Store(&c)
 }
 
-// Record hands an entry to the mod-log without waiting. A nil ModLog records
-// nothing.
-func (l *ModLog) Record(e ModLogEntry) {
-	if l == nil || !l.on() {
+// Record hands an entry to the mod-log without waiting, to be written where
+// the mod-log is set now. A nil ModLog records nothing.
+func (l *ModLog) Record(e ModLogEntry) { l.recordBy(nil, e) }
+
+// recordBy is Record for an action of a verdict of the rule file rs (nil:
+// the one SetCommunities was last given, and SetConfig's mod-log): the line
+// goes to the mod-log rs says, whatever file was loaded since.
+func (l *ModLog) recordBy(rs *rules.Ruleset, e ModLogEntry) {
+	if l == nil {
+		return
+	}
+	e.conf = l.confFor(rs, e.Event)
+	if _, ok := destOf(e.conf, e.Event); !ok {
 		return
 	}
 	if e.At.IsZero() {
@@ -200,11 +215,12 @@ func destOf(c *rules.ModLog, ev bot.Event) (dest, bool) {
 // write adds e to its wave: a new line is posted at once, a wave's growth is
 // edited in by Flush.
 func (l *ModLog) write(ctx context.Context, e ModLogEntry) {
-	c := l.confFor(e.Event)
+	c := e.conf
 	d, ok := destOf(c, e.Event)
 	if !ok {
 		return
 	}
+	window := cmp.Or(c.Wave, rules.DefaultModLogWave)
 	ev := e.Event
 	failed := ""
 	if e.Failed != "" {
@@ -213,7 +229,7 @@ func (l *ModLog) write(ctx context.Context, e ModLogEntry) {
 	key := strings.Join([]string{d.poster, d.to, e.Rule, e.By, e.Action.String(), failed, ev.Platform, ev.Space, ev.Channel}, "\x00")
 	l.mu.Lock()
 	w, ok := l.waves[key]
-	if ok && e.At.Sub(w.first.At) <= c.Wave {
+	if ok && e.At.Sub(w.first.At) <= window {
 		w.count++
 		w.last = e
 		w.dirty = !w.gaveUp
@@ -223,7 +239,7 @@ func (l *ModLog) write(ctx context.Context, e ModLogEntry) {
 	w = &wave{dest: d, first: e, last: e, count: 1}
 	l.waves[key] = w
 	for k, old := range l.waves {
-		if e.At.Sub(old.first.At) > 2*c.Wave && (!old.dirty || old.gaveUp) {
+		if e.At.Sub(old.first.At) > 2*window && (!old.dirty || old.gaveUp) {
 			delete(l.waves, k)
 		}
 	}

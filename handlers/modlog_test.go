@@ -235,3 +235,43 @@ func TestModLogLockdown(t *testing.T) {
 		}
 	})
 }
+
+// A line goes where the mod-log was set when its action was recorded: the
+// actions taken before a reload that moves the mod-log (or turns it off)
+// are logged where the old file said, though written after it. They went
+// to the new channel, or nowhere.
+func TestModLogLineGoesWhereItWasRecorded(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		tg := newLogChannel()
+		l, err := handlers.NewModLog(handlers.ModLogOptions{Posters: map[string]bot.LogPoster{"telegram": tg}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev := func(id string) bot.Event {
+			return bot.Event{ID: id, Platform: "telegram", Space: "-100", Channel: "-100", Author: bot.Author{ID: "7", Name: "Bob"}}
+		}
+		del := bot.Action{Kind: bot.ActDelete}
+		l.SetConfig(rules.ModLog{TelegramChat: "-100901"})
+		l.Record(handlers.ModLogEntry{Event: ev("1"), Action: del, Rule: "old"})
+		l.SetConfig(rules.ModLog{TelegramChat: "-100902"})
+		l.Record(handlers.ModLogEntry{Event: ev("2"), Action: del, Rule: "new"})
+		l.Record(handlers.ModLogEntry{Event: ev("3"), Action: del, Rule: "new-then-off"})
+		l.SetConfig(rules.ModLog{})
+		l.Record(handlers.ModLogEntry{Event: ev("4"), Action: del, Rule: "off"})
+		// Written only now, after the changes.
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan struct{})
+		go func() { l.Run(ctx); close(done) }()
+		synctest.Wait()
+		cancel()
+		<-done
+		want := []string{
+			"-100901: 🗑 delete in -100 — rule old · Bob (telegram 7)",
+			"-100902: 🗑 delete in -100 — rule new · Bob (telegram 7)",
+			"-100902: 🗑 delete in -100 — rule new-then-off · Bob (telegram 7)",
+		}
+		if got := tg.all(); !slices.Equal(got, want) {
+			t.Errorf("lines:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+	})
+}

@@ -51,6 +51,21 @@ func (s *Shift) AfterHours(t time.Time) bool {
 	return s.schedule != nil && s.schedule(t)
 }
 
+// AfterHoursBy is AfterHours with the office hours of schedule (a rule
+// file's) instead of the shift's own: the override first. An engine asks it
+// with its own file's hours, and the moderator with those of the file that
+// judged the event: the shift's schedule is the running file's, and a reload
+// between the two had one file's rules judged by another's hours.
+func (s *Shift) AfterHoursBy(schedule func(time.Time) bool, t time.Time) bool {
+	if s == nil {
+		return false
+	}
+	if mode, ok := s.forced(t); ok {
+		return mode == ShiftAfter
+	}
+	return schedule != nil && schedule(t)
+}
+
 // Forced says whether a mode is forced at t (/mode), and whether it is after
 // hours: the engine reads it for the communities with their own office hours.
 func (s *Shift) Forced(t time.Time) (afterHours, forced bool) {

@@ -758,7 +758,12 @@ func (d *daemon) install(rs *rules.Ruleset, file string, matcher *faq.Matcher) *
 		d.metrics.ruleHits.WithLabelValues(r.Name, r.Category, cmp.Or(string(r.Mode), string(rules.ModeEnforce)))
 	}
 	l := &loaded{
-		engine: rules.NewEngine(rs, d.store, rules.Options{Clock: time.Now, Logger: d.log, AfterHours: d.after.shift.AfterHours, Forced: d.after.shift.Forced, RuleError: d.ruleFailures.observer(file),
+		// after_hours by this file's office hours (and the desk's /mode):
+		// the shift's own are the running file's, which a reload changes
+		// while this engine still judges.
+		engine: rules.NewEngine(rs, d.store, rules.Options{Clock: time.Now, Logger: d.log,
+			AfterHours: func(t time.Time) bool { return d.after.shift.AfterHoursBy(rs.AfterHours, t) },
+			Forced:     d.after.shift.Forced, RuleError: d.ruleFailures.observer(file),
 			// the crisis alerts write an alert's message when it raises a
 			// wave, not for every event while it holds
 			NoAlertMessages: true}),
