@@ -512,13 +512,21 @@ func (f *Fallback) unwritten(cs []store.Case) []store.Case {
 
 // DecideCase decides where the case is.
 func (f *Fallback) DecideCase(ctx context.Context, id, outcome, by string, at time.Time) (store.Case, error) {
-	local, remote := f.where(id)
-	switch {
-	case local && remote == "":
-		return f.local.DecideCase(ctx, id, outcome, by, at)
-	case local:
-		id = remote
-	default:
+	// Under f.mu, as AddCard: a write-back that maps the case to Redis between
+	// this look and the decision would copy the case without it, and then
+	// forget the memory's copy, decision and all.
+	f.mu.Lock()
+	lc := f.cases[id]
+	if lc != nil && lc.remote == "" {
+		c, err := f.local.DecideCase(ctx, id, outcome, by, at)
+		f.mu.Unlock()
+		return c, err
+	}
+	if lc != nil {
+		id = lc.remote
+	}
+	f.mu.Unlock()
+	if lc == nil {
 		if err := forgotten(id); err != nil {
 			return store.Case{}, err
 		}
@@ -562,12 +570,15 @@ func (f *Fallback) MarkUndeliverable(ctx context.Context, id, why string) error 
 }
 
 func (f *Fallback) ack(ctx context.Context, id string, local, primary func(context.Context, string) error) error {
+	// Under f.mu, as AddCard: the write-back reads what to copy (an
+	// undeliverable case's reason) once the case is mapped.
 	f.mu.Lock()
 	lc := f.cases[id]
 	if lc != nil && lc.remote == "" {
 		lc.acked = true
+		err := local(ctx, id)
 		f.mu.Unlock()
-		return local(ctx, id)
+		return err
 	}
 	if lc != nil {
 		id = lc.remote
