@@ -302,6 +302,10 @@ func compileFile(d *decoder, fs fileSpec, opts LoadOptions) *Ruleset {
 	}
 	for _, cs := range fs.Counters {
 		what := fmt.Sprintf("counter %q", cs.Name)
+		if cs.Broken {
+			rs.counters = append(rs.counters, counter{name: cs.Name})
+			continue
+		}
 		ct := counter{name: cs.Name, window: cs.Window.D, keyAt: d.scalarPos(cs.Key.Node, 0)}
 		if cs.When != nil {
 			ct.whenAt = d.scalarPos(cs.When.Node, 0)

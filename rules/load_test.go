@@ -48,6 +48,10 @@ func TestBadFiles(t *testing.T) {
 			`11:33: test "t": actions: unknown action "explode" (known: delete, hide, reply, warn, timeout, kick, ban, strike, forward, alert, tag, lockdown, slowmode)`,
 			`12:9: test "t": an expectation needs rules, actions, counters, duplicate or alerts`,
 		}},
+		{"broken_counter.yaml", []string{
+			`2:34: counter "msgs": window: invalid duration "10 seconds" (want a number and a unit: 30s, 10m, 2h, 7d, 1w)`,
+			`3:10: counter "links": missing key "key" (what to count by, like author.id)`,
+		}},
 		{"counter_scope.yaml", []string{
 			`2:50: counter "a": when: a counter cannot read counters (they are counted together)`,
 			`3:13: counter "b": key: a counter cannot read strikes()`,

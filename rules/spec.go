@@ -80,6 +80,9 @@ type counterSpec struct {
 	Key    exprSpec
 	Window durationAt
 	When   *exprSpec
+	// Broken says the counter's own error is reported: it stands in by name
+	// only, so that the expressions reading it do not add "unknown counter".
+	Broken bool
 }
 
 type ruleSpec struct {
@@ -482,9 +485,8 @@ func (d *decoder) decodeCounters(n *yaml.Node) []counterSpec {
 			good = good && ok
 			cs.When = &exprSpec{Src: s, Node: resolve(e.Value)}
 		}
-		if good {
-			out = append(out, cs)
-		}
+		cs.Broken = !good
+		out = append(out, cs)
 	})
 	return out
 }
