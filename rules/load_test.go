@@ -157,6 +157,9 @@ func TestBadFiles(t *testing.T) {
 		{"yaml_indent.yaml", []string{
 			`2:1: did not find expected '-' indicator: check the lines from here on: their indentation (a list's items, and a rule's keys, line up) and their quotes (a ' inside '…' is written '')`,
 		}},
+		{"yaml_over_indent.yaml", []string{
+			`5:1: mapping values are not allowed in this context: this line is indented more than the key above it; the keys of one rule (or of one mapping) line up`,
+		}},
 		{"action_colon.yaml", []string{
 			`5:27: rule "a": unknown action "warn(\"Attention": the action was cut at a ": " in its text; put the whole action in quotes, like 'warn("…: …")'`,
 		}},
