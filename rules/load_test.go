@@ -47,6 +47,7 @@ func TestBadFiles(t *testing.T) {
 			`10:28: test "t": unknown rule "flod" (did you mean "flood"?)`,
 			`11:33: test "t": actions: unknown action "explode" (known: delete, hide, reply, warn, timeout, kick, ban, strike, forward, alert, tag, lockdown, slowmode)`,
 			`12:9: test "t": an expectation needs rules, actions, counters, duplicate or alerts`,
+			`13:31: test "t": counters: unknown counter "msg" (did you mean "msgs"?)`,
 		}},
 		{"broken_counter.yaml", []string{
 			`2:34: counter "msgs": window: invalid duration "10 seconds" (want a number and a unit: 30s, 10m, 2h, 7d, 1w)`,
