@@ -339,10 +339,15 @@ func TestWebhook(t *testing.T) {
 		{"no secret", http.MethodPost, "", http.StatusForbidden},
 		{"wrong secret", http.MethodPost, "guess", http.StatusForbidden},
 		{"not a POST", http.MethodGet, "s3cret_token", http.StatusMethodNotAllowed},
+		{"larger than 1 MiB", http.MethodPost, "s3cret_token", http.StatusRequestEntityTooLarge},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := httptest.NewRequest(tt.method, "/webhooks/telegram", strings.NewReader(`{"update_id":50,"message":{"message_id":50,"date":1,"chat":{"id":-1,"type":"group"},"from":{"id":1,"first_name":"x"},"text":"x"}}`))
+			body := `{"update_id":50,"message":{"message_id":50,"date":1,"chat":{"id":-1,"type":"group"},"from":{"id":1,"first_name":"x"},"text":"x"}}`
+			if tt.want == http.StatusRequestEntityTooLarge {
+				body = `{"update_id":50,"pad":"` + strings.Repeat("a", maxWebhookLen) + `"}`
+			}
+			r := httptest.NewRequest(tt.method, "/webhooks/telegram", strings.NewReader(body))
 			if tt.secret != "" {
 				r.Header.Set("X-Telegram-Bot-Api-Secret-Token", tt.secret)
 			}
