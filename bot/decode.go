@@ -252,12 +252,37 @@ func describeJSONError(data []byte, err error) error {
 		return fmt.Errorf("invalid JSON at byte %d: %s", se.Offset, se.Error())
 	}
 	if strings.Contains(err.Error(), "parsing time") {
-		return fmt.Errorf("field \"at\" or a date of \"author\": %s (want RFC 3339, like 2026-11-20T22:10:00Z)", err.Error())
+		return fmt.Errorf("field %q: %s (want RFC 3339, like 2026-11-20T22:10:00Z)", badTimeField(data), err.Error())
 	}
 	if len(bytes.TrimSpace(data)) == 0 {
 		return errors.New("empty event")
 	}
 	return fmt.Errorf("invalid event: %w", err)
+}
+
+// badTimeField names the first of the event's dates that does not read as a
+// time, which encoding/json's error does not say.
+func badTimeField(data []byte) string {
+	var in struct {
+		At     json.RawMessage `json:"at"`
+		Author struct {
+			CreatedAt json.RawMessage `json:"created_at"`
+			JoinedAt  json.RawMessage `json:"joined_at"`
+		} `json:"author"`
+	}
+	if json.Unmarshal(data, &in) != nil {
+		return "at"
+	}
+	for _, f := range []struct {
+		name string
+		raw  json.RawMessage
+	}{{"at", in.At}, {"author.created_at", in.Author.CreatedAt}, {"author.joined_at", in.Author.JoinedAt}} {
+		var t time.Time
+		if len(f.raw) > 0 && json.Unmarshal(f.raw, &t) != nil {
+			return f.name
+		}
+	}
+	return "at"
 }
 
 func jsonType(goKind string) string {

@@ -71,13 +71,52 @@ func (m *Moderator) prioritise(ctx context.Context, rs *rules.Ruleset, c *store.
 }
 
 // countCase counts a case just opened for its author and thread, which
-// prioritise reads.
+// prioritise reads. One message counts once, however many cases it opens (two
+// rules that forward it, an action on it that failed): "cases for this
+// author" are the author's other messages, not one message's cases. The cases
+// of one message are opened by the process that judges it, within moments, so
+// the events this process counted last are enough to tell.
 func (m *Moderator) countCase(ctx context.Context, c store.Case) {
+	if c.Event.ID != "" && !m.counted.add(c.Event.Key()) {
+		return
+	}
 	ops := caseCounters(c, true)
 	if _, err := m.store.Observe(ctx, store.Observation{At: c.Opened, Wall: true, Platform: c.Event.Platform,
 		Space: c.Event.Space, Author: c.Event.Author.ID, Counters: ops}); err != nil {
 		m.log.Warn("case not counted for its author's priority", "case", c.ID, "err", err)
 	}
+}
+
+// recentEventsKept is how many events recentEvents remembers: far more than
+// the cases a process opens while one message's actions are carried out.
+const recentEventsKept = 4096
+
+// recentEvents remembers the last recentEventsKept event keys added; its zero
+// value is ready.
+type recentEvents struct {
+	mu   sync.Mutex
+	ring [recentEventsKept]string
+	next int
+	set  map[string]struct{}
+}
+
+// add remembers key and reports whether it was new.
+func (r *recentEvents) add(key string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, ok := r.set[key]; ok {
+		return false
+	}
+	if r.set == nil {
+		r.set = make(map[string]struct{}, recentEventsKept)
+	}
+	if old := r.ring[r.next]; old != "" {
+		delete(r.set, old)
+	}
+	r.ring[r.next] = key
+	r.set[key] = struct{}{}
+	r.next = (r.next + 1) % recentEventsKept
+	return true
 }
 
 // caseCounters are the counters of c's author and thread, counting it or not.

@@ -203,3 +203,42 @@ func TestCaseTTL(t *testing.T) {
 		})
 	}
 }
+
+// One message that opens several cases (two rules forward it, an action on it
+// fails) is one of its author's messages, not several: its cases do not make
+// each other high priority. The author's third message with a case is.
+func TestOneMessageCountsOnceForPriority(t *testing.T) {
+	st := memory.New()
+	defer st.Close()
+	now := time.Date(2026, 11, 20, 22, 0, 0, 0, time.UTC)
+	m, err := handlers.New(handlers.Options{Store: st, Desk: &deskRecorder{}, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	message := func(id string, rules ...string) {
+		ev := bot.Event{ID: id, Platform: "facebook", Space: "page", Channel: "post-" + id,
+			Author: bot.Author{ID: "bob"}, Text: "x", At: now}
+		v := bot.Verdict{EventID: ev.ID}
+		for _, r := range rules {
+			v.Matches = append(v.Matches, bot.Match{Rule: r, Actions: []bot.Action{{Kind: bot.ActForward, Text: r}}})
+		}
+		if err := m.Handle(ctx, ev, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	message("m1", "insult", "link", "caps") // c1, c2, c3: one message
+	message("m2", "insult")                 // c4: bob's second message
+	message("m3", "insult")                 // c5: bob's third
+	open, _ := st.Cases(ctx, store.CaseOpen)
+	var prio []string
+	for _, c := range open {
+		prio = append(prio, c.ID+"="+c.Priority)
+	}
+	if got := strings.Join(prio, " "); got != "c-000001= c-000002= c-000003= c-000004= c-000005=high" {
+		t.Fatalf("priorities %s", got)
+	}
+	if !strings.HasPrefix(open[4].Reason, "high priority, 2 other cases for this author in 24h: ") {
+		t.Errorf("reason %q", open[4].Reason)
+	}
+}

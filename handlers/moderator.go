@@ -95,6 +95,10 @@ type Moderator struct {
 
 	// opened is nudged when a case is opened here, for DeliverCases.
 	opened chan struct{}
+	// counted are the events lately counted for their author's and thread's
+	// priority (countCase), so that the other cases of one message do not
+	// count it again.
+	counted recentEvents
 
 	// pausedUntil is a Unix time in nanoseconds; 0 is not paused and MaxInt64 is
 	// paused until Resume.

@@ -334,9 +334,7 @@ func (d *decoder) decodeCommunityDesk(n *yaml.Node, where string) deskSpec {
 			if !ok || s == "" {
 				continue
 			}
-			platform, id, found := strings.Cut(s, ":")
-			if !found || platform == "" || id == "" {
-				d.errorf(it, "%s: desk.cms: %q is not platform:id (like telegram:123456789)", where, s)
+			if !d.checkCM(it, where+": desk.cms", s) {
 				continue
 			}
 			ds.CMs = append(ds.CMs, s)

@@ -188,11 +188,43 @@ func yamlHint(lines []string, line int, msg string) (string, int, int) {
 	case strings.HasPrefix(msg, "found unexpected end of stream"):
 		msg += ": a quote, [ or { is opened and never closed (a text with {{…}} in a list goes in quotes as a whole: 'warn(\"Merci {{author.name}}\")')"
 	case strings.HasPrefix(msg, "mapping values are not allowed"):
-		msg += `: a text holding ": " goes in quotes`
+		if overIndented(lines, line) {
+			msg += ": this line is indented more than the key above it; the keys of one rule (or of one mapping) line up"
+		} else {
+			msg += `: a text holding ": " goes in quotes`
+		}
 	case strings.HasPrefix(msg, "did not find expected"):
 		msg += ": check the lines from here on: their indentation (a list's items, and a rule's keys, line up) and their quotes (a ' inside '…' is written '')"
 	}
 	return msg, line, 1
+}
+
+// overIndented reports whether line (from 1) starts a key further right than
+// the line above it, when that line is a key with its value on the same line
+// (when: counters.msgs > 5): the parser reads the deeper line as the rest of
+// that value and trips on its ": ". A "- " before a key counts as indentation,
+// as the keys of a list item line up after it.
+func overIndented(lines []string, line int) bool {
+	if line < 2 || line > len(lines) {
+		return false
+	}
+	keyCol := func(l string) int {
+		t := strings.TrimLeft(l, " ")
+		for strings.HasPrefix(t, "- ") {
+			t = strings.TrimLeft(t[2:], " ")
+		}
+		return len(l) - len(t)
+	}
+	cur := lines[line-1]
+	for n := line - 1; n >= 1; n-- {
+		prev := lines[n-1]
+		t := strings.TrimSpace(prev)
+		if t == "" || strings.HasPrefix(t, "#") {
+			continue
+		}
+		return strings.Index(t, ": ") > 0 && keyCol(cur) > keyCol(prev)
+	}
+	return false
 }
 
 func parse(file string, src []byte, opts LoadOptions) (*Ruleset, error) {
@@ -302,6 +334,10 @@ func compileFile(d *decoder, fs fileSpec, opts LoadOptions) *Ruleset {
 	}
 	for _, cs := range fs.Counters {
 		what := fmt.Sprintf("counter %q", cs.Name)
+		if cs.Broken {
+			rs.counters = append(rs.counters, counter{name: cs.Name})
+			continue
+		}
 		ct := counter{name: cs.Name, window: cs.Window.D, keyAt: d.scalarPos(cs.Key.Node, 0)}
 		if cs.When != nil {
 			ct.whenAt = d.scalarPos(cs.When.Node, 0)

@@ -276,7 +276,8 @@ rules:
 		{"within the skew", created.Add(31 * time.Minute), `night:  | author.account_age = 31m < 1h`, created.Add(31 * time.Minute)},
 		{"too far in the future", created.Add(5 * time.Hour), `night:  | author.account_age = 30m < 1h`, clock()},
 		{"missing", time.Time{}, `night:  | author.account_age = 30m < 1h`, clock()},
-		{"older than MaxAge", created.Add(-100 * time.Hour), `night:  | author.account_age = 0s < 1h`, clock().Add(-rules.DefaultMaxAge)},
+		{"older than MaxAge", created.Add(-100 * time.Hour), `night:  | author.account_age = <1ms < 1h`, clock().Add(-rules.DefaultMaxAge)},
+		{"moments after the account was made", created.Add(400 * time.Millisecond), `night:  | author.account_age = 400ms < 1h`, created.Add(400 * time.Millisecond)},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -958,6 +958,15 @@ func formatValue(v any) string {
 		if v <= 0 {
 			return "0s"
 		}
+		if v < time.Second {
+			// "0s > 0" would read as a contradiction: a member who joined
+			// moments before writing is under a second old, and an age the
+			// platform gave is at least 1ns (0 is "not given"), not 0s
+			if v < time.Millisecond {
+				return "<1ms"
+			}
+			return v.Round(time.Millisecond).String()
+		}
 		return bot.FormatDuration(v.Round(time.Second))
 	case float64:
 		return strconv.FormatFloat(v, 'f', 2, 64) // as %.2f

@@ -47,6 +47,11 @@ func TestBadFiles(t *testing.T) {
 			`10:28: test "t": unknown rule "flod" (did you mean "flood"?)`,
 			`11:33: test "t": actions: unknown action "explode" (known: delete, hide, reply, warn, timeout, kick, ban, strike, forward, alert, tag, lockdown, slowmode)`,
 			`12:9: test "t": an expectation needs rules, actions, counters, duplicate or alerts`,
+			`13:31: test "t": counters: unknown counter "msg" (did you mean "msgs"?)`,
+		}},
+		{"broken_counter.yaml", []string{
+			`2:34: counter "msgs": window: invalid duration "10 seconds" (want a number and a unit: 30s, 10m, 2h, 7d, 1w)`,
+			`3:10: counter "links": missing key "key" (what to count by, like author.id)`,
 		}},
 		{"counter_scope.yaml", []string{
 			`2:50: counter "a": when: a counter cannot read counters (they are counted together)`,
@@ -152,6 +157,9 @@ func TestBadFiles(t *testing.T) {
 		}},
 		{"yaml_indent.yaml", []string{
 			`2:1: did not find expected '-' indicator: check the lines from here on: their indentation (a list's items, and a rule's keys, line up) and their quotes (a ' inside '…' is written '')`,
+		}},
+		{"yaml_over_indent.yaml", []string{
+			`5:1: mapping values are not allowed in this context: this line is indented more than the key above it; the keys of one rule (or of one mapping) line up`,
 		}},
 		{"action_colon.yaml", []string{
 			`5:27: rule "a": unknown action "warn(\"Attention": the action was cut at a ": " in its text; put the whole action in quotes, like 'warn("…: …")'`,

@@ -50,6 +50,7 @@ package rules
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strconv"
@@ -464,7 +465,11 @@ func (d *decoder) expectation(n *yaml.Node, where string, events []bot.Event, ru
 			for i := 0; i+1 < len(cn.Content); i += 2 {
 				k := cn.Content[i]
 				if !counterNames[k.Value] {
-					d.errorf(k, "%s: counters: unknown counter %q", where, k.Value)
+					msg := fmt.Sprintf("%s: counters: unknown counter %q", where, k.Value)
+					if c := closest(k.Value, slices.Sorted(maps.Keys(counterNames))); c != "" {
+						msg += fmt.Sprintf(" (did you mean %q?)", c)
+					}
+					d.errorf(k, "%s", msg)
 					good = false
 					continue
 				}

@@ -80,6 +80,9 @@ type counterSpec struct {
 	Key    exprSpec
 	Window durationAt
 	When   *exprSpec
+	// Broken says the counter's own error is reported: it stands in by name
+	// only, so that the expressions reading it do not add "unknown counter".
+	Broken bool
 }
 
 type ruleSpec struct {
@@ -275,8 +278,23 @@ func (d *decoder) decodeDesk(n *yaml.Node) deskSpec {
 		}
 		return s
 	}
-	ds.TelegramChat = deskStr("telegram_chat")
-	ds.DiscordChannel = deskStr("discord_channel")
+	// vigie run refuses a desk that is not an id when its platform is on:
+	// check says so before.
+	deskID := func(key, want string, valid func(string) bool) string {
+		s := deskStr(key)
+		if s != "" && !valid(s) {
+			d.errorf(resolve(m[key].Value), "desk.%s: %q is not %s", key, s, want)
+		}
+		return s
+	}
+	ds.TelegramChat = deskID("telegram_chat", "a Telegram chat id, like -1001234567890", func(s string) bool {
+		_, err := strconv.ParseInt(s, 10, 64)
+		return err == nil
+	})
+	ds.DiscordChannel = deskID("discord_channel", "a Discord channel id, like 123456789012345678", func(s string) bool {
+		_, err := strconv.ParseUint(s, 10, 64)
+		return err == nil
+	})
 	ds.DiscordGuilds = d.deskIDs(m, "discord_guilds", "a Discord guild id, like 123456789012345678", func(s string) bool {
 		_, err := strconv.ParseUint(s, 10, 64)
 		return err == nil
@@ -299,9 +317,7 @@ func (d *decoder) decodeDesk(n *yaml.Node) deskSpec {
 			if s == "" && len(d.unset) > 0 {
 				continue
 			}
-			platform, id, found := strings.Cut(s, ":")
-			if !found || platform == "" || id == "" {
-				d.errorf(it, "desk.cms: %q is not platform:id (like telegram:123456789)", s)
+			if !d.checkCM(it, "desk.cms", s) {
 				continue
 			}
 			ds.CMs = append(ds.CMs, s)
@@ -309,6 +325,38 @@ func (d *decoder) decodeDesk(n *yaml.Node) deskSpec {
 		}
 	}
 	return ds
+}
+
+// checkCM reports whether s, an entry of a desk's cms at n, is platform:id,
+// and says what is wrong with it: CMs decide from the Telegram or the Discord
+// desk, as their numeric user id there (vigie run refuses another id when
+// the platform is on). An entry of another platform decides nothing: a
+// warning, since nothing breaks.
+func (d *decoder) checkCM(n *yaml.Node, where, s string) bool {
+	platform, id, found := strings.Cut(s, ":")
+	if !found || platform == "" || id == "" {
+		d.errorf(n, "%s: %q is not platform:id (like telegram:123456789)", where, s)
+		return false
+	}
+	switch platform {
+	case "telegram":
+		if v, err := strconv.ParseInt(id, 10, 64); err != nil || v <= 0 {
+			d.errorf(n, "%s: %q: a Telegram user id is a number, like telegram:123456789", where, s)
+			return false
+		}
+	case "discord":
+		if _, err := strconv.ParseUint(id, 10, 64); err != nil {
+			d.errorf(n, "%s: %q: a Discord user id is a number, like discord:123456789012345678", where, s)
+			return false
+		}
+	default:
+		msg := fmt.Sprintf("%s: %q decides nothing: CMs are telegram:ID or discord:ID", where, s)
+		if c := closest(platform, []string{"telegram", "discord"}); c != "" {
+			msg += fmt.Sprintf(" (did you mean %s:%s?)", c, id)
+		}
+		d.warnf(n, "%s", msg)
+	}
+	return true
 }
 
 // deskIDs reads a list of platform ids under desk:, the places vigie moderates.
@@ -482,9 +530,8 @@ func (d *decoder) decodeCounters(n *yaml.Node) []counterSpec {
 			good = good && ok
 			cs.When = &exprSpec{Src: s, Node: resolve(e.Value)}
 		}
-		if good {
-			out = append(out, cs)
-		}
+		cs.Broken = !good
+		out = append(out, cs)
 	})
 	return out
 }

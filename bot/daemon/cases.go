@@ -24,6 +24,8 @@ const (
 // matches every case.
 type caseFilter struct {
 	platform, place, rule, author, priority, community string
+	// byPriority says priority is asked for: normal is stored as "".
+	byPriority bool
 }
 
 // match reports whether c passes the filter. A place is a space, a channel or
@@ -33,7 +35,7 @@ func (f caseFilter) match(c store.Case) bool {
 	switch {
 	case f.platform != "" && e.Platform != f.platform,
 		f.rule != "" && c.Rule != f.rule,
-		f.priority != "" && c.Priority != f.priority,
+		f.byPriority && c.Priority != f.priority,
 		f.community != "" && c.Community != f.community,
 		f.place != "" && e.Space != f.place && e.Channel != f.place && e.Thread != f.place,
 		f.author != "" && e.Author.ID != f.author && !strings.EqualFold(e.Author.Name, f.author):
@@ -81,7 +83,17 @@ func (d *daemon) handleCases(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f := caseFilter{platform: q.Get("platform"), place: q.Get("place"), rule: q.Get("rule"),
-		author: q.Get("author"), priority: q.Get("priority"), community: q.Get("community")}
+		author: q.Get("author"), community: q.Get("community")}
+	switch p := q.Get("priority"); p {
+	case "":
+	case handlers.PriorityHigh, handlers.PriorityLow:
+		f.priority, f.byPriority = p, true
+	case "normal":
+		f.priority, f.byPriority = handlers.PriorityNormal, true
+	default:
+		writeError(w, http.StatusBadRequest, `priority: want "high", "normal" or "low"`)
+		return
+	}
 
 	var matched []store.Case
 	for _, status := range statuses {

@@ -105,6 +105,8 @@ func TestCasesOverHTTP(t *testing.T) {
 		{"?place=general", []string{"m1", "m3"}},
 		{"?place=guild-1&rule=rude", []string{"m3"}},
 		{"?platform=telegram", nil},
+		{"?priority=normal", []string{"m1", "m2", "m3"}},
+		{"?priority=high", nil},
 		{"?limit=1&offset=1", []string{"m2"}},
 		{"?offset=5", nil},
 	} {
@@ -119,7 +121,7 @@ func TestCasesOverHTTP(t *testing.T) {
 	if p := list("?limit=1"); p.Total != 3 || p.Count != 1 {
 		t.Errorf("a page of 1: total %d count %d, want 3 and 1", p.Total, p.Count)
 	}
-	for _, q := range []string{"?status=closed", "?limit=0", "?limit=1001", "?offset=-1", "?limit=x"} {
+	for _, q := range []string{"?status=closed", "?limit=0", "?limit=1001", "?offset=-1", "?limit=x", "?priority=urgent"} {
 		get("/v1/cases"+q, http.StatusBadRequest)
 	}
 	var one apiCase

@@ -285,16 +285,18 @@ func TestAcceptance(t *testing.T) {
 		for _, tt := range []struct {
 			name, header string
 			want         int
+			says         string
 		}{
-			{"absent", "", http.StatusUnauthorized},
-			{"no timestamp", "v1=" + hex.EncodeToString(body), http.StatusUnauthorized},
-			{"the old sha256= form, replayable", "sha256=" + hex.EncodeToString(daemon.Sign([]byte(secret), 0, body)), http.StatusUnauthorized},
-			{"not hex", fmt.Sprintf("t=%d,v1=zz", time.Now().Unix()), http.StatusUnauthorized},
-			{"other key", sign(body, "guess"), http.StatusUnauthorized},
-			{"captured 6 minutes ago, replayed", signAt(body, secret, time.Now().Add(-6*time.Minute)), http.StatusUnauthorized},
-			{"dated 6 minutes ahead", signAt(body, secret, time.Now().Add(6*time.Minute)), http.StatusUnauthorized},
-			{"signed over another time", strings.Replace(sign(body, secret), "t=", "t=1", 1), http.StatusUnauthorized},
-			{"right", sign(body, secret), http.StatusOK},
+			{"absent", "", http.StatusUnauthorized, "X-Vigie-Signature: missing or malformed (want t="},
+			{"no timestamp", "v1=" + hex.EncodeToString(body), http.StatusUnauthorized, "missing or malformed"},
+			{"the old sha256= form, replayable", "sha256=" + hex.EncodeToString(daemon.Sign([]byte(secret), 0, body)), http.StatusUnauthorized,
+				"the sha256=<hex> form is refused: it carries no time"},
+			{"not hex", fmt.Sprintf("t=%d,v1=zz", time.Now().Unix()), http.StatusUnauthorized, "v1 is not hex"},
+			{"other key", sign(body, "guess"), http.StatusUnauthorized, "wrong signature"},
+			{"captured 6 minutes ago, replayed", signAt(body, secret, time.Now().Add(-6*time.Minute)), http.StatusUnauthorized, "away from now"},
+			{"dated 6 minutes ahead", signAt(body, secret, time.Now().Add(6*time.Minute)), http.StatusUnauthorized, "away from now"},
+			{"signed over another time", strings.Replace(sign(body, secret), "t=", "t=1", 1), http.StatusUnauthorized, ""},
+			{"right", sign(body, secret), http.StatusOK, ""},
 		} {
 			h := map[string]string{}
 			if tt.header != "" {
@@ -303,6 +305,9 @@ func TestAcceptance(t *testing.T) {
 			r := in.do(t, "POST", "/v1/events", body, h)
 			if r.code != tt.want {
 				t.Errorf("%s: %d %s, want %d", tt.name, r.code, r.body, tt.want)
+			}
+			if !strings.Contains(string(r.body), tt.says) {
+				t.Errorf("%s: %s, want it to say %q", tt.name, r.body, tt.says)
 			}
 		}
 	})

@@ -494,6 +494,10 @@ func checkSignature(secret, body []byte, header string, now time.Time) error {
 		}
 	}
 	if ts == "" || sig == "" {
+		if ts == "" && sig == "" && strings.HasPrefix(strings.TrimSpace(header), "sha256=") {
+			// the form vigie once took, and older guides still show
+			return errors.New("the sha256=<hex> form is refused: it carries no time, so a captured request could be replayed forever; sign \"<t>.<body>\" with the time")
+		}
 		return errors.New("missing or malformed")
 	}
 	unix, err := strconv.ParseInt(ts, 10, 64)

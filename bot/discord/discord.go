@@ -109,6 +109,12 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		Guilds:         splitList(getenv("DISCORD_GUILDS")),
 	}
 	var err error
+	if cfg.DeskChannel != "" {
+		// a channel's name ("#mod-desk") would start vigie with a desk no card reaches
+		if _, err := strconv.ParseUint(cfg.DeskChannel, 10, 64); err != nil {
+			return cfg, fmt.Errorf("discord: DISCORD_DESK_CHANNEL %q: want the channel's id, like 123456789012345678 (Developer Mode on, then right-click the channel, Copy ID)", cfg.DeskChannel)
+		}
+	}
 	if s := getenv("DISCORD_SHARD_ID"); s != "" {
 		if cfg.ShardID, err = strconv.Atoi(s); err != nil {
 			return cfg, fmt.Errorf("discord: DISCORD_SHARD_ID %q: want a number", s)

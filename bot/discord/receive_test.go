@@ -284,6 +284,11 @@ func TestConfigFromEnv(t *testing.T) {
 	if _, err := ConfigFromEnv(func(k string) string { return env[k] }); err == nil || !strings.Contains(err.Error(), "DISCORD_SHARD_COUNT") {
 		t.Errorf("bad shard count: %v", err)
 	}
+	env["DISCORD_SHARD_COUNT"] = "4"
+	env["DISCORD_DESK_CHANNEL"] = "#mod-desk" // the channel's name, not its id
+	if _, err := ConfigFromEnv(func(k string) string { return env[k] }); err == nil || !strings.Contains(err.Error(), `DISCORD_DESK_CHANNEL "#mod-desk": want the channel's id`) {
+		t.Errorf("a desk channel by name: %v", err)
+	}
 }
 
 // TestSilentGateway: a gateway that accepts the connection and never says a word

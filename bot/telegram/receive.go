@@ -422,6 +422,12 @@ func (c *Client) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxWebhookLen))
+	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+		// no update is that long: someone who holds the secret is sending it
+		c.log.Warn("webhook call refused: body too large", "remote", r.RemoteAddr, "limit", maxWebhookLen)
+		http.Error(w, "body larger than 1 MiB", http.StatusRequestEntityTooLarge)
+		return
+	}
 	if err != nil {
 		http.Error(w, "cannot read the body", http.StatusBadRequest)
 		return

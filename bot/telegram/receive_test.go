@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
@@ -337,10 +339,15 @@ func TestWebhook(t *testing.T) {
 		{"no secret", http.MethodPost, "", http.StatusForbidden},
 		{"wrong secret", http.MethodPost, "guess", http.StatusForbidden},
 		{"not a POST", http.MethodGet, "s3cret_token", http.StatusMethodNotAllowed},
+		{"larger than 1 MiB", http.MethodPost, "s3cret_token", http.StatusRequestEntityTooLarge},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := httptest.NewRequest(tt.method, "/webhooks/telegram", strings.NewReader(`{"update_id":50,"message":{"message_id":50,"date":1,"chat":{"id":-1,"type":"group"},"from":{"id":1,"first_name":"x"},"text":"x"}}`))
+			body := `{"update_id":50,"message":{"message_id":50,"date":1,"chat":{"id":-1,"type":"group"},"from":{"id":1,"first_name":"x"},"text":"x"}}`
+			if tt.want == http.StatusRequestEntityTooLarge {
+				body = `{"update_id":50,"pad":"` + strings.Repeat("a", maxWebhookLen) + `"}`
+			}
+			r := httptest.NewRequest(tt.method, "/webhooks/telegram", strings.NewReader(body))
 			if tt.secret != "" {
 				r.Header.Set("X-Telegram-Bot-Api-Secret-Token", tt.secret)
 			}
@@ -517,6 +524,38 @@ func TestWebhookConflictEndsThePoll(t *testing.T) {
 			err := c.Run(t.Context(), make(chan bot.Event))
 			if err == nil || !strings.Contains(err.Error(), "a webhook receives this bot's updates") {
 				t.Errorf("Run = %v, want the webhook's 409", err)
+			}
+		})
+	}
+}
+
+// A TELEGRAM_API_URL that reaches some other server (a proxy's error page, a
+// wrong path) is named, rather than read as an empty Bot API error.
+func TestRunSaysWhenTheAPIURLIsNotTheBotAPI(t *testing.T) {
+	for _, tt := range []struct {
+		name, contentType, body string
+		code                    int
+	}{
+		{"other JSON", "application/json", `{"message": "401: Unauthorized", "code": 0}`, http.StatusUnauthorized},
+		{"a web server's page", "text/html", `<html><body>404 Not Found</body></html>`, http.StatusNotFound},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", tt.contentType)
+				w.WriteHeader(tt.code)
+				io.WriteString(w, tt.body)
+			}))
+			defer srv.Close()
+			c, err := New(Config{Token: "123:secret", APIURL: srv.URL, HTTPClient: srv.Client(), Logger: slog.New(slog.DiscardHandler)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = c.Run(t.Context(), make(chan bot.Event))
+			if err == nil || !strings.Contains(err.Error(), srv.URL+" answered") || !strings.Contains(err.Error(), "check TELEGRAM_API_URL") {
+				t.Fatalf("Run = %v, want it to name %s and TELEGRAM_API_URL", err, srv.URL)
+			}
+			if strings.Contains(err.Error(), "secret") {
+				t.Errorf("the token leaks in %v", err)
 			}
 		})
 	}

@@ -443,6 +443,14 @@ func (c *Client) classify(ctx context.Context, op bot.ActionKind, method string,
 		op = bot.ActionKind(method)
 	}
 	var te *tgbotapi.Error
+	if errors.As(err, &te) && te.Code == 0 && te.Message == "" {
+		// JSON without ok, error_code or description: some other server
+		// answered, a proxy or a wrong path in TELEGRAM_API_URL.
+		return &bot.ActionError{Op: op, Retryable: true, Err: fmt.Errorf("telegram %s: %s answered JSON that is not the Bot API's (no \"ok\" nor \"description\"): check TELEGRAM_API_URL", method, c.cfg.APIURL)}
+	}
+	if _, ok := errors.AsType[*json.SyntaxError](err); ok {
+		return &bot.ActionError{Op: op, Retryable: true, Err: fmt.Errorf("telegram %s: %s answered something that is not JSON (%s): check TELEGRAM_API_URL", method, c.cfg.APIURL, strings.ReplaceAll(err.Error(), c.cfg.Token, "<token>"))}
+	}
 	if errors.As(err, &te) {
 		ae := &bot.ActionError{Op: op, Err: &APIError{Method: method, Code: te.Code, Description: te.Message, MigrateTo: te.MigrateToChatID}}
 		switch {

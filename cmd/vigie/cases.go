@@ -31,7 +31,7 @@ func (c *cli) casesCommand(ctx context.Context, args []string) int {
 	place := f.String("place", "", "list: only the cases in `ID`, a space, channel or thread")
 	rule := f.String("rule", "", "list: only the cases of the rule `NAME`")
 	author := f.String("author", "", "list: only the cases of the author `ID` or name")
-	priority := f.String("priority", "", "list: only the cases of priority `high|low`")
+	priority := f.String("priority", "", "list: only the cases of priority `high|normal|low`")
 	community := f.String("community", "", "list: only the cases of the community `NAME`")
 	limit := f.Int("limit", 100, "list: at most `N` cases (1 to 1000)")
 	offset := f.Int("offset", 0, "list: skip the first `N` matching cases")

@@ -363,3 +363,25 @@ func TestLoginSaysOnlyWhatWasNotDone(t *testing.T) {
 		}
 	}
 }
+
+// A case's actions are what its rule asked for, done or not (vigie paused, the
+// platform off or without a connector, the action failed): the card says
+// "suggested", as the Telegram and Discord desks do, never that vigie did them.
+func TestQueueSaysSuggestedNotDone(t *testing.T) {
+	ctx := context.Background()
+	st := memory.New()
+	at := time.Date(2026, 3, 1, 22, 0, 0, 0, time.UTC)
+	ev := bot.Event{ID: "m1", Platform: "shop", Author: bot.Author{ID: "c1"}, Text: "go see http://cheap.example.info", At: at}
+	if _, err := st.OpenCase(ctx, store.Case{Event: ev, Rule: "link", Reason: "paused: would delete", Opened: at,
+		Suggested: []bot.Action{{Kind: bot.ActDelete}}, Holds: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.PutAccount(ctx, store.Account{Name: "vic", Role: console.RoleViewer, Hash: console.HashPassword("battery staple")}); err != nil {
+		t.Fatal(err)
+	}
+	routes := console.New(console.Options{Store: st, Accounts: st}).Routes()
+	body := get(routes, "GET /queue", "/queue", login(t, routes, "vic", "battery staple")).Body.String()
+	if !strings.Contains(body, `<p class="did">suggested: delete</p>`) || strings.Contains(body, "vigie: delete") {
+		t.Errorf("the card does not say the action is suggested:\n%s", body)
+	}
+}
