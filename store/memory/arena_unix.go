@@ -25,21 +25,37 @@ type arena struct {
 
 func newArena() *arena { return &arena{live: map[unsafe.Pointer]int{}} }
 
-// alloc returns n zeroed slots.
+// alloc returns n zeroed slots, each of their pages written once.
 func (a *arena) alloc(n int) []slot {
 	size := n * int(unsafe.Sizeof(slot{}))
 	if a == nil || size < mappedMin {
-		return make([]slot, n)
+		return prefault(make([]slot, n))
 	}
 	b, err := syscall.Mmap(-1, 0, size, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_ANON|syscall.MAP_PRIVATE)
 	if err != nil {
-		return make([]slot, n)
+		return prefault(make([]slot, n))
 	}
 	p := unsafe.Pointer(unsafe.SliceData(b))
 	a.mu.Lock()
 	a.live[p] = size
 	a.mu.Unlock()
-	return unsafe.Slice((*slot)(p), n)
+	return prefault(unsafe.Slice((*slot)(p), n))
+}
+
+// pageSlots is how many slots a page of memory holds.
+const pageSlots = 4096 / int(unsafe.Sizeof(slot{}))
+
+// prefault writes a zero slot in each page of s. Memory fresh from the
+// system (a mapping, or the Go heap's pages it does not clear) is mapped on
+// its first touch: a read maps the shared zero page, and the first write
+// after it faults again to copy it, flushing the other cores' TLBs on the
+// way. A table's first touch of a page is nearly always a look-up's read,
+// then an insert's write: two faults a page, where one write makes it one.
+func prefault(s []slot) []slot {
+	for i := 0; i < len(s); i += pageSlots {
+		s[i] = slot{}
+	}
+	return s
 }
 
 // free gives back slots from alloc, when they were mapped.
