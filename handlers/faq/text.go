@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unicode"
 	"unicode/utf8"
 
@@ -104,12 +105,21 @@ func foldByRune(s string) (string, bool) {
 	return string(b), true
 }
 
-// runeFoldTable holds foldNFKD of each character of the ranges it covers
-// that foldByRune may fold alone: at is (offset << 8 | length) in folds,
-// noFold for a character it does not hold.
+// runeFoldTable holds foldNFKD of the characters of the ranges it covers
+// that foldByRune may fold alone, each worked out the first time a text has
+// it: a chat and the FAQ's own examples use a few hundred of the table's
+// 17,000 characters, and working them all out (NFKD for each) took a tenth
+// of vigie's start. Entries are written at most once each, with the same
+// value by whichever reader comes first, so it is read without a lock.
 type runeFoldTable struct {
-	at    []uint32
-	folds string
+	at []atomic.Pointer[runeFold] // nil: not worked out yet
+}
+
+// runeFold is one character's fold; ok is false when the table does not
+// hold it (foldAlone's false).
+type runeFold struct {
+	s  string
+	ok bool
 }
 
 // runeFoldRanges are the characters the table covers, first and past the
@@ -119,8 +129,6 @@ type runeFoldTable struct {
 // the emoji.
 var runeFoldRanges = [][2]rune{{0x80, 0x3000}, {0xFE00, 0xFFF0}, {0x1F000, 0x1FB00}}
 
-const noFold = ^uint32(0)
-
 func (t *runeFoldTable) fold(r rune) (string, bool) {
 	base := 0
 	for _, rg := range runeFoldRanges {
@@ -128,39 +136,28 @@ func (t *runeFoldTable) fold(r rune) (string, bool) {
 			break
 		}
 		if r < rg[1] {
-			a := t.at[base+int(r-rg[0])]
-			if a == noFold {
-				return "", false
+			e := &t.at[base+int(r-rg[0])]
+			f := e.Load()
+			if f == nil {
+				f = &runeFold{}
+				f.s, f.ok = foldAlone(r)
+				f.ok = f.ok && len(f.s) < 0x100
+				e.Store(f)
 			}
-			return t.folds[a>>8 : a>>8+a&0xff], true
+			return f.s, f.ok
 		}
 		base += int(rg[1] - rg[0])
 	}
 	return "", false
 }
 
-// runeFolds builds the table once, the first time a text is not ASCII.
+// runeFolds makes the table once, the first time a text is not ASCII.
 var runeFolds = sync.OnceValue(func() *runeFoldTable {
-	t := &runeFoldTable{}
-	var folds strings.Builder
-	seen := map[string]uint32{}
+	n := 0
 	for _, rg := range runeFoldRanges {
-		for r := rg[0]; r < rg[1]; r++ {
-			a := noFold
-			if f, ok := foldAlone(r); ok && len(f) < 0x100 {
-				if at, ok := seen[f]; ok {
-					a = at
-				} else {
-					a = uint32(folds.Len())<<8 | uint32(len(f))
-					folds.WriteString(f)
-					seen[f] = a
-				}
-			}
-			t.at = append(t.at, a)
-		}
+		n += int(rg[1] - rg[0])
 	}
-	t.folds = folds.String()
-	return t
+	return &runeFoldTable{at: make([]atomic.Pointer[runeFold], n)}
 })
 
 // foldAlone is foldNFKD(string(r)), false when r decomposes to a

@@ -3,6 +3,8 @@ package faq
 import (
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 )
 
@@ -239,5 +241,47 @@ func TestFirstFieldAsFields(t *testing.T) {
 		if got := firstField(s); got != want {
 			t.Errorf("firstField(%q) = %q, want %q", s, got, want)
 		}
+	}
+}
+
+// TestRuneFoldsOnUse: the table works out a character the first time a text
+// has it, and no other (each took an NFKD, 17,000 of them at the start), the
+// same answer from goroutines reading it at once.
+func TestRuneFoldsOnUse(t *testing.T) {
+	n := 0
+	for _, rg := range runeFoldRanges {
+		n += int(rg[1] - rg[0])
+	}
+	tab := &runeFoldTable{at: make([]atomic.Pointer[runeFold], n)}
+	filled := func() int {
+		c := 0
+		for i := range tab.at {
+			if tab.at[i].Load() != nil {
+				c++
+			}
+		}
+		return c
+	}
+	if got := filled(); got != 0 {
+		t.Fatalf("a new table holds %d characters, want none worked out", got)
+	}
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for _, r := range "Où êtes-vous ? Ça s’ouvre à 9h ½ 😀 ｈ" {
+				if r < 0x80 {
+					continue
+				}
+				got, ok := tab.fold(r)
+				want, wantOK := foldAlone(r)
+				if ok != wantOK || (ok && got != want) {
+					t.Errorf("fold(%q) = %q, %v, want %q, %v", r, got, ok, want, wantOK)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if got := filled(); got != 8 { // ù ê Ç ’ à ½ 😀 ｈ
+		t.Errorf("%d characters worked out, want the text's 8", got)
 	}
 }

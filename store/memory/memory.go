@@ -101,10 +101,11 @@ func WithOpenCaseCap(n int) Option { return func(c *config) { c.openCap = n } }
 func WithoutCaseGroups() Option { return func(c *config) { c.noGroups = true } }
 
 // WithRoomyTables sizes the tables of counters, ids and strikes for speed
-// rather than memory: they grow at four fifths full, by half, where by
-// default they grow at nine tenths, by a quarter. Inserts and probes are
-// shorter for about a fifth more memory in the tables; a replay's stores,
-// which hold little but insert at every event, take it.
+// rather than memory: they grow at four fifths full, to twice their length,
+// where by default they grow at nine tenths, by a quarter. Inserts and
+// probes are shorter, and an entry is moved fewer times as its table grows
+// from empty, for more memory in the tables; a replay's stores, which hold
+// little but insert at every event, take it.
 func WithRoomyTables() Option { return func(c *config) { c.roomy = true } }
 
 // WithSweepEvery sets how often, on the events' clock, expired state is dropped.

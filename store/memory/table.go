@@ -246,7 +246,7 @@ type table struct {
 // more of it for shorter probes (WithRoomyTables).
 const (
 	denseFull, denseGrow = 90, 125
-	roomyFull, roomyGrow = 80, 150
+	roomyFull, roomyGrow = 80, 200
 )
 
 // sizing is the table's full and grow.

@@ -1,0 +1,52 @@
+//go:build linux
+
+package memory
+
+import (
+	"runtime"
+	"syscall"
+	"testing"
+)
+
+// TestArenaPagesWritten: a table's slots from the heap have each page
+// written when they are handed out, so a look-up's read then an insert's
+// write do not fault twice a page (the zero page, then its copy); a
+// mapping's are not, so that the insert that grew its table does not wait
+// for all its faults at once. The faults are this thread's own, counted by
+// the kernel.
+func TestArenaPagesWritten(t *testing.T) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	faults := func() int64 {
+		var ru syscall.Rusage
+		if err := syscall.Getrusage(1 /* RUSAGE_THREAD */, &ru); err != nil {
+			t.Fatal(err)
+		}
+		return ru.Minflt
+	}
+	a := newArena()
+	defer a.release()
+	for _, tc := range []struct {
+		n      int
+		mapped bool
+	}{{mappedMin / 16 / 2, false}, {mappedMin / 16 * 64, true}} {
+		n := tc.n
+		s := a.alloc(n)
+		before := faults()
+		sum := uint64(0)
+		for i := 0; i < n; i += pageSlots {
+			sum += s[i].fp
+		}
+		for i := 0; i < n; i += pageSlots {
+			s[i].fp = sum + 1
+		}
+		pages := int64(n / pageSlots)
+		got := faults() - before
+		switch {
+		case !tc.mapped && got > pages/8:
+			t.Errorf("%d slots from the heap: %d faults reading then writing their %d pages, want none", n, got, pages)
+		case tc.mapped && got < pages:
+			t.Errorf("%d slots mapped: %d faults reading then writing their %d pages, want them faulted on use", n, got, pages)
+		}
+	}
+}
