@@ -224,6 +224,33 @@ func looksLikeQuestionFolded(text, folded string, ws []word) bool {
 			return true
 		}
 	}
+	if hasInversion(text, folded) {
+		return true
+	}
+	// A clause that opens as a question after a comma: "we land at 9am,
+	// can we get the room early".
+	if clauseAsks(text) {
+		return true
+	}
+	// The first two words past a greeting: "a qui j'envoie", "so is it down".
+	seen := 0
+	for _, w := range ws {
+		if w.lex&lexGreeting != 0 {
+			continue
+		}
+		if w.lex&lexOpener != 0 {
+			return true
+		}
+		if seen++; seen == 2 {
+			break
+		}
+	}
+	return false
+}
+
+// hasInversion reports whether text has a French inversion: avez-vous,
+// peut-on, faut-il, est-ce. folded is fold(text), or "" when not made yet.
+func hasInversion(text, folded string) bool {
 	// an inversion has a hyphen, which folding an ASCII text does not make:
 	// most messages are not folded again
 	if folded == "" {
@@ -245,24 +272,6 @@ func looksLikeQuestionFolded(text, folded string, ws []word) bool {
 			break
 		}
 		i += 1 + j
-	}
-	// A clause that opens as a question after a comma: "we land at 9am,
-	// can we get the room early".
-	if clauseAsks(text) {
-		return true
-	}
-	// The first two words past a greeting: "a qui j'envoie", "so is it down".
-	seen := 0
-	for _, w := range ws {
-		if w.lex&lexGreeting != 0 {
-			continue
-		}
-		if w.lex&lexOpener != 0 {
-			return true
-		}
-		if seen++; seen == 2 {
-			break
-		}
 	}
 	return false
 }
