@@ -201,6 +201,7 @@ func (m *Moderator) Decide(ctx context.Context, caseID, outcome, by string) (sto
 			err = m.retry.Do(actx, func(ctx context.Context) error { return carryOut(ctx, p, c.Event, o) })
 		}
 		m.count(label, o.Kind, resultOf(err))
+		m.acted(actx, c.Event.Platform, err)
 		m.modlog.Record(ModLogEntry{Event: c.Event, Action: bot.Action{Kind: o.Kind, Text: o.Text, Duration: o.Duration},
 			By: by, Reason: "case of rule " + cmp.Or(c.Rule, "none"), CaseID: c.ID, Failed: errText(err)})
 	}
@@ -342,6 +343,7 @@ func (m *Moderator) LiftTimeout(ctx context.Context, ev bot.Event, by string) er
 	actx := bot.WithAuditReason(ctx, "vigie: timeout lifted by "+by)
 	err := m.retry.Do(actx, func(ctx context.Context) error { return carryOut(ctx, p, ev, Outcome{Kind: OutcomeUntimeout}) })
 	m.count(m.Label(ev.Platform), OutcomeUntimeout, resultOf(err))
+	m.acted(actx, ev.Platform, err)
 	if err == nil {
 		m.log.Info("timeout lifted", "platform", ev.Platform, "author", ev.Author.ID, "by", by)
 	}

@@ -88,7 +88,7 @@ func TestDaemonTellsOfAnExpiredPageToken(t *testing.T) {
 		!strings.Contains(reasons[0], "META_PAGE_TOKEN") {
 		t.Errorf("/-/ready = %d %q, want 503 naming Meta's page token", code, reasons)
 	}
-	if _, b := get("/metrics"); !strings.Contains(string(b), `vigie_source_up{platform="meta"} 0`) {
+	if _, b := get("/metrics"); !strings.Contains(string(b), `vigie_source_up{part="events",platform="meta"} 0`) {
 		t.Errorf("vigie_source_up for meta is not 0 while the token is refused")
 	}
 	if n := strings.Count(logs.String(), "Meta refused the page token"); n != 1 || !strings.Contains(logs.String(), "level=ERROR") {
