@@ -13,6 +13,7 @@ import (
 
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/bot/discord"
+	"github.com/vigie-bot/vigie/bot/meta"
 	"github.com/vigie-bot/vigie/bot/telegram"
 	"github.com/vigie-bot/vigie/handlers"
 	"github.com/vigie-bot/vigie/handlers/alert"
@@ -261,9 +262,9 @@ func (w *watchedDesk) record(ctx context.Context, err error) error {
 	return err
 }
 
-// tokenRefused reports whether a desk's platform answered that vigie's token
-// is not valid: a Bot API 401 (404 for a token of the wrong form, as the
-// poller reads it too), a Discord 401.
+// tokenRefused reports whether a platform answered that vigie's token is not
+// valid: a Bot API 401 (404 for a token of the wrong form, as the poller
+// reads it too), a Discord 401, a Graph code 190.
 func tokenRefused(err error) bool {
 	var te *telegram.APIError
 	if errors.As(err, &te) {
@@ -272,6 +273,10 @@ func tokenRefused(err error) bool {
 	var de *discord.APIError
 	if errors.As(err, &de) {
 		return de.Status == http.StatusUnauthorized
+	}
+	var ge *meta.GraphError
+	if errors.As(err, &ge) {
+		return ge.TokenInvalid()
 	}
 	return false
 }

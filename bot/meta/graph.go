@@ -158,15 +158,15 @@ func (g *graph) call(ctx context.Context, op bot.ActionKind, method, path string
 		return raw, nil
 	}
 	err = classify(op, resp, raw)
-	if ge := (*GraphError)(nil); errors.As(err, &ge) && ge.tokenInvalid() {
+	if ge := (*GraphError)(nil); errors.As(err, &ge) && ge.TokenInvalid() {
 		g.tokenRefused(err)
 	}
 	return nil, err
 }
 
-// tokenInvalid reports whether Meta refused the access token itself (expired,
+// TokenInvalid reports whether Meta refused the access token itself (expired,
 // revoked, the user changed their password), rather than this call.
-func (e *GraphError) tokenInvalid() bool {
+func (e *GraphError) TokenInvalid() bool {
 	return e.Code == 190 || e.Code == 102 || e.Type == "OAuthException" && e.Code == 0
 }
 
@@ -186,7 +186,7 @@ func classify(op bot.ActionKind, resp *http.Response, raw []byte) error {
 	ge.Status = resp.StatusCode
 	ae := &bot.ActionError{Op: op, Err: ge}
 	switch c := ge.Code; {
-	case ge.tokenInvalid():
+	case ge.TokenInvalid():
 		ae.Err = fmt.Errorf("expired or invalid page token (code %d): renew META_PAGE_TOKEN: %w", c, ge)
 	case c == 4 || c == 17 || c == 32 || c == 613 || c == 341 || (c >= 80001 && c <= 80014):
 		ae.Retryable = true
