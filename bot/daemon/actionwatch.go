@@ -5,11 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"slices"
 	"sync"
 	"time"
 
 	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/bot/discord"
+	"github.com/vigie-bot/vigie/bot/meta"
+	"github.com/vigie-bot/vigie/bot/telegram"
 )
 
 // failingAfter is how many actions in a row must fail, on one platform, for
@@ -102,9 +106,10 @@ func (w *actionWatch) record(ctx context.Context, platform string, err error) {
 
 // unreachable reports whether err says that a platform could not be reached:
 // no answer, an answer worth retrying without a hint of when (a 5xx), or its
-// token refused.
+// token refused. A rate limit is the platform answering, with or without a
+// hint.
 func unreachable(err error) bool {
-	if err == nil {
+	if err == nil || rateLimited(err) {
 		return false
 	}
 	if tokenRefused(err) {
@@ -112,6 +117,28 @@ func unreachable(err error) bool {
 	}
 	var ae *bot.ActionError
 	return !errors.As(err, &ae) || ae.Retryable && ae.RetryAfter == 0
+}
+
+// rateLimited reports whether err is a platform asking vigie to slow down (a
+// 429, Graph's rate limit codes), or vigie holding a Telegram send back to
+// keep within Telegram's limits.
+func rateLimited(err error) bool {
+	if telegram.Throttled(err) {
+		return true
+	}
+	var te *telegram.APIError
+	if errors.As(err, &te) {
+		return te.Code == http.StatusTooManyRequests
+	}
+	var de *discord.APIError
+	if errors.As(err, &de) {
+		return de.Status == http.StatusTooManyRequests
+	}
+	var ge *meta.GraphError
+	if errors.As(err, &ge) {
+		return ge.RateLimited() || ge.Status == http.StatusTooManyRequests
+	}
+	return false
 }
 
 // failing reports whether the actions of the connector name keep failing.

@@ -170,6 +170,13 @@ func (e *GraphError) TokenInvalid() bool {
 	return e.Code == 190 || e.Code == 102 || e.Type == "OAuthException" && e.Code == 0
 }
 
+// RateLimited reports whether Meta answered that vigie calls too often: the
+// app's, the page's, the user's or a business use case's limit.
+func (e *GraphError) RateLimited() bool {
+	c := e.Code
+	return c == 4 || c == 17 || c == 32 || c == 613 || c == 341 || (c >= 80001 && c <= 80014)
+}
+
 // classify turns a Graph error answer into an ActionError that says whether to
 // retry and, for rate limits, when (Retry-After, or the usage headers' estimate).
 func classify(op bot.ActionKind, resp *http.Response, raw []byte) error {
@@ -188,7 +195,7 @@ func classify(op bot.ActionKind, resp *http.Response, raw []byte) error {
 	switch c := ge.Code; {
 	case ge.TokenInvalid():
 		ae.Err = fmt.Errorf("expired or invalid page token (code %d): renew META_PAGE_TOKEN: %w", c, ge)
-	case c == 4 || c == 17 || c == 32 || c == 613 || c == 341 || (c >= 80001 && c <= 80014):
+	case ge.RateLimited():
 		ae.Retryable = true
 		ae.RetryAfter = retryAfter(resp.Header)
 		ae.Err = fmt.Errorf("rate limited by Meta (code %d): %w", c, ge)
