@@ -11,16 +11,27 @@ import (
 	"github.com/vigie-bot/vigie/bot/internal/tgfake"
 )
 
+const failingRules = `timezone: UTC
+desk:
+  telegram_chat: "-100500"
+  cms: ["telegram:42"]
+rules:
+  - name: scam
+    category: spam
+    when: 'lower(text) contains "free nitro"'
+    do: [delete]
+`
+
 // TestFailingTelegramActionsAreShown: Telegram's Bot API answers 500 to
 // deleteMessage while updates keep coming (getUpdates works). After three
 // deletes in a row failed, /-/ready names Telegram's actions (and stays 200),
 // vigie_source_up{part="actions",platform="telegram"} is 0 while the
-// poller's own series stays 1, and one error is logged; the first delete
-// carried out clears it.
+// poller's own series stays 1, one error is logged, and /status tells the
+// CM; the first delete carried out clears it.
 func TestFailingTelegramActionsAreShown(t *testing.T) {
 	const group = -100700
 	api := tgfake.New(t)
-	in := start(t, laneRules, map[string]string{"TELEGRAM_TOKEN": tgfake.Token, "TELEGRAM_API_URL": api.HTTP.URL})
+	in := start(t, failingRules, map[string]string{"TELEGRAM_TOKEN": tgfake.Token, "TELEGRAM_API_URL": api.HTTP.URL})
 	testsync.Eventually(t, "ready", func() bool { return ready(t, in).code == http.StatusOK })
 	const gauge = `vigie_source_up{part="actions",platform="telegram"}`
 	if v := metric(t, in, gauge); v != 1 {
@@ -58,6 +69,11 @@ func TestFailingTelegramActionsAreShown(t *testing.T) {
 	if n := strings.Count(in.logs.String(), "actions keep failing"); n != 1 {
 		t.Errorf("the failing actions are logged %d times, want once", n)
 	}
+	// A CM asks from the phone.
+	api.Push(groupMessage(tgDesk, 42, "Ann", "/status"))
+	testsync.Eventually(t, "/status naming Telegram's actions", func() bool {
+		return len(find(api, "sendMessage", "text", "Degraded: telegram actions: failing since ")) == 1
+	})
 
 	api.SetTrouble(nil)
 	api.Push(groupMessage(group, 20, "Scammer", "FREE NITRO again"))

@@ -851,7 +851,7 @@ func (d *daemon) statusLines(ctx context.Context) []string {
 		held := cmp.Or(strings.Join(d.leases.list(), ", "), "none (standing by)")
 		lines = append(lines, "Jobs run by this instance: "+held+".")
 	}
-	if deg := d.health.list(); len(deg) > 0 {
+	if deg := append(d.health.list(), d.actions.problems()...); len(deg) > 0 {
 		slices.Sort(deg)
 		lines = append(lines, "Degraded: "+strings.Join(deg, "; ")+".")
 	}
