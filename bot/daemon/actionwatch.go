@@ -18,9 +18,9 @@ import (
 
 // failingAfter is how many actions in a row must fail, on one platform, for
 // it to be said failing: one failed action is a case for the desk, not an
-// outage; each was already tried four times by the retry stage, so three in
-// a row are a dozen calls over several seconds that the platform did not
-// answer. The first action carried out clears it.
+// outage; one that failed for want of an answer (a 5xx, the network) was
+// already tried four times by the retry stage, so three in a row are a
+// dozen calls over several seconds. The first action carried out clears it.
 const failingAfter = 3
 
 // actionWatch follows, for each platform that carries out actions (the
