@@ -159,8 +159,17 @@ func (m *Moderator) Decide(ctx context.Context, caseID, outcome, by string) (sto
 		}
 		o = Outcome{Kind: bot.ActReply, Text: text}
 	}
-	if p := m.platforms[c.Event.Platform]; p != nil && !capable(p, o.Kind) && c.Status == store.CaseOpen {
-		return c, fmt.Errorf("case %s: %w: %s cannot %s", caseID, ErrCannot, c.Event.Platform, o.Kind)
+	if p := m.platforms[c.Event.Platform]; o.Kind != OutcomeKeep && c.Status == store.CaseOpen {
+		// What Outcomes offers, the desks and the console: a decision
+		// nothing could carry out is not recorded as if it had been, and
+		// the case stays open for when the platform is on.
+		switch {
+		case p == nil:
+			return c, fmt.Errorf("case %s: %w: vigie does not act on %q (the platform is off, or its source carries out no action): keep is the only outcome",
+				caseID, ErrCannot, c.Event.Platform)
+		case !capable(p, o.Kind):
+			return c, fmt.Errorf("case %s: %w: %s cannot %s", caseID, ErrCannot, c.Event.Platform, o.Kind)
+		}
 	}
 	if o.Kind == bot.ActTimeout && o.Duration == 0 {
 		o.Duration = defaultTimeout
@@ -201,6 +210,7 @@ func (m *Moderator) Decide(ctx context.Context, caseID, outcome, by string) (sto
 			err = m.retry.Do(actx, func(ctx context.Context) error { return carryOut(ctx, p, c.Event, o) })
 		}
 		m.count(label, o.Kind, resultOf(err))
+		m.acted(actx, c.Event.Platform, err)
 		m.modlog.Record(ModLogEntry{Event: c.Event, Action: bot.Action{Kind: o.Kind, Text: o.Text, Duration: o.Duration},
 			By: by, Reason: "case of rule " + cmp.Or(c.Rule, "none"), CaseID: c.ID, Failed: errText(err)})
 	}
@@ -224,8 +234,8 @@ func (m *Moderator) Decide(ctx context.Context, caseID, outcome, by string) (sto
 
 // ErrCannot is what Decide wraps when the case's platform cannot carry out the
 // outcome (a Discord message cannot be hidden, a Telegram author has no
-// timeout to lift): nothing is recorded and the case stays open for another
-// outcome. The desks only offer what the platform can do; the HTTP API and the
+// timeout to lift, the platform is off or its source carries out no action):
+// nothing is recorded and the case stays open for another outcome. The desks only offer what the platform can do; the HTTP API and the
 // command line are told so.
 var ErrCannot = errors.New("not possible on this platform")
 
@@ -342,6 +352,7 @@ func (m *Moderator) LiftTimeout(ctx context.Context, ev bot.Event, by string) er
 	actx := bot.WithAuditReason(ctx, "vigie: timeout lifted by "+by)
 	err := m.retry.Do(actx, func(ctx context.Context) error { return carryOut(ctx, p, ev, Outcome{Kind: OutcomeUntimeout}) })
 	m.count(m.Label(ev.Platform), OutcomeUntimeout, resultOf(err))
+	m.acted(actx, ev.Platform, err)
 	if err == nil {
 		m.log.Info("timeout lifted", "platform", ev.Platform, "author", ev.Author.ID, "by", by)
 	}

@@ -90,10 +90,10 @@ func TestDecide(t *testing.T) {
 		{name: "the platform cannot: refused, the case stays open", platform: "facebook", outcome: "kick",
 			err:   "case c-000001: not possible on this platform: facebook cannot kick",
 			cases: []string{"insult: insult"}},
-		{name: "platform off: a new case", platform: "forum", outcome: "delete",
-			recorded: "delete",
-			err:      `case c-000001: delete by telegram:42 not carried out: platform "forum" is off`,
-			cases:    []string{`insult: case c-000001: delete by telegram:42 not carried out: platform "forum" is off`}},
+		{name: "platform off: refused, the case stays open", platform: "forum", outcome: "delete",
+			err:   `case c-000001: not possible on this platform: vigie does not act on "forum" (the platform is off, or its source carries out no action): keep is the only outcome`,
+			cases: []string{"insult: insult"}},
+		{name: "platform off: keep is recorded", platform: "forum", outcome: "keep", recorded: "keep"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -105,6 +105,7 @@ func (m *Moderator) LiftLocks(ctx context.Context) (int, error) {
 			continue
 		}
 		err := m.unlock(ctx, p, l)
+		m.acted(ctx, l.Event.Platform, err)
 		if err != nil && bot.Retryable(err) {
 			errs = append(errs, fmt.Errorf("lift %s: %w", l.Key(), err))
 			continue

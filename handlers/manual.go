@@ -101,6 +101,7 @@ func (m *Moderator) carryManual(ctx context.Context, p bot.Platform, r bot.ModRe
 	actx := bot.WithAuditReason(ctx, "vigie: "+reason)
 	err := m.retry.Do(actx, func(ctx context.Context) error { return carryOut(ctx, p, ev, o) })
 	m.count(m.Label(ev.Platform), o.Kind, resultOf(err))
+	m.acted(actx, ev.Platform, err)
 	act := bot.Action{Kind: o.Kind, Text: o.Text, Duration: o.Duration}
 	m.auditManual(ctx, r, ev, act, err)
 	if err != nil {

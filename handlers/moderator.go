@@ -67,6 +67,11 @@ type Options struct {
 	FAQLearned func()
 	// ModLog, when set, is told of every action carried out or failed.
 	ModLog *ModLog
+	// Acted, when set, is told of the outcome of every action tried on a
+	// platform (after the retries): nil when it was carried out. platform
+	// is the event's (Event.Platform); ctx is the action's, so that a call
+	// cut short by vigie itself can be told from a platform's failure.
+	Acted func(ctx context.Context, platform string, err error)
 }
 
 // Moderator carries out verdicts. It is safe for concurrent use.
@@ -89,6 +94,8 @@ type Moderator struct {
 	faqLearned func()
 	// modlog is Options.ModLog; nil records nothing.
 	modlog *ModLog
+	// acted is Options.Acted, or a no-op.
+	acted func(ctx context.Context, platform string, err error)
 	// communities is the rule file that says which community each place is
 	// in (SetCommunities); nil is none.
 	communities atomic.Pointer[rules.Ruleset]
@@ -163,6 +170,7 @@ func New(o Options) (*Moderator, error) {
 		opened:     make(chan struct{}, 1),
 		faqLearned: o.FAQLearned,
 		modlog:     o.ModLog,
+		acted:      o.Acted,
 		actions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "vigie_actions_total",
 			Help: "Actions asked for by verdicts and decisions, by platform, action and result (done, failed, unsupported, platform_off, paused, roles_unknown).",
@@ -197,6 +205,9 @@ func New(o Options) (*Moderator, error) {
 	}
 	if m.platforms == nil {
 		m.platforms = map[string]bot.Platform{}
+	}
+	if m.acted == nil {
+		m.acted = func(context.Context, string, error) {}
 	}
 	if o.Registerer != nil {
 		warnedDropped := prometheus.NewCounterFunc(prometheus.CounterOpts{
@@ -395,6 +406,7 @@ func (m *Moderator) HandleBy(ctx context.Context, rs *rules.Ruleset, ev bot.Even
 				err = m.retry.Do(actx, func(ctx context.Context) error { return do(ctx, p, ev, a) })
 			}
 			m.modlog.recordBy(judged, ModLogEntry{Event: ev, Action: a, Rule: match.Rule, Reason: match.Reason, Failed: errText(err)})
+			m.acted(actx, ev.Platform, err)
 			if err != nil {
 				m.count(label, a.Kind, ResultFailed)
 				log.Warn("action failed", "event", ev.Key(), "action", a.String(), "err", err)

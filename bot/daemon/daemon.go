@@ -136,7 +136,9 @@ type daemon struct {
 	registry  *prometheus.Registry
 	conns     []Connector
 	// desks are the connectors' desks, watched for /-/ready.
-	desks     []*watchedDesk
+	desks []*watchedDesk
+	// actions follows the platforms whose actions keep failing.
+	actions   *actionWatch
 	platforms []string // "discord off (DISCORD_TOKEN not set)", for /healthz
 	secret    []byte
 	// adminToken guards reload and the case list (VIGIE_ADMIN_TOKEN).
@@ -331,6 +333,7 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 	if err != nil {
 		return nil, err
 	}
+	actions := newActionWatch(log, time.Now, conns)
 	// The shift follows the rules running now, which install sets below.
 	shift := handlers.NewShift(func(t time.Time) bool { return d.current.Load().engine.Ruleset().AfterHours(t) }, nil)
 	mod, err := handlers.New(handlers.Options{
@@ -343,6 +346,7 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 		Priority:   rulePriority,
 		FAQLearned: func() { d.faqTaught() }, // d is made below
 		ModLog:     modlog,
+		Acted:      actions.record,
 	})
 	if err != nil {
 		return nil, err
@@ -374,6 +378,7 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 		registry:    registry,
 		conns:       conns,
 		desks:       watched,
+		actions:     actions,
 		platforms:   platformStatus,
 		workCtx:     workCtx,
 		observerCtx: context.WithValue(workCtx, onObserver{}, true),
@@ -846,7 +851,7 @@ func (d *daemon) statusLines(ctx context.Context) []string {
 		held := cmp.Or(strings.Join(d.leases.list(), ", "), "none (standing by)")
 		lines = append(lines, "Jobs run by this instance: "+held+".")
 	}
-	if deg := d.health.list(); len(deg) > 0 {
+	if deg := append(d.health.list(), d.actions.problems()...); len(deg) > 0 {
 		slices.Sort(deg)
 		lines = append(lines, "Degraded: "+strings.Join(deg, "; ")+".")
 	}

@@ -248,7 +248,7 @@ func (d *daemon) healthNow(ctx context.Context) healthReply {
 		Rules:     healthRules{File: l.file, Count: len(l.engine.Ruleset().Rules), LoadedAt: l.at.UTC()},
 		Store:     d.storeKind,
 		Platforms: d.platforms,
-		Degraded:  append(d.health.list(), d.notReady(ctx)...),
+		Degraded:  slices.Concat(d.health.list(), d.notReady(ctx), d.actions.problems()),
 		Signature: "off",
 	}
 	if d.secret != nil {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/bot/discord"
+	"github.com/vigie-bot/vigie/bot/meta"
 	"github.com/vigie-bot/vigie/bot/telegram"
 	"github.com/vigie-bot/vigie/handlers"
 	"github.com/vigie-bot/vigie/handlers/alert"
@@ -29,19 +30,27 @@ func (d *daemon) handleHealthy(w http.ResponseWriter, _ *http.Request) {
 
 // handleReady answers GET /-/ready: 200 while vigie does its work, 503 with the
 // reasons while a source is down, the store unreachable or a desk unreachable.
+// The platforms whose actions keep failing are reasons too, on a 200 as well
+// (actionWatch.problems says why they do not make it 503).
 func (d *daemon) handleReady(w http.ResponseWriter, r *http.Request) {
 	reasons := d.notReady(r.Context())
+	failing := d.actions.problems()
 	if len(reasons) > 0 {
+		reasons = append(reasons, failing...)
+		slices.Sort(reasons)
 		writeJSON(w, http.StatusServiceUnavailable, struct {
 			Status  string   `json:"status"`
 			Reasons []string `json:"reasons"`
 		}{"not ready", reasons})
 		return
 	}
+	if failing == nil {
+		failing = []string{}
+	}
 	writeJSON(w, http.StatusOK, struct {
 		Status  string   `json:"status"`
 		Reasons []string `json:"reasons"`
-	}{"ready", []string{}})
+	}{"ready", failing})
 }
 
 // notReady lists, sorted, what keeps vigie from doing its work now: each source
@@ -131,8 +140,8 @@ func newSourceMetrics(d *daemon) *sourceMetrics {
 	return &sourceMetrics{
 		d: d,
 		up: prometheus.NewDesc("vigie_source_up",
-			"1 while a source is connected to its platform and running, 0 while it is down or restarting.",
-			[]string{"platform"}, nil),
+			"By platform and part: events, 1 while a source is connected to its platform and running, 0 while it is down or restarting; actions, 1 while the platform carries out vigie's actions, 0 while they keep failing (3 in a row could not reach it, none done since).",
+			[]string{"platform", "part"}, nil),
 		last: prometheus.NewDesc("vigie_last_event_timestamp_seconds",
 			"When a source last handed an event over; absent before the first.",
 			[]string{"platform"}, nil),
@@ -163,7 +172,14 @@ func (m *sourceMetrics) Collect(ch chan<- prometheus.Metric) {
 		if up {
 			v = 1
 		}
-		ch <- prometheus.MustNewConstMetric(m.up, prometheus.GaugeValue, v, c.Name)
+		ch <- prometheus.MustNewConstMetric(m.up, prometheus.GaugeValue, v, c.Name, "events")
+	}
+	for _, name := range m.d.actions.names {
+		v := 1.0
+		if m.d.actions.failing(name) {
+			v = 0
+		}
+		ch <- prometheus.MustNewConstMetric(m.up, prometheus.GaugeValue, v, name, "actions")
 	}
 }
 
@@ -198,7 +214,7 @@ func (m *sourceMetrics) collectJobs(ch chan<- prometheus.Metric, c Connector) {
 	if up {
 		v = 1
 	}
-	ch <- prometheus.MustNewConstMetric(m.up, prometheus.GaugeValue, v, c.Name)
+	ch <- prometheus.MustNewConstMetric(m.up, prometheus.GaugeValue, v, c.Name, "events")
 }
 
 // watchedDesk is a connector's desk, remembering whether the platform could be
@@ -246,9 +262,9 @@ func (w *watchedDesk) record(ctx context.Context, err error) error {
 	return err
 }
 
-// tokenRefused reports whether a desk's platform answered that vigie's token
-// is not valid: a Bot API 401 (404 for a token of the wrong form, as the
-// poller reads it too), a Discord 401.
+// tokenRefused reports whether a platform answered that vigie's token is not
+// valid: a Bot API 401 (404 for a token of the wrong form, as the poller
+// reads it too), a Discord 401, a Graph code 190.
 func tokenRefused(err error) bool {
 	var te *telegram.APIError
 	if errors.As(err, &te) {
@@ -257,6 +273,10 @@ func tokenRefused(err error) bool {
 	var de *discord.APIError
 	if errors.As(err, &de) {
 		return de.Status == http.StatusUnauthorized
+	}
+	var ge *meta.GraphError
+	if errors.As(err, &ge) {
+		return ge.TokenInvalid()
 	}
 	return false
 }

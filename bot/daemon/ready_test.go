@@ -52,7 +52,7 @@ func TestReadyFollowsTheDiscordGateway(t *testing.T) {
 		t.Errorf("/-/healthy = %d", r.code)
 	}
 	testsync.Eventually(t, "ready once connected", func() bool { return ready(t, in).code == http.StatusOK })
-	if n := metric(t, in, `vigie_source_up{platform="discord"}`); n != 1 {
+	if n := metric(t, in, `vigie_source_up{part="events",platform="discord"}`); n != 1 {
 		t.Errorf("vigie_source_up = %v while connected, want 1", n)
 	}
 
@@ -62,7 +62,7 @@ func TestReadyFollowsTheDiscordGateway(t *testing.T) {
 	if rd.Status != "not ready" || len(rd.Reasons) != 1 || !strings.HasPrefix(rd.Reasons[0], "discord: down since ") {
 		t.Errorf("/-/ready = %+v, want discord down", rd)
 	}
-	if n := metric(t, in, `vigie_source_up{platform="discord"}`); n != 0 {
+	if n := metric(t, in, `vigie_source_up{part="events",platform="discord"}`); n != 0 {
 		t.Errorf("vigie_source_up = %v while down, want 0", n)
 	}
 	var h struct {

@@ -27,6 +27,8 @@ type fakeGraph struct {
 	gate chan struct{}
 	// expired: the page token expired, every call is refused as Meta does.
 	expired bool
+	// failing: Graph is in trouble, every call answers 500 as Meta does.
+	failing bool
 	// mentions are the comments that @mention the account on another
 	// account's media (those read through mentioned_comment): Meta lets the
 	// account answer them through its mentions edge, and refuses to hide,
@@ -76,6 +78,14 @@ func (f *fakeGraph) expire(expired bool) {
 	f.mu.Unlock()
 }
 
+// fail makes every call answer 500, as Graph does when it is in trouble
+// (code 2, "Service temporarily unavailable"), until fail(false).
+func (f *fakeGraph) fail(failing bool) {
+	f.mu.Lock()
+	f.failing = failing
+	f.mu.Unlock()
+}
+
 // hold makes the calls wait until the returned function is called.
 func (f *fakeGraph) hold() (release func()) {
 	gate := make(chan struct{})
@@ -122,10 +132,14 @@ func (f *fakeGraph) serve(w http.ResponseWriter, r *http.Request) {
 		fail = &list[0]
 		f.failures[r.Method+" "+path] = list[1:]
 	}
-	gate, expired := f.gate, f.expired
+	gate, expired, failing := f.gate, f.expired, f.failing
 	f.mu.Unlock()
 	if gate != nil {
 		<-gate
+	}
+	if failing {
+		writeJSON(w, http.StatusInternalServerError, `{"error":{"message":"Service temporarily unavailable","type":"OAuthException","is_transient":true,"code":2,"fbtrace_id":"AbCdEf123"}}`)
+		return
 	}
 	if expired {
 		writeJSON(w, http.StatusBadRequest, graphErrorJSON(190, 463, "OAuthException",

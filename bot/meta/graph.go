@@ -158,16 +158,23 @@ func (g *graph) call(ctx context.Context, op bot.ActionKind, method, path string
 		return raw, nil
 	}
 	err = classify(op, resp, raw)
-	if ge := (*GraphError)(nil); errors.As(err, &ge) && ge.tokenInvalid() {
+	if ge := (*GraphError)(nil); errors.As(err, &ge) && ge.TokenInvalid() {
 		g.tokenRefused(err)
 	}
 	return nil, err
 }
 
-// tokenInvalid reports whether Meta refused the access token itself (expired,
+// TokenInvalid reports whether Meta refused the access token itself (expired,
 // revoked, the user changed their password), rather than this call.
-func (e *GraphError) tokenInvalid() bool {
+func (e *GraphError) TokenInvalid() bool {
 	return e.Code == 190 || e.Code == 102 || e.Type == "OAuthException" && e.Code == 0
+}
+
+// RateLimited reports whether Meta answered that vigie calls too often: the
+// app's, the page's, the user's or a business use case's limit.
+func (e *GraphError) RateLimited() bool {
+	c := e.Code
+	return c == 4 || c == 17 || c == 32 || c == 613 || c == 341 || (c >= 80001 && c <= 80014)
 }
 
 // classify turns a Graph error answer into an ActionError that says whether to
@@ -186,9 +193,9 @@ func classify(op bot.ActionKind, resp *http.Response, raw []byte) error {
 	ge.Status = resp.StatusCode
 	ae := &bot.ActionError{Op: op, Err: ge}
 	switch c := ge.Code; {
-	case ge.tokenInvalid():
+	case ge.TokenInvalid():
 		ae.Err = fmt.Errorf("expired or invalid page token (code %d): renew META_PAGE_TOKEN: %w", c, ge)
-	case c == 4 || c == 17 || c == 32 || c == 613 || c == 341 || (c >= 80001 && c <= 80014):
+	case ge.RateLimited():
 		ae.Retryable = true
 		ae.RetryAfter = retryAfter(resp.Header)
 		ae.Err = fmt.Errorf("rate limited by Meta (code %d): %w", c, ge)

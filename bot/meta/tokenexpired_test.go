@@ -83,12 +83,15 @@ func TestDaemonTellsOfAnExpiredPageToken(t *testing.T) {
 		_, b := get("/v1/cases?status=open")
 		return strings.Count(string(b), "renew META_PAGE_TOKEN") >= 2
 	})
+	// The source says it, and so do the actions once three failed (the
+	// first comment's hide and warn, the second's hide).
 	code, reasons := readiness()
-	if code != http.StatusServiceUnavailable || len(reasons) != 1 || !strings.HasPrefix(reasons[0], "meta: ") ||
-		!strings.Contains(reasons[0], "META_PAGE_TOKEN") {
-		t.Errorf("/-/ready = %d %q, want 503 naming Meta's page token", code, reasons)
+	if code != http.StatusServiceUnavailable || len(reasons) != 2 || !strings.HasPrefix(reasons[1], "meta: ") ||
+		!strings.Contains(reasons[1], "META_PAGE_TOKEN") ||
+		!strings.HasPrefix(reasons[0], "meta actions: failing since ") || !strings.Contains(reasons[0], "META_PAGE_TOKEN") {
+		t.Errorf("/-/ready = %d %q, want 503 naming Meta's page token, for the source and the actions", code, reasons)
 	}
-	if _, b := get("/metrics"); !strings.Contains(string(b), `vigie_source_up{platform="meta"} 0`) {
+	if _, b := get("/metrics"); !strings.Contains(string(b), `vigie_source_up{part="events",platform="meta"} 0`) {
 		t.Errorf("vigie_source_up for meta is not 0 while the token is refused")
 	}
 	if n := strings.Count(logs.String(), "Meta refused the page token"); n != 1 || !strings.Contains(logs.String(), "level=ERROR") {

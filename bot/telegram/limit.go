@@ -51,6 +51,10 @@ const maxReserve = 2 * time.Minute
 // it may wait (maxReserve, or less).
 var errNoSlot = errors.New("telegram's limits leave no slot to send in time")
 
+// Throttled reports whether err is a send that vigie held back itself, to
+// keep within Telegram's limits (errNoSlot): Telegram was not asked.
+func Throttled(err error) bool { return errors.Is(err, errNoSlot) }
+
 // wait blocks until a message may be sent to chat, or ctx ends. A booking that
 // is not used (ctx ended first) is given back, so that cancelled sends do not
 // hold the slots of the next ones.

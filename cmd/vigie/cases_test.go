@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -128,6 +129,31 @@ $`)
 	}
 	if r := cases("decide", second, "timeout", "soon"); r.code != exitFail || !strings.Contains(r.stderr, "400 Bad Request") {
 		t.Errorf("a bad duration: %+v", r)
+	}
+	// Nothing here can delete on Discord, as the console and the desks only
+	// offer keep: refused with why (422), nothing recorded, no new case.
+	const off = `not possible on this platform: vigie does not act on "discord" (the platform is off, or its source carries out no action): keep is the only outcome`
+	if r := cases("decide", second, "delete"); r.code != exitFail || r.stderr != "vigie cases: case "+second+": "+off+"\n" {
+		t.Errorf("decide delete with Discord off: %+v", r)
+	}
+	req, _ := http.NewRequest("POST", base+"/v1/cases/"+second+"/decision", strings.NewReader(`{"outcome":"delete","by":"ann"}`))
+	req.Header.Set("Authorization", "Bearer "+token)
+	if resp, err := http.DefaultClient.Do(req); err != nil {
+		t.Error(err)
+	} else {
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		var ans struct {
+			Error string
+			Case  struct{ Status string }
+		}
+		if resp.StatusCode != http.StatusUnprocessableEntity || json.Unmarshal(b, &ans) != nil ||
+			ans.Error != "case "+second+": "+off || ans.Case.Status != "open" {
+			t.Errorf("POST /v1/cases/%s/decision delete with Discord off = %d %s, want 422, why, the case open", second, resp.StatusCode, b)
+		}
+	}
+	if r := cases("show", second); !strings.Contains(r.stdout, "case       "+second+", open\n") {
+		t.Errorf("the case after a refused delete:\n%s", r.stdout)
 	}
 	if r := cases("show", "c-999"); r.code != exitFail || r.stderr != "vigie cases: 404 Not Found: no case \"c-999\"\n" {
 		t.Errorf("show unknown: %+v", r)

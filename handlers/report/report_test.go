@@ -143,11 +143,15 @@ func playNight(t *testing.T) (*night, []wave.Wave) {
 	if err != nil || len(open) != 3 {
 		t.Fatalf("open cases: %d, %v; want 3", len(open), err)
 	}
+	// A CM keeps the first, and unhides the second from a vigie whose
+	// Facebook is on (this one's platforms are off: it would refuse); the
+	// third waits.
 	nt.now = at(20, 8, 30, 0)
-	for i, outcome := range []string{"keep", "unhide", "delete"} {
-		if _, err := nt.mod.Decide(context.Background(), open[i].ID, outcome, "telegram:1"); err != nil && !strings.Contains(err.Error(), "is off") {
-			t.Fatal(err)
-		}
+	if _, err := nt.mod.Decide(context.Background(), open[0].ID, "keep", "telegram:1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := nt.st.DecideCase(context.Background(), open[1].ID, "unhide", "telegram:1", nt.now); err != nil {
+		t.Fatal(err)
 	}
 	waves := []wave.Wave{{Alert: "wave", Platform: "facebook", Space: "page-1", From: at(19, 23, 0, 0),
 		To: at(19, 23, 4, 0), Count: 25, Raised: at(19, 23, 3, 10), Over: at(19, 23, 14, 0), ByRule: map[string]int{"insult": 25}}}
@@ -188,10 +192,10 @@ func TestReportOfANight(t *testing.T) {
 		{"23h events", r.Hours[4].Events, 51},
 		{"23h flagged", r.Hours[4].Flagged, 26},
 		{"03h events", r.Hours[8].Events, 10},
-		{"open cases", r.Cases.Open, 2},                       // the unhide and delete were not carried out (platform off): two new cases
-		{"oldest open", r.Cases.OldestOpen, 30 * time.Minute}, // the two new cases; the grouped ones were all decided
-		{"opened", r.Cases.Opened, 5},
-		{"decided", r.Cases.Decided, 3},
+		{"open cases", r.Cases.Open, 1},                                   // the third insult case
+		{"oldest open", r.Cases.OldestOpen, 9*time.Hour + 59*time.Minute}, // opened at 23:01
+		{"opened", r.Cases.Opened, 3},
+		{"decided", r.Cases.Decided, 2},
 		{"overturned", r.Cases.Overturned, 2},
 		{"alerts", len(r.Alerts), 1},
 		{"faq answered", r.FAQ.Answered, 4},
@@ -232,7 +236,7 @@ func TestReportOfANight(t *testing.T) {
 		"Report Thu 19 Nov 2026 19:00 → Fri 20 Nov 2026 09:00 (Europe/Paris)",
 		"72 events, 29 flagged, 31 actions (hide 25, delete 3, timeout 3).",
 		"wave on facebook page-1 23:00–23:04, 25 hits (insult 25)",
-		"Cases: 2 open (oldest 30m), 5 opened, 3 decided (delete 1, keep 1, unhide 1).",
+		"Cases: 1 open (oldest 9h59m), 3 opened, 2 decided (keep 1, unhide 1).",
 		"insult 25 (2 overturned)",
 		"caps 1 (1 shadow)",
 		"FAQ: 4 answered, 1 unanswered (\"livrez-vous en Belgique ?\").",

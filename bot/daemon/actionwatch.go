@@ -1,0 +1,177 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/bot/discord"
+	"github.com/vigie-bot/vigie/bot/meta"
+	"github.com/vigie-bot/vigie/bot/telegram"
+)
+
+// failingAfter is how many actions in a row must fail, on one platform, for
+// it to be said failing: one failed action is a case for the desk, not an
+// outage; one that failed for want of an answer (a 5xx, the network) was
+// already tried four times by the retry stage, so three in a row are a
+// dozen calls over several seconds. The first action carried out clears it.
+const failingAfter = 3
+
+// actionWatch follows, for each platform that carries out actions (the
+// connector's name: meta for Facebook and Instagram), whether its actions
+// keep failing: the Health page, /-/ready's reasons and vigie_source_up say it.
+type actionWatch struct {
+	log *slog.Logger
+	now func() time.Time
+	// connector names each platform's connector ("facebook": "meta").
+	connector map[string]string
+	// names are the connectors that act, sorted.
+	names []string
+
+	mu    sync.Mutex
+	state map[string]*actionState
+}
+
+// actionState is one platform's run of failed actions.
+type actionState struct {
+	failed int       // in a row
+	since  time.Time // when the first of them failed
+	err    error     // the last one's error
+	// failing: failingAfter actions in a row failed, and none was carried
+	// out since.
+	failing bool
+}
+
+func newActionWatch(log *slog.Logger, now func() time.Time, conns []Connector) *actionWatch {
+	w := &actionWatch{log: log, now: now, connector: map[string]string{}, state: map[string]*actionState{}}
+	for _, c := range conns {
+		for _, p := range c.Platforms {
+			w.connector[p.Name()] = c.Name
+			if !slices.Contains(w.names, c.Name) {
+				w.names = append(w.names, c.Name)
+			}
+		}
+	}
+	slices.Sort(w.names)
+	return w
+}
+
+// record keeps the outcome of one action tried on platform (after its
+// retries), as handlers.Options.Acted is told. As for a desk, only a failure
+// that says the platform cannot be reached counts: the network, a 5xx, a
+// refused token. Any other answer of the platform (the message is gone, no
+// right to act in that channel, slow down) is the platform working, and
+// clears the run as a success does. An action cut short by vigie itself
+// (shutdown) says nothing.
+func (w *actionWatch) record(ctx context.Context, platform string, err error) {
+	name, ok := w.connector[platform]
+	if !ok {
+		return
+	}
+	if err != nil && ctx.Err() != nil {
+		return
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	st := w.state[name]
+	if st == nil {
+		st = &actionState{}
+		w.state[name] = st
+	}
+	if !unreachable(err) {
+		if st.failing {
+			w.log.Info("actions carried out again", "platform", name,
+				"failing_since", st.since.UTC().Format(time.RFC3339), "failed_in_a_row", st.failed)
+		}
+		*st = actionState{}
+		return
+	}
+	if st.failed == 0 {
+		st.since = w.now()
+	}
+	st.failed++
+	st.err = err
+	if st.failed >= failingAfter && !st.failing {
+		st.failing = true
+		w.log.Error("actions keep failing: nothing is removed on this platform until it answers again",
+			"platform", name, "since", st.since.UTC().Format(time.RFC3339), "failed_in_a_row", st.failed, "err", err)
+	}
+}
+
+// unreachable reports whether err says that a platform could not be reached:
+// no answer, an answer worth retrying without a hint of when (a 5xx), or its
+// token refused. A rate limit is the platform answering, with or without a
+// hint.
+func unreachable(err error) bool {
+	if err == nil || rateLimited(err) {
+		return false
+	}
+	if tokenRefused(err) {
+		return true
+	}
+	var ae *bot.ActionError
+	return !errors.As(err, &ae) || ae.Retryable && ae.RetryAfter == 0
+}
+
+// rateLimited reports whether err is a platform asking vigie to slow down (a
+// 429, Graph's rate limit codes), or vigie holding a Telegram send back to
+// keep within Telegram's limits.
+func rateLimited(err error) bool {
+	if telegram.Throttled(err) {
+		return true
+	}
+	var te *telegram.APIError
+	if errors.As(err, &te) {
+		return te.Code == http.StatusTooManyRequests
+	}
+	var de *discord.APIError
+	if errors.As(err, &de) {
+		return de.Status == http.StatusTooManyRequests
+	}
+	var ge *meta.GraphError
+	if errors.As(err, &ge) {
+		return ge.RateLimited() || ge.Status == http.StatusTooManyRequests
+	}
+	return false
+}
+
+// failing reports whether the actions of the connector name keep failing.
+func (w *actionWatch) failing(name string) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	st := w.state[name]
+	return st != nil && st.failing
+}
+
+// problems are the platforms whose actions keep failing, sorted:
+// "meta actions: failing since …, 3 in a row: …".
+//
+// They are reasons on /-/ready without making it answer 503. What a failing
+// platform's actions would need is the platform back, not another instance:
+// every instance calls the same API with the same token, so an outage of the
+// Graph API (or Discord's, or Telegram's) fails them all alike, and a 503
+// from each would only make the load balancer refuse Meta's deliveries (and
+// Telegram's webhook updates), which vigie would then neither judge nor
+// count, nor turn into cases for the desk to act on once the platform is
+// back, while Meta retries them with a growing delay and may turn the
+// subscription off. Trouble of one instance's own (its network) shows on
+// that instance's vigie_source_up{part="actions"}.
+func (w *actionWatch) problems() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var out []string
+	for name, st := range w.state {
+		if st.failing {
+			out = append(out, fmt.Sprintf("%s actions: failing since %s, %d in a row: %v",
+				name, st.since.UTC().Format(time.RFC3339), st.failed, st.err))
+		}
+	}
+	slices.Sort(out)
+	return out
+}
