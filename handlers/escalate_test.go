@@ -204,9 +204,9 @@ func TestCaseTTL(t *testing.T) {
 	}
 }
 
-// One message that opens several cases (two rules forward it, an action on it
-// fails) is one of its author's messages, not several: its cases do not make
-// each other high priority. The author's third message with a case is.
+// One message that several rules forward is one of its author's messages,
+// not several: it opens one case, and does not make itself high priority.
+// The author's third message with a case is.
 func TestOneMessageCountsOnceForPriority(t *testing.T) {
 	st := memory.New()
 	defer st.Close()
@@ -227,18 +227,61 @@ func TestOneMessageCountsOnceForPriority(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	message("m1", "insult", "link", "caps") // c1, c2, c3: one message
-	message("m2", "insult")                 // c4: bob's second message
-	message("m3", "insult")                 // c5: bob's third
+	message("m1", "insult", "link", "caps") // c1: one message
+	message("m2", "insult")                 // c2: bob's second message
+	message("m3", "insult")                 // c3: bob's third
 	open, _ := st.Cases(ctx, store.CaseOpen)
 	var prio []string
 	for _, c := range open {
 		prio = append(prio, c.ID+"="+c.Priority)
 	}
-	if got := strings.Join(prio, " "); got != "c-000001= c-000002= c-000003= c-000004= c-000005=high" {
+	if got := strings.Join(prio, " "); got != "c-000001= c-000002= c-000003=high" {
 		t.Fatalf("priorities %s", got)
 	}
-	if !strings.HasPrefix(open[4].Reason, "high priority, 2 other cases for this author in 24h: ") {
-		t.Errorf("reason %q", open[4].Reason)
+	if !strings.HasPrefix(open[2].Reason, "high priority, 2 other cases for this author in 24h: ") {
+		t.Errorf("reason %q", open[2].Reason)
+	}
+}
+
+// The case of a message several rules forward has the highest of their
+// priorities, and is the case of the rule that has it: a low rule matching
+// too does not lower it, a high one raises it.
+func TestOneCaseHasItsRulesHighestPriority(t *testing.T) {
+	prio := map[string]string{"chatter": handlers.PriorityLow, "threat": handlers.PriorityHigh}
+	tests := []struct {
+		rules []string
+		want  string // rule=priority
+	}{
+		{[]string{"chatter", "insult"}, "insult="},
+		{[]string{"chatter", "insult", "threat"}, "threat=high"},
+		{[]string{"chatter"}, "chatter=low"},
+	}
+	for i, tt := range tests {
+		t.Run(strings.Join(tt.rules, "+"), func(t *testing.T) {
+			st := memory.New()
+			defer st.Close()
+			now := time.Date(2026, 11, 20, 22, 0, 0, 0, time.UTC)
+			m, err := handlers.New(handlers.Options{Store: st, Desk: &deskRecorder{}, Now: func() time.Time { return now },
+				Priority: func(_ *rules.Ruleset, rule string) string { return prio[rule] }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ev := bot.Event{ID: fmt.Sprint("m", i), Platform: "facebook", Space: "page", Channel: "post",
+				Author: bot.Author{ID: "bob"}, Text: "x", At: now}
+			v := bot.Verdict{EventID: ev.ID}
+			for _, r := range tt.rules {
+				v.Matches = append(v.Matches, bot.Match{Rule: r, Actions: []bot.Action{{Kind: bot.ActForward, Text: r}}})
+			}
+			if err := m.Handle(context.Background(), ev, v); err != nil {
+				t.Fatal(err)
+			}
+			open, _ := st.Cases(context.Background(), store.CaseOpen)
+			if len(open) != 1 {
+				t.Fatalf("%d cases, want 1: %+v", len(open), open)
+			}
+			if got := open[0].Rule + "=" + open[0].Priority; got != tt.want {
+				t.Errorf("case %s (%q), want %s", got, open[0].Reason, tt.want)
+			}
+		})
 	}
 }

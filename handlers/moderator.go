@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -286,10 +287,12 @@ func (m *Moderator) Paused() (bool, time.Time) {
 }
 
 // Handle carries out a verdict for ev: it records the verdict in the audit log,
-// does each enforced action through the platform's capabilities, opens cases for
-// forward (and for alert when there is no desk), and turns actions that still fail
-// after the retry stage into a case. The error it returns is only about what could
-// not be recorded at all: a failed platform action is not an error, it is a case.
+// does each enforced action through the platform's capabilities, and opens one
+// case for the message when the verdict leaves anything to the CMs: the
+// forwards, an alert the desk did not take, the actions held or still failing
+// after the retry stage (verdictCase). The error it returns is only about what
+// could not be recorded at all: a failed platform action is not an error, it
+// is a case.
 func (m *Moderator) Handle(ctx context.Context, ev bot.Event, v bot.Verdict) error {
 	return m.HandleBy(ctx, nil, ev, v)
 }
@@ -340,6 +343,9 @@ func (m *Moderator) HandleBy(ctx context.Context, rs *rules.Ruleset, ev bot.Even
 		}
 	}
 	var withheld []bot.Action
+	// vc gathers what the verdict leaves to the CMs (forwards, an alert the
+	// desk did not take, actions held or failed): one case for the message.
+	var vc verdictCase
 	// The verdict's actions are merged once here, in room on the stack, and
 	// withhold reads the same list. The debug lines build their event key and
 	// action text only when debug is on: this runs for every verdict of a raid
@@ -357,16 +363,10 @@ func (m *Moderator) HandleBy(ctx context.Context, rs *rules.Ruleset, ev bot.Even
 			// The engine recorded it before answering, so the next event sees it.
 			continue
 		case bot.ActForward:
-			// Only errors are kept: errors.Join skips nils, and a list of
-			// them would be grown for nothing on every forward.
-			if err := m.forward(ctx, rs, ev, v, a); err != nil {
-				errs = append(errs, err)
-			}
+			m.forward(&vc, v, a)
 			continue
 		case bot.ActAlert:
-			if err := m.alert(ctx, rs, ev, v, a); err != nil {
-				errs = append(errs, err)
-			}
+			m.alert(ctx, rs, &vc, ev, v, a)
 			continue
 		}
 		a, why := m.withhold(ev, acts, a, p, failedActs)
@@ -422,73 +422,152 @@ func (m *Moderator) HandleBy(ctx context.Context, rs *rules.Ruleset, ev bot.Even
 	}
 	if len(held) > 0 {
 		rule, category := firstEnforced(v)
-		errs = append(errs, m.open(ctx, rs, store.Case{
-			Event: ev, Rule: rule, Category: category, Suggested: held,
-			Reason: "paused: would " + actionList(held), Holds: true,
-		}))
+		vc.add(rule, category, "paused: would "+actionList(held), held, true)
 	}
 	if len(withheld) > 0 {
 		rule, category := firstEnforced(v)
-		errs = append(errs, m.open(ctx, rs, store.Case{
-			Event: ev, Rule: rule, Category: category, Suggested: withheld,
-			Reason: "author's roles unknown (admin lookup failed or pending): would " + actionList(withheld), Holds: true,
-		}))
+		vc.add(rule, category, "author's roles unknown (admin lookup failed or pending): would "+actionList(withheld), withheld, true)
 	}
-	for _, c := range failedCases(ev, v, failedActs, failures) {
-		errs = append(errs, m.open(ctx, rs, c))
+	vc.failed(v, failedActs, failures)
+	if c, ok := vc.build(m, rs, ev); ok {
+		err := m.open(ctx, rs, c)
+		result := resultOf(err)
+		for _, k := range vc.counted {
+			m.count(label, k, result)
+		}
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }
 
-// failedCases are the cases for actions that failed: one per rule that asked
-// for them, naming it, so that each case is about one rule as the desk and
-// the per-rule reports read it. failures[i] is why acts[i] failed.
-func failedCases(ev bot.Event, v bot.Verdict, acts []bot.Action, failures []string) []store.Case {
-	var out []store.Case
+// verdictCase gathers what one verdict leaves to the CMs, so that the message
+// opens one case that says all of it: which rules forwarded it and why, an
+// alert the desk did not take, the actions held or failed. One message is one
+// card on the desk and one line in the queue, however many rules matched it.
+// Its zero value is empty.
+type verdictCase struct {
+	parts     []casePart
+	suggested []bot.Action
+	holds     bool
+	// counted are the forwards and alerts whose result is the case's.
+	counted []bot.ActionKind
+}
+
+// casePart is one reason of a verdict's case, and the rule it is about.
+type casePart struct {
+	rule, category, reason string
+	// failures are the failed actions' errors, for a part of failures.
+	failures []string
+}
+
+// add adds a reason about rule, and the actions it suggests (once each);
+// holds says they were not carried out.
+func (vc *verdictCase) add(rule, category, reason string, suggested []bot.Action, holds bool) {
+	vc.parts = append(vc.parts, casePart{rule: rule, category: category, reason: reason})
+	for _, a := range suggested {
+		if !slices.Contains(vc.suggested, a) {
+			vc.suggested = append(vc.suggested, a)
+		}
+	}
+	vc.holds = vc.holds || holds
+}
+
+// failed adds the actions that failed, one part per rule that asked for
+// them, naming it. failures[i] is why acts[i] failed.
+func (vc *verdictCase) failed(v bot.Verdict, acts []bot.Action, failures []string) {
 	byRule := map[string]int{}
 	for i, a := range acts {
 		match := ruleOf(v, a)
 		j, ok := byRule[match.Rule]
 		if !ok {
-			j = len(out)
+			j = len(vc.parts)
 			byRule[match.Rule] = j
-			out = append(out, store.Case{Event: ev, Rule: match.Rule, Category: match.Category, Reason: "action failed: ", Holds: true})
-		} else {
-			out[j].Reason += "; "
+			vc.parts = append(vc.parts, casePart{rule: match.Rule, category: match.Category})
 		}
-		out[j].Suggested = append(out[j].Suggested, a)
-		out[j].Reason += failures[i]
+		vc.parts[j].failures = append(vc.parts[j].failures, failures[i])
+		if !slices.Contains(vc.suggested, a) {
+			vc.suggested = append(vc.suggested, a)
+		}
+		vc.holds = true
 	}
-	return out
 }
 
-// forward opens the case a rule asked for.
-func (m *Moderator) forward(ctx context.Context, rs *rules.Ruleset, ev bot.Event, v bot.Verdict, a bot.Action) error {
+// priorityWeight orders the priorities, the highest last.
+func priorityWeight(p string) int {
+	switch p {
+	case PriorityHigh:
+		return 2
+	case PriorityLow:
+		return 0
+	}
+	return 1
+}
+
+// build returns the case of the verdict, if it leaves anything to the CMs.
+// Its rule is the one of highest priority among those it is about (the
+// first of them on a tie), so that the case has the highest of their
+// priorities; its reason is its one part's, or each part after its rule.
+func (vc *verdictCase) build(m *Moderator, rs *rules.Ruleset, ev bot.Event) (store.Case, bool) {
+	if len(vc.parts) == 0 {
+		return store.Case{}, false
+	}
+	lead := 0
+	if m.priority != nil && len(vc.parts) > 1 {
+		best := -1
+		for i, p := range vc.parts {
+			if p.rule == "" {
+				continue
+			}
+			if r := priorityWeight(m.priority(rs, p.rule)); r > best {
+				lead, best = i, r
+			}
+		}
+	}
+	c := store.Case{Event: ev, Rule: vc.parts[lead].rule, Category: vc.parts[lead].category,
+		Suggested: vc.suggested, Holds: vc.holds}
+	if len(vc.parts) == 1 {
+		p := vc.parts[0]
+		c.Reason = p.reason
+		if p.failures != nil {
+			c.Reason = "action failed: " + strings.Join(p.failures, "; ")
+		}
+		return c, true
+	}
+	var b strings.Builder
+	for i, p := range vc.parts {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		if p.rule != "" {
+			b.WriteString(p.rule)
+			b.WriteString(": ")
+		}
+		if p.failures != nil {
+			b.WriteString("action failed: ")
+			b.WriteString(strings.Join(p.failures, ", "))
+			continue
+		}
+		b.WriteString(p.reason)
+	}
+	c.Reason = b.String()
+	return c, true
+}
+
+// forward adds the case a rule asked for to vc: its reason, and the rule's
+// other actions as suggestions.
+func (m *Moderator) forward(vc *verdictCase, v bot.Verdict, a bot.Action) {
 	match := ruleOf(v, a)
 	reason := a.Text
 	if reason == "" {
 		reason = m.ruleText(match.Rule).forwarded
 	}
-	// Counted first, so that the list takes one allocation (and stays nil
-	// when empty, as before).
-	n := 0
+	vc.parts = append(vc.parts, casePart{rule: match.Rule, category: match.Category, reason: reason})
 	for _, b := range match.Actions {
-		if b.Kind != bot.ActForward && b.Kind != bot.ActAlert {
-			n++
+		if b.Kind != bot.ActForward && b.Kind != bot.ActAlert && !slices.Contains(vc.suggested, b) {
+			vc.suggested = append(vc.suggested, b)
 		}
 	}
-	var suggested []bot.Action
-	if n > 0 {
-		suggested = make([]bot.Action, 0, n)
-		for _, b := range match.Actions {
-			if b.Kind != bot.ActForward && b.Kind != bot.ActAlert {
-				suggested = append(suggested, b)
-			}
-		}
-	}
-	err := m.open(ctx, rs, store.Case{Event: ev, Rule: match.Rule, Category: match.Category, Reason: reason, Suggested: suggested})
-	m.count(m.Label(ev.Platform), a.Kind, resultOf(err))
-	return err
+	vc.counted = append(vc.counted, a.Kind)
 }
 
 // ruleText is what the moderator writes of a rule on each of its verdicts:
@@ -508,8 +587,8 @@ func (m *Moderator) ruleText(rule string) *ruleText {
 }
 
 // alert wakes the desk. Without a desk, or when the desk cannot be reached, the
-// alert becomes a case so that it is not lost.
-func (m *Moderator) alert(ctx context.Context, rs *rules.Ruleset, ev bot.Event, v bot.Verdict, a bot.Action) error {
+// alert joins the verdict's case vc so that it is not lost.
+func (m *Moderator) alert(ctx context.Context, rs *rules.Ruleset, vc *verdictCase, ev bot.Event, v bot.Verdict, a bot.Action) {
 	match := ruleOf(v, a)
 	text := a.Text
 	if text == "" {
@@ -521,16 +600,15 @@ func (m *Moderator) alert(ctx context.Context, rs *rules.Ruleset, ev bot.Event, 
 		deskErr = m.retry.Do(ctx, func(ctx context.Context) error { return m.deskAlert(ctx, rs, ev, text) })
 		if deskErr == nil {
 			m.count(m.Label(ev.Platform), a.Kind, ResultDone)
-			return nil
+			return
 		}
 	}
 	reason := "alert: " + text
 	if deskErr != nil {
 		reason += " (desk unreachable: " + deskErr.Error() + ")"
 	}
-	err := m.open(ctx, rs, store.Case{Event: ev, Rule: match.Rule, Category: match.Category, Reason: reason})
-	m.count(m.Label(ev.Platform), a.Kind, resultOf(err))
-	return err
+	vc.add(match.Rule, match.Category, reason, nil, false)
+	vc.counted = append(vc.counted, a.Kind)
 }
 
 // open stores a case; DeliverCases shows it on the desk. A case the desk could not

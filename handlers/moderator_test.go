@@ -257,10 +257,10 @@ func TestHandle(t *testing.T) {
 			matches:  []bot.Match{shadow},
 		},
 		{
-			name:     "unknown platform: no action, cases still open",
+			name:     "unknown platform: no action, the case still opens",
 			platform: "forum",
 			matches:  []bot.Match{scam, insult, raid},
-			cases:    []string{"insult: insult", "raid: alert: raid on guild-1"},
+			cases:    []string{"insult: insult: insult; raid: alert: raid on guild-1"},
 			metrics: map[string]float64{"other/ban/platform_off": 1, "other/forward/done": 1,
 				"other/alert/done": 1},
 		},
@@ -302,10 +302,10 @@ func TestHandle(t *testing.T) {
 			errs: map[string][]error{"kick": {
 				&bot.ActionError{Op: bot.ActKick, Err: errors.New("403 missing permission")}}},
 			calls: []string{"ban", `tag("scam")`, "kick -> error"},
-			cases: []string{"insult: insult", "scam: action failed: kick: 403 missing permission"},
+			cases: []string{"insult: insult: insult; scam: action failed: kick: 403 missing permission"},
 		},
 		{
-			name:     "actions of two rules fail: a case for each rule",
+			name:     "actions of two rules fail: one case names each rule",
 			platform: "discord",
 			matches: []bot.Match{flood, {Rule: "mute-new", Category: "raid", Actions: []bot.Action{
 				{Kind: bot.ActTimeout, Duration: time.Hour}, {Kind: bot.ActKick}}}},
@@ -317,8 +317,8 @@ func TestHandle(t *testing.T) {
 			// The warning comes last: neither the timeout nor the kick was done.
 			calls: []string{"delete -> error", "timeout(1h) -> error", "kick -> error", `reply("Please slow down")`},
 			// The merged timeout is the longer one, mute-new's.
-			cases: []string{"flood: action failed: delete: 403 missing permission",
-				"mute-new: action failed: timeout: 403 missing permission; kick: 403 missing permission"},
+			cases: []string{"flood: flood: action failed: delete: 403 missing permission; " +
+				"mute-new: action failed: timeout: 403 missing permission, kick: 403 missing permission"},
 		},
 		{
 			name:     "retry-after beyond what the stage waits: a case at once",
@@ -439,17 +439,18 @@ func TestDesk(t *testing.T) {
 				t.Fatal(err)
 			}
 			synctest.Wait()
-			want := []string{"insult: insult", "raid: alert: raid! (desk unreachable: alert: bad gateway (gave up after 4 attempts))"}
+			want := []string{"insult: insult: insult; raid: alert: raid! (desk unreachable: alert: bad gateway (gave up after 4 attempts))"}
 			if got := openCases(t, st); !slices.Equal(got, want) {
 				t.Errorf("cases = %q\nwant    %q", got, want)
 			}
-			// The desk comes back: the next round posts both cases.
+			// The desk comes back: the next round posts the message's case,
+			// which says the alert the desk did not take.
 			desk.mu.Lock()
 			desk.err, desk.cases = nil, nil
 			desk.mu.Unlock()
 			time.Sleep(time.Minute)
 			synctest.Wait()
-			wantPosted := []string{"c-000001 insult", "c-000002 alert: raid! (desk unreachable: alert: bad gateway (gave up after 4 attempts))"}
+			wantPosted := []string{"c-000001 insult: insult; raid: alert: raid! (desk unreachable: alert: bad gateway (gave up after 4 attempts))"}
 			desk.mu.Lock()
 			posted := slices.Clone(desk.cases)
 			desk.mu.Unlock()
@@ -535,11 +536,11 @@ func TestRolesUnknown(t *testing.T) {
 	if calls := discord.Calls(); len(calls) != 0 {
 		t.Errorf("roles unknown but the platform was called: %q", calls)
 	}
-	// The forward is the rule's own case; hide cannot be done on a chat, so it is
-	// not offered, nor is a warning to an author the verdict bans.
+	// One case says the forward and the actions held; hide cannot be done on
+	// a chat, so it is not offered, nor is a warning to an author the verdict
+	// bans.
 	want := []string{
-		"scam: scam link",
-		`flood: author's roles unknown (admin lookup failed or pending): would delete, timeout(10m), ban, kick, tag("scam")`,
+		`scam: scam: scam link; flood: author's roles unknown (admin lookup failed or pending): would delete, timeout(10m), ban, kick, tag("scam")`,
 	}
 	got := openCases(t, st)
 	slices.Sort(got)

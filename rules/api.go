@@ -274,3 +274,55 @@ type TestResult struct {
 
 // Passed reports whether the test passed.
 func (r TestResult) Passed() bool { return len(r.Failures) == 0 }
+
+// FailureLines are a failed test as vigie test prints it: "FAIL FILE:LINE:
+// NAME", then each failure indented by four spaces. None for a test that
+// passed.
+func (r TestResult) FailureLines(file string) []string {
+	if r.Passed() {
+		return nil
+	}
+	out := make([]string, 0, 1+len(r.Failures))
+	out = append(out, fmt.Sprintf("FAIL %s:%d: %s", file, r.Line, r.Name))
+	for _, msg := range r.Failures {
+		out = append(out, "    "+msg)
+	}
+	return out
+}
+
+// TestsFailedError is a rule file whose own tests (tests:, and the FAQ's)
+// fail: a reload refuses it, as it refuses a file that does not load.
+type TestsFailedError struct {
+	File string
+	// Failed are the tests that failed, of Total run.
+	Failed []TestResult
+	Total  int
+}
+
+// FailedTests returns the error of file's tests results, nil when they all
+// passed.
+func FailedTests(file string, results []TestResult) error {
+	e := &TestsFailedError{File: file, Total: len(results)}
+	for _, r := range results {
+		if !r.Passed() {
+			e.Failed = append(e.Failed, r)
+		}
+	}
+	if len(e.Failed) == 0 {
+		return nil
+	}
+	return e
+}
+
+// Lines are the failed tests as vigie test prints them.
+func (e *TestsFailedError) Lines() []string {
+	var out []string
+	for _, r := range e.Failed {
+		out = append(out, r.FailureLines(e.File)...)
+	}
+	return out
+}
+
+func (e *TestsFailedError) Error() string {
+	return fmt.Sprintf("%s: %d of its %d tests failed:\n%s", e.File, len(e.Failed), e.Total, strings.Join(e.Lines(), "\n"))
+}

@@ -84,6 +84,17 @@ func TestConsoleInABrowser(t *testing.T) {
 	if err := chromedp.Do(ctx, chromedp.WaitVisible(`article[data-case]:nth-of-type(2)`)); err != nil {
 		t.Fatalf("the second case did not arrive live: %v", err)
 	}
+	// m2 matched two rules that forward it: one card, with both reasons.
+	if n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('article[data-case]').length`)); err != nil || n != 2 {
+		t.Errorf("the queue shows %d cards for two messages (%v), want 2", n, err)
+	}
+	reason, err := chromedp.Run(ctx, chromedp.Text(`article[data-case]:nth-of-type(2) p.reason`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if reason != "scam: scam; rude: rude" {
+		t.Errorf("m2's card says %q, want both rules' reasons", reason)
+	}
 	screenshot(t, ctx, "console-queue")
 	// The author's page, from the case.
 	if err := chromedp.Do(ctx, chromedp.Click(`article[data-case]:first-of-type a.author`), chromedp.WaitVisible(`#strikes`)); err != nil {
@@ -144,8 +155,8 @@ func TestConsoleInABrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasPrefix(desk, "2 open cases") {
-		t.Errorf("the health page says of the desk %q, want 2 open cases", desk)
+	if !strings.HasPrefix(desk, "1 open case,") {
+		t.Errorf("the health page says of the desk %q, want 1 open case (m2's)", desk)
 	}
 	screenshot(t, ctx, "console-health")
 	if err := chromedp.Do(ctx, chromedp.Navigate(in.base+"/queue")); err != nil {

@@ -805,7 +805,10 @@ func (d *daemon) reload(why string) (*loaded, error) {
 	return l, nil
 }
 
-// build loads the rule file and compiles its FAQ. A panic in them, a bug of
+// build loads the rule file, compiles its FAQ and runs the file's own tests,
+// as vigie test does: a file whose tests fail is refused as one that does not
+// load (a *rules.TestsFailedError), whoever reloads it (SIGHUP, POST
+// /-/reload, a desk's /reload, the console's Apply). A panic in them, a bug of
 // the loader, is a refused reload (logged with its stack, counted in
 // vigie_panics_total{where="reload"}), not the end of the daemon and of the
 // rules it runs.
@@ -820,6 +823,14 @@ func (d *daemon) build() (rs *rules.Ruleset, file string, matcher *faq.Matcher, 
 	rs, file, err = loadRules(d.cfg.ConfigPath)
 	if err == nil {
 		matcher, err = faq.Compile(rs)
+	}
+	if err == nil {
+		results := rs.RunTests(context.Background())
+		results = append(results, matcher.RunTests(faq.TestsOf(rs.FAQ))...)
+		err = rules.FailedTests(file, results)
+	}
+	if err != nil {
+		rs, matcher = nil, nil
 	}
 	return rs, file, matcher, err
 }
@@ -860,6 +871,10 @@ func (d *daemon) statusLines(ctx context.Context) []string {
 
 // problems lists a load error as FILE:LINE:COL: message lines.
 func problems(err error) []string {
+	var tf *rules.TestsFailedError
+	if errors.As(err, &tf) {
+		return tf.Lines()
+	}
 	var le *rules.LoadError
 	if errors.As(err, &le) && len(le.Problems) > 0 {
 		out := make([]string, len(le.Problems))

@@ -106,13 +106,14 @@ func TestInlineVerdictCutShortIsJournaled(t *testing.T) {
 			t.Errorf("a journal line about m-2, carried out in full: %s", line)
 		}
 	}
-	// Each carried out once in full: their two cases each.
-	if n := strings.Count(logs.String(), `msg="case opened" case=`); n != 4 {
-		t.Errorf("%d cases opened, want two for each event:\n%s", n, logs)
+	// Each carried out once in full: its one case, which both its forwards
+	// opened.
+	if n := strings.Count(logs.String(), `msg="case opened" case=`); n != 2 {
+		t.Errorf("%d cases opened, want one for each event:\n%s", n, logs)
 	}
 	for _, id := range []string{"m-1", "m-2"} {
-		if n := strings.Count(logs.String(), "event=shop:"+id+" rule=scam"); n != 1 {
-			t.Errorf("%s's scam case opened %d times, want once", id, n)
+		if n := strings.Count(logs.String(), "event=shop:"+id+" rule=phishing reason=\"phishing: look-alike link: phishing; scam: scam\""); n != 1 {
+			t.Errorf("%s's case opened %d times, want once", id, n)
 		}
 	}
 }

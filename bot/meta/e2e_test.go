@@ -51,8 +51,14 @@ type pipeline struct {
 // warnings and replies are not withheld as late, whatever the day of the run.
 func newPipeline(t *testing.T, now time.Time, tweaks ...func(*meta.Config)) *pipeline {
 	t.Helper()
+	return newPipelineWith(t, now, pageRules, tweaks...)
+}
+
+// newPipelineWith is newPipeline with the rule file text.
+func newPipelineWith(t *testing.T, now time.Time, text string, tweaks ...func(*meta.Config)) *pipeline {
+	t.Helper()
 	clock := func() time.Time { return now }
-	rs, err := rules.Parse("page.yaml", []byte(pageRules), rules.LoadOptions{
+	rs, err := rules.Parse("page.yaml", []byte(text), rules.LoadOptions{
 		LookupEnv: func(string) (string, bool) { return "", false },
 	})
 	if err != nil {
@@ -214,5 +220,65 @@ func TestCommentWithoutAuthorIsJudged(t *testing.T) {
 	}
 	if err := evs[0].Validate(); err != nil {
 		t.Errorf("the daemon would drop it: %v", err)
+	}
+}
+
+// Two rules forward one insulting comment while the Graph API is down: the
+// hide of one and the private warning of the other fail. The CMs get one
+// case for the comment, which says both rules' reasons and both failures,
+// not a case per rule and per failure.
+func TestOneCommentOneCase(t *testing.T) {
+	const twoForwards = `
+timezone: Europe/Paris
+lists:
+  insults: [connard, connards]
+rules:
+  - name: insult
+    category: abuse
+    when: has_any(text, lists.insults)
+    do: [hide, forward("insults the page")]
+  - name: fraud
+    category: reputation
+    when: lower(text) contains "escroc"
+    do: ['warn("Parlons-en en privé.")', forward("says we are crooks")]
+`
+	p := newPipelineWith(t, fbCommentAddSent.Add(time.Minute), twoForwards)
+	const cid = "987654321098765_1122334455667788"
+	down := graphErrorJSON(2, 0, "OAuthException", "An unexpected error has occurred. Please retry your request later.")
+	for range 2 { // the pipeline's retry stage tries twice
+		p.h.graph.failNext("POST", "/"+cid, 500, down, nil)
+		p.h.graph.failNext("POST", "/"+pageID+"/messages", 500, down, nil)
+	}
+	p.deliver(t, fixture(t, "fb_comment_add.json"))
+	if n, m := len(p.callsTo("POST", "/"+cid)), len(p.callsTo("POST", "/"+pageID+"/messages")); n != 2 || m != 2 {
+		t.Fatalf("%d hides and %d private replies tried, want 2 and 2", n, m)
+	}
+	cs, err := p.store.Cases(context.Background(), store.CaseOpen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cs) != 1 {
+		var got []string
+		for _, c := range cs {
+			got = append(got, c.Rule+": "+c.Reason)
+		}
+		t.Fatalf("%d cases for one comment, want 1:\n%s", len(cs), strings.Join(got, "\n"))
+	}
+	c := cs[0]
+	for _, want := range []string{"insult: insults the page", "fraud: says we are crooks",
+		"insult: action failed: hide", "fraud: action failed: warn"} {
+		if !strings.Contains(c.Reason, want) {
+			t.Errorf("reason %q does not say %q", c.Reason, want)
+		}
+	}
+	if c.Rule != "insult" || c.Event.ID != cid || !c.Holds {
+		t.Errorf("case = %+v, want rule insult, the comment, holding its actions", c)
+	}
+	var kinds []string
+	for _, a := range c.Suggested {
+		kinds = append(kinds, string(a.Kind))
+	}
+	if got := strings.Join(kinds, " "); got != "hide warn" {
+		t.Errorf("suggested %q, want hide warn", got)
 	}
 }

@@ -185,9 +185,8 @@ func (c *cli) test(ctx context.Context, args []string) int {
 			continue
 		}
 		failed++
-		fmt.Fprintf(c.stdout, "FAIL %s:%d: %s\n", name, r.Line, r.Name)
-		for _, msg := range r.Failures {
-			fmt.Fprintf(c.stdout, "    %s\n", msg)
+		for _, line := range r.FailureLines(name) {
+			fmt.Fprintf(c.stdout, "%s\n", line)
 		}
 	}
 	if err := ctx.Err(); err != nil {

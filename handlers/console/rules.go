@@ -147,9 +147,7 @@ func (c *Console) rulesTest(w http.ResponseWriter, r *http.Request, _ account) {
 		writeJSON(w, map[string]any{"problems": ps})
 		return
 	}
-	m, _ := faq.Compile(rs)
-	results := rs.RunTests(r.Context())
-	results = append(results, m.RunTests(faq.TestsOf(rs.FAQ))...)
+	results := fileTests(r.Context(), rs)
 	out := make([]testResult, len(results))
 	failed := 0
 	for i, t := range results {
@@ -159,6 +157,14 @@ func (c *Console) rulesTest(w http.ResponseWriter, r *http.Request, _ account) {
 		}
 	}
 	writeJSON(w, map[string]any{"passed": len(results) - failed, "failed": failed, "results": out})
+}
+
+// fileTests runs a compiled draft's own tests and its FAQ's, as vigie test
+// does.
+func fileTests(ctx context.Context, rs *rules.Ruleset) []rules.TestResult {
+	m, _ := faq.Compile(rs)
+	results := rs.RunTests(ctx)
+	return append(results, m.RunTests(faq.TestsOf(rs.FAQ))...)
 }
 
 // ruleDiff is what one rule would have done differently on the history.
@@ -301,12 +307,20 @@ func (c *Console) runningText() []byte {
 }
 
 // rulesApply writes the draft as the rule file, keeping the text it replaces
-// as a version, and reloads. A draft that does not load is not written; a
-// reload that refuses puts the old text back.
+// as a version, and reloads. A draft that does not load, or whose own tests
+// fail, is not written (the reload would refuse it too); a reload that
+// refuses puts the old text back.
 func (c *Console) rulesApply(w http.ResponseWriter, r *http.Request, a account) {
 	text := draft(w, r)
-	if rs, ps := compile(c.o.Rules.Path(), text); rs == nil {
+	rs, ps := compile(c.o.Rules.Path(), text)
+	if rs == nil {
 		c.rulesBack(w, r, fmt.Sprintf("Not applied: line %d:%d: %s", ps[0].Line, ps[0].Col, ps[0].Message), true)
+		return
+	}
+	var failed *rules.TestsFailedError
+	if errors.As(rules.FailedTests(cmp.Or(c.o.Rules.Path(), "rules.yaml"), fileTests(r.Context(), rs)), &failed) {
+		c.rulesBack(w, r, fmt.Sprintf("Not applied: %d of its %d tests failed, the running rules stay:\n%s",
+			len(failed.Failed), failed.Total, strings.Join(failed.Lines(), "\n")), true)
 		return
 	}
 	c.install(w, r, a, text, "applied")
