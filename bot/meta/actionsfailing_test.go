@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -34,25 +33,8 @@ func TestDaemonTellsOfFailingGraphActions(t *testing.T) {
 		"META_VERIFY_TOKEN": verifyToken,
 		"META_GRAPH_URL":    g.URL(),
 	})
-	get := func(path string) (int, []byte) {
-		t.Helper()
-		resp, err := http.Get(base + path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, b
-	}
-	readiness := func() (int, []string) {
-		t.Helper()
-		code, b := get("/-/ready")
-		var r struct{ Reasons []string }
-		if err := json.Unmarshal(b, &r); err != nil {
-			t.Fatalf("/-/ready: %v: %s", err, b)
-		}
-		return code, r.Reasons
-	}
+	get := func(path string) (int, []byte) { t.Helper(); return daemonGet(t, base+path) }
+	readiness := func() (int, []string) { t.Helper(); return daemonReadiness(t, base) }
 	const gauge = `vigie_source_up{part="actions",platform="meta"} `
 	actionsUp := func() string {
 		t.Helper()

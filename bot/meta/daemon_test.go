@@ -3,7 +3,9 @@ package meta_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -221,4 +223,28 @@ func restamp(body []byte, d time.Duration) []byte {
 		}
 		return []byte(`"` + string(sub[1]) + `": ` + strconv.FormatInt(n, 10))
 	})
+}
+
+// daemonGet is a GET of url: its status and body.
+func daemonGet(t *testing.T, url string) (int, []byte) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b
+}
+
+// daemonReadiness is the status of the daemon's /-/ready at base, and the
+// reasons it gives.
+func daemonReadiness(t *testing.T, base string) (int, []string) {
+	t.Helper()
+	code, b := daemonGet(t, base+"/-/ready")
+	var r struct{ Reasons []string }
+	if err := json.Unmarshal(b, &r); err != nil {
+		t.Fatalf("/-/ready: %v: %s", err, b)
+	}
+	return code, r.Reasons
 }

@@ -2,8 +2,6 @@ package meta_test
 
 import (
 	"bytes"
-	"encoding/json"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -27,25 +25,8 @@ func TestDaemonTellsOfAnExpiredPageToken(t *testing.T) {
 		"META_VERIFY_TOKEN": verifyToken,
 		"META_GRAPH_URL":    g.URL(),
 	})
-	get := func(path string) (int, []byte) {
-		t.Helper()
-		resp, err := http.Get(base + path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, b
-	}
-	readiness := func() (int, []string) {
-		t.Helper()
-		code, b := get("/-/ready")
-		var r struct{ Reasons []string }
-		if err := json.Unmarshal(b, &r); err != nil {
-			t.Fatalf("/-/ready: %v: %s", err, b)
-		}
-		return code, r.Reasons
-	}
+	get := func(path string) (int, []byte) { t.Helper(); return daemonGet(t, base+path) }
+	readiness := func() (int, []string) { t.Helper(); return daemonReadiness(t, base) }
 	// deliver posts the fixture's comment under the comment id cid, dated now.
 	deliver := func(cid string) {
 		t.Helper()
