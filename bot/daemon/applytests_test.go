@@ -3,6 +3,7 @@ package daemon_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -52,17 +53,12 @@ func failLines(t *testing.T, path, text string) []string {
 	return out
 }
 
-// TestApplyRunsTheFileTests: the console's Apply refuses a draft whose own
-// tests fail, saying which test failed and why as vigie test does; the file
-// and the running rules stay. POST /-/reload refuses such a file the same
-// way (SIGHUP and a desk's /reload go through the same reload).
-func TestApplyRunsTheFileTests(t *testing.T) {
-	ctx := newTab(t)
-	in := start(t, casesRules, map[string]string{"VIGIE_WEBHOOK_SECRET": secret})
-	if r := in.do(t, "PUT", "/v1/accounts/ada", []byte(`{"role":"admin","password":"correct horse"}`), nil); r.code != http.StatusCreated {
-		t.Fatalf("PUT /v1/accounts/ada = %d %s", r.code, r.body)
-	}
-	want := failLines(t, in.file, failingTestsRules)
+// applyRefused logs in as ada, types draft in the rules editor, waits
+// for its live check to show wait, and applies it; it checks that Apply is
+// refused as a failure and that the editor still holds draft as typed, and
+// returns what the page says.
+func applyRefused(t *testing.T, ctx context.Context, in *instance, draft, wait string) string {
+	t.Helper()
 	if err := chromedp.Do(ctx,
 		chromedp.Navigate(in.base+"/login?next=/rules"),
 		chromedp.WaitVisible(`input[name=name]`),
@@ -71,8 +67,8 @@ func TestApplyRunsTheFileTests(t *testing.T) {
 		chromedp.Click(`button[type=submit]`),
 		chromedp.WaitVisible(`#draft`),
 		chromedp.Evaluate[chromedp.Void](fmt.Sprintf(
-			`(() => { const d = document.getElementById('draft'); d.value = %q; d.dispatchEvent(new Event('input')); })()`, failingTestsRules)),
-		chromedp.WaitVisible(`#problems.good`),
+			`(() => { const d = document.getElementById('draft'); d.value = %q; d.dispatchEvent(new Event('input')); })()`, draft)),
+		chromedp.WaitVisible(wait),
 		chromedp.Click(`#apply`),
 		chromedp.WaitVisible(`p.flash`),
 	); err != nil {
@@ -82,12 +78,30 @@ func TestApplyRunsTheFileTests(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if failed, _ := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector('p.flash').classList.contains('failed')`)); !failed {
+		t.Error("the refusal is not shown as a failure")
+	}
+	if kept, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('draft').value`)); err != nil || kept != draft {
+		t.Errorf("after a refused apply the editor holds (%v)\n%s\nwant the draft\n%s", err, kept, draft)
+	}
+	return flash
+}
+
+// TestApplyRunsTheFileTests: the console's Apply refuses a draft whose own
+// tests fail, saying which test failed and why as vigie test does, with the
+// draft still in the editor; the file and the running rules stay. POST /-/reload refuses such a file the same
+// way (SIGHUP and a desk's /reload go through the same reload).
+func TestApplyRunsTheFileTests(t *testing.T) {
+	ctx := newTab(t)
+	in := start(t, casesRules, map[string]string{"VIGIE_WEBHOOK_SECRET": secret})
+	if r := in.do(t, "PUT", "/v1/accounts/ada", []byte(`{"role":"admin","password":"correct horse"}`), nil); r.code != http.StatusCreated {
+		t.Fatalf("PUT /v1/accounts/ada = %d %s", r.code, r.body)
+	}
+	want := failLines(t, in.file, failingTestsRules)
+	flash := applyRefused(t, ctx, in, failingTestsRules, `#problems.good`)
 	wantFlash := "Not applied: 1 of its 1 tests failed, the running rules stay:\n" + strings.Join(want, "\n")
 	if flash != wantFlash {
 		t.Errorf("after apply the page says\n%s\nwant\n%s", flash, wantFlash)
-	}
-	if failed, _ := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector('p.flash').classList.contains('failed')`)); !failed {
-		t.Error("the refusal is not shown as a failure")
 	}
 	screenshot(t, ctx, "console-rules-tests-fail")
 	if now, _ := os.ReadFile(in.file); string(now) != casesRules {
@@ -115,5 +129,44 @@ func TestApplyRunsTheFileTests(t *testing.T) {
 	}
 	if v := in.post(t, message("h2", "u2", "hello there")); slices.Contains(rulesOf(v), "greet") {
 		t.Error("the refused rule runs after the reload")
+	}
+}
+
+// A draft that does not load: greet's condition ends on an operator.
+const brokenRules = casesRules + `  - name: greet
+    when: 'lower(text) contains'
+    do: [forward("hi")]
+`
+
+// TestRefusedApplyKeepsTheDraft: Apply refuses a draft that does not load,
+// saying where, and the editor still holds the draft as typed, with its
+// problem shown at its line and column, for the CM to correct; the file and
+// the running rules stay.
+func TestRefusedApplyKeepsTheDraft(t *testing.T) {
+	ctx := newTab(t)
+	in := start(t, casesRules, map[string]string{"VIGIE_WEBHOOK_SECRET": secret})
+	if r := in.do(t, "PUT", "/v1/accounts/ada", []byte(`{"role":"admin","password":"correct horse"}`), nil); r.code != http.StatusCreated {
+		t.Fatalf("PUT /v1/accounts/ada = %d %s", r.code, r.body)
+	}
+	_, err := rules.Parse(in.file, []byte(brokenRules), rules.LoadOptions{})
+	var le *rules.LoadError
+	if !errors.As(err, &le) {
+		t.Fatalf("the broken draft loads: %v", err)
+	}
+	p := le.Problems[0]
+	flash := applyRefused(t, ctx, in, brokenRules, `#problems.bad`)
+	if want := fmt.Sprintf("Not applied: line %d:%d: %s", p.Line, p.Col, p.Msg); flash != want {
+		t.Errorf("after apply the page says\n%s\nwant\n%s", flash, want)
+	}
+	at := fmt.Sprintf("%d:%d", p.Line, p.Col)
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(fmt.Sprintf(`#problems.bad a.at[data-line="%d"]`, p.Line))); err != nil {
+		t.Fatalf("the kept draft's problem at %s is not shown: %v", at, err)
+	}
+	screenshot(t, ctx, "console-rules-refused-draft")
+	if now, _ := os.ReadFile(in.file); string(now) != casesRules {
+		t.Errorf("the rule file after a refused apply:\n%s", now)
+	}
+	if v := in.post(t, message("h1", "u1", "hello there")); slices.Contains(rulesOf(v), "greet") {
+		t.Error("the refused rule runs")
 	}
 }

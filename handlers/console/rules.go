@@ -309,21 +309,38 @@ func (c *Console) runningText() []byte {
 // rulesApply writes the draft as the rule file, keeping the text it replaces
 // as a version, and reloads. A draft that does not load, or whose own tests
 // fail, is not written (the reload would refuse it too); a reload that
-// refuses puts the old text back.
+// refuses puts the old text back. A refused draft comes back in the editor
+// as it was sent, with the refusal, so the CM corrects it rather than types
+// it again.
 func (c *Console) rulesApply(w http.ResponseWriter, r *http.Request, a account) {
 	text := draft(w, r)
 	rs, ps := compile(c.o.Rules.Path(), text)
 	if rs == nil {
-		c.rulesBack(w, r, fmt.Sprintf("Not applied: line %d:%d: %s", ps[0].Line, ps[0].Col, ps[0].Message), true)
+		c.rulesRefused(w, r, a, text, fmt.Sprintf("Not applied: line %d:%d: %s", ps[0].Line, ps[0].Col, ps[0].Message))
 		return
 	}
 	var failed *rules.TestsFailedError
 	if errors.As(rules.FailedTests(cmp.Or(c.o.Rules.Path(), "rules.yaml"), fileTests(r.Context(), rs)), &failed) {
-		c.rulesBack(w, r, fmt.Sprintf("Not applied: %d of its %d tests failed, the running rules stay:\n%s",
-			len(failed.Failed), failed.Total, strings.Join(failed.Lines(), "\n")), true)
+		c.rulesRefused(w, r, a, text, fmt.Sprintf("Not applied: %d of its %d tests failed, the running rules stay:\n%s",
+			len(failed.Failed), failed.Total, strings.Join(failed.Lines(), "\n")))
 		return
 	}
-	c.install(w, r, a, text, "applied")
+	if msg, ok := c.install(a, text, "applied"); !ok {
+		c.rulesRefused(w, r, a, text, msg)
+	} else {
+		c.rulesBack(w, r, msg, false)
+	}
+}
+
+// rulesRefused shows the rules page with a refused draft in the editor, as
+// it was sent, and why it was refused; the rule file is the running one.
+func (c *Console) rulesRefused(w http.ResponseWriter, r *http.Request, a account, text []byte, msg string) {
+	path := c.o.Rules.Path()
+	c.render(w, http.StatusUnprocessableEntity, "rules.html", map[string]any{
+		"Account": a, "Nav": "rules", "Path": path, "Text": string(text), "Kept": true,
+		"Editable": path != "" && may(a.Role, RoleAdmin), "Versions": versions(path),
+		"Flash": msg, "Failed": true,
+	})
 }
 
 // rulesRollback makes a kept version the rule file again.
@@ -334,50 +351,46 @@ func (c *Console) rulesRollback(w http.ResponseWriter, r *http.Request, a accoun
 		c.rulesBack(w, r, "No such version.", true)
 		return
 	}
-	c.install(w, r, a, text, "rolled back to "+name)
+	msg, ok := c.install(a, text, "rolled back to "+name)
+	c.rulesBack(w, r, msg, !ok)
 }
 
-// install writes text as the rule file and reloads it.
-func (c *Console) install(w http.ResponseWriter, r *http.Request, a account, text []byte, what string) {
+// install writes text as the rule file and reloads it, and says what it did;
+// !ok when it refused, and the old rules keep running. Nothing to change is
+// ok.
+func (c *Console) install(a account, text []byte, what string) (msg string, ok bool) {
 	path := c.o.Rules.Path()
 	if path == "" {
-		c.rulesBack(w, r, "The rules are the starter pack built into vigie: write them out with vigie init, and run vigie with --config.", true)
-		return
+		return "The rules are the starter pack built into vigie: write them out with vigie init, and run vigie with --config.", false
 	}
 	old, err := os.ReadFile(path)
 	if err != nil {
-		c.rulesBack(w, r, err.Error(), true)
-		return
+		return err.Error(), false
 	}
 	if bytes.Equal(old, text) {
-		c.rulesBack(w, r, "Nothing changed.", false)
-		return
+		return "Nothing changed.", true
 	}
 	now := c.o.Now().UTC()
 	dir := versionsDir(path)
 	if err := os.MkdirAll(dir, 0o750); err != nil {
-		c.rulesBack(w, r, err.Error(), true)
-		return
+		return err.Error(), false
 	}
 	kept := filepath.Join(dir, now.Format("20060102T150405Z")+"_"+a.Name+".yaml")
 	if err := os.WriteFile(kept, old, 0o640); err != nil {
-		c.rulesBack(w, r, err.Error(), true)
-		return
+		return err.Error(), false
 	}
 	if err := writeFile(path, text); err != nil {
-		c.rulesBack(w, r, err.Error(), true)
-		return
+		return err.Error(), false
 	}
 	if err := c.o.Rules.Reload("console:" + a.Name); err != nil {
 		if werr := writeFile(path, old); werr != nil {
 			err = errors.Join(err, werr)
 		}
 		c.o.Log.Error("console: rules refused", "by", a.Name, "err", err)
-		c.rulesBack(w, r, "Refused, the old rules keep running: "+err.Error(), true)
-		return
+		return "Refused, the old rules keep running: " + err.Error(), false
 	}
 	c.o.Log.Info("console: rules "+what, "by", a.Name, "file", path, "previous", kept)
-	c.rulesBack(w, r, "Rules "+what+" and running; the previous text is kept as "+filepath.Base(kept)+".", false)
+	return "Rules " + what + " and running; the previous text is kept as " + filepath.Base(kept) + ".", true
 }
 
 // writeFile replaces path's content at once: a reader sees the old file or

@@ -49,13 +49,16 @@
     });
     out.appendChild(ul);
   }
+  function check() { post("check").then(function (r) { showProblems(r.problems); }); }
   var timer;
   draft.addEventListener("input", function () {
     clearTimeout(timer);
     out.className = "problems";
     out.textContent = "Checking…";
-    timer = setTimeout(function () { post("check").then(function (r) { showProblems(r.problems); }); }, 500);
+    timer = setTimeout(check, 500);
   });
+  // A refused Apply brings the draft back: its problems are shown at once.
+  if (form.hasAttribute("data-kept")) check();
 
   document.getElementById("test").addEventListener("click", function () {
     results.textContent = "Running the tests…";
