@@ -1,7 +1,6 @@
 package meta_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -9,12 +8,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 
 	"github.com/vigie-bot/vigie/bot/internal/testsync"
-	"github.com/vigie-bot/vigie/bot/meta"
 	"github.com/vigie-bot/vigie/handlers/console/browsertest"
 )
 
@@ -46,30 +43,8 @@ func TestDaemonTellsOfFailingGraphActions(t *testing.T) {
 		}
 		return "absent"
 	}
-	deliver := func(cid string) {
-		t.Helper()
-		body := restamp(fixture(t, "fb_comment_add.json"), time.Since(fbCommentAddSent))
-		body = bytes.ReplaceAll(body, []byte("987654321098765_1122334455667788"), []byte(cid))
-		req, _ := http.NewRequest(http.MethodPost, base+"/webhooks/meta", bytes.NewReader(body))
-		req.Header.Set("X-Hub-Signature-256", meta.Sign(appSecret, body))
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != 200 {
-			t.Fatalf("delivery: %d", resp.StatusCode)
-		}
-	}
-	hides := func(cid string) int {
-		n := 0
-		for _, c := range g.Calls() {
-			if c.Method == "POST" && c.Path == "/"+cid && c.Params.Get("is_hidden") == "true" {
-				n++
-			}
-		}
-		return n
-	}
+	deliver := func(cid string) { t.Helper(); deliverComment(t, base, cid) }
+	hides := func(cid string) int { return hidesOf(g, cid) }
 	// Each comment is a verdict of hide and warn: the warn is tried after
 	// a failed hide the first time only (the author is warned once), so
 	// the actions that failed are counted from the log, and the cases of

@@ -248,3 +248,32 @@ func daemonReadiness(t *testing.T, base string) (int, []string) {
 	}
 	return code, r.Reasons
 }
+
+// deliverComment posts the fixture's Facebook comment to the daemon at base,
+// signed and dated now, under the comment id cid.
+func deliverComment(t *testing.T, base, cid string) {
+	t.Helper()
+	body := restamp(fixture(t, "fb_comment_add.json"), time.Since(fbCommentAddSent))
+	body = bytes.ReplaceAll(body, []byte("987654321098765_1122334455667788"), []byte(cid))
+	req, _ := http.NewRequest(http.MethodPost, base+"/webhooks/meta", bytes.NewReader(body))
+	req.Header.Set("X-Hub-Signature-256", meta.Sign(appSecret, body))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("delivery: %d", resp.StatusCode)
+	}
+}
+
+// hidesOf counts the calls that hid the comment cid on the fake Graph API.
+func hidesOf(g *fakeGraph, cid string) int {
+	n := 0
+	for _, c := range g.Calls() {
+		if c.Method == "POST" && c.Path == "/"+cid && c.Params.Get("is_hidden") == "true" {
+			n++
+		}
+	}
+	return n
+}

@@ -1,14 +1,11 @@
 package meta_test
 
 import (
-	"bytes"
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/vigie-bot/vigie/bot/internal/testsync"
-	"github.com/vigie-bot/vigie/bot/meta"
 )
 
 // TestDaemonTellsOfAnExpiredPageToken: the page token expires in the night
@@ -28,30 +25,8 @@ func TestDaemonTellsOfAnExpiredPageToken(t *testing.T) {
 	get := func(path string) (int, []byte) { t.Helper(); return daemonGet(t, base+path) }
 	readiness := func() (int, []string) { t.Helper(); return daemonReadiness(t, base) }
 	// deliver posts the fixture's comment under the comment id cid, dated now.
-	deliver := func(cid string) {
-		t.Helper()
-		body := restamp(fixture(t, "fb_comment_add.json"), time.Since(fbCommentAddSent))
-		body = bytes.ReplaceAll(body, []byte("987654321098765_1122334455667788"), []byte(cid))
-		req, _ := http.NewRequest(http.MethodPost, base+"/webhooks/meta", bytes.NewReader(body))
-		req.Header.Set("X-Hub-Signature-256", meta.Sign(appSecret, body))
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != 200 {
-			t.Fatalf("delivery: %d", resp.StatusCode)
-		}
-	}
-	hides := func(cid string) int {
-		n := 0
-		for _, c := range g.Calls() {
-			if c.Method == "POST" && c.Path == "/"+cid && c.Params.Get("is_hidden") == "true" {
-				n++
-			}
-		}
-		return n
-	}
+	deliver := func(cid string) { t.Helper(); deliverComment(t, base, cid) }
+	hides := func(cid string) int { return hidesOf(g, cid) }
 	testsync.Eventually(t, "ready before the token expires", func() bool { code, _ := readiness(); return code == http.StatusOK })
 
 	g.expire(true)
