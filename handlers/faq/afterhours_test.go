@@ -77,15 +77,7 @@ func (n deskNight) String() string {
 // measureNight asks m every line of file after hours.
 func measureNight(t testing.TB, m *Matcher, file string) deskNight {
 	t.Helper()
-	f, err := os.Open(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	lines, err := ReadEval(f)
-	if err != nil {
-		t.Fatalf("%s: %v", file, err)
-	}
+	lines := readEvalFile(t, file)
 	m.afterHours = func(time.Time) bool { return true }
 	m.cfg.AfterHoursForward = true
 	night := time.Date(2026, 1, 5, 23, 0, 0, 0, time.UTC)

@@ -114,15 +114,7 @@ func loadMatcher(t testing.TB, file string) *Matcher {
 
 func evalFile(t testing.TB, m *Matcher, file string) Eval {
 	t.Helper()
-	f, err := os.Open(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	lines, err := ReadEval(f)
-	if err != nil {
-		t.Fatalf("%s: %v", file, err)
-	}
+	lines := readEvalFile(t, file)
 	e, err := m.Evaluate(lines)
 	if err != nil {
 		t.Fatalf("%s: %v", file, err)
@@ -231,4 +223,19 @@ func TestTeachingFromTheDesk(t *testing.T) {
 			t.Errorf("%s: teaching the desk's answers cost %d right answers and added %d wrong ones", dir, before.Right-after.Right, after.Wrong()-before.Wrong())
 		}
 	}
+}
+
+// readEvalFile reads an evaluation file's lines.
+func readEvalFile(t testing.TB, file string) []EvalLine {
+	t.Helper()
+	f, err := os.Open(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	lines, err := ReadEval(f)
+	if err != nil {
+		t.Fatalf("%s: %v", file, err)
+	}
+	return lines
 }
