@@ -264,7 +264,7 @@ func (w *watchedDesk) record(ctx context.Context, err error) error {
 
 // tokenRefused reports whether a platform answered that vigie's token is not
 // valid: a Bot API 401 (404 for a token of the wrong form, as the poller
-// reads it too), a Discord 401, a Graph code 190.
+// reads it too), a Discord 401, a Graph code 190 or a refused appsecret_proof.
 func tokenRefused(err error) bool {
 	var te *telegram.APIError
 	if errors.As(err, &te) {
@@ -276,7 +276,7 @@ func tokenRefused(err error) bool {
 	}
 	var ge *meta.GraphError
 	if errors.As(err, &ge) {
-		return ge.TokenInvalid()
+		return ge.CredentialsRefused()
 	}
 	return false
 }

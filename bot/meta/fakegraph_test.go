@@ -1,6 +1,9 @@
 package meta_test
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -29,6 +32,9 @@ type fakeGraph struct {
 	expired bool
 	// failing: Graph is in trouble, every call answers 500 as Meta does.
 	failing bool
+	// secret, when set, is the app's secret: a call whose appsecret_proof is
+	// not the token's HMAC with it is refused as Meta does (code 100).
+	secret string
 	// mentions are the comments that @mention the account on another
 	// account's media (those read through mentioned_comment): Meta lets the
 	// account answer them through its mentions edge, and refuses to hide,
@@ -86,6 +92,14 @@ func (f *fakeGraph) fail(failing bool) {
 	f.mu.Unlock()
 }
 
+// resetSecret makes secret the app's secret, as a reset in the App
+// Dashboard does: calls proved with another are refused from then on.
+func (f *fakeGraph) resetSecret(secret string) {
+	f.mu.Lock()
+	f.secret = secret
+	f.mu.Unlock()
+}
+
 // hold makes the calls wait until the returned function is called.
 func (f *fakeGraph) hold() (release func()) {
 	gate := make(chan struct{})
@@ -132,7 +146,7 @@ func (f *fakeGraph) serve(w http.ResponseWriter, r *http.Request) {
 		fail = &list[0]
 		f.failures[r.Method+" "+path] = list[1:]
 	}
-	gate, expired, failing := f.gate, f.expired, f.failing
+	gate, expired, failing, secret := f.gate, f.expired, f.failing, f.secret
 	f.mu.Unlock()
 	if gate != nil {
 		<-gate
@@ -147,6 +161,11 @@ func (f *fakeGraph) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	if proof := call.Params.Get("appsecret_proof"); secret != "" && proof != "" && proof != appsecretProof(secret, f.token) {
+		writeJSON(w, http.StatusBadRequest, graphErrorJSON(100, 0, "GraphMethodException",
+			"Invalid appsecret_proof provided in the API argument"))
+		return
+	}
 	if call.Auth != "Bearer "+f.token {
 		writeJSON(w, http.StatusBadRequest, graphErrorJSON(2500, 0, "OAuthException",
 			"An active access token must be used to query information about the current user."))
@@ -218,6 +237,14 @@ func (f *fakeGraph) serve(w http.ResponseWriter, r *http.Request) {
 	default:
 		writeJSON(w, 400, graphErrorJSON(100, 0, "GraphMethodException", "Unsupported "+r.Method+" request."))
 	}
+}
+
+// appsecretProof is the appsecret_proof Meta expects: the token's HMAC-SHA256
+// keyed with the app secret, in hex.
+func appsecretProof(secret, token string) string {
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write([]byte(token))
+	return hex.EncodeToString(mac.Sum(nil))
 }
 
 func writeJSON(w http.ResponseWriter, status int, body string) {

@@ -38,8 +38,9 @@ type graph struct {
 	refusal      string
 }
 
-// tokenRefused records that Meta refused the page token, with why.
-func (g *graph) tokenRefused(err error) {
+// tokenRefused records that Meta refused the page token, or the app secret
+// it is proved with, with why.
+func (g *graph) tokenRefused(ge *GraphError, err error) {
 	g.refusedMu.Lock()
 	first := g.refusedSince.IsZero()
 	if first {
@@ -47,12 +48,17 @@ func (g *graph) tokenRefused(err error) {
 	}
 	g.refusal = err.Error()
 	g.refusedMu.Unlock()
-	if first {
+	switch {
+	case !first:
+	case ge.ProofInvalid():
+		g.log.Error("Meta refused the appsecret_proof: comments are not hidden, deleted or answered until META_APP_SECRET is the app's current secret (was it reset in the App Dashboard?); each becomes a case", "err", err)
+	default:
 		g.log.Error("Meta refused the page token: comments are not hidden, deleted or answered until META_PAGE_TOKEN is renewed; each becomes a case", "err", err)
 	}
 }
 
-// tokenTaken records that Meta answered a call: the page token is good.
+// tokenTaken records that Meta answered a call: the page token, and the app
+// secret it is proved with, are good.
 func (g *graph) tokenTaken() {
 	g.refusedMu.Lock()
 	was := !g.refusedSince.IsZero()
@@ -158,8 +164,8 @@ func (g *graph) call(ctx context.Context, op bot.ActionKind, method, path string
 		return raw, nil
 	}
 	err = classify(op, resp, raw)
-	if ge := (*GraphError)(nil); errors.As(err, &ge) && ge.TokenInvalid() {
-		g.tokenRefused(err)
+	if ge := (*GraphError)(nil); errors.As(err, &ge) && ge.CredentialsRefused() {
+		g.tokenRefused(ge, err)
 	}
 	return nil, err
 }
@@ -169,6 +175,18 @@ func (g *graph) call(ctx context.Context, op bot.ActionKind, method, path string
 func (e *GraphError) TokenInvalid() bool {
 	return e.Code == 190 || e.Code == 102 || e.Type == "OAuthException" && e.Code == 0
 }
+
+// ProofInvalid reports whether Meta refused the call's appsecret_proof: the
+// app secret vigie has (META_APP_SECRET) is not the app's, most often because
+// it was reset in the App Dashboard. Every call fails alike until it is set.
+func (e *GraphError) ProofInvalid() bool {
+	return e.Code == 100 && strings.Contains(e.Message, "appsecret_proof")
+}
+
+// CredentialsRefused reports whether Meta refused what every call carries, the
+// page token or the appsecret_proof, rather than this call: all calls fail
+// alike until an operator changes the configuration.
+func (e *GraphError) CredentialsRefused() bool { return e.TokenInvalid() || e.ProofInvalid() }
 
 // RateLimited reports whether Meta answered that vigie calls too often: the
 // app's, the page's, the user's or a business use case's limit.
@@ -195,6 +213,8 @@ func classify(op bot.ActionKind, resp *http.Response, raw []byte) error {
 	switch c := ge.Code; {
 	case ge.TokenInvalid():
 		ae.Err = fmt.Errorf("expired or invalid page token (code %d): renew META_PAGE_TOKEN: %w", c, ge)
+	case ge.ProofInvalid():
+		ae.Err = fmt.Errorf("appsecret_proof refused (code 100): META_APP_SECRET is not the app's current secret (was it reset in the App Dashboard?): %w", ge)
 	case ge.RateLimited():
 		ae.Retryable = true
 		ae.RetryAfter = retryAfter(resp.Header)

@@ -174,6 +174,8 @@ func TestGraphErrorsAreClassified(t *testing.T) {
 		{"gateway error without JSON", 502, "<html>Bad Gateway</html>", nil, true, 0, "HTTP 502"},
 		{"comment gone", 400, graphErrorJSON(100, 33, "GraphMethodException", "Unsupported post request. Object with ID '987654321098765_1122334455667788' does not exist"),
 			nil, false, 0, "gone or not visible"},
+		{"app secret reset", 400, graphErrorJSON(100, 0, "GraphMethodException", "Invalid appsecret_proof provided in the API argument"),
+			nil, false, 0, "META_APP_SECRET is not the app's current secret"},
 		{"invalid parameter", 400, graphErrorJSON(100, 0, "OAuthException", "(#100) Invalid parameter"),
 			nil, false, 0, "Invalid parameter"},
 	}

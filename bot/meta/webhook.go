@@ -71,9 +71,18 @@ func (h *webhook) delivery(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "cannot read body", http.StatusBadRequest)
 		return
 	}
-	if !validSignature(h.c.cfg.AppSecret, body, r.Header.Get("X-Hub-Signature-256")) {
-		h.c.log.Warn("webhook delivery refused: bad or missing X-Hub-Signature-256",
-			"remote", r.RemoteAddr, "secret_set", h.c.cfg.AppSecret != "")
+	if sig := r.Header.Get("X-Hub-Signature-256"); !validSignature(h.c.cfg.AppSecret, body, sig) {
+		if sig == "" {
+			h.c.log.Warn("webhook delivery refused: no X-Hub-Signature-256",
+				"remote", r.RemoteAddr, "secret_set", h.c.cfg.AppSecret != "")
+		} else {
+			// Meta signs with the app's secret of the moment: when its
+			// deliveries are refused, the secret was reset or is another app's.
+			h.c.log.Warn("webhook delivery refused: X-Hub-Signature-256 does not match the body; "+
+				"if Meta's deliveries are all refused, META_APP_SECRET is not the app's current secret (was it reset in the App Dashboard?): "+
+				"Meta sends them again for up to 36 hours",
+				"remote", r.RemoteAddr, "secret_set", h.c.cfg.AppSecret != "")
+		}
 		h.c.met.count(resultBadSignature)
 		http.Error(w, "bad signature", http.StatusUnauthorized)
 		return
