@@ -263,7 +263,11 @@ func unavailable(err error) bool {
 	if errors.As(err, &re) {
 		// NOREPLICAS: a master set with min-replicas-to-write refuses writes
 		// no replica would have; after a failover, it may be one again.
-		for _, p := range []string{"LOADING", "CLUSTERDOWN", "TRYAGAIN", "MASTERDOWN", "READONLY", "NOREPLICAS"} {
+		// OOM (maxmemory reached under noeviction) and MISCONF (a snapshot
+		// that cannot be written, with stop-writes-on-bgsave-error) refuse
+		// every write until an operator frees memory or disk: answered at
+		// once, they failed every event, unjudged, while Redis "answered".
+		for _, p := range []string{"LOADING", "CLUSTERDOWN", "TRYAGAIN", "MASTERDOWN", "READONLY", "NOREPLICAS", "OOM", "MISCONF"} {
 			if strings.HasPrefix(re.Error(), p) {
 				return true
 			}
@@ -271,6 +275,13 @@ func unavailable(err error) bool {
 		return false
 	}
 	return true // network errors, timeouts, a closed pool
+}
+
+// refusesWrites tells a Redis that answers but takes no write (full under
+// noeviction, unable to save) from one that is away, for the log.
+func refusesWrites(err error) bool {
+	var re goredis.Error
+	return errors.As(err, &re) && (strings.HasPrefix(re.Error(), "OOM") || strings.HasPrefix(re.Error(), "MISCONF"))
 }
 
 // bounded is the context of a call an event waits for: its caller's, cut at
@@ -307,7 +318,11 @@ func (f *Fallback) outage(ctx context.Context, err error) bool {
 	}
 	f.mu.Lock()
 	if !f.degraded.Swap(true) {
-		f.log.Warn("redis unreachable: moderating with in-memory counters, keeping cases and audit until it returns", "err", err)
+		if refusesWrites(err) {
+			f.log.Warn("redis refuses writes: moderating with in-memory counters, keeping cases and audit until it takes them again", "err", err)
+		} else {
+			f.log.Warn("redis unreachable: moderating with in-memory counters, keeping cases and audit until it returns", "err", err)
+		}
 	}
 	f.mu.Unlock()
 	return true
@@ -729,6 +744,12 @@ func (f *Fallback) retryOnce() {
 	}()
 	ctx, cancel := context.WithTimeout(context.Background(), f.opts.RetryEvery)
 	err := f.primary.Ping(ctx)
+	if err == nil {
+		// A full Redis (OOM), a replica (READONLY) answers a ping: with
+		// nothing waiting to be written, flush would switch back to it, and
+		// the next event switch away again, every second.
+		err = f.primary.writable(ctx)
+	}
 	cancel()
 	if err == nil {
 		ctx, cancel := context.WithTimeout(f.ctx, 30*time.Second)

@@ -423,6 +423,18 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
+// writableScript writes a short-lived key: a Redis that answers pings may
+// still refuse writes (OOM under noeviction, MISCONF, a replica's READONLY).
+var writableScript = goredis.NewScript(`redis.call('SET', KEYS[1], '1', 'PX', 60000) return 1`)
+
+// writable checks that Redis takes a write.
+func (s *Store) writable(ctx context.Context) error {
+	if err := writableScript.Run(ctx, s.c, []string{s.cfg.prefix + ":{probe}:writable"}).Err(); err != nil {
+		return fmt.Errorf("redis write probe: %w", err)
+	}
+	return nil
+}
+
 // LostWrites returns how many queued writes (WithAutoPipeline) Redis did not
 // take and nobody else took over.
 func (s *Store) LostWrites() int64 { return s.lostN.Load() }
@@ -477,6 +489,7 @@ func (h tripHook) ProcessPipelineHook(next goredis.ProcessPipelineHook) goredis.
 //	PREFIX:{lease:JOB}:owner                  "TOKEN:OWNER" of the job's lease, with its TTL
 //	PREFIX:{lease:JOB}:token                  the job's last fencing token (INCR)
 //	PREFIX:{lease:JOB}:v:NAME                 a value written under the lease (AdvanceFenced)
+//	PREFIX:{probe}:writable                   written while Redis is away, to see it takes writes again
 func (s *Store) tag(platform, space, v string) string {
 	return s.cfg.prefix + ":{" + platform + ":" + space + ":" + v + "}"
 }
