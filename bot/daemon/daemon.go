@@ -34,6 +34,7 @@ import (
 	"github.com/vigie-bot/vigie/rules"
 	"github.com/vigie-bot/vigie/store"
 	"github.com/vigie-bot/vigie/store/memory"
+	"github.com/vigie-bot/vigie/store/redis"
 )
 
 // Config is what vigie run is given.
@@ -518,7 +519,13 @@ func (d *daemon) serve(ctx context.Context, reload <-chan struct{}) error {
 	}
 	if p, ok := d.store.(pinger); ok {
 		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		if err := p.Ping(pctx); err != nil {
+		switch err := p.Ping(pctx); {
+		case err == nil:
+		case redis.AuthRefused(err):
+			// Redis runs: the URL is wrong, which is for the operator to fix.
+			log.Error("store refuses vigie's password: vigie moderates from memory until it takes it; check the password of --redis (or VIGIE_REDIS_URL): redis://:PASSWORD@HOST:PORT/0, or redis://USER:PASSWORD@… for an ACL user",
+				"store", d.storeKind, "err", err)
+		default:
 			// Not fatal: Redis may come up after vigie; /healthz says it meanwhile.
 			// The URL is not logged: it may carry a password.
 			log.Warn("store not reachable yet: vigie moderates from memory until it answers; check that a redis-server runs at the address of --redis (or VIGIE_REDIS_URL)",

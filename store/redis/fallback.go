@@ -272,9 +272,30 @@ func unavailable(err error) bool {
 				return true
 			}
 		}
-		return false
+		return AuthRefused(err)
 	}
 	return true // network errors, timeouts, a closed pool
+}
+
+// AuthRefused reports whether Redis refused vigie's password or user (a
+// URL without the password Redis requires, a wrong one, an ACL user denied
+// the commands vigie sends): no command goes through until the URL is put
+// right, so the fallback takes it for an outage, which /-/ready shows.
+func AuthRefused(err error) bool {
+	var re goredis.Error
+	if !errors.As(err, &re) {
+		return false
+	}
+	msg := re.Error()
+	// Redis answers a command sent on a connection that did not
+	// authenticate NOAUTH, or, for a large one (an event's script), a
+	// protocol error, and then closes the connection.
+	for _, p := range []string{"NOAUTH", "WRONGPASS", "NOPERM", "ERR Protocol error: unauthenticated"} {
+		if strings.HasPrefix(msg, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // refusesWrites tells a Redis that answers but takes no write (full under
@@ -318,9 +339,12 @@ func (f *Fallback) outage(ctx context.Context, err error) bool {
 	}
 	f.mu.Lock()
 	if !f.degraded.Swap(true) {
-		if refusesWrites(err) {
+		switch {
+		case refusesWrites(err):
 			f.log.Warn("redis refuses writes: moderating with in-memory counters, keeping cases and audit until it takes them again", "err", err)
-		} else {
+		case AuthRefused(err):
+			f.log.Warn("redis refuses vigie's password: moderating with in-memory counters, keeping cases and audit until it takes it; check the password of --redis (or VIGIE_REDIS_URL)", "err", err)
+		default:
 			f.log.Warn("redis unreachable: moderating with in-memory counters, keeping cases and audit until it returns", "err", err)
 		}
 	}
