@@ -115,7 +115,12 @@ func linkProblem(l bot.Link) string {
 // storeProblems says whether the store is reachable (Redis).
 func (d *daemon) storeProblems(ctx context.Context) []string {
 	var out []string
-	if f, ok := d.store.(interface{ Degraded() bool }); ok && f.Degraded() {
+	if f, ok := d.store.(interface{ Problem() string }); ok {
+		// Unreachable, full, or refusing the password: each says what to do.
+		if why := f.Problem(); why != "" {
+			out = append(out, "store: "+d.storeKind+" "+why)
+		}
+	} else if f, ok := d.store.(interface{ Degraded() bool }); ok && f.Degraded() {
 		out = append(out, "store: "+d.storeKind+" unreachable, moderating from memory until it returns")
 	}
 	if p, ok := d.store.(pinger); ok {

@@ -41,6 +41,10 @@ func TestRedisPasswordRefused(t *testing.T) {
 				code, body = r.code, string(r.body)
 				return code == 503 && strings.Contains(body, "store: ")
 			})
+			testsync.Eventually(t, "/-/ready naming the password", func() bool {
+				body = string(in.do(t, "GET", "/-/ready", nil, nil).body)
+				return strings.Contains(body, "store: redis refuses vigie's password, moderating from memory")
+			})
 			want := "store refuses vigie's password: vigie moderates from memory until it takes it; check the password of --redis"
 			if logs := in.logs.String(); !strings.Contains(logs, want) || strings.Contains(logs, "check that a redis-server runs") {
 				t.Errorf("logs lack %q, or send the operator to look for a redis-server:\n%s", want, logs)

@@ -71,12 +71,15 @@ type Fallback struct {
 	dropped  atomic.Int64
 	flushed  atomic.Int64
 
-	mu     sync.Mutex
-	queue  []queued // waiting for Redis, in the order they came
-	nAudit int
-	nCases int
-	cases  map[string]*localCase // by local id
-	mapped []string              // local ids written to Redis, oldest first, to bound cases
+	mu sync.Mutex
+	// problem says why the memory stands in for Redis, set when it starts to
+	// (see Problem).
+	problem string
+	queue   []queued // waiting for Redis, in the order they came
+	nAudit  int
+	nCases  int
+	cases   map[string]*localCase // by local id
+	mapped  []string              // local ids written to Redis, oldest first, to bound cases
 	// memoryOnly: local ids that will never be written to Redis (refused
 	// there), oldest first, to bound cases too
 	memoryOnly []string
@@ -175,6 +178,18 @@ func (f *Fallback) takeOver(w lostWrite, err error) {
 	case w.done != "":
 		f.bufferDone(ctx, w.done)
 	}
+}
+
+// Problem says why the memory stands in for Redis ("unreachable, …",
+// "refuses writes, …", "refuses vigie's password, …"), or "" while Redis
+// takes the calls.
+func (f *Fallback) Problem() string {
+	if !f.degraded.Load() {
+		return ""
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.problem
 }
 
 // Degraded reports whether Redis is away and the memory stands in for it.
@@ -341,10 +356,13 @@ func (f *Fallback) outage(ctx context.Context, err error) bool {
 	if !f.degraded.Swap(true) {
 		switch {
 		case refusesWrites(err):
+			f.problem = "refuses writes, moderating from memory until it takes them: " + err.Error()
 			f.log.Warn("redis refuses writes: moderating with in-memory counters, keeping cases and audit until it takes them again", "err", err)
 		case AuthRefused(err):
+			f.problem = "refuses vigie's password, moderating from memory until it takes it: check the password of --redis (or VIGIE_REDIS_URL)"
 			f.log.Warn("redis refuses vigie's password: moderating with in-memory counters, keeping cases and audit until it takes it; check the password of --redis (or VIGIE_REDIS_URL)", "err", err)
 		default:
+			f.problem = "unreachable, moderating from memory until it returns"
 			f.log.Warn("redis unreachable: moderating with in-memory counters, keeping cases and audit until it returns", "err", err)
 		}
 	}

@@ -54,6 +54,10 @@ func TestFallbackFullRedis(t *testing.T) {
 	if !f.Degraded() {
 		t.Fatal("not degraded while Redis refuses writes")
 	}
+	if p := f.Problem(); !strings.HasPrefix(p, "refuses writes, moderating from memory until it takes them: ") ||
+		!strings.Contains(p, "OOM command not allowed") {
+		t.Errorf("Problem() = %q, want it to say Redis refuses writes, with its answer", p)
+	}
 	if !strings.Contains(logged(), "redis refuses writes") {
 		t.Errorf("the switch is not logged as a refusal of writes:\n%s", logged())
 	}
@@ -75,6 +79,9 @@ func TestFallbackFullRedis(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, "the switch back once Redis takes writes", func() bool { return !f.Degraded() })
+	if p := f.Problem(); p != "" {
+		t.Errorf("Problem() = %q once Redis takes writes again, want none", p)
+	}
 	open, err := primary.Cases(ctx, store.CaseOpen)
 	if err != nil || len(open) != 1 || open[0].Reason != "insult" || !strings.HasPrefix(open[0].ID, "c-") {
 		t.Errorf("cases in Redis after it took writes again = %+v, %v; want the insult's case", open, err)
