@@ -78,8 +78,8 @@ func (c *Client) Timeout(ctx context.Context, ev bot.Event, d time.Duration) err
 	until := time.Now().Add(d).UTC()
 	ctx, cancel := callContext(ctx)
 	defer cancel()
-	return c.classify(ctx, bot.ActTimeout, c.sess.GuildMemberTimeout(ev.Space, ev.Author.ID, &until,
-		append(opts(ctx), auditReason(ctx))...))
+	return c.outranked(c.classify(ctx, bot.ActTimeout, c.sess.GuildMemberTimeout(ev.Space, ev.Author.ID, &until,
+		append(opts(ctx), auditReason(ctx))...)), ev, discordgo.PermissionModerateMembers)
 }
 
 // Untimeout lifts the member's timeout: communication_disabled_until set to null.
@@ -89,8 +89,8 @@ func (c *Client) Untimeout(ctx context.Context, ev bot.Event) error {
 	}
 	ctx, cancel := callContext(ctx)
 	defer cancel()
-	return c.classify(ctx, opUntimeout, c.sess.GuildMemberTimeout(ev.Space, ev.Author.ID, nil,
-		append(opts(ctx), auditReason(ctx))...))
+	return c.outranked(c.classify(ctx, opUntimeout, c.sess.GuildMemberTimeout(ev.Space, ev.Author.ID, nil,
+		append(opts(ctx), auditReason(ctx))...)), ev, discordgo.PermissionModerateMembers)
 }
 
 // opUntimeout names the lifting of a timeout in errors.
@@ -114,8 +114,8 @@ func (c *Client) kick(ctx context.Context, ev bot.Event) error {
 	}
 	ctx, cancel := callContext(ctx)
 	defer cancel()
-	return c.classify(ctx, bot.ActKick, c.sess.GuildMemberDelete(ev.Space, ev.Author.ID,
-		append(opts(ctx), auditReason(ctx))...))
+	return c.outranked(c.classify(ctx, bot.ActKick, c.sess.GuildMemberDelete(ev.Space, ev.Author.ID,
+		append(opts(ctx), auditReason(ctx))...)), ev, discordgo.PermissionKickMembers)
 }
 
 // Ban bans the author and removes their messages of the last BanDeleteWindow.
@@ -133,7 +133,7 @@ func (c *Client) Ban(ctx context.Context, ev bot.Event, d time.Duration) error {
 	defer cancel()
 	_, err := c.sess.RequestWithBucketID("PUT", discordgo.EndpointGuildBan(ev.Space, ev.Author.ID), body,
 		discordgo.EndpointGuildBan(ev.Space, ""), append(opts(ctx), auditReason(ctx))...)
-	return c.classify(ctx, bot.ActBan, err)
+	return c.outranked(c.classify(ctx, bot.ActBan, err), ev, discordgo.PermissionBanMembers)
 }
 
 // Unban lifts the author's ban.

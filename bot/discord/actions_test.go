@@ -3,6 +3,7 @@ package discord
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -243,6 +244,57 @@ func TestDeskRefusals(t *testing.T) {
 			err := desk.PostCard(context.Background(), card)
 			if err == nil || bot.Retryable(err) != tt.retryable {
 				t.Errorf("PostCard = %v, retryable %v; want retryable %v", err, err != nil && bot.Retryable(err), tt.retryable)
+			}
+		})
+	}
+}
+
+// Discord refuses an action on a member above vigie (the owner, a role as
+// high as vigie's highest) with the same 403 Missing Permissions as a
+// permission vigie lacks; when vigie holds the permission, the error says
+// what protects the member, since giving vigie a right would change nothing.
+func TestActionsOnAMemberAboveVigie(t *testing.T) {
+	refusal := `{"message": "Missing Permissions", "code": 50013}`
+	ctx := context.Background()
+	modMsg := bot.Event{ID: "1001", Platform: "discord", Kind: bot.KindMessage, Space: guildID, Channel: general,
+		Author: bot.Author{ID: mod.id, Name: "Mo", Roles: []string{"Moderator"}}}
+	ownerMsg := bot.Event{ID: "1002", Platform: "discord", Kind: bot.KindMessage, Space: guildID, Channel: general,
+		Author: bot.Author{ID: ownerID, Name: "Olga"}}
+	bobMsg := bot.Event{ID: "1003", Platform: "discord", Kind: bot.KindMessage, Space: guildID, Channel: general,
+		Author: bot.Author{ID: bob.id, Name: "Bob"}}
+	tests := []struct {
+		name      string
+		perms     int64
+		do        func(c *Client) error
+		outranked string // "" when the refusal is a permission vigie lacks
+	}{
+		{"timeout of a moderator", allPerms, func(c *Client) error { return c.Timeout(ctx, modMsg, time.Hour) },
+			"Mo's highest role, Moderator, is not below vigie's highest role, vigie: drag vigie's role above it"},
+		{"ban of a moderator", allPerms, func(c *Client) error { return c.Ban(ctx, modMsg, 0) },
+			"Mo's highest role, Moderator, is not below vigie's highest role, vigie"},
+		{"kick of the owner", allPerms, func(c *Client) error { return c.Kick(ctx, ownerMsg) },
+			"Olga owns the server"},
+		{"timeout of a member below vigie", allPerms, func(c *Client) error { return c.Timeout(ctx, bobMsg, time.Hour) }, ""},
+		{"timeout of a moderator without Moderate Members", allPerms &^ (1 << 40), func(c *Client) error { return c.Timeout(ctx, modMsg, time.Hour) }, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFakeDiscord(t)
+			c, _ := newTestClient(t, f, Config{})
+			run(t, f, c, make(chan bot.Event, 4), tt.perms)
+			f.FailWhen(func(call discordfake.Call) bool { return strings.HasPrefix(call.Path, "/guilds/"+guildID+"/") }, 403, refusal)
+			err := tt.do(c)
+			if !strings.Contains(fmt.Sprint(err), "Missing Permissions (code 50013)") || bot.Retryable(err) {
+				t.Fatalf("error = %v (retryable %v), want Discord's refusal, not retryable", err, bot.Retryable(err))
+			}
+			if tt.outranked == "" {
+				if errors.Is(err, bot.ErrOutranked) {
+					t.Errorf("error %q blames the hierarchy for a missing permission", err)
+				}
+				return
+			}
+			if !errors.Is(err, bot.ErrOutranked) || !strings.Contains(err.Error(), tt.outranked) {
+				t.Errorf("error = %q, want ErrOutranked saying %q", err, tt.outranked)
 			}
 		})
 	}

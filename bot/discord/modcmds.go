@@ -210,6 +210,11 @@ func (c *Client) modRequest(ctx context.Context, i *discordgo.Interaction, data 
 	}
 	r.Target = bot.Event{Platform: Platform, Space: i.GuildID, Channel: i.ChannelID,
 		Author: bot.Author{ID: memberID, Name: c.resolvedName(data, memberID)}}
+	if data.Resolved != nil && data.Resolved.Users[memberID] != nil && data.Resolved.Members[memberID] != nil {
+		// The member's roles, to tell a moderator whom the hierarchy keeps
+		// out of vigie's reach.
+		r.Target.Author.Roles = c.author(i.GuildID, data.Resolved.Users[memberID], data.Resolved.Members[memberID]).Roles
+	}
 	if duration != "" {
 		d, err := parseDuration(duration)
 		if err != nil || d <= 0 {

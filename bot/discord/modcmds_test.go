@@ -199,6 +199,23 @@ func TestModMissingPermission(t *testing.T) {
 	}
 }
 
+// A moderator's /mute of a member whose role is above vigie's is refused by
+// Discord as a missing permission; vigie has the permission, so the moderator
+// is told what stands in the way, not to give vigie a right it holds.
+func TestModOnAMemberAboveVigie(t *testing.T) {
+	w := newModWorld(t)
+	w.f.FailWhen(func(c discordfake.Call) bool {
+		return c.Method == "PATCH" && c.Path == "/guilds/"+guildID+"/members/"+mod.id
+	},
+		403, `{"message": "Missing Permissions", "code": 50013}`)
+	w.f.Dispatch("INTERACTION_CREATE", modSlash("9012", cm, 0, "mute", &mod, opt("duration", 3, "30m")))
+	got := w.answer(t, "9012")
+	if !strings.HasPrefix(got, "Could not mute Mo: ") || !strings.Contains(got, "Mo's highest role, Moderator, is not below vigie's highest role, vigie") ||
+		strings.Contains(got, "Give vigie's account the right") {
+		t.Errorf("answer = %q", got)
+	}
+}
+
 // /purge deletes the member's last messages in the channel; /del and the
 // message menu's "Delete message" delete one; /warn, /warns, /note.
 func TestModMessagesAndWarnings(t *testing.T) {
