@@ -139,6 +139,34 @@ func DeciderName(ctx context.Context) string {
 // ErrDecided is what DeskCommands.Decide wraps when the case was decided before.
 var ErrDecided = errors.New("case already decided")
 
+// ErrStaleCard is what DeskCommands.Decide wraps, having done nothing, when the
+// card whose button was pressed was posted before the case its button names
+// was opened (WithCardPosted): the card is about an older case that had the
+// same id, before case ids started again (vigie restarted with the memory
+// store, or Redis lost its data), and deciding would act on another member.
+var ErrStaleCard = errors.New("the card pressed is about an older case that had the same id")
+
+// CardClockSlack is how much earlier than its case a card may be dated by its
+// platform and still be the case's: the platform's clock and vigie's differ.
+const CardClockSlack = 10 * time.Second
+
+type cardPostedKey struct{}
+
+// WithCardPosted tells Decide when the card whose button was pressed was
+// posted, by the desk platform's clock (a Discord message id's time).
+func WithCardPosted(ctx context.Context, at time.Time) context.Context {
+	if at.IsZero() {
+		return ctx
+	}
+	return context.WithValue(ctx, cardPostedKey{}, at)
+}
+
+// CardPosted is the time WithCardPosted put in ctx, or zero.
+func CardPosted(ctx context.Context) time.Time {
+	at, _ := ctx.Value(cardPostedKey{}).(time.Time)
+	return at
+}
+
 // DeskCommands is what every desk needs from the rest of vigie to decide cases
 // and answer the CMs' commands. The texts returned are shown to the CM as they are.
 type DeskCommands interface {

@@ -152,6 +152,13 @@ func (m *Moderator) Decide(ctx context.Context, caseID, outcome, by string) (sto
 	if err := m.mayDecide(c, by); err != nil {
 		return c, err
 	}
+	if at := bot.CardPosted(ctx); !at.IsZero() && at.Before(c.Opened.Add(-bot.CardClockSlack)) {
+		m.log.Warn("decision refused: the card pressed is older than its case", "audit", true, "case", caseID, "by", by,
+			"card_posted", at.UTC().Format(time.RFC3339), "case_opened", c.Opened.UTC().Format(time.RFC3339))
+		return store.Case{}, fmt.Errorf("case %s: %w (the card was posted %s, case %s opened %s: case ids started again since, "+
+			"as after a restart with the memory store); nothing was done: decide from the queue or the case's own card",
+			caseID, bot.ErrStaleCard, at.UTC().Format(time.RFC3339), caseID, c.Opened.UTC().Format(time.RFC3339))
+	}
 	if o.Kind == OutcomeAnswer {
 		text, ok := suggestedReply(c)
 		if !ok {

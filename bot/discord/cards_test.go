@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/bot/internal/desktest"
@@ -149,4 +150,36 @@ func TestCardsAcrossInstances(t *testing.T) {
 			t.Errorf("card after the retry:\n%s", content)
 		}
 	})
+}
+
+// TestPressOnACardOlderThanItsCase: vigie restarted with the memory store in
+// the night, and its case ids started again at c-000001. A moderator presses
+// Ban on a card of the night before, whose button names c-000001: that case
+// is now another member's. Nothing is done, and the moderator is told why; a
+// press on the new case's own card bans its author.
+func TestPressOnACardOlderThanItsCase(t *testing.T) {
+	w := newModWorld(t)
+	now := time.Now()
+	ev := bot.Event{ID: snowflake(now, 7), Platform: "discord", Kind: bot.KindMessage, Space: guildID, Channel: general,
+		Author: bot.Author{ID: bob.id, Name: "Bob"}, Text: "free nitro https://scam.example/gift", At: now}
+	cs, err := w.st.OpenCase(t.Context(), store.Case{Event: ev, Rule: "scam", Category: "spam", Reason: "scam link",
+		Suggested: []bot.Action{{Kind: bot.ActDelete}}, Opened: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lastNight := snowflake(now.Add(-6*time.Hour), 1) // the card of the case that had this id before the restart
+	w.f.Dispatch("INTERACTION_CREATE", press("960000000000000021", cm, lastNight, customID(cs.ID, "ban")))
+	if got := told(t, w.f, "960000000000000021"); !strings.Contains(got, "older case that had the same id") {
+		t.Errorf("told %q", got)
+	}
+	if n := w.f.Count("PUT", "/guilds/"+guildID+"/bans/"); n != 0 {
+		t.Errorf("%d bans from a card of another case: %s", n, w.f.Summary())
+	}
+	if c, _ := w.st.Case(t.Context(), cs.ID); c.Status != store.CaseOpen {
+		t.Errorf("case %s decided from another case's card: %+v", cs.ID, c)
+	}
+
+	own := snowflake(now.Add(time.Second), 2)
+	w.f.Dispatch("INTERACTION_CREATE", press("960000000000000022", cm, own, customID(cs.ID, "ban")))
+	w.f.WaitFor(t, "PUT", "/guilds/"+guildID+"/bans/"+bob.id, 1, nil)
 }

@@ -547,7 +547,12 @@ func (c *Client) handleButton(ctx context.Context, i *discordgo.Interaction) {
 		return
 	}
 	d.CaseID, d.By, d.ByName = caseID, cmID(u), displayName(u, i.Member)
-	card, err := cmds.Decide(bot.WithDeciderName(ctx, d.ByName), d)
+	dctx := bot.WithDeciderName(ctx, d.ByName)
+	if i.Message != nil {
+		// A card older than its case names an older case of the same id.
+		dctx = bot.WithCardPosted(dctx, snowflakeTime(i.Message.ID))
+	}
+	card, err := cmds.Decide(dctx, d)
 	// The moderator still hears how it went when carrying it out used up the
 	// desk's time.
 	ctx, cancel := reportContext(ctx)
