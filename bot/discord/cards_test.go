@@ -183,3 +183,31 @@ func TestPressOnACardOlderThanItsCase(t *testing.T) {
 	w.f.Dispatch("INTERACTION_CREATE", press("960000000000000022", cm, own, customID(cs.ID, "ban")))
 	w.f.WaitFor(t, "PUT", "/guilds/"+guildID+"/bans/"+bob.id, 1, nil)
 }
+
+// TestPressAnsweredByAnotherProcess: two vigies receive the same press (two
+// processes on one token, as while a shard's lease moves, or two started by
+// mistake). Discord takes the first acknowledgement and refuses the second
+// (400, code 40060): the process refused leaves the press to the one that
+// answered, rather than deciding a case of its own under that id.
+func TestPressAnsweredByAnotherProcess(t *testing.T) {
+	w := newModWorld(t)
+	now := time.Now()
+	ev := bot.Event{ID: snowflake(now, 7), Platform: "discord", Kind: bot.KindMessage, Space: guildID, Channel: general,
+		Author: bot.Author{ID: bob.id, Name: "Bob"}, Text: "free nitro https://scam.example/gift", At: now}
+	cs, err := w.st.OpenCase(t.Context(), store.Case{Event: ev, Rule: "scam", Category: "spam", Reason: "scam link",
+		Suggested: []bot.Action{{Kind: bot.ActDelete}}, Opened: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.f.Fail("POST", "/interactions/960000000000000031/", 400, `{"message": "Interaction has already been acknowledged.", "code": 40060}`, nil, 1)
+	w.f.Dispatch("INTERACTION_CREATE", press("960000000000000031", cm, snowflake(now.Add(time.Second), 3), customID(cs.ID, "ban")))
+	testsync.Eventually(t, "the press left to the other process", func() bool {
+		return strings.Contains(w.logs.String(), "acknowledged by another process")
+	})
+	if n := w.f.Count("PUT", "/guilds/"+guildID+"/bans/"); n != 0 {
+		t.Errorf("%d bans from a press another process answered: %s", n, w.f.Summary())
+	}
+	if c, _ := w.st.Case(t.Context(), cs.ID); c.Status != store.CaseOpen {
+		t.Errorf("case %s decided by the process that did not answer: %+v", cs.ID, c)
+	}
+}

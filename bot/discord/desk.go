@@ -372,6 +372,14 @@ func (c *Client) take(ctx context.Context, line *deskwork.Line, i *discordgo.Int
 	taken := line.Go(ctx, deskwork.Job{
 		First: func() bool {
 			if err := c.ack(ctx, i); err != nil {
+				if apiCode(err) == codeAlreadyAcknowledged {
+					// Another vigie on this token answered it first (two
+					// processes receiving one shard's events): the work is
+					// that one's, whose store and cases it was pressed for.
+					c.log.Warn("desk: an interaction acknowledged by another process, left to it", "interaction", interactionName(i),
+						"guild", i.GuildID, "channel", i.ChannelID)
+					return false
+				}
 				if i.Type == discordgo.InteractionApplicationCommand {
 					// Without it the answer has nowhere to go: do nothing the moderator cannot see.
 					c.log.Warn("cannot acknowledge a command, not run", "err", err)

@@ -458,6 +458,9 @@ const (
 	codeUnknownMember      = 10007
 	codeCannotDMUser       = 50007
 	codeMissingPermissions = 50013
+	// codeAlreadyAcknowledged answers a second acknowledgement of one
+	// interaction: another process answered it.
+	codeAlreadyAcknowledged = 40060
 )
 
 // classify turns a discordgo error into a *bot.ActionError that says whether to
