@@ -126,9 +126,17 @@ func (c *Client) handleModCommand(ctx context.Context, i *discordgo.Interaction)
 		return
 	}
 	r.By, r.ByName = cmID(u), displayName(u, i.Member)
+	// A timeout ends 28 days ahead at most: a longer /mute is the longest,
+	// recorded and told as given.
+	capped := info.Command == bot.ModMute && r.Duration > MaxTimeout
+	if capped {
+		r.Duration = MaxTimeout
+	}
 	text, err := modn.Moderate(ctx, r)
 	if err != nil {
 		c.log.Warn("moderator's command not carried out", "command", attempt, "by", r.By, "err", err)
+	} else if capped {
+		text = strings.TrimSuffix(text, ".") + " (Discord's longest timeout)."
 	}
 	ctx, cancel := reportContext(ctx)
 	defer cancel()

@@ -216,6 +216,22 @@ func TestModOnAMemberAboveVigie(t *testing.T) {
 	}
 }
 
+// A /mute longer than Discord's timeouts can be is the longest one, and the
+// moderator is told the length given, not the one asked.
+func TestModMuteLongerThanDiscordAllows(t *testing.T) {
+	w := newModWorld(t)
+	w.f.Dispatch("INTERACTION_CREATE", modSlash("9013", mod, 0, "mute", &bob, opt("duration", 3, "30d")))
+	if got, want := w.answer(t, "9013"), "Muted Bob for "+bot.FormatDuration(MaxTimeout)+" (Discord's longest timeout)."; got != want {
+		t.Errorf("answer = %q, want %q", got, want)
+	}
+	w.f.WaitFor(t, "PATCH", "/guilds/"+guildID+"/members/"+bob.id, 1, nil)
+	audit, _ := w.st.Audit(t.Context(), time.Time{})
+	if len(audit) != 1 || len(audit[0].Verdict.Matches) != 1 || len(audit[0].Verdict.Matches[0].Actions) != 1 ||
+		audit[0].Verdict.Matches[0].Actions[0].Duration != MaxTimeout {
+		t.Errorf("audit = %+v", audit)
+	}
+}
+
 // /purge deletes the member's last messages in the channel; /del and the
 // message menu's "Delete message" delete one; /warn, /warns, /note.
 func TestModMessagesAndWarnings(t *testing.T) {
