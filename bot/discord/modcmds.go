@@ -126,17 +126,22 @@ func (c *Client) handleModCommand(ctx context.Context, i *discordgo.Interaction)
 		return
 	}
 	r.By, r.ByName = cmID(u), displayName(u, i.Member)
-	// A timeout ends 28 days ahead at most: a longer /mute is the longest,
-	// recorded and told as given.
-	capped := info.Command == bot.ModMute && r.Duration > MaxTimeout
-	if capped {
+	// What Discord cannot do as asked is done as it can, recorded and told
+	// so: a timeout ends 28 days ahead at most, a ban never ends.
+	var note string
+	switch {
+	case info.Command == bot.ModMute && r.Duration > MaxTimeout:
 		r.Duration = MaxTimeout
+		note = " Discord's timeouts end within 28 days: this one lasts " + bot.FormatDuration(MaxTimeout) + "."
+	case info.Command == bot.ModBan && r.Duration > 0:
+		r.Duration = 0
+		note = " Discord bans do not expire: this one is for good, until /unban."
 	}
 	text, err := modn.Moderate(ctx, r)
 	if err != nil {
 		c.log.Warn("moderator's command not carried out", "command", attempt, "by", r.By, "err", err)
-	} else if capped {
-		text = strings.TrimSuffix(text, ".") + " (Discord's longest timeout)."
+	} else {
+		text += note
 	}
 	ctx, cancel := reportContext(ctx)
 	defer cancel()

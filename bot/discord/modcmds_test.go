@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -216,19 +217,33 @@ func TestModOnAMemberAboveVigie(t *testing.T) {
 	}
 }
 
-// A /mute longer than Discord's timeouts can be is the longest one, and the
-// moderator is told the length given, not the one asked.
-func TestModMuteLongerThanDiscordAllows(t *testing.T) {
+// What Discord cannot do as a moderator asks is done as it can, and told: a
+// /mute longer than Discord's timeouts can be is the longest one, a /ban for
+// a while is for good (Discord bans do not expire). The audit records what
+// was done.
+func TestModDurationsDiscordCannotGive(t *testing.T) {
 	w := newModWorld(t)
 	w.f.Dispatch("INTERACTION_CREATE", modSlash("9013", mod, 0, "mute", &bob, opt("duration", 3, "30d")))
-	if got, want := w.answer(t, "9013"), "Muted Bob for "+bot.FormatDuration(MaxTimeout)+" (Discord's longest timeout)."; got != want {
-		t.Errorf("answer = %q, want %q", got, want)
+	if got, want := w.answer(t, "9013"), "Muted Bob for 671h. Discord's timeouts end within 28 days: this one lasts 671h."; got != want {
+		t.Errorf("/mute 30d: answer = %q, want %q", got, want)
 	}
 	w.f.WaitFor(t, "PATCH", "/guilds/"+guildID+"/members/"+bob.id, 1, nil)
+	w.f.Dispatch("INTERACTION_CREATE", modSlash("9014", mod, 0, "ban", &mallory, opt("duration", 3, "7d")))
+	if got, want := w.answer(t, "9014"), "Banned Mallory. Discord bans do not expire: this one is for good, until /unban."; got != want {
+		t.Errorf("/ban 7d: answer = %q, want %q", got, want)
+	}
+	w.f.WaitFor(t, "PUT", "/guilds/"+guildID+"/bans/"+mallory.id, 1, nil)
 	audit, _ := w.st.Audit(t.Context(), time.Time{})
-	if len(audit) != 1 || len(audit[0].Verdict.Matches) != 1 || len(audit[0].Verdict.Matches[0].Actions) != 1 ||
-		audit[0].Verdict.Matches[0].Actions[0].Duration != MaxTimeout {
-		t.Errorf("audit = %+v", audit)
+	var done []string
+	for _, e := range audit {
+		for _, m := range e.Verdict.Matches {
+			for _, a := range m.Actions {
+				done = append(done, a.String())
+			}
+		}
+	}
+	if want := []string{"timeout(" + bot.FormatDuration(MaxTimeout) + ")", "ban"}; !slices.Equal(done, want) {
+		t.Errorf("audited %q, want %q", done, want)
 	}
 }
 
