@@ -135,6 +135,9 @@ type Server struct {
 	// interactions are the channels of the interactions sent, by token: a
 	// webhook message of the interaction stands there.
 	interactions map[string]string
+	// answered are the interactions whose callback was taken, by id:
+	// Discord takes one callback an interaction.
+	answered map[string]bool
 }
 
 type conn struct {
@@ -166,7 +169,7 @@ func New(t testing.TB, o Options) *Server {
 	o.Shards = max(o.Shards, 1)
 	f := &Server{t: t, o: o, changed: make(chan struct{}), seq: map[int]int{}, sessions: map[string]bool{}, ready: make(chan struct{}, 16),
 		disallowed: o.DisallowedIntents,
-		guilds:     map[string]map[string]any{}, levels: map[string]int{}, slowmodes: map[string]int{}, history: map[string][]map[string]any{}, members: map[string]map[string]any{}, departed: map[string]bool{}, interactions: map[string]string{}}
+		guilds:     map[string]map[string]any{}, levels: map[string]int{}, slowmodes: map[string]int{}, history: map[string][]map[string]any{}, members: map[string]map[string]any{}, departed: map[string]bool{}, interactions: map[string]string{}, answered: map[string]bool{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /gw/", f.gateway)
 	mux.HandleFunc("/api/v9/", f.rest)
@@ -801,6 +804,17 @@ func (f *Server) rest(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNotFound)
 		io.WriteString(w, `{"message": "Unknown Member", "code": 10007}`)
 		return
+	}
+	if call.Method == "POST" && shape(p) == "interactions/*/*/callback" {
+		f.mu.Lock()
+		again := f.answered[p[1]]
+		f.answered[p[1]] = true
+		f.mu.Unlock()
+		if again {
+			w.WriteHeader(http.StatusBadRequest)
+			io.WriteString(w, `{"message": "Interaction has already been acknowledged.", "code": 40060}`)
+			return
+		}
 	}
 	switch call.Method + " " + shape(p) {
 	case "GET gateway", "GET gateway/bot":

@@ -453,3 +453,60 @@ func TestRevokedTokenIsRefused(t *testing.T) {
 		t.Errorf("IDENTIFY once restored: %s, want READY", p.T)
 	}
 }
+
+// TestTakesOneCallbackAnInteraction: Discord takes one callback an
+// interaction; a second, as from another process, is refused with 40060.
+func TestTakesOneCallbackAnInteraction(t *testing.T) {
+	f := New(t, Options{})
+	callback := func(id string) (int, string) {
+		req, _ := http.NewRequest("POST", "http://discord.test/api/v9/interactions/"+id+"/tok-"+id+"/callback", strings.NewReader(`{"type":6}`))
+		req.Header.Set("Authorization", "Bot "+Token)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := f.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+	if status, body := callback("960000000000000001"); status != 204 {
+		t.Errorf("first callback: %d %s", status, body)
+	}
+	if status, body := callback("960000000000000001"); status != 400 || !strings.Contains(body, `"code": 40060`) {
+		t.Errorf("second callback: %d %s, want 400 code 40060", status, body)
+	}
+	if status, body := callback("960000000000000002"); status != 204 {
+		t.Errorf("another interaction's callback: %d %s", status, body)
+	}
+}
+
+// TestApplicationFlagsSayTheIntents: GET /applications/@me has the flags of
+// the privileged intents allowed, as a bot in fewer than 100 servers has them,
+// and SetDisallowedIntents turns one off, for the flags and the gateway.
+func TestApplicationFlagsSayTheIntents(t *testing.T) {
+	f := New(t, Options{DisallowedIntents: 1 << 8})
+	flags := func() int {
+		req, _ := http.NewRequest("GET", "http://discord.test/api/v9/applications/@me", nil)
+		req.Header.Set("Authorization", "Bot "+Token)
+		resp, err := f.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var app struct {
+			Flags int `json:"flags"`
+		}
+		if err := json.NewDecoder(resp.Body).Decode(&app); err != nil {
+			t.Fatal(err)
+		}
+		return app.Flags
+	}
+	if got, want := flags(), 1<<15|1<<19; got != want {
+		t.Errorf("flags = %#x, want %#x (members and message content, limited; no presence)", got, want)
+	}
+	f.SetDisallowedIntents(1 << 15)
+	if got, want := flags(), 1<<15|1<<13; got != want {
+		t.Errorf("flags once message content is off = %#x, want %#x", got, want)
+	}
+}
