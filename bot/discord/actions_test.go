@@ -276,6 +276,10 @@ func TestActionsOnAMemberAboveVigie(t *testing.T) {
 			"Olga owns the server"},
 		{"timeout of a member below vigie", allPerms, func(c *Client) error { return c.Timeout(ctx, bobMsg, time.Hour) }, ""},
 		{"timeout of a moderator without Moderate Members", allPerms &^ (1 << 40), func(c *Client) error { return c.Timeout(ctx, modMsg, time.Hour) }, ""},
+		// A role vigie gives or takes must be below its own highest.
+		{"tag with a role above vigie's", allPerms, func(c *Client) error { return c.Tag(ctx, bobMsg, "Moderator") },
+			"the role Moderator is not below vigie's highest role, vigie: drag vigie's role above it"},
+		{"tag with a role below vigie's", allPerms, func(c *Client) error { return c.Tag(ctx, bobMsg, "VIP") }, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -288,13 +292,16 @@ func TestActionsOnAMemberAboveVigie(t *testing.T) {
 				t.Fatalf("error = %v (retryable %v), want Discord's refusal, not retryable", err, bot.Retryable(err))
 			}
 			if tt.outranked == "" {
-				if errors.Is(err, bot.ErrOutranked) {
+				if errors.Is(err, bot.ErrOutranked) || strings.Contains(err.Error(), "drag vigie's role") {
 					t.Errorf("error %q blames the hierarchy for a missing permission", err)
 				}
 				return
 			}
-			if !errors.Is(err, bot.ErrOutranked) || !strings.Contains(err.Error(), tt.outranked) {
-				t.Errorf("error = %q, want ErrOutranked saying %q", err, tt.outranked)
+			if !strings.Contains(err.Error(), tt.outranked) {
+				t.Errorf("error = %q, want it saying %q", err, tt.outranked)
+			}
+			if member := !strings.HasPrefix(tt.name, "tag"); errors.Is(err, bot.ErrOutranked) != member {
+				t.Errorf("error %q: ErrOutranked %v, want %v (the member, not a role, is above vigie)", err, !member, member)
 			}
 		})
 	}

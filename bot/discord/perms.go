@@ -172,3 +172,43 @@ func (c *Client) aboveVigie(ev bot.Event, perm int64) string {
 	}
 	return fmt.Sprintf("%s's highest role, %s, is not below %s: drag vigie's role above it (Server Settings → Roles)", name, top.Name, vigies)
 }
+
+// roleAboveVigie explains Discord's refusal (403, code 50013) to give or take
+// a role that is not below vigie's highest role, when vigie holds Manage
+// Roles: moving vigie's role up is what helps. Any other error is returned as
+// it is.
+func (c *Client) roleAboveVigie(err error, guild, roleID string) error {
+	var ae *bot.ActionError
+	if apiCode(err) != codeMissingPermissions || !errors.As(err, &ae) {
+		return err
+	}
+	st := c.sess.State
+	g, gerr := st.Guild(guild)
+	me, ok := c.stateMember(guild, c.self())
+	if gerr != nil || !ok {
+		return err
+	}
+	st.RLock()
+	defer st.RUnlock()
+	if p := guildPermissions(g, me); p&discordgo.PermissionAdministrator == 0 && p&discordgo.PermissionManageRoles == 0 {
+		return err
+	}
+	var role, mine *discordgo.Role
+	for _, r := range g.Roles {
+		if r.ID == roleID {
+			role = r
+		}
+		if slices.Contains(me.Roles, r.ID) && (mine == nil || r.Position > mine.Position) {
+			mine = r
+		}
+	}
+	if role == nil || mine != nil && role.Position < mine.Position {
+		return err
+	}
+	vigies := "vigie has no role"
+	if mine != nil {
+		vigies = "vigie's highest role, " + mine.Name
+	}
+	return &bot.ActionError{Op: ae.Op, Err: fmt.Errorf("the role %s is not below %s: drag vigie's role above it (Server Settings → Roles): %w",
+		role.Name, vigies, ae.Err)}
+}
