@@ -56,6 +56,9 @@ func TestActionsOut(t *testing.T) {
 				t.Errorf("untimeout body = %s, want communication_disabled_until null", call.Raw)
 			}
 		}},
+		// Before the kick and the ban: a member kicked or banned is one no more.
+		{"tag with a role", func() error { return c.Tag(ctx, msg, "vip") }, "PUT", "/guilds/" + guildID + "/members/" + bob.id + "/roles/" + vipRole, nil},
+		{"untag a role", func() error { return c.Tag(ctx, msg, "-VIP") }, "DELETE", "/guilds/" + guildID + "/members/" + bob.id + "/roles/" + vipRole, nil},
 		{"kick", func() error { return c.Kick(ctx, msg) }, "DELETE", "/guilds/" + guildID + "/members/" + bob.id, nil},
 		{"ban with a clean-up window", func() error { return c.Ban(ctx, msg, 0) }, "PUT", "/guilds/" + guildID + "/bans/" + bob.id, func(t *testing.T, call discordfake.Call) {
 			if call.Body["delete_message_seconds"] != float64(3600) {
@@ -75,8 +78,6 @@ func TestActionsOut(t *testing.T) {
 				t.Errorf("DM body = %s", call.Raw)
 			}
 		}},
-		{"tag with a role", func() error { return c.Tag(ctx, msg, "vip") }, "PUT", "/guilds/" + guildID + "/members/" + bob.id + "/roles/" + vipRole, nil},
-		{"untag a role", func() error { return c.Tag(ctx, msg, "-VIP") }, "DELETE", "/guilds/" + guildID + "/members/" + bob.id + "/roles/" + vipRole, nil},
 		{"tag with a reaction", func() error { return c.Tag(ctx, msg, "⚠️") }, "PUT", "/channels/" + general + "/messages/1001/reactions/", nil},
 	}
 	for _, tt := range tests {

@@ -885,7 +885,14 @@ func (f *Server) rest(w http.ResponseWriter, r *http.Request) {
 		channel := f.interactions[p[2]]
 		f.mu.Unlock()
 		json.NewEncoder(w).Encode(map[string]any{"id": msgID, "channel_id": channel, "content": call.Body["content"], "type": 0})
-	case "DELETE channels/*/messages/*", "DELETE guilds/*/members/*", "PUT guilds/*/bans/*", "DELETE guilds/*/bans/*",
+	case "DELETE guilds/*/members/*", "PUT guilds/*/bans/*":
+		// A kicked or banned member is no longer one, until they join again.
+		f.mu.Lock()
+		f.departed[p[1]+"/"+p[3]] = true
+		delete(f.members, p[1]+"/"+p[3])
+		f.mu.Unlock()
+		w.WriteHeader(http.StatusNoContent)
+	case "DELETE channels/*/messages/*", "DELETE guilds/*/bans/*",
 		"PUT guilds/*/members/*/roles/*", "DELETE guilds/*/members/*/roles/*", "PUT channels/*/messages/*/reactions/*/@me",
 		"POST interactions/*/*/callback":
 		w.WriteHeader(http.StatusNoContent)

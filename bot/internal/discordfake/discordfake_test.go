@@ -125,7 +125,8 @@ func TestRefusesATimeoutBeyond28Days(t *testing.T) {
 // TestMemberWhoLeftIsUnknown: after a GUILD_MEMBER_REMOVE, the calls about
 // that member as a member (timeout, kick, role) are answered 404 Unknown
 // Member (10007) as Discord does; a ban, which takes any user, is not; after
-// a GUILD_MEMBER_ADD they are members again.
+// a GUILD_MEMBER_ADD they are members again. A kick or a ban takes them out
+// as leaving does.
 func TestMemberWhoLeftIsUnknown(t *testing.T) {
 	f := New(t, Options{})
 	g := dial(t, f)
@@ -169,6 +170,20 @@ func TestMemberWhoLeftIsUnknown(t *testing.T) {
 		"nick": nil, "avatar": nil, "banner": nil, "communication_disabled_until": nil, "premium_since": nil, "flags": 0, "pending": false, "mute": false, "deaf": false})
 	if status, body := do("PATCH", "/guilds/"+guild+"/members/"+member, timeout); status != 200 {
 		t.Errorf("timeout once back: %d %s", status, body)
+	}
+	// A kick or a ban takes the member out too.
+	for _, out := range []struct{ method, path, body string }{
+		{"DELETE", "/guilds/" + guild + "/members/" + member, ""},
+		{"PUT", "/guilds/" + guild + "/bans/" + member, "{}"},
+	} {
+		if status, body := do(out.method, out.path, out.body); status >= 300 {
+			t.Fatalf("%s %s: %d %s", out.method, out.path, status, body)
+		}
+		if status, body := do("PATCH", "/guilds/"+guild+"/members/"+member, timeout); status != 404 || !strings.Contains(body, `"code": 10007`) {
+			t.Errorf("timeout after %s %s: %d %s, want 404 Unknown Member", out.method, out.path, status, body)
+		}
+		f.Dispatch("GUILD_MEMBER_ADD", map[string]any{"guild_id": guild, "user": user, "roles": []string{}, "joined_at": "2026-03-01T12:00:00Z",
+			"nick": nil, "avatar": nil, "banner": nil, "communication_disabled_until": nil, "premium_since": nil, "flags": 0, "pending": false, "mute": false, "deaf": false})
 	}
 }
 
