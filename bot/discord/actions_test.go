@@ -157,6 +157,38 @@ func TestActionsOnAMemberWhoLeft(t *testing.T) {
 	}
 }
 
+// TestActionsOnAMemberVigieRemoved: in a raid vigie kicks a fresh account on
+// its join, then judges its name, which asks for a timeout: Discord answers
+// Unknown Member, the member being out by vigie's own hand. That timeout
+// counts as done, as a kick of a member who left does; it is not a failure,
+// which would make a case for each account of the raid. A member vigie did
+// not remove keeps the refusal (TestActionsOnAMemberWhoLeft).
+func TestActionsOnAMemberVigieRemoved(t *testing.T) {
+	f := newFakeDiscord(t)
+	c, _ := newTestClient(t, f, Config{})
+	run(t, f, c, make(chan bot.Event, 4), allPerms)
+	ctx := context.Background()
+	raider := bot.Event{ID: "join-1", Platform: "discord", Kind: bot.KindJoin, Space: guildID, Author: bot.Author{ID: newbie.id, Name: "Newbie"}}
+	if err := c.Kick(ctx, raider); err != nil {
+		t.Fatalf("Kick = %v", err)
+	}
+	if err := c.Timeout(ctx, raider, time.Hour); err != nil {
+		t.Errorf("Timeout of a member vigie kicked = %v, want done", err)
+	}
+	banned := bot.Event{ID: "1002", Platform: "discord", Kind: bot.KindMessage, Space: guildID, Channel: general, Author: bot.Author{ID: mallory.id, Name: "Mallory"}}
+	if err := c.Ban(ctx, banned, 0); err != nil {
+		t.Fatalf("Ban = %v", err)
+	}
+	if err := c.Timeout(ctx, banned, time.Hour); err != nil {
+		t.Errorf("Timeout of a member vigie banned = %v, want done", err)
+	}
+	left := bot.Event{ID: "1003", Platform: "discord", Kind: bot.KindMessage, Space: guildID, Channel: general, Author: bot.Author{ID: bob.id, Name: "Bob"}}
+	f.Dispatch("GUILD_MEMBER_REMOVE", map[string]any{"guild_id": guildID, "user": bob.json()})
+	if err := c.Timeout(ctx, left, time.Hour); err == nil || !strings.Contains(err.Error(), "Unknown Member") {
+		t.Errorf("Timeout of a member who left on their own = %v, want Unknown Member", err)
+	}
+}
+
 func TestActionErrors(t *testing.T) {
 	f := newFakeDiscord(t)
 	c, _ := newTestClient(t, f, Config{})

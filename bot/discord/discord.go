@@ -157,6 +157,8 @@ type Client struct {
 	sess *discordgo.Session
 	desk atomic.Pointer[deskConf]
 
+	removed removedMembers // the members vigie kicked or banned lately
+
 	selfID atomic.Value // string: the bot's user id, from READY
 	appID  atomic.Value // string: the application id, from READY
 
