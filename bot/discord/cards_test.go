@@ -169,7 +169,7 @@ func TestPressOnACardOlderThanItsCase(t *testing.T) {
 	}
 	lastNight := snowflake(now.Add(-6*time.Hour), 1) // the card of the case that had this id before the restart
 	w.f.Dispatch("INTERACTION_CREATE", press("960000000000000021", cm, lastNight, customID(cs.ID, "ban")))
-	if got := told(t, w.f, "960000000000000021"); !strings.Contains(got, "older case that had the same id") {
+	if got := told(t, w.f, "960000000000000021"); !strings.Contains(got, "another case that had the same id") {
 		t.Errorf("told %q", got)
 	}
 	if n := w.f.Count("PUT", "/guilds/"+guildID+"/bans/"); n != 0 {
@@ -210,4 +210,34 @@ func TestPressAnsweredByAnotherProcess(t *testing.T) {
 	if c, _ := w.st.Case(t.Context(), cs.ID); c.Status != store.CaseOpen {
 		t.Errorf("case %s decided by the process that did not answer: %+v", cs.ID, c)
 	}
+}
+
+// TestPressOnAnotherCardOfTheSameID: two vigies on one token, each with its
+// own memory store, both posted a card for their own case c-000001, about
+// different members. The press on the other process's card reaches this one
+// (its acknowledgement came first): the card is not one of this case's, as
+// the store recorded them, so nothing is done; its own card decides.
+func TestPressOnAnotherCardOfTheSameID(t *testing.T) {
+	w := newModWorld(t)
+	now := time.Now()
+	ev := bot.Event{ID: snowflake(now, 7), Platform: "discord", Kind: bot.KindMessage, Space: guildID, Channel: general,
+		Author: bot.Author{ID: bob.id, Name: "Bob"}, Text: "free nitro https://scam.example/gift", At: now}
+	cs, err := w.st.OpenCase(t.Context(), store.Case{Event: ev, Rule: "scam", Category: "spam", Reason: "scam link",
+		Suggested: []bot.Action{{Kind: bot.ActDelete}}, Opened: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	own, others := snowflake(now.Add(time.Second), 2), snowflake(now.Add(time.Second), 3)
+	if err := w.st.AddCard(t.Context(), cs.ID, bot.CardRef{Platform: "discord", Chat: deskID, Message: own}); err != nil {
+		t.Fatal(err)
+	}
+	w.f.Dispatch("INTERACTION_CREATE", press("960000000000000041", cm, others, customID(cs.ID, "ban")))
+	if got := told(t, w.f, "960000000000000041"); !strings.Contains(got, "not one of case "+cs.ID+"'s cards") {
+		t.Errorf("told %q", got)
+	}
+	if n := w.f.Count("PUT", "/guilds/"+guildID+"/bans/"); n != 0 {
+		t.Errorf("%d bans from another process's card: %s", n, w.f.Summary())
+	}
+	w.f.Dispatch("INTERACTION_CREATE", press("960000000000000042", cm, own, customID(cs.ID, "ban")))
+	w.f.WaitFor(t, "PUT", "/guilds/"+guildID+"/bans/"+bob.id, 1, nil)
 }

@@ -559,6 +559,7 @@ func (c *Client) handleButton(ctx context.Context, i *discordgo.Interaction) {
 	if i.Message != nil {
 		// A card older than its case names an older case of the same id.
 		dctx = bot.WithCardPosted(dctx, snowflakeTime(i.Message.ID))
+		dctx = bot.WithCardPressed(dctx, bot.CardRef{Platform: Platform, Chat: i.ChannelID, Message: i.Message.ID})
 	}
 	card, err := cmds.Decide(dctx, d)
 	// The moderator still hears how it went when carrying it out used up the
