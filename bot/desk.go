@@ -139,6 +139,55 @@ func DeciderName(ctx context.Context) string {
 // ErrDecided is what DeskCommands.Decide wraps when the case was decided before.
 var ErrDecided = errors.New("case already decided")
 
+// ErrStaleCard is what DeskCommands.Decide wraps, having done nothing, when the
+// card whose button was pressed is another case's that had the same id: it was
+// posted before the case its button names was opened (WithCardPosted), before
+// case ids started again (vigie restarted with the memory store, or Redis lost
+// its data), or it is not one of the case's cards the store recorded
+// (WithCardPressed). Deciding would act on another member.
+var ErrStaleCard = errors.New("the card pressed is about another case that had the same id")
+
+// CardClockSlack is how much earlier than its case a card may be dated by its
+// platform and still be the case's: the platform's clock and vigie's differ.
+const CardClockSlack = 10 * time.Second
+
+type cardPostedKey struct{}
+
+// WithCardPosted tells Decide when the card whose button was pressed was
+// posted, by the desk platform's clock (a Discord message id's time).
+func WithCardPosted(ctx context.Context, at time.Time) context.Context {
+	if at.IsZero() {
+		return ctx
+	}
+	return context.WithValue(ctx, cardPostedKey{}, at)
+}
+
+// CardPosted is the time WithCardPosted put in ctx, or zero.
+func CardPosted(ctx context.Context) time.Time {
+	at, _ := ctx.Value(cardPostedKey{}).(time.Time)
+	return at
+}
+
+type cardPressedKey struct{}
+
+// WithCardPressed tells Decide which card's button was pressed: when the
+// store recorded the case's cards on that desk (CardBook) and this is not one
+// of them, it is another case's card of the same id (posted before a
+// restart, or by another process with a store of its own), and Decide wraps
+// ErrStaleCard, having done nothing.
+func WithCardPressed(ctx context.Context, ref CardRef) context.Context {
+	if ref.Message == "" {
+		return ctx
+	}
+	return context.WithValue(ctx, cardPressedKey{}, ref)
+}
+
+// CardPressed is the card WithCardPressed put in ctx, if any.
+func CardPressed(ctx context.Context) (CardRef, bool) {
+	ref, ok := ctx.Value(cardPressedKey{}).(CardRef)
+	return ref, ok
+}
+
 // DeskCommands is what every desk needs from the rest of vigie to decide cases
 // and answer the CMs' commands. The texts returned are shown to the CM as they are.
 type DeskCommands interface {

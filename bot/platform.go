@@ -140,6 +140,12 @@ func Capable(p Platform, k ActionKind) bool {
 	}
 }
 
+// ErrOutranked is what a platform's ActionError wraps when the platform refused
+// an action on a member who is above vigie in the place's hierarchy (its owner,
+// a role as high as vigie's), although vigie holds the right: giving vigie the
+// right again changes nothing, moving vigie's role up (or acting by hand) does.
+var ErrOutranked = errors.New("the member is above vigie in the server's hierarchy")
+
 // ActionError is how a platform says an action failed and whether trying again
 // later may succeed (a 429, a timeout, a 5xx) or not (missing permission, message
 // already gone).

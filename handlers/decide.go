@@ -152,6 +152,18 @@ func (m *Moderator) Decide(ctx context.Context, caseID, outcome, by string) (sto
 	if err := m.mayDecide(c, by); err != nil {
 		return c, err
 	}
+	if at := bot.CardPosted(ctx); !at.IsZero() && at.Before(c.Opened.Add(-bot.CardClockSlack)) {
+		m.log.Warn("decision refused: the card pressed is older than its case", "audit", true, "case", caseID, "by", by,
+			"card_posted", at.UTC().Format(time.RFC3339), "case_opened", c.Opened.UTC().Format(time.RFC3339))
+		return store.Case{}, fmt.Errorf("case %s: %w (the card was posted %s, case %s opened %s: case ids started again since, "+
+			"as after a restart with the memory store); nothing was done: decide from the queue or the case's own card",
+			caseID, bot.ErrStaleCard, at.UTC().Format(time.RFC3339), caseID, c.Opened.UTC().Format(time.RFC3339))
+	}
+	if ref, ok := bot.CardPressed(ctx); ok {
+		if err := m.cardOfCase(ctx, c, ref, by); err != nil {
+			return store.Case{}, err
+		}
+	}
 	if o.Kind == OutcomeAnswer {
 		text, ok := suggestedReply(c)
 		if !ok {
@@ -357,4 +369,35 @@ func (m *Moderator) LiftTimeout(ctx context.Context, ev bot.Event, by string) er
 		m.log.Info("timeout lifted", "platform", ev.Platform, "author", ev.Author.ID, "by", by)
 	}
 	return err
+}
+
+// cardOfCase refuses, with bot.ErrStaleCard, a press on a card that is not
+// one of c's as the store recorded them on that desk: another case's card of
+// the same id. A case with no card recorded there (the desk keeps none, or
+// recording failed) is not refused.
+func (m *Moderator) cardOfCase(ctx context.Context, c store.Case, ref bot.CardRef, by string) error {
+	sctx, cancel := m.storeContext(ctx)
+	defer cancel()
+	cards, err := m.store.CaseCards(sctx, c.ID)
+	if err != nil {
+		return nil // the press's own time was checked; the store's hiccup refuses nothing
+	}
+	mine := false
+	for _, k := range cards {
+		if k.Platform != ref.Platform {
+			continue
+		}
+		if k == ref {
+			return nil
+		}
+		mine = true
+	}
+	if !mine {
+		return nil
+	}
+	m.log.Warn("decision refused: the card pressed is not one of its case's", "audit", true, "case", c.ID, "by", by,
+		"chat", ref.Chat, "message", ref.Message)
+	return fmt.Errorf("case %s: %w (the card pressed is not one of case %s's cards: case ids started again since it was "+
+		"posted, or another vigie with a store of its own posted it); nothing was done: decide from the queue or the case's own card",
+		c.ID, bot.ErrStaleCard, c.ID)
 }

@@ -395,6 +395,10 @@ func doneText(r bot.ModRequest, who string, o Outcome) string {
 // vigie can tell (a missing right), else as the platform said it.
 func platformSays(err error) string {
 	s := err.Error()
+	if errors.Is(err, bot.ErrOutranked) {
+		// The platform's error says what protects the member; vigie has the right.
+		return s
+	}
 	low := strings.ToLower(s)
 	if strings.Contains(low, "not enough rights") || strings.Contains(low, "missing permissions") ||
 		strings.Contains(low, "(403)") || strings.Contains(low, ": 403") || strings.Contains(low, "code 50013") {

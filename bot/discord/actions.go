@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
@@ -78,8 +79,15 @@ func (c *Client) Timeout(ctx context.Context, ev bot.Event, d time.Duration) err
 	until := time.Now().Add(d).UTC()
 	ctx, cancel := callContext(ctx)
 	defer cancel()
-	return c.classify(ctx, bot.ActTimeout, c.sess.GuildMemberTimeout(ev.Space, ev.Author.ID, &until,
+	err := c.classify(ctx, bot.ActTimeout, c.sess.GuildMemberTimeout(ev.Space, ev.Author.ID, &until,
 		append(opts(ctx), auditReason(ctx))...))
+	if apiCode(err) == codeUnknownMember && c.removed.has(ev.Space, ev.Author.ID, time.Now()) {
+		// Out by vigie's own kick or ban (a raid's account, kicked on
+		// its join, then timed out for its name): nothing left to do.
+		c.log.Debug("timeout of a member vigie removed: done", "guild", ev.Space, "user", ev.Author.ID)
+		return nil
+	}
+	return c.outranked(err, ev, discordgo.PermissionModerateMembers)
 }
 
 // Untimeout lifts the member's timeout: communication_disabled_until set to null.
@@ -89,8 +97,8 @@ func (c *Client) Untimeout(ctx context.Context, ev bot.Event) error {
 	}
 	ctx, cancel := callContext(ctx)
 	defer cancel()
-	return c.classify(ctx, opUntimeout, c.sess.GuildMemberTimeout(ev.Space, ev.Author.ID, nil,
-		append(opts(ctx), auditReason(ctx))...))
+	return c.outranked(c.classify(ctx, opUntimeout, c.sess.GuildMemberTimeout(ev.Space, ev.Author.ID, nil,
+		append(opts(ctx), auditReason(ctx))...)), ev, discordgo.PermissionModerateMembers)
 }
 
 // opUntimeout names the lifting of a timeout in errors.
@@ -101,7 +109,10 @@ const opUntimeout = bot.ActionKind(bot.OutcomeUntimeout)
 // its verdict is carried out) counts as kicked: they are out, as asked.
 func (c *Client) Kick(ctx context.Context, ev bot.Event) error {
 	err := c.kick(ctx, ev)
-	if apiCode(err) == codeUnknownMember {
+	switch {
+	case err == nil:
+		c.removed.add(ev.Space, ev.Author.ID, time.Now())
+	case apiCode(err) == codeUnknownMember:
 		return nil
 	}
 	return err
@@ -114,8 +125,8 @@ func (c *Client) kick(ctx context.Context, ev bot.Event) error {
 	}
 	ctx, cancel := callContext(ctx)
 	defer cancel()
-	return c.classify(ctx, bot.ActKick, c.sess.GuildMemberDelete(ev.Space, ev.Author.ID,
-		append(opts(ctx), auditReason(ctx))...))
+	return c.outranked(c.classify(ctx, bot.ActKick, c.sess.GuildMemberDelete(ev.Space, ev.Author.ID,
+		append(opts(ctx), auditReason(ctx))...)), ev, discordgo.PermissionKickMembers)
 }
 
 // Ban bans the author and removes their messages of the last BanDeleteWindow.
@@ -133,7 +144,46 @@ func (c *Client) Ban(ctx context.Context, ev bot.Event, d time.Duration) error {
 	defer cancel()
 	_, err := c.sess.RequestWithBucketID("PUT", discordgo.EndpointGuildBan(ev.Space, ev.Author.ID), body,
 		discordgo.EndpointGuildBan(ev.Space, ""), append(opts(ctx), auditReason(ctx))...)
-	return c.classify(ctx, bot.ActBan, err)
+	if err == nil {
+		c.removed.add(ev.Space, ev.Author.ID, time.Now())
+	}
+	return c.outranked(c.classify(ctx, bot.ActBan, err), ev, discordgo.PermissionBanMembers)
+}
+
+// removedKept is how long vigie remembers it kicked or banned a member: the
+// rest of a raid's verdicts about them come within it.
+const removedKept = 10 * time.Minute
+
+// removedMembers are the members vigie kicked or banned in the last
+// removedKept, by guild and user.
+type removedMembers struct {
+	mu sync.Mutex
+	at map[string]time.Time
+}
+
+func (r *removedMembers) add(guild, user string, now time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.at == nil {
+		r.at = map[string]time.Time{}
+	}
+	if len(r.at) >= 10000 {
+		for k, t := range r.at {
+			if now.Sub(t) >= removedKept {
+				delete(r.at, k)
+			}
+		}
+	}
+	if len(r.at) < 10000 {
+		r.at[guild+"/"+user] = now
+	}
+}
+
+func (r *removedMembers) has(guild, user string, now time.Time) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	t, ok := r.at[guild+"/"+user]
+	return ok && now.Sub(t) < removedKept
 }
 
 // Unban lifts the author's ban.
@@ -221,9 +271,9 @@ func (c *Client) Tag(ctx context.Context, ev bot.Event, tag string) error {
 		}
 		o := append(opts(ctx), auditReason(ctx))
 		if remove {
-			return c.classify(ctx, bot.ActTag, c.sess.GuildMemberRoleRemove(ev.Space, ev.Author.ID, roleID, o...))
+			return c.roleAboveVigie(c.classify(ctx, bot.ActTag, c.sess.GuildMemberRoleRemove(ev.Space, ev.Author.ID, roleID, o...)), ev.Space, roleID)
 		}
-		return c.classify(ctx, bot.ActTag, c.sess.GuildMemberRoleAdd(ev.Space, ev.Author.ID, roleID, o...))
+		return c.roleAboveVigie(c.classify(ctx, bot.ActTag, c.sess.GuildMemberRoleAdd(ev.Space, ev.Author.ID, roleID, o...)), ev.Space, roleID)
 	}
 	if remove {
 		return &bot.ActionError{Op: bot.ActTag, Err: fmt.Errorf("discord: no role %q in guild %s", tag, ev.Space)}

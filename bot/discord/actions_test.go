@@ -3,6 +3,7 @@ package discord
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -55,6 +56,9 @@ func TestActionsOut(t *testing.T) {
 				t.Errorf("untimeout body = %s, want communication_disabled_until null", call.Raw)
 			}
 		}},
+		// Before the kick and the ban: a member kicked or banned is one no more.
+		{"tag with a role", func() error { return c.Tag(ctx, msg, "vip") }, "PUT", "/guilds/" + guildID + "/members/" + bob.id + "/roles/" + vipRole, nil},
+		{"untag a role", func() error { return c.Tag(ctx, msg, "-VIP") }, "DELETE", "/guilds/" + guildID + "/members/" + bob.id + "/roles/" + vipRole, nil},
 		{"kick", func() error { return c.Kick(ctx, msg) }, "DELETE", "/guilds/" + guildID + "/members/" + bob.id, nil},
 		{"ban with a clean-up window", func() error { return c.Ban(ctx, msg, 0) }, "PUT", "/guilds/" + guildID + "/bans/" + bob.id, func(t *testing.T, call discordfake.Call) {
 			if call.Body["delete_message_seconds"] != float64(3600) {
@@ -74,8 +78,6 @@ func TestActionsOut(t *testing.T) {
 				t.Errorf("DM body = %s", call.Raw)
 			}
 		}},
-		{"tag with a role", func() error { return c.Tag(ctx, msg, "vip") }, "PUT", "/guilds/" + guildID + "/members/" + bob.id + "/roles/" + vipRole, nil},
-		{"untag a role", func() error { return c.Tag(ctx, msg, "-VIP") }, "DELETE", "/guilds/" + guildID + "/members/" + bob.id + "/roles/" + vipRole, nil},
 		{"tag with a reaction", func() error { return c.Tag(ctx, msg, "⚠️") }, "PUT", "/channels/" + general + "/messages/1001/reactions/", nil},
 	}
 	for _, tt := range tests {
@@ -152,6 +154,38 @@ func TestActionsOnAMemberWhoLeft(t *testing.T) {
 	f.Dispatch("GUILD_MEMBER_ADD", memberObject(bob, nil, t0))
 	if err := c.Timeout(ctx, msg, time.Hour); err != nil {
 		t.Errorf("Timeout once back = %v", err)
+	}
+}
+
+// TestActionsOnAMemberVigieRemoved: in a raid vigie kicks a fresh account on
+// its join, then judges its name, which asks for a timeout: Discord answers
+// Unknown Member, the member being out by vigie's own hand. That timeout
+// counts as done, as a kick of a member who left does; it is not a failure,
+// which would make a case for each account of the raid. A member vigie did
+// not remove keeps the refusal (TestActionsOnAMemberWhoLeft).
+func TestActionsOnAMemberVigieRemoved(t *testing.T) {
+	f := newFakeDiscord(t)
+	c, _ := newTestClient(t, f, Config{})
+	run(t, f, c, make(chan bot.Event, 4), allPerms)
+	ctx := context.Background()
+	raider := bot.Event{ID: "join-1", Platform: "discord", Kind: bot.KindJoin, Space: guildID, Author: bot.Author{ID: newbie.id, Name: "Newbie"}}
+	if err := c.Kick(ctx, raider); err != nil {
+		t.Fatalf("Kick = %v", err)
+	}
+	if err := c.Timeout(ctx, raider, time.Hour); err != nil {
+		t.Errorf("Timeout of a member vigie kicked = %v, want done", err)
+	}
+	banned := bot.Event{ID: "1002", Platform: "discord", Kind: bot.KindMessage, Space: guildID, Channel: general, Author: bot.Author{ID: mallory.id, Name: "Mallory"}}
+	if err := c.Ban(ctx, banned, 0); err != nil {
+		t.Fatalf("Ban = %v", err)
+	}
+	if err := c.Timeout(ctx, banned, time.Hour); err != nil {
+		t.Errorf("Timeout of a member vigie banned = %v, want done", err)
+	}
+	left := bot.Event{ID: "1003", Platform: "discord", Kind: bot.KindMessage, Space: guildID, Channel: general, Author: bot.Author{ID: bob.id, Name: "Bob"}}
+	f.Dispatch("GUILD_MEMBER_REMOVE", map[string]any{"guild_id": guildID, "user": bob.json()})
+	if err := c.Timeout(ctx, left, time.Hour); err == nil || !strings.Contains(err.Error(), "Unknown Member") {
+		t.Errorf("Timeout of a member who left on their own = %v, want Unknown Member", err)
 	}
 }
 
@@ -243,6 +277,64 @@ func TestDeskRefusals(t *testing.T) {
 			err := desk.PostCard(context.Background(), card)
 			if err == nil || bot.Retryable(err) != tt.retryable {
 				t.Errorf("PostCard = %v, retryable %v; want retryable %v", err, err != nil && bot.Retryable(err), tt.retryable)
+			}
+		})
+	}
+}
+
+// Discord refuses an action on a member above vigie (the owner, a role as
+// high as vigie's highest) with the same 403 Missing Permissions as a
+// permission vigie lacks; when vigie holds the permission, the error says
+// what protects the member, since giving vigie a right would change nothing.
+func TestActionsOnAMemberAboveVigie(t *testing.T) {
+	refusal := `{"message": "Missing Permissions", "code": 50013}`
+	ctx := context.Background()
+	modMsg := bot.Event{ID: "1001", Platform: "discord", Kind: bot.KindMessage, Space: guildID, Channel: general,
+		Author: bot.Author{ID: mod.id, Name: "Mo", Roles: []string{"Moderator"}}}
+	ownerMsg := bot.Event{ID: "1002", Platform: "discord", Kind: bot.KindMessage, Space: guildID, Channel: general,
+		Author: bot.Author{ID: ownerID, Name: "Olga"}}
+	bobMsg := bot.Event{ID: "1003", Platform: "discord", Kind: bot.KindMessage, Space: guildID, Channel: general,
+		Author: bot.Author{ID: bob.id, Name: "Bob"}}
+	tests := []struct {
+		name      string
+		perms     int64
+		do        func(c *Client) error
+		outranked string // "" when the refusal is a permission vigie lacks
+	}{
+		{"timeout of a moderator", allPerms, func(c *Client) error { return c.Timeout(ctx, modMsg, time.Hour) },
+			"Mo's highest role, Moderator, is not below vigie's highest role, vigie: drag vigie's role above it"},
+		{"ban of a moderator", allPerms, func(c *Client) error { return c.Ban(ctx, modMsg, 0) },
+			"Mo's highest role, Moderator, is not below vigie's highest role, vigie"},
+		{"kick of the owner", allPerms, func(c *Client) error { return c.Kick(ctx, ownerMsg) },
+			"Olga owns the server"},
+		{"timeout of a member below vigie", allPerms, func(c *Client) error { return c.Timeout(ctx, bobMsg, time.Hour) }, ""},
+		{"timeout of a moderator without Moderate Members", allPerms &^ (1 << 40), func(c *Client) error { return c.Timeout(ctx, modMsg, time.Hour) }, ""},
+		// A role vigie gives or takes must be below its own highest.
+		{"tag with a role above vigie's", allPerms, func(c *Client) error { return c.Tag(ctx, bobMsg, "Moderator") },
+			"the role Moderator is not below vigie's highest role, vigie: drag vigie's role above it"},
+		{"tag with a role below vigie's", allPerms, func(c *Client) error { return c.Tag(ctx, bobMsg, "VIP") }, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFakeDiscord(t)
+			c, _ := newTestClient(t, f, Config{})
+			run(t, f, c, make(chan bot.Event, 4), tt.perms)
+			f.FailWhen(func(call discordfake.Call) bool { return strings.HasPrefix(call.Path, "/guilds/"+guildID+"/") }, 403, refusal)
+			err := tt.do(c)
+			if !strings.Contains(fmt.Sprint(err), "Missing Permissions (code 50013)") || bot.Retryable(err) {
+				t.Fatalf("error = %v (retryable %v), want Discord's refusal, not retryable", err, bot.Retryable(err))
+			}
+			if tt.outranked == "" {
+				if errors.Is(err, bot.ErrOutranked) || strings.Contains(err.Error(), "drag vigie's role") {
+					t.Errorf("error %q blames the hierarchy for a missing permission", err)
+				}
+				return
+			}
+			if !strings.Contains(err.Error(), tt.outranked) {
+				t.Errorf("error = %q, want it saying %q", err, tt.outranked)
+			}
+			if member := !strings.HasPrefix(tt.name, "tag"); errors.Is(err, bot.ErrOutranked) != member {
+				t.Errorf("error %q: ErrOutranked %v, want %v (the member, not a role, is above vigie)", err, !member, member)
 			}
 		})
 	}

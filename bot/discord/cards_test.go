@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/bot/internal/desktest"
@@ -149,4 +150,94 @@ func TestCardsAcrossInstances(t *testing.T) {
 			t.Errorf("card after the retry:\n%s", content)
 		}
 	})
+}
+
+// TestPressOnACardOlderThanItsCase: vigie restarted with the memory store in
+// the night, and its case ids started again at c-000001. A moderator presses
+// Ban on a card of the night before, whose button names c-000001: that case
+// is now another member's. Nothing is done, and the moderator is told why; a
+// press on the new case's own card bans its author.
+func TestPressOnACardOlderThanItsCase(t *testing.T) {
+	w := newModWorld(t)
+	now := time.Now()
+	ev := bot.Event{ID: snowflake(now, 7), Platform: "discord", Kind: bot.KindMessage, Space: guildID, Channel: general,
+		Author: bot.Author{ID: bob.id, Name: "Bob"}, Text: "free nitro https://scam.example/gift", At: now}
+	cs, err := w.st.OpenCase(t.Context(), store.Case{Event: ev, Rule: "scam", Category: "spam", Reason: "scam link",
+		Suggested: []bot.Action{{Kind: bot.ActDelete}}, Opened: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lastNight := snowflake(now.Add(-6*time.Hour), 1) // the card of the case that had this id before the restart
+	w.f.Dispatch("INTERACTION_CREATE", press("960000000000000021", cm, lastNight, customID(cs.ID, "ban")))
+	if got := told(t, w.f, "960000000000000021"); !strings.Contains(got, "another case that had the same id") {
+		t.Errorf("told %q", got)
+	}
+	if n := w.f.Count("PUT", "/guilds/"+guildID+"/bans/"); n != 0 {
+		t.Errorf("%d bans from a card of another case: %s", n, w.f.Summary())
+	}
+	if c, _ := w.st.Case(t.Context(), cs.ID); c.Status != store.CaseOpen {
+		t.Errorf("case %s decided from another case's card: %+v", cs.ID, c)
+	}
+
+	own := snowflake(now.Add(time.Second), 2)
+	w.f.Dispatch("INTERACTION_CREATE", press("960000000000000022", cm, own, customID(cs.ID, "ban")))
+	w.f.WaitFor(t, "PUT", "/guilds/"+guildID+"/bans/"+bob.id, 1, nil)
+}
+
+// TestPressAnsweredByAnotherProcess: two vigies receive the same press (two
+// processes on one token, as while a shard's lease moves, or two started by
+// mistake). Discord takes the first acknowledgement and refuses the second
+// (400, code 40060): the process refused leaves the press to the one that
+// answered, rather than deciding a case of its own under that id.
+func TestPressAnsweredByAnotherProcess(t *testing.T) {
+	w := newModWorld(t)
+	now := time.Now()
+	ev := bot.Event{ID: snowflake(now, 7), Platform: "discord", Kind: bot.KindMessage, Space: guildID, Channel: general,
+		Author: bot.Author{ID: bob.id, Name: "Bob"}, Text: "free nitro https://scam.example/gift", At: now}
+	cs, err := w.st.OpenCase(t.Context(), store.Case{Event: ev, Rule: "scam", Category: "spam", Reason: "scam link",
+		Suggested: []bot.Action{{Kind: bot.ActDelete}}, Opened: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.f.Fail("POST", "/interactions/960000000000000031/", 400, `{"message": "Interaction has already been acknowledged.", "code": 40060}`, nil, 1)
+	w.f.Dispatch("INTERACTION_CREATE", press("960000000000000031", cm, snowflake(now.Add(time.Second), 3), customID(cs.ID, "ban")))
+	testsync.Eventually(t, "the press left to the other process", func() bool {
+		return strings.Contains(w.logs.String(), "acknowledged by another process")
+	})
+	if n := w.f.Count("PUT", "/guilds/"+guildID+"/bans/"); n != 0 {
+		t.Errorf("%d bans from a press another process answered: %s", n, w.f.Summary())
+	}
+	if c, _ := w.st.Case(t.Context(), cs.ID); c.Status != store.CaseOpen {
+		t.Errorf("case %s decided by the process that did not answer: %+v", cs.ID, c)
+	}
+}
+
+// TestPressOnAnotherCardOfTheSameID: two vigies on one token, each with its
+// own memory store, both posted a card for their own case c-000001, about
+// different members. The press on the other process's card reaches this one
+// (its acknowledgement came first): the card is not one of this case's, as
+// the store recorded them, so nothing is done; its own card decides.
+func TestPressOnAnotherCardOfTheSameID(t *testing.T) {
+	w := newModWorld(t)
+	now := time.Now()
+	ev := bot.Event{ID: snowflake(now, 7), Platform: "discord", Kind: bot.KindMessage, Space: guildID, Channel: general,
+		Author: bot.Author{ID: bob.id, Name: "Bob"}, Text: "free nitro https://scam.example/gift", At: now}
+	cs, err := w.st.OpenCase(t.Context(), store.Case{Event: ev, Rule: "scam", Category: "spam", Reason: "scam link",
+		Suggested: []bot.Action{{Kind: bot.ActDelete}}, Opened: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	own, others := snowflake(now.Add(time.Second), 2), snowflake(now.Add(time.Second), 3)
+	if err := w.st.AddCard(t.Context(), cs.ID, bot.CardRef{Platform: "discord", Chat: deskID, Message: own}); err != nil {
+		t.Fatal(err)
+	}
+	w.f.Dispatch("INTERACTION_CREATE", press("960000000000000041", cm, others, customID(cs.ID, "ban")))
+	if got := told(t, w.f, "960000000000000041"); !strings.Contains(got, "not one of case "+cs.ID+"'s cards") {
+		t.Errorf("told %q", got)
+	}
+	if n := w.f.Count("PUT", "/guilds/"+guildID+"/bans/"); n != 0 {
+		t.Errorf("%d bans from another process's card: %s", n, w.f.Summary())
+	}
+	w.f.Dispatch("INTERACTION_CREATE", press("960000000000000042", cm, own, customID(cs.ID, "ban")))
+	w.f.WaitFor(t, "PUT", "/guilds/"+guildID+"/bans/"+bob.id, 1, nil)
 }

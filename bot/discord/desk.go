@@ -372,6 +372,14 @@ func (c *Client) take(ctx context.Context, line *deskwork.Line, i *discordgo.Int
 	taken := line.Go(ctx, deskwork.Job{
 		First: func() bool {
 			if err := c.ack(ctx, i); err != nil {
+				if apiCode(err) == codeAlreadyAcknowledged {
+					// Another vigie on this token answered it first (two
+					// processes receiving one shard's events): the work is
+					// that one's, whose store and cases it was pressed for.
+					c.log.Warn("desk: an interaction acknowledged by another process, left to it", "interaction", interactionName(i),
+						"guild", i.GuildID, "channel", i.ChannelID)
+					return false
+				}
 				if i.Type == discordgo.InteractionApplicationCommand {
 					// Without it the answer has nowhere to go: do nothing the moderator cannot see.
 					c.log.Warn("cannot acknowledge a command, not run", "err", err)
@@ -547,7 +555,13 @@ func (c *Client) handleButton(ctx context.Context, i *discordgo.Interaction) {
 		return
 	}
 	d.CaseID, d.By, d.ByName = caseID, cmID(u), displayName(u, i.Member)
-	card, err := cmds.Decide(bot.WithDeciderName(ctx, d.ByName), d)
+	dctx := bot.WithDeciderName(ctx, d.ByName)
+	if i.Message != nil {
+		// A card older than its case names an older case of the same id.
+		dctx = bot.WithCardPosted(dctx, snowflakeTime(i.Message.ID))
+		dctx = bot.WithCardPressed(dctx, bot.CardRef{Platform: Platform, Chat: i.ChannelID, Message: i.Message.ID})
+	}
+	card, err := cmds.Decide(dctx, d)
 	// The moderator still hears how it went when carrying it out used up the
 	// desk's time.
 	ctx, cancel := reportContext(ctx)

@@ -157,6 +157,8 @@ type Client struct {
 	sess *discordgo.Session
 	desk atomic.Pointer[deskConf]
 
+	removed removedMembers // the members vigie kicked or banned lately
+
 	selfID atomic.Value // string: the bot's user id, from READY
 	appID  atomic.Value // string: the application id, from READY
 
@@ -458,6 +460,9 @@ const (
 	codeUnknownMember      = 10007
 	codeCannotDMUser       = 50007
 	codeMissingPermissions = 50013
+	// codeAlreadyAcknowledged answers a second acknowledgement of one
+	// interaction: another process answered it.
+	codeAlreadyAcknowledged = 40060
 )
 
 // classify turns a discordgo error into a *bot.ActionError that says whether to

@@ -52,10 +52,11 @@ func guildCreate(perms int64) map[string]any {
 	return map[string]any{
 		"id": guildID, "name": "Gamers", "owner_id": ownerID, "unavailable": false, "verification_level": 1,
 		"roles": []any{
-			map[string]any{"id": guildID, "name": "@everyone", "permissions": "0"},
-			map[string]any{"id": modRole, "name": "Moderator", "permissions": "0"},
-			map[string]any{"id": vipRole, "name": "VIP", "permissions": "0"},
-			map[string]any{"id": botRole, "name": "vigie", "permissions": strconv.FormatInt(perms, 10)},
+			// As in most servers, the moderators' role is above vigie's.
+			map[string]any{"id": guildID, "name": "@everyone", "permissions": "0", "position": 0},
+			map[string]any{"id": modRole, "name": "Moderator", "permissions": "0", "position": 3},
+			map[string]any{"id": vipRole, "name": "VIP", "permissions": "0", "position": 1},
+			map[string]any{"id": botRole, "name": "vigie", "permissions": strconv.FormatInt(perms, 10), "position": 2},
 		},
 		"members": []any{map[string]any{"user": map[string]any{"id": botID, "username": "vigie", "bot": true}, "roles": []string{botRole}, "joined_at": now}},
 		"channels": []any{

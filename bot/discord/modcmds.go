@@ -126,9 +126,22 @@ func (c *Client) handleModCommand(ctx context.Context, i *discordgo.Interaction)
 		return
 	}
 	r.By, r.ByName = cmID(u), displayName(u, i.Member)
+	// What Discord cannot do as asked is done as it can, recorded and told
+	// so: a timeout ends 28 days ahead at most, a ban never ends.
+	var note string
+	switch {
+	case info.Command == bot.ModMute && r.Duration > MaxTimeout:
+		r.Duration = MaxTimeout
+		note = " Discord's timeouts end within 28 days: this one lasts " + bot.FormatDuration(MaxTimeout) + "."
+	case info.Command == bot.ModBan && r.Duration > 0:
+		r.Duration = 0
+		note = " Discord bans do not expire: this one is for good, until /unban."
+	}
 	text, err := modn.Moderate(ctx, r)
 	if err != nil {
 		c.log.Warn("moderator's command not carried out", "command", attempt, "by", r.By, "err", err)
+	} else {
+		text += note
 	}
 	ctx, cancel := reportContext(ctx)
 	defer cancel()
@@ -210,6 +223,11 @@ func (c *Client) modRequest(ctx context.Context, i *discordgo.Interaction, data 
 	}
 	r.Target = bot.Event{Platform: Platform, Space: i.GuildID, Channel: i.ChannelID,
 		Author: bot.Author{ID: memberID, Name: c.resolvedName(data, memberID)}}
+	if data.Resolved != nil && data.Resolved.Users[memberID] != nil && data.Resolved.Members[memberID] != nil {
+		// The member's roles, to tell a moderator whom the hierarchy keeps
+		// out of vigie's reach.
+		r.Target.Author.Roles = c.author(i.GuildID, data.Resolved.Users[memberID], data.Resolved.Members[memberID]).Roles
+	}
 	if duration != "" {
 		d, err := parseDuration(duration)
 		if err != nil || d <= 0 {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -196,6 +197,53 @@ func TestModMissingPermission(t *testing.T) {
 	audit, _ := w.st.Audit(t.Context(), time.Time{})
 	if len(audit) != 1 || !strings.Contains(audit[0].Failed, "50013") || audit[0].By != "discord:"+mod.id {
 		t.Errorf("audit = %+v", audit)
+	}
+}
+
+// A moderator's /mute of a member whose role is above vigie's is refused by
+// Discord as a missing permission; vigie has the permission, so the moderator
+// is told what stands in the way, not to give vigie a right it holds.
+func TestModOnAMemberAboveVigie(t *testing.T) {
+	w := newModWorld(t)
+	w.f.FailWhen(func(c discordfake.Call) bool {
+		return c.Method == "PATCH" && c.Path == "/guilds/"+guildID+"/members/"+mod.id
+	},
+		403, `{"message": "Missing Permissions", "code": 50013}`)
+	w.f.Dispatch("INTERACTION_CREATE", modSlash("9012", cm, 0, "mute", &mod, opt("duration", 3, "30m")))
+	got := w.answer(t, "9012")
+	if !strings.HasPrefix(got, "Could not mute Mo: ") || !strings.Contains(got, "Mo's highest role, Moderator, is not below vigie's highest role, vigie") ||
+		strings.Contains(got, "Give vigie's account the right") {
+		t.Errorf("answer = %q", got)
+	}
+}
+
+// What Discord cannot do as a moderator asks is done as it can, and told: a
+// /mute longer than Discord's timeouts can be is the longest one, a /ban for
+// a while is for good (Discord bans do not expire). The audit records what
+// was done.
+func TestModDurationsDiscordCannotGive(t *testing.T) {
+	w := newModWorld(t)
+	w.f.Dispatch("INTERACTION_CREATE", modSlash("9013", mod, 0, "mute", &bob, opt("duration", 3, "30d")))
+	if got, want := w.answer(t, "9013"), "Muted Bob for 671h. Discord's timeouts end within 28 days: this one lasts 671h."; got != want {
+		t.Errorf("/mute 30d: answer = %q, want %q", got, want)
+	}
+	w.f.WaitFor(t, "PATCH", "/guilds/"+guildID+"/members/"+bob.id, 1, nil)
+	w.f.Dispatch("INTERACTION_CREATE", modSlash("9014", mod, 0, "ban", &mallory, opt("duration", 3, "7d")))
+	if got, want := w.answer(t, "9014"), "Banned Mallory. Discord bans do not expire: this one is for good, until /unban."; got != want {
+		t.Errorf("/ban 7d: answer = %q, want %q", got, want)
+	}
+	w.f.WaitFor(t, "PUT", "/guilds/"+guildID+"/bans/"+mallory.id, 1, nil)
+	audit, _ := w.st.Audit(t.Context(), time.Time{})
+	var done []string
+	for _, e := range audit {
+		for _, m := range e.Verdict.Matches {
+			for _, a := range m.Actions {
+				done = append(done, a.String())
+			}
+		}
+	}
+	if want := []string{"timeout(" + bot.FormatDuration(MaxTimeout) + ")", "ban"}; !slices.Equal(done, want) {
+		t.Errorf("audited %q, want %q", done, want)
 	}
 }
 

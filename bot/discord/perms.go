@@ -1,7 +1,14 @@
 package discord
 
 import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
 	"github.com/bwmarrin/discordgo"
+
+	"github.com/vigie-bot/vigie/bot"
 )
 
 // needed is what vigie does with each permission, so that a missing one is
@@ -92,4 +99,116 @@ func guildLabel(g *discordgo.Guild) string {
 		return g.ID
 	}
 	return g.Name + " (" + g.ID + ")"
+}
+
+// outranked explains Discord's refusal of an action on ev's author (403,
+// code 50013, as for a missing permission) when vigie holds perm in the
+// guild: then what stands in the way is the hierarchy, the member being the
+// owner or holding a role as high as vigie's highest, and the error says so
+// and wraps bot.ErrOutranked. Any other error is returned as it is.
+func (c *Client) outranked(err error, ev bot.Event, perm int64) error {
+	var ae *bot.ActionError
+	if apiCode(err) != codeMissingPermissions || !errors.As(err, &ae) {
+		return err
+	}
+	why := c.aboveVigie(ev, perm)
+	if why == "" {
+		return err
+	}
+	return &bot.ActionError{Op: ae.Op, Err: fmt.Errorf("%w: %s: %w", bot.ErrOutranked, why, ae.Err)}
+}
+
+// aboveVigie says why ev's author is out of vigie's reach in their guild
+// although vigie holds perm there, from the state; "" when vigie lacks perm,
+// or when the state does not show the member above vigie.
+func (c *Client) aboveVigie(ev bot.Event, perm int64) string {
+	st := c.sess.State
+	g, err := st.Guild(ev.Space)
+	if err != nil {
+		return ""
+	}
+	me, ok := c.stateMember(ev.Space, c.self())
+	if !ok {
+		return ""
+	}
+	target, known := c.stateMember(ev.Space, ev.Author.ID)
+	st.RLock()
+	defer st.RUnlock()
+	if p := guildPermissions(g, me); p&discordgo.PermissionAdministrator == 0 && p&perm == 0 {
+		return ""
+	}
+	name := ev.Author.Name
+	if name == "" {
+		name = "the member " + ev.Author.ID
+	}
+	if g.OwnerID == ev.Author.ID {
+		return name + " owns the server, and Discord lets nobody act on its owner"
+	}
+	// The member's roles: as the state has them, else as the event named them.
+	has := func(r *discordgo.Role) bool {
+		if known {
+			return slices.Contains(target.Roles, r.ID)
+		}
+		return slices.ContainsFunc(ev.Author.Roles, func(x string) bool { return x == r.ID || strings.EqualFold(x, r.Name) })
+	}
+	var top, mine *discordgo.Role
+	for _, r := range g.Roles {
+		if r.ID == g.ID {
+			continue
+		}
+		if has(r) && (top == nil || r.Position > top.Position) {
+			top = r
+		}
+		if slices.Contains(me.Roles, r.ID) && (mine == nil || r.Position > mine.Position) {
+			mine = r
+		}
+	}
+	if top == nil || mine != nil && top.Position < mine.Position {
+		return ""
+	}
+	vigies := "vigie has no role"
+	if mine != nil {
+		vigies = "vigie's highest role, " + mine.Name
+	}
+	return fmt.Sprintf("%s's highest role, %s, is not below %s: drag vigie's role above it (Server Settings → Roles)", name, top.Name, vigies)
+}
+
+// roleAboveVigie explains Discord's refusal (403, code 50013) to give or take
+// a role that is not below vigie's highest role, when vigie holds Manage
+// Roles: moving vigie's role up is what helps. Any other error is returned as
+// it is.
+func (c *Client) roleAboveVigie(err error, guild, roleID string) error {
+	var ae *bot.ActionError
+	if apiCode(err) != codeMissingPermissions || !errors.As(err, &ae) {
+		return err
+	}
+	st := c.sess.State
+	g, gerr := st.Guild(guild)
+	me, ok := c.stateMember(guild, c.self())
+	if gerr != nil || !ok {
+		return err
+	}
+	st.RLock()
+	defer st.RUnlock()
+	if p := guildPermissions(g, me); p&discordgo.PermissionAdministrator == 0 && p&discordgo.PermissionManageRoles == 0 {
+		return err
+	}
+	var role, mine *discordgo.Role
+	for _, r := range g.Roles {
+		if r.ID == roleID {
+			role = r
+		}
+		if slices.Contains(me.Roles, r.ID) && (mine == nil || r.Position > mine.Position) {
+			mine = r
+		}
+	}
+	if role == nil || mine != nil && role.Position < mine.Position {
+		return err
+	}
+	vigies := "vigie has no role"
+	if mine != nil {
+		vigies = "vigie's highest role, " + mine.Name
+	}
+	return &bot.ActionError{Op: ae.Op, Err: fmt.Errorf("the role %s is not below %s: drag vigie's role above it (Server Settings → Roles): %w",
+		role.Name, vigies, ae.Err)}
 }

@@ -71,8 +71,16 @@ func (c *Client) Run(ctx context.Context, out chan<- bot.Event) error {
 		if ctx.Err() != nil {
 			return nil
 		}
-		err = fmt.Errorf("discord: connect to the gateway: %s%s", gatewayRefusal(err), strings.ReplaceAll(err.Error(), c.cfg.Token, "<token>"))
+		refusal := gatewayRefusal(err)
+		err = fmt.Errorf("discord: connect to the gateway: %s%s", refusal, strings.ReplaceAll(err.Error(), c.cfg.Token, "<token>"))
 		c.link.Down(time.Now(), err.Error())
+		if refusal != "" {
+			// Trying again changes nothing until someone acts, and each try
+			// starts a session: Discord resets the token of a bot that
+			// starts 1,000 in a day.
+			return &bot.ActionError{Op: "connect", Retryable: true, RetryAfter: refusedRetry,
+				Err: fmt.Errorf("%w (vigie tries again every %s)", err, bot.FormatDuration(refusedRetry))}
+		}
 		return err
 	}
 	c.log.Info("connected to the gateway", "shard", c.cfg.ShardID, "shards", c.cfg.ShardCount, "user", c.self())
@@ -611,6 +619,11 @@ func snowflakeTime(id string) time.Time {
 	}
 	return t.UTC()
 }
+
+// refusedRetry is how long Run asks to wait before the next try after the
+// gateway refused the token or the intents: about 144 sessions a day, as
+// discordgo's own reconnections come at most every 10 minutes.
+const refusedRetry = 10 * time.Minute
 
 // gatewayRefusal says what to do about a gateway that closed the connection
 // for good, as Discord's close codes mean it ("" for any other failure):

@@ -3,6 +3,7 @@ package discord
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"reflect"
@@ -404,7 +405,8 @@ func metric(t *testing.T, reg *prometheus.Registry, name string) float64 {
 
 // TestGatewayRefusesTheIntents: a bot whose Message Content Intent is not
 // turned on in the Developer Portal is refused by the gateway (close 4014);
-// Run fails saying what to turn on, and where, rather than the bare close.
+// Run fails saying what to turn on, and where, rather than the bare close,
+// and asks for a long wait before the next try.
 // So does a token the gateway refuses (4004: reset since the REST API took
 // it).
 func TestGatewayRefusesTheIntents(t *testing.T) {
@@ -436,6 +438,14 @@ func TestGatewayRefusesTheIntents(t *testing.T) {
 					if err == nil || !strings.Contains(err.Error(), want) {
 						t.Errorf("Run = %v; want %q in it", err, want)
 					}
+				}
+				// Nothing changes until someone acts: the next try waits
+				// refusedRetry, not the supervisor's minute, which would
+				// start some 1,440 sessions a day where Discord resets the
+				// token of a bot that starts 1,000.
+				var ae *bot.ActionError
+				if !errors.As(err, &ae) || ae.RetryAfter != refusedRetry || refusedRetry < 10*time.Minute {
+					t.Errorf("Run = %#v; want an ActionError asking for a wait of %s", err, refusedRetry)
 				}
 			case <-time.After(testsync.Patience):
 				t.Fatal("Run did not return")

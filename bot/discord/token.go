@@ -2,6 +2,7 @@ package discord
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"strings"
@@ -18,7 +19,9 @@ import (
 // once the gateway has been down for TokenCheckAfter, vigie asks Discord's
 // REST API who it is: a 401 means the token is refused, which is logged once
 // and becomes the link's problem (/-/ready, vigie_source_up) until the gateway
-// is back.
+// is back. A token taken, vigie asks for its application's flags too: a
+// privileged intent turned off in the Developer Portal while vigie runs closes
+// each new session with 4014, told only to discordgo's logger as well.
 
 // DefaultTokenCheckAfter is how long the gateway may be down before vigie asks
 // whether Discord still takes the token.
@@ -38,6 +41,31 @@ type tokenWatch struct {
 	// refused: the last check was a 401, and the gateway is not back since;
 	// told: a refusal was logged, and the gateway is not back since.
 	refused, told bool
+	// intents names the privileged intents vigie asks for that the last
+	// check found turned off ("" when none), and intentsTold says that was
+	// logged, until the gateway is back.
+	intents     string
+	intentsTold bool
+}
+
+// privilegedIntents are the intents an application may use only once they are
+// turned on in the Developer Portal, with the application flags that say they
+// are (the approved one of a bot in 100 servers or more, and the "limited" one
+// of a smaller bot, which the switch sets).
+var privilegedIntents = []struct {
+	intent discordgo.Intent
+	flags  int
+	name   string
+}{
+	{discordgo.IntentGuildMembers, 1<<14 | 1<<15, "Server Members Intent"},
+	{discordgo.IntentGuildPresences, 1<<12 | 1<<13, "Presence Intent"},
+	{discordgo.IntentMessageContent, 1<<18 | 1<<19, "Message Content Intent"},
+}
+
+// intentsHelp is what to do about privileged intents turned off.
+func intentsHelp(names string) string {
+	return "Discord refuses the gateway intents vigie asks for: turn on " + names +
+		" in the Developer Portal (your application, Bot, Privileged Gateway Intents)"
 }
 
 // linkChanged wakes watchToken.
@@ -106,6 +134,12 @@ func (c *Client) checkToken(ctx context.Context) {
 		c.log.Debug("token check", "err", strings.ReplaceAll(err.Error(), c.cfg.Token, "<token>"))
 		return
 	}
+	// A token taken while the gateway stays down: the intents may be what
+	// Discord refuses (close 4014 at each IDENTIFY, told to discordgo only).
+	intents, intentsKnown := "", false
+	if !refused {
+		intents, intentsKnown = c.intentsOff(ctx)
+	}
 	c.tw.mu.Lock()
 	// linkUp marks the link up before it forgets a refusal: a gateway back
 	// while Discord was being asked is seen here, and wins.
@@ -117,11 +151,42 @@ func (c *Client) checkToken(ctx context.Context) {
 	c.tw.refused = refused
 	tell := refused && !c.tw.told
 	c.tw.told = c.tw.told || refused
+	if intentsKnown {
+		c.tw.intents = intents
+	}
+	tellIntents := c.tw.intents != "" && !c.tw.intentsTold
+	c.tw.intentsTold = c.tw.intentsTold || tellIntents
 	c.tw.mu.Unlock()
 	if tell {
 		c.log.Error(tokenRefusedHelp+": the gateway is down and nothing is received or moderated on Discord until vigie runs with a token Discord takes; cases wait",
 			"down_since", l.Since.UTC().Format(time.RFC3339))
 	}
+	if tellIntents {
+		c.log.Error(intentsHelp(intents)+": the gateway is down and nothing is received or moderated on Discord until then; "+
+			"discordgo tries again after a growing delay (10 minutes at most); cases wait",
+			"down_since", l.Since.UTC().Format(time.RFC3339))
+	}
+}
+
+// intentsOff asks Discord for vigie's application flags and names the
+// privileged intents vigie asks for that are turned off; known is false
+// when Discord could not be asked.
+func (c *Client) intentsOff(ctx context.Context) (names string, known bool) {
+	raw, err := c.sess.RequestWithBucketID("GET", discordgo.EndpointApplication("@me"), nil, discordgo.EndpointApplication("@me"), opts(ctx)...)
+	var app struct {
+		Flags *int `json:"flags"`
+	}
+	if err != nil || json.Unmarshal(raw, &app) != nil || app.Flags == nil {
+		c.log.Debug("application check", "err", err)
+		return "", false
+	}
+	var off []string
+	for _, p := range privilegedIntents {
+		if c.sess.Identify.Intents&p.intent != 0 && *app.Flags&p.flags == 0 {
+			off = append(off, p.name)
+		}
+	}
+	return strings.Join(off, " and "), true
 }
 
 // tokenLink is l with the token's refusal as its problem while the gateway is
@@ -129,8 +194,12 @@ func (c *Client) checkToken(ctx context.Context) {
 func (c *Client) tokenLink(l bot.Link) bot.Link {
 	c.tw.mu.Lock()
 	defer c.tw.mu.Unlock()
-	if c.tw.refused && !l.Up {
+	switch {
+	case l.Up:
+	case c.tw.refused:
 		l.Problem = tokenRefusedHelp + ": the gateway is refused and GET /users/@me answers 401"
+	case c.tw.intents != "":
+		l.Problem = intentsHelp(c.tw.intents) + ": the gateway is refused and the application's flags say they are off"
 	}
 	return l
 }
@@ -142,5 +211,6 @@ func (c *Client) tokenBack() bool {
 	defer c.tw.mu.Unlock()
 	told := c.tw.told
 	c.tw.refused, c.tw.told = false, false
+	c.tw.intents, c.tw.intentsTold = "", false
 	return told
 }

@@ -79,7 +79,7 @@ func TestGatewayDownTokenTaken(t *testing.T) {
 	f.SetDown(true)
 	testsync.Eventually(t, "two checks", func() bool { return f.Count("GET", "/users/@me") >= 2 })
 	l := c.Link()
-	if l.Up || strings.Contains(l.Problem, "DISCORD_TOKEN") || strings.Contains(logs.String(), "DISCORD_TOKEN") {
+	if l.Up || strings.Contains(l.Problem, "DISCORD_TOKEN") || strings.Contains(logs.String(), "DISCORD_TOKEN") || strings.Contains(logs.String(), "Intent") {
 		t.Errorf("the token blamed for an outage: link %+v\n%s", l, logs)
 	}
 	f.SetDown(false)
@@ -87,5 +87,39 @@ func TestGatewayDownTokenTaken(t *testing.T) {
 	testsync.Eventually(t, "the return told", func() bool { return strings.Contains(logs.String(), "gateway reconnected") })
 	if strings.Contains(logs.String(), "takes the token again") {
 		t.Errorf("a token never refused said taken again:\n%s", logs)
+	}
+}
+
+// TestIntentsTurnedOffWhileRunning: Message Content Intent is turned off in
+// the Developer Portal while vigie runs. The session is lost, and each
+// IDENTIFY of discordgo's is closed with 4014, which only discordgo's own
+// lines told. vigie, finding the token taken, asks Discord for its
+// application's flags, and says once which switch to turn back on, the link
+// down with that problem; turned on again, the gateway is back.
+func TestIntentsTurnedOffWhileRunning(t *testing.T) {
+	f := newFakeDiscord(t)
+	c, logs := newTestClient(t, f, Config{TokenCheckAfter: 20 * time.Millisecond})
+	out := make(chan bot.Event, 10)
+	run(t, f, c, out, allPerms)
+
+	f.SetDisallowedIntents(1 << 15)
+	f.LoseSessions()
+	testsync.Eventually(t, "the intents told", func() bool { return strings.Contains(logs.String(), "level=ERROR") })
+	testsync.Eventually(t, "two checks", func() bool { return f.Count("GET", "/users/@me") >= 2 })
+	if n := strings.Count(logs.String(), "level=ERROR"); n != 1 {
+		t.Errorf("%d errors logged, want 1:\n%s", n, logs)
+	}
+	if !strings.Contains(logs.String(), "Discord refuses the gateway intents vigie asks for: turn on Message Content Intent in the Developer Portal") ||
+		strings.Contains(logs.String(), "DISCORD_TOKEN") {
+		t.Errorf("the error does not say what to do:\n%s", logs)
+	}
+	if l := c.Link(); l.Up || !strings.Contains(l.Problem, "Message Content Intent") {
+		t.Errorf("link while the intents are refused = %+v; want down, naming Message Content Intent", l)
+	}
+
+	f.SetDisallowedIntents(0)
+	testsync.Eventually(t, "the gateway back", func() bool { return c.Link().Up })
+	if l := c.Link(); l.Problem != "" {
+		t.Errorf("link back up = %+v; want no problem", l)
 	}
 }

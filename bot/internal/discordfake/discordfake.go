@@ -112,8 +112,11 @@ type Server struct {
 	// resumesRefused counts the RESUMEs closed with 4009 (ResumeClosed).
 	resumesRefused int
 	beats          int
-	ready          chan struct{}
-	nextMsg        int
+	// disallowed are the privileged intents refused now (DisallowedIntents,
+	// then SetDisallowedIntents).
+	disallowed int
+	ready      chan struct{}
+	nextMsg    int
 	// guilds are the guilds as the last GUILD_CREATE described them;
 	// levels their verification levels and slowmodes the channels'
 	// rate_limit_per_user, as GET shows them and PATCH sets them.
@@ -132,6 +135,9 @@ type Server struct {
 	// interactions are the channels of the interactions sent, by token: a
 	// webhook message of the interaction stands there.
 	interactions map[string]string
+	// answered are the interactions whose callback was taken, by id:
+	// Discord takes one callback an interaction.
+	answered map[string]bool
 }
 
 type conn struct {
@@ -162,7 +168,8 @@ type hold struct {
 func New(t testing.TB, o Options) *Server {
 	o.Shards = max(o.Shards, 1)
 	f := &Server{t: t, o: o, changed: make(chan struct{}), seq: map[int]int{}, sessions: map[string]bool{}, ready: make(chan struct{}, 16),
-		guilds: map[string]map[string]any{}, levels: map[string]int{}, slowmodes: map[string]int{}, history: map[string][]map[string]any{}, members: map[string]map[string]any{}, departed: map[string]bool{}, interactions: map[string]string{}}
+		disallowed: o.DisallowedIntents,
+		guilds:     map[string]map[string]any{}, levels: map[string]int{}, slowmodes: map[string]int{}, history: map[string][]map[string]any{}, members: map[string]map[string]any{}, departed: map[string]bool{}, interactions: map[string]string{}, answered: map[string]bool{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /gw/", f.gateway)
 	mux.HandleFunc("/api/v9/", f.rest)
@@ -329,7 +336,10 @@ func (f *Server) identified(c *conn, d json.RawMessage) bool {
 		f.close(c, 4011, "Sharding required.")
 		return false
 	}
-	if id.Intents&f.o.DisallowedIntents != 0 {
+	f.mu.Lock()
+	disallowed := f.disallowed
+	f.mu.Unlock()
+	if id.Intents&disallowed != 0 {
 		f.close(c, 4014, "Disallowed intent(s).")
 		return false
 	}
@@ -564,6 +574,15 @@ func (f *Server) LoseSessions() {
 	f.Drop()
 }
 
+// SetDisallowedIntents changes the privileged intents the application may not
+// use, as when they are turned off in the Developer Portal while the bot
+// runs: the next IDENTIFY asking for one is closed with 4014.
+func (f *Server) SetDisallowedIntents(intents int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.disallowed = intents
+}
+
 // SetDown cuts the gateway's connections and refuses new ones (503), or
 // lets them in again.
 func (f *Server) SetDown(down bool) {
@@ -786,6 +805,17 @@ func (f *Server) rest(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, `{"message": "Unknown Member", "code": 10007}`)
 		return
 	}
+	if call.Method == "POST" && shape(p) == "interactions/*/*/callback" {
+		f.mu.Lock()
+		again := f.answered[p[1]]
+		f.answered[p[1]] = true
+		f.mu.Unlock()
+		if again {
+			w.WriteHeader(http.StatusBadRequest)
+			io.WriteString(w, `{"message": "Interaction has already been acknowledged.", "code": 40060}`)
+			return
+		}
+	}
 	switch call.Method + " " + shape(p) {
 	case "GET gateway", "GET gateway/bot":
 		json.NewEncoder(w).Encode(map[string]any{"url": f.wsURL(), "shards": f.o.Shards,
@@ -832,6 +862,20 @@ func (f *Server) rest(w http.ResponseWriter, r *http.Request) {
 	case "GET users/@me":
 		json.NewEncoder(w).Encode(map[string]any{"id": BotID, "username": "vigie", "discriminator": "0", "global_name": nil,
 			"avatar": nil, "bot": true, "flags": 0, "public_flags": 0})
+	case "GET applications/@me":
+		// The flags of the privileged intents turned on, as a bot in fewer
+		// than 100 servers has them (GATEWAY_*_LIMITED).
+		f.mu.Lock()
+		flags := 0
+		for intent, flag := range map[int]int{1 << 1: 1 << 15, 1 << 8: 1 << 13, 1 << 15: 1 << 19} {
+			if f.disallowed&intent == 0 {
+				flags |= flag
+			}
+		}
+		f.mu.Unlock()
+		json.NewEncoder(w).Encode(map[string]any{"id": AppID, "name": "vigie", "icon": nil, "description": "", "type": nil,
+			"verify_key": "0123abcd", "flags": flags, "bot_public": false, "bot_require_code_grant": false,
+			"bot": map[string]any{"id": BotID, "username": "vigie", "bot": true}})
 	case "POST users/@me/channels":
 		json.NewEncoder(w).Encode(map[string]any{"id": "9" + fmt.Sprint(call.Body["recipient_id"]), "type": 1})
 	case "PUT applications/*/commands", "PUT applications/*/guilds/*/commands":
@@ -841,7 +885,14 @@ func (f *Server) rest(w http.ResponseWriter, r *http.Request) {
 		channel := f.interactions[p[2]]
 		f.mu.Unlock()
 		json.NewEncoder(w).Encode(map[string]any{"id": msgID, "channel_id": channel, "content": call.Body["content"], "type": 0})
-	case "DELETE channels/*/messages/*", "DELETE guilds/*/members/*", "PUT guilds/*/bans/*", "DELETE guilds/*/bans/*",
+	case "DELETE guilds/*/members/*", "PUT guilds/*/bans/*":
+		// A kicked or banned member is no longer one, until they join again.
+		f.mu.Lock()
+		f.departed[p[1]+"/"+p[3]] = true
+		delete(f.members, p[1]+"/"+p[3])
+		f.mu.Unlock()
+		w.WriteHeader(http.StatusNoContent)
+	case "DELETE channels/*/messages/*", "DELETE guilds/*/bans/*",
 		"PUT guilds/*/members/*/roles/*", "DELETE guilds/*/members/*/roles/*", "PUT channels/*/messages/*/reactions/*/@me",
 		"POST interactions/*/*/callback":
 		w.WriteHeader(http.StatusNoContent)

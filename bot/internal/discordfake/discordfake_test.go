@@ -125,7 +125,8 @@ func TestRefusesATimeoutBeyond28Days(t *testing.T) {
 // TestMemberWhoLeftIsUnknown: after a GUILD_MEMBER_REMOVE, the calls about
 // that member as a member (timeout, kick, role) are answered 404 Unknown
 // Member (10007) as Discord does; a ban, which takes any user, is not; after
-// a GUILD_MEMBER_ADD they are members again.
+// a GUILD_MEMBER_ADD they are members again. A kick or a ban takes them out
+// as leaving does.
 func TestMemberWhoLeftIsUnknown(t *testing.T) {
 	f := New(t, Options{})
 	g := dial(t, f)
@@ -169,6 +170,20 @@ func TestMemberWhoLeftIsUnknown(t *testing.T) {
 		"nick": nil, "avatar": nil, "banner": nil, "communication_disabled_until": nil, "premium_since": nil, "flags": 0, "pending": false, "mute": false, "deaf": false})
 	if status, body := do("PATCH", "/guilds/"+guild+"/members/"+member, timeout); status != 200 {
 		t.Errorf("timeout once back: %d %s", status, body)
+	}
+	// A kick or a ban takes the member out too.
+	for _, out := range []struct{ method, path, body string }{
+		{"DELETE", "/guilds/" + guild + "/members/" + member, ""},
+		{"PUT", "/guilds/" + guild + "/bans/" + member, "{}"},
+	} {
+		if status, body := do(out.method, out.path, out.body); status >= 300 {
+			t.Fatalf("%s %s: %d %s", out.method, out.path, status, body)
+		}
+		if status, body := do("PATCH", "/guilds/"+guild+"/members/"+member, timeout); status != 404 || !strings.Contains(body, `"code": 10007`) {
+			t.Errorf("timeout after %s %s: %d %s, want 404 Unknown Member", out.method, out.path, status, body)
+		}
+		f.Dispatch("GUILD_MEMBER_ADD", map[string]any{"guild_id": guild, "user": user, "roles": []string{}, "joined_at": "2026-03-01T12:00:00Z",
+			"nick": nil, "avatar": nil, "banner": nil, "communication_disabled_until": nil, "premium_since": nil, "flags": 0, "pending": false, "mute": false, "deaf": false})
 	}
 }
 
@@ -451,5 +466,62 @@ func TestRevokedTokenIsRefused(t *testing.T) {
 	g.identify("Bot " + Token)
 	if p := g.next(); p.T != "READY" {
 		t.Errorf("IDENTIFY once restored: %s, want READY", p.T)
+	}
+}
+
+// TestTakesOneCallbackAnInteraction: Discord takes one callback an
+// interaction; a second, as from another process, is refused with 40060.
+func TestTakesOneCallbackAnInteraction(t *testing.T) {
+	f := New(t, Options{})
+	callback := func(id string) (int, string) {
+		req, _ := http.NewRequest("POST", "http://discord.test/api/v9/interactions/"+id+"/tok-"+id+"/callback", strings.NewReader(`{"type":6}`))
+		req.Header.Set("Authorization", "Bot "+Token)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := f.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+	if status, body := callback("960000000000000001"); status != 204 {
+		t.Errorf("first callback: %d %s", status, body)
+	}
+	if status, body := callback("960000000000000001"); status != 400 || !strings.Contains(body, `"code": 40060`) {
+		t.Errorf("second callback: %d %s, want 400 code 40060", status, body)
+	}
+	if status, body := callback("960000000000000002"); status != 204 {
+		t.Errorf("another interaction's callback: %d %s", status, body)
+	}
+}
+
+// TestApplicationFlagsSayTheIntents: GET /applications/@me has the flags of
+// the privileged intents allowed, as a bot in fewer than 100 servers has them,
+// and SetDisallowedIntents turns one off, for the flags and the gateway.
+func TestApplicationFlagsSayTheIntents(t *testing.T) {
+	f := New(t, Options{DisallowedIntents: 1 << 8})
+	flags := func() int {
+		req, _ := http.NewRequest("GET", "http://discord.test/api/v9/applications/@me", nil)
+		req.Header.Set("Authorization", "Bot "+Token)
+		resp, err := f.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var app struct {
+			Flags int `json:"flags"`
+		}
+		if err := json.NewDecoder(resp.Body).Decode(&app); err != nil {
+			t.Fatal(err)
+		}
+		return app.Flags
+	}
+	if got, want := flags(), 1<<15|1<<19; got != want {
+		t.Errorf("flags = %#x, want %#x (members and message content, limited; no presence)", got, want)
+	}
+	f.SetDisallowedIntents(1 << 15)
+	if got, want := flags(), 1<<15|1<<13; got != want {
+		t.Errorf("flags once message content is off = %#x, want %#x", got, want)
 	}
 }
