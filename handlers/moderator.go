@@ -448,7 +448,9 @@ func (m *Moderator) HandleBy(ctx context.Context, rs *rules.Ruleset, ev bot.Even
 type verdictCase struct {
 	parts     []casePart
 	suggested []bot.Action
-	holds     bool
+	// notDone are the suggested actions not carried out: held or failed.
+	notDone []bot.Action
+	holds   bool
 	// counted are the forwards and alerts whose result is the case's.
 	counted []bot.ActionKind
 }
@@ -467,6 +469,9 @@ func (vc *verdictCase) add(rule, category, reason string, suggested []bot.Action
 	for _, a := range suggested {
 		if !slices.Contains(vc.suggested, a) {
 			vc.suggested = append(vc.suggested, a)
+		}
+		if holds && !slices.Contains(vc.notDone, a) {
+			vc.notDone = append(vc.notDone, a)
 		}
 	}
 	vc.holds = vc.holds || holds
@@ -487,6 +492,9 @@ func (vc *verdictCase) failed(v bot.Verdict, acts []bot.Action, failures []strin
 		vc.parts[j].failures = append(vc.parts[j].failures, failures[i])
 		if !slices.Contains(vc.suggested, a) {
 			vc.suggested = append(vc.suggested, a)
+		}
+		if !slices.Contains(vc.notDone, a) {
+			vc.notDone = append(vc.notDone, a)
 		}
 		vc.holds = true
 	}
@@ -524,7 +532,7 @@ func (vc *verdictCase) build(m *Moderator, rs *rules.Ruleset, ev bot.Event) (sto
 		}
 	}
 	c := store.Case{Event: ev, Rule: vc.parts[lead].rule, Category: vc.parts[lead].category,
-		Suggested: vc.suggested, Holds: vc.holds}
+		Suggested: vc.suggested, NotDone: vc.notDone, Holds: vc.holds}
 	if len(vc.parts) == 1 {
 		p := vc.parts[0]
 		c.Reason = p.reason
