@@ -32,8 +32,10 @@ rules:
 // too, four in a row: /-/ready (200) and
 // /healthz name Discord's actions, vigie_source_up{part="actions",
 // platform="discord"} is 0 while the gateway's own series stays 1, and one
-// error is logged. The cards on the Discord desk offer the timeout, not its
-// removal: nobody was timed out. Once Discord answers, the next scam's
+// error is logged. The next scam's actions are tried once each, not four
+// times, for its case to reach the desk without waiting for retries. The
+// cards on the Discord desk offer the timeout, not its removal: nobody was
+// timed out. Once Discord answers, the next scam's
 // delete clears it all, says so once, and its card offers to remove the
 // timeout it carried out.
 func TestFailingDiscordActionsAreShown(t *testing.T) {
@@ -128,6 +130,19 @@ func TestFailingDiscordActionsAreShown(t *testing.T) {
 	}
 	if n := strings.Count(in.logs.String(), "actions keep failing"); n != 1 {
 		t.Errorf("the failing actions are logged %d times, want once", n)
+	}
+
+	// While Discord's actions are failing, a scam's are tried once each,
+	// not four times: its case reaches the desk without waiting for the
+	// retries, and still says what failed.
+	const between = "700000000000000110"
+	scam(between, "FREE NITRO between")
+	content, ids = card("FREE NITRO between")
+	if n := f.Count("DELETE", "/channels/"+channel+"/messages/"+between); n != 1 {
+		t.Errorf("a scam's delete while Discord's actions are failing was tried %d times, want once", n)
+	}
+	if !strings.Contains(content, "action failed: ") || !strings.Contains(content, "delete (not done)") || strings.Contains(ids, ":unmute") {
+		t.Errorf("the card of a scam while Discord's actions are failing:\n%s\nbuttons %s", content, ids)
 	}
 
 	release()
