@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -18,6 +19,8 @@ type Card struct {
 	Reason   string
 	// Suggested is what the rule would do, or did, to the message.
 	Suggested []Action
+	// NotDone are the suggested actions not carried out: failed, or held.
+	NotDone []Action
 	// Outcome is set once a CM decided, written as an action of the rule file:
 	// keep, delete, hide, timeout(1h), ban, reply("…").
 	Outcome   string
@@ -44,6 +47,35 @@ func SuggestsFAQAnswer(c Card) bool {
 	}
 	return false
 }
+
+// CarriedOut reports whether vigie carried out an action of kind k on the
+// card's message: only that has an undo (unhide, unban, untimeout) on it.
+func (c Card) CarriedOut(k ActionKind) bool { return CarriedOut(c.Suggested, c.NotDone, k) }
+
+// CarriedOut reports whether an action of kind k was carried out, of a case
+// that suggests suggested and did not carry out notDone: it suggests one and
+// lists none of that kind as not done (a verdict does each kind once: two
+// rules' timeouts are one, whose duration a rule's suggestion may not have).
+func CarriedOut(suggested, notDone []Action, k ActionKind) bool {
+	has := func(a Action) bool { return a.Kind == k }
+	return slices.ContainsFunc(suggested, has) && !slices.ContainsFunc(notDone, has)
+}
+
+// SuggestedText lists the card's suggested actions as the rule file writes
+// them, each not carried out marked so: "hide (not done), ban".
+func SuggestedText(c Card) string {
+	acts := make([]string, len(c.Suggested))
+	for i, a := range c.Suggested {
+		acts[i] = a.String()
+		if slices.Contains(c.NotDone, a) {
+			acts[i] += NotDoneMark
+		}
+	}
+	return strings.Join(acts, ", ")
+}
+
+// NotDoneMark follows a suggested action not carried out, on the cards.
+const NotDoneMark = " (not done)"
 
 // Decided reports whether a CM has decided the case.
 func (c Card) Decided() bool { return c.Outcome != "" }

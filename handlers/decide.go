@@ -233,9 +233,11 @@ func (m *Moderator) Decide(ctx context.Context, caseID, outcome, by string) (sto
 	err = fmt.Errorf("case %s: %s by %s not carried out: %w", c.ID, o, by, err)
 	m.ShowDecision(ctx, c, "⚠️ Not carried out: "+err.Error())
 	// a decision of now: the rule file running now
+	asked := []bot.Action{{Kind: o.Kind, Text: o.Text, Duration: o.Duration}}
 	if oerr := m.open(ctx, m.communities.Load(), store.Case{
 		Event: c.Event, Rule: c.Rule, Category: c.Category,
-		Suggested: []bot.Action{{Kind: o.Kind, Text: o.Text, Duration: o.Duration}},
+		Suggested: asked,
+		NotDone:   asked,
 		Reason:    err.Error(),
 		Holds:     true,
 	}); oerr != nil {

@@ -46,6 +46,7 @@ func (m *Moderator) Defer(ctx context.Context, rs *rules.Ruleset, ev bot.Event, 
 	if len(suggested) > 0 {
 		reason += ": would " + actionList(suggested)
 	}
-	errs = append(errs, m.open(ctx, rs, store.Case{Event: ev, Rule: rule, Category: category, Suggested: suggested, Reason: reason}))
+	// Nothing was carried out: nothing to undo from its card.
+	errs = append(errs, m.open(ctx, rs, store.Case{Event: ev, Rule: rule, Category: category, Suggested: suggested, NotDone: suggested, Reason: reason}))
 	return errors.Join(errs...)
 }

@@ -73,6 +73,13 @@ type Options struct {
 	// is the event's (Event.Platform); ctx is the action's, so that a call
 	// cut short by vigie itself can be told from a platform's failure.
 	Acted func(ctx context.Context, platform string, err error)
+	// Failing, when set, says whether the actions of the event platform
+	// keep failing (what Acted was told: an outage). A verdict's actions
+	// there are then tried once, without the retry stage's pauses: its
+	// case, which opens once they were all tried, reaches the desk without
+	// waiting for retries the outage makes vain. The first one carried out
+	// ends it.
+	Failing func(platform string) bool
 }
 
 // Moderator carries out verdicts. It is safe for concurrent use.
@@ -97,6 +104,8 @@ type Moderator struct {
 	modlog *ModLog
 	// acted is Options.Acted, or a no-op.
 	acted func(ctx context.Context, platform string, err error)
+	// failing is Options.Failing, or nil.
+	failing func(platform string) bool
 	// communities is the rule file that says which community each place is
 	// in (SetCommunities); nil is none.
 	communities atomic.Pointer[rules.Ruleset]
@@ -172,6 +181,7 @@ func New(o Options) (*Moderator, error) {
 		faqLearned: o.FAQLearned,
 		modlog:     o.ModLog,
 		acted:      o.Acted,
+		failing:    o.Failing,
 		actions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "vigie_actions_total",
 			Help: "Actions asked for by verdicts and decisions, by platform, action and result (done, failed, unsupported, platform_off, paused, roles_unknown).",
@@ -353,6 +363,11 @@ func (m *Moderator) HandleBy(ctx context.Context, rs *rules.Ruleset, ev bot.Even
 	var room [8]bot.Action
 	acts := warningsLast(v.AppendActions(room[:0]))
 	debug := log.Enabled(ctx, slog.LevelDebug)
+	// While the platform's actions keep failing, each is tried once.
+	retry := m.retry
+	if p != nil && m.failing != nil && m.failing(ev.Platform) {
+		retry.Attempts = 1
+	}
 	// Actions of the same rule share the context that carries its audit
 	// reason.
 	var actx context.Context
@@ -401,9 +416,9 @@ func (m *Moderator) HandleBy(ctx context.Context, rs *rules.Ruleset, ev bot.Even
 			if placeAction(a.Kind) {
 				// lock audits it and tells the desk; a retry claims the
 				// place again
-				err = m.retry.Do(actx, func(ctx context.Context) error { return m.lock(ctx, rs, p, ev, a, match) })
+				err = retry.Do(actx, func(ctx context.Context) error { return m.lock(ctx, rs, p, ev, a, match) })
 			} else {
-				err = m.retry.Do(actx, func(ctx context.Context) error { return do(ctx, p, ev, a) })
+				err = retry.Do(actx, func(ctx context.Context) error { return do(ctx, p, ev, a) })
 			}
 			m.modlog.recordBy(judged, ModLogEntry{Event: ev, Action: a, Rule: match.Rule, Reason: match.Reason, Failed: errText(err)})
 			m.acted(actx, ev.Platform, err)
@@ -448,7 +463,9 @@ func (m *Moderator) HandleBy(ctx context.Context, rs *rules.Ruleset, ev bot.Even
 type verdictCase struct {
 	parts     []casePart
 	suggested []bot.Action
-	holds     bool
+	// notDone are the suggested actions not carried out: held or failed.
+	notDone []bot.Action
+	holds   bool
 	// counted are the forwards and alerts whose result is the case's.
 	counted []bot.ActionKind
 }
@@ -467,6 +484,9 @@ func (vc *verdictCase) add(rule, category, reason string, suggested []bot.Action
 	for _, a := range suggested {
 		if !slices.Contains(vc.suggested, a) {
 			vc.suggested = append(vc.suggested, a)
+		}
+		if holds && !slices.Contains(vc.notDone, a) {
+			vc.notDone = append(vc.notDone, a)
 		}
 	}
 	vc.holds = vc.holds || holds
@@ -487,6 +507,9 @@ func (vc *verdictCase) failed(v bot.Verdict, acts []bot.Action, failures []strin
 		vc.parts[j].failures = append(vc.parts[j].failures, failures[i])
 		if !slices.Contains(vc.suggested, a) {
 			vc.suggested = append(vc.suggested, a)
+		}
+		if !slices.Contains(vc.notDone, a) {
+			vc.notDone = append(vc.notDone, a)
 		}
 		vc.holds = true
 	}
@@ -524,7 +547,7 @@ func (vc *verdictCase) build(m *Moderator, rs *rules.Ruleset, ev bot.Event) (sto
 		}
 	}
 	c := store.Case{Event: ev, Rule: vc.parts[lead].rule, Category: vc.parts[lead].category,
-		Suggested: vc.suggested, Holds: vc.holds}
+		Suggested: vc.suggested, NotDone: vc.notDone, Holds: vc.holds}
 	if len(vc.parts) == 1 {
 		p := vc.parts[0]
 		c.Reason = p.reason

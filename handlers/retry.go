@@ -54,6 +54,9 @@ func (r Retry) Do(ctx context.Context, op func(context.Context) error) error {
 			return err
 		}
 		if attempt >= r.Attempts {
+			if attempt == 1 {
+				return fmt.Errorf("%w (tried once)", err)
+			}
 			return fmt.Errorf("%w (gave up after %d attempts)", err, attempt)
 		}
 		wait, ok := r.pause(attempt, err)

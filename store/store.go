@@ -144,6 +144,11 @@ type Case struct {
 	Reason   string     `json:"reason"`
 	// Suggested is what the rule would do, or did, to the message.
 	Suggested []bot.Action `json:"suggested,omitempty"`
+	// NotDone are the suggested actions vigie did not carry out on the
+	// message: failed after the retries, or held (paused, the author's roles
+	// unknown). The desks offer to undo only what was carried out, and offer
+	// these to do.
+	NotDone []bot.Action `json:"not_done,omitempty"`
 	// Priority is high for the cases to decide first (set by the rule, or raised
 	// by repeat cases for one author or thread); empty is normal.
 	Priority string `json:"priority,omitempty"`
@@ -168,6 +173,10 @@ type Case struct {
 	// communities:), "" outside every community.
 	Community string `json:"community,omitempty"`
 }
+
+// CarriedOut reports whether vigie carried out an action of kind k on the
+// case's message (bot.CarriedOut): only that has an undo.
+func (c Case) CarriedOut(k bot.ActionKind) bool { return bot.CarriedOut(c.Suggested, c.NotDone, k) }
 
 // Hits is how many hits the case groups, at least one.
 func (c Case) Hits() int { return max(c.Count, 1) }

@@ -141,6 +141,13 @@ func rateLimited(err error) bool {
 	return false
 }
 
+// platformFailing reports whether the actions of the event platform (its
+// connector's) keep failing.
+func (w *actionWatch) platformFailing(platform string) bool {
+	name, ok := w.connector[platform]
+	return ok && w.failing(name)
+}
+
 // failing reports whether the actions of the connector name keep failing.
 func (w *actionWatch) failing(name string) bool {
 	w.mu.Lock()

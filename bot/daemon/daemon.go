@@ -348,6 +348,7 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 		FAQLearned: func() { d.faqTaught() }, // d is made below
 		ModLog:     modlog,
 		Acted:      actions.record,
+		Failing:    actions.platformFailing,
 	})
 	if err != nil {
 		return nil, err

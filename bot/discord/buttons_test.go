@@ -1,7 +1,9 @@
 package discord
 
 import (
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/bwmarrin/discordgo"
 
@@ -31,5 +33,48 @@ func TestFAQAnswerButton(t *testing.T) {
 	}
 	if d, ok := buttonOutcomes["answer"]; !ok || d.Outcome != bot.OutcomeAnswer {
 		t.Errorf("the answer button decides %+v", d)
+	}
+}
+
+// A case's card offers to undo only what vigie carried out: a hide, timeout
+// or ban that failed is offered to do (a page comment's card hides rather
+// than deletes), never to undo; each button stands for a decision.
+func TestUndoOnlyWhatWasDone(t *testing.T) {
+	ids := func(card bot.Card) []string {
+		var out []string
+		for _, row := range buttons(card) {
+			for _, c := range row.(discordgo.ActionsRow).Components {
+				out = append(out, c.(discordgo.Button).CustomID[len("vigie:v1:c-000001:"):])
+			}
+		}
+		return out
+	}
+	hide, timeout, ban := bot.Action{Kind: bot.ActHide}, bot.Action{Kind: bot.ActTimeout, Duration: 10 * time.Minute}, bot.Action{Kind: bot.ActBan}
+	comment := bot.Event{Platform: "facebook", Kind: bot.KindComment}
+	for _, tt := range []struct {
+		name    string
+		ev      bot.Event
+		sugg    []bot.Action
+		notDone []bot.Action
+		want    string
+	}{
+		{"a message, nothing done", bot.Event{Platform: "discord"}, nil, nil, "keep delete mute ban"},
+		{"timeout and ban done", bot.Event{Platform: "discord"}, []bot.Action{timeout, ban}, nil, "keep delete mute ban unmute unban"},
+		{"the timeout failed", bot.Event{Platform: "discord"}, []bot.Action{timeout, ban}, []bot.Action{timeout}, "keep delete mute ban unban"},
+		{"both held", bot.Event{Platform: "discord"}, []bot.Action{timeout, ban}, []bot.Action{timeout, ban}, "keep delete mute ban"},
+		{"a comment hidden", comment, []bot.Action{hide}, nil, "keep hide mute ban unhide"},
+		{"a comment whose hide failed", comment, []bot.Action{hide}, []bot.Action{hide}, "keep hide mute ban"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got := ids(bot.Card{ID: "c-000001", Rule: "insult", Event: tt.ev, Suggested: tt.sugg, NotDone: tt.notDone})
+			if s := strings.Join(got, " "); s != tt.want {
+				t.Errorf("buttons %q, want %q", s, tt.want)
+			}
+			for _, b := range got {
+				if _, ok := buttonOutcomes[b]; !ok {
+					t.Errorf("button %q decides nothing", b)
+				}
+			}
+		})
 	}
 }

@@ -118,6 +118,8 @@ const (
 var buttonOutcomes = map[string]bot.Decision{
 	"keep":   {Outcome: bot.OutcomeKeep},
 	"delete": {Outcome: bot.OutcomeDelete},
+	"hide":   {Outcome: bot.OutcomeHide},
+	"unhide": {Outcome: bot.OutcomeUnhide},
 	"mute":   {Outcome: bot.OutcomeTimeout, Duration: bot.MuteDuration},
 	"ban":    {Outcome: bot.OutcomeBan},
 	"unmute": {Outcome: bot.OutcomeUntimeout},
@@ -139,34 +141,37 @@ func parseCustomID(id string) (caseID, button string, ok bool) {
 	return rest[:i], rest[i+1:], true
 }
 
-// buttons are the card's: keep, delete, timeout 1h, ban, and below them remove
-// timeout and unban when the rule timed out or banned; none once decided.
+// buttons are the card's: keep, delete (hide, for a page's comment), timeout
+// 1h, ban, and below them unhide, remove timeout and unban when the rule hid,
+// timed out or banned and it was carried out; none once decided.
 // "delete" and "unmute" are the longest button names.
 func buttons(card bot.Card) []discordgo.MessageComponent {
 	if card.Decided() || card.ID == "" || len(customID(card.ID, "delete")) > maxCustomID {
 		return []discordgo.MessageComponent{}
 	}
+	remove := discordgo.Button{Label: "Delete", Emoji: &discordgo.ComponentEmoji{Name: "🗑"}, Style: discordgo.SecondaryButton, CustomID: customID(card.ID, "delete")}
+	if card.Event.Kind == bot.KindComment {
+		// a page's comment is hidden rather than deleted, as the rules do
+		remove = discordgo.Button{Label: "Hide", Emoji: &discordgo.ComponentEmoji{Name: "🙈"}, Style: discordgo.SecondaryButton, CustomID: customID(card.ID, "hide")}
+	}
 	rows := []discordgo.MessageComponent{discordgo.ActionsRow{Components: []discordgo.MessageComponent{
 		discordgo.Button{Label: "Keep", Emoji: &discordgo.ComponentEmoji{Name: "✅"}, Style: discordgo.SuccessButton, CustomID: customID(card.ID, "keep")},
-		discordgo.Button{Label: "Delete", Emoji: &discordgo.ComponentEmoji{Name: "🗑"}, Style: discordgo.SecondaryButton, CustomID: customID(card.ID, "delete")},
+		remove,
 		discordgo.Button{Label: "Timeout 1h", Emoji: &discordgo.ComponentEmoji{Name: "🔇"}, Style: discordgo.SecondaryButton, CustomID: customID(card.ID, "mute")},
 		discordgo.Button{Label: "Ban", Emoji: &discordgo.ComponentEmoji{Name: "⛔"}, Style: discordgo.DangerButton, CustomID: customID(card.ID, "ban")},
 	}}}
-	// What the rule did to the author, the moderator can undo from the card;
-	// each button once, since Discord refuses a message whose custom_ids repeat.
+	// What the rule did to the author, the moderator can undo from the card,
+	// each button once (Discord refuses a message whose custom_ids repeat);
+	// not what failed or was held: the row above offers to do that.
 	var undo []discordgo.MessageComponent
-	seen := map[bot.ActionKind]bool{}
-	for _, a := range card.Suggested {
-		if seen[a.Kind] {
-			continue
-		}
-		seen[a.Kind] = true
-		switch a.Kind {
-		case bot.ActTimeout:
-			undo = append(undo, discordgo.Button{Label: "Remove timeout", Emoji: &discordgo.ComponentEmoji{Name: "🔊"}, Style: discordgo.SecondaryButton, CustomID: customID(card.ID, "unmute")})
-		case bot.ActBan:
-			undo = append(undo, discordgo.Button{Label: "Unban", Emoji: &discordgo.ComponentEmoji{Name: "↩️"}, Style: discordgo.SecondaryButton, CustomID: customID(card.ID, "unban")})
-		}
+	if card.CarriedOut(bot.ActHide) {
+		undo = append(undo, discordgo.Button{Label: "Unhide", Emoji: &discordgo.ComponentEmoji{Name: "👁"}, Style: discordgo.SecondaryButton, CustomID: customID(card.ID, "unhide")})
+	}
+	if card.CarriedOut(bot.ActTimeout) {
+		undo = append(undo, discordgo.Button{Label: "Remove timeout", Emoji: &discordgo.ComponentEmoji{Name: "🔊"}, Style: discordgo.SecondaryButton, CustomID: customID(card.ID, "unmute")})
+	}
+	if card.CarriedOut(bot.ActBan) {
+		undo = append(undo, discordgo.Button{Label: "Unban", Emoji: &discordgo.ComponentEmoji{Name: "↩️"}, Style: discordgo.SecondaryButton, CustomID: customID(card.ID, "unban")})
 	}
 	if len(undo) > 0 {
 		rows = append(rows, discordgo.ActionsRow{Components: undo})
@@ -233,11 +238,7 @@ func renderCard(card bot.Card, decidedName, note string) string {
 		b.WriteString("> " + strings.ReplaceAll(md(truncate(content, 1000)), "\n", "\n> ") + "\n")
 	}
 	if len(card.Suggested) > 0 {
-		var acts []string
-		for _, a := range card.Suggested {
-			acts = append(acts, a.String())
-		}
-		fmt.Fprintf(&b, "Suggested: %s\n", md(truncate(strings.Join(acts, ", "), 300)))
+		fmt.Fprintf(&b, "Suggested: %s\n", md(truncate(bot.SuggestedText(card), 300)))
 	}
 	if strings.HasPrefix(ev.Link, "https://") {
 		fmt.Fprintf(&b, "%s\n", ev.Link)

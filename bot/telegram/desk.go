@@ -160,16 +160,15 @@ func keyboard(card bot.Card) (tgbotapi.InlineKeyboardMarkup, bool) {
 			tgbotapi.NewInlineKeyboardButtonData("✍️ Reply", data("reply")),
 		),
 	}
-	// When the rule hid, muted or banned, the CM can undo it from the card.
+	// When the rule hid, muted or banned, the CM can undo it from the card;
+	// not what failed or was held: the rows above offer to do that.
 	var undo []tgbotapi.InlineKeyboardButton
-	for _, a := range card.Suggested {
-		switch a.Kind {
-		case bot.ActHide:
-			undo = append(undo, tgbotapi.NewInlineKeyboardButtonData("👁 Unhide", data("unhide")))
-		case bot.ActBan:
-			undo = append(undo, tgbotapi.NewInlineKeyboardButtonData("↩️ Unban", data("unban")))
-		case bot.ActTimeout:
-			undo = append(undo, tgbotapi.NewInlineKeyboardButtonData("🔊 Unmute", data("unmute")))
+	for _, u := range []struct {
+		kind          bot.ActionKind
+		label, button string
+	}{{bot.ActHide, "👁 Unhide", "unhide"}, {bot.ActBan, "↩️ Unban", "unban"}, {bot.ActTimeout, "🔊 Unmute", "unmute"}} {
+		if card.CarriedOut(u.kind) {
+			undo = append(undo, tgbotapi.NewInlineKeyboardButtonData(u.label, data(u.button)))
 		}
 	}
 	if len(undo) > 0 {
@@ -235,11 +234,7 @@ func renderCard(card bot.Card, decidedName, note string) string {
 		fmt.Fprintf(&b, "<blockquote>%s</blockquote>\n", e(truncate(content, 1500)))
 	}
 	if len(card.Suggested) > 0 {
-		var acts []string
-		for _, a := range card.Suggested {
-			acts = append(acts, a.String())
-		}
-		fmt.Fprintf(&b, "Suggested: %s\n", e(truncate(strings.Join(acts, ", "), 300)))
+		fmt.Fprintf(&b, "Suggested: %s\n", e(truncate(bot.SuggestedText(card), 300)))
 	}
 	if strings.HasPrefix(ev.Link, "https://") {
 		fmt.Fprintf(&b, "<a href=\"%s\">Open the message</a>\n", e(ev.Link))

@@ -103,6 +103,18 @@ func TestCardHasButtonsWithinTelegramLimits(t *testing.T) {
 	if len(kb3.InlineKeyboard) != 3 || *kb3.InlineKeyboard[2][0].CallbackData != "v1:c3:unhide" || *kb3.InlineKeyboard[2][1].CallbackData != "v1:c3:unban" {
 		t.Errorf("undo buttons: %+v", kb3.InlineKeyboard)
 	}
+	// A hide that failed is offered to do again, not to undo; the ban that
+	// was carried out keeps its undo, and the card says what was not done.
+	failed := undo
+	failed.ID, failed.NotDone = "c7", []bot.Action{{Kind: bot.ActHide}}
+	kb7, _ := keyboard(failed)
+	if len(kb7.InlineKeyboard) != 3 || len(kb7.InlineKeyboard[2]) != 1 || *kb7.InlineKeyboard[2][0].CallbackData != "v1:c7:unban" ||
+		*kb7.InlineKeyboard[0][1].CallbackData != "v1:c7:hide" {
+		t.Errorf("buttons after a failed hide: %+v", kb7.InlineKeyboard)
+	}
+	if text := renderCard(failed, "", ""); !strings.Contains(text, "Suggested: hide (not done), ban\n") {
+		t.Errorf("the card after a failed hide:\n%s", text)
+	}
 	muted := sampleCard("c4", at(t0))
 	muted.Suggested = []bot.Action{{Kind: bot.ActDelete}, {Kind: bot.ActTimeout, Duration: 10 * time.Minute}}
 	kb4, _ := keyboard(muted)

@@ -627,6 +627,21 @@ type queueCase struct {
 	Notes []store.Note
 }
 
+// NotCarriedOut reports whether the case suggests a and did not carry it out
+// (failed, or held): the queue says so after it.
+func (q queueCase) NotCarriedOut(a bot.Action) bool { return slices.Contains(q.NotDone, a) }
+
+// undoable is outcomes without the undo of an action the case did not carry
+// out: no unhide for a hide that failed, as on the desks' cards; the hide
+// itself stays offered.
+func undoable(c store.Case, outcomes []bot.ActionKind) []bot.ActionKind {
+	undoes := map[bot.ActionKind]bot.ActionKind{handlers.OutcomeUnhide: bot.ActHide, handlers.OutcomeUnban: bot.ActBan, handlers.OutcomeUntimeout: bot.ActTimeout}
+	return slices.DeleteFunc(slices.Clone(outcomes), func(o bot.ActionKind) bool {
+		k, ok := undoes[o]
+		return ok && slices.ContainsFunc(c.NotDone, func(a bot.Action) bool { return a.Kind == k })
+	})
+}
+
 // order puts the cases to decide first on top: high priority, then normal,
 // then low; the oldest first within each, as the store lists them. It
 // returns their positions in cs, not copies: a case is large, and a page
@@ -679,7 +694,7 @@ func (c *Console) queue(w http.ResponseWriter, r *http.Request, a account) {
 	for i, at := range shown {
 		list[i] = queueCase{Case: cases[at], Notes: c.notes(r, keyOfEvent(cases[at].Event))}
 		if may(a.Role, RoleModerator) {
-			list[i].Outcomes = c.o.Outcomes(cases[at].Event.Platform)
+			list[i].Outcomes = undoable(cases[at], c.o.Outcomes(cases[at].Event.Platform))
 		}
 	}
 	data := map[string]any{

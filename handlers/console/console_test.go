@@ -385,3 +385,44 @@ func TestQueueSaysSuggestedNotDone(t *testing.T) {
 		t.Errorf("the card does not say the action is suggested:\n%s", body)
 	}
 }
+
+// A case whose hide failed offers to hide, not to unhide, and says the hide
+// was not done; a case whose hide was carried out offers its undo.
+func TestQueueOffersNoUndoOfWhatFailed(t *testing.T) {
+	ctx := context.Background()
+	st := memory.New()
+	at := time.Date(2026, 3, 1, 22, 0, 0, 0, time.UTC)
+	hide := []bot.Action{{Kind: bot.ActHide}}
+	for _, c := range []store.Case{
+		{Event: bot.Event{ID: "m1", Platform: "facebook", Author: bot.Author{ID: "u1"}, Text: "failed", At: at},
+			Rule: "insult", Reason: "action failed: hide", Suggested: hide, NotDone: hide, Holds: true, Opened: at},
+		{Event: bot.Event{ID: "m2", Platform: "facebook", Author: bot.Author{ID: "u2"}, Text: "hidden", At: at},
+			Rule: "insult", Reason: "insults the page", Suggested: hide, Opened: at},
+	} {
+		if _, err := st.OpenCase(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := st.PutAccount(ctx, store.Account{Name: "mo", Role: console.RoleModerator, Hash: console.HashPassword("battery staple")}); err != nil {
+		t.Fatal(err)
+	}
+	con := console.New(console.Options{Store: st, Accounts: st,
+		Outcomes: func(string) []bot.ActionKind { return []bot.ActionKind{"keep", bot.ActHide, "unhide"} }})
+	page := get(con.Routes(), "GET /queue", "/queue", login(t, con.Routes(), "mo", "battery staple")).Body.String()
+	articles := regexp.MustCompile(`(?s)<article.*?</article>`).FindAllString(page, -1)
+	if len(articles) != 2 {
+		t.Fatalf("%d cases on the queue, want 2:\n%s", len(articles), page)
+	}
+	for _, a := range articles {
+		failed := strings.Contains(a, "failed")
+		if got := strings.Contains(a, `value="unhide"`); got == failed {
+			t.Errorf("a case (hide failed: %v) offers unhide: %v, want %v:\n%s", failed, got, !failed, a)
+		}
+		if !strings.Contains(a, `value="hide"`) {
+			t.Errorf("a case does not offer to hide:\n%s", a)
+		}
+		if got := strings.Contains(a, "(not done)"); got != failed {
+			t.Errorf("a case (hide failed: %v) says not done: %v:\n%s", failed, got, a)
+		}
+	}
+}

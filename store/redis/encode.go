@@ -215,6 +215,22 @@ func unfirst(b []byte, n int) []byte {
 	return b
 }
 
+// appendActions writes field (its name and the opening bracket) and as, when
+// as is not empty.
+func appendActions(b []byte, field string, as []bot.Action) []byte {
+	if len(as) == 0 {
+		return b
+	}
+	b = append(b, field...)
+	for i, a := range as {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = bot.AppendActionJSON(b, a, true)
+	}
+	return append(b, ']')
+}
+
 // encodeCase is json.Marshal(c).
 func encodeCase(c *store.Case) ([]byte, error) {
 	if !timesFit(c.Opened, c.DecidedAt, c.Event.At, c.Event.Author.CreatedAt, c.Event.Author.JoinedAt) {
@@ -228,16 +244,8 @@ func encodeCase(c *store.Case) ([]byte, error) {
 	b = appendOmitString(b, `,"rule":`, c.Rule)
 	b = appendOmitString(b, `,"category":`, c.Category)
 	b = jsonstr.AppendHTML(append(b, `,"reason":`...), c.Reason)
-	if len(c.Suggested) > 0 {
-		b = append(b, `,"suggested":[`...)
-		for i, a := range c.Suggested {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = bot.AppendActionJSON(b, a, true)
-		}
-		b = append(b, ']')
-	}
+	b = appendActions(b, `,"suggested":[`, c.Suggested)
+	b = appendActions(b, `,"not_done":[`, c.NotDone)
 	b = appendOmitString(b, `,"priority":`, c.Priority)
 	b = appendOmitString(b, `,"outcome":`, c.Outcome)
 	b = appendOmitString(b, `,"decided_by":`, c.DecidedBy)

@@ -1570,6 +1570,7 @@ func (k cachedCase) clone() store.Case {
 	c := k.c
 	c.Event.Author.Roles = slices.Clone(c.Event.Author.Roles)
 	c.Suggested = slices.Clone(c.Suggested)
+	c.NotDone = slices.Clone(c.NotDone)
 	c.Latest = slices.Clone(c.Latest)
 	return c
 }

@@ -478,7 +478,8 @@ func newCase(id string, at time.Duration) store.Case {
 	e := entry(id, at, "insult")
 	e.Event.Author.ID, e.Event.Channel = "u-"+id, "c-"+id
 	return store.Case{Event: e.Event, Rule: "insult", Category: "abuse", Reason: "an insult after hours",
-		Suggested: []bot.Action{{Kind: bot.ActHide}, {Kind: bot.ActBan, Duration: 24 * time.Hour}}}
+		Suggested: []bot.Action{{Kind: bot.ActHide}, {Kind: bot.ActBan, Duration: 24 * time.Hour}},
+		NotDone:   []bot.Action{{Kind: bot.ActBan, Duration: 24 * time.Hour}}}
 }
 
 // testCaseOrigin: the same event, rule and reason sent again (a reply lost, a

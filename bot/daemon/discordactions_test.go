@@ -1,0 +1,163 @@
+package daemon_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/bot/daemon"
+	"github.com/vigie-bot/vigie/bot/discord"
+	"github.com/vigie-bot/vigie/bot/internal/desktest"
+	"github.com/vigie-bot/vigie/bot/internal/discordfake"
+	"github.com/vigie-bot/vigie/bot/internal/testsync"
+)
+
+const discordFailingRules = `timezone: UTC
+rules:
+  - name: scam
+    category: spam
+    when: 'lower(text) contains "free nitro"'
+    do: [delete, timeout(10m), forward("scam")]
+`
+
+// TestFailingDiscordActionsAreShown: Discord answers 500 to every delete
+// and timeout while the gateway keeps delivering (the real discordgo client
+// on the fake Discord). One scam's delete and timeout fail: its case, and no
+// outage yet. Then Discord answers them no more, and a second scam's fail
+// too, four in a row: /-/ready (200) and
+// /healthz name Discord's actions, vigie_source_up{part="actions",
+// platform="discord"} is 0 while the gateway's own series stays 1, and one
+// error is logged. The next scam's actions are tried once each, not four
+// times, for its case to reach the desk without waiting for retries. The
+// cards on the Discord desk offer the timeout, not its removal: nobody was
+// timed out. Once Discord answers, the next scam's
+// delete clears it all, says so once, and its card offers to remove the
+// timeout it carried out.
+func TestFailingDiscordActionsAreShown(t *testing.T) {
+	guild := fmt.Sprint(uint64(190_000_000_000)<<22 | 1)
+	channel := discordfake.Channel(guild)
+	f := discordfake.New(t, discordfake.Options{Guilds: []string{guild}, Announce: true})
+	acts := func(c discordfake.Call) bool {
+		return c.Method == "DELETE" && strings.HasPrefix(c.Path, "/channels/"+channel+"/messages/") ||
+			c.Method == "PATCH" && strings.HasPrefix(c.Path, "/guilds/"+guild+"/members/")
+	}
+	var failing atomic.Bool
+	f.FailWhen(func(c discordfake.Call) bool { return failing.Load() && acts(c) },
+		http.StatusInternalServerError, `{"message": "500: Internal Server Error", "code": 0}`)
+	// A call Discord does not answer is given up after a second, not 20: the
+	// retry stage tries each action four times.
+	hc := f.Client()
+	hc.Timeout = time.Second
+	dlogs := &testsync.Buffer{}
+	cl, err := discord.New(discord.Config{Token: discordfake.Token, APIURL: discordAPIURL, DeskChannel: deskChannel, Guilds: []string{guild},
+		HTTPClient: hc, Logger: testsync.Logger(dlogs)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmds := &desktest.Commands{}
+	in := startOnly(t, discordFailingRules, nil, []daemon.Connector{{Name: "discord", Source: cl, Platforms: []bot.Platform{cl},
+		Desk: desktest.Desk{Poster: cl.Desk(cmds)}}})
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("discord logs:\n%s", dlogs)
+		}
+	})
+	testsync.Eventually(t, "ready", func() bool { return ready(t, in).code == http.StatusOK })
+	const gauge = `vigie_source_up{part="actions",platform="discord"}`
+	if v := metric(t, in, gauge); v != 1 {
+		t.Errorf("%s = %v before any action, want 1", gauge, v)
+	}
+	failed := func() int { return strings.Count(in.logs.String(), `msg="action failed"`) }
+	scam := func(id, text string) {
+		t.Helper()
+		testsync.Eventually(t, "the gateway taking "+text, func() bool { return f.Message(guild, channel, id, "600000000000000007", text) })
+	}
+	// card is the card of the scam text on the desk: its content and its
+	// buttons' custom_ids.
+	card := func(text string) (content, ids string) {
+		t.Helper()
+		testsync.Eventually(t, "the card of "+text, func() bool {
+			for _, c := range f.Calls("POST", "/channels/"+deskChannel+"/messages") {
+				if s, _ := c.Body["content"].(string); strings.Contains(s, text) {
+					b, _ := json.Marshal(c.Body["components"])
+					content, ids = s, string(b)
+					return true
+				}
+			}
+			return false
+		})
+		return content, ids
+	}
+
+	failing.Store(true)
+	scam("700000000000000101", "FREE NITRO one")
+	content, ids := card("FREE NITRO one")
+	if n := failed(); n != 2 {
+		t.Fatalf("%d actions failed for one scam, want its delete and its timeout", n)
+	}
+	if rd := ready(t, in); rd.code != http.StatusOK || len(rd.Reasons) != 0 {
+		t.Errorf("/-/ready after one scam's failed actions = %d %q, want 200 and no reason", rd.code, rd.Reasons)
+	}
+	if !strings.Contains(content, `timeout(10m) (not done)`) || strings.Contains(ids, ":unmute") || !strings.Contains(ids, ":mute") {
+		t.Errorf("the card of a timeout that failed:\n%s\nbuttons %s\nwant the timeout not done, offered, and no removal of it", content, ids)
+	}
+
+	// Discord no longer answers at all.
+	failing.Store(false)
+	release := f.Hold(acts)
+	scam("700000000000000102", "FREE NITRO two")
+	card("FREE NITRO two")
+	rd := ready(t, in)
+	if rd.code != http.StatusOK || len(rd.Reasons) != 1 || !strings.HasPrefix(rd.Reasons[0], "discord actions: failing since ") ||
+		!strings.Contains(rd.Reasons[0], ", 4 in a row: ") || !strings.Contains(rd.Reasons[0], "Timeout exceeded") && !strings.Contains(rd.Reasons[0], "deadline exceeded") {
+		t.Fatalf("/-/ready after 4 failed actions = %d %q, want 200 naming Discord's actions, 4 in a row and the unanswered call", rd.code, rd.Reasons)
+	}
+	var h struct{ Degraded []string }
+	in.do(t, "GET", "/healthz", nil, nil).json(t, &h)
+	if len(h.Degraded) != 1 || h.Degraded[0] != rd.Reasons[0] {
+		t.Errorf("/healthz degraded = %q, want %q", h.Degraded, rd.Reasons[0])
+	}
+	if v := metric(t, in, gauge); v != 0 {
+		t.Errorf("%s = %v while Discord fails, want 0", gauge, v)
+	}
+	if v := metric(t, in, `vigie_source_up{part="events",platform="discord"}`); v != 1 {
+		t.Errorf("the gateway's vigie_source_up = %v, want 1: messages still come", v)
+	}
+	if n := strings.Count(in.logs.String(), "actions keep failing"); n != 1 {
+		t.Errorf("the failing actions are logged %d times, want once", n)
+	}
+
+	// While Discord's actions are failing, a scam's are tried once each,
+	// not four times: its case reaches the desk without waiting for the
+	// retries, and still says what failed.
+	const between = "700000000000000110"
+	scam(between, "FREE NITRO between")
+	content, ids = card("FREE NITRO between")
+	if n := f.Count("DELETE", "/channels/"+channel+"/messages/"+between); n != 1 {
+		t.Errorf("a scam's delete while Discord's actions are failing was tried %d times, want once", n)
+	}
+	if !strings.Contains(content, "action failed: ") || !strings.Contains(content, "delete (not done)") || strings.Contains(ids, ":unmute") {
+		t.Errorf("the card of a scam while Discord's actions are failing:\n%s\nbuttons %s", content, ids)
+	}
+
+	release()
+	scam("700000000000000103", "FREE NITRO three")
+	testsync.Eventually(t, "no reason left", func() bool { rd := ready(t, in); return rd.code == http.StatusOK && len(rd.Reasons) == 0 })
+	if n := f.Count("DELETE", "/channels/"+channel+"/messages/700000000000000103"); n != 1 {
+		t.Errorf("the scam once Discord answers was deleted %d times, want once", n)
+	}
+	if v := metric(t, in, gauge); v != 1 {
+		t.Errorf("%s = %v once a delete went through, want 1", gauge, v)
+	}
+	if n := strings.Count(in.logs.String(), "actions carried out again"); n != 1 {
+		t.Errorf("the recovery is logged %d times, want once", n)
+	}
+	if _, ids := card("FREE NITRO three"); !strings.Contains(ids, ":unmute") {
+		t.Errorf("the card of a timeout carried out: buttons %s, want its removal", ids)
+	}
+}
