@@ -652,9 +652,35 @@ func parseDuration(s string) (time.Duration, error) {
 // ownRightsChanged says, once per change Telegram reports, what vigie can no
 // longer do in a group it moderates or in a desk chat: removed, no longer an
 // administrator, or an administrator without a right its actions need. Its
-// actions there then fail, each becoming a case, and the log says why.
+// actions there then fail, each becoming a case, and the log says why. For a
+// group it moderates, the desk chat is told too, since the CMs do not read the
+// log: who made the change, what fails, and, once it is mended, that it works
+// again.
 func (c *Client) ownRightsChanged(mc *tgbotapi.ChatMemberUpdated) {
-	c.sayOwnRights(mc.Chat.ID, mc.Chat.Title, mc.NewChatMember)
+	chat := mc.Chat.ID
+	now := c.sayOwnRights(chat, mc.Chat.Title, mc.NewChatMember)
+	desk := c.deskChat()
+	if desk == 0 || c.inDesk(chat) || !c.moderates(chat) {
+		return
+	}
+	place := mc.Chat.Title
+	if place == "" {
+		place = itoa(chat)
+	}
+	var text string
+	switch {
+	case now != "":
+		text = fmt.Sprintf("⚠️ %s, changed by %s: %s", place, fullName(&mc.From), now)
+	case c.ownRightsProblem(chat, mc.OldChatMember) != "":
+		text = fmt.Sprintf("✅ %s, changed by %s: vigie is an administrator with the rights it needs again.", place, fullName(&mc.From))
+	default:
+		return
+	}
+	c.tell(func(ctx context.Context) {
+		if _, err := c.sendMessage(ctx, bot.ActAlert, outgoing{chat: desk, text: text}); err != nil {
+			c.log.Warn("the desk chat was not told of vigie's rights in a group", "chat", chat, "err", err)
+		}
+	}, "chat", chat)
 }
 
 // checkOwnRights asks Telegram, as Run starts, what vigie may do in each
@@ -680,29 +706,41 @@ func (c *Client) checkOwnRights(ctx context.Context) {
 	}
 }
 
-// sayOwnRights warns of what vigie cannot do in chat as member m.
-func (c *Client) sayOwnRights(chat int64, title string, m tgbotapi.ChatMember) {
+// sayOwnRights warns of what vigie cannot do in chat as member m, and
+// returns the warning ("" when there is none).
+func (c *Client) sayOwnRights(chat int64, title string, m tgbotapi.ChatMember) string {
+	warning := c.ownRightsProblem(chat, m)
+	if warning == "" {
+		return ""
+	}
 	log := c.log.With("chat", chat, "status", m.Status, "audit", true)
 	if title != "" {
 		log = log.With("title", title)
 	}
+	log.Warn(warning)
+	return warning
+}
+
+// ownRightsProblem is what vigie cannot do in chat as member m, "" when
+// nothing its work needs is missing.
+func (c *Client) ownRightsProblem(chat int64, m tgbotapi.ChatMember) string {
 	desk := c.inDesk(chat)
 	moderated := c.moderates(chat) && !desk
 	switch m.Status {
 	case "left", "kicked":
 		switch {
 		case desk:
-			log.Warn("vigie was removed from the desk chat: no card nor alert can be posted there until it is added back")
+			return "vigie was removed from the desk chat: no card nor alert can be posted there until it is added back"
 		case moderated:
-			log.Warn("vigie was removed from a group it moderates: it no longer sees it; add it back as an administrator")
+			return "vigie was removed from a group it moderates: it no longer sees it; add it back as an administrator"
 		}
 	case "member", "restricted":
 		if moderated {
-			log.Warn("vigie is not an admin of this chat: it can read but not moderate; make it an administrator with Delete messages and Ban users")
+			return "vigie is not an admin of this chat: it can read but not moderate; make it an administrator with Delete messages and Ban users"
 		}
 	case "administrator":
 		if !moderated {
-			return
+			return ""
 		}
 		var missing []string
 		if !m.CanDeleteMessages {
@@ -712,7 +750,8 @@ func (c *Client) sayOwnRights(chat int64, title string, m tgbotapi.ChatMember) {
 			missing = append(missing, "Ban users (timeout, ban, kick, lockdown and verification will fail)")
 		}
 		if len(missing) > 0 {
-			log.Warn("vigie is an administrator of this chat without " + strings.Join(missing, ", ") + ": give it the rights")
+			return "vigie is an administrator of this chat without " + strings.Join(missing, ", ") + ": give it the rights"
 		}
 	}
+	return ""
 }

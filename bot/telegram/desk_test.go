@@ -508,6 +508,50 @@ func TestOwnRightsChanged(t *testing.T) {
 	}
 }
 
+// TestOwnRightsToldOnTheDesk: the CMs do not read the log. When vigie is
+// made a plain member of a group it moderates, or removed from it, the desk
+// chat is told where, by whom and what no longer works; when its rights are
+// given back, that it works again. A change in the desk chat itself, or in a
+// group vigie does not moderate, is for the log only.
+func TestOwnRightsToldOnTheDesk(t *testing.T) {
+	f := newFakeBotAPI(t)
+	c, logs := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}, Chats: []int64{group.id}})
+	c.Desk(newCaseBook())
+	run(t, c, make(chan bot.Event, 10))
+	self := map[string]any{"id": botUserID, "is_bot": true, "first_name": "vigie", "username": botName}
+	full := map[string]any{"user": self, "status": "administrator", "can_be_edited": false, "is_anonymous": false,
+		"can_manage_chat": true, "can_delete_messages": true, "can_manage_video_chats": false, "can_restrict_members": true,
+		"can_promote_members": false, "can_change_info": false, "can_invite_users": false, "can_post_stories": false,
+		"can_edit_stories": false, "can_delete_stories": false}
+	member := map[string]any{"user": self, "status": "member"}
+	owner := tgUser{id: 77, first: "Brand", last: "Owner"}
+	changed := func(chat tgChat, was, now map[string]any) {
+		f.push(map[string]any{"my_chat_member": map[string]any{"chat": chat.json(), "from": owner.json(), "date": t0,
+			"old_chat_member": was, "new_chat_member": now}})
+	}
+	toDesk := func(want string) {
+		t.Helper()
+		text := f.waitFor("sendMessage", 1, func(c apiCall) bool {
+			return inChat(deskChat.id)(c) && strings.Contains(c.Params.Get("text"), want)
+		}).Params.Get("text")
+		if !strings.Contains(text, "Fans") || !strings.Contains(text, "Brand Owner") {
+			t.Errorf("the desk was told %q: it does not say where nor who", text)
+		}
+	}
+	other := tgChat{id: -1009999999999, kind: "supergroup", title: "Not ours"}
+	changed(other, full, member)
+	changed(deskChat, full, member)
+	changed(group, full, member)
+	toDesk("vigie is not an admin of this chat")
+	changed(group, member, full)
+	toDesk("vigie is an administrator with the rights it needs again")
+	changed(group, full, map[string]any{"user": self, "status": "kicked", "until_date": 0})
+	toDesk("vigie was removed from a group it moderates")
+	if n := f.count("sendMessage", nil); n != 3 {
+		t.Errorf("%d messages sent, want the 3 to the desk:\n%s", n, logs.String())
+	}
+}
+
 // TestOwnRightsCheckedAtStart: as Run starts, vigie asks Telegram what it
 // may do in each group of the chat list and warns of what will fail, as
 // Discord's connector does for its servers: here an administrator without
