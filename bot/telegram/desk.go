@@ -234,6 +234,14 @@ func renderCard(card bot.Card, decidedName, note string) string {
 	// CM judges what the rules judged
 	if content := ev.Content(); content != "" {
 		fmt.Fprintf(&b, "<blockquote>%s</blockquote>\n", e(truncate(content, 1500)))
+	} else if ev.Attachments > 0 {
+		// a sticker, a photo without a caption: say so, rather than a
+		// card that seems to quote nothing
+		what := "an attachment"
+		if ev.Attachments > 1 {
+			what = fmt.Sprintf("%d attachments", ev.Attachments)
+		}
+		fmt.Fprintf(&b, "<i>(no text: %s, such as a sticker or a photo)</i>\n", what)
 	}
 	if len(card.Suggested) > 0 {
 		var acts []string

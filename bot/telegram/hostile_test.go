@@ -49,7 +49,7 @@ func TestHostileMessagesReachTheDesk(t *testing.T) {
 		{"long", message(group, 103, bob, t0, long), []string{long[:300]}},
 		{"photo with a caption", with(message(group, 104, bob, t0, ""), "photo", photo, "caption", "<u>look</u> & see"), []string{"<u>look</u> & see"}},
 		{"poll", with(message(group, 106, bob, t0, ""), "poll", poll), []string{"<i>free</i> nitro?", "yes & <b>yes</b>", "*no*"}},
-		{"sticker", with(message(group, 105, bob, t0, ""), "sticker", sticker), nil},
+		{"sticker", with(message(group, 105, bob, t0, ""), "sticker", sticker), []string{"(no text: an attachment, such as a sticker or a photo)"}},
 		// a right-to-left override in a name would turn the rest of the
 		// line around: "(id 7)" would show as "(id 42)", a CM's id
 		{"name turning the line", message(group, 107, tgUser{id: 7, first: "Bob\u202e)24 di(\u2069\u202e"}, t0, "hi"),
