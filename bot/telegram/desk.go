@@ -626,7 +626,10 @@ func promptCase(text string) (string, bool) {
 
 func (c *Client) handleReplyText(ctx context.Context, m *tgbotapi.Message, caseID string) {
 	if !c.allowed(ctx, m.From, m.Chat.ID) {
+		// Told, as a command is: the prompt may have asked them while they
+		// were a CM, and a reload took them out since.
 		c.refuse(m.From, m.Chat.ID, "reply to case "+caseID)
+		c.tellRefused(ctx, m, 0, "Sorry, only the community managers of this desk can answer a case: your reply was not sent.", false)
 		return
 	}
 	c.decideReply(ctx, m, 0, caseID, m.Text)

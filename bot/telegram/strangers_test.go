@@ -248,3 +248,47 @@ func TestDeskAdminDemotedWithoutUpdate(t *testing.T) {
 		t.Errorf("case decided by %q after the demotion", got.DecidedBy)
 	}
 }
+
+// TestPromptAnsweredAfterLeavingTheCMs: a CM presses Reply, then a reload
+// takes her out of desk.cms before she answers vigie's prompt. Her answer is
+// not sent to the author, and she is told so, rather than left to think it
+// went out.
+func TestPromptAnsweredAfterLeavingTheCMs(t *testing.T) {
+	f := newFakeBotAPI(t)
+	c, logs := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}})
+	c3 := sampleCard("c3", at(t0))
+	book := newCaseBook(c3)
+	desk := c.Desk(book)
+	stop := run(t, c, make(chan bot.Event, 100))
+	f.waitFor("getUpdates", 1, nil)
+	if err := desk.PostCard(context.Background(), c3); err != nil {
+		t.Fatal(err)
+	}
+	sent := f.waitFor("sendMessage", 1, inChat(deskChat.id))
+	card := map[string]any{"message_id": sent.MsgID, "from": vigieUser.json(), "chat": deskChat.json(), "date": t0, "text": "Case c3"}
+	f.push(callback("cb-1", alice, card, "v1:c3:reply"))
+	prompt := f.waitFor("sendMessage", 2, inChat(deskChat.id))
+	if _, ok := promptCase(prompt.Params.Get("text")); !ok {
+		t.Fatalf("the second message is no reply prompt: %q", prompt.Params.Get("text"))
+	}
+	// The reload: another CM now.
+	if err := c.SetDesk(deskChat.id, []string{"telegram:43"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	text := html.UnescapeString(regexp.MustCompile(`<[^>]*>`).ReplaceAllString(prompt.Params.Get("text"), ""))
+	asked := map[string]any{"message_id": prompt.MsgID, "from": vigieUser.json(), "chat": deskChat.json(), "date": t0, "text": text}
+	f.push(map[string]any{"message": with(message(deskChat, 702, alice, t0+60, "we are open at 9"), "reply_to_message", asked)})
+	told := f.waitFor("sendMessage", 1, func(c apiCall) bool {
+		return strings.Contains(c.Params.Get("reply_parameters"), `"message_id":702`) || c.Params.Get("chat_id") == itoa(alice.id)
+	})
+	stop()
+	if got := book.reply("c3"); got != "" {
+		t.Errorf("the answer of someone no longer a CM was sent: %q", got)
+	}
+	if !strings.Contains(told.Params.Get("text"), "not sent") {
+		t.Errorf("she was told %q, want that her reply was not sent", told.Params.Get("text"))
+	}
+	if !strings.Contains(logs.String(), "desk: refused a stranger") {
+		t.Errorf("the refusal is not logged:\n%s", logs.String())
+	}
+}
