@@ -753,6 +753,7 @@ func (c *Client) checkOwnRights(ctx context.Context) {
 // returns the warning ("" when there is none).
 func (c *Client) sayOwnRights(chat int64, title string, m tgbotapi.ChatMember) string {
 	warning := c.ownRightsProblem(chat, m)
+	c.troubles.set(chat, title, warning)
 	if warning == "" {
 		return ""
 	}
