@@ -714,6 +714,8 @@ func (c *Client) ownRightsChanged(mc *tgbotapi.ChatMemberUpdated) {
 	switch {
 	case now != "":
 		text = fmt.Sprintf("⚠️ %s, changed by %s: %s", place, fullName(&mc.From), now)
+	case mc.OldChatMember.Status == "left" || mc.OldChatMember.Status == "kicked":
+		text = fmt.Sprintf("✅ %s, changed by %s: vigie was added as an administrator with the rights it needs.", place, fullName(&mc.From))
 	case c.ownRightsProblem(chat, mc.OldChatMember) != "":
 		text = fmt.Sprintf("✅ %s, changed by %s: vigie is an administrator with the rights it needs again.", place, fullName(&mc.From))
 	default:

@@ -547,8 +547,10 @@ func TestOwnRightsToldOnTheDesk(t *testing.T) {
 	toDesk("vigie is an administrator with the rights it needs again")
 	changed(group, full, map[string]any{"user": self, "status": "kicked", "until_date": 0})
 	toDesk("vigie was removed from a group it moderates")
-	if n := f.count("sendMessage", nil); n != 3 {
-		t.Errorf("%d messages sent, want the 3 to the desk:\n%s", n, logs.String())
+	changed(group, map[string]any{"user": self, "status": "kicked", "until_date": 0}, full)
+	toDesk("vigie was added as an administrator with the rights it needs")
+	if n := f.count("sendMessage", nil); n != 4 {
+		t.Errorf("%d messages sent, want the 4 to the desk:\n%s", n, logs.String())
 	}
 }
 
