@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
@@ -222,7 +221,7 @@ func renderCard(card bot.Card, decidedName, note string) string {
 	if ev.Channel != "" && ev.Channel != ev.Space {
 		place += " #" + ev.Channel
 	}
-	fmt.Fprintf(&b, "%s · %s (id %s)", e(place), e(isolated(who)), e(ev.Author.ID))
+	fmt.Fprintf(&b, "%s · %s (id %s)", e(place), e(bot.IsolateBidi(who)), e(ev.Author.ID))
 	if !ev.At.IsZero() {
 		fmt.Fprintf(&b, " · %s", ev.At.UTC().Format("2006-01-02 15:04 UTC"))
 	}
@@ -269,37 +268,6 @@ func renderCard(card bot.Card, decidedName, note string) string {
 		fmt.Fprintf(&b, "\n(no buttons: the case id is too long; use /reply %s TEXT)", e(card.ID))
 	}
 	return b.String()
-}
-
-// isolated is name, which a member chose, set apart from the text around it
-// when it holds right-to-left letters or bidirectional controls: a
-// right-to-left override in a name would otherwise turn the rest of the line
-// around, the id and the time vigie writes after it included, so that
-// "Bob\u202e)24 di(" shows as "Bob(id 42)". It goes between a first strong
-// isolate and a pop directional isolate, which end whatever the name opened;
-// the isolates the name holds itself are dropped, as one of them could close
-// vigie's early.
-func isolated(name string) string {
-	if !strings.ContainsFunc(name, turnsText) {
-		return name
-	}
-	name = strings.Map(func(r rune) rune {
-		if r >= '\u2066' && r <= '\u2069' {
-			return -1
-		}
-		return r
-	}, name)
-	return "\u2068" + name + "\u2069"
-}
-
-// turnsText reports whether r is a bidirectional control or a letter of a
-// right-to-left script.
-func turnsText(r rune) bool {
-	switch {
-	case r == '\u200e', r == '\u200f', r == '\u061c', r >= '\u202a' && r <= '\u202e', r >= '\u2066' && r <= '\u2069':
-		return true
-	}
-	return unicode.In(r, unicode.Arabic, unicode.Hebrew, unicode.Syriac, unicode.Thaana, unicode.Nko)
 }
 
 // outcomeLabel names an outcome for the CMs; outcomes may carry their argument as
