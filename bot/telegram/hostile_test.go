@@ -91,3 +91,19 @@ func TestVerifyPromptIsolatesTheName(t *testing.T) {
 		t.Errorf("prompt = %q, want the name isolated in the mention and in %q", prompt, want)
 	}
 }
+
+// TestWarnIsolatesTheName: a warning names its author first; a name holding
+// a right-to-left override does not turn the warning's words around.
+func TestWarnIsolatesTheName(t *testing.T) {
+	f := newFakeBotAPI(t)
+	c, _ := newTestClient(t, f, Config{})
+	ev := groupEvent(10, "7")
+	ev.Author.Name = "Bob\u202e"
+	if err := c.Warn(context.Background(), ev, "no links here, please."); err != nil {
+		t.Fatal(err)
+	}
+	text := f.waitFor("sendMessage", 1, inChat(group.id)).Params.Get("text")
+	if want := "\u2068Bob\u202e\u2069</a>, no links here, please."; !strings.Contains(text, want) {
+		t.Errorf("warning = %q, want it holding %q", text, want)
+	}
+}
