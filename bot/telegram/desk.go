@@ -600,6 +600,11 @@ func (c *Client) handleReplyText(ctx context.Context, m *tgbotapi.Message, caseI
 		c.tellRefused(ctx, m, 0, "Sorry, only the community managers of this desk can answer a case: your reply was not sent.", false)
 		return
 	}
+	if m.Text == "" && attachments(m) > 0 {
+		// a photo with a caption, a sticker, a voice note: not "empty"
+		c.say(ctx, m, 0, "vigie sends only text as a reply: nothing was sent. Answer the prompt again with the words alone.")
+		return
+	}
 	c.decideReply(ctx, m, 0, caseID, m.Text)
 }
 

@@ -292,3 +292,29 @@ func TestPromptAnsweredAfterLeavingTheCMs(t *testing.T) {
 		t.Errorf("the refusal is not logged:\n%s", logs.String())
 	}
 }
+
+// TestPromptAnsweredWithAPhoto: a CM answers vigie's reply prompt with a
+// photo and a caption (or a sticker). Nothing is sent to the author, and she
+// is told that only text is sent, not that her reply was empty.
+func TestPromptAnsweredWithAPhoto(t *testing.T) {
+	f := newFakeBotAPI(t)
+	c, _ := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}})
+	c3 := sampleCard("c3", at(t0))
+	book := newCaseBook(c3)
+	c.Desk(book)
+	stop := run(t, c, make(chan bot.Event, 100))
+	f.waitFor("getUpdates", 1, nil)
+	asked := map[string]any{"message_id": 900, "from": vigieUser.json(), "chat": deskChat.json(), "date": t0,
+		"text": promptStart + "Alice" + promptAsk + "\n" + promptMarker + "c3"}
+	photo := []any{map[string]any{"file_id": "p1", "file_unique_id": "u1", "width": 90, "height": 90}}
+	f.push(map[string]any{"message": with(message(deskChat, 702, alice, t0+60, ""), "reply_to_message", asked,
+		"photo", photo, "caption", "Here is the fixed price list")})
+	told := f.waitFor("sendMessage", 1, func(c apiCall) bool { return strings.Contains(c.Params.Get("reply_parameters"), `"message_id":702`) })
+	stop()
+	if got := book.reply("c3"); got != "" {
+		t.Errorf("a reply was sent: %q", got)
+	}
+	if text := told.Params.Get("text"); !strings.Contains(text, "only text") {
+		t.Errorf("she was told %q, want that only text is sent", text)
+	}
+}
