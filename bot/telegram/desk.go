@@ -333,7 +333,22 @@ func (c *Client) deskUpdate(ctx context.Context, u update) bool {
 		}
 		return true
 	case u.EditedMessage != nil:
-		return u.EditedMessage.Chat != nil && c.inDesk(u.EditedMessage.Chat.ID)
+		m := u.EditedMessage
+		if m.Chat == nil {
+			return false
+		}
+		inDesk := c.inDesk(m.Chat.ID)
+		if r := m.ReplyToMessage; (inDesk || m.Chat.IsPrivate()) && m.From != nil && r != nil && r.From != nil && r.From.ID == selfID {
+			if caseID, ok := promptCase(r.Text); ok && c.mayCommandHere(m.Chat.ID, m.From) {
+				// A CM fixing her answer to a reply prompt: what went out was
+				// the first text, and an edit is not sent again.
+				c.tell(func(ctx context.Context) {
+					c.say(ctx, m, 0, "vigie takes the answer to a reply prompt once: this edit was not sent. To send the author a correction: /reply "+caseID+" TEXT")
+				}, "chat", m.Chat.ID)
+				return true
+			}
+		}
+		return inDesk
 	case u.Message == nil || u.Message.Chat == nil || u.Message.From == nil:
 		return false
 	}

@@ -318,3 +318,31 @@ func TestPromptAnsweredWithAPhoto(t *testing.T) {
 		t.Errorf("she was told %q, want that only text is sent", text)
 	}
 }
+
+// TestPromptAnswerEdited: a CM edits her answer to a reply prompt, to fix a
+// typo. The edit is not sent to the author again, and she is told so, with
+// the command that sends a correction.
+func TestPromptAnswerEdited(t *testing.T) {
+	f := newFakeBotAPI(t)
+	c, _ := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}})
+	book := newCaseBook(sampleCard("c3", at(t0)))
+	c.Desk(book)
+	stop := run(t, c, make(chan bot.Event, 100))
+	f.waitFor("getUpdates", 1, nil)
+	asked := map[string]any{"message_id": 900, "from": vigieUser.json(), "chat": deskChat.json(), "date": t0,
+		"text": promptStart + "Alice" + promptAsk + "\n" + promptMarker + "c3"}
+	f.push(map[string]any{"message": with(message(deskChat, 702, alice, t0+60, "We open at 9"), "reply_to_message", asked)})
+	testsync.Eventually(t, "the reply", func() bool { return book.reply("c3") != "" })
+	f.push(map[string]any{"edited_message": with(message(deskChat, 702, alice, t0+60, "We open at 10"), "reply_to_message", asked,
+		"edit_date", t0+90)})
+	told := f.waitFor("sendMessage", 1, func(c apiCall) bool {
+		return strings.Contains(c.Params.Get("reply_parameters"), `"message_id":702`) && strings.Contains(c.Params.Get("text"), "edit")
+	})
+	stop()
+	if got := book.reply("c3"); got != "We open at 9" {
+		t.Errorf("reply = %q, want the first text only", got)
+	}
+	if text := told.Params.Get("text"); !strings.Contains(text, "/reply c3 TEXT") {
+		t.Errorf("she was told %q, want how to send a correction", text)
+	}
+}
