@@ -588,3 +588,26 @@ func TestOwnRightsCheckedAtStart(t *testing.T) {
 		t.Errorf("a group set up as asked was warned about:\n%s", logs.String())
 	}
 }
+
+// TestQueueSaysWhenACardFails: /queue says how many cases are open, then
+// posts their cards; when Telegram will not take one, the CM is told which,
+// and that the rest were not posted, rather than left with fewer cards than
+// she was promised.
+func TestQueueSaysWhenACardFails(t *testing.T) {
+	first, second, third := sampleCard("c1", at(t0)), sampleCard("c2", at(t0+1)), sampleCard("c3", at(t0+2))
+	x := newDeskFixture(t, first, second, third)
+	x.f.SetTrouble(func(method string, p url.Values) (int, string, bool) {
+		if method == "sendMessage" && strings.Contains(p.Get("text"), "Case c2") {
+			return 502, `{"ok":false,"error_code":502,"description":"Bad Gateway"}`, false
+		}
+		return 0, "", false
+	})
+	x.f.push(map[string]any{"message": message(deskChat, 800, alice, t0+60, "/queue")})
+	told := x.f.waitFor("sendMessage", 1, func(c apiCall) bool { return strings.Contains(c.Params.Get("text"), "could not be posted") })
+	if text := told.Params.Get("text"); !strings.Contains(text, "case c2") || !strings.Contains(text, "nor the 1 after it") {
+		t.Errorf("told %q", text)
+	}
+	if n := x.f.count("sendMessage", func(c apiCall) bool { return strings.Contains(c.Params.Get("text"), "Case c3") }); n != 0 {
+		t.Errorf("the card after the failed one was posted %d times", n)
+	}
+}
