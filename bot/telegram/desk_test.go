@@ -554,6 +554,31 @@ func TestOwnRightsToldOnTheDesk(t *testing.T) {
 	}
 }
 
+// TestTroublesFollowTheChatList: a group where vigie lost its rights is one
+// of its troubles (for the health page) while it moderates it; once a reload
+// takes the group out of the chat list, it is no longer listed.
+func TestTroublesFollowTheChatList(t *testing.T) {
+	f := newFakeBotAPI(t)
+	// What getChatMember answers at start agrees with the update.
+	f.setMember(group.id, botUserID, "member")
+	c, _ := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}, Chats: []int64{group.id}})
+	c.Desk(newCaseBook())
+	run(t, c, make(chan bot.Event, 10))
+	self := map[string]any{"id": botUserID, "is_bot": true, "first_name": "vigie", "username": botName}
+	f.push(map[string]any{"my_chat_member": map[string]any{"chat": group.json(), "from": alice.json(), "date": t0,
+		"old_chat_member": map[string]any{"user": self, "status": "left"}, "new_chat_member": map[string]any{"user": self, "status": "member"}}})
+	testsync.Eventually(t, "the group among the troubles", func() bool { return len(c.Troubles()) == 1 })
+	if got := c.Troubles()[0]; !strings.HasPrefix(got, `telegram chat "Fans" (-1001234567890): vigie is not an admin of this chat`) {
+		t.Errorf("trouble = %q", got)
+	}
+	if err := c.SetDesk(deskChat.id, []string{"telegram:42"}, []int64{-1009999}); err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Troubles(); len(got) != 0 {
+		t.Errorf("troubles after the group left the chat list = %q", got)
+	}
+}
+
 // TestOwnRightsCheckedAtStart: as Run starts, vigie asks Telegram what it
 // may do in each group of the chat list and warns of what will fail, as
 // Discord's connector does for its servers: here an administrator without

@@ -37,13 +37,17 @@ func (t *troubles) set(chat int64, title, trouble string) {
 var _ bot.Troubler = (*Client)(nil)
 
 // Troubles lists, sorted, the chats where vigie cannot do its work: removed,
-// no administrator, or one without a right its actions need.
+// no administrator, or one without a right its actions need; of those it
+// still moderates, or that are a desk.
 func (c *Client) Troubles() []string {
 	t := &c.troubles
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	out := make([]string, 0, len(t.chats))
 	for chat, trouble := range t.chats {
+		if !c.moderates(chat) && !c.inDesk(chat) {
+			continue // no longer vigie's to look after: a reload took it out
+		}
 		place := itoa(chat)
 		if title := t.titles[chat]; title != "" {
 			place = fmt.Sprintf("%q (%d)", title, chat)
