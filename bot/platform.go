@@ -95,6 +95,14 @@ type SlowModer interface {
 	RestoreSlowMode(ctx context.Context, ev Event, prev string) error
 }
 
+// Troubler is a platform that knows of places where it cannot do its work,
+// though connected (a Telegram group where vigie is no longer an
+// administrator): /healthz's degraded and the console's Health page list
+// them, each a sentence naming the place.
+type Troubler interface {
+	Troubles() []string
+}
+
 // Platform is a named set of capabilities; Name matches Event.Platform.
 type Platform interface {
 	Name() string

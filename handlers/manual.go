@@ -26,7 +26,7 @@ const ManualRule = "manual"
 // with a *bot.CommunityError.
 func (m *Moderator) Moderate(ctx context.Context, r bot.ModRequest) (string, error) {
 	ev := r.Target
-	who := cmp.Or(ev.Author.Name, ev.Author.ID)
+	who := bot.IsolateBidi(cmp.Or(ev.Author.Name, ev.Author.ID))
 	if ok, own := m.communities.Load().MayDecide(r.By, m.communityOf(ev)); !ok {
 		m.log.Warn("moderator's command refused: a community's CM", "audit", true, "by", r.By,
 			"command", string(r.Command), "platform", ev.Platform, "space", ev.Space, "community", m.communityOf(ev), "own", own)
@@ -242,7 +242,7 @@ const maxWarnsCases = 5
 // warnsText says what vigie holds against a member: their strikes in the
 // place, their cases (in every place of the platform) and the notes on them.
 func (m *Moderator) warnsText(ctx context.Context, ev bot.Event) (string, error) {
-	who := cmp.Or(ev.Author.Name, ev.Author.ID)
+	who := bot.IsolateBidi(cmp.Or(ev.Author.Name, ev.Author.ID))
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s (%s %s):", who, ev.Platform, ev.Author.ID)
 	if sk, ok := m.store.(store.StrikeKeeper); ok {

@@ -58,6 +58,23 @@ func TestModerateBanClosesTheMembersCases(t *testing.T) {
 	}
 }
 
+// The moderator's answer names the member first: a name holding a
+// right-to-left override does not turn the rest of it around.
+func TestModerateIsolatesATurningName(t *testing.T) {
+	ctx := context.Background()
+	p := &chat{recorder: recorder{name: "discord"}}
+	m, _ := newModerator(t, memory.New(), nil, p)
+	member := bot.Event{Platform: "discord", Space: "g-1", Author: bot.Author{ID: "u-7", Name: "Bob\u202e"}}
+	text, err := m.Moderate(ctx, bot.ModRequest{Command: bot.ModBan, Target: member, Duration: 7 * 24 * time.Hour, By: "discord:42"})
+	if want := "Banned \u2068Bob\u202e\u2069 for 7d."; err != nil || text != want {
+		t.Errorf("Moderate = %q, %v; want %q", text, err, want)
+	}
+	text, err = m.Moderate(ctx, bot.ModRequest{Command: bot.ModWarns, Target: member, By: "discord:42"})
+	if want := "\u2068Bob\u202e\u2069 (discord u-7):"; err != nil || !strings.HasPrefix(text, want) {
+		t.Errorf("/warns = %q, %v; want it opening with %q", text, err, want)
+	}
+}
+
 // A platform that refuses (a missing right) leaves the case open, and the
 // command is audited as failed; the moderator is told why.
 func TestModerateRefusedByThePlatform(t *testing.T) {

@@ -410,9 +410,10 @@ type logPart struct {
 
 func (b *logLine) vigie(s string) { *b = append(*b, logPart{text: s}) }
 
-// member adds a part written by others, on one line.
+// member adds a part written by others, on one line, set apart when it could
+// turn the rest of the line around (bot.IsolateBidi).
 func (b *logLine) member(s string) {
-	*b = append(*b, logPart{text: strings.Join(strings.Fields(s), " "), member: true})
+	*b = append(*b, logPart{text: bot.IsolateBidi(strings.Join(strings.Fields(s), " ")), member: true})
 }
 
 // render writes the line within max characters, the members' parts escaped

@@ -118,6 +118,36 @@ func TestModLogWaves(t *testing.T) {
 	})
 }
 
+// A member whose name holds a right-to-left override does not turn the rest
+// of their mod-log line around (the platform, the id, the case): the name is
+// set apart.
+func TestModLogIsolatesATurningName(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		tg := newLogChannel()
+		l, err := handlers.NewModLog(handlers.ModLogOptions{
+			Posters: map[string]bot.LogPoster{"telegram": tg},
+			Retry:   handlers.Retry{Attempts: 3, Base: time.Millisecond},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		l.SetConfig(rules.ModLog{TelegramChat: "-100999", Wave: 2 * time.Minute})
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan struct{})
+		go func() { l.Run(ctx); close(done) }()
+		ban := bot.Event{Platform: "telegram", Space: "-100", Channel: "-100", Author: bot.Author{ID: "7", Name: "Bob\u202e)24 di("}}
+		l.Record(handlers.ModLogEntry{Event: ban, Action: bot.Action{Kind: bot.ActBan}, By: "telegram:42", Reason: "raid", CaseID: "c-9"})
+		time.Sleep(10 * time.Second)
+		synctest.Wait()
+		cancel()
+		<-done
+		want := "\u2068Bob\u202e)24 di(\u2069 (telegram 7) · case c-9"
+		if got := tg.all(); len(got) != 1 || !strings.Contains(got[0], want) {
+			t.Errorf("telegram lines = %q, want one holding %q", got, want)
+		}
+	})
+}
+
 // With a mod-log, the moderators' commands and the rules' actions are
 // written there; the moderators' go through Moderate.
 func TestModLogFromModerator(t *testing.T) {

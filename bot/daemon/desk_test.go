@@ -2,9 +2,11 @@ package daemon_test
 
 import (
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/vigie-bot/vigie/bot/daemon"
 	"github.com/vigie-bot/vigie/bot/discord"
@@ -185,4 +187,38 @@ func TestTwoDesks(t *testing.T) {
 	if n := len(posted(dc, "nitro flaky")); n != 1 {
 		t.Errorf("Discord was asked %d times for the case Telegram showed, want once", n)
 	}
+}
+
+// TestTelegramRightsOnTheHealthPage: vigie made a plain member of a group it
+// moderates is listed in /healthz's degraded (what the console's Health page
+// shows), naming the group and what fails, until its rights are back.
+func TestTelegramRightsOnTheHealthPage(t *testing.T) {
+	api := tgfake.New(t)
+	in := start(t, deskRules, map[string]string{"TELEGRAM_TOKEN": tgfake.Token, "TELEGRAM_API_URL": api.HTTP.URL})
+	self := map[string]any{"id": tgfake.BotUserID, "is_bot": true, "first_name": "vigie", "username": tgfake.BotName}
+	admin := map[string]any{"user": self, "status": "administrator", "can_be_edited": false, "is_anonymous": false,
+		"can_manage_chat": true, "can_delete_messages": true, "can_manage_video_chats": false, "can_restrict_members": true,
+		"can_promote_members": false, "can_change_info": false, "can_invite_users": false, "can_post_stories": false,
+		"can_edit_stories": false, "can_delete_stories": false}
+	member := map[string]any{"user": self, "status": "member"}
+	changed := func(was, now map[string]any) {
+		api.Push(map[string]any{"my_chat_member": map[string]any{
+			"chat": map[string]any{"id": tgGroup, "type": "supergroup", "title": "fans"},
+			"from": map[string]any{"id": 77, "is_bot": false, "first_name": "Owner"}, "date": time.Now().Unix(),
+			"old_chat_member": was, "new_chat_member": now}})
+	}
+	degraded := func() []string {
+		var health struct{ Degraded []string }
+		in.do(t, "GET", "/healthz", nil, nil).json(t, &health)
+		return health.Degraded
+	}
+	const want = `telegram chat "fans" (-100200): vigie is not an admin of this chat`
+	changed(admin, member)
+	testsync.Eventually(t, "the group in /healthz's degraded", func() bool {
+		return slices.ContainsFunc(degraded(), func(s string) bool { return strings.HasPrefix(s, want) })
+	})
+	changed(member, admin)
+	testsync.Eventually(t, "the group gone from /healthz's degraded", func() bool {
+		return !slices.ContainsFunc(degraded(), func(s string) bool { return strings.HasPrefix(s, "telegram chat") })
+	})
 }

@@ -260,6 +260,13 @@ func (d *daemon) healthNow(ctx context.Context) healthReply {
 			rep.Until = &until
 		}
 	}
+	for _, c := range d.conns {
+		for _, p := range c.Platforms {
+			if t, ok := p.(bot.Troubler); ok {
+				rep.Degraded = append(rep.Degraded, t.Troubles()...)
+			}
+		}
+	}
 	// A restarting source is in both lists.
 	slices.Sort(rep.Degraded)
 	rep.Degraded = slices.Compact(rep.Degraded)

@@ -212,6 +212,11 @@ func (c *Client) postQueue(ctx context.Context, m *tgbotapi.Message, thread int,
 		}
 		if err := c.postCard(ctx, m.Chat.ID, thread, card); err != nil {
 			c.log.Warn("cannot post a case card", "case", card.ID, "err", err)
+			// The CM was told how many cases there are: say why fewer came.
+			rctx, cancel := reportContext(ctx)
+			defer cancel()
+			c.say(rctx, m, thread, fmt.Sprintf("The card of case %s could not be posted (%v), nor the %d after it: send /queue again in a moment.",
+				card.ID, err, min(len(cards), maxQueueCards)-i-1))
 			return
 		}
 	}

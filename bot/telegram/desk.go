@@ -220,7 +220,7 @@ func renderCard(card bot.Card, decidedName, note string) string {
 	if ev.Channel != "" && ev.Channel != ev.Space {
 		place += " #" + ev.Channel
 	}
-	fmt.Fprintf(&b, "%s · %s (id %s)", e(place), e(who), e(ev.Author.ID))
+	fmt.Fprintf(&b, "%s · %s (id %s)", e(place), e(bot.IsolateBidi(who)), e(ev.Author.ID))
 	if !ev.At.IsZero() {
 		fmt.Fprintf(&b, " · %s", ev.At.UTC().Format("2006-01-02 15:04 UTC"))
 	}
@@ -232,6 +232,14 @@ func renderCard(card bot.Card, decidedName, note string) string {
 	// CM judges what the rules judged
 	if content := ev.Content(); content != "" {
 		fmt.Fprintf(&b, "<blockquote>%s</blockquote>\n", e(truncate(content, 1500)))
+	} else if ev.Attachments > 0 {
+		// a sticker, a photo without a caption: say so, rather than a
+		// card that seems to quote nothing
+		what := "an attachment"
+		if ev.Attachments > 1 {
+			what = fmt.Sprintf("%d attachments", ev.Attachments)
+		}
+		fmt.Fprintf(&b, "<i>(no text: %s, such as a sticker or a photo)</i>\n", what)
 	}
 	if len(card.Suggested) > 0 {
 		fmt.Fprintf(&b, "Suggested: %s\n", e(truncate(bot.SuggestedText(card), 300)))
@@ -320,7 +328,22 @@ func (c *Client) deskUpdate(ctx context.Context, u update) bool {
 		}
 		return true
 	case u.EditedMessage != nil:
-		return u.EditedMessage.Chat != nil && c.inDesk(u.EditedMessage.Chat.ID)
+		m := u.EditedMessage
+		if m.Chat == nil {
+			return false
+		}
+		inDesk := c.inDesk(m.Chat.ID)
+		if r := m.ReplyToMessage; (inDesk || m.Chat.IsPrivate()) && m.From != nil && r != nil && r.From != nil && r.From.ID == selfID {
+			if caseID, ok := promptCase(r.Text); ok && c.mayCommandHere(m.Chat.ID, m.From) {
+				// A CM fixing her answer to a reply prompt: what went out was
+				// the first text, and an edit is not sent again.
+				c.tell(func(ctx context.Context) {
+					c.say(ctx, m, 0, "vigie takes the answer to a reply prompt once: this edit was not sent. To send the author a correction: /reply "+caseID+" TEXT")
+				}, "chat", m.Chat.ID)
+				return true
+			}
+		}
+		return inDesk
 	case u.Message == nil || u.Message.Chat == nil || u.Message.From == nil:
 		return false
 	}
@@ -581,7 +604,15 @@ func promptCase(text string) (string, bool) {
 
 func (c *Client) handleReplyText(ctx context.Context, m *tgbotapi.Message, caseID string) {
 	if !c.allowed(ctx, m.From, m.Chat.ID) {
+		// Told, as a command is: the prompt may have asked them while they
+		// were a CM, and a reload took them out since.
 		c.refuse(m.From, m.Chat.ID, "reply to case "+caseID)
+		c.tellRefused(ctx, m, 0, "Sorry, only the community managers of this desk can answer a case: your reply was not sent.", false)
+		return
+	}
+	if m.Text == "" && attachments(m) > 0 {
+		// a photo with a caption, a sticker, a voice note: not "empty"
+		c.say(ctx, m, 0, "vigie sends only text as a reply: nothing was sent. Answer the prompt again with the words alone.")
 		return
 	}
 	c.decideReply(ctx, m, 0, caseID, m.Text)
@@ -647,9 +678,37 @@ func parseDuration(s string) (time.Duration, error) {
 // ownRightsChanged says, once per change Telegram reports, what vigie can no
 // longer do in a group it moderates or in a desk chat: removed, no longer an
 // administrator, or an administrator without a right its actions need. Its
-// actions there then fail, each becoming a case, and the log says why.
+// actions there then fail, each becoming a case, and the log says why. For a
+// group it moderates, the desk chat is told too, since the CMs do not read the
+// log: who made the change, what fails, and, once it is mended, that it works
+// again.
 func (c *Client) ownRightsChanged(mc *tgbotapi.ChatMemberUpdated) {
-	c.sayOwnRights(mc.Chat.ID, mc.Chat.Title, mc.NewChatMember)
+	chat := mc.Chat.ID
+	now := c.sayOwnRights(chat, mc.Chat.Title, mc.NewChatMember)
+	desk := c.deskChat()
+	if desk == 0 || c.inDesk(chat) || !c.moderates(chat) {
+		return
+	}
+	place := mc.Chat.Title
+	if place == "" {
+		place = itoa(chat)
+	}
+	var text string
+	switch {
+	case now != "":
+		text = fmt.Sprintf("⚠️ %s, changed by %s: %s", place, fullName(&mc.From), now)
+	case mc.OldChatMember.Status == "left" || mc.OldChatMember.Status == "kicked":
+		text = fmt.Sprintf("✅ %s, changed by %s: vigie was added as an administrator with the rights it needs.", place, fullName(&mc.From))
+	case c.ownRightsProblem(chat, mc.OldChatMember) != "":
+		text = fmt.Sprintf("✅ %s, changed by %s: vigie is an administrator with the rights it needs again.", place, fullName(&mc.From))
+	default:
+		return
+	}
+	c.tell(func(ctx context.Context) {
+		if _, err := c.sendMessage(ctx, bot.ActAlert, outgoing{chat: desk, text: text}); err != nil {
+			c.log.Warn("the desk chat was not told of vigie's rights in a group", "chat", chat, "err", err)
+		}
+	}, "chat", chat)
 }
 
 // checkOwnRights asks Telegram, as Run starts, what vigie may do in each
@@ -675,29 +734,42 @@ func (c *Client) checkOwnRights(ctx context.Context) {
 	}
 }
 
-// sayOwnRights warns of what vigie cannot do in chat as member m.
-func (c *Client) sayOwnRights(chat int64, title string, m tgbotapi.ChatMember) {
+// sayOwnRights warns of what vigie cannot do in chat as member m, and
+// returns the warning ("" when there is none).
+func (c *Client) sayOwnRights(chat int64, title string, m tgbotapi.ChatMember) string {
+	warning := c.ownRightsProblem(chat, m)
+	c.troubles.set(chat, title, warning)
+	if warning == "" {
+		return ""
+	}
 	log := c.log.With("chat", chat, "status", m.Status, "audit", true)
 	if title != "" {
 		log = log.With("title", title)
 	}
+	log.Warn(warning)
+	return warning
+}
+
+// ownRightsProblem is what vigie cannot do in chat as member m, "" when
+// nothing its work needs is missing.
+func (c *Client) ownRightsProblem(chat int64, m tgbotapi.ChatMember) string {
 	desk := c.inDesk(chat)
 	moderated := c.moderates(chat) && !desk
 	switch m.Status {
 	case "left", "kicked":
 		switch {
 		case desk:
-			log.Warn("vigie was removed from the desk chat: no card nor alert can be posted there until it is added back")
+			return "vigie was removed from the desk chat: no card nor alert can be posted there until it is added back"
 		case moderated:
-			log.Warn("vigie was removed from a group it moderates: it no longer sees it; add it back as an administrator")
+			return "vigie was removed from a group it moderates: it no longer sees it; add it back as an administrator"
 		}
 	case "member", "restricted":
 		if moderated {
-			log.Warn("vigie is not an admin of this chat: it can read but not moderate; make it an administrator with Delete messages and Ban users")
+			return "vigie is not an admin of this chat: it can read but not moderate; make it an administrator with Delete messages and Ban users"
 		}
 	case "administrator":
 		if !moderated {
-			return
+			return ""
 		}
 		var missing []string
 		if !m.CanDeleteMessages {
@@ -707,7 +779,8 @@ func (c *Client) sayOwnRights(chat int64, title string, m tgbotapi.ChatMember) {
 			missing = append(missing, "Ban users (timeout, ban, kick, lockdown and verification will fail)")
 		}
 		if len(missing) > 0 {
-			log.Warn("vigie is an administrator of this chat without " + strings.Join(missing, ", ") + ": give it the rights")
+			return "vigie is an administrator of this chat without " + strings.Join(missing, ", ") + ": give it the rights"
 		}
 	}
+	return ""
 }

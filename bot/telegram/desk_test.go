@@ -520,6 +520,77 @@ func TestOwnRightsChanged(t *testing.T) {
 	}
 }
 
+// TestOwnRightsToldOnTheDesk: the CMs do not read the log. When vigie is
+// made a plain member of a group it moderates, or removed from it, the desk
+// chat is told where, by whom and what no longer works; when its rights are
+// given back, that it works again. A change in the desk chat itself, or in a
+// group vigie does not moderate, is for the log only.
+func TestOwnRightsToldOnTheDesk(t *testing.T) {
+	f := newFakeBotAPI(t)
+	c, logs := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}, Chats: []int64{group.id}})
+	c.Desk(newCaseBook())
+	run(t, c, make(chan bot.Event, 10))
+	self := map[string]any{"id": botUserID, "is_bot": true, "first_name": "vigie", "username": botName}
+	full := map[string]any{"user": self, "status": "administrator", "can_be_edited": false, "is_anonymous": false,
+		"can_manage_chat": true, "can_delete_messages": true, "can_manage_video_chats": false, "can_restrict_members": true,
+		"can_promote_members": false, "can_change_info": false, "can_invite_users": false, "can_post_stories": false,
+		"can_edit_stories": false, "can_delete_stories": false}
+	member := map[string]any{"user": self, "status": "member"}
+	owner := tgUser{id: 77, first: "Brand", last: "Owner"}
+	changed := func(chat tgChat, was, now map[string]any) {
+		f.push(map[string]any{"my_chat_member": map[string]any{"chat": chat.json(), "from": owner.json(), "date": t0,
+			"old_chat_member": was, "new_chat_member": now}})
+	}
+	toDesk := func(want string) {
+		t.Helper()
+		text := f.waitFor("sendMessage", 1, func(c apiCall) bool {
+			return inChat(deskChat.id)(c) && strings.Contains(c.Params.Get("text"), want)
+		}).Params.Get("text")
+		if !strings.Contains(text, "Fans") || !strings.Contains(text, "Brand Owner") {
+			t.Errorf("the desk was told %q: it does not say where nor who", text)
+		}
+	}
+	other := tgChat{id: -1009999999999, kind: "supergroup", title: "Not ours"}
+	changed(other, full, member)
+	changed(deskChat, full, member)
+	changed(group, full, member)
+	toDesk("vigie is not an admin of this chat")
+	changed(group, member, full)
+	toDesk("vigie is an administrator with the rights it needs again")
+	changed(group, full, map[string]any{"user": self, "status": "kicked", "until_date": 0})
+	toDesk("vigie was removed from a group it moderates")
+	changed(group, map[string]any{"user": self, "status": "kicked", "until_date": 0}, full)
+	toDesk("vigie was added as an administrator with the rights it needs")
+	if n := f.count("sendMessage", nil); n != 4 {
+		t.Errorf("%d messages sent, want the 4 to the desk:\n%s", n, logs.String())
+	}
+}
+
+// TestTroublesFollowTheChatList: a group where vigie lost its rights is one
+// of its troubles (for the health page) while it moderates it; once a reload
+// takes the group out of the chat list, it is no longer listed.
+func TestTroublesFollowTheChatList(t *testing.T) {
+	f := newFakeBotAPI(t)
+	// What getChatMember answers at start agrees with the update.
+	f.setMember(group.id, botUserID, "member")
+	c, _ := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}, Chats: []int64{group.id}})
+	c.Desk(newCaseBook())
+	run(t, c, make(chan bot.Event, 10))
+	self := map[string]any{"id": botUserID, "is_bot": true, "first_name": "vigie", "username": botName}
+	f.push(map[string]any{"my_chat_member": map[string]any{"chat": group.json(), "from": alice.json(), "date": t0,
+		"old_chat_member": map[string]any{"user": self, "status": "left"}, "new_chat_member": map[string]any{"user": self, "status": "member"}}})
+	testsync.Eventually(t, "the group among the troubles", func() bool { return len(c.Troubles()) == 1 })
+	if got := c.Troubles()[0]; !strings.HasPrefix(got, `telegram chat "Fans" (-1001234567890): vigie is not an admin of this chat`) {
+		t.Errorf("trouble = %q", got)
+	}
+	if err := c.SetDesk(deskChat.id, []string{"telegram:42"}, []int64{-1009999}); err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Troubles(); len(got) != 0 {
+		t.Errorf("troubles after the group left the chat list = %q", got)
+	}
+}
+
 // TestOwnRightsCheckedAtStart: as Run starts, vigie asks Telegram what it
 // may do in each group of the chat list and warns of what will fail, as
 // Discord's connector does for its servers: here an administrator without
@@ -552,5 +623,28 @@ func TestOwnRightsCheckedAtStart(t *testing.T) {
 	}
 	if strings.Contains(logs.String(), "chat="+itoa(group.id)) {
 		t.Errorf("a group set up as asked was warned about:\n%s", logs.String())
+	}
+}
+
+// TestQueueSaysWhenACardFails: /queue says how many cases are open, then
+// posts their cards; when Telegram will not take one, the CM is told which,
+// and that the rest were not posted, rather than left with fewer cards than
+// she was promised.
+func TestQueueSaysWhenACardFails(t *testing.T) {
+	first, second, third := sampleCard("c1", at(t0)), sampleCard("c2", at(t0+1)), sampleCard("c3", at(t0+2))
+	x := newDeskFixture(t, first, second, third)
+	x.f.SetTrouble(func(method string, p url.Values) (int, string, bool) {
+		if method == "sendMessage" && strings.Contains(p.Get("text"), "Case c2") {
+			return 502, `{"ok":false,"error_code":502,"description":"Bad Gateway"}`, false
+		}
+		return 0, "", false
+	})
+	x.f.push(map[string]any{"message": message(deskChat, 800, alice, t0+60, "/queue")})
+	told := x.f.waitFor("sendMessage", 1, func(c apiCall) bool { return strings.Contains(c.Params.Get("text"), "could not be posted") })
+	if text := told.Params.Get("text"); !strings.Contains(text, "case c2") || !strings.Contains(text, "nor the 1 after it") {
+		t.Errorf("told %q", text)
+	}
+	if n := x.f.count("sendMessage", func(c apiCall) bool { return strings.Contains(c.Params.Get("text"), "Case c3") }); n != 0 {
+		t.Errorf("the card after the failed one was posted %d times", n)
 	}
 }

@@ -248,3 +248,101 @@ func TestDeskAdminDemotedWithoutUpdate(t *testing.T) {
 		t.Errorf("case decided by %q after the demotion", got.DecidedBy)
 	}
 }
+
+// TestPromptAnsweredAfterLeavingTheCMs: a CM presses Reply, then a reload
+// takes her out of desk.cms before she answers vigie's prompt. Her answer is
+// not sent to the author, and she is told so, rather than left to think it
+// went out.
+func TestPromptAnsweredAfterLeavingTheCMs(t *testing.T) {
+	f := newFakeBotAPI(t)
+	c, logs := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}})
+	c3 := sampleCard("c3", at(t0))
+	book := newCaseBook(c3)
+	desk := c.Desk(book)
+	stop := run(t, c, make(chan bot.Event, 100))
+	f.waitFor("getUpdates", 1, nil)
+	if err := desk.PostCard(context.Background(), c3); err != nil {
+		t.Fatal(err)
+	}
+	sent := f.waitFor("sendMessage", 1, inChat(deskChat.id))
+	card := map[string]any{"message_id": sent.MsgID, "from": vigieUser.json(), "chat": deskChat.json(), "date": t0, "text": "Case c3"}
+	f.push(callback("cb-1", alice, card, "v1:c3:reply"))
+	prompt := f.waitFor("sendMessage", 2, inChat(deskChat.id))
+	if _, ok := promptCase(prompt.Params.Get("text")); !ok {
+		t.Fatalf("the second message is no reply prompt: %q", prompt.Params.Get("text"))
+	}
+	// The reload: another CM now.
+	if err := c.SetDesk(deskChat.id, []string{"telegram:43"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	text := html.UnescapeString(regexp.MustCompile(`<[^>]*>`).ReplaceAllString(prompt.Params.Get("text"), ""))
+	asked := map[string]any{"message_id": prompt.MsgID, "from": vigieUser.json(), "chat": deskChat.json(), "date": t0, "text": text}
+	f.push(map[string]any{"message": with(message(deskChat, 702, alice, t0+60, "we are open at 9"), "reply_to_message", asked)})
+	told := f.waitFor("sendMessage", 1, func(c apiCall) bool {
+		return strings.Contains(c.Params.Get("reply_parameters"), `"message_id":702`) || c.Params.Get("chat_id") == itoa(alice.id)
+	})
+	stop()
+	if got := book.reply("c3"); got != "" {
+		t.Errorf("the answer of someone no longer a CM was sent: %q", got)
+	}
+	if !strings.Contains(told.Params.Get("text"), "not sent") {
+		t.Errorf("she was told %q, want that her reply was not sent", told.Params.Get("text"))
+	}
+	if !strings.Contains(logs.String(), "desk: refused a stranger") {
+		t.Errorf("the refusal is not logged:\n%s", logs.String())
+	}
+}
+
+// TestPromptAnsweredWithAPhoto: a CM answers vigie's reply prompt with a
+// photo and a caption (or a sticker). Nothing is sent to the author, and she
+// is told that only text is sent, not that her reply was empty.
+func TestPromptAnsweredWithAPhoto(t *testing.T) {
+	f := newFakeBotAPI(t)
+	c, _ := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}})
+	c3 := sampleCard("c3", at(t0))
+	book := newCaseBook(c3)
+	c.Desk(book)
+	stop := run(t, c, make(chan bot.Event, 100))
+	f.waitFor("getUpdates", 1, nil)
+	asked := map[string]any{"message_id": 900, "from": vigieUser.json(), "chat": deskChat.json(), "date": t0,
+		"text": promptStart + "Alice" + promptAsk + "\n" + promptMarker + "c3"}
+	photo := []any{map[string]any{"file_id": "p1", "file_unique_id": "u1", "width": 90, "height": 90}}
+	f.push(map[string]any{"message": with(message(deskChat, 702, alice, t0+60, ""), "reply_to_message", asked,
+		"photo", photo, "caption", "Here is the fixed price list")})
+	told := f.waitFor("sendMessage", 1, func(c apiCall) bool { return strings.Contains(c.Params.Get("reply_parameters"), `"message_id":702`) })
+	stop()
+	if got := book.reply("c3"); got != "" {
+		t.Errorf("a reply was sent: %q", got)
+	}
+	if text := told.Params.Get("text"); !strings.Contains(text, "only text") {
+		t.Errorf("she was told %q, want that only text is sent", text)
+	}
+}
+
+// TestPromptAnswerEdited: a CM edits her answer to a reply prompt, to fix a
+// typo. The edit is not sent to the author again, and she is told so, with
+// the command that sends a correction.
+func TestPromptAnswerEdited(t *testing.T) {
+	f := newFakeBotAPI(t)
+	c, _ := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}})
+	book := newCaseBook(sampleCard("c3", at(t0)))
+	c.Desk(book)
+	stop := run(t, c, make(chan bot.Event, 100))
+	f.waitFor("getUpdates", 1, nil)
+	asked := map[string]any{"message_id": 900, "from": vigieUser.json(), "chat": deskChat.json(), "date": t0,
+		"text": promptStart + "Alice" + promptAsk + "\n" + promptMarker + "c3"}
+	f.push(map[string]any{"message": with(message(deskChat, 702, alice, t0+60, "We open at 9"), "reply_to_message", asked)})
+	testsync.Eventually(t, "the reply", func() bool { return book.reply("c3") != "" })
+	f.push(map[string]any{"edited_message": with(message(deskChat, 702, alice, t0+60, "We open at 10"), "reply_to_message", asked,
+		"edit_date", t0+90)})
+	told := f.waitFor("sendMessage", 1, func(c apiCall) bool {
+		return strings.Contains(c.Params.Get("reply_parameters"), `"message_id":702`) && strings.Contains(c.Params.Get("text"), "edit")
+	})
+	stop()
+	if got := book.reply("c3"); got != "We open at 9" {
+		t.Errorf("reply = %q, want the first text only", got)
+	}
+	if text := told.Params.Get("text"); !strings.Contains(text, "/reply c3 TEXT") {
+		t.Errorf("she was told %q, want how to send a correction", text)
+	}
+}

@@ -161,6 +161,9 @@ type Client struct {
 	// is whether the server was seen answering polls at once.
 	pause       func(ctx context.Context, d time.Duration) bool
 	shortPolled atomic.Bool
+	// troubles are the groups where vigie lacks what its work needs, as
+	// Telegram last said (Troubles).
+	troubles troubles
 }
 
 type sink struct {

@@ -181,7 +181,7 @@ func (c *Client) askVerify(ctx context.Context, v *Verify, chat, user int64, nam
 		c.verifyFailed(ctx, log, chat, fmt.Sprintf("could not hold the new member %s (%d) for verification: %v", name, user, err), err)
 		return
 	}
-	text := fmt.Sprintf(`<a href="tg://user?id=%d">%s</a> `, user, html.EscapeString(name)) + html.EscapeString(v.Prompt(name))
+	text := fmt.Sprintf(`<a href="tg://user?id=%d">%s</a> `, user, html.EscapeString(bot.IsolateBidi(name))) + html.EscapeString(v.Prompt(bot.IsolateBidi(name)))
 	data := verifyPrefix + itoa(chat) + ":" + itoa(user)
 	msg, err := c.sendMessage(ctx, opVerify, outgoing{chat: chat, html: true, text: text,
 		markup: tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(tgbotapi.NewInlineKeyboardButtonData(v.Button, data)))})

@@ -58,6 +58,37 @@ func repliesToAccount(text string) bool {
 	return len(first) > 1 && first[0] == '@'
 }
 
+// pastBotMentions is text past the bots' @usernames it opens with, on
+// Telegram, where only a bot's username may end in "bot": "@shopbot when do
+// you open?" speaks to a bot of the group (the brand's), not to another
+// member as "@alice when do you open?" does.
+func pastBotMentions(platform, text string) string {
+	if platform != "telegram" {
+		return text
+	}
+	for {
+		rest := strings.TrimLeft(text, " \t\n")
+		name, ok := strings.CutPrefix(rest, "@")
+		if !ok {
+			return text
+		}
+		end := strings.IndexAny(name, " \t\n")
+		if end < 0 {
+			end = len(name)
+		}
+		name = strings.TrimRight(name[:end], ",:;!.")
+		if len(name) < 4 || !strings.HasSuffix(strings.ToLower(name), "bot") || strings.TrimFunc(name, isUsernameRune) != "" {
+			return text
+		}
+		text = rest[1+end:]
+	}
+}
+
+// isUsernameRune reports whether r may be part of a Telegram username.
+func isUsernameRune(r rune) bool {
+	return r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z'
+}
+
 // promotes reports whether ws ask the other viewers to look at, subscribe to
 // or like something: "check out my channel", "please subscribe", "like if you
 // came here", "abonnez-vous à ma chaîne". Self-promotion asks the brand

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/vigie-bot/vigie/bot"
 )
 
 // After hours, a question nothing matched is a case for the CMs' morning
@@ -211,5 +213,36 @@ func TestPromotes(t *testing.T) {
 		if got := promotes(ws); got != tt.want {
 			t.Errorf("%q: promotes %v, want %v", tt.text, got, tt.want)
 		}
+	}
+}
+
+// On Telegram, a message that opens with a bot's @username speaks to that
+// bot, not to another member: only bots' usernames end in "bot". After hours,
+// "@shopbot when do you open?" is a question to the brand like "when do you
+// open?"; "@alice when do you open?" is still someone else's conversation.
+func TestAfterHoursQuestionToTheBrandsBot(t *testing.T) {
+	m := starterMatcher(t)
+	m.afterHours = func(at time.Time) bool { return at.Hour() >= 19 }
+	night := time.Date(2026, 1, 5, 23, 0, 0, 0, time.UTC)
+	for _, tt := range []struct {
+		platform, text string
+		forward        bool
+	}{
+		{"telegram", "@shopbot do you sell gift cards?", true},
+		{"telegram", "@ShopBot, do you sell gift cards?", true},
+		{"telegram", "@vigie_test_bot vous acceptez les chèques vacances ?", true},
+		{"telegram", "do you sell gift cards? @shopbot", true},
+		{"telegram", "@alice do you sell gift cards?", false},
+		{"telegram", "@shopbot @alice do you sell gift cards?", false},
+		// elsewhere a name ending in "bot" is anyone's
+		{"meta", "@shopbot do you sell gift cards?", false},
+	} {
+		t.Run(tt.platform+" "+tt.text, func(t *testing.T) {
+			ev := bot.Event{Platform: tt.platform, Kind: bot.KindMessage, Text: tt.text, At: night, Author: bot.Author{ID: "7", Name: "member"}}
+			d := m.Decide(&ev, bot.Verdict{})
+			if got := d.Kind == Forward && d.Why == WhyAfterHours; got != tt.forward {
+				t.Errorf("after hours: %s (%s), want forwarded %v", d.Kind, d.Why, tt.forward)
+			}
+		})
 	}
 }

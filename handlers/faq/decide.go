@@ -139,7 +139,7 @@ func (m *Matcher) decide(ev *bot.Event, r Match) Decision {
 		if best.Score > 0 {
 			d.Score = best.Score
 		}
-		if m.cfg.AfterHoursForward && afterHours != nil && afterHours(ev.At) && m.worthTheDesk(ev.Text, r) {
+		if m.cfg.AfterHoursForward && afterHours != nil && afterHours(ev.At) && m.worthTheDesk(pastBotMentions(ev.Platform, ev.Text), r) {
 			d.Kind, d.Why = Forward, WhyAfterHours
 		}
 		return d

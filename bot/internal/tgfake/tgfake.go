@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"html"
 	"io"
 	"net/http"
@@ -215,6 +216,13 @@ func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
 	// What is too long is refused as Telegram refuses it: a case vigie must
 	// avoid, not a malformed call.
 	if desc := tooLong(method, params); desc != "" {
+		apiFail(w, 400, "Bad Request: "+desc, 0)
+		return
+	}
+	// HTML Telegram cannot parse is refused as Telegram refuses it, and fails
+	// the test: vigie escapes what members wrote, so it is always a bug.
+	if desc := badHTML(params); desc != "" {
+		f.t.Errorf("fake Bot API: %s refused: %s", method, desc)
 		apiFail(w, 400, "Bad Request: "+desc, 0)
 		return
 	}
@@ -832,6 +840,87 @@ func badWebhook(method string, p url.Values) string {
 		return "bad webhook: An HTTPS URL must be provided for webhook"
 	}
 	return ""
+}
+
+// htmlTags are the tags of the Bot API's HTML style ("Formatting options").
+var htmlTags = map[string]bool{"b": true, "strong": true, "i": true, "em": true, "u": true, "ins": true,
+	"s": true, "strike": true, "del": true, "span": true, "tg-spoiler": true, "a": true, "tg-emoji": true,
+	"code": true, "pre": true, "blockquote": true}
+
+// badHTML says why Telegram cannot parse a text or a caption sent with
+// parse_mode HTML ("" when it can), as the Bot API describes the style: only
+// its tags, each closed in order, and every <, > and & that is not part of a
+// tag or an entity written as one; the named entities are &lt;, &gt;, &amp;
+// and &quot;, and numeric ones are all allowed.
+func badHTML(p url.Values) string {
+	if !strings.EqualFold(p.Get("parse_mode"), "HTML") {
+		return ""
+	}
+	for _, field := range []string{"text", "caption"} {
+		if desc := htmlError(p.Get(field)); desc != "" {
+			return "can't parse entities: " + desc
+		}
+	}
+	return ""
+}
+
+func htmlError(s string) string {
+	var open []string
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '>':
+			return fmt.Sprintf("unexpected > at byte offset %d", i)
+		case '<':
+			j := strings.IndexByte(s[i:], '>')
+			if j < 0 {
+				return fmt.Sprintf("unclosed start tag at byte offset %d", i)
+			}
+			tag := s[i+1 : i+j]
+			if name, closing := strings.CutPrefix(tag, "/"); closing {
+				name = strings.ToLower(strings.TrimSpace(name))
+				if len(open) == 0 || open[len(open)-1] != name {
+					return fmt.Sprintf("unmatched end tag at byte offset %d, found \"</%s>\"", i, name)
+				}
+				open = open[:len(open)-1]
+			} else {
+				name, _, _ := strings.Cut(tag, " ")
+				name = strings.ToLower(name)
+				if !htmlTags[name] {
+					return fmt.Sprintf("unsupported start tag \"%s\" at byte offset %d", name, i)
+				}
+				open = append(open, name)
+			}
+			i += j
+		case '&':
+			j := strings.IndexByte(s[i:], ';')
+			if j < 0 || !htmlEntity(s[i+1:i+j]) {
+				return fmt.Sprintf("& not part of an entity at byte offset %d", i)
+			}
+			i += j
+		}
+	}
+	if len(open) > 0 {
+		return fmt.Sprintf("can't find end tag corresponding to start tag \"%s\"", open[len(open)-1])
+	}
+	return ""
+}
+
+// htmlEntity reports whether &name; is an entity of the Bot API's HTML style.
+func htmlEntity(name string) bool {
+	switch name {
+	case "lt", "gt", "amp", "quot":
+		return true
+	}
+	digits, ok := strings.CutPrefix(name, "#")
+	if !ok || digits == "" {
+		return false
+	}
+	base := 10
+	if hex, ok := strings.CutPrefix(strings.ToLower(digits), "x"); ok {
+		digits, base = hex, 16
+	}
+	_, err := strconv.ParseUint(digits, base, 32)
+	return digits != "" && err == nil
 }
 
 // parsedLen is the length of text once Telegram parsed it with mode (HTML or

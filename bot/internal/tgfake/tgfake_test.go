@@ -1,6 +1,7 @@
 package tgfake
 
 import (
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/url"
@@ -247,5 +248,52 @@ func TestNewerPollEndsTheHeldOne(t *testing.T) {
 	f.Push(map[string]any{"message": map[string]any{"message_id": 2, "date": 1, "chat": map[string]any{"id": -1, "type": "supergroup"}}})
 	if a := <-second; a.status != http.StatusOK || !strings.Contains(a.body, `"message_id":2`) {
 		t.Errorf("the second long poll: %d %s, want the update", a.status, a.body)
+	}
+}
+
+// TestRefusesHTMLTelegramCannotParse: a text or a caption sent with
+// parse_mode HTML that the Bot API's HTML style does not allow is refused with
+// "can't parse entities", as Telegram refuses it, and fails the test that
+// sent it; escaped text, the style's tags and plain text with no parse_mode
+// are taken.
+func TestRefusesHTMLTelegramCannotParse(t *testing.T) {
+	for _, tt := range []struct {
+		text, mode string
+		want       string // the report; "" is none
+	}{
+		{`<b>Case 1</b> &lt;b&gt; Tom &amp; Jerry &quot;hi&quot; &#39;x&#x27; <a href="https://t.me/c/1/2">open</a>`, "HTML", ""},
+		{`<blockquote>a <i>b</i></blockquote><tg-spoiler>c</tg-spoiler>`, "HTML", ""},
+		{`<b>bold</b> Tom & Jerry <br>`, "", ""},
+		{`a <br> b`, "HTML", `unsupported start tag "br"`},
+		{`Tom & Jerry`, "HTML", "& not part of an entity"},
+		{`&nbsp;`, "HTML", "& not part of an entity"},
+		{`<b>bold`, "HTML", `can't find end tag corresponding to start tag "b"`},
+		{`<b><i>x</b></i>`, "HTML", "unmatched end tag"},
+		{`1 < 2`, "HTML", "unclosed start tag"},
+		{`2 > 1`, "HTML", "unexpected >"},
+	} {
+		t.Run(tt.text, func(t *testing.T) {
+			rec := &testsync.Reports{TB: t}
+			f := New(rec)
+			params := url.Values{"chat_id": {"-100123"}, "text": {tt.text}}
+			if tt.mode != "" {
+				params.Set("parse_mode", tt.mode)
+			}
+			resp, err := http.PostForm(f.HTTP.URL+"/bot"+Token+"/sendMessage", params)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if ok := resp.StatusCode == http.StatusOK; ok != (tt.want == "") {
+				t.Errorf("status %d %s", resp.StatusCode, body)
+			}
+			var answer struct{ Description string }
+			_ = json.Unmarshal(body, &answer)
+			if tt.want != "" && !strings.Contains(answer.Description, "Bad Request: can't parse entities: "+tt.want) {
+				t.Errorf("answer %s, want %q", body, tt.want)
+			}
+			rec.Expect(t, tt.want)
+		})
 	}
 }
