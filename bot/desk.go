@@ -251,7 +251,9 @@ type ModeCommands interface {
 // Telegram reply button, whose text comes later).
 type CaseRights interface {
 	// MayDecide returns a *CommunityError when by may not decide the case,
-	// nil otherwise (an unknown case included: Decide says why).
+	// an error wrapping ErrStaleCard when ctx names a card older than the
+	// case (WithCardPosted), nil otherwise (an unknown case included: Decide
+	// says why).
 	MayDecide(ctx context.Context, caseID, by string) error
 }
 

@@ -115,14 +115,34 @@ func parseDuration(s string) (time.Duration, error) {
 
 // MayDecide says, before a decision is taken, whether by may decide the case:
 // a *bot.CommunityError, audited as a refusal, when by's rights are another
-// community's; nil otherwise, also for a case it cannot read (Decide will
-// say why). The Telegram desk asks it before prompting for a reply's text.
+// community's; an error wrapping bot.ErrStaleCard when ctx names a card
+// older than the case (bot.WithCardPosted); nil otherwise, also for a case it
+// cannot read (Decide will say why). The Telegram desk asks it before
+// prompting for a reply's text.
 func (m *Moderator) MayDecide(ctx context.Context, caseID, by string) error {
 	c, err := m.store.Case(ctx, caseID)
 	if err != nil {
 		return nil
 	}
-	return m.mayDecide(c, by)
+	if err := m.mayDecide(c, by); err != nil {
+		return err
+	}
+	return m.staleCard(ctx, c, by)
+}
+
+// staleCard refuses, wrapping bot.ErrStaleCard, a decision taken from a card
+// (bot.WithCardPosted) posted before its case was opened: the card is about
+// an older case that had the same id.
+func (m *Moderator) staleCard(ctx context.Context, c store.Case, by string) error {
+	at := bot.CardPosted(ctx)
+	if at.IsZero() || !at.Before(c.Opened.Add(-bot.CardClockSlack)) {
+		return nil
+	}
+	m.log.Warn("decision refused: the card pressed is older than its case", "audit", true, "case", c.ID, "by", by,
+		"card_posted", at.UTC().Format(time.RFC3339), "case_opened", c.Opened.UTC().Format(time.RFC3339))
+	return fmt.Errorf("case %s: %w (the card was posted %s, case %s opened %s: case ids started again since, "+
+		"as after a restart with the memory store); nothing was done: decide from the queue or the case's own card",
+		c.ID, bot.ErrStaleCard, at.UTC().Format(time.RFC3339), c.ID, c.Opened.UTC().Format(time.RFC3339))
 }
 
 func (m *Moderator) mayDecide(c store.Case, by string) error {
@@ -152,12 +172,8 @@ func (m *Moderator) Decide(ctx context.Context, caseID, outcome, by string) (sto
 	if err := m.mayDecide(c, by); err != nil {
 		return c, err
 	}
-	if at := bot.CardPosted(ctx); !at.IsZero() && at.Before(c.Opened.Add(-bot.CardClockSlack)) {
-		m.log.Warn("decision refused: the card pressed is older than its case", "audit", true, "case", caseID, "by", by,
-			"card_posted", at.UTC().Format(time.RFC3339), "case_opened", c.Opened.UTC().Format(time.RFC3339))
-		return store.Case{}, fmt.Errorf("case %s: %w (the card was posted %s, case %s opened %s: case ids started again since, "+
-			"as after a restart with the memory store); nothing was done: decide from the queue or the case's own card",
-			caseID, bot.ErrStaleCard, at.UTC().Format(time.RFC3339), caseID, c.Opened.UTC().Format(time.RFC3339))
+	if err := m.staleCard(ctx, c, by); err != nil {
+		return store.Case{}, err
 	}
 	if ref, ok := bot.CardPressed(ctx); ok {
 		if err := m.cardOfCase(ctx, c, ref, by); err != nil {

@@ -21,9 +21,13 @@ type Retry struct {
 	Base time.Duration
 	// Max caps the computed pause (default 10s).
 	Max time.Duration
-	// MaxWait is the longest RetryAfter honoured (default 30s).
+	// MaxWait is the longest RetryAfter honoured (default DefaultMaxWait).
 	MaxWait time.Duration
 }
+
+// DefaultMaxWait is the longest wait a platform's rate limit may ask of the
+// retry stage, by default: an action asked to wait longer becomes a case at once.
+const DefaultMaxWait = 30 * time.Second
 
 func (r Retry) withDefaults() Retry {
 	if r.Attempts < 1 {
@@ -36,7 +40,7 @@ func (r Retry) withDefaults() Retry {
 		r.Max = 10 * time.Second
 	}
 	if r.MaxWait <= 0 {
-		r.MaxWait = 30 * time.Second
+		r.MaxWait = DefaultMaxWait
 	}
 	return r
 }

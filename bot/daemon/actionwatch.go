@@ -14,6 +14,7 @@ import (
 	"github.com/vigie-bot/vigie/bot/discord"
 	"github.com/vigie-bot/vigie/bot/meta"
 	"github.com/vigie-bot/vigie/bot/telegram"
+	"github.com/vigie-bot/vigie/handlers"
 )
 
 // failingAfter is how many actions in a row must fail, on one platform, for
@@ -25,7 +26,9 @@ const failingAfter = 3
 
 // actionWatch follows, for each platform that carries out actions (the
 // connector's name: meta for Facebook and Instagram), whether its actions
-// keep failing: the Health page, /-/ready's reasons and vigie_source_up say it.
+// keep failing, or are left as cases while the platform asks vigie to wait
+// longer than the retry stage waits: the Health page, /-/ready's reasons and
+// vigie_source_up say it.
 type actionWatch struct {
 	log *slog.Logger
 	now func() time.Time
@@ -46,6 +49,12 @@ type actionState struct {
 	// failing: failingAfter actions in a row failed, and none was carried
 	// out since.
 	failing bool
+	// limitedUntil is when the platform's rate limit ends, as it last said,
+	// when it asked to wait longer than the retry stage waits
+	// (handlers.DefaultMaxWait): each action until then becomes a case at
+	// once, and left counts them. An action carried out ends it sooner.
+	limitedUntil time.Time
+	left         int
 }
 
 func newActionWatch(log *slog.Logger, now func() time.Time, conns []Connector) *actionWatch {
@@ -84,12 +93,28 @@ func (w *actionWatch) record(ctx context.Context, platform string, err error) {
 		st = &actionState{}
 		w.state[name] = st
 	}
+	if wait, ok := longRateLimit(err); ok {
+		now := w.now()
+		if !now.Before(st.limitedUntil) {
+			st.left = 0
+			w.log.Warn("rate limited for longer than vigie waits: actions are left as cases until the limit ends",
+				"platform", name, "until", now.Add(wait).UTC().Format(time.RFC3339), "err", err)
+		}
+		st.limitedUntil = later(st.limitedUntil, now.Add(wait))
+		st.left++
+	}
 	if !unreachable(err) {
 		if st.failing {
 			w.log.Info("actions carried out again", "platform", name,
 				"failing_since", st.since.UTC().Format(time.RFC3339), "failed_in_a_row", st.failed)
 		}
+		limitedUntil, left := st.limitedUntil, st.left
 		*st = actionState{}
+		if err != nil {
+			// The platform answered, but did not carry the action out:
+			// only a success, or the time, ends the rate limit.
+			st.limitedUntil, st.left = limitedUntil, left
+		}
 		return
 	}
 	if st.failed == 0 {
@@ -117,6 +142,25 @@ func unreachable(err error) bool {
 	}
 	var ae *bot.ActionError
 	return !errors.As(err, &ae) || ae.Retryable && ae.RetryAfter == 0
+}
+
+// longRateLimit reports whether err is the platform asking vigie to wait
+// longer than the retry stage waits (handlers.DefaultMaxWait), and how long:
+// a Graph rate limit's Retry-After, a Telegram 429's retry_after, Discord's
+// rate limit (whose error is not a discord.APIError).
+func longRateLimit(err error) (time.Duration, bool) {
+	var ae *bot.ActionError
+	if err == nil || !errors.As(err, &ae) || !ae.Retryable || ae.RetryAfter <= handlers.DefaultMaxWait {
+		return 0, false
+	}
+	return ae.RetryAfter, true
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 // rateLimited reports whether err is a platform asking vigie to slow down (a
@@ -148,12 +192,13 @@ func (w *actionWatch) platformFailing(platform string) bool {
 	return ok && w.failing(name)
 }
 
-// failing reports whether the actions of the connector name keep failing.
+// failing reports whether the actions of the connector name keep failing,
+// or are left as cases for a rate limit that has not ended.
 func (w *actionWatch) failing(name string) bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	st := w.state[name]
-	return st != nil && st.failing
+	return st != nil && (st.failing || w.now().Before(st.limitedUntil))
 }
 
 // problems are the platforms whose actions keep failing, sorted:
@@ -173,10 +218,19 @@ func (w *actionWatch) problems() []string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	var out []string
+	now := w.now()
 	for name, st := range w.state {
 		if st.failing {
 			out = append(out, fmt.Sprintf("%s actions: failing since %s, %d in a row: %v",
 				name, st.since.UTC().Format(time.RFC3339), st.failed, st.err))
+		}
+		if now.Before(st.limitedUntil) {
+			cases := "actions left as cases"
+			if st.left == 1 {
+				cases = "action left as a case"
+			}
+			out = append(out, fmt.Sprintf("%s actions: rate limited until %s, %d %s",
+				name, st.limitedUntil.UTC().Format("15:04 UTC"), st.left, cases))
 		}
 	}
 	slices.Sort(out)

@@ -94,3 +94,52 @@ func TestActionWatchRuns(t *testing.T) {
 		t.Errorf("still failing after a success: %q", w.problems())
 	}
 }
+
+// Meta asks vigie to wait an hour (a Graph rate limit longer than the retry
+// stage waits): each action becomes a case at once, and until the hour is
+// over, or an action is carried out, the limit and the actions left are
+// reasons and the actions' gauge is down. A short wait, which the retry stage
+// waits out, says nothing; nor does the platform's other answer end the limit.
+func TestActionWatchLongRateLimit(t *testing.T) {
+	limited := func(wait time.Duration) error {
+		return fmt.Errorf("%w (platform asks to wait %s, more than 30s)", &bot.ActionError{Op: bot.ActHide, Retryable: true, RetryAfter: wait,
+			Err: fmt.Errorf("rate limited by Meta (code 32): %w", &meta.GraphError{Status: 400, Code: 32})}, wait)
+	}
+	gone := &bot.ActionError{Op: bot.ActHide, Err: &meta.GraphError{Status: 400, Code: 100, Subcode: 33}}
+	ctx := context.Background()
+	now := time.Date(2026, 12, 5, 2, 0, 0, 0, time.UTC)
+	w := &actionWatch{log: slog.New(slog.DiscardHandler), now: func() time.Time { return now },
+		connector: map[string]string{"facebook": "meta", "instagram": "meta"}, names: []string{"meta"}, state: map[string]*actionState{}}
+	check := func(when string, want ...string) {
+		t.Helper()
+		got := w.problems()
+		if strings.Join(got, "|") != strings.Join(want, "|") {
+			t.Errorf("%s: problems = %q, want %q", when, got, want)
+		}
+		if f := w.failing("meta") || w.failing("discord"); f != (len(want) > 0) {
+			t.Errorf("%s: failing = %v, want %v", when, f, len(want) > 0)
+		}
+	}
+	w.record(ctx, "facebook", limited(20*time.Second))
+	check("a wait the retry stage waits out")
+
+	w.record(ctx, "facebook", limited(time.Hour))
+	check("an hour's wait", "meta actions: rate limited until 03:00 UTC, 1 action left as a case")
+	now = now.Add(10 * time.Minute)
+	w.record(ctx, "instagram", limited(time.Hour))
+	w.record(ctx, "facebook", gone)
+	check("a longer wait, then a comment gone", "meta actions: rate limited until 03:10 UTC, 2 actions left as cases")
+	now = now.Add(time.Hour)
+	check("the wait over")
+
+	w.record(ctx, "facebook", limited(time.Hour))
+	check("limited again", "meta actions: rate limited until 04:10 UTC, 1 action left as a case")
+	w.record(ctx, "instagram", nil)
+	check("an action carried out")
+
+	// Discord's rate limit, as its client reports it.
+	w.connector["discord"] = "discord"
+	w.record(ctx, "discord", &bot.ActionError{Op: bot.ActBan, Retryable: true, RetryAfter: 2 * time.Minute,
+		Err: errors.New("discord: rate limited on /guilds/1/bans/2, retry after 2m0s")})
+	check("discord limited", "discord actions: rate limited until 03:12 UTC, 1 action left as a case")
+}

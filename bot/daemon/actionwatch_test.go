@@ -85,3 +85,53 @@ func TestFailingTelegramActionsAreShown(t *testing.T) {
 		t.Errorf("the recovery is logged %d times, want once", n)
 	}
 }
+
+// TestLongTelegramRateLimitIsShown: Telegram answers deleteMessage with a 429
+// asking to wait ten minutes, longer than the retry stage waits, so each
+// delete becomes a case at once. /-/ready names the limit and how many
+// actions were left as cases (and stays 200), the actions' vigie_source_up is
+// 0, /status tells the CM; the first delete carried out clears it.
+func TestLongTelegramRateLimitIsShown(t *testing.T) {
+	const group = -100700
+	api := tgfake.New(t)
+	in := start(t, failingRules, map[string]string{"TELEGRAM_TOKEN": tgfake.Token, "TELEGRAM_API_URL": api.HTTP.URL})
+	testsync.Eventually(t, "ready", func() bool { return ready(t, in).code == http.StatusOK })
+	const gauge = `vigie_source_up{part="actions",platform="telegram"}`
+
+	api.SetTrouble(func(method string, p url.Values) (int, string, bool) {
+		if method == "deleteMessage" {
+			return http.StatusTooManyRequests, `{"ok":false,"error_code":429,"description":"Too Many Requests: retry after 600","parameters":{"retry_after":600}}`, false
+		}
+		return 0, "", false
+	})
+	cases := func() int { return strings.Count(in.logs.String(), `msg="case opened"`) }
+	for i := range 2 {
+		api.Push(groupMessage(group, int64(10+i), "Scammer"+strconv.Itoa(i), "FREE NITRO here "+strconv.Itoa(i)))
+		testsync.Eventually(t, "the limited delete's case", func() bool { return cases() == i+1 })
+	}
+	rd := ready(t, in)
+	want := "actions left as cases"
+	if rd.code != http.StatusOK || len(rd.Reasons) != 1 || !strings.HasPrefix(rd.Reasons[0], "telegram actions: rate limited until ") ||
+		!strings.HasSuffix(rd.Reasons[0], " UTC, 2 "+want) {
+		t.Fatalf("/-/ready while Telegram asks to wait 10 minutes = %d %q, want 200 naming the limit and 2 %s", rd.code, rd.Reasons, want)
+	}
+	var h struct{ Degraded []string }
+	in.do(t, "GET", "/healthz", nil, nil).json(t, &h)
+	if len(h.Degraded) != 1 || h.Degraded[0] != rd.Reasons[0] {
+		t.Errorf("/healthz degraded = %q, want %q", h.Degraded, rd.Reasons)
+	}
+	if v := metric(t, in, gauge); v != 0 {
+		t.Errorf("%s = %v while actions are left as cases, want 0", gauge, v)
+	}
+	api.Push(groupMessage(tgDesk, 42, "Ann", "/status"))
+	testsync.Eventually(t, "/status naming the rate limit", func() bool {
+		return len(find(api, "sendMessage", "text", "telegram actions: rate limited until ")) == 1
+	})
+
+	api.SetTrouble(nil)
+	api.Push(groupMessage(group, 20, "Scammer", "FREE NITRO again"))
+	testsync.Eventually(t, "no reason left", func() bool { rd := ready(t, in); return rd.code == http.StatusOK && len(rd.Reasons) == 0 })
+	if v := metric(t, in, gauge); v != 1 {
+		t.Errorf("%s = %v once a delete went through, want 1", gauge, v)
+	}
+}

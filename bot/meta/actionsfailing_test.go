@@ -187,3 +187,64 @@ func healthPage(t *testing.T, base, name, want string) {
 		t.Fatal(err)
 	}
 }
+
+// TestDaemonTellsOfALongGraphRateLimit: Meta refuses every call with the
+// page's request limit (code 32), its usage header saying that access comes
+// back in 15 minutes, longer than vigie waits: each comment's actions become
+// cases at once. /-/ready's reasons (on a 200: every instance shares the
+// limit), /healthz, the console's Health page and vigie_source_up{part=
+// "actions"} say until when, and how many actions were left as cases. The
+// first hide carried out once the limit is lifted clears it.
+func TestDaemonTellsOfALongGraphRateLimit(t *testing.T) {
+	g := newFakeGraph(t)
+	base, logs := startDaemon(t, map[string]string{
+		"META_APP_SECRET":   appSecret,
+		"META_PAGE_TOKEN":   g.token,
+		"META_VERIFY_TOKEN": verifyToken,
+		"META_GRAPH_URL":    g.URL(),
+	})
+	readiness := func() (int, []string) { t.Helper(); return daemonReadiness(t, base) }
+	testsync.Eventually(t, "ready before the limit", func() bool { code, _ := readiness(); return code == http.StatusOK })
+
+	g.limit(15)
+	left := func() int { return strings.Count(logs.String(), `msg="action failed"`) }
+	deliver := func(cid string) { t.Helper(); deliverComment(t, base, cid) }
+	deliver("987654321098765_1000000000000001")
+	deliver("987654321098765_1000000000000002")
+	// A verdict's case is opened once its actions were tried: the two
+	// cases say that every action of the two comments was left.
+	limitedCases := func() int {
+		_, b := daemonGet(t, base+"/v1/cases?status=open")
+		var list struct{ Cases []struct{ Reason string } }
+		if err := json.Unmarshal(b, &list); err != nil {
+			t.Fatalf("/v1/cases: %v: %s", err, b)
+		}
+		n := 0
+		for _, c := range list.Cases {
+			if strings.Contains(c.Reason, "platform asks to wait 15m") {
+				n++
+			}
+		}
+		return n
+	}
+	testsync.Eventually(t, "the two comments' cases", func() bool { return limitedCases() == 2 })
+	code, reasons := readiness()
+	if code != http.StatusOK || len(reasons) != 1 || !strings.HasPrefix(reasons[0], "meta actions: rate limited until ") ||
+		!strings.HasSuffix(reasons[0], fmt.Sprintf(" UTC, %d actions left as cases", left())) {
+		t.Fatalf("/-/ready = %d %q, want 200 with one reason naming the limit and the %d actions left", code, reasons, left())
+	}
+	var h struct{ Degraded []string }
+	if _, b := daemonGet(t, base+"/healthz"); json.Unmarshal(b, &h) != nil || len(h.Degraded) != 1 || h.Degraded[0] != reasons[0] {
+		t.Errorf("/healthz degraded = %q, want %q", h.Degraded, reasons[0])
+	}
+	if _, b := daemonGet(t, base+"/metrics"); !strings.Contains(string(b), `vigie_source_up{part="actions",platform="meta"} 0`) {
+		t.Errorf("the actions' vigie_source_up is not 0 while they are left as cases")
+	}
+	healthPage(t, base, "actions-rate-limited", "meta actions: rate limited until ")
+
+	g.limit(0)
+	const later = "987654321098765_1000000000000005"
+	deliver(later)
+	testsync.Eventually(t, "the hide once the limit is lifted", func() bool { return hidesOf(g, later) == 1 })
+	testsync.Eventually(t, "no reason left", func() bool { code, reasons := readiness(); return code == http.StatusOK && len(reasons) == 0 })
+}

@@ -35,6 +35,10 @@ type fakeGraph struct {
 	// secret, when set, is the app's secret: a call whose appsecret_proof is
 	// not the token's HMAC with it is refused as Meta does (code 100).
 	secret string
+	// regain, when set, is the page's rate limit: every call is refused
+	// with code 32, and the usage header says access comes back in regain
+	// minutes.
+	regain int
 	// mentions are the comments that @mention the account on another
 	// account's media (those read through mentioned_comment): Meta lets the
 	// account answer them through its mentions edge, and refuses to hide,
@@ -81,6 +85,15 @@ func (f *fakeGraph) failNext(method, path string, status int, body string, heade
 func (f *fakeGraph) expire(expired bool) {
 	f.mu.Lock()
 	f.expired = expired
+	f.mu.Unlock()
+}
+
+// limit makes every call answer as Meta does once the page's request limit
+// is reached (code 32), with X-Business-Use-Case-Usage saying that access
+// comes back in minutes, until limit(0).
+func (f *fakeGraph) limit(minutes int) {
+	f.mu.Lock()
+	f.regain = minutes
 	f.mu.Unlock()
 }
 
@@ -146,10 +159,16 @@ func (f *fakeGraph) serve(w http.ResponseWriter, r *http.Request) {
 		fail = &list[0]
 		f.failures[r.Method+" "+path] = list[1:]
 	}
-	gate, expired, failing, secret := f.gate, f.expired, f.failing, f.secret
+	gate, expired, failing, secret, regain := f.gate, f.expired, f.failing, f.secret, f.regain
 	f.mu.Unlock()
 	if gate != nil {
 		<-gate
+	}
+	if regain > 0 {
+		w.Header().Set("X-Business-Use-Case-Usage", fmt.Sprintf(
+			`{"112233445566778":[{"type":"pages","call_count":100,"total_cputime":12,"total_time":14,"estimated_time_to_regain_access":%d}]}`, regain))
+		writeJSON(w, http.StatusBadRequest, graphErrorJSON(32, 0, "OAuthException", "(#32) Page request limit reached"))
+		return
 	}
 	if failing {
 		writeJSON(w, http.StatusInternalServerError, `{"error":{"message":"Service temporarily unavailable","type":"OAuthException","is_transient":true,"code":2,"fbtrace_id":"AbCdEf123"}}`)

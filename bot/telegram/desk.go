@@ -450,11 +450,35 @@ func (c *Client) pressAnswer(cb *tgbotapi.CallbackQuery) (text string, alert, fi
 	if c.cmds() == nil {
 		return "The desk is not ready yet, try again in a moment.", false, true
 	}
+	if _, dated := cardPosted(cb); !dated {
+		c.log.Warn("desk: a press on a card Telegram gives no date of, not done", "audit", true, "user", cmID(u), "chat", chat, "button", cb.Data)
+		return undatedCard, true, true
+	}
 	if button == "reply" {
 		// the prompt that follows says what to do
 		return "⏳ One moment…", false, false
 	}
 	return pressWait, false, false
+}
+
+// undatedCard answers a press on a card Telegram gives no date of.
+const undatedCard = "Nothing was done: Telegram no longer shows vigie this card, nor when it was posted, " +
+	"so it may be about another case that had the same id. Decide from /queue."
+
+// cardPosted is when the card pressed was posted, by Telegram's clock, for
+// Decide to refuse a card older than its case (bot.ErrStaleCard): after a
+// restart with the memory store, case ids start again, and an older card's
+// buttons name another member's case. Telegram dates messages in whole
+// seconds, well within bot.CardClockSlack. A card Telegram no longer shows
+// the bot (deleted or otherwise out of reach: an InaccessibleMessage, whose
+// date is always 0, since Bot API 7.0) is not dated, and a press on it does
+// nothing: it may be a card of the night before, and the case's own card or
+// /queue decides it.
+func cardPosted(cb *tgbotapi.CallbackQuery) (time.Time, bool) {
+	if cb.Message == nil || cb.Message.Date <= 0 {
+		return time.Time{}, false
+	}
+	return time.Unix(int64(cb.Message.Date), 0), true
 }
 
 // handleCallback carries out a press of a card's button, answered already
@@ -477,18 +501,28 @@ func (c *Client) handleCallback(ctx context.Context, cb *tgbotapi.CallbackQuery)
 	caseID, button, _ := parseCallback(cb.Data)
 	d := buttonOutcomes[button]
 	cmds := c.cmds()
+	posted, _ := cardPosted(cb) // dated: pressAnswer turned down the others
+	dctx := bot.WithCardPosted(ctx, posted)
 	if button == "reply" {
-		// A CM of another community would write the answer for nothing: say so now.
+		// A CM of another community would write the answer for nothing, and an
+		// answer to a card older than its case would go to another member: say
+		// so now.
 		var other *bot.CommunityError
-		if cr, ok := cmds.(bot.CaseRights); ok && errors.As(cr.MayDecide(ctx, caseID, cmID(cb.From)), &other) {
-			tell("sorry, " + other.Error() + ".")
-			return
+		if cr, ok := cmds.(bot.CaseRights); ok {
+			switch err := cr.MayDecide(dctx, caseID, cmID(cb.From)); {
+			case errors.As(err, &other):
+				tell("sorry, " + other.Error() + ".")
+				return
+			case errors.Is(err, bot.ErrStaleCard):
+				tell(fmt.Sprintf("could not answer the author of case %s: %v", caseID, err))
+				return
+			}
 		}
 		c.promptReply(ctx, cb, caseID)
 		return
 	}
 	d.CaseID, d.By, d.ByName = caseID, cmID(cb.From), fullName(cb.From)
-	r := c.decide(ctx, cmds, d)
+	r := c.decide(dctx, cmds, d)
 	ctx, cancel := reportContext(ctx)
 	defer cancel()
 	if r.show && cb.Message != nil && cb.Message.Chat != nil {
@@ -614,6 +648,11 @@ func (c *Client) handleReplyText(ctx context.Context, m *tgbotapi.Message, caseI
 		// a photo with a caption, a sticker, a voice note: not "empty"
 		c.say(ctx, m, 0, "vigie sends only text as a reply: nothing was sent. Answer the prompt again with the words alone.")
 		return
+	}
+	// The prompt was posted when a button of the case's card was pressed: a
+	// prompt older than the case was asked for an older case of the same id.
+	if p := m.ReplyToMessage; p != nil && p.Date > 0 {
+		ctx = bot.WithCardPosted(ctx, time.Unix(int64(p.Date), 0))
 	}
 	c.decideReply(ctx, m, 0, caseID, m.Text)
 }
