@@ -57,16 +57,18 @@ func (r Retry) Do(ctx context.Context, op func(context.Context) error) error {
 		if !bot.Retryable(err) {
 			return err
 		}
+		// A wait longer than the stage accepts is said first: it is why the
+		// action is left, however many attempts remained.
+		wait, ok := r.pause(attempt, err)
+		if !ok {
+			return fmt.Errorf("%w (platform asks to wait %s, more than %s)", err,
+				bot.FormatDuration(wait), bot.FormatDuration(r.MaxWait))
+		}
 		if attempt >= r.Attempts {
 			if attempt == 1 {
 				return fmt.Errorf("%w (tried once)", err)
 			}
 			return fmt.Errorf("%w (gave up after %d attempts)", err, attempt)
-		}
-		wait, ok := r.pause(attempt, err)
-		if !ok {
-			return fmt.Errorf("%w (platform asks to wait %s, more than %s)", err,
-				bot.FormatDuration(wait), bot.FormatDuration(r.MaxWait))
 		}
 		t := time.NewTimer(wait)
 		select {
