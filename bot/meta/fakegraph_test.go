@@ -45,6 +45,14 @@ type fakeGraph struct {
 	// delete or reply to them as the account's own comments, or to answer
 	// them privately.
 	mentions map[string]bool
+	// posts are visitors' posts on the Page (Page Post nodes): the Page may
+	// hide or show one (POST /{page-post-id} is_hidden, and nothing else: the
+	// text is the visitor's), delete it (DELETE /{page-post-id}), comment
+	// on it, and answer its author once privately (a Private Reply whose
+	// recipient is the post_id). A post is no comment: a private reply
+	// naming it as comment_id, or Instagram's hide or replies, is refused,
+	// as is a post_id Graph does not know.
+	posts map[string]bool
 }
 
 type graphCall struct {
@@ -63,7 +71,7 @@ type graphFailure struct {
 
 func newFakeGraph(t testing.TB) *fakeGraph {
 	t.Helper()
-	f := &fakeGraph{version: "v25.0", token: "EAAtestpagetoken", failures: map[string][]graphFailure{}, mentions: map[string]bool{}}
+	f := &fakeGraph{version: "v25.0", token: "EAAtestpagetoken", failures: map[string][]graphFailure{}, mentions: map[string]bool{}, posts: map[string]bool{}}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(f.srv.Close)
 	return f
@@ -71,6 +79,13 @@ func newFakeGraph(t testing.TB) *fakeGraph {
 
 // URL is the base vigie is configured with, version included (META_GRAPH_URL).
 func (f *fakeGraph) URL() string { return f.srv.URL + "/" + f.version }
+
+// visitorPost makes id a visitor's post on the Page, as Graph knows it.
+func (f *fakeGraph) visitorPost(id string) {
+	f.mu.Lock()
+	f.posts[id] = true
+	f.mu.Unlock()
+}
 
 // failNext makes the next call to method and path answer status with body.
 func (f *fakeGraph) failNext(method, path string, status int, body string, headers map[string]string) {
@@ -200,8 +215,23 @@ func (f *fakeGraph) serve(w http.ResponseWriter, r *http.Request) {
 	parts := strings.Split(strings.Trim(path, "/"), "/")
 	f.mu.Lock()
 	mention := f.mentions[parts[0]] || f.mentions[jsonField(call.JSON, "recipient.comment_id")]
+	post := f.posts[parts[0]]
+	replyTo := jsonField(call.JSON, "recipient.post_id")
+	replyToPost := replyTo != "" && f.posts[replyTo]
+	replyToComment := jsonField(call.JSON, "recipient.comment_id")
+	commentIsPost := f.posts[replyToComment]
 	f.mu.Unlock()
 	switch {
+	case post && len(parts) == 1 && r.Method == http.MethodPost && !onlyIsHidden(call.Params):
+		// Page Post update: the Page sets is_hidden on a visitor's post.
+		writeJSON(w, 400, graphErrorJSON(100, 0, "OAuthException", "(#100) Invalid parameter"))
+	case post && len(parts) == 2 && parts[1] != "comments":
+		writeJSON(w, 400, graphErrorJSON(100, 0, "GraphMethodException", fmt.Sprintf(
+			"Unsupported %s request. Object with ID '%s' does not exist, cannot be loaded due to missing permissions, or does not support this operation.",
+			strings.ToLower(r.Method), parts[0])))
+	case len(parts) == 2 && parts[1] == "messages" && (commentIsPost || (replyTo != "" && !replyToPost)):
+		// A Private Reply names a post as post_id, a comment as comment_id.
+		writeJSON(w, 400, graphErrorJSON(100, 0, "OAuthException", "(#100) Invalid parameter"))
 	case mention && (len(parts) == 1 || parts[1] == "replies" || parts[1] == "messages"):
 		// What Graph answers for an object the token may not act on.
 		writeJSON(w, 400, graphErrorJSON(100, 33, "GraphMethodException", fmt.Sprintf(
@@ -256,6 +286,18 @@ func (f *fakeGraph) serve(w http.ResponseWriter, r *http.Request) {
 	default:
 		writeJSON(w, 400, graphErrorJSON(100, 0, "GraphMethodException", "Unsupported "+r.Method+" request."))
 	}
+}
+
+// onlyIsHidden reports whether params set is_hidden to true or false and
+// nothing else, the proof of the token aside.
+func onlyIsHidden(params url.Values) bool {
+	for k := range params {
+		if k != "is_hidden" && k != "appsecret_proof" {
+			return false
+		}
+	}
+	v := params.Get("is_hidden")
+	return v == "true" || v == "false"
 }
 
 // appsecretProof is the appsecret_proof Meta expects: the token's HMAC-SHA256

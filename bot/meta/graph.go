@@ -229,7 +229,7 @@ func classify(op bot.ActionKind, resp *http.Response, raw []byte) error {
 	case c == 10 && ge.Subcode == 2018278:
 		ae.Err = fmt.Errorf("outside the messaging window: Meta allows answers within 24 hours of the user's last message: %w", ge)
 	case c == 3 || c == 10 || (c >= 200 && c <= 299):
-		ae.Err = fmt.Errorf("missing permission (code %d): grant the app pages_manage_engagement, pages_read_user_content, instagram_manage_comments, pages_messaging and renew META_PAGE_TOKEN: %w", c, ge)
+		ae.Err = fmt.Errorf("missing permission (code %d): grant the app pages_manage_engagement, pages_manage_posts, pages_read_user_content, instagram_manage_comments, pages_messaging and renew META_PAGE_TOKEN: %w", c, ge)
 	case c == 100 && ge.Subcode == 33:
 		ae.Err = fmt.Errorf("the comment or user is gone or not visible to the page (code 100, subcode 33): %w", ge)
 	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:

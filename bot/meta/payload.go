@@ -64,6 +64,11 @@ type feedValue struct {
 	} `json:"post"`
 	Photo string `json:"photo"`
 	Video string `json:"video"`
+	// Link is, on a visitor's post, the page a share points at, or the
+	// photo's or video's own address.
+	Link    string     `json:"link"`
+	PhotoID flexString `json:"photo_id"`
+	VideoID flexString `json:"video_id"`
 }
 
 // igComment is an Instagram comments or live_comments change.
@@ -87,7 +92,13 @@ type messaging struct {
 	Sender    idName   `json:"sender"`
 	Recipient idName   `json:"recipient"`
 	Timestamp flexTime `json:"timestamp"`
-	Message   *struct {
+	// MessageEdit is a message the sender edited (Messenger's message_edits
+	// field): its id and its new text.
+	MessageEdit *struct {
+		MID  string `json:"mid"`
+		Text string `json:"text"`
+	} `json:"message_edit"`
+	Message *struct {
 		MID         string            `json:"mid"`
 		Text        string            `json:"text"`
 		IsEcho      bool              `json:"is_echo"`
@@ -233,9 +244,10 @@ func entryItems(e entry) []string {
 		var v struct {
 			CommentID flexString `json:"comment_id"`
 			ID        flexString `json:"id"`
+			PostID    flexString `json:"post_id"`
 		}
 		if json.Unmarshal(ch.Value, &v) == nil && len(ids) < most {
-			if id := cmp.Or(v.CommentID, v.ID); id != "" {
+			if id := cmp.Or(v.CommentID, v.ID, v.PostID); id != "" {
 				ids = append(ids, string(id))
 			}
 		}
@@ -243,6 +255,9 @@ func entryItems(e entry) []string {
 	for _, m := range e.Messaging {
 		if m.Message != nil && m.Message.MID != "" && len(ids) < most {
 			ids = append(ids, m.Message.MID)
+		}
+		if m.MessageEdit != nil && m.MessageEdit.MID != "" && len(ids) < most {
+			ids = append(ids, m.MessageEdit.MID)
 		}
 	}
 	return ids
@@ -285,9 +300,17 @@ func (c *Connector) parseChange(platform string, e entry, ch change) []queued {
 	return nil
 }
 
-// feedEvent turns a Page feed change into a comment or edit event. Removals and
-// hides carry no text to judge, so they are not events.
+// visitorPostItems are the feed items that are a post on the Page: judged when
+// someone other than the Page wrote them.
+var visitorPostItems = map[string]bool{"status": true, "photo": true, "video": true, "post": true, "share": true}
+
+// feedEvent turns a Page feed change into a comment or edit event: a comment,
+// or a visitor's post on the Page. Removals and hides carry no text to judge,
+// so they are not events.
 func (c *Connector) feedEvent(e entry, v feedValue) (bot.Event, bool) {
+	if visitorPostItems[v.Item] {
+		return c.postEvent(e, v)
+	}
 	if v.Item != "comment" {
 		c.log.Debug("feed item not moderated", "item", v.Item, "verb", v.Verb)
 		return bot.Event{}, false
@@ -346,6 +369,76 @@ func (c *Connector) feedEvent(e entry, v feedValue) (bot.Event, bool) {
 		ev.At = c.at(e.Time.t, v.CreatedTime.t)
 	}
 	return ev, true
+}
+
+// postEvent turns a post on the Page into a comment event (an edit event when
+// it was edited), judged as comments are: its id and its channel are the post's
+// (IsPost), the Page's own posts are not judged.
+func (c *Connector) postEvent(e entry, v feedValue) (bot.Event, bool) {
+	var kind bot.Kind
+	switch v.Verb {
+	case "add":
+		kind = bot.KindComment
+	case "edited", "edit":
+		kind = bot.KindEdit
+	default:
+		c.log.Debug("post verb not moderated", "item", v.Item, "verb", v.Verb, "post", string(v.PostID))
+		return bot.Event{}, false
+	}
+	if v.PostID == "" {
+		c.log.Debug("post change without post_id, skipped", "item", v.Item, "verb", v.Verb)
+		return bot.Event{}, false
+	}
+	author := bot.Author{ID: string(v.SenderID), Name: v.SenderName}
+	if v.From != nil && v.From.ID != "" {
+		author = bot.Author{ID: string(v.From.ID), Name: v.From.Name}
+	}
+	if c.ownAccount(e, author.ID) {
+		c.log.Debug("own post ignored", "post", string(v.PostID), "item", v.Item)
+		return bot.Event{}, false
+	}
+	ev := bot.Event{
+		ID:       string(v.PostID),
+		Platform: Facebook,
+		Kind:     kind,
+		Space:    string(e.ID),
+		Channel:  string(v.PostID),
+		Author:   author,
+		Text:     v.Message,
+		At:       c.at(v.CreatedTime.t, e.Time.t),
+		Link:     v.PermalinkURL,
+	}
+	if ev.Link == "" && v.Post != nil {
+		ev.Link = v.Post.PermalinkURL
+	}
+	if v.Item == "share" && v.Link != "" && !strings.Contains(v.Message, v.Link) {
+		// The page shared is shown as a card under the text: the rules
+		// judge its address as a link the text does not show.
+		ev.HiddenLinks = []string{v.Link}
+	}
+	if v.Item == "photo" || v.Item == "video" || v.PhotoID != "" || v.VideoID != "" {
+		ev.Attachments = 1
+	}
+	if kind == bot.KindEdit {
+		// Judged when it is made, as an edited comment is.
+		ev.ID = editID(ev.ID, v.Message)
+		ev.At = c.at(e.Time.t, v.CreatedTime.t)
+	}
+	return ev, true
+}
+
+// IsPost reports whether ev is a visitor's post on the Page rather than a
+// comment: its channel is the post itself, where a comment's is the post it
+// is under.
+func IsPost(ev bot.Event) bool {
+	return ev.Platform == Facebook && !InConversation(ev) && ev.Channel != "" && CommentID(ev) == ev.Channel
+}
+
+// InConversation reports whether ev is a direct message or its edit: its
+// channel is the conversation, named by the sender's id, which a comment's or
+// a post's never is.
+func InConversation(ev bot.Event) bool {
+	return ev.Kind == bot.KindDM || (ev.Kind == bot.KindEdit && ev.Channel != "" && ev.Channel == ev.Author.ID)
 }
 
 // editID names an edit by its comment and its new text: Meta's retries of the same
@@ -411,6 +504,9 @@ func (c *Connector) igCommentEvent(e entry, v igComment) (bot.Event, bool) {
 // parseMessage turns a Messenger or Instagram direct message into a dm event. Echoes
 // (what the page itself sent), reads, deliveries, reactions and postbacks are not.
 func (c *Connector) parseMessage(platform string, e entry, m messaging) (queued, bool) {
+	if m.MessageEdit != nil && m.MessageEdit.MID != "" {
+		return c.messageEdit(platform, e, m)
+	}
 	if m.Message == nil || m.Message.MID == "" {
 		c.log.Debug("messaging event not moderated (no message)", "object", platform)
 		return queued{}, false
@@ -434,6 +530,32 @@ func (c *Connector) parseMessage(platform string, e entry, m messaging) (queued,
 		ev.ReplyTo = m.Message.ReplyTo.MID
 	}
 	return queued{ev: ev}, true
+}
+
+// messageEdit turns a message the sender edited into an edit event, judged again
+// as an edited comment is: when it is made, under an id of its own for each new
+// text, so that Meta's retries of it are dropped and a later edit is checked
+// again. Its channel is the conversation, as the message's (InConversation).
+func (c *Connector) messageEdit(platform string, e entry, m messaging) (queued, bool) {
+	mid := m.MessageEdit.MID
+	if c.ownAccount(e, string(m.Sender.ID)) {
+		c.log.Debug("own message edit ignored", "mid", mid)
+		return queued{}, false
+	}
+	if m.Sender.ID == "" {
+		c.log.Debug("message edit without sender, skipped", "mid", mid)
+		return queued{}, false
+	}
+	return queued{ev: bot.Event{
+		ID:       editID(mid, m.MessageEdit.Text),
+		Platform: platform,
+		Kind:     bot.KindEdit,
+		Space:    string(e.ID),
+		Channel:  string(m.Sender.ID),
+		Author:   bot.Author{ID: string(m.Sender.ID)},
+		Text:     m.MessageEdit.Text,
+		At:       c.at(m.Timestamp.t, e.Time.t),
+	}}, true
 }
 
 // ownAccount reports whether id is the page or account the entry is about (or

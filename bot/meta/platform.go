@@ -86,7 +86,7 @@ func (p *FacebookPage) Delete(ctx context.Context, ev bot.Event) error {
 // to a reply goes to the thread's top comment), or in the conversation for a
 // direct message.
 func (p *FacebookPage) Reply(ctx context.Context, ev bot.Event, text string) error {
-	if ev.Kind == bot.KindDM {
+	if InConversation(ev) {
 		return sendMessage(ctx, p.g, bot.ActReply, p.messagesPath(ev), ev, text, p.now())
 	}
 	_, err := p.g.call(ctx, bot.ActReply, http.MethodPost, url.PathEscape(threadTop(ev))+"/comments",
@@ -97,7 +97,7 @@ func (p *FacebookPage) Reply(ctx context.Context, ev bot.Event, text string) err
 // Warn tells the author privately: a private reply to the comment (one per
 // comment, within 7 days), or a message in the conversation for a direct message.
 func (p *FacebookPage) Warn(ctx context.Context, ev bot.Event, text string) error {
-	if ev.Kind == bot.KindDM {
+	if InConversation(ev) {
 		return sendMessage(ctx, p.g, bot.ActWarn, p.messagesPath(ev), ev, text, p.now())
 	}
 	return privateReply(ctx, p.g, p.messagesPath(ev), ev, text, p.now())
@@ -152,7 +152,7 @@ func (p *FacebookPage) blockParam(op bot.ActionKind, ev bot.Event) (string, erro
 	if strings.HasPrefix(ev.Author.ID, unnamedPrefix) {
 		return "", &bot.ActionError{Op: op, Err: errors.New("Meta did not name the author of this comment (no from in its webhook): there is no one vigie can block; a CM can, from the comment on Facebook")}
 	}
-	if ev.Kind == bot.KindDM {
+	if InConversation(ev) {
 		return "psid", nil
 	}
 	return "user", nil
@@ -214,7 +214,7 @@ func (a *InstagramAccount) Delete(ctx context.Context, ev bot.Event) error {
 // @mention on another account's media through the account's mentions edge, or
 // in the conversation for a direct message.
 func (a *InstagramAccount) Reply(ctx context.Context, ev bot.Event, text string) error {
-	if ev.Kind == bot.KindDM {
+	if InConversation(ev) {
 		return sendMessage(ctx, a.g, bot.ActReply, a.messagesPath(), ev, text, a.now())
 	}
 	if IsMention(ev) {
@@ -233,7 +233,7 @@ func (a *InstagramAccount) Reply(ctx context.Context, ev bot.Event, text string)
 // Warn sends a private reply to the comment (Instagram allows one, within 7 days),
 // or a message in the conversation for a direct message.
 func (a *InstagramAccount) Warn(ctx context.Context, ev bot.Event, text string) error {
-	if ev.Kind == bot.KindDM {
+	if InConversation(ev) {
 		return sendMessage(ctx, a.g, bot.ActWarn, a.messagesPath(), ev, text, a.now())
 	}
 	if err := ownMedia(bot.ActWarn, ev); err != nil {
@@ -294,15 +294,22 @@ func sendMessage(ctx context.Context, g *graph, op bot.ActionKind, path string, 
 	return err
 }
 
-// privateReply sends the commenter a private message tied to their comment.
+// privateReply sends the commenter a private message tied to their comment, or
+// the visitor one tied to their post.
 func privateReply(ctx context.Context, g *graph, path string, ev bot.Event, text string, now time.Time) error {
 	if !ev.At.IsZero() && now.Sub(ev.At) > privateReplyWindow {
 		return &bot.ActionError{Op: bot.ActWarn, Err: fmt.Errorf(
-			"too late for a private reply: the comment is %s old, Meta allows 7 days",
-			now.Sub(ev.At).Round(time.Hour))}
+			"too late for a private reply: the %s is %s old, Meta allows 7 days",
+			postOrComment(ev), now.Sub(ev.At).Round(time.Hour))}
+	}
+	// A visitor's post is answered privately as its comments are, named
+	// as a post (Messenger's Private Replies take a post_id or a comment_id).
+	recipient := "comment_id"
+	if IsPost(ev) {
+		recipient = "post_id"
 	}
 	body := map[string]any{
-		"recipient": map[string]string{"comment_id": CommentID(ev)},
+		"recipient": map[string]string{recipient: CommentID(ev)},
 		"message":   map[string]string{"text": text},
 	}
 	_, err := g.call(ctx, bot.ActWarn, http.MethodPost, path, nil, body)
@@ -312,7 +319,7 @@ func privateReply(ctx context.Context, g *graph, path string, ev bot.Event, text
 // commentOnly refuses comment actions on direct messages, which Meta cannot hide
 // or delete for the page.
 func commentOnly(op bot.ActionKind, ev bot.Event) error {
-	if ev.Kind == bot.KindDM {
+	if InConversation(ev) {
 		return &bot.ActionError{Op: op, Err: fmt.Errorf("a direct message cannot be %s by the page", pastTense(op))}
 	}
 	if CommentID(ev) == "" {
@@ -335,6 +342,14 @@ func ownMedia(op bot.ActionKind, ev bot.Event) error {
 	}
 	return &bot.ActionError{Op: op, Err: fmt.Errorf(
 		"an @mention of the account on another account's media cannot %s by the account: Meta allows only a public reply to it", what)}
+}
+
+// postOrComment names what ev is, for the reasons a case gives.
+func postOrComment(ev bot.Event) string {
+	if IsPost(ev) {
+		return "post"
+	}
+	return "comment"
 }
 
 func pastTense(op bot.ActionKind) string {
