@@ -315,13 +315,8 @@ func (c *Connector) feedEvent(e entry, v feedValue) (bot.Event, bool) {
 		c.log.Debug("feed item not moderated", "item", v.Item, "verb", v.Verb)
 		return bot.Event{}, false
 	}
-	var kind bot.Kind
-	switch v.Verb {
-	case "add":
-		kind = bot.KindComment
-	case "edited", "edit":
-		kind = bot.KindEdit
-	default:
+	kind, ok := feedKind(v.Verb)
+	if !ok {
 		c.log.Debug("comment verb not moderated", "verb", v.Verb, "comment", string(v.CommentID))
 		return bot.Event{}, false
 	}
@@ -329,10 +324,7 @@ func (c *Connector) feedEvent(e entry, v feedValue) (bot.Event, bool) {
 		c.log.Debug("comment change without comment_id, skipped", "verb", v.Verb)
 		return bot.Event{}, false
 	}
-	author := bot.Author{ID: string(v.SenderID), Name: v.SenderName}
-	if v.From != nil && v.From.ID != "" {
-		author = bot.Author{ID: string(v.From.ID), Name: v.From.Name}
-	}
+	author := v.author()
 	if c.ownAccount(e, author.ID) {
 		c.log.Debug("own comment ignored", "comment", string(v.CommentID))
 		return bot.Event{}, false
@@ -371,17 +363,32 @@ func (c *Connector) feedEvent(e entry, v feedValue) (bot.Event, bool) {
 	return ev, true
 }
 
+// feedKind is the event kind of a feed change's verb: a comment or post
+// added, or edited; ok is false for the verbs not moderated (remove, hide...).
+func feedKind(verb string) (kind bot.Kind, ok bool) {
+	switch verb {
+	case "add":
+		return bot.KindComment, true
+	case "edited", "edit":
+		return bot.KindEdit, true
+	}
+	return "", false
+}
+
+// author is who wrote the change: its from, or else its sender.
+func (v feedValue) author() bot.Author {
+	if v.From != nil && v.From.ID != "" {
+		return bot.Author{ID: string(v.From.ID), Name: v.From.Name}
+	}
+	return bot.Author{ID: string(v.SenderID), Name: v.SenderName}
+}
+
 // postEvent turns a post on the Page into a comment event (an edit event when
 // it was edited), judged as comments are: its id and its channel are the post's
 // (IsPost), the Page's own posts are not judged.
 func (c *Connector) postEvent(e entry, v feedValue) (bot.Event, bool) {
-	var kind bot.Kind
-	switch v.Verb {
-	case "add":
-		kind = bot.KindComment
-	case "edited", "edit":
-		kind = bot.KindEdit
-	default:
+	kind, ok := feedKind(v.Verb)
+	if !ok {
 		c.log.Debug("post verb not moderated", "item", v.Item, "verb", v.Verb, "post", string(v.PostID))
 		return bot.Event{}, false
 	}
@@ -389,10 +396,7 @@ func (c *Connector) postEvent(e entry, v feedValue) (bot.Event, bool) {
 		c.log.Debug("post change without post_id, skipped", "item", v.Item, "verb", v.Verb)
 		return bot.Event{}, false
 	}
-	author := bot.Author{ID: string(v.SenderID), Name: v.SenderName}
-	if v.From != nil && v.From.ID != "" {
-		author = bot.Author{ID: string(v.From.ID), Name: v.From.Name}
-	}
+	author := v.author()
 	if c.ownAccount(e, author.ID) {
 		c.log.Debug("own post ignored", "post", string(v.PostID), "item", v.Item)
 		return bot.Event{}, false
