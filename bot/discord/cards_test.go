@@ -160,13 +160,7 @@ func TestCardsAcrossInstances(t *testing.T) {
 func TestPressOnACardOlderThanItsCase(t *testing.T) {
 	w := newModWorld(t)
 	now := time.Now()
-	ev := bot.Event{ID: snowflake(now, 7), Platform: "discord", Kind: bot.KindMessage, Space: guildID, Channel: general,
-		Author: bot.Author{ID: bob.id, Name: "Bob"}, Text: "free nitro https://scam.example/gift", At: now}
-	cs, err := w.st.OpenCase(t.Context(), store.Case{Event: ev, Rule: "scam", Category: "spam", Reason: "scam link",
-		Suggested: []bot.Action{{Kind: bot.ActDelete}}, Opened: now})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cs := openBobsScamCase(t, w, now)
 	lastNight := snowflake(now.Add(-6*time.Hour), 1) // the card of the case that had this id before the restart
 	w.f.Dispatch("INTERACTION_CREATE", press("960000000000000021", cm, lastNight, customID(cs.ID, "ban")))
 	if got := told(t, w.f, "960000000000000021"); !strings.Contains(got, "another case that had the same id") {
@@ -192,13 +186,7 @@ func TestPressOnACardOlderThanItsCase(t *testing.T) {
 func TestPressAnsweredByAnotherProcess(t *testing.T) {
 	w := newModWorld(t)
 	now := time.Now()
-	ev := bot.Event{ID: snowflake(now, 7), Platform: "discord", Kind: bot.KindMessage, Space: guildID, Channel: general,
-		Author: bot.Author{ID: bob.id, Name: "Bob"}, Text: "free nitro https://scam.example/gift", At: now}
-	cs, err := w.st.OpenCase(t.Context(), store.Case{Event: ev, Rule: "scam", Category: "spam", Reason: "scam link",
-		Suggested: []bot.Action{{Kind: bot.ActDelete}}, Opened: now})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cs := openBobsScamCase(t, w, now)
 	w.f.Fail("POST", "/interactions/960000000000000031/", 400, `{"message": "Interaction has already been acknowledged.", "code": 40060}`, nil, 1)
 	w.f.Dispatch("INTERACTION_CREATE", press("960000000000000031", cm, snowflake(now.Add(time.Second), 3), customID(cs.ID, "ban")))
 	testsync.Eventually(t, "the press left to the other process", func() bool {
@@ -220,13 +208,7 @@ func TestPressAnsweredByAnotherProcess(t *testing.T) {
 func TestPressOnAnotherCardOfTheSameID(t *testing.T) {
 	w := newModWorld(t)
 	now := time.Now()
-	ev := bot.Event{ID: snowflake(now, 7), Platform: "discord", Kind: bot.KindMessage, Space: guildID, Channel: general,
-		Author: bot.Author{ID: bob.id, Name: "Bob"}, Text: "free nitro https://scam.example/gift", At: now}
-	cs, err := w.st.OpenCase(t.Context(), store.Case{Event: ev, Rule: "scam", Category: "spam", Reason: "scam link",
-		Suggested: []bot.Action{{Kind: bot.ActDelete}}, Opened: now})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cs := openBobsScamCase(t, w, now)
 	own, others := snowflake(now.Add(time.Second), 2), snowflake(now.Add(time.Second), 3)
 	if err := w.st.AddCard(t.Context(), cs.ID, bot.CardRef{Platform: "discord", Chat: deskID, Message: own}); err != nil {
 		t.Fatal(err)
@@ -240,4 +222,17 @@ func TestPressOnAnotherCardOfTheSameID(t *testing.T) {
 	}
 	w.f.Dispatch("INTERACTION_CREATE", press("960000000000000042", cm, own, customID(cs.ID, "ban")))
 	w.f.WaitFor(t, "PUT", "/guilds/"+guildID+"/bans/"+bob.id, 1, nil)
+}
+
+// openBobsScamCase opens a case, at now, for Bob's scam link in #general.
+func openBobsScamCase(t *testing.T, w *modWorld, now time.Time) store.Case {
+	t.Helper()
+	ev := bot.Event{ID: snowflake(now, 7), Platform: "discord", Kind: bot.KindMessage, Space: guildID, Channel: general,
+		Author: bot.Author{ID: bob.id, Name: "Bob"}, Text: "free nitro https://scam.example/gift", At: now}
+	cs, err := w.st.OpenCase(t.Context(), store.Case{Event: ev, Rule: "scam", Category: "spam", Reason: "scam link",
+		Suggested: []bot.Action{{Kind: bot.ActDelete}}, Opened: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cs
 }
