@@ -224,7 +224,7 @@ func renderCard(card bot.Card, decidedName, note string) string {
 	} else if ev.Channel != "" {
 		place = md(place + " #" + ev.Channel)
 	}
-	fmt.Fprintf(&b, "%s · %s (id %s)", place, md(who), md(ev.Author.ID))
+	fmt.Fprintf(&b, "%s · %s (id %s)", place, md(bot.IsolateBidi(who)), md(ev.Author.ID))
 	if !ev.At.IsZero() {
 		fmt.Fprintf(&b, " · %s", ev.At.UTC().Format("2006-01-02 15:04 UTC"))
 	}
@@ -728,7 +728,8 @@ func renderQueue(cards []bot.Card) string {
 		if who == "" {
 			who = card.Event.Author.ID
 		}
-		line := fmt.Sprintf("• **%s** %s · %s: %s", card.ID, card.Rule, md(who), md(truncate(strings.ReplaceAll(card.Event.Content(), "\n", " "), 80)))
+		line := fmt.Sprintf("• **%s** %s · %s: %s", card.ID, card.Rule, md(bot.IsolateBidi(who)),
+			md(bot.IsolateBidi(truncate(strings.ReplaceAll(card.Event.Content(), "\n", " "), 80))))
 		if strings.HasPrefix(card.Event.Link, "https://") {
 			line += " " + card.Event.Link
 		}

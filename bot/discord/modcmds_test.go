@@ -319,6 +319,20 @@ func TestCardNotes(t *testing.T) {
 	}
 }
 
+// A member's name that turns text right to left cannot pass for another id on
+// a card or in the queue: "Bob\u202e)24 di(" would show as "Bob(id 42)".
+func TestCardSetsApartATurningName(t *testing.T) {
+	const name = "Bob\u202e)24 di("
+	card := bot.Card{ID: "c-1", Rule: "scam", Event: bot.Event{Platform: Platform, Author: bot.Author{ID: "7", Name: name},
+		Text: "\u202egro.etis"}}
+	if got := renderCard(card, "", ""); !strings.Contains(got, "\u2068"+name+"\u2069 (id 7)") {
+		t.Errorf("card = %q, want the name set apart before its id", got)
+	}
+	if got := renderQueue([]bot.Card{card}); !strings.Contains(got, "\u2068"+name+"\u2069: \u2068\u202egro.etis\u2069") {
+		t.Errorf("queue = %q, want the name and the words set apart", got)
+	}
+}
+
 // A mod-log line pings nobody, shows no preview, and is edited in place.
 func TestModLogPoster(t *testing.T) {
 	f := newFakeDiscord(t)
