@@ -48,6 +48,24 @@ type Timeouter interface {
 	Timeout(ctx context.Context, ev Event, d time.Duration) error
 }
 
+// TimeoutLimiter is a Timeouter whose timeouts last MaxTimeout at most:
+// asked for longer, it gives that. Discord's end within 28 days. The handlers
+// record a timeout as long as it was given (GivenTimeout), not as asked.
+type TimeoutLimiter interface {
+	MaxTimeout() time.Duration
+}
+
+// GivenTimeout is how long a timeout of d asked of p lasts: d, or p's
+// longest when p has one and d is longer. shortened says it was.
+func GivenTimeout(p Platform, d time.Duration) (given time.Duration, shortened bool) {
+	if l, ok := p.(TimeoutLimiter); ok {
+		if m := l.MaxTimeout(); m > 0 && d > m {
+			return m, true
+		}
+	}
+	return d, false
+}
+
 // Untimeouter gives the author their voice back before their timeout ends: a
 // CM's overturn from the desk. It is apart from Timeouter so that a platform
 // whose timeouts cannot be lifted still times out.

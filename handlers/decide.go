@@ -207,6 +207,10 @@ func (m *Moderator) Decide(ctx context.Context, caseID, outcome, by string) (sto
 			}
 		}
 	}
+	if o.Kind == bot.ActTimeout {
+		// recorded as long as the platform gives it
+		o.Duration, _ = bot.GivenTimeout(m.platforms[c.Event.Platform], o.Duration)
+	}
 	sctx, cancel := m.storeContext(ctx)
 	defer cancel()
 	c, err = m.store.DecideCase(sctx, caseID, o.String(), by, m.now())

@@ -56,7 +56,9 @@ func (m *Moderator) Moderate(ctx context.Context, r bot.ModRequest) (string, err
 	case bot.ModUnban:
 		o = Outcome{Kind: OutcomeUnban}
 	case bot.ModMute:
-		o = Outcome{Kind: bot.ActTimeout, Duration: cmp.Or(r.Duration, bot.MuteDuration)}
+		// recorded as long as the platform gives it
+		d, _ := bot.GivenTimeout(p, cmp.Or(r.Duration, bot.MuteDuration))
+		o = Outcome{Kind: bot.ActTimeout, Duration: d}
 	case bot.ModUnmute:
 		o = Outcome{Kind: OutcomeUntimeout}
 	case bot.ModKick:

@@ -96,6 +96,9 @@ type Moderator struct {
 	priority  func(rs *rules.Ruleset, rule string) string
 	// ruleTexts holds each rule's texts (ruleText) written once.
 	ruleTexts sync.Map
+	// shortened holds the platform and rule of the timeouts given shorter
+	// than asked whose reason was logged (givenVerdict).
+	shortened sync.Map
 	speech    Speech
 	warned    warnings
 	// faqLearned is Options.FAQLearned, or a no-op.
@@ -325,6 +328,8 @@ func (m *Moderator) HandleBy(ctx context.Context, rs *rules.Ruleset, ev bot.Even
 	for _, match := range v.Matches {
 		m.shiftHitsBy.With([2]string{mode, match.Rule}).Inc()
 	}
+	// The audit, the mod-log and the case record what the platform gives.
+	v = m.givenVerdict(ev.Platform, v)
 	var errs []error
 	sctx, cancel := m.storeContext(ctx)
 	err := m.store.AppendAudit(sctx, store.AuditEntry{At: m.now(), Event: ev, Verdict: v, Mode: mode})
@@ -453,6 +458,41 @@ func (m *Moderator) HandleBy(ctx context.Context, rs *rules.Ruleset, ev bot.Even
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
+}
+
+// givenVerdict is v with its timeouts as long as the platform gives them:
+// one longer than its longest (Discord's end within 28 days) is that. Why is
+// logged once per platform and rule. v itself, shared with the caller, is
+// left as it is.
+func (m *Moderator) givenVerdict(platform string, v bot.Verdict) bot.Verdict {
+	p, ok := m.platforms[platform].(bot.TimeoutLimiter)
+	if !ok {
+		return v
+	}
+	longest := p.MaxTimeout()
+	longer := func(a bot.Action) bool { return a.Kind == bot.ActTimeout && longest > 0 && a.Duration > longest }
+	if !slices.ContainsFunc(v.Matches, func(mt bot.Match) bool { return slices.ContainsFunc(mt.Actions, longer) }) {
+		return v
+	}
+	v.Matches = slices.Clone(v.Matches)
+	for i, mt := range v.Matches {
+		if !slices.ContainsFunc(mt.Actions, longer) {
+			continue
+		}
+		mt.Actions = slices.Clone(mt.Actions)
+		for j, a := range mt.Actions {
+			if !longer(a) {
+				continue
+			}
+			mt.Actions[j].Duration = longest
+			if _, said := m.shortened.LoadOrStore(platform+"\x00"+mt.Rule, true); !said {
+				m.log.Info(fmt.Sprintf("rule %s asks for %s: %s's timeouts last %s at most, so it gives that and vigie records that",
+					mt.Rule, a, platform, bot.FormatDuration(longest)), "rule", mt.Rule, "platform", platform)
+			}
+		}
+		v.Matches[i] = mt
+	}
+	return v
 }
 
 // verdictCase gathers what one verdict leaves to the CMs, so that the message

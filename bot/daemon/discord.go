@@ -194,19 +194,20 @@ type discordShards struct {
 }
 
 var (
-	_ bot.Deleter      = (*discordShards)(nil)
-	_ bot.Replier      = (*discordShards)(nil)
-	_ bot.Warner       = (*discordShards)(nil)
-	_ bot.Timeouter    = (*discordShards)(nil)
-	_ bot.Untimeouter  = (*discordShards)(nil)
-	_ bot.Kicker       = (*discordShards)(nil)
-	_ bot.Banner       = (*discordShards)(nil)
-	_ bot.Tagger       = (*discordShards)(nil)
-	_ bot.Locker       = (*discordShards)(nil)
-	_ bot.SlowModer    = (*discordShards)(nil)
-	_ bot.LogPoster    = (*discordShards)(nil)
-	_ bot.LogEscaper   = (*discordShards)(nil)
-	_ bot.RoleResolver = (*discordShards)(nil)
+	_ bot.Deleter        = (*discordShards)(nil)
+	_ bot.Replier        = (*discordShards)(nil)
+	_ bot.Warner         = (*discordShards)(nil)
+	_ bot.Timeouter      = (*discordShards)(nil)
+	_ bot.TimeoutLimiter = (*discordShards)(nil)
+	_ bot.Untimeouter    = (*discordShards)(nil)
+	_ bot.Kicker         = (*discordShards)(nil)
+	_ bot.Banner         = (*discordShards)(nil)
+	_ bot.Tagger         = (*discordShards)(nil)
+	_ bot.Locker         = (*discordShards)(nil)
+	_ bot.SlowModer      = (*discordShards)(nil)
+	_ bot.LogPoster      = (*discordShards)(nil)
+	_ bot.LogEscaper     = (*discordShards)(nil)
+	_ bot.RoleResolver   = (*discordShards)(nil)
 )
 
 func (s *discordShards) of(ev bot.Event) *discord.Client {
@@ -230,6 +231,7 @@ func (s *discordShards) Warn(ctx context.Context, ev bot.Event, text string) err
 func (s *discordShards) Timeout(ctx context.Context, ev bot.Event, d time.Duration) error {
 	return s.of(ev).Timeout(ctx, ev, d)
 }
+func (s *discordShards) MaxTimeout() time.Duration { return discord.MaxTimeout }
 func (s *discordShards) Untimeout(ctx context.Context, ev bot.Event) error {
 	return s.of(ev).Untimeout(ctx, ev)
 }

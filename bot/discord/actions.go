@@ -90,6 +90,9 @@ func (c *Client) Timeout(ctx context.Context, ev bot.Event, d time.Duration) err
 	return c.outranked(err, ev, discordgo.PermissionModerateMembers)
 }
 
+// MaxTimeout is the longest timeout Timeout gives: MaxTimeout.
+func (c *Client) MaxTimeout() time.Duration { return MaxTimeout }
+
 // Untimeout lifts the member's timeout: communication_disabled_until set to null.
 func (c *Client) Untimeout(ctx context.Context, ev bot.Event) error {
 	if err := needGuild(opUntimeout, ev); err != nil {

@@ -1,0 +1,122 @@
+package daemon_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/bot/daemon"
+	"github.com/vigie-bot/vigie/bot/discord"
+	"github.com/vigie-bot/vigie/bot/internal/desktest"
+	"github.com/vigie-bot/vigie/bot/internal/discordfake"
+	"github.com/vigie-bot/vigie/bot/internal/testsync"
+	"github.com/vigie-bot/vigie/store/redis/redistest"
+)
+
+const modLogChannel = "800000000000000021"
+
+const discordLongTimeoutRules = `timezone: UTC
+modlog:
+  discord_channel: "` + modLogChannel + `"
+rules:
+  - name: scam
+    category: spam
+    when: 'lower(text) contains "free nitro"'
+    do: [timeout(30d), forward("scam")]
+`
+
+// TestDiscordRuleTimeoutLongerThanDiscordGives: a rule's timeout(30d) on
+// Discord, whose timeouts end within 28 days, is given as
+// discord.MaxTimeout (the real discordgo client on the fake Discord, which
+// refuses longer). The audit entry in Redis, the mod-log line and the case's
+// card say the timeout Discord got, not the one the rule asked for, and the
+// log says why, once for the rule.
+func TestDiscordRuleTimeoutLongerThanDiscordGives(t *testing.T) {
+	srv := redistest.Start(t)
+	guild := fmt.Sprint(uint64(190_000_000_000)<<22 | 2)
+	channel := discordfake.Channel(guild)
+	f := discordfake.New(t, discordfake.Options{Guilds: []string{guild}, Announce: true})
+	cl, err := discord.New(discord.Config{Token: discordfake.Token, APIURL: discordAPIURL, DeskChannel: deskChannel, Guilds: []string{guild},
+		HTTPClient: f.Client()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmds := &desktest.Commands{}
+	in := startOnly(t, discordLongTimeoutRules, map[string]string{"VIGIE_REDIS_URL": srv.URL()},
+		[]daemon.Connector{{Name: "discord", Source: cl, Platforms: []bot.Platform{cl}, Desk: desktest.Desk{Poster: cl.Desk(cmds)}}})
+	given := bot.FormatDuration(discord.MaxTimeout)
+
+	for i, id := range []string{"700000000000000201", "700000000000000202"} {
+		testsync.Eventually(t, "the gateway taking a scam", func() bool {
+			return f.Message(guild, channel, id, "600000000000000007", fmt.Sprintf("FREE NITRO %d", i))
+		})
+	}
+	testsync.Eventually(t, "the timeouts", func() bool {
+		return len(f.Calls("PATCH", "/guilds/"+guild+"/members/600000000000000007")) == 2
+	})
+
+	var line string
+	testsync.Eventually(t, "the mod-log line", func() bool {
+		for _, c := range f.Calls("POST", "/channels/"+modLogChannel+"/messages") {
+			line, _ = c.Body["content"].(string)
+			return true
+		}
+		return false
+	})
+	if !strings.HasPrefix(line, "🔇 timeout("+given+") ") {
+		t.Errorf("mod-log line = %q, want it to say timeout(%s)", line, given)
+	}
+
+	var card string
+	testsync.Eventually(t, "the card", func() bool {
+		for _, c := range f.Calls("POST", "/channels/"+deskChannel+"/messages") {
+			if s, _ := c.Body["content"].(string); strings.Contains(s, "FREE NITRO 0") {
+				card = s
+				return true
+			}
+		}
+		return false
+	})
+	if !strings.Contains(card, "timeout("+given+")") || strings.Contains(card, "timeout(30d)") {
+		t.Errorf("card:\n%s\nwant it to suggest timeout(%s)", card, given)
+	}
+
+	c := goredis.NewClient(&goredis.Options{Addr: srv.Addr()})
+	defer c.Close()
+	var durations []time.Duration
+	testsync.Eventually(t, "the audit entries", func() bool {
+		msgs, err := c.XRange(context.Background(), "vigie:{audit}:stream", "-", "+").Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		durations = durations[:0]
+		for _, m := range msgs {
+			var e struct{ Verdict bot.Verdict }
+			raw, _ := m.Values["e"].(string)
+			if err := json.Unmarshal([]byte(raw), &e); err != nil {
+				t.Fatal(err)
+			}
+			for _, mt := range e.Verdict.Matches {
+				for _, a := range mt.Actions {
+					if a.Kind == bot.ActTimeout {
+						durations = append(durations, a.Duration)
+					}
+				}
+			}
+		}
+		return len(msgs) == 2
+	})
+	if len(durations) != 2 || durations[0] != discord.MaxTimeout || durations[1] != discord.MaxTimeout {
+		t.Errorf("audited timeouts %v, want two of %s", durations, given)
+	}
+
+	if n := strings.Count(in.logs.String(), "rule scam asks for timeout(30d): discord's timeouts last "+given+" at most"); n != 1 {
+		t.Errorf("the shortened timeout is explained %d times in the log, want once:\n%s", n, in.logs)
+	}
+}
