@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -48,7 +49,8 @@ func TestDiscordRuleTimeoutLongerThanDiscordGives(t *testing.T) {
 		t.Fatal(err)
 	}
 	cmds := &desktest.Commands{}
-	in := startOnly(t, discordLongTimeoutRules, map[string]string{"VIGIE_REDIS_URL": srv.URL()},
+	const token = "t0ken"
+	in := startOnly(t, discordLongTimeoutRules, map[string]string{"VIGIE_REDIS_URL": srv.URL(), "VIGIE_ADMIN_TOKEN": token},
 		[]daemon.Connector{{Name: "discord", Source: cl, Platforms: []bot.Platform{cl}, Desk: desktest.Desk{Poster: cl.Desk(cmds)}}})
 	given := bot.FormatDuration(discord.MaxTimeout)
 
@@ -114,6 +116,21 @@ func TestDiscordRuleTimeoutLongerThanDiscordGives(t *testing.T) {
 	})
 	if len(durations) != 2 || durations[0] != discord.MaxTimeout || durations[1] != discord.MaxTimeout {
 		t.Errorf("audited timeouts %v, want two of %s", durations, given)
+	}
+
+	// A CM's decision of 30d more is recorded, and logged, as Discord gives it.
+	r := in.do(t, "POST", "/v1/cases/c-000001/decision", []byte(`{"outcome":"timeout","duration":"30d","by":"ann"}`),
+		map[string]string{"Authorization": "Bearer " + token})
+	var decided struct{ Case apiCase }
+	r.json(t, &decided)
+	if r.code != http.StatusOK || decided.Case.Outcome != "timeout("+given+")" {
+		t.Errorf("decision timeout(30d) = %d %s, want the case decided timeout(%s)", r.code, r.body, given)
+	}
+	testsync.Eventually(t, "the decision's mod-log line", func() bool {
+		return len(f.Calls("POST", "/channels/"+modLogChannel+"/messages")) == 2
+	})
+	if s, _ := f.Calls("POST", "/channels/"+modLogChannel+"/messages")[1].Body["content"].(string); !strings.HasPrefix(s, "🔇 timeout("+given+") ") {
+		t.Errorf("the decision's mod-log line = %q, want it to say timeout(%s)", s, given)
 	}
 
 	if n := strings.Count(in.logs.String(), "rule scam asks for timeout(30d): discord's timeouts last "+given+" at most"); n != 1 {
