@@ -513,6 +513,10 @@ type Lease struct {
 	Token int64
 }
 
+// ErrLeaseGone is what RenewLease wraps when the store holds no lease of the
+// job at all: lost, but to no other owner.
+var ErrLeaseGone = errors.New("the store holds no lease of the job")
+
 // Leaser is offered by a store that shares single-owner jobs between the
 // processes that use it: each job runs in the one process that holds its
 // lease, and moves to another once the lease is not renewed in time. The
@@ -524,7 +528,9 @@ type Leaser interface {
 	// renewed, with its token.
 	AcquireLease(ctx context.Context, job, owner string, ttl time.Duration) (l Lease, ok bool, err error)
 	// RenewLease holds l for ttl more, and reports false when l was lost: it
-	// ran out, or another owner took the job since.
+	// ran out, or another owner took the job since. When no owner holds the
+	// job's lease (it ran out and none took it, or the store lost it: a
+	// Redis flushed, or restarted empty), the error wraps ErrLeaseGone.
 	RenewLease(ctx context.Context, l Lease, ttl time.Duration) (bool, error)
 	// ReleaseLease gives l up, so that another owner may take the job at once;
 	// a lease lost already is left alone.

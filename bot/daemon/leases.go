@@ -180,14 +180,19 @@ func (l *leases) hold(ctx context.Context, log *slog.Logger, lease store.Lease, 
 		defer close(done)
 		work(jobCtx, lease)
 	}()
-	lost, away := l.renew(ctx, log, lease, until, done)
+	lost, away, gone := l.renew(ctx, log, lease, until, done)
 	stop()
 	<-done
 	l.set(lease.Job, lease, false)
-	if lost && away {
+	switch {
+	case lost && away:
 		// Alone on the store, vigie takes it again at its next try.
 		log.Warn("lease lost: it ran out while the store did not answer; stopped here until a process takes it again", "token", lease.Token)
-	} else if lost {
+	case lost && gone:
+		// Nobody holds it: this process or another takes it at its next try.
+		log.Warn("lease lost: the store no longer holds it (its data was lost, or the lease ran out) and no other process runs the job; stopped here until a process takes it again", "token", lease.Token)
+		return
+	case lost:
 		log.Warn("lease lost: another process runs the job now; stopped here", "token", lease.Token)
 		return
 	}
@@ -213,17 +218,18 @@ func (l *leases) info(log *slog.Logger, msg string, args ...any) {
 // renew renews lease every RenewEvery until the store says it was lost
 // (lost), ctx ends or the job returned. until is when the lease runs out in
 // the store, for the logs; away says the renewals before the loss failed
-// (the lease ran out while the store did not answer).
-func (l *leases) renew(ctx context.Context, log *slog.Logger, lease store.Lease, until time.Time, done <-chan struct{}) (lost, away bool) {
+// (the lease ran out while the store did not answer); gone says the store
+// holds no lease of the job (store.ErrLeaseGone), not another owner's.
+func (l *leases) renew(ctx context.Context, log *slog.Logger, lease store.Lease, until time.Time, done <-chan struct{}) (lost, away, gone bool) {
 	t := time.NewTicker(l.o.RenewEvery)
 	defer t.Stop()
 	failing := false
 	for {
 		select {
 		case <-ctx.Done():
-			return false, false
+			return false, false, false
 		case <-done:
-			return false, false
+			return false, false, false
 		case <-t.C:
 		}
 		start := l.o.Now()
@@ -232,14 +238,16 @@ func (l *leases) renew(ctx context.Context, log *slog.Logger, lease store.Lease,
 		cancel()
 		switch {
 		case ctx.Err() != nil:
-			return false, false
+			return false, false, false
+		case errors.Is(err, store.ErrLeaseGone):
+			return true, failing, true
 		case err != nil:
 			if !failing {
 				log.Warn("lease not renewed: the store does not answer; the job goes on here until it does", "err", err, "runs_out_in", until.Sub(l.o.Now()).Round(time.Millisecond))
 			}
 			failing = true
 		case !ok:
-			return true, failing
+			return true, failing, false
 		default:
 			if failing {
 				log.Info("lease renewed again", "token", lease.Token)

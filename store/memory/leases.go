@@ -2,6 +2,7 @@ package memory
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 
@@ -63,7 +64,11 @@ func (s *Store) RenewLease(_ context.Context, l store.Lease, ttl time.Duration) 
 	now := s.cfg.clock()
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if cur, ok := b.current(l.Job, now); !ok || cur != l {
+	cur, ok := b.current(l.Job, now)
+	if !ok {
+		return false, fmt.Errorf("renew lease %s: %w", l.Job, store.ErrLeaseGone)
+	}
+	if cur != l {
 		return false, nil
 	}
 	b.held[l.Job] = heldLease{lease: l, until: now.Add(ttl)}

@@ -35,9 +35,12 @@ redis.call('SET', KEYS[1], string.format('%d', t) .. ':' .. ARGV[1], 'NX', 'PX',
 return t
 `)
 
-// renewScript: KEYS owner; ARGV "TOKEN:OWNER", ttl in ms. Returns 1 when renewed.
+// renewScript: KEYS owner; ARGV "TOKEN:OWNER", ttl in ms. Returns 1 when
+// renewed, 0 when another owner holds the job, -1 when none does.
 var renewScript = goredis.NewScript(`
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+local cur = redis.call('GET', KEYS[1])
+if not cur then return -1 end
+if cur ~= ARGV[1] then return 0 end
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return 1
 `)
@@ -100,6 +103,9 @@ func (s *Store) RenewLease(ctx context.Context, l store.Lease, ttl time.Duration
 	n, err := renewScript.Run(ctx, s.c, []string{s.leaseKey(l.Job, "owner")}, leaseValue(l), ms).Int64()
 	if err != nil {
 		return false, fmt.Errorf("renew lease %s: %w", l.Job, err)
+	}
+	if n < 0 {
+		return false, fmt.Errorf("renew lease %s: %w", l.Job, store.ErrLeaseGone)
 	}
 	return n == 1, nil
 }

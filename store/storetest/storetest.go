@@ -1416,6 +1416,11 @@ func testLeases(t *testing.T, newStore func(t *testing.T) store.Store) {
 	if err := st.ReleaseLease(ctx, next); err != nil {
 		t.Fatal(err)
 	}
+	// Nobody holds the job now: a renewal says the lease is gone, not
+	// taken by another owner.
+	if ok, err := st.RenewLease(ctx, next, long); ok || !errors.Is(err, store.ErrLeaseGone) {
+		t.Errorf("RenewLease of a lease nobody holds = %v, %v, want false and store.ErrLeaseGone", ok, err)
+	}
 	back := mustAcquire("report", "p1", long)
 	if back.Token <= next.Token {
 		t.Errorf("token %d, want more than %d", back.Token, next.Token)
