@@ -90,7 +90,8 @@ func (c *Client) Timeout(ctx context.Context, ev bot.Event, d time.Duration) err
 	return c.outranked(err, ev, discordgo.PermissionModerateMembers)
 }
 
-// MaxTimeout is the longest timeout Timeout gives: MaxTimeout.
+// MaxTimeout says how long Timeout's timeouts last at most (the constant
+// MaxTimeout), for the handlers to record what Discord got.
 func (c *Client) MaxTimeout() time.Duration { return MaxTimeout }
 
 // Untimeout lifts the member's timeout: communication_disabled_until set to null.
