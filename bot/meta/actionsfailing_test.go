@@ -50,20 +50,7 @@ func TestDaemonTellsOfFailingGraphActions(t *testing.T) {
 	// the actions that failed are counted from the log, and the cases of
 	// the verdicts from the store.
 	failedActions := func() int { return strings.Count(logs.String(), `msg="action failed"`) }
-	failedCases := func() int {
-		_, b := get("/v1/cases?status=open")
-		var list struct{ Cases []struct{ Reason string } }
-		if err := json.Unmarshal(b, &list); err != nil {
-			t.Fatalf("/v1/cases: %v: %s", err, b)
-		}
-		n := 0
-		for _, c := range list.Cases {
-			if strings.Contains(c.Reason, "temporary Graph API failure (code 2)") {
-				n++
-			}
-		}
-		return n
-	}
+	failedCases := func() int { return openCasesWith(t, base, "temporary Graph API failure (code 2)") }
 	testsync.Eventually(t, "ready before Graph fails", func() bool { code, _ := readiness(); return code == http.StatusOK })
 	if v := actionsUp(); v != "1" {
 		t.Errorf("%s= %s before any action, want 1", gauge, v)
@@ -213,20 +200,7 @@ func TestDaemonTellsOfALongGraphRateLimit(t *testing.T) {
 	deliver("987654321098765_1000000000000002")
 	// A verdict's case is opened once its actions were tried: the two
 	// cases say that every action of the two comments was left.
-	limitedCases := func() int {
-		_, b := daemonGet(t, base+"/v1/cases?status=open")
-		var list struct{ Cases []struct{ Reason string } }
-		if err := json.Unmarshal(b, &list); err != nil {
-			t.Fatalf("/v1/cases: %v: %s", err, b)
-		}
-		n := 0
-		for _, c := range list.Cases {
-			if strings.Contains(c.Reason, "platform asks to wait 15m") {
-				n++
-			}
-		}
-		return n
-	}
+	limitedCases := func() int { return openCasesWith(t, base, "platform asks to wait 15m") }
 	testsync.Eventually(t, "the two comments' cases", func() bool { return limitedCases() == 2 })
 	code, reasons := readiness()
 	if code != http.StatusOK || len(reasons) != 1 || !strings.HasPrefix(reasons[0], "meta actions: rate limited until ") ||
@@ -247,4 +221,22 @@ func TestDaemonTellsOfALongGraphRateLimit(t *testing.T) {
 	deliver(later)
 	testsync.Eventually(t, "the hide once the limit is lifted", func() bool { return hidesOf(g, later) == 1 })
 	testsync.Eventually(t, "no reason left", func() bool { code, reasons := readiness(); return code == http.StatusOK && len(reasons) == 0 })
+}
+
+// openCasesWith counts the open cases of the daemon at base whose reason
+// holds part.
+func openCasesWith(t *testing.T, base, part string) int {
+	t.Helper()
+	_, b := daemonGet(t, base+"/v1/cases?status=open")
+	var list struct{ Cases []struct{ Reason string } }
+	if err := json.Unmarshal(b, &list); err != nil {
+		t.Fatalf("/v1/cases: %v: %s", err, b)
+	}
+	n := 0
+	for _, c := range list.Cases {
+		if strings.Contains(c.Reason, part) {
+			n++
+		}
+	}
+	return n
 }

@@ -47,16 +47,7 @@ func TestDaemonHidesInsultingComment(t *testing.T) {
 
 	// The daemon's clock is the real one: the delivery is dated now, as Meta's are.
 	body := restamp(fixture(t, "fb_comment_add.json"), time.Since(fbCommentAddSent))
-	req, _ := http.NewRequest(http.MethodPost, base+"/webhooks/meta", bytes.NewReader(body))
-	req.Header.Set("X-Hub-Signature-256", meta.Sign(appSecret, body))
-	resp, err = http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != 200 {
-		t.Fatalf("delivery: %d", resp.StatusCode)
-	}
+	deliverSigned(t, base, body)
 
 	// The work happens behind the 200: wait for the hide to reach the Graph API.
 	const cid = "/987654321098765_1122334455667788"
@@ -126,16 +117,7 @@ func TestDaemonShutdownLosesNoAcknowledgedComment(t *testing.T) {
 	}
 	body := []byte(`{"object":"page","entry":[{"id":"` + pageID + `","time":` + strconv.FormatInt(sent, 10) + `,"changes":[` + strings.Join(changes, ",") + `]}]}`)
 	release := g.hold()
-	req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/webhooks/meta", bytes.NewReader(body))
-	req.Header.Set("X-Hub-Signature-256", meta.Sign(appSecret, body))
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != 200 {
-		t.Fatalf("delivery: %d", resp.StatusCode)
-	}
+	deliverSigned(t, "http://"+addr, body)
 
 	// Shut down, and let the Graph API answer once vigie no longer listens.
 	cancel()
@@ -255,6 +237,13 @@ func deliverComment(t *testing.T, base, cid string) {
 	t.Helper()
 	body := restamp(fixture(t, "fb_comment_add.json"), time.Since(fbCommentAddSent))
 	body = bytes.ReplaceAll(body, []byte("987654321098765_1122334455667788"), []byte(cid))
+	deliverSigned(t, base, body)
+}
+
+// deliverSigned posts body to the daemon at base's Meta webhook, signed with
+// the app's secret, and fails the test unless it is answered 200.
+func deliverSigned(t *testing.T, base string, body []byte) {
+	t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, base+"/webhooks/meta", bytes.NewReader(body))
 	req.Header.Set("X-Hub-Signature-256", meta.Sign(appSecret, body))
 	resp, err := http.DefaultClient.Do(req)

@@ -1,7 +1,6 @@
 package meta_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -104,16 +103,7 @@ func TestDaemonUnreadMentionIsACase(t *testing.T) {
 		"META_GRAPH_URL":    g.URL(),
 	})
 	body := restamp(fixture(t, "ig_mention.json"), time.Since(igCommentSent))
-	req, _ := http.NewRequest(http.MethodPost, base+"/webhooks/meta", bytes.NewReader(body))
-	req.Header.Set("X-Hub-Signature-256", meta.Sign(appSecret, body))
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != 200 {
-		t.Fatalf("delivery: %d", resp.StatusCode)
-	}
+	deliverSigned(t, base, body)
 	var cases struct {
 		Cases []struct {
 			Reason string

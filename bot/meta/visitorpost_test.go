@@ -160,22 +160,9 @@ func TestDaemonJudgesVisitorPostAndMessengerEdit(t *testing.T) {
 		"META_VERIFY_TOKEN": verifyToken,
 		"META_GRAPH_URL":    g.URL(),
 	})
-	post := func(body []byte) {
-		t.Helper()
-		req, _ := http.NewRequest(http.MethodPost, base+"/webhooks/meta", bytes.NewReader(body))
-		req.Header.Set("X-Hub-Signature-256", meta.Sign(appSecret, body))
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != 200 {
-			t.Fatalf("delivery: %d", resp.StatusCode)
-		}
-	}
 	// The daemon's clock is the real one: the deliveries are dated now.
-	post(restamp(fixture(t, "fb_visitor_post.json"), time.Since(visitorPostSent)))
-	post(restamp(fixture(t, "messenger_edit.json"), time.Since(time.UnixMilli(1795732100123))))
+	deliverSigned(t, base, restamp(fixture(t, "fb_visitor_post.json"), time.Since(visitorPostSent)))
+	deliverSigned(t, base, restamp(fixture(t, "messenger_edit.json"), time.Since(time.UnixMilli(1795732100123))))
 
 	deadline := time.Now().Add(testsync.Patience)
 	for {
