@@ -28,25 +28,38 @@ rules:
 		setting  string
 		platform string
 		kind     bot.Kind
-		want     string
+		// inConversation is a direct message's edit: its channel is the
+		// conversation, named by the sender (bot/meta's InConversation).
+		inConversation bool
+		want           string
 	}{
-		{"hide", "facebook", bot.KindComment, "insult: hide strike"},
-		{"hide", "discord", bot.KindMessage, "insult: delete strike"},
-		{"hide", "discord", bot.KindEdit, "insult: delete strike"},
-		{"hide", "telegram", bot.KindEdit, "insult: delete strike"},
+		{"hide", "facebook", bot.KindComment, false, "insult: hide strike"},
+		{"hide", "discord", bot.KindMessage, false, "insult: delete strike"},
+		{"hide", "discord", bot.KindEdit, false, "insult: delete strike"},
+		{"hide", "telegram", bot.KindEdit, false, "insult: delete strike"},
 		// an edited comment is the comment: deleting it would lose what hiding keeps
-		{"hide", "facebook", bot.KindEdit, "insult: hide strike"},
-		{"hide", "instagram", bot.KindEdit, "insult: hide strike"},
-		{"delete", "facebook", bot.KindComment, "insult: delete strike"},
-		{"delete", "facebook", bot.KindEdit, "insult: delete strike"},
+		{"hide", "facebook", bot.KindEdit, false, "insult: hide strike"},
+		{"hide", "instagram", bot.KindEdit, false, "insult: hide strike"},
+		// an edited Messenger or Instagram message is no comment: it cannot be hidden
+		{"hide", "facebook", bot.KindEdit, true, "insult: delete strike"},
+		{"hide", "instagram", bot.KindEdit, true, "insult: delete strike"},
+		{"delete", "facebook", bot.KindComment, false, "insult: delete strike"},
+		{"delete", "facebook", bot.KindEdit, false, "insult: delete strike"},
 	}
 	for _, tt := range tests {
-		t.Run(tt.setting+"/"+tt.platform+"/"+string(tt.kind), func(t *testing.T) {
+		name := tt.setting + "/" + tt.platform + "/" + string(tt.kind)
+		if tt.inConversation {
+			name += "/conversation"
+		}
+		t.Run(name, func(t *testing.T) {
 			rs := parse(t, strings.Replace(file, "%s", tt.setting, 1))
 			st := memory.New()
 			defer st.Close()
 			ev := msg("c1", "bob", "quel connard", paris(t, 5, 22, 0))
 			ev.Platform, ev.Kind = tt.platform, tt.kind
+			if tt.inConversation {
+				ev.Channel = ev.Author.ID
+			}
 			v, err := rules.NewEngine(rs, st, rules.Options{}).Evaluate(context.Background(), ev)
 			if err != nil {
 				t.Fatal(err)

@@ -601,16 +601,18 @@ func age(now, t time.Time) time.Duration {
 	return max(now.Sub(t), time.Nanosecond)
 }
 
-// pageComment reports whether ev is a page comment or the edit of one: the only
-// edits on facebook and instagram are of comments (the Meta connector turns no
-// chat edit into an event), and an edited comment is hidden as the comment
-// would be, not deleted for good.
+// pageComment reports whether ev is a page comment or the edit of one: an
+// edited comment is hidden as the comment would be, not deleted for good,
+// while an edited Messenger or Instagram message is no comment.
 func pageComment(ev *bot.Event) bool {
 	switch ev.Kind {
 	case bot.KindComment:
 		return true
 	case bot.KindEdit:
-		return ev.Platform == "facebook" || ev.Platform == "instagram"
+		// A message's edit is in its conversation, named by the sender
+		// (bot/meta's InConversation).
+		inConversation := ev.Channel != "" && ev.Channel == ev.Author.ID
+		return (ev.Platform == "facebook" || ev.Platform == "instagram") && !inConversation
 	}
 	return false
 }
