@@ -182,6 +182,12 @@ func DeciderName(ctx context.Context) string {
 // ErrDecided is what DeskCommands.Decide wraps when the case was decided before.
 var ErrDecided = errors.New("case already decided")
 
+// ErrStillTrying is what DeskCommands.Decide wraps when the decision is
+// recorded but its platform has not carried it out yet (down, or slow to
+// answer): it goes on being tried, and the case's cards will say how it
+// ended; one not carried out opens a case that says so.
+var ErrStillTrying = errors.New("still being tried: the platform is slow to answer; the case's cards will say how it ends")
+
 // ErrStaleCard is what DeskCommands.Decide wraps, having done nothing, when the
 // card whose button was pressed is another case's that had the same id: it was
 // posted before the case its button names was opened (WithCardPosted), before

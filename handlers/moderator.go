@@ -3,6 +3,7 @@
 package handlers
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -80,6 +81,11 @@ type Options struct {
 	// waiting for retries the outage makes vain. The first one carried out
 	// ends it.
 	Failing func(platform string) bool
+	// DecisionWait is how long Decide waits for the platform to carry a
+	// CM's decision out before it answers that it is still being tried
+	// (bot.ErrStillTrying) and finishes in the background; zero is
+	// DefaultDecisionWait.
+	DecisionWait time.Duration
 }
 
 // Moderator carries out verdicts. It is safe for concurrent use.
@@ -109,6 +115,10 @@ type Moderator struct {
 	acted func(ctx context.Context, platform string, err error)
 	// failing is Options.Failing, or nil.
 	failing func(platform string) bool
+	// decisionWait is Options.DecisionWait, or its default; decisions are
+	// those still being carried out in the background (Decide).
+	decisionWait time.Duration
+	decisions    sync.WaitGroup
 	// communities is the rule file that says which community each place is
 	// in (SetCommunities); nil is none.
 	communities atomic.Pointer[rules.Ruleset]
@@ -170,21 +180,22 @@ func New(o Options) (*Moderator, error) {
 		return nil, errors.New("handlers: no store")
 	}
 	m := &Moderator{
-		platforms:  o.Platforms,
-		store:      o.Store,
-		unbounded:  store.IsLocal(o.Store),
-		desk:       o.Desk,
-		log:        o.Logger,
-		retry:      o.Retry.withDefaults(),
-		now:        o.Now,
-		shift:      o.Shift,
-		priority:   o.Priority,
-		speech:     o.Speech.withDefaults(),
-		opened:     make(chan struct{}, 1),
-		faqLearned: o.FAQLearned,
-		modlog:     o.ModLog,
-		acted:      o.Acted,
-		failing:    o.Failing,
+		platforms:    o.Platforms,
+		store:        o.Store,
+		unbounded:    store.IsLocal(o.Store),
+		desk:         o.Desk,
+		log:          o.Logger,
+		retry:        o.Retry.withDefaults(),
+		now:          o.Now,
+		shift:        o.Shift,
+		priority:     o.Priority,
+		speech:       o.Speech.withDefaults(),
+		opened:       make(chan struct{}, 1),
+		faqLearned:   o.FAQLearned,
+		modlog:       o.ModLog,
+		acted:        o.Acted,
+		failing:      o.Failing,
+		decisionWait: cmp.Or(o.DecisionWait, DefaultDecisionWait),
 		actions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "vigie_actions_total",
 			Help: "Actions asked for by verdicts and decisions, by platform, action and result (done, failed, unsupported, platform_off, paused, roles_unknown).",

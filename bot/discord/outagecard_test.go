@@ -3,6 +3,7 @@ package discord
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strings"
 	"sync"
@@ -133,4 +134,65 @@ func caseIDOf(t *testing.T, st store.Store) string {
 		t.Fatalf("open cases = %v, %v", cases, err)
 	}
 	return cases[0].ID
+}
+
+// TestDecisionWhileDiscordIsSlow: a CM bans from a case while Discord
+// holds the ban. The decision is recorded and Decide answers that it is
+// still being tried, with the ban still held; the card says so. Discord
+// then answers 500 to every try: the card is edited to say it was not
+// carried out, and a case says so, once the retries are over.
+func TestDecisionWhileDiscordIsSlow(t *testing.T) {
+	f := newFakeDiscord(t)
+	in := newInstances(t, f, 1)[0]
+	run(t, f, in.c, make(chan bot.Event, 10), allPerms)
+	ctx := context.Background()
+	ev := bot.Event{ID: "1600", Platform: "discord", Kind: bot.KindMessage, Space: guildID, Channel: general,
+		Author: bot.Author{ID: bob.id, Name: "Bob"}, Text: "FREE NITRO", At: time.Now()}
+	c, err := in.st.OpenCase(ctx, store.Case{Event: ev, Rule: "scam", Category: "spam", Reason: "scam",
+		Suggested: []bot.Action{{Kind: bot.ActBan}}, NotDone: []bot.Action{{Kind: bot.ActBan}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in.mod.FlushCases(ctx)
+	cards, err := in.st.CaseCards(ctx, c.ID)
+	if err != nil || len(cards) != 1 {
+		t.Fatalf("cards = %v, %v", cards, err)
+	}
+	bans := "/guilds/" + guildID + "/bans/" + bob.id
+	isBan := func(c discordfake.Call) bool { return c.Method == "PUT" && c.Path == bans }
+	f.FailWhen(isBan, http.StatusInternalServerError, `{"message": "500: Internal Server Error", "code": 0}`)
+	release := f.Hold(isBan)
+
+	decided := make(chan error, 1)
+	go func() {
+		_, err := in.mod.Decide(ctx, c.ID, "ban", "http:ann")
+		decided <- err
+	}()
+	select {
+	case err := <-decided:
+		if !errors.Is(err, bot.ErrStillTrying) {
+			t.Fatalf("Decide while Discord holds the ban = %v, want it still being tried", err)
+		}
+	case <-time.After(testsync.Patience):
+		t.Fatal("Decide waits for the ban Discord holds")
+	}
+	if n := f.Count("PUT", bans); n != 1 {
+		t.Errorf("%d bans asked while the first is held, want 1", n)
+	}
+	card := "/channels/" + deskID + "/messages/" + cards[0].Message
+	if content, _ := cardOf(f.WaitFor(t, "PATCH", card, 1, nil)); !strings.Contains(content, "Being carried out") {
+		t.Errorf("card while the ban is held:\n%s", content)
+	}
+	release()
+	content, _ := cardOf(f.WaitFor(t, "PATCH", card, 2, nil))
+	if !strings.Contains(content, "Not carried out") || !strings.Contains(content, "gave up after 4 attempts") {
+		t.Errorf("card once the ban failed:\n%s", content)
+	}
+	if err := in.mod.WaitDecisions(ctx); err != nil {
+		t.Fatal(err)
+	}
+	open, err := in.st.Cases(ctx, store.CaseOpen)
+	if err != nil || len(open) != 1 || !strings.Contains(open[0].Reason, "not carried out") {
+		t.Errorf("open cases once the ban failed = %+v, %v; want the one that says so", open, err)
+	}
 }
