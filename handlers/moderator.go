@@ -218,7 +218,7 @@ func New(o Options) (*Moderator, error) {
 		}, []string{"mode", "rule"}),
 		cardEdits: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "vigie_card_edits_total",
-			Help: "Cards edited to show a case's decision, by the desk's platform and result (done, failed: left as they were).",
+			Help: "Cards edited to show a case's decision, or how the actions it was opened with ended, by the desk's platform and result (done, failed: left as they were).",
 		}, []string{"desk", "result"}),
 	}
 	m.actionsBy, m.shiftHitsBy = countervec.Of3(m.actions), countervec.Of2(m.shiftHits)
