@@ -21,6 +21,9 @@ type Card struct {
 	Suggested []Action
 	// NotDone are the suggested actions not carried out: failed, or held.
 	NotDone []Action
+	// Trying are those of NotDone still being tried (the platform slow or
+	// failing): the card is edited once they end.
+	Trying []Action
 	// Outcome is set once a CM decided, written as an action of the rule file:
 	// keep, delete, hide, timeout(1h), ban, reply("…").
 	Outcome   string
@@ -62,20 +65,28 @@ func CarriedOut(suggested, notDone []Action, k ActionKind) bool {
 }
 
 // SuggestedText lists the card's suggested actions as the rule file writes
-// them, each not carried out marked so: "hide (not done), ban".
+// them, each not carried out marked so: "hide (not done), ban", or
+// "delete (being tried)" while vigie still tries it.
 func SuggestedText(c Card) string {
 	acts := make([]string, len(c.Suggested))
 	for i, a := range c.Suggested {
 		acts[i] = a.String()
-		if slices.Contains(c.NotDone, a) {
+		switch {
+		case slices.Contains(c.Trying, a):
+			acts[i] += TryingMark
+		case slices.Contains(c.NotDone, a):
 			acts[i] += NotDoneMark
 		}
 	}
 	return strings.Join(acts, ", ")
 }
 
-// NotDoneMark follows a suggested action not carried out, on the cards.
-const NotDoneMark = " (not done)"
+// NotDoneMark follows a suggested action not carried out, on the cards;
+// TryingMark one still being tried.
+const (
+	NotDoneMark = " (not done)"
+	TryingMark  = " (being tried)"
+)
 
 // Decided reports whether a CM has decided the case.
 func (c Card) Decided() bool { return c.Outcome != "" }
@@ -170,6 +181,12 @@ func DeciderName(ctx context.Context) string {
 
 // ErrDecided is what DeskCommands.Decide wraps when the case was decided before.
 var ErrDecided = errors.New("case already decided")
+
+// ErrStillTrying is what DeskCommands.Decide wraps when the decision is
+// recorded but its platform has not carried it out yet (down, or slow to
+// answer): it goes on being tried, and the case's cards will say how it
+// ended; one not carried out opens a case that says so.
+var ErrStillTrying = errors.New("still being tried: the platform is slow to answer; the case's cards will say how it ends")
 
 // ErrStaleCard is what DeskCommands.Decide wraps, having done nothing, when the
 // card whose button was pressed is another case's that had the same id: it was

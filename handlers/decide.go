@@ -225,30 +225,82 @@ func (m *Moderator) Decide(ctx context.Context, caseID, outcome, by string) (sto
 		return c, nil
 	}
 
-	label := m.Label(c.Event.Platform)
 	p := m.platforms[c.Event.Platform]
 	if p == nil {
-		m.count(label, o.Kind, ResultPlatformOff)
-		err = fmt.Errorf("platform %q is off", c.Event.Platform)
-	} else {
-		actx := bot.WithAuditReason(ctx, decisionReason(c, by))
-		if placeAction(o.Kind) {
-			// a lockdown held while paused: locked, kept and lifted as a rule's
-			a := bot.Action{Kind: o.Kind, Duration: o.Duration}
-			err = m.retry.Do(actx, func(ctx context.Context) error {
-				return m.lock(ctx, m.communities.Load(), p, c.Event, a, bot.Match{Rule: c.Rule})
-			})
-		} else {
-			err = m.retry.Do(actx, func(ctx context.Context) error { return carryOut(ctx, p, c.Event, o) })
-		}
-		m.count(label, o.Kind, resultOf(err))
-		m.acted(actx, c.Event.Platform, err)
-		m.modlog.Record(ModLogEntry{Event: c.Event, Action: bot.Action{Kind: o.Kind, Text: o.Text, Duration: o.Duration},
-			By: by, Reason: "case of rule " + cmp.Or(c.Rule, "none"), CaseID: c.ID, Failed: errText(err)})
+		m.count(m.Label(c.Event.Platform), o.Kind, ResultPlatformOff)
+		return c, m.decided(ctx, c, o, by, fmt.Errorf("platform %q is off", c.Event.Platform))
 	}
+	// The platform has DecisionWait to carry the decision out: one that
+	// answers does it in milliseconds, and the CM is told how it went. One
+	// that is down or slow keeps it for the retry stage (four tries, 20 s
+	// each when Discord does not answer): the CM is told at once that it is
+	// being tried, and the rest is done in the background, the card and
+	// the queue saying how it ended (decided). Every try is kept for a
+	// CM's decision, unlike a verdict's actions during an outage: a human
+	// asked for it, and should not have to ask again for a blip.
+	actx, cancelAct := context.WithTimeout(bot.WithAuditReason(context.WithoutCancel(ctx), decisionReason(c, by)), decisionRunWait)
+	done, gone := make(chan error), make(chan struct{})
+	m.decisions.Add(1)
+	go func() {
+		defer m.decisions.Done()
+		defer cancelAct()
+		err := m.carryDecision(actx, p, c, o, by)
+		select {
+		case done <- err:
+		case <-gone:
+			_ = m.decided(context.WithoutCancel(ctx), c, o, by, err)
+		}
+	}()
+	t := time.NewTimer(m.decisionWait)
+	defer t.Stop()
+	select {
+	case err := <-done:
+		return c, m.decided(ctx, c, o, by, err)
+	case <-t.C:
+	case <-ctx.Done():
+	}
+	m.log.Info("decision still being carried out: its platform is slow to answer", "case", c.ID, "outcome", o.String(), "by", by)
+	m.ShowDecision(ctx, c, "⏳ Being carried out on "+c.Event.Platform+", which is slow to answer: this card will say how it ends.")
+	// After the card's edit: the end's own edit comes after it.
+	close(gone)
+	return c, fmt.Errorf("case %s: %s by %s: %w", c.ID, o, by, bot.ErrStillTrying)
+}
+
+// decisionRunWait bounds a decision's tries in all: four of 20 s, their
+// pauses, and a rate limit's wait or two.
+const decisionRunWait = 5 * time.Minute
+
+// DefaultDecisionWait is how long Decide waits for the platform to carry a
+// decision out before it answers that it is still being tried.
+const DefaultDecisionWait = 3 * time.Second
+
+// carryDecision carries the decision o on c out on p, through the retry
+// stage, and counts, audits and logs it.
+func (m *Moderator) carryDecision(actx context.Context, p bot.Platform, c store.Case, o Outcome, by string) error {
+	var err error
+	if placeAction(o.Kind) {
+		// a lockdown held while paused: locked, kept and lifted as a rule's
+		a := bot.Action{Kind: o.Kind, Duration: o.Duration}
+		err = m.retry.Do(actx, func(ctx context.Context) error {
+			return m.lock(ctx, m.communities.Load(), p, c.Event, a, bot.Match{Rule: c.Rule})
+		})
+	} else {
+		err = m.retry.Do(actx, func(ctx context.Context) error { return carryOut(ctx, p, c.Event, o) })
+	}
+	m.count(m.Label(c.Event.Platform), o.Kind, resultOf(err))
+	m.acted(actx, c.Event.Platform, err)
+	m.modlog.Record(ModLogEntry{Event: c.Event, Action: bot.Action{Kind: o.Kind, Text: o.Text, Duration: o.Duration},
+		By: by, Reason: "case of rule " + cmp.Or(c.Rule, "none"), CaseID: c.ID, Failed: errText(err)})
+	return err
+}
+
+// decided shows how the decision o on c ended, err nil when it was carried
+// out, on the case's cards; a decision not carried out opens a case that
+// says so, and comes back as an error.
+func (m *Moderator) decided(ctx context.Context, c store.Case, o Outcome, by string, err error) error {
 	if err == nil {
 		m.ShowDecision(ctx, c, "")
-		return c, nil
+		return nil
 	}
 	err = fmt.Errorf("case %s: %s by %s not carried out: %w", c.ID, o, by, err)
 	m.ShowDecision(ctx, c, "⚠️ Not carried out: "+err.Error())
@@ -263,7 +315,21 @@ func (m *Moderator) Decide(ctx context.Context, caseID, outcome, by string) (sto
 	}); oerr != nil {
 		err = errors.Join(err, oerr)
 	}
-	return c, err
+	return err
+}
+
+// WaitDecisions waits, until ctx ends, for the decisions still being
+// carried out in the background (Decide) to end; a shutdown calls it
+// before the store closes.
+func (m *Moderator) WaitDecisions(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() { m.decisions.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("decisions still being carried out: %w", context.Cause(ctx))
+	}
 }
 
 // ErrCannot is what Decide wraps when the case's platform cannot carry out the

@@ -3,6 +3,7 @@
 package handlers
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -80,6 +81,11 @@ type Options struct {
 	// waiting for retries the outage makes vain. The first one carried out
 	// ends it.
 	Failing func(platform string) bool
+	// DecisionWait is how long Decide waits for the platform to carry a
+	// CM's decision out before it answers that it is still being tried
+	// (bot.ErrStillTrying) and finishes in the background; zero is
+	// DefaultDecisionWait.
+	DecisionWait time.Duration
 }
 
 // Moderator carries out verdicts. It is safe for concurrent use.
@@ -109,6 +115,10 @@ type Moderator struct {
 	acted func(ctx context.Context, platform string, err error)
 	// failing is Options.Failing, or nil.
 	failing func(platform string) bool
+	// decisionWait is Options.DecisionWait, or its default; decisions are
+	// those still being carried out in the background (Decide).
+	decisionWait time.Duration
+	decisions    sync.WaitGroup
 	// communities is the rule file that says which community each place is
 	// in (SetCommunities); nil is none.
 	communities atomic.Pointer[rules.Ruleset]
@@ -170,21 +180,22 @@ func New(o Options) (*Moderator, error) {
 		return nil, errors.New("handlers: no store")
 	}
 	m := &Moderator{
-		platforms:  o.Platforms,
-		store:      o.Store,
-		unbounded:  store.IsLocal(o.Store),
-		desk:       o.Desk,
-		log:        o.Logger,
-		retry:      o.Retry.withDefaults(),
-		now:        o.Now,
-		shift:      o.Shift,
-		priority:   o.Priority,
-		speech:     o.Speech.withDefaults(),
-		opened:     make(chan struct{}, 1),
-		faqLearned: o.FAQLearned,
-		modlog:     o.ModLog,
-		acted:      o.Acted,
-		failing:    o.Failing,
+		platforms:    o.Platforms,
+		store:        o.Store,
+		unbounded:    store.IsLocal(o.Store),
+		desk:         o.Desk,
+		log:          o.Logger,
+		retry:        o.Retry.withDefaults(),
+		now:          o.Now,
+		shift:        o.Shift,
+		priority:     o.Priority,
+		speech:       o.Speech.withDefaults(),
+		opened:       make(chan struct{}, 1),
+		faqLearned:   o.FAQLearned,
+		modlog:       o.ModLog,
+		acted:        o.Acted,
+		failing:      o.Failing,
+		decisionWait: cmp.Or(o.DecisionWait, DefaultDecisionWait),
 		actions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "vigie_actions_total",
 			Help: "Actions asked for by verdicts and decisions, by platform, action and result (done, failed, unsupported, platform_off, paused, roles_unknown).",
@@ -207,7 +218,7 @@ func New(o Options) (*Moderator, error) {
 		}, []string{"mode", "rule"}),
 		cardEdits: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "vigie_card_edits_total",
-			Help: "Cards edited to show a case's decision, by the desk's platform and result (done, failed: left as they were).",
+			Help: "Cards edited to show a case's decision, or how the actions it was opened with ended, by the desk's platform and result (done, failed: left as they were).",
 		}, []string{"desk", "result"}),
 	}
 	m.actionsBy, m.shiftHitsBy = countervec.Of3(m.actions), countervec.Of2(m.shiftHits)
@@ -373,11 +384,17 @@ func (m *Moderator) HandleBy(ctx context.Context, rs *rules.Ruleset, ev bot.Even
 	if p != nil && m.failing != nil && m.failing(ev.Platform) {
 		retry.Attempts = 1
 	}
+	// A verdict that forwards the message opens its case without waiting
+	// for actions that are slow or failing (early.go).
+	var early *earlyCase
+	if p != nil && !paused {
+		early = m.startEarly(ctx, rs, ev, v, acts, p)
+	}
 	// Actions of the same rule share the context that carries its audit
 	// reason.
 	var actx context.Context
 	var actxRule string
-	for _, a := range acts {
+	for i, a := range acts {
 		switch a.Kind {
 		case bot.ActStrike:
 			// The engine recorded it before answering, so the next event sees it.
@@ -418,12 +435,13 @@ func (m *Moderator) HandleBy(ctx context.Context, rs *rules.Ruleset, ev bot.Even
 				actx, actxRule = bot.WithAuditReason(ctx, m.ruleText(match.Rule).audit), match.Rule
 			}
 			var err error
+			early.at(i)
 			if placeAction(a.Kind) {
 				// lock audits it and tells the desk; a retry claims the
 				// place again
-				err = retry.Do(actx, func(ctx context.Context) error { return m.lock(ctx, rs, p, ev, a, match) })
+				err = retry.Do(actx, early.watch(func(ctx context.Context) error { return m.lock(ctx, rs, p, ev, a, match) }))
 			} else {
-				err = retry.Do(actx, func(ctx context.Context) error { return do(ctx, p, ev, a) })
+				err = retry.Do(actx, early.watch(func(ctx context.Context) error { return do(ctx, p, ev, a) }))
 			}
 			m.modlog.recordBy(judged, ModLogEntry{Event: ev, Action: a, Rule: match.Rule, Reason: match.Reason, Failed: errText(err)})
 			m.acted(actx, ev.Platform, err)
@@ -435,6 +453,7 @@ func (m *Moderator) HandleBy(ctx context.Context, rs *rules.Ruleset, ev bot.Even
 				continue
 			}
 			m.count(label, a.Kind, ResultDone)
+			early.carriedOut(a)
 			if debug {
 				log.Debug("action done", "event", ev.Key(), "action", a.String())
 			}
@@ -449,8 +468,14 @@ func (m *Moderator) HandleBy(ctx context.Context, rs *rules.Ruleset, ev bot.Even
 		vc.add(rule, category, "author's roles unknown (admin lookup failed or pending): would "+actionList(withheld), withheld, true)
 	}
 	vc.failed(v, failedActs, failures)
+	opened := early.finish()
 	if c, ok := vc.build(m, rs, ev); ok {
-		err := m.open(ctx, rs, c)
+		var err error
+		if opened.ID != "" {
+			err = m.amend(ctx, rs, opened, c)
+		} else {
+			err = m.open(ctx, rs, c)
+		}
 		result := resultOf(err)
 		for _, k := range vc.counted {
 			m.count(label, k, result)
@@ -678,6 +703,14 @@ func (m *Moderator) alert(ctx context.Context, rs *rules.Ruleset, vc *verdictCas
 // show stays open in the store, where the queue lists it. Its community and
 // its rule's priority are those of the rule file rs.
 func (m *Moderator) open(ctx context.Context, rs *rules.Ruleset, c store.Case) error {
+	_, err := m.openCase(ctx, rs, c)
+	return err
+}
+
+// openCase is open, which returns the case as the store has it: the case
+// opened, or the one c was added to; its ID is "" when it was dropped at
+// the cap.
+func (m *Moderator) openCase(ctx context.Context, rs *rules.Ruleset, c store.Case) (store.Case, error) {
 	c.Opened = m.now()
 	if c.Community == "" {
 		if k := communityOf(rs, c.Event); k != nil {
@@ -692,10 +725,10 @@ func (m *Moderator) open(ctx context.Context, rs *rules.Ruleset, c store.Case) e
 		// The actions were carried out before; only the card is lost.
 		m.casesDropped.Inc()
 		m.logDropped(c, err)
-		return nil
+		return store.Case{}, nil
 	}
 	if err != nil {
-		return fmt.Errorf("open case for %s (%s): %w", c.Event.Key(), c.Reason, err)
+		return store.Case{}, fmt.Errorf("open case for %s (%s): %w", c.Event.Key(), c.Reason, err)
 	}
 	if opened.Hits() > 1 {
 		// Added to a case already open: its card is posted, or will be with
@@ -705,7 +738,7 @@ func (m *Moderator) open(ctx context.Context, rs *rules.Ruleset, c store.Case) e
 		// that most matching events of a raid night write.
 		logAttrs(ctx, m.log, slog.LevelInfo, "hit added to a case", slog.String("case", opened.ID),
 			slog.String("event", c.Event.Key()), slog.String("rule", c.Rule), slog.Int("count", opened.Count))
-		return nil
+		return opened, nil
 	}
 	c = opened
 	m.countCase(sctx, c)
@@ -718,7 +751,7 @@ func (m *Moderator) open(ctx context.Context, rs *rules.Ruleset, c store.Case) e
 	case m.opened <- struct{}{}:
 	default: // a delivery is due already
 	}
-	return nil
+	return c, nil
 }
 
 // droppedLogEvery spaces the log lines about cases dropped at the cap.
@@ -824,6 +857,9 @@ func (m *Moderator) FlushCases(ctx context.Context) {
 			case err == nil:
 				if m.tokenRefused.CompareAndSwap(true, false) {
 					m.log.Info("the desk takes vigie's token again: the cases that waited are posted")
+				}
+				if len(c.Trying) > 0 {
+					m.showAmended(ctx, c.ID)
 				}
 			case errors.Is(err, ErrDeskTokenRefused):
 				// Every case would wait the same, and none is to blame.

@@ -149,6 +149,12 @@ type Case struct {
 	// unknown). The desks offer to undo only what was carried out, and offer
 	// these to do.
 	NotDone []bot.Action `json:"not_done,omitempty"`
+	// Trying are the suggested actions vigie was still trying on the
+	// message when the case was opened: the platform was failing or slow
+	// to answer, and the case went to the desk without waiting for its
+	// retries. They are in NotDone too (no undo is offered for them);
+	// AmendCase records how they ended.
+	Trying []bot.Action `json:"trying,omitempty"`
 	// Priority is high for the cases to decide first (set by the rule, or raised
 	// by repeat cases for one author or thread); empty is normal.
 	Priority string `json:"priority,omitempty"`
@@ -233,6 +239,12 @@ type Store interface {
 	// CaseCards returns where the case's cards were posted, by platform,
 	// chat and message; none for an unknown case.
 	CaseCards(ctx context.Context, id string) ([]bot.CardRef, error)
+	// AmendCase records how the actions a case was opened with as Trying
+	// ended: its reason, suggestions and actions not done become a's, and
+	// it tries nothing more. A decided case is amended too (its decision
+	// stays); its groups and Holds are left as opened. ErrNotFound if
+	// unknown.
+	AmendCase(ctx context.Context, id string, a CaseAmendment) error
 
 	// Begin writes a verdict to the journal of verdicts being carried out,
 	// before its actions are handed to a lane; writing the same key again
@@ -256,6 +268,20 @@ type Store interface {
 	// FAQWordings returns the wordings learned, oldest first.
 	FAQWordings(ctx context.Context) ([]FAQWording, error)
 	Close() error
+}
+
+// CaseAmendment is what AmendCase changes in a case once the actions it
+// was trying ended.
+type CaseAmendment struct {
+	Reason    string       `json:"reason"`
+	Suggested []bot.Action `json:"suggested,omitempty"`
+	NotDone   []bot.Action `json:"not_done,omitempty"`
+}
+
+// Amend returns c as a amends it.
+func (c Case) Amend(a CaseAmendment) Case {
+	c.Reason, c.Suggested, c.NotDone, c.Trying = a.Reason, slices.Clone(a.Suggested), slices.Clone(a.NotDone), nil
+	return c
 }
 
 // FAQWording is a member's question that a CM answered with an FAQ entry.

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/handlers"
 	"github.com/vigie-bot/vigie/store"
 )
@@ -191,6 +192,10 @@ func (d *daemon) handleDecision(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusConflict, decisionReply{
 			Error: fmt.Sprintf("already decided by %s: %s, at %s", c.DecidedBy, c.Outcome, c.DecidedAt.UTC().Format("2006-01-02 15:04:05 MST")),
 			Case:  c})
+	case errors.Is(err, bot.ErrStillTrying):
+		// Recorded, and still being tried on the platform: the case's cards,
+		// and a case opened if it is refused, will say how it ends.
+		writeJSON(w, http.StatusAccepted, decisionReply{Error: err.Error(), Case: c})
 	case errors.Is(err, handlers.ErrCannot):
 		writeJSON(w, http.StatusUnprocessableEntity, decisionReply{Error: err.Error(), Case: c})
 	case c.Status == store.CaseDecided:

@@ -698,6 +698,11 @@ loop:
 	if !wait(hard, &desk) {
 		left("the jobs (their last figures, their leases)")
 	}
+	// A CM's decision still being tried ends first: one not carried out
+	// opens a case, which goes to the desk with the others.
+	if err := d.mod.WaitDecisions(sctx); err != nil {
+		log.Warn("a CM's decision was still being carried out at the stop; its card may not say how it ended", "err", err)
+	}
 	d.mod.FlushCases(sctx)
 	if runErr != nil {
 		return runErr

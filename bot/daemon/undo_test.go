@@ -26,8 +26,9 @@ rules:
 `
 
 // TestFailedBanOffersNoUnban: Telegram answers 500 to banChatMember, so the
-// ban of a scam that a rule forwards fails. Its card on the desk says the ban
-// was not done and offers Ban, not Unban: there is nobody to unban. Once
+// ban of a scam that a rule forwards fails. Its card is on the desk while the
+// ban is being tried, then edited (editMessageText) to say the ban was not
+// done; both offer Ban, not Unban: there is nobody to unban. Once
 // Telegram answers, the next scam's ban is carried out and its card offers
 // Unban. The record of what was not done is in Redis: a vigie started again
 // on it still says so.
@@ -60,11 +61,26 @@ func TestFailedBanOffersNoUnban(t *testing.T) {
 		return 0, "", false
 	})
 	api.Push(groupMessage(tgGroup, 10, "Eve", "FREE NITRO one"))
-	failed := card("FREE NITRO one")
+	// The card is posted while the ban is being tried, then edited once it
+	// failed.
+	trying := card("FREE NITRO one")
+	if kb := trying.Get("reply_markup"); strings.Contains(kb, ":unban") || !strings.Contains(kb, `:ban"`) {
+		t.Errorf("the card of a ban being tried: buttons %s, want Ban and no Unban", kb)
+	}
+	if text := trying.Get("text"); !strings.Contains(text, "Suggested: ban (being tried)") {
+		t.Errorf("the card of a ban being tried does not say so:\n%s", text)
+	}
+	var failed url.Values
+	testsync.Eventually(t, "the card of the ban that failed", func() bool {
+		for _, c := range find(api, "editMessageText", "text", "FREE NITRO one") {
+			failed = c
+		}
+		return failed != nil
+	})
 	if kb := failed.Get("reply_markup"); strings.Contains(kb, ":unban") || !strings.Contains(kb, `:ban"`) {
 		t.Errorf("the card of a ban that failed: buttons %s, want Ban and no Unban", kb)
 	}
-	if text := failed.Get("text"); !strings.Contains(text, "Suggested: ban (not done)") {
+	if text := failed.Get("text"); !strings.Contains(text, "Suggested: ban (not done)") || !strings.Contains(text, "action failed: ") {
 		t.Errorf("the card of a ban that failed does not say it was not done:\n%s", text)
 	}
 

@@ -585,6 +585,10 @@ func (c *Client) handleButton(ctx context.Context, i *discordgo.Interaction) {
 	case errors.Is(err, bot.ErrDecided) && card.Decided():
 		text = renderCard(card, name, "")
 		c.followup(ctx, i, fmt.Sprintf("Case %s was already decided by %s: %s.", caseID, card.DecidedBy, outcomeLabel(card.Outcome)))
+	case errors.Is(err, bot.ErrStillTrying):
+		// The cards say it is being tried, and will say how it ends.
+		c.followup(ctx, i, fmt.Sprintf("Recorded: %s is still being tried, the platform being slow to answer; the card will say how it ends.", outcomeLabel(card.Outcome)))
+		text = renderCard(card, name, "⏳ Being carried out: the platform is slow to answer.")
 	case err != nil && card.Decided():
 		text = renderCard(card, name, "⚠️ Not carried out: "+err.Error())
 	case err != nil:

@@ -588,6 +588,10 @@ func (c *Client) decide(ctx context.Context, cmds Commands, d bot.Decision) deci
 			r.show, r.html = true, renderCard(card, name(), "")
 		}
 		return r
+	case errors.Is(err, bot.ErrStillTrying):
+		// The card says it is being tried, and will say how it ends.
+		return decision{text: fmt.Sprintf("Recorded: %s is still being tried, the platform being slow to answer; the card will say how it ends.", outcomeLabel(card.Outcome)),
+			show: !shown, html: renderCard(card, name(), "⏳ Being carried out: the platform is slow to answer.")}
 	case err != nil && card.Decided():
 		return decision{text: fmt.Sprintf("Recorded, but not carried out: %v", err), alert: true,
 			show: !shown, html: renderCard(card, name(), "⚠️ Not carried out: "+err.Error())}

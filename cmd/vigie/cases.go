@@ -155,7 +155,7 @@ func (c *cli) caseDecide(ctx context.Context, api adminAPI, id string, req map[s
 		return err
 	}
 	body, code, err := api.do(ctx, http.MethodPost, "/v1/cases/"+url.PathEscape(id)+"/decision", nil, payload,
-		http.StatusOK, http.StatusConflict, http.StatusUnprocessableEntity, http.StatusBadGateway)
+		http.StatusOK, http.StatusAccepted, http.StatusConflict, http.StatusUnprocessableEntity, http.StatusBadGateway)
 	if err != nil {
 		return err
 	}
@@ -168,6 +168,12 @@ func (c *cli) caseDecide(ctx context.Context, api adminAPI, id string, req map[s
 	}
 	if code == http.StatusOK {
 		fmt.Fprintf(c.stdout, "%s: %s, decided by %s.\n", r.Case.ID, r.Case.Outcome, r.Case.DecidedBy)
+		return nil
+	}
+	if code == http.StatusAccepted {
+		// Recorded; the platform is slow to answer, and the tries go on.
+		fmt.Fprintf(c.stdout, "%s: %s, decided by %s; still being tried on %s, which is slow to answer: had it refused, a new case would say so.\n",
+			r.Case.ID, r.Case.Outcome, r.Case.DecidedBy, r.Case.Event.Platform)
 		return nil
 	}
 	return errors.New(r.Error)

@@ -794,6 +794,8 @@ func (c *Console) decide(w http.ResponseWriter, r *http.Request, a account) {
 	switch {
 	case err == nil:
 		c.back(w, r, fmt.Sprintf("%s: %s, done.", id, cs.Outcome), false)
+	case errors.Is(err, bot.ErrStillTrying):
+		c.back(w, r, fmt.Sprintf("%s: %s, recorded; still being tried on %s, which is slow to answer: had it refused, a new case would say so.", id, cs.Outcome, cs.Event.Platform), false)
 	case errors.Is(err, store.ErrDecided) && sameDecision(cs, outcome, "console:"+a.Name):
 		// The CM's own press again (a second tap while the phone waited for
 		// the first's answer, which the browser then drops): not someone

@@ -1346,6 +1346,20 @@ func (s *Store) AddCard(_ context.Context, id string, card bot.CardRef) error {
 	return nil
 }
 
+// AmendCase records how the actions the case was trying ended. The case's
+// slices are replaced, not written into: copies returned before keep what
+// they read.
+func (s *Store) AmendCase(_ context.Context, id string, a store.CaseAmendment) error {
+	s.casesMu.Lock()
+	defer s.casesMu.Unlock()
+	r, ok := s.cases[id]
+	if !ok {
+		return fmt.Errorf("case %q: %w", id, store.ErrNotFound)
+	}
+	r.c = r.c.Amend(a)
+	return nil
+}
+
 // CaseCards returns where the case's cards were posted.
 func (s *Store) CaseCards(_ context.Context, id string) ([]bot.CardRef, error) {
 	s.casesMu.Lock()

@@ -246,6 +246,7 @@ func encodeCase(c *store.Case) ([]byte, error) {
 	b = jsonstr.AppendHTML(append(b, `,"reason":`...), c.Reason)
 	b = appendActions(b, `,"suggested":[`, c.Suggested)
 	b = appendActions(b, `,"not_done":[`, c.NotDone)
+	b = appendActions(b, `,"trying":[`, c.Trying)
 	b = appendOmitString(b, `,"priority":`, c.Priority)
 	b = appendOmitString(b, `,"outcome":`, c.Outcome)
 	b = appendOmitString(b, `,"decided_by":`, c.DecidedBy)

@@ -100,8 +100,11 @@ type queued struct {
 }
 
 type localCase struct {
-	acked  bool
-	remote string // its id in Redis once written
+	acked bool
+	// amended: AmendCase changed it in memory, which its write-back tells
+	// Redis again (the amendment may have come after Redis got the case).
+	amended bool
+	remote  string // its id in Redis once written
 }
 
 // DefaultEventTimeout is FallbackOptions.EventTimeout's default. Redis answers
@@ -683,6 +686,38 @@ func (f *Fallback) AddCard(ctx context.Context, id string, card bot.CardRef) err
 	return err
 }
 
+// AmendCase amends the case where it is; a local case carries its
+// amendment to Redis when it is written there.
+func (f *Fallback) AmendCase(ctx context.Context, id string, a store.CaseAmendment) error {
+	// Under f.mu, as AddCard: a write-back that maps the case to Redis
+	// between this look and the amendment would copy the case without it.
+	f.mu.Lock()
+	lc := f.cases[id]
+	if lc != nil && lc.remote == "" {
+		err := f.local.AmendCase(ctx, id, a)
+		if err == nil {
+			lc.amended = true
+		}
+		f.mu.Unlock()
+		return err
+	}
+	if lc != nil {
+		id = lc.remote
+	}
+	f.mu.Unlock()
+	if lc == nil {
+		if err := forgotten(id); err != nil {
+			return err
+		}
+	}
+	if f.degraded.Load() {
+		return f.unavailableFor(id)
+	}
+	err := f.primary.AmendCase(ctx, id, a)
+	f.outage(ctx, err)
+	return err
+}
+
 // CaseCards reads the cards where the case is.
 func (f *Fallback) CaseCards(ctx context.Context, id string) ([]bot.CardRef, error) {
 	local, remote := f.where(id)
@@ -1091,8 +1126,14 @@ func (f *Fallback) write(ctx context.Context, q queued) error {
 		return err
 	}
 	f.mu.Lock()
-	acked := lc.acked
+	acked, amended := lc.acked, lc.amended
 	f.mu.Unlock()
+	if amended {
+		a := store.CaseAmendment{Reason: c.Reason, Suggested: c.Suggested, NotDone: c.NotDone}
+		if err := f.primary.AmendCase(ctx, remote, a); err != nil {
+			return err
+		}
+	}
 	if acked {
 		ack := f.primary.AckCase
 		if c.Undeliverable != "" {

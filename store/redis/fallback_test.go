@@ -180,6 +180,18 @@ func testFallbackOutage(t *testing.T, opts ...redis.Option) {
 	if _, err := f.DecideCase(ctx, decidedID, "ban", "telegram:1", t0); err != nil {
 		t.Fatal(err)
 	}
+	// A case amended with how its actions ended while Redis is away.
+	mu.Lock()
+	amendedID := local[2]
+	mu.Unlock()
+	opened, err := f.Case(ctx, amendedID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	amendment := store.CaseAmendment{Reason: "action failed: delete: 500", Suggested: []bot.Action{{Kind: bot.ActDelete}}, NotDone: []bot.Action{{Kind: bot.ActDelete}}}
+	if err := f.AmendCase(ctx, amendedID, amendment); err != nil {
+		t.Fatal(err)
+	}
 
 	srv.Restart()
 	waitFor(t, "back from degraded", func() bool { return !f.Degraded() && f.Buffered() == 0 })
@@ -206,6 +218,9 @@ func testFallbackOutage(t *testing.T, opts ...redis.Option) {
 		inRedis[c.Reason]++
 	}
 	for _, r := range reasons {
+		if r == opened.Reason {
+			r = amendment.Reason
+		}
 		if inRedis[r] == 0 {
 			t.Errorf("case %s lost", r)
 		}
@@ -217,6 +232,12 @@ func testFallbackOutage(t *testing.T, opts ...redis.Option) {
 	c, err := f.Case(ctx, decidedID)
 	if err != nil || c.Outcome != "ban" || strings.HasPrefix(c.ID, "l-") {
 		t.Errorf("case %s after the outage = %+v, %v; want it from Redis, banned", decidedID, c, err)
+	}
+	// The amendment went to Redis with its case.
+	if c, err := f.Case(ctx, amendedID); err != nil || c.Reason != amendment.Reason || strings.HasPrefix(c.ID, "l-") {
+		t.Errorf("case %s after the outage = %+v, %v; want it from Redis, amended", amendedID, c, err)
+	} else if c, err := other.Case(ctx, c.ID); err != nil || c.Reason != amendment.Reason || len(c.NotDone) != 1 {
+		t.Errorf("case %s read by another process = %+v, %v; want it amended", amendedID, c, err)
 	}
 	// The case the desk acknowledged while Redis was away is not handed out again.
 	pending, err := other.PendingCases(ctx)

@@ -1425,6 +1425,13 @@ func (s *Store) withFields(c store.Case, id string, h map[string]string) (store.
 	c.Status = store.CaseStatus(h["status"])
 	c.Outcome, c.DecidedBy = h["outcome"], h["by"]
 	c.Undeliverable = h["undeliverable"]
+	if a := h["amend"]; a != "" {
+		var am store.CaseAmendment
+		if err := json.Unmarshal([]byte(a), &am); err != nil {
+			return store.Case{}, fmt.Errorf("case %s amendment: %w", id, err)
+		}
+		c = c.Amend(am)
+	}
 	if n, err := strconv.Atoi(h["count"]); err == nil {
 		c.Count = n
 	}
@@ -1831,6 +1838,23 @@ func (s *Store) ack(ctx context.Context, id, undeliverable string) error {
 	n, err := s.script(ctx, ackScript, []string{s.casesKey(id), s.casesKey("stream")}, DeskGroup, undeliverable).Int64()
 	if err != nil {
 		return fmt.Errorf("redis ack case %s: %w", id, err)
+	}
+	if n < 0 {
+		return fmt.Errorf("case %q: %w", id, store.ErrNotFound)
+	}
+	return nil
+}
+
+// AmendCase records how the actions the case was trying ended, in the
+// case's hash.
+func (s *Store) AmendCase(ctx context.Context, id string, a store.CaseAmendment) error {
+	data, err := json.Marshal(a)
+	if err != nil {
+		return fmt.Errorf("case %s amendment: %w", id, err)
+	}
+	n, err := s.script(ctx, amendScript, []string{s.casesKey(id)}, data).Int64()
+	if err != nil {
+		return fmt.Errorf("redis amend case %s: %w", id, err)
 	}
 	if n < 0 {
 		return fmt.Errorf("case %q: %w", id, store.ErrNotFound)

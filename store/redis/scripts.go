@@ -382,6 +382,17 @@ if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
 return redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2])
 `)
 
+// amendScript records how the actions a case was trying ended: a field of
+// the case's hash read over its JSON, which stays as opened (vigie keeps
+// it, decoded, by id), written only while the case is there.
+//
+// KEYS: case hash. ARGV: the amendment (JSON). Returns -1 for an unknown case.
+var amendScript = goredis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+redis.call('HSET', KEYS[1], 'amend', ARGV[1])
+return 1
+`)
+
 // The journal of verdicts being carried out: one hash of entries (JSON), one
 // sorted set of their stamps (ms) and one hash of how many times each was
 // taken, under the tag {journal}. It holds only the verdicts in flight, so it

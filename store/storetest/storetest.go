@@ -34,6 +34,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	t.Run("CaseOrigin", func(t *testing.T) { testCaseOrigin(t, newStore) })
 	t.Run("CaseGroups", func(t *testing.T) { testCaseGroups(t, newStore) })
 	t.Run("CaseCards", func(t *testing.T) { testCaseCards(t, newStore) })
+	t.Run("CaseAmended", func(t *testing.T) { testCaseAmended(t, newStore) })
 	t.Run("Pending", func(t *testing.T) { testPending(t, newStore) })
 	t.Run("Concurrent", func(t *testing.T) { testConcurrent(t, newStore) })
 	t.Run("Journal", func(t *testing.T) { testJournal(t, newStore) })
@@ -678,6 +679,71 @@ func testCaseCards(t *testing.T, newStore func(*testing.T) store.Store) {
 	if got := cards(a.ID); !slices.Equal(got, []bot.CardRef{dc, late, tg, queue}) {
 		t.Errorf("cards of %s with a late one = %v", a.ID, got)
 	}
+}
+
+// testCaseAmended: a case opened while its actions were still being tried
+// is amended with how they ended, wherever it is read, open or decided.
+func testCaseAmended(t *testing.T, newStore func(*testing.T) store.Store) {
+	ctx := context.Background()
+	st := newStore(t)
+	c := newCase("m-1", 0)
+	del, ban := bot.Action{Kind: bot.ActDelete}, bot.Action{Kind: bot.ActBan, Duration: 24 * time.Hour}
+	c.Reason, c.Suggested, c.NotDone, c.Trying, c.Holds = "forwarded by rule insult", []bot.Action{del, ban}, []bot.Action{del, ban}, []bot.Action{del, ban}, true
+	a, err := st.OpenCase(ctx, c)
+	if err != nil {
+		t.Fatalf("OpenCase: %v", err)
+	}
+	other, err := st.OpenCase(ctx, newCase("m-2", time.Minute))
+	if err != nil {
+		t.Fatalf("OpenCase: %v", err)
+	}
+	if len(a.Trying) != 2 {
+		t.Fatalf("opened case tries %v, want %v", a.Trying, c.Trying)
+	}
+	am := store.CaseAmendment{Reason: "forwarded by rule insult; insult: action failed: ban: 500", Suggested: []bot.Action{del, ban}, NotDone: []bot.Action{ban}}
+	if err := st.AmendCase(ctx, a.ID, am); err != nil {
+		t.Fatalf("AmendCase: %v", err)
+	}
+	if err := st.AmendCase(ctx, "c-999999", am); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("AmendCase(unknown case) error = %v, want ErrNotFound", err)
+	}
+	want := a
+	want.Reason, want.NotDone, want.Trying = am.Reason, am.NotDone, nil
+	got, err := st.Case(ctx, a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameJSON(t, "amended case", got, want)
+	if got.CarriedOut(bot.ActBan) || !got.CarriedOut(bot.ActDelete) {
+		t.Errorf("amended case: ban carried out %v, delete %v; want false, true", got.CarriedOut(bot.ActBan), got.CarriedOut(bot.ActDelete))
+	}
+	open, err := st.Cases(ctx, store.CaseOpen)
+	if err != nil || len(open) != 2 {
+		t.Fatalf("open cases = %v, %v; want 2", ids(open), err)
+	}
+	sameJSON(t, "amended case, listed", open[0], want)
+	sameJSON(t, "other case, listed", open[1], other)
+	pending, err := st.PendingCases(ctx)
+	if err != nil || len(pending) != 2 {
+		t.Fatalf("pending cases = %v, %v; want 2", ids(pending), err)
+	}
+	sameJSON(t, "amended case, pending", pending[0], want)
+	// Decided, then amended: an action that ended after the CM's decision
+	// is recorded, and the decision stays.
+	decided, err := st.DecideCase(ctx, other.ID, "keep", "http:ann", t0.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	am2 := store.CaseAmendment{Reason: "done late", Suggested: other.Suggested}
+	if err := st.AmendCase(ctx, other.ID, am2); err != nil {
+		t.Fatalf("AmendCase(decided): %v", err)
+	}
+	want2 := decided
+	want2.Reason, want2.NotDone = am2.Reason, nil
+	if got, err = st.Case(ctx, other.ID); err != nil {
+		t.Fatal(err)
+	}
+	sameJSON(t, "decided case amended", got, want2)
 }
 
 func ids(cs []store.Case) []string {

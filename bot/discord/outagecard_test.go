@@ -1,0 +1,198 @@
+package discord
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/bot/internal/discordfake"
+	"github.com/vigie-bot/vigie/bot/internal/testsync"
+	"github.com/vigie-bot/vigie/store"
+)
+
+// TestCardWhileActionsAreTried: a scam that a rule deletes, times out and
+// forwards, while Discord does not answer its delete (the fake holds the
+// call), or answers 500. Its card is on the desk while the delete is still
+// held, saying the actions are being tried and offering no undo; once they
+// end, the same card is edited to say how: carried out (the timeout's
+// removal offered), or failed, every failure in the case's reason. One case
+// for the message, in Redis, either way.
+func TestCardWhileActionsAreTried(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		// fail: Discord answers 500 to every try; otherwise it answers
+		// once the held delete is released.
+		fail bool
+	}{{"answered late", false}, {"failing", true}} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFakeDiscord(t)
+			in := newInstances(t, f, 1)[0]
+			run(t, f, in.c, make(chan bot.Event, 10), allPerms)
+			ctx, cancel := context.WithCancel(context.Background())
+			var wg sync.WaitGroup
+			wg.Go(func() { in.mod.DeliverCases(ctx) })
+			t.Cleanup(func() { cancel(); wg.Wait() })
+
+			const msgID = "1500"
+			deletes := "/channels/" + general + "/messages/" + msgID
+			acts := func(c discordfake.Call) bool {
+				return c.Method == "DELETE" && c.Path == deletes ||
+					c.Method == "PATCH" && strings.HasPrefix(c.Path, "/guilds/"+guildID+"/members/")
+			}
+			if tt.fail {
+				f.FailWhen(acts, http.StatusInternalServerError, `{"message": "500: Internal Server Error", "code": 0}`)
+			}
+			// The first delete is answered (500 when failing); the tries after it are held.
+			var tries atomic.Int64
+			release := f.Hold(func(c discordfake.Call) bool {
+				return c.Method == "DELETE" && c.Path == deletes && (!tt.fail || tries.Add(1) > 1)
+			})
+
+			ev := bot.Event{ID: msgID, Platform: "discord", Kind: bot.KindMessage, Space: guildID, Channel: general,
+				Author: bot.Author{ID: bob.id, Name: "Bob"}, Text: "FREE NITRO", At: time.Now()}
+			v := bot.Verdict{EventID: ev.ID, Platform: "discord", At: ev.At, Matches: []bot.Match{{Rule: "scam", Category: "spam",
+				Actions: []bot.Action{{Kind: bot.ActDelete}, {Kind: bot.ActTimeout, Duration: 10 * time.Minute}, {Kind: bot.ActForward, Text: "scam"}}}}}
+			handled := make(chan error, 1)
+			go func() { handled <- in.mod.Handle(context.Background(), ev, v) }()
+
+			// The card, while Discord holds the delete.
+			post := f.WaitFor(t, "POST", "/channels/"+deskID+"/messages", 1, nil)
+			select {
+			case err := <-handled:
+				t.Fatalf("the verdict's actions ended (%v) while Discord held the delete", err)
+			default:
+			}
+			content, buttons := cardOf(post)
+			if !strings.Contains(content, "delete"+bot.TryingMark) || !strings.Contains(content, "timeout(10m)"+bot.TryingMark) ||
+				strings.Contains(buttons, ":unmute") || !strings.Contains(buttons, ":delete") {
+				t.Errorf("card while the delete is held:\n%s\nbuttons %s\nwant both actions being tried, no undo", content, buttons)
+			}
+
+			release()
+			if err := <-handled; err != nil {
+				t.Fatalf("Handle: %v", err)
+			}
+			var msg string
+			testsync.Eventually(t, "the card recorded", func() bool {
+				cards, _ := in.st.CaseCards(context.Background(), caseIDOf(t, in.st))
+				if len(cards) == 1 {
+					msg = cards[0].Message
+				}
+				return msg != ""
+			})
+			edit := f.WaitFor(t, "PATCH", "/channels/"+deskID+"/messages/"+msg, 1, nil)
+			content, buttons = cardOf(edit)
+			if strings.Contains(content, bot.TryingMark) || !strings.Contains(buttons, ":delete") {
+				t.Errorf("card once the actions ended:\n%s\nbuttons %s\nwant nothing being tried, the case still open", content, buttons)
+			}
+			cases, err := in.st.Cases(context.Background(), store.CaseOpen)
+			if err != nil || len(cases) != 1 {
+				t.Fatalf("open cases = %+v, %v; want one for the message", cases, err)
+			}
+			c := cases[0]
+			if len(c.Trying) != 0 {
+				t.Errorf("case still tries %v", c.Trying)
+			}
+			if tt.fail {
+				if !strings.Contains(content, "delete"+bot.NotDoneMark) || !strings.Contains(content, "timeout(10m)"+bot.NotDoneMark) ||
+					strings.Contains(buttons, ":unmute") || len(c.NotDone) != 2 ||
+					strings.Count(c.Reason, "gave up after 4 attempts") != 2 || !strings.HasPrefix(c.Reason, "scam: scam; ") {
+					t.Errorf("failed actions: card\n%s\nbuttons %s\ncase %+v\nwant both not done, no undo, both failures and the forward in the reason", content, buttons, c)
+				}
+				if n := f.Count("DELETE", deletes); n != 4 {
+					t.Errorf("delete tried %d times, want 4", n)
+				}
+				return
+			}
+			if strings.Contains(content, bot.NotDoneMark) || !strings.Contains(buttons, ":unmute") || len(c.NotDone) != 0 || c.Reason != "scam" {
+				t.Errorf("actions carried out: card\n%s\nbuttons %s\ncase %+v\nwant the timeout's removal offered, nothing not done, the forward's reason", content, buttons, c)
+			}
+		})
+	}
+}
+
+// cardOf is a card's text and its buttons' custom ids, as a post or an
+// edit sent them.
+func cardOf(c discordfake.Call) (content, buttons string) {
+	content, _ = c.Body["content"].(string)
+	b, _ := json.Marshal(c.Body["components"])
+	return content, string(b)
+}
+
+// caseIDOf is the id of the one open case.
+func caseIDOf(t *testing.T, st store.Store) string {
+	t.Helper()
+	cases, err := st.Cases(context.Background(), store.CaseOpen)
+	if err != nil || len(cases) != 1 {
+		t.Fatalf("open cases = %v, %v", cases, err)
+	}
+	return cases[0].ID
+}
+
+// TestDecisionWhileDiscordIsSlow: a CM bans from a case while Discord
+// holds the ban. The decision is recorded and Decide answers that it is
+// still being tried, with the ban still held; the card says so. Discord
+// then answers 500 to every try: the card is edited to say it was not
+// carried out, and a case says so, once the retries are over.
+func TestDecisionWhileDiscordIsSlow(t *testing.T) {
+	f := newFakeDiscord(t)
+	in := newInstances(t, f, 1)[0]
+	run(t, f, in.c, make(chan bot.Event, 10), allPerms)
+	ctx := context.Background()
+	ev := bot.Event{ID: "1600", Platform: "discord", Kind: bot.KindMessage, Space: guildID, Channel: general,
+		Author: bot.Author{ID: bob.id, Name: "Bob"}, Text: "FREE NITRO", At: time.Now()}
+	c, err := in.st.OpenCase(ctx, store.Case{Event: ev, Rule: "scam", Category: "spam", Reason: "scam",
+		Suggested: []bot.Action{{Kind: bot.ActBan}}, NotDone: []bot.Action{{Kind: bot.ActBan}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in.mod.FlushCases(ctx)
+	cards, err := in.st.CaseCards(ctx, c.ID)
+	if err != nil || len(cards) != 1 {
+		t.Fatalf("cards = %v, %v", cards, err)
+	}
+	bans := "/guilds/" + guildID + "/bans/" + bob.id
+	isBan := func(c discordfake.Call) bool { return c.Method == "PUT" && c.Path == bans }
+	f.FailWhen(isBan, http.StatusInternalServerError, `{"message": "500: Internal Server Error", "code": 0}`)
+	release := f.Hold(isBan)
+
+	decided := make(chan error, 1)
+	go func() {
+		_, err := in.mod.Decide(ctx, c.ID, "ban", "http:ann")
+		decided <- err
+	}()
+	select {
+	case err := <-decided:
+		if !errors.Is(err, bot.ErrStillTrying) {
+			t.Fatalf("Decide while Discord holds the ban = %v, want it still being tried", err)
+		}
+	case <-time.After(testsync.Patience):
+		t.Fatal("Decide waits for the ban Discord holds")
+	}
+	if n := f.Count("PUT", bans); n != 1 {
+		t.Errorf("%d bans asked while the first is held, want 1", n)
+	}
+	card := "/channels/" + deskID + "/messages/" + cards[0].Message
+	if content, _ := cardOf(f.WaitFor(t, "PATCH", card, 1, nil)); !strings.Contains(content, "Being carried out") {
+		t.Errorf("card while the ban is held:\n%s", content)
+	}
+	release()
+	content, _ := cardOf(f.WaitFor(t, "PATCH", card, 2, nil))
+	if !strings.Contains(content, "Not carried out") || !strings.Contains(content, "gave up after 4 attempts") {
+		t.Errorf("card once the ban failed:\n%s", content)
+	}
+	if err := in.mod.WaitDecisions(ctx); err != nil {
+		t.Fatal(err)
+	}
+	open, err := in.st.Cases(ctx, store.CaseOpen)
+	if err != nil || len(open) != 1 || !strings.Contains(open[0].Reason, "not carried out") {
+		t.Errorf("open cases once the ban failed = %+v, %v; want the one that says so", open, err)
+	}
+}

@@ -1,0 +1,187 @@
+package handlers
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/rules"
+	"github.com/vigie-bot/vigie/store"
+)
+
+// earlyCaseWait is how long a forwarded message's actions may take before
+// its case is opened without them: a platform that answers carries them out
+// in milliseconds, one that does not answer holds each try for its client's
+// timeout (20 s on Discord), four times with the retry stage.
+const earlyCaseWait = time.Second
+
+// earlyCase opens the case of a verdict that forwards its message before
+// its actions end, when they are slow (earlyCaseWait) or a try failed: the
+// CMs see the message at once, with the actions still being tried
+// (store.Case.Trying, not done until they are), and the case is amended
+// with how they ended (finish, amend). A verdict whose actions end at once
+// opens its case after them, as before: nothing changes while the platform
+// answers. A nil *earlyCase does nothing.
+type earlyCase struct {
+	m   *Moderator
+	ctx context.Context
+	rs  *rules.Ruleset
+	ev  bot.Event
+	v   bot.Verdict
+	p   bot.Platform
+	// acts is the verdict's actions, in the order they are tried.
+	acts  []bot.Action
+	timer *time.Timer
+
+	mu sync.Mutex
+	// cur is the index in acts of the action being tried; carried are the
+	// actions carried out so far.
+	cur     int
+	carried []bot.Action
+	// asked: the case was opened, or tried (open says once); finished: the
+	// actions ended, and open does nothing.
+	asked, finished bool
+	opened          store.Case
+}
+
+// startEarly watches the actions of a verdict that forwards ev on p; nil
+// when it does not forward it.
+func (m *Moderator) startEarly(ctx context.Context, rs *rules.Ruleset, ev bot.Event, v bot.Verdict, acts []bot.Action, p bot.Platform) *earlyCase {
+	if !slices.ContainsFunc(acts, func(a bot.Action) bool { return a.Kind == bot.ActForward }) {
+		return nil
+	}
+	e := &earlyCase{m: m, ctx: ctx, rs: rs, ev: ev, v: v, p: p, acts: acts}
+	e.timer = time.AfterFunc(earlyCaseWait, e.open)
+	return e
+}
+
+// at says that the action acts[i] is being tried.
+func (e *earlyCase) at(i int) {
+	if e == nil {
+		return
+	}
+	e.mu.Lock()
+	e.cur = i
+	e.mu.Unlock()
+}
+
+// carriedOut says that a was carried out.
+func (e *earlyCase) carriedOut(a bot.Action) {
+	if e == nil {
+		return
+	}
+	e.mu.Lock()
+	e.carried = append(e.carried, a)
+	e.mu.Unlock()
+}
+
+// watch is op, which opens the case when a try fails for a reason worth
+// another: the retries would hold the case.
+func (e *earlyCase) watch(op func(context.Context) error) func(context.Context) error {
+	if e == nil {
+		return op
+	}
+	return func(ctx context.Context) error {
+		err := op(ctx)
+		if err != nil && bot.Retryable(err) {
+			e.open()
+		}
+		return err
+	}
+}
+
+// open opens the case with the actions not ended yet as Trying, once, unless
+// they all ended.
+func (e *earlyCase) open() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.finished || e.asked {
+		return
+	}
+	e.asked = true
+	var vc verdictCase
+	for _, a := range e.acts {
+		if a.Kind == bot.ActForward {
+			e.m.forward(&vc, e.v, a)
+		}
+	}
+	var trying, notDone []bot.Action
+	for i, a := range e.acts {
+		switch a.Kind {
+		case bot.ActStrike, bot.ActForward, bot.ActAlert:
+			continue
+		}
+		if !bot.Capable(e.p, a.Kind) || slices.Contains(e.carried, a) {
+			continue
+		}
+		notDone = append(notDone, a)
+		if i >= e.cur {
+			trying = append(trying, a)
+		}
+	}
+	if len(trying) == 0 {
+		return
+	}
+	rule, category := firstEnforced(e.v)
+	vc.add(rule, category, "being tried: "+actionList(trying), notDone, true)
+	c, _ := vc.build(e.m, e.rs, e.ev)
+	c.Trying = trying
+	opened, err := e.m.openCase(e.ctx, e.rs, c)
+	if err != nil {
+		e.m.log.Warn("the case of a message whose actions are being tried was not opened; it opens once they end",
+			"event", e.ev.Key(), "err", err)
+		return
+	}
+	e.opened = opened
+}
+
+// finish says that the actions ended, and returns the case opened before
+// they did, if any (an ID of "": none). An open under way is waited for.
+func (e *earlyCase) finish() store.Case {
+	if e == nil {
+		return store.Case{}
+	}
+	e.timer.Stop()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.finished = true
+	return e.opened
+}
+
+// amend records on the case opened early how the verdict's actions ended,
+// as c (the case the verdict would have opened now) says, and shows it on
+// the case's cards. When the store cannot take the amendment, c opens a case
+// of its own: the failures must reach the desk.
+func (m *Moderator) amend(ctx context.Context, rs *rules.Ruleset, early store.Case, c store.Case) error {
+	a := store.CaseAmendment{Reason: c.Reason, Suggested: c.Suggested, NotDone: c.NotDone}
+	sctx, cancel := m.storeContext(ctx)
+	err := m.store.AmendCase(sctx, early.ID, a)
+	var amended store.Case
+	if err == nil {
+		amended, err = m.store.Case(sctx, early.ID)
+	}
+	cancel()
+	if err != nil {
+		m.log.Warn("a case opened while its actions were being tried was not amended with how they ended; they open a case of their own",
+			"case", early.ID, "event", c.Event.Key(), "err", err)
+		return m.open(ctx, rs, c)
+	}
+	m.log.Info("case amended: its actions ended", "case", amended.ID, "event", c.Event.Key(), "reason", amended.Reason)
+	m.ShowDecision(ctx, amended, "")
+	return nil
+}
+
+// showAmended shows on its cards a case posted with actions being tried,
+// if it was amended in the meantime: the amendment, made before the card
+// was recorded (AddCard), did not find it to edit.
+func (m *Moderator) showAmended(ctx context.Context, id string) {
+	sctx, cancel := m.storeContext(ctx)
+	c, err := m.store.Case(sctx, id)
+	cancel()
+	if err != nil || len(c.Trying) > 0 {
+		return
+	}
+	m.ShowDecision(ctx, c, "")
+}
