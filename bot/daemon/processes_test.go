@@ -207,6 +207,7 @@ func TestThreeInstances(t *testing.T) {
 		"VIGIE_LEASE_TTL=3s",
 		"TELEGRAM_TOKEN=" + tgfake.Token,
 		"TELEGRAM_API_URL=" + tg.HTTP.URL,
+		"TELEGRAM_CHATS=-1001234567890",
 		"DISCORD_TOKEN=" + discordfake.Token,
 		"DISCORD_API_URL=" + dc.APIURL(),
 		// The fake recommends two shards (GET /gateway/bot).
