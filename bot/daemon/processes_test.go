@@ -210,6 +210,7 @@ func TestThreeInstances(t *testing.T) {
 		"TELEGRAM_CHATS=-1001234567890",
 		"DISCORD_TOKEN=" + discordfake.Token,
 		"DISCORD_API_URL=" + dc.APIURL(),
+		"DISCORD_GUILDS=" + strings.Join(guilds, ","),
 		// The fake recommends two shards (GET /gateway/bot).
 		"DISCORD_SHARD_COUNT=auto",
 	}
