@@ -253,6 +253,7 @@ func parse(file string, src []byte, opts LoadOptions) (*Ruleset, error) {
 	}
 	fs := d.decodeFile(root.Content[0])
 	rs := compileFile(d, fs, opts)
+	d.refuseSecrets()
 	if len(d.errs) > 0 {
 		sortProblems(d.errs)
 		if d.dropped > 0 {

@@ -26,6 +26,8 @@ type decoder struct {
 	// unset collects the ${NAME} variables that were not set while decoding the
 	// current scalar; desk values warn about them.
 	unset []string
+	// secrets are the ${NAME} variables refused as secrets (secretName).
+	secrets []string
 }
 
 // maxProblems bounds the problems reported for one file: past it a CM fixes the
@@ -195,12 +197,48 @@ func (d *decoder) expand(s string) string {
 	}
 	return envRef.ReplaceAllStringFunc(s, func(m string) string {
 		name := m[2 : len(m)-1]
+		if secretName(name) {
+			if !slices.Contains(d.secrets, name) {
+				d.secrets = append(d.secrets, name)
+			}
+			return ""
+		}
 		v, ok := d.lookupEnv(name)
 		if !ok {
 			d.unset = append(d.unset, name)
 		}
 		return v
 	})
+}
+
+// secretName reports whether an environment variable's name is a secret's:
+// vigie's tokens, passwords and keys, and URLs, which may carry a password
+// (VIGIE_REDIS_URL). A rule file has no use for them, and what it expands can
+// be shown: in a problem's message, a test's expected reply, the console's
+// editor, whose admins need not hold the tokens.
+func secretName(name string) bool {
+	name = strings.ToUpper(name)
+	for _, s := range []string{"TOKEN", "SECRET", "PASSWORD", "PASSWD", "KEY", "URL"} {
+		if name == s || strings.HasSuffix(name, "_"+s) {
+			return true
+		}
+	}
+	return false
+}
+
+// refuseSecrets reports each secret the file names, at its first place.
+func (d *decoder) refuseSecrets() {
+	for _, name := range d.secrets {
+		line, col := 1, 1
+		for i, l := range d.lines {
+			if j := strings.Index(l, "${"+name+"}"); j >= 0 {
+				line, col = i+1, utf8.RuneCountInString(l[:j])+1
+				break
+			}
+		}
+		d.errorAt(line, col, "${%s}: a secret is not read into the rule file (a name ending in _TOKEN, _SECRET, _PASSWORD, _KEY or _URL): "+
+			"the tokens stay in vigie's environment, where the platforms read them", name)
+	}
 }
 
 // str reads a scalar as a string, ${ENV} expanded.

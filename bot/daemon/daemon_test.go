@@ -138,6 +138,20 @@ func startWith(t *testing.T, rules string, env map[string]string, extra ...daemo
 	return start(t, rules, env, func(c *daemon.Config) { c.Connectors = append(c.Connectors, extra...) })
 }
 
+// testTelegramChats are the Telegram groups the tests write in: the chat list
+// of a test that does not set its own TELEGRAM_CHATS, since vigie moderates
+// no unlisted group a CM does not administer.
+const testTelegramChats = "-100200,-100300,-100400,-100600,-100610,-100700,-100710,-100720,-100730,-1001234567890"
+
+// getenv is env's k, with TELEGRAM_CHATS set to testTelegramChats when
+// Telegram is on and env does not set it.
+func getenv(env map[string]string, k string) string {
+	if v, ok := env[k]; ok || k != "TELEGRAM_CHATS" || env["TELEGRAM_TOKEN"] == "" {
+		return v
+	}
+	return testTelegramChats
+}
+
 // opts change the daemon's Config before it runs.
 func start(t testing.TB, rules string, env map[string]string, opts ...func(*daemon.Config)) *instance {
 	t.Helper()
@@ -160,7 +174,7 @@ func start(t testing.TB, rules string, env map[string]string, opts ...func(*daem
 		Listen:     "127.0.0.1:0",
 		Version:    "test",
 		Logger:     slog.New(slog.NewTextHandler(in.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Getenv:     func(k string) string { return env[k] },
+		Getenv:     func(k string) string { return getenv(env, k) },
 		Ready:      func(a net.Addr) { ready <- a },
 		Connectors: []daemon.Connector{{Name: "discord", Source: in.feed, Platforms: []bot.Platform{in.chat}}},
 	}

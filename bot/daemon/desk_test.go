@@ -213,10 +213,14 @@ func TestTelegramRightsOnTheHealthPage(t *testing.T) {
 		return health.Degraded
 	}
 	const want = `telegram chat "fans" (-100200): vigie is not an admin of this chat`
+	// What getChatMember answers (vigie asks it of each listed group at
+	// start) agrees with the updates.
+	api.SetMember(tgGroup, tgfake.BotUserID, "member")
 	changed(admin, member)
 	testsync.Eventually(t, "the group in /healthz's degraded", func() bool {
 		return slices.ContainsFunc(degraded(), func(s string) bool { return strings.HasPrefix(s, want) })
 	})
+	api.SetMember(tgGroup, tgfake.BotUserID, "administrator", "can_manage_chat", "can_delete_messages", "can_restrict_members")
 	changed(member, admin)
 	testsync.Eventually(t, "the group gone from /healthz's degraded", func() bool {
 		return !slices.ContainsFunc(degraded(), func(s string) bool { return strings.HasPrefix(s, "telegram chat") })

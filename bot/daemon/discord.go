@@ -44,12 +44,16 @@ func discordConnector(cfg Config, rs *rules.Ruleset, reg prometheus.Registerer) 
 	channel := func(rs *rules.Ruleset) string {
 		return cmp.Or(strings.TrimSpace(rs.Desk.DiscordChannel), envChannel)
 	}
-	// The rule file's list, when it has one, replaces DISCORD_GUILDS.
+	// The rule file's list, when it has one, replaces DISCORD_GUILDS; with
+	// neither, the guilds its communities name are the list.
 	guilds := func(rs *rules.Ruleset) []string {
 		if len(rs.Desk.DiscordGuilds) > 0 {
 			return rs.Desk.DiscordGuilds
 		}
-		return envGuilds
+		if len(envGuilds) > 0 {
+			return envGuilds
+		}
+		return communityPlaces(rs, "discord")
 	}
 	dc.DeskChannel = channel(rs)
 	dc.Guilds = guilds(rs)

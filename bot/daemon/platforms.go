@@ -250,6 +250,21 @@ func (t *deskCommands) Report(ctx context.Context, period time.Duration, by stri
 // communityCMs are the CMs of the file's desk and of every community's: the
 // platforms know one list of who may decide, and the handlers keep a
 // community's CMs to its cases and places (rules.Ruleset.MayDecide).
+// communityPlaces are the ids of the places of platform that the rule file's
+// communities name: the file's own places, moderated when no list says which
+// are.
+func communityPlaces(rs *rules.Ruleset, platform string) []string {
+	var ids []string
+	for _, c := range rs.Communities {
+		for _, p := range c.Places {
+			if id, ok := strings.CutPrefix(p, platform+":"); ok {
+				ids = append(ids, id)
+			}
+		}
+	}
+	return ids
+}
+
 func communityCMs(rs *rules.Ruleset) []string {
 	cms := slices.Clone(rs.Desk.CMs)
 	for _, c := range rs.Communities {

@@ -207,8 +207,10 @@ func TestThreeInstances(t *testing.T) {
 		"VIGIE_LEASE_TTL=3s",
 		"TELEGRAM_TOKEN=" + tgfake.Token,
 		"TELEGRAM_API_URL=" + tg.HTTP.URL,
+		"TELEGRAM_CHATS=-1001234567890",
 		"DISCORD_TOKEN=" + discordfake.Token,
 		"DISCORD_API_URL=" + dc.APIURL(),
+		"DISCORD_GUILDS=" + strings.Join(guilds, ","),
 		// The fake recommends two shards (GET /gateway/bot).
 		"DISCORD_SHARD_COUNT=auto",
 	}

@@ -26,11 +26,15 @@ func telegramConnector(cfg Config, rs *rules.Ruleset, reg prometheus.Registerer)
 		return Connector{}, err
 	}
 	envChats := strings.Split(cfg.Getenv("TELEGRAM_CHATS"), ",")
-	// The rule file's list, when it has one, replaces TELEGRAM_CHATS.
+	// The rule file's list, when it has one, replaces TELEGRAM_CHATS; with
+	// neither, the groups its communities name are the list.
 	chats := func(rs *rules.Ruleset) ([]int64, error) {
 		list := rs.Desk.TelegramChats
 		if len(list) == 0 {
 			list = envChats
+		}
+		if strings.TrimSpace(strings.Join(list, "")) == "" {
+			list = communityPlaces(rs, "telegram")
 		}
 		var out []int64
 		for _, s := range list {

@@ -16,7 +16,7 @@ import (
 
 func TestActionsOut(t *testing.T) {
 	f := newFakeDiscord(t)
-	c, _ := newTestClient(t, f, Config{BanDeleteWindow: time.Hour, WarnByDM: true})
+	c, _ := newTestClient(t, f, Config{BanDeleteWindow: time.Hour, WarnByDM: true, Guilds: []string{guildID}})
 	out := make(chan bot.Event, 4)
 	run(t, f, c, out, allPerms)
 	ctx := context.Background()
@@ -109,7 +109,7 @@ func TestActionsOut(t *testing.T) {
 // a moderator's /mute 28d) is still taken.
 func TestTimeoutWithinDiscordsClock(t *testing.T) {
 	f := discordfake.New(t, discordfake.Options{Guilds: []string{guildID}, Now: func() time.Time { return time.Now().Add(-2 * time.Second) }})
-	c, _ := newTestClient(t, f, Config{})
+	c, _ := newTestClient(t, f, Config{Guilds: []string{guildID}})
 	run(t, f, c, make(chan bot.Event, 4), allPerms)
 	msg := bot.Event{ID: "1001", Platform: "discord", Kind: bot.KindMessage, Space: guildID, Channel: general, Author: bot.Author{ID: bob.id}}
 	for i, d := range []time.Duration{28 * 24 * time.Hour, 60 * 24 * time.Hour} {
@@ -132,7 +132,7 @@ func TestTimeoutWithinDiscordsClock(t *testing.T) {
 // back, a timeout is taken again.
 func TestActionsOnAMemberWhoLeft(t *testing.T) {
 	f := newFakeDiscord(t)
-	c, _ := newTestClient(t, f, Config{})
+	c, _ := newTestClient(t, f, Config{Guilds: []string{guildID}})
 	run(t, f, c, make(chan bot.Event, 4), allPerms)
 	ctx := context.Background()
 	msg := bot.Event{ID: "1001", Platform: "discord", Kind: bot.KindMessage, Space: guildID, Channel: general, Author: bot.Author{ID: bob.id, Name: "Bob"}}
@@ -165,7 +165,7 @@ func TestActionsOnAMemberWhoLeft(t *testing.T) {
 // not remove keeps the refusal (TestActionsOnAMemberWhoLeft).
 func TestActionsOnAMemberVigieRemoved(t *testing.T) {
 	f := newFakeDiscord(t)
-	c, _ := newTestClient(t, f, Config{})
+	c, _ := newTestClient(t, f, Config{Guilds: []string{guildID}})
 	run(t, f, c, make(chan bot.Event, 4), allPerms)
 	ctx := context.Background()
 	raider := bot.Event{ID: "join-1", Platform: "discord", Kind: bot.KindJoin, Space: guildID, Author: bot.Author{ID: newbie.id, Name: "Newbie"}}
@@ -191,7 +191,7 @@ func TestActionsOnAMemberVigieRemoved(t *testing.T) {
 
 func TestActionErrors(t *testing.T) {
 	f := newFakeDiscord(t)
-	c, _ := newTestClient(t, f, Config{})
+	c, _ := newTestClient(t, f, Config{Guilds: []string{guildID}})
 	out := make(chan bot.Event, 4)
 	run(t, f, c, out, allPerms)
 	ctx := context.Background()
@@ -317,7 +317,7 @@ func TestActionsOnAMemberAboveVigie(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFakeDiscord(t)
-			c, _ := newTestClient(t, f, Config{})
+			c, _ := newTestClient(t, f, Config{Guilds: []string{guildID}})
 			run(t, f, c, make(chan bot.Event, 4), tt.perms)
 			f.FailWhen(func(call discordfake.Call) bool { return strings.HasPrefix(call.Path, "/guilds/"+guildID+"/") }, 403, refusal)
 			err := tt.do(c)

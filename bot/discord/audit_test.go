@@ -16,7 +16,7 @@ import (
 // and for a decision which case and which CM.
 func TestAuditLogReasons(t *testing.T) {
 	f := newFakeDiscord(t)
-	c, _ := newTestClient(t, f, Config{})
+	c, _ := newTestClient(t, f, Config{Guilds: []string{guildID}})
 	out := make(chan bot.Event, 4)
 	run(t, f, c, out, allPerms)
 	ctx := context.Background()

@@ -12,8 +12,9 @@ import (
 // Who may steer vigie on Discord, and from where.
 //
 // A place is a guild. vigie moderates the guilds of the allowlist (Guilds) and
-// the guild of the desk channel; with neither, every guild it is in, and then
-// it takes commands from none. Commands and button presses are taken only from
+// the guild of the desk channel; with neither, the guilds a CM of desk.cms owns
+// (anyone may invite a public bot to a server of their own), and then it takes
+// commands from none. Commands and button presses are taken only from
 // those guilds, and only from the CMs (by user id) and the holders of a
 // moderator role (by role id): a role named "moderator" in some other server is
 // nobody. Role names in the configuration are a convenience, turned into the
@@ -37,8 +38,8 @@ func (c *Client) deskGuild(d *deskConf) string {
 	return ""
 }
 
-// moderates reports whether vigie moderates guildID: listed, the desk's, or any
-// guild when neither a list nor a desk channel is set.
+// moderates reports whether vigie moderates guildID: listed, the desk's, or,
+// when neither a list nor a desk channel is set, one whose owner is a CM.
 func (c *Client) moderates(guildID string) bool {
 	if guildID == "" {
 		return false
@@ -48,7 +49,8 @@ func (c *Client) moderates(guildID string) bool {
 		return true
 	}
 	if len(d.guilds) == 0 && d.channel == "" {
-		return true
+		g, ok := c.stateGuild(guildID)
+		return ok && g.owner != "" && d.cms[g.owner]
 	}
 	return guildID == c.deskGuild(d)
 }
@@ -72,7 +74,8 @@ func (c *Client) foreign(guildID, kind string) {
 		if g, ok := c.stateGuild(guildID); ok {
 			name = g.label()
 		}
-		c.log.Warn("ignoring guild "+name+": it is not one vigie moderates (DISCORD_GUILDS, desk.discord_guilds, or the desk channel's guild)",
+		c.log.Warn("ignoring guild "+name+": it is not one vigie moderates (DISCORD_GUILDS, desk.discord_guilds, or the desk channel's guild; "+
+			"with neither, a guild a CM of desk.cms owns)",
 			"audit", true, "guild", guildID, "kind", kind)
 	}
 }

@@ -32,7 +32,7 @@ rules:
 func TestJudgesWhatALostSessionMissed(t *testing.T) {
 	f := newFakeDiscord(t)
 	reg := prometheus.NewRegistry()
-	c, logs := newTestClient(t, f, Config{Registerer: reg, StaffRoles: []string{"Moderator"}})
+	c, logs := newTestClient(t, f, Config{Registerer: reg, StaffRoles: []string{"Moderator"}, Guilds: []string{guildID}})
 	st := memory.New()
 	t.Cleanup(func() { st.Close() })
 	rs, err := rules.Parse("rules.yaml", []byte(catchupRules), rules.LoadOptions{})

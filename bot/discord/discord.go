@@ -81,7 +81,8 @@ type Config struct {
 	ModeratorRoles []string
 	// Guilds are the ids of the guilds vigie moderates and takes commands from,
 	// besides the desk channel's guild (DISCORD_GUILDS). With none and no desk
-	// channel, every guild vigie is in is moderated and none commands it.
+	// channel, the guilds a Discord CM of desk.cms owns are moderated, and
+	// none commands it: anyone may invite a public bot to their own server.
 	Guilds []string
 	// TokenCheckAfter is how long the gateway may be down before vigie asks
 	// Discord whether it still takes the token (GET /users/@me), then again

@@ -47,7 +47,7 @@ type raidWorld struct {
 
 func newRaidWorld(t *testing.T) *raidWorld {
 	w := &raidWorld{f: newFakeDiscord(t), st: memory.New(), desk: &alertDesk{}, now: t0}
-	c, _ := newTestClient(t, w.f, Config{})
+	c, _ := newTestClient(t, w.f, Config{Guilds: []string{guildID}})
 	run(t, w.f, c, make(chan bot.Event, 16), allPerms)
 	mod, err := handlers.New(handlers.Options{Platforms: map[string]bot.Platform{"discord": c}, Store: w.st, Desk: w.desk,
 		Retry: handlers.Retry{Attempts: 1}, Now: w.clock})

@@ -336,7 +336,7 @@ func TestCardSetsApartATurningName(t *testing.T) {
 // A mod-log line pings nobody, shows no preview, and is edited in place.
 func TestModLogPoster(t *testing.T) {
 	f := newFakeDiscord(t)
-	c, _ := newTestClient(t, f, Config{})
+	c, _ := newTestClient(t, f, Config{Guilds: []string{guildID}})
 	id, err := c.PostLog(t.Context(), deskID, "🗑 delete in <#"+general+"> — rule flood · <@"+bob.id+">")
 	if err != nil || id == "" {
 		t.Fatalf("PostLog = %q, %v", id, err)

@@ -18,7 +18,7 @@ import (
 // mention of the channel and its links stay as they are, and nobody is pinged.
 func TestModLogShowsMembersMarkdownAsWritten(t *testing.T) {
 	f := newFakeDiscord(t)
-	c, _ := newTestClient(t, f, Config{})
+	c, _ := newTestClient(t, f, Config{Guilds: []string{guildID}})
 	l, err := handlers.NewModLog(handlers.ModLogOptions{Posters: map[string]bot.LogPoster{"discord": c}})
 	if err != nil {
 		t.Fatal(err)
@@ -54,7 +54,7 @@ func TestModLogShowsMembersMarkdownAsWritten(t *testing.T) {
 // escape, and stays within a Discord message.
 func TestModLogLongLineOnDiscord(t *testing.T) {
 	f := newFakeDiscord(t)
-	c, _ := newTestClient(t, f, Config{})
+	c, _ := newTestClient(t, f, Config{Guilds: []string{guildID}})
 	l, err := handlers.NewModLog(handlers.ModLogOptions{Posters: map[string]bot.LogPoster{"discord": c}})
 	if err != nil {
 		t.Fatal(err)

@@ -18,7 +18,7 @@ import (
 // retry stage turns them into cases instead of a stalled worker.
 func TestLongRateLimits(t *testing.T) {
 	f := newFakeDiscord(t)
-	c, logs := newTestClient(t, f, Config{})
+	c, logs := newTestClient(t, f, Config{Guilds: []string{guildID}})
 	out := make(chan bot.Event, 4)
 	run(t, f, c, out, allPerms)
 	msg := bot.Event{ID: "1001", Platform: "discord", Kind: bot.KindMessage, Space: guildID, Channel: general, Author: bot.Author{ID: bob.id}}
@@ -84,7 +84,7 @@ func TestLongRateLimits(t *testing.T) {
 // Cloudflare's page) still says how long to wait, from its Retry-After.
 func TestRateLimitPage(t *testing.T) {
 	f := newFakeDiscord(t)
-	c, _ := newTestClient(t, f, Config{})
+	c, _ := newTestClient(t, f, Config{Guilds: []string{guildID}})
 	out := make(chan bot.Event, 4)
 	run(t, f, c, out, allPerms)
 	msg := bot.Event{ID: "1001", Platform: "discord", Kind: bot.KindMessage, Space: guildID, Channel: general, Author: bot.Author{ID: bob.id}}
@@ -122,7 +122,7 @@ func TestRouteOf(t *testing.T) {
 // that member only (a role above vigie's refuses one member, not all).
 func TestRefusalsHeld(t *testing.T) {
 	f := newFakeDiscord(t)
-	c, logs := newTestClient(t, f, Config{})
+	c, logs := newTestClient(t, f, Config{Guilds: []string{guildID}})
 	out := make(chan bot.Event, 4)
 	run(t, f, c, out, allPerms)
 	ctx := context.Background()

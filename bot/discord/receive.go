@@ -91,7 +91,7 @@ func (c *Client) Run(ctx context.Context, out chan<- bot.Event) error {
 	defer watch.Wait()
 	defer stopWatch()
 	if d := c.desk.Load(); len(d.guilds) == 0 && d.channel == "" {
-		c.log.Warn("no guild list (DISCORD_GUILDS, desk.discord_guilds) and no desk channel: vigie moderates every guild it is in, and takes commands from none")
+		c.log.Warn("no guild list (DISCORD_GUILDS, desk.discord_guilds) and no desk channel: vigie moderates only the guilds a Discord CM of desk.cms owns, and takes commands from none; list the guilds' ids to moderate them (a guild's id is in the `ignoring guild` log line)")
 	}
 	<-ctx.Done()
 	// No reconnection of discordgo's own may start once Run is over.

@@ -51,7 +51,7 @@ func profileID(user, names string) string {
 
 func TestEventsIn(t *testing.T) {
 	f := newFakeDiscord(t)
-	c, logs := newTestClient(t, f, Config{StaffRoles: []string{"moderator"}, ShardID: 1, ShardCount: 2})
+	c, logs := newTestClient(t, f, Config{StaffRoles: []string{"moderator"}, ShardID: 1, ShardCount: 2, Guilds: []string{guildID}})
 	out := make(chan bot.Event, 16)
 	run(t, f, c, out, allPerms)
 
@@ -201,7 +201,7 @@ func TestEventsIn(t *testing.T) {
 
 func TestPermissionCheck(t *testing.T) {
 	f := newFakeDiscord(t)
-	c, logs := newTestClient(t, f, Config{})
+	c, logs := newTestClient(t, f, Config{Guilds: []string{guildID}})
 	out := make(chan bot.Event, 1)
 	// No Moderate Members, no Ban Members.
 	run(t, f, c, out, allPerms&^(1<<40)&^(1<<2))
@@ -307,7 +307,7 @@ func TestSilentGateway(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := discordfake.New(t, discordfake.Options{Silent: true})
-			c, _ := newTestClient(t, f, Config{})
+			c, _ := newTestClient(t, f, Config{Guilds: []string{guildID}})
 			c.gw.timeout = tt.timeout
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
@@ -346,7 +346,7 @@ func TestShutdownHandsOverReceivedEvents(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFakeDiscord(t)
 			reg := prometheus.NewRegistry()
-			c, logs := newTestClient(t, f, Config{DrainTimeout: tt.drain, Registerer: reg})
+			c, logs := newTestClient(t, f, Config{DrainTimeout: tt.drain, Registerer: reg, Guilds: []string{guildID}})
 			// Nobody reads out: the rules are busy.
 			out := make(chan bot.Event)
 			ctx, cancel := context.WithCancel(context.Background())
@@ -423,7 +423,7 @@ func TestGatewayRefusesTheIntents(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			f := discordfake.New(t, discordfake.Options{Guilds: []string{guildID}, DisallowedIntents: tt.disallowed})
-			c, _ := newTestClient(t, f, Config{})
+			c, _ := newTestClient(t, f, Config{Guilds: []string{guildID}})
 			if tt.token != "" {
 				c.sess.Identify.Token = tt.token
 			}

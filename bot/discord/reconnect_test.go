@@ -13,7 +13,7 @@ import (
 // session, and what comes after is received and moderated as before.
 func TestModeratesAfterAReconnect(t *testing.T) {
 	f := newFakeDiscord(t)
-	c, logs := newTestClient(t, f, Config{})
+	c, logs := newTestClient(t, f, Config{Guilds: []string{guildID}})
 	out := make(chan bot.Event, 10)
 	run(t, f, c, out, allPerms)
 	ctx := context.Background()

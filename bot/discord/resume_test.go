@@ -17,7 +17,7 @@ import (
 // anew, and moderates the new session's messages.
 func TestNewSessionWhenResumesAreClosed(t *testing.T) {
 	f := discordfake.New(t, discordfake.Options{Guilds: []string{guildID}, ResumeClosed: true})
-	c, logs := newTestClient(t, f, Config{})
+	c, logs := newTestClient(t, f, Config{Guilds: []string{guildID}})
 	out := make(chan bot.Event, 10)
 	run(t, f, c, out, allPerms)
 

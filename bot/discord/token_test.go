@@ -17,7 +17,7 @@ import (
 // back: one info line, the link up, messages received again.
 func TestTokenRevokedWhileRunning(t *testing.T) {
 	f := newFakeDiscord(t)
-	c, logs := newTestClient(t, f, Config{TokenCheckAfter: 20 * time.Millisecond})
+	c, logs := newTestClient(t, f, Config{TokenCheckAfter: 20 * time.Millisecond, Guilds: []string{guildID}})
 	out := make(chan bot.Event, 10)
 	run(t, f, c, out, allPerms)
 	if !c.Link().Up {
@@ -73,7 +73,7 @@ func TestTokenRevokedWhileRunning(t *testing.T) {
 // outage) is checked too, and the token Discord takes is not blamed.
 func TestGatewayDownTokenTaken(t *testing.T) {
 	f := newFakeDiscord(t)
-	c, logs := newTestClient(t, f, Config{TokenCheckAfter: 20 * time.Millisecond})
+	c, logs := newTestClient(t, f, Config{TokenCheckAfter: 20 * time.Millisecond, Guilds: []string{guildID}})
 	run(t, f, c, make(chan bot.Event, 10), allPerms)
 
 	f.SetDown(true)
@@ -98,7 +98,7 @@ func TestGatewayDownTokenTaken(t *testing.T) {
 // down with that problem; turned on again, the gateway is back.
 func TestIntentsTurnedOffWhileRunning(t *testing.T) {
 	f := newFakeDiscord(t)
-	c, logs := newTestClient(t, f, Config{TokenCheckAfter: 20 * time.Millisecond})
+	c, logs := newTestClient(t, f, Config{TokenCheckAfter: 20 * time.Millisecond, Guilds: []string{guildID}})
 	out := make(chan bot.Event, 10)
 	run(t, f, c, out, allPerms)
 

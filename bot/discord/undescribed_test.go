@@ -16,7 +16,7 @@ import (
 // ResolveRoles tells once the guild is described.
 func TestAuthorBeforeTheGuildIsDescribed(t *testing.T) {
 	f := newFakeDiscord(t)
-	c, logs := newTestClient(t, f, Config{StaffRoles: []string{"Moderator"}})
+	c, logs := newTestClient(t, f, Config{StaffRoles: []string{"Moderator"}, Guilds: []string{guildID}})
 	out := make(chan bot.Event, 10)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

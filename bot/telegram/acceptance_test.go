@@ -45,7 +45,7 @@ func (m *moderatorCommands) Reload(context.Context, string) (string, error) { re
 
 func TestAcceptance(t *testing.T) {
 	f := newFakeBotAPI(t)
-	c, logs := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}})
+	c, logs := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}, Chats: fixtureChats})
 	knowAdmins(t, c, group.id)
 	st := memory.New()
 	t.Cleanup(func() { st.Close() })

@@ -21,7 +21,7 @@ func groupEvent(msg int, author string) bot.Event {
 
 func TestActionsCallTheBotAPI(t *testing.T) {
 	f := newFakeBotAPI(t)
-	c, _ := newTestClient(t, f, Config{})
+	c, _ := newTestClient(t, f, Config{Chats: fixtureChats})
 	ctx := context.Background()
 	ev := groupEvent(10, "7")
 	topic := ev
@@ -144,7 +144,7 @@ func TestActionsCallTheBotAPI(t *testing.T) {
 
 func TestActionErrorsSayWhetherToRetry(t *testing.T) {
 	f := newFakeBotAPI(t)
-	c, _ := newTestClient(t, f, Config{})
+	c, _ := newTestClient(t, f, Config{Chats: fixtureChats})
 	ctx := context.Background()
 	ev := groupEvent(10, "7")
 	tests := []struct {
@@ -188,7 +188,7 @@ func TestActionErrorsSayWhetherToRetry(t *testing.T) {
 // failure the desk would get a case for.
 func TestDeleteOfAMessageGoneIsDone(t *testing.T) {
 	f := newFakeBotAPI(t)
-	c, _ := newTestClient(t, f, Config{})
+	c, _ := newTestClient(t, f, Config{Chats: fixtureChats})
 	f.fail("deleteMessage", 400, "Bad Request: message to delete not found", 0)
 	if err := c.Delete(context.Background(), groupEvent(10, "7")); err != nil {
 		t.Errorf("Delete of a message gone = %v, want nil", err)
@@ -197,7 +197,7 @@ func TestDeleteOfAMessageGoneIsDone(t *testing.T) {
 
 func TestA429HoldsTheChatBack(t *testing.T) {
 	f := newFakeBotAPI(t)
-	c, _ := newTestClient(t, f, Config{})
+	c, _ := newTestClient(t, f, Config{Chats: fixtureChats})
 	ctx := context.Background()
 	ev := groupEvent(10, "7")
 	f.fail("sendMessage", 429, "Too Many Requests: retry after 1", 1)
@@ -219,7 +219,7 @@ func TestA429HoldsTheChatBack(t *testing.T) {
 
 func TestTransportErrorsHideTheToken(t *testing.T) {
 	f := newFakeBotAPI(t)
-	c, _ := newTestClient(t, f, Config{})
+	c, _ := newTestClient(t, f, Config{Chats: fixtureChats})
 	f.srv.Close()
 	err := c.Delete(context.Background(), groupEvent(10, "7"))
 	if err == nil || !bot.Retryable(err) {
@@ -232,7 +232,7 @@ func TestTransportErrorsHideTheToken(t *testing.T) {
 
 func TestCancelledActionIsNotRetryable(t *testing.T) {
 	f := newFakeBotAPI(t)
-	c, _ := newTestClient(t, f, Config{})
+	c, _ := newTestClient(t, f, Config{Chats: fixtureChats})
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	err := c.Delete(ctx, groupEvent(10, "7"))

@@ -113,7 +113,7 @@ func TestAdminWhoseLookupFailsIsNotModerated(t *testing.T) {
 	f.setAdmins(group.id, carol.id)
 	f.adminsFail(group.id, true)
 	reg := prometheus.NewRegistry()
-	c, logs := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}, Registerer: reg})
+	c, logs := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}, Registerer: reg, Chats: fixtureChats})
 	clock := &testClock{now: time.Now()}
 	c.admins.now = clock.Now
 	run(t, c, pipeline(t, c, reg))
@@ -174,7 +174,7 @@ func TestHungAdminLookupDoesNotStallIntake(t *testing.T) {
 	f := newFakeBotAPI(t)
 	f.setAdmins(group.id, carol.id)
 	reg := prometheus.NewRegistry()
-	c, _ := newTestClient(t, f, Config{DeskChat: deskChat.id, Registerer: reg})
+	c, _ := newTestClient(t, f, Config{DeskChat: deskChat.id, Registerer: reg, Chats: fixtureChats})
 	c.adminTimeout = time.Hour // as long as the test: the lookup hangs until released
 	release := f.holdAdmins(group.id)
 	run(t, c, pipeline(t, c, reg))
@@ -208,7 +208,7 @@ func TestStaleAdminList(t *testing.T) {
 	f := newFakeBotAPI(t)
 	f.setAdmins(group.id, carol.id)
 	reg := prometheus.NewRegistry()
-	c, logs := newTestClient(t, f, Config{Registerer: reg})
+	c, logs := newTestClient(t, f, Config{Registerer: reg, Chats: fixtureChats})
 	clock := &testClock{now: time.Now()}
 	c.admins.now = clock.Now
 	out := make(chan bot.Event)

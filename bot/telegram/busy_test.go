@@ -49,7 +49,7 @@ func TestPressAnsweredWhileWorkersBusy(t *testing.T) {
 // toast and no outcome. The work under way is carried out.
 func TestPressAnsweredThenStopped(t *testing.T) {
 	f := newFakeBotAPI(t)
-	c, _ := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}})
+	c, _ := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}, Chats: fixtureChats})
 	book := newCaseBook()
 	desk := c.Desk(book)
 	stop := run(t, c, make(chan bot.Event, 10))

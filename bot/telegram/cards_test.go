@@ -37,7 +37,7 @@ func newInstances(t *testing.T, f *fakeBotAPI, n int) []*instance {
 	prefix := fmt.Sprintf("vigietest-tgcards-%d-%d", os.Getpid(), cardPrefixes.Add(1))
 	var out []*instance
 	for i := range n {
-		c, logs := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}})
+		c, logs := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}, Chats: fixtureChats})
 		knowAdmins(t, c, group.id)
 		st, err := redis.Open(url, redis.WithPrefix(prefix), redis.WithConsumer(fmt.Sprint("instance-", i)))
 		if err != nil {

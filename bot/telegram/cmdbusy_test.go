@@ -14,7 +14,7 @@ import (
 func busyDesk(t *testing.T) (f *fakeBotAPI, c *Client, out chan bot.Event, stop func(), logs *testsync.Buffer) {
 	t.Helper()
 	f = newFakeBotAPI(t)
-	c, logs = newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}})
+	c, logs = newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}, Chats: fixtureChats})
 	book := newCaseBook()
 	desk := c.Desk(book)
 	out = make(chan bot.Event, 10)

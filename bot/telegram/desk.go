@@ -326,6 +326,9 @@ func (c *Client) deskUpdate(ctx context.Context, u update) bool {
 		if !mc.Chat.IsPrivate() {
 			c.ownRightsChanged(mc)
 		}
+		if addedToGroup(mc) {
+			c.addedBy(mc)
+		}
 		return true
 	case u.EditedMessage != nil:
 		m := u.EditedMessage

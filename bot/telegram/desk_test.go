@@ -35,7 +35,7 @@ type deskFixture struct {
 
 func newDeskFixture(t *testing.T, cards ...bot.Card) *deskFixture {
 	f := newFakeBotAPI(t)
-	c, logs := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42", "discord:1234"}})
+	c, logs := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42", "discord:1234"}, Chats: fixtureChats})
 	book := newCaseBook(cards...)
 	desk := c.Desk(book)
 	run(t, c, make(chan bot.Event, 100))
@@ -401,7 +401,7 @@ func TestAlertAndNoDesk(t *testing.T) {
 	}
 
 	f := newFakeBotAPI(t)
-	c, _ := newTestClient(t, f, Config{})
+	c, _ := newTestClient(t, f, Config{Chats: fixtureChats})
 	d := c.Desk(newCaseBook())
 	if err := d.PostCard(context.Background(), sampleCard("c1", at(t0))); err == nil || !strings.Contains(err.Error(), "VIGIE_DESK_CHAT") {
 		t.Errorf("PostCard without a desk chat: %v", err)
@@ -415,7 +415,7 @@ func TestDeskAdmins(t *testing.T) {
 		t.Run(fmt.Sprintf("DeskAdmins=%v", admins), func(t *testing.T) {
 			f := newFakeBotAPI(t)
 			f.setAdmins(deskChat.id, carol.id)
-			c, _ := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}, DeskAdmins: admins})
+			c, _ := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}, DeskAdmins: admins, Chats: fixtureChats})
 			book := newCaseBook(sampleCard("a1", at(t0)))
 			desk := c.Desk(book)
 			run(t, c, make(chan bot.Event, 10))

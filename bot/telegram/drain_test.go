@@ -25,7 +25,7 @@ func TestShutdownHandsOverTheCommittedBatch(t *testing.T) {
 			if reading {
 				drain = testsync.Patience
 			}
-			c, logs := newTestClient(t, f, Config{DrainTimeout: drain})
+			c, logs := newTestClient(t, f, Config{DrainTimeout: drain, Chats: fixtureChats})
 			for i := range 10 {
 				f.push(map[string]any{"message": message(group, 100+i, bob, t0+int64(i), "message "+string(rune('a'+i)))})
 			}
@@ -70,7 +70,7 @@ func TestShutdownHandsOverTheCommittedBatch(t *testing.T) {
 // twice, a strike counted twice).
 func TestShutdownConfirmsTheUpdatesHandedOver(t *testing.T) {
 	f := newFakeBotAPI(t)
-	c, _ := newTestClient(t, f, Config{DrainTimeout: 50 * time.Millisecond})
+	c, _ := newTestClient(t, f, Config{DrainTimeout: 50 * time.Millisecond, Chats: fixtureChats})
 	for i := range 3 {
 		f.push(map[string]any{"message": message(group, 100+i, bob, t0+int64(i), fmt.Sprintf("message %d", i))})
 	}
@@ -84,7 +84,7 @@ func TestShutdownConfirmsTheUpdatesHandedOver(t *testing.T) {
 		t.Errorf("%d updates left unconfirmed at Telegram, want 2: the one handed over would come again", left)
 	}
 
-	again, _ := newTestClient(t, f, Config{})
+	again, _ := newTestClient(t, f, Config{Chats: fixtureChats})
 	out2 := make(chan bot.Event, 10)
 	run(t, again, out2)
 	for _, want := range []string{"message 1", "message 2"} {

@@ -16,7 +16,7 @@ import (
 func TestStartWaitsAsTelegramAsks(t *testing.T) {
 	f := newFakeBotAPI(t)
 	f.fail("getMe", 429, "Too Many Requests: retry after 7", 7)
-	c, _ := newTestClient(t, f, Config{})
+	c, _ := newTestClient(t, f, Config{Chats: fixtureChats})
 	paused := make(chan time.Duration, 1)
 	c.pause = func(ctx context.Context, d time.Duration) bool {
 		select {

@@ -96,7 +96,7 @@ func TestVerifyPromptIsolatesTheName(t *testing.T) {
 // a right-to-left override does not turn the warning's words around.
 func TestWarnIsolatesTheName(t *testing.T) {
 	f := newFakeBotAPI(t)
-	c, _ := newTestClient(t, f, Config{})
+	c, _ := newTestClient(t, f, Config{Chats: fixtureChats})
 	ev := groupEvent(10, "7")
 	ev.Author.Name = "Bob\u202e"
 	if err := c.Warn(context.Background(), ev, "no links here, please."); err != nil {

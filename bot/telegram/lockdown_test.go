@@ -40,7 +40,7 @@ type lockWorld struct {
 
 func newLockWorld(t *testing.T) *lockWorld {
 	w := &lockWorld{f: newFakeBotAPI(t), st: memory.New(), desk: &lockDesk{}, now: time.Unix(t0, 0)}
-	c, _ := newTestClient(t, w.f, Config{})
+	c, _ := newTestClient(t, w.f, Config{Chats: fixtureChats})
 	mod, err := handlers.New(handlers.Options{Platforms: map[string]bot.Platform{"telegram": c}, Store: w.st, Desk: w.desk,
 		Retry: handlers.Retry{Attempts: 1}, Now: w.clock})
 	if err != nil {

@@ -36,7 +36,7 @@ func TestDeskFollowsItsGroupToASupergroup(t *testing.T) {
 	newDesk := tgChat{id: -1004002, kind: "supergroup", title: "CM desk"}
 	f := newFakeBotAPI(t)
 	f.SetTrouble(migrated(oldDesk.id, newDesk.id))
-	c, logs := newTestClient(t, f, Config{DeskChat: oldDesk.id, CMs: []string{"telegram:42"}})
+	c, logs := newTestClient(t, f, Config{DeskChat: oldDesk.id, CMs: []string{"telegram:42"}, Chats: fixtureChats})
 	book := newCaseBook()
 	desk := c.Desk(book)
 	run(t, c, make(chan bot.Event, 100))

@@ -235,7 +235,7 @@ func TestCardNotes(t *testing.T) {
 // A mod-log line is a message without preview, escaped, edited in place.
 func TestModLogPoster(t *testing.T) {
 	f := newFakeBotAPI(t)
-	c, _ := newTestClient(t, f, Config{})
+	c, _ := newTestClient(t, f, Config{Chats: fixtureChats})
 	id, err := c.PostLog(t.Context(), "-100777", "🗑 delete — rule <flood> · https://t.me/c/1/2")
 	if err != nil || id == "" {
 		t.Fatalf("PostLog = %q, %v", id, err)

@@ -80,7 +80,7 @@ func (s *shiftBook) Report(_ context.Context, period time.Duration, _ string) (s
 
 func TestModeAndReportCommands(t *testing.T) {
 	f := newFakeBotAPI(t)
-	c, _ := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}})
+	c, _ := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}, Chats: fixtureChats})
 	c.Desk(&shiftBook{caseBook: newCaseBook(), mode: "after hours"})
 	run(t, c, make(chan bot.Event, 10))
 	f.waitFor("getUpdates", 1, nil)
@@ -129,7 +129,7 @@ func TestPageWithManyCMs(t *testing.T) {
 	for i := range 150 {
 		cms = append(cms, fmt.Sprintf("telegram:%d", 1000+i))
 	}
-	c, _ := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: cms})
+	c, _ := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: cms, Chats: fixtureChats})
 	desk := c.Desk(newCaseBook())
 	if err := desk.Page(context.Background(), strings.Repeat("a wave of angry comments ", 200)); err != nil {
 		t.Fatal(err)

@@ -1,12 +1,22 @@
 package telegram
 
 import (
+	"context"
+	"fmt"
 	"sync"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"github.com/vigie-bot/vigie/bot"
 )
 
 // The places vigie moderates on Telegram: the groups of the allowlist
-// (Config.Chats), or every group when it is empty. The desk chat is the desk's,
-// and private chats are people talking to vigie; neither is filtered here.
+// (Config.Chats) or, when it is empty, the groups where a CM of desk.cms is an
+// administrator (creator included), as getChatAdministrators says. Anyone may
+// add a bot to a group of their own: without this, a stranger's group would be
+// moderated, and could make vigie post to the desk. The desk chat is the
+// desk's, and private chats are people talking to vigie; neither is filtered
+// here.
 
 // group is the group chat an update comes from, and what kind of update it is;
 // ok is false for private chats, channels and updates without a chat.
@@ -29,14 +39,44 @@ func (u update) group() (chat int64, kind string, ok bool) {
 func (c *Client) moderates(chat int64) bool {
 	d := c.desk.Load()
 	desk := c.deskChat()
-	return len(d.chats) == 0 || d.chats[chat] || d.chats[c.moved.origin(chat)] || (desk != 0 && chat == desk)
+	if desk != 0 && chat == desk {
+		return true
+	}
+	if len(d.chats) == 0 {
+		return c.cmAdministers(chat)
+	}
+	return d.chats[chat] || d.chats[c.moved.origin(chat)]
+}
+
+// cmAdministers reports whether a CM of desk.cms is an administrator of chat,
+// as the last admin list known says; a chat never listed since the start is
+// not, and its list is asked in the background, so that its next message
+// knows.
+func (c *Client) cmAdministers(chat int64) bool {
+	for cm := range c.desk.Load().cms {
+		if status, _ := c.adminStatus(chat, cm); status != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// listUnknown reports whether chat is a group whose moderation is not yet
+// known: no chat list, and its admin list not had yet.
+func (c *Client) listUnknown(chat int64) bool {
+	d := c.desk.Load()
+	if len(d.chats) != 0 || len(d.cms) == 0 {
+		return false
+	}
+	_, known := c.admins.peek(chat, 0)
+	return !known
 }
 
 // foreign counts an update from a group vigie does not moderate, and says so
 // once per chat.
 func (c *Client) foreign(chat int64, kind string, u update) {
 	c.metrics.foreign.WithLabelValues(kind).Inc()
-	if !c.foreignSeen.first(chat) {
+	if c.listUnknown(chat) || !c.foreignSeen.first(chat) {
 		return
 	}
 	title := ""
@@ -48,8 +88,84 @@ func (c *Client) foreign(chat int64, kind string, u update) {
 	case u.ChatMember != nil:
 		title = u.ChatMember.Chat.Title
 	}
-	c.log.Warn("ignoring a chat vigie does not moderate (TELEGRAM_CHATS, desk.telegram_chats)",
+	c.log.Warn("ignoring a chat vigie does not moderate: to moderate it, put its id in TELEGRAM_CHATS (desk.telegram_chats)"+c.orCMAdmin(),
 		"audit", true, "chat", chat, "title", title, "kind", kind)
+}
+
+// addedToGroup reports whether mc says vigie was just added to a group.
+func addedToGroup(mc *tgbotapi.ChatMemberUpdated) bool {
+	if !mc.Chat.IsGroup() && !mc.Chat.IsSuperGroup() {
+		return false
+	}
+	switch mc.OldChatMember.Status {
+	case "left", "kicked":
+	default:
+		return false
+	}
+	switch mc.NewChatMember.Status {
+	case "member", "administrator", "restricted":
+		return true
+	}
+	return false
+}
+
+// addedBy leaves a group vigie was added to by someone who is not a CM, when
+// it is not a group vigie moderates (listed, or, with no list, one a CM
+// administers), and tells the desk, once per group. With neither a chat list
+// nor a CM (the first run), vigie stays and only logs: the person setting it
+// up reads the group's id there.
+func (c *Client) addedBy(mc *tgbotapi.ChatMemberUpdated) {
+	chat, d := mc.Chat.ID, c.desk.Load()
+	by := fmt.Sprintf("telegram:%d", mc.From.ID)
+	log := c.log.With("audit", true, "chat", chat, "title", mc.Chat.Title, "by", by)
+	switch {
+	case c.inDesk(chat) || d.chats[chat] || d.chats[c.moved.origin(chat)]:
+		return
+	case len(d.cms) == 0 && len(d.chats) == 0:
+		log.Warn("vigie was added to a group it does not moderate: to moderate it, put its id in TELEGRAM_CHATS (desk.telegram_chats), or name a CM in desk.cms and make them one of its administrators")
+		return
+	case d.cms[mc.From.ID]:
+		if len(d.chats) != 0 {
+			log.Warn("a CM added vigie to a group that is not in the chat list: it is not moderated until its id is in TELEGRAM_CHATS (desk.telegram_chats)")
+		}
+		return
+	}
+	c.tell(func(ctx context.Context) {
+		if len(d.chats) == 0 {
+			// A CM may administer the group another admin added vigie to:
+			// Telegram's list now says.
+			c.lookupAdmins(ctx, chat)
+			if c.cmAdministers(chat) {
+				return
+			}
+		}
+		if _, err := c.call(ctx, "", "leaveChat", tgbotapi.Params{"chat_id": itoa(chat)}); err != nil {
+			log.Warn("vigie was added to a group it does not moderate by someone who is not a CM, and could not leave it", "err", err)
+			return
+		}
+		log.Warn("vigie left a group it was added to by someone who is not a CM: to moderate it, put its id in TELEGRAM_CHATS (desk.telegram_chats)" + c.orCMAdmin() + ", then add vigie again")
+		desk := c.deskChat()
+		if desk == 0 || !c.leftTold.first(chat) {
+			return
+		}
+		place := mc.Chat.Title
+		if place == "" {
+			place = itoa(chat)
+		}
+		text := fmt.Sprintf("🚪 vigie was added to the group %s (id %d) by %s (%s), who is not a CM, and left it. To moderate it, put its id in TELEGRAM_CHATS (desk.telegram_chats)%s, then add vigie again.",
+			bot.IsolateBidi(place), chat, bot.IsolateBidi(fullName(&mc.From)), by, c.orCMAdmin())
+		if _, err := c.sendMessage(ctx, bot.ActAlert, outgoing{chat: desk, text: text}); err != nil {
+			log.Warn("the desk chat was not told that vigie left a group", "err", err)
+		}
+	}, "chat", chat)
+}
+
+// orCMAdmin is the other way to have a group moderated, when there is one.
+func (c *Client) orCMAdmin() string {
+	if len(c.desk.Load().chats) != 0 {
+		return ""
+	}
+	return ", or make a CM of desk.cms one of its administrators"
 }
 
 // onceSet remembers up to max chats, for logging things once each.

@@ -52,7 +52,7 @@ func TestForeignChat(t *testing.T) {
 func TestDemotedDeskAdmin(t *testing.T) {
 	f := newFakeBotAPI(t)
 	f.setAdmins(deskChat.id, carol.id)
-	c, logs := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}, DeskAdmins: true})
+	c, logs := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}, DeskAdmins: true, Chats: fixtureChats})
 	book := newCaseBook(sampleCard("a1", at(t0)), sampleCard("a2", at(t0)))
 	desk := c.Desk(book)
 	run(t, c, make(chan bot.Event, 10))
@@ -96,7 +96,7 @@ func TestDemotedDeskAdmin(t *testing.T) {
 func TestDeskAdminOnlyInTheDeskChat(t *testing.T) {
 	f := newFakeBotAPI(t)
 	f.setAdmins(deskChat.id, carol.id)
-	c, _ := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}, DeskAdmins: true})
+	c, _ := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}, DeskAdmins: true, Chats: fixtureChats})
 	c.Desk(newCaseBook())
 	run(t, c, make(chan bot.Event, 10))
 	private := tgChat{id: carol.id, kind: "private"}

@@ -18,7 +18,7 @@ import (
 // was lost.
 func TestProxyPagesAreClassifiedByStatus(t *testing.T) {
 	f := newFakeBotAPI(t)
-	c, logs := newTestClient(t, f, Config{})
+	c, logs := newTestClient(t, f, Config{Chats: fixtureChats})
 	ev := groupEvent(10, "7")
 	tests := []struct {
 		name       string

@@ -16,7 +16,7 @@ import (
 func raidDesk(t *testing.T) (f *fakeBotAPI, c *Client, st *memory.Store, out chan bot.Event, logs *testsync.Buffer) {
 	t.Helper()
 	f = newFakeBotAPI(t)
-	c, logs = newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}})
+	c, logs = newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}, Chats: fixtureChats})
 	st = memory.New()
 	t.Cleanup(func() { st.Close() })
 	c.SetVerify(&Verify{Timeout: 5 * time.Minute, Kick: true, Button: "I'm not a robot", Pending: st,

@@ -96,7 +96,8 @@ func (c *Client) run(ctx context.Context, out chan<- bot.Event, mode Mode, offse
 	desk := c.desk.Load()
 	log.Info("connected", "mode", mode, "desk_chat", desk.chat, "cms", len(desk.cms), "chats", len(desk.chats))
 	if len(desk.chats) == 0 {
-		log.Warn("no chat list (TELEGRAM_CHATS, desk.telegram_chats): vigie moderates every group it is added to")
+		log.Warn("no chat list (TELEGRAM_CHATS, desk.telegram_chats): vigie moderates only the groups where a CM of desk.cms is an administrator, " +
+			"and leaves a group someone else adds it to; list the groups' ids to moderate them (a group's id is in the log when vigie is added to it)")
 	}
 	if desk.chat != 0 && len(desk.cms) == 0 && !c.cfg.DeskAdmins {
 		log.Warn("no CM in desk.cms: nobody may press the desk's buttons or send it commands; a CM who sends /status to the bot is refused, " +

@@ -24,15 +24,18 @@ import (
 )
 
 var (
-	group     = tgChat{id: -1001234567890, kind: "supergroup", title: "Fans"}
-	public    = tgChat{id: -1009876543210, kind: "supergroup", title: "Public fans", username: "vigiefans"}
-	basic     = tgChat{id: -4001, kind: "group", title: "Old group"}
-	deskChat  = tgChat{id: -1005555555555, kind: "supergroup", title: "CM desk"}
-	bob       = tgUser{id: 7, first: "Bob", last: "Martin", user: "bobm"}
-	carol     = tgUser{id: 8, first: "Carol"}
-	alice     = tgUser{id: 42, first: "Alice", user: "alice_cm"}
-	mallory   = tgUser{id: 666, first: "Mallory"}
-	vigieUser = tgUser{id: botUserID, first: "vigie", user: botName, bot: true}
+	group    = tgChat{id: -1001234567890, kind: "supergroup", title: "Fans"}
+	public   = tgChat{id: -1009876543210, kind: "supergroup", title: "Public fans", username: "vigiefans"}
+	basic    = tgChat{id: -4001, kind: "group", title: "Old group"}
+	deskChat = tgChat{id: -1005555555555, kind: "supergroup", title: "CM desk"}
+	// fixtureChats is the chat list of the tests that are not about it: the
+	// groups they write in.
+	fixtureChats = []int64{group.id, public.id, basic.id}
+	bob          = tgUser{id: 7, first: "Bob", last: "Martin", user: "bobm"}
+	carol        = tgUser{id: 8, first: "Carol"}
+	alice        = tgUser{id: 42, first: "Alice", user: "alice_cm"}
+	mallory      = tgUser{id: 666, first: "Mallory"}
+	vigieUser    = tgUser{id: botUserID, first: "vigie", user: botName, bot: true}
 )
 
 // t0 is the tests' clock, read once at start (Unix seconds): messages' dates,
@@ -44,7 +47,7 @@ func at(unix int64) time.Time { return time.Unix(unix, 0).UTC() }
 func TestUpdatesBecomeEvents(t *testing.T) {
 	f := newFakeBotAPI(t)
 	f.setAdmins(group.id, carol.id)
-	c, _ := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}})
+	c, _ := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}, Chats: fixtureChats})
 	knowAdmins(t, c, group.id, public.id, basic.id)
 	out := make(chan bot.Event)
 	run(t, c, out)
@@ -243,7 +246,7 @@ func TestUpdatesBecomeEvents(t *testing.T) {
 
 func TestPollingSkipsRepeatedUpdatesAndWaitsOn429(t *testing.T) {
 	f := newFakeBotAPI(t)
-	c, logs := newTestClient(t, f, Config{})
+	c, logs := newTestClient(t, f, Config{Chats: fixtureChats})
 	out := make(chan bot.Event, 10)
 	f.fail("getUpdates", 429, "Too Many Requests: retry after 1", 1)
 	run(t, c, out)
@@ -265,7 +268,7 @@ func TestPollingSkipsRepeatedUpdatesAndWaitsOn429(t *testing.T) {
 
 func TestShutdownIsPrompt(t *testing.T) {
 	f := newFakeBotAPI(t)
-	c, _ := newTestClient(t, f, Config{PollTimeout: 3 * testsync.Patience})
+	c, _ := newTestClient(t, f, Config{PollTimeout: 3 * testsync.Patience, Chats: fixtureChats})
 	stop := run(t, c, make(chan bot.Event))
 	// The long poll is under way: the fake holds it for three times Patience.
 	f.waitFor("getUpdates", 1, nil)
@@ -275,7 +278,7 @@ func TestShutdownIsPrompt(t *testing.T) {
 
 func TestRunFailsOnABadToken(t *testing.T) {
 	f := newFakeBotAPI(t)
-	c, _ := newTestClient(t, f, Config{})
+	c, _ := newTestClient(t, f, Config{Chats: fixtureChats})
 	c.base.Token = "wrong"
 	c.cfg.Token = "wrong"
 	err := c.Run(context.Background(), make(chan bot.Event))
@@ -292,7 +295,7 @@ func TestRunFailsOnABadToken(t *testing.T) {
 
 func TestWebhook(t *testing.T) {
 	f := newFakeBotAPI(t)
-	c, logs := newTestClient(t, f, Config{Mode: ModeWebhook, WebhookSecret: "s3cret_token", WebhookURL: "https://vigie.example/webhooks/telegram"})
+	c, logs := newTestClient(t, f, Config{Mode: ModeWebhook, WebhookSecret: "s3cret_token", WebhookURL: "https://vigie.example/webhooks/telegram", Chats: fixtureChats})
 	h := c.WebhookHandler()
 	post := func(secret string, u map[string]any) int {
 		body, _ := json.Marshal(u)
@@ -417,7 +420,7 @@ func (o *fencedOffsets) Commit(_ context.Context, n int) error {
 // refused (another process polls now) it stops without handling the batch.
 func TestPollerCommitsBeforeHandling(t *testing.T) {
 	f := newFakeBotAPI(t)
-	c, _ := newTestClient(t, f, Config{PollTimeout: time.Second})
+	c, _ := newTestClient(t, f, Config{PollTimeout: time.Second, Chats: fixtureChats})
 	knowAdmins(t, c, group.id)
 	offsets := &fencedOffsets{offset: 2000}
 	out := make(chan bot.Event, 4)
@@ -466,11 +469,11 @@ func TestPollerCommitsBeforeHandling(t *testing.T) {
 // process before it.
 func TestSecondPollerConflict(t *testing.T) {
 	f := newFakeBotAPI(t)
-	first, logs := newTestClient(t, f, Config{PollTimeout: 5 * time.Second})
+	first, logs := newTestClient(t, f, Config{PollTimeout: 5 * time.Second, Chats: fixtureChats})
 	out1 := make(chan bot.Event, 10)
 	run(t, first, out1)
 	f.waitFor("getUpdates", 1, nil)
-	second, _ := newTestClient(t, f, Config{PollTimeout: 5 * time.Second})
+	second, _ := newTestClient(t, f, Config{PollTimeout: 5 * time.Second, Chats: fixtureChats})
 	out2 := make(chan bot.Event, 10)
 	stopSecond := run(t, second, out2)
 	testsync.Eventually(t, "the first poller's 409 logged", func() bool {
@@ -519,7 +522,7 @@ func TestWebhookConflictEndsThePoll(t *testing.T) {
 	} {
 		t.Run(desc, func(t *testing.T) {
 			f := newFakeBotAPI(t)
-			c, _ := newTestClient(t, f, Config{PollTimeout: 5 * time.Second})
+			c, _ := newTestClient(t, f, Config{PollTimeout: 5 * time.Second, Chats: fixtureChats})
 			f.fail("getUpdates", 409, desc, 0)
 			err := c.Run(t.Context(), make(chan bot.Event))
 			if err == nil || !strings.Contains(err.Error(), "a webhook receives this bot's updates") {

@@ -16,7 +16,7 @@ import (
 // a message without it is still judged, as its chat.
 func TestMessagesSentAsAChat(t *testing.T) {
 	f := newFakeBotAPI(t)
-	c, _ := newTestClient(t, f, Config{})
+	c, _ := newTestClient(t, f, Config{Chats: fixtureChats})
 	knowAdmins(t, c, group.id)
 	out := make(chan bot.Event)
 	run(t, c, out)

@@ -17,7 +17,7 @@ import (
 func TestServerThatDoesNotHoldLongPolls(t *testing.T) {
 	f := newFakeBotAPI(t)
 	f.ShortPoll(true)
-	c, logs := newTestClient(t, f, Config{})
+	c, logs := newTestClient(t, f, Config{Chats: fixtureChats})
 	pauses, resume := make(chan time.Duration), make(chan struct{})
 	c.pause = func(ctx context.Context, d time.Duration) bool {
 		select {

@@ -23,7 +23,7 @@ import (
 // messages (a video chat, a forum topic) are not judged at all.
 func TestStarterPackSeesWhatScamsHide(t *testing.T) {
 	f := newFakeBotAPI(t)
-	c, _ := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}})
+	c, _ := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}, Chats: fixtureChats})
 	knowAdmins(t, c, group.id)
 	st := memory.New()
 	t.Cleanup(func() { st.Close() })

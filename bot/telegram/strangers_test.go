@@ -189,7 +189,7 @@ func TestForwardedCommandsAreNotCommands(t *testing.T) {
 // card (a remark among CMs) go out to the author of case c3.
 func TestReplyToACardIsNotAPrompt(t *testing.T) {
 	f := newFakeBotAPI(t)
-	c, _ := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}})
+	c, _ := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}, Chats: fixtureChats})
 	c3 := sampleCard("c3", at(t0))
 	bait := sampleCard("c9", at(t0+1))
 	bait.Suggested, bait.Event.Link = nil, ""
@@ -225,7 +225,7 @@ func TestReplyToACardIsNotAPrompt(t *testing.T) {
 func TestDeskAdminDemotedWithoutUpdate(t *testing.T) {
 	f := newFakeBotAPI(t)
 	f.setAdmins(deskChat.id, carol.id)
-	c, _ := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}, DeskAdmins: true})
+	c, _ := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}, DeskAdmins: true, Chats: fixtureChats})
 	book := newCaseBook(sampleCard("a1", at(t0)), sampleCard("a2", at(t0)))
 	desk := c.Desk(book)
 	stop := run(t, c, make(chan bot.Event, 10))
@@ -255,7 +255,7 @@ func TestDeskAdminDemotedWithoutUpdate(t *testing.T) {
 // went out.
 func TestPromptAnsweredAfterLeavingTheCMs(t *testing.T) {
 	f := newFakeBotAPI(t)
-	c, logs := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}})
+	c, logs := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}, Chats: fixtureChats})
 	c3 := sampleCard("c3", at(t0))
 	book := newCaseBook(c3)
 	desk := c.Desk(book)
@@ -298,7 +298,7 @@ func TestPromptAnsweredAfterLeavingTheCMs(t *testing.T) {
 // is told that only text is sent, not that her reply was empty.
 func TestPromptAnsweredWithAPhoto(t *testing.T) {
 	f := newFakeBotAPI(t)
-	c, _ := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}})
+	c, _ := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}, Chats: fixtureChats})
 	c3 := sampleCard("c3", at(t0))
 	book := newCaseBook(c3)
 	c.Desk(book)
@@ -324,7 +324,7 @@ func TestPromptAnsweredWithAPhoto(t *testing.T) {
 // the command that sends a correction.
 func TestPromptAnswerEdited(t *testing.T) {
 	f := newFakeBotAPI(t)
-	c, _ := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}})
+	c, _ := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}, Chats: fixtureChats})
 	book := newCaseBook(sampleCard("c3", at(t0)))
 	c.Desk(book)
 	stop := run(t, c, make(chan bot.Event, 100))

@@ -17,7 +17,7 @@ func senderFlood(t *testing.T) (f *fakeBotAPI, c *Client, book *caseBook, cards 
 	t.Helper()
 	f = newFakeBotAPI(t)
 	f.setAdmins(deskChat.id, carol.id)
-	c, logs = newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}, DeskAdmins: true})
+	c, logs = newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}, DeskAdmins: true, Chats: fixtureChats})
 	book = newCaseBook()
 	desk := c.Desk(book)
 	run(t, c, make(chan bot.Event, 10))

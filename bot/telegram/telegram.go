@@ -124,6 +124,9 @@ type Client struct {
 	verify atomic.Pointer[Verify]
 	// foreignSeen are the chats already logged as not moderated.
 	foreignSeen *onceSet
+	// leftTold are the groups vigie left that the desk was told of: the
+	// first few, since a stranger can make groups as fast as they like.
+	leftTold *onceSet
 	// refused are the strangers lately told that a command is not theirs.
 	refused *refusals
 	// moved are the groups that became supergroups (migrate.go).
@@ -261,6 +264,7 @@ func New(cfg Config) (*Client, error) {
 		adminQueue:   make(chan int64, adminQueue),
 		adminTimeout: adminCallTimeout,
 		foreignSeen:  newOnceSet(1000),
+		leftTold:     newOnceSet(20),
 		refused:      newRefusals(time.Now),
 		moved:        newMigrations(time.Now),
 		tells:        deskwork.New(maxTells, tellTimeout, g, "telegram desk"),

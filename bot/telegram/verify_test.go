@@ -46,7 +46,7 @@ func permission(t *testing.T, c apiCall, name string) bool {
 
 func newVerifyClient(t *testing.T) (*fakeBotAPI, *Client, *memory.Store, *fakeClock, chan bot.Event, interface{ String() string }) {
 	f := newFakeBotAPI(t)
-	c, logs := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}})
+	c, logs := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}, Chats: fixtureChats})
 	st := memory.New()
 	clock := &fakeClock{t: time.Unix(t0, 0)}
 	c.SetVerify(&Verify{Timeout: 5 * time.Minute, Kick: true, Button: "I'm not a robot", Pending: st, Now: clock.now,

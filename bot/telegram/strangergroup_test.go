@@ -1,0 +1,104 @@
+package telegram
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/bot/internal/testsync"
+)
+
+// added is the my_chat_member update Telegram sends when by adds vigie to chat.
+func added(chat tgChat, by tgUser) map[string]any {
+	return map[string]any{"my_chat_member": map[string]any{"chat": chat.json(), "from": by.json(), "date": t0,
+		"old_chat_member": map[string]any{"user": vigieUser.json(), "status": "left"},
+		"new_chat_member": map[string]any{"user": vigieUser.json(), "status": "member"}}}
+}
+
+// TestStrangersGroupIsNotModerated: with no chat list, anyone may add vigie's
+// bot to a group of their own. Such a group is not moderated, and vigie leaves
+// it and tells the desk once; a group one of whose administrators is a CM is
+// moderated, whoever added vigie to it.
+func TestStrangersGroupIsNotModerated(t *testing.T) {
+	f := newFakeBotAPI(t)
+	theirs := tgChat{id: -1007070707070, kind: "supergroup", title: "Free followers"}
+	f.setAdmins(group.id, alice.id, carol.id) // alice is the CM
+	f.setAdmins(theirs.id, mallory.id)
+	c, logs := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}})
+	c.Desk(newCaseBook())
+	knowAdmins(t, c, group.id)
+	out := make(chan bot.Event, 10)
+	stop := run(t, c, out)
+
+	f.push(added(group, carol))
+	f.push(added(theirs, mallory))
+	left := f.waitFor("leaveChat", 1, nil)
+	if got := left.Params.Get("chat_id"); got != itoa(theirs.id) {
+		t.Errorf("vigie left chat %s, want the stranger's group %d", got, theirs.id)
+	}
+	leftIt := func(c apiCall) bool {
+		return inChat(deskChat.id)(c) && strings.Contains(c.Params.Get("text"), "and left it")
+	}
+	told := f.waitFor("sendMessage", 1, leftIt).Params.Get("text")
+	for _, want := range []string{"Free followers", itoa(theirs.id), "telegram:666", "TELEGRAM_CHATS"} {
+		if !strings.Contains(told, want) {
+			t.Errorf("the desk was told %q: it does not say %q", told, want)
+		}
+	}
+	// Telegram may still deliver what the group said before vigie left.
+	f.push(map[string]any{"message": message(theirs, 1, mallory, t0+1, "/status")})
+	f.push(map[string]any{"message": message(theirs, 2, mallory, t0+2, "buy cheap followers")})
+	f.push(added(theirs, mallory))
+	f.push(map[string]any{"message": message(group, 3, bob, t0+3, "salut")})
+	if ev := testsync.Next(t, out); ev.Space != itoa(group.id) {
+		t.Errorf("event from chat %s handed to the rules, want only the CM's group", ev.Space)
+	}
+	stop()
+	select {
+	case ev := <-out:
+		t.Errorf("unexpected event %+v", ev)
+	default:
+	}
+	if n := f.count("leaveChat", inChat(group.id)); n != 0 {
+		t.Errorf("vigie left the CM's group %d times", n)
+	}
+	if n := f.count("sendMessage", leftIt); n != 1 {
+		t.Errorf("the desk was told %d times that vigie left, want once:\n%s", n, logs)
+	}
+	if n := f.count("sendMessage", inChat(theirs.id)); n != 0 {
+		t.Errorf("vigie answered in the stranger's group")
+	}
+	if !strings.Contains(logs.String(), "vigie left a group it was added to by someone who is not a CM") {
+		t.Errorf("the log does not say vigie left:\n%s", logs)
+	}
+}
+
+// TestFirstRunModeratesNoUnlistedGroup: with neither a chat list nor a CM (the
+// starter pack's first run), no group is moderated; vigie stays in a group it
+// is added to and logs its id with how to list it.
+func TestFirstRunModeratesNoUnlistedGroup(t *testing.T) {
+	f := newFakeBotAPI(t)
+	c, logs := newTestClient(t, f, Config{})
+	out := make(chan bot.Event, 10)
+	stop := run(t, c, out)
+	f.push(added(group, mallory))
+	f.push(map[string]any{"message": message(group, 1, mallory, t0+1, "buy cheap followers")})
+	testsync.Eventually(t, "the group's message taken", func() bool {
+		return strings.Contains(logs.String(), "ignoring a chat vigie does not moderate")
+	})
+	stop()
+	select {
+	case ev := <-out:
+		t.Errorf("event from an unlisted group handed to the rules: %+v", ev)
+	default:
+	}
+	if n := f.count("leaveChat", nil); n != 0 {
+		t.Errorf("vigie left %d groups on its first run", n)
+	}
+	for _, want := range []string{"no chat list (TELEGRAM_CHATS, desk.telegram_chats): vigie moderates only the groups where a CM",
+		"vigie was added to a group it does not moderate: to moderate it, put its id in TELEGRAM_CHATS", "chat=" + itoa(group.id)} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("the log does not say %q:\n%s", want, logs)
+		}
+	}
+}
