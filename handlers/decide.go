@@ -227,6 +227,7 @@ func (m *Moderator) Decide(ctx context.Context, caseID, outcome, by string) (sto
 
 	label := m.Label(c.Event.Platform)
 	p := m.platforms[c.Event.Platform]
+	var given banGiven
 	if p == nil {
 		m.count(label, o.Kind, ResultPlatformOff)
 		err = fmt.Errorf("platform %q is off", c.Event.Platform)
@@ -239,15 +240,20 @@ func (m *Moderator) Decide(ctx context.Context, caseID, outcome, by string) (sto
 				return m.lock(ctx, m.communities.Load(), p, c.Event, a, bot.Match{Rule: c.Rule})
 			})
 		} else {
-			err = m.retry.Do(actx, func(ctx context.Context) error { return carryOut(ctx, p, c.Event, o) })
+			err = m.retry.Do(actx, func(ctx context.Context) error {
+				var cerr error
+				given, cerr = m.carryOut(ctx, p, c.Event, o, cmp.Or(c.Rule, ManualRule), by)
+				return cerr
+			})
 		}
 		m.count(label, o.Kind, resultOf(err))
 		m.acted(actx, c.Event.Platform, err)
 		m.modlog.Record(ModLogEntry{Event: c.Event, Action: bot.Action{Kind: o.Kind, Text: o.Text, Duration: o.Duration},
-			By: by, Reason: "case of rule " + cmp.Or(c.Rule, "none"), CaseID: c.ID, Failed: errText(err)})
+			By: by, Reason: "case of rule " + cmp.Or(c.Rule, "none"), CaseID: c.ID, Failed: errText(err), Until: given.Until})
 	}
 	if err == nil {
-		m.ShowDecision(ctx, c, "")
+		// a timed ban's card says when it ends, and who ends it
+		m.ShowDecision(ctx, c, m.banText(given))
 		return c, nil
 	}
 	err = fmt.Errorf("case %s: %s by %s not carried out: %w", c.ID, o, by, err)
@@ -332,7 +338,21 @@ func decisionReason(c store.Case, by string) string {
 	return r + ", decided by " + by
 }
 
-// carryOut does an outcome on the platform.
+// carryOut does an outcome on the platform: a ban and an unban through ban
+// and unban, which keep the ends of timed bans (rule and by say who banned);
+// given says how long a ban lasts.
+func (m *Moderator) carryOut(ctx context.Context, p bot.Platform, ev bot.Event, o Outcome, rule, by string) (given banGiven, err error) {
+	switch o.Kind {
+	case bot.ActBan:
+		return m.ban(ctx, p, ev, o.Duration, rule, by)
+	case OutcomeUnban:
+		return banGiven{}, m.unban(ctx, p, ev)
+	}
+	return banGiven{}, carryOut(ctx, p, ev, o)
+}
+
+// carryOut does an outcome on the platform, as it is: a timed ban's end is
+// not kept (see Moderator.carryOut).
 func carryOut(ctx context.Context, p bot.Platform, ev bot.Event, o Outcome) error {
 	switch o.Kind {
 	case OutcomeUnhide:

@@ -36,9 +36,10 @@ func BanKey(ev bot.Event) string {
 // handlers check for it by type assertion, and without it cannot lift a ban
 // on a platform whose bans do not end by themselves.
 type BanKeeper interface {
-	// PutBan records b, replacing the ban of the same key if one is kept:
-	// the last ban of a member is the one that counts.
-	PutBan(ctx context.Context, b TimedBan) error
+	// PutBan records b, replacing the ban of the same key if one is kept
+	// (the last ban of a member is the one that counts), and returns that
+	// one, had saying there was one.
+	PutBan(ctx context.Context, b TimedBan) (prev TimedBan, had bool, err error)
 	// DueBans returns the bans whose Until is not after now, oldest Until
 	// first, at most limit of them (limit <= 0: all).
 	DueBans(ctx context.Context, now time.Time, limit int) ([]TimedBan, error)

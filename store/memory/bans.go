@@ -19,15 +19,16 @@ type banBook struct {
 }
 
 // PutBan records a timed ban, replacing the one kept under its key.
-func (s *Store) PutBan(_ context.Context, b store.TimedBan) error {
+func (s *Store) PutBan(_ context.Context, b store.TimedBan) (store.TimedBan, bool, error) {
 	k := &s.bans
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if k.bans == nil {
 		k.bans = make(map[string]store.TimedBan)
 	}
+	prev, had := k.bans[b.Key()]
 	k.bans[b.Key()] = b
-	return nil
+	return prev, had, nil
 }
 
 // DueBans returns the bans due by now, oldest Until first.

@@ -19,11 +19,13 @@ var (
 // The timed bans are a hash, key to the ban as JSON, and a sorted set, key
 // to its Until in Unix milliseconds; both share a hash tag.
 
-// putBanScript: KEYS hash, due; ARGV key, JSON, until.
+// putBanScript: KEYS hash, due; ARGV key, JSON, until. Returns the JSON of
+// the ban replaced, an empty string for none.
 var putBanScript = goredis.NewScript(`
+local prev = redis.call('HGET', KEYS[1], ARGV[1]) or ''
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
-return 1
+return prev
 `)
 
 // dueBansScript: KEYS hash, due; ARGV now, max (0: all). Returns the JSON of
@@ -60,16 +62,24 @@ func (s *Store) banKeys() []string {
 
 // PutBan records a timed ban, replacing the one kept under its key. Its
 // Until is kept to the millisecond.
-func (s *Store) PutBan(ctx context.Context, b store.TimedBan) error {
+func (s *Store) PutBan(ctx context.Context, b store.TimedBan) (store.TimedBan, bool, error) {
+	var prev store.TimedBan
 	b.Until = time.UnixMilli(b.Until.UnixMilli()).UTC()
 	raw, err := json.Marshal(b)
 	if err != nil {
-		return fmt.Errorf("redis ban %s: %w", b.Key(), err)
+		return prev, false, fmt.Errorf("redis ban %s: %w", b.Key(), err)
 	}
-	if err := putBanScript.Run(ctx, s.c, s.banKeys(), b.Key(), raw, millis(b.Until)).Err(); err != nil {
-		return fmt.Errorf("redis ban %s: %w", b.Key(), err)
+	old, err := putBanScript.Run(ctx, s.c, s.banKeys(), b.Key(), raw, millis(b.Until)).Text()
+	if err != nil {
+		return prev, false, fmt.Errorf("redis ban %s: %w", b.Key(), err)
 	}
-	return nil
+	if old == "" {
+		return prev, false, nil
+	}
+	if err := json.Unmarshal([]byte(old), &prev); err != nil {
+		return prev, false, fmt.Errorf("redis ban %s: the one replaced: %w", b.Key(), err)
+	}
+	return prev, true, nil
 }
 
 // DueBans returns the bans due by now, oldest Until first.
@@ -104,7 +114,7 @@ func (s *Store) RemoveBan(ctx context.Context, key string, until time.Time) (boo
 
 // PutBan writes to Redis: a ban's end kept only here would not be lifted by
 // the process that runs the check, nor after a restart.
-func (f *Fallback) PutBan(ctx context.Context, b store.TimedBan) error {
+func (f *Fallback) PutBan(ctx context.Context, b store.TimedBan) (store.TimedBan, bool, error) {
 	return f.primary.PutBan(ctx, b)
 }
 

@@ -1537,14 +1537,15 @@ func testTimedBans(t *testing.T, newStore func(t *testing.T) store.Store) {
 			Rule: "raid", Started: at, Until: at.Add(d)}
 	}
 	for _, b := range []store.TimedBan{ban("g1", "u1", 3*time.Hour), ban("g1", "u2", time.Hour), ban("g2", "u1", 2*time.Hour)} {
-		if err := bk.PutBan(ctx, b); err != nil {
-			t.Fatal(err)
+		if _, had, err := bk.PutBan(ctx, b); err != nil || had {
+			t.Fatalf("PutBan(%s) = %v, %v; want new", b.Key(), had, err)
 		}
 	}
 	again := ban("g1", "u1", 30*time.Minute)
 	again.By, again.Rule = "telegram:42", "manual"
-	if err := bk.PutBan(ctx, again); err != nil {
-		t.Fatal(err)
+	prev, had, err := bk.PutBan(ctx, again)
+	if err != nil || !had || !prev.Until.Equal(at.Add(3*time.Hour)) || prev.Rule != "raid" || prev.Event.Author.ID != "u1" {
+		t.Fatalf("PutBan(again) = %+v, %v, %v; want the 3h ban it replaced", prev, had, err)
 	}
 	keys := func(bs []store.TimedBan) []string {
 		var out []string
