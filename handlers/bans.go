@@ -11,12 +11,12 @@ import (
 	"github.com/vigie-bot/vigie/store"
 )
 
-// banGiven says how long a ban lasts, as it was given.
+// banGiven says when a ban that vigie lifts ends.
 type banGiven struct {
-	// Until is when it ends, zero for a ban for good.
+	// Until is when vigie lifts it; zero for a ban for good, or one the
+	// platform ends by itself (its answers say "for 1d" as before).
 	Until time.Time
-	// Lifted says vigie lifts it at Until (the platform's bans do not end by
-	// themselves); otherwise the platform ends it.
+	// Lifted says vigie lifts it at Until: set with Until.
 	Lifted bool
 }
 
@@ -34,7 +34,7 @@ func (m *Moderator) ban(ctx context.Context, p bot.Platform, ev bot.Event, d tim
 	}
 	now := m.now()
 	if d > 0 && bot.BanEnds(p, ev, d) {
-		return banGiven{Until: now.Add(d)}, b.Ban(ctx, ev, d)
+		return banGiven{}, b.Ban(ctx, ev, d)
 	}
 	bk, keeps := m.store.(store.BanKeeper)
 	if d <= 0 {
