@@ -68,3 +68,42 @@ func TestTimedBanDecisionShownAndLifted(t *testing.T) {
 		})
 	}
 }
+
+// Two processes that check at once (a lease moving from one to the other)
+// lift one ban once: one of them counts it, audits it and logs it.
+func TestTimedBanLiftedOnceByTwoProcesses(t *testing.T) {
+	st := stores(t)["redis"]
+	ctx := context.Background()
+	clk := &clock{t: at}
+	p := &chat{recorder: recorder{name: "discord"}}
+	var ms []*handlers.Moderator
+	for range 2 {
+		m, err := handlers.New(handlers.Options{Platforms: map[string]bot.Platform{"discord": p}, Store: st,
+			Now: clk.Now, Retry: handlers.Retry{Attempts: 1}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ms = append(ms, m)
+	}
+	if _, err := ms[0].Moderate(ctx, bot.ModRequest{Command: bot.ModBan, Target: event("discord"), Duration: time.Hour, By: "discord:42"}); err != nil {
+		t.Fatal(err)
+	}
+	clk.Add(time.Hour)
+	lifted := make(chan int, 2)
+	for _, m := range ms {
+		go func() {
+			n, err := m.LiftBans(ctx)
+			if err != nil {
+				t.Error(err)
+			}
+			lifted <- n
+		}()
+	}
+	if n := <-lifted + <-lifted; n != 1 {
+		t.Errorf("lifted %d times, want once", n)
+	}
+	audit, _ := st.Audit(ctx, clk.Now())
+	if len(audit) != 1 {
+		t.Errorf("the lift audited %d times, want once: %+v", len(audit), audit)
+	}
+}
