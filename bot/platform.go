@@ -91,6 +91,28 @@ type Banner interface {
 	Unban(ctx context.Context, ev Event) error
 }
 
+// ExpiringBanner is a Banner whose bans with a duration can end by
+// themselves on the platform (Telegram's until_date): BanEnds reports whether
+// a ban of ev's author for d does. A ban that does not, and any timed ban on
+// another Banner (Discord, a Facebook Page's blocks), lasts until lifted: the
+// handlers keep its end in the store and lift it with Unban when it is due.
+type ExpiringBanner interface {
+	Banner
+	BanEnds(ev Event, d time.Duration) bool
+}
+
+// BanEnds reports whether a ban of ev's author for d on p ends by itself,
+// without vigie lifting it.
+func BanEnds(p Platform, ev Event, d time.Duration) bool {
+	e, ok := p.(ExpiringBanner)
+	return ok && e.BanEnds(ev, d)
+}
+
+// ErrNotBanned is what an Unban's error wraps when the platform says the
+// member is not banned (lifted by hand already): a lift that finds it so has
+// nothing left to do.
+var ErrNotBanned = errors.New("the member is not banned")
+
 // Tagger labels the message or the author (a role, a reaction, a label).
 type Tagger interface {
 	Tag(ctx context.Context, ev Event, tag string) error

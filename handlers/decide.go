@@ -228,7 +228,7 @@ func (m *Moderator) Decide(ctx context.Context, caseID, outcome, by string) (sto
 	p := m.platforms[c.Event.Platform]
 	if p == nil {
 		m.count(m.Label(c.Event.Platform), o.Kind, ResultPlatformOff)
-		return c, m.decided(ctx, c, o, by, fmt.Errorf("platform %q is off", c.Event.Platform))
+		return c, m.decided(ctx, c, o, by, banGiven{}, fmt.Errorf("platform %q is off", c.Event.Platform))
 	}
 	// The platform has DecisionWait to carry the decision out: one that
 	// answers does it in milliseconds, and the CM is told how it went. One
@@ -239,23 +239,27 @@ func (m *Moderator) Decide(ctx context.Context, caseID, outcome, by string) (sto
 	// CM's decision, unlike a verdict's actions during an outage: a human
 	// asked for it, and should not have to ask again for a blip.
 	actx, cancelAct := context.WithTimeout(bot.WithAuditReason(context.WithoutCancel(ctx), decisionReason(c, by)), decisionRunWait)
-	done, gone := make(chan error), make(chan struct{})
+	type carried struct {
+		given banGiven
+		err   error
+	}
+	done, gone := make(chan carried), make(chan struct{})
 	m.decisions.Add(1)
 	go func() {
 		defer m.decisions.Done()
 		defer cancelAct()
-		err := m.carryDecision(actx, p, c, o, by)
+		given, err := m.carryDecision(actx, p, c, o, by)
 		select {
-		case done <- err:
+		case done <- carried{given, err}:
 		case <-gone:
-			_ = m.decided(context.WithoutCancel(ctx), c, o, by, err)
+			_ = m.decided(context.WithoutCancel(ctx), c, o, by, given, err)
 		}
 	}()
 	t := time.NewTimer(m.decisionWait)
 	defer t.Stop()
 	select {
-	case err := <-done:
-		return c, m.decided(ctx, c, o, by, err)
+	case r := <-done:
+		return c, m.decided(ctx, c, o, by, r.given, r.err)
 	case <-t.C:
 	case <-ctx.Done():
 	}
@@ -275,9 +279,8 @@ const decisionRunWait = 5 * time.Minute
 const DefaultDecisionWait = 3 * time.Second
 
 // carryDecision carries the decision o on c out on p, through the retry
-// stage, and counts, audits and logs it.
-func (m *Moderator) carryDecision(actx context.Context, p bot.Platform, c store.Case, o Outcome, by string) error {
-	var err error
+// stage, and counts, audits and logs it; given says how long a ban lasts.
+func (m *Moderator) carryDecision(actx context.Context, p bot.Platform, c store.Case, o Outcome, by string) (given banGiven, err error) {
 	if placeAction(o.Kind) {
 		// a lockdown held while paused: locked, kept and lifted as a rule's
 		a := bot.Action{Kind: o.Kind, Duration: o.Duration}
@@ -285,21 +288,26 @@ func (m *Moderator) carryDecision(actx context.Context, p bot.Platform, c store.
 			return m.lock(ctx, m.communities.Load(), p, c.Event, a, bot.Match{Rule: c.Rule})
 		})
 	} else {
-		err = m.retry.Do(actx, func(ctx context.Context) error { return carryOut(ctx, p, c.Event, o) })
+		err = m.retry.Do(actx, func(ctx context.Context) error {
+			var cerr error
+			given, cerr = m.carryOut(ctx, p, c.Event, o, cmp.Or(c.Rule, ManualRule), by)
+			return cerr
+		})
 	}
 	m.count(m.Label(c.Event.Platform), o.Kind, resultOf(err))
 	m.acted(actx, c.Event.Platform, err)
 	m.modlog.Record(ModLogEntry{Event: c.Event, Action: bot.Action{Kind: o.Kind, Text: o.Text, Duration: o.Duration},
-		By: by, Reason: "case of rule " + cmp.Or(c.Rule, "none"), CaseID: c.ID, Failed: errText(err)})
-	return err
+		By: by, Reason: "case of rule " + cmp.Or(c.Rule, "none"), CaseID: c.ID, Failed: errText(err), Until: given.Until})
+	return given, err
 }
 
 // decided shows how the decision o on c ended, err nil when it was carried
 // out, on the case's cards; a decision not carried out opens a case that
 // says so, and comes back as an error.
-func (m *Moderator) decided(ctx context.Context, c store.Case, o Outcome, by string, err error) error {
+func (m *Moderator) decided(ctx context.Context, c store.Case, o Outcome, by string, given banGiven, err error) error {
 	if err == nil {
-		m.ShowDecision(ctx, c, "")
+		// a timed ban's card says when it ends, and who ends it
+		m.ShowDecision(ctx, c, m.banText(given))
 		return nil
 	}
 	err = fmt.Errorf("case %s: %s by %s not carried out: %w", c.ID, o, by, err)
@@ -398,7 +406,21 @@ func decisionReason(c store.Case, by string) string {
 	return r + ", decided by " + by
 }
 
-// carryOut does an outcome on the platform.
+// carryOut does an outcome on the platform: a ban and an unban through ban
+// and unban, which keep the ends of timed bans (rule and by say who banned);
+// given says how long a ban lasts.
+func (m *Moderator) carryOut(ctx context.Context, p bot.Platform, ev bot.Event, o Outcome, rule, by string) (given banGiven, err error) {
+	switch o.Kind {
+	case bot.ActBan:
+		return m.ban(ctx, p, ev, o.Duration, rule, by)
+	case OutcomeUnban:
+		return banGiven{}, m.unban(ctx, p, ev)
+	}
+	return banGiven{}, carryOut(ctx, p, ev, o)
+}
+
+// carryOut does an outcome on the platform, as it is: a timed ban's end is
+// not kept (see Moderator.carryOut).
 func carryOut(ctx context.Context, p bot.Platform, ev bot.Event, o Outcome) error {
 	switch o.Kind {
 	case OutcomeUnhide:

@@ -159,7 +159,8 @@ const DefaultCaseTTL = 72 * time.Hour
 
 // Escalation announces again on the desk the cases left open too long,
 // closes those open past their TTL, keeps the metrics of the open cases, and
-// lifts the lockdowns whose time is up (Moderator.LiftLocks).
+// lifts the lockdowns and the timed bans whose time is up (Moderator.LiftLocks,
+// Moderator.LiftBans).
 type Escalation struct {
 	m           *Moderator
 	o           EscalationOptions
@@ -291,6 +292,11 @@ func (e *Escalation) Check(ctx context.Context) (int, error) {
 	// The lockdowns whose time is up are lifted here: the check runs every
 	// minute in one of the processes sharing the store.
 	if _, err := e.m.LiftLocks(ctx); err != nil {
+		errs = append(errs, err)
+	}
+	// So are the timed bans whose end is past, on the platforms whose bans
+	// do not end by themselves.
+	if _, err := e.m.LiftBans(ctx); err != nil {
 		errs = append(errs, err)
 	}
 	closed := 0

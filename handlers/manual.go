@@ -83,14 +83,18 @@ func (m *Moderator) Moderate(ctx context.Context, r bot.ModRequest) (string, err
 			return "The strike was not recorded: " + err.Error(), err
 		}
 	}
-	err := m.carryManual(ctx, p, r, ev, o)
+	given, err := m.carryManual(ctx, p, r, ev, o)
 	if err != nil {
-		m.logManual(r, ev, o, "", err)
+		m.logManual(r, ev, o, "", banGiven{}, err)
 		return fmt.Sprintf("Could not %s %s: %s", r.Command, who, platformSays(err)), err
 	}
 	closed := m.closeCases(ctx, r, []bot.Event{ev}, o)
-	m.logManual(r, ev, o, strings.Join(closed, ","), nil)
+	m.logManual(r, ev, o, strings.Join(closed, ","), given, nil)
 	text := doneText(r, who, o)
+	if s := m.banText(given); s != "" {
+		// "Banned Bob for 7d, until 12 Dec 03:00 UTC."
+		text = strings.TrimSuffix(text, ".") + ", " + s + "."
+	}
 	if len(closed) > 0 {
 		text += fmt.Sprintf(" (%s closed)", plural(len(closed), "case"))
 	}
@@ -98,28 +102,41 @@ func (m *Moderator) Moderate(ctx context.Context, r bot.ModRequest) (string, err
 }
 
 // carryManual does o on ev for r, and records it: metric, audit entry, log.
-func (m *Moderator) carryManual(ctx context.Context, p bot.Platform, r bot.ModRequest, ev bot.Event, o Outcome) error {
+// given says how long a ban lasts.
+func (m *Moderator) carryManual(ctx context.Context, p bot.Platform, r bot.ModRequest, ev bot.Event, o Outcome) (given banGiven, err error) {
 	reason := manualReason(r)
 	actx := bot.WithAuditReason(ctx, "vigie: "+reason)
-	err := m.retry.Do(actx, func(ctx context.Context) error { return carryOut(ctx, p, ev, o) })
+	err = m.retry.Do(actx, func(ctx context.Context) error {
+		var cerr error
+		given, cerr = m.carryOut(ctx, p, ev, o, ManualRule, r.By)
+		return cerr
+	})
 	m.count(m.Label(ev.Platform), o.Kind, resultOf(err))
 	m.acted(actx, ev.Platform, err)
 	act := bot.Action{Kind: o.Kind, Text: o.Text, Duration: o.Duration}
-	m.auditManual(ctx, r, ev, act, err)
+	m.auditManual(ctx, r, ev, act, given, err)
 	if err != nil {
 		m.log.Warn("moderator's command failed", "audit", true, "command", r.Command, "by", r.By, "event", ev.Key(), "author", ev.Author.ID, "err", err)
-		return err
+		return given, err
 	}
 	m.log.Info("moderator's command", "audit", true, "command", r.Command, "by", r.By, "event", ev.Key(), "author", ev.Author.ID, "action", act.String())
-	return nil
+	return given, nil
 }
 
 // auditManual records a command in the audit log: a verdict of the rule
 // "manual" whose reason names the moderator; a failed one has no action, and
-// says why in Failed.
-func (m *Moderator) auditManual(ctx context.Context, r bot.ModRequest, ev bot.Event, act bot.Action, failed error) {
+// says why in Failed. A timed ban's reason says when it ends, and whether
+// vigie lifts it.
+func (m *Moderator) auditManual(ctx context.Context, r bot.ModRequest, ev bot.Event, act bot.Action, given banGiven, failed error) {
 	now := m.now()
 	match := bot.Match{Rule: ManualRule, Reason: manualReason(r)}
+	if !given.Until.IsZero() {
+		match.Reason += " (" + UntilText(given.Until, now)
+		if given.Lifted {
+			match.Reason += ", lifted by vigie"
+		}
+		match.Reason += ")"
+	}
 	e := store.AuditEntry{At: now, Event: ev, Mode: m.Mode(), By: r.By}
 	if failed != nil {
 		e.Failed = failed.Error()
@@ -174,8 +191,8 @@ func (m *Moderator) purge(ctx context.Context, p bot.Platform, r bot.ModRequest,
 	var done []bot.Event
 	var last error
 	for _, ev := range r.Messages {
-		err := m.carryManual(ctx, p, r, ev, o)
-		m.logManual(r, ev, o, "", err)
+		_, err := m.carryManual(ctx, p, r, ev, o)
+		m.logManual(r, ev, o, "", banGiven{}, err)
 		if err != nil {
 			last = err
 			if !bot.Retryable(err) {
@@ -214,7 +231,7 @@ func (m *Moderator) note(ctx context.Context, r bot.ModRequest, who string) (str
 	if err := nk.AddNote(sctx, n); err != nil {
 		return "The note was not kept: " + err.Error(), err
 	}
-	m.auditManual(ctx, r, ev, bot.Action{}, nil)
+	m.auditManual(ctx, r, ev, bot.Action{}, banGiven{}, nil)
 	m.log.Info("moderator's note", "audit", true, "by", r.By, "author", ev.Author.ID, "platform", ev.Platform, "space", ev.Space)
 	return fmt.Sprintf("Note kept on %s; the moderators see it on their cases.", who), nil
 }
@@ -232,8 +249,8 @@ func (m *Moderator) resetWarns(ctx context.Context, r bot.ModRequest, who string
 	if err != nil {
 		return "The strikes were not lifted: " + err.Error(), err
 	}
-	m.auditManual(ctx, r, ev, bot.Action{}, nil)
-	m.logManual(r, ev, Outcome{Kind: "resetwarns"}, "", nil)
+	m.auditManual(ctx, r, ev, bot.Action{}, banGiven{}, nil)
+	m.logManual(r, ev, Outcome{Kind: "resetwarns"}, "", banGiven{}, nil)
 	m.log.Info("strikes lifted", "audit", true, "by", r.By, "author", ev.Author.ID, "platform", ev.Platform, "space", ev.Space, "strikes", n)
 	return fmt.Sprintf("%s lifted from %s.", plural(n, "strike"), who), nil
 }
@@ -363,10 +380,10 @@ func (m *Moderator) closeCases(ctx context.Context, r bot.ModRequest, evs []bot.
 }
 
 // logManual tells the mod-log of a moderator's command.
-func (m *Moderator) logManual(r bot.ModRequest, ev bot.Event, o Outcome, cases string, err error) {
+func (m *Moderator) logManual(r bot.ModRequest, ev bot.Event, o Outcome, cases string, given banGiven, err error) {
 	// The moderator's reason says it: not the warning's text again.
 	m.modlog.Record(ModLogEntry{Event: ev, Action: bot.Action{Kind: o.Kind, Duration: o.Duration},
-		By: r.By, Reason: r.Text, CaseID: cases, Failed: errText(err)})
+		By: r.By, Reason: r.Text, CaseID: cases, Failed: errText(err), Until: given.Until})
 }
 
 // doneText tells the moderator what was done.

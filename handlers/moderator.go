@@ -435,15 +435,24 @@ func (m *Moderator) HandleBy(ctx context.Context, rs *rules.Ruleset, ev bot.Even
 				actx, actxRule = bot.WithAuditReason(ctx, m.ruleText(match.Rule).audit), match.Rule
 			}
 			var err error
+			var given banGiven
 			early.at(i)
-			if placeAction(a.Kind) {
+			switch {
+			case placeAction(a.Kind):
 				// lock audits it and tells the desk; a retry claims the
 				// place again
 				err = retry.Do(actx, early.watch(func(ctx context.Context) error { return m.lock(ctx, rs, p, ev, a, match) }))
-			} else {
+			case a.Kind == bot.ActBan:
+				// a timed ban's end is kept for the lift
+				err = retry.Do(actx, early.watch(func(ctx context.Context) error {
+					var berr error
+					given, berr = m.ban(ctx, p, ev, a.Duration, match.Rule, "")
+					return berr
+				}))
+			default:
 				err = retry.Do(actx, early.watch(func(ctx context.Context) error { return do(ctx, p, ev, a) }))
 			}
-			m.modlog.recordBy(judged, ModLogEntry{Event: ev, Action: a, Rule: match.Rule, Reason: match.Reason, Failed: errText(err)})
+			m.modlog.recordBy(judged, ModLogEntry{Event: ev, Action: a, Rule: match.Rule, Reason: match.Reason, Failed: errText(err), Until: given.Until})
 			m.acted(actx, ev.Platform, err)
 			if err != nil {
 				m.count(label, a.Kind, ResultFailed)

@@ -39,6 +39,8 @@ type ModLogEntry struct {
 	CaseID string
 	// Failed says why the platform refused the action.
 	Failed string
+	// Until is when a timed ban ends, zero for none.
+	Until time.Time
 
 	// conf is where the line goes, fixed when the action is recorded
 	// (confFor): a reload that moves the mod-log moves the lines of the
@@ -332,6 +334,9 @@ func (l *ModLog) line(w *wave, p bot.LogPoster) string {
 		b.vigie(fmt.Sprintf("%d× ", w.count))
 	}
 	b.member(truncateText(e.Action.String(), 300))
+	if !e.Until.IsZero() {
+		b.vigie(" " + UntilText(e.Until, e.At))
+	}
 	place, ours := placeLabel(ev)
 	if n, ok := l.o.Posters[ev.Platform].(bot.PlaceNamer); ok {
 		if name := n.PlaceName(ev); name != "" {

@@ -266,6 +266,61 @@ func TestModLogLockdown(t *testing.T) {
 	})
 }
 
+// A rule's timed ban on a platform whose bans do not end by themselves says
+// until when in its line, and its lift, done by the escalation's check, is a
+// line of its own.
+func TestModLogTimedBan(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		dc := newLogChannel()
+		l, err := handlers.NewModLog(handlers.ModLogOptions{Posters: map[string]bot.LogPoster{"discord": dc}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		l.SetConfig(rules.ModLog{DiscordChannel: "mod-log"})
+		p := &chat{recorder: recorder{name: "discord"}}
+		m, err := handlers.New(handlers.Options{Platforms: map[string]bot.Platform{"discord": p}, Store: memory.New(), ModLog: l})
+		if err != nil {
+			t.Fatal(err)
+		}
+		esc, err := handlers.NewEscalation(m, handlers.EscalationOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan struct{})
+		go func() { l.Run(ctx); close(done) }()
+		ev := event("discord")
+		ev.At = time.Now()
+		v := bot.Verdict{EventID: ev.ID, Platform: "discord", Matches: []bot.Match{{Rule: "scam", Reason: "scam link",
+			Actions: []bot.Action{{Kind: bot.ActBan, Duration: 24 * time.Hour}}}}}
+		if err := m.Handle(ctx, ev, v); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(24*time.Hour - time.Minute)
+		if _, err := esc.Check(ctx); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Minute)
+		if _, err := esc.Check(ctx); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Second)
+		synctest.Wait()
+		cancel()
+		<-done
+		if got, want := p.Calls(), []string{"ban(1d)", "unban"}; !slices.Equal(got, want) {
+			t.Errorf("platform calls = %q, want %q", got, want)
+		}
+		want := []string{
+			"mod-log: ⛔ ban(1d) until 2 Jan 00:00 UTC in guild-1 — rule scam: scam link · Bob (discord u-7)",
+			"mod-log: ↩️ unban in guild-1 — rule scam: end of ban(1d) · Bob (discord u-7)",
+		}
+		if got := dc.all(); !slices.Equal(got, want) {
+			t.Errorf("lines = %q, want %q", got, want)
+		}
+	})
+}
+
 // A line goes where the mod-log was set when its action was recorded: the
 // actions taken before a reload that moves the mod-log (or turns it off)
 // are logged where the old file said, though written after it. They went

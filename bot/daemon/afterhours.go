@@ -113,7 +113,8 @@ func (d *daemon) runAfterHours(ctx context.Context, wg *sync.WaitGroup) {
 		wg.Go(func() { d.guard.Loop(ctx, where, func(ctx context.Context) { _ = run(ctx) }) })
 	}
 	// The morning report and the escalation run in one process of those that
-	// share a store, the one holding their lease. The crisis alerts end the
+	// share a store, the one holding their lease: so the lockdowns and the
+	// timed bans that the escalation's check lifts are lifted once. The crisis alerts end the
 	// waves each process follows from the events it judged itself, so they
 	// run everywhere; the store's claims keep a wave's alert to one.
 	leased := func(job, where string, run func(context.Context) error) {

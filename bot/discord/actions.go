@@ -134,14 +134,11 @@ func (c *Client) kick(ctx context.Context, ev bot.Event) error {
 }
 
 // Ban bans the author and removes their messages of the last BanDeleteWindow.
-// Discord bans do not expire: a ban with a duration is logged as permanent, and
-// lifting it is a moderator's unban.
+// Discord bans do not end by themselves, whatever d: the handlers keep the
+// end of a timed ban and lift it with Unban when it is due.
 func (c *Client) Ban(ctx context.Context, ev bot.Event, d time.Duration) error {
 	if err := needGuild(bot.ActBan, ev); err != nil {
 		return err
-	}
-	if d > 0 {
-		c.log.Warn("Discord bans do not expire: this ban is permanent", "guild", ev.Space, "user", ev.Author.ID, "asked", bot.FormatDuration(d))
 	}
 	body := map[string]int{"delete_message_seconds": int(c.cfg.BanDeleteWindow / time.Second)}
 	ctx, cancel := callContext(ctx)
@@ -190,15 +187,23 @@ func (r *removedMembers) has(guild, user string, now time.Time) bool {
 	return ok && now.Sub(t) < removedKept
 }
 
-// Unban lifts the author's ban.
+// Unban lifts the author's ban. A user who is not banned (Unknown Ban: lifted
+// by hand already) is an error that wraps bot.ErrNotBanned.
 func (c *Client) Unban(ctx context.Context, ev bot.Event) error {
 	if err := needGuild(bot.ActBan, ev); err != nil {
 		return err
 	}
 	ctx, cancel := callContext(ctx)
 	defer cancel()
-	return c.classify(ctx, "unban", c.sess.GuildBanDelete(ev.Space, ev.Author.ID, append(opts(ctx), auditReason(ctx))...))
+	err := c.classify(ctx, "unban", c.sess.GuildBanDelete(ev.Space, ev.Author.ID, append(opts(ctx), auditReason(ctx))...))
+	if apiCode(err) == codeUnknownBan {
+		return &bot.ActionError{Op: "unban", Err: fmt.Errorf("%w: %w", bot.ErrNotBanned, err)}
+	}
+	return err
 }
+
+// codeUnknownBan is Discord's JSON error code for a ban that does not exist.
+const codeUnknownBan = 10026
 
 // noMentions keeps vigie's texts, which quote user names, from pinging anyone.
 var noMentions = &discordgo.MessageAllowedMentions{Parse: []discordgo.AllowedMentionType{}}

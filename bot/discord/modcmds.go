@@ -41,7 +41,7 @@ func modCommandsFor() []map[string]any {
 		return map[string]any{"type": int(discordgo.ApplicationCommandOptionString), "name": "duration", "description": what, "max_length": 20}
 	}
 	options := map[bot.ModCommand][]map[string]any{
-		bot.ModBan:        {member, duration("How long, like 7d (Discord bans do not expire: vigie bans for good)"), reason},
+		bot.ModBan:        {member, duration("How long, like 7d (vigie lifts the ban then); none: for good"), reason},
 		bot.ModUnban:      {member},
 		bot.ModMute:       {member, duration("How long, like 10m or 1d (default 1h, at most 28d)")},
 		bot.ModUnmute:     {member},
@@ -127,15 +127,12 @@ func (c *Client) handleModCommand(ctx context.Context, i *discordgo.Interaction)
 	}
 	r.By, r.ByName = cmID(u), displayName(u, i.Member)
 	// What Discord cannot do as asked is done as it can, recorded and told
-	// so: a timeout ends 28 days ahead at most, a ban never ends.
+	// so: a timeout ends 28 days ahead at most. A ban with a duration is
+	// Discord's for good, and vigie lifts it at its end (the answer says when).
 	var note string
-	switch {
-	case info.Command == bot.ModMute && r.Duration > MaxTimeout:
+	if info.Command == bot.ModMute && r.Duration > MaxTimeout {
 		r.Duration = MaxTimeout
 		note = " Discord's timeouts end within 28 days: this one lasts " + bot.FormatDuration(MaxTimeout) + "."
-	case info.Command == bot.ModBan && r.Duration > 0:
-		r.Duration = 0
-		note = " Discord bans do not expire: this one is for good, until /unban."
 	}
 	text, err := modn.Moderate(ctx, r)
 	if err != nil {

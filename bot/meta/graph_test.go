@@ -215,10 +215,6 @@ func TestActionsRefusedBeforeCallingMeta(t *testing.T) {
 		do   func(ctx context.Context, c *meta.Connector) error
 		want string
 	}{
-		{"timed ban", func(ctx context.Context, c *meta.Connector) error {
-			return c.Facebook().Ban(ctx, fbComment, 7*24*time.Hour)
-		},
-			"cannot ban for 7d"},
 		{"answer after 24 hours", func(ctx context.Context, c *meta.Connector) error { return c.Facebook().Reply(ctx, old, "x") },
 			"outside the messaging window"},
 		{"private reply after 7 days", func(ctx context.Context, c *meta.Connector) error { return c.Facebook().Warn(ctx, oldComment, "x") },

@@ -104,13 +104,9 @@ func (p *FacebookPage) Warn(ctx context.Context, ev bot.Event, text string) erro
 }
 
 // Ban blocks the author from the Page: POST /{page-id}/blocked. Meta's blocks do
-// not expire, so a timed ban is refused rather than silently made permanent; the
-// failure opens a case and a CM decides.
+// not end by themselves, whatever d: the handlers keep the end of a timed ban
+// and lift it with Unban (DELETE /{page-id}/blocked) when it is due.
 func (p *FacebookPage) Ban(ctx context.Context, ev bot.Event, d time.Duration) error {
-	if d > 0 {
-		return &bot.ActionError{Op: bot.ActBan, Err: fmt.Errorf(
-			"facebook pages cannot ban for %s, only for good: use ban without a duration", bot.FormatDuration(d))}
-	}
 	param, err := p.blockParam(bot.ActBan, ev)
 	if err != nil {
 		return err

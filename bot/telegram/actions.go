@@ -245,6 +245,14 @@ func (c *Client) Ban(ctx context.Context, ev bot.Event, d time.Duration) error {
 	return err
 }
 
+// BanEnds reports whether Telegram ends a ban of ev's author for d by
+// itself: a member's, up to 366 days (until_date); a chat writing as itself
+// is banned until unbanned, as is a member for longer.
+func (c *Client) BanEnds(ev bot.Event, d time.Duration) bool {
+	t, err := authorTarget(bot.ActBan, ev)
+	return err == nil && t.user > 0 && d > 0 && d <= maxRestriction
+}
+
 // Unban lifts a ban. Telegram's unbanChatMember also removes a member who is not
 // banned, unless only_if_banned is set: it always is here.
 func (c *Client) Unban(ctx context.Context, ev bot.Event) error {

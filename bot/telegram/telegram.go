@@ -178,16 +178,17 @@ type commandsBox struct{ c Commands }
 
 // Interface guards: the capabilities the handlers look for.
 var (
-	_ bot.Source       = (*Client)(nil)
-	_ bot.Linker       = (*Client)(nil)
-	_ bot.Deleter      = (*Client)(nil)
-	_ bot.Replier      = (*Client)(nil)
-	_ bot.Warner       = (*Client)(nil)
-	_ bot.Timeouter    = (*Client)(nil)
-	_ bot.Untimeouter  = (*Client)(nil)
-	_ bot.Kicker       = (*Client)(nil)
-	_ bot.Banner       = (*Client)(nil)
-	_ bot.RoleResolver = (*Client)(nil)
+	_ bot.Source         = (*Client)(nil)
+	_ bot.Linker         = (*Client)(nil)
+	_ bot.Deleter        = (*Client)(nil)
+	_ bot.Replier        = (*Client)(nil)
+	_ bot.Warner         = (*Client)(nil)
+	_ bot.Timeouter      = (*Client)(nil)
+	_ bot.Untimeouter    = (*Client)(nil)
+	_ bot.Kicker         = (*Client)(nil)
+	_ bot.Banner         = (*Client)(nil)
+	_ bot.ExpiringBanner = (*Client)(nil)
+	_ bot.RoleResolver   = (*Client)(nil)
 )
 
 const (

@@ -148,6 +148,8 @@ type Store struct {
 	// notes are the moderators' notes on members (notes.go).
 	notes noteBook
 	locks lockBook
+	// bans are the timed bans to lift (bans.go).
+	bans banBook
 	// leases are the single-owner jobs' leases (leases.go).
 	leases leaseBook
 	// verify holds the pending verifications of new members (verify.go).

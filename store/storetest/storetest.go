@@ -46,6 +46,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	t.Run("FAQWordings", func(t *testing.T) { testFAQWordings(t, newStore) })
 	t.Run("Notes", func(t *testing.T) { testNotes(t, newStore) })
 	t.Run("Locks", func(t *testing.T) { testLocks(t, newStore) })
+	t.Run("TimedBans", func(t *testing.T) { testTimedBans(t, newStore) })
 	t.Run("Verifications", func(t *testing.T) { testVerifications(t, newStore) })
 	t.Run("Leases", func(t *testing.T) { testLeases(t, newStore) })
 	t.Run("LeasesConcurrent", func(t *testing.T) { testLeasesConcurrent(t, newStore) })
@@ -1584,6 +1585,69 @@ func testLocks(t *testing.T, newStore func(t *testing.T) store.Store) {
 	}
 	if due, _ := lk.DueLocks(ctx, at.Add(time.Hour-time.Millisecond)); len(due) != 0 {
 		t.Errorf("DueLocks after removal = %+v", due)
+	}
+}
+
+// testTimedBans: one timed ban per member and space, a new one replaces it;
+// due at its Until, oldest first, limited; removed only as it was read, or
+// whatever its end when no end is given.
+func testTimedBans(t *testing.T, newStore func(t *testing.T) store.Store) {
+	ctx := context.Background()
+	bk, ok := newStore(t).(store.BanKeeper)
+	if !ok {
+		t.Fatal("the store keeps no timed bans (store.BanKeeper)")
+	}
+	at := time.Date(2026, 2, 3, 10, 0, 0, 0, time.UTC)
+	ban := func(space, author string, d time.Duration) store.TimedBan {
+		return store.TimedBan{Event: bot.Event{Platform: "discord", Space: space, Author: bot.Author{ID: author, Name: "n" + author}},
+			Rule: "raid", Started: at, Until: at.Add(d)}
+	}
+	for _, b := range []store.TimedBan{ban("g1", "u1", 3*time.Hour), ban("g1", "u2", time.Hour), ban("g2", "u1", 2*time.Hour)} {
+		if _, had, err := bk.PutBan(ctx, b); err != nil || had {
+			t.Fatalf("PutBan(%s) = %v, %v; want new", b.Key(), had, err)
+		}
+	}
+	again := ban("g1", "u1", 30*time.Minute)
+	again.By, again.Rule = "telegram:42", "manual"
+	prev, had, err := bk.PutBan(ctx, again)
+	if err != nil || !had || !prev.Until.Equal(at.Add(3*time.Hour)) || prev.Rule != "raid" || prev.Event.Author.ID != "u1" {
+		t.Fatalf("PutBan(again) = %+v, %v, %v; want the 3h ban it replaced", prev, had, err)
+	}
+	keys := func(bs []store.TimedBan) []string {
+		var out []string
+		for _, b := range bs {
+			out = append(out, b.Key())
+		}
+		return out
+	}
+	due, err := bk.DueBans(ctx, at.Add(29*time.Minute), 0)
+	if err != nil || len(due) != 0 {
+		t.Fatalf("DueBans(+29m) = %v, %v; want none", keys(due), err)
+	}
+	due, err = bk.DueBans(ctx, at.Add(2*time.Hour), 0)
+	if want := []string{"discord|g1|u1", "discord|g1|u2", "discord|g2|u1"}; err != nil || !slices.Equal(keys(due), want) {
+		t.Fatalf("DueBans(+2h) = %v, %v; want %v (the replaced ban's end, oldest first)", keys(due), err, want)
+	}
+	if b := due[0]; b.By != "telegram:42" || b.Rule != "manual" || b.Event.Author.Name != "nu1" || !b.Until.Equal(again.Until) || !b.Started.Equal(at) {
+		t.Errorf("DueBans kept %+v, want %+v", b, again)
+	}
+	if due, _ := bk.DueBans(ctx, at.Add(2*time.Hour), 2); !slices.Equal(keys(due), []string{"discord|g1|u1", "discord|g1|u2"}) {
+		t.Errorf("DueBans(+2h, 2) = %v", keys(due))
+	}
+	if ok, err := bk.RemoveBan(ctx, again.Key(), at.Add(3*time.Hour)); ok || err != nil {
+		t.Errorf("RemoveBan with the replaced ban's end = %v, %v; want kept", ok, err)
+	}
+	if ok, err := bk.RemoveBan(ctx, again.Key(), due[0].Until); !ok || err != nil {
+		t.Errorf("RemoveBan as read = %v, %v; want removed", ok, err)
+	}
+	if ok, err := bk.RemoveBan(ctx, "discord|g2|u1", time.Time{}); !ok || err != nil {
+		t.Errorf("RemoveBan whatever its end = %v, %v; want removed", ok, err)
+	}
+	if ok, err := bk.RemoveBan(ctx, "discord|g2|u1", time.Time{}); ok || err != nil {
+		t.Errorf("RemoveBan of no ban = %v, %v; want false", ok, err)
+	}
+	if due, _ := bk.DueBans(ctx, at.Add(24*time.Hour), 0); !slices.Equal(keys(due), []string{"discord|g1|u2"}) {
+		t.Errorf("DueBans after removals = %v, want g1|u2 only", keys(due))
 	}
 }
 

@@ -132,6 +132,9 @@ type Server struct {
 	// and user, until a GUILD_MEMBER_ADD brings them back: every call about
 	// them as members (a timeout, a kick, a role) is Unknown Member.
 	departed map[string]bool
+	// bans are the users banned, by guild and user: a DELETE of another's
+	// ban is Unknown Ban (10026), as Discord answers it.
+	bans map[string]bool
 	// interactions are the channels of the interactions sent, by token: a
 	// webhook message of the interaction stands there.
 	interactions map[string]string
@@ -169,7 +172,7 @@ func New(t testing.TB, o Options) *Server {
 	o.Shards = max(o.Shards, 1)
 	f := &Server{t: t, o: o, changed: make(chan struct{}), seq: map[int]int{}, sessions: map[string]bool{}, ready: make(chan struct{}, 16),
 		disallowed: o.DisallowedIntents,
-		guilds:     map[string]map[string]any{}, levels: map[string]int{}, slowmodes: map[string]int{}, history: map[string][]map[string]any{}, members: map[string]map[string]any{}, departed: map[string]bool{}, interactions: map[string]string{}, answered: map[string]bool{}}
+		guilds:     map[string]map[string]any{}, levels: map[string]int{}, slowmodes: map[string]int{}, history: map[string][]map[string]any{}, members: map[string]map[string]any{}, departed: map[string]bool{}, bans: map[string]bool{}, interactions: map[string]string{}, answered: map[string]bool{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /gw/", f.gateway)
 	mux.HandleFunc("/api/v9/", f.rest)
@@ -707,6 +710,22 @@ func (f *Server) SetMember(guild string, member map[string]any) {
 	f.members[guild+"/"+id] = v
 }
 
+// Banned reports whether user is banned from guild now: banned by a PUT,
+// and not unbanned since (by a DELETE, or by hand with Unban).
+func (f *Server) Banned(guild, user string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.bans[guild+"/"+user]
+}
+
+// Unban lifts user's ban from guild, as a moderator would by hand in
+// Discord's settings.
+func (f *Server) Unban(guild, user string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.bans, guild+"/"+user)
+}
+
 // VerificationLevel is the guild's verification level now: what its
 // GUILD_CREATE said (0 when it said nothing), or the last PATCH.
 func (f *Server) VerificationLevel(guild string) int {
@@ -890,9 +909,23 @@ func (f *Server) rest(w http.ResponseWriter, r *http.Request) {
 		f.mu.Lock()
 		f.departed[p[1]+"/"+p[3]] = true
 		delete(f.members, p[1]+"/"+p[3])
+		if p[2] == "bans" {
+			f.bans[p[1]+"/"+p[3]] = true
+		}
 		f.mu.Unlock()
 		w.WriteHeader(http.StatusNoContent)
-	case "DELETE channels/*/messages/*", "DELETE guilds/*/bans/*",
+	case "DELETE guilds/*/bans/*":
+		f.mu.Lock()
+		banned := f.bans[p[1]+"/"+p[3]]
+		delete(f.bans, p[1]+"/"+p[3])
+		f.mu.Unlock()
+		if !banned {
+			w.WriteHeader(http.StatusNotFound)
+			io.WriteString(w, `{"message": "Unknown Ban", "code": 10026}`)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	case "DELETE channels/*/messages/*",
 		"PUT guilds/*/members/*/roles/*", "DELETE guilds/*/members/*/roles/*", "PUT channels/*/messages/*/reactions/*/@me",
 		"POST interactions/*/*/callback":
 		w.WriteHeader(http.StatusNoContent)

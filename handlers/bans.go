@@ -1,0 +1,242 @@
+package handlers
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/store"
+)
+
+// banGiven says when a ban that vigie lifts ends.
+type banGiven struct {
+	// Until is when vigie lifts it; zero for a ban for good, or one the
+	// platform ends by itself (its answers say "for 1d" as before).
+	Until time.Time
+	// Lifted says vigie lifts it at Until: set with Until.
+	Lifted bool
+}
+
+// ban bans ev's author on p for d, 0 for good. A ban with a duration that
+// the platform does not end by itself (bot.BanEnds: Discord, a Facebook
+// Page's blocks) is given for good and its end kept in the store first, for
+// LiftBans to lift it when due, whichever process that is; without a store
+// that keeps them it is refused rather than made permanent. A new ban of the
+// member replaces the end kept, and a ban for good forgets it. rule and by
+// say who banned, for the lift's audit entry and mod-log line.
+func (m *Moderator) ban(ctx context.Context, p bot.Platform, ev bot.Event, d time.Duration, rule, by string) (banGiven, error) {
+	b, ok := p.(bot.Banner)
+	if !ok {
+		return banGiven{}, &bot.ActionError{Op: bot.ActBan, Err: fmt.Errorf("platform %s cannot ban", p.Name())}
+	}
+	now := m.now()
+	if d > 0 && bot.BanEnds(p, ev, d) {
+		return banGiven{}, b.Ban(ctx, ev, d)
+	}
+	bk, keeps := m.store.(store.BanKeeper)
+	if d <= 0 {
+		if err := b.Ban(ctx, ev, 0); err != nil || !keeps {
+			return banGiven{}, err
+		}
+		sctx, cancel := m.storeContext(ctx)
+		defer cancel()
+		if _, err := bk.RemoveBan(sctx, store.BanKey(ev), time.Time{}); err != nil {
+			// Banned, but an earlier timed ban would lift it: the retry stage
+			// bans again (the same ban) and forgets it.
+			return banGiven{}, &bot.ActionError{Op: bot.ActBan, Retryable: true,
+				Err: fmt.Errorf("banned for good, but the end of an earlier timed ban is still kept: %w", err)}
+		}
+		return banGiven{}, nil
+	}
+	if !keeps {
+		return banGiven{}, &bot.ActionError{Op: bot.ActBan, Err: fmt.Errorf(
+			"%s bans do not end by themselves and this store keeps no ends of bans: a ban for %s would be for good", p.Name(), bot.FormatDuration(d))}
+	}
+	tb := store.TimedBan{Event: bannedOf(ev), Rule: rule, By: by, Started: now, Until: now.Add(d)}
+	sctx, cancel := m.storeContext(ctx)
+	defer cancel()
+	prev, had, err := bk.PutBan(sctx, tb)
+	if err != nil {
+		return banGiven{}, &bot.ActionError{Op: bot.ActBan, Retryable: true, Err: fmt.Errorf("keep the ban's end: %w", err)}
+	}
+	if err := b.Ban(ctx, ev, d); err != nil {
+		// Not banned by this one: its end is not kept, and an earlier one's
+		// is kept again.
+		var rerr error
+		if had {
+			_, _, rerr = bk.PutBan(sctx, prev)
+		} else {
+			_, rerr = bk.RemoveBan(sctx, tb.Key(), tb.Until)
+		}
+		if rerr != nil {
+			m.log.Warn("a ban that failed keeps its end in the store: vigie will lift a ban that may not be there",
+				"platform", ev.Platform, "space", ev.Space, "author", ev.Author.ID, "err", rerr)
+		}
+		return banGiven{}, err
+	}
+	return banGiven{Until: tb.Until, Lifted: true}, nil
+}
+
+// unban lifts the ban of ev's author on p, and forgets the end kept of a
+// timed one: a CM's unban before the end leaves nothing to lift.
+func (m *Moderator) unban(ctx context.Context, p bot.Platform, ev bot.Event) error {
+	b, ok := p.(bot.Banner)
+	if !ok {
+		return &bot.ActionError{Op: OutcomeUnban, Err: fmt.Errorf("platform %s cannot unban", p.Name())}
+	}
+	if err := b.Unban(ctx, ev); err != nil {
+		return err
+	}
+	m.forgetBan(ctx, ev)
+	return nil
+}
+
+// forgetBan forgets the end kept of ev's author's timed ban, if any. One not
+// forgotten only makes the lift unban a member not banned: it is logged.
+func (m *Moderator) forgetBan(ctx context.Context, ev bot.Event) {
+	bk, ok := m.store.(store.BanKeeper)
+	if !ok {
+		return
+	}
+	sctx, cancel := m.storeContext(ctx)
+	defer cancel()
+	if _, err := bk.RemoveBan(sctx, store.BanKey(ev), time.Time{}); err != nil {
+		m.log.Warn("unbanned, but the end of the timed ban is still kept: vigie will unban again then",
+			"platform", ev.Platform, "space", ev.Space, "author", ev.Author.ID, "err", err)
+	}
+}
+
+// bannedOf is the part of ev that the unban needs: who, and where.
+func bannedOf(ev bot.Event) bot.Event {
+	return bot.Event{ID: ev.ID, Platform: ev.Platform, Space: ev.Space, Channel: ev.Channel,
+		Author: bot.Author{ID: ev.Author.ID, Name: ev.Author.Name}}
+}
+
+// UntilText is how the moderators read the end of a ban: "until 12 Dec 03:00
+// UTC", with the year when it is not now's.
+func UntilText(until, now time.Time) string {
+	u := until.UTC()
+	if u.Year() != now.UTC().Year() {
+		return "until " + u.Format("2 Jan 2006 15:04 UTC")
+	}
+	return "until " + u.Format("2 Jan 15:04 UTC")
+}
+
+// banText says how long a ban given lasts, for the moderators: "until 12
+// Dec 03:00 UTC", and, when vigie lifts it from a store that a restart
+// empties (memory), that a restart before then leaves it for good.
+func (m *Moderator) banText(g banGiven) string {
+	if g.Until.IsZero() {
+		return ""
+	}
+	s := UntilText(g.Until, m.now())
+	if g.Lifted && store.IsLocal(m.store) {
+		s += " (vigie lifts it then; its store is in memory: a restart before then leaves the ban on, until /unban)"
+	}
+	return s
+}
+
+// maxLiftsPerCheck bounds the bans lifted in one check: after a long stop,
+// many may be due at once, and the platforms' rate limits would hold the
+// check for long. The rest are lifted at the next checks.
+const maxLiftsPerCheck = 50
+
+// LiftBans lifts the timed bans whose end is past, on the platforms whose
+// bans do not end by themselves, and returns how many it lifted. The
+// escalation's check calls it every minute, in the one process of those
+// sharing the store that holds its lease, whichever process banned. A lift
+// the platform cannot do now (down, a 429) is logged and tried again at the
+// next check; a ban a platform that is not on here gave is left for a process
+// where it is. One refused for good (vigie's right taken away) is forgotten,
+// and the desk is asked to lift it by hand; one found lifted already (by
+// hand) is forgotten too. A ban replaced while it is being lifted is lifted
+// early rather than left on for good.
+func (m *Moderator) LiftBans(ctx context.Context) (int, error) {
+	bk, ok := m.store.(store.BanKeeper)
+	if !ok {
+		return 0, nil
+	}
+	now := m.now()
+	due, err := bk.DueBans(ctx, now, maxLiftsPerCheck)
+	if err != nil {
+		return 0, fmt.Errorf("due bans: %w", err)
+	}
+	var errs []error
+	n := 0
+	for _, tb := range due {
+		ev := tb.Event
+		p := m.platforms[ev.Platform]
+		if p == nil {
+			continue
+		}
+		given := bot.FormatDuration(tb.Until.Sub(tb.Started).Round(time.Minute))
+		actx := bot.WithAuditReason(ctx, "vigie: end of ban("+given+") by "+cmp.Or(tb.By, "rule "+tb.Rule))
+		err := m.retry.Do(actx, func(ctx context.Context) error {
+			if b, ok := p.(bot.Banner); ok {
+				return b.Unban(ctx, ev)
+			}
+			return &bot.ActionError{Op: OutcomeUnban, Err: fmt.Errorf("platform %s cannot unban", p.Name())}
+		})
+		already := errors.Is(err, bot.ErrNotBanned)
+		if already {
+			err = nil
+		}
+		m.acted(actx, ev.Platform, err)
+		if err != nil && bot.Retryable(err) {
+			m.count(m.Label(ev.Platform), OutcomeUnban, ResultFailed)
+			m.log.Warn("timed ban not lifted yet: tried again at the next check", "platform", ev.Platform, "space", ev.Space,
+				"author", ev.Author.ID, "until", tb.Until, "err", err)
+			errs = append(errs, fmt.Errorf("lift ban %s: %w", tb.Key(), err))
+			continue
+		}
+		sctx, cancel := m.storeContext(ctx)
+		removed, rerr := bk.RemoveBan(sctx, tb.Key(), tb.Until)
+		cancel()
+		if rerr != nil {
+			errs = append(errs, fmt.Errorf("forget ban %s: %w", tb.Key(), rerr))
+			continue
+		}
+		if !removed {
+			continue // another process lifted it, or a new ban replaced it
+		}
+		reason := "end of ban(" + given + ")"
+		if already {
+			reason += ": lifted already"
+		}
+		m.auditLift(ctx, tb, reason, err)
+		m.modlog.Record(ModLogEntry{Event: ev, Action: bot.Action{Kind: OutcomeUnban}, Rule: cmp.Or(tb.Rule, ManualRule),
+			Reason: reason, Failed: errText(err)})
+		if err != nil {
+			m.count(m.Label(ev.Platform), OutcomeUnban, ResultFailed)
+			m.tellDesk(ctx, m.communities.Load(), ev, fmt.Sprintf("⚠️ The ban of %s (%s %s) for %s could not be lifted: %v. Lift it by hand.",
+				bot.IsolateBidi(cmp.Or(ev.Author.Name, ev.Author.ID)), ev.Platform, ev.Author.ID, given, err))
+			continue
+		}
+		m.count(m.Label(ev.Platform), OutcomeUnban, ResultDone)
+		m.log.Info("timed ban lifted", "audit", true, "platform", ev.Platform, "space", ev.Space, "author", ev.Author.ID,
+			"given", given, "by", tb.By, "rule", tb.Rule, "already", already)
+		n++
+	}
+	return n, errors.Join(errs...)
+}
+
+// auditLift records the end of a timed ban in the audit log: an unban by the
+// rule (or "manual") that banned, naming the moderator who did.
+func (m *Moderator) auditLift(ctx context.Context, tb store.TimedBan, reason string, failed error) {
+	now := m.now()
+	ev := tb.Event
+	match := bot.Match{Rule: cmp.Or(tb.Rule, ManualRule), Reason: reason}
+	if failed == nil {
+		match.Actions = []bot.Action{{Kind: OutcomeUnban}}
+	}
+	e := store.AuditEntry{At: now, Event: ev, Mode: m.Mode(), By: tb.By, Failed: errText(failed),
+		Verdict: bot.Verdict{EventID: ev.ID, Platform: ev.Platform, At: now, Matches: []bot.Match{match}}}
+	sctx, cancel := m.storeContext(ctx)
+	defer cancel()
+	if err := m.store.AppendAudit(sctx, e); err != nil {
+		m.log.Warn("the end of a timed ban not audited", "platform", ev.Platform, "author", ev.Author.ID, "err", err)
+	}
+}

@@ -1,0 +1,109 @@
+package handlers_test
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/handlers"
+	"github.com/vigie-bot/vigie/store"
+)
+
+// A CM's ban(3d) on a case, on a platform whose bans do not end by
+// themselves: the case's card says until when (and, from a memory store,
+// that a restart would leave it on), and the ban is lifted at its end by
+// the check, not before; with Redis the end is kept for a Moderator that did
+// not ban (a restart, another process).
+func TestTimedBanDecisionShownAndLifted(t *testing.T) {
+	for name, st := range stores(t) {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			clk := &clock{t: at}
+			p := &chat{recorder: recorder{name: "discord"}}
+			desk := &cardDesk{}
+			m, err := handlers.New(handlers.Options{Platforms: map[string]bot.Platform{"discord": p}, Store: st, Desk: desk,
+				Now: clk.Now, Retry: handlers.Retry{Attempts: 1}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, err := st.OpenCase(ctx, store.Case{Event: event("discord"), Rule: "insult", Reason: "insult", Opened: at})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := st.AddCard(ctx, c.ID, bot.CardRef{Platform: "discord", Chat: "desk", Message: "card-1"}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := m.Decide(ctx, c.ID, "ban(3d)", "discord:42"); err != nil {
+				t.Fatal(err)
+			}
+			note := "until 23 Nov 22:10 UTC"
+			if name == "memory" {
+				note += " (vigie lifts it then; its store is in memory: a restart before then leaves the ban on, until /unban)"
+			}
+			if got, want := desk.edited(), []string{"discord/desk/card-1 " + c.ID + " ban(3d) by discord:42 " + note}; !slices.Equal(got, want) {
+				t.Errorf("card edits = %q, want %q", got, want)
+			}
+			lifter := m
+			if name == "redis" {
+				// another process lifts it
+				lifter, err = handlers.New(handlers.Options{Platforms: map[string]bot.Platform{"discord": p}, Store: st,
+					Now: clk.Now, Retry: handlers.Retry{Attempts: 1}})
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			clk.Add(3*24*time.Hour - time.Second)
+			if n, err := lifter.LiftBans(ctx); n != 0 || err != nil {
+				t.Fatalf("LiftBans a second early = %d, %v", n, err)
+			}
+			clk.Add(time.Second)
+			if n, err := lifter.LiftBans(ctx); n != 1 || err != nil {
+				t.Fatalf("LiftBans at the end = %d, %v", n, err)
+			}
+			if got, want := p.Calls(), []string{"ban(3d)", "unban"}; !slices.Equal(got, want) {
+				t.Errorf("platform calls = %q, want %q", got, want)
+			}
+		})
+	}
+}
+
+// Two processes that check at once (a lease moving from one to the other)
+// lift one ban once: one of them counts it, audits it and logs it.
+func TestTimedBanLiftedOnceByTwoProcesses(t *testing.T) {
+	st := stores(t)["redis"]
+	ctx := context.Background()
+	clk := &clock{t: at}
+	p := &chat{recorder: recorder{name: "discord"}}
+	var ms []*handlers.Moderator
+	for range 2 {
+		m, err := handlers.New(handlers.Options{Platforms: map[string]bot.Platform{"discord": p}, Store: st,
+			Now: clk.Now, Retry: handlers.Retry{Attempts: 1}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ms = append(ms, m)
+	}
+	if _, err := ms[0].Moderate(ctx, bot.ModRequest{Command: bot.ModBan, Target: event("discord"), Duration: time.Hour, By: "discord:42"}); err != nil {
+		t.Fatal(err)
+	}
+	clk.Add(time.Hour)
+	lifted := make(chan int, 2)
+	for _, m := range ms {
+		go func() {
+			n, err := m.LiftBans(ctx)
+			if err != nil {
+				t.Error(err)
+			}
+			lifted <- n
+		}()
+	}
+	if n := <-lifted + <-lifted; n != 1 {
+		t.Errorf("lifted %d times, want once", n)
+	}
+	audit, _ := st.Audit(ctx, clk.Now())
+	if len(audit) != 1 {
+		t.Errorf("the lift audited %d times, want once: %+v", len(audit), audit)
+	}
+}

@@ -1,0 +1,51 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/vigie-bot/vigie/bot"
+)
+
+// TimedBan is a ban with an end on a platform whose bans last until lifted
+// (Discord, Facebook Page blocks): vigie lifts it when Until is past. It is
+// kept in the store so that the process that lifts it may be another one, or
+// this one after a restart.
+type TimedBan struct {
+	// Event names who is banned and where (its platform, space and author),
+	// for the platform's unban.
+	Event bot.Event `json:"event"`
+	// Rule is the rule that banned, "manual" for a moderator's /ban, the
+	// case's rule for a CM's decision.
+	Rule string `json:"rule,omitempty"`
+	// By names the moderator who banned, empty for a rule.
+	By      string    `json:"by,omitempty"`
+	Started time.Time `json:"started"`
+	Until   time.Time `json:"until"`
+}
+
+// Key names the ban: one per author and space.
+func (b TimedBan) Key() string { return BanKey(b.Event) }
+
+// BanKey names the ban of ev's author in ev's space.
+func BanKey(ev bot.Event) string {
+	return ev.Platform + "|" + ev.Space + "|" + ev.Author.ID
+}
+
+// BanKeeper is offered by a store that keeps the ends of the timed bans; the
+// handlers check for it by type assertion, and without it cannot lift a ban
+// on a platform whose bans do not end by themselves.
+type BanKeeper interface {
+	// PutBan records b, replacing the ban of the same key if one is kept
+	// (the last ban of a member is the one that counts), and returns that
+	// one, had saying there was one.
+	PutBan(ctx context.Context, b TimedBan) (prev TimedBan, had bool, err error)
+	// DueBans returns the bans whose Until is not after now, oldest Until
+	// first, at most limit of them (limit <= 0: all).
+	DueBans(ctx context.Context, now time.Time, limit int) ([]TimedBan, error)
+	// RemoveBan forgets the ban of key. With a non-zero until, only if its
+	// Until is still that (it was not replaced meanwhile); zero forgets it
+	// whatever its end (an unban, a ban for good). It reports whether a ban
+	// was forgotten.
+	RemoveBan(ctx context.Context, key string, until time.Time) (bool, error)
+}

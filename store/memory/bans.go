@@ -1,0 +1,65 @@
+package memory
+
+import (
+	"cmp"
+	"context"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/vigie-bot/vigie/store"
+)
+
+var _ store.BanKeeper = (*Store)(nil)
+
+// banBook holds the timed bans, by key.
+type banBook struct {
+	mu   sync.Mutex
+	bans map[string]store.TimedBan
+}
+
+// PutBan records a timed ban, replacing the one kept under its key.
+func (s *Store) PutBan(_ context.Context, b store.TimedBan) (store.TimedBan, bool, error) {
+	k := &s.bans
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.bans == nil {
+		k.bans = make(map[string]store.TimedBan)
+	}
+	prev, had := k.bans[b.Key()]
+	k.bans[b.Key()] = b
+	return prev, had, nil
+}
+
+// DueBans returns the bans due by now, oldest Until first.
+func (s *Store) DueBans(_ context.Context, now time.Time, limit int) ([]store.TimedBan, error) {
+	k := &s.bans
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	var out []store.TimedBan
+	for _, b := range k.bans {
+		if !b.Until.After(now) {
+			out = append(out, b)
+		}
+	}
+	slices.SortFunc(out, func(a, b store.TimedBan) int {
+		return cmp.Or(a.Until.Compare(b.Until), cmp.Compare(a.Key(), b.Key()))
+	})
+	if limit > 0 && len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
+}
+
+// RemoveBan forgets a ban, if it was not replaced when until is set.
+func (s *Store) RemoveBan(_ context.Context, key string, until time.Time) (bool, error) {
+	k := &s.bans
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	cur, ok := k.bans[key]
+	if !ok || (!until.IsZero() && !cur.Until.Equal(until)) {
+		return false, nil
+	}
+	delete(k.bans, key)
+	return true, nil
+}
