@@ -66,6 +66,7 @@ type config struct {
 	roomy      bool
 	sweepEvery time.Duration
 	casePrefix string
+	caseEpoch  string
 	clock      func() time.Time
 }
 
@@ -115,6 +116,10 @@ func WithSweepEvery(d time.Duration) Option { return func(c *config) { c.sweepEv
 // epoch; a store standing in for another one while it is away uses its own,
 // so the two never collide.
 func WithCaseIDPrefix(p string) Option { return func(c *config) { c.casePrefix = p } }
+
+// WithCaseEpoch sets the epoch of the case ids (c-EPOCH-000001), drawn at
+// random by default (store.NewCaseEpoch): for a test that names its cases.
+func WithCaseEpoch(e string) Option { return func(c *config) { c.caseEpoch = e } }
 
 // WithClock sets the clock the leases run out on (time.Now): they are the
 // one thing of the store that follows the wall clock, not the events'.
@@ -368,7 +373,10 @@ func New(opts ...Option) *Store {
 	}
 	// Each store numbers its cases from 1 in an epoch of its own: a store
 	// made again (vigie restarted) never gives an id a case had before.
-	cfg.casePrefix += store.NewCaseEpoch() + "-"
+	if cfg.caseEpoch == "" {
+		cfg.caseEpoch = store.NewCaseEpoch()
+	}
+	cfg.casePrefix += cfg.caseEpoch + "-"
 	s := &Store{
 		cfg:     cfg,
 		seed:    maphash.MakeSeed(),
