@@ -931,8 +931,8 @@ func (s *Store) Audit(_ context.Context, since time.Time) ([]store.AuditEntry, e
 }
 
 // OpenCase stores a case with the next id, c-EPOCH-000001 onwards, the
-// epoch drawn when the store was made (see WithCaseIDPrefix), or groups it into an open one (see store.Store). A zero
-// Opened takes the event's time.
+// epoch drawn when the store was made (see WithCaseIDPrefix), or groups it
+// into an open one (see store.Store). A zero Opened takes the event's time.
 func (s *Store) OpenCase(_ context.Context, c store.Case) (store.Case, error) {
 	origin := c.Origin()
 	group, place := c.Groups()

@@ -1189,7 +1189,8 @@ func (s *Store) audit(ctx context.Context, since time.Time) ([]store.AuditEntry,
 }
 
 // OpenCase numbers the case (c-EPOCH-000001 onwards, shared by every process
-// on this Redis; a new epoch once Redis lost its counter), stores it, indexes it as open and queues it for the desk.
+// on this Redis; a new epoch once Redis lost its counter), stores it, indexes
+// it as open and queues it for the desk.
 func (s *Store) OpenCase(ctx context.Context, c store.Case) (store.Case, error) {
 	opened, errs := s.openCases(ctx, []store.Case{c}, true)
 	return opened[0], errs[0]
