@@ -269,8 +269,9 @@ type ModeCommands interface {
 type CaseRights interface {
 	// MayDecide returns a *CommunityError when by may not decide the case,
 	// an error wrapping ErrStaleCard when ctx names a card older than the
-	// case (WithCardPosted), nil otherwise (an unknown case included: Decide
-	// says why).
+	// case (WithCardPosted), an error when the store knows no such case (its
+	// id from before a restart), nil otherwise (a case the store cannot read
+	// now included: Decide says why).
 	MayDecide(ctx context.Context, caseID, by string) error
 }
 

@@ -116,11 +116,16 @@ func parseDuration(s string) (time.Duration, error) {
 // MayDecide says, before a decision is taken, whether by may decide the case:
 // a *bot.CommunityError, audited as a refusal, when by's rights are another
 // community's; an error wrapping bot.ErrStaleCard when ctx names a card
-// older than the case (bot.WithCardPosted); nil otherwise, also for a case it
-// cannot read (Decide will say why). The Telegram desk asks it before
-// prompting for a reply's text.
+// older than the case (bot.WithCardPosted); one wrapping store.ErrNotFound
+// for an id the store does not know (a card from before a restart, whose
+// case ids were of another epoch); nil otherwise, also for a case it cannot
+// read now (Decide will say why). The Telegram desk asks it before prompting
+// for a reply's text.
 func (m *Moderator) MayDecide(ctx context.Context, caseID, by string) error {
 	c, err := m.store.Case(ctx, caseID)
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("case %s: %w", caseID, err)
+	}
 	if err != nil {
 		return nil
 	}

@@ -80,7 +80,7 @@ func TestDecide(t *testing.T) {
 		{name: "untimeout overturns a timeout", platform: "discord", outcome: "untimeout",
 			calls: []string{"untimeout"}, recorded: "untimeout"},
 		{name: "a page cannot untimeout: refused, the case stays open", platform: "facebook", outcome: "untimeout",
-			err:   "case c-000001: not possible on this platform: facebook cannot untimeout",
+			err:   "case c-tests-000001: not possible on this platform: facebook cannot untimeout",
 			cases: []string{"insult: insult"}},
 		{name: "reply", platform: "facebook", outcome: `reply("merci")`,
 			calls: []string{`reply("merci")`}, recorded: `reply("merci")`},
@@ -88,10 +88,10 @@ func TestDecide(t *testing.T) {
 			errs:  map[string][]error{"delete": {errors.New("502 bad gateway")}},
 			calls: []string{"delete -> error", "delete"}, recorded: "delete"},
 		{name: "the platform cannot: refused, the case stays open", platform: "facebook", outcome: "kick",
-			err:   "case c-000001: not possible on this platform: facebook cannot kick",
+			err:   "case c-tests-000001: not possible on this platform: facebook cannot kick",
 			cases: []string{"insult: insult"}},
 		{name: "platform off: refused, the case stays open", platform: "forum", outcome: "delete",
-			err:   `case c-000001: not possible on this platform: vigie does not act on "forum" (the platform is off, or its source carries out no action): keep is the only outcome`,
+			err:   `case c-tests-000001: not possible on this platform: vigie does not act on "forum" (the platform is off, or its source carries out no action): keep is the only outcome`,
 			cases: []string{"insult: insult"}},
 		{name: "platform off: keep is recorded", platform: "forum", outcome: "keep", recorded: "keep"},
 	}
@@ -101,7 +101,7 @@ func TestDecide(t *testing.T) {
 				ctx := context.Background()
 				discord := &chat{recorder{name: "discord", errs: tt.errs}}
 				facebook := &page{recorder{name: "facebook", errs: tt.errs}}
-				st := memory.New()
+				st := memory.New(memory.WithCaseEpoch("tests"))
 				m, reg := newModerator(t, st, nil, discord, facebook)
 				c, err := st.OpenCase(ctx, store.Case{Event: event(tt.platform), Rule: "insult", Reason: "insult",
 					Suggested: []bot.Action{{Kind: bot.ActTimeout, Duration: 10 * time.Minute}}})
@@ -149,7 +149,7 @@ func TestDecideLearnsFAQWordings(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx := context.Background()
 		discord := &chat{recorder{name: "discord"}}
-		st := memory.New()
+		st := memory.New(memory.WithCaseEpoch("tests"))
 		m, _ := newModerator(t, st, nil, discord)
 		open := func(rule, text string, suggested ...bot.Action) string {
 			ev := event("discord")
@@ -196,7 +196,7 @@ func TestDecideLearnsFAQWordings(t *testing.T) {
 func TestDecideTwice(t *testing.T) {
 	ctx := context.Background()
 	discord := &chat{recorder{name: "discord"}}
-	st := memory.New()
+	st := memory.New(memory.WithCaseEpoch("tests"))
 	m, _ := newModerator(t, st, nil, discord)
 	c, err := st.OpenCase(ctx, store.Case{Event: event("discord"), Reason: "insult"})
 	if err != nil {
@@ -225,7 +225,7 @@ func TestDecideTwice(t *testing.T) {
 func TestUntimeoutOverturnsTheRule(t *testing.T) {
 	ctx := context.Background()
 	discord := &chat{recorder{name: "discord"}}
-	st := memory.New()
+	st := memory.New(memory.WithCaseEpoch("tests"))
 	m, _ := newModerator(t, st, nil, discord)
 	c, err := st.OpenCase(ctx, store.Case{Event: event("discord"), Rule: "flood", Category: "flood", Reason: "flood",
 		Suggested: []bot.Action{{Kind: bot.ActTimeout, Duration: 10 * time.Minute}}})

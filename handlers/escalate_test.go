@@ -22,7 +22,7 @@ import (
 func TestEscalation(t *testing.T) {
 	for _, index := range []bool{true, false} {
 		t.Run(fmt.Sprint("index=", index), func(t *testing.T) {
-			var st store.Store = memory.New()
+			var st store.Store = memory.New(memory.WithCaseEpoch("tests"))
 			defer st.Close()
 			if !index {
 				st = unindexed{st}
@@ -84,14 +84,14 @@ func testEscalation(t *testing.T, st store.Store) {
 	for _, c := range open {
 		prio = append(prio, c.ID+"="+c.Priority)
 	}
-	if got := strings.Join(prio, " "); got != "c-000001= c-000002=high c-000003= c-000004=high c-000005= c-000006= c-000007=high" {
+	if got := strings.Join(prio, " "); got != "c-tests-000001= c-tests-000002=high c-tests-000003= c-tests-000004=high c-tests-000005= c-tests-000006= c-tests-000007=high" {
 		t.Fatalf("priorities %s", got)
 	}
 	if !strings.HasPrefix(open[3].Reason, "high priority, 2 other cases for this author in 24h: ") ||
 		!strings.HasPrefix(open[6].Reason, "high priority, 2 other cases in this thread in 24h: ") {
 		t.Errorf("reasons %q / %q", open[3].Reason, open[6].Reason)
 	}
-	if _, err := m.Decide(ctx, "c-000007", "keep", "telegram:1"); err != nil {
+	if _, err := m.Decide(ctx, "c-tests-000007", "keep", "telegram:1"); err != nil {
 		t.Fatal(err)
 	}
 	check := func(after time.Duration, want int) {
@@ -147,7 +147,7 @@ func metric(t *testing.T, reg *prometheus.Registry, name string) float64 {
 func TestCaseTTL(t *testing.T) {
 	for _, index := range []bool{true, false} {
 		t.Run(fmt.Sprint("index=", index), func(t *testing.T) {
-			var st store.Store = memory.New()
+			var st store.Store = memory.New(memory.WithCaseEpoch("tests"))
 			defer st.Close()
 			if !index {
 				st = unindexed{st}
@@ -208,7 +208,7 @@ func TestCaseTTL(t *testing.T) {
 // not several: it opens one case, and does not make itself high priority.
 // The author's third message with a case is.
 func TestOneMessageCountsOnceForPriority(t *testing.T) {
-	st := memory.New()
+	st := memory.New(memory.WithCaseEpoch("tests"))
 	defer st.Close()
 	now := time.Date(2026, 11, 20, 22, 0, 0, 0, time.UTC)
 	m, err := handlers.New(handlers.Options{Store: st, Desk: &deskRecorder{}, Now: func() time.Time { return now }})
@@ -235,7 +235,7 @@ func TestOneMessageCountsOnceForPriority(t *testing.T) {
 	for _, c := range open {
 		prio = append(prio, c.ID+"="+c.Priority)
 	}
-	if got := strings.Join(prio, " "); got != "c-000001= c-000002= c-000003=high" {
+	if got := strings.Join(prio, " "); got != "c-tests-000001= c-tests-000002= c-tests-000003=high" {
 		t.Fatalf("priorities %s", got)
 	}
 	if !strings.HasPrefix(open[2].Reason, "high priority, 2 other cases for this author in 24h: ") {
@@ -258,7 +258,7 @@ func TestOneCaseHasItsRulesHighestPriority(t *testing.T) {
 	}
 	for i, tt := range tests {
 		t.Run(strings.Join(tt.rules, "+"), func(t *testing.T) {
-			st := memory.New()
+			st := memory.New(memory.WithCaseEpoch("tests"))
 			defer st.Close()
 			now := time.Date(2026, 11, 20, 22, 0, 0, 0, time.UTC)
 			m, err := handlers.New(handlers.Options{Store: st, Desk: &deskRecorder{}, Now: func() time.Time { return now },

@@ -336,7 +336,7 @@ func TestHandle(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				discord := &chat{recorder{name: "discord", errs: tt.errs}}
 				facebook := &page{recorder{name: "facebook", errs: tt.errs}}
-				st := memory.New()
+				st := memory.New(memory.WithCaseEpoch("tests"))
 				defer st.Close()
 				m, reg := newModerator(t, st, nil, discord, facebook)
 				ev := event(tt.platform)
@@ -376,7 +376,7 @@ func TestHandleRetryStopsWithContext(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		discord := &chat{recorder{name: "discord", errs: map[string][]error{"delete": {
 			&bot.ActionError{Op: bot.ActDelete, Retryable: true, RetryAfter: 20 * time.Second, Err: errors.New("429")}}}}}
-		st := memory.New()
+		st := memory.New(memory.WithCaseEpoch("tests"))
 		defer st.Close()
 		m, _ := newModerator(t, st, nil, discord)
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -399,7 +399,7 @@ func TestDesk(t *testing.T) {
 		bot.Match{Rule: "raid", Actions: []bot.Action{{Kind: bot.ActAlert, Text: "raid!"}}})
 	t.Run("reachable", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
-			st := memory.New()
+			st := memory.New(memory.WithCaseEpoch("tests"))
 			desk := &deskRecorder{}
 			m, _ := newModerator(t, st, desk)
 			ctx, cancel := context.WithCancel(context.Background())
@@ -409,7 +409,7 @@ func TestDesk(t *testing.T) {
 				t.Fatal(err)
 			}
 			synctest.Wait()
-			if want := []string{"c-000001 insult"}; !slices.Equal(desk.cases, want) {
+			if want := []string{"c-tests-000001 insult"}; !slices.Equal(desk.cases, want) {
 				t.Errorf("desk cases = %q, want %q", desk.cases, want)
 			}
 			if want := []string{"raid!"}; !slices.Equal(desk.alerts, want) {
@@ -429,7 +429,7 @@ func TestDesk(t *testing.T) {
 	})
 	t.Run("unreachable, then back", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
-			st := memory.New()
+			st := memory.New(memory.WithCaseEpoch("tests"))
 			desk := &deskRecorder{err: &bot.ActionError{Op: bot.ActAlert, Retryable: true, Err: errors.New("bad gateway")}}
 			m, _ := newModerator(t, st, desk)
 			ctx, cancel := context.WithCancel(context.Background())
@@ -450,7 +450,7 @@ func TestDesk(t *testing.T) {
 			desk.mu.Unlock()
 			time.Sleep(time.Minute)
 			synctest.Wait()
-			wantPosted := []string{"c-000001 insult: insult; raid: alert: raid! (desk unreachable: alert: bad gateway (gave up after 4 attempts))"}
+			wantPosted := []string{"c-tests-000001 insult: insult; raid: alert: raid! (desk unreachable: alert: bad gateway (gave up after 4 attempts))"}
 			desk.mu.Lock()
 			posted := slices.Clone(desk.cases)
 			desk.mu.Unlock()
@@ -462,7 +462,7 @@ func TestDesk(t *testing.T) {
 		})
 	})
 	t.Run("no desk", func(t *testing.T) {
-		m, _ := newModerator(t, memory.New(), nil)
+		m, _ := newModerator(t, memory.New(memory.WithCaseEpoch("tests")), nil)
 		if err := m.DeliverCases(context.Background()); err != nil {
 			t.Errorf("DeliverCases without a desk = %v", err)
 		}
@@ -471,7 +471,7 @@ func TestDesk(t *testing.T) {
 
 func TestPause(t *testing.T) {
 	discord := &chat{recorder{name: "discord"}}
-	st := memory.New()
+	st := memory.New(memory.WithCaseEpoch("tests"))
 	m, reg := newModerator(t, st, nil, discord)
 	v := verdict("discord", bot.Match{Rule: "flood", Category: "flood", Actions: []bot.Action{
 		{Kind: bot.ActDelete}, {Kind: bot.ActTimeout, Duration: 10 * time.Minute}}})
@@ -519,7 +519,7 @@ func TestPause(t *testing.T) {
 // judged, but not acted on: what would have been done becomes one case.
 func TestRolesUnknown(t *testing.T) {
 	discord := &chat{recorder{name: "discord"}}
-	st := memory.New()
+	st := memory.New(memory.WithCaseEpoch("tests"))
 	m, reg := newModerator(t, st, nil, discord)
 	v := verdict("discord",
 		bot.Match{Rule: "flood", Category: "flood", Actions: []bot.Action{
@@ -574,10 +574,10 @@ func TestNewNeedsAStore(t *testing.T) {
 
 func TestMetricsRegisterOnce(t *testing.T) {
 	reg := prometheus.NewRegistry()
-	if _, err := handlers.New(handlers.Options{Store: memory.New(), Registerer: reg}); err != nil {
+	if _, err := handlers.New(handlers.Options{Store: memory.New(memory.WithCaseEpoch("tests")), Registerer: reg}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := handlers.New(handlers.Options{Store: memory.New(), Registerer: reg}); err == nil {
+	if _, err := handlers.New(handlers.Options{Store: memory.New(memory.WithCaseEpoch("tests")), Registerer: reg}); err == nil {
 		t.Fatal("second registration on one registry: no error")
 	}
 }

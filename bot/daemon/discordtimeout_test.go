@@ -118,9 +118,15 @@ func TestDiscordRuleTimeoutLongerThanDiscordGives(t *testing.T) {
 		t.Errorf("audited timeouts %v, want two of %s", durations, given)
 	}
 
-	// A CM's decision of 30d more is recorded, and logged, as Discord gives it.
-	r := in.do(t, "POST", "/v1/cases/c-000001/decision", []byte(`{"outcome":"timeout","duration":"30d","by":"ann"}`),
-		map[string]string{"Authorization": "Bearer " + token})
+	// A CM's decision of 30d more on the first case is recorded, and
+	// logged, as Discord gives it.
+	auth := map[string]string{"Authorization": "Bearer " + token}
+	var open apiPage
+	in.do(t, "GET", "/v1/cases?status=open", nil, auth).json(t, &open)
+	if len(open.Cases) == 0 {
+		t.Fatal("no case open")
+	}
+	r := in.do(t, "POST", "/v1/cases/"+open.Cases[0].ID+"/decision", []byte(`{"outcome":"timeout","duration":"30d","by":"ann"}`), auth)
 	var decided struct{ Case apiCase }
 	r.json(t, &decided)
 	if r.code != http.StatusOK || decided.Case.Outcome != "timeout("+given+")" {

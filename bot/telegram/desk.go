@@ -516,7 +516,7 @@ func (c *Client) handleCallback(ctx context.Context, cb *tgbotapi.CallbackQuery)
 			case errors.As(err, &other):
 				tell("sorry, " + other.Error() + ".")
 				return
-			case errors.Is(err, bot.ErrStaleCard):
+			case err != nil: // a stale card, a case the store does not know
 				tell(fmt.Sprintf("could not answer the author of case %s: %v", caseID, err))
 				return
 			}

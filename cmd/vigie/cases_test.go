@@ -90,8 +90,8 @@ rules:
 	}
 	want := regexp.MustCompile(`^2 open cases, oldest first:
 ID +AGE +WHERE +AUTHOR +RULE +STATE +MESSAGE
-(c-\d+) +<1m +discord/guild-1/general +Eve \(u1\) +scam +open +free nitro here
-(c-\d+) +<1m +discord/guild-1/general +Eve \(u2\) +scam +open +nitro again and again
+(c-[a-z][0-9a-z]{4}-\d{6}) +<1m +discord/guild-1/general +Eve \(u1\) +scam +open +free nitro here
+(c-[a-z][0-9a-z]{4}-\d{6}) +<1m +discord/guild-1/general +Eve \(u2\) +scam +open +nitro again and again
 $`)
 	m := want.FindStringSubmatch(r.stdout)
 	if r.code != exitOK || m == nil {

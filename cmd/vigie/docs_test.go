@@ -208,12 +208,18 @@ func scriptWaitCases(ts *testscript.TestScript, neg bool, args []string) {
 // from another run than the scripts', at another time.
 var timestamp = regexp.MustCompile(`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)`)
 
-// normalise turns the times of a log or a verdict into one, and the address
-// vigie run listened on into the default the docs show.
+// caseEpoch is the epoch of a case id (c-EPOCH-000001), drawn at random by
+// the store of each run (store.NewCaseEpoch).
+var caseEpoch = regexp.MustCompile(`\b([cl])-[a-z][0-9a-z]{4}-(\d{6})\b`)
+
+// normalise turns the times of a log or a verdict into one, the epochs of
+// case ids too, and the address vigie run listened on into the default the
+// docs show.
 func normalise(s, listen string) string {
 	if listen != "" {
 		s = strings.ReplaceAll(s, listen, "127.0.0.1:8080")
 	}
+	s = caseEpoch.ReplaceAllString(s, "$1-EPOCH-$2")
 	return timestamp.ReplaceAllString(s, "TIME")
 }
 

@@ -122,7 +122,7 @@ func newRaidNight(t *testing.T, cases int) *raidNight {
 	ctx := context.Background()
 	// The browser keeps the session cookie until the console's clock says it
 	// expires: the clock is the machine's, the cases are opened before it.
-	n := &raidNight{st: memory.New(), at: time.Now().Truncate(time.Second)}
+	n := &raidNight{st: memory.New(memory.WithCaseEpoch("tests")), at: time.Now().Truncate(time.Second)}
 	for i := range cases {
 		name := raidNames[i%len(raidNames)]
 		text := fmt.Sprintf("FREE NITRO %d claim now https://discord-gift.example.net/claim?ref=%s", i, strings.Repeat("a1b2c3", 20))
@@ -250,13 +250,13 @@ func TestSessionEndedMidDecision(t *testing.T) {
 	n := newRaidNight(t, 120)
 	ctx := browser(t, true)
 	n.logIn(t, ctx)
-	if err := chromedp.Do(ctx, chromedp.Navigate(n.srv.URL+"/queue?page=2"), chromedp.WaitVisible(`article[data-case="c-000060"]`)); err != nil {
+	if err := chromedp.Do(ctx, chromedp.Navigate(n.srv.URL+"/queue?page=2"), chromedp.WaitVisible(`article[data-case="c-tests-000060"]`)); err != nil {
 		t.Fatal(err)
 	}
 	n.mu.Lock()
 	n.skew = 13 * time.Hour // past the session's 12 hours
 	n.mu.Unlock()
-	if err := chromedp.Do(ctx, press(`article[data-case="c-000060"] button[data-outcome="ban"]`),
+	if err := chromedp.Do(ctx, press(`article[data-case="c-tests-000060"] button[data-outcome="ban"]`),
 		chromedp.WaitVisible(`#undone`)); err != nil {
 		body, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body.innerText.slice(0, 200)`))
 		t.Fatalf("the page after pressing ban in an ended session says %q: %v", body, err)
@@ -265,7 +265,7 @@ func TestSessionEndedMidDecision(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := "Not done: your session had ended before c-000060 (ban) was decided. Log in, then press it again."; said != want {
+	if want := "Not done: your session had ended before c-tests-000060 (ban) was decided. Log in, then press it again."; said != want {
 		t.Errorf("the login page says %q, want %q", said, want)
 	}
 	shot(t, ctx, "phone-session-ended", false)
@@ -273,7 +273,7 @@ func TestSessionEndedMidDecision(t *testing.T) {
 		chromedp.SendKeys(`input[name=name]`, "ann"),
 		chromedp.SendKeys(`input[name=password]`, "correct horse"),
 		chromedp.Click(`button[type=submit]`),
-		chromedp.WaitVisible(`article[data-case="c-000060"] button[data-outcome="ban"]`),
+		chromedp.WaitVisible(`article[data-case="c-tests-000060"] button[data-outcome="ban"]`),
 	); err != nil {
 		t.Fatalf("back to the case: %v", err)
 	}
@@ -281,7 +281,7 @@ func TestSessionEndedMidDecision(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasSuffix(loc, "/queue?page=2#case-c-000060") {
+	if !strings.HasSuffix(loc, "/queue?page=2#case-c-tests-000060") {
 		t.Errorf("after logging in again the CM is at %s, want the case's page", loc)
 	}
 	if len(n.decided()) != 0 {
@@ -342,8 +342,8 @@ func TestQueueReadAloud(t *testing.T) {
 		}
 	}
 	names := axNames(t, ctx, "button")
-	if !slices.Contains(names, "ban, case c-000003 (דניאל כהן)") {
-		t.Errorf("no ban button of c-000003 read with its case and author among %q", names[:min(len(names), 12)])
+	if !slices.Contains(names, "ban, case c-tests-000003 (דניאל כהן)") {
+		t.Errorf("no ban button of c-tests-000003 read with its case and author among %q", names[:min(len(names), 12)])
 	}
 }
 
@@ -356,14 +356,14 @@ func TestRefusedDecisionSaysNotDone(t *testing.T) {
 	n.mu.Lock()
 	n.fail = errors.New("discord: 403 Missing Permissions")
 	n.mu.Unlock()
-	if err := chromedp.Do(ctx, press(`article[data-case="c-000030"] button[data-outcome="ban"]`)); err != nil {
+	if err := chromedp.Do(ctx, press(`article[data-case="c-tests-000030"] button[data-outcome="ban"]`)); err != nil {
 		t.Fatal(err)
 	}
 	text, failed := flash(t, ctx)
-	if !failed || !strings.Contains(text, "c-000030: ban by console:ann not carried out: discord: 403 Missing Permissions") {
+	if !failed || !strings.Contains(text, "c-tests-000030: ban by console:ann not carried out: discord: 403 Missing Permissions") {
 		t.Errorf("after a refused ban the page says %q (failed %v)", text, failed)
 	}
-	if err := chromedp.Do(ctx, chromedp.WaitVisible(`article[data-case="c-000030"] button[data-outcome="ban"]`)); err != nil {
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(`article[data-case="c-tests-000030"] button[data-outcome="ban"]`)); err != nil {
 		t.Errorf("the refused case is not in the queue any more: %v", err)
 	}
 }
@@ -375,7 +375,7 @@ func TestLiveQueueKeepsTheCaseInPlace(t *testing.T) {
 	n := newRaidNight(t, 60)
 	ctx := browser(t, true)
 	n.logIn(t, ctx)
-	const sel = `article[data-case="c-000030"]`
+	const sel = `article[data-case="c-tests-000030"]`
 	top := func() float64 {
 		v, err := chromedp.Run(ctx, chromedp.Evaluate[float64](`document.querySelector('`+sel+`').getBoundingClientRect().top`))
 		if err != nil {
@@ -409,18 +409,18 @@ func TestStaleFormSaysNotDone(t *testing.T) {
 	n := newRaidNight(t, 60)
 	ctx := browser(t, true)
 	n.logIn(t, ctx)
-	if err := chromedp.Do(ctx, chromedp.Navigate(n.srv.URL+"/queue?page=1"), chromedp.WaitVisible(`article[data-case="c-000030"]`)); err != nil {
+	if err := chromedp.Do(ctx, chromedp.Navigate(n.srv.URL+"/queue?page=1"), chromedp.WaitVisible(`article[data-case="c-tests-000030"]`)); err != nil {
 		t.Fatal(err)
 	}
 	// The token of another session, as a login in another tab leaves this page with.
 	// In one step, so that no node found before is pressed after.
 	if err := chromedp.Do(ctx, chromedp.Evaluate[chromedp.Void](`(() => {
 		document.querySelectorAll('input[name=csrf]').forEach(i => i.value = 'from-an-older-session');
-		document.querySelector('article[data-case="c-000030"] button[data-outcome="ban"]').click(); })()`)); err != nil {
+		document.querySelector('article[data-case="c-tests-000030"] button[data-outcome="ban"]').click(); })()`)); err != nil {
 		t.Fatal(err)
 	}
 	text, failed := flash(t, ctx)
-	if want := "c-000030: not done, the page was out of date: press ban again."; text != want || !failed {
+	if want := "c-tests-000030: not done, the page was out of date: press ban again."; text != want || !failed {
 		t.Errorf("after pressing ban on an out-of-date page it says %q (failed %v), want %q", text, failed, want)
 	}
 	if len(n.decided()) != 0 {

@@ -20,7 +20,7 @@ import (
 // each community.
 func TestQueueAndReportsByCommunity(t *testing.T) {
 	ctx := context.Background()
-	st := memory.New()
+	st := memory.New(memory.WithCaseEpoch("tests"))
 	at := time.Date(2026, 3, 1, 22, 0, 0, 0, time.UTC)
 	for i, community := range []string{"shop", "club", "", "shop"} {
 		ev := bot.Event{ID: fmt.Sprintf("m%d", i), Platform: "discord", Author: bot.Author{ID: fmt.Sprintf("u%d", i)}, Text: "x", At: at}
@@ -53,7 +53,7 @@ func TestQueueAndReportsByCommunity(t *testing.T) {
 	if len(all) != 4 || !strings.Contains(body, `href="/queue?community=club"`) {
 		t.Errorf("the whole queue: %v, with a link per community:\n%s", all, body)
 	}
-	if got, body := queue("?community=shop"); !slices.Equal(got, []string{"c-000001", "c-000004"}) || !strings.Contains(body, "2 open cases in shop") {
+	if got, body := queue("?community=shop"); !slices.Equal(got, []string{"c-tests-000001", "c-tests-000004"}) || !strings.Contains(body, "2 open cases in shop") {
 		t.Errorf("shop's queue = %v:\n%s", got, body)
 	}
 	rec := get(routes, "GET /reports", "/reports?since=24h&community=club", session)

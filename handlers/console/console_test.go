@@ -27,7 +27,7 @@ import (
 // site whose name was pointed at 127.0.0.1 (DNS rebinding), which sends its
 // own name as the Host.
 func TestServedOnlyOverSafeConnections(t *testing.T) {
-	st := memory.New()
+	st := memory.New(memory.WithCaseEpoch("tests"))
 	proxy := netip.MustParsePrefix("10.0.0.0/8")
 	for _, tc := range []struct {
 		name     string
@@ -109,7 +109,7 @@ func TestPasswords(t *testing.T) {
 // first within each, and pages them.
 func TestQueueOrder(t *testing.T) {
 	ctx := context.Background()
-	st := memory.New()
+	st := memory.New(memory.WithCaseEpoch("tests"))
 	at := time.Date(2026, 3, 1, 22, 0, 0, 0, time.UTC)
 	for i, p := range []string{"", "low", "high", "", "high"} {
 		ev := bot.Event{ID: fmt.Sprintf("m%d", i), Platform: "discord", Author: bot.Author{ID: fmt.Sprintf("u%d", i)}, Text: "x", At: at}
@@ -132,7 +132,7 @@ func TestQueueOrder(t *testing.T) {
 		return ids
 	}
 	// Opened in this order: c1 normal, c2 low, c3 high, c4 normal, c5 high.
-	if got, want := append(page(1), page(2)...), []string{"c-000003", "c-000005", "c-000001", "c-000004", "c-000002"}; !slices.Equal(got, want) {
+	if got, want := append(page(1), page(2)...), []string{"c-tests-000003", "c-tests-000005", "c-tests-000001", "c-tests-000004", "c-tests-000002"}; !slices.Equal(got, want) {
 		t.Errorf("queue order %v, want %v", got, want)
 	}
 }
@@ -171,7 +171,7 @@ func get(routes map[string]http.Handler, pattern, path string, session *http.Coo
 // words on the console ("your session expired: log in at …").
 func TestFlashOnlyFromTheConsole(t *testing.T) {
 	ctx := context.Background()
-	st := memory.New()
+	st := memory.New(memory.WithCaseEpoch("tests"))
 	at := time.Date(2026, 3, 1, 22, 0, 0, 0, time.UTC)
 	ev := bot.Event{ID: "m1", Platform: "discord", Author: bot.Author{ID: "u1"}, Text: "x", At: at}
 	cs, err := st.OpenCase(ctx, store.Case{Event: ev, Rule: "r", Reason: "r", Opened: at})
@@ -227,7 +227,7 @@ func TestFlashOnlyFromTheConsole(t *testing.T) {
 // file's draft up to 1 MiB. Past that, 413, and a login is not counted as a
 // failure of the name.
 func TestFormsAreBounded(t *testing.T) {
-	st := memory.New()
+	st := memory.New(memory.WithCaseEpoch("tests"))
 	if err := st.PutAccount(context.Background(), store.Account{Name: "ann", Role: console.RoleAdmin, Hash: console.HashPassword("correct horse")}); err != nil {
 		t.Fatal(err)
 	}
@@ -259,7 +259,7 @@ func TestFormsAreBounded(t *testing.T) {
 // another outcome, still is.
 func TestSecondPressSaysDone(t *testing.T) {
 	ctx := context.Background()
-	st := memory.New()
+	st := memory.New(memory.WithCaseEpoch("tests"))
 	at := time.Date(2026, 3, 1, 22, 0, 0, 0, time.UTC)
 	var ids []string
 	for i := range 2 {
@@ -341,16 +341,16 @@ func TestSecondPressSaysDone(t *testing.T) {
 // The login page says which decision was not done only for a case's id and
 // an outcome's kind: a link from elsewhere cannot put its own words there.
 func TestLoginSaysOnlyWhatWasNotDone(t *testing.T) {
-	st := memory.New()
+	st := memory.New(memory.WithCaseEpoch("tests"))
 	routes := console.New(console.Options{Store: st, Accounts: st}).Routes()
 	for _, tc := range []struct {
 		query string
 		want  string
 	}{
-		{"undone=c-000060&outcome=ban", "before c-000060 (ban) was decided"},
-		{"undone=c-000060&outcome=ban(1h)", ""},
+		{"undone=c-tests-000060&outcome=ban", "before c-tests-000060 (ban) was decided"},
+		{"undone=c-tests-000060&outcome=ban(1h)", ""},
 		{"undone=" + url.QueryEscape("your password expired, see evil.example") + "&outcome=ban", ""},
-		{"undone=c-000060&outcome=" + url.QueryEscape("visit evil.example"), ""},
+		{"undone=c-tests-000060&outcome=" + url.QueryEscape("visit evil.example"), ""},
 	} {
 		req := httptest.NewRequest("GET", "/login?"+tc.query, nil)
 		req.RemoteAddr = "127.0.0.1:4000"
@@ -369,7 +369,7 @@ func TestLoginSaysOnlyWhatWasNotDone(t *testing.T) {
 // "suggested", as the Telegram and Discord desks do, never that vigie did them.
 func TestQueueSaysSuggestedNotDone(t *testing.T) {
 	ctx := context.Background()
-	st := memory.New()
+	st := memory.New(memory.WithCaseEpoch("tests"))
 	at := time.Date(2026, 3, 1, 22, 0, 0, 0, time.UTC)
 	ev := bot.Event{ID: "m1", Platform: "shop", Author: bot.Author{ID: "c1"}, Text: "go see http://cheap.example.info", At: at}
 	if _, err := st.OpenCase(ctx, store.Case{Event: ev, Rule: "link", Reason: "paused: would delete", Opened: at,
@@ -390,7 +390,7 @@ func TestQueueSaysSuggestedNotDone(t *testing.T) {
 // was not done; a case whose hide was carried out offers its undo.
 func TestQueueOffersNoUndoOfWhatFailed(t *testing.T) {
 	ctx := context.Background()
-	st := memory.New()
+	st := memory.New(memory.WithCaseEpoch("tests"))
 	at := time.Date(2026, 3, 1, 22, 0, 0, 0, time.UTC)
 	hide := []bot.Action{{Kind: bot.ActHide}}
 	for _, c := range []store.Case{

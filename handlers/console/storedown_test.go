@@ -32,14 +32,15 @@ func redisCases(t *testing.T) (*redistest.Server, *redis.Store) {
 	return srv, st
 }
 
-// oneCaseConsole serves a console on cases, with one case open there and
-// ann, a moderator, among accounts.
-func oneCaseConsole(t *testing.T, cases store.Store, accounts store.Accounts) *httptest.Server {
+// oneCaseConsole serves a console on cases, with one case open there (its
+// id is returned) and ann, a moderator, among accounts.
+func oneCaseConsole(t *testing.T, cases store.Store, accounts store.Accounts) (*httptest.Server, string) {
 	t.Helper()
 	ctx := context.Background()
 	at := time.Now().Truncate(time.Second)
 	ev := bot.Event{ID: "m1", Platform: "discord", Channel: "general", Author: bot.Author{ID: "u1", Name: "Bob"}, Text: "free nitro", At: at}
-	if _, err := cases.OpenCase(ctx, store.Case{Event: ev, Rule: "scam", Reason: "scam", Opened: at}); err != nil {
+	c, err := cases.OpenCase(ctx, store.Case{Event: ev, Rule: "scam", Reason: "scam", Opened: at})
+	if err != nil {
 		t.Fatal(err)
 	}
 	if err := accounts.PutAccount(ctx, store.Account{Name: "ann", Role: console.RoleModerator, Hash: console.HashPassword("correct horse")}); err != nil {
@@ -57,7 +58,7 @@ func oneCaseConsole(t *testing.T, cases store.Store, accounts store.Accounts) *h
 	}
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	return srv
+	return srv, c.ID
 }
 
 // TestStoreDownMidDecision: the store goes away while the CM has the queue
@@ -65,13 +66,13 @@ func oneCaseConsole(t *testing.T, cases store.Store, accounts store.Accounts) *h
 // than that the session had ended (it had not: logging in again cannot help).
 func TestStoreDownMidDecision(t *testing.T) {
 	redisSrv, st := redisCases(t)
-	srv := oneCaseConsole(t, st, st)
+	srv, id := oneCaseConsole(t, st, st)
 	n := &raidNight{srv: srv}
 	bctx := browser(t, true)
 	n.logIn(t, bctx)
 	redisSrv.Stop()
-	if err := chromedp.Do(bctx, press(`article[data-case="c-000001"] button[data-outcome="delete"]`),
-		chromedp.WaitNotPresent(`article[data-case="c-000001"]`)); err != nil {
+	if err := chromedp.Do(bctx, press(`article[data-case="`+id+`"] button[data-outcome="delete"]`),
+		chromedp.WaitNotPresent(`article[data-case="`+id+`"]`)); err != nil {
 		t.Fatal(err)
 	}
 	body, err := chromedp.Run(bctx, chromedp.Evaluate[string](`document.querySelector('main').innerText.replace(/^vigie\s*/, '')`))
@@ -79,7 +80,7 @@ func TestStoreDownMidDecision(t *testing.T) {
 		t.Fatal(err)
 	}
 	shot(t, bctx, "phone-store-down", false)
-	if !strings.HasPrefix(body, "Not done: c-000001 (delete) was not decided: the store does not answer") || strings.Contains(body, "session had ended") {
+	if !strings.HasPrefix(body, "Not done: "+id+" (delete) was not decided: the store does not answer") || strings.Contains(body, "session had ended") {
 		t.Errorf("after pressing delete with the store gone the page says %q", body)
 	}
 }
@@ -89,12 +90,14 @@ func TestStoreDownMidDecision(t *testing.T) {
 type casesAway struct {
 	redis *redistest.Server
 	srv   *httptest.Server
+	id    string // the case open
 }
 
 func newCasesAway(t *testing.T) *casesAway {
 	t.Helper()
 	redisSrv, st := redisCases(t)
-	return &casesAway{redis: redisSrv, srv: oneCaseConsole(t, st, memory.New())}
+	srv, id := oneCaseConsole(t, st, memory.New())
+	return &casesAway{redis: redisSrv, srv: srv, id: id}
 }
 
 // TestDecisionWithCasesAway: the store answers for the accounts but not for
@@ -105,8 +108,8 @@ func TestDecisionWithCasesAway(t *testing.T) {
 	bctx := browser(t, true)
 	(&raidNight{srv: n.srv}).logIn(t, bctx)
 	n.redis.Stop()
-	if err := chromedp.Do(bctx, press(`article[data-case="c-000001"] button[data-outcome="delete"]`),
-		chromedp.WaitNotPresent(`article[data-case="c-000001"]`)); err != nil {
+	if err := chromedp.Do(bctx, press(`article[data-case="`+n.id+`"] button[data-outcome="delete"]`),
+		chromedp.WaitNotPresent(`article[data-case="`+n.id+`"]`)); err != nil {
 		t.Fatal(err)
 	}
 	page, err := chromedp.Run(bctx, chromedp.Evaluate[[]string](`[document.contentType,
@@ -122,7 +125,7 @@ func TestDecisionWithCasesAway(t *testing.T) {
 	if page[0] != "text/html" || page[1] != "true" {
 		t.Errorf("the page after the decision is %s, styled %s, not a page of the console's: %q", page[0], page[1], page[5])
 	}
-	if !strings.HasPrefix(page[2], "Not done: ") || !strings.Contains(page[2], "c-000001") || !strings.Contains(page[2], "connection refused") || page[3] != "true" {
+	if !strings.HasPrefix(page[2], "Not done: ") || !strings.Contains(page[2], n.id) || !strings.Contains(page[2], "connection refused") || page[3] != "true" {
 		t.Errorf("the decision's message is %q (shown as failed: %s), want it said not done and why; the page says %q", page[2], page[3], page[5])
 	}
 	if !strings.HasPrefix(page[4], "The queue cannot be shown: the store does not answer") {
@@ -146,7 +149,7 @@ func TestLiveQueueSaysStoreAway(t *testing.T) {
 	shot(t, bctx, "phone-live-stale", false)
 	said, err := chromedp.Run(bctx, chromedp.Evaluate[[]string](`(() => { const l = document.querySelector('#live-status');
 		return [l.getAttribute('role'), l.getAttribute('aria-live'), String(l.getBoundingClientRect().height > 0),
-			String(!!document.querySelector('article[data-case="c-000001"]'))]; })()`))
+			String(!!document.querySelector('article[data-case="`+n.id+`"]'))]; })()`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,7 +183,7 @@ func TestLiveQueueSaysVigieAway(t *testing.T) {
 		body, _ := chromedp.Run(bctx, chromedp.Evaluate[string](`document.body.innerText.slice(0, 300)`))
 		t.Fatalf("with vigie out of reach the page says %q: %v", body, err)
 	}
-	if err := chromedp.Do(bctx, chromedp.WaitVisible(`article[data-case="c-000002"]`)); err != nil {
+	if err := chromedp.Do(bctx, chromedp.WaitVisible(`article[data-case="c-tests-000002"]`)); err != nil {
 		t.Errorf("the list shown before is gone: %v", err)
 	}
 }

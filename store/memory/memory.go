@@ -66,6 +66,7 @@ type config struct {
 	roomy      bool
 	sweepEvery time.Duration
 	casePrefix string
+	caseEpoch  string
 	clock      func() time.Time
 }
 
@@ -111,9 +112,14 @@ func WithRoomyTables() Option { return func(c *config) { c.roomy = true } }
 // WithSweepEvery sets how often, on the events' clock, expired state is dropped.
 func WithSweepEvery(d time.Duration) Option { return func(c *config) { c.sweepEvery = d } }
 
-// WithCaseIDPrefix sets what case ids start with ("c-"); a store standing in
-// for another one while it is away uses its own, so the two never collide.
+// WithCaseIDPrefix sets what case ids start with ("c-"), before the store's
+// epoch; a store standing in for another one while it is away uses its own,
+// so the two never collide.
 func WithCaseIDPrefix(p string) Option { return func(c *config) { c.casePrefix = p } }
+
+// WithCaseEpoch sets the epoch of the case ids (c-EPOCH-000001), drawn at
+// random by default (store.NewCaseEpoch): for a test that names its cases.
+func WithCaseEpoch(e string) Option { return func(c *config) { c.caseEpoch = e } }
 
 // WithClock sets the clock the leases run out on (time.Now): they are the
 // one thing of the store that follows the wall clock, not the events'.
@@ -367,6 +373,12 @@ func New(opts ...Option) *Store {
 	if cfg.clock == nil {
 		cfg.clock = time.Now
 	}
+	// Each store numbers its cases from 1 in an epoch of its own: a store
+	// made again (vigie restarted) never gives an id a case had before.
+	if cfg.caseEpoch == "" {
+		cfg.caseEpoch = store.NewCaseEpoch()
+	}
+	cfg.casePrefix += cfg.caseEpoch + "-"
 	s := &Store{
 		cfg:     cfg,
 		seed:    maphash.MakeSeed(),
@@ -920,9 +932,9 @@ func (s *Store) Audit(_ context.Context, since time.Time) ([]store.AuditEntry, e
 	return out, nil
 }
 
-// OpenCase stores a case with the next id, c-000001 onwards (see
-// WithCaseIDPrefix), or groups it into an open one (see store.Store). A zero
-// Opened takes the event's time.
+// OpenCase stores a case with the next id, c-EPOCH-000001 onwards, the
+// epoch drawn when the store was made (see WithCaseIDPrefix), or groups it
+// into an open one (see store.Store). A zero Opened takes the event's time.
 func (s *Store) OpenCase(_ context.Context, c store.Case) (store.Case, error) {
 	origin := c.Origin()
 	group, place := c.Groups()

@@ -31,6 +31,14 @@ if cur then
   return tonumber(string.sub(cur, 1, sep - 1))
 end
 local t = redis.call('INCR', KEYS[2])
+if t == 1 then
+  -- No counter (a new Redis, or one that lost its data): it starts from
+  -- Redis's clock in microseconds, past the tokens it gave before, so that
+  -- a job's token never goes back.
+  local now = redis.call('TIME')
+  t = tonumber(now[1]) * 1000000 + tonumber(now[2])
+  redis.call('SET', KEYS[2], string.format('%d', t))
+end
 redis.call('SET', KEYS[1], string.format('%d', t) .. ':' .. ARGV[1], 'NX', 'PX', ARGV[2])
 return t
 `)
@@ -75,7 +83,10 @@ func ttlMillis(ttl time.Duration) (string, error) {
 }
 
 // AcquireLease takes the job's lease when nobody holds it (SET NX PX), with a
-// token from INCR.
+// token from INCR, which starts from Redis's clock (microseconds) when the
+// counter is not there: the tokens given before a FLUSHALL were counted from
+// an earlier clock, one an acquisition, and each acquisition is a round trip,
+// longer than a microsecond.
 func (s *Store) AcquireLease(ctx context.Context, job, owner string, ttl time.Duration) (store.Lease, bool, error) {
 	ms, err := ttlMillis(ttl)
 	if err != nil {

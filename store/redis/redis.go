@@ -210,7 +210,7 @@ type Store struct {
 // change from case to case, the numbers boxed once (an int64 made an
 // interface is an allocation).
 type caseKeys struct {
-	prefix, seq, open, stream            string
+	prefix, seq, epoch, open, stream     string
 	ttl, ttlHour, streamCap, groupWindow any
 	groupAuthors, groupLatest, openCap   any
 }
@@ -394,7 +394,7 @@ func newStore(c Client, opts []Option) (*Store, error) {
 	_, _ = rand.Read(b[:])
 	s := &Store{c: c, cfg: cfg, nonce: hex.EncodeToString(b[:]),
 		maxPerKey: strconv.Itoa(cfg.maxPerKey), seenCap: strconv.Itoa(cfg.seenCap)}
-	s.caseKeys = caseKeys{prefix: s.casesKey(""), seq: s.casesKey("seq"), open: s.casesKey("open"), stream: s.casesKey("stream"),
+	s.caseKeys = caseKeys{prefix: s.casesKey(""), seq: s.casesKey("seq"), epoch: s.casesKey("epoch"), open: s.casesKey("open"), stream: s.casesKey("stream"),
 		ttl: ms(cfg.caseTTL), ttlHour: ms(cfg.caseTTL + time.Hour), streamCap: cfg.caseStreamCap, groupWindow: ms(store.GroupWindow),
 		groupAuthors: store.GroupAuthors, groupLatest: store.GroupLatest, openCap: cfg.openCap}
 	_, s.cluster = c.(*goredis.ClusterClient)
@@ -477,6 +477,7 @@ func (h tripHook) ProcessPipelineHook(next goredis.ProcessPipelineHook) goredis.
 //	PREFIX:{PLATFORM:SPACE:AUTHOR}:strikes    zset "expiry:nonce" -> time
 //	PREFIX:{PLATFORM:SPACE:KEY}:c:NAME        zset member -> time (sliding window)
 //	PREFIX:{cases}:seq                        counter of case ids
+//	PREFIX:{cases}:epoch                      the epoch of the ids it counts
 //	PREFIX:{cases}:ID                         hash: one case's state
 //	PREFIX:{cases}:open, PREFIX:{cases}:decided  zsets of ids by number
 //	PREFIX:{cases}:stream                     stream of opened cases, group "desk"
@@ -487,7 +488,7 @@ func (h tripHook) ProcessPipelineHook(next goredis.ProcessPipelineHook) goredis.
 //	PREFIX:{journal}:entries                  hash event key -> verdict in flight (JSON)
 //	PREFIX:{journal}:at, PREFIX:{journal}:tries  zset of their stamps, hash of their takes
 //	PREFIX:{lease:JOB}:owner                  "TOKEN:OWNER" of the job's lease, with its TTL
-//	PREFIX:{lease:JOB}:token                  the job's last fencing token (INCR)
+//	PREFIX:{lease:JOB}:token                  the job's last fencing token (INCR, from Redis's clock in µs)
 //	PREFIX:{lease:JOB}:v:NAME                 a value written under the lease (AdvanceFenced)
 //	PREFIX:{probe}:writable                   written while Redis is away, to see it takes writes again
 func (s *Store) tag(platform, space, v string) string {
@@ -1187,8 +1188,9 @@ func (s *Store) audit(ctx context.Context, since time.Time) ([]store.AuditEntry,
 	}
 }
 
-// OpenCase numbers the case (c-000001 onwards, shared by every process on this
-// Redis), stores it, indexes it as open and queues it for the desk.
+// OpenCase numbers the case (c-EPOCH-000001 onwards, shared by every process
+// on this Redis; a new epoch once Redis lost its counter), stores it, indexes
+// it as open and queues it for the desk.
 func (s *Store) OpenCase(ctx context.Context, c store.Case) (store.Case, error) {
 	opened, errs := s.openCases(ctx, []store.Case{c}, true)
 	return opened[0], errs[0]
@@ -1225,6 +1227,8 @@ func (s *Store) openCases(ctx context.Context, cases []store.Case, lazyJSON bool
 	// Built in place in out: a copy of a case per iteration would be made
 	// on the heap, as encodeCase takes its address.
 	copy(out, cases)
+	// The epoch the counter starts if Redis lost it (see openScript).
+	epoch := store.NewCaseEpoch()
 	for i := range out {
 		c := &out[i]
 		c.ID = ""
@@ -1253,10 +1257,10 @@ func (s *Store) openCases(ctx context.Context, cases []store.Case, lazyJSON bool
 		k := s.caseKeys
 		groups = append(groups, &group{
 			keys: []string{k.seq, k.open, k.stream,
-				k.prefix + "origin:" + origin, k.prefix + "group:" + author, k.prefix + "place:" + place},
+				k.prefix + "origin:" + origin, k.prefix + "group:" + author, k.prefix + "place:" + place, k.epoch},
 			args: []any{k.prefix, data, k.ttl, k.streamCap, flag(origin), flag(author),
 				c.Opened.UnixMilli(), k.groupWindow, k.groupAuthors, k.groupLatest, k.openCap, c.Event.ID, c.Count, latest,
-				k.ttlHour, push},
+				k.ttlHour, push, epoch},
 		})
 		index = append(index, i)
 	}
@@ -1404,8 +1408,6 @@ func (g *groupSet) add(k string) {
 // caseFields are the fields of a case's hash that the open script answers for
 // an open case, in its order: all but the JSON.
 var caseFields = []string{"status", "outcome", "by", "undeliverable", "count", "latest", "dat", "sid"}
-
-func caseID(n int64) string { return fmt.Sprintf("c-%06d", n) }
 
 // caseFrom rebuilds a case from its hash: the JSON as opened, then the fields a
 // decision changes.
@@ -1765,10 +1767,7 @@ func (s *Store) PendingCases(ctx context.Context) ([]store.Case, error) {
 	return cases, nil
 }
 
-func caseOrder(id string) int {
-	n, _ := strconv.Atoi(strings.TrimPrefix(id, "c-"))
-	return n
-}
+func caseOrder(id string) int { return int(store.CaseNumber(id)) }
 
 func (s *Store) readPending(ctx context.Context, stream string) ([]goredis.XMessage, error) {
 	var out []goredis.XMessage

@@ -207,13 +207,20 @@ return 1
 // share the {cases} tag of the declared keys, so they are in the same slot on
 // a cluster.
 //
-// KEYS: case counter, open index, cases stream, origin, author group, place.
+// Ids are c-EPOCH-NNNNNN: the number from the counter, the epoch from its
+// key, drawn anew (the caller's proposal) when the counter starts from 1 or
+// the epoch is missing, so that an id is never given twice, not even after
+// Redis lost its data.
+//
+// KEYS: case counter, open index, cases stream, origin, author group, place,
+// epoch.
 // ARGV: case key prefix, json ("": answer {'json'} rather than open a new
 // case, which nothing was written for yet), ttl, stream cap, has origin (1/0), has group
 // (1/0), opened (ms), group window (ms), group authors, latest cap, open cap,
 // event id, hits the case carries (1, more for a case written back from
 // memory), its latest (JSON, "" for none), ttl and an hour, whether to push
-// the expiry of the counter, index and stream ("1") if a case is opened.
+// the expiry of the counter, index, stream and epoch ("1") if a case is
+// opened, a new epoch (store.NewCaseEpoch) to start if the counter does.
 // Returns {'ok', id, stream id}, {'dup', id, fields}, {'grouped', id,
 // fields}, {'cap', open count} or {'json'}. The fields are those of
 // caseFields, all but the JSON: it never changes once written, and vigie
@@ -307,7 +314,14 @@ local open = redis.call('ZCARD', KEYS[2])
 if open >= tonumber(ARGV[11]) then return {'cap', string.format('%d', open)} end
 if ARGV[2] == '' then return {'json'} end
 local n = redis.call('INCR', KEYS[1])
-local id = string.format('c-%06d', n)
+-- A counter made again (a new Redis, or one that lost its data) starts a
+-- new epoch, so that no id is given twice.
+local ep = redis.call('GET', KEYS[7])
+if n == 1 or not ep then
+  ep = ARGV[17]
+  redis.call('SET', KEYS[7], ep, 'PX', ARGV[15])
+end
+local id = string.format('c-%s-%06d', ep, n)
 local hk = ARGV[1] .. id
 local sid = redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[4], '*', 'id', id)
 if ARGV[14] ~= '' then
@@ -321,7 +335,7 @@ redis.call('PEXPIRE', hk, ARGV[3])
 -- an hour when the caller says (once a minute per process), not on every
 -- case.
 if ARGV[16] == '1' then
-  for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], ARGV[15]) end
+  for _, i in ipairs({1, 2, 3, 7}) do redis.call('PEXPIRE', KEYS[i], ARGV[15]) end
 end
 if ARGV[5] == '1' then redis.call('SET', KEYS[4], id, 'PX', ARGV[3]) end
 if ARGV[6] == '1' then
