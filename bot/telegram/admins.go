@@ -14,7 +14,9 @@ import (
 // Who is an admin of a group is asked with getChatAdministrators, off the intake
 // path: a message is described with what the cache knows now, and a lookup that
 // is due is handed to a few background workers, one at a time per chat. So a
-// slow or hung Bot API never holds up getUpdates or the webhook.
+// slow or hung Bot API never holds up getUpdates or the webhook, but once per
+// chat and start when there is no chat list: whether vigie moderates the group
+// then hangs on its admins (awaitModeration), which one lookup settles.
 //
 // What the cache knows, in order of preference: a fresh list; a list that has
 // expired but came from a successful lookup (used while it is refreshed, and for

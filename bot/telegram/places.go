@@ -50,8 +50,7 @@ func (c *Client) moderates(chat int64) bool {
 
 // cmAdministers reports whether a CM of desk.cms is an administrator of chat,
 // as the last admin list known says; a chat never listed since the start is
-// not, and its list is asked in the background, so that its next message
-// knows.
+// not (awaitModeration has its messages wait for the list).
 func (c *Client) cmAdministers(chat int64) bool {
 	for cm := range c.desk.Load().cms {
 		if status, _ := c.adminStatus(chat, cm); status != "" {
@@ -59,6 +58,30 @@ func (c *Client) cmAdministers(chat int64) bool {
 		}
 	}
 	return false
+}
+
+// awaitModeration waits, when chat's moderation hangs on an admin list vigie
+// does not have yet (no chat list: a group is moderated when a CM administers
+// it), for the lookup of that list, so that the first message of a CM's group
+// after a start is judged, not dropped. It waits at most once per chat and
+// start, for one lookup (adminCallTimeout); while lookups fail, the chat's
+// messages are not moderated: a group is not taken for a CM's on no evidence.
+func (c *Client) awaitModeration(ctx context.Context, chat int64) {
+	if !c.listUnknown(chat) {
+		return
+	}
+	_, known, due := c.admins.get(chat, 0)
+	switch {
+	case due:
+		c.lookupAdmins(ctx, chat)
+	case !known:
+		if w := c.admins.flight(chat); w != nil {
+			select {
+			case <-w:
+			case <-ctx.Done():
+			}
+		}
+	}
 }
 
 // listUnknown reports whether chat is a group whose moderation is not yet

@@ -359,9 +359,12 @@ func (c *Client) dispatch(ctx, reqCtx context.Context, u update, out chan<- bot.
 	if c.deskUpdate(ctx, u) {
 		return true
 	}
-	if chat, kind, ok := u.group(); ok && !c.moderates(chat) {
-		c.foreign(chat, kind, u)
-		return true
+	if chat, kind, ok := u.group(); ok {
+		c.awaitModeration(ctx, chat)
+		if !c.moderates(chat) {
+			c.foreign(chat, kind, u)
+			return true
+		}
 	}
 	if c.modUpdate(ctx, u) {
 		return true

@@ -102,3 +102,29 @@ func TestFirstRunModeratesNoUnlistedGroup(t *testing.T) {
 		}
 	}
 }
+
+// TestFirstMessageOfACMsGroupIsJudged: with no chat list, whether a group is
+// moderated hangs on its admin list, which vigie does not have after a start:
+// the first message of a group a CM administers waits for that list and is
+// judged, not dropped; the first of a stranger's group is not.
+func TestFirstMessageOfACMsGroupIsJudged(t *testing.T) {
+	f := newFakeBotAPI(t)
+	theirs := tgChat{id: -1007070707070, kind: "supergroup", title: "Free followers"}
+	f.setAdmins(group.id, alice.id) // alice is the CM
+	f.setAdmins(theirs.id, mallory.id)
+	c, logs := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}})
+	c.Desk(newCaseBook())
+	out := make(chan bot.Event, 10)
+	stop := run(t, c, out)
+	f.push(map[string]any{"message": message(theirs, 1, mallory, t0+1, "buy cheap followers")})
+	f.push(map[string]any{"message": message(group, 2, bob, t0+2, "free nitro here")})
+	if ev := testsync.Next(t, out); ev.Space != itoa(group.id) || ev.Text != "free nitro here" {
+		t.Errorf("got %+v, want the first message of the CM's group", ev)
+	}
+	stop()
+	select {
+	case ev := <-out:
+		t.Errorf("unexpected event %+v:\n%s", ev, logs)
+	default:
+	}
+}
