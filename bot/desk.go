@@ -190,10 +190,11 @@ var ErrStillTrying = errors.New("still being tried: the platform is slow to answ
 
 // ErrStaleCard is what DeskCommands.Decide wraps, having done nothing, when the
 // card whose button was pressed is another case's that had the same id: it was
-// posted before the case its button names was opened (WithCardPosted), before
-// case ids started again (vigie restarted with the memory store, or Redis lost
-// its data), or it is not one of the case's cards the store recorded
-// (WithCardPressed). Deciding would act on another member.
+// posted before the case its button names was opened (WithCardPosted), as a
+// card of an id from before ids carried their store's epoch can be, or it is
+// not one of the case's cards the store recorded (WithCardPressed), as
+// another vigie's with a store of its own is. Deciding would act on another
+// member.
 var ErrStaleCard = errors.New("the card pressed is about another case that had the same id")
 
 // CardClockSlack is how much earlier than its case a card may be dated by its

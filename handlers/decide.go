@@ -145,8 +145,8 @@ func (m *Moderator) staleCard(ctx context.Context, c store.Case, by string) erro
 	}
 	m.log.Warn("decision refused: the card pressed is older than its case", "audit", true, "case", c.ID, "by", by,
 		"card_posted", at.UTC().Format(time.RFC3339), "case_opened", c.Opened.UTC().Format(time.RFC3339))
-	return fmt.Errorf("case %s: %w (the card was posted %s, case %s opened %s: case ids started again since, "+
-		"as after a restart with the memory store); nothing was done: decide from the queue or the case's own card",
+	return fmt.Errorf("case %s: %w (the card was posted %s, case %s opened %s: an older case had the same id: "+
+		"an id from before ids carried their store's epoch, or another vigie's); nothing was done: decide from the queue or the case's own card",
 		c.ID, bot.ErrStaleCard, at.UTC().Format(time.RFC3339), c.ID, c.Opened.UTC().Format(time.RFC3339))
 }
 
@@ -512,7 +512,7 @@ func (m *Moderator) cardOfCase(ctx context.Context, c store.Case, ref bot.CardRe
 	}
 	m.log.Warn("decision refused: the card pressed is not one of its case's", "audit", true, "case", c.ID, "by", by,
 		"chat", ref.Chat, "message", ref.Message)
-	return fmt.Errorf("case %s: %w (the card pressed is not one of case %s's cards: case ids started again since it was "+
-		"posted, or another vigie with a store of its own posted it); nothing was done: decide from the queue or the case's own card",
+	return fmt.Errorf("case %s: %w (the card pressed is not one of case %s's cards: another vigie with a store of its own "+
+		"posted it, or an older case had the same id); nothing was done: decide from the queue or the case's own card",
 		c.ID, bot.ErrStaleCard, c.ID)
 }
