@@ -128,3 +128,26 @@ func TestFirstMessageOfACMsGroupIsJudged(t *testing.T) {
 	default:
 	}
 }
+
+// TestListedGroupUpgradedIsNotLeft: a listed basic group becomes a supergroup,
+// and the first update of the new chat is Telegram's my_chat_member adding
+// vigie, from the member who upgraded it, who is no CM, before the service
+// messages that tell of the move: vigie learns the move and stays.
+func TestListedGroupUpgradedIsNotLeft(t *testing.T) {
+	oldGroup, newGroup := int64(-4006), tgChat{id: -1001000004006, kind: "supergroup", title: "Fans"}
+	f := newFakeBotAPI(t)
+	c, logs := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}, Chats: []int64{oldGroup}})
+	c.Desk(newCaseBook())
+	out := make(chan bot.Event, 10)
+	run(t, c, out)
+	f.waitFor("getChat", 1, inChat(oldGroup)) // at start: not moved yet
+	f.Migrate(oldGroup, newGroup.id)
+	f.push(added(newGroup, bob))
+	f.push(map[string]any{"message": message(newGroup, 1, bob, t0+1, "buy cheap followers")})
+	if ev := testsync.Next(t, out); ev.Space != itoa(newGroup.id) {
+		t.Errorf("event from chat %s, want the upgraded group's", ev.Space)
+	}
+	if n := f.count("leaveChat", nil); n != 0 {
+		t.Errorf("vigie left the upgraded group:\n%s", logs)
+	}
+}
