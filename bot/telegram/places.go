@@ -184,9 +184,15 @@ func (c *Client) addedBy(mc *tgbotapi.ChatMemberUpdated) {
 }
 
 // orCMAdmin is the other way to have a group moderated, when there is one.
+// With no CM yet (the starter pack's desk.cms is empty), the group's own
+// administrators are no CMs: one has to be named first.
 func (c *Client) orCMAdmin() string {
-	if len(c.desk.Load().chats) != 0 {
+	d := c.desk.Load()
+	switch {
+	case len(d.chats) != 0:
 		return ""
+	case len(d.cms) == 0:
+		return ", or name a CM in desk.cms and make them one of its administrators"
 	}
 	return ", or make a CM of desk.cms one of its administrators"
 }

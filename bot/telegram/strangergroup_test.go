@@ -100,7 +100,7 @@ func TestFirstRunModeratesNoUnlistedGroup(t *testing.T) {
 		// The first group vigie is added to is often the one meant for the
 		// desk: the log says where that one's id goes, in both lines.
 		"make them one of its administrators; if it is the CMs' desk chat, put its id in desk.telegram_chat instead (VIGIE_DESK_CHAT in the starter pack)",
-		"ignoring a chat vigie does not moderate: to moderate it, put its id in TELEGRAM_CHATS (desk.telegram_chats), or make a CM of desk.cms one of its administrators; if it is the CMs' desk chat, put its id in desk.telegram_chat instead"} {
+		"ignoring a chat vigie does not moderate: to moderate it, put its id in TELEGRAM_CHATS (desk.telegram_chats), or name a CM in desk.cms and make them one of its administrators; if it is the CMs' desk chat, put its id in desk.telegram_chat instead"} {
 		if !strings.Contains(logs.String(), want) {
 			t.Errorf("the log does not say %q:\n%s", want, logs)
 		}
