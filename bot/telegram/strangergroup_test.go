@@ -95,7 +95,7 @@ func TestFirstRunModeratesNoUnlistedGroup(t *testing.T) {
 	if n := f.count("leaveChat", nil); n != 0 {
 		t.Errorf("vigie left %d groups on its first run", n)
 	}
-	for _, want := range []string{"no chat list (TELEGRAM_CHATS, desk.telegram_chats): vigie moderates only the groups where a CM",
+	for _, want := range []string{"no chat list (TELEGRAM_CHATS, desk.telegram_chats) and no Telegram CM in desk.cms: vigie moderates no group yet",
 		"vigie was added to a group it does not moderate: to moderate it, put its id in TELEGRAM_CHATS", "chat=" + itoa(group.id),
 		// The first group vigie is added to is often the one meant for the
 		// desk: the log says where that one's id goes, in both lines.
