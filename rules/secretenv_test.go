@@ -41,3 +41,17 @@ rules:
 		}
 	}
 }
+
+// TestSecretRefusalNamesItsSuffix: the refusal lists the endings that make a
+// name a secret's, so it names the one of the name it refuses.
+func TestSecretRefusalNamesItsSuffix(t *testing.T) {
+	lookup := func(string) (string, bool) { return "hunter22", true }
+	_, err := Parse("rules.yaml", []byte("desk:\n  telegram_chat: ${DB_PASSWD}\nrules: []\n"), LoadOptions{LookupEnv: lookup})
+	if err == nil {
+		t.Fatal("a rule file naming a password loaded")
+	}
+	want := "rules.yaml:2:18: ${DB_PASSWD}: a secret is not read into the rule file (a name ending in _TOKEN, _SECRET, _PASSWORD, _PASSWD, _KEY or _URL)"
+	if !strings.Contains(err.Error(), want) {
+		t.Errorf("the problem does not say %q:\n%s", want, err)
+	}
+}

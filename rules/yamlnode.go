@@ -236,7 +236,7 @@ func (d *decoder) refuseSecrets() {
 				break
 			}
 		}
-		d.errorAt(line, col, "${%s}: a secret is not read into the rule file (a name ending in _TOKEN, _SECRET, _PASSWORD, _KEY or _URL): "+
+		d.errorAt(line, col, "${%s}: a secret is not read into the rule file (a name ending in _TOKEN, _SECRET, _PASSWORD, _PASSWD, _KEY or _URL): "+
 			"the tokens stay in vigie's environment, where the platforms read them", name)
 	}
 }

@@ -90,7 +90,12 @@ func (c *Client) Run(ctx context.Context, out chan<- bot.Event) error {
 	watch.Go(func() { c.watchToken(wctx) })
 	defer watch.Wait()
 	defer stopWatch()
-	if d := c.desk.Load(); len(d.guilds) == 0 && d.channel == "" {
+	switch d := c.desk.Load(); {
+	case len(d.guilds) == 0 && d.channel == "" && len(d.cms) == 0:
+		// The starter pack's first run: "only the guilds a CM owns" would
+		// read as some guilds.
+		c.log.Warn("no guild list (DISCORD_GUILDS, desk.discord_guilds), no desk channel and no Discord CM in desk.cms: vigie moderates no guild yet; list the guilds' ids to moderate them (a guild's id is in the `ignoring guild` log line), or name their owner as a CM")
+	case len(d.guilds) == 0 && d.channel == "":
 		c.log.Warn("no guild list (DISCORD_GUILDS, desk.discord_guilds) and no desk channel: vigie moderates only the guilds a Discord CM of desk.cms owns, and takes commands from none; list the guilds' ids to moderate them (a guild's id is in the `ignoring guild` log line)")
 	}
 	<-ctx.Done()

@@ -35,3 +35,23 @@ func TestStrangersGuildIsNotModerated(t *testing.T) {
 		t.Errorf("the start-up log does not say which guilds are moderated:\n%s", logs)
 	}
 }
+
+// TestFirstRunModeratesNoGuild: with neither a guild list, a desk channel nor a
+// Discord CM (the starter pack's first run), no guild is moderated, and the
+// start-up log says so rather than "only the guilds a CM owns".
+func TestFirstRunModeratesNoGuild(t *testing.T) {
+	f := newFakeDiscord(t)
+	c, logs := newTestClient(t, f, Config{})
+	out := make(chan bot.Event, 16)
+	run(t, f, c, out, allPerms)
+	f.Dispatch("MESSAGE_CREATE", message(snowflake(t0, 310), general, bob, t0, "hello"))
+	want := "no desk channel and no Discord CM in desk.cms: vigie moderates no guild yet; list the guilds' ids to moderate them (a guild's id is in the `ignoring guild` log line), or name their owner as a CM"
+	testsync.Eventually(t, "the guild's message ignored, and the start-up log saying no guild is moderated", func() bool {
+		return strings.Contains(logs.String(), "ignoring guild") && strings.Contains(logs.String(), want)
+	})
+	select {
+	case ev := <-out:
+		t.Errorf("event handed to the rules with no guild moderated: %+v", ev)
+	default:
+	}
+}

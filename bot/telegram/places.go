@@ -111,7 +111,7 @@ func (c *Client) foreign(chat int64, kind string, u update) {
 	case u.ChatMember != nil:
 		title = u.ChatMember.Chat.Title
 	}
-	c.log.Warn("ignoring a chat vigie does not moderate: to moderate it, put its id in TELEGRAM_CHATS (desk.telegram_chats)"+c.orCMAdmin(),
+	c.log.Warn("ignoring a chat vigie does not moderate: to moderate it, put its id in TELEGRAM_CHATS (desk.telegram_chats)"+c.orCMAdmin()+c.orDeskChat(),
 		"audit", true, "chat", chat, "title", title, "kind", kind)
 }
 
@@ -145,7 +145,7 @@ func (c *Client) addedBy(mc *tgbotapi.ChatMemberUpdated) {
 	case c.inDesk(chat) || d.chats[chat] || d.chats[c.moved.origin(chat)]:
 		return
 	case len(d.cms) == 0 && len(d.chats) == 0:
-		log.Warn("vigie was added to a group it does not moderate: to moderate it, put its id in TELEGRAM_CHATS (desk.telegram_chats), or name a CM in desk.cms and make them one of its administrators")
+		log.Warn("vigie was added to a group it does not moderate: to moderate it, put its id in TELEGRAM_CHATS (desk.telegram_chats), or name a CM in desk.cms and make them one of its administrators" + c.orDeskChat())
 		return
 	case d.cms[mc.From.ID]:
 		if len(d.chats) != 0 {
@@ -184,11 +184,27 @@ func (c *Client) addedBy(mc *tgbotapi.ChatMemberUpdated) {
 }
 
 // orCMAdmin is the other way to have a group moderated, when there is one.
+// With no CM yet (the starter pack's desk.cms is empty), the group's own
+// administrators are no CMs: one has to be named first.
 func (c *Client) orCMAdmin() string {
-	if len(c.desk.Load().chats) != 0 {
+	d := c.desk.Load()
+	switch {
+	case len(d.chats) != 0:
 		return ""
+	case len(d.cms) == 0:
+		return ", or name a CM in desk.cms and make them one of its administrators"
 	}
 	return ", or make a CM of desk.cms one of its administrators"
+}
+
+// orDeskChat tells, while no desk chat is set, where the id of the group
+// meant for the CMs goes: the first group a newcomer adds vigie to is often
+// that one, and listed as a group to moderate it would be moderated as one.
+func (c *Client) orDeskChat() string {
+	if c.deskChat() != 0 {
+		return ""
+	}
+	return "; if it is the CMs' desk chat, put its id in desk.telegram_chat instead (VIGIE_DESK_CHAT in the starter pack)"
 }
 
 // onceSet remembers up to max chats, for logging things once each.

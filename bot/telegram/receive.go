@@ -95,7 +95,13 @@ func (c *Client) run(ctx context.Context, out chan<- bot.Event, mode Mode, offse
 	log := c.log.With("bot", "@"+me.UserName)
 	desk := c.desk.Load()
 	log.Info("connected", "mode", mode, "desk_chat", desk.chat, "cms", len(desk.cms), "chats", len(desk.chats))
-	if len(desk.chats) == 0 {
+	switch {
+	case len(desk.chats) == 0 && len(desk.cms) == 0:
+		// The starter pack's first run: "only the groups of a CM" would
+		// read as some groups.
+		log.Warn("no chat list (TELEGRAM_CHATS, desk.telegram_chats) and no Telegram CM in desk.cms: vigie moderates no group yet; " +
+			"list the groups' ids to moderate them (a group's id is in the log when vigie is added to it), or name a CM who administers them")
+	case len(desk.chats) == 0:
 		log.Warn("no chat list (TELEGRAM_CHATS, desk.telegram_chats): vigie moderates only the groups where a CM of desk.cms is an administrator, " +
 			"and leaves a group someone else adds it to; list the groups' ids to moderate them (a group's id is in the log when vigie is added to it)")
 	}

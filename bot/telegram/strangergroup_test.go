@@ -95,8 +95,12 @@ func TestFirstRunModeratesNoUnlistedGroup(t *testing.T) {
 	if n := f.count("leaveChat", nil); n != 0 {
 		t.Errorf("vigie left %d groups on its first run", n)
 	}
-	for _, want := range []string{"no chat list (TELEGRAM_CHATS, desk.telegram_chats): vigie moderates only the groups where a CM",
-		"vigie was added to a group it does not moderate: to moderate it, put its id in TELEGRAM_CHATS", "chat=" + itoa(group.id)} {
+	for _, want := range []string{"no chat list (TELEGRAM_CHATS, desk.telegram_chats) and no Telegram CM in desk.cms: vigie moderates no group yet",
+		"vigie was added to a group it does not moderate: to moderate it, put its id in TELEGRAM_CHATS", "chat=" + itoa(group.id),
+		// The first group vigie is added to is often the one meant for the
+		// desk: the log says where that one's id goes, in both lines.
+		"make them one of its administrators; if it is the CMs' desk chat, put its id in desk.telegram_chat instead (VIGIE_DESK_CHAT in the starter pack)",
+		"ignoring a chat vigie does not moderate: to moderate it, put its id in TELEGRAM_CHATS (desk.telegram_chats), or name a CM in desk.cms and make them one of its administrators; if it is the CMs' desk chat, put its id in desk.telegram_chat instead"} {
 		if !strings.Contains(logs.String(), want) {
 			t.Errorf("the log does not say %q:\n%s", want, logs)
 		}
