@@ -660,44 +660,31 @@ func (f *Fallback) ack(ctx context.Context, id string, local, primary func(conte
 // AddCard records the card where the case is; a local case carries its
 // cards to Redis when it is written there.
 func (f *Fallback) AddCard(ctx context.Context, id string, card bot.CardRef) error {
-	// Under f.mu, so that a write-back cannot map the case to Redis between
-	// this look and the card's write, and copy its cards without this one.
-	f.mu.Lock()
-	lc := f.cases[id]
-	if lc != nil && lc.remote == "" {
-		err := f.local.AddCard(ctx, id, card)
-		f.mu.Unlock()
-		return err
-	}
-	if lc != nil {
-		id = lc.remote
-	}
-	f.mu.Unlock()
-	if lc == nil {
-		if err := forgotten(id); err != nil {
-			return err
-		}
-	}
-	if f.degraded.Load() {
-		return f.unavailableFor(id)
-	}
-	err := f.primary.AddCard(ctx, id, card)
-	f.outage(ctx, err)
-	return err
+	return f.onCase(ctx, id, func(*localCase) error { return f.local.AddCard(ctx, id, card) },
+		func(id string) error { return f.primary.AddCard(ctx, id, card) })
 }
 
 // AmendCase amends the case where it is; a local case carries its
 // amendment to Redis when it is written there.
 func (f *Fallback) AmendCase(ctx context.Context, id string, a store.CaseAmendment) error {
-	// Under f.mu, as AddCard: a write-back that maps the case to Redis
-	// between this look and the amendment would copy the case without it.
-	f.mu.Lock()
-	lc := f.cases[id]
-	if lc != nil && lc.remote == "" {
+	return f.onCase(ctx, id, func(lc *localCase) error {
 		err := f.local.AmendCase(ctx, id, a)
 		if err == nil {
 			lc.amended = true
 		}
+		return err
+	}, func(id string) error { return f.primary.AmendCase(ctx, id, a) })
+}
+
+// onCase writes to the case where it is: local, under f.mu, for a case not
+// yet written back, so that a write-back cannot map the case to Redis
+// between this look and the write and copy it without what local adds;
+// remote, with the case's id in Redis, for the others.
+func (f *Fallback) onCase(ctx context.Context, id string, local func(*localCase) error, remote func(id string) error) error {
+	f.mu.Lock()
+	lc := f.cases[id]
+	if lc != nil && lc.remote == "" {
+		err := local(lc)
 		f.mu.Unlock()
 		return err
 	}
@@ -713,7 +700,7 @@ func (f *Fallback) AmendCase(ctx context.Context, id string, a store.CaseAmendme
 	if f.degraded.Load() {
 		return f.unavailableFor(id)
 	}
-	err := f.primary.AmendCase(ctx, id, a)
+	err := remote(id)
 	f.outage(ctx, err)
 	return err
 }
