@@ -54,6 +54,12 @@ func (c *Commands) Decide(ctx context.Context, caseID, outcome, by string) (stor
 	return c.mod.Decide(ctx, caseID, outcome, by)
 }
 
+// DecideNoted records and carries out a CM's decision, and says what the
+// cards add to it; see Moderator.DecideNoted.
+func (c *Commands) DecideNoted(ctx context.Context, caseID, outcome, by string) (store.Case, string, error) {
+	return c.mod.DecideNoted(ctx, caseID, outcome, by)
+}
+
 // MayDecide says whether by may decide the case; see Moderator.MayDecide.
 func (c *Commands) MayDecide(ctx context.Context, caseID, by string) error {
 	return c.mod.MayDecide(ctx, caseID, by)

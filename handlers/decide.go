@@ -166,29 +166,47 @@ func (m *Moderator) mayDecide(c store.Case, by string) error {
 // returned as well. Every card of the case, on every desk, shows the decision
 // (ShowDecision).
 func (m *Moderator) Decide(ctx context.Context, caseID, outcome, by string) (store.Case, error) {
+	c, _, err := m.DecideNoted(ctx, caseID, outcome, by)
+	return c, err
+}
+
+// DecideNoted is Decide, and also returns what the cards add to a decision
+// carried out: a timed ban's end, and, on a store that a restart empties,
+// that a restart before then leaves the ban on (banText). It is empty
+// otherwise, and while the decision is still being tried.
+func (m *Moderator) DecideNoted(ctx context.Context, caseID, outcome, by string) (c store.Case, note string, err error) {
+	c, given, err := m.decide(ctx, caseID, outcome, by)
+	if err == nil {
+		note = m.banText(given)
+	}
+	return c, note, err
+}
+
+func (m *Moderator) decide(ctx context.Context, caseID, outcome, by string) (store.Case, banGiven, error) {
+	var none banGiven
 	o, err := ParseOutcome(outcome)
 	if err != nil {
-		return store.Case{}, err
+		return store.Case{}, none, err
 	}
 	c, err := m.store.Case(ctx, caseID)
 	if err != nil {
-		return store.Case{}, fmt.Errorf("case %s: %w", caseID, err)
+		return store.Case{}, none, fmt.Errorf("case %s: %w", caseID, err)
 	}
 	if err := m.mayDecide(c, by); err != nil {
-		return c, err
+		return c, none, err
 	}
 	if err := m.staleCard(ctx, c, by); err != nil {
-		return store.Case{}, err
+		return store.Case{}, none, err
 	}
 	if ref, ok := bot.CardPressed(ctx); ok {
 		if err := m.cardOfCase(ctx, c, ref, by); err != nil {
-			return store.Case{}, err
+			return store.Case{}, none, err
 		}
 	}
 	if o.Kind == OutcomeAnswer {
 		text, ok := suggestedReply(c)
 		if !ok {
-			return c, fmt.Errorf("case %s suggests no reply to send: answer with reply(\"…\")", caseID)
+			return c, none, fmt.Errorf("case %s suggests no reply to send: answer with reply(\"…\")", caseID)
 		}
 		o = Outcome{Kind: bot.ActReply, Text: text}
 	}
@@ -198,10 +216,10 @@ func (m *Moderator) Decide(ctx context.Context, caseID, outcome, by string) (sto
 		// the case stays open for when the platform is on.
 		switch {
 		case p == nil:
-			return c, fmt.Errorf("case %s: %w: vigie does not act on %q (the platform is off, or its source carries out no action): keep is the only outcome",
+			return c, none, fmt.Errorf("case %s: %w: vigie does not act on %q (the platform is off, or its source carries out no action): keep is the only outcome",
 				caseID, ErrCannot, c.Event.Platform)
 		case !capable(p, o.Kind):
-			return c, fmt.Errorf("case %s: %w: %s cannot %s", caseID, ErrCannot, c.Event.Platform, o.Kind)
+			return c, none, fmt.Errorf("case %s: %w: %s cannot %s", caseID, ErrCannot, c.Event.Platform, o.Kind)
 		}
 	}
 	if o.Kind == bot.ActTimeout && o.Duration == 0 {
@@ -220,20 +238,20 @@ func (m *Moderator) Decide(ctx context.Context, caseID, outcome, by string) (sto
 	defer cancel()
 	c, err = m.store.DecideCase(sctx, caseID, o.String(), by, m.now())
 	if err != nil {
-		return c, fmt.Errorf("case %s: %w", caseID, err)
+		return c, none, fmt.Errorf("case %s: %w", caseID, err)
 	}
 	m.refreshOpenCases(sctx)
 	m.log.Info("case decided", "case", c.ID, "outcome", o.String(), "by", by)
 	m.learnFAQ(sctx, c, o, by)
 	if o.Kind == OutcomeKeep {
 		m.ShowDecision(ctx, c, "")
-		return c, nil
+		return c, none, nil
 	}
 
 	p := m.platforms[c.Event.Platform]
 	if p == nil {
 		m.count(m.Label(c.Event.Platform), o.Kind, ResultPlatformOff)
-		return c, m.decided(ctx, c, o, by, banGiven{}, fmt.Errorf("platform %q is off", c.Event.Platform))
+		return c, none, m.decided(ctx, c, o, by, banGiven{}, fmt.Errorf("platform %q is off", c.Event.Platform))
 	}
 	// The platform has DecisionWait to carry the decision out: one that
 	// answers does it in milliseconds, and the CM is told how it went. One
@@ -264,7 +282,7 @@ func (m *Moderator) Decide(ctx context.Context, caseID, outcome, by string) (sto
 	defer t.Stop()
 	select {
 	case r := <-done:
-		return c, m.decided(ctx, c, o, by, r.given, r.err)
+		return c, r.given, m.decided(ctx, c, o, by, r.given, r.err)
 	case <-t.C:
 	case <-ctx.Done():
 	}
@@ -272,7 +290,7 @@ func (m *Moderator) Decide(ctx context.Context, caseID, outcome, by string) (sto
 	m.ShowDecision(ctx, c, "⏳ Being carried out on "+c.Event.Platform+", which is slow to answer: this card will say how it ends.")
 	// After the card's edit: the end's own edit comes after it.
 	close(gone)
-	return c, fmt.Errorf("case %s: %s by %s: %w", c.ID, o, by, bot.ErrStillTrying)
+	return c, none, fmt.Errorf("case %s: %s by %s: %w", c.ID, o, by, bot.ErrStillTrying)
 }
 
 // decisionRunWait bounds a decision's tries in all: four of 20 s, their

@@ -152,9 +152,12 @@ func (q decisionRequest) outcome() string {
 }
 
 // decisionReply is the answer of POST /v1/cases/{id}/decision: the case as
-// it stands, and what went wrong if something did.
+// it stands, what went wrong if something did, and, for a decision carried
+// out, what the desk's cards add to it (a timed ban's end, and whether a
+// restart before then leaves the ban on).
 type decisionReply struct {
 	Error string     `json:"error,omitempty"`
+	Note  string     `json:"note,omitempty"`
 	Case  store.Case `json:"case"`
 }
 
@@ -182,10 +185,10 @@ func (d *daemon) handleDecision(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	c, err := d.commands.Decide(r.Context(), r.PathValue("id"), outcome, "http:"+by)
+	c, note, err := d.commands.DecideNoted(r.Context(), r.PathValue("id"), outcome, "http:"+by)
 	switch {
 	case err == nil:
-		writeJSON(w, http.StatusOK, decisionReply{Case: c})
+		writeJSON(w, http.StatusOK, decisionReply{Note: note, Case: c})
 	case errors.Is(err, store.ErrNotFound):
 		writeError(w, http.StatusNotFound, "no case "+strconv.Quote(r.PathValue("id")))
 	case errors.Is(err, store.ErrDecided):

@@ -161,13 +161,14 @@ func (c *cli) caseDecide(ctx context.Context, api adminAPI, id string, req map[s
 	}
 	var r struct {
 		Error string
+		Note  string
 		Case  store.Case
 	}
 	if err := json.Unmarshal(body, &r); err != nil {
 		return fmt.Errorf("POST /v1/cases/%s/decision: %w", id, err)
 	}
 	if code == http.StatusOK {
-		fmt.Fprintf(c.stdout, "%s: %s, decided by %s.\n", r.Case.ID, r.Case.Outcome, r.Case.DecidedBy)
+		fmt.Fprintln(c.stdout, decidedLine(r.Case, r.Note))
 		return nil
 	}
 	if code == http.StatusAccepted {
@@ -177,6 +178,16 @@ func (c *cli) caseDecide(ctx context.Context, api adminAPI, id string, req map[s
 		return nil
 	}
 	return errors.New(r.Error)
+}
+
+// decidedLine says a decision carried out, with what the desk's cards add
+// to it (note): "c-…: ban(7d), decided by http:ann, until 12 Dec 03:00 UTC."
+func decidedLine(cs store.Case, note string) string {
+	line := fmt.Sprintf("%s: %s, decided by %s", cs.ID, cs.Outcome, cs.DecidedBy)
+	if note != "" {
+		line += ", " + note
+	}
+	return line + "."
 }
 
 // writeCase prints one case for a CM to decide.

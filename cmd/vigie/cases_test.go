@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/vigie-bot/vigie/bot/daemon"
+	"github.com/vigie-bot/vigie/store"
 )
 
 // serve runs vigie run in-process with env until the test ends and returns
@@ -244,6 +245,23 @@ func TestAdminURLMistakes(t *testing.T) {
 		r := runIn(context.Background(), "", map[string]string{"VIGIE_URL": tt.url}, tt.args...)
 		if r.code != 1 || !strings.Contains(r.stderr, tt.want) {
 			t.Errorf("VIGIE_URL=%s vigie %s: exit %d, stderr %q; want 1 and %q", tt.url, strings.Join(tt.args, " "), r.code, r.stderr, tt.want)
+		}
+	}
+}
+
+// TestDecidedLine: vigie cases decide prints the note of the answer (a
+// timed ban's end, and what a restart of the memory store does to it) as
+// the cards and /ban do; a decision without one reads as before.
+func TestDecidedLine(t *testing.T) {
+	cs := store.Case{ID: "c-k7q2m-000042", Outcome: "ban(7d)", DecidedBy: "http:ann"}
+	for _, tc := range []struct{ note, want string }{
+		{"", "c-k7q2m-000042: ban(7d), decided by http:ann."},
+		{"until 12 Dec 03:00 UTC", "c-k7q2m-000042: ban(7d), decided by http:ann, until 12 Dec 03:00 UTC."},
+		{"until 12 Dec 03:00 UTC (vigie lifts it then; its store is in memory: a restart before then leaves the ban on, until /unban)",
+			"c-k7q2m-000042: ban(7d), decided by http:ann, until 12 Dec 03:00 UTC (vigie lifts it then; its store is in memory: a restart before then leaves the ban on, until /unban)."},
+	} {
+		if got := decidedLine(cs, tc.note); got != tc.want {
+			t.Errorf("note %q:\n got %s\nwant %s", tc.note, got, tc.want)
 		}
 	}
 }
