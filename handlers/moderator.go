@@ -494,6 +494,14 @@ func (m *Moderator) HandleBy(ctx context.Context, rs *rules.Ruleset, ev bot.Even
 	return errors.Join(errs...)
 }
 
+// GivenTimeout is how long a timeout of d asked on platform lasts there, as
+// the moderator records and gives it (bot.GivenTimeout): d, or the
+// platform's longest when d is longer; shortened says which. The daemon's
+// verdict line, written before the platform acts, says it with it.
+func (m *Moderator) GivenTimeout(platform string, d time.Duration) (given time.Duration, shortened bool) {
+	return bot.GivenTimeout(m.platforms[platform], d)
+}
+
 // givenVerdict is v with its timeouts as long as the platform gives them:
 // one longer than its longest (Discord's end within 28 days) is that. Why is
 // logged once per platform and rule. v itself, shared with the caller, is

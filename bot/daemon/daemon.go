@@ -1056,11 +1056,24 @@ func (d *daemon) evaluate(ctx context.Context, ev bot.Event) (bot.Verdict, *load
 		buf = append(buf, m.Rule...)
 	}
 	names := len(buf)
-	// The actions merged in room on the stack: Actions makes a list.
+	// The actions merged in room on the stack: Actions makes a list. They
+	// are said as the platform gets them, as the audit entry, the mod-log
+	// line and the case record them (handlers.givenVerdict): a timeout
+	// longer than the platform's longest (Discord's 28 days) is that
+	// longest, known from the platform alone before it acts. What the
+	// rules asked is then said apart (asked), on that rare line only.
 	var room [8]bot.Action
-	for i, a := range v.AppendActions(room[:0]) {
+	acts := v.AppendActions(room[:0])
+	shortened := false
+	for i, a := range acts {
 		if i > 0 {
 			buf = append(buf, ' ')
+		}
+		if a.Kind == bot.ActTimeout {
+			var cut bool
+			if a.Duration, cut = d.mod.GivenTimeout(ev.Platform, a.Duration); cut {
+				shortened = true
+			}
 		}
 		buf = appendAction(buf, a)
 	}
@@ -1069,6 +1082,18 @@ func (d *daemon) evaluate(ctx context.Context, ev bot.Event) (bot.Verdict, *load
 	key := len(buf)
 	buf = append(append(append(buf, ev.Platform...), ':'), ev.ID...)
 	vals := string(buf)
+	if shortened {
+		var asked []byte
+		for i, a := range acts {
+			if i > 0 {
+				asked = append(asked, ' ')
+			}
+			asked = appendAction(asked, a)
+		}
+		logAttrs(ctx, d.log, slog.LevelInfo, "verdict", slog.String("event", vals[key:]),
+			slog.String("rules", vals[:names]), slog.String("actions", vals[names:key]), slog.String("asked", string(asked)))
+		return v, l, nil
+	}
 	logAttrs(ctx, d.log, slog.LevelInfo, "verdict", slog.String("event", vals[key:]),
 		slog.String("rules", vals[:names]), slog.String("actions", vals[names:key]))
 	return v, l, nil

@@ -37,7 +37,7 @@ rules:
 // discord.MaxTimeout (the real discordgo client on the fake Discord, which
 // refuses longer). The audit entry in Redis, the mod-log line and the case's
 // card say the timeout Discord got, not the one the rule asked for, and the
-// log says why, once for the rule.
+// log says why, once for the rule; the verdict line says both.
 func TestDiscordRuleTimeoutLongerThanDiscordGives(t *testing.T) {
 	srv := redistest.Start(t)
 	guild := fmt.Sprint(uint64(190_000_000_000)<<22 | 2)
@@ -139,6 +139,11 @@ func TestDiscordRuleTimeoutLongerThanDiscordGives(t *testing.T) {
 		t.Errorf("the decision's mod-log line = %q, want it to say timeout(%s)", s, given)
 	}
 
+	// The verdict line says what Discord gets, and what the rule asked.
+	verdict := `msg=verdict event=discord:700000000000000201 rules=scam actions="timeout(` + given + `) forward(\"scam\")" asked="timeout(30d) forward(\"scam\")"`
+	if !strings.Contains(in.logs.String(), verdict) {
+		t.Errorf("no verdict line %s in the log:\n%s", verdict, in.logs)
+	}
 	if n := strings.Count(in.logs.String(), "rule scam asks for timeout(30d): discord's timeouts last "+given+" at most"); n != 1 {
 		t.Errorf("the shortened timeout is explained %d times in the log, want once:\n%s", n, in.logs)
 	}
