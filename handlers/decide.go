@@ -182,6 +182,7 @@ func (m *Moderator) DecideNoted(ctx context.Context, caseID, outcome, by string)
 	return c, note, err
 }
 
+// decide does what Decide says; given says how long a ban carried out lasts.
 func (m *Moderator) decide(ctx context.Context, caseID, outcome, by string) (store.Case, banGiven, error) {
 	var none banGiven
 	o, err := ParseOutcome(outcome)
