@@ -15,19 +15,27 @@ import (
 	"github.com/vigie-bot/vigie/bot/internal/testsync"
 )
 
-// TestDecisionSaysWhenTheBanEnds: a CM's ban(7d) decided over HTTP, on
-// Discord (whose bans do not end by themselves) and the memory store, is
-// answered with what the case's card says: when vigie lifts the ban, and
-// that a restart before then leaves it on (handlers.banText, as on the card).
-func TestDecisionSaysWhenTheBanEnds(t *testing.T) {
-	guild := fmt.Sprint(uint64(190_000_000_000)<<22 | 3)
-	channel := discordfake.Channel(guild)
-	f := discordfake.New(t, discordfake.Options{Guilds: []string{guild}, Announce: true})
+// discordGuild is a fake Discord announcing one guild, the n-th of the
+// tests', with the desk in deskChannel, and the real client on it; channel
+// is the guild's channel where members write.
+func discordGuild(t *testing.T, n uint64) (guild, channel string, f *discordfake.Server, cl *discord.Client) {
+	t.Helper()
+	guild = fmt.Sprint(uint64(190_000_000_000)<<22 | n)
+	f = discordfake.New(t, discordfake.Options{Guilds: []string{guild}, Announce: true})
 	cl, err := discord.New(discord.Config{Token: discordfake.Token, APIURL: discordAPIURL, DeskChannel: deskChannel, Guilds: []string{guild},
 		HTTPClient: f.Client()})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return guild, discordfake.Channel(guild), f, cl
+}
+
+// TestDecisionSaysWhenTheBanEnds: a CM's ban(7d) decided over HTTP, on
+// Discord (whose bans do not end by themselves) and the memory store, is
+// answered with what the case's card says: when vigie lifts the ban, and
+// that a restart before then leaves it on (handlers.banText, as on the card).
+func TestDecisionSaysWhenTheBanEnds(t *testing.T) {
+	guild, channel, f, cl := discordGuild(t, 3)
 	const token = "t0ken"
 	in := startOnly(t, `timezone: UTC
 rules:

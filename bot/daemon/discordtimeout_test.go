@@ -15,7 +15,6 @@ import (
 	"github.com/vigie-bot/vigie/bot/daemon"
 	"github.com/vigie-bot/vigie/bot/discord"
 	"github.com/vigie-bot/vigie/bot/internal/desktest"
-	"github.com/vigie-bot/vigie/bot/internal/discordfake"
 	"github.com/vigie-bot/vigie/bot/internal/testsync"
 	"github.com/vigie-bot/vigie/store/redis/redistest"
 )
@@ -40,14 +39,7 @@ rules:
 // log says why, once for the rule; the verdict line says both.
 func TestDiscordRuleTimeoutLongerThanDiscordGives(t *testing.T) {
 	srv := redistest.Start(t)
-	guild := fmt.Sprint(uint64(190_000_000_000)<<22 | 2)
-	channel := discordfake.Channel(guild)
-	f := discordfake.New(t, discordfake.Options{Guilds: []string{guild}, Announce: true})
-	cl, err := discord.New(discord.Config{Token: discordfake.Token, APIURL: discordAPIURL, DeskChannel: deskChannel, Guilds: []string{guild},
-		HTTPClient: f.Client()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	guild, channel, f, cl := discordGuild(t, 2)
 	cmds := &desktest.Commands{}
 	const token = "t0ken"
 	in := startOnly(t, discordLongTimeoutRules, map[string]string{"VIGIE_REDIS_URL": srv.URL(), "VIGIE_ADMIN_TOKEN": token},

@@ -329,21 +329,7 @@ func (c *Connector) feedEvent(e entry, v feedValue) (bot.Event, bool) {
 		c.log.Debug("own comment ignored", "comment", string(v.CommentID))
 		return bot.Event{}, false
 	}
-	ev := bot.Event{
-		ID:       string(v.CommentID),
-		Platform: Facebook,
-		Kind:     kind,
-		Space:    string(e.ID),
-		Channel:  string(v.PostID),
-		Author:   author,
-		Text:     v.Message,
-		At:       c.at(v.CreatedTime.t, e.Time.t),
-		Link:     v.PermalinkURL,
-	}
-	// Meta gives the post's link, not the comment's: the desk opens the post.
-	if ev.Link == "" && v.Post != nil {
-		ev.Link = v.Post.PermalinkURL
-	}
+	ev := c.changeEvent(e, v, kind, string(v.CommentID), author)
 	// A top-level comment's parent is the post itself; only a reply has a thread.
 	if v.ParentID != "" && v.ParentID != v.PostID {
 		ev.Thread = string(v.ParentID)
@@ -361,6 +347,27 @@ func (c *Connector) feedEvent(e entry, v feedValue) (bot.Event, bool) {
 		ev.At = c.at(e.Time.t, v.CreatedTime.t)
 	}
 	return ev, true
+}
+
+// changeEvent is the Facebook event of a feed change about id (a comment, or
+// a post), under the post v names. Meta gives the post's link, not a
+// comment's: without the comment's own, the desk opens the post.
+func (c *Connector) changeEvent(e entry, v feedValue, kind bot.Kind, id string, author bot.Author) bot.Event {
+	ev := bot.Event{
+		ID:       id,
+		Platform: Facebook,
+		Kind:     kind,
+		Space:    string(e.ID),
+		Channel:  string(v.PostID),
+		Author:   author,
+		Text:     v.Message,
+		At:       c.at(v.CreatedTime.t, e.Time.t),
+		Link:     v.PermalinkURL,
+	}
+	if ev.Link == "" && v.Post != nil {
+		ev.Link = v.Post.PermalinkURL
+	}
+	return ev
 }
 
 // feedKind is the event kind of a feed change's verb: a comment or post
@@ -401,20 +408,7 @@ func (c *Connector) postEvent(e entry, v feedValue) (bot.Event, bool) {
 		c.log.Debug("own post ignored", "post", string(v.PostID), "item", v.Item)
 		return bot.Event{}, false
 	}
-	ev := bot.Event{
-		ID:       string(v.PostID),
-		Platform: Facebook,
-		Kind:     kind,
-		Space:    string(e.ID),
-		Channel:  string(v.PostID),
-		Author:   author,
-		Text:     v.Message,
-		At:       c.at(v.CreatedTime.t, e.Time.t),
-		Link:     v.PermalinkURL,
-	}
-	if ev.Link == "" && v.Post != nil {
-		ev.Link = v.Post.PermalinkURL
-	}
+	ev := c.changeEvent(e, v, kind, string(v.PostID), author)
 	if v.Item == "share" && v.Link != "" && !strings.Contains(v.Message, v.Link) {
 		// The page shared is shown as a card under the text: the rules
 		// judge its address as a link the text does not show.
