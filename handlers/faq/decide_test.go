@@ -292,6 +292,47 @@ func TestOwnNounsAnswer(t *testing.T) {
 	}
 }
 
+// A near miss whose known words, two or more, are all its entry's and no
+// other entry's is answered; one with more words no example has than known
+// ones, or whose known words another entry has too, stays a near miss.
+func TestCoverageAnswers(t *testing.T) {
+	cfg := Config{Language: "fr", QuestionsOnly: true, Entries: []rules.FAQEntry{
+		{ID: "hours", Questions: []string{"quels sont vos horaires ?", "vous êtes ouverts le dimanche ?", "what are your opening hours?"}, Answer: map[string]string{"": "9h-19h"}},
+		{ID: "contact", Questions: []string{"comment contacter le service client ?", "vous avez un numéro de téléphone ?", "how can I reach you?"}, Answer: map[string]string{"": "01 23 45 67 89"}},
+		{ID: "returns", Questions: []string{"comment retourner un article ?", "je peux être remboursé ?", "can I return my order?"}, Answer: map[string]string{"": "30 jours"}},
+		{ID: "order", Questions: []string{"où en est ma commande ?", "je n'ai pas reçu mon colis", "where is my order?"}, Answer: map[string]string{"": "suivi"}},
+		{ID: "repairs", Questions: []string{"vous réparez les montres ?", "combien pour changer une pile ?", "do you fix watches?"}, Answer: map[string]string{"": "atelier"}},
+	}}
+	m, err := NewMatcher(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 1, 6, 11, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		text  string
+		kind  Kind
+		entry string
+	}{
+		{"je peux me faire rembourser un cadeau ?", Answer, "returns"},
+		{"je veux me faire rembourser le cadeau moche de tata mimi", Forward, "returns"},
+		{"cadeau montre réparer ?", Forward, "repairs"}, // "cadeau" is the returns entry's
+	} {
+		d := m.DecideText(c.text, at)
+		if d.Kind != c.kind || d.Entry != c.entry {
+			t.Errorf("%q: %s %s %v %v, want %s %s", c.text, d.Kind, d.Entry, d.Candidates, d.Terms, c.kind, c.entry)
+		}
+	}
+	// an entry on gift receipts has "rembourser" and "cadeau" too
+	cfg.SuggestThreshold = 0.3
+	cfg.Entries = append(cfg.Entries, rules.FAQEntry{ID: "giftreceipt", Questions: []string{"vous faites des tickets pour les cadeaux ?", "un cadeau offert, on peut être remboursé sans ticket ?", "do you give gift receipts?"}, Answer: map[string]string{"": "oui"}})
+	if m, err = NewMatcher(cfg); err != nil {
+		t.Fatal(err)
+	}
+	if d := m.DecideText("je peux me faire rembourser un cadeau ?", at); d.Kind != Forward {
+		t.Errorf("with a gift receipt entry: %s %s %v, want a near miss", d.Kind, d.Entry, d.Candidates)
+	}
+}
+
 // TestBestCandidates checks bestCandidates against a stable sort cut to its
 // first k, on lists with many ties.
 func TestBestCandidates(t *testing.T) {
