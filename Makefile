@@ -132,8 +132,11 @@ bench-http: build load
 	fp=$$(sed -n 's/^total .* p99=\([0-9.]*ms\).*/\1/p' $$tmp/flooropen.out); \
 	fc=$$(sed -n 's/^total .* server_cpu=\([0-9.]*\).*/\1/p' $$tmp/floor.out); \
 	vc=$$(sed -n 's/^total .* server_cpu=\([0-9.]*\).*/\1/p' $$tmp/vigie.out); \
+	ff=$$(sed -n 's/^total .* server_faults=\([0-9.]*\).*/\1/p' $$tmp/floor.out); \
+	vf=$$(sed -n 's/^total .* server_faults=\([0-9.]*\).*/\1/p' $$tmp/vigie.out); \
 	echo "== vigie $$v/s, floor $$f/s: ratio $$(awk "BEGIN{printf \"%.2f\", $$v/$$f}");" \
 		"CPU per event: vigie $${vc}µs, floor $${fc}µs: ratio $$(awk "BEGIN{printf \"%.2f\", $$fc/$$vc}");" \
+		"page faults per event: vigie $$vf, floor $$ff;" \
 		"p99 at $(BENCH_RATE)/s: vigie $$p, floor $$fp; log $$(wc -c <$$tmp/vigie.log) bytes"
 
 # Instructions per event of vigie run serving POST /v1/events one event at a

@@ -52,7 +52,10 @@ func (m *Moderator) startEarly(ctx context.Context, rs *rules.Ruleset, ev bot.Ev
 	if !slices.ContainsFunc(acts, func(a bot.Action) bool { return a.Kind == bot.ActForward }) {
 		return nil
 	}
-	e := &earlyCase{m: m, ctx: ctx, rs: rs, ev: ev, v: v, p: p, acts: acts}
+	// acts is copied: HandleBy merges them in room on its stack, which a
+	// timer that outlives the call must not hold (it moved the room to the
+	// heap for every verdict, forwarded or not).
+	e := &earlyCase{m: m, ctx: ctx, rs: rs, ev: ev, v: v, p: p, acts: slices.Clone(acts)}
 	e.timer = time.AfterFunc(earlyCaseWait, e.open)
 	return e
 }

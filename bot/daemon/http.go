@@ -358,6 +358,10 @@ func (d *daemon) handleEvent(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "read body: "+err.Error())
 		return
 	}
+	// Read to its end, the body is closed now: net/http then has nothing to
+	// discard once the handler returns (it copied what was left to
+	// io.Discard, finding the end again, for every request).
+	r.Body.Close()
 	if d.secret == nil && !d.cfg.Insecure && bot.Proxied(r.Header) {
 		writeError(w, http.StatusForbidden, "forwarded by a proxy: set VIGIE_WEBHOOK_SECRET and sign the events (X-Vigie-Signature)")
 		return

@@ -167,13 +167,23 @@ func TestReadsItsOwnProcess(t *testing.T) {
 	for i := 0; i < 1e7; i++ {
 		_ = strconv.Itoa(i)
 	}
-	if cpu, ok := readCPU(os.Getpid()); !ok || cpu <= 0 {
+	if cpu, _, ok := readCPU(os.Getpid()); !ok || cpu <= 0 {
 		t.Errorf("readCPU(self) = %s, %v; want some CPU time", cpu, ok)
+	}
+	// Memory touched for the first time takes a page fault a page (some
+	// of it may be the heap's again: half is asked).
+	_, faults0, _ := readCPU(os.Getpid())
+	touched := make([]byte, 16<<20)
+	for i := 0; i < len(touched); i += 4096 {
+		touched[i] = 1
+	}
+	if _, faults1, ok := readCPU(os.Getpid()); !ok || faults1-faults0 < int64(len(touched)/4096/2) {
+		t.Errorf("readCPU(self) after touching %d pages: %d faults more, %v; want at least half as many", len(touched)/4096, faults1-faults0, ok)
 	}
 	if rss, ok := readRSS(os.Getpid()); !ok || rss <= 0 {
 		t.Errorf("readRSS(self) = %.1f MiB, %v", rss, ok)
 	}
-	if _, ok := readCPU(0); ok {
+	if _, _, ok := readCPU(0); ok {
 		t.Error("readCPU(0) is ok, want no process")
 	}
 }

@@ -142,10 +142,14 @@ type Store struct {
 	faqWording map[string]store.FAQWording // by Key
 
 	auditMu sync.Mutex
-	// audit is a ring of cfg.auditCap entries once full; it grows as
-	// entries come, so a store that keeps no audit (a replay's, the FAQ's)
-	// does not hold cfg.auditCap empty entries of a few hundred bytes each.
-	audit   []store.AuditEntry
+	// audit is a ring of cfg.auditCap entries once full, held in blocks of
+	// auditBlock made as entries come: a store that keeps no audit (a
+	// replay's, the FAQ's) does not hold cfg.auditCap empty entries of
+	// some 600 bytes each, and filling the ring copies no entry: one slice
+	// grown by append (by a quarter at a time, past 256 entries) copied them
+	// all at each step, under auditMu, and made 28.8 MB of fresh memory for
+	// the 6 MB of the first 10,000 entries.
+	audit   [][]store.AuditEntry
 	auditAt int // next write position, once the ring is full
 	auditN  int
 
@@ -902,15 +906,28 @@ func (sh *shard) dropSeen(it seenItem) {
 func (s *Store) AppendAudit(_ context.Context, e store.AuditEntry) error {
 	s.auditMu.Lock()
 	defer s.auditMu.Unlock()
-	if len(s.audit) < s.cfg.auditCap {
+	if s.auditN < s.cfg.auditCap {
 		// not full yet: the entries are in order from 0, auditAt stays 0
-		s.audit = append(s.audit, e)
-		s.auditN = len(s.audit)
+		b := s.auditN / auditBlock
+		if b == len(s.audit) {
+			s.audit = append(s.audit, make([]store.AuditEntry, 0, min(auditBlock, s.cfg.auditCap-s.auditN)))
+		}
+		s.audit[b] = append(s.audit[b], e)
+		s.auditN++
 		return nil
 	}
-	s.audit[s.auditAt] = e
-	s.auditAt = (s.auditAt + 1) % len(s.audit)
+	*s.auditEntry(s.auditAt) = e
+	s.auditAt = (s.auditAt + 1) % s.auditN
 	return nil
+}
+
+// auditBlock is how many audit entries a block of the ring holds: a few
+// hundred kilobytes.
+const auditBlock = 256
+
+// auditEntry is the ring's i-th entry, in the order they were first written.
+func (s *Store) auditEntry(i int) *store.AuditEntry {
+	return &s.audit[i/auditBlock][i%auditBlock]
 }
 
 // Audit returns the kept entries at or after since, in the order they were
@@ -922,11 +939,11 @@ func (s *Store) Audit(_ context.Context, since time.Time) ([]store.AuditEntry, e
 	if s.auditN == 0 {
 		return out, nil
 	}
-	start := (s.auditAt - s.auditN + len(s.audit)) % len(s.audit)
+	// auditAt is 0 until the ring is full, then the oldest entry.
 	for i := range s.auditN {
-		e := s.audit[(start+i)%len(s.audit)]
+		e := s.auditEntry((s.auditAt + i) % s.auditN)
 		if !e.At.Before(since) {
-			out = append(out, e)
+			out = append(out, *e)
 		}
 	}
 	return out, nil

@@ -102,6 +102,33 @@ func TestBounds(t *testing.T) {
 			t.Errorf("audit = %+v, want entries 3 and 4", got)
 		}
 	})
+	t.Run("audit ring across its blocks", func(t *testing.T) {
+		// a cap of several blocks and a part, read while filling, once
+		// full and after going round more than once
+		const capped = 700
+		st := memory.New(memory.WithAuditCap(capped))
+		for i := range 2 * capped {
+			if err := st.AppendAudit(ctx, store.AuditEntry{At: t0.Add(time.Duration(i) * time.Second), Mode: fmt.Sprint(i)}); err != nil {
+				t.Fatal(err)
+			}
+			if n := i + 1; n == 300 || n == capped || n == capped+257 || n == 2*capped {
+				got, _ := st.Audit(ctx, time.Time{})
+				first := max(0, n-capped)
+				if len(got) != n-first {
+					t.Fatalf("after %d entries: %d kept, want %d", n, len(got), n-first)
+				}
+				for k, e := range got {
+					if e.Mode != fmt.Sprint(first+k) {
+						t.Fatalf("after %d entries: entry %d is %s, want %d", n, k, e.Mode, first+k)
+					}
+				}
+				since, _ := st.Audit(ctx, t0.Add(time.Duration(n-10)*time.Second))
+				if len(since) != 10 || since[0].Mode != fmt.Sprint(n-10) {
+					t.Fatalf("after %d entries: %d since entry %d, want 10", n, len(since), n-10)
+				}
+			}
+		}
+	})
 	t.Run("decided cases beyond the cap are forgotten", func(t *testing.T) {
 		st := memory.New(memory.WithCaseCap(1))
 		var ids []string
