@@ -135,6 +135,11 @@ func (e *earlyCase) open() {
 		return
 	}
 	e.opened = opened
+	if e.m.earlyOpened != nil && opened.ID != "" {
+		// Under e.mu: told before finish returns, so before the verdict
+		// is carried out.
+		e.m.earlyOpened(e.ctx, e.ev, opened.ID)
+	}
 }
 
 // finish says that the actions ended, and returns the case opened before
@@ -143,7 +148,9 @@ func (e *earlyCase) finish() store.Case {
 	if e == nil {
 		return store.Case{}
 	}
-	e.timer.Stop()
+	if e.timer != nil {
+		e.timer.Stop()
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.finished = true
