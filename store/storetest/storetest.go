@@ -729,6 +729,13 @@ func testCaseAmended(t *testing.T, newStore func(*testing.T) store.Store) {
 		t.Fatalf("pending cases = %v, %v; want 2", ids(pending), err)
 	}
 	sameJSON(t, "amended case, pending", pending[0], want)
+	// Opened again (the reply to the first OpenCase lost, or the verdict
+	// carried out again): the case as it is stored, amended.
+	again, err := st.OpenCase(ctx, c)
+	if err != nil {
+		t.Fatalf("OpenCase again: %v", err)
+	}
+	sameJSON(t, "amended case, opened again", again, want)
 	// Decided, then amended: an action that ended after the CM's decision
 	// is recorded, and the decision stays.
 	decided, err := st.DecideCase(ctx, other.ID, "keep", "http:ann", t0.Add(time.Hour))
@@ -745,6 +752,10 @@ func testCaseAmended(t *testing.T, newStore func(*testing.T) store.Store) {
 		t.Fatal(err)
 	}
 	sameJSON(t, "decided case amended", got, want2)
+	if got, err = st.OpenCase(ctx, newCase("m-2", time.Minute)); err != nil {
+		t.Fatalf("OpenCase again: %v", err)
+	}
+	sameJSON(t, "decided case amended, opened again", got, want2)
 }
 
 func ids(cs []store.Case) []string {
