@@ -14,7 +14,8 @@ import (
 // earlyCaseWait is how long a forwarded message's actions may take before
 // its case is opened without them: a platform that answers carries them out
 // in milliseconds, one that does not answer holds each try for its client's
-// timeout (20 s on Discord), four times with the retry stage.
+// timeout (20 s on Discord), four times with the retry stage. It is waited
+// on the moderator's clock (Options.AfterFunc).
 const earlyCaseWait = time.Second
 
 // earlyCase opens the case of a verdict that forwards its message before
@@ -32,8 +33,9 @@ type earlyCase struct {
 	v   bot.Verdict
 	p   bot.Platform
 	// acts is the verdict's actions, in the order they are tried.
-	acts  []bot.Action
-	timer *time.Timer
+	acts []bot.Action
+	// stop stops the wait of earlyCaseWait; nil for none.
+	stop func() bool
 
 	mu sync.Mutex
 	// cur is the index in acts of the action being tried; carried are the
@@ -53,7 +55,7 @@ func (m *Moderator) startEarly(ctx context.Context, rs *rules.Ruleset, ev bot.Ev
 		return nil
 	}
 	e := &earlyCase{m: m, ctx: ctx, rs: rs, ev: ev, v: v, p: p, acts: acts}
-	e.timer = time.AfterFunc(earlyCaseWait, e.open)
+	e.stop = m.afterFunc(earlyCaseWait, e.open)
 	return e
 }
 
@@ -148,8 +150,8 @@ func (e *earlyCase) finish() store.Case {
 	if e == nil {
 		return store.Case{}
 	}
-	if e.timer != nil {
-		e.timer.Stop()
+	if e.stop != nil {
+		e.stop()
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()

@@ -56,6 +56,12 @@ type Options struct {
 	Retry Retry
 	// Now is the clock for audit entries, cases and pauses; nil means time.Now.
 	Now func() time.Time
+	// AfterFunc is the timer of Now's clock: it calls f in a goroutine of
+	// its own once d has passed on that clock, unless stop is called first
+	// (stop reports whether it stopped it, as time.Timer's Stop does). The
+	// early case's second is waited on it (early.go). Nil means
+	// time.AfterFunc, with Now's default: a test that drives Now drives it.
+	AfterFunc func(d time.Duration, f func()) (stop func() bool)
 	// Shift, when set, names the mode of every audit entry (office or after)
 	// and answers /mode; without it entries say enforce.
 	Shift *Shift
@@ -104,6 +110,8 @@ type Moderator struct {
 	log       *slog.Logger
 	retry     Retry
 	now       func() time.Time
+	// afterFunc is Options.AfterFunc, or time.AfterFunc.
+	afterFunc func(d time.Duration, f func()) (stop func() bool)
 	shift     *Shift
 	priority  func(rs *rules.Ruleset, rule string) string
 	// ruleTexts holds each rule's texts (ruleText) written once.
@@ -195,6 +203,7 @@ func New(o Options) (*Moderator, error) {
 		log:          o.Logger,
 		retry:        o.Retry.withDefaults(),
 		now:          o.Now,
+		afterFunc:    o.AfterFunc,
 		shift:        o.Shift,
 		priority:     o.Priority,
 		speech:       o.Speech.withDefaults(),
@@ -236,6 +245,9 @@ func New(o Options) (*Moderator, error) {
 	}
 	if m.now == nil {
 		m.now = time.Now
+	}
+	if m.afterFunc == nil {
+		m.afterFunc = func(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop }
 	}
 	if m.platforms == nil {
 		m.platforms = map[string]bot.Platform{}
