@@ -16,6 +16,14 @@ import (
 // from the desk. The actions are counted with the result "deferred". rs is
 // the rule file that judged ev, as HandleBy takes it.
 func (m *Moderator) Defer(ctx context.Context, rs *rules.Ruleset, ev bot.Event, v bot.Verdict, why string) error {
+	return m.DeferAgain(ctx, rs, ev, v, why, "")
+}
+
+// DeferAgain is Defer for a verdict carried out again (HandleAgain) whose
+// case was opened early, with the id early: that case is amended to say
+// what Defer's case would, rather than a second one opened. An early of ""
+// is Defer.
+func (m *Moderator) DeferAgain(ctx context.Context, rs *rules.Ruleset, ev bot.Event, v bot.Verdict, why, early string) error {
 	if v.Duplicate || !v.Flagged() {
 		return nil
 	}
@@ -47,6 +55,11 @@ func (m *Moderator) Defer(ctx context.Context, rs *rules.Ruleset, ev bot.Event, 
 		reason += ": would " + actionList(suggested)
 	}
 	// Nothing was carried out: nothing to undo from its card.
-	errs = append(errs, m.open(ctx, rs, store.Case{Event: ev, Rule: rule, Category: category, Suggested: suggested, NotDone: suggested, Reason: reason}))
+	c := store.Case{Event: ev, Rule: rule, Category: category, Suggested: suggested, NotDone: suggested, Reason: reason}
+	if early != "" {
+		errs = append(errs, m.amend(ctx, rs, store.Case{ID: early}, c))
+	} else {
+		errs = append(errs, m.open(ctx, rs, c))
+	}
 	return errors.Join(errs...)
 }

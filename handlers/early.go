@@ -14,7 +14,8 @@ import (
 // earlyCaseWait is how long a forwarded message's actions may take before
 // its case is opened without them: a platform that answers carries them out
 // in milliseconds, one that does not answer holds each try for its client's
-// timeout (20 s on Discord), four times with the retry stage.
+// timeout (20 s on Discord), four times with the retry stage. It is waited
+// on the moderator's clock (Options.AfterFunc).
 const earlyCaseWait = time.Second
 
 // earlyCase opens the case of a verdict that forwards its message before
@@ -32,8 +33,9 @@ type earlyCase struct {
 	v   bot.Verdict
 	p   bot.Platform
 	// acts is the verdict's actions, in the order they are tried.
-	acts  []bot.Action
-	timer *time.Timer
+	acts []bot.Action
+	// stop stops the wait of earlyCaseWait; nil for none.
+	stop func() bool
 
 	mu sync.Mutex
 	// cur is the index in acts of the action being tried; carried are the
@@ -56,7 +58,7 @@ func (m *Moderator) startEarly(ctx context.Context, rs *rules.Ruleset, ev bot.Ev
 	// timer that outlives the call must not hold (it moved the room to the
 	// heap for every verdict, forwarded or not).
 	e := &earlyCase{m: m, ctx: ctx, rs: rs, ev: ev, v: v, p: p, acts: slices.Clone(acts)}
-	e.timer = time.AfterFunc(earlyCaseWait, e.open)
+	e.stop = m.afterFunc(earlyCaseWait, e.open)
 	return e
 }
 
@@ -138,6 +140,11 @@ func (e *earlyCase) open() {
 		return
 	}
 	e.opened = opened
+	if e.m.earlyOpened != nil && opened.ID != "" {
+		// Under e.mu: told before finish returns, so before the verdict
+		// is carried out.
+		e.m.earlyOpened(e.ctx, e.ev, opened.ID)
+	}
 }
 
 // finish says that the actions ended, and returns the case opened before
@@ -146,7 +153,9 @@ func (e *earlyCase) finish() store.Case {
 	if e == nil {
 		return store.Case{}
 	}
-	e.timer.Stop()
+	if e.stop != nil {
+		e.stop()
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.finished = true

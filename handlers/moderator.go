@@ -56,6 +56,12 @@ type Options struct {
 	Retry Retry
 	// Now is the clock for audit entries, cases and pauses; nil means time.Now.
 	Now func() time.Time
+	// AfterFunc is the timer of Now's clock: it calls f in a goroutine of
+	// its own once d has passed on that clock, unless stop is called first
+	// (stop reports whether it stopped it, as time.Timer's Stop does). The
+	// early case's second is waited on it (early.go). Nil means
+	// time.AfterFunc, with Now's default: a test that drives Now drives it.
+	AfterFunc func(d time.Duration, f func()) (stop func() bool)
 	// Shift, when set, names the mode of every audit entry (office or after)
 	// and answers /mode; without it entries say enforce.
 	Shift *Shift
@@ -86,6 +92,12 @@ type Options struct {
 	// (bot.ErrStillTrying) and finishes in the background; zero is
 	// DefaultDecisionWait.
 	DecisionWait time.Duration
+	// EarlyOpened, when set, is told of the case opened for a verdict
+	// while its actions were still being tried (early.go), before they
+	// end: the journal names it, so that the verdict carried out again
+	// after a crash amends that case (HandleAgain) rather than open a
+	// second one and leave this one being tried for good.
+	EarlyOpened func(ctx context.Context, ev bot.Event, caseID string)
 }
 
 // Moderator carries out verdicts. It is safe for concurrent use.
@@ -98,6 +110,8 @@ type Moderator struct {
 	log       *slog.Logger
 	retry     Retry
 	now       func() time.Time
+	// afterFunc is Options.AfterFunc, or time.AfterFunc.
+	afterFunc func(d time.Duration, f func()) (stop func() bool)
 	shift     *Shift
 	priority  func(rs *rules.Ruleset, rule string) string
 	// ruleTexts holds each rule's texts (ruleText) written once.
@@ -119,6 +133,8 @@ type Moderator struct {
 	// those still being carried out in the background (Decide).
 	decisionWait time.Duration
 	decisions    sync.WaitGroup
+	// earlyOpened is Options.EarlyOpened, or nil.
+	earlyOpened func(ctx context.Context, ev bot.Event, caseID string)
 	// communities is the rule file that says which community each place is
 	// in (SetCommunities); nil is none.
 	communities atomic.Pointer[rules.Ruleset]
@@ -187,6 +203,7 @@ func New(o Options) (*Moderator, error) {
 		log:          o.Logger,
 		retry:        o.Retry.withDefaults(),
 		now:          o.Now,
+		afterFunc:    o.AfterFunc,
 		shift:        o.Shift,
 		priority:     o.Priority,
 		speech:       o.Speech.withDefaults(),
@@ -196,6 +213,7 @@ func New(o Options) (*Moderator, error) {
 		acted:        o.Acted,
 		failing:      o.Failing,
 		decisionWait: cmp.Or(o.DecisionWait, DefaultDecisionWait),
+		earlyOpened:  o.EarlyOpened,
 		actions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "vigie_actions_total",
 			Help: "Actions asked for by verdicts and decisions, by platform, action and result (done, failed, unsupported, platform_off, paused, roles_unknown).",
@@ -227,6 +245,9 @@ func New(o Options) (*Moderator, error) {
 	}
 	if m.now == nil {
 		m.now = time.Now
+	}
+	if m.afterFunc == nil {
+		m.afterFunc = func(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop }
 	}
 	if m.platforms == nil {
 		m.platforms = map[string]bot.Platform{}
@@ -326,6 +347,21 @@ func (m *Moderator) Handle(ctx context.Context, ev bot.Event, v bot.Verdict) err
 // and alerts go and its office hours, and its rules' priorities are rs's,
 // whatever file was loaded since the verdict.
 func (m *Moderator) HandleBy(ctx context.Context, rs *rules.Ruleset, ev bot.Event, v bot.Verdict) error {
+	return m.handle(ctx, rs, ev, v, "")
+}
+
+// HandleAgain is HandleBy for a verdict carried out again (taken from the
+// journal after a crash) whose first carrying out opened the case early
+// with the id early, while its actions were being tried (EarlyOpened): that
+// case is amended with how they end this time, and its cards edited, rather
+// than a second case opened for the message. An early of "" is HandleBy.
+func (m *Moderator) HandleAgain(ctx context.Context, rs *rules.Ruleset, ev bot.Event, v bot.Verdict, early string) error {
+	return m.handle(ctx, rs, ev, v, early)
+}
+
+// handle is HandleBy, with the id of the case opened early for the verdict
+// by a carrying out cut short, "" for none (HandleAgain).
+func (m *Moderator) handle(ctx context.Context, rs *rules.Ruleset, ev bot.Event, v bot.Verdict, resumed string) error {
 	if v.Duplicate || !v.Flagged() {
 		return nil
 	}
@@ -387,7 +423,11 @@ func (m *Moderator) HandleBy(ctx context.Context, rs *rules.Ruleset, ev bot.Even
 	// A verdict that forwards the message opens its case without waiting
 	// for actions that are slow or failing (early.go).
 	var early *earlyCase
-	if p != nil && !paused {
+	switch {
+	case resumed != "":
+		// The case is on the desk already, being tried.
+		early = &earlyCase{asked: true, opened: store.Case{ID: resumed}}
+	case p != nil && !paused:
 		early = m.startEarly(ctx, rs, ev, v, acts, p)
 	}
 	// Actions of the same rule share the context that carries its audit

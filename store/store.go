@@ -331,6 +331,11 @@ type JournalEntry struct {
 	Begun time.Time `json:"begun"`
 	// Tries counts the times it was taken by Unfinished.
 	Tries int `json:"tries,omitempty"`
+	// Case is the id of the case opened for the verdict while its actions
+	// were still being tried (Case.Trying), "" for none: the verdict carried
+	// out again amends that case with how they end, rather than open another
+	// and leave that one being tried for good.
+	Case string `json:"case,omitempty"`
 }
 
 // Origin names what a case is about: its event, rule and reason. Two cases with

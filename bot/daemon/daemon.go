@@ -349,6 +349,8 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 		ModLog:     modlog,
 		Acted:      actions.record,
 		Failing:    actions.platformFailing,
+		// d is made below, before any verdict.
+		EarlyOpened: func(ctx context.Context, ev bot.Event, id string) { d.earlyOpened(ctx, ev, id) },
 	})
 	if err != nil {
 		return nil, err
@@ -1137,7 +1139,7 @@ func (d *daemon) act(j *job) {
 	ev := &j.ev
 	completed := false
 	defer func() { d.finish(j, completed) }()
-	if err := d.mod.HandleBy(d.workCtx, j.rules, *ev, j.v); err != nil {
+	if err := d.mod.HandleAgain(d.workCtx, j.rules, *ev, j.v, j.earlyCase); err != nil {
 		d.log.Error("verdict not fully recorded", "event", ev.Key(), "err", err)
 	}
 	completed = true

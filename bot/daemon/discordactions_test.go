@@ -131,8 +131,8 @@ func TestFailingDiscordActionsAreShown(t *testing.T) {
 	if n := failed(); n != 2 {
 		t.Fatalf("%d actions failed for one scam, want its delete and its timeout", n)
 	}
-	if rd := ready(t, in); rd.code != http.StatusOK || len(rd.Reasons) != 0 {
-		t.Errorf("/-/ready after one scam's failed actions = %d %q, want 200 and no reason", rd.code, rd.Reasons)
+	if rd := readyAt(t, in, "/-/ready?strict"); rd.code != http.StatusOK || len(rd.Reasons) != 0 {
+		t.Errorf("/-/ready?strict after one scam's failed actions = %d %q, want 200 and no reason", rd.code, rd.Reasons)
 	}
 	if !strings.Contains(content, `timeout(10m) (being tried)`) || strings.Contains(ids, ":unmute") || !strings.Contains(ids, ":mute") ||
 		!slices.Contains(notDone, "timeout(10m)") {
@@ -149,6 +149,11 @@ func TestFailingDiscordActionsAreShown(t *testing.T) {
 	if rd.code != http.StatusOK || len(rd.Reasons) != 1 || !strings.HasPrefix(rd.Reasons[0], "discord actions: failing since ") ||
 		!strings.Contains(rd.Reasons[0], ", 4 in a row: ") || !strings.Contains(rd.Reasons[0], "Timeout exceeded") && !strings.Contains(rd.Reasons[0], "deadline exceeded") {
 		t.Fatalf("/-/ready after 4 failed actions = %d %q, want 200 naming Discord's actions, 4 in a row and the unanswered call", rd.code, rd.Reasons)
+	}
+	// For a monitor that alerts a CM, nothing removed on Discord is a 503.
+	if st := readyAt(t, in, "/-/ready?strict"); st.code != http.StatusServiceUnavailable || st.Status != "not ready" ||
+		!slices.Equal(st.Reasons, rd.Reasons) {
+		t.Errorf("/-/ready?strict after 4 failed actions = %d %q %q, want 503 naming Discord's actions", st.code, st.Status, st.Reasons)
 	}
 	var h struct{ Degraded []string }
 	in.do(t, "GET", "/healthz", nil, nil).json(t, &h)
@@ -182,6 +187,9 @@ func TestFailingDiscordActionsAreShown(t *testing.T) {
 	release()
 	scam("700000000000000103", "FREE NITRO three")
 	testsync.Eventually(t, "no reason left", func() bool { rd := ready(t, in); return rd.code == http.StatusOK && len(rd.Reasons) == 0 })
+	if st := readyAt(t, in, "/-/ready?strict"); st.code != http.StatusOK || st.Status != "ready" {
+		t.Errorf("/-/ready?strict once Discord answers = %d %q %q, want 200", st.code, st.Status, st.Reasons)
+	}
 	if n := f.Count("DELETE", "/channels/"+channel+"/messages/700000000000000103"); n != 1 {
 		t.Errorf("the scam once Discord answers was deleted %d times, want once", n)
 	}

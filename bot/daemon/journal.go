@@ -81,6 +81,19 @@ func (h *held) has(key string) bool {
 	return ok
 }
 
+// setCase names in the entry of key the case opened for its verdict, and
+// returns the entry; false when this process does not hold it.
+func (h *held) setCase(key, id string) (store.JournalEntry, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	e, ok := h.m[key]
+	if ok {
+		e.Case = id
+		h.m[key] = e
+	}
+	return e, ok
+}
+
 // stale returns the entries stamped before t, stamped now.
 func (h *held) stale(t, now time.Time) []store.JournalEntry {
 	h.mu.Lock()
@@ -173,6 +186,26 @@ func (d *daemon) finish(j *job, completed bool) {
 	}
 }
 
+// earlyOpened writes in the journal entry of ev's verdict the case opened
+// for it while its actions were being tried, so that a vigie that carries
+// the verdict out again after a crash amends that case with how they end
+// (HandleAgain), rather than open a second case for the message and leave
+// this one being tried for good. A verdict not journaled has nothing to
+// write it in.
+func (d *daemon) earlyOpened(ctx context.Context, ev bot.Event, id string) {
+	e, ok := d.held.setCase(ev.Key(), id)
+	if !ok {
+		return
+	}
+	ctx, cancel := d.journalCtx(context.WithoutCancel(ctx))
+	defer cancel()
+	if err := d.store.Begin(ctx, e); err != nil {
+		d.metrics.journalErrors.Inc()
+		d.log.Warn("journal entry not told of the case opened while the actions are tried: carried out again after a crash, the verdict would open another",
+			"event", e.Key, "case", id, "err", err)
+	}
+}
+
 // recoverAfter is the grace period of journal entries.
 func (d *daemon) recoverAfter() time.Duration {
 	if d.cfg.RecoverAfter > 0 {
@@ -209,7 +242,7 @@ func (d *daemon) resume(ctx context.Context) int {
 		if d.held.has(e.Key) {
 			continue // ours, in a lane: the take renewed it
 		}
-		j := job{ev: e.Event, v: e.Verdict, journaled: true, key: e.Event.Key()}
+		j := job{ev: e.Event, v: e.Verdict, journaled: true, key: e.Event.Key(), earlyCase: e.Case}
 		e.At = now // as the take stamped it
 		if e.Tries >= maxTries {
 			d.metrics.recovered.WithLabelValues("deferred").Inc()

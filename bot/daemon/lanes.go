@@ -51,6 +51,10 @@ type job struct {
 	journaled bool
 	// key is the event's key when journaled, kept from begin for finish.
 	key string
+	// earlyCase, for a verdict taken from the journal, is the case its
+	// first carrying out opened while its actions were being tried
+	// (JournalEntry.Case): carried out again, it amends that case.
+	earlyCase string
 	// unjournaled: the verdict needs the journal (needsJournal) but is
 	// carried out inline without it; finish journals it if it is cut short.
 	unjournaled bool
@@ -386,7 +390,7 @@ func (ls *lanes) busy() int {
 // rate-limiting or not answering, and waiting would stall every other place.
 func (d *daemon) overflow(j *job, why string) {
 	d.log.Warn("actions deferred to the desk", "event", j.ev.Key(), "lane", laneKey(&j.ev), "why", why)
-	err := d.mod.Defer(d.workCtx, j.rules, j.ev, j.v, why)
+	err := d.mod.DeferAgain(d.workCtx, j.rules, j.ev, j.v, why, j.earlyCase)
 	if err != nil {
 		d.log.Error("deferred verdict not recorded", "event", j.ev.Key(), "err", err)
 	}

@@ -31,10 +31,17 @@ func (d *daemon) handleHealthy(w http.ResponseWriter, _ *http.Request) {
 // handleReady answers GET /-/ready: 200 while vigie does its work, 503 with the
 // reasons while a source is down, the store unreachable or a desk unreachable.
 // The platforms whose actions keep failing are reasons too, on a 200 as well
-// (actionWatch.problems says why they do not make it 503).
+// (actionWatch.problems says why they do not make it 503 for a load
+// balancer). GET /-/ready?strict answers 503 for them too: it is for a
+// monitor that alerts a CM (an uptime check) rather than for routing, and
+// nothing being removed on a platform is worth waking someone.
 func (d *daemon) handleReady(w http.ResponseWriter, r *http.Request) {
 	reasons := d.notReady(r.Context())
 	failing := d.actions.problems()
+	if r.URL.Query().Has("strict") && len(failing) > 0 {
+		reasons = append(reasons, failing...)
+		failing = nil
+	}
 	if len(reasons) > 0 {
 		reasons = append(reasons, failing...)
 		slices.Sort(reasons)

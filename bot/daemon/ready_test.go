@@ -26,7 +26,13 @@ type readiness struct {
 
 func ready(t *testing.T, in *instance) readiness {
 	t.Helper()
-	r := in.do(t, "GET", "/-/ready", nil, nil)
+	return readyAt(t, in, "/-/ready")
+}
+
+// readyAt is ready, asked at path (/-/ready?strict).
+func readyAt(t *testing.T, in *instance, path string) readiness {
+	t.Helper()
+	r := in.do(t, "GET", path, nil, nil)
 	rd := readiness{code: r.code}
 	r.json(t, &rd)
 	return rd

@@ -33,7 +33,8 @@ var cardPrefixes atomic.Int64
 
 // newInstances makes n desks on one Redis (their own keys in it) and one
 // fake Discord, wired as the daemon wires them; none is connected yet.
-func newInstances(t *testing.T, f *discordfake.Server, n int) []*instance {
+// opts change their moderators' options.
+func newInstances(t *testing.T, f *discordfake.Server, n int, opts ...func(*handlers.Options)) []*instance {
 	url := redistest.URL(t)
 	prefix := fmt.Sprintf("vigietest-dccards-%d-%d", os.Getpid(), cardPrefixes.Add(1))
 	var out []*instance
@@ -45,11 +46,15 @@ func newInstances(t *testing.T, f *discordfake.Server, n int) []*instance {
 		}
 		t.Cleanup(func() { st.Close() })
 		cmds := &desktest.Commands{Store: st}
-		mod, err := handlers.New(handlers.Options{
+		o := handlers.Options{
 			Platforms: map[string]bot.Platform{"discord": c}, Store: st,
 			Desk: desktest.Desk{Poster: c.Desk(cmds)}, Logger: testsync.Logger(logs),
 			Retry: handlers.Retry{Base: 1},
-		})
+		}
+		for _, opt := range opts {
+			opt(&o)
+		}
+		mod, err := handlers.New(o)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/bot/internal/discordfake"
 	"github.com/vigie-bot/vigie/bot/internal/testsync"
+	"github.com/vigie-bot/vigie/handlers"
 	"github.com/vigie-bot/vigie/store"
 )
 
@@ -194,5 +195,138 @@ func TestDecisionWhileDiscordIsSlow(t *testing.T) {
 	open, err := in.st.Cases(ctx, store.CaseOpen)
 	if err != nil || len(open) != 1 || !strings.Contains(open[0].Reason, "not carried out") {
 		t.Errorf("open cases once the ban failed = %+v, %v; want the one that says so", open, err)
+	}
+}
+
+// TestEarlyCaseOnTheModeratorsClock: the second a forwarded message's
+// actions may take before its case opens is waited on the moderator's
+// clock, not the wall's. With Discord holding the delete, the case waits
+// for the clock, however long the wall takes; moved by a second, the clock
+// opens it, dated by the clock, and the card says the actions are being
+// tried; once Discord answers, the card is edited.
+func TestEarlyCaseOnTheModeratorsClock(t *testing.T) {
+	f := newFakeDiscord(t)
+	clk := &stepClock{at: time.Date(2026, 11, 20, 22, 10, 0, 0, time.UTC), set: make(chan struct{}, 1)}
+	in := newInstances(t, f, 1, func(o *handlers.Options) { o.Now, o.AfterFunc = clk.Now, clk.AfterFunc })[0]
+	run(t, f, in.c, make(chan bot.Event, 10), allPerms)
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() { in.mod.DeliverCases(ctx) })
+	t.Cleanup(func() { cancel(); wg.Wait() })
+
+	const msgID = "1700"
+	deletes := "/channels/" + general + "/messages/" + msgID
+	release := f.Hold(func(c discordfake.Call) bool { return c.Method == "DELETE" && c.Path == deletes })
+	ev := bot.Event{ID: msgID, Platform: "discord", Kind: bot.KindMessage, Space: guildID, Channel: general,
+		Author: bot.Author{ID: bob.id, Name: "Bob"}, Text: "FREE NITRO", At: clk.Now()}
+	v := bot.Verdict{EventID: ev.ID, Platform: "discord", At: ev.At, Matches: []bot.Match{{Rule: "scam", Category: "spam",
+		Actions: []bot.Action{{Kind: bot.ActDelete}, {Kind: bot.ActTimeout, Duration: 10 * time.Minute}, {Kind: bot.ActForward, Text: "scam"}}}}}
+	handled := make(chan error, 1)
+	go func() { handled <- in.mod.Handle(context.Background(), ev, v) }()
+
+	f.WaitFor(t, "DELETE", deletes, 1, nil)
+	select {
+	case <-clk.set:
+	case <-time.After(testsync.Patience):
+		t.Fatal("no wait set on the moderator's clock while Discord holds the delete")
+	}
+	if d := clk.waits(); len(d) != 1 || d[0] != time.Second {
+		t.Fatalf("waits on the clock = %v, want one second", d)
+	}
+	if open, err := in.st.Cases(ctx, store.CaseOpen); err != nil || len(open) != 0 {
+		t.Fatalf("open cases before the clock moved = %+v, %v; want none", open, err)
+	}
+	clk.Advance(time.Second)
+	post := f.WaitFor(t, "POST", "/channels/"+deskID+"/messages", 1, nil)
+	if content, _ := cardOf(post); !strings.Contains(content, "delete"+bot.TryingMark) {
+		t.Errorf("card once the clock moved:\n%s\nwant the delete being tried", content)
+	}
+	c, err := in.st.Case(ctx, caseIDOf(t, in.st))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.Opened.Equal(clk.Now()) || len(c.Trying) != 2 {
+		t.Errorf("case opened %s trying %v; want opened at the clock's %s, both actions being tried", c.Opened, c.Trying, clk.Now())
+	}
+	release()
+	if err := <-handled; err != nil {
+		t.Fatalf("Handle: %v", err)
+	}
+	var msg string
+	testsync.Eventually(t, "the card recorded", func() bool {
+		cards, _ := in.st.CaseCards(ctx, c.ID)
+		if len(cards) == 1 {
+			msg = cards[0].Message
+		}
+		return msg != ""
+	})
+	if content, _ := cardOf(f.WaitFor(t, "PATCH", "/channels/"+deskID+"/messages/"+msg, 1, nil)); strings.Contains(content, bot.TryingMark) {
+		t.Errorf("card once Discord answered:\n%s\nwant nothing being tried", content)
+	}
+}
+
+// stepClock is a clock the test moves (Advance): its timers
+// (AfterFunc) fire only then. set is nudged when a timer is set.
+type stepClock struct {
+	mu     sync.Mutex
+	at     time.Time
+	timers []*stepTimer
+	set    chan struct{}
+}
+
+type stepTimer struct {
+	d, left time.Duration
+	f       func()
+	done    bool
+}
+
+func (c *stepClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.at
+}
+
+func (c *stepClock) AfterFunc(d time.Duration, f func()) func() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	tm := &stepTimer{d: d, left: d, f: f}
+	c.timers = append(c.timers, tm)
+	select {
+	case c.set <- struct{}{}:
+	default:
+	}
+	return func() bool {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		stopped := !tm.done
+		tm.done = true
+		return stopped
+	}
+}
+
+// waits are the durations of the timers set, in order.
+func (c *stepClock) waits() []time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []time.Duration
+	for _, tm := range c.timers {
+		out = append(out, tm.d)
+	}
+	return out
+}
+
+// Advance moves the clock by d, and fires the timers due.
+func (c *stepClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.at = c.at.Add(d)
+	for _, tm := range c.timers {
+		if tm.done {
+			continue
+		}
+		if tm.left -= d; tm.left <= 0 {
+			tm.done = true
+			go tm.f()
+		}
 	}
 }

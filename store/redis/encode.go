@@ -36,6 +36,7 @@ func appendJournal(b []byte, e *store.JournalEntry) ([]byte, error) {
 	if e.Tries != 0 {
 		b = strconv.AppendInt(append(b, `,"tries":`...), int64(e.Tries), 10)
 	}
+	b = appendOmitString(b, `,"case":`, e.Case)
 	return append(b, '}'), nil
 }
 

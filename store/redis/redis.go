@@ -1326,8 +1326,9 @@ func (s *Store) openCases(ctx context.Context, cases []store.Case, lazyJSON bool
 				flat, _ = reply[2].([]any)
 			}
 			// Eight fields: one group of a map (nine made two); a case
-			// whose JSON is then fetched (rare) grows it.
-			h := make(map[string]string, len(caseFields))
+			// whose JSON is then fetched, or that was amended (both rare),
+			// grows it. An amendment not made is nil, so not set.
+			h := make(map[string]string, len(caseFields)-1)
 			for k, v := range flat {
 				if v, ok := v.(string); ok && k < len(caseFields) {
 					h[caseFields[k]] = v
@@ -1406,8 +1407,9 @@ func (g *groupSet) add(k string) {
 }
 
 // caseFields are the fields of a case's hash that the open script answers for
-// an open case, in its order: all but the JSON.
-var caseFields = []string{"status", "outcome", "by", "undeliverable", "count", "latest", "dat", "sid"}
+// an open case, in its order: all but the JSON. The amendment (AmendCase) is
+// last: a case opened again after it is answered as amended.
+var caseFields = []string{"status", "outcome", "by", "undeliverable", "count", "latest", "dat", "sid", "amend"}
 
 // caseFrom rebuilds a case from its hash: the JSON as opened, then the fields a
 // decision changes.

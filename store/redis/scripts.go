@@ -223,10 +223,10 @@ return 1
 // opened, a new epoch (store.NewCaseEpoch) to start if the counter does.
 // Returns {'ok', id, stream id}, {'dup', id, fields}, {'grouped', id,
 // fields}, {'cap', open count} or {'json'}. The fields are those of
-// caseFields, all but the JSON: it never changes once written, and vigie
-// keeps the JSON of the cases it opened or read, by id and stream id (which a
-// case numbered again after Redis lost its keys does not share); it asks for
-// the others'.
+// caseFields, all but the JSON (an amendment is a field of its own): it
+// never changes once written, and vigie keeps the JSON of the cases it
+// opened or read, by id and stream id (which a case numbered again after
+// Redis lost its keys does not share); it asks for the others'.
 var openScript = goredis.NewScript(`
 -- latest with the event's id (and those the case carries) at the end, and
 -- the oldest dropped past the cap. An id without quotes, backslashes or
@@ -265,7 +265,7 @@ local function push(old)
 end
 -- The fields of caseFields (redis.go), in its order.
 local function fields(id)
-  return redis.call('HMGET', ARGV[1] .. id, 'status', 'outcome', 'by', 'undeliverable', 'count', 'latest', 'dat', 'sid')
+  return redis.call('HMGET', ARGV[1] .. id, 'status', 'outcome', 'by', 'undeliverable', 'count', 'latest', 'dat', 'sid', 'amend')
 end
 -- add adds the hit to the open case id and answers its fields as they are
 -- now (nil when the case is not open): one HMGET for both.

@@ -729,6 +729,13 @@ func testCaseAmended(t *testing.T, newStore func(*testing.T) store.Store) {
 		t.Fatalf("pending cases = %v, %v; want 2", ids(pending), err)
 	}
 	sameJSON(t, "amended case, pending", pending[0], want)
+	// Opened again (the reply to the first OpenCase lost, or the verdict
+	// carried out again): the case as it is stored, amended.
+	again, err := st.OpenCase(ctx, c)
+	if err != nil {
+		t.Fatalf("OpenCase again: %v", err)
+	}
+	sameJSON(t, "amended case, opened again", again, want)
 	// Decided, then amended: an action that ended after the CM's decision
 	// is recorded, and the decision stays.
 	decided, err := st.DecideCase(ctx, other.ID, "keep", "http:ann", t0.Add(time.Hour))
@@ -745,6 +752,10 @@ func testCaseAmended(t *testing.T, newStore func(*testing.T) store.Store) {
 		t.Fatal(err)
 	}
 	sameJSON(t, "decided case amended", got, want2)
+	if got, err = st.OpenCase(ctx, newCase("m-2", time.Minute)); err != nil {
+		t.Fatalf("OpenCase again: %v", err)
+	}
+	sameJSON(t, "decided case amended, opened again", got, want2)
 }
 
 func ids(cs []store.Case) []string {
@@ -974,9 +985,11 @@ func testJournal(t *testing.T, newStore func(*testing.T) store.Store) {
 			t.Errorf("%s: tries %d, stamp %s; want 2 and 10m", e.Key, e.Tries, e.At.Sub(t0))
 		}
 	}
-	// Begin again renews the stamp; Done removes it for good.
+	// Begin again renews the stamp, and names the case opened for the
+	// verdict meanwhile; Done removes it for good.
 	renewed := journalEntry("m-1", time.Minute)
 	renewed.At = t0.Add(30 * time.Minute)
+	renewed.Case = "c-7"
 	if err := st.Begin(ctx, renewed); err != nil {
 		t.Fatal(err)
 	}
@@ -986,8 +999,12 @@ func testJournal(t *testing.T, newStore func(*testing.T) store.Store) {
 	if got := unfinished(25*time.Minute, 40*time.Minute); len(got) != 0 {
 		t.Errorf("after a renewal and a Done: unfinished = %v, want none", keys(got))
 	}
-	if got := unfinished(31*time.Minute, 40*time.Minute); !slices.Equal(keys(got), []string{"discord:m-1"}) {
-		t.Errorf("unfinished = %v, want the renewed discord:m-1", keys(got))
+	got = unfinished(31*time.Minute, 40*time.Minute)
+	if !slices.Equal(keys(got), []string{"discord:m-1"}) {
+		t.Fatalf("unfinished = %v, want the renewed discord:m-1", keys(got))
+	}
+	if got[0].Case != "c-7" {
+		t.Errorf("the renewed entry's case = %q, want c-7", got[0].Case)
 	}
 }
 

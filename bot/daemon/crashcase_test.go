@@ -1,0 +1,190 @@
+package daemon_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/bot/daemon"
+	"github.com/vigie-bot/vigie/bot/discord"
+	"github.com/vigie-bot/vigie/bot/internal/desktest"
+	"github.com/vigie-bot/vigie/bot/internal/discordfake"
+	"github.com/vigie-bot/vigie/bot/internal/testsync"
+	"github.com/vigie-bot/vigie/store"
+	"github.com/vigie-bot/vigie/store/redis"
+	"github.com/vigie-bot/vigie/store/redis/redistest"
+)
+
+// TestCaseBeingTriedSurvivesKill: a vigie process on Redis forwards a scam
+// whose delete Discord holds; its case reaches the desk, its actions being
+// tried, and the process is killed (SIGKILL) before they end. The next
+// vigie on the same Redis carries the verdict out again from the journal,
+// Discord answering now: the case already opened is amended (nothing
+// being tried, nothing not done, the forward's reason) and its card
+// edited, and no second case is opened for the message.
+func TestCaseBeingTriedSurvivesKill(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and kills a vigie process")
+	}
+	guild := fmt.Sprint(uint64(190_000_000_000)<<22 | 1)
+	channel := discordfake.Channel(guild)
+	f := discordfake.New(t, discordfake.Options{Guilds: []string{guild}, Announce: true})
+	const msgID = "700000000000000301"
+	deletes := "/channels/" + channel + "/messages/" + msgID
+	release := f.Hold(func(c discordfake.Call) bool { return c.Method == "DELETE" && c.Path == deletes })
+
+	srv := redistest.Start(t)
+	dir := t.TempDir()
+	bin := buildVigie(t, dir)
+	config := filepath.Join(dir, "rules.yaml")
+	if err := os.WriteFile(config, []byte(discordFailingRules), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	first := startProcess(t, bin, "vigie-1", config, srv.URL(), []string{
+		"DISCORD_TOKEN=" + discordfake.Token,
+		"DISCORD_API_URL=" + f.APIURL(),
+		"DISCORD_GUILDS=" + guild,
+		"DISCORD_DESK_CHANNEL=" + deskChannel,
+	})
+	testsync.Eventually(t, "the gateway taking the scam", func() bool {
+		return f.Message(guild, channel, msgID, "600000000000000007", "FREE NITRO here")
+	})
+
+	st, err := redis.Open(srv.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ctx := context.Background()
+	// The case on the desk, its card recorded, while Discord holds the
+	// delete. (The journal names the case before the card is posted: it is
+	// written as the case is opened.)
+	var early store.Case
+	testsync.Eventually(t, "the case being tried, its card recorded", func() bool {
+		open, err := st.Cases(ctx, store.CaseOpen)
+		if err != nil || len(open) != 1 || len(open[0].Trying) == 0 {
+			return false
+		}
+		early = open[0]
+		cards, err := st.CaseCards(ctx, early.ID)
+		return err == nil && len(cards) == 1
+	})
+	if f.Count("DELETE", deletes) != 1 {
+		t.Fatalf("the delete was not held: %s", f.Summary())
+	}
+	first.kill()
+	release()
+
+	cards, err := st.CaseCards(ctx, early.ID)
+	if err != nil || len(cards) != 1 {
+		t.Fatalf("cards of %s = %v, %v", early.ID, cards, err)
+	}
+	hc := f.Client()
+	cl, err := discord.New(discord.Config{Token: discordfake.Token, APIURL: discordAPIURL, DeskChannel: deskChannel, Guilds: []string{guild},
+		HTTPClient: hc, Logger: testsync.Logger(&testsync.Buffer{})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmds := &desktest.Commands{}
+	second := start(t, discordFailingRules, map[string]string{"VIGIE_REDIS_URL": srv.URL()}, func(c *daemon.Config) {
+		c.RecoverAfter = time.Millisecond
+		c.Connectors = []daemon.Connector{{Name: "discord", Source: cl, Platforms: []bot.Platform{cl}, Desk: desktest.Desk{Poster: cl.Desk(cmds)}}}
+	})
+
+	// The verdict carried out again: the delete, then the card edited.
+	edit := f.WaitFor(t, "PATCH", "/channels/"+deskChannel+"/messages/"+cards[0].Message, 1, nil)
+	if n := f.Count("DELETE", deletes); n < 2 {
+		t.Errorf("the delete was asked %d times, want it asked again after the restart", n)
+	}
+	content, _ := edit.Body["content"].(string)
+	if strings.Contains(content, bot.TryingMark) || strings.Contains(content, bot.NotDoneMark) {
+		t.Errorf("the card once the actions ended:\n%s\nwant nothing being tried, nothing not done", content)
+	}
+	var all []store.Case
+	testsync.Eventually(t, "the case amended", func() bool {
+		all = nil
+		for _, status := range []store.CaseStatus{store.CaseOpen, store.CaseDecided} {
+			cs, err := st.Cases(ctx, status)
+			if err != nil {
+				t.Fatal(err)
+			}
+			all = append(all, cs...)
+		}
+		return len(all) >= 1 && len(all[0].Trying) == 0
+	})
+	if len(all) != 1 || all[0].ID != early.ID || len(all[0].NotDone) != 0 || all[0].Reason != "scam" {
+		t.Errorf("cases after the restart = %+v\nwant the one opened before the kill, amended: nothing not done, the forward's reason", all)
+	}
+	if err := second.stop(); err != nil {
+		t.Fatal(err)
+	}
+	if t.Failed() {
+		t.Logf("second vigie's logs:\n%s", second.logs)
+	}
+}
+
+// TestCaseBeingTriedLeftUnfinishedTooOften: a verdict left unfinished
+// three times (each vigie that took it was killed) is left to the desk. Its
+// journal entry names the case opened while its actions were being tried:
+// that case is amended to say so, rather than a second one opened and this
+// one left being tried.
+func TestCaseBeingTriedLeftUnfinishedTooOften(t *testing.T) {
+	srv := redistest.Start(t)
+	st, err := redis.Open(srv.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ctx := context.Background()
+	now := time.Now()
+	ev := bot.Event{ID: "m-1", Platform: "discord", Kind: bot.KindMessage, Space: "guild-1", Channel: "general",
+		Author: bot.Author{ID: "u-7", Name: "Bob"}, Text: "FREE NITRO here", At: now.Add(-time.Hour)}
+	acts := []bot.Action{{Kind: bot.ActDelete}, {Kind: bot.ActTimeout, Duration: 10 * time.Minute}}
+	v := bot.Verdict{EventID: ev.ID, Platform: ev.Platform, At: ev.At, Matches: []bot.Match{{Rule: "scam", Category: "spam",
+		Actions: append(slices.Clone(acts), bot.Action{Kind: bot.ActForward, Text: "scam"})}}}
+	// As the first vigie left them: the case being tried, the journal
+	// naming it, taken twice since by vigies killed in their turn.
+	early, err := st.OpenCase(ctx, store.Case{Event: ev, Opened: ev.At, Rule: "scam", Category: "spam",
+		Reason: "scam: scam; scam: being tried: delete, timeout(10m)", Suggested: acts, NotDone: acts, Trying: acts, Holds: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Begin(ctx, store.JournalEntry{Key: ev.Key(), Event: ev, Verdict: v, At: ev.At, Begun: ev.At, Case: early.ID}); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if _, err := st.Unfinished(ctx, now, ev.At); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	in := start(t, discordFailingRules, map[string]string{"VIGIE_REDIS_URL": srv.URL()}, func(c *daemon.Config) { c.RecoverAfter = time.Millisecond })
+	var all []store.Case
+	testsync.Eventually(t, "the case amended", func() bool {
+		all = nil
+		for _, status := range []store.CaseStatus{store.CaseOpen, store.CaseDecided} {
+			cs, err := st.Cases(ctx, status)
+			if err != nil {
+				t.Fatal(err)
+			}
+			all = append(all, cs...)
+		}
+		return len(all) >= 1 && len(all[0].Trying) == 0
+	})
+	if len(all) != 1 || all[0].ID != early.ID || all[0].Reason != "not carried out: left unfinished 3 times: would delete, timeout(10m)" ||
+		len(all[0].NotDone) != 2 {
+		t.Errorf("cases = %+v\nwant the one opened before, amended to say the verdict was left unfinished 3 times", all)
+	}
+	if calls := in.chat.Calls(); len(calls) != 0 {
+		t.Errorf("calls = %q, want none: the desk decides", calls)
+	}
+	if err := in.stop(); err != nil {
+		t.Fatal(err)
+	}
+}
