@@ -40,8 +40,14 @@ func TestDaemonTellsOfAnExpiredPageToken(t *testing.T) {
 		return strings.Count(string(b), "renew META_PAGE_TOKEN") >= 2
 	})
 	// The source says it, and so do the actions once three failed (the
-	// first comment's hide and warn, the second's hide).
-	code, reasons := readiness()
+	// first comment's hide and warn, the second's hide): the second case can
+	// be open before the third failure, so wait for the actions' reason.
+	var code int
+	var reasons []string
+	testsync.Eventually(t, "the actions' reason in /-/ready", func() bool {
+		code, reasons = readiness()
+		return len(reasons) == 2
+	})
 	if code != http.StatusServiceUnavailable || len(reasons) != 2 || !strings.HasPrefix(reasons[1], "meta: ") ||
 		!strings.Contains(reasons[1], "META_PAGE_TOKEN") ||
 		!strings.HasPrefix(reasons[0], "meta actions: failing since ") || !strings.Contains(reasons[0], "META_PAGE_TOKEN") {
