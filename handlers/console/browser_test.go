@@ -383,7 +383,9 @@ func TestLiveQueueKeepsTheCaseInPlace(t *testing.T) {
 		}
 		return v
 	}
-	if err := chromedp.Do(ctx, chromedp.ScrollIntoView(sel)); err != nil {
+	// Found and scrolled in one step: the live queue may redraw the list
+	// between a node's lookup and its use.
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`(() => { const a = document.querySelector('`+sel+`'); if (!a) return false; a.scrollIntoView(); return true; })()`)); err != nil {
 		t.Fatal(err)
 	}
 	before := top()
