@@ -141,7 +141,9 @@ func (m *Moderator) banText(g banGiven) string {
 
 // maxLiftsPerCheck bounds the bans lifted in one check: after a long stop,
 // many may be due at once, and the platforms' rate limits would hold the
-// check for long. The rest are lifted at the next checks.
+// check for long. The rest are lifted at the next checks. It bounds the lifts
+// tried, not the bans read: the bans of a platform that is not on here would
+// otherwise fill every check, and hold back the others for good.
 const maxLiftsPerCheck = 50
 
 // LiftBans lifts the timed bans whose end is past, on the platforms whose
@@ -160,18 +162,22 @@ func (m *Moderator) LiftBans(ctx context.Context) (int, error) {
 		return 0, nil
 	}
 	now := m.now()
-	due, err := bk.DueBans(ctx, now, maxLiftsPerCheck)
+	due, err := bk.DueBans(ctx, now, 0)
 	if err != nil {
 		return 0, fmt.Errorf("due bans: %w", err)
 	}
 	var errs []error
-	n := 0
+	n, tried := 0, 0
 	for _, tb := range due {
 		ev := tb.Event
 		p := m.platforms[ev.Platform]
 		if p == nil {
 			continue
 		}
+		if tried == maxLiftsPerCheck {
+			break
+		}
+		tried++
 		given := bot.FormatDuration(tb.Until.Sub(tb.Started).Round(time.Minute))
 		actx := bot.WithAuditReason(ctx, "vigie: end of ban("+given+") by "+cmp.Or(tb.By, "rule "+tb.Rule))
 		err := m.retry.Do(actx, func(ctx context.Context) error {

@@ -2,6 +2,7 @@ package handlers_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -105,5 +106,45 @@ func TestTimedBanLiftedOnceByTwoProcesses(t *testing.T) {
 	audit, _ := st.Audit(ctx, clk.Now())
 	if len(audit) != 1 {
 		t.Errorf("the lift audited %d times, want once: %+v", len(audit), audit)
+	}
+}
+
+// Bans kept for a platform that is not on in this process (turned off, or run
+// by another process only) do not hold back those of the platforms that are:
+// many more than a check lifts, all due before the one vigie can lift, leave
+// that one lifted at the first check.
+func TestTimedBanOfAnAbsentPlatformHoldsNoOtherBack(t *testing.T) {
+	for name, st := range stores(t) {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			clk := &clock{t: at}
+			bk := st.(store.BanKeeper)
+			for i := range 200 {
+				ev := event("page")
+				ev.Author.ID = fmt.Sprintf("u-%d", i)
+				if _, _, err := bk.PutBan(ctx, store.TimedBan{Event: ev, Rule: "spam", Started: at, Until: at.Add(time.Minute)}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			p := &chat{recorder: recorder{name: "discord"}}
+			m, err := handlers.New(handlers.Options{Platforms: map[string]bot.Platform{"discord": p}, Store: st,
+				Now: clk.Now, Retry: handlers.Retry{Attempts: 1}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := m.Moderate(ctx, bot.ModRequest{Command: bot.ModBan, Target: event("discord"), Duration: time.Hour, By: "discord:42"}); err != nil {
+				t.Fatal(err)
+			}
+			clk.Add(time.Hour)
+			if n, err := m.LiftBans(ctx); n != 1 || err != nil {
+				t.Fatalf("LiftBans = %d, %v, want the discord ban lifted", n, err)
+			}
+			if got, want := p.Calls(), []string{"ban(1h)", "unban"}; !slices.Equal(got, want) {
+				t.Errorf("platform calls = %q, want %q", got, want)
+			}
+			if due, err := bk.DueBans(ctx, clk.Now(), 0); len(due) != 200 || err != nil {
+				t.Errorf("bans kept for the absent platform = %d, %v, want the 200 left for a process where it is on", len(due), err)
+			}
+		})
 	}
 }
