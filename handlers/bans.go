@@ -25,7 +25,8 @@ type banGiven struct {
 // Page's blocks) is given for good and its end kept in the store first, for
 // LiftBans to lift it when due, whichever process that is; without a store
 // that keeps them it is refused rather than made permanent. A new ban of the
-// member replaces the end kept, and a ban for good forgets it. rule and by
+// member replaces the end kept, and a ban for good, or one the platform ends,
+// forgets it. rule and by
 // say who banned, for the lift's audit entry and mod-log line.
 func (m *Moderator) ban(ctx context.Context, p bot.Platform, ev bot.Event, d time.Duration, rule, by string) (banGiven, error) {
 	b, ok := p.(bot.Banner)
@@ -33,10 +34,22 @@ func (m *Moderator) ban(ctx context.Context, p bot.Platform, ev bot.Event, d tim
 		return banGiven{}, &bot.ActionError{Op: bot.ActBan, Err: fmt.Errorf("platform %s cannot ban", p.Name())}
 	}
 	now := m.now()
-	if d > 0 && bot.BanEnds(p, ev, d) {
-		return banGiven{}, b.Ban(ctx, ev, d)
-	}
 	bk, keeps := m.store.(store.BanKeeper)
+	if d > 0 && bot.BanEnds(p, ev, d) {
+		if err := b.Ban(ctx, ev, d); err != nil || !keeps {
+			return banGiven{}, err
+		}
+		// The end kept of an earlier ban that vigie lifts (a longer one)
+		// would lift this one early: forgotten. Not forgotten, that lift
+		// is logged, not the ban, which was given.
+		sctx, cancel := m.storeContext(ctx)
+		defer cancel()
+		if _, err := bk.RemoveBan(sctx, store.BanKey(ev), time.Time{}); err != nil {
+			m.log.Warn("banned, but the end of an earlier timed ban is still kept: vigie will lift this ban then",
+				"platform", ev.Platform, "space", ev.Space, "author", ev.Author.ID, "err", err)
+		}
+		return banGiven{}, nil
+	}
 	if d <= 0 {
 		if err := b.Ban(ctx, ev, 0); err != nil || !keeps {
 			return banGiven{}, err

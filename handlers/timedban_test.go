@@ -148,3 +148,43 @@ func TestTimedBanOfAnAbsentPlatformHoldsNoOtherBack(t *testing.T) {
 		})
 	}
 }
+
+// expiring is a platform like Telegram: it ends a ban of up to 366 days by
+// itself, and keeps a longer one until it is lifted.
+type expiring struct{ chat }
+
+func (e *expiring) BanEnds(_ bot.Event, d time.Duration) bool { return d > 0 && d <= 366*24*time.Hour }
+
+// A ban the platform ends by itself replaces, as any later ban does, the end
+// kept of an earlier one that vigie lifts: that end does not lift the later
+// ban before its time.
+func TestTimedBanReplacedByOneThePlatformEnds(t *testing.T) {
+	for name, st := range stores(t) {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			clk := &clock{t: at}
+			p := &expiring{chat{recorder: recorder{name: "telegram"}}}
+			m, err := handlers.New(handlers.Options{Platforms: map[string]bot.Platform{"telegram": p}, Store: st,
+				Now: clk.Now, Retry: handlers.Retry{Attempts: 1}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ban := func(d time.Duration) {
+				t.Helper()
+				if _, err := m.Moderate(ctx, bot.ModRequest{Command: bot.ModBan, Target: event("telegram"), Duration: d, By: "telegram:42"}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			ban(400 * 24 * time.Hour) // kept: vigie lifts it
+			clk.Add(399 * 24 * time.Hour)
+			ban(30 * 24 * time.Hour) // the platform ends it
+			clk.Add(24 * time.Hour)
+			if n, err := m.LiftBans(ctx); n != 0 || err != nil {
+				t.Errorf("LiftBans at the first ban's end = %d, %v, want none: the second ban replaced it", n, err)
+			}
+			if got := p.Calls(); slices.Contains(got, "unban") {
+				t.Errorf("platform calls = %q: the second ban was lifted 29 days early", got)
+			}
+		})
+	}
+}
