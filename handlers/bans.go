@@ -77,12 +77,11 @@ func (m *Moderator) ban(ctx context.Context, p bot.Platform, ev bot.Event, d tim
 	}
 	if err := b.Ban(ctx, ev, d); err != nil {
 		// Not banned by this one: its end is not kept, and an earlier one's
-		// is kept again.
-		var rerr error
-		if had {
+		// is kept again, unless a later ban replaced it meanwhile: that
+		// one's end is kept.
+		removed, rerr := bk.RemoveBan(sctx, tb.Key(), tb.Until)
+		if rerr == nil && removed && had {
 			_, _, rerr = bk.PutBan(sctx, prev)
-		} else {
-			_, rerr = bk.RemoveBan(sctx, tb.Key(), tb.Until)
 		}
 		if rerr != nil {
 			m.log.Warn("a ban that failed keeps its end in the store: vigie will lift a ban that may not be there",

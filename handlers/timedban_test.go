@@ -2,6 +2,7 @@ package handlers_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"testing"
@@ -184,6 +185,61 @@ func TestTimedBanReplacedByOneThePlatformEnds(t *testing.T) {
 			}
 			if got := p.Calls(); slices.Contains(got, "unban") {
 				t.Errorf("platform calls = %q: the second ban was lifted 29 days early", got)
+			}
+		})
+	}
+}
+
+// slowRefusal is a platform like Discord whose ban for a week waits for
+// release, then is refused.
+type slowRefusal struct {
+	chat
+	entered, release chan struct{}
+}
+
+func (s *slowRefusal) Ban(ctx context.Context, ev bot.Event, d time.Duration) error {
+	if d == 7*24*time.Hour {
+		close(s.entered)
+		<-s.release
+		return &bot.ActionError{Op: bot.ActBan, Err: errors.New("refused")}
+	}
+	return s.chat.Ban(ctx, ev, d)
+}
+
+// A ban refused while a later ban of the same member was given puts back
+// the end of the ban before it only if its own end is still the one kept:
+// the later ban's end is kept, and lifts it.
+func TestTimedBanRefusedKeepsALaterOnesEnd(t *testing.T) {
+	for name, st := range stores(t) {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			clk := &clock{t: at}
+			p := &slowRefusal{chat: chat{recorder: recorder{name: "discord"}}, entered: make(chan struct{}), release: make(chan struct{})}
+			m, err := handlers.New(handlers.Options{Platforms: map[string]bot.Platform{"discord": p}, Store: st,
+				Now: clk.Now, Retry: handlers.Retry{Attempts: 1}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ban := func(d time.Duration) error {
+				_, err := m.Moderate(ctx, bot.ModRequest{Command: bot.ModBan, Target: event("discord"), Duration: d, By: "discord:42"})
+				return err
+			}
+			if err := ban(30 * 24 * time.Hour); err != nil {
+				t.Fatal(err)
+			}
+			refused := make(chan error)
+			go func() { refused <- ban(7 * 24 * time.Hour) }()
+			<-p.entered
+			if err := ban(24 * time.Hour); err != nil {
+				t.Fatal(err)
+			}
+			close(p.release)
+			if err := <-refused; err == nil {
+				t.Fatal("the week's ban was not refused")
+			}
+			clk.Add(24 * time.Hour)
+			if n, err := m.LiftBans(ctx); n != 1 || err != nil {
+				t.Errorf("LiftBans at the end of the last ban given = %d, %v, want it lifted", n, err)
 			}
 		})
 	}
