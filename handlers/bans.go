@@ -93,17 +93,19 @@ func (m *Moderator) ban(ctx context.Context, p bot.Platform, ev bot.Event, d tim
 }
 
 // unban lifts the ban of ev's author on p, and forgets the end kept of a
-// timed one: a CM's unban before the end leaves nothing to lift.
+// timed one: a CM's unban before the end leaves nothing to lift. So does one
+// that finds no ban (lifted by hand): that end would lift a later ban given
+// by hand.
 func (m *Moderator) unban(ctx context.Context, p bot.Platform, ev bot.Event) error {
 	b, ok := p.(bot.Banner)
 	if !ok {
 		return &bot.ActionError{Op: OutcomeUnban, Err: fmt.Errorf("platform %s cannot unban", p.Name())}
 	}
-	if err := b.Unban(ctx, ev); err != nil {
-		return err
+	err := b.Unban(ctx, ev)
+	if err == nil || errors.Is(err, bot.ErrNotBanned) {
+		m.forgetBan(ctx, ev)
 	}
-	m.forgetBan(ctx, ev)
-	return nil
+	return err
 }
 
 // forgetBan forgets the end kept of ev's author's timed ban, if any. One not

@@ -244,3 +244,51 @@ func TestTimedBanRefusedKeepsALaterOnesEnd(t *testing.T) {
 		})
 	}
 }
+
+// unbannedByHand is a platform like Discord where the member's ban was lifted
+// by hand: its next unban finds none.
+type unbannedByHand struct {
+	chat
+	lifted bool
+}
+
+func (u *unbannedByHand) Unban(ctx context.Context, ev bot.Event) error {
+	if u.lifted {
+		u.lifted = false
+		return &bot.ActionError{Op: handlers.OutcomeUnban, Err: fmt.Errorf("%w: unknown ban", bot.ErrNotBanned)}
+	}
+	return u.chat.Unban(ctx, ev)
+}
+
+// A moderator's /unban that finds the member not banned (lifted by hand)
+// forgets the end kept of the timed ban all the same: a ban given by hand
+// afterwards is not lifted at that end.
+func TestTimedBanForgottenWhenUnbanFindsNone(t *testing.T) {
+	for name, st := range stores(t) {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			clk := &clock{t: at}
+			p := &unbannedByHand{chat: chat{recorder: recorder{name: "discord"}}}
+			m, err := handlers.New(handlers.Options{Platforms: map[string]bot.Platform{"discord": p}, Store: st,
+				Now: clk.Now, Retry: handlers.Retry{Attempts: 1}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			mod := func(cmd bot.ModCommand, d time.Duration) error {
+				_, err := m.Moderate(ctx, bot.ModRequest{Command: cmd, Target: event("discord"), Duration: d, By: "discord:42"})
+				return err
+			}
+			if err := mod(bot.ModBan, 7*24*time.Hour); err != nil {
+				t.Fatal(err)
+			}
+			p.lifted = true
+			if err := mod(bot.ModUnban, 0); !errors.Is(err, bot.ErrNotBanned) {
+				t.Fatalf("unban of a member not banned: %v, want ErrNotBanned", err)
+			}
+			clk.Add(7 * 24 * time.Hour)
+			if n, err := m.LiftBans(ctx); n != 0 || err != nil {
+				t.Errorf("LiftBans at the end of the ban lifted by hand = %d, %v, want nothing kept to lift", n, err)
+			}
+		})
+	}
+}
