@@ -165,7 +165,7 @@ const maxLiftsPerCheck = 50
 // escalation's check calls it every minute, in the one process of those
 // sharing the store that holds its lease, whichever process banned. A lift
 // the platform cannot do now (down, a 429) is logged and tried again at the
-// next check; a ban a platform that is not on here gave is left for a process
+// next check, with that platform's other lifts; a ban a platform that is not on here gave is left for a process
 // where it is. One refused for good (vigie's right taken away) is forgotten,
 // and the desk is asked to lift it by hand; one found lifted already (by
 // hand) is forgotten too. A ban replaced while it is being lifted is lifted
@@ -182,10 +182,14 @@ func (m *Moderator) LiftBans(ctx context.Context) (int, error) {
 	}
 	var errs []error
 	n, tried := 0, 0
+	// The platforms whose lift failed for a reason worth another try (down,
+	// a 429): their other lifts wait for the next check, rather than each
+	// wait out its tries and timeouts, and hold the check for an hour.
+	var down map[string]bool
 	for _, tb := range due {
 		ev := tb.Event
 		p := m.platforms[ev.Platform]
-		if p == nil {
+		if p == nil || down[ev.Platform] {
 			continue
 		}
 		if tried == maxLiftsPerCheck {
@@ -206,6 +210,10 @@ func (m *Moderator) LiftBans(ctx context.Context) (int, error) {
 		}
 		m.acted(actx, ev.Platform, err)
 		if err != nil && bot.Retryable(err) {
+			if down == nil {
+				down = make(map[string]bool)
+			}
+			down[ev.Platform] = true
 			m.count(m.Label(ev.Platform), OutcomeUnban, ResultFailed)
 			m.log.Warn("timed ban not lifted yet: tried again at the next check", "platform", ev.Platform, "space", ev.Space,
 				"author", ev.Author.ID, "until", tb.Until, "err", err)

@@ -292,3 +292,56 @@ func TestTimedBanForgottenWhenUnbanFindsNone(t *testing.T) {
 		})
 	}
 }
+
+// down is a platform like Discord that does not answer: every unban fails
+// with an error worth another try.
+type down struct{ chat }
+
+func (d *down) Unban(ctx context.Context, ev bot.Event) error {
+	_ = d.chat.Unban(ctx, ev)
+	return &bot.ActionError{Op: handlers.OutcomeUnban, Retryable: true, Err: errors.New("503 Service Unavailable")}
+}
+
+// A platform that is down holds its lifts for the next check after the
+// first that fails, not one by one: each would wait for its tries and
+// timeouts, and hold the check (its reminders, its expired cases) for an
+// hour. Another platform's lifts are made.
+func TestTimedBanLiftsStopOnAPlatformDown(t *testing.T) {
+	for name, st := range stores(t) {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			clk := &clock{t: at}
+			dc := &down{chat{recorder: recorder{name: "discord"}}}
+			pg := &chat{recorder: recorder{name: "page"}}
+			m, err := handlers.New(handlers.Options{Platforms: map[string]bot.Platform{"discord": dc, "page": pg}, Store: st,
+				Now: clk.Now, Retry: handlers.Retry{Attempts: 1}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range 5 {
+				for _, platform := range []string{"discord", "page"} {
+					ev := event(platform)
+					ev.Author.ID = fmt.Sprintf("u-%d", i)
+					if _, err := m.Moderate(ctx, bot.ModRequest{Command: bot.ModBan, Target: ev, Duration: time.Hour, By: "discord:42"}); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			clk.Add(time.Hour)
+			n, err := m.LiftBans(ctx)
+			if n != 5 || err == nil {
+				t.Errorf("LiftBans = %d, %v, want the page's 5 lifted and an error for discord", n, err)
+			}
+			if got := dc.Calls(); len(got) != 6 {
+				t.Errorf("discord calls = %q, want 5 bans and one unban tried", got)
+			}
+			clk.Add(time.Minute)
+			if _, err := m.LiftBans(ctx); err == nil {
+				t.Error("the next check: no error for discord")
+			}
+			if got := dc.Calls(); len(got) != 7 {
+				t.Errorf("discord calls after the next check = %q, want one more unban tried", got)
+			}
+		})
+	}
+}
