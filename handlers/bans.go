@@ -70,15 +70,18 @@ func (m *Moderator) ban(ctx context.Context, p bot.Platform, ev bot.Event, d tim
 	}
 	tb := store.TimedBan{Event: bannedOf(ev), Rule: rule, By: by, Started: now, Until: now.Add(d)}
 	sctx, cancel := m.storeContext(ctx)
-	defer cancel()
 	prev, had, err := bk.PutBan(sctx, tb)
+	cancel()
 	if err != nil {
 		return banGiven{}, &bot.ActionError{Op: bot.ActBan, Retryable: true, Err: fmt.Errorf("keep the ban's end: %w", err)}
 	}
 	if err := b.Ban(ctx, ev, d); err != nil {
 		// Not banned by this one: its end is not kept, and an earlier one's
 		// is kept again, unless a later ban replaced it meanwhile: that
-		// one's end is kept.
+		// one's end is kept. The store's bound starts after the platform's
+		// answer, which may have taken longer than it.
+		sctx, cancel := m.storeContext(ctx)
+		defer cancel()
 		removed, rerr := bk.RemoveBan(sctx, tb.Key(), tb.Until)
 		if rerr == nil && removed && had {
 			_, _, rerr = bk.PutBan(sctx, prev)

@@ -345,3 +345,50 @@ func TestTimedBanLiftsStopOnAPlatformDown(t *testing.T) {
 		})
 	}
 }
+
+// unanswered is a platform like Discord that does not answer a ban for a
+// week: the ban fails after longer than the store's 10 s bound on a call.
+type unanswered struct{ chat }
+
+func (u *unanswered) Ban(ctx context.Context, ev bot.Event, d time.Duration) error {
+	if d == 7*24*time.Hour {
+		time.Sleep(10*time.Second + 500*time.Millisecond)
+		return &bot.ActionError{Op: bot.ActBan, Err: errors.New("no answer")}
+	}
+	return u.chat.Ban(ctx, ev, d)
+}
+
+// A ban that fails after a platform slower than the store's bound on a call
+// still puts back the end of the ban before it: that ban, still on, is
+// lifted at its own end, not at the failed one's.
+func TestTimedBanFailedAfterASlowPlatformPutsTheEndBack(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits out the store's 10 s bound")
+	}
+	st := stores(t)["redis"] // the memory store's calls are not bounded
+	ctx := context.Background()
+	clk := &clock{t: at}
+	p := &unanswered{chat{recorder: recorder{name: "discord"}}}
+	m, err := handlers.New(handlers.Options{Platforms: map[string]bot.Platform{"discord": p}, Store: st,
+		Now: clk.Now, Retry: handlers.Retry{Attempts: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ban := func(d time.Duration) error {
+		_, err := m.Moderate(ctx, bot.ModRequest{Command: bot.ModBan, Target: event("discord"), Duration: d, By: "discord:42"})
+		return err
+	}
+	if err := ban(30 * 24 * time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if err := ban(7 * 24 * time.Hour); err == nil {
+		t.Fatal("the week's ban did not fail")
+	}
+	due, err := st.(store.BanKeeper).DueBans(ctx, at.Add(365*24*time.Hour), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(due) != 1 || !due[0].Until.Equal(at.Add(30*24*time.Hour)) {
+		t.Errorf("ends kept = %+v, want the 30 days' ban's", due)
+	}
+}
