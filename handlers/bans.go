@@ -25,7 +25,8 @@ type banGiven struct {
 // Page's blocks) is given for good and its end kept in the store first, for
 // LiftBans to lift it when due, whichever process that is; without a store
 // that keeps them it is refused rather than made permanent. A new ban of the
-// member replaces the end kept, and a ban for good forgets it. rule and by
+// member replaces the end kept, and a ban for good, or one the platform ends,
+// forgets it. rule and by
 // say who banned, for the lift's audit entry and mod-log line.
 func (m *Moderator) ban(ctx context.Context, p bot.Platform, ev bot.Event, d time.Duration, rule, by string) (banGiven, error) {
 	b, ok := p.(bot.Banner)
@@ -33,10 +34,22 @@ func (m *Moderator) ban(ctx context.Context, p bot.Platform, ev bot.Event, d tim
 		return banGiven{}, &bot.ActionError{Op: bot.ActBan, Err: fmt.Errorf("platform %s cannot ban", p.Name())}
 	}
 	now := m.now()
-	if d > 0 && bot.BanEnds(p, ev, d) {
-		return banGiven{}, b.Ban(ctx, ev, d)
-	}
 	bk, keeps := m.store.(store.BanKeeper)
+	if d > 0 && bot.BanEnds(p, ev, d) {
+		if err := b.Ban(ctx, ev, d); err != nil || !keeps {
+			return banGiven{}, err
+		}
+		// The end kept of an earlier ban that vigie lifts (a longer one)
+		// would lift this one early: forgotten. Not forgotten, that lift
+		// is logged, not the ban, which was given.
+		sctx, cancel := m.storeContext(ctx)
+		defer cancel()
+		if _, err := bk.RemoveBan(sctx, store.BanKey(ev), time.Time{}); err != nil {
+			m.log.Warn("banned, but the end of an earlier timed ban is still kept: vigie will lift this ban then",
+				"platform", ev.Platform, "space", ev.Space, "author", ev.Author.ID, "err", err)
+		}
+		return banGiven{}, nil
+	}
 	if d <= 0 {
 		if err := b.Ban(ctx, ev, 0); err != nil || !keeps {
 			return banGiven{}, err
@@ -57,19 +70,21 @@ func (m *Moderator) ban(ctx context.Context, p bot.Platform, ev bot.Event, d tim
 	}
 	tb := store.TimedBan{Event: bannedOf(ev), Rule: rule, By: by, Started: now, Until: now.Add(d)}
 	sctx, cancel := m.storeContext(ctx)
-	defer cancel()
 	prev, had, err := bk.PutBan(sctx, tb)
+	cancel()
 	if err != nil {
 		return banGiven{}, &bot.ActionError{Op: bot.ActBan, Retryable: true, Err: fmt.Errorf("keep the ban's end: %w", err)}
 	}
 	if err := b.Ban(ctx, ev, d); err != nil {
 		// Not banned by this one: its end is not kept, and an earlier one's
-		// is kept again.
-		var rerr error
-		if had {
+		// is kept again, unless a later ban replaced it meanwhile: that
+		// one's end is kept. The store's bound starts after the platform's
+		// answer, which may have taken longer than it.
+		sctx, cancel := m.storeContext(ctx)
+		defer cancel()
+		removed, rerr := bk.RemoveBan(sctx, tb.Key(), tb.Until)
+		if rerr == nil && removed && had {
 			_, _, rerr = bk.PutBan(sctx, prev)
-		} else {
-			_, rerr = bk.RemoveBan(sctx, tb.Key(), tb.Until)
 		}
 		if rerr != nil {
 			m.log.Warn("a ban that failed keeps its end in the store: vigie will lift a ban that may not be there",
@@ -81,17 +96,19 @@ func (m *Moderator) ban(ctx context.Context, p bot.Platform, ev bot.Event, d tim
 }
 
 // unban lifts the ban of ev's author on p, and forgets the end kept of a
-// timed one: a CM's unban before the end leaves nothing to lift.
+// timed one: a CM's unban before the end leaves nothing to lift. So does one
+// that finds no ban (lifted by hand): that end would lift a later ban given
+// by hand.
 func (m *Moderator) unban(ctx context.Context, p bot.Platform, ev bot.Event) error {
 	b, ok := p.(bot.Banner)
 	if !ok {
 		return &bot.ActionError{Op: OutcomeUnban, Err: fmt.Errorf("platform %s cannot unban", p.Name())}
 	}
-	if err := b.Unban(ctx, ev); err != nil {
-		return err
+	err := b.Unban(ctx, ev)
+	if err == nil || errors.Is(err, bot.ErrNotBanned) {
+		m.forgetBan(ctx, ev)
 	}
-	m.forgetBan(ctx, ev)
-	return nil
+	return err
 }
 
 // forgetBan forgets the end kept of ev's author's timed ban, if any. One not
@@ -141,7 +158,9 @@ func (m *Moderator) banText(g banGiven) string {
 
 // maxLiftsPerCheck bounds the bans lifted in one check: after a long stop,
 // many may be due at once, and the platforms' rate limits would hold the
-// check for long. The rest are lifted at the next checks.
+// check for long. The rest are lifted at the next checks. It bounds the lifts
+// tried, not the bans read: the bans of a platform that is not on here would
+// otherwise fill every check, and hold back the others for good.
 const maxLiftsPerCheck = 50
 
 // LiftBans lifts the timed bans whose end is past, on the platforms whose
@@ -149,7 +168,7 @@ const maxLiftsPerCheck = 50
 // escalation's check calls it every minute, in the one process of those
 // sharing the store that holds its lease, whichever process banned. A lift
 // the platform cannot do now (down, a 429) is logged and tried again at the
-// next check; a ban a platform that is not on here gave is left for a process
+// next check, with that platform's other lifts; a ban a platform that is not on here gave is left for a process
 // where it is. One refused for good (vigie's right taken away) is forgotten,
 // and the desk is asked to lift it by hand; one found lifted already (by
 // hand) is forgotten too. A ban replaced while it is being lifted is lifted
@@ -160,18 +179,26 @@ func (m *Moderator) LiftBans(ctx context.Context) (int, error) {
 		return 0, nil
 	}
 	now := m.now()
-	due, err := bk.DueBans(ctx, now, maxLiftsPerCheck)
+	due, err := bk.DueBans(ctx, now, 0)
 	if err != nil {
 		return 0, fmt.Errorf("due bans: %w", err)
 	}
 	var errs []error
-	n := 0
+	n, tried := 0, 0
+	// The platforms whose lift failed for a reason worth another try (down,
+	// a 429): their other lifts wait for the next check, rather than each
+	// wait out its tries and timeouts, and hold the check for an hour.
+	var down map[string]bool
 	for _, tb := range due {
 		ev := tb.Event
 		p := m.platforms[ev.Platform]
-		if p == nil {
+		if p == nil || down[ev.Platform] {
 			continue
 		}
+		if tried == maxLiftsPerCheck {
+			break
+		}
+		tried++
 		given := bot.FormatDuration(tb.Until.Sub(tb.Started).Round(time.Minute))
 		actx := bot.WithAuditReason(ctx, "vigie: end of ban("+given+") by "+cmp.Or(tb.By, "rule "+tb.Rule))
 		err := m.retry.Do(actx, func(ctx context.Context) error {
@@ -186,6 +213,10 @@ func (m *Moderator) LiftBans(ctx context.Context) (int, error) {
 		}
 		m.acted(actx, ev.Platform, err)
 		if err != nil && bot.Retryable(err) {
+			if down == nil {
+				down = make(map[string]bool)
+			}
+			down[ev.Platform] = true
 			m.count(m.Label(ev.Platform), OutcomeUnban, ResultFailed)
 			m.log.Warn("timed ban not lifted yet: tried again at the next check", "platform", ev.Platform, "space", ev.Space,
 				"author", ev.Author.ID, "until", tb.Until, "err", err)

@@ -247,9 +247,6 @@ func (t *deskCommands) Report(ctx context.Context, period time.Duration, by stri
 	return t.c.Report(ctx, period, by)
 }
 
-// communityCMs are the CMs of the file's desk and of every community's: the
-// platforms know one list of who may decide, and the handlers keep a
-// community's CMs to its cases and places (rules.Ruleset.MayDecide).
 // communityPlaces are the ids of the places of platform that the rule file's
 // communities name: the file's own places, moderated when no list says which
 // are.
@@ -265,6 +262,9 @@ func communityPlaces(rs *rules.Ruleset, platform string) []string {
 	return ids
 }
 
+// communityCMs are the CMs of the file's desk and of every community's: the
+// platforms know one list of who may decide, and the handlers keep a
+// community's CMs to its cases and places (rules.Ruleset.MayDecide).
 func communityCMs(rs *rules.Ruleset) []string {
 	cms := slices.Clone(rs.Desk.CMs)
 	for _, c := range rs.Communities {
