@@ -276,7 +276,11 @@ func (m *Moderator) decide(ctx context.Context, caseID, outcome, by string) (sto
 		select {
 		case done <- carried{given, err}:
 		case <-gone:
-			_ = m.decided(context.WithoutCancel(ctx), c, o, by, given, err)
+			// No caller is left to be told: the card says it, and so does
+			// the log (all of it when the case saying so did not open).
+			if err := m.decided(context.WithoutCancel(ctx), c, o, by, given, err); err != nil {
+				m.log.Warn("decision not carried out", "case", c.ID, "outcome", o.String(), "by", by, "err", err)
+			}
 		}
 	}()
 	t := time.NewTimer(m.decisionWait)

@@ -196,6 +196,10 @@ func TestDecisionWhileDiscordIsSlow(t *testing.T) {
 	if err != nil || len(open) != 1 || !strings.Contains(open[0].Reason, "not carried out") {
 		t.Errorf("open cases once the ban failed = %+v, %v; want the one that says so", open, err)
 	}
+	// No caller was left to be told: the log says it.
+	if logs := in.logs.String(); !strings.Contains(logs, `msg="decision not carried out" case=`+c.ID) {
+		t.Errorf("the decision that failed in the background is not logged:\n%s", logs)
+	}
 }
 
 // TestEarlyCaseOnTheModeratorsClock: the second a forwarded message's
