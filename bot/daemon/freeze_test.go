@@ -108,6 +108,11 @@ func TestRedisFrozen(t *testing.T) {
 	}) {
 		t.Errorf("/-/ready with Redis frozen: %d %q, want 503 naming the store as unreachable", rd.code, rd.Reasons)
 	}
+	// Once the outage is known, /-/ready says so at once: it does not ping
+	// the frozen Redis too, waiting for the ping's timeout to say it twice.
+	if n := len(slices.DeleteFunc(slices.Clone(rd.Reasons), func(r string) bool { return !strings.HasPrefix(r, "store:") })); n != 1 {
+		t.Errorf("/-/ready with Redis frozen names the store %d times: %q, want once (no ping of a Redis known to be away)", n, rd.Reasons)
+	}
 	if n := metric(t, in, "vigie_store_degraded"); n != 1 {
 		t.Errorf("vigie_store_degraded = %v with Redis frozen, want 1", n)
 	}

@@ -114,15 +114,18 @@ func linkProblem(l bot.Link) string {
 
 // storeProblems says whether the store is reachable (Redis).
 func (d *daemon) storeProblems(ctx context.Context) []string {
-	var out []string
 	if f, ok := d.store.(interface{ Problem() string }); ok {
 		// Unreachable, full, or refusing the password: each says what to do.
 		if why := f.Problem(); why != "" {
-			out = append(out, "store: "+d.storeKind+" "+why)
+			return []string{"store: " + d.storeKind + " " + why}
 		}
 	} else if f, ok := d.store.(interface{ Degraded() bool }); ok && f.Degraded() {
-		out = append(out, "store: "+d.storeKind+" unreachable, moderating from memory until it returns")
+		return []string{"store: " + d.storeKind + " unreachable, moderating from memory until it returns"}
 	}
+	// Known to be away, the store is not pinged: the fallback pings it every
+	// second already, and a frozen Redis would hold each probe for the ping's
+	// timeout (a load balancer's check gives up sooner, and sees no answer).
+	var out []string
 	if p, ok := d.store.(pinger); ok {
 		ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 		err := p.Ping(ctx)
