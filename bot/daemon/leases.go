@@ -186,8 +186,10 @@ func (l *leases) hold(ctx context.Context, log *slog.Logger, lease store.Lease, 
 	l.set(lease.Job, lease, false)
 	switch {
 	case lost && away:
-		// Alone on the store, vigie takes it again at its next try.
+		// Alone on the store, vigie takes it again at its next try. There is
+		// nothing to give up: it is another's, or nobody's.
 		log.Warn("lease lost: it ran out while the store did not answer; stopped here until a process takes it again", "token", lease.Token)
+		return
 	case lost && gone:
 		// Nobody holds it: this process or another takes it at its next try.
 		log.Warn("lease lost: the store no longer holds it (its data was lost, or the lease ran out) and no other process runs the job; stopped here until a process takes it again", "token", lease.Token)

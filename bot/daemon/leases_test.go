@@ -186,6 +186,11 @@ func TestLeaseGoesOnWhileTheStoreIsAway(t *testing.T) {
 	testsync.Eventually(t, "a's loss told", func() bool {
 		return strings.Contains(a.logs.String(), "lease lost: it ran out while the store did not answer")
 	})
+	// b holds the job: a gave nothing up, and says nothing of the kind.
+	a.stop(t)
+	if strings.Contains(a.logs.String(), "lease released") {
+		t.Errorf("a logged its lost lease as released, while b holds the job:\n%s", a.logs.String())
+	}
 }
 
 // flakyLeaser fails every renewal while down, and holds the next one (a
