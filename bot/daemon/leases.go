@@ -140,25 +140,46 @@ func (l *leases) run(ctx context.Context, job string, work func(ctx context.Cont
 	l.owned.WithLabelValues(job).Set(0)
 	log := l.log.With("job", job)
 	failing := false
+	// heldElsewhere: the last answer said another process holds the job.
+	// Should Redis lose its data (a FLUSHALL, a restart without
+	// persistence), that process runs the job until its next renewal tells
+	// it: the lease is then held by nobody until that renewal is past (a
+	// renewal period, and an ask's), for every process.
+	heldElsewhere := false
+	careful, _ := l.st.(interface {
+		AcquireLeaseAfterHeld(ctx context.Context, job, owner string, ttl, wait time.Duration) (store.Lease, bool, error)
+	})
 	for {
 		start := l.o.Now()
-		lease, ok, err := l.st.AcquireLease(ctx, job, l.o.Owner, l.o.TTL)
+		var (
+			lease store.Lease
+			ok    bool
+			err   error
+		)
+		if heldElsewhere && careful != nil {
+			lease, ok, err = careful.AcquireLeaseAfterHeld(ctx, job, l.o.Owner, l.o.TTL, l.o.RenewEvery+l.o.RetryEvery)
+		} else {
+			lease, ok, err = l.st.AcquireLease(ctx, job, l.o.Owner, l.o.TTL)
+		}
 		switch {
 		case ctx.Err() != nil:
 			return
+		case errors.Is(err, store.ErrLeaseReset):
+			failing = false
+			l.info(log, "lease lost by the store with its data: taken after its holder's next renewal, which stops the job there")
 		case err != nil:
 			if !failing {
 				log.Warn("lease not asked for: the store does not answer", "err", err)
 			}
 			failing = true
 		case ok:
-			failing = false
+			failing, heldElsewhere = false, false
 			l.hold(ctx, log, lease, start, work)
 			if ctx.Err() != nil {
 				return
 			}
 		default:
-			failing = false
+			failing, heldElsewhere = false, true
 		}
 		if !sleep(ctx, l.o.RetryEvery) {
 			return

@@ -43,6 +43,11 @@ type runner struct {
 func startRunner(t *testing.T, st store.Leaser, owner string, clock func() time.Time, job string, both *atomic.Int32, overlap *atomic.Bool) *runner {
 	t.Helper()
 	o := LeaseOptions{TTL: time.Second, RenewEvery: 20 * time.Millisecond, RetryEvery: 10 * time.Millisecond, Owner: owner, Now: clock}
+	return startRunnerWith(t, st, o, job, both, overlap)
+}
+
+func startRunnerWith(t *testing.T, st store.Leaser, o LeaseOptions, job string, both *atomic.Int32, overlap *atomic.Bool) *runner {
+	t.Helper()
 	logs := &testsync.Buffer{}
 	r := &runner{
 		logs:    logs,
