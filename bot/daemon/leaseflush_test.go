@@ -91,3 +91,47 @@ func TestLeaseGoneWithTheStoresDataThreeProcesses(t *testing.T) {
 		}
 	}
 }
+
+// TestLeaseRunOutWhileRedisFrozenThreeProcesses: a runs a job on Redis, b and
+// c stand by, and Redis freezes (SIGSTOP) for longer than the lease's TTL,
+// twice. When it wakes, the lease has run out; neither b nor c takes it
+// before a's next renewal told a to stop: the job never runs in two at once.
+// Before, the first to ask took it, and both ran the job until a's renewal
+// (three vigie on one Redis frozen for 25 s: each Discord shard in two
+// processes for about a second).
+func TestLeaseRunOutWhileRedisFrozenThreeProcesses(t *testing.T) {
+	srv := redistest.Start(t)
+	st, err := redis.Open(srv.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	t.Cleanup(srv.Thaw)
+	var both atomic.Int32
+	var overlap atomic.Bool
+	o := func(owner string) LeaseOptions {
+		return LeaseOptions{TTL: time.Second, RenewEvery: 100 * time.Millisecond, RetryEvery: 100 * time.Millisecond, Owner: owner, Now: time.Now}
+	}
+	a := startRunnerWith(t, st, o("a"), "discord", &both, &overlap)
+	recv(t, a.tokens, "a to run the job")
+	rs := []*runner{a,
+		startRunnerWith(t, st, o("b"), "discord", &both, &overlap),
+		startRunnerWith(t, st, o("c"), "discord", &both, &overlap)}
+	for round := range 3 {
+		// b and c asked, and were told the job is held.
+		time.Sleep(250 * time.Millisecond)
+		srv.Freeze()
+		time.Sleep(1500 * time.Millisecond) // past the TTL
+		srv.Thaw()
+		select {
+		case <-rs[0].tokens:
+		case <-rs[1].tokens:
+		case <-rs[2].tokens:
+		case <-time.After(testsync.Patience):
+			t.Fatalf("round %d: nobody runs the job after Redis froze", round)
+		}
+		if overlap.Load() {
+			t.Fatalf("round %d: the job ran in two processes at once after Redis froze past the lease's TTL", round)
+		}
+	}
+}

@@ -173,6 +173,16 @@ func (l *leases) run(ctx context.Context, job string, work func(ctx context.Cont
 			}
 			failing = true
 		case ok:
+			if heldElsewhere && (failing || l.o.Now().Sub(start) > l.o.RenewEvery) {
+				// Found free after Redis did not answer (a freeze, an outage
+				// longer than the TTL): the holder's lease ran out while
+				// it could not renew, and it runs the job until its next
+				// renewal tells it. The job starts here after that renewal.
+				if lease, ok = l.await(ctx, log, lease); !ok {
+					break
+				}
+				start = l.o.Now()
+			}
 			failing, heldElsewhere = false, false
 			l.hold(ctx, log, lease, start, work)
 			if ctx.Err() != nil {
@@ -185,6 +195,23 @@ func (l *leases) run(ctx context.Context, job string, work func(ctx context.Cont
 			return
 		}
 	}
+}
+
+// await holds lease, taken after Redis did not answer, for a renewal period
+// and an ask's before its job starts, and reports whether it still holds it.
+func (l *leases) await(ctx context.Context, log *slog.Logger, lease store.Lease) (store.Lease, bool) {
+	l.info(log, "lease taken after the store did not answer: the job starts here after the last holder's next renewal, which stops it there", "token", lease.Token)
+	if !sleep(ctx, l.o.RenewEvery+l.o.RetryEvery) {
+		return lease, false
+	}
+	rctx, cancel := context.WithTimeout(ctx, l.o.RenewEvery)
+	ok, err := l.st.RenewLease(rctx, lease, l.o.TTL)
+	cancel()
+	if err != nil || !ok {
+		log.Warn("lease lost before the job started here", "token", lease.Token, "err", err)
+		return lease, false
+	}
+	return lease, true
 }
 
 // hold runs work under lease, taken at start, renewing it until it is lost
