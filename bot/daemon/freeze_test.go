@@ -108,6 +108,11 @@ func TestRedisFrozen(t *testing.T) {
 	}) {
 		t.Errorf("/-/ready with Redis frozen: %d %q, want 503 naming the store as unreachable", rd.code, rd.Reasons)
 	}
+	// Once the outage is known, /-/ready says so at once: it does not ping
+	// the frozen Redis too, waiting for the ping's timeout to say it twice.
+	if n := len(slices.DeleteFunc(slices.Clone(rd.Reasons), func(r string) bool { return !strings.HasPrefix(r, "store:") })); n != 1 {
+		t.Errorf("/-/ready with Redis frozen names the store %d times: %q, want once (no ping of a Redis known to be away)", n, rd.Reasons)
+	}
 	if n := metric(t, in, "vigie_store_degraded"); n != 1 {
 		t.Errorf("vigie_store_degraded = %v with Redis frozen, want 1", n)
 	}
@@ -175,4 +180,32 @@ func TestRedisFrozen(t *testing.T) {
 	if len(audited) != len(scams) {
 		t.Errorf("audit entries for %d events, want the %d scams", len(audited), len(scams))
 	}
+}
+
+// TestRedisFrozenStandby freezes redis-server under a vigie that judges no
+// events, as one standing by behind a load balancer: its /-/ready finds Redis
+// away, takes it for away as an event would (vigie_store_degraded 1), and
+// the checks after name the store once, as the instances taking events do,
+// without waiting for Redis again. When Redis runs again, it is ready.
+func TestRedisFrozenStandby(t *testing.T) {
+	srv := redistest.Start(t)
+	in := start(t, freezeRules, map[string]string{"VIGIE_REDIS_URL": srv.URL() + "/0?read_timeout=60s"})
+	testsync.Eventually(t, "ready", func() bool { return ready(t, in).code == http.StatusOK })
+
+	srv.Freeze()
+	t.Cleanup(srv.Thaw) // before vigie stops: cleanups run last first
+	if rd := ready(t, in); rd.code != http.StatusServiceUnavailable {
+		t.Fatalf("/-/ready with Redis frozen: %d %q, want 503", rd.code, rd.Reasons)
+	}
+	if n := metric(t, in, "vigie_store_degraded"); n != 1 {
+		t.Errorf("vigie_store_degraded = %v after /-/ready found Redis frozen, want 1: an outage its checks see is one", n)
+	}
+	rd := ready(t, in)
+	if rd.code != http.StatusServiceUnavailable || !slices.Equal(rd.Reasons, []string{"store: redis unreachable, moderating from memory until it returns"}) {
+		t.Errorf("/-/ready again with Redis frozen: %d %q, want 503 naming the store once, as unreachable", rd.code, rd.Reasons)
+	}
+
+	srv.Thaw()
+	testsync.Eventually(t, "vigie_store_degraded 0", func() bool { return metric(t, in, "vigie_store_degraded") == 0 })
+	testsync.Eventually(t, "ready again", func() bool { return ready(t, in).code == http.StatusOK })
 }

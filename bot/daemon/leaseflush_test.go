@@ -44,3 +44,94 @@ func TestLeaseGoneWithTheStoresData(t *testing.T) {
 	}
 	recv(t, a.tokens, "a to run the job again")
 }
+
+// TestLeaseGoneWithTheStoresDataThreeProcesses: a runs a job on Redis, b and
+// c stand by, and Redis loses its data (FLUSHALL), again and again. Neither
+// takes the lease the store lost before a's next renewal told a to stop: the
+// job never runs in two at once, and it runs again in one of them after
+// each loss. Before, the first to ask took it, and both ran the job until
+// a's renewal (three vigie on one Redis, after a FLUSHALL: two Telegram
+// pollers, 409 Conflict, for two seconds).
+func TestLeaseGoneWithTheStoresDataThreeProcesses(t *testing.T) {
+	srv := redistest.Start(t)
+	st, err := redis.Open(srv.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	c := goredis.NewClient(&goredis.Options{Addr: srv.Addr()})
+	defer c.Close()
+	var both atomic.Int32
+	var overlap atomic.Bool
+	// Renewals and asks every 100ms, as vigie's every 5s: b's ask may come
+	// first after a loss, or a's renewal.
+	o := func(owner string) LeaseOptions {
+		return LeaseOptions{TTL: 3 * time.Second, RenewEvery: 100 * time.Millisecond, RetryEvery: 100 * time.Millisecond, Owner: owner, Now: time.Now}
+	}
+	a := startRunnerWith(t, st, o("a"), "telegram", &both, &overlap)
+	recv(t, a.tokens, "a to run the job")
+	rs := []*runner{a,
+		startRunnerWith(t, st, o("b"), "telegram", &both, &overlap),
+		startRunnerWith(t, st, o("c"), "telegram", &both, &overlap)}
+	for round := range 6 {
+		// b and c asked, and were told a holds the job.
+		time.Sleep(250 * time.Millisecond)
+		if err := c.FlushAll(context.Background()).Err(); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-rs[0].tokens:
+		case <-rs[1].tokens:
+		case <-rs[2].tokens:
+		case <-time.After(testsync.Patience):
+			t.Fatalf("round %d: nobody runs the job after the store lost its data", round)
+		}
+		if overlap.Load() {
+			t.Fatalf("round %d: the job ran in both processes at once after the store lost its data", round)
+		}
+	}
+}
+
+// TestLeaseRunOutWhileRedisFrozenThreeProcesses: a runs a job on Redis, b and
+// c stand by, and Redis freezes (SIGSTOP) for longer than the lease's TTL,
+// twice. When it wakes, the lease has run out; neither b nor c takes it
+// before a's next renewal told a to stop: the job never runs in two at once.
+// Before, the first to ask took it, and both ran the job until a's renewal
+// (three vigie on one Redis frozen for 25 s: each Discord shard in two
+// processes for about a second).
+func TestLeaseRunOutWhileRedisFrozenThreeProcesses(t *testing.T) {
+	srv := redistest.Start(t)
+	st, err := redis.Open(srv.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	t.Cleanup(srv.Thaw)
+	var both atomic.Int32
+	var overlap atomic.Bool
+	o := func(owner string) LeaseOptions {
+		return LeaseOptions{TTL: time.Second, RenewEvery: 100 * time.Millisecond, RetryEvery: 100 * time.Millisecond, Owner: owner, Now: time.Now}
+	}
+	a := startRunnerWith(t, st, o("a"), "discord", &both, &overlap)
+	recv(t, a.tokens, "a to run the job")
+	rs := []*runner{a,
+		startRunnerWith(t, st, o("b"), "discord", &both, &overlap),
+		startRunnerWith(t, st, o("c"), "discord", &both, &overlap)}
+	for round := range 3 {
+		// b and c asked, and were told the job is held.
+		time.Sleep(250 * time.Millisecond)
+		srv.Freeze()
+		time.Sleep(1500 * time.Millisecond) // past the TTL
+		srv.Thaw()
+		select {
+		case <-rs[0].tokens:
+		case <-rs[1].tokens:
+		case <-rs[2].tokens:
+		case <-time.After(testsync.Patience):
+			t.Fatalf("round %d: nobody runs the job after Redis froze", round)
+		}
+		if overlap.Load() {
+			t.Fatalf("round %d: the job ran in two processes at once after Redis froze past the lease's TTL", round)
+		}
+	}
+}

@@ -140,30 +140,78 @@ func (l *leases) run(ctx context.Context, job string, work func(ctx context.Cont
 	l.owned.WithLabelValues(job).Set(0)
 	log := l.log.With("job", job)
 	failing := false
+	// heldElsewhere: the last answer said another process holds the job.
+	// Should Redis lose its data (a FLUSHALL, a restart without
+	// persistence), that process runs the job until its next renewal tells
+	// it: the lease is then held by nobody until that renewal is past (a
+	// renewal period, and an ask's), for every process.
+	heldElsewhere := false
+	careful, _ := l.st.(interface {
+		AcquireLeaseAfterHeld(ctx context.Context, job, owner string, ttl, wait time.Duration) (store.Lease, bool, error)
+	})
 	for {
 		start := l.o.Now()
-		lease, ok, err := l.st.AcquireLease(ctx, job, l.o.Owner, l.o.TTL)
+		var (
+			lease store.Lease
+			ok    bool
+			err   error
+		)
+		if heldElsewhere && careful != nil {
+			lease, ok, err = careful.AcquireLeaseAfterHeld(ctx, job, l.o.Owner, l.o.TTL, l.o.RenewEvery+l.o.RetryEvery)
+		} else {
+			lease, ok, err = l.st.AcquireLease(ctx, job, l.o.Owner, l.o.TTL)
+		}
 		switch {
 		case ctx.Err() != nil:
 			return
+		case errors.Is(err, store.ErrLeaseReset):
+			failing = false
+			l.info(log, "lease lost by the store with its data: taken after its holder's next renewal, which stops the job there")
 		case err != nil:
 			if !failing {
 				log.Warn("lease not asked for: the store does not answer", "err", err)
 			}
 			failing = true
 		case ok:
-			failing = false
+			if heldElsewhere && (failing || l.o.Now().Sub(start) > l.o.RenewEvery) {
+				// Found free after Redis did not answer (a freeze, an outage
+				// longer than the TTL): the holder's lease ran out while
+				// it could not renew, and it runs the job until its next
+				// renewal tells it. The job starts here after that renewal.
+				if lease, ok = l.await(ctx, log, lease); !ok {
+					break
+				}
+				start = l.o.Now()
+			}
+			failing, heldElsewhere = false, false
 			l.hold(ctx, log, lease, start, work)
 			if ctx.Err() != nil {
 				return
 			}
 		default:
-			failing = false
+			failing, heldElsewhere = false, true
 		}
 		if !sleep(ctx, l.o.RetryEvery) {
 			return
 		}
 	}
+}
+
+// await holds lease, taken after Redis did not answer, for a renewal period
+// and an ask's before its job starts, and reports whether it still holds it.
+func (l *leases) await(ctx context.Context, log *slog.Logger, lease store.Lease) (store.Lease, bool) {
+	l.info(log, "lease taken after the store did not answer: the job starts here after the last holder's next renewal, which stops it there", "token", lease.Token)
+	if !sleep(ctx, l.o.RenewEvery+l.o.RetryEvery) {
+		return lease, false
+	}
+	rctx, cancel := context.WithTimeout(ctx, l.o.RenewEvery)
+	ok, err := l.st.RenewLease(rctx, lease, l.o.TTL)
+	cancel()
+	if err != nil || !ok {
+		log.Warn("lease lost before the job started here", "token", lease.Token, "err", err)
+		return lease, false
+	}
+	return lease, true
 }
 
 // hold runs work under lease, taken at start, renewing it until it is lost
@@ -186,8 +234,10 @@ func (l *leases) hold(ctx context.Context, log *slog.Logger, lease store.Lease, 
 	l.set(lease.Job, lease, false)
 	switch {
 	case lost && away:
-		// Alone on the store, vigie takes it again at its next try.
+		// Alone on the store, vigie takes it again at its next try. There is
+		// nothing to give up: it is another's, or nobody's.
 		log.Warn("lease lost: it ran out while the store did not answer; stopped here until a process takes it again", "token", lease.Token)
+		return
 	case lost && gone:
 		// Nobody holds it: this process or another takes it at its next try.
 		log.Warn("lease lost: the store no longer holds it (its data was lost, or the lease ran out) and no other process runs the job; stopped here until a process takes it again", "token", lease.Token)

@@ -43,6 +43,11 @@ type runner struct {
 func startRunner(t *testing.T, st store.Leaser, owner string, clock func() time.Time, job string, both *atomic.Int32, overlap *atomic.Bool) *runner {
 	t.Helper()
 	o := LeaseOptions{TTL: time.Second, RenewEvery: 20 * time.Millisecond, RetryEvery: 10 * time.Millisecond, Owner: owner, Now: clock}
+	return startRunnerWith(t, st, o, job, both, overlap)
+}
+
+func startRunnerWith(t *testing.T, st store.Leaser, o LeaseOptions, job string, both *atomic.Int32, overlap *atomic.Bool) *runner {
+	t.Helper()
 	logs := &testsync.Buffer{}
 	r := &runner{
 		logs:    logs,
@@ -186,6 +191,11 @@ func TestLeaseGoesOnWhileTheStoreIsAway(t *testing.T) {
 	testsync.Eventually(t, "a's loss told", func() bool {
 		return strings.Contains(a.logs.String(), "lease lost: it ran out while the store did not answer")
 	})
+	// b holds the job: a gave nothing up, and says nothing of the kind.
+	a.stop(t)
+	if strings.Contains(a.logs.String(), "lease released") {
+		t.Errorf("a logged its lost lease as released, while b holds the job:\n%s", a.logs.String())
+	}
 }
 
 // flakyLeaser fails every renewal while down, and holds the next one (a

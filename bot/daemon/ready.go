@@ -121,16 +121,35 @@ func linkProblem(l bot.Link) string {
 
 // storeProblems says whether the store is reachable (Redis).
 func (d *daemon) storeProblems(ctx context.Context) []string {
-	var out []string
+	problem := func() string { return "" }
 	if f, ok := d.store.(interface{ Problem() string }); ok {
-		// Unreachable, full, or refusing the password: each says what to do.
-		if why := f.Problem(); why != "" {
-			out = append(out, "store: "+d.storeKind+" "+why)
+		problem = f.Problem
+	} else if f, ok := d.store.(interface{ Degraded() bool }); ok {
+		problem = func() string {
+			if f.Degraded() {
+				return "unreachable, moderating from memory until it returns"
+			}
+			return ""
 		}
-	} else if f, ok := d.store.(interface{ Degraded() bool }); ok && f.Degraded() {
-		out = append(out, "store: "+d.storeKind+" unreachable, moderating from memory until it returns")
 	}
-	if p, ok := d.store.(pinger); ok {
+	// Unreachable, full, or refusing the password: each says what to do.
+	// Known to be away, the store is not pinged: the fallback pings it every
+	// second already, and a frozen Redis would hold each check for the
+	// ping's timeout (a load balancer's gives up sooner, and sees no answer).
+	if why := problem(); why != "" {
+		return []string{"store: " + d.storeKind + " " + why}
+	}
+	var out []string
+	if p, ok := d.store.(interface{ Probe(context.Context) error }); ok {
+		// A Redis that does not answer within a second is taken for away,
+		// as by an event: the next checks answer at once.
+		if err := p.Probe(ctx); err != nil {
+			if why := problem(); why != "" {
+				return []string{"store: " + d.storeKind + " " + why}
+			}
+			out = append(out, "store: "+err.Error())
+		}
+	} else if p, ok := d.store.(pinger); ok {
 		ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 		err := p.Ping(ctx)
 		cancel()

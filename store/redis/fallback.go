@@ -242,6 +242,19 @@ func (f *Fallback) RoundTrips() int64 { return f.primary.RoundTrips() }
 // Ping checks Redis.
 func (f *Fallback) Ping(ctx context.Context) error { return f.primary.Ping(ctx) }
 
+// Probe pings Redis as an event's call does: within EventTimeout, and a Redis
+// that does not answer (or refuses) is taken for away, as by such a call. A
+// process that judges no events (one standing by behind a load balancer)
+// learns of an outage from its health checks too, says so in
+// vigie_store_degraded, and answers the next checks at once.
+func (f *Fallback) Probe(ctx context.Context) error {
+	bctx, cancel := f.bounded(ctx)
+	err := f.late(ctx, bctx, f.primary.Ping(bctx))
+	cancel()
+	f.outage(ctx, err)
+	return err
+}
+
 // Register adds vigie_store_degraded, vigie_store_buffered and
 // vigie_store_dropped_total to reg.
 func (f *Fallback) Register(reg prometheus.Registerer) error {

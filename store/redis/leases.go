@@ -20,8 +20,12 @@ var _ store.Leaser = (*Store)(nil)
 // again does not renew or fence with its older token. The keys of a job
 // share a hash tag, for a Redis Cluster.
 
-// acquireScript: KEYS owner, token; ARGV owner, ttl in ms. Returns the token
-// of the lease now held by owner, or 0 while another owner holds it.
+// acquireScript: KEYS owner, token; ARGV owner, ttl in ms, and for a careful
+// acquisition the wait in ms (else 0). Returns the token of the lease now
+// held by owner, 0 while another owner holds it, or -1 when a careful
+// acquisition found no token counter (see AcquireLeaseAfterHeld): the counter
+// is set, and the lease held by nobody ("TOKEN:", which no owner renews, and
+// which renewals take for gone) for the wait.
 var acquireScript = goredis.NewScript(`
 local cur = redis.call('GET', KEYS[1])
 if cur then
@@ -38,16 +42,21 @@ if t == 1 then
   local now = redis.call('TIME')
   t = tonumber(now[1]) * 1000000 + tonumber(now[2])
   redis.call('SET', KEYS[2], string.format('%d', t))
+  if tonumber(ARGV[3]) > 0 then
+    redis.call('SET', KEYS[1], string.format('%d', t) .. ':', 'NX', 'PX', ARGV[3])
+    return -1
+  end
 end
 redis.call('SET', KEYS[1], string.format('%d', t) .. ':' .. ARGV[1], 'NX', 'PX', ARGV[2])
 return t
 `)
 
 // renewScript: KEYS owner; ARGV "TOKEN:OWNER", ttl in ms. Returns 1 when
-// renewed, 0 when another owner holds the job, -1 when none does.
+// renewed, 0 when another owner holds the job, -1 when none does (no key,
+// or a careful acquisition's "TOKEN:").
 var renewScript = goredis.NewScript(`
 local cur = redis.call('GET', KEYS[1])
-if not cur then return -1 end
+if not cur or string.sub(cur, -1) == ':' then return -1 end
 if cur ~= ARGV[1] then return 0 end
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return 1
@@ -88,6 +97,25 @@ func ttlMillis(ttl time.Duration) (string, error) {
 // an earlier clock, one an acquisition, and each acquisition is a round trip,
 // longer than a microsecond.
 func (s *Store) AcquireLease(ctx context.Context, job, owner string, ttl time.Duration) (store.Lease, bool, error) {
+	return s.acquireLease(ctx, job, owner, ttl, "0")
+}
+
+// AcquireLeaseAfterHeld is AcquireLease for an owner that saw another hold
+// the job: when the job's token counter is not there, Redis lost its data
+// (a FLUSHALL, a restart without persistence) and with it the lease of a
+// holder that may still run the job until its next renewal tells it so.
+// The lease is then taken by nobody for wait, the holders' renewal period
+// (store.ErrLeaseReset): that renewal finds it gone and stops the job, and
+// the next ask after the wait takes it, with a token past the earlier ones.
+func (s *Store) AcquireLeaseAfterHeld(ctx context.Context, job, owner string, ttl, wait time.Duration) (store.Lease, bool, error) {
+	w, err := ttlMillis(wait)
+	if err != nil {
+		return store.Lease{}, false, err
+	}
+	return s.acquireLease(ctx, job, owner, ttl, w)
+}
+
+func (s *Store) acquireLease(ctx context.Context, job, owner string, ttl time.Duration, wait string) (store.Lease, bool, error) {
 	ms, err := ttlMillis(ttl)
 	if err != nil {
 		return store.Lease{}, false, err
@@ -95,11 +123,14 @@ func (s *Store) AcquireLease(ctx context.Context, job, owner string, ttl time.Du
 	if strings.ContainsAny(job, "{}") {
 		return store.Lease{}, false, fmt.Errorf("lease %q: a job's name may not contain braces", job)
 	}
-	t, err := acquireScript.Run(ctx, s.c, []string{s.leaseKey(job, "owner"), s.leaseKey(job, "token")}, owner, ms).Int64()
+	t, err := acquireScript.Run(ctx, s.c, []string{s.leaseKey(job, "owner"), s.leaseKey(job, "token")}, owner, ms, wait).Int64()
 	if err != nil {
 		return store.Lease{}, false, fmt.Errorf("acquire lease %s: %w", job, err)
 	}
-	if t == 0 {
+	switch {
+	case t < 0:
+		return store.Lease{}, false, fmt.Errorf("acquire lease %s: %w", job, store.ErrLeaseReset)
+	case t == 0:
 		return store.Lease{}, false, nil
 	}
 	return store.Lease{Job: job, Owner: owner, Token: t}, true, nil
@@ -160,6 +191,11 @@ var _ store.Leaser = (*Fallback)(nil)
 // AcquireLease asks Redis.
 func (f *Fallback) AcquireLease(ctx context.Context, job, owner string, ttl time.Duration) (store.Lease, bool, error) {
 	return f.primary.AcquireLease(ctx, job, owner, ttl)
+}
+
+// AcquireLeaseAfterHeld asks Redis.
+func (f *Fallback) AcquireLeaseAfterHeld(ctx context.Context, job, owner string, ttl, wait time.Duration) (store.Lease, bool, error) {
+	return f.primary.AcquireLeaseAfterHeld(ctx, job, owner, ttl, wait)
 }
 
 // RenewLease asks Redis.
