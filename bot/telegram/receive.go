@@ -365,6 +365,7 @@ func (c *Client) dispatch(ctx, reqCtx context.Context, u update, out chan<- bot.
 	if c.deskUpdate(ctx, u) {
 		return true
 	}
+	c.adminChanged(u)
 	if chat, kind, ok := u.group(); ok {
 		c.awaitModeration(ctx, chat)
 		if !c.moderates(chat) {

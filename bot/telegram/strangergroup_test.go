@@ -251,7 +251,8 @@ func TestCMAddsVigieToAGroupNoCMOwns(t *testing.T) {
 // TestOwnershipLeavesTheCM: with no chat list, a group is moderated while a
 // CM owns it, anonymous or not (getChatAdministrators still names an
 // anonymous owner); once its ownership goes to someone else, as the
-// chat_member updates of a transfer say, it no longer is.
+// chat_member updates of a transfer say, it no longer is, and once it comes
+// back to a CM, it is again, from those updates too.
 func TestOwnershipLeavesTheCM(t *testing.T) {
 	f := newFakeBotAPI(t)
 	other := tgChat{id: -1007070707072, kind: "supergroup", title: "Riders"}
@@ -283,6 +284,16 @@ func TestOwnershipLeavesTheCM(t *testing.T) {
 	f.push(map[string]any{"message": message(other, 4, bob, t0+4, "salut")})
 	if ev := testsync.Next(t, out); ev.Space != itoa(other.id) {
 		t.Errorf("event from chat %s, want only the group alice still owns", ev.Space)
+	}
+	// mallory hands it back: moderated again at once, though vigie's list,
+	// fresh for minutes, said mallory owned it.
+	f.setOwner(group.id, alice.id)
+	f.setAdmins(group.id, mallory.id)
+	f.push(status(mallory, "creator", "administrator"))
+	f.push(status(alice, "administrator", "creator"))
+	f.push(map[string]any{"message": message(group, 5, bob, t0+5, "salut")})
+	if ev := testsync.Next(t, out); ev.Space != itoa(group.id) || ev.Text != "salut" {
+		t.Errorf("got %+v, want the message of the group alice owns again", ev)
 	}
 	stop()
 	select {
