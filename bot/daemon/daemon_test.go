@@ -140,7 +140,7 @@ func startWith(t *testing.T, rules string, env map[string]string, extra ...daemo
 
 // testTelegramChats are the Telegram groups the tests write in: the chat list
 // of a test that does not set its own TELEGRAM_CHATS, since vigie moderates
-// no unlisted group a CM does not administer.
+// no unlisted group a CM does not own.
 const testTelegramChats = "-100200,-100300,-100400,-100600,-100610,-100700,-100710,-100720,-100730,-1001234567890"
 
 // getenv is env's k, with TELEGRAM_CHATS set to testTelegramChats when

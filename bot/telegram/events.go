@@ -341,11 +341,6 @@ func (c *Client) memberJoin(cm *tgbotapi.ChatMemberUpdated) ([]bot.Event, bool) 
 	if cm.NewChatMember.User == nil {
 		return nil, false
 	}
-	if isAdmin(cm.NewChatMember) || isAdmin(cm.OldChatMember) {
-		// A promotion or a demotion: known at once, without waiting for a lookup.
-		// (The desk chat's admins are asked of Telegram at each press.)
-		c.admins.changed(cm.Chat.ID, cm.NewChatMember.User.ID, cm.NewChatMember.Status)
-	}
 	if c.inDesk(cm.Chat.ID) {
 		return nil, false
 	}
@@ -370,6 +365,19 @@ func (c *Client) memberJoin(cm *tgbotapi.ChatMemberUpdated) ([]bot.Event, bool) 
 		At:       at,
 	}
 	return []bot.Event{join, c.profile(join, cm.Chat.ID, u)}, true
+}
+
+// adminChanged records a promotion, a demotion or an ownership transfer that
+// a chat_member update tells, at once, without waiting for a lookup; in any
+// group, before whether vigie moderates it is asked, since with no chat list
+// that hangs on who owns it. (The desk chat's admins are asked of Telegram at
+// each press.)
+func (c *Client) adminChanged(u update) {
+	cm := u.ChatMember
+	if cm == nil || cm.NewChatMember.User == nil || !isAdmin(cm.NewChatMember) && !isAdmin(cm.OldChatMember) {
+		return
+	}
+	c.admins.changed(cm.Chat.ID, cm.NewChatMember.User.ID, cm.NewChatMember.Status)
 }
 
 func isAdmin(m tgbotapi.ChatMember) bool {

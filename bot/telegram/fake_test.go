@@ -64,6 +64,7 @@ func (f *fakeBotAPI) fail(method string, code int, desc string, retryAfter int) 
 	f.Fail(method, code, desc, retryAfter)
 }
 func (f *fakeBotAPI) setAdmins(chat int64, ids ...int64) { f.SetAdmins(chat, ids...) }
+func (f *fakeBotAPI) setOwner(chat, user int64)          { f.SetOwner(chat, user, false) }
 func (f *fakeBotAPI) setMember(chat, user int64, status string, rights ...string) {
 	f.SetMember(chat, user, status, rights...)
 }

@@ -100,9 +100,9 @@ func (c *Client) run(ctx context.Context, out chan<- bot.Event, mode Mode, offse
 		// The starter pack's first run: "only the groups of a CM" would
 		// read as some groups.
 		log.Warn("no chat list (TELEGRAM_CHATS, desk.telegram_chats) and no Telegram CM in desk.cms: vigie moderates no group yet; " +
-			"list the groups' ids to moderate them (a group's id is in the log when vigie is added to it), or name a CM who administers them")
+			"list the groups' ids to moderate them (a group's id is in the log when vigie is added to it), or name their owner as a CM")
 	case len(desk.chats) == 0:
-		log.Warn("no chat list (TELEGRAM_CHATS, desk.telegram_chats): vigie moderates only the groups where a CM of desk.cms is an administrator, " +
+		log.Warn("no chat list (TELEGRAM_CHATS, desk.telegram_chats): vigie moderates only the groups a CM of desk.cms owns, " +
 			"and leaves a group someone else adds it to; list the groups' ids to moderate them (a group's id is in the log when vigie is added to it)")
 	}
 	if desk.chat != 0 && len(desk.cms) == 0 && !c.cfg.DeskAdmins {
@@ -365,6 +365,7 @@ func (c *Client) dispatch(ctx, reqCtx context.Context, u update, out chan<- bot.
 	if c.deskUpdate(ctx, u) {
 		return true
 	}
+	c.adminChanged(u)
 	if chat, kind, ok := u.group(); ok {
 		c.awaitModeration(ctx, chat)
 		if !c.moderates(chat) {

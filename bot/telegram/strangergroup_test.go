@@ -17,12 +17,13 @@ func added(chat tgChat, by tgUser) map[string]any {
 
 // TestStrangersGroupIsNotModerated: with no chat list, anyone may add vigie's
 // bot to a group of their own. Such a group is not moderated, and vigie leaves
-// it and tells the desk once; a group one of whose administrators is a CM is
-// moderated, whoever added vigie to it.
+// it and tells the desk once; a group a CM owns is moderated, whoever added
+// vigie to it.
 func TestStrangersGroupIsNotModerated(t *testing.T) {
 	f := newFakeBotAPI(t)
 	theirs := tgChat{id: -1007070707070, kind: "supergroup", title: "Free followers"}
-	f.setAdmins(group.id, alice.id, carol.id) // alice is the CM
+	f.setOwner(group.id, alice.id) // alice is the CM
+	f.setAdmins(group.id, carol.id)
 	f.setAdmins(theirs.id, mallory.id)
 	c, logs := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}})
 	c.Desk(newCaseBook())
@@ -40,7 +41,7 @@ func TestStrangersGroupIsNotModerated(t *testing.T) {
 		return inChat(deskChat.id)(c) && strings.Contains(c.Params.Get("text"), "and left it")
 	}
 	told := f.waitFor("sendMessage", 1, leftIt).Params.Get("text")
-	for _, want := range []string{"Free followers", itoa(theirs.id), "telegram:666", "TELEGRAM_CHATS"} {
+	for _, want := range []string{"Free followers", itoa(theirs.id), "telegram:666", "TELEGRAM_CHATS", "or make a CM of desk.cms its owner"} {
 		if !strings.Contains(told, want) {
 			t.Errorf("the desk was told %q: it does not say %q", told, want)
 		}
@@ -99,8 +100,8 @@ func TestFirstRunModeratesNoUnlistedGroup(t *testing.T) {
 		"vigie was added to a group it does not moderate: to moderate it, put its id in TELEGRAM_CHATS", "chat=" + itoa(group.id),
 		// The first group vigie is added to is often the one meant for the
 		// desk: the log says where that one's id goes, in both lines.
-		"make them one of its administrators; if it is the CMs' desk chat, put its id in desk.telegram_chat instead (VIGIE_DESK_CHAT in the starter pack)",
-		"ignoring a chat vigie does not moderate: to moderate it, put its id in TELEGRAM_CHATS (desk.telegram_chats), or name a CM in desk.cms and make them one of its administrators; if it is the CMs' desk chat, put its id in desk.telegram_chat instead"} {
+		"or name its owner as a CM in desk.cms; if it is the CMs' desk chat, put its id in desk.telegram_chat instead (VIGIE_DESK_CHAT in the starter pack)",
+		"ignoring a chat vigie does not moderate: to moderate it, put its id in TELEGRAM_CHATS (desk.telegram_chats), or name its owner as a CM in desk.cms; if it is the CMs' desk chat, put its id in desk.telegram_chat instead"} {
 		if !strings.Contains(logs.String(), want) {
 			t.Errorf("the log does not say %q:\n%s", want, logs)
 		}
@@ -109,18 +110,23 @@ func TestFirstRunModeratesNoUnlistedGroup(t *testing.T) {
 
 // TestFirstMessageOfACMsGroupIsJudged: with no chat list, whether a group is
 // moderated hangs on its admin list, which vigie does not have after a start:
-// the first message of a group a CM administers waits for that list and is
-// judged, not dropped; the first of a stranger's group is not.
+// the first message of a group a CM owns waits for that list and is judged,
+// not dropped; the first of a stranger's group is not, nor that of a group
+// where a CM is only an administrator.
 func TestFirstMessageOfACMsGroupIsJudged(t *testing.T) {
 	f := newFakeBotAPI(t)
 	theirs := tgChat{id: -1007070707070, kind: "supergroup", title: "Free followers"}
-	f.setAdmins(group.id, alice.id) // alice is the CM
+	promoted := tgChat{id: -1007070707071, kind: "supergroup", title: "Free likes"}
+	f.setOwner(group.id, alice.id) // alice is the CM
 	f.setAdmins(theirs.id, mallory.id)
+	f.setOwner(promoted.id, mallory.id)
+	f.setAdmins(promoted.id, alice.id)
 	c, logs := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}})
 	c.Desk(newCaseBook())
 	out := make(chan bot.Event, 10)
 	stop := run(t, c, out)
 	f.push(map[string]any{"message": message(theirs, 1, mallory, t0+1, "buy cheap followers")})
+	f.push(map[string]any{"message": message(promoted, 1, mallory, t0+1, "buy cheap likes")})
 	f.push(map[string]any{"message": message(group, 2, bob, t0+2, "free nitro here")})
 	if ev := testsync.Next(t, out); ev.Space != itoa(group.id) || ev.Text != "free nitro here" {
 		t.Errorf("got %+v, want the first message of the CM's group", ev)
@@ -153,5 +159,146 @@ func TestListedGroupUpgradedIsNotLeft(t *testing.T) {
 	}
 	if n := f.count("leaveChat", nil); n != 0 {
 		t.Errorf("vigie left the upgraded group:\n%s", logs)
+	}
+}
+
+// TestStrangerWhoPromotesACM: by Telegram's default privacy anyone may add a
+// CM to a group of their own and make them an administrator there; vigie
+// added to it by that stranger leaves it, moderates nothing of it, and the
+// desk gets no card from it: with no chat list, only a group a CM owns is
+// moderated.
+func TestStrangerWhoPromotesACM(t *testing.T) {
+	f := newFakeBotAPI(t)
+	theirs := tgChat{id: -1007070707070, kind: "supergroup", title: "Free followers"}
+	f.setOwner(theirs.id, mallory.id)
+	f.setAdmins(theirs.id, alice.id) // alice is the CM, a plain administrator there
+	c, logs := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}})
+	c.Desk(newCaseBook())
+	out := make(chan bot.Event, 10)
+	stop := run(t, c, out)
+
+	f.push(added(theirs, mallory))
+	if got := f.waitFor("leaveChat", 1, nil).Params.Get("chat_id"); got != itoa(theirs.id) {
+		t.Errorf("vigie left chat %s, want the stranger's group %d", got, theirs.id)
+	}
+	f.push(map[string]any{"message": message(theirs, 1, mallory, t0+1, "free nitro here")})
+	testsync.Eventually(t, "the group's message taken", func() bool {
+		return strings.Contains(logs.String(), "ignoring a chat vigie does not moderate")
+	})
+	stop()
+	select {
+	case ev := <-out:
+		t.Errorf("event from the stranger's group handed to the rules: %+v", ev)
+	default:
+	}
+	if n := f.count("sendMessage", func(c apiCall) bool {
+		return inChat(deskChat.id)(c) && !strings.Contains(c.Params.Get("text"), "and left it")
+	}); n != 0 {
+		t.Errorf("the desk got %d messages besides the one saying vigie left:\n%s", n, logs)
+	}
+}
+
+// TestCMAddsVigieToAGroupNoCMOwns: with no chat list, a CM who adds vigie to
+// a group where they are only an administrator does not get it moderated:
+// vigie stays, moderates nothing of it, and says so once, in the log and the
+// desk chat.
+func TestCMAddsVigieToAGroupNoCMOwns(t *testing.T) {
+	f := newFakeBotAPI(t)
+	theirs := tgChat{id: -1007070707070, kind: "supergroup", title: "Free followers"}
+	f.setOwner(theirs.id, mallory.id)
+	f.setAdmins(theirs.id, alice.id) // alice is the CM
+	f.setOwner(group.id, alice.id)
+	c, logs := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}})
+	c.Desk(newCaseBook())
+	knowAdmins(t, c, group.id)
+	out := make(chan bot.Event, 10)
+	stop := run(t, c, out)
+
+	f.push(added(theirs, alice))
+	unowned := func(c apiCall) bool {
+		return inChat(deskChat.id)(c) && strings.Contains(c.Params.Get("text"), "which no CM owns")
+	}
+	told := f.waitFor("sendMessage", 1, unowned).Params.Get("text")
+	for _, want := range []string{"Free followers", itoa(theirs.id), "Alice", "telegram:42", "TELEGRAM_CHATS"} {
+		if !strings.Contains(told, want) {
+			t.Errorf("the desk was told %q: it does not say %q", told, want)
+		}
+	}
+	f.push(map[string]any{"message": message(theirs, 1, mallory, t0+1, "free nitro here")})
+	f.push(added(theirs, alice))
+	f.push(map[string]any{"message": message(group, 2, bob, t0+2, "salut")})
+	if ev := testsync.Next(t, out); ev.Space != itoa(group.id) {
+		t.Errorf("event from chat %s handed to the rules, want only the CM's own group", ev.Space)
+	}
+	stop()
+	select {
+	case ev := <-out:
+		t.Errorf("unexpected event %+v", ev)
+	default:
+	}
+	if n := f.count("leaveChat", nil); n != 0 {
+		t.Errorf("vigie left %d groups a CM added it to", n)
+	}
+	if n := f.count("sendMessage", unowned); n != 1 {
+		t.Errorf("the desk was told %d times, want once:\n%s", n, logs)
+	}
+	const warned = "a CM added vigie to a group no CM owns: it is not moderated until its id is in TELEGRAM_CHATS (desk.telegram_chats)"
+	if n := strings.Count(logs.String(), warned); n != 1 {
+		t.Errorf("the log says %d times %q, want once:\n%s", n, warned, logs)
+	}
+}
+
+// TestOwnershipLeavesTheCM: with no chat list, a group is moderated while a
+// CM owns it, anonymous or not (getChatAdministrators still names an
+// anonymous owner); once its ownership goes to someone else, as the
+// chat_member updates of a transfer say, it no longer is, and once it comes
+// back to a CM, it is again, from those updates too.
+func TestOwnershipLeavesTheCM(t *testing.T) {
+	f := newFakeBotAPI(t)
+	other := tgChat{id: -1007070707072, kind: "supergroup", title: "Riders"}
+	f.SetOwner(group.id, alice.id, true) // alice is the CM, and anonymous
+	f.setAdmins(group.id, mallory.id)
+	f.setOwner(other.id, alice.id)
+	c, _ := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}})
+	c.Desk(newCaseBook())
+	out := make(chan bot.Event, 10)
+	stop := run(t, c, out)
+
+	f.push(map[string]any{"message": message(group, 1, bob, t0+1, "salut")})
+	if ev := testsync.Next(t, out); ev.Space != itoa(group.id) {
+		t.Fatalf("event from chat %s, want the group alice owns", ev.Space)
+	}
+	// alice hands the group over to mallory.
+	f.setOwner(group.id, mallory.id)
+	f.setAdmins(group.id, alice.id)
+	status := func(u tgUser, from, to string) map[string]any {
+		return map[string]any{"chat_member": map[string]any{
+			"chat": group.json(), "from": alice.json(), "date": t0 + 2,
+			"old_chat_member": map[string]any{"user": u.json(), "status": from, "is_anonymous": false},
+			"new_chat_member": map[string]any{"user": u.json(), "status": to, "is_anonymous": false},
+		}}
+	}
+	f.push(status(alice, "creator", "administrator"))
+	f.push(status(mallory, "administrator", "creator"))
+	f.push(map[string]any{"message": message(group, 3, bob, t0+3, "free nitro here")})
+	f.push(map[string]any{"message": message(other, 4, bob, t0+4, "salut")})
+	if ev := testsync.Next(t, out); ev.Space != itoa(other.id) {
+		t.Errorf("event from chat %s, want only the group alice still owns", ev.Space)
+	}
+	// mallory hands it back: moderated again at once, though vigie's list,
+	// fresh for minutes, said mallory owned it.
+	f.setOwner(group.id, alice.id)
+	f.setAdmins(group.id, mallory.id)
+	f.push(status(mallory, "creator", "administrator"))
+	f.push(status(alice, "administrator", "creator"))
+	f.push(map[string]any{"message": message(group, 5, bob, t0+5, "salut")})
+	if ev := testsync.Next(t, out); ev.Space != itoa(group.id) || ev.Text != "salut" {
+		t.Errorf("got %+v, want the message of the group alice owns again", ev)
+	}
+	stop()
+	select {
+	case ev := <-out:
+		t.Errorf("unexpected event %+v", ev)
+	default:
 	}
 }

@@ -127,6 +127,9 @@ type Client struct {
 	// leftTold are the groups vigie left that the desk was told of: the
 	// first few, since a stranger can make groups as fast as they like.
 	leftTold *onceSet
+	// cmAddedTold are the groups a CM added vigie to, that no CM owns, that
+	// the log and the desk were told of.
+	cmAddedTold *onceSet
 	// refused are the strangers lately told that a command is not theirs.
 	refused *refusals
 	// moved are the groups that became supergroups (migrate.go).
@@ -266,6 +269,7 @@ func New(cfg Config) (*Client, error) {
 		adminTimeout: adminCallTimeout,
 		foreignSeen:  newOnceSet(1000),
 		leftTold:     newOnceSet(20),
+		cmAddedTold:  newOnceSet(100),
 		refused:      newRefusals(time.Now),
 		moved:        newMigrations(time.Now),
 		tells:        deskwork.New(maxTells, tellTimeout, g, "telegram desk"),

@@ -43,6 +43,9 @@ type Server struct {
 	nextMsg int
 	fails   map[string][]apiFailure
 	admins  map[int64][]map[string]any
+	// owners are the chats' owners (ChatMemberOwner), listed first by
+	// getChatAdministrators; a chat not there has none listed.
+	owners map[int64]map[string]any
 	// adminsDown are the chats whose getChatAdministrators fails (500);
 	// adminsHeld those whose getChatAdministrators hangs until the channel is
 	// closed or the client gives up.
@@ -138,6 +141,7 @@ func New(t testing.TB) *Server {
 		nextUpd: 1000, nextMsg: 500,
 		fails:      make(map[string][]apiFailure),
 		admins:     make(map[int64][]map[string]any),
+		owners:     make(map[int64]map[string]any),
 		adminsDown: make(map[int64]bool), adminsHeld: make(map[int64]chan struct{}),
 		members:     make(map[int64]map[int64]map[string]any),
 		permissions: make(map[int64]map[string]bool),
@@ -323,6 +327,9 @@ func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
 				m = memberJSON("administrator")
 			}
 		}
+		if o := f.owners[chat]; o != nil && o["user"].(map[string]any)["id"] == user {
+			m = map[string]any{"status": "creator", "is_anonymous": o["is_anonymous"]}
+		}
 		if set := f.members[chat][user]; set != nil {
 			m = make(map[string]any, len(set)+1)
 			for k, v := range set {
@@ -339,6 +346,16 @@ func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
 		chat, _ := strconv.ParseInt(params.Get("chat_id"), 10, 64)
 		f.mu.Lock()
 		admins, down, held := f.admins[chat], f.adminsDown[chat], f.adminsHeld[chat]
+		if o := f.owners[chat]; o != nil {
+			// The owner first, as Telegram lists it, and once.
+			list := []map[string]any{o}
+			for _, a := range admins {
+				if a["user"].(map[string]any)["id"] != o["user"].(map[string]any)["id"] {
+					list = append(list, a)
+				}
+			}
+			admins = list
+		}
 		f.mu.Unlock()
 		if held != nil {
 			select {
@@ -673,6 +690,24 @@ func (f *Server) SetAdmins(chat int64, ids ...int64) {
 		list = append(list, map[string]any{"user": map[string]any{"id": id, "is_bot": false, "first_name": "Admin"}, "status": "administrator"})
 	}
 	f.admins[chat] = list
+}
+
+// SetOwner makes user the owner of chat (ChatMemberOwner: status "creator"),
+// whose presence in the chat is hidden when anonymous (getChatAdministrators
+// still names them); user 0 lists no owner. The administrators SetAdmins set
+// stay.
+func (f *Server) SetOwner(chat, user int64, anonymous bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if user == 0 {
+		delete(f.owners, chat)
+		return
+	}
+	o := map[string]any{"user": map[string]any{"id": user, "is_bot": false, "first_name": "Owner"}, "status": "creator", "is_anonymous": anonymous}
+	if raw, _ := json.Marshal(o); botapispec.CheckObject("ChatMemberOwner", raw) != nil {
+		f.t.Errorf("fake Bot API: an owner the Bot API does not describe: %v", botapispec.CheckObject("ChatMemberOwner", raw))
+	}
+	f.owners[chat] = o
 }
 
 // AdminsFail makes every getChatAdministrators of chat fail, or work again.
