@@ -113,6 +113,17 @@ func knowAdmins(t *testing.T, c *Client, chats ...int64) {
 	}
 }
 
+// noMoreEvents fails t if out holds an event: called after the source
+// stopped, when everything it handed over was taken.
+func noMoreEvents(t *testing.T, out chan bot.Event) {
+	t.Helper()
+	select {
+	case ev := <-out:
+		t.Errorf("unexpected event %+v", ev)
+	default:
+	}
+}
+
 // run starts c.Run and stops it when the test ends, checking it returned nil.
 func run(t *testing.T, c *Client, out chan bot.Event) (stop func()) {
 	t.Helper()

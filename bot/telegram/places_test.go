@@ -28,11 +28,7 @@ func TestForeignChat(t *testing.T) {
 	if ev := testsync.Next(t, out); ev.Space != itoa(group.id) {
 		t.Errorf("event from chat %s handed to the rules", ev.Space)
 	}
-	select {
-	case ev := <-out:
-		t.Errorf("unexpected event %+v", ev)
-	default:
-	}
+	noMoreEvents(t, out)
 	for kind, want := range map[string]float64{"message": 1, "edit": 1, "command": 2} {
 		if got := counter(t, reg, "vigie_foreign_events_total", "platform", "telegram", "kind", kind); got != want {
 			t.Errorf("foreign %s counted %v, want %v", kind, got, want)

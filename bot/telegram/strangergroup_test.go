@@ -55,11 +55,7 @@ func TestStrangersGroupIsNotModerated(t *testing.T) {
 		t.Errorf("event from chat %s handed to the rules, want only the CM's group", ev.Space)
 	}
 	stop()
-	select {
-	case ev := <-out:
-		t.Errorf("unexpected event %+v", ev)
-	default:
-	}
+	noMoreEvents(t, out)
 	if n := f.count("leaveChat", inChat(group.id)); n != 0 {
 		t.Errorf("vigie left the CM's group %d times", n)
 	}
@@ -231,11 +227,7 @@ func TestCMAddsVigieToAGroupNoCMOwns(t *testing.T) {
 		t.Errorf("event from chat %s handed to the rules, want only the CM's own group", ev.Space)
 	}
 	stop()
-	select {
-	case ev := <-out:
-		t.Errorf("unexpected event %+v", ev)
-	default:
-	}
+	noMoreEvents(t, out)
 	if n := f.count("leaveChat", nil); n != 0 {
 		t.Errorf("vigie left %d groups a CM added it to", n)
 	}
@@ -296,9 +288,5 @@ func TestOwnershipLeavesTheCM(t *testing.T) {
 		t.Errorf("got %+v, want the message of the group alice owns again", ev)
 	}
 	stop()
-	select {
-	case ev := <-out:
-		t.Errorf("unexpected event %+v", ev)
-	default:
-	}
+	noMoreEvents(t, out)
 }
