@@ -80,11 +80,7 @@ func TestTimedBanLiftedOnceByTwoProcesses(t *testing.T) {
 	p := &chat{recorder: recorder{name: "discord"}}
 	var ms []*handlers.Moderator
 	for range 2 {
-		m, err := handlers.New(handlers.Options{Platforms: map[string]bot.Platform{"discord": p}, Store: st,
-			Now: clk.Now, Retry: handlers.Retry{Attempts: 1}})
-		if err != nil {
-			t.Fatal(err)
-		}
+		m := discordModerator(t, p, st, clk)
 		ms = append(ms, m)
 	}
 	if _, err := ms[0].Moderate(ctx, bot.ModRequest{Command: bot.ModBan, Target: event("discord"), Duration: time.Hour, By: "discord:42"}); err != nil {
@@ -128,11 +124,7 @@ func TestTimedBanOfAnAbsentPlatformHoldsNoOtherBack(t *testing.T) {
 				}
 			}
 			p := &chat{recorder: recorder{name: "discord"}}
-			m, err := handlers.New(handlers.Options{Platforms: map[string]bot.Platform{"discord": p}, Store: st,
-				Now: clk.Now, Retry: handlers.Retry{Attempts: 1}})
-			if err != nil {
-				t.Fatal(err)
-			}
+			m := discordModerator(t, p, st, clk)
 			if _, err := m.Moderate(ctx, bot.ModRequest{Command: bot.ModBan, Target: event("discord"), Duration: time.Hour, By: "discord:42"}); err != nil {
 				t.Fatal(err)
 			}
@@ -215,11 +207,7 @@ func TestTimedBanRefusedKeepsALaterOnesEnd(t *testing.T) {
 			ctx := context.Background()
 			clk := &clock{t: at}
 			p := &slowRefusal{chat: chat{recorder: recorder{name: "discord"}}, entered: make(chan struct{}), release: make(chan struct{})}
-			m, err := handlers.New(handlers.Options{Platforms: map[string]bot.Platform{"discord": p}, Store: st,
-				Now: clk.Now, Retry: handlers.Retry{Attempts: 1}})
-			if err != nil {
-				t.Fatal(err)
-			}
+			m := discordModerator(t, p, st, clk)
 			ban := func(d time.Duration) error {
 				_, err := m.Moderate(ctx, bot.ModRequest{Command: bot.ModBan, Target: event("discord"), Duration: d, By: "discord:42"})
 				return err
@@ -269,11 +257,7 @@ func TestTimedBanForgottenWhenUnbanFindsNone(t *testing.T) {
 			ctx := context.Background()
 			clk := &clock{t: at}
 			p := &unbannedByHand{chat: chat{recorder: recorder{name: "discord"}}}
-			m, err := handlers.New(handlers.Options{Platforms: map[string]bot.Platform{"discord": p}, Store: st,
-				Now: clk.Now, Retry: handlers.Retry{Attempts: 1}})
-			if err != nil {
-				t.Fatal(err)
-			}
+			m := discordModerator(t, p, st, clk)
 			mod := func(cmd bot.ModCommand, d time.Duration) error {
 				_, err := m.Moderate(ctx, bot.ModRequest{Command: cmd, Target: event("discord"), Duration: d, By: "discord:42"})
 				return err
@@ -369,11 +353,7 @@ func TestTimedBanFailedAfterASlowPlatformPutsTheEndBack(t *testing.T) {
 	ctx := context.Background()
 	clk := &clock{t: at}
 	p := &unanswered{chat{recorder: recorder{name: "discord"}}}
-	m, err := handlers.New(handlers.Options{Platforms: map[string]bot.Platform{"discord": p}, Store: st,
-		Now: clk.Now, Retry: handlers.Retry{Attempts: 1}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := discordModerator(t, p, st, clk)
 	ban := func(d time.Duration) error {
 		_, err := m.Moderate(ctx, bot.ModRequest{Command: bot.ModBan, Target: event("discord"), Duration: d, By: "discord:42"})
 		return err
@@ -391,4 +371,16 @@ func TestTimedBanFailedAfterASlowPlatformPutsTheEndBack(t *testing.T) {
 	if len(due) != 1 || !due[0].Until.Equal(at.Add(30*24*time.Hour)) {
 		t.Errorf("ends kept = %+v, want the 30 days' ban's", due)
 	}
+}
+
+// discordModerator is a moderator of p as Discord on st, on clk, trying each
+// action once.
+func discordModerator(t *testing.T, p bot.Platform, st store.Store, clk *clock) *handlers.Moderator {
+	t.Helper()
+	m, err := handlers.New(handlers.Options{Platforms: map[string]bot.Platform{"discord": p}, Store: st,
+		Now: clk.Now, Retry: handlers.Retry{Attempts: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
 }
