@@ -106,18 +106,7 @@ func TestCaseBeingTriedSurvivesKill(t *testing.T) {
 	if strings.Contains(content, bot.TryingMark) || strings.Contains(content, bot.NotDoneMark) {
 		t.Errorf("the card once the actions ended:\n%s\nwant nothing being tried, nothing not done", content)
 	}
-	var all []store.Case
-	testsync.Eventually(t, "the case amended", func() bool {
-		all = nil
-		for _, status := range []store.CaseStatus{store.CaseOpen, store.CaseDecided} {
-			cs, err := st.Cases(ctx, status)
-			if err != nil {
-				t.Fatal(err)
-			}
-			all = append(all, cs...)
-		}
-		return len(all) >= 1 && len(all[0].Trying) == 0
-	})
+	all := amendedCases(t, st)
 	if len(all) != 1 || all[0].ID != early.ID || len(all[0].NotDone) != 0 || all[0].Reason != "scam" {
 		t.Errorf("cases after the restart = %+v\nwant the one opened before the kill, amended: nothing not done, the forward's reason", all)
 	}
@@ -165,18 +154,7 @@ func TestCaseBeingTriedLeftUnfinishedTooOften(t *testing.T) {
 	}
 
 	in := start(t, discordFailingRules, map[string]string{"VIGIE_REDIS_URL": srv.URL()}, func(c *daemon.Config) { c.RecoverAfter = time.Millisecond })
-	var all []store.Case
-	testsync.Eventually(t, "the case amended", func() bool {
-		all = nil
-		for _, status := range []store.CaseStatus{store.CaseOpen, store.CaseDecided} {
-			cs, err := st.Cases(ctx, status)
-			if err != nil {
-				t.Fatal(err)
-			}
-			all = append(all, cs...)
-		}
-		return len(all) >= 1 && len(all[0].Trying) == 0
-	})
+	all := amendedCases(t, st)
 	if len(all) != 1 || all[0].ID != early.ID || all[0].Reason != "not carried out: left unfinished 3 times: would delete, timeout(10m)" ||
 		len(all[0].NotDone) != 2 {
 		t.Errorf("cases = %+v\nwant the one opened before, amended to say the verdict was left unfinished 3 times", all)
@@ -187,4 +165,23 @@ func TestCaseBeingTriedLeftUnfinishedTooOften(t *testing.T) {
 	if err := in.stop(); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// amendedCases waits until st's first case, open or decided, is no longer
+// being tried, and returns every case.
+func amendedCases(t *testing.T, st store.Store) []store.Case {
+	t.Helper()
+	var all []store.Case
+	testsync.Eventually(t, "the case amended", func() bool {
+		all = nil
+		for _, status := range []store.CaseStatus{store.CaseOpen, store.CaseDecided} {
+			cs, err := st.Cases(context.Background(), status)
+			if err != nil {
+				t.Fatal(err)
+			}
+			all = append(all, cs...)
+		}
+		return len(all) >= 1 && len(all[0].Trying) == 0
+	})
+	return all
 }
