@@ -210,7 +210,9 @@ func TestDecisionWhileDiscordIsSlow(t *testing.T) {
 // tried; once Discord answers, the card is edited.
 func TestEarlyCaseOnTheModeratorsClock(t *testing.T) {
 	f := newFakeDiscord(t)
-	clk := &stepClock{at: time.Date(2026, 11, 20, 22, 10, 0, 0, time.UTC), set: make(chan struct{}, 1)}
+	// Started at the wall clock's minute, as the events of this file's other
+	// tests: the store beside it keeps its keys on the wall clock.
+	clk := &stepClock{at: time.Now().UTC().Truncate(time.Minute), set: make(chan struct{}, 1)}
 	in := newInstances(t, f, 1, func(o *handlers.Options) { o.Now, o.AfterFunc = clk.Now, clk.AfterFunc })[0]
 	run(t, f, in.c, make(chan bot.Event, 10), allPerms)
 	ctx, cancel := context.WithCancel(context.Background())
