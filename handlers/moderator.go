@@ -429,6 +429,11 @@ func (m *Moderator) handle(ctx context.Context, rs *rules.Ruleset, ev bot.Event,
 		early = &earlyCase{asked: true, opened: store.Case{ID: resumed}}
 	case p != nil && !paused:
 		early = m.startEarly(ctx, rs, ev, v, acts, p)
+		// A panic in the platform's client (the lane recovers it, and the
+		// journal keeps the verdict for another try) stops the wait too:
+		// it would open a case saying the actions are being tried, for
+		// good, beside the one the verdict carried out again opens.
+		defer early.finish()
 	}
 	// Actions of the same rule share the context that carries its audit
 	// reason.
