@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/vigie-bot/vigie/bot"
@@ -168,7 +169,8 @@ const maxLiftsPerCheck = 50
 // escalation's check calls it every minute, in the one process of those
 // sharing the store that holds its lease, whichever process banned. A lift
 // the platform cannot do now (down, a 429) is logged and tried again at the
-// next check, with that platform's other lifts; a ban a platform that is not on here gave is left for a process
+// next check, with that platform's other lifts, after those of them that did
+// not fail; a ban a platform that is not on here gave is left for a process
 // where it is. One refused for good (vigie's right taken away) is forgotten,
 // and the desk is asked to lift it by hand; one found lifted already (by
 // hand) is forgotten too. A ban replaced while it is being lifted is lifted
@@ -183,6 +185,37 @@ func (m *Moderator) LiftBans(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("due bans: %w", err)
 	}
+	// The lifts that failed at an earlier check go after the others: the
+	// first failure of a platform's lifts holds the rest back until the
+	// next check, and one that keeps failing (the platform refuses that
+	// member's unban with a 5xx, time and again) would otherwise come first
+	// at every check, and hold back the others for good. The ends kept,
+	// failing still, are remembered for the next check; no others.
+	m.liftsMu.Lock()
+	failing := m.liftsFailing
+	m.liftsMu.Unlock()
+	still := make(map[string]bool)
+	if len(failing) > 0 {
+		for _, tb := range due {
+			if failing[tb.Key()] {
+				still[tb.Key()] = true
+			}
+		}
+		slices.SortStableFunc(due, func(a, b store.TimedBan) int {
+			switch fa, fb := still[a.Key()], still[b.Key()]; {
+			case fa == fb:
+				return 0
+			case fb:
+				return -1
+			}
+			return 1
+		})
+	}
+	defer func() {
+		m.liftsMu.Lock()
+		m.liftsFailing = still
+		m.liftsMu.Unlock()
+	}()
 	var errs []error
 	n, tried := 0, 0
 	// The platforms whose lift failed for a reason worth another try (down,
@@ -217,12 +250,14 @@ func (m *Moderator) LiftBans(ctx context.Context) (int, error) {
 				down = make(map[string]bool)
 			}
 			down[ev.Platform] = true
+			still[tb.Key()] = true
 			m.count(m.Label(ev.Platform), OutcomeUnban, ResultFailed)
 			m.log.Warn("timed ban not lifted yet: tried again at the next check", "platform", ev.Platform, "space", ev.Space,
 				"author", ev.Author.ID, "until", tb.Until, "err", err)
 			errs = append(errs, fmt.Errorf("lift ban %s: %w", tb.Key(), err))
 			continue
 		}
+		delete(still, tb.Key())
 		sctx, cancel := m.storeContext(ctx)
 		removed, rerr := bk.RemoveBan(sctx, tb.Key(), tb.Until)
 		cancel()

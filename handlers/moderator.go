@@ -135,6 +135,11 @@ type Moderator struct {
 	decisions    sync.WaitGroup
 	// earlyOpened is Options.EarlyOpened, or nil.
 	earlyOpened func(ctx context.Context, ev bot.Event, caseID string)
+	// liftsFailing are the timed bans, by key, whose lift failed at a check
+	// for a reason worth another try: the next checks try a platform's
+	// other lifts before them (LiftBans).
+	liftsMu      sync.Mutex
+	liftsFailing map[string]bool
 	// communities is the rule file that says which community each place is
 	// in (SetCommunities); nil is none.
 	communities atomic.Pointer[rules.Ruleset]

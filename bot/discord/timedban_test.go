@@ -211,11 +211,12 @@ func TestTimedBanSurvivesRestartAndFailures(t *testing.T) {
 		t.Errorf("Mallory's lift tried %d times while Discord answered 502 to Bob's, want it left for the next check", n)
 	}
 	f.Unban(guildID, bob.id) // by hand, meanwhile
-	// The next check: Bob's found lifted already, Mallory's refused by a 429.
+	// The next check: Mallory's, which did not fail yet, comes before
+	// Bob's, and is refused by a 429, which leaves Bob's for the next.
 	clk.Add(time.Minute)
 	since := clk.Now()
-	if n, err := second.mod.LiftBans(context.Background()); n != 1 || err == nil {
-		t.Fatalf("LiftBans with Bob unbanned by hand and a 429 = %d, %v; want 1 lifted and an error", n, err)
+	if n, err := second.mod.LiftBans(context.Background()); n != 0 || err == nil {
+		t.Fatalf("LiftBans with a 429 = %d, %v; want none lifted and an error", n, err)
 	}
 	if !f.Banned(guildID, mallory.id) {
 		t.Fatal("Mallory's ban was lifted though Discord refused")
@@ -223,8 +224,9 @@ func TestTimedBanSurvivesRestartAndFailures(t *testing.T) {
 	if logs := second.logs.String(); strings.Count(logs, "timed ban not lifted yet") != 2 {
 		t.Errorf("the failed lifts are not logged:\n%s", logs)
 	}
+	// Then both: Bob's found lifted already, Mallory's lifted.
 	clk.Add(time.Minute)
-	second.lift(t, 1)
+	second.lift(t, 2)
 	if f.Banned(guildID, mallory.id) {
 		t.Error("Mallory still banned")
 	}
@@ -238,5 +240,42 @@ func TestTimedBanSurvivesRestartAndFailures(t *testing.T) {
 	}
 	if len(reasons) != 2 || !strings.Contains(strings.Join(reasons, "|"), "end of ban(1d): lifted already") {
 		t.Errorf("the lifts' audit reasons = %q", reasons)
+	}
+}
+
+// A lift that keeps failing for a reason worth another try (Discord answers
+// 502 to the unban of Bob and of Newbie, every time, and to nothing else)
+// holds back the others for a check each, not for good: Mallory's ban,
+// which ends after theirs, is lifted at the third check, and theirs are
+// still tried, and kept, until Discord lifts them.
+func TestTimedBanLiftedPastLiftsThatKeepFailing(t *testing.T) {
+	f := newFakeDiscord(t)
+	clk := &banClock{t: time.Date(2026, 3, 1, 22, 30, 0, 0, time.UTC)}
+	st := memory.New()
+	t.Cleanup(func() { st.Close() })
+	w := newBanWorld(t, f, st, clk)
+	w.ban(t, "9301", bob, "1d")
+	w.ban(t, "9302", newbie, "1d")
+	w.ban(t, "9303", mallory, "2d")
+	broken := func(c discordfake.Call) bool {
+		return c.Method == "DELETE" && (c.Path == "/guilds/"+guildID+"/bans/"+bob.id || c.Path == "/guilds/"+guildID+"/bans/"+newbie.id)
+	}
+	f.FailWhen(broken, 502, `{"message": "Bad Gateway", "code": 0}`)
+	clk.Add(2 * 24 * time.Hour)
+	for check := 1; check <= 5 && f.Banned(guildID, mallory.id); check++ {
+		if _, err := w.mod.LiftBans(context.Background()); err == nil {
+			t.Fatalf("check %d: no error, though Discord answers 502 to two lifts", check)
+		}
+		clk.Add(time.Minute)
+	}
+	if f.Banned(guildID, mallory.id) {
+		t.Fatalf("Mallory still banned after 5 checks: the lifts that keep failing hold hers back\n%s", f.Summary())
+	}
+	if !f.Banned(guildID, bob.id) || !f.Banned(guildID, newbie.id) {
+		t.Error("a ban Discord refused to lift is lifted")
+	}
+	due, err := st.DueBans(context.Background(), clk.Now(), 0)
+	if err != nil || len(due) != 2 {
+		t.Errorf("bans kept = %+v, %v; want Bob's and Newbie's, still to lift", due, err)
 	}
 }
