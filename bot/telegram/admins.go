@@ -183,8 +183,10 @@ type adminEntry struct {
 	// predate the change, so the next message asks again.
 	stale bool
 	// pending are the changes heard while a lookup was under way, applied over
-	// its answer, which may predate them.
-	pending map[int64]string
+	// its answer, which may predate them; pendingOwner is the owner one of
+	// them named, 0 for none.
+	pending      map[int64]string
+	pendingOwner int64
 	// failures counts the lookups failed in a row; none is tried before retry.
 	failures int
 	retry    time.Time
@@ -272,7 +274,10 @@ func (a *adminCache) listed(chat int64, statuses map[int64]string) (failures int
 			e.statuses[user] = status
 		}
 	}
-	e.pending = nil
+	if e.pendingOwner != 0 {
+		oneOwner(e.statuses, e.pendingOwner)
+	}
+	e.pending, e.pendingOwner = nil, 0
 	failures = e.failures
 	e.failures, e.retry = 0, time.Time{}
 	e.endLocked()
@@ -289,7 +294,7 @@ func (a *adminCache) failed(chat int64, wait time.Duration) (streak int, stale b
 	e.failures++
 	backoff := min(adminRetryFirst<<min(e.failures-1, 10), adminRetryMax)
 	e.retry = a.now().Add(max(backoff, wait))
-	e.stale, e.pending = false, nil
+	e.stale, e.pending, e.pendingOwner = false, nil, 0
 	e.endLocked()
 	return e.failures, e.statuses != nil
 }
@@ -299,7 +304,7 @@ func (a *adminCache) abandon(chat int64) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if e, ok := a.chats[chat]; ok {
-		e.pending = nil
+		e.pending, e.pendingOwner = nil, 0
 		e.endLocked()
 	}
 }
@@ -322,14 +327,36 @@ func (a *adminCache) changed(chat, user int64, status string) {
 		} else {
 			delete(e.statuses, user)
 		}
+		if status == "creator" {
+			oneOwner(e.statuses, user)
+		}
 	}
 	if e.flight != nil {
 		if e.pending == nil {
 			e.pending = make(map[int64]string)
 		}
 		e.pending[user] = status
+		switch {
+		case status == "creator":
+			e.pendingOwner = user
+		case user == e.pendingOwner:
+			e.pendingOwner = 0
+		}
 	}
 	a.expireLocked(e)
+}
+
+// oneOwner makes owner the one owner in statuses: a chat has one, and an
+// owner before it who is still listed is one of its administrators now (the
+// next lookup says what they are). Told of the new owner alone (the service
+// message of a transfer, or its chat_member update for that user only), the
+// list would go on naming the one before as an owner too.
+func oneOwner(statuses map[int64]string, owner int64) {
+	for user, status := range statuses {
+		if status == "creator" && user != owner {
+			statuses[user] = "administrator"
+		}
+	}
 }
 
 // expire has chat's list asked again at the next message; the current one stays

@@ -31,6 +31,9 @@ type update struct {
 	origin *messageOrigin
 	// service says the message only records something happening in the chat.
 	service bool
+	// newOwner is the user a chat_owner_changed service message names the
+	// chat's owner now; 0 for none.
+	newOwner int64
 }
 
 // messageOrigin is Bot API's MessageOrigin: a user, a hidden user, a chat or a channel.
@@ -142,6 +145,14 @@ func decodeUpdate(raw []byte) (update, error) {
 		if _, ok := m[f]; ok {
 			u.service = true
 			break
+		}
+	}
+	if raw, ok := m["chat_owner_changed"]; ok {
+		var changed struct {
+			NewOwner tgbotapi.User `json:"new_owner"`
+		}
+		if json.Unmarshal(raw, &changed) == nil {
+			u.newOwner = changed.NewOwner.ID
 		}
 	}
 	return u, nil
@@ -370,9 +381,15 @@ func (c *Client) memberJoin(cm *tgbotapi.ChatMemberUpdated) ([]bot.Event, bool) 
 // adminChanged records a promotion, a demotion or an ownership transfer that
 // a chat_member update tells, at once, without waiting for a lookup; in any
 // group, before whether vigie moderates it is asked, since with no chat list
-// that hangs on who owns it. (The desk chat's admins are asked of Telegram at
-// each press.)
+// that hangs on who owns it. So does the service message of a transfer
+// (chat_owner_changed), the only word of it that a bot that is not one of
+// the group's administrators gets: chat_member updates go to those only.
+// (The desk chat's admins are asked of Telegram at each press.)
 func (c *Client) adminChanged(u update) {
+	if m := u.Message; m != nil && m.Chat != nil && u.newOwner != 0 && (m.Chat.IsGroup() || m.Chat.IsSuperGroup()) {
+		c.admins.changed(m.Chat.ID, u.newOwner, "creator")
+		return
+	}
 	cm := u.ChatMember
 	if cm == nil || cm.NewChatMember.User == nil || !isAdmin(cm.NewChatMember) && !isAdmin(cm.OldChatMember) {
 		return

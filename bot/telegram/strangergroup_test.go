@@ -290,3 +290,98 @@ func TestOwnershipLeavesTheCM(t *testing.T) {
 	stop()
 	noMoreEvents(t, out)
 }
+
+// TestOwnershipChangeFromTheServiceMessage: with no chat list, the owner of
+// a CM's group hands it over to someone else, and vigie learns it from the
+// group's service message (chat_owner_changed), the only word of it a bot
+// gets that is not one of the group's administrators (chat_member updates
+// go to those only): the group's next message is not moderated, though
+// vigie's list of its admins, fresh for minutes, still named the CM its
+// owner.
+func TestOwnershipChangeFromTheServiceMessage(t *testing.T) {
+	f := newFakeBotAPI(t)
+	other := tgChat{id: -1007070707073, kind: "supergroup", title: "Riders"}
+	f.setOwner(group.id, alice.id)
+	f.setAdmins(group.id, mallory.id)
+	f.setOwner(other.id, alice.id)
+	c, _ := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}})
+	c.Desk(newCaseBook())
+	out := make(chan bot.Event, 10)
+	stop := run(t, c, out)
+
+	f.push(map[string]any{"message": message(group, 1, bob, t0+1, "salut")})
+	if ev := testsync.Next(t, out); ev.Space != itoa(group.id) {
+		t.Fatalf("event from chat %s, want the group alice owns", ev.Space)
+	}
+	// alice hands the group over to mallory: the group says so.
+	f.setOwner(group.id, mallory.id)
+	f.setAdmins(group.id, alice.id)
+	changed := message(group, 2, alice, t0+2, "")
+	changed["chat_owner_changed"] = map[string]any{"new_owner": mallory.json()}
+	f.push(map[string]any{"message": changed})
+	f.push(map[string]any{"message": message(group, 3, bob, t0+3, "free nitro here")})
+	f.push(map[string]any{"message": message(other, 4, bob, t0+4, "salut")})
+	if ev := testsync.Next(t, out); ev.Space != itoa(other.id) {
+		t.Errorf("event from chat %s (%q), want only the group alice still owns", ev.Space, ev.Text)
+	}
+	stop()
+	noMoreEvents(t, out)
+}
+
+// TestOwnershipChangeDuringALookup: the service message of a transfer comes
+// while a lookup of the group's admins is under way, and that lookup
+// answers the list from before the transfer: the CM it names the owner is
+// not taken for one again.
+func TestOwnershipChangeDuringALookup(t *testing.T) {
+	f := newFakeBotAPI(t)
+	other := tgChat{id: -1007070707074, kind: "supergroup", title: "Riders"}
+	f.setOwner(group.id, alice.id)
+	f.setAdmins(group.id, mallory.id)
+	f.setOwner(other.id, alice.id)
+	c, _ := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}})
+	c.Desk(newCaseBook())
+	out := make(chan bot.Event, 10)
+	stop := run(t, c, out)
+
+	f.push(map[string]any{"message": message(group, 1, bob, t0+1, "salut")})
+	if ev := testsync.Next(t, out); ev.Space != itoa(group.id) {
+		t.Fatalf("event from chat %s, want the group alice owns", ev.Space)
+	}
+	// bob is made an admin: the list is asked again at the next message,
+	// and Telegram holds that lookup.
+	release := f.holdAdmins(group.id)
+	f.push(map[string]any{"chat_member": map[string]any{
+		"chat": group.json(), "from": alice.json(), "date": t0 + 2,
+		"old_chat_member": map[string]any{"user": bob.json(), "status": "member"},
+		"new_chat_member": map[string]any{"user": bob.json(), "status": "administrator", "can_be_edited": false,
+			"is_anonymous": false, "can_manage_chat": true, "can_delete_messages": true, "can_manage_video_chats": false,
+			"can_restrict_members": true, "can_promote_members": false, "can_change_info": false, "can_invite_users": true,
+			"can_post_stories": false, "can_edit_stories": false, "can_delete_stories": false},
+	}})
+	f.push(map[string]any{"message": message(group, 3, bob, t0+3, "salut")})
+	if ev := testsync.Next(t, out); ev.Space != itoa(group.id) {
+		t.Fatalf("event from chat %s, want the group alice owns", ev.Space)
+	}
+	testsync.Eventually(t, "the second lookup under way", func() bool { return len(f.callsOf("getChatAdministrators")) == 2 })
+	// alice hands the group over to mallory meanwhile; the lookup held
+	// answers the list from before.
+	changed := message(group, 4, alice, t0+4, "")
+	changed["chat_owner_changed"] = map[string]any{"new_owner": mallory.json()}
+	f.push(map[string]any{"message": changed})
+	f.setOwner(group.id, mallory.id)
+	f.setAdmins(group.id, alice.id, bob.id)
+	f.push(map[string]any{"message": message(group, 5, bob, t0+5, "free nitro here")})
+	f.push(map[string]any{"message": message(other, 6, bob, t0+6, "salut")})
+	if ev := testsync.Next(t, out); ev.Space != itoa(other.id) {
+		t.Fatalf("event from chat %s (%q), want only the group alice still owns", ev.Space, ev.Text)
+	}
+	release()
+	testsync.Eventually(t, "the lookup held answered", func() bool { return c.admins.flight(group.id) == nil })
+	f.push(map[string]any{"message": message(group, 7, bob, t0+7, "free nitro again")})
+	f.push(map[string]any{"message": message(other, 8, bob, t0+8, "salut")})
+	if ev := testsync.Next(t, out); ev.Space != itoa(other.id) {
+		t.Errorf("event from chat %s (%q), want only the group alice still owns", ev.Space, ev.Text)
+	}
+	stop()
+	noMoreEvents(t, out)
+}
