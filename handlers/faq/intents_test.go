@@ -154,6 +154,8 @@ func TestReadAsks(t *testing.T) {
 		{"mot de passe", []string{"mot", "pas"}},
 		{"switch to another plan", []string{"~change", "plan"}},
 		{"c'est possible jusqu'à 22h ?", []string{"#22h"}},
+		{"how do I get in touch", []string{"~contact"}},
+		{"don't touch my phone", []string{"phon"}},
 	} {
 		var got []string
 		for _, w := range words(tt.text) {
@@ -558,6 +560,8 @@ func TestShopQuestionsInOtherWords(t *testing.T) {
 		{"vous cherchez des préparateurs de commandes ?", "jobs"},
 		{"do you take apprentices?", "jobs"},
 		{"what's the best way to get in touch?", "contact"},
+		{"je peux vous appeler ? c'est pour une question sur une lampe de chevet", "contact"},
+		{"all these touch screens and you still sell flip phones?", ""},
 	})
 }
 
