@@ -357,6 +357,9 @@ func TestMembersTalkAmongThemselves(t *testing.T) {
 		{"je rends le livre demain, c'est bon ?", "returns"},
 		{"vous cherchez des vendeurs ?", "jobs"},
 		{"je voudrais prendre rendez-vous pour précommander", "preorder"},
+		{"qui a déjà précommandé un livre ici ?", ""},
+		{"who here has preordered a book?", ""},
+		{"à qui je m'adresse ici pour précommander un livre ?", "preorder"},
 	})
 }
 
@@ -431,6 +434,10 @@ func TestComplaintsAndInsults(t *testing.T) {
 		{"where is my parcel, you thieves?", ""},
 		{"vous recrutez des libraires ?", "jobs"},
 		{"reseau nul dans mon village, c'est normal ?", "coverage"},
+		{"la livraison a encore augmenté, c'est abusé", ""},
+		{"your shipping fees are a joke.", ""},
+		{"vous êtes les meilleurs pour la livraison", ""},
+		{"vous livrez à l'étranger", "delivery"},
 	})
 	for _, text := range []string{"vous recrutez des incompétents ou quoi ?", "where is my parcel, you thieves?"} {
 		if d := shop.DecideText(text, testTime); d.Kind != Forward || d.Why != WhyInsult || d.Entry == "" {
