@@ -1429,15 +1429,13 @@ func (m *Matcher) cosines(r *Match, infos []termInfo) {
 	defer m.scratch.Put(s)
 	qnorm := 0.0
 	// a request to give something back is about the returns policy,
-	// whatever the thing, and a way to reach the brand is the same
-	// whatever the question: the words that name the thing, which no
-	// example has, weigh less ("I'd like to send back the garden chairs",
-	// "je peux vous appeler ? j'ai une question sur un solitaire")
-	aboutThing := anyAboutThing(infos)
+	// whatever the thing: the words that name it, which no example has,
+	// weigh less ("I'd like to send back the garden chairs")
+	giveBack := anyGiveBack(infos)
 	for k := range infos {
 		ti := &infos[k]
 		w := ti.weight
-		if aboutThing && !ti.known {
+		if giveBack && !ti.known {
 			w *= objectShare
 		}
 		qnorm += w * w
@@ -1552,29 +1550,11 @@ const taughtShare = 0.8
 // returnTerms are the concepts of the returns family (see families).
 var returnTerms = map[string]bool{"~return": true, "~refund": true, "~exchange": true, "~damaged": true}
 
-// thingTerms are the concepts that ask the same whatever the thing the
-// message names: the returns family (a return, a refund, an exchange,
-// damaged goods) and the ways to reach the brand (a phone number, a mail,
-// a chat, someone to talk to), which do not change with the question the
-// writer means to ask. Measured on 5 December on the read trades and the
-// brands' tuned sets: the ways to reach the brand answered 6 more read
-// questions right and none wrongly, 2 more of the brands' held-out ones,
-// the same messages to leave alone, and one more of the recorded tweets
-// (a reply to another account about changing one's number); with
-// cancelling too, 1 more right and 6 more recorded tweets; with a price, 1
-// fewer right and 2 more wrong; with booking, 2 more right and 2 more
-// wrong; with delivery, 8 more right, 5 more wrong and 17 more messages to
-// leave alone.
-var thingTerms = map[string]bool{
-	"~return": true, "~refund": true, "~exchange": true, "~damaged": true,
-	"~phone": true, "~email": true, "~chat": true, "~contact": true,
-}
-
 // objectShare is the share of its weight a word no example has keeps in a
-// message that asks to give something back or to reach the brand. Measured
-// on the brands' and read trades' sets on 5 December, for giving back: 0.8
-// answered 4 more questions right, 0.6 nine (one more wrong), 0.45 twelve
-// (two more wrong); no message to leave alone more was answered.
+// message that asks to give something back. Measured on the brands' and read
+// trades' sets on 5 December: 0.8 answered 4 more questions right, 0.6 nine
+// (one more wrong), 0.45 twelve (two more wrong); no message to leave alone
+// more was answered.
 const objectShare = 0.6
 
 // scratch is what cosines works in, kept from one message to the next.

@@ -11,11 +11,8 @@ type termInfo struct {
 	context bool
 	// giveBack: a concept of the returns family (returnTerms).
 	giveBack bool
-	// aboutThing: a concept that asks the same whatever thing the message
-	// names (thingTerms).
-	aboutThing bool
-	taught     bool
-	domain     bool
+	taught   bool
+	domain   bool
 	// inAnswers: answerIDF holds the term.
 	inAnswers bool
 	asked     fact // askedFacts
@@ -31,7 +28,7 @@ type termInfo struct {
 // termInfoOf works out what the matcher knows of t, from its maps: the
 // definition infoOf reads from termInfos.
 func (m *Matcher) termInfoOf(t string) termInfo {
-	ti := termInfo{post: -1, answerOnly: -1, context: isContext(t), giveBack: returnTerms[t], aboutThing: thingTerms[t], taught: m.taught[t], domain: m.domain[t], asked: askedFacts[t], nounOf: m.nounOf[t]}
+	ti := termInfo{post: -1, answerOnly: -1, context: isContext(t), giveBack: returnTerms[t], taught: m.taught[t], domain: m.domain[t], asked: askedFacts[t], nounOf: m.nounOf[t]}
 	_, ti.known = m.idf[t]
 	ti.weight = m.weight(t)
 	if id, ok := m.index.term[t]; ok {
@@ -57,7 +54,7 @@ func (m *Matcher) buildTermInfos() {
 	for t := range m.idf {
 		add(t)
 	}
-	for _, keys := range [][]string{keysOfMap(m.taught), keysOfMap(m.domain), keysOfMap(contextConcepts), keysOfMap(returnTerms), keysOfMap(thingTerms),
+	for _, keys := range [][]string{keysOfMap(m.taught), keysOfMap(m.domain), keysOfMap(contextConcepts), keysOfMap(returnTerms),
 		keysOfMap(m.index.term), keysOfMap(m.answerOnly), keysOfMap(m.answerIDF), keysOfMap(m.nounOf), keysOfMap(askedFacts)} {
 		for _, t := range keys {
 			add(t)
@@ -95,17 +92,6 @@ func (m *Matcher) infosOf(terms []string, out []termInfo) []termInfo {
 		out = append(out, m.infoOf(t))
 	}
 	return out
-}
-
-// anyAboutThing reports whether one of the terms asks the same whatever
-// thing the message names.
-func anyAboutThing(infos []termInfo) bool {
-	for i := range infos {
-		if infos[i].aboutThing {
-			return true
-		}
-	}
-	return false
 }
 
 // anyGiveBack reports whether one of the terms is of the returns family.
