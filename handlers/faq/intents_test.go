@@ -192,6 +192,9 @@ func TestIntentsOfAnyDesk(t *testing.T) {
 		{"c'est quoi les prérequis ?", "requirements"},
 		{"il fait beau aujourd'hui ?", ""},
 		{"merci beaucoup !", ""},
+		{"what's the easiest language to learn?", ""},
+		{"which language is the hardest for English speakers?", ""},
+		{"do I need to speak French for the courses?", "language"},
 	})
 }
 
