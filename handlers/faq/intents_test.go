@@ -441,6 +441,8 @@ func TestComplaintsAndInsults(t *testing.T) {
 		{"your shipping fees are a joke.", ""},
 		{"vous êtes les meilleurs pour la livraison", ""},
 		{"vous livrez à l'étranger", "delivery"},
+		{"colis jamais reçu, personne pour m'aider au service client. Déçue.", ""},
+		{"colis jamais reçu, vous pouvez m'aider ?", "order"},
 	})
 	for _, text := range []string{"vous recrutez des incompétents ou quoi ?", "where is my parcel, you thieves?"} {
 		if d := shop.DecideText(text, testTime); d.Kind != Forward || d.Why != WhyInsult || d.Entry == "" {

@@ -218,7 +218,8 @@ func looksLikeQuestionFolded(text, folded string, ws []word) bool {
 	}
 	for i, w := range ws {
 		if w.lex&lexQuestion != 0 {
-			return true
+			// "personne pour m'aider. Déçue." complains of no help
+			return !helpWords[w.folded] || !anyRemark(ws)
 		}
 		if i+1 < len(ws) && w.lex&lexRequestFirst != 0 && requests[w.folded+" "+ws[i+1].folded] {
 			return true
@@ -249,6 +250,9 @@ func looksLikeQuestionFolded(text, folded string, ws []word) bool {
 	}
 	return false
 }
+
+// helpWords ask for help, or complain that none came.
+var helpWords = set(`aide aidez aider help`)
 
 // anyRemark reports whether a word of ws makes a remark of a message that
 // does not ask in so many words (see remarkWords).

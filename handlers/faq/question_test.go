@@ -15,6 +15,14 @@ func looksLikeQuestionAsBefore(text string, ws []word) bool {
 	for i, w := range ws {
 		// "n'importe quoi" asks nothing (readAsks)
 		if questionWords[w.folded] && (w.folded != "quoi" || i == 0 || ws[i-1].folded != "importe") {
+			if helpWords[w.folded] {
+				// a complaint that no help came
+				for _, x := range ws {
+					if remarkWords[x.folded] {
+						return false
+					}
+				}
+			}
 			return true
 		}
 		if i+1 < len(ws) && requests[w.folded+" "+ws[i+1].folded] {
