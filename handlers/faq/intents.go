@@ -172,10 +172,11 @@ var remarkWords = set(`
 	nul nulle con cons trash worst pire honte shame
 	desagreable desagreables impoli impolie impolis rude lent lente lents lentes
 	decevant decevante decu decue disappointing disappointed horrible terrible
-	abuses abusee abusees abusif abusifs abusive exorbitant exorbitants
+	abuse abuses abusee abusees abusif abusifs abusive exorbitant exorbitants
 	aimable aimables accueillant accueillante accueillants souriant souriante souriants
 	adorable adorables gentil gentille gentils gentilles serviable serviables charmant charmante
 	lovely friendly helpful arrogant arrogante arrogants arrogantes
+	joke blague
 	lol mdr ptdr xd haha hahaha lmao`, insultList)
 
 // laughter is a remark, unless the writer names their own order.

@@ -154,6 +154,8 @@ func TestReadAsks(t *testing.T) {
 		{"mot de passe", []string{"mot", "pas"}},
 		{"switch to another plan", []string{"~change", "plan"}},
 		{"c'est possible jusqu'à 22h ?", []string{"#22h"}},
+		{"how do I get in touch", []string{"~contact"}},
+		{"don't touch my phone", []string{"phon"}},
 	} {
 		var got []string
 		for _, w := range words(tt.text) {
@@ -190,6 +192,9 @@ func TestIntentsOfAnyDesk(t *testing.T) {
 		{"c'est quoi les prérequis ?", "requirements"},
 		{"il fait beau aujourd'hui ?", ""},
 		{"merci beaucoup !", ""},
+		{"what's the easiest language to learn?", ""},
+		{"which language is the hardest for English speakers?", ""},
+		{"do I need to speak French for the courses?", "language"},
 	})
 }
 
@@ -355,6 +360,9 @@ func TestMembersTalkAmongThemselves(t *testing.T) {
 		{"je rends le livre demain, c'est bon ?", "returns"},
 		{"vous cherchez des vendeurs ?", "jobs"},
 		{"je voudrais prendre rendez-vous pour précommander", "preorder"},
+		{"qui a déjà précommandé un livre ici ?", ""},
+		{"who here has preordered a book?", ""},
+		{"à qui je m'adresse ici pour précommander un livre ?", "preorder"},
 	})
 }
 
@@ -429,6 +437,12 @@ func TestComplaintsAndInsults(t *testing.T) {
 		{"where is my parcel, you thieves?", ""},
 		{"vous recrutez des libraires ?", "jobs"},
 		{"reseau nul dans mon village, c'est normal ?", "coverage"},
+		{"la livraison a encore augmenté, c'est abusé", ""},
+		{"your shipping fees are a joke.", ""},
+		{"vous êtes les meilleurs pour la livraison", ""},
+		{"vous livrez à l'étranger", "delivery"},
+		{"colis jamais reçu, personne pour m'aider au service client. Déçue.", ""},
+		{"colis jamais reçu, vous pouvez m'aider ?", "order"},
 	})
 	for _, text := range []string{"vous recrutez des incompétents ou quoi ?", "where is my parcel, you thieves?"} {
 		if d := shop.DecideText(text, testTime); d.Kind != Forward || d.Why != WhyInsult || d.Entry == "" {
@@ -558,6 +572,7 @@ func TestShopQuestionsInOtherWords(t *testing.T) {
 		{"vous cherchez des préparateurs de commandes ?", "jobs"},
 		{"do you take apprentices?", "jobs"},
 		{"what's the best way to get in touch?", "contact"},
+		{"all these touch screens and you still sell flip phones?", ""},
 	})
 }
 

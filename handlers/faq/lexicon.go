@@ -218,7 +218,8 @@ func looksLikeQuestionFolded(text, folded string, ws []word) bool {
 	}
 	for i, w := range ws {
 		if w.lex&lexQuestion != 0 {
-			return true
+			// "personne pour m'aider. Déçue." complains of no help
+			return !helpWords[w.folded] || !anyRemark(ws)
 		}
 		if i+1 < len(ws) && w.lex&lexRequestFirst != 0 && requests[w.folded+" "+ws[i+1].folded] {
 			return true
@@ -232,17 +233,33 @@ func looksLikeQuestionFolded(text, folded string, ws []word) bool {
 	if clauseAsks(text) {
 		return true
 	}
-	// The first two words past a greeting: "a qui j'envoie", "so is it down".
+	// The first two words past a greeting: "a qui j'envoie", "so is it down";
+	// not in praise or a complaint, which open as often with "vous" ("vous
+	// êtes les meilleurs du quartier").
 	seen := 0
 	for _, w := range ws {
 		if w.lex&lexGreeting != 0 {
 			continue
 		}
 		if w.lex&lexOpener != 0 {
-			return true
+			return !anyRemark(ws)
 		}
 		if seen++; seen == 2 {
 			break
+		}
+	}
+	return false
+}
+
+// helpWords ask for help, or complain that none came.
+var helpWords = set(`aide aidez aider help`)
+
+// anyRemark reports whether a word of ws makes a remark of a message that
+// does not ask in so many words (see remarkWords).
+func anyRemark(ws []word) bool {
+	for _, w := range ws {
+		if w.lex&lexRemark != 0 {
+			return true
 		}
 	}
 	return false
@@ -428,6 +445,9 @@ func ownsWithBrand(ws []word) bool {
 // pizza, qui en veut ?", "anyone want some?". A message that says "vous" or
 // "you" is left to the rest of the reading.
 func offersToRoom(ws []word) bool {
+	if asksWhoHere(ws) {
+		return true
+	}
 	for i, w := range ws {
 		if w.lex&lexSecondPerson != 0 {
 			return false
@@ -456,6 +476,28 @@ func offersToRoom(ws []word) bool {
 		}
 	}
 	return false
+}
+
+// asksWhoHere reports whether ws ask who among the members is or has
+// something: "qui a le permis ici ?", "who here has tried the new menu?".
+// The question opens with "qui" or "who" ("à qui m'adresser ici ?" asks the
+// brand) and says no "vous" or "you".
+func asksWhoHere(ws []word) bool {
+	i := 0
+	for i < len(ws) && ws[i].lex&lexGreeting != 0 {
+		i++
+	}
+	if i == len(ws) || ws[i].folded != "qui" && ws[i].folded != "who" {
+		return false
+	}
+	here := false
+	for _, w := range ws[i+1:] {
+		if w.lex&lexSecondPerson != 0 {
+			return false
+		}
+		here = here || w.folded == "ici" || w.folded == "here"
+	}
+	return here
 }
 
 // inverted follow the "t" of an inversion: "y a-t-il", "va-t-on".

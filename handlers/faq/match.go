@@ -1232,7 +1232,7 @@ func asksOpinion(ws []word) bool {
 var bestHow = set(`way ways moyen moyens facon time moment`)
 
 var (
-	superlatives = set(`meilleur meilleure meilleurs meilleures best pire pires worst`)
+	superlatives = set(`meilleur meilleure meilleurs meilleures best pire pires worst hardest easiest nicest coolest funniest`)
 	secondPerson = set(`vous votre vos tu ton ta tes te toi you your yours yourself yourselves`)
 )
 

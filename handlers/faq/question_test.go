@@ -6,7 +6,8 @@ import (
 )
 
 // looksLikeQuestionAsBefore is looksLikeQuestion as it was before it skipped
-// the glued pairs, the lowered copy and the second folding.
+// the glued pairs, the lowered copy and the second folding (with what it
+// reads since: an opener does not make a question of a remark).
 func looksLikeQuestionAsBefore(text string, ws []word) bool {
 	if strings.ContainsAny(text, "?？¿") || strings.Contains(strings.ToLower(text), "où") {
 		return true
@@ -14,6 +15,14 @@ func looksLikeQuestionAsBefore(text string, ws []word) bool {
 	for i, w := range ws {
 		// "n'importe quoi" asks nothing (readAsks)
 		if questionWords[w.folded] && (w.folded != "quoi" || i == 0 || ws[i-1].folded != "importe") {
+			if helpWords[w.folded] {
+				// a complaint that no help came
+				for _, x := range ws {
+					if remarkWords[x.folded] {
+						return false
+					}
+				}
+			}
 			return true
 		}
 		if i+1 < len(ws) && requests[w.folded+" "+ws[i+1].folded] {
@@ -45,6 +54,12 @@ func looksLikeQuestionAsBefore(text string, ws []word) bool {
 			continue
 		}
 		if openers[w.folded] {
+			// praise or a complaint opens as often with "vous"
+			for _, x := range ws {
+				if remarkWords[x.folded] {
+					return false
+				}
+			}
 			return true
 		}
 		if seen++; seen == 2 {

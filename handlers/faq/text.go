@@ -395,8 +395,9 @@ func foldedWords(text string, c *memo, out []word) (string, []word) {
 // price, "combien de temps", "combien de jours", "how long" and "how much
 // time" a duration (where "temps", "long" and "time" alone say little),
 // "combien de salles" a count, "tous les combien" how often; "ma location" is a rental;
-// "en cours" (in progress) is no class; and "je n'arrive pas à" is "I can't",
-// no delivery that has not arrived.
+// "en cours" (in progress) is no class; "je n'arrive pas à" is "I can't",
+// no delivery that has not arrived; and "touch" reaches the brand only in
+// "get in touch".
 func readAsks(ws []word) {
 	for i := range ws {
 		next := ""
@@ -709,6 +710,14 @@ func readAsks(ws []word) {
 			// shipping cost.
 			if i > 0 && (ws[i-1].folded == "le" || ws[i-1].folded == "du") && slices.ContainsFunc(ws, func(w word) bool { return shippingCost[w.folded] }) {
 				ws[i].stem = deliverTerm
+			}
+		case "touch":
+			// "get in touch", "keep in touch" reach the brand; "a touch
+			// screen", "don't touch my phone" do not.
+			if i > 0 && ws[i-1].folded == "in" {
+				ws[i].stem = contactTerm
+			} else {
+				ws[i].stem = ""
 			}
 		case "arrive", "arrives", "arrivez", "arrivons":
 			if next == "a" || (next == "pas" || next == "plus") && i+2 < len(ws) && ws[i+2].folded == "a" {
