@@ -116,28 +116,41 @@ BENCH_RATE ?= 5000
 # what the machine and the load generator themselves add). The ratio of the
 # servers' CPU per event is the steadier figure when other work shares the
 # machine.
+# Each server is measured twice in the closed loop: cold, in its first
+# BENCH_TIME (a fresh vigie's heap and tables are still growing into new
+# memory, about one page fault an event), then warm, after a further
+# BENCH_WARM of the same closed loop on each server alike (vigie's faults an
+# event fall to a tenth or so, the rest being its memory store's growth as new
+# authors arrive); the open loop comes after, on both servers warm.
+BENCH_WARM ?= 20s
 bench-http: build load
 	@set -e; tmp=$$(mktemp -d); \
 	$(VIGIE_RUN) --listen $(BENCH_ADDR) 2>$$tmp/vigie.log & vpid=$$!; \
 	./bin/vigie-load -serve $(FLOOR_ADDR) >$$tmp/floor.log & fpid=$$!; \
 	trap 'kill $$vpid $$fpid 2>/dev/null; wait $$vpid $$fpid 2>/dev/null; rm -rf $$tmp' EXIT; \
-	load="./bin/vigie-load -wait 10s -duration $(BENCH_TIME) -interval $(BENCH_TIME) -conns $(BENCH_CONNS)"; \
-	echo "== floor, closed loop"; $$load -mode max -url http://$(FLOOR_ADDR)/v1/events -pid $$fpid | tee $$tmp/floor.out; \
-	echo "== vigie, closed loop"; $$load -mode max -url http://$(BENCH_ADDR)/v1/events -pid $$vpid | tee $$tmp/vigie.out; \
-	echo "== vigie, open loop at $(BENCH_RATE)/s"; $$load -rate $(BENCH_RATE) -url http://$(BENCH_ADDR)/v1/events -pid $$vpid | tee $$tmp/open.out; \
-	echo "== floor, open loop at $(BENCH_RATE)/s"; $$load -rate $(BENCH_RATE) -url http://$(FLOOR_ADDR)/v1/events -pid $$fpid | tee $$tmp/flooropen.out; \
-	f=$$(sed -n 's/^total .* throughput=\([0-9.]*\).*/\1/p' $$tmp/floor.out); \
-	v=$$(sed -n 's/^total .* throughput=\([0-9.]*\).*/\1/p' $$tmp/vigie.out); \
-	p=$$(sed -n 's/^total .* p99=\([0-9.]*ms\).*/\1/p' $$tmp/open.out); \
-	fp=$$(sed -n 's/^total .* p99=\([0-9.]*ms\).*/\1/p' $$tmp/flooropen.out); \
-	fc=$$(sed -n 's/^total .* server_cpu=\([0-9.]*\).*/\1/p' $$tmp/floor.out); \
-	vc=$$(sed -n 's/^total .* server_cpu=\([0-9.]*\).*/\1/p' $$tmp/vigie.out); \
-	ff=$$(sed -n 's/^total .* server_faults=\([0-9.]*\).*/\1/p' $$tmp/floor.out); \
-	vf=$$(sed -n 's/^total .* server_faults=\([0-9.]*\).*/\1/p' $$tmp/vigie.out); \
-	echo "== vigie $$v/s, floor $$f/s: ratio $$(awk "BEGIN{printf \"%.2f\", $$v/$$f}");" \
-		"CPU per event: vigie $${vc}µs, floor $${fc}µs: ratio $$(awk "BEGIN{printf \"%.2f\", $$fc/$$vc}");" \
-		"page faults per event: vigie $$vf, floor $$ff;" \
-		"p99 at $(BENCH_RATE)/s: vigie $$p, floor $$fp; log $$(wc -c <$$tmp/vigie.log) bytes"
+	load="./bin/vigie-load -wait 10s -conns $(BENCH_CONNS)"; \
+	closed="$$load -mode max -duration $(BENCH_TIME) -interval $(BENCH_TIME)"; \
+	echo "== cold: floor, closed loop"; $$closed -url http://$(FLOOR_ADDR)/v1/events -pid $$fpid | tee $$tmp/floor.cold; \
+	echo "== cold: vigie, closed loop"; $$closed -url http://$(BENCH_ADDR)/v1/events -pid $$vpid | tee $$tmp/vigie.cold; \
+	echo "== warm-up: floor then vigie, closed loop, $(BENCH_WARM) each"; \
+	$$load -mode max -duration $(BENCH_WARM) -interval $(BENCH_WARM) -url http://$(FLOOR_ADDR)/v1/events -pid $$fpid | grep '^total'; \
+	$$load -mode max -duration $(BENCH_WARM) -interval $(BENCH_WARM) -url http://$(BENCH_ADDR)/v1/events -pid $$vpid | grep '^total'; \
+	echo "== warm: floor, closed loop"; $$closed -url http://$(FLOOR_ADDR)/v1/events -pid $$fpid | tee $$tmp/floor.warm; \
+	echo "== warm: vigie, closed loop"; $$closed -url http://$(BENCH_ADDR)/v1/events -pid $$vpid | tee $$tmp/vigie.warm; \
+	echo "== warm: vigie, open loop at $(BENCH_RATE)/s"; $$load -rate $(BENCH_RATE) -duration $(BENCH_TIME) -interval $(BENCH_TIME) -url http://$(BENCH_ADDR)/v1/events -pid $$vpid | tee $$tmp/open.out; \
+	echo "== warm: floor, open loop at $(BENCH_RATE)/s"; $$load -rate $(BENCH_RATE) -duration $(BENCH_TIME) -interval $(BENCH_TIME) -url http://$(FLOOR_ADDR)/v1/events -pid $$fpid | tee $$tmp/flooropen.out; \
+	field() { sed -n "s/^total .* $$1=\([0-9.]*$$2\).*/\1/p" $$3; }; \
+	closedline() { \
+	  f=$$(field throughput '' $$tmp/floor.$$1); v=$$(field throughput '' $$tmp/vigie.$$1); \
+	  fc=$$(field server_cpu '' $$tmp/floor.$$1); vc=$$(field server_cpu '' $$tmp/vigie.$$1); \
+	  ff=$$(field server_faults '' $$tmp/floor.$$1); vf=$$(field server_faults '' $$tmp/vigie.$$1); \
+	  echo "vigie $$v/s, floor $$f/s: ratio $$(awk "BEGIN{printf \"%.2f\", $$v/$$f}");" \
+	    "CPU per event: vigie $${vc}µs, floor $${fc}µs: ratio $$(awk "BEGIN{printf \"%.2f\", $$fc/$$vc}");" \
+	    "page faults per event: vigie $$vf, floor $$ff"; }; \
+	echo "== cold (first $(BENCH_TIME)): $$(closedline cold)"; \
+	echo "== warm (after $(BENCH_WARM) more): $$(closedline warm);" \
+		"p99 at $(BENCH_RATE)/s: vigie $$(field p99 ms $$tmp/open.out), floor $$(field p99 ms $$tmp/flooropen.out);" \
+		"log $$(wc -c <$$tmp/vigie.log) bytes"
 
 # Instructions per event of vigie run serving POST /v1/events one event at a
 # time, counted by valgrind (the same figure however busy the machine is);
