@@ -2,6 +2,7 @@ package text
 
 import (
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -336,17 +337,33 @@ func (z *tokenizer) joinable(i int) bool {
 }
 
 // spacedOut reports whether gap, the text between two single letters, is one to
-// three spacing characters, as in "c o n", "c.o.n", "c - o - n".
+// three spacing characters, as in "c o n", "c.o.n", "c - o - n". A space may be
+// any of Unicode's (a no-break space, an em space, the ideographic space): they
+// look like the ASCII one and spread letters as well.
 func spacedOut(gap string) bool {
-	if len(gap) == 0 || len(gap) > 3 {
+	if len(gap) == 0 || len(gap) > 9 {
 		return false
 	}
-	for i := 0; i < len(gap); i++ {
-		switch gap[i] {
+	n := 0
+	for i := 0; i < len(gap); n++ {
+		if n == 3 {
+			return false
+		}
+		c := gap[i]
+		if c >= utf8.RuneSelf {
+			r, size := utf8.DecodeRuneInString(gap[i:])
+			if !unicode.Is(unicode.Zs, r) {
+				return false
+			}
+			i += size
+			continue
+		}
+		switch c {
 		case ' ', '.', '-', '_', '*', '/', '|':
 		default:
 			return false
 		}
+		i++
 	}
 	return true
 }
@@ -574,7 +591,14 @@ func (z *tokenizer) censor() {
 func (z *tokenizer) spacedBySpaces(t *token) bool {
 	_, n := utf8.DecodeRuneInString(z.text[t.src.lo:])
 	i := int(t.src.lo) + n
-	return i < int(t.src.hi) && z.text[i] == ' '
+	if i >= int(t.src.hi) {
+		return false
+	}
+	if c := z.text[i]; c < utf8.RuneSelf {
+		return c == ' '
+	}
+	r, _ := utf8.DecodeRuneInString(z.text[i:])
+	return unicode.Is(unicode.Zs, r)
 }
 
 // appendRead appends the letters t stands for: its form, or, for a part
