@@ -28,6 +28,10 @@ func TestLinks(t *testing.T) {
 		{"just for test I have to say murdev.com", []string{"murdev.com"}, []string{"murdev.com"}},
 		{"https://binbox.io/DNCkM#qT4Q1JB1\ufeff", []string{"https://binbox.io/DNCkM#qT4Q1JB1"}, []string{"binbox.io"}},
 		{"http://user:pw@host.example.com:8080/p", []string{"http://user:pw@host.example.com:8080/p"}, []string{"example.com"}},
+		// a host in %XX escapes, which browsers decode
+		{"claim https://%64%69%73cord-gift.ru/x", []string{"https://%64%69%73cord-gift.ru/x"}, []string{"discord-gift.ru"}},
+		{"https://d%D1%96scord.gift/x", []string{"https://d%D1%96scord.gift/x"}, []string{"dіscord.gift"}},
+		{"https://ex%2", nil, nil},
 		{"http://192.168.1.1/admin", []string{"http://192.168.1.1/admin"}, []string{"192.168.1.1"}},
 		{"voir:https://x.org/a, merci", []string{"https://x.org/a"}, []string{"x.org"}},
 		// any IANA TLD, with a path

@@ -384,6 +384,15 @@ func hostOf(u string, withScheme bool) string {
 		if c := strings.LastIndexByte(h, ':'); c >= 0 && !strings.Contains(h, "]") {
 			h = h[:c]
 		}
+		if strings.IndexByte(h, '%') >= 0 {
+			// Browsers decode a host written in %XX escapes:
+			// https://%64iscord.gift goes to discord.gift.
+			d, ok := unescapeHost(h)
+			if !ok {
+				return ""
+			}
+			h = d
+		}
 		h = strings.TrimSuffix(h, ".")
 		if h == "" {
 			return ""
@@ -430,6 +439,34 @@ func hostOf(u string, withScheme bool) string {
 		}
 	}
 	return h
+}
+
+// unescapeHost decodes the %XX escapes of a host; false when an escape is
+// malformed or the bytes are not UTF-8.
+func unescapeHost(h string) (string, bool) {
+	b := make([]byte, 0, len(h))
+	for i := 0; i < len(h); i++ {
+		if h[i] != '%' {
+			b = append(b, h[i])
+			continue
+		}
+		if i+2 >= len(h) || !isHex(h[i+1]) || !isHex(h[i+2]) {
+			return "", false
+		}
+		b = append(b, unhex(h[i+1])<<4|unhex(h[i+2]))
+		i += 2
+	}
+	return string(b), utf8.Valid(b)
+}
+
+func unhex(c byte) byte {
+	switch {
+	case c <= '9':
+		return c - '0'
+	case c >= 'a':
+		return c - 'a' + 10
+	}
+	return c - 'A' + 10
 }
 
 // registrable reduces a host to the part its owner registered: lower case,
