@@ -289,6 +289,22 @@ func TestLookalike(t *testing.T) {
 		{"пpимeнeниe.com", "xn--e1aaajcvibmk.com"}, // Latin p and e among the Cyrillic
 		{"youtube.com", ""},
 		{"discord-status.com", ""},
+		// a listed host shown first, where the host is read
+		{"discord.com.gift-claim.ru", "discord.com"},
+		{"https://login.paypal.com-secure.info/x", "paypal.com"},
+		{"d1scord.com.nitro.example.net", "discord.com"},
+		{"discord.com.github.io", "discord.com"},
+		{"https://discord.com@185.12.4.77/verify", "discord.com"},
+		{"https://support.discord.com:443@evil.example/", "discord.com"},
+		{"https://d1scord.gg@evil.example/", "discord.gg"},
+		{"https://%64%31scord.gg/x", "discord.gg"},
+		{"https://discord.com@discord.com/", ""},
+		{"https://bob@evil.example/", ""},
+		{"paypal.com.au", ""}, // the brand's own site abroad
+		{"www.paypal.com.au", ""},
+		{"discord.community.example", ""},
+		{"discordapp.com.example", ""},
+		{"steamcommunity-trade.example.net", ""},
 		{"not a host", ""},
 	}
 	for _, tt := range tests {
