@@ -81,6 +81,9 @@ func signalNames() []string {
 //	                        for [discord.gg, steamcommunity.com]). For lists of
 //	                        brands and trusted sites; any_in and none_in compare
 //	                        exactly, so an allow list never lets a look-alike in.
+//	                        An item may be a link: a listed host shown first
+//	                        ("discord.com.gift-claim.ru") or as its user info
+//	                        ("https://discord.com@evil.example/") counts too.
 //	sketch(band)            band 0 to 3 of the text's similarity sketch (MinHash
 //	                        of its words): texts that share most of their words
 //	                        share a band. "" for texts under 4 words. A counter
