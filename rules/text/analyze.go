@@ -157,6 +157,7 @@ func (a *Analysis) analyze() {
 	ls := linkSet{links: a.linkArr[:0], hosts: a.hostArr[:0], spans: a.spanArr[:0]}
 	ls.find(s)
 	ls.findSpaced(s)
+	ls.findWideDots(s)
 	a.Links = ls.links
 	a.Domains = a.domArr[:0]
 	for _, h := range ls.hosts {

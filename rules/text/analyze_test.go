@@ -54,7 +54,14 @@ func TestLinks(t *testing.T) {
 		{"go to FreeNitro(dot)com now", []string{"FreeNitro(dot)com"}, []string{"freenitro.com"}},
 		{"go to freenitro (dot) com now", []string{"freenitro (dot) com"}, []string{"freenitro.com"}},
 		{"scam[dot]net/x", []string{"scam[dot]net/x"}, []string{"scam.net"}},
+		// full stops of another width, which browsers read as dots
+		{"nitro here: discord-gift．ru/claim", []string{"discord-gift．ru/claim"}, []string{"discord-gift.ru"}},
+		{"https://free-nitro。com/x and www.example｡org", []string{"https://free-nitro。com/x", "www.example｡org"}, []string{"free-nitro.com", "example.org"}},
+		{"see example.com and steam-gift．ru", []string{"example.com", "steam-gift．ru"}, []string{"example.com", "steam-gift.ru"}},
 		// not links
+		{"今日は楽しかった。明日も遊ぼう。", nil, nil},
+		{"ゲームはfun。次はcom", nil, nil},
+		{"３．５ではない", nil, nil},
 		{"écris à bob@example.com", nil, nil},
 		{"la version 3.5 est sortie", nil, nil},
 		{"e.g. this, i.e. that", nil, nil},

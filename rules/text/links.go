@@ -240,6 +240,62 @@ func (ls *linkSet) findSpaced(s string) {
 	}
 }
 
+// findWideDots finds the links written with a full stop of another width
+// (．。｡), which browsers and IDNA read as a dot, to get past link filters:
+// "discord-gift．ru/claim". Each field holding one is read with its wide dots
+// made full stops; the link keeps its place in s.
+func (ls *linkSet) findWideDots(s string) {
+	k := indexWideDot(s)
+	if k < 0 || !utf8.ValidString(s) {
+		return
+	}
+	var field []byte
+	var from []int // from[i]: where byte i of field is in s
+	for k >= 0 {
+		start, end := fieldStart(s, k), fieldEnd(s, k)
+		field, from = field[:0], from[:0]
+		for j := start; j < end; {
+			if w := wideDotAt(s[j:]); w > 0 {
+				field, from = append(field, '.'), append(from, j)
+				j += w
+				continue
+			}
+			field, from = append(field, s[j]), append(from, j)
+			j++
+		}
+		from = append(from, end)
+		f := string(field)
+		if lo, hi, ok := linkIn(f); ok && !ls.overlaps(from[lo], from[hi]) {
+			ls.add(s, from[lo], from[hi], linkHost(f[lo:hi]))
+		}
+		if k = indexWideDot(s[end:]); k >= 0 {
+			k += end
+		}
+	}
+}
+
+// indexWideDot returns where the first wide full stop (U+3002 。, U+FF0E ．,
+// U+FF61 ｡) is in s, or -1.
+func indexWideDot(s string) int {
+	best := -1
+	for _, d := range [...]string{"\u3002", "\uff0e", "\uff61"} {
+		if i := strings.Index(s, d); i >= 0 && (best < 0 || i < best) {
+			best = i
+		}
+	}
+	return best
+}
+
+// wideDotAt returns the length of the wide full stop s starts with, or 0.
+func wideDotAt(s string) int {
+	if len(s) >= 3 && (s[0] == 0xe3 || s[0] == 0xef) {
+		if d := s[:3]; d == "\u3002" || d == "\uff0e" || d == "\uff61" {
+			return 3
+		}
+	}
+	return 0
+}
+
 // nextByte returns where c is in s at from or after: at when it is there
 // already (at >= from), else found again; len(s) when there is none.
 func nextByte(s string, c byte, at, from int) int {
