@@ -495,7 +495,9 @@ func censorGap(gap string) int {
 //
 // It also gives a word rejoined from spaced-out letters a second reading
 // without its first letter when that letter is a word of its own: in
-// "such a s l u t" the a is an article.
+// "such a s l u t" the a is an article; and, when one star parts its letters,
+// a reading with the stars as censored letters: "m*r*n" is "mrn" spaced out,
+// or "moron" with its vowels starred.
 func (z *tokenizer) censor() {
 	next := 0 // next link
 	for i := 0; i < len(z.toks); i++ {
@@ -508,6 +510,18 @@ func (z *tokenizer) censor() {
 		}
 		if next < len(z.links) && z.links[next].lo < t.src.hi {
 			continue
+		}
+		if t.flags&joined != 0 && z.spacedByStars(t) {
+			lo, n := int32(len(z.buf)), 0
+			for k, r := range string(z.buf[t.form[0].lo:t.form[0].hi]) {
+				if k > 0 {
+					z.buf = append(z.buf, '*')
+				}
+				z.buf = utf8.AppendRune(z.buf, r)
+				n++
+			}
+			z.cens = append(z.cens, censoredWord{first: int32(i), last: int32(i),
+				form: span{lo, int32(len(z.buf))}, runes: int32(2*n - 1)})
 		}
 		if t.flags&joined != 0 && t.form[0].hi-t.form[0].lo >= 4 && z.spacedBySpaces(t) {
 			switch z.buf[t.form[0].lo] {
@@ -584,6 +598,20 @@ func (z *tokenizer) censor() {
 			form: span{lo, int32(len(z.buf))}, runes: int32(runes)})
 		i = j
 	}
+}
+
+// spacedByStars reports whether the joined token t was spelt with one
+// censoring star between its letters ("m*r*n", not "m * r * n" nor "m.r.n"):
+// the gaps of a joined token are all the same.
+func (z *tokenizer) spacedByStars(t *token) bool {
+	src := z.text[t.src.lo:t.src.hi]
+	_, n := utf8.DecodeRuneInString(src)
+	r, m := utf8.DecodeRuneInString(src[n:])
+	if r != '*' && r != '\u2217' && r != '\u204e' && r != '\uff0a' {
+		return false
+	}
+	next, _ := utf8.DecodeRuneInString(src[n+m:])
+	return !censorRune(next) && !unicode.Is(unicode.Zs, next) && next != ' '
 }
 
 // spacedBySpaces reports whether the joined token t was spelt with spaces
