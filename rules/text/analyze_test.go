@@ -54,6 +54,10 @@ func TestLinks(t *testing.T) {
 		{"go to FreeNitro(dot)com now", []string{"FreeNitro(dot)com"}, []string{"freenitro.com"}},
 		{"go to freenitro (dot) com now", []string{"freenitro (dot) com"}, []string{"freenitro.com"}},
 		{"scam[dot]net/x", []string{"scam[dot]net/x"}, []string{"scam.net"}},
+		// a Markdown link shows its words and leads to its target: both are read
+		{"your badge: [https://discord.com/badges](https://dlscord-badges.ru/x)", []string{"https://discord.com/badges", "https://dlscord-badges.ru/x"}, []string{"discord.com", "dlscord-badges.ru"}},
+		{"[youtube.com/watch](https://free-gift.example.net/x).", []string{"youtube.com/watch", "https://free-gift.example.net/x"}, []string{"youtube.com", "example.net"}},
+		{"read [the patch notes](https://example.com/patch)", []string{"https://example.com/patch"}, []string{"example.com"}},
 		// full stops of another width, which browsers read as dots
 		{"nitro here: discord-gift．ru/claim", []string{"discord-gift．ru/claim"}, []string{"discord-gift.ru"}},
 		{"https://free-nitro。com/x and www.example｡org", []string{"https://free-nitro。com/x", "www.example｡org"}, []string{"free-nitro.com", "example.org"}},

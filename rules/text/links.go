@@ -81,9 +81,7 @@ func (ls *linkSet) find(s string) {
 			return
 		}
 		start, end := fieldStart(s, m), fieldEnd(s, m)
-		if lo, hi, ok := linkIn(s[start:end]); ok {
-			ls.add(s, start+lo, start+hi, linkHost(s[start+lo:start+hi]))
-		}
+		ls.field(s, start, end)
 		i = end
 	}
 }
@@ -148,13 +146,34 @@ func (ls *linkSet) findEach(s string) {
 		}
 		if sep {
 			if mark && i > start {
-				if lo, hi, ok := linkIn(s[start:i]); ok {
-					ls.add(s, start+lo, start+hi, linkHost(s[start+lo:start+hi]))
-				}
+				ls.field(s, start, i)
 			}
 			start, mark = i+n, false
 		}
 		i += n
+	}
+}
+
+// field finds the link of the field s[start:end]. A Markdown link,
+// [words](target), shows its words and leads to its target (Discord renders
+// them): each part is read alone, so that words written as a link
+// ("[https://discord.com/badges](https://evil.example/x)") do not hide the
+// target.
+func (ls *linkSet) field(s string, start, end int) {
+	for {
+		k := strings.Index(s[start:end], "](")
+		if k < 0 {
+			break
+		}
+		ls.fieldPart(s, start, start+k)
+		start += k + 2
+	}
+	ls.fieldPart(s, start, end)
+}
+
+func (ls *linkSet) fieldPart(s string, start, end int) {
+	if lo, hi, ok := linkIn(s[start:end]); ok {
+		ls.add(s, start+lo, start+hi, linkHost(s[start+lo:start+hi]))
 	}
 }
 
