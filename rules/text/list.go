@@ -446,8 +446,11 @@ func (l *List) Lookalike(s string) (host string, ok bool) {
 	return l.brandFirst(h)
 }
 
-// lookalikeHost reads s, a host or a link, as the host it leads to and the
-// user info shown before it (the part before an @, without a password).
+// lookalikeHost reads s, a host or a link as written, as the host it leads to
+// and the user info shown before it (the part before an @, without a
+// password). The dots of a link written to get past filters are read as dots:
+// spaced ("d1scord . gg"), spelled ("d1scord(dot)gg") or of another width
+// ("d1scord．gg").
 func lookalikeHost(s string) (host, shown string) {
 	s = strings.TrimSpace(s)
 	if k := strings.Index(s, "://"); k >= 0 {
@@ -455,6 +458,9 @@ func lookalikeHost(s string) (host, shown string) {
 	}
 	if k := strings.IndexAny(s, "/?#"); k >= 0 {
 		s = s[:k]
+	}
+	if strings.ContainsAny(s, " ([\u3002\uff0e\uff61") {
+		s = dotReader.Replace(strings.ToLower(s))
 	}
 	if at := strings.LastIndexByte(s, '@'); at >= 0 {
 		shown, s = s[:at], s[at+1:]
@@ -473,6 +479,9 @@ func lookalikeHost(s string) (host, shown string) {
 	}
 	return hostKey(s), shown
 }
+
+// dotReader reads the dots of a link written to get past filters as dots.
+var dotReader = strings.NewReplacer(" ", "", "(dot)", ".", "[dot]", ".", "\u3002", ".", "\uff0e", ".", "\uff61", ".")
 
 // imitated returns the listed host that h is, is under, or looks like.
 func (l *List) imitated(h string) (string, bool) {

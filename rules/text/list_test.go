@@ -308,6 +308,11 @@ func TestLookalike(t *testing.T) {
 		{"discord.community.example", ""},
 		{"discordapp.com.example", ""},
 		{"steamcommunity-trade.example.net", ""},
+		// links written with spaced, spelled or wide dots, as Analyze finds them
+		{"d1scord . gg/abc", "discord.gg"},
+		{"D1SCORD (DOT) GG", "discord.gg"},
+		{"dіscord．gg/abc", "discord.gg"},
+		{"discord . gg/abc", ""},
 		{"not a host", ""},
 	}
 	for _, tt := range tests {
