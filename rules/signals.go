@@ -35,6 +35,7 @@ type signalEnv struct {
 	Invites       int     `expr:"invites"`
 	TelegramLinks int     `expr:"telegram_links"`
 	Shortened     int     `expr:"shortened"`
+	MaskedLinks   int     `expr:"masked_links"`
 	Wallets       int     `expr:"wallets"`
 	Emails        int     `expr:"emails"`
 	Phones        int     `expr:"phones"`
@@ -51,6 +52,7 @@ func signalsOf(a *text.Analysis) signalEnv {
 		Invites:       a.Invites,
 		TelegramLinks: a.TelegramLinks,
 		Shortened:     a.Shortened,
+		MaskedLinks:   a.MaskedLinks,
 		Wallets:       a.Wallets,
 		Emails:        a.Emails,
 		Phones:        a.Phones,

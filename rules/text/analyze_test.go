@@ -282,3 +282,23 @@ func TestAnalyzeIntoResets(t *testing.T) {
 		}
 	}
 }
+
+func TestMaskedLinks(t *testing.T) {
+	tests := []struct {
+		text string
+		want int
+	}{
+		{"trade offer: [steamcommunity.com/tradeoffer/new](https://steamcommunity-offer.ru/tradeoffer/new)", 1},
+		{"your badge: [https://discord.com/badges](https://dlscord-badges.ru/x)", 1},
+		{"[a-shop.com](https://b-shop.net) and [c-shop.com](https://c-shop.com/x)", 1},
+		{"profile: [steamcommunity.com/id/jean](https://steamcommunity.com/id/jean)", 0},
+		{"[www.example.com](https://docs.example.com/a)", 0},
+		{"read [the patch notes](https://example.com/patch)", 0},
+		{"nothing here", 0},
+	}
+	for _, tt := range tests {
+		if got := Analyze(tt.text).MaskedLinks; got != tt.want {
+			t.Errorf("Analyze(%q).MaskedLinks = %d, want %d", tt.text, got, tt.want)
+		}
+	}
+}

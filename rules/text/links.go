@@ -14,6 +14,9 @@ type linkSet struct {
 	links []string // as written
 	hosts []string // host of each link
 	spans []span   // place of each link in the text
+	// masked counts the Markdown links whose words are a link to another
+	// site than their target
+	masked int
 }
 
 func (ls *linkSet) add(s string, lo, hi int, host string) {
@@ -159,21 +162,41 @@ func (ls *linkSet) findEach(s string) {
 // them): each part is read alone, so that words written as a link
 // ("[https://discord.com/badges](https://evil.example/x)") do not hide the
 // target.
+//
+// Words that are a link to another site than the target
+// ("[steamcommunity.com/gift](https://steam-offer.example/gift)") show one
+// site and lead to another: they are counted in masked.
 func (ls *linkSet) field(s string, start, end int) {
+	words := "" // the host of the part before "](", when it is a link
 	for {
 		k := strings.Index(s[start:end], "](")
 		if k < 0 {
 			break
 		}
-		ls.fieldPart(s, start, start+k)
+		h := ls.fieldPart(s, start, start+k)
+		ls.compareMasked(words, h)
+		words = h
 		start += k + 2
 	}
-	ls.fieldPart(s, start, end)
+	ls.compareMasked(words, ls.fieldPart(s, start, end))
 }
 
-func (ls *linkSet) fieldPart(s string, start, end int) {
-	if lo, hi, ok := linkIn(s[start:end]); ok {
-		ls.add(s, start+lo, start+hi, linkHost(s[start+lo:start+hi]))
+// fieldPart finds the link of s[start:end] and returns its host, or "".
+func (ls *linkSet) fieldPart(s string, start, end int) string {
+	lo, hi, ok := linkIn(s[start:end])
+	if !ok {
+		return ""
+	}
+	host := linkHost(s[start+lo : start+hi])
+	ls.add(s, start+lo, start+hi, host)
+	return host
+}
+
+// compareMasked counts a Markdown link whose words, a link to host words,
+// lead to target, a host of another registrable domain.
+func (ls *linkSet) compareMasked(words, target string) {
+	if words != "" && target != "" && registrable(words) != registrable(target) {
+		ls.masked++
 	}
 }
 
