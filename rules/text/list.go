@@ -459,7 +459,7 @@ func lookalikeHost(s string) (host, shown string) {
 	if k := strings.IndexAny(s, "/?#"); k >= 0 {
 		s = s[:k]
 	}
-	if strings.ContainsAny(s, " ([\u3002\uff0e\uff61") {
+	if mayHideDots(s) {
 		s = dotReader.Replace(strings.ToLower(s))
 	}
 	if at := strings.LastIndexByte(s, '@'); at >= 0 {
@@ -478,6 +478,18 @@ func lookalikeHost(s string) (host, shown string) {
 		}
 	}
 	return hostKey(s), shown
+}
+
+// mayHideDots reports whether s has a space, a bracket or the first byte of a
+// wide full stop: one byte test each, most hosts have none.
+func mayHideDots(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case ' ', '(', '[', 0xe3, 0xef:
+			return true
+		}
+	}
+	return false
 }
 
 // dotReader reads the dots of a link written to get past filters as dots.
@@ -506,6 +518,9 @@ func (l *List) imitated(h string) (string, bool) {
 // is read, the part its owner chose, so that a brand's own sites abroad
 // (amazon.com.au) are not taken for one.
 func (l *List) brandFirst(h string) (string, bool) {
+	if strings.Count(h, ".") < 2 {
+		return "", false // a name and a suffix of one label: no room for a host before them
+	}
 	suffix, icann := publicsuffix.PublicSuffix(h)
 	if !icann {
 		// a private suffix (github.io, com.ru) is a name anyone can have
