@@ -351,6 +351,8 @@ func nativeIdent(name string) (nval, bool) {
 		return num(func(e *exprEnv) int { return e.Wallets })
 	case "emails":
 		return num(func(e *exprEnv) int { return e.Emails })
+	case "masked_links":
+		return num(func(e *exprEnv) int { return e.MaskedLinks })
 	case "phones":
 		return num(func(e *exprEnv) int { return e.Phones })
 	case "promo":

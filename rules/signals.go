@@ -35,6 +35,7 @@ type signalEnv struct {
 	Invites       int     `expr:"invites"`
 	TelegramLinks int     `expr:"telegram_links"`
 	Shortened     int     `expr:"shortened"`
+	MaskedLinks   int     `expr:"masked_links"`
 	Wallets       int     `expr:"wallets"`
 	Emails        int     `expr:"emails"`
 	Phones        int     `expr:"phones"`
@@ -51,6 +52,7 @@ func signalsOf(a *text.Analysis) signalEnv {
 		Invites:       a.Invites,
 		TelegramLinks: a.TelegramLinks,
 		Shortened:     a.Shortened,
+		MaskedLinks:   a.MaskedLinks,
 		Wallets:       a.Wallets,
 		Emails:        a.Emails,
 		Phones:        a.Phones,
@@ -81,6 +83,9 @@ func signalNames() []string {
 //	                        for [discord.gg, steamcommunity.com]). For lists of
 //	                        brands and trusted sites; any_in and none_in compare
 //	                        exactly, so an allow list never lets a look-alike in.
+//	                        An item may be a link: a listed host shown first
+//	                        ("discord.com.gift-claim.ru") or as its user info
+//	                        ("https://discord.com@evil.example/") counts too.
 //	sketch(band)            band 0 to 3 of the text's similarity sketch (MinHash
 //	                        of its words): texts that share most of their words
 //	                        share a band. "" for texts under 4 words. A counter

@@ -125,6 +125,19 @@ func TestStarterPackSeesWhatScamsHide(t *testing.T) {
 		card("look-alike link: phishing", "dіscord.gift")
 	})
 
+	t.Run("a text_link showing the brand before an @", func(t *testing.T) {
+		// https://discord.com@185.12.4.77/ leads to 185.12.4.77: what comes
+		// before the @ is user info, not the host
+		u := tgUser{id: 106, first: "Ivan"}
+		f.push(map[string]any{"message": with(message(group, 209, u, t0+8, "your account will be closed, verify it here"),
+			"entities", []any{map[string]any{"type": "text_link", "offset": 38, "length": 4, "url": "https://discord.com@185.12.4.77/verify"}})})
+		deleted(209)
+		if d := mutedFor(u); d != time.Hour {
+			t.Errorf("muted for %s, want 1h", d)
+		}
+		card("look-alike link: phishing", "185.12.4.77")
+	})
+
 	t.Run("a name that passes for the staff, on join", func(t *testing.T) {
 		u := tgUser{id: 104, first: "Discord", last: "Support", user: "discord_help_desk"}
 		f.push(map[string]any{"chat_member": map[string]any{

@@ -41,6 +41,10 @@ type Analysis struct {
 	// channels (t.me/…); Shortened links through URL shorteners and cloakers
 	// (bit.ly, tinyurl.com, …), which do not say where they lead.
 	Invites, TelegramLinks, Shortened int
+	// MaskedLinks counts the Markdown links, [words](target), whose words are
+	// a link to another site than the target: "[steamcommunity.com/gift](https://steam-offer.example/gift)"
+	// shows one site and leads to another.
+	MaskedLinks int
 	// Wallets counts cryptocurrency addresses (Bitcoin, Ethereum, Tron,
 	// Litecoin): "send 0.1 BTC to 1FHeNq…" is the oldest scam there is.
 	Wallets int
@@ -145,6 +149,7 @@ func (a *Analysis) reset() {
 	a.Mentions, a.Emojis, a.Caps = 0, 0, 0
 	a.Words, a.EmojiShare, a.MaxRun = 0, 0, 0
 	a.Invites, a.TelegramLinks, a.Shortened, a.Wallets, a.Emails, a.Phones, a.Promo = 0, 0, 0, 0, 0, 0, 0
+	a.MaskedLinks = 0
 	a.Fingerprint, a.Language, a.fpSum = "", "", 0
 	a.toks, a.buf, a.cens, a.spans, a.hashes, a.hashed = nil, nil, nil, nil, nil, false
 	a.spareToks, a.spareBuf = nil, nil
@@ -157,6 +162,7 @@ func (a *Analysis) analyze() {
 	ls := linkSet{links: a.linkArr[:0], hosts: a.hostArr[:0], spans: a.spanArr[:0]}
 	ls.find(s)
 	ls.findSpaced(s)
+	ls.findWideDots(s)
 	a.Links = ls.links
 	a.Domains = a.domArr[:0]
 	for _, h := range ls.hosts {
@@ -166,6 +172,7 @@ func (a *Analysis) analyze() {
 		}
 	}
 	a.spans = ls.spans
+	a.MaskedLinks = ls.masked
 	a.linkSignals(&ls)
 	a.scan(ls.spans)
 	toks, buf := a.tokArr[:0], a.bufArr[:0]

@@ -28,6 +28,10 @@ func TestLinks(t *testing.T) {
 		{"just for test I have to say murdev.com", []string{"murdev.com"}, []string{"murdev.com"}},
 		{"https://binbox.io/DNCkM#qT4Q1JB1\ufeff", []string{"https://binbox.io/DNCkM#qT4Q1JB1"}, []string{"binbox.io"}},
 		{"http://user:pw@host.example.com:8080/p", []string{"http://user:pw@host.example.com:8080/p"}, []string{"example.com"}},
+		// a host in %XX escapes, which browsers decode
+		{"claim https://%64%69%73cord-gift.ru/x", []string{"https://%64%69%73cord-gift.ru/x"}, []string{"discord-gift.ru"}},
+		{"https://d%D1%96scord.gift/x", []string{"https://d%D1%96scord.gift/x"}, []string{"dіscord.gift"}},
+		{"https://ex%2", nil, nil},
 		{"http://192.168.1.1/admin", []string{"http://192.168.1.1/admin"}, []string{"192.168.1.1"}},
 		{"voir:https://x.org/a, merci", []string{"https://x.org/a"}, []string{"x.org"}},
 		// any IANA TLD, with a path
@@ -50,7 +54,18 @@ func TestLinks(t *testing.T) {
 		{"go to FreeNitro(dot)com now", []string{"FreeNitro(dot)com"}, []string{"freenitro.com"}},
 		{"go to freenitro (dot) com now", []string{"freenitro (dot) com"}, []string{"freenitro.com"}},
 		{"scam[dot]net/x", []string{"scam[dot]net/x"}, []string{"scam.net"}},
+		// a Markdown link shows its words and leads to its target: both are read
+		{"your badge: [https://discord.com/badges](https://dlscord-badges.ru/x)", []string{"https://discord.com/badges", "https://dlscord-badges.ru/x"}, []string{"discord.com", "dlscord-badges.ru"}},
+		{"[youtube.com/watch](https://free-gift.example.net/x).", []string{"youtube.com/watch", "https://free-gift.example.net/x"}, []string{"youtube.com", "example.net"}},
+		{"read [the patch notes](https://example.com/patch)", []string{"https://example.com/patch"}, []string{"example.com"}},
+		// full stops of another width, which browsers read as dots
+		{"nitro here: discord-gift．ru/claim", []string{"discord-gift．ru/claim"}, []string{"discord-gift.ru"}},
+		{"https://free-nitro。com/x and www.example｡org", []string{"https://free-nitro。com/x", "www.example｡org"}, []string{"free-nitro.com", "example.org"}},
+		{"see example.com and steam-gift．ru", []string{"example.com", "steam-gift．ru"}, []string{"example.com", "steam-gift.ru"}},
 		// not links
+		{"今日は楽しかった。明日も遊ぼう。", nil, nil},
+		{"ゲームはfun。次はcom", nil, nil},
+		{"３．５ではない", nil, nil},
 		{"écris à bob@example.com", nil, nil},
 		{"la version 3.5 est sortie", nil, nil},
 		{"e.g. this, i.e. that", nil, nil},
@@ -264,6 +279,26 @@ func TestAnalyzeIntoResets(t *testing.T) {
 		}
 		if len(a.toks) != len(want.toks) || string(a.buf) != string(want.buf) {
 			t.Errorf("%q: tokens %d %q after AnalyzeInto, Analyze gives %d %q", s, len(a.toks), a.buf, len(want.toks), want.buf)
+		}
+	}
+}
+
+func TestMaskedLinks(t *testing.T) {
+	tests := []struct {
+		text string
+		want int
+	}{
+		{"trade offer: [steamcommunity.com/tradeoffer/new](https://steamcommunity-offer.ru/tradeoffer/new)", 1},
+		{"your badge: [https://discord.com/badges](https://dlscord-badges.ru/x)", 1},
+		{"[a-shop.com](https://b-shop.net) and [c-shop.com](https://c-shop.com/x)", 1},
+		{"profile: [steamcommunity.com/id/jean](https://steamcommunity.com/id/jean)", 0},
+		{"[www.example.com](https://docs.example.com/a)", 0},
+		{"read [the patch notes](https://example.com/patch)", 0},
+		{"nothing here", 0},
+	}
+	for _, tt := range tests {
+		if got := Analyze(tt.text).MaskedLinks; got != tt.want {
+			t.Errorf("Analyze(%q).MaskedLinks = %d, want %d", tt.text, got, tt.want)
 		}
 	}
 }

@@ -14,6 +14,9 @@ type linkSet struct {
 	links []string // as written
 	hosts []string // host of each link
 	spans []span   // place of each link in the text
+	// masked counts the Markdown links whose words are a link to another
+	// site than their target
+	masked int
 }
 
 func (ls *linkSet) add(s string, lo, hi int, host string) {
@@ -81,9 +84,7 @@ func (ls *linkSet) find(s string) {
 			return
 		}
 		start, end := fieldStart(s, m), fieldEnd(s, m)
-		if lo, hi, ok := linkIn(s[start:end]); ok {
-			ls.add(s, start+lo, start+hi, linkHost(s[start+lo:start+hi]))
-		}
+		ls.field(s, start, end)
 		i = end
 	}
 }
@@ -148,13 +149,54 @@ func (ls *linkSet) findEach(s string) {
 		}
 		if sep {
 			if mark && i > start {
-				if lo, hi, ok := linkIn(s[start:i]); ok {
-					ls.add(s, start+lo, start+hi, linkHost(s[start+lo:start+hi]))
-				}
+				ls.field(s, start, i)
 			}
 			start, mark = i+n, false
 		}
 		i += n
+	}
+}
+
+// field finds the link of the field s[start:end]. A Markdown link,
+// [words](target), shows its words and leads to its target (Discord renders
+// them): each part is read alone, so that words written as a link
+// ("[https://discord.com/badges](https://evil.example/x)") do not hide the
+// target.
+//
+// Words that are a link to another site than the target
+// ("[steamcommunity.com/gift](https://steam-offer.example/gift)") show one
+// site and lead to another: they are counted in masked.
+func (ls *linkSet) field(s string, start, end int) {
+	words := "" // the host of the part before "](", when it is a link
+	for {
+		k := strings.Index(s[start:end], "](")
+		if k < 0 {
+			break
+		}
+		h := ls.fieldPart(s, start, start+k)
+		ls.compareMasked(words, h)
+		words = h
+		start += k + 2
+	}
+	ls.compareMasked(words, ls.fieldPart(s, start, end))
+}
+
+// fieldPart finds the link of s[start:end] and returns its host, or "".
+func (ls *linkSet) fieldPart(s string, start, end int) string {
+	lo, hi, ok := linkIn(s[start:end])
+	if !ok {
+		return ""
+	}
+	host := linkHost(s[start+lo : start+hi])
+	ls.add(s, start+lo, start+hi, host)
+	return host
+}
+
+// compareMasked counts a Markdown link whose words, a link to host words,
+// lead to target, a host of another registrable domain.
+func (ls *linkSet) compareMasked(words, target string) {
+	if words != "" && target != "" && registrable(words) != registrable(target) {
+		ls.masked++
 	}
 }
 
@@ -238,6 +280,62 @@ func (ls *linkSet) findSpaced(s string) {
 		ls.add(s, h, end, host+"."+s[t:te])
 		d = end - 1
 	}
+}
+
+// findWideDots finds the links written with a full stop of another width
+// (．。｡), which browsers and IDNA read as a dot, to get past link filters:
+// "discord-gift．ru/claim". Each field holding one is read with its wide dots
+// made full stops; the link keeps its place in s.
+func (ls *linkSet) findWideDots(s string) {
+	k := indexWideDot(s)
+	if k < 0 || !utf8.ValidString(s) {
+		return
+	}
+	var field []byte
+	var from []int // from[i]: where byte i of field is in s
+	for k >= 0 {
+		start, end := fieldStart(s, k), fieldEnd(s, k)
+		field, from = field[:0], from[:0]
+		for j := start; j < end; {
+			if w := wideDotAt(s[j:]); w > 0 {
+				field, from = append(field, '.'), append(from, j)
+				j += w
+				continue
+			}
+			field, from = append(field, s[j]), append(from, j)
+			j++
+		}
+		from = append(from, end)
+		f := string(field)
+		if lo, hi, ok := linkIn(f); ok && !ls.overlaps(from[lo], from[hi]) {
+			ls.add(s, from[lo], from[hi], linkHost(f[lo:hi]))
+		}
+		if k = indexWideDot(s[end:]); k >= 0 {
+			k += end
+		}
+	}
+}
+
+// indexWideDot returns where the first wide full stop (U+3002 。, U+FF0E ．,
+// U+FF61 ｡) is in s, or -1.
+func indexWideDot(s string) int {
+	best := -1
+	for _, d := range [...]string{"\u3002", "\uff0e", "\uff61"} {
+		if i := strings.Index(s, d); i >= 0 && (best < 0 || i < best) {
+			best = i
+		}
+	}
+	return best
+}
+
+// wideDotAt returns the length of the wide full stop s starts with, or 0.
+func wideDotAt(s string) int {
+	if len(s) >= 3 && (s[0] == 0xe3 || s[0] == 0xef) {
+		if d := s[:3]; d == "\u3002" || d == "\uff0e" || d == "\uff61" {
+			return 3
+		}
+	}
+	return 0
 }
 
 // nextByte returns where c is in s at from or after: at when it is there
@@ -384,6 +482,15 @@ func hostOf(u string, withScheme bool) string {
 		if c := strings.LastIndexByte(h, ':'); c >= 0 && !strings.Contains(h, "]") {
 			h = h[:c]
 		}
+		if strings.IndexByte(h, '%') >= 0 {
+			// Browsers decode a host written in %XX escapes:
+			// https://%64iscord.gift goes to discord.gift.
+			d, ok := unescapeHost(h)
+			if !ok {
+				return ""
+			}
+			h = d
+		}
 		h = strings.TrimSuffix(h, ".")
 		if h == "" {
 			return ""
@@ -430,6 +537,34 @@ func hostOf(u string, withScheme bool) string {
 		}
 	}
 	return h
+}
+
+// unescapeHost decodes the %XX escapes of a host; false when an escape is
+// malformed or the bytes are not UTF-8.
+func unescapeHost(h string) (string, bool) {
+	b := make([]byte, 0, len(h))
+	for i := 0; i < len(h); i++ {
+		if h[i] != '%' {
+			b = append(b, h[i])
+			continue
+		}
+		if i+2 >= len(h) || !isHex(h[i+1]) || !isHex(h[i+2]) {
+			return "", false
+		}
+		b = append(b, unhex(h[i+1])<<4|unhex(h[i+2]))
+		i += 2
+	}
+	return string(b), utf8.Valid(b)
+}
+
+func unhex(c byte) byte {
+	switch {
+	case c <= '9':
+		return c - '0'
+	case c >= 'a':
+		return c - 'a' + 10
+	}
+	return c - 'A' + 10
 }
 
 // registrable reduces a host to the part its owner registered: lower case,

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/net/publicsuffix"
 )
 
 // List is a word list compiled for matching: a trie of token sequences, so a
@@ -407,6 +409,10 @@ func (l *List) Contains(s string) bool {
 // the listed host nor under it, but the same once look-alike letters, digits
 // for letters (d1scord), doubled letters (steamcommunnity), "rn" for "m",
 // "vv" for "w" and hyphens are read alike. It returns the host imitated.
+// s may be a link: a listed host shown where a reader looks for the host
+// makes it a look-alike too, at the start of another host
+// (discord.com.gift-claim.ru, paypal.com-secure.info) or as the user info
+// before an @ (https://discord.com@evil.example/ goes to evil.example).
 // Contains stays exact so that an allow list never lets a look-alike in;
 // Lookalike is for the deny side: lists of brands and trusted sites that
 // phishing imitates.
@@ -414,7 +420,7 @@ func (l *List) Lookalike(s string) (host string, ok bool) {
 	if l == nil || len(l.skeletons) == 0 {
 		return "", false
 	}
-	h := hostKey(s)
+	h, shown := lookalikeHost(s)
 	if !isHostName(h) || l.Contains(h) {
 		return "", false
 	}
@@ -422,8 +428,80 @@ func (l *List) Lookalike(s string) (host string, ok bool) {
 		h = strings.ToLower(h)
 	}
 	h = unicodeHost(h)
+	if isHostName(shown) {
+		if e, found := l.imitated(unicodeHost(shown)); found {
+			return e, true
+		}
+	}
+	for k := 0; ; {
+		if e, found := l.skeletons[skeleton(h[k:])]; found && unicodeHost(e) != h[k:] {
+			return e, true
+		}
+		n := strings.IndexByte(h[k:], '.')
+		if n < 0 || strings.IndexByte(h[k+n+1:], '.') < 0 {
+			break
+		}
+		k += n + 1
+	}
+	return l.brandFirst(h)
+}
+
+// lookalikeHost reads s, a host or a link as written, as the host it leads to
+// and the user info shown before it (the part before an @, without a
+// password). The dots of a link written to get past filters are read as dots:
+// spaced ("d1scord . gg"), spelled ("d1scord(dot)gg") or of another width
+// ("d1scord．gg").
+func lookalikeHost(s string) (host, shown string) {
+	s = strings.TrimSpace(s)
+	if k := strings.Index(s, "://"); k >= 0 {
+		s = s[k+3:]
+	}
+	if k := strings.IndexAny(s, "/?#"); k >= 0 {
+		s = s[:k]
+	}
+	if mayHideDots(s) {
+		s = dotReader.Replace(strings.ToLower(s))
+	}
+	if at := strings.LastIndexByte(s, '@'); at >= 0 {
+		shown, s = s[:at], s[at+1:]
+		if c := strings.IndexByte(shown, ':'); c >= 0 {
+			shown = shown[:c]
+		}
+		shown = hostKey(shown)
+	}
+	if c := strings.LastIndexByte(s, ':'); c >= 0 && !strings.Contains(s, "]") {
+		s = s[:c]
+	}
+	if strings.IndexByte(s, '%') >= 0 {
+		if d, ok := unescapeHost(s); ok {
+			s = d
+		}
+	}
+	return hostKey(s), shown
+}
+
+// mayHideDots reports whether s has a space, a bracket or the first byte of a
+// wide full stop: one byte test each, most hosts have none.
+func mayHideDots(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case ' ', '(', '[', 0xe3, 0xef:
+			return true
+		}
+	}
+	return false
+}
+
+// dotReader reads the dots of a link written to get past filters as dots.
+var dotReader = strings.NewReplacer(" ", "", "(dot)", ".", "[dot]", ".", "\u3002", ".", "\uff0e", ".", "\uff61", ".")
+
+// imitated returns the listed host that h is, is under, or looks like.
+func (l *List) imitated(h string) (string, bool) {
+	if hasUpper(h) {
+		h = strings.ToLower(h)
+	}
 	for {
-		if e, found := l.skeletons[skeleton(h)]; found && unicodeHost(e) != h {
+		if e, found := l.skeletons[skeleton(h)]; found {
 			return e, true
 		}
 		k := strings.IndexByte(h, '.')
@@ -431,6 +509,43 @@ func (l *List) Lookalike(s string) (host string, ok bool) {
 			return "", false
 		}
 		h = h[k+1:]
+	}
+}
+
+// brandFirst finds a listed host (or a look-alike of one) written as the first
+// labels of h, followed by a dot or a hyphen: discord.com.gift-claim.ru,
+// login.paypal.com-secure.info. Only the part of h before its public suffix
+// is read, the part its owner chose, so that a brand's own sites abroad
+// (amazon.com.au) are not taken for one.
+func (l *List) brandFirst(h string) (string, bool) {
+	if strings.Count(h, ".") < 2 {
+		return "", false // a name and a suffix of one label: no room for a host before them
+	}
+	suffix, icann := publicsuffix.PublicSuffix(h)
+	if !icann {
+		// a private suffix (github.io, com.ru) is a name anyone can have
+		suffix = h[strings.LastIndexByte(h, '.')+1:]
+	}
+	if len(suffix)+1 >= len(h) {
+		return "", false
+	}
+	name := h[:len(h)-len(suffix)-1]
+	if strings.IndexByte(name, '.') < 0 {
+		return "", false // no listed host fits in one label
+	}
+	for start := 0; ; {
+		for end := start + 1; end < len(name); end++ {
+			if c := name[end]; (c == '.' || c == '-') && strings.IndexByte(name[start:end], '.') > 0 {
+				if e, found := l.skeletons[skeleton(name[start:end])]; found {
+					return e, true
+				}
+			}
+		}
+		k := strings.IndexByte(name[start:], '.')
+		if k < 0 {
+			return "", false
+		}
+		start += k + 1
 	}
 }
 

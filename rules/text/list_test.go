@@ -38,6 +38,13 @@ func TestMatch(t *testing.T) {
 		{"stretched leet", "c00000n", "con"},
 		{"fullwidth", "ｃｏｎｎａｒｄ", "connard"},
 		{"math letters", "𝐢𝐝𝐢𝐨𝐭", "idiot"},
+		{"small capitals", "ꜰʀᴇᴇ ɴɪᴛʀᴏ", "free nitro"},
+		{"parenthesized capitals", "🄕🄡🄔🄔 🄝🄘🄣🄡🄞", "free nitro"},
+		{"spaced with no-break spaces", "free n\u00a0i\u00a0t\u00a0r\u00a0o", "free nitro"},
+		{"stars between the letters", "quelle m*r*e", "merde"},
+		{"stars between the letters 2", "you i*i*t", "idiot"},
+		{"stars between the letters, spaced out", "f*r*e*e n*i*t*r*o", "free nitro"},
+		{"spaced with em spaces", "c\u2003o\u2003n\u2003n\u2003a\u2003r\u2003d", "connard"},
 		{"cyrillic homoglyphs", "сοnnаrd", "connard"},
 		{"greek homoglyphs", "ιdιοt", "idiot"},
 		{"zero width", "con\u200bnard", "connard"},
@@ -285,6 +292,27 @@ func TestLookalike(t *testing.T) {
 		{"пpимeнeниe.com", "xn--e1aaajcvibmk.com"}, // Latin p and e among the Cyrillic
 		{"youtube.com", ""},
 		{"discord-status.com", ""},
+		// a listed host shown first, where the host is read
+		{"discord.com.gift-claim.ru", "discord.com"},
+		{"https://login.paypal.com-secure.info/x", "paypal.com"},
+		{"d1scord.com.nitro.example.net", "discord.com"},
+		{"discord.com.github.io", "discord.com"},
+		{"https://discord.com@185.12.4.77/verify", "discord.com"},
+		{"https://support.discord.com:443@evil.example/", "discord.com"},
+		{"https://d1scord.gg@evil.example/", "discord.gg"},
+		{"https://%64%31scord.gg/x", "discord.gg"},
+		{"https://discord.com@discord.com/", ""},
+		{"https://bob@evil.example/", ""},
+		{"paypal.com.au", ""}, // the brand's own site abroad
+		{"www.paypal.com.au", ""},
+		{"discord.community.example", ""},
+		{"discordapp.com.example", ""},
+		{"steamcommunity-trade.example.net", ""},
+		// links written with spaced, spelled or wide dots, as Analyze finds them
+		{"d1scord . gg/abc", "discord.gg"},
+		{"D1SCORD (DOT) GG", "discord.gg"},
+		{"dіscord．gg/abc", "discord.gg"},
+		{"discord . gg/abc", ""},
 		{"not a host", ""},
 	}
 	for _, tt := range tests {

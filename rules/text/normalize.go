@@ -122,13 +122,15 @@ func isMark(r rune) bool {
 // letterSymbol maps the symbols that stand for a Latin letter and that NFKD
 // does not decompose, or decomposes into more than the letter: regional
 // indicators (🇫 🇺), negative circled and squared letters (🅐 🅰), letters in
-// parentheses (⒜, NFKD "(a)").
+// parentheses (⒜ 🄐, NFKD "(a)" "(A)").
 func letterSymbol(r rune) (rune, bool) {
 	switch {
 	case r < 0x249c:
 		return 0, false
 	case r <= 0x24b5:
 		return 'a' + r - 0x249c, true
+	case 0x1f110 <= r && r <= 0x1f129: // 🄐, NFKD "(A)"
+		return 'a' + r - 0x1f110, true
 	case 0x1f150 <= r && r <= 0x1f169:
 		return 'a' + r - 0x1f150, true
 	case 0x1f170 <= r && r <= 0x1f189:
@@ -378,7 +380,7 @@ func lowerLookalike(r rune) (rune, bool) {
 		return 'd', true
 	case 'ɛ', 'ɇ':
 		return 'e', true
-	case 'ƒ':
+	case 'ƒ', 'ꜰ': // ꜰ: the small capital F of "fancy text" (ᴀʙᴄᴅᴇꜰɢʜ…)
 		return 'f', true
 	case 'ɠ', 'ǥ':
 		return 'g', true

@@ -189,6 +189,7 @@ func sameScan(s string) (fast, each Analysis, ok bool) {
 	var ls linkSet
 	ls.find(s)
 	ls.findSpaced(s)
+	ls.findWideDots(s)
 	fast, each = Analysis{Text: s}, Analysis{Text: s}
 	fast.scan(ls.spans)
 	each.scanEach(ls.spans)

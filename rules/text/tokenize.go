@@ -2,6 +2,7 @@ package text
 
 import (
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -336,17 +337,33 @@ func (z *tokenizer) joinable(i int) bool {
 }
 
 // spacedOut reports whether gap, the text between two single letters, is one to
-// three spacing characters, as in "c o n", "c.o.n", "c - o - n".
+// three spacing characters, as in "c o n", "c.o.n", "c - o - n". A space may be
+// any of Unicode's (a no-break space, an em space, the ideographic space): they
+// look like the ASCII one and spread letters as well.
 func spacedOut(gap string) bool {
-	if len(gap) == 0 || len(gap) > 3 {
+	if len(gap) == 0 || len(gap) > 9 {
 		return false
 	}
-	for i := 0; i < len(gap); i++ {
-		switch gap[i] {
+	n := 0
+	for i := 0; i < len(gap); n++ {
+		if n == 3 {
+			return false
+		}
+		c := gap[i]
+		if c >= utf8.RuneSelf {
+			r, size := utf8.DecodeRuneInString(gap[i:])
+			if !unicode.Is(unicode.Zs, r) {
+				return false
+			}
+			i += size
+			continue
+		}
+		switch c {
 		case ' ', '.', '-', '_', '*', '/', '|':
 		default:
 			return false
 		}
+		i++
 	}
 	return true
 }
@@ -478,7 +495,9 @@ func censorGap(gap string) int {
 //
 // It also gives a word rejoined from spaced-out letters a second reading
 // without its first letter when that letter is a word of its own: in
-// "such a s l u t" the a is an article.
+// "such a s l u t" the a is an article; and, when one star parts its letters,
+// a reading with the stars as censored letters: "m*r*n" is "mrn" spaced out,
+// or "moron" with its vowels starred.
 func (z *tokenizer) censor() {
 	next := 0 // next link
 	for i := 0; i < len(z.toks); i++ {
@@ -491,6 +510,18 @@ func (z *tokenizer) censor() {
 		}
 		if next < len(z.links) && z.links[next].lo < t.src.hi {
 			continue
+		}
+		if t.flags&joined != 0 && z.spacedByStars(t) {
+			lo, n := int32(len(z.buf)), 0
+			for k, r := range string(z.buf[t.form[0].lo:t.form[0].hi]) {
+				if k > 0 {
+					z.buf = append(z.buf, '*')
+				}
+				z.buf = utf8.AppendRune(z.buf, r)
+				n++
+			}
+			z.cens = append(z.cens, censoredWord{first: int32(i), last: int32(i),
+				form: span{lo, int32(len(z.buf))}, runes: int32(2*n - 1)})
 		}
 		if t.flags&joined != 0 && t.form[0].hi-t.form[0].lo >= 4 && z.spacedBySpaces(t) {
 			switch z.buf[t.form[0].lo] {
@@ -569,12 +600,33 @@ func (z *tokenizer) censor() {
 	}
 }
 
+// spacedByStars reports whether the joined token t was spelt with one
+// censoring star between its letters ("m*r*n", not "m * r * n" nor "m.r.n"):
+// the gaps of a joined token are all the same.
+func (z *tokenizer) spacedByStars(t *token) bool {
+	src := z.text[t.src.lo:t.src.hi]
+	_, n := utf8.DecodeRuneInString(src)
+	r, m := utf8.DecodeRuneInString(src[n:])
+	if r != '*' && r != '\u2217' && r != '\u204e' && r != '\uff0a' {
+		return false
+	}
+	next, _ := utf8.DecodeRuneInString(src[n+m:])
+	return !censorRune(next) && !unicode.Is(unicode.Zs, next) && next != ' '
+}
+
 // spacedBySpaces reports whether the joined token t was spelt with spaces
 // between its letters ("a s l u t", not "i.d.i.o.t").
 func (z *tokenizer) spacedBySpaces(t *token) bool {
 	_, n := utf8.DecodeRuneInString(z.text[t.src.lo:])
 	i := int(t.src.lo) + n
-	return i < int(t.src.hi) && z.text[i] == ' '
+	if i >= int(t.src.hi) {
+		return false
+	}
+	if c := z.text[i]; c < utf8.RuneSelf {
+		return c == ' '
+	}
+	r, _ := utf8.DecodeRuneInString(z.text[i:])
+	return unicode.Is(unicode.Zs, r)
 }
 
 // appendRead appends the letters t stands for: its form, or, for a part

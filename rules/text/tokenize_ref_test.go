@@ -103,6 +103,7 @@ func checkTokenize(t *testing.T, s string) {
 	ls := linkSet{}
 	ls.find(s)
 	ls.findSpaced(s)
+	ls.findWideDots(s)
 	for _, links := range [][]span{nil, ls.spans} {
 		buf, toks, cens := tokenize(s, nil, nil, nil, links)
 		rbuf, rtoks, rcens := tokenizeRuneByRune(s, links)
