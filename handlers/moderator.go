@@ -61,6 +61,8 @@ type Options struct {
 	// (stop reports whether it stopped it, as time.Timer's Stop does). The
 	// early case's second is waited on it (early.go). Nil means
 	// time.AfterFunc, with Now's default: a test that drives Now drives it.
+	// The retry stage's pauses (unless Retry.AfterFunc is set) and
+	// Decide's DecisionWait are waited on it too.
 	AfterFunc func(d time.Duration, f func()) (stop func() bool)
 	// Shift, when set, names the mode of every audit entry (office or after)
 	// and answers /mode; without it entries say enforce.
@@ -194,6 +196,10 @@ const (
 func New(o Options) (*Moderator, error) {
 	if o.Store == nil {
 		return nil, errors.New("handlers: no store")
+	}
+	if o.Retry.AfterFunc == nil {
+		// The pauses between tries are waited on the moderator's clock.
+		o.Retry.AfterFunc = o.AfterFunc
 	}
 	m := &Moderator{
 		platforms:    o.Platforms,
