@@ -100,6 +100,11 @@ type Options struct {
 	// after a crash amends that case (HandleAgain) rather than open a
 	// second one and leave this one being tried for good.
 	EarlyOpened func(ctx context.Context, ev bot.Event, caseID string)
+	// Carried, when set, is told of every action of a verdict carried out
+	// on its platform, as it is: the journal keeps them for a carrying out
+	// cut short, so that the case of a verdict left unfinished says which
+	// were done (DeferAgain).
+	Carried func(ctx context.Context, ev bot.Event, a bot.Action)
 }
 
 // Moderator carries out verdicts. It is safe for concurrent use.
@@ -137,6 +142,8 @@ type Moderator struct {
 	decisions    sync.WaitGroup
 	// earlyOpened is Options.EarlyOpened, or nil.
 	earlyOpened func(ctx context.Context, ev bot.Event, caseID string)
+	// carried is Options.Carried, or nil.
+	carried func(ctx context.Context, ev bot.Event, a bot.Action)
 	// communities is the rule file that says which community each place is
 	// in (SetCommunities); nil is none.
 	communities atomic.Pointer[rules.Ruleset]
@@ -220,6 +227,7 @@ func New(o Options) (*Moderator, error) {
 		failing:      o.Failing,
 		decisionWait: cmp.Or(o.DecisionWait, DefaultDecisionWait),
 		earlyOpened:  o.EarlyOpened,
+		carried:      o.Carried,
 		actions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "vigie_actions_total",
 			Help: "Actions asked for by verdicts and decisions, by platform, action and result (done, failed, unsupported, platform_off, paused, roles_unknown).",
@@ -509,6 +517,9 @@ func (m *Moderator) handle(ctx context.Context, rs *rules.Ruleset, ev bot.Event,
 			}
 			m.count(label, a.Kind, ResultDone)
 			early.carriedOut(a)
+			if m.carried != nil {
+				m.carried(ctx, ev, a)
+			}
 			if debug {
 				log.Debug("action done", "event", ev.Key(), "action", a.String())
 			}
