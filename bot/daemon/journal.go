@@ -66,7 +66,11 @@ func (h *held) add(e *store.JournalEntry) {
 	if h.m == nil {
 		h.m = map[string]store.JournalEntry{}
 	}
-	h.m[e.Key] = *e
+	c := *e
+	// Clipped: the Done a store answered may be the one it keeps, which
+	// carried must not append to.
+	c.Done = slices.Clip(c.Done)
+	h.m[e.Key] = c
 }
 
 func (h *held) remove(key string) {
@@ -95,16 +99,23 @@ func (h *held) setCase(key, id string) (store.JournalEntry, bool) {
 	return e, ok
 }
 
-// carried adds a to the actions carried out of the entry of key, and
-// returns the entry; false when this process does not hold it.
-func (h *held) carried(key string, a bot.Action) (store.JournalEntry, bool) {
+// carried adds a to the actions carried out of the entry of ev, and
+// returns the entry; false when this process does not hold it. The entry's
+// Done is this process's own (add clips one read from the store): a is
+// appended in place, and the key is looked up from the stack, for a verdict
+// that ends well costs one allocation at most.
+func (h *held) carried(ev *bot.Event, a bot.Action) (store.JournalEntry, bool) {
+	var room [96]byte
+	k := append(append(append(room[:0], ev.Platform...), ':'), ev.ID...)
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	e, ok := h.m[key]
+	e, ok := h.m[string(k)]
 	if ok && !slices.Contains(e.Done, a) {
-		// Clipped: the slice may be the one a memory store keeps.
-		e.Done = append(slices.Clip(e.Done), a)
-		h.m[key] = e
+		if e.Done == nil {
+			e.Done = make([]bot.Action, 0, 2)
+		}
+		e.Done = append(e.Done, a)
+		h.m[e.Key] = e
 	}
 	return e, ok
 }
@@ -249,7 +260,7 @@ func (d *daemon) earlyOpened(ctx context.Context, ev bot.Event, id string) {
 // would cut them short; otherwise finish writes it if the carrying out is
 // cut short while the process lives on.
 func (d *daemon) carried(ctx context.Context, ev bot.Event, a bot.Action) {
-	e, ok := d.held.carried(ev.Key(), a)
+	e, ok := d.held.carried(&ev, a)
 	if !ok || e.Case == "" {
 		return
 	}
