@@ -283,12 +283,13 @@ func (m *Moderator) decide(ctx context.Context, caseID, outcome, by string) (sto
 			}
 		}
 	}()
-	t := time.NewTimer(m.decisionWait)
-	defer t.Stop()
+	waited := make(chan struct{})
+	stop := m.afterFunc(m.decisionWait, func() { close(waited) })
+	defer stop()
 	select {
 	case r := <-done:
 		return c, r.given, m.decided(ctx, c, o, by, r.given, r.err)
-	case <-t.C:
+	case <-waited:
 	case <-ctx.Done():
 	}
 	m.log.Info("decision still being carried out: its platform is slow to answer", "case", c.ID, "outcome", o.String(), "by", by)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/rules"
@@ -16,14 +17,16 @@ import (
 // from the desk. The actions are counted with the result "deferred". rs is
 // the rule file that judged ev, as HandleBy takes it.
 func (m *Moderator) Defer(ctx context.Context, rs *rules.Ruleset, ev bot.Event, v bot.Verdict, why string) error {
-	return m.DeferAgain(ctx, rs, ev, v, why, "")
+	return m.DeferAgain(ctx, rs, ev, v, why, "", nil)
 }
 
-// DeferAgain is Defer for a verdict carried out again (HandleAgain) whose
-// case was opened early, with the id early: that case is amended to say
-// what Defer's case would, rather than a second one opened. An early of ""
-// is Defer.
-func (m *Moderator) DeferAgain(ctx context.Context, rs *rules.Ruleset, ev bot.Event, v bot.Verdict, why, early string) error {
+// DeferAgain is Defer for a verdict carried out before (HandleAgain) and
+// left unfinished. done are its actions those carryings out did (as the
+// journal kept them, Carried): its case says they were done, and leaves
+// only the others not done. When its case was opened early, with the id
+// early, that case is amended to say what Defer's case would, rather than
+// a second one opened. An early of "" and no done is Defer.
+func (m *Moderator) DeferAgain(ctx context.Context, rs *rules.Ruleset, ev bot.Event, v bot.Verdict, why, early string, done []bot.Action) error {
 	if v.Duplicate || !v.Flagged() {
 		return nil
 	}
@@ -37,7 +40,7 @@ func (m *Moderator) DeferAgain(ctx context.Context, rs *rules.Ruleset, ev bot.Ev
 	if err != nil {
 		errs = append(errs, fmt.Errorf("audit %s: %w", ev.Key(), err))
 	}
-	var suggested []bot.Action
+	var suggested, notDone, carried []bot.Action
 	label := m.Label(ev.Platform)
 	for _, a := range v.Actions() {
 		switch a.Kind {
@@ -46,16 +49,27 @@ func (m *Moderator) DeferAgain(ctx context.Context, rs *rules.Ruleset, ev bot.Ev
 		case bot.ActForward, bot.ActAlert:
 		default:
 			suggested = append(suggested, a)
+			// By kind: a verdict does each kind once, and the one carried
+			// out may differ (a timeout shortened to the platform's longest).
+			if slices.ContainsFunc(done, func(d bot.Action) bool { return d.Kind == a.Kind }) {
+				// counted done when it was
+				carried = append(carried, a)
+				continue
+			}
+			notDone = append(notDone, a)
 		}
 		m.count(label, a.Kind, ResultDeferred)
 	}
 	rule, category := firstEnforced(v)
 	reason := why
-	if len(suggested) > 0 {
-		reason += ": would " + actionList(suggested)
+	if len(notDone) > 0 {
+		reason += ": would " + actionList(notDone)
 	}
-	// Nothing was carried out: nothing to undo from its card.
-	c := store.Case{Event: ev, Rule: rule, Category: category, Suggested: suggested, NotDone: suggested, Reason: reason}
+	if len(carried) > 0 {
+		reason += "; done: " + actionList(carried)
+	}
+	// Only what was carried out is offered to undo from its card.
+	c := store.Case{Event: ev, Rule: rule, Category: category, Suggested: suggested, NotDone: notDone, Reason: reason}
 	if early != "" {
 		errs = append(errs, m.amend(ctx, rs, store.Case{ID: early}, c))
 	} else {

@@ -2,7 +2,9 @@ package handlers
 
 import (
 	"context"
+	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -196,4 +198,61 @@ func (m *Moderator) showAmended(ctx context.Context, id string) {
 		return
 	}
 	m.ShowDecision(ctx, c, "")
+}
+
+// tryingTooLong is how long after it opened a case may still say that its
+// actions are being tried before the escalation's check says that vigie
+// stopped while acting on it. A verdict's tries take minutes (four of at
+// most 20 s an action, and the journal hands a verdict left unfinished to
+// another vigie after 2 minutes, three times at most, the last amending the
+// case); a case still being tried an hour on was left so by a vigie that
+// stopped before the journal named the case, or whose journal entry was
+// lost, or that could not amend it: nobody will.
+const tryingTooLong = time.Hour
+
+// stoppedTrying amends c, an open case still being tried long after its
+// actions' time (tryingTooLong), to say that vigie stopped while acting on
+// it: the actions it was trying may or may not have been carried out, and
+// a CM should look. They are marked not done, so that the card offers
+// them again rather than their undoing. The case is read again first: one
+// amended meanwhile (its verdict carried out at last) is left as it is.
+func (m *Moderator) stoppedTrying(ctx context.Context, c store.Case) error {
+	sctx, cancel := m.storeContext(ctx)
+	defer cancel()
+	cur, err := m.store.Case(sctx, c.ID)
+	if err != nil {
+		return fmt.Errorf("case %s still being tried: %w", c.ID, err)
+	}
+	if len(cur.Trying) == 0 || cur.Outcome != "" {
+		return nil
+	}
+	notDone := slices.Clone(cur.NotDone)
+	for _, a := range cur.Trying {
+		if !slices.Contains(notDone, a) {
+			notDone = append(notDone, a)
+		}
+	}
+	a := store.CaseAmendment{Reason: stoppedReason(cur), Suggested: cur.Suggested, NotDone: notDone}
+	if err := m.store.AmendCase(sctx, cur.ID, a); err != nil {
+		return fmt.Errorf("case %s still being tried: %w", c.ID, err)
+	}
+	m.log.Warn("case still being tried long after its actions' time: vigie stopped while acting on it; the CMs check it",
+		"case", cur.ID, "event", cur.Event.Key(), "opened", cur.Opened, "trying", actionList(cur.Trying))
+	m.ShowDecision(ctx, cur.Amend(a), "")
+	return nil
+}
+
+// stoppedReason is the reason of c, a case left being tried, once amended:
+// its part "being tried: …" (early.go's open) says that vigie stopped while
+// acting on it, the rest is kept.
+func stoppedReason(c store.Case) string {
+	list := actionList(c.Trying)
+	note := "vigie stopped while acting on this (" + list + "); check it"
+	if r := strings.Replace(c.Reason, "being tried: "+list, note, 1); r != c.Reason {
+		return r
+	}
+	if c.Reason == "" {
+		return note
+	}
+	return c.Reason + "; " + note
 }

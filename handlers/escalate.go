@@ -274,15 +274,15 @@ func (e *Escalation) Check(ctx context.Context) (int, error) {
 		last = time.Time{} // the clock went back: as a first check
 	}
 	var (
-		due     []reminder
-		expired []store.Case
-		counts  store.OpenCounts
-		err     error
+		due             []reminder
+		expired, trying []store.Case
+		counts          store.OpenCounts
+		err             error
 	)
 	if idx, ok := e.m.store.(store.CaseIndex); ok {
-		due, expired, counts, err = e.indexed(ctx, idx, last, now)
+		due, expired, trying, counts, err = e.indexed(ctx, idx, last, now)
 	} else {
-		due, expired, counts, err = e.scan(ctx, last, now)
+		due, expired, trying, counts, err = e.scan(ctx, last, now)
 	}
 	if err != nil {
 		return 0, fmt.Errorf("escalation: %w", err)
@@ -298,6 +298,13 @@ func (e *Escalation) Check(ctx context.Context) (int, error) {
 	// do not end by themselves.
 	if _, err := e.m.LiftBans(ctx); err != nil {
 		errs = append(errs, err)
+	}
+	// A case still being tried long after its actions' time was left so
+	// by a vigie that stopped while acting on it: the CMs are told.
+	for _, c := range trying {
+		if err := e.m.stoppedTrying(ctx, c); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	closed := 0
 	for _, c := range expired {
@@ -374,21 +381,40 @@ func (e *Escalation) setGauges(counts store.OpenCounts, now time.Time) {
 	e.m.casesOpen.Set(float64(counts.Total()))
 }
 
-// indexed reads from the store's index the cases expired and the reminders
-// due in [last, now): for each priority and each k, the cases opened in
-// [last-due-k*Interval, now-due-k*Interval), k from 0 until the TTL.
-func (e *Escalation) indexed(ctx context.Context, idx store.CaseIndex, last, now time.Time) ([]reminder, []store.Case, store.OpenCounts, error) {
+// indexed reads from the store's index the cases expired, the cases still
+// being tried that reached tryingTooLong in [last, now) (on the first
+// check, all of them), and the reminders due in [last, now): for each
+// priority and each k, the cases opened in [last-due-k*Interval,
+// now-due-k*Interval), k from 0 until the TTL.
+func (e *Escalation) indexed(ctx context.Context, idx store.CaseIndex, last, now time.Time) ([]reminder, []store.Case, []store.Case, store.OpenCounts, error) {
 	counts, err := idx.OpenCounts(ctx)
 	if err != nil {
-		return nil, nil, counts, err
+		return nil, nil, nil, counts, err
 	}
 	expiry := now.Add(-e.o.TTL)
 	expired, err := idx.OpenedWithin(ctx, time.Time{}, expiry)
 	if err != nil {
-		return nil, nil, counts, err
+		return nil, nil, nil, counts, err
+	}
+	var trying []store.Case
+	if !counts.Oldest.IsZero() {
+		// the cases the previous check read end at last-tryingTooLong, included
+		from := last.Add(-tryingTooLong).Add(1)
+		if last.IsZero() || from.Before(expiry) {
+			from = expiry
+		}
+		cs, err := idx.OpenedWithin(ctx, from, now.Add(-tryingTooLong).Add(1))
+		if err != nil {
+			return nil, nil, nil, counts, err
+		}
+		for _, c := range cs {
+			if len(c.Trying) > 0 {
+				trying = append(trying, c)
+			}
+		}
 	}
 	if e.m.desk == nil || counts.Oldest.IsZero() {
-		return nil, expired, counts, nil
+		return nil, expired, trying, counts, nil
 	}
 	var due []reminder
 	seen := map[string]bool{}
@@ -409,7 +435,7 @@ func (e *Escalation) indexed(ctx context.Context, idx store.CaseIndex, last, now
 			}
 			cs, err := idx.OpenedWithin(ctx, from, to)
 			if err != nil {
-				return nil, nil, counts, err
+				return nil, nil, nil, counts, err
 			}
 			for _, c := range cs {
 				if c.Priority != p || seen[c.ID] {
@@ -428,7 +454,7 @@ func (e *Escalation) indexed(ctx context.Context, idx store.CaseIndex, last, now
 		}
 	}
 	slices.SortStableFunc(due, func(a, b reminder) int { return a.c.Opened.Compare(b.c.Opened) })
-	return due, expired, counts, nil
+	return due, expired, trying, counts, nil
 }
 
 // lastReminder is the number of c's last reminder due before now, -1 for none.
@@ -440,20 +466,25 @@ func (e *Escalation) lastReminder(c store.Case, now time.Time) int64 {
 	return int64((late - 1) / e.o.Interval)
 }
 
-// scan is indexed for a store without an index: it reads every open case.
-func (e *Escalation) scan(ctx context.Context, last, now time.Time) ([]reminder, []store.Case, store.OpenCounts, error) {
+// scan is indexed for a store without an index: it reads every open case,
+// and returns every case still being tried tryingTooLong after it opened
+// (one not amended by a check is by the next).
+func (e *Escalation) scan(ctx context.Context, last, now time.Time) ([]reminder, []store.Case, []store.Case, store.OpenCounts, error) {
 	open, err := e.m.store.Cases(ctx, store.CaseOpen)
 	counts := store.OpenCounts{ByPriority: map[string]int{}}
 	if err != nil {
-		return nil, nil, counts, err
+		return nil, nil, nil, counts, err
 	}
 	expiry := now.Add(-e.o.TTL)
 	var due []reminder
-	var expired []store.Case
+	var expired, trying []store.Case
 	for _, c := range open {
 		if c.Opened.Before(expiry) {
 			expired = append(expired, c)
 			continue
+		}
+		if len(c.Trying) > 0 && !c.Opened.After(now.Add(-tryingTooLong)) {
+			trying = append(trying, c)
 		}
 		counts.ByPriority[c.Priority]++
 		if counts.Oldest.IsZero() || c.Opened.Before(counts.Oldest) {
@@ -469,7 +500,7 @@ func (e *Escalation) scan(ctx context.Context, last, now time.Time) ([]reminder,
 			due = append(due, reminder{c, k})
 		}
 	}
-	return due, expired, counts, nil
+	return due, expired, trying, counts, nil
 }
 
 // claim makes sure a case's k-th reminder is announced once, whichever of

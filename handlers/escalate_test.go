@@ -285,3 +285,82 @@ func TestOneCaseHasItsRulesHighestPriority(t *testing.T) {
 		})
 	}
 }
+
+// TestCaseLeftBeingTried: a case still being tried an hour after it
+// opened was left so by a vigie that stopped while acting on it; the
+// escalation's check says so (reason, actions not done, card edited), on
+// the moderator's clock: not a minute before the hour, nor a case whose
+// actions ended meanwhile. With the store's index of open cases (read from
+// the last check on) and without (read whole).
+func TestCaseLeftBeingTried(t *testing.T) {
+	for _, index := range []bool{true, false} {
+		t.Run(fmt.Sprint("index=", index), func(t *testing.T) {
+			var st store.Store = memory.New(memory.WithCaseEpoch("tests"))
+			defer st.Close()
+			if !index {
+				st = unindexed{st}
+			}
+			ctx := context.Background()
+			now := at
+			desk := &cardDesk{}
+			m, err := handlers.New(handlers.Options{Store: st, Desk: desk, Now: func() time.Time { return now }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			esc, err := handlers.NewEscalation(m, handlers.EscalationOptions{Age: 2 * time.Hour, Interval: time.Hour})
+			if err != nil {
+				t.Fatal(err)
+			}
+			acts := []bot.Action{{Kind: bot.ActDelete}, {Kind: bot.ActTimeout, Duration: 10 * time.Minute}}
+			open := func(id string) store.Case {
+				ev := event("discord")
+				ev.ID, ev.Author.ID, ev.Channel = id, "u-"+id, "c-"+id
+				c, err := st.OpenCase(ctx, store.Case{Event: ev, Opened: now, Rule: "scam", Reason: "scam: scam; scam: being tried: delete, timeout(10m)",
+					Suggested: acts, NotDone: acts, Trying: acts, Holds: true})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := st.AddCard(ctx, c.ID, bot.CardRef{Platform: "discord", Chat: "desk", Message: "card-" + id}); err != nil {
+					t.Fatal(err)
+				}
+				return c
+			}
+			left, ended := open("m-1"), open("m-2")
+			if err := st.AmendCase(ctx, ended.ID, store.CaseAmendment{Reason: "scam", Suggested: acts}); err != nil {
+				t.Fatal(err)
+			}
+			check := func() {
+				t.Helper()
+				if _, err := esc.Check(ctx); err != nil {
+					t.Fatal(err)
+				}
+			}
+			now = at.Add(time.Hour - time.Minute)
+			check()
+			if c, _ := st.Case(ctx, left.ID); len(c.Trying) != 2 || len(desk.edited()) != 0 {
+				t.Fatalf("a minute before the hour: case %+v, edits %q; want it still being tried, no card edited", c, desk.edited())
+			}
+			now = at.Add(time.Hour)
+			check()
+			c, err := st.Case(ctx, left.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := "scam: scam; scam: vigie stopped while acting on this (delete, timeout(10m)); check it"
+			if len(c.Trying) != 0 || c.Reason != want || len(c.NotDone) != 2 || c.Outcome != "" {
+				t.Errorf("after the hour: case %+v\nwant it open, nothing being tried, %q, both actions not done", c, want)
+			}
+			if e := desk.edited(); len(e) != 1 || !strings.HasPrefix(e[0], "discord/desk/card-m-1 "+left.ID) {
+				t.Errorf("edits = %q, want the left case's card", e)
+			}
+			if c, _ := st.Case(ctx, ended.ID); c.Reason != "scam" || len(c.NotDone) != 0 {
+				t.Errorf("the case whose actions ended = %+v, want it as amended then", c)
+			}
+			now = at.Add(2 * time.Hour)
+			check()
+			if e := desk.edited(); len(e) != 1 {
+				t.Errorf("edits after the next check = %q, want the one", e)
+			}
+		})
+	}
+}

@@ -61,6 +61,8 @@ type Options struct {
 	// (stop reports whether it stopped it, as time.Timer's Stop does). The
 	// early case's second is waited on it (early.go). Nil means
 	// time.AfterFunc, with Now's default: a test that drives Now drives it.
+	// The retry stage's pauses (unless Retry.AfterFunc is set) and
+	// Decide's DecisionWait are waited on it too.
 	AfterFunc func(d time.Duration, f func()) (stop func() bool)
 	// Shift, when set, names the mode of every audit entry (office or after)
 	// and answers /mode; without it entries say enforce.
@@ -98,6 +100,11 @@ type Options struct {
 	// after a crash amends that case (HandleAgain) rather than open a
 	// second one and leave this one being tried for good.
 	EarlyOpened func(ctx context.Context, ev bot.Event, caseID string)
+	// Carried, when set, is told of every action of a verdict carried out
+	// on its platform, as it is: the journal keeps them for a carrying out
+	// cut short, so that the case of a verdict left unfinished says which
+	// were done (DeferAgain).
+	Carried func(ctx context.Context, ev bot.Event, a bot.Action)
 }
 
 // Moderator carries out verdicts. It is safe for concurrent use.
@@ -140,6 +147,8 @@ type Moderator struct {
 	// other lifts before them (LiftBans).
 	liftsMu      sync.Mutex
 	liftsFailing map[string]bool
+	// carried is Options.Carried, or nil.
+	carried func(ctx context.Context, ev bot.Event, a bot.Action)
 	// communities is the rule file that says which community each place is
 	// in (SetCommunities); nil is none.
 	communities atomic.Pointer[rules.Ruleset]
@@ -200,6 +209,10 @@ func New(o Options) (*Moderator, error) {
 	if o.Store == nil {
 		return nil, errors.New("handlers: no store")
 	}
+	if o.Retry.AfterFunc == nil {
+		// The pauses between tries are waited on the moderator's clock.
+		o.Retry.AfterFunc = o.AfterFunc
+	}
 	m := &Moderator{
 		platforms:    o.Platforms,
 		store:        o.Store,
@@ -219,6 +232,7 @@ func New(o Options) (*Moderator, error) {
 		failing:      o.Failing,
 		decisionWait: cmp.Or(o.DecisionWait, DefaultDecisionWait),
 		earlyOpened:  o.EarlyOpened,
+		carried:      o.Carried,
 		actions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "vigie_actions_total",
 			Help: "Actions asked for by verdicts and decisions, by platform, action and result (done, failed, unsupported, platform_off, paused, roles_unknown).",
@@ -513,6 +527,9 @@ func (m *Moderator) handle(ctx context.Context, rs *rules.Ruleset, ev bot.Event,
 			}
 			m.count(label, a.Kind, ResultDone)
 			early.carriedOut(a)
+			if m.carried != nil {
+				m.carried(ctx, ev, a)
+			}
 			if debug {
 				log.Debug("action done", "event", ev.Key(), "action", a.String())
 			}

@@ -23,6 +23,10 @@ type Retry struct {
 	Max time.Duration
 	// MaxWait is the longest RetryAfter honoured (default DefaultMaxWait).
 	MaxWait time.Duration
+	// AfterFunc is the timer the pauses are waited on, as Options.AfterFunc
+	// says; nil is the Moderator's (Options.AfterFunc), or time.AfterFunc
+	// for a stage used alone.
+	AfterFunc func(d time.Duration, f func()) (stop func() bool)
 }
 
 // DefaultMaxWait is the longest wait a platform's rate limit may ask of the
@@ -41,6 +45,9 @@ func (r Retry) withDefaults() Retry {
 	}
 	if r.MaxWait <= 0 {
 		r.MaxWait = DefaultMaxWait
+	}
+	if r.AfterFunc == nil {
+		r.AfterFunc = func(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop }
 	}
 	return r
 }
@@ -70,12 +77,13 @@ func (r Retry) Do(ctx context.Context, op func(context.Context) error) error {
 			}
 			return fmt.Errorf("%w (gave up after %d attempts)", err, attempt)
 		}
-		t := time.NewTimer(wait)
+		paused := make(chan struct{})
+		stop := r.AfterFunc(wait, func() { close(paused) })
 		select {
 		case <-ctx.Done():
-			t.Stop()
+			stop()
 			return fmt.Errorf("%w (gave up after %d attempts: %w)", err, attempt, context.Cause(ctx))
-		case <-t.C:
+		case <-paused:
 		}
 	}
 }

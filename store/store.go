@@ -336,6 +336,11 @@ type JournalEntry struct {
 	// out again amends that case with how they end, rather than open another
 	// and leave that one being tried for good.
 	Case string `json:"case,omitempty"`
+	// Done are the verdict's actions carried out by a carrying out that was
+	// cut short, as far as it could say (written as its case opened early,
+	// or as it was cut short while its process lived on): the case of a
+	// verdict left unfinished too often says they were done.
+	Done []bot.Action `json:"done,omitempty"`
 }
 
 // Origin names what a case is about: its event, rule and reason. Two cases with

@@ -167,6 +167,64 @@ func TestCaseBeingTriedLeftUnfinishedTooOften(t *testing.T) {
 	}
 }
 
+// TestCaseLeftBeingTriedIsAmended: a case opened while its actions were
+// being tried, two hours ago, that no journal entry names (the vigie that
+// opened it stopped before the journal was told of it, or the entry was
+// lost): nobody will carry its verdict out again, nor amend it. The next
+// vigie's escalation check, which runs at start in the process holding its
+// lease, amends it to say that vigie stopped while acting on it, the
+// actions it was trying marked not done, and edits its card to say so.
+func TestCaseLeftBeingTriedIsAmended(t *testing.T) {
+	guild := fmt.Sprint(uint64(190_000_000_000)<<22 | 2)
+	f := discordfake.New(t, discordfake.Options{Guilds: []string{guild}, Announce: true})
+	srv := redistest.Start(t)
+	st, err := redis.Open(srv.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ctx := context.Background()
+	opened := time.Now().Add(-2 * time.Hour)
+	ev := bot.Event{ID: "700000000000000302", Platform: "discord", Kind: bot.KindMessage, Space: guild, Channel: discordfake.Channel(guild),
+		Author: bot.Author{ID: "600000000000000007", Name: "Bob"}, Text: "FREE NITRO here", At: opened}
+	acts := []bot.Action{{Kind: bot.ActDelete}, {Kind: bot.ActTimeout, Duration: 10 * time.Minute}}
+	early, err := st.OpenCase(ctx, store.Case{Event: ev, Opened: opened, Rule: "scam", Category: "spam",
+		Reason: "scam: scam; scam: being tried: delete, timeout(10m)", Suggested: acts, NotDone: acts, Trying: acts, Holds: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const card = "800000000000000399"
+	if err := st.AddCard(ctx, early.ID, bot.CardRef{Platform: "discord", Chat: deskChannel, Message: card}); err != nil {
+		t.Fatal(err)
+	}
+
+	cl, err := discord.New(discord.Config{Token: discordfake.Token, APIURL: discordAPIURL, DeskChannel: deskChannel, Guilds: []string{guild},
+		HTTPClient: f.Client(), Logger: testsync.Logger(&testsync.Buffer{})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := start(t, discordFailingRules, map[string]string{"VIGIE_REDIS_URL": srv.URL()}, func(c *daemon.Config) {
+		c.Connectors = []daemon.Connector{{Name: "discord", Source: cl, Platforms: []bot.Platform{cl}, Desk: desktest.Desk{Poster: cl.Desk(&desktest.Commands{})}}}
+	})
+
+	all := amendedCases(t, st)
+	want := "scam: scam; scam: vigie stopped while acting on this (delete, timeout(10m)); check it"
+	if len(all) != 1 || all[0].ID != early.ID || all[0].Reason != want || len(all[0].NotDone) != 2 || all[0].Outcome != "" {
+		t.Errorf("cases = %+v\nwant the one left being tried, still open, amended: %q, both actions not done", all, want)
+	}
+	content, _ := f.WaitFor(t, "PATCH", "/channels/"+deskChannel+"/messages/"+card, 1, nil).Body["content"].(string)
+	if strings.Contains(content, bot.TryingMark) || !strings.Contains(content, "delete"+bot.NotDoneMark) ||
+		!strings.Contains(content, "vigie stopped while acting on this") {
+		t.Errorf("the card once amended:\n%s\nwant nothing being tried, the delete not done, vigie's stop said", content)
+	}
+	if n := f.Count("DELETE", "/channels/"); n != 0 {
+		t.Errorf("%d deletes asked, want none: the CMs decide", n)
+	}
+	if err := in.stop(); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // amendedCases waits until st's first case, open or decided, is no longer
 // being tried, and returns every case.
 func amendedCases(t *testing.T, st store.Store) []store.Case {

@@ -351,6 +351,7 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 		Failing:    actions.platformFailing,
 		// d is made below, before any verdict.
 		EarlyOpened: func(ctx context.Context, ev bot.Event, id string) { d.earlyOpened(ctx, ev, id) },
+		Carried:     func(ctx context.Context, ev bot.Event, a bot.Action) { d.carried(ctx, ev, a) },
 	})
 	if err != nil {
 		return nil, err

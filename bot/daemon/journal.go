@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -65,7 +66,11 @@ func (h *held) add(e *store.JournalEntry) {
 	if h.m == nil {
 		h.m = map[string]store.JournalEntry{}
 	}
-	h.m[e.Key] = *e
+	c := *e
+	// Clipped: the Done a store answered may be the one it keeps, which
+	// carried must not append to.
+	c.Done = slices.Clip(c.Done)
+	h.m[e.Key] = c
 }
 
 func (h *held) remove(key string) {
@@ -91,6 +96,36 @@ func (h *held) setCase(key, id string) (store.JournalEntry, bool) {
 		e.Case = id
 		h.m[key] = e
 	}
+	return e, ok
+}
+
+// carried adds a to the actions carried out of the entry of ev, and
+// returns the entry; false when this process does not hold it. The entry's
+// Done is this process's own (add clips one read from the store): a is
+// appended in place, and the key is looked up from the stack, for a verdict
+// that ends well costs one allocation at most.
+func (h *held) carried(ev *bot.Event, a bot.Action) (store.JournalEntry, bool) {
+	var room [96]byte
+	k := append(append(append(room[:0], ev.Platform...), ':'), ev.ID...)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	e, ok := h.m[string(k)]
+	if ok && !slices.Contains(e.Done, a) {
+		if e.Done == nil {
+			e.Done = make([]bot.Action, 0, 2)
+		}
+		e.Done = append(e.Done, a)
+		h.m[e.Key] = e
+	}
+	return e, ok
+}
+
+// take removes the entry of key and returns it.
+func (h *held) take(key string) (store.JournalEntry, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	e, ok := h.m[key]
+	delete(h.m, key)
 	return e, ok
 }
 
@@ -161,13 +196,25 @@ func (d *daemon) finish(j *job, completed bool) {
 		return
 	}
 	key := j.key
-	d.held.remove(key)
+	e, _ := d.held.take(key)
 	if !completed || d.workCtx.Err() != nil {
 		if d.workCtx.Err() != nil && store.IsLocal(d.store) {
 			// Nothing carries it out again: this process is stopping, and
 			// the memory store's journal with it.
 			d.log.Error("verdict not carried out before shutdown, and lost: the memory store's journal ends with the process", "event", key)
 			return
+		}
+		if len(e.Done) > 0 {
+			// The actions carried out are kept with it, for its case if it
+			// is left unfinished too often.
+			ctx, cancel := d.journalCtx(context.WithoutCancel(d.workCtx))
+			err := d.store.Begin(ctx, e)
+			cancel()
+			if err != nil {
+				d.metrics.journalErrors.Inc()
+				d.log.Warn("journal entry not told of the actions carried out: its case, if it is left unfinished too often, would say they were not",
+					"event", key, "err", err)
+			}
 		}
 		d.log.Warn("verdict left in the journal, to be carried out again", "event", key)
 		return
@@ -203,6 +250,26 @@ func (d *daemon) earlyOpened(ctx context.Context, ev bot.Event, id string) {
 		d.metrics.journalErrors.Inc()
 		d.log.Warn("journal entry not told of the case opened while the actions are tried: carried out again after a crash, the verdict would open another",
 			"event", e.Key, "case", id, "err", err)
+	}
+}
+
+// carried keeps a, carried out for ev's verdict, in its journal entry (for
+// the case of a verdict left unfinished too often: DeferAgain). It is
+// written there at once only while the verdict's case is open being tried
+// (earlyOpened named it): those actions are slow or failing, and a kill
+// would cut them short; otherwise finish writes it if the carrying out is
+// cut short while the process lives on.
+func (d *daemon) carried(ctx context.Context, ev bot.Event, a bot.Action) {
+	e, ok := d.held.carried(&ev, a)
+	if !ok || e.Case == "" {
+		return
+	}
+	ctx, cancel := d.journalCtx(context.WithoutCancel(ctx))
+	defer cancel()
+	if err := d.store.Begin(ctx, e); err != nil {
+		d.metrics.journalErrors.Inc()
+		d.log.Warn("journal entry not told of an action carried out: its case, if it is left unfinished too often, would say it was not",
+			"event", e.Key, "action", a.String(), "err", err)
 	}
 }
 
@@ -242,7 +309,7 @@ func (d *daemon) resume(ctx context.Context) int {
 		if d.held.has(e.Key) {
 			continue // ours, in a lane: the take renewed it
 		}
-		j := job{ev: e.Event, v: e.Verdict, journaled: true, key: e.Event.Key(), earlyCase: e.Case}
+		j := job{ev: e.Event, v: e.Verdict, journaled: true, key: e.Event.Key(), earlyCase: e.Case, done: e.Done}
 		e.At = now // as the take stamped it
 		if e.Tries >= maxTries {
 			d.metrics.recovered.WithLabelValues("deferred").Inc()

@@ -55,6 +55,10 @@ type job struct {
 	// first carrying out opened while its actions were being tried
 	// (JournalEntry.Case): carried out again, it amends that case.
 	earlyCase string
+	// done, for a verdict taken from the journal, are the actions its
+	// carryings out did (JournalEntry.Done): its case, if it is deferred,
+	// says so.
+	done []bot.Action
 	// unjournaled: the verdict needs the journal (needsJournal) but is
 	// carried out inline without it; finish journals it if it is cut short.
 	unjournaled bool
@@ -390,7 +394,7 @@ func (ls *lanes) busy() int {
 // rate-limiting or not answering, and waiting would stall every other place.
 func (d *daemon) overflow(j *job, why string) {
 	d.log.Warn("actions deferred to the desk", "event", j.ev.Key(), "lane", laneKey(&j.ev), "why", why)
-	err := d.mod.DeferAgain(d.workCtx, j.rules, j.ev, j.v, why, j.earlyCase)
+	err := d.mod.DeferAgain(d.workCtx, j.rules, j.ev, j.v, why, j.earlyCase, j.done)
 	if err != nil {
 		d.log.Error("deferred verdict not recorded", "event", j.ev.Key(), "err", err)
 	}

@@ -138,13 +138,16 @@ func caseIDOf(t *testing.T, st store.Store) string {
 }
 
 // TestDecisionWhileDiscordIsSlow: a CM bans from a case while Discord
-// holds the ban. The decision is recorded and Decide answers that it is
-// still being tried, with the ban still held; the card says so. Discord
-// then answers 500 to every try: the card is edited to say it was not
-// carried out, and a case says so, once the retries are over.
+// holds the ban. The decision is recorded and, once the decision's wait
+// has passed on the moderator's clock, Decide answers that it is still
+// being tried, with the ban still held; the card says so. Discord then
+// answers 500 to every try: the card is edited to say it was not carried
+// out, and a case says so, once the retries, paused on the same clock, are
+// over.
 func TestDecisionWhileDiscordIsSlow(t *testing.T) {
 	f := newFakeDiscord(t)
-	in := newInstances(t, f, 1)[0]
+	clk := &stepClock{at: time.Now().UTC().Truncate(time.Minute), set: make(chan struct{}, 1)}
+	in := newInstances(t, f, 1, func(o *handlers.Options) { o.Now, o.AfterFunc = clk.Now, clk.AfterFunc })[0]
 	run(t, f, in.c, make(chan bot.Event, 10), allPerms)
 	ctx := context.Background()
 	ev := bot.Event{ID: "1600", Platform: "discord", Kind: bot.KindMessage, Space: guildID, Channel: general,
@@ -169,6 +172,17 @@ func TestDecisionWhileDiscordIsSlow(t *testing.T) {
 		_, err := in.mod.Decide(ctx, c.ID, "ban", "http:ann")
 		decided <- err
 	}()
+	f.WaitFor(t, "PUT", bans, 1, nil)
+	wait := clk.nextWait(t)
+	if wait != handlers.DefaultDecisionWait {
+		t.Fatalf("wait on the moderator's clock while Discord holds the ban = %s, want the decision's %s", wait, handlers.DefaultDecisionWait)
+	}
+	select {
+	case err := <-decided:
+		t.Fatalf("Decide answered (%v) before its wait passed on the clock", err)
+	default:
+	}
+	clk.Advance(wait)
 	select {
 	case err := <-decided:
 		if !errors.Is(err, bot.ErrStillTrying) {
@@ -185,6 +199,11 @@ func TestDecisionWhileDiscordIsSlow(t *testing.T) {
 		t.Errorf("card while the ban is held:\n%s", content)
 	}
 	release()
+	// The tries after the first wait for the clock.
+	for n := 2; n <= 4; n++ {
+		clk.Advance(clk.nextWait(t))
+		f.WaitFor(t, "PUT", bans, n, nil)
+	}
 	content, _ := cardOf(f.WaitFor(t, "PATCH", card, 2, nil))
 	if !strings.Contains(content, "Not carried out") || !strings.Contains(content, "gave up after 4 attempts") {
 		t.Errorf("card once the ban failed:\n%s", content)
@@ -271,6 +290,63 @@ func TestEarlyCaseOnTheModeratorsClock(t *testing.T) {
 	}
 }
 
+// TestRetriesOnTheModeratorsClock: the retry stage's pauses are waited on
+// the moderator's clock. Discord answers 500 to a scam's delete: each try
+// after the first waits until the clock has moved by its pause (500 ms,
+// then twice as long each time, up to a fifth less), however long the wall
+// takes; the case opens at the first failure, and says the delete was not
+// done after the fourth.
+func TestRetriesOnTheModeratorsClock(t *testing.T) {
+	f := newFakeDiscord(t)
+	clk := &stepClock{at: time.Now().UTC().Truncate(time.Minute), set: make(chan struct{}, 1)}
+	in := newInstances(t, f, 1, func(o *handlers.Options) {
+		o.Now, o.AfterFunc, o.Retry = clk.Now, clk.AfterFunc, handlers.Retry{}
+	})[0]
+	run(t, f, in.c, make(chan bot.Event, 10), allPerms)
+
+	const msgID = "1800"
+	deletes := "/channels/" + general + "/messages/" + msgID
+	f.FailWhen(func(c discordfake.Call) bool { return c.Method == "DELETE" && c.Path == deletes },
+		http.StatusInternalServerError, `{"message": "500: Internal Server Error", "code": 0}`)
+	ev := bot.Event{ID: msgID, Platform: "discord", Kind: bot.KindMessage, Space: guildID, Channel: general,
+		Author: bot.Author{ID: bob.id, Name: "Bob"}, Text: "FREE NITRO", At: clk.Now()}
+	v := bot.Verdict{EventID: ev.ID, Platform: "discord", At: ev.At, Matches: []bot.Match{{Rule: "scam", Category: "spam",
+		Actions: []bot.Action{{Kind: bot.ActDelete}, {Kind: bot.ActForward, Text: "scam"}}}}}
+	handled := make(chan error, 1)
+	go func() { handled <- in.mod.Handle(context.Background(), ev, v) }()
+
+	// The early case's second is set first; each pause after it.
+	testsync.Eventually(t, "the early case's wait and the first pause", func() bool { return len(clk.waits()) == 2 })
+	for try := 1; try <= 3; try++ {
+		waits := clk.waits()
+		pause, want := waits[len(waits)-1], 500*time.Millisecond<<(try-1)
+		if pause > want || pause < want*4/5 {
+			t.Errorf("pause after try %d = %s, want %s less up to a fifth", try, pause, want)
+		}
+		if n := f.Count("DELETE", deletes); n != try {
+			t.Fatalf("delete tried %d times before the clock moved by the pause after try %d", n, try)
+		}
+		clk.Advance(pause)
+		f.WaitFor(t, "DELETE", deletes, try+1, nil)
+		if try < 3 {
+			testsync.Eventually(t, "the next pause", func() bool { return len(clk.waits()) == try+2 })
+		}
+	}
+	if err := <-handled; err != nil {
+		t.Fatalf("Handle: %v", err)
+	}
+	if n := f.Count("DELETE", deletes); n != 4 {
+		t.Errorf("delete tried %d times, want 4", n)
+	}
+	c, err := in.st.Case(context.Background(), caseIDOf(t, in.st))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Trying) != 0 || len(c.NotDone) != 1 || !strings.Contains(c.Reason, "gave up after 4 attempts") {
+		t.Errorf("case = %+v\nwant the delete not done, given up after 4 attempts", c)
+	}
+}
+
 // stepClock is a clock the test moves (Advance): its timers
 // (AfterFunc) fire only then. set is nudged when a timer is set.
 type stepClock struct {
@@ -319,6 +395,25 @@ func (c *stepClock) waits() []time.Duration {
 		out = append(out, tm.d)
 	}
 	return out
+}
+
+// nextWait waits until a timer is pending on the clock, and returns the
+// shortest wait left of the pending ones.
+func (c *stepClock) nextWait(t *testing.T) time.Duration {
+	t.Helper()
+	var next time.Duration
+	testsync.Eventually(t, "a wait on the clock", func() bool {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		next = -1
+		for _, tm := range c.timers {
+			if !tm.done && (next < 0 || tm.left < next) {
+				next = tm.left
+			}
+		}
+		return next >= 0
+	})
+	return next
 }
 
 // Advance moves the clock by d, and fires the timers due.

@@ -213,11 +213,8 @@ func writeCase(w io.Writer, cs store.Case, now time.Time) {
 		line("link", "%s", e.Link)
 	}
 	if len(cs.Suggested) > 0 {
-		var s []string
-		for _, a := range cs.Suggested {
-			s = append(s, a.String())
-		}
-		line("suggested", "%s", strings.Join(s, ", "))
+		// as the cards say them: those not carried out, or being tried, marked
+		line("suggested", "%s", bot.SuggestedText(bot.Card{Suggested: cs.Suggested, NotDone: cs.NotDone, Trying: cs.Trying}))
 	}
 	if cs.Hits() > 1 {
 		line("grouped", "%d hits, latest %s", cs.Hits(), strings.Join(cs.Latest, ", "))

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/bot/daemon"
 	"github.com/vigie-bot/vigie/store"
 )
@@ -263,5 +264,32 @@ func TestDecidedLine(t *testing.T) {
 		if got := decidedLine(cs, tc.note); got != tc.want {
 			t.Errorf("note %q:\n got %s\nwant %s", tc.note, got, tc.want)
 		}
+	}
+}
+
+// TestWriteCaseSaysWhatWasDone: `vigie cases show` marks the suggested
+// actions as the cards do: those not carried out, and those still being
+// tried; the others were carried out.
+func TestWriteCaseSaysWhatWasDone(t *testing.T) {
+	del, timeout, ban := bot.Action{Kind: bot.ActDelete}, bot.Action{Kind: bot.ActTimeout, Duration: 10 * time.Minute}, bot.Action{Kind: bot.ActBan}
+	opened := time.Date(2026, 11, 20, 22, 10, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name           string
+		notDone, tried []bot.Action
+		want           string
+	}{
+		{"all done", nil, nil, "suggested  delete, timeout(10m), ban\n"},
+		{"delete done", []bot.Action{timeout, ban}, nil, "suggested  delete, timeout(10m) (not done), ban (not done)\n"},
+		{"ban being tried", []bot.Action{ban}, []bot.Action{ban}, "suggested  delete, timeout(10m), ban (being tried)\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var b strings.Builder
+			writeCase(&b, store.Case{ID: "c-1", Opened: opened, Status: store.CaseOpen, Reason: "scam",
+				Event:     bot.Event{ID: "m-1", Platform: "discord", Text: "FREE NITRO"},
+				Suggested: []bot.Action{del, timeout, ban}, NotDone: tc.notDone, Trying: tc.tried}, opened.Add(time.Minute))
+			if !strings.Contains(b.String(), tc.want) {
+				t.Errorf("cases show:\n%s\nwant the line %q", b.String(), tc.want)
+			}
+		})
 	}
 }

@@ -37,6 +37,7 @@ func appendJournal(b []byte, e *store.JournalEntry) ([]byte, error) {
 		b = strconv.AppendInt(append(b, `,"tries":`...), int64(e.Tries), 10)
 	}
 	b = appendOmitString(b, `,"case":`, e.Case)
+	b = appendActions(b, `,"done":[`, e.Done)
 	return append(b, '}'), nil
 }
 

@@ -1,0 +1,75 @@
+package daemon_test
+
+import (
+	"context"
+	"slices"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/bot/daemon"
+	"github.com/vigie-bot/vigie/bot/internal/testsync"
+	"github.com/vigie-bot/vigie/store"
+	"github.com/vigie-bot/vigie/store/redis"
+	"github.com/vigie-bot/vigie/store/redis/redistest"
+)
+
+const deleteTimeoutRules = `timezone: UTC
+rules:
+  - name: scam
+    category: spam
+    when: 'lower(text) contains "free nitro"'
+    do: [delete, timeout(10m)]
+`
+
+// timeoutBug is a platform whose timeouts panic (a bug in its client):
+// its deletes are carried out.
+type timeoutBug struct {
+	chat
+	timeouts atomic.Int32
+}
+
+func (p *timeoutBug) Timeout(context.Context, bot.Event, time.Duration) error {
+	p.timeouts.Add(1)
+	panic("a bug in the platform's client")
+}
+
+// TestDeferredCaseSaysWhatWasDone: a scam's delete is carried out and its
+// timeout panics, each time vigie carries the verdict out (the first time,
+// and twice from the journal, on Redis). Left unfinished three times, the
+// verdict is left to the desk: its case says the delete was done and the
+// timeout was not, rather than both not done.
+func TestDeferredCaseSaysWhatWasDone(t *testing.T) {
+	srv := redistest.Start(t)
+	st, err := redis.Open(srv.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	p := &timeoutBug{chat: chat{name: "discord"}}
+	in := start(t, deleteTimeoutRules, map[string]string{"VIGIE_REDIS_URL": srv.URL()}, func(c *daemon.Config) {
+		c.RecoverAfter = time.Millisecond
+		c.Connectors[0].Platforms = []bot.Platform{p}
+	})
+	in.feed.in <- bot.Event{ID: "m-1", Platform: "discord", Kind: bot.KindMessage, Space: "guild-1", Channel: "general",
+		Author: bot.Author{ID: "u-7", Name: "Bob"}, Text: "FREE NITRO here", At: time.Now()}
+
+	var open []store.Case
+	testsync.Eventually(t, "the verdict's case", func() bool {
+		open, err = st.Cases(context.Background(), store.CaseOpen)
+		return err == nil && len(open) > 0
+	})
+	c := open[0]
+	timeout := bot.Action{Kind: bot.ActTimeout, Duration: 10 * time.Minute}
+	want := "not carried out: left unfinished 3 times: would timeout(10m); done: delete"
+	if len(open) != 1 || c.Reason != want || !slices.Equal(c.NotDone, []bot.Action{timeout}) || len(c.Suggested) != 2 {
+		t.Errorf("cases = %+v\nwant one: %q, the timeout alone not done", open, want)
+	}
+	if n := p.timeouts.Load(); n != 3 {
+		t.Errorf("%d timeouts tried, want 3", n)
+	}
+	if err := in.stop(); err != nil {
+		t.Fatal(err)
+	}
+}
