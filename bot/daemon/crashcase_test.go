@@ -185,3 +185,53 @@ func amendedCases(t *testing.T, st store.Store) []store.Case {
 	})
 	return all
 }
+
+// TestKeptCaseNotCarriedOutAgain: a vigie stopped while its verdict's
+// actions were being tried left the journal naming the case on the desk;
+// a CM kept the message meanwhile. The vigie that carries the verdict out
+// again from the journal obeys the CM: nothing is asked of the platform,
+// the case stays kept, amended to say which actions were dropped for the
+// decision, and the journal entry is done.
+func TestKeptCaseNotCarriedOutAgain(t *testing.T) {
+	srv := redistest.Start(t)
+	st, err := redis.Open(srv.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ctx := context.Background()
+	now := time.Now()
+	ev := bot.Event{ID: "m-1", Platform: "discord", Kind: bot.KindMessage, Space: "guild-1", Channel: "general",
+		Author: bot.Author{ID: "u-7", Name: "Bob"}, Text: "FREE NITRO here", At: now.Add(-5 * time.Minute)}
+	acts := []bot.Action{{Kind: bot.ActDelete}, {Kind: bot.ActTimeout, Duration: 10 * time.Minute}}
+	v := bot.Verdict{EventID: ev.ID, Platform: ev.Platform, At: ev.At, Matches: []bot.Match{{Rule: "scam", Category: "spam",
+		Actions: append(slices.Clone(acts), bot.Action{Kind: bot.ActForward, Text: "scam"})}}}
+	early, err := st.OpenCase(ctx, store.Case{Event: ev, Opened: ev.At, Rule: "scam", Category: "spam",
+		Reason: "scam: scam; scam: being tried: delete, timeout(10m)", Suggested: acts, NotDone: acts, Trying: acts, Holds: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Begin(ctx, store.JournalEntry{Key: ev.Key(), Event: ev, Verdict: v, At: ev.At, Begun: ev.At, Case: early.ID}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.DecideCase(ctx, early.ID, "keep", "telegram:42", now.Add(-time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+
+	in := start(t, discordFailingRules, map[string]string{"VIGIE_REDIS_URL": srv.URL()}, func(c *daemon.Config) { c.RecoverAfter = time.Millisecond })
+	all := amendedCases(t, st)
+	if len(all) != 1 || all[0].ID != early.ID || all[0].Outcome != "keep" ||
+		!strings.HasSuffix(all[0].Reason, "decided keep by telegram:42 while vigie was acting; dropped for the decision: delete, timeout(10m)") ||
+		len(all[0].NotDone) != 2 {
+		t.Errorf("cases = %+v\nwant the one kept, amended to say its actions were dropped for the decision", all)
+	}
+	if err := in.stop(); err != nil {
+		t.Fatal(err)
+	}
+	if calls := in.chat.Calls(); len(calls) != 0 {
+		t.Errorf("calls = %q, want none: the CM kept the message", calls)
+	}
+	if left, err := st.Unfinished(ctx, now.Add(time.Hour), now); err != nil || len(left) != 0 {
+		t.Errorf("journal after the verdict was carried out again = %+v, %v; want it done", left, err)
+	}
+}
