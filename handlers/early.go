@@ -96,7 +96,8 @@ func (e *earlyCase) watch(a bot.Action, op func(context.Context) error) func(con
 	}
 	return func(ctx context.Context) error {
 		if c, ok := e.decided(); ok && overrules(c.Outcome, a) {
-			return errOverruled
+			// not Retryable: the retry stage gives it up at once
+			return &bot.ActionError{Op: a.Kind, Err: errOverruled}
 		}
 		err := op(ctx)
 		if err != nil && bot.Retryable(err) {
@@ -156,8 +157,9 @@ func (e *earlyCase) open() {
 	}
 }
 
-// errOverruled is what a try of an action returns when a CM's decision on
-// the case opened early overrules it (watch): the action is dropped.
+// errOverruled is what a try of an action wraps, in a *bot.ActionError that
+// is not worth another try, when a CM's decision on the case opened early
+// overrules it (watch): the action is dropped.
 var errOverruled = errors.New("overruled by the case's decision")
 
 // decided returns the case opened early, once a CM decided it; ok is false
