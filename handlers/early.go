@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -48,6 +49,9 @@ type earlyCase struct {
 	// actions ended, and open does nothing.
 	asked, finished bool
 	opened          store.Case
+	// decision is the case opened, once it was read decided by a CM
+	// (decided); its ID is "" until then.
+	decision store.Case
 }
 
 // startEarly watches the actions of a verdict that forwards ev on p; nil
@@ -85,12 +89,18 @@ func (e *earlyCase) carriedOut(a bot.Action) {
 }
 
 // watch is op, which opens the case when a try fails for a reason worth
-// another: the retries would hold the case.
-func (e *earlyCase) watch(op func(context.Context) error) func(context.Context) error {
+// another: the retries would hold the case. A try of a once a CM decided
+// the case in a way that overrules a (overrules) is not made: it fails with
+// errOverruled, which is not retried.
+func (e *earlyCase) watch(a bot.Action, op func(context.Context) error) func(context.Context) error {
 	if e == nil {
 		return op
 	}
 	return func(ctx context.Context) error {
+		if c, ok := e.decided(); ok && overrules(c.Outcome, a) {
+			// not Retryable: the retry stage gives it up at once
+			return &bot.ActionError{Op: a.Kind, Err: errOverruled}
+		}
 		err := op(ctx)
 		if err != nil && bot.Retryable(err) {
 			e.open()
@@ -146,6 +156,108 @@ func (e *earlyCase) open() {
 		// Under e.mu: told before finish returns, so before the verdict
 		// is carried out.
 		e.m.earlyOpened(e.ctx, e.ev, opened.ID)
+	}
+}
+
+// errOverruled is what a try of an action wraps, in a *bot.ActionError that
+// is not worth another try, when a CM's decision on the case opened early
+// overrules it (watch): the action is dropped.
+var errOverruled = errors.New("overruled by the case's decision")
+
+// decided returns the case opened early, once a CM decided it; ok is false
+// while it is open, when none was opened, and when the store cannot say
+// (the action then goes on: vigie cannot know of a decision it cannot read).
+// Once read decided, the case is not read again.
+func (e *earlyCase) decided() (c store.Case, ok bool) {
+	if e == nil {
+		return store.Case{}, false
+	}
+	e.mu.Lock()
+	id, decision := e.opened.ID, e.decision
+	e.mu.Unlock()
+	if decision.ID != "" {
+		return decision, true
+	}
+	if id == "" {
+		return store.Case{}, false
+	}
+	sctx, cancel := e.m.storeContext(e.ctx)
+	c, err := e.m.store.Case(sctx, id)
+	cancel()
+	if err != nil || c.Status != store.CaseDecided {
+		return store.Case{}, false
+	}
+	e.mu.Lock()
+	e.decision = c
+	e.mu.Unlock()
+	return c, true
+}
+
+// overrules says whether a CM's decision outcome (as the case records it)
+// overrules a verdict's action a still to try: keep and a reply leave the
+// message and its author as they are, so every action on them is dropped;
+// an undo (unhide, unban, untimeout) drops what it undoes; a decision that
+// moderates too (delete, hide, timeout, ban, kick) lets the verdict's other
+// actions go on, but takes the place of the one of its own kind, which the
+// decision carries out itself, as the CM gave it. A lockdown or a slow mode
+// is about the place, not the message: no decision on the case drops it. An
+// outcome not understood drops everything: the human's word wins.
+func overrules(outcome string, a bot.Action) bool {
+	if placeAction(a.Kind) {
+		return false
+	}
+	o, err := ParseOutcome(outcome)
+	if err != nil {
+		return true
+	}
+	switch o.Kind {
+	case OutcomeKeep, bot.ActReply:
+		return true
+	case OutcomeUnhide:
+		return a.Kind == bot.ActHide || a.Kind == bot.ActDelete
+	case OutcomeUnban:
+		return a.Kind == bot.ActBan || a.Kind == bot.ActKick
+	case OutcomeUntimeout:
+		return a.Kind == bot.ActTimeout
+	}
+	return a.Kind == o.Kind
+}
+
+// overruled adds to vc, once a CM decided the case opened early, what the
+// decision changed in the verdict's actions: those it overruled that were
+// carried out all the same, the decision reaching them too late (a call
+// under way when it was taken), for the CMs to undo by hand; and dropped,
+// those it overruled that were not, which stay not done.
+func (e *earlyCase) overruled(vc *verdictCase, v bot.Verdict, dropped []bot.Action) {
+	c, ok := e.decided()
+	if !ok {
+		return
+	}
+	e.mu.Lock()
+	var late []bot.Action
+	for _, a := range e.carried {
+		if slices.Contains(c.Trying, a) && overrules(c.Outcome, a) {
+			late = append(late, a)
+		}
+	}
+	e.mu.Unlock()
+	if len(late) == 0 && len(dropped) == 0 {
+		return
+	}
+	reason := "decided " + c.Outcome + " by " + c.DecidedBy + " while vigie was acting"
+	if len(late) > 0 {
+		reason += "; carried out before the decision reached it: " + actionList(late)
+	}
+	if len(dropped) > 0 {
+		reason += "; dropped for the decision: " + actionList(dropped)
+	}
+	rule, category := firstEnforced(v)
+	vc.add(rule, category, reason, dropped, len(dropped) > 0)
+	// carried out: suggested and done, so that the cards offer the undo
+	for _, a := range late {
+		if !slices.Contains(vc.suggested, a) {
+			vc.suggested = append(vc.suggested, a)
+		}
 	}
 }
 

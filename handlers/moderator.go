@@ -202,6 +202,9 @@ const (
 	ResultWithheld = "withheld"
 	// ResultRolesUnknown: the platform could not tell whether the author is staff.
 	ResultRolesUnknown = "roles_unknown"
+	// ResultOverruled: dropped while being tried, because a CM decided the
+	// message's case in a way that overrules it (overrules).
+	ResultOverruled = "overruled"
 )
 
 // New returns a Moderator and registers its metrics with o.Registerer.
@@ -235,7 +238,7 @@ func New(o Options) (*Moderator, error) {
 		carried:      o.Carried,
 		actions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "vigie_actions_total",
-			Help: "Actions asked for by verdicts and decisions, by platform, action and result (done, failed, unsupported, platform_off, paused, roles_unknown).",
+			Help: "Actions asked for by verdicts and decisions, by platform, action and result (done, failed, unsupported, platform_off, paused, roles_unknown, overruled).",
 		}, []string{"platform", "action", "result"}),
 		casesOpen: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "vigie_cases_open",
@@ -409,7 +412,7 @@ func (m *Moderator) handle(ctx context.Context, rs *rules.Ruleset, ev bot.Event,
 	log := m.log
 	label := m.Label(ev.Platform)
 	p := m.platforms[ev.Platform]
-	var held, failedActs []bot.Action
+	var held, failedActs, overruled []bot.Action
 	var failures []string
 	// An author who may be staff is not acted on; the CMs get a case instead.
 	// The platform may find out now: this runs in the place's own lane.
@@ -445,7 +448,9 @@ func (m *Moderator) handle(ctx context.Context, rs *rules.Ruleset, ev bot.Event,
 	switch {
 	case resumed != "":
 		// The case is on the desk already, being tried.
-		early = &earlyCase{asked: true, opened: store.Case{ID: resumed}}
+		// A CM may have decided it since: what the decision overrules
+		// is not carried out again (watch).
+		early = &earlyCase{m: m, ctx: ctx, asked: true, opened: store.Case{ID: resumed}}
 	case p != nil && !paused:
 		early = m.startEarly(ctx, rs, ev, v, acts, p)
 		// A panic in the platform's client (the lane recovers it, and the
@@ -505,16 +510,22 @@ func (m *Moderator) handle(ctx context.Context, rs *rules.Ruleset, ev bot.Event,
 			case placeAction(a.Kind):
 				// lock audits it and tells the desk; a retry claims the
 				// place again
-				err = retry.Do(actx, early.watch(func(ctx context.Context) error { return m.lock(ctx, rs, p, ev, a, match) }))
+				err = retry.Do(actx, early.watch(a, func(ctx context.Context) error { return m.lock(ctx, rs, p, ev, a, match) }))
 			case a.Kind == bot.ActBan:
 				// a timed ban's end is kept for the lift
-				err = retry.Do(actx, early.watch(func(ctx context.Context) error {
+				err = retry.Do(actx, early.watch(a, func(ctx context.Context) error {
 					var berr error
 					given, berr = m.ban(ctx, p, ev, a.Duration, match.Rule, "")
 					return berr
 				}))
 			default:
-				err = retry.Do(actx, early.watch(func(ctx context.Context) error { return do(ctx, p, ev, a) }))
+				err = retry.Do(actx, early.watch(a, func(ctx context.Context) error { return do(ctx, p, ev, a) }))
+			}
+			if errors.Is(err, errOverruled) {
+				m.count(label, a.Kind, ResultOverruled)
+				log.Info("action dropped: a CM decided the case", "event", ev.Key(), "action", a.String())
+				overruled = append(overruled, a)
+				continue
 			}
 			m.modlog.recordBy(judged, ModLogEntry{Event: ev, Action: a, Rule: match.Rule, Reason: match.Reason, Failed: errText(err), Until: given.Until})
 			m.acted(actx, ev.Platform, err)
@@ -544,6 +555,7 @@ func (m *Moderator) handle(ctx context.Context, rs *rules.Ruleset, ev bot.Event,
 		vc.add(rule, category, "author's roles unknown (admin lookup failed or pending): would "+actionList(withheld), withheld, true)
 	}
 	vc.failed(v, failedActs, failures)
+	early.overruled(&vc, v, overruled)
 	opened := early.finish()
 	if c, ok := vc.build(m, rs, ev); ok {
 		var err error

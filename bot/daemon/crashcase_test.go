@@ -3,6 +3,7 @@ package daemon_test
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -242,4 +243,141 @@ func amendedCases(t *testing.T, st store.Store) []store.Case {
 		return len(all) >= 1 && len(all[0].Trying) == 0
 	})
 	return all
+}
+
+// TestKeptCaseNotCarriedOutAgain: a vigie stopped while its verdict's
+// actions were being tried left the journal naming the case on the desk;
+// a CM kept the message meanwhile. The vigie that carries the verdict out
+// again from the journal obeys the CM: nothing is asked of the platform,
+// the case stays kept, amended to say which actions were dropped for the
+// decision, and the journal entry is done.
+func TestKeptCaseNotCarriedOutAgain(t *testing.T) {
+	srv := redistest.Start(t)
+	st, err := redis.Open(srv.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ctx := context.Background()
+	now := time.Now()
+	ev := bot.Event{ID: "m-1", Platform: "discord", Kind: bot.KindMessage, Space: "guild-1", Channel: "general",
+		Author: bot.Author{ID: "u-7", Name: "Bob"}, Text: "FREE NITRO here", At: now.Add(-5 * time.Minute)}
+	acts := []bot.Action{{Kind: bot.ActDelete}, {Kind: bot.ActTimeout, Duration: 10 * time.Minute}}
+	v := bot.Verdict{EventID: ev.ID, Platform: ev.Platform, At: ev.At, Matches: []bot.Match{{Rule: "scam", Category: "spam",
+		Actions: append(slices.Clone(acts), bot.Action{Kind: bot.ActForward, Text: "scam"})}}}
+	early, err := st.OpenCase(ctx, store.Case{Event: ev, Opened: ev.At, Rule: "scam", Category: "spam",
+		Reason: "scam: scam; scam: being tried: delete, timeout(10m)", Suggested: acts, NotDone: acts, Trying: acts, Holds: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Begin(ctx, store.JournalEntry{Key: ev.Key(), Event: ev, Verdict: v, At: ev.At, Begun: ev.At, Case: early.ID}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.DecideCase(ctx, early.ID, "keep", "telegram:42", now.Add(-time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+
+	in := start(t, discordFailingRules, map[string]string{"VIGIE_REDIS_URL": srv.URL()}, func(c *daemon.Config) { c.RecoverAfter = time.Millisecond })
+	all := amendedCases(t, st)
+	if len(all) != 1 || all[0].ID != early.ID || all[0].Outcome != "keep" ||
+		!strings.HasSuffix(all[0].Reason, "decided keep by telegram:42 while vigie was acting; dropped for the decision: delete, timeout(10m)") ||
+		len(all[0].NotDone) != 2 {
+		t.Errorf("cases = %+v\nwant the one kept, amended to say its actions were dropped for the decision", all)
+	}
+	if err := in.stop(); err != nil {
+		t.Fatal(err)
+	}
+	if calls := in.chat.Calls(); len(calls) != 0 {
+		t.Errorf("calls = %q, want none: the CM kept the message", calls)
+	}
+	if left, err := st.Unfinished(ctx, now.Add(time.Hour), now); err != nil || len(left) != 0 {
+		t.Errorf("journal after the verdict was carried out again = %+v, %v; want it done", left, err)
+	}
+}
+
+// TestKeepBeforeKillIsObeyed: a vigie process on Redis forwards a scam
+// whose delete Discord holds; a CM keeps the message from its case (POST
+// /v1/cases/ID/decision), and the process is killed (SIGKILL) before the
+// delete ends. The next vigie on the same Redis takes the verdict from the
+// journal and obeys the CM: the message is not deleted again, its author
+// not timed out, and the kept case says the actions were dropped for the
+// decision.
+func TestKeepBeforeKillIsObeyed(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and kills a vigie process")
+	}
+	guild := fmt.Sprint(uint64(190_000_000_000)<<22 | 1)
+	channel := discordfake.Channel(guild)
+	f := discordfake.New(t, discordfake.Options{Guilds: []string{guild}, Announce: true})
+	const msgID = "700000000000000302"
+	deletes := "/channels/" + channel + "/messages/" + msgID
+	release := f.Hold(func(c discordfake.Call) bool { return c.Method == "DELETE" && c.Path == deletes })
+
+	srv := redistest.Start(t)
+	dir := t.TempDir()
+	bin := buildVigie(t, dir)
+	config := filepath.Join(dir, "rules.yaml")
+	if err := os.WriteFile(config, []byte(discordFailingRules), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	first := startProcess(t, bin, "vigie-1", config, srv.URL(), []string{
+		"DISCORD_TOKEN=" + discordfake.Token,
+		"DISCORD_API_URL=" + f.APIURL(),
+		"DISCORD_GUILDS=" + guild,
+		"DISCORD_DESK_CHANNEL=" + deskChannel,
+	})
+	testsync.Eventually(t, "the gateway taking the scam", func() bool {
+		return f.Message(guild, channel, msgID, "600000000000000007", "FREE NITRO here")
+	})
+	st, err := redis.Open(srv.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ctx := context.Background()
+	var early store.Case
+	testsync.Eventually(t, "the case being tried", func() bool {
+		open, err := st.Cases(ctx, store.CaseOpen)
+		if err != nil || len(open) != 1 || len(open[0].Trying) == 0 {
+			return false
+		}
+		early = open[0]
+		return true
+	})
+	resp, err := http.Post("http://"+first.addr+"/v1/cases/"+early.ID+"/decision", "application/json",
+		strings.NewReader(`{"outcome": "keep", "by": "ann"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("keep on %s = %d", early.ID, resp.StatusCode)
+	}
+	first.kill()
+	release()
+
+	cmds := &desktest.Commands{}
+	cl, err := discord.New(discord.Config{Token: discordfake.Token, APIURL: discordAPIURL, DeskChannel: deskChannel, Guilds: []string{guild},
+		HTTPClient: f.Client(), Logger: testsync.Logger(&testsync.Buffer{})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	second := start(t, discordFailingRules, map[string]string{"VIGIE_REDIS_URL": srv.URL()}, func(c *daemon.Config) {
+		c.RecoverAfter = time.Millisecond
+		c.Connectors = []daemon.Connector{{Name: "discord", Source: cl, Platforms: []bot.Platform{cl}, Desk: desktest.Desk{Poster: cl.Desk(cmds)}}}
+	})
+	all := amendedCases(t, st)
+	if err := second.stop(); err != nil {
+		t.Fatal(err)
+	}
+	if n := f.Count("DELETE", deletes); n != 1 {
+		t.Errorf("the delete was asked %d times, want once: none after the CM kept the message", n)
+	}
+	if n := f.Count("PATCH", "/guilds/"+guild+"/members/"); n != 0 {
+		t.Errorf("%d timeouts asked after the CM kept the message, want none", n)
+	}
+	if len(all) != 1 || all[0].ID != early.ID || all[0].Outcome != "keep" ||
+		!strings.HasSuffix(all[0].Reason, "decided keep by http:ann while vigie was acting; dropped for the decision: delete, timeout(10m)") {
+		t.Errorf("cases after the restart = %+v\nwant the one kept, amended to say its actions were dropped for the decision", all)
+	}
 }
