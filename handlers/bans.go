@@ -61,7 +61,7 @@ func (m *Moderator) ban(ctx context.Context, p bot.Platform, ev bot.Event, d tim
 			// Banned, but an earlier timed ban would lift it: the retry stage
 			// bans again (the same ban) and forgets it.
 			return banGiven{}, &bot.ActionError{Op: bot.ActBan, Retryable: true,
-				Err: fmt.Errorf("banned for good, but the end of an earlier timed ban is still kept: %w", err)}
+				Err: &storeFailure{fmt.Errorf("banned for good, but the end of an earlier timed ban is still kept: %w", err)}}
 		}
 		return banGiven{}, nil
 	}
@@ -74,7 +74,8 @@ func (m *Moderator) ban(ctx context.Context, p bot.Platform, ev bot.Event, d tim
 	prev, had, err := bk.PutBan(sctx, tb)
 	cancel()
 	if err != nil {
-		return banGiven{}, &bot.ActionError{Op: bot.ActBan, Retryable: true, Err: fmt.Errorf("keep the ban's end: %w", err)}
+		return banGiven{}, &bot.ActionError{Op: bot.ActBan, Retryable: true,
+			Err: &storeFailure{fmt.Errorf("not banned: the store could not keep the ban's end, for vigie to lift it: %w", err)}}
 	}
 	if err := b.Ban(ctx, ev, d); err != nil {
 		// Not banned by this one: its end is not kept, and an earlier one's
@@ -95,6 +96,14 @@ func (m *Moderator) ban(ctx context.Context, p bot.Platform, ev bot.Event, d tim
 	}
 	return banGiven{Until: tb.Until, Lifted: true}, nil
 }
+
+// storeFailure is an action that failed for the store, not the platform (a
+// ban whose end Redis could not keep): the platform's action watch is not
+// told of it, since the platform did not fail.
+type storeFailure struct{ err error }
+
+func (e *storeFailure) Error() string { return e.err.Error() }
+func (e *storeFailure) Unwrap() error { return e.err }
 
 // unban lifts the ban of ev's author on p, and forgets the end kept of a
 // timed one: a CM's unban before the end leaves nothing to lift. So does one
