@@ -61,7 +61,7 @@ func (m *Moderator) ban(ctx context.Context, p bot.Platform, ev bot.Event, d tim
 			// Banned, but an earlier timed ban would lift it: the retry stage
 			// bans again (the same ban) and forgets it.
 			return banGiven{}, &bot.ActionError{Op: bot.ActBan, Retryable: true,
-				Err: fmt.Errorf("banned for good, but the end of an earlier timed ban is still kept: %w", err)}
+				Err: &storeFailure{fmt.Errorf("banned for good, but the end of an earlier timed ban is still kept: %w", err)}}
 		}
 		return banGiven{}, nil
 	}
@@ -74,7 +74,8 @@ func (m *Moderator) ban(ctx context.Context, p bot.Platform, ev bot.Event, d tim
 	prev, had, err := bk.PutBan(sctx, tb)
 	cancel()
 	if err != nil {
-		return banGiven{}, &bot.ActionError{Op: bot.ActBan, Retryable: true, Err: fmt.Errorf("keep the ban's end: %w", err)}
+		return banGiven{}, &bot.ActionError{Op: bot.ActBan, Retryable: true,
+			Err: &storeFailure{fmt.Errorf("not banned: the store could not keep the ban's end, for vigie to lift it: %w", err)}}
 	}
 	if err := b.Ban(ctx, ev, d); err != nil {
 		// Not banned by this one: its end is not kept, and an earlier one's
@@ -95,6 +96,14 @@ func (m *Moderator) ban(ctx context.Context, p bot.Platform, ev bot.Event, d tim
 	}
 	return banGiven{Until: tb.Until, Lifted: true}, nil
 }
+
+// storeFailure is an action that failed for the store, not the platform (a
+// ban whose end Redis could not keep): the platform's action watch is not
+// told of it, since the platform did not fail.
+type storeFailure struct{ err error }
+
+func (e *storeFailure) Error() string { return e.err.Error() }
+func (e *storeFailure) Unwrap() error { return e.err }
 
 // unban lifts the ban of ev's author on p, and forgets the end kept of a
 // timed one: a CM's unban before the end leaves nothing to lift. So does one
@@ -173,8 +182,9 @@ const maxLiftsPerCheck = 50
 // not fail; a ban a platform that is not on here gave is left for a process
 // where it is. One refused for good (vigie's right taken away) is forgotten,
 // and the desk is asked to lift it by hand; one found lifted already (by
-// hand) is forgotten too. A ban replaced while it is being lifted is lifted
-// early rather than left on for good.
+// hand) is forgotten too. A ban replaced or forgotten since the check read
+// it (a new ban, an unban) is not lifted; one replaced by a new timed ban
+// while its unban was under way is given again, till the new end (banAgain).
 func (m *Moderator) LiftBans(ctx context.Context) (int, error) {
 	bk, ok := m.store.(store.BanKeeper)
 	if !ok {
@@ -233,6 +243,20 @@ func (m *Moderator) LiftBans(ctx context.Context) (int, error) {
 		}
 		tried++
 		given := bot.FormatDuration(tb.Until.Sub(tb.Started).Round(time.Minute))
+		// A ban given since the check read this one replaced its end, or
+		// forgot it: the unban would undo it.
+		sctx, cancel := m.storeContext(ctx)
+		cur, kept, kerr := bk.KeptBan(sctx, tb.Key())
+		cancel()
+		if kerr != nil {
+			errs = append(errs, fmt.Errorf("lift ban %s: %w", tb.Key(), kerr))
+			continue
+		}
+		if !kept || !cur.Until.Equal(tb.Until) {
+			m.log.Info("timed ban not lifted: a ban or unban since replaced it", "platform", ev.Platform, "space", ev.Space,
+				"author", ev.Author.ID, "until", tb.Until)
+			continue
+		}
 		actx := bot.WithAuditReason(ctx, "vigie: end of ban("+given+") by "+cmp.Or(tb.By, "rule "+tb.Rule))
 		err := m.retry.Do(actx, func(ctx context.Context) error {
 			if b, ok := p.(bot.Banner); ok {
@@ -258,7 +282,7 @@ func (m *Moderator) LiftBans(ctx context.Context) (int, error) {
 			continue
 		}
 		delete(still, tb.Key())
-		sctx, cancel := m.storeContext(ctx)
+		sctx, cancel = m.storeContext(ctx)
 		removed, rerr := bk.RemoveBan(sctx, tb.Key(), tb.Until)
 		cancel()
 		if rerr != nil {
@@ -266,7 +290,12 @@ func (m *Moderator) LiftBans(ctx context.Context) (int, error) {
 			continue
 		}
 		if !removed {
-			continue // another process lifted it, or a new ban replaced it
+			// Another process lifted it, or a new ban replaced it while it
+			// was being lifted: the unban may have undone that one.
+			if err == nil {
+				m.banAgain(ctx, bk, p, tb, given)
+			}
+			continue
 		}
 		reason := "end of ban(" + given + ")"
 		if already {
@@ -287,6 +316,57 @@ func (m *Moderator) LiftBans(ctx context.Context) (int, error) {
 		n++
 	}
 	return n, errors.Join(errs...)
+}
+
+// banAgain bans again the member of tb, whose ban was just lifted, when a
+// new timed ban replaced tb's end while it was being lifted: the lift may
+// have undone it. The audit log and the log say so; the desk is told when
+// the ban cannot be given again.
+func (m *Moderator) banAgain(ctx context.Context, bk store.BanKeeper, p bot.Platform, tb store.TimedBan, given string) {
+	ev := tb.Event
+	sctx, cancel := m.storeContext(ctx)
+	cur, kept, err := bk.KeptBan(sctx, tb.Key())
+	cancel()
+	if err != nil {
+		m.log.Warn("a timed ban lifted may have undone a ban given meanwhile: not known, the store did not answer",
+			"platform", ev.Platform, "space", ev.Space, "author", ev.Author.ID, "err", err)
+		return
+	}
+	if !kept || !cur.Until.After(m.now()) {
+		return // lifted by another process, or forgotten by an unban
+	}
+	b, ok := p.(bot.Banner)
+	if !ok {
+		return
+	}
+	left := cur.Until.Sub(m.now())
+	reason := "end of ban(" + given + "); banned again: a new ban " + UntilText(cur.Until, m.now()) + " was given while it was being lifted"
+	actx := bot.WithAuditReason(ctx, "vigie: "+reason)
+	err = m.retry.Do(actx, func(ctx context.Context) error { return b.Ban(ctx, ev, left) })
+	m.acted(actx, ev.Platform, err)
+	now := m.now()
+	match := bot.Match{Rule: cmp.Or(cur.Rule, ManualRule), Reason: reason, Actions: []bot.Action{{Kind: OutcomeUnban}}}
+	if err == nil {
+		match.Actions = append(match.Actions, bot.Action{Kind: bot.ActBan, Duration: left})
+	}
+	e := store.AuditEntry{At: now, Event: ev, Mode: m.Mode(), By: cur.By, Failed: errText(err),
+		Verdict: bot.Verdict{EventID: ev.ID, Platform: ev.Platform, At: now, Matches: []bot.Match{match}}}
+	sctx, cancel = m.storeContext(ctx)
+	if aerr := m.store.AppendAudit(sctx, e); aerr != nil {
+		m.log.Warn("a ban given again after a lift not audited", "platform", ev.Platform, "author", ev.Author.ID, "err", aerr)
+	}
+	cancel()
+	if err != nil {
+		m.count(m.Label(ev.Platform), bot.ActBan, ResultFailed)
+		m.log.Warn("a ban given while an earlier one was being lifted was undone, and not given again", "audit", true,
+			"platform", ev.Platform, "space", ev.Space, "author", ev.Author.ID, "until", cur.Until, "err", err)
+		m.tellDesk(ctx, m.communities.Load(), ev, fmt.Sprintf("⚠️ %s (%s %s) was banned again %s while an earlier ban was being lifted; the lift undid it, and it could not be given again: %v. Ban by hand.",
+			bot.IsolateBidi(cmp.Or(ev.Author.Name, ev.Author.ID)), ev.Platform, ev.Author.ID, UntilText(cur.Until, now), err))
+		return
+	}
+	m.count(m.Label(ev.Platform), bot.ActBan, ResultDone)
+	m.log.Info("timed ban lifted, and a ban given meanwhile given again", "audit", true, "platform", ev.Platform, "space", ev.Space,
+		"author", ev.Author.ID, "given", given, "until", cur.Until)
 }
 
 // auditLift records the end of a timed ban in the audit log: an unban by the

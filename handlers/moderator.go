@@ -80,7 +80,9 @@ type Options struct {
 	// Acted, when set, is told of the outcome of every action tried on a
 	// platform (after the retries): nil when it was carried out. platform
 	// is the event's (Event.Platform); ctx is the action's, so that a call
-	// cut short by vigie itself can be told from a platform's failure.
+	// cut short by vigie itself can be told from a platform's failure. It
+	// is not told of an action that failed for the store (a ban whose end
+	// Redis could not keep): the platform did not fail.
 	Acted func(ctx context.Context, platform string, err error)
 	// Failing, when set, says whether the actions of the event platform
 	// keep failing (what Acted was told: an outage). A verdict's actions
@@ -274,8 +276,15 @@ func New(o Options) (*Moderator, error) {
 	if m.platforms == nil {
 		m.platforms = map[string]bot.Platform{}
 	}
-	if m.acted == nil {
+	if acted := m.acted; acted == nil {
 		m.acted = func(context.Context, string, error) {}
+	} else {
+		m.acted = func(ctx context.Context, platform string, err error) {
+			if sf := (*storeFailure)(nil); errors.As(err, &sf) {
+				return // the platform did not fail
+			}
+			acted(ctx, platform, err)
+		}
 	}
 	if o.Registerer != nil {
 		warnedDropped := prometheus.NewCounterFunc(prometheus.CounterOpts{

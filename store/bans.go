@@ -48,4 +48,6 @@ type BanKeeper interface {
 	// whatever its end (an unban, a ban for good). It reports whether a ban
 	// was forgotten.
 	RemoveBan(ctx context.Context, key string, until time.Time) (bool, error)
+	// KeptBan returns the ban kept under key; false when none is.
+	KeptBan(ctx context.Context, key string) (TimedBan, bool, error)
 }

@@ -86,6 +86,15 @@ func (h *held) has(key string) bool {
 	return ok
 }
 
+// caseOf returns the case named in the entry of key; false when this process
+// does not hold it.
+func (h *held) caseOf(key string) (string, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	e, ok := h.m[key]
+	return e.Case, ok
+}
+
 // setCase names in the entry of key the case opened for its verdict, and
 // returns the entry; false when this process does not hold it.
 func (h *held) setCase(key, id string) (store.JournalEntry, bool) {
@@ -293,9 +302,23 @@ func (d *daemon) resume(ctx context.Context) int {
 			d.log.Warn("journal entry not renewed: another instance may carry it out too", "event", e.Key, "err", err)
 			continue
 		}
-		if !d.held.has(e.Key) {
+		id, ok := d.held.caseOf(e.Key)
+		if !ok {
 			// Finished meanwhile, perhaps before the renewal was written.
 			_ = d.store.Done(ctx, e.Key)
+			continue
+		}
+		if id != e.Case {
+			// earlyOpened named a case meanwhile, perhaps before the
+			// renewal, a copy taken earlier, was written over it: written
+			// again, with the case. (One named after this look writes it
+			// after the renewal.)
+			e.Case = id
+			if err := d.store.Begin(ctx, e); err != nil {
+				d.metrics.journalErrors.Inc()
+				d.log.Warn("journal entry not told of the case opened while the actions are tried: carried out again after a crash, the verdict would open another",
+					"event", e.Key, "case", id, "err", err)
+			}
 		}
 	}
 	entries, err := d.store.Unfinished(ctx, now.Add(-grace), now)

@@ -51,6 +51,15 @@ func (s *Store) DueBans(_ context.Context, now time.Time, limit int) ([]store.Ti
 	return out, nil
 }
 
+// KeptBan returns the ban kept under key.
+func (s *Store) KeptBan(_ context.Context, key string) (store.TimedBan, bool, error) {
+	k := &s.bans
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	b, ok := k.bans[key]
+	return b, ok, nil
+}
+
 // RemoveBan forgets a ban, if it was not replaced when until is set.
 func (s *Store) RemoveBan(_ context.Context, key string, until time.Time) (bool, error) {
 	k := &s.bans

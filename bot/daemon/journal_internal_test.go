@@ -1,0 +1,73 @@
+package daemon
+
+import (
+	"context"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/store"
+	"github.com/vigie-bot/vigie/store/memory"
+)
+
+// openedDuringRenewal is a store whose first renewal of key lets the case
+// be named (opened) before the renewal's own write: what two writes in
+// flight at once may do, the renewal's copy taken before the case was named.
+type openedDuringRenewal struct {
+	store.Store
+	key    string
+	opened func()
+	done   bool
+}
+
+func (s *openedDuringRenewal) Begin(ctx context.Context, e store.JournalEntry) error {
+	if e.Key == s.key && e.Case == "" && !s.done {
+		s.done = true
+		s.opened()
+	}
+	return s.Store.Begin(ctx, e)
+}
+
+// TestRenewalKeepsEarlyCase: a verdict waits in its lane long enough for
+// its journal entry to be renewed, and the case opened while its actions
+// are tried is named in the entry while the renewal is being written. The
+// journal still names the case after the renewal, so a vigie that carries
+// the verdict out again after a crash amends that case.
+func TestRenewalKeepsEarlyCase(t *testing.T) {
+	ctx := context.Background()
+	mem := memory.New()
+	at := time.Now().Add(-time.Hour)
+	ev := bot.Event{ID: "m-1", Platform: "discord", Kind: bot.KindMessage, Space: "guild-1", Channel: "general",
+		Author: bot.Author{ID: "u-7"}, Text: "FREE NITRO here", At: at}
+	d := &daemon{cfg: Config{RecoverAfter: time.Minute}, log: slog.New(slog.DiscardHandler),
+		metrics: newMetrics(prometheus.NewRegistry(), "test")}
+	st := &openedDuringRenewal{Store: mem, key: ev.Key(), opened: func() { d.earlyOpened(ctx, ev, "case-1") }}
+	d.store = st
+	e := store.JournalEntry{Key: ev.Key(), Event: ev, At: at, Begun: at}
+	d.held.add(&e)
+	if err := mem.Begin(ctx, e); err != nil {
+		t.Fatal(err)
+	}
+
+	if n := d.resume(ctx); n != 0 {
+		t.Fatalf("resume took %d entries, want none: this process holds its own", n)
+	}
+	if !st.done {
+		t.Fatal("the entry was not renewed")
+	}
+	d.held.remove(e.Key) // as a crash leaves it: nobody holds it
+	got, err := mem.Unfinished(ctx, time.Now().Add(time.Minute), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].Case != "case-1" {
+		var cases []string
+		for _, e := range got {
+			cases = append(cases, e.Case)
+		}
+		t.Errorf("cases named in the journal after the renewal = %q, want [case-1]", cases)
+	}
+}

@@ -1,0 +1,100 @@
+package handlers_test
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vigie-bot/vigie/bot"
+)
+
+// bannedDuringLift is a platform like Discord where a member is banned again
+// while a lift is on its way: during, when set, is run once as the first
+// unban is asked, before it is carried out. Its calls name the member.
+type bannedDuringLift struct {
+	chat
+	during func()
+}
+
+var _ bot.Banner = (*bannedDuringLift)(nil)
+
+func (b *bannedDuringLift) Ban(_ context.Context, ev bot.Event, d time.Duration) error {
+	return b.call("ban", "("+bot.FormatDuration(d)+") "+ev.Author.ID)
+}
+
+func (b *bannedDuringLift) Unban(_ context.Context, ev bot.Event) error {
+	if f := b.during; f != nil {
+		b.during = nil
+		f()
+	}
+	return b.call("unban", " "+ev.Author.ID)
+}
+
+// A member banned again (ban(2d)) while the lift of their old ban is on its
+// way keeps the new ban: a lift that finds its end replaced after it read it
+// does not unban, and one whose unban raced the new ban bans again, and
+// audits it.
+func TestTimedBanGivenDuringLiftKept(t *testing.T) {
+	tests := []struct {
+		name string
+		// again is who is banned again during the first unban; authors are
+		// those banned for a day first.
+		again   string
+		authors []string
+		want    []string
+		audited string
+	}{
+		{"the member whose ban is being lifted", "u-1", []string{"u-1"},
+			[]string{"ban(1d) u-1", "ban(2d) u-1", "unban u-1", "ban(2d) u-1"},
+			"end of ban(1d); banned again: a new ban until 23 Nov 22:10 UTC was given while it was being lifted"},
+		{"a member whose ban is to be lifted next", "u-2", []string{"u-1", "u-2"},
+			[]string{"ban(1d) u-1", "ban(1d) u-2", "ban(2d) u-2", "unban u-1"}, ""},
+	}
+	for _, tt := range tests {
+		for name, st := range stores(t) {
+			t.Run(tt.name+"/"+name, func(t *testing.T) {
+				ctx := context.Background()
+				clk := &clock{t: at}
+				p := &bannedDuringLift{chat: chat{recorder: recorder{name: "discord"}}}
+				m := discordModerator(t, p, st, clk)
+				ban := func(author string, d time.Duration) {
+					ev := event("discord")
+					ev.Author.ID = author
+					if _, err := m.Moderate(ctx, bot.ModRequest{Command: bot.ModBan, Target: ev, Duration: d, By: "discord:42"}); err != nil {
+						t.Fatal(err)
+					}
+				}
+				for _, a := range tt.authors {
+					ban(a, 24*time.Hour)
+					clk.Add(time.Second)
+				}
+				clk.Add(24 * time.Hour)
+				p.during = func() { ban(tt.again, 48*time.Hour) }
+				if _, err := m.LiftBans(ctx); err != nil {
+					t.Fatal(err)
+				}
+				if got := p.Calls(); !slices.Equal(got, tt.want) {
+					t.Errorf("platform calls = %q\nwant %q", got, tt.want)
+				}
+				if tt.audited == "" {
+					return
+				}
+				audit, err := st.Audit(ctx, at)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var reasons []string
+				for _, e := range audit {
+					for _, mt := range e.Verdict.Matches {
+						reasons = append(reasons, mt.Reason)
+					}
+				}
+				if !slices.ContainsFunc(reasons, func(r string) bool { return strings.Contains(r, tt.audited) }) {
+					t.Errorf("audit reasons = %q\nwant one saying %q", reasons, tt.audited)
+				}
+			})
+		}
+	}
+}
