@@ -33,35 +33,8 @@ func TestCaseBeingTriedSurvivesKill(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and kills a vigie process")
 	}
-	guild := fmt.Sprint(uint64(190_000_000_000)<<22 | 1)
-	channel := discordfake.Channel(guild)
-	f := discordfake.New(t, discordfake.Options{Guilds: []string{guild}, Announce: true})
-	const msgID = "700000000000000301"
-	deletes := "/channels/" + channel + "/messages/" + msgID
-	release := f.Hold(func(c discordfake.Call) bool { return c.Method == "DELETE" && c.Path == deletes })
-
-	srv := redistest.Start(t)
-	dir := t.TempDir()
-	bin := buildVigie(t, dir)
-	config := filepath.Join(dir, "rules.yaml")
-	if err := os.WriteFile(config, []byte(discordFailingRules), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	first := startProcess(t, bin, "vigie-1", config, srv.URL(), []string{
-		"DISCORD_TOKEN=" + discordfake.Token,
-		"DISCORD_API_URL=" + f.APIURL(),
-		"DISCORD_GUILDS=" + guild,
-		"DISCORD_DESK_CHANNEL=" + deskChannel,
-	})
-	testsync.Eventually(t, "the gateway taking the scam", func() bool {
-		return f.Message(guild, channel, msgID, "600000000000000007", "FREE NITRO here")
-	})
-
-	st, err := redis.Open(srv.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	h := startHeldScam(t, "700000000000000301")
+	f, deletes, release, first, st := h.f, h.deletes, h.release, h.first, h.st
 	ctx := context.Background()
 	// The case on the desk, its card recorded, while Discord holds the
 	// delete. (The journal names the case before the card is posted: it is
@@ -86,17 +59,7 @@ func TestCaseBeingTriedSurvivesKill(t *testing.T) {
 	if err != nil || len(cards) != 1 {
 		t.Fatalf("cards of %s = %v, %v", early.ID, cards, err)
 	}
-	hc := f.Client()
-	cl, err := discord.New(discord.Config{Token: discordfake.Token, APIURL: discordAPIURL, DeskChannel: deskChannel, Guilds: []string{guild},
-		HTTPClient: hc, Logger: testsync.Logger(&testsync.Buffer{})})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmds := &desktest.Commands{}
-	second := start(t, discordFailingRules, map[string]string{"VIGIE_REDIS_URL": srv.URL()}, func(c *daemon.Config) {
-		c.RecoverAfter = time.Millisecond
-		c.Connectors = []daemon.Connector{{Name: "discord", Source: cl, Platforms: []bot.Platform{cl}, Desk: desktest.Desk{Poster: cl.Desk(cmds)}}}
-	})
+	second := h.takeOver(t)
 
 	// The verdict carried out again: the delete, then the card edited.
 	edit := f.WaitFor(t, "PATCH", "/channels/"+deskChannel+"/messages/"+cards[0].Message, 1, nil)
@@ -306,10 +269,67 @@ func TestKeepBeforeKillIsObeyed(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and kills a vigie process")
 	}
+	h := startHeldScam(t, "700000000000000302")
+	f, guild, deletes, release, first, st := h.f, h.guild, h.deletes, h.release, h.first, h.st
+	ctx := context.Background()
+	var early store.Case
+	testsync.Eventually(t, "the case being tried", func() bool {
+		open, err := st.Cases(ctx, store.CaseOpen)
+		if err != nil || len(open) != 1 || len(open[0].Trying) == 0 {
+			return false
+		}
+		early = open[0]
+		return true
+	})
+	resp, err := http.Post("http://"+first.addr+"/v1/cases/"+early.ID+"/decision", "application/json",
+		strings.NewReader(`{"outcome": "keep", "by": "ann"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("keep on %s = %d", early.ID, resp.StatusCode)
+	}
+	first.kill()
+	release()
+
+	second := h.takeOver(t)
+	all := amendedCases(t, st)
+	if err := second.stop(); err != nil {
+		t.Fatal(err)
+	}
+	if n := f.Count("DELETE", deletes); n != 1 {
+		t.Errorf("the delete was asked %d times, want once: none after the CM kept the message", n)
+	}
+	if n := f.Count("PATCH", "/guilds/"+guild+"/members/"); n != 0 {
+		t.Errorf("%d timeouts asked after the CM kept the message, want none", n)
+	}
+	if len(all) != 1 || all[0].ID != early.ID || all[0].Outcome != "keep" ||
+		!strings.HasSuffix(all[0].Reason, "decided keep by http:ann while vigie was acting; dropped for the decision: delete, timeout(10m)") {
+		t.Errorf("cases after the restart = %+v\nwant the one kept, amended to say its actions were dropped for the decision", all)
+	}
+}
+
+// heldScam is a vigie process on Redis (first) whose Discord gateway took a
+// scam from the fake Discord (f), which holds the scam's delete until
+// release; st reads that Redis.
+type heldScam struct {
+	f              *discordfake.Server
+	guild, deletes string
+	release        func()
+	srv            *redistest.Server
+	first          *vigieProcess
+	st             *redis.Store
+}
+
+// startHeldScam builds vigie, starts it with discordFailingRules on a
+// redis-server of the test's own, and has the fake Discord's gateway send
+// it the scam msgID, whose delete it holds.
+func startHeldScam(t *testing.T, msgID string) *heldScam {
+	t.Helper()
 	guild := fmt.Sprint(uint64(190_000_000_000)<<22 | 1)
 	channel := discordfake.Channel(guild)
 	f := discordfake.New(t, discordfake.Options{Guilds: []string{guild}, Announce: true})
-	const msgID = "700000000000000302"
 	deletes := "/channels/" + channel + "/messages/" + msgID
 	release := f.Hold(func(c discordfake.Call) bool { return c.Method == "DELETE" && c.Path == deletes })
 
@@ -333,51 +353,23 @@ func TestKeepBeforeKillIsObeyed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
-	ctx := context.Background()
-	var early store.Case
-	testsync.Eventually(t, "the case being tried", func() bool {
-		open, err := st.Cases(ctx, store.CaseOpen)
-		if err != nil || len(open) != 1 || len(open[0].Trying) == 0 {
-			return false
-		}
-		early = open[0]
-		return true
-	})
-	resp, err := http.Post("http://"+first.addr+"/v1/cases/"+early.ID+"/decision", "application/json",
-		strings.NewReader(`{"outcome": "keep", "by": "ann"}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("keep on %s = %d", early.ID, resp.StatusCode)
-	}
-	first.kill()
-	release()
+	t.Cleanup(func() { st.Close() })
+	return &heldScam{f: f, guild: guild, deletes: deletes, release: release, srv: srv, first: first, st: st}
+}
 
-	cmds := &desktest.Commands{}
-	cl, err := discord.New(discord.Config{Token: discordfake.Token, APIURL: discordAPIURL, DeskChannel: deskChannel, Guilds: []string{guild},
-		HTTPClient: f.Client(), Logger: testsync.Logger(&testsync.Buffer{})})
+// takeOver starts the in-process vigie that takes over from the killed
+// first process on the same Redis, with a Discord connector to the same
+// fake, its journal's unfinished verdicts taken again at once.
+func (h *heldScam) takeOver(t *testing.T) *instance {
+	t.Helper()
+	cl, err := discord.New(discord.Config{Token: discordfake.Token, APIURL: discordAPIURL, DeskChannel: deskChannel, Guilds: []string{h.guild},
+		HTTPClient: h.f.Client(), Logger: testsync.Logger(&testsync.Buffer{})})
 	if err != nil {
 		t.Fatal(err)
 	}
-	second := start(t, discordFailingRules, map[string]string{"VIGIE_REDIS_URL": srv.URL()}, func(c *daemon.Config) {
+	cmds := &desktest.Commands{}
+	return start(t, discordFailingRules, map[string]string{"VIGIE_REDIS_URL": h.srv.URL()}, func(c *daemon.Config) {
 		c.RecoverAfter = time.Millisecond
 		c.Connectors = []daemon.Connector{{Name: "discord", Source: cl, Platforms: []bot.Platform{cl}, Desk: desktest.Desk{Poster: cl.Desk(cmds)}}}
 	})
-	all := amendedCases(t, st)
-	if err := second.stop(); err != nil {
-		t.Fatal(err)
-	}
-	if n := f.Count("DELETE", deletes); n != 1 {
-		t.Errorf("the delete was asked %d times, want once: none after the CM kept the message", n)
-	}
-	if n := f.Count("PATCH", "/guilds/"+guild+"/members/"); n != 0 {
-		t.Errorf("%d timeouts asked after the CM kept the message, want none", n)
-	}
-	if len(all) != 1 || all[0].ID != early.ID || all[0].Outcome != "keep" ||
-		!strings.HasSuffix(all[0].Reason, "decided keep by http:ann while vigie was acting; dropped for the decision: delete, timeout(10m)") {
-		t.Errorf("cases after the restart = %+v\nwant the one kept, amended to say its actions were dropped for the decision", all)
-	}
 }
