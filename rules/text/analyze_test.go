@@ -65,6 +65,8 @@ func TestLinks(t *testing.T) {
 		// not links
 		{"今日は楽しかった。明日も遊ぼう。", nil, nil},
 		{"ゲームはfun。次はcom", nil, nil},
+		{"这是我的网站。shop 很好", nil, nil},
+		{"我刚下载了这个App。App Store里有", nil, nil},
 		{"３．５ではない", nil, nil},
 		{"écris à bob@example.com", nil, nil},
 		{"la version 3.5 est sortie", nil, nil},

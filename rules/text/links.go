@@ -308,12 +308,27 @@ func (ls *linkSet) findWideDots(s string) {
 		from = append(from, end)
 		f := string(field)
 		if lo, hi, ok := linkIn(f); ok && !ls.overlaps(from[lo], from[hi]) {
-			ls.add(s, from[lo], from[hi], linkHost(f[lo:hi]))
+			if host := linkHost(f[lo:hi]); strings.Contains(f[lo:hi], "://") || !hasCJK(host) {
+				ls.add(s, from[lo], from[hi], host)
+			}
 		}
 		if k = indexWideDot(s[end:]); k >= 0 {
 			k += end
 		}
 	}
+}
+
+// hasCJK reports whether h has a Chinese, Japanese or Korean letter: the
+// ideographic full stop ends the sentences of those scripts, which are
+// written without spaces, so such a "host" before a word that is a TLD
+// ("这是我的网站。shop 很好") is a sentence, not a link, unless a scheme says so.
+func hasCJK(h string) bool {
+	for _, r := range h {
+		if r >= 0x1100 && unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Hangul) {
+			return true
+		}
+	}
+	return false
 }
 
 // indexWideDot returns where the first wide full stop (U+3002 。, U+FF0E ．,
