@@ -296,6 +296,10 @@ func TestMaskedLinks(t *testing.T) {
 		{"profile: [steamcommunity.com/id/jean](https://steamcommunity.com/id/jean)", 0},
 		{"[www.example.com](https://docs.example.com/a)", 0},
 		{"read [the patch notes](https://example.com/patch)", 0},
+		// links back to back: the target of one is not the words of the next
+		{"[Twitter](https://twitter.com/x)・[YouTube](https://youtube.com/x)", 0},
+		{"[GitHub](https://github.com/x)[Docs](https://docs.example.io)", 0},
+		{"[Twitter](https://twitter.com/x)・[steamcommunity.com](https://steam-offer.example/gift)", 1},
 		{"nothing here", 0},
 	}
 	for _, tt := range tests {

@@ -167,7 +167,7 @@ func (ls *linkSet) findEach(s string) {
 // ("[steamcommunity.com/gift](https://steam-offer.example/gift)") show one
 // site and lead to another: they are counted in masked.
 func (ls *linkSet) field(s string, start, end int) {
-	words := "" // the host of the part before "](", when it is a link
+	words := "" // the host of the words before "](", when they are a link
 	for {
 		k := strings.Index(s[start:end], "](")
 		if k < 0 {
@@ -175,10 +175,25 @@ func (ls *linkSet) field(s string, start, end int) {
 		}
 		h := ls.fieldPart(s, start, start+k)
 		ls.compareMasked(words, h)
-		words = h
+		// The words are after the part's last "[": a part after the
+		// first holds the target of the link before and then the words
+		// of the next ("https://twitter.com/x)・[YouTube").
+		words = ""
+		if b := strings.LastIndexByte(s[start:start+k], '['); b >= 0 {
+			words = hostIn(s[start+b+1 : start+k])
+		}
 		start += k + 2
 	}
 	ls.compareMasked(words, ls.fieldPart(s, start, end))
+}
+
+// hostIn returns the host of the link of f, or "".
+func hostIn(f string) string {
+	lo, hi, ok := linkIn(f)
+	if !ok {
+		return ""
+	}
+	return linkHost(f[lo:hi])
 }
 
 // fieldPart finds the link of s[start:end] and returns its host, or "".
