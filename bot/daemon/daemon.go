@@ -74,6 +74,14 @@ type Config struct {
 	// (default 2m). Processes sharing a store renew the verdicts they hold
 	// twice as often, so that none is carried out twice while in flight.
 	RecoverAfter time.Duration
+	// Now is the clock of the journal: the time its entries are stamped,
+	// renewed and taken again on, RecoverAfter measured on it. Nil means
+	// time.Now.
+	Now func() time.Time
+	// AfterFunc is the timer of Now's clock, as handlers.Options.AfterFunc:
+	// the journal is looked at every RecoverAfter/4 on it. Nil means
+	// time.AfterFunc, with Now's default: a test that drives Now drives it.
+	AfterFunc func(d time.Duration, f func()) (stop func() bool)
 	// Leases tune how processes sharing a Redis share the single-owner jobs
 	// (leases.go); zero values take the defaults.
 	Leases LeaseOptions

@@ -20,16 +20,20 @@ import (
 // TestInlineVerdictCutShortIsJournaled: with the memory store and no platform
 // connected, a verdict is carried out on the goroutine of its request. One
 // whose carrying out panics is left in the journal and carried out again by
-// the next look, once, as a verdict journaled before its lane took it was;
-// one carried out in full leaves nothing there.
+// the first look once RecoverAfter has passed on the journal's clock (not
+// before), once, as a verdict journaled before its lane took it was; one
+// carried out in full leaves nothing there.
 func TestInlineVerdictCutShortIsJournaled(t *testing.T) {
 	ctx := context.Background()
 	logs := &testsync.Buffer{}
+	clk := newFakeClock()
+	const grace = time.Minute
 	d, err := build(ctx, Config{
 		ConfigPath:   filepath.Join("..", "..", vigie.ExampleFile),
 		Logger:       slog.New(slog.NewTextHandler(logs, nil)),
 		Getenv:       func(string) string { return "" },
-		RecoverAfter: time.Millisecond,
+		RecoverAfter: grace,
+		Now:          clk.now,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -64,7 +68,7 @@ func TestInlineVerdictCutShortIsJournaled(t *testing.T) {
 	}
 	unfinished := func() []string {
 		t.Helper()
-		left, err := d.store.Unfinished(ctx, time.Now().Add(time.Hour), time.Now())
+		left, err := d.store.Unfinished(ctx, clk.now().Add(time.Hour), clk.now())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -83,7 +87,22 @@ func TestInlineVerdictCutShortIsJournaled(t *testing.T) {
 	if !strings.Contains(logs.String(), again) {
 		t.Fatalf("no line saying m-1 is left in the journal:\n%s", logs)
 	}
-	testsync.Eventually(t, "m-1 taken from the journal", func() bool { return d.resume(ctx) == 1 })
+	// Left unfinished by a live process, it waits RecoverAfter, as one left
+	// by a process that died.
+	if n := d.resume(ctx); n != 0 {
+		t.Fatalf("resume took %d verdicts at once, want none before RecoverAfter", n)
+	}
+	clk.advance(grace)
+	if n := d.resume(ctx); n != 0 {
+		t.Fatalf("resume took %d verdicts once RecoverAfter was reached, want none before it is passed", n)
+	}
+	if n := runs.Load(); n != 1 {
+		t.Fatalf("m-1 carried out %d times before RecoverAfter passed, want once", n)
+	}
+	clk.advance(time.Second)
+	if n := d.resume(ctx); n != 1 {
+		t.Fatalf("resume took %d verdicts once RecoverAfter passed, want m-1", n)
+	}
 	if n := runs.Load(); n != 2 {
 		t.Fatalf("m-1 carried out %d times, want twice: cut short, then from the journal", n)
 	}

@@ -161,7 +161,7 @@ func (d *daemon) begin(j *job) {
 	if !needsJournal(ev, v) {
 		return
 	}
-	now := time.Now()
+	now := d.now()
 	e := store.JournalEntry{Key: ev.Key(), Event: *ev, Verdict: *v, At: now, Begun: now}
 	// Held before it is written, so that this process never takes it back.
 	d.held.add(&e)
@@ -295,7 +295,7 @@ func (d *daemon) recoverAfter() time.Duration {
 // it took.
 func (d *daemon) resume(ctx context.Context) int {
 	grace := d.recoverAfter()
-	now := time.Now()
+	now := d.now()
 	for _, e := range d.held.stale(now.Add(-grace/2), now) {
 		if err := d.store.Begin(ctx, e); err != nil {
 			d.metrics.journalErrors.Inc()
@@ -353,18 +353,36 @@ func (d *daemon) resume(ctx context.Context) int {
 	return n
 }
 
-// runResume looks at the journal every grace/4 until ctx ends.
+// now reads the journal's clock (Config.Now).
+func (d *daemon) now() time.Time {
+	if d.cfg.Now != nil {
+		return d.cfg.Now()
+	}
+	return time.Now()
+}
+
+// afterFunc sets a timer on the journal's clock (Config.AfterFunc).
+func (d *daemon) afterFunc(wait time.Duration, f func()) (stop func() bool) {
+	if d.cfg.AfterFunc != nil {
+		return d.cfg.AfterFunc(wait, f)
+	}
+	return time.AfterFunc(wait, f).Stop
+}
+
+// runResume looks at the journal every grace/4, on the journal's clock,
+// until ctx ends.
 func (d *daemon) runResume(ctx context.Context, wg *sync.WaitGroup) {
 	// Not more than once a second: a tiny grace period is for tests.
 	every := max(d.recoverAfter()/4, time.Second)
 	wg.Go(func() {
-		t := time.NewTicker(every)
-		defer t.Stop()
+		tick := make(chan struct{}, 1)
 		for {
+			stop := d.afterFunc(every, func() { tick <- struct{}{} })
 			select {
 			case <-ctx.Done():
+				stop()
 				return
-			case <-t.C:
+			case <-tick:
 				d.resume(ctx)
 			}
 		}
