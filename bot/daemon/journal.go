@@ -86,13 +86,13 @@ func (h *held) has(key string) bool {
 	return ok
 }
 
-// caseOf returns the case named in the entry of key; false when this process
+// entry returns the entry of key as this process holds it; false when it
 // does not hold it.
-func (h *held) caseOf(key string) (string, bool) {
+func (h *held) entry(key string) (store.JournalEntry, bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	e, ok := h.m[key]
-	return e.Case, ok
+	return e, ok
 }
 
 // setCase names in the entry of key the case opened for its verdict, and
@@ -302,22 +302,23 @@ func (d *daemon) resume(ctx context.Context) int {
 			d.log.Warn("journal entry not renewed: another instance may carry it out too", "event", e.Key, "err", err)
 			continue
 		}
-		id, ok := d.held.caseOf(e.Key)
+		cur, ok := d.held.entry(e.Key)
 		if !ok {
 			// Finished meanwhile, perhaps before the renewal was written.
 			_ = d.store.Done(ctx, e.Key)
 			continue
 		}
-		if id != e.Case {
-			// earlyOpened named a case meanwhile, perhaps before the
-			// renewal, a copy taken earlier, was written over it: written
-			// again, with the case. (One named after this look writes it
-			// after the renewal.)
-			e.Case = id
+		if cur.Case != e.Case || len(cur.Done) != len(e.Done) {
+			// earlyOpened named a case, or carried an action, meanwhile,
+			// perhaps before the renewal, a copy taken earlier, was
+			// written over it: written again, with the case and the
+			// actions carried out (Done only grows). (What is named after
+			// this look is written after the renewal.)
+			e.Case, e.Done = cur.Case, cur.Done
 			if err := d.store.Begin(ctx, e); err != nil {
 				d.metrics.journalErrors.Inc()
-				d.log.Warn("journal entry not told of the case opened while the actions are tried: carried out again after a crash, the verdict would open another",
-					"event", e.Key, "case", id, "err", err)
+				d.log.Warn("journal entry not told of the case opened or the actions carried out while the actions are tried: carried out again after a crash, the verdict would open another case or say they were not",
+					"event", e.Key, "case", cur.Case, "err", err)
 			}
 		}
 	}

@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"testing"
 	"time"
@@ -33,9 +34,10 @@ func (s *openedDuringRenewal) Begin(ctx context.Context, e store.JournalEntry) e
 
 // TestRenewalKeepsEarlyCase: a verdict waits in its lane long enough for
 // its journal entry to be renewed, and the case opened while its actions
-// are tried is named in the entry while the renewal is being written. The
-// journal still names the case after the renewal, so a vigie that carries
-// the verdict out again after a crash amends that case.
+// are tried is named in the entry, and an action carried out, while the
+// renewal is being written. The journal still names the case and the
+// action after the renewal, so a vigie that carries the verdict out again
+// after a crash amends that case, and says the action was carried out.
 func TestRenewalKeepsEarlyCase(t *testing.T) {
 	ctx := context.Background()
 	mem := memory.New()
@@ -44,7 +46,10 @@ func TestRenewalKeepsEarlyCase(t *testing.T) {
 		Author: bot.Author{ID: "u-7"}, Text: "FREE NITRO here", At: at}
 	d := &daemon{cfg: Config{RecoverAfter: time.Minute}, log: slog.New(slog.DiscardHandler),
 		metrics: newMetrics(prometheus.NewRegistry(), "test")}
-	st := &openedDuringRenewal{Store: mem, key: ev.Key(), opened: func() { d.earlyOpened(ctx, ev, "case-1") }}
+	st := &openedDuringRenewal{Store: mem, key: ev.Key(), opened: func() {
+		d.earlyOpened(ctx, ev, "case-1")
+		d.carried(ctx, ev, bot.Action{Kind: bot.ActDelete})
+	}}
 	d.store = st
 	e := store.JournalEntry{Key: ev.Key(), Event: ev, At: at, Begun: at}
 	d.held.add(&e)
@@ -63,11 +68,11 @@ func TestRenewalKeepsEarlyCase(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(got) != 1 || got[0].Case != "case-1" {
-		var cases []string
+	if len(got) != 1 || got[0].Case != "case-1" || len(got[0].Done) != 1 || got[0].Done[0].Kind != bot.ActDelete {
+		var entries []string
 		for _, e := range got {
-			cases = append(cases, e.Case)
+			entries = append(entries, fmt.Sprintf("case %q, done %v", e.Case, e.Done))
 		}
-		t.Errorf("cases named in the journal after the renewal = %q, want [case-1]", cases)
+		t.Errorf("journal after the renewal = %q, want case-1, the delete done", entries)
 	}
 }
