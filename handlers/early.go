@@ -197,9 +197,10 @@ func (e *earlyCase) decided() (c store.Case, ok bool) {
 // overrules a verdict's action a still to try: keep and a reply leave the
 // message and its author as they are, so every action on them is dropped;
 // an undo (unhide, unban, untimeout) drops what it undoes; a decision that
-// moderates too (delete, hide, timeout, ban, kick) lets the verdict's other
-// actions go on, but takes the place of the one of its own kind, which the
-// decision carries out itself, as the CM gave it. A lockdown or a slow mode
+// moderates too (delete, hide, timeout, ban, kick) lets the verdict's
+// actions on the other target go on, but takes the place of every one on
+// its own target (replaces), which the decision carries out itself, as the
+// CM gave it: a milder one too, the CM's choice. A lockdown or a slow mode
 // is about the place, not the message: no decision on the case drops it. An
 // outcome not understood drops everything: the human's word wins.
 func overrules(outcome string, a bot.Action) bool {
@@ -220,8 +221,27 @@ func overrules(outcome string, a bot.Action) bool {
 	case OutcomeUntimeout:
 		return a.Kind == bot.ActTimeout
 	}
-	return a.Kind == o.Kind
+	return slices.Contains(replaces[o.Kind], a.Kind)
 }
+
+// replaces is, for a CM's decision that moderates, the verdict's actions it
+// takes the place of: those on its target, the message (delete, hide) or
+// its author (ban, kick, timeout, and the warning, written for the
+// verdict's own sanction). The CM chose how the message or the author is
+// dealt with, milder or harsher than the rule: vigie does not add its own
+// on top. docs/operations.md has the table.
+var replaces = map[bot.ActionKind][]bot.ActionKind{
+	bot.ActDelete:  onMessage,
+	bot.ActHide:    onMessage,
+	bot.ActBan:     onAuthor,
+	bot.ActKick:    onAuthor,
+	bot.ActTimeout: onAuthor,
+}
+
+var (
+	onMessage = []bot.ActionKind{bot.ActDelete, bot.ActHide}
+	onAuthor  = []bot.ActionKind{bot.ActBan, bot.ActKick, bot.ActTimeout, bot.ActWarn}
+)
 
 // overruled adds to vc, once a CM decided the case opened early, what the
 // decision changed in the verdict's actions: those it overruled that were

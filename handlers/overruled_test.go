@@ -99,3 +99,96 @@ func TestKeepWhileRedisIsAway(t *testing.T) {
 		})
 	}
 }
+
+// replyHeld is a platform like Discord that can hide too (a page's comment
+// on a chat, for the table below), and holds its reply "held" until the
+// test releases it.
+type replyHeld struct {
+	chat
+	entered, release chan struct{}
+}
+
+func (p *replyHeld) Reply(ctx context.Context, ev bot.Event, text string) error {
+	if text == "held" {
+		p.entered <- struct{}{}
+		<-p.release
+	}
+	return p.chat.Reply(ctx, ev, text)
+}
+func (p *replyHeld) Hide(_ context.Context, ev bot.Event) error   { return p.call("hide", "") }
+func (p *replyHeld) Unhide(_ context.Context, ev bot.Event) error { return p.call("unhide", "") }
+
+// TestDecisionReplacesActionsOnItsTarget: a CM decides, while the first of
+// a verdict's actions (a reply, which no moderating decision replaces) is
+// held, a case whose other actions are still to try. A decision on the
+// message (delete, hide) replaces the verdict's delete and hide; one on the
+// author (timeout, ban, kick) replaces its timeout, ban, kick and warning,
+// milder or harsher: the CM chose. The verdict's actions on the other
+// target go on, and the case says what was dropped.
+func TestDecisionReplacesActionsOnItsTarget(t *testing.T) {
+	warn := bot.Action{Kind: bot.ActWarn, Text: "stop"}
+	for _, tt := range []struct {
+		name, decision string
+		acts           []bot.Action
+		// want are the calls: the decision's (made while the reply is
+		// held, so before it is recorded), then the verdict's that go on
+		// after the reply.
+		want    []string
+		dropped string
+	}{
+		{"delete replaces hide", "delete", []bot.Action{{Kind: bot.ActHide}, {Kind: bot.ActTimeout, Duration: 10 * time.Minute}},
+			[]string{"delete", "timeout(10m)"}, "hide"},
+		{"hide replaces delete", "hide", []bot.Action{{Kind: bot.ActDelete}, {Kind: bot.ActTimeout, Duration: 10 * time.Minute}},
+			[]string{"hide", "timeout(10m)"}, "delete"},
+		{"timeout replaces ban and kick", "timeout(1h)", []bot.Action{{Kind: bot.ActDelete}, {Kind: bot.ActBan}, {Kind: bot.ActKick}},
+			[]string{"timeout(1h)", "delete"}, "ban, kick"},
+		{"timeout replaces warn", "timeout(1h)", []bot.Action{{Kind: bot.ActDelete}, warn},
+			[]string{"timeout(1h)", "delete"}, `warn("stop")`},
+		{"kick replaces ban", "kick", []bot.Action{{Kind: bot.ActBan, Duration: 24 * time.Hour}},
+			[]string{"kick"}, "ban(1d)"},
+		{"ban replaces timeout", "ban", []bot.Action{{Kind: bot.ActHide}, {Kind: bot.ActTimeout, Duration: 10 * time.Minute}},
+			[]string{"ban", "hide"}, "timeout(10m)"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			st := memory.New()
+			timers := &heldTimers{}
+			p := &replyHeld{chat: chat{recorder{name: "discord"}}, entered: make(chan struct{}), release: make(chan struct{})}
+			m, err := handlers.New(handlers.Options{Platforms: map[string]bot.Platform{"discord": p}, Store: st,
+				Now: (&clock{t: at}).Now, AfterFunc: timers.AfterFunc, Retry: handlers.Retry{Attempts: 1}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			acts := append([]bot.Action{{Kind: bot.ActReply, Text: "held"}}, tt.acts...)
+			v := verdict("discord", bot.Match{Rule: "scam", Category: "spam",
+				Actions: append(acts, bot.Action{Kind: bot.ActForward, Text: "scam"})})
+			handled := make(chan error, 1)
+			go func() { handled <- m.Handle(ctx, event("discord"), v) }()
+			<-p.entered
+			timers.fire() // the second passes: the case opens, its actions being tried
+			open, err := st.Cases(ctx, store.CaseOpen)
+			if err != nil || len(open) != 1 || len(open[0].Trying) != len(acts) {
+				t.Fatalf("open cases while the reply is held = %+v, %v; want one, every action being tried", open, err)
+			}
+			if _, err := m.Decide(ctx, open[0].ID, tt.decision, "telegram:42"); err != nil {
+				t.Fatalf("Decide: %v", err)
+			}
+			close(p.release)
+			if err := <-handled; err != nil {
+				t.Fatalf("Handle: %v", err)
+			}
+			want := append([]string{tt.want[0], `reply("held")`}, tt.want[1:]...)
+			if calls := p.Calls(); !slices.Equal(calls, want) {
+				t.Errorf("calls = %q, want %q", calls, want)
+			}
+			c, err := st.Case(ctx, open[0].ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			reason := "decided " + tt.decision + " by telegram:42 while vigie was acting; dropped for the decision: " + tt.dropped
+			if !strings.HasSuffix(c.Reason, reason) {
+				t.Errorf("case reason %q, want it to end %q", c.Reason, reason)
+			}
+		})
+	}
+}

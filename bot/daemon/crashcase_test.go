@@ -373,3 +373,68 @@ func (h *heldScam) takeOver(t *testing.T) *instance {
 		c.Connectors = []daemon.Connector{{Name: "discord", Source: cl, Platforms: []bot.Platform{cl}, Desk: desktest.Desk{Poster: cl.Desk(cmds)}}}
 	})
 }
+
+// TestMilderDecisionNotCarriedOutAgain: a vigie stopped while a scam's
+// delete and ban were being tried left the journal naming the case on the
+// desk; a CM chose a timeout meanwhile, milder than the ban. The vigie that
+// carries the verdict out again from the journal, through Discord, obeys
+// the CM: the decision on the author replaces the verdict's ban (the
+// delete, on the message, goes on), the case says the ban was dropped for
+// the decision, and the journal entry is done.
+func TestMilderDecisionNotCarriedOutAgain(t *testing.T) {
+	guild := fmt.Sprint(uint64(190_000_000_000)<<22 | 3)
+	f := discordfake.New(t, discordfake.Options{Guilds: []string{guild}, Announce: true})
+	srv := redistest.Start(t)
+	st, err := redis.Open(srv.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ctx := context.Background()
+	now := time.Now()
+	const author = "600000000000000007"
+	ev := bot.Event{ID: "700000000000000303", Platform: "discord", Kind: bot.KindMessage, Space: guild, Channel: discordfake.Channel(guild),
+		Author: bot.Author{ID: author, Name: "Bob"}, Text: "FREE NITRO here", At: now.Add(-5 * time.Minute)}
+	acts := []bot.Action{{Kind: bot.ActDelete}, {Kind: bot.ActBan}}
+	v := bot.Verdict{EventID: ev.ID, Platform: ev.Platform, At: ev.At, Matches: []bot.Match{{Rule: "scam", Category: "spam",
+		Actions: append(slices.Clone(acts), bot.Action{Kind: bot.ActForward, Text: "scam"})}}}
+	early, err := st.OpenCase(ctx, store.Case{Event: ev, Opened: ev.At, Rule: "scam", Category: "spam",
+		Reason: "scam: scam; scam: being tried: delete, ban", Suggested: acts, NotDone: acts, Trying: acts, Holds: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Begin(ctx, store.JournalEntry{Key: ev.Key(), Event: ev, Verdict: v, At: ev.At, Begun: ev.At, Case: early.ID}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.DecideCase(ctx, early.ID, "timeout(1h)", "telegram:42", now.Add(-time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+
+	cl, err := discord.New(discord.Config{Token: discordfake.Token, APIURL: discordAPIURL, DeskChannel: deskChannel, Guilds: []string{guild},
+		HTTPClient: f.Client(), Logger: testsync.Logger(&testsync.Buffer{})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := start(t, discordFailingRules, map[string]string{"VIGIE_REDIS_URL": srv.URL()}, func(c *daemon.Config) {
+		c.RecoverAfter = time.Millisecond
+		c.Connectors = []daemon.Connector{{Name: "discord", Source: cl, Platforms: []bot.Platform{cl}, Desk: desktest.Desk{Poster: cl.Desk(&desktest.Commands{})}}}
+	})
+	all := amendedCases(t, st)
+	if err := in.stop(); err != nil {
+		t.Fatal(err)
+	}
+	want := "decided timeout(1h) by telegram:42 while vigie was acting; dropped for the decision: ban"
+	if len(all) != 1 || all[0].ID != early.ID || all[0].Outcome != "timeout(1h)" || !strings.HasSuffix(all[0].Reason, want) ||
+		!all[0].CarriedOut(bot.ActDelete) || all[0].CarriedOut(bot.ActBan) {
+		t.Errorf("cases = %+v\nwant the one decided, amended to end %q, the delete carried out, the ban not", all, want)
+	}
+	if n := f.Count("DELETE", "/channels/"+ev.Channel+"/messages/"+ev.ID); n != 1 {
+		t.Errorf("the delete was asked %d times, want once: the message is the verdict's to delete", n)
+	}
+	if n := f.Count("PUT", "/guilds/"+guild+"/bans/"+author); n != 0 {
+		t.Errorf("the ban was asked %d times after the CM chose a timeout, want none", n)
+	}
+	if left, err := st.Unfinished(ctx, now.Add(time.Hour), now); err != nil || len(left) != 0 {
+		t.Errorf("journal after the verdict was carried out again = %+v, %v; want it done", left, err)
+	}
+}

@@ -118,3 +118,103 @@ func TestKeepWhileActionsAreTried(t *testing.T) {
 		})
 	}
 }
+
+// TestMilderDecisionWhileActionsAreTried: a scam that a rule bans and
+// forwards, while Discord fails the ban (500 to the first two tries, the
+// second held until the CM decided; it would take a third), or holds the
+// delete the rule asks before the ban. A CM presses mute (timeout 1h) on
+// its card: a decision on the author replaces every action of the verdict
+// on the author still being tried (docs/operations.md's table), the milder
+// one the CM chose too. The ban is not tried after the decision, the
+// author is timed out once (the decision's), the delete, on the message,
+// goes on, and the case says the ban was dropped for the decision.
+func TestMilderDecisionWhileActionsAreTried(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		// deleteFirst: the rule deletes before it bans, and Discord holds
+		// the delete; otherwise it fails the first two bans, holding the
+		// second.
+		deleteFirst bool
+		wantBans    int
+	}{
+		{"timeout replaces the ban being retried", false, 2},
+		{"timeout replaces the ban after a held delete", true, 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFakeDiscord(t)
+			in := newInstances(t, f, 1)[0]
+			run(t, f, in.c, make(chan bot.Event, 10), allPerms)
+			ctx, cancel := context.WithCancel(context.Background())
+			var wg sync.WaitGroup
+			wg.Go(func() { in.mod.DeliverCases(ctx) })
+			t.Cleanup(func() { cancel(); wg.Wait() })
+
+			const msgID = "1801"
+			deletes := "/channels/" + general + "/messages/" + msgID
+			bans := "/guilds/" + guildID + "/bans/" + bob.id
+			timeouts := "/guilds/" + guildID + "/members/" + bob.id
+			acts := []bot.Action{{Kind: bot.ActBan}, {Kind: bot.ActForward, Text: "scam"}}
+			var release func()
+			heldMethod, held, heldCount := "PUT", bans, 2
+			if tt.deleteFirst {
+				acts = append([]bot.Action{{Kind: bot.ActDelete}}, acts...)
+				release = f.Hold(func(c discordfake.Call) bool { return c.Method == "DELETE" && c.Path == deletes })
+				heldMethod, held, heldCount = "DELETE", deletes, 1
+			} else {
+				f.Fail("PUT", bans, http.StatusInternalServerError, `{"message": "500: Internal Server Error", "code": 0}`, nil, 2)
+				var tries atomic.Int64
+				release = f.Hold(func(c discordfake.Call) bool {
+					return c.Method == "PUT" && c.Path == bans && tries.Add(1) == 2
+				})
+			}
+
+			ev := bot.Event{ID: msgID, Platform: "discord", Kind: bot.KindMessage, Space: guildID, Channel: general,
+				Author: bot.Author{ID: bob.id, Name: "Bob"}, Text: "FREE NITRO", At: time.Now()}
+			v := bot.Verdict{EventID: ev.ID, Platform: "discord", At: ev.At, Matches: []bot.Match{{Rule: "scam", Category: "spam", Actions: acts}}}
+			handled := make(chan error, 1)
+			go func() { handled <- in.mod.Handle(context.Background(), ev, v) }()
+
+			f.WaitFor(t, "POST", "/channels/"+deskID+"/messages", 1, nil)
+			id := caseIDOf(t, in.st)
+			var card string
+			testsync.Eventually(t, "the card recorded", func() bool {
+				cards, _ := in.st.CaseCards(ctx, id)
+				if len(cards) == 1 {
+					card = cards[0].Message
+				}
+				return card != ""
+			})
+			f.WaitFor(t, heldMethod, held, heldCount, nil)
+
+			f.Dispatch("INTERACTION_CREATE", press("960000000000000061", cm, card, customID(id, "mute")))
+			testsync.Eventually(t, "the case decided", func() bool {
+				c, _ := in.st.Case(ctx, id)
+				return c.Status == store.CaseDecided
+			})
+			release()
+			if err := <-handled; err != nil {
+				t.Fatalf("Handle: %v", err)
+			}
+
+			if n := f.Count("PUT", bans); n != tt.wantBans {
+				t.Errorf("ban asked %d times, want %d: none after the CM chose a timeout", n, tt.wantBans)
+			}
+			if n := f.Count("PATCH", timeouts); n != 1 {
+				t.Errorf("timeout asked %d times, want once: the CM's", n)
+			}
+			c, err := in.st.Case(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := "decided timeout(1h) by discord:" + cm.id + " while vigie was acting; dropped for the decision: ban"
+			if c.Outcome != "timeout(1h)" || len(c.Trying) != 0 || !strings.HasSuffix(c.Reason, want) {
+				t.Errorf("case: outcome %s, reason %q, trying %v; want timeout(1h), the reason ending %q, nothing being tried",
+					c.Outcome, c.Reason, c.Trying, want)
+			}
+			if c.CarriedOut(bot.ActBan) || c.CarriedOut(bot.ActDelete) != tt.deleteFirst {
+				t.Errorf("case carried out: ban %v, delete %v; want no ban, the delete %v",
+					c.CarriedOut(bot.ActBan), c.CarriedOut(bot.ActDelete), tt.deleteFirst)
+			}
+		})
+	}
+}
