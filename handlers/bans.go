@@ -26,9 +26,10 @@ type banGiven struct {
 // Page's blocks) is given for good and its end kept in the store first, for
 // LiftBans to lift it when due, whichever process that is; without a store
 // that keeps them it is refused rather than made permanent. A new ban of the
-// member replaces the end kept, and a ban for good, or one the platform ends,
-// forgets it. rule and by
-// say who banned, for the lift's audit entry and mod-log line.
+// member replaces the end kept; a ban for good is kept too, never due
+// (store.ForGoodUntil), for a lift under way to see it (banAgain); one the
+// platform ends forgets it. rule and by say who banned, for the lift's audit
+// entry and mod-log line.
 func (m *Moderator) ban(ctx context.Context, p bot.Platform, ev bot.Event, d time.Duration, rule, by string) (banGiven, error) {
 	b, ok := p.(bot.Banner)
 	if !ok {
@@ -52,16 +53,29 @@ func (m *Moderator) ban(ctx context.Context, p bot.Platform, ev bot.Event, d tim
 		return banGiven{}, nil
 	}
 	if d <= 0 {
-		if err := b.Ban(ctx, ev, 0); err != nil || !keeps {
+		if !keeps {
+			return banGiven{}, b.Ban(ctx, ev, 0)
+		}
+		// Kept before the platform's ban, in the place of an earlier timed
+		// ban's end: a lift of that one under way (it read the book before)
+		// finds it replaced once its unban is done, and bans again
+		// (banAgain). Kept after, a lift whose unban came after this ban
+		// would forget it unseen.
+		tb := store.TimedBan{Event: bannedOf(ev), Rule: rule, By: by, Started: now, Until: store.ForGoodUntil}
+		sctx, cancel := m.storeContext(ctx)
+		prev, had, perr := bk.PutBan(sctx, tb)
+		cancel()
+		if err := b.Ban(ctx, ev, 0); err != nil {
+			if perr == nil {
+				m.putBack(ctx, bk, tb, prev, had)
+			}
 			return banGiven{}, err
 		}
-		sctx, cancel := m.storeContext(ctx)
-		defer cancel()
-		if _, err := bk.RemoveBan(sctx, store.BanKey(ev), time.Time{}); err != nil {
+		if perr != nil {
 			// Banned, but an earlier timed ban would lift it: the retry stage
-			// bans again (the same ban) and forgets it.
+			// bans again (the same ban) and keeps it.
 			return banGiven{}, &bot.ActionError{Op: bot.ActBan, Retryable: true,
-				Err: &storeFailure{fmt.Errorf("banned for good, but the end of an earlier timed ban is still kept: %w", err)}}
+				Err: &storeFailure{fmt.Errorf("banned for good, but the end of an earlier timed ban is still kept: %w", perr)}}
 		}
 		return banGiven{}, nil
 	}
@@ -78,23 +92,29 @@ func (m *Moderator) ban(ctx context.Context, p bot.Platform, ev bot.Event, d tim
 			Err: &storeFailure{fmt.Errorf("not banned: the store could not keep the ban's end, for vigie to lift it: %w", err)}}
 	}
 	if err := b.Ban(ctx, ev, d); err != nil {
-		// Not banned by this one: its end is not kept, and an earlier one's
-		// is kept again, unless a later ban replaced it meanwhile: that
-		// one's end is kept. The store's bound starts after the platform's
-		// answer, which may have taken longer than it.
-		sctx, cancel := m.storeContext(ctx)
-		defer cancel()
-		removed, rerr := bk.RemoveBan(sctx, tb.Key(), tb.Until)
-		if rerr == nil && removed && had {
-			_, _, rerr = bk.PutBan(sctx, prev)
-		}
-		if rerr != nil {
-			m.log.Warn("a ban that failed keeps its end in the store: vigie will lift a ban that may not be there",
-				"platform", ev.Platform, "space", ev.Space, "author", ev.Author.ID, "err", rerr)
-		}
+		m.putBack(ctx, bk, tb, prev, had)
 		return banGiven{}, err
 	}
 	return banGiven{Until: tb.Until, Lifted: true}, nil
+}
+
+// putBack undoes the keeping of tb, a ban the platform did not give: its
+// end is not kept, and the one it replaced (prev, had) is kept again, unless
+// a later ban replaced tb meanwhile: that one's end is kept. The store's
+// bound starts after the platform's answer, which may have taken longer
+// than it.
+func (m *Moderator) putBack(ctx context.Context, bk store.BanKeeper, tb, prev store.TimedBan, had bool) {
+	ev := tb.Event
+	sctx, cancel := m.storeContext(ctx)
+	defer cancel()
+	removed, err := bk.RemoveBan(sctx, tb.Key(), tb.Until)
+	if err == nil && removed && had {
+		_, _, err = bk.PutBan(sctx, prev)
+	}
+	if err != nil {
+		m.log.Warn("a ban that failed keeps its end in the store: vigie will lift a ban that may not be there",
+			"platform", ev.Platform, "space", ev.Space, "author", ev.Author.ID, "err", err)
+	}
 }
 
 // storeFailure is an action that failed for the store, not the platform (a
@@ -183,8 +203,9 @@ const maxLiftsPerCheck = 50
 // where it is. One refused for good (vigie's right taken away) is forgotten,
 // and the desk is asked to lift it by hand; one found lifted already (by
 // hand) is forgotten too. A ban replaced or forgotten since the check read
-// it (a new ban, an unban) is not lifted; one replaced by a new timed ban
-// while its unban was under way is given again, till the new end (banAgain).
+// it (a new ban, an unban) is not lifted; one replaced by a new ban, timed
+// or for good, while its unban was under way is given again, till the new
+// end or for good (banAgain).
 func (m *Moderator) LiftBans(ctx context.Context) (int, error) {
 	bk, ok := m.store.(store.BanKeeper)
 	if !ok {
@@ -319,9 +340,9 @@ func (m *Moderator) LiftBans(ctx context.Context) (int, error) {
 }
 
 // banAgain bans again the member of tb, whose ban was just lifted, when a
-// new timed ban replaced tb's end while it was being lifted: the lift may
-// have undone it. The audit log and the log say so; the desk is told when
-// the ban cannot be given again.
+// new ban (timed, or for good) replaced tb's end while it was being lifted:
+// the lift may have undone it. The audit log and the log say so; the desk
+// is told when the ban cannot be given again.
 func (m *Moderator) banAgain(ctx context.Context, bk store.BanKeeper, p bot.Platform, tb store.TimedBan, given string) {
 	ev := tb.Event
 	sctx, cancel := m.storeContext(ctx)
@@ -339,8 +360,13 @@ func (m *Moderator) banAgain(ctx context.Context, bk store.BanKeeper, p bot.Plat
 	if !ok {
 		return
 	}
-	left := cur.Until.Sub(m.now())
-	reason := "end of ban(" + given + "); banned again: a new ban " + UntilText(cur.Until, m.now()) + " was given while it was being lifted"
+	// left is 0 for a ban for good
+	var left time.Duration
+	end := "for good"
+	if !cur.ForGood() {
+		left, end = cur.Until.Sub(m.now()), UntilText(cur.Until, m.now())
+	}
+	reason := "end of ban(" + given + "); banned again: a new ban " + end + " was given while it was being lifted"
 	actx := bot.WithAuditReason(ctx, "vigie: "+reason)
 	err = m.retry.Do(actx, func(ctx context.Context) error { return b.Ban(ctx, ev, left) })
 	m.acted(actx, ev.Platform, err)
@@ -361,7 +387,7 @@ func (m *Moderator) banAgain(ctx context.Context, bk store.BanKeeper, p bot.Plat
 		m.log.Warn("a ban given while an earlier one was being lifted was undone, and not given again", "audit", true,
 			"platform", ev.Platform, "space", ev.Space, "author", ev.Author.ID, "until", cur.Until, "err", err)
 		m.tellDesk(ctx, m.communities.Load(), ev, fmt.Sprintf("⚠️ %s (%s %s) was banned again %s while an earlier ban was being lifted; the lift undid it, and it could not be given again: %v. Ban by hand.",
-			bot.IsolateBidi(cmp.Or(ev.Author.Name, ev.Author.ID)), ev.Platform, ev.Author.ID, UntilText(cur.Until, now), err))
+			bot.IsolateBidi(cmp.Or(ev.Author.Name, ev.Author.ID)), ev.Platform, ev.Author.ID, end, err))
 		return
 	}
 	m.count(m.Label(ev.Platform), bot.ActBan, ResultDone)

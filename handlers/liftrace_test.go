@@ -32,25 +32,31 @@ func (b *bannedDuringLift) Unban(_ context.Context, ev bot.Event) error {
 	return b.call("unban", " "+ev.Author.ID)
 }
 
-// A member banned again (ban(2d)) while the lift of their old ban is on its
-// way keeps the new ban: a lift that finds its end replaced after it read it
-// does not unban, and one whose unban raced the new ban bans again, and
-// audits it.
+// A member banned again (ban(2d), or for good) while the lift of their old
+// ban is on its way keeps the new ban: a lift that finds its end replaced
+// after it read it does not unban, and one whose unban raced the new ban
+// bans again, and audits it.
 func TestTimedBanGivenDuringLiftKept(t *testing.T) {
 	tests := []struct {
 		name string
-		// again is who is banned again during the first unban; authors are
-		// those banned for a day first.
-		again   string
-		authors []string
-		want    []string
-		audited string
+		// again is who is banned again during the first unban, for
+		// againFor (0: for good); authors are those banned for a day first.
+		again    string
+		againFor time.Duration
+		authors  []string
+		want     []string
+		audited  string
 	}{
-		{"the member whose ban is being lifted", "u-1", []string{"u-1"},
+		{"the member whose ban is being lifted", "u-1", 48 * time.Hour, []string{"u-1"},
 			[]string{"ban(1d) u-1", "ban(2d) u-1", "unban u-1", "ban(2d) u-1"},
 			"end of ban(1d); banned again: a new ban until 23 Nov 22:10 UTC was given while it was being lifted"},
-		{"a member whose ban is to be lifted next", "u-2", []string{"u-1", "u-2"},
+		{"the member whose ban is being lifted, for good", "u-1", 0, []string{"u-1"},
+			[]string{"ban(1d) u-1", "ban(0s) u-1", "unban u-1", "ban(0s) u-1"},
+			"end of ban(1d); banned again: a new ban for good was given while it was being lifted"},
+		{"a member whose ban is to be lifted next", "u-2", 48 * time.Hour, []string{"u-1", "u-2"},
 			[]string{"ban(1d) u-1", "ban(1d) u-2", "ban(2d) u-2", "unban u-1"}, ""},
+		{"a member whose ban is to be lifted next, for good", "u-2", 0, []string{"u-1", "u-2"},
+			[]string{"ban(1d) u-1", "ban(1d) u-2", "ban(0s) u-2", "unban u-1"}, ""},
 	}
 	for _, tt := range tests {
 		for name, st := range stores(t) {
@@ -71,7 +77,7 @@ func TestTimedBanGivenDuringLiftKept(t *testing.T) {
 					clk.Add(time.Second)
 				}
 				clk.Add(24 * time.Hour)
-				p.during = func() { ban(tt.again, 48*time.Hour) }
+				p.during = func() { ban(tt.again, tt.againFor) }
 				if _, err := m.LiftBans(ctx); err != nil {
 					t.Fatal(err)
 				}

@@ -10,7 +10,8 @@ import (
 // TimedBan is a ban with an end on a platform whose bans last until lifted
 // (Discord, Facebook Page blocks): vigie lifts it when Until is past. It is
 // kept in the store so that the process that lifts it may be another one, or
-// this one after a restart.
+// this one after a restart. A ban for good takes the place of the member's
+// timed ban, with an Until of ForGoodUntil: never lifted.
 type TimedBan struct {
 	// Event names who is banned and where (its platform, space and author),
 	// for the platform's unban.
@@ -23,6 +24,15 @@ type TimedBan struct {
 	Started time.Time `json:"started"`
 	Until   time.Time `json:"until"`
 }
+
+// ForGoodUntil is the Until of a ban for good kept in the book: never due,
+// it is there for a lift under way to see that the member was banned for
+// good meanwhile (the lift read the book before, and its unban undid the
+// ban), and ban them again. A time to the millisecond, as Redis keeps it.
+var ForGoodUntil = time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)
+
+// ForGood says b is a ban for good, kept for the lifts under way to see.
+func (b TimedBan) ForGood() bool { return b.Until.Equal(ForGoodUntil) }
 
 // Key names the ban: one per author and space.
 func (b TimedBan) Key() string { return BanKey(b.Event) }

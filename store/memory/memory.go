@@ -158,7 +158,8 @@ type Store struct {
 	// notes are the moderators' notes on members (notes.go).
 	notes noteBook
 	locks lockBook
-	// bans are the timed bans to lift (bans.go).
+	// bans are the timed bans to lift, and the bans for good, never due
+	// (store.ForGoodUntil; bans.go).
 	bans banBook
 	// leases are the single-owner jobs' leases (leases.go).
 	leases leaseBook
