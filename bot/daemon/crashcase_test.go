@@ -98,19 +98,9 @@ func TestCaseBeingTriedLeftUnfinishedTooOften(t *testing.T) {
 	now := time.Now()
 	ev := bot.Event{ID: "m-1", Platform: "discord", Kind: bot.KindMessage, Space: "guild-1", Channel: "general",
 		Author: bot.Author{ID: "u-7", Name: "Bob"}, Text: "FREE NITRO here", At: now.Add(-time.Hour)}
-	acts := []bot.Action{{Kind: bot.ActDelete}, {Kind: bot.ActTimeout, Duration: 10 * time.Minute}}
-	v := bot.Verdict{EventID: ev.ID, Platform: ev.Platform, At: ev.At, Matches: []bot.Match{{Rule: "scam", Category: "spam",
-		Actions: append(slices.Clone(acts), bot.Action{Kind: bot.ActForward, Text: "scam"})}}}
 	// As the first vigie left them: the case being tried, the journal
 	// naming it, taken twice since by vigies killed in their turn.
-	early, err := st.OpenCase(ctx, store.Case{Event: ev, Opened: ev.At, Rule: "scam", Category: "spam",
-		Reason: "scam: scam; scam: being tried: delete, timeout(10m)", Suggested: acts, NotDone: acts, Trying: acts, Holds: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := st.Begin(ctx, store.JournalEntry{Key: ev.Key(), Event: ev, Verdict: v, At: ev.At, Begun: ev.At, Case: early.ID}); err != nil {
-		t.Fatal(err)
-	}
+	early := leftBeingTried(t, st, ev, true, bot.Action{Kind: bot.ActDelete}, bot.Action{Kind: bot.ActTimeout, Duration: 10 * time.Minute})
 	for range 2 {
 		if _, err := st.Unfinished(ctx, now, ev.At); err != nil {
 			t.Fatal(err)
@@ -151,12 +141,7 @@ func TestCaseLeftBeingTriedIsAmended(t *testing.T) {
 	opened := time.Now().Add(-2 * time.Hour)
 	ev := bot.Event{ID: "700000000000000302", Platform: "discord", Kind: bot.KindMessage, Space: guild, Channel: discordfake.Channel(guild),
 		Author: bot.Author{ID: "600000000000000007", Name: "Bob"}, Text: "FREE NITRO here", At: opened}
-	acts := []bot.Action{{Kind: bot.ActDelete}, {Kind: bot.ActTimeout, Duration: 10 * time.Minute}}
-	early, err := st.OpenCase(ctx, store.Case{Event: ev, Opened: opened, Rule: "scam", Category: "spam",
-		Reason: "scam: scam; scam: being tried: delete, timeout(10m)", Suggested: acts, NotDone: acts, Trying: acts, Holds: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	early := leftBeingTried(t, st, ev, false, bot.Action{Kind: bot.ActDelete}, bot.Action{Kind: bot.ActTimeout, Duration: 10 * time.Minute})
 	const card = "800000000000000399"
 	if err := st.AddCard(ctx, early.ID, bot.CardRef{Platform: "discord", Chat: deskChannel, Message: card}); err != nil {
 		t.Fatal(err)
@@ -187,6 +172,33 @@ func TestCaseLeftBeingTriedIsAmended(t *testing.T) {
 	if err := in.stop(); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// leftBeingTried puts in st what a vigie stopped while the "scam" rule's
+// actions acts were being tried on ev left there: the case opened for the
+// desk, its actions marked being tried, and, journaled, the journal entry
+// of the verdict naming it.
+func leftBeingTried(t *testing.T, st store.Store, ev bot.Event, journaled bool, acts ...bot.Action) store.Case {
+	t.Helper()
+	ctx := context.Background()
+	names := make([]string, len(acts))
+	for i, a := range acts {
+		names[i] = a.String()
+	}
+	early, err := st.OpenCase(ctx, store.Case{Event: ev, Opened: ev.At, Rule: "scam", Category: "spam",
+		Reason: "scam: scam; scam: being tried: " + strings.Join(names, ", "), Suggested: acts, NotDone: acts, Trying: acts, Holds: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !journaled {
+		return early
+	}
+	v := bot.Verdict{EventID: ev.ID, Platform: ev.Platform, At: ev.At, Matches: []bot.Match{{Rule: "scam", Category: "spam",
+		Actions: append(slices.Clone(acts), bot.Action{Kind: bot.ActForward, Text: "scam"})}}}
+	if err := st.Begin(ctx, store.JournalEntry{Key: ev.Key(), Event: ev, Verdict: v, At: ev.At, Begun: ev.At, Case: early.ID}); err != nil {
+		t.Fatal(err)
+	}
+	return early
 }
 
 // amendedCases waits until st's first case, open or decided, is no longer
@@ -225,17 +237,7 @@ func TestKeptCaseNotCarriedOutAgain(t *testing.T) {
 	now := time.Now()
 	ev := bot.Event{ID: "m-1", Platform: "discord", Kind: bot.KindMessage, Space: "guild-1", Channel: "general",
 		Author: bot.Author{ID: "u-7", Name: "Bob"}, Text: "FREE NITRO here", At: now.Add(-5 * time.Minute)}
-	acts := []bot.Action{{Kind: bot.ActDelete}, {Kind: bot.ActTimeout, Duration: 10 * time.Minute}}
-	v := bot.Verdict{EventID: ev.ID, Platform: ev.Platform, At: ev.At, Matches: []bot.Match{{Rule: "scam", Category: "spam",
-		Actions: append(slices.Clone(acts), bot.Action{Kind: bot.ActForward, Text: "scam"})}}}
-	early, err := st.OpenCase(ctx, store.Case{Event: ev, Opened: ev.At, Rule: "scam", Category: "spam",
-		Reason: "scam: scam; scam: being tried: delete, timeout(10m)", Suggested: acts, NotDone: acts, Trying: acts, Holds: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := st.Begin(ctx, store.JournalEntry{Key: ev.Key(), Event: ev, Verdict: v, At: ev.At, Begun: ev.At, Case: early.ID}); err != nil {
-		t.Fatal(err)
-	}
+	early := leftBeingTried(t, st, ev, true, bot.Action{Kind: bot.ActDelete}, bot.Action{Kind: bot.ActTimeout, Duration: 10 * time.Minute})
 	if _, err := st.DecideCase(ctx, early.ID, "keep", "telegram:42", now.Add(-time.Minute)); err != nil {
 		t.Fatal(err)
 	}
@@ -395,17 +397,7 @@ func TestMilderDecisionNotCarriedOutAgain(t *testing.T) {
 	const author = "600000000000000007"
 	ev := bot.Event{ID: "700000000000000303", Platform: "discord", Kind: bot.KindMessage, Space: guild, Channel: discordfake.Channel(guild),
 		Author: bot.Author{ID: author, Name: "Bob"}, Text: "FREE NITRO here", At: now.Add(-5 * time.Minute)}
-	acts := []bot.Action{{Kind: bot.ActDelete}, {Kind: bot.ActBan}}
-	v := bot.Verdict{EventID: ev.ID, Platform: ev.Platform, At: ev.At, Matches: []bot.Match{{Rule: "scam", Category: "spam",
-		Actions: append(slices.Clone(acts), bot.Action{Kind: bot.ActForward, Text: "scam"})}}}
-	early, err := st.OpenCase(ctx, store.Case{Event: ev, Opened: ev.At, Rule: "scam", Category: "spam",
-		Reason: "scam: scam; scam: being tried: delete, ban", Suggested: acts, NotDone: acts, Trying: acts, Holds: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := st.Begin(ctx, store.JournalEntry{Key: ev.Key(), Event: ev, Verdict: v, At: ev.At, Begun: ev.At, Case: early.ID}); err != nil {
-		t.Fatal(err)
-	}
+	early := leftBeingTried(t, st, ev, true, bot.Action{Kind: bot.ActDelete}, bot.Action{Kind: bot.ActBan})
 	if _, err := st.DecideCase(ctx, early.ID, "timeout(1h)", "telegram:42", now.Add(-time.Minute)); err != nil {
 		t.Fatal(err)
 	}
