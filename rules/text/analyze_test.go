@@ -300,6 +300,13 @@ func TestMaskedLinks(t *testing.T) {
 		{"[Twitter](https://twitter.com/x)・[YouTube](https://youtube.com/x)", 0},
 		{"[GitHub](https://github.com/x)[Docs](https://docs.example.io)", 0},
 		{"[Twitter](https://twitter.com/x)・[steamcommunity.com](https://steam-offer.example/gift)", 1},
+		// one owner's domains show the site they lead to; a shortener
+		// that forwards anywhere does not
+		{"[youtu.be/abc](https://www.youtube.com/watch?v=abc)", 0},
+		{"[discord.gg/xyz](https://discord.com/invite/xyz)", 0},
+		{"[t.co/abc](https://twitter.com/x/status/1)", 0},
+		{"[x.com/x](https://t.co/abc)", 1},
+		{"[youtu.be/abc](https://youtube.com.evil.example/abc)", 1},
 		{"nothing here", 0},
 	}
 	for _, tt := range tests {

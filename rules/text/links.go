@@ -165,7 +165,8 @@ func (ls *linkSet) findEach(s string) {
 //
 // Words that are a link to another site than the target
 // ("[steamcommunity.com/gift](https://steam-offer.example/gift)") show one
-// site and lead to another: they are counted in masked.
+// site and lead to another: they are counted in masked, unless both sites
+// are one owner's ("[youtu.be/abc](https://www.youtube.com/watch?v=abc)").
 func (ls *linkSet) field(s string, start, end int) {
 	words := "" // the host of the words before "](", when they are a link
 	for {
@@ -208,9 +209,13 @@ func (ls *linkSet) fieldPart(s string, start, end int) string {
 }
 
 // compareMasked counts a Markdown link whose words, a link to host words,
-// lead to target, a host of another registrable domain.
+// lead to target, a host of another registrable domain and another owner's
+// (youtu.be words leading to youtube.com are not masked: see sameOwner).
 func (ls *linkSet) compareMasked(words, target string) {
-	if words != "" && target != "" && registrable(words) != registrable(target) {
+	if words == "" || target == "" {
+		return
+	}
+	if w, t := registrable(words), registrable(target); w != t && !sameOwner(w, t) {
 		ls.masked++
 	}
 }
