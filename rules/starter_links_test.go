@@ -20,28 +20,7 @@ import (
 // that show one site and lead to another owner's, a look-alike or a shortener
 // are the phishing it is there for.
 func TestStarterPackMaskedLinks(t *testing.T) {
-	rs, err := rules.Load("../rules.example.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	st := memory.New()
-	defer st.Close()
-	eng := rules.NewEngine(rs, st, rules.Options{})
-	at := time.Date(2026, 11, 18, 14, 0, 0, 0, time.UTC)
-	n := 0
-	phishing := func(text string) bool {
-		t.Helper()
-		n++
-		ev := bot.Event{ID: fmt.Sprint("m", n), Platform: "discord", Kind: bot.KindMessage, Space: "g", Channel: "general",
-			Author: bot.Author{ID: fmt.Sprint("u", n), CreatedAt: at.AddDate(-5, 0, 0), JoinedAt: at.AddDate(-2, 0, 0)},
-			Text:   text, At: at.Add(time.Duration(n) * time.Minute)}
-		v, err := eng.Evaluate(context.Background(), ev)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return slices.ContainsFunc(v.Matches, func(m bot.Match) bool { return m.Rule == "phishing" })
-	}
-
+	phishing := starterPackPhishing(t)
 	ordinary := []string{
 		// the same site, written another way
 		"[www.example.com](https://example.com/)",
@@ -115,5 +94,101 @@ func TestStarterPackMaskedLinks(t *testing.T) {
 		if !phishing(s) {
 			t.Errorf("%q: phishing not matched", s)
 		}
+	}
+}
+
+// TestStarterPackBrandLures runs links to hosts that carry a brand's name
+// through the engine with the starter pack: with the words of phishing beside
+// it (discord-nitro-gift.xyz, discordgift.site, discord.gifts) the phishing
+// rule takes them down; beside other words, or alone under another suffix,
+// they are the third-party sites members link every day (youtube-dl.org,
+// discord.js.org, steamgifts.com) and are left alone.
+func TestStarterPackBrandLures(t *testing.T) {
+	phishing := starterPackPhishing(t)
+	ordinary := []string{
+		"https://youtube-dl.org",
+		"the docs: https://discord-api-types.dev/api",
+		"https://discord.js.org/docs",
+		"https://discordpy.readthedocs.io/en/stable/",
+		"ask on https://www.paypal-community.com/t5/x",
+		"https://steam-chat.com/chat",
+		"https://www.steamgifts.com/giveaways",
+		"https://steamtrades.com",
+		"our server on https://discord.me/vigie",
+		"https://discord.bio/p/vigie",
+		"https://discordbotlist.com/bots/vigie",
+		"https://discordstatus.com",
+		"https://twitchtracker.com/vigie",
+		"https://mail.googlemail.com",
+		"https://www.youtube-nocookie.com/embed/abc",
+		"https://instagram-engineering.com/x",
+		"https://netflixtechblog.com/x",
+		"https://discord.mygame.example",
+		"https://discord-bots.example/list",
+		"https://freediscordbots.example",
+		"https://tiktok-shop.example/deals",
+		"https://discordservers.com/vigie",
+	}
+	hostile := []string{
+		"https://steamcommunity-trade.example.net/tradeoffer/new",
+		"free nitro https://discord-nitro-gift.xyz/claim",
+		"https://discord.gifts/AbCdEf",
+		"https://discordgift.site/xyz",
+		"https://discorddrop.example/x",
+		"https://free-paypal-login.example",
+		"https://steamcommunity.trade/id/x",
+		"https://dlscord-nitro.ru/x",
+		"https://discordapp-gift.com/x",
+		"https://discord-nitro.pages.dev/claim",
+		"https://giftdiscord.example",
+		"https://paypal-secure-login.example/signin",
+		"https://instagram-verify.example/account",
+		"https://metamask-support.example/recovery",
+		"https://apple-support.example",
+		"https://twitch-drops.example/claim",
+		"https://roblox-free.example",
+		"https://epicgames-gift.example",
+		"https://steampowered-giveaway.example",
+		"https://coinbase-security.example",
+		"https://microsoft-account-verify.example",
+		"steamcommunity-trade.example.net/tradeoffer/new",
+	}
+	for _, s := range ordinary {
+		if phishing(s) {
+			t.Errorf("%q: phishing matched, want the link left alone", s)
+		}
+	}
+	for _, s := range hostile {
+		if !phishing(s) {
+			t.Errorf("%q: phishing not matched", s)
+		}
+	}
+}
+
+// starterPackPhishing returns a function that runs a message through the
+// engine with the starter pack, each from another member (an account of five
+// years, a member for two), and
+// reports whether the phishing rule matched it.
+func starterPackPhishing(t *testing.T) func(text string) bool {
+	rs, err := rules.Load("../rules.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := memory.New()
+	t.Cleanup(func() { st.Close() })
+	eng := rules.NewEngine(rs, st, rules.Options{})
+	at := time.Date(2026, 11, 18, 14, 0, 0, 0, time.UTC)
+	n := 0
+	return func(text string) bool {
+		t.Helper()
+		n++
+		ev := bot.Event{ID: fmt.Sprint("m", n), Platform: "discord", Kind: bot.KindMessage, Space: "g", Channel: "general",
+			Author: bot.Author{ID: fmt.Sprint("u", n), CreatedAt: at.AddDate(-5, 0, 0), JoinedAt: at.AddDate(-2, 0, 0)},
+			Text:   text, At: at.Add(time.Duration(n) * time.Minute)}
+		v, err := eng.Evaluate(context.Background(), ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return slices.ContainsFunc(v.Matches, func(m bot.Match) bool { return m.Rule == "phishing" })
 	}
 }
