@@ -55,6 +55,11 @@ func TestStarterPackMaskedLinks(t *testing.T) {
 		"[gmail.com](https://mail.google.com/)",
 		"[paypal.me/vigie](https://www.paypal.com/paypalme/vigie)",
 		"[youtube.com/@vigie](https://www.youtube.com/@vigie) et [discord.gg/xyz](https://discord.com/invite/xyz)",
+		// as Discord reads them: no preview, spaces, words in code
+		"[youtu.be/abc](<https://www.youtube.com/watch?v=abc>)",
+		"[ discord.gg/xyz ]( https://discord.com/invite/xyz )",
+		"[`x.com/vigie`](https://twitter.com/vigie)",
+		"(the docs: [docs.example.com](https://docs.example.com/a_(b)))",
 	}
 	hostile := []string{
 		"[discord.com/nitro](https://dlscord-gift.example)",
@@ -82,6 +87,11 @@ func TestStarterPackMaskedLinks(t *testing.T) {
 		// not show where it goes
 		"[discord.com/gift](https://bit.ly/3xYz)",
 		"[x.com/vigie](https://t.co/AbC123)",
+		// as Discord reads them: no preview, spaces, a title, words in code
+		"[steamcommunity.com/gift](<https://steam-offer.example/gift>)",
+		"[ steamcommunity.com/gift ]( https://steam-offer.example/gift )",
+		`[steamcommunity.com](https://steam-offer.example/gift "Steam")`,
+		"[`discord.com/nitro`](https://nitro-claim.example)",
 		// one ordinary link does not shield a masked one
 		"[youtu.be/abc](https://youtube.com/watch?v=abc) and [discord.com/nitro](https://dlscord-gift.example)",
 	}

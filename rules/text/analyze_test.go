@@ -307,6 +307,16 @@ func TestMaskedLinks(t *testing.T) {
 		{"[t.co/abc](https://twitter.com/x/status/1)", 0},
 		{"[x.com/x](https://t.co/abc)", 1},
 		{"[youtu.be/abc](https://youtube.com.evil.example/abc)", 1},
+		// as Discord reads them: the target in angle brackets (no
+		// preview), spaces around the words or the target, a title,
+		// words in code
+		{"[steamcommunity.com/gift](<https://steam-offer.example/gift>)", 1},
+		{"[youtu.be/abc](<https://www.youtube.com/watch?v=abc>)", 0},
+		{"[ steamcommunity.com/gift ]( https://steam-offer.example/gift )", 1},
+		{`[steamcommunity.com](https://steam-offer.example/gift "Steam")`, 1},
+		{"[`steamcommunity.com`](https://steam-offer.example/gift)", 1},
+		{"(see [docs.example.com](https://docs.example.com/a_(b)))", 0},
+		{"[Steam, the store](https://steam-offer.example/gift)", 0},
 		{"nothing here", 0},
 	}
 	for _, tt := range tests {
