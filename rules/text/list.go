@@ -439,8 +439,13 @@ func (l *List) Lookalike(s string) (host string, ok bool) {
 			return e, true
 		}
 	}
+	whole := "" // the skeleton of h, for brandLure
 	for k := 0; ; {
-		if e, found := l.skeletons[skeleton(h[k:])]; found && unicodeHost(e) != h[k:] {
+		sk := skeleton(h[k:])
+		if k == 0 {
+			whole = sk
+		}
+		if e, found := l.skeletons[sk]; found && unicodeHost(e) != h[k:] {
 			return e, true
 		}
 		n := strings.IndexByte(h[k:], '.')
@@ -452,7 +457,7 @@ func (l *List) Lookalike(s string) (host string, ok bool) {
 	if e, found := l.brandFirst(h); found {
 		return e, true
 	}
-	return l.brandLure(h)
+	return l.brandLure(h, whole)
 }
 
 // lookalikeHost reads s, a host or a link as written, as the host it leads to

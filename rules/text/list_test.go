@@ -253,7 +253,7 @@ func TestAllow(t *testing.T) {
 }
 
 func TestLookalike(t *testing.T) {
-	l, err := NewList([]string{"discord.com", "discord.gg", "discord.gift", "steamcommunity.com", "paypal.com", "microsoft.com", "!discord-status.com", "xn--e1aaajcvibmk.com"})
+	l, err := NewList([]string{"discord.com", "discord.gg", "discord.gift", "steamcommunity.com", "paypal.com", "microsoft.com", "twitter.com", "!discord-status.com", "xn--e1aaajcvibmk.com"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -315,6 +315,7 @@ func TestLookalike(t *testing.T) {
 		{"https://discorddrop.example/x", "discord.com"}, // the skeleton reads dd once
 		{"free-paypal-login.example", "paypal.com"},
 		{"d1scord-nitro.pages.dev", "discord.com"},
+		{"twitter-nitro.example", "twitter.com"}, // whole, the skeleton reads r-n as m
 		// and beside other words, or alone under another suffix: ordinary
 		// third-party sites and a community's subdomain
 		{"discord-api-types.dev", ""},

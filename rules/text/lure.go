@@ -61,8 +61,18 @@ func brandName(h string) string {
 // (youtube-dl.org, discord-api-types.dev, paypal-community.com): those are left
 // alone. So are the domains of the brands' owners (googlemail.com, see
 // owners).
-func (l *List) brandLure(h string) (string, bool) {
-	if len(l.names) == 0 {
+//
+// whole is the skeleton of h: most hosts hold no listed name in it and are
+// let go on this one look. A name in a label's part is in whole too
+// (skeleton drops the hyphens and reads a letter once across them, as the
+// parts keep it once), unless a hyphen splits an "rn" or a "vv", which whole
+// reads as one letter (twitter-nitro): those hosts are read whole.
+func (l *List) brandLure(h, whole string) (string, bool) {
+	holds := strings.Contains(h, "r-n") || strings.Contains(h, "v-v")
+	for i := 0; !holds && i < len(l.names); i++ {
+		holds = strings.Contains(whole, l.names[i].skeleton)
+	}
+	if !holds {
 		return "", false
 	}
 	suffix, icann := publicsuffix.PublicSuffix(h)
