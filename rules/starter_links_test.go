@@ -60,6 +60,8 @@ func TestStarterPackMaskedLinks(t *testing.T) {
 		"[ discord.gg/xyz ]( https://discord.com/invite/xyz )",
 		"[`x.com/vigie`](https://twitter.com/vigie)",
 		"(the docs: [docs.example.com](https://docs.example.com/a_(b)))",
+		// the Wayback Machine's copy of the page the words name
+		"[lemonde.fr/article](https://web.archive.org/web/20240101000000/https://www.lemonde.fr/article)",
 	}
 	hostile := []string{
 		"[discord.com/nitro](https://dlscord-gift.example)",
@@ -92,6 +94,7 @@ func TestStarterPackMaskedLinks(t *testing.T) {
 		"[ steamcommunity.com/gift ]( https://steam-offer.example/gift )",
 		`[steamcommunity.com](https://steam-offer.example/gift "Steam")`,
 		"[`discord.com/nitro`](https://nitro-claim.example)",
+		"[steamcommunity.com](https://web.archive.org/web/2024/https://steam-offer.example/)",
 		// one ordinary link does not shield a masked one
 		"[youtu.be/abc](https://youtube.com/watch?v=abc) and [discord.com/nitro](https://dlscord-gift.example)",
 	}

@@ -317,6 +317,11 @@ func TestMaskedLinks(t *testing.T) {
 		{"[`steamcommunity.com`](https://steam-offer.example/gift)", 1},
 		{"(see [docs.example.com](https://docs.example.com/a_(b)))", 0},
 		{"[Steam, the store](https://steam-offer.example/gift)", 0},
+		// the Wayback Machine's copy of the page the words name
+		{"[example.com/a](https://web.archive.org/web/20200101000000/https://www.example.com/a)", 0},
+		{"[example.com/a](https://web.archive.org/web/2020/example.com/a)", 0},
+		{"[steamcommunity.com](https://web.archive.org/web/2020/https://steam-offer.example/)", 1},
+		{"[steamcommunity.com](https://web.archive.org/web/2020/https://steam-offer.example/steamcommunity.com)", 1},
 		{"nothing here", 0},
 	}
 	for _, tt := range tests {

@@ -233,10 +233,32 @@ func (ls *linkSet) countMasked(s string) {
 		if target == "" {
 			continue
 		}
-		if w, t := registrable(words), registrable(target); w != t && !sameOwner(w, t) {
+		if w, tr := registrable(words), registrable(target); w != tr && !sameOwner(w, tr) && !archived(s[t:e], tr, w) {
 			ls.masked++
 		}
 	}
+}
+
+// archived reports whether link, on the registrable domain target, is the
+// Wayback Machine's copy of a page of the site words: its address holds the
+// page's, https://web.archive.org/web/2020/https://example.com/a. Words that
+// name the page lead to its copy, not to another site.
+func archived(link, target, words string) bool {
+	if target != "archive.org" {
+		return false
+	}
+	k := strings.Index(link, "/web/")
+	if k < 0 {
+		return false
+	}
+	page := link[k+len("/web/"):]
+	if j := strings.IndexByte(page, '/'); j >= 0 {
+		page = page[j+1:] // the time of the copy
+	}
+	if _, _, ok := linkIn(page); !ok {
+		return false
+	}
+	return registrable(linkHost(page)) == words
 }
 
 // hostIn returns the host of the link of f, or "".
