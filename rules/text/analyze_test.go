@@ -330,3 +330,13 @@ func TestMaskedLinks(t *testing.T) {
 		}
 	}
 }
+
+// The owners table is read with registrable domains: an entry that is not
+// one (amazon.com.be's is com.be, not a public suffix) would never match.
+func TestOwnersAreRegistrable(t *testing.T) {
+	for d := range owners {
+		if r := registrable(d); r != d {
+			t.Errorf("owners[%q]: its registrable domain is %q", d, r)
+		}
+	}
+}

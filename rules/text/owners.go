@@ -54,7 +54,7 @@ var owners = func() map[string]ownerDomain {
 	add("x", "x.com", "twitter.com")
 	anywhere("x", "t.co")
 	add("amazon", "amazon.com", "a.co", "amzn.to", "amzn.eu", "amazon.co.uk", "amazon.de", "amazon.fr",
-		"amazon.it", "amazon.es", "amazon.nl", "amazon.se", "amazon.pl", "amazon.com.be", "amazon.com.tr",
+		"amazon.it", "amazon.es", "amazon.nl", "amazon.se", "amazon.pl", "amazon.com.tr",
 		"amazon.ca", "amazon.com.mx", "amazon.com.br", "amazon.co.jp", "amazon.com.au", "amazon.in",
 		"amazon.sg", "amazon.ae", "amazon.sa", "amazon.eg")
 	add("meta", "facebook.com", "fb.com", "fb.me", "fb.watch", "messenger.com", "m.me",
