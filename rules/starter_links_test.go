@@ -141,6 +141,7 @@ func TestStarterPackBrandLures(t *testing.T) {
 		"https://freediscordbots.example",
 		"https://tiktok-shop.example/deals",
 		"https://discordservers.com/vigie",
+		"https://discordservices.net/bot/vigie",
 	}
 	hostile := []string{
 		"https://steamcommunity-trade.example.net/tradeoffer/new",

@@ -13,15 +13,16 @@ import (
 // used in targeted phishing campaigns" (elceef/dnstwist,
 // dictionaries/english.dict), less the ones that name ordinary third-party
 // sites too (download, online, mail, my, cdn, find, view, user, click, agree,
-// choose, summary) and those a skeleton makes one or two letters (www, ww,
-// cl, ssl: runs of a letter are read once), and the promises of the gift and trade scams the
-// starter pack's scam rule reads (free Nitro, a gift, a giveaway, an airdrop,
-// a trade offer). Each is also read with an s (gifts, drops).
+// choose, summary, service: discordservices is a bot list) and those a
+// skeleton makes one or two letters (www, ww, cl, ssl: runs of a letter are
+// read once), and the promises of the gift and trade scams the starter
+// pack's scam rule reads (free Nitro, a gift, a giveaway, an airdrop, a trade
+// offer). Each is also read with an s (gifts, drops).
 var lures = []string{
 	// dnstwist
 	"auth", "access", "account", "claim", "confirm", "confirmation", "connect", "enroll",
 	"install", "login", "payment", "recovery", "register", "safe", "secure", "security",
-	"service", "signin", "support", "update", "verify", "verification", "http", "https",
+	"signin", "support", "update", "verify", "verification", "http", "https",
 	// gift and trade scams
 	"gift", "nitro", "free", "giveaway", "airdrop", "drop", "promo", "reward", "bonus",
 	"prize", "trade", "tradeoffer", "offer",
