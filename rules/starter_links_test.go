@@ -54,6 +54,8 @@ func TestStarterPackMaskedLinks(t *testing.T) {
 		"[outlook.com](https://outlook.live.com/mail/)",
 		"[gmail.com](https://mail.google.com/)",
 		"[paypal.me/vigie](https://www.paypal.com/paypalme/vigie)",
+		"[docs.google.com/forms/d/abc](https://forms.gle/AbC123)",
+		"[threads.net/@vigie](https://www.threads.com/@vigie)",
 		"[youtube.com/@vigie](https://www.youtube.com/@vigie) et [discord.gg/xyz](https://discord.com/invite/xyz)",
 		// as Discord reads them: no preview, spaces, words in code
 		"[youtu.be/abc](<https://www.youtube.com/watch?v=abc>)",

@@ -30,8 +30,9 @@ type ownerDomain struct {
 // Discord's invitations discord.gg, X's posts x.com and t.co, Amazon's Share
 // a.co and its associates' links amzn.to, WhatsApp's click-to-chat wa.me,
 // Telegram's t.me, Steam's friend invitations s.team, Reddit's redd.it,
-// Microsoft's aka.ms, Spotify's Share spotify.link) and the domains it moved
-// from (discordapp.com, twitter.com, instagr.am). It is kept small on purpose:
+// Microsoft's aka.ms, Spotify's Share spotify.link, Google Forms' forms.gle)
+// and the domains it moved from or to (discordapp.com, twitter.com,
+// instagr.am, threads.net). It is kept small on purpose:
 // a domain missing here only makes a Markdown link between two of one owner's
 // sites count as masked, as before; a wrong one would let a masked link pass.
 // A brand's sites in other countries are not the same owner by name alone
@@ -48,7 +49,8 @@ var owners = func() map[string]ownerDomain {
 			m[d] = ownerDomain{owner: owner, anywhere: true}
 		}
 	}
-	add("google", "google.com", "gmail.com", "youtube.com", "youtu.be", "youtube-nocookie.com")
+	add("google", "google.com", "gmail.com", "googlemail.com", "youtube.com", "youtu.be", "youtube-nocookie.com",
+		"forms.gle", "g.co")
 	anywhere("google", "goo.gl")
 	add("discord", "discord.com", "discord.gg", "discordapp.com", "discord.gift", "dis.gd")
 	add("x", "x.com", "twitter.com")
@@ -58,7 +60,7 @@ var owners = func() map[string]ownerDomain {
 		"amazon.ca", "amazon.com.mx", "amazon.com.br", "amazon.co.jp", "amazon.com.au", "amazon.in",
 		"amazon.sg", "amazon.ae", "amazon.sa", "amazon.eg")
 	add("meta", "facebook.com", "fb.com", "fb.me", "fb.watch", "messenger.com", "m.me",
-		"instagram.com", "instagr.am", "whatsapp.com", "wa.me")
+		"instagram.com", "instagr.am", "whatsapp.com", "wa.me", "threads.net", "threads.com")
 	add("telegram", "telegram.org", "t.me", "telegram.me", "telegram.dog")
 	add("valve", "steamcommunity.com", "steampowered.com", "s.team")
 	add("microsoft", "microsoft.com", "live.com", "outlook.com", "office.com", "aka.ms", "xbox.com", "bing.com")
