@@ -38,7 +38,7 @@ var lureSkeletons = func() []string {
 }()
 
 // minBrandName is the shortest name of a listed host read inside another
-// host's name: shorter ones (live, x) are words of ordinary names too.
+// host's name: shorter ones (live) are words of ordinary names too.
 const minBrandName = 5
 
 // brandName returns the name its owner chose for the listed host h, the
@@ -67,7 +67,8 @@ func brandName(h string) string {
 // let go on this one look. A name in a label's part is in whole too
 // (skeleton drops the hyphens and reads a letter once across them, as the
 // parts keep it once), unless a hyphen splits an "rn" or a "vv", which whole
-// reads as one letter (twitter-nitro): those hosts are read whole.
+// reads as one letter (twitter-nitro): those hosts are read label by label
+// all the same.
 func (l *List) brandLure(h, whole string) (string, bool) {
 	holds := strings.Contains(h, "r-n") || strings.Contains(h, "v-v")
 	for i := 0; !holds && i < len(l.names); i++ {
