@@ -163,6 +163,7 @@ func (a *Analysis) analyze() {
 	ls.find(s)
 	ls.findSpaced(s)
 	ls.findWideDots(s)
+	ls.countMasked(s)
 	a.Links = ls.links
 	a.Domains = a.domArr[:0]
 	for _, h := range ls.hosts {

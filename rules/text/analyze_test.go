@@ -300,11 +300,43 @@ func TestMaskedLinks(t *testing.T) {
 		{"[Twitter](https://twitter.com/x)・[YouTube](https://youtube.com/x)", 0},
 		{"[GitHub](https://github.com/x)[Docs](https://docs.example.io)", 0},
 		{"[Twitter](https://twitter.com/x)・[steamcommunity.com](https://steam-offer.example/gift)", 1},
+		// one owner's domains show the site they lead to; a shortener
+		// that forwards anywhere does not
+		{"[youtu.be/abc](https://www.youtube.com/watch?v=abc)", 0},
+		{"[discord.gg/xyz](https://discord.com/invite/xyz)", 0},
+		{"[t.co/abc](https://twitter.com/x/status/1)", 0},
+		{"[x.com/x](https://t.co/abc)", 1},
+		{"[youtu.be/abc](https://youtube.com.evil.example/abc)", 1},
+		// as Discord reads them: the target in angle brackets (no
+		// preview), spaces around the words or the target, a title,
+		// words in code
+		{"[steamcommunity.com/gift](<https://steam-offer.example/gift>)", 1},
+		{"[youtu.be/abc](<https://www.youtube.com/watch?v=abc>)", 0},
+		{"[ steamcommunity.com/gift ]( https://steam-offer.example/gift )", 1},
+		{`[steamcommunity.com](https://steam-offer.example/gift "Steam")`, 1},
+		{"[`steamcommunity.com`](https://steam-offer.example/gift)", 1},
+		{"(see [docs.example.com](https://docs.example.com/a_(b)))", 0},
+		{"[Steam, the store](https://steam-offer.example/gift)", 0},
+		// the Wayback Machine's copy of the page the words name
+		{"[example.com/a](https://web.archive.org/web/20200101000000/https://www.example.com/a)", 0},
+		{"[example.com/a](https://web.archive.org/web/2020/example.com/a)", 0},
+		{"[steamcommunity.com](https://web.archive.org/web/2020/https://steam-offer.example/)", 1},
+		{"[steamcommunity.com](https://web.archive.org/web/2020/https://steam-offer.example/steamcommunity.com)", 1},
 		{"nothing here", 0},
 	}
 	for _, tt := range tests {
 		if got := Analyze(tt.text).MaskedLinks; got != tt.want {
 			t.Errorf("Analyze(%q).MaskedLinks = %d, want %d", tt.text, got, tt.want)
+		}
+	}
+}
+
+// The owners table is read with registrable domains: an entry that is not
+// one (amazon.com.be's is com.be, not a public suffix) would never match.
+func TestOwnersAreRegistrable(t *testing.T) {
+	for d := range owners {
+		if r := registrable(d); r != d {
+			t.Errorf("owners[%q]: its registrable domain is %q", d, r)
 		}
 	}
 }

@@ -35,7 +35,14 @@ func unicodeHost(h string) string {
 // Hebrew ו for l, Arabic ه and the digit zeros of Indic scripts for o, and the
 // other look-alikes a hand table misses.
 func skeleton(h string) string {
-	var out []byte
+	var buf [64]byte
+	return string(appendSkeleton(buf[:0], h))
+}
+
+// appendSkeleton appends the skeleton of h to dst.
+func appendSkeleton(dst []byte, h string) []byte {
+	start := len(dst)
+	out := dst
 	var folded [48]rune
 	for i := 0; i < len(h); {
 		rs, n := fold(h[i:], folded[:0])
@@ -64,8 +71,8 @@ func skeleton(h string) string {
 		}
 	}
 	// rn → m, vv → w, then runs of one letter to one
-	res := out[:0]
-	for i := 0; i < len(out); i++ {
+	res := out[:start]
+	for i := start; i < len(out); i++ {
 		c := out[i]
 		if i+1 < len(out) {
 			switch {
@@ -77,12 +84,12 @@ func skeleton(h string) string {
 				i++
 			}
 		}
-		if len(res) > 0 && res[len(res)-1] == c {
+		if len(res) > start && res[len(res)-1] == c {
 			continue
 		}
 		res = append(res, c)
 	}
-	return string(res)
+	return res
 }
 
 func hasNonASCII(rs []rune) bool {

@@ -161,30 +161,104 @@ func (ls *linkSet) findEach(s string) {
 // [words](target), shows its words and leads to its target (Discord renders
 // them): each part is read alone, so that words written as a link
 // ("[https://discord.com/badges](https://evil.example/x)") do not hide the
-// target.
-//
-// Words that are a link to another site than the target
-// ("[steamcommunity.com/gift](https://steam-offer.example/gift)") show one
-// site and lead to another: they are counted in masked.
+// target. Whether the words show another site than the target is told by
+// countMasked, which reads the whole text: words and target may span fields.
 func (ls *linkSet) field(s string, start, end int) {
-	words := "" // the host of the words before "](", when they are a link
 	for {
 		k := strings.Index(s[start:end], "](")
 		if k < 0 {
 			break
 		}
-		h := ls.fieldPart(s, start, start+k)
-		ls.compareMasked(words, h)
-		// The words are after the part's last "[": a part after the
-		// first holds the target of the link before and then the words
-		// of the next ("https://twitter.com/x)・[YouTube").
-		words = ""
-		if b := strings.LastIndexByte(s[start:start+k], '['); b >= 0 {
-			words = hostIn(s[start+b+1 : start+k])
-		}
+		ls.fieldPart(s, start, start+k)
 		start += k + 2
 	}
-	ls.compareMasked(words, ls.fieldPart(s, start, end))
+	ls.fieldPart(s, start, end)
+}
+
+// countMasked counts the Markdown links of s whose words are a link to
+// another site than their target, of another owner
+// ("[steamcommunity.com/gift](https://steam-offer.example/gift)" shows one
+// site and leads to another), as Discord reads them (simple-markdown's
+// LINK_HREF_AND_TITLE): spaces may pad the words and the target, the target
+// may be in angle brackets, which keep Discord from showing a preview, and
+// be followed by a title: "[ steamcommunity.com ]( <https://evil.example> )".
+// Words naming the same owner's other site are not masked
+// ("[youtu.be/abc](https://www.youtube.com/watch?v=abc)": see sameOwner).
+func (ls *linkSet) countMasked(s string) {
+	for from := 0; ; {
+		k := strings.Index(s[from:], "](")
+		if k < 0 {
+			return
+		}
+		k += from
+		// The words are after the last "[" since the link before: what
+		// comes before holds the target of the link before and then
+		// the words of the next ("https://twitter.com/x)・[YouTube").
+		b := strings.LastIndexByte(s[from:k], '[')
+		wordsAt := from + b + 1
+		from = k + 2
+		if b < 0 {
+			continue
+		}
+		words := hostIn(strings.Trim(s[wordsAt:k], " \t`<>"))
+		if words == "" {
+			continue
+		}
+		// the target: after spaces and an angle bracket, up to a space,
+		// the closing angle bracket or the parenthesis that closes the
+		// link (one opened in the target is its own: Foo_(bar))
+		t := from
+		for t < len(s) && (s[t] == ' ' || s[t] == '\t') {
+			t++
+		}
+		if t < len(s) && s[t] == '<' {
+			t++
+		}
+		e, depth := t, 0
+	target:
+		for ; e < len(s); e++ {
+			switch s[e] {
+			case ' ', '\t', '\n', '\r', '>':
+				break target
+			case '(':
+				depth++
+			case ')':
+				if depth == 0 {
+					break target
+				}
+				depth--
+			}
+		}
+		target := hostIn(s[t:e])
+		if target == "" {
+			continue
+		}
+		if w, tr := registrable(words), registrable(target); w != tr && !sameOwner(w, tr) && !archived(s[t:e], tr, w) {
+			ls.masked++
+		}
+	}
+}
+
+// archived reports whether link, on the registrable domain target, is the
+// Wayback Machine's copy of a page of the site words: its address holds the
+// page's, https://web.archive.org/web/2020/https://example.com/a. Words that
+// name the page lead to its copy, not to another site.
+func archived(link, target, words string) bool {
+	if target != "archive.org" {
+		return false
+	}
+	k := strings.Index(link, "/web/")
+	if k < 0 {
+		return false
+	}
+	page := link[k+len("/web/"):]
+	if j := strings.IndexByte(page, '/'); j >= 0 {
+		page = page[j+1:] // the time of the copy
+	}
+	if _, _, ok := linkIn(page); !ok {
+		return false
+	}
+	return registrable(linkHost(page)) == words
 }
 
 // hostIn returns the host of the link of f, or "".
@@ -205,14 +279,6 @@ func (ls *linkSet) fieldPart(s string, start, end int) string {
 	host := linkHost(s[start+lo : start+hi])
 	ls.add(s, start+lo, start+hi, host)
 	return host
-}
-
-// compareMasked counts a Markdown link whose words, a link to host words,
-// lead to target, a host of another registrable domain.
-func (ls *linkSet) compareMasked(words, target string) {
-	if words != "" && target != "" && registrable(words) != registrable(target) {
-		ls.masked++
-	}
 }
 
 // linkHost returns the host of a link found by linkIn.

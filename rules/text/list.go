@@ -39,6 +39,9 @@ type List struct {
 	// skeletons maps the look-alike skeleton of each listed host to the host,
 	// for Lookalike.
 	skeletons map[string]string
+	// names are the skeletons of the listed hosts' names, for Lookalike to
+	// find one with lures in another host (discord-nitro-gift.xyz)
+	names []brandNameOf
 	// scratch recycles the Analysis that Contains tokenises into: rules may ask
 	// for every domain of every message.
 	scratch sync.Pool
@@ -195,6 +198,7 @@ func NewList(entries []string) (*List, error) {
 				if sk := skeleton(unicodeHost(h)); l.skeletons[sk] == "" {
 					l.skeletons[sk] = h
 				}
+				l.addName(h)
 			}
 		}
 	}
@@ -409,6 +413,8 @@ func (l *List) Contains(s string) bool {
 // the listed host nor under it, but the same once look-alike letters, digits
 // for letters (d1scord), doubled letters (steamcommunnity), "rn" for "m",
 // "vv" for "w" and hyphens are read alike. It returns the host imitated.
+// A listed host's name with the words of phishing beside it is one too
+// (discord-nitro-gift.xyz, discordgift.site, discord.gifts: see brandLure).
 // s may be a link: a listed host shown where a reader looks for the host
 // makes it a look-alike too, at the start of another host
 // (discord.com.gift-claim.ru, paypal.com-secure.info) or as the user info
@@ -433,8 +439,13 @@ func (l *List) Lookalike(s string) (host string, ok bool) {
 			return e, true
 		}
 	}
+	whole := "" // the skeleton of h, for brandLure
 	for k := 0; ; {
-		if e, found := l.skeletons[skeleton(h[k:])]; found && unicodeHost(e) != h[k:] {
+		sk := skeleton(h[k:])
+		if k == 0 {
+			whole = sk
+		}
+		if e, found := l.skeletons[sk]; found && unicodeHost(e) != h[k:] {
 			return e, true
 		}
 		n := strings.IndexByte(h[k:], '.')
@@ -443,7 +454,10 @@ func (l *List) Lookalike(s string) (host string, ok bool) {
 		}
 		k += n + 1
 	}
-	return l.brandFirst(h)
+	if e, found := l.brandFirst(h); found {
+		return e, true
+	}
+	return l.brandLure(h, whole)
 }
 
 // lookalikeHost reads s, a host or a link as written, as the host it leads to

@@ -253,7 +253,7 @@ func TestAllow(t *testing.T) {
 }
 
 func TestLookalike(t *testing.T) {
-	l, err := NewList([]string{"discord.com", "discord.gg", "discord.gift", "steamcommunity.com", "paypal.com", "microsoft.com", "!discord-status.com", "xn--e1aaajcvibmk.com"})
+	l, err := NewList([]string{"discord.com", "discord.gg", "discord.gift", "steamcommunity.com", "paypal.com", "microsoft.com", "twitter.com", "!discord-status.com", "xn--e1aaajcvibmk.com"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -307,7 +307,26 @@ func TestLookalike(t *testing.T) {
 		{"www.paypal.com.au", ""},
 		{"discord.community.example", ""},
 		{"discordapp.com.example", ""},
-		{"steamcommunity-trade.example.net", ""},
+		// a listed host's name with the words of phishing beside it
+		{"steamcommunity-trade.example.net", "steamcommunity.com"},
+		{"discord-nitro-gift.xyz", "discord.com"},
+		{"discordgift.site", "discord.com"},
+		{"discord.gifts", "discord.com"},
+		{"https://discorddrop.example/x", "discord.com"}, // the skeleton reads dd once
+		{"free-paypal-login.example", "paypal.com"},
+		{"d1scord-nitro.pages.dev", "discord.com"},
+		{"twitter-nitro.example", "twitter.com"}, // whole, the skeleton reads r-n as m
+		// and beside other words, or alone under another suffix: ordinary
+		// third-party sites and a community's subdomain
+		{"discord-api-types.dev", ""},
+		{"discord.js.org", ""},
+		{"discordpy.readthedocs.io", ""},
+		{"paypal-community.com", ""},
+		{"discord.me", ""},
+		{"discordbotlist.com", ""},
+		{"discord-bots.example", ""},
+		{"freediscordbots.example", ""},
+		{"discord.mygame.example", ""},
 		// links written with spaced, spelled or wide dots, as Analyze finds them
 		{"d1scord . gg/abc", "discord.gg"},
 		{"D1SCORD (DOT) GG", "discord.gg"},

@@ -1,0 +1,210 @@
+package rules_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/rules"
+	"github.com/vigie-bot/vigie/store/memory"
+)
+
+// TestStarterPackMaskedLinks runs Markdown links through the engine with the
+// starter pack. Words that name the target's own site, or a site of the same
+// owner (youtu.be for youtube.com, discord.gg for discord.com, x.com for
+// twitter.com), are an ordinary way to write a link: the phishing rule, which
+// deletes and times the author out for an hour, must leave them alone. Words
+// that show one site and lead to another owner's, a look-alike or a shortener
+// are the phishing it is there for.
+func TestStarterPackMaskedLinks(t *testing.T) {
+	phishing := starterPackPhishing(t)
+	ordinary := []string{
+		// the same site, written another way
+		"[www.example.com](https://example.com/)",
+		"[Example.COM](https://example.com)",
+		"[http://example.com](https://example.com)",
+		"[https://example.com/](https://example.com)",
+		"[example.com/docs](https://example.com/docs/intro)",
+		"[twitch.tv/vigie](https://www.twitch.tv/vigie)",
+		"[m.youtube.com/watch?v=abc](https://www.youtube.com/watch?v=abc)",
+		// the same owner's other domains
+		"the trailer: [youtu.be/dQw4w9WgXcQ](https://www.youtube.com/watch?v=dQw4w9WgXcQ)",
+		"[youtube.com/watch?v=dQw4w9WgXcQ](https://youtu.be/dQw4w9WgXcQ)",
+		"la vidéo : [youtu.be/abc](https://youtube.com/watch?v=abc) !",
+		"[music.youtube.com/watch?v=abc](https://youtu.be/abc)",
+		"join us: [discord.gg/xyz](https://discord.com/invite/xyz)",
+		"[discord.com/invite/xyz](https://discord.gg/xyz)",
+		"[discordapp.com/channels/1/2/3](https://discord.com/channels/1/2/3)",
+		"[x.com/vigie](https://twitter.com/vigie)",
+		"[twitter.com/vigie/status/1](https://x.com/vigie/status/1)",
+		"[t.co/AbC123](https://twitter.com/vigie/status/1)",
+		"[amzn.to/3xYz](https://www.amazon.com/dp/B0C1234567)",
+		"[a.co/d/abc](https://www.amazon.com/dp/B0C1234567)",
+		"[amazon.fr/dp/B0C1234567](https://www.amazon.com/dp/B0C1234567)",
+		"[fb.com/vigie](https://www.facebook.com/vigie)",
+		"[instagr.am/p/abc](https://www.instagram.com/p/abc/)",
+		"[wa.me/33612345678](https://api.whatsapp.com/send?phone=33612345678)",
+		"[t.me/vigie](https://telegram.me/vigie)",
+		"[store.steampowered.com/app/570](https://steamcommunity.com/app/570)",
+		"[redd.it/abc123](https://www.reddit.com/comments/abc123)",
+		"[aka.ms/wsl](https://learn.microsoft.com/windows/wsl/)",
+		"[outlook.com](https://outlook.live.com/mail/)",
+		"[gmail.com](https://mail.google.com/)",
+		"[paypal.me/vigie](https://www.paypal.com/paypalme/vigie)",
+		"[docs.google.com/forms/d/abc](https://forms.gle/AbC123)",
+		"[threads.net/@vigie](https://www.threads.com/@vigie)",
+		"[youtube.com/@vigie](https://www.youtube.com/@vigie) et [discord.gg/xyz](https://discord.com/invite/xyz)",
+		// as Discord reads them: no preview, spaces, words in code
+		"[youtu.be/abc](<https://www.youtube.com/watch?v=abc>)",
+		"[ discord.gg/xyz ]( https://discord.com/invite/xyz )",
+		"[`x.com/vigie`](https://twitter.com/vigie)",
+		"(the docs: [docs.example.com](https://docs.example.com/a_(b)))",
+		// the Wayback Machine's copy of the page the words name
+		"[lemonde.fr/article](https://web.archive.org/web/20240101000000/https://www.lemonde.fr/article)",
+	}
+	hostile := []string{
+		"[discord.com/nitro](https://dlscord-gift.example)",
+		"[steamcommunity.com](https://steamcommunity.lat/tradeoffer/new)",
+		"[youtube.com](https://youtube.com.evil.example)",
+		"[discord.gg/xyz](https://discord.gg.evil.example/xyz)",
+		"[youtu.be/abc](https://youtu.be.evil.example/abc)",
+		"[youtube.com](https://youtu.be.example/x)",
+		"[x.com/support](https://x.com-login.example/support)",
+		"[twitter.com/support](https://twitter-support.example/x)",
+		"[amazon.com/deal](https://amazon-deals.example/deal)",
+		"[amzn.to/3xYz](https://amzn.top/3xYz)",
+		"[amazon.fr/dp/B0C1](https://amazon.fr.order-refund.example/x)",
+		"[paypal.com/signin](https://paypal.com@evil.example/signin)",
+		"[paypal.com](https://paypa1.com/x)",
+		"[https://discord.com/badges](https://discord.com.badges.example/x)",
+		"[discordapp.com/gift](https://discordapp.gift-claim.example/x)",
+		"[t.me/vigie](https://telegram-login.example/vigie)",
+		"[wa.me/33612345678](https://whatsapp-verify.example/x)",
+		"[instagram.com/brand](https://instagram.com.verify-account.example)",
+		"[facebook.com/brand](https://fb.com.page-verify.example)",
+		"[twitch.tv/drops](https://twitch.tv-drops.example/claim)",
+		"[store.steampowered.com](https://steamcommunity.com.trade-offer.example)",
+		// a shortener that leads anywhere, even the brand's own, does
+		// not show where it goes
+		"[discord.com/gift](https://bit.ly/3xYz)",
+		"[x.com/vigie](https://t.co/AbC123)",
+		// as Discord reads them: no preview, spaces, a title, words in code
+		"[steamcommunity.com/gift](<https://steam-offer.example/gift>)",
+		"[ steamcommunity.com/gift ]( https://steam-offer.example/gift )",
+		`[steamcommunity.com](https://steam-offer.example/gift "Steam")`,
+		"[`discord.com/nitro`](https://nitro-claim.example)",
+		"[steamcommunity.com](https://web.archive.org/web/2024/https://steam-offer.example/)",
+		// one ordinary link does not shield a masked one
+		"[youtu.be/abc](https://youtube.com/watch?v=abc) and [discord.com/nitro](https://dlscord-gift.example)",
+	}
+	for _, s := range ordinary {
+		if phishing(s) {
+			t.Errorf("%q: phishing matched, want the link left alone", s)
+		}
+	}
+	for _, s := range hostile {
+		if !phishing(s) {
+			t.Errorf("%q: phishing not matched", s)
+		}
+	}
+}
+
+// TestStarterPackBrandLures runs links to hosts that carry a brand's name
+// through the engine with the starter pack: with the words of phishing beside
+// it (discord-nitro-gift.xyz, discordgift.site, discord.gifts) the phishing
+// rule takes them down; beside other words, or alone under another suffix,
+// they are the third-party sites members link every day (youtube-dl.org,
+// discord.js.org, steamgifts.com) and are left alone.
+func TestStarterPackBrandLures(t *testing.T) {
+	phishing := starterPackPhishing(t)
+	ordinary := []string{
+		"https://youtube-dl.org",
+		"the docs: https://discord-api-types.dev/api",
+		"https://discord.js.org/docs",
+		"https://discordpy.readthedocs.io/en/stable/",
+		"ask on https://www.paypal-community.com/t5/x",
+		"https://steam-chat.com/chat",
+		"https://www.steamgifts.com/giveaways",
+		"https://steamtrades.com",
+		"our server on https://discord.me/vigie",
+		"https://discord.bio/p/vigie",
+		"https://discordbotlist.com/bots/vigie",
+		"https://discordstatus.com",
+		"https://twitchtracker.com/vigie",
+		"https://mail.googlemail.com",
+		"https://www.youtube-nocookie.com/embed/abc",
+		"https://instagram-engineering.com/x",
+		"https://netflixtechblog.com/x",
+		"https://discord.mygame.example",
+		"https://discord-bots.example/list",
+		"https://freediscordbots.example",
+		"https://tiktok-shop.example/deals",
+		"https://discordservers.com/vigie",
+		"https://discordservices.net/bot/vigie",
+	}
+	hostile := []string{
+		"https://steamcommunity-trade.example.net/tradeoffer/new",
+		"free nitro https://discord-nitro-gift.xyz/claim",
+		"https://discord.gifts/AbCdEf",
+		"https://discordgift.site/xyz",
+		"https://discorddrop.example/x",
+		"https://free-paypal-login.example",
+		"https://steamcommunity.trade/id/x",
+		"https://dlscord-nitro.ru/x",
+		"https://discordapp-gift.com/x",
+		"https://discord-nitro.pages.dev/claim",
+		"https://giftdiscord.example",
+		"https://paypal-secure-login.example/signin",
+		"https://instagram-verify.example/account",
+		"https://metamask-support.example/recovery",
+		"https://apple-support.example",
+		"https://twitch-drops.example/claim",
+		"https://roblox-free.example",
+		"https://epicgames-gift.example",
+		"https://steampowered-giveaway.example",
+		"https://coinbase-security.example",
+		"https://microsoft-account-verify.example",
+		"steamcommunity-trade.example.net/tradeoffer/new",
+	}
+	for _, s := range ordinary {
+		if phishing(s) {
+			t.Errorf("%q: phishing matched, want the link left alone", s)
+		}
+	}
+	for _, s := range hostile {
+		if !phishing(s) {
+			t.Errorf("%q: phishing not matched", s)
+		}
+	}
+}
+
+// starterPackPhishing returns a function that runs a message through the
+// engine with the starter pack, each from another member (an account of five
+// years, a member for two), and
+// reports whether the phishing rule matched it.
+func starterPackPhishing(t *testing.T) func(text string) bool {
+	rs, err := rules.Load("../rules.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := memory.New()
+	t.Cleanup(func() { st.Close() })
+	eng := rules.NewEngine(rs, st, rules.Options{})
+	at := time.Date(2026, 11, 18, 14, 0, 0, 0, time.UTC)
+	n := 0
+	return func(text string) bool {
+		t.Helper()
+		n++
+		ev := bot.Event{ID: fmt.Sprint("m", n), Platform: "discord", Kind: bot.KindMessage, Space: "g", Channel: "general",
+			Author: bot.Author{ID: fmt.Sprint("u", n), CreatedAt: at.AddDate(-5, 0, 0), JoinedAt: at.AddDate(-2, 0, 0)},
+			Text:   text, At: at.Add(time.Duration(n) * time.Minute)}
+		v, err := eng.Evaluate(context.Background(), ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return slices.ContainsFunc(v.Matches, func(m bot.Match) bool { return m.Rule == "phishing" })
+	}
+}
