@@ -65,6 +65,7 @@ func (d *daemon) buildAfterHours(rs *rules.Ruleset, shift *handlers.Shift, desk 
 		Schedule:   func(t time.Time) bool { return rulesNow().AfterHours(t) },
 		Before:     d.flushTally,
 		Now:        d.cfg.Now,
+		AfterFunc:  d.cfg.AfterFunc,
 		Logger:     d.log.With("handler", "report"),
 		Rules:      rulesNow,
 	})

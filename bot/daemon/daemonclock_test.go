@@ -124,27 +124,29 @@ func TestAfterHoursOnTheDaemonsClock(t *testing.T) {
 	clk := newStepClock(time.Date(2026, 11, 18, 10, 0, 0, 0, paris))
 	in := start(t, nightRules, nil, onClock(clk))
 
+	// The moderator counts a hit in the mode of the time it handles it,
+	// after the answer: the clock moves on once it did.
 	if got := rulesOf(in.post(t, clockMessage("day-1", "promo", clk.Now()))); !slices.Equal(got, []string{"by-day"}) {
 		t.Errorf("Wednesday 10:00: rules %v, want [by-day]", got)
 	}
+	testsync.Eventually(t, "by-day's hit counted in office hours", func() bool {
+		return metricsHave(t, in, `vigie_shift_hits_total{mode="office",rule="by-day"} 1`)
+	})
 	clk.set(time.Date(2026, 11, 18, 23, 0, 0, 0, paris))
 	if got := rulesOf(in.post(t, clockMessage("night-1", "promo", clk.Now()))); !slices.Equal(got, []string{"by-night"}) {
 		t.Errorf("Wednesday 23:00: rules %v, want [by-night]", got)
 	}
-	for _, line := range []string{
-		`vigie_shift_hits_total{mode="office",rule="by-day"} 1`,
-		`vigie_shift_hits_total{mode="after",rule="by-night"} 1`,
-	} {
-		if !metricsHave(t, in, line) {
-			t.Errorf("/metrics has no %s", line)
-		}
-	}
+	testsync.Eventually(t, "by-night's hit counted after hours", func() bool {
+		return metricsHave(t, in, `vigie_shift_hits_total{mode="after",rule="by-night"} 1`)
+	})
 }
 
-// reasonDesk records the reasons of the cards it is shown, reminders included.
+// reasonDesk records the reasons of the cards it is shown, reminders
+// included, and the alerts and reports.
 type reasonDesk struct {
 	mu      sync.Mutex
 	reasons []string
+	alerts  []string
 }
 
 func (d *reasonDesk) PostCase(_ context.Context, c store.Case) error {
@@ -154,7 +156,18 @@ func (d *reasonDesk) PostCase(_ context.Context, c store.Case) error {
 	return nil
 }
 
-func (d *reasonDesk) Alert(context.Context, string) error { return nil }
+func (d *reasonDesk) Alert(_ context.Context, text string) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.alerts = append(d.alerts, text)
+	return nil
+}
+
+func (d *reasonDesk) told() []string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return slices.Clone(d.alerts)
+}
 
 func (d *reasonDesk) all() []string {
 	d.mu.Lock()
@@ -212,5 +225,43 @@ func TestEscalationOnTheDaemonsClock(t *testing.T) {
 	if c.Outcome != store.OutcomeExpired || !c.Opened.Equal(opened) || !c.DecidedAt.Equal(clk.Now()) {
 		t.Errorf("m-1's case %s opened %v, decided %v at %v; want expired, opened %v, decided at %v: the daemon's clock",
 			c.ID, c.Opened, c.Outcome, c.DecidedAt, opened, clk.Now())
+	}
+}
+
+// TestMorningReportOnTheDaemonsClock: the night's report goes to the desk
+// when the daemon's clock (Config.Now), stepped a minute at a time on its
+// timer (Config.AfterFunc), reaches the office hours of the morning after,
+// and counts the night's event, judged after hours on that clock.
+func TestMorningReportOnTheDaemonsClock(t *testing.T) {
+	paris, err := time.LoadLocation("Europe/Paris")
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk := newStepClock(time.Date(2026, 11, 18, 23, 0, 0, 0, paris))
+	desk := &reasonDesk{}
+	in := start(t, nightRules, nil, onClock(clk), func(cfg *daemon.Config) {
+		cfg.Connectors = append(cfg.Connectors, daemon.Connector{Name: "desk", Desk: desk})
+	})
+	if got := rulesOf(in.post(t, clockMessage("night-1", "promo", clk.Now()))); !slices.Equal(got, []string{"by-night"}) {
+		t.Fatalf("Wednesday 23:00: rules %v, want [by-night]", got)
+	}
+	clk.set(time.Date(2026, 11, 19, 8, 55, 0, 0, paris))
+	morning := time.Date(2026, 11, 19, 9, 0, 0, 0, paris)
+	var report string
+	testsync.Eventually(t, "the morning report", func() bool {
+		for _, text := range desk.told() {
+			if strings.HasPrefix(text, "Good morning.") {
+				report = text
+				return true
+			}
+		}
+		if clk.Now().Before(morning.Add(10 * time.Minute)) {
+			clk.step(time.Minute)
+		}
+		return false
+	})
+	const want = "Report Wed 18 Nov 2026 19:00 → Thu 19 Nov 2026 09:00 (Europe/Paris)\n1 event, 1 flagged,"
+	if !strings.Contains(report, want) {
+		t.Errorf("morning report:\n%s\nwant the night's event, flagged: %q", report, want)
 	}
 }
