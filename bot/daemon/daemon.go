@@ -85,9 +85,10 @@ type Config struct {
 	Now func() time.Time
 	// AfterFunc is the timer of Now's clock, as handlers.Options.AfterFunc:
 	// the journal is looked at every RecoverAfter/4 on it, the open cases
-	// every minute (the escalation), and the moderator waits on it (its
-	// retries' pauses, the early case's second). Nil means time.AfterFunc,
-	// with Now's default: a test that drives Now drives it.
+	// (the escalation) and the shift (the morning report) every minute, and
+	// the moderator waits on it (its retries' pauses, the early case's
+	// second). Nil means time.AfterFunc, with Now's default: a test that
+	// drives Now drives it.
 	AfterFunc func(d time.Duration, f func()) (stop func() bool)
 	// Leases tune how processes sharing a Redis share the single-owner jobs
 	// (leases.go); zero values take the defaults.
