@@ -224,18 +224,25 @@ const checkEvery = time.Minute
 // left with its buttons says it was decided when one is pressed.
 const maxExpiredShown = 50
 
-// Run checks the open cases every minute until ctx ends.
+// Run checks the open cases until ctx ends, a minute after each check
+// ended, on the moderator's clock (Options.AfterFunc).
 func (e *Escalation) Run(ctx context.Context) error {
-	t := time.NewTicker(checkEvery)
-	defer t.Stop()
+	tick := make(chan struct{}, 1)
 	for {
 		if _, err := e.Check(ctx); err != nil && ctx.Err() == nil {
 			e.m.log.Warn("open cases not checked", "err", err)
 		}
+		stop := e.m.afterFunc(checkEvery, func() {
+			select {
+			case tick <- struct{}{}:
+			default:
+			}
+		})
 		select {
 		case <-ctx.Done():
+			stop()
 			return nil
-		case <-t.C:
+		case <-tick:
 		}
 	}
 }

@@ -84,7 +84,7 @@ func (d *daemon) handlePutAccount(w http.ResponseWriter, r *http.Request) {
 	old, err := acc.Account(r.Context(), name)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		code, old.Created = http.StatusCreated, time.Now().UTC()
+		code, old.Created = http.StatusCreated, d.now().UTC()
 	case err != nil:
 		writeError(w, http.StatusServiceUnavailable, "accounts: "+err.Error())
 		return

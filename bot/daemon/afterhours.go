@@ -41,7 +41,7 @@ func (d *daemon) buildAfterHours(rs *rules.Ruleset, shift *handlers.Shift, desk 
 	}
 	var err error
 	a.alerts, err = alert.New(rs.WaveAlerts(), alert.Options{
-		Store: d.store, Desk: alertDesk, Logger: d.log.With("handler", "alert"), Registerer: reg,
+		Store: d.store, Desk: alertDesk, Logger: d.log.With("handler", "alert"), Registerer: reg, Now: d.cfg.Now,
 		Location: func() *time.Location { return rulesNow().Timezone },
 		CMs:      func() []string { return rulesNow().Desk.CMs },
 		Community: func(platform, space string) *rules.Community {
@@ -64,6 +64,8 @@ func (d *daemon) buildAfterHours(rs *rules.Ruleset, shift *handlers.Shift, desk 
 		AfterHours: shift.AfterHours,
 		Schedule:   func(t time.Time) bool { return rulesNow().AfterHours(t) },
 		Before:     d.flushTally,
+		Now:        d.cfg.Now,
+		AfterFunc:  d.cfg.AfterFunc,
 		Logger:     d.log.With("handler", "report"),
 		Rules:      rulesNow,
 	})
@@ -146,7 +148,7 @@ func (d *daemon) runAfterHours(ctx context.Context, wg *sync.WaitGroup) {
 }
 
 func (d *daemon) flushTally(ctx context.Context) {
-	if err := d.after.tally.Flush(ctx, d.store, time.Now()); err != nil {
+	if err := d.after.tally.Flush(ctx, d.store, d.now()); err != nil {
 		d.log.Warn("event tally not written; kept for the next minute", "err", err)
 	}
 }
@@ -160,7 +162,7 @@ func (d *daemon) observeAssessment(ctx context.Context, ev bot.Event, as rules.A
 	// Counted when handled, as the audit stamps its flags: an event dated
 	// hours back (or delivered late) counted at its own time left a report
 	// with more flagged than events.
-	d.after.tally.Add(ev.Platform, time.Now())
+	d.after.tally.Add(ev.Platform, d.now())
 	if d.observer != nil {
 		d.observer.add(ev, as, d.inline)
 		return

@@ -74,13 +74,21 @@ type Config struct {
 	// (default 2m). Processes sharing a store renew the verdicts they hold
 	// twice as often, so that none is carried out twice while in flight.
 	RecoverAfter time.Duration
-	// Now is the clock of the journal: the time its entries are stamped,
-	// renewed and taken again on, RecoverAfter measured on it. Nil means
-	// time.Now.
+	// Now is the daemon's clock, for everything that decides on the time:
+	// the journal (its entries are stamped, renewed and taken again on it,
+	// RecoverAfter measured on it), the engine (an event's time is checked
+	// against it, after_hours), the shift and its /mode, cases, pauses, bans
+	// and lockdowns and their lifts, the escalation, the crisis alerts, the
+	// morning report and the event tallies. Network deadlines, the leases
+	// (they follow Redis's own expiry), the platforms' clocks and the logs
+	// keep the wall clock. Nil means time.Now.
 	Now func() time.Time
 	// AfterFunc is the timer of Now's clock, as handlers.Options.AfterFunc:
-	// the journal is looked at every RecoverAfter/4 on it. Nil means
-	// time.AfterFunc, with Now's default: a test that drives Now drives it.
+	// the journal is looked at every RecoverAfter/4 on it, the open cases
+	// (the escalation) and the shift (the morning report) every minute, and
+	// the moderator waits on it (its retries' pauses, the early case's
+	// second). Nil means time.AfterFunc, with Now's default: a test that
+	// drives Now drives it.
 	AfterFunc func(d time.Duration, f func()) (stop func() bool)
 	// Leases tune how processes sharing a Redis share the single-owner jobs
 	// (leases.go); zero values take the defaults.
@@ -290,6 +298,12 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 	if cfg.ShutdownTimeout <= 0 {
 		cfg.ShutdownTimeout = 15 * time.Second
 	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.AfterFunc == nil {
+		cfg.AfterFunc = func(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop }
+	}
 	log := cfg.Logger
 
 	rs, file, err := vigie.LoadRules(cfg.ConfigPath)
@@ -342,15 +356,17 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 	if err != nil {
 		return nil, err
 	}
-	actions := newActionWatch(log, time.Now, conns)
+	actions := newActionWatch(log, cfg.Now, conns)
 	// The shift follows the rules running now, which install sets below.
-	shift := handlers.NewShift(func(t time.Time) bool { return d.current.Load().engine.Ruleset().AfterHours(t) }, nil)
+	shift := handlers.NewShift(func(t time.Time) bool { return d.current.Load().engine.Ruleset().AfterHours(t) }, cfg.Now)
 	mod, err := handlers.New(handlers.Options{
 		Platforms:  byName,
 		Store:      st,
 		Desk:       desks.desk(),
 		Logger:     log,
 		Registerer: registry,
+		Now:        cfg.Now,
+		AfterFunc:  cfg.AfterFunc,
 		Shift:      shift,
 		Priority:   rulePriority,
 		FAQLearned: func() { d.faqTaught() }, // d is made below
@@ -406,7 +422,7 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 	}
 	_, alone := leaser.(*memory.Store)
 	d.leases = newLeases(leaser, cfg.Leases.withDefaults(cfg.Getenv), log.With("part", "leases"), registry, alone)
-	d.ruleFailures = newRuleFailures(desks.desk(), log.With("handler", "rule failures"), met.ruleError, time.Now)
+	d.ruleFailures = newRuleFailures(desks.desk(), log.With("handler", "rule failures"), met.ruleError, cfg.Now)
 	registry.MustRegister(newSourceMetrics(d))
 	if s := cfg.Getenv("VIGIE_WEBHOOK_SECRET"); s != "" {
 		d.secret = []byte(s)
@@ -790,7 +806,7 @@ func (d *daemon) install(rs *rules.Ruleset, file string, matcher *faq.Matcher) *
 		// after_hours by this file's office hours (and the desk's /mode):
 		// the shift's own are the running file's, which a reload changes
 		// while this engine still judges.
-		engine: rules.NewEngine(rs, d.store, rules.Options{Clock: time.Now, Logger: d.log,
+		engine: rules.NewEngine(rs, d.store, rules.Options{Clock: d.cfg.Now, Logger: d.log,
 			AfterHours: func(t time.Time) bool { return d.after.shift.AfterHoursBy(rs.AfterHours, t) },
 			Forced:     d.after.shift.Forced, RuleError: d.ruleFailures.observer(file),
 			// the crisis alerts write an alert's message when it raises a
@@ -879,7 +895,7 @@ func (d *daemon) statusLines(ctx context.Context) []string {
 	lines := []string{
 		"Platforms: " + strings.Join(d.platforms, ", ") + ".",
 		"Store: " + d.storeKind + ".",
-		fmt.Sprintf("Events in the last hour: %d.", d.lastHour.sum(time.Now())),
+		fmt.Sprintf("Events in the last hour: %d.", d.lastHour.sum(d.now())),
 	}
 	if !d.leases.alone {
 		// Several processes share the store: say which jobs this one runs.
@@ -990,7 +1006,7 @@ func (d *daemon) carryOut(j *job) {
 	if j.v.Duplicate {
 		return
 	}
-	if nothingToCarry(j) {
+	if nothingToCarry(j, d.now()) {
 		d.act(j)
 		return
 	}
@@ -1017,22 +1033,23 @@ func (d *daemon) carryOut(j *job) {
 // call out for j: it matched no rule, and the FAQ was not asked about it or
 // decided, before the answer, to stay silent. Most of a community's messages
 // are such.
-func nothingToCarry(j *job) bool {
+func nothingToCarry(j *job, now time.Time) bool {
 	if j.journaled || j.v.Flagged() {
 		return false
 	}
 	if j.faqDecided {
 		return j.faq.decision.Kind == faq.Silent
 	}
-	return !faqAsked(j.ev, j.v)
+	return !faqAsked(j.ev, j.v, now)
 }
 
 // evaluate runs the current rules on ev and counts what happened. It returns
 // the rules and FAQ it ran (loaded once): what else is decided about ev is
 // decided by the same file, whatever reload comes meanwhile.
 func (d *daemon) evaluate(ctx context.Context, ev bot.Event) (bot.Verdict, *loaded, error) {
+	// the evaluation's duration is measured on the wall clock
 	start := time.Now()
-	d.lastHour.add(start)
+	d.lastHour.add(d.now())
 	d.metrics.eventsBy.With([2]string{d.mod.Label(ev.Platform), kindLabel(ev.Kind)}).Inc()
 	l := d.current.Load()
 	as, err := l.engine.Assess(ctx, ev)
@@ -1158,7 +1175,7 @@ func (d *daemon) act(j *job) {
 		}
 		return
 	}
-	if !faqAsked(*ev, j.v) {
+	if !faqAsked(*ev, j.v, d.now()) {
 		return
 	}
 	m := j.faqOf
@@ -1174,8 +1191,8 @@ func (d *daemon) act(j *job) {
 // the verdict: it never answers a message a rule acted on (the matcher sees
 // to that), one whose platform actions were withheld, a duplicate, nor last
 // night's questions handed over as a backlog.
-func faqAsked(ev bot.Event, v bot.Verdict) bool {
-	return !v.Duplicate && v.Withheld == "" && (ev.At.IsZero() || time.Since(ev.At) <= handlers.DefaultStale)
+func faqAsked(ev bot.Event, v bot.Verdict, now time.Time) bool {
+	return !v.Duplicate && v.Withheld == "" && (ev.At.IsZero() || now.Sub(ev.At) <= handlers.DefaultStale)
 }
 
 func kindLabel(k bot.Kind) string {

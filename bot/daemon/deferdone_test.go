@@ -48,12 +48,20 @@ func TestDeferredCaseSaysWhatWasDone(t *testing.T) {
 	}
 	defer st.Close()
 	p := &timeoutBug{chat: chat{name: "discord"}}
-	in := start(t, deleteTimeoutRules, map[string]string{"VIGIE_REDIS_URL": srv.URL()}, func(c *daemon.Config) {
-		c.RecoverAfter = time.Millisecond
+	clk := newStepClock(time.Date(2026, 11, 18, 22, 0, 0, 0, time.UTC))
+	in := start(t, deleteTimeoutRules, map[string]string{"VIGIE_REDIS_URL": srv.URL()}, onClock(clk), func(c *daemon.Config) {
 		c.Connectors[0].Platforms = []bot.Platform{p}
 	})
 	in.feed.in <- bot.Event{ID: "m-1", Platform: "discord", Kind: bot.KindMessage, Space: "guild-1", Channel: "general",
-		Author: bot.Author{ID: "u-7", Name: "Bob"}, Text: "FREE NITRO here", At: time.Now()}
+		Author: bot.Author{ID: "u-7", Name: "Bob"}, Text: "FREE NITRO here", At: clk.Now()}
+	// Each time the timeout panics, the journal's look past RecoverAfter
+	// (2m, looked at every 30s) carries the verdict out again; after the
+	// third, it leaves it to the desk.
+	for tries := int32(1); tries <= 3; tries++ {
+		testsync.Eventually(t, "the timeout tried", func() bool { return p.timeouts.Load() == tries })
+		testsync.Eventually(t, "the journal's next look set", func() bool { return clk.waiting(30 * time.Second) })
+		clk.step(2*time.Minute + time.Second)
+	}
 
 	var open []store.Case
 	testsync.Eventually(t, "the verdict's case", func() bool {

@@ -122,8 +122,8 @@ func discordConnector(cfg Config, rs *rules.Ruleset, reg prometheus.Registerer) 
 			select {
 			case <-ctx.Done():
 				return nil
-			case now := <-t.C:
-				if _, err := shards.all[0].VerifyDue(ctx, now); err != nil && ctx.Err() == nil {
+			case <-t.C:
+				if _, err := shards.all[0].VerifyDue(ctx, cfg.clock()()); err != nil && ctx.Err() == nil {
 					cfg.Logger.Warn("verify: the deadlines were not all kept; again at the next tick", "platform", "discord", "err", err)
 				}
 			}
@@ -142,12 +142,12 @@ func discordConnector(cfg Config, rs *rules.Ruleset, reg prometheus.Registerer) 
 		Verify: func(rs *rules.Ruleset, pending bot.Verifications) {
 			var dv *discord.Verify
 			if pending != nil {
-				dv = discordVerify(rs.Verify, pending)
+				dv = discordVerify(rs.Verify, pending, cfg.clock())
 				for guild, v := range rs.VerifyPlaces(discord.Platform) {
 					if dv.Places == nil {
 						dv.Places = map[string]*discord.Verify{}
 					}
-					dv.Places[guild] = discordVerify(v, pending)
+					dv.Places[guild] = discordVerify(v, pending, cfg.clock())
 				}
 			}
 			for _, cl := range shards.all {
@@ -281,10 +281,10 @@ var errNoDeskChannel = &bot.ActionError{Op: "desk", Err: fmt.Errorf("%w channel:
 
 // discordVerify is the verification of a guild as v says, or off: those
 // asked before are still let go, from the hold their record names.
-func discordVerify(v rules.Verify, pending bot.Verifications) *discord.Verify {
+func discordVerify(v rules.Verify, pending bot.Verifications, now func() time.Time) *discord.Verify {
 	if !v.On {
-		return &discord.Verify{Off: true, Pending: pending}
+		return &discord.Verify{Off: true, Pending: pending, Now: now}
 	}
 	return &discord.Verify{Timeout: v.Timeout, Kick: v.OnFail == rules.VerifyKick, Prompt: v.Prompt,
-		Button: v.Button, Channel: v.DiscordChannel, Role: v.DiscordRole, Pending: pending}
+		Button: v.Button, Channel: v.DiscordChannel, Role: v.DiscordRole, Pending: pending, Now: now}
 }

@@ -62,7 +62,7 @@ func (d *daemon) routes() (_ http.Handler, err error) {
 	if acc, ok := d.store.(store.Accounts); ok {
 		d.console = console.New(console.Options{
 			Store: d.store, Accounts: acc, Decide: d.commands.Decide, Outcomes: d.mod.Outcomes,
-			Insecure: d.cfg.Insecure, TrustedProxies: d.proxies, Log: d.log,
+			Insecure: d.cfg.Insecure, TrustedProxies: d.proxies, Log: d.log, Now: d.cfg.Now,
 			Report: d.reportNow, Communities: d.communityNames, Health: d.consoleHealth, Rules: d.ruleFile(), LiftTimeout: d.mod.LiftTimeout,
 		})
 		for pattern, h := range d.console.Routes() {
@@ -306,7 +306,7 @@ func (d *daemon) reportNow(ctx context.Context, period time.Duration, community 
 			return nil, err
 		}
 	}
-	now := time.Now()
+	now := d.now()
 	return report.Build(ctx, src, now.Add(-period), now)
 }
 
@@ -370,6 +370,7 @@ func (d *daemon) handleEvent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if d.secret != nil {
+		// on the wall clock: the sender signs on its own
 		if err := checkSignature(d.secret, body, r.Header.Get("X-Vigie-Signature"), time.Now()); err != nil {
 			writeError(w, http.StatusUnauthorized, "X-Vigie-Signature: "+err.Error()+
 				" (want t=<unix time>,v1=<hex HMAC-SHA256 of \"<t>.<body>\">)")
@@ -380,7 +381,7 @@ func (d *daemon) handleEvent(w http.ResponseWriter, r *http.Request) {
 	// and handed on by pointer: a job is about 600 bytes.
 	var j job
 	ev := &j.ev
-	*ev, err = bot.DecodeLiveEvent(body, time.Now())
+	*ev, err = bot.DecodeLiveEvent(body, d.now())
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
@@ -408,7 +409,7 @@ func (d *daemon) handleEvent(w http.ResponseWriter, r *http.Request) {
 	// what it decided: a caller for a platform vigie has no connector for
 	// posts the reply itself. The lane then does this decision.
 	var fd faq.Decision
-	asked := faqAsked(*ev, *v)
+	asked := faqAsked(*ev, *v, d.now())
 	if asked {
 		m := l.faq
 		fd, err = d.faq.Decide(r.Context(), m, ev, *v)
@@ -691,7 +692,7 @@ func (d *daemon) ruleFile() *console.RuleFile {
 			_, err := d.reload(by)
 			return err
 		},
-		History:  func(ctx context.Context) ([]bot.Event, error) { return d.history.events(ctx, time.Now()) },
+		History:  func(ctx context.Context) ([]bot.Event, error) { return d.history.events(ctx, d.now()) },
 		Embedded: embedded,
 	}
 }

@@ -59,7 +59,7 @@ func TestInlineVerdictCutShortIsJournaled(t *testing.T) {
 		t.Helper()
 		body, _ := json.Marshal(map[string]any{"id": id, "platform": "shop", "kind": "message", "space": "s-1",
 			"channel": "c-1", "author": map[string]any{"id": author, "name": "Member"},
-			"text": "FREE NITRO https://dlscord.gift/claim", "at": time.Now().UTC().Format(time.RFC3339)})
+			"text": "FREE NITRO https://dlscord.gift/claim", "at": clk.now().UTC().Format(time.RFC3339)})
 		w := httptest.NewRecorder()
 		d.handleEvent(w, httptest.NewRequest(http.MethodPost, "http://127.0.0.1/v1/events", bytes.NewReader(body)))
 		if w.Code != http.StatusOK {

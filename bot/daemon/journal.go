@@ -354,15 +354,18 @@ func (d *daemon) resume(ctx context.Context) int {
 	return n
 }
 
-// now reads the journal's clock (Config.Now).
-func (d *daemon) now() time.Time {
-	if d.cfg.Now != nil {
-		return d.cfg.Now()
+// now reads the daemon's clock (Config.Now).
+func (d *daemon) now() time.Time { return d.cfg.clock()() }
+
+// clock is Now, or time.Now.
+func (c Config) clock() func() time.Time {
+	if c.Now != nil {
+		return c.Now
 	}
-	return time.Now()
+	return time.Now
 }
 
-// afterFunc sets a timer on the journal's clock (Config.AfterFunc).
+// afterFunc sets a timer on the daemon's clock (Config.AfterFunc).
 func (d *daemon) afterFunc(wait time.Duration, f func()) (stop func() bool) {
 	if d.cfg.AfterFunc != nil {
 		return d.cfg.AfterFunc(wait, f)

@@ -173,11 +173,13 @@ func (l *leases) run(ctx context.Context, job string, work func(ctx context.Cont
 			}
 			failing = true
 		case ok:
-			if heldElsewhere && (failing || l.o.Now().Sub(start) > l.o.RenewEvery) {
+			if failing || heldElsewhere && l.o.Now().Sub(start) > l.o.RenewEvery {
 				// Found free after Redis did not answer (a freeze, an outage
 				// longer than the TTL): the holder's lease ran out while
 				// it could not renew, and it runs the job until its next
 				// renewal tells it. The job starts here after that renewal.
+				// So when this process never reached Redis before: it
+				// never saw who held the lease, and may have had one.
 				if lease, ok = l.await(ctx, log, lease); !ok {
 					break
 				}

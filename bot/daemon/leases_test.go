@@ -256,3 +256,63 @@ func (f *flakyLeaser) RenewLease(ctx context.Context, l store.Lease, ttl time.Du
 	}
 	return f.Leaser.RenewLease(ctx, l, ttl)
 }
+
+// TestLeaseNeverReachedWaitsForTheHolder: a runs a job; the store stops
+// answering both a and b, which starts then and never reached it, for past
+// the lease's TTL. When the store answers b again, b finds the lease free,
+// but does not run the job until a's next renewal had its chance to tell a
+// it lost it: a, which ran the job all along, stops first. Before, b ran it
+// at once, beside a, until a's renewal.
+func TestLeaseNeverReachedWaitsForTheHolder(t *testing.T) {
+	clock := newFakeClock()
+	st := memory.New(memory.WithClock(clock.now))
+	var both atomic.Int32
+	var overlap atomic.Bool
+	aStore := &flakyLeaser{Leaser: st}
+	a := startRunner(t, aStore, "a", clock.now, "telegram", &both, &overlap)
+	recv(t, a.tokens, "a to run the job")
+
+	aStore.setDown(true)
+	bStore := &unreachedLeaser{Leaser: st}
+	bStore.down.Store(true)
+	// b's renewal period is long enough for the test to see b wait in it.
+	b := startRunnerWith(t, bStore, LeaseOptions{TTL: time.Second, RenewEvery: 500 * time.Millisecond,
+		RetryEvery: 10 * time.Millisecond, Owner: "b", Now: clock.now}, "telegram", &both, &overlap)
+	testsync.Eventually(t, "a's renewals and b's asks failing", func() bool { return aStore.failed() >= 3 && bStore.asked.Load() >= 3 })
+	clock.advance(2 * time.Second) // the lease runs out in the store
+	// a's next renewal is held as the store answers again: a goes on.
+	release := aStore.hold()
+	defer release()
+	aStore.setDown(false)
+	testsync.Eventually(t, "a's renewal held", func() bool { return aStore.held() })
+	bStore.down.Store(false)
+	const waits = "lease taken after the store did not answer"
+	testsync.Eventually(t, "b to take the lease", func() bool {
+		return strings.Contains(b.logs.String(), waits) || b.running.Load() > 0
+	})
+	if overlap.Load() || b.running.Load() > 0 {
+		t.Fatal("b, which never reached the store, ran the job at once while a still ran it")
+	}
+	release()
+	recv(t, a.stopped, "a to stop once its renewal says it lost the job")
+	recv(t, b.tokens, "b to run the job after a's renewal")
+	if overlap.Load() {
+		t.Error("the job ran in a and b at once")
+	}
+}
+
+// unreachedLeaser fails every ask for a lease while down: a store this process
+// does not reach.
+type unreachedLeaser struct {
+	store.Leaser
+	down  atomic.Bool
+	asked atomic.Int32
+}
+
+func (u *unreachedLeaser) AcquireLease(ctx context.Context, job, owner string, ttl time.Duration) (store.Lease, bool, error) {
+	if u.down.Load() {
+		u.asked.Add(1)
+		return store.Lease{}, false, context.DeadlineExceeded
+	}
+	return u.Leaser.AcquireLease(ctx, job, owner, ttl)
+}

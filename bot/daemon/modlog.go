@@ -25,6 +25,7 @@ func newModLog(cfg Config, platforms map[string]bot.Platform, reg prometheus.Reg
 		PublicURL:  strings.TrimSpace(cfg.Getenv("VIGIE_PUBLIC_URL")),
 		Logger:     cfg.Logger,
 		Registerer: reg,
+		Now:        cfg.Now,
 	})
 }
 

@@ -126,10 +126,10 @@ func telegramConnector(cfg Config, rs *rules.Ruleset, reg prometheus.Registerer)
 		verify := func(v rules.Verify) *telegram.Verify {
 			if !v.On {
 				// Those asked before are still let go.
-				return &telegram.Verify{Off: true, Pending: pending}
+				return &telegram.Verify{Off: true, Pending: pending, Now: cfg.clock()}
 			}
 			return &telegram.Verify{Timeout: v.Timeout, Kick: v.OnFail == rules.VerifyKick, Prompt: v.Prompt,
-				Button: v.Button, Pending: pending}
+				Button: v.Button, Pending: pending, Now: cfg.clock()}
 		}
 		tv := verify(rs.Verify)
 		for chat, v := range rs.VerifyPlaces(telegram.Platform) {
@@ -148,8 +148,8 @@ func telegramConnector(cfg Config, rs *rules.Ruleset, reg prometheus.Registerer)
 			select {
 			case <-ctx.Done():
 				return nil
-			case now := <-t.C:
-				if _, err := tg.VerifyDue(ctx, now); err != nil && ctx.Err() == nil {
+			case <-t.C:
+				if _, err := tg.VerifyDue(ctx, cfg.clock()()); err != nil && ctx.Err() == nil {
 					cfg.Logger.Warn("verify: the deadlines were not all kept; again at the next tick", "err", err)
 				}
 			}

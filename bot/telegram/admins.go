@@ -187,6 +187,9 @@ type adminEntry struct {
 	// them named, 0 for none.
 	pending      map[int64]string
 	pendingOwner int64
+	// ownerLeft says the owner left while a lookup was under way: the owner
+	// its answer names, unless a change named them since, is gone.
+	ownerLeft bool
 	// failures counts the lookups failed in a row; none is tried before retry.
 	failures int
 	retry    time.Time
@@ -274,10 +277,13 @@ func (a *adminCache) listed(chat int64, statuses map[int64]string) (failures int
 			e.statuses[user] = status
 		}
 	}
+	if e.ownerLeft {
+		noOwner(e.statuses, e.pendingOwner)
+	}
 	if e.pendingOwner != 0 {
 		oneOwner(e.statuses, e.pendingOwner)
 	}
-	e.pending, e.pendingOwner = nil, 0
+	e.pending, e.pendingOwner, e.ownerLeft = nil, 0, false
 	failures = e.failures
 	e.failures, e.retry = 0, time.Time{}
 	e.endLocked()
@@ -294,7 +300,7 @@ func (a *adminCache) failed(chat int64, wait time.Duration) (streak int, stale b
 	e.failures++
 	backoff := min(adminRetryFirst<<min(e.failures-1, 10), adminRetryMax)
 	e.retry = a.now().Add(max(backoff, wait))
-	e.stale, e.pending, e.pendingOwner = false, nil, 0
+	e.stale, e.pending, e.pendingOwner, e.ownerLeft = false, nil, 0, false
 	e.endLocked()
 	return e.failures, e.statuses != nil
 }
@@ -304,8 +310,43 @@ func (a *adminCache) abandon(chat int64) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if e, ok := a.chats[chat]; ok {
-		e.pending, e.pendingOwner = nil, 0
+		e.pending, e.pendingOwner, e.ownerLeft = nil, 0, false
 		e.endLocked()
+	}
+}
+
+// ownerLeft records what a chat_owner_left service message says: chat's
+// owner left it, and is neither its owner nor one of its administrators
+// now. The user it names the next owner is not one until the owner stays
+// away (Telegram then sends chat_owner_changed): the chat has no owner
+// meanwhile. The list is asked again at the next message.
+func (a *adminCache) ownerLeft(chat int64) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	e, ok := a.chats[chat]
+	if !ok {
+		return
+	}
+	noOwner(e.statuses, 0)
+	if e.flight != nil {
+		if e.pendingOwner != 0 {
+			if e.pending == nil {
+				e.pending = make(map[int64]string)
+			}
+			e.pending[e.pendingOwner] = ""
+		}
+		e.pendingOwner, e.ownerLeft = 0, true
+	}
+	a.expireLocked(e)
+}
+
+// noOwner takes out of statuses the owner who left, any but except: the
+// owner a change named after they left.
+func noOwner(statuses map[int64]string, except int64) {
+	for user, status := range statuses {
+		if status == "creator" && user != except {
+			delete(statuses, user)
+		}
 	}
 }
 

@@ -34,6 +34,8 @@ type update struct {
 	// newOwner is the user a chat_owner_changed service message names the
 	// chat's owner now; 0 for none.
 	newOwner int64
+	// ownerLeft says the message is chat_owner_left: the owner left the chat.
+	ownerLeft bool
 }
 
 // messageOrigin is Bot API's MessageOrigin: a user, a hidden user, a chat or a channel.
@@ -147,6 +149,7 @@ func decodeUpdate(raw []byte) (update, error) {
 			break
 		}
 	}
+	_, u.ownerLeft = m["chat_owner_left"]
 	if raw, ok := m["chat_owner_changed"]; ok {
 		var changed struct {
 			NewOwner tgbotapi.User `json:"new_owner"`
@@ -383,12 +386,19 @@ func (c *Client) memberJoin(cm *tgbotapi.ChatMemberUpdated) ([]bot.Event, bool) 
 // group, before whether vigie moderates it is asked, since with no chat list
 // that hangs on who owns it. So does the service message of a transfer
 // (chat_owner_changed), the only word of it that a bot that is not one of
-// the group's administrators gets: chat_member updates go to those only.
+// the group's administrators gets: chat_member updates go to those only; and
+// that of an owner who left (chat_owner_left).
 // (The desk chat's admins are asked of Telegram at each press.)
 func (c *Client) adminChanged(u update) {
-	if m := u.Message; m != nil && m.Chat != nil && u.newOwner != 0 && (m.Chat.IsGroup() || m.Chat.IsSuperGroup()) {
-		c.admins.changed(m.Chat.ID, u.newOwner, "creator")
-		return
+	if m := u.Message; m != nil && m.Chat != nil && (m.Chat.IsGroup() || m.Chat.IsSuperGroup()) {
+		switch {
+		case u.newOwner != 0:
+			c.admins.changed(m.Chat.ID, u.newOwner, "creator")
+			return
+		case u.ownerLeft:
+			c.admins.ownerLeft(m.Chat.ID)
+			return
+		}
 	}
 	cm := u.ChatMember
 	if cm == nil || cm.NewChatMember.User == nil || !isAdmin(cm.NewChatMember) && !isAdmin(cm.OldChatMember) {

@@ -328,6 +328,91 @@ func TestOwnershipChangeFromTheServiceMessage(t *testing.T) {
 	noMoreEvents(t, out)
 }
 
+// TestOwnerLeavesFromTheServiceMessage: with no chat list, the owner of a
+// CM's group leaves it, and vigie learns it from the group's service message
+// (chat_owner_left, Bot API 7+), as it does a transfer: the group's next
+// message is not moderated, though vigie's list of its admins, fresh for
+// minutes, still named the CM its owner. The new owner the message names is
+// not one yet: it becomes one only if the owner does not come back.
+func TestOwnerLeavesFromTheServiceMessage(t *testing.T) {
+	f := newFakeBotAPI(t)
+	other := tgChat{id: -1007070707075, kind: "supergroup", title: "Riders"}
+	f.setOwner(group.id, alice.id)
+	f.setAdmins(group.id, mallory.id)
+	f.setOwner(other.id, alice.id)
+	c, _ := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}})
+	c.Desk(newCaseBook())
+	out := make(chan bot.Event, 10)
+	stop := run(t, c, out)
+
+	f.push(map[string]any{"message": message(group, 1, bob, t0+1, "salut")})
+	if ev := testsync.Next(t, out); ev.Space != itoa(group.id) {
+		t.Fatalf("event from chat %s, want the group alice owns", ev.Space)
+	}
+	// alice leaves the group: the group says so.
+	f.setOwner(group.id, 0)
+	left := message(group, 2, alice, t0+2, "")
+	left["chat_owner_left"] = map[string]any{"new_owner": mallory.json()}
+	f.push(map[string]any{"message": left})
+	f.push(map[string]any{"message": message(group, 3, bob, t0+3, "free nitro here")})
+	f.push(map[string]any{"message": message(other, 4, bob, t0+4, "salut")})
+	if ev := testsync.Next(t, out); ev.Space != itoa(other.id) {
+		t.Errorf("event from chat %s (%q), want only the group alice still owns", ev.Space, ev.Text)
+	}
+	if status, _ := c.admins.peek(group.id, mallory.id); status != "administrator" {
+		t.Errorf("mallory is %q in the group alice left, want administrator still: the owner may come back", status)
+	}
+	stop()
+	noMoreEvents(t, out)
+}
+
+// TestOwnerLeavesDuringALookup: the service message of an owner who left
+// comes while a lookup of the group's admins is under way, and that lookup
+// answers the list from before: the CM it names the owner is not taken for
+// one again.
+func TestOwnerLeavesDuringALookup(t *testing.T) {
+	f := newFakeBotAPI(t)
+	other := tgChat{id: -1007070707076, kind: "supergroup", title: "Riders"}
+	f.setOwner(group.id, alice.id)
+	f.setOwner(other.id, alice.id)
+	c, _ := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}})
+	c.Desk(newCaseBook())
+	out := make(chan bot.Event, 10)
+	stop := run(t, c, out)
+
+	f.push(map[string]any{"message": message(group, 1, bob, t0+1, "salut")})
+	if ev := testsync.Next(t, out); ev.Space != itoa(group.id) {
+		t.Fatalf("event from chat %s, want the group alice owns", ev.Space)
+	}
+	// The list is asked again at the next message, and Telegram holds
+	// that lookup.
+	release := f.holdAdmins(group.id)
+	c.admins.expire(group.id)
+	f.push(map[string]any{"message": message(group, 2, bob, t0+2, "salut")})
+	if ev := testsync.Next(t, out); ev.Space != itoa(group.id) {
+		t.Fatalf("event from chat %s, want the group alice owns", ev.Space)
+	}
+	testsync.Eventually(t, "the second lookup under way", func() bool { return len(f.callsOf("getChatAdministrators")) == 2 })
+	// alice leaves meanwhile; the lookup held answers the list from before.
+	left := message(group, 3, alice, t0+3, "")
+	left["chat_owner_left"] = map[string]any{}
+	f.push(map[string]any{"message": left})
+	f.push(map[string]any{"message": message(other, 4, bob, t0+4, "salut")})
+	if ev := testsync.Next(t, out); ev.Space != itoa(other.id) {
+		t.Fatalf("event from chat %s (%q), want the group alice still owns", ev.Space, ev.Text)
+	}
+	release()
+	testsync.Eventually(t, "the lookup held answered", func() bool { return c.admins.flight(group.id) == nil })
+	f.setOwner(group.id, 0)
+	f.push(map[string]any{"message": message(group, 5, bob, t0+5, "free nitro again")})
+	f.push(map[string]any{"message": message(other, 6, bob, t0+6, "salut")})
+	if ev := testsync.Next(t, out); ev.Space != itoa(other.id) {
+		t.Errorf("event from chat %s (%q), want only the group alice still owns", ev.Space, ev.Text)
+	}
+	stop()
+	noMoreEvents(t, out)
+}
+
 // TestOwnershipChangeDuringALookup: the service message of a transfer comes
 // while a lookup of the group's admins is under way, and that lookup
 // answers the list from before the transfer: the CM it names the owner is

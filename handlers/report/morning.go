@@ -46,7 +46,10 @@ type MorningOptions struct {
 	// Before, when set, runs before the report is built (write the hour's tally).
 	Before func(ctx context.Context)
 	Now    func() time.Time
-	Logger *slog.Logger
+	// AfterFunc is the timer of Now's clock, as handlers.Options.AfterFunc:
+	// Run looks a minute after each look on it. Nil means time.AfterFunc.
+	AfterFunc func(d time.Duration, f func()) (stop func() bool)
+	Logger    *slog.Logger
 	// Rules, when set, is the rule file now: each community with a desk of
 	// its own (a chat or a channel) gets its own report there, for the same
 	// period, when Desk is a CommunityDesk.
@@ -82,6 +85,9 @@ func NewMorning(o MorningOptions) *Morning {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.AfterFunc == nil {
+		o.AfterFunc = func(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop }
+	}
 	return &Morning{o: o, log: cmp.Or(o.Logger, slog.New(slog.DiscardHandler))}
 }
 
@@ -93,21 +99,28 @@ const checkEvery = time.Minute
 // in seconds, and the report whose change-over fell in that gap is still sent.
 const lookBack = 3 * checkEvery
 
-// Run checks the shift every minute until ctx ends. The first look sends the
+// Run checks the shift every minute (on Now's clock, a minute after each look
+// ended) until ctx ends. The first look sends the
 // report only if after hours ended in the last few minutes (lookBack): a vigie
 // started during office hours reports at the next morning. So does a Run
 // started again (the report's job moved back to this instance from another):
 // what it saw before, hours ago maybe, says nothing of now.
 func (m *Morning) Run(ctx context.Context) error {
 	m.known = false
-	t := time.NewTicker(checkEvery)
-	defer t.Stop()
+	tick := make(chan struct{}, 1)
 	for {
 		m.Check(ctx)
+		stop := m.o.AfterFunc(checkEvery, func() {
+			select {
+			case tick <- struct{}{}:
+			default:
+			}
+		})
 		select {
 		case <-ctx.Done():
+			stop()
 			return nil
-		case <-t.C:
+		case <-tick:
 		}
 	}
 }
