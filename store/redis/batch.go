@@ -34,13 +34,10 @@ type batcher struct {
 	queue []*call
 	spare []*call // the last batch's slice, reused
 	busy  bool    // a pipeline is on the wire
-	// hold, set by tests alone, keeps the queue until it holds that many
-	// calls, so that they go in one pipeline.
-	hold int
-	wake chan struct{}
-	stop chan struct{}
-	done chan struct{}
-	once sync.Once
+	wake  chan struct{}
+	stop  chan struct{}
+	done  chan struct{}
+	once  sync.Once
 }
 
 type scriptSlot struct {
@@ -71,13 +68,9 @@ type call struct {
 	// not sent (see send).
 	journal string
 	begin   bool
-	// into is the strike this one was added to (see mergeStrikes), or the
-	// script it was folded into (see foldStrikes): it is not sent, and its
-	// answer is into's.
+	// into is the strike this one was added to (see mergeStrikes): it is
+	// not sent, and its answer is into's.
 	into *call
-	// gaveUp marks a call whose caller gave up before its pipeline left:
-	// it is not sent, and nothing is folded into it.
-	gaveUp bool
 	// buf is the pooled buffer an argument of cmd was written in (a journal
 	// or audit entry's JSON): it goes back to the pool once the pipeline
 	// is done with it.
@@ -171,12 +164,12 @@ func (b *batcher) flush() {
 		runtime.Gosched()
 		b.mu.Lock()
 		batch := b.queue
-		if len(batch) == 0 || len(batch) < b.hold {
+		if len(batch) == 0 {
 			b.busy = false
 			b.mu.Unlock()
 			return
 		}
-		b.queue, b.spare, b.hold = b.spare[:0], nil, 0
+		b.queue, b.spare = b.spare[:0], nil
 		b.busy = true
 		b.mu.Unlock()
 		b.send(batch)
@@ -192,26 +185,18 @@ func (b *batcher) flush() {
 func (b *batcher) send(batch []*call) {
 	pipe := b.c.Pipeline()
 	var sent map[string]bool
-	for _, c := range batch {
-		// decided once, before strikes are folded into the calls sent
-		if c.ctx != nil && c.ctx.Err() != nil {
-			cmd := goredis.NewCmd(c.ctx)
-			cmd.SetErr(c.ctx.Err())
-			c.cmd, c.gaveUp = cmd, true
-		}
-	}
 	finished := finishedBegins(batch)
 	merged := mergeStrikes(batch)
-	if !b.cluster {
-		merged = foldStrikes(batch) || merged
-	}
 	for _, c := range batch {
 		switch {
 		case c.begin && finished[c]:
 			continue
 		case c.into != nil:
 			continue
-		case c.gaveUp:
+		case c.ctx != nil && c.ctx.Err() != nil:
+			cmd := goredis.NewCmd(c.ctx)
+			cmd.SetErr(c.ctx.Err())
+			c.cmd = cmd
 		case c.sc != nil:
 			if k := b.scriptSlot(c); b.loaded[k] {
 				c.cmd = c.sc.EvalSha(b.ctx, pipe, c.keys, c.args...)
@@ -343,58 +328,6 @@ func mergeStrikes(batch []*call) bool {
 		head = c
 	}
 	return merged
-}
-
-// foldStrikes folds the strikes queued before an observation or a case
-// opened (the strikes' scripts that follow one another, with only plain
-// commands between them, none of which reads a strike list) into that call:
-// its script becomes the variant that adds them first (observeStrikesScript,
-// openStrikesScript), and each strike is marked with into. Redis then runs
-// them where that call is, before anything queued after it, so the next
-// observation of the author still sees the strike; and one script fewer
-// runs for each (a script costs Redis about 60,000 instructions, a strike in
-// it three calls). A strike is not moved past another script (a strike
-// waited for may be on the same list), nor into a call whose caller gave up
-// (it is not sent); strikes with nothing to fold into go alone. On one
-// server only: on a cluster the call's keys and the strikes' are in other
-// slots. Should the call fail, each strike goes where it would have gone
-// alone (its lost). It says whether it folded any.
-func foldStrikes(batch []*call) bool {
-	folded := false
-	var pending []*call
-	for _, c := range batch {
-		switch {
-		case c.into != nil || c.gaveUp || c.sc == nil:
-		case c.sc == strikeScript && c.ready == nil && c.ctx == nil:
-			pending = append(pending, c)
-		case len(pending) > 0 && (c.sc == observeScript || c.sc == openScript):
-			own, ownArgs := len(c.keys), len(c.args)
-			n := 2
-			for _, st := range pending {
-				n += 1 + len(st.args)
-			}
-			keys := make([]string, own, own+len(pending))
-			copy(keys, c.keys)
-			args := make([]any, ownArgs, ownArgs+n)
-			copy(args, c.args)
-			for _, st := range pending {
-				keys = append(keys, st.keys[0])
-				args = append(args, len(st.args))
-				args = append(args, st.args...)
-				st.into = c
-			}
-			c.keys, c.args = keys, append(args, ownArgs, own)
-			if c.sc == observeScript {
-				c.sc = observeStrikesScript
-			} else {
-				c.sc = openStrikesScript
-			}
-			pending, folded = pending[:0], true
-		default:
-			pending = pending[:0]
-		}
-	}
-	return folded
 }
 
 func (b *batcher) scriptSlot(c *call) scriptSlot {

@@ -34,14 +34,6 @@ func (s *Store) QueueStrikes(strikes ...store.Strike) {
 	s.b.push(calls...)
 }
 
-// Together makes the next pipeline wait until n calls are queued: they go
-// in it together, in the order they were queued.
-func (s *Store) Together(n int) {
-	s.b.mu.Lock()
-	s.b.hold = n
-	s.b.mu.Unlock()
-}
-
 // SetMaxMapped sets how many local case ids of each kind f remembers (MaxMapped),
 // before it opens any case.
 func (f *Fallback) SetMaxMapped(n int) {

@@ -13,9 +13,9 @@ import goredis "github.com/redis/go-redis/v9"
 // ZRANGEBYSCORE for the strikes, ZADD and ZCOUNT for a counter the event is added
 // to (ZADD alone when the counter is new), ZCOUNT for one only read (one argument;
 // one EXISTS for all of those first, which answers when none of them is there,
-// and halves of them asked in turn when a few are; but those that vigie found
-// there lately, such as a place's hit counters, are counted at once: see
-// found),
+// and halves of them asked in turn when a few are; but those that were there
+// when this process last read them, such as a place's hit counters, are
+// counted at once: see found),
 // PEXPIRE only now and then, and the answer is one flat array. Bounds come
 // computed from Go as strings: computing them here and passing numbers to
 // redis.call (which formats each one) measured slower.
@@ -58,9 +58,7 @@ import goredis "github.com/redis/go-redis/v9"
 // Counts run to "(+inf" (see above).
 // Returns {1} for a duplicate, else {0, counts..., strike times...}, the counts
 // in the order of KEYS.
-var observeScript = goredis.NewScript(observeLua)
-
-const observeLua = `
+var observeScript = goredis.NewScript(`
 local at = ARGV[1]
 local tidy = ARGV[7] == '1'
 local k = 1
@@ -119,7 +117,7 @@ for i = k, last do
   end
   j = j + 2
 end
--- The counters only read that were there lately: counted at once.
+-- The counters only read that were there when last read: counted at once.
 for i = last + 1, last + tonumber(ARGV[13]) do
   out[#out + 1] = redis.call('ZCOUNT', KEYS[i], ARGV[j], top)
   j = j + 1
@@ -160,7 +158,7 @@ if ARGV[2] ~= '' and (anchor < k or pushed or tidy) then
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
 end
 return out
-`
+`)
 
 // strikeScript adds strikes given at one time to one author: one, or those
 // of one event's rules that the batcher found one after the other in a
@@ -173,75 +171,36 @@ return out
 //
 // KEYS: strikes. ARGV: at, cap, ttl (the longest), then "expiry:nonce" for
 // each strike. Members are "expiry:nonce", scored by the strike's time.
-var strikeScript = goredis.NewScript(strikeLua + `
-addStrikes(KEYS[1], 1, #ARGV)
+var strikeScript = goredis.NewScript(`
+local add = {}
+for i = 4, #ARGV do
+  add[#add + 1] = ARGV[1]
+  add[#add + 1] = ARGV[i]
+end
+redis.call('ZADD', KEYS[1], unpack(add))
+local cap = tonumber(ARGV[2])
+local n = redis.call('ZCARD', KEYS[1])
+-- Every member is new (a nonce each): the key is new if it holds only these.
+local fresh = n == #ARGV - 3
+if n > cap then
+  local at = tonumber(ARGV[1])
+  for _, m in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+    local exp = tonumber(string.match(m, '^(%d+)'))
+    if exp and exp <= at then redis.call('ZREM', KEYS[1], m) end
+  end
+  n = redis.call('ZCARD', KEYS[1])
+  if n > cap then redis.call('ZREMRANGEBYRANK', KEYS[1], 0, n - cap - 1) end
+end
+if fresh then
+  -- A new key: its expiry is these strikes'.
+  redis.call('PEXPIRE', KEYS[1], ARGV[3])
+elseif redis.REDIS_VERSION_NUM and redis.REDIS_VERSION_NUM >= 0x070000 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[3], 'GT')
+elseif redis.call('PTTL', KEYS[1]) < tonumber(ARGV[3]) then
+  redis.call('PEXPIRE', KEYS[1], ARGV[3])
+end
 return 1
 `)
-
-// strikeLua is strikeScript's work, also done by the scripts a strike is
-// folded into (foldStrikes): addStrikes(key, a, z) adds the strikes of
-// ARGV[a..z] (at, cap, ttl, then "expiry:nonce" each) to the list key.
-const strikeLua = `
-local function addStrikes(key, a, z)
-  local add = {}
-  for i = a + 3, z do
-    add[#add + 1] = ARGV[a]
-    add[#add + 1] = ARGV[i]
-  end
-  redis.call('ZADD', key, unpack(add))
-  local cap = tonumber(ARGV[a + 1])
-  local n = redis.call('ZCARD', key)
-  -- Every member is new (a nonce each): the key is new if it holds only these.
-  local fresh = n == z - a - 2
-  if n > cap then
-    local at = tonumber(ARGV[a])
-    for _, m in ipairs(redis.call('ZRANGE', key, 0, -1)) do
-      local exp = tonumber(string.match(m, '^(%d+)'))
-      if exp and exp <= at then redis.call('ZREM', key, m) end
-    end
-    n = redis.call('ZCARD', key)
-    if n > cap then redis.call('ZREMRANGEBYRANK', key, 0, n - cap - 1) end
-  end
-  local ttl = ARGV[a + 2]
-  if fresh then
-    -- A new key: its expiry is these strikes'.
-    redis.call('PEXPIRE', key, ttl)
-  elseif redis.REDIS_VERSION_NUM and redis.REDIS_VERSION_NUM >= 0x070000 then
-    redis.call('PEXPIRE', key, ttl, 'GT')
-  elseif redis.call('PTTL', key) < tonumber(ttl) then
-    redis.call('PEXPIRE', key, ttl)
-  end
-end
-`
-
-// foldLua, after strikeLua and before a script's own text, adds the strikes
-// folded into its call (foldStrikes) first, then takes them off KEYS and
-// ARGV, so that the script reads its own keys and arguments as it would
-// alone. After its own: a strike list's key each in KEYS; in ARGV, for each,
-// how many arguments it has then strikeScript's arguments, and last the
-// counts of the script's own arguments and keys.
-const foldLua = `
-do
-  local own = tonumber(table.remove(ARGV))
-  local args = tonumber(table.remove(ARGV))
-  local a = args + 1
-  for k = own + 1, #KEYS do
-    local n = tonumber(ARGV[a])
-    addStrikes(KEYS[k], a + 1, a + n)
-    a = a + n + 1
-  end
-  for k = #KEYS, own + 1, -1 do KEYS[k] = nil end
-  for i = #ARGV, args + 1, -1 do ARGV[i] = nil end
-end
-`
-
-// observeStrikesScript and openStrikesScript are observeScript and
-// openScript with strikes queued before them folded into their call (on one
-// server; see foldStrikes): one script fewer for each strike.
-var (
-	observeStrikesScript = goredis.NewScript(strikeLua + foldLua + observeLua)
-	openStrikesScript    = goredis.NewScript(strikeLua + foldLua + openLua)
-)
 
 // openScript numbers a case, stores it, indexes it as open and queues it for
 // the desk, in one round trip. The case counter lives at least as long as the
@@ -278,9 +237,7 @@ var (
 // never changes once written, and vigie keeps the JSON of the cases it
 // opened or read, by id and stream id (which a case numbered again after
 // Redis lost its keys does not share); it asks for the others'.
-var openScript = goredis.NewScript(openLua)
-
-const openLua = `
+var openScript = goredis.NewScript(`
 -- latest with the event's id (and those the case carries) at the end, and
 -- the oldest dropped past the cap. An id without quotes, backslashes or
 -- control characters, added to a list without backslashes, is added as
@@ -402,7 +359,7 @@ if ARGV[6] == '1' then
   redis.call('PEXPIRE', KEYS[6], ARGV[8])
 end
 return {'ok', id, sid}
-`
+`)
 
 // decideScript closes an open case once.
 //
