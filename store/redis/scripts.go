@@ -50,11 +50,11 @@ import goredis "github.com/redis/go-redis/v9"
 // remembered id time (seen-TTL), 5 strikes' lower bound "(at-window" ("": no
 // strikes key), 6 member, 7 housekeeping ("1": prune and cap this time), 8 max per
 // key, 9 seen cap, 10 the anchor's position among the counters added to ("0":
-// none), 11 how many counters the event is added to, 12 seen: when the event
-// was seen, the ids' clock (at, unless the engine moved at back for an old
-// event), 13 how many counters only read are counted at once; then per
-// counter added to: "(at-window", "-expiry"; then per counter only read:
-// "(at-window".
+// none), 11 how many counters the event is added to, plus 1000 times how many
+// only read are counted at once (maxCounted), 12 seen: when the event was
+// seen, the ids' clock (at, unless the engine moved at back for an old
+// event); then per counter added to: "(at-window", "-expiry"; then per
+// counter only read: "(at-window".
 // Counts run to "(+inf" (see above).
 // Returns {1} for a duplicate, else {0, counts..., strike times...}, the counts
 // in the order of KEYS.
@@ -86,12 +86,18 @@ if ARGV[5] ~= '' then
   k = k + 1
 end
 local anchor = tonumber(ARGV[10]) + k - 1
-local last = k + tonumber(ARGV[11]) - 1
+local nadd = tonumber(ARGV[11])
+local direct = 0
+if nadd >= 1000 then
+  direct = math.floor(nadd / 1000)
+  nadd = nadd - 1000 * direct
+end
+local last = k + nadd - 1
 local pushed = false
 local member = ARGV[6]
 local top = '(+inf'
 local cap
-local j = 14
+local j = 13
 for i = k, last do
   local key = KEYS[i]
   local exp = ARGV[j + 1]
@@ -118,11 +124,13 @@ for i = k, last do
   j = j + 2
 end
 -- The counters only read that were there when last read: counted at once.
-for i = last + 1, last + tonumber(ARGV[13]) do
-  out[#out + 1] = redis.call('ZCOUNT', KEYS[i], ARGV[j], top)
-  j = j + 1
+if direct > 0 then
+  for i = last + 1, last + direct do
+    out[#out + 1] = redis.call('ZCOUNT', KEYS[i], ARGV[j], top)
+    j = j + 1
+  end
+  last = last + direct
 end
-last = last + tonumber(ARGV[13])
 -- The counters only read are mostly absent (those of rules that did not
 -- match lately): one EXISTS for them all answers 0 for each at once. When
 -- n of them are there, but no more than half, each half is asked in turn
