@@ -542,7 +542,7 @@ type group struct {
 	index []int // positions of its counters in the observation, as the script answers them
 	cmd   *goredis.Cmd
 	// How many counters the event is added to, how many only read are
-	// counted at once (found there lately), and how many only read are
+	// counted at once (there when last read), and how many only read are
 	// asked with EXISTS first: in this order in the script's keys.
 	incr, direct, read int
 }
@@ -752,7 +752,7 @@ func (s *Store) Observe(ctx context.Context, o store.Observation) (store.Result,
 		g.args = append(g.args, w.from, w.exp)
 		g.index = append(g.index, i)
 	}
-	// Then those only read that were there lately, then the others.
+	// Then those only read that were there when last read, then the others.
 	for _, atOnce := range [2]bool{true, false} {
 		for i, op := range o.Counters {
 			if op.Incr || direct[i] != atOnce {
