@@ -99,3 +99,90 @@ func TestReadCounters(t *testing.T) {
 		}
 	}
 }
+
+// TestReadFound checks that a counter only read that was there the last
+// time it was read (a place's hit counter, read by every event beside an
+// author's absent ones) is counted at once, the others asked with EXISTS
+// first: one EXISTS and one ZCOUNT where the halves took four EXISTS; and
+// that once read absent (its key expired) it goes back to EXISTS. The
+// counts are the same either way.
+func TestReadFound(t *testing.T) {
+	srv := redistest.Start(t)
+	st := open(t, srv.URL())
+	c := goredis.NewClient(&goredis.Options{Addr: srv.Addr()})
+	defer c.Close()
+	ctx := context.Background()
+	at := time.Date(2026, 11, 20, 22, 0, 0, 0, time.UTC)
+	calls := func() (exists, zcount int) {
+		t.Helper()
+		info, err := c.Info(ctx, "commandstats").Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.ConfigResetStat(ctx).Err(); err != nil {
+			t.Fatal(err)
+		}
+		for line := range strings.Lines(info) {
+			name, rest, ok := strings.Cut(strings.TrimSpace(line), ":calls=")
+			if !ok {
+				continue
+			}
+			n, _ := strconv.Atoi(rest[:strings.IndexByte(rest, ',')])
+			switch name {
+			case "cmdstat_exists":
+				exists = n
+			case "cmdstat_zcount":
+				zcount = n
+			}
+		}
+		return exists, zcount
+	}
+	// seven of an author's counters, absent, and the place's, there from
+	// the first event on: each event of another author reads them all
+	hit := store.CounterOp{Name: "~hits:insult:10m", Key: "g", Window: 10 * time.Minute, Incr: true}
+	if _, err := st.Observe(ctx, store.Observation{At: at, Platform: "p", Space: "g", Author: "x", Counters: []store.CounterOp{hit}}); err != nil {
+		t.Fatal(err)
+	}
+	read := func(e int, after time.Duration, want int64) (exists, zcount int) {
+		t.Helper()
+		author := fmt.Sprint("u", e)
+		ops := make([]store.CounterOp, 8)
+		for i := range 7 {
+			ops[i] = store.CounterOp{Name: fmt.Sprint("near", i), Key: author + "|", Window: 10 * time.Minute}
+		}
+		ops[7] = store.CounterOp{Name: hit.Name, Key: "g", Window: hit.Window}
+		calls()
+		res, err := st.Observe(ctx, store.Observation{At: at.Add(after), Platform: "p", Space: "g", Author: author,
+			EventID: fmt.Sprint("e", e), Counters: ops})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if w := []int64{0, 0, 0, 0, 0, 0, 0, want}; fmt.Sprint(res.Counts) != fmt.Sprint(w) {
+			t.Errorf("event %d: counts %v, want %v", e, res.Counts, w)
+		}
+		return calls()
+	}
+	if exists, zcount := read(1, time.Second, 1); exists > 4 || zcount != 1 {
+		t.Errorf("first event: %d EXISTS and %d ZCOUNT, want at most 4 and 1", exists, zcount)
+	}
+	for e := 2; e <= 4; e++ {
+		if exists, zcount := read(e, time.Second, 1); exists != 1 || zcount != 1 {
+			t.Errorf("event %d, the place's counter there before: %d EXISTS and %d ZCOUNT, want 1 and 1", e, exists, zcount)
+		}
+	}
+	// its key gone (expired): counted at once, found absent, then asked
+	// with EXISTS again
+	keys, err := c.Keys(ctx, "*:c:"+hit.Name).Result()
+	if err != nil || len(keys) != 1 {
+		t.Fatalf("hit keys %v, %v", keys, err)
+	}
+	if err := c.Del(ctx, keys[0]).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if exists, zcount := read(5, time.Second, 0); exists != 1 || zcount != 1 {
+		t.Errorf("the place's counter gone: %d EXISTS and %d ZCOUNT, want 1 and 1", exists, zcount)
+	}
+	if exists, zcount := read(6, time.Second, 0); exists != 1 || zcount != 0 {
+		t.Errorf("the place's counter read absent before: %d EXISTS and %d ZCOUNT, want 1 and 0", exists, zcount)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"net/url"
 	"os"
 	"slices"
@@ -173,7 +174,9 @@ type Store struct {
 	nonce              string // makes counter members of events without id unique
 	seq                atomic.Int64
 	tidy               atomic.Int64 // counts observations: one in tidyEvery does housekeeping
-	trips              atomic.Int64
+	// found says which counters only read were there when last read.
+	found found
+	trips atomic.Int64
 	// journalPushed is when this process last pushed the journal's expiry
 	// (unix ns, wall clock).
 	journalPushed atomic.Int64
@@ -394,6 +397,7 @@ func newStore(c Client, opts []Option) (*Store, error) {
 	_, _ = rand.Read(b[:])
 	s := &Store{c: c, cfg: cfg, nonce: hex.EncodeToString(b[:]),
 		maxPerKey: strconv.Itoa(cfg.maxPerKey), seenCap: strconv.Itoa(cfg.seenCap)}
+	s.found.seed = maphash.MakeSeed()
 	s.caseKeys = caseKeys{prefix: s.casesKey(""), seq: s.casesKey("seq"), epoch: s.casesKey("epoch"), open: s.casesKey("open"), stream: s.casesKey("stream"),
 		ttl: ms(cfg.caseTTL), ttlHour: ms(cfg.caseTTL + time.Hour), streamCap: cfg.caseStreamCap, groupWindow: ms(store.GroupWindow),
 		groupAuthors: store.GroupAuthors, groupLatest: store.GroupLatest, openCap: cfg.openCap}
@@ -537,9 +541,10 @@ type group struct {
 	args  []any
 	index []int // positions of its counters in the observation, as the script answers them
 	cmd   *goredis.Cmd
-	// How many counters the event is added to, and how many are only read:
-	// the first come first in the script's keys.
-	incr, read int
+	// How many counters the event is added to, how many only read are
+	// counted at once (there when last read), and how many only read are
+	// asked with EXISTS first: in this order in the script's keys.
+	incr, direct, read int
 }
 
 // counterRef is one counter of an observation on its way to its group.
@@ -679,6 +684,8 @@ func (s *Store) Observe(ctx context.Context, o store.Observation) (store.Result,
 	wins := winBuf[:0]
 	var refBuf [16]counterRef
 	refs := refBuf[:0]
+	var directBuf [16]bool
+	direct := directBuf[:0]
 	for i, op := range o.Counters {
 		key := allKeys[spans[i][0]:spans[i][1]]
 		g := first
@@ -707,17 +714,24 @@ func (s *Store) Observe(ctx context.Context, o store.Observation) (store.Result,
 			if wins[wi].exp == nil {
 				wins[wi].exp = "-" + strconv.FormatInt(counterExpiry(at, w), 10)
 			}
+			direct = append(direct, false)
+		} else if len(o.Counters) < maxCounted && s.found.likely(key) {
+			g.direct++
+			direct = append(direct, true)
 		} else {
 			g.read++
+			direct = append(direct, false)
 		}
 		refs = append(refs, counterRef{g: g, key: key, win: wi})
 	}
 	for _, g := range groups {
 		if g.keys == nil {
-			g.keys = make([]string, 0, g.incr+g.read)
+			g.keys = make([]string, 0, g.incr+g.direct+g.read)
 		}
-		g.args = append(g.args, strconv.Itoa(g.incr), seens)
-		g.index = make([]int, 0, g.incr+g.read)
+		// one number for both: an argument more cost Redis 6,000
+		// instructions an observation (BenchmarkRedisWrites/observe)
+		g.args = append(g.args, strconv.Itoa(g.incr+maxCounted*g.direct), seens)
+		g.index = make([]int, 0, g.incr+g.direct+g.read)
 	}
 	// First the counters the event is added to, then those only read.
 	for i, op := range o.Counters {
@@ -738,14 +752,17 @@ func (s *Store) Observe(ctx context.Context, o store.Observation) (store.Result,
 		g.args = append(g.args, w.from, w.exp)
 		g.index = append(g.index, i)
 	}
-	for i, op := range o.Counters {
-		if op.Incr {
-			continue
+	// Then those only read that were there when last read, then the others.
+	for _, atOnce := range [2]bool{true, false} {
+		for i, op := range o.Counters {
+			if op.Incr || direct[i] != atOnce {
+				continue
+			}
+			r := refs[i]
+			r.g.keys = append(r.g.keys, r.key)
+			r.g.args = append(r.g.args, wins[r.win].from)
+			r.g.index = append(r.g.index, i)
 		}
-		r := refs[i]
-		r.g.keys = append(r.g.keys, r.key)
-		r.g.args = append(r.g.args, wins[r.win].from)
-		r.g.index = append(r.g.index, i)
 	}
 	// On a cluster only the author's slot knows the ids: the other slots
 	// count a retry once because their entry is named by the event's id
@@ -783,6 +800,9 @@ func (s *Store) Observe(ctx context.Context, o store.Observation) (store.Result,
 		}
 		for j, pos := range g.index {
 			res.Counts[pos], _ = vals[1+j].(int64)
+			if !o.Counters[pos].Incr {
+				s.found.saw(refs[pos].key, res.Counts[pos] > 0)
+			}
 		}
 		if n := len(vals) - 1 - len(g.index); n > 0 && res.Strikes == nil {
 			res.Strikes = make([]time.Time, 0, n)
@@ -793,6 +813,53 @@ func (s *Store) Observe(ctx context.Context, o store.Observation) (store.Result,
 		}
 	}
 	return res, nil
+}
+
+// maxCounted bounds the counters an observation is added to in the observe
+// script's eleventh argument, which also says how many only read are counted
+// at once (in thousands): an observation of more counters (no rule file
+// comes near) counts none at once.
+const maxCounted = 1000
+
+// found remembers, for the counters an observation only read, whether each
+// was there: the observe script counts at once (a ZCOUNT each) those that
+// were there the last time they were read, and asks the others with EXISTS
+// first, which answers for all those absent in one call but takes several
+// when a few are there (see observeScript). A place's hit counter, read by
+// every event there, is mostly there; an author's near-copy counters, read
+// when the message is too short to add to them, mostly not. It is a table
+// of foundSlots keys' hashes, each with a bit for there, which keys share
+// when their hashes fall in one slot: a key forgotten or mistaken is only
+// asked the other way, the counts are the same either way.
+type found struct {
+	seed  maphash.Seed
+	slots [foundSlots]atomic.Uint64
+}
+
+// foundSlots is how many keys found remembers at most.
+const foundSlots = 4096
+
+func (f *found) hash(key string) (slot *atomic.Uint64, there uint64) {
+	h := maphash.String(f.seed, key)
+	return &f.slots[h%foundSlots], h | 1
+}
+
+// likely says whether the counter key was there the last time it was read.
+func (f *found) likely(key string) bool {
+	slot, there := f.hash(key)
+	return slot.Load() == there
+}
+
+// saw records whether the counter key, only read, was there.
+func (f *found) saw(key string, there bool) {
+	slot, v := f.hash(key)
+	old := slot.Load()
+	switch {
+	case there && old != v:
+		slot.Store(v)
+	case !there && old == v:
+		slot.Store(0)
+	}
 }
 
 // counters answers an observation without an event id or strikes (a case's

@@ -13,7 +13,9 @@ import goredis "github.com/redis/go-redis/v9"
 // ZRANGEBYSCORE for the strikes, ZADD and ZCOUNT for a counter the event is added
 // to (ZADD alone when the counter is new), ZCOUNT for one only read (one argument;
 // one EXISTS for all of those first, which answers when none of them is there,
-// and halves of them asked in turn when a few are),
+// and halves of them asked in turn when a few are; but those that were there
+// when this process last read them, such as a place's hit counters, are
+// counted at once: see found),
 // PEXPIRE only now and then, and the answer is one flat array. Bounds come
 // computed from Go as strings: computing them here and passing numbers to
 // redis.call (which formats each one) measured slower.
@@ -42,15 +44,17 @@ import goredis "github.com/redis/go-redis/v9"
 // ids): it is pushed when the anchor's is, and on housekeeping; without an
 // anchor, on every event.
 //
-// KEYS: [seen] [strikes] counters added to..., counters only read...
+// KEYS: [seen] [strikes] counters added to..., counters only read and counted
+// at once..., the other counters only read...
 // ARGV: 1 at, 2 TTL of the ids' key ("": no seen key), 3 event id, 4 oldest
 // remembered id time (seen-TTL), 5 strikes' lower bound "(at-window" ("": no
 // strikes key), 6 member, 7 housekeeping ("1": prune and cap this time), 8 max per
 // key, 9 seen cap, 10 the anchor's position among the counters added to ("0":
-// none), 11 how many counters the event is added to, 12 seen: when the event
-// was seen, the ids' clock (at, unless the engine moved at back for an old
-// event); then per counter added to:
-// "(at-window", "-expiry"; then per counter only read: "(at-window".
+// none), 11 how many counters the event is added to, plus 1000 times how many
+// only read are counted at once (maxCounted), 12 seen: when the event was
+// seen, the ids' clock (at, unless the engine moved at back for an old
+// event); then per counter added to: "(at-window", "-expiry"; then per
+// counter only read: "(at-window".
 // Counts run to "(+inf" (see above).
 // Returns {1} for a duplicate, else {0, counts..., strike times...}, the counts
 // in the order of KEYS.
@@ -82,7 +86,13 @@ if ARGV[5] ~= '' then
   k = k + 1
 end
 local anchor = tonumber(ARGV[10]) + k - 1
-local last = k + tonumber(ARGV[11]) - 1
+local nadd = tonumber(ARGV[11])
+local direct = 0
+if nadd >= 1000 then
+  direct = math.floor(nadd / 1000)
+  nadd = nadd - 1000 * direct
+end
+local last = k + nadd - 1
 local pushed = false
 local member = ARGV[6]
 local top = '(+inf'
@@ -112,6 +122,14 @@ for i = k, last do
     out[#out + 1] = n
   end
   j = j + 2
+end
+-- The counters only read that were there when last read: counted at once.
+if direct > 0 then
+  for i = last + 1, last + direct do
+    out[#out + 1] = redis.call('ZCOUNT', KEYS[i], ARGV[j], top)
+    j = j + 1
+  end
+  last = last + direct
 end
 -- The counters only read are mostly absent (those of rules that did not
 -- match lately): one EXISTS for them all answers 0 for each at once. When

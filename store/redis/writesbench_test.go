@@ -60,6 +60,42 @@ func BenchmarkRedisWrites(b *testing.B) {
 				EventID: e.ID, Counters: ops, StrikeWindow: 24 * time.Hour})
 			return err
 		}},
+		{"observe-hit", func(ctx context.Context, st *redis.Store, n int64) error {
+			// observe in a place where insults come: one event in six adds
+			// to the place's hit counter, the others only read it, there
+			// beside the author's absent counters
+			e := ev(n)
+			a := e.Author.ID
+			w := 10 * time.Minute
+			ops := []store.CounterOp{
+				{Name: "msgs", Key: a, Window: 10 * time.Second, Incr: true},
+				{Name: "same_text", Key: a + "|f" + strconv.FormatInt(n%6, 10), Window: w, Incr: true},
+				{Name: "near0", Key: a + "|", Window: w},
+				{Name: "near1", Key: a + "|", Window: w},
+				{Name: "near2", Key: a + "|", Window: w},
+				{Name: "near3", Key: a + "|", Window: w},
+				{Name: "copies", Key: e.Space + "|f" + strconv.FormatInt(n%6, 10), Window: w},
+				{Name: "joins", Key: e.Space, Window: time.Minute},
+				{Name: "~hits:insult:10m", Key: e.Space, Window: w, Incr: n%6 == 1},
+				{Name: "~hits:slur:10m", Key: e.Space, Window: w},
+			}
+			_, err := st.Observe(ctx, store.Observation{At: e.At, Platform: e.Platform, Space: e.Space, Author: a,
+				EventID: e.ID, Counters: ops, StrikeWindow: 24 * time.Hour})
+			return err
+		}},
+		{"strike-observe", func(ctx context.Context, st *redis.Store, n int64) error {
+			// a strike, then its author's next observation, as an evaluator
+			// queues them: most go in one pipeline
+			e := ev(n)
+			a := e.Author.ID
+			if err := st.AddStrike(ctx, store.Strike{Platform: e.Platform, Space: e.Space, Author: a, At: e.At, Rule: "scam"}); err != nil {
+				return err
+			}
+			ops := []store.CounterOp{{Name: "msgs", Key: a, Window: 10 * time.Second, Incr: true}}
+			_, err := st.Observe(ctx, store.Observation{At: e.At, Platform: e.Platform, Space: e.Space, Author: a,
+				EventID: e.ID, Counters: ops, StrikeWindow: 24 * time.Hour})
+			return err
+		}},
 		{"observe-long", func(ctx context.Context, st *redis.Store, n int64) error {
 			// a message of six words or more: the near-copy bands are added to
 			e := ev(n)
