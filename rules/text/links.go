@@ -242,16 +242,21 @@ func (ls *linkSet) countMasked(s string) {
 // archived reports whether link, on the registrable domain target, is the
 // Wayback Machine's copy of a page of the site words: its address holds the
 // page's, https://web.archive.org/web/2020/https://example.com/a. Words that
-// name the page lead to its copy, not to another site.
+// name the page lead to its copy, not to another site. Only web.archive.org's
+// /web/ is: archive.org's other pages and hosts are its members' uploads,
+// whatever "/web/" their address holds further on.
 func archived(link, target, words string) bool {
 	if target != "archive.org" {
 		return false
 	}
-	k := strings.Index(link, "/web/")
-	if k < 0 {
+	if k := strings.Index(link, "://"); k >= 0 {
+		link = link[k+len("://"):]
+	}
+	const copies = "web.archive.org/web/"
+	if !hasPrefixFold(link, copies) {
 		return false
 	}
-	page := link[k+len("/web/"):]
+	page := link[len(copies):]
 	if j := strings.IndexByte(page, '/'); j >= 0 {
 		page = page[j+1:] // the time of the copy
 	}
