@@ -317,6 +317,13 @@ func TestMaskedLinks(t *testing.T) {
 		{"[`steamcommunity.com`](https://steam-offer.example/gift)", 1},
 		{"(see [docs.example.com](https://docs.example.com/a_(b)))", 0},
 		{"[Steam, the store](https://steam-offer.example/gift)", 0},
+		// a backslash escape shows the character alone, and the link
+		// leads where the escape is read
+		{"[steamcommunity.com](https://steam-offer\\.example/gift)", 1},
+		{"[steamcommunity\\.com](https://steam-offer.example/gift)", 1},
+		{"[steamcommunity.com\\/gift](https://steam-offer.example/gift)", 1},
+		{"[youtu\\.be/abc](https://www.youtube.com/watch?v=abc)", 0},
+		{"[steamcommunity.com](https://steam-offer.example/a\\)b)", 1},
 		// the Wayback Machine's copy of the page the words name
 		{"[example.com/a](https://web.archive.org/web/20200101000000/https://www.example.com/a)", 0},
 		{"[example.com/a](https://web.archive.org/web/2020/example.com/a)", 0},

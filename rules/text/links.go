@@ -200,7 +200,7 @@ func (ls *linkSet) countMasked(s string) {
 		if b < 0 {
 			continue
 		}
-		words := hostIn(strings.Trim(s[wordsAt:k], " \t`<>"))
+		words := hostIn(strings.Trim(unescapeMarkdown(s[wordsAt:k]), " \t`<>"))
 		if words == "" {
 			continue
 		}
@@ -220,6 +220,8 @@ func (ls *linkSet) countMasked(s string) {
 			switch s[e] {
 			case ' ', '\t', '\n', '\r', '>':
 				break target
+			case '\\':
+				e++ // an escaped character is the target's
 			case '(':
 				depth++
 			case ')':
@@ -229,14 +231,45 @@ func (ls *linkSet) countMasked(s string) {
 				depth--
 			}
 		}
-		target := hostIn(s[t:e])
+		e = min(e, len(s))
+		link := unescapeMarkdown(s[t:e])
+		target := hostIn(link)
 		if target == "" {
 			continue
 		}
-		if w, tr := registrable(words), registrable(target); w != tr && !sameOwner(w, tr) && !archived(s[t:e], tr, w) {
+		if w, tr := registrable(words), registrable(target); w != tr && !sameOwner(w, tr) && !archived(link, tr, w) {
 			ls.masked++
 		}
 	}
+}
+
+// unescapeMarkdown reads the backslash escapes of s as Discord does
+// (simple-markdown's escape and unescapeUrl): a backslash before a
+// character that is not a letter, a digit or a space stands for the
+// character alone ("steamcommunity\.com" shows steamcommunity.com).
+func unescapeMarkdown(s string) string {
+	if strings.IndexByte(s, '\\') < 0 {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+1 < len(s) && !isMarkdownPlain(s[i+1]) {
+			i++
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+// isMarkdownPlain reports whether the byte c after a backslash keeps it:
+// an ASCII letter, digit or space.
+func isMarkdownPlain(c byte) bool {
+	switch {
+	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		return true
+	}
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'
 }
 
 // archived reports whether link, on the registrable domain target, is the
