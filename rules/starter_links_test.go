@@ -96,7 +96,9 @@ func TestStarterPackMaskedLinks(t *testing.T) {
 		"[ steamcommunity.com/gift ]( https://steam-offer.example/gift )",
 		`[steamcommunity.com](https://steam-offer.example/gift "Steam")`,
 		"[`discord.com/nitro`](https://nitro-claim.example)",
+		"[steamcommunity\\.com/gift](https://steam-offer\\.example/gift)",
 		"[steamcommunity.com](https://web.archive.org/web/2024/https://steam-offer.example/)",
+		"[steamcommunity.com/gift](https://archive.org/details/steam-gift?/web/2024/https://steamcommunity.com/)",
 		// one ordinary link does not shield a masked one
 		"[youtu.be/abc](https://youtube.com/watch?v=abc) and [discord.com/nitro](https://dlscord-gift.example)",
 	}

@@ -317,11 +317,25 @@ func TestMaskedLinks(t *testing.T) {
 		{"[`steamcommunity.com`](https://steam-offer.example/gift)", 1},
 		{"(see [docs.example.com](https://docs.example.com/a_(b)))", 0},
 		{"[Steam, the store](https://steam-offer.example/gift)", 0},
+		// a backslash escape shows the character alone, and the link
+		// leads where the escape is read
+		{"[steamcommunity.com](https://steam-offer\\.example/gift)", 1},
+		{"[steamcommunity\\.com](https://steam-offer.example/gift)", 1},
+		{"[steamcommunity.com\\/gift](https://steam-offer.example/gift)", 1},
+		{"[youtu\\.be/abc](https://www.youtube.com/watch?v=abc)", 0},
+		{"[steamcommunity.com](https://steam-offer.example/a\\)b)", 1},
 		// the Wayback Machine's copy of the page the words name
 		{"[example.com/a](https://web.archive.org/web/20200101000000/https://www.example.com/a)", 0},
 		{"[example.com/a](https://web.archive.org/web/2020/example.com/a)", 0},
 		{"[steamcommunity.com](https://web.archive.org/web/2020/https://steam-offer.example/)", 1},
 		{"[steamcommunity.com](https://web.archive.org/web/2020/https://steam-offer.example/steamcommunity.com)", 1},
+		// archive.org's other pages are its members' uploads: a "/web/"
+		// elsewhere in the address is no copy of the page
+		{"[steamcommunity.com/gift](https://archive.org/details/steam-gift?/web/2024/https://steamcommunity.com/)", 1},
+		{"[steamcommunity.com/gift](https://ia800100.us.archive.org/web/1/https://steamcommunity.com/)", 1},
+		{"[steamcommunity.com/gift](https://web.archive.org/details/x?/web/1/https://steamcommunity.com/)", 1},
+		{"[example.com/a](web.archive.org/web/2020/https://example.com/a)", 0},
+		{"[example.com/a](https://WEB.archive.org/web/2020/https://example.com/a)", 0},
 		{"nothing here", 0},
 	}
 	for _, tt := range tests {

@@ -200,7 +200,7 @@ func (ls *linkSet) countMasked(s string) {
 		if b < 0 {
 			continue
 		}
-		words := hostIn(strings.Trim(s[wordsAt:k], " \t`<>"))
+		words := hostIn(strings.Trim(unescapeMarkdown(s[wordsAt:k]), " \t`<>"))
 		if words == "" {
 			continue
 		}
@@ -220,6 +220,8 @@ func (ls *linkSet) countMasked(s string) {
 			switch s[e] {
 			case ' ', '\t', '\n', '\r', '>':
 				break target
+			case '\\':
+				e++ // an escaped character is the target's
 			case '(':
 				depth++
 			case ')':
@@ -229,29 +231,65 @@ func (ls *linkSet) countMasked(s string) {
 				depth--
 			}
 		}
-		target := hostIn(s[t:e])
+		e = min(e, len(s))
+		link := unescapeMarkdown(s[t:e])
+		target := hostIn(link)
 		if target == "" {
 			continue
 		}
-		if w, tr := registrable(words), registrable(target); w != tr && !sameOwner(w, tr) && !archived(s[t:e], tr, w) {
+		if w, tr := registrable(words), registrable(target); w != tr && !sameOwner(w, tr) && !archived(link, tr, w) {
 			ls.masked++
 		}
 	}
 }
 
+// unescapeMarkdown reads the backslash escapes of s as Discord does
+// (simple-markdown's escape and unescapeUrl): a backslash before a
+// character that is not a letter, a digit or a space stands for the
+// character alone ("steamcommunity\.com" shows steamcommunity.com).
+func unescapeMarkdown(s string) string {
+	if strings.IndexByte(s, '\\') < 0 {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+1 < len(s) && !isMarkdownPlain(s[i+1]) {
+			i++
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+// isMarkdownPlain reports whether the byte c after a backslash keeps it:
+// an ASCII letter, digit or space.
+func isMarkdownPlain(c byte) bool {
+	switch {
+	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		return true
+	}
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'
+}
+
 // archived reports whether link, on the registrable domain target, is the
 // Wayback Machine's copy of a page of the site words: its address holds the
 // page's, https://web.archive.org/web/2020/https://example.com/a. Words that
-// name the page lead to its copy, not to another site.
+// name the page lead to its copy, not to another site. Only web.archive.org's
+// /web/ is: archive.org's other pages and hosts are its members' uploads,
+// whatever "/web/" their address holds further on.
 func archived(link, target, words string) bool {
 	if target != "archive.org" {
 		return false
 	}
-	k := strings.Index(link, "/web/")
-	if k < 0 {
+	if k := strings.Index(link, "://"); k >= 0 {
+		link = link[k+len("://"):]
+	}
+	const copies = "web.archive.org/web/"
+	if !hasPrefixFold(link, copies) {
 		return false
 	}
-	page := link[k+len("/web/"):]
+	page := link[len(copies):]
 	if j := strings.IndexByte(page, '/'); j >= 0 {
 		page = page[j+1:] // the time of the copy
 	}
