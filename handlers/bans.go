@@ -363,8 +363,10 @@ func (m *Moderator) banAgain(ctx context.Context, bk store.BanKeeper, p bot.Plat
 	// left is 0 for a ban for good
 	var left time.Duration
 	end := "for good"
+	// until is the log's: a ban for good's kept end (year 9999) is no date
+	var until any = end
 	if !cur.ForGood() {
-		left, end = cur.Until.Sub(m.now()), UntilText(cur.Until, m.now())
+		left, end, until = cur.Until.Sub(m.now()), UntilText(cur.Until, m.now()), cur.Until
 	}
 	reason := "end of ban(" + given + "); banned again: a new ban " + end + " was given while it was being lifted"
 	actx := bot.WithAuditReason(ctx, "vigie: "+reason)
@@ -385,14 +387,14 @@ func (m *Moderator) banAgain(ctx context.Context, bk store.BanKeeper, p bot.Plat
 	if err != nil {
 		m.count(m.Label(ev.Platform), bot.ActBan, ResultFailed)
 		m.log.Warn("a ban given while an earlier one was being lifted was undone, and not given again", "audit", true,
-			"platform", ev.Platform, "space", ev.Space, "author", ev.Author.ID, "until", cur.Until, "err", err)
+			"platform", ev.Platform, "space", ev.Space, "author", ev.Author.ID, "until", until, "err", err)
 		m.tellDesk(ctx, m.communities.Load(), ev, fmt.Sprintf("⚠️ %s (%s %s) was banned again %s while an earlier ban was being lifted; the lift undid it, and it could not be given again: %v. Ban by hand.",
 			bot.IsolateBidi(cmp.Or(ev.Author.Name, ev.Author.ID)), ev.Platform, ev.Author.ID, end, err))
 		return
 	}
 	m.count(m.Label(ev.Platform), bot.ActBan, ResultDone)
 	m.log.Info("timed ban lifted, and a ban given meanwhile given again", "audit", true, "platform", ev.Platform, "space", ev.Space,
-		"author", ev.Author.ID, "given", given, "until", cur.Until)
+		"author", ev.Author.ID, "given", given, "until", until)
 }
 
 // auditLift records the end of a timed ban in the audit log: an unban by the

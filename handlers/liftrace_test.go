@@ -2,12 +2,14 @@ package handlers_test
 
 import (
 	"context"
+	"log/slog"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/handlers"
 )
 
 // bannedDuringLift is a platform like Discord where a member is banned again
@@ -64,7 +66,10 @@ func TestTimedBanGivenDuringLiftKept(t *testing.T) {
 				ctx := context.Background()
 				clk := &clock{t: at}
 				p := &bannedDuringLift{chat: chat{recorder: recorder{name: "discord"}}}
-				m := discordModerator(t, p, st, clk)
+				var logs strings.Builder
+				m := discordModerator(t, p, st, clk, func(o *handlers.Options) {
+					o.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+				})
 				ban := func(author string, d time.Duration) {
 					ev := event("discord")
 					ev.Author.ID = author
@@ -99,6 +104,10 @@ func TestTimedBanGivenDuringLiftKept(t *testing.T) {
 				}
 				if !slices.ContainsFunc(reasons, func(r string) bool { return strings.Contains(r, tt.audited) }) {
 					t.Errorf("audit reasons = %q\nwant one saying %q", reasons, tt.audited)
+				}
+				// the log says a ban for good is for good, not until year 9999
+				if strings.Contains(logs.String(), "9999") || !strings.Contains(logs.String(), "given again") {
+					t.Errorf("log:\n%s\nwant the ban given again, with no year 9999", logs.String())
 				}
 			})
 		}

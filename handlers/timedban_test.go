@@ -375,10 +375,14 @@ func TestTimedBanFailedAfterASlowPlatformPutsTheEndBack(t *testing.T) {
 
 // discordModerator is a moderator of p as Discord on st, on clk, trying each
 // action once.
-func discordModerator(t *testing.T, p bot.Platform, st store.Store, clk *clock) *handlers.Moderator {
+func discordModerator(t *testing.T, p bot.Platform, st store.Store, clk *clock, with ...func(*handlers.Options)) *handlers.Moderator {
 	t.Helper()
-	m, err := handlers.New(handlers.Options{Platforms: map[string]bot.Platform{"discord": p}, Store: st,
-		Now: clk.Now, Retry: handlers.Retry{Attempts: 1}})
+	o := handlers.Options{Platforms: map[string]bot.Platform{"discord": p}, Store: st,
+		Now: clk.Now, Retry: handlers.Retry{Attempts: 1}}
+	for _, f := range with {
+		f(&o)
+	}
+	m, err := handlers.New(o)
 	if err != nil {
 		t.Fatal(err)
 	}
