@@ -37,6 +37,21 @@ func (m *Moderator) ban(ctx context.Context, p bot.Platform, ev bot.Event, d tim
 	}
 	now := m.now()
 	bk, keeps := m.store.(store.BanKeeper)
+	if d > 0 && by == "" && keeps {
+		// A rule's timed ban for a message written before the member was
+		// banned for good (a verdict carried out late: retried, taken
+		// again from the journal) does not shorten the later ban: the
+		// member is banned for good already. One written after it, the
+		// member was let back in by hand: the rule's ban is given.
+		sctx, cancel := m.storeContext(ctx)
+		kept, ok, err := bk.KeptBan(sctx, store.BanKey(ev))
+		cancel()
+		if err == nil && ok && kept.ForGood() && !ev.At.IsZero() && ev.At.Before(kept.Started) {
+			m.log.Info("a rule's timed ban not given: the member was banned for good since the message", "audit", true,
+				"platform", ev.Platform, "space", ev.Space, "author", ev.Author.ID, "rule", rule, "banned", kept.Started)
+			return banGiven{}, nil
+		}
+	}
 	if d > 0 && bot.BanEnds(p, ev, d) {
 		if err := b.Ban(ctx, ev, d); err != nil || !keeps {
 			return banGiven{}, err

@@ -113,3 +113,47 @@ func TestTimedBanGivenDuringLiftKept(t *testing.T) {
 		}
 	}
 }
+
+// A rule's ban(1d) carried out late, for a message written before a CM
+// banned its author for good (a verdict retried, or taken again from the
+// journal after a crash), does not shorten the ban for good: nothing is
+// asked of the platform, and the day after, nothing is lifted. For a message
+// written after the ban for good (the member was let back in by hand), the
+// rule's ban is given, and lifted at its end.
+func TestRuleTimedBanKeepsALaterBanForGood(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		written time.Duration // after the ban for good; negative: before
+		want    []string
+	}{
+		{"message written before the ban for good", -time.Minute, []string{"ban(0s) u-7"}},
+		{"message written after the ban for good", time.Minute, []string{"ban(0s) u-7", "ban(1d) u-7", "unban u-7"}},
+	} {
+		for name, st := range stores(t) {
+			t.Run(tt.name+"/"+name, func(t *testing.T) {
+				ctx := context.Background()
+				clk := &clock{t: at}
+				p := &bannedDuringLift{chat: chat{recorder: recorder{name: "discord"}}}
+				m := discordModerator(t, p, st, clk)
+				if _, err := m.Moderate(ctx, bot.ModRequest{Command: bot.ModBan, Target: event("discord"), By: "discord:42"}); err != nil {
+					t.Fatal(err)
+				}
+				clk.Add(2 * time.Minute)
+				ev := event("discord")
+				ev.ID, ev.At = "m-2", at.Add(tt.written)
+				v := bot.Verdict{EventID: ev.ID, Platform: ev.Platform, At: clk.Now(), Matches: []bot.Match{{Rule: "raid", Category: "spam",
+					Actions: []bot.Action{{Kind: bot.ActBan, Duration: 24 * time.Hour}}}}}
+				if err := m.Handle(ctx, ev, v); err != nil {
+					t.Fatal(err)
+				}
+				clk.Add(48 * time.Hour)
+				if _, err := m.LiftBans(ctx); err != nil {
+					t.Fatal(err)
+				}
+				if got := p.Calls(); !slices.Equal(got, tt.want) {
+					t.Errorf("platform calls = %q\nwant %q", got, tt.want)
+				}
+			})
+		}
+	}
+}
