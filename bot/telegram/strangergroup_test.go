@@ -299,20 +299,7 @@ func TestOwnershipLeavesTheCM(t *testing.T) {
 // vigie's list of its admins, fresh for minutes, still named the CM its
 // owner.
 func TestOwnershipChangeFromTheServiceMessage(t *testing.T) {
-	f := newFakeBotAPI(t)
-	other := tgChat{id: -1007070707073, kind: "supergroup", title: "Riders"}
-	f.setOwner(group.id, alice.id)
-	f.setAdmins(group.id, mallory.id)
-	f.setOwner(other.id, alice.id)
-	c, _ := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}})
-	c.Desk(newCaseBook())
-	out := make(chan bot.Event, 10)
-	stop := run(t, c, out)
-
-	f.push(map[string]any{"message": message(group, 1, bob, t0+1, "salut")})
-	if ev := testsync.Next(t, out); ev.Space != itoa(group.id) {
-		t.Fatalf("event from chat %s, want the group alice owns", ev.Space)
-	}
+	f, _, other, out, stop := aliceOwns(t, -1007070707073)
 	// alice hands the group over to mallory: the group says so.
 	f.setOwner(group.id, mallory.id)
 	f.setAdmins(group.id, alice.id)
@@ -335,20 +322,7 @@ func TestOwnershipChangeFromTheServiceMessage(t *testing.T) {
 // minutes, still named the CM its owner. The new owner the message names is
 // not one yet: it becomes one only if the owner does not come back.
 func TestOwnerLeavesFromTheServiceMessage(t *testing.T) {
-	f := newFakeBotAPI(t)
-	other := tgChat{id: -1007070707075, kind: "supergroup", title: "Riders"}
-	f.setOwner(group.id, alice.id)
-	f.setAdmins(group.id, mallory.id)
-	f.setOwner(other.id, alice.id)
-	c, _ := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}})
-	c.Desk(newCaseBook())
-	out := make(chan bot.Event, 10)
-	stop := run(t, c, out)
-
-	f.push(map[string]any{"message": message(group, 1, bob, t0+1, "salut")})
-	if ev := testsync.Next(t, out); ev.Space != itoa(group.id) {
-		t.Fatalf("event from chat %s, want the group alice owns", ev.Space)
-	}
+	f, c, other, out, stop := aliceOwns(t, -1007070707075)
 	// alice leaves the group: the group says so.
 	f.setOwner(group.id, 0)
 	left := message(group, 2, alice, t0+2, "")
@@ -371,19 +345,7 @@ func TestOwnerLeavesFromTheServiceMessage(t *testing.T) {
 // answers the list from before: the CM it names the owner is not taken for
 // one again.
 func TestOwnerLeavesDuringALookup(t *testing.T) {
-	f := newFakeBotAPI(t)
-	other := tgChat{id: -1007070707076, kind: "supergroup", title: "Riders"}
-	f.setOwner(group.id, alice.id)
-	f.setOwner(other.id, alice.id)
-	c, _ := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}})
-	c.Desk(newCaseBook())
-	out := make(chan bot.Event, 10)
-	stop := run(t, c, out)
-
-	f.push(map[string]any{"message": message(group, 1, bob, t0+1, "salut")})
-	if ev := testsync.Next(t, out); ev.Space != itoa(group.id) {
-		t.Fatalf("event from chat %s, want the group alice owns", ev.Space)
-	}
+	f, c, other, out, stop := aliceOwns(t, -1007070707076)
 	// The list is asked again at the next message, and Telegram holds
 	// that lookup.
 	release := f.holdAdmins(group.id)
@@ -418,20 +380,7 @@ func TestOwnerLeavesDuringALookup(t *testing.T) {
 // answers the list from before the transfer: the CM it names the owner is
 // not taken for one again.
 func TestOwnershipChangeDuringALookup(t *testing.T) {
-	f := newFakeBotAPI(t)
-	other := tgChat{id: -1007070707074, kind: "supergroup", title: "Riders"}
-	f.setOwner(group.id, alice.id)
-	f.setAdmins(group.id, mallory.id)
-	f.setOwner(other.id, alice.id)
-	c, _ := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}})
-	c.Desk(newCaseBook())
-	out := make(chan bot.Event, 10)
-	stop := run(t, c, out)
-
-	f.push(map[string]any{"message": message(group, 1, bob, t0+1, "salut")})
-	if ev := testsync.Next(t, out); ev.Space != itoa(group.id) {
-		t.Fatalf("event from chat %s, want the group alice owns", ev.Space)
-	}
+	f, c, other, out, stop := aliceOwns(t, -1007070707074)
 	// bob is made an admin: the list is asked again at the next message,
 	// and Telegram holds that lookup.
 	release := f.holdAdmins(group.id)
@@ -469,4 +418,25 @@ func TestOwnershipChangeDuringALookup(t *testing.T) {
 	}
 	stop()
 	noMoreEvents(t, out)
+}
+
+// aliceOwns runs a client with no chat list, to which alice, a CM, owns
+// group (mallory one of its admins) and other, a supergroup of id otherID;
+// the group's first message is moderated.
+func aliceOwns(t *testing.T, otherID int64) (f *fakeBotAPI, c *Client, other tgChat, out chan bot.Event, stop func()) {
+	t.Helper()
+	f = newFakeBotAPI(t)
+	other = tgChat{id: otherID, kind: "supergroup", title: "Riders"}
+	f.setOwner(group.id, alice.id)
+	f.setAdmins(group.id, mallory.id)
+	f.setOwner(other.id, alice.id)
+	c, _ = newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}})
+	c.Desk(newCaseBook())
+	out = make(chan bot.Event, 10)
+	stop = run(t, c, out)
+	f.push(map[string]any{"message": message(group, 1, bob, t0+1, "salut")})
+	if ev := testsync.Next(t, out); ev.Space != itoa(group.id) {
+		t.Fatalf("event from chat %s, want the group alice owns", ev.Space)
+	}
+	return f, c, other, out, stop
 }
