@@ -324,6 +324,12 @@ func TestMaskedLinks(t *testing.T) {
 		{"[steamcommunity.com\\/gift](https://steam-offer.example/gift)", 1},
 		{"[youtu\\.be/abc](https://www.youtube.com/watch?v=abc)", 0},
 		{"[steamcommunity.com](https://steam-offer.example/a\\)b)", 1},
+		// a target with a group: up to the group's ")", whatever it holds
+		{"[steamcommunity.com](https://steam-offer.example/a_(b(c)d) then more", 1},
+		{"[steamcommunity.com](https://steamcommunity.com/a_(b c)) and [x](y)", 0},
+		// never closed: Discord shows it as written, the address with it
+		{"see [steamcommunity.com](https://steam-offer.example/gift", 0},
+		{"see [steamcommunity.com](https://steam-offer.example/gift(", 0},
 		// the Wayback Machine's copy of the page the words name
 		{"[example.com/a](https://web.archive.org/web/20200101000000/https://www.example.com/a)", 0},
 		{"[example.com/a](https://web.archive.org/web/2020/example.com/a)", 0},

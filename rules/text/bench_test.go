@@ -1,6 +1,9 @@
 package text
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // benchMessages are real messages from the labelled corpora (../../shared/data),
 // plus a few shaped like Discord chat.
@@ -62,5 +65,16 @@ func BenchmarkContains(b *testing.B) {
 		for _, p := range probes {
 			l.Contains(p)
 		}
+	}
+}
+
+// BenchmarkAnalyzeOpenLinks is a 4 KB message of Markdown links left open,
+// "[a.co](https://b.co/" again and again then ")": each link's target reads
+// on to the end of the text when its groups are read a byte at a time.
+func BenchmarkAnalyzeOpenLinks(b *testing.B) {
+	m := strings.Repeat("[a.co](https://b.co/", 200) + ")"
+	b.ReportAllocs()
+	for b.Loop() {
+		Analyze(m)
 	}
 }

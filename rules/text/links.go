@@ -185,6 +185,7 @@ func (ls *linkSet) field(s string, start, end int) {
 // Words naming the same owner's other site are not masked
 // ("[youtu.be/abc](https://www.youtube.com/watch?v=abc)": see sameOwner).
 func (ls *linkSet) countMasked(s string) {
+	lastClose := strings.LastIndexByte(s, ')')
 	for from := 0; ; {
 		k := strings.Index(s[from:], "](")
 		if k < 0 {
@@ -214,7 +215,7 @@ func (ls *linkSet) countMasked(s string) {
 		if t < len(s) && s[t] == '<' {
 			t++
 		}
-		e, depth := t, 0
+		e := t
 	target:
 		for ; e < len(s); e++ {
 			switch s[e] {
@@ -223,15 +224,25 @@ func (ls *linkSet) countMasked(s string) {
 			case '\\':
 				e++ // an escaped character is the target's
 			case '(':
-				depth++
-			case ')':
-				if depth == 0 {
+				// a group, as Discord reads one: up to the next ")",
+				// whatever it holds; with none after it, the link is
+				// never closed. Found in one look, rather than a byte
+				// at a time: a text of many links left open is read
+				// in time linear in its length, not its square.
+				if e > lastClose {
+					e = len(s)
 					break target
 				}
-				depth--
+				e += strings.IndexByte(s[e:], ')')
+			case ')':
+				break target
 			}
 		}
-		e = min(e, len(s))
+		if e >= len(s) {
+			// never closed: Discord shows the text as written, the
+			// target's address too
+			continue
+		}
 		link := unescapeMarkdown(s[t:e])
 		target := hostIn(link)
 		if target == "" {
