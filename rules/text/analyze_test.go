@@ -295,6 +295,8 @@ func TestMaskedLinks(t *testing.T) {
 		{"[a-shop.com](https://b-shop.net) and [c-shop.com](https://c-shop.com/x)", 1},
 		{"profile: [steamcommunity.com/id/jean](https://steamcommunity.com/id/jean)", 0},
 		{"[www.example.com](https://docs.example.com/a)", 0},
+		{"[google.fr](https://www.google.com/maps/place/x)", 0},
+		{"[google.fr](https://www.google.com.evil.example/)", 1},
 		{"read [the patch notes](https://example.com/patch)", 0},
 		// links back to back: the target of one is not the words of the next
 		{"[Twitter](https://twitter.com/x)・[YouTube](https://youtube.com/x)", 0},

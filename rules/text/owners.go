@@ -50,7 +50,11 @@ var owners = func() map[string]ownerDomain {
 		}
 	}
 	add("google", "google.com", "gmail.com", "googlemail.com", "youtube.com", "youtu.be", "youtube-nocookie.com",
-		"forms.gle", "g.co")
+		"forms.gle", "g.co",
+		// Google's search in the countries most members write from
+		"google.fr", "google.de", "google.co.uk", "google.es", "google.it", "google.nl", "google.be",
+		"google.ch", "google.pl", "google.ca", "google.com.mx", "google.com.br", "google.co.jp",
+		"google.com.au", "google.co.in")
 	anywhere("google", "goo.gl")
 	add("discord", "discord.com", "discord.gg", "discordapp.com", "discord.gift", "dis.gd")
 	add("x", "x.com", "twitter.com")
