@@ -27,30 +27,7 @@ func TestReadCounters(t *testing.T) {
 	ctx := context.Background()
 	at := time.Date(2026, 11, 20, 22, 0, 0, 0, time.UTC)
 	// calls says how many EXISTS and ZCOUNT Redis ran since the last call.
-	calls := func() (exists, zcount int) {
-		t.Helper()
-		info, err := c.Info(ctx, "commandstats").Result()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := c.ConfigResetStat(ctx).Err(); err != nil {
-			t.Fatal(err)
-		}
-		for line := range strings.Lines(info) {
-			name, rest, ok := strings.Cut(strings.TrimSpace(line), ":calls=")
-			if !ok {
-				continue
-			}
-			n, _ := strconv.Atoi(rest[:strings.IndexByte(rest, ',')])
-			switch name {
-			case "cmdstat_exists":
-				exists = n
-			case "cmdstat_zcount":
-				zcount = n
-			}
-		}
-		return exists, zcount
-	}
+	calls := func() (exists, zcount int) { return existsAndZcounts(t, c) }
 	for _, n := range []int{6, 8} {
 		for set := range 1 << n {
 			space := fmt.Sprintf("g%d-%d", n, set)
@@ -113,30 +90,7 @@ func TestReadFound(t *testing.T) {
 	defer c.Close()
 	ctx := context.Background()
 	at := time.Date(2026, 11, 20, 22, 0, 0, 0, time.UTC)
-	calls := func() (exists, zcount int) {
-		t.Helper()
-		info, err := c.Info(ctx, "commandstats").Result()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := c.ConfigResetStat(ctx).Err(); err != nil {
-			t.Fatal(err)
-		}
-		for line := range strings.Lines(info) {
-			name, rest, ok := strings.Cut(strings.TrimSpace(line), ":calls=")
-			if !ok {
-				continue
-			}
-			n, _ := strconv.Atoi(rest[:strings.IndexByte(rest, ',')])
-			switch name {
-			case "cmdstat_exists":
-				exists = n
-			case "cmdstat_zcount":
-				zcount = n
-			}
-		}
-		return exists, zcount
-	}
+	calls := func() (exists, zcount int) { return existsAndZcounts(t, c) }
 	// seven of an author's counters, absent, and the place's, there from
 	// the first event on: each event of another author reads them all
 	hit := store.CounterOp{Name: "~hits:insult:10m", Key: "g", Window: 10 * time.Minute, Incr: true}
@@ -185,4 +139,32 @@ func TestReadFound(t *testing.T) {
 	if exists, zcount := read(6, time.Second, 0); exists != 1 || zcount != 0 {
 		t.Errorf("the place's counter read absent before: %d EXISTS and %d ZCOUNT, want 1 and 0", exists, zcount)
 	}
+}
+
+// existsAndZcounts says how many EXISTS and ZCOUNT the Redis of c ran since
+// it was last asked.
+func existsAndZcounts(t *testing.T, c *goredis.Client) (exists, zcount int) {
+	t.Helper()
+	ctx := context.Background()
+	info, err := c.Info(ctx, "commandstats").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.ConfigResetStat(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	for line := range strings.Lines(info) {
+		name, rest, ok := strings.Cut(strings.TrimSpace(line), ":calls=")
+		if !ok {
+			continue
+		}
+		n, _ := strconv.Atoi(rest[:strings.IndexByte(rest, ',')])
+		switch name {
+		case "cmdstat_exists":
+			exists = n
+		case "cmdstat_zcount":
+			zcount = n
+		}
+	}
+	return exists, zcount
 }
