@@ -384,6 +384,13 @@ func TestMaskedLinks(t *testing.T) {
 		{"<https://example.com/`> [steamcommunity.com](https://steam-offer.example/gift) `", 1},
 		{"````\n```\n[steamcommunity.com](https://steam-offer.example/gift)\n```\n````", 1},
 		{"```js\n```[steamcommunity.com](https://steam-offer.example/gift) ```", 1},
+		// a link before the code whose end is not sure: its words
+		// carried on by a later "]", an address that runs on past its
+		// ")" when Discord shows it as text
+		{"[a](https://example.com) `x](https://example.com/b) [steamcommunity.com](https://steam-offer.example/gift) `", 1},
+		{"[a](xhttps://example.com)`x [steamcommunity.com](https://steam-offer.example/gift) `", 1},
+		{"[https://example.com](b)`x [steamcommunity.com](https://steam-offer.example/gift) `", 1},
+		{"[<https://example.com](https://example.com/b) `x> [steamcommunity.com](https://steam-offer.example/gift) `", 1},
 	}
 	for _, tt := range tests {
 		if got := Analyze(tt.text).MaskedLinks; got != tt.want {

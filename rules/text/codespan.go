@@ -138,32 +138,46 @@ func runLen(s string, i int) int {
 }
 
 // plainLink reads the link at s[i] == '[' when its words and target are
-// plain, as Discord is sure to read them: words without brackets or
-// backticks, then "](", a target without spaces, groups, escapes, angle
-// brackets, quotes or backticks, then ")". It returns the end of the link;
-// false when the link is not plain.
+// plain, so that where it ends is sure whether Discord shows it as a link or
+// as text: words without brackets, backticks, angle brackets or escapes,
+// then "](" (no "]" further on before a "[", which would carry the words
+// on), a target without spaces, groups, escapes, angle brackets, quotes or
+// backticks, then ")", and after it up to a space only signs an address
+// does not end with (read as text, an address in the words or the target
+// would run on past the ")"). It returns the end of the link; false when
+// the link is not plain.
 func plainLink(s string, i int) (int, bool) {
 	j := i + 1
-	for ; j < len(s); j++ {
+	for ; j < len(s) && s[j] != ']'; j++ {
 		switch s[j] {
-		case '[', '`':
-			return 0, false
-		case ']':
-			if j+1 >= len(s) || s[j+1] != '(' {
-				return 0, false
-			}
-			for k := j + 2; k < len(s); k++ {
-				switch c := s[k]; {
-				case c == ')':
-					return k + 1, k > j+2
-				case c == '(' || c == '\\' || c == '<' || c == '>' || c == '"' || c == '\'' || c == '`' || isSpaceByte(c):
-					return 0, false
-				}
-			}
+		case '[', '`', '<', '>', '\\':
 			return 0, false
 		}
 	}
-	return 0, false
+	if j+1 >= len(s) || s[j+1] != '(' {
+		return 0, false
+	}
+	for k := j + 1; k < len(s) && s[k] != '['; k++ {
+		if s[k] == ']' {
+			return 0, false
+		}
+	}
+	k := j + 2
+	for ; k < len(s) && s[k] != ')'; k++ {
+		switch c := s[k]; {
+		case c == '(' || c == '\\' || c == '<' || c == '>' || c == '"' || c == '\'' || c == '`' || isSpaceByte(c):
+			return 0, false
+		}
+	}
+	if k >= len(s) || k == j+2 {
+		return 0, false
+	}
+	for e := k + 1; e < len(s) && s[e] != '<' && !isSpaceByte(s[e]); e++ {
+		if strings.IndexByte(".,:;\"')]", s[e]) < 0 {
+			return 0, false
+		}
+	}
+	return k + 1, true
 }
 
 // fenceEnd returns the end of the code block whose fence starts at s[p], as
