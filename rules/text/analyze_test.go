@@ -391,6 +391,10 @@ func TestMaskedLinks(t *testing.T) {
 		{"[a](xhttps://example.com)`x [steamcommunity.com](https://steam-offer.example/gift) `", 1},
 		{"[https://example.com](b)`x [steamcommunity.com](https://steam-offer.example/gift) `", 1},
 		{"[<https://example.com](https://example.com/b) `x> [steamcommunity.com](https://steam-offer.example/gift) `", 1},
+		// an escape that takes the first backtick of a run; an
+		// autolink over a line feed
+		{"\\``x` [steamcommunity.com](https://steam-offer.example/gift) `", 1},
+		{"<https://example.com/\n`x> [steamcommunity.com](https://steam-offer.example/gift) `", 1},
 	}
 	for _, tt := range tests {
 		if got := Analyze(tt.text).MaskedLinks; got != tt.want {

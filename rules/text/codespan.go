@@ -44,8 +44,10 @@ func codeSpans(s string) []span {
 			}
 		case '<':
 			// an autolink has no space and ends at the first '>'
+			// (simple-markdown's ^<([^: >]+:\/[^ >]+)>: a line feed
+			// may be in it)
 			j := i + 1
-			for j < len(s) && s[j] != '>' && s[j] != ' ' && s[j] != '\t' && s[j] != '\n' {
+			for j < len(s) && s[j] != '>' && s[j] != ' ' {
 				j++
 			}
 			markSeen(&seen, s[i:j])
@@ -264,11 +266,16 @@ func newRunTable(s string) *runTable {
 // inlineEnd returns the end of the inline code whose opening run of n
 // backticks starts at p: the next run of the same length closes it. It
 // returns -1 when no later run closes it (the backticks are text), and -2
-// when only a shorter run does: the regular expression's opening run then
-// gives back backticks, which is not followed here.
+// when only a shorter run does (the regular expression's opening run then
+// gives back backticks, which is not followed here) or when p is inside a
+// run of the text (a backslash before a run: the escape takes its first
+// backtick).
 func (t *runTable) inlineEnd(p, n int) int {
 	r, ok := findRun(t.at, p)
-	if !ok || t.minAfter[r] == 0 || t.minAfter[r] > n {
+	if !ok {
+		return -2 // in a run, after an escaped backtick
+	}
+	if t.minAfter[r] == 0 || t.minAfter[r] > n {
 		return -1
 	}
 	if q := t.next[r]; q >= 0 {
