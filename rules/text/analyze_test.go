@@ -395,6 +395,7 @@ func TestMaskedLinks(t *testing.T) {
 		// autolink over a line feed
 		{"\\``x` [steamcommunity.com](https://steam-offer.example/gift) `", 1},
 		{"<https://example.com/\n`x> [steamcommunity.com](https://steam-offer.example/gift) `", 1},
+		{"<[a](https://example.com \"`\") [steamcommunity.com](https://steam-offer.example/gift) `", 1},
 	}
 	for _, tt := range tests {
 		if got := Analyze(tt.text).MaskedLinks; got != tt.want {

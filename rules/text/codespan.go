@@ -18,7 +18,10 @@ import "strings"
 //     (backticks, brackets, groups, escapes, angle brackets, a title):
 //     where it ends is not read here;
 //   - a backtick run closed by none of its length, only by a shorter one,
-//     or a code block whose language line changes where it closes;
+//     or whose first backtick an escape takes, or a code block whose
+//     language line changes where it closes;
+//   - a "[" or a backtick after a "<" before any space or ">": an autolink
+//     if Discord reads one there, else a link or code that may run on;
 //   - a span holding a sign of emphasis (* _ ~ |) also met before it, outside
 //     code: the emphasis may close inside the span, and the span not open;
 //   - a span over several lines after a line that starts a block (a quote,
@@ -49,6 +52,11 @@ func codeSpans(s string) []span {
 			j := i + 1
 			for j < len(s) && s[j] != '>' && s[j] != ' ' {
 				j++
+			}
+			if strings.IndexByte(s[i:j], '[') >= 0 || strings.IndexByte(s[i:j], '`') >= 0 {
+				// no autolink: a link or code may start in it
+				// and end past it
+				return spans
 			}
 			markSeen(&seen, s[i:j])
 			i = j
