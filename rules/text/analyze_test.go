@@ -396,6 +396,8 @@ func TestMaskedLinks(t *testing.T) {
 		{"\\``x` [steamcommunity.com](https://steam-offer.example/gift) `", 1},
 		{"<https://example.com/\n`x> [steamcommunity.com](https://steam-offer.example/gift) `", 1},
 		{"<[a](https://example.com \"`\") [steamcommunity.com](https://steam-offer.example/gift) `", 1},
+		{"HTTPS://example.com/`a b` [steamcommunity.com](https://steam-offer.example/gift) `", 1},
+		{"HTTPS://example.com/[a](https://example.com/b \"`\") [steamcommunity.com](https://steam-offer.example/gift) `", 1},
 	}
 	for _, tt := range tests {
 		if got := Analyze(tt.text).MaskedLinks; got != tt.want {

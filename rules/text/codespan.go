@@ -20,8 +20,9 @@ import "strings"
 //   - a backtick run closed by none of its length, only by a shorter one,
 //     or whose first backtick an escape takes, or a code block whose
 //     language line changes where it closes;
-//   - a "[" or a backtick after a "<" before any space or ">": an autolink
-//     if Discord reads one there, else a link or code that may run on;
+//   - a "[" or a backtick after a "<" before any space or ">", or in an
+//     address: an autolink or an address if Discord reads one there, else
+//     a link or code that may run on;
 //   - a span holding a sign of emphasis (* _ ~ |) also met before it, outside
 //     code: the emphasis may close inside the span, and the span not open;
 //   - a span over several lines after a line that starts a block (a quote,
@@ -67,6 +68,12 @@ func codeSpans(s string) []span {
 				j := i
 				for j < len(s) && s[j] != '<' && !isSpaceByte(s[j]) {
 					j++
+				}
+				if strings.IndexByte(s[i:j], '[') >= 0 || strings.IndexByte(s[i:j], '`') >= 0 {
+					// where the address ends, and whether
+					// Discord reads one (HTTPS://), is not
+					// sure: a link or code may start in it
+					return spans
 				}
 				markSeen(&seen, s[i:j])
 				i = j
