@@ -398,6 +398,7 @@ func TestMaskedLinks(t *testing.T) {
 		{"<[a](https://example.com \"`\") [steamcommunity.com](https://steam-offer.example/gift) `", 1},
 		{"HTTPS://example.com/`a b` [steamcommunity.com](https://steam-offer.example/gift) `", 1},
 		{"HTTPS://example.com/[a](https://example.com/b \"`\") [steamcommunity.com](https://steam-offer.example/gift) `", 1},
+		{"steam://x/`a [steamcommunity.com](https://steam-offer.example/gift) `", 1},
 	}
 	for _, tt := range tests {
 		if got := Analyze(tt.text).MaskedLinks; got != tt.want {

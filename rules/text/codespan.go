@@ -6,8 +6,8 @@ import "strings"
 // code or a code block, where a Markdown link is no link: each span is
 // [lo, hi) in s, in the order of the text. Discord's parser (simple-markdown
 // with Discord's rules) reads the text from its start; at each place it
-// tries its rules in order: a backslash escape, an address (http://…), an
-// autolink (<…>), a link ([words](target)), a code block
+// tries its rules in order: a backslash escape, an autolink (<…>), an
+// address (http://…), a link ([words](target)), a code block
 // (^```(?:([a-z0-9_+\-.#]+?)\n)?\n*([^\n][^]*?)\n*```), inline code
 // (^(`+)([\s\S]*?[^`])\1(?!`)), then text, which stops before any sign. A
 // span found here is one the parser is sure to read: a backtick run starts
@@ -62,17 +62,19 @@ func codeSpans(s string) []span {
 			markSeen(&seen, s[i:j])
 			i = j
 			continue
-		case 'h', 'H':
-			if hasPrefixFold(s[i:], "http://") || hasPrefixFold(s[i:], "https://") {
-				// an address runs to a space or a '<'
+		case ':':
+			if strings.HasPrefix(s[i+1:], "//") {
+				// an address (http://, and any other scheme
+				// Discord may read) runs to a space or a '<'
 				j := i
 				for j < len(s) && s[j] != '<' && !isSpaceByte(s[j]) {
 					j++
 				}
 				if strings.IndexByte(s[i:j], '[') >= 0 || strings.IndexByte(s[i:j], '`') >= 0 {
 					// where the address ends, and whether
-					// Discord reads one (HTTPS://), is not
-					// sure: a link or code may start in it
+					// Discord reads one (HTTPS://, steam://),
+					// is not sure: a link or code may start in
+					// it
 					return spans
 				}
 				markSeen(&seen, s[i:j])
