@@ -64,6 +64,18 @@ func TestStarterPackMaskedLinks(t *testing.T) {
 		"(the docs: [docs.example.com](https://docs.example.com/a_(b)))",
 		// the Wayback Machine's copy of the page the words name
 		"[lemonde.fr/article](https://web.archive.org/web/20240101000000/https://www.lemonde.fr/article)",
+		// Markdown shown in inline code or a code block, as in a help
+		// channel: Discord shows it as written, no link
+		"`[google.com](https://example.com)`",
+		"to mask a link write ``[google.com](https://example.com)``",
+		"``a` [steamcommunity.com](https://steam-offer.example/gift) ``",
+		"```[google.com](https://example.com)```",
+		"```md\n[steamcommunity.com/gift](https://steam-offer.example/gift)\n```",
+		"use `code` for code, `[words](https://example.com)` for links: `[google.com](https://example.com)`",
+		"in `my_var` and `[google.com](https://example.com)`",
+		"\\`not code\\` but `[google.com](https://example.com)`",
+		"[the docs](https://docs.example.com) say `[google.com](https://example.com)`",
+		"```js\nconst a = 1\n```\nthen `[google.com](https://example.com)`",
 	}
 	hostile := []string{
 		"[discord.com/nitro](https://dlscord-gift.example)",
@@ -101,6 +113,21 @@ func TestStarterPackMaskedLinks(t *testing.T) {
 		"[steamcommunity.com/gift](https://archive.org/details/steam-gift?/web/2024/https://steamcommunity.com/)",
 		// one ordinary link does not shield a masked one
 		"[youtu.be/abc](https://youtube.com/watch?v=abc) and [discord.com/nitro](https://dlscord-gift.example)",
+		// nor does code next to it, and no backtick trick hides it:
+		// Discord shows these links
+		"`[google.com](https://example.com)` and [steamcommunity.com](https://steam-offer.example/gift)",
+		"x`y `[steamcommunity.com](https://steam-offer.example/gift)` ",
+		"`[steamcommunity.com](https://steam-offer.example/gift)",
+		"`[steamcommunity.com](https://steam-offer.example/gift)``",
+		"``[steamcommunity.com](https://steam-offer.example/gift)```",
+		"[`steamcommunity.com](https://steam-offer.example/gift) `",
+		"[steamcommunity.com](https://steam-offer.example/`) `",
+		"\\`[steamcommunity.com](https://steam-offer.example/gift)\\`",
+		"`a\\` [steamcommunity.com](https://steam-offer.example/gift) `",
+		"*a `b* [steamcommunity.com](https://steam-offer.example/gift) `",
+		"> `a\n[steamcommunity.com](https://steam-offer.example/gift) `",
+		"https://example.com/`a [steamcommunity.com](https://steam-offer.example/gift) `",
+		"````\n```\n[steamcommunity.com](https://steam-offer.example/gift)\n```\n````",
 	}
 	for _, s := range ordinary {
 		if phishing(s) {

@@ -345,6 +345,60 @@ func TestMaskedLinks(t *testing.T) {
 		{"[example.com/a](web.archive.org/web/2020/https://example.com/a)", 0},
 		{"[example.com/a](https://WEB.archive.org/web/2020/https://example.com/a)", 0},
 		{"nothing here", 0},
+		// Markdown written in inline code or a code block is shown as
+		// written: no link
+		{"`[google.com](https://example.com)`", 0},
+		{"``[google.com](https://example.com)``", 0},
+		{"write it like ``[google.com](https://example.com)`` to mask a link", 0},
+		{"``a` [google.com](https://example.com) ``", 0},
+		{"```[google.com](https://example.com)```", 0},
+		{"```md\n[google.com](https://example.com)\n```", 0},
+		{"```\n\n[steamcommunity.com](https://steam-offer.example/gift)\n```", 0},
+		{"```js\nconst a = 1\n```\nthen `[google.com](https://example.com)`", 0},
+		{"use `code`, then `[google.com](https://example.com)` here", 0},
+		{"`a` `b` `[google.com](https://example.com)` `c`", 0},
+		{"in `my_var` and `[google.com](https://example.com)`", 0},
+		{"\\`not code\\` but `[google.com](https://example.com)`", 0},
+		{"[docs](https://docs.example.com) shows `[google.com](https://example.com)`", 0},
+		{"https://example.com/a then `[google.com](https://example.com)`", 0},
+		// a code span next to a real link: the link still counts
+		{"`[google.com](https://example.com)` and [steamcommunity.com](https://steam-offer.example/gift)", 1},
+		{"`x` [steamcommunity.com](https://steam-offer.example/gift) `[google.com](https://example.com)`", 1},
+		// backtick tricks: Discord shows the link, it counts
+		{"x`y `[steamcommunity.com](https://steam-offer.example/gift)` ", 1},
+		{"`[steamcommunity.com](https://steam-offer.example/gift)", 1},
+		{"[steamcommunity.com](https://steam-offer.example/gift) `", 1},
+		{"`[steamcommunity.com](https://steam-offer.example/gift)``", 1},
+		{"``[steamcommunity.com](https://steam-offer.example/gift)```", 1},
+		{"``[steamcommunity.com](https://steam-offer.example/gift)`", 1},
+		{"[`steamcommunity.com](https://steam-offer.example/gift) `", 1},
+		{"[steamcommunity.com](https://steam-offer.example/`) `", 1},
+		{"[a `b](https://example.com) [steamcommunity.com](https://steam-offer.example/gift) `", 1},
+		{"\\`[steamcommunity.com](https://steam-offer.example/gift)\\`", 1},
+		{"`a\\` [steamcommunity.com](https://steam-offer.example/gift) `", 1},
+		{"*a `b* [steamcommunity.com](https://steam-offer.example/gift) `", 1},
+		{"||a `b|| [steamcommunity.com](https://steam-offer.example/gift) `", 1},
+		{"> `a\n[steamcommunity.com](https://steam-offer.example/gift) `", 1},
+		{"- ```a\n[steamcommunity.com](https://steam-offer.example/gift)\n```", 1},
+		{"https://example.com/`a [steamcommunity.com](https://steam-offer.example/gift) `", 1},
+		{"<https://example.com/`> [steamcommunity.com](https://steam-offer.example/gift) `", 1},
+		{"````\n```\n[steamcommunity.com](https://steam-offer.example/gift)\n```\n````", 1},
+		{"```js\n```[steamcommunity.com](https://steam-offer.example/gift) ```", 1},
+		// a link before the code whose end is not sure: its words
+		// carried on by a later "]", an address that runs on past its
+		// ")" when Discord shows it as text
+		{"[a](https://example.com) `x](https://example.com/b) [steamcommunity.com](https://steam-offer.example/gift) `", 1},
+		{"[a](xhttps://example.com)`x [steamcommunity.com](https://steam-offer.example/gift) `", 1},
+		{"[https://example.com](b)`x [steamcommunity.com](https://steam-offer.example/gift) `", 1},
+		{"[<https://example.com](https://example.com/b) `x> [steamcommunity.com](https://steam-offer.example/gift) `", 1},
+		// an escape that takes the first backtick of a run; an
+		// autolink over a line feed
+		{"\\``x` [steamcommunity.com](https://steam-offer.example/gift) `", 1},
+		{"<https://example.com/\n`x> [steamcommunity.com](https://steam-offer.example/gift) `", 1},
+		{"<[a](https://example.com \"`\") [steamcommunity.com](https://steam-offer.example/gift) `", 1},
+		{"HTTPS://example.com/`a b` [steamcommunity.com](https://steam-offer.example/gift) `", 1},
+		{"HTTPS://example.com/[a](https://example.com/b \"`\") [steamcommunity.com](https://steam-offer.example/gift) `", 1},
+		{"steam://x/`a [steamcommunity.com](https://steam-offer.example/gift) `", 1},
 	}
 	for _, tt := range tests {
 		if got := Analyze(tt.text).MaskedLinks; got != tt.want {

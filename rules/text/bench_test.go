@@ -78,3 +78,28 @@ func BenchmarkAnalyzeOpenLinks(b *testing.B) {
 		Analyze(m)
 	}
 }
+
+// BenchmarkAnalyzeCodeSpans is Markdown links in backticks, 4 KB and 8 KB:
+// links in inline code, and runs of backticks of growing length that a
+// shorter run closes, each of which would be looked for to the end of the
+// text if runs were paired by a search from each. Twice the text should
+// take twice the time.
+func BenchmarkAnalyzeCodeSpans(b *testing.B) {
+	var runs strings.Builder
+	for n := 1; runs.Len() < 4000; n++ {
+		runs.WriteString(strings.Repeat("`", n%40+2) + "[a.co](https://b.co/x) ")
+	}
+	for _, m := range []struct{ name, text string }{
+		{"code/4KB", strings.Repeat("`[a.co](https://b.co/x)` ", 160)},
+		{"code/8KB", strings.Repeat("`[a.co](https://b.co/x)` ", 320)},
+		{"runs/4KB", runs.String() + "`"},
+		{"runs/8KB", runs.String() + runs.String() + "`"},
+	} {
+		b.Run(m.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				Analyze(m.text)
+			}
+		})
+	}
+}

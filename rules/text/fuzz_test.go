@@ -11,7 +11,7 @@ func FuzzAnalyze(f *testing.F) {
 	for _, s := range benchMessages {
 		f.Add(s)
 	}
-	for _, s := range []string{"", "<@", "<:a:", "http://", "www.", "a.b.c.d", "c o n", "1 . 1 . 1", "👨‍", "🇫", "\xff\xfe", "@", "$$$", "ﷺ", "ǅ", "f*ck", "a**", "&#128514;", "&#x;", "&eacute", "🇫🇷", "⒜⒝", "**x**"} {
+	for _, s := range []string{"", "<@", "<:a:", "http://", "www.", "a.b.c.d", "c o n", "1 . 1 . 1", "👨‍", "🇫", "\xff\xfe", "@", "$$$", "ﷺ", "ǅ", "f*ck", "a**", "&#128514;", "&#x;", "&eacute", "🇫🇷", "⒜⒝", "**x**", "`[a.co](https://b.co)`", "```js\n[a.co](https://b.co)\n```", "``a` [a.co](https://b.co) ``", "x`y `[a.co](https://b.co)` "} {
 		f.Add(s)
 	}
 	l, err := NewList([]string{"con", "free nitro", "idiot", "nul"})
@@ -50,6 +50,16 @@ func FuzzAnalyze(f *testing.F) {
 			}
 		}
 		checkMentionMarks(t, a)
+		// code spans are in the text, in its order, each from a
+		// backtick to a backtick
+		prev := 0
+		for _, sp := range codeSpans(s) {
+			lo, hi := int(sp.lo), int(sp.hi)
+			if lo < prev || hi <= lo+1 || hi > len(s) || s[lo] != '`' || s[hi-1] != '`' {
+				t.Fatalf("code span %v after %d in %d bytes", sp, prev, len(s))
+			}
+			prev = hi
+		}
 		for _, tok := range a.toks {
 			if tok.src.lo < 0 || tok.src.hi > int32(len(s)) || tok.src.lo >= tok.src.hi {
 				t.Fatalf("token source %v out of %d bytes", tok.src, len(s))

@@ -184,8 +184,11 @@ func (ls *linkSet) field(s string, start, end int) {
 // be followed by a title: "[ steamcommunity.com ]( <https://evil.example> )".
 // Words naming the same owner's other site are not masked
 // ("[youtu.be/abc](https://www.youtube.com/watch?v=abc)": see sameOwner).
+// A link written whole in inline code or a code block is shown as written,
+// no link ("`[google.com](https://example.com)`": see codeSpans).
 func (ls *linkSet) countMasked(s string) {
 	lastClose := strings.LastIndexByte(s, ')')
+	code := codeSpans(s)
 	for from := 0; ; {
 		k := strings.Index(s[from:], "](")
 		if k < 0 {
@@ -242,6 +245,12 @@ func (ls *linkSet) countMasked(s string) {
 			// never closed: Discord shows the text as written, the
 			// target's address too
 			continue
+		}
+		for len(code) > 0 && int(code[0].hi) <= wordsAt-1 {
+			code = code[1:]
+		}
+		if len(code) > 0 && int(code[0].lo) <= wordsAt-1 && e < int(code[0].hi) {
+			continue // shown as code
 		}
 		link := unescapeMarkdown(s[t:e])
 		target := hostIn(link)
