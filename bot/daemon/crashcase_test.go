@@ -129,8 +129,7 @@ func TestCaseBeingTriedLeftUnfinishedTooOften(t *testing.T) {
 // lease, amends it to say that vigie stopped while acting on it, the
 // actions it was trying marked not done, and edits its card to say so.
 func TestCaseLeftBeingTriedIsAmended(t *testing.T) {
-	guild := fmt.Sprint(uint64(190_000_000_000)<<22 | 2)
-	f := discordfake.New(t, discordfake.Options{Guilds: []string{guild}, Announce: true})
+	guild, channel, f, cl := discordGuild(t, 2)
 	srv := redistest.Start(t)
 	st, err := redis.Open(srv.URL())
 	if err != nil {
@@ -139,7 +138,7 @@ func TestCaseLeftBeingTriedIsAmended(t *testing.T) {
 	defer st.Close()
 	ctx := context.Background()
 	opened := time.Now().Add(-2 * time.Hour)
-	ev := bot.Event{ID: "700000000000000302", Platform: "discord", Kind: bot.KindMessage, Space: guild, Channel: discordfake.Channel(guild),
+	ev := bot.Event{ID: "700000000000000302", Platform: "discord", Kind: bot.KindMessage, Space: guild, Channel: channel,
 		Author: bot.Author{ID: "600000000000000007", Name: "Bob"}, Text: "FREE NITRO here", At: opened}
 	early := leftBeingTried(t, st, ev, false, bot.Action{Kind: bot.ActDelete}, bot.Action{Kind: bot.ActTimeout, Duration: 10 * time.Minute})
 	const card = "800000000000000399"
@@ -147,11 +146,6 @@ func TestCaseLeftBeingTriedIsAmended(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	cl, err := discord.New(discord.Config{Token: discordfake.Token, APIURL: discordAPIURL, DeskChannel: deskChannel, Guilds: []string{guild},
-		HTTPClient: f.Client(), Logger: testsync.Logger(&testsync.Buffer{})})
-	if err != nil {
-		t.Fatal(err)
-	}
 	in := start(t, discordFailingRules, map[string]string{"VIGIE_REDIS_URL": srv.URL()}, func(c *daemon.Config) {
 		c.Connectors = []daemon.Connector{{Name: "discord", Source: cl, Platforms: []bot.Platform{cl}, Desk: desktest.Desk{Poster: cl.Desk(&desktest.Commands{})}}}
 	})
@@ -384,8 +378,7 @@ func (h *heldScam) takeOver(t *testing.T) *instance {
 // delete, on the message, goes on), the case says the ban was dropped for
 // the decision, and the journal entry is done.
 func TestMilderDecisionNotCarriedOutAgain(t *testing.T) {
-	guild := fmt.Sprint(uint64(190_000_000_000)<<22 | 3)
-	f := discordfake.New(t, discordfake.Options{Guilds: []string{guild}, Announce: true})
+	guild, channel, f, cl := discordGuild(t, 3)
 	srv := redistest.Start(t)
 	st, err := redis.Open(srv.URL())
 	if err != nil {
@@ -395,18 +388,13 @@ func TestMilderDecisionNotCarriedOutAgain(t *testing.T) {
 	ctx := context.Background()
 	now := time.Now()
 	const author = "600000000000000007"
-	ev := bot.Event{ID: "700000000000000303", Platform: "discord", Kind: bot.KindMessage, Space: guild, Channel: discordfake.Channel(guild),
+	ev := bot.Event{ID: "700000000000000303", Platform: "discord", Kind: bot.KindMessage, Space: guild, Channel: channel,
 		Author: bot.Author{ID: author, Name: "Bob"}, Text: "FREE NITRO here", At: now.Add(-5 * time.Minute)}
 	early := leftBeingTried(t, st, ev, true, bot.Action{Kind: bot.ActDelete}, bot.Action{Kind: bot.ActBan})
 	if _, err := st.DecideCase(ctx, early.ID, "timeout(1h)", "telegram:42", now.Add(-time.Minute)); err != nil {
 		t.Fatal(err)
 	}
 
-	cl, err := discord.New(discord.Config{Token: discordfake.Token, APIURL: discordAPIURL, DeskChannel: deskChannel, Guilds: []string{guild},
-		HTTPClient: f.Client(), Logger: testsync.Logger(&testsync.Buffer{})})
-	if err != nil {
-		t.Fatal(err)
-	}
 	in := start(t, discordFailingRules, map[string]string{"VIGIE_REDIS_URL": srv.URL()}, func(c *daemon.Config) {
 		c.RecoverAfter = time.Millisecond
 		c.Connectors = []daemon.Connector{{Name: "discord", Source: cl, Platforms: []bot.Platform{cl}, Desk: desktest.Desk{Poster: cl.Desk(&desktest.Commands{})}}}
