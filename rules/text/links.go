@@ -187,6 +187,9 @@ func (ls *linkSet) field(s string, start, end int) {
 // A link written whole in inline code or a code block is shown as written,
 // no link ("`[google.com](https://example.com)`": see codeSpans).
 func (ls *linkSet) countMasked(s string) {
+	if !strings.Contains(s, "](") {
+		return // no Markdown link: the code spans are not read
+	}
 	lastClose := strings.LastIndexByte(s, ')')
 	code := codeSpans(s)
 	for from := 0; ; {
