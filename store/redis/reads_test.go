@@ -168,3 +168,35 @@ func existsAndZcounts(t *testing.T, c *goredis.Client) (exists, zcount int) {
 	}
 	return exists, zcount
 }
+
+// TestManyCountersAddedTo checks an observation that adds to a thousand
+// counters and more (no rule file comes near, but none is refused for it):
+// each counts the event, as with a few.
+func TestManyCountersAddedTo(t *testing.T) {
+	srv := redistest.Start(t)
+	st := open(t, srv.URL())
+	ctx := context.Background()
+	at := time.Date(2026, 11, 20, 22, 0, 0, 0, time.UTC)
+	for _, n := range []int{999, 1000, 2001} {
+		ops := make([]store.CounterOp, n)
+		for i := range ops {
+			ops[i] = store.CounterOp{Name: fmt.Sprint("c", i), Key: "k", Window: time.Hour, Incr: true}
+		}
+		space := fmt.Sprint("g", n)
+		for e := range 2 {
+			res, err := st.Observe(ctx, store.Observation{At: at.Add(time.Duration(e) * time.Second), Platform: "p", Space: space,
+				Author: "a", EventID: fmt.Sprint(space, "-e", e), Counters: ops})
+			if err != nil {
+				t.Fatalf("%d counters, event %d: %v", n, e, err)
+			}
+			if len(res.Counts) != n {
+				t.Fatalf("%d counters, event %d: %d counts", n, e, len(res.Counts))
+			}
+			for i, got := range res.Counts {
+				if got != int64(e+1) {
+					t.Fatalf("%d counters, event %d: counter %d = %d, want %d", n, e, i, got, e+1)
+				}
+			}
+		}
+	}
+}

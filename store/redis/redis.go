@@ -729,8 +729,14 @@ func (s *Store) Observe(ctx context.Context, o store.Observation) (store.Result,
 			g.keys = make([]string, 0, g.incr+g.direct+g.read)
 		}
 		// one number for both: an argument more cost Redis 6,000
-		// instructions an observation (BenchmarkRedisWrites/observe)
-		g.args = append(g.args, strconv.Itoa(g.incr+maxCounted*g.direct), seens)
+		// instructions an observation (BenchmarkRedisWrites/observe);
+		// negative when some are counted at once, so that a thousand
+		// counters added to and more are not read as those
+		n := g.incr
+		if g.direct > 0 {
+			n = -(g.incr + maxCounted*g.direct)
+		}
+		g.args = append(g.args, strconv.Itoa(n), seens)
 		g.index = make([]int, 0, g.incr+g.direct+g.read)
 	}
 	// First the counters the event is added to, then those only read.
@@ -816,9 +822,10 @@ func (s *Store) Observe(ctx context.Context, o store.Observation) (store.Result,
 }
 
 // maxCounted bounds the counters an observation is added to in the observe
-// script's eleventh argument, which also says how many only read are counted
-// at once (in thousands): an observation of more counters (no rule file
-// comes near) counts none at once.
+// script's eleventh argument when it also says how many only read are
+// counted at once (in thousands, the whole negative): an observation of more
+// counters (no rule file comes near) counts none at once, and the argument
+// is then the count of those added to alone.
 const maxCounted = 1000
 
 // found remembers, for the counters an observation only read, whether each

@@ -50,11 +50,11 @@ import goredis "github.com/redis/go-redis/v9"
 // remembered id time (seen-TTL), 5 strikes' lower bound "(at-window" ("": no
 // strikes key), 6 member, 7 housekeeping ("1": prune and cap this time), 8 max per
 // key, 9 seen cap, 10 the anchor's position among the counters added to ("0":
-// none), 11 how many counters the event is added to, plus 1000 times how many
-// only read are counted at once (maxCounted), 12 seen: when the event was
-// seen, the ids' clock (at, unless the engine moved at back for an old
-// event); then per counter added to: "(at-window", "-expiry"; then per
-// counter only read: "(at-window".
+// none), 11 how many counters the event is added to, or when some only read
+// are counted at once, minus (that plus 1000 times how many: maxCounted), 12
+// seen: when the event was seen, the ids' clock (at, unless the engine moved
+// at back for an old event); then per counter added to: "(at-window",
+// "-expiry"; then per counter only read: "(at-window".
 // Counts run to "(+inf" (see above).
 // Returns {1} for a duplicate, else {0, counts..., strike times...}, the counts
 // in the order of KEYS.
@@ -88,7 +88,8 @@ end
 local anchor = tonumber(ARGV[10]) + k - 1
 local nadd = tonumber(ARGV[11])
 local direct = 0
-if nadd >= 1000 then
+if nadd < 0 then
+  nadd = -nadd
   direct = math.floor(nadd / 1000)
   nadd = nadd - 1000 * direct
 end
