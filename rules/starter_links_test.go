@@ -173,6 +173,17 @@ func TestStarterPackBrandLures(t *testing.T) {
 		"https://tiktok-shop.example/deals",
 		"https://discordservers.com/vigie",
 		"https://discordservices.net/bot/vigie",
+		// Valve's own sites, and the third-party ones about Steam
+		"https://store.steampowered.com/app/570/Dota_2/",
+		"https://help.steampowered.com/en/wizard/HelpWithLogin",
+		"my profile: https://steamcommunity.com/id/vigie",
+		"https://s.team/p/abcd-efgh",
+		"https://steamdb.info/app/570/charts/",
+		"https://steamcharts.com/app/730",
+		"https://www.steamgifts.com/giveaway/AbCd/x",
+		"https://steamladder.com/profile/76561198000000000/",
+		"https://csgostash.com/",
+		"https://discord.st/vigie",
 	}
 	hostile := []string{
 		"https://steamcommunity-trade.example.net/tradeoffer/new",
@@ -197,6 +208,15 @@ func TestStarterPackBrandLures(t *testing.T) {
 		"https://coinbase-security.example",
 		"https://microsoft-account-verify.example",
 		"steamcommunity-trade.example.net/tradeoffer/new",
+		// Valve's names under suffixes Valve does not hold
+		"https://steamcommunity.lat/gift",
+		"steamcommunity.lat/gift",
+		"steamcommunity.lat/tradeoffer/new/?partner=1&token=x",
+		"accept my trade https://steamcommunity.ru/tradeoffer/new",
+		"https://steampowered.cfd/login",
+		"https://steamcommunity.com.au/id/x",
+		"https://steamcommunity.link/gift/activation",
+		"https://steamcommunlty.lat/gift",
 	}
 	for _, s := range ordinary {
 		if phishing(s) {

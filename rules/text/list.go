@@ -414,7 +414,10 @@ func (l *List) Contains(s string) bool {
 // for letters (d1scord), doubled letters (steamcommunnity), "rn" for "m",
 // "vv" for "w" and hyphens are read alike. It returns the host imitated.
 // A listed host's name with the words of phishing beside it is one too
-// (discord-nitro-gift.xyz, discordgift.site, discord.gifts: see brandLure).
+// (discord-nitro-gift.xyz, discordgift.site, discord.gifts: see brandLure),
+// and so is the name alone under a suffix its owner does not hold, for the
+// owners known to hold theirs under the listed ones only
+// (steamcommunity.lat: see brandElsewhere).
 // s may be a link: a listed host shown where a reader looks for the host
 // makes it a look-alike too, at the start of another host
 // (discord.com.gift-claim.ru, paypal.com-secure.info) or as the user info
@@ -455,6 +458,9 @@ func (l *List) Lookalike(s string) (host string, ok bool) {
 		k += n + 1
 	}
 	if e, found := l.brandFirst(h); found {
+		return e, true
+	}
+	if e, found := l.brandElsewhere(h); found {
 		return e, true
 	}
 	return l.brandLure(h, whole)

@@ -323,6 +323,17 @@ func TestLookalike(t *testing.T) {
 		{"discordpy.readthedocs.io", ""},
 		{"paypal-community.com", ""},
 		{"discord.me", ""},
+		{"discord.bio", ""},
+		// the name alone under a suffix its owner does not hold, for an
+		// owner that holds it under the listed ones only
+		{"steamcommunity.lat", "steamcommunity.com"},
+		{"https://steamcommunity.lat/gift", "steamcommunity.com"},
+		{"steamcommunity.ru", "steamcommunity.com"},
+		{"STEAMCOMMUNITY.CFD", "steamcommunity.com"},
+		{"steamcommunity.com.au", "steamcommunity.com"},
+		{"help.steamcommunity.lat", "steamcommunity.com"},
+		{"steamcommunlty.lat", "steamcommunity.com"},
+		{"steamcommunity.community", "steamcommunity.com"},
 		{"discordbotlist.com", ""},
 		{"discord-bots.example", ""},
 		{"freediscordbots.example", ""},

@@ -108,6 +108,28 @@ func (l *List) brandLure(h, whole string) (string, bool) {
 	return e, true
 }
 
+// brandElsewhere finds a listed host's name, or a look-alike of it, as the
+// whole name of h under a suffix that the name's owner does not hold
+// (steamcommunity.lat, steampowered.ru, steamcommunity.com.au), when the
+// owner table knows every suffix the owner holds it under (see closedName).
+// The name of another owner's listed host is left to the other checks: under
+// another suffix it may be anyone's (discord.me, discord.bio).
+func (l *List) brandElsewhere(h string) (string, bool) {
+	r := registrable(h)
+	k := strings.IndexByte(r, '.')
+	if k < minBrandName {
+		return "", false
+	}
+	if _, own := owners[r]; own {
+		return "", false
+	}
+	e, found := l.name(skeleton(r[:k]))
+	if !found || !closedName(brandName(e)) {
+		return "", false
+	}
+	return e, true
+}
+
 // brandNameOf is the name of a listed host (see brandName) as a skeleton.
 type brandNameOf struct {
 	skeleton, host string

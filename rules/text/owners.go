@@ -1,5 +1,7 @@
 package text
 
+import "strings"
+
 // sameOwner reports whether a Markdown link whose words name the registrable
 // domain words and whose target is on another registrable domain, target,
 // still shows the site it leads to: two domains of one owner
@@ -22,7 +24,31 @@ func sameOwner(words, target string) bool {
 type ownerDomain struct {
 	owner    string
 	anywhere bool // forwards to any site, not only the owner's
+	// closed: the owner holds its names under no suffix but those listed
+	// here (see closedName)
+	closed bool
 }
+
+// closedName reports whether name (the label before the public suffix of a
+// domain) is the name of a domain of an owner that holds it under the
+// suffixes listed here only: under any other, it is someone else's site
+// passing for the owner's (steamcommunity.lat, steampowered.ru). Only the
+// owners whose names nobody else uses, and whose every suffix is listed, are
+// closed: Discord's name is on third-party sites (discord.me, discord.bio),
+// Google and Amazon have sites in more countries than are listed here.
+func closedName(name string) bool {
+	return closedNames[name]
+}
+
+var closedNames = func() map[string]bool {
+	m := map[string]bool{}
+	for d, o := range owners {
+		if o.closed {
+			m[d[:strings.IndexByte(d, '.')]] = true
+		}
+	}
+	return m
+}()
 
 // owners are the registrable domains of the owners whose sites members link
 // every day, the brands of lists/brands.txt first: for each, the domains its
@@ -42,6 +68,11 @@ var owners = func() map[string]ownerDomain {
 	add := func(owner string, domains ...string) {
 		for _, d := range domains {
 			m[d] = ownerDomain{owner: owner}
+		}
+	}
+	closed := func(owner string, domains ...string) {
+		for _, d := range domains {
+			m[d] = ownerDomain{owner: owner, closed: true}
 		}
 	}
 	anywhere := func(owner string, domains ...string) {
@@ -66,7 +97,8 @@ var owners = func() map[string]ownerDomain {
 	add("meta", "facebook.com", "fb.com", "fb.me", "fb.watch", "messenger.com", "m.me",
 		"instagram.com", "instagr.am", "whatsapp.com", "wa.me", "threads.net", "threads.com")
 	add("telegram", "telegram.org", "t.me", "telegram.me", "telegram.dog")
-	add("valve", "steamcommunity.com", "steampowered.com", "s.team")
+	closed("valve", "steamcommunity.com", "steampowered.com")
+	add("valve", "s.team")
 	add("microsoft", "microsoft.com", "live.com", "outlook.com", "office.com", "aka.ms", "xbox.com", "bing.com")
 	add("apple", "apple.com", "icloud.com", "apple.co")
 	add("epic", "epicgames.com", "fortnite.com")
