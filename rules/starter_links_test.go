@@ -76,6 +76,31 @@ func TestStarterPackMaskedLinks(t *testing.T) {
 		"\\`not code\\` but `[google.com](https://example.com)`",
 		"[the docs](https://docs.example.com) say `[google.com](https://example.com)`",
 		"```js\nconst a = 1\n```\nthen `[google.com](https://example.com)`",
+		// words that start with the target's site, or its owner's, then
+		// say more; words that are no host (js, md, go are no
+		// top-level domains, or need a path)
+		"[example.com docs](https://example.com/docs)",
+		"[YouTube.com - our channel](https://www.youtube.com/@vigie)",
+		"[discord.gg/xyz join us](https://discord.com/invite/xyz)",
+		"[Twitch.tv live now](https://www.twitch.tv/vigie)",
+		"[Amazon.fr - offre du jour](https://www.amazon.fr/deals)",
+		"[lemonde.fr : l'article](https://www.lemonde.fr/article)",
+		"[store.steampowered.com - Dota 2](https://store.steampowered.com/app/570)",
+		"[op.gg profile](https://www.op.gg/summoners/euw/vigie)",
+		"[fortnite.gg item shop](https://fortnite.gg/shop)",
+		"[Agar.io - play now](https://agar.io)",
+		"[Socket.IO docs](https://socket.io/docs/v4/)",
+		"[ASP.NET Core docs](https://learn.microsoft.com/aspnet/core)",
+		"[Source : https://example.com/a](https://example.com/a)",
+		"[Dota 2 on store.steampowered.com](https://store.steampowered.com/app/570)",
+		"[Node.js 20 release notes](https://nodejs.org/en/blog/release/v20.0.0)",
+		"[Vue.js guide](https://vuejs.org/guide/)",
+		"[Discord.py docs](https://discordpy.readthedocs.io/en/stable/)",
+		"[readme.md on GitHub](https://github.com/vigie-bot/vigie/blob/main/README.md)",
+		"[main.go line 12](https://github.com/vigie-bot/vigie/blob/main/main.go#L12)",
+		"[patch 1.5 notes](https://example.com/patch)",
+		"[v2.0.1 changelog](https://github.com/vigie-bot/vigie/releases)",
+		"[Mr. Robot trailer](https://youtu.be/abc)",
 	}
 	hostile := []string{
 		"[discord.com/nitro](https://dlscord-gift.example)",
@@ -128,6 +153,19 @@ func TestStarterPackMaskedLinks(t *testing.T) {
 		"> `a\n[steamcommunity.com](https://steam-offer.example/gift) `",
 		"https://example.com/`a [steamcommunity.com](https://steam-offer.example/gift) `",
 		"````\n```\n[steamcommunity.com](https://steam-offer.example/gift)\n```\n````",
+		// words that start with a site, then say more, or show a site's
+		// address after other words
+		"[Steamcommunity.com - trade](https://evil.example)",
+		"[Steamcommunity.com - trade offer](https://steam-trade.example/tradeoffer/new)",
+		"[discord.com/nitro - claim your gift](https://nitro-claim.example)",
+		"[Discord.gift Nitro 3 months](https://nitro-claim.example/x)",
+		"[https://discord.gift/AbC free nitro](https://nitro-claim.example/AbC)",
+		"[Claim at https://steamcommunity.com/gift](https://steam-offer.example/gift)",
+		"[store.steampowered.com: free weekend](https://steam-offer.example)",
+		"[ steamcommunity.com trade ]( https://steam-offer.example )",
+		"[**steamcommunity.com** trade](https://steam-offer.example)",
+		"[PayPal.com Resolution Center](https://paypal-case.example/x)",
+		"[steamcommunity.com\ntrade](https://steam-offer.example)",
 	}
 	for _, s := range ordinary {
 		if phishing(s) {

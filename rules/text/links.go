@@ -207,7 +207,7 @@ func (ls *linkSet) countMasked(s string) {
 		if b < 0 {
 			continue
 		}
-		words := hostIn(strings.Trim(unescapeMarkdown(s[wordsAt:k]), " \t`<>"))
+		words := wordsHost(strings.Trim(unescapeMarkdown(s[wordsAt:k]), " \t`<>"))
 		if words == "" {
 			continue
 		}
@@ -320,6 +320,30 @@ func archived(link, target, words string) bool {
 		return false
 	}
 	return registrable(linkHost(page)) == words
+}
+
+// wordsHost returns the host the words of a Markdown link show, or "": the
+// host of the words when they are a link, else of their first word followed
+// by others ("Steamcommunity.com - trade", "discord.gg/xyz join us"), else
+// of a later word that is an address with its scheme ("claim at
+// https://steamcommunity.com/gift"). Other words are no host: "the docs",
+// "Node.js guide" (js is no top-level domain), "readme.md".
+func wordsHost(w string) string {
+	i := strings.IndexAny(w, " \t\n\r")
+	if i < 0 {
+		return hostIn(w)
+	}
+	if h := hostIn(w[:i]); h != "" {
+		return h
+	}
+	for _, f := range strings.Fields(w[i:]) {
+		if schemeAt(f) >= 0 {
+			if h := hostIn(f); h != "" {
+				return h
+			}
+		}
+	}
+	return ""
 }
 
 // hostIn returns the host of the link of f, or "".

@@ -99,7 +99,9 @@ var owners = func() map[string]ownerDomain {
 	add("telegram", "telegram.org", "t.me", "telegram.me", "telegram.dog")
 	closed("valve", "steamcommunity.com", "steampowered.com")
 	add("valve", "s.team")
-	add("microsoft", "microsoft.com", "live.com", "outlook.com", "office.com", "aka.ms", "xbox.com", "bing.com")
+	add("microsoft", "microsoft.com", "live.com", "outlook.com", "office.com", "aka.ms", "xbox.com", "bing.com",
+		// its products named as hosts, whose docs are on learn.microsoft.com
+		"asp.net", "dot.net")
 	add("apple", "apple.com", "icloud.com", "apple.co")
 	add("epic", "epicgames.com", "fortnite.com")
 	add("paypal", "paypal.com", "paypal.me")
