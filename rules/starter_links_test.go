@@ -3,6 +3,7 @@ package rules_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"slices"
 	"testing"
 	"time"
@@ -277,6 +278,11 @@ func starterPackPhishing(t *testing.T) func(text string) bool {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return enginePhishing(t, rs)
+}
+
+// enginePhishing is starterPackPhishing with the rule file rs.
+func enginePhishing(t *testing.T, rs *rules.Ruleset) func(text string) bool {
 	st := memory.New()
 	t.Cleanup(func() { st.Close() })
 	eng := rules.NewEngine(rs, st, rules.Options{})
@@ -293,5 +299,62 @@ func starterPackPhishing(t *testing.T) func(text string) bool {
 			t.Fatal(err)
 		}
 		return slices.ContainsFunc(v.Matches, func(m bot.Match) bool { return m.Rule == "phishing" })
+	}
+}
+
+// TestStarterPackOwners runs Markdown links between a brand's own sites
+// through the engine with the starter pack and an owners: section that
+// declares them one owner's: its CMs' and members' links between them are
+// left alone, and every other masked link is still phishing.
+func TestStarterPackOwners(t *testing.T) {
+	const owners = `
+owners:
+  mybrand: [mybrand.fr, mybrand-store.com, MyBrand.shop]
+  google: [google.com, google.pt]
+`
+	src, err := os.ReadFile("../rules.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, err := rules.Parse("../rules.example.yaml", append(src, owners...), rules.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	phishing := enginePhishing(t, rs)
+	ordinary := []string{
+		"[mybrand.fr](https://mybrand-store.com/p/1)",
+		"la boutique : [mybrand-store.com/p/1](https://www.mybrand.fr/boutique)",
+		"[shop.mybrand-store.com - soldes](https://mybrand.fr/soldes)",
+		"[mybrand.shop](https://mybrand.fr) et [mybrand.fr/faq](https://help.mybrand-store.com/faq)",
+		"[MyBrand.fr](<https://mybrand.shop/nouveautes>)",
+		// a group that holds a domain vigie knows joins its owner
+		"[google.pt](https://www.google.com/maps/place/x)",
+		"[youtube.com/@mybrand](https://www.google.pt/search?q=mybrand)",
+		// vigie's own table still holds
+		"[youtu.be/abc](https://www.youtube.com/watch?v=abc)",
+	}
+	hostile := []string{
+		"[mybrand.fr](https://mybrand-store.example/p/1)",
+		"[mybrand.fr/promo](https://bit.ly/3xYz)",
+		"[mybrand-store.com - soldes](https://evil.example)",
+		"[mybrand.fr](https://mybrand.fr.order-refund.example/x)",
+		"[mybrand.fr](https://steamcommunity.com/id/x)",
+		"[steamcommunity.com/gift](https://mybrand-store.com/gift)",
+		"[google.pt](https://goo.gl/AbC)",
+	}
+	for _, s := range ordinary {
+		if phishing(s) {
+			t.Errorf("%q: phishing matched, want the link left alone", s)
+		}
+	}
+	for _, s := range hostile {
+		if !phishing(s) {
+			t.Errorf("%q: phishing not matched", s)
+		}
+	}
+	// without the section, the brand's links between its sites are masked
+	plain := starterPackPhishing(t)
+	if !plain("[mybrand.fr](https://mybrand-store.com/p/1)") {
+		t.Error("without owners:, a link from mybrand.fr to mybrand-store.com is not masked")
 	}
 }

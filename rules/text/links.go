@@ -183,10 +183,11 @@ func (ls *linkSet) field(s string, start, end int) {
 // may be in angle brackets, which keep Discord from showing a preview, and
 // be followed by a title: "[ steamcommunity.com ]( <https://evil.example> )".
 // Words naming the same owner's other site are not masked
-// ("[youtu.be/abc](https://www.youtube.com/watch?v=abc)": see sameOwner).
+// ("[youtu.be/abc](https://www.youtube.com/watch?v=abc)": see sameOwner),
+// also those the rule file declares one owner's (extra, which may be nil).
 // A link written whole in inline code or a code block is shown as written,
 // no link ("`[google.com](https://example.com)`": see codeSpans).
-func (ls *linkSet) countMasked(s string) {
+func (ls *linkSet) countMasked(s string, extra *Owners) {
 	if !strings.Contains(s, "](") {
 		return // no Markdown link: the code spans are not read
 	}
@@ -260,7 +261,7 @@ func (ls *linkSet) countMasked(s string) {
 		if target == "" {
 			continue
 		}
-		if w, tr := registrable(words), registrable(target); w != tr && !sameOwner(w, tr) && !archived(link, tr, w) {
+		if w, tr := registrable(words), registrable(target); w != tr && !sameOwner(w, tr, extra) && !archived(link, tr, w) {
 			ls.masked++
 		}
 	}
