@@ -102,6 +102,13 @@ func TestStarterPackMaskedLinks(t *testing.T) {
 		"[patch 1.5 notes](https://example.com/patch)",
 		"[v2.0.1 changelog](https://github.com/vigie-bot/vigie/releases)",
 		"[Mr. Robot trailer](https://youtu.be/abc)",
+		// Google Maps' Share links: under goo.gl, which forwards
+		// anywhere, maps.app.goo.gl leads to Google Maps only
+		"[google.com/maps](https://maps.app.goo.gl/AbCdEf123)",
+		"le lieu : [maps.google.fr](https://maps.app.goo.gl/AbCdEf123)",
+		"[google.fr/maps/place/Stade](https://maps.app.goo.gl/AbCdEf123?g_st=ic)",
+		"[maps.app.goo.gl/AbCdEf123](https://www.google.com/maps/place/x)",
+		"[maps.app.goo.gl/AbCdEf123](https://maps.app.goo.gl/AbCdEf123)",
 	}
 	hostile := []string{
 		"[discord.com/nitro](https://dlscord-gift.example)",
@@ -167,6 +174,12 @@ func TestStarterPackMaskedLinks(t *testing.T) {
 		"[**steamcommunity.com** trade](https://steam-offer.example)",
 		"[PayPal.com Resolution Center](https://paypal-case.example/x)",
 		"[steamcommunity.com\ntrade](https://steam-offer.example)",
+		// goo.gl's other links, and hosts that only look like Maps'
+		"[google.com/maps](https://goo.gl/AbCdEf123)",
+		"[maps.app.goo.gl/AbCdEf123](https://goo.gl/AbCdEf123)",
+		"[maps.app.goo.gl/AbCdEf123](https://maps-app.example/x)",
+		"[google.com/maps](https://maps.app.goo.gl.evil.example/x)",
+		"[google.com/maps](https://evil.maps.app.goo.gl.example/x)",
 	}
 	for _, s := range ordinary {
 		if phishing(s) {

@@ -261,7 +261,7 @@ func (ls *linkSet) countMasked(s string, extra *Owners) {
 		if target == "" {
 			continue
 		}
-		if w, tr := registrable(words), registrable(target); w != tr && !sameOwner(w, tr, extra) && !archived(link, tr, w) {
+		if w, tr := siteOf(words), siteOf(target); w != tr && !sameOwner(w, tr, extra) && !archived(link, tr, w) {
 			ls.masked++
 		}
 	}

@@ -109,6 +109,27 @@ func OwnerDomain(s string) (string, error) {
 	return d, nil
 }
 
+// siteOf returns the registrable domain of host, as masked links compare
+// them, or the owner's site that host alone leads to when it is under a
+// forwarder (see ownHosts).
+func siteOf(host string) string {
+	r := registrable(host)
+	if owners[r].anywhere {
+		if site, ok := ownHosts[strings.ToLower(host)]; ok {
+			return site
+		}
+	}
+	return r
+}
+
+// ownHosts are the hosts under a domain that forwards to any site (goo.gl)
+// whose links lead to their owner's own site only: Google Maps' Share button
+// gives maps.app.goo.gl links, which open a place in Google Maps, whereas
+// goo.gl's other links went anywhere.
+var ownHosts = map[string]string{
+	"maps.app.goo.gl": "google.com",
+}
+
 type ownerDomain struct {
 	owner    string
 	anywhere bool // forwards to any site, not only the owner's
