@@ -130,6 +130,43 @@ func (l *List) brandElsewhere(h string) (string, bool) {
 	return e, true
 }
 
+// addGlued records the listed host h written without its dots, by the
+// skeleton of its registrable domain, when its name is long enough to be
+// told apart (see brandName).
+func (l *List) addGlued(h string) {
+	if brandName(h) == "" {
+		return
+	}
+	sk := skeleton(strings.ReplaceAll(unicodeHost(registrable(h)), ".", ""))
+	if l.glued == nil {
+		l.glued = map[string]string{}
+	}
+	if _, found := l.glued[sk]; !found {
+		l.glued[sk] = h
+	}
+}
+
+// brandGlued finds a listed host written without its dots, or with hyphens
+// for them, as the whole name of h: discordgg.xyz, discord-gg.com,
+// steamcommunitycom.ru, the dnstwist "various" forms of a domain. Nobody
+// names an ordinary site so, and Markdown links shown as a product's name
+// rely on it (see productName).
+func (l *List) brandGlued(h string) (string, bool) {
+	if len(l.glued) == 0 {
+		return "", false
+	}
+	r := registrable(h)
+	k := strings.IndexByte(r, '.')
+	if k <= minBrandName {
+		return "", false
+	}
+	if _, own := owners[r]; own {
+		return "", false
+	}
+	e, found := l.glued[skeleton(r[:k])]
+	return e, found
+}
+
 // brandNameOf is the name of a listed host (see brandName) as a skeleton.
 type brandNameOf struct {
 	skeleton, host string
