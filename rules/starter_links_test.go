@@ -109,6 +109,13 @@ func TestStarterPackMaskedLinks(t *testing.T) {
 		"[google.fr/maps/place/Stade](https://maps.app.goo.gl/AbCdEf123?g_st=ic)",
 		"[maps.app.goo.gl/AbCdEf123](https://www.google.com/maps/place/x)",
 		"[maps.app.goo.gl/AbCdEf123](https://maps.app.goo.gl/AbCdEf123)",
+		// a product's name that reads as a host, leading to the site
+		// named after it
+		"[Discord.Net](https://docs.discordnet.dev)",
+		"[Discord.Net docs](https://docs.discordnet.dev/guides/introduction/intro.html)",
+		"the C# library: [Discord.Net](<https://discordnet.dev>)",
+		"[Socket.IO](https://socket.io/docs/v4/)",
+		"[DSharpPlus](https://dsharpplus.github.io)",
 	}
 	hostile := []string{
 		"[discord.com/nitro](https://dlscord-gift.example)",
@@ -180,6 +187,19 @@ func TestStarterPackMaskedLinks(t *testing.T) {
 		"[maps.app.goo.gl/AbCdEf123](https://maps-app.example/x)",
 		"[google.com/maps](https://maps.app.goo.gl.evil.example/x)",
 		"[google.com/maps](https://evil.maps.app.goo.gl.example/x)",
+		// a site's name in a product's case: a known owner's, another
+		// target, or a listed brand glued to its suffix
+		"[Discord.Com](https://discordcom.example)",
+		"[Discord.com](https://evil.example)",
+		"[DISCORD.COM](https://discordcom.example)",
+		"[Discord.Gg](https://discordgg.example/x)",
+		"[Steamcommunity.Com](https://steamcommunity-com.example)",
+		"[Discord.Net](https://evil.example)",
+		"[Twitch.Tv](https://twitchtv.example/drops)",
+		"[Roblox.Com](https://robloxcom.example)",
+		"[MetaMask.Io](https://metamask-io.example)",
+		"https://discordgg.example/nitro",
+		"https://steamcommunity-com.example/tradeoffer/new",
 	}
 	for _, s := range ordinary {
 		if phishing(s) {

@@ -261,10 +261,48 @@ func (ls *linkSet) countMasked(s string, extra *Owners) {
 		if target == "" {
 			continue
 		}
-		if w, tr := siteOf(words), siteOf(target); w != tr && !sameOwner(w, tr, extra) && !archived(link, tr, w) {
+		if w, tr := siteOf(words), siteOf(target); w != tr && !sameOwner(w, tr, extra) && !archived(link, tr, w) && !productName(words, w, tr, extra) {
 			ls.masked++
 		}
 	}
+}
+
+// productName reports whether words, the host a Markdown link's words show
+// (as written), is a product's name read as a host, [Discord.Net] leading to
+// docs.discordnet.dev, rather than a site shown: written in mixed case with a
+// capital in its last label (Discord.Net, Socket.IO: an address is written
+// in lower case), on no domain of a known owner (the table's or the rule
+// file's: [Discord.Com] shows Discord's site whatever its case), and the
+// target's registered name, target being its registrable domain, is the
+// words without their dots (hyphens aside). To pass a site off so, one must
+// name one's own domain after it; a listed brand's name glued to its
+// suffix is a look-alike (discordgg.xyz: see brandGlued).
+func productName(words, w, target string, extra *Owners) bool {
+	last := words[strings.LastIndexByte(words, '.')+1:]
+	if !hasASCIIUpper(last) || strings.ToLower(words) == words {
+		return false
+	}
+	if strings.IndexFunc(words, unicode.IsLower) < 0 {
+		return false // all capitals: shouted, not a product's name
+	}
+	if _, known := extra.of(w); known {
+		return false
+	}
+	k := strings.IndexByte(target, '.')
+	if k <= 0 {
+		return false
+	}
+	name := strings.ReplaceAll(target[:k], "-", "")
+	return name == strings.ReplaceAll(strings.TrimPrefix(strings.ToLower(words), "www."), ".", "")
+}
+
+func hasASCIIUpper(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if 'A' <= s[i] && s[i] <= 'Z' {
+			return true
+		}
+	}
+	return false
 }
 
 // unescapeMarkdown reads the backslash escapes of s as Discord does
