@@ -466,13 +466,14 @@ func (l *List) Lookalike(s string) (host string, ok bool) {
 	if e, found := l.brandFirst(h); found {
 		return e, true
 	}
-	if e, found := l.brandElsewhere(h); found {
+	r := registrable(h)
+	if e, found := l.brandElsewhere(r); found {
 		return e, true
 	}
 	if e, found := l.brandLure(h, whole); found {
 		return e, true
 	}
-	return l.brandGlued(h)
+	return l.brandGlued(r)
 }
 
 // lookalikeHost reads s, a host or a link as written, as the host it leads to

@@ -109,13 +109,12 @@ func (l *List) brandLure(h, whole string) (string, bool) {
 }
 
 // brandElsewhere finds a listed host's name, or a look-alike of it, as the
-// whole name of h under a suffix that the name's owner does not hold
+// whole name of a host of registrable domain r under a suffix that the name's owner does not hold
 // (steamcommunity.lat, steampowered.ru, steamcommunity.com.au), when the
 // owner table knows every suffix the owner holds it under (see closedName).
 // The name of another owner's listed host is left to the other checks: under
 // another suffix it may be anyone's (discord.me, discord.bio).
-func (l *List) brandElsewhere(h string) (string, bool) {
-	r := registrable(h)
+func (l *List) brandElsewhere(r string) (string, bool) {
 	k := strings.IndexByte(r, '.')
 	if k < minBrandName {
 		return "", false
@@ -147,15 +146,14 @@ func (l *List) addGlued(h string) {
 }
 
 // brandGlued finds a listed host written without its dots, or with hyphens
-// for them, as the whole name of h: discordgg.xyz, discord-gg.com,
+// for them, as the whole name of a host of registrable domain r: discordgg.xyz, discord-gg.com,
 // steamcommunitycom.ru, the dnstwist "various" forms of a domain. Nobody
 // names an ordinary site so, and Markdown links shown as a product's name
 // rely on it (see productName).
-func (l *List) brandGlued(h string) (string, bool) {
+func (l *List) brandGlued(r string) (string, bool) {
 	if len(l.glued) == 0 {
 		return "", false
 	}
-	r := registrable(h)
 	k := strings.IndexByte(r, '.')
 	if k <= minBrandName {
 		return "", false
