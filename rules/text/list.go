@@ -466,6 +466,9 @@ func (l *List) Lookalike(s string) (host string, ok bool) {
 	if e, found := l.brandFirst(h); found {
 		return e, true
 	}
+	if !l.holdsName(h, whole) {
+		return "", false
+	}
 	r := registrable(h)
 	if e, found := l.brandElsewhere(r); found {
 		return e, true

@@ -63,20 +63,8 @@ func brandName(h string) string {
 // alone. So are the domains of the brands' owners (googlemail.com, see
 // owners).
 //
-// whole is the skeleton of h: most hosts hold no listed name in it and are
-// let go on this one look. A name in a label's part is in whole too
-// (skeleton drops the hyphens and reads a letter once across them, as the
-// parts keep it once), unless a hyphen splits an "rn" or a "vv", which whole
-// reads as one letter (twitter-nitro): those hosts are read label by label
-// all the same.
+// Lookalike calls it only for a host that may hold a listed name (holdsName).
 func (l *List) brandLure(h, whole string) (string, bool) {
-	holds := strings.Contains(h, "r-n") || strings.Contains(h, "v-v")
-	for i := 0; !holds && i < len(l.names); i++ {
-		holds = strings.Contains(whole, l.names[i].skeleton)
-	}
-	if !holds {
-		return "", false
-	}
 	suffix, icann := publicsuffix.PublicSuffix(h)
 	if !icann {
 		// a private suffix (pages.dev, github.io) is a name anyone can have
@@ -163,6 +151,25 @@ func (l *List) brandGlued(r string) (string, bool) {
 	}
 	e, found := l.glued[skeleton(r[:k])]
 	return e, found
+}
+
+// holdsName reports whether the host h, whose skeleton is whole, may hold a
+// listed host's name: most hosts hold none and are let go on this one look,
+// before brandElsewhere, brandLure and brandGlued read them. A name in a
+// label's part is in whole too (skeleton drops the hyphens and reads a
+// letter once across them, as the parts keep it once), unless a hyphen
+// splits an "rn" or a "vv", which whole reads as one letter
+// (twitter-nitro): those hosts are read label by label all the same.
+func (l *List) holdsName(h, whole string) bool {
+	if strings.Contains(h, "r-n") || strings.Contains(h, "v-v") {
+		return true
+	}
+	for i := range l.names {
+		if strings.Contains(whole, l.names[i].skeleton) {
+			return true
+		}
+	}
+	return false
 }
 
 // brandNameOf is the name of a listed host (see brandName) as a skeleton.
