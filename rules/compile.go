@@ -84,6 +84,9 @@ type Ruleset struct {
 	sumsNative bool
 
 	schedule schedule
+	// owners are the domains the file declares one owner's (owners:), nil
+	// for none: masked_links does not count a link between two of them
+	owners *text.Owners
 	// hideComments turns the rules' delete into hide for page comments, so that a
 	// wrong call can be undone from the desk (comments: {delete: hide}).
 	hideComments bool
@@ -296,6 +299,7 @@ func compileFile(d *decoder, fs fileSpec, opts LoadOptions) *Ruleset {
 	rs.ModLog = compileModLog(fs.ModLog)
 	rs.Verify = compileVerify(fs.Verify)
 	rs.hideComments = fs.CommentDelete == "hide"
+	rs.owners = compileOwners(d, fs.Owners)
 
 	c := &exprCompiler{d: d, counterIndex: map[string]int{}, lists: map[string]*wordList{}}
 	for _, v := range fs.Vars {

@@ -198,7 +198,7 @@ func (e *Engine) assess(ctx context.Context, ev *bot.Event) (Assessment, error) 
 	// shared with the box, so what is filled in later (counters, strikes, hits)
 	// is seen through it.
 	content := ev.Content()
-	text.AnalyzeInto(&s.analysis, content)
+	text.AnalyzeOwnedInto(&s.analysis, content, rs.owners)
 	newEnv(&s.env, ev, content, &s.analysis, now, st, counts, s.hoursAfter)
 	s.env.Community = rs.envDefault
 	if comm != nil {

@@ -161,6 +161,18 @@ func TestBadFiles(t *testing.T) {
 		{"yaml_over_indent.yaml", []string{
 			`5:1: mapping values are not allowed in this context: this line is indented more than the key above it; the keys of one rule (or of one mapping) line up`,
 		}},
+		{"bad_owners.yaml", []string{
+			`2:22: owner "shop": "https://mybrand-store.com/" is not a domain (write it alone, like example.com)`,
+			`3:10: owner "blog": "blog.mybrand.fr" is under mybrand.fr: write mybrand.fr (its subdomains are its owner's already)`,
+			`3:27: owner "blog": mybrand.fr is declared at line 2 already (a domain has one owner)`,
+			`4:11: owner "short": mybrand.fr is declared at line 2 already (a domain has one owner)`,
+			`4:23: owner "short": "bit.ly" forwards to any site: its links never show where they lead`,
+			`5:10: owner "host": "github.io" is a suffix under which anyone gets a name, not one owner's domain`,
+			`6:3: owner "one": give two domains at least (one owner's sites that link to each other)`,
+			`7:3: owner "mixed": discord.com and steamcommunity.com are two owners' (discord's and valve's): write one owner's domains in a group`,
+			`8:3: owners: owner "shop" declared twice (first at line 2)`,
+			`9:9: owner "list": expected a list, got a string`,
+		}},
 		{"action_colon.yaml", []string{
 			`5:27: rule "a": unknown action "warn(\"Attention": the action was cut at a ": " in its text; put the whole action in quotes, like 'warn("…: …")'`,
 		}},

@@ -23,6 +23,7 @@ type fileSpec struct {
 	Holidays    []*yaml.Node
 	Desk        deskSpec
 	Lists       []listSpec
+	Owners      []ownerSpec
 	Models      []modelSpec
 	Counters    []counterSpec
 	Rules       []ruleSpec
@@ -124,7 +125,7 @@ type faqEntrySpec struct {
 func (d *decoder) decodeFile(root *yaml.Node) fileSpec {
 	var fs fileSpec
 	top, ok := d.mapping(root, "rule file", "timezone", "office_hours", "holidays", "desk",
-		"lists", "models", "counters", "rules", "faq", "tests", "alerts", "comments", "http_events", "modlog",
+		"lists", "owners", "models", "counters", "rules", "faq", "tests", "alerts", "comments", "http_events", "modlog",
 		"vars", "communities", "verify")
 	if !ok {
 		return fs
@@ -145,6 +146,9 @@ func (d *decoder) decodeFile(root *yaml.Node) fileSpec {
 	}
 	if e, ok := top["lists"]; ok {
 		fs.Lists = d.decodeLists(e.Value)
+	}
+	if e, ok := top["owners"]; ok {
+		fs.Owners = d.decodeOwners(e.Value)
 	}
 	if e, ok := top["models"]; ok {
 		fs.Models = d.decodeModels(e.Value)

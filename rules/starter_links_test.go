@@ -3,6 +3,7 @@ package rules_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"slices"
 	"testing"
 	"time"
@@ -76,6 +77,45 @@ func TestStarterPackMaskedLinks(t *testing.T) {
 		"\\`not code\\` but `[google.com](https://example.com)`",
 		"[the docs](https://docs.example.com) say `[google.com](https://example.com)`",
 		"```js\nconst a = 1\n```\nthen `[google.com](https://example.com)`",
+		// words that start with the target's site, or its owner's, then
+		// say more; words that are no host (js, md, go are no
+		// top-level domains, or need a path)
+		"[example.com docs](https://example.com/docs)",
+		"[YouTube.com - our channel](https://www.youtube.com/@vigie)",
+		"[discord.gg/xyz join us](https://discord.com/invite/xyz)",
+		"[Twitch.tv live now](https://www.twitch.tv/vigie)",
+		"[Amazon.fr - offre du jour](https://www.amazon.fr/deals)",
+		"[lemonde.fr : l'article](https://www.lemonde.fr/article)",
+		"[store.steampowered.com - Dota 2](https://store.steampowered.com/app/570)",
+		"[op.gg profile](https://www.op.gg/summoners/euw/vigie)",
+		"[fortnite.gg item shop](https://fortnite.gg/shop)",
+		"[Agar.io - play now](https://agar.io)",
+		"[Socket.IO docs](https://socket.io/docs/v4/)",
+		"[ASP.NET Core docs](https://learn.microsoft.com/aspnet/core)",
+		"[Source : https://example.com/a](https://example.com/a)",
+		"[Dota 2 on store.steampowered.com](https://store.steampowered.com/app/570)",
+		"[Node.js 20 release notes](https://nodejs.org/en/blog/release/v20.0.0)",
+		"[Vue.js guide](https://vuejs.org/guide/)",
+		"[Discord.py docs](https://discordpy.readthedocs.io/en/stable/)",
+		"[readme.md on GitHub](https://github.com/vigie-bot/vigie/blob/main/README.md)",
+		"[main.go line 12](https://github.com/vigie-bot/vigie/blob/main/main.go#L12)",
+		"[patch 1.5 notes](https://example.com/patch)",
+		"[v2.0.1 changelog](https://github.com/vigie-bot/vigie/releases)",
+		"[Mr. Robot trailer](https://youtu.be/abc)",
+		// Google Maps' Share links: under goo.gl, which forwards
+		// anywhere, maps.app.goo.gl leads to Google Maps only
+		"[google.com/maps](https://maps.app.goo.gl/AbCdEf123)",
+		"le lieu : [maps.google.fr](https://maps.app.goo.gl/AbCdEf123)",
+		"[google.fr/maps/place/Stade](https://maps.app.goo.gl/AbCdEf123?g_st=ic)",
+		"[maps.app.goo.gl/AbCdEf123](https://www.google.com/maps/place/x)",
+		"[maps.app.goo.gl/AbCdEf123](https://maps.app.goo.gl/AbCdEf123)",
+		// a product's name that reads as a host, leading to the site
+		// named after it
+		"[Discord.Net](https://docs.discordnet.dev)",
+		"[Discord.Net docs](https://docs.discordnet.dev/guides/introduction/intro.html)",
+		"the C# library: [Discord.Net](<https://discordnet.dev>)",
+		"[Socket.IO](https://socket.io/docs/v4/)",
+		"[DSharpPlus](https://dsharpplus.github.io)",
 	}
 	hostile := []string{
 		"[discord.com/nitro](https://dlscord-gift.example)",
@@ -128,6 +168,38 @@ func TestStarterPackMaskedLinks(t *testing.T) {
 		"> `a\n[steamcommunity.com](https://steam-offer.example/gift) `",
 		"https://example.com/`a [steamcommunity.com](https://steam-offer.example/gift) `",
 		"````\n```\n[steamcommunity.com](https://steam-offer.example/gift)\n```\n````",
+		// words that start with a site, then say more, or show a site's
+		// address after other words
+		"[Steamcommunity.com - trade](https://evil.example)",
+		"[Steamcommunity.com - trade offer](https://steam-trade.example/tradeoffer/new)",
+		"[discord.com/nitro - claim your gift](https://nitro-claim.example)",
+		"[Discord.gift Nitro 3 months](https://nitro-claim.example/x)",
+		"[https://discord.gift/AbC free nitro](https://nitro-claim.example/AbC)",
+		"[Claim at https://steamcommunity.com/gift](https://steam-offer.example/gift)",
+		"[store.steampowered.com: free weekend](https://steam-offer.example)",
+		"[ steamcommunity.com trade ]( https://steam-offer.example )",
+		"[**steamcommunity.com** trade](https://steam-offer.example)",
+		"[PayPal.com Resolution Center](https://paypal-case.example/x)",
+		"[steamcommunity.com\ntrade](https://steam-offer.example)",
+		// goo.gl's other links, and hosts that only look like Maps'
+		"[google.com/maps](https://goo.gl/AbCdEf123)",
+		"[maps.app.goo.gl/AbCdEf123](https://goo.gl/AbCdEf123)",
+		"[maps.app.goo.gl/AbCdEf123](https://maps-app.example/x)",
+		"[google.com/maps](https://maps.app.goo.gl.evil.example/x)",
+		"[google.com/maps](https://evil.maps.app.goo.gl.example/x)",
+		// a site's name in a product's case: a known owner's, another
+		// target, or a listed brand glued to its suffix
+		"[Discord.Com](https://discordcom.example)",
+		"[Discord.com](https://evil.example)",
+		"[DISCORD.COM](https://discordcom.example)",
+		"[Discord.Gg](https://discordgg.example/x)",
+		"[Steamcommunity.Com](https://steamcommunity-com.example)",
+		"[Discord.Net](https://evil.example)",
+		"[Twitch.Tv](https://twitchtv.example/drops)",
+		"[Roblox.Com](https://robloxcom.example)",
+		"[MetaMask.Io](https://metamask-io.example)",
+		"https://discordgg.example/nitro",
+		"https://steamcommunity-com.example/tradeoffer/new",
 	}
 	for _, s := range ordinary {
 		if phishing(s) {
@@ -173,6 +245,17 @@ func TestStarterPackBrandLures(t *testing.T) {
 		"https://tiktok-shop.example/deals",
 		"https://discordservers.com/vigie",
 		"https://discordservices.net/bot/vigie",
+		// Valve's own sites, and the third-party ones about Steam
+		"https://store.steampowered.com/app/570/Dota_2/",
+		"https://help.steampowered.com/en/wizard/HelpWithLogin",
+		"my profile: https://steamcommunity.com/id/vigie",
+		"https://s.team/p/abcd-efgh",
+		"https://steamdb.info/app/570/charts/",
+		"https://steamcharts.com/app/730",
+		"https://www.steamgifts.com/giveaway/AbCd/x",
+		"https://steamladder.com/profile/76561198000000000/",
+		"https://csgostash.com/",
+		"https://discord.st/vigie",
 	}
 	hostile := []string{
 		"https://steamcommunity-trade.example.net/tradeoffer/new",
@@ -197,6 +280,15 @@ func TestStarterPackBrandLures(t *testing.T) {
 		"https://coinbase-security.example",
 		"https://microsoft-account-verify.example",
 		"steamcommunity-trade.example.net/tradeoffer/new",
+		// Valve's names under suffixes Valve does not hold
+		"https://steamcommunity.lat/gift",
+		"steamcommunity.lat/gift",
+		"steamcommunity.lat/tradeoffer/new/?partner=1&token=x",
+		"accept my trade https://steamcommunity.ru/tradeoffer/new",
+		"https://steampowered.cfd/login",
+		"https://steamcommunity.com.au/id/x",
+		"https://steamcommunity.link/gift/activation",
+		"https://steamcommunlty.lat/gift",
 	}
 	for _, s := range ordinary {
 		if phishing(s) {
@@ -219,6 +311,11 @@ func starterPackPhishing(t *testing.T) func(text string) bool {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return enginePhishing(t, rs)
+}
+
+// enginePhishing is starterPackPhishing with the rule file rs.
+func enginePhishing(t *testing.T, rs *rules.Ruleset) func(text string) bool {
 	st := memory.New()
 	t.Cleanup(func() { st.Close() })
 	eng := rules.NewEngine(rs, st, rules.Options{})
@@ -235,5 +332,62 @@ func starterPackPhishing(t *testing.T) func(text string) bool {
 			t.Fatal(err)
 		}
 		return slices.ContainsFunc(v.Matches, func(m bot.Match) bool { return m.Rule == "phishing" })
+	}
+}
+
+// TestStarterPackOwners runs Markdown links between a brand's own sites
+// through the engine with the starter pack and an owners: section that
+// declares them one owner's: its CMs' and members' links between them are
+// left alone, and every other masked link is still phishing.
+func TestStarterPackOwners(t *testing.T) {
+	const owners = `
+owners:
+  mybrand: [mybrand.fr, mybrand-store.com, MyBrand.shop]
+  google: [google.com, google.pt]
+`
+	src, err := os.ReadFile("../rules.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, err := rules.Parse("../rules.example.yaml", append(src, owners...), rules.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	phishing := enginePhishing(t, rs)
+	ordinary := []string{
+		"[mybrand.fr](https://mybrand-store.com/p/1)",
+		"la boutique : [mybrand-store.com/p/1](https://www.mybrand.fr/boutique)",
+		"[shop.mybrand-store.com - soldes](https://mybrand.fr/soldes)",
+		"[mybrand.shop](https://mybrand.fr) et [mybrand.fr/faq](https://help.mybrand-store.com/faq)",
+		"[MyBrand.fr](<https://mybrand.shop/nouveautes>)",
+		// a group that holds a domain vigie knows joins its owner
+		"[google.pt](https://www.google.com/maps/place/x)",
+		"[youtube.com/@mybrand](https://www.google.pt/search?q=mybrand)",
+		// vigie's own table still holds
+		"[youtu.be/abc](https://www.youtube.com/watch?v=abc)",
+	}
+	hostile := []string{
+		"[mybrand.fr](https://mybrand-store.example/p/1)",
+		"[mybrand.fr/promo](https://bit.ly/3xYz)",
+		"[mybrand-store.com - soldes](https://evil.example)",
+		"[mybrand.fr](https://mybrand.fr.order-refund.example/x)",
+		"[mybrand.fr](https://steamcommunity.com/id/x)",
+		"[steamcommunity.com/gift](https://mybrand-store.com/gift)",
+		"[google.pt](https://goo.gl/AbC)",
+	}
+	for _, s := range ordinary {
+		if phishing(s) {
+			t.Errorf("%q: phishing matched, want the link left alone", s)
+		}
+	}
+	for _, s := range hostile {
+		if !phishing(s) {
+			t.Errorf("%q: phishing not matched", s)
+		}
+	}
+	// without the section, the brand's links between its sites are masked
+	plain := starterPackPhishing(t)
+	if !plain("[mybrand.fr](https://mybrand-store.com/p/1)") {
+		t.Error("without owners:, a link from mybrand.fr to mybrand-store.com is not masked")
 	}
 }

@@ -109,7 +109,7 @@ const minCapsLetters = 8
 // Analyze computes everything rules need from a message's text.
 func Analyze(s string) *Analysis {
 	a := &Analysis{Text: s}
-	a.analyze()
+	a.analyze(nil)
 	return a
 }
 
@@ -117,7 +117,12 @@ func Analyze(s string) *Analysis {
 // text after another reuses one Analysis instead of allocating 2 KB per text.
 // What the previous analysis held must no longer be in use, except its
 // Fingerprint, which is then a string of its own.
-func AnalyzeInto(a *Analysis, s string) {
+func AnalyzeInto(a *Analysis, s string) { AnalyzeOwnedInto(a, s, nil) }
+
+// AnalyzeOwnedInto is AnalyzeInto with the owners a rule file declares
+// (owners:, nil for none): a Markdown link between two domains of one of
+// them is not masked.
+func AnalyzeOwnedInto(a *Analysis, s string, extra *Owners) {
 	hashes := a.hashes[:0]
 	if hashes == nil {
 		hashes = make([]uint64, 0, 32)
@@ -131,7 +136,7 @@ func AnalyzeInto(a *Analysis, s string) {
 	}
 	a.reset()
 	a.Text, a.hashes, a.hashed, a.spareToks, a.spareBuf = s, hashes, true, toks[:0], buf[:0]
-	a.analyze()
+	a.analyze(extra)
 	a.Fingerprint = strings.Clone(a.Fingerprint)
 }
 
@@ -157,13 +162,13 @@ func (a *Analysis) reset() {
 	a.linkArr, a.domArr, a.hostArr, a.spanArr = [4]string{}, [4]string{}, [4]string{}, [4]span{}
 }
 
-func (a *Analysis) analyze() {
+func (a *Analysis) analyze(extra *Owners) {
 	s := a.Text
 	ls := linkSet{links: a.linkArr[:0], hosts: a.hostArr[:0], spans: a.spanArr[:0]}
 	ls.find(s)
 	ls.findSpaced(s)
 	ls.findWideDots(s)
-	ls.countMasked(s)
+	ls.countMasked(s, extra)
 	a.Links = ls.links
 	a.Domains = a.domArr[:0]
 	for _, h := range ls.hosts {

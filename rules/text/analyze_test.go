@@ -399,6 +399,23 @@ func TestMaskedLinks(t *testing.T) {
 		{"HTTPS://example.com/`a b` [steamcommunity.com](https://steam-offer.example/gift) `", 1},
 		{"HTTPS://example.com/[a](https://example.com/b \"`\") [steamcommunity.com](https://steam-offer.example/gift) `", 1},
 		{"steam://x/`a [steamcommunity.com](https://steam-offer.example/gift) `", 1},
+		// words that start with a host, then say more
+		{"[Steamcommunity.com - trade](https://evil.example)", 1},
+		{"[discord.com/nitro claim](https://nitro.example) [example.com docs](https://example.com/docs)", 1},
+		{"[claim at https://discord.gift/x](https://nitro.example)", 1},
+		{"[claim at discord.gift/x](https://nitro.example)", 0}, // a host further on without a scheme is not read: product names stand there too ("Intro to ASP.NET")
+		{"[ASP.NET Core](https://learn.microsoft.com/aspnet/core)", 0},
+		{"[Node.js docs](https://nodejs.org/docs)", 0},
+		// a product's name that reads as a host, leading to the site named
+		// after it; not a known owner's domain, nor in lower case
+		{"[Discord.Net](https://docs.discordnet.dev)", 0},
+		{"[Discord.Net](https://discord-net.example)", 0},
+		{"[Discord.Net](https://discordnet2.example)", 1},
+		{"[discord.net](https://docs.discordnet.dev)", 1},
+		{"[DISCORD.NET](https://docs.discordnet.dev)", 1},
+		{"[Discord.net](https://docs.discordnet.dev)", 1},
+		{"[Discord.Com](https://discordcom.example)", 1},
+		{"[YouTu.Be/abc](https://youtube.example/abc)", 1},
 	}
 	for _, tt := range tests {
 		if got := Analyze(tt.text).MaskedLinks; got != tt.want {

@@ -183,10 +183,11 @@ func (ls *linkSet) field(s string, start, end int) {
 // may be in angle brackets, which keep Discord from showing a preview, and
 // be followed by a title: "[ steamcommunity.com ]( <https://evil.example> )".
 // Words naming the same owner's other site are not masked
-// ("[youtu.be/abc](https://www.youtube.com/watch?v=abc)": see sameOwner).
+// ("[youtu.be/abc](https://www.youtube.com/watch?v=abc)": see sameOwner),
+// also those the rule file declares one owner's (extra, which may be nil).
 // A link written whole in inline code or a code block is shown as written,
 // no link ("`[google.com](https://example.com)`": see codeSpans).
-func (ls *linkSet) countMasked(s string) {
+func (ls *linkSet) countMasked(s string, extra *Owners) {
 	if !strings.Contains(s, "](") {
 		return // no Markdown link: the code spans are not read
 	}
@@ -207,7 +208,7 @@ func (ls *linkSet) countMasked(s string) {
 		if b < 0 {
 			continue
 		}
-		words := hostIn(strings.Trim(unescapeMarkdown(s[wordsAt:k]), " \t`<>"))
+		words := wordsHost(strings.Trim(unescapeMarkdown(s[wordsAt:k]), " \t`<>"))
 		if words == "" {
 			continue
 		}
@@ -260,10 +261,48 @@ func (ls *linkSet) countMasked(s string) {
 		if target == "" {
 			continue
 		}
-		if w, tr := registrable(words), registrable(target); w != tr && !sameOwner(w, tr) && !archived(link, tr, w) {
+		if w, tr := siteOf(words), siteOf(target); w != tr && !sameOwner(w, tr, extra) && !archived(link, tr, w) && !productName(words, w, tr, extra) {
 			ls.masked++
 		}
 	}
+}
+
+// productName reports whether words, the host a Markdown link's words show
+// (as written), is a product's name read as a host, [Discord.Net] leading to
+// docs.discordnet.dev, rather than a site shown: written in mixed case with a
+// capital in its last label (Discord.Net, Socket.IO: an address is written
+// in lower case), on no domain of a known owner (the table's or the rule
+// file's: [Discord.Com] shows Discord's site whatever its case), and the
+// target's registered name, target being its registrable domain, is the
+// words without their dots (hyphens aside). To pass a site off so, one must
+// name one's own domain after it; a listed brand's name glued to its
+// suffix is a look-alike (discordgg.xyz: see brandGlued).
+func productName(words, w, target string, extra *Owners) bool {
+	last := words[strings.LastIndexByte(words, '.')+1:]
+	if !hasASCIIUpper(last) || strings.ToLower(words) == words {
+		return false
+	}
+	if strings.IndexFunc(words, unicode.IsLower) < 0 {
+		return false // all capitals: shouted, not a product's name
+	}
+	if _, known := extra.of(w); known {
+		return false
+	}
+	k := strings.IndexByte(target, '.')
+	if k <= 0 {
+		return false
+	}
+	name := strings.ReplaceAll(target[:k], "-", "")
+	return name == strings.ReplaceAll(strings.TrimPrefix(strings.ToLower(words), "www."), ".", "")
+}
+
+func hasASCIIUpper(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if 'A' <= s[i] && s[i] <= 'Z' {
+			return true
+		}
+	}
+	return false
 }
 
 // unescapeMarkdown reads the backslash escapes of s as Discord does
@@ -320,6 +359,30 @@ func archived(link, target, words string) bool {
 		return false
 	}
 	return registrable(linkHost(page)) == words
+}
+
+// wordsHost returns the host the words of a Markdown link show, or "": the
+// host of the words when they are a link, else of their first word followed
+// by others ("Steamcommunity.com - trade", "discord.gg/xyz join us"), else
+// of a later word that is an address with its scheme ("claim at
+// https://steamcommunity.com/gift"). Other words are no host: "the docs",
+// "Node.js guide" (js is no top-level domain), "readme.md".
+func wordsHost(w string) string {
+	i := strings.IndexAny(w, " \t\n\r")
+	if i < 0 {
+		return hostIn(w)
+	}
+	if h := hostIn(w[:i]); h != "" {
+		return h
+	}
+	for _, f := range strings.Fields(w[i:]) {
+		if schemeAt(f) >= 0 {
+			if h := hostIn(f); h != "" {
+				return h
+			}
+		}
+	}
+	return ""
 }
 
 // hostIn returns the host of the link of f, or "".

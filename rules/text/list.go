@@ -42,6 +42,10 @@ type List struct {
 	// names are the skeletons of the listed hosts' names, for Lookalike to
 	// find one with lures in another host (discord-nitro-gift.xyz)
 	names []brandNameOf
+	// glued maps the skeleton of each listed host's registrable domain
+	// written without its dots (discordgg, steamcommunitycom) to the host,
+	// for Lookalike (see brandGlued)
+	glued map[string]string
 	// scratch recycles the Analysis that Contains tokenises into: rules may ask
 	// for every domain of every message.
 	scratch sync.Pool
@@ -199,6 +203,7 @@ func NewList(entries []string) (*List, error) {
 					l.skeletons[sk] = h
 				}
 				l.addName(h)
+				l.addGlued(h)
 			}
 		}
 	}
@@ -414,7 +419,11 @@ func (l *List) Contains(s string) bool {
 // for letters (d1scord), doubled letters (steamcommunnity), "rn" for "m",
 // "vv" for "w" and hyphens are read alike. It returns the host imitated.
 // A listed host's name with the words of phishing beside it is one too
-// (discord-nitro-gift.xyz, discordgift.site, discord.gifts: see brandLure).
+// (discord-nitro-gift.xyz, discordgift.site, discord.gifts: see brandLure),
+// and so is the name alone under a suffix its owner does not hold, for the
+// owners known to hold theirs under the listed ones only
+// (steamcommunity.lat: see brandElsewhere), and so is a listed host written
+// without its dots as the name of another (discordgg.xyz: see brandGlued).
 // s may be a link: a listed host shown where a reader looks for the host
 // makes it a look-alike too, at the start of another host
 // (discord.com.gift-claim.ru, paypal.com-secure.info) or as the user info
@@ -457,7 +466,17 @@ func (l *List) Lookalike(s string) (host string, ok bool) {
 	if e, found := l.brandFirst(h); found {
 		return e, true
 	}
-	return l.brandLure(h, whole)
+	if !l.holdsName(h, whole) {
+		return "", false
+	}
+	r := registrable(h)
+	if e, found := l.brandElsewhere(r); found {
+		return e, true
+	}
+	if e, found := l.brandLure(h, whole); found {
+		return e, true
+	}
+	return l.brandGlued(r)
 }
 
 // lookalikeHost reads s, a host or a link as written, as the host it leads to

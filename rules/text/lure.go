@@ -63,20 +63,8 @@ func brandName(h string) string {
 // alone. So are the domains of the brands' owners (googlemail.com, see
 // owners).
 //
-// whole is the skeleton of h: most hosts hold no listed name in it and are
-// let go on this one look. A name in a label's part is in whole too
-// (skeleton drops the hyphens and reads a letter once across them, as the
-// parts keep it once), unless a hyphen splits an "rn" or a "vv", which whole
-// reads as one letter (twitter-nitro): those hosts are read label by label
-// all the same.
+// Lookalike calls it only for a host that may hold a listed name (holdsName).
 func (l *List) brandLure(h, whole string) (string, bool) {
-	holds := strings.Contains(h, "r-n") || strings.Contains(h, "v-v")
-	for i := 0; !holds && i < len(l.names); i++ {
-		holds = strings.Contains(whole, l.names[i].skeleton)
-	}
-	if !holds {
-		return "", false
-	}
 	suffix, icann := publicsuffix.PublicSuffix(h)
 	if !icann {
 		// a private suffix (pages.dev, github.io) is a name anyone can have
@@ -106,6 +94,82 @@ func (l *List) brandLure(h, whole string) (string, bool) {
 		return "", false
 	}
 	return e, true
+}
+
+// brandElsewhere finds a listed host's name, or a look-alike of it, as the
+// whole name of a host of registrable domain r under a suffix that the name's owner does not hold
+// (steamcommunity.lat, steampowered.ru, steamcommunity.com.au), when the
+// owner table knows every suffix the owner holds it under (see closedName).
+// The name of another owner's listed host is left to the other checks: under
+// another suffix it may be anyone's (discord.me, discord.bio).
+func (l *List) brandElsewhere(r string) (string, bool) {
+	k := strings.IndexByte(r, '.')
+	if k < minBrandName {
+		return "", false
+	}
+	if _, own := owners[r]; own {
+		return "", false
+	}
+	e, found := l.name(skeleton(r[:k]))
+	if !found || !closedName(brandName(e)) {
+		return "", false
+	}
+	return e, true
+}
+
+// addGlued records the listed host h written without its dots, by the
+// skeleton of its registrable domain, when its name is long enough to be
+// told apart (see brandName).
+func (l *List) addGlued(h string) {
+	if brandName(h) == "" {
+		return
+	}
+	sk := skeleton(strings.ReplaceAll(unicodeHost(registrable(h)), ".", ""))
+	if l.glued == nil {
+		l.glued = map[string]string{}
+	}
+	if _, found := l.glued[sk]; !found {
+		l.glued[sk] = h
+	}
+}
+
+// brandGlued finds a listed host written without its dots, or with hyphens
+// for them, as the whole name of a host of registrable domain r: discordgg.xyz, discord-gg.com,
+// steamcommunitycom.ru, the dnstwist "various" forms of a domain. Nobody
+// names an ordinary site so, and Markdown links shown as a product's name
+// rely on it (see productName).
+func (l *List) brandGlued(r string) (string, bool) {
+	if len(l.glued) == 0 {
+		return "", false
+	}
+	k := strings.IndexByte(r, '.')
+	if k <= minBrandName {
+		return "", false
+	}
+	if _, own := owners[r]; own {
+		return "", false
+	}
+	e, found := l.glued[skeleton(r[:k])]
+	return e, found
+}
+
+// holdsName reports whether the host h, whose skeleton is whole, may hold a
+// listed host's name: most hosts hold none and are let go on this one look,
+// before brandElsewhere, brandLure and brandGlued read them. A name in a
+// label's part is in whole too (skeleton drops the hyphens and reads a
+// letter once across them, as the parts keep it once), unless a hyphen
+// splits an "rn" or a "vv", which whole reads as one letter
+// (twitter-nitro): those hosts are read label by label all the same.
+func (l *List) holdsName(h, whole string) bool {
+	if strings.Contains(h, "r-n") || strings.Contains(h, "v-v") {
+		return true
+	}
+	for i := range l.names {
+		if strings.Contains(whole, l.names[i].skeleton) {
+			return true
+		}
+	}
+	return false
 }
 
 // brandNameOf is the name of a listed host (see brandName) as a skeleton.

@@ -1,28 +1,163 @@
 package text
 
+import (
+	"fmt"
+	"strings"
+
+	"golang.org/x/net/publicsuffix"
+)
+
 // sameOwner reports whether a Markdown link whose words name the registrable
 // domain words and whose target is on another registrable domain, target,
 // still shows the site it leads to: two domains of one owner
 // (youtu.be and youtube.com, discord.gg and discord.com, x.com and
-// twitter.com). A target that forwards to any site (t.co, bit.ly) never
-// shows where it leads, whatever the words.
+// twitter.com), in the table below or declared so by the rule file (extra,
+// which may be nil). A target that forwards to any site (t.co, bit.ly)
+// never shows where it leads, whatever the words.
 //
 // This is the allow list of displayed/real pairs that mail scanners check
 // before they compare the domains of a link's text and its target (ClamAV's
 // phishing check, libclamav/phishcheck.c, steps 3 and 15).
-func sameOwner(words, target string) bool {
-	w, ok := owners[words]
+func sameOwner(words, target string, extra *Owners) bool {
+	w, ok := extra.of(words)
 	if !ok {
 		return false
 	}
-	t, ok := owners[target]
+	t, ok := extra.of(target)
 	return ok && t.owner == w.owner && !t.anywhere
+}
+
+// Owners are the domains a rule file declares one owner's (owners:), beside
+// the table of the owners whose sites members link every day: a brand's
+// sister sites (mybrand.fr and mybrand-store.com), so that its own CMs'
+// Markdown links between them are not counted as masked. A group that holds
+// a domain of the table joins its owner (google.com and google.pt).
+type Owners struct {
+	m map[string]string // domain → owner
+}
+
+// NewOwners returns an empty set of declared owners.
+func NewOwners() *Owners { return &Owners{m: map[string]string{}} }
+
+// Add declares the domains, each checked by OwnerDomain, one owner's. It
+// fails when they hold the domains of two owners of the table.
+func (o *Owners) Add(domains ...string) error {
+	owner := ""
+	for _, d := range domains {
+		if od, ok := owners[d]; ok {
+			if owner != "" && owner != od.owner {
+				return fmt.Errorf("%s and %s are two owners' (%s's and %s's): write one owner's domains in a group", ownerDomainOf(owner, domains), d, owner, od.owner)
+			}
+			owner = od.owner
+		}
+	}
+	if owner == "" {
+		// a name no owner of the table has: "." is in no domain
+		owner = "." + strings.Join(domains, " ")
+	}
+	for _, d := range domains {
+		if _, ok := owners[d]; !ok {
+			o.m[d] = owner
+		}
+	}
+	return nil
+}
+
+// ownerDomainOf returns the first of domains that the table gives owner.
+func ownerDomainOf(owner string, domains []string) string {
+	for _, d := range domains {
+		if owners[d].owner == owner {
+			return d
+		}
+	}
+	return ""
+}
+
+// of returns the owner of the registrable domain d: the table's, else the
+// one o declares.
+func (o *Owners) of(d string) (ownerDomain, bool) {
+	if od, ok := owners[d]; ok {
+		return od, true
+	}
+	if o != nil {
+		if owner, ok := o.m[d]; ok {
+			return ownerDomain{owner: owner}, true
+		}
+	}
+	return ownerDomain{}, false
+}
+
+// OwnerDomain checks s as a domain a rule file may declare an owner's and
+// returns it in lower case: a registrable domain (mybrand.fr, not
+// shop.mybrand.fr, whose owner is mybrand.fr's already, nor a suffix under
+// which anyone gets a name, github.io), written alone (no scheme, no path),
+// and not a shortener, which leads to any site whoever its owner is.
+func OwnerDomain(s string) (string, error) {
+	if s == "" || hostOf(s, false) != s {
+		return "", fmt.Errorf("%q is not a domain (write it alone, like example.com)", s)
+	}
+	d := strings.ToLower(s)
+	if suffix, _ := publicsuffix.PublicSuffix(d); suffix == d {
+		return "", fmt.Errorf("%q is a suffix under which anyone gets a name, not one owner's domain", s)
+	}
+	if r := registrable(d); r != d {
+		return "", fmt.Errorf("%q is under %s: write %s (its subdomains are its owner's already)", s, r, r)
+	}
+	if shorteners[d] || owners[d].anywhere {
+		return "", fmt.Errorf("%q forwards to any site: its links never show where they lead", s)
+	}
+	return d, nil
+}
+
+// siteOf returns the registrable domain of host, as masked links compare
+// them, or the owner's site that host alone leads to when it is under a
+// forwarder (see ownHosts).
+func siteOf(host string) string {
+	r := registrable(host)
+	if owners[r].anywhere {
+		if site, ok := ownHosts[strings.ToLower(host)]; ok {
+			return site
+		}
+	}
+	return r
+}
+
+// ownHosts are the hosts under a domain that forwards to any site (goo.gl)
+// whose links lead to their owner's own site only: Google Maps' Share button
+// gives maps.app.goo.gl links, which open a place in Google Maps, whereas
+// goo.gl's other links went anywhere.
+var ownHosts = map[string]string{
+	"maps.app.goo.gl": "google.com",
 }
 
 type ownerDomain struct {
 	owner    string
 	anywhere bool // forwards to any site, not only the owner's
+	// closed: the owner holds its names under no suffix but those listed
+	// here (see closedName)
+	closed bool
 }
+
+// closedName reports whether name (the label before the public suffix of a
+// domain) is the name of a domain of an owner that holds it under the
+// suffixes listed here only: under any other, it is someone else's site
+// passing for the owner's (steamcommunity.lat, steampowered.ru). Only the
+// owners whose names nobody else uses, and whose every suffix is listed, are
+// closed: Discord's name is on third-party sites (discord.me, discord.bio),
+// Google and Amazon have sites in more countries than are listed here.
+func closedName(name string) bool {
+	return closedNames[name]
+}
+
+var closedNames = func() map[string]bool {
+	m := map[string]bool{}
+	for d, o := range owners {
+		if o.closed {
+			m[d[:strings.IndexByte(d, '.')]] = true
+		}
+	}
+	return m
+}()
 
 // owners are the registrable domains of the owners whose sites members link
 // every day, the brands of lists/brands.txt first: for each, the domains its
@@ -42,6 +177,11 @@ var owners = func() map[string]ownerDomain {
 	add := func(owner string, domains ...string) {
 		for _, d := range domains {
 			m[d] = ownerDomain{owner: owner}
+		}
+	}
+	closed := func(owner string, domains ...string) {
+		for _, d := range domains {
+			m[d] = ownerDomain{owner: owner, closed: true}
 		}
 	}
 	anywhere := func(owner string, domains ...string) {
@@ -66,8 +206,11 @@ var owners = func() map[string]ownerDomain {
 	add("meta", "facebook.com", "fb.com", "fb.me", "fb.watch", "messenger.com", "m.me",
 		"instagram.com", "instagr.am", "whatsapp.com", "wa.me", "threads.net", "threads.com")
 	add("telegram", "telegram.org", "t.me", "telegram.me", "telegram.dog")
-	add("valve", "steamcommunity.com", "steampowered.com", "s.team")
-	add("microsoft", "microsoft.com", "live.com", "outlook.com", "office.com", "aka.ms", "xbox.com", "bing.com")
+	closed("valve", "steamcommunity.com", "steampowered.com")
+	add("valve", "s.team")
+	add("microsoft", "microsoft.com", "live.com", "outlook.com", "office.com", "aka.ms", "xbox.com", "bing.com",
+		// its products named as hosts, whose docs are on learn.microsoft.com
+		"asp.net", "dot.net")
 	add("apple", "apple.com", "icloud.com", "apple.co")
 	add("epic", "epicgames.com", "fortnite.com")
 	add("paypal", "paypal.com", "paypal.me")
