@@ -391,3 +391,50 @@ owners:
 		t.Error("without owners:, a link from mybrand.fr to mybrand-store.com is not masked")
 	}
 }
+
+// TestStarterPackMapsLinks: a member who shares a place in Google Maps posts
+// a maps.app.goo.gl link, the Share button's own. Those lead to Google Maps
+// only: no rule of the starter pack takes them down, whereas a goo.gl link,
+// which hides where it leads, is still held as a shortener.
+func TestStarterPackMapsLinks(t *testing.T) {
+	rs, err := rules.Load("../rules.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := memory.New()
+	t.Cleanup(func() { st.Close() })
+	eng := rules.NewEngine(rs, st, rules.Options{})
+	at := time.Date(2026, 11, 18, 14, 0, 0, 0, time.UTC)
+	matched := func(n int, text string) []string {
+		ev := bot.Event{ID: fmt.Sprint("m", n), Platform: "discord", Kind: bot.KindMessage, Space: "g", Channel: "general",
+			Author: bot.Author{ID: fmt.Sprint("u", n), CreatedAt: at.AddDate(-5, 0, 0), JoinedAt: at.AddDate(-2, 0, 0)},
+			Text:   text, At: at.Add(time.Duration(n) * time.Minute)}
+		v, err := eng.Evaluate(context.Background(), ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, m := range v.Matches {
+			names = append(names, m.Rule)
+		}
+		return names
+	}
+	for i, s := range []string{
+		"on se retrouve ici : https://maps.app.goo.gl/AbCdEf123",
+		"the shop is there https://maps.app.goo.gl/AbCdEf123?g_st=ic",
+		"[le lieu](https://maps.app.goo.gl/AbCdEf123)",
+		"HTTPS://MAPS.APP.GOO.GL/AbCdEf123",
+	} {
+		if got := matched(i, s); len(got) > 0 {
+			t.Errorf("%q: matched %v, want no rule", s, got)
+		}
+	}
+	for i, s := range []string{
+		"look https://goo.gl/AbCdEf123",
+		"look https://goo.gl/maps/AbCdEf123",
+	} {
+		if got := matched(100+i, s); !slices.Contains(got, "risky-links") {
+			t.Errorf("%q: matched %v, want risky-links", s, got)
+		}
+	}
+}

@@ -21,7 +21,11 @@ func (a *Analysis) linkSignals(ls *linkSet) {
 		path := linkPath(l)
 		switch {
 		case shorteners[d]:
-			a.Shortened++
+			// maps.app.goo.gl is Google Maps' Share button: it leads to
+			// Google Maps only, whereas goo.gl/… led anywhere
+			if !strings.EqualFold(strings.TrimSuffix(host, "."), "maps.app.goo.gl") {
+				a.Shortened++
+			}
 		case d == "discord.gg" || d == "dsc.gg" || d == "discord.me" || d == "discord.io" || d == "invite.gg":
 			if len(path) > 1 {
 				a.Invites++
