@@ -227,6 +227,13 @@ func (m *Moderator) LiftBans(ctx context.Context) (int, error) {
 		return 0, nil
 	}
 	now := m.now()
+	// The bans for good kept longer than anything can need them go first: a
+	// lift under way or a verdict carried out late no longer can.
+	if dropped, err := bk.DropBans(ctx, now, 0); err != nil {
+		m.log.Warn("the bans for good kept longer than needed not dropped from the store; again at the next check", "err", err)
+	} else if dropped > 0 {
+		m.log.Info("bans for good dropped from the store: kept long enough", "bans", dropped, "kept", bot.FormatDuration(store.ForGoodKept))
+	}
 	due, err := bk.DueBans(ctx, now, 0)
 	if err != nil {
 		return 0, fmt.Errorf("due bans: %w", err)

@@ -34,6 +34,27 @@ var ForGoodUntil = time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)
 // ForGood says b is a ban for good, kept for the lifts under way to see.
 func (b TimedBan) ForGood() bool { return b.Until.Equal(ForGoodUntil) }
 
+// ForGoodKept is how long a ban for good stays in the book once given: what
+// it is kept for is over by then. A lift under way when it was given ends
+// within minutes (its tries); a rule's timed ban carried out late, for a
+// message written before it, comes at the latest when a verdict left in
+// Redis's journal is taken again, which outlives its last write by 7 days
+// (store/redis DefaultJournalTTL), for a message Telegram or Discord handed
+// over late (Telegram keeps updates 24 hours). Then it is dropped
+// (DropBans): the book holds the bans for good of the last 30 days, not all
+// of them for ever.
+const ForGoodKept = 30 * 24 * time.Hour
+
+// DropAt is when b may be dropped from the book: for a ban for good, never
+// due, its Started plus ForGoodKept; ok is false for a timed ban, which is
+// lifted when due, not dropped.
+func (b TimedBan) DropAt() (at time.Time, ok bool) {
+	if !b.ForGood() {
+		return time.Time{}, false
+	}
+	return b.Started.Add(ForGoodKept), true
+}
+
 // Key names the ban: one per author and space.
 func (b TimedBan) Key() string { return BanKey(b.Event) }
 
@@ -60,4 +81,10 @@ type BanKeeper interface {
 	RemoveBan(ctx context.Context, key string, until time.Time) (bool, error)
 	// KeptBan returns the ban kept under key; false when none is.
 	KeptBan(ctx context.Context, key string) (TimedBan, bool, error)
+	// DropBans forgets the bans never due whose DropAt is not after now,
+	// at most limit of them (limit <= 0: all), and returns how many it
+	// forgot. One replaced meanwhile (a new ban) is kept. It never makes a
+	// ban due: a process that reads the book with DueBans, of this version
+	// or an older one, lifts none of them.
+	DropBans(ctx context.Context, now time.Time, limit int) (int, error)
 }
