@@ -45,3 +45,51 @@ func TestBanForGoodDroppedFromTheBook(t *testing.T) {
 		})
 	}
 }
+
+// An unban the platform reports forgets the ban kept, unless it may be no
+// moderator's: a timed ban whose end came (the lift's), a ban given since
+// the unban, and a ban given over one whose end came while its lift may be
+// under way (that lift's unban: it gives the new ban again).
+func TestUnbannedKeepsWhatMayBeVigiesOwnUnban(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		// first is a ban given before the ban kept (0: none; its end has
+		// come when the kept one, for good, is given), unban when the
+		// platform says the unban was, from the kept ban's
+		first, unban, after time.Duration
+		kept                bool
+	}{
+		{"unbanned an hour after", 0, time.Hour, time.Hour, false},
+		{"a timed ban whose end came", 0, 0, 25 * time.Hour, true},
+		{"a ban given since the unban", 0, -time.Second, time.Hour, true},
+		{"a ban given over a due one, unbanned while it is lifted", time.Hour, time.Minute, time.Minute, true},
+		{"a ban given over a due one, unbanned an hour after", time.Hour, time.Hour, time.Hour, false},
+	} {
+		for name, st := range stores(t) {
+			t.Run(tt.name+"/"+name, func(t *testing.T) {
+				ctx := context.Background()
+				clk := &clock{t: at}
+				p := &chat{recorder: recorder{name: "discord"}}
+				m := discordModerator(t, p, st, clk)
+				d := 24 * time.Hour
+				if tt.first > 0 {
+					if _, err := m.Moderate(ctx, bot.ModRequest{Command: bot.ModBan, Target: event("discord"), Duration: tt.first, By: "discord:42"}); err != nil {
+						t.Fatal(err)
+					}
+					clk.Add(tt.first)
+					d = 0
+				}
+				if _, err := m.Moderate(ctx, bot.ModRequest{Command: bot.ModBan, Target: event("discord"), Duration: d, By: "discord:42"}); err != nil {
+					t.Fatal(err)
+				}
+				banned := clk.Now()
+				clk.Add(tt.after)
+				m.Unbanned(ctx, event("discord"), banned.Add(tt.unban), "")
+				_, ok, err := st.(store.BanKeeper).KeptBan(ctx, store.BanKey(event("discord")))
+				if err != nil || ok != tt.kept {
+					t.Errorf("ban kept after the unban seen: %v, %v; want %v", ok, err, tt.kept)
+				}
+			})
+		}
+	}
+}

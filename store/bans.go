@@ -23,6 +23,11 @@ type TimedBan struct {
 	By      string    `json:"by,omitempty"`
 	Started time.Time `json:"started"`
 	Until   time.Time `json:"until"`
+	// OverDue says the ban replaced one whose end had come when it was
+	// given: a lift of that one may have been under way, and the unban the
+	// platform reports next may be that lift's (which gives this ban
+	// again), not a moderator's.
+	OverDue bool `json:"over_due,omitempty"`
 }
 
 // ForGoodUntil is the Until of a ban for good kept in the book: never due,
