@@ -58,17 +58,27 @@ func (m *Moderator) ban(ctx context.Context, p bot.Platform, ev bot.Event, d tim
 		}
 	}
 	if d > 0 && bot.BanEnds(p, ev, d) {
-		if err := b.Ban(ctx, ev, d); err != nil || !keeps {
-			return banGiven{}, err
+		if !keeps {
+			return banGiven{}, b.Ban(ctx, ev, d)
 		}
 		// The end kept of an earlier ban that vigie lifts (a longer one)
-		// would lift this one early: forgotten. Not forgotten, that lift
-		// is logged, not the ban, which was given.
+		// would lift this one early: replaced, before the platform's ban,
+		// by this one, never due (Ends), for a lift of that one under way
+		// to see it replaced and give it again (banAgain). Not replaced,
+		// that lift is logged, not the ban, which is given.
+		tb := store.TimedBan{Event: bannedOf(ev), Rule: rule, By: by, Started: now, Until: now.Add(d), OverDue: overDue, Ends: true}
 		sctx, cancel := m.storeContext(ctx)
-		defer cancel()
-		if _, err := bk.RemoveBan(sctx, store.BanKey(ev), time.Time{}); err != nil {
-			m.log.Warn("banned, but the end of an earlier timed ban is still kept: vigie will lift this ban then",
-				"platform", ev.Platform, "space", ev.Space, "author", ev.Author.ID, "err", err)
+		prev, had, perr := bk.PutBan(sctx, tb)
+		cancel()
+		if err := b.Ban(ctx, ev, d); err != nil {
+			if perr == nil {
+				m.putBack(ctx, bk, tb, prev, had)
+			}
+			return banGiven{}, err
+		}
+		if perr != nil {
+			m.log.Warn("banned, but the end of an earlier timed ban may still be kept: vigie may lift this ban then",
+				"platform", ev.Platform, "space", ev.Space, "author", ev.Author.ID, "err", perr)
 		}
 		return banGiven{}, nil
 	}

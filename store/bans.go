@@ -28,6 +28,11 @@ type TimedBan struct {
 	// platform reports next may be that lift's (which gives this ban
 	// again), not a moderator's.
 	OverDue bool `json:"over_due,omitempty"`
+	// Ends says the platform ends the ban by itself at Until (Telegram's,
+	// up to 366 days): never due, vigie does not lift it; it is kept until
+	// then for a lift under way of the ban it replaced to see it, and give
+	// it again, and dropped then (DropBans).
+	Ends bool `json:"ends,omitempty"`
 }
 
 // ForGoodUntil is the Until of a ban for good kept in the book: never due,
@@ -50,14 +55,21 @@ func (b TimedBan) ForGood() bool { return b.Until.Equal(ForGoodUntil) }
 // of them for ever.
 const ForGoodKept = 30 * 24 * time.Hour
 
-// DropAt is when b may be dropped from the book: for a ban for good, never
-// due, its Started plus ForGoodKept; ok is false for a timed ban, which is
-// lifted when due, not dropped.
+// Due says b is lifted by vigie when its Until is past: neither for good,
+// nor one the platform ends.
+func (b TimedBan) Due() bool { return !b.ForGood() && !b.Ends }
+
+// DropAt is when b may be dropped from the book, when it is never due: a
+// ban for good, its Started plus ForGoodKept; a ban the platform ends, its
+// end. ok is false for a ban vigie lifts when due, not dropped.
 func (b TimedBan) DropAt() (at time.Time, ok bool) {
-	if !b.ForGood() {
-		return time.Time{}, false
+	switch {
+	case b.ForGood():
+		return b.Started.Add(ForGoodKept), true
+	case b.Ends:
+		return b.Until, true
 	}
-	return b.Started.Add(ForGoodKept), true
+	return time.Time{}, false
 }
 
 // Key names the ban: one per author and space.
@@ -79,6 +91,8 @@ type BanKeeper interface {
 	// DueBans returns the bans whose Until is not after now, oldest Until
 	// first, at most limit of them (limit <= 0: all).
 	DueBans(ctx context.Context, now time.Time, limit int) ([]TimedBan, error)
+	// DueBans never returns a ban that is not Due.
+	//
 	// RemoveBan forgets the ban of key. With a non-zero until, only if its
 	// Until is still that (it was not replaced meanwhile); zero forgets it
 	// whatever its end (an unban, a ban for good). It reports whether a ban

@@ -38,7 +38,7 @@ func (s *Store) DueBans(_ context.Context, now time.Time, limit int) ([]store.Ti
 	defer k.mu.Unlock()
 	var out []store.TimedBan
 	for _, b := range k.bans {
-		if !b.Until.After(now) {
+		if b.Due() && !b.Until.After(now) {
 			out = append(out, b)
 		}
 	}

@@ -56,12 +56,19 @@ end
 return out
 `)
 
-// removeBanScript: KEYS hash, due; ARGV key, until (” for any). Returns 1
-// when removed.
+// removeBanScript: KEYS hash, due, drop; ARGV key, until in milliseconds
+// (” for any), until as its JSON says it. Returns 1 when removed. A ban the
+// platform ends is never due (its score is a ban for good's): its end is
+// read from its JSON.
 var removeBanScript = goredis.NewScript(`
 local s = redis.call('ZSCORE', KEYS[2], ARGV[1])
 if not s then return 0 end
-if ARGV[2] ~= '' and tonumber(s) ~= tonumber(ARGV[2]) then return 0 end
+if ARGV[2] ~= '' and tonumber(s) ~= tonumber(ARGV[2]) then
+  local v = redis.call('HGET', KEYS[1], ARGV[1])
+  if not v then return 0 end
+  local b = cjson.decode(v)
+  if b['ends'] ~= true or b['until'] ~= ARGV[3] then return 0 end
+end
 redis.call('HDEL', KEYS[1], ARGV[1])
 redis.call('ZREM', KEYS[2], ARGV[1])
 redis.call('ZREM', KEYS[3], ARGV[1])
@@ -124,7 +131,13 @@ func (s *Store) PutBan(ctx context.Context, b store.TimedBan) (store.TimedBan, b
 	if at, ok := b.DropAt(); ok {
 		drop = millis(at)
 	}
-	old, err := putBanScript.Run(ctx, s.c, s.banKeys(), b.Key(), raw, millis(b.Until), drop).Text()
+	// A ban not due is so for every process, of this version or an older
+	// one: its score is a ban for good's.
+	due := millis(b.Until)
+	if !b.Due() {
+		due = millis(store.ForGoodUntil)
+	}
+	old, err := putBanScript.Run(ctx, s.c, s.banKeys(), b.Key(), raw, due, drop).Text()
 	if err != nil {
 		return prev, false, fmt.Errorf("redis ban %s: %w", b.Key(), err)
 	}
@@ -172,11 +185,13 @@ func (s *Store) KeptBan(ctx context.Context, key string) (store.TimedBan, bool, 
 
 // RemoveBan forgets a ban, if it was not replaced when until is set.
 func (s *Store) RemoveBan(ctx context.Context, key string, until time.Time) (bool, error) {
-	u := ""
+	u, j := "", ""
 	if !until.IsZero() {
-		u = millis(until)
+		// as PutBan keeps it, to the millisecond, and as JSON says it
+		until = time.UnixMilli(until.UnixMilli()).UTC()
+		u, j = millis(until), until.Format(time.RFC3339Nano)
 	}
-	n, err := removeBanScript.Run(ctx, s.c, s.banKeys(), key, u).Int64()
+	n, err := removeBanScript.Run(ctx, s.c, s.banKeys(), key, u, j).Int64()
 	if err != nil {
 		return false, fmt.Errorf("redis unban %s: %w", key, err)
 	}

@@ -48,6 +48,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	t.Run("Locks", func(t *testing.T) { testLocks(t, newStore) })
 	t.Run("TimedBans", func(t *testing.T) { testTimedBans(t, newStore) })
 	t.Run("DropBans", func(t *testing.T) { testDropBans(t, newStore) })
+	t.Run("BansThePlatformEnds", func(t *testing.T) { testBansThePlatformEnds(t, newStore) })
 	t.Run("Verifications", func(t *testing.T) { testVerifications(t, newStore) })
 	t.Run("Leases", func(t *testing.T) { testLeases(t, newStore) })
 	t.Run("LeasesConcurrent", func(t *testing.T) { testLeasesConcurrent(t, newStore) })
@@ -1735,6 +1736,41 @@ func testDropBans(t *testing.T, newStore func(t *testing.T) store.Store) {
 	}
 	if due, err := bk.DueBans(ctx, at.Add(100*24*time.Hour), 0); err != nil || len(due) != 2 {
 		t.Errorf("DueBans at 100 days = %v, %v; want the two timed bans", due, err)
+	}
+}
+
+// testBansThePlatformEnds: a ban the platform ends (Ends) is never due,
+// removed as read (by its Until), and dropped at its end.
+func testBansThePlatformEnds(t *testing.T, newStore func(t *testing.T) store.Store) {
+	ctx := context.Background()
+	bk := newStore(t).(store.BanKeeper)
+	at := time.Date(2026, 2, 3, 10, 0, 0, 0, time.UTC)
+	ends := func(author string) store.TimedBan {
+		return store.TimedBan{Event: bot.Event{Platform: "telegram", Space: "-100", Author: bot.Author{ID: author}},
+			Started: at, Until: at.Add(30*24*time.Hour + 123456789), Ends: true}
+	}
+	for _, a := range []string{"u1", "u2"} {
+		if _, _, err := bk.PutBan(ctx, ends(a)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if due, err := bk.DueBans(ctx, at.Add(100*24*time.Hour), 0); err != nil || len(due) != 0 {
+		t.Errorf("DueBans = %+v, %v; want none: the platform ends them", due, err)
+	}
+	if b, ok, err := bk.KeptBan(ctx, ends("u1").Key()); err != nil || !ok || !b.Ends || b.Until.Sub(ends("u1").Until).Abs() >= time.Millisecond {
+		t.Errorf("KeptBan = %+v, %v, %v", b, ok, err)
+	}
+	if ok, err := bk.RemoveBan(ctx, ends("u1").Key(), at.Add(time.Hour)); ok || err != nil {
+		t.Errorf("RemoveBan with another end = %v, %v; want kept", ok, err)
+	}
+	if ok, err := bk.RemoveBan(ctx, ends("u1").Key(), ends("u1").Until); !ok || err != nil {
+		t.Errorf("RemoveBan with its end = %v, %v; want removed", ok, err)
+	}
+	if n, err := bk.DropBans(ctx, at.Add(30*24*time.Hour), 0); n != 0 || err != nil {
+		t.Errorf("DropBans before its end = %d, %v; want none", n, err)
+	}
+	if n, err := bk.DropBans(ctx, at.Add(31*24*time.Hour), 0); n != 1 || err != nil {
+		t.Errorf("DropBans after its end = %d, %v; want it dropped", n, err)
 	}
 }
 
