@@ -75,10 +75,16 @@ redis.call('ZREM', KEYS[3], ARGV[1])
 return 1
 `)
 
-// dropCandidatesScript: KEYS hash, due, drop; ARGV now, max. Returns the
-// keys whose drop time is not after now, each followed by its ban's JSON
-// (” when none is kept).
+// dropCandidatesScript: KEYS hash, due, drop; ARGV now, max, the due score
+// of a ban never due. Returns the keys whose drop time is not after now,
+// each followed by its ban's JSON (” when none is kept). The bans never due
+// that the drop set does not know (kept by an older process, which knows
+// nothing of it) go in it first, at once due to be read: max of them at a
+// time, the first in the due set, whose place the dropped ones leave.
 var dropCandidatesScript = goredis.NewScript(`
+for _, k in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], ARGV[3], '+inf', 'LIMIT', 0, ARGV[2])) do
+  if not redis.call('ZSCORE', KEYS[3], k) then redis.call('ZADD', KEYS[3], 0, k) end
+end
 local keys = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
 local out = {}
 for _, k in ipairs(keys) do
@@ -207,7 +213,7 @@ func (s *Store) DropBans(ctx context.Context, now time.Time, limit int) (int, er
 	if limit <= 0 {
 		limit = dropBansTake
 	}
-	res, err := dropCandidatesScript.Run(ctx, s.c, s.banKeys(), millis(now), limit).StringSlice()
+	res, err := dropCandidatesScript.Run(ctx, s.c, s.banKeys(), millis(now), limit, millis(store.ForGoodUntil)).StringSlice()
 	if err != nil {
 		return 0, fmt.Errorf("redis drop bans: %w", err)
 	}

@@ -761,4 +761,24 @@ func TestDropBansAfterAnOlderProcess(t *testing.T) {
 	if n, _ := c.ZCard(ctx, prefix+":{bans}:drop").Result(); n != 0 {
 		t.Errorf("the drop set holds %d keys, want none: the ban is no longer one to drop", n)
 	}
+
+	// A ban for good the older process kept is dropped all the same, in
+	// its time.
+	forGood := store.TimedBan{Event: bot.Event{Platform: "discord", Space: "g1", Author: bot.Author{ID: "u2"}}, Started: at, Until: store.ForGoodUntil}
+	raw, _ = json.Marshal(forGood)
+	if err := c.HSet(ctx, prefix+":{bans}:all", forGood.Key(), raw).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.ZAdd(ctx, prefix+":{bans}:due", goredis.Z{Score: float64(store.ForGoodUntil.UnixMilli()), Member: forGood.Key()}).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := st.DropBans(ctx, at.Add(store.ForGoodKept-time.Millisecond), 0); n != 0 || err != nil {
+		t.Fatalf("DropBans before its time = %d, %v; want none", n, err)
+	}
+	if n, err := st.DropBans(ctx, at.Add(store.ForGoodKept), 0); n != 1 || err != nil {
+		t.Fatalf("DropBans in its time = %d, %v; want the older process's ban for good dropped", n, err)
+	}
+	if _, ok, _ := st.KeptBan(ctx, forGood.Key()); ok {
+		t.Error("the older process's ban for good still kept")
+	}
 }
