@@ -290,4 +290,20 @@ func TestUnbanByHandForgetsTheBan(t *testing.T) {
 	if want := "telegram:8 unbanned on telegram by hand: the ban for good is forgotten"; !slices.Contains(got, want) {
 		t.Errorf("audit = %q, want %q among them", got, want)
 	}
+
+	// vigie's own unban (a lift, /unban, a kick) is no unban by hand: the
+	// handlers saw to the book themselves.
+	if got := w.command(carol, "/ban spam", spam); !strings.HasPrefix(got, "Banned Bob Martin") {
+		t.Fatalf("/ban again: answer = %q", got)
+	}
+	w.f.push(map[string]any{"chat_member": map[string]any{
+		"chat": group.json(), "from": map[string]any{"id": botUserID, "is_bot": true, "first_name": "vigie"},
+		"date":            time.Now().Add(time.Minute).Unix(),
+		"old_chat_member": map[string]any{"user": bob.json(), "status": "kicked", "until_date": 0},
+		"new_chat_member": map[string]any{"user": bob.json(), "status": "left"},
+	}})
+	testsync.Eventually(t, "the update taken", func() bool { return w.f.UpdatesLeft() == 0 && w.c.work.Busy() == 0 })
+	if _, ok, _ := w.st.KeptBan(t.Context(), key); !ok {
+		t.Error("vigie's own unban taken for one by hand: the ban kept was forgotten")
+	}
 }
