@@ -108,6 +108,18 @@ func BanEnds(p Platform, ev Event, d time.Duration) bool {
 	return ok && e.BanEnds(ev, d)
 }
 
+// UnbanWatcher is what the desk's commands add when vigie keeps the ends of
+// bans: a platform tells it of an unban it saw that vigie did not give (a
+// moderator's in the platform's own app), so that vigie forgets the ban's end
+// and does not lift, later, a ban given by hand since.
+type UnbanWatcher interface {
+	// Unbanned says member (an event naming its platform, space and
+	// author) was unbanned at at, zero when the platform does not say when
+	// (it tells within seconds); by names who did it (platform:id) when the
+	// platform says, "" when not.
+	Unbanned(ctx context.Context, member Event, at time.Time, by string)
+}
+
 // ErrNotBanned is what an Unban's error wraps when the platform says the
 // member is not banned (lifted by hand already): a lift that finds it so has
 // nothing left to do.

@@ -37,33 +37,48 @@ func (m *Moderator) ban(ctx context.Context, p bot.Platform, ev bot.Event, d tim
 	}
 	now := m.now()
 	bk, keeps := m.store.(store.BanKeeper)
-	if d > 0 && by == "" && keeps {
+	// overDue says the ban kept now is one whose end came: a lift of it may
+	// be under way, and the unban the platform reports next may be that
+	// lift's (Unbanned).
+	overDue := false
+	if keeps && (d <= 0 || by == "" || !bot.BanEnds(p, ev, d)) {
+		sctx, cancel := m.storeContext(ctx)
+		kept, ok, err := bk.KeptBan(sctx, store.BanKey(ev))
+		cancel()
+		overDue = err == nil && ok && !kept.Until.After(now)
 		// A rule's timed ban for a message written before the member was
 		// banned for good (a verdict carried out late: retried, taken
 		// again from the journal) does not shorten the later ban: the
 		// member is banned for good already. One written after it, the
 		// member was let back in by hand: the rule's ban is given.
-		sctx, cancel := m.storeContext(ctx)
-		kept, ok, err := bk.KeptBan(sctx, store.BanKey(ev))
-		cancel()
-		if err == nil && ok && kept.ForGood() && !ev.At.IsZero() && ev.At.Before(kept.Started) {
+		if d > 0 && by == "" && err == nil && ok && kept.ForGood() && !ev.At.IsZero() && ev.At.Before(kept.Started) {
 			m.log.Info("a rule's timed ban not given: the member was banned for good since the message", "audit", true,
 				"platform", ev.Platform, "space", ev.Space, "author", ev.Author.ID, "rule", rule, "banned", kept.Started)
 			return banGiven{}, nil
 		}
 	}
 	if d > 0 && bot.BanEnds(p, ev, d) {
-		if err := b.Ban(ctx, ev, d); err != nil || !keeps {
-			return banGiven{}, err
+		if !keeps {
+			return banGiven{}, b.Ban(ctx, ev, d)
 		}
 		// The end kept of an earlier ban that vigie lifts (a longer one)
-		// would lift this one early: forgotten. Not forgotten, that lift
-		// is logged, not the ban, which was given.
+		// would lift this one early: replaced, before the platform's ban,
+		// by this one, never due (Ends), for a lift of that one under way
+		// to see it replaced and give it again (banAgain). Not replaced,
+		// that lift is logged, not the ban, which is given.
+		tb := store.TimedBan{Event: bannedOf(ev), Rule: rule, By: by, Started: now, Until: now.Add(d), OverDue: overDue, Ends: true}
 		sctx, cancel := m.storeContext(ctx)
-		defer cancel()
-		if _, err := bk.RemoveBan(sctx, store.BanKey(ev), time.Time{}); err != nil {
-			m.log.Warn("banned, but the end of an earlier timed ban is still kept: vigie will lift this ban then",
-				"platform", ev.Platform, "space", ev.Space, "author", ev.Author.ID, "err", err)
+		prev, had, perr := bk.PutBan(sctx, tb)
+		cancel()
+		if err := b.Ban(ctx, ev, d); err != nil {
+			if perr == nil {
+				m.putBack(ctx, bk, tb, prev, had)
+			}
+			return banGiven{}, err
+		}
+		if perr != nil {
+			m.log.Warn("banned, but the end of an earlier timed ban may still be kept: vigie may lift this ban then",
+				"platform", ev.Platform, "space", ev.Space, "author", ev.Author.ID, "err", perr)
 		}
 		return banGiven{}, nil
 	}
@@ -76,7 +91,7 @@ func (m *Moderator) ban(ctx context.Context, p bot.Platform, ev bot.Event, d tim
 		// finds it replaced once its unban is done, and bans again
 		// (banAgain). Kept after, a lift whose unban came after this ban
 		// would forget it unseen.
-		tb := store.TimedBan{Event: bannedOf(ev), Rule: rule, By: by, Started: now, Until: store.ForGoodUntil}
+		tb := store.TimedBan{Event: bannedOf(ev), Rule: rule, By: by, Started: now, Until: store.ForGoodUntil, OverDue: overDue}
 		sctx, cancel := m.storeContext(ctx)
 		prev, had, perr := bk.PutBan(sctx, tb)
 		cancel()
@@ -98,7 +113,7 @@ func (m *Moderator) ban(ctx context.Context, p bot.Platform, ev bot.Event, d tim
 		return banGiven{}, &bot.ActionError{Op: bot.ActBan, Err: fmt.Errorf(
 			"%s bans do not end by themselves and this store keeps no ends of bans: a ban for %s would be for good", p.Name(), bot.FormatDuration(d))}
 	}
-	tb := store.TimedBan{Event: bannedOf(ev), Rule: rule, By: by, Started: now, Until: now.Add(d)}
+	tb := store.TimedBan{Event: bannedOf(ev), Rule: rule, By: by, Started: now, Until: now.Add(d), OverDue: overDue}
 	sctx, cancel := m.storeContext(ctx)
 	prev, had, err := bk.PutBan(sctx, tb)
 	cancel()
@@ -171,6 +186,72 @@ func (m *Moderator) forgetBan(ctx context.Context, ev bot.Event) {
 	}
 }
 
+// liftUnderWay bounds how long after a ban given over a ban whose end came
+// (store.TimedBan.OverDue) a lift of that one may still be under way: its
+// tries, each bounded, and the pauses between them.
+const liftUnderWay = 10 * time.Minute
+
+// unbanTold is how long before the platform tells of an unban it may have
+// been given, when the platform does not say when (Discord's gateway): a
+// ban given since, whose unban this cannot be, is among those kept.
+const unbanTold = 10 * time.Second
+
+// Unbanned learns an unban the platform saw that vigie did not give (a
+// moderator in the platform's own app): the ban kept for member is
+// forgotten, and audited "unbanned on discord by hand", so that its end does
+// not lift, later, a ban given by hand since, nor does the book keep a ban
+// for good that is no more. It is kept when it may be no moderator's unban:
+// a timed ban whose end came (the lift's, which finds it lifted already), one
+// given since at, and one given over a ban whose end came while a lift of
+// that one may have been under way (its unban; the lift gives the new ban
+// again).
+func (m *Moderator) Unbanned(ctx context.Context, member bot.Event, at time.Time, by string) {
+	bk, ok := m.store.(store.BanKeeper)
+	if !ok {
+		return
+	}
+	member = bannedOf(member)
+	now := m.now()
+	if at.IsZero() {
+		at = now.Add(-unbanTold)
+	}
+	log := m.log.With("platform", member.Platform, "space", member.Space, "author", member.Author.ID)
+	sctx, cancel := m.storeContext(ctx)
+	defer cancel()
+	kept, ok, err := bk.KeptBan(sctx, store.BanKey(member))
+	switch {
+	case err != nil:
+		log.Warn("an unban by hand seen, but the ban kept not read: a lift may unban a later ban by hand", "err", err)
+		return
+	case !ok, !kept.Until.After(now), !kept.Started.Before(at):
+		return
+	case kept.OverDue && at.Sub(kept.Started) < liftUnderWay:
+		log.Info("an unban seen, maybe the lift of an earlier ban's: the ban kept stays", "started", kept.Started)
+		return
+	}
+	removed, err := bk.RemoveBan(sctx, kept.Key(), kept.Until)
+	if err != nil {
+		log.Warn("an unban by hand seen, but the ban kept not forgotten: a lift may unban a later ban by hand", "err", err)
+		return
+	}
+	if !removed {
+		return // replaced or forgotten meanwhile
+	}
+	end := "for good"
+	if !kept.ForGood() {
+		end = UntilText(kept.Until, now)
+	}
+	reason := "unbanned on " + member.Platform + " by hand: the ban " + end + " is forgotten"
+	match := bot.Match{Rule: cmp.Or(kept.Rule, ManualRule), Reason: reason}
+	e := store.AuditEntry{At: now, Event: member, Mode: m.Mode(), By: by,
+		Verdict: bot.Verdict{EventID: member.ID, Platform: member.Platform, At: now, Matches: []bot.Match{match}}}
+	if err := m.store.AppendAudit(sctx, e); err != nil {
+		log.Warn("an unban by hand not audited", "err", err)
+	}
+	log.Info("unbanned by hand on the platform: the ban kept is forgotten", "audit", true, "by", by, "banned_by", kept.By,
+		"rule", kept.Rule, "until", end)
+}
+
 // bannedOf is the part of ev that the unban needs: who, and where.
 func bannedOf(ev bot.Event) bot.Event {
 	return bot.Event{ID: ev.ID, Platform: ev.Platform, Space: ev.Space, Channel: ev.Channel,
@@ -227,6 +308,13 @@ func (m *Moderator) LiftBans(ctx context.Context) (int, error) {
 		return 0, nil
 	}
 	now := m.now()
+	// The bans for good kept longer than anything can need them go first: a
+	// lift under way or a verdict carried out late no longer can.
+	if dropped, err := bk.DropBans(ctx, now, 0); err != nil {
+		m.log.Warn("the bans for good kept longer than needed not dropped from the store; again at the next check", "err", err)
+	} else if dropped > 0 {
+		m.log.Info("bans for good dropped from the store: kept long enough", "bans", dropped, "kept", bot.FormatDuration(store.ForGoodKept))
+	}
 	due, err := bk.DueBans(ctx, now, 0)
 	if err != nil {
 		return 0, fmt.Errorf("due bans: %w", err)

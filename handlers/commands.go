@@ -352,6 +352,12 @@ func (c *Commands) Moderate(ctx context.Context, r bot.ModRequest) (string, erro
 	return c.mod.Moderate(ctx, r)
 }
 
+// Unbanned learns an unban given by hand on the platform; see
+// Moderator.Unbanned.
+func (c *Commands) Unbanned(ctx context.Context, member bot.Event, at time.Time, by string) {
+	c.mod.Unbanned(ctx, member, at, by)
+}
+
 // NotesOn returns the moderators' notes on ev's author; see Moderator.NotesOn.
 func (c *Commands) NotesOn(ctx context.Context, ev bot.Event) []store.Note {
 	return c.mod.NotesOn(ctx, ev)

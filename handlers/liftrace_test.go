@@ -10,6 +10,7 @@ import (
 
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/handlers"
+	"github.com/vigie-bot/vigie/store"
 )
 
 // bannedDuringLift is a platform like Discord where a member is banned again
@@ -155,5 +156,56 @@ func TestRuleTimedBanKeepsALaterBanForGood(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// expiringDuringLift is bannedDuringLift as Telegram: it ends a ban of up to
+// 366 days by itself.
+type expiringDuringLift struct{ bannedDuringLift }
+
+func (e *expiringDuringLift) BanEnds(_ bot.Event, d time.Duration) bool {
+	return d > 0 && d <= 366*24*time.Hour
+}
+
+// On Telegram, a ban(30d), which Telegram ends by itself, given while the
+// member's kept ban(400d) is being lifted is given again once the unban is
+// done; it is not lifted, and the book forgets it at its end.
+func TestBanThePlatformEndsGivenDuringLiftKept(t *testing.T) {
+	for name, st := range stores(t) {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			clk := &clock{t: at}
+			p := &expiringDuringLift{bannedDuringLift{chat: chat{recorder: recorder{name: "telegram"}}}}
+			m, err := handlers.New(handlers.Options{Platforms: map[string]bot.Platform{"telegram": p}, Store: st,
+				Now: clk.Now, Retry: handlers.Retry{Attempts: 1}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ban := func(d time.Duration) {
+				if _, err := m.Moderate(ctx, bot.ModRequest{Command: bot.ModBan, Target: event("telegram"), Duration: d, By: "telegram:42"}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			ban(400 * 24 * time.Hour)
+			clk.Add(400 * 24 * time.Hour)
+			p.during = func() { ban(30 * 24 * time.Hour) }
+			if _, err := m.LiftBans(ctx); err != nil {
+				t.Fatal(err)
+			}
+			want := []string{"ban(400d) u-7", "ban(30d) u-7", "unban u-7", "ban(30d) u-7"}
+			if got := p.Calls(); !slices.Equal(got, want) {
+				t.Fatalf("platform calls = %q\nwant %q", got, want)
+			}
+			clk.Add(31 * 24 * time.Hour)
+			if n, err := m.LiftBans(ctx); n != 0 || err != nil {
+				t.Errorf("LiftBans after the 30 days = %d, %v; want none: Telegram ends that ban", n, err)
+			}
+			if got := p.Calls(); len(got) != len(want) {
+				t.Errorf("platform calls after the 30 days = %q", got)
+			}
+			if _, ok, err := st.(store.BanKeeper).KeptBan(ctx, store.BanKey(event("telegram"))); ok || err != nil {
+				t.Errorf("the 30-day ban still in the book after its end: %v, %v", ok, err)
+			}
+		})
 	}
 }

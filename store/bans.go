@@ -23,6 +23,16 @@ type TimedBan struct {
 	By      string    `json:"by,omitempty"`
 	Started time.Time `json:"started"`
 	Until   time.Time `json:"until"`
+	// OverDue says the ban replaced one whose end had come when it was
+	// given: a lift of that one may have been under way, and the unban the
+	// platform reports next may be that lift's (which gives this ban
+	// again), not a moderator's.
+	OverDue bool `json:"over_due,omitempty"`
+	// Ends says the platform ends the ban by itself at Until (Telegram's,
+	// up to 366 days): never due, vigie does not lift it; it is kept until
+	// then for a lift under way of the ban it replaced to see it, and give
+	// it again, and dropped then (DropBans).
+	Ends bool `json:"ends,omitempty"`
 }
 
 // ForGoodUntil is the Until of a ban for good kept in the book: never due,
@@ -33,6 +43,34 @@ var ForGoodUntil = time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)
 
 // ForGood says b is a ban for good, kept for the lifts under way to see.
 func (b TimedBan) ForGood() bool { return b.Until.Equal(ForGoodUntil) }
+
+// ForGoodKept is how long a ban for good stays in the book once given: what
+// it is kept for is over by then. A lift under way when it was given ends
+// within minutes (its tries); a rule's timed ban carried out late, for a
+// message written before it, comes at the latest when a verdict left in
+// Redis's journal is taken again, which outlives its last write by 7 days
+// (store/redis DefaultJournalTTL), for a message Telegram or Discord handed
+// over late (Telegram keeps updates 24 hours). Then it is dropped
+// (DropBans): the book holds the bans for good of the last 30 days, not all
+// of them for ever.
+const ForGoodKept = 30 * 24 * time.Hour
+
+// Due says b is lifted by vigie when its Until is past: neither for good,
+// nor one the platform ends.
+func (b TimedBan) Due() bool { return !b.ForGood() && !b.Ends }
+
+// DropAt is when b may be dropped from the book, when it is never due: a
+// ban for good, its Started plus ForGoodKept; a ban the platform ends, its
+// end. ok is false for a ban vigie lifts when due, not dropped.
+func (b TimedBan) DropAt() (at time.Time, ok bool) {
+	switch {
+	case b.ForGood():
+		return b.Started.Add(ForGoodKept), true
+	case b.Ends:
+		return b.Until, true
+	}
+	return time.Time{}, false
+}
 
 // Key names the ban: one per author and space.
 func (b TimedBan) Key() string { return BanKey(b.Event) }
@@ -53,6 +91,8 @@ type BanKeeper interface {
 	// DueBans returns the bans whose Until is not after now, oldest Until
 	// first, at most limit of them (limit <= 0: all).
 	DueBans(ctx context.Context, now time.Time, limit int) ([]TimedBan, error)
+	// DueBans never returns a ban that is not Due.
+	//
 	// RemoveBan forgets the ban of key. With a non-zero until, only if its
 	// Until is still that (it was not replaced meanwhile); zero forgets it
 	// whatever its end (an unban, a ban for good). It reports whether a ban
@@ -60,4 +100,10 @@ type BanKeeper interface {
 	RemoveBan(ctx context.Context, key string, until time.Time) (bool, error)
 	// KeptBan returns the ban kept under key; false when none is.
 	KeptBan(ctx context.Context, key string) (TimedBan, bool, error)
+	// DropBans forgets the bans never due whose DropAt is not after now,
+	// at most limit of them (limit <= 0: all), and returns how many it
+	// forgot. One replaced meanwhile (a new ban) is kept. It never makes a
+	// ban due: a process that reads the book with DueBans, of this version
+	// or an older one, lifts none of them.
+	DropBans(ctx context.Context, now time.Time, limit int) (int, error)
 }

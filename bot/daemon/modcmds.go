@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"time"
 
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/bot/internal/deskcases"
@@ -13,6 +14,16 @@ var _ bot.Moderation = (*deskCommands)(nil)
 // Moderate carries out a moderator's command given in a group or a guild.
 func (t *deskCommands) Moderate(ctx context.Context, r bot.ModRequest) (string, error) {
 	return t.c.Moderate(ctx, r)
+}
+
+var _ bot.UnbanWatcher = (*deskCommands)(nil)
+
+// Unbanned learns an unban a platform saw (a moderator's in the platform's
+// own app), for the ban's end kept to be forgotten.
+func (t *deskCommands) Unbanned(ctx context.Context, member bot.Event, at time.Time, by string) {
+	if t.c != nil {
+		t.c.Unbanned(ctx, member, at, by)
+	}
 }
 
 // card is c as a desk shows it, with the moderators' notes on its author.

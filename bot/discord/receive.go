@@ -1,6 +1,7 @@
 package discord
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -263,12 +264,41 @@ func (c *Client) addHandlers() {
 			c.emitFrom(ev)
 		}
 	})
+	c.sess.AddHandler(func(_ *discordgo.Session, b *discordgo.GuildBanRemove) {
+		defer c.guard.Recover(where)
+		c.unbanned(b)
+	})
 	c.sess.AddHandler(func(_ *discordgo.Session, i *discordgo.InteractionCreate) {
 		defer c.guard.Recover(where)
 		if i.Interaction != nil {
 			c.interaction(i.Interaction)
 		}
 	})
+}
+
+// unbanned tells the handlers (bot.UnbanWatcher) of an unban in a guild vigie
+// moderates (GUILD_BAN_REMOVE, intent GUILD_MODERATION), on a desk worker:
+// a moderator's in Discord's own app, for vigie to forget the ban's end and
+// not lift a ban given by hand since. Discord says neither who unbanned nor
+// when: the handlers take it as just before they are told, and tell vigie's
+// own unbans (its lifts, /unban) apart themselves.
+func (c *Client) unbanned(b *discordgo.GuildBanRemove) {
+	if b.User == nil || b.User.ID == "" || !c.moderates(b.GuildID) {
+		return
+	}
+	w, ok := c.cmds().(bot.UnbanWatcher)
+	if !ok {
+		return
+	}
+	c.sinkMu.RLock()
+	s := c.sink
+	c.sinkMu.RUnlock()
+	if s == nil {
+		return
+	}
+	member := bot.Event{Platform: Platform, Space: b.GuildID,
+		Author: bot.Author{ID: b.User.ID, Name: cmp.Or(b.User.GlobalName, b.User.Username), Username: b.User.Username}}
+	c.work.Go(s.ctx, func(ctx context.Context) { w.Unbanned(ctx, member, time.Time{}, "") })
 }
 
 // messageCreated takes a MESSAGE_CREATE: m as discordgo decoded it, raw its

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -277,5 +278,75 @@ func TestTimedBanLiftedPastLiftsThatKeepFailing(t *testing.T) {
 	due, err := st.DueBans(context.Background(), clk.Now(), 0)
 	if err != nil || len(due) != 2 {
 		t.Errorf("bans kept = %+v, %v; want Bob's and Newbie's, still to lift", due, err)
+	}
+}
+
+// An unban by hand in Discord's app (GUILD_BAN_REMOVE) forgets the ban vigie
+// keeps, on either store: the end of a timed ban does not lift a ban given
+// by hand since, and a ban for good lifted by hand leaves the book. Both are
+// audited; vigie's own unban (/unban) is no unban by hand.
+func TestUnbanByHandForgetsTheBan(t *testing.T) {
+	url := redistest.URL(t)
+	for _, name := range []string{"memory", "redis"} {
+		t.Run(name, func(t *testing.T) {
+			var st store.Store = memory.New()
+			if name == "redis" {
+				rs, err := redis.Open(url, redis.WithPrefix(fmt.Sprintf("vigietest-unbanhand-%d-%d", os.Getpid(), banPrefixes.Add(1))))
+				if err != nil {
+					t.Fatal(err)
+				}
+				st = rs
+			}
+			t.Cleanup(func() { st.Close() })
+			f := newFakeDiscord(t)
+			clk := &banClock{t: time.Date(2026, 3, 1, 22, 30, 0, 0, time.UTC)}
+			w := newBanWorld(t, f, st, clk)
+			ctx := context.Background()
+			bk := st.(store.BanKeeper)
+			gone := func(who user) bool {
+				_, ok, err := bk.KeptBan(ctx, "discord|"+guildID+"|"+who.id)
+				return err == nil && !ok
+			}
+			w.ban(t, "9401", mallory, "1d")
+			w.ban(t, "9402", bob, "")
+			clk.Add(time.Hour)
+			f.Unban(guildID, mallory.id) // by hand, in Discord's app
+			f.Unban(guildID, bob.id)
+			testsync.Eventually(t, "the unbans by hand learned", func() bool { return gone(mallory) && gone(bob) })
+			f.Ban(guildID, mallory.id) // by hand again, for good
+			clk.Add(24 * time.Hour)
+			w.lift(t, 0)
+			if !f.Banned(guildID, mallory.id) {
+				t.Error("the end of vigie's 1d ban lifted the ban Mallory was given by hand since")
+			}
+			audit, _ := st.Audit(ctx, clk.Now().Add(-48*time.Hour))
+			var reasons []string
+			for _, e := range audit {
+				if len(e.Verdict.Matches) == 1 && strings.Contains(e.Verdict.Matches[0].Reason, "by hand") {
+					reasons = append(reasons, e.Event.Author.ID+": "+e.Verdict.Matches[0].Reason)
+				}
+			}
+			slices.Sort(reasons)
+			want := []string{bob.id + ": unbanned on discord by hand: the ban for good is forgotten",
+				mallory.id + ": unbanned on discord by hand: the ban until 2 Mar 22:30 UTC is forgotten"}
+			slices.Sort(want)
+			if !slices.Equal(reasons, want) {
+				t.Errorf("the unbans by hand audited %q, want %q", reasons, want)
+			}
+
+			// vigie's own /unban is not one by hand: audited as the /unban only.
+			w.ban(t, "9403", newbie, "1d")
+			w.f.Dispatch("INTERACTION_CREATE", modSlash("9404", mod, 0, "unban", &newbie))
+			if got := w.answer(t, "9404"); !strings.HasPrefix(got, "Unbanned") {
+				t.Errorf("/unban: answer = %q", got)
+			}
+			testsync.Eventually(t, "the gateway's word of the /unban taken", func() bool { return w.c.work.Busy() == 0 })
+			audit, _ = st.Audit(ctx, clk.Now().Add(-time.Minute))
+			for _, e := range audit {
+				if e.Event.Author.ID == newbie.id && len(e.Verdict.Matches) == 1 && strings.Contains(e.Verdict.Matches[0].Reason, "by hand") {
+					t.Errorf("vigie's /unban audited as one by hand: %+v", e)
+				}
+			}
+		})
 	}
 }

@@ -1,6 +1,7 @@
 package telegram
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
@@ -379,6 +380,35 @@ func (c *Client) memberJoin(cm *tgbotapi.ChatMemberUpdated) ([]bot.Event, bool) 
 		At:       at,
 	}
 	return []bot.Event{join, c.profile(join, cm.Chat.ID, u)}, true
+}
+
+// memberUnbanned tells the handlers (bot.UnbanWatcher), on a desk worker, of
+// a member unbanned in a group vigie moderates by someone else than vigie: a
+// chat_member update from "kicked" to anything else (left, when unbanned;
+// member, when added back), given by a moderator in Telegram's own app, for
+// vigie to forget the ban's end it keeps and not lift a ban given by hand
+// since. vigie's own unbans (its lifts, /unban, a kick) it knows of already.
+func (c *Client) memberUnbanned(ctx context.Context, u update) {
+	cm := u.ChatMember
+	if cm == nil || cm.NewChatMember.User == nil || cm.OldChatMember.Status != "kicked" || cm.NewChatMember.Status == "kicked" ||
+		c.inDesk(cm.Chat.ID) {
+		return
+	}
+	if self, _ := c.self(); cm.From.ID == self {
+		return
+	}
+	w, ok := c.cmds().(bot.UnbanWatcher)
+	if !ok {
+		return
+	}
+	usr := cm.NewChatMember.User
+	member := bot.Event{Platform: Platform, Space: itoa(cm.Chat.ID), Channel: itoa(cm.Chat.ID),
+		Author: bot.Author{ID: itoa(usr.ID), Name: fullName(usr), Username: usr.UserName}}
+	at, by := time.Unix(int64(cm.Date), 0).UTC(), ""
+	if cm.From.ID != 0 {
+		by = Platform + ":" + itoa(cm.From.ID)
+	}
+	c.work.Go(ctx, func(ctx context.Context) { w.Unbanned(ctx, member, at, by) })
 }
 
 // adminChanged records a promotion, a demotion or an ownership transfer that

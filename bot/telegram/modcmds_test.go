@@ -2,6 +2,7 @@ package telegram
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -255,5 +256,54 @@ func TestModLogPoster(t *testing.T) {
 	f.fail("sendMessage", 403, "Forbidden: bot is not a member of the supergroup chat", 0)
 	if _, err := c.PostLog(t.Context(), "-100777", "x"); err == nil || bot.Retryable(err) {
 		t.Errorf("PostLog in a chat vigie left = %v, want an error not worth retrying", err)
+	}
+}
+
+// An unban by hand in Telegram's app (a chat_member update from "kicked")
+// forgets the ban vigie keeps, audited under the moderator who gave it: a
+// ban for good leaves the book, rather than stay in it until vigie unbans.
+func TestUnbanByHandForgetsTheBan(t *testing.T) {
+	w := newModWorld(t)
+	w.f.setMember(group.id, carol.id, "administrator", "can_restrict_members")
+	spam := w.say(bob, "buy cheap followers")
+	if got := w.command(carol, "/ban spam", spam); !strings.HasPrefix(got, "Banned Bob Martin") {
+		t.Fatalf("/ban: answer = %q", got)
+	}
+	key := store.BanKey(bot.Event{Platform: Platform, Space: itoa(group.id), Author: bot.Author{ID: itoa(bob.id)}})
+	if b, ok, _ := w.st.KeptBan(t.Context(), key); !ok || !b.ForGood() {
+		t.Fatalf("the ban for good not in the book: %+v, %v", b, ok)
+	}
+	w.f.push(map[string]any{"chat_member": map[string]any{
+		"chat": group.json(), "from": carol.json(), "date": time.Now().Add(time.Minute).Unix(),
+		"old_chat_member": map[string]any{"user": bob.json(), "status": "kicked", "until_date": 0},
+		"new_chat_member": map[string]any{"user": bob.json(), "status": "left"},
+	}})
+	testsync.Eventually(t, "the unban by hand learned", func() bool {
+		_, ok, err := w.st.KeptBan(t.Context(), key)
+		return err == nil && !ok
+	})
+	audit, _ := w.st.Audit(t.Context(), time.Time{})
+	var got []string
+	for _, e := range audit {
+		got = append(got, e.By+" "+e.Verdict.Matches[0].Reason)
+	}
+	if want := "telegram:8 unbanned on telegram by hand: the ban for good is forgotten"; !slices.Contains(got, want) {
+		t.Errorf("audit = %q, want %q among them", got, want)
+	}
+
+	// vigie's own unban (a lift, /unban, a kick) is no unban by hand: the
+	// handlers saw to the book themselves.
+	if got := w.command(carol, "/ban spam", spam); !strings.HasPrefix(got, "Banned Bob Martin") {
+		t.Fatalf("/ban again: answer = %q", got)
+	}
+	w.f.push(map[string]any{"chat_member": map[string]any{
+		"chat": group.json(), "from": map[string]any{"id": botUserID, "is_bot": true, "first_name": "vigie"},
+		"date":            time.Now().Add(time.Minute).Unix(),
+		"old_chat_member": map[string]any{"user": bob.json(), "status": "kicked", "until_date": 0},
+		"new_chat_member": map[string]any{"user": bob.json(), "status": "left"},
+	}})
+	testsync.Eventually(t, "the update taken", func() bool { return w.f.UpdatesLeft() == 0 && w.c.work.Busy() == 0 })
+	if _, ok, _ := w.st.KeptBan(t.Context(), key); !ok {
+		t.Error("vigie's own unban taken for one by hand: the ban kept was forgotten")
 	}
 }

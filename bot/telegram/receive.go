@@ -376,6 +376,7 @@ func (c *Client) dispatch(ctx, reqCtx context.Context, u update, out chan<- bot.
 	if c.modUpdate(ctx, u) {
 		return true
 	}
+	c.memberUnbanned(ctx, u)
 	evs := c.events(u)
 	c.verifying(ctx, evs)
 	for _, ev := range evs {

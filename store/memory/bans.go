@@ -38,7 +38,7 @@ func (s *Store) DueBans(_ context.Context, now time.Time, limit int) ([]store.Ti
 	defer k.mu.Unlock()
 	var out []store.TimedBan
 	for _, b := range k.bans {
-		if !b.Until.After(now) {
+		if b.Due() && !b.Until.After(now) {
 			out = append(out, b)
 		}
 	}
@@ -71,4 +71,22 @@ func (s *Store) RemoveBan(_ context.Context, key string, until time.Time) (bool,
 	}
 	delete(k.bans, key)
 	return true, nil
+}
+
+// DropBans forgets the bans for good kept longer than store.ForGoodKept.
+func (s *Store) DropBans(_ context.Context, now time.Time, limit int) (int, error) {
+	k := &s.bans
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	n := 0
+	for key, b := range k.bans {
+		if limit > 0 && n == limit {
+			break
+		}
+		if at, ok := b.DropAt(); ok && !at.After(now) {
+			delete(k.bans, key)
+			n++
+		}
+	}
+	return n, nil
 }

@@ -18,14 +18,24 @@ var (
 )
 
 // The timed bans are a hash, key to the ban as JSON, and a sorted set, key
-// to its Until in Unix milliseconds; both share a hash tag.
+// to its Until in Unix milliseconds; both share a hash tag. The bans never
+// due (for good) are in a third, key to when they may be dropped (DropAt):
+// their Until stays the one the due set gives them, never due, so that a
+// process of an older version, which knows nothing of this one, never reads
+// one as a ban to lift. Such a process may replace or forget a ban without
+// this set knowing: DropBans reads the ban itself before dropping it.
 
-// putBanScript: KEYS hash, due; ARGV key, JSON, until. Returns the JSON of
-// the ban replaced, an empty string for none.
+// putBanScript: KEYS hash, due, drop; ARGV key, JSON, until, drop (” for
+// none). Returns the JSON of the ban replaced, an empty string for none.
 var putBanScript = goredis.NewScript(`
 local prev = redis.call('HGET', KEYS[1], ARGV[1]) or ''
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
+if ARGV[4] == '' then
+  redis.call('ZREM', KEYS[3], ARGV[1])
+else
+  redis.call('ZADD', KEYS[3], ARGV[4], ARGV[1])
+end
 return prev
 `)
 
@@ -46,14 +56,62 @@ end
 return out
 `)
 
-// removeBanScript: KEYS hash, due; ARGV key, until (” for any). Returns 1
-// when removed.
+// removeBanScript: KEYS hash, due, drop; ARGV key, until in milliseconds
+// (” for any), until as its JSON says it. Returns 1 when removed. A ban the
+// platform ends is never due (its score is a ban for good's): its end is
+// read from its JSON.
 var removeBanScript = goredis.NewScript(`
 local s = redis.call('ZSCORE', KEYS[2], ARGV[1])
 if not s then return 0 end
-if ARGV[2] ~= '' and tonumber(s) ~= tonumber(ARGV[2]) then return 0 end
+if ARGV[2] ~= '' and tonumber(s) ~= tonumber(ARGV[2]) then
+  local v = redis.call('HGET', KEYS[1], ARGV[1])
+  if not v then return 0 end
+  local b = cjson.decode(v)
+  if b['ends'] ~= true or b['until'] ~= ARGV[3] then return 0 end
+end
 redis.call('HDEL', KEYS[1], ARGV[1])
 redis.call('ZREM', KEYS[2], ARGV[1])
+redis.call('ZREM', KEYS[3], ARGV[1])
+return 1
+`)
+
+// dropCandidatesScript: KEYS hash, due, drop; ARGV now, max, the due score
+// of a ban never due. Returns the keys whose drop time is not after now,
+// each followed by its ban's JSON (” when none is kept). The bans never due
+// that the drop set does not know (kept by an older process, which knows
+// nothing of it) go in it first, at once due to be read: max of them at a
+// time, the first in the due set, whose place the dropped ones leave.
+var dropCandidatesScript = goredis.NewScript(`
+for _, k in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], ARGV[3], '+inf', 'LIMIT', 0, ARGV[2])) do
+  if not redis.call('ZSCORE', KEYS[3], k) then redis.call('ZADD', KEYS[3], 0, k) end
+end
+local keys = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
+local out = {}
+for _, k in ipairs(keys) do
+  table.insert(out, k)
+  table.insert(out, redis.call('HGET', KEYS[1], k) or '')
+end
+return out
+`)
+
+// dropBanScript: KEYS hash, due, drop; ARGV key, JSON as read (” for
+// none), then ” to drop the ban, its drop time to put it off, or '-' when
+// it is no longer one to drop. Nothing is done when the ban changed since it
+// was read. Returns 1 when the ban was dropped.
+var dropBanScript = goredis.NewScript(`
+local v = redis.call('HGET', KEYS[1], ARGV[1]) or ''
+if v ~= ARGV[2] then return 0 end
+if v == '' or ARGV[3] == '-' then
+  redis.call('ZREM', KEYS[3], ARGV[1])
+  return 0
+end
+if ARGV[3] ~= '' then
+  redis.call('ZADD', KEYS[3], ARGV[3], ARGV[1])
+  return 0
+end
+redis.call('HDEL', KEYS[1], ARGV[1])
+redis.call('ZREM', KEYS[2], ARGV[1])
+redis.call('ZREM', KEYS[3], ARGV[1])
 return 1
 `)
 
@@ -63,7 +121,7 @@ return 1
 var keptBanScript = goredis.NewScript(`return redis.call('HGET', KEYS[1], ARGV[1])`)
 
 func (s *Store) banKeys() []string {
-	return []string{s.cfg.prefix + ":{bans}:all", s.cfg.prefix + ":{bans}:due"}
+	return []string{s.cfg.prefix + ":{bans}:all", s.cfg.prefix + ":{bans}:due", s.cfg.prefix + ":{bans}:drop"}
 }
 
 // PutBan records a timed ban, replacing the one kept under its key. Its
@@ -75,7 +133,17 @@ func (s *Store) PutBan(ctx context.Context, b store.TimedBan) (store.TimedBan, b
 	if err != nil {
 		return prev, false, fmt.Errorf("redis ban %s: %w", b.Key(), err)
 	}
-	old, err := putBanScript.Run(ctx, s.c, s.banKeys(), b.Key(), raw, millis(b.Until)).Text()
+	drop := ""
+	if at, ok := b.DropAt(); ok {
+		drop = millis(at)
+	}
+	// A ban not due is so for every process, of this version or an older
+	// one: its score is a ban for good's.
+	due := millis(b.Until)
+	if !b.Due() {
+		due = millis(store.ForGoodUntil)
+	}
+	old, err := putBanScript.Run(ctx, s.c, s.banKeys(), b.Key(), raw, due, drop).Text()
 	if err != nil {
 		return prev, false, fmt.Errorf("redis ban %s: %w", b.Key(), err)
 	}
@@ -123,15 +191,54 @@ func (s *Store) KeptBan(ctx context.Context, key string) (store.TimedBan, bool, 
 
 // RemoveBan forgets a ban, if it was not replaced when until is set.
 func (s *Store) RemoveBan(ctx context.Context, key string, until time.Time) (bool, error) {
-	u := ""
+	u, j := "", ""
 	if !until.IsZero() {
-		u = millis(until)
+		// as PutBan keeps it, to the millisecond, and as JSON says it
+		until = time.UnixMilli(until.UnixMilli()).UTC()
+		u, j = millis(until), until.Format(time.RFC3339Nano)
 	}
-	n, err := removeBanScript.Run(ctx, s.c, s.banKeys(), key, u).Int64()
+	n, err := removeBanScript.Run(ctx, s.c, s.banKeys(), key, u, j).Int64()
 	if err != nil {
 		return false, fmt.Errorf("redis unban %s: %w", key, err)
 	}
 	return n == 1, nil
+}
+
+// dropBansTake bounds the bans one DropBans reads when it is given no limit.
+const dropBansTake = 1000
+
+// DropBans forgets the bans for good kept longer than store.ForGoodKept:
+// each as it was read, so that one replaced meanwhile is kept.
+func (s *Store) DropBans(ctx context.Context, now time.Time, limit int) (int, error) {
+	if limit <= 0 {
+		limit = dropBansTake
+	}
+	res, err := dropCandidatesScript.Run(ctx, s.c, s.banKeys(), millis(now), limit, millis(store.ForGoodUntil)).StringSlice()
+	if err != nil {
+		return 0, fmt.Errorf("redis drop bans: %w", err)
+	}
+	n := 0
+	for i := 0; i+1 < len(res); i += 2 {
+		key, raw := res[i], res[i+1]
+		// '-': no ban kept, or one that is not for good (replaced by an
+		// older process, which does not keep the drop times).
+		next := "-"
+		var b store.TimedBan
+		if raw != "" && json.Unmarshal([]byte(raw), &b) == nil {
+			if at, ok := b.DropAt(); ok {
+				next = ""
+				if at.After(now) {
+					next = millis(at)
+				}
+			}
+		}
+		dropped, err := dropBanScript.Run(ctx, s.c, s.banKeys(), key, raw, next).Int64()
+		if err != nil {
+			return n, fmt.Errorf("redis drop ban %s: %w", key, err)
+		}
+		n += int(dropped)
+	}
+	return n, nil
 }
 
 // PutBan writes to Redis: a ban's end kept only here would not be lifted by
@@ -148,6 +255,11 @@ func (f *Fallback) DueBans(ctx context.Context, now time.Time, limit int) ([]sto
 // RemoveBan writes to Redis.
 func (f *Fallback) RemoveBan(ctx context.Context, key string, until time.Time) (bool, error) {
 	return f.primary.RemoveBan(ctx, key, until)
+}
+
+// DropBans writes to Redis.
+func (f *Fallback) DropBans(ctx context.Context, now time.Time, limit int) (int, error) {
+	return f.primary.DropBans(ctx, now, limit)
 }
 
 // KeptBan reads Redis.

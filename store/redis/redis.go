@@ -491,6 +491,8 @@ func (h tripHook) ProcessPipelineHook(next goredis.ProcessPipelineHook) goredis.
 //	PREFIX:{audit}:stream                     stream of audit entries (JSON)
 //	PREFIX:{journal}:entries                  hash event key -> verdict in flight (JSON)
 //	PREFIX:{journal}:at, PREFIX:{journal}:tries  zset of their stamps, hash of their takes
+//	PREFIX:{bans}:all                         hash member -> the ban kept (JSON)
+//	PREFIX:{bans}:due, PREFIX:{bans}:drop      zsets: when vigie lifts it, when a ban never due is dropped
 //	PREFIX:{lease:JOB}:owner                  "TOKEN:OWNER" of the job's lease, with its TTL
 //	PREFIX:{lease:JOB}:token                  the job's last fencing token (INCR, from Redis's clock in µs)
 //	PREFIX:{lease:JOB}:v:NAME                 a value written under the lease (AdvanceFenced)

@@ -726,3 +726,59 @@ func TestModelCapped(t *testing.T) {
 		storetest.ModelWith(t, open(t, url, redis.WithMaxPerKey(8)), seed, 2_000, storetest.ModelOptions{MaxPerKey: 8})
 	}
 }
+
+// TestDropBansAfterAnOlderProcess: a process of an older version keeps a
+// ban as the book did before drop times (the hash and the due set only); a
+// ban for good it replaced with a timed one is not dropped at the old one's
+// drop time, and the timed one stays due for it.
+func TestDropBansAfterAnOlderProcess(t *testing.T) {
+	url := redistest.URL(t)
+	ctx := context.Background()
+	prefix := newPrefix()
+	st := open(t, url, redis.WithPrefix(prefix))
+	c := goredis.NewClient(mustParseURL(t, url))
+	defer c.Close()
+	at := time.Date(2026, 2, 3, 10, 0, 0, 0, time.UTC)
+	ev := bot.Event{Platform: "discord", Space: "g1", Author: bot.Author{ID: "u1"}}
+	if _, _, err := st.PutBan(ctx, store.TimedBan{Event: ev, Started: at, Until: store.ForGoodUntil}); err != nil {
+		t.Fatal(err)
+	}
+	timed := store.TimedBan{Event: ev, Started: at.Add(time.Hour), Until: at.Add(40 * 24 * time.Hour)}
+	raw, _ := json.Marshal(timed)
+	if err := c.HSet(ctx, prefix+":{bans}:all", timed.Key(), raw).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.ZAdd(ctx, prefix+":{bans}:due", goredis.Z{Score: float64(timed.Until.UnixMilli()), Member: timed.Key()}).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := st.DropBans(ctx, at.Add(store.ForGoodKept), 0); n != 0 || err != nil {
+		t.Fatalf("DropBans = %d, %v; want the timed ban kept", n, err)
+	}
+	due, err := st.DueBans(ctx, timed.Until, 0)
+	if err != nil || len(due) != 1 || !due[0].Until.Equal(timed.Until) {
+		t.Fatalf("DueBans = %+v, %v; want the timed ban", due, err)
+	}
+	if n, _ := c.ZCard(ctx, prefix+":{bans}:drop").Result(); n != 0 {
+		t.Errorf("the drop set holds %d keys, want none: the ban is no longer one to drop", n)
+	}
+
+	// A ban for good the older process kept is dropped all the same, in
+	// its time.
+	forGood := store.TimedBan{Event: bot.Event{Platform: "discord", Space: "g1", Author: bot.Author{ID: "u2"}}, Started: at, Until: store.ForGoodUntil}
+	raw, _ = json.Marshal(forGood)
+	if err := c.HSet(ctx, prefix+":{bans}:all", forGood.Key(), raw).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.ZAdd(ctx, prefix+":{bans}:due", goredis.Z{Score: float64(store.ForGoodUntil.UnixMilli()), Member: forGood.Key()}).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := st.DropBans(ctx, at.Add(store.ForGoodKept-time.Millisecond), 0); n != 0 || err != nil {
+		t.Fatalf("DropBans before its time = %d, %v; want none", n, err)
+	}
+	if n, err := st.DropBans(ctx, at.Add(store.ForGoodKept), 0); n != 1 || err != nil {
+		t.Fatalf("DropBans in its time = %d, %v; want the older process's ban for good dropped", n, err)
+	}
+	if _, ok, _ := st.KeptBan(ctx, forGood.Key()); ok {
+		t.Error("the older process's ban for good still kept")
+	}
+}

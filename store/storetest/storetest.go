@@ -47,6 +47,8 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	t.Run("Notes", func(t *testing.T) { testNotes(t, newStore) })
 	t.Run("Locks", func(t *testing.T) { testLocks(t, newStore) })
 	t.Run("TimedBans", func(t *testing.T) { testTimedBans(t, newStore) })
+	t.Run("DropBans", func(t *testing.T) { testDropBans(t, newStore) })
+	t.Run("BansThePlatformEnds", func(t *testing.T) { testBansThePlatformEnds(t, newStore) })
 	t.Run("Verifications", func(t *testing.T) { testVerifications(t, newStore) })
 	t.Run("Leases", func(t *testing.T) { testLeases(t, newStore) })
 	t.Run("LeasesConcurrent", func(t *testing.T) { testLeasesConcurrent(t, newStore) })
@@ -1665,6 +1667,110 @@ func testTimedBans(t *testing.T, newStore func(t *testing.T) store.Store) {
 	}
 	if due, _ := bk.DueBans(ctx, at.Add(24*time.Hour), 0); !slices.Equal(keys(due), []string{"discord|g1|u2"}) {
 		t.Errorf("DueBans after removals = %v, want g1|u2 only", keys(due))
+	}
+}
+
+// testDropBans: a ban for good is never due, and dropped once kept
+// store.ForGoodKept, unless replaced since by a timed ban or a later ban for
+// good; a timed ban is never dropped.
+func testDropBans(t *testing.T, newStore func(t *testing.T) store.Store) {
+	ctx := context.Background()
+	bk := newStore(t).(store.BanKeeper)
+	at := time.Date(2026, 2, 3, 10, 0, 0, 0, time.UTC)
+	ban := func(author string, started time.Time, d time.Duration) store.TimedBan {
+		b := store.TimedBan{Event: bot.Event{Platform: "discord", Space: "g1", Author: bot.Author{ID: author}}, Started: started, Until: store.ForGoodUntil}
+		if d > 0 {
+			b.Until = started.Add(d)
+		}
+		return b
+	}
+	for _, b := range []store.TimedBan{
+		ban("old", at, 0), ban("later", at.Add(10*24*time.Hour), 0), ban("timed", at, 40*24*time.Hour),
+		ban("retimed", at, 0), ban("again", at, 0),
+	} {
+		if _, _, err := bk.PutBan(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// replaced by a timed ban, and by a later ban for good
+	for _, b := range []store.TimedBan{ban("retimed", at.Add(time.Hour), 60*24*time.Hour), ban("again", at.Add(20*24*time.Hour), 0)} {
+		if _, _, err := bk.PutBan(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	kept := func() []string {
+		t.Helper()
+		var out []string
+		for _, a := range []string{"again", "later", "old", "retimed", "timed"} {
+			if _, ok, err := bk.KeptBan(ctx, "discord|g1|"+a); err != nil {
+				t.Fatal(err)
+			} else if ok {
+				out = append(out, a)
+			}
+		}
+		return out
+	}
+	if n, err := bk.DropBans(ctx, at.Add(store.ForGoodKept-time.Millisecond), 0); n != 0 || err != nil {
+		t.Errorf("DropBans before %s = %d, %v; want none dropped", store.ForGoodKept, n, err)
+	}
+	if due, err := bk.DueBans(ctx, at.Add(store.ForGoodKept), 0); err != nil || len(due) != 0 {
+		t.Errorf("DueBans = %v, %v; want none", due, err)
+	}
+	if n, err := bk.DropBans(ctx, at.Add(store.ForGoodKept), 0); n != 1 || err != nil {
+		t.Errorf("DropBans at %s = %d, %v; want the old one dropped", store.ForGoodKept, n, err)
+	}
+	if got, want := kept(), []string{"again", "later", "retimed", "timed"}; !slices.Equal(got, want) {
+		t.Errorf("kept after the first drop: %v, want %v", got, want)
+	}
+	if n, err := bk.DropBans(ctx, at.Add(45*24*time.Hour), 0); n != 1 || err != nil {
+		t.Errorf("DropBans at 45 days = %d, %v; want the later one dropped", n, err)
+	}
+	if got, want := kept(), []string{"again", "retimed", "timed"}; !slices.Equal(got, want) {
+		t.Errorf("kept after the second drop: %v, want %v", got, want)
+	}
+	if n, err := bk.DropBans(ctx, at.Add(50*24*time.Hour), 0); n != 1 || err != nil {
+		t.Errorf("DropBans at 50 days = %d, %v; want the one banned again for good dropped", n, err)
+	}
+	if got, want := kept(), []string{"retimed", "timed"}; !slices.Equal(got, want) {
+		t.Errorf("kept after the third drop: %v, want %v (timed bans are lifted, not dropped)", got, want)
+	}
+	if due, err := bk.DueBans(ctx, at.Add(100*24*time.Hour), 0); err != nil || len(due) != 2 {
+		t.Errorf("DueBans at 100 days = %v, %v; want the two timed bans", due, err)
+	}
+}
+
+// testBansThePlatformEnds: a ban the platform ends (Ends) is never due,
+// removed as read (by its Until), and dropped at its end.
+func testBansThePlatformEnds(t *testing.T, newStore func(t *testing.T) store.Store) {
+	ctx := context.Background()
+	bk := newStore(t).(store.BanKeeper)
+	at := time.Date(2026, 2, 3, 10, 0, 0, 0, time.UTC)
+	ends := func(author string) store.TimedBan {
+		return store.TimedBan{Event: bot.Event{Platform: "telegram", Space: "-100", Author: bot.Author{ID: author}},
+			Started: at, Until: at.Add(30*24*time.Hour + 123456789), Ends: true}
+	}
+	for _, a := range []string{"u1", "u2"} {
+		if _, _, err := bk.PutBan(ctx, ends(a)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if due, err := bk.DueBans(ctx, at.Add(100*24*time.Hour), 0); err != nil || len(due) != 0 {
+		t.Errorf("DueBans = %+v, %v; want none: the platform ends them", due, err)
+	}
+	if b, ok, err := bk.KeptBan(ctx, ends("u1").Key()); err != nil || !ok || !b.Ends || b.Until.Sub(ends("u1").Until).Abs() >= time.Millisecond {
+		t.Errorf("KeptBan = %+v, %v, %v", b, ok, err)
+	}
+	if ok, err := bk.RemoveBan(ctx, ends("u1").Key(), at.Add(time.Hour)); ok || err != nil {
+		t.Errorf("RemoveBan with another end = %v, %v; want kept", ok, err)
+	}
+	if ok, err := bk.RemoveBan(ctx, ends("u1").Key(), ends("u1").Until); !ok || err != nil {
+		t.Errorf("RemoveBan with its end = %v, %v; want removed", ok, err)
+	}
+	if n, err := bk.DropBans(ctx, at.Add(30*24*time.Hour), 0); n != 0 || err != nil {
+		t.Errorf("DropBans before its end = %d, %v; want none", n, err)
+	}
+	if n, err := bk.DropBans(ctx, at.Add(31*24*time.Hour), 0); n != 1 || err != nil {
+		t.Errorf("DropBans after its end = %d, %v; want it dropped", n, err)
 	}
 }
 

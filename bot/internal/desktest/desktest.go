@@ -144,6 +144,15 @@ func Serve(t testing.TB, engine *rules.Engine, mod *handlers.Moderator) chan bot
 
 var _ bot.Moderation = (*Commands)(nil)
 
+var _ bot.UnbanWatcher = (*Commands)(nil)
+
+// Unbanned tells the handlers of an unban the platform saw.
+func (m *Commands) Unbanned(ctx context.Context, member bot.Event, at time.Time, by string) {
+	if m.Mod != nil {
+		m.Mod.Unbanned(ctx, member, at, by)
+	}
+}
+
 // Moderate carries out a moderator's command with the handlers.
 func (m *Commands) Moderate(ctx context.Context, r bot.ModRequest) (string, error) {
 	return m.Mod.Moderate(ctx, r)

@@ -719,11 +719,43 @@ func (f *Server) Banned(guild, user string) bool {
 }
 
 // Unban lifts user's ban from guild, as a moderator would by hand in
-// Discord's settings.
+// Discord's settings, and sends GUILD_BAN_REMOVE.
 func (f *Server) Unban(guild, user string) {
 	f.mu.Lock()
-	defer f.mu.Unlock()
+	banned := f.bans[guild+"/"+user]
 	delete(f.bans, guild+"/"+user)
+	f.mu.Unlock()
+	if banned {
+		f.banRemoved(guild, user)
+	}
+}
+
+// Ban bans user from guild, as a moderator would by hand in Discord's app.
+func (f *Server) Ban(guild, user string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.bans[guild+"/"+user] = true
+	f.departed[guild+"/"+user] = true
+	delete(f.members, guild+"/"+user)
+}
+
+// banRemoved sends GUILD_BAN_REMOVE, as Discord does for every unban (the
+// bot's, or a moderator's by hand), to the newest connection of the guild's
+// shard, when one is open.
+func (f *Server) banRemoved(guild, user string) {
+	f.mu.Lock()
+	var c *conn
+	for _, x := range f.conns {
+		if serves(x, guild) {
+			c = x
+		}
+	}
+	f.mu.Unlock()
+	if c == nil {
+		return
+	}
+	f.dispatch(c, "GUILD_BAN_REMOVE", map[string]any{"guild_id": guild,
+		"user": map[string]any{"id": user, "username": "u" + user, "global_name": nil, "avatar": nil, "discriminator": "0", "public_flags": 0}})
 }
 
 // VerificationLevel is the guild's verification level now: what its
@@ -924,6 +956,7 @@ func (f *Server) rest(w http.ResponseWriter, r *http.Request) {
 			io.WriteString(w, `{"message": "Unknown Ban", "code": 10026}`)
 			return
 		}
+		f.banRemoved(p[1], p[3])
 		w.WriteHeader(http.StatusNoContent)
 	case "DELETE channels/*/messages/*",
 		"PUT guilds/*/members/*/roles/*", "DELETE guilds/*/members/*/roles/*", "PUT channels/*/messages/*/reactions/*/@me",
