@@ -155,6 +155,7 @@ func (c *cli) replay(ctx context.Context, args []string) int {
 	if c.getenv("GOGC") == "" && c.getenv("GOMEMLIMIT") == "" {
 		defer debug.SetGCPercent(debug.SetGCPercent(replayGCPercent))
 	}
+	growHeapHuge(replayHugeHeap)
 	var was replay.Summary
 	if before != nil {
 		// the first run only scores: no decisions, no FAQ, its skipped
@@ -290,6 +291,11 @@ func (p *progress) stop() {
 
 // replayGCPercent is vigie replay's GOGC when the environment sets none.
 const replayGCPercent = 200
+
+// replayHugeHeap is how much of the heap vigie replay maps in huge pages
+// before the first event (growHeapHuge): its heap's goal, three times a live
+// heap of 15 to 20 MB, and more.
+const replayHugeHeap = 64 << 20
 
 // printComparison prints the replay's summary after the change, then its
 // categories before and after.
