@@ -16,10 +16,10 @@ const hugePageSize = 2 << 20
 // then grows into them takes a fault every 2 MiB rather than every 4 KiB.
 // The memory is not touched here: what is never used is never resident.
 //
-// A replay's heap grows from some 10 MB to its goal, three times a live heap
-// of 15 to 20 MB, allocating for every event: some 10,000 page faults of 4
-// KiB, each some 10 µs of system time on a virtual machine
-// (docs/speed.md#the-replays-heap-in-huge-pages). The advice is per mapping
+// A replay's heap grows from nothing to its goal, three times a live heap of
+// 15 to 20 MB, as it loads the rules and models and then allocates for every
+// event: some 11,000 page faults of 4 KiB, each some 10 µs of system time on
+// a virtual machine (docs/speed.md#the-replays-heap-in-huge-pages). The advice is per mapping
 // and stays when the runtime gives pages back to the system and takes them
 // again; where the kernel refuses it (THP "never") nothing changes.
 func growHeapHuge(size int) {

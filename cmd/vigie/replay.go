@@ -77,6 +77,8 @@ func (c *cli) replay(ctx context.Context, args []string) int {
 		inputs = append(inputs, replay.File(name))
 	}
 
+	// Before the rules load: their models and lists grow the heap too.
+	growHeapHuge(replayHugeHeap)
 	rs, _, ok := c.loadRulesWith("replay", *config, rules.LoadOptions{Models: models})
 	if !ok {
 		return exitFail
@@ -155,7 +157,6 @@ func (c *cli) replay(ctx context.Context, args []string) int {
 	if c.getenv("GOGC") == "" && c.getenv("GOMEMLIMIT") == "" {
 		defer debug.SetGCPercent(debug.SetGCPercent(replayGCPercent))
 	}
-	growHeapHuge(replayHugeHeap)
 	var was replay.Summary
 	if before != nil {
 		// the first run only scores: no decisions, no FAQ, its skipped
@@ -293,8 +294,8 @@ func (p *progress) stop() {
 const replayGCPercent = 200
 
 // replayHugeHeap is how much of the heap vigie replay maps in huge pages
-// before the first event (growHeapHuge): its heap's goal, three times a live
-// heap of 15 to 20 MB, and more.
+// before it loads the rules (growHeapHuge): its heap's goal, three times a
+// live heap of 15 to 20 MB, and more.
 const replayHugeHeap = 64 << 20
 
 // printComparison prints the replay's summary after the change, then its
