@@ -77,6 +77,8 @@ func (c *cli) replay(ctx context.Context, args []string) int {
 		inputs = append(inputs, replay.File(name))
 	}
 
+	// Before the rules load: their models and lists grow the heap too.
+	growHeapHuge(replayHugeHeap)
 	rs, _, ok := c.loadRulesWith("replay", *config, rules.LoadOptions{Models: models})
 	if !ok {
 		return exitFail
@@ -290,6 +292,11 @@ func (p *progress) stop() {
 
 // replayGCPercent is vigie replay's GOGC when the environment sets none.
 const replayGCPercent = 200
+
+// replayHugeHeap is how much of the heap vigie replay maps in huge pages
+// before it loads the rules (growHeapHuge): its heap's goal, three times a
+// live heap of 15 to 20 MB, and more.
+const replayHugeHeap = 64 << 20
 
 // printComparison prints the replay's summary after the change, then its
 // categories before and after.
