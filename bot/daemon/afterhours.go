@@ -41,7 +41,8 @@ func (d *daemon) buildAfterHours(rs *rules.Ruleset, shift *handlers.Shift, desk 
 	}
 	var err error
 	a.alerts, err = alert.New(rs.WaveAlerts(), alert.Options{
-		Store: d.store, Desk: alertDesk, Logger: d.log.With("handler", "alert"), Registerer: reg, Now: d.cfg.Now,
+		Store: d.store, Desk: alertDesk, Logger: d.log.With("handler", "alert"), Registerer: reg,
+		Now: d.cfg.Now, AfterFunc: d.cfg.AfterFunc,
 		Location: func() *time.Location { return rulesNow().Timezone },
 		CMs:      func() []string { return rulesNow().Desk.CMs },
 		Community: func(platform, space string) *rules.Community {
