@@ -131,20 +131,12 @@ func (d *daemon) runAfterHours(ctx context.Context, wg *sync.WaitGroup) {
 	leased("morning-report", "morning report", a.morning.Run)
 	leased("escalation", "escalation", a.cases.Run)
 	loop("event tally", func(ctx context.Context) error {
-		t := time.NewTicker(time.Minute)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				// what was counted is written before the store closes
-				fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-				d.flushTally(fctx)
-				cancel()
-				return nil
-			case <-t.C:
-				d.flushTally(ctx)
-			}
-		}
+		d.cfg.every(ctx, time.Minute, func() { d.flushTally(ctx) })
+		// what was counted is written before the store closes
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		d.flushTally(fctx)
+		cancel()
+		return nil
 	})
 }
 

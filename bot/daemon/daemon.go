@@ -632,7 +632,9 @@ func (d *daemon) serve(ctx context.Context, reload <-chan struct{}) error {
 	})
 	desk.Go(func() { d.guard.Loop(runCtx, "rule failure alerts", d.ruleFailures.run) })
 	desk.Go(func() { d.guard.Loop(runCtx, "memory sweep", d.runSweep) })
-	desk.Go(func() { d.guard.Loop(runCtx, "recent events", d.history.run) })
+	desk.Go(func() {
+		d.guard.Loop(runCtx, "recent events", func(ctx context.Context) { d.history.run(ctx, d.cfg.every) })
+	})
 	desk.Go(func() { d.guard.Loop(runCtx, "faq learning", d.runFAQLearning) })
 	desk.Go(func() { d.guard.Loop(runCtx, "mod-log", d.modlog.Run) })
 	d.runAfterHours(runCtx, &desk)
