@@ -79,6 +79,7 @@ rules:
 // kicked when the daemon's clock (Config.Now), stepped on its timer
 // (Config.AfterFunc), passes their deadline: the job that keeps the
 // deadlines looks every 5s of that clock, and no wall clock time passes.
+// Stopped, the daemon leaves none of its timers set.
 func TestVerifyDeadlineOnTheDaemonsClock(t *testing.T) {
 	clk := newStepClock(time.Date(2026, 11, 18, 10, 0, 0, 0, time.UTC))
 	api := tgfake.New(t)
@@ -99,9 +100,9 @@ rules: []
 		return len(find(api, "sendMessage", "reply_markup", `"callback_data":"vf:-100200:77"`)) == 1
 	})
 	kicked := `vigie_verifications_total{platform="telegram",result="kicked"} 1`
-	testsync.Eventually(t, "the deadlines' next look set", func() bool { return clk.waiting(5 * time.Second) })
+	testsync.Eventually(t, "the deadlines' next look set", func() bool { return clk.armed(5*time.Second, "telegramConnector") })
 	clk.step(time.Minute)
-	testsync.Eventually(t, "the deadlines' next look set", func() bool { return clk.waiting(5 * time.Second) })
+	testsync.Eventually(t, "the deadlines' next look set", func() bool { return clk.armed(5*time.Second, "telegramConnector") })
 	if metricsHave(t, in, kicked) || len(api.CallsOf("banChatMember")) > 0 {
 		t.Fatalf("kicked a minute into a 2m verification")
 	}
@@ -109,5 +110,12 @@ rules: []
 	testsync.Eventually(t, "the kick once the deadline passed on the clock", func() bool { return metricsHave(t, in, kicked) })
 	if got := find(api, "banChatMember", "user_id", "77"); len(got) != 1 {
 		t.Errorf("banChatMember calls for 77: %v, want the kick's one", got)
+	}
+	// Stopped, the daemon leaves no timer set on its clock.
+	if err := in.stop(); err != nil {
+		t.Fatalf("shutdown: %v", err)
+	}
+	if got := clk.pending(); len(got) != 0 {
+		t.Errorf("timers still set on the clock once the daemon stopped: %v", got)
 	}
 }
