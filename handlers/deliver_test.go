@@ -104,8 +104,12 @@ func TestQueuedCardOnTheClock(t *testing.T) {
 			t.Fatal(err)
 		}
 		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan error)
+		defer cancel()
+		done := make(chan error, 1)
 		go func() { done <- m.DeliverCases(ctx) }()
+		// Its first round (nothing to post) ends before the case is opened:
+		// the case's card is then tried once, on the case's opening.
+		synctest.Wait()
 		v := verdict("discord", bot.Match{Rule: "insult", Actions: []bot.Action{{Kind: bot.ActForward, Text: "insult"}}})
 		if err := m.Handle(context.Background(), event("discord"), v); err != nil {
 			t.Fatal(err)
