@@ -61,8 +61,8 @@ type Options struct {
 	// (stop reports whether it stopped it, as time.Timer's Stop does). The
 	// early case's second is waited on it (early.go). Nil means
 	// time.AfterFunc, with Now's default: a test that drives Now drives it.
-	// The retry stage's pauses (unless Retry.AfterFunc is set) and
-	// Decide's DecisionWait are waited on it too.
+	// The retry stage's pauses (unless Retry.AfterFunc is set),
+	// Decide's DecisionWait and DeliverCases' rounds are waited on it too.
 	AfterFunc func(d time.Duration, f func()) (stop func() bool)
 	// Shift, when set, names the mode of every audit entry (office or after)
 	// and answers /mode; without it entries say enforce.
@@ -899,7 +899,7 @@ const resolveRolesWait = 5 * time.Second
 const deliverEvery = 10 * time.Second
 
 // DeliverCases posts the cases waiting for the desk until ctx ends: at once when
-// a case is opened here, and every few seconds for the others. The store hands
+// a case is opened here, and every few seconds of Now's clock for the others. The store hands
 // each case to one process and keeps it until the desk took it (AckCase), so a
 // crash between opening and posting loses no case, and several processes on one
 // Redis do not post it twice. Without a desk it returns at once.
@@ -907,18 +907,30 @@ func (m *Moderator) DeliverCases(ctx context.Context) error {
 	if m.desk == nil {
 		return nil
 	}
-	t := time.NewTicker(deliverEvery)
-	defer t.Stop()
+	// The round on the timer comes deliverEvery after the last one on Now's
+	// clock (Options.AfterFunc), whatever cases were opened in between.
+	tick := make(chan struct{}, 1)
+	arm := func() func() bool {
+		return m.afterFunc(deliverEvery, func() {
+			select {
+			case tick <- struct{}{}:
+			default:
+			}
+		})
+	}
+	stop := arm()
 	for {
 		m.FlushCases(ctx)
 		select {
 		case <-ctx.Done():
+			stop()
 			return nil
 		case <-m.opened:
-		case <-t.C:
+		case <-tick:
 			// Reading every open case is for the gauge only: on the timer, not
 			// on each case a raid opens.
 			m.refreshOpenCases(ctx)
+			stop = arm()
 		}
 	}
 }

@@ -41,7 +41,8 @@ func (d *daemon) buildAfterHours(rs *rules.Ruleset, shift *handlers.Shift, desk 
 	}
 	var err error
 	a.alerts, err = alert.New(rs.WaveAlerts(), alert.Options{
-		Store: d.store, Desk: alertDesk, Logger: d.log.With("handler", "alert"), Registerer: reg, Now: d.cfg.Now,
+		Store: d.store, Desk: alertDesk, Logger: d.log.With("handler", "alert"), Registerer: reg,
+		Now: d.cfg.Now, AfterFunc: d.cfg.AfterFunc,
 		Location: func() *time.Location { return rulesNow().Timezone },
 		CMs:      func() []string { return rulesNow().Desk.CMs },
 		Community: func(platform, space string) *rules.Community {
@@ -130,20 +131,12 @@ func (d *daemon) runAfterHours(ctx context.Context, wg *sync.WaitGroup) {
 	leased("morning-report", "morning report", a.morning.Run)
 	leased("escalation", "escalation", a.cases.Run)
 	loop("event tally", func(ctx context.Context) error {
-		t := time.NewTicker(time.Minute)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				// what was counted is written before the store closes
-				fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-				d.flushTally(fctx)
-				cancel()
-				return nil
-			case <-t.C:
-				d.flushTally(ctx)
-			}
-		}
+		d.cfg.every(ctx, time.Minute, func() { d.flushTally(ctx) })
+		// what was counted is written before the store closes
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		d.flushTally(fctx)
+		cancel()
+		return nil
 	})
 }
 

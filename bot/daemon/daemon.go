@@ -78,15 +78,24 @@ type Config struct {
 	// the journal (its entries are stamped, renewed and taken again on it,
 	// RecoverAfter measured on it), the engine (an event's time is checked
 	// against it, after_hours), the shift and its /mode, cases, pauses, bans
-	// and lockdowns and their lifts, the escalation, the crisis alerts, the
-	// morning report and the event tallies. Network deadlines, the leases
-	// (they follow Redis's own expiry), the platforms' clocks and the logs
-	// keep the wall clock. Nil means time.Now.
+	// and lockdowns and their lifts, the escalation, the crisis alerts (when
+	// a wave is over, when a refused page is tried again), the desk's rounds
+	// for the cards not posted yet, the morning report, the event tallies,
+	// the recent events' history, the memory store's sweeps and the
+	// verifications' deadlines. Network pacing and the process's own upkeep
+	// keep the wall clock: network deadlines and rate limits, the shutdown's
+	// deadline, the sources' restarts, the leases (they follow Redis's own
+	// expiry), the platforms' clocks, the logs and their writer, the lanes'
+	// idle timer, the mod-log's edit spacing, the FAQ's polls for taught
+	// wordings and the observer's crowded poll. Nil means time.Now.
 	Now func() time.Time
 	// AfterFunc is the timer of Now's clock, as handlers.Options.AfterFunc:
 	// the journal is looked at every RecoverAfter/4 on it, the open cases
-	// (the escalation) and the shift (the morning report) every minute, and
-	// the moderator waits on it (its retries' pauses, the early case's
+	// (the escalation) and the shift (the morning report) every minute, the
+	// quiet waves every 30s and the refused pages every 5s, the cards not
+	// posted every 10s, the tallies every minute, the history every second,
+	// the memory store every minute and the verifications' deadlines every
+	// 5s; the moderator waits on it (its retries' pauses, the early case's
 	// second). Nil means time.AfterFunc, with Now's default: a test that
 	// drives Now drives it.
 	AfterFunc func(d time.Duration, f func()) (stop func() bool)
@@ -632,7 +641,9 @@ func (d *daemon) serve(ctx context.Context, reload <-chan struct{}) error {
 	})
 	desk.Go(func() { d.guard.Loop(runCtx, "rule failure alerts", d.ruleFailures.run) })
 	desk.Go(func() { d.guard.Loop(runCtx, "memory sweep", d.runSweep) })
-	desk.Go(func() { d.guard.Loop(runCtx, "recent events", d.history.run) })
+	desk.Go(func() {
+		d.guard.Loop(runCtx, "recent events", func(ctx context.Context) { d.history.run(ctx, d.cfg.every) })
+	})
 	desk.Go(func() { d.guard.Loop(runCtx, "faq learning", d.runFAQLearning) })
 	desk.Go(func() { d.guard.Loop(runCtx, "mod-log", d.modlog.Run) })
 	d.runAfterHours(runCtx, &desk)

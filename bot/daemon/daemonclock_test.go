@@ -2,6 +2,7 @@ package daemon_test
 
 import (
 	"context"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -27,6 +28,8 @@ type stepTimer struct {
 	wait time.Duration
 	f    func()
 	done bool
+	// by are the names of the functions that set it, innermost first.
+	by []string
 }
 
 func newStepClock(at time.Time) *stepClock { return &stepClock{now: at} }
@@ -41,6 +44,15 @@ func (c *stepClock) AfterFunc(d time.Duration, f func()) func() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	tm := &stepTimer{at: c.now.Add(d), wait: d, f: f}
+	pcs := make([]uintptr, 16)
+	frames := runtime.CallersFrames(pcs[:runtime.Callers(2, pcs)])
+	for {
+		fr, more := frames.Next()
+		tm.by = append(tm.by, fr.Function)
+		if !more {
+			break
+		}
+	}
 	c.timers = append(c.timers, tm)
 	return func() bool {
 		c.mu.Lock()
@@ -76,11 +88,30 @@ func (c *stepClock) set(at time.Time) {
 // step moves the clock on by d.
 func (c *stepClock) step(d time.Duration) { c.set(c.Now().Add(d)) }
 
-// waiting reports whether a timer of wait is set and has not fired.
-func (c *stepClock) waiting(wait time.Duration) bool {
+// armed reports whether a timer of wait set by the function named fn (as
+// runtime names it, in part: "(*daemon).runResume") is set and has not
+// fired: several loops may wait as long on the clock, and a test that steps
+// it past one loop's time waits for that loop to have looked.
+func (c *stepClock) armed(wait time.Duration, fn string) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return slices.ContainsFunc(c.timers, func(tm *stepTimer) bool { return !tm.done && tm.wait == wait })
+	return slices.ContainsFunc(c.timers, func(tm *stepTimer) bool {
+		return !tm.done && tm.wait == wait && slices.ContainsFunc(tm.by, func(name string) bool { return strings.Contains(name, fn) })
+	})
+}
+
+// pending are the waits of the timers set that have neither fired nor been
+// stopped.
+func (c *stepClock) pending() []time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []time.Duration
+	for _, tm := range c.timers {
+		if !tm.done {
+			out = append(out, tm.wait)
+		}
+	}
+	return out
 }
 
 // onClock runs the daemon on clk.
@@ -200,7 +231,7 @@ func TestEscalationOnTheDaemonsClock(t *testing.T) {
 	}
 	testsync.Eventually(t, "the case on the desk", func() bool { return len(desk.all()) == 1 })
 	// The escalation's next look is a minute after its last, on the clock.
-	testsync.Eventually(t, "the escalation's next look set", func() bool { return clk.waiting(time.Minute) })
+	testsync.Eventually(t, "the escalation's next look set", func() bool { return clk.armed(time.Minute, "(*Escalation).Run") })
 	if got := desk.all(); len(got) != 1 {
 		t.Fatalf("cards before the clock moved: %q, want the case's alone", got)
 	}
@@ -209,7 +240,7 @@ func TestEscalationOnTheDaemonsClock(t *testing.T) {
 	if got := desk.all()[1]; !strings.HasPrefix(got, "⏰ waiting for 2h") {
 		t.Errorf("reminder %q, want it waiting for 2h", got)
 	}
-	testsync.Eventually(t, "the escalation's next look set", func() bool { return clk.waiting(time.Minute) })
+	testsync.Eventually(t, "the escalation's next look set", func() bool { return clk.armed(time.Minute, "(*Escalation).Run") })
 	clk.step(22 * time.Hour)
 	testsync.Eventually(t, "the case closed as expired", func() bool {
 		return metricsHave(t, in, "vigie_cases_expired_total 1")

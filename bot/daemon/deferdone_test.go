@@ -59,7 +59,7 @@ func TestDeferredCaseSaysWhatWasDone(t *testing.T) {
 	// third, it leaves it to the desk.
 	for tries := int32(1); tries <= 3; tries++ {
 		testsync.Eventually(t, "the timeout tried", func() bool { return p.timeouts.Load() == tries })
-		testsync.Eventually(t, "the journal's next look set", func() bool { return clk.waiting(30 * time.Second) })
+		testsync.Eventually(t, "the journal's next look set", func() bool { return clk.armed(30*time.Second, "(*daemon).runResume") })
 		clk.step(2*time.Minute + time.Second)
 	}
 

@@ -116,18 +116,12 @@ func discordConnector(cfg Config, rs *rules.Ruleset, reg prometheus.Registerer) 
 	// The deadlines of new members' verifications are kept by one process,
 	// with any Client: kicking is a REST call.
 	jobs = append(jobs, Job{Name: "discord-verify", Run: func(ctx context.Context, _ Fence, _ chan<- bot.Event) error {
-		t := time.NewTicker(verifyEvery)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return nil
-			case <-t.C:
-				if _, err := shards.all[0].VerifyDue(ctx, cfg.clock()()); err != nil && ctx.Err() == nil {
-					cfg.Logger.Warn("verify: the deadlines were not all kept; again at the next tick", "platform", "discord", "err", err)
-				}
+		cfg.every(ctx, verifyEvery, func() {
+			if _, err := shards.all[0].VerifyDue(ctx, cfg.clock()()); err != nil && ctx.Err() == nil {
+				cfg.Logger.Warn("verify: the deadlines were not all kept; again at the next tick", "platform", "discord", "err", err)
 			}
-		}
+		})
+		return nil
 	}})
 	var platform bot.Platform = shards.all[0]
 	if len(shards.all) > 1 {

@@ -95,25 +95,16 @@ func (h *history) add(ev *bot.Event) {
 	}
 }
 
-// run sends the pending events to the shared history once a second, and
-// what is left when ctx ends.
-func (h *history) run(ctx context.Context) {
+// run sends the pending events to the shared history once a second of the
+// daemon's clock (every is Config.every), and what is left when ctx ends.
+func (h *history) run(ctx context.Context, every func(context.Context, time.Duration, func())) {
 	if h == nil || h.shared == nil {
 		return
 	}
-	t := time.NewTicker(time.Second)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			fctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-			h.flush(fctx)
-			cancel()
-			return
-		case <-t.C:
-			h.flush(ctx)
-		}
-	}
+	every(ctx, time.Second, func() { h.flush(ctx) })
+	fctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	h.flush(fctx)
+	cancel()
 }
 
 func (h *history) flush(ctx context.Context) {

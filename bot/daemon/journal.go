@@ -367,10 +367,37 @@ func (c Config) clock() func() time.Time {
 
 // afterFunc sets a timer on the daemon's clock (Config.AfterFunc).
 func (d *daemon) afterFunc(wait time.Duration, f func()) (stop func() bool) {
-	if d.cfg.AfterFunc != nil {
-		return d.cfg.AfterFunc(wait, f)
+	return d.cfg.timer()(wait, f)
+}
+
+// timer is AfterFunc, or time.AfterFunc.
+func (c Config) timer() func(time.Duration, func()) func() bool {
+	if c.AfterFunc != nil {
+		return c.AfterFunc
 	}
-	return time.AfterFunc(wait, f).Stop
+	return func(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop }
+}
+
+// every calls f each wait on the daemon's clock (Config.AfterFunc), a wait
+// after the last call ended, until ctx ends; it stops its timer then.
+func (c Config) every(ctx context.Context, wait time.Duration, f func()) {
+	after := c.timer()
+	tick := make(chan struct{}, 1)
+	for {
+		stop := after(wait, func() {
+			select {
+			case tick <- struct{}{}:
+			default:
+			}
+		})
+		select {
+		case <-ctx.Done():
+			stop()
+			return
+		case <-tick:
+			f()
+		}
+	}
 }
 
 // runResume looks at the journal every grace/4, on the journal's clock,

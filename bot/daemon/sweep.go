@@ -14,7 +14,9 @@ type sweeper interface {
 	Len() int
 }
 
-// sweepEvery is how often the memory store is swept on the wall clock.
+// sweepEvery is how often the memory store is swept, on the daemon's clock
+// (Config.Now, Config.AfterFunc): the clock the events' windows are checked
+// against, so that a sweep drops nothing their windows still hold.
 const sweepEvery = time.Minute
 
 // sweepReturn is how much a sweep must have dropped, in counters, ids and
@@ -30,19 +32,12 @@ func (d *daemon) runSweep(ctx context.Context) {
 	if !ok {
 		return
 	}
-	t := time.NewTicker(sweepEvery)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case now := <-t.C:
-			before := sw.Len()
-			sw.SweepIdle(now)
-			if after := sw.Len(); before-after >= sweepReturn {
-				debug.FreeOSMemory()
-				d.log.Info("memory store swept", "dropped", before-after, "kept", after)
-			}
+	d.cfg.every(ctx, sweepEvery, func() {
+		before := sw.Len()
+		sw.SweepIdle(d.now())
+		if after := sw.Len(); before-after >= sweepReturn {
+			debug.FreeOSMemory()
+			d.log.Info("memory store swept", "dropped", before-after, "kept", after)
 		}
-	}
+	})
 }

@@ -142,18 +142,12 @@ func telegramConnector(cfg Config, rs *rules.Ruleset, reg prometheus.Registerer)
 	}
 	// The deadlines of new members' verifications are kept by one process.
 	verifyJob := Job{Name: "telegram-verify", Run: func(ctx context.Context, _ Fence, _ chan<- bot.Event) error {
-		t := time.NewTicker(verifyEvery)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return nil
-			case <-t.C:
-				if _, err := tg.VerifyDue(ctx, cfg.clock()()); err != nil && ctx.Err() == nil {
-					cfg.Logger.Warn("verify: the deadlines were not all kept; again at the next tick", "err", err)
-				}
+		cfg.every(ctx, verifyEvery, func() {
+			if _, err := tg.VerifyDue(ctx, cfg.clock()()); err != nil && ctx.Err() == nil {
+				cfg.Logger.Warn("verify: the deadlines were not all kept; again at the next tick", "err", err)
 			}
-		}
+		})
+		return nil
 	}}
 	if mode == telegram.ModeWebhook {
 		// Behind a load balancer, every process takes the updates Telegram
@@ -181,8 +175,8 @@ func telegramConnector(cfg Config, rs *rules.Ruleset, reg prometheus.Registerer)
 	return c, nil
 }
 
-// verifyEvery is how often the deadlines of verifications are checked: a
-// member is kicked at most this long after their time ran out.
+// verifyEvery is how often the deadlines of verifications are checked, on the
+// daemon's clock: a member is kicked at most this long after their time ran out.
 const verifyEvery = 5 * time.Second
 
 // fencedOffsets keeps the poller's offset in the store, advanced only under

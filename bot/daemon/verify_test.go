@@ -74,3 +74,48 @@ rules:
 		t.Errorf("no warning %q in the logs:\n%s", want, logs)
 	}
 }
+
+// TestVerifyDeadlineOnTheDaemonsClock: a new member who does not press is
+// kicked when the daemon's clock (Config.Now), stepped on its timer
+// (Config.AfterFunc), passes their deadline: the job that keeps the
+// deadlines looks every 5s of that clock, and no wall clock time passes.
+// Stopped, the daemon leaves none of its timers set.
+func TestVerifyDeadlineOnTheDaemonsClock(t *testing.T) {
+	clk := newStepClock(time.Date(2026, 11, 18, 10, 0, 0, 0, time.UTC))
+	api := tgfake.New(t)
+	in := start(t, `timezone: UTC
+desk:
+  telegram_chat: "-100500"
+verify: {timeout: 2m, on_fail: kick}
+rules: []
+`, map[string]string{"TELEGRAM_TOKEN": tgfake.Token, "TELEGRAM_API_URL": api.HTTP.URL}, onClock(clk))
+	member := map[string]any{"id": 77, "is_bot": false, "first_name": "Newt"}
+	chat := map[string]any{"id": -100200, "type": "supergroup", "title": "fans"}
+	api.Push(map[string]any{"chat_member": map[string]any{
+		"chat": chat, "from": member, "date": clk.Now().Unix(),
+		"old_chat_member": map[string]any{"user": member, "status": "left"},
+		"new_chat_member": map[string]any{"user": member, "status": "member"},
+	}})
+	testsync.Eventually(t, "the prompt", func() bool {
+		return len(find(api, "sendMessage", "reply_markup", `"callback_data":"vf:-100200:77"`)) == 1
+	})
+	kicked := `vigie_verifications_total{platform="telegram",result="kicked"} 1`
+	testsync.Eventually(t, "the deadlines' next look set", func() bool { return clk.armed(5*time.Second, "telegramConnector") })
+	clk.step(time.Minute)
+	testsync.Eventually(t, "the deadlines' next look set", func() bool { return clk.armed(5*time.Second, "telegramConnector") })
+	if metricsHave(t, in, kicked) || len(api.CallsOf("banChatMember")) > 0 {
+		t.Fatalf("kicked a minute into a 2m verification")
+	}
+	clk.step(time.Minute + 5*time.Second)
+	testsync.Eventually(t, "the kick once the deadline passed on the clock", func() bool { return metricsHave(t, in, kicked) })
+	if got := find(api, "banChatMember", "user_id", "77"); len(got) != 1 {
+		t.Errorf("banChatMember calls for 77: %v, want the kick's one", got)
+	}
+	// Stopped, the daemon leaves no timer set on its clock.
+	if err := in.stop(); err != nil {
+		t.Fatalf("shutdown: %v", err)
+	}
+	if got := clk.pending(); len(got) != 0 {
+		t.Errorf("timers still set on the clock once the daemon stopped: %v", got)
+	}
+}

@@ -59,8 +59,13 @@ type Options struct {
 	Desk       Desk
 	Logger     *slog.Logger
 	Registerer prometheus.Registerer
-	// Now is the clock of the timer that ends quiet waves; nil is time.Now.
+	// Now is the clock that ends quiet waves and times the desk's retries;
+	// nil is time.Now.
 	Now func() time.Time
+	// AfterFunc is the timer of Now's clock, as handlers.Options.AfterFunc:
+	// Run looks for quiet waves and for messages to try again on it. Nil
+	// means time.AfterFunc.
+	AfterFunc func(d time.Duration, f func()) (stop func() bool)
 	// Location is the timezone of the times in messages; nil is UTC.
 	Location func() *time.Location
 	// CMs names the desk's CMs in the text when the desk cannot page them.
@@ -95,6 +100,9 @@ func New(alerts []wave.Alert, o Options) (*Alerter, error) {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.AfterFunc == nil {
+		o.AfterFunc = func(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop }
 	}
 	a := &Alerter{
 		o: o, log: cmp.Or(o.Logger, slog.New(slog.DiscardHandler)),
@@ -184,16 +192,25 @@ type unsent struct {
 	next     time.Time
 }
 
-// Run ends the waves that went quiet, on a timer, until ctx ends: a wave that
-// stops brings no event to end it.
+// Run ends the waves that went quiet, and tries again the messages the desk
+// did not take, on timers of Now's clock (Options.AfterFunc), until ctx ends:
+// a wave that stops brings no event to end it.
 func (a *Alerter) Run(ctx context.Context) error {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	r := time.NewTicker(retryFirst)
-	defer r.Stop()
+	tick, again := make(chan struct{}, 1), make(chan struct{}, 1)
+	arm := func(d time.Duration, c chan struct{}) func() bool {
+		return a.o.AfterFunc(d, func() {
+			select {
+			case c <- struct{}{}:
+			default:
+			}
+		})
+	}
+	stopTick, stopAgain := arm(every, tick), arm(retryFirst, again)
 	for {
 		select {
 		case <-ctx.Done():
+			stopTick()
+			stopAgain()
 			a.mu.Lock()
 			n := len(a.unsent)
 			a.unsent = nil
@@ -202,10 +219,12 @@ func (a *Alerter) Run(ctx context.Context) error {
 				a.log.Error("alerts never taken by the desk, given up at shutdown", "alerts", n)
 			}
 			return nil
-		case <-t.C:
+		case <-tick:
 			a.Tick(ctx)
-		case <-r.C:
+			stopTick = arm(every, tick)
+		case <-again:
 			a.retry(ctx)
+			stopAgain = arm(retryFirst, again)
 		}
 	}
 }
