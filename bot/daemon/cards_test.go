@@ -85,4 +85,12 @@ func TestCardEditedByTheInstanceThatDecides(t *testing.T) {
 	if n := len(find(apis[poster], "editMessageText", "chat_id", strconv.Itoa(desk))); n != 0 {
 		t.Errorf("%d edits by the instance that only posted the card, want 0", n)
 	}
+	// One card: the case was handed to one instance. (Two vigie in one
+	// process once shared their name in the desk's consumer group, and
+	// under load both posted the card, the decider editing its own too.)
+	for i, api := range apis {
+		if n := len(find(api, "sendMessage", "chat_id", strconv.Itoa(desk))); i != poster && n != 0 || i == poster && n != 1 {
+			t.Errorf("instance %d posted %d cards to the desk; want one card, by instance %d", i, n, poster)
+		}
+	}
 }

@@ -269,9 +269,12 @@ func (l *leases) info(log *slog.Logger, msg string, args ...any) {
 
 // renew renews lease every RenewEvery until the store says it was lost
 // (lost), ctx ends or the job returned. until is when the lease runs out in
-// the store, for the logs; away says the renewals before the loss failed
-// (the lease ran out while the store did not answer); gone says the store
-// holds no lease of the job (store.ErrLeaseGone), not another owner's.
+// the store at the earliest; away says it ran out while the store did not
+// answer: the renewals before the loss failed, and until is past. A renewal
+// that timed out once (a slow Redis, a loaded machine) does not make a
+// lease lost before until away: the store lost it with its data, or gave it
+// to another after that. gone says the store holds no lease of the job
+// (store.ErrLeaseGone), not another owner's.
 func (l *leases) renew(ctx context.Context, log *slog.Logger, lease store.Lease, until time.Time, done <-chan struct{}) (lost, away, gone bool) {
 	t := time.NewTicker(l.o.RenewEvery)
 	defer t.Stop()
@@ -292,14 +295,14 @@ func (l *leases) renew(ctx context.Context, log *slog.Logger, lease store.Lease,
 		case ctx.Err() != nil:
 			return false, false, false
 		case errors.Is(err, store.ErrLeaseGone):
-			return true, failing, true
+			return true, failing && !l.o.Now().Before(until), true
 		case err != nil:
 			if !failing {
 				log.Warn("lease not renewed: the store does not answer; the job goes on here until it does", "err", err, "runs_out_in", until.Sub(l.o.Now()).Round(time.Millisecond))
 			}
 			failing = true
 		case !ok:
-			return true, failing, false
+			return true, failing && !l.o.Now().Before(until), false
 		default:
 			if failing {
 				log.Info("lease renewed again", "token", lease.Token)

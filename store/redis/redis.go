@@ -140,7 +140,12 @@ func WithCaseCap(n int) Option { return func(c *config) { c.caseCap = n } }
 func WithOpenCaseCap(n int) Option { return func(c *config) { c.openCap = n } }
 
 // WithConsumer names this process in the desk's consumer group; the default is
-// host-pid. Two processes must not share a name.
+// host-pid-random, one name per Store. Two live processes must not share a
+// name: each would read the cases handed to the other and not acknowledged
+// yet (being posted) as its own, and post them too. A name kept across
+// restarts gets back at once the cases handed to it before a crash; under
+// the default, another process, or the restarted one, takes them over after
+// ClaimIdle.
 func WithConsumer(name string) Option { return func(c *config) { c.consumer = name } }
 
 // WithClaimIdle sets how long a case handed to a silent process waits before
@@ -357,6 +362,15 @@ const noRetries = -1
 
 func redact(u *url.URL) string { return u.Redacted() }
 
+// consumerName is the default name of a Store in the desk's consumer group:
+// host-pid alone is shared by two vigie in one process, and by two
+// containers with the host's name (host networking) that both run as pid 1.
+func consumerName(host string) string {
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	return fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b))
+}
+
 // New returns a store on a client the caller owns (Close leaves it open).
 func New(c Client, opts ...Option) (*Store, error) { return newStore(c, opts) }
 
@@ -373,7 +387,7 @@ func newStore(c Client, opts []Option) (*Store, error) {
 		caseCap:       DefaultCaseCap,
 		openCap:       store.DefaultOpenCaseCap,
 		caseStreamCap: DefaultCaseStreamCap,
-		consumer:      fmt.Sprintf("%s-%d", host, os.Getpid()),
+		consumer:      consumerName(host),
 		claimIdle:     DefaultClaimIdle,
 	}
 	for _, o := range opts {
@@ -1780,8 +1794,9 @@ func (s *Store) DecideCase(ctx context.Context, id, outcome, by string, at time.
 }
 
 // PendingCases returns the cases handed to this process and not acknowledged:
-// those it was given before (a crash between opening and posting), those a
-// silent process held for longer than ClaimIdle, and new ones.
+// those it was given before (a post that failed; under a name kept across
+// restarts, a crash between opening and posting), those a silent process
+// held for longer than ClaimIdle, and new ones.
 func (s *Store) PendingCases(ctx context.Context) ([]store.Case, error) {
 	stream := s.casesKey("stream")
 	if err := s.settle(ctx); err != nil {

@@ -318,6 +318,53 @@ func TestPendingAcrossProcesses(t *testing.T) {
 	}
 }
 
+// TestPendingTwoStoresOfOneProcess: two vigie in one process (or two
+// containers with the host's name, both pid 1) on one Redis, each with the
+// default consumer name: a case handed to one, and being posted there, is
+// not handed to the other too. Before, both had the name host-pid, and the
+// other read the first one's case as its own and posted it again: two cards
+// of one case on the desk (TestCardEditedByTheInstanceThatDecides saw the
+// card edited twice, under load).
+func TestPendingTwoStoresOfOneProcess(t *testing.T) {
+	url := redistest.URL(t)
+	prefix := newPrefix()
+	mk := func() *redis.Store {
+		s, err := redis.Open(url, redis.WithPrefix(prefix))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	}
+	ctx := context.Background()
+	a, b := mk(), mk()
+	c1, err := a.OpenCase(ctx, store.Case{Reason: "one", Opened: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := func(s *redis.Store) []string {
+		t.Helper()
+		cs, err := s.PendingCases(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, c := range cs {
+			ids = append(ids, c.ID)
+		}
+		return ids
+	}
+	if ids := got(a); len(ids) != 1 || ids[0] != c1.ID {
+		t.Fatalf("a got %v, want [%s]", ids, c1.ID)
+	}
+	if ids := got(b); len(ids) != 0 {
+		t.Errorf("b got %v while a holds it, not acknowledged yet; want none", ids)
+	}
+	if ids := got(a); len(ids) != 1 || ids[0] != c1.ID {
+		t.Errorf("a, trying again, got %v; want [%s], still its own", ids, c1.ID)
+	}
+}
+
 func TestCounterCap(t *testing.T) {
 	st := open(t, redistest.URL(t), redis.WithMaxPerKey(5))
 	t0 := time.Date(2026, 11, 20, 22, 0, 0, 0, time.UTC)
