@@ -24,6 +24,9 @@ import (
 // every RenewEvery for TTL; when the owner stops renewing (it died, or lost
 // Redis), its lease runs out and another process, asking every RetryEvery,
 // takes the job over. A dead owner's jobs move within about TTL+RetryEvery.
+// A process that takes a lease without knowing that nobody runs its job (at
+// its start, after it lost the lease, after the store did not answer) starts
+// the job RenewEvery+RetryEvery later.
 type LeaseOptions struct {
 	// TTL is how long a lease lasts unless renewed (default 15s,
 	// VIGIE_LEASE_TTL).
@@ -125,7 +128,8 @@ func (l *leases) set(job string, lease store.Lease, held bool) {
 }
 
 // run runs work while this process holds job's lease, until ctx ends: work
-// starts once the lease is taken, and its context is cancelled, and work
+// starts once the lease is taken (a renewal period later unless the last
+// answer said who ran the job), and its context is cancelled, and work
 // waited for, as soon as the store says the lease was lost. Then the lease is
 // asked for again. The lease it is given fences its writes.
 //
@@ -255,8 +259,9 @@ func (l *leases) hold(ctx context.Context, log *slog.Logger, lease store.Lease, 
 	l.set(lease.Job, lease, false)
 	switch {
 	case lost && away:
-		// Alone on the store, vigie takes it again at its next try. There is
-		// nothing to give up: it is another's, or nobody's.
+		// Alone on the store, vigie takes it again at its next try, and runs
+		// the job a renewal period later. There is nothing to give up: it is
+		// another's, or nobody's.
 		log.Warn("lease lost: it ran out while the store did not answer; stopped here until a process takes it again", "token", lease.Token)
 		return false
 	case lost && gone:
