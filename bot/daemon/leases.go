@@ -24,6 +24,9 @@ import (
 // every RenewEvery for TTL; when the owner stops renewing (it died, or lost
 // Redis), its lease runs out and another process, asking every RetryEvery,
 // takes the job over. A dead owner's jobs move within about TTL+RetryEvery.
+// A process that takes a lease without knowing that nobody runs its job (at
+// its start, after it lost the lease, after the store did not answer) starts
+// the job RenewEvery+RetryEvery later.
 type LeaseOptions struct {
 	// TTL is how long a lease lasts unless renewed (default 15s,
 	// VIGIE_LEASE_TTL).
@@ -125,7 +128,8 @@ func (l *leases) set(job string, lease store.Lease, held bool) {
 }
 
 // run runs work while this process holds job's lease, until ctx ends: work
-// starts once the lease is taken, and its context is cancelled, and work
+// starts once the lease is taken (a renewal period later unless the last
+// answer said who ran the job), and its context is cancelled, and work
 // waited for, as soon as the store says the lease was lost. Then the lease is
 // asked for again. The lease it is given fences its writes.
 //
@@ -146,6 +150,9 @@ func (l *leases) run(ctx context.Context, job string, work func(ctx context.Cont
 	// it: the lease is then held by nobody until that renewal is past (a
 	// renewal period, and an ask's), for every process.
 	heldElsewhere := false
+	// gaveUp: this process held the lease until it gave it up (the job
+	// returned): nobody else runs the job.
+	gaveUp := false
 	careful, _ := l.st.(interface {
 		AcquireLeaseAfterHeld(ctx context.Context, job, owner string, ttl, wait time.Duration) (store.Lease, bool, error)
 	})
@@ -173,25 +180,39 @@ func (l *leases) run(ctx context.Context, job string, work func(ctx context.Cont
 			}
 			failing = true
 		case ok:
-			if failing || heldElsewhere && l.o.Now().Sub(start) > l.o.RenewEvery {
-				// Found free after Redis did not answer (a freeze, an outage
-				// longer than the TTL): the holder's lease ran out while
-				// it could not renew, and it runs the job until its next
-				// renewal tells it. The job starts here after that renewal.
-				// So when this process never reached Redis before: it
-				// never saw who held the lease, and may have had one.
-				if lease, ok = l.await(ctx, log, lease); !ok {
+			// Found free: the job starts at once only when the last answer,
+			// given in time, said who ran it: another process, whose lease
+			// then ran out in Redis (it stopped renewing), or this one,
+			// which gave it up. Otherwise, a process may still run it
+			// whose lease Redis lost (a FLUSHALL, a failover) or let run
+			// out while it did not answer (a freeze): the job starts here
+			// after that process's next renewal, which finds the lease
+			// taken and stops the job there.
+			wait := ""
+			switch {
+			case l.alone:
+			case failing || l.o.Now().Sub(start) > l.o.RenewEvery:
+				// After Redis did not answer, or answered late (a freeze,
+				// an outage longer than the TTL): the holder's lease ran
+				// out while it could not renew.
+				wait = "lease taken after the store did not answer: the job starts here after the last holder's next renewal, which stops it there"
+			case gaveUp, heldElsewhere:
+			default:
+				wait = "lease taken: the job starts here after the next renewal of any process that still runs it, which stops it there"
+			}
+			if wait != "" {
+				if lease, ok = l.await(ctx, log, lease, wait); !ok {
 					break
 				}
 				start = l.o.Now()
 			}
 			failing, heldElsewhere = false, false
-			l.hold(ctx, log, lease, start, work)
+			gaveUp = l.hold(ctx, log, lease, start, work)
 			if ctx.Err() != nil {
 				return
 			}
 		default:
-			failing, heldElsewhere = false, true
+			failing, heldElsewhere, gaveUp = false, true, false
 		}
 		if !sleep(ctx, l.o.RetryEvery) {
 			return
@@ -199,10 +220,11 @@ func (l *leases) run(ctx context.Context, job string, work func(ctx context.Cont
 	}
 }
 
-// await holds lease, taken after Redis did not answer, for a renewal period
-// and an ask's before its job starts, and reports whether it still holds it.
-func (l *leases) await(ctx context.Context, log *slog.Logger, lease store.Lease) (store.Lease, bool) {
-	l.info(log, "lease taken after the store did not answer: the job starts here after the last holder's next renewal, which stops it there", "token", lease.Token)
+// await holds lease, taken without knowing that nobody runs its job, for a
+// renewal period and an ask's before its job starts, and reports whether it
+// still holds it.
+func (l *leases) await(ctx context.Context, log *slog.Logger, lease store.Lease, msg string) (store.Lease, bool) {
+	l.info(log, msg, "token", lease.Token)
 	if !sleep(ctx, l.o.RenewEvery+l.o.RetryEvery) {
 		return lease, false
 	}
@@ -217,8 +239,9 @@ func (l *leases) await(ctx context.Context, log *slog.Logger, lease store.Lease)
 }
 
 // hold runs work under lease, taken at start, renewing it until it is lost
-// or ctx ends, and gives it up when it may still hold it.
-func (l *leases) hold(ctx context.Context, log *slog.Logger, lease store.Lease, start time.Time, work func(context.Context, store.Lease)) {
+// or ctx ends, gives it up when it may still hold it, and reports whether it
+// did.
+func (l *leases) hold(ctx context.Context, log *slog.Logger, lease store.Lease, start time.Time, work func(context.Context, store.Lease)) (gaveUp bool) {
 	// The lease surely lasts until start+TTL: Redis started counting after
 	// the request left.
 	until := start.Add(l.o.TTL)
@@ -236,17 +259,18 @@ func (l *leases) hold(ctx context.Context, log *slog.Logger, lease store.Lease, 
 	l.set(lease.Job, lease, false)
 	switch {
 	case lost && away:
-		// Alone on the store, vigie takes it again at its next try. There is
-		// nothing to give up: it is another's, or nobody's.
+		// Alone on the store, vigie takes it again at its next try, and runs
+		// the job a renewal period later. There is nothing to give up: it is
+		// another's, or nobody's.
 		log.Warn("lease lost: it ran out while the store did not answer; stopped here until a process takes it again", "token", lease.Token)
-		return
+		return false
 	case lost && gone:
 		// Nobody holds it: this process or another takes it at its next try.
 		log.Warn("lease lost: the store no longer holds it (its data was lost, or the lease ran out) and no other process runs the job; stopped here until a process takes it again", "token", lease.Token)
-		return
+		return false
 	case lost:
 		log.Warn("lease lost: another process runs the job now; stopped here", "token", lease.Token)
-		return
+		return false
 	}
 	// Given up on purpose (a shutdown, the job returned): another process
 	// may take it at once rather than after the TTL.
@@ -256,6 +280,7 @@ func (l *leases) hold(ctx context.Context, log *slog.Logger, lease store.Lease, 
 		log.Warn("lease not released; it runs out on its own", "err", err)
 	}
 	l.info(log, "lease released", "token", lease.Token)
+	return true
 }
 
 // info logs what a process sharing its store with others says at info level.
