@@ -83,7 +83,7 @@ func TestLeaseLostThenFoundFree(t *testing.T) {
 	var both atomic.Int32
 	var overlap atomic.Bool
 	o := func(owner string) LeaseOptions {
-		return LeaseOptions{TTL: time.Second, RenewEvery: 300 * time.Millisecond, RetryEvery: 20 * time.Millisecond, Owner: owner, Now: time.Now}
+		return LeaseOptions{TTL: 3 * time.Second, RenewEvery: time.Second, RetryEvery: 20 * time.Millisecond, Owner: owner, Now: time.Now}
 	}
 	aStore := &flakyLeaser{Leaser: st}
 	a := startRunnerWith(t, aStore, o("a"), "discord", &both, &overlap)
@@ -126,7 +126,9 @@ func TestLeaseLostThenFoundFree(t *testing.T) {
 // Before, b ran it at once, beside a, until a's renewal.
 func TestLeaseFirstAskAnsweredLate(t *testing.T) {
 	srv := redistest.Start(t)
-	st, err := redis.Open(srv.URL())
+	// Redis's answers are awaited longer than it is frozen: the first ask
+	// is answered late, not failed.
+	st, err := redis.Open(srv.URL() + "?read_timeout=10s")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +137,7 @@ func TestLeaseFirstAskAnsweredLate(t *testing.T) {
 	var both atomic.Int32
 	var overlap atomic.Bool
 	o := func(owner string) LeaseOptions {
-		return LeaseOptions{TTL: time.Second, RenewEvery: 300 * time.Millisecond, RetryEvery: 20 * time.Millisecond, Owner: owner, Now: time.Now}
+		return LeaseOptions{TTL: 3 * time.Second, RenewEvery: time.Second, RetryEvery: 20 * time.Millisecond, Owner: owner, Now: time.Now}
 	}
 	aStore := &flakyLeaser{Leaser: st}
 	a := startRunnerWith(t, aStore, o("a"), "discord", &both, &overlap)
@@ -148,7 +150,7 @@ func TestLeaseFirstAskAnsweredLate(t *testing.T) {
 	bStore := &askCounter{Leaser: st}
 	b := startRunnerWith(t, bStore, o("b"), "discord", &both, &overlap)
 	testsync.Eventually(t, "b's first ask sent", func() bool { return bStore.asked.Load() > 0 })
-	time.Sleep(1500 * time.Millisecond) // past the TTL: the lease runs out in Redis
+	time.Sleep(4 * time.Second) // past the TTL: the lease runs out in Redis
 	srv.Thaw()
 	testsync.Eventually(t, "b to take the lease", func() bool {
 		return strings.Contains(b.logs.String(), carefulTake) || b.running.Load() > 0
