@@ -32,12 +32,7 @@ func TestLeaseGoneWithTheStoresData(t *testing.T) {
 		{"a renewal timed out before the loss", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			srv := redistest.Start(t)
-			rst, err := redis.Open(srv.URL())
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { rst.Close() })
+			srv, rst := leaseRedis(t, "")
 			st := &flakyLeaser{Leaser: rst}
 			// The lease's TTL is read on a clock that stands still: it never
 			// runs out locally, however slow the machine.
@@ -75,12 +70,7 @@ func TestLeaseGoneWithTheStoresData(t *testing.T) {
 // a's renewal (three vigie on one Redis, after a FLUSHALL: two Telegram
 // pollers, 409 Conflict, for two seconds).
 func TestLeaseGoneWithTheStoresDataThreeProcesses(t *testing.T) {
-	srv := redistest.Start(t)
-	st, err := redis.Open(srv.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	srv, st := leaseRedis(t, "")
 	c := goredis.NewClient(&goredis.Options{Addr: srv.Addr()})
 	defer c.Close()
 	var both atomic.Int32
@@ -122,13 +112,7 @@ func TestLeaseGoneWithTheStoresDataThreeProcesses(t *testing.T) {
 // (three vigie on one Redis frozen for 25 s: each Discord shard in two
 // processes for about a second).
 func TestLeaseRunOutWhileRedisFrozenThreeProcesses(t *testing.T) {
-	srv := redistest.Start(t)
-	st, err := redis.Open(srv.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	t.Cleanup(srv.Thaw)
+	srv, st := leaseRedis(t, "")
 	var both atomic.Int32
 	var overlap atomic.Bool
 	o := func(owner string) LeaseOptions {
@@ -156,4 +140,19 @@ func TestLeaseRunOutWhileRedisFrozenThreeProcesses(t *testing.T) {
 			t.Fatalf("round %d: the job ran in two processes at once after Redis froze past the lease's TTL", round)
 		}
 	}
+}
+
+// leaseRedis starts a redis-server of the test's own (it may flush or freeze
+// it; it is thawed at the end) and opens a store on it, its URL's query
+// appended (go-redis's options: "?read_timeout=10s").
+func leaseRedis(t *testing.T, query string) (*redistest.Server, *redis.Store) {
+	t.Helper()
+	srv := redistest.Start(t)
+	st, err := redis.Open(srv.URL() + query)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	t.Cleanup(srv.Thaw)
+	return srv, st
 }

@@ -11,8 +11,6 @@ import (
 
 	"github.com/vigie-bot/vigie/bot/internal/testsync"
 	"github.com/vigie-bot/vigie/store"
-	"github.com/vigie-bot/vigie/store/redis"
-	"github.com/vigie-bot/vigie/store/redis/redistest"
 )
 
 // carefulTake is what a process logs when it took a free lease without
@@ -26,12 +24,7 @@ const carefulTake = "lease taken"
 // renewal told a it lost it. Before, b ran it at once, beside a, until a's
 // renewal (up to a renewal period, 5 s by default).
 func TestLeaseFirstAskAfterRedisLostItsData(t *testing.T) {
-	srv := redistest.Start(t)
-	st, err := redis.Open(srv.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	srv, st := leaseRedis(t, "")
 	c := goredis.NewClient(&goredis.Options{Addr: srv.Addr()})
 	defer c.Close()
 	var both atomic.Int32
@@ -72,12 +65,7 @@ func TestLeaseFirstAskAfterRedisLostItsData(t *testing.T) {
 // until b's renewal told b it lost it. Before, a took it at once and ran it
 // beside b until b's renewal.
 func TestLeaseLostThenFoundFree(t *testing.T) {
-	srv := redistest.Start(t)
-	st, err := redis.Open(srv.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	srv, st := leaseRedis(t, "")
 	c := goredis.NewClient(&goredis.Options{Addr: srv.Addr()})
 	defer c.Close()
 	var both atomic.Int32
@@ -125,15 +113,9 @@ func TestLeaseLostThenFoundFree(t *testing.T) {
 // free. b does not run the job until a's next renewal told a it lost it.
 // Before, b ran it at once, beside a, until a's renewal.
 func TestLeaseFirstAskAnsweredLate(t *testing.T) {
-	srv := redistest.Start(t)
 	// Redis's answers are awaited longer than it is frozen: the first ask
 	// is answered late, not failed.
-	st, err := redis.Open(srv.URL() + "?read_timeout=10s")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	t.Cleanup(srv.Thaw)
+	srv, st := leaseRedis(t, "?read_timeout=10s")
 	var both atomic.Int32
 	var overlap atomic.Bool
 	o := func(owner string) LeaseOptions {
