@@ -64,11 +64,16 @@ type Morning struct {
 	known    bool
 	// pending is the report a desk did not take, tried again at each check.
 	pending *pending
+	// watch is the change-over whose report another instance holds but has
+	// not sent yet: it is claimed again at each look while the looks cover it.
+	watch time.Time
 }
 
 // pending is a report not yet shown on every desk it is for.
 type pending struct {
 	since, until time.Time
+	// changeOver names the report in the store (its claim, its sent mark).
+	changeOver time.Time
 	// file: the file's desk still waits for it; communities: these
 	// communities' desks do (all of them while every is set).
 	file        bool
@@ -106,7 +111,7 @@ const lookBack = 3 * checkEvery
 // started again (the report's job moved back to this instance from another):
 // what it saw before, hours ago maybe, says nothing of now.
 func (m *Morning) Run(ctx context.Context) error {
-	m.known = false
+	m.known, m.watch = false, time.Time{}
 	tick := make(chan struct{}, 1)
 	for {
 		m.Check(ctx)
@@ -138,23 +143,44 @@ func (m *Morning) Check(ctx context.Context) bool {
 		if now.Sub(p.until) > retryFor {
 			m.log.Error("morning report given up: the desk did not take it", "since", p.since, "until", p.until)
 		} else {
+			if p.file && m.sent(ctx, p.changeOver) {
+				// Another instance took the report over and sent it.
+				p.file = false
+			}
 			sent = m.deliver(ctx, p)
 		}
 	}
 	if after {
+		m.watch = time.Time{}
 		return sent
 	}
 	if !known {
 		was = m.o.AfterHours(now.Add(-lookBack))
 	}
+	co := m.changeOver(now)
 	if !was {
-		return sent
+		if m.watch.IsZero() {
+			return sent
+		}
+		if !co.Equal(m.watch) {
+			// The looks no longer cover that change-over.
+			m.watch = time.Time{}
+			return sent
+		}
 	}
-	if !m.claim(ctx, m.changeOver(now)) {
+	m.watch = time.Time{}
+	switch m.claim(ctx, co) {
+	case claimSent:
 		m.log.Info("morning report sent by another instance")
 		return sent
+	case claimHeld:
+		m.log.Info("morning report held by another instance; taken over if not sent when the hold runs out")
+		m.watch = co
+		return sent
 	}
-	return m.deliver(ctx, &pending{since: m.periodStart(now), until: now, file: true, every: true}) || sent
+	// The report covers the period that ended at the change-over, also when
+	// it is sent minutes later (the job moved, a claim was taken over).
+	return m.deliver(ctx, &pending{since: m.periodStart(co), until: co, changeOver: co, file: true, every: true}) || sent
 }
 
 // deliver builds p's report and shows it on the desks that still wait for it;
@@ -167,6 +193,7 @@ func (m *Morning) deliver(ctx context.Context, p *pending) bool {
 			m.log.Warn("morning report not sent; trying again in a minute", "err", err)
 		} else {
 			p.file, sent = false, true
+			m.markSent(ctx, p.changeOver)
 		}
 	}
 	if p.every || len(p.communities) > 0 {
@@ -212,16 +239,70 @@ func (m *Morning) periodStart(now time.Time) time.Time {
 	return t
 }
 
+// claimHold is how long a claim holds a morning's report for the instance
+// that made it: the report is sent by then in the ordinary case, and marked
+// sent. A claim whose instance stopped (a crash, a deploy) before the mark
+// runs out while the looks still cover the change-over (lookBack), and
+// another instance, or this one restarted, claims the report and sends it.
+const claimHold = 2 * time.Minute
+
+// sentFor is how long a morning's report is remembered as sent.
+const sentFor = 12 * time.Hour
+
+// claimed is what a claim found.
+type claimed int
+
+const (
+	claimTaken claimed = iota // this instance holds the report: send it
+	claimHeld                 // another holds it and has not marked it sent
+	claimSent                 // it was sent
+)
+
+// reportKey names a morning's report in the store by its change-over.
+func reportKey(changeOver time.Time) string {
+	return "morning:" + changeOver.UTC().Format("2006-01-02T15:04")
+}
+
+// sentCounter reads (incr false) or adds to the count of the report's sent
+// marks, on the same key as the claim.
+func sentCounter(changeOver time.Time, incr bool) store.CounterOp {
+	return store.CounterOp{Name: "morning-sent", Key: reportKey(changeOver), Window: sentFor, Incr: incr}
+}
+
+func (m *Morning) observe(ctx context.Context, o store.Observation) (store.Result, error) {
+	o.At, o.Wall, o.Platform, o.Space, o.Author = m.o.Now(), true, "vigie", "report", "morning"
+	return m.o.Store.Observe(ctx, o)
+}
+
 // claim makes sure one instance of those sharing a store sends the report of
-// the office hours that began at start.
-func (m *Morning) claim(ctx context.Context, start time.Time) bool {
-	res, err := m.o.Store.Observe(ctx, store.Observation{At: m.o.Now(), Wall: true, Platform: "vigie", Space: "report", Author: "morning",
-		EventID: "morning:" + start.UTC().Format("2006-01-02T15:04"), DedupeTTL: 12 * time.Hour})
-	if err != nil {
+// the office hours that began at start: the claim holds it for claimHold, and
+// reads whether it was sent, in one call.
+func (m *Morning) claim(ctx context.Context, start time.Time) claimed {
+	res, err := m.observe(ctx, store.Observation{EventID: reportKey(start), DedupeTTL: claimHold,
+		Counters: []store.CounterOp{sentCounter(start, false)}})
+	switch {
+	case err != nil:
 		m.log.Warn("morning report claim failed; sending anyway", "err", err)
-		return true
+		return claimTaken
+	case res.Duplicate:
+		return claimHeld
+	case len(res.Counts) > 0 && res.Counts[0] > 0:
+		return claimSent
 	}
-	return !res.Duplicate
+	return claimTaken
+}
+
+// sent reports whether the report of the change-over was marked sent.
+func (m *Morning) sent(ctx context.Context, changeOver time.Time) bool {
+	res, err := m.observe(ctx, store.Observation{Counters: []store.CounterOp{sentCounter(changeOver, false)}})
+	return err == nil && len(res.Counts) > 0 && res.Counts[0] > 0
+}
+
+// markSent records that the file's desk took the report of the change-over.
+func (m *Morning) markSent(ctx context.Context, changeOver time.Time) {
+	if _, err := m.observe(ctx, store.Observation{Counters: []store.CounterOp{sentCounter(changeOver, true)}}); err != nil {
+		m.log.Warn("morning report sent, but not marked sent: another instance may send it again", "err", err)
+	}
 }
 
 // Send builds the report of [since, until) and posts it with its chart to the
