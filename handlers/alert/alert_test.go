@@ -13,6 +13,7 @@ import (
 
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/handlers/alert"
+	"github.com/vigie-bot/vigie/handlers/internal/stepclock"
 	"github.com/vigie-bot/vigie/rules"
 	"github.com/vigie-bot/vigie/store/memory"
 )
@@ -398,77 +399,6 @@ func TestPageTriedAgain(t *testing.T) {
 	}
 }
 
-// stepClock is the alerter's clock (Options.Now and Options.AfterFunc),
-// moved by the test: a timer fires, in a goroutine of its own as
-// time.AfterFunc's do, when a step reaches its time.
-type stepClock struct {
-	mu     sync.Mutex
-	now    time.Time
-	timers []*stepTimer
-}
-
-type stepTimer struct {
-	at   time.Time
-	f    func()
-	done bool
-}
-
-func (c *stepClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *stepClock) AfterFunc(d time.Duration, f func()) func() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	tm := &stepTimer{at: c.now.Add(d), f: f}
-	c.timers = append(c.timers, tm)
-	return func() bool {
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		was := tm.done
-		tm.done = true
-		return !was
-	}
-}
-
-// step moves the clock on by d and fires the timers due by then.
-func (c *stepClock) step(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	var due []func()
-	keep := c.timers[:0]
-	for _, tm := range c.timers {
-		switch {
-		case tm.done:
-		case tm.at.After(c.now):
-			keep = append(keep, tm)
-		default:
-			tm.done = true
-			due = append(due, tm.f)
-		}
-	}
-	c.timers = keep
-	c.mu.Unlock()
-	for _, f := range due {
-		go f()
-	}
-}
-
-// pending is how many timers are set and have not fired.
-func (c *stepClock) pending() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	n := 0
-	for _, tm := range c.timers {
-		if !tm.done {
-			n++
-		}
-	}
-	return n
-}
-
 // TestPageTriedAgainOnTheClock: a page the desk refused is tried again when
 // the alerter's clock (Options.Now, Options.AfterFunc) says, not the wall
 // clock's: in the bubble no time passes but the steps of the clock, and the
@@ -480,7 +410,7 @@ func TestPageTriedAgainOnTheClock(t *testing.T) {
 		t.Fatal(err)
 	}
 	synctest.Test(t, func(t *testing.T) {
-		clk := &stepClock{now: time.Date(2026, 11, 20, 22, 0, 0, 0, time.UTC)}
+		clk := stepclock.New(time.Date(2026, 11, 20, 22, 0, 0, 0, time.UTC))
 		st := memory.New()
 		defer st.Close()
 		eng := rules.NewEngine(rs, st, rules.Options{Clock: clk.Now})
@@ -507,19 +437,19 @@ func TestPageTriedAgainOnTheClock(t *testing.T) {
 			t.Fatalf("%d tries, %d pages taken; want the one refused", tries, len(pages))
 		}
 		// The first retry waits 5s on the clock: 4s is too soon.
-		clk.step(4 * time.Second)
+		clk.Step(4 * time.Second)
 		synctest.Wait()
 		if tries, _ := d.told(); tries != 1 {
 			t.Fatalf("%d tries 4s after the refusal, want 1", tries)
 		}
-		clk.step(time.Second)
+		clk.Step(time.Second)
 		synctest.Wait()
 		if tries, pages := d.told(); tries != 2 || len(pages) != 1 {
 			t.Errorf("%d tries, %d pages taken 5s after the refusal; want 2 and 1", tries, len(pages))
 		}
 		cancel()
 		<-done
-		if n := clk.pending(); n != 0 {
+		if n := clk.Pending(); n != 0 {
 			t.Errorf("%d timers still set after Run returned", n)
 		}
 	})
