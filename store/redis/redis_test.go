@@ -278,18 +278,7 @@ func TestPendingAcrossProcesses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := func(s *redis.Store) []string {
-		t.Helper()
-		cs, err := s.PendingCases(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var ids []string
-		for _, c := range cs {
-			ids = append(ids, c.ID)
-		}
-		return ids
-	}
+	got := func(s *redis.Store) []string { return pendingIDs(t, s) }
 	if ids := got(a); len(ids) != 1 || ids[0] != c1.ID {
 		t.Fatalf("a got %v, want [%s]", ids, c1.ID)
 	}
@@ -342,18 +331,7 @@ func TestPendingTwoStoresOfOneProcess(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := func(s *redis.Store) []string {
-		t.Helper()
-		cs, err := s.PendingCases(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var ids []string
-		for _, c := range cs {
-			ids = append(ids, c.ID)
-		}
-		return ids
-	}
+	got := func(s *redis.Store) []string { return pendingIDs(t, s) }
 	if ids := got(a); len(ids) != 1 || ids[0] != c1.ID {
 		t.Fatalf("a got %v, want [%s]", ids, c1.ID)
 	}
@@ -828,4 +806,18 @@ func TestDropBansAfterAnOlderProcess(t *testing.T) {
 	if _, ok, _ := st.KeptBan(ctx, forGood.Key()); ok {
 		t.Error("the older process's ban for good still kept")
 	}
+}
+
+// pendingIDs returns the ids of the cases s.PendingCases hands out.
+func pendingIDs(t *testing.T, s *redis.Store) []string {
+	t.Helper()
+	cs, err := s.PendingCases(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, c := range cs {
+		ids = append(ids, c.ID)
+	}
+	return ids
 }
