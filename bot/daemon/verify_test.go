@@ -99,6 +99,11 @@ rules: []
 	testsync.Eventually(t, "the prompt", func() bool {
 		return len(find(api, "sendMessage", "reply_markup", `"callback_data":"vf:-100200:77"`)) == 1
 	})
+	// The deadline is set once Telegram took the prompt: the clock moves on
+	// only after, or the deadline would be a minute later.
+	testsync.Eventually(t, "the member's deadline kept", func() bool {
+		return strings.Contains(in.logs.String(), "verify: new member asked")
+	})
 	kicked := `vigie_verifications_total{platform="telegram",result="kicked"} 1`
 	testsync.Eventually(t, "the deadlines' next look set", func() bool { return clk.armed(5*time.Second, "telegramConnector") })
 	clk.step(time.Minute)
