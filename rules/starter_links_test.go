@@ -116,6 +116,7 @@ func TestStarterPackMaskedLinks(t *testing.T) {
 		"the C# library: [Discord.Net](<https://discordnet.dev>)",
 		"[Socket.IO](https://socket.io/docs/v4/)",
 		"[DSharpPlus](https://dsharpplus.github.io)",
+		"[Discord.NET](https://discordnet.dev/guides)",
 	}
 	hostile := []string{
 		"[discord.com/nitro](https://dlscord-gift.example)",
@@ -200,6 +201,13 @@ func TestStarterPackMaskedLinks(t *testing.T) {
 		"[MetaMask.Io](https://metamask-io.example)",
 		"https://discordgg.example/nitro",
 		"https://steamcommunity-com.example/tradeoffer/new",
+		// a site's name that is no listed brand nor a declared owner's,
+		// in a product's case, leading to a site named after it: the
+		// words end in a label that names only a suffix, they are a
+		// domain
+		"[MyBank.Com](https://mybankcom.example)",
+		"votre espace client : [MaBanque.Fr](<https://mabanquefr.example/connexion>)",
+		"[Boutique.Shop - soldes](https://boutique-shop.example/soldes)",
 	}
 	for _, s := range ordinary {
 		if phishing(s) {

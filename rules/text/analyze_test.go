@@ -416,6 +416,13 @@ func TestMaskedLinks(t *testing.T) {
 		{"[Discord.net](https://docs.discordnet.dev)", 1},
 		{"[Discord.Com](https://discordcom.example)", 1},
 		{"[YouTu.Be/abc](https://youtube.example/abc)", 1},
+		// a last label that names only a suffix: the words are a domain,
+		// whatever their case, and lead elsewhere
+		{"[MyBank.Com](https://mybankcom.example)", 1},
+		{"[MyBank.Com](https://www.my-bank-com.example/login)", 1},
+		{"[MaBanque.Fr](https://mabanquefr.example/connexion)", 1},
+		{"[Boutique.Shop](https://boutiqueshop.example)", 1},
+		{"[Discord.NET](https://discordnet.dev)", 0},
 	}
 	for _, tt := range tests {
 		if got := Analyze(tt.text).MaskedLinks; got != tt.want {

@@ -270,16 +270,24 @@ func (ls *linkSet) countMasked(s string, extra *Owners) {
 // productName reports whether words, the host a Markdown link's words show
 // (as written), is a product's name read as a host, [Discord.Net] leading to
 // docs.discordnet.dev, rather than a site shown: written in mixed case with a
-// capital in its last label (Discord.Net, Socket.IO: an address is written
-// in lower case), on no domain of a known owner (the table's or the rule
-// file's: [Discord.Com] shows Discord's site whatever its case), and the
-// target's registered name, target being its registrable domain, is the
-// words without their dots (hyphens aside). To pass a site off so, one must
-// name one's own domain after it; a listed brand's name glued to its
-// suffix is a look-alike (discordgg.xyz: see brandGlued).
+// capital in its last label (Discord.Net, Akka.NET: an address is written
+// in lower case), that last label being a platform's name products are
+// named after as well as a suffix (productSuffixes: .NET's), on no domain of
+// a known owner (the table's or the rule file's: [Discord.Com] shows
+// Discord's site whatever its case), and the target's registered name,
+// target being its registrable domain, is the words without their dots
+// (hyphens aside). Words ending in a label that is only ever a suffix
+// ([MyBank.Com], [MaBanque.Fr]) are a domain, whatever their case: leading
+// elsewhere, even to a site named after them (mybankcom.example), they are
+// masked. To pass a site off as a product, one must name one's own domain
+// after it; a listed brand's name glued to its suffix is a look-alike
+// (discordgg.xyz: see brandGlued).
 func productName(words, w, target string, extra *Owners) bool {
 	last := words[strings.LastIndexByte(words, '.')+1:]
 	if !hasASCIIUpper(last) || strings.ToLower(words) == words {
+		return false
+	}
+	if !productSuffixes[strings.ToLower(last)] {
 		return false
 	}
 	if strings.IndexFunc(words, unicode.IsLower) < 0 {
@@ -295,6 +303,13 @@ func productName(words, w, target string, extra *Owners) bool {
 	name := strings.ReplaceAll(target[:k], "-", "")
 	return name == strings.ReplaceAll(strings.TrimPrefix(strings.ToLower(words), "www."), ".", "")
 }
+
+// productSuffixes are the top-level domains that are also the name of a
+// platform that products carry after a dot: .NET's libraries are named
+// Name.Net or Name.NET (Discord.Net, Json.NET, Akka.NET), and their sites
+// need not be under that name. Other suffixes (com, org, fr) name nothing
+// but a domain.
+var productSuffixes = map[string]bool{"net": true}
 
 func hasASCIIUpper(s string) bool {
 	for i := 0; i < len(s); i++ {
