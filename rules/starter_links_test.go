@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -444,5 +445,73 @@ func TestStarterPackMapsLinks(t *testing.T) {
 		if got := matched(100+i, s); !slices.Contains(got, "risky-links") {
 			t.Errorf("%q: matched %v, want risky-links", s, got)
 		}
+	}
+}
+
+// TestStarterPackOwnersClosed runs links through the engine with the starter
+// pack, a brand's domains in its brands list and an owners: section that
+// declares them: the group says every suffix the brand holds its names
+// under, so its name under another is a site passing for it, taken by the
+// phishing rule as steamcommunity.lat is; the brand's own sites, and a group
+// that joins an owner vigie knows (Google's name is on sites in every
+// country), are left alone.
+func TestStarterPackOwnersClosed(t *testing.T) {
+	src, err := os.ReadFile("../rules.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const brandsLine = "  brands:          {file: lists/brands.txt}\n"
+	if !strings.Contains(string(src), brandsLine) {
+		t.Fatalf("rules.example.yaml has no line %q", brandsLine)
+	}
+	withBrands := strings.Replace(string(src), brandsLine,
+		"  brands: [mybrand.fr, mybrand-store.com, google.com, discord.com, steamcommunity.com]\n", 1)
+	const owners = `
+owners:
+  mybrand: [mybrand.fr, mybrand-store.com]
+  google: [google.com, google.pt]
+`
+	rs, err := rules.Parse("../rules.example.yaml", []byte(withBrands+owners), rules.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	phishing := enginePhishing(t, rs)
+	ordinary := []string{
+		"https://mybrand.fr/faq",
+		"les soldes : https://shop.mybrand-store.com/p/1",
+		"www.mybrand.fr",
+		"[mybrand.fr](https://mybrand-store.com/p/1)",
+		"un blog de fans : https://mybrand-fans.example/news",
+		"https://google.it/maps/place/x",
+		"https://www.google.pt/search?q=x",
+		"steamcommunity.com/id/x",
+	}
+	hostile := []string{
+		"https://mybrand.shop/soldes",
+		"mybrand.shop",
+		"soldes sur mybrand.com/promo",
+		"https://login.mybrand.net/account",
+		"mybrand-store.shop/p/1",
+		"https://rnybrand.shop/soldes",
+		"https://steamcommunity.lat/gift",
+	}
+	for _, s := range ordinary {
+		if phishing(s) {
+			t.Errorf("%q: phishing matched, want the link left alone", s)
+		}
+	}
+	for _, s := range hostile {
+		if !phishing(s) {
+			t.Errorf("%q: phishing not matched", s)
+		}
+	}
+	// without the section, the brand's name is open: anyone may hold it
+	// under another suffix
+	plain, err := rules.Parse("../rules.example.yaml", []byte(withBrands), rules.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if enginePhishing(t, plain)("https://mybrand.shop/soldes") {
+		t.Error("without owners:, https://mybrand.shop/soldes is phishing")
 	}
 }

@@ -32,12 +32,21 @@ func sameOwner(words, target string, extra *Owners) bool {
 // sister sites (mybrand.fr and mybrand-store.com), so that its own CMs'
 // Markdown links between them are not counted as masked. A group that holds
 // a domain of the table joins its owner (google.com and google.pt).
+//
+// A group that joins no owner of the table closes its names, as the table's
+// closed owners are (see closedName): the rule file declares every suffix
+// the owner holds its names under, so that such a name under another
+// (mybrand.shop for mybrand: [mybrand.fr, mybrand-store.com]) is someone
+// else's site passing for the owner's.
 type Owners struct {
 	m map[string]string // domain → owner
+	// closed are the names (the label before the public suffix) of the
+	// domains of the groups that join no owner of the table
+	closed map[string]bool
 }
 
 // NewOwners returns an empty set of declared owners.
-func NewOwners() *Owners { return &Owners{m: map[string]string{}} }
+func NewOwners() *Owners { return &Owners{m: map[string]string{}, closed: map[string]bool{}} }
 
 // Add declares the domains, each checked by OwnerDomain, one owner's. It
 // fails when they hold the domains of two owners of the table.
@@ -54,6 +63,9 @@ func (o *Owners) Add(domains ...string) error {
 	if owner == "" {
 		// a name no owner of the table has: "." is in no domain
 		owner = "." + strings.Join(domains, " ")
+		for _, d := range domains {
+			o.closed[d[:strings.IndexByte(d, '.')]] = true
+		}
 	}
 	for _, d := range domains {
 		if _, ok := owners[d]; !ok {
@@ -85,6 +97,20 @@ func (o *Owners) of(d string) (ownerDomain, bool) {
 		}
 	}
 	return ownerDomain{}, false
+}
+
+// closes reports whether the rule file closes name, the name of a domain of
+// a group that joins no owner of the table: o may be nil.
+func (o *Owners) closes(name string) bool {
+	return o != nil && o.closed[name]
+}
+
+// own reports whether the registrable domain r is a domain of an owner, of
+// the table or declared by o (which may be nil): the owner's own site, not
+// one passing for it.
+func (o *Owners) own(r string) bool {
+	_, ok := o.of(r)
+	return ok
 }
 
 // OwnerDomain checks s as a domain a rule file may declare an owner's and
