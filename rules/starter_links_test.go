@@ -515,3 +515,68 @@ owners:
 		t.Error("without owners:, https://mybrand.shop/soldes is phishing")
 	}
 }
+
+// TestStarterPackBrandAlone runs a listed brand's name written alone, no
+// scheme nor path, under another top-level domain through the engine with
+// the starter pack: steamcommunity.lat is a link because its name is one
+// that the phishing rule's lookalike() reads (lists/brands.txt), and the rule
+// takes it as it takes steamcommunity.lat/gift; a brand's name before a
+// suffix that is also a word or a file extension (discord.py, google.it)
+// stays a word, so that a new member who names a library is not held for a
+// link.
+func TestStarterPackBrandAlone(t *testing.T) {
+	rs, err := rules.Load("../rules.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := memory.New()
+	t.Cleanup(func() { st.Close() })
+	eng := rules.NewEngine(rs, st, rules.Options{})
+	at := time.Date(2026, 11, 18, 14, 0, 0, 0, time.UTC)
+	n := 0
+	// matched runs text from a member who joined an hour ago, with a
+	// day-old account: the link rules for newcomers read every link
+	matched := func(text string) []string {
+		t.Helper()
+		n++
+		ev := bot.Event{ID: fmt.Sprint("m", n), Platform: "discord", Kind: bot.KindMessage, Space: "g", Channel: "general",
+			Author: bot.Author{ID: fmt.Sprint("u", n), CreatedAt: at.AddDate(0, 0, -1), JoinedAt: at.Add(-time.Hour)},
+			Text:   text, At: at.Add(time.Duration(n) * time.Minute)}
+		v, err := eng.Evaluate(context.Background(), ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, m := range v.Matches {
+			names = append(names, m.Rule)
+		}
+		return names
+	}
+	for _, s := range []string{
+		"vu sur steamcommunity.lat sans chemin",
+		"trade me on STEAMCOMMUNITY.CFD",
+		"steamcommunity.de",
+		"steampowered.lat pour le jeu",
+		"accept my trade: help.steamcommunity.lat",
+		"free nitro: discord.gifts",
+	} {
+		if got := matched(s); !slices.Contains(got, "phishing") {
+			t.Errorf("%q: matched %v, want phishing", s, got)
+		}
+	}
+	for _, s := range []string{
+		"j'utilise discord.py pour mon bot",
+		"pip install discord.py",
+		"google.it c'est Google en italien ?",
+		"mon paypal.me est dans ma bio",
+		"lis le readme.md et main.go",
+		"bon.de rien",
+		"e.g. this, i.e. that",
+		"c'était génial.Merci",
+		"my steam.lat is down",
+	} {
+		if got := matched(s); slices.ContainsFunc(got, func(r string) bool { return strings.Contains(r, "link") || r == "phishing" }) {
+			t.Errorf("%q: matched %v, want no link rule", s, got)
+		}
+	}
+}

@@ -11,9 +11,12 @@ import (
 
 // linkSet is what link detection found, in the order of the text.
 type linkSet struct {
-	links []string // as written
-	hosts []string // host of each link
-	spans []span   // place of each link in the text
+	// brands are the rule file's brand names, read as links alone under
+	// any top-level domain (see Owners.brandHost); nil for none
+	brands *Owners
+	links  []string // as written
+	hosts  []string // host of each link
+	spans  []span   // place of each link in the text
 	// masked counts the Markdown links whose words are a link to another
 	// site than their target
 	masked int
@@ -41,7 +44,8 @@ func (ls *linkSet) overlaps(lo, hi int) bool {
 // find finds the URLs of s. A link is http(s)://…, www.…, or a bare host.tld:
 // with a path any known TLD will do (discord.gg/abc, t.me/x), without one only
 // TLDs that rarely end an ordinary word glued to a full stop ("murdev.com" yes,
-// "bon.de" no).
+// "bon.de" no), or a brand's name the rule file lists for lookalike()
+// ("steamcommunity.lat": see Owners.brandHost).
 func (ls *linkSet) find(s string) {
 	// Fields are separated by spaces and by the brackets chat apps put around
 	// links (<https://…> on Discord). Every link has a dot or a scheme's colon:
@@ -208,7 +212,7 @@ func (ls *linkSet) countMasked(s string, extra *Owners) {
 		if b < 0 {
 			continue
 		}
-		words := wordsHost(strings.Trim(unescapeMarkdown(s[wordsAt:k]), " \t`<>"))
+		words := wordsHost(strings.Trim(unescapeMarkdown(s[wordsAt:k]), " \t`<>"), extra)
 		if words == "" {
 			continue
 		}
@@ -257,7 +261,7 @@ func (ls *linkSet) countMasked(s string, extra *Owners) {
 			continue // shown as code
 		}
 		link := unescapeMarkdown(s[t:e])
-		target := hostIn(link)
+		target := hostIn(link, extra)
 		if target == "" {
 			continue
 		}
@@ -370,7 +374,7 @@ func archived(link, target, words string) bool {
 	if j := strings.IndexByte(page, '/'); j >= 0 {
 		page = page[j+1:] // the time of the copy
 	}
-	if _, _, ok := linkIn(page); !ok {
+	if _, _, ok := linkIn(page, nil); !ok {
 		return false
 	}
 	return registrable(linkHost(page)) == words
@@ -382,17 +386,17 @@ func archived(link, target, words string) bool {
 // of a later word that is an address with its scheme ("claim at
 // https://steamcommunity.com/gift"). Other words are no host: "the docs",
 // "Node.js guide" (js is no top-level domain), "readme.md".
-func wordsHost(w string) string {
+func wordsHost(w string, brands *Owners) string {
 	i := strings.IndexAny(w, " \t\n\r")
 	if i < 0 {
-		return hostIn(w)
+		return hostIn(w, brands)
 	}
-	if h := hostIn(w[:i]); h != "" {
+	if h := hostIn(w[:i], brands); h != "" {
 		return h
 	}
 	for _, f := range strings.Fields(w[i:]) {
 		if schemeAt(f) >= 0 {
-			if h := hostIn(f); h != "" {
+			if h := hostIn(f, brands); h != "" {
 				return h
 			}
 		}
@@ -400,9 +404,9 @@ func wordsHost(w string) string {
 	return ""
 }
 
-// hostIn returns the host of the link of f, or "".
-func hostIn(f string) string {
-	lo, hi, ok := linkIn(f)
+// hostIn returns the host of the link of f, or "" (brands: see linkIn).
+func hostIn(f string, brands *Owners) string {
+	lo, hi, ok := linkIn(f, brands)
 	if !ok {
 		return ""
 	}
@@ -411,7 +415,7 @@ func hostIn(f string) string {
 
 // fieldPart finds the link of s[start:end] and returns its host, or "".
 func (ls *linkSet) fieldPart(s string, start, end int) string {
-	lo, hi, ok := linkIn(s[start:end])
+	lo, hi, ok := linkIn(s[start:end], ls.brands)
 	if !ok {
 		return ""
 	}
@@ -527,7 +531,7 @@ func (ls *linkSet) findWideDots(s string) {
 		}
 		from = append(from, end)
 		f := string(field)
-		if lo, hi, ok := linkIn(f); ok && !ls.overlaps(from[lo], from[hi]) {
+		if lo, hi, ok := linkIn(f, ls.brands); ok && !ls.overlaps(from[lo], from[hi]) {
 			if host := linkHost(f[lo:hi]); strings.Contains(f[lo:hi], "://") || !hasCJK(host) {
 				ls.add(s, from[lo], from[hi], host)
 			}
@@ -605,8 +609,11 @@ func isASCIIFieldSep(c byte) bool {
 	return false
 }
 
-// linkIn finds a link in one field and returns where it is.
-func linkIn(f string) (lo, hi int, ok bool) {
+// linkIn finds a link in one field and returns where it is. A host alone
+// under a top-level domain that makes a link only with a path is one when
+// its name is a brand's of brands (steamcommunity.lat: see
+// Owners.brandHost), which may be nil.
+func linkIn(f string, brands *Owners) (lo, hi int, ok bool) {
 	if k := schemeAt(f); k >= 0 {
 		u := trimTail(f[k:])
 		host := hostOf(u[strings.Index(u, "://")+3:], true)
@@ -633,7 +640,7 @@ func linkIn(f string) (lo, hi int, ok bool) {
 	case tldStrong:
 		return lo, lo + len(u), true
 	case tldWeak:
-		if len(rest) > 1 {
+		if len(rest) > 1 || brands.brandHost(host, tld) {
 			return lo, lo + len(u), true
 		}
 	}

@@ -38,15 +38,63 @@ func sameOwner(words, target string, extra *Owners) bool {
 // the owner holds its names under, so that such a name under another
 // (mybrand.shop for mybrand: [mybrand.fr, mybrand-store.com]) is someone
 // else's site passing for the owner's.
+//
+// It also holds the names of the brands the rule file's lookalike() reads
+// (AddBrands), so that such a name written alone under any top-level domain
+// is read as a link (see Owners.brandHost).
 type Owners struct {
 	m map[string]string // domain → owner
 	// closed are the names (the label before the public suffix) of the
 	// domains of the groups that join no owner of the table
 	closed map[string]bool
+	// brands are the skeletons of the names of the listed hosts of the
+	// lists lookalike() reads, true for the names of a closed owner
+	brands map[string]bool
 }
 
 // NewOwners returns an empty set of declared owners.
-func NewOwners() *Owners { return &Owners{m: map[string]string{}, closed: map[string]bool{}} }
+func NewOwners() *Owners {
+	return &Owners{m: map[string]string{}, closed: map[string]bool{}, brands: map[string]bool{}}
+}
+
+// AddBrands records the names of the listed hosts of l, a list that the
+// rule file's lookalike() reads (lists/brands.txt): written alone under a
+// top-level domain that makes a link only with a path (steamcommunity.lat,
+// discord.gifts), such a name is a link all the same (see brandHost). Call
+// it once the groups are added: it reads which names they close.
+func (o *Owners) AddBrands(l *List) {
+	for _, b := range l.names {
+		n := brandName(b.host)
+		o.brands[b.skeleton] = o.brands[b.skeleton] || closedName(n) || o.closes(n)
+	}
+}
+
+// brandHost reports whether host, found alone (no scheme, no path) under a
+// top-level domain of IANA's that is not a link by itself, tld, is a link
+// all the same: its name (the label before its public suffix, five letters
+// or more) is a listed brand's, or a look-alike of one, for a lookalike()
+// of the rule file. Under the top-level domains that are also words or
+// file extensions (tlds: .me, .it, .py; discord.py is a library), only the
+// names of a closed owner are (steamcommunity.de: see closedName), whose
+// names nobody else uses. o may be nil.
+func (o *Owners) brandHost(host, tld string) bool {
+	if o == nil || len(o.brands) == 0 {
+		return false
+	}
+	r := registrable(host)
+	k := strings.IndexByte(r, '.')
+	if k < minBrandName {
+		return false
+	}
+	closed, found := o.brands[skeleton(unicodeHost(r[:k]))]
+	if !found {
+		return false
+	}
+	if _, word := tlds[strings.ToLower(tld)]; word {
+		return closed
+	}
+	return true
+}
 
 // Add declares the domains, each checked by OwnerDomain, one owner's. It
 // fails when they hold the domains of two owners of the table.
