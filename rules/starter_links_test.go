@@ -559,6 +559,8 @@ func TestStarterPackBrandAlone(t *testing.T) {
 		"steampowered.lat pour le jeu",
 		"accept my trade: help.steamcommunity.lat",
 		"free nitro: discord.gifts",
+		"claim it on discord-nitro.lat",
+		"steamcommunitytrade.cfd",
 	} {
 		if got := matched(s); !slices.Contains(got, "phishing") {
 			t.Errorf("%q: matched %v, want phishing", s, got)
@@ -574,6 +576,9 @@ func TestStarterPackBrandAlone(t *testing.T) {
 		"e.g. this, i.e. that",
 		"c'était génial.Merci",
 		"my steam.lat is down",
+		"dispo sur google.play et apple.music ?",
+		"see discord-bot.lat",
+		"discord-nitro.py est mon script",
 	} {
 		if got := matched(s); slices.ContainsFunc(got, func(r string) bool { return strings.Contains(r, "link") || r == "phishing" }) {
 			t.Errorf("%q: matched %v, want no link rule", s, got)

@@ -121,15 +121,26 @@ func TestBrandNamesAloneAreLinks(t *testing.T) {
 		{"steamcommunlty.lat", []string{"steamcommunlty.lat"}},
 		{"steamcommunity.de", []string{"steamcommunity.de"}},
 		{"free nitro: discord.gifts", []string{"discord.gifts"}},
-		{"va sur discord.lat", []string{"discord.lat"}},
+		{"paypal.support", []string{"paypal.support"}},
 		{"d1scord.sbs", []string{"d1scord.sbs"}},
-		{"paypal.cfd", []string{"paypal.cfd"}},
+		{"paypa1.cfd", []string{"paypa1.cfd"}},
 		{"mybrand.lat", []string{"mybrand.lat"}},
 		{"mybrand.it", []string{"mybrand.it"}}, // closed by owners:
 		{"la vidéo [steamcommunity.lat](https://evil.example)", []string{"steamcommunity.lat", "https://evil.example"}},
+		// a listed brand's name with the words of phishing
+		{"claim it: discord-nitro.lat", []string{"discord-nitro.lat"}},
+		{"steamcommunitytrade.cfd", []string{"steamcommunitytrade.cfd"}},
+		{"free-paypal-gift.sbs", []string{"free-paypal-gift.sbs"}},
+		{"discord-nitro.py", nil}, // a file
+		{"discord-bot.lat", nil},  // other words: anyone's
 		// a word or a file extension after an open brand's name
 		{"pip install discord.py", nil},
 		{"google.it", nil},
+		// an open brand's name, as written, before a TLD that is no word
+		// of phishing: a product's name, or anyone's site
+		{"va sur discord.lat", nil},
+		{"dispo sur google.play et apple.music", nil},
+		{"paypal.cfd", nil},
 		{"paypal.me", nil},
 		{"discord.md et discord.sh", nil},
 		// no listed brand's name

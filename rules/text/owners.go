@@ -47,14 +47,21 @@ type Owners struct {
 	// closed are the names (the label before the public suffix) of the
 	// domains of the groups that join no owner of the table
 	closed map[string]bool
-	// brands are the skeletons of the names of the listed hosts of the
-	// lists lookalike() reads, true for the names of a closed owner
-	brands map[string]bool
+	// brands are the names of the listed hosts of the lists lookalike()
+	// reads, by their skeletons; brandLists are those lists
+	brands     map[string]brandOf
+	brandLists []*List
+}
+
+// brandOf is the name of a listed host, for Owners.brandHost.
+type brandOf struct {
+	name   string // as its owner writes it (discord)
+	closed bool   // its owner holds it under listed suffixes only
 }
 
 // NewOwners returns an empty set of declared owners.
 func NewOwners() *Owners {
-	return &Owners{m: map[string]string{}, closed: map[string]bool{}, brands: map[string]bool{}}
+	return &Owners{m: map[string]string{}, closed: map[string]bool{}, brands: map[string]brandOf{}}
 }
 
 // AddBrands records the names of the listed hosts of l, a list that the
@@ -63,20 +70,36 @@ func NewOwners() *Owners {
 // discord.gifts), such a name is a link all the same (see brandHost). Call
 // it once the groups are added: it reads which names they close.
 func (o *Owners) AddBrands(l *List) {
+	o.brandLists = append(o.brandLists, l)
 	for _, b := range l.names {
 		n := brandName(b.host)
-		o.brands[b.skeleton] = o.brands[b.skeleton] || closedName(n) || o.closes(n)
+		if prev, found := o.brands[b.skeleton]; found {
+			prev.closed = prev.closed || closedName(n) || o.closes(n)
+			o.brands[b.skeleton] = prev
+			continue
+		}
+		o.brands[b.skeleton] = brandOf{name: unicodeHost(n), closed: closedName(n) || o.closes(n)}
 	}
 }
 
 // brandHost reports whether host, found alone (no scheme, no path) under a
 // top-level domain of IANA's that is not a link by itself, tld, is a link
-// all the same: its name (the label before its public suffix, five letters
-// or more) is a listed brand's, or a look-alike of one, for a lookalike()
-// of the rule file. Under the top-level domains that are also words or
-// file extensions (tlds: .me, .it, .py; discord.py is a library), only the
-// names of a closed owner are (steamcommunity.de: see closedName), whose
-// names nobody else uses. o may be nil.
+// all the same, the name of a listed host of a lookalike() of the rule file
+// passing for the brand's site, whose name is the label before its public
+// suffix (five letters or more):
+//   - a closed owner's name, or a look-alike of it, under any of them
+//     (steamcommunity.lat, steamcommunity.de: see closedName): nobody else
+//     uses those names;
+//   - another brand's name under one that is a word of phishing
+//     (discord.gifts: see lureTLDs); under another it is a product's or a
+//     word (google.play, apple.music, discord.py);
+//   - a look-alike of a brand's name, not the name as written (d1scord.sbs,
+//     paypa1.cfd), or the name with the words of phishing
+//     (discord-nitro.lat, steamcommunitytrade.cfd: see brandAndLures),
+//     under one that is not also a word or a file extension (tlds: .me,
+//     .it, .py).
+//
+// o may be nil.
 func (o *Owners) brandHost(host, tld string) bool {
 	if o == nil || len(o.brands) == 0 {
 		return false
@@ -86,14 +109,27 @@ func (o *Owners) brandHost(host, tld string) bool {
 	if k < minBrandName {
 		return false
 	}
-	closed, found := o.brands[skeleton(unicodeHost(r[:k]))]
-	if !found {
+	tld = strings.ToLower(tld)
+	_, word := tlds[tld]
+	name := unicodeHost(r[:k])
+	if b, found := o.brands[skeleton(name)]; found {
+		switch {
+		case b.closed, lureTLDs[tld]:
+			return true
+		case word:
+			return false
+		}
+		return name != b.name
+	}
+	if word {
 		return false
 	}
-	if _, word := tlds[strings.ToLower(tld)]; word {
-		return closed
+	for _, l := range o.brandLists {
+		if _, found := l.brandAndLures(name); found {
+			return true
+		}
 	}
-	return true
+	return false
 }
 
 // Add declares the domains, each checked by OwnerDomain, one owner's. It
