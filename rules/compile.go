@@ -387,6 +387,16 @@ func compileFile(d *decoder, fs fileSpec, opts LoadOptions) *Ruleset {
 	}
 	compileCommunities(d, fs, rs)
 	compileAlerts(d, c, fs.Alerts, rs)
+	if len(c.brands) > 0 {
+		// a brand's name alone under any top-level domain is a link
+		// (steamcommunity.lat): the analysis reads them with the owners
+		if rs.owners == nil {
+			rs.owners = text.NewOwners()
+		}
+		for _, l := range c.brands {
+			rs.owners.AddBrands(l.l)
+		}
+	}
 	rs.strikeTTL = max(defaultStrikeTTL, c.strikeWindow)
 	rs.strikeWindow = c.strikeWindow
 	if c.dynamic {

@@ -200,6 +200,7 @@ func (e *Engine) assess(ctx context.Context, ev *bot.Event) (Assessment, error) 
 	content := ev.Content()
 	text.AnalyzeOwnedInto(&s.analysis, content, rs.owners)
 	newEnv(&s.env, ev, content, &s.analysis, now, st, counts, s.hoursAfter)
+	st.owners = rs.owners
 	s.env.Community = rs.envDefault
 	if comm != nil {
 		s.env.Community = comm.env

@@ -89,8 +89,10 @@ type evalState struct {
 	// text is the string analysis is of: the event's content
 	text     string
 	analysis *text.Analysis
-	now      time.Time
-	strikes  []time.Time
+	// owners are the rule file's owners: (nil for none), for lookalike
+	owners  *text.Owners
+	now     time.Time
+	strikes []time.Time
 	// sketchSums are the bands of the text's sketch once sketched
 	// (sketchHas: the text has one); sketches are them as strings, once one
 	// was asked as a string (sketchText).

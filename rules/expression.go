@@ -66,6 +66,9 @@ type exprCompiler struct {
 	// says a window is only known at run time.
 	strikeWindow time.Duration
 	dynamic      bool
+	// brands are the lists lookalike() reads, in the order first met: their
+	// hosts' names are read as links alone under any top-level domain
+	brands []*wordList
 }
 
 // compiled is a compiled expression and its unpatched syntax tree (for reasons).
@@ -648,6 +651,14 @@ func (p *patcher) call(node *ast.Node, n *ast.CallNode) {
 		}
 	case "score":
 		p.model(args)
+	case "lookalike":
+		if len(args) == 2 {
+			if c, ok := args[1].(*ast.ConstantNode); ok {
+				if l, ok := c.Value.(*wordList); ok && !slices.Contains(p.c.brands, l) {
+					p.c.brands = append(p.c.brands, l)
+				}
+			}
+		}
 	case matchesFunc:
 		if len(args) == 2 {
 			if s, ok := args[1].(*ast.StringNode); ok {

@@ -120,7 +120,7 @@ func schemaDoc() obj {
 			jsDesc(jsStrict(obj{"file": jsScalar("A file of one entry a line, relative to the rule file; # starts a comment.")}, "file"), "Entries read from a file."),
 		}}, "Named word lists: inline ([a, b]) or {file: path}."),
 		"owners": obj{"type": "object", "additionalProperties": jsList(jsScalar(""), false, "The registrable domains of one owner, two at least: mybrand.fr, mybrand-store.com."),
-			"description": "Domains of one owner each (a brand's sister sites): a Markdown link whose words name one and whose target is another is not counted in masked_links. A group that holds a domain vigie knows (google.com) joins its owner."},
+			"description": "Domains of one owner each (a brand's sister sites): a Markdown link whose words name one and whose target is another is not counted in masked_links. A group that holds a domain vigie knows (google.com) joins its owner; any other group closes its names: a listed brand's name under a suffix not declared (mybrand.shop) is a look-alike for lookalike()."},
 		"models": jsNamed(jsDesc(jsStrict(obj{"file": jsScalar("A model file made by vigie train, relative to the rule file.")}, "file"),
 			"A text classifier."), "Text classifiers made by vigie train, read in expressions as score(\"NAME\"): the probability, 0 to 1, that the text is of the model's label."),
 		"counters": jsNamed(jsDesc(jsStrict(obj{

@@ -105,7 +105,7 @@ func lookalike(p ...any) (any, error) {
 
 func (st *evalState) lookalike(items []string, l *wordList) bool {
 	for _, it := range items {
-		if host, ok := l.l.Lookalike(it); ok {
+		if host, ok := l.l.LookalikeOwned(it, st.owners); ok {
 			st.hits = append(st.hits, hit{kind: hitLookalike, list: l, item: fmt.Sprintf("%q looks like %q", it, host)})
 			return true
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -116,6 +117,7 @@ func TestStarterPackMaskedLinks(t *testing.T) {
 		"the C# library: [Discord.Net](<https://discordnet.dev>)",
 		"[Socket.IO](https://socket.io/docs/v4/)",
 		"[DSharpPlus](https://dsharpplus.github.io)",
+		"[Discord.NET](https://discordnet.dev/guides)",
 	}
 	hostile := []string{
 		"[discord.com/nitro](https://dlscord-gift.example)",
@@ -200,6 +202,13 @@ func TestStarterPackMaskedLinks(t *testing.T) {
 		"[MetaMask.Io](https://metamask-io.example)",
 		"https://discordgg.example/nitro",
 		"https://steamcommunity-com.example/tradeoffer/new",
+		// a site's name that is no listed brand nor a declared owner's,
+		// in a product's case, leading to a site named after it: the
+		// words end in a label that names only a suffix, they are a
+		// domain
+		"[MyBank.Com](https://mybankcom.example)",
+		"votre espace client : [MaBanque.Fr](<https://mabanquefr.example/connexion>)",
+		"[Boutique.Shop - soldes](https://boutique-shop.example/soldes)",
 	}
 	for _, s := range ordinary {
 		if phishing(s) {
@@ -435,6 +444,144 @@ func TestStarterPackMapsLinks(t *testing.T) {
 	} {
 		if got := matched(100+i, s); !slices.Contains(got, "risky-links") {
 			t.Errorf("%q: matched %v, want risky-links", s, got)
+		}
+	}
+}
+
+// TestStarterPackOwnersClosed runs links through the engine with the starter
+// pack, a brand's domains in its brands list and an owners: section that
+// declares them: the group says every suffix the brand holds its names
+// under, so its name under another is a site passing for it, taken by the
+// phishing rule as steamcommunity.lat is; the brand's own sites, and a group
+// that joins an owner vigie knows (Google's name is on sites in every
+// country), are left alone.
+func TestStarterPackOwnersClosed(t *testing.T) {
+	src, err := os.ReadFile("../rules.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const brandsLine = "  brands:          {file: lists/brands.txt}\n"
+	if !strings.Contains(string(src), brandsLine) {
+		t.Fatalf("rules.example.yaml has no line %q", brandsLine)
+	}
+	withBrands := strings.Replace(string(src), brandsLine,
+		"  brands: [mybrand.fr, mybrand-store.com, google.com, discord.com, steamcommunity.com]\n", 1)
+	const owners = `
+owners:
+  mybrand: [mybrand.fr, mybrand-store.com]
+  google: [google.com, google.pt]
+`
+	rs, err := rules.Parse("../rules.example.yaml", []byte(withBrands+owners), rules.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	phishing := enginePhishing(t, rs)
+	ordinary := []string{
+		"https://mybrand.fr/faq",
+		"les soldes : https://shop.mybrand-store.com/p/1",
+		"www.mybrand.fr",
+		"[mybrand.fr](https://mybrand-store.com/p/1)",
+		"un blog de fans : https://mybrand-fans.example/news",
+		"https://google.it/maps/place/x",
+		"https://www.google.pt/search?q=x",
+		"steamcommunity.com/id/x",
+	}
+	hostile := []string{
+		"https://mybrand.shop/soldes",
+		"mybrand.shop",
+		"soldes sur mybrand.com/promo",
+		"https://login.mybrand.net/account",
+		"mybrand-store.shop/p/1",
+		"https://rnybrand.shop/soldes",
+		"https://steamcommunity.lat/gift",
+	}
+	for _, s := range ordinary {
+		if phishing(s) {
+			t.Errorf("%q: phishing matched, want the link left alone", s)
+		}
+	}
+	for _, s := range hostile {
+		if !phishing(s) {
+			t.Errorf("%q: phishing not matched", s)
+		}
+	}
+	// without the section, the brand's name is open: anyone may hold it
+	// under another suffix
+	plain, err := rules.Parse("../rules.example.yaml", []byte(withBrands), rules.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if enginePhishing(t, plain)("https://mybrand.shop/soldes") {
+		t.Error("without owners:, https://mybrand.shop/soldes is phishing")
+	}
+}
+
+// TestStarterPackBrandAlone runs a listed brand's name written alone, no
+// scheme nor path, under another top-level domain through the engine with
+// the starter pack: steamcommunity.lat is a link because its name is one
+// that the phishing rule's lookalike() reads (lists/brands.txt), and the rule
+// takes it as it takes steamcommunity.lat/gift; a brand's name before a
+// suffix that is also a word or a file extension (discord.py, google.it)
+// stays a word, so that a new member who names a library is not held for a
+// link.
+func TestStarterPackBrandAlone(t *testing.T) {
+	rs, err := rules.Load("../rules.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := memory.New()
+	t.Cleanup(func() { st.Close() })
+	eng := rules.NewEngine(rs, st, rules.Options{})
+	at := time.Date(2026, 11, 18, 14, 0, 0, 0, time.UTC)
+	n := 0
+	// matched runs text from a member who joined an hour ago, with a
+	// day-old account: the link rules for newcomers read every link
+	matched := func(text string) []string {
+		t.Helper()
+		n++
+		ev := bot.Event{ID: fmt.Sprint("m", n), Platform: "discord", Kind: bot.KindMessage, Space: "g", Channel: "general",
+			Author: bot.Author{ID: fmt.Sprint("u", n), CreatedAt: at.AddDate(0, 0, -1), JoinedAt: at.Add(-time.Hour)},
+			Text:   text, At: at.Add(time.Duration(n) * time.Minute)}
+		v, err := eng.Evaluate(context.Background(), ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, m := range v.Matches {
+			names = append(names, m.Rule)
+		}
+		return names
+	}
+	for _, s := range []string{
+		"vu sur steamcommunity.lat sans chemin",
+		"trade me on STEAMCOMMUNITY.CFD",
+		"steamcommunity.de",
+		"steampowered.lat pour le jeu",
+		"accept my trade: help.steamcommunity.lat",
+		"free nitro: discord.gifts",
+		"claim it on discord-nitro.lat",
+		"steamcommunitytrade.cfd",
+	} {
+		if got := matched(s); !slices.Contains(got, "phishing") {
+			t.Errorf("%q: matched %v, want phishing", s, got)
+		}
+	}
+	for _, s := range []string{
+		"j'utilise discord.py pour mon bot",
+		"pip install discord.py",
+		"google.it c'est Google en italien ?",
+		"mon paypal.me est dans ma bio",
+		"lis le readme.md et main.go",
+		"bon.de rien",
+		"e.g. this, i.e. that",
+		"c'était génial.Merci",
+		"my steam.lat is down",
+		"dispo sur google.play et apple.music ?",
+		"see discord-bot.lat",
+		"discord-nitro.py est mon script",
+	} {
+		if got := matched(s); slices.ContainsFunc(got, func(r string) bool { return strings.Contains(r, "link") || r == "phishing" }) {
+			t.Errorf("%q: matched %v, want no link rule", s, got)
 		}
 	}
 }

@@ -164,7 +164,7 @@ func (a *Analysis) reset() {
 
 func (a *Analysis) analyze(extra *Owners) {
 	s := a.Text
-	ls := linkSet{links: a.linkArr[:0], hosts: a.hostArr[:0], spans: a.spanArr[:0]}
+	ls := linkSet{brands: extra, links: a.linkArr[:0], hosts: a.hostArr[:0], spans: a.spanArr[:0]}
 	ls.find(s)
 	ls.findSpaced(s)
 	ls.findWideDots(s)

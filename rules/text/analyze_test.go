@@ -97,6 +97,77 @@ func TestLinks(t *testing.T) {
 	}
 }
 
+// A listed brand's name alone under a top-level domain that makes a link
+// only with a path is a link when the rule file's lookalike() reads the
+// list (Owners.AddBrands); under one that is also a word or a file
+// extension, only a closed owner's name is; other words stay words.
+func TestBrandNamesAloneAreLinks(t *testing.T) {
+	brands, err := NewList([]string{"discord.com", "discord.gg", "steamcommunity.com", "paypal.com", "google.com", "mybrand.fr"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	extra := NewOwners()
+	if err := extra.Add("mybrand.fr", "mybrand-store.com"); err != nil {
+		t.Fatal(err)
+	}
+	extra.AddBrands(brands)
+	tests := []struct {
+		text  string
+		links []string
+	}{
+		{"vu sur steamcommunity.lat sans chemin", []string{"steamcommunity.lat"}},
+		{"trade: STEAMCOMMUNITY.LAT", []string{"STEAMCOMMUNITY.LAT"}},
+		{"help.steamcommunity.lat!", []string{"help.steamcommunity.lat"}},
+		{"steamcommunlty.lat", []string{"steamcommunlty.lat"}},
+		{"steamcommunity.de", []string{"steamcommunity.de"}},
+		{"free nitro: discord.gifts", []string{"discord.gifts"}},
+		{"paypal.support", []string{"paypal.support"}},
+		{"d1scord.sbs", []string{"d1scord.sbs"}},
+		{"paypa1.cfd", []string{"paypa1.cfd"}},
+		{"mybrand.lat", []string{"mybrand.lat"}},
+		{"mybrand.it", []string{"mybrand.it"}}, // closed by owners:
+		{"la vidéo [steamcommunity.lat](https://evil.example)", []string{"steamcommunity.lat", "https://evil.example"}},
+		// a listed brand's name with the words of phishing
+		{"claim it: discord-nitro.lat", []string{"discord-nitro.lat"}},
+		{"steamcommunitytrade.cfd", []string{"steamcommunitytrade.cfd"}},
+		{"free-paypal-gift.sbs", []string{"free-paypal-gift.sbs"}},
+		{"discord-nitro.py", nil}, // a file
+		{"discord-bot.lat", nil},  // other words: anyone's
+		// a word or a file extension after an open brand's name
+		{"pip install discord.py", nil},
+		{"google.it", nil},
+		// an open brand's name, as written, before a TLD that is no word
+		// of phishing: a product's name, or anyone's site
+		{"va sur discord.lat", nil},
+		{"dispo sur google.play et apple.music", nil},
+		{"paypal.cfd", nil},
+		{"paypal.me", nil},
+		{"discord.md et discord.sh", nil},
+		// no listed brand's name
+		{"bon.de rien", nil},
+		{"file.name", nil},
+		{"e.g. this, i.e. that", nil},
+		{"c'était génial.Merci", nil},
+		{"steam.lat", nil},
+		{"mybrand-store.lat", nil}, // mybrand-store.com is not listed
+	}
+	for _, tt := range tests {
+		var a Analysis
+		AnalyzeOwnedInto(&a, tt.text, extra)
+		if !slices.Equal(a.Links, tt.links) {
+			t.Errorf("AnalyzeOwnedInto(%q).Links = %q, want %q", tt.text, a.Links, tt.links)
+		}
+		if plain := Analyze(tt.text); len(plain.Links) > 0 && !strings.Contains(tt.text, "](") {
+			t.Errorf("Analyze(%q).Links = %q, want none without the rule file's brands", tt.text, plain.Links)
+		}
+	}
+	var a Analysis
+	AnalyzeOwnedInto(&a, "[steamcommunity.lat](https://evil.example)", extra)
+	if a.MaskedLinks != 1 {
+		t.Errorf("[steamcommunity.lat](https://evil.example): %d masked links, want 1", a.MaskedLinks)
+	}
+}
+
 func TestMentions(t *testing.T) {
 	tests := []struct {
 		text string
@@ -416,6 +487,13 @@ func TestMaskedLinks(t *testing.T) {
 		{"[Discord.net](https://docs.discordnet.dev)", 1},
 		{"[Discord.Com](https://discordcom.example)", 1},
 		{"[YouTu.Be/abc](https://youtube.example/abc)", 1},
+		// a last label that names only a suffix: the words are a domain,
+		// whatever their case, and lead elsewhere
+		{"[MyBank.Com](https://mybankcom.example)", 1},
+		{"[MyBank.Com](https://www.my-bank-com.example/login)", 1},
+		{"[MaBanque.Fr](https://mabanquefr.example/connexion)", 1},
+		{"[Boutique.Shop](https://boutiqueshop.example)", 1},
+		{"[Discord.NET](https://discordnet.dev)", 0},
 	}
 	for _, tt := range tests {
 		if got := Analyze(tt.text).MaskedLinks; got != tt.want {

@@ -11,9 +11,12 @@ import (
 
 // linkSet is what link detection found, in the order of the text.
 type linkSet struct {
-	links []string // as written
-	hosts []string // host of each link
-	spans []span   // place of each link in the text
+	// brands are the rule file's brand names, read as links alone under
+	// any top-level domain (see Owners.brandHost); nil for none
+	brands *Owners
+	links  []string // as written
+	hosts  []string // host of each link
+	spans  []span   // place of each link in the text
 	// masked counts the Markdown links whose words are a link to another
 	// site than their target
 	masked int
@@ -41,7 +44,8 @@ func (ls *linkSet) overlaps(lo, hi int) bool {
 // find finds the URLs of s. A link is http(s)://…, www.…, or a bare host.tld:
 // with a path any known TLD will do (discord.gg/abc, t.me/x), without one only
 // TLDs that rarely end an ordinary word glued to a full stop ("murdev.com" yes,
-// "bon.de" no).
+// "bon.de" no), or a brand's name the rule file lists for lookalike()
+// ("steamcommunity.lat": see Owners.brandHost).
 func (ls *linkSet) find(s string) {
 	// Fields are separated by spaces and by the brackets chat apps put around
 	// links (<https://…> on Discord). Every link has a dot or a scheme's colon:
@@ -208,7 +212,7 @@ func (ls *linkSet) countMasked(s string, extra *Owners) {
 		if b < 0 {
 			continue
 		}
-		words := wordsHost(strings.Trim(unescapeMarkdown(s[wordsAt:k]), " \t`<>"))
+		words := wordsHost(strings.Trim(unescapeMarkdown(s[wordsAt:k]), " \t`<>"), extra)
 		if words == "" {
 			continue
 		}
@@ -257,7 +261,7 @@ func (ls *linkSet) countMasked(s string, extra *Owners) {
 			continue // shown as code
 		}
 		link := unescapeMarkdown(s[t:e])
-		target := hostIn(link)
+		target := hostIn(link, extra)
 		if target == "" {
 			continue
 		}
@@ -270,16 +274,24 @@ func (ls *linkSet) countMasked(s string, extra *Owners) {
 // productName reports whether words, the host a Markdown link's words show
 // (as written), is a product's name read as a host, [Discord.Net] leading to
 // docs.discordnet.dev, rather than a site shown: written in mixed case with a
-// capital in its last label (Discord.Net, Socket.IO: an address is written
-// in lower case), on no domain of a known owner (the table's or the rule
-// file's: [Discord.Com] shows Discord's site whatever its case), and the
-// target's registered name, target being its registrable domain, is the
-// words without their dots (hyphens aside). To pass a site off so, one must
-// name one's own domain after it; a listed brand's name glued to its
-// suffix is a look-alike (discordgg.xyz: see brandGlued).
+// capital in its last label (Discord.Net, Akka.NET: an address is written
+// in lower case), that last label being a platform's name products are
+// named after as well as a suffix (productSuffixes: .NET's), on no domain of
+// a known owner (the table's or the rule file's: [Discord.Com] shows
+// Discord's site whatever its case), and the target's registered name,
+// target being its registrable domain, is the words without their dots
+// (hyphens aside). Words ending in a label that is only ever a suffix
+// ([MyBank.Com], [MaBanque.Fr]) are a domain, whatever their case: leading
+// elsewhere, even to a site named after them (mybankcom.example), they are
+// masked. To pass a site off as a product, one must name one's own domain
+// after it; a listed brand's name glued to its suffix is a look-alike
+// (discordgg.xyz: see brandGlued).
 func productName(words, w, target string, extra *Owners) bool {
 	last := words[strings.LastIndexByte(words, '.')+1:]
 	if !hasASCIIUpper(last) || strings.ToLower(words) == words {
+		return false
+	}
+	if !productSuffixes[strings.ToLower(last)] {
 		return false
 	}
 	if strings.IndexFunc(words, unicode.IsLower) < 0 {
@@ -295,6 +307,13 @@ func productName(words, w, target string, extra *Owners) bool {
 	name := strings.ReplaceAll(target[:k], "-", "")
 	return name == strings.ReplaceAll(strings.TrimPrefix(strings.ToLower(words), "www."), ".", "")
 }
+
+// productSuffixes are the top-level domains that are also the name of a
+// platform that products carry after a dot: .NET's libraries are named
+// Name.Net or Name.NET (Discord.Net, Json.NET, Akka.NET), and their sites
+// need not be under that name. Other suffixes (com, org, fr) name nothing
+// but a domain.
+var productSuffixes = map[string]bool{"net": true}
 
 func hasASCIIUpper(s string) bool {
 	for i := 0; i < len(s); i++ {
@@ -355,7 +374,7 @@ func archived(link, target, words string) bool {
 	if j := strings.IndexByte(page, '/'); j >= 0 {
 		page = page[j+1:] // the time of the copy
 	}
-	if _, _, ok := linkIn(page); !ok {
+	if _, _, ok := linkIn(page, nil); !ok {
 		return false
 	}
 	return registrable(linkHost(page)) == words
@@ -367,17 +386,17 @@ func archived(link, target, words string) bool {
 // of a later word that is an address with its scheme ("claim at
 // https://steamcommunity.com/gift"). Other words are no host: "the docs",
 // "Node.js guide" (js is no top-level domain), "readme.md".
-func wordsHost(w string) string {
+func wordsHost(w string, brands *Owners) string {
 	i := strings.IndexAny(w, " \t\n\r")
 	if i < 0 {
-		return hostIn(w)
+		return hostIn(w, brands)
 	}
-	if h := hostIn(w[:i]); h != "" {
+	if h := hostIn(w[:i], brands); h != "" {
 		return h
 	}
 	for _, f := range strings.Fields(w[i:]) {
 		if schemeAt(f) >= 0 {
-			if h := hostIn(f); h != "" {
+			if h := hostIn(f, brands); h != "" {
 				return h
 			}
 		}
@@ -385,9 +404,9 @@ func wordsHost(w string) string {
 	return ""
 }
 
-// hostIn returns the host of the link of f, or "".
-func hostIn(f string) string {
-	lo, hi, ok := linkIn(f)
+// hostIn returns the host of the link of f, or "" (brands: see linkIn).
+func hostIn(f string, brands *Owners) string {
+	lo, hi, ok := linkIn(f, brands)
 	if !ok {
 		return ""
 	}
@@ -396,7 +415,7 @@ func hostIn(f string) string {
 
 // fieldPart finds the link of s[start:end] and returns its host, or "".
 func (ls *linkSet) fieldPart(s string, start, end int) string {
-	lo, hi, ok := linkIn(s[start:end])
+	lo, hi, ok := linkIn(s[start:end], ls.brands)
 	if !ok {
 		return ""
 	}
@@ -512,7 +531,7 @@ func (ls *linkSet) findWideDots(s string) {
 		}
 		from = append(from, end)
 		f := string(field)
-		if lo, hi, ok := linkIn(f); ok && !ls.overlaps(from[lo], from[hi]) {
+		if lo, hi, ok := linkIn(f, ls.brands); ok && !ls.overlaps(from[lo], from[hi]) {
 			if host := linkHost(f[lo:hi]); strings.Contains(f[lo:hi], "://") || !hasCJK(host) {
 				ls.add(s, from[lo], from[hi], host)
 			}
@@ -590,8 +609,11 @@ func isASCIIFieldSep(c byte) bool {
 	return false
 }
 
-// linkIn finds a link in one field and returns where it is.
-func linkIn(f string) (lo, hi int, ok bool) {
+// linkIn finds a link in one field and returns where it is. A host alone
+// under a top-level domain that makes a link only with a path is one when
+// its name is a brand's of brands (steamcommunity.lat: see
+// Owners.brandHost), which may be nil.
+func linkIn(f string, brands *Owners) (lo, hi int, ok bool) {
 	if k := schemeAt(f); k >= 0 {
 		u := trimTail(f[k:])
 		host := hostOf(u[strings.Index(u, "://")+3:], true)
@@ -618,7 +640,7 @@ func linkIn(f string) (lo, hi int, ok bool) {
 	case tldStrong:
 		return lo, lo + len(u), true
 	case tldWeak:
-		if len(rest) > 1 {
+		if len(rest) > 1 || brands.brandHost(host, tld) {
 			return lo, lo + len(u), true
 		}
 	}

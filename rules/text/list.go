@@ -432,6 +432,15 @@ func (l *List) Contains(s string) bool {
 // Lookalike is for the deny side: lists of brands and trusted sites that
 // phishing imitates.
 func (l *List) Lookalike(s string) (host string, ok bool) {
+	return l.LookalikeOwned(s, nil)
+}
+
+// LookalikeOwned is Lookalike with the owners a rule file declares (owners:,
+// nil for none): their domains are their own sites, and a listed host's
+// name that a group of them closes counts under any other suffix, as the
+// closed owners of the table do (mybrand.shop, for mybrand: [mybrand.fr,
+// mybrand-store.com] and mybrand.fr listed).
+func (l *List) LookalikeOwned(s string, extra *Owners) (host string, ok bool) {
 	if l == nil || len(l.skeletons) == 0 {
 		return "", false
 	}
@@ -470,7 +479,7 @@ func (l *List) Lookalike(s string) (host string, ok bool) {
 		return "", false
 	}
 	r := registrable(h)
-	if e, found := l.brandElsewhere(r); found {
+	if e, found := l.brandElsewhere(r, extra); found {
 		return e, true
 	}
 	if e, found := l.brandLure(h, whole); found {

@@ -99,19 +99,23 @@ func (l *List) brandLure(h, whole string) (string, bool) {
 // brandElsewhere finds a listed host's name, or a look-alike of it, as the
 // whole name of a host of registrable domain r under a suffix that the name's owner does not hold
 // (steamcommunity.lat, steampowered.ru, steamcommunity.com.au), when the
-// owner table knows every suffix the owner holds it under (see closedName).
+// owner table knows every suffix the owner holds it under (see closedName),
+// or the rule file does (extra, which may be nil: see Owners).
 // The name of another owner's listed host is left to the other checks: under
 // another suffix it may be anyone's (discord.me, discord.bio).
-func (l *List) brandElsewhere(r string) (string, bool) {
+func (l *List) brandElsewhere(r string, extra *Owners) (string, bool) {
 	k := strings.IndexByte(r, '.')
 	if k < minBrandName {
 		return "", false
 	}
-	if _, own := owners[r]; own {
+	if extra.own(r) {
 		return "", false
 	}
 	e, found := l.name(skeleton(r[:k]))
-	if !found || !closedName(brandName(e)) {
+	if !found {
+		return "", false
+	}
+	if n := brandName(e); !closedName(n) && !extra.closes(n) {
 		return "", false
 	}
 	return e, true

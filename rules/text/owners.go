@@ -32,12 +32,105 @@ func sameOwner(words, target string, extra *Owners) bool {
 // sister sites (mybrand.fr and mybrand-store.com), so that its own CMs'
 // Markdown links between them are not counted as masked. A group that holds
 // a domain of the table joins its owner (google.com and google.pt).
+//
+// A group that joins no owner of the table closes its names, as the table's
+// closed owners are (see closedName): the rule file declares every suffix
+// the owner holds its names under, so that such a name under another
+// (mybrand.shop for mybrand: [mybrand.fr, mybrand-store.com]) is someone
+// else's site passing for the owner's.
+//
+// It also holds the names of the brands the rule file's lookalike() reads
+// (AddBrands), so that such a name written alone under any top-level domain
+// is read as a link (see Owners.brandHost).
 type Owners struct {
 	m map[string]string // domain → owner
+	// closed are the names (the label before the public suffix) of the
+	// domains of the groups that join no owner of the table
+	closed map[string]bool
+	// brands are the names of the listed hosts of the lists lookalike()
+	// reads, by their skeletons; brandLists are those lists
+	brands     map[string]brandOf
+	brandLists []*List
+}
+
+// brandOf is the name of a listed host, for Owners.brandHost.
+type brandOf struct {
+	name   string // as its owner writes it (discord)
+	closed bool   // its owner holds it under listed suffixes only
 }
 
 // NewOwners returns an empty set of declared owners.
-func NewOwners() *Owners { return &Owners{m: map[string]string{}} }
+func NewOwners() *Owners {
+	return &Owners{m: map[string]string{}, closed: map[string]bool{}, brands: map[string]brandOf{}}
+}
+
+// AddBrands records the names of the listed hosts of l, a list that the
+// rule file's lookalike() reads (lists/brands.txt): written alone under a
+// top-level domain that makes a link only with a path (steamcommunity.lat,
+// discord.gifts), such a name is a link all the same (see brandHost). Call
+// it once the groups are added: it reads which names they close.
+func (o *Owners) AddBrands(l *List) {
+	o.brandLists = append(o.brandLists, l)
+	for _, b := range l.names {
+		n := brandName(b.host)
+		if prev, found := o.brands[b.skeleton]; found {
+			prev.closed = prev.closed || closedName(n) || o.closes(n)
+			o.brands[b.skeleton] = prev
+			continue
+		}
+		o.brands[b.skeleton] = brandOf{name: unicodeHost(n), closed: closedName(n) || o.closes(n)}
+	}
+}
+
+// brandHost reports whether host, found alone (no scheme, no path) under a
+// top-level domain of IANA's that is not a link by itself, tld, is a link
+// all the same, the name of a listed host of a lookalike() of the rule file
+// passing for the brand's site, whose name is the label before its public
+// suffix (five letters or more):
+//   - a closed owner's name, or a look-alike of it, under any of them
+//     (steamcommunity.lat, steamcommunity.de: see closedName): nobody else
+//     uses those names;
+//   - another brand's name under one that is a word of phishing
+//     (discord.gifts: see lureTLDs); under another it is a product's or a
+//     word (google.play, apple.music, discord.py);
+//   - a look-alike of a brand's name, not the name as written (d1scord.sbs,
+//     paypa1.cfd), or the name with the words of phishing
+//     (discord-nitro.lat, steamcommunitytrade.cfd: see brandAndLures),
+//     under one that is not also a word or a file extension (tlds: .me,
+//     .it, .py).
+//
+// o may be nil.
+func (o *Owners) brandHost(host, tld string) bool {
+	if o == nil || len(o.brands) == 0 {
+		return false
+	}
+	r := registrable(host)
+	k := strings.IndexByte(r, '.')
+	if k < minBrandName {
+		return false
+	}
+	tld = strings.ToLower(tld)
+	_, word := tlds[tld]
+	name := unicodeHost(r[:k])
+	if b, found := o.brands[skeleton(name)]; found {
+		switch {
+		case b.closed, lureTLDs[tld]:
+			return true
+		case word:
+			return false
+		}
+		return name != b.name
+	}
+	if word {
+		return false
+	}
+	for _, l := range o.brandLists {
+		if _, found := l.brandAndLures(name); found {
+			return true
+		}
+	}
+	return false
+}
 
 // Add declares the domains, each checked by OwnerDomain, one owner's. It
 // fails when they hold the domains of two owners of the table.
@@ -54,6 +147,9 @@ func (o *Owners) Add(domains ...string) error {
 	if owner == "" {
 		// a name no owner of the table has: "." is in no domain
 		owner = "." + strings.Join(domains, " ")
+		for _, d := range domains {
+			o.closed[d[:strings.IndexByte(d, '.')]] = true
+		}
 	}
 	for _, d := range domains {
 		if _, ok := owners[d]; !ok {
@@ -85,6 +181,20 @@ func (o *Owners) of(d string) (ownerDomain, bool) {
 		}
 	}
 	return ownerDomain{}, false
+}
+
+// closes reports whether the rule file closes name, the name of a domain of
+// a group that joins no owner of the table: o may be nil.
+func (o *Owners) closes(name string) bool {
+	return o != nil && o.closed[name]
+}
+
+// own reports whether the registrable domain r is a domain of an owner, of
+// the table or declared by o (which may be nil): the owner's own site, not
+// one passing for it.
+func (o *Owners) own(r string) bool {
+	_, ok := o.of(r)
+	return ok
 }
 
 // OwnerDomain checks s as a domain a rule file may declare an owner's and
