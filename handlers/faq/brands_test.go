@@ -173,9 +173,10 @@ func evalFile(t testing.TB, m *Matcher, file string) Eval {
 // more, 53 of 1,675, 55 before the round that read them; with three more,
 // 36 of 1,876, 64 before the round that read them; then 18, once a place the
 // FAQ does not know and "on se retrouve" were read; with three more read
-// trades, 21 of 2,077; with three more, 25 of 2,278): answering more
-// is a step back.
-const leftAloneBound = 25
+// trades, 21 of 2,077; with three more, 25 of 2,278; with three more
+// (storage, hearing aids, cleaning), 27 of 2,479): answering more is a
+// step back.
+const leftAloneBound = 27
 
 // TestLeaveAlone holds every FAQ of testdata/brands and testdata/read to what
 // the matcher learnt of members' chat and angry customers
