@@ -93,6 +93,21 @@ func TestBrands(t *testing.T) {
 	}
 	t.Logf("all      sealed8 %s", blind8)
 
+	// Five more (a ferry company, an insurance broker, a bike-share, a
+	// swimming pool, a boarding kennel), written before the round that
+	// followed and run once on the matcher as it was: totals only.
+	sealed9, err := filepath.Glob(filepath.Join("testdata", "sealed9", "*", "faq.yaml"))
+	if err != nil || len(sealed9) == 0 {
+		t.Fatalf("sealed9 trades: %v, %v", sealed9, err)
+	}
+	var blind9 Eval
+	for _, faqFile := range sealed9 {
+		e := evalFile(t, loadMatcher(t, faqFile), filepath.Join(filepath.Dir(faqFile), "heldout.tsv"))
+		t.Logf("%-8s sealed9 %s", filepath.Base(filepath.Dir(faqFile)), e)
+		blind9 = blind9.Add(e)
+	}
+	t.Logf("all      sealed9 %s", blind9)
+
 	// The trades whose held-out misses were read while the lexicon grew,
 	// with no tuned set: neither never taught nor held to the goals.
 	read, err := filepath.Glob(filepath.Join("testdata", "read", "*", "faq.yaml"))
@@ -158,9 +173,10 @@ func evalFile(t testing.TB, m *Matcher, file string) Eval {
 // more, 53 of 1,675, 55 before the round that read them; with three more,
 // 36 of 1,876, 64 before the round that read them; then 18, once a place the
 // FAQ does not know and "on se retrouve" were read; with three more read
-// trades, 21 of 2,077; with three more, 25 of 2,278): answering more
-// is a step back.
-const leftAloneBound = 25
+// trades, 21 of 2,077; with three more, 25 of 2,278; with three more
+// (storage, hearing aids, cleaning), 27 of 2,479): answering more is a
+// step back.
+const leftAloneBound = 27
 
 // TestLeaveAlone holds every FAQ of testdata/brands and testdata/read to what
 // the matcher learnt of members' chat and angry customers

@@ -622,3 +622,28 @@ func TestOtherPlace(t *testing.T) {
 		}
 	}
 }
+
+// "rendre" gives back wherever it stands: "si ça me plaît pas je le rends ?"
+// ends on the verb, which is no "rendez-vous" (its stem is "rendre"'s, not
+// the booking's).
+func TestRendreLastIsAReturn(t *testing.T) {
+	shop, err := NewMatcher(Config{QuestionsOnly: true, Entries: []rules.FAQEntry{
+		{ID: "returns", Questions: []string{"comment retourner un article ?", "je peux être remboursé ?", "can I return an item?"}, Answer: map[string]string{"": "30 jours"}},
+		{ID: "appointment", Questions: []string{"comment prendre rendez-vous ?", "vous êtes ouverts le samedi ?", "how do I book an appointment?"}, Answer: map[string]string{"": "sur le site"}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, text := range []string{"si ça me plaît pas je le rends ?", "je les rends ?"} {
+		for _, w := range words(text) {
+			if w.folded == "rends" && w.stem != rendreStem {
+				t.Errorf("%q: %q read as %q, not as rendre (%q)", text, w.folded, w.stem, rendreStem)
+			}
+		}
+	}
+	expectAnswers(t, shop, []answered{
+		{"si ça me plaît pas je le rends ?", "returns"},
+		{"je peux le rendre s'il me plaît pas ?", "returns"},
+		{"je voudrais un rendez-vous samedi", "appointment"},
+	})
+}

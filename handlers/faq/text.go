@@ -476,10 +476,11 @@ func readAsks(ws []word) {
 		case "rend", "rends", "rende", "rendes", "rendent", "rendons", "rendre":
 			// "tu me rends fou", "je rends mon devoir", "rendre visite"
 			// give nothing back to a shop; "je rends le livre" returns it,
-			// as "rendre" does (its stem, not "rendez-vous"'s).
+			// as "rendre" does (its stem, not "rendez-vous"'s), and so
+			// does a last "je le rends ?".
 			if rendreIdiom[next] || i+2 < len(ws) && rendreIdiom[ws[i+2].folded] {
 				ws[i].stem = ""
-			} else if next != "" {
+			} else {
 				ws[i].stem = rendreStem
 			}
 		case "rendez":
