@@ -47,7 +47,7 @@ func TestSentinelFailover(t *testing.T) {
 	// A dead master refuses connections at once on loopback; go-redis asks the
 	// sentinels for the master again on each new connection.
 	url := s.URL() + "&dial_timeout=500ms&max_retries=1"
-	prefix := fmt.Sprintf("vigietest-failover-%d-%d", os.Getpid(), time.Now().UnixNano())
+	prefix := redistest.Prefix("vigietest-failover")
 	primary, err := redis.Open(url, redis.WithPrefix(prefix), redis.WithAutoPipeline())
 	if err != nil {
 		t.Fatal(err)

@@ -83,6 +83,14 @@ func URL(t testing.TB) string {
 	return Start(t).URL()
 }
 
+// Prefix is a key prefix that no other test shares, for tests that share a
+// Redis (VIGIE_TEST_REDIS_URL, or several stores on one server): name, the
+// process and a random part, so that a run does not meet the keys of another
+// or of an earlier one.
+func Prefix(name string) string {
+	return fmt.Sprintf("%s-%d-%016x", name, os.Getpid(), rand.Uint64())
+}
+
 // Start runs a redis-server without persistence on a free loopback port and
 // stops it when the test ends.
 func Start(t testing.TB, extra ...string) *Server {
