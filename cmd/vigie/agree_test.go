@@ -273,11 +273,11 @@ func TestDaemonAgreesWithReplay(t *testing.T) {
 }
 
 // TestMemoryStoreMixedClocks: on the memory store, messages dated half an
-// hour before vigie run's clock: forty members each write the same text three times in under
-// three minutes, and between the second and the third, insults open cases,
-// which are counted on vigie run's own clock. Each third copy is "repeated",
-// as the replay says: a case opened now no longer sweeps away the counts of
-// half an hour ago.
+// hour before vigie run's clock: forty members each write the same text
+// three times in under three minutes, and between the second and the third,
+// insults open cases, which are counted on vigie run's own clock. Each third
+// copy is "repeated", as the replay says: a case opened now no longer sweeps
+// away the counts of half an hour ago.
 func TestMemoryStoreMixedClocks(t *testing.T) {
 	clock := clockFrom(agreeStart)
 	t0 := clock().Add(-30 * time.Minute).Truncate(time.Second)
@@ -304,9 +304,9 @@ func TestMemoryStoreMixedClocks(t *testing.T) {
 }
 
 // faqMinutes is a few minutes of questions in a Discord server, in three
-// channels, ending at end, a minute before vigie run's clock: vigie run asks the FAQ only about a
-// message at most handlers.DefaultStale old, so the FAQ's decisions and
-// cooldowns can be compared on such a stream alone.
+// channels, ending at end, a minute before vigie run's clock: vigie run asks
+// the FAQ only about a message at most handlers.DefaultStale old, so the
+// FAQ's decisions and cooldowns can be compared on such a stream alone.
 func faqMinutes(end time.Time) []agreeEvent {
 	rng := rand.New(rand.NewPCG(3, 5))
 	old := end.Add(-400 * 24 * time.Hour)
