@@ -350,6 +350,22 @@ func (d *flakyDesk) told() (tries int, pages []string) {
 	return d.tries, append([]string(nil), d.pages...)
 }
 
+// insults shows a and eng 20 insults on page-1, dated on clk, which passes
+// gap after each: a wave, in the synctest bubble.
+func insults(t *testing.T, ctx context.Context, eng *rules.Engine, a *alert.Alerter, clk *stepclock.Clock, gap time.Duration) {
+	t.Helper()
+	for i := range 20 {
+		ev := bot.Event{ID: fmt.Sprint("c-", i), Platform: "facebook", Kind: bot.KindComment, Space: "page-1",
+			Author: bot.Author{ID: "angry", Name: "angry"}, Text: "quel idiot", At: clk.Now()}
+		as, err := eng.Assess(ctx, ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a.Observe(ctx, ev, as)
+		pass(clk, gap)
+	}
+}
+
 // TestPageTriedAgain: the one message that wakes the CMs must not be lost to
 // one refusal the desk may get over (Telegram's 5xx, a 429 in a crisis that
 // fills the desk chat): it is sent again, as the platform asks, until taken.
@@ -386,16 +402,7 @@ func TestPageTriedAgain(t *testing.T) {
 				ctx, cancel := context.WithCancel(context.Background())
 				done := make(chan struct{})
 				go func() { a.Run(ctx); close(done) }()
-				for i := range 20 {
-					ev := bot.Event{ID: fmt.Sprint("c-", i), Platform: "facebook", Kind: bot.KindComment, Space: "page-1",
-						Author: bot.Author{ID: "angry", Name: "angry"}, Text: "quel idiot", At: clk.Now()}
-					as, err := eng.Assess(ctx, ev)
-					if err != nil {
-						t.Fatal(err)
-					}
-					a.Observe(ctx, ev, as)
-					pass(clk, time.Second)
-				}
+				insults(t, ctx, eng, a, clk, time.Second)
 				// a few minutes: the wave goes on (no "over" yet)
 				pass(clk, 5*time.Minute)
 				tries, pages := d.told()
@@ -438,15 +445,7 @@ func TestPageTriedAgainOnTheClock(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan struct{})
 		go func() { a.Run(ctx); close(done) }()
-		for i := range 20 {
-			ev := bot.Event{ID: fmt.Sprint("c-", i), Platform: "facebook", Kind: bot.KindComment, Space: "page-1",
-				Author: bot.Author{ID: "angry", Name: "angry"}, Text: "quel idiot", At: clk.Now()}
-			as, err := eng.Assess(ctx, ev)
-			if err != nil {
-				t.Fatal(err)
-			}
-			a.Observe(ctx, ev, as)
-		}
+		insults(t, ctx, eng, a, clk, 0)
 		synctest.Wait()
 		if tries, pages := d.told(); tries != 1 || len(pages) != 0 {
 			t.Fatalf("%d tries, %d pages taken; want the one refused", tries, len(pages))
