@@ -19,6 +19,7 @@ import (
 	vigie "github.com/vigie-bot/vigie"
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/handlers"
+	"github.com/vigie-bot/vigie/handlers/internal/stopwatch"
 	"github.com/vigie-bot/vigie/rules"
 	"github.com/vigie-bot/vigie/store/memory"
 )
@@ -59,12 +60,11 @@ func BenchmarkSoak(b *testing.B) {
 	lat := make([]time.Duration, 0, 60*perSecond)
 	var ms runtime.MemStats
 	report := func(minute int) {
-		var check time.Duration
-		t0 := time.Now()
+		watch := stopwatch.Start()
 		if _, err := esc.Check(ctx); err != nil {
 			b.Fatal(err)
 		}
-		check = time.Since(t0)
+		check := watch.Elapsed()
 		slices.Sort(lat)
 		p99 := time.Duration(0)
 		if len(lat) > 0 {
@@ -92,7 +92,7 @@ func BenchmarkSoak(b *testing.B) {
 		ev.Author = bot.Author{ID: fmt.Sprint("u-", rnd.IntN(authors)), Name: "Member",
 			CreatedAt: start.Add(-24 * time.Hour), JoinedAt: start.Add(-time.Hour)}
 		ev.At = now
-		t0 := time.Now()
+		watch := stopwatch.Start()
 		v, err := engine.Evaluate(ctx, ev)
 		if err != nil {
 			b.Fatal(err)
@@ -100,7 +100,7 @@ func BenchmarkSoak(b *testing.B) {
 		if err := m.Handle(ctx, ev, v); err != nil {
 			b.Fatal(err)
 		}
-		lat = append(lat, time.Since(t0))
+		lat = append(lat, watch.Elapsed())
 		if (i+1)%(60*perSecond) == 0 {
 			b.StopTimer()
 			report((i + 1) / (60 * perSecond))

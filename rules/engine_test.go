@@ -404,7 +404,7 @@ rules:
 	eng := rules.NewEngine(rs, memory.New(), rules.Options{Logger: slog.New(slog.NewTextHandler(&logs, nil)),
 		RuleError: func(e rules.RuleError) { hooked = append(hooked, fmt.Sprintf("%s %d:%d", e.Rule, e.Line, e.Col)) }})
 	for i := range 3 {
-		a, err := eng.Assess(context.Background(), msg(fmt.Sprint(i), "a", "hi", time.Now()))
+		a, err := eng.Assess(context.Background(), msg(fmt.Sprint(i), "a", "hi", paris(t, 5, 10, i)))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -11,8 +11,10 @@ import (
 
 // TestVerifyTelegram drives a new member's verification through the daemon:
 // the rule file's verify: holds and asks them, the rules see them
-// unverified, and their press lets them speak.
+// unverified, and their press lets them speak. The daemon runs on a clock
+// that the test does not move: Telegram dates the join and the prompt on it.
 func TestVerifyTelegram(t *testing.T) {
+	clk := newStepClock(time.Date(2026, 11, 18, 10, 0, 0, 0, time.UTC))
 	api := tgfake.New(t)
 	in := start(t, `timezone: UTC
 desk:
@@ -24,12 +26,12 @@ rules:
     category: join
     when: kind == "join" and not author.verified
     do: [strike]
-`, map[string]string{"TELEGRAM_TOKEN": tgfake.Token, "TELEGRAM_API_URL": api.HTTP.URL})
+`, map[string]string{"TELEGRAM_TOKEN": tgfake.Token, "TELEGRAM_API_URL": api.HTTP.URL}, onClock(clk))
 	const group = -100200
 	member := map[string]any{"id": 77, "is_bot": false, "first_name": "Newt"}
 	chat := map[string]any{"id": group, "type": "supergroup", "title": "fans"}
 	api.Push(map[string]any{"chat_member": map[string]any{
-		"chat": chat, "from": member, "date": time.Now().Unix(),
+		"chat": chat, "from": member, "date": clk.Now().Unix(),
 		"old_chat_member": map[string]any{"user": member, "status": "left"},
 		"new_chat_member": map[string]any{"user": member, "status": "member"},
 	}})
@@ -46,7 +48,7 @@ rules:
 
 	api.Push(map[string]any{"callback_query": map[string]any{
 		"id": "cb-v", "data": "vf:-100200:77", "chat_instance": "x", "from": member,
-		"message": map[string]any{"message_id": 100, "date": time.Now().Unix(), "chat": chat},
+		"message": map[string]any{"message_id": 100, "date": clk.Now().Unix(), "chat": chat},
 	}})
 	testsync.Eventually(t, "the lift", func() bool {
 		lifted := find(api, "restrictChatMember", "permissions", `"can_send_messages":true`)

@@ -58,17 +58,20 @@ func TestLimiterForgetsThePast(t *testing.T) {
 	}
 }
 
+// In the bubble, the limiter's clock is the bubble's (time.Now): it starts at
+// midnight UTC, 1 January 2000, whatever the date, and moves only as the
+// limiter's waits do.
 func TestLimiterWaitIsContextAware(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		l := newLimiter(telegramLimits, time.Now)
 		ctx := context.Background()
-		start := time.Now()
+		start := l.now()
 		for range 3 {
 			if err := l.wait(ctx, 5); err != nil {
 				t.Fatal(err)
 			}
 		}
-		if got := time.Since(start); got != 2*time.Second {
+		if got := l.now().Sub(start); got != 2*time.Second {
 			t.Errorf("three messages to one chat took %s, want 2s", got)
 		}
 		ctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
@@ -124,7 +127,7 @@ func TestLimiterReservationsAreBounded(t *testing.T) {
 		if err := <-done; err != context.Canceled {
 			t.Fatalf("cancelled wait = %v", err)
 		}
-		if got := l2.reserve(5).Sub(time.Now()); got != time.Second {
+		if got := l2.reserve(5).Sub(l2.now()); got != time.Second {
 			t.Errorf("the next send waits %s, want the cancelled one's slot (1s)", got)
 		}
 	})

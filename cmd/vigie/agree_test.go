@@ -8,7 +8,6 @@ import (
 	"github.com/vigie-bot/vigie/rules/replay"
 	"io"
 	"maps"
-	"math"
 	"math/rand/v2"
 	"net/http"
 	"os"
@@ -29,11 +28,11 @@ import (
 // and compare each event's verdict, FAQ decision and the summary's counts.
 //
 // vigie run judges an event posted over HTTP at its own `at` when that is
-// within 72 hours before the wall clock and at most a minute after it
-// (docs/rules.md, "Counting on the message's own time"); it has no other
-// clock to set. The stream is moved by whole days to end a few minutes before
-// the test runs, so that both run on the events' clock; the time of day of
-// every event, which the office hours read, is the same whatever the day.
+// within 72 hours before its clock and at most a minute after it
+// (docs/rules.md, "Counting on the message's own time"). Its clock (cli.now)
+// starts a few minutes after the stream's last event and moves on at the wall
+// clock's pace, so that both run on the events' clock, on the stream's own
+// days, whatever the date the test runs on.
 
 // agreeEvent is one line of the stream, in the event JSON of DESIGN.md.
 type agreeEvent struct {
@@ -208,7 +207,7 @@ func raidNight(start time.Time) []agreeEvent {
 }
 
 // agreeStream is the whole stream, in time order (events at the same time
-// keep their order), moved by whole days to end shortly before now.
+// keep their order).
 func agreeStream(t *testing.T, withShared bool) []agreeEvent {
 	t.Helper()
 	evs := raidNight(agreeStart)
@@ -218,21 +217,6 @@ func agreeStream(t *testing.T, withShared bool) []agreeEvent {
 		evs = append(evs, sharedSample(t, "youtube-spam.dev.jsonl", 1138, agreeStart, time.Minute)...)
 	}
 	sort.SliceStable(evs, func(i, j int) bool { return evs[i].At.Before(evs[j].At) })
-	last := evs[len(evs)-1].At
-	days := math.Floor(time.Now().Add(-15*time.Minute).Sub(last).Hours() / 24)
-	shift := time.Duration(days) * 24 * time.Hour
-	for i := range evs {
-		evs[i].At = evs[i].At.Add(shift)
-		a := &evs[i].Author
-		if a.CreatedAt != nil {
-			c := a.CreatedAt.Add(shift)
-			a.CreatedAt = &c
-		}
-		if a.JoinedAt != nil {
-			j := a.JoinedAt.Add(shift)
-			a.JoinedAt = &j
-		}
-	}
 	if span := evs[len(evs)-1].At.Sub(evs[0].At); span > 46*time.Hour {
 		t.Fatalf("the stream spans %s: vigie run would not judge its start on its own time", span)
 	}
@@ -280,20 +264,23 @@ func TestDaemonAgreesWithReplay(t *testing.T) {
 		t.Logf("shared data not here (%v): the raid night alone", err)
 	}
 	evs := agreeStream(t, withShared)
+	// vigie run's clock starts 15 minutes after the last event
+	posted := evs[len(evs)-1].At.Add(15 * time.Minute)
 	t.Run("redis", func(t *testing.T) {
-		agree(t, evs, map[string]string{"VIGIE_REDIS_URL": redistest.Start(t).URL()})
+		agree(t, evs, clockFrom(posted), map[string]string{"VIGIE_REDIS_URL": redistest.Start(t).URL()})
 	})
-	t.Run("memory", func(t *testing.T) { agree(t, evs, map[string]string{}) })
+	t.Run("memory", func(t *testing.T) { agree(t, evs, clockFrom(posted), map[string]string{}) })
 }
 
 // TestMemoryStoreMixedClocks: on the memory store, messages dated half an
-// hour ago: forty members each write the same text three times in under
-// three minutes, and between the second and the third, insults open cases,
-// which are counted on vigie run's own clock. Each third copy is "repeated",
-// as the replay says: a case opened now no longer sweeps away the counts of
-// half an hour ago.
+// hour before vigie run's clock: forty members each write the same text
+// three times in under three minutes, and between the second and the third,
+// insults open cases, which are counted on vigie run's own clock. Each third
+// copy is "repeated", as the replay says: a case opened now no longer sweeps
+// away the counts of half an hour ago.
 func TestMemoryStoreMixedClocks(t *testing.T) {
-	t0 := time.Now().Add(-30 * time.Minute).Truncate(time.Second)
+	clock := clockFrom(agreeStart)
+	t0 := clock().Add(-30 * time.Minute).Truncate(time.Second)
 	old := t0.Add(-400 * 24 * time.Hour)
 	var evs []agreeEvent
 	n := 0
@@ -313,13 +300,13 @@ func TestMemoryStoreMixedClocks(t *testing.T) {
 	for i := range 40 {
 		add(t0.Add(time.Duration(140+i)*time.Second), fmt.Sprintf("m%d", i), fmt.Sprintf("achetez mes stickers numero %d", i))
 	}
-	agree(t, evs, map[string]string{})
+	agree(t, evs, clock, map[string]string{})
 }
 
 // faqMinutes is a few minutes of questions in a Discord server, in three
-// channels, ending a minute before now: vigie run asks the FAQ only about a
-// message at most handlers.DefaultStale old, so the FAQ's decisions and
-// cooldowns can be compared on such a stream alone.
+// channels, ending at end, a minute before vigie run's clock: vigie run asks
+// the FAQ only about a message at most handlers.DefaultStale old, so the
+// FAQ's decisions and cooldowns can be compared on such a stream alone.
 func faqMinutes(end time.Time) []agreeEvent {
 	rng := rand.New(rand.NewPCG(3, 5))
 	old := end.Add(-400 * 24 * time.Hour)
@@ -330,7 +317,7 @@ func faqMinutes(end time.Time) []agreeEvent {
 		"c'est quoi vos horaires le samedi ?", "bonsoir", "t'es qu'un connard", "merci !",
 	}
 	var out []agreeEvent
-	// six minutes ending a minute before now: the first question is
+	// six minutes ending a minute before the clock: the first question is
 	// 7 minutes old, 3 from the FAQ's 10, room for a slow machine
 	start := end.Add(-6 * time.Minute)
 	for i, at := 0, start; at.Before(end); i, at = i+1, at.Add(time.Duration(3+rng.IntN(9))*time.Second) {
@@ -349,18 +336,29 @@ func faqMinutes(end time.Time) []agreeEvent {
 
 // TestDaemonAgreesWithReplayOnTheFAQ compares the FAQ's answers, suggestions,
 // forwards and cooldowns, and the crisis alerts paged, on a few fresh minutes
-// of questions, on both stores (see TestDaemonAgreesWithReplay).
+// of questions, on both stores (see TestDaemonAgreesWithReplay), in office
+// hours and after them.
 func TestDaemonAgreesWithReplayOnTheFAQ(t *testing.T) {
-	evs := faqMinutes(time.Now().Add(-time.Minute).Truncate(time.Second))
-	sort.SliceStable(evs, func(i, j int) bool { return evs[i].At.Before(evs[j].At) })
-	t.Run("redis", func(t *testing.T) {
-		agree(t, evs, map[string]string{"VIGIE_REDIS_URL": redistest.Start(t).URL()})
-	})
-	t.Run("memory", func(t *testing.T) { agree(t, evs, map[string]string{}) })
+	for _, tc := range []struct {
+		name string
+		at   time.Time
+	}{
+		// Friday 20 November 2026 in Paris
+		{"office hours", agreeStart.Add(-4 * time.Hour)}, // 15:00
+		{"after hours", agreeStart.Add(3 * time.Hour)},   // 22:00
+	} {
+		evs := faqMinutes(tc.at.Add(-time.Minute))
+		sort.SliceStable(evs, func(i, j int) bool { return evs[i].At.Before(evs[j].At) })
+		t.Run(tc.name+"/redis", func(t *testing.T) {
+			agree(t, evs, clockFrom(tc.at), map[string]string{"VIGIE_REDIS_URL": redistest.Start(t).URL()})
+		})
+		t.Run(tc.name+"/memory", func(t *testing.T) { agree(t, evs, clockFrom(tc.at), map[string]string{}) })
+	}
 }
 
-// agree replays evs and posts them to a vigie run with env, and compares.
-func agree(t *testing.T, evs []agreeEvent, env map[string]string) {
+// agree replays evs and posts them to a vigie run on the clock now with env,
+// and compares.
+func agree(t *testing.T, evs []agreeEvent, now func() time.Time, env map[string]string) {
 	t.Helper()
 	dir := t.TempDir()
 	stream := filepath.Join(dir, "stream.jsonl")
@@ -393,12 +391,12 @@ func agree(t *testing.T, evs []agreeEvent, env map[string]string) {
 	}
 
 	// the daemon, one event at a time
-	base := serve(t, env, "--config", config)
+	base := serve(t, now, env, "--config", config)
 	posted := make([]agreeVerdict, len(evs))
 	stale := 0
 	client := &http.Client{}
 	for i, ev := range evs {
-		sent := time.Now()
+		sent := now()
 		body, err := json.Marshal(ev)
 		if err != nil {
 			t.Fatal(err)
@@ -495,14 +493,7 @@ func agree(t *testing.T, evs []agreeEvent, env map[string]string) {
 			want[a.Name]++
 		}
 		var got map[string]int
-		for deadline := time.Now().Add(time.Minute); ; {
-			got = alertsRaised(t, base)
-			if maps.Equal(got, want) || time.Now().After(deadline) {
-				break
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-		if !maps.Equal(got, want) {
+		if !waitFor(t, func() bool { got = alertsRaised(t, base); return maps.Equal(got, want) }) {
 			t.Errorf("alerts raised: vigie run %v, vigie replay %v", got, want)
 		}
 	}

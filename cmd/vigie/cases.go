@@ -122,7 +122,7 @@ func (c *cli) casesList(ctx context.Context, api adminAPI, q url.Values, format 
 		fmt.Fprintf(c.stdout, "%d %s, oldest first; %d to %d shown (--offset, --limit):\n", page.Total,
 			casesNoun(page.Status, page.Total), page.Offset+min(1, len(page.Cases)), page.Offset+len(page.Cases))
 	}
-	now := time.Now()
+	now := c.now()
 	tw := tabwriter.NewWriter(c.stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tAGE\tWHERE\tAUTHOR\tRULE\tSTATE\tMESSAGE")
 	for _, cs := range page.Cases {
@@ -145,7 +145,7 @@ func (c *cli) caseShow(ctx context.Context, api adminAPI, id, format string) err
 	if err := json.Unmarshal(body, &cs); err != nil {
 		return fmt.Errorf("GET /v1/cases/%s: %w", id, err)
 	}
-	writeCase(c.stdout, cs, time.Now())
+	writeCase(c.stdout, cs, c.now())
 	return nil
 }
 

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -17,19 +16,18 @@ import (
 	"time"
 
 	"github.com/vigie-bot/vigie/bot"
-	"github.com/vigie-bot/vigie/bot/daemon"
 	"github.com/vigie-bot/vigie/store"
 )
 
-// serve runs vigie run in-process with env until the test ends and returns
-// its base URL once it answers /healthz.
-func serve(t *testing.T, env map[string]string, args ...string) string {
+// serve runs vigie run in-process on the clock now with env until the test
+// ends and returns its base URL once it answers /healthz.
+func serve(t *testing.T, now func() time.Time, env map[string]string, args ...string) string {
 	t.Helper()
 	addr := freeAddr(t)
 	env["VIGIE_LISTEN"] = addr
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan result, 1)
-	go func() { done <- runIn(ctx, "", env, append([]string{"run"}, args...)...) }()
+	go func() { done <- runOn(ctx, now, "", env, append([]string{"run"}, args...)...) }()
 	t.Cleanup(func() {
 		cancel()
 		if r := <-done; r.code != 0 {
@@ -49,8 +47,11 @@ func serve(t *testing.T, env map[string]string, args ...string) string {
 }
 
 // TestCasesCommand lists, shows and decides the cases of a running vigie from
-// the command line, as a CM at a terminal does.
+// the command line, as a CM at a terminal does. vigie run and vigie cases
+// read one clock, on a day of the test's: a case opened on it is less than a
+// minute old on it.
 func TestCasesCommand(t *testing.T) {
+	clock := clockFrom(time.Date(2026, 3, 1, 22, 0, 0, 0, time.UTC))
 	const secret, token = "hook", "adm"
 	file := filepath.Join(t.TempDir(), "rules.yaml")
 	rules := `timezone: UTC
@@ -64,14 +65,13 @@ rules:
 		t.Fatal(err)
 	}
 	env := map[string]string{"VIGIE_WEBHOOK_SECRET": secret, "VIGIE_ADMIN_TOKEN": token}
-	base := serve(t, env, "--config", file)
+	base := serve(t, clock, env, "--config", file)
 	for i, text := range []string{"free nitro here", "nitro   again\nand again"} {
 		body, _ := json.Marshal(map[string]any{"id": fmt.Sprintf("m%d", i+1), "platform": "discord", "kind": "message",
 			"space": "guild-1", "channel": "general", "author": map[string]any{"id": fmt.Sprintf("u%d", i+1), "name": "Eve"},
-			"text": text, "at": time.Now().UTC().Format(time.RFC3339)})
-		now := time.Now().Unix()
+			"text": text, "at": clock().Format(time.RFC3339)})
 		req, _ := http.NewRequest("POST", base+"/v1/events", bytes.NewReader(body))
-		req.Header.Set("X-Vigie-Signature", fmt.Sprintf("t=%d,v1=%s", now, hex.EncodeToString(daemon.Sign([]byte(secret), now, body))))
+		req.Header.Set("X-Vigie-Signature", signature(secret, body))
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil || resp.StatusCode != http.StatusOK {
 			t.Fatalf("POST /v1/events: %v %v", resp, err)
@@ -80,16 +80,10 @@ rules:
 	}
 	cli := map[string]string{"VIGIE_URL": base, "VIGIE_ADMIN_TOKEN": token, "USER": "ann"}
 	cases := func(args ...string) result {
-		return runIn(context.Background(), "", cli, append([]string{"cases"}, args...)...)
+		return runOn(context.Background(), clock, "", cli, append([]string{"cases"}, args...)...)
 	}
-	deadline := time.Now().Add(time.Minute)
 	var r result
-	for {
-		if r = cases("list"); strings.HasPrefix(r.stdout, "2 open cases") || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitFor(t, func() bool { r = cases("list"); return strings.HasPrefix(r.stdout, "2 open cases") })
 	want := regexp.MustCompile(`^2 open cases, oldest first:
 ID +AGE +WHERE +AUTHOR +RULE +STATE +MESSAGE
 (c-[a-z][0-9a-z]{4}-\d{6}) +<1m +discord/guild-1/general +Eve \(u1\) +scam +open +free nitro here
@@ -172,7 +166,7 @@ $`)
 			t.Errorf("cases %q: exit %d, want %d", args, r.code, exitUsage)
 		}
 	}
-	r = runIn(context.Background(), "", map[string]string{"VIGIE_URL": base, "VIGIE_ADMIN_TOKEN": token}, "cases", "decide", second, "keep")
+	r = runOn(context.Background(), clock, "", map[string]string{"VIGIE_URL": base, "VIGIE_ADMIN_TOKEN": token}, "cases", "decide", second, "keep")
 	if r.code != exitUsage || !strings.Contains(r.stderr, "--by") {
 		t.Errorf("decide without a name: %+v", r)
 	}
@@ -181,7 +175,7 @@ $`)
 // TestUsersCommand adds, lists and deletes the console's accounts of a
 // running vigie.
 func TestUsersCommand(t *testing.T) {
-	base := serve(t, map[string]string{}, "--config", "testdata/good.yaml")
+	base := serve(t, time.Now, map[string]string{}, "--config", "testdata/good.yaml")
 	env := map[string]string{"VIGIE_URL": base}
 	users := func(stdin string, args ...string) result {
 		return runIn(context.Background(), stdin, env, append([]string{"users"}, args...)...)

@@ -87,6 +87,7 @@ func (c *cli) runDaemon(ctx context.Context, args []string) int {
 		Version:    versionString(),
 		Logger:     logger,
 		Getenv:     getenv,
+		Now:        c.now,
 	}, c.reload)
 	_ = logs.Close() // stderr failing: nowhere left to say so
 	if err != nil {

@@ -56,7 +56,7 @@ func (c *cli) faqCommand(ctx context.Context, args []string) int {
 	}
 	question := strings.Join(pos, " ")
 	// Asked now, as a member would; after hours an unmatched question is forwarded.
-	d := m.DecideText(question, time.Now())
+	d := m.DecideText(question, c.now())
 	if *format == "json" {
 		b, err := json.Marshal(d.Result())
 		if err != nil {

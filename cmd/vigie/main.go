@@ -9,6 +9,7 @@ import (
 	"os/signal"
 	"sync"
 	"syscall"
+	"time"
 )
 
 // version is set at build time: go build -ldflags "-X main.version=v1.2.3".
@@ -55,6 +56,7 @@ func realMain() int {
 		stdout:         os.Stdout,
 		stderr:         os.Stderr,
 		getenv:         os.Getenv,
+		now:            time.Now,
 		reload:         reload,
 		stderrTerminal: isTerminal(os.Stderr),
 	}
@@ -74,7 +76,12 @@ type cli struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	getenv         func(string) string
-	reload         <-chan struct{}
+	// now is the clock: vigie run's (daemon.Config.Now), and the one the
+	// commands read for what is relative to now (a case's age, the report's
+	// period, whether a question to vigie faq comes after hours). vigie run
+	// keeps the wall clock's timers: a clock given here moves at its pace.
+	now    func() time.Time
+	reload <-chan struct{}
 	// stderrTerminal enables replay's progress line.
 	stderrTerminal bool
 }

@@ -46,15 +46,21 @@ type result struct {
 	stdout, stderr string
 }
 
-// vigie runs the command line in-process, as main would, with stdin and an
-// environment of the test's choosing.
+// runIn runs the command line in-process, as main would, with stdin and an
+// environment of the test's choosing, on the wall clock.
 func runIn(ctx context.Context, stdin string, env map[string]string, args ...string) result {
+	return runOn(ctx, time.Now, stdin, env, args...)
+}
+
+// runOn is runIn on the clock now (cli.now).
+func runOn(ctx context.Context, now func() time.Time, stdin string, env map[string]string, args ...string) result {
 	var stdout, stderr syncBuffer
 	c := &cli{
 		stdin:  strings.NewReader(stdin),
 		stdout: &stdout,
 		stderr: &stderr,
 		getenv: func(k string) string { return env[k] },
+		now:    now,
 		reload: make(chan struct{}),
 	}
 	code := c.run(ctx, args)
@@ -659,6 +665,30 @@ func TestFAQEval(t *testing.T) {
 	}
 	if r := run("faq", "--config", "testdata/faq_only.yaml", "--eval", "testdata/faq_eval.tsv", "vos horaires ?"); r.code != 2 {
 		t.Errorf("--eval and a question: exit %d, want 2", r.code)
+	}
+}
+
+// vigie faq asks a question as a member would now, on vigie's clock: an
+// unanswered question is forwarded after the office hours of the starter pack
+// (Paris), on a public holiday, and left alone in them.
+func TestFAQAskedOnTheClock(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		at   time.Time
+		want string
+	}{
+		{"a Friday at 15:00 in Paris", time.Date(2026, 11, 20, 14, 0, 0, 0, time.UTC), "silent"},
+		{"a Friday at 22:00 in Paris", time.Date(2026, 11, 20, 21, 0, 0, 0, time.UTC), "forward"},
+		{"a Saturday at 11:00 in Paris", time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC), "silent"},
+		{"Christmas at 11:00 in Paris", time.Date(2026, 12, 25, 10, 0, 0, 0, time.UTC), "forward"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := runOn(context.Background(), clockFrom(tc.at), "", nil, "faq", "--config", "../../rules.example.yaml", "--format", "json",
+				"est-ce que quelqu'un sait réparer un vélo ?")
+			if want := `{"decision":"` + tc.want + `",`; r.code != exitOK || !strings.HasPrefix(r.stdout, want) {
+				t.Errorf("exit %d, stdout %q, want %s...\nstderr %s", r.code, r.stdout, want, r.stderr)
+			}
+		})
 	}
 }
 

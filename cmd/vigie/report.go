@@ -80,7 +80,7 @@ func (c *cli) reportFromRedis(ctx context.Context, rawURL, config string, period
 			return err
 		}
 	}
-	now := time.Now()
+	now := c.now()
 	r, err := report.Build(ctx, src, now.Add(-period), now)
 	if err != nil {
 		return err

@@ -44,8 +44,10 @@ func TestReportFromARunningVigie(t *testing.T) {
 }
 
 // A server of its own: the report counts every event the store holds for the
-// last day under the default prefix, another run's (go test -count) included.
+// last day of vigie's clock under the default prefix, another run's (go test
+// -count) included.
 func TestReportFromRedis(t *testing.T) {
+	clock := clockFrom(time.Date(2026, 3, 29, 1, 30, 0, 0, time.UTC)) // Paris's clocks went forward half an hour ago
 	url := redistest.Start(t).URL()
 	st, err := redis.Open(url)
 	if err != nil {
@@ -53,7 +55,7 @@ func TestReportFromRedis(t *testing.T) {
 	}
 	defer st.Close()
 	ctx := context.Background()
-	now := time.Now()
+	now := clock()
 	ev := bot.Event{ID: "m1", Platform: "discord", Space: "g", Author: bot.Author{ID: "u1"}, Text: "spam", At: now.Add(-time.Hour)}
 	v := bot.Verdict{EventID: "m1", Matches: []bot.Match{{Rule: "spam", Category: "spam", Actions: []bot.Action{{Kind: bot.ActDelete}}}}}
 	if err := st.AppendAudit(ctx, store.AuditEntry{At: ev.At, Event: ev, Verdict: v, Mode: "after"}); err != nil {
@@ -66,7 +68,7 @@ func TestReportFromRedis(t *testing.T) {
 	if err := tally.Flush(ctx, st, now); err != nil {
 		t.Fatal(err)
 	}
-	res := run("report", "--redis", url, "--format", "json", "--config", "testdata/good.yaml")
+	res := runOn(ctx, clock, "", nil, "report", "--redis", url, "--format", "json", "--config", "testdata/good.yaml")
 	if res.code != exitOK {
 		t.Fatalf("report: %+v", res)
 	}
@@ -77,7 +79,7 @@ func TestReportFromRedis(t *testing.T) {
 	if r.Flagged != 1 || r.Actions != 1 || r.Events != 5 || !r.EventsKnown || r.ByMode["after"] != 1 {
 		t.Errorf("report %+v", r)
 	}
-	res = run("report", "--redis", url)
+	res = runOn(ctx, clock, "", nil, "report", "--redis", url)
 	if res.code != exitOK || !strings.Contains(res.stdout, "5 events, 1 flagged, 1 action (delete 1).") {
 		t.Errorf("text report: %+v", res)
 	}
@@ -87,6 +89,7 @@ func TestReportFromRedis(t *testing.T) {
 // VIGIE_REDIS_PREFIX it shares: a community on a shared Redis sees its own
 // figures, not another's.
 func TestReportFromRedisPrefix(t *testing.T) {
+	clock := clockFrom(time.Date(2026, 10, 25, 1, 30, 0, 0, time.UTC)) // Paris's clocks went back half an hour ago
 	url := redistest.Start(t).URL()
 	st, err := redis.Open(url, redis.WithPrefix("shop"))
 	if err != nil {
@@ -94,7 +97,7 @@ func TestReportFromRedisPrefix(t *testing.T) {
 	}
 	defer st.Close()
 	ctx := context.Background()
-	now := time.Now()
+	now := clock()
 	tally := report.NewTally("test")
 	for range 3 {
 		tally.Add("discord", now.Add(-2*time.Hour))
@@ -106,7 +109,7 @@ func TestReportFromRedisPrefix(t *testing.T) {
 		prefix string
 		events int
 	}{{"shop", 3}, {"", 0}, {"other", 0}} {
-		res := runIn(ctx, "", map[string]string{"VIGIE_REDIS_PREFIX": tt.prefix}, "report", "--redis", url, "--format", "json", "--config", "testdata/good.yaml")
+		res := runOn(ctx, clock, "", map[string]string{"VIGIE_REDIS_PREFIX": tt.prefix}, "report", "--redis", url, "--format", "json", "--config", "testdata/good.yaml")
 		if res.code != exitOK {
 			t.Fatalf("report with prefix %q: %+v", tt.prefix, res)
 		}

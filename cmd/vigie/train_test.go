@@ -242,7 +242,7 @@ func TestTrainReadsTheDesksDecisions(t *testing.T) {
 	stores := map[string]func(t *testing.T) store.Store{
 		"memory": func(t *testing.T) store.Store { return memory.New() },
 		"redis": func(t *testing.T) store.Store {
-			st, err := redis.Open(redistest.URL(t), redis.WithPrefix(fmt.Sprintf("vigietrain%d-%s-%d", os.Getpid(), t.Name(), time.Now().UnixNano())))
+			st, err := redis.Open(redistest.URL(t), redis.WithPrefix(redistest.Prefix("vigietrain")))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -30,6 +30,19 @@ rules:
 alerts: [{name: wave, when: 'hits("abuse", "10m") >= 20', do: [alert("Vague de commentaires hostiles")]}]
 `
 
+// night is when every test's clock starts: a Friday, 23:00 in Paris. The
+// tests read no other clock, so they say the same on any day.
+var night = time.Date(2026, 11, 20, 22, 0, 0, 0, time.UTC)
+
+// pass moves clk on by d a second at a time, and lets what each second set
+// off (the alerter's timers, in the synctest bubble) run before the next.
+func pass(clk *stepclock.Clock, d time.Duration) {
+	for range d / time.Second {
+		clk.Step(time.Second)
+		synctest.Wait()
+	}
+}
+
 // desk keeps what the CMs were told; it can page them.
 type desk struct {
 	mu     sync.Mutex
@@ -58,11 +71,12 @@ func (d *desk) told() (pages, alerts []string) {
 	return append([]string(nil), d.pages...), append([]string(nil), d.alerts...)
 }
 
-// TestWaveOfInsultsOnOnePage plays, on a fake clock, a wave of 30 insults on a
-// Facebook page among ordinary comments: the CMs are paged once, with the
+// TestWaveOfInsultsOnOnePage plays, on a step clock, a wave of 30 insults on
+// a Facebook page among ordinary comments: the CMs are paged once, with the
 // figures, and told when it is over, by the timer since no event ends it.
 func TestWaveOfInsultsOnOnePage(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
+		clk := stepclock.New(night)
 		rs, err := rules.Parse("wave.yaml", []byte(waveRules), rules.LoadOptions{})
 		if err != nil {
 			t.Fatal(err)
@@ -74,7 +88,7 @@ func TestWaveOfInsultsOnOnePage(t *testing.T) {
 		reg := prometheus.NewRegistry()
 		paris, _ := time.LoadLocation("Europe/Paris")
 		a, err := alert.New(rs.WaveAlerts(), alert.Options{Store: st, Desk: d, Registerer: reg,
-			Location: func() *time.Location { return paris }})
+			Now: clk.Now, AfterFunc: clk.AfterFunc, Location: func() *time.Location { return paris }})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -86,19 +100,19 @@ func TestWaveOfInsultsOnOnePage(t *testing.T) {
 		post := func(space, author, text string) {
 			n++
 			ev := bot.Event{ID: fmt.Sprint("c-", n), Platform: "facebook", Kind: bot.KindComment, Space: space,
-				Author: bot.Author{ID: author, Name: author}, Text: text, At: time.Now(), Link: fmt.Sprint("https://fb.test/", n)}
+				Author: bot.Author{ID: author, Name: author}, Text: text, At: clk.Now(), Link: fmt.Sprint("https://fb.test/", n)}
 			as, err := eng.Assess(ctx, ev)
 			if err != nil {
 				t.Fatal(err)
 			}
 			a.Observe(ctx, ev, as)
 		}
-		start := time.Now()
+		start := clk.Now()
 		for i := range 30 {
 			post("page-1", fmt.Sprint("angry", i%5), fmt.Sprint("quel idiot ", i))
 			post("page-1", "fan", "j'adore")
 			post("page-2", "calm", "bonjour")
-			time.Sleep(10 * time.Second)
+			pass(clk, 10*time.Second)
 		}
 		pages, alerts := d.told()
 		if len(pages) != 1 || len(alerts) != 0 {
@@ -118,13 +132,11 @@ func TestWaveOfInsultsOnOnePage(t *testing.T) {
 			t.Errorf("active gauge %v", got)
 		}
 		// quiet: nine minutes on the wave holds, after it the timer ends it
-		time.Sleep(9 * time.Minute)
-		synctest.Wait()
+		pass(clk, 9*time.Minute)
 		if _, alerts := d.told(); len(alerts) != 0 {
 			t.Fatalf("over too early: %q", alerts)
 		}
-		time.Sleep(2 * time.Minute)
-		synctest.Wait()
+		pass(clk, 2*time.Minute)
 		_, alerts = d.told()
 		if len(alerts) != 1 || !strings.HasPrefix(alerts[0], "Over: wave on facebook page-1, 30 hits from ") ||
 			!strings.HasSuffix(alerts[0], "(insult 30); quiet for 10m.") {
@@ -145,7 +157,7 @@ func TestWaveOfInsultsOnOnePage(t *testing.T) {
 		// a second wave the same night pages again
 		for range 20 {
 			post("page-1", "angry9", "crétin")
-			time.Sleep(time.Second)
+			pass(clk, time.Second)
 		}
 		if pages, _ := d.told(); len(pages) != 2 {
 			t.Errorf("second wave: %d pages", len(pages))
@@ -165,7 +177,7 @@ func TestTwoInstancesPageOnce(t *testing.T) {
 	st := memory.New()
 	defer st.Close()
 	eng := rules.NewEngine(rs, st, rules.Options{})
-	t0 := time.Date(2026, 11, 20, 22, 0, 0, 0, time.UTC)
+	t0 := night
 	now := t0
 	clock := func() time.Time { return now }
 	d1, d2 := &desk{}, &desk{}
@@ -210,12 +222,14 @@ func TestDeskWithoutPagingNamesTheCMs(t *testing.T) {
 	defer st.Close()
 	eng := rules.NewEngine(rs, st, rules.Options{})
 	plain := &plainDesk{}
-	a, _ := alert.New(rs.WaveAlerts(), alert.Options{Store: st, Desk: plain, CMs: func() []string { return []string{"telegram:1", "telegram:2"} }})
-	t0 := time.Date(2026, 11, 20, 22, 0, 0, 0, time.UTC)
+	clk := stepclock.New(night)
+	a, _ := alert.New(rs.WaveAlerts(), alert.Options{Store: st, Desk: plain, Now: clk.Now,
+		CMs: func() []string { return []string{"telegram:1", "telegram:2"} }})
 	for i := range 20 {
-		ev := bot.Event{ID: fmt.Sprint(i), Platform: "facebook", Space: "p", Author: bot.Author{ID: "x"}, Text: "idiot", At: t0.Add(time.Duration(i) * time.Second)}
+		ev := bot.Event{ID: fmt.Sprint(i), Platform: "facebook", Space: "p", Author: bot.Author{ID: "x"}, Text: "idiot", At: clk.Now()}
 		as, _ := eng.Assess(context.Background(), ev)
 		a.Observe(context.Background(), ev, as)
+		clk.Step(time.Second)
 	}
 	if len(plain.texts) != 1 || !strings.HasSuffix(plain.texts[0], "cc telegram:1, telegram:2") {
 		t.Errorf("told %q", plain.texts)
@@ -284,19 +298,20 @@ communities:
 		t.Fatal(err)
 	}
 	d := &communityDesk{}
-	t0 := time.Date(2026, 11, 20, 22, 0, 0, 0, time.UTC)
 	for _, page := range []string{"100", "200"} {
-		// a store and an alerter each: one wave of each alert at a time
+		// a store, an alerter and a clock each: one wave of each alert at a time
 		st := memory.New()
 		defer st.Close()
 		eng := rules.NewEngine(rs, st, rules.Options{})
-		a, _ := alert.New(rs.WaveAlerts(), alert.Options{Store: st, Desk: d,
+		clk := stepclock.New(night)
+		a, _ := alert.New(rs.WaveAlerts(), alert.Options{Store: st, Desk: d, Now: clk.Now,
 			CMs:       func() []string { return rs.Desk.CMs },
 			Community: rs.CommunityOf})
 		for i := range 20 {
-			ev := bot.Event{ID: page + fmt.Sprint(i), Platform: "facebook", Space: page, Author: bot.Author{ID: "x"}, Text: "idiot", At: t0.Add(time.Duration(i) * time.Second)}
+			ev := bot.Event{ID: page + fmt.Sprint(i), Platform: "facebook", Space: page, Author: bot.Author{ID: "x"}, Text: "idiot", At: clk.Now()}
 			as, _ := eng.Assess(context.Background(), ev)
 			a.Observe(context.Background(), ev, as)
+			clk.Step(time.Second)
 		}
 	}
 	if len(d.told) != 2 || !strings.HasPrefix(d.told[0], "shop: ") || !strings.Contains(d.told[0], "facebook 100") ||
@@ -335,6 +350,22 @@ func (d *flakyDesk) told() (tries int, pages []string) {
 	return d.tries, append([]string(nil), d.pages...)
 }
 
+// insults shows a and eng 20 insults on page-1, dated on clk, which passes
+// gap after each: a wave, in the synctest bubble.
+func insults(t *testing.T, ctx context.Context, eng *rules.Engine, a *alert.Alerter, clk *stepclock.Clock, gap time.Duration) {
+	t.Helper()
+	for i := range 20 {
+		ev := bot.Event{ID: fmt.Sprint("c-", i), Platform: "facebook", Kind: bot.KindComment, Space: "page-1",
+			Author: bot.Author{ID: "angry", Name: "angry"}, Text: "quel idiot", At: clk.Now()}
+		as, err := eng.Assess(ctx, ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a.Observe(ctx, ev, as)
+		pass(clk, gap)
+	}
+}
+
 // TestPageTriedAgain: the one message that wakes the CMs must not be lost to
 // one refusal the desk may get over (Telegram's 5xx, a 429 in a crisis that
 // fills the desk chat): it is sent again, as the platform asks, until taken.
@@ -358,31 +389,22 @@ func TestPageTriedAgain(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
+				clk := stepclock.New(night)
 				st := memory.New()
 				defer st.Close()
 				eng := rules.NewEngine(rs, st, rules.Options{})
 				d := &flakyDesk{refuse: tt.refuse, err: tt.err}
 				reg := prometheus.NewRegistry()
-				a, err := alert.New(rs.WaveAlerts(), alert.Options{Store: st, Desk: d, Registerer: reg})
+				a, err := alert.New(rs.WaveAlerts(), alert.Options{Store: st, Desk: d, Registerer: reg, Now: clk.Now, AfterFunc: clk.AfterFunc})
 				if err != nil {
 					t.Fatal(err)
 				}
 				ctx, cancel := context.WithCancel(context.Background())
 				done := make(chan struct{})
 				go func() { a.Run(ctx); close(done) }()
-				for i := range 20 {
-					ev := bot.Event{ID: fmt.Sprint("c-", i), Platform: "facebook", Kind: bot.KindComment, Space: "page-1",
-						Author: bot.Author{ID: "angry", Name: "angry"}, Text: "quel idiot", At: time.Now()}
-					as, err := eng.Assess(ctx, ev)
-					if err != nil {
-						t.Fatal(err)
-					}
-					a.Observe(ctx, ev, as)
-					time.Sleep(time.Second)
-				}
+				insults(t, ctx, eng, a, clk, time.Second)
 				// a few minutes: the wave goes on (no "over" yet)
-				time.Sleep(5 * time.Minute)
-				synctest.Wait()
+				pass(clk, 5*time.Minute)
 				tries, pages := d.told()
 				if tries != tt.wantTries || len(pages) != tt.wantPages {
 					t.Errorf("%d tries, %d pages taken; want %d and %d", tries, len(pages), tt.wantTries, tt.wantPages)
@@ -410,7 +432,7 @@ func TestPageTriedAgainOnTheClock(t *testing.T) {
 		t.Fatal(err)
 	}
 	synctest.Test(t, func(t *testing.T) {
-		clk := stepclock.New(time.Date(2026, 11, 20, 22, 0, 0, 0, time.UTC))
+		clk := stepclock.New(night)
 		st := memory.New()
 		defer st.Close()
 		eng := rules.NewEngine(rs, st, rules.Options{Clock: clk.Now})
@@ -423,15 +445,7 @@ func TestPageTriedAgainOnTheClock(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan struct{})
 		go func() { a.Run(ctx); close(done) }()
-		for i := range 20 {
-			ev := bot.Event{ID: fmt.Sprint("c-", i), Platform: "facebook", Kind: bot.KindComment, Space: "page-1",
-				Author: bot.Author{ID: "angry", Name: "angry"}, Text: "quel idiot", At: clk.Now()}
-			as, err := eng.Assess(ctx, ev)
-			if err != nil {
-				t.Fatal(err)
-			}
-			a.Observe(ctx, ev, as)
-		}
+		insults(t, ctx, eng, a, clk, 0)
 		synctest.Wait()
 		if tries, pages := d.told(); tries != 1 || len(pages) != 0 {
 			t.Fatalf("%d tries, %d pages taken; want the one refused", tries, len(pages))

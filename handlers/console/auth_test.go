@@ -66,7 +66,7 @@ func (cl *client) signedIn(routes map[string]http.Handler) bool {
 // A logout revokes the session: a copy of its cookie taken before is refused
 // afterwards, by this console and by another one on the same store.
 func TestLogoutRevokesTheSession(t *testing.T) {
-	for _, tc := range twoInstances("logout-test-") {
+	for _, tc := range twoInstances("logout-test") {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
 			st1, st2 := tc.stores(t)
@@ -325,7 +325,7 @@ func twoInstances(prefix string) []struct {
 	}{
 		{"memory", func(t *testing.T) (store.Store, store.Store) { st := memory.New(); return st, st }},
 		{"two instances on one redis-server", func(t *testing.T) (store.Store, store.Store) {
-			u, prefix := redistest.URL(t), prefix+strconv.FormatInt(time.Now().UnixNano(), 36)
+			u, prefix := redistest.URL(t), redistest.Prefix(prefix)
 			var out [2]store.Store
 			for i := range out {
 				st, err := redis.Open(u, redis.WithPrefix(prefix))

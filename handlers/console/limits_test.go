@@ -22,7 +22,7 @@ import (
 // guesser to the limits of one: the guesses at a name from many addresses,
 // and those from one address, are counted once whichever console takes them.
 func TestLoginLimitsAreShared(t *testing.T) {
-	for _, tc := range twoInstances("limits-test-") {
+	for _, tc := range twoInstances("limits-test") {
 		t.Run(tc.name, func(t *testing.T) {
 			st1, st2 := tc.stores(t)
 			acc1, acc2 := st1.(store.Accounts), st2.(store.Accounts)
@@ -185,7 +185,7 @@ func TestLoginsDoNotQueueBehindAHungStore(t *testing.T) {
 	}
 	proxy := redistest.NewHangProxy(t, u.Host)
 	// No read timeout: a Redis that hangs holds the call until it answers.
-	limits, err := redis.Open(proxy.URL()+"?read_timeout=-1", redis.WithPrefix("limits-hung-"+strconv.FormatInt(time.Now().UnixNano(), 36)))
+	limits, err := redis.Open(proxy.URL()+"?read_timeout=-1", redis.WithPrefix(redistest.Prefix("limits-hung")))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,18 +20,11 @@ import (
 	"github.com/vigie-bot/vigie/store/storetest"
 )
 
-// waitFor polls cond: the switch-over happens on the store's own schedule.
+// waitFor polls cond for up to a minute: the switch-over happens on the
+// store's own schedule.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	// A generous ceiling: a loaded machine must not fail what only takes
-	// long, yet a test that never gets there stops.
-	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); {
-		if cond() {
-			return
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	t.Fatalf("timed out waiting for %s", what)
+	redistest.Eventually(t, time.Minute, what, cond)
 }
 
 // TestFallbackNoReplicas: a master that refuses writes no replica would have
@@ -46,7 +39,7 @@ func TestFallbackNoReplicas(t *testing.T) {
 	f := redis.NewFallback(primary, redis.FallbackOptions{RetryEvery: time.Hour})
 	defer f.Close()
 	ctx := context.Background()
-	res, err := f.Observe(ctx, store.Observation{At: time.Now(), Platform: "discord", Space: "g", Author: "u-1", EventID: "m-1",
+	res, err := f.Observe(ctx, store.Observation{At: night, Platform: "discord", Space: "g", Author: "u-1", EventID: "m-1",
 		Counters: []store.CounterOp{{Name: "msgs", Key: "u-1", Window: time.Minute, Incr: true}}})
 	if err != nil || len(res.Counts) != 1 || res.Counts[0] != 1 {
 		t.Fatalf("Observe on a master without its replica = %+v, %v; want it counted in memory", res, err)
@@ -54,7 +47,7 @@ func TestFallbackNoReplicas(t *testing.T) {
 	if !f.Degraded() {
 		t.Errorf("not degraded after NOREPLICAS")
 	}
-	c, err := f.OpenCase(ctx, store.Case{Reason: "r", Opened: time.Now()})
+	c, err := f.OpenCase(ctx, store.Case{Reason: "r", Opened: night})
 	if err != nil || !strings.HasPrefix(c.ID, "l-") {
 		t.Errorf("OpenCase = %s, %v; want a case kept in memory until a replica answers", c.ID, err)
 	}

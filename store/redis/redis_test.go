@@ -26,6 +26,10 @@ var prefixes atomic.Int64
 
 // newPrefix gives every store of a run its own keys, so the suite can share one
 // Redis (and VIGIE_TEST_REDIS_URL can point at a Redis used for other things).
+// night is the date of the events and cases of tests that need one but test
+// nothing of it: what the store does with the time is tested on fixed dates.
+var night = time.Date(2026, 11, 20, 22, 0, 0, 0, time.UTC)
+
 func newPrefix() string {
 	return fmt.Sprintf("vigietest%d-%d", os.Getpid(), prefixes.Add(1))
 }
@@ -93,7 +97,7 @@ func TestCluster(t *testing.T) {
 		ctx := context.Background()
 		for i := range 50 {
 			author := fmt.Sprintf("u-%d", i)
-			_, err := st.Observe(ctx, store.Observation{At: time.Now(), Platform: "discord", Space: "g",
+			_, err := st.Observe(ctx, store.Observation{At: night, Platform: "discord", Space: "g",
 				Author: author, EventID: fmt.Sprint(i), StrikeWindow: time.Hour,
 				Counters: []store.CounterOp{{Name: "msgs", Key: author, Window: time.Minute, Incr: true},
 					{Name: "raid", Key: "g", Window: time.Minute, Incr: true}}})
@@ -274,7 +278,7 @@ func TestPendingAcrossProcesses(t *testing.T) {
 	}
 	ctx := context.Background()
 	a, b := mk("a", time.Hour), mk("b", time.Hour)
-	c1, err := a.OpenCase(ctx, store.Case{Reason: "one", Opened: time.Now()})
+	c1, err := a.OpenCase(ctx, store.Case{Reason: "one", Opened: night})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -327,7 +331,7 @@ func TestPendingTwoStoresOfOneProcess(t *testing.T) {
 	}
 	ctx := context.Background()
 	a, b := mk(), mk()
-	c1, err := a.OpenCase(ctx, store.Case{Reason: "one", Opened: time.Now()})
+	c1, err := a.OpenCase(ctx, store.Case{Reason: "one", Opened: night})
 	if err != nil {
 		t.Fatal(err)
 	}

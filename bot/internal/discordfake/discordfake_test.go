@@ -219,7 +219,7 @@ type payload struct {
 func (g *gatewayConn) next() payload {
 	g.t.Helper()
 	var p payload
-	g.ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+	g.ws.SetReadDeadline(testsync.Deadline())
 	if err := g.ws.ReadJSON(&p); err != nil {
 		g.t.Fatalf("read: %v", err)
 	}
@@ -240,7 +240,7 @@ func (g *gatewayConn) identify(token string, shard ...int) {
 // closed is the close code the gateway ended the connection with.
 func (g *gatewayConn) closed() int {
 	g.t.Helper()
-	g.ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+	g.ws.SetReadDeadline(testsync.Deadline())
 	for {
 		var p payload
 		err := g.ws.ReadJSON(&p)
@@ -355,7 +355,7 @@ func TestResumesOnlyAKnownSession(t *testing.T) {
 	f.LoseSessions()
 	g = dial(t, f)
 	resume(g)
-	g.ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+	g.ws.SetReadDeadline(testsync.Deadline())
 	var p struct {
 		Op int             `json:"op"`
 		D  json.RawMessage `json:"d"`

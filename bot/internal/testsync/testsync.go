@@ -80,6 +80,10 @@ func Logger(buf *Buffer) *slog.Logger {
 // it out.
 const Patience = time.Minute
 
+// Deadline is Patience from now, for a connection's read or write deadline
+// (net.Conn's SetDeadline and the like): a wait, not a date.
+func Deadline() time.Time { return time.Now().Add(Patience) }
+
 // Eventually polls cond until it holds, for what happens off the test's own
 // goroutine, and fails t, naming what, when it still does not after Patience.
 func Eventually(t testing.TB, what string, cond func() bool) {

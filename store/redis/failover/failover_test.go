@@ -47,7 +47,7 @@ func TestSentinelFailover(t *testing.T) {
 	// A dead master refuses connections at once on loopback; go-redis asks the
 	// sentinels for the master again on each new connection.
 	url := s.URL() + "&dial_timeout=500ms&max_retries=1"
-	prefix := fmt.Sprintf("vigietest-failover-%d-%d", os.Getpid(), time.Now().UnixNano())
+	prefix := redistest.Prefix("vigietest-failover")
 	primary, err := redis.Open(url, redis.WithPrefix(prefix), redis.WithAutoPipeline())
 	if err != nil {
 		t.Fatal(err)
@@ -196,19 +196,12 @@ func TestSentinelFailover(t *testing.T) {
 	t.Logf("%d events, %d cases in Redis after the failover", len(events), len(open))
 }
 
-// eventually polls cond until it holds, and fails t, naming what, when it
-// still does not after two minutes: a failover takes seconds, tens of them
-// on a busy machine (a failed election is tried again after the sentinels'
-// failover-timeout).
+// eventually polls cond for up to two minutes: a failover takes seconds,
+// tens of them on a busy machine (a failed election is tried again after the
+// sentinels' failover-timeout).
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(2 * time.Minute)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("gave up waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	redistest.Eventually(t, 2*time.Minute, what, cond)
 }
 
 // buffer is a log that the store's goroutines write while the test reads it.

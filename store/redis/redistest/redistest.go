@@ -83,6 +83,28 @@ func URL(t testing.TB) string {
 	return Start(t).URL()
 }
 
+// Prefix is a key prefix that no other test shares, for tests that share a
+// Redis (VIGIE_TEST_REDIS_URL, or several stores on one server): name, the
+// process and a random part, so that a run does not meet the keys of another
+// or of an earlier one.
+func Prefix(name string) string {
+	return fmt.Sprintf("%s-%d-%016x", name, os.Getpid(), rand.Uint64())
+}
+
+// Eventually polls cond every 10ms until it holds, and fails t, naming what,
+// when it still does not after patience: for what a store does on its own
+// schedule (a switch-over to memory and back, a failover). Patience is
+// generous: a loaded machine must not fail what only takes long, and only a
+// failing test waits it out. A wait, not a date.
+func Eventually(t testing.TB, patience time.Duration, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(patience); !cond(); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("gave up waiting for %s after %s", what, patience)
+		}
+	}
+}
+
 // Start runs a redis-server without persistence on a free loopback port and
 // stops it when the test ends.
 func Start(t testing.TB, extra ...string) *Server {
