@@ -161,7 +161,10 @@ type Client struct {
 	removed removedMembers // the members vigie kicked or banned lately
 
 	selfID atomic.Value // string: the bot's user id, from READY
-	appID  atomic.Value // string: the application id, from READY
+	// auditLogUnread says an unban's audit log entry could not be read
+	// once (logged then, not at each unban).
+	auditLogUnread atomic.Bool
+	appID          atomic.Value // string: the application id, from READY
 
 	commands atomic.Pointer[commandsBox]
 	gw       *gatewayConns

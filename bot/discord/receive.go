@@ -3,10 +3,12 @@ package discord
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -279,9 +281,11 @@ func (c *Client) addHandlers() {
 // unbanned tells the handlers (bot.UnbanWatcher) of an unban in a guild vigie
 // moderates (GUILD_BAN_REMOVE, intent GUILD_MODERATION), on a desk worker:
 // a moderator's in Discord's own app, for vigie to forget the ban's end and
-// not lift a ban given by hand since. Discord says neither who unbanned nor
-// when: the handlers take it as just before they are told, and tell vigie's
-// own unbans (its lifts, /unban) apart themselves.
+// not lift a ban given by hand since. The event says neither who unbanned
+// nor when, and one replayed when the gateway resumes comes late: the
+// guild's audit log says both (unbanLogged). Without it (vigie may not view
+// the audit log) the handlers take the unban as given just before they are
+// told, and tell vigie's own unbans (its lifts, /unban) apart themselves.
 func (c *Client) unbanned(b *discordgo.GuildBanRemove) {
 	if b.User == nil || b.User.ID == "" || !c.moderates(b.GuildID) {
 		return
@@ -298,7 +302,54 @@ func (c *Client) unbanned(b *discordgo.GuildBanRemove) {
 	}
 	member := bot.Event{Platform: Platform, Space: b.GuildID,
 		Author: bot.Author{ID: b.User.ID, Name: cmp.Or(b.User.GlobalName, b.User.Username), Username: b.User.Username}}
-	c.work.Go(s.ctx, func(ctx context.Context) { w.Unbanned(ctx, member, time.Time{}, "") })
+	c.work.Go(s.ctx, func(ctx context.Context) {
+		at, by, err := c.unbanLogged(ctx, b.GuildID, b.User.ID)
+		switch {
+		case err != nil && ctx.Err() != nil:
+			return
+		case err != nil:
+			if c.auditLogUnread.CompareAndSwap(false, true) {
+				c.log.Warn("the guild's audit log not read: an unban by hand is taken as given just before Discord told it, "+
+					"and one told late (a gateway resumed) may forget a ban given since; let vigie View Audit Log",
+					"guild", b.GuildID, "err", err)
+			}
+		case at.IsZero():
+			c.log.Debug("an unban not found in the guild's audit log: taken as given just before Discord told it",
+				"guild", b.GuildID, "user", b.User.ID)
+		case by == Platform+":"+c.self():
+			return // vigie's own: its lift or /unban keeps the book
+		}
+		w.Unbanned(ctx, member, at, by)
+	})
+}
+
+// unbanLogged reads in the guild's audit log the newest unban of user: when
+// it was given (its id's time, on Discord's clock) and by whom
+// (discord:ID). A zero at, and no error, says the log holds none.
+func (c *Client) unbanLogged(ctx context.Context, guild, user string) (at time.Time, by string, err error) {
+	ctx, cancel := callContext(ctx)
+	defer cancel()
+	q := url.Values{"action_type": {strconv.Itoa(int(discordgo.AuditLogActionMemberBanRemove))}, "target_id": {user}, "limit": {"10"}}
+	raw, err := c.sess.RequestWithBucketID("GET", discordgo.EndpointGuildAuditLogs(guild)+"?"+q.Encode(), nil,
+		discordgo.EndpointGuildAuditLogs(guild), opts(ctx)...)
+	if err != nil {
+		return at, "", fmt.Errorf("audit log of guild %s: %w", guild, err)
+	}
+	var log discordgo.GuildAuditLog
+	if err := json.Unmarshal(raw, &log); err != nil {
+		return at, "", fmt.Errorf("audit log of guild %s: %w", guild, err)
+	}
+	for _, e := range log.AuditLogEntries {
+		if e == nil || e.TargetID != user || e.ActionType == nil || *e.ActionType != discordgo.AuditLogActionMemberBanRemove {
+			continue
+		}
+		t, err := discordgo.SnowflakeTimestamp(e.ID)
+		if err != nil || !t.After(at) {
+			continue
+		}
+		at, by = t.UTC(), Platform+":"+e.UserID
+	}
+	return at, by, nil
 }
 
 // messageCreated takes a MESSAGE_CREATE: m as discordgo decoded it, raw its

@@ -350,3 +350,108 @@ func TestUnbanByHandForgetsTheBan(t *testing.T) {
 		})
 	}
 }
+
+// The guild's audit log dates an unban by hand and names who gave it:
+// a moderator's, seconds after vigie's ban, forgets that ban (its end would
+// lift a ban given by hand since), and one Discord tells late (a gateway
+// that resumed replays it) does not forget a ban vigie gave after it (never
+// lifted then).
+func TestUnbanByHandDatedByTheAuditLog(t *testing.T) {
+	url := redistest.URL(t)
+	for _, name := range []string{"memory", "redis"} {
+		t.Run(name, func(t *testing.T) {
+			var st store.Store = memory.New()
+			if name == "redis" {
+				rs, err := redis.Open(url, redis.WithPrefix(fmt.Sprintf("vigietest-unbanlog-%d-%d", os.Getpid(), banPrefixes.Add(1))))
+				if err != nil {
+					t.Fatal(err)
+				}
+				st = rs
+			}
+			t.Cleanup(func() { st.Close() })
+			clk := &banClock{t: time.Date(2026, 3, 1, 22, 30, 0, 0, time.UTC)}
+			f := discordfake.New(t, discordfake.Options{Guilds: []string{guildID}, Now: clk.Now})
+			w := newBanWorld(t, f, st, clk)
+			ctx := context.Background()
+			bk := st.(store.BanKeeper)
+			gone := func(who user) bool {
+				_, ok, err := bk.KeptBan(ctx, "discord|"+guildID+"|"+who.id)
+				return err == nil && !ok
+			}
+
+			// Seconds after vigie's ban, a moderator lifts it by hand, then
+			// bans Mallory by hand for good.
+			w.ban(t, "9501", mallory, "1d")
+			clk.Add(2 * time.Second)
+			f.Unban(guildID, mallory.id)
+			testsync.Eventually(t, "the unban by hand seconds after the ban learned", func() bool { return gone(mallory) })
+			f.Ban(guildID, mallory.id)
+
+			// A moderator lifts Bob's ban by hand; Discord tells it after
+			// vigie banned Bob again.
+			w.ban(t, "9502", bob, "1d")
+			clk.Add(time.Hour)
+			tell := f.UnbanUntold(guildID, bob.id)
+			clk.Add(5 * time.Minute)
+			w.ban(t, "9503", bob, "1d")
+			again := clk.Now().Add(24 * time.Hour)
+			clk.Add(time.Minute)
+			tell()
+			// Discord's events are handled in order: once Newbie's unban by
+			// hand is learned and the desk's workers are idle, Bob's was.
+			w.ban(t, "9504", newbie, "1d")
+			clk.Add(time.Minute)
+			f.Unban(guildID, newbie.id)
+			testsync.Eventually(t, "the unbans told late learned", func() bool { return gone(newbie) && w.c.work.Busy() == 0 })
+			if b, ok, err := bk.KeptBan(ctx, "discord|"+guildID+"|"+bob.id); err != nil || !ok || !b.Until.Equal(again) {
+				t.Fatalf("Bob's ban kept = %+v, %v, %v; want the one given after the unban told late, until %s", b, ok, err, again)
+			}
+
+			clk.Add(24 * time.Hour)
+			w.lift(t, 1)
+			if f.Banned(guildID, bob.id) {
+				t.Error("the ban given after the unban told late is not lifted at its end")
+			}
+			if !f.Banned(guildID, mallory.id) {
+				t.Error("the end of vigie's 1d ban lifted the ban Mallory was given by hand since")
+			}
+			audit, _ := st.Audit(ctx, clk.Now().Add(-48*time.Hour))
+			var by []string
+			for _, e := range audit {
+				if len(e.Verdict.Matches) == 1 && strings.Contains(e.Verdict.Matches[0].Reason, "by hand") {
+					by = append(by, e.Event.Author.ID+" by "+e.By)
+				}
+			}
+			slices.Sort(by)
+			want := []string{mallory.id + " by discord:" + discordfake.ModID, newbie.id + " by discord:" + discordfake.ModID}
+			slices.Sort(want)
+			if !slices.Equal(by, want) {
+				t.Errorf("the unbans by hand audited %q, want %q", by, want)
+			}
+		})
+	}
+}
+
+// Without the guild's audit log (vigie may not view it), an unban by hand is
+// taken as given just before Discord told it: it still forgets the ban, and
+// vigie says once what it reads without.
+func TestUnbanByHandWithoutTheAuditLog(t *testing.T) {
+	clk := &banClock{t: time.Date(2026, 3, 1, 22, 30, 0, 0, time.UTC)}
+	f := discordfake.New(t, discordfake.Options{Guilds: []string{guildID}, Now: clk.Now})
+	f.Fail("GET", "/guilds/"+guildID+"/audit-logs", 403, `{"message": "Missing Access", "code": 50001}`, nil, -1)
+	st := memory.New()
+	w := newBanWorld(t, f, st, clk)
+	ctx := context.Background()
+	for i, who := range []user{mallory, bob} {
+		w.ban(t, fmt.Sprint(9601+i), who, "1d")
+		clk.Add(time.Hour)
+		f.Unban(guildID, who.id)
+		testsync.Eventually(t, "the unban by hand learned", func() bool {
+			_, ok, err := st.KeptBan(ctx, "discord|"+guildID+"|"+who.id)
+			return err == nil && !ok
+		})
+	}
+	if n := strings.Count(w.logs.String(), "the guild's audit log not read"); n != 1 {
+		t.Errorf("the audit log not read logged %d times, want once:\n%s", n, w.logs.String())
+	}
+}

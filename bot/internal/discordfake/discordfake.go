@@ -39,6 +39,9 @@ const Token = "test-token"
 const (
 	BotID = "900000000000000001"
 	AppID = "900000000000000002"
+	// ModID is the moderator who acts by hand in Discord's app (Unban),
+	// as the guild's audit log names them.
+	ModID = "900000000000000003"
 )
 
 // Options say what the fake serves.
@@ -64,9 +67,9 @@ type Options struct {
 	// connection left open for an IDENTIFY: both are what Discord's
 	// documentation describes.
 	ResumeClosed bool
-	// Now is Discord's clock, which judges how far ahead a timeout ends;
-	// nil is the host's. Discord's clock is its own: a host's may be
-	// ahead of it.
+	// Now is Discord's clock, which judges how far ahead a timeout ends
+	// and dates the audit log's entries; nil is the host's. Discord's
+	// clock is its own: a host's may be ahead of it.
 	Now func() time.Time
 }
 
@@ -141,6 +144,10 @@ type Server struct {
 	// answered are the interactions whose callback was taken, by id:
 	// Discord takes one callback an interaction.
 	answered map[string]bool
+	// auditLog is each guild's audit log of unbans (MEMBER_BAN_REMOVE),
+	// newest first, as GET /guilds/{id}/audit-logs answers it.
+	auditLog map[string][]map[string]any
+	auditN   int
 }
 
 type conn struct {
@@ -172,7 +179,8 @@ func New(t testing.TB, o Options) *Server {
 	o.Shards = max(o.Shards, 1)
 	f := &Server{t: t, o: o, changed: make(chan struct{}), seq: map[int]int{}, sessions: map[string]bool{}, ready: make(chan struct{}, 16),
 		disallowed: o.DisallowedIntents,
-		guilds:     map[string]map[string]any{}, levels: map[string]int{}, slowmodes: map[string]int{}, history: map[string][]map[string]any{}, members: map[string]map[string]any{}, departed: map[string]bool{}, bans: map[string]bool{}, interactions: map[string]string{}, answered: map[string]bool{}}
+		guilds:     map[string]map[string]any{}, levels: map[string]int{}, slowmodes: map[string]int{}, history: map[string][]map[string]any{}, members: map[string]map[string]any{}, departed: map[string]bool{}, bans: map[string]bool{}, interactions: map[string]string{}, answered: map[string]bool{},
+		auditLog: map[string][]map[string]any{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /gw/", f.gateway)
 	mux.HandleFunc("/api/v9/", f.rest)
@@ -718,16 +726,47 @@ func (f *Server) Banned(guild, user string) bool {
 	return f.bans[guild+"/"+user]
 }
 
-// Unban lifts user's ban from guild, as a moderator would by hand in
-// Discord's settings, and sends GUILD_BAN_REMOVE.
+// Unban lifts user's ban from guild, as a moderator (ModID) would by hand in
+// Discord's settings: the audit log keeps it, and GUILD_BAN_REMOVE is sent.
 func (f *Server) Unban(guild, user string) {
+	f.UnbanUntold(guild, user)()
+}
+
+// UnbanUntold is Unban whose GUILD_BAN_REMOVE is sent only when tell is
+// called, as a gateway that resumes replays what it missed, late.
+func (f *Server) UnbanUntold(guild, user string) (tell func()) {
 	f.mu.Lock()
 	banned := f.bans[guild+"/"+user]
 	delete(f.bans, guild+"/"+user)
-	f.mu.Unlock()
 	if banned {
-		f.banRemoved(guild, user)
+		f.logUnban(guild, user, ModID, "")
 	}
+	f.mu.Unlock()
+	return func() {
+		if banned {
+			f.banRemoved(guild, user)
+		}
+	}
+}
+
+// logUnban adds an unban to the guild's audit log, dated on Discord's
+// clock; f.mu is held.
+func (f *Server) logUnban(guild, user, by, reason string) {
+	f.auditN++
+	id := strconv.FormatInt((f.now().UnixMilli()-1420070400000)<<22|int64(f.auditN&0xfff), 10)
+	e := map[string]any{"id": id, "action_type": 23, "user_id": by, "target_id": user}
+	if reason != "" {
+		e["reason"] = reason
+	}
+	f.auditLog[guild] = append([]map[string]any{e}, f.auditLog[guild]...)
+}
+
+// now is Discord's clock.
+func (f *Server) now() time.Time {
+	if f.o.Now != nil {
+		return f.o.Now()
+	}
+	return time.Now()
 }
 
 // Ban bans user from guild, as a moderator would by hand in Discord's app.
@@ -950,6 +989,10 @@ func (f *Server) rest(w http.ResponseWriter, r *http.Request) {
 		f.mu.Lock()
 		banned := f.bans[p[1]+"/"+p[3]]
 		delete(f.bans, p[1]+"/"+p[3])
+		if banned {
+			reason, _ := url.PathUnescape(r.Header.Get("X-Audit-Log-Reason"))
+			f.logUnban(p[1], p[3], BotID, reason)
+		}
 		f.mu.Unlock()
 		if !banned {
 			w.WriteHeader(http.StatusNotFound)
@@ -958,6 +1001,34 @@ func (f *Server) rest(w http.ResponseWriter, r *http.Request) {
 		}
 		f.banRemoved(p[1], p[3])
 		w.WriteHeader(http.StatusNoContent)
+	case "GET guilds/*/audit-logs":
+		q := call.Query
+		limit := 50 // Discord's default
+		if n, err := strconv.Atoi(q.Get("limit")); err == nil {
+			limit = n
+		}
+		f.mu.Lock()
+		entries := []map[string]any{}
+		for _, e := range f.auditLog[p[1]] {
+			if len(entries) == limit {
+				break
+			}
+			if (q.Has("action_type") && q.Get("action_type") != fmt.Sprint(e["action_type"])) ||
+				(q.Has("target_id") && q.Get("target_id") != e["target_id"]) || (q.Has("user_id") && q.Get("user_id") != e["user_id"]) {
+				continue
+			}
+			entries = append(entries, e)
+		}
+		f.mu.Unlock()
+		res := map[string]any{"audit_log_entries": entries, "users": []any{}, "integrations": []any{}, "webhooks": []any{},
+			"guild_scheduled_events": []any{}, "threads": []any{}, "application_commands": []any{}, "auto_moderation_rules": []any{}}
+		raw, _ := json.Marshal(res)
+		var v map[string]any
+		_ = json.Unmarshal(raw, &v)
+		if err := discordspec.CheckObject("GuildAuditLogResponse", v); err != nil {
+			f.t.Errorf("fake Discord: an audit log Discord does not describe: %v", err)
+		}
+		json.NewEncoder(w).Encode(res)
 	case "DELETE channels/*/messages/*",
 		"PUT guilds/*/members/*/roles/*", "DELETE guilds/*/members/*/roles/*", "PUT channels/*/messages/*/reactions/*/@me",
 		"POST interactions/*/*/callback":
