@@ -455,3 +455,35 @@ func TestUnbanByHandWithoutTheAuditLog(t *testing.T) {
 		t.Errorf("the audit log not read logged %d times, want once:\n%s", n, w.logs.String())
 	}
 }
+
+// An unban the audit log names a moderator's is theirs, not vigie's lift:
+// it forgets a timed ban whose end has come (its lift waits for the next
+// check, or for Discord), and one given over it then, whose unban might
+// otherwise have been that lift's. A ban given by hand since stays.
+func TestUnbanByHandOfABanWhoseEndCame(t *testing.T) {
+	clk := &banClock{t: time.Date(2026, 3, 1, 22, 30, 0, 0, time.UTC)}
+	f := discordfake.New(t, discordfake.Options{Guilds: []string{guildID}, Now: clk.Now})
+	st := memory.New()
+	w := newBanWorld(t, f, st, clk)
+	ctx := context.Background()
+	gone := func(who user) bool {
+		_, ok, err := st.KeptBan(ctx, "discord|"+guildID+"|"+who.id)
+		return err == nil && !ok
+	}
+	w.ban(t, "9701", mallory, "1h")
+	w.ban(t, "9702", bob, "1h")
+	clk.Add(2 * time.Hour) // both ends came; not lifted yet
+	w.ban(t, "9703", bob, "1d")
+	clk.Add(time.Minute)
+	for _, who := range []user{mallory, bob} {
+		f.Unban(guildID, who.id)
+		testsync.Eventually(t, "the unban by hand learned", func() bool { return gone(who) })
+		f.Ban(guildID, who.id) // by hand again, for good
+	}
+	clk.Add(25 * time.Hour)
+	w.lift(t, 0)
+	if !f.Banned(guildID, mallory.id) || !f.Banned(guildID, bob.id) {
+		t.Errorf("a ban given by hand was lifted at the end of vigie's: Mallory banned %v, Bob %v",
+			f.Banned(guildID, mallory.id), f.Banned(guildID, bob.id))
+	}
+}
