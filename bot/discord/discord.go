@@ -161,9 +161,9 @@ type Client struct {
 	removed removedMembers // the members vigie kicked or banned lately
 
 	selfID atomic.Value // string: the bot's user id, from READY
-	// auditLogUnread says an unban's audit log entry could not be read
-	// once (logged then, not at each unban).
-	auditLogUnread atomic.Bool
+	// auditLogUnseen says an unban came from a guild whose audit log vigie
+	// may not view (logged then, once, not at each unban).
+	auditLogUnseen atomic.Bool
 	appID          atomic.Value // string: the application id, from READY
 
 	commands atomic.Pointer[commandsBox]

@@ -71,6 +71,10 @@ type Options struct {
 	// and dates the audit log's entries; nil is the host's. Discord's
 	// clock is its own: a host's may be ahead of it.
 	Now func() time.Time
+	// AuditLog says the bot may view the audit log (View Audit Log, which
+	// the test's GUILD_CREATE should give its role): each unban's entry
+	// is sent to it, GUILD_AUDIT_LOG_ENTRY_CREATE, after GUILD_BAN_REMOVE.
+	AuditLog bool
 }
 
 // MaxTimeout is how far ahead of Discord's clock a member's timeout may end
@@ -144,10 +148,8 @@ type Server struct {
 	// answered are the interactions whose callback was taken, by id:
 	// Discord takes one callback an interaction.
 	answered map[string]bool
-	// auditLog is each guild's audit log of unbans (MEMBER_BAN_REMOVE),
-	// newest first, as GET /guilds/{id}/audit-logs answers it.
-	auditLog map[string][]map[string]any
-	auditN   int
+	// auditN numbers the audit log's entries.
+	auditN int
 }
 
 type conn struct {
@@ -179,8 +181,7 @@ func New(t testing.TB, o Options) *Server {
 	o.Shards = max(o.Shards, 1)
 	f := &Server{t: t, o: o, changed: make(chan struct{}), seq: map[int]int{}, sessions: map[string]bool{}, ready: make(chan struct{}, 16),
 		disallowed: o.DisallowedIntents,
-		guilds:     map[string]map[string]any{}, levels: map[string]int{}, slowmodes: map[string]int{}, history: map[string][]map[string]any{}, members: map[string]map[string]any{}, departed: map[string]bool{}, bans: map[string]bool{}, interactions: map[string]string{}, answered: map[string]bool{},
-		auditLog: map[string][]map[string]any{}}
+		guilds:     map[string]map[string]any{}, levels: map[string]int{}, slowmodes: map[string]int{}, history: map[string][]map[string]any{}, members: map[string]map[string]any{}, departed: map[string]bool{}, bans: map[string]bool{}, interactions: map[string]string{}, answered: map[string]bool{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /gw/", f.gateway)
 	mux.HandleFunc("/api/v9/", f.rest)
@@ -727,38 +728,37 @@ func (f *Server) Banned(guild, user string) bool {
 }
 
 // Unban lifts user's ban from guild, as a moderator (ModID) would by hand in
-// Discord's settings: the audit log keeps it, and GUILD_BAN_REMOVE is sent.
+// Discord's settings, and sends GUILD_BAN_REMOVE (and its audit log entry).
 func (f *Server) Unban(guild, user string) {
 	f.UnbanUntold(guild, user)()
 }
 
-// UnbanUntold is Unban whose GUILD_BAN_REMOVE is sent only when tell is
-// called, as a gateway that resumes replays what it missed, late.
+// UnbanUntold is Unban whose events are sent only when tell is called, as a
+// gateway that resumes replays what it missed, late; the audit log's entry
+// is dated when the unban was given.
 func (f *Server) UnbanUntold(guild, user string) (tell func()) {
 	f.mu.Lock()
 	banned := f.bans[guild+"/"+user]
 	delete(f.bans, guild+"/"+user)
-	if banned {
-		f.logUnban(guild, user, ModID, "")
-	}
+	entry := f.unbanEntry(user, ModID, "")
 	f.mu.Unlock()
 	return func() {
 		if banned {
-			f.banRemoved(guild, user)
+			f.banRemoved(guild, user, entry)
 		}
 	}
 }
 
-// logUnban adds an unban to the guild's audit log, dated on Discord's
-// clock; f.mu is held.
-func (f *Server) logUnban(guild, user, by, reason string) {
+// unbanEntry is the audit log's entry (MEMBER_BAN_REMOVE) of user's unban by
+// by, dated on Discord's clock; f.mu is held.
+func (f *Server) unbanEntry(user, by, reason string) map[string]any {
 	f.auditN++
 	id := strconv.FormatInt((f.now().UnixMilli()-1420070400000)<<22|int64(f.auditN&0xfff), 10)
 	e := map[string]any{"id": id, "action_type": 23, "user_id": by, "target_id": user}
 	if reason != "" {
 		e["reason"] = reason
 	}
-	f.auditLog[guild] = append([]map[string]any{e}, f.auditLog[guild]...)
+	return e
 }
 
 // now is Discord's clock.
@@ -780,8 +780,9 @@ func (f *Server) Ban(guild, user string) {
 
 // banRemoved sends GUILD_BAN_REMOVE, as Discord does for every unban (the
 // bot's, or a moderator's by hand), to the newest connection of the guild's
-// shard, when one is open.
-func (f *Server) banRemoved(guild, user string) {
+// shard, when one is open; then, where the bot may view the audit log, the
+// unban's entry.
+func (f *Server) banRemoved(guild, user string, entry map[string]any) {
 	f.mu.Lock()
 	var c *conn
 	for _, x := range f.conns {
@@ -795,6 +796,16 @@ func (f *Server) banRemoved(guild, user string) {
 	}
 	f.dispatch(c, "GUILD_BAN_REMOVE", map[string]any{"guild_id": guild,
 		"user": map[string]any{"id": user, "username": "u" + user, "global_name": nil, "avatar": nil, "discriminator": "0", "public_flags": 0}})
+	if f.o.AuditLog {
+		raw, _ := json.Marshal(entry)
+		var v map[string]any
+		_ = json.Unmarshal(raw, &v)
+		if err := discordspec.CheckObject("AuditLogEntryResponse", v); err != nil {
+			f.t.Errorf("fake Discord: an audit log entry Discord does not describe: %v", err)
+		}
+		v["guild_id"] = guild
+		f.dispatch(c, "GUILD_AUDIT_LOG_ENTRY_CREATE", v)
+	}
 }
 
 // VerificationLevel is the guild's verification level now: what its
@@ -989,46 +1000,16 @@ func (f *Server) rest(w http.ResponseWriter, r *http.Request) {
 		f.mu.Lock()
 		banned := f.bans[p[1]+"/"+p[3]]
 		delete(f.bans, p[1]+"/"+p[3])
-		if banned {
-			reason, _ := url.PathUnescape(r.Header.Get("X-Audit-Log-Reason"))
-			f.logUnban(p[1], p[3], BotID, reason)
-		}
+		reason, _ := url.PathUnescape(r.Header.Get("X-Audit-Log-Reason"))
+		entry := f.unbanEntry(p[3], BotID, reason)
 		f.mu.Unlock()
 		if !banned {
 			w.WriteHeader(http.StatusNotFound)
 			io.WriteString(w, `{"message": "Unknown Ban", "code": 10026}`)
 			return
 		}
-		f.banRemoved(p[1], p[3])
+		f.banRemoved(p[1], p[3], entry)
 		w.WriteHeader(http.StatusNoContent)
-	case "GET guilds/*/audit-logs":
-		q := call.Query
-		limit := 50 // Discord's default
-		if n, err := strconv.Atoi(q.Get("limit")); err == nil {
-			limit = n
-		}
-		f.mu.Lock()
-		entries := []map[string]any{}
-		for _, e := range f.auditLog[p[1]] {
-			if len(entries) == limit {
-				break
-			}
-			if (q.Has("action_type") && q.Get("action_type") != fmt.Sprint(e["action_type"])) ||
-				(q.Has("target_id") && q.Get("target_id") != e["target_id"]) || (q.Has("user_id") && q.Get("user_id") != e["user_id"]) {
-				continue
-			}
-			entries = append(entries, e)
-		}
-		f.mu.Unlock()
-		res := map[string]any{"audit_log_entries": entries, "users": []any{}, "integrations": []any{}, "webhooks": []any{},
-			"guild_scheduled_events": []any{}, "threads": []any{}, "application_commands": []any{}, "auto_moderation_rules": []any{}}
-		raw, _ := json.Marshal(res)
-		var v map[string]any
-		_ = json.Unmarshal(raw, &v)
-		if err := discordspec.CheckObject("GuildAuditLogResponse", v); err != nil {
-			f.t.Errorf("fake Discord: an audit log Discord does not describe: %v", err)
-		}
-		json.NewEncoder(w).Encode(res)
 	case "DELETE channels/*/messages/*",
 		"PUT guilds/*/members/*/roles/*", "DELETE guilds/*/members/*/roles/*", "PUT channels/*/messages/*/reactions/*/@me",
 		"POST interactions/*/*/callback":
