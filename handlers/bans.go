@@ -230,6 +230,9 @@ func (m *Moderator) Unbanned(ctx context.Context, member bot.Event, at time.Time
 		log.Info("an unban seen, maybe the lift of an earlier ban's: the ban kept stays", "started", kept.Started)
 		return
 	}
+	// The platform may name the member by id alone (Discord's audit log):
+	// the audit says the name they were banned under.
+	member.Author.Name = cmp.Or(member.Author.Name, kept.Event.Author.Name)
 	removed, err := bk.RemoveBan(sctx, kept.Key(), kept.Until)
 	if err != nil {
 		log.Warn("an unban by hand seen, but the ban kept not forgotten: a lift may unban a later ban by hand", "err", err)

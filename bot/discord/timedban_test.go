@@ -428,11 +428,11 @@ func TestUnbanByHandDatedByTheAuditLog(t *testing.T) {
 			var by []string
 			for _, e := range audit {
 				if len(e.Verdict.Matches) == 1 && strings.Contains(e.Verdict.Matches[0].Reason, "by hand") {
-					by = append(by, e.Event.Author.ID+" by "+e.By)
+					by = append(by, e.Event.Author.Name+" by "+e.By)
 				}
 			}
 			slices.Sort(by)
-			want := []string{mallory.id + " by discord:" + discordfake.ModID, newbie.id + " by discord:" + discordfake.ModID}
+			want := []string{mallory.name + " by discord:" + discordfake.ModID, newbie.name + " by discord:" + discordfake.ModID}
 			slices.Sort(want)
 			if !slices.Equal(by, want) {
 				t.Errorf("the unbans by hand audited %q, want %q", by, want)
