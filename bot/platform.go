@@ -116,7 +116,8 @@ type UnbanWatcher interface {
 	// Unbanned says member (an event naming its platform, space and
 	// author) was unbanned at at, zero when the platform does not say when
 	// (it tells within seconds); by names who did it (platform:id) when the
-	// platform says, "" when not.
+	// platform says, "" when not. A platform that names who unbanned tells
+	// none of vigie's own unbans.
 	Unbanned(ctx context.Context, member Event, at time.Time, by string)
 }
 

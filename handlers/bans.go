@@ -200,11 +200,12 @@ const unbanTold = 10 * time.Second
 // moderator in the platform's own app): the ban kept for member is
 // forgotten, and audited "unbanned on discord by hand", so that its end does
 // not lift, later, a ban given by hand since, nor does the book keep a ban
-// for good that is no more. It is kept when it may be no moderator's unban:
-// a timed ban whose end came (the lift's, which finds it lifted already), one
-// given since at, and one given over a ban whose end came while a lift of
-// that one may have been under way (its unban; the lift gives the new ban
-// again).
+// for good that is no more. A ban given since at is kept. When the platform
+// does not say who unbanned (by is ""), the unban may be vigie's own, and
+// the ban is kept too when it may be: a timed ban whose end came (the
+// lift's, which finds it lifted already), and one given over a ban whose end
+// came while a lift of that one may have been under way (its unban; the lift
+// gives the new ban again).
 func (m *Moderator) Unbanned(ctx context.Context, member bot.Event, at time.Time, by string) {
 	bk, ok := m.store.(store.BanKeeper)
 	if !ok {
@@ -223,12 +224,15 @@ func (m *Moderator) Unbanned(ctx context.Context, member bot.Event, at time.Time
 	case err != nil:
 		log.Warn("an unban by hand seen, but the ban kept not read: a lift may unban a later ban by hand", "err", err)
 		return
-	case !ok, !kept.Until.After(now), !kept.Started.Before(at):
+	case !ok, !kept.Started.Before(at), by == "" && !kept.Until.After(now):
 		return
-	case kept.OverDue && at.Sub(kept.Started) < liftUnderWay:
+	case by == "" && kept.OverDue && at.Sub(kept.Started) < liftUnderWay:
 		log.Info("an unban seen, maybe the lift of an earlier ban's: the ban kept stays", "started", kept.Started)
 		return
 	}
+	// The platform may name the member by id alone (Discord's audit log):
+	// the audit says the name they were banned under.
+	member.Author.Name = cmp.Or(member.Author.Name, kept.Event.Author.Name)
 	removed, err := bk.RemoveBan(sctx, kept.Key(), kept.Until)
 	if err != nil {
 		log.Warn("an unban by hand seen, but the ban kept not forgotten: a lift may unban a later ban by hand", "err", err)

@@ -161,7 +161,10 @@ type Client struct {
 	removed removedMembers // the members vigie kicked or banned lately
 
 	selfID atomic.Value // string: the bot's user id, from READY
-	appID  atomic.Value // string: the application id, from READY
+	// auditLogUnseen says an unban came from a guild whose audit log vigie
+	// may not view (logged then, once, not at each unban).
+	auditLogUnseen atomic.Bool
+	appID          atomic.Value // string: the application id, from READY
 
 	commands atomic.Pointer[commandsBox]
 	gw       *gatewayConns

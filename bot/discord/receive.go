@@ -3,6 +3,7 @@ package discord
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -177,6 +178,8 @@ func (c *Client) addHandlers() {
 			c.messageCreated(ev.Message, e.RawData)
 		case *discordgo.MessageUpdate:
 			c.messageUpdated(ev.Message, e.RawData)
+		case *discordgo.GuildAuditLogEntryCreate:
+			c.auditLogEntry(e.RawData)
 		}
 	})
 	c.sess.AddHandler(func(_ *discordgo.Session, _ *discordgo.Connect) {
@@ -279,13 +282,61 @@ func (c *Client) addHandlers() {
 // unbanned tells the handlers (bot.UnbanWatcher) of an unban in a guild vigie
 // moderates (GUILD_BAN_REMOVE, intent GUILD_MODERATION), on a desk worker:
 // a moderator's in Discord's own app, for vigie to forget the ban's end and
-// not lift a ban given by hand since. Discord says neither who unbanned nor
-// when: the handlers take it as just before they are told, and tell vigie's
-// own unbans (its lifts, /unban) apart themselves.
+// not lift a ban given by hand since. The event says neither who unbanned
+// nor when, and one replayed when the gateway resumes comes late: where
+// vigie may view the audit log, the audit log's entry, pushed to it too,
+// says both (auditLogEntry), and this event is left to it. Elsewhere the
+// handlers take the unban as given just before they are told, and tell
+// vigie's own unbans (its lifts, /unban) apart themselves.
 func (c *Client) unbanned(b *discordgo.GuildBanRemove) {
 	if b.User == nil || b.User.ID == "" || !c.moderates(b.GuildID) {
 		return
 	}
+	if c.viewsAuditLog(b.GuildID) {
+		return
+	}
+	if c.auditLogUnseen.CompareAndSwap(false, true) {
+		c.log.Warn("vigie may not view the server's audit log: an unban by hand is taken as given just before Discord told it, "+
+			"and one told late (a gateway resumed) may forget a ban given since; give vigie View Audit Log", "guild", b.GuildID)
+	}
+	member := bot.Event{Platform: Platform, Space: b.GuildID,
+		Author: bot.Author{ID: b.User.ID, Name: cmp.Or(b.User.GlobalName, b.User.Username), Username: b.User.Username}}
+	c.tellUnban(member, time.Time{}, "")
+}
+
+// auditLogEntry takes a GUILD_AUDIT_LOG_ENTRY_CREATE (intent
+// GUILD_MODERATION, sent where vigie may view the audit log): an unban
+// (MEMBER_BAN_REMOVE) that vigie did not give is told to the handlers with
+// when it was given (its id's time, on Discord's clock) and by whom
+// (discord:ID), also when a resumed gateway replays it late.
+func (c *Client) auditLogEntry(raw []byte) {
+	var e struct {
+		GuildID    string `json:"guild_id"`
+		ID         string `json:"id"`
+		UserID     string `json:"user_id"`
+		TargetID   string `json:"target_id"`
+		ActionType int    `json:"action_type"`
+	}
+	if json.Unmarshal(raw, &e) != nil || e.ActionType != int(discordgo.AuditLogActionMemberBanRemove) || e.TargetID == "" ||
+		!c.moderates(e.GuildID) {
+		return
+	}
+	if e.UserID == c.self() {
+		return // vigie's own: its lift or /unban keeps the book
+	}
+	at, err := discordgo.SnowflakeTimestamp(e.ID)
+	if err != nil {
+		return
+	}
+	by := ""
+	if e.UserID != "" {
+		by = Platform + ":" + e.UserID
+	}
+	c.tellUnban(bot.Event{Platform: Platform, Space: e.GuildID, Author: bot.Author{ID: e.TargetID}}, at.UTC(), by)
+}
+
+// tellUnban tells the handlers of member's unban, on a desk worker.
+func (c *Client) tellUnban(member bot.Event, at time.Time, by string) {
 	w, ok := c.cmds().(bot.UnbanWatcher)
 	if !ok {
 		return
@@ -296,9 +347,24 @@ func (c *Client) unbanned(b *discordgo.GuildBanRemove) {
 	if s == nil {
 		return
 	}
-	member := bot.Event{Platform: Platform, Space: b.GuildID,
-		Author: bot.Author{ID: b.User.ID, Name: cmp.Or(b.User.GlobalName, b.User.Username), Username: b.User.Username}}
-	c.work.Go(s.ctx, func(ctx context.Context) { w.Unbanned(ctx, member, time.Time{}, "") })
+	c.work.Go(s.ctx, func(ctx context.Context) { w.Unbanned(ctx, member, at, by) })
+}
+
+// viewsAuditLog says whether vigie may view guild's audit log, by its roles
+// as the state has them.
+func (c *Client) viewsAuditLog(guild string) bool {
+	g, err := c.sess.State.Guild(guild)
+	if err != nil {
+		return false
+	}
+	me, ok := c.stateMember(guild, c.self())
+	if !ok {
+		return false
+	}
+	c.sess.State.RLock()
+	perms := guildPermissions(g, me)
+	c.sess.State.RUnlock()
+	return perms&(discordgo.PermissionViewAuditLogs|discordgo.PermissionAdministrator) != 0
 }
 
 // messageCreated takes a MESSAGE_CREATE: m as discordgo decoded it, raw its

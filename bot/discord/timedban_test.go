@@ -51,6 +51,14 @@ type banWorld struct {
 }
 
 func newBanWorld(t *testing.T, f *discordfake.Server, st store.Store, clk *banClock) *banWorld {
+	return newBanWorldPerms(t, f, st, clk, allPerms)
+}
+
+// viewAuditLog is Discord's View Audit Log permission.
+const viewAuditLog = 1 << 7
+
+// newBanWorldPerms is newBanWorld with vigie's role allowed perms.
+func newBanWorldPerms(t *testing.T, f *discordfake.Server, st store.Store, clk *banClock, perms int64) *banWorld {
 	c, logs := newTestClient(t, f, Config{DeskChannel: deskID, CMs: []string{"discord:" + cm.id}, ModeratorRoles: []string{modRole}})
 	cmds := &desktest.Commands{Store: st}
 	mod, err := handlers.New(handlers.Options{Platforms: map[string]bot.Platform{"discord": c}, Store: st,
@@ -61,7 +69,7 @@ func newBanWorld(t *testing.T, f *discordfake.Server, st store.Store, clk *banCl
 	cmds.Mod = mod
 	c.Desk(cmds)
 	out := make(chan bot.Event, 16)
-	stop := run(t, f, c, out, allPerms)
+	stop := run(t, f, c, out, perms)
 	f.WaitFor(t, "PUT", "/applications/"+appID+"/guilds/"+guildID+"/commands", 1, nil)
 	testsync.Eventually(t, "the commands' registration done", func() bool { return c.work.Busy() == 0 })
 	return &banWorld{modWorld: &modWorld{f: f, c: c, logs: logs, out: out, stop: stop}, mod: mod, clk: clk}
@@ -348,5 +356,189 @@ func TestUnbanByHandForgetsTheBan(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// The audit log's entry, which Discord sends where vigie may view the audit
+// log, dates an unban by hand and names who gave it:
+// a moderator's, seconds after vigie's ban, forgets that ban (its end would
+// lift a ban given by hand since), and one Discord tells late (a gateway
+// that resumed replays it) does not forget a ban vigie gave after it (never
+// lifted then).
+func TestUnbanByHandDatedByTheAuditLog(t *testing.T) {
+	url := redistest.URL(t)
+	for _, name := range []string{"memory", "redis"} {
+		t.Run(name, func(t *testing.T) {
+			var st store.Store = memory.New()
+			if name == "redis" {
+				rs, err := redis.Open(url, redis.WithPrefix(fmt.Sprintf("vigietest-unbanlog-%d-%d", os.Getpid(), banPrefixes.Add(1))))
+				if err != nil {
+					t.Fatal(err)
+				}
+				st = rs
+			}
+			t.Cleanup(func() { st.Close() })
+			clk := &banClock{t: time.Date(2026, 3, 1, 22, 30, 0, 0, time.UTC)}
+			f := discordfake.New(t, discordfake.Options{Guilds: []string{guildID}, Now: clk.Now, AuditLog: true})
+			w := newBanWorldPerms(t, f, st, clk, allPerms|viewAuditLog)
+			ctx := context.Background()
+			bk := st.(store.BanKeeper)
+			gone := func(who user) bool {
+				_, ok, err := bk.KeptBan(ctx, "discord|"+guildID+"|"+who.id)
+				return err == nil && !ok
+			}
+
+			// Seconds after vigie's ban, a moderator lifts it by hand, then
+			// bans Mallory by hand for good.
+			w.ban(t, "9501", mallory, "1d")
+			clk.Add(2 * time.Second)
+			f.Unban(guildID, mallory.id)
+			testsync.Eventually(t, "the unban by hand seconds after the ban learned", func() bool { return gone(mallory) })
+			f.Ban(guildID, mallory.id)
+
+			// A moderator lifts Bob's ban by hand; Discord tells it after
+			// vigie banned Bob again.
+			w.ban(t, "9502", bob, "1d")
+			clk.Add(time.Hour)
+			tell := f.UnbanUntold(guildID, bob.id)
+			clk.Add(5 * time.Minute)
+			w.ban(t, "9503", bob, "1d")
+			again := clk.Now().Add(24 * time.Hour)
+			clk.Add(time.Minute)
+			tell()
+			// Discord's events are handled in order: once Newbie's unban by
+			// hand is learned and the desk's workers are idle, Bob's was.
+			w.ban(t, "9504", newbie, "1d")
+			clk.Add(time.Minute)
+			f.Unban(guildID, newbie.id)
+			testsync.Eventually(t, "the unbans told late learned", func() bool { return gone(newbie) && w.c.work.Busy() == 0 })
+			if b, ok, err := bk.KeptBan(ctx, "discord|"+guildID+"|"+bob.id); err != nil || !ok || !b.Until.Equal(again) {
+				t.Fatalf("Bob's ban kept = %+v, %v, %v; want the one given after the unban told late, until %s", b, ok, err, again)
+			}
+
+			clk.Add(24 * time.Hour)
+			w.lift(t, 1)
+			if f.Banned(guildID, bob.id) {
+				t.Error("the ban given after the unban told late is not lifted at its end")
+			}
+			if !f.Banned(guildID, mallory.id) {
+				t.Error("the end of vigie's 1d ban lifted the ban Mallory was given by hand since")
+			}
+			audit, _ := st.Audit(ctx, clk.Now().Add(-48*time.Hour))
+			var by []string
+			for _, e := range audit {
+				if len(e.Verdict.Matches) == 1 && strings.Contains(e.Verdict.Matches[0].Reason, "by hand") {
+					by = append(by, e.Event.Author.Name+" by "+e.By)
+				}
+			}
+			slices.Sort(by)
+			want := []string{mallory.name + " by discord:" + discordfake.ModID, newbie.name + " by discord:" + discordfake.ModID}
+			slices.Sort(want)
+			if !slices.Equal(by, want) {
+				t.Errorf("the unbans by hand audited %q, want %q", by, want)
+			}
+		})
+	}
+}
+
+// Without the guild's audit log (vigie may not view it), an unban by hand is
+// taken as given just before Discord told it: it still forgets the ban, and
+// vigie says once what it does without.
+func TestUnbanByHandWithoutTheAuditLog(t *testing.T) {
+	clk := &banClock{t: time.Date(2026, 3, 1, 22, 30, 0, 0, time.UTC)}
+	f := discordfake.New(t, discordfake.Options{Guilds: []string{guildID}, Now: clk.Now})
+	st := memory.New()
+	w := newBanWorld(t, f, st, clk)
+	ctx := context.Background()
+	for i, who := range []user{mallory, bob} {
+		w.ban(t, fmt.Sprint(9601+i), who, "1d")
+		clk.Add(time.Hour)
+		f.Unban(guildID, who.id)
+		testsync.Eventually(t, "the unban by hand learned", func() bool {
+			_, ok, err := st.KeptBan(ctx, "discord|"+guildID+"|"+who.id)
+			return err == nil && !ok
+		})
+	}
+	if n := strings.Count(w.logs.String(), "vigie may not view the server's audit log"); n != 1 {
+		t.Errorf("the audit log not read logged %d times, want once:\n%s", n, w.logs.String())
+	}
+}
+
+// An unban the audit log names a moderator's is theirs, not vigie's lift:
+// it forgets a timed ban whose end has come (its lift waits for the next
+// check, or for Discord), and one given over it then, whose unban might
+// otherwise have been that lift's. A ban given by hand since stays.
+func TestUnbanByHandOfABanWhoseEndCame(t *testing.T) {
+	clk := &banClock{t: time.Date(2026, 3, 1, 22, 30, 0, 0, time.UTC)}
+	f := discordfake.New(t, discordfake.Options{Guilds: []string{guildID}, Now: clk.Now, AuditLog: true})
+	st := memory.New()
+	w := newBanWorldPerms(t, f, st, clk, allPerms|viewAuditLog)
+	ctx := context.Background()
+	gone := func(who user) bool {
+		_, ok, err := st.KeptBan(ctx, "discord|"+guildID+"|"+who.id)
+		return err == nil && !ok
+	}
+	w.ban(t, "9701", mallory, "1h")
+	w.ban(t, "9702", bob, "1h")
+	clk.Add(2 * time.Hour) // both ends came; not lifted yet
+	w.ban(t, "9703", bob, "1d")
+	clk.Add(time.Minute)
+	for _, who := range []user{mallory, bob} {
+		f.Unban(guildID, who.id)
+		testsync.Eventually(t, "the unban by hand learned", func() bool { return gone(who) })
+		f.Ban(guildID, who.id) // by hand again, for good
+	}
+	clk.Add(25 * time.Hour)
+	w.lift(t, 0)
+	if !f.Banned(guildID, mallory.id) || !f.Banned(guildID, bob.id) {
+		t.Errorf("a ban given by hand was lifted at the end of vigie's: Mallory banned %v, Bob %v",
+			f.Banned(guildID, mallory.id), f.Banned(guildID, bob.id))
+	}
+}
+
+// vigie's own unban, its audit log entry naming vigie, is no unban by hand:
+// a ban for good given while a lift was under way stays in the book, and
+// is given again once the lift's unban undid it.
+func TestOwnUnbanInTheAuditLogKeepsTheBan(t *testing.T) {
+	clk := &banClock{t: time.Date(2026, 3, 1, 22, 30, 0, 0, time.UTC)}
+	f := discordfake.New(t, discordfake.Options{Guilds: []string{guildID}, Now: clk.Now, AuditLog: true})
+	st := memory.New()
+	w := newBanWorldPerms(t, f, st, clk, allPerms|viewAuditLog)
+	ctx := context.Background()
+	banPath := "/guilds/" + guildID + "/bans/" + mallory.id
+	w.ban(t, "9801", mallory, "1h")
+	clk.Add(2 * time.Hour)
+	release := f.Hold(func(c discordfake.Call) bool { return c.Method == "DELETE" && c.Path == banPath })
+	lifted := make(chan error, 1)
+	go func() { _, err := w.mod.LiftBans(ctx); lifted <- err }()
+	f.WaitFor(t, "DELETE", banPath, 1, nil)
+	// For good, while the lift's unban is under way: kept in the book at
+	// once, given once the unban is done (discordgo sends one call at a
+	// time to a member's ban).
+	f.Dispatch("INTERACTION_CREATE", modSlash("9802", mod, 0, "ban", &mallory))
+	testsync.Eventually(t, "the ban for good kept", func() bool {
+		b, ok, err := st.KeptBan(ctx, "discord|"+guildID+"|"+mallory.id)
+		return err == nil && ok && b.ForGood()
+	})
+	clk.Add(time.Second)
+	release()
+	if err := <-lifted; err != nil {
+		t.Fatal(err)
+	}
+	w.answer(t, "9802")
+	// Discord's events are handled in order: once Newbie's unban by hand is
+	// learned and the desk's workers are idle, the lift's was.
+	w.ban(t, "9803", newbie, "1d")
+	clk.Add(time.Minute)
+	f.Unban(guildID, newbie.id)
+	testsync.Eventually(t, "the unbans learned", func() bool {
+		_, ok, err := st.KeptBan(ctx, "discord|"+guildID+"|"+newbie.id)
+		return err == nil && !ok && w.c.work.Busy() == 0
+	})
+	if b, ok, err := st.KeptBan(ctx, "discord|"+guildID+"|"+mallory.id); err != nil || !ok || !b.ForGood() {
+		t.Errorf("Mallory's ban kept = %+v, %v, %v; want the ban for good", b, ok, err)
+	}
+	if !f.Banned(guildID, mallory.id) {
+		t.Error("the ban for good given while the lift was under way is undone")
 	}
 }

@@ -394,7 +394,8 @@ func (c *Client) memberUnbanned(ctx context.Context, u update) {
 		c.inDesk(cm.Chat.ID) {
 		return
 	}
-	if self, _ := c.self(); cm.From.ID == self {
+	self, _ := c.self()
+	if cm.From.ID == self {
 		return
 	}
 	w, ok := c.cmds().(bot.UnbanWatcher)
@@ -405,7 +406,9 @@ func (c *Client) memberUnbanned(ctx context.Context, u update) {
 	member := bot.Event{Platform: Platform, Space: itoa(cm.Chat.ID), Channel: itoa(cm.Chat.ID),
 		Author: bot.Author{ID: itoa(usr.ID), Name: fullName(usr), Username: usr.UserName}}
 	at, by := time.Unix(int64(cm.Date), 0).UTC(), ""
-	if cm.From.ID != 0 {
+	// Who unbanned is named only when vigie knows its own id: named, the
+	// unban is taken for none of vigie's.
+	if cm.From.ID != 0 && self != 0 {
 		by = Platform + ":" + itoa(cm.From.ID)
 	}
 	c.work.Go(ctx, func(ctx context.Context) { w.Unbanned(ctx, member, at, by) })

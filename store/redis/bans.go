@@ -59,15 +59,17 @@ return out
 // removeBanScript: KEYS hash, due, drop; ARGV key, until in milliseconds
 // (” for any), until as its JSON says it. Returns 1 when removed. A ban the
 // platform ends is never due (its score is a ban for good's): its end is
-// read from its JSON.
+// read from its JSON, and a ban for good's end is not its.
 var removeBanScript = goredis.NewScript(`
 local s = redis.call('ZSCORE', KEYS[2], ARGV[1])
 if not s then return 0 end
-if ARGV[2] ~= '' and tonumber(s) ~= tonumber(ARGV[2]) then
+if ARGV[2] ~= '' then
   local v = redis.call('HGET', KEYS[1], ARGV[1])
-  if not v then return 0 end
-  local b = cjson.decode(v)
-  if b['ends'] ~= true or b['until'] ~= ARGV[3] then return 0 end
+  if v and cjson.decode(v)['ends'] == true then
+    if cjson.decode(v)['until'] ~= ARGV[3] then return 0 end
+  elseif tonumber(s) ~= tonumber(ARGV[2]) then
+    return 0
+  end
 end
 redis.call('HDEL', KEYS[1], ARGV[1])
 redis.call('ZREM', KEYS[2], ARGV[1])

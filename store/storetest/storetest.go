@@ -1740,7 +1740,8 @@ func testDropBans(t *testing.T, newStore func(t *testing.T) store.Store) {
 }
 
 // testBansThePlatformEnds: a ban the platform ends (Ends) is never due,
-// removed as read (by its Until), and dropped at its end.
+// removed as read (by its Until, not a ban for good's), and dropped at its
+// end.
 func testBansThePlatformEnds(t *testing.T, newStore func(t *testing.T) store.Store) {
 	ctx := context.Background()
 	bk := newStore(t).(store.BanKeeper)
@@ -1762,6 +1763,11 @@ func testBansThePlatformEnds(t *testing.T, newStore func(t *testing.T) store.Sto
 	}
 	if ok, err := bk.RemoveBan(ctx, ends("u1").Key(), at.Add(time.Hour)); ok || err != nil {
 		t.Errorf("RemoveBan with another end = %v, %v; want kept", ok, err)
+	}
+	// A ban for good's end (a ban for good that failed, put back) is not
+	// this ban's: the ban the platform ends, given since, stays.
+	if ok, err := bk.RemoveBan(ctx, ends("u1").Key(), store.ForGoodUntil); ok || err != nil {
+		t.Errorf("RemoveBan with a ban for good's end = %v, %v; want kept", ok, err)
 	}
 	if ok, err := bk.RemoveBan(ctx, ends("u1").Key(), ends("u1").Until); !ok || err != nil {
 		t.Errorf("RemoveBan with its end = %v, %v; want removed", ok, err)

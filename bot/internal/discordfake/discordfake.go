@@ -39,6 +39,9 @@ const Token = "test-token"
 const (
 	BotID = "900000000000000001"
 	AppID = "900000000000000002"
+	// ModID is the moderator who acts by hand in Discord's app (Unban),
+	// as the guild's audit log names them.
+	ModID = "900000000000000003"
 )
 
 // Options say what the fake serves.
@@ -64,10 +67,14 @@ type Options struct {
 	// connection left open for an IDENTIFY: both are what Discord's
 	// documentation describes.
 	ResumeClosed bool
-	// Now is Discord's clock, which judges how far ahead a timeout ends;
-	// nil is the host's. Discord's clock is its own: a host's may be
-	// ahead of it.
+	// Now is Discord's clock, which judges how far ahead a timeout ends
+	// and dates the audit log's entries; nil is the host's. Discord's
+	// clock is its own: a host's may be ahead of it.
 	Now func() time.Time
+	// AuditLog says the bot may view the audit log (View Audit Log, which
+	// the test's GUILD_CREATE should give its role): each unban's entry
+	// is sent to it, GUILD_AUDIT_LOG_ENTRY_CREATE, after GUILD_BAN_REMOVE.
+	AuditLog bool
 }
 
 // MaxTimeout is how far ahead of Discord's clock a member's timeout may end
@@ -141,6 +148,8 @@ type Server struct {
 	// answered are the interactions whose callback was taken, by id:
 	// Discord takes one callback an interaction.
 	answered map[string]bool
+	// auditN numbers the audit log's entries.
+	auditN int
 }
 
 type conn struct {
@@ -718,16 +727,46 @@ func (f *Server) Banned(guild, user string) bool {
 	return f.bans[guild+"/"+user]
 }
 
-// Unban lifts user's ban from guild, as a moderator would by hand in
-// Discord's settings, and sends GUILD_BAN_REMOVE.
+// Unban lifts user's ban from guild, as a moderator (ModID) would by hand in
+// Discord's settings, and sends GUILD_BAN_REMOVE (and its audit log entry).
 func (f *Server) Unban(guild, user string) {
+	f.UnbanUntold(guild, user)()
+}
+
+// UnbanUntold is Unban whose events are sent only when tell is called, as a
+// gateway that resumes replays what it missed, late; the audit log's entry
+// is dated when the unban was given.
+func (f *Server) UnbanUntold(guild, user string) (tell func()) {
 	f.mu.Lock()
 	banned := f.bans[guild+"/"+user]
 	delete(f.bans, guild+"/"+user)
+	entry := f.unbanEntry(user, ModID, "")
 	f.mu.Unlock()
-	if banned {
-		f.banRemoved(guild, user)
+	return func() {
+		if banned {
+			f.banRemoved(guild, user, entry)
+		}
 	}
+}
+
+// unbanEntry is the audit log's entry (MEMBER_BAN_REMOVE) of user's unban by
+// by, dated on Discord's clock; f.mu is held.
+func (f *Server) unbanEntry(user, by, reason string) map[string]any {
+	f.auditN++
+	id := strconv.FormatInt((f.now().UnixMilli()-1420070400000)<<22|int64(f.auditN&0xfff), 10)
+	e := map[string]any{"id": id, "action_type": 23, "user_id": by, "target_id": user}
+	if reason != "" {
+		e["reason"] = reason
+	}
+	return e
+}
+
+// now is Discord's clock.
+func (f *Server) now() time.Time {
+	if f.o.Now != nil {
+		return f.o.Now()
+	}
+	return time.Now()
 }
 
 // Ban bans user from guild, as a moderator would by hand in Discord's app.
@@ -741,8 +780,9 @@ func (f *Server) Ban(guild, user string) {
 
 // banRemoved sends GUILD_BAN_REMOVE, as Discord does for every unban (the
 // bot's, or a moderator's by hand), to the newest connection of the guild's
-// shard, when one is open.
-func (f *Server) banRemoved(guild, user string) {
+// shard, when one is open; then, where the bot may view the audit log, the
+// unban's entry.
+func (f *Server) banRemoved(guild, user string, entry map[string]any) {
 	f.mu.Lock()
 	var c *conn
 	for _, x := range f.conns {
@@ -756,6 +796,16 @@ func (f *Server) banRemoved(guild, user string) {
 	}
 	f.dispatch(c, "GUILD_BAN_REMOVE", map[string]any{"guild_id": guild,
 		"user": map[string]any{"id": user, "username": "u" + user, "global_name": nil, "avatar": nil, "discriminator": "0", "public_flags": 0}})
+	if f.o.AuditLog {
+		raw, _ := json.Marshal(entry)
+		var v map[string]any
+		_ = json.Unmarshal(raw, &v)
+		if err := discordspec.CheckObject("AuditLogEntryResponse", v); err != nil {
+			f.t.Errorf("fake Discord: an audit log entry Discord does not describe: %v", err)
+		}
+		v["guild_id"] = guild
+		f.dispatch(c, "GUILD_AUDIT_LOG_ENTRY_CREATE", v)
+	}
 }
 
 // VerificationLevel is the guild's verification level now: what its
@@ -950,13 +1000,15 @@ func (f *Server) rest(w http.ResponseWriter, r *http.Request) {
 		f.mu.Lock()
 		banned := f.bans[p[1]+"/"+p[3]]
 		delete(f.bans, p[1]+"/"+p[3])
+		reason, _ := url.PathUnescape(r.Header.Get("X-Audit-Log-Reason"))
+		entry := f.unbanEntry(p[3], BotID, reason)
 		f.mu.Unlock()
 		if !banned {
 			w.WriteHeader(http.StatusNotFound)
 			io.WriteString(w, `{"message": "Unknown Ban", "code": 10026}`)
 			return
 		}
-		f.banRemoved(p[1], p[3])
+		f.banRemoved(p[1], p[3], entry)
 		w.WriteHeader(http.StatusNoContent)
 	case "DELETE channels/*/messages/*",
 		"PUT guilds/*/members/*/roles/*", "DELETE guilds/*/members/*/roles/*", "PUT channels/*/messages/*/reactions/*/@me",
