@@ -125,6 +125,40 @@ func TestPrefixes(t *testing.T) {
 	}
 }
 
+// A model with n-grams reads them and not the five-letter words as their
+// own first letters (Features.Whole), so that its features stay those it
+// learnt from; a model without n-grams reads Whole in their place.
+func TestWholeIsReadWithoutGrams(t *testing.T) {
+	const s = "check my video, what a voice" // "check", "video", "voice"
+	a := text.Analyze(s)
+	var f Features
+	f.Extract(a)
+	if len(f.Whole) != 3 {
+		t.Fatalf("%q: %d words of five letters, want 3", s, len(f.Whole))
+	}
+	withoutWhole := f
+	withoutWhole.Whole = nil
+	withoutGrams := f
+	withoutGrams.Grams = nil
+	grams, err := Train("spam", toy(), Options{Bits: 12, Epochs: 30})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lean, err := Train("spam", toy(), Options{Bits: 12, Epochs: 30, NoGrams: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := grams.Score(&withoutWhole), grams.Score(&f); got != want {
+		t.Errorf("the model with n-grams scores %v without Whole, %v with it", got, want)
+	}
+	if got, want := lean.Score(&withoutGrams), lean.Score(&f); got != want {
+		t.Errorf("the model without n-grams scores %v without the n-grams, %v with them", got, want)
+	}
+	if got, other := lean.Score(&withoutWhole), lean.Score(&f); got == other {
+		t.Errorf("the model without n-grams scores %v with Whole and without it: it does not read it", got)
+	}
+}
+
 func TestTrainIsReproducible(t *testing.T) {
 	a, err := Train("spam", toy(), Options{Bits: 12, Seed: 7})
 	if err != nil {
