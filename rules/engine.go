@@ -590,7 +590,7 @@ func (st *evalState) reset() {
 	clear(st.matched)
 	*st = evalState{hits: st.hits[:0], matched: st.matched[:0], reason: st.reason[:0], spans: st.spans[:0],
 		starts: st.starts[:0], scores: st.scores[:0], grams: st.grams,
-		features: classify.Features{Words: st.features.Words[:0], Grams: st.features.Grams[:0], Shape: st.features.Shape[:0]}}
+		features: classify.Features{Words: st.features.Words[:0], Grams: st.features.Grams[:0], Whole: st.features.Whole[:0], Shape: st.features.Shape[:0]}}
 }
 
 // age is how long ago t was; zero when t is unknown. A t in the future (clocks

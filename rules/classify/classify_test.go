@@ -93,7 +93,8 @@ func TestPrefixes(t *testing.T) {
 		var f Features
 		f.Extract(text.Analyze(s))
 		out := make(map[uint32]bool)
-		for _, h := range f.Words {
+		// as a model without n-grams reads them: the words and Whole
+		for _, h := range append(f.Words, f.Whole...) {
 			out[h] = true
 		}
 		return out
@@ -110,10 +111,51 @@ func TestPrefixes(t *testing.T) {
 	if n := shared("bitches", "bitchez"); n != 2 { // "bitch", "bitche"
 		t.Errorf("bitches and bitchez share %d features, want 2", n)
 	}
-	for _, pair := range [][2]string{{"bitches", "bitcoin"}, {"class", "assassin"}} {
+	// a word of five letters is its own first five: what is learnt of its
+	// inflections is learnt of it
+	for _, pair := range [][2]string{{"bitch", "bitches"}, {"bitch", "bitchez"}, {"idiot", "idiots"}} {
+		if n := shared(pair[0], pair[1]); n != 1 {
+			t.Errorf("%s and %s share %d features, want 1", pair[0], pair[1], n)
+		}
+	}
+	for _, pair := range [][2]string{{"bitches", "bitcoin"}, {"bitch", "bitcoin"}, {"class", "assassin"}} {
 		if n := shared(pair[0], pair[1]); n != 0 {
 			t.Errorf("%s and %s share %d features, want 0", pair[0], pair[1], n)
 		}
+	}
+}
+
+// A model with n-grams reads them and not the five-letter words as their
+// own first letters (Features.Whole), so that its features stay those it
+// learnt from; a model without n-grams reads Whole in their place.
+func TestWholeIsReadWithoutGrams(t *testing.T) {
+	const s = "check my video, what a voice" // "check", "video", "voice"
+	a := text.Analyze(s)
+	var f Features
+	f.Extract(a)
+	if len(f.Whole) != 3 {
+		t.Fatalf("%q: %d words of five letters, want 3", s, len(f.Whole))
+	}
+	withoutWhole := f
+	withoutWhole.Whole = nil
+	withoutGrams := f
+	withoutGrams.Grams = nil
+	grams, err := Train("spam", toy(), Options{Bits: 12, Epochs: 30})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lean, err := Train("spam", toy(), Options{Bits: 12, Epochs: 30, NoGrams: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := grams.Score(&withoutWhole), grams.Score(&f); got != want {
+		t.Errorf("the model with n-grams scores %v without Whole, %v with it", got, want)
+	}
+	if got, want := lean.Score(&withoutGrams), lean.Score(&f); got != want {
+		t.Errorf("the model without n-grams scores %v without the n-grams, %v with them", got, want)
+	}
+	if got, other := lean.Score(&withoutWhole), lean.Score(&f); got == other {
+		t.Errorf("the model without n-grams scores %v with Whole and without it: it does not read it", got)
 	}
 }
 
@@ -176,7 +218,7 @@ func TestFileRoundTripAndRefusals(t *testing.T) {
 		{"changed", flipped, "corrupt model file: checksum mismatch"},
 		{"empty after the magic", []byte(magic), "corrupt model file: cut short"},
 		{"another format", withVersion(9, FeatureVersion), "model file format 9, this vigie reads format 2"},
-		{"other features", withVersion(formatVersion, 9), "model trained on features version 9, this vigie computes version 3"},
+		{"other features", withVersion(formatVersion, 9), "model trained on features version 9, this vigie computes version 4"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var m Model

@@ -10,7 +10,7 @@ import (
 // FeatureVersion names the way features are computed. A model remembers the
 // version it was trained with and is refused by a vigie that computes them
 // another way: its weights would be read against features they never saw.
-const FeatureVersion = 3
+const FeatureVersion = 4
 
 // Char n-grams run from minGram to maxGram bytes over each word padded with a
 // space on both sides (" free " gives " f", " fr", …, "ee "): the folded words
@@ -41,15 +41,23 @@ const (
 
 // Features are the hashed features of one text: Words are the words (each
 // also with the text's language), their first letters, word pairs and link
-// parts, Grams the character n-grams of the words, Shape the features of the
-// message's form (links, domains, mentions, capitals, emoji),
-// each counted once. A model weighs the words (and the n-grams, if it reads
-// them) scaled by one over the square root of their number, so that a long
-// text does not score high for its length alone. A Features is reused from
-// one text to the next.
+// parts, Grams the character n-grams of the words, Whole the words of
+// exactly minPrefix letters read as their own first letters, Shape the
+// features of the message's form (links, domains, mentions, capitals,
+// emoji), each counted once. A model weighs the words and either the
+// n-grams, if it reads them, or Whole, scaled by one over the square root of
+// their number, so that a long text does not score high for its length
+// alone. A Features is reused from one text to the next.
+//
+// Whole: a word of five letters is its own first five, so that "bitch"
+// shares what is learnt of "bitches" and "bitchez" (and "idiot" of
+// "idiots"), as the n-grams of a model that reads them already make it
+// share; without n-grams, "bitch" and "bitches" had no feature in common.
+// A model with n-grams does not read them: its features are those it had.
 type Features struct {
 	Words []uint32
 	Grams []uint32
+	Whole []uint32
 	Shape []uint32
 
 	gram [maxWordGrams + 2]byte
@@ -80,7 +88,7 @@ func (f *Features) ExtractLean(a *text.Analysis) { f.extract(a, false) }
 
 // extract is Extract, or ExtractLean without grams.
 func (f *Features) extract(a *text.Analysis, grams bool) {
-	f.Words, f.Grams, f.Shape = f.Words[:0], f.Grams[:0], f.Shape[:0]
+	f.Words, f.Grams, f.Whole, f.Shape = f.Words[:0], f.Grams[:0], f.Whole[:0], f.Shape[:0]
 	var prev uint32 // hash of the previous plain word, 0 at the start
 	words, mentions := 0, 0
 	// lang tells the words of a French text from the same words in an
@@ -169,6 +177,9 @@ func (f *Features) word(w []byte, lang, prev uint32) uint32 {
 		}
 	}
 	f.Words = out[:k]
+	if len(w) == minPrefix {
+		f.Whole = append(f.Whole, inLine(family, hashBytes(nsPrefix, w)))
+	}
 	return h
 }
 

@@ -13,7 +13,7 @@ import (
 // split must give the same features in the same order, or a model's score
 // would move.
 func extractOneLoop(f *Features, a *text.Analysis) {
-	f.Words, f.Grams, f.Shape = f.Words[:0], f.Grams[:0], f.Shape[:0]
+	f.Words, f.Grams, f.Whole, f.Shape = f.Words[:0], f.Grams[:0], f.Whole[:0], f.Shape[:0]
 	var prev uint32
 	words, mentions := 0, 0
 	var lang uint32
@@ -64,7 +64,7 @@ func checkSplit(t *testing.T, s string, models []*Model) {
 		name string
 		got  *Features
 	}{{"Extract", &full}, {"ExtractLean+AddGrams", &lean}} {
-		if !slices.Equal(c.got.Words, ref.Words) || !slices.Equal(c.got.Grams, ref.Grams) || !slices.Equal(c.got.Shape, ref.Shape) {
+		if !slices.Equal(c.got.Words, ref.Words) || !slices.Equal(c.got.Grams, ref.Grams) || !slices.Equal(c.got.Whole, ref.Whole) || !slices.Equal(c.got.Shape, ref.Shape) {
 			t.Fatalf("%q: %s differs from the one-pass features", s, c.name)
 		}
 	}
@@ -160,16 +160,22 @@ func TestWordOneByOne(t *testing.T) {
 		return out
 	}
 	var f Features
-	var want []uint32
+	var want, wantWhole []uint32
 	prev := uint32(0)
-	for i, w := range []string{"", "a", "free", "bitch", "bitche", "bitches", "bitchez", "anticonstitutionnellement", "vidéo", "vidéos", strings.Repeat("x", 60)} {
+	for i, w := range []string{"", "a", "free", "class", "bitch", "bitche", "bitches", "bitchez", "anticonstitutionnellement", "vidéo", "vidéos", strings.Repeat("x", 60)} {
 		for _, lang := range []uint32{0, 0x6672, 0x656e} {
 			want = ref(want, []byte(w), lang, prev)
+			if len(w) == minPrefix { // a word of five letters is its own first five
+				wantWhole = append(wantWhole, inLine(hashBytes(nsFamily, []byte(w)), hashBytes(nsPrefix, []byte(w))))
+			}
 			if got := f.word([]byte(w), lang, prev); got != hashBytes(nsWord, []byte(w)) {
 				t.Fatalf("%q: word returned %x", w, got)
 			}
 			if !slices.Equal(f.Words, want) {
 				t.Fatalf("%q (language %x, after %x): %x, want %x", w, lang, prev, f.Words, want)
+			}
+			if !slices.Equal(f.Whole, wantWhole) {
+				t.Fatalf("%q (language %x): whole %x, want %x", w, lang, f.Whole, wantWhole)
 			}
 			prev = uint32(i) * 0x01000193
 		}

@@ -42,15 +42,18 @@ type Model struct {
 func (m *Model) Score(f *Features) float64 {
 	var text, shape int64
 	w, mask := m.weights, m.mask
-	n := len(f.Words)
+	// a model reads the n-grams, or in their place the words of five
+	// letters as their own first letters
+	more := f.Whole
+	if m.grams {
+		more = f.Grams
+	}
+	n := len(f.Words) + len(more)
 	for _, h := range f.Words {
 		text += int64(w[h&mask])
 	}
-	if m.grams {
-		n += len(f.Grams)
-		for _, h := range f.Grams {
-			text += int64(w[h&mask])
-		}
+	for _, h := range more {
+		text += int64(w[h&mask])
 	}
 	for _, h := range f.Shape {
 		shape += int64(w[h&mask])

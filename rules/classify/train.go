@@ -59,6 +59,7 @@ func (o Options) withDefaults() Options {
 type Prepared struct {
 	words  [][]uint32
 	grams  [][]uint32
+	whole  [][]uint32
 	shape  [][]uint32
 	y      []bool
 	weight []float64
@@ -67,7 +68,8 @@ type Prepared struct {
 // Prepare analyses the examples' texts and extracts their features.
 func Prepare(examples []Example) *Prepared {
 	p := &Prepared{
-		words: make([][]uint32, len(examples)), grams: make([][]uint32, len(examples)), shape: make([][]uint32, len(examples)),
+		words: make([][]uint32, len(examples)), grams: make([][]uint32, len(examples)),
+		whole: make([][]uint32, len(examples)), shape: make([][]uint32, len(examples)),
 		y: make([]bool, len(examples)), weight: make([]float64, len(examples)),
 	}
 	var a text.Analysis
@@ -77,6 +79,7 @@ func Prepare(examples []Example) *Prepared {
 		f.Extract(&a)
 		p.words[i] = append([]uint32(nil), f.Words...)
 		p.grams[i] = append([]uint32(nil), f.Grams...)
+		p.whole[i] = append([]uint32(nil), f.Whole...)
 		p.shape[i] = append([]uint32(nil), f.Shape...)
 		p.y[i] = ex.Positive
 		p.weight[i] = ex.Weight
@@ -134,9 +137,11 @@ func (p *Prepared) Train(label string, use []int, opts Options) (*Model, error) 
 		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
 		for _, i := range order {
 			z := bias
+			// the n-grams, or in their place the words of five letters as
+			// their own first letters (Model.Score)
 			words, grams := p.words[i], p.grams[i]
 			if opts.NoGrams {
-				grams = nil
+				grams = p.whole[i]
 			}
 			sc := textScale(len(words) + len(grams))
 			for _, h := range words {
@@ -201,7 +206,7 @@ func quantise(label string, w []float64, bias float64, bits, examples, positives
 
 // ScoreIndex scores prepared example i with m, as Score would its text.
 func (p *Prepared) ScoreIndex(m *Model, i int) float64 {
-	return m.Score(&Features{Words: p.words[i], Grams: p.grams[i], Shape: p.shape[i]})
+	return m.Score(&Features{Words: p.words[i], Grams: p.grams[i], Whole: p.whole[i], Shape: p.shape[i]})
 }
 
 // Folds splits the indexes 0..n-1 into k folds of the same size give or
