@@ -63,7 +63,8 @@ func commands() []command {
 			"The decision is answer, suggest, forward or silent, asked now as a member would.\n" +
 				"--eval measures the FAQ on a file of messages, ENTRY<TAB>message a line (none for a\n" +
 				"message to leave alone): right, wrong and abstained, then the misses. --learned lists\n" +
-				"the wordings the CMs taught by sending an FAQ answer from the desk.", (*cli).faqCommand},
+				"each entry's intents and why it inherits them, and with --redis the wordings the CMs\n" +
+				"taught by sending an FAQ answer from the desk.", (*cli).faqCommand},
 		{"report", "[--since 24h] [--format text|csv|json|png] [--redis URL | --url URL] [--config FILE]",
 			"the figures of the last period: events, actions, rules, cases, alerts, offenders",
 			"With --redis the figures are read from the store vigie run uses; otherwise they are\n" +

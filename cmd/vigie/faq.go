@@ -23,7 +23,7 @@ func (c *cli) faqCommand(ctx context.Context, args []string) int {
 	config := f.configFlag()
 	format := f.String("format", "text", "print the decision as `text|json`")
 	evalFile := f.String("eval", "", "measure the FAQ on the messages of `FILE` (ENTRY<TAB>message a line, none for a message to leave alone): right, wrong, abstained and the misses")
-	learned := f.Bool("learned", false, "list the wordings the CMs taught from the desk, by entry, with the intents each entry answers")
+	learned := f.Bool("learned", false, "list the intents each entry inherits and why, with the wordings the CMs taught from the desk when --redis is given")
 	redisURL := f.String("redis", "", "with --learned, read the store of vigie run at `URL` (env VIGIE_REDIS_URL)")
 	pos, code, ok := f.parse(args)
 	if !ok {
@@ -99,44 +99,60 @@ func (c *cli) faqEval(m *faq.Matcher, name string) int {
 }
 
 // faqLearned is `vigie faq --learned`: the entries of the file, the intents
-// each inherits, and the wordings the CMs taught from the desk, read from the
-// store vigie run uses (the memory store keeps none once vigie stops).
+// each inherits and why, and the wordings the CMs taught from the desk, read
+// from the Redis store vigie run uses. Without one (a vigie run on the memory
+// store, or no vigie run yet), the entries and their intents are listed
+// alone: what an entry answers beyond its examples is known from the file.
 func (c *cli) faqLearned(ctx context.Context, config, redisURL string) int {
 	if redisURL == "" {
 		redisURL = c.getenv("VIGIE_REDIS_URL")
-	}
-	if redisURL == "" {
-		fmt.Fprintln(c.stderr, "vigie faq: --learned reads the store of vigie run: give --redis URL or VIGIE_REDIS_URL (a memory store keeps nothing once vigie stops)")
-		return exitFail
 	}
 	rs, _, ok := c.loadRules("faq", config)
 	if !ok {
 		return exitFail
 	}
-	st, err := c.openRedis(redisURL)
+	why, err := faq.EntryInheritance(rs.FAQ.Entries, rs.FAQ.Synonyms)
 	if err != nil {
 		fmt.Fprintf(c.stderr, "vigie faq: %v\n", err)
 		return exitFail
 	}
-	defer st.Close()
-	ws, err := st.FAQWordings(ctx)
-	if err != nil {
-		fmt.Fprintf(c.stderr, "vigie faq: %v\n", err)
-		return exitFail
-	}
-	intents, err := faq.EntryIntents(rs.FAQ.Entries, rs.FAQ.Synonyms)
-	if err != nil {
-		fmt.Fprintf(c.stderr, "vigie faq: %v\n", err)
-		return exitFail
+	var ws []store.FAQWording
+	if redisURL != "" {
+		st, err := c.openRedis(redisURL)
+		if err != nil {
+			fmt.Fprintf(c.stderr, "vigie faq: %v\n", err)
+			return exitFail
+		}
+		ws, err = st.FAQWordings(ctx)
+		st.Close()
+		if err != nil {
+			fmt.Fprintf(c.stderr, "vigie faq: %v\n", err)
+			return exitFail
+		}
 	}
 	byEntry := map[string][]store.FAQWording{}
 	for _, w := range ws {
 		byEntry[w.Entry] = append(byEntry[w.Entry], w)
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%d wordings taught from the desk\n", len(ws))
+	if redisURL != "" {
+		fmt.Fprintf(&b, "%d wordings taught from the desk\n", len(ws))
+	} else {
+		fmt.Fprintln(&b, "no store read: the wordings taught from the desk are in the Redis store of vigie run (--redis URL or VIGIE_REDIS_URL); a memory store keeps them only while vigie runs")
+	}
 	for _, e := range rs.FAQ.Entries {
-		fmt.Fprintf(&b, "%s (%d examples, %d taught; intents: %s)\n", e.ID, len(e.Questions), len(byEntry[e.ID]), cmp.Or(strings.Join(intents[e.ID], ", "), "none"))
+		names := make([]string, 0, len(why[e.ID]))
+		for _, in := range why[e.ID] {
+			names = append(names, in.Intent)
+		}
+		taught := ""
+		if redisURL != "" {
+			taught = fmt.Sprintf(", %d taught", len(byEntry[e.ID]))
+		}
+		fmt.Fprintf(&b, "%s (%d examples%s; intents: %s)\n", e.ID, len(e.Questions), taught, cmp.Or(strings.Join(names, ", "), "none"))
+		for _, in := range why[e.ID] {
+			fmt.Fprintf(&b, "  intent %s: %s\n", in.Intent, inheritedBecause(in))
+		}
 		for _, w := range byEntry[e.ID] {
 			fmt.Fprintf(&b, "  %q by %s at %s\n", w.Text, cmp.Or(w.By, "?"), w.At.UTC().Format(time.RFC3339))
 		}
@@ -149,6 +165,21 @@ func (c *cli) faqLearned(ctx context.Context, config, redisURL string) int {
 	}
 	fmt.Fprint(c.stdout, b.String())
 	return exitOK
+}
+
+// inheritedBecause says why an entry inherited an intent, in a CM's words.
+func inheritedBecause(in faq.Inheritance) string {
+	switch {
+	case in.Named:
+		return "named by its intent: key"
+	case in.Family != "":
+		return fmt.Sprintf("in the family of %s, which it asks; no entry asks %s itself", in.Family, in.Intent)
+	}
+	asked := make([]string, 0, len(in.Votes))
+	for _, v := range in.Votes {
+		asked = append(asked, fmt.Sprintf("%q (%.2f)", v.Question, v.Score))
+	}
+	return "asked by " + strings.Join(asked, ", ")
 }
 
 // compileFAQ builds the FAQ's matcher, or prints why it could not, like

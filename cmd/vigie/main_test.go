@@ -692,8 +692,9 @@ func TestFAQAskedOnTheClock(t *testing.T) {
 	}
 }
 
-// vigie faq --learned lists, entry by entry, the intents each inherits and the
-// wordings the CMs taught from the desk, read from the store of vigie run.
+// vigie faq --learned lists, entry by entry, the intents each inherits and
+// why, and the wordings the CMs taught from the desk, read from the store of
+// vigie run; without a Redis store, the entries and their intents alone.
 func TestFAQLearned(t *testing.T) {
 	url := redistest.Start(t).URL()
 	st, err := redis.Open(url)
@@ -714,15 +715,45 @@ func TestFAQLearned(t *testing.T) {
 	want := lines(
 		"2 wordings taught from the desk",
 		"hours (2 examples, 1 taught; intents: hours)",
+		`  intent hours: asked by "quels sont vos horaires ?" (0.62), "what are your opening hours?" (0.62)`,
 		`  "c'est ouvert lundi ?" by telegram:42 at 2026-01-05T10:00:00Z`,
 		"delivery (2 examples, 0 taught; intents: delivery)",
+		`  intent delivery: asked by "combien de temps pour la livraison ?" (0.94), "how long does shipping take?" (0.90)`,
 		`not in the file: gone: "et les soldes ?" by discord:7`,
 	)
 	if r.code != 0 || r.stdout != want {
 		t.Errorf("exit %d, stdout\n%s\nwant\n%s\nstderr %s", r.code, r.stdout, want, r.stderr)
 	}
 	r = runIn(context.Background(), "", map[string]string{}, "faq", "--learned", "--config", "testdata/faq_only.yaml")
-	if r.code != 1 || !strings.Contains(r.stderr, "--learned reads the store of vigie run") {
-		t.Errorf("without a store: exit %d, stderr %q", r.code, r.stderr)
+	want = lines(
+		"no store read: the wordings taught from the desk are in the Redis store of vigie run (--redis URL or VIGIE_REDIS_URL); a memory store keeps them only while vigie runs",
+		"hours (2 examples; intents: hours)",
+		`  intent hours: asked by "quels sont vos horaires ?" (0.62), "what are your opening hours?" (0.62)`,
+		"delivery (2 examples; intents: delivery)",
+		`  intent delivery: asked by "combien de temps pour la livraison ?" (0.94), "how long does shipping take?" (0.90)`,
+	)
+	if r.code != 0 || r.stdout != want {
+		t.Errorf("without a store: exit %d, stdout\n%s\nwant\n%s\nstderr %s", r.code, r.stdout, want, r.stderr)
+	}
+	// An intent named by intent:, one asked by an example, one of the
+	// family of an intent asked: each says why.
+	r = runIn(context.Background(), "", map[string]string{}, "faq", "--learned", "--config", "testdata/faq_intents.yaml")
+	want = lines(
+		"no store read: the wordings taught from the desk are in the Redis store of vigie run (--redis URL or VIGIE_REDIS_URL); a memory store keeps them only while vigie runs",
+		"returns (2 examples; intents: returns, refund, exchange, damaged)",
+		`  intent returns: asked by "comment retourner un article ?" (0.89)`,
+		"  intent refund: in the family of returns, which it asks; no entry asks refund itself",
+		"  intent exchange: in the family of returns, which it asks; no entry asks exchange itself",
+		"  intent damaged: in the family of returns, which it asks; no entry asks damaged itself",
+		"boutique (1 examples; intents: stores)",
+		"  intent stores: named by its intent: key",
+		// a gift wrapped in a "paquet" asks, as the lexicon reads it,
+		// where a parcel is: the CM sees it on day one
+		"gifts (1 examples; intents: tracking, not_received)",
+		"  intent tracking: in the family of not_received, which it asks; no entry asks tracking itself",
+		`  intent not_received: asked by "vous faites des paquets cadeaux ?" (0.52)`,
+	)
+	if r.code != 0 || r.stdout != want {
+		t.Errorf("intents: exit %d, stdout\n%s\nwant\n%s\nstderr %s", r.code, r.stdout, want, r.stderr)
 	}
 }

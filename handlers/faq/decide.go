@@ -39,6 +39,7 @@ const (
 	WhyDuplicate   = "already seen"
 	WhyCooldown    = "answered here a moment ago"
 	WhyNearMiss    = "near miss, for the CMs to confirm"
+	WhyDisputed    = "another entry's own examples are closer, for the CMs to confirm"
 	WhyPeer        = "it speaks to another member"
 	WhyInsult      = "an insult, for the CMs"
 	WhyForwardMode = "the entry is answered by the CMs"
@@ -151,11 +152,13 @@ func (m *Matcher) decide(ev *bot.Event, r Match) Decision {
 	switch {
 	case e.mode == ModeForward:
 		d.Kind, d.Why = Forward, WhyForwardMode
-	case best.Score >= m.cfg.Threshold:
+	case best.Score >= m.cfg.Threshold && !r.Disputed:
 		d.Kind, d.Why = Answer, ""
 	case e.mode == ModeSuggest:
 		d.Kind, d.Why = Suggest, ""
 		d.Text = suggestion(d.Language, answer)
+	case r.Disputed:
+		d.Kind, d.Why = Forward, WhyDisputed
 	default:
 		d.Kind, d.Why = Forward, WhyNearMiss
 	}

@@ -352,3 +352,45 @@ func TestBestCandidates(t *testing.T) {
 		}
 	}
 }
+
+// An entry that inherits an intent its own examples do not ask (a contact
+// entry inherits the bookings, of its family, which no entry asks) does not
+// answer a message worded like that intent when another entry's own
+// examples are clearly closer: the message goes to the desk as disputed. A
+// message the entry's own examples ask is answered as before.
+func TestDisputedGoesToTheDesk(t *testing.T) {
+	cfg := Config{Language: "en", QuestionsOnly: true, Entries: []rules.FAQEntry{
+		{ID: "delivery", Questions: []string{"quels sont les délais de livraison ?", "vous livrez en point relais ?", "how much is shipping?"},
+			Answer: map[string]string{"": "Shipped within 24 hours, delivered in 2 to 4 days."}},
+		{ID: "contact", Questions: []string{"how do I reach customer service?", "what is your phone number?", "comment vous contacter ?"},
+			Answer: map[string]string{"": "Chat on the site, or call 01 23 45 67 89."}},
+		{ID: "order", Questions: []string{"ma commande est où ?", "mon colis n'avance pas", "where is my order?"},
+			Answer: map[string]string{"": "Follow it from My orders in your account."}},
+		{ID: "returns", Questions: []string{"how do I return an item?", "je peux renvoyer un article ?", "what is your returns policy?"},
+			Answer: map[string]string{"": "30 days to change your mind."}},
+	}}
+	m, err := NewMatcher(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	why, err := EntryIntents(cfg.Entries, nil)
+	if err != nil || !slices.Contains(why["contact"], "booking") {
+		t.Fatalf("contact inherits %v (%v), want booking among them", why["contact"], err)
+	}
+	at := time.Date(2026, 1, 6, 11, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		text  string
+		kind  Kind
+		why   string
+		entry string
+	}{
+		{"my preorder, has it shipped yet?", Forward, WhyDisputed, "contact"},
+		{"what's your phone number please?", Answer, "", "contact"},
+		{"how long does shipping take to Lyon?", Answer, "", "delivery"},
+	} {
+		d := m.DecideText(c.text, at)
+		if d.Kind != c.kind || d.Why != c.why || d.Entry != c.entry {
+			t.Errorf("%q: %s (%s) %s %v %v, want %s (%s) %s", c.text, d.Kind, d.Why, d.Entry, d.Candidates, d.Terms, c.kind, c.why, c.entry)
+		}
+	}
+}

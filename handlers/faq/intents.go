@@ -378,11 +378,51 @@ func IntentNames() []string {
 // intentVote is the score from which an example is taken to ask an intent.
 const intentVote = 0.5
 
+// Inheritance is one intent an entry inherited and why: its intent: key
+// names it, its examples ask it (each with the score it asks it at), or it is
+// of the family of an intent the entry asks and no entry asks it.
+type Inheritance struct {
+	Intent string
+	// Named is true when the entry's intent: key names it.
+	Named bool
+	// Votes are the entry's examples that ask it, with their scores.
+	Votes []Vote
+	// Family is the intent of its family the entry asks, when it was
+	// inherited as one of that family's.
+	Family string
+}
+
+// Vote is one example question that asks an intent, and how well.
+type Vote struct {
+	Question string
+	Score    float64
+}
+
 // inheritIntents gives each entry the wordings of the intents it asks: those
 // its intent: key names, and those its examples ask. An intent goes to one
 // entry only, the one whose example asks it best: two entries sharing the
 // wordings would split them.
 func inheritIntents(entries []rules.FAQEntry, synonyms [][]string) (map[string][]string, error) {
+	why, err := inheritance(entries, synonyms)
+	if err != nil {
+		return nil, err
+	}
+	wordings := map[string][]string{}
+	for _, in := range parseIntents(intents) {
+		wordings[in.name] = in.wordings
+	}
+	out := map[string][]string{}
+	for id, ins := range why {
+		for _, in := range ins {
+			out[id] = append(out[id], wordings[in.Intent]...)
+		}
+	}
+	return out, nil
+}
+
+// inheritance tells, entry by entry, which intents each inherits and why, in
+// the lexicon's order.
+func inheritance(entries []rules.FAQEntry, synonyms [][]string) (map[string][]Inheritance, error) {
 	all := parseIntents(intents)
 	byName := map[string]intent{}
 	// The file's synonyms, so that a word it gives another meaning does not
@@ -399,8 +439,11 @@ func inheritIntents(entries []rules.FAQEntry, synonyms [][]string) (map[string][
 		return nil, fmt.Errorf("faq lexicon: %w", err)
 	}
 	type claim struct {
-		entry string
-		score float64 // the sum of the votes
+		entry  string
+		score  float64 // the sum of the votes
+		named  bool
+		votes  []Vote
+		family string
 	}
 	best := map[string]claim{}
 	for _, e := range entries {
@@ -408,7 +451,7 @@ func inheritIntents(entries []rules.FAQEntry, synonyms [][]string) (map[string][
 			if _, ok := byName[name]; !ok {
 				return nil, &entryError{e, fmt.Sprintf("faq entry %q: unknown intent %q (known: %s)", e.ID, name, strings.Join(IntentNames(), ", "))}
 			}
-			best[name] = claim{e.ID, 2} // named: above any example's score
+			best[name] = claim{entry: e.ID, score: 2, named: true} // named: above any example's score
 		}
 	}
 	// An entry asks an intent when a third of its examples or more ask it
@@ -416,6 +459,7 @@ func inheritIntents(entries []rules.FAQEntry, synonyms [][]string) (map[string][
 	// votes weigh more.
 	for _, e := range entries {
 		votes := map[string]float64{}
+		voters := map[string][]Vote{}
 		count := map[string]int{}
 		for _, q := range e.Questions {
 			c, ok := im.matchKnown(q)
@@ -423,6 +467,7 @@ func inheritIntents(entries []rules.FAQEntry, synonyms [][]string) (map[string][
 				continue
 			}
 			votes[c.ID] += c.Score
+			voters[c.ID] = append(voters[c.ID], Vote{q, c.Score})
 			count[familyOf(c.ID)]++
 		}
 		for name, v := range votes {
@@ -430,27 +475,28 @@ func inheritIntents(entries []rules.FAQEntry, synonyms [][]string) (map[string][
 				continue
 			}
 			if b, ok := best[name]; !ok || v > b.score {
-				best[name] = claim{e.ID, v}
+				best[name] = claim{entry: e.ID, score: v, votes: voters[name]}
 			}
 		}
 	}
 	for _, fam := range families {
 		var owner claim
+		var ownerName string
 		for _, name := range fam {
 			if b, ok := best[name]; ok && b.score > owner.score {
-				owner = b
+				owner, ownerName = b, name
 			}
 		}
 		for _, name := range fam {
 			if _, ok := best[name]; !ok && owner.entry != "" {
-				best[name] = claim{owner.entry, 0}
+				best[name] = claim{entry: owner.entry, family: ownerName}
 			}
 		}
 	}
-	out := map[string][]string{}
+	out := map[string][]Inheritance{}
 	for _, in := range all {
 		if b, ok := best[in.name]; ok {
-			out[b.entry] = append(out[b.entry], in.wordings...)
+			out[b.entry] = append(out[b.entry], Inheritance{Intent: in.name, Named: b.named, Votes: b.votes, Family: b.family})
 		}
 	}
 	return out, nil
@@ -458,17 +504,21 @@ func inheritIntents(entries []rules.FAQEntry, synonyms [][]string) (map[string][
 
 // EntryIntents tells which intents each entry inherited, for vigie faq to show.
 func EntryIntents(entries []rules.FAQEntry, synonyms [][]string) (map[string][]string, error) {
-	got, err := inheritIntents(entries, synonyms)
+	why, err := inheritance(entries, synonyms)
 	if err != nil {
 		return nil, err
 	}
 	out := map[string][]string{}
-	for _, in := range parseIntents(intents) {
-		for id, ws := range got {
-			if len(ws) > 0 && slices.Contains(ws, in.wordings[0]) {
-				out[id] = append(out[id], in.name)
-			}
+	for id, ins := range why {
+		for _, in := range ins {
+			out[id] = append(out[id], in.Intent)
 		}
 	}
 	return out, nil
+}
+
+// EntryInheritance tells which intents each entry inherited and why, for
+// vigie faq --learned to show a CM what an entry answers beyond its examples.
+func EntryInheritance(entries []rules.FAQEntry, synonyms [][]string) (map[string][]Inheritance, error) {
+	return inheritance(entries, synonyms)
 }
