@@ -176,3 +176,32 @@ func TestHTTPEventsDoNotCountAgainstConnectedMembers(t *testing.T) {
 		t.Errorf("platform calls = %q, want only the tag of u-7's own message: the forged events counted against u-7", calls)
 	}
 }
+
+// An event posted over HTTP about a platform whose connector is on, which no
+// rule matched, is not answered there by the FAQ either: the answer would be
+// vigie's reply, in a member's channel, to words that member may never have
+// written. The verdict says why.
+func TestHTTPEventsAreNotAnsweredOnConnectedPlatforms(t *testing.T) {
+	in := start(t, strings.Replace(rulesFAQ, "http_events: {act_on: [discord]}\n", "", 1), map[string]string{"VIGIE_WEBHOOK_SECRET": secret})
+	var answer struct {
+		Withheld string
+		FAQ      *struct{ Decision string } `json:"faq"`
+	}
+	in.postAnswer(t, message("forged-q", "u-3", "when are you open?")).json(t, &answer)
+	if !strings.Contains(answer.Withheld, "events posted over HTTP do not act on discord") {
+		t.Errorf("withheld = %q, want why", answer.Withheld)
+	}
+	if answer.FAQ != nil {
+		t.Errorf("faq = %+v, want none: the FAQ is not asked", *answer.FAQ)
+	}
+	// The same question from the platform's connector is answered, in the
+	// same place's lane, after the forged one would have been.
+	in.feed.in <- bot.Event{ID: "real-q", Platform: "discord", Kind: bot.KindMessage, Space: "guild-1",
+		Author: bot.Author{ID: "u-3", Name: "Bob"}, Text: "when are you open?", At: time.Now()}
+	testsync.Eventually(t, "the connector's question answered", func() bool {
+		return slices.ContainsFunc(in.chat.Calls(), func(c string) bool { return strings.HasPrefix(c, "reply real-q ") })
+	})
+	if calls := in.chat.Calls(); len(calls) != 1 {
+		t.Errorf("platform calls = %q, want only the reply to the connector's question", calls)
+	}
+}

@@ -402,8 +402,12 @@ func (d *daemon) handleEvent(w http.ResponseWriter, r *http.Request) {
 	// An event posted here about a platform whose own connector is on may
 	// be forged: it opens cases but does not act there, unless the rule file
 	// allows it; what it counted was kept apart from the members' (evaluate).
-	if unverified && len(v.Actions()) > 0 {
-		*v = v.WithoutPlatformActions()
+	// Withheld too when no rule matched it: the FAQ does not answer it there
+	// (faqAsked), in a member's channel, to words they may never have written.
+	if unverified {
+		if len(v.Actions()) > 0 {
+			*v = v.WithoutPlatformActions()
+		}
 		v.Withheld = "events posted over HTTP do not act on " + ev.Platform + ", whose connector is on (allow it with http_events.act_on)"
 	}
 	// The FAQ is asked now rather than in the lane, so that the answer says
