@@ -768,7 +768,7 @@ func (e *Engine) checkAlerts(ctx context.Context, s *scratch, ev *bot.Event, now
 	}
 	s.incr, s.incrIndex = set.incrOps(s.incr[:0], s.incrIndex[:0], s.matched, s.hitSpace, now, &s.buckets)
 	if ops, index := s.incr, s.incrIndex; len(ops) > 0 {
-		res, err := e.store.Observe(ctx, store.Observation{At: now, Platform: ev.Platform, Space: ev.Space,
+		res, err := e.store.Observe(ctx, store.Observation{At: now, Platform: s.kept, Space: ev.Space,
 			Author: ev.Author.ID, Counters: ops})
 		if err != nil {
 			// The alerts see the counts without this event; the next ones count.

@@ -67,7 +67,10 @@ type scratch struct {
 	incr      []store.CounterOp
 	incrIndex []int
 	// hitSpace is the key of the event's hit counters (alerts.go).
-	hitSpace  hitSpace
+	hitSpace hitSpace
+	// kept is the platform the event's counts, strikes and id are kept
+	// under in the store: its own, or AssessApart's.
+	kept      string
 	alertMsgs []string
 	// into lends the store the slices of the last event's counts and
 	// strikes (store.Observation.Into).
@@ -154,13 +157,32 @@ func (e *Engine) Assess(ctx context.Context, ev bot.Event) (Assessment, error) {
 	return e.assess(ctx, &ev)
 }
 
+// AssessApart is Assess for an event that may not speak for the members of
+// its platform: one posted over HTTP about a platform whose own connector is
+// on, which whoever holds the secret could have written in any member's
+// name. What it counts (its counters, the strikes its rules give, its id
+// for the duplicates, the alerts' hits) is kept in the store under apart
+// instead of its platform, so that it neither adds to a member's strikes
+// and counters nor sees them: a forged insult does not make the member's
+// next real message a third strike. The rules still read its platform.
+func (e *Engine) AssessApart(ctx context.Context, ev bot.Event, apart string) (Assessment, error) {
+	return e.assessIn(ctx, &ev, apart)
+}
+
 // assess is Assess of *ev, which it reads and does not change: the event is
 // not copied again for it.
 func (e *Engine) assess(ctx context.Context, ev *bot.Event) (Assessment, error) {
+	return e.assessIn(ctx, ev, ev.Platform)
+}
+
+// assessIn is assess, with what the event counts kept under the platform
+// kept in the store.
+func (e *Engine) assessIn(ctx context.Context, ev *bot.Event, kept string) (Assessment, error) {
 	rs := e.rs
 	now, seen := e.now(ev)
 	s := e.impl.scratch.Get().(*scratch)
 	defer e.impl.scratch.Put(s)
+	s.kept = kept
 	st := &s.st
 	// office hours change on the minute: most events of a busy minute skip the
 	// timezone arithmetic; a manual override is asked every time
@@ -296,7 +318,7 @@ func (e *Engine) assess(ctx context.Context, ev *bot.Event) (Assessment, error) 
 		ops = rs.alerts.alertOps(ops, s.hitSpace, now, &s.buckets, early)
 	}
 	obs := store.Observation{
-		At: now, Platform: ev.Platform, Space: ev.Space, Author: ev.Author.ID,
+		At: now, Platform: kept, Space: ev.Space, Author: ev.Author.ID,
 		DedupeTTL: dedupeTTL, SeenAt: seen, Counters: ops, StrikeWindow: rs.strikeWindow,
 	}
 	// the store dedupes on (Platform, EventID), which is Event.Key
@@ -435,7 +457,7 @@ func (e *Engine) assess(ctx context.Context, ev *bot.Event) (Assessment, error) 
 	for _, i := range strikeRules {
 		name := rs.rules[i].name
 		err := e.store.AddStrike(ctx, store.Strike{
-			Platform: ev.Platform, Space: ev.Space, Author: ev.Author.ID,
+			Platform: kept, Space: ev.Space, Author: ev.Author.ID,
 			At: now, Rule: name, TTL: rs.strikeTTL,
 		})
 		if err != nil {

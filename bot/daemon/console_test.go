@@ -192,7 +192,9 @@ func TestConsole(t *testing.T) {
 // TestConsolePeople finds an author by name, shows what vigie flagged of
 // theirs, their cases and strikes, and lifts their strikes and timeout.
 func TestConsolePeople(t *testing.T) {
+	// The events posted stand for the feed connector's members.
 	const rules = `timezone: UTC
+http_events: {act_on: [discord]}
 rules:
   - name: rude
     when: 'lower(text) contains "idiot"'

@@ -997,7 +997,7 @@ func (d *daemon) judge(ev bot.Event) {
 		d.log.Warn("event dropped", "event", ev.Key(), "err", err)
 		return
 	}
-	v, l, err := d.evaluate(d.workCtx, ev)
+	v, l, _, err := d.evaluate(d.workCtx, ev, false)
 	if err != nil {
 		d.log.Error("event not evaluated", "event", ev.Key(), "err", err)
 		return
@@ -1056,18 +1056,28 @@ func nothingToCarry(j *job, now time.Time) bool {
 
 // evaluate runs the current rules on ev and counts what happened. It returns
 // the rules and FAQ it ran (loaded once): what else is decided about ev is
-// decided by the same file, whatever reload comes meanwhile.
-func (d *daemon) evaluate(ctx context.Context, ev bot.Event) (bot.Verdict, *loaded, error) {
+// decided by the same file, whatever reload comes meanwhile. overHTTP says
+// ev was posted to /v1/events: about a platform whose connector is on, and
+// that the rule file does not let such events act on (http_events.act_on),
+// it may be forged in a member's name, and what it counts is kept apart
+// from the members' (rules.Engine.AssessApart); unverified says so.
+func (d *daemon) evaluate(ctx context.Context, ev bot.Event, overHTTP bool) (v bot.Verdict, l *loaded, unverified bool, err error) {
 	// the evaluation's duration is measured on the wall clock
 	start := time.Now()
 	d.lastHour.add(d.now())
 	d.metrics.eventsBy.With([2]string{d.mod.Label(ev.Platform), kindLabel(ev.Kind)}).Inc()
-	l := d.current.Load()
-	as, err := l.engine.Assess(ctx, ev)
-	v := as.Verdict
+	l = d.current.Load()
+	unverified = overHTTP && d.connected[ev.Platform] && !slices.Contains(l.engine.Ruleset().HTTPActOn, ev.Platform)
+	var as rules.Assessment
+	if unverified {
+		as, err = l.engine.AssessApart(ctx, ev, unverifiedPrefix+ev.Platform)
+	} else {
+		as, err = l.engine.Assess(ctx, ev)
+	}
+	v = as.Verdict
 	d.metrics.evaluation.Observe(time.Since(start).Seconds())
 	if err != nil {
-		return v, l, fmt.Errorf("evaluate %s: %w", ev.Key(), err)
+		return v, l, unverified, fmt.Errorf("evaluate %s: %w", ev.Key(), err)
 	}
 	d.observeAssessment(ctx, ev, as)
 	if v.Duplicate {
@@ -1076,7 +1086,7 @@ func (d *daemon) evaluate(ctx context.Context, ev bot.Event) (bot.Verdict, *load
 		d.history.add(&ev)
 	}
 	if !v.Flagged() {
-		return v, l, nil
+		return v, l, unverified, nil
 	}
 	// The log line's two lists are written in one buffer, at a fraction of
 	// the cost of a string per rule and per action joined after: most events
@@ -1131,11 +1141,11 @@ func (d *daemon) evaluate(ctx context.Context, ev bot.Event) (bot.Verdict, *load
 		}
 		logAttrs(ctx, d.log, slog.LevelInfo, "verdict", slog.String("event", vals[key:]),
 			slog.String("rules", vals[:names]), slog.String("actions", vals[names:key]), slog.String("asked", string(asked)))
-		return v, l, nil
+		return v, l, unverified, nil
 	}
 	logAttrs(ctx, d.log, slog.LevelInfo, "verdict", slog.String("event", vals[key:]),
 		slog.String("rules", vals[:names]), slog.String("actions", vals[names:key]))
-	return v, l, nil
+	return v, l, unverified, nil
 }
 
 // appendAction appends a.String() to buf without fmt: kind, kind("text")

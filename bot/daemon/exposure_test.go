@@ -7,10 +7,12 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/bot/daemon"
 	"github.com/vigie-bot/vigie/bot/internal/testsync"
 )
@@ -124,5 +126,82 @@ func TestHugeInlineListRefusedOnSignalledReload(t *testing.T) {
 	})
 	if v := in.post(t, message("huge-1", "u-31", "free nitro")); len(v.Matches) != 1 || v.Matches[0].Rule != "scam" {
 		t.Errorf("after the refused reload: %+v, want the old rules' scam", v.Matches)
+	}
+}
+
+// rulesStrikes strikes an insult and mutes whoever has two strikes or writes
+// a fourth message within the hour; "marker" is tagged, for the test to see
+// its event carried out.
+const rulesStrikes = `timezone: UTC
+counters:
+  msgs: {key: author.id, window: 1h}
+rules:
+  - name: flood
+    category: flood
+    when: counters.msgs > 3
+    do: [timeout(10m)]
+  - name: insult
+    category: abuse
+    when: 'lower(text) contains "idiot"'
+    do: [strike, forward("insult")]
+  - name: repeat
+    category: abuse
+    when: strikes("24h") >= 2
+    do: [timeout(1h)]
+  - name: marker
+    category: test
+    when: 'text == "marker"'
+    do: ['tag("seen")']
+`
+
+// Events posted over HTTP about a platform whose connector is on may be
+// forged: what they count (strikes, counters) is kept apart from the
+// platform's members, so that a member's next real message is not muted for
+// insults and a flood someone else posted in their name.
+func TestHTTPEventsDoNotCountAgainstConnectedMembers(t *testing.T) {
+	in := start(t, rulesStrikes, map[string]string{"VIGIE_WEBHOOK_SECRET": secret})
+	for i, text := range []string{"idiot", "IDIOT", "hi", "hi"} {
+		v := in.post(t, message("forged-"+string(rune('a'+i)), "u-7", text))
+		if len(v.Matches) > 0 && v.Withheld == "" && len(v.Actions()) > 0 {
+			t.Fatalf("forged event %d acted: %+v", i, v)
+		}
+	}
+	// u-7's own first message, from the platform's connector.
+	in.feed.in <- bot.Event{ID: "real-1", Platform: "discord", Kind: bot.KindMessage, Space: "guild-1",
+		Author: bot.Author{ID: "u-7", Name: "Bob"}, Text: "marker", At: time.Now()}
+	testsync.Eventually(t, "u-7's message carried out", func() bool {
+		return slices.Contains(in.chat.Calls(), `tag real-1 "seen"`)
+	})
+	if calls := in.chat.Calls(); len(calls) != 1 {
+		t.Errorf("platform calls = %q, want only the tag of u-7's own message: the forged events counted against u-7", calls)
+	}
+}
+
+// An event posted over HTTP about a platform whose connector is on, which no
+// rule matched, is not answered there by the FAQ either: the answer would be
+// vigie's reply, in a member's channel, to words that member may never have
+// written. The verdict says why.
+func TestHTTPEventsAreNotAnsweredOnConnectedPlatforms(t *testing.T) {
+	in := start(t, strings.Replace(rulesFAQ, "http_events: {act_on: [discord]}\n", "", 1), map[string]string{"VIGIE_WEBHOOK_SECRET": secret})
+	var answer struct {
+		Withheld string
+		FAQ      *struct{ Decision string } `json:"faq"`
+	}
+	in.postAnswer(t, message("forged-q", "u-3", "when are you open?")).json(t, &answer)
+	if !strings.Contains(answer.Withheld, "events posted over HTTP do not act on discord") {
+		t.Errorf("withheld = %q, want why", answer.Withheld)
+	}
+	if answer.FAQ != nil {
+		t.Errorf("faq = %+v, want none: the FAQ is not asked", *answer.FAQ)
+	}
+	// The same question from the platform's connector is answered, in the
+	// same place's lane, after the forged one would have been.
+	in.feed.in <- bot.Event{ID: "real-q", Platform: "discord", Kind: bot.KindMessage, Space: "guild-1",
+		Author: bot.Author{ID: "u-3", Name: "Bob"}, Text: "when are you open?", At: time.Now()}
+	testsync.Eventually(t, "the connector's question answered", func() bool {
+		return slices.ContainsFunc(in.chat.Calls(), func(c string) bool { return strings.HasPrefix(c, "reply real-q ") })
+	})
+	if calls := in.chat.Calls(); len(calls) != 1 {
+		t.Errorf("platform calls = %q, want only the reply to the connector's question", calls)
 	}
 }

@@ -388,7 +388,8 @@ func (d *daemon) handleEvent(w http.ResponseWriter, r *http.Request) {
 	}
 	v := &j.v
 	var l *loaded // the rule file that judges the event, its FAQ too
-	*v, l, err = d.evaluate(r.Context(), *ev)
+	var unverified bool
+	*v, l, unverified, err = d.evaluate(r.Context(), *ev, true)
 	if err != nil {
 		d.log.Error("event not evaluated", "event", ev.Key(), "err", err)
 		writeError(w, http.StatusServiceUnavailable, err.Error())
@@ -400,9 +401,13 @@ func (d *daemon) handleEvent(w http.ResponseWriter, r *http.Request) {
 	j.rules = l.engine.Ruleset()
 	// An event posted here about a platform whose own connector is on may
 	// be forged: it opens cases but does not act there, unless the rule file
-	// allows it.
-	if d.connected[ev.Platform] && len(v.Actions()) > 0 && !slices.Contains(l.engine.Ruleset().HTTPActOn, ev.Platform) {
-		*v = v.WithoutPlatformActions()
+	// allows it; what it counted was kept apart from the members' (evaluate).
+	// Withheld too when no rule matched it: the FAQ does not answer it there
+	// (faqAsked), in a member's channel, to words they may never have written.
+	if unverified {
+		if len(v.Actions()) > 0 {
+			*v = v.WithoutPlatformActions()
+		}
 		v.Withheld = "events posted over HTTP do not act on " + ev.Platform + ", whose connector is on (allow it with http_events.act_on)"
 	}
 	// The FAQ is asked now rather than in the lane, so that the answer says
@@ -435,6 +440,11 @@ func (d *daemon) handleEvent(w http.ResponseWriter, r *http.Request) {
 	d.writeVerdict(w, &answer)
 	d.carryOut(&j)
 }
+
+// unverifiedPrefix is put before the platform of an event posted over HTTP
+// that may be forged (evaluate): its counters, strikes and id are kept in the
+// store under http:discord, not under discord with the members' own.
+const unverifiedPrefix = "http:"
 
 // readBody reads r to its end after what buf holds, as io.ReadAll does, but
 // in buf's room, grown once to the length the request announced.
