@@ -130,14 +130,17 @@ func (m *Moderator) ban(ctx context.Context, p bot.Platform, ev bot.Event, d tim
 
 // putBack undoes the keeping of tb, a ban the platform did not give: its
 // end is not kept, and the one it replaced (prev, had) is kept again, unless
-// a later ban replaced tb meanwhile: that one's end is kept. The store's
+// a later ban replaced tb meanwhile: that one is kept. tb itself is removed,
+// not any ban with its end: a ban for good given meanwhile has the same end
+// as tb when tb is for good, and putting back the timed ban before it would
+// lift it at that one's end. The store's
 // bound starts after the platform's answer, which may have taken longer
 // than it.
 func (m *Moderator) putBack(ctx context.Context, bk store.BanKeeper, tb, prev store.TimedBan, had bool) {
 	ev := tb.Event
 	sctx, cancel := m.storeContext(ctx)
 	defer cancel()
-	removed, err := bk.RemoveBan(sctx, tb.Key(), tb.Until)
+	removed, err := bk.RemoveKeptBan(sctx, tb)
 	if err == nil && removed && had {
 		_, _, err = bk.PutBan(sctx, prev)
 	}

@@ -77,6 +77,17 @@ redis.call('ZREM', KEYS[3], ARGV[1])
 return 1
 `)
 
+// removeKeptBanScript: KEYS hash, due, drop; ARGV key, the ban's JSON as
+// PutBan writes it. Returns 1 when removed: only that ban, not another one
+// with the same end (every ban for good has the same).
+var removeKeptBanScript = goredis.NewScript(`
+if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return 0 end
+redis.call('HDEL', KEYS[1], ARGV[1])
+redis.call('ZREM', KEYS[2], ARGV[1])
+redis.call('ZREM', KEYS[3], ARGV[1])
+return 1
+`)
+
 // dropCandidatesScript: KEYS hash, due, drop; ARGV now, max, the due score
 // of a ban never due. Returns the keys whose drop time is not after now,
 // each followed by its ban's JSON (” when none is kept). The bans never due
@@ -131,7 +142,7 @@ func (s *Store) banKeys() []string {
 func (s *Store) PutBan(ctx context.Context, b store.TimedBan) (store.TimedBan, bool, error) {
 	var prev store.TimedBan
 	b.Until = time.UnixMilli(b.Until.UnixMilli()).UTC()
-	raw, err := json.Marshal(b)
+	raw, err := banJSON(b)
 	if err != nil {
 		return prev, false, fmt.Errorf("redis ban %s: %w", b.Key(), err)
 	}
@@ -156,6 +167,12 @@ func (s *Store) PutBan(ctx context.Context, b store.TimedBan) (store.TimedBan, b
 		return prev, false, fmt.Errorf("redis ban %s: the one replaced: %w", b.Key(), err)
 	}
 	return prev, true, nil
+}
+
+// banJSON is b as the book keeps it: its Until to the millisecond.
+func banJSON(b store.TimedBan) ([]byte, error) {
+	b.Until = time.UnixMilli(b.Until.UnixMilli()).UTC()
+	return json.Marshal(b)
 }
 
 // DueBans returns the bans due by now, oldest Until first.
@@ -202,6 +219,20 @@ func (s *Store) RemoveBan(ctx context.Context, key string, until time.Time) (boo
 	n, err := removeBanScript.Run(ctx, s.c, s.banKeys(), key, u, j).Int64()
 	if err != nil {
 		return false, fmt.Errorf("redis unban %s: %w", key, err)
+	}
+	return n == 1, nil
+}
+
+// RemoveKeptBan forgets b if it is still the ban kept under its key: its
+// JSON, as PutBan wrote it, is the one kept.
+func (s *Store) RemoveKeptBan(ctx context.Context, b store.TimedBan) (bool, error) {
+	raw, err := banJSON(b)
+	if err != nil {
+		return false, fmt.Errorf("redis unban %s: %w", b.Key(), err)
+	}
+	n, err := removeKeptBanScript.Run(ctx, s.c, s.banKeys(), b.Key(), raw).Int64()
+	if err != nil {
+		return false, fmt.Errorf("redis unban %s: %w", b.Key(), err)
 	}
 	return n == 1, nil
 }
@@ -257,6 +288,11 @@ func (f *Fallback) DueBans(ctx context.Context, now time.Time, limit int) ([]sto
 // RemoveBan writes to Redis.
 func (f *Fallback) RemoveBan(ctx context.Context, key string, until time.Time) (bool, error) {
 	return f.primary.RemoveBan(ctx, key, until)
+}
+
+// RemoveKeptBan writes to Redis.
+func (f *Fallback) RemoveKeptBan(ctx context.Context, b store.TimedBan) (bool, error) {
+	return f.primary.RemoveKeptBan(ctx, b)
 }
 
 // DropBans writes to Redis.
