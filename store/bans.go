@@ -121,3 +121,17 @@ type BanKeeper interface {
 	// or an older one, lifts none of them.
 	DropBans(ctx context.Context, now time.Time, limit int) (int, error)
 }
+
+// BanWriteBack is offered by a store that may be away a while and come back
+// (Redis, behind its fallback). A ban never due (for good, or one the
+// platform ends) that the platform gave while the store did not take it
+// must replace the member's entry all the same: left there, an earlier timed
+// ban's end would lift it. The store writes it once it answers again,
+// before any other call of the book, so that this process never lifts the
+// ban it replaces.
+type BanWriteBack interface {
+	// PutBanLater keeps b, to be written as PutBan would (unless a ban
+	// given after it is kept by then) when the store answers again. An
+	// unban of the member (RemoveBan with no end) forgets it.
+	PutBanLater(b TimedBan)
+}
