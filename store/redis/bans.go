@@ -324,19 +324,34 @@ func (f *Fallback) writeBans(ctx context.Context) error {
 		}
 		later := err == nil && ok && kept.Started.After(b.Started)
 		if !later {
-			if _, _, err := f.primary.PutBan(ctx, b); err != nil {
+			_, _, err := f.primary.PutBan(ctx, b)
+			if err != nil && (unavailable(err) || ctx.Err() != nil) {
 				return fmt.Errorf("a ban given while redis was away, not written yet: %w", err)
 			}
+			if err != nil {
+				// Redis answered, and refused it: tried again, it would
+				// hold the book for good. Dropped, and said.
+				f.log.Error("a ban given while redis was away, refused by redis: dropped; the member's earlier timed ban may lift it",
+					"platform", b.Event.Platform, "space", b.Event.Space, "author", b.Event.Author.ID, "err", err)
+				f.dropLater(b)
+				continue
+			}
 		}
-		f.banMu.Lock()
-		if cur, ok := f.laterBans[b.Key()]; ok && store.SameBan(cur, b) {
-			delete(f.laterBans, b.Key())
-		}
-		f.banMu.Unlock()
+		f.dropLater(b)
 		f.log.Info("a ban given while redis was away written to it", "platform", b.Event.Platform, "space", b.Event.Space,
 			"author", b.Event.Author.ID, "for_good", b.ForGood(), "kept_later", later)
 	}
 	return nil
+}
+
+// dropLater forgets b, written (or refused), unless a later ban of the
+// member waits in its place.
+func (f *Fallback) dropLater(b store.TimedBan) {
+	f.banMu.Lock()
+	defer f.banMu.Unlock()
+	if cur, ok := f.laterBans[b.Key()]; ok && store.SameBan(cur, b) {
+		delete(f.laterBans, b.Key())
+	}
 }
 
 // forgetLater forgets the ban of key that waits for Redis: the member was

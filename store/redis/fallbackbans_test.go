@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	goredis "github.com/redis/go-redis/v9"
+
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/store"
 	"github.com/vigie-bot/vigie/store/redis"
@@ -69,5 +71,43 @@ func TestFallbackWritesBackABanGivenWhileAway(t *testing.T) {
 	due, err := other.DueBans(ctx, at.Add(25*time.Hour), 0)
 	if err != nil || len(due) != 1 || due[0].Event.Author.ID != "u3" {
 		t.Errorf("due bans once Redis is back = %+v, %v; want u3's timed ban only (unbanned: its lift finds it lifted)", due, err)
+	}
+}
+
+// A ban waiting for Redis that Redis answers with a refusal (here, the
+// book's key holds something else) is dropped, logged, rather than tried
+// again for ever: it would hold every call of the book.
+func TestFallbackDropsABanRedisRefuses(t *testing.T) {
+	url := redistest.URL(t)
+	prefix := newPrefix()
+	primary, err := redis.Open(url, redis.WithPrefix(prefix))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := redis.NewFallback(primary, redis.FallbackOptions{})
+	t.Cleanup(func() { f.Close() })
+	ctx := context.Background()
+	opt, err := goredis.ParseURL(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw := goredis.NewClient(opt)
+	t.Cleanup(func() { raw.Close() })
+	book := prefix + ":{bans}:all"
+	if err := raw.Set(ctx, book, "not a hash", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 2, 3, 10, 0, 0, 0, time.UTC)
+	b := store.TimedBan{Event: bot.Event{Platform: "discord", Space: "g1", Author: bot.Author{ID: "u1"}},
+		Rule: "manual", By: "discord:42", Started: at, Until: store.ForGoodUntil}
+	f.PutBanLater(b)
+	if _, _, err := f.KeptBan(ctx, b.Key()); err == nil {
+		t.Error("KeptBan with the book's key holding a string: no error")
+	}
+	if err := raw.Del(ctx, book).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if kept, ok, err := f.KeptBan(ctx, b.Key()); ok || err != nil {
+		t.Errorf("KeptBan once the key is free = %+v, %v, %v; want the refused ban dropped, not written", kept, ok, err)
 	}
 }
