@@ -2,7 +2,9 @@ package handlers_test
 
 import (
 	"context"
+	"errors"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -91,5 +93,69 @@ func TestUnbannedKeepsWhatMayBeVigiesOwnUnban(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// slowForGoodRefusal is a platform like Discord whose first ban for good
+// waits for release, then is refused; the others are given.
+type slowForGoodRefusal struct {
+	chat
+	entered, release chan struct{}
+	once             sync.Once
+}
+
+func (s *slowForGoodRefusal) Ban(ctx context.Context, ev bot.Event, d time.Duration) error {
+	first := false
+	if d == 0 {
+		s.once.Do(func() { first = true })
+	}
+	if first {
+		close(s.entered)
+		<-s.release
+		return &bot.ActionError{Op: bot.ActBan, Err: errors.New("refused")}
+	}
+	return s.chat.Ban(ctx, ev, d)
+}
+
+// Two bans for good of the same member at once, the first refused by the
+// platform: undoing the refused one forgets it alone, not the other ban for
+// good given meanwhile (which has the same end), and the timed ban before
+// them is not put back: its end does not lift the ban for good.
+func TestBanForGoodRefusedKeepsAnotherBanForGood(t *testing.T) {
+	for name, st := range stores(t) {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			clk := &clock{t: at}
+			p := &slowForGoodRefusal{chat: chat{recorder: recorder{name: "discord"}}, entered: make(chan struct{}), release: make(chan struct{})}
+			m := discordModerator(t, p, st, clk)
+			ban := func(d time.Duration, by string) error {
+				_, err := m.Moderate(ctx, bot.ModRequest{Command: bot.ModBan, Target: event("discord"), Duration: d, By: by})
+				return err
+			}
+			if err := ban(24*time.Hour, "discord:42"); err != nil {
+				t.Fatal(err)
+			}
+			refused := make(chan error)
+			go func() { refused <- ban(0, "discord:42") }()
+			<-p.entered
+			if err := ban(0, "discord:43"); err != nil {
+				t.Fatal(err)
+			}
+			close(p.release)
+			if err := <-refused; err == nil {
+				t.Fatal("the first ban for good was not refused")
+			}
+			kept, ok, err := st.(store.BanKeeper).KeptBan(ctx, store.BanKey(event("discord")))
+			if err != nil || !ok || !kept.ForGood() || kept.By != "discord:43" {
+				t.Errorf("ban kept = %+v, %v, %v; want discord:43's ban for good", kept, ok, err)
+			}
+			clk.Add(25 * time.Hour)
+			if n, err := m.LiftBans(ctx); n != 0 || err != nil {
+				t.Errorf("LiftBans past the timed ban's end = %d, %v; want none lifted", n, err)
+			}
+			if got := p.Calls(); slices.Contains(got, "unban") {
+				t.Errorf("platform calls = %q; want no unban of a member banned for good", got)
+			}
+		})
 	}
 }

@@ -76,7 +76,7 @@ func (m *Moderator) ban(ctx context.Context, p bot.Platform, ev bot.Event, d tim
 			}
 			return banGiven{}, err
 		}
-		if perr != nil {
+		if perr != nil && !m.writeBack(bk, tb) {
 			m.log.Warn("banned, but the end of an earlier timed ban may still be kept: vigie may lift this ban then",
 				"platform", ev.Platform, "space", ev.Space, "author", ev.Author.ID, "err", perr)
 		}
@@ -103,9 +103,14 @@ func (m *Moderator) ban(ctx context.Context, p bot.Platform, ev bot.Event, d tim
 		}
 		if perr != nil {
 			// Banned, but an earlier timed ban would lift it: the retry stage
-			// bans again (the same ban) and keeps it.
+			// bans again (the same ban) and keeps it; and should its tries
+			// give up before the store is back, the store writes it then.
+			kept := "the end of an earlier timed ban is still kept"
+			if m.writeBack(bk, tb) {
+				kept = "the store did not take it: it keeps it when it answers again, before an earlier timed ban's end is lifted"
+			}
 			return banGiven{}, &bot.ActionError{Op: bot.ActBan, Retryable: true,
-				Err: &storeFailure{fmt.Errorf("banned for good, but the end of an earlier timed ban is still kept: %w", perr)}}
+				Err: &storeFailure{fmt.Errorf("banned for good, but %s: %w", kept, perr)}}
 		}
 		return banGiven{}, nil
 	}
@@ -128,16 +133,31 @@ func (m *Moderator) ban(ctx context.Context, p bot.Platform, ev bot.Event, d tim
 	return banGiven{Until: tb.Until, Lifted: true}, nil
 }
 
+// writeBack has the store keep tb, a ban never due that the platform gave
+// but the store did not take, once it answers again (store.BanWriteBack):
+// the earlier timed ban it replaces must not be lifted then. A store that
+// cannot do so says false: the earlier ban's end may stay.
+func (m *Moderator) writeBack(bk store.BanKeeper, tb store.TimedBan) bool {
+	wb, ok := bk.(store.BanWriteBack)
+	if ok {
+		wb.PutBanLater(tb)
+	}
+	return ok
+}
+
 // putBack undoes the keeping of tb, a ban the platform did not give: its
 // end is not kept, and the one it replaced (prev, had) is kept again, unless
-// a later ban replaced tb meanwhile: that one's end is kept. The store's
+// a later ban replaced tb meanwhile: that one is kept. tb itself is removed,
+// not any ban with its end: a ban for good given meanwhile has the same end
+// as tb when tb is for good, and putting back the timed ban before it would
+// lift it at that one's end. The store's
 // bound starts after the platform's answer, which may have taken longer
 // than it.
 func (m *Moderator) putBack(ctx context.Context, bk store.BanKeeper, tb, prev store.TimedBan, had bool) {
 	ev := tb.Event
 	sctx, cancel := m.storeContext(ctx)
 	defer cancel()
-	removed, err := bk.RemoveBan(sctx, tb.Key(), tb.Until)
+	removed, err := bk.RemoveKeptBan(sctx, tb)
 	if err == nil && removed && had {
 		_, _, err = bk.PutBan(sctx, prev)
 	}

@@ -72,6 +72,14 @@ func (b TimedBan) DropAt() (at time.Time, ok bool) {
 	return time.Time{}, false
 }
 
+// SameBan says a and b are the same ban: of the same member, given at the
+// same time by the same rule or moderator, with the same end. Until is
+// compared to the millisecond, as Redis keeps it.
+func SameBan(a, b TimedBan) bool {
+	return a.Key() == b.Key() && a.Started.Equal(b.Started) && a.Rule == b.Rule && a.By == b.By &&
+		a.Until.UnixMilli() == b.Until.UnixMilli() && a.Ends == b.Ends && a.OverDue == b.OverDue
+}
+
 // Key names the ban: one per author and space.
 func (b TimedBan) Key() string { return BanKey(b.Event) }
 
@@ -98,6 +106,12 @@ type BanKeeper interface {
 	// whatever its end (an unban, a ban for good). It reports whether a ban
 	// was forgotten.
 	RemoveBan(ctx context.Context, key string, until time.Time) (bool, error)
+	// RemoveKeptBan forgets b only if it is still the ban kept under its
+	// key, the ban itself (SameBan: who gave it, when, and till when), not
+	// only its end: every ban for good has the same end, and a ban for good
+	// given meanwhile by another moderator or rule is kept. It reports
+	// whether b was forgotten.
+	RemoveKeptBan(ctx context.Context, b TimedBan) (bool, error)
 	// KeptBan returns the ban kept under key; false when none is.
 	KeptBan(ctx context.Context, key string) (TimedBan, bool, error)
 	// DropBans forgets the bans never due whose DropAt is not after now,
@@ -106,4 +120,18 @@ type BanKeeper interface {
 	// ban due: a process that reads the book with DueBans, of this version
 	// or an older one, lifts none of them.
 	DropBans(ctx context.Context, now time.Time, limit int) (int, error)
+}
+
+// BanWriteBack is offered by a store that may be away a while and come back
+// (Redis, behind its fallback). A ban never due (for good, or one the
+// platform ends) that the platform gave while the store did not take it
+// must replace the member's entry all the same: left there, an earlier timed
+// ban's end would lift it. The store writes it once it answers again,
+// before any other call of the book, so that this process never lifts the
+// ban it replaces.
+type BanWriteBack interface {
+	// PutBanLater keeps b, to be written as PutBan would (unless a ban
+	// given after it is kept by then) when the store answers again. An
+	// unban of the member (RemoveBan with no end) forgets it.
+	PutBanLater(b TimedBan)
 }

@@ -73,6 +73,19 @@ func (s *Store) RemoveBan(_ context.Context, key string, until time.Time) (bool,
 	return true, nil
 }
 
+// RemoveKeptBan forgets b if it is still the ban kept under its key.
+func (s *Store) RemoveKeptBan(_ context.Context, b store.TimedBan) (bool, error) {
+	k := &s.bans
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	cur, ok := k.bans[b.Key()]
+	if !ok || !store.SameBan(cur, b) {
+		return false, nil
+	}
+	delete(k.bans, b.Key())
+	return true, nil
+}
+
 // DropBans forgets the bans for good kept longer than store.ForGoodKept.
 func (s *Store) DropBans(_ context.Context, now time.Time, limit int) (int, error) {
 	k := &s.bans

@@ -77,6 +77,17 @@ redis.call('ZREM', KEYS[3], ARGV[1])
 return 1
 `)
 
+// removeKeptBanScript: KEYS hash, due, drop; ARGV key, the ban's JSON as
+// PutBan writes it. Returns 1 when removed: only that ban, not another one
+// with the same end (every ban for good has the same).
+var removeKeptBanScript = goredis.NewScript(`
+if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return 0 end
+redis.call('HDEL', KEYS[1], ARGV[1])
+redis.call('ZREM', KEYS[2], ARGV[1])
+redis.call('ZREM', KEYS[3], ARGV[1])
+return 1
+`)
+
 // dropCandidatesScript: KEYS hash, due, drop; ARGV now, max, the due score
 // of a ban never due. Returns the keys whose drop time is not after now,
 // each followed by its ban's JSON (” when none is kept). The bans never due
@@ -131,7 +142,7 @@ func (s *Store) banKeys() []string {
 func (s *Store) PutBan(ctx context.Context, b store.TimedBan) (store.TimedBan, bool, error) {
 	var prev store.TimedBan
 	b.Until = time.UnixMilli(b.Until.UnixMilli()).UTC()
-	raw, err := json.Marshal(b)
+	raw, err := banJSON(b)
 	if err != nil {
 		return prev, false, fmt.Errorf("redis ban %s: %w", b.Key(), err)
 	}
@@ -156,6 +167,12 @@ func (s *Store) PutBan(ctx context.Context, b store.TimedBan) (store.TimedBan, b
 		return prev, false, fmt.Errorf("redis ban %s: the one replaced: %w", b.Key(), err)
 	}
 	return prev, true, nil
+}
+
+// banJSON is b as the book keeps it: its Until to the millisecond.
+func banJSON(b store.TimedBan) ([]byte, error) {
+	b.Until = time.UnixMilli(b.Until.UnixMilli()).UTC()
+	return json.Marshal(b)
 }
 
 // DueBans returns the bans due by now, oldest Until first.
@@ -206,6 +223,20 @@ func (s *Store) RemoveBan(ctx context.Context, key string, until time.Time) (boo
 	return n == 1, nil
 }
 
+// RemoveKeptBan forgets b if it is still the ban kept under its key: its
+// JSON, as PutBan wrote it, is the one kept.
+func (s *Store) RemoveKeptBan(ctx context.Context, b store.TimedBan) (bool, error) {
+	raw, err := banJSON(b)
+	if err != nil {
+		return false, fmt.Errorf("redis unban %s: %w", b.Key(), err)
+	}
+	n, err := removeKeptBanScript.Run(ctx, s.c, s.banKeys(), b.Key(), raw).Int64()
+	if err != nil {
+		return false, fmt.Errorf("redis unban %s: %w", b.Key(), err)
+	}
+	return n == 1, nil
+}
+
 // dropBansTake bounds the bans one DropBans reads when it is given no limit.
 const dropBansTake = 1000
 
@@ -243,28 +274,145 @@ func (s *Store) DropBans(ctx context.Context, now time.Time, limit int) (int, er
 	return n, nil
 }
 
+var _ store.BanWriteBack = (*Fallback)(nil)
+
+// PutBanLater keeps b until Redis answers again: see store.BanWriteBack. Of
+// two bans of a member, the later one is kept. It is kept in this process
+// only: written by the next call of the book, or by the loop that waits for
+// Redis to come back.
+func (f *Fallback) PutBanLater(b store.TimedBan) {
+	f.banMu.Lock()
+	defer f.banMu.Unlock()
+	if cur, ok := f.laterBans[b.Key()]; ok && cur.Started.After(b.Started) {
+		return
+	}
+	if f.laterBans == nil {
+		f.laterBans = make(map[string]store.TimedBan)
+	}
+	f.laterBans[b.Key()] = b
+	f.log.Warn("a ban given while redis did not take it: kept here, written to redis when it answers again",
+		"platform", b.Event.Platform, "space", b.Event.Space, "author", b.Event.Author.ID, "for_good", b.ForGood())
+}
+
+// bansWaiting is how many bans wait for Redis (PutBanLater).
+func (f *Fallback) bansWaiting() int {
+	f.banMu.Lock()
+	defer f.banMu.Unlock()
+	return len(f.laterBans)
+}
+
+// writeBans writes the bans that wait for Redis, each unless a ban given
+// after it is kept there by then (another process's). It returns the first
+// error: the book is not read or written before they are in it, so that no
+// lift reads the entry one of them replaces.
+func (f *Fallback) writeBans(ctx context.Context) error {
+	if f.bansWaiting() == 0 {
+		return nil
+	}
+	f.banWrite.Lock()
+	defer f.banWrite.Unlock()
+	f.banMu.Lock()
+	bans := make([]store.TimedBan, 0, len(f.laterBans))
+	for _, b := range f.laterBans {
+		bans = append(bans, b)
+	}
+	f.banMu.Unlock()
+	for _, b := range bans {
+		kept, ok, err := f.primary.KeptBan(ctx, b.Key())
+		if unavailable(err) || ctx.Err() != nil {
+			return fmt.Errorf("a ban given while redis was away, not written yet: %w", err)
+		}
+		later := err == nil && ok && kept.Started.After(b.Started)
+		if !later {
+			_, _, err := f.primary.PutBan(ctx, b)
+			if err != nil && (unavailable(err) || ctx.Err() != nil) {
+				return fmt.Errorf("a ban given while redis was away, not written yet: %w", err)
+			}
+			if err != nil {
+				// Redis answered, and refused it: tried again, it would
+				// hold the book for good. Dropped, and said.
+				f.log.Error("a ban given while redis was away, refused by redis: dropped; the member's earlier timed ban may lift it",
+					"platform", b.Event.Platform, "space", b.Event.Space, "author", b.Event.Author.ID, "err", err)
+				f.dropLater(b)
+				continue
+			}
+		}
+		f.dropLater(b)
+		f.log.Info("a ban given while redis was away written to it", "platform", b.Event.Platform, "space", b.Event.Space,
+			"author", b.Event.Author.ID, "for_good", b.ForGood(), "kept_later", later)
+	}
+	return nil
+}
+
+// dropLater forgets b, written (or refused), unless a later ban of the
+// member waits in its place.
+func (f *Fallback) dropLater(b store.TimedBan) {
+	f.banMu.Lock()
+	defer f.banMu.Unlock()
+	if cur, ok := f.laterBans[b.Key()]; ok && store.SameBan(cur, b) {
+		delete(f.laterBans, b.Key())
+	}
+}
+
+// forgetLater forgets the ban of key that waits for Redis: the member was
+// unbanned since.
+func (f *Fallback) forgetLater(key string) {
+	f.banMu.Lock()
+	defer f.banMu.Unlock()
+	delete(f.laterBans, key)
+}
+
 // PutBan writes to Redis: a ban's end kept only here would not be lifted by
-// the process that runs the check, nor after a restart.
+// the process that runs the check, nor after a restart. The bans waiting
+// for Redis go first.
 func (f *Fallback) PutBan(ctx context.Context, b store.TimedBan) (store.TimedBan, bool, error) {
+	if err := f.writeBans(ctx); err != nil {
+		return store.TimedBan{}, false, fmt.Errorf("redis ban %s: %w", b.Key(), err)
+	}
 	return f.primary.PutBan(ctx, b)
 }
 
-// DueBans reads Redis.
+// DueBans reads Redis, once the bans waiting for it are there: one of them
+// replaces a ban that would be due.
 func (f *Fallback) DueBans(ctx context.Context, now time.Time, limit int) ([]store.TimedBan, error) {
+	if err := f.writeBans(ctx); err != nil {
+		return nil, fmt.Errorf("redis due bans: %w", err)
+	}
 	return f.primary.DueBans(ctx, now, limit)
 }
 
-// RemoveBan writes to Redis.
+// RemoveBan writes to Redis. An unban (no end) forgets the ban of key that
+// waits for Redis, if any, first.
 func (f *Fallback) RemoveBan(ctx context.Context, key string, until time.Time) (bool, error) {
+	if until.IsZero() {
+		f.forgetLater(key)
+	}
+	if err := f.writeBans(ctx); err != nil {
+		return false, fmt.Errorf("redis unban %s: %w", key, err)
+	}
 	return f.primary.RemoveBan(ctx, key, until)
 }
 
-// DropBans writes to Redis.
+// RemoveKeptBan writes to Redis, after the bans waiting for it.
+func (f *Fallback) RemoveKeptBan(ctx context.Context, b store.TimedBan) (bool, error) {
+	if err := f.writeBans(ctx); err != nil {
+		return false, fmt.Errorf("redis unban %s: %w", b.Key(), err)
+	}
+	return f.primary.RemoveKeptBan(ctx, b)
+}
+
+// DropBans writes to Redis, after the bans waiting for it.
 func (f *Fallback) DropBans(ctx context.Context, now time.Time, limit int) (int, error) {
+	if err := f.writeBans(ctx); err != nil {
+		return 0, fmt.Errorf("redis drop bans: %w", err)
+	}
 	return f.primary.DropBans(ctx, now, limit)
 }
 
-// KeptBan reads Redis.
+// KeptBan reads Redis, after the bans waiting for it.
 func (f *Fallback) KeptBan(ctx context.Context, key string) (store.TimedBan, bool, error) {
+	if err := f.writeBans(ctx); err != nil {
+		return store.TimedBan{}, false, fmt.Errorf("redis ban %s: %w", key, err)
+	}
 	return f.primary.KeptBan(ctx, key)
 }

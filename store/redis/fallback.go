@@ -91,6 +91,13 @@ type Fallback struct {
 	// ctx is cancelled by Close, to stop a flush in progress.
 	ctx    context.Context
 	cancel context.CancelFunc
+
+	// laterBans are the bans never due given while Redis did not take
+	// them, by key (PutBanLater), guarded by banMu; banWrite lets one
+	// writer at a time write them (writeBans).
+	banMu     sync.Mutex
+	laterBans map[string]store.TimedBan
+	banWrite  sync.Mutex
 }
 
 type queued struct {
@@ -800,7 +807,7 @@ func (f *Fallback) retry() {
 			return
 		case <-t.C:
 		}
-		if !f.degraded.Load() && f.Buffered() == 0 {
+		if !f.degraded.Load() && f.Buffered() == 0 && f.bansWaiting() == 0 {
 			continue
 		}
 		f.retryOnce()
@@ -846,6 +853,11 @@ const flushBatch = 256
 // a loaded machine too, instead of staying away from Redis while the queue
 // grows to its bounds.
 func (f *Fallback) flush(ctx context.Context) {
+	// The bans first: a process that reads the book once Redis is back
+	// must find them there.
+	if f.writeBans(ctx) != nil {
+		return
+	}
 	var lost writeLoss
 	defer lost.log(f.log)
 	for {

@@ -3,6 +3,7 @@
 package storetest
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -48,6 +49,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	t.Run("Locks", func(t *testing.T) { testLocks(t, newStore) })
 	t.Run("TimedBans", func(t *testing.T) { testTimedBans(t, newStore) })
 	t.Run("DropBans", func(t *testing.T) { testDropBans(t, newStore) })
+	t.Run("RemoveKeptBan", func(t *testing.T) { testRemoveKeptBan(t, newStore) })
 	t.Run("BansThePlatformEnds", func(t *testing.T) { testBansThePlatformEnds(t, newStore) })
 	t.Run("Verifications", func(t *testing.T) { testVerifications(t, newStore) })
 	t.Run("Leases", func(t *testing.T) { testLeases(t, newStore) })
@@ -1667,6 +1669,48 @@ func testTimedBans(t *testing.T, newStore func(t *testing.T) store.Store) {
 	}
 	if due, _ := bk.DueBans(ctx, at.Add(24*time.Hour), 0); !slices.Equal(keys(due), []string{"discord|g1|u2"}) {
 		t.Errorf("DueBans after removals = %v, want g1|u2 only", keys(due))
+	}
+}
+
+// testRemoveKeptBan: a ban is removed as it was kept, not another one with
+// the same end (two bans for good), and whatever the nanoseconds of its end
+// the store does not keep.
+func testRemoveKeptBan(t *testing.T, newStore func(t *testing.T) store.Store) {
+	ctx := context.Background()
+	bk := newStore(t).(store.BanKeeper)
+	at := time.Date(2026, 2, 3, 10, 0, 0, 0, time.UTC)
+	ev := bot.Event{ID: "m-1", Platform: "discord", Space: "g1", Author: bot.Author{ID: "u1", Name: "nu1"}}
+	timed := store.TimedBan{Event: ev, Rule: "raid", Started: at, Until: at.Add(time.Hour + time.Nanosecond)}
+	first := store.TimedBan{Event: ev, Rule: "manual", By: "discord:42", Started: at.Add(time.Second), Until: store.ForGoodUntil}
+	second := first
+	second.By = "discord:43"
+	for _, b := range []store.TimedBan{timed, first, second} {
+		if _, _, err := bk.PutBan(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, b := range []store.TimedBan{first, timed} {
+		if ok, err := bk.RemoveKeptBan(ctx, b); ok || err != nil {
+			t.Errorf("RemoveKeptBan(%s's, replaced) = %v, %v; want kept", cmp.Or(b.By, b.Rule), ok, err)
+		}
+	}
+	if kept, ok, err := bk.KeptBan(ctx, ev.Platform+"|g1|u1"); !ok || err != nil || !store.SameBan(kept, second) {
+		t.Fatalf("KeptBan = %+v, %v, %v; want the second ban for good", kept, ok, err)
+	}
+	if ok, err := bk.RemoveKeptBan(ctx, second); !ok || err != nil {
+		t.Errorf("RemoveKeptBan(the ban kept) = %v, %v; want removed", ok, err)
+	}
+	if _, ok, _ := bk.KeptBan(ctx, second.Key()); ok {
+		t.Error("a ban removed is still kept")
+	}
+	if _, _, err := bk.PutBan(ctx, timed); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := bk.RemoveKeptBan(ctx, timed); !ok || err != nil {
+		t.Errorf("RemoveKeptBan(a timed ban, its end to the nanosecond) = %v, %v; want removed", ok, err)
+	}
+	if due, err := bk.DueBans(ctx, at.Add(24*time.Hour), 0); len(due) != 0 || err != nil {
+		t.Errorf("DueBans after the removal = %+v, %v; want none", due, err)
 	}
 }
 

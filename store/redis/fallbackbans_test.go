@@ -1,0 +1,113 @@
+package redis_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/store"
+	"github.com/vigie-bot/vigie/store/redis"
+	"github.com/vigie-bot/vigie/store/redis/redistest"
+)
+
+// A ban never due that waits for Redis (PutBanLater) is written by the loop
+// that waits for it to come back, with no call of the book needed, so that
+// another process reads it there; unless a ban given after it is kept by
+// then, or the member was unbanned meanwhile.
+func TestFallbackWritesBackABanGivenWhileAway(t *testing.T) {
+	srv := redistest.Start(t, "--appendonly", "yes", "--appendfsync", "always")
+	url := srv.URL() + "?max_retries=-1&dial_timeout=500ms"
+	prefix := newPrefix()
+	primary, err := redis.Open(url, redis.WithPrefix(prefix))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := redis.NewFallback(primary, redis.FallbackOptions{RetryEvery: 20 * time.Millisecond})
+	t.Cleanup(func() { f.Close() })
+	ctx := context.Background()
+	at := time.Date(2026, 2, 3, 10, 0, 0, 0, time.UTC)
+	member := func(id string) bot.Event {
+		return bot.Event{Platform: "discord", Space: "g1", Author: bot.Author{ID: id}}
+	}
+	timed := func(id string) store.TimedBan {
+		return store.TimedBan{Event: member(id), Rule: "raid", Started: at, Until: at.Add(24 * time.Hour)}
+	}
+	forGood := func(id, by string, started time.Time) store.TimedBan {
+		return store.TimedBan{Event: member(id), Rule: "manual", By: by, Started: started, Until: store.ForGoodUntil}
+	}
+	for _, id := range []string{"u1", "u2", "u3"} {
+		if _, _, err := f.PutBan(ctx, timed(id)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	other := otherProcess(t, srv.URL(), prefix)
+	// u2's ban for good waits, and one given after it, by another process,
+	// is in Redis: that one stays. u3 is unbanned while Redis is away.
+	later := forGood("u2", "discord:44", at.Add(2*time.Hour))
+	if _, _, err := other.PutBan(ctx, later); err != nil {
+		t.Fatal(err)
+	}
+	srv.Stop()
+	f.PutBanLater(forGood("u1", "discord:42", at.Add(time.Hour)))
+	f.PutBanLater(forGood("u2", "discord:43", at.Add(time.Hour)))
+	f.PutBanLater(forGood("u3", "discord:43", at.Add(time.Hour)))
+	if _, err := f.RemoveBan(ctx, store.BanKey(member("u3")), time.Time{}); err == nil {
+		t.Error("RemoveBan with Redis stopped: no error")
+	}
+	if due, err := f.DueBans(ctx, at.Add(25*time.Hour), 0); err == nil {
+		t.Errorf("DueBans with bans waiting for a stopped Redis = %d bans; want an error, none to lift", len(due))
+	}
+	srv.Restart()
+	redistest.Eventually(t, time.Minute, "the ban for good written back", func() bool {
+		b, ok, err := other.KeptBan(ctx, store.BanKey(member("u1")))
+		return err == nil && ok && b.ForGood()
+	})
+	if b, _, err := other.KeptBan(ctx, store.BanKey(member("u2"))); err != nil || !store.SameBan(b, later) {
+		t.Errorf("u2's ban = %+v, %v; want the later ban for good, kept", b, err)
+	}
+	due, err := other.DueBans(ctx, at.Add(25*time.Hour), 0)
+	if err != nil || len(due) != 1 || due[0].Event.Author.ID != "u3" {
+		t.Errorf("due bans once Redis is back = %+v, %v; want u3's timed ban only (unbanned: its lift finds it lifted)", due, err)
+	}
+}
+
+// A ban waiting for Redis that Redis answers with a refusal (here, the
+// book's key holds something else) is dropped, logged, rather than tried
+// again for ever: it would hold every call of the book.
+func TestFallbackDropsABanRedisRefuses(t *testing.T) {
+	url := redistest.URL(t)
+	prefix := newPrefix()
+	primary, err := redis.Open(url, redis.WithPrefix(prefix))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := redis.NewFallback(primary, redis.FallbackOptions{})
+	t.Cleanup(func() { f.Close() })
+	ctx := context.Background()
+	opt, err := goredis.ParseURL(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw := goredis.NewClient(opt)
+	t.Cleanup(func() { raw.Close() })
+	book := prefix + ":{bans}:all"
+	if err := raw.Set(ctx, book, "not a hash", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 2, 3, 10, 0, 0, 0, time.UTC)
+	b := store.TimedBan{Event: bot.Event{Platform: "discord", Space: "g1", Author: bot.Author{ID: "u1"}},
+		Rule: "manual", By: "discord:42", Started: at, Until: store.ForGoodUntil}
+	f.PutBanLater(b)
+	if _, _, err := f.KeptBan(ctx, b.Key()); err == nil {
+		t.Error("KeptBan with the book's key holding a string: no error")
+	}
+	if err := raw.Del(ctx, book).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if kept, ok, err := f.KeptBan(ctx, b.Key()); ok || err != nil {
+		t.Errorf("KeptBan once the key is free = %+v, %v, %v; want the refused ban dropped, not written", kept, ok, err)
+	}
+}
