@@ -253,7 +253,7 @@ func (m *Moderator) Unbanned(ctx context.Context, member bot.Event, at time.Time
 	// The platform may name the member by id alone (Discord's audit log):
 	// the audit says the name they were banned under.
 	member.Author.Name = cmp.Or(member.Author.Name, kept.Event.Author.Name)
-	removed, err := bk.RemoveBan(sctx, kept.Key(), kept.Until)
+	removed, err := bk.RemoveKeptBan(sctx, kept)
 	if err != nil {
 		log.Warn("an unban by hand seen, but the ban kept not forgotten: a lift may unban a later ban by hand", "err", err)
 		return
