@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -271,14 +272,18 @@ var (
 // until it is renewed); any other answer from the platform, even a refusal,
 // makes it reachable. A call cancelled by vigie itself says nothing.
 func (w *watchedDesk) record(ctx context.Context, err error) error {
-	if tokenRefused(err) {
+	switch {
+	case tokenRefused(err):
 		err = fmt.Errorf("%w (renew it): %w", handlers.ErrDeskTokenRefused, err)
+	case deskChatRefused(err):
+		err = fmt.Errorf("%w: %w", handlers.ErrDeskChatRefused, err)
 	}
 	if err != nil && ctx.Err() != nil {
 		return err
 	}
 	var ae *bot.ActionError
 	unreachable := err != nil && (errors.Is(err, handlers.ErrDeskTokenRefused) ||
+		errors.Is(err, handlers.ErrDeskChatRefused) ||
 		!errors.As(err, &ae) || ae.Retryable && ae.RetryAfter == 0)
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -308,6 +313,31 @@ func tokenRefused(err error) bool {
 	var ge *meta.GraphError
 	if errors.As(err, &ge) {
 		return ge.CredentialsRefused()
+	}
+	return false
+}
+
+// deskChatRefused reports whether a platform refused vigie itself in the
+// desk chat or channel, rather than the card it was given: a Bot API 403
+// (removed from the chat, blocked by the CM in a private chat, no right to
+// post) or a 400 for a chat vigie may not post in or that it cannot see; a
+// Discord 403 Missing Access or Missing Permissions (50001, 50013) or 404
+// Unknown Channel (10003). Every card would be refused the same until a
+// member of the chat or server mends it, and then every one is taken.
+func deskChatRefused(err error) bool {
+	var te *telegram.APIError
+	if errors.As(err, &te) {
+		if te.Code == http.StatusForbidden {
+			return true
+		}
+		d := strings.ToLower(te.Description)
+		return te.Code == http.StatusBadRequest && (strings.Contains(d, "chat not found") ||
+			strings.Contains(d, "not enough rights to send") || strings.Contains(d, "have no rights to send") ||
+			strings.Contains(d, "chat_write_forbidden") || strings.Contains(d, "chat_restricted"))
+	}
+	var de *discord.APIError
+	if errors.As(err, &de) {
+		return de.Code == 50001 || de.Code == 50013 || de.Code == 10003
 	}
 	return false
 }
