@@ -91,3 +91,54 @@ func TestDeskChatLost(t *testing.T) {
 		})
 	}
 }
+
+const communityDeskRules = `timezone: UTC
+desk:
+  telegram_chat: "-100500"
+  cms: ["telegram:42"]
+communities:
+  shop:
+    places: [telegram:-100111]
+    desk: {telegram_chat: "-100900"}
+rules:
+  - name: scam
+    category: spam
+    when: 'lower(text) contains "nitro"'
+    do: [forward("scam")]
+`
+
+// TestCommunityDeskChatLost: vigie is removed from a community's desk chat
+// while the file's desk chat takes its cards. /-/ready names that chat, and
+// stays not ready while the other desk chat takes cards (a card taken there
+// says nothing of the community's chat); the file's cases are posted.
+func TestCommunityDeskChatLost(t *testing.T) {
+	api := tgfake.New(t)
+	in := start(t, communityDeskRules, map[string]string{
+		"TELEGRAM_TOKEN": tgfake.Token, "TELEGRAM_API_URL": api.HTTP.URL,
+		"TELEGRAM_MODE": "webhook", "TELEGRAM_WEBHOOK_SECRET": "s3cret_token",
+		"VIGIE_WEBHOOK_SECRET": secret,
+	})
+	testsync.Eventually(t, "ready before the chat is lost", func() bool { return ready(t, in).code == http.StatusOK })
+	api.SetTrouble(func(method string, p url.Values) (int, string, bool) {
+		if method == "sendMessage" && p.Get("chat_id") == "-100900" {
+			return http.StatusForbidden, `{"ok":false,"error_code":403,"description":"Forbidden: bot was kicked from the supergroup chat"}`, false
+		}
+		return 0, "", false
+	})
+	shop := message("m-shop", "u-9", "nitro shop")
+	shop["platform"], shop["space"] = "telegram", "-100111"
+	in.post(t, shop)
+	testsync.Eventually(t, "not ready, naming the community's desk chat", func() bool {
+		rd := ready(t, in)
+		return rd.code == http.StatusServiceUnavailable && len(rd.Reasons) == 1 && strings.Contains(rd.Reasons[0], "-100900")
+	})
+	// A case for the file's desk is posted there; the community's chat is
+	// still refused, and said so.
+	other := message("m-other", "u-10", "nitro other")
+	other["platform"] = "shop"
+	in.post(t, other)
+	testsync.Eventually(t, "the file's case posted", func() bool { return len(deskCards(api, "nitro other")) == 1 })
+	if rd := ready(t, in); rd.code != http.StatusServiceUnavailable || len(rd.Reasons) != 1 || !strings.Contains(rd.Reasons[0], "-100900") {
+		t.Errorf("after a card taken by the file's desk chat: /-/ready %d %q, want 503 naming -100900", rd.code, rd.Reasons)
+	}
+}

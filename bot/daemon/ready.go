@@ -99,9 +99,7 @@ func (d *daemon) notReady(ctx context.Context) []string {
 	}
 	out = append(out, d.storeProblems(ctx)...)
 	for _, w := range d.desks {
-		if p := w.problem(); p != "" {
-			out = append(out, p)
-		}
+		out = append(out, w.problems()...)
 	}
 	slices.Sort(out)
 	return out
@@ -255,7 +253,16 @@ type watchedDesk struct {
 	name string
 	desk handlers.Desk
 
-	mu    sync.Mutex
+	// failing are the desk's chats that could not be reached the last time
+	// vigie posted there, by chat ("" for the rule file's desk chat, else a
+	// community's own): a community's desk chat that refuses vigie does not
+	// make the desk's look reachable or not.
+	mu      sync.Mutex
+	failing map[string]deskDown
+}
+
+// deskDown is since when, and why, a desk chat cannot be reached.
+type deskDown struct {
 	since time.Time
 	err   error
 }
@@ -272,6 +279,15 @@ var (
 // until it is renewed); any other answer from the platform, even a refusal,
 // makes it reachable. A call cancelled by vigie itself says nothing.
 func (w *watchedDesk) record(ctx context.Context, err error) error {
+	return w.recordIn(ctx, "", err)
+}
+
+// recordIn is record for the desk chat of community: its own, or the desk's.
+func (w *watchedDesk) recordIn(ctx context.Context, community string, err error) error {
+	chat := ""
+	if cd, ok := w.desk.(interface{ communityDesk(string) string }); ok {
+		chat = cd.communityDesk(community)
+	}
 	switch {
 	case tokenRefused(err):
 		err = fmt.Errorf("%w (renew it): %w", handlers.ErrDeskTokenRefused, err)
@@ -287,13 +303,18 @@ func (w *watchedDesk) record(ctx context.Context, err error) error {
 		!errors.As(err, &ae) || ae.Retryable && ae.RetryAfter == 0)
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	down, was := w.failing[chat]
 	switch {
 	case !unreachable:
-		w.err = nil
-	case w.err == nil:
-		w.err, w.since = err, time.Now()
+		delete(w.failing, chat)
+	case !was:
+		if w.failing == nil {
+			w.failing = map[string]deskDown{}
+		}
+		w.failing[chat] = deskDown{since: time.Now(), err: err}
 	default:
-		w.err = err
+		down.err = err
+		w.failing[chat] = down
 	}
 	return err
 }
@@ -342,18 +363,24 @@ func deskChatRefused(err error) bool {
 	return false
 }
 
-// problem is why the desk is unreachable, or "".
-func (w *watchedDesk) problem() string {
+// problems say, sorted, why the desk chat, or a community's, is unreachable.
+func (w *watchedDesk) problems() []string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.err == nil {
-		return ""
+	var out []string
+	for chat, down := range w.failing {
+		desk := "desk " + w.name
+		if chat != "" {
+			desk += " (a community's desk chat, " + chat + ")"
+		}
+		out = append(out, fmt.Sprintf("%s: unreachable since %s: %v", desk, down.since.UTC().Format(time.RFC3339), down.err))
 	}
-	return fmt.Sprintf("desk %s: unreachable since %s: %v", w.name, w.since.UTC().Format(time.RFC3339), w.err)
+	slices.Sort(out)
+	return out
 }
 
 func (w *watchedDesk) PostCase(ctx context.Context, c store.Case) error {
-	return w.record(ctx, w.desk.PostCase(ctx, c))
+	return w.recordIn(ctx, c.Community, w.desk.PostCase(ctx, c))
 }
 
 func (w *watchedDesk) Alert(ctx context.Context, text string) error {
@@ -366,7 +393,7 @@ func (w *watchedDesk) AlertCommunity(ctx context.Context, community, text string
 	if !ok {
 		return w.Alert(ctx, text)
 	}
-	return w.record(ctx, cd.AlertCommunity(ctx, community, text))
+	return w.recordIn(ctx, community, cd.AlertCommunity(ctx, community, text))
 }
 
 // Page pages where the desk can, and alerts where it cannot.
