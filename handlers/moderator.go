@@ -42,6 +42,13 @@ var ErrNoDesk = errors.New("no desk")
 // while the desk is down, rather than being given up one by one.
 var ErrDeskTokenRefused = errors.New("the desk's platform refused vigie's token")
 
+// ErrDeskChatRefused is what a Desk wraps when the desk chat or channel
+// refuses vigie itself (removed from it, or no right to post there): no card
+// can be shown there until a member lets vigie back in, and then every one
+// can. The cases wait in the store, as for a refused token, rather than being
+// given up one by one while the CMs' chat is out of reach.
+var ErrDeskChatRefused = errors.New("the desk chat refuses vigie (removed from it, or no right to post there)")
+
 // Options are what a Moderator works with.
 type Options struct {
 	// Platforms by name, as events name them in Event.Platform. Events from a
@@ -178,6 +185,11 @@ type Moderator struct {
 	// error is logged when it starts and the recovery when it ends, not at
 	// every round of the desk.
 	tokenRefused atomic.Bool
+	// chatRefused are the desks (by community, "" for the rule file's)
+	// whose chat refuses vigie, so that the error is logged once when it
+	// starts and the recovery when it ends.
+	chatRefusedMu sync.Mutex
+	chatRefused   map[string]bool
 	// shiftHits counts rule hits by the mode they came in (office, after,
 	// paused) and rule.
 	shiftHits *prometheus.CounterVec
@@ -959,6 +971,7 @@ func (m *Moderator) FlushCases(ctx context.Context) {
 	}
 	var waiting []string
 	var lastErr error
+	refusedHere := map[string]bool{} // the desks whose chat refused vigie this round
 	for i, c := range cases {
 		if ctx.Err() != nil {
 			for _, c := range cases[i:] {
@@ -968,6 +981,10 @@ func (m *Moderator) FlushCases(ctx context.Context) {
 		}
 		// A case decided before it reached the desk (from another desk, or over
 		// HTTP) needs no card.
+		if c.Status == store.CaseOpen && refusedHere[c.Community] {
+			waiting = append(waiting, c.ID) // not asked: its chat just refused vigie
+			continue
+		}
 		if c.Status == store.CaseOpen {
 			err := m.retry.Do(ctx, func(ctx context.Context) error { return m.desk.PostCase(ctx, c) })
 			switch {
@@ -975,9 +992,17 @@ func (m *Moderator) FlushCases(ctx context.Context) {
 				if m.tokenRefused.CompareAndSwap(true, false) {
 					m.log.Info("the desk takes vigie's token again: the cases that waited are posted")
 				}
+				m.deskChatTakes(c.Community)
 				if len(c.Trying) > 0 {
 					m.showAmended(ctx, c.ID)
 				}
+			case errors.Is(err, ErrDeskChatRefused):
+				// The cases for that chat would all wait the same; those for
+				// another community's desk may still be shown.
+				refusedHere[c.Community] = true
+				waiting, lastErr = append(waiting, c.ID), err
+				m.deskChatRefused(c.Community, len(cases)-i, err)
+				continue
 			case errors.Is(err, ErrDeskTokenRefused):
 				// Every case would wait the same, and none is to blame.
 				if !m.tokenRefused.Swap(true) {
@@ -1009,6 +1034,42 @@ func (m *Moderator) FlushCases(ctx context.Context) {
 		m.log.Warn("the desk did not take some cases; they stay open in the store and are tried again",
 			"cases", strings.Join(waiting, ","), "err", lastErr)
 	}
+}
+
+// deskChatRefused logs, once until it takes a card again, that the desk chat
+// of community ("" for the rule file's desk) refuses vigie.
+func (m *Moderator) deskChatRefused(community string, waiting int, err error) {
+	m.chatRefusedMu.Lock()
+	defer m.chatRefusedMu.Unlock()
+	if m.chatRefused[community] {
+		return
+	}
+	if m.chatRefused == nil {
+		m.chatRefused = map[string]bool{}
+	}
+	m.chatRefused[community] = true
+	log := m.log
+	if community != "" {
+		log = log.With("community", community)
+	}
+	log.Error("the desk chat refuses vigie: add it back to the desk chat, with the right to post there; until then its cases wait in the store and are posted then",
+		"waiting", waiting, "err", err)
+}
+
+// deskChatTakes logs that the desk chat of community took a card again, if
+// it refused vigie before.
+func (m *Moderator) deskChatTakes(community string) {
+	m.chatRefusedMu.Lock()
+	defer m.chatRefusedMu.Unlock()
+	if !m.chatRefused[community] {
+		return
+	}
+	delete(m.chatRefused, community)
+	log := m.log
+	if community != "" {
+		log = log.With("community", community)
+	}
+	log.Info("the desk chat takes vigie's cards again: the cases that waited are posted")
 }
 
 // undeliverable records that the desk refused c for good, so that it is not

@@ -1369,7 +1369,8 @@ func (ds *deskFanout) send(ctx context.Context, show func(handlers.Desk) error) 
 // failed counts a desk's failure.
 func (ds *deskFanout) failed(ctx context.Context, desk string, err error) deskFailure {
 	kind := deskRefused
-	if bot.Retryable(err) || ctx.Err() != nil || errors.Is(err, handlers.ErrDeskTokenRefused) {
+	if bot.Retryable(err) || ctx.Err() != nil || errors.Is(err, handlers.ErrDeskTokenRefused) ||
+		errors.Is(err, handlers.ErrDeskChatRefused) {
 		kind = deskUnreachable
 	}
 	ds.failures.WithLabelValues(desk, kind).Inc()
@@ -1377,8 +1378,9 @@ func (ds *deskFanout) failed(ctx context.Context, desk string, err error) deskFa
 }
 
 // err is the error of a send that no desk took: retryable when a desk may take
-// it later, one that wraps handlers.ErrDeskTokenRefused (not retryable now)
-// when a desk will take it once its token is renewed, refused when every desk
+// it later, one that wraps handlers.ErrDeskTokenRefused or
+// handlers.ErrDeskChatRefused (not retryable now) when a desk will take it
+// once its token is renewed or vigie let back in its chat, refused when every desk
 // that is on refused it, handlers.ErrNoDesk when every desk is off. nil when a
 // desk took it.
 func (f fanned) err(op bot.ActionKind) error {
@@ -1392,7 +1394,8 @@ func (f fanned) err(op bot.ActionKind) error {
 	retry := false
 	for i, x := range f.failures {
 		errs[i] = fmt.Errorf("%s desk: %w", x.desk, x.err)
-		retry = retry || x.kind == deskUnreachable && !errors.Is(x.err, handlers.ErrDeskTokenRefused)
+		retry = retry || x.kind == deskUnreachable && !errors.Is(x.err, handlers.ErrDeskTokenRefused) &&
+			!errors.Is(x.err, handlers.ErrDeskChatRefused)
 	}
 	// Said here: errors.As on the joined errors would only read the first.
 	return &bot.ActionError{Op: op, Retryable: retry, Err: errors.Join(errs...)}

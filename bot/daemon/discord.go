@@ -206,7 +206,18 @@ var (
 	_ bot.LogPoster      = (*discordShards)(nil)
 	_ bot.LogEscaper     = (*discordShards)(nil)
 	_ bot.RoleResolver   = (*discordShards)(nil)
+	_ bot.Troubler       = (*discordShards)(nil)
 )
+
+// Troubles are every shard's, in shard order (/healthz sorts them): each
+// sees only its own guilds' removals.
+func (s *discordShards) Troubles() []string {
+	var out []string
+	for _, cl := range s.all {
+		out = append(out, cl.Troubles()...)
+	}
+	return out
+}
 
 func (s *discordShards) of(ev bot.Event) *discord.Client {
 	if cl, ok := s.byID[discord.ShardOf(ev.Space, s.count)]; ok {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -98,9 +99,7 @@ func (d *daemon) notReady(ctx context.Context) []string {
 	}
 	out = append(out, d.storeProblems(ctx)...)
 	for _, w := range d.desks {
-		if p := w.problem(); p != "" {
-			out = append(out, p)
-		}
+		out = append(out, w.problems()...)
 	}
 	slices.Sort(out)
 	return out
@@ -254,7 +253,16 @@ type watchedDesk struct {
 	name string
 	desk handlers.Desk
 
-	mu    sync.Mutex
+	// failing are the desk's chats that could not be reached the last time
+	// vigie posted there, by chat ("" for the rule file's desk chat, else a
+	// community's own): a community's desk chat that refuses vigie does not
+	// make the desk's look reachable or not.
+	mu      sync.Mutex
+	failing map[string]deskDown
+}
+
+// deskDown is since when, and why, a desk chat cannot be reached.
+type deskDown struct {
 	since time.Time
 	err   error
 }
@@ -271,24 +279,42 @@ var (
 // until it is renewed); any other answer from the platform, even a refusal,
 // makes it reachable. A call cancelled by vigie itself says nothing.
 func (w *watchedDesk) record(ctx context.Context, err error) error {
-	if tokenRefused(err) {
+	return w.recordIn(ctx, "", err)
+}
+
+// recordIn is record for the desk chat of community: its own, or the desk's.
+func (w *watchedDesk) recordIn(ctx context.Context, community string, err error) error {
+	chat := ""
+	if cd, ok := w.desk.(interface{ communityDesk(string) string }); ok {
+		chat = cd.communityDesk(community)
+	}
+	switch {
+	case tokenRefused(err):
 		err = fmt.Errorf("%w (renew it): %w", handlers.ErrDeskTokenRefused, err)
+	case deskChatRefused(err):
+		err = fmt.Errorf("%w: %w", handlers.ErrDeskChatRefused, err)
 	}
 	if err != nil && ctx.Err() != nil {
 		return err
 	}
 	var ae *bot.ActionError
 	unreachable := err != nil && (errors.Is(err, handlers.ErrDeskTokenRefused) ||
+		errors.Is(err, handlers.ErrDeskChatRefused) ||
 		!errors.As(err, &ae) || ae.Retryable && ae.RetryAfter == 0)
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	down, was := w.failing[chat]
 	switch {
 	case !unreachable:
-		w.err = nil
-	case w.err == nil:
-		w.err, w.since = err, time.Now()
+		delete(w.failing, chat)
+	case !was:
+		if w.failing == nil {
+			w.failing = map[string]deskDown{}
+		}
+		w.failing[chat] = deskDown{since: time.Now(), err: err}
 	default:
-		w.err = err
+		down.err = err
+		w.failing[chat] = down
 	}
 	return err
 }
@@ -312,18 +338,49 @@ func tokenRefused(err error) bool {
 	return false
 }
 
-// problem is why the desk is unreachable, or "".
-func (w *watchedDesk) problem() string {
+// deskChatRefused reports whether a platform refused vigie itself in the
+// desk chat or channel, rather than the card it was given: a Bot API 403
+// (removed from the chat, blocked by the CM in a private chat, no right to
+// post) or a 400 for a chat vigie may not post in or that it cannot see; a
+// Discord 403 Missing Access or Missing Permissions (50001, 50013) or 404
+// Unknown Channel (10003). Every card would be refused the same until a
+// member of the chat or server mends it, and then every one is taken.
+func deskChatRefused(err error) bool {
+	var te *telegram.APIError
+	if errors.As(err, &te) {
+		if te.Code == http.StatusForbidden {
+			return true
+		}
+		d := strings.ToLower(te.Description)
+		return te.Code == http.StatusBadRequest && (strings.Contains(d, "chat not found") ||
+			strings.Contains(d, "not enough rights to send") || strings.Contains(d, "have no rights to send") ||
+			strings.Contains(d, "chat_write_forbidden") || strings.Contains(d, "chat_restricted"))
+	}
+	var de *discord.APIError
+	if errors.As(err, &de) {
+		return de.Code == 50001 || de.Code == 50013 || de.Code == 10003
+	}
+	return false
+}
+
+// problems say, sorted, why the desk chat, or a community's, is unreachable.
+func (w *watchedDesk) problems() []string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.err == nil {
-		return ""
+	var out []string
+	for chat, down := range w.failing {
+		desk := "desk " + w.name
+		if chat != "" {
+			desk += " (a community's desk chat, " + chat + ")"
+		}
+		out = append(out, fmt.Sprintf("%s: unreachable since %s: %v", desk, down.since.UTC().Format(time.RFC3339), down.err))
 	}
-	return fmt.Sprintf("desk %s: unreachable since %s: %v", w.name, w.since.UTC().Format(time.RFC3339), w.err)
+	slices.Sort(out)
+	return out
 }
 
 func (w *watchedDesk) PostCase(ctx context.Context, c store.Case) error {
-	return w.record(ctx, w.desk.PostCase(ctx, c))
+	return w.recordIn(ctx, c.Community, w.desk.PostCase(ctx, c))
 }
 
 func (w *watchedDesk) Alert(ctx context.Context, text string) error {
@@ -336,7 +393,7 @@ func (w *watchedDesk) AlertCommunity(ctx context.Context, community, text string
 	if !ok {
 		return w.Alert(ctx, text)
 	}
-	return w.record(ctx, cd.AlertCommunity(ctx, community, text))
+	return w.recordIn(ctx, community, cd.AlertCommunity(ctx, community, text))
 }
 
 // Page pages where the desk can, and alerts where it cannot.

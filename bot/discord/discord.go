@@ -159,6 +159,8 @@ type Client struct {
 	desk atomic.Pointer[deskConf]
 
 	removed removedMembers // the members vigie kicked or banned lately
+	// troubles are the guilds it moderates that vigie was removed from.
+	troubles troubles
 
 	selfID atomic.Value // string: the bot's user id, from READY
 	// auditLogUnseen says an unban came from a guild whose audit log vigie

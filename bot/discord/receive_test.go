@@ -455,23 +455,49 @@ func TestGatewayRefusesTheIntents(t *testing.T) {
 }
 
 // TestRemovedFromAGuild: a GUILD_DELETE without unavailable says vigie was
-// kicked from the guild (or the guild deleted): a warning with audit=true,
-// as the Telegram connector says it of a group. One with unavailable is an
-// outage of Discord's, the guild comes back: nothing said.
+// kicked from the guild (or the guild deleted): nothing is moderated there
+// until it is invited again, which will not happen by itself. An error with
+// audit=true, the guild among the troubles /healthz lists, and a message on
+// the desk, once; when vigie is invited back (GUILD_CREATE), the trouble
+// goes and the desk is told. One with unavailable is an outage of
+// Discord's, the guild comes back: nothing said.
 func TestRemovedFromAGuild(t *testing.T) {
 	f := newFakeDiscord(t)
-	c, logs := newTestClient(t, f, Config{Guilds: []string{guildID}})
+	c, logs := newTestClient(t, f, Config{Guilds: []string{guildID}, DeskChannel: deskID})
 	run(t, f, c, make(chan bot.Event, 4), allPerms)
+	deskSays := func(want string) int {
+		n := 0
+		for _, call := range f.Calls("POST", "/channels/"+deskID+"/messages") {
+			if s, _ := call.Body["content"].(string); strings.Contains(s, want) {
+				n++
+			}
+		}
+		return n
+	}
 	f.Dispatch("GUILD_DELETE", map[string]any{"id": guildID, "unavailable": true})
 	f.Dispatch("GUILD_CREATE", guildCreate(allPerms))
 	f.Dispatch("GUILD_DELETE", map[string]any{"id": guildID})
+	f.Dispatch("GUILD_DELETE", map[string]any{"id": guildID}) // Discord may say it again
 	testsync.Eventually(t, "the removal told", func() bool {
 		return strings.Contains(logs.String(), "vigie was removed from a guild it moderates")
 	})
+	testsync.Eventually(t, "the desk told of the removal", func() bool { return deskSays("vigie was removed from the server Gamers") >= 1 })
 	if n := strings.Count(logs.String(), "vigie was removed from a guild"); n != 1 {
 		t.Errorf("told %d times, want once (the outage is not a removal):\n%s", n, logs.String())
 	}
-	if !strings.Contains(logs.String(), "name=Gamers") || !strings.Contains(logs.String(), "audit=true") {
-		t.Errorf("the warning does not name the guild, or is not audited:\n%s", logs.String())
+	if !strings.Contains(logs.String(), "level=ERROR") || !strings.Contains(logs.String(), "name=Gamers") || !strings.Contains(logs.String(), "audit=true") {
+		t.Errorf("the removal is not an error naming the guild, or is not audited:\n%s", logs.String())
+	}
+	if got := c.Troubles(); len(got) != 1 || !strings.Contains(got[0], guildID) || !strings.Contains(got[0], "invite it again") {
+		t.Errorf("troubles after the removal = %q, want the guild", got)
+	}
+
+	f.Dispatch("GUILD_CREATE", guildCreate(allPerms))
+	testsync.Eventually(t, "the desk told vigie is back", func() bool { return deskSays("vigie is back in the server Gamers") == 1 })
+	if got := c.Troubles(); len(got) != 0 {
+		t.Errorf("troubles once vigie is back = %q, want none", got)
+	}
+	if n := deskSays("vigie was removed from the server"); n != 1 {
+		t.Errorf("the desk was told of the removal %d times, want once", n)
 	}
 }

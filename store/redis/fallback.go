@@ -70,6 +70,10 @@ type Fallback struct {
 	degraded atomic.Bool
 	dropped  atomic.Int64
 	flushed  atomic.Int64
+	// marked: the data marker was seen or set in Redis; dataLost counts
+	// the times it was found gone since (Redis lost its data).
+	marked   bool
+	dataLost atomic.Int64
 
 	mu sync.Mutex
 	// problem says why the memory stands in for Redis, set when it starts to
@@ -205,6 +209,10 @@ func (f *Fallback) Problem() string {
 // Degraded reports whether Redis is away and the memory stands in for it.
 func (f *Fallback) Degraded() bool { return f.degraded.Load() }
 
+// DataLost returns how many times this Fallback found that Redis had lost its
+// data.
+func (f *Fallback) DataLost() int64 { return f.dataLost.Load() }
+
 // Dropped returns how many audit entries and cases were not kept for Redis
 // because the buffer was full.
 func (f *Fallback) Dropped() int64 { return f.dropped.Load() }
@@ -280,6 +288,9 @@ func (f *Fallback) Register(reg prometheus.Registerer) error {
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "vigie_store_dropped_total",
 			Help: "Cases and audit entries not kept for Redis because the buffer was full."},
 			func() float64 { return float64(f.Dropped()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "vigie_store_data_lost_total",
+			Help: "Times this vigie found that Redis had lost its data (restarted without persistence, FLUSHALL, an empty replica promoted): the open cases it held were lost."},
+			func() float64 { return float64(f.DataLost()) }),
 	} {
 		if err := reg.Register(c); err != nil {
 			return fmt.Errorf("store metrics: %w", err)
@@ -801,17 +812,48 @@ func (f *Fallback) retry() {
 	defer close(f.done)
 	t := time.NewTicker(f.opts.RetryEvery)
 	defer t.Stop()
+	ticks := 0
 	for {
 		select {
 		case <-f.stop:
 			return
 		case <-t.C:
 		}
+		ticks++
 		if !f.degraded.Load() && f.Buffered() == 0 && f.bansWaiting() == 0 {
+			if ticks%markEvery == 0 {
+				f.checkData()
+			}
 			continue
 		}
 		f.retryOnce()
 	}
+}
+
+// markEvery is how many of retry's ticks (RetryEvery, a second by default)
+// come between two checks of the data marker.
+const markEvery = 5
+
+// checkData keeps the data marker in Redis, and says, as an error, when it
+// finds it gone after it was there: Redis lost its data (restarted without
+// persistence, FLUSHALL, a failover to an empty replica) and with it the
+// open cases, strikes and counters; it answers, so nothing else says so.
+// With several instances, the first to look after the loss tells it, and
+// sets the marker again for the others. A Redis that does not answer says
+// nothing here: the events see that.
+func (f *Fallback) checkData() {
+	ctx, cancel := context.WithTimeout(f.ctx, f.opts.RetryEvery)
+	defer cancel()
+	had, err := f.primary.markData(ctx)
+	if err != nil {
+		return
+	}
+	if !had && f.marked {
+		f.dataLost.Add(1)
+		f.log.Error("redis lost its data (restarted without persistence, FLUSHALL, or a failover to an empty replica): the open cases, strikes and counters it held are gone; run Redis with appendonly yes",
+			"store", "redis")
+	}
+	f.marked = true
 }
 
 // retryOnce pings Redis and, when it answers, writes back what waited for it. A

@@ -453,6 +453,25 @@ func (s *Store) writable(ctx context.Context) error {
 	return nil
 }
 
+// markerScript keeps PREFIX:{probe}:marker, vigie's mark on this Redis's data,
+// for a day from now, and says whether it was there (1) or is set now (0).
+var markerScript = goredis.NewScript(`
+if redis.call('PEXPIRE', KEYS[1], ARGV[1]) == 1 then return 1 end
+redis.call('SET', KEYS[1], '1', 'PX', ARGV[1])
+return 0`)
+
+// markerTTL is how long the marker outlives the last vigie that kept it.
+const markerTTL = 24 * time.Hour
+
+// markData keeps the marker and reports whether it was there already.
+func (s *Store) markData(ctx context.Context) (bool, error) {
+	n, err := markerScript.Run(ctx, s.c, []string{s.cfg.prefix + ":{probe}:marker"}, markerTTL.Milliseconds()).Int()
+	if err != nil {
+		return false, fmt.Errorf("redis data marker: %w", err)
+	}
+	return n == 1, nil
+}
+
 // LostWrites returns how many queued writes (WithAutoPipeline) Redis did not
 // take and nobody else took over.
 func (s *Store) LostWrites() int64 { return s.lostN.Load() }
@@ -511,6 +530,7 @@ func (h tripHook) ProcessPipelineHook(next goredis.ProcessPipelineHook) goredis.
 //	PREFIX:{lease:JOB}:token                  the job's last fencing token (INCR, from Redis's clock in µs)
 //	PREFIX:{lease:JOB}:v:NAME                 a value written under the lease (AdvanceFenced)
 //	PREFIX:{probe}:writable                   written while Redis is away, to see it takes writes again
+//	PREFIX:{probe}:marker                     kept by every vigie: gone, Redis lost its data
 func (s *Store) tag(platform, space, v string) string {
 	return s.cfg.prefix + ":{" + platform + ":" + space + ":" + v + "}"
 }
