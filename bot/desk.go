@@ -35,6 +35,19 @@ type Card struct {
 	// Desk is the chat or channel the card is posted to when it is not the
 	// desk's: the desk of the case's community (the rule file's communities:).
 	Desk string
+	// Unverified says the message came over HTTP and was not seen on its
+	// platform (store.Case.Unverified): the desks say so (UnverifiedText)
+	// and offer keep only.
+	Unverified bool
+}
+
+// UnverifiedText is what the cards of an Unverified case say, above the
+// message: a CM woken at night reads at once that vigie cannot vouch for it
+// and will not act on it.
+func UnverifiedText(platform string) string {
+	return "⚠️ Unverified: this message came over HTTP (/v1/events), not from " + platform +
+		", and may be forged in the member's name. vigie will not act on it: look for it on " +
+		platform + ", and act there if it is real."
 }
 
 // SuggestsFAQAnswer reports whether the card is the FAQ's (rule faq:ENTRY)

@@ -186,6 +186,11 @@ type Verdict struct {
 	Withheld string `json:"withheld,omitempty"`
 }
 
+// Unverified reports whether v's event may be forged: it was posted over
+// HTTP about a platform whose own connector is on, which is when Withheld
+// is set. Its cases say so, and the desks do not act on them.
+func (v Verdict) Unverified() bool { return v.Withheld != "" }
+
 // WithoutPlatformActions is v with only the actions that do not touch the
 // platform: forward, alert and strike.
 func (v Verdict) WithoutPlatformActions() Verdict {

@@ -204,6 +204,15 @@ func (m *Moderator) decide(ctx context.Context, caseID, outcome, by string) (sto
 			return store.Case{}, none, err
 		}
 	}
+	if c.Unverified && o.Kind != OutcomeKeep && c.Status == store.CaseOpen {
+		// Refused rather than confirmed: a real message would have come
+		// from the platform's connector itself, as its own case; a "yes, I
+		// saw it there" pressed half asleep on a phone would be a reflex,
+		// not a check, and the ban would fall on the member named.
+		m.log.Warn("decision refused: the case's message is unverified", "audit", true, "case", c.ID, "by", by, "outcome", o.String())
+		return c, none, fmt.Errorf("case %s: %w: its message came over HTTP and was not seen on %s (unverified): keep is the only outcome; look for it on %s and act there if it is real",
+			caseID, ErrCannot, c.Event.Platform, c.Event.Platform)
+	}
 	if o.Kind == OutcomeAnswer {
 		text, ok := suggestedReply(c)
 		if !ok {

@@ -69,7 +69,8 @@ func (m *Moderator) DeferAgain(ctx context.Context, rs *rules.Ruleset, ev bot.Ev
 		reason += "; done: " + actionList(carried)
 	}
 	// Only what was carried out is offered to undo from its card.
-	c := store.Case{Event: ev, Rule: rule, Category: category, Suggested: suggested, NotDone: notDone, Reason: reason}
+	c := store.Case{Event: ev, Rule: rule, Category: category, Suggested: suggested, NotDone: notDone, Reason: reason,
+		Unverified: v.Unverified()}
 	if early != "" {
 		errs = append(errs, m.amend(ctx, rs, store.Case{ID: early}, c))
 	} else {

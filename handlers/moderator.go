@@ -450,7 +450,7 @@ func (m *Moderator) handle(ctx context.Context, rs *rules.Ruleset, ev bot.Event,
 	var withheld []bot.Action
 	// vc gathers what the verdict leaves to the CMs (forwards, an alert the
 	// desk did not take, actions held or failed): one case for the message.
-	var vc verdictCase
+	vc := verdictCase{unverified: v.Unverified()}
 	// The verdict's actions are merged once here, in room on the stack, and
 	// withhold reads the same list. The debug lines build their event key and
 	// action text only when debug is on: this runs for every verdict of a raid
@@ -648,6 +648,8 @@ type verdictCase struct {
 	// notDone are the suggested actions not carried out: held or failed.
 	notDone []bot.Action
 	holds   bool
+	// unverified: the verdict's event may be forged (store.Case.Unverified).
+	unverified bool
 	// counted are the forwards and alerts whose result is the case's.
 	counted []bot.ActionKind
 }
@@ -729,7 +731,7 @@ func (vc *verdictCase) build(m *Moderator, rs *rules.Ruleset, ev bot.Event) (sto
 		}
 	}
 	c := store.Case{Event: ev, Rule: vc.parts[lead].rule, Category: vc.parts[lead].category,
-		Suggested: vc.suggested, NotDone: vc.notDone, Holds: vc.holds}
+		Suggested: vc.suggested, NotDone: vc.notDone, Holds: vc.holds, Unverified: vc.unverified}
 	if len(vc.parts) == 1 {
 		p := vc.parts[0]
 		c.Reason = p.reason

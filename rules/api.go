@@ -156,6 +156,14 @@ type LoadOptions struct {
 	// or with a model just trained, through it. A name the file does not
 	// declare is ignored.
 	Models map[string]*classify.Model
+	// Confined keeps the list and model files to the rule file's folder and
+	// below: a file: that is absolute or climbs out of it (..) is refused, as
+	// is a symbolic link that leads out. The console sets it for a draft: a
+	// console admin, who need not own the machine, would otherwise have
+	// vigie read any file it can (/proc/self/environ and its tokens) into a
+	// list, and the tests and backtests tell what it holds. The command line
+	// does not: the operator owns the machine and the file.
+	Confined bool
 }
 
 // Load reads, checks and compiles the rule file at path. Every problem is reported

@@ -513,6 +513,9 @@ func readListFile(ruleFile, name string, limit int64, opts LoadOptions) ([]byte,
 	if name == "" {
 		return nil, errors.New("empty file name")
 	}
+	if opts.Confined && !filepath.IsLocal(name) {
+		return nil, fmt.Errorf("file %q is outside the rule file's folder: name a file in it or below it, as lists/NAME.txt", name)
+	}
 	var (
 		full string
 		data []byte
@@ -530,7 +533,11 @@ func readListFile(ruleFile, name string, limit int64, opts LoadOptions) ([]byte,
 		if !filepath.IsAbs(name) {
 			full = filepath.Join(filepath.Dir(ruleFile), name)
 		}
-		data, err = readRegular(full, limit)
+		if opts.Confined {
+			data, err = readRegularIn(filepath.Dir(ruleFile), name, limit)
+		} else {
+			data, err = readRegular(full, limit)
+		}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("cannot read %s: %w", full, pathless(err))
@@ -544,14 +551,29 @@ func readListFile(ruleFile, name string, limit int64, opts LoadOptions) ([]byte,
 // readRegular reads the regular file name, of at most limit bytes. It looks
 // before it opens: opening a FIFO for reading waits for a writer.
 func readRegular(name string, limit int64) ([]byte, error) {
-	fi, err := os.Stat(name)
+	return readRegularWith(os.Stat, os.Open, name, limit)
+}
+
+// readRegularIn is readRegular of name inside the folder dir, through an
+// os.Root: a name or a symbolic link that leads out of dir is refused.
+func readRegularIn(dir, name string, limit int64) ([]byte, error) {
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
+	return readRegularWith(root.Stat, root.Open, name, limit)
+}
+
+func readRegularWith(stat func(string) (fs.FileInfo, error), open func(string) (*os.File, error), name string, limit int64) ([]byte, error) {
+	fi, err := stat(name)
 	if err != nil {
 		return nil, err
 	}
 	if err := regular(fi, limit); err != nil {
 		return nil, err
 	}
-	f, err := os.Open(name)
+	f, err := open(name)
 	if err != nil {
 		return nil, err
 	}

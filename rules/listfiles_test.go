@@ -8,6 +8,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/vigie-bot/vigie"
 	"github.com/vigie-bot/vigie/rules"
 )
 
@@ -108,5 +109,58 @@ func TestRuleFileNotRegularRefused(t *testing.T) {
 		if got := strings.ReplaceAll(err.Error(), dir, "DIR"); got != want {
 			t.Errorf("Load(%s) = %q, want %q", file, got, want)
 		}
+	}
+}
+
+// With LoadOptions.Confined (a draft from the console), a list or model file
+// is read only in the rule file's folder and below: an absolute name, one
+// that climbs out with .., and a symbolic link leading out are refused at
+// the line that names them; a file below loads, and so do the starter
+// pack's lists and models built into the binary. Without it (the command
+// line, the operator's own file), an absolute name is read as before.
+func TestConfinedListAndModelFiles(t *testing.T) {
+	outside := filepath.Join(t.TempDir(), "environ")
+	if err := os.WriteFile(outside, []byte("DISCORD_TOKEN=s3cr3t\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "lists"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "lists", "ok.txt"), []byte("connard\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(outside, filepath.Join(dir, "lists", "link.txt")); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, "rules.yaml")
+	src := func(list string) []byte {
+		return []byte("lists:\n  words: {file: " + list + "}\nrules: []\n")
+	}
+	confined := rules.LoadOptions{Confined: true}
+	for _, tt := range []struct{ list, want string }{
+		{outside, file + `:2:17: list "words": file "` + outside + `" is outside the rule file's folder: name a file in it or below it, as lists/NAME.txt`},
+		{"../x/../../environ", file + `:2:17: list "words": file "../x/../../environ" is outside the rule file's folder: name a file in it or below it, as lists/NAME.txt`},
+		{"lists/link.txt", file + `:2:17: list "words": cannot read ` + filepath.Join(dir, "lists", "link.txt") + `: path escapes from parent`},
+	} {
+		_, err := rules.Parse(file, src(tt.list), confined)
+		if err == nil || err.Error() != tt.want {
+			t.Errorf("confined, list %s: %v\nwant %s", tt.list, err, tt.want)
+		}
+	}
+	if _, err := rules.Parse(file, []byte("models:\n  spam: {file: "+outside+"}\nrules: []\n"), confined); err == nil ||
+		!strings.Contains(err.Error(), `:2:16: model "spam": file "`+outside+`" is outside the rule file's folder`) {
+		t.Errorf("confined, model %s: %v", outside, err)
+	}
+	for _, list := range []string{"lists/ok.txt", "lists/../lists/ok.txt"} {
+		if _, err := rules.Parse(file, src(list), confined); err != nil {
+			t.Errorf("confined, list %s: %v", list, err)
+		}
+	}
+	if _, err := rules.Parse(file, src(outside), rules.LoadOptions{}); err != nil {
+		t.Errorf("not confined, list %s: %v", outside, err)
+	}
+	if _, _, err := vigie.LoadRulesWith("", confined); err != nil {
+		t.Errorf("the starter pack built in, confined: %v", err)
 	}
 }

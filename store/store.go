@@ -178,6 +178,12 @@ type Case struct {
 	// Community is the community of the case's place (the rule file's
 	// communities:), "" outside every community.
 	Community string `json:"community,omitempty"`
+	// Unverified says the case's message was posted over HTTP about a
+	// platform whose own connector is on, and not seen there: anyone with
+	// the webhook secret could have written it in a member's name. The
+	// desks show it so, and a decision that acts on the platform is refused
+	// (keep only); it is grouped with no other case.
+	Unverified bool `json:"unverified,omitempty"`
 }
 
 // CarriedOut reports whether vigie carried out an action of kind k on the
@@ -395,7 +401,8 @@ var ErrCaseCap = errors.New("too many open cases")
 // PlaceGroup names the cases of one rule in one place: platform, space,
 // channel. The reason is left out on purpose: the handlers write counts into
 // it (priority), and a CM decides about the author and the rule. A case
-// without a rule or an author, or one that Holds actions, is grouped with none.
+// without a rule or an author, one that Holds actions, or an Unverified one,
+// is grouped with none.
 func (c Case) PlaceGroup() string {
 	_, place := c.Groups()
 	return place
@@ -410,7 +417,7 @@ func (c Case) AuthorGroup() string {
 // Groups returns AuthorGroup and PlaceGroup in one allocation: the place's
 // name is the start of the author's.
 func (c Case) Groups() (author, place string) {
-	if c.Rule == "" || c.Event.Author.ID == "" || c.Holds {
+	if c.Rule == "" || c.Event.Author.ID == "" || c.Holds || c.Unverified {
 		return "", ""
 	}
 	e := c.Event

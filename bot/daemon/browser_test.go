@@ -44,7 +44,7 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 // the action carried out on the platform; then the queue at a phone's width.
 func TestConsoleInABrowser(t *testing.T) {
 	ctx := newTab(t)
-	in := start(t, casesRules, map[string]string{"VIGIE_WEBHOOK_SECRET": secret})
+	in := start(t, membersCasesRules, map[string]string{"VIGIE_WEBHOOK_SECRET": secret})
 	if r := in.do(t, "PUT", "/v1/accounts/ann", []byte(`{"role":"moderator","password":"correct horse"}`), nil); r.code != http.StatusCreated {
 		t.Fatalf("PUT /v1/accounts/ann = %d %s", r.code, r.body)
 	}

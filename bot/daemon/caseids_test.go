@@ -38,14 +38,14 @@ func TestDecisionWithACaseIDFromBeforeARestart(t *testing.T) {
 		})
 		return id
 	}
-	first := start(t, casesRules, env)
+	first := start(t, membersCasesRules, env)
 	first.post(t, message("m1", "eve", "free nitro"))
 	eve := caseOf(first, "free nitro")
 	if err := first.stop(); err != nil {
 		t.Fatal(err)
 	}
 
-	second := start(t, casesRules, env)
+	second := start(t, membersCasesRules, env)
 	second.post(t, message("m2", "frank", "nitro for all"))
 	frank := caseOf(second, "nitro for all")
 	r := second.do(t, "POST", "/v1/cases/"+eve+"/decision", []byte(`{"outcome":"delete","by":"ann"}`), auth)

@@ -22,6 +22,12 @@ rules:
     do: [forward("rude")]
 `
 
+// membersCasesRules is casesRules for tests whose posted events stand for
+// the feed connector's members, and whose cases are decided on the
+// platform: without http_events.act_on, such a case is unverified and keep
+// is its only outcome (TestUnverifiedCasesAreNotActedOn).
+const membersCasesRules = "http_events: {act_on: [discord]}\n" + casesRules
+
 type apiCase struct {
 	ID        string
 	Status    string
@@ -45,7 +51,7 @@ type apiPage struct {
 // platform cannot do is refused without recording anything.
 func TestCasesOverHTTP(t *testing.T) {
 	const token = "t0ken"
-	in := start(t, casesRules, map[string]string{"VIGIE_WEBHOOK_SECRET": secret, "VIGIE_ADMIN_TOKEN": token})
+	in := start(t, membersCasesRules, map[string]string{"VIGIE_WEBHOOK_SECRET": secret, "VIGIE_ADMIN_TOKEN": token})
 	auth := map[string]string{"Authorization": "Bearer " + token}
 	get := func(path string, want int) []byte {
 		t.Helper()

@@ -61,7 +61,7 @@ var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 // token, or from another site, are refused; a wrong password is refused and
 // limited; a new password ends the sessions made before it.
 func TestConsole(t *testing.T) {
-	in := start(t, casesRules, map[string]string{"VIGIE_WEBHOOK_SECRET": secret})
+	in := start(t, membersCasesRules, map[string]string{"VIGIE_WEBHOOK_SECRET": secret})
 	put := func(name, body string, want int) {
 		t.Helper()
 		if r := in.do(t, "PUT", "/v1/accounts/"+name, []byte(body), nil); r.code != want {

@@ -665,7 +665,7 @@ loop:
 			serveErr = nil
 			break loop
 		case <-reload:
-			if _, err := d.reload("signal"); err != nil {
+			if _, err := d.reload("signal", false); err != nil {
 				log.Error("reload refused, the old rules keep running", "err", err)
 			}
 		}
@@ -836,16 +836,19 @@ func (d *daemon) install(rs *rules.Ruleset, file string, matcher *faq.Matcher) *
 	return l
 }
 
-// loadRules reads the rule file on a reload: vigie.LoadRules, which a test
-// replaces to have the loader fail as a bug would.
-var loadRules = vigie.LoadRules
+// loadRules reads the rule file on a reload: vigie.LoadRulesWith, which a
+// test replaces to have the loader fail as a bug would.
+var loadRules = vigie.LoadRulesWith
 
 // reload builds the new rules fully and swaps them in; on failure the old rules
-// keep running.
-func (d *daemon) reload(why string) (*loaded, error) {
+// keep running. confined keeps the file's lists and models to its folder
+// (rules.LoadOptions.Confined), for a reload the console asks after writing
+// the file: the operator's own reloads (a signal, POST /-/reload, a desk's
+// /reload of the file on disk) read what the operator pointed at.
+func (d *daemon) reload(why string, confined bool) (*loaded, error) {
 	d.reloadMu.Lock()
 	defer d.reloadMu.Unlock()
-	rs, file, matcher, err := d.build()
+	rs, file, matcher, err := d.build(rules.LoadOptions{Confined: confined})
 	if err != nil {
 		d.metrics.reloadOK.Set(0)
 		d.health.set("reload", "last reload refused at "+time.Now().UTC().Format(time.RFC3339)+": "+strings.Join(problems(err), "; "))
@@ -863,7 +866,7 @@ func (d *daemon) reload(why string) (*loaded, error) {
 // the loader, is a refused reload (logged with its stack, counted in
 // vigie_panics_total{where="reload"}), not the end of the daemon and of the
 // rules it runs.
-func (d *daemon) build() (rs *rules.Ruleset, file string, matcher *faq.Matcher, err error) {
+func (d *daemon) build(opts rules.LoadOptions) (rs *rules.Ruleset, file string, matcher *faq.Matcher, err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			d.guard.Report("reload", v, debug.Stack())
@@ -871,7 +874,7 @@ func (d *daemon) build() (rs *rules.Ruleset, file string, matcher *faq.Matcher, 
 			err = fmt.Errorf("the rule loader failed (a bug in vigie, its stack is in the log): panic: %v", v)
 		}
 	}()
-	rs, file, err = loadRules(d.cfg.ConfigPath)
+	rs, file, err = loadRules(d.cfg.ConfigPath, opts)
 	if err == nil {
 		matcher, err = faq.Compile(rs)
 	}
@@ -888,7 +891,7 @@ func (d *daemon) build() (rs *rules.Ruleset, file string, matcher *faq.Matcher, 
 
 // reloadText reloads for a CM on a desk, and says what happened.
 func (d *daemon) reloadText(by string) (string, error) {
-	l, err := d.reload(by)
+	l, err := d.reload(by, false)
 	if err != nil {
 		d.log.Error("reload refused, the old rules keep running", "err", err, "by", by)
 		return "Refused, the old rules keep running:\n" + strings.Join(problems(err), "\n"), nil

@@ -558,7 +558,7 @@ func Sign(secret []byte, t int64, body []byte) []byte {
 // handleReload reloads the rule file: 200 when the new rules run, 422 with the
 // problems when the file was refused and the old rules keep running.
 func (d *daemon) handleReload(w http.ResponseWriter, r *http.Request) {
-	l, err := d.reload("http")
+	l, err := d.reload("http", false)
 	if err != nil {
 		d.log.Error("reload refused, the old rules keep running", "err", err)
 		writeJSON(w, http.StatusUnprocessableEntity, struct {
@@ -699,7 +699,7 @@ func (d *daemon) ruleFile() *console.RuleFile {
 			return ""
 		},
 		Reload: func(by string) error {
-			_, err := d.reload(by)
+			_, err := d.reload(by, true)
 			return err
 		},
 		History:  func(ctx context.Context) ([]bot.Event, error) { return d.history.events(ctx, d.now()) },

@@ -92,6 +92,7 @@ func metaConnector(cfg Config, _ *rules.Ruleset, reg prometheus.Registerer) (Con
 		VerifyToken: cfg.Getenv("META_VERIFY_TOKEN"),
 		PageToken:   cfg.Getenv("META_PAGE_TOKEN"),
 		PageID:      cfg.Getenv("META_PAGE_ID"),
+		InstagramID: cfg.Getenv("META_INSTAGRAM_ID"),
 		GraphURL:    cfg.Getenv("META_GRAPH_URL"),
 		Logger:      cfg.Logger,
 		Registerer:  reg,

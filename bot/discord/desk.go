@@ -154,6 +154,12 @@ func buttons(card bot.Card) []discordgo.MessageComponent {
 		// a page's comment is hidden rather than deleted, as the rules do
 		remove = discordgo.Button{Label: "Hide", Emoji: &discordgo.ComponentEmoji{Name: "🙈"}, Style: discordgo.SecondaryButton, CustomID: customID(card.ID, "hide")}
 	}
+	if card.Unverified {
+		// its message may be forged: keep only (Decide refuses the rest)
+		return []discordgo.MessageComponent{discordgo.ActionsRow{Components: []discordgo.MessageComponent{
+			discordgo.Button{Label: "Keep", Emoji: &discordgo.ComponentEmoji{Name: "✅"}, Style: discordgo.SuccessButton, CustomID: customID(card.ID, "keep")},
+		}}}
+	}
 	rows := []discordgo.MessageComponent{discordgo.ActionsRow{Components: []discordgo.MessageComponent{
 		discordgo.Button{Label: "Keep", Emoji: &discordgo.ComponentEmoji{Name: "✅"}, Style: discordgo.SuccessButton, CustomID: customID(card.ID, "keep")},
 		remove,
@@ -214,6 +220,9 @@ func renderCard(card bot.Card, decidedName, note string) string {
 	}
 	writeNotes(&b, card.Notes)
 	ev := card.Event
+	if card.Unverified {
+		fmt.Fprintf(&b, "**%s**\n", md(bot.UnverifiedText(ev.Platform)))
+	}
 	who := ev.Author.Name
 	if who == "" {
 		who = ev.Author.ID

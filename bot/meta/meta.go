@@ -40,6 +40,10 @@ type Config struct {
 	PageToken string
 	// PageID is the Page's id. Optional: events carry it, and messages go to /me.
 	PageID string
+	// InstagramID is the Instagram professional account's id (META_INSTAGRAM_ID).
+	// Optional: when set, deliveries about another account are refused, as
+	// PageID does for Pages.
+	InstagramID string
 	// GraphURL is the Graph API base, version included (META_GRAPH_URL).
 	GraphURL string
 	// HTTPClient makes the Graph calls; http.DefaultClient-like with a 30 s timeout when nil.

@@ -32,7 +32,7 @@ func newMetrics(reg prometheus.Registerer, queueLen func() float64, log *slog.Lo
 		Help: "Requests to the Meta webhook, by result (accepted, bad_signature, too_large, malformed, busy, shutting_down, handshake_ok, handshake_refused).",
 	}, []string{"result"}), entries: prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "vigie_meta_webhook_entries_refused_total",
-		Help: "Entries of signed Meta deliveries refused by their own time (stale: older than the dedupe's memory, a replay; future: dated ahead of the clock; undated), acknowledged but not acted on.",
+		Help: "Entries of signed Meta deliveries refused by their own time (stale: older than the dedupe's memory, a replay; future: dated ahead of the clock; undated), or by whom they are about (other_page, other_account), acknowledged but not acted on.",
 	}, []string{"reason"})}
 	if reg == nil {
 		return m

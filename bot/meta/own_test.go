@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/vigie-bot/vigie/bot/meta"
 )
 
@@ -34,6 +35,41 @@ func TestOtherPagesEntriesRefused(t *testing.T) {
 	h.mustPost([]byte(other))
 	if got := h.collect(); len(got) != 1 {
 		t.Errorf("without META_PAGE_ID: %d events, want the comment", len(got))
+	}
+}
+
+// Instagram entries carry the Instagram account's id, not the Page's: with
+// META_INSTAGRAM_ID set, an entry about another account is refused (logged
+// and counted), in the same delivery as the configured account's too;
+// META_PAGE_ID alone does not judge them.
+func TestOtherInstagramAccountsEntriesRefused(t *testing.T) {
+	ours := string(fixture(t, "ig_comment.json"))
+	other := strings.ReplaceAll(strings.ReplaceAll(ours, igID, "17841400000000999"), "17865799348089039", "17865799348089999")
+	if other == ours {
+		t.Fatal("the fixture does not name the account")
+	}
+	both := strings.Replace(other, `"entry": [`, `"entry": [`+entryOf(t, ours)+`,`, 1)
+
+	reg := prometheus.NewRegistry()
+	h := newHarness(t, func(c *meta.Config) { c.PageID = pageID; c.InstagramID = igID; c.Registerer = reg })
+	h.mustPost([]byte(both))
+	got := h.collect()
+	if len(got) != 1 || got[0].ID != "17865799348089039" {
+		t.Errorf("events = %+v, want only the comment of account %s", got, igID)
+	}
+	if n := refusedEntries(t, reg)["other_account"]; n != 1 {
+		t.Errorf("entries refused as other_account = %v, want 1", n)
+	}
+	if !strings.Contains(h.logs.String(), "Meta entry for another Instagram account than META_INSTAGRAM_ID refused") {
+		t.Errorf("the refusal is not logged:\n%s", h.logs)
+	}
+
+	// The Page's id is not the account's: META_PAGE_ID alone refuses no
+	// Instagram entry.
+	h = newHarness(t, func(c *meta.Config) { c.PageID = pageID })
+	h.mustPost([]byte(ours))
+	if got := h.collect(); len(got) != 1 {
+		t.Errorf("with META_PAGE_ID only: %d events, want the comment", len(got))
 	}
 }
 

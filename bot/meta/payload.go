@@ -163,19 +163,24 @@ const (
 	refusedFuture  = "future"
 	refusedUndated = "undated"
 	refusedPage    = "other_page"
+	refusedAccount = "other_account"
 )
 
-// ours reports whether an entry of a Page is about the configured Page
-// (META_PAGE_ID), when one is: an app subscribed to several Pages gets
-// their deliveries too, signed alike, and vigie is not theirs to moderate
-// or answer. An Instagram entry is about the business account, whose id
-// vigie is not told, so it is taken.
+// ours reports whether an entry is about the configured Page (META_PAGE_ID)
+// or Instagram account (META_INSTAGRAM_ID), when one is: an app subscribed
+// to several Pages or accounts gets their deliveries too, signed alike, and
+// vigie is not theirs to moderate or answer. An Instagram entry's id is the
+// Instagram account's, never the Page's.
 func (c *Connector) ours(platform string, e entry) bool {
-	if platform != Facebook || c.cfg.PageID == "" || string(e.ID) == c.cfg.PageID {
+	want, reason, msg := c.cfg.PageID, refusedPage, "Meta entry for another Page than META_PAGE_ID refused"
+	if platform == Instagram {
+		want, reason, msg = c.cfg.InstagramID, refusedAccount, "Meta entry for another Instagram account than META_INSTAGRAM_ID refused"
+	}
+	if want == "" || string(e.ID) == want {
 		return true
 	}
-	c.log.Warn("Meta entry for another Page than META_PAGE_ID refused", "entry", string(e.ID), "page", c.cfg.PageID, "items", entryItems(e))
-	c.met.refused(refusedPage)
+	c.log.Warn(msg, "entry", string(e.ID), "want", want, "items", entryItems(e))
+	c.met.refused(reason)
 	return false
 }
 

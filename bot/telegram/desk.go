@@ -148,6 +148,10 @@ func keyboard(card bot.Card) (tgbotapi.InlineKeyboardMarkup, bool) {
 		return tgbotapi.InlineKeyboardMarkup{}, false
 	}
 	data := func(button string) string { return callbackPrefix + card.ID + ":" + button }
+	if card.Unverified {
+		// its message may be forged: keep only (Decide refuses the rest)
+		return tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(tgbotapi.NewInlineKeyboardButtonData("✅ Keep", data("keep")))), true
+	}
 	remove := tgbotapi.NewInlineKeyboardButtonData("🗑 Delete", data("delete"))
 	if card.Event.Kind == bot.KindComment {
 		remove = tgbotapi.NewInlineKeyboardButtonData("🙈 Hide", data("hide"))
@@ -212,6 +216,9 @@ func renderCard(card bot.Card, decidedName, note string) string {
 	}
 	writeNotes(&b, card.Notes)
 	ev := card.Event
+	if card.Unverified {
+		fmt.Fprintf(&b, "<b>%s</b>\n", e(bot.UnverifiedText(ev.Platform)))
+	}
 	who := ev.Author.Name
 	if who == "" {
 		who = ev.Author.ID

@@ -142,8 +142,9 @@ func New(o Options) *Console {
 	o.LoginWait = cmp.Or(o.LoginWait, 5*time.Second)
 	o.Poll = cmp.Or(o.Poll, 2*time.Second)
 	funcs := template.FuncMap{
-		"age":  func(t time.Time) string { return age(o.Now(), t) },
-		"when": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 MST") },
+		"age":        func(t time.Time) string { return age(o.Now(), t) },
+		"when":       func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 MST") },
+		"unverified": bot.UnverifiedText,
 		"action": func(a bot.Action) string {
 			return a.String()
 		},
@@ -695,6 +696,11 @@ func (c *Console) queue(w http.ResponseWriter, r *http.Request, a account) {
 		list[i] = queueCase{Case: cases[at], Notes: c.notes(r, keyOfEvent(cases[at].Event))}
 		if may(a.Role, RoleModerator) {
 			list[i].Outcomes = undoable(cases[at], c.o.Outcomes(cases[at].Event.Platform))
+			if cases[at].Unverified {
+				// its message may be forged: nothing is done on the platform
+				// (handlers.Moderator.Decide refuses it too)
+				list[i].Outcomes = []bot.ActionKind{handlers.OutcomeKeep}
+			}
 		}
 	}
 	data := map[string]any{

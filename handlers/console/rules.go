@@ -27,7 +27,9 @@ type RuleFile struct {
 	// built into the binary, which the page shows but cannot change.
 	Path func() string
 	// Reload reads the file again and runs it, or says why it refused (the
-	// old rules then keep running).
+	// old rules then keep running). It reads its list and model files only
+	// in the rule file's folder or below, as compile does a draft's: an
+	// applied draft or a version rolled back are a console admin's choice.
 	Reload func(by string) error
 	// History returns the recent events, oldest first, for backtests.
 	History func(ctx context.Context) ([]bot.Event, error)
@@ -73,10 +75,18 @@ type problem struct {
 }
 
 // compile loads a draft as if it were the rule file at path (its lists are
-// read beside it), and returns its problems, errors first.
+// read beside it), and returns its problems, errors first. A draft's list
+// and model files must be in the rule file's folder or below
+// (rules.LoadOptions.Confined): a console admin need not own the machine,
+// and a list read from /proc/self/environ would give its tokens away
+// through the tests and the backtest.
 func compile(path string, draft []byte) (*rules.Ruleset, []problem) {
+	return compileWith(path, draft, rules.LoadOptions{Confined: true})
+}
+
+func compileWith(path string, draft []byte, opts rules.LoadOptions) (*rules.Ruleset, []problem) {
 	name := cmp.Or(path, "rules.yaml")
-	rs, err := rules.Parse(name, draft, rules.LoadOptions{})
+	rs, err := rules.Parse(name, draft, opts)
 	var out []problem
 	var le *rules.LoadError
 	switch {
@@ -190,7 +200,8 @@ func (c *Console) rulesBacktest(w http.ResponseWriter, r *http.Request, _ accoun
 		writeJSON(w, map[string]any{"problems": ps})
 		return
 	}
-	running, _ := compile(c.o.Rules.Path(), c.runningText())
+	// The running rules are the operator's file, as vigie loaded it.
+	running, _ := compileWith(c.o.Rules.Path(), c.runningText(), rules.LoadOptions{})
 	events, err := c.o.Rules.History(r.Context())
 	if err != nil {
 		http.Error(w, "recent events: "+err.Error(), http.StatusServiceUnavailable)

@@ -264,5 +264,6 @@ func encodeCase(c *store.Case) ([]byte, error) {
 		b = appendStrings(append(b, `,"latest":`...), c.Latest)
 	}
 	b = appendOmitString(b, `,"community":`, c.Community)
+	b = appendTrue(b, `,"unverified":true`, c.Unverified)
 	return append(b, '}'), nil
 }
