@@ -270,8 +270,9 @@ func (f *Fallback) Probe(ctx context.Context) error {
 	return err
 }
 
-// Register adds vigie_store_degraded, vigie_store_buffered and
-// vigie_store_dropped_total to reg.
+// Register adds vigie_store_degraded, vigie_store_buffered (what Buffered
+// counts, and the bans that wait for Redis too: PutBanLater),
+// vigie_store_dropped_total and vigie_store_data_lost_total to reg.
 func (f *Fallback) Register(reg prometheus.Registerer) error {
 	for _, c := range []prometheus.Collector{
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "vigie_store_degraded",
@@ -283,8 +284,8 @@ func (f *Fallback) Register(reg prometheus.Registerer) error {
 				return 0
 			}),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "vigie_store_buffered",
-			Help: "Cases and audit entries waiting for Redis to return."},
-			func() float64 { return float64(f.Buffered()) }),
+			Help: "Cases, audit entries and bans waiting for Redis to return."},
+			func() float64 { return float64(f.Buffered() + f.bansWaiting()) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "vigie_store_dropped_total",
 			Help: "Cases and audit entries not kept for Redis because the buffer was full."},
 			func() float64 { return float64(f.Dropped()) }),

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/vigie-bot/vigie/bot"
@@ -110,4 +111,37 @@ func TestFallbackDropsABanRedisRefuses(t *testing.T) {
 	if kept, ok, err := f.KeptBan(ctx, b.Key()); ok || err != nil {
 		t.Errorf("KeptBan once the key is free = %+v, %v, %v; want the refused ban dropped, not written", kept, ok, err)
 	}
+}
+
+// A ban waiting for Redis (PutBanLater) is counted in vigie_store_buffered,
+// the gauge watched for what Redis has not got yet, until it is written back.
+func TestFallbackCountsBansWaitingInBuffered(t *testing.T) {
+	srv := redistest.Start(t)
+	primary, err := redis.Open(srv.URL()+"?max_retries=-1&dial_timeout=500ms", redis.WithPrefix(newPrefix()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := redis.NewFallback(primary, redis.FallbackOptions{RetryEvery: 20 * time.Millisecond})
+	t.Cleanup(func() { f.Close() })
+	reg := prometheus.NewRegistry()
+	if err := f.Register(reg); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	at := time.Date(2026, 2, 3, 10, 0, 0, 0, time.UTC)
+	b := store.TimedBan{Event: bot.Event{Platform: "discord", Space: "g1", Author: bot.Author{ID: "u1"}},
+		Rule: "manual", By: "discord:42", Started: at, Until: store.ForGoodUntil}
+	srv.Stop()
+	f.PutBanLater(b)
+	if got := gauge(t, reg, "vigie_store_buffered"); got != 1 {
+		t.Errorf("vigie_store_buffered with a ban waiting for a stopped Redis = %v; want 1", got)
+	}
+	srv.Restart()
+	redistest.Eventually(t, time.Minute, "the ban written back", func() bool {
+		kept, ok, err := f.KeptBan(ctx, b.Key())
+		return err == nil && ok && kept.ForGood()
+	})
+	redistest.Eventually(t, time.Minute, "vigie_store_buffered 0 once the ban is written", func() bool {
+		return gauge(t, reg, "vigie_store_buffered") == 0
+	})
 }
