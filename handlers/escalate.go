@@ -174,6 +174,10 @@ type Escalation struct {
 	// since.
 	mu   sync.Mutex
 	last time.Time
+	// undelivered are the reminders this instance claimed that the desk did
+	// not take (an outage), by case id: the next check tries them again,
+	// unless the case was decided since or its next reminder fell due.
+	undelivered map[string]reminder
 }
 
 // NewEscalation returns the reminders of m's cases and registers their metrics.
@@ -263,6 +267,9 @@ func (e *Escalation) due(p string) time.Duration {
 type reminder struct {
 	c store.Case
 	k int64
+	// claimed: this instance claimed it already (a reminder the desk did
+	// not take, tried again).
+	claimed bool
 }
 
 // Check closes the cases open past their TTL, updates the metrics and
@@ -345,20 +352,33 @@ func (e *Escalation) Check(ctx context.Context) (int, error) {
 	if e.m.desk == nil {
 		return 0, errors.Join(errs...)
 	}
+	due, err = e.retried(ctx, due)
+	if err != nil {
+		errs = append(errs, err)
+	}
 	// high priority first, then oldest first
 	slices.SortStableFunc(due, func(a, b reminder) int {
-		return cmp.Compare(priorityRank(a.c.Priority), priorityRank(b.c.Priority))
+		if c := cmp.Compare(priorityRank(a.c.Priority), priorityRank(b.c.Priority)); c != 0 {
+			return c
+		}
+		return cmp.Or(a.c.Opened.Compare(b.c.Opened), cmp.Compare(a.c.ID, b.c.ID))
 	})
 	n := 0
 	for _, r := range due {
 		c := r.c
-		if !e.claim(ctx, c, r.k, now) {
+		if !r.claimed && !e.claim(ctx, c, r.k, now) {
 			continue
 		}
 		age := now.Sub(c.Opened)
 		card := c
 		card.Reason = fmt.Sprintf("⏰ waiting for %s: %s", bot.FormatDuration(age.Truncate(time.Minute)), c.Reason)
 		if err := e.m.desk.PostCase(ctx, card); err != nil {
+			// Claimed, it would not be announced again before its next
+			// reminder: the next check tries it again.
+			if e.undelivered == nil {
+				e.undelivered = map[string]reminder{}
+			}
+			e.undelivered[c.ID] = reminder{c: c, k: r.k, claimed: true}
 			errs = append(errs, fmt.Errorf("case %s: %w", c.ID, err))
 			continue
 		}
@@ -366,6 +386,47 @@ func (e *Escalation) Check(ctx context.Context) (int, error) {
 		n++
 	}
 	return n, errors.Join(errs...)
+}
+
+// retried adds to due the reminders the desk did not take at an earlier
+// check, read again from the store: a case decided since is dropped, and so
+// is a reminder whose case has a later one in due (claimed like any other).
+// A case the store could not read is kept for the next check.
+func (e *Escalation) retried(ctx context.Context, due []reminder) ([]reminder, error) {
+	if len(e.undelivered) == 0 {
+		return due, nil
+	}
+	pending := e.undelivered
+	e.undelivered = nil
+	later := make(map[string]bool, len(due))
+	for _, r := range due {
+		later[r.c.ID] = true
+	}
+	var errs []error
+	for id, r := range pending {
+		if later[id] {
+			continue
+		}
+		sctx, cancel := e.m.storeContext(ctx)
+		c, err := e.m.store.Case(sctx, id)
+		cancel()
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			continue
+		case err != nil:
+			if e.undelivered == nil {
+				e.undelivered = map[string]reminder{}
+			}
+			e.undelivered[id] = r
+			errs = append(errs, fmt.Errorf("case %s, its reminder not delivered: %w", id, err))
+			continue
+		case c.Status != store.CaseOpen:
+			continue
+		}
+		r.c = c
+		due = append(due, r)
+	}
+	return due, errors.Join(errs...)
 }
 
 func priorityRank(p string) int {
@@ -453,7 +514,7 @@ func (e *Escalation) indexed(ctx context.Context, idx store.CaseIndex, last, now
 				if last.IsZero() {
 					nth = e.lastReminder(c, now)
 				}
-				due = append(due, reminder{c, nth})
+				due = append(due, reminder{c: c, k: nth})
 			}
 			if last.IsZero() {
 				break
@@ -504,7 +565,7 @@ func (e *Escalation) scan(ctx context.Context, last, now time.Time) ([]reminder,
 			continue
 		}
 		if last.IsZero() || !c.Opened.Add(e.due(c.Priority)+time.Duration(k)*e.o.Interval).Before(last) {
-			due = append(due, reminder{c, k})
+			due = append(due, reminder{c: c, k: k})
 		}
 	}
 	return due, expired, trying, counts, nil

@@ -2,6 +2,7 @@ package handlers_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -119,6 +120,76 @@ func testEscalation(t *testing.T, st store.Store) {
 	}
 	if got := metric(t, reg, "vigie_cases_oldest_open_seconds"); got != 150*60 {
 		t.Errorf("oldest %v", got)
+	}
+}
+
+// TestReminderNotDeliveredIsTriedAgain: a reminder the desk refuses (an
+// outage) is announced at the next check once the desk takes it again, not
+// an hour later at the case's next reminder; once only, and not for a case
+// decided meanwhile.
+func TestReminderNotDeliveredIsTriedAgain(t *testing.T) {
+	for _, index := range []bool{true, false} {
+		t.Run(fmt.Sprint("index=", index), func(t *testing.T) {
+			var st store.Store = memory.New(memory.WithCaseEpoch("tests"))
+			defer st.Close()
+			if !index {
+				st = unindexed{st}
+			}
+			t0 := time.Date(2026, 11, 20, 22, 0, 0, 0, time.UTC)
+			now := t0
+			desk := &deskRecorder{}
+			m, err := handlers.New(handlers.Options{Store: st, Desk: desk, Now: func() time.Time { return now }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			reg := prometheus.NewRegistry()
+			esc, err := handlers.NewEscalation(m, handlers.EscalationOptions{Age: 2 * time.Hour, Interval: time.Hour, Registerer: reg})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx := context.Background()
+			for i := range 2 {
+				ev := bot.Event{ID: fmt.Sprint("m", i), Platform: "discord", Space: "g", Channel: fmt.Sprint("c", i),
+					Author: bot.Author{ID: fmt.Sprint("u", i)}, Text: "x", At: now}
+				v := bot.Verdict{EventID: ev.ID, Matches: []bot.Match{{Rule: "r", Actions: []bot.Action{{Kind: bot.ActForward, Text: "r"}}}}}
+				if err := m.Handle(ctx, ev, v); err != nil {
+					t.Fatal(err)
+				}
+			}
+			posted := func() []string {
+				desk.mu.Lock()
+				defer desk.mu.Unlock()
+				return append([]string(nil), desk.cases...)
+			}
+			check := func(after time.Duration, want int, wantErr bool) {
+				t.Helper()
+				now = t0.Add(after)
+				got, err := esc.Check(ctx)
+				if got != want || (err != nil) != wantErr {
+					t.Errorf("at +%s: %d announced (err %v), want %d (an error: %v)", after, got, err, want, wantErr)
+				}
+			}
+			desk.mu.Lock()
+			desk.err = errors.New("desk unreachable")
+			desk.mu.Unlock()
+			check(2*time.Hour+time.Minute, 0, true) // both due, neither taken
+			if _, err := m.Decide(ctx, "c-tests-000002", "keep", "telegram:1"); err != nil {
+				t.Fatal(err)
+			}
+			desk.mu.Lock()
+			desk.err = nil
+			desk.mu.Unlock()
+			before := len(posted())
+			check(2*time.Hour+2*time.Minute, 1, false) // c1 again; c2 was decided
+			if got := posted()[before:]; len(got) != 1 || !strings.HasPrefix(got[0], "c-tests-000001 ⏰ waiting for 2h2m: ") {
+				t.Errorf("posted once the desk answers: %q, want c-tests-000001's reminder alone", got)
+			}
+			check(2*time.Hour+3*time.Minute, 0, false) // delivered: not again
+			check(3*time.Hour+time.Minute, 1, false)   // its next reminder, as usual
+			if got := metric(t, reg, "vigie_cases_reannounced_total"); got != 2 {
+				t.Errorf("reannounced counter %v, want 2", got)
+			}
+		})
 	}
 }
 
