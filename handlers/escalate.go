@@ -175,7 +175,8 @@ type Escalation struct {
 	mu   sync.Mutex
 	last time.Time
 	// undelivered are the reminders this instance claimed that the desk did
-	// not take (an outage), by case id: the next check tries them again,
+	// not take for a reason that may pass (an outage: bot.Retryable), by
+	// case id: the next check tries them again,
 	// unless the case was decided since or its next reminder fell due.
 	undelivered map[string]reminder
 }
@@ -373,13 +374,16 @@ func (e *Escalation) Check(ctx context.Context) (int, error) {
 		card := c
 		card.Reason = fmt.Sprintf("⏰ waiting for %s: %s", bot.FormatDuration(age.Truncate(time.Minute)), c.Reason)
 		if err := e.m.desk.PostCase(ctx, card); err != nil {
+			errs = append(errs, fmt.Errorf("case %s: %w", c.ID, err))
+			if !bot.Retryable(err) {
+				continue // refused for good: it would be each minute
+			}
 			// Claimed, it would not be announced again before its next
 			// reminder: the next check tries it again.
 			if e.undelivered == nil {
 				e.undelivered = map[string]reminder{}
 			}
 			e.undelivered[c.ID] = reminder{c: c, k: r.k, claimed: true}
-			errs = append(errs, fmt.Errorf("case %s: %w", c.ID, err))
 			continue
 		}
 		e.reannounced.Inc()

@@ -193,6 +193,51 @@ func TestReminderNotDeliveredIsTriedAgain(t *testing.T) {
 	}
 }
 
+// TestReminderRefusedForGoodIsNotTriedAgain: a reminder the desk refused for
+// good (not retryable) waits for the case's next reminder; tried each minute,
+// it would be refused each minute.
+func TestReminderRefusedForGoodIsNotTriedAgain(t *testing.T) {
+	st := memory.New(memory.WithCaseEpoch("tests"))
+	defer st.Close()
+	t0 := time.Date(2026, 11, 20, 22, 0, 0, 0, time.UTC)
+	now := t0
+	desk := &deskRecorder{}
+	m, err := handlers.New(handlers.Options{Store: st, Desk: desk, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	esc, err := handlers.NewEscalation(m, handlers.EscalationOptions{Age: 2 * time.Hour, Interval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	ev := bot.Event{ID: "m0", Platform: "discord", Space: "g", Channel: "c0", Author: bot.Author{ID: "u0"}, Text: "x", At: now}
+	v := bot.Verdict{EventID: ev.ID, Matches: []bot.Match{{Rule: "r", Actions: []bot.Action{{Kind: bot.ActForward, Text: "r"}}}}}
+	if err := m.Handle(ctx, ev, v); err != nil {
+		t.Fatal(err)
+	}
+	tries := func() int {
+		desk.mu.Lock()
+		defer desk.mu.Unlock()
+		return len(desk.cases)
+	}
+	desk.mu.Lock()
+	desk.err = &bot.ActionError{Op: bot.ActForward, Retryable: false, Err: errors.New("400 Bad Request")}
+	desk.mu.Unlock()
+	for i, after := range []time.Duration{2*time.Hour + time.Minute, 2*time.Hour + 2*time.Minute, 2*time.Hour + 3*time.Minute} {
+		now = t0.Add(after)
+		before := tries()
+		n, err := esc.Check(ctx)
+		want := 0
+		if i == 0 {
+			want = 1
+		}
+		if got := tries() - before; n != 0 || got != want {
+			t.Errorf("at +%s: %d announced (%v), %d tried; want none announced, %d tried", after, n, err, got, want)
+		}
+	}
+}
+
 // metric reads an unlabelled series of reg.
 func metric(t *testing.T, reg *prometheus.Registry, name string) float64 {
 	t.Helper()
