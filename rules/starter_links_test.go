@@ -325,22 +325,40 @@ func starterPackPhishing(t *testing.T) func(text string) bool {
 
 // enginePhishing is starterPackPhishing with the rule file rs.
 func enginePhishing(t *testing.T, rs *rules.Ruleset) func(text string) bool {
+	matched := engineMatches(t, rs, linksAt.AddDate(-5, 0, 0), linksAt.AddDate(-2, 0, 0))
+	return func(text string) bool {
+		t.Helper()
+		return slices.Contains(matched(text), "phishing")
+	}
+}
+
+// linksAt is when the link tests' messages are sent, a minute apart.
+var linksAt = time.Date(2026, 11, 18, 14, 0, 0, 0, time.UTC)
+
+// engineMatches returns a function that runs text through an engine with
+// the rule file rs on the memory store, each time from another member whose
+// account was created at created and who joined at joined, and returns the
+// names of the rules it matched.
+func engineMatches(t *testing.T, rs *rules.Ruleset, created, joined time.Time) func(text string) []string {
 	st := memory.New()
 	t.Cleanup(func() { st.Close() })
 	eng := rules.NewEngine(rs, st, rules.Options{})
-	at := time.Date(2026, 11, 18, 14, 0, 0, 0, time.UTC)
 	n := 0
-	return func(text string) bool {
+	return func(text string) []string {
 		t.Helper()
 		n++
 		ev := bot.Event{ID: fmt.Sprint("m", n), Platform: "discord", Kind: bot.KindMessage, Space: "g", Channel: "general",
-			Author: bot.Author{ID: fmt.Sprint("u", n), CreatedAt: at.AddDate(-5, 0, 0), JoinedAt: at.AddDate(-2, 0, 0)},
-			Text:   text, At: at.Add(time.Duration(n) * time.Minute)}
+			Author: bot.Author{ID: fmt.Sprint("u", n), CreatedAt: created, JoinedAt: joined},
+			Text:   text, At: linksAt.Add(time.Duration(n) * time.Minute)}
 		v, err := eng.Evaluate(context.Background(), ev)
 		if err != nil {
 			t.Fatal(err)
 		}
-		return slices.ContainsFunc(v.Matches, func(m bot.Match) bool { return m.Rule == "phishing" })
+		var names []string
+		for _, m := range v.Matches {
+			names = append(names, m.Rule)
+		}
+		return names
 	}
 }
 
@@ -410,39 +428,22 @@ func TestStarterPackMapsLinks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := memory.New()
-	t.Cleanup(func() { st.Close() })
-	eng := rules.NewEngine(rs, st, rules.Options{})
-	at := time.Date(2026, 11, 18, 14, 0, 0, 0, time.UTC)
-	matched := func(n int, text string) []string {
-		ev := bot.Event{ID: fmt.Sprint("m", n), Platform: "discord", Kind: bot.KindMessage, Space: "g", Channel: "general",
-			Author: bot.Author{ID: fmt.Sprint("u", n), CreatedAt: at.AddDate(-5, 0, 0), JoinedAt: at.AddDate(-2, 0, 0)},
-			Text:   text, At: at.Add(time.Duration(n) * time.Minute)}
-		v, err := eng.Evaluate(context.Background(), ev)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var names []string
-		for _, m := range v.Matches {
-			names = append(names, m.Rule)
-		}
-		return names
-	}
-	for i, s := range []string{
+	matched := engineMatches(t, rs, linksAt.AddDate(-5, 0, 0), linksAt.AddDate(-2, 0, 0))
+	for _, s := range []string{
 		"on se retrouve ici : https://maps.app.goo.gl/AbCdEf123",
 		"the shop is there https://maps.app.goo.gl/AbCdEf123?g_st=ic",
 		"[le lieu](https://maps.app.goo.gl/AbCdEf123)",
 		"HTTPS://MAPS.APP.GOO.GL/AbCdEf123",
 	} {
-		if got := matched(i, s); len(got) > 0 {
+		if got := matched(s); len(got) > 0 {
 			t.Errorf("%q: matched %v, want no rule", s, got)
 		}
 	}
-	for i, s := range []string{
+	for _, s := range []string{
 		"look https://goo.gl/AbCdEf123",
 		"look https://goo.gl/maps/AbCdEf123",
 	} {
-		if got := matched(100+i, s); !slices.Contains(got, "risky-links") {
+		if got := matched(s); !slices.Contains(got, "risky-links") {
 			t.Errorf("%q: matched %v, want risky-links", s, got)
 		}
 	}
@@ -529,29 +530,9 @@ func TestStarterPackBrandAlone(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := memory.New()
-	t.Cleanup(func() { st.Close() })
-	eng := rules.NewEngine(rs, st, rules.Options{})
-	at := time.Date(2026, 11, 18, 14, 0, 0, 0, time.UTC)
-	n := 0
-	// matched runs text from a member who joined an hour ago, with a
-	// day-old account: the link rules for newcomers read every link
-	matched := func(text string) []string {
-		t.Helper()
-		n++
-		ev := bot.Event{ID: fmt.Sprint("m", n), Platform: "discord", Kind: bot.KindMessage, Space: "g", Channel: "general",
-			Author: bot.Author{ID: fmt.Sprint("u", n), CreatedAt: at.AddDate(0, 0, -1), JoinedAt: at.Add(-time.Hour)},
-			Text:   text, At: at.Add(time.Duration(n) * time.Minute)}
-		v, err := eng.Evaluate(context.Background(), ev)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var names []string
-		for _, m := range v.Matches {
-			names = append(names, m.Rule)
-		}
-		return names
-	}
+	// a member who joined an hour ago, with a day-old account: the link
+	// rules for newcomers read every link
+	matched := engineMatches(t, rs, linksAt.AddDate(0, 0, -1), linksAt.Add(-time.Hour))
 	for _, s := range []string{
 		"vu sur steamcommunity.lat sans chemin",
 		"trade me on STEAMCOMMUNITY.CFD",
