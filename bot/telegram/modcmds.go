@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"html"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -134,10 +135,18 @@ func (c *Client) modRequest(m *tgbotapi.Message, thread int, info bot.ModCommand
 	fields := strings.Fields(rest)
 	switch info.Command {
 	case bot.ModBan, bot.ModMute:
-		if len(fields) > 0 {
-			if d, err := parseDuration(fields[0]); err == nil {
-				r.Duration, fields = d, fields[1:]
+		if len(fields) > 0 && durationLike.MatchString(strings.ToLower(fields[0])) {
+			// Written as a duration, it is one: a wrong one is said, never
+			// taken for the reason's first word (a ban for good for "-5m").
+			d, err := bot.ParseDuration(strings.ToLower(fields[0]))
+			switch {
+			case err != nil:
+				return r, "Nothing done: " + err.Error() + ". " + use
+			case info.Command == bot.ModMute && d > maxRestriction:
+				// Telegram takes a longer mute for one for good.
+				return r, "Nothing done: Telegram mutes for " + bot.FormatDuration(maxRestriction) + " at most; /ban bans for longer. " + use
 			}
+			r.Duration, fields = d, fields[1:]
 		}
 		if info.Command == bot.ModMute && len(fields) > 0 {
 			return r, use
@@ -171,6 +180,10 @@ func (c *Client) modRequest(m *tgbotapi.Message, thread int, info bot.ModCommand
 	}
 	return r, ""
 }
+
+// durationLike is a word written as a duration, right or wrong: numbers
+// and units, maybe signed (-5m, 400d, 1w, 99999999d), not "2nd".
+var durationLike = regexp.MustCompile(`^[+-]?([0-9.]+(ns|us|µs|ms|s|m|h|d|w))+$`)
 
 func fmtMsgID(chat int64, msg int) string { return fmt.Sprintf("%d:%d", chat, msg) }
 
