@@ -214,7 +214,9 @@ func (c *Client) namedTarget(m *tgbotapi.Message, args string) (bot.Event, strin
 	chat := m.Chat.ID
 	ev := bot.Event{Platform: Platform, Space: itoa(chat), Channel: itoa(chat)}
 	for _, e := range m.Entities {
-		if e.Type == "text_mention" && e.User != nil {
+		// Only a mention that is the first word names the member: one
+		// further on, in the reason, is someone spoken of.
+		if e.Type == "text_mention" && e.User != nil && strings.TrimSpace(utf16Slice(m.Text, e.Offset)) == strings.TrimSpace(args) {
 			// The mention's own text may hold spaces: the rest starts after it.
 			ev.Author = bot.Author{ID: itoa(e.User.ID), Name: fullName(e.User)}
 			return ev, strings.TrimSpace(utf16Slice(m.Text, e.Offset+e.Length)), true
