@@ -269,7 +269,12 @@ func (c *Client) Unban(ctx context.Context, ev bot.Event) error {
 	return err
 }
 
-// Kick removes the author, who may come back: a ban lifted at once.
+// errBannedAlready is a kick of a member who is banned: Telegram kicks by a
+// ban lifted at once, which would let them back in.
+var errBannedAlready = errors.New("telegram: the member is banned here, and a kick would lift the ban: nothing done (/unban lets them back)")
+
+// Kick removes the author, who may come back: a ban lifted at once. A
+// member banned already is left banned (errBannedAlready).
 func (c *Client) Kick(ctx context.Context, ev bot.Event) error {
 	t, err := authorTarget(bot.ActKick, ev)
 	if err != nil {
@@ -277,6 +282,17 @@ func (c *Client) Kick(ctx context.Context, ev bot.Event) error {
 	}
 	if t.user < 0 {
 		return &bot.ActionError{Op: bot.ActKick, Err: errors.New("telegram: a chat writing as itself cannot be kicked, only banned")}
+	}
+	// The unban that ends a kick would lift a ban the member is under (and
+	// the ban before it make a ban with an end one for good): a banned
+	// member is out already, and stays banned.
+	raw, err := c.call(ctx, bot.ActKick, "getChatMember", tgbotapi.Params{"chat_id": itoa(t.chat), "user_id": itoa(t.user)})
+	if err != nil && bot.Retryable(err) {
+		return err
+	}
+	var cm tgbotapi.ChatMember
+	if err == nil && json.Unmarshal(raw, &cm) == nil && cm.Status == "kicked" {
+		return &bot.ActionError{Op: bot.ActKick, Err: errBannedAlready}
 	}
 	member := tgbotapi.ChatMemberConfig{ChatID: t.chat, UserID: t.user}
 	if _, err := c.request(ctx, bot.ActKick, "banChatMember", tgbotapi.BanChatMemberConfig{ChatMemberConfig: member}); err != nil {

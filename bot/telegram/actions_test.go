@@ -92,7 +92,7 @@ func TestActionsCallTheBotAPI(t *testing.T) {
 			want: map[string]string{"chat_id": chat, "sender_chat_id": "-1001111111111"}},
 		{name: "unban only a banned user", do: func() error { return c.Unban(ctx, ev) }, methods: []string{"unbanChatMember"},
 			want: map[string]string{"chat_id": chat, "user_id": "7", "only_if_banned": "true"}},
-		{name: "kick is a ban lifted at once", do: func() error { return c.Kick(ctx, ev) }, methods: []string{"banChatMember", "unbanChatMember"},
+		{name: "kick is a ban lifted at once, of a member not banned", do: func() error { return c.Kick(ctx, ev) }, methods: []string{"getChatMember", "banChatMember", "unbanChatMember"},
 			want: map[string]string{"user_id": "7", "only_if_banned": "true"}},
 		{name: "reply in the topic, to the message", do: func() error { return c.Reply(ctx, topic, "Bonjour !") }, methods: []string{"sendMessage"},
 			want: map[string]string{"chat_id": chat, "text": "Bonjour !", "message_thread_id": "5",

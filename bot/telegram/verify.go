@@ -2,6 +2,7 @@ package telegram
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"html"
 	"strconv"
@@ -335,7 +336,12 @@ func (c *Client) VerifyDue(ctx context.Context, now time.Time) (int, error) {
 			log.Info("verify: new member did not press in time, kept held", "audit", true)
 			continue
 		}
-		if err := c.Kick(ctx, bot.Event{Platform: Platform, Space: p.Space, Channel: p.Space, Author: bot.Author{ID: p.User}}); err != nil {
+		if err := c.Kick(ctx, bot.Event{Platform: Platform, Space: p.Space, Channel: p.Space, Author: bot.Author{ID: p.User}}); errors.Is(err, errBannedAlready) {
+			// banned while held: out already, and kept out
+			c.metrics.verify.WithLabelValues(bot.VerifyKicked).Inc()
+			log.Info("verify: new member did not press in time, and is banned: left banned", "audit", true)
+			continue
+		} else if err != nil {
 			c.verifyFailed(ctx, log, chat, fmt.Sprintf("%s (%d) did not press in time but could not be removed: %v", p.Name, user, err), err)
 			continue
 		}

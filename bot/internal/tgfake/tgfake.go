@@ -835,6 +835,9 @@ func (f *Server) SetMember(chat, user int64, status string, rights ...string) {
 // memberJSON is a ChatMember of status with rights (can_… → true).
 func memberJSON(status string, rights ...string) map[string]any {
 	m := map[string]any{"status": status}
+	if status == "kicked" {
+		m["until_date"] = 0 // ChatMemberBanned: banned for good
+	}
 	if status == "administrator" {
 		for _, r := range []string{"can_be_edited", "is_anonymous", "can_manage_chat", "can_delete_messages", "can_manage_video_chats",
 			"can_restrict_members", "can_promote_members", "can_change_info", "can_invite_users", "can_post_stories",

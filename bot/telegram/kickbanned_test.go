@@ -1,0 +1,59 @@
+package telegram
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Telegram has no kick: vigie bans and unbans at once. Done to a member
+// who is banned already, that unban would let them back in (and a ban
+// with an end would be made one for good first): a kick of a banned
+// member does nothing and says why.
+func TestKickLeavesABanAlone(t *testing.T) {
+	w := newModWorld(t)
+	spam := w.say(bob, "buy cheap followers")
+	w.f.setMember(group.id, bob.id, "kicked") // banned, by hand or by vigie
+	got := w.command(alice, "/kick", spam)    // alice is a CM
+	if !strings.HasPrefix(got, "Could not kick Bob Martin: ") || !strings.Contains(got, "banned") {
+		t.Errorf("answer = %q", got)
+	}
+	if n := w.f.count("banChatMember", nil) + w.f.count("unbanChatMember", nil); n != 0 {
+		t.Errorf("%d bans or unbans of a banned member: the ban was lifted", n)
+	}
+
+	// A member who is in the chat is kicked as before.
+	w.f.setMember(group.id, bob.id, "member")
+	if got := w.command(alice, "/kick", spam); got != "Kicked Bob Martin." {
+		t.Errorf("answer = %q", got)
+	}
+	w.f.waitFor("unbanChatMember", 1, userIs(bob.id))
+}
+
+// A new member banned while held (a raid, banned by hand or by /ban) is
+// left banned when their time to press runs out, and the desk is not told
+// of a failure: they are out.
+func TestVerifyTimeoutLeavesABanAlone(t *testing.T) {
+	f, c, st, clock, out, logs := newVerifyClient(t)
+	ctx := context.Background()
+	f.push(joins(carol, t0))
+	<-out
+	f.waitFor("sendMessage", 1, inChat(group.id))
+	waitPending(t, st, "8", true)
+	f.setMember(group.id, carol.id, "kicked")
+
+	clock.add(5 * time.Minute)
+	if n, err := c.VerifyDue(ctx, clock.now()); n != 1 || err != nil {
+		t.Fatalf("VerifyDue at the deadline = %d, %v", n, err)
+	}
+	if n := f.count("banChatMember", nil) + f.count("unbanChatMember", nil); n != 0 {
+		t.Errorf("%d bans or unbans of a member banned while held: the ban was lifted", n)
+	}
+	if n := f.count("sendMessage", inChat(deskChat.id)); n != 0 {
+		t.Errorf("the desk told %d times of a failure", n)
+	}
+	if !strings.Contains(logs.String(), "did not press in time, and is banned: left banned") {
+		t.Errorf("the timeout is not audited:\n%s", logs)
+	}
+}
