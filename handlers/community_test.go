@@ -525,3 +525,47 @@ func TestCommunityCMDeskCommands(t *testing.T) {
 		t.Errorf("reports built for %q, want %q", reported, want)
 	}
 }
+
+// /warns lists the member's cases of the community where it is asked: a
+// moderator of arcade's server (Discord's own rights there) does not read
+// velo's cases about the same account, nor velo's about arcade's.
+func TestWarnsKeepToTheCommunity(t *testing.T) {
+	rs, err := rules.Parse("rules.yaml", agencyFile(t), rules.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := memory.New()
+	m, _ := newModerator(t, st, nil, &chat{recorder: recorder{name: "discord"}})
+	m.SetCommunities(rs)
+	ctx := t.Context()
+	const velo, arcade, outside = "123456789012345601", "123456789012345603", "999"
+	for i, space := range []string{velo, velo, arcade, outside} {
+		ev := bot.Event{ID: fmt.Sprintf("m-%d", i), Platform: "discord", Kind: bot.KindMessage, Space: space,
+			Author: bot.Author{ID: "u-9", Name: "Zed"}, At: at.Add(time.Duration(i) * time.Second)}
+		if err := m.OpenCase(ctx, store.Case{Event: ev, Rule: fmt.Sprintf("flood-%s-%d", space, i), Reason: "flood"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct {
+		space string
+		want  string
+	}{
+		{arcade, "1 case."},
+		{velo, "2 cases."},
+		{outside, "1 case."},
+	} {
+		member := bot.Event{Platform: "discord", Space: tc.space, Author: bot.Author{ID: "u-9", Name: "Zed"}}
+		text, err := m.Moderate(ctx, bot.ModRequest{Command: bot.ModWarns, Target: member, By: "discord:555"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(text, "\n"+tc.want) {
+			t.Errorf("/warns in %s = %q, want %q", tc.space, text, tc.want)
+		}
+		for _, other := range []string{velo, arcade, outside} {
+			if other != tc.space && strings.Contains(text, "flood-"+other) {
+				t.Errorf("/warns in %s shows a case of %s: %q", tc.space, other, text)
+			}
+		}
+	}
+}

@@ -311,17 +311,20 @@ func (m *Moderator) NotesOn(ctx context.Context, ev bot.Event) []store.Note {
 	return notes
 }
 
-// authorCases are ev's author's cases on its platform, open and decided,
+// authorCases are ev's author's cases on its platform, in the places of
+// ev's community (of none, when ev's place is in none), open and decided,
 // oldest first.
 func (m *Moderator) authorCases(ctx context.Context, ev bot.Event) ([]store.Case, error) {
 	var out []store.Case
+	community := m.communityOf(ev)
 	for _, status := range []store.CaseStatus{store.CaseOpen, store.CaseDecided} {
 		cs, err := m.store.Cases(ctx, status)
 		if err != nil {
 			return nil, err
 		}
 		for _, c := range cs {
-			if c.Event.Platform == ev.Platform && c.Event.Author.ID == ev.Author.ID {
+			// Another community's cases are not this place's moderators' to read.
+			if c.Event.Platform == ev.Platform && c.Event.Author.ID == ev.Author.ID && m.communityOf(c.Event) == community {
 				out = append(out, c)
 			}
 		}
