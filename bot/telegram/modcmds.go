@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"html"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -132,6 +133,9 @@ func (c *Client) modRequest(m *tgbotapi.Message, thread int, info bot.ModCommand
 		return r, use
 	}
 	r.Target = target
+	if why := c.notAMember(target.Author); why != "" && actsOnMember(info.Command) {
+		return r, why
+	}
 	fields := strings.Fields(rest)
 	switch info.Command {
 	case bot.ModBan, bot.ModMute:
@@ -184,6 +188,33 @@ func (c *Client) modRequest(m *tgbotapi.Message, thread int, info bot.ModCommand
 // durationLike is a word written as a duration, right or wrong: numbers
 // and units, maybe signed (-5m, 400d, 1w, 99999999d), not "2nd".
 var durationLike = regexp.MustCompile(`^[+-]?([0-9.]+(ns|us|µs|ms|s|m|h|d|w))+$`)
+
+// actsOnMember reports whether command acts on the member, or speaks to
+// them: a moderator who answered the wrong message is stopped before it.
+func actsOnMember(command bot.ModCommand) bool {
+	switch command {
+	case bot.ModBan, bot.ModMute, bot.ModKick, bot.ModWarn, bot.ModPurge:
+		return true
+	}
+	return false
+}
+
+// notAMember says why a command's target is no member to act on: vigie
+// itself, the group's linked channel (its posts forwarded to the group), or
+// the group's anonymous administrators, whose messages Telegram signs with
+// the group. "" for a member, or a chat writing as itself.
+func (c *Client) notAMember(a bot.Author) string {
+	self, _ := c.self()
+	switch {
+	case a.ID == itoa(self):
+		return "Nothing done: that message is vigie's own. Answer the member's message."
+	case slices.Contains(a.Roles, "linked_channel"):
+		return "Nothing done: that message is the post of the group's linked channel, " + a.Name + ". Answer the member's message."
+	case slices.Contains(a.Roles, "anonymous_admin"):
+		return "Nothing done: that message is an anonymous administrator's, signed with the group: Telegram does not say who wrote it."
+	}
+	return ""
+}
 
 func fmtMsgID(chat int64, msg int) string { return fmt.Sprintf("%d:%d", chat, msg) }
 
