@@ -76,6 +76,18 @@ func ModCommandOf(name string) (ModCommandInfo, bool) {
 	return ModCommandInfo{}, false
 }
 
+// ActsOnMember reports whether command acts on the member or speaks to
+// them (a ban, a mute, a kick, a warning, a purge): the platforms stop it
+// before it when the member named is vigie itself, or a message's sender no
+// member is (a channel's post, an anonymous administrator's).
+func ActsOnMember(command ModCommand) bool {
+	switch command {
+	case ModBan, ModMute, ModKick, ModWarn, ModPurge:
+		return true
+	}
+	return false
+}
+
 // MaxPurge bounds /purge.
 const MaxPurge = 100
 

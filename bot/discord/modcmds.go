@@ -218,6 +218,9 @@ func (c *Client) modRequest(ctx context.Context, i *discordgo.Interaction, data 
 	if memberID == "" {
 		return r, "Name the member."
 	}
+	if memberID == c.self() && bot.ActsOnMember(info.Command) {
+		return r, "Nothing done: that is vigie itself. Name the member."
+	}
 	r.Target = bot.Event{Platform: Platform, Space: i.GuildID, Channel: i.ChannelID,
 		Author: bot.Author{ID: memberID, Name: c.resolvedName(data, memberID)}}
 	if data.Resolved != nil && data.Resolved.Users[memberID] != nil && data.Resolved.Members[memberID] != nil {

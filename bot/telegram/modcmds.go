@@ -133,7 +133,7 @@ func (c *Client) modRequest(m *tgbotapi.Message, thread int, info bot.ModCommand
 		return r, use
 	}
 	r.Target = target
-	if why := c.notAMember(target.Author); why != "" && actsOnMember(info.Command) {
+	if why := c.notAMember(target.Author); why != "" && bot.ActsOnMember(info.Command) {
 		return r, why
 	}
 	fields := strings.Fields(rest)
@@ -188,16 +188,6 @@ func (c *Client) modRequest(m *tgbotapi.Message, thread int, info bot.ModCommand
 // durationLike is a word written as a duration, right or wrong: numbers
 // and units, maybe signed (-5m, 400d, 1w, 99999999d), not "2nd".
 var durationLike = regexp.MustCompile(`^[+-]?([0-9.]+(ns|us|µs|ms|s|m|h|d|w))+$`)
-
-// actsOnMember reports whether command acts on the member, or speaks to
-// them: a moderator who answered the wrong message is stopped before it.
-func actsOnMember(command bot.ModCommand) bool {
-	switch command {
-	case bot.ModBan, bot.ModMute, bot.ModKick, bot.ModWarn, bot.ModPurge:
-		return true
-	}
-	return false
-}
 
 // notAMember says why a command's target is no member to act on: vigie
 // itself, the group's linked channel (its posts forwarded to the group), or
