@@ -505,7 +505,12 @@ func (c *Client) handleCallback(ctx context.Context, cb *tgbotapi.CallbackQuery)
 	}
 	if !c.allowed(ctx, cb.From, chat) {
 		c.refuse(cb.From, chat, "button "+cb.Data)
-		tell("sorry, only the community managers of this desk can decide cases.")
+		// Told once per refusalGap, as commands are: each press would
+		// otherwise be a message in the desk chat, whose sending the cards
+		// need.
+		if cb.From != nil && c.refused.first(chat, cb.From.ID) {
+			tell("sorry, only the community managers of this desk can decide cases.")
+		}
 		return
 	}
 	caseID, button, _ := parseCallback(cb.Data)
