@@ -173,7 +173,8 @@ func (c *Client) Timeout(ctx context.Context, ev bot.Event, d time.Duration) err
 
 // Untimeout lifts a mute: restrictChatMember with every permission true, which
 // the Bot API documents as lifting the restrictions, so the member is back under
-// the chat's own permissions rather than granted more.
+// the chat's own permissions rather than granted more. A banned member is left
+// banned (errBannedUnmute): that would lift their ban too.
 func (c *Client) Untimeout(ctx context.Context, ev bot.Event) error {
 	t, err := authorTarget(opUntimeout, ev)
 	if err != nil {
@@ -181,6 +182,11 @@ func (c *Client) Untimeout(ctx context.Context, ev bot.Event) error {
 	}
 	if t.user < 0 {
 		return &bot.ActionError{Op: opUntimeout, Err: errors.New("telegram: a chat writing as itself is never muted")}
+	}
+	if banned, err := c.banned(ctx, opUntimeout, t.chat, t.user); err != nil {
+		return err
+	} else if banned {
+		return &bot.ActionError{Op: opUntimeout, Err: errBannedUnmute}
 	}
 	_, err = c.call(ctx, opUntimeout, "restrictChatMember", tgbotapi.Params{
 		"chat_id":                          itoa(t.chat),
@@ -273,6 +279,26 @@ func (c *Client) Unban(ctx context.Context, ev bot.Event) error {
 // ban lifted at once, which would let them back in.
 var errBannedAlready = errors.New("telegram: the member is banned here, and a kick would lift the ban: nothing done (/unban lets them back)")
 
+// errBannedUnmute is an unmute of a member who is banned: restrictChatMember
+// with every permission gives a banned member their permissions back, and
+// lifts the ban with them.
+var errBannedUnmute = errors.New("telegram: the member is banned here, and an unmute would lift the ban: nothing done (/unban lets them back)")
+
+// banned reports whether user is banned from chat, as getChatMember says
+// now (status "kicked"). An answer that fails for good (a user Telegram
+// does not know) is not a ban; one worth retrying is returned.
+func (c *Client) banned(ctx context.Context, op bot.ActionKind, chat, user int64) (bool, error) {
+	raw, err := c.call(ctx, op, "getChatMember", tgbotapi.Params{"chat_id": itoa(chat), "user_id": itoa(user)})
+	if err != nil {
+		if bot.Retryable(err) {
+			return false, err
+		}
+		return false, nil
+	}
+	var cm tgbotapi.ChatMember
+	return json.Unmarshal(raw, &cm) == nil && cm.Status == "kicked", nil
+}
+
 // Kick removes the author, who may come back: a ban lifted at once. A
 // member banned already is left banned (errBannedAlready).
 func (c *Client) Kick(ctx context.Context, ev bot.Event) error {
@@ -286,12 +312,9 @@ func (c *Client) Kick(ctx context.Context, ev bot.Event) error {
 	// The unban that ends a kick would lift a ban the member is under (and
 	// the ban before it make a ban with an end one for good): a banned
 	// member is out already, and stays banned.
-	raw, err := c.call(ctx, bot.ActKick, "getChatMember", tgbotapi.Params{"chat_id": itoa(t.chat), "user_id": itoa(t.user)})
-	if err != nil && bot.Retryable(err) {
+	if banned, err := c.banned(ctx, bot.ActKick, t.chat, t.user); err != nil {
 		return err
-	}
-	var cm tgbotapi.ChatMember
-	if err == nil && json.Unmarshal(raw, &cm) == nil && cm.Status == "kicked" {
+	} else if banned {
 		return &bot.ActionError{Op: bot.ActKick, Err: errBannedAlready}
 	}
 	member := tgbotapi.ChatMemberConfig{ChatID: t.chat, UserID: t.user}

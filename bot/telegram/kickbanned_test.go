@@ -57,3 +57,49 @@ func TestVerifyTimeoutLeavesABanAlone(t *testing.T) {
 		t.Errorf("the timeout is not audited:\n%s", logs)
 	}
 }
+
+// An unmute is restrictChatMember with every permission: done to a banned
+// member, it gives them their permissions back, the ban with them, as
+// captcha bots that "unrestrict" after a kick found. A banned member is
+// left banned, and the moderator told.
+func TestUnmuteLeavesABanAlone(t *testing.T) {
+	w := newModWorld(t)
+	spam := w.say(bob, "buy cheap followers")
+	w.f.setMember(group.id, bob.id, "kicked")
+	got := w.command(alice, "/unmute", spam) // alice is a CM
+	if !strings.HasPrefix(got, "Could not unmute Bob Martin: ") || !strings.Contains(got, "the member is banned here, and an unmute would lift the ban") {
+		t.Errorf("answer = %q", got)
+	}
+	if n := w.f.count("restrictChatMember", nil) + w.f.count("unbanChatMember", nil); n != 0 {
+		t.Errorf("%d restrictions or unbans of a banned member: the ban was lifted", n)
+	}
+	w.f.setMember(group.id, bob.id, "restricted")
+	if got := w.command(alice, "/unmute", spam); got != "Unmuted Bob Martin." {
+		t.Errorf("answer = %q", got)
+	}
+	w.f.waitFor("restrictChatMember", 1, userIs(bob.id))
+}
+
+// Verification turned off while a new member was held: the member is let
+// speak at their deadline, with restrictChatMember and every permission,
+// unless they were banned meanwhile: that would lift the ban.
+func TestVerifyOffLeavesABanAlone(t *testing.T) {
+	f, c, st, clock, out, logs := newVerifyClient(t)
+	ctx := context.Background()
+	f.push(joins(bob, t0))
+	<-out
+	<-out
+	waitPending(t, st, "7", true)
+	c.SetVerify(&Verify{Off: true, Pending: st, Now: clock.now})
+	f.setMember(group.id, bob.id, "kicked")
+	clock.add(5 * time.Minute)
+	if n, err := c.VerifyDue(ctx, clock.now()); n != 1 || err != nil {
+		t.Fatalf("VerifyDue = %d, %v", n, err)
+	}
+	if n := f.count("restrictChatMember", nil); n != 1 { // the hold alone
+		t.Errorf("%d restrictions, want the hold alone: the ban was lifted", n)
+	}
+	if !strings.Contains(logs.String(), "verification is off; the new member is banned: left banned") {
+		t.Errorf("not logged:\n%s", logs)
+	}
+}

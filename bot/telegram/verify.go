@@ -323,6 +323,11 @@ func (c *Client) VerifyDue(ctx context.Context, now time.Time) (int, error) {
 		log := c.log.With("chat", chat, "user", user, "name", p.Name)
 		c.deletePrompt(ctx, chat, p.Prompt)
 		if v.Off {
+			// Every permission would lift a ban given meanwhile too.
+			if banned, _ := c.banned(ctx, opVerify, chat, user); banned {
+				log.Info("verify: verification is off; the new member is banned: left banned", "audit", true)
+				continue
+			}
 			if err := c.lift(ctx, chat, user); err != nil {
 				c.verifyFailed(ctx, log, chat, fmt.Sprintf("verification is off but %s (%d) could not be let speak: %v", p.Name, user, err), err)
 				continue

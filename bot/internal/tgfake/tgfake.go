@@ -835,8 +835,20 @@ func (f *Server) SetMember(chat, user int64, status string, rights ...string) {
 // memberJSON is a ChatMember of status with rights (can_… → true).
 func memberJSON(status string, rights ...string) map[string]any {
 	m := map[string]any{"status": status}
-	if status == "kicked" {
+	switch status {
+	case "kicked":
 		m["until_date"] = 0 // ChatMemberBanned: banned for good
+	case "restricted":
+		// ChatMemberRestricted: a member who may do only what rights names
+		m["is_member"], m["until_date"] = true, 0
+		for _, r := range []string{"can_send_messages", "can_send_audios", "can_send_documents", "can_send_photos", "can_send_videos",
+			"can_send_video_notes", "can_send_voice_notes", "can_send_polls", "can_send_other_messages", "can_add_web_page_previews",
+			"can_react_to_messages", "can_edit_tag", "can_change_info", "can_invite_users", "can_pin_messages", "can_manage_topics"} {
+			m[r] = false
+		}
+		for _, r := range rights {
+			m[r] = true
+		}
 	}
 	if status == "administrator" {
 		for _, r := range []string{"can_be_edited", "is_anonymous", "can_manage_chat", "can_delete_messages", "can_manage_video_chats",
