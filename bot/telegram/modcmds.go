@@ -124,9 +124,23 @@ func (c *Client) modRequest(m *tgbotapi.Message, thread int, info bot.ModCommand
 	r.Command = info.Command
 	chat := m.Chat.ID
 	target, rest, ok := c.replyTarget(m, thread)
-	if !ok && !info.Message {
+	switch {
+	case info.Message:
+		rest = args
+	case !ok:
 		target, rest, ok = c.namedTarget(m, args)
-	} else {
+	case namesFirst(m, args):
+		// Answering a message and naming a member first (a report, "/ban
+		// @bob" under it) is about the member named, as in Marie and the
+		// group bots built on it: never the message's sender with "@bob"
+		// for a reason.
+		named, nrest, found := c.namedTarget(m, args)
+		if !found {
+			first, _, _ := strings.Cut(strings.TrimSpace(args), " ")
+			return r, "Nothing done: vigie has not seen " + first + " write here. Answer the member's message without naming anyone first, or name them by their numeric id."
+		}
+		target, rest = named, nrest
+	default:
 		rest = args
 	}
 	if !ok {
@@ -256,6 +270,20 @@ func (c *Client) namedTarget(m *tgbotapi.Message, args string) (bot.Event, strin
 		return ev, rest, true
 	}
 	return bot.Event{}, "", false
+}
+
+// namesFirst reports whether args, a command's words, start by naming a
+// member: an @username, or a mention of a member without one.
+func namesFirst(m *tgbotapi.Message, args string) bool {
+	if strings.HasPrefix(strings.TrimSpace(args), "@") {
+		return true
+	}
+	for _, e := range m.Entities {
+		if e.Type == "text_mention" && e.User != nil && strings.TrimSpace(utf16Slice(m.Text, e.Offset)) == strings.TrimSpace(args) {
+			return true
+		}
+	}
+	return false
 }
 
 // utf16Slice is s from the UTF-16 offset Telegram's entities count in.
