@@ -248,14 +248,10 @@ func (c *Client) namedTarget(m *tgbotapi.Message, args string) (bot.Event, strin
 	}
 	chat := m.Chat.ID
 	ev := bot.Event{Platform: Platform, Space: itoa(chat), Channel: itoa(chat)}
-	for _, e := range m.Entities {
-		// Only a mention that is the first word names the member: one
-		// further on, in the reason, is someone spoken of.
-		if e.Type == "text_mention" && e.User != nil && strings.TrimSpace(utf16Slice(m.Text, e.Offset)) == strings.TrimSpace(args) {
-			// The mention's own text may hold spaces: the rest starts after it.
-			ev.Author = bot.Author{ID: itoa(e.User.ID), Name: fullName(e.User)}
-			return ev, strings.TrimSpace(utf16Slice(m.Text, e.Offset+e.Length)), true
-		}
+	if e := firstMention(m, args); e != nil {
+		// The mention's own text may hold spaces: the rest starts after it.
+		ev.Author = bot.Author{ID: itoa(e.User.ID), Name: fullName(e.User)}
+		return ev, strings.TrimSpace(utf16Slice(m.Text, e.Offset+e.Length)), true
 	}
 	if name, ok := strings.CutPrefix(first, "@"); ok {
 		id, display, known := c.recent.byUsername(chat, name)
@@ -275,15 +271,19 @@ func (c *Client) namedTarget(m *tgbotapi.Message, args string) (bot.Event, strin
 // namesFirst reports whether args, a command's words, start by naming a
 // member: an @username, or a mention of a member without one.
 func namesFirst(m *tgbotapi.Message, args string) bool {
-	if strings.HasPrefix(strings.TrimSpace(args), "@") {
-		return true
-	}
-	for _, e := range m.Entities {
+	return strings.HasPrefix(strings.TrimSpace(args), "@") || firstMention(m, args) != nil
+}
+
+// firstMention is the mention of a member without username (Telegram gives
+// the user) that starts args, nil when none does: one further on, in the
+// reason, is someone spoken of, not the member the command names.
+func firstMention(m *tgbotapi.Message, args string) *tgbotapi.MessageEntity {
+	for i, e := range m.Entities {
 		if e.Type == "text_mention" && e.User != nil && strings.TrimSpace(utf16Slice(m.Text, e.Offset)) == strings.TrimSpace(args) {
-			return true
+			return &m.Entities[i]
 		}
 	}
-	return false
+	return nil
 }
 
 // utf16Slice is s from the UTF-16 offset Telegram's entities count in.
