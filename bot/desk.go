@@ -35,6 +35,8 @@ type Card struct {
 	// Desk is the chat or channel the card is posted to when it is not the
 	// desk's: the desk of the case's community (the rule file's communities:).
 	Desk string
+	// Community is the case's community, "" for none (store.Case.Community).
+	Community string
 	// Unverified says the message came over HTTP and was not seen on its
 	// platform (store.Case.Unverified): the desks say so (UnverifiedText)
 	// and offer keep only.

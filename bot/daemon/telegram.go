@@ -103,10 +103,10 @@ func telegramConnector(cfg Config, rs *rules.Ruleset, reg prometheus.Registerer)
 			if err != nil {
 				return err
 			}
-			var others []int64
+			others := map[int64][]string{}
 			for _, cm := range rs.Communities {
 				if id, err := deskChat(cm.Desk.TelegramChat); err == nil && id != 0 {
-					others = append(others, id)
+					others[id] = append(others[id], cm.Name)
 				}
 			}
 			if err := tg.SetDesk(chat, communityCMs(rs), moderated); err != nil {

@@ -3,6 +3,7 @@ package telegram
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -199,6 +200,13 @@ func (c *Client) postQueue(ctx context.Context, m *tgbotapi.Message, thread int,
 		c.log.Warn("desk command failed", "command", "queue", "err", err)
 		c.say(ctx, m, thread, "/queue failed: "+err.Error())
 		return
+	}
+	if chat := m.Chat.ID; chat != c.deskChat() {
+		// A community's desk chat is shown that community's cases, whoever
+		// asks: another brand's members' messages are not its chat's.
+		if own := c.communitiesOfDesk(chat); len(own) > 0 {
+			cards = slices.DeleteFunc(cards, func(k bot.Card) bool { return !slices.Contains(own, k.Community) })
+		}
 	}
 	if len(cards) == 0 {
 		c.say(ctx, m, thread, "No open case.")

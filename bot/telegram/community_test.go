@@ -20,7 +20,7 @@ func TestCommunityDeskChat(t *testing.T) {
 	shopDesk := tgChat{id: -1007777777777, kind: "supergroup", title: "Shop desk"}
 	f := newFakeBotAPI(t)
 	c, _ := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}, Chats: fixtureChats})
-	c.SetCommunityDesks([]int64{shopDesk.id})
+	c.SetCommunityDesks(map[int64][]string{shopDesk.id: {"shop"}})
 	book := newCaseBook(sampleCard("s1", at(t0)))
 	desk := c.Desk(book)
 	out := make(chan bot.Event, 10)

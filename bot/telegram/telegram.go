@@ -100,7 +100,9 @@ type Client struct {
 	desk atomic.Pointer[deskConf]
 	// communityDesks are the desk chats of the rule file's communities.
 	communityDesks atomic.Pointer[map[int64]bool]
-	limiter        *limiter
+	// deskCommunities are the communities of each of those desk chats.
+	deskCommunities atomic.Pointer[map[int64][]string]
+	limiter         *limiter
 
 	selfID   atomic.Int64
 	selfName atomic.Value // string: the bot's @username, without @
@@ -334,11 +336,29 @@ func (c *Client) SetDesk(chat int64, cms []string, chats []int64) error {
 // deskChat is the desk chat, where it is now (migrate.go).
 func (c *Client) deskChat() int64 { return c.moved.follow(c.desk.Load().chat) }
 
-// SetCommunityDesks names the desk chats of the rule file's communities:
-// their cards' buttons and the CMs' commands there are the desk's.
-func (c *Client) SetCommunityDesks(chats []int64) {
-	set := chatSet(chats)
+// SetCommunityDesks names the desk chats of the rule file's communities,
+// each with the communities whose desk it is: their cards' buttons and the
+// CMs' commands there are the desk's.
+func (c *Client) SetCommunityDesks(desks map[int64][]string) {
+	set := make(map[int64]bool, len(desks))
+	for chat := range desks {
+		set[chat] = true
+	}
 	c.communityDesks.Store(&set)
+	c.deskCommunities.Store(&desks)
+}
+
+// communitiesOfDesk are the communities whose desk chat is chat, where it
+// was first named (migrate.go); none for another chat.
+func (c *Client) communitiesOfDesk(chat int64) []string {
+	m := c.deskCommunities.Load()
+	if m == nil {
+		return nil
+	}
+	if cs, ok := (*m)[chat]; ok {
+		return cs
+	}
+	return (*m)[c.moved.origin(chat)]
 }
 
 // inDesk reports whether chat is the desk chat, or a community's.
