@@ -75,7 +75,7 @@ func TestWaveThroughTheDaemon(t *testing.T) {
 		errc <- daemon.Run(ctx, daemon.Config{
 			ConfigPath: file, Listen: "127.0.0.1:0", Version: "test",
 			Logger:     slog.New(slog.NewTextHandler(&logs, nil)),
-			Getenv:     func(string) string { return "" },
+			Getenv:     daemon.WithTokenDir(t, nil),
 			Ready:      func(a net.Addr) { ready <- a },
 			Connectors: []daemon.Connector{{Name: "facebook", Platforms: []bot.Platform{ch}, Desk: desk}},
 		}, make(chan struct{}))
