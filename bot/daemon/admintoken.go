@@ -70,12 +70,13 @@ func AdminTokenFile(dir, port string) string {
 }
 
 // ReadAdminToken is the token that the vigie run listening on port wrote for
-// this user, and the file it looked in. A file that is not there is no error:
-// the token is then "" (vigie run is another user's, or not running).
+// this user, and the file it looked in. A file that is not there is no error,
+// nor a user with no directory for it: the token is then "" (vigie run is
+// another user's, or not running), and file too in the second case.
 func ReadAdminToken(getenv func(string) string, port string) (token, file string, err error) {
 	dir, err := AdminTokenDir(getenv)
 	if err != nil {
-		return "", "", err
+		return "", "", nil
 	}
 	file = AdminTokenFile(dir, port)
 	b, err := os.ReadFile(file)
