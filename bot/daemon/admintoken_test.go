@@ -253,3 +253,23 @@ func TestAdminTokenDir(t *testing.T) {
 		})
 	}
 }
+
+// --insecure lets vigie listen beyond loopback without its secrets, and does
+// not open the admin routes: they still need the token vigie made, and the
+// refusal does not say where it is to other machines.
+func TestInsecureKeepsTheAdminToken(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "vigie")
+	in := start(t, rulesV1, map[string]string{"VIGIE_ADMIN_TOKEN_DIR": dir}, func(c *daemon.Config) {
+		c.Listen, c.Insecure = "0.0.0.0:0", true
+	})
+	r := in.doWithout(t, "GET", "/v1/cases", nil, nil)
+	if r.code != http.StatusUnauthorized {
+		t.Fatalf("GET /v1/cases without the token, --insecure = %d %.200s, want 401", r.code, r.body)
+	}
+	if strings.Contains(string(r.body), dir) {
+		t.Errorf("the refusal names the token's file beyond loopback: %s", r.body)
+	}
+	if r := in.do(t, "GET", "/v1/cases", nil, nil); r.code != http.StatusOK {
+		t.Errorf("GET /v1/cases with the token, --insecure = %d %.200s", r.code, r.body)
+	}
+}

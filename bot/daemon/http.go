@@ -153,13 +153,13 @@ func (d *daemon) tokenRefused() string {
 	if d.adminTokenDir == "" {
 		return "missing or wrong admin token (Authorization: Bearer $VIGIE_ADMIN_TOKEN)"
 	}
-	where := "in a file only the user who started vigie run may read"
+	where := "wrote it to a file"
 	if d.adminTokenFile != "" && loopbackListen(d.cfg.Listen) {
 		// Said to this machine only: the path names that user.
-		where = "in " + d.adminTokenFile + ", which only the user who started vigie run may read"
+		where = "wrote it to " + d.adminTokenFile
 	}
-	return "missing or wrong admin token (Authorization: Bearer TOKEN): VIGIE_ADMIN_TOKEN is not set, so vigie run made one, " +
-		where + ": run vigie cases, users or report as that user, or set VIGIE_ADMIN_TOKEN for vigie run and its clients"
+	return "missing or wrong admin token (Authorization: Bearer TOKEN): VIGIE_ADMIN_TOKEN is not set, so vigie run made one and " +
+		where + ", which only the user who started it may read: run vigie cases, users or report as that user"
 }
 
 // bearerToken is the token of an "Authorization: Bearer TOKEN" header. The
