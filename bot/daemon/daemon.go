@@ -47,7 +47,8 @@ type Config struct {
 	// and VIGIE_ADMIN_TOKEN, unless Insecure.
 	Listen string
 	// Insecure lets vigie listen beyond loopback without a webhook secret or an
-	// admin token: anyone who reaches it can then post events and read cases.
+	// admin token: anyone who reaches it can then post events; the admin
+	// routes still need the token vigie makes for its user.
 	Insecure bool
 	// RedisURL selects the Redis store; empty falls back to VIGIE_REDIS_URL, then to
 	// the memory store.

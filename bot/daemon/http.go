@@ -174,8 +174,9 @@ func bearerToken(h string) (string, bool) {
 	return token, token != ""
 }
 
-// fromThisMachine refuses, on the routes that trust whoever reaches them
-// when their secret is not set (a loopback listener), what a web page can
+// fromThisMachine refuses, on the routes whose secret the operator did not
+// set (POST /v1/events then trusts whoever reaches it; the admin routes take
+// the token vigie made for this machine's user), what a web page can
 // make the operator's browser send there: a request from a page of another
 // site (Sec-Fetch-Site, Origin: a form or fetch() posting a decision or an
 // event), and, but for --insecure, one whose Host is a name other than
