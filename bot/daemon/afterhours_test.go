@@ -71,11 +71,17 @@ func TestWaveThroughTheDaemon(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	errc := make(chan error, 1)
 	var logs testsync.Buffer
+	tokenDir := filepath.Join(t.TempDir(), "vigie")
 	go func() {
 		errc <- daemon.Run(ctx, daemon.Config{
 			ConfigPath: file, Listen: "127.0.0.1:0", Version: "test",
-			Logger:     slog.New(slog.NewTextHandler(&logs, nil)),
-			Getenv:     func(string) string { return "" },
+			Logger: slog.New(slog.NewTextHandler(&logs, nil)),
+			Getenv: func(k string) string {
+				if k == "VIGIE_ADMIN_TOKEN_DIR" {
+					return tokenDir
+				}
+				return ""
+			},
 			Ready:      func(a net.Addr) { ready <- a },
 			Connectors: []daemon.Connector{{Name: "facebook", Platforms: []bot.Platform{ch}, Desk: desk}},
 		}, make(chan struct{}))
@@ -84,6 +90,7 @@ func TestWaveThroughTheDaemon(t *testing.T) {
 	select {
 	case a := <-ready:
 		in.base = "http://" + a.String()
+		in.token = readToken(t, tokenDir, in.base)
 	case err := <-errc:
 		t.Fatal(err)
 	}

@@ -277,8 +277,13 @@ func TestKeepBeforeKillIsObeyed(t *testing.T) {
 		early = open[0]
 		return true
 	})
-	resp, err := http.Post("http://"+first.addr+"/v1/cases/"+early.ID+"/decision", "application/json",
+	req, err := http.NewRequest("POST", "http://"+first.addr+"/v1/cases/"+early.ID+"/decision",
 		strings.NewReader(`{"outcome": "keep", "by": "ann"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+first.token)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

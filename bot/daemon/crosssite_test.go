@@ -12,7 +12,8 @@ import (
 )
 
 // doAs sends a request as a browser would: with Host host ("" for the
-// address dialled) and the headers given.
+// address dialled) and the headers given; with the admin token vigie made,
+// as do, so that what refuses it is the Host or the page's headers.
 func (in *instance) doAs(t *testing.T, host, method, path string, body []byte, header map[string]string) reply {
 	t.Helper()
 	req, err := http.NewRequest(method, in.base+path, bytes.NewReader(body))
@@ -21,6 +22,9 @@ func (in *instance) doAs(t *testing.T, host, method, path string, body []byte, h
 	}
 	if host != "" {
 		req.Host = host
+	}
+	if in.token != "" {
+		req.Header.Set("Authorization", "Bearer "+in.token)
 	}
 	for k, v := range header {
 		req.Header.Set(k, v)

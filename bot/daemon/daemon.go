@@ -47,7 +47,8 @@ type Config struct {
 	// and VIGIE_ADMIN_TOKEN, unless Insecure.
 	Listen string
 	// Insecure lets vigie listen beyond loopback without a webhook secret or an
-	// admin token: anyone who reaches it can then post events and read cases.
+	// admin token: anyone who reaches it can then post events; the admin
+	// routes still need the token vigie makes for its user.
 	Insecure bool
 	// RedisURL selects the Redis store; empty falls back to VIGIE_REDIS_URL, then to
 	// the memory store.
@@ -167,8 +168,13 @@ type daemon struct {
 	actions   *actionWatch
 	platforms []string // "discord off (DISCORD_TOKEN not set)", for /healthz
 	secret    []byte
-	// adminToken guards reload and the case list (VIGIE_ADMIN_TOKEN).
+	// adminToken guards reload and the case list: VIGIE_ADMIN_TOKEN, or,
+	// when it is not set, one made at start (admintoken.go), which serve
+	// writes in adminTokenDir for this user's programs.
 	adminToken []byte
+	// adminTokenDir is set when vigie made adminToken; adminTokenFile is the
+	// file serve wrote it to.
+	adminTokenDir, adminTokenFile string
 
 	// current is the engine events are evaluated with; reload swaps it.
 	current  atomic.Pointer[loaded]
@@ -442,6 +448,15 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 	if err := exposed(cfg, d.secret != nil, d.adminToken != nil); err != nil {
 		return nil, err
 	}
+	if d.adminToken == nil {
+		if d.adminTokenDir, err = AdminTokenDir(cfg.Getenv); err != nil {
+			return nil, &SetupError{Msg: err.Error()}
+		}
+		if err := prepareAdminTokenDir(d.adminTokenDir); err != nil {
+			return nil, err
+		}
+		d.adminToken = newAdminToken()
+	}
 	if d.proxies, err = parseProxies(cfg.Getenv("VIGIE_TRUSTED_PROXIES")); err != nil {
 		return nil, err
 	}
@@ -580,6 +595,23 @@ func (d *daemon) serve(ctx context.Context, reload <-chan struct{}) error {
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
+	if d.adminTokenDir != "" {
+		// Named after the port, known only now (port 0 picks one).
+		_, port, _ := net.SplitHostPort(ln.Addr().String())
+		file := AdminTokenFile(d.adminTokenDir, port)
+		if err := writeAdminToken(file, d.adminToken); err != nil {
+			ln.Close()
+			return err
+		}
+		d.adminTokenFile = file
+		defer func() {
+			if err := removeAdminToken(file, d.adminToken); err != nil {
+				log.Warn("admin token file not removed", "file", file, "err", err)
+			}
+		}()
+		log.Info("admin token made for this run (VIGIE_ADMIN_TOKEN not set), in a file only this user may read: vigie cases, users and report read it there",
+			"file", file)
+	}
 	// From here on, everything judged goes through the observer, which the
 	// shutdown below drains.
 	d.observer = startObserver(d.followAlerts)
@@ -610,10 +642,6 @@ func (d *daemon) serve(ctx context.Context, reload <-chan struct{}) error {
 	}
 	l := d.current.Load()
 	log.Info("http events on "+cfg.Listen, "addr", ln.Addr().String(), "signature", signature)
-	if d.adminToken == nil && !isLoopback(ln.Addr()) {
-		log.Warn("reload and the case list are open to anyone who reaches " + ln.Addr().String() +
-			": set VIGIE_ADMIN_TOKEN, or listen on 127.0.0.1 behind a proxy")
-	}
 	log.Info("vigie running", "version", cfg.Version, "rules", l.file,
 		"rule_count", len(l.engine.Ruleset().Rules), "store", d.storeKind)
 

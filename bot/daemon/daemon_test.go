@@ -121,7 +121,12 @@ func (f *feed) Run(ctx context.Context, out chan<- bot.Event) error {
 const secret = "s3cret"
 
 type instance struct {
-	base   string
+	base string
+	// token is the admin token vigie made and wrote for its user, read from
+	// its file as vigie cases reads it: do sends it to every route, unless
+	// the request has its own Authorization. It is "" when the test set
+	// VIGIE_ADMIN_TOKEN.
+	token  string
 	file   string
 	chat   *chat
 	feed   *feed
@@ -169,12 +174,23 @@ func start(t testing.TB, rules string, env map[string]string, opts ...func(*daem
 	ready := make(chan net.Addr, 1)
 	ctx, cancel := context.WithCancel(context.Background())
 	errc := make(chan error, 1)
+	// Without VIGIE_ADMIN_TOKEN, vigie makes one and writes it in a
+	// directory of the test's own, as it would in the user's.
+	tokenDir := env["VIGIE_ADMIN_TOKEN_DIR"]
+	if tokenDir == "" && env["VIGIE_ADMIN_TOKEN"] == "" && env["VIGIE_ADMIN_TOKEN_FILE"] == "" {
+		tokenDir = filepath.Join(t.TempDir(), "vigie")
+	}
 	cfg := daemon.Config{
 		ConfigPath: file,
 		Listen:     "127.0.0.1:0",
 		Version:    "test",
 		Logger:     slog.New(slog.NewTextHandler(in.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Getenv:     func(k string) string { return getenv(env, k) },
+		Getenv: func(k string) string {
+			if k == "VIGIE_ADMIN_TOKEN_DIR" {
+				return tokenDir
+			}
+			return getenv(env, k)
+		},
 		Ready:      func(a net.Addr) { ready <- a },
 		Connectors: []daemon.Connector{{Name: "discord", Source: in.feed, Platforms: []bot.Platform{in.chat}}},
 	}
@@ -188,6 +204,9 @@ func start(t testing.TB, rules string, env map[string]string, opts ...func(*daem
 	case err := <-errc:
 		cancel()
 		t.Fatalf("daemon did not start: %v", err)
+	}
+	if tokenDir != "" {
+		in.token = readToken(t, tokenDir, in.base)
 	}
 	stopped := false
 	in.stop = func() error {
@@ -234,11 +253,45 @@ func (r reply) json(t *testing.T, v any) {
 	}
 }
 
+// readToken is the admin token the vigie run at base wrote in dir, read as
+// vigie cases reads it.
+func readToken(t testing.TB, dir, base string) string {
+	t.Helper()
+	port := base[strings.LastIndexByte(base, ':')+1:]
+	token, file, err := daemon.ReadAdminToken(func(k string) string {
+		if k == "VIGIE_ADMIN_TOKEN_DIR" {
+			return dir
+		}
+		return ""
+	}, port)
+	if err != nil || token == "" {
+		t.Fatalf("admin token of %s in %s: %q, %v", base, file, token, err)
+	}
+	return token
+}
+
+// do sends a request with the admin token vigie made (in.token), unless
+// header has an Authorization of its own.
 func (in *instance) do(t *testing.T, method, path string, body []byte, header map[string]string) reply {
+	t.Helper()
+	return in.send(t, in.token, method, path, body, header)
+}
+
+// doWithout sends a request without the admin token: what another user of
+// the machine, who cannot read its file, can send.
+func (in *instance) doWithout(t *testing.T, method, path string, body []byte, header map[string]string) reply {
+	t.Helper()
+	return in.send(t, "", method, path, body, header)
+}
+
+func (in *instance) send(t *testing.T, token, method, path string, body []byte, header map[string]string) reply {
 	t.Helper()
 	req, err := http.NewRequest(method, in.base+path, bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	for k, v := range header {
 		req.Header.Set(k, v)

@@ -1,10 +1,32 @@
 package daemon
 
-import "github.com/vigie-bot/vigie/rules"
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/vigie-bot/vigie/rules"
+)
 
 // SetLoadRules has reloads read the rule file with f until the test ends.
 func SetLoadRules(t interface{ Cleanup(func()) }, f func(string) (*rules.Ruleset, string, error)) {
 	old := loadRules
 	loadRules = func(p string, _ rules.LoadOptions) (*rules.Ruleset, string, error) { return f(p) }
 	t.Cleanup(func() { loadRules = old })
+}
+
+// WithTokenDir is getenv (nil: an empty environment) with
+// VIGIE_ADMIN_TOKEN_DIR set to a directory of the test's own: without
+// VIGIE_ADMIN_TOKEN, vigie writes the token it makes there, as it would in
+// the user's own directory (which it makes, 0700).
+func WithTokenDir(t testing.TB, getenv func(string) string) func(string) string {
+	dir := filepath.Join(t.TempDir(), "vigie")
+	return func(k string) string {
+		if k == adminTokenDirEnv {
+			return dir
+		}
+		if getenv == nil {
+			return ""
+		}
+		return getenv(k)
+	}
 }

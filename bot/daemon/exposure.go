@@ -15,7 +15,9 @@ type SetupError struct{ Msg string }
 func (e *SetupError) Error() string { return e.Msg }
 
 // exposed refuses to serve events and admin endpoints beyond this machine
-// without their secrets, unless the operator said --insecure.
+// without their secrets, unless the operator said --insecure. Without
+// VIGIE_ADMIN_TOKEN the admin endpoints are not open (vigie makes a token for
+// its own user), but nobody elsewhere could use them.
 func exposed(cfg Config, secret, adminToken bool) error {
 	if loopbackListen(cfg.Listen) || cfg.Insecure || (secret && adminToken) {
 		return nil
@@ -25,7 +27,7 @@ func exposed(cfg Config, secret, adminToken bool) error {
 		missing = append(missing, "VIGIE_WEBHOOK_SECRET (POST /v1/events would act for anyone)")
 	}
 	if !adminToken {
-		missing = append(missing, "VIGIE_ADMIN_TOKEN (anyone could reload the rules and read the cases)")
+		missing = append(missing, "VIGIE_ADMIN_TOKEN (the admin routes' clients elsewhere need it: the token vigie makes without it is for its own user on this machine)")
 	}
 	return &SetupError{Msg: "listening on " + cfg.Listen + ", beyond this machine, needs " + strings.Join(missing, " and ") +
 		"; set them (a proxy in front needs them too: without them vigie refuses what a proxy forwards), or say --insecure"}

@@ -44,7 +44,7 @@ func TestListeningBeyondLoopbackNeedsSecrets(t *testing.T) {
 			errc := make(chan error, 1)
 			go func() {
 				errc <- daemon.Run(ctx, daemon.Config{ConfigPath: file, Listen: tt.listen, Insecure: tt.insecure,
-					Getenv: func(k string) string { return tt.env[k] }, Ready: func(a net.Addr) { ready <- a }}, nil)
+					Getenv: daemon.WithTokenDir(t, func(k string) string { return tt.env[k] }), Ready: func(a net.Addr) { ready <- a }}, nil)
 			}()
 			select {
 			case <-ready:

@@ -50,7 +50,7 @@ rules:
 	if err := os.WriteFile(file, []byte(rules), 0o600); err != nil {
 		f.Fatal(err)
 	}
-	d, err := build(context.Background(), Config{ConfigPath: file, Getenv: func(string) string { return "" }})
+	d, err := build(context.Background(), Config{ConfigPath: file, Getenv: WithTokenDir(f, nil)})
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -32,7 +32,7 @@ func BenchmarkHandleEvent(b *testing.B) {
 	d, err := build(context.Background(), Config{
 		ConfigPath: filepath.Join("..", "..", vigie.ExampleFile),
 		Logger:     slog.New(NewTextHandler(logs, nil)),
-		Getenv:     func(string) string { return "" },
+		Getenv:     WithTokenDir(b, nil),
 	})
 	if err != nil {
 		b.Fatal(err)

@@ -52,12 +52,14 @@ func (d *daemon) routes() (_ http.Handler, err error) {
 	mux.Handle("GET /v1/report", d.adminOnly(d.handleReport))
 	mux.Handle("POST /-/reload", d.adminOnly(d.handleReload))
 	// Profiles of the running process: fetched with the token (curl -H
-	// "Authorization: Bearer …"), then read with go tool pprof.
-	mux.Handle("/debug/pprof/", d.tokenRequired(pprof.Index))
-	mux.Handle("/debug/pprof/cmdline", d.tokenRequired(pprof.Cmdline))
-	mux.Handle("/debug/pprof/profile", d.tokenRequired(pprof.Profile))
-	mux.Handle("/debug/pprof/symbol", d.tokenRequired(pprof.Symbol))
-	mux.Handle("/debug/pprof/trace", d.tokenRequired(pprof.Trace))
+	// "Authorization: Bearer …"), then read with go tool pprof. They show
+	// the process's memory and command line (a Redis URL may carry a
+	// password there): behind the token like the cases.
+	mux.Handle("/debug/pprof/", d.adminOnly(pprof.Index))
+	mux.Handle("/debug/pprof/cmdline", d.adminOnly(pprof.Cmdline))
+	mux.Handle("/debug/pprof/profile", d.adminOnly(pprof.Profile))
+	mux.Handle("/debug/pprof/symbol", d.adminOnly(pprof.Symbol))
+	mux.Handle("/debug/pprof/trace", d.adminOnly(pprof.Trace))
 	// The console, for the CMs, at / (handlers/console).
 	if acc, ok := d.store.(store.Accounts); ok {
 		d.console = console.New(console.Options{
@@ -120,28 +122,44 @@ var (
 )
 
 // adminOnly guards the endpoints that read cases or change the running rules:
-// when VIGIE_ADMIN_TOKEN is set they need "Authorization: Bearer TOKEN".
-// Without it they are open to this machine's own clients (vigie then listens on
-// loopback only, or was told --insecure), but not to what a proxy forwards.
+// they need "Authorization: Bearer TOKEN", the token being VIGIE_ADMIN_TOKEN,
+// or, when it is not set, the one vigie made at start and wrote in a file
+// only its user may read (admintoken.go). The made token is meant for this
+// machine's programs of that user: what a proxy forwards is refused, and so
+// is what a web page makes a browser send (fromThisMachine), before the token
+// is looked at.
 func (d *daemon) adminOnly(h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if d.adminToken == nil && !d.cfg.Insecure && bot.Proxied(r.Header) {
+		made := d.adminTokenDir != ""
+		if made && !d.cfg.Insecure && bot.Proxied(r.Header) {
 			writeError(w, http.StatusForbidden, "forwarded by a proxy: set VIGIE_ADMIN_TOKEN and send Authorization: Bearer $VIGIE_ADMIN_TOKEN")
 			return
 		}
-		if d.adminToken == nil && !d.fromThisMachine(w, r, "VIGIE_ADMIN_TOKEN") {
+		if made && !d.fromThisMachine(w, r, "VIGIE_ADMIN_TOKEN") {
 			return
 		}
-		if d.adminToken != nil {
-			got, ok := bearerToken(r.Header.Get("Authorization"))
-			if !ok || !hmac.Equal([]byte(got), d.adminToken) {
-				w.Header().Set("WWW-Authenticate", `Bearer realm="vigie"`)
-				writeError(w, http.StatusUnauthorized, "missing or wrong admin token (Authorization: Bearer $VIGIE_ADMIN_TOKEN)")
-				return
-			}
+		got, ok := bearerToken(r.Header.Get("Authorization"))
+		if !ok || !hmac.Equal([]byte(got), d.adminToken) {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="vigie"`)
+			writeError(w, http.StatusUnauthorized, d.tokenRefused())
+			return
 		}
 		h(w, r)
 	})
+}
+
+// tokenRefused is what a request without the right admin token is told.
+func (d *daemon) tokenRefused() string {
+	if d.adminTokenDir == "" {
+		return "missing or wrong admin token (Authorization: Bearer $VIGIE_ADMIN_TOKEN)"
+	}
+	where := "wrote it to a file"
+	if d.adminTokenFile != "" && loopbackListen(d.cfg.Listen) {
+		// Said to this machine only: the path names that user.
+		where = "wrote it to " + d.adminTokenFile
+	}
+	return "missing or wrong admin token (Authorization: Bearer TOKEN): VIGIE_ADMIN_TOKEN is not set, so vigie run made one and " +
+		where + ", which only the user who started it may read: run vigie cases, users or report as that user"
 }
 
 // bearerToken is the token of an "Authorization: Bearer TOKEN" header. The
@@ -156,8 +174,9 @@ func bearerToken(h string) (string, bool) {
 	return token, token != ""
 }
 
-// fromThisMachine refuses, on the routes that trust whoever reaches them
-// when their secret is not set (a loopback listener), what a web page can
+// fromThisMachine refuses, on the routes whose secret the operator did not
+// set (POST /v1/events then trusts whoever reaches it; the admin routes take
+// the token vigie made for this machine's user), what a web page can
 // make the operator's browser send there: a request from a page of another
 // site (Sec-Fetch-Site, Origin: a form or fetch() posting a decision or an
 // event), and, but for --insecure, one whose Host is a name other than
@@ -195,19 +214,6 @@ func (d *daemon) localHost(host string) bool {
 	}
 	d.lastLocalHost.Store(&host)
 	return true
-}
-
-// tokenRequired guards what is never open, not even on loopback: the
-// profiles show the process's memory and command line (a Redis URL may carry
-// a password there). Without VIGIE_ADMIN_TOKEN they are refused.
-func (d *daemon) tokenRequired(h http.HandlerFunc) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if d.adminToken == nil {
-			writeError(w, http.StatusForbidden, "off: set VIGIE_ADMIN_TOKEN and send Authorization: Bearer $VIGIE_ADMIN_TOKEN")
-			return
-		}
-		d.adminOnly(h).ServeHTTP(w, r)
-	})
 }
 
 type healthReply struct {

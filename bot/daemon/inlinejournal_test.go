@@ -31,7 +31,7 @@ func TestInlineVerdictCutShortIsJournaled(t *testing.T) {
 	d, err := build(ctx, Config{
 		ConfigPath:   filepath.Join("..", "..", vigie.ExampleFile),
 		Logger:       slog.New(slog.NewTextHandler(logs, nil)),
-		Getenv:       func(string) string { return "" },
+		Getenv:       WithTokenDir(t, nil),
 		RecoverAfter: grace,
 		Now:          clk.now,
 	})

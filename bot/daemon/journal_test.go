@@ -106,7 +106,7 @@ func cutShort(t *testing.T, env map[string]string, ev map[string]any) *testsync.
 			ConfigPath:      file,
 			Listen:          "127.0.0.1:0",
 			Logger:          slog.New(slog.NewTextHandler(logs, nil)),
-			Getenv:          func(k string) string { return env[k] },
+			Getenv:          daemon.WithTokenDir(t, func(k string) string { return env[k] }),
 			Ready:           func(a net.Addr) { ready <- a },
 			Connectors:      []daemon.Connector{{Name: "discord", Platforms: []bot.Platform{hung}}},
 			ShutdownTimeout: time.Millisecond,

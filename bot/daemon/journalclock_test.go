@@ -29,7 +29,7 @@ func TestJournalLooksOnItsClock(t *testing.T) {
 	d, err := build(ctx, Config{
 		ConfigPath:   filepath.Join("..", "..", vigie.ExampleFile),
 		Logger:       slog.New(slog.DiscardHandler),
-		Getenv:       func(string) string { return "" },
+		Getenv:       WithTokenDir(t, nil),
 		RecoverAfter: grace,
 		Now:          clk.now,
 		AfterFunc: func(wait time.Duration, f func()) func() bool {

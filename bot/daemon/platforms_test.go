@@ -122,7 +122,7 @@ func TestMisconfiguredPlatformRefusesToStart(t *testing.T) {
 			err := daemon.Run(ctx, daemon.Config{
 				ConfigPath: file,
 				Listen:     "127.0.0.1:0",
-				Getenv:     func(k string) string { return tt.env[k] },
+				Getenv:     daemon.WithTokenDir(t, func(k string) string { return tt.env[k] }),
 				Ready:      func(net.Addr) { started = true; cancel() },
 			}, nil)
 			if started || err == nil {

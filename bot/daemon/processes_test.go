@@ -63,9 +63,11 @@ func freeAddr(t *testing.T) string {
 type vigieProcess struct {
 	name string
 	addr string
-	cmd  *exec.Cmd
-	logs *testsync.Buffer
-	dead chan struct{}
+	// token is the admin token the process made, read from its file.
+	token string
+	cmd   *exec.Cmd
+	logs  *testsync.Buffer
+	dead  chan struct{}
 }
 
 // startProcess runs bin run with env and waits until it serves /healthz.
@@ -73,7 +75,9 @@ func startProcess(t *testing.T, bin, name, config, redisURL string, env []string
 	t.Helper()
 	in := &vigieProcess{name: name, addr: freeAddr(t), logs: &testsync.Buffer{}, dead: make(chan struct{})}
 	in.cmd = exec.Command(bin, "run", "--config", config, "--redis", redisURL, "--listen", in.addr)
-	in.cmd.Env = append(os.Environ(), env...)
+	// The admin token the process makes goes to a directory of the test's.
+	tokenDir := filepath.Join(t.TempDir(), "vigie")
+	in.cmd.Env = append(append(os.Environ(), "VIGIE_ADMIN_TOKEN_DIR="+tokenDir), env...)
 	in.cmd.Stderr = in.logs
 	if err := in.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -93,6 +97,7 @@ func startProcess(t *testing.T, bin, name, config, redisURL string, env []string
 		if resp, err := http.Get("http://" + in.addr + "/healthz"); err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
+				in.token = readToken(t, tokenDir, in.addr)
 				return in
 			}
 		}

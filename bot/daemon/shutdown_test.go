@@ -65,7 +65,7 @@ func runSlow(t *testing.T, timeout time.Duration) (*slow, string, context.Cancel
 		errc <- daemon.Run(ctx, daemon.Config{
 			ConfigPath:      file,
 			Listen:          "127.0.0.1:0",
-			Getenv:          func(string) string { return "" },
+			Getenv:          daemon.WithTokenDir(t, nil),
 			Ready:           func(a net.Addr) { ready <- a },
 			Connectors:      []daemon.Connector{{Name: "discord", Platforms: []bot.Platform{p}}},
 			ShutdownTimeout: timeout,

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/bot/daemon"
 	"github.com/vigie-bot/vigie/store"
 )
 
@@ -291,13 +293,35 @@ func snippet(s string, n int) string {
 	return s
 }
 
+// loopbackHost reports whether host (a URL's, without its port) is this
+// machine's loopback: localhost or a loopback address.
+func loopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
+}
+
+// urlPort is u's port, or its scheme's when it names none.
+func urlPort(u *url.URL) string {
+	if p := u.Port(); p != "" {
+		return p
+	}
+	if u.Scheme == "https" {
+		return "443"
+	}
+	return "80"
+}
+
 // adminAPI asks a running vigie's admin endpoints.
 type adminAPI struct {
 	c    *cli
 	base string
 }
 
-// do sends one request with the admin token (VIGIE_ADMIN_TOKEN or its _FILE)
+// do sends one request with the admin token (VIGIE_ADMIN_TOKEN or its _FILE,
+// else, for a vigie on this machine, the one vigie run wrote for this user)
 // and returns the body when the status is one of ok; other statuses are
 // errors carrying what vigie said.
 func (a adminAPI) do(ctx context.Context, method, path string, q url.Values, body []byte, ok ...int) ([]byte, int, error) {
@@ -321,7 +345,15 @@ func (a adminAPI) do(ctx context.Context, method, path string, q url.Values, bod
 	if err != nil {
 		return nil, 0, err
 	}
-	if tok := getenv("VIGIE_ADMIN_TOKEN"); tok != "" {
+	tok, tokenFile := getenv("VIGIE_ADMIN_TOKEN"), ""
+	if tok == "" && loopbackHost(u.Hostname()) {
+		// The token that vigie run made for its user, when it is ours; it is
+		// never sent to another machine.
+		if tok, tokenFile, err = daemon.ReadAdminToken(getenv, urlPort(u)); err != nil {
+			return nil, 0, err
+		}
+	}
+	if tok != "" {
 		req.Header.Set("Authorization", "Bearer "+tok)
 	}
 	resp, err := http.DefaultClient.Do(req)
@@ -340,6 +372,9 @@ func (a adminAPI) do(ctx context.Context, method, path string, q url.Values, bod
 	}
 	var e struct{ Error string }
 	if json.Unmarshal(b, &e) == nil && e.Error != "" {
+		if resp.StatusCode == http.StatusUnauthorized && tok == "" && tokenFile != "" {
+			e.Error += " (no token for this user in " + tokenFile + ")"
+		}
 		return nil, resp.StatusCode, errors.New(resp.Status + ": " + e.Error)
 	}
 	return nil, resp.StatusCode, errors.New(u.Redacted() + ": " + resp.Status + ": " + strings.TrimSpace(string(b)))

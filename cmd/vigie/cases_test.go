@@ -25,11 +25,16 @@ func serve(t *testing.T, now func() time.Time, env map[string]string, args ...st
 	t.Helper()
 	addr := freeAddr(t)
 	env["VIGIE_LISTEN"] = addr
+	tokenDir(t, env)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan result, 1)
 	go func() { done <- runOn(ctx, now, "", env, append([]string{"run"}, args...)...) }()
+	ended := false
 	t.Cleanup(func() {
 		cancel()
+		if ended {
+			return
+		}
 		if r := <-done; r.code != 0 {
 			t.Errorf("vigie run: exit %d\n%s", r.code, r.stderr)
 		}
@@ -42,7 +47,12 @@ func serve(t *testing.T, now func() time.Time, env map[string]string, args ...st
 				return "http://" + addr
 			}
 		}
-		time.Sleep(20 * time.Millisecond)
+		select {
+		case r := <-done:
+			ended = true
+			t.Fatalf("vigie run ended before serving: exit %d\n%s", r.code, r.stderr)
+		case <-time.After(20 * time.Millisecond):
+		}
 	}
 }
 
@@ -175,8 +185,11 @@ $`)
 // TestUsersCommand adds, lists and deletes the console's accounts of a
 // running vigie.
 func TestUsersCommand(t *testing.T) {
-	base := serve(t, time.Now, map[string]string{}, "--config", "testdata/good.yaml")
-	env := map[string]string{"VIGIE_URL": base}
+	daemonEnv := map[string]string{}
+	base := serve(t, time.Now, daemonEnv, "--config", "testdata/good.yaml")
+	// The user who started vigie run: the token it made is read in the same
+	// directory.
+	env := map[string]string{"VIGIE_URL": base, "VIGIE_ADMIN_TOKEN_DIR": daemonEnv["VIGIE_ADMIN_TOKEN_DIR"]}
 	users := func(stdin string, args ...string) result {
 		return runIn(context.Background(), stdin, env, append([]string{"users"}, args...)...)
 	}
@@ -285,5 +298,52 @@ func TestWriteCaseSaysWhatWasDone(t *testing.T) {
 				t.Errorf("cases show:\n%s\nwant the line %q", b.String(), tc.want)
 			}
 		})
+	}
+}
+
+// Without VIGIE_ADMIN_TOKEN, vigie cases, users and report send the token
+// vigie run made for its user, read from the user's runtime directory: the
+// same user is served, another user, whose directory has no such file, is
+// refused with where the token is.
+func TestCommandsReadTheMadeToken(t *testing.T) {
+	mine := t.TempDir()
+	daemonEnv := map[string]string{"XDG_RUNTIME_DIR": mine}
+	base := serve(t, time.Now, daemonEnv, "--config", "testdata/good.yaml")
+	port := base[strings.LastIndexByte(base, ':')+1:]
+	file := filepath.Join(mine, "vigie", "admin-token-"+port)
+	for _, url := range []string{base, "http://localhost:" + port} {
+		env := map[string]string{"VIGIE_URL": url, "XDG_RUNTIME_DIR": mine}
+		if r := runIn(context.Background(), "", env, "cases", "list"); r.code != exitOK || r.stdout != "No open case.\n" {
+			t.Errorf("cases list at %s, same user: %+v", url, r)
+		}
+		if r := runIn(context.Background(), "", env, "users", "list"); r.code != exitOK {
+			t.Errorf("users list at %s, same user: %+v", url, r)
+		}
+		if r := runIn(context.Background(), "", env, "report", "--since", "1h"); r.code != exitOK {
+			t.Errorf("report at %s, same user: %+v", url, r)
+		}
+	}
+	theirs := t.TempDir()
+	env := map[string]string{"VIGIE_URL": base, "XDG_RUNTIME_DIR": theirs}
+	r := runIn(context.Background(), "", env, "users", "add", "mallory", "--role", "admin")
+	if r.code != exitFail || !strings.Contains(r.stderr, "401 Unauthorized") || !strings.Contains(r.stderr, file) ||
+		!strings.Contains(r.stderr, "no token for this user in "+filepath.Join(theirs, "vigie", "admin-token-"+port)) {
+		t.Errorf("users add as another user: %+v", r)
+	}
+	same := map[string]string{"VIGIE_URL": base, "XDG_RUNTIME_DIR": mine}
+	if r := runIn(context.Background(), "", same, "users", "list"); !strings.HasPrefix(r.stdout, "No account") {
+		t.Errorf("accounts after another user's try: %+v", r)
+	}
+}
+
+// The token vigie run made is sent to this machine's loopback only.
+func TestLoopbackHost(t *testing.T) {
+	for host, want := range map[string]bool{
+		"127.0.0.1": true, "localhost": true, "LocalHost": true, "::1": true, "127.0.0.2": true,
+		"192.0.2.1": false, "vigie.example.com": false, "localhost.example.com": false, "": false,
+	} {
+		if got := loopbackHost(host); got != want {
+			t.Errorf("loopbackHost(%q) = %v, want %v", host, got, want)
+		}
 	}
 }

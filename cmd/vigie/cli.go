@@ -224,7 +224,7 @@ func (f *flags) usageError(format string, a ...any) int {
 // comes first in the usage (like "without --redis, ") is said before.
 func (f *flags) urlFlag(first string) *string {
 	return f.String("url", envOr(f.c.getenv, "VIGIE_URL", "http://127.0.0.1:8080"),
-		first+"ask the running vigie at `URL` (env VIGIE_URL; VIGIE_ADMIN_TOKEN is sent when set)")
+		first+"ask the running vigie at `URL` (env VIGIE_URL); the admin token sent is VIGIE_ADMIN_TOKEN, else, on this machine, the one vigie run wrote for this user")
 }
 
 func (f *flags) configFlag() *string {

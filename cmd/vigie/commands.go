@@ -32,7 +32,7 @@ func (c *cli) runDaemon(ctx context.Context, args []string) int {
 	listen := f.String("listen", envOr(c.getenv, "VIGIE_LISTEN", daemon.DefaultListen),
 		"serve the HTTP API, health and metrics on `ADDR` (env VIGIE_LISTEN); beyond 127.0.0.1 it needs VIGIE_WEBHOOK_SECRET and VIGIE_ADMIN_TOKEN")
 	insecure := f.Bool("insecure", false,
-		"listen beyond this machine without VIGIE_WEBHOOK_SECRET or VIGIE_ADMIN_TOKEN: anyone who reaches vigie can post events and read cases")
+		"listen beyond this machine without VIGIE_WEBHOOK_SECRET or VIGIE_ADMIN_TOKEN: anyone who reaches vigie can post events (the admin routes still need a token: the one vigie makes for its user)")
 	// The default is not shown in -h: a Redis URL may carry a password.
 	redisURL := f.String("redis", "",
 		"keep counters, cases and audit in Redis at `URL`; empty keeps them in memory (env VIGIE_REDIS_URL, or VIGIE_REDIS_URL_FILE)")

@@ -18,6 +18,8 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 	"github.com/rogpeppe/go-internal/txtar"
+
+	"github.com/vigie-bot/vigie/bot/daemon"
 )
 
 // The docs show command lines and what they print; testdata/script/*.txtar
@@ -76,7 +78,16 @@ func TestScripts(t *testing.T) {
 				}
 			}
 			env.Cd = clone
-			env.Setenv("VIGIE_LISTEN", freeAddr(t))
+			addr := freeAddr(t)
+			env.Setenv("VIGIE_LISTEN", addr)
+			env.Setenv("VIGIE_URL", "http://"+addr)
+			// The session's runtime directory, where vigie run writes the
+			// admin token it makes and vigie cases reads it.
+			run := filepath.Join(env.WorkDir, ".run")
+			if err := os.Mkdir(run, 0o700); err != nil {
+				return err
+			}
+			env.Setenv("XDG_RUNTIME_DIR", run)
 			// Live events are stamped now: older ones get no FAQ answer
 			// and no warning (docs/rules.md, "What vigie says").
 			env.Setenv("NOW", time.Now().UTC().Format(time.RFC3339))
@@ -99,6 +110,18 @@ func TestScripts(t *testing.T) {
 			"replace":   scriptReplace,
 		},
 	})
+}
+
+// scriptToken is the admin token the script's vigie run made, read where
+// vigie cases reads it.
+func scriptToken(ts *testscript.TestScript) string {
+	addr := ts.Getenv("VIGIE_LISTEN")
+	token, file, err := daemon.ReadAdminToken(ts.Getenv, addr[strings.LastIndexByte(addr, ':')+1:])
+	ts.Check(err)
+	if token == "" {
+		ts.Fatalf("no admin token in %s", file)
+	}
+	return token
 }
 
 // scriptCurl is the little of curl the docs use: curl [-s] [-X METHOD]
@@ -189,8 +212,12 @@ func scriptWaitCases(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(err)
 	url := "http://" + ts.Getenv("VIGIE_LISTEN") + "/v1/cases"
 	deadline := time.Now().Add(time.Minute)
+	token := scriptToken(ts)
 	for time.Now().Before(deadline) {
-		resp, err := http.Get(url)
+		req, err := http.NewRequest("GET", url, nil)
+		ts.Check(err)
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
 		if err == nil {
 			var open struct{ Count int }
 			err = json.NewDecoder(resp.Body).Decode(&open)
@@ -218,6 +245,7 @@ var caseEpoch = regexp.MustCompile(`\b([cl])-[a-z][0-9a-z]{4}-(\d{6})\b`)
 func normalise(s, listen string) string {
 	if listen != "" {
 		s = strings.ReplaceAll(s, listen, "127.0.0.1:8080")
+		s = strings.ReplaceAll(s, "admin-token-"+listen[strings.LastIndexByte(listen, ':')+1:], "admin-token-8080")
 	}
 	s = caseEpoch.ReplaceAllString(s, "$1-EPOCH-$2")
 	return timestamp.ReplaceAllString(s, "TIME")
@@ -229,8 +257,10 @@ func scriptCmpNorm(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) != 2 || neg {
 		ts.Fatalf("usage: cmpnorm stdout|stderr FILE")
 	}
-	got := ts.ReadFile(args[0])
-	want := ts.ReadFile(args[1])
+	// The session's runtime directory is the usual one of a first user.
+	run := ts.Getenv("XDG_RUNTIME_DIR")
+	got := strings.ReplaceAll(ts.ReadFile(args[0]), run, "/run/user/1000")
+	want := strings.ReplaceAll(ts.ReadFile(args[1]), run, "/run/user/1000")
 	listen := ts.Getenv("VIGIE_LISTEN")
 	if normalise(got, listen) != normalise(want, listen) {
 		ts.Fatalf("%s and %s differ, times aside:\n%s\nwant\n%s", args[0], args[1], got, want)

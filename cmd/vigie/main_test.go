@@ -513,6 +513,20 @@ func freeAddr(t *testing.T) string {
 	return addr
 }
 
+// tokenDir sets VIGIE_ADMIN_TOKEN_DIR in env, unless env gives the admin
+// token or says where it goes: a directory of the test's own, where vigie
+// run writes the token it makes and vigie cases reads it, as they would in
+// the user's own directory.
+func tokenDir(t *testing.T, env map[string]string) {
+	t.Helper()
+	for _, k := range []string{"VIGIE_ADMIN_TOKEN", "VIGIE_ADMIN_TOKEN_FILE", "VIGIE_ADMIN_TOKEN_DIR", "XDG_RUNTIME_DIR", "HOME"} {
+		if env[k] != "" {
+			return
+		}
+	}
+	env["VIGIE_ADMIN_TOKEN_DIR"] = filepath.Join(t.TempDir(), "vigie")
+}
+
 // runUntilServing runs vigie run with env and args (VIGIE_LISTEN is set to a
 // free address), waits until it answers /healthz with 200, cancels it as
 // SIGINT would, and returns what it did.
@@ -520,6 +534,7 @@ func runUntilServing(t *testing.T, env map[string]string, args ...string) result
 	t.Helper()
 	addr := freeAddr(t)
 	env["VIGIE_LISTEN"] = addr
+	tokenDir(t, env)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan result, 1)
@@ -610,7 +625,9 @@ func TestRunAddressInUse(t *testing.T) {
 	}
 	defer l.Close()
 	addr := l.Addr().String()
-	r := runIn(context.Background(), "", map[string]string{"VIGIE_LISTEN": addr}, "run", "--config", "testdata/good.yaml")
+	env := map[string]string{"VIGIE_LISTEN": addr}
+	tokenDir(t, env)
+	r := runIn(context.Background(), "", env, "run", "--config", "testdata/good.yaml")
 	want := "vigie run: " + addr + " is taken by another program (another vigie run?): stop it, or give this vigie another address with --listen HOST:PORT (or VIGIE_LISTEN)\n"
 	if r.code != 1 || !strings.HasSuffix(r.stderr, want) {
 		t.Errorf("exit %d, stderr %q; want 1, ending with %q", r.code, r.stderr, want)

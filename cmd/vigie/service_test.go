@@ -64,3 +64,28 @@ func TestServiceUnit(t *testing.T) {
 	}
 	t.Errorf("ProtectSystem=strict and %s (the rule file's folder) not in ReadWritePaths %q: the console's Apply cannot write the rules", dir, service["ReadWritePaths"])
 }
+
+// The unit gives vigie a directory of its own for the admin token it makes:
+// systemd's RuntimeDirectory, 0700, named in VIGIE_ADMIN_TOKEN_DIR (a system
+// user has no XDG_RUNTIME_DIR, and its home is the rules' folder).
+func TestServiceUnitTokenDir(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "vigie.service"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	service := map[string]string{}
+	for line := range strings.Lines(string(b)) {
+		if k, v, ok := strings.Cut(strings.TrimSpace(line), "="); ok && !strings.HasPrefix(k, "#") {
+			if k == "Environment" {
+				k, v, _ = strings.Cut(v, "=")
+			}
+			service[k] = v
+		}
+	}
+	if service["RuntimeDirectory"] == "" || service["RuntimeDirectoryMode"] != "0700" {
+		t.Errorf("RuntimeDirectory=%q, RuntimeDirectoryMode=%q: want a directory, 0700", service["RuntimeDirectory"], service["RuntimeDirectoryMode"])
+	}
+	if want := "/run/" + service["RuntimeDirectory"]; service["VIGIE_ADMIN_TOKEN_DIR"] != want {
+		t.Errorf("VIGIE_ADMIN_TOKEN_DIR=%q, want %s", service["VIGIE_ADMIN_TOKEN_DIR"], want)
+	}
+}

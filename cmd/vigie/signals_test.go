@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -34,7 +35,7 @@ func TestSignals(t *testing.T) {
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(),
 		"VIGIE_TEST_AS_MAIN=run --config testdata/good.yaml",
-		"VIGIE_LISTEN="+addr)
+		"VIGIE_LISTEN="+addr, "VIGIE_ADMIN_TOKEN_DIR="+filepath.Join(t.TempDir(), "vigie"))
 	var stderr syncBuffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
