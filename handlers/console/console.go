@@ -107,6 +107,9 @@ type Console struct {
 	// every request would otherwise ask Redis for it.
 	keyMu sync.Mutex
 	key   []byte
+	// rulesMu lets one change of the rule file at a time in this process
+	// (install; a lock file does it across processes).
+	rulesMu sync.Mutex
 }
 
 // sessionKey is the store's session key, asked for once.
