@@ -28,6 +28,9 @@ type decoder struct {
 	unset []string
 	// secrets are the ${NAME} variables refused as secrets (secretName).
 	secrets []string
+	// testEventsMade counts the tests' events made so far, repeats included
+	// (maxTestEvents).
+	testEventsMade int
 }
 
 // maxProblems bounds the problems reported for one file: past it a CM fixes the
