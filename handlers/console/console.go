@@ -110,6 +110,8 @@ type Console struct {
 	// rulesMu lets one change of the rule file at a time in this process
 	// (install; a lock file does it across processes).
 	rulesMu sync.Mutex
+	// backtests lets one backtest run at a time (rulesBacktest).
+	backtests chan struct{}
 }
 
 // sessionKey is the store's session key, asked for once.
@@ -160,7 +162,8 @@ func New(o Options) *Console {
 		},
 	}
 	pages := template.Must(template.New("").Funcs(funcs).ParseFS(assets, "assets/*.html"))
-	return &Console{o: o, pages: pages, tries: throttle{st: o.Limits}, logins: make(chan struct{}, 1), idKey: argon2.IDKey, done: make(chan struct{})}
+	return &Console{o: o, pages: pages, tries: throttle{st: o.Limits}, logins: make(chan struct{}, 1), idKey: argon2.IDKey, done: make(chan struct{}),
+		backtests: make(chan struct{}, 1)}
 }
 
 // Routes are the console's patterns for vigie's HTTP mux.

@@ -296,6 +296,17 @@ func (c *Console) rulesBacktest(w http.ResponseWriter, r *http.Request, _ accoun
 		writeJSON(w, map[string]any{"problems": ps})
 		return
 	}
+	// One backtest at a time: each replays the recent events twice (100,000
+	// of them: some 4 s of the cores and 400 MB), and a few at once, or an
+	// impatient admin's clicks, would take the machine from the live rules.
+	select {
+	case c.backtests <- struct{}{}:
+		defer func() { <-c.backtests }()
+	default:
+		w.Header().Set("Retry-After", "5")
+		http.Error(w, "A backtest is running already: try again when it ends.", http.StatusTooManyRequests)
+		return
+	}
 	// The running rules are the operator's file, as vigie loaded it.
 	running, _ := compileWith(c.o.Rules.Path(), c.runningText(), rules.LoadOptions{})
 	events, err := c.o.Rules.History(r.Context())
