@@ -341,7 +341,11 @@ func (c *Console) signedIn(need string, next func(http.ResponseWriter, *http.Req
 				c.decisionLost(w, r)
 				return
 			}
-			if r.Method == http.MethodGet && r.URL.Path != "/queue/live" {
+			// The live view's stream and its fetch of the list are answered
+			// 401, for the page to load itself again (and so go to the
+			// login page): a redirect would be followed by the fetch, and
+			// the login page put in place of the list.
+			if r.Method == http.MethodGet && r.URL.Path != "/queue/live" && r.FormValue("part") != "list" {
 				http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 				return
 			}
@@ -757,6 +761,16 @@ func (c *Console) live(w http.ResponseWriter, r *http.Request, _ account) {
 	// ("stale"), and told to fetch its list again once the store is back.
 	down := false
 	for {
+		// A session that ended (logged out, a new password, the account
+		// deleted, its 12 hours over) ends its stream: the page then goes
+		// to the login page, and a copy of its cookie learns nothing more.
+		// A store that does not answer ends nothing: the check below says it.
+		var notChecked *storeError
+		if _, err := c.who(r); err != nil && !errors.As(err, &notChecked) {
+			fmt.Fprint(w, "event: ended\ndata: your session has ended\n\n")
+			flusher.Flush()
+			return
+		}
 		cs, err := c.o.Store.Cases(r.Context(), store.CaseOpen)
 		switch {
 		case err != nil && !down && r.Context().Err() == nil:
