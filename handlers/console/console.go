@@ -112,6 +112,8 @@ type Console struct {
 	rulesMu sync.Mutex
 	// backtests lets one backtest run at a time (rulesBacktest).
 	backtests chan struct{}
+	// feed looks at the open cases for the live views.
+	feed liveFeed
 }
 
 // sessionKey is the store's session key, asked for once.
@@ -738,61 +740,6 @@ func version(cs []store.Case) string {
 		h.Write(buf)
 	}
 	return strconv.FormatUint(h.Sum64(), 36)
-}
-
-// live is a stream of server-sent events: one "queue" event each time the
-// open cases change, for the page to fetch its list again. It checks the
-// store every Poll, so that cases opened or decided by any instance, from
-// any desk, show.
-func (c *Console) live(w http.ResponseWriter, r *http.Request, _ account) {
-	flusher, ok := w.(http.Flusher)
-	if !ok {
-		http.Error(w, "streaming unsupported", http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "text/event-stream")
-	w.Header().Set("Cache-Control", "no-store")
-	last := r.FormValue("v")
-	t := time.NewTicker(c.o.Poll)
-	defer t.Stop()
-	fmt.Fprint(w, "retry: 3000\n\n")
-	flusher.Flush()
-	// down: the store did not answer the last check. The page is told
-	// ("stale"), and told to fetch its list again once the store is back.
-	down := false
-	for {
-		// A session that ended (logged out, a new password, the account
-		// deleted, its 12 hours over) ends its stream: the page then goes
-		// to the login page, and a copy of its cookie learns nothing more.
-		// A store that does not answer ends nothing: the check below says it.
-		var notChecked *storeError
-		if _, err := c.who(r); err != nil && !errors.As(err, &notChecked) {
-			fmt.Fprint(w, "event: ended\ndata: your session has ended\n\n")
-			flusher.Flush()
-			return
-		}
-		cs, err := c.o.Store.Cases(r.Context(), store.CaseOpen)
-		switch {
-		case err != nil && !down && r.Context().Err() == nil:
-			down = true
-			c.o.Log.Warn("console: live queue not checked", "err", err)
-			fmt.Fprint(w, "event: stale\ndata: the store does not answer\n\n")
-			flusher.Flush()
-		case err == nil:
-			if v := version(cs); v != last || down {
-				down, last = false, v
-				fmt.Fprintf(w, "event: queue\ndata: %s\n\n", v)
-				flusher.Flush()
-			}
-		}
-		select {
-		case <-r.Context().Done():
-			return
-		case <-c.done:
-			return
-		case <-t.C:
-		}
-	}
 }
 
 // decide carries out a CM's decision from the queue, then shows the queue
