@@ -31,6 +31,9 @@ type decoder struct {
 	// testEventsMade counts the tests' events made so far, repeats included
 	// (maxTestEvents).
 	testEventsMade int
+	// listBytes and modelBytes count the bytes of the list and model
+	// files read so far (maxListsBytes, maxModelsBytes).
+	listBytes, modelBytes int64
 }
 
 // maxProblems bounds the problems reported for one file: past it a CM fixes the
