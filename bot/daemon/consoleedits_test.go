@@ -235,3 +235,51 @@ func TestConsoleRefusedReloadKeepsAnotherWrite(t *testing.T) {
 		t.Errorf("the rule file after the refused reload is\n%s\nwant the operator's", now)
 	}
 }
+
+// TestConsoleRulesAreAdmins: a moderator or a viewer reads the rules page
+// but may not check, test, backtest, apply or roll back, even with their
+// own session's token; a logged-out session's cookie, a post without the
+// token and a post from another site change nothing either.
+func TestConsoleRulesAreAdmins(t *testing.T) {
+	in := start(t, casesRules, map[string]string{"VIGIE_WEBHOOK_SECRET": secret})
+	ada := admin(t, in, "ada")
+	adaToken, base := rulesForm(t, ada)
+	for _, role := range []string{"moderator", "viewer"} {
+		if r := in.do(t, "PUT", "/v1/accounts/"+role, []byte(`{"role":"`+role+`","password":"correct horse"}`), nil); r.code != http.StatusCreated {
+			t.Fatalf("PUT /v1/accounts/%s = %d %s", role, r.code, r.body)
+		}
+		b := newBrowser(t, in.base)
+		b.do("POST", "/login", url.Values{"name": {role}, "password": {"correct horse"}}, nil)
+		_, page, _ := b.do("GET", "/rules", nil, nil)
+		if !strings.Contains(page, "readonly") || strings.Contains(page, `id="apply"`) || strings.Contains(page, "data-version") {
+			t.Errorf("the %s's rules page offers to change them:\n%s", role, page)
+		}
+		token := csrfField.FindStringSubmatch(page)[1]
+		for _, path := range []string{"/rules/check", "/rules/test", "/rules/backtest", "/rules/apply", "/rules/rollback"} {
+			form := url.Values{"draft": {withRule(role)}, "csrf": {token}, "base": {base}, "version": {"x"}}
+			if code, body, _ := b.do("POST", path, form, nil); code != http.StatusForbidden || !strings.Contains(body, "this needs a admin") {
+				t.Errorf("the %s's POST %s: %d %s", role, path, code, body)
+			}
+		}
+	}
+	apply := url.Values{"draft": {withRule("eve")}, "csrf": {adaToken}, "base": {base}}
+	if code, _, _ := ada.do("POST", "/rules/apply", url.Values{"draft": {withRule("eve")}, "base": {base}}, nil); code != http.StatusForbidden {
+		t.Errorf("an apply without the token: %d, want 403", code)
+	}
+	if code, _, _ := ada.do("POST", "/rules/apply", apply, map[string]string{"Origin": "https://evil.example"}); code != http.StatusForbidden {
+		t.Errorf("an apply from another site: %d, want 403", code)
+	}
+	// ada logs out; a copy of her cookie taken before is refused.
+	u, _ := url.Parse(in.base)
+	stolen := newBrowser(t, in.base)
+	stolen.c.Jar.SetCookies(u, ada.c.Jar.Cookies(u))
+	if code, _, _ := ada.do("POST", "/logout", url.Values{"csrf": {adaToken}}, nil); code != http.StatusSeeOther {
+		t.Fatalf("logout: %d", code)
+	}
+	if code, _, _ := stolen.do("POST", "/rules/apply", apply, nil); code != http.StatusUnauthorized {
+		t.Errorf("an apply with a logged-out session's cookie: %d, want 401", code)
+	}
+	if now, _ := os.ReadFile(in.file); string(now) != casesRules {
+		t.Errorf("the rule file changed:\n%s", now)
+	}
+}
