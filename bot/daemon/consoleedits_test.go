@@ -283,3 +283,28 @@ func TestConsoleRulesAreAdmins(t *testing.T) {
 		t.Errorf("the rule file changed:\n%s", now)
 	}
 }
+
+// TestBacktestAgainstTheRulesThatRun: the backtest's "now" is the rules
+// that run, not the file as it is now: a file edited by hand and not
+// reloaded yet is no "now", and a draft of the running text changes
+// nothing.
+func TestBacktestAgainstTheRulesThatRun(t *testing.T) {
+	in := start(t, casesRules, map[string]string{"VIGIE_WEBHOOK_SECRET": secret})
+	ada := admin(t, in, "ada")
+	token, _ := rulesForm(t, ada)
+	in.post(t, message("h1", "u1", "free nitro"))
+	in.post(t, message("h2", "u2", "you idiot"))
+	// The operator takes the rule rude out of the file, and has not
+	// reloaded.
+	edited := strings.Replace(casesRules, "  - name: rude\n    category: abuse\n    when: 'lower(text) contains \"idiot\"'\n    do: [forward(\"rude\")]\n", "", 1)
+	if edited == casesRules {
+		t.Fatal("rude is not in casesRules as the test thinks")
+	}
+	if err := os.WriteFile(in.file, []byte(edited), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, body, _ := ada.do("POST", "/rules/backtest", url.Values{"draft": {casesRules}, "csrf": {token}}, nil)
+	if code != http.StatusOK || !strings.Contains(body, `"events":2,`) || !strings.Contains(body, `"changed":[]`) {
+		t.Errorf("the backtest of the running rules' text: %d %s, want 2 events and no change", code, body)
+	}
+}

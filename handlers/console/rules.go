@@ -39,6 +39,10 @@ type RuleFile struct {
 	Reload func(by string) error
 	// History returns the recent events, oldest first, for backtests.
 	History func(ctx context.Context) ([]bot.Event, error)
+	// Running returns the rules that run now, as they were loaded: the
+	// backtest's "now". The file may say otherwise (edited, not reloaded
+	// yet). Without it, the backtest loads the file.
+	Running func() *rules.Ruleset
 	// Embedded is the text of the built-in starter pack, shown when Path is "".
 	Embedded []byte
 }
@@ -307,8 +311,15 @@ func (c *Console) rulesBacktest(w http.ResponseWriter, r *http.Request, _ accoun
 		http.Error(w, "A backtest is running already: try again when it ends.", http.StatusTooManyRequests)
 		return
 	}
-	// The running rules are the operator's file, as vigie loaded it.
-	running, _ := compileWith(c.o.Rules.Path(), c.runningText(), rules.LoadOptions{})
+	// The running rules are the operator's file, as vigie loaded it: not
+	// the file as it is now, which may have changed since.
+	var running *rules.Ruleset
+	if c.o.Rules.Running != nil {
+		running = c.o.Rules.Running()
+	}
+	if running == nil {
+		running, _ = compileWith(c.o.Rules.Path(), c.runningText(), rules.LoadOptions{})
+	}
 	events, err := c.o.Rules.History(r.Context())
 	if err != nil {
 		http.Error(w, "recent events: "+err.Error(), http.StatusServiceUnavailable)
