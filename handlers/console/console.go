@@ -112,6 +112,9 @@ type Console struct {
 	rulesMu sync.Mutex
 	// backtests lets one backtest run at a time (rulesBacktest).
 	backtests chan struct{}
+	// compiles lets maxCompiles drafts be checked, tested or applied at
+	// a time (compiling).
+	compiles chan struct{}
 	// feed looks at the open cases for the live views.
 	feed liveFeed
 }
@@ -165,7 +168,7 @@ func New(o Options) *Console {
 	}
 	pages := template.Must(template.New("").Funcs(funcs).ParseFS(assets, "assets/*.html"))
 	return &Console{o: o, pages: pages, tries: throttle{st: o.Limits}, logins: make(chan struct{}, 1), idKey: argon2.IDKey, done: make(chan struct{}),
-		backtests: make(chan struct{}, 1)}
+		backtests: make(chan struct{}, 1), compiles: make(chan struct{}, maxCompiles)}
 }
 
 // Routes are the console's patterns for vigie's HTTP mux.
@@ -195,10 +198,10 @@ func (c *Console) Routes() map[string]http.Handler {
 	}
 	if c.o.Rules != nil {
 		routes["GET /rules"] = c.guard(c.signedIn(RoleViewer, c.rulesPage))
-		routes["POST /rules/check"] = c.guardForm(maxDraft, c.signedIn(RoleAdmin, c.rulesCheck))
-		routes["POST /rules/test"] = c.guardForm(maxDraft, c.signedIn(RoleAdmin, c.rulesTest))
+		routes["POST /rules/check"] = c.guardForm(maxDraft, c.signedIn(RoleAdmin, c.compiling(c.rulesCheck)))
+		routes["POST /rules/test"] = c.guardForm(maxDraft, c.signedIn(RoleAdmin, c.compiling(c.rulesTest)))
 		routes["POST /rules/backtest"] = c.guardForm(maxDraft, c.signedIn(RoleAdmin, c.rulesBacktest))
-		routes["POST /rules/apply"] = c.guardForm(maxDraft, c.signedIn(RoleAdmin, c.rulesApply))
+		routes["POST /rules/apply"] = c.guardForm(maxDraft, c.signedIn(RoleAdmin, c.compiling(c.rulesApply)))
 		routes["POST /rules/rollback"] = c.guardForm(maxDraft, c.signedIn(RoleAdmin, c.rulesRollback))
 	}
 	return routes

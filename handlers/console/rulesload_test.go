@@ -94,3 +94,47 @@ func TestOneBacktestAtATime(t *testing.T) {
 		t.Errorf("a backtest after the first ended: %d %s", w.Code, w.Body)
 	}
 }
+
+// TestDraftsCompiledInTurn: drafts are compiled (checked as the admin
+// types, tested, applied) two at a time; the others wait for a turn, and
+// one whose browser has gone meanwhile is not compiled at all.
+func TestDraftsCompiledInTurn(t *testing.T) {
+	ctx := context.Background()
+	st := memory.New()
+	if err := st.PutAccount(ctx, store.Account{Name: "ada", Role: console.RoleAdmin, Hash: console.HashPassword("correct horse")}); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "rules.yaml")
+	if err := os.WriteFile(file, []byte(smallRules), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 3, 1, 22, 0, 0, 0, time.UTC)
+	con := console.New(console.Options{Store: st, Accounts: st, Insecure: true, Now: func() time.Time { return at },
+		Rules: &console.RuleFile{Path: func() string { return file }, Reload: func(string) error { return nil },
+			History: func(context.Context) ([]bot.Event, error) { return nil, nil }}})
+	routes := con.Routes()
+	session := login(t, routes, "ada", "correct horse")
+	m := csrfField.FindStringSubmatch(get(routes, "GET /rules", "/rules", session).Body.String())
+	if m == nil {
+		t.Fatal("the rules page has no form")
+	}
+	broken := url.Values{"draft": {strings.Replace(smallRules, "contains", "contans", 1)}, "csrf": {m[1]}}
+	release := console.HoldCompiles(con)
+	for _, path := range []string{"/rules/check", "/rules/test", "/rules/apply"} {
+		req := httptest.NewRequest("POST", path, strings.NewReader(broken.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.RemoteAddr, req.Host = "127.0.0.1:4000", "127.0.0.1:8080"
+		req.AddCookie(session)
+		gone, cancel := context.WithCancel(ctx)
+		cancel() // the admin's browser went while the turns were taken
+		w := httptest.NewRecorder()
+		routes["POST "+path].ServeHTTP(w, req.WithContext(gone))
+		if w.Body.Len() != 0 {
+			t.Errorf("%s whose browser had gone: compiled, %d %s", path, w.Code, w.Body)
+		}
+	}
+	release()
+	if w := post(routes, "POST /rules/check", "/rules/check", broken, session); w.Code != http.StatusOK || !strings.Contains(w.Body.String(), "contans") {
+		t.Errorf("a check once a turn is free: %d %s", w.Code, w.Body)
+	}
+}
