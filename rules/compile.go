@@ -479,9 +479,21 @@ func compileList(d *decoder, ls listSpec, opts LoadOptions) *wordList {
 	where := fmt.Sprintf("list %q", ls.Name)
 	entries := ls.Entries
 	if ls.FileNode != nil {
+		tooMany := fmt.Sprintf("%s: the list files come to more than %d MiB in all: name fewer, or smaller ones", where, maxListsBytes>>20)
+		if d.listBytes > maxListsBytes {
+			d.errorf(ls.FileNode, "%s", tooMany) // not read: past the bound already
+			return nil
+		}
 		data, err := readListFile(d.file, ls.File, maxListBytes, opts)
 		if err != nil {
 			d.errorf(ls.FileNode, "%s: %v", where, err)
+			return nil
+		}
+		// A list costs more than its bytes (some 50 times a small file's
+		// in memory): each file counts as 64 KiB at least, so that a few
+		// hundred list files are the most a rule file names.
+		if d.listBytes += max(int64(len(data)), minListCharge); d.listBytes > maxListsBytes {
+			d.errorf(ls.FileNode, "%s", tooMany)
 			return nil
 		}
 		entries = parseListFile(data)
@@ -500,9 +512,20 @@ func compileList(d *decoder, ls listSpec, opts LoadOptions) *wordList {
 // a regular file (/dev/zero, a FIFO, a folder), the file is refused rather
 // than read: a load, and so a reload, never waits on a pipe nor fills the
 // memory.
+//
+// The files of one rule file are bounded in all too: each name is read and
+// compiled, and a draft of the console's 1 MiB naming one model 30,000
+// times (or a list 30,000 times) asked for tens of GB.
 const (
 	maxListBytes  = 16 << 20
 	maxModelBytes = classify.MaxFileBytes
+	// all the list files of a rule file, each counted once per name: as
+	// much as one list file of the largest may be
+	maxListsBytes = maxListBytes
+	// what a list file counts at least towards maxListsBytes: 256 files
+	minListCharge = 64 << 10
+	// all the model files of a rule file, each counted once per name
+	maxModelsBytes = maxModelBytes
 	// the rule file itself: its lists belong in list files
 	maxRuleFileBytes = 16 << 20
 )

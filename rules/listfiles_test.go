@@ -1,6 +1,7 @@
 package rules_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -162,5 +163,62 @@ func TestConfinedListAndModelFiles(t *testing.T) {
 	}
 	if _, _, err := vigie.LoadRulesWith("", confined); err != nil {
 		t.Errorf("the starter pack built in, confined: %v", err)
+	}
+}
+
+// The list and model files of one rule file are bounded in all, each
+// counted once per name that reads it: a draft of 1 MiB naming one file
+// tens of thousands of times asked for tens of GB. Lists: 16 MiB, a file
+// counting 64 KiB at least (so 256 list files); models: 64 MiB. The name
+// that goes past is refused at its line, and so is each after it, unread.
+func TestListAndModelFilesBoundedInAll(t *testing.T) {
+	dir := t.TempDir()
+	for _, d := range []string{"lists", "models"} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "lists", "ok.txt"), []byte("connard\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	model, err := os.ReadFile(filepath.Join("..", "models", "spam.bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "models", "spam.bin"), model, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, "rules.yaml")
+	names := func(section, path string, n int) []byte {
+		var b strings.Builder
+		b.WriteString(section + ":\n")
+		for i := range n {
+			fmt.Fprintf(&b, "  n%d: {file: %s}\n", i+1, path)
+		}
+		b.WriteString("rules: []\n")
+		return []byte(b.String())
+	}
+	if _, err := rules.Parse(file, names("lists", "lists/ok.txt", 256), rules.LoadOptions{}); err != nil {
+		t.Errorf("256 list files: %v", err)
+	}
+	// where the file of the name n<i> is, on line i+1
+	at := func(i int) string { return fmt.Sprintf("%s:%d:%d", file, i+1, len(fmt.Sprintf("  n%d: {file: ", i))+1) }
+	_, err = rules.Parse(file, names("lists", "lists/ok.txt", 258), rules.LoadOptions{})
+	want := at(257) + `: list "n257": the list files come to more than 16 MiB in all: name fewer, or smaller ones` + "\n" +
+		at(258) + `: list "n258": the list files come to more than 16 MiB in all: name fewer, or smaller ones`
+	if err == nil || err.Error() != want {
+		t.Errorf("258 list files: %v\nwant %s", err, want)
+	}
+
+	fit := int((64 << 20) / len(model)) // the models that fit in 64 MiB
+	if _, err := rules.Parse(file, names("models", "models/spam.bin", fit), rules.LoadOptions{}); err != nil {
+		t.Errorf("%d models of %d bytes: %v", fit, len(model), err)
+	}
+	_, err = rules.Parse(file, names("models", "models/spam.bin", fit+2), rules.LoadOptions{Confined: true})
+	want = fmt.Sprintf(`%s: model "n%d": the model files come to more than 64 MiB in all: name fewer, or smaller ones`+"\n"+
+		`%s: model "n%d": the model files come to more than 64 MiB in all: name fewer, or smaller ones`,
+		at(fit+1), fit+1, at(fit+2), fit+2)
+	if err == nil || err.Error() != want {
+		t.Errorf("%d models: %v\nwant %s", fit+2, err, want)
 	}
 }

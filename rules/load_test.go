@@ -93,6 +93,9 @@ func TestBadFiles(t *testing.T) {
 			`4:35: rule "t": timeout needs a duration, like timeout(10m)`,
 			`4:44: rule "t": ban: invalid duration "forever" (want a number and a unit: 30s, 10m, 2h, 7d, 1w)`,
 		}},
+		{"too_many_test_events.yaml", []string{
+			`11:25: test "t3": event: the tests have more than 20000 events in all, repeats included: keep them to what shows each rule's work (vigie replay is for a large history)`,
+		}},
 		{"too_deep.yaml", []string{
 			`4:62: rule "parens": when: brackets nested more than 50 deep`,
 			`12:60: rule "lists": when: brackets nested more than 50 deep`,

@@ -54,7 +54,17 @@ func compileModels(d *decoder, specs []modelSpec, opts LoadOptions) (map[string]
 			ref.m = m
 			info.Off, info.Replaced = m == nil, m != nil
 		} else {
-			data, err := readListFile(d.file, ms.File, maxModelBytes, opts)
+			tooMany := fmt.Errorf("the model files come to more than %d MiB in all: name fewer, or smaller ones", maxModelsBytes>>20)
+			var data []byte
+			err := tooMany // not read: past the bound already
+			if d.modelBytes <= maxModelsBytes {
+				data, err = readListFile(d.file, ms.File, maxModelBytes, opts)
+			}
+			if err == nil {
+				if d.modelBytes += int64(len(data)); d.modelBytes > maxModelsBytes {
+					err = tooMany
+				}
+			}
 			if err != nil {
 				d.errorf(ms.FileNode, "%s: %v", where, err)
 				// declared all the same: score("NAME") is then not

@@ -140,6 +140,13 @@ var testEventKeys = []string{"id", "platform", "kind", "space", "channel", "thre
 var testAuthorKeys = []string{"id", "name", "username", "roles", "staff", "bot", "created_at", "joined_at",
 	"account_age", "member_age", "verified"}
 
+// maxTestEvents bounds the events of a file's tests, repeats included. They
+// are all made when the file loads (some 500 bytes each: a console draft's
+// check on each keystroke included) and run by each reload; without it a
+// draft of 1 MiB (tests of repeat: 10000) made a hundred million events,
+// tens of GB, and the process died.
+const maxTestEvents = 20_000
+
 func compileTests(d *decoder, fs fileSpec, rs *Ruleset) []ruleTest {
 	base := time.Date(2026, 1, 5, 12, 0, 0, 0, rs.Timezone)
 	ruleNames := fs.RuleNames
@@ -158,6 +165,9 @@ func compileTests(d *decoder, fs fileSpec, rs *Ruleset) []ruleTest {
 	}
 	var out []ruleTest
 	for _, ts := range fs.Tests {
+		if d.testEventsMade > maxTestEvents {
+			break // said once, at the event that went past
+		}
 		t := ruleTest{name: ts.Name, line: ts.Node.Line}
 		where := fmt.Sprintf("test %q", ts.Name)
 		for _, en := range ts.Events {
@@ -235,6 +245,11 @@ func (d *decoder) testEvents(n *yaml.Node, where string, base time.Time, loc *ti
 		if da, ok := d.duration(e.Value, where+": every"); ok {
 			every = da.D
 		}
+	}
+	if d.testEventsMade += repeat; d.testEventsMade > maxTestEvents {
+		d.errorf(n, "%s: the tests have more than %d events in all, repeats included: keep them to what shows each rule's work "+
+			"(vigie replay is for a large history)", where, maxTestEvents)
+		return nil
 	}
 	var ages [2]time.Duration
 	if e, ok := m["author"]; ok {

@@ -28,6 +28,12 @@ type decoder struct {
 	unset []string
 	// secrets are the ${NAME} variables refused as secrets (secretName).
 	secrets []string
+	// testEventsMade counts the tests' events made so far, repeats included
+	// (maxTestEvents).
+	testEventsMade int
+	// listBytes and modelBytes count the bytes of the list and model
+	// files read so far (maxListsBytes, maxModelsBytes).
+	listBytes, modelBytes int64
 }
 
 // maxProblems bounds the problems reported for one file: past it a CM fixes the

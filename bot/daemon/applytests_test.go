@@ -170,3 +170,64 @@ func TestRefusedApplyKeepsTheDraft(t *testing.T) {
 		t.Error("the refused rule runs")
 	}
 }
+
+// TestApplyOverAChangedFileInABrowser: the rule file changes (by hand)
+// while ada edits it; her Apply is refused, saying so, with her draft still
+// in the editor and the file as it is now below it; once she has seen it,
+// Apply goes ahead.
+func TestApplyOverAChangedFileInABrowser(t *testing.T) {
+	ctx := newTab(t)
+	in := start(t, casesRules, map[string]string{"VIGIE_WEBHOOK_SECRET": secret})
+	if r := in.do(t, "PUT", "/v1/accounts/ada", []byte(`{"role":"admin","password":"correct horse"}`), nil); r.code != http.StatusCreated {
+		t.Fatalf("PUT /v1/accounts/ada = %d %s", r.code, r.body)
+	}
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(in.base+"/login?next=/rules"),
+		chromedp.WaitVisible(`input[name=name]`),
+		chromedp.SendKeys(`input[name=name]`, "ada"),
+		chromedp.SendKeys(`input[name=password]`, "correct horse"),
+		chromedp.Click(`button[type=submit]`),
+		chromedp.WaitVisible(`#draft`),
+	); err != nil {
+		t.Fatalf("log in: %v", err)
+	}
+	if err := os.WriteFile(in.file, []byte(withRule("op")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	draft := withRule("ada")
+	if err := chromedp.Do(ctx,
+		chromedp.Evaluate[chromedp.Void](fmt.Sprintf(
+			`(() => { const d = document.getElementById('draft'); d.value = %q; d.dispatchEvent(new Event('input')); })()`, draft)),
+		chromedp.WaitVisible(`#problems.good`),
+		chromedp.Click(`#apply`),
+		chromedp.WaitVisible(`#current textarea`),
+	); err != nil {
+		t.Fatalf("apply: %v", err)
+	}
+	flash, _ := chromedp.Run(ctx, chromedp.Text(`p.flash.failed`))
+	if !strings.HasPrefix(flash, "Not applied: the rule file changed since this draft was made (it was changed outside the console") {
+		t.Errorf("after apply the page says %q", flash)
+	}
+	if kept, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('draft').value`)); kept != draft {
+		t.Errorf("the editor holds\n%s\nwant the draft", kept)
+	}
+	if cur, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector('#current textarea').value`)); cur != withRule("op") {
+		t.Errorf("the file shown as it is now:\n%s", cur)
+	}
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(`#problems.good`)); err != nil {
+		t.Errorf("the kept draft is not checked: %v", err)
+	}
+	screenshot(t, ctx, "console-rules-changed")
+	if now, _ := os.ReadFile(in.file); string(now) != withRule("op") {
+		t.Errorf("the rule file after the refused apply:\n%s", now)
+	}
+	if err := chromedp.Do(ctx, chromedp.Click(`#apply`)); err != nil {
+		t.Fatal(err)
+	}
+	if flash := waitText(t, ctx, `p.flash`, "Rules applied and running"); !strings.HasPrefix(flash, "Rules applied and running") {
+		t.Errorf("the second apply says %q", flash)
+	}
+	if now, _ := os.ReadFile(in.file); string(now) != draft {
+		t.Errorf("the rule file after the second apply:\n%s", now)
+	}
+}

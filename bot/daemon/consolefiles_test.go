@@ -29,6 +29,7 @@ func TestConsoleDraftReadsOnlyTheRuleFilesFolder(t *testing.T) {
 		t.Fatalf("the rules page has no form:\n%s", page)
 	}
 	token := m[1]
+	base := baseField.FindStringSubmatch(page)[1]
 
 	dir := filepath.Dir(in.file)
 	secretFile := filepath.Join(t.TempDir(), "environ")
@@ -66,7 +67,7 @@ func TestConsoleDraftReadsOnlyTheRuleFilesFolder(t *testing.T) {
 				t.Errorf("%s of a list at %s: %s, want %q at line %d", path, file, body, want, line)
 			}
 		}
-		code, body, _ := ada.do("POST", "/rules/apply", url.Values{"draft": {draft}, "csrf": {token}}, nil)
+		code, body, _ := ada.do("POST", "/rules/apply", url.Values{"draft": {draft}, "csrf": {token}, "base": {base}}, nil)
 		if code != http.StatusUnprocessableEntity || !strings.Contains(body, "is outside the rule file&#39;s folder") {
 			t.Errorf("apply of a list at %s: %d, want 422 saying why", file, code)
 		}
@@ -84,7 +85,7 @@ func TestConsoleDraftReadsOnlyTheRuleFilesFolder(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(versions, "20260101T000000Z_op.yaml"), []byte(withList(secretFile)), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	_, _, h := ada.do("POST", "/rules/rollback", url.Values{"version": {"20260101T000000Z_op.yaml"}, "csrf": {token}}, nil)
+	_, _, h := ada.do("POST", "/rules/rollback", url.Values{"version": {"20260101T000000Z_op.yaml"}, "csrf": {token}, "base": {base}}, nil)
 	if loc, _ := url.QueryUnescape(h.Get("Location")); !strings.Contains(loc, "is outside the rule file's folder") {
 		t.Errorf("rollback to a version naming %s: → %q, want refused", secretFile, loc)
 	}
@@ -93,7 +94,7 @@ func TestConsoleDraftReadsOnlyTheRuleFilesFolder(t *testing.T) {
 	}
 
 	// The list beside the rule file is applied.
-	code, _, h := ada.do("POST", "/rules/apply", url.Values{"draft": {withList("lists/words.txt")}, "csrf": {token}}, nil)
+	code, _, h := ada.do("POST", "/rules/apply", url.Values{"draft": {withList("lists/words.txt")}, "csrf": {token}, "base": {base}}, nil)
 	if loc, _ := url.QueryUnescape(h.Get("Location")); code != http.StatusSeeOther || !strings.Contains(loc, "Rules applied and running") {
 		t.Errorf("apply of lists/words.txt: %d → %q", code, loc)
 	}

@@ -25,6 +25,7 @@ import (
 	"github.com/vigie-bot/vigie/handlers/console"
 	"github.com/vigie-bot/vigie/handlers/faq"
 	"github.com/vigie-bot/vigie/handlers/report"
+	"github.com/vigie-bot/vigie/rules"
 	"github.com/vigie-bot/vigie/store"
 )
 
@@ -709,6 +710,7 @@ func (d *daemon) ruleFile() *console.RuleFile {
 			return err
 		},
 		History:  func(ctx context.Context) ([]bot.Event, error) { return d.history.events(ctx, d.now()) },
+		Running:  func() *rules.Ruleset { return d.current.Load().engine.Ruleset() },
 		Embedded: embedded,
 	}
 }

@@ -107,6 +107,16 @@ type Console struct {
 	// every request would otherwise ask Redis for it.
 	keyMu sync.Mutex
 	key   []byte
+	// rulesMu lets one change of the rule file at a time in this process
+	// (install; a lock file does it across processes).
+	rulesMu sync.Mutex
+	// backtests lets one backtest run at a time (rulesBacktest).
+	backtests chan struct{}
+	// compiles lets maxCompiles drafts be checked, tested or applied at
+	// a time (compiling).
+	compiles chan struct{}
+	// feed looks at the open cases for the live views.
+	feed liveFeed
 }
 
 // sessionKey is the store's session key, asked for once.
@@ -157,7 +167,8 @@ func New(o Options) *Console {
 		},
 	}
 	pages := template.Must(template.New("").Funcs(funcs).ParseFS(assets, "assets/*.html"))
-	return &Console{o: o, pages: pages, tries: throttle{st: o.Limits}, logins: make(chan struct{}, 1), idKey: argon2.IDKey, done: make(chan struct{})}
+	return &Console{o: o, pages: pages, tries: throttle{st: o.Limits}, logins: make(chan struct{}, 1), idKey: argon2.IDKey, done: make(chan struct{}),
+		backtests: make(chan struct{}, 1), compiles: make(chan struct{}, maxCompiles)}
 }
 
 // Routes are the console's patterns for vigie's HTTP mux.
@@ -187,10 +198,10 @@ func (c *Console) Routes() map[string]http.Handler {
 	}
 	if c.o.Rules != nil {
 		routes["GET /rules"] = c.guard(c.signedIn(RoleViewer, c.rulesPage))
-		routes["POST /rules/check"] = c.guardForm(maxDraft, c.signedIn(RoleAdmin, c.rulesCheck))
-		routes["POST /rules/test"] = c.guardForm(maxDraft, c.signedIn(RoleAdmin, c.rulesTest))
+		routes["POST /rules/check"] = c.guardForm(maxDraft, c.signedIn(RoleAdmin, c.compiling(c.rulesCheck)))
+		routes["POST /rules/test"] = c.guardForm(maxDraft, c.signedIn(RoleAdmin, c.compiling(c.rulesTest)))
 		routes["POST /rules/backtest"] = c.guardForm(maxDraft, c.signedIn(RoleAdmin, c.rulesBacktest))
-		routes["POST /rules/apply"] = c.guardForm(maxDraft, c.signedIn(RoleAdmin, c.rulesApply))
+		routes["POST /rules/apply"] = c.guardForm(maxDraft, c.signedIn(RoleAdmin, c.compiling(c.rulesApply)))
 		routes["POST /rules/rollback"] = c.guardForm(maxDraft, c.signedIn(RoleAdmin, c.rulesRollback))
 	}
 	return routes
@@ -335,7 +346,11 @@ func (c *Console) signedIn(need string, next func(http.ResponseWriter, *http.Req
 				c.decisionLost(w, r)
 				return
 			}
-			if r.Method == http.MethodGet && r.URL.Path != "/queue/live" {
+			// The live view's stream and its fetch of the list are answered
+			// 401, for the page to load itself again (and so go to the
+			// login page): a redirect would be followed by the fetch, and
+			// the login page put in place of the list.
+			if r.Method == http.MethodGet && r.URL.Path != "/queue/live" && r.FormValue("part") != "list" {
 				http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 				return
 			}
@@ -728,51 +743,6 @@ func version(cs []store.Case) string {
 		h.Write(buf)
 	}
 	return strconv.FormatUint(h.Sum64(), 36)
-}
-
-// live is a stream of server-sent events: one "queue" event each time the
-// open cases change, for the page to fetch its list again. It checks the
-// store every Poll, so that cases opened or decided by any instance, from
-// any desk, show.
-func (c *Console) live(w http.ResponseWriter, r *http.Request, _ account) {
-	flusher, ok := w.(http.Flusher)
-	if !ok {
-		http.Error(w, "streaming unsupported", http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "text/event-stream")
-	w.Header().Set("Cache-Control", "no-store")
-	last := r.FormValue("v")
-	t := time.NewTicker(c.o.Poll)
-	defer t.Stop()
-	fmt.Fprint(w, "retry: 3000\n\n")
-	flusher.Flush()
-	// down: the store did not answer the last check. The page is told
-	// ("stale"), and told to fetch its list again once the store is back.
-	down := false
-	for {
-		cs, err := c.o.Store.Cases(r.Context(), store.CaseOpen)
-		switch {
-		case err != nil && !down && r.Context().Err() == nil:
-			down = true
-			c.o.Log.Warn("console: live queue not checked", "err", err)
-			fmt.Fprint(w, "event: stale\ndata: the store does not answer\n\n")
-			flusher.Flush()
-		case err == nil:
-			if v := version(cs); v != last || down {
-				down, last = false, v
-				fmt.Fprintf(w, "event: queue\ndata: %s\n\n", v)
-				flusher.Flush()
-			}
-		}
-		select {
-		case <-r.Context().Done():
-			return
-		case <-c.done:
-			return
-		case <-t.C:
-		}
-	}
 }
 
 // decide carries out a CM's decision from the queue, then shows the queue

@@ -10,3 +10,15 @@ func OnHash(c *Console, f func(memory, time uint32, threads uint8)) {
 		return argon2.IDKey(password, salt, t, m, p, keyLen)
 	}
 }
+
+// HoldCompiles takes every turn to compile a draft until release is called.
+func HoldCompiles(c *Console) (release func()) {
+	for range cap(c.compiles) {
+		c.compiles <- struct{}{}
+	}
+	return func() {
+		for range cap(c.compiles) {
+			<-c.compiles
+		}
+	}
+}

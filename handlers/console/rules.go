@@ -4,16 +4,22 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/rogpeppe/go-internal/lockedfile"
 
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/handlers/faq"
@@ -33,6 +39,10 @@ type RuleFile struct {
 	Reload func(by string) error
 	// History returns the recent events, oldest first, for backtests.
 	History func(ctx context.Context) ([]bot.Event, error)
+	// Running returns the rules that run now, as they were loaded: the
+	// backtest's "now". The file may say otherwise (edited, not reloaded
+	// yet). Without it, the backtest loads the file.
+	Running func() *rules.Ruleset
 	// Embedded is the text of the built-in starter pack, shown when Path is "".
 	Embedded []byte
 }
@@ -48,6 +58,34 @@ type ruleVersion struct {
 	Name string // file name in the versions folder: when and by whom
 	At   time.Time
 	By   string
+	// Seq tells apart the versions kept in one second by one account
+	// (STAMP-2_NAME.yaml is the second): none is written over another.
+	Seq int
+}
+
+// versionStamp is the time in a version's name.
+const versionStamp = "20060102T150405Z"
+
+// parseVersion reads a version's file name: STAMP[-SEQ]_NAME.yaml.
+func parseVersion(name string) (ruleVersion, bool) {
+	base, ok := strings.CutSuffix(name, ".yaml")
+	at, by, found := strings.Cut(base, "_")
+	if !ok || !found || by == "" {
+		return ruleVersion{}, false
+	}
+	stamp, seq, hasSeq := strings.Cut(at, "-")
+	n := 1
+	if hasSeq {
+		var err error
+		if n, err = strconv.Atoi(seq); err != nil || n < 2 {
+			return ruleVersion{}, false
+		}
+	}
+	t, err := time.Parse(versionStamp, stamp)
+	if err != nil {
+		return ruleVersion{}, false
+	}
+	return ruleVersion{Name: name, At: t, By: by, Seq: n}, true
 }
 
 // versions lists the kept versions, newest first.
@@ -55,15 +93,77 @@ func versions(path string) []ruleVersion {
 	entries, _ := os.ReadDir(versionsDir(path))
 	var out []ruleVersion
 	for _, e := range entries {
-		at, by, ok := strings.Cut(strings.TrimSuffix(e.Name(), ".yaml"), "_")
-		t, err := time.Parse("20060102T150405Z", at)
-		if !ok || err != nil {
+		if v, ok := parseVersion(e.Name()); ok && e.Type().IsRegular() {
+			out = append(out, v)
+		}
+	}
+	slices.SortFunc(out, func(a, b ruleVersion) int {
+		return cmp.Or(b.At.Compare(a.At), cmp.Compare(b.Seq, a.Seq), cmp.Compare(b.Name, a.Name))
+	})
+	return out
+}
+
+// keepVersion writes old as a new version named by now and by, and returns
+// its path. A version is never written over: a second one in the same
+// second by the same account is STAMP-2_NAME.yaml, and so on.
+func keepVersion(dir string, now time.Time, by string, old []byte) (string, error) {
+	stamp := now.UTC().Format(versionStamp)
+	for n := 1; n <= 1000; n++ {
+		name := stamp + "_" + by + ".yaml"
+		if n > 1 {
+			name = stamp + "-" + strconv.Itoa(n) + "_" + by + ".yaml"
+		}
+		kept := filepath.Join(dir, name)
+		f, err := os.OpenFile(kept, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o640)
+		if errors.Is(err, fs.ErrExist) {
 			continue
 		}
-		out = append(out, ruleVersion{Name: e.Name(), At: t, By: by})
+		if err != nil {
+			return "", err
+		}
+		_, err = f.Write(old)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			os.Remove(kept)
+			return "", err
+		}
+		return kept, nil
 	}
-	slices.SortFunc(out, func(a, b ruleVersion) int { return cmp.Compare(b.Name, a.Name) })
-	return out
+	return "", fmt.Errorf("more than 1000 versions kept at %s by %s", stamp, by)
+}
+
+// textHash names a text of the rule file: a draft carries the hash of the
+// text it was made from (the page's base field), and is applied only over
+// that text.
+func textHash(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// written is what the console last wrote as the rule file, and who: kept
+// beside the versions (.written) so that an admin whose draft is refused
+// because the file changed is told by whom, whichever instance wrote it.
+type written struct {
+	Hash string    `json:"sha256"`
+	By   string    `json:"by"`
+	What string    `json:"what"`
+	At   time.Time `json:"at"`
+}
+
+func writtenFile(path string) string { return filepath.Join(versionsDir(path), ".written") }
+
+// changedBy says who made the rule file's text cur, as a CM reads it.
+func changedBy(path string, cur []byte) string {
+	var w written
+	if b, err := os.ReadFile(writtenFile(path)); err == nil && json.Unmarshal(b, &w) == nil && w.Hash == textHash(cur) {
+		return fmt.Sprintf("%s %s from the console at %s", w.By, w.What, w.At.UTC().Format("15:04:05 MST, 2 Jan"))
+	}
+	if st, err := os.Stat(path); err == nil {
+		return "it was changed outside the console (by hand, or by another program) at " + st.ModTime().UTC().Format("15:04:05 MST, 2 Jan")
+	}
+	return "it was changed outside the console"
 }
 
 // problem is a problem of a draft, as the page shows it.
@@ -124,13 +224,36 @@ func (c *Console) rulesPage(w http.ResponseWriter, r *http.Request, a account) {
 	c.render(w, http.StatusOK, "rules.html", map[string]any{
 		"Account": a, "Nav": "rules", "Path": path, "Text": string(text),
 		"Editable": path != "" && may(a.Role, RoleAdmin), "Versions": versions(path),
-		"Flash": flash, "Failed": failed,
+		"Flash": flash, "Failed": failed, "Base": textHash(text),
 	})
 }
 
 // draft reads the draft a form sent (of at most maxDraft: guardForm).
 func draft(w http.ResponseWriter, r *http.Request) []byte {
 	return []byte(strings.ReplaceAll(r.PostFormValue("draft"), "\r\n", "\n"))
+}
+
+// maxCompiles is how many drafts are compiled at a time (checked as the
+// admin types, tested, applied). A draft of 1 MiB (10,000 rules) takes some
+// 3 s of a core and 200 MB to compile: the editor's checks overlap as an
+// admin types, and any number of them at once would take the memory.
+const maxCompiles = 2
+
+// compiling lets next run when one of maxCompiles turns is free; the
+// others wait for it in turn, and one whose browser has gone is not run.
+func (c *Console) compiling(next func(http.ResponseWriter, *http.Request, account)) func(http.ResponseWriter, *http.Request, account) {
+	return func(w http.ResponseWriter, r *http.Request, a account) {
+		select {
+		case c.compiles <- struct{}{}:
+			defer func() { <-c.compiles }()
+		case <-r.Context().Done():
+			return
+		}
+		if r.Context().Err() != nil {
+			return // gone while it waited
+		}
+		next(w, r, a)
+	}
 }
 
 // rulesCheck answers a draft's problems, for the editor to show as the CM
@@ -200,8 +323,26 @@ func (c *Console) rulesBacktest(w http.ResponseWriter, r *http.Request, _ accoun
 		writeJSON(w, map[string]any{"problems": ps})
 		return
 	}
-	// The running rules are the operator's file, as vigie loaded it.
-	running, _ := compileWith(c.o.Rules.Path(), c.runningText(), rules.LoadOptions{})
+	// One backtest at a time: each replays the recent events twice (100,000
+	// of them: some 4 s of the cores and 400 MB), and a few at once, or an
+	// impatient admin's clicks, would take the machine from the live rules.
+	select {
+	case c.backtests <- struct{}{}:
+		defer func() { <-c.backtests }()
+	default:
+		w.Header().Set("Retry-After", "5")
+		http.Error(w, "A backtest is running already: try again when it ends.", http.StatusTooManyRequests)
+		return
+	}
+	// The running rules are the operator's file, as vigie loaded it: not
+	// the file as it is now, which may have changed since.
+	var running *rules.Ruleset
+	if c.o.Rules.Running != nil {
+		running = c.o.Rules.Running()
+	}
+	if running == nil {
+		running, _ = compileWith(c.o.Rules.Path(), c.runningText(), rules.LoadOptions{})
+	}
 	events, err := c.o.Rules.History(r.Context())
 	if err != nil {
 		http.Error(w, "recent events: "+err.Error(), http.StatusServiceUnavailable)
@@ -323,85 +464,154 @@ func (c *Console) runningText() []byte {
 // refuses puts the old text back. A refused draft comes back in the editor
 // as it was sent, with the refusal, so the CM corrects it rather than types
 // it again.
+//
+// A draft is applied only over the text it was made from (its base): when
+// the file changed since (another admin applied or rolled back, the
+// operator edited it), it is refused, and the page shows the draft and the
+// file as it is now, for the CM to bring the other change in.
 func (c *Console) rulesApply(w http.ResponseWriter, r *http.Request, a account) {
 	text := draft(w, r)
+	base := r.PostFormValue("base")
 	rs, ps := compile(c.o.Rules.Path(), text)
 	if rs == nil {
-		c.rulesRefused(w, r, a, text, fmt.Sprintf("Not applied: line %d:%d: %s", ps[0].Line, ps[0].Col, ps[0].Message))
+		c.rulesRefused(w, r, a, text, base, nil, fmt.Sprintf("Not applied: line %d:%d: %s", ps[0].Line, ps[0].Col, ps[0].Message))
 		return
 	}
 	var failed *rules.TestsFailedError
 	if errors.As(rules.FailedTests(cmp.Or(c.o.Rules.Path(), "rules.yaml"), fileTests(r.Context(), rs)), &failed) {
-		c.rulesRefused(w, r, a, text, fmt.Sprintf("Not applied: %d of its %d tests failed, the running rules stay:\n%s",
+		c.rulesRefused(w, r, a, text, base, nil, fmt.Sprintf("Not applied: %d of its %d tests failed, the running rules stay:\n%s",
 			len(failed.Failed), failed.Total, strings.Join(failed.Lines(), "\n")))
 		return
 	}
-	if msg, ok := c.install(a, text, "applied"); !ok {
-		c.rulesRefused(w, r, a, text, msg)
-	} else {
-		c.rulesBack(w, r, msg, false)
+	res := c.install(a, base, text, "applied a change")
+	switch {
+	case res.current != nil:
+		msg := "Not applied: the rule file changed since this draft was made (" + res.by + "). " +
+			"Your draft is kept in the editor, and the file as it is now is shown below it: bring its changes into your draft, then apply again."
+		if base == "" {
+			msg = "Not applied: the draft does not say which text of the rule file it was made from. " +
+				"Your draft is kept in the editor, and the file as it is now is shown below it: compare them, then apply again."
+		}
+		c.rulesRefused(w, r, a, text, textHash(res.current), res.current, msg)
+	case !res.ok:
+		c.rulesRefused(w, r, a, text, base, nil, res.msg)
+	default:
+		c.rulesBack(w, r, res.msg, false)
 	}
 }
 
 // rulesRefused shows the rules page with a refused draft in the editor, as
 // it was sent, and why it was refused; the rule file is the running one.
-func (c *Console) rulesRefused(w http.ResponseWriter, r *http.Request, a account, text []byte, msg string) {
+// base is the text the draft is now taken to be made from; current, when
+// the file changed since the draft was made, is the file as it is now.
+func (c *Console) rulesRefused(w http.ResponseWriter, r *http.Request, a account, text []byte, base string, current []byte, msg string) {
 	path := c.o.Rules.Path()
 	c.render(w, http.StatusUnprocessableEntity, "rules.html", map[string]any{
 		"Account": a, "Nav": "rules", "Path": path, "Text": string(text), "Kept": true,
 		"Editable": path != "" && may(a.Role, RoleAdmin), "Versions": versions(path),
-		"Flash": msg, "Failed": true,
+		"Flash": msg, "Failed": true, "Base": base, "Current": string(current), "Changed": current != nil,
 	})
 }
 
-// rulesRollback makes a kept version the rule file again.
+// rulesRollback makes a kept version the rule file again, over the text
+// the page was made from (its base) only.
 func (c *Console) rulesRollback(w http.ResponseWriter, r *http.Request, a account) {
-	name := filepath.Base(r.PostFormValue("version"))
-	text, err := os.ReadFile(filepath.Join(versionsDir(c.o.Rules.Path()), name))
-	if err != nil || name == "." {
+	path := c.o.Rules.Path()
+	name := r.PostFormValue("version")
+	// Only a version the page lists: not the folder's lock or record, nor
+	// any other file a name might lead to.
+	if !slices.ContainsFunc(versions(path), func(v ruleVersion) bool { return v.Name == name }) {
 		c.rulesBack(w, r, "No such version.", true)
 		return
 	}
-	msg, ok := c.install(a, text, "rolled back to "+name)
-	c.rulesBack(w, r, msg, !ok)
+	text, err := os.ReadFile(filepath.Join(versionsDir(path), name))
+	if err != nil {
+		c.rulesBack(w, r, "No such version.", true)
+		return
+	}
+	res := c.install(a, r.PostFormValue("base"), text, "rolled back to "+name)
+	if res.current != nil {
+		c.rulesBack(w, r, "Not rolled back: the rule file changed since this page was loaded ("+res.by+"). "+
+			"It is shown as it is now: roll back again if you still want to.", true)
+		return
+	}
+	c.rulesBack(w, r, res.msg, !res.ok)
+}
+
+// installed is what install did.
+type installed struct {
+	msg string
+	ok  bool
+	// current, when the rule file is no longer the text the change was
+	// made from, is the file as it is now, and by says who made it so.
+	current []byte
+	by      string
 }
 
 // install writes text as the rule file and reloads it, and says what it did;
 // !ok when it refused, and the old rules keep running. Nothing to change is
-// ok.
-func (c *Console) install(a account, text []byte, what string) (msg string, ok bool) {
+// ok. It writes only over the text whose hash is base; one install runs at a
+// time, in this process and in every vigie on this machine that edits the
+// same file (a lock file in the versions folder), so that two admins'
+// changes cannot interleave.
+func (c *Console) install(a account, base string, text []byte, what string) installed {
 	path := c.o.Rules.Path()
 	if path == "" {
-		return "The rules are the starter pack built into vigie: write them out with vigie init, and run vigie with --config.", false
+		return installed{msg: "The rules are the starter pack built into vigie: write them out with vigie init, and run vigie with --config."}
 	}
-	old, err := os.ReadFile(path)
-	if err != nil {
-		return err.Error(), false
-	}
-	if bytes.Equal(old, text) {
-		return "Nothing changed.", true
-	}
-	now := c.o.Now().UTC()
 	dir := versionsDir(path)
 	if err := os.MkdirAll(dir, 0o750); err != nil {
-		return err.Error(), false
+		return installed{msg: err.Error()}
 	}
-	kept := filepath.Join(dir, now.Format("20060102T150405Z")+"_"+a.Name+".yaml")
-	if err := os.WriteFile(kept, old, 0o640); err != nil {
-		return err.Error(), false
+	c.rulesMu.Lock()
+	defer c.rulesMu.Unlock()
+	unlock, err := lockedfile.MutexAt(filepath.Join(dir, ".lock")).Lock()
+	if err != nil {
+		return installed{msg: "Not done: the rule file could not be locked: " + err.Error()}
+	}
+	defer unlock()
+	old, err := os.ReadFile(path)
+	if err != nil {
+		return installed{msg: err.Error()}
+	}
+	if bytes.Equal(old, text) {
+		return installed{msg: "Nothing changed.", ok: true}
+	}
+	if base != textHash(old) {
+		return installed{current: old, by: changedBy(path, old)}
+	}
+	kept, err := keepVersion(dir, c.o.Now(), a.Name, old)
+	if err != nil {
+		return installed{msg: err.Error()}
 	}
 	if err := writeFile(path, text); err != nil {
-		return err.Error(), false
+		return installed{msg: err.Error()}
 	}
 	if err := c.o.Rules.Reload("console:" + a.Name); err != nil {
-		if werr := writeFile(path, old); werr != nil {
-			err = errors.Join(err, werr)
+		msg := "Refused, the old rules keep running: " + err.Error()
+		// The old text goes back only over this draft: a file changed
+		// meanwhile (by hand, then SIGHUP) is someone else's, kept.
+		switch now, rerr := os.ReadFile(path); {
+		case rerr != nil:
+			err = errors.Join(err, rerr)
+			msg += " (the rule file could not be read again, and was left as it is: " + rerr.Error() + ")"
+		case !bytes.Equal(now, text):
+			msg += " (the rule file was changed meanwhile: " + changedBy(path, now) + "; it is left as it is now)"
+		default:
+			if werr := writeFile(path, old); werr != nil {
+				err = errors.Join(err, werr)
+				msg += " (the old text could not be put back: " + werr.Error() + ")"
+			}
 		}
 		c.o.Log.Error("console: rules refused", "by", a.Name, "err", err)
-		return "Refused, the old rules keep running: " + err.Error(), false
+		return installed{msg: msg}
+	}
+	rec, _ := json.Marshal(written{Hash: textHash(text), By: a.Name, What: what, At: c.o.Now().UTC()})
+	if err := writeFile(writtenFile(path), rec); err != nil {
+		c.o.Log.Warn("console: who wrote the rule file not recorded", "err", err)
 	}
 	c.o.Log.Info("console: rules "+what, "by", a.Name, "file", path, "previous", kept)
-	return "Rules " + what + " and running; the previous text is kept as " + filepath.Base(kept) + ".", true
+	return installed{msg: "Rules " + strings.Replace(what, "applied a change", "applied", 1) + " and running; the previous text is kept as " + filepath.Base(kept) + ".", ok: true}
 }
 
 // writeFile replaces path's content at once: a reader sees the old file or

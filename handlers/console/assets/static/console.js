@@ -70,6 +70,9 @@
     es = new EventSource("/queue/live?v=" + encodeURIComponent(document.body.dataset.version || ""));
     es.addEventListener("queue", refresh);
     es.addEventListener("stale", function (e) { failing(e.data || "the store does not answer"); });
+    // The session ended (logged out elsewhere, a new password): the page
+    // loads itself again, which leads to the login page.
+    es.addEventListener("ended", function () { es.close(); location.reload(); });
     es.addEventListener("open", function () { if (broken) { broken = false; refresh(); } });
     es.addEventListener("error", function () {
       broken = true;
