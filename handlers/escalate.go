@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"sync"
 	"time"
@@ -230,12 +231,17 @@ const checkEvery = time.Minute
 const maxExpiredShown = 50
 
 // Run checks the open cases until ctx ends, a minute after each check
-// ended, on the moderator's clock (Options.AfterFunc).
+// ended, on the moderator's clock (Options.AfterFunc). Of the checks that
+// fail in a row (a desk down all night, its reminder tried each minute), the
+// first is logged as a warning, the others at debug level, and one line sums
+// them up once a check passes again.
 func (e *Escalation) Run(ctx context.Context) error {
 	tick := make(chan struct{}, 1)
+	var failed checkFailures
 	for {
-		if _, err := e.Check(ctx); err != nil && ctx.Err() == nil {
-			e.m.log.Warn("open cases not checked", "err", err)
+		_, err := e.Check(ctx)
+		if ctx.Err() == nil {
+			failed.log(e.m.log, err, e.m.now())
 		}
 		stop := e.m.afterFunc(checkEvery, func() {
 			select {
@@ -249,6 +255,31 @@ func (e *Escalation) Run(ctx context.Context) error {
 			return nil
 		case <-tick:
 		}
+	}
+}
+
+// checkFailures are the checks that failed in a row.
+type checkFailures struct {
+	n     int
+	since time.Time
+	last  error
+}
+
+// log logs the outcome of a check made at now: the first failure of a run
+// of them, and their sum once a check passes again.
+func (f *checkFailures) log(log *slog.Logger, err error, now time.Time) {
+	switch {
+	case err != nil && f.n == 0:
+		f.n, f.since, f.last = 1, now, err
+		log.Warn("open cases not checked; tried again each minute, said again once a check passes", "err", err)
+	case err != nil:
+		f.n++
+		f.last = err
+		log.Debug("open cases not checked, again", "failed_checks", f.n, "since", f.since, "err", err)
+	case f.n > 0:
+		log.Warn("open cases checked again after failed checks", "failed_checks", f.n, "since", f.since,
+			"for", bot.FormatDuration(now.Sub(f.since).Round(time.Minute)), "last_err", f.last)
+		*f = checkFailures{}
 	}
 }
 
