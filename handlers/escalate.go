@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"slices"
 	"sync"
 	"time"
@@ -237,11 +236,21 @@ const maxExpiredShown = 50
 // them up once a check passes again.
 func (e *Escalation) Run(ctx context.Context) error {
 	tick := make(chan struct{}, 1)
-	var failed checkFailures
+	var failed failureRun
 	for {
 		_, err := e.Check(ctx)
-		if ctx.Err() == nil {
-			failed.log(e.m.log, err, e.m.now())
+		switch now := e.m.now(); {
+		case ctx.Err() != nil:
+		case err != nil:
+			if failed.fail(now, err) {
+				e.m.log.Warn("open cases not checked; tried again each minute, said again once a check passes", "err", err)
+			} else {
+				e.m.log.Debug("open cases not checked, again", "failed_checks", failed.n, "err", err)
+			}
+		default:
+			if run, ok := failed.pass(); ok {
+				e.m.log.Info("open cases checked again after failed checks", run.attrs(now, "failed_checks")...)
+			}
 		}
 		stop := e.m.afterFunc(checkEvery, func() {
 			select {
@@ -255,31 +264,6 @@ func (e *Escalation) Run(ctx context.Context) error {
 			return nil
 		case <-tick:
 		}
-	}
-}
-
-// checkFailures are the checks that failed in a row.
-type checkFailures struct {
-	n     int
-	since time.Time
-	last  error
-}
-
-// log logs the outcome of a check made at now: the first failure of a run
-// of them, and their sum once a check passes again.
-func (f *checkFailures) log(log *slog.Logger, err error, now time.Time) {
-	switch {
-	case err != nil && f.n == 0:
-		f.n, f.since, f.last = 1, now, err
-		log.Warn("open cases not checked; tried again each minute, said again once a check passes", "err", err)
-	case err != nil:
-		f.n++
-		f.last = err
-		log.Debug("open cases not checked, again", "failed_checks", f.n, "since", f.since, "err", err)
-	case f.n > 0:
-		log.Warn("open cases checked again after failed checks", "failed_checks", f.n, "since", f.since,
-			"for", bot.FormatDuration(now.Sub(f.since).Round(time.Minute)), "last_err", f.last)
-		*f = checkFailures{}
 	}
 }
 

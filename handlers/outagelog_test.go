@@ -115,3 +115,61 @@ func TestDeskOutageWarnsOnce(t *testing.T) {
 		}
 	})
 }
+
+// TestDeskDownWarnsOnce: while the desk is down, the case waiting for it is
+// tried at each round of the cards (every 10s); the log says it waits once,
+// at the first round, not at each, and once the desk took it one line sums
+// the outage up.
+func TestDeskDownWarnsOnce(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		clk := stepclock.New(at)
+		st := memory.New(memory.WithCaseEpoch("tests"))
+		defer st.Close()
+		desk := &deskRecorder{err: &bot.ActionError{Op: bot.ActForward, Retryable: true, Err: errors.New("bad gateway")}}
+		logs := &logLines{}
+		m, err := handlers.New(handlers.Options{Store: st, Desk: desk, Registerer: prometheus.NewRegistry(),
+			Now: clk.Now, AfterFunc: clk.AfterFunc, Retry: handlers.Retry{Attempts: 1},
+			Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		done := make(chan error, 1)
+		go func() { done <- m.DeliverCases(ctx) }()
+		synctest.Wait()
+		v := verdict("discord", bot.Match{Rule: "insult", Actions: []bot.Action{{Kind: bot.ActForward, Text: "insult"}}})
+		if err := m.Handle(context.Background(), event("discord"), v); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		for range 6 { // a minute of rounds, the desk down
+			clk.Step(10 * time.Second)
+			synctest.Wait()
+		}
+		desk.mu.Lock()
+		tried := len(desk.cases)
+		desk.err = nil
+		desk.mu.Unlock()
+		if tried < 7 {
+			t.Fatalf("the card was tried %d times in a minute of rounds, want 7", tried)
+		}
+		if got := logs.with("level=WARN", "the desk did not take some cases"); len(got) != 1 {
+			t.Errorf("WARN lines in %d rounds that left the case waiting: %d; want one:\n%s", tried, len(got), strings.Join(got, ""))
+		}
+		clk.Step(10 * time.Second)
+		synctest.Wait()
+		clk.Step(10 * time.Second)
+		synctest.Wait()
+		if got := logs.with("the desk took the cases that waited", "rounds=7"); len(got) != 1 {
+			t.Errorf("summary lines: %q; want one, of 7 rounds", logs.with("desk"))
+		}
+		if got := logs.with("level=WARN", "the desk did not take some cases"); len(got) != 1 {
+			t.Errorf("WARN lines once the desk came back: %d; want still the one", len(got))
+		}
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("DeliverCases = %v", err)
+		}
+	})
+}
