@@ -175,7 +175,7 @@ type Escalation struct {
 	mu   sync.Mutex
 	last time.Time
 	// undelivered are the reminders this instance claimed that the desk did
-	// not take for a reason that may pass (an outage: bot.Retryable), by
+	// not take for a reason that may pass (deskMayTakeLater), by
 	// case id: the next check tries them again,
 	// unless the case was decided since or its next reminder fell due.
 	undelivered map[string]reminder
@@ -390,7 +390,7 @@ func (e *Escalation) Check(ctx context.Context) (int, error) {
 		card.Reason = fmt.Sprintf("⏰ waiting for %s: %s", bot.FormatDuration(age.Truncate(time.Minute)), c.Reason)
 		if err := e.m.desk.PostCase(ctx, card); err != nil {
 			errs = append(errs, fmt.Errorf("case %s: %w", c.ID, err))
-			if !bot.Retryable(err) {
+			if !deskMayTakeLater(err) {
 				continue // refused for good: it would be each minute
 			}
 			// Claimed, it would not be announced again before its next
@@ -405,6 +405,14 @@ func (e *Escalation) Check(ctx context.Context) (int, error) {
 		n++
 	}
 	return n, errors.Join(errs...)
+}
+
+// deskMayTakeLater says a card the desk did not take may be taken at a
+// later try: an outage (bot.Retryable), or a desk chat that refuses vigie
+// itself or a token refused, which a member or the operator mends, and then
+// every card is taken (ErrDeskChatRefused, ErrDeskTokenRefused).
+func deskMayTakeLater(err error) bool {
+	return bot.Retryable(err) || errors.Is(err, ErrDeskChatRefused) || errors.Is(err, ErrDeskTokenRefused)
 }
 
 // retried adds to due the reminders the desk did not take at an earlier
