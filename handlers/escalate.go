@@ -175,7 +175,7 @@ type Escalation struct {
 	mu   sync.Mutex
 	last time.Time
 	// undelivered are the reminders this instance claimed that the desk did
-	// not take for a reason that may pass (an outage: bot.Retryable), by
+	// not take for a reason that may pass (deskMayTakeLater), by
 	// case id: the next check tries them again,
 	// unless the case was decided since or its next reminder fell due.
 	undelivered map[string]reminder
@@ -230,12 +230,27 @@ const checkEvery = time.Minute
 const maxExpiredShown = 50
 
 // Run checks the open cases until ctx ends, a minute after each check
-// ended, on the moderator's clock (Options.AfterFunc).
+// ended, on the moderator's clock (Options.AfterFunc). Of the checks that
+// fail in a row (a desk down all night, its reminder tried each minute), the
+// first is logged as a warning, the others at debug level, and one line sums
+// them up once a check passes again.
 func (e *Escalation) Run(ctx context.Context) error {
 	tick := make(chan struct{}, 1)
+	var failed failureRun
 	for {
-		if _, err := e.Check(ctx); err != nil && ctx.Err() == nil {
-			e.m.log.Warn("open cases not checked", "err", err)
+		_, err := e.Check(ctx)
+		switch now := e.m.now(); {
+		case ctx.Err() != nil:
+		case err != nil:
+			if failed.fail(now, err) {
+				e.m.log.Warn("open cases not checked; tried again each minute, said again once a check passes", "err", err)
+			} else {
+				e.m.log.Debug("open cases not checked, again", "failed_checks", failed.n, "err", err)
+			}
+		default:
+			if run, ok := failed.pass(); ok {
+				e.m.log.Info("open cases checked again after failed checks", run.attrs(now, "failed_checks")...)
+			}
 		}
 		stop := e.m.afterFunc(checkEvery, func() {
 			select {
@@ -375,7 +390,7 @@ func (e *Escalation) Check(ctx context.Context) (int, error) {
 		card.Reason = fmt.Sprintf("⏰ waiting for %s: %s", bot.FormatDuration(age.Truncate(time.Minute)), c.Reason)
 		if err := e.m.desk.PostCase(ctx, card); err != nil {
 			errs = append(errs, fmt.Errorf("case %s: %w", c.ID, err))
-			if !bot.Retryable(err) {
+			if !deskMayTakeLater(err) {
 				continue // refused for good: it would be each minute
 			}
 			// Claimed, it would not be announced again before its next
@@ -390,6 +405,14 @@ func (e *Escalation) Check(ctx context.Context) (int, error) {
 		n++
 	}
 	return n, errors.Join(errs...)
+}
+
+// deskMayTakeLater says a card the desk did not take may be taken at a
+// later try: an outage (bot.Retryable), or a desk chat that refuses vigie
+// itself or a token refused, which a member or the operator mends, and then
+// every card is taken (ErrDeskChatRefused, ErrDeskTokenRefused).
+func deskMayTakeLater(err error) bool {
+	return bot.Retryable(err) || errors.Is(err, ErrDeskChatRefused) || errors.Is(err, ErrDeskTokenRefused)
 }
 
 // retried adds to due the reminders the desk did not take at an earlier

@@ -480,3 +480,57 @@ func TestCaseLeftBeingTried(t *testing.T) {
 		})
 	}
 }
+
+// TestReminderRefusedByTheDeskChatIsTriedAgain: a reminder refused because
+// the desk chat refuses vigie (removed from it, no right to post) or its
+// token is refused is tried again at the next check, as one refused by an
+// outage: the desk takes it as soon as a member lets vigie back in, not an
+// hour later at the case's next reminder.
+func TestReminderRefusedByTheDeskChatIsTriedAgain(t *testing.T) {
+	for _, refusal := range []error{handlers.ErrDeskChatRefused, handlers.ErrDeskTokenRefused} {
+		t.Run(refusal.Error(), func(t *testing.T) {
+			st := memory.New(memory.WithCaseEpoch("tests"))
+			defer st.Close()
+			t0 := time.Date(2026, 11, 20, 22, 0, 0, 0, time.UTC)
+			now := t0
+			desk := &deskRecorder{}
+			m, err := handlers.New(handlers.Options{Store: st, Desk: desk, Now: func() time.Time { return now }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			esc, err := handlers.NewEscalation(m, handlers.EscalationOptions{Age: 2 * time.Hour, Interval: time.Hour})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx := context.Background()
+			ev := bot.Event{ID: "m0", Platform: "discord", Space: "g", Channel: "c0", Author: bot.Author{ID: "u0"}, Text: "x", At: now}
+			v := bot.Verdict{EventID: ev.ID, Matches: []bot.Match{{Rule: "r", Actions: []bot.Action{{Kind: bot.ActForward, Text: "r"}}}}}
+			if err := m.Handle(ctx, ev, v); err != nil {
+				t.Fatal(err)
+			}
+			desk.mu.Lock()
+			// as the daemon's desk says it: the platform's 403, not worth a
+			// retry by itself, behind the refusal
+			desk.err = fmt.Errorf("%w: %w", refusal, &bot.ActionError{Op: bot.ActForward, Err: errors.New("403 Forbidden")})
+			desk.mu.Unlock()
+			now = t0.Add(2*time.Hour + time.Minute)
+			if n, err := esc.Check(ctx); n != 0 || err == nil {
+				t.Fatalf("with the desk chat refusing vigie: %d announced, err %v; want none, an error", n, err)
+			}
+			desk.mu.Lock()
+			desk.err = nil
+			before := len(desk.cases)
+			desk.mu.Unlock()
+			now = t0.Add(2*time.Hour + 2*time.Minute)
+			if n, err := esc.Check(ctx); n != 1 || err != nil {
+				t.Errorf("once vigie is let back in: %d announced (%v), want the reminder", n, err)
+			}
+			desk.mu.Lock()
+			got := desk.cases[before:]
+			desk.mu.Unlock()
+			if len(got) != 1 || !strings.Contains(got[0], "⏰ waiting for 2h2m") {
+				t.Errorf("posted %q, want the reminder, waiting for 2h2m", got)
+			}
+		})
+	}
+}

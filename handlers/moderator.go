@@ -190,6 +190,11 @@ type Moderator struct {
 	// starts and the recovery when it ends.
 	chatRefusedMu sync.Mutex
 	chatRefused   map[string]bool
+	// deskWaits are the rounds of FlushCases in a row that left cases
+	// waiting for the desk, so that a desk down all night is said when the
+	// cases start to wait and when none waits any more, not at each round.
+	deskWaitsMu sync.Mutex
+	deskWaits   failureRun
 	// shiftHits counts rule hits by the mode they came in (office, after,
 	// paused) and rule.
 	shiftHits *prometheus.CounterVec
@@ -971,6 +976,10 @@ func (m *Moderator) FlushCases(ctx context.Context) {
 		m.log.Warn("cases for the desk not read", "err", err)
 		return
 	}
+	if len(cases) == 0 {
+		m.casesWaiting(nil, nil) // decided meanwhile, from another desk
+		return
+	}
 	var waiting []string
 	var lastErr error
 	refusedHere := map[string]bool{} // the desks whose chat refused vigie this round
@@ -1014,7 +1023,10 @@ func (m *Moderator) FlushCases(ctx context.Context) {
 				return
 			case errors.Is(err, ErrNoDesk):
 				// Every case would wait the same.
-				m.log.Warn("no desk to show the cases on; they stay open in the store", "waiting", len(cases)-i, "err", err)
+				for _, c := range cases[i:] {
+					waiting = append(waiting, c.ID)
+				}
+				m.casesWaiting(waiting, err)
 				return
 			case bot.Retryable(err) || ctx.Err() != nil:
 				waiting, lastErr = append(waiting, c.ID), err
@@ -1032,10 +1044,30 @@ func (m *Moderator) FlushCases(ctx context.Context) {
 			m.log.Warn("case posted but not acknowledged; it may be posted again", "case", c.ID, "err", err)
 		}
 	}
-	if len(waiting) > 0 {
-		m.log.Warn("the desk did not take some cases; they stay open in the store and are tried again",
-			"cases", strings.Join(waiting, ","), "err", lastErr)
+	m.casesWaiting(waiting, lastErr)
+}
+
+// casesWaiting logs the cases a round of FlushCases left waiting for the
+// desk (none: it took them all): the first round of a run that leaves some
+// is a warning, the next ones are at debug level, and the round that leaves
+// none after them says how long they waited.
+func (m *Moderator) casesWaiting(waiting []string, err error) {
+	m.deskWaitsMu.Lock()
+	defer m.deskWaitsMu.Unlock()
+	now := m.now()
+	if len(waiting) == 0 {
+		if run, ok := m.deskWaits.pass(); ok {
+			m.log.Info("the desk took the cases that waited, or they were decided elsewhere", run.attrs(now, "rounds")...)
+		}
+		return
 	}
+	ids := strings.Join(waiting, ",")
+	if m.deskWaits.fail(now, err) {
+		m.log.Warn("the desk did not take some cases; they stay open in the store and are tried again each round, said again once none waits",
+			"cases", ids, "err", err)
+		return
+	}
+	m.log.Debug("the desk did not take some cases, again", "cases", ids, "rounds", m.deskWaits.n, "err", err)
 }
 
 // deskChatRefused logs, once until it takes a card again, that the desk chat

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -141,4 +142,50 @@ func TestCommunityDeskChatLost(t *testing.T) {
 	if rd := ready(t, in); rd.code != http.StatusServiceUnavailable || len(rd.Reasons) != 1 || !strings.Contains(rd.Reasons[0], "-100900") {
 		t.Errorf("after a card taken by the file's desk chat: /-/ready %d %q, want 503 naming -100900", rd.code, rd.Reasons)
 	}
+}
+
+// TestCommunityDeskChatMoved: vigie is removed from a community's desk
+// chat; the CM gives the community another desk chat in the rule file and
+// reloads. The case that waited is posted in the new chat, and vigie is
+// ready again: the old chat, no desk any more, is not named for ever.
+func TestCommunityDeskChatMoved(t *testing.T) {
+	api := tgfake.New(t)
+	in := start(t, communityDeskRules, map[string]string{
+		"TELEGRAM_TOKEN": tgfake.Token, "TELEGRAM_API_URL": api.HTTP.URL,
+		"TELEGRAM_MODE": "webhook", "TELEGRAM_WEBHOOK_SECRET": "s3cret_token",
+		"VIGIE_WEBHOOK_SECRET": secret,
+	})
+	testsync.Eventually(t, "ready before the chat is lost", func() bool { return ready(t, in).code == http.StatusOK })
+	api.SetTrouble(func(method string, p url.Values) (int, string, bool) {
+		if method == "sendMessage" && p.Get("chat_id") == "-100900" {
+			return http.StatusForbidden, `{"ok":false,"error_code":403,"description":"Forbidden: bot was kicked from the supergroup chat"}`, false
+		}
+		return 0, "", false
+	})
+	shop := message("m-shop", "u-9", "nitro shop")
+	shop["platform"], shop["space"] = "telegram", "-100111"
+	in.post(t, shop)
+	testsync.Eventually(t, "not ready, naming the community's desk chat", func() bool {
+		rd := ready(t, in)
+		return rd.code == http.StatusServiceUnavailable && len(rd.Reasons) == 1 && strings.Contains(rd.Reasons[0], "-100900")
+	})
+
+	moved := strings.Replace(communityDeskRules, `telegram_chat: "-100900"`, `telegram_chat: "-100901"`, 1)
+	if err := os.WriteFile(in.file, []byte(moved), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if r := in.do(t, "POST", "/-/reload", nil, nil); r.code != http.StatusOK {
+		t.Fatalf("reload: %d %s", r.code, r.body)
+	}
+	testsync.Eventually(t, "the case posted in the community's new desk chat", func() bool {
+		for _, p := range find(api, "sendMessage", "chat_id", "-100901") {
+			if strings.Contains(p.Get("text"), "nitro shop") {
+				return true
+			}
+		}
+		return false
+	})
+	testsync.Eventually(t, "ready once the community's desk chat is another", func() bool {
+		return ready(t, in).code == http.StatusOK
+	})
 }

@@ -40,6 +40,11 @@ type LeaseOptions struct {
 	Owner string
 	// Now is the clock the local end of a lease is read on (time.Now).
 	Now func() time.Time
+	// AfterFunc is the timer of Now's clock: a process waits on it before
+	// it asks again for a job, and before it starts a job whose lease it
+	// took without knowing that nobody runs it. Nil means time.AfterFunc;
+	// a test that drives Now drives it.
+	AfterFunc func(d time.Duration, f func()) (stop func() bool)
 }
 
 func (o LeaseOptions) withDefaults(getenv func(string) string) LeaseOptions {
@@ -80,6 +85,9 @@ type leases struct {
 }
 
 func newLeases(st store.Leaser, o LeaseOptions, log *slog.Logger, reg prometheus.Registerer, alone bool) *leases {
+	if o.AfterFunc == nil {
+		o.AfterFunc = func(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop }
+	}
 	l := &leases{
 		alone: alone,
 		st:    st,
@@ -214,7 +222,7 @@ func (l *leases) run(ctx context.Context, job string, work func(ctx context.Cont
 		default:
 			failing, heldElsewhere, gaveUp = false, true, false
 		}
-		if !sleep(ctx, l.o.RetryEvery) {
+		if !l.wait(ctx, l.o.RetryEvery) {
 			return
 		}
 	}
@@ -225,7 +233,7 @@ func (l *leases) run(ctx context.Context, job string, work func(ctx context.Cont
 // still holds it.
 func (l *leases) await(ctx context.Context, log *slog.Logger, lease store.Lease, msg string) (store.Lease, bool) {
 	l.info(log, msg, "token", lease.Token)
-	if !sleep(ctx, l.o.RenewEvery+l.o.RetryEvery) {
+	if !l.wait(ctx, l.o.RenewEvery+l.o.RetryEvery) {
 		return lease, false
 	}
 	rctx, cancel := context.WithTimeout(ctx, l.o.RenewEvery)
@@ -344,6 +352,19 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	defer t.Stop()
 	select {
 	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// wait is sleep on the leases' clock (LeaseOptions.AfterFunc).
+func (l *leases) wait(ctx context.Context, d time.Duration) bool {
+	fired := make(chan struct{})
+	stop := l.o.AfterFunc(d, func() { close(fired) })
+	defer stop()
+	select {
+	case <-fired:
 		return true
 	case <-ctx.Done():
 		return false

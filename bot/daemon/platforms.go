@@ -145,6 +145,21 @@ func (t *platformDesk) communityDesk(community string) string {
 	return ""
 }
 
+// namesDesk reports whether chat is the desk chat or channel of a community
+// of the rule file now.
+func (t *platformDesk) namesDesk(chat string) bool {
+	m := t.communities.Load()
+	if m == nil {
+		return false
+	}
+	for _, to := range *m {
+		if to == chat {
+			return true
+		}
+	}
+	return false
+}
+
 // setCommunities keeps the desks of rs's communities on the platform, as
 // desk(rules.Desk) reads each: its chat or channel.
 func (t *platformDesk) setCommunities(rs *rules.Ruleset, desk func(rules.Desk) string) {

@@ -364,11 +364,19 @@ func deskChatRefused(err error) bool {
 }
 
 // problems say, sorted, why the desk chat, or a community's, is unreachable.
+// A community's chat that is no desk any more (the rule file gave the
+// community another, or none) is forgotten: nothing is posted there to say
+// it is reachable again, and it would keep vigie not ready for good.
 func (w *watchedDesk) problems() []string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	cd, _ := w.desk.(interface{ namesDesk(chat string) bool })
 	var out []string
 	for chat, down := range w.failing {
+		if chat != "" && cd != nil && !cd.namesDesk(chat) {
+			delete(w.failing, chat)
+			continue
+		}
 		desk := "desk " + w.name
 		if chat != "" {
 			desk += " (a community's desk chat, " + chat + ")"

@@ -216,6 +216,7 @@ func (c *Client) addHandlers() {
 		if r.Application != nil && r.Application.ID != "" {
 			c.appID.Store(r.Application.ID)
 		}
+		c.absentGuilds(r)
 	})
 	c.sess.AddHandler(func(_ *discordgo.Session, g *discordgo.GuildCreate) {
 		defer c.guard.Recover(where)

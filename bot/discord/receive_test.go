@@ -501,3 +501,65 @@ func TestRemovedFromAGuild(t *testing.T) {
 		t.Errorf("the desk was told of the removal %d times, want once", n)
 	}
 }
+
+// TestNotInAListedGuild: vigie connects and READY does not name a guild it
+// is listed to moderate (it was removed while it was not connected: a
+// restart, its shard run by another process; or it was never invited).
+// Nothing there is moderated: as for a removal seen, an error with
+// audit=true, the guild among the troubles /healthz lists, and a message
+// on the desk, once; once vigie is in it (GUILD_CREATE), the trouble goes.
+// The listed guilds of another shard are that shard's to tell.
+func TestNotInAListedGuild(t *testing.T) {
+	const gone = "111111111111111111"
+	otherShard := ""
+	for id := uint64(1) << 22; otherShard == ""; id += 1 << 22 {
+		if s := strconv.FormatUint(id, 10); ShardOf(s, 2) != ShardOf(guildID, 2) {
+			otherShard = s
+		}
+	}
+	f := discordfake.New(t, discordfake.Options{Guilds: []string{guildID}, Shards: 2})
+	c, logs := newTestClient(t, f, Config{Guilds: []string{guildID, gone, otherShard}, DeskChannel: deskID,
+		ShardID: ShardOf(guildID, 2), ShardCount: 2})
+	if ShardOf(gone, 2) != ShardOf(guildID, 2) {
+		t.Fatalf("the test's guild %s is not on the shard of %s", gone, guildID)
+	}
+	run(t, f, c, make(chan bot.Event, 4), allPerms)
+	deskSays := func(want string) int {
+		n := 0
+		for _, call := range f.Calls("POST", "/channels/"+deskID+"/messages") {
+			if s, _ := call.Body["content"].(string); strings.Contains(s, want) {
+				n++
+			}
+		}
+		return n
+	}
+	testsync.Eventually(t, "the desk told", func() bool { return deskSays("vigie is not in the server "+gone) == 1 })
+	if n := strings.Count(logs.String(), "vigie is not in a guild it moderates"); n != 1 ||
+		!strings.Contains(logs.String(), "level=ERROR") || !strings.Contains(logs.String(), "audit=true") {
+		t.Errorf("told %d times, want once, an audited error:\n%s", n, logs.String())
+	}
+	if got := c.Troubles(); len(got) != 1 || !strings.Contains(got[0], gone) || !strings.Contains(got[0], "invite it") {
+		t.Errorf("troubles = %q, want the guild vigie is not in", got)
+	}
+	if deskSays(otherShard) != 0 || strings.Contains(logs.String(), otherShard) {
+		t.Errorf("the other shard's guild %s was told by this shard", otherShard)
+	}
+
+	g := guildCreate(allPerms)
+	g["id"], g["name"] = gone, "Latecomers"
+	for _, r := range g["roles"].([]any) {
+		if m := r.(map[string]any); m["id"] == guildID {
+			m["id"] = gone
+		}
+	}
+	for _, ch := range g["channels"].([]any) {
+		ch.(map[string]any)["guild_id"] = gone
+	}
+	g["channels"] = []any{}
+	g["threads"] = []any{}
+	f.Dispatch("GUILD_CREATE", g)
+	testsync.Eventually(t, "the desk told vigie is in", func() bool { return deskSays("vigie is back in the server Latecomers") == 1 })
+	if got := c.Troubles(); len(got) != 0 {
+		t.Errorf("troubles once vigie is in = %q, want none", got)
+	}
+}

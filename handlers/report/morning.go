@@ -143,7 +143,7 @@ func (m *Morning) Check(ctx context.Context) bool {
 		if now.Sub(p.until) > retryFor {
 			m.log.Error("morning report given up: the desk did not take it", "since", p.since, "until", p.until)
 		} else {
-			if p.file && m.sent(ctx, p.changeOver) {
+			if p.file && m.sent(ctx, p.changeOver, "") {
 				// Another instance took the report over and sent it.
 				p.file = false
 			}
@@ -193,11 +193,11 @@ func (m *Morning) deliver(ctx context.Context, p *pending) bool {
 			m.log.Warn("morning report not sent; trying again in a minute", "err", err)
 		} else {
 			p.file, sent = false, true
-			m.markSent(ctx, p.changeOver)
+			m.markSent(ctx, p.changeOver, "")
 		}
 	}
 	if p.every || len(p.communities) > 0 {
-		failed, err := m.sendCommunities(ctx, p.since, p.until, p.every, p.communities)
+		failed, err := m.sendCommunities(ctx, p.since, p.until, p.every, p.communities, p.changeOver)
 		if err != nil {
 			m.log.Warn("a community's morning report not sent; trying again in a minute", "err", err)
 		}
@@ -264,9 +264,14 @@ func reportKey(changeOver time.Time) string {
 }
 
 // sentCounter reads (incr false) or adds to the count of the report's sent
-// marks, on the same key as the claim.
-func sentCounter(changeOver time.Time, incr bool) store.CounterOp {
-	return store.CounterOp{Name: "morning-sent", Key: reportKey(changeOver), Window: sentFor, Incr: incr}
+// marks, on the same key as the claim: the file's desk's for community "",
+// else that community's desk's.
+func sentCounter(changeOver time.Time, community string, incr bool) store.CounterOp {
+	key := reportKey(changeOver)
+	if community != "" {
+		key += "/" + community
+	}
+	return store.CounterOp{Name: "morning-sent", Key: key, Window: sentFor, Incr: incr}
 }
 
 func (m *Morning) observe(ctx context.Context, o store.Observation) (store.Result, error) {
@@ -279,7 +284,7 @@ func (m *Morning) observe(ctx context.Context, o store.Observation) (store.Resul
 // reads whether it was sent, in one call.
 func (m *Morning) claim(ctx context.Context, start time.Time) claimed {
 	res, err := m.observe(ctx, store.Observation{EventID: reportKey(start), DedupeTTL: claimHold,
-		Counters: []store.CounterOp{sentCounter(start, false)}})
+		Counters: []store.CounterOp{sentCounter(start, "", false)}})
 	switch {
 	case err != nil:
 		m.log.Warn("morning report claim failed; sending anyway", "err", err)
@@ -292,16 +297,18 @@ func (m *Morning) claim(ctx context.Context, start time.Time) claimed {
 	return claimTaken
 }
 
-// sent reports whether the report of the change-over was marked sent.
-func (m *Morning) sent(ctx context.Context, changeOver time.Time) bool {
-	res, err := m.observe(ctx, store.Observation{Counters: []store.CounterOp{sentCounter(changeOver, false)}})
+// sent reports whether the report of the change-over was marked sent to the
+// file's desk (community "") or to community's.
+func (m *Morning) sent(ctx context.Context, changeOver time.Time, community string) bool {
+	res, err := m.observe(ctx, store.Observation{Counters: []store.CounterOp{sentCounter(changeOver, community, false)}})
 	return err == nil && len(res.Counts) > 0 && res.Counts[0] > 0
 }
 
-// markSent records that the file's desk took the report of the change-over.
-func (m *Morning) markSent(ctx context.Context, changeOver time.Time) {
-	if _, err := m.observe(ctx, store.Observation{Counters: []store.CounterOp{sentCounter(changeOver, true)}}); err != nil {
-		m.log.Warn("morning report sent, but not marked sent: another instance may send it again", "err", err)
+// markSent records that the file's desk (community "") or community's took
+// the report of the change-over.
+func (m *Morning) markSent(ctx context.Context, changeOver time.Time, community string) {
+	if _, err := m.observe(ctx, store.Observation{Counters: []store.CounterOp{sentCounter(changeOver, community, true)}}); err != nil {
+		m.log.Warn("morning report sent, but not marked sent: another instance may send it again", "community", community, "err", err)
 	}
 }
 
@@ -309,7 +316,7 @@ func (m *Morning) markSent(ctx context.Context, changeOver time.Time) {
 // file's desk, and to each community with a desk of its own its own report.
 func (m *Morning) Send(ctx context.Context, since, until time.Time) error {
 	err := m.sendFile(ctx, since, until)
-	_, errc := m.sendCommunities(ctx, since, until, true, nil)
+	_, errc := m.sendCommunities(ctx, since, until, true, nil, time.Time{})
 	return errors.Join(err, errc)
 }
 
@@ -345,9 +352,12 @@ func (m *Morning) sendFile(ctx context.Context, since, until time.Time) error {
 // sendCommunities sends each community with a desk of its own its report,
 // as text (the file's desk has the whole one, chart included): every such
 // community, or those named in only. A community whose cases go to the
-// file's desk gets none of its own. It returns the communities whose desk
+// file's desk gets none of its own. With a changeOver, the report of that
+// morning, a community's desk that took it is marked so, and one marked so
+// (by an instance whose report the file's desk refused, taken over since by
+// this one) does not get it again. It returns the communities whose desk
 // did not take it.
-func (m *Morning) sendCommunities(ctx context.Context, since, until time.Time, every bool, only []string) ([]string, error) {
+func (m *Morning) sendCommunities(ctx context.Context, since, until time.Time, every bool, only []string, changeOver time.Time) ([]string, error) {
 	cd, ok := m.o.Desk.(CommunityDesk)
 	if !ok || m.o.Rules == nil {
 		return nil, nil
@@ -360,6 +370,10 @@ func (m *Morning) sendCommunities(ctx context.Context, since, until time.Time, e
 			continue
 		}
 		if !every && !slices.Contains(only, c.Name) {
+			continue
+		}
+		if !changeOver.IsZero() && m.sent(ctx, changeOver, c.Name) {
+			m.log.Info("a community's morning report sent by another instance", "community", c.Name)
 			continue
 		}
 		src, err := ForCommunity(m.o.Source(), rs, c.Name)
@@ -375,6 +389,10 @@ func (m *Morning) sendCommunities(ctx context.Context, since, until time.Time, e
 		if err := cd.AlertCommunity(ctx, c.Name, "Good morning, "+c.Name+". "+r.Text()); err != nil {
 			failed = append(failed, c.Name)
 			errs = append(errs, fmt.Errorf("morning report of community %s: %w", c.Name, err))
+			continue
+		}
+		if !changeOver.IsZero() {
+			m.markSent(ctx, changeOver, c.Name)
 		}
 	}
 	return failed, errors.Join(errs...)

@@ -317,7 +317,10 @@ func unavailable(err error) bool {
 		// that cannot be written, with stop-writes-on-bgsave-error) refuse
 		// every write until an operator frees memory or disk: answered at
 		// once, they failed every event, unjudged, while Redis "answered".
-		for _, p := range []string{"LOADING", "CLUSTERDOWN", "TRYAGAIN", "MASTERDOWN", "READONLY", "NOREPLICAS", "OOM", "MISCONF"} {
+		// BUSY: another client's script runs past busy-reply-threshold, and
+		// every command is refused until it ends or is killed ("BUSY ", not
+		// BUSYGROUP nor BUSYKEY, which refuse one command).
+		for _, p := range []string{"LOADING", "CLUSTERDOWN", "TRYAGAIN", "MASTERDOWN", "READONLY", "NOREPLICAS", "OOM", "MISCONF", "BUSY "} {
 			if strings.HasPrefix(re.Error(), p) {
 				return true
 			}

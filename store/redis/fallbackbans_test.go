@@ -2,6 +2,7 @@ package redis_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -144,4 +145,51 @@ func TestFallbackCountsBansWaitingInBuffered(t *testing.T) {
 	redistest.Eventually(t, time.Minute, "vigie_store_buffered 0 once the ban is written", func() bool {
 		return gauge(t, reg, "vigie_store_buffered") == 0
 	})
+}
+
+// A ban waiting for Redis is not dropped while Redis answers BUSY (a script
+// of another client running past busy-reply-threshold): Redis refuses every
+// command until the script ends or is killed, as it does while LOADING,
+// and then takes the ban. Dropped, the member's earlier timed ban would
+// lift the ban for good at its end.
+func TestFallbackKeepsABanWhileRedisIsBusy(t *testing.T) {
+	srv := redistest.Start(t, "--busy-reply-threshold", "100")
+	prefix := newPrefix()
+	primary, err := redis.Open(srv.URL()+"?max_retries=-1", redis.WithPrefix(prefix))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := redis.NewFallback(primary, redis.FallbackOptions{})
+	t.Cleanup(func() { f.Close() })
+	ctx := context.Background()
+	at := time.Date(2026, 2, 3, 10, 0, 0, 0, time.UTC)
+	member := bot.Event{Platform: "discord", Space: "g1", Author: bot.Author{ID: "u1"}}
+	timed := store.TimedBan{Event: member, Rule: "raid", Started: at, Until: at.Add(24 * time.Hour)}
+	forGood := store.TimedBan{Event: member, Rule: "manual", By: "discord:42", Started: at.Add(time.Hour), Until: store.ForGoodUntil}
+	if _, _, err := f.PutBan(ctx, timed); err != nil {
+		t.Fatal(err)
+	}
+
+	busy := goredis.NewClient(&goredis.Options{Addr: srv.Addr(), MaxRetries: -1})
+	t.Cleanup(func() { busy.Close() })
+	looped := make(chan error, 1)
+	go func() { looped <- busy.Eval(ctx, "while true do end", nil).Err() }()
+	other := goredis.NewClient(&goredis.Options{Addr: srv.Addr(), MaxRetries: -1})
+	t.Cleanup(func() { other.Close() })
+	redistest.Eventually(t, time.Minute, "Redis answering BUSY", func() bool {
+		err := other.Ping(ctx).Err()
+		return err != nil && strings.HasPrefix(err.Error(), "BUSY")
+	})
+	f.PutBanLater(forGood)
+	if _, _, err := f.KeptBan(ctx, forGood.Key()); err == nil {
+		t.Error("KeptBan while Redis answers BUSY: no error")
+	}
+	if err := other.Do(ctx, "SCRIPT", "KILL").Err(); err != nil {
+		t.Fatal(err)
+	}
+	<-looped
+	kept, ok, err := f.KeptBan(ctx, forGood.Key())
+	if err != nil || !ok || !store.SameBan(kept, forGood) {
+		t.Errorf("KeptBan once the script was killed = %+v, %v, %v; want the ban for good, written", kept, ok, err)
+	}
 }

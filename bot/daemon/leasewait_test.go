@@ -1,0 +1,89 @@
+package daemon
+
+import (
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/vigie-bot/vigie/bot/internal/testsync"
+	"github.com/vigie-bot/vigie/store/memory"
+)
+
+// heldWaits are timers that fire when the test says, by their wait.
+type heldWaits struct {
+	mu     sync.Mutex
+	timers []*heldWait
+}
+
+type heldWait struct {
+	d    time.Duration
+	f    func()
+	done bool
+}
+
+func (h *heldWaits) AfterFunc(d time.Duration, f func()) func() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	w := &heldWait{d: d, f: f}
+	h.timers = append(h.timers, w)
+	return func() bool {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		was := w.done
+		w.done = true
+		return !was
+	}
+}
+
+// armed reports whether a timer of wait d is set and has not fired.
+func (h *heldWaits) armed(d time.Duration) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return slices.ContainsFunc(h.timers, func(w *heldWait) bool { return !w.done && w.d == d })
+}
+
+// fire fires the timers of wait d set and not fired.
+func (h *heldWaits) fire(d time.Duration) {
+	h.mu.Lock()
+	var due []func()
+	for _, w := range h.timers {
+		if !w.done && w.d == d {
+			w.done = true
+			due = append(due, w.f)
+		}
+	}
+	h.mu.Unlock()
+	for _, f := range due {
+		go f()
+	}
+}
+
+// TestLeaseCarefulWaitOnTheClock: a process that takes a free lease without
+// knowing that nobody runs its job waits a renewal period and an ask's on
+// the leases' clock (LeaseOptions.AfterFunc), not the wall clock: the job
+// starts when that clock's timer fires, and not before. The periods are
+// minutes, that no wall clock wait would see pass in the test.
+func TestLeaseCarefulWaitOnTheClock(t *testing.T) {
+	clock := newFakeClock()
+	st := memory.New(memory.WithClock(clock.now))
+	defer st.Close()
+	waits := &heldWaits{}
+	var both atomic.Int32
+	var overlap atomic.Bool
+	o := LeaseOptions{TTL: 3 * time.Minute, RenewEvery: time.Minute, RetryEvery: 30 * time.Second, Owner: "a",
+		Now: clock.now, AfterFunc: waits.AfterFunc}
+	a := startRunnerWith(t, st, o, "telegram", &both, &overlap)
+	careful := o.RenewEvery + o.RetryEvery
+	testsync.Eventually(t, "the careful wait's timer set on the leases' clock", func() bool { return waits.armed(careful) })
+	if !strings.Contains(a.logs.String(), carefulTake) {
+		t.Errorf("the free lease taken without the careful wait's line:\n%s", a.logs.String())
+	}
+	if a.running.Load() != 0 {
+		t.Fatal("the job started before the careful wait's timer fired")
+	}
+	waits.fire(careful)
+	recv(t, a.tokens, "the job to start once the careful wait's timer fired")
+}
