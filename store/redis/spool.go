@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -273,17 +274,19 @@ func (s *Spool) read(path string, items map[string]spoolRecordLine) error {
 			bad++
 			continue
 		}
+		// Keys are a process's own: two files may hold the same.
 		if rec.Drop != "" {
-			delete(items, rec.Drop)
+			delete(items, path+"\x00"+rec.Drop)
 			continue
 		}
+		key := path + "\x00" + rec.Key
 		n := rec.N
-		if cur, ok := items[rec.Key]; ok {
+		if cur, ok := items[key]; ok {
 			n = cur.n // an item put again keeps its place
 		}
 		rec.N = n
 		raw, _ := json.Marshal(rec)
-		items[rec.Key] = spoolRecordLine{n: n, line: raw}
+		items[key] = spoolRecordLine{n: n, line: raw}
 	}
 	if bad > 0 {
 		aside := fmt.Sprintf("%s.unread-%d", path, time.Now().Unix())
@@ -398,10 +401,7 @@ func (s *Spool) start() {
 		return
 	}
 	go s.write()
-	select {
-	case s.wake <- struct{}{}:
-	default:
-	}
+	s.push(spoolOp{}) // the first round, which Sync waits for too
 }
 
 // Sync waits until what was put or dropped before it is on disk (or the
@@ -503,6 +503,9 @@ func (s *Spool) round() {
 	s.mu.Unlock()
 	var buf []byte
 	for _, op := range ops {
+		if op.key == "" {
+			continue
+		}
 		if op.line == nil {
 			if cur, ok := s.live[op.key]; ok {
 				s.garbage += int64(len(cur.line)) + 1
@@ -679,4 +682,25 @@ func syncDir(dir string) {
 		_ = d.Sync()
 		d.Close()
 	}
+}
+
+// SpoolIdentity names the spool of the store at url with prefix: the URL's
+// scheme, user, addresses, database and master name, without its password
+// and client options, so that a new password or timeout keeps the spool.
+func SpoolIdentity(rawURL, prefix string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return rawURL + " " + prefix
+	}
+	q := u.Query()
+	addrs := q["addr"]
+	slices.Sort(addrs)
+	id := u.Scheme + "://" + u.User.Username() + "@" + u.Host + u.Path
+	for _, a := range addrs {
+		id += " addr=" + a
+	}
+	if m := q.Get("master_name"); m != "" {
+		id += " master_name=" + m
+	}
+	return id + " " + prefix
 }
