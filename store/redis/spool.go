@@ -61,9 +61,11 @@ type Spool struct {
 	queued uint64 // ops ever put or dropped
 	synced uint64 // ops the writer is done with
 	closed bool
-	wake   chan struct{}
-	done   chan struct{}
-	n      atomic.Uint64 // the order of the items
+	// running: start was called (the writer runs, or ran).
+	running bool
+	wake    chan struct{}
+	done    chan struct{}
+	n       atomic.Uint64 // the order of the items
 
 	// read at open: the items the previous processes left, oldest first,
 	// and the files taken over, removed once their items are in this one's.
@@ -400,6 +402,9 @@ func (s *Spool) start() {
 	if s == nil {
 		return
 	}
+	s.mu.Lock()
+	s.running = true
+	s.mu.Unlock()
 	go s.write()
 	s.push(spoolOp{}) // the first round, which Sync waits for too
 }
@@ -413,7 +418,7 @@ func (s *Spool) Sync() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	target := s.queued
-	for s.synced < target && !s.stopped() {
+	for s.running && s.synced < target && !s.stopped() {
 		s.cond.Wait()
 	}
 }
@@ -435,7 +440,7 @@ func (s *Spool) Close() error {
 	}
 	s.Sync()
 	s.mu.Lock()
-	already := s.closed
+	already, running := s.closed, s.running
 	s.closed = true
 	if !already {
 		close(s.wake)
@@ -444,7 +449,9 @@ func (s *Spool) Close() error {
 	if already {
 		return nil
 	}
-	<-s.done
+	if running {
+		<-s.done
+	}
 	return s.release()
 }
 

@@ -213,3 +213,26 @@ func TestSpoolDiskRefuses(t *testing.T) {
 	}
 	s2.Close()
 }
+
+// A spool closed before its writer started (a store that failed to open
+// after it) lets its file go, and keeps what the file held.
+func TestSpoolClosedBeforeStart(t *testing.T) {
+	dir := t.TempDir()
+	s := openTestSpool(t, dir, nil)
+	s.start()
+	s.put("a:1", auditRec("one"))
+	s.Close()
+	s2 := openTestSpool(t, dir, nil)
+	s2.put("a:2", auditRec("two"))
+	done := make(chan struct{})
+	go func() { s2.Close(); close(done) }()
+	<-done
+	s3 := openTestSpool(t, dir, nil)
+	if s3.Path() != s.Path() {
+		t.Errorf("spool after one closed unstarted = %s; want its file, %s, let go", s3.Path(), s.Path())
+	}
+	if got := spoolIDs(s3); got != "one" {
+		t.Errorf("read back = %q; want one, as the file held it", got)
+	}
+	s3.Close()
+}
