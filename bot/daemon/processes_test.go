@@ -73,7 +73,7 @@ func startProcess(t *testing.T, bin, name, config, redisURL string, env []string
 	t.Helper()
 	in := &vigieProcess{name: name, addr: freeAddr(t), logs: &testsync.Buffer{}, dead: make(chan struct{})}
 	in.cmd = exec.Command(bin, "run", "--config", config, "--redis", redisURL, "--listen", in.addr)
-	in.cmd.Env = append(os.Environ(), env...)
+	in.cmd.Env = append(append(os.Environ(), "VIGIE_SPOOL_DIR="+t.TempDir()), env...)
 	in.cmd.Stderr = in.logs
 	if err := in.cmd.Start(); err != nil {
 		t.Fatal(err)
