@@ -468,16 +468,21 @@ func (f *Fallback) AppendAudit(ctx context.Context, e store.AuditEntry) error {
 // bufferAudit keeps an audit entry until Redis returns.
 func (f *Fallback) bufferAudit(ctx context.Context, e store.AuditEntry) {
 	_ = f.local.AppendAudit(ctx, e)
+	// The line is written out of f.mu, which every event buffered takes,
+	// and pushed under it: the spool drops it only after.
+	key := f.spool.next("a")
+	line, spooled := f.spool.encode(key, spoolRecord{Audit: &e})
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.nAudit >= f.opts.MaxAudit {
 		f.dropped.Add(1)
 		return
 	}
-	key := f.spool.next("a")
 	f.queue = append(f.queue, queued{audit: &e, key: key})
 	f.nAudit++
-	f.spool.put(key, spoolRecord{Audit: &e})
+	if spooled {
+		f.spool.push(line)
+	}
 }
 
 // Audit reads Redis and adds what waits for it; while Redis is away, only the

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/bot/jsonstr"
 	"github.com/vigie-bot/vigie/store"
 )
 
@@ -360,16 +361,24 @@ func (s *Spool) next(kind string) string {
 
 // put keeps rec under key until drop. It does not wait for the disk.
 func (s *Spool) put(key string, rec spoolRecord) {
+	if op, ok := s.encode(key, rec); ok {
+		s.push(op)
+	}
+}
+
+// encode is put's line, for a caller that writes it outside its lock and
+// pushes it under it.
+func (s *Spool) encode(key string, rec spoolRecord) (spoolOp, bool) {
 	if s == nil || key == "" {
-		return
+		return spoolOp{}, false
 	}
 	rec.V, rec.Key, rec.N = spoolVersion, key, s.n.Add(1)
 	line, err := json.Marshal(rec)
 	if err != nil {
 		s.log.Error("spool: an item cannot be written as JSON: kept in memory only", "key", key, "err", err)
-		return
+		return spoolOp{}, false
 	}
-	s.push(spoolOp{key: key, line: line, n: rec.N})
+	return spoolOp{key: key, line: line, n: rec.N}, true
 }
 
 // drop forgets the item of key: written to Redis, or no longer to be.
@@ -517,8 +526,7 @@ func (s *Spool) round() {
 			if cur, ok := s.live[op.key]; ok {
 				s.garbage += int64(len(cur.line)) + 1
 				delete(s.live, op.key)
-				buf = append(buf, `{"v":1,"drop":`...)
-				buf = strconv.AppendQuote(buf, op.key)
+				buf = jsonstr.AppendHTML(append(buf, `{"v":1,"drop":`...), op.key)
 				buf = append(buf, "}\n"...)
 			}
 			continue

@@ -236,3 +236,27 @@ func TestSpoolClosedBeforeStart(t *testing.T) {
 	}
 	s3.Close()
 }
+
+// The line that drops an item whose key holds what JSON escapes (a member's
+// id is free text over HTTP) is read back: the item stays dropped.
+func TestSpoolDropOfAnOddKey(t *testing.T) {
+	dir := t.TempDir()
+	var logs bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+	s := openTestSpool(t, dir, log)
+	s.start()
+	s.put("a:keep", auditRec("kept"))
+	key := "b:discord|g1|u\x07\"é"
+	s.put(key, auditRec("odd"))
+	s.Sync()
+	s.drop(key)
+	s.Close()
+	s2 := openTestSpool(t, dir, log)
+	if got := spoolIDs(s2); got != "kept" {
+		t.Errorf("read back = %q; want kept only (odd was dropped)\n%s", got, logs.String())
+	}
+	if aside, _ := filepath.Glob(filepath.Join(dir, "*.unread-*")); len(aside) > 0 {
+		t.Errorf("files kept aside for unread lines: %v\n%s", aside, logs.String())
+	}
+	s2.Close()
+}
