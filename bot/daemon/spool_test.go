@@ -1,11 +1,17 @@
 package daemon_test
 
 import (
+	"fmt"
+	"net/url"
+	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/vigie-bot/vigie/bot/daemon"
 	"github.com/vigie-bot/vigie/bot/internal/testsync"
 	"github.com/vigie-bot/vigie/store/redis/redistest"
 )
@@ -64,5 +70,40 @@ func TestSpoolAcrossARestart(t *testing.T) {
 	}
 	if len(open.Cases) != len(scams) {
 		t.Errorf("%d open cases; want the %d scams' only", len(open.Cases), len(scams))
+	}
+}
+
+// A stop with Redis hung, cut at the end of the shutdown time, keeps in the
+// spool what Redis never took, and says so. Before the spool, the cases
+// were lost with the process.
+func TestShutdownWithRedisHungSpools(t *testing.T) {
+	u, err := url.Parse(redistest.URL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := redistest.NewHangProxy(t, u.Host)
+	const timeout = 2 * time.Second
+	dir := filepath.Join(t.TempDir(), "spool")
+	in := start(t, casesRules, map[string]string{"VIGIE_WEBHOOK_SECRET": secret, "VIGIE_REDIS_URL": proxy.URL(),
+		"VIGIE_REDIS_PREFIX": "hungspool-" + strconv.FormatInt(time.Now().UnixNano(), 36), "VIGIE_SPOOL_DIR": dir},
+		func(c *daemon.Config) { c.ShutdownTimeout = timeout })
+	proxy.Hang()
+	for i := range 3 {
+		in.post(t, message(fmt.Sprintf("h-%d", i), "u-2", "free nitro"))
+	}
+	err = in.stop()
+	if err == nil || !strings.Contains(err.Error(), "kept in the spool") {
+		t.Errorf("Run = %v, want the store's close cut, what it held kept in the spool", err)
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "*.jsonl"))
+	var spooled string
+	for _, f := range files {
+		data, _ := os.ReadFile(f)
+		spooled += string(data)
+	}
+	for _, ev := range []string{"h-0", "h-1", "h-2"} {
+		if !strings.Contains(spooled, `"id":"`+ev+`"`) {
+			t.Errorf("the spool lacks %s's case:\n%s", ev, spooled)
+		}
 	}
 }

@@ -47,6 +47,16 @@ func (f *Fallback) resolveLocked(id string) string {
 	return f.resolve(id)
 }
 
+// SpoolKept is the spool's file when what waits for Redis is on disk there
+// (the spool's last write went through), "" otherwise: a stop that cannot
+// wait for Redis any longer loses nothing then.
+func (f *Fallback) SpoolKept() string {
+	if f.spool == nil || !f.spool.Written() {
+		return ""
+	}
+	return f.spool.Path()
+}
+
 // bansWaitingList is the bans that wait for Redis.
 func (f *Fallback) bansWaitingList() []store.TimedBan {
 	f.banMu.Lock()
