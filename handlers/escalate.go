@@ -394,7 +394,11 @@ func (e *Escalation) Check(ctx context.Context) (int, error) {
 				continue // refused for good: it would be each minute
 			}
 			// Claimed, it would not be announced again before its next
-			// reminder: the next check tries it again.
+			// reminder: the next check tries it again, any process's if
+			// the store keeps it (a stop of this one does not lose it).
+			if e.keep(ctx, c.ID, r.k) {
+				continue
+			}
 			if e.undelivered == nil {
 				e.undelivered = map[string]reminder{}
 			}
@@ -416,22 +420,45 @@ func deskMayTakeLater(err error) bool {
 }
 
 // retried adds to due the reminders the desk did not take at an earlier
-// check, read again from the store: a case decided since is dropped, and so
-// is a reminder whose case has a later one in due (claimed like any other).
-// A case the store could not read is kept for the next check.
+// check (this process's, or those the store keeps: any process's), read
+// again from the store: a case decided since is dropped, and so is a
+// reminder whose case has a later one in due (claimed like any other). A
+// case the store could not read is kept for the next check.
 func (e *Escalation) retried(ctx context.Context, due []reminder) ([]reminder, error) {
-	if len(e.undelivered) == 0 {
-		return due, nil
-	}
+	var errs []error
 	pending := e.undelivered
 	e.undelivered = nil
-	later := make(map[string]bool, len(due))
-	for _, r := range due {
-		later[r.c.ID] = true
+	if rk, ok := e.m.store.(store.ReminderKeeper); ok {
+		sctx, cancel := e.m.storeContext(ctx)
+		kept, err := rk.TakeReminders(sctx)
+		cancel()
+		if err != nil {
+			errs = append(errs, fmt.Errorf("reminders not delivered, kept in the store: %w", err))
+		}
+		for id, k := range kept {
+			if r, ok := pending[id]; ok && r.k >= k {
+				continue
+			}
+			if pending == nil {
+				pending = map[string]reminder{}
+			}
+			pending[id] = reminder{k: k, claimed: true}
+		}
 	}
-	var errs []error
+	if len(pending) == 0 {
+		return due, errors.Join(errs...)
+	}
+	later := make(map[string]int, len(due))
+	for i, r := range due {
+		later[r.c.ID] = i
+	}
 	for id, r := range pending {
-		if later[id] {
+		if i, ok := later[id]; ok {
+			// The same reminder, due in this check's window (the first
+			// check after a start reads all that are due): claimed already.
+			if due[i].k == r.k {
+				due[i].claimed = true
+			}
 			continue
 		}
 		sctx, cancel := e.m.storeContext(ctx)
@@ -608,4 +635,17 @@ func (e *Escalation) claim(ctx context.Context, c store.Case, k int64, now time.
 		return false // the next check tries again
 	}
 	return !res.Duplicate
+}
+
+// keep has the store keep the k-th reminder of case id, which the desk did
+// not take, for the next check of any process (store.ReminderKeeper). It
+// reports whether the store took it.
+func (e *Escalation) keep(ctx context.Context, id string, k int64) bool {
+	rk, ok := e.m.store.(store.ReminderKeeper)
+	if !ok {
+		return false
+	}
+	sctx, cancel := e.m.storeContext(ctx)
+	defer cancel()
+	return rk.KeepReminder(sctx, id, k) == nil
 }

@@ -591,3 +591,16 @@ type Leaser interface {
 	// Fenced returns the job's value name, 0 when it was never set.
 	Fenced(ctx context.Context, job, name string) (int64, error)
 }
+
+// ReminderKeeper is offered by a store the processes share (Redis): it keeps
+// the reminders of old cases that a desk did not take (an outage), claimed
+// already, so that the next check of any process, or of this one after a
+// restart, posts them. Without it, the process that claimed a reminder keeps
+// it in memory, and a stop loses it until the case's next reminder.
+type ReminderKeeper interface {
+	// KeepReminder keeps the k-th reminder of case id until TakeReminders.
+	KeepReminder(ctx context.Context, id string, k int64) error
+	// TakeReminders returns the reminders kept, k by case id, and forgets
+	// them: each is taken by one process.
+	TakeReminders(ctx context.Context) (map[string]int64, error)
+}

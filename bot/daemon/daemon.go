@@ -529,8 +529,8 @@ func storeShare(timeout time.Duration) time.Duration { return timeout / 3 }
 
 // close releases what build opened, by stopBy (or, when serve did not get
 // to its shutdown, within the store's share of the stop). A store that does
-// not close in time is left: what it still held for Redis is logged, and the
-// process ends all the same.
+// not close in time is left: what it still held for Redis is logged (kept in
+// the spool, or lost without one), and the process ends all the same.
 func (d *daemon) close() error {
 	d.cancelWork()
 	deadline := d.stopBy
@@ -552,6 +552,15 @@ func (d *daemon) close() error {
 	var lost []string
 	if u, ok := d.store.(interface{ Unwritten() []string }); ok {
 		lost = u.Unwritten()
+	}
+	// Spooled as it waited: the next start on the spool writes it.
+	if sp, ok := d.store.(interface{ SpoolKept() string }); ok && len(lost) > 0 {
+		if file := sp.SpoolKept(); file != "" {
+			d.log.Warn("store did not close in time: what it held for Redis is kept in the spool, for the next start to write", "count", len(lost),
+				"spool", file, "kept", strings.Join(lost, "; "))
+			return fmt.Errorf("close %s store: not done by the end of the stop's %s; %d cases, audit entries and journal removals kept in the spool %s for the next start",
+				d.storeKind, d.cfg.ShutdownTimeout, len(lost), file)
+		}
 	}
 	if len(lost) > 0 {
 		d.log.Error("store did not close in time: what it held for Redis is not written", "count", len(lost),

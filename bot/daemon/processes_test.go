@@ -75,9 +75,10 @@ func startProcess(t *testing.T, bin, name, config, redisURL string, env []string
 	t.Helper()
 	in := &vigieProcess{name: name, addr: freeAddr(t), logs: &testsync.Buffer{}, dead: make(chan struct{})}
 	in.cmd = exec.Command(bin, "run", "--config", config, "--redis", redisURL, "--listen", in.addr)
-	// The admin token the process makes goes to a directory of the test's.
+	// The admin token the process makes goes to a directory of the test's,
+	// and so does its spool.
 	tokenDir := filepath.Join(t.TempDir(), "vigie")
-	in.cmd.Env = append(append(os.Environ(), "VIGIE_ADMIN_TOKEN_DIR="+tokenDir), env...)
+	in.cmd.Env = append(append(os.Environ(), "VIGIE_ADMIN_TOKEN_DIR="+tokenDir, "VIGIE_SPOOL_DIR="+t.TempDir()), env...)
 	in.cmd.Stderr = in.logs
 	if err := in.cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -3,7 +3,9 @@ package daemon
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -26,6 +28,9 @@ import (
 // can share one Redis. Events evaluated at the same time share pipelines
 // (auto-pipelining), and the writes nobody waits for (strikes, audit, the
 // journal) go out with the next pipeline instead of a round trip of their own.
+//
+// What waits for Redis while it is away is spooled to disk (openSpool), so
+// that a stop or a crash meanwhile does not lose it.
 func openStore(cfg Config, reg prometheus.Registerer, g *guard.Guard) (store.Store, string, error) {
 	url := cfg.RedisURL
 	if url == "" {
@@ -54,9 +59,65 @@ func openStore(cfg Config, reg prometheus.Registerer, g *guard.Guard) (store.Sto
 	if err != nil {
 		return nil, "", fmt.Errorf("store: %w", err)
 	}
-	st := redis.NewFallback(primary, redis.FallbackOptions{Logger: cfg.Logger, OnPanic: g.Report})
+	sp, err := openSpool(cfg, url, cfg.Getenv("VIGIE_REDIS_PREFIX"))
+	if err != nil {
+		return nil, "", errors.Join(fmt.Errorf("store: %w", err), primary.Close())
+	}
+	st := redis.NewFallback(primary, redis.FallbackOptions{Logger: cfg.Logger, OnPanic: g.Report, Spool: sp})
 	if err := st.Register(reg); err != nil {
 		return nil, "", errors.Join(fmt.Errorf("store metrics: %w", err), st.Close())
 	}
 	return st, "redis", nil
+}
+
+// openSpool opens the directory where what waits for Redis is kept on disk:
+// VIGIE_SPOOL_DIR ("off": none), else systemd's STATE_DIRECTORY/spool, else
+// XDG_STATE_HOME/vigie/spool, else HOME/.local/state/vigie/spool. A
+// directory named by VIGIE_SPOOL_DIR that cannot be used is an error; one
+// by default is logged, and vigie runs without a spool, as before it had
+// one. The spool is the store's own: its Redis URL (without the password)
+// and prefix name it.
+func openSpool(cfg Config, url, prefix string) (*redis.Spool, error) {
+	log := cfg.Logger.With("store", "redis")
+	dir := cfg.Getenv("VIGIE_SPOOL_DIR")
+	if dir == "off" {
+		log.Warn("spool off (VIGIE_SPOOL_DIR=off): what waits for redis while it is away is lost if vigie stops before it returns")
+		return nil, nil
+	}
+	set := dir != ""
+	if !set {
+		dir = defaultSpoolDir(cfg.Getenv)
+	}
+	if dir == "" {
+		log.Warn("no spool: VIGIE_SPOOL_DIR, STATE_DIRECTORY, XDG_STATE_HOME and HOME are unset; what waits for redis while it is away is lost if vigie stops before it returns")
+		return nil, nil
+	}
+	if prefix == "" {
+		prefix = "vigie"
+	}
+	sp, err := redis.OpenSpool(dir, redis.SpoolIdentity(url, prefix), log)
+	if err != nil {
+		if set {
+			return nil, fmt.Errorf("VIGIE_SPOOL_DIR=%s: %w (give a directory vigie can write, or off)", dir, err)
+		}
+		log.Error("no spool: the default directory cannot be used; set VIGIE_SPOOL_DIR to one vigie can write. What waits for redis while it is away is lost if vigie stops before it returns",
+			"dir", dir, "err", err)
+		return nil, nil
+	}
+	log.Info("spool: what waits for redis while it is away is kept in " + sp.Path())
+	return sp, nil
+}
+
+// defaultSpoolDir is the spool's directory when VIGIE_SPOOL_DIR is unset.
+func defaultSpoolDir(getenv func(string) string) string {
+	if d, _, _ := strings.Cut(getenv("STATE_DIRECTORY"), ":"); d != "" {
+		return filepath.Join(d, "spool")
+	}
+	if d := getenv("XDG_STATE_HOME"); d != "" {
+		return filepath.Join(d, "vigie", "spool")
+	}
+	if d := getenv("HOME"); d != "" {
+		return filepath.Join(d, ".local", "state", "vigie", "spool")
+	}
+	return ""
 }

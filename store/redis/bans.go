@@ -290,6 +290,7 @@ func (f *Fallback) PutBanLater(b store.TimedBan) {
 		f.laterBans = make(map[string]store.TimedBan)
 	}
 	f.laterBans[b.Key()] = b
+	f.spool.put(spoolBanKey(b.Key()), spoolRecord{Ban: &b})
 	f.log.Warn("a ban given while redis did not take it: kept here, written to redis when it answers again",
 		"platform", b.Event.Platform, "space", b.Event.Space, "author", b.Event.Author.ID, "for_good", b.ForGood())
 }
@@ -351,6 +352,7 @@ func (f *Fallback) dropLater(b store.TimedBan) {
 	defer f.banMu.Unlock()
 	if cur, ok := f.laterBans[b.Key()]; ok && store.SameBan(cur, b) {
 		delete(f.laterBans, b.Key())
+		f.spool.drop(spoolBanKey(b.Key()))
 	}
 }
 
@@ -359,7 +361,10 @@ func (f *Fallback) dropLater(b store.TimedBan) {
 func (f *Fallback) forgetLater(key string) {
 	f.banMu.Lock()
 	defer f.banMu.Unlock()
-	delete(f.laterBans, key)
+	if _, ok := f.laterBans[key]; ok {
+		delete(f.laterBans, key)
+		f.spool.drop(spoolBanKey(key))
+	}
 }
 
 // PutBan writes to Redis: a ban's end kept only here would not be lifted by

@@ -44,6 +44,10 @@ type FallbackOptions struct {
 	// Redis and writes back what waited for it; the loop goes on at the next
 	// ping. Nil logs it with its stack.
 	OnPanic func(where string, v any, stack []byte)
+	// Spool, when set, keeps on disk what waits for Redis, and holds what
+	// the processes before left: NewFallback takes it back first, and
+	// Close closes it. Nil keeps it in memory only.
+	Spool *Spool
 }
 
 // Fallback is the Redis store that keeps vigie moderating when Redis is
@@ -102,12 +106,21 @@ type Fallback struct {
 	banMu     sync.Mutex
 	laterBans map[string]store.TimedBan
 	banWrite  sync.Mutex
+
+	// spool keeps on disk what waits (nil: none); alias names the local ids
+	// that cases taken back from it had in the process before (their
+	// cards' buttons carry them), by the ids they have now. Guarded by mu.
+	spool *Spool
+	alias map[string]string
 }
 
 type queued struct {
 	audit  *store.AuditEntry
 	caseID string // a local case
 	done   string // a journal entry carried out while Redis was away
+	// key is an audit entry's or a removal's key in the spool; a case's is
+	// spoolCaseKey(caseID).
+	key string
 }
 
 type localCase struct {
@@ -116,6 +129,9 @@ type localCase struct {
 	// Redis again (the amendment may have come after Redis got the case).
 	amended bool
 	remote  string // its id in Redis once written
+	// was are the local ids the case had in the processes before, taken
+	// back from the spool.
+	was []string
 }
 
 // DefaultEventTimeout is FallbackOptions.EventTimeout's default. Redis answers
@@ -166,9 +182,12 @@ func NewFallback(primary *Store, opts FallbackOptions) *Fallback {
 		maxMapped: maxMapped,
 		stop:      make(chan struct{}),
 		done:      make(chan struct{}),
+		spool:     opts.Spool,
 	}
 	f.ctx, f.cancel = context.WithCancel(context.Background())
 	primary.lost = f.takeOver
+	f.takeBack(f.spool.take())
+	f.spool.start()
 	go f.retry()
 	return f
 }
@@ -272,7 +291,8 @@ func (f *Fallback) Probe(ctx context.Context) error {
 
 // Register adds vigie_store_degraded, vigie_store_buffered (what Buffered
 // counts, and the bans that wait for Redis too: PutBanLater),
-// vigie_store_dropped_total and vigie_store_data_lost_total to reg.
+// vigie_store_dropped_total, vigie_store_data_lost_total and
+// vigie_store_spool_errors_total to reg.
 func (f *Fallback) Register(reg prometheus.Registerer) error {
 	for _, c := range []prometheus.Collector{
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "vigie_store_degraded",
@@ -292,6 +312,9 @@ func (f *Fallback) Register(reg prometheus.Registerer) error {
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "vigie_store_data_lost_total",
 			Help: "Times this vigie found that Redis had lost its data (restarted without persistence, FLUSHALL, an empty replica promoted): the open cases it held were lost."},
 			func() float64 { return float64(f.DataLost()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "vigie_store_spool_errors_total",
+			Help: "Times the spool, which keeps on disk what waits for Redis, could not be written (a full or read-only disk): until it is, a stop loses what waits."},
+			func() float64 { return float64(f.spool.Errors()) }),
 	} {
 		if err := reg.Register(c); err != nil {
 			return fmt.Errorf("store metrics: %w", err)
@@ -448,14 +471,21 @@ func (f *Fallback) AppendAudit(ctx context.Context, e store.AuditEntry) error {
 // bufferAudit keeps an audit entry until Redis returns.
 func (f *Fallback) bufferAudit(ctx context.Context, e store.AuditEntry) {
 	_ = f.local.AppendAudit(ctx, e)
+	// The line is written out of f.mu, which every event buffered takes,
+	// and pushed under it: the spool drops it only after.
+	key := f.spool.next("a")
+	line, spooled := f.spool.encode(key, spoolRecord{Audit: &e})
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.nAudit >= f.opts.MaxAudit {
 		f.dropped.Add(1)
 		return
 	}
-	f.queue = append(f.queue, queued{audit: &e})
+	f.queue = append(f.queue, queued{audit: &e, key: key})
 	f.nAudit++
+	if spooled {
+		f.spool.push(line)
+	}
 }
 
 // Audit reads Redis and adds what waits for it; while Redis is away, only the
@@ -521,6 +551,7 @@ func (f *Fallback) OpenCase(ctx context.Context, c store.Case) (store.Case, erro
 	}
 	f.cases[out.ID] = &localCase{}
 	f.queue = append(f.queue, queued{caseID: out.ID})
+	f.spoolCase(out.ID)
 	return out, nil
 }
 
@@ -528,7 +559,7 @@ func (f *Fallback) OpenCase(ctx context.Context, c store.Case) (store.Case, erro
 func (f *Fallback) where(id string) (local bool, remote string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	lc, ok := f.cases[id]
+	lc, ok := f.cases[f.resolve(id)]
 	if !ok {
 		return false, ""
 	}
@@ -552,6 +583,7 @@ func forgotten(id string) error {
 
 // Case finds the case where it is.
 func (f *Fallback) Case(ctx context.Context, id string) (store.Case, error) {
+	id = f.resolveLocked(id)
 	local, remote := f.where(id)
 	switch {
 	case local && remote == "":
@@ -611,9 +643,13 @@ func (f *Fallback) DecideCase(ctx context.Context, id, outcome, by string, at ti
 	// this look and the decision would copy the case without it, and then
 	// forget the memory's copy, decision and all.
 	f.mu.Lock()
+	id = f.resolve(id)
 	lc := f.cases[id]
 	if lc != nil && lc.remote == "" {
 		c, err := f.local.DecideCase(ctx, id, outcome, by, at)
+		if err == nil {
+			f.spoolCase(id)
+		}
 		f.mu.Unlock()
 		return c, err
 	}
@@ -668,10 +704,12 @@ func (f *Fallback) ack(ctx context.Context, id string, local, primary func(conte
 	// Under f.mu, as AddCard: the write-back reads what to copy (an
 	// undeliverable case's reason) once the case is mapped.
 	f.mu.Lock()
+	id = f.resolve(id)
 	lc := f.cases[id]
 	if lc != nil && lc.remote == "" {
 		lc.acked = true
 		err := local(ctx, id)
+		f.spoolCase(id)
 		f.mu.Unlock()
 		return err
 	}
@@ -695,14 +733,14 @@ func (f *Fallback) ack(ctx context.Context, id string, local, primary func(conte
 // AddCard records the card where the case is; a local case carries its
 // cards to Redis when it is written there.
 func (f *Fallback) AddCard(ctx context.Context, id string, card bot.CardRef) error {
-	return f.onCase(ctx, id, func(*localCase) error { return f.local.AddCard(ctx, id, card) },
+	return f.onCase(ctx, id, func(id string, _ *localCase) error { return f.local.AddCard(ctx, id, card) },
 		func(id string) error { return f.primary.AddCard(ctx, id, card) })
 }
 
 // AmendCase amends the case where it is; a local case carries its
 // amendment to Redis when it is written there.
 func (f *Fallback) AmendCase(ctx context.Context, id string, a store.CaseAmendment) error {
-	return f.onCase(ctx, id, func(lc *localCase) error {
+	return f.onCase(ctx, id, func(id string, lc *localCase) error {
 		err := f.local.AmendCase(ctx, id, a)
 		if err == nil {
 			lc.amended = true
@@ -715,11 +753,15 @@ func (f *Fallback) AmendCase(ctx context.Context, id string, a store.CaseAmendme
 // yet written back, so that a write-back cannot map the case to Redis
 // between this look and the write and copy it without what local adds;
 // remote, with the case's id in Redis, for the others.
-func (f *Fallback) onCase(ctx context.Context, id string, local func(*localCase) error, remote func(id string) error) error {
+func (f *Fallback) onCase(ctx context.Context, id string, local func(string, *localCase) error, remote func(id string) error) error {
 	f.mu.Lock()
+	id = f.resolve(id)
 	lc := f.cases[id]
 	if lc != nil && lc.remote == "" {
-		err := local(lc)
+		err := local(id, lc)
+		if err == nil {
+			f.spoolCase(id)
+		}
 		f.mu.Unlock()
 		return err
 	}
@@ -742,6 +784,7 @@ func (f *Fallback) onCase(ctx context.Context, id string, local func(*localCase)
 
 // CaseCards reads the cards where the case is.
 func (f *Fallback) CaseCards(ctx context.Context, id string) ([]bot.CardRef, error) {
+	id = f.resolveLocked(id)
 	local, remote := f.where(id)
 	switch {
 	case local && remote == "":
@@ -796,8 +839,10 @@ func (f *Fallback) bufferDone(ctx context.Context, key string) {
 		f.dropped.Add(1)
 		return
 	}
-	f.queue = append(f.queue, queued{done: key})
+	skey := f.spool.next("d")
+	f.queue = append(f.queue, queued{done: key, key: skey})
 	f.nAudit++
+	f.spool.put(skey, spoolRecord{Done: key})
 }
 
 // Unfinished takes Redis's entries, or the memory's while Redis is away.
@@ -929,8 +974,10 @@ func (f *Fallback) flush(ctx context.Context) {
 				kept++
 			case q.audit != nil || q.done != "":
 				f.nAudit--
+				f.spool.drop(q.key)
 			default:
 				f.nCases--
+				f.spool.drop(spoolCaseKey(q.caseID))
 			}
 		}
 		f.queue = slices.Delete(f.queue, kept, len(batch))
@@ -1237,19 +1284,29 @@ func (f *Fallback) Close() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		_ = f.primary.settle(ctx)
 		cancel()
-		if f.Buffered() > 0 {
+		if f.Buffered() > 0 || f.bansWaiting() > 0 {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			if f.primary.Ping(ctx) == nil {
 				f.flush(ctx)
 			}
 			cancel()
-			if lost := f.Unwritten(); len(lost) > 0 {
-				f.log.Error("redis unreachable at shutdown: cases and audit entries lost", "count", len(lost),
-					"lost", strings.Join(lost, "; "))
+			lost := f.Unwritten()
+			for _, b := range f.bansWaitingList() {
+				lost = append(lost, "ban "+b.Key())
+			}
+			if len(lost) > 0 {
+				f.spool.Sync()
+				if f.spool != nil && f.spool.Written() {
+					f.log.Warn("redis unreachable at shutdown: cases, audit entries and bans kept in the spool, for the next start to write back",
+						"count", len(lost), "spool", f.spool.Path(), "kept", strings.Join(lost, "; "))
+				} else {
+					f.log.Error("redis unreachable at shutdown: cases, audit entries and bans lost", "count", len(lost),
+						"lost", strings.Join(lost, "; "))
+				}
 			}
 		}
 	})
-	return f.primary.Close()
+	return errors.Join(f.spool.Close(), f.primary.Close())
 }
 
 // LearnFAQ goes to Redis alone: a wording learned while Redis is away is lost,

@@ -521,6 +521,7 @@ func (h tripHook) ProcessPipelineHook(next goredis.ProcessPipelineHook) goredis.
 //	PREFIX:{cases}:origin:ORIGIN              id of the case an origin opened or joined
 //	PREFIX:{cases}:group:AUTHORGROUP          id of the author's last case there
 //	PREFIX:{cases}:place:PLACEGROUP           hash: cases opened lately in a place
+//	PREFIX:{cases}:reminders                  hash: case id -> reminder a desk did not take
 //	PREFIX:{audit}:stream                     stream of audit entries (JSON)
 //	PREFIX:{journal}:entries                  hash event key -> verdict in flight (JSON)
 //	PREFIX:{journal}:at, PREFIX:{journal}:tries  zset of their stamps, hash of their takes
