@@ -203,7 +203,8 @@ func appendActionJSON(dst []byte, a Action, html bool) []byte {
 		dst = appendStr(append(dst, `,"text":`...), a.Text, html)
 	}
 	if a.Duration != 0 {
-		dst = appendStr(append(dst, `,"duration":`...), FormatDuration(a.Duration), html)
+		// Digits, units and a sign: nothing a JSON string escapes.
+		dst = append(AppendDuration(append(dst, `,"duration":"`...), a.Duration), '"')
 	}
 	return append(dst, '}')
 }
