@@ -469,7 +469,93 @@ func (p *fastParser) integer(n *int) bool {
 // time.Time's UnmarshalJSON.
 func (p *fastParser) time(t *time.Time) bool {
 	raw, _, ok := p.token()
-	return ok && t.UnmarshalJSON(raw) == nil
+	if !ok {
+		return false
+	}
+	if tt, ok := parseUTC(raw); ok {
+		*t = tt
+		return true
+	}
+	return t.UnmarshalJSON(raw) == nil
+}
+
+// parseUTC reads the quoted time every source writes, in UTC to the second
+// or with a fraction of one to nine digits ("2026-12-06T08:21:05.083Z"), as
+// UnmarshalJSON reads it, at about a quarter of its cost: an event carries
+// three (its own, its author's account's and join's). Any other form, or a
+// date or clock out of range, is left to UnmarshalJSON (ok false).
+func parseUTC(raw []byte) (t time.Time, ok bool) {
+	// "2006-01-02T15:04:05Z" and its quotes are 22 bytes; nine digits of
+	// fraction and their dot ten more.
+	n := len(raw)
+	if n < 22 || n > 32 || raw[0] != '"' || raw[n-1] != '"' || raw[n-2] != 'Z' {
+		return time.Time{}, false
+	}
+	b := raw[1:20:20] // 2006-01-02T15:04:05
+	if b[4] != '-' || b[7] != '-' || b[10] != 'T' || b[13] != ':' || b[16] != ':' {
+		return time.Time{}, false
+	}
+	// A byte below '0' wraps around past 9 as well.
+	y0, y1, y2, y3 := b[0]-'0', b[1]-'0', b[2]-'0', b[3]-'0'
+	mo0, mo1, d0, d1 := b[5]-'0', b[6]-'0', b[8]-'0', b[9]-'0'
+	h0, h1, mi0, mi1, s0, s1 := b[11]-'0', b[12]-'0', b[14]-'0', b[15]-'0', b[17]-'0', b[18]-'0'
+	if max(y0, y1, y2, y3, mo0, mo1, d0, d1, h0, h1, mi0, mi1, s0, s1) > 9 {
+		return time.Time{}, false
+	}
+	year := int(y0)*1000 + int(y1)*100 + int(y2)*10 + int(y3)
+	month, day := int(mo0)*10+int(mo1), int(d0)*10+int(d1)
+	hour, mins, sec := int(h0)*10+int(h1), int(mi0)*10+int(mi1), int(s0)*10+int(s1)
+	if month < 1 || month > 12 || day < 1 || day > daysIn(month, year) || hour > 23 || mins > 59 || sec > 59 {
+		return time.Time{}, false
+	}
+	var ns int64
+	if n > 22 {
+		// A dot, then one to nine digits.
+		if raw[20] != '.' || n == 23 {
+			return time.Time{}, false
+		}
+		for _, c := range raw[21 : n-2] {
+			if c -= '0'; c > 9 {
+				return time.Time{}, false
+			}
+			ns = ns*10 + int64(c)
+		}
+		ns *= pow10[32-n]
+	}
+	unix := daysSinceEpoch(year, month, day)*86400 + int64(hour*3600+mins*60+sec)
+	return time.Unix(unix, ns).UTC(), true
+}
+
+// pow10 scales a fraction of 9-i digits to nanoseconds.
+var pow10 = [...]int64{1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8}
+
+// daysIn is the number of days of month in year.
+func daysIn(month, year int) int {
+	if month == 2 {
+		if year%4 == 0 && (year%100 != 0 || year%400 == 0) {
+			return 29
+		}
+		return 28
+	}
+	return 30 + (month+month>>3)&1
+}
+
+// daysSinceEpoch is the days from 1970-01-01 to the date, in the proleptic
+// Gregorian calendar (Howard Hinnant's days_from_civil).
+func daysSinceEpoch(year, month, day int) int64 {
+	y := int64(year)
+	if month <= 2 {
+		y--
+	}
+	era := y / 400
+	if y < 0 && y%400 != 0 {
+		era--
+	}
+	yoe := y - era*400
+	mp := int64((month + 9) % 12)
+	doy := (153*mp+2)/5 + int64(day) - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	return era*146097 + doe - 719468
 }
 
 func (p *fastParser) author(a *Author) bool {

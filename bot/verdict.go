@@ -145,6 +145,42 @@ func (a Action) String() string {
 
 // FormatDuration writes a duration the way a CM would: 10m, 1h30m, 7d.
 func FormatDuration(d time.Duration) string {
+	var room [32]byte
+	return string(AppendDuration(room[:0], d))
+}
+
+// AppendDuration appends FormatDuration(d) to dst. A whole number of seconds,
+// what a rule's timeouts are, is written without time.Duration.String, which
+// makes a string for each: the answer and the verdict's log line write one for
+// every timeout of a raid night.
+func AppendDuration(dst []byte, d time.Duration) []byte {
+	if d <= 0 || d%time.Second != 0 {
+		return append(dst, formatDuration(d)...)
+	}
+	if d%(24*time.Hour) == 0 {
+		return append(strconv.AppendInt(dst, int64(d/(24*time.Hour)), 10), 'd')
+	}
+	secs := int64(d / time.Second)
+	h, m, s := secs/3600, secs/60%60, secs%60
+	// As Duration.String writes it (1h0m30s), less a trailing 0s after
+	// minutes and a trailing 0m after hours.
+	if h > 0 {
+		dst = append(strconv.AppendInt(dst, h, 10), 'h')
+		if m == 0 && s == 0 {
+			return dst
+		}
+	}
+	if h > 0 || m > 0 {
+		dst = append(strconv.AppendInt(dst, m, 10), 'm')
+		if s == 0 {
+			return dst
+		}
+	}
+	return append(strconv.AppendInt(dst, s, 10), 's')
+}
+
+// formatDuration is FormatDuration through Duration.String, for any duration.
+func formatDuration(d time.Duration) string {
 	if d >= 24*time.Hour && d%(24*time.Hour) == 0 {
 		return fmt.Sprintf("%dd", d/(24*time.Hour))
 	}

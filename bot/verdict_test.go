@@ -2,6 +2,8 @@ package bot
 
 import (
 	"encoding/json"
+	"math"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
@@ -47,6 +49,31 @@ func TestFormatDuration(t *testing.T) {
 	} {
 		if got := FormatDuration(d); got != want {
 			t.Errorf("FormatDuration(%v) = %q, want %q", d, got, want)
+		}
+	}
+}
+
+// AppendDuration writes what Duration.String, trimmed, writes: every whole
+// second up to two days and past, days, and what it hands to Duration.String
+// (fractions, negative durations).
+func TestAppendDuration(t *testing.T) {
+	ds := []time.Duration{0, -time.Second, -90 * time.Minute, time.Nanosecond, 1500 * time.Millisecond,
+		time.Hour + time.Millisecond, 28 * 24 * time.Hour, 366 * 24 * time.Hour, 25 * time.Hour,
+		math.MaxInt64, math.MaxInt64 / time.Second * time.Second, math.MinInt64}
+	for s := range 3*86400 + 1 {
+		ds = append(ds, time.Duration(s)*time.Second)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 100000 {
+		ds = append(ds, time.Duration(rng.Int64N(1<<40))*time.Second, time.Duration(rng.Int64()))
+	}
+	for _, d := range ds {
+		want := formatDuration(d)
+		if got := string(AppendDuration([]byte("x"), d)); got != "x"+want {
+			t.Fatalf("AppendDuration(%d) = %q, want %q", int64(d), got, "x"+want)
+		}
+		if got := FormatDuration(d); got != want {
+			t.Fatalf("FormatDuration(%d) = %q, want %q", int64(d), got, want)
 		}
 	}
 }
@@ -110,4 +137,20 @@ func TestActionJSONAsEncoder(t *testing.T) {
 			}
 		}
 	}
+}
+
+// BenchmarkAppendDuration compares the answer's and the verdict line's way of
+// writing a timeout's duration with Duration.String's, trimmed.
+func BenchmarkAppendDuration(b *testing.B) {
+	buf := make([]byte, 0, 64)
+	b.Run("String", func(b *testing.B) {
+		for b.Loop() {
+			buf = append(buf[:0], formatDuration(time.Hour)...)
+		}
+	})
+	b.Run("AppendDuration", func(b *testing.B) {
+		for b.Loop() {
+			buf = AppendDuration(buf[:0], time.Hour)
+		}
+	})
 }

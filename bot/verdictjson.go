@@ -75,7 +75,7 @@ const maxKnownCounters = 32
 func appendVerdictOpen(dst []byte, v *Verdict, html bool, cn *CounterNames) []byte {
 	dst = appendStr(append(dst, `{"event_id":`...), v.EventID, html)
 	dst = appendStr(append(dst, `,"platform":`...), v.Platform, html)
-	dst = append(v.At.AppendFormat(append(dst, `,"at":"`...), time.RFC3339Nano), '"')
+	dst = append(AppendTime(append(dst, `,"at":"`...), v.At), '"')
 	if v.Duplicate {
 		dst = append(dst, `,"duplicate":true`...)
 	}
@@ -203,7 +203,8 @@ func appendActionJSON(dst []byte, a Action, html bool) []byte {
 		dst = appendStr(append(dst, `,"text":`...), a.Text, html)
 	}
 	if a.Duration != 0 {
-		dst = appendStr(append(dst, `,"duration":`...), FormatDuration(a.Duration), html)
+		// Digits, units and a sign: nothing a JSON string escapes.
+		dst = append(AppendDuration(append(dst, `,"duration":"`...), a.Duration), '"')
 	}
 	return append(dst, '}')
 }
@@ -215,4 +216,84 @@ func appendStr(dst []byte, s string, html bool) []byte {
 		return jsonstr.AppendHTML(dst, s)
 	}
 	return jsonstr.Append(dst, s)
+}
+
+// AppendTime appends t as t.AppendFormat(dst, time.RFC3339Nano) does. A time
+// in UTC between 1970 and 9999, an event's as vigie decodes it, is written
+// from its Unix time without going through time's layouts, at about a
+// quarter of their cost: the answer to every event carries one.
+func AppendTime(dst []byte, t time.Time) []byte {
+	sec := t.Unix()
+	if t.Location() != time.UTC || sec < 0 || sec >= maxFourDigitYear {
+		return t.AppendFormat(dst, time.RFC3339Nano)
+	}
+	y, m, d := civilDate(sec / 86400)
+	s := uint32(sec % 86400)
+	// Written in a room of the longest, 2006-01-02T15:04:05.999999999Z,
+	// then appended at once.
+	var b [30]byte
+	put2(b[0:2], uint32(y/100))
+	put2(b[2:4], uint32(y%100))
+	b[4] = '-'
+	put2(b[5:7], uint32(m))
+	b[7] = '-'
+	put2(b[8:10], uint32(d))
+	b[10] = 'T'
+	put2(b[11:13], s/3600)
+	b[13] = ':'
+	put2(b[14:16], s/60%60)
+	b[16] = ':'
+	put2(b[17:19], s%60)
+	n := 19
+	if ns := uint32(t.Nanosecond()); ns != 0 {
+		// Nine digits less the trailing zeros: milliseconds, an event's
+		// usual, are three at most.
+		digits := 9
+		switch {
+		case ns%1e6 == 0:
+			ns, digits = ns/1e6, 3
+		case ns%1e3 == 0:
+			ns, digits = ns/1e3, 6
+		}
+		for ns%10 == 0 {
+			ns, digits = ns/10, digits-1
+		}
+		b[19] = '.'
+		n = 20 + digits
+		for i := n - 1; i > 19; i-- {
+			b[i] = byte('0' + ns%10)
+			ns /= 10
+		}
+	}
+	b[n] = 'Z'
+	return append(dst, b[:n+1]...)
+}
+
+// maxFourDigitYear is the Unix time of 10000-01-01T00:00:00Z.
+const maxFourDigitYear = 253402300800
+
+// put2 writes n, below 100, as two digits.
+func put2(b []byte, n uint32) {
+	b[0], b[1] = byte('0'+n/10), byte('0'+n%10)
+}
+
+// civilDate is the year, month and day of the days since 1970-01-01, not
+// negative (Howard Hinnant's civil_from_days).
+func civilDate(days int64) (year, month, day int) {
+	z := days + 719468
+	era := z / 146097
+	doe := z - era*146097
+	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365
+	doy := doe - (365*yoe + yoe/4 - yoe/100)
+	mp := (5*doy + 2) / 153
+	day = int(doy - (153*mp+2)/5 + 1)
+	month = int(mp + 3)
+	if month > 12 {
+		month -= 12
+	}
+	year = int(yoe + era*400)
+	if month <= 2 {
+		year++
+	}
+	return year, month, day
 }

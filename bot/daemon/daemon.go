@@ -1199,7 +1199,7 @@ func appendAction(buf []byte, a bot.Action) []byte {
 		buf = append(buf, ')')
 	case a.Duration > 0:
 		buf = append(buf, '(')
-		buf = append(buf, bot.FormatDuration(a.Duration)...)
+		buf = bot.AppendDuration(buf, a.Duration)
 		buf = append(buf, ')')
 	}
 	return buf

@@ -5,7 +5,6 @@ import (
 	"io"
 	"log/slog"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -163,11 +162,12 @@ func plainKind(k slog.Kind) bool {
 	return false
 }
 
-// textPlain tells the bytes that never make slog.TextHandler quote a value:
-// printable ASCII other than the space, the equal sign and the quote.
+// textPlain tells the bytes that never make slog.TextHandler quote a value
+// nor, quoted, escape it: printable ASCII other than the space, the equal
+// sign, the quote and the backslash.
 var textPlain = func() (t [256]bool) {
 	for b := '!'; b <= '~'; b++ {
-		t[b] = b != '=' && b != '"'
+		t[b] = b != '=' && b != '"' && b != '\\'
 	}
 	return t
 }()
@@ -210,42 +210,42 @@ func appendTextString(buf []byte, s string) []byte {
 	for i < len(s) && textPlain[s[i]] {
 		i++
 	}
-	if i == len(s) && len(s) > 0 {
+	if i == len(s) {
+		if len(s) == 0 {
+			return append(buf, `""`...)
+		}
 		return append(buf, s...)
 	}
-	var seen byte // the classes of s's bytes (a backslash in its plain start too)
-	if len(s) == 0 {
-		seen = textQuote
-	}
-	for i := range len(s) {
-		seen |= textClass[s[i]]
+	// The rest in one pass: written quoted, its quotes and backslashes
+	// escaped, while the classes of its bytes are gathered. A value found
+	// to need no quotes, or with bytes past printable ASCII, is written
+	// again from mark: both are rare in vigie's lines (actions, reasons).
+	mark := len(buf)
+	buf = append(buf, '"')
+	var seen byte
+	start := 0
+	for ; i < len(s); i++ {
+		c := textClass[s[i]]
+		seen |= c
+		if c&textEscape != 0 {
+			buf = append(buf, s[start:i]...)
+			buf = append(buf, '\\', s[i])
+			start = i + 1
+		}
 	}
 	switch {
 	case seen&textOther != 0:
 		// Not printable ASCII: slog's rules, and strconv's quotes.
+		buf = buf[:mark]
 		if !needsQuoting(s) {
 			return append(buf, s...)
 		}
 		return strconv.AppendQuote(buf, s)
 	case seen&textQuote == 0:
-		return append(buf, s...)
-	case seen&textEscape == 0:
-		// Quoted, nothing in it to escape.
-		buf = append(buf, '"')
-		buf = append(buf, s...)
-		return append(buf, '"')
+		// A backslash alone is written as it is.
+		return append(buf[:mark], s...)
 	}
-	buf = append(buf, '"')
-	for {
-		j := strings.IndexAny(s, `"\`)
-		if j < 0 {
-			break
-		}
-		buf = append(buf, s[:j]...)
-		buf = append(buf, '\\', s[j])
-		s = s[j+1:]
-	}
-	buf = append(buf, s...)
+	buf = append(buf, s[start:]...)
 	return append(buf, '"')
 }
 

@@ -15,7 +15,8 @@ func TestTextHandlerMatchesSlog(t *testing.T) {
 	at := time.Date(2026, 11, 20, 22, 10, 0, 123_456_789, time.FixedZone("CET", 3600))
 	strs := []string{"", "plain", "two words", "a=b", `say "hi"`, `back\slash`, "tab\there", "new\nline",
 		"del\x7f", `mixed "q" and \ and del` + "\x7f", "émoji 🚀", "nbsp\u00a0here", "bad \xff utf8", "zero\x00",
-		`delete strike warn("Restons courtois / Please keep it civil") tag("profanity")`, "\u2028", "ok-é", `a\b c`, "~tilde~", "del\x7f and space"}
+		`delete strike warn("Restons courtois / Please keep it civil") tag("profanity")`, "\u2028", "ok-é", `a\b c`, "~tilde~", "del\x7f and space",
+		`\first`, `last\`, `"quoted" then é`, `\ then "q" then é`, `only\back\slashes`}
 	type rec struct {
 		name  string
 		time  time.Time
