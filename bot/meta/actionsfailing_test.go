@@ -127,6 +127,7 @@ func TestDaemonTellsOfFailingGraphActions(t *testing.T) {
 func healthPage(t *testing.T, base, name, want string) {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodPut, base+"/v1/accounts/ann", strings.NewReader(`{"role":"moderator","password":"correct horse"}`))
+	req.Header.Set("Authorization", "Bearer "+adminToken)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

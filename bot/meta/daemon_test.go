@@ -80,9 +80,10 @@ func TestDaemonShutdownLosesNoAcknowledgedComment(t *testing.T) {
 		t.Fatal(err)
 	}
 	env := map[string]string{
-		"META_APP_SECRET": appSecret,
-		"META_PAGE_TOKEN": g.token,
-		"META_GRAPH_URL":  g.URL(),
+		"META_APP_SECRET":   appSecret,
+		"META_PAGE_TOKEN":   g.token,
+		"META_GRAPH_URL":    g.URL(),
+		"VIGIE_ADMIN_TOKEN": adminToken,
 	}
 	ready := make(chan net.Addr, 1)
 	logs := &testsync.Buffer{}
@@ -157,6 +158,12 @@ func startDaemon(t *testing.T, env map[string]string) (base string, logs *testsy
 	if err := os.WriteFile(rulesPath, []byte(pageRules), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	getenv := func(k string) string {
+		if v, ok := env[k]; ok || k != "VIGIE_ADMIN_TOKEN" {
+			return v
+		}
+		return adminToken
+	}
 	ready := make(chan net.Addr, 1)
 	logs = &testsync.Buffer{}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -166,7 +173,7 @@ func startDaemon(t *testing.T, env map[string]string) (base string, logs *testsy
 			ConfigPath: rulesPath,
 			Listen:     "127.0.0.1:0",
 			Logger:     testsync.Logger(logs),
-			Getenv:     func(k string) string { return env[k] },
+			Getenv:     getenv,
 			Ready:      func(a net.Addr) { ready <- a },
 		}, nil)
 	}()
@@ -207,10 +214,19 @@ func restamp(body []byte, d time.Duration) []byte {
 	})
 }
 
-// daemonGet is a GET of url: its status and body.
+// adminToken is the VIGIE_ADMIN_TOKEN of the daemons the tests start (their
+// environment's, unless a test sets its own); daemonGet sends it.
+const adminToken = "meta-tests-admin-token"
+
+// daemonGet is a GET of url, with the admin token: its status and body.
 func daemonGet(t *testing.T, url string) (int, []byte) {
 	t.Helper()
-	resp, err := http.Get(url)
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+adminToken)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

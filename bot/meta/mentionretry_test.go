@@ -111,7 +111,12 @@ func TestDaemonUnreadMentionIsACase(t *testing.T) {
 		}
 	}
 	testsync.Eventually(t, "the case of the unread mention", func() bool {
-		resp, err := http.Get(base + "/v1/cases")
+		req, err := http.NewRequest(http.MethodGet, base+"/v1/cases", nil)
+		if err != nil {
+			return false
+		}
+		req.Header.Set("Authorization", "Bearer "+adminToken)
+		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			return false
 		}
