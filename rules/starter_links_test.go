@@ -118,6 +118,21 @@ func TestStarterPackMaskedLinks(t *testing.T) {
 		"[Socket.IO](https://socket.io/docs/v4/)",
 		"[DSharpPlus](https://dsharpplus.github.io)",
 		"[Discord.NET](https://discordnet.dev/guides)",
+		// a .NET product leading to its maker's site or a site named
+		// after it
+		"[Json.NET](https://www.newtonsoft.com/json)",
+		"the actor library [Akka.NET](https://getakka.net) for C#",
+		"[Quartz.NET](https://www.quartz-scheduler.net/documentation/)",
+		// words naming the suffix the target is a site under, or a
+		// hosting platform's own site
+		"[github.io](https://x.github.io)",
+		"my portfolio on [netlify.app](https://jean-dev.netlify.app)",
+		"[Vercel.app](https://vercel.com)",
+		"[github.io](https://pages.github.com)",
+		// a brand's site in another country
+		"[Nintendo.com](https://www.nintendo.co.jp)",
+		"[nintendo.fr](https://www.nintendo.de/switch)",
+		"le site japonais : [Sega.com](https://www.sega.co.jp/)",
 	}
 	hostile := []string{
 		"[discord.com/nitro](https://dlscord-gift.example)",
@@ -209,6 +224,24 @@ func TestStarterPackMaskedLinks(t *testing.T) {
 		"[MyBank.Com](https://mybankcom.example)",
 		"votre espace client : [MaBanque.Fr](<https://mabanquefr.example/connexion>)",
 		"[Boutique.Shop - soldes](https://boutique-shop.example/soldes)",
+		// what product names, platform suffixes and country sites must
+		// not let through
+		"[discord.com](https://discord-nitro.gift)",
+		"[steamcommunity.com](https://steamcommunlty.com)",
+		"[paypal.com](https://paypal.com.secure-login.ru)",
+		"[Json.NET](https://nuget-update.example/setup.exe)",
+		"[Discord.NET](https://evil.example/discord)",
+		"[Discord.NET](https://getdiscord.example)",
+		"[Roblox.NET](https://getroblox.example)",
+		"[github.io](https://github.io.evil.example)",
+		"[github.com](https://evil.github.io)",
+		"[vercel.app](https://vercel-login.example)",
+		"[discord.com](https://discord.fr)",
+		"[steamcommunity.com](https://steamcommunity.de)",
+		"[paypal.com](https://paypal.de)",
+		"[roblox.com](https://roblox.co.jp)",
+		"[nintendo.com](https://nintendo.xyz)",
+		"[nintendo.com](https://nintendo.ru/gift)",
 	}
 	for _, s := range ordinary {
 		if phishing(s) {

@@ -494,6 +494,52 @@ func TestMaskedLinks(t *testing.T) {
 		{"[MaBanque.Fr](https://mabanquefr.example/connexion)", 1},
 		{"[Boutique.Shop](https://boutiqueshop.example)", 1},
 		{"[Discord.NET](https://discordnet.dev)", 0},
+		// a .NET product's name is no site: leading to its maker's site
+		// or a site named after it (ending in or holding the name), or to
+		// a page under its name; not a listed brand's name, nor a name
+		// read as a domain
+		{"[Json.NET](https://www.newtonsoft.com/json)", 0},
+		{"[Akka.NET](https://getakka.net)", 0},
+		{"[Quartz.NET](https://www.quartz-scheduler.net)", 0},
+		{"[Dapper.NET](https://github.com/DapperLib/Dapper)", 0},
+		{"[Serilog.Net](https://serilog.net/)", 0},
+		{"[Json.NET](https://evil.example)", 1},
+		{"[Json.NET](https://evil.example/download)", 1},
+		{"[Akka.NET](https://akkanet-free.example)", 1},
+		{"[json.net](https://www.newtonsoft.com/json)", 1},
+		{"[JSON.NET](https://www.newtonsoft.com/json)", 1},
+		{"[Json.Com](https://www.newtonsoft.com/json)", 1},
+		// words naming the suffix the target is a site under: what they
+		// show is where it leads
+		{"[github.io](https://x.github.io)", 0},
+		{"[github.io](https://vigie-bot.github.io/docs/)", 0},
+		{"[netlify.app](https://my-site.netlify.app)", 0},
+		{"[github.io](https://github.io.evil.example)", 1},
+		{"[github.io](https://x.gitlab.io)", 1},
+		{"[x.github.io](https://y.github.io)", 1},
+		{"[github.com](https://evil.github.io)", 1},
+		{"[co.uk](https://mybank.co.uk)", 1},
+		// a hosting platform's suffix and its own site are one owner's
+		{"[Vercel.app](https://vercel.com)", 0},
+		{"[github.io](https://github.com/vigie-bot)", 0},
+		{"[pages.dev](https://developers.cloudflare.com/pages/)", 0},
+		{"[vercel.app](https://vercel-login.example)", 1},
+		// a brand's site in another country: the same name under the
+		// country suffixes of big markets, for a name no known owner's,
+		// no listed brand's, no name another reads under any suffix
+		{"[Nintendo.com](https://www.nintendo.co.jp)", 0},
+		{"[nintendo.fr](https://www.nintendo.de/)", 0},
+		{"[bbc.co.uk](https://www.bbc.com/news)", 0},
+		{"[nintendo.com](https://nintendo.xyz)", 1},
+		{"[nintendo.com](https://nintendo.ru)", 1},
+		{"[nintendo.com](https://nintendo.co)", 1},
+		{"[nintendo.com](https://nintendo-shop.co.jp)", 1},
+		{"[nintendo.co.jp](https://nintendo.co.jp.evil.example)", 1},
+		{"[discord.com](https://discord.fr)", 1},
+		{"[steamcommunity.com](https://steamcommunity.de)", 1},
+		{"[paypal.com](https://paypal.com.secure-login.ru)", 1},
+		{"[discord.com](https://discord-nitro.gift)", 1},
+		{"[steamcommunity.com](https://steamcommunlty.com)", 1},
 	}
 	for _, tt := range tests {
 		if got := Analyze(tt.text).MaskedLinks; got != tt.want {

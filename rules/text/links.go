@@ -265,7 +265,8 @@ func (ls *linkSet) countMasked(s string, extra *Owners) {
 		if target == "" {
 			continue
 		}
-		if w, tr := siteOf(words), siteOf(target); w != tr && !sameOwner(w, tr, extra) && !archived(link, tr, w) && !productName(words, w, tr, extra) {
+		if w, tr := siteOf(words), siteOf(target); w != tr && !sameOwner(w, tr, extra) && !archived(link, tr, w) &&
+			!productName(words, w, tr, link, extra) && !platformSuffix(w, tr) && !countrySite(w, tr, extra) {
 			ls.masked++
 		}
 	}
@@ -278,16 +279,16 @@ func (ls *linkSet) countMasked(s string, extra *Owners) {
 // in lower case), that last label being a platform's name products are
 // named after as well as a suffix (productSuffixes: .NET's), on no domain of
 // a known owner (the table's or the rule file's: [Discord.Com] shows
-// Discord's site whatever its case), and the target's registered name,
-// target being its registrable domain, is the words without their dots
-// (hyphens aside). Words ending in a label that is only ever a suffix
-// ([MyBank.Com], [MaBanque.Fr]) are a domain, whatever their case: leading
-// elsewhere, even to a site named after them (mybankcom.example), they are
-// masked. To pass a site off as a product, one must name one's own domain
-// after it; a listed brand's name glued to its suffix is a look-alike
-// (discordgg.xyz: see brandGlued).
-func productName(words, w, target string, extra *Owners) bool {
-	last := words[strings.LastIndexByte(words, '.')+1:]
+// Discord's site whatever its case), and leading to the product's site or
+// page (see productTarget). Words ending in a label that is only ever a
+// suffix ([MyBank.Com], [MaBanque.Fr]) are a domain, whatever their case:
+// leading elsewhere, even to a site named after them (mybankcom.example),
+// they are masked. To pass a site off as a product, one must name one's own
+// domain or page after it; a listed brand's name glued to its suffix is a
+// look-alike (discordgg.xyz: see brandGlued).
+func productName(words, w, target, link string, extra *Owners) bool {
+	dot := strings.LastIndexByte(words, '.')
+	last := words[dot+1:]
 	if !hasASCIIUpper(last) || strings.ToLower(words) == words {
 		return false
 	}
@@ -300,12 +301,111 @@ func productName(words, w, target string, extra *Owners) bool {
 	if _, known := extra.of(w); known {
 		return false
 	}
+	return productTarget(words, dot, target, link, extra)
+}
+
+// productTarget reports whether target, the registrable domain of link,
+// is the site or a page of the product words (its platform's suffix after
+// the dot at dot): a site whose registered name is the words without their
+// dots (docs.discordnet.dev for Discord.Net, hyphens aside); or, for a
+// product's own name (the words before the suffix: Akka for Akka.NET) of
+// three letters or more that is no name of a known owner's or a listed
+// brand's (Discord.NET leading to getdiscord.example is not), a site whose
+// registered name ends with it (getakka.net) or has it as its first
+// hyphen-joined word (quartz-scheduler.net for Quartz.NET), or a page whose
+// address has it, or the words, as a whole segment of its path
+// (newtonsoft.com/json for Json.NET, its maker's site).
+func productTarget(words string, dot int, target, link string, extra *Owners) bool {
 	k := strings.IndexByte(target, '.')
 	if k <= 0 {
 		return false
 	}
-	name := strings.ReplaceAll(target[:k], "-", "")
-	return name == strings.ReplaceAll(strings.TrimPrefix(strings.ToLower(words), "www."), ".", "")
+	site := target[:k]
+	lower := strings.ToLower(words)
+	if strings.ReplaceAll(site, "-", "") == strings.ReplaceAll(strings.TrimPrefix(lower, "www."), ".", "") {
+		return true
+	}
+	name := strings.ReplaceAll(strings.TrimPrefix(lower[:dot], "www."), ".", "")
+	if len(name) < 3 || ownerNames[name] || extra.brandNamed(name) {
+		return false
+	}
+	first, _, _ := strings.Cut(site, "-")
+	if first == name || strings.HasSuffix(strings.ReplaceAll(site, "-", ""), name) {
+		return true
+	}
+	return pathHas(link, name, lower)
+}
+
+// pathHas reports whether the path of link has a segment that is, in any
+// case, a or b.
+func pathHas(link, a, b string) bool {
+	if k := strings.Index(link, "://"); k >= 0 {
+		link = link[k+len("://"):]
+	}
+	k := strings.IndexByte(link, '/')
+	if k < 0 {
+		return false
+	}
+	path := link[k+1:]
+	if e := strings.IndexAny(path, "?#"); e >= 0 {
+		path = path[:e]
+	}
+	for seg := range strings.SplitSeq(path, "/") {
+		if strings.EqualFold(seg, a) || strings.EqualFold(seg, b) {
+			return true
+		}
+	}
+	return false
+}
+
+// platformSuffix reports whether words, a suffix under which a platform
+// gives its users sites (github.io, netlify.app: the private section of the
+// public suffix list), is the suffix that target, a registrable domain, is a
+// site under: [github.io](https://x.github.io) shows where it leads. A
+// country's or a generic suffix (co.uk, com) shows no site.
+func platformSuffix(words, target string) bool {
+	ws, icann := publicsuffix.PublicSuffix(words)
+	if icann || ws != words {
+		return false
+	}
+	ts, _ := publicsuffix.PublicSuffix(target)
+	return ts == words && ts != target
+}
+
+// countrySite reports whether words and target, two registrable domains,
+// are one brand's sites in two countries: the same name under two of
+// countrySuffixes ([Nintendo.com](https://www.nintendo.co.jp)). Not for a
+// name of a known owner (the table's, the rule file's: their countries'
+// sites are listed there, amazon.fr), a listed brand's or one its owner
+// closes: under another country's suffix, such a name is someone else's
+// site passing for the brand's (paypal.de, steamcommunity.de).
+func countrySite(words, target string, extra *Owners) bool {
+	i, j := strings.IndexByte(words, '.'), strings.IndexByte(target, '.')
+	if i <= 0 || j <= 0 || words[:i] != target[:j] {
+		return false
+	}
+	if !countrySuffixes[words[i+1:]] || !countrySuffixes[target[j+1:]] {
+		return false
+	}
+	name := words[:i]
+	if ownerNames[name] || closedName(name) || extra.closes(name) || extra.brandNamed(name) || extra.own(words) || extra.own(target) {
+		return false
+	}
+	return true
+}
+
+// countrySuffixes are the suffixes of the sites brands keep in the countries
+// most members write from (those the owners table lists Google's and
+// Amazon's under, and their neighbours), beside com. Suffixes sold to anyone
+// as generic names (co, io, gg, me, tv) or that phishing favours are not:
+// paypal.co or nintendo.ru shows no country's site of the brand.
+var countrySuffixes = map[string]bool{
+	"com": true, "fr": true, "de": true, "co.uk": true, "es": true, "it": true, "nl": true,
+	"be": true, "ch": true, "at": true, "pl": true, "se": true, "dk": true, "no": true,
+	"fi": true, "pt": true, "ie": true, "cz": true, "ca": true, "com.mx": true, "com.br": true,
+	"com.ar": true, "co.jp": true, "jp": true, "co.kr": true, "com.au": true, "co.nz": true,
+	"co.in": true, "in": true, "com.tr": true, "sg": true, "com.sg": true, "com.tw": true,
+	"com.hk": true, "ae": true,
 }
 
 // productSuffixes are the top-level domains that are also the name of a

@@ -183,6 +183,16 @@ func (o *Owners) of(d string) (ownerDomain, bool) {
 	return ownerDomain{}, false
 }
 
+// brandNamed reports whether name is, by its skeleton, the name of a listed
+// host of the lists lookalike() reads (see AddBrands): o may be nil.
+func (o *Owners) brandNamed(name string) bool {
+	if o == nil || len(o.brands) == 0 {
+		return false
+	}
+	_, ok := o.brands[skeleton(name)]
+	return ok
+}
+
 // closes reports whether the rule file closes name, the name of a domain of
 // a group that joins no owner of the table: o may be nil.
 func (o *Owners) closes(name string) bool {
@@ -259,6 +269,20 @@ func closedName(name string) bool {
 	return closedNames[name]
 }
 
+// ownerNames are the names (the label before the public suffix) of the
+// owners table's domains: a product named after one (Discord.NET) or such a
+// name under another country's suffix (discord.fr) is no owner's product or
+// site by its name alone.
+var ownerNames = func() map[string]bool {
+	m := map[string]bool{}
+	for d := range owners {
+		if k := strings.IndexByte(d, '.'); k > 0 {
+			m[d[:k]] = true
+		}
+	}
+	return m
+}()
+
 var closedNames = func() map[string]bool {
 	m := map[string]bool{}
 	for d, o := range owners {
@@ -327,6 +351,14 @@ var owners = func() map[string]ownerDomain {
 	add("reddit", "reddit.com", "redd.it")
 	add("spotify", "spotify.com", "spotify.link", "spoti.fi")
 	add("linkedin", "linkedin.com")
+	// hosting platforms and the suffix they give their users' sites
+	// under: [github.io](https://github.com/x) shows GitHub's site
+	// (x.github.io, a user's, is no platform's: see platformSuffix)
+	add("github", "github.com", "github.io")
+	add("gitlab", "gitlab.com", "gitlab.io")
+	add("vercel", "vercel.com", "vercel.app")
+	add("netlify", "netlify.com", "netlify.app")
+	add("cloudflare", "cloudflare.com", "pages.dev", "workers.dev")
 	anywhere("linkedin", "lnkd.in")
 	return m
 }()
