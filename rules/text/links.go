@@ -288,6 +288,9 @@ func (ls *linkSet) countMasked(s string, extra *Owners) {
 // look-alike (discordgg.xyz: see brandGlued).
 func productName(words, w, target, link string, extra *Owners) bool {
 	dot := strings.LastIndexByte(words, '.')
+	if dot <= 0 {
+		return false
+	}
 	last := words[dot+1:]
 	if !hasASCIIUpper(last) || strings.ToLower(words) == words {
 		return false
@@ -325,7 +328,9 @@ func productTarget(words string, dot int, target, link string, extra *Owners) bo
 	if strings.ReplaceAll(site, "-", "") == strings.ReplaceAll(strings.TrimPrefix(lower, "www."), ".", "") {
 		return true
 	}
-	name := strings.ReplaceAll(strings.TrimPrefix(lower[:dot], "www."), ".", "")
+	// the words before the suffix, lowered alone: a lowered letter may
+	// take fewer bytes (K, the Kelvin sign), so dot is no index in lower
+	name := strings.ReplaceAll(strings.TrimPrefix(strings.ToLower(words[:dot]), "www."), ".", "")
 	if len(name) < 3 || ownerNames[name] || extra.brandNamed(name) {
 		return false
 	}
