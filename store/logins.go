@@ -22,6 +22,22 @@ type LoginLimits interface {
 	LoginFailed(ctx context.Context, keys []string, at time.Time, keep time.Duration) error
 	// LoginSucceeded records that pair logged in at at, kept for keep.
 	LoginSucceeded(ctx context.Context, pair string, at time.Time, keep time.Duration) error
+	// LoginTry counts a login about to be checked as failed, at at, against
+	// the key of each of limits, each kept for keep, in one step with the
+	// check that each key has fewer than its Max failures after since: of
+	// logins tried at once on every instance, no more go ahead than the
+	// limits allow. When one is reached, nothing is recorded and ok is
+	// false. id names the failure, for LoginUncount.
+	LoginTry(ctx context.Context, limits []LoginLimit, since, at time.Time, keep time.Duration) (id string, ok bool, err error)
+	// LoginUncount takes back the failure id that LoginTry counted against
+	// keys: the login succeeded.
+	LoginUncount(ctx context.Context, keys []string, id string) error
+}
+
+// LoginLimit is a limit LoginTry holds a key to: fewer than Max failures.
+type LoginLimit struct {
+	Key string
+	Max int
 }
 
 // LoginFailuresKept is how many failures of one key a LoginLimits keeps at

@@ -29,6 +29,16 @@ func (c *Client) Run(ctx context.Context, out chan<- bot.Event) error {
 		return fmt.Errorf("discord: already running")
 	}
 	defer c.running.Store(false)
+	// Stopped (the shard's lease went to another process, or vigie stops),
+	// this process no longer sees the shard's guilds: their troubles are
+	// the next runner's to find (READY names the guilds vigie is in), not
+	// this one's to show on /healthz until it stops. Kept when Run failed:
+	// it is tried again here, and they would be told again.
+	defer func() {
+		if ctx.Err() != nil {
+			c.troubles.clear()
+		}
+	}()
 	// The gateway's reading loop hands events to a queue rather than to out:
 	// blocked on a slow consumer, it would miss the heartbeat ACKs and discordgo
 	// would drop the connection.

@@ -563,3 +563,26 @@ func TestNotInAListedGuild(t *testing.T) {
 		t.Errorf("troubles once vigie is in = %q, want none", got)
 	}
 }
+
+// TestTroublesGoWithTheShard: a process whose shard goes to another one
+// (its Run stopped: the shard's lease lost) no longer sees its guilds, nor
+// a GUILD_CREATE when vigie is invited back: the troubles it listed go with
+// the shard, for the process that runs it next to find at its READY,
+// rather than stay on this one's /healthz until it stops.
+func TestTroublesGoWithTheShard(t *testing.T) {
+	f := newFakeDiscord(t)
+	c, logs := newTestClient(t, f, Config{Guilds: []string{guildID}, DeskChannel: deskID})
+	stop := run(t, f, c, make(chan bot.Event, 4), allPerms)
+	f.Dispatch("GUILD_DELETE", map[string]any{"id": guildID})
+	testsync.Eventually(t, "the removal told", func() bool {
+		return strings.Contains(logs.String(), "vigie was removed from a guild it moderates")
+	})
+	if got := c.Troubles(); len(got) != 1 {
+		t.Fatalf("troubles after the removal = %q, want the guild", got)
+	}
+	stop()
+	testsync.Eventually(t, "Run stopped", func() bool { return !c.running.Load() })
+	if got := c.Troubles(); len(got) != 0 {
+		t.Errorf("troubles once the shard is no longer run here = %q, want none", got)
+	}
+}

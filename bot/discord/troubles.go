@@ -59,6 +59,13 @@ func (t *troubles) back(guild string) bool {
 	return was
 }
 
+// clear forgets them all: the shard is no longer this process's to watch.
+func (t *troubles) clear() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	clear(t.guilds)
+}
+
 var _ bot.Troubler = (*Client)(nil)
 
 // Troubles lists, sorted, the guilds vigie moderates and was removed from.

@@ -217,7 +217,10 @@ func mac(key []byte, purpose, msg string) string {
 // So guesses at one name are bounded by nameFailures per failureWindow, from
 // however many addresses, and by addrFailures per window per known client.
 // The counts are in the store (store.LoginLimits), so every instance on one
-// Redis holds a client to the same limits; a check is one round trip.
+// Redis holds a client to the same limits; a check is one round trip, and
+// an attempt is counted as a failure before its password is checked, in one
+// step with the check (take), so that guesses sent at once to several
+// instances are held to the limits too.
 type throttle struct {
 	st store.LoginLimits
 }
@@ -293,16 +296,44 @@ func (tl tally) check(now time.Time, a attempt) *refusal {
 	return nil
 }
 
-// fail records a failed login of an attempt whose tally was tl.
-func (t throttle) fail(ctx context.Context, now time.Time, a attempt, tl tally) error {
-	keys := []string{a.addrKey()}
+// take counts the attempt, whose tally was tl, as a failed login before its
+// password is checked, in one step with the check of the limits it is held
+// to: logins tried at once on several instances all read the tally before
+// any is counted, and would all go ahead. ok is false when a limit is
+// reached meanwhile. A login that succeeds takes its count back (uncount).
+// A browser with the name's device cookie is counted by it, the others by
+// address, and by name when the name does not know them (as check says).
+func (t throttle) take(ctx context.Context, now time.Time, a attempt, tl tally) (charge, error) {
+	limits := []store.LoginLimit{{Key: a.addrKey(), Max: addrFailures}}
 	switch {
 	case a.device != "" && len(tl.device) < addrFailures:
-		keys = []string{a.deviceKey()}
+		limits = []store.LoginLimit{{Key: a.deviceKey(), Max: addrFailures}}
 	case !tl.known:
-		keys = append(keys, a.nameKey())
+		limits = append(limits, store.LoginLimit{Key: a.nameKey(), Max: nameFailures})
 	}
-	if err := t.st.LoginFailed(ctx, keys, now, failureWindow); err != nil {
+	c := charge{keys: make([]string, len(limits))}
+	for i, l := range limits {
+		c.keys[i] = l.Key
+	}
+	var err error
+	c.id, c.ok, err = t.st.LoginTry(ctx, limits, now.Add(-failureWindow), now, failureWindow)
+	if err != nil {
+		return c, fmt.Errorf("login limits: %w", err)
+	}
+	return c, nil
+}
+
+// charge is a login that take counted as a failure: ok says it may go
+// ahead.
+type charge struct {
+	keys []string
+	id   string
+	ok   bool
+}
+
+// uncount takes back the failure a login that succeeded was counted as.
+func (t throttle) uncount(ctx context.Context, c charge) error {
+	if err := t.st.LoginUncount(ctx, c.keys, c.id); err != nil {
 		return fmt.Errorf("login limits: %w", err)
 	}
 	return nil

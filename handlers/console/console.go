@@ -536,16 +536,13 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 	} else {
 		err = errors.New("login limits: the store keeps none")
 	}
-	if !counted && try.device == "" {
+	uncountable := func(err error) {
 		c.o.Log.Error("console: login refused, the failed logins cannot be counted", "name", name, "addr", c.client(r), "err", err)
 		w.Header().Set("Retry-After", "30")
 		c.render(w, http.StatusServiceUnavailable, "login.html", map[string]any{"Next": next, "Name": name,
 			"Error": "Logins cannot be checked right now (the store is out of reach): try again shortly."})
-		return
 	}
-	if !counted {
-		c.o.Log.Warn("console: failed logins not counted, a known device goes ahead", "name", name, "addr", c.client(r), "err", err)
-	} else if no := tl.check(now, try); no != nil {
+	tooMany := func(no *refusal) {
 		c.o.Log.Warn("console: login refused, too many failures", "name", name, "addr", c.client(r), "by_name", no.byName)
 		minutes := int((no.wait + time.Minute - 1) / time.Minute)
 		msg := fmt.Sprintf("Too many failed attempts from here: try again in %d minutes.", minutes)
@@ -555,24 +552,56 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 		}
 		w.Header().Set("Retry-After", strconv.Itoa(int((no.wait+time.Second-1)/time.Second)))
 		c.render(w, http.StatusTooManyRequests, "login.html", map[string]any{"Next": next, "Name": name, "Error": msg})
+	}
+	if !counted && try.device == "" {
+		uncountable(err)
 		return
+	}
+	if !counted {
+		c.o.Log.Warn("console: failed logins not counted, a known device goes ahead", "name", name, "addr", c.client(r), "err", err)
+	} else if no := tl.check(now, try); no != nil {
+		tooMany(no)
+		return
+	}
+	// Counted as a failure before the password is checked, in one step with
+	// the limits: another instance may have counted guesses since the read.
+	var ch charge
+	if counted {
+		ch, err = c.tries.take(r.Context(), now, try, tl)
+		switch {
+		case err != nil && try.device == "":
+			uncountable(err)
+			return
+		case err != nil:
+			c.o.Log.Warn("console: failed logins not counted, a known device goes ahead", "name", name, "addr", c.client(r), "err", err)
+			counted = false
+		case !ch.ok:
+			// The limit was reached since the read: the tally read now
+			// says for how long (a minute if it no longer does).
+			no := &refusal{wait: time.Minute}
+			if tl, err := c.tries.read(r.Context(), now, try); err == nil {
+				if n := tl.check(now, try); n != nil {
+					no = n
+				}
+			}
+			tooMany(no)
+			return
+		}
 	}
 	hash := a.Hash
 	if !found {
 		hash = unknownName
 	}
 	if !checkPassword(c.idKey, hash, password) || !found {
-		if counted {
-			if err := c.tries.fail(r.Context(), now, try, tl); err != nil {
-				c.o.Log.Error("console: failed login not counted", "name", name, "addr", c.client(r), "err", err)
-			}
-		}
 		c.o.Log.Warn("console: failed login", "name", name, "addr", c.client(r))
 		c.render(w, http.StatusUnauthorized, "login.html", map[string]any{"Next": next, "Name": name,
 			"Error": "Wrong name or password."})
 		return
 	}
 	if counted {
+		if err := c.tries.uncount(r.Context(), ch); err != nil {
+			c.o.Log.Error("console: login counted as a failed one, not taken back", "name", name, "addr", c.client(r), "err", err)
+		}
 		if err := c.tries.succeed(r.Context(), now, try); err != nil {
 			c.o.Log.Error("console: login not remembered for its address", "name", name, "addr", c.client(r), "err", err)
 		}

@@ -215,3 +215,79 @@ func TestLoginsDoNotQueueBehindAHungStore(t *testing.T) {
 		}
 	}
 }
+
+// Guesses sent at once to two instances are held to the limit as if sent to
+// one: each is counted, in one step with the check of the limit, before its
+// password is hashed. Here an address has four failures of its five, and two
+// more guesses reach the two consoles together: the hash of each waits
+// until the other is either refused or hashing too, so that checking first
+// and counting after would let both through.
+func TestGuessesAtOnceOnTwoInstancesAreCounted(t *testing.T) {
+	for _, tc := range twoInstances("limits-at-once") {
+		t.Run(tc.name, func(t *testing.T) {
+			st1, st2 := tc.stores(t)
+			acc1, acc2 := st1.(store.Accounts), st2.(store.Accounts)
+			if err := acc1.PutAccount(context.Background(), store.Account{Name: "ann", Role: console.RoleModerator, Hash: console.HashPassword("correct horse")}); err != nil {
+				t.Fatal(err)
+			}
+			clk := &clock{t: time.Date(2026, 3, 1, 22, 0, 0, 0, time.UTC)}
+			cs := []*console.Console{
+				console.New(console.Options{Store: st1, Accounts: acc1, Insecure: true, Now: clk.Now, LoginWait: time.Minute}),
+				console.New(console.Options{Store: st2, Accounts: acc2, Insecure: true, Now: clk.Now, LoginWait: time.Minute}),
+			}
+			routes := []map[string]http.Handler{cs[0].Routes(), cs[1].Routes()}
+			for i := range addrFailuresBefore {
+				if code := newClient("203.0.113.90:6000").login(routes[i%2], "ann", "guess "+strconv.Itoa(i)); code != http.StatusUnauthorized {
+					t.Fatalf("guess %d: %d", i, code)
+				}
+			}
+			// hashing counts the guesses at the hash, returned those answered
+			// without one; a hash goes on once every guess is at one of them.
+			var mu sync.Mutex
+			cond := sync.NewCond(&mu)
+			hashing, returned := 0, 0
+			for _, c := range cs {
+				console.OnHash(c, func(uint32, uint32, uint8) {
+					mu.Lock()
+					defer mu.Unlock()
+					hashing++
+					cond.Broadcast()
+					for hashing+returned < len(cs) {
+						cond.Wait()
+					}
+				})
+			}
+			codes := make([]int, len(cs))
+			var wg sync.WaitGroup
+			for i := range cs {
+				wg.Go(func() {
+					codes[i] = newClient("203.0.113.90:6001").login(routes[i], "ann", "at once "+strconv.Itoa(i))
+					if codes[i] != http.StatusUnauthorized {
+						mu.Lock()
+						returned++
+						cond.Broadcast()
+						mu.Unlock()
+					}
+				})
+			}
+			wg.Wait()
+			checked := 0
+			for _, code := range codes {
+				switch code {
+				case http.StatusUnauthorized:
+					checked++
+				case http.StatusTooManyRequests:
+				default:
+					t.Fatalf("guesses at once: %v; want 401s and 429s", codes)
+				}
+			}
+			if checked != 1 {
+				t.Errorf("two guesses at once on two consoles, one guess left: %v, %d checked; want 1 checked (401), 1 refused (429)", codes, checked)
+			}
+		})
+	}
+}
+
+// addrFailuresBefore is one less than the failures an address may make in
+// the window.
+const addrFailuresBefore = 4

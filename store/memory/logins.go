@@ -3,6 +3,7 @@ package memory
 import (
 	"context"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -18,11 +19,16 @@ type loginBook struct {
 	failures map[string][]kept
 	// known is the last login of each pair.
 	known map[string]kept
+	// tries numbers the failures LoginTry counts.
+	tries uint64
 }
 
 // kept is a time and until when it is kept (on the clock of whoever
-// recorded it).
-type kept struct{ at, until time.Time }
+// recorded it); a failure LoginTry counted has an id, for LoginUncount.
+type kept struct {
+	at, until time.Time
+	id        string
+}
 
 // forgetAbove is how many keys a map of the book holds before those past
 // their time are dropped.
@@ -50,6 +56,53 @@ func (s *Store) LoginFailed(_ context.Context, keys []string, at time.Time, keep
 	b := &s.book.logins
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	b.fail(keys, at, keep, "")
+	return nil
+}
+
+// LoginTry counts a failure against the key of each limit, unless one has
+// its Max failures after since already.
+func (s *Store) LoginTry(_ context.Context, limits []store.LoginLimit, since, at time.Time, keep time.Duration) (string, bool, error) {
+	b := &s.book.logins
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	keys := make([]string, len(limits))
+	for i, l := range limits {
+		n := 0
+		for _, f := range b.failures[l.Key] {
+			if f.at.After(since) {
+				n++
+			}
+		}
+		if n >= l.Max {
+			return "", false, nil
+		}
+		keys[i] = l.Key
+	}
+	b.tries++
+	id := strconv.FormatUint(b.tries, 10)
+	b.fail(keys, at, keep, id)
+	return id, true, nil
+}
+
+// LoginUncount takes back the failure id LoginTry counted against keys.
+func (s *Store) LoginUncount(_ context.Context, keys []string, id string) error {
+	b := &s.book.logins
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, k := range keys {
+		fs := slices.DeleteFunc(b.failures[k], func(f kept) bool { return f.id == id })
+		if len(fs) == 0 {
+			delete(b.failures, k)
+			continue
+		}
+		b.failures[k] = fs
+	}
+	return nil
+}
+
+// fail records a failure against each key; b.mu is held.
+func (b *loginBook) fail(keys []string, at time.Time, keep time.Duration, id string) {
 	if b.failures == nil {
 		b.failures = map[string][]kept{}
 	}
@@ -62,14 +115,13 @@ func (s *Store) LoginFailed(_ context.Context, keys []string, at time.Time, keep
 	}
 	for _, k := range keys {
 		fs := slices.DeleteFunc(b.failures[k], func(f kept) bool { return !at.Before(f.until) })
-		fs = append(fs, kept{at: at, until: at.Add(keep)})
+		fs = append(fs, kept{at: at, until: at.Add(keep), id: id})
 		slices.SortStableFunc(fs, func(x, y kept) int { return x.at.Compare(y.at) })
 		if len(fs) > store.LoginFailuresKept {
 			fs = fs[len(fs)-store.LoginFailuresKept:]
 		}
 		b.failures[k] = fs
 	}
-	return nil
 }
 
 // LoginSucceeded records the last login of pair.

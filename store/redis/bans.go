@@ -39,6 +39,23 @@ end
 return prev
 `)
 
+// putBanOverScript: KEYS hash, due, drop; ARGV key, JSON, until, drop (”
+// for none), the JSON of the ban it replaces as it was read (” for none).
+// Returns 1 when written, 0 when the ban kept is no longer the one read:
+// another process wrote meanwhile, and its ban is read again.
+var putBanOverScript = goredis.NewScript(`
+local prev = redis.call('HGET', KEYS[1], ARGV[1]) or ''
+if prev ~= ARGV[5] then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
+if ARGV[4] == '' then
+  redis.call('ZREM', KEYS[3], ARGV[1])
+else
+  redis.call('ZADD', KEYS[3], ARGV[4], ARGV[1])
+end
+return 1
+`)
+
 // dueBansScript: KEYS hash, due; ARGV now, max (0: all). Returns the JSON of
 // the bans due, oldest Until first.
 var dueBansScript = goredis.NewScript(`
@@ -141,10 +158,30 @@ func (s *Store) banKeys() []string {
 // Until is kept to the millisecond.
 func (s *Store) PutBan(ctx context.Context, b store.TimedBan) (store.TimedBan, bool, error) {
 	var prev store.TimedBan
+	args, err := banArgs(b)
+	if err != nil {
+		return prev, false, fmt.Errorf("redis ban %s: %w", b.Key(), err)
+	}
+	old, err := putBanScript.Run(ctx, s.c, s.banKeys(), args...).Text()
+	if err != nil {
+		return prev, false, fmt.Errorf("redis ban %s: %w", b.Key(), err)
+	}
+	if old == "" {
+		return prev, false, nil
+	}
+	if err := json.Unmarshal([]byte(old), &prev); err != nil {
+		return prev, false, fmt.Errorf("redis ban %s: the one replaced: %w", b.Key(), err)
+	}
+	return prev, true, nil
+}
+
+// banArgs are the ARGV of putBanScript for b: its key, its JSON, its score
+// in the due set and its drop time (” for none).
+func banArgs(b store.TimedBan) ([]any, error) {
 	b.Until = time.UnixMilli(b.Until.UnixMilli()).UTC()
 	raw, err := banJSON(b)
 	if err != nil {
-		return prev, false, fmt.Errorf("redis ban %s: %w", b.Key(), err)
+		return nil, err
 	}
 	drop := ""
 	if at, ok := b.DropAt(); ok {
@@ -156,17 +193,43 @@ func (s *Store) PutBan(ctx context.Context, b store.TimedBan) (store.TimedBan, b
 	if !b.Due() {
 		due = millis(store.ForGoodUntil)
 	}
-	old, err := putBanScript.Run(ctx, s.c, s.banKeys(), b.Key(), raw, due, drop).Text()
+	return []any{b.Key(), raw, due, drop}, nil
+}
+
+// putBanUnlessLater writes b unless the ban kept under its key was given
+// after it, in one check-and-set against the book: the ban is read, and
+// written only if the book still holds what was read, read again else. A
+// ban another process gives between the read and the write is never
+// undone. later says the ban kept was given after b, and b not written.
+func (s *Store) putBanUnlessLater(ctx context.Context, b store.TimedBan) (later bool, err error) {
+	args, err := banArgs(b)
 	if err != nil {
-		return prev, false, fmt.Errorf("redis ban %s: %w", b.Key(), err)
+		return false, fmt.Errorf("redis ban %s: %w", b.Key(), err)
 	}
-	if old == "" {
-		return prev, false, nil
+	for {
+		raw, err := keptBanScript.Run(ctx, s.c, s.banKeys(), b.Key()).Text()
+		if errors.Is(err, goredis.Nil) {
+			raw, err = "", nil
+		}
+		if err != nil {
+			return false, fmt.Errorf("redis ban %s: %w", b.Key(), err)
+		}
+		var kept store.TimedBan
+		// A ban kept that does not read is replaced, as PutBan would.
+		if raw != "" && json.Unmarshal([]byte(raw), &kept) == nil && kept.Started.After(b.Started) {
+			return true, nil
+		}
+		n, err := putBanOverScript.Run(ctx, s.c, s.banKeys(), append(args, raw)...).Int64()
+		if err != nil {
+			return false, fmt.Errorf("redis ban %s: %w", b.Key(), err)
+		}
+		if n == 1 {
+			return false, nil
+		}
+		if err := ctx.Err(); err != nil {
+			return false, fmt.Errorf("redis ban %s: %w", b.Key(), err)
+		}
 	}
-	if err := json.Unmarshal([]byte(old), &prev); err != nil {
-		return prev, false, fmt.Errorf("redis ban %s: the one replaced: %w", b.Key(), err)
-	}
-	return prev, true, nil
 }
 
 // banJSON is b as the book keeps it: its Until to the millisecond.
@@ -303,7 +366,8 @@ func (f *Fallback) bansWaiting() int {
 }
 
 // writeBans writes the bans that wait for Redis, each unless a ban given
-// after it is kept there by then (another process's). It returns the first
+// after it is kept there by then (another process's), even one given while
+// it is written (putBanUnlessLater). It returns the first
 // error: the book is not read or written before they are in it, so that no
 // lift reads the entry one of them replaces.
 func (f *Fallback) writeBans(ctx context.Context) error {
@@ -319,24 +383,17 @@ func (f *Fallback) writeBans(ctx context.Context) error {
 	}
 	f.banMu.Unlock()
 	for _, b := range bans {
-		kept, ok, err := f.primary.KeptBan(ctx, b.Key())
-		if unavailable(err) || ctx.Err() != nil {
+		later, err := f.primary.putBanUnlessLater(ctx, b)
+		if err != nil && (unavailable(err) || ctx.Err() != nil) {
 			return fmt.Errorf("a ban given while redis was away, not written yet: %w", err)
 		}
-		later := err == nil && ok && kept.Started.After(b.Started)
-		if !later {
-			_, _, err := f.primary.PutBan(ctx, b)
-			if err != nil && (unavailable(err) || ctx.Err() != nil) {
-				return fmt.Errorf("a ban given while redis was away, not written yet: %w", err)
-			}
-			if err != nil {
-				// Redis answered, and refused it: tried again, it would
-				// hold the book for good. Dropped, and said.
-				f.log.Error("a ban given while redis was away, refused by redis: dropped; the member's earlier timed ban may lift it",
-					"platform", b.Event.Platform, "space", b.Event.Space, "author", b.Event.Author.ID, "err", err)
-				f.dropLater(b)
-				continue
-			}
+		if err != nil {
+			// Redis answered, and refused it: tried again, it would
+			// hold the book for good. Dropped, and said.
+			f.log.Error("a ban given while redis was away, refused by redis: dropped; the member's earlier timed ban may lift it",
+				"platform", b.Event.Platform, "space", b.Event.Space, "author", b.Event.Author.ID, "err", err)
+			f.dropLater(b)
+			continue
 		}
 		f.dropLater(b)
 		f.log.Info("a ban given while redis was away written to it", "platform", b.Event.Platform, "space", b.Event.Space,

@@ -10,6 +10,7 @@ import (
 
 	goredis "github.com/redis/go-redis/v9"
 
+	"github.com/vigie-bot/vigie/store"
 	"github.com/vigie-bot/vigie/store/redis"
 	"github.com/vigie-bot/vigie/store/redis/redistest"
 )
@@ -62,5 +63,60 @@ func TestDataLossTold(t *testing.T) {
 	}
 	if n := f.DataLost(); n != 1 {
 		t.Errorf("DataLost = %d after one loss, want 1", n)
+	}
+}
+
+// The data marker outlives the data it vouches for, not a fixed day: an
+// instance cut from Redis (or a fleet stopped) for longer than a day, and
+// back, finds it there with the data, rather than tell a loss that was not.
+// It expires no sooner than the cases and the longest strike written, and
+// not at all while the store holds what never expires (here the console's
+// accounts: the ban book and the recent events alike); once that is gone,
+// it expires again with the rest.
+func TestDataMarkerLastsAsTheData(t *testing.T) {
+	url := redistest.URL(t)
+	ctx := context.Background()
+	prefix := newPrefix()
+	primary, err := redis.Open(url, redis.WithPrefix(prefix))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := redis.NewFallback(primary, redis.FallbackOptions{RetryEvery: 10 * time.Millisecond})
+	t.Cleanup(func() { f.Close() })
+	opt, err := goredis.ParseURL(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := goredis.NewClient(opt)
+	defer c.Close()
+	marker := prefix + ":{probe}:marker"
+	ttl := func() time.Duration { return c.PTTL(ctx, marker).Val() }
+	// Bounds on the TTLs asked for, not on time: Redis counts down from
+	// them only between the check and the read.
+	const margin = time.Hour
+
+	waitFor(t, "the marker set to last as the cases (90 days)", func() bool {
+		return ttl() > redis.DefaultCaseTTL-margin
+	})
+	if err := f.AddStrike(ctx, store.Strike{Platform: "discord", Space: "g1", Author: "u1", At: time.Date(2026, 2, 3, 10, 0, 0, 0, time.UTC),
+		Rule: "insult", TTL: 200 * 24 * time.Hour}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the marker set to last as the 200-day strike", func() bool {
+		return ttl() > 200*24*time.Hour-margin
+	})
+	if err := f.PutAccount(ctx, store.Account{Name: "ann", Role: "moderator", Hash: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the marker kept with no expiry beside the accounts", func() bool { return ttl() == -1 })
+	if err := c.Del(ctx, prefix+":{accounts}").Err(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the marker expiring again once the accounts are gone", func() bool {
+		d := ttl()
+		return d > 200*24*time.Hour-margin && d <= 200*24*time.Hour
+	})
+	if n := f.DataLost(); n != 0 {
+		t.Errorf("DataLost = %d with no loss, want 0", n)
 	}
 }

@@ -2,7 +2,10 @@ package redis_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -191,5 +194,75 @@ func TestFallbackKeepsABanWhileRedisIsBusy(t *testing.T) {
 	kept, ok, err := f.KeptBan(ctx, forGood.Key())
 	if err != nil || !ok || !store.SameBan(kept, forGood) {
 		t.Errorf("KeptBan once the script was killed = %+v, %v, %v; want the ban for good, written", kept, ok, err)
+	}
+}
+
+// A ban for good that waited for Redis is written back against the book as
+// it is when written: a ban of the member given after it by another
+// process, written between the write-back's read of the book and its
+// write, stays. Written over, the later ban (here a timed ban a moderator
+// gave after the ban for good) would be lost.
+func TestFallbackWriteBackKeepsABanGivenWhileItWrites(t *testing.T) {
+	url := redistest.URL(t)
+	prefix := newPrefix()
+	ctx := context.Background()
+	at := time.Date(2026, 2, 3, 10, 0, 0, 0, time.UTC)
+	member := bot.Event{Platform: "discord", Space: "g1", Author: bot.Author{ID: "u1"}}
+	waiting := store.TimedBan{Event: member, Rule: "manual", By: "discord:42", Started: at, Until: store.ForGoodUntil}
+	later := store.TimedBan{Event: member, Rule: "manual", By: "discord:43", Started: at.Add(time.Hour), Until: at.Add(7 * 24 * time.Hour)}
+	other := otherProcess(t, url, prefix)
+
+	c, err := redis.NewClient(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	// The other process bans the member right after this one's first read
+	// of the member's ban in the book.
+	c.AddHook(&afterBanRead{key: waiting.Key(), then: func() {
+		if _, _, err := other.PutBan(ctx, later); err != nil {
+			t.Error(err)
+		}
+	}})
+	primary, err := redis.New(c, redis.WithPrefix(prefix))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := redis.NewFallback(primary, redis.FallbackOptions{})
+	t.Cleanup(func() { f.Close() })
+	f.PutBanLater(waiting)
+	if _, err := f.DueBans(ctx, at, 0); err != nil {
+		t.Fatal(err)
+	}
+	if kept, ok, err := other.KeptBan(ctx, waiting.Key()); err != nil || !ok || !store.SameBan(kept, later) {
+		t.Errorf("the member's ban after the write-back = %+v, %v, %v; want the later one, given while it wrote", kept, ok, err)
+	}
+}
+
+// afterBanRead is a go-redis hook that runs then once, after the first
+// script call that reads the ban of key in the book (the book's three keys,
+// its hash first, and key as the only argument).
+type afterBanRead struct {
+	key  string
+	then func()
+	done atomic.Bool
+}
+
+func (h *afterBanRead) DialHook(next goredis.DialHook) goredis.DialHook { return next }
+
+func (h *afterBanRead) ProcessPipelineHook(next goredis.ProcessPipelineHook) goredis.ProcessPipelineHook {
+	return next
+}
+
+func (h *afterBanRead) ProcessHook(next goredis.ProcessHook) goredis.ProcessHook {
+	return func(ctx context.Context, cmd goredis.Cmder) error {
+		err := next(ctx, cmd)
+		args := cmd.Args()
+		if name := cmd.Name(); (name == "evalsha" || name == "eval") && (err == nil || errors.Is(err, goredis.Nil)) && len(args) == 7 &&
+			fmt.Sprint(args[2]) == "3" && strings.HasSuffix(fmt.Sprint(args[3]), ":{bans}:all") &&
+			fmt.Sprint(args[6]) == h.key && h.done.CompareAndSwap(false, true) {
+			h.then()
+		}
+		return err
 	}
 }

@@ -68,9 +68,7 @@ func (s *Store) LoginFailures(ctx context.Context, keys []string, since time.Tim
 // failures older than keep, and those past the newest LoginFailuresKept,
 // are dropped on the way.
 func (s *Store) LoginFailed(ctx context.Context, keys []string, at time.Time, keep time.Duration) error {
-	nonce := make([]byte, 8)
-	rand.Read(nonce)
-	member := micros(at) + ":" + base64.RawURLEncoding.EncodeToString(nonce)
+	member := failureMember(at)
 	p := s.c.Pipeline()
 	for _, k := range keys {
 		key := s.loginFailKey(k)
@@ -83,6 +81,65 @@ func (s *Store) LoginFailed(ctx context.Context, keys []string, at time.Time, ke
 		return fmt.Errorf("redis login failed: %w", err)
 	}
 	return nil
+}
+
+// loginTryScript: KEYS the failure sets; ARGV since in microseconds (the
+// failures counted are after it), at in microseconds, the failure's member,
+// the drop bound (at less keep) in microseconds, keep in milliseconds, how
+// many a set keeps, then each set's limit. Returns 1 when the failure was
+// counted, 0 when a limit is reached (nothing recorded).
+var loginTryScript = goredis.NewScript(`
+for i, k in ipairs(KEYS) do
+  if redis.call('ZCOUNT', k, '(' .. ARGV[1], '+inf') >= tonumber(ARGV[6 + i]) then return 0 end
+end
+for _, k in ipairs(KEYS) do
+  redis.call('ZADD', k, ARGV[2], ARGV[3])
+  redis.call('ZREMRANGEBYSCORE', k, '-inf', ARGV[4])
+  redis.call('ZREMRANGEBYRANK', k, 0, -tonumber(ARGV[6]) - 1)
+  redis.call('PEXPIRE', k, ARGV[5])
+end
+return 1
+`)
+
+// LoginTry counts a failure against the key of each limit, unless one has
+// its Max failures after since already, in one script: the instances that
+// try logins at once count them one after the other.
+func (s *Store) LoginTry(ctx context.Context, limits []store.LoginLimit, since, at time.Time, keep time.Duration) (string, bool, error) {
+	member := failureMember(at)
+	keys := make([]string, len(limits))
+	args := []any{micros(since), micros(at), member, micros(at.Add(-keep)), max(keep, time.Millisecond).Milliseconds(), store.LoginFailuresKept}
+	for i, l := range limits {
+		keys[i] = s.loginFailKey(l.Key)
+		args = append(args, l.Max)
+	}
+	n, err := loginTryScript.Run(ctx, s.c, keys, args...).Int64()
+	if err != nil {
+		return "", false, fmt.Errorf("redis login try: %w", err)
+	}
+	if n != 1 {
+		return "", false, nil
+	}
+	return member, true, nil
+}
+
+// LoginUncount takes back the failure id LoginTry counted against keys.
+func (s *Store) LoginUncount(ctx context.Context, keys []string, id string) error {
+	p := s.c.Pipeline()
+	for _, k := range keys {
+		p.ZRem(ctx, s.loginFailKey(k), id)
+	}
+	if _, err := p.Exec(ctx); err != nil {
+		return fmt.Errorf("redis login uncount: %w", err)
+	}
+	return nil
+}
+
+// failureMember is a failure at at, as a member of the failure sets: its
+// time and a nonce, so that two failures at one time are two.
+func failureMember(at time.Time) string {
+	nonce := make([]byte, 8)
+	rand.Read(nonce)
+	return micros(at) + ":" + base64.RawURLEncoding.EncodeToString(nonce)
 }
 
 // LoginSucceeded records the last login of pair.
@@ -110,4 +167,12 @@ func (f *Fallback) LoginFailed(ctx context.Context, keys []string, at time.Time,
 
 func (f *Fallback) LoginSucceeded(ctx context.Context, pair string, at time.Time, keep time.Duration) error {
 	return f.primary.LoginSucceeded(ctx, pair, at, keep)
+}
+
+func (f *Fallback) LoginTry(ctx context.Context, limits []store.LoginLimit, since, at time.Time, keep time.Duration) (string, bool, error) {
+	return f.primary.LoginTry(ctx, limits, since, at, keep)
+}
+
+func (f *Fallback) LoginUncount(ctx context.Context, keys []string, id string) error {
+	return f.primary.LoginUncount(ctx, keys, id)
 }

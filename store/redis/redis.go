@@ -179,6 +179,9 @@ type Store struct {
 	nonce              string // makes counter members of events without id unique
 	seq                atomic.Int64
 	tidy               atomic.Int64 // counts observations: one in tidyEvery does housekeeping
+	// longestStrike is the longest TTL of a strike this process wrote, for
+	// the data marker's (markerTTL).
+	longestStrike atomic.Int64
 	// found says which counters only read were there when last read.
 	found found
 	trips atomic.Int64
@@ -454,18 +457,54 @@ func (s *Store) writable(ctx context.Context) error {
 }
 
 // markerScript keeps PREFIX:{probe}:marker, vigie's mark on this Redis's data,
-// for a day from now, and says whether it was there (1) or is set now (0).
+// and says whether it was there (1) or is set now (0). ARGV: its TTL in
+// milliseconds, 0 for none. A TTL never shortens one the marker has (another
+// process may know of data that lives longer), but ends one kept for good.
 var markerScript = goredis.NewScript(`
-if redis.call('PEXPIRE', KEYS[1], ARGV[1]) == 1 then return 1 end
-redis.call('SET', KEYS[1], '1', 'PX', ARGV[1])
-return 0`)
+local ttl = redis.call('PTTL', KEYS[1])
+if ARGV[1] == '0' then
+  if ttl == -2 then redis.call('SET', KEYS[1], '1') return 0 end
+  redis.call('PERSIST', KEYS[1])
+  return 1
+end
+if ttl == -2 then redis.call('SET', KEYS[1], '1', 'PX', ARGV[1]) return 0 end
+if ttl == -1 or ttl < tonumber(ARGV[1]) then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return 1`)
 
-// markerTTL is how long the marker outlives the last vigie that kept it.
-const markerTTL = 24 * time.Hour
+// markerFloor is the shortest time the marker outlives the last vigie that
+// kept it: the longest-lived data it vouches for sets it (markerTTL).
+const markerFloor = 24 * time.Hour
 
-// markData keeps the marker and reports whether it was there already.
+// markerTTL is how long the marker outlives its last check: as long as what
+// the store keeps with a TTL may be there after the last write of the last
+// vigie, the cases and audit (90 days by default), the journal, the longest
+// strike this process wrote, a day at least. A Redis cut from vigie for less
+// still holds that data when vigie is back, and the marker with it: a marker
+// gone then is a loss, not the data's own end.
+func (s *Store) markerTTL() time.Duration {
+	return max(markerFloor, s.cfg.caseTTL, s.cfg.auditTTL, DefaultJournalTTL+time.Hour, time.Duration(s.longestStrike.Load()))
+}
+
+// markData keeps the marker and reports whether it was there already. While
+// the store holds data that never expires (the console's accounts, the ban
+// book, the recent events), the marker does not expire either: they stay
+// when every vigie is stopped, for as long as one may, and one started after
+// must not find them with the marker gone. Once they are gone, the marker
+// expires with the rest (markerTTL): a prefix nobody uses any more keeps it
+// no longer than its other data.
 func (s *Store) markData(ctx context.Context) (bool, error) {
-	n, err := markerScript.Run(ctx, s.c, []string{s.cfg.prefix + ":{probe}:marker"}, markerTTL.Milliseconds()).Int()
+	p := s.c.Pipeline()
+	lasting := []*goredis.IntCmd{p.Exists(ctx, s.accountsKey()), p.Exists(ctx, s.banKeys()[0]), p.Exists(ctx, s.historyKey())}
+	if _, err := p.Exec(ctx); err != nil {
+		return false, fmt.Errorf("redis data marker: %w", err)
+	}
+	ttl := s.markerTTL().Milliseconds()
+	for _, c := range lasting {
+		if c.Val() > 0 {
+			ttl = 0
+		}
+	}
+	n, err := markerScript.Run(ctx, s.c, []string{s.cfg.prefix + ":{probe}:marker"}, ttl).Int()
 	if err != nil {
 		return false, fmt.Errorf("redis data marker: %w", err)
 	}
@@ -1210,6 +1249,12 @@ func (s *Store) strikeCall(st store.Strike) ([]string, []any) {
 	ttl := st.TTL
 	if ttl <= 0 {
 		ttl = store.DefaultStrikeTTL
+	}
+	for {
+		l := s.longestStrike.Load()
+		if int64(ttl) <= l || s.longestStrike.CompareAndSwap(l, int64(ttl)) {
+			break
+		}
 	}
 	at := st.At.UnixMilli()
 	member := strconv.FormatInt(at+ms(ttl), 10) + ":" + st.Rule + ":" + s.nonce + ":" + strconv.FormatInt(s.seq.Add(1), 36)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -75,5 +76,68 @@ func testLoginLimits(t *testing.T, newStore func(t *testing.T) store.Store) {
 		!slices.IsSortedFunc(got, func(x, y time.Time) int { return x.Compare(y) }) {
 		t.Errorf("%d failures of one key read as %d (newest %v), want the newest %s at least, oldest first",
 			n, len(got), got[len(got)-1], strconv.Itoa(store.LoginFailuresKept))
+	}
+}
+
+// testLoginTry: LoginTry counts a failure against every key of its limits
+// only while each key is under its limit (failures after since), in one
+// step: of twenty tries at once on a key with a limit of five, five are
+// counted, whatever their order. LoginUncount takes a counted one back.
+func testLoginTry(t *testing.T, newStore func(t *testing.T) store.Store) {
+	ctx := context.Background()
+	st, ok := newStore(t).(store.LoginLimits)
+	if !ok {
+		t.Fatal("the store keeps no login limits (store.LoginLimits)")
+	}
+	const keep = 15 * time.Minute
+	now := t0.Add(time.Hour)
+	since := now.Add(-keep)
+	// One failure exactly at since is over: not counted against the limit.
+	if err := st.LoginFailed(ctx, []string{"addr:192.0.2.1"}, since, keep); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var ids []string
+	for range 20 {
+		wg.Go(func() {
+			id, ok, err := st.LoginTry(ctx, []store.LoginLimit{{Key: "addr:192.0.2.1", Max: 5}}, since, now, keep)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			if ok {
+				mu.Lock()
+				ids = append(ids, id)
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if len(ids) != 5 || len(slices.Compact(slices.Sorted(slices.Values(ids)))) != 5 {
+		t.Fatalf("20 tries at once under a limit of 5: counted %q; want 5, each with its own id", ids)
+	}
+	// A limit reached on one key records nothing on the others.
+	if _, ok, err := st.LoginTry(ctx, []store.LoginLimit{{Key: "name:ann", Max: 10}, {Key: "addr:192.0.2.1", Max: 5}}, since, now, keep); ok || err != nil {
+		t.Errorf("a try past the address's limit: ok %v, %v; want refused", ok, err)
+	}
+	fs, _, err := st.LoginFailures(ctx, []string{"name:ann", "addr:192.0.2.1"}, since.Add(time.Nanosecond), "")
+	if err != nil || len(fs[0]) != 0 || len(fs[1]) != 5 {
+		t.Fatalf("failures after the refused try: %v, %v; want none for the name, 5 for the address", fs, err)
+	}
+	// One taken back makes room for one more.
+	if err := st.LoginUncount(ctx, []string{"addr:192.0.2.1"}, ids[0]); err != nil {
+		t.Fatal(err)
+	}
+	fs, _, err = st.LoginFailures(ctx, []string{"addr:192.0.2.1"}, since.Add(time.Nanosecond), "")
+	if err != nil || len(fs[0]) != 4 {
+		t.Errorf("failures once one is taken back: %v, %v; want 4", fs, err)
+	}
+	if _, ok, err := st.LoginTry(ctx, []store.LoginLimit{{Key: "name:ann", Max: 10}, {Key: "addr:192.0.2.1", Max: 5}}, since, now, keep); !ok || err != nil {
+		t.Errorf("a try once one is taken back: ok %v, %v; want counted", ok, err)
+	}
+	fs, _, err = st.LoginFailures(ctx, []string{"name:ann", "addr:192.0.2.1"}, since.Add(time.Nanosecond), "")
+	if err != nil || len(fs[0]) != 1 || len(fs[1]) != 5 {
+		t.Errorf("failures after it: %v, %v; want 1 for the name, 5 for the address", fs, err)
 	}
 }

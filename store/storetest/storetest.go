@@ -42,6 +42,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	t.Run("JournalTakenOnce", func(t *testing.T) { testJournalTakenOnce(t, newStore) })
 	t.Run("Accounts", func(t *testing.T) { testAccounts(t, newStore) })
 	t.Run("LoginLimits", func(t *testing.T) { testLoginLimits(t, newStore) })
+	t.Run("LoginTry", func(t *testing.T) { testLoginTry(t, newStore) })
 	t.Run("StrikesLifted", func(t *testing.T) { testStrikesLifted(t, newStore) })
 	t.Run("EventHistory", func(t *testing.T) { testEventHistory(t, newStore) })
 	t.Run("FAQWordings", func(t *testing.T) { testFAQWordings(t, newStore) })
