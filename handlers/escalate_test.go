@@ -197,25 +197,11 @@ func TestReminderNotDeliveredIsTriedAgain(t *testing.T) {
 // good (not retryable) waits for the case's next reminder; tried each minute,
 // it would be refused each minute.
 func TestReminderRefusedForGoodIsNotTriedAgain(t *testing.T) {
-	st := memory.New(memory.WithCaseEpoch("tests"))
-	defer st.Close()
 	t0 := time.Date(2026, 11, 20, 22, 0, 0, 0, time.UTC)
 	now := t0
 	desk := &deskRecorder{}
-	m, err := handlers.New(handlers.Options{Store: st, Desk: desk, Now: func() time.Time { return now }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	esc, err := handlers.NewEscalation(m, handlers.EscalationOptions{Age: 2 * time.Hour, Interval: time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
+	esc := oneCaseToRemind(t, desk, &now)
 	ctx := context.Background()
-	ev := bot.Event{ID: "m0", Platform: "discord", Space: "g", Channel: "c0", Author: bot.Author{ID: "u0"}, Text: "x", At: now}
-	v := bot.Verdict{EventID: ev.ID, Matches: []bot.Match{{Rule: "r", Actions: []bot.Action{{Kind: bot.ActForward, Text: "r"}}}}}
-	if err := m.Handle(ctx, ev, v); err != nil {
-		t.Fatal(err)
-	}
 	tries := func() int {
 		desk.mu.Lock()
 		defer desk.mu.Unlock()
@@ -236,6 +222,29 @@ func TestReminderRefusedForGoodIsNotTriedAgain(t *testing.T) {
 			t.Errorf("at +%s: %d announced (%v), %d tried; want none announced, %d tried", after, n, err, got, want)
 		}
 	}
+}
+
+// oneCaseToRemind opens one case forwarded to desk, at *now, on a memory
+// store, and returns the escalation that reminds of it after two hours,
+// then each hour; *now is the moderator's clock, moved by the test.
+func oneCaseToRemind(t *testing.T, desk *deskRecorder, now *time.Time) *handlers.Escalation {
+	t.Helper()
+	st := memory.New(memory.WithCaseEpoch("tests"))
+	t.Cleanup(func() { st.Close() })
+	m, err := handlers.New(handlers.Options{Store: st, Desk: desk, Now: func() time.Time { return *now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	esc, err := handlers.NewEscalation(m, handlers.EscalationOptions{Age: 2 * time.Hour, Interval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := bot.Event{ID: "m0", Platform: "discord", Space: "g", Channel: "c0", Author: bot.Author{ID: "u0"}, Text: "x", At: *now}
+	v := bot.Verdict{EventID: ev.ID, Matches: []bot.Match{{Rule: "r", Actions: []bot.Action{{Kind: bot.ActForward, Text: "r"}}}}}
+	if err := m.Handle(context.Background(), ev, v); err != nil {
+		t.Fatal(err)
+	}
+	return esc
 }
 
 // metric reads an unlabelled series of reg.
@@ -489,25 +498,11 @@ func TestCaseLeftBeingTried(t *testing.T) {
 func TestReminderRefusedByTheDeskChatIsTriedAgain(t *testing.T) {
 	for _, refusal := range []error{handlers.ErrDeskChatRefused, handlers.ErrDeskTokenRefused} {
 		t.Run(refusal.Error(), func(t *testing.T) {
-			st := memory.New(memory.WithCaseEpoch("tests"))
-			defer st.Close()
 			t0 := time.Date(2026, 11, 20, 22, 0, 0, 0, time.UTC)
 			now := t0
 			desk := &deskRecorder{}
-			m, err := handlers.New(handlers.Options{Store: st, Desk: desk, Now: func() time.Time { return now }})
-			if err != nil {
-				t.Fatal(err)
-			}
-			esc, err := handlers.NewEscalation(m, handlers.EscalationOptions{Age: 2 * time.Hour, Interval: time.Hour})
-			if err != nil {
-				t.Fatal(err)
-			}
+			esc := oneCaseToRemind(t, desk, &now)
 			ctx := context.Background()
-			ev := bot.Event{ID: "m0", Platform: "discord", Space: "g", Channel: "c0", Author: bot.Author{ID: "u0"}, Text: "x", At: now}
-			v := bot.Verdict{EventID: ev.ID, Matches: []bot.Match{{Rule: "r", Actions: []bot.Action{{Kind: bot.ActForward, Text: "r"}}}}}
-			if err := m.Handle(ctx, ev, v); err != nil {
-				t.Fatal(err)
-			}
 			desk.mu.Lock()
 			// as the daemon's desk says it: the platform's 403, not worth a
 			// retry by itself, behind the refusal
