@@ -39,7 +39,13 @@ func (m *Moderator) Moderate(ctx context.Context, r bot.ModRequest) (string, err
 	}
 	switch r.Command {
 	case bot.ModWarns:
-		return m.warnsText(ctx, ev)
+		text, err := m.warnsText(ctx, ev)
+		if err != nil {
+			// an empty answer is one no platform posts: the moderator
+			// would hear nothing
+			return fmt.Sprintf("Could not read the warnings of %s: %v", who, err), err
+		}
+		return text, nil
 	case bot.ModNote:
 		return m.note(ctx, r, who)
 	case bot.ModResetWarns:

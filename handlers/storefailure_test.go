@@ -134,3 +134,26 @@ func TestBanDuringAnOutageNotLiftedByAnEarlierTimedBan(t *testing.T) {
 		})
 	}
 }
+
+// /warns while Redis is stopped: the moderator is told the store did not
+// answer. The answer was empty, which Telegram and Discord refuse to post:
+// the moderator heard nothing.
+func TestWarnsStoreFailureIsSaid(t *testing.T) {
+	srv := redistest.Start(t)
+	st, err := redis.Open(srv.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	srv.Stop()
+	p := &chat{recorder: recorder{name: "discord"}}
+	m, err := handlers.New(handlers.Options{Platforms: map[string]bot.Platform{"discord": p}, Store: st,
+		Now: (&clock{t: at}).Now, Retry: handlers.Retry{Attempts: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, err := m.Moderate(context.Background(), bot.ModRequest{Command: bot.ModWarns, Target: event("discord"), By: "discord:42"})
+	if err == nil || !strings.HasPrefix(text, "Could not read the warnings of ") || !strings.Contains(text, err.Error()) {
+		t.Errorf("/warns with Redis stopped = %q, %v; want the failure said", text, err)
+	}
+}

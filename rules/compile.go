@@ -477,33 +477,61 @@ func compileSchedule(d *decoder, fs fileSpec, loc *time.Location) schedule {
 
 func compileList(d *decoder, ls listSpec, opts LoadOptions) *wordList {
 	where := fmt.Sprintf("list %q", ls.Name)
-	entries := ls.Entries
-	if ls.FileNode != nil {
-		tooMany := fmt.Sprintf("%s: the list files come to more than %d MiB in all: name fewer, or smaller ones", where, maxListsBytes>>20)
-		if d.listBytes > maxListsBytes {
-			d.errorf(ls.FileNode, "%s", tooMany) // not read: past the bound already
-			return nil
-		}
-		data, err := readListFile(d.file, ls.File, maxListBytes, opts)
+	if ls.FileNode == nil {
+		l, err := text.NewList(ls.Entries)
 		if err != nil {
-			d.errorf(ls.FileNode, "%s: %v", where, err)
+			d.errorf(ls.Node, "%s: %v", where, err)
 			return nil
 		}
-		// A list costs more than its bytes (some 50 times a small file's
-		// in memory): each file counts as 64 KiB at least, so that a few
-		// hundred list files are the most a rule file names.
-		if d.listBytes += max(int64(len(data)), minListCharge); d.listBytes > maxListsBytes {
-			d.errorf(ls.FileNode, "%s", tooMany)
-			return nil
-		}
-		entries = parseListFile(data)
+		return &wordList{name: ls.Name, l: l}
 	}
-	l, err := text.NewList(entries)
-	if err != nil {
-		d.errorf(ls.Node, "%s: %v", where, err)
+	key := fileKey(d.file, ls.File, opts)
+	f, seen := d.listFiles[key]
+	if !seen || key == "" {
+		f = readList(d.file, ls.File, opts)
+		if key != "" {
+			if d.listFiles == nil {
+				d.listFiles = map[string]listFile{}
+			}
+			d.listFiles[key] = f
+		}
+	}
+	switch {
+	case f.readErr != nil:
+		d.errorf(ls.FileNode, "%s: %v", where, f.readErr)
+		return nil
+	case f.err != nil:
+		d.errorf(ls.Node, "%s: %v", where, f.err)
 		return nil
 	}
-	return &wordList{name: ls.Name, l: l}
+	return &wordList{name: ls.Name, l: f.l}
+}
+
+// listFile is a list file read and compiled, or why it is not.
+type listFile struct {
+	l       *text.List
+	readErr error // the file could not be read
+	err     error // its entries could not be compiled
+}
+
+func readList(ruleFile, name string, opts LoadOptions) listFile {
+	data, err := readListFile(ruleFile, name, maxListBytes, opts)
+	if err != nil {
+		return listFile{readErr: err}
+	}
+	l, err := text.NewList(parseListFile(data))
+	return listFile{l: l, err: err}
+}
+
+// fileKey is where a list or model file named name is read, the same for
+// every spelling of it (./lists/a.txt, lists//a.txt): files named under
+// one key are read once. "" for a name read apart each time, which
+// readListFile refuses.
+func fileKey(ruleFile, name string, opts LoadOptions) string {
+	if name == "" || opts.Confined && !filepath.IsLocal(name) {
+		return ""
+	}
+	return modelPath(ruleFile, name, opts)
 }
 
 // The largest list and model files a rule file may name. The starter pack's
@@ -513,19 +541,12 @@ func compileList(d *decoder, ls listSpec, opts LoadOptions) *wordList {
 // than read: a load, and so a reload, never waits on a pipe nor fills the
 // memory.
 //
-// The files of one rule file are bounded in all too: each name is read and
-// compiled, and a draft of the console's 1 MiB naming one model 30,000
-// times (or a list 30,000 times) asked for tens of GB.
+// A file named many times is read and compiled once (fileKey): a draft of
+// the console's 1 MiB naming one model 30,000 times (or a list 30,000
+// times) asked for tens of GB when each name read its own copy.
 const (
 	maxListBytes  = 16 << 20
 	maxModelBytes = classify.MaxFileBytes
-	// all the list files of a rule file, each counted once per name: as
-	// much as one list file of the largest may be
-	maxListsBytes = maxListBytes
-	// what a list file counts at least towards maxListsBytes: 256 files
-	minListCharge = 64 << 10
-	// all the model files of a rule file, each counted once per name
-	maxModelsBytes = maxModelBytes
 	// the rule file itself: its lists belong in list files
 	maxRuleFileBytes = 16 << 20
 )

@@ -54,28 +54,26 @@ func compileModels(d *decoder, specs []modelSpec, opts LoadOptions) (map[string]
 			ref.m = m
 			info.Off, info.Replaced = m == nil, m != nil
 		} else {
-			tooMany := fmt.Errorf("the model files come to more than %d MiB in all: name fewer, or smaller ones", maxModelsBytes>>20)
-			var data []byte
-			err := tooMany // not read: past the bound already
-			if d.modelBytes <= maxModelsBytes {
-				data, err = readListFile(d.file, ms.File, maxModelBytes, opts)
-			}
-			if err == nil {
-				if d.modelBytes += int64(len(data)); d.modelBytes > maxModelsBytes {
-					err = tooMany
+			key := fileKey(d.file, ms.File, opts)
+			f, seen := d.modelFiles[key]
+			if !seen || key == "" {
+				f = readModel(d.file, ms.File, opts)
+				if key != "" {
+					if d.modelFiles == nil {
+						d.modelFiles = map[string]modelFile{}
+					}
+					d.modelFiles[key] = f
 				}
 			}
-			if err != nil {
-				d.errorf(ms.FileNode, "%s: %v", where, err)
+			switch {
+			case f.readErr != nil:
+				d.errorf(ms.FileNode, "%s: %v", where, f.readErr)
 				// declared all the same: score("NAME") is then not
 				// also reported as unknown
-			} else {
-				m := new(classify.Model)
-				if err := m.UnmarshalBinary(data); err != nil {
-					d.errorf(ms.FileNode, "%s: %s: %v", where, info.Path, err)
-				} else {
-					ref.m = m
-				}
+			case f.err != nil:
+				d.errorf(ms.FileNode, "%s: %s: %v", where, info.Path, f.err)
+			default:
+				ref.m = f.m
 			}
 		}
 		if ref.m != nil {
@@ -86,6 +84,27 @@ func compileModels(d *decoder, specs []modelSpec, opts LoadOptions) (map[string]
 		infos = append(infos, info)
 	}
 	return refs, names, infos
+}
+
+// modelFile is a model file read and decoded, or why it is not.
+type modelFile struct {
+	m       *classify.Model
+	readErr error // the file could not be read
+	err     error // it is not a model
+}
+
+// readModel reads and decodes a model file. A model is never changed once
+// decoded: the names of one file share it.
+func readModel(ruleFile, name string, opts LoadOptions) modelFile {
+	data, err := readListFile(ruleFile, name, maxModelBytes, opts)
+	if err != nil {
+		return modelFile{readErr: err}
+	}
+	m := new(classify.Model)
+	if err := m.UnmarshalBinary(data); err != nil {
+		return modelFile{err: err}
+	}
+	return modelFile{m: m}
 }
 
 // modelPath is where a model's file is read, as readListFile finds it.

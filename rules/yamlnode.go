@@ -31,9 +31,11 @@ type decoder struct {
 	// testEventsMade counts the tests' events made so far, repeats included
 	// (maxTestEvents).
 	testEventsMade int
-	// listBytes and modelBytes count the bytes of the list and model
-	// files read so far (maxListsBytes, maxModelsBytes).
-	listBytes, modelBytes int64
+	// listFiles and modelFiles are the list and model files read so far,
+	// by the path they were read at (fileKey): a file named many times is
+	// read and compiled once, its names sharing it.
+	listFiles  map[string]listFile
+	modelFiles map[string]modelFile
 }
 
 // maxProblems bounds the problems reported for one file: past it a CM fixes the

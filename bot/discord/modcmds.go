@@ -229,9 +229,11 @@ func (c *Client) modRequest(ctx context.Context, i *discordgo.Interaction, data 
 		r.Target.Author.Roles = c.author(i.GuildID, data.Resolved.Users[memberID], data.Resolved.Members[memberID]).Roles
 	}
 	if duration != "" {
-		d, err := parseDuration(duration)
-		if err != nil || d <= 0 {
-			return r, "Write the duration like 10m, 2h or 7d."
+		// Read as Telegram's commands and the rule file read theirs: 1w,
+		// 1.5d and 2W as well as 7d.
+		d, err := bot.ParseDuration(strings.ToLower(duration))
+		if err != nil {
+			return r, "Nothing done: " + err.Error() + ". Write the duration like 10m, 2h, 7d or 1w."
 		}
 		r.Duration = d
 	}

@@ -299,7 +299,7 @@ func TestModMessagesAndWarnings(t *testing.T) {
 		}
 	}
 	w.f.Dispatch("INTERACTION_CREATE", modSlash("9009", mallory, permBan, "ban", &bob, opt("duration", 3, "soon")))
-	if got := w.answer(t, "9009"); got != "Write the duration like 10m, 2h or 7d." {
+	if got := w.answer(t, "9009"); got != `Nothing done: invalid duration "soon" (want a number and a unit: 30s, 10m, 2h, 7d, 1w). Write the duration like 10m, 2h, 7d or 1w.` {
 		t.Errorf("/ban duration:soon = %q", got)
 	}
 }

@@ -149,7 +149,8 @@ func (c *Client) Warn(ctx context.Context, ev bot.Event, text string) error {
 }
 
 // Timeout mutes the author: restrictChatMember with no right to send anything
-// until now+d.
+// until now+d. A banned member is left banned (errBannedMute): the
+// restrictions would replace the ban, and they could join again.
 func (c *Client) Timeout(ctx context.Context, ev bot.Event, d time.Duration) error {
 	t, err := authorTarget(bot.ActTimeout, ev)
 	if err != nil {
@@ -157,6 +158,11 @@ func (c *Client) Timeout(ctx context.Context, ev bot.Event, d time.Duration) err
 	}
 	if t.user < 0 {
 		return &bot.ActionError{Op: bot.ActTimeout, Err: errors.New("telegram: a chat writing as itself cannot be muted, only banned")}
+	}
+	if banned, err := c.banned(ctx, bot.ActTimeout, t.chat, t.user); err != nil {
+		return err
+	} else if banned {
+		return &bot.ActionError{Op: bot.ActTimeout, Err: errBannedMute}
 	}
 	params := tgbotapi.Params{
 		"chat_id":                          itoa(t.chat),
@@ -283,6 +289,12 @@ var errBannedAlready = errors.New("telegram: the member is banned here, and a ki
 // with every permission gives a banned member their permissions back, and
 // lifts the ban with them.
 var errBannedUnmute = errors.New("telegram: the member is banned here, and an unmute would lift the ban: nothing done (/unban lets them back)")
+
+// errBannedMute is a mute of a member who is banned: a member has one set
+// of restrictions in a supergroup, a ban being the one that takes the chat
+// away, and restrictChatMember replaces it: the banned member becomes a
+// muted one who is not in the chat and may join again.
+var errBannedMute = errors.New("telegram: the member is banned here, and a mute would lift the ban: nothing done")
 
 // banned reports whether user is banned from chat, as getChatMember says
 // now (status "kicked"). An answer that fails for good (a user Telegram

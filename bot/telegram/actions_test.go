@@ -57,7 +57,7 @@ func TestActionsCallTheBotAPI(t *testing.T) {
 		{name: "delete", do: func() error { return c.Delete(ctx, ev) }, methods: []string{"deleteMessage"},
 			want: map[string]string{"chat_id": chat, "message_id": "10"}},
 		{name: "delete without a message", do: func() error { return c.Delete(ctx, join) }, wantErr: "has no message"},
-		{name: "mute for 10 minutes", do: func() error { return c.Timeout(ctx, ev, 10*time.Minute) }, methods: []string{"restrictChatMember"},
+		{name: "mute for 10 minutes, a member not banned", do: func() error { return c.Timeout(ctx, ev, 10*time.Minute) }, methods: []string{"getChatMember", "restrictChatMember"},
 			want: map[string]string{"chat_id": chat, "user_id": "7", "use_independent_chat_permissions": "true"}, until: until(10 * time.Minute),
 			check: func(t *testing.T, p map[string]string) {
 				var perms map[string]bool
@@ -71,7 +71,7 @@ func TestActionsCallTheBotAPI(t *testing.T) {
 				}
 			}},
 		{name: "a very short mute is stretched, not made permanent", do: func() error { return c.Timeout(ctx, ev, 5*time.Second) },
-			methods: []string{"restrictChatMember"}, want: map[string]string{"user_id": "7"}, until: until(minRestriction)},
+			methods: []string{"getChatMember", "restrictChatMember"}, want: map[string]string{"user_id": "7"}, until: until(minRestriction)},
 		{name: "a channel cannot be muted", do: func() error { return c.Timeout(ctx, channelPost, time.Minute) }, wantErr: "cannot be muted"},
 		{name: "unmute gives every permission back, for good, to a member not banned", do: func() error { return c.Untimeout(ctx, ev) }, methods: []string{"getChatMember", "restrictChatMember"},
 			want: map[string]string{"chat_id": chat, "user_id": "7", "use_independent_chat_permissions": "true"}, until: absent,

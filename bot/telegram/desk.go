@@ -701,7 +701,13 @@ func (c *Client) decideReply(ctx context.Context, m *tgbotapi.Message, thread in
 
 // say answers a message in its chat (plain text).
 func (c *Client) say(ctx context.Context, m *tgbotapi.Message, thread int, text string) {
-	if _, err := c.sendMessage(ctx, "", outgoing{chat: m.Chat.ID, thread: thread, replyTo: m.MessageID, text: text}); err != nil {
+	c.sayWithin(ctx, m, thread, text, 0)
+}
+
+// sayWithin is say waiting for Telegram's limits patience at most (0: as
+// long as an answer does).
+func (c *Client) sayWithin(ctx context.Context, m *tgbotapi.Message, thread int, text string, patience time.Duration) {
+	if _, err := c.sendMessage(ctx, "", outgoing{chat: m.Chat.ID, thread: thread, replyTo: m.MessageID, text: text, patience: patience}); err != nil {
 		c.log.Warn("cannot answer a command", "chat", m.Chat.ID, "err", err)
 	}
 }

@@ -103,3 +103,24 @@ func TestVerifyOffLeavesABanAlone(t *testing.T) {
 		t.Errorf("not logged:\n%s", logs)
 	}
 }
+
+// A mute is restrictChatMember too: the restrictions it sets replace the
+// member's, a ban among them, and a banned member becomes a restricted one
+// who may join again. A mute of a banned member does nothing and says why.
+func TestMuteLeavesABanAlone(t *testing.T) {
+	w := newModWorld(t)
+	spam := w.say(bob, "buy cheap followers")
+	w.f.setMember(group.id, bob.id, "kicked")
+	got := w.command(alice, "/mute 30m", spam) // alice is a CM
+	if !strings.HasPrefix(got, "Could not mute Bob Martin: ") || !strings.Contains(got, "the member is banned here, and a mute would lift the ban") {
+		t.Errorf("answer = %q", got)
+	}
+	if n := w.f.count("restrictChatMember", nil) + w.f.count("unbanChatMember", nil); n != 0 {
+		t.Errorf("%d restrictions or unbans of a banned member: the ban was lifted", n)
+	}
+	w.f.setMember(group.id, bob.id, "member")
+	if got := w.command(alice, "/mute 30m", spam); got != "Muted Bob Martin for 30m." {
+		t.Errorf("answer = %q", got)
+	}
+	w.f.waitFor("restrictChatMember", 1, userIs(bob.id))
+}

@@ -82,7 +82,21 @@ func (c *Client) handleModCommand(ctx context.Context, m *tgbotapi.Message, thre
 		c.say(ctx, m, thread, "vigie cannot tell who an anonymous administrator is: turn off \"Remain anonymous\" to use "+attempt+".")
 		return
 	}
-	if ok, why := c.mayModerate(ctx, chat, m.From, info.Right); !ok {
+	ok, why, unchecked := c.mayModerate(ctx, chat, m.From, info.Right)
+	if unchecked != nil {
+		// Telegram did not say (a 429 in a raid, a 5xx): no refusal, which
+		// would tell an administrator the command is not theirs, and be
+		// told once per 10 minutes; nothing is done, and they are told so
+		// each time.
+		c.log.Warn("moderator's command not carried out: rights not checked", "audit", true, "user", cmID(m.From),
+			"chat", chat, "attempt", attempt, "err", unchecked)
+		ctx, cancel := reportContext(ctx)
+		defer cancel()
+		c.sayWithin(ctx, m, thread, "Nothing done: vigie could not ask Telegram whether you may "+rightWords(info.Right)+
+			" here ("+unchecked.Error()+"): send "+attempt+" again in a moment.", refusalPatience)
+		return
+	}
+	if !ok {
 		c.log.Warn("moderator's command refused", "audit", true, "user", cmID(m.From), "name", fullName(m.From),
 			"username", m.From.UserName, "chat", chat, "attempt", attempt, "why", why)
 		c.tellRefused(ctx, m, thread, "Sorry, "+attempt+" is for the administrators of this group who may "+rightWords(info.Right)+".", true)
@@ -303,39 +317,43 @@ func utf16Slice(s string, from int) string {
 
 // mayModerate reports whether u may give a command needing right in chat: a
 // CM of the desk, or an administrator of chat with that right, as Telegram
-// says now. why says what was missing.
-func (c *Client) mayModerate(ctx context.Context, chat int64, u *tgbotapi.User, right bot.ModRight) (bool, string) {
+// says now. why says what was missing; unchecked is set when Telegram did
+// not answer and is worth asking again (a 429, a 5xx): neither yes nor no.
+func (c *Client) mayModerate(ctx context.Context, chat int64, u *tgbotapi.User, right bot.ModRight) (ok bool, why string, unchecked error) {
 	if u == nil || u.IsBot {
-		return false, "a bot"
+		return false, "a bot", nil
 	}
 	if c.desk.Load().cms[u.ID] {
-		return true, ""
+		return true, "", nil
 	}
 	raw, err := c.call(ctx, "", "getChatMember", tgbotapi.Params{"chat_id": itoa(chat), "user_id": itoa(u.ID)})
+	if err != nil && bot.Retryable(err) {
+		return false, "", err
+	}
 	if err != nil {
-		return false, "getChatMember failed: " + err.Error()
+		return false, "getChatMember failed: " + err.Error(), nil
 	}
 	var cm tgbotapi.ChatMember
 	if err := json.Unmarshal(raw, &cm); err != nil {
-		return false, "getChatMember: " + err.Error()
+		return false, "getChatMember: " + err.Error(), nil
 	}
 	switch {
 	case cm.Status == "creator":
-		return true, ""
+		return true, "", nil
 	case cm.Status != "administrator":
-		return false, "not an administrator (" + cm.Status + ")"
+		return false, "not an administrator (" + cm.Status + ")", nil
 	}
 	switch right {
 	case bot.RightBan, bot.RightKick, bot.RightMute:
 		if !cm.CanRestrictMembers {
-			return false, "an administrator without can_restrict_members"
+			return false, "an administrator without can_restrict_members", nil
 		}
 	case bot.RightDelete:
 		if !cm.CanDeleteMessages {
-			return false, "an administrator without can_delete_messages"
+			return false, "an administrator without can_delete_messages", nil
 		}
 	}
-	return true, ""
+	return true, "", nil
 }
 
 // rightWords names a right the way Telegram's settings do.

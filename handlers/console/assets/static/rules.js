@@ -49,7 +49,14 @@
     });
     out.appendChild(ul);
   }
-  function check() { post("check").then(function (r) { showProblems(r.problems); }); }
+  // A check the console refuses (the session ended, the draft too large)
+  // says so: "Checking…" would stay for ever.
+  function check() {
+    post("check").then(function (r) { showProblems(r.problems); }).catch(function (e) {
+      out.className = "problems bad";
+      out.textContent = "Not checked: " + e.message;
+    });
+  }
   var timer;
   draft.addEventListener("input", function () {
     clearTimeout(timer);
