@@ -700,8 +700,9 @@ func syncDir(dir string) {
 }
 
 // SpoolIdentity names the spool of the store at url with prefix: the URL's
-// scheme, user, addresses, database and master name, without its password
-// and client options, so that a new password or timeout keeps the spool.
+// scheme, user, addresses, database (its path, or the db option, which
+// go-redis reads in its place) and master name, without its password and
+// client options, so that a new password or timeout keeps the spool.
 func SpoolIdentity(rawURL, prefix string) string {
 	u, err := url.Parse(rawURL)
 	if err != nil {
@@ -713,6 +714,9 @@ func SpoolIdentity(rawURL, prefix string) string {
 	id := u.Scheme + "://" + u.User.Username() + "@" + u.Host + u.Path
 	for _, a := range addrs {
 		id += " addr=" + a
+	}
+	if db := q.Get("db"); db != "" {
+		id += " db=" + db
 	}
 	if m := q.Get("master_name"); m != "" {
 		id += " master_name=" + m
