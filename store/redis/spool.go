@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"sort"
 	"strconv"
@@ -147,6 +148,9 @@ func OpenSpool(dir, identity string, log *slog.Logger) (*Spool, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("spool: %w", err)
 	}
+	if err := spoolDirMine(dir); err != nil {
+		return nil, err
+	}
 	sum := sha256.Sum256([]byte(identity))
 	s := &Spool{dir: dir, base: "spool-" + hex.EncodeToString(sum[:4]), log: log,
 		live: make(map[string]spoolRecordLine), wake: make(chan struct{}, 1), done: make(chan struct{})}
@@ -204,6 +208,28 @@ func OpenSpool(dir, identity string, log *slog.Logger) (*Spool, error) {
 	sort.Slice(s.loaded, func(i, j int) bool { return s.loaded[i].N < s.loaded[j].N })
 	s.n.Store(maxN)
 	return s, nil
+}
+
+// spoolDirMine refuses a directory that another user owns, or that others
+// may write: what they put there would be written to Redis at the next
+// start (cases for the desk, bans for good, journal removals that end the
+// retries of actions), and a file they swap for a link would have vigie
+// write over the file it points to.
+func spoolDirMine(dir string) error {
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("spool: %w", err)
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("spool: %s is not a directory", dir)
+	}
+	if owner, mine := ownedByMe(fi); !mine {
+		return fmt.Errorf("spool: the directory %s belongs to %s, not to the user vigie runs as: what they put there would be written to redis", dir, owner)
+	}
+	if perm := fi.Mode().Perm(); perm&0o022 != 0 && runtime.GOOS != "windows" {
+		return fmt.Errorf("spool: the directory %s is open to other users (mode %04o), who could put there what vigie writes to redis: chmod 700 %s", dir, perm, dir)
+	}
+	return nil
 }
 
 // slots lists the slot numbers of this store's files in the directory.
