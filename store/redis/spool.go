@@ -134,6 +134,13 @@ type spoolCase struct {
 	Cards   []bot.CardRef `json:"cards,omitempty"`
 }
 
+// maxSpoolFile is the size past which a spool file is not read at start.
+// A spool holds what the Fallback keeps for Redis (1,000 cases and 10,000
+// audit entries by default, each with its message: under 200 MiB even at
+// the platforms' longest messages), and grows to about twice that before it
+// is written again whole: a file far past it was written by something else.
+const maxSpoolFile = 512 << 20
+
 // maxSpoolSlots bounds the files of one store in a directory.
 const maxSpoolSlots = 64
 
@@ -271,6 +278,18 @@ func (s *Spool) othersLeft() {
 // number, and the file is kept aside (FILE.unread-UNIXTIME) for a person
 // to look at, its readable items taken all the same.
 func (s *Spool) read(path string, items map[string]spoolRecordLine) error {
+	if fi, err := os.Stat(path); err == nil && fi.Size() > maxSpoolFile {
+		// Read whole, it could take more memory than the machine has, and
+		// vigie, killed at every start, would never run again.
+		aside := fmt.Sprintf("%s.unread-%d", path, time.Now().Unix())
+		if err := os.Rename(path, aside); err != nil {
+			return fmt.Errorf("spool: %s is too big to be read (%d MiB), and could not be kept aside: %w", path, fi.Size()>>20, err)
+		}
+		syncDir(s.dir)
+		s.log.Error("spool: a file too big to be read at start (a spool holds at most what vigie keeps in memory for redis, a few hundred MiB at worst): kept aside as it was, not read",
+			"file", aside, "bytes", fi.Size())
+		return nil
+	}
 	data, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
