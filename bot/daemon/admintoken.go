@@ -126,8 +126,20 @@ func ReadAdminToken(getenv func(string) string, port string) (MadeToken, error) 
 		return m, fmt.Errorf("the admin token of vigie run: %w (run this as the user who started vigie run, or set VIGIE_ADMIN_TOKEN)", err)
 	}
 	m.Token = string(bytes.TrimSpace(b))
-	if a, err := os.ReadFile(adminAddrFile(m.File)); err == nil {
-		m.Addr = string(bytes.TrimSpace(a))
+	// The address says where the token goes: one written by another user
+	// (a directory swapped under vigie, in a parent folder of theirs) would
+	// send it to their server.
+	addrFile := adminAddrFile(m.File)
+	if fi, err := os.Lstat(addrFile); err == nil {
+		if owner, mine := ownedByMe(fi); !mine || !fi.Mode().IsRegular() {
+			if mine {
+				owner = "no one: it is not a file"
+			}
+			return MadeToken{File: m.File}, fmt.Errorf("the admin token of vigie run: %s belongs to %s: it says where the token goes, which is not sent then (remove the directory %s and restart vigie run, or set VIGIE_ADMIN_TOKEN)", addrFile, owner, dir)
+		}
+		if a, err := os.ReadFile(addrFile); err == nil {
+			m.Addr = string(bytes.TrimSpace(a))
+		}
 	}
 	return m, nil
 }
