@@ -7,9 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 )
 
 // When VIGIE_ADMIN_TOKEN is not set, vigie run makes a token of its own at
@@ -69,25 +72,81 @@ func AdminTokenFile(dir, port string) string {
 	return filepath.Join(dir, "admin-token-"+port)
 }
 
-// ReadAdminToken is the token that the vigie run listening on port wrote for
-// this user, and the file it looked in. A file that is not there is no error,
-// nor a user with no directory for it: the token is then "" (vigie run is
-// another user's, or not running), and file too in the second case.
-func ReadAdminToken(getenv func(string) string, port string) (token, file string, err error) {
+// MadeToken is what vigie run wrote for its user: the token, in its file
+// (admin-token-PORT, the token alone, for scripts to cat), and the address it
+// listens on, beside it (admin-token-PORT.addr), which the token is to be
+// sent to and nowhere else.
+type MadeToken struct {
+	Token string
+	// Addr is the address vigie run listens on (127.0.0.1:8080, [::]:8080);
+	// "" when a vigie that did not write it runs there.
+	Addr string
+	// File is where it was read: "" when the user has no directory for it.
+	File string
+}
+
+// Dial is the address a client sends the token to: the one vigie run
+// listens on, or, for a listener on every address, the loopback address of
+// its family; "" when the file did not say. A client that dialled what its
+// URL names instead could reach another user's server on the same port at
+// another loopback address ("localhost" is ::1 and 127.0.0.1 on most
+// systems, ::1 tried first), and hand it the token.
+func (m MadeToken) Dial() string {
+	host, port, err := net.SplitHostPort(m.Addr)
+	if err != nil {
+		return ""
+	}
+	ip, err := netip.ParseAddr(host)
+	switch {
+	case err != nil:
+		return ""
+	case ip.IsUnspecified() && ip.Is4():
+		ip = netip.MustParseAddr("127.0.0.1")
+	case ip.IsUnspecified():
+		ip = netip.IPv6Loopback()
+	}
+	return net.JoinHostPort(ip.String(), port)
+}
+
+// ReadAdminToken is what the vigie run listening on port wrote for this
+// user. A file that is not there is no error, nor a user with no directory
+// for it: the token is then "" (vigie run is another user's, or not
+// running), and the file too in the second case.
+func ReadAdminToken(getenv func(string) string, port string) (MadeToken, error) {
 	dir, err := AdminTokenDir(getenv)
 	if err != nil {
-		return "", "", nil
+		return MadeToken{}, nil
 	}
-	file = AdminTokenFile(dir, port)
-	b, err := os.ReadFile(file)
+	m := MadeToken{File: AdminTokenFile(dir, port)}
+	b, err := os.ReadFile(m.File)
 	if errors.Is(err, fs.ErrNotExist) {
-		return "", file, nil
+		return m, nil
 	}
 	if err != nil {
-		return "", file, fmt.Errorf("the admin token of vigie run: %w (run this as the user who started vigie run, or set VIGIE_ADMIN_TOKEN)", err)
+		return m, fmt.Errorf("the admin token of vigie run: %w (run this as the user who started vigie run, or set VIGIE_ADMIN_TOKEN)", err)
 	}
-	return string(bytes.TrimSpace(b)), file, nil
+	m.Token = string(bytes.TrimSpace(b))
+	// The address says where the token goes: one written by another user
+	// (a directory swapped under vigie, in a parent folder of theirs) would
+	// send it to their server.
+	addrFile := adminAddrFile(m.File)
+	if fi, err := os.Lstat(addrFile); err == nil {
+		if owner, mine := ownedByMe(fi); !mine || !fi.Mode().IsRegular() {
+			if mine {
+				owner = "no one: it is not a file"
+			}
+			return MadeToken{File: m.File}, fmt.Errorf("the admin token of vigie run: %s belongs to %s: it says where the token goes, which is not sent then (remove the directory %s and restart vigie run, or set VIGIE_ADMIN_TOKEN)", addrFile, owner, dir)
+		}
+		if a, err := os.ReadFile(addrFile); err == nil {
+			m.Addr = string(bytes.TrimSpace(a))
+		}
+	}
+	return m, nil
 }
+
+// adminAddrFile is the file beside the token's that says where vigie run
+// listens.
+func adminAddrFile(tokenFile string) string { return tokenFile + ".addr" }
 
 // newAdminToken is 32 random bytes, in base64 without padding: 43 characters
 // fit for a header.
@@ -120,16 +179,28 @@ func prepareAdminTokenDir(dir string) error {
 	return nil
 }
 
-// writeAdminToken writes token to file, in place of what was there: a new
+// writeAdminToken writes token to file, and addr, the address vigie run
+// listens on, beside it (the address first: a CLI that finds the new token
+// finds where it goes), in place of what was there: a new
 // file of mode 0600 renamed over the old one, so that a CLI reads the old
 // token or the new one, never half of one. A file there that another user
 // owns is refused: another vigie (run as root?) uses this directory.
-func writeAdminToken(file string, token []byte) error {
-	if fi, err := os.Lstat(file); err == nil {
-		if owner, mine := ownedByMe(fi); !mine {
-			return &SetupError{Msg: fmt.Sprintf("the admin token's file %s belongs to %s, not to the user vigie runs as (another vigie run, as another user, uses this directory?); remove it, or set %s to a directory of yours, or set VIGIE_ADMIN_TOKEN", file, owner, adminTokenDirEnv)}
+func writeAdminToken(file string, token []byte, addr string) error {
+	for _, f := range []string{file, adminAddrFile(file)} {
+		if fi, err := os.Lstat(f); err == nil {
+			if owner, mine := ownedByMe(fi); !mine {
+				return &SetupError{Msg: fmt.Sprintf("the admin token's file %s belongs to %s, not to the user vigie runs as (another vigie run, as another user, uses this directory?); remove it, or set %s to a directory of yours, or set VIGIE_ADMIN_TOKEN", f, owner, adminTokenDirEnv)}
+			}
 		}
 	}
+	if err := replaceFile(adminAddrFile(file), []byte(addr+"\n")); err != nil {
+		return err
+	}
+	return replaceFile(file, append(slices.Clip(token), '\n'))
+}
+
+// replaceFile writes b to a new file of mode 0600, renamed over file.
+func replaceFile(file string, b []byte) error {
 	tmp, err := os.CreateTemp(filepath.Dir(file), ".admin-token-*")
 	if err != nil {
 		return fmt.Errorf("write the admin token: %w", err)
@@ -141,7 +212,7 @@ func writeAdminToken(file string, token []byte) error {
 		tmp.Close()
 		return fmt.Errorf("write the admin token: %w", err)
 	}
-	if _, err := tmp.Write(append(token, '\n')); err != nil {
+	if _, err := tmp.Write(b); err != nil {
 		tmp.Close()
 		return fmt.Errorf("write the admin token: %w", err)
 	}
@@ -154,12 +225,13 @@ func writeAdminToken(file string, token []byte) error {
 	return nil
 }
 
-// removeAdminToken removes file at the stop, if it still holds token: a
-// vigie run started since on the same port has written its own.
+// removeAdminToken removes file, and the address beside it, at the stop, if
+// it still holds token: a vigie run started since on the same port has
+// written its own.
 func removeAdminToken(file string, token []byte) error {
 	b, err := os.ReadFile(file)
 	if err != nil || !bytes.Equal(bytes.TrimSpace(b), token) {
 		return nil
 	}
-	return os.Remove(file)
+	return errors.Join(os.Remove(file), os.Remove(adminAddrFile(file)))
 }

@@ -273,3 +273,32 @@ func TestInsecureKeepsTheAdminToken(t *testing.T) {
 		t.Errorf("GET /v1/cases with the token, --insecure = %d %.200s", r.code, r.body)
 	}
 }
+
+// The address beside the token is believed only from a file of the user's
+// own: one that another user put there (a directory swapped under vigie,
+// in a parent folder of theirs) would have the commands send the token to
+// their server.
+func TestAdminAddrOfAnotherUser(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Skip("only root can give a file to another user")
+	}
+	dir := filepath.Join(t.TempDir(), "vigie")
+	in := start(t, rulesV1, map[string]string{"VIGIE_ADMIN_TOKEN_DIR": dir})
+	port := in.base[strings.LastIndexByte(in.base, ':')+1:]
+	addr := filepath.Join(dir, "admin-token-"+port+".addr")
+	if err := os.Remove(addr); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(addr, []byte("127.0.0.1:1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(addr, 65534, 65534); err != nil {
+		t.Fatal(err)
+	}
+	made, err := daemon.ReadAdminToken(func(k string) string {
+		return map[string]string{"VIGIE_ADMIN_TOKEN_DIR": dir}[k]
+	}, port)
+	if err == nil || !strings.Contains(err.Error(), addr+" belongs to") {
+		t.Errorf("ReadAdminToken = %+v, %v; want an error naming %s and whose it is", made, err, addr)
+	}
+}

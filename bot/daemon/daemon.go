@@ -608,7 +608,7 @@ func (d *daemon) serve(ctx context.Context, reload <-chan struct{}) error {
 		// Named after the port, known only now (port 0 picks one).
 		_, port, _ := net.SplitHostPort(ln.Addr().String())
 		file := AdminTokenFile(d.adminTokenDir, port)
-		if err := writeAdminToken(file, d.adminToken); err != nil {
+		if err := writeAdminToken(file, d.adminToken, ln.Addr().String()); err != nil {
 			ln.Close()
 			return err
 		}

@@ -258,16 +258,16 @@ func (r reply) json(t *testing.T, v any) {
 func readToken(t testing.TB, dir, base string) string {
 	t.Helper()
 	port := base[strings.LastIndexByte(base, ':')+1:]
-	token, file, err := daemon.ReadAdminToken(func(k string) string {
+	made, err := daemon.ReadAdminToken(func(k string) string {
 		if k == "VIGIE_ADMIN_TOKEN_DIR" {
 			return dir
 		}
 		return ""
 	}, port)
-	if err != nil || token == "" {
-		t.Fatalf("admin token of %s in %s: %q, %v", base, file, token, err)
+	if err != nil || made.Token == "" {
+		t.Fatalf("admin token of %s in %s: %q, %v", base, made.File, made.Token, err)
 	}
-	return token
+	return made.Token
 }
 
 // do sends a request with the admin token vigie made (in.token), unless

@@ -2,9 +2,11 @@ package daemon
 
 import (
 	"bytes"
+	"errors"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -59,5 +61,61 @@ func TestOpenSpool(t *testing.T) {
 				t.Errorf("the log shows the Redis password: %s", logs.String())
 			}
 		})
+	}
+}
+
+// A spool's directory that other users may write, or that another user
+// owns, is refused: whoever can put a file there has vigie write it to
+// Redis at its next start (cases for the desk, bans for good, journal
+// removals that end the retries of actions), or swap a file for a link to
+// one of vigie's user. Named by VIGIE_SPOOL_DIR, it stops the start; the
+// default one is said and vigie runs without spool.
+func TestSpoolDirOfOthers(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("no unix modes")
+	}
+	const url = "redis://127.0.0.1:6379/0"
+	open := func(t *testing.T, env map[string]string) (string, error) {
+		var logs bytes.Buffer
+		cfg := Config{Logger: slog.New(slog.NewTextHandler(&logs, nil)), Getenv: func(k string) string { return env[k] }}
+		sp, err := openSpool(cfg, url, "")
+		if sp != nil {
+			sp.Close()
+			return logs.String(), errors.New("opened the spool in " + filepath.Dir(sp.Path()))
+		}
+		return logs.String(), err
+	}
+	shared := filepath.Join(t.TempDir(), "spool")
+	if err := os.Mkdir(shared, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(shared, 0o777); err != nil { // past the umask
+		t.Fatal(err)
+	}
+	if _, err := open(t, map[string]string{"VIGIE_SPOOL_DIR": shared}); err == nil || !strings.Contains(err.Error(), "open to other users") {
+		t.Errorf("VIGIE_SPOOL_DIR mode 0777: %v; want a refusal saying it is open to other users", err)
+	}
+	home := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(home, ".local", "state", "vigie", "spool"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(filepath.Join(home, ".local", "state", "vigie", "spool"), 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if logs, err := open(t, map[string]string{"HOME": home}); err != nil || !strings.Contains(logs, "open to other users") {
+		t.Errorf("default directory mode 0777: %v, logs %s; want no spool, and the reason logged", err, logs)
+	}
+	if os.Getuid() != 0 {
+		return // only root can give a directory to another user
+	}
+	theirs := filepath.Join(t.TempDir(), "spool")
+	if err := os.Mkdir(theirs, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(theirs, 65534, 65534); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := open(t, map[string]string{"VIGIE_SPOOL_DIR": theirs}); err == nil || !strings.Contains(err.Error(), "belongs to") {
+		t.Errorf("VIGIE_SPOOL_DIR of another user: %v; want a refusal saying whose it is", err)
 	}
 }

@@ -107,3 +107,40 @@ func TestShutdownWithRedisHungSpools(t *testing.T) {
 		}
 	}
 }
+
+// Two vigie on one Redis, kept apart by the database the URL names with
+// ?db= (go-redis's option), have two spools: what waits for one database
+// is never written to the other. Before, the spool's name left ?db= out,
+// and the second vigie took the first's cases back into its own database,
+// where its desk listed another community's cases.
+func TestSpoolOfAnotherDatabase(t *testing.T) {
+	srv := redistest.Start(t, "--appendonly", "yes", "--appendfsync", "always")
+	dir := filepath.Join(t.TempDir(), "spool")
+	first := start(t, rulesV1, map[string]string{"VIGIE_REDIS_URL": srv.URL() + "?db=1", "VIGIE_SPOOL_DIR": dir})
+	srv.Stop()
+	if v := first.post(t, message("db1-s-1", "u-db1", "free nitro")); !slices.Contains(rulesOf(v), "scam") {
+		t.Fatalf("event matched %q, want scam", rulesOf(v))
+	}
+	testsync.Eventually(t, "the case waiting for Redis", func() bool {
+		return metric(t, first, "vigie_store_buffered") >= 1
+	})
+	if err := first.stop(); err != nil {
+		t.Fatal(err)
+	}
+
+	second := start(t, rulesV1, map[string]string{"VIGIE_REDIS_URL": srv.URL() + "?db=2", "VIGIE_SPOOL_DIR": dir})
+	srv.Restart()
+	var open struct {
+		Cases []struct{ Event struct{ ID string } }
+	}
+	testsync.Eventually(t, "the second vigie back on Redis, nothing waiting", func() bool {
+		return metric(t, second, "vigie_store_buffered") == 0 && metric(t, second, "vigie_store_degraded") == 0
+	})
+	second.do(t, "GET", "/v1/cases", nil, nil).json(t, &open)
+	if len(open.Cases) != 0 {
+		t.Errorf("the vigie of database 2 lists %+v; want none: the case waits for database 1", open.Cases)
+	}
+	if logs := second.logs.String(); !strings.Contains(logs, "a file of another store") {
+		t.Errorf("the second vigie does not say the other store's spool holds items:\n%s", logs)
+	}
+}

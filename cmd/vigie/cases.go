@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/netip"
 	"net/url"
@@ -314,6 +315,23 @@ func urlPort(u *url.URL) string {
 	return "80"
 }
 
+// pinnedClient connects to addr alone, whatever the URL's host resolves to,
+// and follows no redirect: the token vigie run made goes to the address it
+// listens on, not to a server of another user listening on the same port at
+// another loopback address (::1 beside 127.0.0.1: "localhost" names both on
+// most systems, and ::1 is tried first).
+func pinnedClient(addr string) *http.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	var d net.Dialer
+	tr.DialContext = func(ctx context.Context, network, _ string) (net.Conn, error) {
+		return d.DialContext(ctx, network, addr)
+	}
+	return &http.Client{
+		Transport:     tr,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}
+
 // adminAPI asks a running vigie's admin endpoints.
 type adminAPI struct {
 	c    *cli
@@ -346,17 +364,23 @@ func (a adminAPI) do(ctx context.Context, method, path string, q url.Values, bod
 		return nil, 0, err
 	}
 	tok, tokenFile := getenv("VIGIE_ADMIN_TOKEN"), ""
+	client := http.DefaultClient
 	if tok == "" && loopbackHost(u.Hostname()) {
 		// The token that vigie run made for its user, when it is ours; it is
-		// never sent to another machine.
-		if tok, tokenFile, err = daemon.ReadAdminToken(getenv, urlPort(u)); err != nil {
+		// never sent to another machine, nor to another server of this one.
+		made, err := daemon.ReadAdminToken(getenv, urlPort(u))
+		if err != nil {
 			return nil, 0, err
+		}
+		tok, tokenFile = made.Token, made.File
+		if dial := made.Dial(); tok != "" && dial != "" {
+			client = pinnedClient(dial)
 		}
 	}
 	if tok != "" {
 		req.Header.Set("Authorization", "Bearer "+tok)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		return nil, 0, fmt.Errorf("%w (is vigie run serving there? --url or VIGIE_URL gives its address)", err)
 	}

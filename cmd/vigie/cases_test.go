@@ -6,12 +6,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -345,5 +347,71 @@ func TestLoopbackHost(t *testing.T) {
 		if got := loopbackHost(host); got != want {
 			t.Errorf("loopbackHost(%q) = %v, want %v", host, got, want)
 		}
+	}
+}
+
+// The token vigie run made goes to the address vigie run listens on, and
+// nowhere else: another user of the machine may listen on the same port at
+// another loopback address (::1 beside 127.0.0.1, the two addresses
+// "localhost" names on most systems, the first tried being ::1), and a
+// command whose URL reaches that one first would send it the token.
+func TestMadeTokenGoesWhereVigieListens(t *testing.T) {
+	ln, err := net.Listen("tcp", "[::1]:0")
+	if err != nil {
+		t.Skip("no IPv6 loopback here:", err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	// Another user's server, on the same port of the IPv4 loopback.
+	theirs, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+	if err != nil {
+		t.Skip("the same port on 127.0.0.1 is taken:", err)
+	}
+	var mu sync.Mutex
+	var got []string
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		got = append(got, r.Header.Get("Authorization"))
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, "[]")
+	})}
+	go srv.Serve(theirs)
+	t.Cleanup(func() { srv.Close() })
+
+	vigieAt := fmt.Sprintf("[::1]:%d", port)
+	env := map[string]string{"VIGIE_LISTEN": vigieAt}
+	tokenDir(t, env)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan result, 1)
+	go func() { done <- runIn(ctx, "", env, "run", "--config", "testdata/good.yaml") }()
+	t.Cleanup(func() {
+		cancel()
+		if r := <-done; r.code != 0 {
+			t.Errorf("vigie run: exit %d\n%s", r.code, r.stderr)
+		}
+	})
+	for {
+		resp, err := http.Get("http://" + vigieAt + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				break
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+
+	cli := map[string]string{"VIGIE_URL": fmt.Sprintf("http://127.0.0.1:%d", port), "VIGIE_ADMIN_TOKEN_DIR": env["VIGIE_ADMIN_TOKEN_DIR"]}
+	r := runIn(context.Background(), "", cli, "cases", "list")
+	mu.Lock()
+	defer mu.Unlock()
+	for _, h := range got {
+		if h != "" {
+			t.Errorf("the server at 127.0.0.1:%d, not vigie's, was sent %q", port, h)
+		}
+	}
+	if r.code != exitOK || r.stdout != "No open case.\n" {
+		t.Errorf("cases list with vigie run at %s: %+v, want its answer", vigieAt, r)
 	}
 }

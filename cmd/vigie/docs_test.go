@@ -116,12 +116,12 @@ func TestScripts(t *testing.T) {
 // vigie cases reads it.
 func scriptToken(ts *testscript.TestScript) string {
 	addr := ts.Getenv("VIGIE_LISTEN")
-	token, file, err := daemon.ReadAdminToken(ts.Getenv, addr[strings.LastIndexByte(addr, ':')+1:])
+	made, err := daemon.ReadAdminToken(ts.Getenv, addr[strings.LastIndexByte(addr, ':')+1:])
 	ts.Check(err)
-	if token == "" {
-		ts.Fatalf("no admin token in %s", file)
+	if made.Token == "" {
+		ts.Fatalf("no admin token in %s", made.File)
 	}
-	return token
+	return made.Token
 }
 
 // scriptCurl is the little of curl the docs use: curl [-s] [-X METHOD]

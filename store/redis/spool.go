@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"sort"
 	"strconv"
@@ -133,6 +134,13 @@ type spoolCase struct {
 	Cards   []bot.CardRef `json:"cards,omitempty"`
 }
 
+// maxSpoolFile is the size past which a spool file is not read at start.
+// A spool holds what the Fallback keeps for Redis (1,000 cases and 10,000
+// audit entries by default, each with its message: under 200 MiB even at
+// the platforms' longest messages), and grows to about twice that before it
+// is written again whole: a file far past it was written by something else.
+const maxSpoolFile = 512 << 20
+
 // maxSpoolSlots bounds the files of one store in a directory.
 const maxSpoolSlots = 64
 
@@ -146,6 +154,9 @@ func OpenSpool(dir, identity string, log *slog.Logger) (*Spool, error) {
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("spool: %w", err)
+	}
+	if err := spoolDirMine(dir); err != nil {
+		return nil, err
 	}
 	sum := sha256.Sum256([]byte(identity))
 	s := &Spool{dir: dir, base: "spool-" + hex.EncodeToString(sum[:4]), log: log,
@@ -206,6 +217,28 @@ func OpenSpool(dir, identity string, log *slog.Logger) (*Spool, error) {
 	return s, nil
 }
 
+// spoolDirMine refuses a directory that another user owns, or that others
+// may write: what they put there would be written to Redis at the next
+// start (cases for the desk, bans for good, journal removals that end the
+// retries of actions), and a file they swap for a link would have vigie
+// write over the file it points to.
+func spoolDirMine(dir string) error {
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("spool: %w", err)
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("spool: %s is not a directory", dir)
+	}
+	if owner, mine := ownedByMe(fi); !mine {
+		return fmt.Errorf("spool: the directory %s belongs to %s, not to the user vigie runs as: what they put there would be written to redis", dir, owner)
+	}
+	if perm := fi.Mode().Perm(); perm&0o022 != 0 && runtime.GOOS != "windows" {
+		return fmt.Errorf("spool: the directory %s is open to other users (mode %04o), who could put there what vigie writes to redis: chmod 700 %s", dir, perm, dir)
+	}
+	return nil
+}
+
 // slots lists the slot numbers of this store's files in the directory.
 func (s *Spool) slots() map[int]bool {
 	out := make(map[int]bool)
@@ -245,6 +278,18 @@ func (s *Spool) othersLeft() {
 // number, and the file is kept aside (FILE.unread-UNIXTIME) for a person
 // to look at, its readable items taken all the same.
 func (s *Spool) read(path string, items map[string]spoolRecordLine) error {
+	if fi, err := os.Stat(path); err == nil && fi.Size() > maxSpoolFile {
+		// Read whole, it could take more memory than the machine has, and
+		// vigie, killed at every start, would never run again.
+		aside := fmt.Sprintf("%s.unread-%d", path, time.Now().Unix())
+		if err := os.Rename(path, aside); err != nil {
+			return fmt.Errorf("spool: %s is too big to be read (%d MiB), and could not be kept aside: %w", path, fi.Size()>>20, err)
+		}
+		syncDir(s.dir)
+		s.log.Error("spool: a file too big to be read at start (a spool holds at most what vigie keeps in memory for redis, a few hundred MiB at worst): kept aside as it was, not read",
+			"file", aside, "bytes", fi.Size())
+		return nil
+	}
 	data, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
@@ -700,8 +745,9 @@ func syncDir(dir string) {
 }
 
 // SpoolIdentity names the spool of the store at url with prefix: the URL's
-// scheme, user, addresses, database and master name, without its password
-// and client options, so that a new password or timeout keeps the spool.
+// scheme, user, addresses, database (its path, or the db option, which
+// go-redis reads in its place) and master name, without its password and
+// client options, so that a new password or timeout keeps the spool.
 func SpoolIdentity(rawURL, prefix string) string {
 	u, err := url.Parse(rawURL)
 	if err != nil {
@@ -713,6 +759,9 @@ func SpoolIdentity(rawURL, prefix string) string {
 	id := u.Scheme + "://" + u.User.Username() + "@" + u.Host + u.Path
 	for _, a := range addrs {
 		id += " addr=" + a
+	}
+	if db := q.Get("db"); db != "" {
+		id += " db=" + db
 	}
 	if m := q.Get("master_name"); m != "" {
 		id += " master_name=" + m

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -259,4 +260,48 @@ func TestSpoolDropOfAnOddKey(t *testing.T) {
 		t.Errorf("files kept aside for unread lines: %v\n%s", aside, logs.String())
 	}
 	s2.Close()
+}
+
+// A spool file far bigger than a spool can grow (one written by something
+// else, a disk's damage) is not read into memory at start, which an
+// operator's small machine could not hold (killed at every start, vigie
+// would never run again): it is kept aside, as it was, and said; the spool
+// opens empty.
+func TestSpoolTooBigIsKeptAside(t *testing.T) {
+	dir := t.TempDir()
+	s := openTestSpool(t, dir, nil)
+	path := s.Path()
+	s.Close()
+	const size = 1 << 30 // sparse: no disk taken
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(size); err != nil {
+		f.Close()
+		t.Skip("no sparse file here:", err)
+	}
+	f.Close()
+	var logs bytes.Buffer
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	s = openTestSpool(t, dir, slog.New(slog.NewTextHandler(&logs, nil)))
+	runtime.ReadMemStats(&after)
+	defer s.Close()
+	if got := after.TotalAlloc - before.TotalAlloc; got > 64<<20 {
+		t.Errorf("opening a spool of %d MiB allocated %d MiB; want it not read", size>>20, got>>20)
+	}
+	if got := spoolIDs(s); got != "" {
+		t.Errorf("items read: %q; want none", got)
+	}
+	aside, _ := filepath.Glob(path + ".unread-*")
+	if len(aside) != 1 {
+		t.Fatalf("files kept aside: %v; want one", aside)
+	}
+	if fi, err := os.Stat(aside[0]); err != nil || fi.Size() != size {
+		t.Errorf("kept aside: %v, %v; want the file as it was", fi, err)
+	}
+	if !strings.Contains(logs.String(), "too big") {
+		t.Errorf("log = %s; want the file said too big, and where it is", logs.String())
+	}
 }
