@@ -278,6 +278,18 @@ func (s *Spool) othersLeft() {
 // number, and the file is kept aside (FILE.unread-UNIXTIME) for a person
 // to look at, its readable items taken all the same.
 func (s *Spool) read(path string, items map[string]spoolRecordLine) error {
+	if fi, err := os.Lstat(path); err == nil && !fi.Mode().IsRegular() {
+		// A FIFO would hold the read, and the start, for ever; a device or a
+		// link is none of vigie's writing.
+		aside := fmt.Sprintf("%s.unread-%d", path, time.Now().Unix())
+		if err := os.Rename(path, aside); err != nil {
+			return fmt.Errorf("spool: %s is not a regular file (%s), and could not be kept aside: %w", path, fi.Mode().Type(), err)
+		}
+		syncDir(s.dir)
+		s.log.Error("spool: a file that is not a regular file (vigie writes only regular files there): kept aside as it was, not read",
+			"file", aside, "mode", fi.Mode().String())
+		return nil
+	}
 	if fi, err := os.Stat(path); err == nil && fi.Size() > maxSpoolFile {
 		// Read whole, it could take more memory than the machine has, and
 		// vigie, killed at every start, would never run again.
