@@ -33,7 +33,7 @@ func TestAppendTime(t *testing.T) {
 	if err != nil {
 		paris = time.FixedZone("CET", 3600)
 	}
-	ts = append(ts, time.Now(), time.Now().UTC(), time.Unix(1700000000, 5).In(paris),
+	ts = append(ts, time.Unix(1765000000, 123456789).Local(), time.Unix(1765000000, 123456789).UTC(), time.Unix(1700000000, 5).In(paris),
 		time.Unix(1700000000, 0).In(time.FixedZone("", 0)), time.Unix(-1, 0).UTC(),
 		time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(-5, 1, 1, 0, 0, 0, 0, time.UTC), time.Time{})
 	for _, tm := range ts {
