@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -22,7 +21,7 @@ import (
 // reminder, an interval later.
 func TestReminderNotDeliveredSurvivesARestart(t *testing.T) {
 	url := redistest.URL(t)
-	prefix := "reminders" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	prefix := redistest.Prefix("reminders")
 	open := func() *redis.Fallback {
 		primary, err := redis.Open(url, redis.WithPrefix(prefix))
 		if err != nil {
