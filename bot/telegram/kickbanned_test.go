@@ -58,26 +58,38 @@ func TestVerifyTimeoutLeavesABanAlone(t *testing.T) {
 	}
 }
 
-// An unmute is restrictChatMember with every permission: done to a banned
-// member, it gives them their permissions back, the ban with them, as
-// captcha bots that "unrestrict" after a kick found. A banned member is
-// left banned, and the moderator told.
-func TestUnmuteLeavesABanAlone(t *testing.T) {
-	w := newModWorld(t)
-	spam := w.say(bob, "buy cheap followers")
-	w.f.setMember(group.id, bob.id, "kicked")
-	got := w.command(alice, "/unmute", spam) // alice is a CM
-	if !strings.HasPrefix(got, "Could not unmute Bob Martin: ") || !strings.Contains(got, "the member is banned here, and an unmute would lift the ban") {
-		t.Errorf("answer = %q", got)
+// An unmute and a mute are both restrictChatMember: the restrictions they
+// set replace the member's, a ban among them. An unmute, with every
+// permission, gives a banned member their permissions back, the ban with
+// them, as captcha bots that "unrestrict" after a kick found; a mute makes a
+// banned member a restricted one who may join again. Done to a banned
+// member, either does nothing and says why; once the member is no longer
+// banned, it is done.
+func TestMuteAndUnmuteLeaveABanAlone(t *testing.T) {
+	for _, tc := range []struct {
+		command, refused, why, after, done string
+	}{
+		{"/unmute", "Could not unmute Bob Martin: ", "an unmute would lift the ban", "restricted", "Unmuted Bob Martin."},
+		{"/mute 30m", "Could not mute Bob Martin: ", "a mute would lift the ban", "member", "Muted Bob Martin for 30m."},
+	} {
+		t.Run(tc.command, func(t *testing.T) {
+			w := newModWorld(t)
+			spam := w.say(bob, "buy cheap followers")
+			w.f.setMember(group.id, bob.id, "kicked")
+			got := w.command(alice, tc.command, spam) // alice is a CM
+			if !strings.HasPrefix(got, tc.refused) || !strings.Contains(got, "the member is banned here, and "+tc.why) {
+				t.Errorf("answer = %q", got)
+			}
+			if n := w.f.count("restrictChatMember", nil) + w.f.count("unbanChatMember", nil); n != 0 {
+				t.Errorf("%d restrictions or unbans of a banned member: the ban was lifted", n)
+			}
+			w.f.setMember(group.id, bob.id, tc.after)
+			if got := w.command(alice, tc.command, spam); got != tc.done {
+				t.Errorf("answer = %q", got)
+			}
+			w.f.waitFor("restrictChatMember", 1, userIs(bob.id))
+		})
 	}
-	if n := w.f.count("restrictChatMember", nil) + w.f.count("unbanChatMember", nil); n != 0 {
-		t.Errorf("%d restrictions or unbans of a banned member: the ban was lifted", n)
-	}
-	w.f.setMember(group.id, bob.id, "restricted")
-	if got := w.command(alice, "/unmute", spam); got != "Unmuted Bob Martin." {
-		t.Errorf("answer = %q", got)
-	}
-	w.f.waitFor("restrictChatMember", 1, userIs(bob.id))
 }
 
 // Verification turned off while a new member was held: the member is let
@@ -102,25 +114,4 @@ func TestVerifyOffLeavesABanAlone(t *testing.T) {
 	if !strings.Contains(logs.String(), "verification is off; the new member is banned: left banned") {
 		t.Errorf("not logged:\n%s", logs)
 	}
-}
-
-// A mute is restrictChatMember too: the restrictions it sets replace the
-// member's, a ban among them, and a banned member becomes a restricted one
-// who may join again. A mute of a banned member does nothing and says why.
-func TestMuteLeavesABanAlone(t *testing.T) {
-	w := newModWorld(t)
-	spam := w.say(bob, "buy cheap followers")
-	w.f.setMember(group.id, bob.id, "kicked")
-	got := w.command(alice, "/mute 30m", spam) // alice is a CM
-	if !strings.HasPrefix(got, "Could not mute Bob Martin: ") || !strings.Contains(got, "the member is banned here, and a mute would lift the ban") {
-		t.Errorf("answer = %q", got)
-	}
-	if n := w.f.count("restrictChatMember", nil) + w.f.count("unbanChatMember", nil); n != 0 {
-		t.Errorf("%d restrictions or unbans of a banned member: the ban was lifted", n)
-	}
-	w.f.setMember(group.id, bob.id, "member")
-	if got := w.command(alice, "/mute 30m", spam); got != "Muted Bob Martin for 30m." {
-		t.Errorf("answer = %q", got)
-	}
-	w.f.waitFor("restrictChatMember", 1, userIs(bob.id))
 }
