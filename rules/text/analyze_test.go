@@ -508,6 +508,14 @@ func TestMaskedLinks(t *testing.T) {
 		{"[Akka.NET](https://akkanet-free.example)", 1},
 		{"[json.net](https://www.newtonsoft.com/json)", 1},
 		{"[JSON.NET](https://www.newtonsoft.com/json)", 1},
+		// a name that starts a known owner's or a listed brand's (Steam
+		// for steamcommunity.com) is theirs, whatever product it names
+		{"[Steam.NET](https://steam-gift.example)", 1},
+		{"[Steam.NET](https://free-steam.example)", 1},
+		{"[Steam.NET](https://example.com/steam)", 1},
+		{"[Steamworks.NET](https://steamworks.github.io)", 0},
+		{"[Steam.NET](https://steamnet.example)", 0},
+		{"[Akka.NET](https://akka-streams.example)", 0},
 		{"[Json.Com](https://www.newtonsoft.com/json)", 1},
 		// words naming the suffix the target is a site under: what they
 		// show is where it leads

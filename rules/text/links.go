@@ -331,7 +331,7 @@ func productTarget(words string, dot int, target, link string, extra *Owners) bo
 	// the words before the suffix, lowered alone: a lowered letter may
 	// take fewer bytes (K, the Kelvin sign), so dot is no index in lower
 	name := strings.ReplaceAll(strings.TrimPrefix(strings.ToLower(words[:dot]), "www."), ".", "")
-	if len(name) < 3 || ownerNames[name] || extra.brandNamed(name) {
+	if len(name) < 3 || ownerNames[name] || extra.brandNamed(name) || startsOwnerName(name, extra) {
 		return false
 	}
 	first, _, _ := strings.Cut(site, "-")
@@ -339,6 +339,38 @@ func productTarget(words string, dot int, target, link string, extra *Owners) bo
 		return true
 	}
 	return pathHas(link, name, lower)
+}
+
+// startsOwnerName reports whether name, a product's own name in lower case,
+// of four letters or more, begins the name of a known owner's domain, a
+// listed brand's or a domain the rule file gives an owner: Steam for
+// steamcommunity.com. [Steam.NET] leading to steam-gift.example passes a
+// site off as Steam's, not a product's; a product so named still passes
+// leading to the site named after it whole (steamnet.example).
+func startsOwnerName(name string, extra *Owners) bool {
+	if len(name) < 4 {
+		return false
+	}
+	for n := range ownerNames {
+		if len(n) > len(name) && strings.HasPrefix(n, name) {
+			return true
+		}
+	}
+	if extra == nil {
+		return false
+	}
+	sk := skeleton(name)
+	for b := range extra.brands {
+		if len(b) > len(sk) && strings.HasPrefix(b, sk) {
+			return true
+		}
+	}
+	for d := range extra.m {
+		if k := strings.IndexByte(d, '.'); k > len(name) && strings.HasPrefix(d, name) {
+			return true
+		}
+	}
+	return false
 }
 
 // pathHas reports whether the path of link has a segment that is, in any
