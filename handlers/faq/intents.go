@@ -151,6 +151,7 @@ wear: tenue, tenues, habiller, habille, "dress code", dresscode, wear, wearing, 
 lineup: programmation, programmations, prog, "line up", lineup, "tete d'affiche", "tetes d'affiche", affiche, headliner, headliners, headline, headlining, artiste, artistes, artist, artists, "qui joue", "who's playing", "who is playing", "horaires de passage", "stage times", "set times"
 missed: rattraper, rattrapage, rattrape, rattrapes, "make up", "make it up", missed, miss, absent, absente, absents, absentes, absence, absences
 show: spectacle, spectacles, gala, galas, recital, recitals, representation, representations, "fin d'annee", "end of year", "end of term"
+upkeep: entretien, entretiens, entretenir, entretient, nettoyer, nettoyage, nettoie, laver, lavage, clean, cleaning, cleaned, wash, washing, "service annuel", "annual service", detartrage, detartrer, descale, descaling
 allowed: entitled, accepte, acceptes, acceptee, acceptees, acceptez, accept, accepted, accepts, allowed, autorise, autorisee, autorises, autorisees, permitted, interdit, interdits, forbidden, droit
 `
 
@@ -295,6 +296,7 @@ dress_code: quelle tenue | comment s'habiller | tenue obligatoire | quoi mettre 
 lineup: programmation | qui joue ce soir | les artistes | tete d'affiche | quand sort la programmation | horaires de passage | lineup | who is playing | who's headlining | when is the lineup announced | stage times
 missed_session: rattraper un cours | cours manque | prevenir d'une absence | mon enfant sera absent | rattrapage d'une seance | make up a missed class | missed a session | my child will be absent | can i make it up
 shows: date du spectacle | le gala c'est quand | places pour le spectacle | spectacle de fin d'annee | when is the show | tickets for the recital | end of year show
+upkeep: comment entretenir | il faut un entretien | entretien annuel | faut il nettoyer | comment le nettoyer | on peut le laver | how do i clean it | does it need maintenance | how to look after it | cleaning instructions
 availability: vous avez des disponibilites | il reste de la place | des places disponibles | c'est complet | any availability | is it fully booked | are there places left | do you have space
 deadline: quelle est la date limite | date limite d'inscription | dernier delai pour s'inscrire | c'est quand la cloture des inscriptions | when is the deadline | what is the last day to apply | closing date for applications | is it too late to register
 requirements: quelles sont les conditions | conditions d'acces | criteres d'admission | les prerequis | qui peut s'inscrire | what are the requirements | entry requirements | who can apply | prerequisites | what do i need to be accepted

@@ -712,3 +712,21 @@ func TestQuotesAndPrices(t *testing.T) {
 		{"estimation gratuite ?", "quote"},
 	})
 }
+
+// Looking after what a trade sells or fits is asked of every installer:
+// cleaning it, its yearly upkeep.
+func TestUpkeep(t *testing.T) {
+	desk, err := NewMatcher(Config{QuestionsOnly: true, Entries: []rules.FAQEntry{
+		{ID: "care", Questions: []string{"la pompe à chaleur demande un entretien ?", "how do I look after the heat pump?"}, Answer: map[string]string{"": "une visite par an"}},
+		{ID: "price", Questions: []string{"combien coûte une pompe à chaleur ?", "how much is a heat pump?"}, Answer: map[string]string{"": "à partir de 9 000 €"}},
+		{ID: "warranty", Questions: []string{"quelle est la garantie ?", "what warranty do you give?"}, Answer: map[string]string{"": "5 ans"}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	expectAnswers(t, desk, []answered{
+		{"faut nettoyer les filtres ?", "care"},
+		{"how often should it be cleaned?", "care"},
+		{"je lave ma voiture ce week-end", ""},
+	})
+}
