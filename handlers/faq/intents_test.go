@@ -682,37 +682,6 @@ func TestIntentsOfProjectsAndEvents(t *testing.T) {
 	})
 }
 
-// A quote is not a price list: a trade that has both entries answers "how
-// much" with its prices and an estimate with its quotes, and a trade with a
-// quote entry alone answers "how much" with it (one family).
-func TestQuotesAndPrices(t *testing.T) {
-	both, err := NewMatcher(Config{QuestionsOnly: true, Entries: []rules.FAQEntry{
-		{ID: "quote", Questions: []string{"comment avoir un devis pour une véranda ?", "vous vous déplacez pour le devis ?", "can I get a quote?"}, Answer: map[string]string{"": "devis gratuit sous 8 jours"}},
-		{ID: "price", Questions: []string{"combien coûte une véranda ?", "quel est le prix au m2 ?", "how much does a conservatory cost?"}, Answer: map[string]string{"": "à partir de 900 € le m2"}},
-		{ID: "delay", Questions: []string{"combien de temps pour la pose ?", "how long does fitting take?"}, Answer: map[string]string{"": "3 mois"}},
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	quoteOnly, err := NewMatcher(Config{QuestionsOnly: true, Entries: []rules.FAQEntry{
-		{ID: "quote", Questions: []string{"comment avoir un devis ?", "vous vous déplacez pour le devis ?", "can I get a quote?"}, Answer: map[string]string{"": "devis gratuit sous 8 jours"}},
-		{ID: "delay", Questions: []string{"combien de temps pour la pose ?", "how long does fitting take?"}, Answer: map[string]string{"": "3 mois"}},
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	expectAnswers(t, both, []answered{
-		{"c'est combien pour une maison de 120 m2 ?", "price"},
-		{"what's the cost of a small one?", "price"},
-		{"une estimation gratuite c'est possible ?", "quote"},
-		{"can someone do a survey?", "quote"},
-	})
-	expectAnswers(t, quoteOnly, []answered{
-		{"c'est combien en gros ?", "quote"},
-		{"estimation gratuite ?", "quote"},
-	})
-}
-
 // Looking after what a trade sells or fits is asked of every installer:
 // cleaning it, its yearly upkeep.
 func TestUpkeep(t *testing.T) {
