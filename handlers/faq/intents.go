@@ -145,12 +145,12 @@ valid: valable, valables, validite, valid, validity
 blocked: bloque, bloquee, bloques, bloquees, bloquer, blocked, locked, "locked out"
 renew: renouveler, renouvelle, renouvellement, renouvellements, prolonger, prolonge, prolongation, prolongations, extend, extension, extended, renew, renewal, renewed, renewing
 grant: "aides", financial, funding, financement, financements, financer, "aide financiere", "aides financieres", "aide de l'etat", "aides de l'etat", subvention, subventions, subventionne, prime, primes, "credit d'impot", "tax credit", grant, grants, subsidy, subsidies, subsidised, subsidized, "financial help", "financial aid", "financial support", maprimerenov, "eco ptz", "cheque energie"
-save: worth, economie, economies, economiser, economise, economisez, save, saves, saving, savings, rentable, rentabilite, rentabiliser, rentabilise, amortir, amorti, amortissement, payback, "pay back", "pays back", "pay for itself", "pays for itself", "worth it", "vaut le coup", "retour sur investissement", roi
-wear: tenue, tenues, habiller, habille, "dress code", dresscode, wear, wearing, outfit, outfits, vetement, vetements, clothes, clothing, attire
+save: worth, economie, economies, economiser, economise, economisez, savings, rentable, rentabilite, rentabiliser, rentabilise, amortir, amorti, amortissement, payback, "pay back", "pays back", "pay for itself", "pays for itself", "worth it", "vaut le coup", "retour sur investissement", roi
+wear: tenue, tenues, habiller, habille, "dress code", dresscode, outfit, outfits, attire
 lineup: programmation, programmations, prog, "line up", lineup, "tete d'affiche", "tetes d'affiche", affiche, headliner, headliners, headline, headlining, artiste, artistes, artist, artists, "qui joue", "who's playing", "who is playing", "horaires de passage", "stage times", "set times"
-missed: rattraper, rattrapage, rattrape, rattrapes, "make up", "make it up", missed, miss, absent, absente, absents, absentes, absence, absences
+missed: rattraper, rattrapage, rattrape, rattrapes, "make up", "make it up", missed, absent, absente, absents, absentes, absence, absences
 show: spectacle, spectacles, gala, galas, recital, recitals, representation, representations, "fin d'annee", "end of year", "end of term"
-upkeep: entretien, entretiens, entretenir, entretient, nettoyer, nettoyage, nettoie, laver, lavage, clean, cleaning, cleaned, wash, washing, "service annuel", "annual service", detartrage, detartrer, descale, descaling
+upkeep: entretien, entretiens, entretenir, entretient, nettoyer, nettoyage, nettoie, laver, lavage, cleaning, "service annuel", "annual service", detartrage, detartrer, descale, descaling
 allowed: entitled, accepte, acceptes, acceptee, acceptees, acceptez, accept, accepted, accepts, allowed, autorise, autorisee, autorises, autorisees, permitted, interdit, interdits, forbidden, droit
 `
 
