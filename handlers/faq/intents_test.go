@@ -647,3 +647,55 @@ func TestRendreLastIsAReturn(t *testing.T) {
 		{"je voudrais un rendez-vous samedi", "appointment"},
 	})
 }
+
+// What the public of a project, a school or an event asks whatever its
+// trade: the grants and subsidies, whether it pays for itself, what to wear,
+// who plays, a missed session made up, the date of the show; and a member's
+// "where do you work now?" is no question about how the service works.
+func TestIntentsOfProjectsAndEvents(t *testing.T) {
+	desk, err := NewMatcher(Config{QuestionsOnly: true, Entries: []rules.FAQEntry{
+		{ID: "grants", Questions: []string{"quelles aides pour rénover ?", "are there grants for insulation?"}, Answer: map[string]string{"": "MaPrimeRénov'"}},
+		{ID: "savings", Questions: []string{"combien je vais économiser ?", "how much will I save?"}, Answer: map[string]string{"": "30 %"}},
+		{ID: "outfit", Questions: []string{"quelle tenue pour la séance ?", "what should I wear?"}, Answer: map[string]string{"": "jogging"}},
+		{ID: "lineup", Questions: []string{"quelle est la programmation ?", "who is playing on Friday?"}, Answer: map[string]string{"": "l'appli"}},
+		{ID: "makeup", Questions: []string{"comment rattraper une séance ?", "can I make up a session?"}, Answer: map[string]string{"": "dans le mois"}},
+		{ID: "gala", Questions: []string{"c'est quand le gala ?", "when is the end-of-year show?"}, Answer: map[string]string{"": "le 20 juin"}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	expectAnswers(t, desk, []answered{
+		{"y a des subventions pour ça ?", "grants"},
+		{"any financial help available?", "grants"},
+		{"c'est rentable au bout de combien d'années ?", "savings"},
+		{"is it really worth it?", "savings"},
+		{"il y a un dress code ?", "outfit"},
+		{"on s'habille comment ?", "outfit"},
+		{"c'est qui la tête d'affiche ?", "lineup"},
+		{"who's headlining?", "lineup"},
+		{"mon fils sera absent samedi, il peut rattraper ?", "makeup"},
+		{"I missed my class, what now?", "makeup"},
+		{"le spectacle c'est quelle date ?", "gala"},
+		{"where do you work now?", ""},
+		{"tu t'habilles comment ce soir ?", ""},
+		{"quelle belle soirée, merci !", ""},
+	})
+}
+
+// Looking after what a trade sells or fits is asked of every installer:
+// cleaning it, its yearly upkeep.
+func TestUpkeep(t *testing.T) {
+	desk, err := NewMatcher(Config{QuestionsOnly: true, Entries: []rules.FAQEntry{
+		{ID: "care", Questions: []string{"la pompe à chaleur demande un entretien ?", "how do I look after the heat pump?"}, Answer: map[string]string{"": "une visite par an"}},
+		{ID: "price", Questions: []string{"combien coûte une pompe à chaleur ?", "how much is a heat pump?"}, Answer: map[string]string{"": "à partir de 9 000 €"}},
+		{ID: "warranty", Questions: []string{"quelle est la garantie ?", "what warranty do you give?"}, Answer: map[string]string{"": "5 ans"}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	expectAnswers(t, desk, []answered{
+		{"faut nettoyer les filtres ?", "care"},
+		{"how often should it be cleaned?", "care"},
+		{"je lave ma voiture ce week-end", ""},
+	})
+}
