@@ -115,6 +115,18 @@ func TestTimedBanGivenDuringLiftKept(t *testing.T) {
 	}
 }
 
+// letBackByHand is a platform like Discord that says whether the member is
+// banned (bot.BanReader): lifted says a moderator unbanned them by hand in
+// the platform's app, unseen.
+type letBackByHand struct {
+	bannedDuringLift
+	lifted bool
+}
+
+func (l *letBackByHand) BanOf(context.Context, bot.Event) (bot.BanStatus, error) {
+	return bot.BanStatus{Known: true, Banned: !l.lifted}, nil
+}
+
 // A rule's ban(1d) carried out late, for a message written before a CM
 // banned its author for good (a verdict retried, or taken again from the
 // journal after a crash), does not shorten the ban for good: nothing is
@@ -134,12 +146,13 @@ func TestRuleTimedBanKeepsALaterBanForGood(t *testing.T) {
 			t.Run(tt.name+"/"+name, func(t *testing.T) {
 				ctx := context.Background()
 				clk := &clock{t: at}
-				p := &bannedDuringLift{chat: chat{recorder: recorder{name: "discord"}}}
+				p := &letBackByHand{bannedDuringLift: bannedDuringLift{chat: chat{recorder: recorder{name: "discord"}}}}
 				m := discordModerator(t, p, st, clk)
 				if _, err := m.Moderate(ctx, bot.ModRequest{Command: bot.ModBan, Target: event("discord"), By: "discord:42"}); err != nil {
 					t.Fatal(err)
 				}
 				clk.Add(2 * time.Minute)
+				p.lifted = tt.written > 0
 				ev := event("discord")
 				ev.ID, ev.At = "m-2", at.Add(tt.written)
 				v := bot.Verdict{EventID: ev.ID, Platform: ev.Platform, At: clk.Now(), Matches: []bot.Match{{Rule: "raid", Category: "spam",

@@ -266,6 +266,27 @@ func (c *Client) BanEnds(ev bot.Event, d time.Duration) bool {
 	return err == nil && t.user > 0 && d > 0 && d <= maxRestriction
 }
 
+var _ bot.BanReader = (*Client)(nil)
+
+// BanOf says whether the author is banned, as getChatMember says now
+// (status "kicked", until_date 0 for forever). A chat writing as itself is
+// not a chat member Telegram answers about: not known.
+func (c *Client) BanOf(ctx context.Context, ev bot.Event) (bot.BanStatus, error) {
+	t, err := authorTarget(bot.ActBan, ev)
+	if err != nil || t.user < 0 {
+		return bot.BanStatus{}, nil
+	}
+	m, err := c.chatMember(ctx, bot.ActBan, t.chat, t.user)
+	if err != nil {
+		return bot.BanStatus{}, err
+	}
+	st := bot.BanStatus{Known: m.Status != "", Banned: m.Status == "kicked"}
+	if st.Banned && m.Until != 0 {
+		st.Until = time.Unix(m.Until, 0).UTC()
+	}
+	return st, nil
+}
+
 // Unban lifts a ban. Telegram's unbanChatMember also removes a member who is not
 // banned, unless only_if_banned is set: it always is here.
 func (c *Client) Unban(ctx context.Context, ev bot.Event) error {
