@@ -54,6 +54,10 @@ type Server struct {
 	// members are what getChatMember answers, by chat and user; a user not
 	// there is a plain member.
 	members map[int64]map[int64]map[string]any
+	// usernames are the users' usernames now, by user id, as the updates
+	// pushed show them (every User object in them), or SetUsername set
+	// them: getChatMember's user has it.
+	usernames map[int64]string
 	// permissions are the chats' default permissions (ChatPermissions), as
 	// getChat shows them and setChatPermissions sets them; a chat not there
 	// lets its members send everything.
@@ -144,6 +148,7 @@ func New(t testing.TB) *Server {
 		owners:     make(map[int64]map[string]any),
 		adminsDown: make(map[int64]bool), adminsHeld: make(map[int64]chan struct{}),
 		members:     make(map[int64]map[int64]map[string]any),
+		usernames:   make(map[int64]string),
 		permissions: make(map[int64]map[string]bool),
 		migrated:    make(map[int64]int64),
 		sent:        make(map[chatMessage]time.Time),
@@ -336,8 +341,12 @@ func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
 				m[k] = v
 			}
 		}
+		username := f.usernames[user]
 		f.mu.Unlock()
 		m["user"] = map[string]any{"id": user, "is_bot": false, "first_name": "Member"}
+		if username != "" {
+			m["user"].(map[string]any)["username"] = username
+		}
 		if user == BotUserID {
 			m["user"] = map[string]any{"id": user, "is_bot": true, "first_name": "vigie", "username": BotName}
 		}
@@ -673,9 +682,41 @@ func (f *Server) Push(u map[string]any) int {
 	if json.Unmarshal(raw, &m) == nil && m.Message != nil {
 		f.sent[chatMessage{chat: m.Message.Chat.ID, msg: m.Message.ID}] = time.Unix(m.Message.Date, 0)
 	}
+	var tree any
+	_ = json.Unmarshal(raw, &tree)
+	f.learnUsers(tree)
 	f.updates = append(f.updates, pendingUpdate{id: id, raw: raw})
 	f.notifyLocked()
 	return id
+}
+
+// learnUsers keeps the username of every User object in v, an update: a
+// user is who Telegram last said they are.
+func (f *Server) learnUsers(v any) {
+	switch v := v.(type) {
+	case map[string]any:
+		if _, isUser := v["is_bot"].(bool); isUser {
+			if id, ok := v["id"].(float64); ok {
+				name, _ := v["username"].(string)
+				f.usernames[int64(id)] = name
+			}
+		}
+		for _, e := range v {
+			f.learnUsers(e)
+		}
+	case []any:
+		for _, e := range v {
+			f.learnUsers(e)
+		}
+	}
+}
+
+// SetUsername gives user the username name ("" for none), as the user
+// would in Telegram's settings: getChatMember says it from then on.
+func (f *Server) SetUsername(user int64, name string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.usernames[user] = name
 }
 
 // Fail makes the next call of method fail as Telegram would.
