@@ -156,10 +156,11 @@ func (m *Moderator) ban(ctx context.Context, p bot.Platform, ev bot.Event, d tim
 
 // longerBan reports whether ev's author is banned already until after end:
 // for good (until zero), or until a later time, so that a ban ending at end
-// would shorten it. The platform says whether the member is banned
-// (bot.BanReader), and when it ends the ban by itself; a ban it keeps until
-// lifted ends when the book says vigie lifts it, and is for good when the
-// book keeps no end (a ban for good, given by vigie or by hand). A platform
+// would shorten it (one ending as late is given again). The platform says
+// whether the member is banned (bot.BanReader), and when it ends the ban by
+// itself; a ban it keeps until lifted ends when the book says vigie lifts
+// it, and is for good when the book keeps no end (a ban for good, given by
+// vigie or by hand). A platform
 // that cannot tell leaves the book alone to say. A platform's answer worth
 // another try is returned.
 func (m *Moderator) longerBan(ctx context.Context, p bot.Platform, bk store.BanKeeper, keeps bool, ev bot.Event, end time.Time) (until time.Time, longer bool, err error) {
@@ -173,7 +174,7 @@ func (m *Moderator) longerBan(ctx context.Context, p bot.Platform, bk store.BanK
 	case st.Known && !st.Banned:
 		return time.Time{}, false, nil
 	case st.Known && !st.Until.IsZero():
-		return st.Until, !st.Until.Before(end), nil
+		return st.Until, st.Until.After(end), nil
 	}
 	var kept store.TimedBan
 	var ok bool
@@ -195,7 +196,7 @@ func (m *Moderator) longerBan(ctx context.Context, p bot.Platform, bk store.BanK
 	case ok:
 		// A timed ban vigie lifts (its end may have come, and its lift be
 		// under way: then this one is given), or one the platform ends.
-		return kept.Until, !kept.Until.Before(end), nil
+		return kept.Until, kept.Until.After(end), nil
 	case st.Known:
 		// Banned, and no end kept that vigie lifts: for good.
 		return time.Time{}, true, nil

@@ -222,3 +222,31 @@ func TestBanThePlatformEndsGivenDuringLiftKept(t *testing.T) {
 		})
 	}
 }
+
+// A rule's ban(1d) of a member the platform says is banned, with no end
+// kept (banned for good by hand in the platform's app, or by vigie more
+// than 30 days ago, dropped from the book since), would shorten that ban:
+// it is not given, nothing is lifted, and the mod-log says why.
+func TestRuleTimedBanKeepsABanForGoodByHand(t *testing.T) {
+	for name, st := range stores(t) {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			clk := &clock{t: at}
+			p := &letBackByHand{bannedDuringLift: bannedDuringLift{chat: chat{recorder: recorder{name: "discord"}}}}
+			m := discordModerator(t, p, st, clk)
+			ev := event("discord")
+			v := bot.Verdict{EventID: ev.ID, Platform: ev.Platform, At: clk.Now(), Matches: []bot.Match{{Rule: "raid", Category: "spam",
+				Actions: []bot.Action{{Kind: bot.ActBan, Duration: 24 * time.Hour}}}}}
+			if err := m.Handle(ctx, ev, v); err != nil {
+				t.Fatal(err)
+			}
+			clk.Add(48 * time.Hour)
+			if n, err := m.LiftBans(ctx); n != 0 || err != nil {
+				t.Errorf("LiftBans = %d, %v: want nothing lifted", n, err)
+			}
+			if got := p.Calls(); len(got) != 0 {
+				t.Errorf("platform calls = %q, want none", got)
+			}
+		})
+	}
+}
