@@ -369,6 +369,14 @@ func (c *Client) banned(ctx context.Context, op bot.ActionKind, chat, user int64
 // to the same end: the unban that ends a kick lifts every restriction,
 // and they would come back free to speak.
 func (c *Client) Kick(ctx context.Context, ev bot.Event) error {
+	return c.kick(ctx, ev, true)
+}
+
+// kick is Kick; keep says whether a restricted member's restrictions are
+// set again. A new member who did not press in time is held by
+// verification's own restriction, which ends with it: a join starts
+// another.
+func (c *Client) kick(ctx context.Context, ev bot.Event, keep bool) error {
 	t, err := authorTarget(bot.ActKick, ev)
 	if err != nil {
 		return err
@@ -387,9 +395,16 @@ func (c *Client) Kick(ctx context.Context, ev bot.Event) error {
 		return &bot.ActionError{Op: bot.ActKick, Err: errBannedAlready}
 	}
 	key := chatUser{t.chat, t.user}
-	if now.Status == "restricted" {
+	switch {
+	case !keep:
+		now = member{}
+	case now.Status == "restricted":
 		c.kicks.keep(key, now)
-	} else if kept, ok := c.kicks.take(key); ok {
+	default:
+		kept, ok := c.kicks.take(key)
+		if !ok {
+			break
+		}
 		// A kick tried again after the restrictions could not be set
 		// back: the member is out, and still to be restricted.
 		now = kept
