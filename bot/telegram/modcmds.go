@@ -298,7 +298,12 @@ func (c *Client) namedTarget(ctx context.Context, m *tgbotapi.Message, args stri
 // member who renamed since, unseen, is not the member the name names now.
 // It says why not, "" when it is; one no longer theirs is forgotten, and
 // their new one kept.
+// A chat writing as itself (a channel) is no chat member Telegram answers
+// about: its username is the one vigie last saw it post under.
 func (c *Client) ownUsername(ctx context.Context, chat, user int64, name, display string) string {
+	if user < 0 {
+		return ""
+	}
 	who := cmp.Or(display, "the member")
 	raw, err := c.call(ctx, "", "getChatMember", tgbotapi.Params{"chat_id": itoa(chat), "user_id": itoa(user)})
 	if err != nil && bot.Retryable(err) {
