@@ -441,7 +441,10 @@ func (c *Client) restrictAgain(ctx context.Context, t target, m member) error {
 		if left <= 0 {
 			return nil
 		}
-		params["until_date"] = itoa(untilDate(left))
+		params["until_date"] = itoa(m.Until)
+		if left < minRestriction {
+			params["until_date"] = itoa(untilDate(left))
+		}
 	}
 	if _, err := c.call(ctx, bot.ActKick, "restrictChatMember", params); err != nil {
 		if !bot.Retryable(err) {
