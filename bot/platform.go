@@ -108,6 +108,28 @@ func BanEnds(p Platform, ev Event, d time.Duration) bool {
 	return ok && e.BanEnds(ev, d)
 }
 
+// BanReader is a Banner that can say whether a member is banned now, as
+// the platform keeps it: a shorter ban is not given over a longer one (a
+// timed ban over a ban for good would shorten it), and the platform knows
+// of the bans given by hand in its own app, and of those the store no
+// longer keeps.
+type BanReader interface {
+	Banner
+	// BanOf says whether ev's author is banned in ev's space now. An error
+	// is worth another try (bot.Retryable); a platform that cannot tell
+	// (a chat writing as itself) says so with Known false.
+	BanOf(ctx context.Context, ev Event) (BanStatus, error)
+}
+
+// BanStatus is a member's ban as the platform says it is now.
+type BanStatus struct {
+	// Known says the platform told; Banned says whether the member is.
+	Known, Banned bool
+	// Until is when the platform ends the ban by itself; zero when it
+	// lasts until lifted (for good, or until vigie lifts it).
+	Until time.Time
+}
+
 // UnbanWatcher is what the desk's commands add when vigie keeps the ends of
 // bans: a platform tells it of an unban it saw that vigie did not give (a
 // moderator's in the platform's own app), so that vigie forgets the ban's end

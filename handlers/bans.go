@@ -19,6 +19,11 @@ type banGiven struct {
 	Until time.Time
 	// Lifted says vigie lifts it at Until: set with Until.
 	Lifted bool
+	// Stays says no ban was given: the member is banned already for
+	// longer than asked, until Stays' end (StaysUntil, zero for good), and
+	// a shorter ban never replaces a longer one.
+	Stays      bool
+	StaysUntil time.Time
 }
 
 // ban bans ev's author on p for d, 0 for good. A ban with a duration that
@@ -37,6 +42,22 @@ func (m *Moderator) ban(ctx context.Context, p bot.Platform, ev bot.Event, d tim
 	}
 	now := m.now()
 	bk, keeps := m.store.(store.BanKeeper)
+	if d > 0 {
+		until, longer, err := m.longerBan(ctx, p, bk, keeps, ev, now.Add(d))
+		if err != nil {
+			return banGiven{}, err
+		}
+		if longer {
+			end := "for good"
+			if !until.IsZero() {
+				end = UntilText(until, now)
+			}
+			m.log.Info("a timed ban not given: the member is banned for longer already", "audit", true,
+				"platform", ev.Platform, "space", ev.Space, "author", ev.Author.ID, "rule", rule, "by", by,
+				"asked", bot.FormatDuration(d), "banned", end)
+			return banGiven{Stays: true, StaysUntil: until}, nil
+		}
+	}
 	// overDue says the ban kept now is one whose end came: a lift of it may
 	// be under way, and the unban the platform reports next may be that
 	// lift's (Unbanned).
@@ -131,6 +152,56 @@ func (m *Moderator) ban(ctx context.Context, p bot.Platform, ev bot.Event, d tim
 		return banGiven{}, err
 	}
 	return banGiven{Until: tb.Until, Lifted: true}, nil
+}
+
+// longerBan reports whether ev's author is banned already until after end:
+// for good (until zero), or until a later time, so that a ban ending at end
+// would shorten it (one ending as late is given again). The platform says
+// whether the member is banned (bot.BanReader), and when it ends the ban by
+// itself; a ban it keeps until lifted ends when the book says vigie lifts
+// it, and is for good when the book keeps no end (a ban for good, given by
+// vigie or by hand). A platform
+// that cannot tell leaves the book alone to say. A platform's answer worth
+// another try is returned.
+func (m *Moderator) longerBan(ctx context.Context, p bot.Platform, bk store.BanKeeper, keeps bool, ev bot.Event, end time.Time) (until time.Time, longer bool, err error) {
+	var st bot.BanStatus
+	if r, ok := p.(bot.BanReader); ok {
+		if st, err = r.BanOf(ctx, ev); err != nil {
+			return time.Time{}, false, err
+		}
+	}
+	switch {
+	case st.Known && !st.Banned:
+		return time.Time{}, false, nil
+	case st.Known && !st.Until.IsZero():
+		return st.Until, st.Until.After(end), nil
+	}
+	var kept store.TimedBan
+	var ok bool
+	if keeps {
+		sctx, cancel := m.storeContext(ctx)
+		kept, ok, err = bk.KeptBan(sctx, store.BanKey(ev))
+		cancel()
+		if err != nil {
+			// The platform's word alone: a ban it keeps until lifted may be
+			// a timed one whose end the store keeps, or one for good.
+			m.log.Warn("the ban kept not read: a ban the platform says is on is taken for one for good",
+				"platform", ev.Platform, "space", ev.Space, "author", ev.Author.ID, "err", err)
+			ok = false
+		}
+	}
+	switch {
+	case ok && kept.ForGood():
+		return time.Time{}, true, nil
+	case ok:
+		// A timed ban vigie lifts (its end may have come, and its lift be
+		// under way: then this one is given), or one the platform ends.
+		return kept.Until, kept.Until.After(end), nil
+	case st.Known:
+		// Banned, and no end kept that vigie lifts: for good.
+		return time.Time{}, true, nil
+	}
+	return time.Time{}, false, nil
 }
 
 // writeBack has the store keep tb, a ban never due that the platform gave
@@ -296,6 +367,9 @@ func UntilText(until, now time.Time) string {
 // Dec 03:00 UTC", and, when vigie lifts it from a store that a restart
 // empties (memory), that a restart before then leaves it for good.
 func (m *Moderator) banText(g banGiven) string {
+	if g.Stays {
+		return stayText(g, m.now())
+	}
 	if g.Until.IsZero() {
 		return ""
 	}
@@ -304,6 +378,16 @@ func (m *Moderator) banText(g banGiven) string {
 		s += " (vigie lifts it then; its store is in memory: a restart before then leaves the ban on, until /unban)"
 	}
 	return s
+}
+
+// stayText says why no ban was given: "banned already for good: a shorter
+// ban is not given over it".
+func stayText(g banGiven, now time.Time) string {
+	end := "for good"
+	if !g.StaysUntil.IsZero() {
+		end = UntilText(g.StaysUntil, now)
+	}
+	return "banned already " + end + ": a shorter ban is not given over it"
 }
 
 // maxLiftsPerCheck bounds the bans lifted in one check: after a long stop,

@@ -115,6 +115,18 @@ func TestTimedBanGivenDuringLiftKept(t *testing.T) {
 	}
 }
 
+// letBackByHand is a platform like Discord that says whether the member is
+// banned (bot.BanReader): lifted says a moderator unbanned them by hand in
+// the platform's app, unseen.
+type letBackByHand struct {
+	bannedDuringLift
+	lifted bool
+}
+
+func (l *letBackByHand) BanOf(context.Context, bot.Event) (bot.BanStatus, error) {
+	return bot.BanStatus{Known: true, Banned: !l.lifted}, nil
+}
+
 // A rule's ban(1d) carried out late, for a message written before a CM
 // banned its author for good (a verdict retried, or taken again from the
 // journal after a crash), does not shorten the ban for good: nothing is
@@ -134,12 +146,13 @@ func TestRuleTimedBanKeepsALaterBanForGood(t *testing.T) {
 			t.Run(tt.name+"/"+name, func(t *testing.T) {
 				ctx := context.Background()
 				clk := &clock{t: at}
-				p := &bannedDuringLift{chat: chat{recorder: recorder{name: "discord"}}}
+				p := &letBackByHand{bannedDuringLift: bannedDuringLift{chat: chat{recorder: recorder{name: "discord"}}}}
 				m := discordModerator(t, p, st, clk)
 				if _, err := m.Moderate(ctx, bot.ModRequest{Command: bot.ModBan, Target: event("discord"), By: "discord:42"}); err != nil {
 					t.Fatal(err)
 				}
 				clk.Add(2 * time.Minute)
+				p.lifted = tt.written > 0
 				ev := event("discord")
 				ev.ID, ev.At = "m-2", at.Add(tt.written)
 				v := bot.Verdict{EventID: ev.ID, Platform: ev.Platform, At: clk.Now(), Matches: []bot.Match{{Rule: "raid", Category: "spam",
@@ -205,6 +218,34 @@ func TestBanThePlatformEndsGivenDuringLiftKept(t *testing.T) {
 			}
 			if _, ok, err := st.(store.BanKeeper).KeptBan(ctx, store.BanKey(event("telegram"))); ok || err != nil {
 				t.Errorf("the 30-day ban still in the book after its end: %v, %v", ok, err)
+			}
+		})
+	}
+}
+
+// A rule's ban(1d) of a member the platform says is banned, with no end
+// kept (banned for good by hand in the platform's app, or by vigie more
+// than 30 days ago, dropped from the book since), would shorten that ban:
+// it is not given, nothing is lifted, and the mod-log says why.
+func TestRuleTimedBanKeepsABanForGoodByHand(t *testing.T) {
+	for name, st := range stores(t) {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			clk := &clock{t: at}
+			p := &letBackByHand{bannedDuringLift: bannedDuringLift{chat: chat{recorder: recorder{name: "discord"}}}}
+			m := discordModerator(t, p, st, clk)
+			ev := event("discord")
+			v := bot.Verdict{EventID: ev.ID, Platform: ev.Platform, At: clk.Now(), Matches: []bot.Match{{Rule: "raid", Category: "spam",
+				Actions: []bot.Action{{Kind: bot.ActBan, Duration: 24 * time.Hour}}}}}
+			if err := m.Handle(ctx, ev, v); err != nil {
+				t.Fatal(err)
+			}
+			clk.Add(48 * time.Hour)
+			if n, err := m.LiftBans(ctx); n != 0 || err != nil {
+				t.Errorf("LiftBans = %d, %v: want nothing lifted", n, err)
+			}
+			if got := p.Calls(); len(got) != 0 {
+				t.Errorf("platform calls = %q, want none", got)
 			}
 		})
 	}

@@ -94,6 +94,11 @@ func (m *Moderator) Moderate(ctx context.Context, r bot.ModRequest) (string, err
 		m.logManual(r, ev, o, "", banGiven{}, err)
 		return fmt.Sprintf("Could not %s %s: %s", r.Command, who, platformSays(err)), err
 	}
+	if given.Stays {
+		// Nothing done: the member's cases stay open, for what is done
+		// about them to be said.
+		return fmt.Sprintf("Nothing done: %s is %s.", who, stayText(given, m.now())), nil
+	}
 	closed := m.closeCases(ctx, r, []bot.Event{ev}, o)
 	m.logManual(r, ev, o, strings.Join(closed, ","), given, nil)
 	text := doneText(r, who, o)
@@ -147,6 +152,9 @@ func (m *Moderator) auditManual(ctx context.Context, r bot.ModRequest, ev bot.Ev
 	if failed != nil {
 		e.Failed = failed.Error()
 		match.Reason += " (failed)"
+	} else if given.Stays {
+		// Nothing was done: the entry says why, and has no action.
+		match.Reason += " (nothing done: " + stayText(given, now) + ")"
 	} else if act.Kind != "" {
 		match.Actions = []bot.Action{act}
 	}

@@ -553,7 +553,12 @@ func (m *Moderator) handle(ctx context.Context, rs *rules.Ruleset, ev bot.Event,
 				overruled = append(overruled, a)
 				continue
 			}
-			m.modlog.recordBy(judged, ModLogEntry{Event: ev, Action: a, Rule: match.Rule, Reason: match.Reason, Failed: errText(err), Until: given.Until})
+			reason := match.Reason
+			if given.Stays {
+				// Nothing was asked of the platform: the line says why.
+				reason += " (" + stayText(given, m.now()) + ")"
+			}
+			m.modlog.recordBy(judged, ModLogEntry{Event: ev, Action: a, Rule: match.Rule, Reason: reason, Failed: errText(err), Until: given.Until})
 			m.acted(actx, ev.Platform, err)
 			if err != nil {
 				m.count(label, a.Kind, ResultFailed)

@@ -250,6 +250,9 @@ func (s *discordShards) Kick(ctx context.Context, ev bot.Event) error {
 func (s *discordShards) Ban(ctx context.Context, ev bot.Event, d time.Duration) error {
 	return s.of(ev).Ban(ctx, ev, d)
 }
+func (s *discordShards) BanOf(ctx context.Context, ev bot.Event) (bot.BanStatus, error) {
+	return s.of(ev).BanOf(ctx, ev)
+}
 func (s *discordShards) Unban(ctx context.Context, ev bot.Event) error {
 	return s.of(ev).Unban(ctx, ev)
 }

@@ -202,6 +202,30 @@ func (c *Client) Unban(ctx context.Context, ev bot.Event) error {
 	return err
 }
 
+var _ bot.BanReader = (*Client)(nil)
+
+// BanOf says whether the author is banned from the guild now (GET
+// /guilds/{guild}/bans/{user}; Unknown Ban: not banned). A Discord ban has
+// no end: vigie lifts the timed ones, whose ends the store keeps.
+func (c *Client) BanOf(ctx context.Context, ev bot.Event) (bot.BanStatus, error) {
+	if err := needGuild(bot.ActBan, ev); err != nil {
+		return bot.BanStatus{}, nil
+	}
+	ctx, cancel := callContext(ctx)
+	defer cancel()
+	_, err := c.sess.GuildBan(ev.Space, ev.Author.ID, opts(ctx)...)
+	if apiCode(err) == codeUnknownBan {
+		return bot.BanStatus{Known: true}, nil
+	}
+	if err := c.classify(ctx, bot.ActBan, err); err != nil {
+		if bot.Retryable(err) {
+			return bot.BanStatus{}, err
+		}
+		return bot.BanStatus{}, nil // not allowed to read bans: not known
+	}
+	return bot.BanStatus{Known: true, Banned: true}, nil
+}
+
 // codeUnknownBan is Discord's JSON error code for a ban that does not exist.
 const codeUnknownBan = 10026
 

@@ -20,11 +20,13 @@ func TestModDurationReadAsEverywhere(t *testing.T) {
 	t.Cleanup(func() { st.Close() })
 	w := newBanWorld(t, f, st, clk)
 	for i, tt := range []struct{ duration, want string }{
-		{"1w", "Banned Mallory for 7d, until 12 Dec 03:00 UTC"},
-		{"2W", "Banned Mallory for 14d, until 19 Dec 03:00 UTC"},
+		// each longer than, or as long as, the one before: a shorter one
+		// is not given over it
 		{"1.5d", "Banned Mallory for 36h, until 6 Dec 15:00 UTC"},
-		{"1w2d", "Banned Mallory for 9d, until 14 Dec 03:00 UTC"},
 		{"1d12h", "Banned Mallory for 36h, until 6 Dec 15:00 UTC"},
+		{"1w", "Banned Mallory for 7d, until 12 Dec 03:00 UTC"},
+		{"1w2d", "Banned Mallory for 9d, until 14 Dec 03:00 UTC"},
+		{"2W", "Banned Mallory for 14d, until 19 Dec 03:00 UTC"},
 		{"-5m", `Nothing done: invalid duration "-5m": must be positive. Write the duration like 10m, 2h, 7d or 1w.`},
 		{"0s", `Nothing done: invalid duration "0s": must be positive. Write the duration like 10m, 2h, 7d or 1w.`},
 		{"soon", `Nothing done: invalid duration "soon" (want a number and a unit: 30s, 10m, 2h, 7d, 1w). Write the duration like 10m, 2h, 7d or 1w.`},

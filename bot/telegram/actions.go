@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
@@ -265,6 +266,27 @@ func (c *Client) BanEnds(ev bot.Event, d time.Duration) bool {
 	return err == nil && t.user > 0 && d > 0 && d <= maxRestriction
 }
 
+var _ bot.BanReader = (*Client)(nil)
+
+// BanOf says whether the author is banned, as getChatMember says now
+// (status "kicked", until_date 0 for forever). A chat writing as itself is
+// not a chat member Telegram answers about: not known.
+func (c *Client) BanOf(ctx context.Context, ev bot.Event) (bot.BanStatus, error) {
+	t, err := authorTarget(bot.ActBan, ev)
+	if err != nil || t.user < 0 {
+		return bot.BanStatus{}, nil
+	}
+	m, err := c.chatMember(ctx, bot.ActBan, t.chat, t.user)
+	if err != nil {
+		return bot.BanStatus{}, err
+	}
+	st := bot.BanStatus{Known: m.Status != "", Banned: m.Status == "kicked"}
+	if st.Banned && m.Until != 0 {
+		st.Until = time.Unix(m.Until, 0).UTC()
+	}
+	return st, nil
+}
+
 // Unban lifts a ban. Telegram's unbanChatMember also removes a member who is not
 // banned, unless only_if_banned is set: it always is here.
 func (c *Client) Unban(ctx context.Context, ev bot.Event) error {
@@ -296,24 +318,65 @@ var errBannedUnmute = errors.New("telegram: the member is banned here, and an un
 // muted one who is not in the chat and may join again.
 var errBannedMute = errors.New("telegram: the member is banned here, and a mute would lift the ban: nothing done")
 
+// member is what getChatMember says of a user in a chat now: their status
+// and, for one banned or restricted, when that ends (0: never); for one
+// restricted, the permissions they keep (ChatPermissions' fields).
+type member struct {
+	Status   string `json:"status"`
+	Until    int64  `json:"until_date"`
+	IsMember bool   `json:"is_member"`
+	perms    map[string]bool
+}
+
+// chatMember is what getChatMember says of user in chat now. An answer that
+// fails for good (a user Telegram does not know) is a user who is not
+// there, status ""; one worth retrying is returned.
+func (c *Client) chatMember(ctx context.Context, op bot.ActionKind, chat, user int64) (member, error) {
+	raw, err := c.call(ctx, op, "getChatMember", tgbotapi.Params{"chat_id": itoa(chat), "user_id": itoa(user)})
+	if err != nil {
+		if bot.Retryable(err) {
+			return member{}, err
+		}
+		return member{}, nil
+	}
+	var m member
+	if json.Unmarshal(raw, &m) != nil {
+		return member{}, nil
+	}
+	if m.Status == "restricted" {
+		var fields map[string]any
+		_ = json.Unmarshal(raw, &fields)
+		m.perms = make(map[string]bool, len(memberPermissions))
+		for k := range memberPermissions {
+			v, _ := fields[k].(bool)
+			m.perms[k] = v
+		}
+	}
+	return m, nil
+}
+
 // banned reports whether user is banned from chat, as getChatMember says
 // now (status "kicked"). An answer that fails for good (a user Telegram
 // does not know) is not a ban; one worth retrying is returned.
 func (c *Client) banned(ctx context.Context, op bot.ActionKind, chat, user int64) (bool, error) {
-	raw, err := c.call(ctx, op, "getChatMember", tgbotapi.Params{"chat_id": itoa(chat), "user_id": itoa(user)})
-	if err != nil {
-		if bot.Retryable(err) {
-			return false, err
-		}
-		return false, nil
-	}
-	var cm tgbotapi.ChatMember
-	return json.Unmarshal(raw, &cm) == nil && cm.Status == "kicked", nil
+	m, err := c.chatMember(ctx, op, chat, user)
+	return m.Status == "kicked", err
 }
 
 // Kick removes the author, who may come back: a ban lifted at once. A
-// member banned already is left banned (errBannedAlready).
+// member banned already is left banned (errBannedAlready). A restricted
+// member (muted) is restricted again once out, with the same permissions
+// to the same end: the unban that ends a kick lifts every restriction,
+// and they would come back free to speak.
 func (c *Client) Kick(ctx context.Context, ev bot.Event) error {
+	return c.kick(ctx, ev, true)
+}
+
+// kick is Kick; keep says whether a restricted member's restrictions are
+// set again. A new member who did not press in time is held by
+// verification's own restriction, which ends with it: a join starts
+// another.
+func (c *Client) kick(ctx context.Context, ev bot.Event, keep bool) error {
 	t, err := authorTarget(bot.ActKick, ev)
 	if err != nil {
 		return err
@@ -324,17 +387,120 @@ func (c *Client) Kick(ctx context.Context, ev bot.Event) error {
 	// The unban that ends a kick would lift a ban the member is under (and
 	// the ban before it make a ban with an end one for good): a banned
 	// member is out already, and stays banned.
-	if banned, err := c.banned(ctx, bot.ActKick, t.chat, t.user); err != nil {
+	now, err := c.chatMember(ctx, bot.ActKick, t.chat, t.user)
+	if err != nil {
 		return err
-	} else if banned {
+	}
+	if now.Status == "kicked" {
 		return &bot.ActionError{Op: bot.ActKick, Err: errBannedAlready}
+	}
+	key := chatUser{t.chat, t.user}
+	switch {
+	case !keep:
+		now = member{}
+	case now.Status == "restricted":
+		c.kicks.keep(key, now)
+	default:
+		kept, ok := c.kicks.take(key)
+		if !ok {
+			break
+		}
+		// A kick tried again after the restrictions could not be set
+		// back: the member is out, and still to be restricted.
+		now = kept
 	}
 	member := tgbotapi.ChatMemberConfig{ChatID: t.chat, UserID: t.user}
 	if _, err := c.request(ctx, bot.ActKick, "banChatMember", tgbotapi.BanChatMemberConfig{ChatMemberConfig: member}); err != nil {
 		return err
 	}
-	_, err = c.request(ctx, bot.ActKick, "unbanChatMember", tgbotapi.UnbanChatMemberConfig{ChatMemberConfig: member, OnlyIfBanned: true})
-	return err
+	if _, err := c.request(ctx, bot.ActKick, "unbanChatMember", tgbotapi.UnbanChatMemberConfig{ChatMemberConfig: member, OnlyIfBanned: true}); err != nil {
+		return err
+	}
+	if now.Status != "restricted" {
+		return nil
+	}
+	if err := c.restrictAgain(ctx, t, now); err != nil {
+		return err
+	}
+	c.kicks.forget(key)
+	return nil
+}
+
+// restrictAgain sets m's restrictions on t's user again, to the same end.
+// One whose end came is not; one ending in less than Telegram's shortest
+// restriction is stretched to it, rather than made one for good.
+func (c *Client) restrictAgain(ctx context.Context, t target, m member) error {
+	params := tgbotapi.Params{
+		"chat_id":                          itoa(t.chat),
+		"user_id":                          itoa(t.user),
+		"permissions":                      jsonParam(m.perms),
+		"use_independent_chat_permissions": "true",
+	}
+	if m.Until != 0 {
+		left := time.Until(time.Unix(m.Until, 0))
+		if left <= 0 {
+			return nil
+		}
+		params["until_date"] = itoa(m.Until)
+		if left < minRestriction {
+			params["until_date"] = itoa(untilDate(left))
+		}
+	}
+	if _, err := c.call(ctx, bot.ActKick, "restrictChatMember", params); err != nil {
+		if !bot.Retryable(err) {
+			c.kicks.forget(chatUser{t.chat, t.user})
+		}
+		return &bot.ActionError{Op: bot.ActKick, Retryable: bot.Retryable(err), Err: fmt.Errorf(
+			"telegram: kicked, but the member's mute could not be set again, and they may speak if they come back: %w", err)}
+	}
+	return nil
+}
+
+// kickRestrictions are the restrictions of the members being kicked, kept
+// from before the kick until they are set again: a kick tried again after
+// the unban (which lifted them) finds them here.
+type kickRestrictions struct {
+	mu   sync.Mutex
+	kept map[chatUser]keptRestriction
+}
+
+type keptRestriction struct {
+	m  member
+	at time.Time
+}
+
+// A kick tried again comes within minutes (the retry stage's tries):
+// restrictions kept longer are not set again, lest a later kick restrict
+// a member unmuted since; at most maxKickRestrictions are kept.
+const (
+	kickRestrictionKept = 10 * time.Minute
+	maxKickRestrictions = 1000
+)
+
+func (k *kickRestrictions) keep(key chatUser, m member) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.kept == nil || len(k.kept) >= maxKickRestrictions {
+		k.kept = map[chatUser]keptRestriction{}
+	}
+	k.kept[key] = keptRestriction{m: m, at: time.Now()}
+}
+
+func (k *kickRestrictions) take(key chatUser) (member, bool) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	r, ok := k.kept[key]
+	if ok && time.Since(r.at) >= kickRestrictionKept {
+		delete(k.kept, key)
+		return member{}, false
+	}
+	return r.m, ok
+}
+
+func (k *kickRestrictions) forget(key chatUser) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	delete(k.kept, key)
 }
 
 // untilDate is the unix time a restriction of d ends, 0 for forever.

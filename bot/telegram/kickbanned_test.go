@@ -2,9 +2,12 @@ package telegram
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/vigie-bot/vigie/bot"
 )
 
 // Telegram has no kick: vigie bans and unbans at once. Done to a member
@@ -113,5 +116,78 @@ func TestVerifyOffLeavesABanAlone(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), "verification is off; the new member is banned: left banned") {
 		t.Errorf("not logged:\n%s", logs)
+	}
+}
+
+// Telegram kicks by a ban lifted at once, and the unban leaves the member
+// free of every restriction: a muted member kicked would come back able to
+// speak. A kick of a restricted member sets their restrictions again,
+// the same permissions to the same end, once they are out: they come back
+// as muted as they left. A mute given by /mute (30 minutes) and one set by
+// hand in Telegram's app (no media, for good) are both kept.
+func TestKickKeepsAMute(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		mute  func(w *modWorld, spam int)
+		perms map[string]bool // what the member may do once back
+	}{
+		{"muted for 30m by /mute", func(w *modWorld, spam int) {
+			if got := w.command(alice, "/mute 30m", spam); got != "Muted Bob Martin for 30m." {
+				t.Fatalf("answer = %q", got)
+			}
+		}, map[string]bool{"can_send_messages": false, "can_send_photos": false}},
+		{"no media for good, set by hand", func(w *modWorld, spam int) {
+			w.f.setMember(group.id, bob.id, "restricted", "can_send_messages", "can_invite_users")
+		}, map[string]bool{"can_send_messages": true, "can_send_photos": false, "can_invite_users": true}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := newModWorld(t)
+			spam := w.say(bob, "buy cheap followers")
+			tc.mute(w, spam)
+			before := w.f.Member(group.id, bob.id)
+			if before["status"] != "restricted" {
+				t.Fatalf("before the kick: %v", before)
+			}
+			if got := w.command(alice, "/kick", spam); got != "Kicked Bob Martin." {
+				t.Fatalf("answer = %q", got)
+			}
+			after := w.f.Member(group.id, bob.id)
+			if after["status"] != "restricted" || after["is_member"] != false {
+				t.Fatalf("after the kick, getChatMember says %v; want restricted, not a member", after)
+			}
+			for k, v := range tc.perms {
+				if after[k] != v {
+					t.Errorf("after the kick, %s = %v, want %v", k, after[k], v)
+				}
+			}
+			if fmt.Sprint(after["until_date"]) != fmt.Sprint(before["until_date"]) {
+				t.Errorf("the mute ends at %v, want %v as before the kick", after["until_date"], before["until_date"])
+			}
+		})
+	}
+}
+
+// Telegram fails the restriction set again after a kick (a 502): the kick
+// says so, worth another try, and the kick tried again, which finds the
+// member out and no longer restricted, restricts them as they were.
+func TestKickTriedAgainKeepsAMute(t *testing.T) {
+	f := newFakeBotAPI(t)
+	c, _ := newTestClient(t, f, Config{Chats: fixtureChats})
+	ctx := context.Background()
+	ev := groupEvent(10, "7")
+	f.setMember(group.id, 7, "restricted", "can_send_messages")
+	f.fail("restrictChatMember", 502, "Bad Gateway", 0)
+	err := c.Kick(ctx, ev)
+	if err == nil || !bot.Retryable(err) || !strings.Contains(err.Error(), "mute could not be set again") {
+		t.Fatalf("Kick = %v, want a retryable error saying the mute was not set again", err)
+	}
+	if got := f.Member(group.id, 7); got["status"] != "left" {
+		t.Fatalf("after the failed restriction: %v", got)
+	}
+	if err := c.Kick(ctx, ev); err != nil {
+		t.Fatalf("Kick again = %v", err)
+	}
+	if got := f.Member(group.id, 7); got["status"] != "restricted" || got["can_send_messages"] != true || got["can_send_photos"] != false {
+		t.Errorf("after the kick tried again: %v, want restricted as before", got)
 	}
 }

@@ -1,6 +1,7 @@
 package telegram
 
 import (
+	"cmp"
 	"container/list"
 	"context"
 	"encoding/json"
@@ -107,7 +108,7 @@ func (c *Client) handleModCommand(ctx context.Context, m *tgbotapi.Message, thre
 		c.say(ctx, m, thread, "vigie is not ready yet, try again in a moment.")
 		return
 	}
-	r, usage := c.modRequest(m, thread, info, args)
+	r, usage := c.modRequest(ctx, m, thread, info, args)
 	if usage != "" {
 		c.say(ctx, m, thread, usage)
 		return
@@ -124,7 +125,7 @@ func (c *Client) handleModCommand(ctx context.Context, m *tgbotapi.Message, thre
 
 // modRequest reads a command's target and arguments; usage is set, and
 // says how to write it, when they do not make sense.
-func (c *Client) modRequest(m *tgbotapi.Message, thread int, info bot.ModCommandInfo, args string) (r bot.ModRequest, usage string) {
+func (c *Client) modRequest(ctx context.Context, m *tgbotapi.Message, thread int, info bot.ModCommandInfo, args string) (r bot.ModRequest, usage string) {
 	use := "Usage: reply to the member's message with /" + string(info.Command)
 	if info.Args != "" {
 		use += " " + info.Args
@@ -142,13 +143,19 @@ func (c *Client) modRequest(m *tgbotapi.Message, thread int, info bot.ModCommand
 	case info.Message:
 		rest = args
 	case !ok:
-		target, rest, ok = c.namedTarget(m, args)
+		var why string
+		if target, rest, why, ok = c.namedTarget(ctx, m, args); why != "" {
+			return r, why
+		}
 	case namesFirst(m, args):
 		// Answering a message and naming a member first (a report, "/ban
 		// @bob" under it) is about the member named, as in Marie and the
 		// group bots built on it: never the message's sender with "@bob"
 		// for a reason.
-		named, nrest, found := c.namedTarget(m, args)
+		named, nrest, why, found := c.namedTarget(ctx, m, args)
+		if why != "" {
+			return r, why
+		}
 		if !found {
 			first, _, _ := strings.Cut(strings.TrimSpace(args), " ")
 			return r, "Nothing done: vigie has not seen " + first + " write here. Answer the member's message without naming anyone first, or name them by their numeric id."
@@ -254,32 +261,68 @@ func (c *Client) replyTarget(m *tgbotapi.Message, thread int) (bot.Event, string
 
 // namedTarget reads the member the command names first in args: a mention of
 // a member without username (Telegram gives the user), an @username vigie saw
-// writing there, or a numeric user id. rest is what follows.
-func (c *Client) namedTarget(m *tgbotapi.Message, args string) (bot.Event, string, bool) {
+// writing there, still theirs (ownUsername), or a numeric user id. rest is
+// what follows; why, when set, says why the name was refused.
+func (c *Client) namedTarget(ctx context.Context, m *tgbotapi.Message, args string) (ev bot.Event, rest, why string, ok bool) {
 	first, rest, _ := strings.Cut(strings.TrimSpace(args), " ")
 	if first == "" {
-		return bot.Event{}, "", false
+		return bot.Event{}, "", "", false
 	}
 	chat := m.Chat.ID
-	ev := bot.Event{Platform: Platform, Space: itoa(chat), Channel: itoa(chat)}
+	ev = bot.Event{Platform: Platform, Space: itoa(chat), Channel: itoa(chat)}
 	if e := firstMention(m, args); e != nil {
 		// The mention's own text may hold spaces: the rest starts after it.
 		ev.Author = bot.Author{ID: itoa(e.User.ID), Name: fullName(e.User)}
-		return ev, strings.TrimSpace(utf16Slice(m.Text, e.Offset+e.Length)), true
+		return ev, strings.TrimSpace(utf16Slice(m.Text, e.Offset+e.Length)), "", true
 	}
 	if name, ok := strings.CutPrefix(first, "@"); ok {
 		id, display, known := c.recent.byUsername(chat, name)
 		if !known {
-			return bot.Event{}, "", false
+			return bot.Event{}, "", "", false
+		}
+		if why := c.ownUsername(ctx, chat, id, name, display); why != "" {
+			return bot.Event{}, "", why, false
 		}
 		ev.Author = bot.Author{ID: itoa(id), Name: display}
-		return ev, rest, true
+		return ev, rest, "", true
 	}
 	if id, err := strconv.ParseInt(first, 10, 64); err == nil && id > 0 {
 		ev.Author = bot.Author{ID: itoa(id), Name: c.recent.name(chat, id)}
-		return ev, rest, true
+		return ev, rest, "", true
 	}
-	return bot.Event{}, "", false
+	return bot.Event{}, "", "", false
+}
+
+// ownUsername asks Telegram whether name is still the username of user,
+// whom vigie saw writing in chat with it: a username changes hands, and a
+// member who renamed since, unseen, is not the member the name names now.
+// It says why not, "" when it is; one no longer theirs is forgotten, and
+// their new one kept.
+// A chat writing as itself (a channel) is no chat member Telegram answers
+// about: its username is the one vigie last saw it post under.
+func (c *Client) ownUsername(ctx context.Context, chat, user int64, name, display string) string {
+	if user < 0 {
+		return ""
+	}
+	who := cmp.Or(display, "the member")
+	raw, err := c.call(ctx, "", "getChatMember", tgbotapi.Params{"chat_id": itoa(chat), "user_id": itoa(user)})
+	if err != nil && bot.Retryable(err) {
+		return "Nothing done: vigie could not ask Telegram whether @" + name + " is still " + who + "'s username (" + err.Error() +
+			"): send the command again in a moment, or answer the member's message."
+	}
+	var cm tgbotapi.ChatMember
+	if err == nil && json.Unmarshal(raw, &cm) == nil && cm.User != nil && cm.User.ID == user && strings.EqualFold(cm.User.UserName, name) {
+		return ""
+	}
+	now := ""
+	if err == nil && cm.User != nil && cm.User.ID == user {
+		c.recent.renamed(chat, user, cm.User.UserName)
+		if cm.User.UserName != "" {
+			now = " (now @" + cm.User.UserName + ")"
+		}
+	}
+	return "Nothing done: @" + name + " is no longer the username of " + who + now + ", whom vigie saw with it, " +
+		"and vigie has not seen who has it now write here. Answer the member's message, or name them by their numeric id."
 }
 
 // namesFirst reports whether args, a command's words, start by naming a
@@ -444,21 +487,49 @@ func (r *recentMessages) add(m *tgbotapi.Message, thread int) {
 		for r.lru.Len() > r.max {
 			old := r.lru.Remove(r.lru.Back()).(*recentMember)
 			delete(r.members, old.key)
-			if old.username != "" {
-				delete(r.username, chatName{old.key.chat, strings.ToLower(old.username)})
-			}
+			r.setUsernameLocked(old, "")
 		}
 	}
-	if rm.username != "" && !strings.EqualFold(rm.username, username) {
-		delete(r.username, chatName{k.chat, strings.ToLower(rm.username)})
-	}
-	rm.name, rm.username = name, username
-	if username != "" {
-		r.username[chatName{k.chat, strings.ToLower(username)}] = k.user
-	}
+	rm.name = name
+	r.setUsernameLocked(rm, username)
 	rm.msgs = append(rm.msgs, recentMsg{id: m.MessageID, thread: thread})
 	if len(rm.msgs) > r.perUser {
 		rm.msgs = append(rm.msgs[:0], rm.msgs[len(rm.msgs)-r.perUser:]...)
+	}
+}
+
+// setUsernameLocked records that rm's username is now username ("" for
+// none): their old one is no longer theirs, and the new one is no longer
+// whoever vigie saw with it before, who renamed since. The caller holds
+// r.mu.
+func (r *recentMessages) setUsernameLocked(rm *recentMember, username string) {
+	k := rm.key
+	if rm.username != "" && !strings.EqualFold(rm.username, username) {
+		old := chatName{k.chat, strings.ToLower(rm.username)}
+		if r.username[old] == k.user {
+			delete(r.username, old)
+		}
+	}
+	rm.username = username
+	if username == "" {
+		return
+	}
+	key := chatName{k.chat, strings.ToLower(username)}
+	if prev, ok := r.username[key]; ok && prev != k.user {
+		if e, found := r.members[chatUser{k.chat, prev}]; found {
+			e.Value.(*recentMember).username = ""
+		}
+	}
+	r.username[key] = k.user
+}
+
+// renamed records that user's username in chat is now username, as
+// Telegram said ("" for none).
+func (r *recentMessages) renamed(chat, user int64, username string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if e, ok := r.members[chatUser{chat, user}]; ok {
+		r.setUsernameLocked(e.Value.(*recentMember), username)
 	}
 }
 

@@ -28,11 +28,18 @@ type modWorld struct {
 }
 
 func newModWorld(t *testing.T) *modWorld {
+	st := memory.New()
+	t.Cleanup(func() { st.Close() })
+	w := newModWorldOn(t, st)
+	w.st = st
+	return w
+}
+
+// newModWorldOn is newModWorld with the store st (its st field unset).
+func newModWorldOn(t *testing.T, st store.Store) *modWorld {
 	f := newFakeBotAPI(t)
 	c, logs := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}, Chats: []int64{group.id}})
 	knowAdmins(t, c, group.id)
-	st := memory.New()
-	t.Cleanup(func() { st.Close() })
 	cmds := &moderatorCommands{desktest.Commands{Store: st}}
 	mod, err := handlers.New(handlers.Options{Platforms: map[string]bot.Platform{"telegram": c}, Store: st,
 		Retry: handlers.Retry{Attempts: 1}})
@@ -43,7 +50,7 @@ func newModWorld(t *testing.T) *modWorld {
 	c.Desk(cmds)
 	out := make(chan bot.Event, 100)
 	run(t, c, out)
-	return &modWorld{t: t, f: f, c: c, st: st, logs: logs, msg: 100}
+	return &modWorld{t: t, f: f, c: c, logs: logs, msg: 100}
 }
 
 // say posts a message in the group and returns its id.

@@ -341,7 +341,9 @@ func (c *Client) VerifyDue(ctx context.Context, now time.Time) (int, error) {
 			log.Info("verify: new member did not press in time, kept held", "audit", true)
 			continue
 		}
-		if err := c.Kick(ctx, bot.Event{Platform: Platform, Space: p.Space, Channel: p.Space, Author: bot.Author{ID: p.User}}); errors.Is(err, errBannedAlready) {
+		// verification's hold ends with it: a kick that set it again would
+		// leave them held for good should verification be turned off
+		if err := c.kick(ctx, bot.Event{Platform: Platform, Space: p.Space, Channel: p.Space, Author: bot.Author{ID: p.User}}, false); errors.Is(err, errBannedAlready) {
 			// banned while held: out already, and kept out
 			c.metrics.verify.WithLabelValues(bot.VerifyKicked).Inc()
 			log.Info("verify: new member did not press in time, and is banned: left banned", "audit", true)

@@ -133,6 +133,11 @@ func TestVerifyTimeout(t *testing.T) {
 	if ok, _ := st.IsPending(ctx, Platform, itoa(group.id), "8"); ok {
 		t.Error("still pending once kicked")
 	}
+	// The hold ends with the verification: not set again once out, as a
+	// mute is (a join starts another).
+	if got := f.Member(group.id, carol.id); got["status"] != "left" || f.count("restrictChatMember", nil) != 1 {
+		t.Errorf("once kicked: %v, %d restrictions; want left, and the hold alone", got, f.count("restrictChatMember", nil))
+	}
 	if n, _ := c.VerifyDue(ctx, clock.now().Add(time.Hour)); n != 0 {
 		t.Errorf("settled again: %d", n)
 	}

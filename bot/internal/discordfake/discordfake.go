@@ -996,6 +996,17 @@ func (f *Server) rest(w http.ResponseWriter, r *http.Request) {
 		}
 		f.mu.Unlock()
 		w.WriteHeader(http.StatusNoContent)
+	case "GET guilds/*/bans/*":
+		f.mu.Lock()
+		banned := f.bans[p[1]+"/"+p[3]]
+		f.mu.Unlock()
+		if !banned {
+			w.WriteHeader(http.StatusNotFound)
+			io.WriteString(w, `{"message": "Unknown Ban", "code": 10026}`)
+			return
+		}
+		json.NewEncoder(w).Encode(map[string]any{"reason": nil, "user": map[string]any{"id": p[3], "username": "member",
+			"discriminator": "0", "global_name": nil, "avatar": nil}})
 	case "DELETE guilds/*/bans/*":
 		f.mu.Lock()
 		banned := f.bans[p[1]+"/"+p[3]]

@@ -54,6 +54,10 @@ type Server struct {
 	// members are what getChatMember answers, by chat and user; a user not
 	// there is a plain member.
 	members map[int64]map[int64]map[string]any
+	// usernames are the users' usernames now, by user id, as the updates
+	// pushed show them (every User object in them), or SetUsername set
+	// them: getChatMember's user has it.
+	usernames map[int64]string
 	// permissions are the chats' default permissions (ChatPermissions), as
 	// getChat shows them and setChatPermissions sets them; a chat not there
 	// lets its members send everything.
@@ -144,6 +148,7 @@ func New(t testing.TB) *Server {
 		owners:     make(map[int64]map[string]any),
 		adminsDown: make(map[int64]bool), adminsHeld: make(map[int64]chan struct{}),
 		members:     make(map[int64]map[int64]map[string]any),
+		usernames:   make(map[int64]string),
 		permissions: make(map[int64]map[string]bool),
 		migrated:    make(map[int64]int64),
 		sent:        make(map[chatMessage]time.Time),
@@ -336,12 +341,19 @@ func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
 				m[k] = v
 			}
 		}
+		username := f.usernames[user]
 		f.mu.Unlock()
 		m["user"] = map[string]any{"id": user, "is_bot": false, "first_name": "Member"}
+		if username != "" {
+			m["user"].(map[string]any)["username"] = username
+		}
 		if user == BotUserID {
 			m["user"] = map[string]any{"id": user, "is_bot": true, "first_name": "vigie", "username": BotName}
 		}
 		f.ok(w, m)
+	case "banChatMember", "unbanChatMember", "restrictChatMember":
+		f.memberChange(method, params)
+		f.ok(w, true)
 	case "getChatAdministrators":
 		chat, _ := strconv.ParseInt(params.Get("chat_id"), 10, 64)
 		f.mu.Lock()
@@ -670,9 +682,41 @@ func (f *Server) Push(u map[string]any) int {
 	if json.Unmarshal(raw, &m) == nil && m.Message != nil {
 		f.sent[chatMessage{chat: m.Message.Chat.ID, msg: m.Message.ID}] = time.Unix(m.Message.Date, 0)
 	}
+	var tree any
+	_ = json.Unmarshal(raw, &tree)
+	f.learnUsers(tree)
 	f.updates = append(f.updates, pendingUpdate{id: id, raw: raw})
 	f.notifyLocked()
 	return id
+}
+
+// learnUsers keeps the username of every User object in v, an update: a
+// user is who Telegram last said they are.
+func (f *Server) learnUsers(v any) {
+	switch v := v.(type) {
+	case map[string]any:
+		if _, isUser := v["is_bot"].(bool); isUser {
+			if id, ok := v["id"].(float64); ok {
+				name, _ := v["username"].(string)
+				f.usernames[int64(id)] = name
+			}
+		}
+		for _, e := range v {
+			f.learnUsers(e)
+		}
+	case []any:
+		for _, e := range v {
+			f.learnUsers(e)
+		}
+	}
+}
+
+// SetUsername gives user the username name ("" for none), as the user
+// would in Telegram's settings: getChatMember says it from then on.
+func (f *Server) SetUsername(user int64, name string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.usernames[user] = name
 }
 
 // Fail makes the next call of method fail as Telegram would.
@@ -830,6 +874,81 @@ func (f *Server) SetMember(chat, user int64, status string, rights ...string) {
 		f.members[chat] = map[int64]map[string]any{}
 	}
 	f.members[chat][user] = m
+}
+
+// memberChange has a ban, an unban or a restriction change what
+// getChatMember answers, as Telegram does: a ban makes the member
+// ChatMemberBanned (until_date, forever when under 30 seconds or over 366
+// days away); an unban makes a banned one, or any one without
+// only_if_banned, ChatMemberLeft; a restriction makes the member
+// ChatMemberRestricted with those permissions (is_member as before, so a
+// banned member restricted is no longer banned), or lifts the restrictions
+// when every permission is true. The members of a chat that no test set
+// stay as getChatMember describes them, but for the users a call changed.
+func (f *Server) memberChange(method string, p url.Values) {
+	chat, _ := strconv.ParseInt(p.Get("chat_id"), 10, 64)
+	user, _ := strconv.ParseInt(p.Get("user_id"), 10, 64)
+	if user == 0 {
+		return // a chat writing as itself
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.members[chat] == nil {
+		f.members[chat] = map[int64]map[string]any{}
+	}
+	now := f.members[chat][user]
+	status, _ := now["status"].(string)
+	if status == "" {
+		status = "member"
+	}
+	in := status == "member" || status == "administrator" || status == "creator" || (status == "restricted" && now["is_member"] == true)
+	until := func() int64 {
+		n, _ := strconv.ParseInt(p.Get("until_date"), 10, 64)
+		if d := time.Until(time.Unix(n, 0)); d < 30*time.Second || d > 366*24*time.Hour {
+			return 0
+		}
+		return n
+	}
+	switch method {
+	case "banChatMember":
+		f.members[chat][user] = map[string]any{"status": "kicked", "until_date": until()}
+	case "unbanChatMember":
+		if status == "kicked" || (p.Get("only_if_banned") != "true" && in) {
+			f.members[chat][user] = map[string]any{"status": "left"}
+		}
+	case "restrictChatMember":
+		var perms map[string]bool
+		_ = json.Unmarshal([]byte(p.Get("permissions")), &perms)
+		all := true
+		for _, k := range chatPermissions {
+			all = all && perms[k]
+		}
+		switch {
+		case all && in:
+			f.members[chat][user] = map[string]any{"status": "member"}
+		case all:
+			f.members[chat][user] = map[string]any{"status": "left"}
+		default:
+			m := memberJSON("restricted")
+			for k, v := range perms {
+				m[k] = v
+			}
+			m["is_member"], m["until_date"] = in, until()
+			f.members[chat][user] = m
+		}
+	}
+}
+
+// Member is what getChatMember answers now of user in chat: its status
+// and, for a restricted or banned member, its fields.
+func (f *Server) Member(chat, user int64) map[string]any {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := map[string]any{"status": "member"}
+	for k, v := range f.members[chat][user] {
+		out[k] = v
+	}
+	return out
 }
 
 // memberJSON is a ChatMember of status with rights (can_… → true).

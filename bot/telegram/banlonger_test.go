@@ -1,0 +1,102 @@
+package telegram
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/store"
+	"github.com/vigie-bot/vigie/store/memory"
+	"github.com/vigie-bot/vigie/store/redis"
+	"github.com/vigie-bot/vigie/store/redis/redistest"
+)
+
+// banStores are a memory store and a Redis one, each new.
+func banStores(t *testing.T) map[string]func(t *testing.T) store.Store {
+	return map[string]func(t *testing.T) store.Store{
+		"memory": func(t *testing.T) store.Store {
+			st := memory.New()
+			t.Cleanup(func() { st.Close() })
+			return st
+		},
+		"redis": func(t *testing.T) store.Store {
+			st, err := redis.Open(redistest.URL(t), redis.WithPrefix(redistest.Prefix("tgbanlonger")))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { st.Close() })
+			return st
+		},
+	}
+}
+
+// A timed ban given over a longer one (a ban for good, by vigie or by hand
+// in Telegram's app, or one ending later) would replace it: Telegram's
+// banChatMember sets the new until_date. It is not given, and the
+// moderator is told why; a longer ban replaces a shorter one. vigie's ban
+// of more than 366 days, which Telegram keeps for good and vigie lifts at
+// its end, is not shortened either: its end kept stays.
+func TestShorterBanLeavesALongerOne(t *testing.T) {
+	forGood := "Nothing done: Bob Martin is banned already for good: a shorter ban is not given over it."
+	until := "Nothing done: Bob Martin is banned already until "
+	for _, tc := range []struct {
+		name   string
+		first  string // vigie's first command, "" for a ban for good by hand
+		second string
+		want   string // the second's answer, or its start
+		bans   int    // banChatMember calls in all
+		longer bool   // the second ban replaced the first
+	}{
+		{"for good, then 1d", "/ban", "/ban 1d", forGood, 1, false},
+		{"for good by hand, then 1d", "", "/ban 1d", forGood, 0, false},
+		{"7d, then 1d", "/ban 7d", "/ban 1d", until, 1, false},
+		{"400d, which vigie lifts, then 30d", "/ban 400d", "/ban 30d", until, 1, false},
+		{"1d, then 7d", "/ban 1d", "/ban 7d", "Banned Bob Martin for 7d", 2, true},
+	} {
+		for name, open := range banStores(t) {
+			t.Run(tc.name+"/"+name, func(t *testing.T) {
+				st := open(t)
+				w := newModWorldOn(t, st)
+				spam := w.say(bob, "buy cheap followers")
+				if tc.first == "" {
+					w.f.setMember(group.id, bob.id, "kicked")
+				} else if got := w.command(alice, tc.first, spam); !strings.HasPrefix(got, "Banned Bob Martin") {
+					t.Fatalf("%s: answer = %q", tc.first, got)
+				}
+				before := w.f.Member(group.id, bob.id)
+				kept, _, err := st.(store.BanKeeper).KeptBan(context.Background(), store.BanKey(bot.Event{Platform: Platform,
+					Space: fmt.Sprint(group.id), Author: bot.Author{ID: fmt.Sprint(bob.id)}}))
+				if err != nil {
+					t.Fatal(err)
+				}
+				got := w.command(alice, tc.second, spam)
+				if !strings.HasPrefix(got, tc.want) {
+					t.Errorf("%s: answer = %q, want %q…", tc.second, got, tc.want)
+				}
+				if n := w.f.count("banChatMember", nil); n != tc.bans {
+					t.Errorf("%d banChatMember calls, want %d", n, tc.bans)
+				}
+				after := w.f.Member(group.id, bob.id)
+				if after["status"] != "kicked" {
+					t.Fatalf("after %s: %v", tc.second, after)
+				}
+				if changed := fmt.Sprint(after["until_date"]) != fmt.Sprint(before["until_date"]); changed != tc.longer {
+					t.Errorf("until_date %v, then %v: changed %v, want %v", before["until_date"], after["until_date"], changed, tc.longer)
+				}
+				now, ok, err := st.(store.BanKeeper).KeptBan(context.Background(), kept.Key())
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !tc.longer && kept.Key() != "||" && (!ok || !store.SameBan(now, kept)) {
+					t.Errorf("the ban kept was %+v, now %+v (%v): want it left as it was", kept, now, ok)
+				}
+				if !tc.longer && ok && now.Due() && now.Until.Before(time.Now().Add(300*24*time.Hour)) {
+					t.Errorf("vigie lifts the ban at %s", now.Until)
+				}
+			})
+		}
+	}
+}
