@@ -36,7 +36,96 @@ type graph struct {
 	refusedMu    sync.Mutex
 	refusedSince time.Time
 	refusal      string
+
+	// now is the connector's clock.
+	now func() time.Time
+	// unsureMu guards unsure: the actions (by key, see once) whose last call
+	// got no answer, or a 5xx, since when. Meta may have carried them out:
+	// the next try must not do them twice.
+	unsureMu sync.Mutex
+	unsure   map[string]time.Time
 }
+
+// unsureKeep is how long an action whose outcome is unknown is remembered:
+// the retry stage tries again within seconds, a CM from the desk within hours.
+const unsureKeep = 24 * time.Hour
+
+// outcomeUnknown reports whether err leaves it unknown whether Meta carried
+// the call out: no answer came (a timeout, a reset) or a 5xx did. A 4xx, rate
+// limits included, is Meta saying it did nothing.
+func outcomeUnknown(err error) bool {
+	var ae *bot.ActionError
+	if !errors.As(err, &ae) || !ae.Retryable {
+		return false
+	}
+	var ge *GraphError
+	if errors.As(err, &ge) {
+		return ge.Status >= 500
+	}
+	return true
+}
+
+// unsureSince says since when the outcome of the action key is unknown; ok
+// is false when its last call was answered.
+func (g *graph) unsureSince(key string) (since time.Time, ok bool) {
+	g.unsureMu.Lock()
+	defer g.unsureMu.Unlock()
+	since, ok = g.unsure[key]
+	return since, ok
+}
+
+// once settles the call of the action key, which is not to be done twice
+// (a delete, a private reply, a public reply), with the error it returned.
+// An error that leaves the outcome unknown is remembered, then returned for
+// the retry stage. An error that says the action was done already (done),
+// after a call whose outcome was unknown, is that call's success: nil, not a
+// failure that would open a case.
+func (g *graph) once(key string, err error, done func(*GraphError) bool) error {
+	g.unsureMu.Lock()
+	defer g.unsureMu.Unlock()
+	since, was := g.unsure[key]
+	switch {
+	case err == nil:
+		delete(g.unsure, key)
+	case outcomeUnknown(err):
+		if !was {
+			now := g.now()
+			if g.unsure == nil {
+				g.unsure = map[string]time.Time{}
+			}
+			for k, t := range g.unsure {
+				if now.Sub(t) > unsureKeep {
+					delete(g.unsure, k)
+				}
+			}
+			g.unsure[key] = now
+		}
+	case was:
+		var ge *GraphError
+		if errors.As(err, &ge) && done(ge) {
+			delete(g.unsure, key)
+			g.log.Info("action done by an earlier call whose answer was lost", "action", key,
+				"unsure_since", since.UTC().Format(time.RFC3339), "answer", ge.Message)
+			return nil
+		}
+	}
+	return err
+}
+
+// forget drops what is remembered of the action key: it is known done.
+func (g *graph) forget(key string) {
+	g.unsureMu.Lock()
+	delete(g.unsure, key)
+	g.unsureMu.Unlock()
+}
+
+// Gone reports whether Meta answered that the object does not exist (or is
+// not visible to the page): code 100, subcode 33.
+func (e *GraphError) Gone() bool { return e.Code == 100 && e.Subcode == 33 }
+
+// AlreadyRepliedPrivately reports whether Meta refused a private reply as
+// the comment's or post's one private reply was sent already: code 10900.
+func (e *GraphError) AlreadyRepliedPrivately() bool { return e.Code == 10900 }
 
 // tokenRefused records that Meta refused the page token, or the app secret
 // it is proved with, with why.
@@ -230,8 +319,10 @@ func classify(op bot.ActionKind, resp *http.Response, raw []byte) error {
 		ae.Err = fmt.Errorf("outside the messaging window: Meta allows answers within 24 hours of the user's last message: %w", ge)
 	case c == 3 || c == 10 || (c >= 200 && c <= 299):
 		ae.Err = fmt.Errorf("missing permission (code %d): grant the app pages_manage_engagement, pages_manage_posts, pages_read_user_content, instagram_manage_comments, pages_messaging and renew META_PAGE_TOKEN: %w", c, ge)
-	case c == 100 && ge.Subcode == 33:
+	case ge.Gone():
 		ae.Err = fmt.Errorf("the comment or user is gone or not visible to the page (code 100, subcode 33): %w", ge)
+	case ge.AlreadyRepliedPrivately():
+		ae.Err = fmt.Errorf("the author was already answered privately about this comment or post (code 10900): Meta allows one private reply to each: %w", ge)
 	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
 		ae.Retryable = true
 		ae.RetryAfter = retryAfter(resp.Header)

@@ -159,6 +159,7 @@ func New(cfg Config) *Connector {
 		secret: cfg.AppSecret,
 		hc:     cfg.HTTPClient,
 		log:    log,
+		now:    cfg.Now,
 	}
 	c := &Connector{
 		cfg:   cfg,
