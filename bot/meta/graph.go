@@ -39,16 +39,26 @@ type graph struct {
 
 	// now is the connector's clock.
 	now func() time.Time
-	// unsureMu guards unsure: the actions (by key, see once) whose last call
-	// got no answer, or a 5xx, since when. Meta may have carried them out:
-	// the next try must not do them twice.
-	unsureMu sync.Mutex
-	unsure   map[string]time.Time
+	// callsMu guards calls: the actions not to be done twice (by key, see
+	// once) whose last call got no answer, or a 5xx (Meta may have carried
+	// them out: the next try must not do them again), or was carried out.
+	callsMu sync.Mutex
+	calls   map[string]callState
 }
 
-// unsureKeep is how long an action whose outcome is unknown is remembered:
-// the retry stage tries again within seconds, a CM from the desk within hours.
-const unsureKeep = 24 * time.Hour
+// callState is what is known of an action not to be done twice.
+type callState struct {
+	at   time.Time // when its outcome became unknown, or it was done
+	done bool      // carried out; else its outcome is unknown
+}
+
+// Bounds of what is remembered of the actions not to be done twice: long
+// enough for the retry stage (seconds), a CM at the desk (hours), and a
+// comment edited and judged again within Meta's 7 days of private replies.
+const (
+	callsKeep = privateReplyWindow
+	callsMost = 50000
+)
 
 // outcomeUnknown reports whether err leaves it unknown whether Meta carried
 // the call out: no answer came (a timeout, a reset) or a 5xx did. A 4xx, rate
@@ -65,58 +75,69 @@ func outcomeUnknown(err error) bool {
 	return true
 }
 
-// unsureSince says since when the outcome of the action key is unknown; ok
-// is false when its last call was answered.
-func (g *graph) unsureSince(key string) (since time.Time, ok bool) {
-	g.unsureMu.Lock()
-	defer g.unsureMu.Unlock()
-	since, ok = g.unsure[key]
-	return since, ok
+// callOf says what is known of the action key.
+func (g *graph) callOf(key string) (callState, bool) {
+	g.callsMu.Lock()
+	defer g.callsMu.Unlock()
+	st, ok := g.calls[key]
+	return st, ok
+}
+
+// remember records st for the action key, forgetting the oldest states.
+// callsMu is held.
+func (g *graph) remember(key string, st callState) {
+	if g.calls == nil {
+		g.calls = map[string]callState{}
+	}
+	if len(g.calls) >= callsMost {
+		for k, old := range g.calls {
+			// the old ones, and a tenth more, so that this is not done
+			// for each action once full
+			if st.at.Sub(old.at) > callsKeep || len(g.calls) > callsMost*9/10 {
+				delete(g.calls, k)
+			}
+		}
+	}
+	g.calls[key] = st
 }
 
 // once settles the call of the action key, which is not to be done twice
 // (a delete, a private reply, a public reply), with the error it returned.
-// An error that leaves the outcome unknown is remembered, then returned for
-// the retry stage. An error that says the action was done already (done),
-// after a call whose outcome was unknown, is that call's success: nil, not a
-// failure that would open a case.
+// Done, it is remembered; an error that leaves the outcome unknown is
+// remembered too, then returned for the retry stage. An error that says the
+// action was done already (done), after vigie did it or a call of it went
+// unanswered, is not a failure that would open a case: nil.
 func (g *graph) once(key string, err error, done func(*GraphError) bool) error {
-	g.unsureMu.Lock()
-	defer g.unsureMu.Unlock()
-	since, was := g.unsure[key]
+	g.callsMu.Lock()
+	defer g.callsMu.Unlock()
+	st, known := g.calls[key]
 	switch {
 	case err == nil:
-		delete(g.unsure, key)
+		g.remember(key, callState{at: g.now(), done: true})
 	case outcomeUnknown(err):
-		if !was {
-			now := g.now()
-			if g.unsure == nil {
-				g.unsure = map[string]time.Time{}
-			}
-			for k, t := range g.unsure {
-				if now.Sub(t) > unsureKeep {
-					delete(g.unsure, k)
-				}
-			}
-			g.unsure[key] = now
+		if !known || st.done {
+			g.remember(key, callState{at: g.now()})
 		}
-	case was:
+	case known:
 		var ge *GraphError
 		if errors.As(err, &ge) && done(ge) {
-			delete(g.unsure, key)
-			g.log.Info("action done by an earlier call whose answer was lost", "action", key,
-				"unsure_since", since.UTC().Format(time.RFC3339), "answer", ge.Message)
+			g.remember(key, callState{at: g.now(), done: true})
+			how := "by an earlier call whose answer was lost"
+			if st.done {
+				how = "by vigie already"
+			}
+			g.log.Info("action done "+how+": Meta refuses it again", "action", key, "answer", ge.Message)
 			return nil
 		}
 	}
 	return err
 }
 
-// forget drops what is remembered of the action key: it is known done.
-func (g *graph) forget(key string) {
-	g.unsureMu.Lock()
-	delete(g.unsure, key)
-	g.unsureMu.Unlock()
+// done records that the action key was carried out.
+func (g *graph) done(key string) {
+	g.callsMu.Lock()
+	g.remember(key, callState{at: g.now(), done: true})
+	g.callsMu.Unlock()
 }
 
 // Gone reports whether Meta answered that the object does not exist (or is

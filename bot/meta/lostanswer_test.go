@@ -72,3 +72,39 @@ func TestLostAnswerNotActedTwice(t *testing.T) {
 		})
 	}
 }
+
+// TestEditedCommentAnsweredOnce: a comment vigie answered, in public and
+// privately, is edited and judged again, and the same rule matches the new
+// text. Its author is not answered again in public with the same text, and
+// Meta's refusal of a second private reply (one per comment) is not a
+// failure for the desk: vigie's own first one went out.
+func TestEditedCommentAnsweredOnce(t *testing.T) {
+	const cid = "987654321098765_1122334455667788"
+	const text = `
+timezone: Europe/Paris
+lists:
+  insults: [escrocs]
+rules:
+  - name: insult
+    when: has_any(text, lists.insults)
+    do: ['reply("Nous lisons tous les commentaires.")', 'warn("Merci de rester courtois.")']
+`
+	now := time.Unix(1795731300, 0).UTC().Add(time.Minute) // fb_comment_edited.json's time
+	p := newPipelineWith(t, now, text)
+	p.h.graph.now = func() time.Time { return now }
+	p.deliver(t, fixture(t, "fb_comment_add.json"))
+	p.deliver(t, fixture(t, "fb_comment_edited.json"))
+	if n := len(p.h.graph.repliesUnder(cid)); n != 1 {
+		t.Errorf("%d public replies under the comment, want 1", n)
+	}
+	if n := len(p.callsTo("POST", "/"+pageID+"/messages")); n < 1 {
+		t.Errorf("no private reply sent")
+	}
+	cs, err := p.store.Cases(context.Background(), store.CaseOpen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cs {
+		t.Errorf("case opened: %s", c.Reason)
+	}
+}

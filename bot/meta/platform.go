@@ -317,18 +317,23 @@ func deleteComment(ctx context.Context, g *graph, ev bot.Event) error {
 }
 
 // publicReply answers under the thread's top comment, on edge (comments on
-// Facebook, replies on Instagram), as author (the Page, or the account).
-// Meta has no idempotency key: when an earlier call's answer was lost, the
-// replies under the comment are read first, and the answer found there, with
-// the same text, from author, since that call, is not posted again.
+// Facebook, replies on Instagram), as author (the Page, or the account). The
+// same answer to the same comment is not posted twice: not when vigie posted
+// it already (the comment edited, and judged again), nor when an earlier
+// call's answer was lost. Meta has no idempotency key: the replies under the
+// comment are read then, and the answer found there, with the same text, from
+// author, since that call, is not posted again.
 func publicReply(ctx context.Context, g *graph, ev bot.Event, edge, author, text string) error {
 	key := "reply " + CommentID(ev) + " " + text
 	parent := threadTop(ev)
-	if since, ok := g.unsureSince(key); ok {
-		found, err := findReply(ctx, g, parent, edge, author, text, since.Add(-MaxSkew))
+	if st, ok := g.callOf(key); ok && st.done {
+		g.log.Info("public reply not posted again: vigie gave this comment this answer already", "comment", CommentID(ev))
+		return nil
+	} else if ok {
+		found, err := findReply(ctx, g, parent, edge, author, text, st.at.Add(-MaxSkew))
 		switch {
 		case found:
-			g.forget(key)
+			g.done(key)
 			g.log.Info("public reply posted by an earlier call whose answer was lost: not posted again", "comment", CommentID(ev))
 			return nil
 		case err != nil && bot.Retryable(err):
