@@ -298,6 +298,10 @@ func (f *fakeGraph) act(w http.ResponseWriter, r *http.Request, call graphCall, 
 	case r.Method == http.MethodGet && len(parts) == 2 && (parts[1] == "comments" || parts[1] == "replies"):
 		f.listReplies(w, parts[0], parts[1] == "replies")
 		return
+	case r.Method == http.MethodGet && len(parts) == 1 && parts[0] == "me":
+		// The page token's own node: the Page.
+		writeJSON(w, 200, `{"id":"`+pageID+`","name":"Boulangerie Martin"}`)
+		return
 	}
 	f.mu.Lock()
 	mention := f.mentions[parts[0]] || f.mentions[jsonField(call.JSON, "recipient.comment_id")]

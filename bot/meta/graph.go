@@ -37,6 +37,9 @@ type graph struct {
 	refusedSince time.Time
 	refusal      string
 
+	// changed, when set, is told when Meta starts refusing the page token
+	// (or its proof: the app secret) and when it takes it again.
+	changed func(refused, proof bool, why string)
 	// now is the connector's clock.
 	now func() time.Time
 	// callsMu guards calls: the actions not to be done twice (by key, see
@@ -160,10 +163,14 @@ func (g *graph) tokenRefused(ge *GraphError, err error) {
 	g.refusedMu.Unlock()
 	switch {
 	case !first:
+		return
 	case ge.ProofInvalid():
 		g.log.Error("Meta refused the appsecret_proof: comments are not hidden, deleted or answered until META_APP_SECRET is the app's current secret (was it reset in the App Dashboard?); each becomes a case", "err", err)
 	default:
 		g.log.Error("Meta refused the page token: comments are not hidden, deleted or answered until META_PAGE_TOKEN is renewed; each becomes a case", "err", err)
+	}
+	if g.changed != nil {
+		g.changed(true, ge.ProofInvalid(), err.Error())
 	}
 }
 
@@ -176,6 +183,9 @@ func (g *graph) tokenTaken() {
 	g.refusedMu.Unlock()
 	if was {
 		g.log.Info("Meta takes the page token again")
+		if g.changed != nil {
+			g.changed(false, false, "")
+		}
 	}
 }
 

@@ -73,6 +73,11 @@ type Config struct {
 	// is a case for the desk (see OpenCasesWith).
 	MentionRetries   int
 	MentionRetryWait time.Duration
+	// TokenCheckEvery is how often Run asks Graph whether it takes the page
+	// token (GET /me), the first time as it starts, so that a token that
+	// expired or was revoked is said before a comment needs an action.
+	// Zero: never; the actions then find it out.
+	TokenCheckEvery time.Duration
 }
 
 // queued is one unit of work between the webhook handler and Run.
@@ -107,6 +112,12 @@ type Connector struct {
 	retries sync.WaitGroup
 	// openCase, when set, opens a case for the desk (OpenCasesWith).
 	openCase atomic.Pointer[func(context.Context, store.Case) error]
+	// alert, when set, tells the desk (AlertWith); alerts waits for Run to
+	// send them.
+	alert  atomic.Pointer[func(context.Context, string) error]
+	alerts chan string
+	// watchers are Run's helpers: the desk's alerts, the token's checks.
+	watchers sync.WaitGroup
 }
 
 var _ bot.Linker = (*Connector)(nil)
@@ -162,12 +173,14 @@ func New(cfg Config) *Connector {
 		now:    cfg.Now,
 	}
 	c := &Connector{
-		cfg:   cfg,
-		log:   log,
-		graph: g,
-		queue: make(chan queued, cfg.QueueSize),
-		seen:  newSeenSet(cfg.DedupeSize),
+		cfg:    cfg,
+		log:    log,
+		graph:  g,
+		queue:  make(chan queued, cfg.QueueSize),
+		seen:   newSeenSet(cfg.DedupeSize),
+		alerts: make(chan string, 8),
 	}
+	g.changed = c.credentialsChanged
 	c.met = newMetrics(cfg.Registerer, func() float64 { return float64(len(c.queue)) }, log)
 	c.fb = &FacebookPage{g: g, pageID: cfg.PageID, now: cfg.Now}
 	c.ig = &InstagramAccount{g: g, pageID: cfg.PageID, now: cfg.Now}
@@ -197,6 +210,13 @@ func (c *Connector) Run(ctx context.Context, out chan<- bot.Event) error {
 	c.link.Up(time.Now())
 	defer c.link.Down(time.Now(), "stopped")
 	defer c.retries.Wait()
+	wctx, stopWatchers := context.WithCancel(ctx)
+	defer c.watchers.Wait()
+	defer stopWatchers()
+	c.watchers.Go(func() { c.tellDesk(wctx) })
+	if c.cfg.TokenCheckEvery > 0 {
+		c.watchers.Go(func() { c.watchToken(wctx) })
+	}
 	for {
 		select {
 		case <-ctx.Done():
