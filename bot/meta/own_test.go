@@ -98,3 +98,24 @@ func TestOwnInstagramCommentIgnored(t *testing.T) {
 		t.Errorf("logs:\n%s", h.logs)
 	}
 }
+
+// Meta marks the account's own comment with from.self_ig_scoped_id, its
+// Instagram-scoped id, and from.id may be that scoped id rather than the
+// account's: the comment is the account's all the same. Another's comment
+// is judged, whatever scoped id comes with it.
+func TestOwnInstagramCommentMarkedBySelfScopedID(t *testing.T) {
+	own := strings.Replace(string(fixture(t, "ig_comment.json")), `"from": {"id": "232323232", "username": "test_user_fr"}`,
+		`"from": {"id": "1254459154682919", "username": "boulangerie.martin", "self_ig_scoped_id": "1254459154682919"}`, 1)
+	h := newHarness(t, nil)
+	h.mustPost([]byte(own))
+	if got := h.collect(); len(got) != 0 {
+		t.Errorf("events = %+v, want none for the account's own comment", got)
+	}
+	// A visitor's comment that came with the account's scoped id is judged.
+	other := strings.Replace(string(fixture(t, "ig_comment.json")), `"from": {"id": "232323232", "username": "test_user_fr"}`,
+		`"from": {"id": "232323232", "username": "test_user_fr", "self_ig_scoped_id": "1254459154682919"}`, 1)
+	h.mustPost([]byte(other))
+	if got := h.collect(); len(got) != 1 || got[0].Author.ID != "232323232" {
+		t.Errorf("events = %+v, want the visitor's comment", got)
+	}
+}
