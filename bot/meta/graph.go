@@ -40,6 +40,9 @@ type graph struct {
 	// changed, when set, is told when Meta starts refusing the page token
 	// (or its proof: the app secret) and when it takes it again.
 	changed func(refused, proof bool, why string)
+	// posted, when set, is told of each comment vigie wrote (its platform
+	// and Graph id), whose webhook comes back as any comment's.
+	posted func(platform, id string)
 	// now is the connector's clock.
 	now func() time.Time
 	// callsMu guards calls: the actions not to be done twice (by key, see
@@ -423,5 +426,16 @@ func (g *graph) watchUsage(h http.Header) {
 		if json.Unmarshal([]byte(v), &u) == nil && u.peak() >= 80 {
 			g.log.Warn("close to the Graph API rate limit", "header", "X-App-Usage", "percent", u.peak())
 		}
+	}
+}
+
+// wrote tells posted of the comment a call created, named by the id in its
+// answer ({"id": "..."}).
+func (g *graph) wrote(platform string, raw json.RawMessage) {
+	var ans struct {
+		ID string `json:"id"`
+	}
+	if g.posted != nil && json.Unmarshal(raw, &ans) == nil && ans.ID != "" {
+		g.posted(platform, ans.ID)
 	}
 }

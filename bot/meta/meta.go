@@ -181,6 +181,7 @@ func New(cfg Config) *Connector {
 		alerts: make(chan string, 8),
 	}
 	g.changed = c.credentialsChanged
+	g.posted = c.wrote
 	c.met = newMetrics(cfg.Registerer, func() float64 { return float64(len(c.queue)) }, log)
 	c.fb = &FacebookPage{g: g, pageID: cfg.PageID, now: cfg.Now}
 	c.ig = &InstagramAccount{g: g, pageID: cfg.PageID, now: cfg.Now}
@@ -229,6 +230,16 @@ func (c *Connector) Run(ctx context.Context, out chan<- bot.Event) error {
 			}
 		}
 	}
+}
+
+// wrote marks a comment vigie wrote as seen: its webhook, which comes back
+// as any comment's (without from, when Meta leaves it out), is not judged.
+// Its author is the Page or the account, which is not judged either; this
+// also holds when Meta names the author otherwise.
+func (c *Connector) wrote(platform, id string) {
+	c.seenMu.Lock()
+	c.seen.add(platform + ":" + id)
+	c.seenMu.Unlock()
 }
 
 func (c *Connector) setClosed(closed bool) {

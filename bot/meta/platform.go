@@ -213,8 +213,11 @@ func (a *InstagramAccount) Reply(ctx context.Context, ev bot.Event, text string)
 		if ev.Space == "" || ev.Channel == "" {
 			return &bot.ActionError{Op: bot.ActReply, Err: errors.New("the mention has no account or media id to answer it through")}
 		}
-		_, err := a.g.call(ctx, bot.ActReply, http.MethodPost, url.PathEscape(ev.Space)+"/mentions",
+		raw, err := a.g.call(ctx, bot.ActReply, http.MethodPost, url.PathEscape(ev.Space)+"/mentions",
 			url.Values{"comment_id": {CommentID(ev)}, "media_id": {ev.Channel}, "message": {text}}, nil)
+		if err == nil {
+			a.g.wrote(Instagram, raw)
+		}
 		return err
 	}
 	return publicReply(ctx, a.g, ev, "replies", ev.Space, text)
@@ -342,8 +345,11 @@ func publicReply(ctx context.Context, g *graph, ev bot.Event, edge, author, text
 			return err
 		}
 	}
-	_, err := g.call(ctx, bot.ActReply, http.MethodPost, url.PathEscape(parent)+"/"+edge,
+	raw, err := g.call(ctx, bot.ActReply, http.MethodPost, url.PathEscape(parent)+"/"+edge,
 		url.Values{"message": {text}}, nil)
+	if err == nil {
+		g.wrote(ev.Platform, raw)
+	}
 	return g.once(key, err, func(*GraphError) bool { return false })
 }
 
