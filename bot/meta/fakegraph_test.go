@@ -71,6 +71,24 @@ type fakeGraph struct {
 	drop map[string]int
 	// now stamps the replies the Page writes; time.Now when nil.
 	now func() time.Time
+	// held are the calls ("METHOD /path") that wait, once recorded, until
+	// their channel is closed: Graph slow on one kind of call.
+	held map[string]chan struct{}
+}
+
+// holdCalls makes the calls to method and path wait until the returned
+// function is called (at the latest when the test ends).
+func (f *fakeGraph) holdCalls(t testing.TB, method, path string) (release func()) {
+	gate := make(chan struct{})
+	f.mu.Lock()
+	if f.held == nil {
+		f.held = map[string]chan struct{}{}
+	}
+	f.held[method+" "+path] = gate
+	f.mu.Unlock()
+	release = sync.OnceFunc(func() { close(gate) })
+	t.Cleanup(release)
+	return release
 }
 
 // fakeReply is a comment the Page wrote under another.
@@ -224,9 +242,13 @@ func (f *fakeGraph) serve(w http.ResponseWriter, r *http.Request) {
 		f.failures[r.Method+" "+path] = list[1:]
 	}
 	gate, expired, failing, secret, regain := f.gate, f.expired, f.failing, f.secret, f.regain
+	held := f.held[r.Method+" "+path]
 	f.mu.Unlock()
 	if gate != nil {
 		<-gate
+	}
+	if held != nil {
+		<-held
 	}
 	if regain > 0 {
 		w.Header().Set("X-Business-Use-Case-Usage", fmt.Sprintf(

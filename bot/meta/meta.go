@@ -118,6 +118,11 @@ type Connector struct {
 	alerts chan string
 	// watchers are Run's helpers: the desk's alerts, the token's checks.
 	watchers sync.WaitGroup
+	// mentionReads bounds the reads of mentions' texts under way at once;
+	// mentionsOut counts the mentions taken and not yet handed over (or made
+	// a case).
+	mentionReads chan struct{}
+	mentionsOut  atomic.Int64
 }
 
 var _ bot.Linker = (*Connector)(nil)
@@ -179,6 +184,8 @@ func New(cfg Config) *Connector {
 		queue:  make(chan queued, cfg.QueueSize),
 		seen:   newSeenSet(cfg.DedupeSize),
 		alerts: make(chan string, 8),
+
+		mentionReads: make(chan struct{}, mentionReadsAtOnce),
 	}
 	g.changed = c.credentialsChanged
 	g.posted = c.wrote
@@ -253,15 +260,10 @@ func (c *Connector) setClosed(closed bool) {
 func (c *Connector) hand(ctx context.Context, q queued, out chan<- bot.Event) bool {
 	ev := q.ev
 	if q.mention {
-		var err error
-		ev, err = c.completeMention(ctx, ev)
-		if err != nil {
-			if ctx.Err() != nil {
-				return false
-			}
-			c.retryMention(ctx, ev, err, out)
-			return true
-		}
+		// Its text is read beside the other events: a Graph API slow to
+		// give it does not hold up the comments behind it.
+		c.readMention(ctx, ev, out)
+		return true
 	}
 	ev.Author.ID = orUnnamed(ev.Author.ID, CommentID(ev))
 	select {
