@@ -66,19 +66,28 @@ func (c *Connector) tellDesk(ctx context.Context) {
 	}
 }
 
+// tokenCheckAgain is how soon a check of the page token that got no answer
+// from Graph (vigie started before its network, Graph down) is made again.
+const tokenCheckAgain = time.Minute
+
 // watchToken asks Graph whether it takes the page token (GET /me?fields=id)
 // as Run starts, then every TokenCheckEvery: a token mistyped, expired or
 // revoked is then said (the log, /-/ready, the desk) before a comment needs
-// an action, not hours later at the first one. Other failures of the check
-// (Graph down, a rate limit) are left to the actions to tell.
+// an action, not hours later at the first one. A check Graph did not answer
+// is made again sooner; Graph's other failures (down, a rate limit) are left
+// to the actions to tell.
 func (c *Connector) watchToken(ctx context.Context) {
 	for {
-		_, err := c.graph.call(ctx, "check", http.MethodGet, "me", url.Values{"fields": {"id"}}, nil)
+		_, err := c.graph.call(ctx, "token check", http.MethodGet, "me", url.Values{"fields": {"id"}}, nil)
+		wait := c.cfg.TokenCheckEvery
 		var ge *GraphError
 		if err != nil && ctx.Err() == nil && !(errors.As(err, &ge) && ge.CredentialsRefused()) {
 			c.log.Debug("page token check not answered", "err", err)
+			if !errors.As(err, &ge) {
+				wait = min(wait, tokenCheckAgain)
+			}
 		}
-		t := time.NewTimer(c.cfg.TokenCheckEvery)
+		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 			t.Stop()
