@@ -36,6 +36,11 @@ type graph struct {
 	refusedMu    sync.Mutex
 	refusedSince time.Time
 	refusal      string
+	// opRefused are the actions Meta refused for want of a permission, and
+	// carried out none of since (refusedMu).
+	opRefused map[bot.ActionKind]bool
+	// permission, when set, is told of the first of them.
+	permission func(op bot.ActionKind, why string)
 
 	// changed, when set, is told when Meta starts refusing the page token
 	// (or its proof: the app secret) and when it takes it again.
@@ -278,6 +283,7 @@ func (g *graph) call(ctx context.Context, op bot.ActionKind, method, path string
 	g.watchUsage(resp.Header)
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		g.tokenTaken()
+		g.opTaken(op)
 		var ok struct {
 			Success *bool `json:"success"`
 		}
@@ -287,10 +293,48 @@ func (g *graph) call(ctx context.Context, op bot.ActionKind, method, path string
 		return raw, nil
 	}
 	err = classify(op, resp, raw)
-	if ge := (*GraphError)(nil); errors.As(err, &ge) && ge.CredentialsRefused() {
-		g.tokenRefused(ge, err)
+	if ge := (*GraphError)(nil); errors.As(err, &ge) {
+		switch {
+		case ge.CredentialsRefused():
+			g.tokenRefused(ge, err)
+		case ge.PermissionMissing():
+			g.permissionRefused(op, err)
+		}
 	}
 	return nil, err
+}
+
+// permissionRefused records that Meta refused op for want of a permission:
+// said once (an error, and the desk told) until an op of that kind is
+// carried out, as every one would fail alike.
+func (g *graph) permissionRefused(op bot.ActionKind, err error) {
+	g.refusedMu.Lock()
+	first := !g.opRefused[op]
+	if first {
+		if g.opRefused == nil {
+			g.opRefused = map[bot.ActionKind]bool{}
+		}
+		g.opRefused[op] = true
+	}
+	g.refusedMu.Unlock()
+	if !first {
+		return
+	}
+	g.log.Error("Meta refused an action for want of a permission: each one like it becomes a case until the app is granted it", "action", string(op), "err", err)
+	if g.permission != nil {
+		g.permission(op, err.Error())
+	}
+}
+
+// opTaken records that Meta carried op out: its permission is there.
+func (g *graph) opTaken(op bot.ActionKind) {
+	g.refusedMu.Lock()
+	was := g.opRefused[op]
+	delete(g.opRefused, op)
+	g.refusedMu.Unlock()
+	if was {
+		g.log.Info("Meta carries the action out again: its permission is there", "action", string(op))
+	}
 }
 
 // TokenInvalid reports whether Meta refused the access token itself (expired,
@@ -310,6 +354,15 @@ func (e *GraphError) ProofInvalid() bool {
 // page token or the appsecret_proof, rather than this call: all calls fail
 // alike until an operator changes the configuration.
 func (e *GraphError) CredentialsRefused() bool { return e.TokenInvalid() || e.ProofInvalid() }
+
+// PermissionMissing reports whether Meta refused the call for want of a
+// permission of the app or the token (codes 3, 10, 200-299), rather than for
+// the token itself, a rate limit or Messenger's 24-hour window.
+func (e *GraphError) PermissionMissing() bool {
+	c := e.Code
+	return !e.CredentialsRefused() && !e.RateLimited() && !(c == 10 && e.Subcode == 2018278) &&
+		(c == 3 || c == 10 || (c >= 200 && c <= 299))
+}
 
 // RateLimited reports whether Meta answered that vigie calls too often: the
 // app's, the page's, the user's or a business use case's limit.

@@ -3,9 +3,12 @@ package meta
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"time"
+
+	"github.com/vigie-bot/vigie/bot"
 )
 
 // AlertWith has the connector tell the CMs, through alert (the desk's urgent
@@ -39,6 +42,23 @@ func (c *Connector) credentialsChanged(refused, proof bool, why string) {
 	default:
 		text = "✅ Meta takes vigie's page token again: comments on the Page and on Instagram are moderated again."
 	}
+	select {
+	case c.alerts <- text:
+	default:
+		c.log.Warn("alert for the desk not sent: too many waiting", "alert", text)
+	}
+}
+
+// permissionRefused is the graph's permission: it queues the alert for the
+// desk that Meta refuses op for want of a permission.
+func (c *Connector) permissionRefused(op bot.ActionKind, why string) {
+	if c.alert.Load() == nil {
+		return
+	}
+	text := fmt.Sprintf("⚠️ Meta refuses vigie's %s on the Page or on Instagram for want of a permission. "+
+		"Until the app is granted it (pages_manage_engagement to hide, delete and reply; pages_manage_posts for visitors' posts; "+
+		"pages_messaging for private replies; instagram_manage_comments on Instagram) and META_PAGE_TOKEN renewed, each %s becomes a case. Meta said: %s",
+		op, op, why)
 	select {
 	case c.alerts <- text:
 	default:

@@ -9,17 +9,8 @@ import (
 	"github.com/vigie-bot/vigie/bot/internal/tgfake"
 )
 
-// TestDaemonTellsOfARefusedTokenBeforeAnyComment: vigie starts, in the
-// evening, with a page token Meta refuses (expired, or pasted wrong), and no
-// comment needs an action for hours. It is said at once, not at the first
-// comment that would have been hidden: /-/ready answers 503 naming
-// META_PAGE_TOKEN, and the desk gets one alert, however many comments fail
-// after it. Once Meta takes the token again, the desk is told so.
-func TestDaemonTellsOfARefusedTokenBeforeAnyComment(t *testing.T) {
-	g := newFakeGraph(t)
-	g.expire(true)
-	api := tgfake.New(t)
-	const withDesk = `
+// deskRules are the page's rules with a Telegram desk, for the alerts.
+const deskRules = `
 timezone: Europe/Paris
 desk:
   telegram_chat: "-100500"
@@ -32,7 +23,18 @@ rules:
     when: has_any(text, lists.insults)
     do: [hide]
 `
-	base, _ := startDaemonWith(t, withDesk, map[string]string{
+
+// TestDaemonTellsOfARefusedTokenBeforeAnyComment: vigie starts, in the
+// evening, with a page token Meta refuses (expired, or pasted wrong), and no
+// comment needs an action for hours. It is said at once, not at the first
+// comment that would have been hidden: /-/ready answers 503 naming
+// META_PAGE_TOKEN, and the desk gets one alert, however many comments fail
+// after it. Once Meta takes the token again, the desk is told so.
+func TestDaemonTellsOfARefusedTokenBeforeAnyComment(t *testing.T) {
+	g := newFakeGraph(t)
+	g.expire(true)
+	api := tgfake.New(t)
+	base, _ := startDaemonWith(t, deskRules, map[string]string{
 		"META_APP_SECRET":   appSecret,
 		"META_PAGE_TOKEN":   g.token,
 		"META_VERIFY_TOKEN": verifyToken,
@@ -69,5 +71,45 @@ rules:
 	})
 	if n := api.Count("sendMessage", refused); n != 1 {
 		t.Errorf("%d alerts of the refused token, want 1", n)
+	}
+}
+
+// TestDaemonTellsOfAMissingPermission: the app lacks the permission to hide
+// comments (pages_manage_engagement not granted, or lost). Each insult of the
+// night is a case, and the desk is told once, with what to grant, not once
+// for each.
+func TestDaemonTellsOfAMissingPermission(t *testing.T) {
+	g := newFakeGraph(t)
+	api := tgfake.New(t)
+	base, _ := startDaemonWith(t, deskRules, map[string]string{
+		"META_APP_SECRET":   appSecret,
+		"META_PAGE_TOKEN":   g.token,
+		"META_VERIFY_TOKEN": verifyToken,
+		"META_GRAPH_URL":    g.URL(),
+		"TELEGRAM_TOKEN":    tgfake.Token,
+		"TELEGRAM_API_URL":  api.HTTP.URL,
+	})
+	refused := graphErrorJSON(200, 0, "OAuthException", "(#200) Requires pages_manage_engagement permission to manage the object")
+	cids := []string{"987654321098765_1000000000000001", "987654321098765_1000000000000002"}
+	for i, cid := range cids {
+		g.failNext("POST", "/"+cid, http.StatusForbidden, refused, nil)
+		deliverComment(t, base, cid)
+		testsync.Eventually(t, "the case of the hide refused", func() bool {
+			return openCasesWith(t, base, "missing permission (code 200)") == i+1
+		})
+	}
+	alert := func(c tgfake.Call) bool {
+		text := c.Params.Get("text")
+		return c.Params.Get("chat_id") == "-100500" && strings.Contains(text, "Meta refuses vigie's hide") &&
+			strings.Contains(text, "pages_manage_engagement")
+	}
+	api.WaitFor("sendMessage", 1, alert)
+	// The second refusal is not said again: a comment whose hide goes
+	// through comes after both, and its alert would have come before.
+	const ok = "987654321098765_1000000000000003"
+	deliverComment(t, base, ok)
+	testsync.Eventually(t, "the hide carried out", func() bool { return hidesOf(g, ok) == 1 })
+	if n := api.Count("sendMessage", alert); n != 1 {
+		t.Errorf("%d alerts of the missing permission, want 1", n)
 	}
 }
