@@ -108,3 +108,29 @@ rules:
 		t.Errorf("case opened: %s", c.Reason)
 	}
 }
+
+// TestEditedMessageAnsweredOnce: a Messenger message vigie answered is
+// edited, judged again, and the same rule matches: the same answer is not
+// sent a second time in the conversation.
+func TestEditedMessageAnsweredOnce(t *testing.T) {
+	const text = `
+timezone: Europe/Paris
+rules:
+  - name: opening
+    when: lower(text) contains "ouverts"
+    do: ['reply("Nous sommes ouverts du lundi au samedi, 9h-19h.")']
+`
+	now := time.UnixMilli(1795732100123).UTC().Add(time.Minute) // messenger_edit.json's time
+	p := newPipelineWith(t, now, text)
+	p.deliver(t, fixture(t, "messenger_text.json"))
+	p.deliver(t, fixture(t, "messenger_edit.json"))
+	var answers int
+	for _, c := range p.callsTo("POST", "/"+pageID+"/messages") {
+		if jsonField(c.JSON, "message.text") == "Nous sommes ouverts du lundi au samedi, 9h-19h." {
+			answers++
+		}
+	}
+	if answers != 1 {
+		t.Errorf("%d answers in the conversation, want 1", answers)
+	}
+}

@@ -278,13 +278,20 @@ func sendMessage(ctx context.Context, g *graph, op bot.ActionKind, path string, 
 			"outside the messaging window: the message is %s old, Meta allows answers within 24 hours",
 			now.Sub(ev.At).Round(time.Minute))}
 	}
+	// The same answer to the same message (edited, and judged again) is
+	// not sent twice in the conversation.
+	key := string(op) + " " + CommentID(ev) + " " + text
+	if st, ok := g.callOf(key); ok && st.done {
+		g.log.Info("answer not sent again: vigie gave this message this answer already", "message", CommentID(ev))
+		return nil
+	}
 	body := map[string]any{
 		"recipient":      map[string]string{"id": ev.Author.ID},
 		"messaging_type": "RESPONSE",
 		"message":        map[string]string{"text": text},
 	}
 	_, err := g.call(ctx, op, http.MethodPost, path, nil, body)
-	return err
+	return g.once(key, err, func(*GraphError) bool { return false })
 }
 
 // privateReply sends the commenter a private message tied to their comment, or
