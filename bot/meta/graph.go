@@ -357,10 +357,11 @@ func (e *GraphError) CredentialsRefused() bool { return e.TokenInvalid() || e.Pr
 
 // PermissionMissing reports whether Meta refused the call for want of a
 // permission of the app or the token (codes 3, 10, 200-299), rather than for
-// the token itself, a rate limit or Messenger's 24-hour window.
+// the token itself, a rate limit, a passing failure or Messenger's 24-hour
+// window.
 func (e *GraphError) PermissionMissing() bool {
 	c := e.Code
-	return !e.CredentialsRefused() && !e.RateLimited() && !(c == 10 && e.Subcode == 2018278) &&
+	return !e.CredentialsRefused() && !e.RateLimited() && !e.Transient && !(c == 10 && e.Subcode == 2018278) &&
 		(c == 3 || c == 10 || (c >= 200 && c <= 299))
 }
 
