@@ -120,6 +120,9 @@ type Connector struct {
 	Desk handlers.Desk
 	// Attach, when set, hands the CMs' commands to the desk once they exist.
 	Attach func(*handlers.Commands)
+	// AlertWith, when set, is handed the desk's alerts once they exist (not
+	// without a desk): the connector tells the CMs what only they can mend.
+	AlertWith func(alert func(ctx context.Context, text string) error)
 	// OnRules, when set, is told of every rule file loaded (the desk: section may
 	// have changed); an error is logged and the rules still run.
 	OnRules func(*rules.Ruleset) error
@@ -517,6 +520,9 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 	for _, c := range conns {
 		if c.Attach != nil {
 			c.Attach(d.commands)
+		}
+		if desk := desks.desk(); c.AlertWith != nil && desk != nil {
+			c.AlertWith(desk.Alert)
 		}
 	}
 	return d, nil

@@ -99,6 +99,10 @@ func metaConnector(cfg Config, _ *rules.Ruleset, reg prometheus.Registerer) (Con
 		// On shutdown, the events Meta was told were received go to the rules
 		// first; the rest of the drain is for the workers to act on them.
 		DrainTimeout: cfg.ShutdownTimeout * 2 / 3,
+		// A dead token is said within this time, not at the first comment
+		// that needs an action: some 100 calls a day, of the Page's
+		// thousands.
+		TokenCheckEvery: metaTokenCheck,
 	})
 	return Connector{
 		Name:      "meta",
@@ -107,8 +111,14 @@ func metaConnector(cfg Config, _ *rules.Ruleset, reg prometheus.Registerer) (Con
 		Routes:    map[string]http.Handler{"/webhooks/meta": c.Handler()},
 		// an Instagram mention whose text Meta would not give is a case
 		Attach: func(cmds *handlers.Commands) { c.OpenCasesWith(cmds.OpenCase) },
+		// a refused page token stops all moderation of the Page: the CMs
+		// are told, once
+		AlertWith: c.AlertWith,
 	}, nil
 }
+
+// metaTokenCheck is how often vigie asks Meta whether it takes the page token.
+const metaTokenCheck = 15 * time.Minute
 
 var _ bot.Source = (*meta.Connector)(nil)
 

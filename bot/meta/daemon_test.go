@@ -154,8 +154,14 @@ var stampRE = regexp.MustCompile(`"(time|created_time|timestamp)":\s*(\d+)`)
 // (shown if the test fails).
 func startDaemon(t *testing.T, env map[string]string) (base string, logs *testsync.Buffer) {
 	t.Helper()
+	return startDaemonWith(t, pageRules, env)
+}
+
+// startDaemonWith is startDaemon on the rule file text.
+func startDaemonWith(t *testing.T, text string, env map[string]string) (base string, logs *testsync.Buffer) {
+	t.Helper()
 	rulesPath := filepath.Join(t.TempDir(), "rules.yaml")
-	if err := os.WriteFile(rulesPath, []byte(pageRules), 0o600); err != nil {
+	if err := os.WriteFile(rulesPath, []byte(text), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	getenv := func(k string) string {

@@ -1,6 +1,7 @@
 package meta_test
 
 import (
+	"cmp"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -14,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // fakeGraph stands in for graph.facebook.com, answering the calls vigie makes in
@@ -53,6 +55,70 @@ type fakeGraph struct {
 	// naming it as comment_id, or Instagram's hide or replies, is refused,
 	// as is a post_id Graph does not know.
 	posts map[string]bool
+	// gone are the comments and posts deleted through Graph: any later call
+	// on one is answered as Meta does for an object that no longer exists
+	// (code 100, subcode 33).
+	gone map[string]bool
+	// replies are the comments the Page wrote under a comment or post
+	// (POST /{id}/comments, /{id}/replies), which GET on the same edge lists.
+	replies map[string][]fakeReply
+	// privately are the comments and posts answered with a Private Reply:
+	// Meta allows one, and refuses the next with code 10900.
+	privately map[string]bool
+	// drop are the calls ("METHOD /path") whose next one is carried out, and
+	// then left without an answer: the connection is closed, as when the
+	// answer is lost on the way (a timeout, a reset).
+	drop map[string]int
+	// now stamps the replies the Page writes; time.Now when nil.
+	now func() time.Time
+	// held are the calls ("METHOD /path") that wait, once recorded, until
+	// their channel is closed: Graph slow on one kind of call.
+	held map[string]chan struct{}
+}
+
+// holdCalls makes the calls to method and path wait until the returned
+// function is called (at the latest when the test ends).
+func (f *fakeGraph) holdCalls(t testing.TB, method, path string) (release func()) {
+	gate := make(chan struct{})
+	f.mu.Lock()
+	if f.held == nil {
+		f.held = map[string]chan struct{}{}
+	}
+	f.held[method+" "+path] = gate
+	f.mu.Unlock()
+	release = sync.OnceFunc(func() { close(gate) })
+	t.Cleanup(release)
+	return release
+}
+
+// fakeReply is a comment the Page wrote under another.
+type fakeReply struct {
+	ID, Message string
+	At          time.Time
+}
+
+// pageAccount is who the fake's token writes as: the Page, or on Instagram
+// its account.
+func (f *fakeGraph) pageAccount(instagram bool) string {
+	if instagram {
+		return igID
+	}
+	return pageID
+}
+
+// dropAnswerNext makes the next call to method and path be carried out,
+// then lose its answer: the connection is closed before any is written.
+func (f *fakeGraph) dropAnswerNext(method, path string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.drop[method+" "+path]++
+}
+
+// repliesUnder returns the Page's replies under id.
+func (f *fakeGraph) repliesUnder(id string) []fakeReply {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]fakeReply(nil), f.replies[id]...)
 }
 
 type graphCall struct {
@@ -71,7 +137,8 @@ type graphFailure struct {
 
 func newFakeGraph(t testing.TB) *fakeGraph {
 	t.Helper()
-	f := &fakeGraph{version: "v25.0", token: "EAAtestpagetoken", failures: map[string][]graphFailure{}, mentions: map[string]bool{}, posts: map[string]bool{}}
+	f := &fakeGraph{version: "v25.0", token: "EAAtestpagetoken", failures: map[string][]graphFailure{}, mentions: map[string]bool{}, posts: map[string]bool{},
+		gone: map[string]bool{}, replies: map[string][]fakeReply{}, privately: map[string]bool{}, drop: map[string]int{}}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(f.srv.Close)
 	return f
@@ -175,9 +242,13 @@ func (f *fakeGraph) serve(w http.ResponseWriter, r *http.Request) {
 		f.failures[r.Method+" "+path] = list[1:]
 	}
 	gate, expired, failing, secret, regain := f.gate, f.expired, f.failing, f.secret, f.regain
+	held := f.held[r.Method+" "+path]
 	f.mu.Unlock()
 	if gate != nil {
 		<-gate
+	}
+	if held != nil {
+		<-held
 	}
 	if regain > 0 {
 		w.Header().Set("X-Business-Use-Case-Usage", fmt.Sprintf(
@@ -212,7 +283,48 @@ func (f *fakeGraph) serve(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, fail.status, fail.body)
 		return
 	}
+	f.mu.Lock()
+	drop := f.drop[r.Method+" "+path] > 0
+	if drop {
+		f.drop[r.Method+" "+path]--
+	}
+	f.mu.Unlock()
+	if drop {
+		// Carried out, then the answer is lost.
+		f.act(httptest.NewRecorder(), r, call, path)
+		if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+			_ = conn.Close()
+		}
+		return
+	}
+	f.act(w, r, call, path)
+}
+
+// act carries out a call that passed the token's checks, and answers it.
+func (f *fakeGraph) act(w http.ResponseWriter, r *http.Request, call graphCall, path string) {
 	parts := strings.Split(strings.Trim(path, "/"), "/")
+	f.mu.Lock()
+	gone := f.gone[parts[0]]
+	recipient := cmp.Or(jsonField(call.JSON, "recipient.comment_id"), jsonField(call.JSON, "recipient.post_id"))
+	repliedPrivately := recipient != "" && f.privately[recipient]
+	f.mu.Unlock()
+	switch {
+	case gone:
+		writeJSON(w, 400, graphErrorJSON(100, 33, "GraphMethodException", fmt.Sprintf(
+			"Unsupported %s request. Object with ID '%s' does not exist, cannot be loaded due to missing permissions, or does not support this operation.",
+			strings.ToLower(r.Method), parts[0])))
+		return
+	case repliedPrivately && len(parts) == 2 && parts[1] == "messages":
+		writeJSON(w, 400, graphErrorJSON(10900, 0, "OAuthException", "(#10900) Activity already replied to"))
+		return
+	case r.Method == http.MethodGet && len(parts) == 2 && (parts[1] == "comments" || parts[1] == "replies"):
+		f.listReplies(w, parts[0], parts[1] == "replies")
+		return
+	case r.Method == http.MethodGet && len(parts) == 1 && parts[0] == "me":
+		// The page token's own node: the Page.
+		writeJSON(w, 200, `{"id":"`+pageID+`","name":"Boulangerie Martin"}`)
+		return
+	}
 	f.mu.Lock()
 	mention := f.mentions[parts[0]] || f.mentions[jsonField(call.JSON, "recipient.comment_id")]
 	post := f.posts[parts[0]]
@@ -251,10 +363,26 @@ func (f *fakeGraph) serve(w http.ResponseWriter, r *http.Request) {
 		// POST /{comment-id} is_hidden=… (Page) or hide=… (Instagram)
 		writeJSON(w, 200, `{"success":true}`)
 	case r.Method == http.MethodDelete && len(parts) == 1:
+		f.mu.Lock()
+		f.gone[parts[0]] = true
+		f.mu.Unlock()
 		writeJSON(w, 200, `{"success":true}`)
 	case r.Method == http.MethodPost && len(parts) == 2 && (parts[1] == "comments" || parts[1] == "replies"):
-		writeJSON(w, 200, fmt.Sprintf(`{"id":"%s_reply%d"}`, parts[0], len(f.Calls())))
+		id := fmt.Sprintf("%s_reply%d", parts[0], len(f.Calls()))
+		f.mu.Lock()
+		at := time.Now()
+		if f.now != nil {
+			at = f.now()
+		}
+		f.replies[parts[0]] = append(f.replies[parts[0]], fakeReply{ID: id, Message: call.Params.Get("message"), At: at})
+		f.mu.Unlock()
+		writeJSON(w, 200, fmt.Sprintf(`{"id":"%s"}`, id))
 	case r.Method == http.MethodPost && len(parts) == 2 && parts[1] == "messages":
+		if recipient != "" {
+			f.mu.Lock()
+			f.privately[recipient] = true
+			f.mu.Unlock()
+		}
 		writeJSON(w, 200, `{"recipient_id":"7654321098765432","message_id":"m_fake"}`)
 	case r.Method == http.MethodPost && len(parts) == 2 && parts[1] == "blocked":
 		var ids []string
@@ -286,6 +414,30 @@ func (f *fakeGraph) serve(w http.ResponseWriter, r *http.Request) {
 	default:
 		writeJSON(w, 400, graphErrorJSON(100, 0, "GraphMethodException", "Unsupported "+r.Method+" request."))
 	}
+}
+
+// listReplies answers GET /{id}/comments (a Page comment's replies, with
+// message, from and created_time) or GET /{id}/replies (an Instagram
+// comment's, with text, from and timestamp), newest first, in Graph's
+// paged shape.
+func (f *fakeGraph) listReplies(w http.ResponseWriter, id string, instagram bool) {
+	list := f.repliesUnder(id)
+	data := []map[string]any{}
+	for i := len(list) - 1; i >= 0; i-- {
+		r := list[i]
+		from := map[string]any{"id": f.pageAccount(instagram)}
+		item := map[string]any{"id": r.ID, "from": from}
+		if instagram {
+			from["username"] = "boulangerie.martin"
+			item["text"], item["timestamp"] = r.Message, r.At.UTC().Format("2006-01-02T15:04:05-0700")
+		} else {
+			from["name"] = "Boulangerie Martin"
+			item["message"], item["created_time"] = r.Message, r.At.UTC().Format("2006-01-02T15:04:05-0700")
+		}
+		data = append(data, item)
+	}
+	b, _ := json.Marshal(map[string]any{"data": data})
+	writeJSON(w, 200, string(b))
 }
 
 // onlyIsHidden reports whether params set is_hidden to true or false and

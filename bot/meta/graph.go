@@ -36,7 +36,128 @@ type graph struct {
 	refusedMu    sync.Mutex
 	refusedSince time.Time
 	refusal      string
+	// opRefused are the actions Meta refused for want of a permission, and
+	// carried out none of since (refusedMu).
+	opRefused map[bot.ActionKind]bool
+	// permission, when set, is told of the first of them.
+	permission func(op bot.ActionKind, why string)
+
+	// changed, when set, is told when Meta starts refusing the page token
+	// (or its proof: the app secret) and when it takes it again.
+	changed func(refused, proof bool, why string)
+	// posted, when set, is told of each comment vigie wrote (its platform
+	// and Graph id), whose webhook comes back as any comment's.
+	posted func(platform, id string)
+	// now is the connector's clock.
+	now func() time.Time
+	// callsMu guards calls: the actions not to be done twice (by key, see
+	// once) whose last call got no answer, or a 5xx (Meta may have carried
+	// them out: the next try must not do them again), or was carried out.
+	callsMu sync.Mutex
+	calls   map[string]callState
 }
+
+// callState is what is known of an action not to be done twice.
+type callState struct {
+	at   time.Time // when its outcome became unknown, or it was done
+	done bool      // carried out; else its outcome is unknown
+}
+
+// Bounds of what is remembered of the actions not to be done twice: long
+// enough for the retry stage (seconds), a CM at the desk (hours), and a
+// comment edited and judged again within Meta's 7 days of private replies.
+const (
+	callsKeep = privateReplyWindow
+	callsMost = 50000
+)
+
+// outcomeUnknown reports whether err leaves it unknown whether Meta carried
+// the call out: no answer came (a timeout, a reset) or a 5xx did. A 4xx, rate
+// limits included, is Meta saying it did nothing.
+func outcomeUnknown(err error) bool {
+	var ae *bot.ActionError
+	if !errors.As(err, &ae) || !ae.Retryable {
+		return false
+	}
+	var ge *GraphError
+	if errors.As(err, &ge) {
+		return ge.Status >= 500
+	}
+	return true
+}
+
+// callOf says what is known of the action key.
+func (g *graph) callOf(key string) (callState, bool) {
+	g.callsMu.Lock()
+	defer g.callsMu.Unlock()
+	st, ok := g.calls[key]
+	return st, ok
+}
+
+// remember records st for the action key, forgetting the oldest states.
+// callsMu is held.
+func (g *graph) remember(key string, st callState) {
+	if g.calls == nil {
+		g.calls = map[string]callState{}
+	}
+	if len(g.calls) >= callsMost {
+		for k, old := range g.calls {
+			// the old ones, and a tenth more, so that this is not done
+			// for each action once full
+			if st.at.Sub(old.at) > callsKeep || len(g.calls) > callsMost*9/10 {
+				delete(g.calls, k)
+			}
+		}
+	}
+	g.calls[key] = st
+}
+
+// once settles the call of the action key, which is not to be done twice
+// (a delete, a private reply, a public reply), with the error it returned.
+// Done, it is remembered; an error that leaves the outcome unknown is
+// remembered too, then returned for the retry stage. An error that says the
+// action was done already (done), after vigie did it or a call of it went
+// unanswered, is not a failure that would open a case: nil.
+func (g *graph) once(key string, err error, done func(*GraphError) bool) error {
+	g.callsMu.Lock()
+	defer g.callsMu.Unlock()
+	st, known := g.calls[key]
+	switch {
+	case err == nil:
+		g.remember(key, callState{at: g.now(), done: true})
+	case outcomeUnknown(err):
+		if !known || st.done {
+			g.remember(key, callState{at: g.now()})
+		}
+	case known:
+		var ge *GraphError
+		if errors.As(err, &ge) && done(ge) {
+			g.remember(key, callState{at: g.now(), done: true})
+			how := "by an earlier call whose answer was lost"
+			if st.done {
+				how = "by vigie already"
+			}
+			g.log.Info("action done "+how+": Meta refuses it again", "action", key, "answer", ge.Message)
+			return nil
+		}
+	}
+	return err
+}
+
+// done records that the action key was carried out.
+func (g *graph) done(key string) {
+	g.callsMu.Lock()
+	g.remember(key, callState{at: g.now(), done: true})
+	g.callsMu.Unlock()
+}
+
+// Gone reports whether Meta answered that the object does not exist (or is
+// not visible to the page): code 100, subcode 33.
+func (e *GraphError) Gone() bool { return e.Code == 100 && e.Subcode == 33 }
+
+// AlreadyRepliedPrivately reports whether Meta refused a private reply as
+// the comment's or post's one private reply was sent already: code 10900.
+func (e *GraphError) AlreadyRepliedPrivately() bool { return e.Code == 10900 }
 
 // tokenRefused records that Meta refused the page token, or the app secret
 // it is proved with, with why.
@@ -50,10 +171,14 @@ func (g *graph) tokenRefused(ge *GraphError, err error) {
 	g.refusedMu.Unlock()
 	switch {
 	case !first:
+		return
 	case ge.ProofInvalid():
 		g.log.Error("Meta refused the appsecret_proof: comments are not hidden, deleted or answered until META_APP_SECRET is the app's current secret (was it reset in the App Dashboard?); each becomes a case", "err", err)
 	default:
 		g.log.Error("Meta refused the page token: comments are not hidden, deleted or answered until META_PAGE_TOKEN is renewed; each becomes a case", "err", err)
+	}
+	if g.changed != nil {
+		g.changed(true, ge.ProofInvalid(), err.Error())
 	}
 }
 
@@ -66,6 +191,9 @@ func (g *graph) tokenTaken() {
 	g.refusedMu.Unlock()
 	if was {
 		g.log.Info("Meta takes the page token again")
+		if g.changed != nil {
+			g.changed(false, false, "")
+		}
 	}
 }
 
@@ -155,6 +283,7 @@ func (g *graph) call(ctx context.Context, op bot.ActionKind, method, path string
 	g.watchUsage(resp.Header)
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		g.tokenTaken()
+		g.opTaken(op)
 		var ok struct {
 			Success *bool `json:"success"`
 		}
@@ -164,10 +293,48 @@ func (g *graph) call(ctx context.Context, op bot.ActionKind, method, path string
 		return raw, nil
 	}
 	err = classify(op, resp, raw)
-	if ge := (*GraphError)(nil); errors.As(err, &ge) && ge.CredentialsRefused() {
-		g.tokenRefused(ge, err)
+	if ge := (*GraphError)(nil); errors.As(err, &ge) {
+		switch {
+		case ge.CredentialsRefused():
+			g.tokenRefused(ge, err)
+		case ge.PermissionMissing():
+			g.permissionRefused(op, err)
+		}
 	}
 	return nil, err
+}
+
+// permissionRefused records that Meta refused op for want of a permission:
+// said once (an error, and the desk told) until an op of that kind is
+// carried out, as every one would fail alike.
+func (g *graph) permissionRefused(op bot.ActionKind, err error) {
+	g.refusedMu.Lock()
+	first := !g.opRefused[op]
+	if first {
+		if g.opRefused == nil {
+			g.opRefused = map[bot.ActionKind]bool{}
+		}
+		g.opRefused[op] = true
+	}
+	g.refusedMu.Unlock()
+	if !first {
+		return
+	}
+	g.log.Error("Meta refused an action for want of a permission: each one like it becomes a case until the app is granted it", "action", string(op), "err", err)
+	if g.permission != nil {
+		g.permission(op, err.Error())
+	}
+}
+
+// opTaken records that Meta carried op out: its permission is there.
+func (g *graph) opTaken(op bot.ActionKind) {
+	g.refusedMu.Lock()
+	was := g.opRefused[op]
+	delete(g.opRefused, op)
+	g.refusedMu.Unlock()
+	if was {
+		g.log.Info("Meta carries the action out again: its permission is there", "action", string(op))
+	}
 }
 
 // TokenInvalid reports whether Meta refused the access token itself (expired,
@@ -187,6 +354,16 @@ func (e *GraphError) ProofInvalid() bool {
 // page token or the appsecret_proof, rather than this call: all calls fail
 // alike until an operator changes the configuration.
 func (e *GraphError) CredentialsRefused() bool { return e.TokenInvalid() || e.ProofInvalid() }
+
+// PermissionMissing reports whether Meta refused the call for want of a
+// permission of the app or the token (codes 3, 10, 200-299), rather than for
+// the token itself, a rate limit, a passing failure or Messenger's 24-hour
+// window.
+func (e *GraphError) PermissionMissing() bool {
+	c := e.Code
+	return !e.CredentialsRefused() && !e.RateLimited() && !e.Transient && !(c == 10 && e.Subcode == 2018278) &&
+		(c == 3 || c == 10 || (c >= 200 && c <= 299))
+}
 
 // RateLimited reports whether Meta answered that vigie calls too often: the
 // app's, the page's, the user's or a business use case's limit.
@@ -230,8 +407,10 @@ func classify(op bot.ActionKind, resp *http.Response, raw []byte) error {
 		ae.Err = fmt.Errorf("outside the messaging window: Meta allows answers within 24 hours of the user's last message: %w", ge)
 	case c == 3 || c == 10 || (c >= 200 && c <= 299):
 		ae.Err = fmt.Errorf("missing permission (code %d): grant the app pages_manage_engagement, pages_manage_posts, pages_read_user_content, instagram_manage_comments, pages_messaging and renew META_PAGE_TOKEN: %w", c, ge)
-	case c == 100 && ge.Subcode == 33:
+	case ge.Gone():
 		ae.Err = fmt.Errorf("the comment or user is gone or not visible to the page (code 100, subcode 33): %w", ge)
+	case ge.AlreadyRepliedPrivately():
+		ae.Err = fmt.Errorf("the author was already answered privately about this comment or post (code 10900): Meta allows one private reply to each: %w", ge)
 	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
 		ae.Retryable = true
 		ae.RetryAfter = retryAfter(resp.Header)
@@ -301,5 +480,16 @@ func (g *graph) watchUsage(h http.Header) {
 		if json.Unmarshal([]byte(v), &u) == nil && u.peak() >= 80 {
 			g.log.Warn("close to the Graph API rate limit", "header", "X-App-Usage", "percent", u.peak())
 		}
+	}
+}
+
+// wrote tells posted of the comment a call created, named by the id in its
+// answer ({"id": "..."}).
+func (g *graph) wrote(platform string, raw json.RawMessage) {
+	var ans struct {
+		ID string `json:"id"`
+	}
+	if g.posted != nil && json.Unmarshal(raw, &ans) == nil && ans.ID != "" {
+		g.posted(platform, ans.ID)
 	}
 }

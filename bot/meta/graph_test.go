@@ -174,6 +174,8 @@ func TestGraphErrorsAreClassified(t *testing.T) {
 		{"gateway error without JSON", 502, "<html>Bad Gateway</html>", nil, true, 0, "HTTP 502"},
 		{"comment gone", 400, graphErrorJSON(100, 33, "GraphMethodException", "Unsupported post request. Object with ID '987654321098765_1122334455667788' does not exist"),
 			nil, false, 0, "gone or not visible"},
+		{"private reply sent already", 400, graphErrorJSON(10900, 0, "OAuthException", "(#10900) Activity already replied to"),
+			nil, false, 0, "Meta allows one private reply to each"},
 		{"app secret reset", 400, graphErrorJSON(100, 0, "GraphMethodException", "Invalid appsecret_proof provided in the API argument"),
 			nil, false, 0, "META_APP_SECRET is not the app's current secret"},
 		{"invalid parameter", 400, graphErrorJSON(100, 0, "OAuthException", "(#100) Invalid parameter"),

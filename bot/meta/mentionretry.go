@@ -22,54 +22,92 @@ func (c *Connector) OpenCasesWith(open func(context.Context, store.Case) error) 
 // come as Run stops.
 const openCaseWait = 10 * time.Second
 
-// retryMention asks the mention's text again, in its own goroutine, which Run
-// waits for: up to MentionRetries times, after MentionRetryWait, then twice as
-// long each time. The text read, the event goes on out like the others; still
-// unread, or ctx ending first (vigie stopping), it becomes a case. An answer
-// that asking again would not change (the comment is gone, the token lacks a
-// permission) is a case at once.
-func (c *Connector) retryMention(ctx context.Context, ev bot.Event, err error, out chan<- bot.Event) {
+// mentionReadsAtOnce is how many mentions' texts are asked of the Graph API
+// at once: a burst of mentions does not become a burst of calls.
+const mentionReadsAtOnce = 4
+
+// readMention reads the mention's text, in its own goroutine, which Run
+// waits for, and sends the event on out like the others; a text not read is
+// asked again (retryMention).
+func (c *Connector) readMention(ctx context.Context, ev bot.Event, out chan<- bot.Event) {
 	c.retries.Add(1)
+	c.mentionsOut.Add(1)
 	go func() {
 		defer c.retries.Done()
-		if !retryable(err) {
-			c.unreadMention(ev, err)
+		defer c.mentionsOut.Add(-1)
+		full, err := c.readMentionText(ctx, ev)
+		switch {
+		case err == nil:
+			c.sendMention(ctx, ev, full, out)
+		case ctx.Err() != nil:
+			c.unreadMention(ev, fmt.Errorf("vigie stopped before reading it (%w)", err))
+		default:
+			c.retryMention(ctx, ev, err, out)
+		}
+	}()
+}
+
+// readMentionText is completeMention, within mentionReadsAtOnce.
+func (c *Connector) readMentionText(ctx context.Context, ev bot.Event) (bot.Event, error) {
+	select {
+	case c.mentionReads <- struct{}{}:
+	case <-ctx.Done():
+		return ev, ctx.Err()
+	}
+	defer func() { <-c.mentionReads }()
+	return c.completeMention(ctx, ev)
+}
+
+// sendMention hands the mention read over on out; ctx ending first, it
+// becomes a case.
+func (c *Connector) sendMention(ctx context.Context, ev, full bot.Event, out chan<- bot.Event) {
+	full.Author.ID = orUnnamed(full.Author.ID, CommentID(full))
+	select {
+	case out <- full:
+		c.link.Event(time.Now())
+	case <-ctx.Done():
+		c.unreadMention(ev, fmt.Errorf("vigie stopped before judging it: %w", ctx.Err()))
+	}
+}
+
+// retryMention asks the mention's text again: up to MentionRetries times,
+// after MentionRetryWait, then twice as long each time. The text read, the
+// event goes on out like the others; still unread, or ctx ending first
+// (vigie stopping), it becomes a case. An answer that asking again would not
+// change (the comment is gone, the token lacks a permission) is a case at
+// once. It runs in readMention's goroutine.
+func (c *Connector) retryMention(ctx context.Context, ev bot.Event, err error, out chan<- bot.Event) {
+	if !retryable(err) {
+		c.unreadMention(ev, err)
+		return
+	}
+	c.log.Warn("instagram mention not readable, asked again later", "comment", CommentID(ev), "media", ev.Channel, "err", err)
+	wait := c.cfg.MentionRetryWait
+	for range c.cfg.MentionRetries {
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			c.unreadMention(ev, fmt.Errorf("vigie stopped before reading it again (last error: %w)", err))
+			return
+		case <-t.C:
+		}
+		wait *= 2
+		full, rerr := c.readMentionText(ctx, ev)
+		if rerr == nil {
+			c.sendMention(ctx, ev, full, out)
 			return
 		}
-		c.log.Warn("instagram mention not readable, asked again later", "comment", CommentID(ev), "media", ev.Channel, "err", err)
-		wait := c.cfg.MentionRetryWait
-		for range c.cfg.MentionRetries {
-			t := time.NewTimer(wait)
-			select {
-			case <-ctx.Done():
-				t.Stop()
-				c.unreadMention(ev, fmt.Errorf("vigie stopped before reading it again (last error: %w)", err))
-				return
-			case <-t.C:
-			}
-			wait *= 2
-			full, rerr := c.completeMention(ctx, ev)
-			if rerr == nil {
-				full.Author.ID = orUnnamed(full.Author.ID, CommentID(full))
-				select {
-				case out <- full:
-					c.link.Event(time.Now())
-				case <-ctx.Done():
-					c.unreadMention(ev, fmt.Errorf("vigie stopped before judging it: %w", ctx.Err()))
-				}
-				return
-			}
-			err = rerr
-			if !retryable(err) {
-				break
-			}
-			if ctx.Err() != nil {
-				c.unreadMention(ev, fmt.Errorf("vigie stopped before reading it again (last error: %w)", err))
-				return
-			}
+		err = rerr
+		if !retryable(err) {
+			break
 		}
-		c.unreadMention(ev, err)
-	}()
+		if ctx.Err() != nil {
+			c.unreadMention(ev, fmt.Errorf("vigie stopped before reading it again (last error: %w)", err))
+			return
+		}
+	}
+	c.unreadMention(ev, err)
 }
 
 // retryable reports whether asking the Graph API again may answer otherwise:

@@ -131,3 +131,32 @@ func TestDaemonUnreadMentionIsACase(t *testing.T) {
 		t.Errorf("case = %+v, want the mention's, with its media\nlogs:\n%s", c, logs)
 	}
 }
+
+// The Graph API is slow to give an @mention's text (it answers nothing for
+// as long as vigie waits): the comments Meta delivers after the mention are
+// judged meanwhile, not held up behind it, and the mention once read is
+// judged too.
+func TestSlowMentionReadDoesNotHoldComments(t *testing.T) {
+	noTimeout := func(c *meta.Config) { c.HTTPClient = &http.Client{} }
+	p := newPipeline(t, igCommentSent.Add(time.Minute), noTimeout)
+	release := p.h.graph.holdCalls(t, "GET", "/"+igID)
+	p.h.mustPost(fixture(t, "ig_mention.json"))
+	p.h.mustPost(fixture(t, "ig_comment.json"))
+	select {
+	case ev := <-p.h.events:
+		if ev.ID != "17865799348089039" {
+			t.Fatalf("event = %+v, want the comment while the mention's text is read", ev)
+		}
+	case <-time.After(testsync.Patience):
+		t.Fatalf("the comment is held up behind the mention; logs:\n%s", p.h.logs)
+	}
+	release()
+	select {
+	case ev := <-p.h.events:
+		if ev.ID != mentionComment+":mention" || ev.Text == "" {
+			t.Fatalf("event = %+v, want the mention with its text", ev)
+		}
+	case <-time.After(testsync.Patience):
+		t.Fatalf("no event for the mention once read; logs:\n%s", p.h.logs)
+	}
+}

@@ -73,6 +73,11 @@ type Config struct {
 	// is a case for the desk (see OpenCasesWith).
 	MentionRetries   int
 	MentionRetryWait time.Duration
+	// TokenCheckEvery is how often Run asks Graph whether it takes the page
+	// token (GET /me), the first time as it starts, so that a token that
+	// expired or was revoked is said before a comment needs an action.
+	// Zero: never; the actions then find it out.
+	TokenCheckEvery time.Duration
 }
 
 // queued is one unit of work between the webhook handler and Run.
@@ -107,6 +112,17 @@ type Connector struct {
 	retries sync.WaitGroup
 	// openCase, when set, opens a case for the desk (OpenCasesWith).
 	openCase atomic.Pointer[func(context.Context, store.Case) error]
+	// alert, when set, tells the desk (AlertWith); alerts waits for Run to
+	// send them.
+	alert  atomic.Pointer[func(context.Context, string) error]
+	alerts chan string
+	// watchers are Run's helpers: the desk's alerts, the token's checks.
+	watchers sync.WaitGroup
+	// mentionReads bounds the reads of mentions' texts under way at once;
+	// mentionsOut counts the mentions taken and not yet handed over (or made
+	// a case).
+	mentionReads chan struct{}
+	mentionsOut  atomic.Int64
 }
 
 var _ bot.Linker = (*Connector)(nil)
@@ -159,14 +175,21 @@ func New(cfg Config) *Connector {
 		secret: cfg.AppSecret,
 		hc:     cfg.HTTPClient,
 		log:    log,
+		now:    cfg.Now,
 	}
 	c := &Connector{
-		cfg:   cfg,
-		log:   log,
-		graph: g,
-		queue: make(chan queued, cfg.QueueSize),
-		seen:  newSeenSet(cfg.DedupeSize),
+		cfg:    cfg,
+		log:    log,
+		graph:  g,
+		queue:  make(chan queued, cfg.QueueSize),
+		seen:   newSeenSet(cfg.DedupeSize),
+		alerts: make(chan string, 8),
+
+		mentionReads: make(chan struct{}, mentionReadsAtOnce),
 	}
+	g.changed = c.credentialsChanged
+	g.posted = c.wrote
+	g.permission = c.permissionRefused
 	c.met = newMetrics(cfg.Registerer, func() float64 { return float64(len(c.queue)) }, log)
 	c.fb = &FacebookPage{g: g, pageID: cfg.PageID, now: cfg.Now}
 	c.ig = &InstagramAccount{g: g, pageID: cfg.PageID, now: cfg.Now}
@@ -196,6 +219,13 @@ func (c *Connector) Run(ctx context.Context, out chan<- bot.Event) error {
 	c.link.Up(time.Now())
 	defer c.link.Down(time.Now(), "stopped")
 	defer c.retries.Wait()
+	wctx, stopWatchers := context.WithCancel(ctx)
+	defer c.watchers.Wait()
+	defer stopWatchers()
+	c.watchers.Go(func() { c.tellDesk(wctx) })
+	if c.cfg.TokenCheckEvery > 0 {
+		c.watchers.Go(func() { c.watchToken(wctx) })
+	}
 	for {
 		select {
 		case <-ctx.Done():
@@ -210,6 +240,16 @@ func (c *Connector) Run(ctx context.Context, out chan<- bot.Event) error {
 	}
 }
 
+// wrote marks a comment vigie wrote as seen: its webhook, which comes back
+// as any comment's (without from, when Meta leaves it out), is not judged.
+// Its author is the Page or the account, which is not judged either; this
+// also holds when Meta names the author otherwise.
+func (c *Connector) wrote(platform, id string) {
+	c.seenMu.Lock()
+	c.seen.add(platform + ":" + id)
+	c.seenMu.Unlock()
+}
+
 func (c *Connector) setClosed(closed bool) {
 	c.seenMu.Lock()
 	c.closed = closed
@@ -221,15 +261,10 @@ func (c *Connector) setClosed(closed bool) {
 func (c *Connector) hand(ctx context.Context, q queued, out chan<- bot.Event) bool {
 	ev := q.ev
 	if q.mention {
-		var err error
-		ev, err = c.completeMention(ctx, ev)
-		if err != nil {
-			if ctx.Err() != nil {
-				return false
-			}
-			c.retryMention(ctx, ev, err, out)
-			return true
-		}
+		// Its text is read beside the other events: a Graph API slow to
+		// give it does not hold up the comments behind it.
+		c.readMention(ctx, ev, out)
+		return true
 	}
 	ev.Author.ID = orUnnamed(ev.Author.ID, CommentID(ev))
 	select {

@@ -1,8 +1,10 @@
 package meta_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/vigie-bot/vigie/bot/meta"
@@ -96,5 +98,58 @@ func TestOwnInstagramCommentIgnored(t *testing.T) {
 	}
 	if !strings.Contains(h.logs.String(), "own instagram comment ignored") {
 		t.Errorf("logs:\n%s", h.logs)
+	}
+}
+
+// Meta marks the account's own comment with from.self_ig_scoped_id, its
+// Instagram-scoped id, and from.id may be that scoped id rather than the
+// account's: the comment is the account's all the same. Another's comment
+// is judged, whatever scoped id comes with it.
+func TestOwnInstagramCommentMarkedBySelfScopedID(t *testing.T) {
+	own := strings.Replace(string(fixture(t, "ig_comment.json")), `"from": {"id": "232323232", "username": "test_user_fr"}`,
+		`"from": {"id": "1254459154682919", "username": "boulangerie.martin", "self_ig_scoped_id": "1254459154682919"}`, 1)
+	h := newHarness(t, nil)
+	h.mustPost([]byte(own))
+	if got := h.collect(); len(got) != 0 {
+		t.Errorf("events = %+v, want none for the account's own comment", got)
+	}
+	// A visitor's comment that came with the account's scoped id is judged.
+	other := strings.Replace(string(fixture(t, "ig_comment.json")), `"from": {"id": "232323232", "username": "test_user_fr"}`,
+		`"from": {"id": "232323232", "username": "test_user_fr", "self_ig_scoped_id": "1254459154682919"}`, 1)
+	h.mustPost([]byte(other))
+	if got := h.collect(); len(got) != 1 || got[0].Author.ID != "232323232" {
+		t.Errorf("events = %+v, want the visitor's comment", got)
+	}
+}
+
+// vigie's own answer under a comment comes back as a webhook, here without
+// from (Meta leaves it out when the app may not see who wrote): it is not
+// judged, and a rule that would hide it does not.
+func TestOwnReplyComingBackNotJudged(t *testing.T) {
+	const rules = `
+timezone: Europe/Paris
+rules:
+  - name: opening-hours
+    when: kind == "comment" and lower(text) contains "horaires"
+    do: ['reply("Nos horaires : du lundi au samedi, 9h-19h.")']
+  - name: no-hours-in-comments
+    when: kind == "comment" and text contains "9h-19h"
+    do: [hide]
+`
+	now := igCommentSent.Add(time.Minute)
+	p := newPipelineWith(t, now, rules)
+	p.deliver(t, fixture(t, "ig_comment.json"))
+	calls := p.callsTo("POST", "/17865799348089039/replies")
+	if len(calls) != 1 {
+		t.Fatalf("%d replies, want 1", len(calls))
+	}
+	replyID := p.h.graph.repliesUnder("17865799348089039")[0].ID
+	back := `{"object":"instagram","entry":[{"id":"` + igID + `","time":` + fmt.Sprint(now.Unix()) + `,"changes":[{"field":"comments","value":` +
+		`{"media":{"id":"18012345678901234"},"id":"` + replyID + `","parent_id":"17865799348089039","text":"Nos horaires : du lundi au samedi, 9h-19h."}}]}]}`
+	if v := p.deliver(t, []byte(back)); len(v) != 0 {
+		t.Errorf("vigie's own reply judged: %+v", v)
+	}
+	if n := len(p.callsTo("POST", "/"+replyID)); n != 0 {
+		t.Errorf("vigie hid its own reply (%d calls)", n)
 	}
 }

@@ -43,6 +43,10 @@ type idName struct {
 	ID       flexString `json:"id"`
 	Name     string     `json:"name"`
 	Username string     `json:"username"`
+	// SelfScopedID is, on an Instagram comment, the professional account's
+	// own Instagram-scoped id: Meta's docs give it when the account itself
+	// wrote the comment.
+	SelfScopedID flexString `json:"self_ig_scoped_id"`
 }
 
 // feedValue is a Page feed change. Comments carry from; some verbs (hide, and
@@ -481,7 +485,9 @@ func (c *Connector) igCommentEvent(e entry, v igComment) (bot.Event, bool) {
 	if v.From != nil {
 		author = bot.Author{ID: string(v.From.ID), Name: v.From.Username}
 	}
-	if c.ownAccount(e, author.ID) {
+	// The author is the account when from.id is its id, or its scoped id:
+	// a scoped id given with another's comment is not taken for it.
+	if c.ownAccount(e, author.ID) || v.From != nil && v.From.SelfScopedID != "" && v.From.SelfScopedID == v.From.ID {
 		c.log.Debug("own instagram comment ignored", "comment", string(v.ID))
 		return bot.Event{}, false
 	}

@@ -78,8 +78,7 @@ func (p *FacebookPage) Delete(ctx context.Context, ev bot.Event) error {
 	if err := commentOnly(bot.ActDelete, ev); err != nil {
 		return err
 	}
-	_, err := p.g.call(ctx, bot.ActDelete, http.MethodDelete, url.PathEscape(CommentID(ev)), nil, nil)
-	return err
+	return deleteComment(ctx, p.g, ev)
 }
 
 // Reply answers in public under the comment (POST /{comment-id}/comments; a reply
@@ -89,9 +88,7 @@ func (p *FacebookPage) Reply(ctx context.Context, ev bot.Event, text string) err
 	if InConversation(ev) {
 		return sendMessage(ctx, p.g, bot.ActReply, p.messagesPath(ev), ev, text, p.now())
 	}
-	_, err := p.g.call(ctx, bot.ActReply, http.MethodPost, url.PathEscape(threadTop(ev))+"/comments",
-		url.Values{"message": {text}}, nil)
-	return err
+	return publicReply(ctx, p.g, ev, "comments", p.page(ev), text)
 }
 
 // Warn tells the author privately: a private reply to the comment (one per
@@ -201,8 +198,7 @@ func (a *InstagramAccount) Delete(ctx context.Context, ev bot.Event) error {
 	if err := ownMedia(bot.ActDelete, ev); err != nil {
 		return err
 	}
-	_, err := a.g.call(ctx, bot.ActDelete, http.MethodDelete, url.PathEscape(CommentID(ev)), nil, nil)
-	return err
+	return deleteComment(ctx, a.g, ev)
 }
 
 // Reply answers in public (POST /{ig-comment-id}/replies; Instagram threads are
@@ -217,13 +213,14 @@ func (a *InstagramAccount) Reply(ctx context.Context, ev bot.Event, text string)
 		if ev.Space == "" || ev.Channel == "" {
 			return &bot.ActionError{Op: bot.ActReply, Err: errors.New("the mention has no account or media id to answer it through")}
 		}
-		_, err := a.g.call(ctx, bot.ActReply, http.MethodPost, url.PathEscape(ev.Space)+"/mentions",
+		raw, err := a.g.call(ctx, bot.ActReply, http.MethodPost, url.PathEscape(ev.Space)+"/mentions",
 			url.Values{"comment_id": {CommentID(ev)}, "media_id": {ev.Channel}, "message": {text}}, nil)
+		if err == nil {
+			a.g.wrote(Instagram, raw)
+		}
 		return err
 	}
-	_, err := a.g.call(ctx, bot.ActReply, http.MethodPost, url.PathEscape(threadTop(ev))+"/replies",
-		url.Values{"message": {text}}, nil)
-	return err
+	return publicReply(ctx, a.g, ev, "replies", ev.Space, text)
 }
 
 // Warn sends a private reply to the comment (Instagram allows one, within 7 days),
@@ -281,13 +278,20 @@ func sendMessage(ctx context.Context, g *graph, op bot.ActionKind, path string, 
 			"outside the messaging window: the message is %s old, Meta allows answers within 24 hours",
 			now.Sub(ev.At).Round(time.Minute))}
 	}
+	// The same answer to the same message (edited, and judged again) is
+	// not sent twice in the conversation.
+	key := string(op) + " " + CommentID(ev) + " " + text
+	if st, ok := g.callOf(key); ok && st.done {
+		g.log.Info("answer not sent again: vigie gave this message this answer already", "message", CommentID(ev))
+		return nil
+	}
 	body := map[string]any{
 		"recipient":      map[string]string{"id": ev.Author.ID},
 		"messaging_type": "RESPONSE",
 		"message":        map[string]string{"text": text},
 	}
 	_, err := g.call(ctx, op, http.MethodPost, path, nil, body)
-	return err
+	return g.once(key, err, func(*GraphError) bool { return false })
 }
 
 // privateReply sends the commenter a private message tied to their comment, or
@@ -309,7 +313,88 @@ func privateReply(ctx context.Context, g *graph, path string, ev bot.Event, text
 		"message":   map[string]string{"text": text},
 	}
 	_, err := g.call(ctx, bot.ActWarn, http.MethodPost, path, nil, body)
-	return err
+	// Meta takes one private reply to a comment: when an earlier call's
+	// answer was lost, its refusal of this one says the first went out.
+	return g.once("warn "+CommentID(ev), err, (*GraphError).AlreadyRepliedPrivately)
+}
+
+// deleteComment deletes the comment or post: DELETE /{id}. When an earlier
+// call's answer was lost, Meta's answer that the comment is gone says that
+// call deleted it.
+func deleteComment(ctx context.Context, g *graph, ev bot.Event) error {
+	_, err := g.call(ctx, bot.ActDelete, http.MethodDelete, url.PathEscape(CommentID(ev)), nil, nil)
+	return g.once("delete "+CommentID(ev), err, (*GraphError).Gone)
+}
+
+// publicReply answers under the thread's top comment, on edge (comments on
+// Facebook, replies on Instagram), as author (the Page, or the account). The
+// same answer to the same comment is not posted twice: not when vigie posted
+// it already (the comment edited, and judged again), nor when an earlier
+// call's answer was lost. Meta has no idempotency key: the replies under the
+// comment are read then, and the answer found there, with the same text, from
+// author, since that call, is not posted again.
+func publicReply(ctx context.Context, g *graph, ev bot.Event, edge, author, text string) error {
+	key := "reply " + CommentID(ev) + " " + text
+	parent := threadTop(ev)
+	if st, ok := g.callOf(key); ok && st.done {
+		g.log.Info("public reply not posted again: vigie gave this comment this answer already", "comment", CommentID(ev))
+		return nil
+	} else if ok {
+		found, err := findReply(ctx, g, parent, edge, author, text, st.at.Add(-MaxSkew))
+		switch {
+		case found:
+			g.done(key)
+			g.log.Info("public reply posted by an earlier call whose answer was lost: not posted again", "comment", CommentID(ev))
+			return nil
+		case err != nil && bot.Retryable(err):
+			// Posting without knowing could answer twice in public:
+			// the retry stage reads again later.
+			return err
+		}
+	}
+	raw, err := g.call(ctx, bot.ActReply, http.MethodPost, url.PathEscape(parent)+"/"+edge,
+		url.Values{"message": {text}}, nil)
+	if err == nil {
+		g.wrote(ev.Platform, raw)
+	}
+	return g.once(key, err, func(*GraphError) bool { return false })
+}
+
+// findReply looks for author's reply with text under parent, written at or
+// after since: GET /{id}/comments (Facebook: message, created_time) or
+// /{id}/replies (Instagram: text, timestamp), the newest first.
+func findReply(ctx context.Context, g *graph, parent, edge, author, text string, since time.Time) (bool, error) {
+	params := url.Values{"fields": {"from,message,created_time"}, "order": {"reverse_chronological"}, "limit": {"100"}}
+	if edge == "replies" {
+		params = url.Values{"fields": {"from,text,timestamp"}}
+	}
+	raw, err := g.call(ctx, bot.ActReply, http.MethodGet, url.PathEscape(parent)+"/"+edge, params, nil)
+	if err != nil {
+		return false, err
+	}
+	var page struct {
+		Data []struct {
+			From *struct {
+				ID flexString `json:"id"`
+			} `json:"from"`
+			Message     string   `json:"message"`
+			Text        string   `json:"text"`
+			CreatedTime flexTime `json:"created_time"`
+			Timestamp   flexTime `json:"timestamp"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(raw, &page); err != nil {
+		return false, &bot.ActionError{Op: bot.ActReply, Err: fmt.Errorf("read the replies under %s: %w", parent, err)}
+	}
+	want := strings.TrimSpace(text)
+	for _, r := range page.Data {
+		at := cmp.Or(r.CreatedTime.t, r.Timestamp.t)
+		if strings.TrimSpace(cmp.Or(r.Message, r.Text)) == want && (r.From == nil || string(r.From.ID) == author) &&
+			!at.IsZero() && !at.Before(since) {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // commentOnly refuses comment actions on direct messages, which Meta cannot hide

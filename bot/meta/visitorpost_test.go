@@ -221,7 +221,6 @@ func TestFakeGraphVisitorPostCalls(t *testing.T) {
 	}{
 		{"hide", "POST", post, "is_hidden=true", "", 200},
 		{"unhide", "POST", post, "is_hidden=false", "", 200},
-		{"delete", "DELETE", post, "", "", 200},
 		{"comment under it", "POST", post + "/comments", "message=Bonjour", "", 200},
 		{"private reply to the post", "POST", "/" + pageID + "/messages", "", `{"recipient":{"post_id":"` + visitorPostID + `"},"message":{"text":"x"}}`, 200},
 		{"Instagram's hide", "POST", post, "hide=true", "", 400},
@@ -229,6 +228,9 @@ func TestFakeGraphVisitorPostCalls(t *testing.T) {
 		{"Instagram's replies", "POST", post + "/replies", "message=x", "", 400},
 		{"private reply naming the post a comment", "POST", "/" + pageID + "/messages", "", `{"recipient":{"comment_id":"` + visitorPostID + `"},"message":{"text":"x"}}`, 400},
 		{"private reply to an unknown post", "POST", "/" + pageID + "/messages", "", `{"recipient":{"post_id":"1_2"},"message":{"text":"x"}}`, 400},
+		{"delete", "DELETE", post, "", "", 200},
+		{"hide once deleted", "POST", post, "is_hidden=true", "", 400},
+		{"delete again", "DELETE", post, "", "", 400},
 	} {
 		if got := do(c.method, c.path, c.form, c.js); got != c.want {
 			t.Errorf("%s: %d, want %d", c.name, got, c.want)

@@ -112,7 +112,8 @@ func sentinel(n int, at time.Time) (id string, body []byte) {
 	return id, []byte(`{"object":"page","entry":[{"id":"` + pageID + `","time":` + ts + `,"changes":[{"field":"feed","value":{"item":"comment","verb":"add","comment_id":"` + id + `","post_id":"p_1","parent_id":"p_1","from":{"id":"42","name":"Sentinelle"},"message":"fin","created_time":` + ts + `}}]}]}`)
 }
 
-// collect posts a sentinel and returns every event that came before it.
+// collect posts a sentinel and returns every event that came before it, and
+// the @mentions taken before it, whose text is read beside the other events.
 func (h *harness) collect() []bot.Event {
 	h.t.Helper()
 	h.sentinels++
@@ -120,15 +121,23 @@ func (h *harness) collect() []bot.Event {
 	h.mustPost(body)
 	var got []bot.Event
 	timeout := time.After(testsync.Patience)
+	sentinelSeen := false
+	poll := time.NewTicker(time.Millisecond)
+	defer poll.Stop()
 	for {
 		select {
 		case ev := <-h.events:
 			if ev.ID == id {
-				return got
+				sentinelSeen = true
+				continue
 			}
 			got = append(got, ev)
+		case <-poll.C:
+			if sentinelSeen && h.c.MentionsOut() == 0 {
+				return got
+			}
 		case <-timeout:
-			h.t.Fatalf("no sentinel after 10s; got %d events so far (is Run draining?)", len(got))
+			h.t.Fatalf("no sentinel after %s; got %d events so far (is Run draining?)", testsync.Patience, len(got))
 		}
 	}
 }

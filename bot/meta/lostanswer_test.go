@@ -1,0 +1,136 @@
+package meta_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vigie-bot/vigie/store"
+)
+
+// TestLostAnswerNotActedTwice: Meta carries out an action, and its answer is
+// lost on the way (a timeout, a reset): the retry stage tries again. A public
+// reply is not posted a second time, and the second try of a delete or of a
+// private reply, which Meta refuses since the first was done (the comment is
+// gone; one private reply per comment), is not taken for a failure: no case
+// says that what was done was not.
+func TestLostAnswerNotActedTwice(t *testing.T) {
+	const (
+		fbCID = "987654321098765_1122334455667788" // fb_comment_add.json
+		igCID = "17865799348089039"                // ig_comment.json
+	)
+	rule := func(do string) string {
+		return "timezone: Europe/Paris\nrules:\n  - name: act\n    when: author.id != \"42\"\n    do: [" + do + "]\n"
+	}
+	tests := []struct {
+		name, fixture string
+		sent          time.Time
+		do            string
+		method, path  string
+		// done reports whether the action was carried out once, and only once.
+		done func(p *pipeline) bool
+	}{
+		{"facebook public reply", "fb_comment_add.json", fbCommentAddSent, `'reply("Merci, nous regardons.")'`,
+			"POST", "/" + fbCID + "/comments",
+			func(p *pipeline) bool { return len(p.h.graph.repliesUnder(fbCID)) == 1 }},
+		{"facebook private reply", "fb_comment_add.json", fbCommentAddSent, `'warn("Merci de rester courtois.")'`,
+			"POST", "/" + pageID + "/messages", nil},
+		{"facebook delete", "fb_comment_add.json", fbCommentAddSent, "delete",
+			"DELETE", "/" + fbCID, nil},
+		{"instagram public reply", "ig_comment.json", igCommentSent, `'reply("Du lundi au samedi, 9h-19h.")'`,
+			"POST", "/" + igCID + "/replies",
+			func(p *pipeline) bool { return len(p.h.graph.repliesUnder(igCID)) == 1 }},
+		{"instagram private reply", "ig_comment.json", igCommentSent, `'warn("Merci de rester courtois.")'`,
+			"POST", "/me/messages", nil},
+		{"instagram delete", "ig_comment.json", igCommentSent, "delete",
+			"DELETE", "/" + igCID, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			now := tt.sent.Add(time.Minute)
+			p := newPipelineWith(t, now, rule(tt.do))
+			p.h.graph.now = func() time.Time { return now }
+			p.h.graph.dropAnswerNext(tt.method, tt.path)
+			p.deliver(t, fixture(t, tt.fixture))
+			if n := len(p.callsTo(tt.method, tt.path)); n < 1 {
+				t.Fatalf("%s %s never called", tt.method, tt.path)
+			}
+			if tt.done != nil && !tt.done(p) {
+				t.Errorf("the Page's replies: %+v, want one", p.h.graph.Calls())
+			}
+			cs, err := p.store.Cases(context.Background(), store.CaseOpen)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range cs {
+				t.Errorf("case opened for an action Meta carried out: %s", c.Reason)
+			}
+			if strings.Contains(p.h.logs.String(), "level=ERROR") {
+				t.Errorf("errors logged:\n%s", p.h.logs.String())
+			}
+		})
+	}
+}
+
+// TestEditedCommentAnsweredOnce: a comment vigie answered, in public and
+// privately, is edited and judged again, and the same rule matches the new
+// text. Its author is not answered again in public with the same text, and
+// Meta's refusal of a second private reply (one per comment) is not a
+// failure for the desk: vigie's own first one went out.
+func TestEditedCommentAnsweredOnce(t *testing.T) {
+	const cid = "987654321098765_1122334455667788"
+	const text = `
+timezone: Europe/Paris
+lists:
+  insults: [escrocs]
+rules:
+  - name: insult
+    when: has_any(text, lists.insults)
+    do: ['reply("Nous lisons tous les commentaires.")', 'warn("Merci de rester courtois.")']
+`
+	now := time.Unix(1795731300, 0).UTC().Add(time.Minute) // fb_comment_edited.json's time
+	p := newPipelineWith(t, now, text)
+	p.h.graph.now = func() time.Time { return now }
+	p.deliver(t, fixture(t, "fb_comment_add.json"))
+	p.deliver(t, fixture(t, "fb_comment_edited.json"))
+	if n := len(p.h.graph.repliesUnder(cid)); n != 1 {
+		t.Errorf("%d public replies under the comment, want 1", n)
+	}
+	if n := len(p.callsTo("POST", "/"+pageID+"/messages")); n < 1 {
+		t.Errorf("no private reply sent")
+	}
+	cs, err := p.store.Cases(context.Background(), store.CaseOpen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cs {
+		t.Errorf("case opened: %s", c.Reason)
+	}
+}
+
+// TestEditedMessageAnsweredOnce: a Messenger message vigie answered is
+// edited, judged again, and the same rule matches: the same answer is not
+// sent a second time in the conversation.
+func TestEditedMessageAnsweredOnce(t *testing.T) {
+	const text = `
+timezone: Europe/Paris
+rules:
+  - name: opening
+    when: lower(text) contains "ouverts"
+    do: ['reply("Nous sommes ouverts du lundi au samedi, 9h-19h.")']
+`
+	now := time.UnixMilli(1795732100123).UTC().Add(time.Minute) // messenger_edit.json's time
+	p := newPipelineWith(t, now, text)
+	p.deliver(t, fixture(t, "messenger_text.json"))
+	p.deliver(t, fixture(t, "messenger_edit.json"))
+	var answers int
+	for _, c := range p.callsTo("POST", "/"+pageID+"/messages") {
+		if jsonField(c.JSON, "message.text") == "Nous sommes ouverts du lundi au samedi, 9h-19h." {
+			answers++
+		}
+	}
+	if answers != 1 {
+		t.Errorf("%d answers in the conversation, want 1", answers)
+	}
+}

@@ -1,0 +1,118 @@
+package meta
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/vigie-bot/vigie/bot"
+)
+
+// AlertWith has the connector tell the CMs, through alert (the desk's urgent
+// messages), what only they can mend: Meta refusing the page token, or the
+// app secret it is proved with, which stops all moderation of the Page and
+// the Instagram account; and Meta taking it again. Each is said once, when
+// it starts.
+func (c *Connector) AlertWith(alert func(ctx context.Context, text string) error) {
+	c.alert.Store(&alert)
+}
+
+// alertWait bounds the sending of one alert to the desk.
+const alertWait = 30 * time.Second
+
+// credentialsChanged is the graph's changed: it queues the alert for the
+// desk, which Run sends. The Graph call that saw it is not held up.
+func (c *Connector) credentialsChanged(refused, proof bool, why string) {
+	if c.alert.Load() == nil {
+		return
+	}
+	var text string
+	switch {
+	case refused && proof:
+		text = "⚠️ Meta refuses vigie's appsecret_proof: META_APP_SECRET is not the app's current secret (was it reset in the App Dashboard?). " +
+			"Comments on the Page and on Instagram are not hidden, deleted or answered, and Meta's deliveries are refused, until it is set and vigie restarted; " +
+			"each comment that needed an action becomes a case. Meta said: " + why
+	case refused:
+		text = "⚠️ Meta refuses vigie's page token (expired, or revoked: a password changed, the app removed). " +
+			"Comments on the Page and on Instagram are not hidden, deleted or answered until META_PAGE_TOKEN is renewed and vigie restarted; " +
+			"each comment that needed an action becomes a case. Meta said: " + why
+	default:
+		text = "✅ Meta takes vigie's page token again: comments on the Page and on Instagram are moderated again."
+	}
+	select {
+	case c.alerts <- text:
+	default:
+		c.log.Warn("alert for the desk not sent: too many waiting", "alert", text)
+	}
+}
+
+// permissionRefused is the graph's permission: it queues the alert for the
+// desk that Meta refuses op for want of a permission.
+func (c *Connector) permissionRefused(op bot.ActionKind, why string) {
+	if c.alert.Load() == nil {
+		return
+	}
+	text := fmt.Sprintf("⚠️ Meta refuses vigie's %s on the Page or on Instagram for want of a permission. "+
+		"Until the app is granted it (pages_manage_engagement to hide, delete and reply; pages_manage_posts for visitors' posts; "+
+		"pages_messaging for private replies; instagram_manage_comments on Instagram) and META_PAGE_TOKEN renewed, each %s becomes a case. Meta said: %s",
+		op, op, why)
+	select {
+	case c.alerts <- text:
+	default:
+		c.log.Warn("alert for the desk not sent: too many waiting", "alert", text)
+	}
+}
+
+// tellDesk sends the queued alerts to the desk until ctx ends.
+func (c *Connector) tellDesk(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case text := <-c.alerts:
+			alert := c.alert.Load()
+			if alert == nil {
+				continue
+			}
+			actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), alertWait)
+			if err := (*alert)(actx, text); err != nil {
+				c.log.Warn("alert not shown on the desk", "alert", text, "err", err)
+			}
+			cancel()
+		}
+	}
+}
+
+// tokenCheckAgain is how soon a check of the page token that got no answer
+// from Graph (vigie started before its network, Graph down) is made again.
+const tokenCheckAgain = time.Minute
+
+// watchToken asks Graph whether it takes the page token (GET /me?fields=id)
+// as Run starts, then every TokenCheckEvery: a token mistyped, expired or
+// revoked is then said (the log, /-/ready, the desk) before a comment needs
+// an action, not hours later at the first one. A check Graph did not answer
+// is made again sooner; Graph's other failures (down, a rate limit) are left
+// to the actions to tell.
+func (c *Connector) watchToken(ctx context.Context) {
+	for {
+		_, err := c.graph.call(ctx, "token check", http.MethodGet, "me", url.Values{"fields": {"id"}}, nil)
+		wait := c.cfg.TokenCheckEvery
+		var ge *GraphError
+		if err != nil && ctx.Err() == nil && !(errors.As(err, &ge) && ge.CredentialsRefused()) {
+			c.log.Debug("page token check not answered", "err", err)
+			if !errors.As(err, &ge) {
+				wait = min(wait, tokenCheckAgain)
+			}
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+	}
+}
