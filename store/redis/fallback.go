@@ -872,6 +872,10 @@ func (f *Fallback) retry() {
 		if !f.degraded.Load() && f.Buffered() == 0 && f.bansWaiting() == 0 {
 			if ticks%markEvery == 0 {
 				f.checkData()
+				// A process beside this one that stopped or died
+				// while Redis was away left its spool: its items are
+				// taken over here, and written at the next tick.
+				f.adoptSpools()
 			}
 			continue
 		}

@@ -73,6 +73,11 @@ type Spool struct {
 	// and the files taken over, removed once their items are in this one's.
 	loaded  []spoolRecord
 	adopted []*adoptedFile
+	// handed: the files taken over while this process runs (Orphans),
+	// removed by the writer once their items are on disk in this one's;
+	// guarded by mu. adoptMu lets one take-over run at a time.
+	handed  []*adoptedFile
+	adoptMu sync.Mutex
 
 	// The writer's own.
 	file    *os.File
@@ -90,6 +95,9 @@ type Spool struct {
 type adoptedFile struct {
 	path string
 	lock *os.File
+	// after: the file may go once the writer is done with the ops queued
+	// before this (its items, put in this process's file).
+	after uint64
 }
 
 type spoolOp struct {
@@ -530,6 +538,15 @@ func (s *Spool) release() error {
 	for _, a := range s.adopted {
 		unlockSpool(a.lock)
 	}
+	// Files taken over whose items never reached this one's file (the disk
+	// refused it): left as they are, for the next process.
+	s.mu.Lock()
+	handed := s.handed
+	s.handed = nil
+	s.mu.Unlock()
+	for _, a := range handed {
+		unlockSpool(a.lock)
+	}
 	unlockSpool(s.lockFile)
 	return err
 }
@@ -625,6 +642,9 @@ func (s *Spool) round() {
 		s.failing.Store(false)
 		s.broken = false
 		s.log.Info("spool: written again", "file", s.path, "items", len(s.live))
+	}
+	if err == nil {
+		s.removeHanded(target)
 	}
 	s.mu.Lock()
 	s.synced = target
@@ -747,6 +767,115 @@ func (s *Spool) removeAdopted() {
 	}
 	s.adopted = nil
 	syncDir(s.dir)
+}
+
+// orphans takes over the files of this store that no process holds now
+// (theirs stopped, or died, after this one opened the spool): it locks
+// them, reads them, and returns their items, oldest first, with the files,
+// which stay locked (no other process takes them over) until handOver.
+// Cheap when there are none: a look at the directory, and a try of each
+// other file's lock.
+func (s *Spool) orphans() ([]spoolRecord, []*adoptedFile) {
+	if s == nil {
+		return nil, nil
+	}
+	s.mu.Lock()
+	closed := s.closed
+	held := make(map[string]bool, len(s.handed))
+	for _, a := range s.handed {
+		held[a.path] = true
+	}
+	s.mu.Unlock()
+	if closed {
+		return nil, nil
+	}
+	items := make(map[string]spoolRecordLine)
+	var files []*adoptedFile
+	for i := range s.slots() {
+		data := s.slotPath(i, ".jsonl")
+		if data == s.path || held[data] {
+			continue
+		}
+		if fi, err := os.Lstat(data); err != nil || fi.Mode().IsRegular() && fi.Size() == 0 {
+			continue // nothing left there
+		}
+		lock, ok, err := lockSpool(s.slotPath(i, ".lock"))
+		if err != nil {
+			s.log.Warn("spool: a file another process left could not be taken over", "file", data, "err", err)
+			continue
+		}
+		if !ok {
+			continue // its process runs
+		}
+		if err := s.read(data, items); err != nil {
+			unlockSpool(lock)
+			s.log.Error("spool: a file another process left could not be read, kept as it is", "file", data, "err", err)
+			continue
+		}
+		files = append(files, &adoptedFile{path: data, lock: lock})
+	}
+	var recs []spoolRecord
+	for _, r := range items {
+		var rec spoolRecord
+		if err := json.Unmarshal(r.line, &rec); err == nil {
+			recs = append(recs, rec)
+		}
+	}
+	sort.Slice(recs, func(i, j int) bool { return recs[i].N < recs[j].N })
+	return recs, files
+}
+
+// handOver has the writer remove files once what was put before (their
+// items, taken back) is on disk in this process's file. Until then they
+// stay locked: a process that dies meanwhile leaves them to the next.
+func (s *Spool) handOver(files []*adoptedFile) {
+	if s == nil || len(files) == 0 {
+		return
+	}
+	s.mu.Lock()
+	if s.closed || !s.running {
+		s.mu.Unlock()
+		for _, a := range files {
+			unlockSpool(a.lock)
+		}
+		return
+	}
+	for _, a := range files {
+		a.after = s.queued
+	}
+	s.handed = append(s.handed, files...)
+	s.mu.Unlock()
+	s.push(spoolOp{}) // a round, which removes them
+}
+
+// removeHanded removes the files taken over whose items are in this
+// process's file, the writer's round done with the ops up to target written.
+func (s *Spool) removeHanded(target uint64) {
+	s.mu.Lock()
+	var ready []*adoptedFile
+	kept := s.handed[:0]
+	for _, a := range s.handed {
+		if a.after <= target {
+			ready = append(ready, a)
+		} else {
+			kept = append(kept, a)
+		}
+	}
+	s.handed = kept
+	s.mu.Unlock()
+	if len(ready) == 0 {
+		return
+	}
+	for _, a := range ready {
+		if err := os.Remove(a.path); err != nil && !errors.Is(err, os.ErrNotExist) {
+			s.log.Warn("spool: a file taken over could not be removed: its items may be written twice (cases are found again by their origin)",
+				"file", a.path, "err", err)
+		}
+	}
+	syncDir(s.dir)
+	for _, a := range ready {
+		unlockSpool(a.lock)
+	}
 }
 
 func syncDir(dir string) {
