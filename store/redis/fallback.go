@@ -27,9 +27,11 @@ var ErrUnavailable = errors.New("redis unavailable")
 // FallbackOptions tune a Fallback; zero values take the defaults.
 type FallbackOptions struct {
 	Logger *slog.Logger
-	// MaxAudit and MaxCases bound what is buffered while Redis is away
-	// (10,000 and 1,000); beyond, new entries are dropped and counted, and
-	// a new case is refused with store.ErrCaseCap.
+	// MaxAudit and MaxCases bound what is buffered while Redis is away (as
+	// many cases as the open cases' cap of primary, WithOpenCaseCap, 10,000
+	// by default; twice that of audit entries and journal removals, 10,000
+	// at least); beyond, new entries are
+	// dropped and counted, and a new case is refused with store.ErrCaseCap.
 	MaxAudit int
 	MaxCases int
 	// RetryEvery is how often Redis is pinged while it is away (1s).
@@ -159,11 +161,18 @@ func NewFallback(primary *Store, opts FallbackOptions) *Fallback {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	if opts.MaxAudit <= 0 {
-		opts.MaxAudit = 10_000
-	}
 	if opts.MaxCases <= 0 {
-		opts.MaxCases = 1_000
+		// Every case opened while Redis is away is kept for it up to the
+		// cap Redis itself keeps the open cases to: a smaller bound here
+		// dropped cases Redis would have taken (1,000 before, a 15 s
+		// outage at 80 cases a second).
+		opts.MaxCases = primary.cfg.openCap
+	}
+	if opts.MaxAudit <= 0 {
+		// An event that opens a case has its audit entry and its journal
+		// removal: room for two a case, so that the audit of the cases
+		// kept is kept too.
+		opts.MaxAudit = max(10_000, 2*opts.MaxCases)
 	}
 	if opts.RetryEvery <= 0 {
 		opts.RetryEvery = time.Second
@@ -175,7 +184,7 @@ func NewFallback(primary *Store, opts FallbackOptions) *Fallback {
 		primary: primary,
 		// Redis groups the local cases when they are written back; grouped
 		// here, a hit added to a case written back already would never reach it.
-		local:     memory.New(memory.WithCaseIDPrefix(localPrefix), memory.WithoutCaseGroups()),
+		local:     memory.New(memory.WithCaseIDPrefix(localPrefix), memory.WithoutCaseGroups(), memory.WithOpenCaseCap(opts.MaxCases)),
 		log:       opts.Logger,
 		opts:      opts,
 		cases:     make(map[string]*localCase),

@@ -49,7 +49,8 @@ import (
 // Each process locks a file of its own (flock): two instances on one
 // machine with the same directory get two files. A file no process holds
 // (its process stopped) is taken over by the next one to open the spool
-// with the same Redis and prefix, its items added to that process's.
+// with the same Redis and prefix, or by one running on it already
+// (orphans), its items added to that process's.
 type Spool struct {
 	dir, base string
 	log       *slog.Logger
@@ -143,10 +144,12 @@ type spoolCase struct {
 }
 
 // maxSpoolFile is the size past which a spool file is not read at start.
-// A spool holds what the Fallback keeps for Redis (1,000 cases and 10,000
-// audit entries by default, each with its message: under 200 MiB even at
-// the platforms' longest messages), and grows to about twice that before it
-// is written again whole: a file far past it was written by something else.
+// A spool holds what the Fallback keeps for Redis (10,000 cases by default,
+// the open cases' cap, and for each an audit entry and a journal removal:
+// 21 MiB for messages of 300 characters, 126 MiB for messages of 4,000, the
+// platforms' longest; TestFallbackHeapForTheOpenCap), and grows to about
+// twice that before it is written again whole: a file far past it was
+// written by something else, or by a cap set far higher.
 const maxSpoolFile = 512 << 20
 
 // maxSpoolSlots bounds the files of one store in a directory.
