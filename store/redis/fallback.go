@@ -114,6 +114,10 @@ type Fallback struct {
 	// cards' buttons carry them), by the ids they have now. Guarded by mu.
 	spool *Spool
 	alias map[string]string
+	// reminders are the reminders of old cases kept while Redis was away
+	// (or for a case opened meanwhile), by case id: KeepReminder. Guarded
+	// by mu.
+	reminders map[string]int64
 }
 
 type queued struct {
@@ -250,6 +254,13 @@ func (f *Fallback) Buffered() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return len(f.queue)
+}
+
+// remindersWaiting is how many reminders are kept here for Redis.
+func (f *Fallback) remindersWaiting() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.reminders)
 }
 
 // Unwritten describes what waits for Redis, oldest first: each case with its
@@ -878,7 +889,7 @@ func (f *Fallback) retry() {
 		case <-t.C:
 		}
 		ticks++
-		if !f.degraded.Load() && f.Buffered() == 0 && f.bansWaiting() == 0 {
+		if !f.degraded.Load() && f.Buffered() == 0 && f.bansWaiting() == 0 && f.remindersWaiting() == 0 {
 			if ticks%markEvery == 0 {
 				f.checkData()
 				// A process beside this one that stopped or died
@@ -966,6 +977,14 @@ func (f *Fallback) flush(ctx context.Context) {
 	defer lost.log(f.log)
 	for {
 		f.mu.Lock()
+		if len(f.queue) == 0 && len(f.reminders) > 0 {
+			// The cases are in Redis: their reminders go there after them.
+			f.mu.Unlock()
+			if f.writeReminders(ctx) != nil {
+				return
+			}
+			f.mu.Lock()
+		}
 		if len(f.queue) == 0 {
 			back := f.degraded.Swap(false)
 			f.mu.Unlock()
@@ -1297,7 +1316,7 @@ func (f *Fallback) Close() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		_ = f.primary.settle(ctx)
 		cancel()
-		if f.Buffered() > 0 || f.bansWaiting() > 0 {
+		if f.Buffered() > 0 || f.bansWaiting() > 0 || f.remindersWaiting() > 0 {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			if f.primary.Ping(ctx) == nil {
 				f.flush(ctx)
@@ -1307,6 +1326,11 @@ func (f *Fallback) Close() error {
 			for _, b := range f.bansWaitingList() {
 				lost = append(lost, "ban "+b.Key())
 			}
+			f.mu.Lock()
+			for id, k := range f.reminders {
+				lost = append(lost, fmt.Sprintf("reminder %d of %s", k, id))
+			}
+			f.mu.Unlock()
 			if len(lost) > 0 {
 				f.spool.Sync()
 				if f.spool != nil && f.spool.Written() {

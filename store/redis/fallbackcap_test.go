@@ -261,7 +261,8 @@ func TestFallbackForgetsRefusedCasesWithTheirIds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := redis.NewFallback(primary, redis.FallbackOptions{RetryEvery: 20 * time.Millisecond})
+	// Kept in memory past Redis's cap of 1 (MaxCases), for Redis to refuse.
+	f := redis.NewFallback(primary, redis.FallbackOptions{MaxCases: 10, RetryEvery: 20 * time.Millisecond})
 	defer f.Close()
 	f.SetMaxMapped(2)
 	ctx := context.Background()

@@ -12,6 +12,9 @@ import (
 // spoolCaseKey is the spool's key of a local case.
 func spoolCaseKey(id string) string { return "c:" + id }
 
+// spoolReminderKey is the spool's key of a reminder kept for Redis.
+func spoolReminderKey(id string) string { return "r:" + id }
+
 // spoolBanKey is the spool's key of a ban waiting for Redis.
 func spoolBanKey(member string) string { return "b:" + member }
 
@@ -79,9 +82,9 @@ func (f *Fallback) takeBack(recs []spoolRecord) {
 	if len(recs) == 0 {
 		return
 	}
-	cases, audits, dones, bans := f.takeBackItems(recs)
+	cases, audits, dones, bans, reminders := f.takeBackItems(recs)
 	f.log.Warn("spool: what waited for redis when vigie stopped is taken back, to be written to redis once it answers",
-		"spool", f.spool.Path(), "cases", cases, "audit", audits, "journal_done", dones, "bans", bans)
+		"spool", f.spool.Path(), "cases", cases, "audit", audits, "journal_done", dones, "bans", bans, "reminders", reminders)
 }
 
 // adoptSpools takes over the spool files of this store that a process
@@ -101,18 +104,18 @@ func (f *Fallback) adoptSpools() {
 	if len(files) == 0 {
 		return
 	}
-	cases, audits, dones, bans := f.takeBackItems(recs)
+	cases, audits, dones, bans, reminders := f.takeBackItems(recs)
 	f.spool.handOver(files)
 	names := make([]string, len(files))
 	for i, a := range files {
 		names[i] = a.path
 	}
 	f.log.Warn("spool: what waited for redis in the spool of a process that stopped is taken over, to be written to redis once it answers",
-		"spool", f.spool.Path(), "from", strings.Join(names, ", "), "cases", cases, "audit", audits, "journal_done", dones, "bans", bans)
+		"spool", f.spool.Path(), "from", strings.Join(names, ", "), "cases", cases, "audit", audits, "journal_done", dones, "bans", bans, "reminders", reminders)
 }
 
 // takeBackItems takes recs back, oldest first, and counts them by kind.
-func (f *Fallback) takeBackItems(recs []spoolRecord) (cases, audits, dones, bans int) {
+func (f *Fallback) takeBackItems(recs []spoolRecord) (cases, audits, dones, bans, reminders int) {
 	ctx := context.Background()
 	for _, r := range recs {
 		switch {
@@ -129,9 +132,15 @@ func (f *Fallback) takeBackItems(recs []spoolRecord) (cases, audits, dones, bans
 			if f.takeBackCase(ctx, r.Case) {
 				cases++
 			}
+		case r.Reminder != nil:
+			// After its case: a local id is the case's new one then.
+			f.mu.Lock()
+			f.keepReminder(f.resolve(r.Reminder.Case), r.Reminder.K)
+			f.mu.Unlock()
+			reminders++
 		}
 	}
-	return cases, audits, dones, bans
+	return cases, audits, dones, bans, reminders
 }
 
 // takeBackCase opens sc's case in memory again, as it stood.

@@ -117,7 +117,7 @@ type spoolRecordLine struct {
 const spoolVersion = 1
 
 // spoolRecord is one line of the spool: an item waiting for Redis (one of
-// Audit, Done, Case, Ban), or Drop, which says that the item of that key no
+// Audit, Done, Case, Ban, Reminder), or Drop, which says that the item of that key no
 // longer waits (written, or forgotten). An item put again under its key (a
 // case acknowledged or decided while it waits) replaces the earlier line.
 type spoolRecord struct {
@@ -130,6 +130,16 @@ type spoolRecord struct {
 	Done  string            `json:"done,omitempty"`
 	Ban   *store.TimedBan   `json:"ban,omitempty"`
 	Case  *spoolCase        `json:"case,omitempty"`
+	// Reminder is a reminder of an old case that the desk did not take,
+	// kept for the next check (store.ReminderKeeper).
+	Reminder *spoolReminder `json:"reminder,omitempty"`
+}
+
+// spoolReminder is the K-th reminder of a case, by its id (a local one for
+// a case opened while Redis was away).
+type spoolReminder struct {
+	Case string `json:"case"`
+	K    int64  `json:"k"`
 }
 
 // spoolCase is a case opened while Redis was away, as it stands: its local
@@ -332,7 +342,7 @@ func (s *Spool) read(path string, items map[string]spoolRecordLine) error {
 		if err == nil && rec.V != spoolVersion {
 			err = fmt.Errorf("version %d, this vigie reads version %d", rec.V, spoolVersion)
 		}
-		if err == nil && rec.Drop == "" && (rec.Key == "" || rec.Audit == nil && rec.Done == "" && rec.Ban == nil && rec.Case == nil) {
+		if err == nil && rec.Drop == "" && (rec.Key == "" || rec.Audit == nil && rec.Done == "" && rec.Ban == nil && rec.Case == nil && rec.Reminder == nil) {
 			err = errors.New("no item")
 		}
 		if err != nil {
