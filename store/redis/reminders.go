@@ -143,12 +143,16 @@ func (f *Fallback) writeReminders(ctx context.Context) error {
 			continue
 		}
 		lc := f.cases[id]
-		switch {
-		case lc == nil:
-			delete(f.reminders, id) // its case is gone from here
-			f.spool.drop(spoolReminderKey(id))
-		case lc.remote != "":
+		if lc != nil && lc.remote != "" {
 			todo = append(todo, pending{id, lc.remote, k})
+			continue
+		}
+		// Its case is gone from here, or closed (decided, or refused by
+		// Redis for the cap): no reminder is due. One still waiting for
+		// Redis goes after it.
+		if c, err := f.local.Case(ctx, id); lc == nil || err != nil || c.Status == store.CaseDecided {
+			delete(f.reminders, id)
+			f.spool.drop(spoolReminderKey(id))
 		}
 	}
 	f.mu.Unlock()
