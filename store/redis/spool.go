@@ -74,7 +74,7 @@ type Spool struct {
 	// and the files taken over, removed once their items are in this one's.
 	loaded  []spoolRecord
 	adopted []*adoptedFile
-	// handed: the files taken over while this process runs (Orphans),
+	// handed: the files taken over while this process runs (orphans),
 	// removed by the writer once their items are on disk in this one's;
 	// guarded by mu. adoptMu lets one take-over run at a time.
 	handed  []*adoptedFile
@@ -117,9 +117,10 @@ type spoolRecordLine struct {
 const spoolVersion = 1
 
 // spoolRecord is one line of the spool: an item waiting for Redis (one of
-// Audit, Done, Case, Ban, Reminder), or Drop, which says that the item of that key no
-// longer waits (written, or forgotten). An item put again under its key (a
-// case acknowledged or decided while it waits) replaces the earlier line.
+// Audit, Done, Case, Ban, Reminder), or Drop, which says that the item of
+// that key no longer waits (written, or forgotten). An item put again under
+// its key (a case acknowledged or decided while it waits) replaces the
+// earlier line.
 type spoolRecord struct {
 	V    int    `json:"v"`
 	Key  string `json:"key,omitempty"`
