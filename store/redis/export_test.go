@@ -59,3 +59,6 @@ func FlushNow(f *Fallback) { f.retryOnce() }
 // SyncSpool waits until f's spool has written what was put before, and
 // removed the files taken over by then.
 func (f *Fallback) SyncSpool() { f.spool.Sync() }
+
+// RemindersWaiting is how many reminders f keeps for Redis.
+func (f *Fallback) RemindersWaiting() int { return f.remindersWaiting() }

@@ -120,3 +120,36 @@ func TestRemindersKeptInTheSpool(t *testing.T) {
 		t.Errorf("reminders in Redis = %v; want %v", got, want)
 	}
 }
+
+// A reminder kept for a case opened while Redis was away, which Redis then
+// refuses for the open cases' cap (closed in memory), is dropped: no
+// reminder is due for it, and, kept, it had the loop that pings Redis write
+// back every second for good.
+func TestReminderOfARefusedCaseDropped(t *testing.T) {
+	srv := redistest.Start(t, "--appendonly", "yes", "--appendfsync", "always")
+	primary, err := redis.Open(srv.URL()+"?max_retries=-1&dial_timeout=500ms", redis.WithPrefix(newPrefix()), redis.WithOpenCaseCap(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := redis.NewFallback(primary, redis.FallbackOptions{MaxCases: 10, RetryEvery: 20 * time.Millisecond})
+	t.Cleanup(func() { f.Close() })
+	ctx := context.Background()
+	if _, err := f.OpenCase(ctx, spoolCaseOf("e0")); err != nil { // holds Redis's cap of one
+		t.Fatal(err)
+	}
+	srv.Stop()
+	c, err := f.OpenCase(ctx, spoolCaseOf("e1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.KeepReminder(ctx, c.ID, 1); err != nil {
+		t.Fatal(err)
+	}
+	srv.Restart()
+	waitFor(t, "back on Redis, the refused case's reminder dropped", func() bool {
+		return !f.Degraded() && f.Buffered() == 0 && f.RemindersWaiting() == 0
+	})
+	if n := f.Dropped(); n != 1 {
+		t.Errorf("dropped %d; want the case Redis refused", n)
+	}
+}
