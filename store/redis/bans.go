@@ -365,12 +365,17 @@ func (f *Fallback) bansWaiting() int {
 	return len(f.laterBans)
 }
 
-// writeBans writes the bans that wait for Redis, each unless a ban given
+// writeBans writes the bans that wait for Redis (with those of the spools
+// of stopped processes, taken over first), each unless a ban given
 // after it is kept there by then (another process's), even one given while
 // it is written (putBanUnlessLater). It returns the first
 // error: the book is not read or written before they are in it, so that no
 // lift reads the entry one of them replaces.
 func (f *Fallback) writeBans(ctx context.Context) error {
+	// A process beside this one that stopped with bans waiting for Redis
+	// left them in its spool: taken over first, they are written before
+	// this process reads the book.
+	f.adoptSpools()
 	if f.bansWaiting() == 0 {
 		return nil
 	}

@@ -10,6 +10,7 @@ import (
 
 	goredis "github.com/redis/go-redis/v9"
 
+	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/store"
 	"github.com/vigie-bot/vigie/store/redis"
 	"github.com/vigie-bot/vigie/store/redis/redistest"
@@ -119,4 +120,43 @@ func TestDataMarkerLastsAsTheData(t *testing.T) {
 	if n := f.DataLost(); n != 0 {
 		t.Errorf("DataLost = %d with no loss, want 0", n)
 	}
+}
+
+// The recent events (the console's backtests) expire as the audit does
+// after their last write, and the data marker with them once nothing that
+// never expires is left: before, the history stream never expired, and
+// the marker stayed for ever wherever events had been remembered, a prefix
+// no vigie used any more included.
+func TestDataMarkerEndsWithTheHistory(t *testing.T) {
+	url := redistest.URL(t)
+	ctx := context.Background()
+	prefix := newPrefix()
+	primary, err := redis.Open(url, redis.WithPrefix(prefix))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := redis.NewFallback(primary, redis.FallbackOptions{RetryEvery: 10 * time.Millisecond})
+	t.Cleanup(func() { f.Close() })
+	opt, err := goredis.ParseURL(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := goredis.NewClient(opt)
+	defer c.Close()
+	ev := bot.Event{ID: "m1", Platform: "discord", Space: "g1", Author: bot.Author{ID: "u1"}, Text: "hello",
+		At: time.Date(2026, 2, 3, 10, 0, 0, 0, time.UTC)}
+	if err := f.RememberEvents(ctx, []bot.Event{ev}, 100); err != nil {
+		t.Fatal(err)
+	}
+	const margin = time.Hour
+	history := c.PTTL(ctx, prefix+":{history}:events").Val()
+	if history < redis.DefaultAuditTTL-margin || history > redis.DefaultAuditTTL {
+		t.Errorf("the recent events' TTL = %v; want the audit's, %v", history, redis.DefaultAuditTTL)
+	}
+	marker := prefix + ":{probe}:marker"
+	// Redis counts the history's TTL down from the write: the marker's,
+	// set after, ends later.
+	waitFor(t, "the marker set to end after the recent events (old: no expiry beside them)", func() bool {
+		return c.PTTL(ctx, marker).Val() >= history
+	})
 }

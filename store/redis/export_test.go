@@ -51,3 +51,14 @@ func (f *Fallback) HeldInMemory(ctx context.Context) int {
 	}
 	return n
 }
+
+// FlushNow pings Redis and writes back what waits, as f's loop does at its
+// next tick.
+func FlushNow(f *Fallback) { f.retryOnce() }
+
+// SyncSpool waits until f's spool has written what was put before, and
+// removed the files taken over by then.
+func (f *Fallback) SyncSpool() { f.spool.Sync() }
+
+// RemindersWaiting is how many reminders f keeps for Redis.
+func (f *Fallback) RemindersWaiting() int { return f.remindersWaiting() }

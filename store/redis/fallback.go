@@ -27,9 +27,11 @@ var ErrUnavailable = errors.New("redis unavailable")
 // FallbackOptions tune a Fallback; zero values take the defaults.
 type FallbackOptions struct {
 	Logger *slog.Logger
-	// MaxAudit and MaxCases bound what is buffered while Redis is away
-	// (10,000 and 1,000); beyond, new entries are dropped and counted, and
-	// a new case is refused with store.ErrCaseCap.
+	// MaxAudit and MaxCases bound what is buffered while Redis is away (as
+	// many cases as the open cases' cap of primary, WithOpenCaseCap, 10,000
+	// by default; twice that of audit entries and journal removals, 10,000
+	// at least); beyond, new entries are
+	// dropped and counted, and a new case is refused with store.ErrCaseCap.
 	MaxAudit int
 	MaxCases int
 	// RetryEvery is how often Redis is pinged while it is away (1s).
@@ -112,6 +114,10 @@ type Fallback struct {
 	// cards' buttons carry them), by the ids they have now. Guarded by mu.
 	spool *Spool
 	alias map[string]string
+	// reminders are the reminders of old cases kept while Redis was away
+	// (or for a case opened meanwhile), by case id: KeepReminder. Guarded
+	// by mu.
+	reminders map[string]int64
 }
 
 type queued struct {
@@ -159,11 +165,18 @@ func NewFallback(primary *Store, opts FallbackOptions) *Fallback {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	if opts.MaxAudit <= 0 {
-		opts.MaxAudit = 10_000
-	}
 	if opts.MaxCases <= 0 {
-		opts.MaxCases = 1_000
+		// Every case opened while Redis is away is kept for it up to the
+		// cap Redis itself keeps the open cases to: a smaller bound here
+		// dropped cases Redis would have taken (1,000 before, a 15 s
+		// outage at 80 cases a second).
+		opts.MaxCases = primary.cfg.openCap
+	}
+	if opts.MaxAudit <= 0 {
+		// An event that opens a case has its audit entry and its journal
+		// removal: room for two a case, so that the audit of the cases
+		// kept is kept too.
+		opts.MaxAudit = max(10_000, 2*opts.MaxCases)
 	}
 	if opts.RetryEvery <= 0 {
 		opts.RetryEvery = time.Second
@@ -175,7 +188,7 @@ func NewFallback(primary *Store, opts FallbackOptions) *Fallback {
 		primary: primary,
 		// Redis groups the local cases when they are written back; grouped
 		// here, a hit added to a case written back already would never reach it.
-		local:     memory.New(memory.WithCaseIDPrefix(localPrefix), memory.WithoutCaseGroups()),
+		local:     memory.New(memory.WithCaseIDPrefix(localPrefix), memory.WithoutCaseGroups(), memory.WithOpenCaseCap(opts.MaxCases)),
 		log:       opts.Logger,
 		opts:      opts,
 		cases:     make(map[string]*localCase),
@@ -241,6 +254,13 @@ func (f *Fallback) Buffered() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return len(f.queue)
+}
+
+// remindersWaiting is how many reminders are kept here for Redis.
+func (f *Fallback) remindersWaiting() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.reminders)
 }
 
 // Unwritten describes what waits for Redis, oldest first: each case with its
@@ -869,9 +889,13 @@ func (f *Fallback) retry() {
 		case <-t.C:
 		}
 		ticks++
-		if !f.degraded.Load() && f.Buffered() == 0 && f.bansWaiting() == 0 {
+		if !f.degraded.Load() && f.Buffered() == 0 && f.bansWaiting() == 0 && f.remindersWaiting() == 0 {
 			if ticks%markEvery == 0 {
 				f.checkData()
+				// A process beside this one that stopped or died
+				// while Redis was away left its spool: its items are
+				// taken over here, and written at the next tick.
+				f.adoptSpools()
 			}
 			continue
 		}
@@ -953,6 +977,14 @@ func (f *Fallback) flush(ctx context.Context) {
 	defer lost.log(f.log)
 	for {
 		f.mu.Lock()
+		if len(f.queue) == 0 && len(f.reminders) > 0 {
+			// The cases are in Redis: their reminders go there after them.
+			f.mu.Unlock()
+			if f.writeReminders(ctx) != nil {
+				return
+			}
+			f.mu.Lock()
+		}
 		if len(f.queue) == 0 {
 			back := f.degraded.Swap(false)
 			f.mu.Unlock()
@@ -1284,7 +1316,7 @@ func (f *Fallback) Close() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		_ = f.primary.settle(ctx)
 		cancel()
-		if f.Buffered() > 0 || f.bansWaiting() > 0 {
+		if f.Buffered() > 0 || f.bansWaiting() > 0 || f.remindersWaiting() > 0 {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			if f.primary.Ping(ctx) == nil {
 				f.flush(ctx)
@@ -1294,6 +1326,11 @@ func (f *Fallback) Close() error {
 			for _, b := range f.bansWaitingList() {
 				lost = append(lost, "ban "+b.Key())
 			}
+			f.mu.Lock()
+			for id, k := range f.reminders {
+				lost = append(lost, fmt.Sprintf("reminder %d of %s", k, id))
+			}
+			f.mu.Unlock()
 			if len(lost) > 0 {
 				f.spool.Sync()
 				if f.spool != nil && f.spool.Written() {

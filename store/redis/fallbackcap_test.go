@@ -38,7 +38,8 @@ func TestFallbackCaseCapIsNoOutage(t *testing.T) {
 		defer logMu.Unlock()
 		return logs.Write(p)
 	}), nil))
-	f := redis.NewFallback(primary, redis.FallbackOptions{Logger: logger, RetryEvery: 20 * time.Millisecond})
+	// Kept in memory past Redis's cap of 2 (MaxCases), for Redis to refuse.
+	f := redis.NewFallback(primary, redis.FallbackOptions{Logger: logger, MaxCases: 10, RetryEvery: 20 * time.Millisecond})
 	defer f.Close()
 	ctx := context.Background()
 	open := func(i int) (store.Case, error) {
@@ -260,7 +261,8 @@ func TestFallbackForgetsRefusedCasesWithTheirIds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := redis.NewFallback(primary, redis.FallbackOptions{RetryEvery: 20 * time.Millisecond})
+	// Kept in memory past Redis's cap of 1 (MaxCases), for Redis to refuse.
+	f := redis.NewFallback(primary, redis.FallbackOptions{MaxCases: 10, RetryEvery: 20 * time.Millisecond})
 	defer f.Close()
 	f.SetMaxMapped(2)
 	ctx := context.Background()
@@ -305,5 +307,51 @@ func TestFallbackForgetsRefusedCasesWithTheirIds(t *testing.T) {
 	}
 	if c, err := f.Case(ctx, ids[2]); err != nil || c.Outcome != "dropped" {
 		t.Errorf("Case(%s), refused and remembered = %+v, %v; want it closed as dropped", ids[2], c, err)
+	}
+}
+
+// TestFallbackKeepsCasesUpToTheOpenCap: while Redis is away, every case is
+// kept for it (in memory and in the spool) up to the open cases' cap Redis
+// keeps (VIGIE_MAX_OPEN_CASES), and written there once it answers; the
+// next is refused for the cap. Before, a case past the 1,000th waiting was
+// refused, whatever the cap: at 80 cases a second, a 15 s outage lost cases.
+func TestFallbackKeepsCasesUpToTheOpenCap(t *testing.T) {
+	const openCap = 1_500
+	srv := redistest.Start(t)
+	url := srv.URL() + "?max_retries=-1&dial_timeout=500ms"
+	prefix := newPrefix()
+	primary, err := redis.Open(url, redis.WithPrefix(prefix), redis.WithOpenCaseCap(openCap))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp, err := redis.OpenSpool(t.TempDir(), url+" "+prefix, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := redis.NewFallback(primary, redis.FallbackOptions{RetryEvery: 20 * time.Millisecond, Spool: sp})
+	defer f.Close()
+	other := otherProcess(t, srv.URL(), prefix)
+	srv.Stop()
+	ctx := context.Background()
+	open := func(i int) (store.Case, error) {
+		return f.OpenCase(ctx, store.Case{Reason: "r", Opened: spoolAt,
+			Event: bot.Event{ID: fmt.Sprintf("m-%d", i), Platform: "discord", Space: fmt.Sprintf("g-%d", i), Author: bot.Author{ID: fmt.Sprintf("u-%d", i)}}})
+	}
+	for i := range openCap {
+		if c, err := open(i); err != nil || !strings.HasPrefix(c.ID, "l-") {
+			t.Fatalf("case %d of %d with Redis away: %s, %v; want it kept for Redis (dropped %d)", i+1, openCap, c.ID, err, f.Dropped())
+		}
+	}
+	if _, err := open(openCap); !errors.Is(err, store.ErrCaseCap) {
+		t.Errorf("case %d with Redis away and a cap of %d: %v; want store.ErrCaseCap", openCap+1, openCap, err)
+	}
+	srv.Restart()
+	waitFor(t, "back from degraded, nothing waiting", func() bool { return !f.Degraded() && f.Buffered() == 0 })
+	open2, err := other.Cases(ctx, store.CaseOpen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(open2) != openCap || f.Dropped() != 1 {
+		t.Errorf("open cases in Redis after the outage = %d, dropped %d; want the %d kept, the one past the cap dropped", len(open2), f.Dropped(), openCap)
 	}
 }

@@ -3,6 +3,7 @@ package redis
 import (
 	"context"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/vigie-bot/vigie/store"
@@ -10,6 +11,9 @@ import (
 
 // spoolCaseKey is the spool's key of a local case.
 func spoolCaseKey(id string) string { return "c:" + id }
+
+// spoolReminderKey is the spool's key of a reminder kept for Redis.
+func spoolReminderKey(id string) string { return "r:" + id }
 
 // spoolBanKey is the spool's key of a ban waiting for Redis.
 func spoolBanKey(member string) string { return "b:" + member }
@@ -78,8 +82,41 @@ func (f *Fallback) takeBack(recs []spoolRecord) {
 	if len(recs) == 0 {
 		return
 	}
+	cases, audits, dones, bans, reminders := f.takeBackItems(recs)
+	f.log.Warn("spool: what waited for redis when vigie stopped is taken back, to be written to redis once it answers",
+		"spool", f.spool.Path(), "cases", cases, "audit", audits, "journal_done", dones, "bans", bans, "reminders", reminders)
+}
+
+// adoptSpools takes over the spool files of this store that a process
+// running beside this one left when it stopped or died (its lock gone):
+// their items are taken back as at start, the bans first in the queue of
+// the book, and the files removed once this process's file holds them.
+// Each file is taken by one process (its lock). Called before each call of
+// the ban book and by the loop that pings Redis: a ban for good the dead
+// process gave is written before this process reads the book again.
+func (f *Fallback) adoptSpools() {
+	if f.spool == nil || f.ctx.Err() != nil {
+		return // none, or this process stops: files are left to the others
+	}
+	f.spool.adoptMu.Lock()
+	defer f.spool.adoptMu.Unlock()
+	recs, files := f.spool.orphans()
+	if len(files) == 0 {
+		return
+	}
+	cases, audits, dones, bans, reminders := f.takeBackItems(recs)
+	f.spool.handOver(files)
+	names := make([]string, len(files))
+	for i, a := range files {
+		names[i] = a.path
+	}
+	f.log.Warn("spool: what waited for redis in the spool of a process that stopped is taken over, to be written to redis once it answers",
+		"spool", f.spool.Path(), "from", strings.Join(names, ", "), "cases", cases, "audit", audits, "journal_done", dones, "bans", bans, "reminders", reminders)
+}
+
+// takeBackItems takes recs back, oldest first, and counts them by kind.
+func (f *Fallback) takeBackItems(recs []spoolRecord) (cases, audits, dones, bans, reminders int) {
 	ctx := context.Background()
-	var audits, dones, cases, bans int
 	for _, r := range recs {
 		switch {
 		case r.Ban != nil:
@@ -95,10 +132,15 @@ func (f *Fallback) takeBack(recs []spoolRecord) {
 			if f.takeBackCase(ctx, r.Case) {
 				cases++
 			}
+		case r.Reminder != nil:
+			// After its case: a local id is the case's new one then.
+			f.mu.Lock()
+			f.keepReminder(f.resolve(r.Reminder.Case), r.Reminder.K)
+			f.mu.Unlock()
+			reminders++
 		}
 	}
-	f.log.Warn("spool: what waited for redis when vigie stopped is taken back, to be written to redis once it answers",
-		"spool", f.spool.Path(), "cases", cases, "audit", audits, "journal_done", dones, "bans", bans)
+	return cases, audits, dones, bans, reminders
 }
 
 // takeBackCase opens sc's case in memory again, as it stood.

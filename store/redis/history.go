@@ -20,7 +20,10 @@ var (
 // historyKey is the stream of recent events, capped near the size asked for.
 func (s *Store) historyKey() string { return s.cfg.prefix + ":{history}:events" }
 
-// RememberEvents appends the events to the history stream in one round trip.
+// RememberEvents appends the events to the history stream in one round trip,
+// and has it expire as the audit does (90 days by default) after its last
+// write: a prefix no vigie uses any more keeps no history, and no data
+// marker for it (markData).
 func (s *Store) RememberEvents(ctx context.Context, events []bot.Event, max int) error {
 	if len(events) == 0 {
 		return nil
@@ -34,6 +37,7 @@ func (s *Store) RememberEvents(ctx context.Context, events []bot.Event, max int)
 		}
 		p.XAdd(ctx, &goredis.XAddArgs{Stream: s.historyKey(), MaxLen: int64(max), Approx: true, Values: []any{"e", data}})
 	}
+	p.PExpire(ctx, s.historyKey(), s.cfg.auditTTL)
 	if _, err := p.Exec(ctx); err != nil {
 		return fmt.Errorf("redis history: %w", err)
 	}

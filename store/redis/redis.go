@@ -487,14 +487,16 @@ func (s *Store) markerTTL() time.Duration {
 
 // markData keeps the marker and reports whether it was there already. While
 // the store holds data that never expires (the console's accounts, the ban
-// book, the recent events), the marker does not expire either: they stay
-// when every vigie is stopped, for as long as one may, and one started after
-// must not find them with the marker gone. Once they are gone, the marker
-// expires with the rest (markerTTL): a prefix nobody uses any more keeps it
-// no longer than its other data.
+// book), the marker does not expire either: they stay when every vigie is
+// stopped, for as long as one may, and one started after must not find them
+// with the marker gone. Once they are gone, the marker expires with the rest
+// (markerTTL, at least the audit's TTL, which the recent events have too):
+// a prefix nobody uses any more keeps it no longer than its other data.
+// (The recent events never expired before, and kept the marker for ever
+// wherever they had been written.)
 func (s *Store) markData(ctx context.Context) (bool, error) {
 	p := s.c.Pipeline()
-	lasting := []*goredis.IntCmd{p.Exists(ctx, s.accountsKey()), p.Exists(ctx, s.banKeys()[0]), p.Exists(ctx, s.historyKey())}
+	lasting := []*goredis.IntCmd{p.Exists(ctx, s.accountsKey()), p.Exists(ctx, s.banKeys()[0])}
 	if _, err := p.Exec(ctx); err != nil {
 		return false, fmt.Errorf("redis data marker: %w", err)
 	}

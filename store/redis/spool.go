@@ -49,7 +49,8 @@ import (
 // Each process locks a file of its own (flock): two instances on one
 // machine with the same directory get two files. A file no process holds
 // (its process stopped) is taken over by the next one to open the spool
-// with the same Redis and prefix, its items added to that process's.
+// with the same Redis and prefix, or by one running on it already
+// (orphans), its items added to that process's.
 type Spool struct {
 	dir, base string
 	log       *slog.Logger
@@ -73,6 +74,11 @@ type Spool struct {
 	// and the files taken over, removed once their items are in this one's.
 	loaded  []spoolRecord
 	adopted []*adoptedFile
+	// handed: the files taken over while this process runs (orphans),
+	// removed by the writer once their items are on disk in this one's;
+	// guarded by mu. adoptMu lets one take-over run at a time.
+	handed  []*adoptedFile
+	adoptMu sync.Mutex
 
 	// The writer's own.
 	file    *os.File
@@ -90,6 +96,9 @@ type Spool struct {
 type adoptedFile struct {
 	path string
 	lock *os.File
+	// after: the file may go once the writer is done with the ops queued
+	// before this (its items, put in this process's file).
+	after uint64
 }
 
 type spoolOp struct {
@@ -108,9 +117,10 @@ type spoolRecordLine struct {
 const spoolVersion = 1
 
 // spoolRecord is one line of the spool: an item waiting for Redis (one of
-// Audit, Done, Case, Ban), or Drop, which says that the item of that key no
-// longer waits (written, or forgotten). An item put again under its key (a
-// case acknowledged or decided while it waits) replaces the earlier line.
+// Audit, Done, Case, Ban, Reminder), or Drop, which says that the item of
+// that key no longer waits (written, or forgotten). An item put again under
+// its key (a case acknowledged or decided while it waits) replaces the
+// earlier line.
 type spoolRecord struct {
 	V    int    `json:"v"`
 	Key  string `json:"key,omitempty"`
@@ -121,6 +131,16 @@ type spoolRecord struct {
 	Done  string            `json:"done,omitempty"`
 	Ban   *store.TimedBan   `json:"ban,omitempty"`
 	Case  *spoolCase        `json:"case,omitempty"`
+	// Reminder is a reminder of an old case that the desk did not take,
+	// kept for the next check (store.ReminderKeeper).
+	Reminder *spoolReminder `json:"reminder,omitempty"`
+}
+
+// spoolReminder is the K-th reminder of a case, by its id (a local one for
+// a case opened while Redis was away).
+type spoolReminder struct {
+	Case string `json:"case"`
+	K    int64  `json:"k"`
 }
 
 // spoolCase is a case opened while Redis was away, as it stands: its local
@@ -135,10 +155,12 @@ type spoolCase struct {
 }
 
 // maxSpoolFile is the size past which a spool file is not read at start.
-// A spool holds what the Fallback keeps for Redis (1,000 cases and 10,000
-// audit entries by default, each with its message: under 200 MiB even at
-// the platforms' longest messages), and grows to about twice that before it
-// is written again whole: a file far past it was written by something else.
+// A spool holds what the Fallback keeps for Redis (10,000 cases by default,
+// the open cases' cap, and for each an audit entry and a journal removal:
+// 21 MiB for messages of 300 characters, 126 MiB for messages of 4,000, the
+// platforms' longest; TestFallbackHeapForTheOpenCap), and grows to about
+// twice that before it is written again whole: a file far past it was
+// written by something else, or by a cap set far higher.
 const maxSpoolFile = 512 << 20
 
 // maxSpoolSlots bounds the files of one store in a directory.
@@ -321,7 +343,7 @@ func (s *Spool) read(path string, items map[string]spoolRecordLine) error {
 		if err == nil && rec.V != spoolVersion {
 			err = fmt.Errorf("version %d, this vigie reads version %d", rec.V, spoolVersion)
 		}
-		if err == nil && rec.Drop == "" && (rec.Key == "" || rec.Audit == nil && rec.Done == "" && rec.Ban == nil && rec.Case == nil) {
+		if err == nil && rec.Drop == "" && (rec.Key == "" || rec.Audit == nil && rec.Done == "" && rec.Ban == nil && rec.Case == nil && rec.Reminder == nil) {
 			err = errors.New("no item")
 		}
 		if err != nil {
@@ -530,6 +552,15 @@ func (s *Spool) release() error {
 	for _, a := range s.adopted {
 		unlockSpool(a.lock)
 	}
+	// Files taken over whose items never reached this one's file (the disk
+	// refused it): left as they are, for the next process.
+	s.mu.Lock()
+	handed := s.handed
+	s.handed = nil
+	s.mu.Unlock()
+	for _, a := range handed {
+		unlockSpool(a.lock)
+	}
 	unlockSpool(s.lockFile)
 	return err
 }
@@ -625,6 +656,9 @@ func (s *Spool) round() {
 		s.failing.Store(false)
 		s.broken = false
 		s.log.Info("spool: written again", "file", s.path, "items", len(s.live))
+	}
+	if err == nil {
+		s.removeHanded(target)
 	}
 	s.mu.Lock()
 	s.synced = target
@@ -747,6 +781,115 @@ func (s *Spool) removeAdopted() {
 	}
 	s.adopted = nil
 	syncDir(s.dir)
+}
+
+// orphans takes over the files of this store that no process holds now
+// (theirs stopped, or died, after this one opened the spool): it locks
+// them, reads them, and returns their items, oldest first, with the files,
+// which stay locked (no other process takes them over) until handOver.
+// Cheap when there are none: a look at the directory, and a try of each
+// other file's lock.
+func (s *Spool) orphans() ([]spoolRecord, []*adoptedFile) {
+	if s == nil || !spoolLocks {
+		return nil, nil
+	}
+	s.mu.Lock()
+	closed := s.closed
+	held := make(map[string]bool, len(s.handed))
+	for _, a := range s.handed {
+		held[a.path] = true
+	}
+	s.mu.Unlock()
+	if closed {
+		return nil, nil
+	}
+	items := make(map[string]spoolRecordLine)
+	var files []*adoptedFile
+	for i := range s.slots() {
+		data := s.slotPath(i, ".jsonl")
+		if data == s.path || held[data] {
+			continue
+		}
+		if fi, err := os.Lstat(data); err != nil || fi.Mode().IsRegular() && fi.Size() == 0 {
+			continue // nothing left there
+		}
+		lock, ok, err := lockSpool(s.slotPath(i, ".lock"))
+		if err != nil {
+			s.log.Warn("spool: a file another process left could not be taken over", "file", data, "err", err)
+			continue
+		}
+		if !ok {
+			continue // its process runs
+		}
+		if err := s.read(data, items); err != nil {
+			unlockSpool(lock)
+			s.log.Error("spool: a file another process left could not be read, kept as it is", "file", data, "err", err)
+			continue
+		}
+		files = append(files, &adoptedFile{path: data, lock: lock})
+	}
+	var recs []spoolRecord
+	for _, r := range items {
+		var rec spoolRecord
+		if err := json.Unmarshal(r.line, &rec); err == nil {
+			recs = append(recs, rec)
+		}
+	}
+	sort.Slice(recs, func(i, j int) bool { return recs[i].N < recs[j].N })
+	return recs, files
+}
+
+// handOver has the writer remove files once what was put before (their
+// items, taken back) is on disk in this process's file. Until then they
+// stay locked: a process that dies meanwhile leaves them to the next.
+func (s *Spool) handOver(files []*adoptedFile) {
+	if s == nil || len(files) == 0 {
+		return
+	}
+	s.mu.Lock()
+	if s.closed || !s.running {
+		s.mu.Unlock()
+		for _, a := range files {
+			unlockSpool(a.lock)
+		}
+		return
+	}
+	for _, a := range files {
+		a.after = s.queued
+	}
+	s.handed = append(s.handed, files...)
+	s.mu.Unlock()
+	s.push(spoolOp{}) // a round, which removes them
+}
+
+// removeHanded removes the files taken over whose items are in this
+// process's file, the writer's round done with the ops up to target written.
+func (s *Spool) removeHanded(target uint64) {
+	s.mu.Lock()
+	var ready []*adoptedFile
+	kept := s.handed[:0]
+	for _, a := range s.handed {
+		if a.after <= target {
+			ready = append(ready, a)
+		} else {
+			kept = append(kept, a)
+		}
+	}
+	s.handed = kept
+	s.mu.Unlock()
+	if len(ready) == 0 {
+		return
+	}
+	for _, a := range ready {
+		if err := os.Remove(a.path); err != nil && !errors.Is(err, os.ErrNotExist) {
+			s.log.Warn("spool: a file taken over could not be removed: its items may be written twice (cases are found again by their origin)",
+				"file", a.path, "err", err)
+		}
+	}
+	syncDir(s.dir)
+	for _, a := range ready {
+		unlockSpool(a.lock)
+	}
 }
 
 func syncDir(dir string) {

@@ -305,3 +305,32 @@ func TestSpoolTooBigIsKeptAside(t *testing.T) {
 		t.Errorf("log = %s; want the file said too big, and where it is", logs.String())
 	}
 }
+
+// BenchmarkSpoolOrphansNone is the look for the files of stopped processes
+// that each call of the ban book makes, when there are none: three other
+// processes' files in the directory, each holding items and locked.
+func BenchmarkSpoolOrphansNone(b *testing.B) {
+	dir := filepath.Join(b.TempDir(), "spool")
+	var all []*Spool
+	for range 4 {
+		s, err := OpenSpool(dir, "redis://127.0.0.1:1/0 vigie", nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		s.start()
+		s.put(s.next("a"), auditRec("x"))
+		s.Sync()
+		all = append(all, s)
+	}
+	defer func() {
+		for _, s := range all {
+			s.Close()
+		}
+	}()
+	b.ResetTimer()
+	for b.Loop() {
+		if recs, files := all[0].orphans(); len(recs) != 0 || len(files) != 0 {
+			b.Fatalf("took %d items from %d files of running processes", len(recs), len(files))
+		}
+	}
+}

@@ -8,6 +8,10 @@ import (
 	"os"
 )
 
+// spoolLocks: without flock, nothing tells a running process's file from a
+// stopped one's: the files are read at start only.
+const spoolLocks = false
+
 // lockSpool opens the lock file at path. Without flock, two processes on one
 // machine must be given two spool directories (VIGIE_SPOOL_DIR).
 func lockSpool(path string) (*os.File, bool, error) {

@@ -114,6 +114,55 @@ func TestSpoolSurvivesAKill(t *testing.T) {
 	}
 	srv.Stop()
 
+	local := killSpoolChild(t, url, prefix, dir)
+
+	primary, err := redis.Open(url, redis.WithPrefix(prefix))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp, err := redis.OpenSpool(dir, url+" "+prefix, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := redis.NewFallback(primary, redis.FallbackOptions{RetryEvery: 20 * time.Millisecond, Spool: sp})
+	t.Cleanup(func() { f.Close() })
+	if got := f.Buffered(); got != 5 {
+		t.Errorf("waiting for Redis after the restart = %d; want the 3 cases and 2 audit entries", got)
+	}
+	// The desk's buttons carry the local ids of the killed process.
+	if c, err := f.Case(ctx, local[1]); err != nil || c.Status != store.CaseDecided || c.Event.ID != "e2" {
+		t.Errorf("case %s with Redis away = %+v, %v; want e2's case, decided", local[1], c, err)
+	}
+
+	srv.Restart()
+	redistest.Eventually(t, time.Minute, "what waited written to Redis", func() bool {
+		if f.Degraded() || f.Buffered() != 0 {
+			return false
+		}
+		b, ok, err := other.KeptBan(ctx, store.BanKey(spoolMember("u1")))
+		return err == nil && ok && b.ForGood()
+	})
+	checkChildWrittenBack(t, other)
+	if c, err := f.Case(ctx, local[1]); err != nil || c.Event.ID != "e2" || !strings.HasPrefix(c.ID, "c-") {
+		t.Errorf("case %s once written back = %+v, %v; want e2's case, from Redis", local[1], c, err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "*.jsonl"))
+	for _, name := range files {
+		if fi, err := os.Stat(name); err != nil || fi.Size() != 0 {
+			data, _ := os.ReadFile(name)
+			t.Errorf("spool %s once Redis took everything: %s", name, data)
+		}
+	}
+}
+
+// killSpoolChild runs TestSpoolChild on the spool in dir, with Redis away,
+// and SIGKILLs it once it is ready: it returns the local ids of the cases
+// it opened.
+func killSpoolChild(t *testing.T, url, prefix, dir string) []string {
+	t.Helper()
 	args, _ := json.Marshal(map[string]string{"URL": url, "Prefix": prefix, "Dir": dir})
 	cmd := exec.Command(os.Args[0], "-test.run=^TestSpoolChild$", "-test.v")
 	cmd.Env = append(os.Environ(), childSpool+"="+string(args))
@@ -147,32 +196,16 @@ func TestSpoolSurvivesAKill(t *testing.T) {
 		t.Fatalf("the child process did not get ready:\n%s\n%s", strings.Join(seen, "\n"), stderr.String())
 	}
 
-	primary, err := redis.Open(url, redis.WithPrefix(prefix))
-	if err != nil {
-		t.Fatal(err)
-	}
-	sp, err := redis.OpenSpool(dir, url+" "+prefix, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := redis.NewFallback(primary, redis.FallbackOptions{RetryEvery: 20 * time.Millisecond, Spool: sp})
-	t.Cleanup(func() { f.Close() })
-	if got := f.Buffered(); got != 5 {
-		t.Errorf("waiting for Redis after the restart = %d; want the 3 cases and 2 audit entries", got)
-	}
-	// The desk's buttons carry the local ids of the killed process.
-	if c, err := f.Case(ctx, local[1]); err != nil || c.Status != store.CaseDecided || c.Event.ID != "e2" {
-		t.Errorf("case %s with Redis away = %+v, %v; want e2's case, decided", local[1], c, err)
-	}
+	return local
+}
 
-	srv.Restart()
-	redistest.Eventually(t, time.Minute, "what waited written to Redis", func() bool {
-		if f.Degraded() || f.Buffered() != 0 {
-			return false
-		}
-		b, ok, err := other.KeptBan(ctx, store.BanKey(spoolMember("u1")))
-		return err == nil && ok && b.ForGood()
-	})
+// checkChildWrittenBack checks that what TestSpoolChild left is in Redis,
+// as other reads it: u1 banned for good (no ban due at the end of its
+// earlier timed ban), each case once as the desk left it, each audit entry
+// once.
+func checkChildWrittenBack(t *testing.T, other *redis.Store) {
+	t.Helper()
+	ctx := context.Background()
 	due, err := other.DueBans(ctx, spoolAt.Add(25*time.Hour), 0)
 	if err != nil || len(due) != 0 {
 		t.Errorf("due bans at the timed ban's end = %+v, %v; want none: u1 is banned for good", due, err)
@@ -220,18 +253,5 @@ func TestSpoolSurvivesAKill(t *testing.T) {
 	}
 	if got["a1"] != 1 || got["a2"] != 1 {
 		t.Errorf("audit entries in Redis by event = %v; want a1 and a2 once each", got)
-	}
-	if c, err := f.Case(ctx, local[1]); err != nil || c.Event.ID != "e2" || !strings.HasPrefix(c.ID, "c-") {
-		t.Errorf("case %s once written back = %+v, %v; want e2's case, from Redis", local[1], c, err)
-	}
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
-	files, _ := filepath.Glob(filepath.Join(dir, "*.jsonl"))
-	for _, name := range files {
-		if fi, err := os.Stat(name); err != nil || fi.Size() != 0 {
-			data, _ := os.ReadFile(name)
-			t.Errorf("spool %s once Redis took everything: %s", name, data)
-		}
 	}
 }

@@ -12,6 +12,10 @@ import (
 	"syscall"
 )
 
+// spoolLocks: a spool file's lock tells whether its process runs, so that
+// a running process may take over the files of the stopped ones.
+const spoolLocks = true
+
 // lockSpool opens and locks the lock file at path; ok is false when another
 // process holds it. The lock goes with the process: one that dies lets it go.
 func lockSpool(path string) (f *os.File, ok bool, err error) {
