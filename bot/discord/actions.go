@@ -63,7 +63,7 @@ func (c *Client) Delete(ctx context.Context, ev bot.Event) error {
 	if apiCode(err) == codeUnknownMessage {
 		return nil
 	}
-	return err
+	return c.lacking(err, ev.Space, channelOf(ev), discordgo.PermissionManageMessages)
 }
 
 // Timeout silences the member for d (communication_disabled_until), at most
@@ -87,7 +87,7 @@ func (c *Client) Timeout(ctx context.Context, ev bot.Event, d time.Duration) err
 		c.log.Debug("timeout of a member vigie removed: done", "guild", ev.Space, "user", ev.Author.ID)
 		return nil
 	}
-	return c.outranked(err, ev, discordgo.PermissionModerateMembers)
+	return c.lacking(c.outranked(err, ev, discordgo.PermissionModerateMembers), ev.Space, "", discordgo.PermissionModerateMembers)
 }
 
 // MaxTimeout says how long Timeout's timeouts last at most (the constant
@@ -101,8 +101,9 @@ func (c *Client) Untimeout(ctx context.Context, ev bot.Event) error {
 	}
 	ctx, cancel := callContext(ctx)
 	defer cancel()
-	return c.outranked(c.classify(ctx, opUntimeout, c.sess.GuildMemberTimeout(ev.Space, ev.Author.ID, nil,
+	err := c.outranked(c.classify(ctx, opUntimeout, c.sess.GuildMemberTimeout(ev.Space, ev.Author.ID, nil,
 		append(opts(ctx), auditReason(ctx))...)), ev, discordgo.PermissionModerateMembers)
+	return c.lacking(err, ev.Space, "", discordgo.PermissionModerateMembers)
 }
 
 // opUntimeout names the lifting of a timeout in errors.
@@ -129,8 +130,9 @@ func (c *Client) kick(ctx context.Context, ev bot.Event) error {
 	}
 	ctx, cancel := callContext(ctx)
 	defer cancel()
-	return c.outranked(c.classify(ctx, bot.ActKick, c.sess.GuildMemberDelete(ev.Space, ev.Author.ID,
+	err := c.outranked(c.classify(ctx, bot.ActKick, c.sess.GuildMemberDelete(ev.Space, ev.Author.ID,
 		append(opts(ctx), auditReason(ctx))...)), ev, discordgo.PermissionKickMembers)
+	return c.lacking(err, ev.Space, "", discordgo.PermissionKickMembers)
 }
 
 // Ban bans the author and removes their messages of the last BanDeleteWindow.
@@ -148,7 +150,8 @@ func (c *Client) Ban(ctx context.Context, ev bot.Event, d time.Duration) error {
 	if err == nil {
 		c.removed.add(ev.Space, ev.Author.ID, time.Now())
 	}
-	return c.outranked(c.classify(ctx, bot.ActBan, err), ev, discordgo.PermissionBanMembers)
+	err = c.outranked(c.classify(ctx, bot.ActBan, err), ev, discordgo.PermissionBanMembers)
+	return c.lacking(err, ev.Space, "", discordgo.PermissionBanMembers)
 }
 
 // removedKept is how long vigie remembers it kicked or banned a member: the
@@ -199,7 +202,7 @@ func (c *Client) Unban(ctx context.Context, ev bot.Event) error {
 	if apiCode(err) == codeUnknownBan {
 		return &bot.ActionError{Op: "unban", Err: fmt.Errorf("%w: %w", bot.ErrNotBanned, err)}
 	}
-	return err
+	return c.lacking(err, ev.Space, "", discordgo.PermissionBanMembers)
 }
 
 // codeUnknownBan is Discord's JSON error code for a ban that does not exist.
@@ -230,7 +233,11 @@ func (c *Client) reply(ctx context.Context, op bot.ActionKind, ev bot.Event, tex
 	ctx, cancel := callContext(ctx)
 	defer cancel()
 	_, err := c.sess.ChannelMessageSendComplex(ch, m, opts(ctx)...)
-	return c.classify(ctx, op, err)
+	need := int64(discordgo.PermissionSendMessages)
+	if m.Reference != nil {
+		need |= discordgo.PermissionReadMessageHistory
+	}
+	return c.lacking(c.classify(ctx, op, err), ev.Space, ch, need)
 }
 
 // Warn tells the author: by direct message when WarnByDM is set and the member
@@ -279,10 +286,13 @@ func (c *Client) Tag(ctx context.Context, ev bot.Event, tag string) error {
 			return err
 		}
 		o := append(opts(ctx), auditReason(ctx))
+		var err error
 		if remove {
-			return c.roleAboveVigie(c.classify(ctx, bot.ActTag, c.sess.GuildMemberRoleRemove(ev.Space, ev.Author.ID, roleID, o...)), ev.Space, roleID)
+			err = c.roleAboveVigie(c.classify(ctx, bot.ActTag, c.sess.GuildMemberRoleRemove(ev.Space, ev.Author.ID, roleID, o...)), ev.Space, roleID)
+		} else {
+			err = c.roleAboveVigie(c.classify(ctx, bot.ActTag, c.sess.GuildMemberRoleAdd(ev.Space, ev.Author.ID, roleID, o...)), ev.Space, roleID)
 		}
-		return c.roleAboveVigie(c.classify(ctx, bot.ActTag, c.sess.GuildMemberRoleAdd(ev.Space, ev.Author.ID, roleID, o...)), ev.Space, roleID)
+		return c.lacking(err, ev.Space, "", discordgo.PermissionManageRoles)
 	}
 	if remove {
 		return &bot.ActionError{Op: bot.ActTag, Err: fmt.Errorf("discord: no role %q in guild %s", tag, ev.Space)}
@@ -290,7 +300,8 @@ func (c *Client) Tag(ctx context.Context, ev bot.Event, tag string) error {
 	if err := needMessage(bot.ActTag, ev); err != nil {
 		return &bot.ActionError{Op: bot.ActTag, Err: fmt.Errorf("discord: no role %q in guild %s, and no message to react to", tag, ev.Space)}
 	}
-	return c.classify(ctx, bot.ActTag, c.sess.MessageReactionAdd(channelOf(ev), messageID(ev), tag, opts(ctx)...))
+	return c.lacking(c.classify(ctx, bot.ActTag, c.sess.MessageReactionAdd(channelOf(ev), messageID(ev), tag, opts(ctx)...)),
+		ev.Space, channelOf(ev), discordgo.PermissionAddReactions|discordgo.PermissionReadMessageHistory)
 }
 
 // findRole looks a role up by id or name in the guild vigie was told about.

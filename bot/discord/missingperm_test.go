@@ -1,0 +1,99 @@
+package discord
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/bot/internal/discordfake"
+	"github.com/vigie-bot/vigie/bot/internal/testsync"
+)
+
+// Discord refuses a call for a missing permission with a bare "Missing
+// Permissions" (403, code 50013). When the state shows which of the
+// permissions the action needs vigie lacks, and where (the server, or a
+// channel's overwrites: a thread's are its parent's), the error names it,
+// so that the case and the moderator read what to give vigie.
+func TestMissingPermissionNamed(t *testing.T) {
+	refusal := `{"message": "Missing Permissions", "code": 50013}`
+	ctx := context.Background()
+	bobMsg := bot.Event{ID: "1003", Platform: "discord", Kind: bot.KindMessage, Space: guildID, Channel: general,
+		Author: bot.Author{ID: bob.id, Name: "Bob"}}
+	inThread := bobMsg
+	inThread.Thread = threadID
+	overwrite := func(deny, allow int64) []any {
+		return []any{map[string]any{"id": botRole, "type": 0,
+			"deny": strconv.FormatInt(deny, 10), "allow": strconv.FormatInt(allow, 10)}}
+	}
+	const manageMessages = discordgo.PermissionManageMessages
+	channelLack := "vigie lacks Manage Messages in #general (" + general + ") of Gamers (" + guildID + "): give it to vigie's role, and allow it in the channel's permissions"
+	tests := []struct {
+		name       string
+		perms      int64
+		overwrites []any // general's, nil for none
+		do         func(c *Client) error
+		want       string // "" when the state shows vigie with the permission
+	}{
+		{"delete without Manage Messages", allPerms &^ manageMessages, nil,
+			func(c *Client) error { return c.Delete(ctx, bobMsg) }, channelLack},
+		{"delete in a channel that denies it", allPerms, overwrite(manageMessages, 0),
+			func(c *Client) error { return c.Delete(ctx, bobMsg) }, channelLack},
+		{"delete in a thread of a channel that denies it", allPerms, overwrite(manageMessages, 0),
+			func(c *Client) error { return c.Delete(ctx, inThread) }, channelLack},
+		{"delete in a channel that allows it", allPerms &^ manageMessages, overwrite(0, manageMessages),
+			func(c *Client) error { return c.Delete(ctx, bobMsg) }, ""},
+		{"delete with every permission", allPerms, nil,
+			func(c *Client) error { return c.Delete(ctx, bobMsg) }, ""},
+		{"timeout without Moderate Members", allPerms &^ discordgo.PermissionModerateMembers, nil,
+			func(c *Client) error { return c.Timeout(ctx, bobMsg, time.Hour) },
+			"vigie lacks Moderate Members in the server Gamers (" + guildID + "): give it to vigie's role (Server Settings → Roles)"},
+		{"kick without Kick Members", allPerms &^ discordgo.PermissionKickMembers, nil,
+			func(c *Client) error { return c.Kick(ctx, bobMsg) }, "vigie lacks Kick Members in the server Gamers"},
+		{"ban without Ban Members", allPerms &^ discordgo.PermissionBanMembers, nil,
+			func(c *Client) error { return c.Ban(ctx, bobMsg, 0) }, "vigie lacks Ban Members in the server Gamers"},
+		{"reply without Send Messages", allPerms&^discordgo.PermissionSendMessages | discordgo.PermissionReadMessageHistory, nil,
+			func(c *Client) error { return c.Reply(ctx, bobMsg, "hi") }, "vigie lacks Send Messages in #general"},
+		{"reply without Read Message History", allPerms, nil,
+			func(c *Client) error { return c.Reply(ctx, bobMsg, "hi") }, "vigie lacks Read Message History in #general"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFakeDiscord(t)
+			c, _ := newTestClient(t, f, Config{Guilds: []string{guildID}})
+			run(t, f, c, make(chan bot.Event, 4), tt.perms)
+			if tt.overwrites != nil {
+				f.Dispatch("CHANNEL_UPDATE", map[string]any{"id": general, "type": 0, "name": "general", "guild_id": guildID,
+					"permission_overwrites": tt.overwrites})
+				testsync.Eventually(t, "the overwrites in the state", func() bool {
+					ch, err := c.sess.State.Channel(general)
+					if err != nil {
+						return false
+					}
+					c.sess.State.RLock()
+					defer c.sess.State.RUnlock()
+					return len(ch.PermissionOverwrites) > 0
+				})
+			}
+			f.FailWhen(func(discordfake.Call) bool { return true }, 403, refusal)
+			err := tt.do(c)
+			if !strings.Contains(fmt.Sprint(err), "Missing Permissions (code 50013)") || bot.Retryable(err) {
+				t.Fatalf("error = %v (retryable %v), want Discord's refusal, not retryable", err, bot.Retryable(err))
+			}
+			if tt.want == "" {
+				if strings.Contains(err.Error(), "vigie lacks") {
+					t.Errorf("error %q names a permission vigie holds", err)
+				}
+				return
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error = %q\nwant it saying %q", err, tt.want)
+			}
+		})
+	}
+}
