@@ -236,6 +236,30 @@ func TestActionErrors(t *testing.T) {
 		})
 	}
 
+	// Discord's Invalid Form Body says which field it refused in "errors":
+	// the case and the moderator read it, not the bare message.
+	t.Run("invalid form body names the field", func(t *testing.T) {
+		f.Fail("POST", "/channels/", 400, `{"message": "Invalid Form Body", "code": 50035, "errors": {`+
+			`"message_reference": {"_errors": [{"code": "MESSAGE_REFERENCE_UNKNOWN_MESSAGE", "message": "Unknown message"}]}, `+
+			`"embeds": {"0": {"description": {"_errors": [{"code": "BASE_TYPE_MAX_LENGTH", "message": "Must be 4096 or fewer in length."}]}}}}}`, nil, 1)
+		err := c.Reply(ctx, msg, "hi")
+		want := "400 Invalid Form Body (code 50035): embeds[0].description: Must be 4096 or fewer in length.; message_reference: Unknown message"
+		if !strings.Contains(fmt.Sprint(err), want) || bot.Retryable(err) {
+			t.Errorf("Reply = %v (retryable %v)\nwant %q, not retryable", err, bot.Retryable(err), want)
+		}
+	})
+
+	// A 502 is a proxy's page (Cloudflare's), kilobytes of HTML: the error
+	// says the status, and is worth another try.
+	t.Run("bad gateway", func(t *testing.T) {
+		f.Fail("DELETE", "/channels/", 502, "<html><head><title>502 Bad Gateway</title></head><body>"+
+			strings.Repeat("<p>cloudflare</p>", 400)+"</body></html>", http.Header{"Content-Type": {"text/html"}}, 1)
+		err := c.Delete(ctx, msg)
+		if s := fmt.Sprint(err); !strings.Contains(s, "502 Bad Gateway") || strings.Contains(s, "cloudflare") || !bot.Retryable(err) {
+			t.Errorf("Delete = %.300s… (%d bytes, retryable %v), want the status without the page, retryable", s, len(s), bot.Retryable(err))
+		}
+	})
+
 	t.Run("a message already gone counts as deleted", func(t *testing.T) {
 		f.Fail("DELETE", "/channels/", 404, `{"message": "Unknown Message", "code": 10008}`, nil, 1)
 		if err := c.Delete(ctx, msg); err != nil {
