@@ -12,6 +12,7 @@ import (
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/bot/internal/desktest"
 	"github.com/vigie-bot/vigie/bot/internal/discordfake"
+	"github.com/vigie-bot/vigie/bot/internal/testsync"
 )
 
 func TestActionsOut(t *testing.T) {
@@ -319,6 +320,8 @@ func TestActionsOnAMemberAboveVigie(t *testing.T) {
 		Author: bot.Author{ID: ownerID, Name: "Olga"}}
 	bobMsg := bot.Event{ID: "1003", Platform: "discord", Kind: bot.KindMessage, Space: guildID, Channel: general,
 		Author: bot.Author{ID: bob.id, Name: "Bob"}}
+	adminMsg := bot.Event{ID: "1004", Platform: "discord", Kind: bot.KindMessage, Space: guildID, Channel: general,
+		Author: bot.Author{ID: cm.id, Name: "Ada", Roles: []string{"Admins"}}}
 	tests := []struct {
 		name      string
 		perms     int64
@@ -332,6 +335,10 @@ func TestActionsOnAMemberAboveVigie(t *testing.T) {
 		{"kick of the owner", allPerms, func(c *Client) error { return c.Kick(ctx, ownerMsg) },
 			"Olga owns the server"},
 		{"timeout of a member below vigie", allPerms, func(c *Client) error { return c.Timeout(ctx, bobMsg, time.Hour) }, ""},
+		// Discord exempts administrators from timeouts, whatever their rank.
+		{"timeout of an administrator below vigie", allPerms, func(c *Client) error { return c.Timeout(ctx, adminMsg, time.Hour) },
+			"Ada is an administrator of the server, and Discord lets nobody time out an administrator"},
+		{"ban of an administrator below vigie", allPerms, func(c *Client) error { return c.Ban(ctx, adminMsg, 0) }, ""},
 		{"timeout of a moderator without Moderate Members", allPerms &^ (1 << 40), func(c *Client) error { return c.Timeout(ctx, modMsg, time.Hour) }, ""},
 		// A role vigie gives or takes must be below its own highest.
 		{"tag with a role above vigie's", allPerms, func(c *Client) error { return c.Tag(ctx, bobMsg, "Moderator") },
@@ -343,6 +350,10 @@ func TestActionsOnAMemberAboveVigie(t *testing.T) {
 			f := newFakeDiscord(t)
 			c, _ := newTestClient(t, f, Config{Guilds: []string{guildID}})
 			run(t, f, c, make(chan bot.Event, 4), tt.perms)
+			// Admins is below vigie's role, and may do everything.
+			f.Dispatch("GUILD_ROLE_CREATE", map[string]any{"guild_id": guildID, "role": map[string]any{
+				"id": adminRole, "name": "Admins", "permissions": "8", "position": 1}})
+			testsync.Eventually(t, "the role Admins", func() bool { _, err := c.sess.State.Role(guildID, adminRole); return err == nil })
 			f.FailWhen(func(call discordfake.Call) bool { return strings.HasPrefix(call.Path, "/guilds/"+guildID+"/") }, 403, refusal)
 			err := tt.do(c)
 			if !strings.Contains(fmt.Sprint(err), "Missing Permissions (code 50013)") || bot.Retryable(err) {

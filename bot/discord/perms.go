@@ -151,6 +151,17 @@ func (c *Client) aboveVigie(ev bot.Event, perm int64) string {
 		}
 		return slices.ContainsFunc(ev.Author.Roles, func(x string) bool { return x == r.ID || strings.EqualFold(x, r.Name) })
 	}
+	if perm == discordgo.PermissionModerateMembers {
+		var admin bool
+		for _, r := range g.Roles {
+			if (r.ID == g.ID || has(r)) && r.Permissions&discordgo.PermissionAdministrator != 0 {
+				admin = true
+			}
+		}
+		if admin {
+			return name + " is an administrator of the server, and Discord lets nobody time out an administrator (kick or ban instead, or take the role away)"
+		}
+	}
 	var top, mine *discordgo.Role
 	for _, r := range g.Roles {
 		if r.ID == g.ID {
