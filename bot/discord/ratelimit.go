@@ -34,6 +34,11 @@ const refusalHold = time.Minute
 // of invalid requests). The retry stage then waits, or gives the action up as
 // a case, as for any 429.
 //
+// It keeps a refusal of the token (401) for refusalHold too: every call
+// made with it is answered here the same, but the token checks, which see
+// when a token is taken again. Restarting vigie with a new token is what
+// ends a refusal.
+//
 // It also keeps Discord's refusals for a missing permission (403, code 50013)
 // for refusalHold: Discord bans for a while the address that makes 10,000
 // invalid requests (401, 403, 429) in ten minutes, and a raid in a channel
@@ -74,6 +79,14 @@ func withRateGate(hc *http.Client, log *slog.Logger, held *prometheus.CounterVec
 
 func (g *rateGate) RoundTrip(req *http.Request) (*http.Response, error) {
 	route := routeOf(req.Method, req.URL.Path)
+	tokenCall := usesToken(route)
+	if body, ok := g.refusing(tokenRefused); ok && tokenCall && !tokenCheck(route) {
+		if req.Body != nil {
+			req.Body.Close()
+		}
+		g.held.WithLabelValues("token_refused").Inc()
+		return answer(req, http.StatusUnauthorized, body), nil
+	}
 	refusedKey := refusalKey(route, req.Method, req.URL.Path)
 	if body, ok := g.refusing(refusedKey); ok {
 		if req.Body != nil {
@@ -101,11 +114,55 @@ func (g *rateGate) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	if resp.StatusCode == http.StatusForbidden {
+	switch {
+	case resp.StatusCode == http.StatusForbidden:
 		g.observeRefusal(refusedKey, resp)
+	case resp.StatusCode == http.StatusUnauthorized && tokenCall:
+		g.observeTokenRefusal(resp)
+	case resp.StatusCode < 400 && tokenCall:
+		g.mu.Lock()
+		delete(g.refused, tokenRefused)
+		g.mu.Unlock()
 	}
 	g.observe(route, resp)
 	return resp, nil
+}
+
+// tokenRefused keys the refusal of the bot's token (401) among the refusals:
+// it holds every call made with the token.
+const tokenRefused = "token"
+
+// usesToken reports whether a call on route is made with the bot's token:
+// an interaction's answers and webhooks carry a token of their own.
+func usesToken(route string) bool { return !exemptFromGlobal(route) }
+
+// tokenCheck reports whether route is the token check's (GET /users/@me),
+// which goes to Discord whatever is held: its own spacing bounds it, and
+// its 200 lifts the hold.
+func tokenCheck(route string) bool {
+	method, path, _ := strings.Cut(route, " ")
+	return method == http.MethodGet && strings.HasSuffix(path, "/users/@me")
+}
+
+// observeTokenRefusal keeps a 401: the token is refused (reset or revoked in
+// the Developer Portal), and every call made with it will be, until vigie is
+// given another.
+func (g *rateGate) observeTokenRefusal(resp *http.Response) {
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	resp.Body.Close()
+	resp.Body = io.NopCloser(bytes.NewReader(raw))
+	if err != nil {
+		return
+	}
+	now := g.now()
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	_, held := g.refused[tokenRefused]
+	g.refused[tokenRefused] = refusal{until: now.Add(refusalHold), body: raw}
+	if !held {
+		g.log.Warn("Discord refused the token (401): calls are refused without asking Discord for "+refusalHold.String()+
+			", but the token checks")
+	}
 }
 
 // refusalKey is what a refusal holds: the route of a channel's call, the exact
