@@ -160,7 +160,7 @@ func (g *rateGate) observeTokenRefusal(resp *http.Response) {
 	_, held := g.refused[tokenRefused]
 	g.refused[tokenRefused] = refusal{until: now.Add(refusalHold), body: raw}
 	if !held {
-		g.log.Warn("Discord refused the token (401): calls are refused without asking Discord for "+refusalHold.String()+
+		g.log.Warn("Discord refused the token (401): calls are refused without asking Discord for " + refusalHold.String() +
 			", but the token checks")
 	}
 }
