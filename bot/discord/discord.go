@@ -526,6 +526,8 @@ const (
 	codeUnknownMember      = 10007
 	codeCannotDMUser       = 50007
 	codeMissingPermissions = 50013
+	// codeMissingAccess answers a call about a channel vigie cannot see.
+	codeMissingAccess = 50001
 	// codeAlreadyAcknowledged answers a second acknowledgement of one
 	// interaction: another process answered it.
 	codeAlreadyAcknowledged = 40060

@@ -97,3 +97,42 @@ func TestMissingPermissionNamed(t *testing.T) {
 		})
 	}
 }
+
+// A channel hidden from vigie (View Channels taken away mid-raid, the
+// channel "locked" for everyone) makes Discord answer 403 Missing Access
+// (code 50001) to each of the raid's deletes waiting in its lane: each is
+// an invalid request towards Discord's ban of the address, as a 50013 is.
+// The first names what vigie lacks; the next are answered by vigie.
+func TestMissingAccessHeld(t *testing.T) {
+	f := newFakeDiscord(t)
+	c, _ := newTestClient(t, f, Config{Guilds: []string{guildID}})
+	run(t, f, c, make(chan bot.Event, 4), allPerms)
+	f.Dispatch("CHANNEL_UPDATE", map[string]any{"id": general, "type": 0, "name": "general", "guild_id": guildID,
+		"permission_overwrites": []any{map[string]any{"id": guildID, "type": 0,
+			"deny": strconv.FormatInt(discordgo.PermissionViewChannel, 10), "allow": "0"}}})
+	testsync.Eventually(t, "the overwrites in the state", func() bool {
+		ch, err := c.sess.State.Channel(general)
+		if err != nil {
+			return false
+		}
+		c.sess.State.RLock()
+		defer c.sess.State.RUnlock()
+		return len(ch.PermissionOverwrites) > 0
+	})
+	f.FailWhen(func(call discordfake.Call) bool { return call.Method == "DELETE" }, 403, `{"message": "Missing Access", "code": 50001}`)
+	for i := range 20 {
+		ev := bot.Event{ID: snowflake(t0, 200+i), Platform: Platform, Kind: bot.KindMessage, Space: guildID, Channel: general,
+			Author: bot.Author{ID: bob.id, Name: "Bob"}}
+		err := c.Delete(context.Background(), ev)
+		if !strings.Contains(fmt.Sprint(err), "Missing Access (code 50001)") || bot.Retryable(err) {
+			t.Fatalf("Delete %d = %v (retryable %v), want Discord's refusal, not retryable", i, err, bot.Retryable(err))
+		}
+		if want := "vigie lacks View Channels in #general"; !strings.Contains(err.Error(), want) {
+			t.Errorf("Delete %d = %v\nwant it saying %q", i, err, want)
+		}
+	}
+	if n := f.Count("DELETE", "/channels/"); n != 1 {
+		t.Errorf("%d deletes reached Discord, want 1", n)
+	}
+}
+

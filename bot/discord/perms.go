@@ -225,14 +225,20 @@ func (c *Client) roleAboveVigie(err error, guild, roleID string) error {
 }
 
 // lacking explains Discord's refusal of an action for a missing permission
-// (403, code 50013) when the state shows vigie without perm where it acts:
+// (403, code 50013; Missing Access, 50001, for a channel's) when the state shows vigie without perm where it acts:
 // in channel (its overwrites; a thread's are its parent's) when one is
 // given, else guild-wide. The error then names the permission and where to
 // give it, for the case and the moderator. Any other error, or a refusal the
 // state does not explain (the hierarchy, see outranked), is returned as it is.
 func (c *Client) lacking(err error, guild, channel string, perm int64) error {
 	var ae *bot.ActionError
-	if apiCode(err) != codeMissingPermissions || !errors.As(err, &ae) {
+	switch code := apiCode(err); {
+	case !errors.As(err, &ae):
+		return err
+	case code == codeMissingAccess && channel != "":
+		// A channel vigie cannot see.
+		perm |= discordgo.PermissionViewChannel
+	case code != codeMissingPermissions:
 		return err
 	}
 	if errors.Is(err, bot.ErrOutranked) {

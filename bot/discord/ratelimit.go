@@ -190,7 +190,8 @@ func (g *rateGate) refusing(key string) ([]byte, bool) {
 	return r.body, true
 }
 
-// observeRefusal keeps a 403 for a missing permission.
+// observeRefusal keeps a 403 for a missing permission, or for a channel
+// vigie cannot see (Missing Access, 50001).
 func (g *rateGate) observeRefusal(key string, resp *http.Response) {
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	resp.Body.Close()
@@ -198,7 +199,7 @@ func (g *rateGate) observeRefusal(key string, resp *http.Response) {
 	var body struct {
 		Code int `json:"code"`
 	}
-	if err != nil || json.Unmarshal(raw, &body) != nil || body.Code != codeMissingPermissions {
+	if err != nil || json.Unmarshal(raw, &body) != nil || body.Code != codeMissingPermissions && body.Code != codeMissingAccess {
 		return
 	}
 	now := g.now()
