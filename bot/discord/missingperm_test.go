@@ -135,4 +135,3 @@ func TestMissingAccessHeld(t *testing.T) {
 		t.Errorf("%d deletes reached Discord, want 1", n)
 	}
 }
-
