@@ -26,9 +26,10 @@ const libraryWait = 5 * time.Second
 // the permission, at most, before vigie sees it.
 const refusalHold = time.Minute
 
-// rateGate stands between discordgo and the network. It keeps the rate limits
-// longer than libraryWait itself: discordgo is told of them as if they ended
-// after libraryWait, and until they really end the calls they hold are
+// rateGate stands between discordgo and the network. It keeps the global
+// rate limit, however short, and the others when longer than libraryWait:
+// discordgo is told of them as if they ended after libraryWait, and until
+// they really end the calls they hold are
 // answered here, at once, with a 429 that says how long is left, without
 // reaching Discord (calls that would earn 429s count towards Cloudflare's ban
 // of invalid requests). The retry stage then waits, or gives the action up as
@@ -280,7 +281,10 @@ func (g *rateGate) observe(route string, resp *http.Response) {
 	if headerSeconds(h, "X-RateLimit-Reset-After") > libraryWait {
 		h.Set("X-RateLimit-Reset-After", strconv.FormatFloat(libraryWait.Seconds(), 'f', 3, 64))
 	}
-	if wait <= libraryWait {
+	// A short bucket limit discordgo waits out itself, from the bucket's
+	// headers; a global one it does not see (Discord sends it without
+	// them), and every other route would earn a 429 of its own meanwhile.
+	if wait <= 0 || wait <= libraryWait && !global {
 		return
 	}
 	now := g.now()
