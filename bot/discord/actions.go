@@ -67,7 +67,8 @@ func (c *Client) Delete(ctx context.Context, ev bot.Event) error {
 }
 
 // Timeout silences the member for d (communication_disabled_until), at most
-// MaxTimeout, within Discord's limit of 28 days.
+// MaxTimeout, within Discord's limit of 28 days. A member already timed out
+// until later keeps that timeout: nothing is asked of Discord.
 func (c *Client) Timeout(ctx context.Context, ev bot.Event, d time.Duration) error {
 	if err := needGuild(bot.ActTimeout, ev); err != nil {
 		return err
@@ -76,11 +77,23 @@ func (c *Client) Timeout(ctx context.Context, ev bot.Event, d time.Duration) err
 		return &bot.ActionError{Op: bot.ActTimeout, Err: errors.New("discord: timeout without a duration")}
 	}
 	d = min(d, MaxTimeout)
-	until := time.Now().Add(d).UTC()
+	now := time.Now()
+	until := now.Add(d).UTC()
+	if cur := c.currentTimeout(ev.Space, ev.Author.ID, now); !cur.Before(until) {
+		// Discord sets the end to whatever comes last: a raider's
+		// timeout(10m) for a flood after the timeout(7d) for a scam would
+		// cut the week short. The member stays silenced at least as asked.
+		c.log.Info("member already timed out for longer: timeout kept", "guild", ev.Space, "user", ev.Author.ID,
+			"until", cur.UTC().Format(time.RFC3339), "asked", bot.FormatDuration(d))
+		return nil
+	}
 	ctx, cancel := callContext(ctx)
 	defer cancel()
 	err := c.classify(ctx, bot.ActTimeout, c.sess.GuildMemberTimeout(ev.Space, ev.Author.ID, &until,
 		append(opts(ctx), auditReason(ctx))...))
+	if err == nil {
+		c.timeouts.set(ev.Space, ev.Author.ID, until, now)
+	}
 	if apiCode(err) == codeUnknownMember && c.removed.has(ev.Space, ev.Author.ID, time.Now()) {
 		// Out by vigie's own kick or ban (a raid's account, kicked on
 		// its join, then timed out for its name): nothing left to do.
@@ -103,6 +116,9 @@ func (c *Client) Untimeout(ctx context.Context, ev bot.Event) error {
 	defer cancel()
 	err := c.outranked(c.classify(ctx, opUntimeout, c.sess.GuildMemberTimeout(ev.Space, ev.Author.ID, nil,
 		append(opts(ctx), auditReason(ctx))...)), ev, discordgo.PermissionModerateMembers)
+	if err == nil {
+		c.timeouts.set(ev.Space, ev.Author.ID, time.Time{}, time.Now())
+	}
 	return c.lacking(err, ev.Space, "", discordgo.PermissionModerateMembers)
 }
 
@@ -152,6 +168,63 @@ func (c *Client) Ban(ctx context.Context, ev bot.Event, d time.Duration) error {
 	}
 	err = c.outranked(c.classify(ctx, bot.ActBan, err), ev, discordgo.PermissionBanMembers)
 	return c.lacking(err, ev.Space, "", discordgo.PermissionBanMembers)
+}
+
+// currentTimeout is when the member's timeout ends, as far as vigie knows:
+// the one it gave or lifted last, until the gateway tells of a change; else
+// the one the state shows. Zero when none runs at now.
+func (c *Client) currentTimeout(guild, user string, now time.Time) time.Time {
+	if until, ok := c.timeouts.get(guild, user); ok {
+		if until.After(now) {
+			return until
+		}
+		return time.Time{}
+	}
+	m, ok := c.stateMember(guild, user)
+	if !ok || m.CommunicationDisabledUntil == nil || !m.CommunicationDisabledUntil.After(now) {
+		return time.Time{}
+	}
+	return *m.CommunicationDisabledUntil
+}
+
+// timeoutBook keeps the ends of the timeouts vigie gave (zero: lifted), by
+// guild and user, for as long as the gateway's state may not show them yet.
+type timeoutBook struct {
+	mu sync.Mutex
+	at map[string]time.Time
+}
+
+func (b *timeoutBook) set(guild, user string, until, now time.Time) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.at == nil {
+		b.at = map[string]time.Time{}
+	}
+	if len(b.at) >= 10000 {
+		for k, t := range b.at {
+			if !t.After(now) {
+				delete(b.at, k)
+			}
+		}
+	}
+	if len(b.at) < 10000 {
+		b.at[guild+"/"+user] = until
+	}
+}
+
+func (b *timeoutBook) get(guild, user string) (time.Time, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	t, ok := b.at[guild+"/"+user]
+	return t, ok
+}
+
+// forget leaves the member's timeout to the state, which the gateway just
+// updated.
+func (b *timeoutBook) forget(guild, user string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	delete(b.at, guild+"/"+user)
 }
 
 // removedKept is how long vigie remembers it kicked or banned a member: the

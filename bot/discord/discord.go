@@ -162,6 +162,9 @@ type Client struct {
 	desk atomic.Pointer[deskConf]
 
 	removed removedMembers // the members vigie kicked or banned lately
+	// timeouts are the timeouts vigie gave or lifted, until the gateway
+	// tells of the member's change.
+	timeouts timeoutBook
 	// troubles are the guilds it moderates that vigie was removed from.
 	troubles troubles
 

@@ -284,6 +284,11 @@ func (c *Client) addHandlers() {
 	})
 	c.sess.AddHandler(func(_ *discordgo.Session, m *discordgo.GuildMemberUpdate) {
 		defer c.guard.Recover(where)
+		if m.Member != nil && m.User != nil {
+			// The state has the member's timeout as Discord has it now:
+			// given or lifted by vigie, or by hand.
+			c.timeouts.forget(m.GuildID, m.User.ID)
+		}
 		if ev, ok := c.renameEvent(m); ok {
 			c.emitFrom(ev)
 		}
