@@ -373,8 +373,13 @@ func (c *Client) Tag(ctx context.Context, ev bot.Event, tag string) error {
 	if err := needMessage(bot.ActTag, ev); err != nil {
 		return &bot.ActionError{Op: bot.ActTag, Err: fmt.Errorf("discord: no role %q in guild %s, and no message to react to", tag, ev.Space)}
 	}
-	return c.lacking(c.classify(ctx, bot.ActTag, c.sess.MessageReactionAdd(channelOf(ev), messageID(ev), tag, opts(ctx)...)),
-		ev.Space, channelOf(ev), discordgo.PermissionAddReactions|discordgo.PermissionReadMessageHistory)
+	err := c.classify(ctx, bot.ActTag, c.sess.MessageReactionAdd(channelOf(ev), messageID(ev), tag, opts(ctx)...))
+	if apiCode(err) == codeUnknownMessage {
+		// Gone (its author deleted it, a ban took it): nothing left to mark.
+		c.log.Debug("reaction on a message gone: done", "channel", channelOf(ev), "message", messageID(ev))
+		return nil
+	}
+	return c.lacking(err, ev.Space, channelOf(ev), discordgo.PermissionAddReactions|discordgo.PermissionReadMessageHistory)
 }
 
 // findRole looks a role up by id or name in the guild vigie was told about.

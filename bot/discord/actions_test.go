@@ -261,6 +261,15 @@ func TestActionErrors(t *testing.T) {
 		}
 	})
 
+	// A reaction marks a message for the moderators: on a message gone
+	// (its author deleted it, or a ban took it), there is nothing to mark.
+	t.Run("a reaction on a message already gone counts as done", func(t *testing.T) {
+		f.Fail("PUT", "/channels/", 404, `{"message": "Unknown Message", "code": 10008}`, nil, 1)
+		if err := c.Tag(ctx, msg, "⚠️"); err != nil {
+			t.Errorf("Tag = %v", err)
+		}
+	})
+
 	t.Run("a message already gone counts as deleted", func(t *testing.T) {
 		f.Fail("DELETE", "/channels/", 404, `{"message": "Unknown Message", "code": 10008}`, nil, 1)
 		if err := c.Delete(ctx, msg); err != nil {
