@@ -165,6 +165,8 @@ type Client struct {
 	// timeouts are the timeouts vigie gave or lifted, until the gateway
 	// tells of the member's change.
 	timeouts timeoutBook
+	// gate is the rate gate the session's calls go through.
+	gate *rateGate
 	// troubles are the guilds it moderates that vigie was removed from.
 	troubles troubles
 
@@ -328,6 +330,7 @@ func New(cfg Config) (*Client, error) {
 	c.asks = c.work.Line(maxAsksWaiting)
 	c.met = newMetrics(cfg.Registerer, func() float64 { return float64(len(c.queue)) }, c.log)
 	s.Client = withRateGate(cfg.HTTPClient, log, c.met.held)
+	c.gate = s.Client.Transport.(*rateGate)
 	s.Dialer = &websocket.Dialer{
 		Proxy:            http.ProxyFromEnvironment,
 		HandshakeTimeout: 45 * time.Second,

@@ -135,3 +135,41 @@ func TestMissingAccessHeld(t *testing.T) {
 		t.Errorf("%d deletes reached Discord, want 1", n)
 	}
 }
+
+// A join raid's bans where vigie's role lacks Ban Members: Discord refuses
+// each with 50013, and each raider's ban is a path of its own, which the
+// rate gate's hold of a member's refusal (made for the hierarchy, which
+// protects one member) does not cover: every ban would be an invalid
+// request. When the state shows the permission missing in the server, the
+// refusal holds the route for every member, as a channel's does.
+func TestMissingGuildPermissionHoldsTheRoute(t *testing.T) {
+	f := newFakeDiscord(t)
+	c, _ := newTestClient(t, f, Config{Guilds: []string{guildID}})
+	run(t, f, c, make(chan bot.Event, 4), allPerms&^discordgo.PermissionBanMembers)
+	f.FailWhen(func(call discordfake.Call) bool { return call.Method == "PUT" && strings.Contains(call.Path, "/bans/") }, 403,
+		`{"message": "Missing Permissions", "code": 50013}`)
+	for i := range 20 {
+		ev := bot.Event{ID: snowflake(t0, 300+i), Platform: Platform, Kind: bot.KindJoin, Space: guildID,
+			Author: bot.Author{ID: snowflake(t0.Add(-time.Hour), 300+i), Name: "raider"}}
+		err := c.Ban(context.Background(), ev, 0)
+		if !strings.Contains(fmt.Sprint(err), "vigie lacks Ban Members") || bot.Retryable(err) {
+			t.Fatalf("Ban %d = %v (retryable %v), want the missing permission named, not retryable", i, err, bot.Retryable(err))
+		}
+	}
+	if n := f.Count("PUT", "/guilds/"+guildID+"/bans/"); n != 1 {
+		t.Errorf("%d bans reached Discord, want 1", n)
+	}
+	// A member's refusal by the hierarchy holds that member only.
+	f2 := newFakeDiscord(t)
+	c2, _ := newTestClient(t, f2, Config{Guilds: []string{guildID}})
+	run(t, f2, c2, make(chan bot.Event, 4), allPerms)
+	f2.FailWhen(func(call discordfake.Call) bool { return call.Method == "PUT" }, 403, `{"message": "Missing Permissions", "code": 50013}`)
+	for _, u := range []user{mod, mallory} {
+		ev := bot.Event{ID: "1", Platform: Platform, Kind: bot.KindMessage, Space: guildID, Channel: general,
+			Author: bot.Author{ID: u.id, Name: u.name, Roles: u.roles}}
+		_ = c2.Ban(context.Background(), ev, 0)
+	}
+	if n := f2.Count("PUT", "/guilds/"+guildID+"/bans/"); n != 2 {
+		t.Errorf("%d bans reached Discord after a refusal for one member, want 2", n)
+	}
+}

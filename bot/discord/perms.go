@@ -1,6 +1,7 @@
 package discord
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -287,6 +288,13 @@ func (c *Client) lacking(err error, guild, channel string, perm int64) error {
 	}
 	if len(names) == 0 {
 		return err
+	}
+	var api *APIError
+	if ch == nil && c.gate != nil && errors.As(err, &api) && api.Method != "" {
+		// Missing in the whole server: every member's call of the route
+		// would be refused the same (a raid's bans), not just this one's.
+		raw, _ := json.Marshal(map[string]any{"message": api.Message, "code": api.Code})
+		c.gate.holdRoute(routeOf(api.Method, api.Path), raw)
 	}
 	return &bot.ActionError{Op: ae.Op, Err: fmt.Errorf("vigie lacks %s %s: %s: %w",
 		strings.Join(names, " and "), where, fix, ae.Err)}

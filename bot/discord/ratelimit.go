@@ -89,7 +89,11 @@ func (g *rateGate) RoundTrip(req *http.Request) (*http.Response, error) {
 		return answer(req, http.StatusUnauthorized, body), nil
 	}
 	refusedKey := refusalKey(route, req.Method, req.URL.Path)
-	if body, ok := g.refusing(refusedKey); ok {
+	body, ok := g.refusing(refusedKey)
+	if !ok && refusedKey != route {
+		body, ok = g.refusing(route)
+	}
+	if ok {
 		if req.Body != nil {
 			req.Body.Close()
 		}
@@ -189,6 +193,24 @@ func (g *rateGate) refusing(key string) ([]byte, bool) {
 		return nil, false
 	}
 	return r.body, true
+}
+
+// holdRoute refuses every call of route for refusalHold, with Discord's
+// refusal body: a member's route (PUT /guilds/{id}/bans/:id), once the state
+// shows vigie without the permission in the whole server, whoever the member.
+func (g *rateGate) holdRoute(route string, body []byte) {
+	now := g.now()
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if r, ok := g.refused[route]; ok && r.until.After(now) {
+		return
+	}
+	if len(g.refused) >= 1024 {
+		return
+	}
+	g.refused[route] = refusal{until: now.Add(refusalHold), body: body}
+	g.log.Warn("a permission vigie lacks in the server: these calls are refused without asking Discord for "+refusalHold.String(),
+		"route", route)
 }
 
 // observeRefusal keeps a 403 for a missing permission, or for a channel
