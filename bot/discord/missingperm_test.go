@@ -61,6 +61,11 @@ func TestMissingPermissionNamed(t *testing.T) {
 			func(c *Client) error { return c.Reply(ctx, bobMsg, "hi") }, "vigie lacks Send Messages in #general"},
 		{"reply without Read Message History", allPerms, nil,
 			func(c *Client) error { return c.Reply(ctx, bobMsg, "hi") }, "vigie lacks Read Message History in #general"},
+		// In a thread, sending is Send Messages in Threads.
+		{"reply in a thread without Send Messages in Threads", allPerms | discordgo.PermissionReadMessageHistory, nil,
+			func(c *Client) error { return c.Reply(ctx, inThread, "hi") }, "vigie lacks Send Messages in Threads in #general"},
+		{"reply in a thread with Send Messages in Threads", allPerms | discordgo.PermissionReadMessageHistory | discordgo.PermissionSendMessagesInThreads, nil,
+			func(c *Client) error { return c.Reply(ctx, inThread, "hi") }, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

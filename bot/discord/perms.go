@@ -255,6 +255,10 @@ func (c *Client) lacking(err error, guild, channel string, perm int64) error {
 	if channel != "" {
 		if x, cerr := st.Channel(channel); cerr == nil {
 			ch = x
+			if x.IsThread() && perm&discordgo.PermissionSendMessages != 0 {
+				// Sending in a thread takes its own permission.
+				perm = perm&^discordgo.PermissionSendMessages | discordgo.PermissionSendMessagesInThreads
+			}
 			if x.IsThread() && x.ParentID != "" {
 				if p, perr := st.Channel(x.ParentID); perr == nil {
 					ch = p
@@ -341,6 +345,7 @@ var permissionNames = []struct {
 }{
 	{discordgo.PermissionViewChannel, "View Channels"},
 	{discordgo.PermissionSendMessages, "Send Messages"},
+	{discordgo.PermissionSendMessagesInThreads, "Send Messages in Threads"},
 	{discordgo.PermissionReadMessageHistory, "Read Message History"},
 	{discordgo.PermissionManageMessages, "Manage Messages"},
 	{discordgo.PermissionAddReactions, "Add Reactions"},
