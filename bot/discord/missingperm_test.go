@@ -64,6 +64,16 @@ func TestMissingPermissionNamed(t *testing.T) {
 		// In a thread, sending is Send Messages in Threads.
 		{"reply in a thread without Send Messages in Threads", allPerms | discordgo.PermissionReadMessageHistory, nil,
 			func(c *Client) error { return c.Reply(ctx, inThread, "hi") }, "vigie lacks Send Messages in Threads in #general"},
+		// A lockdown reads the guild and the channel, then edits them.
+		{"lockdown without Manage Server", allPerms, nil,
+			func(c *Client) error { _, err := c.Lock(ctx, bot.Event{Space: guildID}); return err },
+			"vigie lacks Manage Server in the server Gamers"},
+		{"slow mode without Manage Channels", allPerms, nil,
+			func(c *Client) error { _, err := c.SlowMode(ctx, bobMsg, time.Minute); return err },
+			"vigie lacks Manage Channels in #general"},
+		{"slow mode of a thread without Manage Threads", allPerms, nil,
+			func(c *Client) error { _, err := c.SlowMode(ctx, inThread, time.Minute); return err },
+			"vigie lacks Manage Threads in #general"},
 		{"reply in a thread with Send Messages in Threads", allPerms | discordgo.PermissionReadMessageHistory | discordgo.PermissionSendMessagesInThreads, nil,
 			func(c *Client) error { return c.Reply(ctx, inThread, "hi") }, ""},
 	}
@@ -85,7 +95,7 @@ func TestMissingPermissionNamed(t *testing.T) {
 					return len(ch.PermissionOverwrites) > 0
 				})
 			}
-			f.FailWhen(func(discordfake.Call) bool { return true }, 403, refusal)
+			f.FailWhen(func(call discordfake.Call) bool { return call.Method != "GET" }, 403, refusal)
 			err := tt.do(c)
 			if !strings.Contains(fmt.Sprint(err), "Missing Permissions (code 50013)") || bot.Retryable(err) {
 				t.Fatalf("error = %v (retryable %v), want Discord's refusal, not retryable", err, bot.Retryable(err))

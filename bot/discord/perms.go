@@ -259,6 +259,10 @@ func (c *Client) lacking(err error, guild, channel string, perm int64) error {
 				// Sending in a thread takes its own permission.
 				perm = perm&^discordgo.PermissionSendMessages | discordgo.PermissionSendMessagesInThreads
 			}
+			if x.IsThread() && perm&discordgo.PermissionManageChannels != 0 {
+				// So does editing one.
+				perm = perm&^discordgo.PermissionManageChannels | discordgo.PermissionManageThreads
+			}
 			if x.IsThread() && x.ParentID != "" {
 				if p, perr := st.Channel(x.ParentID); perr == nil {
 					ch = p
@@ -353,4 +357,7 @@ var permissionNames = []struct {
 	{discordgo.PermissionKickMembers, "Kick Members"},
 	{discordgo.PermissionBanMembers, "Ban Members"},
 	{discordgo.PermissionManageRoles, "Manage Roles"},
+	{discordgo.PermissionManageServer, "Manage Server"},
+	{discordgo.PermissionManageChannels, "Manage Channels"},
+	{discordgo.PermissionManageThreads, "Manage Threads"},
 }

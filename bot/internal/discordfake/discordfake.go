@@ -973,8 +973,18 @@ func (f *Server) rest(w http.ResponseWriter, r *http.Request) {
 		}
 		ch := map[string]any{"id": p[1], "type": 0, "name": "general", "rate_limit_per_user": f.slowmodes[p[1]]}
 		for g, d := range f.guilds {
-			if list, _ := d["channels"].([]any); slices.ContainsFunc(list, func(c any) bool { m, _ := c.(map[string]any); return m["id"] == p[1] }) {
+			for _, key := range []string{"channels", "threads"} {
+				list, _ := d[key].([]any)
+				i := slices.IndexFunc(list, func(c any) bool { m, _ := c.(map[string]any); return m["id"] == p[1] })
+				if i < 0 {
+					continue
+				}
 				ch["guild_id"] = g
+				if key == "threads" {
+					// A thread answers as one, with its parent.
+					m, _ := list[i].(map[string]any)
+					ch["type"], ch["name"], ch["parent_id"] = m["type"], m["name"], m["parent_id"]
+				}
 			}
 		}
 		f.mu.Unlock()
