@@ -68,7 +68,9 @@ func (c *Client) Delete(ctx context.Context, ev bot.Event) error {
 
 // Timeout silences the member for d (communication_disabled_until), at most
 // MaxTimeout, within Discord's limit of 28 days. A member already timed out
-// until later keeps that timeout: nothing is asked of Discord.
+// until later keeps that timeout, nothing asked of Discord, unless a person
+// asked for this one (bot.ByHand: a CM's milder decision, a moderator's
+// /mute), which replaces it as Discord does.
 func (c *Client) Timeout(ctx context.Context, ev bot.Event, d time.Duration) error {
 	if err := needGuild(bot.ActTimeout, ev); err != nil {
 		return err
@@ -79,7 +81,7 @@ func (c *Client) Timeout(ctx context.Context, ev bot.Event, d time.Duration) err
 	d = min(d, MaxTimeout)
 	now := time.Now()
 	until := now.Add(d).UTC()
-	if cur := c.currentTimeout(ev.Space, ev.Author.ID, now); !cur.Before(until) {
+	if cur := c.currentTimeout(ev.Space, ev.Author.ID, now); !cur.Before(until) && !bot.ByHand(ctx) {
 		// Discord sets the end to whatever comes last: a raider's
 		// timeout(10m) for a flood after the timeout(7d) for a scam would
 		// cut the week short. The member stays silenced at least as asked.
