@@ -38,7 +38,7 @@ func TestCommands(t *testing.T) {
 		t.Fatal(err)
 	}
 	st := memory.New()
-	m, _ := newModerator(t, st, nil, &chat{recorder{name: "discord"}})
+	m, _ := newModerator(t, st, nil, &chat{recorder: recorder{name: "discord"}})
 	reloads := 0
 	c := handlers.NewCommands(m, handlers.CommandsOptions{
 		Version: "1.0",

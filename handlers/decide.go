@@ -271,7 +271,7 @@ func (m *Moderator) decide(ctx context.Context, caseID, outcome, by string) (sto
 	// the queue saying how it ended (decided). Every try is kept for a
 	// CM's decision, unlike a verdict's actions during an outage: a human
 	// asked for it, and should not have to ask again for a blip.
-	actx, cancelAct := context.WithTimeout(bot.WithAuditReason(context.WithoutCancel(ctx), decisionReason(c, by)), decisionRunWait)
+	actx, cancelAct := context.WithTimeout(bot.WithByHand(bot.WithAuditReason(context.WithoutCancel(ctx), decisionReason(c, by))), decisionRunWait)
 	type carried struct {
 		given banGiven
 		err   error

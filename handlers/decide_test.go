@@ -99,7 +99,7 @@ func TestDecide(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				ctx := context.Background()
-				discord := &chat{recorder{name: "discord", errs: tt.errs}}
+				discord := &chat{recorder: recorder{name: "discord", errs: tt.errs}}
 				facebook := &page{recorder{name: "facebook", errs: tt.errs}}
 				st := memory.New(memory.WithCaseEpoch("tests"))
 				m, reg := newModerator(t, st, nil, discord, facebook)
@@ -148,7 +148,7 @@ func TestDecide(t *testing.T) {
 func TestDecideLearnsFAQWordings(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx := context.Background()
-		discord := &chat{recorder{name: "discord"}}
+		discord := &chat{recorder: recorder{name: "discord"}}
 		st := memory.New(memory.WithCaseEpoch("tests"))
 		m, _ := newModerator(t, st, nil, discord)
 		open := func(rule, text string, suggested ...bot.Action) string {
@@ -195,7 +195,7 @@ func TestDecideLearnsFAQWordings(t *testing.T) {
 
 func TestDecideTwice(t *testing.T) {
 	ctx := context.Background()
-	discord := &chat{recorder{name: "discord"}}
+	discord := &chat{recorder: recorder{name: "discord"}}
 	st := memory.New(memory.WithCaseEpoch("tests"))
 	m, _ := newModerator(t, st, nil, discord)
 	c, err := st.OpenCase(ctx, store.Case{Event: event("discord"), Reason: "insult"})
@@ -224,7 +224,7 @@ func TestDecideTwice(t *testing.T) {
 // it against the rule, as it does keep, unhide and unban.
 func TestUntimeoutOverturnsTheRule(t *testing.T) {
 	ctx := context.Background()
-	discord := &chat{recorder{name: "discord"}}
+	discord := &chat{recorder: recorder{name: "discord"}}
 	st := memory.New(memory.WithCaseEpoch("tests"))
 	m, _ := newModerator(t, st, nil, discord)
 	c, err := st.OpenCase(ctx, store.Case{Event: event("discord"), Rule: "flood", Category: "flood", Reason: "flood",

@@ -70,7 +70,7 @@ func TestPanicLeavesNoCaseBeingTried(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
 			timers := &heldTimers{}
-			p := &panicking{chat{recorder{name: "discord"}}}
+			p := &panicking{chat{recorder: recorder{name: "discord"}}}
 			var told []string
 			m, err := handlers.New(handlers.Options{Platforms: map[string]bot.Platform{"discord": p}, Store: st,
 				Now: (&clock{t: at}).Now, AfterFunc: timers.AfterFunc, Retry: handlers.Retry{Attempts: 1},

@@ -20,7 +20,7 @@ func flood(id string) bot.Verdict {
 
 func TestRaidMakesOneCase(t *testing.T) {
 	ctx := context.Background()
-	discord := &chat{recorder{name: "discord"}}
+	discord := &chat{recorder: recorder{name: "discord"}}
 	st := memory.New()
 	desk := &deskRecorder{}
 	m, _ := newModerator(t, st, desk, discord)
@@ -55,7 +55,7 @@ func TestRaidMakesOneCase(t *testing.T) {
 // the verdict carried out again).
 func TestCaseCapKeepsActions(t *testing.T) {
 	ctx := context.Background()
-	discord := &chat{recorder{name: "discord"}}
+	discord := &chat{recorder: recorder{name: "discord"}}
 	st := memory.New(memory.WithOpenCaseCap(1))
 	m, reg := newModerator(t, st, nil, discord)
 	for i := range 3 {

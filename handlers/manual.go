@@ -116,7 +116,7 @@ func (m *Moderator) Moderate(ctx context.Context, r bot.ModRequest) (string, err
 // given says how long a ban lasts.
 func (m *Moderator) carryManual(ctx context.Context, p bot.Platform, r bot.ModRequest, ev bot.Event, o Outcome) (given banGiven, err error) {
 	reason := manualReason(r)
-	actx := bot.WithAuditReason(ctx, "vigie: "+reason)
+	actx := bot.WithByHand(bot.WithAuditReason(ctx, "vigie: "+reason))
 	err = m.retry.Do(actx, func(ctx context.Context) error {
 		var cerr error
 		given, cerr = m.carryOut(ctx, p, ev, o, ManualRule, r.By)

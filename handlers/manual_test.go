@@ -94,6 +94,12 @@ func TestModerateRefusedByThePlatform(t *testing.T) {
 	if err == nil || !strings.Contains(text, "Could not mute Bob: vigie lacks the right") {
 		t.Errorf("Moderate = %q, %v", text, err)
 	}
+	// A moderator's /mute is a person's timeout: the platform gives it as
+	// asked, even shorter than the member's current one.
+	if p.mu.Lock(); len(p.byHand) != 1 || !p.byHand[0] {
+		t.Errorf("the /mute's timeout asked by hand: %v, want [true]", p.byHand)
+	}
+	p.mu.Unlock()
 	if open, _ := st.Cases(ctx, store.CaseOpen); len(open) != 1 {
 		t.Errorf("open cases = %d, want the case kept open", len(open))
 	}

@@ -51,7 +51,12 @@ func (r *recorder) Calls() []string {
 
 // chat is a platform like Discord: it deletes, replies, times out (and lifts
 // timeouts), kicks, bans and tags, but has no private messages (warn is a reply) and cannot hide.
-type chat struct{ recorder }
+type chat struct {
+	recorder
+	// byHand says, for each timeout asked, whether a person asked for it
+	// (bot.ByHand).
+	byHand []bool
+}
 
 var (
 	_ bot.Deleter     = (*chat)(nil)
@@ -67,7 +72,10 @@ func (c *chat) Delete(_ context.Context, ev bot.Event) error { return c.call("de
 func (c *chat) Reply(_ context.Context, ev bot.Event, text string) error {
 	return c.call("reply", fmt.Sprintf("(%q)", text))
 }
-func (c *chat) Timeout(_ context.Context, ev bot.Event, d time.Duration) error {
+func (c *chat) Timeout(ctx context.Context, ev bot.Event, d time.Duration) error {
+	c.mu.Lock()
+	c.byHand = append(c.byHand, bot.ByHand(ctx))
+	c.mu.Unlock()
 	return c.call("timeout", "("+bot.FormatDuration(d)+")")
 }
 func (c *chat) Untimeout(_ context.Context, ev bot.Event) error { return c.call("untimeout", "") }
@@ -334,7 +342,7 @@ func TestHandle(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			// synctest's clock makes the retry stage's pauses instant.
 			synctest.Test(t, func(t *testing.T) {
-				discord := &chat{recorder{name: "discord", errs: tt.errs}}
+				discord := &chat{recorder: recorder{name: "discord", errs: tt.errs}}
 				facebook := &page{recorder{name: "facebook", errs: tt.errs}}
 				st := memory.New(memory.WithCaseEpoch("tests"))
 				defer st.Close()
@@ -374,7 +382,7 @@ func TestHandle(t *testing.T) {
 
 func TestHandleRetryStopsWithContext(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		discord := &chat{recorder{name: "discord", errs: map[string][]error{"delete": {
+		discord := &chat{recorder: recorder{name: "discord", errs: map[string][]error{"delete": {
 			&bot.ActionError{Op: bot.ActDelete, Retryable: true, RetryAfter: 20 * time.Second, Err: errors.New("429")}}}}}
 		st := memory.New(memory.WithCaseEpoch("tests"))
 		defer st.Close()
@@ -470,7 +478,7 @@ func TestDesk(t *testing.T) {
 }
 
 func TestPause(t *testing.T) {
-	discord := &chat{recorder{name: "discord"}}
+	discord := &chat{recorder: recorder{name: "discord"}}
 	st := memory.New(memory.WithCaseEpoch("tests"))
 	m, reg := newModerator(t, st, nil, discord)
 	v := verdict("discord", bot.Match{Rule: "flood", Category: "flood", Actions: []bot.Action{
@@ -518,7 +526,7 @@ func TestPause(t *testing.T) {
 // TestRolesUnknown: an author the platform could not check for a staff role is
 // judged, but not acted on: what would have been done becomes one case.
 func TestRolesUnknown(t *testing.T) {
-	discord := &chat{recorder{name: "discord"}}
+	discord := &chat{recorder: recorder{name: "discord"}}
 	st := memory.New(memory.WithCaseEpoch("tests"))
 	m, reg := newModerator(t, st, nil, discord)
 	v := verdict("discord",

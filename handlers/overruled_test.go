@@ -53,7 +53,7 @@ func TestKeepWhileRedisIsAway(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
 			timers := &heldTimers{}
-			p := &holding{chat: chat{recorder{name: "discord"}}, entered: make(chan struct{}), release: make(chan struct{})}
+			p := &holding{chat: chat{recorder: recorder{name: "discord"}}, entered: make(chan struct{}), release: make(chan struct{})}
 			m, err := handlers.New(handlers.Options{Platforms: map[string]bot.Platform{"discord": p}, Store: st,
 				Now: (&clock{t: at}).Now, AfterFunc: timers.AfterFunc,
 				// a pause of an hour: a dropped action must not be tried again
@@ -153,7 +153,7 @@ func TestDecisionReplacesActionsOnItsTarget(t *testing.T) {
 			ctx := context.Background()
 			st := memory.New()
 			timers := &heldTimers{}
-			p := &replyHeld{chat: chat{recorder{name: "discord"}}, entered: make(chan struct{}), release: make(chan struct{})}
+			p := &replyHeld{chat: chat{recorder: recorder{name: "discord"}}, entered: make(chan struct{}), release: make(chan struct{})}
 			m, err := handlers.New(handlers.Options{Platforms: map[string]bot.Platform{"discord": p}, Store: st,
 				Now: (&clock{t: at}).Now, AfterFunc: timers.AfterFunc, Retry: handlers.Retry{Attempts: 1}})
 			if err != nil {

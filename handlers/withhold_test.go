@@ -80,7 +80,7 @@ func TestWarningsAreBounded(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			st := memory.New()
 			defer st.Close()
-			discord := &chat{recorder{name: "discord"}}
+			discord := &chat{recorder: recorder{name: "discord"}}
 			now := at
 			m, err := handlers.New(handlers.Options{Platforms: map[string]bot.Platform{"discord": discord}, Store: st,
 				Now: func() time.Time { return now }})

@@ -131,6 +131,29 @@ func TestDiscordRuleTimeoutLongerThanDiscordGives(t *testing.T) {
 		t.Errorf("the decision's mod-log line = %q, want it to say timeout(%s)", s, given)
 	}
 
+	// A CM's milder decision on another scam's case, timeout(1h), is given
+	// as asked: a person's shorter timeout replaces the rule's longer one
+	// (a rule's would not).
+	testsync.Eventually(t, "the gateway taking a scam", func() bool {
+		return f.Message(guild, channel, "700000000000000203", "600000000000000007", "FREE NITRO 3")
+	})
+	member := "/guilds/" + guild + "/members/600000000000000007"
+	testsync.Eventually(t, "the third scam's timeout", func() bool { return len(f.Calls("PATCH", member)) == 4 })
+	var third apiPage
+	testsync.Eventually(t, "the third scam's case", func() bool {
+		in.do(t, "GET", "/v1/cases?status=open", nil, auth).json(t, &third)
+		return len(third.Cases) > 0
+	})
+	r = in.do(t, "POST", "/v1/cases/"+third.Cases[0].ID+"/decision", []byte(`{"outcome":"timeout","duration":"1h","by":"ann"}`), auth)
+	if r.code != http.StatusOK {
+		t.Fatalf("decision timeout(1h) = %d %s", r.code, r.body)
+	}
+	testsync.Eventually(t, "the decision's timeout", func() bool { return len(f.Calls("PATCH", member)) == 5 })
+	last := f.Calls("PATCH", member)[4]
+	if until, err := time.Parse(time.RFC3339Nano, fmt.Sprint(last.Body["communication_disabled_until"])); err != nil || until.After(time.Now().Add(2*time.Hour)) {
+		t.Errorf("the decision's timeout ends %v (%v), want within the hour asked", last.Body["communication_disabled_until"], err)
+	}
+
 	// The verdict line says what Discord gets, and what the rule asked.
 	verdict := `msg=verdict event=discord:700000000000000201 rules=scam actions="timeout(` + given + `) forward(\"scam\")" asked="timeout(30d) forward(\"scam\")"`
 	if !strings.Contains(in.logs.String(), verdict) {

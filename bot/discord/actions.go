@@ -63,11 +63,14 @@ func (c *Client) Delete(ctx context.Context, ev bot.Event) error {
 	if apiCode(err) == codeUnknownMessage {
 		return nil
 	}
-	return err
+	return c.lacking(err, ev.Space, channelOf(ev), discordgo.PermissionManageMessages)
 }
 
 // Timeout silences the member for d (communication_disabled_until), at most
-// MaxTimeout, within Discord's limit of 28 days.
+// MaxTimeout, within Discord's limit of 28 days. A member already timed out
+// until later keeps that timeout, nothing asked of Discord, unless a person
+// asked for this one (bot.ByHand: a CM's milder decision, a moderator's
+// /mute), which replaces it as Discord does.
 func (c *Client) Timeout(ctx context.Context, ev bot.Event, d time.Duration) error {
 	if err := needGuild(bot.ActTimeout, ev); err != nil {
 		return err
@@ -76,18 +79,30 @@ func (c *Client) Timeout(ctx context.Context, ev bot.Event, d time.Duration) err
 		return &bot.ActionError{Op: bot.ActTimeout, Err: errors.New("discord: timeout without a duration")}
 	}
 	d = min(d, MaxTimeout)
-	until := time.Now().Add(d).UTC()
+	now := time.Now()
+	until := now.Add(d).UTC()
+	if cur := c.currentTimeout(ev.Space, ev.Author.ID, now); !cur.Before(until) && !bot.ByHand(ctx) {
+		// Discord sets the end to whatever comes last: a raider's
+		// timeout(10m) for a flood after the timeout(7d) for a scam would
+		// cut the week short. The member stays silenced at least as asked.
+		c.log.Info("member already timed out for longer: timeout kept", "guild", ev.Space, "user", ev.Author.ID,
+			"until", cur.UTC().Format(time.RFC3339), "asked", bot.FormatDuration(d))
+		return nil
+	}
 	ctx, cancel := callContext(ctx)
 	defer cancel()
 	err := c.classify(ctx, bot.ActTimeout, c.sess.GuildMemberTimeout(ev.Space, ev.Author.ID, &until,
 		append(opts(ctx), auditReason(ctx))...))
+	if err == nil {
+		c.timeouts.set(ev.Space, ev.Author.ID, until, now)
+	}
 	if apiCode(err) == codeUnknownMember && c.removed.has(ev.Space, ev.Author.ID, time.Now()) {
 		// Out by vigie's own kick or ban (a raid's account, kicked on
 		// its join, then timed out for its name): nothing left to do.
 		c.log.Debug("timeout of a member vigie removed: done", "guild", ev.Space, "user", ev.Author.ID)
 		return nil
 	}
-	return c.outranked(err, ev, discordgo.PermissionModerateMembers)
+	return c.lacking(c.outranked(err, ev, discordgo.PermissionModerateMembers), ev.Space, "", discordgo.PermissionModerateMembers)
 }
 
 // MaxTimeout says how long Timeout's timeouts last at most (the constant
@@ -101,8 +116,12 @@ func (c *Client) Untimeout(ctx context.Context, ev bot.Event) error {
 	}
 	ctx, cancel := callContext(ctx)
 	defer cancel()
-	return c.outranked(c.classify(ctx, opUntimeout, c.sess.GuildMemberTimeout(ev.Space, ev.Author.ID, nil,
+	err := c.outranked(c.classify(ctx, opUntimeout, c.sess.GuildMemberTimeout(ev.Space, ev.Author.ID, nil,
 		append(opts(ctx), auditReason(ctx))...)), ev, discordgo.PermissionModerateMembers)
+	if err == nil {
+		c.timeouts.set(ev.Space, ev.Author.ID, time.Time{}, time.Now())
+	}
+	return c.lacking(err, ev.Space, "", discordgo.PermissionModerateMembers)
 }
 
 // opUntimeout names the lifting of a timeout in errors.
@@ -129,8 +148,9 @@ func (c *Client) kick(ctx context.Context, ev bot.Event) error {
 	}
 	ctx, cancel := callContext(ctx)
 	defer cancel()
-	return c.outranked(c.classify(ctx, bot.ActKick, c.sess.GuildMemberDelete(ev.Space, ev.Author.ID,
+	err := c.outranked(c.classify(ctx, bot.ActKick, c.sess.GuildMemberDelete(ev.Space, ev.Author.ID,
 		append(opts(ctx), auditReason(ctx))...)), ev, discordgo.PermissionKickMembers)
+	return c.lacking(err, ev.Space, "", discordgo.PermissionKickMembers)
 }
 
 // Ban bans the author and removes their messages of the last BanDeleteWindow.
@@ -148,7 +168,65 @@ func (c *Client) Ban(ctx context.Context, ev bot.Event, d time.Duration) error {
 	if err == nil {
 		c.removed.add(ev.Space, ev.Author.ID, time.Now())
 	}
-	return c.outranked(c.classify(ctx, bot.ActBan, err), ev, discordgo.PermissionBanMembers)
+	err = c.outranked(c.classify(ctx, bot.ActBan, err), ev, discordgo.PermissionBanMembers)
+	return c.lacking(err, ev.Space, "", discordgo.PermissionBanMembers)
+}
+
+// currentTimeout is when the member's timeout ends, as far as vigie knows:
+// the one it gave or lifted last, until the gateway tells of a change; else
+// the one the state shows. Zero when none runs at now.
+func (c *Client) currentTimeout(guild, user string, now time.Time) time.Time {
+	if until, ok := c.timeouts.get(guild, user); ok {
+		if until.After(now) {
+			return until
+		}
+		return time.Time{}
+	}
+	m, ok := c.stateMember(guild, user)
+	if !ok || m.CommunicationDisabledUntil == nil || !m.CommunicationDisabledUntil.After(now) {
+		return time.Time{}
+	}
+	return *m.CommunicationDisabledUntil
+}
+
+// timeoutBook keeps the ends of the timeouts vigie gave (zero: lifted), by
+// guild and user, for as long as the gateway's state may not show them yet.
+type timeoutBook struct {
+	mu sync.Mutex
+	at map[string]time.Time
+}
+
+func (b *timeoutBook) set(guild, user string, until, now time.Time) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.at == nil {
+		b.at = map[string]time.Time{}
+	}
+	if len(b.at) >= 10000 {
+		for k, t := range b.at {
+			if !t.After(now) {
+				delete(b.at, k)
+			}
+		}
+	}
+	if len(b.at) < 10000 {
+		b.at[guild+"/"+user] = until
+	}
+}
+
+func (b *timeoutBook) get(guild, user string) (time.Time, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	t, ok := b.at[guild+"/"+user]
+	return t, ok
+}
+
+// forget leaves the member's timeout to the state, which the gateway just
+// updated.
+func (b *timeoutBook) forget(guild, user string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	delete(b.at, guild+"/"+user)
 }
 
 // removedKept is how long vigie remembers it kicked or banned a member: the
@@ -199,7 +277,7 @@ func (c *Client) Unban(ctx context.Context, ev bot.Event) error {
 	if apiCode(err) == codeUnknownBan {
 		return &bot.ActionError{Op: "unban", Err: fmt.Errorf("%w: %w", bot.ErrNotBanned, err)}
 	}
-	return err
+	return c.lacking(err, ev.Space, "", discordgo.PermissionBanMembers)
 }
 
 var _ bot.BanReader = (*Client)(nil)
@@ -254,7 +332,11 @@ func (c *Client) reply(ctx context.Context, op bot.ActionKind, ev bot.Event, tex
 	ctx, cancel := callContext(ctx)
 	defer cancel()
 	_, err := c.sess.ChannelMessageSendComplex(ch, m, opts(ctx)...)
-	return c.classify(ctx, op, err)
+	need := int64(discordgo.PermissionSendMessages)
+	if m.Reference != nil {
+		need |= discordgo.PermissionReadMessageHistory
+	}
+	return c.lacking(c.classify(ctx, op, err), ev.Space, ch, need)
 }
 
 // Warn tells the author: by direct message when WarnByDM is set and the member
@@ -303,10 +385,13 @@ func (c *Client) Tag(ctx context.Context, ev bot.Event, tag string) error {
 			return err
 		}
 		o := append(opts(ctx), auditReason(ctx))
+		var err error
 		if remove {
-			return c.roleAboveVigie(c.classify(ctx, bot.ActTag, c.sess.GuildMemberRoleRemove(ev.Space, ev.Author.ID, roleID, o...)), ev.Space, roleID)
+			err = c.roleAboveVigie(c.classify(ctx, bot.ActTag, c.sess.GuildMemberRoleRemove(ev.Space, ev.Author.ID, roleID, o...)), ev.Space, roleID)
+		} else {
+			err = c.roleAboveVigie(c.classify(ctx, bot.ActTag, c.sess.GuildMemberRoleAdd(ev.Space, ev.Author.ID, roleID, o...)), ev.Space, roleID)
 		}
-		return c.roleAboveVigie(c.classify(ctx, bot.ActTag, c.sess.GuildMemberRoleAdd(ev.Space, ev.Author.ID, roleID, o...)), ev.Space, roleID)
+		return c.lacking(err, ev.Space, "", discordgo.PermissionManageRoles)
 	}
 	if remove {
 		return &bot.ActionError{Op: bot.ActTag, Err: fmt.Errorf("discord: no role %q in guild %s", tag, ev.Space)}
@@ -314,7 +399,13 @@ func (c *Client) Tag(ctx context.Context, ev bot.Event, tag string) error {
 	if err := needMessage(bot.ActTag, ev); err != nil {
 		return &bot.ActionError{Op: bot.ActTag, Err: fmt.Errorf("discord: no role %q in guild %s, and no message to react to", tag, ev.Space)}
 	}
-	return c.classify(ctx, bot.ActTag, c.sess.MessageReactionAdd(channelOf(ev), messageID(ev), tag, opts(ctx)...))
+	err := c.classify(ctx, bot.ActTag, c.sess.MessageReactionAdd(channelOf(ev), messageID(ev), tag, opts(ctx)...))
+	if apiCode(err) == codeUnknownMessage {
+		// Gone (its author deleted it, a ban took it): nothing left to mark.
+		c.log.Debug("reaction on a message gone: done", "channel", channelOf(ev), "message", messageID(ev))
+		return nil
+	}
+	return c.lacking(err, ev.Space, channelOf(ev), discordgo.PermissionAddReactions|discordgo.PermissionReadMessageHistory)
 }
 
 // findRole looks a role up by id or name in the guild vigie was told about.

@@ -12,6 +12,7 @@ import (
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/bot/internal/desktest"
 	"github.com/vigie-bot/vigie/bot/internal/discordfake"
+	"github.com/vigie-bot/vigie/bot/internal/testsync"
 )
 
 func TestActionsOut(t *testing.T) {
@@ -236,6 +237,39 @@ func TestActionErrors(t *testing.T) {
 		})
 	}
 
+	// Discord's Invalid Form Body says which field it refused in "errors":
+	// the case and the moderator read it, not the bare message.
+	t.Run("invalid form body names the field", func(t *testing.T) {
+		f.Fail("POST", "/channels/", 400, `{"message": "Invalid Form Body", "code": 50035, "errors": {`+
+			`"message_reference": {"_errors": [{"code": "MESSAGE_REFERENCE_UNKNOWN_MESSAGE", "message": "Unknown message"}]}, `+
+			`"embeds": {"0": {"description": {"_errors": [{"code": "BASE_TYPE_MAX_LENGTH", "message": "Must be 4096 or fewer in length."}]}}}}}`, nil, 1)
+		err := c.Reply(ctx, msg, "hi")
+		want := "400 Invalid Form Body (code 50035): embeds[0].description: Must be 4096 or fewer in length.; message_reference: Unknown message"
+		if !strings.Contains(fmt.Sprint(err), want) || bot.Retryable(err) {
+			t.Errorf("Reply = %v (retryable %v)\nwant %q, not retryable", err, bot.Retryable(err), want)
+		}
+	})
+
+	// A 502 is a proxy's page (Cloudflare's), kilobytes of HTML: the error
+	// says the status, and is worth another try.
+	t.Run("bad gateway", func(t *testing.T) {
+		f.Fail("DELETE", "/channels/", 502, "<html><head><title>502 Bad Gateway</title></head><body>"+
+			strings.Repeat("<p>cloudflare</p>", 400)+"</body></html>", http.Header{"Content-Type": {"text/html"}}, 1)
+		err := c.Delete(ctx, msg)
+		if s := fmt.Sprint(err); !strings.Contains(s, "502 Bad Gateway") || strings.Contains(s, "cloudflare") || !bot.Retryable(err) {
+			t.Errorf("Delete = %.300s… (%d bytes, retryable %v), want the status without the page, retryable", s, len(s), bot.Retryable(err))
+		}
+	})
+
+	// A reaction marks a message for the moderators: on a message gone
+	// (its author deleted it, or a ban took it), there is nothing to mark.
+	t.Run("a reaction on a message already gone counts as done", func(t *testing.T) {
+		f.Fail("PUT", "/channels/", 404, `{"message": "Unknown Message", "code": 10008}`, nil, 1)
+		if err := c.Tag(ctx, msg, "⚠️"); err != nil {
+			t.Errorf("Tag = %v", err)
+		}
+	})
+
 	t.Run("a message already gone counts as deleted", func(t *testing.T) {
 		f.Fail("DELETE", "/channels/", 404, `{"message": "Unknown Message", "code": 10008}`, nil, 1)
 		if err := c.Delete(ctx, msg); err != nil {
@@ -295,6 +329,8 @@ func TestActionsOnAMemberAboveVigie(t *testing.T) {
 		Author: bot.Author{ID: ownerID, Name: "Olga"}}
 	bobMsg := bot.Event{ID: "1003", Platform: "discord", Kind: bot.KindMessage, Space: guildID, Channel: general,
 		Author: bot.Author{ID: bob.id, Name: "Bob"}}
+	adminMsg := bot.Event{ID: "1004", Platform: "discord", Kind: bot.KindMessage, Space: guildID, Channel: general,
+		Author: bot.Author{ID: cm.id, Name: "Ada", Roles: []string{"Admins"}}}
 	tests := []struct {
 		name      string
 		perms     int64
@@ -308,6 +344,10 @@ func TestActionsOnAMemberAboveVigie(t *testing.T) {
 		{"kick of the owner", allPerms, func(c *Client) error { return c.Kick(ctx, ownerMsg) },
 			"Olga owns the server"},
 		{"timeout of a member below vigie", allPerms, func(c *Client) error { return c.Timeout(ctx, bobMsg, time.Hour) }, ""},
+		// Discord exempts administrators from timeouts, whatever their rank.
+		{"timeout of an administrator below vigie", allPerms, func(c *Client) error { return c.Timeout(ctx, adminMsg, time.Hour) },
+			"Ada is an administrator of the server, and Discord lets nobody time out an administrator"},
+		{"ban of an administrator below vigie", allPerms, func(c *Client) error { return c.Ban(ctx, adminMsg, 0) }, ""},
 		{"timeout of a moderator without Moderate Members", allPerms &^ (1 << 40), func(c *Client) error { return c.Timeout(ctx, modMsg, time.Hour) }, ""},
 		// A role vigie gives or takes must be below its own highest.
 		{"tag with a role above vigie's", allPerms, func(c *Client) error { return c.Tag(ctx, bobMsg, "Moderator") },
@@ -319,6 +359,10 @@ func TestActionsOnAMemberAboveVigie(t *testing.T) {
 			f := newFakeDiscord(t)
 			c, _ := newTestClient(t, f, Config{Guilds: []string{guildID}})
 			run(t, f, c, make(chan bot.Event, 4), tt.perms)
+			// Admins is below vigie's role, and may do everything.
+			f.Dispatch("GUILD_ROLE_CREATE", map[string]any{"guild_id": guildID, "role": map[string]any{
+				"id": adminRole, "name": "Admins", "permissions": "8", "position": 1}})
+			testsync.Eventually(t, "the role Admins", func() bool { _, err := c.sess.State.Role(guildID, adminRole); return err == nil })
 			f.FailWhen(func(call discordfake.Call) bool { return strings.HasPrefix(call.Path, "/guilds/"+guildID+"/") }, 403, refusal)
 			err := tt.do(c)
 			if !strings.Contains(fmt.Sprint(err), "Missing Permissions (code 50013)") || bot.Retryable(err) {

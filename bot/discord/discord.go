@@ -6,11 +6,14 @@ package discord
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -159,6 +162,11 @@ type Client struct {
 	desk atomic.Pointer[deskConf]
 
 	removed removedMembers // the members vigie kicked or banned lately
+	// timeouts are the timeouts vigie gave or lifted, until the gateway
+	// tells of the member's change.
+	timeouts timeoutBook
+	// gate is the rate gate the session's calls go through.
+	gate *rateGate
 	// troubles are the guilds it moderates that vigie was removed from.
 	troubles troubles
 
@@ -322,6 +330,7 @@ func New(cfg Config) (*Client, error) {
 	c.asks = c.work.Line(maxAsksWaiting)
 	c.met = newMetrics(cfg.Registerer, func() float64 { return float64(len(c.queue)) }, c.log)
 	s.Client = withRateGate(cfg.HTTPClient, log, c.met.held)
+	c.gate = s.Client.Transport.(*rateGate)
 	s.Dialer = &websocket.Dialer{
 		Proxy:            http.ProxyFromEnvironment,
 		HandshakeTimeout: 45 * time.Second,
@@ -448,6 +457,9 @@ type APIError struct {
 	// Code is Discord's JSON error code (50013: missing permissions).
 	Code    int
 	Message string
+	// Fields says which fields of the request Discord refused, and why:
+	// the errors of an Invalid Form Body (50035).
+	Fields string
 }
 
 func (e *APIError) Error() string {
@@ -458,7 +470,60 @@ func (e *APIError) Error() string {
 	if e.Code != 0 {
 		s += fmt.Sprintf(" (code %d)", e.Code)
 	}
+	if e.Fields != "" {
+		s += ": " + e.Fields
+	}
 	return s
+}
+
+// maxFieldErrors bounds the field errors an APIError names.
+const maxFieldErrors = 3
+
+// fieldErrors reads the "errors" of Discord's error answer (an Invalid Form
+// Body's), a tree of fields down to their "_errors": "path: message; …",
+// sorted by path, at most maxFieldErrors of them; "" when there are none.
+func fieldErrors(body []byte) string {
+	var v struct {
+		Errors map[string]any `json:"errors"`
+	}
+	if json.Unmarshal(body, &v) != nil || len(v.Errors) == 0 {
+		return ""
+	}
+	var out []string
+	var walk func(path string, node map[string]any)
+	walk = func(path string, node map[string]any) {
+		for _, k := range slices.Sorted(maps.Keys(node)) {
+			if k == "_errors" {
+				list, _ := node[k].([]any)
+				for _, e := range list {
+					m, _ := e.(map[string]any)
+					msg, _ := m["message"].(string)
+					if msg == "" {
+						msg, _ = m["code"].(string)
+					}
+					out = append(out, strings.TrimPrefix(path+": "+msg, ": "))
+				}
+				continue
+			}
+			sub, ok := node[k].(map[string]any)
+			if !ok {
+				continue
+			}
+			p := path + "." + k
+			if _, err := strconv.Atoi(k); err == nil {
+				p = path + "[" + k + "]"
+			}
+			walk(strings.TrimPrefix(p, "."), sub)
+		}
+	}
+	walk("", v.Errors)
+	more := len(out) - maxFieldErrors
+	out = out[:min(len(out), maxFieldErrors)]
+	s := strings.Join(out, "; ")
+	if more > 0 {
+		s += fmt.Sprintf(" (and %d more)", more)
+	}
+	return truncate(s, 500)
 }
 
 // Discord's JSON error codes vigie reads.
@@ -467,6 +532,8 @@ const (
 	codeUnknownMember      = 10007
 	codeCannotDMUser       = 50007
 	codeMissingPermissions = 50013
+	// codeMissingAccess answers a call about a channel vigie cannot see.
+	codeMissingAccess = 50001
 	// codeAlreadyAcknowledged answers a second acknowledgement of one
 	// interaction: another process answered it.
 	codeAlreadyAcknowledged = 40060
@@ -492,6 +559,7 @@ func (c *Client) classify(ctx context.Context, op bot.ActionKind, err error) err
 		if re.Message != nil {
 			ae.Code, ae.Message = re.Message.Code, re.Message.Message
 		}
+		ae.Fields = fieldErrors(re.ResponseBody)
 		// A 4xx is Discord refusing this request as it is (missing permission,
 		// unknown channel, content too long): sending it again changes nothing.
 		// A 429 comes as a RateLimitError, above, from discordgo; as a
@@ -504,7 +572,14 @@ func (c *Client) classify(ctx context.Context, op bot.ActionKind, err error) err
 		return &bot.ActionError{Op: op, Retryable: errors.Is(ctxErr, context.DeadlineExceeded), Err: fmt.Errorf("discord: %w", ctxErr)}
 	}
 	msg := strings.ReplaceAll(err.Error(), c.cfg.Token, "<token>")
-	return &bot.ActionError{Op: op, Retryable: true, Err: fmt.Errorf("discord: %s", msg)}
+	if rest, ok := strings.CutPrefix(msg, "Exceeded Max retries HTTP "); ok {
+		// discordgo's error for a 502 carries the whole answer, a proxy's
+		// HTML page of kilobytes, into the case and the log: the status says
+		// it all.
+		status, _, _ := strings.Cut(rest, ", ")
+		msg = "HTTP " + status + " (Discord, or a proxy before it)"
+	}
+	return &bot.ActionError{Op: op, Retryable: true, Err: fmt.Errorf("discord: %s", truncate(msg, 300))}
 }
 
 func pathOf(raw string) string {

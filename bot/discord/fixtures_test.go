@@ -22,16 +22,17 @@ import (
 const testAPIURL = "http://discord.test/api/v9"
 
 const (
-	botID    = discordfake.BotID
-	appID    = discordfake.AppID
-	guildID  = "800000000000000001"
-	general  = "800000000000000010"
-	deskID   = "800000000000000020"
-	threadID = "800000000000000030"
-	modRole  = "800000000000000100"
-	vipRole  = "800000000000000101"
-	botRole  = "800000000000000102"
-	ownerID  = "700000000000000999"
+	botID     = discordfake.BotID
+	appID     = discordfake.AppID
+	guildID   = "800000000000000001"
+	general   = "800000000000000010"
+	deskID    = "800000000000000020"
+	threadID  = "800000000000000030"
+	modRole   = "800000000000000100"
+	vipRole   = "800000000000000101"
+	botRole   = "800000000000000102"
+	adminRole = "800000000000000103"
+	ownerID   = "700000000000000999"
 )
 
 // snowflake makes a Discord id created at t.

@@ -54,7 +54,7 @@ func (c *Client) Lock(ctx context.Context, ev bot.Event) (string, error) {
 	if g.VerificationLevel < LockdownLevel {
 		lvl := LockdownLevel
 		if _, err := c.sess.GuildEdit(ev.Space, &discordgo.GuildParams{VerificationLevel: &lvl}, append(opts(ctx), auditReason(ctx))...); err != nil {
-			return "", c.classify(ctx, bot.ActLockdown, err)
+			return "", c.lacking(c.classify(ctx, bot.ActLockdown, err), ev.Space, "", discordgo.PermissionManageServer)
 		}
 	}
 	if ch := channelOf(ev); ch != "" {
@@ -83,7 +83,7 @@ func (c *Client) Unlock(ctx context.Context, ev bot.Event, prev string) error {
 	if st.VerificationLevel < int(LockdownLevel) {
 		lvl := discordgo.VerificationLevel(st.VerificationLevel)
 		if _, err := c.sess.GuildEdit(ev.Space, &discordgo.GuildParams{VerificationLevel: &lvl}, append(opts(ctx), auditReason(ctx))...); err != nil {
-			errs = append(errs, c.classify(ctx, bot.ActLockdown, err))
+			errs = append(errs, c.lacking(c.classify(ctx, bot.ActLockdown, err), ev.Space, "", discordgo.PermissionManageServer))
 		}
 	}
 	if st.Channel != "" {
@@ -136,7 +136,7 @@ func (c *Client) slow(ctx context.Context, op bot.ActionKind, channel string, d 
 		return ch.RateLimitPerUser, nil
 	}
 	if _, err := c.sess.ChannelEditComplex(channel, &discordgo.ChannelEdit{RateLimitPerUser: &secs}, append(opts(ctx), auditReason(ctx))...); err != nil {
-		return 0, c.classify(ctx, op, err)
+		return 0, c.lacking(c.classify(ctx, op, err), ch.GuildID, channel, discordgo.PermissionManageChannels)
 	}
 	return ch.RateLimitPerUser, nil
 }

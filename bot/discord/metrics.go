@@ -40,7 +40,7 @@ func newMetrics(reg prometheus.Registerer, queueLen func() float64, log *slog.Lo
 		}),
 		held: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "vigie_discord_held_calls_total",
-			Help: "REST calls answered by vigie without reaching Discord, by reason: rate_limit and global_rate_limit (a limit of Discord's longer than 5s runs), missing_permission (Discord refused the same call less than a minute ago).",
+			Help: "REST calls answered by vigie without reaching Discord, by reason: rate_limit and global_rate_limit (a limit of Discord's longer than 5s runs), missing_permission (Discord refused the same call less than a minute ago), token_refused (Discord refused the token less than a minute ago).",
 		}, []string{"reason"}),
 		sessionsLost: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "vigie_discord_sessions_lost_total",

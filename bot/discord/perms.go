@@ -1,6 +1,7 @@
 package discord
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -151,6 +152,17 @@ func (c *Client) aboveVigie(ev bot.Event, perm int64) string {
 		}
 		return slices.ContainsFunc(ev.Author.Roles, func(x string) bool { return x == r.ID || strings.EqualFold(x, r.Name) })
 	}
+	if perm == discordgo.PermissionModerateMembers {
+		var admin bool
+		for _, r := range g.Roles {
+			if (r.ID == g.ID || has(r)) && r.Permissions&discordgo.PermissionAdministrator != 0 {
+				admin = true
+			}
+		}
+		if admin {
+			return name + " is an administrator of the server, and Discord lets nobody time out an administrator (kick or ban instead, or take the role away)"
+		}
+	}
 	var top, mine *discordgo.Role
 	for _, r := range g.Roles {
 		if r.ID == g.ID {
@@ -211,4 +223,141 @@ func (c *Client) roleAboveVigie(err error, guild, roleID string) error {
 	}
 	return &bot.ActionError{Op: ae.Op, Err: fmt.Errorf("the role %s is not below %s: drag vigie's role above it (Server Settings → Roles): %w",
 		role.Name, vigies, ae.Err)}
+}
+
+// lacking explains Discord's refusal of an action for a missing permission
+// (403, code 50013; Missing Access, 50001, for a channel's) when the state shows vigie without perm where it acts:
+// in channel (its overwrites; a thread's are its parent's) when one is
+// given, else guild-wide. The error then names the permission and where to
+// give it, for the case and the moderator. Any other error, or a refusal the
+// state does not explain (the hierarchy, see outranked), is returned as it is.
+func (c *Client) lacking(err error, guild, channel string, perm int64) error {
+	var ae *bot.ActionError
+	switch code := apiCode(err); {
+	case !errors.As(err, &ae):
+		return err
+	case code == codeMissingAccess && channel != "":
+		// A channel vigie cannot see.
+		perm |= discordgo.PermissionViewChannel
+	case code != codeMissingPermissions:
+		return err
+	}
+	if errors.Is(err, bot.ErrOutranked) {
+		return err
+	}
+	st := c.sess.State
+	g, gerr := st.Guild(guild)
+	me, ok := c.stateMember(guild, c.self())
+	if gerr != nil || !ok {
+		return err
+	}
+	var ch *discordgo.Channel
+	if channel != "" {
+		if x, cerr := st.Channel(channel); cerr == nil {
+			ch = x
+			if x.IsThread() && perm&discordgo.PermissionSendMessages != 0 {
+				// Sending in a thread takes its own permission.
+				perm = perm&^discordgo.PermissionSendMessages | discordgo.PermissionSendMessagesInThreads
+			}
+			if x.IsThread() && perm&discordgo.PermissionManageChannels != 0 {
+				// So does editing one.
+				perm = perm&^discordgo.PermissionManageChannels | discordgo.PermissionManageThreads
+			}
+			if x.IsThread() && x.ParentID != "" {
+				if p, perr := st.Channel(x.ParentID); perr == nil {
+					ch = p
+				}
+			}
+		}
+	}
+	st.RLock()
+	defer st.RUnlock()
+	var perms int64
+	where := "in the server " + guildLabel(g)
+	fix := "give it to vigie's role (Server Settings → Roles)"
+	if ch != nil {
+		perms = channelPermissions(g, ch, me)
+		where = "in #" + ch.Name + " (" + ch.ID + ") of " + guildLabel(g)
+		fix = "give it to vigie's role, and allow it in the channel's permissions"
+	} else {
+		perms = guildPermissions(g, me)
+		if perms&discordgo.PermissionAdministrator != 0 {
+			perms = discordgo.PermissionAll
+		}
+	}
+	if perms&perm == perm {
+		return err
+	}
+	var names []string
+	for _, n := range permissionNames {
+		if perm&n.perm != 0 && perms&n.perm == 0 {
+			names = append(names, n.name)
+		}
+	}
+	if len(names) == 0 {
+		return err
+	}
+	var api *APIError
+	if ch == nil && c.gate != nil && errors.As(err, &api) && api.Method != "" {
+		// Missing in the whole server: every member's call of the route
+		// would be refused the same (a raid's bans), not just this one's.
+		raw, _ := json.Marshal(map[string]any{"message": api.Message, "code": api.Code})
+		c.gate.holdRoute(routeOf(api.Method, api.Path), raw)
+	}
+	return &bot.ActionError{Op: ae.Op, Err: fmt.Errorf("vigie lacks %s %s: %s: %w",
+		strings.Join(names, " and "), where, fix, ae.Err)}
+}
+
+// channelPermissions is what the member may do in ch: its guild-wide
+// permissions, then ch's overwrites for @everyone, its roles and itself, as
+// Discord computes them. The caller holds the state's read lock.
+func channelPermissions(g *discordgo.Guild, ch *discordgo.Channel, m *discordgo.Member) int64 {
+	perms := guildPermissions(g, m)
+	if perms&discordgo.PermissionAdministrator != 0 {
+		return discordgo.PermissionAll
+	}
+	var uid string
+	if m.User != nil {
+		uid = m.User.ID
+	}
+	for _, o := range ch.PermissionOverwrites {
+		if o.ID == g.ID {
+			perms = perms&^o.Deny | o.Allow
+		}
+	}
+	var deny, allow int64
+	for _, o := range ch.PermissionOverwrites {
+		if o.Type == discordgo.PermissionOverwriteTypeRole && slices.Contains(m.Roles, o.ID) {
+			deny |= o.Deny
+			allow |= o.Allow
+		}
+	}
+	perms = perms&^deny | allow
+	for _, o := range ch.PermissionOverwrites {
+		if o.Type == discordgo.PermissionOverwriteTypeMember && o.ID == uid {
+			perms = perms&^o.Deny | o.Allow
+		}
+	}
+	return perms
+}
+
+// permissionNames name the permissions vigie's actions need, as Discord's
+// settings show them.
+var permissionNames = []struct {
+	perm int64
+	name string
+}{
+	{discordgo.PermissionViewChannel, "View Channels"},
+	{discordgo.PermissionSendMessages, "Send Messages"},
+	{discordgo.PermissionSendMessagesInThreads, "Send Messages in Threads"},
+	{discordgo.PermissionReadMessageHistory, "Read Message History"},
+	{discordgo.PermissionManageMessages, "Manage Messages"},
+	{discordgo.PermissionAddReactions, "Add Reactions"},
+	{discordgo.PermissionModerateMembers, "Moderate Members"},
+	{discordgo.PermissionKickMembers, "Kick Members"},
+	{discordgo.PermissionBanMembers, "Ban Members"},
+	{discordgo.PermissionManageRoles, "Manage Roles"},
+	{discordgo.PermissionManageServer, "Manage Server"},
+	{discordgo.PermissionManageChannels, "Manage Channels"},
+	{discordgo.PermissionManageThreads, "Manage Threads"},
 }

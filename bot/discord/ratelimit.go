@@ -26,13 +26,19 @@ const libraryWait = 5 * time.Second
 // the permission, at most, before vigie sees it.
 const refusalHold = time.Minute
 
-// rateGate stands between discordgo and the network. It keeps the rate limits
-// longer than libraryWait itself: discordgo is told of them as if they ended
-// after libraryWait, and until they really end the calls they hold are
+// rateGate stands between discordgo and the network. It keeps the global
+// rate limit, however short, and the others when longer than libraryWait:
+// discordgo is told of them as if they ended after libraryWait, and until
+// they really end the calls they hold are
 // answered here, at once, with a 429 that says how long is left, without
 // reaching Discord (calls that would earn 429s count towards Cloudflare's ban
 // of invalid requests). The retry stage then waits, or gives the action up as
 // a case, as for any 429.
+//
+// It keeps a refusal of the token (401) for refusalHold too: every call
+// made with it is answered here the same, but the token checks, which see
+// when a token is taken again. Restarting vigie with a new token is what
+// ends a refusal.
 //
 // It also keeps Discord's refusals for a missing permission (403, code 50013)
 // for refusalHold: Discord bans for a while the address that makes 10,000
@@ -74,8 +80,20 @@ func withRateGate(hc *http.Client, log *slog.Logger, held *prometheus.CounterVec
 
 func (g *rateGate) RoundTrip(req *http.Request) (*http.Response, error) {
 	route := routeOf(req.Method, req.URL.Path)
+	tokenCall := usesToken(route)
+	if body, ok := g.refusing(tokenRefused); ok && tokenCall && !tokenCheck(route) {
+		if req.Body != nil {
+			req.Body.Close()
+		}
+		g.held.WithLabelValues("token_refused").Inc()
+		return answer(req, http.StatusUnauthorized, body), nil
+	}
 	refusedKey := refusalKey(route, req.Method, req.URL.Path)
-	if body, ok := g.refusing(refusedKey); ok {
+	body, ok := g.refusing(refusedKey)
+	if !ok && refusedKey != route {
+		body, ok = g.refusing(route)
+	}
+	if ok {
 		if req.Body != nil {
 			req.Body.Close()
 		}
@@ -101,11 +119,55 @@ func (g *rateGate) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	if resp.StatusCode == http.StatusForbidden {
+	switch {
+	case resp.StatusCode == http.StatusForbidden:
 		g.observeRefusal(refusedKey, resp)
+	case resp.StatusCode == http.StatusUnauthorized && tokenCall:
+		g.observeTokenRefusal(resp)
+	case resp.StatusCode < 400 && tokenCall:
+		g.mu.Lock()
+		delete(g.refused, tokenRefused)
+		g.mu.Unlock()
 	}
 	g.observe(route, resp)
 	return resp, nil
+}
+
+// tokenRefused keys the refusal of the bot's token (401) among the refusals:
+// it holds every call made with the token.
+const tokenRefused = "token"
+
+// usesToken reports whether a call on route is made with the bot's token:
+// an interaction's answers and webhooks carry a token of their own.
+func usesToken(route string) bool { return !exemptFromGlobal(route) }
+
+// tokenCheck reports whether route is the token check's (GET /users/@me),
+// which goes to Discord whatever is held: its own spacing bounds it, and
+// its 200 lifts the hold.
+func tokenCheck(route string) bool {
+	method, path, _ := strings.Cut(route, " ")
+	return method == http.MethodGet && strings.HasSuffix(path, "/users/@me")
+}
+
+// observeTokenRefusal keeps a 401: the token is refused (reset or revoked in
+// the Developer Portal), and every call made with it will be, until vigie is
+// given another.
+func (g *rateGate) observeTokenRefusal(resp *http.Response) {
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	resp.Body.Close()
+	resp.Body = io.NopCloser(bytes.NewReader(raw))
+	if err != nil {
+		return
+	}
+	now := g.now()
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	_, held := g.refused[tokenRefused]
+	g.refused[tokenRefused] = refusal{until: now.Add(refusalHold), body: raw}
+	if !held {
+		g.log.Warn("Discord refused the token (401): calls are refused without asking Discord for " + refusalHold.String() +
+			", but the token checks")
+	}
 }
 
 // refusalKey is what a refusal holds: the route of a channel's call, the exact
@@ -133,7 +195,26 @@ func (g *rateGate) refusing(key string) ([]byte, bool) {
 	return r.body, true
 }
 
-// observeRefusal keeps a 403 for a missing permission.
+// holdRoute refuses every call of route for refusalHold, with Discord's
+// refusal body: a member's route (PUT /guilds/{id}/bans/:id), once the state
+// shows vigie without the permission in the whole server, whoever the member.
+func (g *rateGate) holdRoute(route string, body []byte) {
+	now := g.now()
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if r, ok := g.refused[route]; ok && r.until.After(now) {
+		return
+	}
+	if len(g.refused) >= 1024 {
+		return
+	}
+	g.refused[route] = refusal{until: now.Add(refusalHold), body: body}
+	g.log.Warn("a permission vigie lacks in the server: these calls are refused without asking Discord for "+refusalHold.String(),
+		"route", route)
+}
+
+// observeRefusal keeps a 403 for a missing permission, or for a channel
+// vigie cannot see (Missing Access, 50001).
 func (g *rateGate) observeRefusal(key string, resp *http.Response) {
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	resp.Body.Close()
@@ -141,7 +222,7 @@ func (g *rateGate) observeRefusal(key string, resp *http.Response) {
 	var body struct {
 		Code int `json:"code"`
 	}
-	if err != nil || json.Unmarshal(raw, &body) != nil || body.Code != codeMissingPermissions {
+	if err != nil || json.Unmarshal(raw, &body) != nil || body.Code != codeMissingPermissions && body.Code != codeMissingAccess {
 		return
 	}
 	now := g.now()
@@ -222,7 +303,10 @@ func (g *rateGate) observe(route string, resp *http.Response) {
 	if headerSeconds(h, "X-RateLimit-Reset-After") > libraryWait {
 		h.Set("X-RateLimit-Reset-After", strconv.FormatFloat(libraryWait.Seconds(), 'f', 3, 64))
 	}
-	if wait <= libraryWait {
+	// A short bucket limit discordgo waits out itself, from the bucket's
+	// headers; a global one it does not see (Discord sends it without
+	// them), and every other route would earn a 429 of its own meanwhile.
+	if wait <= 0 || wait <= libraryWait && !global {
 		return
 	}
 	now := g.now()

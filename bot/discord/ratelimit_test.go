@@ -160,3 +160,37 @@ func TestRefusalsHeld(t *testing.T) {
 		t.Errorf("a timeout of another member = %v", err)
 	}
 }
+
+// TestShortGlobalRateLimit: Discord's global limit (50 calls a second)
+// answers 429 with X-RateLimit-Global and Retry-After, and no bucket
+// headers, which discordgo reads its waits from: it would not hold the
+// other routes, and each of the raid's calls in the other lanes would
+// earn a 429 of its own, every one an invalid request towards the
+// address's ban. vigie holds every route for the wait, however short.
+func TestShortGlobalRateLimit(t *testing.T) {
+	f := newFakeDiscord(t)
+	c, _ := newTestClient(t, f, Config{Guilds: []string{guildID}})
+	// The gate's clock stands still: the limit is still on whenever the
+	// next call comes.
+	at := time.Now()
+	c.sess.Client.Transport.(*rateGate).now = func() time.Time { return at }
+	run(t, f, c, make(chan bot.Event, 4), allPerms)
+	ctx := context.Background()
+	msg := bot.Event{ID: "1001", Platform: "discord", Kind: bot.KindMessage, Space: guildID, Channel: general, Author: bot.Author{ID: bob.id}}
+	f.Fail("DELETE", "/channels/"+general+"/messages/", 429, `{"message": "You are being rate limited.", "retry_after": 0.8, "global": true}`,
+		http.Header{"X-Ratelimit-Global": {"true"}, "X-Ratelimit-Scope": {"global"}, "Retry-After": {"1"}}, 1)
+	if err := c.Delete(ctx, msg); !bot.Retryable(err) {
+		t.Fatalf("Delete = %v, want a rate limit", err)
+	}
+	before := f.Count("POST", "/channels/")
+	other := msg
+	other.Channel = threadID
+	err := c.Reply(ctx, other, "hello")
+	var ae *bot.ActionError
+	if !errors.As(err, &ae) || !ae.Retryable || ae.RetryAfter <= 0 || ae.RetryAfter > time.Second {
+		t.Errorf("Reply during the global limit = %v, want a retryable ActionError asking to wait at most 1s", err)
+	}
+	if n := f.Count("POST", "/channels/") - before; n != 0 {
+		t.Errorf("%d calls reached Discord during a global limit", n)
+	}
+}

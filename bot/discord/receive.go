@@ -284,6 +284,11 @@ func (c *Client) addHandlers() {
 	})
 	c.sess.AddHandler(func(_ *discordgo.Session, m *discordgo.GuildMemberUpdate) {
 		defer c.guard.Recover(where)
+		if m.Member != nil && m.User != nil {
+			// The state has the member's timeout as Discord has it now:
+			// given or lifted by vigie, or by hand.
+			c.timeouts.forget(m.GuildID, m.User.ID)
+		}
 		if ev, ok := c.renameEvent(m); ok {
 			c.emitFrom(ev)
 		}
@@ -749,7 +754,8 @@ const refusedRetry = 10 * time.Minute
 
 // gatewayRefusal says what to do about a gateway that closed the connection
 // for good, as Discord's close codes mean it ("" for any other failure):
-// trying again changes nothing until someone acts.
+// trying again changes nothing until someone acts. Discord's documentation
+// lists 4004 and 4010 to 4014 as the codes not to reconnect after.
 func gatewayRefusal(err error) string {
 	// A token wrong from the start is refused by the REST call that asks
 	// for the gateway's address, before any close code.
@@ -767,6 +773,14 @@ func gatewayRefusal(err error) string {
 		return "Discord refused the gateway intents vigie asks for: turn on Server Members Intent and Message Content Intent " +
 			"in the Developer Portal (your application, Bot, Privileged Gateway Intents; a bot in 100 servers or more needs " +
 			"them granted by Discord): "
+	case 4010, 4011:
+		// The bot grew past what one connection may carry (2,500 servers),
+		// or the shard count was set by hand below Discord's least.
+		return "Discord requires shards, or more of them, for this bot: set DISCORD_SHARD_COUNT=auto on every instance " +
+			"(Discord's recommendation), or a count at least as large as GET /gateway/bot's: "
+	case 4012, 4013:
+		// vigie's own gateway version or intents: a vigie too old for Discord.
+		return "Discord refused the gateway version or intents this vigie asks for: update vigie: "
 	}
 	return ""
 }

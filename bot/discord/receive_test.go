@@ -408,21 +408,23 @@ func metric(t *testing.T, reg *prometheus.Registry, name string) float64 {
 // Run fails saying what to turn on, and where, rather than the bare close,
 // and asks for a long wait before the next try.
 // So does a token the gateway refuses (4004: reset since the REST API took
-// it).
+// it), and a bot grown too big for one connection (4011, Sharding required).
 func TestGatewayRefusesTheIntents(t *testing.T) {
 	for _, tt := range []struct {
 		name       string
 		disallowed int
 		token      string
 		revoked    bool // refused by REST too, from the start: a wrong DISCORD_TOKEN
+		shards     int  // the least Discord takes
 		want       []string
 	}{
-		{"intents", 1 << 15, "", false, []string{"4014", "Message Content Intent", "Developer Portal"}},
-		{"token", 0, "Bot reset-since", false, []string{"4004", "Discord refused the token (check DISCORD_TOKEN"}},
-		{"wrong token", 0, "", true, []string{"HTTP 401 Unauthorized", "Discord refused the token (check DISCORD_TOKEN"}},
+		{"intents", 1 << 15, "", false, 0, []string{"4014", "Message Content Intent", "Developer Portal"}},
+		{"token", 0, "Bot reset-since", false, 0, []string{"4004", "Discord refused the token (check DISCORD_TOKEN"}},
+		{"wrong token", 0, "", true, 0, []string{"HTTP 401 Unauthorized", "Discord refused the token (check DISCORD_TOKEN"}},
+		{"sharding required", 0, "", false, 2, []string{"4011", "Discord requires shards", "DISCORD_SHARD_COUNT=auto"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			f := discordfake.New(t, discordfake.Options{Guilds: []string{guildID}, DisallowedIntents: tt.disallowed})
+			f := discordfake.New(t, discordfake.Options{Guilds: []string{guildID}, DisallowedIntents: tt.disallowed, Shards: tt.shards})
 			c, _ := newTestClient(t, f, Config{Guilds: []string{guildID}})
 			if tt.token != "" {
 				c.sess.Identify.Token = tt.token

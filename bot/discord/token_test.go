@@ -1,6 +1,8 @@
 package discord
 
 import (
+	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -121,5 +123,32 @@ func TestIntentsTurnedOffWhileRunning(t *testing.T) {
 	testsync.Eventually(t, "the gateway back", func() bool { return c.Link().Up })
 	if l := c.Link(); l.Problem != "" {
 		t.Errorf("link back up = %+v; want no problem", l)
+	}
+}
+
+// TestTokenRefusedCallsHeld: a token reset during a raid (a leaked one)
+// makes every REST call a 401, and Discord bans for a while the address
+// that makes 10,000 invalid requests in ten minutes, long after the new
+// token is in. After the first 401, vigie answers the calls itself, with
+// Discord's refusal, for a minute, without asking Discord: each still
+// fails, not to be retried, and only the token checks reach Discord.
+func TestTokenRefusedCallsHeld(t *testing.T) {
+	f := newFakeDiscord(t)
+	c, logs := newTestClient(t, f, Config{Guilds: []string{guildID}})
+	run(t, f, c, make(chan bot.Event, 10), allPerms)
+	f.RevokeToken()
+	for i := range 30 {
+		ev := bot.Event{ID: snowflake(t0, 100+i), Platform: Platform, Kind: bot.KindMessage, Space: guildID, Channel: general,
+			Author: bot.Author{ID: bob.id, Name: "Bob"}}
+		err := c.Delete(context.Background(), ev)
+		if !strings.Contains(fmt.Sprint(err), "401") || bot.Retryable(err) {
+			t.Fatalf("Delete %d with the token refused = %v (retryable %v), want Discord's 401, not retryable", i, err, bot.Retryable(err))
+		}
+	}
+	if _, rest := f.TokenRefusals(); rest != 1 {
+		t.Errorf("%d calls reached Discord with the token refused, want 1", rest)
+	}
+	if n := strings.Count(logs.String(), "calls are refused without asking Discord"); n != 1 {
+		t.Errorf("the hold logged %d times, want once:\n%s", n, logs)
 	}
 }

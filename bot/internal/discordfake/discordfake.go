@@ -158,6 +158,9 @@ type conn struct {
 	// shard of count is what the connection identified or resumed as;
 	// count is 0 before.
 	shard, count int
+	// zombie: the connection stays open but its heartbeats are never
+	// acknowledged (Zombie).
+	zombie bool
 }
 
 // failure makes the next n calls that match answer status, body and
@@ -267,9 +270,14 @@ func (f *Server) gateway(w http.ResponseWriter, r *http.Request) {
 		switch p.Op {
 		case 1:
 			f.mu.Lock()
-			f.beats++
+			zombie := c.zombie
+			if !zombie {
+				f.beats++
+			}
 			f.mu.Unlock()
-			f.write(c, map[string]any{"op": 11})
+			if !zombie {
+				f.write(c, map[string]any{"op": 11})
+			}
 		case 2:
 			if !f.identified(c, p.D) {
 				return
@@ -572,6 +580,17 @@ func (f *Server) Drop() {
 	defer f.mu.Unlock()
 	for _, c := range f.conns {
 		c.ws.Close()
+	}
+}
+
+// Zombie leaves the gateway's connections open but acknowledges none of
+// their heartbeats again (a half-dead link): the client is to drop such a
+// connection and resume on a new one, which is acknowledged as usual.
+func (f *Server) Zombie() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, c := range f.conns {
+		c.zombie = true
 	}
 }
 
@@ -954,8 +973,18 @@ func (f *Server) rest(w http.ResponseWriter, r *http.Request) {
 		}
 		ch := map[string]any{"id": p[1], "type": 0, "name": "general", "rate_limit_per_user": f.slowmodes[p[1]]}
 		for g, d := range f.guilds {
-			if list, _ := d["channels"].([]any); slices.ContainsFunc(list, func(c any) bool { m, _ := c.(map[string]any); return m["id"] == p[1] }) {
+			for _, key := range []string{"channels", "threads"} {
+				list, _ := d[key].([]any)
+				i := slices.IndexFunc(list, func(c any) bool { m, _ := c.(map[string]any); return m["id"] == p[1] })
+				if i < 0 {
+					continue
+				}
 				ch["guild_id"] = g
+				if key == "threads" {
+					// A thread answers as one, with its parent.
+					m, _ := list[i].(map[string]any)
+					ch["type"], ch["name"], ch["parent_id"] = m["type"], m["name"], m["parent_id"]
+				}
 			}
 		}
 		f.mu.Unlock()

@@ -2,7 +2,9 @@
 // description, so that the tests' fake Discord refuses what the real API does
 // not describe: an unknown route or method, a path id that is not a snowflake,
 // an unknown query parameter, a JSON body with an unknown field (a null stands
-// for an absent field), a value of the wrong type or a missing required field.
+// for an absent field), a value of the wrong type, out of its bounds (a
+// number's minimum and maximum, a text's or a list's length, an enum) or a
+// missing required field.
 // It is for tests only.
 //
 // discord-openapi.json is Discord's HTTP API v10 description (public preview,
@@ -14,11 +16,13 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/url"
 	"regexp"
 	"slices"
 	"strings"
 	"sync"
+	"unicode/utf8"
 )
 
 //go:embed discord-openapi.json
@@ -35,6 +39,13 @@ type schema struct {
 	AllOf                []*schema          `json:"allOf"`
 	Pattern              string             `json:"pattern"`
 	AdditionalProperties any                `json:"additionalProperties"`
+	Minimum              *float64           `json:"minimum"`
+	Maximum              *float64           `json:"maximum"`
+	MinLength            *int               `json:"minLength"`
+	MaxLength            *int               `json:"maxLength"`
+	MinItems             *int               `json:"minItems"`
+	MaxItems             *int               `json:"maxItems"`
+	Enum                 []any              `json:"enum"`
 }
 
 type parameter struct {
@@ -194,13 +205,12 @@ var patterns sync.Map // string -> *regexp.Regexp
 // false for path values, which are text whatever their type.
 func validate(s *schema, v any, at string, isJSON bool) error {
 	s = resolve(s)
-	if len(s.AllOf) > 0 {
-		for _, sub := range s.AllOf {
-			if err := validate(sub, v, at, isJSON); err != nil {
-				return err
-			}
+	// allOf's parts hold, and so does what the schema says beside them (an
+	// enum next to the type it narrows).
+	for _, sub := range s.AllOf {
+		if err := validate(sub, v, at, isJSON); err != nil {
+			return err
 		}
-		return nil
 	}
 	if alts := append(slices.Clone(s.OneOf), s.AnyOf...); len(alts) > 0 {
 		// None fits: the alternative that went deepest says best what is wrong.
@@ -233,10 +243,20 @@ func validate(s *schema, v any, at string, isJSON bool) error {
 			return fmt.Errorf("%s: %q does not match %s", at, str, s.Pattern)
 		}
 	}
+	if err := bounds(s, v, at); err != nil {
+		return err
+	}
 	switch v := v.(type) {
 	case map[string]any:
 		if s.Properties != nil {
-			for k, x := range v {
+			// "type" first: it tells the alternatives of a oneOf apart (a
+			// button from a select), and one that fails on it is not meant.
+			keys := slices.Sorted(maps.Keys(v))
+			if i := slices.Index(keys, "type"); i > 0 {
+				keys = append(append([]string{"type"}, keys[:i]...), keys[i+1:]...)
+			}
+			for _, k := range keys {
+				x := v[k]
 				p, ok := s.Properties[k]
 				if !ok {
 					// A null is an absent field: client libraries send one
@@ -263,6 +283,44 @@ func validate(s *schema, v any, at string, isJSON bool) error {
 					return err
 				}
 			}
+		}
+	}
+	return nil
+}
+
+// bounds checks v against the schema's limits: a number's minimum and
+// maximum, a text's length in characters, a list's length, the values an
+// enum allows. (A named enumeration, a oneOf of consts, is not checked:
+// those lag the documentation, MessageReferenceType knows no forward.)
+func bounds(s *schema, v any, at string) error {
+	switch v := v.(type) {
+	case float64:
+		if s.Minimum != nil && v < *s.Minimum {
+			return fmt.Errorf("%s: %v is below the minimum %v", at, v, *s.Minimum)
+		}
+		if s.Maximum != nil && v > *s.Maximum {
+			return fmt.Errorf("%s: %v is above the maximum %v", at, v, *s.Maximum)
+		}
+	case string:
+		n := utf8.RuneCountInString(v)
+		if s.MinLength != nil && n < *s.MinLength {
+			return fmt.Errorf("%s: %s is shorter than %d characters", at, show(v), *s.MinLength)
+		}
+		if s.MaxLength != nil && n > *s.MaxLength {
+			return fmt.Errorf("%s: %s is longer than %d characters (%d)", at, show(v), *s.MaxLength, n)
+		}
+	case []any:
+		if s.MinItems != nil && len(v) < *s.MinItems {
+			return fmt.Errorf("%s: %d items, fewer than %d", at, len(v), *s.MinItems)
+		}
+		if s.MaxItems != nil && len(v) > *s.MaxItems {
+			return fmt.Errorf("%s: %d items, more than %d", at, len(v), *s.MaxItems)
+		}
+	}
+	switch v.(type) {
+	case string, float64, bool:
+		if len(s.Enum) > 0 && !slices.Contains(s.Enum, v) {
+			return fmt.Errorf("%s: %s is not one of %s", at, show(v), show(s.Enum))
 		}
 	}
 	return nil
@@ -321,9 +379,14 @@ func show(v any) string {
 	return string(b)
 }
 
-// depth is how far into the value an error points: body.a[0].b is 3.
+// depth is how far into the value an error points: body.a[0].b is 3; an
+// error on an object's "type" says the alternative was not meant, and is
+// the shallowest.
 func depth(err error) int {
 	at, _, _ := strings.Cut(err.Error(), ": ")
+	if strings.HasSuffix(at, ".type") {
+		return -1
+	}
 	return strings.Count(at, ".") + strings.Count(at, "[")
 }
 
