@@ -151,7 +151,9 @@ func (c *Client) Warn(ctx context.Context, ev bot.Event, text string) error {
 
 // Timeout mutes the author: restrictChatMember with no right to send anything
 // until now+d. A banned member is left banned (errBannedMute): the
-// restrictions would replace the ban, and they could join again.
+// restrictions would replace the ban, and they could join again. A member
+// muted until later keeps that mute, nothing asked of Telegram, unless a
+// person asked for this one (bot.ByHand), which replaces it.
 func (c *Client) Timeout(ctx context.Context, ev bot.Event, d time.Duration) error {
 	t, err := authorTarget(bot.ActTimeout, ev)
 	if err != nil {
@@ -160,10 +162,22 @@ func (c *Client) Timeout(ctx context.Context, ev bot.Event, d time.Duration) err
 	if t.user < 0 {
 		return &bot.ActionError{Op: bot.ActTimeout, Err: errors.New("telegram: a chat writing as itself cannot be muted, only banned")}
 	}
-	if banned, err := c.banned(ctx, bot.ActTimeout, t.chat, t.user); err != nil {
+	now, err := c.chatMember(ctx, bot.ActTimeout, t.chat, t.user)
+	if err != nil {
 		return err
-	} else if banned {
+	}
+	if now.Status == "kicked" {
 		return &bot.ActionError{Op: bot.ActTimeout, Err: errBannedMute}
+	}
+	until := untilDate(d)
+	if now.mutedUntil(until) && !bot.ByHand(ctx) {
+		// A restriction's end is whatever the last call says: a raider's
+		// timeout(10m) for a flood after the timeout(7d) for a scam would
+		// cut the week short. The member stays muted at least as asked;
+		// a person's mute (a CM's milder decision, /mute) replaces it.
+		c.log.Info("member already muted for longer: mute kept", "chat", t.chat, "user", t.user,
+			"until", now.Until, "asked", bot.FormatDuration(d))
+		return nil
 	}
 	params := tgbotapi.Params{
 		"chat_id":                          itoa(t.chat),
@@ -171,11 +185,21 @@ func (c *Client) Timeout(ctx context.Context, ev bot.Event, d time.Duration) err
 		"permissions":                      jsonParam(mutedPermissions),
 		"use_independent_chat_permissions": "true",
 	}
-	if until := untilDate(d); until != 0 {
+	if until != 0 {
 		params["until_date"] = itoa(until)
 	}
 	_, err = c.call(ctx, bot.ActTimeout, "restrictChatMember", params)
 	return err
+}
+
+// mutedUntil reports whether m, as getChatMember described them, may not
+// send messages until until (a Unix time, 0 for ever) or later: a restricted
+// member without can_send_messages whose restriction ends then or after.
+func (m member) mutedUntil(until int64) bool {
+	if m.Status != "restricted" || m.perms["can_send_messages"] {
+		return false
+	}
+	return m.Until == 0 || (until != 0 && m.Until >= until)
 }
 
 // Untimeout lifts a mute: restrictChatMember with every permission true, which
