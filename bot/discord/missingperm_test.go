@@ -59,10 +59,10 @@ func TestMissingPermissionNamed(t *testing.T) {
 			func(c *Client) error { return c.Ban(ctx, bobMsg, 0) }, "vigie lacks Ban Members in the server Gamers"},
 		{"reply without Send Messages", allPerms&^discordgo.PermissionSendMessages | discordgo.PermissionReadMessageHistory, nil,
 			func(c *Client) error { return c.Reply(ctx, bobMsg, "hi") }, "vigie lacks Send Messages in #general"},
-		{"reply without Read Message History", allPerms, nil,
+		{"reply without Read Message History", allPerms &^ discordgo.PermissionReadMessageHistory, nil,
 			func(c *Client) error { return c.Reply(ctx, bobMsg, "hi") }, "vigie lacks Read Message History in #general"},
 		// In a thread, sending is Send Messages in Threads.
-		{"reply in a thread without Send Messages in Threads", allPerms | discordgo.PermissionReadMessageHistory, nil,
+		{"reply in a thread without Send Messages in Threads", allPerms &^ discordgo.PermissionSendMessagesInThreads, nil,
 			func(c *Client) error { return c.Reply(ctx, inThread, "hi") }, "vigie lacks Send Messages in Threads in #general"},
 		// A lockdown reads the guild and the channel, then edits them.
 		{"lockdown without Manage Server", allPerms, nil,

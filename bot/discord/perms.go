@@ -21,6 +21,8 @@ var needed = []struct {
 }{
 	{discordgo.PermissionViewChannel, "View Channels", "messages will not be seen"},
 	{discordgo.PermissionSendMessages, "Send Messages", "reply, warn and the desk will fail"},
+	{discordgo.PermissionReadMessageHistory, "Read Message History", "reply will fail"},
+	{discordgo.PermissionSendMessagesInThreads, "Send Messages in Threads", "reply and warn in threads will fail"},
 	{discordgo.PermissionManageMessages, "Manage Messages", "delete will fail"},
 	{discordgo.PermissionModerateMembers, "Moderate Members", "timeout will fail"},
 	{discordgo.PermissionKickMembers, "Kick Members", "kick will fail"},

@@ -228,7 +228,8 @@ func TestMissingPermissions(t *testing.T) {
 		{allPerms, nil},
 		{1 << 3, nil}, // Administrator
 		{allPerms &^ (1 << 13), []string{"Manage Messages"}},
-		{0, []string{"View Channels", "Send Messages", "Manage Messages", "Moderate Members", "Kick Members", "Ban Members", "Manage Roles"}},
+		{allPerms &^ (1 << 38), []string{"Send Messages in Threads"}},
+		{0, []string{"View Channels", "Send Messages", "Read Message History", "Send Messages in Threads", "Manage Messages", "Moderate Members", "Kick Members", "Ban Members", "Manage Roles"}},
 	}
 	for _, tt := range tests {
 		got, _ := missingPermissions(tt.perms)
