@@ -281,10 +281,18 @@ func (f *Fallback) Ping(ctx context.Context) error { return f.primary.Ping(ctx) 
 // process that judges no events (one standing by behind a load balancer)
 // learns of an outage from its health checks too, says so in
 // vigie_store_degraded, and answers the next checks at once.
+//
+// A ping not answered within EventTimeout while Redis answered the shared
+// pipelines meanwhile is no outage: this process was late to read the
+// ping's answer (CPU load), not Redis to give it.
 func (f *Fallback) Probe(ctx context.Context) error {
+	asked := time.Now()
 	bctx, cancel := f.bounded(ctx)
 	err := f.late(ctx, bctx, f.primary.Ping(bctx))
 	cancel()
+	if err != nil && ctx.Err() == nil && errors.Is(bctx.Err(), context.DeadlineExceeded) && f.primary.answeredSince(asked) {
+		return nil
+	}
 	f.outage(ctx, err)
 	return err
 }
@@ -399,11 +407,36 @@ func (f *Fallback) bounded(ctx context.Context) (context.Context, context.Cancel
 	return context.WithTimeout(ctx, f.opts.EventTimeout)
 }
 
+// patient is bounded for the calls that go in the shared pipelines (the
+// observation, the cases): they are given up on once Redis answered neither
+// the pipeline ahead of them nor a ping for EventTimeout (see withPatience),
+// not once EventTimeout passed since the event queued them. Under CPU load
+// the time spent in the queue behind pipelines that Redis answered, or the
+// flusher's wait for the CPU, took a second now and then: Redis answered in
+// a millisecond, and vigie switched to its memory, counters from zero,
+// /-/ready 503 and the audit buffered, for a second or two each time. The
+// deadline, backstop times EventTimeout, bounds a wait that never reaches
+// Redis (a flusher that does not run at all).
+func (f *Fallback) patient(ctx context.Context) (context.Context, context.CancelFunc) {
+	if f.primary.b == nil {
+		return f.bounded(ctx)
+	}
+	ctx, cancel := context.WithTimeout(ctx, backstop*f.opts.EventTimeout)
+	return withPatience(ctx, f.opts.EventTimeout), cancel
+}
+
+// backstop is how many EventTimeouts a patient call waits at most.
+const backstop = 5
+
 // late says that a call cut by its EventTimeout (bctx), while its caller
 // (ctx) still waits, ran out of time on Redis: outage takes it for one.
 func (f *Fallback) late(ctx, bctx context.Context, err error) error {
 	if err != nil && ctx.Err() == nil && errors.Is(bctx.Err(), context.DeadlineExceeded) {
-		return fmt.Errorf("redis did not answer within %s: %w", f.opts.EventTimeout, err)
+		d := f.opts.EventTimeout
+		if _, patient := bctx.Value(patienceKey{}).(time.Duration); patient {
+			d = backstop * d
+		}
+		return fmt.Errorf("redis did not answer within %s: %w", d, err)
 	}
 	return err
 }
@@ -434,7 +467,7 @@ func (f *Fallback) outage(ctx context.Context, err error) bool {
 // Observe counts in Redis, or in memory while it is away.
 func (f *Fallback) Observe(ctx context.Context, o store.Observation) (store.Result, error) {
 	if !f.degraded.Load() {
-		bctx, cancel := f.bounded(ctx)
+		bctx, cancel := f.patient(ctx)
 		res, err := f.primary.Observe(bctx, o)
 		err = f.late(ctx, bctx, err)
 		cancel()
@@ -521,7 +554,7 @@ func (f *Fallback) Audit(ctx context.Context, since time.Time) ([]store.AuditEnt
 // OpenCase opens in Redis, or in memory with an l- id until Redis returns.
 func (f *Fallback) OpenCase(ctx context.Context, c store.Case) (store.Case, error) {
 	if !f.degraded.Load() {
-		bctx, cancel := f.bounded(ctx)
+		bctx, cancel := f.patient(ctx)
 		out, err := f.primary.OpenCase(bctx, c)
 		err = f.late(ctx, bctx, err)
 		cancel()
@@ -917,7 +950,11 @@ func (f *Fallback) retryOnce() {
 			f.log.Error("panic recovered", "where", "redis write-back", "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
 		}
 	}()
-	ctx, cancel := context.WithTimeout(context.Background(), f.opts.RetryEvery)
+	// Given a patient call's time, not RetryEvery's: under CPU load a ping
+	// answered in a millisecond can be read a second later, and with a
+	// second for the ping and the write both, a busy vigie stayed on its
+	// memory, buffering and dropping, long after Redis was back.
+	ctx, cancel := context.WithTimeout(context.Background(), max(f.opts.RetryEvery, 3*f.opts.EventTimeout))
 	err := f.primary.Ping(ctx)
 	if err == nil {
 		// A full Redis (OOM), a replica (READONLY) answers a ping: with
