@@ -73,7 +73,10 @@ type Fallback struct {
 
 	degraded atomic.Bool
 	dropped  atomic.Int64
-	flushed  atomic.Int64
+	// droppedBy splits dropped by kind, for the log (dropAudit, dropDone,
+	// dropCase).
+	droppedBy [3]atomic.Int64
+	flushed   atomic.Int64
 	// marked: the data marker was seen or set in Redis; dataLost counts
 	// the times it was found gone since (Redis lost its data).
 	marked   bool
@@ -112,7 +115,7 @@ type Fallback struct {
 	sentMu   sync.Mutex
 	sent     map[string]struct{}
 	sentLost bool
-	banWrite  sync.Mutex
+	banWrite sync.Mutex
 
 	// spool keeps on disk what waits (nil: none); alias names the local ids
 	// that cases taken back from it had in the process before (their
@@ -238,6 +241,19 @@ func (f *Fallback) Degraded() bool { return f.degraded.Load() }
 // DataLost returns how many times this Fallback found that Redis had lost its
 // data.
 func (f *Fallback) DataLost() int64 { return f.dataLost.Load() }
+
+// The kinds of what is dropped (droppedBy).
+const (
+	dropAudit = iota
+	dropDone
+	dropCase
+)
+
+// drop counts n of a kind dropped.
+func (f *Fallback) drop(kind int, n int64) {
+	f.dropped.Add(n)
+	f.droppedBy[kind].Add(n)
+}
 
 // Dropped returns how many audit entries and cases were not kept for Redis
 // because the buffer was full.
@@ -518,7 +534,7 @@ func (f *Fallback) bufferAudit(ctx context.Context, e store.AuditEntry) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.nAudit >= f.opts.MaxAudit {
-		f.dropped.Add(1)
+		f.drop(dropAudit, 1)
 		return
 	}
 	f.queue = append(f.queue, queued{audit: &e, key: key})
@@ -577,7 +593,7 @@ func (f *Fallback) OpenCase(ctx context.Context, c store.Case) (store.Case, erro
 	f.mu.Lock()
 	if f.nCases >= f.opts.MaxCases {
 		f.mu.Unlock()
-		f.dropped.Add(1)
+		f.drop(dropCase, 1)
 		return store.Case{}, fmt.Errorf("case for %s: %d waiting for redis: %w", c.Event.Key(), f.opts.MaxCases, store.ErrCaseCap)
 	}
 	f.nCases++
@@ -915,7 +931,7 @@ func (f *Fallback) bufferDone(ctx context.Context, key string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.nAudit >= f.opts.MaxAudit {
-		f.dropped.Add(1)
+		f.drop(dropDone, 1)
 		return
 	}
 	skey := f.spool.next("d")
@@ -1040,7 +1056,9 @@ func (f *Fallback) flush(ctx context.Context) {
 			back := f.degraded.Swap(false)
 			f.mu.Unlock()
 			if back {
-				f.log.Info("redis is back: counting there again", "written", f.flushed.Load(), "dropped", f.dropped.Load())
+				f.log.Info("redis is back: counting there again", "written", f.flushed.Load(), "dropped", f.dropped.Load(),
+					"dropped_audit", f.droppedBy[dropAudit].Load(), "dropped_journal", f.droppedBy[dropDone].Load(),
+					"dropped_cases", f.droppedBy[dropCase].Load())
 			}
 			return
 		}
@@ -1115,13 +1133,13 @@ func (f *Fallback) writeBatch(ctx context.Context, batch []queued, lost *writeLo
 	}
 	// settled marks the entries at idx done, after err; it reports whether
 	// the batch goes on.
-	settled := func(idx []int, err error) bool {
+	settled := func(kind int, idx []int, err error) bool {
 		if ctx.Err() != nil || unavailable(err) {
 			return false
 		}
 		if err != nil {
 			lost.add(len(idx), err)
-			f.dropped.Add(int64(len(idx)))
+			f.drop(kind, int64(len(idx)))
 		} else {
 			f.flushed.Add(int64(len(idx)))
 		}
@@ -1141,7 +1159,7 @@ func (f *Fallback) writeBatch(ctx context.Context, batch []queued, lost *writeLo
 		for j, i := range audits {
 			entries[j] = *batch[i].audit
 		}
-		if err := f.primary.appendAudits(ctx, entries); !settled(audits, err) {
+		if err := f.primary.appendAudits(ctx, entries); !settled(dropAudit, audits, err) {
 			return stopped(err)
 		}
 	}
@@ -1151,7 +1169,7 @@ func (f *Fallback) writeBatch(ctx context.Context, batch []queued, lost *writeLo
 			keys[j] = batch[i].done
 		}
 		// Waited for: a write-back is done once Redis said so.
-		if err := f.primary.done(ctx, keys...); !settled(dones, err) {
+		if err := f.primary.done(ctx, keys...); !settled(dropDone, dones, err) {
 			return stopped(err)
 		}
 	}
@@ -1166,7 +1184,7 @@ func (f *Fallback) writeBatch(ctx context.Context, batch []queued, lost *writeLo
 		}
 		for _, i := range cases {
 			err := f.write(ctx, batch[i])
-			if !settled([]int{i}, err) {
+			if !settled(dropCase, []int{i}, err) {
 				return stopped(err)
 			}
 			if err != nil { // refused by Redis, dropped
