@@ -384,9 +384,15 @@ func TestFallbackWritesBackInFewRoundTrips(t *testing.T) {
 	}
 	f := redis.NewFallback(primary, redis.FallbackOptions{RetryEvery: 20 * time.Millisecond})
 	defer f.Close()
-	srv.Stop()
 	ctx := context.Background()
 	const events = 100
+	// Journaled before the outage: their removals wait for Redis.
+	for i := range events {
+		if err := f.Begin(ctx, store.JournalEntry{Key: fmt.Sprint("j-", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	srv.Stop()
 	for i := range events {
 		if err := f.AppendAudit(ctx, store.AuditEntry{Mode: fmt.Sprint(i)}); err != nil {
 			t.Fatal(err)
