@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"runtime"
+	"runtime/metrics"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -43,10 +46,14 @@ type batcher struct {
 	launch chan struct{}
 	// answered is when Redis last answered a pipeline (Unix ns).
 	answered atomic.Int64
-	wake     chan struct{}
-	stop     chan struct{}
-	done     chan struct{}
-	once     sync.Once
+	// silent, when set, is told when a stall that cut callers is
+	// confirmed (Redis answered nothing for twice their patience, or the
+	// ping failed), or ended without (confirmed false, err nil).
+	silent func(err error, confirmed bool)
+	wake   chan struct{}
+	stop   chan struct{}
+	done   chan struct{}
+	once   sync.Once
 }
 
 type scriptSlot struct {
@@ -149,6 +156,10 @@ type SilentError struct {
 	// went unanswered for longer (three times the patience).
 	Pinged bool
 	Err    error // the ping's, when it failed
+	// Confirmed: Redis is away for sure (the ping failed, or answered
+	// while the pipeline did not); else the batcher's silent is told
+	// later whether it was.
+	Confirmed bool
 }
 
 func (e *SilentError) Error() string {
@@ -250,10 +261,12 @@ func (b *batcher) watch(fl *flight, patience time.Duration) {
 		return
 	case <-t.C:
 	}
+	waits := newRunWaits()
 	for round := time.Duration(1); ; round++ {
 		pinged := make(chan error, 1)
 		go func() {
-			ctx, cancel := context.WithTimeout(b.ctx, patience)
+			// Waited for until the stall is confirmed or not (below).
+			ctx, cancel := context.WithTimeout(b.ctx, 2*patience)
 			pinged <- b.c.Ping(ctx).Err()
 			cancel()
 		}()
@@ -266,18 +279,90 @@ func (b *batcher) watch(fl *flight, patience time.Duration) {
 		select {
 		case err := <-pinged:
 			if err != nil {
-				fl.err = &SilentError{Patience: patience, Err: err}
+				fl.err = &SilentError{Patience: patience, Err: err, Confirmed: true}
 			} else if round >= 3 {
-				fl.err = &SilentError{Patience: patience, Pinged: true}
+				fl.err = &SilentError{Patience: patience, Pinged: true, Confirmed: true}
 			} else {
 				continue
 			}
+			close(fl.stalled)
+			b.tell(fl.err, true)
+			return
 		default:
-			fl.err = &SilentError{Patience: patience}
+			if round < 3 && waits.longest() >= patience/4 {
+				// Goroutines of this process waited a quarter of
+				// the patience for the CPU meanwhile: the answers
+				// may be here, unread. Not taken for silence yet.
+				continue
+			}
 		}
+		// Neither answered: the callers are cut, and Redis is taken for
+		// away only if it answers nothing for another patience. A Redis
+		// that stalls a second (a fork, an fsync on a busy disk, a
+		// process the machine serves late) and answers then is not.
+		fl.err = &SilentError{Patience: patience}
 		close(fl.stalled)
+		t.Reset(time.Until(fl.sent.Add((round + 1) * patience)))
+		select {
+		case <-fl.done:
+			b.tell(nil, false)
+		case err := <-pinged:
+			if err != nil {
+				b.tell(&SilentError{Patience: patience, Err: err, Confirmed: true}, true)
+			} else {
+				b.tell(nil, false)
+			}
+		case <-t.C:
+			b.tell(&SilentError{Patience: patience + patience, Confirmed: true}, true)
+		}
 		return
 	}
+}
+
+func (b *batcher) tell(err error, confirmed bool) {
+	if b.silent != nil {
+		b.silent(err, confirmed)
+	}
+}
+
+// runWaits reads how long this process's goroutines waited for the CPU once
+// they could run (the Go runtime's /sched/latencies:seconds), since it was
+// made: a process starved of CPU reads Redis's answers late, which a timer
+// alone takes for a Redis that does not answer.
+type runWaits struct {
+	sample []metrics.Sample
+	before []uint64
+}
+
+const schedLatencies = "/sched/latencies:seconds"
+
+func newRunWaits() *runWaits {
+	w := &runWaits{sample: []metrics.Sample{{Name: schedLatencies}}}
+	metrics.Read(w.sample)
+	if w.sample[0].Value.Kind() == metrics.KindFloat64Histogram {
+		w.before = slices.Clone(w.sample[0].Value.Float64Histogram().Counts)
+	}
+	return w
+}
+
+// longest is the lower bound of the longest wait for the CPU since w was
+// made (0 if none, or if the runtime does not say).
+func (w *runWaits) longest() time.Duration {
+	metrics.Read(w.sample)
+	if w.before == nil || w.sample[0].Value.Kind() != metrics.KindFloat64Histogram {
+		return 0
+	}
+	h := w.sample[0].Value.Float64Histogram()
+	for i := len(h.Counts) - 1; i >= 0; i-- {
+		if i < len(w.before) && h.Counts[i] > w.before[i] {
+			lo := h.Buckets[i]
+			if math.IsInf(lo, 0) {
+				return 0
+			}
+			return time.Duration(lo * float64(time.Second))
+		}
+	}
+	return 0
 }
 
 // push queues calls for the next pipeline.

@@ -73,6 +73,8 @@ type Fallback struct {
 
 	degraded atomic.Bool
 	dropped  atomic.Int64
+	// stallLogged is when silent last logged a stall (Unix ns).
+	stallLogged atomic.Int64
 	// droppedBy splits dropped by kind, for the log (dropAudit, dropDone,
 	// dropCase).
 	droppedBy [3]atomic.Int64
@@ -196,6 +198,9 @@ func NewFallback(primary *Store, opts FallbackOptions) *Fallback {
 	}
 	f.ctx, f.cancel = context.WithCancel(context.Background())
 	primary.lost = f.takeOver
+	if primary.b != nil {
+		primary.b.silent = f.silent
+	}
 	f.takeBack(f.spool.take())
 	f.spool.start()
 	go f.retry()
@@ -464,6 +469,30 @@ func (f *Fallback) late(ctx, bctx context.Context, err error) error {
 	return err
 }
 
+// stalled says that err cut a call on a Redis that answered nothing for
+// EventTimeout, not yet taken for away: the call's event is judged from
+// memory, and the switch waits for silent.
+func stalled(err error) bool {
+	var se *SilentError
+	return errors.As(err, &se) && !se.Confirmed
+}
+
+// silent is told by the shared pipelines whether a stall that cut events
+// (stalled) was an outage: Redis answered nothing for twice EventTimeout,
+// or refused the ping. Such a stall switches over as a refused call does;
+// one that ended sooner is logged, once a minute at most.
+func (f *Fallback) silent(err error, confirmed bool) {
+	if confirmed {
+		f.outage(context.Background(), err)
+		return
+	}
+	now := time.Now().UnixNano()
+	if last := f.stallLogged.Load(); now-last >= int64(time.Minute) && f.stallLogged.CompareAndSwap(last, now) {
+		f.log.Warn("redis answered late: the events of that second were judged from memory, not taken for an outage",
+			"event_timeout", f.opts.EventTimeout)
+	}
+}
+
 // outage reports whether err means Redis is away, and if so switches over.
 func (f *Fallback) outage(ctx context.Context, err error) bool {
 	if ctx.Err() != nil || !unavailable(err) {
@@ -494,7 +523,7 @@ func (f *Fallback) Observe(ctx context.Context, o store.Observation) (store.Resu
 		res, err := f.primary.Observe(bctx, o)
 		err = f.late(ctx, bctx, err)
 		cancel()
-		if !f.outage(ctx, err) {
+		if !stalled(err) && !f.outage(ctx, err) {
 			return res, err
 		}
 	}
@@ -581,7 +610,7 @@ func (f *Fallback) OpenCase(ctx context.Context, c store.Case) (store.Case, erro
 		out, err := f.primary.OpenCase(bctx, c)
 		err = f.late(ctx, bctx, err)
 		cancel()
-		if !f.outage(ctx, err) {
+		if !stalled(err) && !f.outage(ctx, err) {
 			return out, err
 		}
 	}

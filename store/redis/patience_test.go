@@ -2,7 +2,9 @@ package redis_test
 
 import (
 	"context"
+	"log/slog"
 	"net"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -19,9 +21,12 @@ import (
 // would: for hold, and until a ping went through on another connection
 // (Redis answers), if one comes within hold.
 type slowPipes struct {
-	mu     sync.Mutex
-	armed  bool
-	hold   time.Duration
+	mu    sync.Mutex
+	armed bool
+	hold  time.Duration
+	// until, when set, holds the pings as well until then: Redis answers
+	// nothing.
+	until  time.Time
 	pinged chan struct{} // closed by the first ping while armed
 	held   chan struct{} // closed when a held pipeline leaves
 }
@@ -30,6 +35,12 @@ func (h *slowPipes) DialHook(next goredis.DialHook) goredis.DialHook { return ne
 
 func (h *slowPipes) ProcessHook(next goredis.ProcessHook) goredis.ProcessHook {
 	return func(ctx context.Context, cmd goredis.Cmder) error {
+		h.mu.Lock()
+		until := h.until
+		h.mu.Unlock()
+		if cmd.Name() == "ping" {
+			time.Sleep(time.Until(until))
+		}
 		err := next(ctx, cmd)
 		if cmd.Name() == "ping" && err == nil {
 			h.mu.Lock()
@@ -64,6 +75,12 @@ func (h *slowPipes) ProcessPipelineHook(next goredis.ProcessPipelineHook) goredi
 		if armed {
 			close(held)
 			left := time.Now()
+			h.mu.Lock()
+			stall := !h.until.IsZero()
+			if stall {
+				h.until = left.Add(hold)
+			}
+			h.mu.Unlock()
 			select {
 			case <-pinged:
 			case <-time.After(hold):
@@ -74,10 +91,13 @@ func (h *slowPipes) ProcessPipelineHook(next goredis.ProcessPipelineHook) goredi
 	}
 }
 
-func (h *slowPipes) arm(hold time.Duration) (held <-chan struct{}) {
+func (h *slowPipes) arm(hold time.Duration, stall bool) (held <-chan struct{}) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.armed, h.hold = true, hold
+	if stall {
+		h.until = time.Now().Add(time.Hour) // set when the pipeline leaves
+	}
 	h.pinged, h.held = make(chan struct{}), make(chan struct{})
 	return h.held
 }
@@ -125,7 +145,7 @@ func TestFallbackSlowNotFrozen(t *testing.T) {
 			}
 
 			// Held for twice the patience, and answered then.
-			held := hook.arm(2 * patience)
+			held := hook.arm(2*patience, false)
 			if tt.behind {
 				e := newEvent("m-0", "u-0")
 				if err := f.AppendAudit(ctx, store.AuditEntry{At: at, Event: e, Mode: "enforce"}); err != nil {
@@ -146,3 +166,64 @@ func TestFallbackSlowNotFrozen(t *testing.T) {
 		})
 	}
 }
+
+// TestFallbackStallNotOutage: a Redis that answers nothing, neither the
+// pipeline nor a ping, for one and a half times the patience, then answers
+// (a fork, an fsync on a busy disk, a redis-server the machine serves late),
+// is not taken for away: the event cut at the patience is judged from
+// memory, and the store stays on Redis, logging that it answered late.
+// Before, the cut switched vigie to memory at once, /-/ready 503, until
+// the next ping and the write-back (one to seven seconds each time in a
+// long run under load).
+func TestFallbackStallNotOutage(t *testing.T) {
+	const patience = 400 * time.Millisecond
+	srv := redistest.Start(t)
+	hook := &slowPipes{}
+	c := goredis.NewClient(&goredis.Options{Addr: srv.Addr(), MaxRetries: -1, ContextTimeoutEnabled: true,
+		ReadTimeout: 5 * time.Second, Dialer: (&net.Dialer{}).DialContext})
+	c.AddHook(hook)
+	primary, err := redis.New(c, redis.WithPrefix(newPrefix()), redis.WithAutoPipeline())
+	if err != nil {
+		t.Fatal(err)
+	}
+	logged := make(chan struct{}, 1)
+	log := slog.New(handlerFunc(func(r slog.Record) {
+		if strings.HasPrefix(r.Message, "redis answered late") {
+			select {
+			case logged <- struct{}{}:
+			default:
+			}
+		}
+	}))
+	f := redis.NewFallback(primary, redis.FallbackOptions{EventTimeout: patience, RetryEvery: 50 * time.Millisecond, Logger: log})
+	t.Cleanup(func() { f.Close(); c.Close() })
+	ctx := context.Background()
+	at := time.Unix(1_800_000_000, 0)
+	if _, err := f.Observe(ctx, store.Observation{At: at, Platform: "discord", Space: "g", Author: "u-1", EventID: "m-1"}); err != nil {
+		t.Fatal(err)
+	}
+	hook.arm(patience+patience/2, true)
+	if _, err := f.Observe(ctx, store.Observation{At: at, Platform: "discord", Space: "g", Author: "u-1", EventID: "m-2",
+		Counters: []store.CounterOp{{Name: "msgs", Key: "u-1", Window: time.Hour, Incr: true}}}); err != nil {
+		t.Fatalf("with Redis stalled: %v, want an answer from memory", err)
+	}
+	waitFor(t, "the stall's end, or the outage", func() bool {
+		select {
+		case <-logged:
+			return true
+		default:
+			return f.Degraded()
+		}
+	})
+	if f.Degraded() {
+		t.Errorf("degraded after a stall of %s that ended: %s", patience+patience/2, f.Problem())
+	}
+}
+
+// handlerFunc is a slog.Handler that hands each record to a function.
+type handlerFunc func(slog.Record)
+
+func (h handlerFunc) Enabled(context.Context, slog.Level) bool      { return true }
+func (h handlerFunc) Handle(_ context.Context, r slog.Record) error { h(r); return nil }
+func (h handlerFunc) WithAttrs([]slog.Attr) slog.Handler            { return h }
+func (h handlerFunc) WithGroup(string) slog.Handler                 { return h }
