@@ -318,11 +318,18 @@ func (f *Fallback) Probe(ctx context.Context) error {
 	bctx, cancel := f.bounded(ctx)
 	err := f.late(ctx, bctx, f.primary.Ping(bctx))
 	cancel()
-	if err != nil && ctx.Err() == nil && errors.Is(bctx.Err(), context.DeadlineExceeded) && f.primary.answeredSince(asked) {
+	if f.readLate(ctx, bctx, err, asked) {
 		return nil
 	}
 	f.outage(ctx, err)
 	return err
+}
+
+// readLate says that a call asked at asked and cut by its EventTimeout
+// (bctx) on a connection of its own was read late rather than not answered:
+// Redis answered the shared pipelines since it was asked.
+func (f *Fallback) readLate(ctx, bctx context.Context, err error, asked time.Time) bool {
+	return err != nil && ctx.Err() == nil && errors.Is(bctx.Err(), context.DeadlineExceeded) && f.primary.answeredSince(asked)
 }
 
 // Register adds vigie_store_degraded, vigie_store_buffered (what Buffered

@@ -227,3 +227,85 @@ func (h handlerFunc) Enabled(context.Context, slog.Level) bool      { return tru
 func (h handlerFunc) Handle(_ context.Context, r slog.Record) error { h(r); return nil }
 func (h handlerFunc) WithAttrs([]slog.Attr) slog.Handler            { return h }
 func (h handlerFunc) WithGroup(string) slog.Handler                 { return h }
+
+// heldCalls holds the commands sent on their own (not in a pipeline) whose
+// name is held, until release is closed.
+type heldCalls struct {
+	held    string
+	release chan struct{}
+	seen    chan struct{}
+	once    sync.Once
+}
+
+func (h *heldCalls) DialHook(next goredis.DialHook) goredis.DialHook { return next }
+
+func (h *heldCalls) ProcessHook(next goredis.ProcessHook) goredis.ProcessHook {
+	return func(ctx context.Context, cmd goredis.Cmder) error {
+		if cmd.Name() == h.held {
+			h.once.Do(func() { close(h.seen) })
+			<-h.release
+		}
+		return next(ctx, cmd)
+	}
+}
+
+func (h *heldCalls) ProcessPipelineHook(next goredis.ProcessPipelineHook) goredis.ProcessPipelineHook {
+	return next
+}
+
+// TestFallbackReadLate: a call sent on a connection of its own, /-/ready's
+// ping or the Telegram poller's offset, that is not answered within the
+// patience while Redis answers the shared pipelines meanwhile, was read
+// late (a process under CPU load), and is not taken for an outage. Before,
+// it switched vigie to memory, /-/ready 503.
+func TestFallbackReadLate(t *testing.T) {
+	const patience = 300 * time.Millisecond
+	for _, tt := range []struct {
+		name string
+		held string
+		call func(ctx context.Context, f *redis.Fallback, l store.Lease) error
+	}{
+		{"ready's ping", "ping", func(ctx context.Context, f *redis.Fallback, _ store.Lease) error { return f.Probe(ctx) }},
+		{"the poller's offset", "evalsha", func(ctx context.Context, f *redis.Fallback, l store.Lease) error {
+			_, err := f.AdvanceFenced(ctx, l, "offset", 7)
+			return err
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := redistest.Start(t)
+			hook := &heldCalls{held: tt.held, release: make(chan struct{}), seen: make(chan struct{})}
+			c := goredis.NewClient(&goredis.Options{Addr: srv.Addr(), MaxRetries: -1, ContextTimeoutEnabled: true,
+				Dialer: (&net.Dialer{}).DialContext})
+			primary, err := redis.New(c, redis.WithPrefix(newPrefix()), redis.WithAutoPipeline())
+			if err != nil {
+				t.Fatal(err)
+			}
+			f := redis.NewFallback(primary, redis.FallbackOptions{EventTimeout: patience, RetryEvery: time.Hour})
+			t.Cleanup(func() { f.Close(); c.Close() })
+			ctx := context.Background()
+			// The poller's lease, and the fence's script loaded, as in a
+			// running vigie.
+			l, ok, err := f.AcquireLease(ctx, "telegram-poller", "me", time.Minute)
+			if err != nil || !ok {
+				t.Fatalf("lease: %v %v", ok, err)
+			}
+			if _, err := f.AdvanceFenced(ctx, l, "offset", 1); err != nil {
+				t.Fatal(err)
+			}
+			c.AddHook(hook)
+			done := make(chan error, 1)
+			go func() { done <- tt.call(ctx, f, l) }()
+			<-hook.seen
+			// Redis answers an event's observation meanwhile.
+			if _, err := f.Observe(ctx, store.Observation{At: time.Unix(1_800_000_000, 0), Platform: "discord", Space: "g", Author: "u-1", EventID: "m-1"}); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(patience + patience/2)
+			close(hook.release)
+			<-done
+			if f.Degraded() {
+				t.Errorf("degraded after %s read late while Redis answered: %s", tt.name, f.Problem())
+			}
+		})
+	}
+}
