@@ -26,7 +26,8 @@ import (
 )
 
 // TestLongRun runs `vigie run` on a redis-server and a fake Telegram desk
-// for VIGIE_LONGRUN (a duration, 16m by default in `make longrun`) under
+// for VIGIE_LONGRUN (a duration, 16m by default in `make longrun`, 7m at
+// least: the failures come closer in a run shorter than 13m) under
 // vigie-load's steady stream, while the parts around it fail and come back:
 // redis-server stopped for 30 s (twice), frozen (SIGSTOP) for 30 s, the
 // desk's Bot API answering 500 then 429 for a minute each. Every minute it
@@ -40,9 +41,13 @@ func TestLongRun(t *testing.T) {
 		t.Skip("VIGIE_LONGRUN=DURATION runs it (make longrun)")
 	}
 	total, err := time.ParseDuration(spec)
-	if err != nil || total < 13*time.Minute {
-		t.Fatalf("VIGIE_LONGRUN=%q: want a duration of 13m or more (the failures take the first 12 minutes)", spec)
+	if err != nil || total < 7*time.Minute {
+		t.Fatalf("VIGIE_LONGRUN=%q: want a duration of 7m or more (five failures, a minute at most each, and a quiet minute after them)", spec)
 	}
+	// The failures start every slot: every 2 minutes in a run of 13 minutes
+	// or more, closer in a shorter one (every 72 s in 8 minutes), each as
+	// long as in the long run, so that what an outage costs is the same.
+	slot := min(2*time.Minute, (total-2*time.Minute)/5)
 	rate := envOr("VIGIE_LONGRUN_RATE", "300")
 	authors := envOr("VIGIE_LONGRUN_AUTHORS", "100000")
 	out := os.Getenv("VIGIE_LONGRUN_DIR")
@@ -197,16 +202,16 @@ func TestLongRun(t *testing.T) {
 		}
 	}
 	steps := []step{
-		{2 * time.Minute, "redis-server stopped", srv.Stop},
-		{2*time.Minute + 30*time.Second, "redis-server started", srv.Restart},
-		{4 * time.Minute, "desk answers 500", deskTrouble(500, `{"ok":false,"error_code":500,"description":"Internal Server Error"}`)},
-		{5 * time.Minute, "desk answers again", func() { tg.SetTrouble(nil) }},
-		{6 * time.Minute, "redis-server stopped", srv.Stop},
-		{6*time.Minute + 30*time.Second, "redis-server started", srv.Restart},
-		{8 * time.Minute, "redis-server frozen", srv.Freeze},
-		{8*time.Minute + 30*time.Second, "redis-server thawed", srv.Thaw},
-		{10 * time.Minute, "desk answers 429", deskTrouble(429, `{"ok":false,"error_code":429,"description":"Too Many Requests: retry after 5","parameters":{"retry_after":5}}`)},
-		{11 * time.Minute, "desk answers again", func() { tg.SetTrouble(nil) }},
+		{slot, "redis-server stopped", srv.Stop},
+		{slot + 30*time.Second, "redis-server started", srv.Restart},
+		{2 * slot, "desk answers 500", deskTrouble(500, `{"ok":false,"error_code":500,"description":"Internal Server Error"}`)},
+		{2*slot + time.Minute, "desk answers again", func() { tg.SetTrouble(nil) }},
+		{3 * slot, "redis-server stopped", srv.Stop},
+		{3*slot + 30*time.Second, "redis-server started", srv.Restart},
+		{4 * slot, "redis-server frozen", srv.Freeze},
+		{4*slot + 30*time.Second, "redis-server thawed", srv.Thaw},
+		{5 * slot, "desk answers 429", deskTrouble(429, `{"ok":false,"error_code":429,"description":"Too Many Requests: retry after 5","parameters":{"retry_after":5}}`)},
+		{5*slot + time.Minute, "desk answers again", func() { tg.SetTrouble(nil) }},
 	}
 	stepsDone := make(chan struct{})
 	go func() {

@@ -3,8 +3,14 @@ package redis
 import (
 	"context"
 	"errors"
+	"fmt"
+	"math"
 	"runtime"
+	"runtime/metrics"
+	"slices"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	goredis "github.com/redis/go-redis/v9"
 )
@@ -34,10 +40,20 @@ type batcher struct {
 	queue []*call
 	spare []*call // the last batch's slice, reused
 	busy  bool    // a pipeline is on the wire
-	wake  chan struct{}
-	stop  chan struct{}
-	done  chan struct{}
-	once  sync.Once
+	// cur is the pipeline on the wire (nil between two), launch is closed
+	// when the next one leaves.
+	cur    *flight
+	launch chan struct{}
+	// answered is when Redis last answered a pipeline (Unix ns).
+	answered atomic.Int64
+	// silent, when set, is told when a stall that cut callers is
+	// confirmed (Redis answered nothing for twice their patience, or the
+	// ping failed), or ended without (confirmed false, err nil).
+	silent func(err error, confirmed bool)
+	wake   chan struct{}
+	stop   chan struct{}
+	done   chan struct{}
+	once   sync.Once
 }
 
 type scriptSlot struct {
@@ -96,26 +112,257 @@ func entryBuf(n int) *[]byte {
 const maxPooledBuf = 64 << 10
 
 func newBatcher(c Client, cluster bool) *batcher {
-	b := &batcher{c: c, cluster: cluster, loaded: map[scriptSlot]bool{}, wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+	b := &batcher{c: c, cluster: cluster, loaded: map[scriptSlot]bool{}, wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
+		launch: make(chan struct{})}
 	b.ctx, b.cancel = context.WithCancel(context.Background())
 	go b.run()
 	return b
 }
 
+// flight is one pipeline on the wire.
+type flight struct {
+	sent time.Time
+	// done is closed once the pipeline is answered (or failed).
+	done chan struct{}
+	// stalled is closed when Redis answered neither the pipeline nor a ping
+	// within the patience of the first caller that asked (see watch); err
+	// then says so.
+	stalled chan struct{}
+	err     error
+	watched sync.Once
+}
+
+// patienceKey is the context key of a caller's patience (withPatience).
+type patienceKey struct{}
+
+// withPatience asks the shared pipelines to give up on Redis for ctx's calls
+// once it has answered nothing for d: d counts from when the pipeline that
+// carries a call, or the one ahead of it, left, and the pipeline must have
+// gone unanswered by a ping too (see watch). The time a call waits in the
+// queue while Redis answers the pipelines ahead of it, or while the flusher
+// waits for the CPU, does not count: under CPU load, an event whose call
+// waited a second there was taken for a frozen Redis, and switched vigie to
+// its memory while Redis answered in a millisecond.
+func withPatience(ctx context.Context, d time.Duration) context.Context {
+	return context.WithValue(ctx, patienceKey{}, d)
+}
+
+// SilentError is the answer of a call given up on because Redis answered
+// neither the pipeline ahead of it nor a ping within the caller's patience
+// (withPatience).
+type SilentError struct {
+	Patience time.Duration
+	// Pinged: a ping on another connection answered, though the pipeline
+	// went unanswered for longer (three times the patience).
+	Pinged bool
+	Err    error // the ping's, when it failed
+	// Confirmed: Redis is away for sure (the ping failed, or answered
+	// while the pipeline did not); else the batcher's silent is told
+	// later whether it was.
+	Confirmed bool
+}
+
+func (e *SilentError) Error() string {
+	if e.Pinged {
+		return fmt.Sprintf("redis did not answer a pipeline within %s, though it answered a ping", 3*e.Patience)
+	}
+	if e.Err != nil {
+		return fmt.Sprintf("redis did not answer within %s, nor a ping: %v", e.Patience, e.Err)
+	}
+	return fmt.Sprintf("redis did not answer within %s, nor a ping", e.Patience)
+}
+
 // do queues calls that are answered together, and waits for their pipeline
-// or ctx. Their answers are in their cmd.
+// or ctx, or, with a patience (withPatience), until Redis is silent for it.
+// Their answers are in their cmd.
 func (b *batcher) do(ctx context.Context, calls ...*call) error {
 	ready := make(chan struct{})
+	patience, _ := ctx.Value(patienceKey{}).(time.Duration)
+	var giveUp context.CancelFunc = func() {}
+	cctx := ctx
+	if patience > 0 {
+		// Given up on, the calls still queued are not sent.
+		cctx, giveUp = context.WithCancel(ctx)
+		defer giveUp()
+	}
 	for _, c := range calls {
-		c.ready, c.ctx = ready, ctx
+		c.ready, c.ctx = ready, cctx
 	}
 	b.push(calls...)
+	if patience <= 0 {
+		select {
+		case <-ready:
+			return nil
+		case <-ctx.Done():
+			return answered(ready, ctx.Err())
+		}
+	}
+	for {
+		b.mu.Lock()
+		fl, launch := b.cur, b.launch
+		b.mu.Unlock()
+		if fl == nil {
+			// Nothing on the wire: the calls leave with the next pipeline,
+			// as soon as the flusher runs. Redis is not waited for yet.
+			select {
+			case <-ready:
+				return nil
+			case <-ctx.Done():
+				return answered(ready, ctx.Err())
+			case <-launch:
+			}
+			continue
+		}
+		select {
+		case <-ready:
+			return nil
+		case <-ctx.Done():
+			return answered(ready, ctx.Err())
+		case <-fl.done:
+			// That one was ahead: the calls are in the next.
+		case <-b.stalled(fl, patience):
+			giveUp()
+			return answered(ready, fl.err)
+		}
+	}
+}
+
+// answered prefers the answer to err when both came: a caller that ran late
+// (a starved process) finds the answer and its deadline past at once.
+func answered(ready chan struct{}, err error) error {
 	select {
 	case <-ready:
 		return nil
-	case <-ctx.Done():
-		return ctx.Err()
+	default:
+		return err
 	}
+}
+
+// stalled returns a channel closed once Redis is found silent on fl for
+// patience (see watch).
+func (b *batcher) stalled(fl *flight, patience time.Duration) <-chan struct{} {
+	fl.watched.Do(func() { go b.watch(fl, patience) })
+	return fl.stalled
+}
+
+// watch tells a Redis that does not answer from a pipeline that is slow to
+// answer, or a flusher that is late to read it. A pipeline unanswered for a
+// quarter of the patience is followed by a ping on another connection: if by
+// the patience neither answered, Redis is silent (frozen, or cut from us).
+// If the ping answered, Redis runs: the pipeline is slow (a large one on a
+// busy Redis) or this process was late to read it, and it is waited for,
+// with a ping each patience, up to three patiences from when it left
+// (go-redis's default read timeout).
+func (b *batcher) watch(fl *flight, patience time.Duration) {
+	t := time.NewTimer(time.Until(fl.sent.Add(patience / 4)))
+	defer t.Stop()
+	select {
+	case <-fl.done:
+		return
+	case <-t.C:
+	}
+	waits := newRunWaits()
+	for round := time.Duration(1); ; round++ {
+		pinged := make(chan error, 1)
+		go func() {
+			// Waited for until the stall is confirmed or not (below).
+			ctx, cancel := context.WithTimeout(b.ctx, 2*patience)
+			pinged <- b.c.Ping(ctx).Err()
+			cancel()
+		}()
+		t.Reset(time.Until(fl.sent.Add(round * patience)))
+		select {
+		case <-fl.done:
+			return
+		case <-t.C:
+		}
+		select {
+		case err := <-pinged:
+			if err != nil {
+				fl.err = &SilentError{Patience: patience, Err: err, Confirmed: true}
+			} else if round >= 3 {
+				fl.err = &SilentError{Patience: patience, Pinged: true, Confirmed: true}
+			} else {
+				continue
+			}
+			close(fl.stalled)
+			b.tell(fl.err, true)
+			return
+		default:
+			if round < 3 && waits.longest() >= patience/4 {
+				// Goroutines of this process waited a quarter of
+				// the patience for the CPU meanwhile: the answers
+				// may be here, unread. Not taken for silence yet.
+				continue
+			}
+		}
+		// Neither answered: the callers are cut, and Redis is taken for
+		// away only if it answers nothing for another patience. A Redis
+		// that stalls a second (a fork, an fsync on a busy disk, a
+		// process the machine serves late) and answers then is not.
+		fl.err = &SilentError{Patience: patience}
+		close(fl.stalled)
+		t.Reset(time.Until(fl.sent.Add((round + 1) * patience)))
+		select {
+		case <-fl.done:
+			b.tell(nil, false)
+		case err := <-pinged:
+			if err != nil {
+				b.tell(&SilentError{Patience: patience, Err: err, Confirmed: true}, true)
+			} else {
+				b.tell(nil, false)
+			}
+		case <-t.C:
+			b.tell(&SilentError{Patience: patience + patience, Confirmed: true}, true)
+		}
+		return
+	}
+}
+
+func (b *batcher) tell(err error, confirmed bool) {
+	if b.silent != nil {
+		b.silent(err, confirmed)
+	}
+}
+
+// runWaits reads how long this process's goroutines waited for the CPU once
+// they could run (the Go runtime's /sched/latencies:seconds), since it was
+// made: a process starved of CPU reads Redis's answers late, which a timer
+// alone takes for a Redis that does not answer.
+type runWaits struct {
+	sample []metrics.Sample
+	before []uint64
+}
+
+const schedLatencies = "/sched/latencies:seconds"
+
+func newRunWaits() *runWaits {
+	w := &runWaits{sample: []metrics.Sample{{Name: schedLatencies}}}
+	metrics.Read(w.sample)
+	if w.sample[0].Value.Kind() == metrics.KindFloat64Histogram {
+		w.before = slices.Clone(w.sample[0].Value.Float64Histogram().Counts)
+	}
+	return w
+}
+
+// longest is the lower bound of the longest wait for the CPU since w was
+// made (0 if none, or if the runtime does not say).
+func (w *runWaits) longest() time.Duration {
+	metrics.Read(w.sample)
+	if w.before == nil || w.sample[0].Value.Kind() != metrics.KindFloat64Histogram {
+		return 0
+	}
+	h := w.sample[0].Value.Float64Histogram()
+	for i := len(h.Counts) - 1; i >= 0; i-- {
+		if i < len(w.before) && h.Counts[i] > w.before[i] {
+			lo := h.Buckets[i]
+			if math.IsInf(lo, 0) {
+				return 0
+			}
+			return time.Duration(lo * float64(time.Second))
+		}
+	}
+	return 0
 }
 
 // push queues calls for the next pipeline.
@@ -171,12 +418,18 @@ func (b *batcher) flush() {
 		}
 		b.queue, b.spare = b.spare[:0], nil
 		b.busy = true
+		fl := &flight{sent: time.Now(), done: make(chan struct{}), stalled: make(chan struct{})}
+		b.cur = fl
+		close(b.launch)
+		b.launch = make(chan struct{})
 		b.mu.Unlock()
 		b.send(batch)
 		clear(batch)
 		b.mu.Lock()
 		b.spare = batch[:0]
+		b.cur = nil
 		b.mu.Unlock()
+		close(fl.done)
 	}
 }
 
@@ -218,7 +471,10 @@ func (b *batcher) send(batch []*call) {
 		}
 	}
 	if pipe.Len() > 0 {
-		_, _ = pipe.Exec(b.ctx) // errors are read per command
+		// Errors are read per command.
+		if _, err := pipe.Exec(b.ctx); err == nil || !isNetError(err) {
+			b.answered.Store(time.Now().UnixNano())
+		}
 	}
 	var again goredis.Pipeliner
 	for _, c := range batch {
@@ -352,4 +608,9 @@ func (b *batcher) close() {
 		<-b.done
 		b.cancel()
 	})
+}
+
+// answeredSince reports whether Redis answered a shared pipeline after t.
+func (s *Store) answeredSince(t time.Time) bool {
+	return s.b != nil && s.b.answered.Load() > t.UnixNano()
 }

@@ -75,7 +75,12 @@ type Fallback struct {
 
 	degraded atomic.Bool
 	dropped  atomic.Int64
-	flushed  atomic.Int64
+	// stallLogged is when silent last logged a stall (Unix ns).
+	stallLogged atomic.Int64
+	// droppedBy splits dropped by kind, for the log (dropAudit, dropDone,
+	// dropCase).
+	droppedBy [3]atomic.Int64
+	flushed   atomic.Int64
 	// marked: the data marker was seen or set in Redis; dataLost counts
 	// the times it was found gone since (Redis lost its data).
 	marked   bool
@@ -107,7 +112,14 @@ type Fallback struct {
 	// writer at a time write them (writeBans).
 	banMu     sync.Mutex
 	laterBans map[string]store.TimedBan
-	banWrite  sync.Mutex
+
+	// sent are the journal keys whose entry was sent to Redis and not yet
+	// done; sentLost says that some were not remembered (maxSent). Guarded
+	// by sentMu.
+	sentMu   sync.Mutex
+	sent     map[string]struct{}
+	sentLost bool
+	banWrite sync.Mutex
 
 	// spool keeps on disk what waits (nil: none); alias names the local ids
 	// that cases taken back from it had in the process before (their
@@ -199,6 +211,9 @@ func NewFallback(primary *Store, opts FallbackOptions) *Fallback {
 	}
 	f.ctx, f.cancel = context.WithCancel(context.Background())
 	primary.lost = f.takeOver
+	if primary.b != nil {
+		primary.b.silent = f.silent
+	}
 	f.takeBack(f.spool.take())
 	f.spool.start()
 	go f.retry()
@@ -244,6 +259,19 @@ func (f *Fallback) Degraded() bool { return f.degraded.Load() }
 // DataLost returns how many times this Fallback found that Redis had lost its
 // data.
 func (f *Fallback) DataLost() int64 { return f.dataLost.Load() }
+
+// The kinds of what is dropped (droppedBy).
+const (
+	dropAudit = iota
+	dropDone
+	dropCase
+)
+
+// drop counts n of a kind dropped.
+func (f *Fallback) drop(kind int, n int64) {
+	f.dropped.Add(n)
+	f.droppedBy[kind].Add(n)
+}
 
 // Dropped returns how many audit entries and cases were not kept for Redis
 // because the buffer was full.
@@ -301,12 +329,27 @@ func (f *Fallback) Ping(ctx context.Context) error { return f.primary.Ping(ctx) 
 // process that judges no events (one standing by behind a load balancer)
 // learns of an outage from its health checks too, says so in
 // vigie_store_degraded, and answers the next checks at once.
+//
+// A ping not answered within EventTimeout while Redis answered the shared
+// pipelines meanwhile is no outage: this process was late to read the
+// ping's answer (CPU load), not Redis to give it.
 func (f *Fallback) Probe(ctx context.Context) error {
+	asked := time.Now()
 	bctx, cancel := f.bounded(ctx)
 	err := f.late(ctx, bctx, f.primary.Ping(bctx))
 	cancel()
+	if f.readLate(ctx, bctx, err, asked) {
+		return nil
+	}
 	f.outage(ctx, err)
 	return err
+}
+
+// readLate says that a call asked at asked and cut by its EventTimeout
+// (bctx) on a connection of its own was read late rather than not answered:
+// Redis answered the shared pipelines since it was asked.
+func (f *Fallback) readLate(ctx, bctx context.Context, err error, asked time.Time) bool {
+	return err != nil && ctx.Err() == nil && errors.Is(bctx.Err(), context.DeadlineExceeded) && f.primary.answeredSince(asked)
 }
 
 // Register adds vigie_store_degraded, vigie_store_buffered (what Buffered
@@ -419,13 +462,62 @@ func (f *Fallback) bounded(ctx context.Context) (context.Context, context.Cancel
 	return context.WithTimeout(ctx, f.opts.EventTimeout)
 }
 
+// patient is bounded for the calls that go in the shared pipelines (the
+// observation, the cases): they are given up on once Redis answered neither
+// the pipeline ahead of them nor a ping for EventTimeout (see withPatience),
+// not once EventTimeout passed since the event queued them. Under CPU load
+// the time spent in the queue behind pipelines that Redis answered, or the
+// flusher's wait for the CPU, took a second now and then: Redis answered in
+// a millisecond, and vigie switched to its memory, counters from zero,
+// /-/ready 503 and the audit buffered, for a second or two each time. The
+// deadline, backstop times EventTimeout, bounds a wait that never reaches
+// Redis (a flusher that does not run at all).
+func (f *Fallback) patient(ctx context.Context) (context.Context, context.CancelFunc) {
+	if f.primary.b == nil {
+		return f.bounded(ctx)
+	}
+	ctx, cancel := context.WithTimeout(ctx, backstop*f.opts.EventTimeout)
+	return withPatience(ctx, f.opts.EventTimeout), cancel
+}
+
+// backstop is how many EventTimeouts a patient call waits at most.
+const backstop = 5
+
 // late says that a call cut by its EventTimeout (bctx), while its caller
 // (ctx) still waits, ran out of time on Redis: outage takes it for one.
 func (f *Fallback) late(ctx, bctx context.Context, err error) error {
 	if err != nil && ctx.Err() == nil && errors.Is(bctx.Err(), context.DeadlineExceeded) {
-		return fmt.Errorf("redis did not answer within %s: %w", f.opts.EventTimeout, err)
+		d := f.opts.EventTimeout
+		if _, patient := bctx.Value(patienceKey{}).(time.Duration); patient {
+			d = backstop * d
+		}
+		return fmt.Errorf("redis did not answer within %s: %w", d, err)
 	}
 	return err
+}
+
+// stalled says that err cut a call on a Redis that answered nothing for
+// EventTimeout, not yet taken for away: the call's event is judged from
+// memory, and the switch waits for silent.
+func stalled(err error) bool {
+	var se *SilentError
+	return errors.As(err, &se) && !se.Confirmed
+}
+
+// silent is told by the shared pipelines whether a stall that cut events
+// (stalled) was an outage: Redis answered nothing for twice EventTimeout,
+// or refused the ping. Such a stall switches over as a refused call does;
+// one that ended sooner is logged, once a minute at most.
+func (f *Fallback) silent(err error, confirmed bool) {
+	if confirmed {
+		f.outage(context.Background(), err)
+		return
+	}
+	now := time.Now().UnixNano()
+	if last := f.stallLogged.Load(); now-last >= int64(time.Minute) && f.stallLogged.CompareAndSwap(last, now) {
+		f.log.Warn("redis answered late: the events of that second were judged from memory, not taken for an outage",
+			"event_timeout", f.opts.EventTimeout)
+	}
 }
 
 // outage reports whether err means Redis is away, and if so switches over.
@@ -454,11 +546,11 @@ func (f *Fallback) outage(ctx context.Context, err error) bool {
 // Observe counts in Redis, or in memory while it is away.
 func (f *Fallback) Observe(ctx context.Context, o store.Observation) (store.Result, error) {
 	if !f.degraded.Load() {
-		bctx, cancel := f.bounded(ctx)
+		bctx, cancel := f.patient(ctx)
 		res, err := f.primary.Observe(bctx, o)
 		err = f.late(ctx, bctx, err)
 		cancel()
-		if !f.outage(ctx, err) {
+		if !stalled(err) && !f.outage(ctx, err) {
 			return res, err
 		}
 	}
@@ -498,7 +590,7 @@ func (f *Fallback) bufferAudit(ctx context.Context, e store.AuditEntry) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.nAudit >= f.opts.MaxAudit {
-		f.dropped.Add(1)
+		f.drop(dropAudit, 1)
 		return
 	}
 	f.queue = append(f.queue, queued{audit: &e, key: key})
@@ -541,11 +633,11 @@ func (f *Fallback) Audit(ctx context.Context, since time.Time) ([]store.AuditEnt
 // OpenCase opens in Redis, or in memory with an l- id until Redis returns.
 func (f *Fallback) OpenCase(ctx context.Context, c store.Case) (store.Case, error) {
 	if !f.degraded.Load() {
-		bctx, cancel := f.bounded(ctx)
+		bctx, cancel := f.patient(ctx)
 		out, err := f.primary.OpenCase(bctx, c)
 		err = f.late(ctx, bctx, err)
 		cancel()
-		if !f.outage(ctx, err) {
+		if !stalled(err) && !f.outage(ctx, err) {
 			return out, err
 		}
 	}
@@ -557,7 +649,7 @@ func (f *Fallback) OpenCase(ctx context.Context, c store.Case) (store.Case, erro
 	f.mu.Lock()
 	if f.nCases >= f.opts.MaxCases {
 		f.mu.Unlock()
-		f.dropped.Add(1)
+		f.drop(dropCase, 1)
 		return store.Case{}, fmt.Errorf("case for %s: %d waiting for redis: %w", c.Event.Key(), f.opts.MaxCases, store.ErrCaseCap)
 	}
 	f.nCases++
@@ -828,6 +920,7 @@ func (f *Fallback) CaseCards(ctx context.Context, id string) ([]bot.CardRef, err
 // began the entry carries it out either way; only a crash meanwhile loses it.
 func (f *Fallback) Begin(ctx context.Context, e store.JournalEntry) error {
 	if !f.degraded.Load() {
+		f.sentToRedis(e.Key)
 		err := f.primary.Begin(ctx, e)
 		if !f.outage(ctx, err) {
 			return err
@@ -838,16 +931,54 @@ func (f *Fallback) Begin(ctx context.Context, e store.JournalEntry) error {
 
 // Done removes the entry from Redis; while Redis is away, it is removed there
 // once Redis returns, so that an entry begun before the outage is not carried
-// out again.
+// out again. An entry never sent to Redis (begun while it was away) has
+// nothing to remove there: its removal is not kept. Kept, the removals took
+// half of the buffer's places in an outage, one per event beside its audit
+// entry, and the buffer was full after 17 s of an outage at 300 events a
+// second rather than 33, the audit entries after it dropped.
 func (f *Fallback) Done(ctx context.Context, key string) error {
+	inRedis := f.doneInRedis(key)
 	if !f.degraded.Load() {
 		err := f.primary.Done(ctx, key)
 		if !f.outage(ctx, err) {
 			return err
 		}
 	}
+	if !inRedis {
+		return f.local.Done(ctx, key)
+	}
 	f.bufferDone(ctx, key)
 	return nil
+}
+
+// maxSent bounds the journal keys remembered as sent to Redis (sentToRedis):
+// past it, every removal is kept for Redis, as if each entry had been sent.
+const maxSent = 100_000
+
+// sentToRedis remembers that a journal entry under key was sent to Redis
+// (whether Redis took it or not: it may have run it), until its Done.
+func (f *Fallback) sentToRedis(key string) {
+	f.sentMu.Lock()
+	if f.sent == nil {
+		f.sent = map[string]struct{}{}
+	}
+	if len(f.sent) < maxSent {
+		f.sent[key] = struct{}{}
+	} else {
+		f.sentLost = true
+	}
+	f.sentMu.Unlock()
+}
+
+// doneInRedis forgets key, and says whether Redis may hold an entry under it.
+func (f *Fallback) doneInRedis(key string) bool {
+	f.sentMu.Lock()
+	defer f.sentMu.Unlock()
+	if _, ok := f.sent[key]; ok {
+		delete(f.sent, key)
+		return true
+	}
+	return f.sentLost
 }
 
 // bufferDone removes a journal entry from memory, and from Redis once it returns.
@@ -856,7 +987,7 @@ func (f *Fallback) bufferDone(ctx context.Context, key string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.nAudit >= f.opts.MaxAudit {
-		f.dropped.Add(1)
+		f.drop(dropDone, 1)
 		return
 	}
 	skey := f.spool.next("d")
@@ -941,7 +1072,11 @@ func (f *Fallback) retryOnce() {
 			f.log.Error("panic recovered", "where", "redis write-back", "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
 		}
 	}()
-	ctx, cancel := context.WithTimeout(context.Background(), f.opts.RetryEvery)
+	// Given a patient call's time, not RetryEvery's: under CPU load a ping
+	// answered in a millisecond can be read a second later, and with a
+	// second for the ping and the write both, a busy vigie stayed on its
+	// memory, buffering and dropping, long after Redis was back.
+	ctx, cancel := context.WithTimeout(context.Background(), max(f.opts.RetryEvery, 3*f.opts.EventTimeout))
 	err := f.primary.Ping(ctx)
 	if err == nil {
 		// A full Redis (OOM), a replica (READONLY) answers a ping: with
@@ -989,7 +1124,9 @@ func (f *Fallback) flush(ctx context.Context) {
 			back := f.degraded.Swap(false)
 			f.mu.Unlock()
 			if back {
-				f.log.Info("redis is back: counting there again", "written", f.flushed.Load(), "dropped", f.dropped.Load())
+				f.log.Info("redis is back: counting there again", "written", f.flushed.Load(), "dropped", f.dropped.Load(),
+					"dropped_audit", f.droppedBy[dropAudit].Load(), "dropped_journal", f.droppedBy[dropDone].Load(),
+					"dropped_cases", f.droppedBy[dropCase].Load())
 			}
 			return
 		}
@@ -1064,13 +1201,13 @@ func (f *Fallback) writeBatch(ctx context.Context, batch []queued, lost *writeLo
 	}
 	// settled marks the entries at idx done, after err; it reports whether
 	// the batch goes on.
-	settled := func(idx []int, err error) bool {
+	settled := func(kind int, idx []int, err error) bool {
 		if ctx.Err() != nil || unavailable(err) {
 			return false
 		}
 		if err != nil {
 			lost.add(len(idx), err)
-			f.dropped.Add(int64(len(idx)))
+			f.drop(kind, int64(len(idx)))
 		} else {
 			f.flushed.Add(int64(len(idx)))
 		}
@@ -1090,7 +1227,7 @@ func (f *Fallback) writeBatch(ctx context.Context, batch []queued, lost *writeLo
 		for j, i := range audits {
 			entries[j] = *batch[i].audit
 		}
-		if err := f.primary.appendAudits(ctx, entries); !settled(audits, err) {
+		if err := f.primary.appendAudits(ctx, entries); !settled(dropAudit, audits, err) {
 			return stopped(err)
 		}
 	}
@@ -1100,7 +1237,7 @@ func (f *Fallback) writeBatch(ctx context.Context, batch []queued, lost *writeLo
 			keys[j] = batch[i].done
 		}
 		// Waited for: a write-back is done once Redis said so.
-		if err := f.primary.done(ctx, keys...); !settled(dones, err) {
+		if err := f.primary.done(ctx, keys...); !settled(dropDone, dones, err) {
 			return stopped(err)
 		}
 	}
@@ -1115,7 +1252,7 @@ func (f *Fallback) writeBatch(ctx context.Context, batch []queued, lost *writeLo
 		}
 		for _, i := range cases {
 			err := f.write(ctx, batch[i])
-			if !settled([]int{i}, err) {
+			if !settled(dropCase, []int{i}, err) {
 				return stopped(err)
 			}
 			if err != nil { // refused by Redis, dropped

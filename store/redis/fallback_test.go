@@ -325,6 +325,51 @@ func TestFallbackDrops(t *testing.T) {
 	}
 }
 
+// TestFallbackOutageRemovals: in an outage, the journal removal of a verdict
+// begun while Redis was away is not kept for Redis, where there is nothing to
+// remove: the buffer's places go to the audit entries, and none is dropped.
+// The removal of an entry begun before the outage is kept (TestFallbackJournal).
+// Before, each event took two places (its audit entry and its removal), and
+// with MaxAudit 4 the third and fourth events' entries were dropped.
+func TestFallbackOutageRemovals(t *testing.T) {
+	srv := redistest.Start(t)
+	prefix := newPrefix()
+	primary, err := redis.Open(srv.URL()+"?max_retries=-1", redis.WithPrefix(prefix), redis.WithAutoPipeline())
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := redis.NewFallback(primary, redis.FallbackOptions{MaxAudit: 4, RetryEvery: 20 * time.Millisecond})
+	defer f.Close()
+	ctx := context.Background()
+	t0 := time.Date(2026, 11, 20, 22, 0, 0, 0, time.UTC)
+	srv.Stop()
+	waitFor(t, "the outage", func() bool { _ = f.Probe(ctx); return f.Degraded() })
+	for i := range 4 {
+		ev := bot.Event{ID: fmt.Sprint("m-", i), Platform: "discord", At: t0}
+		if err := f.Begin(ctx, store.JournalEntry{Key: ev.Key(), Event: ev, At: t0, Begun: t0}); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.AppendAudit(ctx, store.AuditEntry{At: t0.Add(time.Duration(i)), Event: ev, Mode: "enforce"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.Done(ctx, ev.Key()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := f.Dropped(); got != 0 {
+		t.Errorf("dropped %d with four events' audit entries and removals, MaxAudit 4, want 0", got)
+	}
+	srv.Restart()
+	waitFor(t, "back from degraded", func() bool { return !f.Degraded() && f.Buffered() == 0 })
+	got, err := f.Audit(ctx, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 4 {
+		t.Errorf("%d audit entries in Redis after the outage, want 4", len(got))
+	}
+}
+
 // TestFallbackWritesBackInFewRoundTrips: what waited for Redis goes back in a
 // few round trips however its kinds alternate (an audit entry, a case and a
 // journal removal for each event), so that the write-back outpaces the events
@@ -339,9 +384,15 @@ func TestFallbackWritesBackInFewRoundTrips(t *testing.T) {
 	}
 	f := redis.NewFallback(primary, redis.FallbackOptions{RetryEvery: 20 * time.Millisecond})
 	defer f.Close()
-	srv.Stop()
 	ctx := context.Background()
 	const events = 100
+	// Journaled before the outage: their removals wait for Redis.
+	for i := range events {
+		if err := f.Begin(ctx, store.JournalEntry{Key: fmt.Sprint("j-", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	srv.Stop()
 	for i := range events {
 		if err := f.AppendAudit(ctx, store.AuditEntry{Mode: fmt.Sprint(i)}); err != nil {
 			t.Fatal(err)

@@ -218,11 +218,14 @@ func (f *Fallback) AdvanceFenced(ctx context.Context, l store.Lease, name string
 	if f.degraded.Load() {
 		return false, fmt.Errorf("fenced write %s %s: %w", l.Job, name, ErrUnavailable)
 	}
+	asked := time.Now()
 	bctx, cancel := f.bounded(ctx)
 	ok, err := f.primary.AdvanceFenced(bctx, l, name, v)
 	err = f.late(ctx, bctx, err)
+	if !f.readLate(ctx, bctx, err, asked) {
+		f.outage(ctx, err)
+	}
 	cancel()
-	f.outage(ctx, err)
 	return ok, err
 }
 
