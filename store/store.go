@@ -592,6 +592,23 @@ type Leaser interface {
 	Fenced(ctx context.Context, job, name string) (int64, error)
 }
 
+// Reloads is offered by a store the processes share (Redis): a process asked
+// to reload its rule file (the console's Apply, a desk's /reload, POST
+// /-/reload, a signal) says so there, and every other process, which reads
+// it every few seconds, reloads its own rule file. Behind a load balancer the
+// ask reaches one process; without it, the others would judge with the old
+// rules until each was reloaded by hand.
+type Reloads interface {
+	// AskReload records one more reload asked, and returns the reloads
+	// asked so far, this one included. confined says the asking process
+	// read the file confined to its folder (the console's Apply): the
+	// others do too.
+	AskReload(ctx context.Context, confined bool) (n int64, err error)
+	// ReloadsAsked returns the reloads asked so far (0 when none, or after
+	// the store lost its data), and whether the last one was confined.
+	ReloadsAsked(ctx context.Context) (n int64, confined bool, err error)
+}
+
 // ReminderKeeper is offered by a store the processes share (Redis): it keeps
 // the reminders of old cases that a desk did not take (an outage), claimed
 // already, so that the next check of any process, or of this one after a

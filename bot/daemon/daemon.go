@@ -75,6 +75,11 @@ type Config struct {
 	// (default 2m). Processes sharing a store renew the verdicts they hold
 	// twice as often, so that none is carried out twice while in flight.
 	RecoverAfter time.Duration
+	// ReloadEvery is how often a process sharing its store with others
+	// reads there whether one of them was asked to reload its rules (the
+	// console's Apply, a desk's /reload, POST /-/reload, a signal), and
+	// then reloads its own rule file (default 5s), on Now's clock.
+	ReloadEvery time.Duration
 	// Now is the daemon's clock, for everything that decides on the time:
 	// the journal (its entries are stamped, renewed and taken again on it,
 	// RecoverAfter measured on it), the engine (an event's time is checked
@@ -179,6 +184,12 @@ type daemon struct {
 	// current is the engine events are evaluated with; reload swaps it.
 	current  atomic.Pointer[loaded]
 	reloadMu sync.Mutex
+	// asked is the count of reloads asked of the processes sharing the
+	// store that this one last saw or made (store.Reloads), known once
+	// read; guarded by askedMu, which is never taken with reloadMu held.
+	askedMu    sync.Mutex
+	asked      int64
+	askedKnown bool
 	// faqLearned nudges the FAQ to read the wordings a CM here just taught.
 	faqLearned chan struct{}
 
@@ -685,6 +696,7 @@ func (d *daemon) serve(ctx context.Context, reload <-chan struct{}) error {
 	desk.Go(func() { d.guard.Loop(runCtx, "mod-log", d.modlog.Run) })
 	d.runAfterHours(runCtx, &desk)
 	d.runResume(runCtx, &desk)
+	d.runReloads(runCtx, &desk)
 	if cfg.Ready != nil {
 		cfg.Ready(ln.Addr())
 	}
@@ -883,6 +895,15 @@ var loadRules = vigie.LoadRulesWith
 // the file: the operator's own reloads (a signal, POST /-/reload, a desk's
 // /reload of the file on disk) read what the operator pointed at.
 func (d *daemon) reload(why string, confined bool) (*loaded, error) {
+	l, err := d.reloadHere(why, confined)
+	if err == nil {
+		d.askOthers(confined)
+	}
+	return l, err
+}
+
+// reloadHere reloads the rule file in this process only.
+func (d *daemon) reloadHere(why string, confined bool) (*loaded, error) {
 	d.reloadMu.Lock()
 	defer d.reloadMu.Unlock()
 	rs, file, matcher, err := d.build(rules.LoadOptions{Confined: confined})
@@ -935,6 +956,9 @@ func (d *daemon) reloadText(by string) (string, error) {
 	}
 	rs := l.engine.Ruleset()
 	text := fmt.Sprintf("Reloaded %s: %d rules.", l.file, len(rs.Rules))
+	if d.reloads() != nil {
+		text += fmt.Sprintf(" The other instances reload their rule file within %s.", cmp.Or(d.cfg.ReloadEvery, defaultReloadEvery))
+	}
 	for _, w := range l.warnings {
 		text += "\nwarning: " + w.String()
 	}

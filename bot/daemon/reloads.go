@@ -1,0 +1,88 @@
+package daemon
+
+import (
+	"cmp"
+	"context"
+	"sync"
+	"time"
+
+	"github.com/vigie-bot/vigie/store"
+)
+
+// defaultReloadEvery is how often a process sharing its store reads there
+// whether another was asked to reload its rules.
+const defaultReloadEvery = 5 * time.Second
+
+// reloads is the store's count of the reloads asked, when processes share
+// it (nil otherwise).
+func (d *daemon) reloads() store.Reloads {
+	if d.leases.alone {
+		return nil
+	}
+	rl, _ := d.store.(store.Reloads)
+	return rl
+}
+
+// askOthers tells the processes sharing the store that this one was asked
+// to reload its rules, and did: each reloads its own rule file at its next
+// look (runReloads). Behind a load balancer, the console's Apply, a desk's
+// /reload or POST /-/reload reach one process; the others would otherwise
+// judge with the old rules until each was reloaded by hand.
+func (d *daemon) askOthers(confined bool) {
+	rl := d.reloads()
+	if rl == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), cmp.Or(d.cfg.ReloadEvery, defaultReloadEvery))
+	defer cancel()
+	d.askedMu.Lock()
+	defer d.askedMu.Unlock()
+	n, err := rl.AskReload(ctx, confined)
+	if err != nil {
+		d.log.Warn("the other instances were not told of this reload: they keep their rules until each is reloaded", "err", err)
+		return
+	}
+	d.asked, d.askedKnown = n, true
+}
+
+// runReloads reads every ReloadEvery whether another process sharing the
+// store was asked to reload its rules, and then reloads this one's rule
+// file, until ctx ends.
+func (d *daemon) runReloads(ctx context.Context, wg *sync.WaitGroup) {
+	rl := d.reloads()
+	if rl == nil {
+		return
+	}
+	every := cmp.Or(d.cfg.ReloadEvery, defaultReloadEvery)
+	// Learnt now, before this process takes requests: a reload asked of
+	// another from now on is one this process's rules predate.
+	d.followReloads(ctx, rl, min(every, time.Second))
+	wg.Go(func() {
+		d.guard.Loop(ctx, "reloads of other instances", func(ctx context.Context) {
+			d.cfg.every(ctx, every, func() { d.followReloads(ctx, rl, every) })
+		})
+	})
+}
+
+// followReloads reloads the rule file when the reloads asked in the store
+// are not those this process last saw: another asked one (or the store lost
+// its count with its data, and a reload is then harmless). The first look
+// only learns the count.
+func (d *daemon) followReloads(ctx context.Context, rl store.Reloads, wait time.Duration) {
+	rctx, cancel := context.WithTimeout(ctx, wait)
+	n, confined, err := rl.ReloadsAsked(rctx)
+	cancel()
+	if err != nil {
+		return // the store's outage is logged and shown as such; next look
+	}
+	d.askedMu.Lock()
+	known, seen := d.askedKnown, d.asked
+	d.asked, d.askedKnown = n, true
+	d.askedMu.Unlock()
+	if !known || n == seen {
+		return
+	}
+	if _, err := d.reloadHere("another instance", confined); err != nil {
+		d.log.Error("another instance reloaded its rules; this one's rule file was refused, the old rules keep running here", "err", err)
+	}
+}
