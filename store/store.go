@@ -592,6 +592,18 @@ type Leaser interface {
 	Fenced(ctx context.Context, job, name string) (int64, error)
 }
 
+// Settings is offered by a store the processes share (Redis): what a CM sets
+// from a desk for all of vigie (a /pause, a /mode), which reaches one
+// process, is kept there, and every process follows it, a restarted one too.
+type Settings interface {
+	// PutSetting sets name to value, and returns the settings' version
+	// after it: a number that grows with every change.
+	PutSetting(ctx context.Context, name, value string) (version int64, err error)
+	// Settings returns every setting and their version (0 and none when
+	// nothing was set, or the store lost its data).
+	Settings(ctx context.Context) (values map[string]string, version int64, err error)
+}
+
 // Reloads is offered by a store the processes share (Redis): a process asked
 // to reload its rule file (the console's Apply, a desk's /reload, POST
 // /-/reload, a signal) says so there, and every other process, which reads

@@ -75,11 +75,12 @@ type Config struct {
 	// (default 2m). Processes sharing a store renew the verdicts they hold
 	// twice as often, so that none is carried out twice while in flight.
 	RecoverAfter time.Duration
-	// ReloadEvery is how often a process sharing its store with others
-	// reads there whether one of them was asked to reload its rules (the
-	// console's Apply, a desk's /reload, POST /-/reload, a signal), and
-	// then reloads its own rule file (default 5s), on Now's clock.
-	ReloadEvery time.Duration
+	// FollowEvery is how often a process sharing its store with others
+	// reads there what was asked of one of them for all (default 1s), on
+	// Now's clock: a reload of the rules (the console's Apply, a desk's
+	// /reload, POST /-/reload, a signal), after which it reloads its own
+	// rule file, and a CM's /pause, /resume and /mode, which it follows.
+	FollowEvery time.Duration
 	// Now is the daemon's clock, for everything that decides on the time:
 	// the journal (its entries are stamped, renewed and taken again on it,
 	// RecoverAfter measured on it), the engine (an event's time is checked
@@ -696,7 +697,7 @@ func (d *daemon) serve(ctx context.Context, reload <-chan struct{}) error {
 	desk.Go(func() { d.guard.Loop(runCtx, "mod-log", d.modlog.Run) })
 	d.runAfterHours(runCtx, &desk)
 	d.runResume(runCtx, &desk)
-	d.runReloads(runCtx, &desk)
+	d.runFollow(runCtx, &desk)
 	if cfg.Ready != nil {
 		cfg.Ready(ln.Addr())
 	}
@@ -957,7 +958,7 @@ func (d *daemon) reloadText(by string) (string, error) {
 	rs := l.engine.Ruleset()
 	text := fmt.Sprintf("Reloaded %s: %d rules.", l.file, len(rs.Rules))
 	if d.reloads() != nil {
-		text += fmt.Sprintf(" The other instances reload their rule file within %s.", cmp.Or(d.cfg.ReloadEvery, defaultReloadEvery))
+		text += fmt.Sprintf(" The other instances reload their rule file within %s.", cmp.Or(d.cfg.FollowEvery, defaultFollowEvery))
 	}
 	for _, w := range l.warnings {
 		text += "\nwarning: " + w.String()

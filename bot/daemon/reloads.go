@@ -9,9 +9,9 @@ import (
 	"github.com/vigie-bot/vigie/store"
 )
 
-// defaultReloadEvery is how often a process sharing its store reads there
-// whether another was asked to reload its rules.
-const defaultReloadEvery = 5 * time.Second
+// defaultFollowEvery is how often a process sharing its store reads there
+// what another was asked for all: a reload, a pause, a mode.
+const defaultFollowEvery = time.Second
 
 // reloads is the store's count of the reloads asked, when processes share
 // it (nil otherwise).
@@ -33,7 +33,7 @@ func (d *daemon) askOthers(confined bool) {
 	if rl == nil {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), cmp.Or(d.cfg.ReloadEvery, defaultReloadEvery))
+	ctx, cancel := context.WithTimeout(context.Background(), cmp.Or(d.cfg.FollowEvery, defaultFollowEvery))
 	defer cancel()
 	d.askedMu.Lock()
 	defer d.askedMu.Unlock()
@@ -45,21 +45,27 @@ func (d *daemon) askOthers(confined bool) {
 	d.asked, d.askedKnown = n, true
 }
 
-// runReloads reads every ReloadEvery whether another process sharing the
-// store was asked to reload its rules, and then reloads this one's rule
-// file, until ctx ends.
-func (d *daemon) runReloads(ctx context.Context, wg *sync.WaitGroup) {
+// runFollow reads every FollowEvery what was asked of another process
+// sharing the store for all, and does it here, until ctx ends: a reload of
+// the rules (this process's rule file is reloaded), a pause or a mode
+// (handlers.Moderator.FollowSettings).
+func (d *daemon) runFollow(ctx context.Context, wg *sync.WaitGroup) {
 	rl := d.reloads()
 	if rl == nil {
 		return
 	}
-	every := cmp.Or(d.cfg.ReloadEvery, defaultReloadEvery)
-	// Learnt now, before this process takes requests: a reload asked of
-	// another from now on is one this process's rules predate.
-	d.followReloads(ctx, rl, min(every, time.Second))
+	every := cmp.Or(d.cfg.FollowEvery, defaultFollowEvery)
+	look := func(wait time.Duration) {
+		d.followReloads(ctx, rl, wait)
+		d.mod.FollowSettings(ctx)
+	}
+	// Looked at now, before this process takes requests: it starts paused
+	// when the others are, and a reload asked of another from now on is one
+	// this process's rules predate.
+	look(min(every, time.Second))
 	wg.Go(func() {
-		d.guard.Loop(ctx, "reloads of other instances", func(ctx context.Context) {
-			d.cfg.every(ctx, every, func() { d.followReloads(ctx, rl, every) })
+		d.guard.Loop(ctx, "what other instances were asked", func(ctx context.Context) {
+			d.cfg.every(ctx, every, func() { look(every) })
 		})
 	})
 }

@@ -30,7 +30,7 @@ func TestReloadReachesEveryInstance(t *testing.T) {
 	shared := func(cfg *daemon.Config) {
 		cfg.Connectors = nil
 		cfg.ConfigPath = file
-		cfg.ReloadEvery = 100 * time.Millisecond
+		cfg.FollowEvery = 100 * time.Millisecond
 	}
 	ins := []*instance{start(t, rulesGeneration("one"), env, shared), start(t, rulesGeneration("one"), env, shared)}
 	n := 0
