@@ -23,12 +23,18 @@ const (
 )
 
 // sharedSettings orders the changes a CM makes here and the settings read
-// from the store: a change is made and written under mu, and a read applied
-// under it, so a read from before a change is never applied after it.
+// from the store, without holding up either on the store: a read during
+// which a change was made here, or written, is not applied (the next look
+// reads the change), so a read from before a change never undoes it.
 type sharedSettings struct {
+	// write lets one change at a time be written, in the order made.
+	write sync.Mutex
+
 	mu      sync.Mutex
 	version int64
 	known   bool
+	// changes counts the changes made here, and their writes.
+	changes int64
 }
 
 // settings is the store's shared settings, nil when the store is this
@@ -38,25 +44,32 @@ func (m *Moderator) settings() store.Settings {
 	return s
 }
 
-// share makes a change (set) here, and writes setting's new value (value,
-// read after the change) for the other processes.
+// share makes a change (set) here at once, and writes setting's new value
+// (value, read after the change) for the other processes.
 func (m *Moderator) share(ctx context.Context, setting string, set func(), value func() string) {
 	st := m.settings()
 	if st == nil {
 		set()
 		return
 	}
+	m.shared.write.Lock()
+	defer m.shared.write.Unlock()
 	m.shared.mu.Lock()
-	defer m.shared.mu.Unlock()
 	set()
+	v := value()
+	m.shared.changes++
+	m.shared.mu.Unlock()
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
-	v, err := st.PutSetting(sctx, setting, value())
+	version, err := st.PutSetting(sctx, setting, v)
+	m.shared.mu.Lock()
+	defer m.shared.mu.Unlock()
+	m.shared.changes++
 	if err != nil {
 		m.log.Warn("the other instances were not told: they go on as before until they are told again", "setting", setting, "err", err)
 		return
 	}
-	m.shared.version, m.shared.known = v, true
+	m.shared.version, m.shared.known = version, true
 }
 
 // pauseValue is the pause as shared: "" none, "forever" until /resume, or
@@ -99,11 +112,14 @@ func (m *Moderator) FollowSettings(ctx context.Context) {
 		return
 	}
 	m.shared.mu.Lock()
-	defer m.shared.mu.Unlock()
+	before := m.shared.changes
+	m.shared.mu.Unlock()
 	sctx, cancel := m.storeContext(ctx)
 	values, version, err := st.Settings(sctx)
 	cancel()
-	if err != nil || (m.shared.known && version == m.shared.version) {
+	m.shared.mu.Lock()
+	defer m.shared.mu.Unlock()
+	if err != nil || m.shared.changes != before || (m.shared.known && version == m.shared.version) {
 		return
 	}
 	m.shared.version, m.shared.known = version, true

@@ -187,10 +187,13 @@ type daemon struct {
 	reloadMu sync.Mutex
 	// asked is the count of reloads asked of the processes sharing the
 	// store that this one last saw or made (store.Reloads), known once
-	// read; guarded by askedMu, which is never taken with reloadMu held.
+	// read; asking counts this process's asks, begun and ended, so that a
+	// count read meanwhile is not taken for another's. Guarded by askedMu,
+	// never held over a call to the store.
 	askedMu    sync.Mutex
 	asked      int64
 	askedKnown bool
+	asking     int64
 	// faqLearned nudges the FAQ to read the wordings a CM here just taught.
 	faqLearned chan struct{}
 

@@ -33,11 +33,15 @@ func (d *daemon) askOthers(confined bool) {
 	if rl == nil {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), cmp.Or(d.cfg.FollowEvery, defaultFollowEvery))
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	d.askedMu.Lock()
-	defer d.askedMu.Unlock()
+	d.asking++
+	d.askedMu.Unlock()
 	n, err := rl.AskReload(ctx, confined)
+	d.askedMu.Lock()
+	defer d.askedMu.Unlock()
+	d.asking++
 	if err != nil {
 		d.log.Warn("the other instances were not told of this reload: they keep their rules until each is reloaded", "err", err)
 		return
@@ -75,6 +79,9 @@ func (d *daemon) runFollow(ctx context.Context, wg *sync.WaitGroup) {
 // its count with its data, and a reload is then harmless). The first look
 // only learns the count.
 func (d *daemon) followReloads(ctx context.Context, rl store.Reloads, wait time.Duration) {
+	d.askedMu.Lock()
+	before := d.asking
+	d.askedMu.Unlock()
 	rctx, cancel := context.WithTimeout(ctx, wait)
 	n, confined, err := rl.ReloadsAsked(rctx)
 	cancel()
@@ -82,6 +89,11 @@ func (d *daemon) followReloads(ctx context.Context, rl store.Reloads, wait time.
 		return // the store's outage is logged and shown as such; next look
 	}
 	d.askedMu.Lock()
+	if d.asking != before {
+		// this process asked meanwhile: the count read may predate it
+		d.askedMu.Unlock()
+		return
+	}
 	known, seen := d.askedKnown, d.asked
 	d.asked, d.askedKnown = n, true
 	d.askedMu.Unlock()
