@@ -612,13 +612,22 @@ type Settings interface {
 // rules until each was reloaded by hand.
 type Reloads interface {
 	// AskReload records one more reload asked, and returns the reloads
-	// asked so far, this one included. confined says the asking process
+	// asked so far, this one included. a.Confined says the asking process
 	// read the file confined to its folder (the console's Apply): the
-	// others do too.
-	AskReload(ctx context.Context, confined bool) (n int64, err error)
-	// ReloadsAsked returns the reloads asked so far (0 when none, or after
-	// the store lost its data), and whether the last one was confined.
-	ReloadsAsked(ctx context.Context) (n int64, confined bool, err error)
+	// others do too; a.Digest names the content of its rule file, for the
+	// others to tell whether theirs is the same.
+	AskReload(ctx context.Context, a ReloadAsk) (n int64, err error)
+	// ReloadsAsked returns the reloads asked so far (N 0 when none, or
+	// after the store lost its data), with the last one's Confined and
+	// Digest.
+	ReloadsAsked(ctx context.Context) (ReloadAsk, error)
+}
+
+// ReloadAsk is a reload asked of the processes sharing a store (Reloads).
+type ReloadAsk struct {
+	N        int64
+	Confined bool
+	Digest   string
 }
 
 // ReminderKeeper is offered by a store the processes share (Redis): it keeps

@@ -901,7 +901,7 @@ var loadRules = vigie.LoadRulesWith
 func (d *daemon) reload(why string, confined bool) (*loaded, error) {
 	l, err := d.reloadHere(why, confined)
 	if err == nil {
-		d.askOthers(confined)
+		d.askOthers(confined, l.file)
 	}
 	return l, err
 }

@@ -3,9 +3,13 @@ package daemon
 import (
 	"cmp"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"os"
 	"sync"
 	"time"
 
+	vigie "github.com/vigie-bot/vigie"
 	"github.com/vigie-bot/vigie/store"
 )
 
@@ -28,17 +32,20 @@ func (d *daemon) reloads() store.Reloads {
 // look (runReloads). Behind a load balancer, the console's Apply, a desk's
 // /reload or POST /-/reload reach one process; the others would otherwise
 // judge with the old rules until each was reloaded by hand.
-func (d *daemon) askOthers(confined bool) {
+func (d *daemon) askOthers(confined bool, file string) {
 	rl := d.reloads()
 	if rl == nil {
 		return
 	}
+	// This process runs the file reloaded last: if another's differed, it
+	// is for that one to say.
+	d.health.set(healthRulesDiffer, "")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	d.askedMu.Lock()
 	d.asking++
 	d.askedMu.Unlock()
-	n, err := rl.AskReload(ctx, confined)
+	n, err := rl.AskReload(ctx, store.ReloadAsk{Confined: confined, Digest: fileDigest(file)})
 	d.askedMu.Lock()
 	defer d.askedMu.Unlock()
 	d.asking++
@@ -83,7 +90,7 @@ func (d *daemon) followReloads(ctx context.Context, rl store.Reloads, wait time.
 	before := d.asking
 	d.askedMu.Unlock()
 	rctx, cancel := context.WithTimeout(ctx, wait)
-	n, confined, err := rl.ReloadsAsked(rctx)
+	a, err := rl.ReloadsAsked(rctx)
 	cancel()
 	if err != nil {
 		return // the store's outage is logged and shown as such; next look
@@ -95,12 +102,38 @@ func (d *daemon) followReloads(ctx context.Context, rl store.Reloads, wait time.
 		return
 	}
 	known, seen := d.askedKnown, d.asked
-	d.asked, d.askedKnown = n, true
+	d.asked, d.askedKnown = a.N, true
 	d.askedMu.Unlock()
-	if !known || n == seen {
+	if !known || a.N == seen {
 		return
 	}
-	if _, err := d.reloadHere("another instance", confined); err != nil {
+	l, err := d.reloadHere("another instance", a.Confined)
+	if err != nil {
 		d.log.Error("another instance reloaded its rules; this one's rule file was refused, the old rules keep running here", "err", err)
+		return
 	}
+	if mine := fileDigest(l.file); a.Digest != "" && mine != a.Digest {
+		d.log.Warn("another instance reloaded a rule file that is not this one's: the instances judge by different rules", "file", l.file, "digest", mine, "theirs", a.Digest)
+		d.health.set(healthRulesDiffer, "another instance reloaded a rule file that is not this one's (digest "+a.Digest+", here "+mine+"): the instances judge by different rules")
+		return
+	}
+	d.health.set(healthRulesDiffer, "")
+}
+
+// healthRulesDiffer is the health entry of a rule file that is not the one
+// another instance reloaded.
+const healthRulesDiffer = "rules"
+
+// fileDigest names the content of a rule file: the first 16 hex digits of
+// its SHA-256, "embedded" for the rules built in, "" when it cannot be read.
+func fileDigest(file string) string {
+	if file == vigie.EmbeddedName {
+		return "embedded"
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return ""
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:8])
 }

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -18,7 +19,10 @@ import (
 // the load balancer (POST /-/reload; the console's Apply and a desk's
 // /reload alike): the other one runs the new rules too, without anyone
 // reaching it. Before, it ran the old rules until it was reloaded by hand or
-// restarted, and the events the balancer sent it were judged by them.
+// restarted, and the events the balancer sent it were judged by them. A third
+// vigie, with a rule file of its own that nobody changed, reloads it, runs
+// the same rules as before, and says in /healthz that its file is not the
+// one the others run.
 func TestReloadReachesEveryInstance(t *testing.T) {
 	url := redistest.URL(t)
 	prefix := fmt.Sprintf("vigietest-reloadshared-%d-%d", os.Getpid(), time.Now().UnixNano())
@@ -32,7 +36,12 @@ func TestReloadReachesEveryInstance(t *testing.T) {
 		cfg.ConfigPath = file
 		cfg.FollowEvery = 100 * time.Millisecond
 	}
-	ins := []*instance{start(t, rulesGeneration("one"), env, shared), start(t, rulesGeneration("one"), env, shared)}
+	own := func(cfg *daemon.Config) {
+		cfg.Connectors = nil
+		cfg.FollowEvery = 100 * time.Millisecond
+	}
+	ins := []*instance{start(t, rulesGeneration("one"), env, shared), start(t, rulesGeneration("one"), env, shared),
+		start(t, rulesGeneration("one"), env, own)}
 	n := 0
 	judgedBy := func(in *instance) []string {
 		n++
@@ -56,4 +65,18 @@ func TestReloadReachesEveryInstance(t *testing.T) {
 	testsync.Eventually(t, "the other instance running the new rules", func() bool {
 		return slices.Equal(judgedBy(ins[1]), []string{"gen-two"})
 	})
+	differs := func(in *instance) bool {
+		var h struct{ Degraded []string }
+		in.do(t, "GET", "/healthz", nil, nil).json(t, &h)
+		return slices.ContainsFunc(h.Degraded, func(d string) bool {
+			return strings.Contains(d, "another instance reloaded a rule file that is not this one's")
+		})
+	}
+	testsync.Eventually(t, "the instance with its own file saying so", func() bool { return differs(ins[2]) })
+	if got := judgedBy(ins[2]); !slices.Equal(got, []string{"gen-one"}) {
+		t.Errorf("the instance with its own file: rules %v, want its own", got)
+	}
+	if differs(ins[1]) || differs(ins[0]) {
+		t.Errorf("an instance running the shared file says its file differs")
+	}
 }
