@@ -675,6 +675,7 @@ func (d *daemon) serve(ctx context.Context, reload <-chan struct{}) error {
 	// runCtx stops the sources and the desk, on shutdown or when the server fails.
 	runCtx, stopRun := context.WithCancel(ctx)
 	defer stopRun()
+	d.followFirst(runCtx)
 	events := make(chan bot.Event, 64)
 	var sources, pool sync.WaitGroup
 	for _, c := range d.conns {

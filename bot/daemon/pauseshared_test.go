@@ -19,7 +19,8 @@ import (
 // TestPauseReachesEveryInstance: two vigie on one Redis take the Telegram
 // desk's updates behind a load balancer (webhook mode). A CM's /pause, at
 // night, reaches one of them: both stop acting, and both act again after
-// /resume, sent to the other. /mode after likewise. Before, the pause and
+// /resume, sent to the other. /mode after likewise, and an instance started
+// during a pause starts paused. Before, the pause and
 // the mode lived in the process that read the command: the other instance
 // went on deleting and banning while the desk had been told "Paused".
 func TestPauseReachesEveryInstance(t *testing.T) {
@@ -84,6 +85,14 @@ func TestPauseReachesEveryInstance(t *testing.T) {
 		return false
 	})
 	testsync.Eventually(t, "the other instance back to the schedule", func() bool { return mode(ins[1], "office") })
+	// Paused again, until /resume: an instance started now (a deploy)
+	// starts paused.
+	command(ins[1], "/pause")
+	testsync.Eventually(t, "the second pause answered", func() bool { return len(find(api, "sendMessage", "text", "Paused until /resume")) == 1 })
+	late := start(t, telegramRules, env, fast)
+	if !paused(late) {
+		t.Errorf("an instance started while the others are paused is not paused")
+	}
 }
 
 // webhookPost posts a Telegram update to in's webhook, as Telegram does, and

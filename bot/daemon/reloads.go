@@ -70,15 +70,25 @@ func (d *daemon) runFollow(ctx context.Context, wg *sync.WaitGroup) {
 		d.followReloads(ctx, rl, wait)
 		d.mod.FollowSettings(ctx)
 	}
-	// Looked at now, before this process takes requests: it starts paused
-	// when the others are, and a reload asked of another from now on is one
-	// this process's rules predate.
-	look(min(every, time.Second))
 	wg.Go(func() {
 		d.guard.Loop(ctx, "what other instances were asked", func(ctx context.Context) {
 			d.cfg.every(ctx, every, func() { look(every) })
 		})
 	})
+}
+
+// followFirst looks once at what was asked of the processes sharing the
+// store, before this one takes events: it starts paused when the others
+// are, and a reload asked of another from now on is one this process's
+// rules predate.
+func (d *daemon) followFirst(ctx context.Context) {
+	rl := d.reloads()
+	if rl == nil {
+		return
+	}
+	wait := min(cmp.Or(d.cfg.FollowEvery, defaultFollowEvery), time.Second)
+	d.followReloads(ctx, rl, wait)
+	d.mod.FollowSettings(ctx)
 }
 
 // followReloads reloads the rule file when the reloads asked in the store
