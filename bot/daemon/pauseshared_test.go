@@ -85,6 +85,7 @@ func TestPauseReachesEveryInstance(t *testing.T) {
 		return false
 	})
 	testsync.Eventually(t, "the other instance back to the schedule", func() bool { return mode(ins[1], "office") })
+
 	// Paused again, until /resume: an instance started now (a deploy)
 	// starts paused.
 	command(ins[1], "/pause")
