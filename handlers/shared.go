@@ -35,6 +35,9 @@ type sharedSettings struct {
 	known   bool
 	// changes counts the changes made here, and their writes.
 	changes int64
+	// unwritten names the settings changed here that the store did not
+	// take: written at the next look, before the store's are read.
+	unwritten map[string]bool
 }
 
 // settings is the store's shared settings, nil when the store is this
@@ -66,10 +69,52 @@ func (m *Moderator) share(ctx context.Context, setting string, set func(), value
 	defer m.shared.mu.Unlock()
 	m.shared.changes++
 	if err != nil {
-		m.log.Warn("the other instances were not told: they go on as before until they are told again", "setting", setting, "err", err)
+		m.log.Warn("the other instances were not told: they are told once the store answers", "setting", setting, "err", err)
+		if m.shared.unwritten == nil {
+			m.shared.unwritten = map[string]bool{}
+		}
+		m.shared.unwritten[setting] = true
 		return
 	}
+	delete(m.shared.unwritten, setting)
 	m.shared.version, m.shared.known = version, true
+}
+
+// writeUnwritten writes the settings changed here that the store did not
+// take, as they stand here now, and reports whether it wrote them all.
+func (m *Moderator) writeUnwritten(ctx context.Context, st store.Settings) bool {
+	m.shared.write.Lock()
+	defer m.shared.write.Unlock()
+	m.shared.mu.Lock()
+	names := make([]string, 0, len(m.shared.unwritten))
+	for name := range m.shared.unwritten {
+		names = append(names, name)
+	}
+	m.shared.mu.Unlock()
+	for _, name := range names {
+		m.shared.mu.Lock()
+		v := m.pauseValue()
+		if name == settingMode && m.shift != nil {
+			v = m.shift.value()
+		}
+		m.shared.changes++
+		m.shared.mu.Unlock()
+		sctx, cancel := m.storeContext(ctx)
+		version, err := st.PutSetting(sctx, name, v)
+		cancel()
+		m.shared.mu.Lock()
+		m.shared.changes++
+		if err == nil {
+			delete(m.shared.unwritten, name)
+			m.shared.version, m.shared.known = version, true
+		}
+		m.shared.mu.Unlock()
+		if err != nil {
+			return false
+		}
+		m.log.Info("the other instances told of a change made while the store did not answer", "setting", name)
+	}
+	return true
 }
 
 // pauseValue is the pause as shared: "" none, "forever" until /resume, or
@@ -109,6 +154,11 @@ func (s *Shift) value() string {
 func (m *Moderator) FollowSettings(ctx context.Context) {
 	st := m.settings()
 	if st == nil {
+		return
+	}
+	// What was changed here while the store did not answer is written
+	// first: the store's older settings must not undo it here.
+	if !m.writeUnwritten(ctx, st) {
 		return
 	}
 	m.shared.mu.Lock()

@@ -2,6 +2,7 @@ package handlers_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -81,5 +82,58 @@ func TestSharedPauseNotUndoneByAnOlderLook(t *testing.T) {
 	om.FollowSettings(ctx)
 	if paused, _ := om.Paused(); !paused {
 		t.Errorf("the other instance does not follow the pause")
+	}
+}
+
+// refusingPuts is the Redis store refusing the writes of the shared
+// settings while refuse is set: a Redis that does not answer them.
+type refusingPuts struct {
+	*redis.Store
+	refuse bool
+}
+
+func (s *refusingPuts) PutSetting(ctx context.Context, name, value string) (int64, error) {
+	if s.refuse {
+		return 0, errors.New("redis put setting: connection refused")
+	}
+	return s.Store.PutSetting(ctx, name, value)
+}
+
+// TestSharedPauseWrittenOnceTheStoreAnswers: a CM pauses an instance that
+// never read the shared settings (Redis was away since it started), and the
+// write fails. When Redis answers again, the settings there are older (not
+// paused): they do not undo the pause asked here; the pause is written, and
+// the other instance follows it.
+func TestSharedPauseWrittenOnceTheStoreAnswers(t *testing.T) {
+	srv := redistest.Start(t)
+	prefix := fmt.Sprintf("shared-test-%d", time.Now().UnixNano())
+	open := func() *redis.Store {
+		st, err := redis.Open(srv.URL(), redis.WithPrefix(prefix))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		return st
+	}
+	ctx := context.Background()
+	other := open()
+	om, _ := newModerator(t, other, nil)
+	if _, err := other.PutSetting(ctx, "pause", ""); err != nil {
+		t.Fatal(err)
+	}
+	here := &refusingPuts{Store: open(), refuse: true}
+	m, _ := newModerator(t, here, nil)
+	c := handlers.NewCommands(m, handlers.CommandsOptions{})
+	if _, err := c.Pause(ctx, 0, "telegram:42"); err != nil {
+		t.Fatal(err)
+	}
+	here.refuse = false
+	m.FollowSettings(ctx)
+	if paused, _ := m.Paused(); !paused {
+		t.Errorf("the pause asked here while the store refused it was undone by the older settings read after")
+	}
+	om.FollowSettings(ctx)
+	if paused, _ := om.Paused(); !paused {
+		t.Errorf("the other instance was never told of the pause")
 	}
 }
