@@ -160,7 +160,7 @@ func (c *Commands) Status(ctx context.Context, by string) (string, error) {
 }
 
 // Pause stops platform actions for d (0: until Resume).
-func (c *Commands) Pause(_ context.Context, d time.Duration, by string) (string, error) {
+func (c *Commands) Pause(ctx context.Context, d time.Duration, by string) (string, error) {
 	if no := c.fileWide("pause", by); no != "" {
 		return no, nil
 	}
@@ -171,7 +171,7 @@ func (c *Commands) Pause(_ context.Context, d time.Duration, by string) (string,
 	if d > 0 {
 		until = c.mod.now().Add(d)
 	}
-	c.mod.Pause(until)
+	c.mod.share(ctx, settingPause, func() { c.mod.Pause(until) }, c.mod.pauseValue)
 	c.mod.log.Info("paused", "by", by, "for", d)
 	if d == 0 {
 		return "Paused until /resume: vigie only flags and forwards cases.", nil
@@ -181,12 +181,12 @@ func (c *Commands) Pause(_ context.Context, d time.Duration, by string) (string,
 }
 
 // Resume ends a pause.
-func (c *Commands) Resume(_ context.Context, by string) (string, error) {
+func (c *Commands) Resume(ctx context.Context, by string) (string, error) {
 	if no := c.fileWide("resume", by); no != "" {
 		return no, nil
 	}
 	paused, _ := c.mod.Paused()
-	c.mod.Resume()
+	c.mod.share(ctx, settingPause, c.mod.Resume, c.mod.pauseValue)
 	c.mod.log.Info("resumed", "by", by)
 	if !paused {
 		return "vigie was not paused: the rules are enforced.", nil

@@ -129,7 +129,10 @@ type Moderator struct {
 	// afterFunc is Options.AfterFunc, or time.AfterFunc.
 	afterFunc func(d time.Duration, f func()) (stop func() bool)
 	shift     *Shift
-	priority  func(rs *rules.Ruleset, rule string) string
+	// shared guards what a CM sets for all of vigie (a pause, a mode)
+	// against the settings the processes sharing the store follow.
+	shared   sharedSettings
+	priority func(rs *rules.Ruleset, rule string) string
 	// ruleTexts holds each rule's texts (ruleText) written once.
 	ruleTexts sync.Map
 	// shortened holds the platform and rule of the timeouts given shorter

@@ -19,8 +19,8 @@ const (
 
 // Shift says whether vigie works office hours or after hours: the rule file's
 // office_hours and holidays, unless a CM set the mode from the desk (/mode), for
-// a while or until /mode auto. It is safe for concurrent use. The override lives
-// in the process: each instance sharing a Redis is told on its own desk.
+// a while or until /mode auto. It is safe for concurrent use. The override is
+// shared with the processes on the same store (Moderator.FollowSettings).
 type Shift struct {
 	schedule func(time.Time) bool
 	now      func() time.Time
@@ -114,6 +114,14 @@ func (s *Shift) Set(mode string, d time.Duration, by string) error {
 	return nil
 }
 
+// force forces the mode until until (zero: until Auto), as another process
+// was told.
+func (s *Shift) force(mode string, until time.Time, by string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.override, s.by, s.until = mode, by, until
+}
+
 // Auto drops the override: the schedule decides again.
 func (s *Shift) Auto() {
 	s.mu.Lock()
@@ -139,7 +147,7 @@ func (s *Shift) Describe(t time.Time) string {
 
 // Mode answers /mode: with no argument the current mode; "office" or "after",
 // with an optional duration, forces it; "auto" follows office_hours again.
-func (c *Commands) Mode(_ context.Context, args, by string) (string, error) {
+func (c *Commands) Mode(ctx context.Context, args, by string) (string, error) {
 	fields := strings.Fields(args)
 	if len(fields) > 0 {
 		// Showing the mode is anyone's; changing it is for who may change it everywhere.
@@ -163,7 +171,7 @@ func (c *Commands) Mode(_ context.Context, args, by string) (string, error) {
 		if len(fields) > 1 {
 			return "", fmt.Errorf("mode: auto takes no duration")
 		}
-		s.Auto()
+		c.mod.share(ctx, settingMode, s.Auto, s.value)
 		c.mod.log.Info("shift mode", "mode", "auto", "by", by)
 		return "Mode: " + s.Describe(now) + ".", nil
 	}
@@ -174,7 +182,12 @@ func (c *Commands) Mode(_ context.Context, args, by string) (string, error) {
 			return "", fmt.Errorf("mode: %w", err)
 		}
 	}
-	if err := s.Set(mode, d, by); err != nil {
+	if mode != ShiftOffice && mode != ShiftAfter {
+		return "", fmt.Errorf("mode %q: want office or after", mode)
+	}
+	var err error
+	c.mod.share(ctx, settingMode, func() { err = s.Set(mode, d, by) }, s.value)
+	if err != nil {
 		return "", err
 	}
 	c.mod.log.Info("shift mode", "mode", mode, "for", d, "by", by)

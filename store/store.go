@@ -592,6 +592,44 @@ type Leaser interface {
 	Fenced(ctx context.Context, job, name string) (int64, error)
 }
 
+// Settings is offered by a store the processes share (Redis): what a CM sets
+// from a desk for all of vigie (a /pause, a /mode), which reaches one
+// process, is kept there, and every process follows it, a restarted one too.
+type Settings interface {
+	// PutSetting sets name to value, and returns the settings' version
+	// after it: a number that grows with every change.
+	PutSetting(ctx context.Context, name, value string) (version int64, err error)
+	// Settings returns every setting and their version (0 and none when
+	// nothing was set, or the store lost its data).
+	Settings(ctx context.Context) (values map[string]string, version int64, err error)
+}
+
+// Reloads is offered by a store the processes share (Redis): a process asked
+// to reload its rule file (the console's Apply, a desk's /reload, POST
+// /-/reload, a signal) says so there, and every other process, which reads
+// it every few seconds, reloads its own rule file. Behind a load balancer the
+// ask reaches one process; without it, the others would judge with the old
+// rules until each was reloaded by hand.
+type Reloads interface {
+	// AskReload records one more reload asked, and returns the reloads
+	// asked so far, this one included. a.Confined says the asking process
+	// read the file confined to its folder (the console's Apply): the
+	// others do too; a.Digest names the content of its rule file, for the
+	// others to tell whether theirs is the same.
+	AskReload(ctx context.Context, a ReloadAsk) (n int64, err error)
+	// ReloadsAsked returns the reloads asked so far (N 0 when none, or
+	// after the store lost its data), with the last one's Confined and
+	// Digest.
+	ReloadsAsked(ctx context.Context) (ReloadAsk, error)
+}
+
+// ReloadAsk is a reload asked of the processes sharing a store (Reloads).
+type ReloadAsk struct {
+	N        int64
+	Confined bool
+	Digest   string
+}
+
 // ReminderKeeper is offered by a store the processes share (Redis): it keeps
 // the reminders of old cases that a desk did not take (an outage), claimed
 // already, so that the next check of any process, or of this one after a

@@ -75,6 +75,12 @@ type Config struct {
 	// (default 2m). Processes sharing a store renew the verdicts they hold
 	// twice as often, so that none is carried out twice while in flight.
 	RecoverAfter time.Duration
+	// FollowEvery is how often a process sharing its store with others
+	// reads there what was asked of one of them for all (default 1s), on
+	// Now's clock: a reload of the rules (the console's Apply, a desk's
+	// /reload, POST /-/reload, a signal), after which it reloads its own
+	// rule file, and a CM's /pause, /resume and /mode, which it follows.
+	FollowEvery time.Duration
 	// Now is the daemon's clock, for everything that decides on the time:
 	// the journal (its entries are stamped, renewed and taken again on it,
 	// RecoverAfter measured on it), the engine (an event's time is checked
@@ -182,6 +188,15 @@ type daemon struct {
 	// current is the engine events are evaluated with; reload swaps it.
 	current  atomic.Pointer[loaded]
 	reloadMu sync.Mutex
+	// asked is the count of reloads asked of the processes sharing the
+	// store that this one last saw or made (store.Reloads), known once
+	// read; asking counts this process's asks, begun and ended, so that a
+	// count read meanwhile is not taken for another's. Guarded by askedMu,
+	// never held over a call to the store.
+	askedMu    sync.Mutex
+	asked      int64
+	askedKnown bool
+	asking     int64
 	// faqLearned nudges the FAQ to read the wordings a CM here just taught.
 	faqLearned chan struct{}
 
@@ -666,6 +681,7 @@ func (d *daemon) serve(ctx context.Context, reload <-chan struct{}) error {
 	// runCtx stops the sources and the desk, on shutdown or when the server fails.
 	runCtx, stopRun := context.WithCancel(ctx)
 	defer stopRun()
+	d.followFirst(runCtx)
 	events := make(chan bot.Event, 64)
 	var sources, pool sync.WaitGroup
 	for _, c := range d.conns {
@@ -691,6 +707,7 @@ func (d *daemon) serve(ctx context.Context, reload <-chan struct{}) error {
 	desk.Go(func() { d.guard.Loop(runCtx, "mod-log", d.modlog.Run) })
 	d.runAfterHours(runCtx, &desk)
 	d.runResume(runCtx, &desk)
+	d.runFollow(runCtx, &desk)
 	if cfg.Ready != nil {
 		cfg.Ready(ln.Addr())
 	}
@@ -889,6 +906,15 @@ var loadRules = vigie.LoadRulesWith
 // the file: the operator's own reloads (a signal, POST /-/reload, a desk's
 // /reload of the file on disk) read what the operator pointed at.
 func (d *daemon) reload(why string, confined bool) (*loaded, error) {
+	l, err := d.reloadHere(why, confined)
+	if err == nil {
+		d.askOthers(confined, l.file)
+	}
+	return l, err
+}
+
+// reloadHere reloads the rule file in this process only.
+func (d *daemon) reloadHere(why string, confined bool) (*loaded, error) {
 	d.reloadMu.Lock()
 	defer d.reloadMu.Unlock()
 	rs, file, matcher, err := d.build(rules.LoadOptions{Confined: confined})
@@ -941,6 +967,9 @@ func (d *daemon) reloadText(by string) (string, error) {
 	}
 	rs := l.engine.Ruleset()
 	text := fmt.Sprintf("Reloaded %s: %d rules.", l.file, len(rs.Rules))
+	if d.reloads() != nil {
+		text += fmt.Sprintf(" The other instances reload their rule file within %s.", cmp.Or(d.cfg.FollowEvery, defaultFollowEvery))
+	}
 	for _, w := range l.warnings {
 		text += "\nwarning: " + w.String()
 	}
