@@ -35,6 +35,9 @@ var (
 	_ bot.Warner   = (*FacebookPage)(nil)
 	_ bot.Banner   = (*FacebookPage)(nil)
 
+	_ bot.EventLimiter = (*FacebookPage)(nil)
+	_ bot.EventLimiter = (*InstagramAccount)(nil)
+
 	_ bot.Platform = (*InstagramAccount)(nil)
 	_ bot.Hider    = (*InstagramAccount)(nil)
 	_ bot.Deleter  = (*InstagramAccount)(nil)
@@ -151,6 +154,20 @@ func (p *FacebookPage) blockParam(op bot.ActionKind, ev bot.Event) (string, erro
 	return "user", nil
 }
 
+// CanOn says what the Page can do to ev, as its actions refuse before
+// calling Meta: hide, unhide and delete a comment or a post, not a Messenger
+// message; block and unblock an author Meta named. The desk offers these.
+func (p *FacebookPage) CanOn(ev bot.Event, k bot.ActionKind) bool {
+	switch k {
+	case bot.ActHide, opUnhide, bot.ActDelete:
+		return commentOnly(k, ev) == nil
+	case bot.ActBan, opUnban:
+		_, err := p.blockParam(k, ev)
+		return err == nil
+	}
+	return true
+}
+
 // page is the Page id: the event's space (the webhook entry), else the configured one.
 func (p *FacebookPage) page(ev bot.Event) string { return cmp.Or(ev.Space, p.pageID, "me") }
 
@@ -169,6 +186,21 @@ type InstagramAccount struct {
 
 // Name matches Event.Platform for the Instagram account's events.
 func (a *InstagramAccount) Name() string { return Instagram }
+
+// CanOn says what the account can do to ev, as its actions refuse before
+// calling Meta: hide, unhide, delete and answer privately a comment on its
+// own media, not a direct message (answered privately in its conversation
+// all the same) nor an @mention on another account's media (answered in
+// public only).
+func (a *InstagramAccount) CanOn(ev bot.Event, k bot.ActionKind) bool {
+	switch k {
+	case bot.ActHide, opUnhide, bot.ActDelete:
+		return ownMedia(k, ev) == nil
+	case bot.ActWarn:
+		return InConversation(ev) || ownMedia(k, ev) == nil
+	}
+	return true
+}
 
 // Hide hides the comment: POST /{ig-comment-id} hide=true.
 func (a *InstagramAccount) Hide(ctx context.Context, ev bot.Event) error {
