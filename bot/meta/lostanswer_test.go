@@ -2,10 +2,14 @@ package meta_test
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/bot/meta"
 	"github.com/vigie-bot/vigie/store"
 )
 
@@ -222,5 +226,21 @@ func TestFailedAnswerStillSent(t *testing.T) {
 	}
 	for _, c := range cs {
 		t.Errorf("case opened: %s", c.Reason)
+	}
+}
+
+// TestUnsentMentionReplyTriedAgain: a reply to an @mention whose call never
+// left (Graph could not be reached) is known not to be posted: it is tried
+// again, not taken for one that may have been.
+func TestUnsentMentionReplyTriedAgain(t *testing.T) {
+	gone := httptest.NewServer(http.NotFoundHandler())
+	gone.Close() // nothing listens there any more: each call is refused
+	h := newHarness(t, func(c *meta.Config) { c.GraphURL = gone.URL + "/v25.0" })
+	ev := bot.Event{ID: mentionComment + ":mention", Platform: "instagram", Kind: bot.KindComment, Space: igID, Channel: mentionMedia, At: fixedNow}
+	for try := 1; try <= 2; try++ {
+		err := h.c.Instagram().Reply(context.Background(), ev, "Merci, nous regardons.")
+		if err == nil || !bot.Retryable(err) || strings.Contains(err.Error(), "may have been posted") {
+			t.Errorf("try %d: %v, want Graph unreachable, worth another try", try, err)
+		}
 	}
 }
