@@ -479,23 +479,6 @@ func carryOut(ctx context.Context, p bot.Platform, ev bot.Event, o Outcome) erro
 	return &bot.ActionError{Op: o.Kind, Err: fmt.Errorf("platform %s cannot %s", p.Name(), o.Kind)}
 }
 
-// Outcomes lists what a CM may decide on a case from platform: keep, and the
-// outcomes the platform can carry out, in the desk's order. A platform that
-// is off gets keep only.
-func (m *Moderator) Outcomes(platform string) []bot.ActionKind {
-	out := []bot.ActionKind{OutcomeKeep}
-	p := m.platforms[platform]
-	if p == nil {
-		return out
-	}
-	for _, k := range deskOutcomes {
-		if capable(p, k) {
-			out = append(out, k)
-		}
-	}
-	return out
-}
-
 // deskOutcomes are the outcomes besides keep a CM may choose, in the desk's order.
 var deskOutcomes = []bot.ActionKind{bot.ActDelete, bot.ActHide, bot.ActTimeout, bot.ActBan, bot.ActKick, bot.ActReply,
 	OutcomeUnhide, OutcomeUntimeout, OutcomeUnban}
