@@ -41,6 +41,21 @@ type Card struct {
 	// platform (store.Case.Unverified): the desks say so (UnverifiedText)
 	// and offer keep only.
 	Unverified bool
+	// Offers are the outcomes the case's platform can carry out on its
+	// message (handlers.Moderator.OutcomesFor), keep first: the desks show
+	// those buttons only, so that a CM is not offered a ban Instagram does
+	// not have, or a hide on a Messenger message. nil is not told: every
+	// button the desk has, each refused by Decide when it cannot be done.
+	Offers []ActionKind
+}
+
+// Offered reports whether the card offers the outcome o (an Outcome
+// constant): the answer, a reply; an undo, what it undoes.
+func (c Card) Offered(o string) bool {
+	if o == OutcomeAnswer {
+		o = OutcomeReply
+	}
+	return c.Offers == nil || slices.Contains(c.Offers, ActionKind(o))
 }
 
 // UnverifiedText is what the cards of an Unverified case say, above the

@@ -223,6 +223,46 @@ func Capable(p Platform, k ActionKind) bool {
 	}
 }
 
+// EventLimiter is a Platform that can do some of its actions on some of its
+// events only: a Facebook Page hides and deletes comments, not Messenger
+// messages; an Instagram account cannot hide an @mention on another account's
+// media. CanOn says whether p can do k (an action or a desk's outcome: unhide,
+// unban, untimeout) on ev; the platform's own action refuses the same events,
+// saying why.
+type EventLimiter interface {
+	CanOn(ev Event, k ActionKind) bool
+}
+
+// CapableOn reports whether p can do k on ev: it has the capability
+// (Capable; unhide, unban and untimeout with hide, ban and Untimeouter), and,
+// when p is an EventLimiter, on that event. The desks offer only these
+// buttons, and a decision of another outcome is refused before it is
+// recorded.
+func CapableOn(p Platform, ev Event, k ActionKind) bool {
+	switch k {
+	case "unhide":
+		if !Capable(p, ActHide) {
+			return false
+		}
+	case "unban":
+		if !Capable(p, ActBan) {
+			return false
+		}
+	case "untimeout":
+		if _, ok := p.(Untimeouter); !ok {
+			return false
+		}
+	default:
+		if !Capable(p, k) {
+			return false
+		}
+	}
+	if l, ok := p.(EventLimiter); ok {
+		return l.CanOn(ev, k)
+	}
+	return true
+}
+
 // ErrOutranked is what a platform's ActionError wraps when the platform refused
 // an action on a member who is above vigie in the place's hierarchy (its owner,
 // a role as high as vigie's), although vigie holds the right: giving vigie the

@@ -72,6 +72,10 @@ func (c *Commands) AddCard(ctx context.Context, caseID string, ref bot.CardRef) 
 
 // Queue returns the open cases, oldest first: for a CM whose rights are some
 // communities' (rules.Ruleset.ScopeOf), only those communities' cases.
+// OutcomesFor lists what a CM may decide on a case of ev: see
+// Moderator.OutcomesFor. The desks offer those buttons only.
+func (c *Commands) OutcomesFor(ev bot.Event) []bot.ActionKind { return c.mod.OutcomesFor(ev) }
+
 func (c *Commands) Queue(ctx context.Context, by string) ([]store.Case, error) {
 	open, err := c.store.Cases(ctx, store.CaseOpen)
 	if err != nil {

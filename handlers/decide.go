@@ -228,8 +228,8 @@ func (m *Moderator) decide(ctx context.Context, caseID, outcome, by string) (sto
 		case p == nil:
 			return c, none, fmt.Errorf("case %s: %w: vigie does not act on %q (the platform is off, or its source carries out no action): keep is the only outcome",
 				caseID, ErrCannot, c.Event.Platform)
-		case !capable(p, o.Kind):
-			return c, none, fmt.Errorf("case %s: %w: %s cannot %s", caseID, ErrCannot, c.Event.Platform, o.Kind)
+		case !bot.CapableOn(p, c.Event, o.Kind):
+			return c, none, fmt.Errorf("case %s: %w: %s cannot %s%s", caseID, ErrCannot, c.Event.Platform, o.Kind, onWhat(p, c.Event, o.Kind))
 		}
 	}
 	if o.Kind == bot.ActTimeout && o.Duration == 0 {
@@ -479,22 +479,40 @@ func carryOut(ctx context.Context, p bot.Platform, ev bot.Event, o Outcome) erro
 	return &bot.ActionError{Op: o.Kind, Err: fmt.Errorf("platform %s cannot %s", p.Name(), o.Kind)}
 }
 
-// Outcomes lists what a CM may decide on a case from platform: keep, and the
-// outcomes the platform can carry out, in the desk's order. A platform that
-// is off gets keep only.
-func (m *Moderator) Outcomes(platform string) []bot.ActionKind {
+// deskOutcomes are the outcomes besides keep a CM may choose, in the desk's order.
+var deskOutcomes = []bot.ActionKind{bot.ActDelete, bot.ActHide, bot.ActTimeout, bot.ActBan, bot.ActKick, bot.ActReply,
+	OutcomeUnhide, OutcomeUntimeout, OutcomeUnban}
+
+// OutcomesFor lists what a CM may decide on a case of ev: keep, and the
+// outcomes ev's platform can carry out on that very event (bot.CapableOn: a
+// Page hides a comment, not a Messenger message; Instagram has no ban), in
+// the desk's order. The desks offer these buttons only, and Decide refuses
+// the others. A platform that is off gets keep only.
+func (m *Moderator) OutcomesFor(ev bot.Event) []bot.ActionKind {
 	out := []bot.ActionKind{OutcomeKeep}
-	p := m.platforms[platform]
+	p := m.platforms[ev.Platform]
 	if p == nil {
 		return out
 	}
-	for _, k := range []bot.ActionKind{bot.ActDelete, bot.ActHide, bot.ActTimeout, bot.ActBan, bot.ActKick, bot.ActReply,
-		OutcomeUnhide, OutcomeUntimeout, OutcomeUnban} {
-		if capable(p, k) {
+	for _, k := range deskOutcomes {
+		if bot.CapableOn(p, ev, k) {
 			out = append(out, k)
 		}
 	}
 	return out
+}
+
+// onWhat says, after "PLATFORM cannot OUTCOME", on what it cannot when the
+// platform could on another event: " on this message".
+func onWhat(p bot.Platform, ev bot.Event, k bot.ActionKind) string {
+	if !capable(p, k) {
+		return ""
+	}
+	what := "message"
+	if ev.Kind == bot.KindComment {
+		what = "comment"
+	}
+	return " on this " + what
 }
 
 // LiftTimeout gives an author their voice back before their timeout ends,

@@ -28,9 +28,18 @@ func (t *deskCommands) Unbanned(ctx context.Context, member bot.Event, at time.T
 
 // card is c as a desk shows it, with the moderators' notes on its author.
 func (t *deskCommands) card(ctx context.Context, c store.Case) bot.Card {
-	card := deskcases.Card(c)
+	card := deskcases.Offering(c, t.offers())
 	if t == nil || t.c == nil {
 		return card
 	}
 	return deskcases.WithNotes(card, t.c.NotesOn(ctx, c.Event))
+}
+
+// offers is what the cards offer: what the case's platform can do to its
+// message; nil before the handlers exist.
+func (t *deskCommands) offers() deskcases.Offers {
+	if t == nil || t.c == nil {
+		return nil
+	}
+	return t.c.OutcomesFor
 }

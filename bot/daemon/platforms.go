@@ -237,7 +237,8 @@ var (
 )
 
 func (t *deskCommands) Decide(ctx context.Context, d bot.Decision) (bot.Card, error) {
-	return deskcases.Decided(t.c.Decide(ctx, d.CaseID, d.String(), d.By))
+	c, err := t.c.Decide(ctx, d.CaseID, d.String(), d.By)
+	return deskcases.Decided(c, err, t.c.OutcomesFor)
 }
 
 func (t *deskCommands) MayDecide(ctx context.Context, caseID, by string) error {
@@ -245,7 +246,8 @@ func (t *deskCommands) MayDecide(ctx context.Context, caseID, by string) error {
 }
 
 func (t *deskCommands) Queue(ctx context.Context, by string) ([]bot.Card, error) {
-	return deskcases.Cards(t.c.Queue(ctx, by))
+	cs, err := t.c.Queue(ctx, by)
+	return deskcases.Cards(cs, err, t.c.OutcomesFor)
 }
 
 func (t *deskCommands) Status(ctx context.Context, by string) (string, error) {

@@ -93,8 +93,8 @@ func TestUnverifiedCasesAreNotActedOn(t *testing.T) {
 		t.Errorf("a timeout over the API: %d %s, want 422", r.code, r.body)
 	}
 
-	// u-7's own message, from the connector: a case of its own, with its
-	// buttons.
+	// u-7's own message, from the connector: a case of its own, with the
+	// buttons of what its platform can do (delete, timeout; it cannot ban).
 	in.feed.in <- bot.Event{ID: "real-1", Platform: "discord", Kind: bot.KindMessage, Space: "guild-1",
 		Author: bot.Author{ID: "u-7", Name: "Bob"}, Text: "free nitro", At: time.Now()}
 	var real url.Values
@@ -105,7 +105,8 @@ func TestUnverifiedCasesAreNotActedOn(t *testing.T) {
 		}
 		return len(cards) == 2
 	})
-	if strings.Contains(real.Get("text"), "Unverified") || !strings.Contains(real.Get("reply_markup"), `:ban"`) {
+	if strings.Contains(real.Get("text"), "Unverified") || !strings.Contains(real.Get("reply_markup"), `:delete"`) ||
+		!strings.Contains(real.Get("reply_markup"), `:mute"`) || strings.Contains(real.Get("reply_markup"), `:ban"`) {
 		t.Errorf("the real message's card:\n%s\n%s", real.Get("text"), real.Get("reply_markup"))
 	}
 	if calls := in.chat.Calls(); len(calls) != 0 {

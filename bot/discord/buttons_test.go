@@ -57,16 +57,25 @@ func TestUndoOnlyWhatWasDone(t *testing.T) {
 		sugg    []bot.Action
 		notDone []bot.Action
 		want    string
+		offers  []bot.ActionKind // nil: every button
 	}{
-		{"a message, nothing done", bot.Event{Platform: "discord"}, nil, nil, "keep delete mute ban"},
-		{"timeout and ban done", bot.Event{Platform: "discord"}, []bot.Action{timeout, ban}, nil, "keep delete mute ban unmute unban"},
-		{"the timeout failed", bot.Event{Platform: "discord"}, []bot.Action{timeout, ban}, []bot.Action{timeout}, "keep delete mute ban unban"},
-		{"both held", bot.Event{Platform: "discord"}, []bot.Action{timeout, ban}, []bot.Action{timeout, ban}, "keep delete mute ban"},
-		{"a comment hidden", comment, []bot.Action{hide}, nil, "keep hide mute ban unhide"},
-		{"a comment whose hide failed", comment, []bot.Action{hide}, []bot.Action{hide}, "keep hide mute ban"},
+		{"a message, nothing done", bot.Event{Platform: "discord"}, nil, nil, "keep delete mute ban", nil},
+		{"timeout and ban done", bot.Event{Platform: "discord"}, []bot.Action{timeout, ban}, nil, "keep delete mute ban unmute unban", nil},
+		{"the timeout failed", bot.Event{Platform: "discord"}, []bot.Action{timeout, ban}, []bot.Action{timeout}, "keep delete mute ban unban", nil},
+		{"both held", bot.Event{Platform: "discord"}, []bot.Action{timeout, ban}, []bot.Action{timeout, ban}, "keep delete mute ban", nil},
+		{"a comment hidden", comment, []bot.Action{hide}, nil, "keep hide mute ban unhide", nil},
+		{"a comment whose hide failed", comment, []bot.Action{hide}, []bot.Action{hide}, "keep hide mute ban", nil},
+		// what the case's platform can do on the message, as the handlers say
+		{"a Messenger message", bot.Event{Platform: "facebook", Kind: bot.KindDM}, nil, nil, "keep ban",
+			[]bot.ActionKind{"keep", bot.ActBan, bot.ActReply, "unban"}},
+		{"an Instagram comment hidden", bot.Event{Platform: "instagram", Kind: bot.KindComment}, []bot.Action{hide, ban}, []bot.Action{ban}, "keep hide unhide",
+			[]bot.ActionKind{"keep", bot.ActDelete, bot.ActHide, bot.ActReply, "unhide"}},
+		{"a message that can be hidden, not deleted", bot.Event{Platform: "x", Kind: bot.KindMessage}, nil, nil, "keep hide",
+			[]bot.ActionKind{"keep", bot.ActHide}},
+		{"a platform that is off", bot.Event{Platform: "x"}, []bot.Action{timeout}, nil, "keep", []bot.ActionKind{"keep"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			got := ids(bot.Card{ID: "c-000001", Rule: "insult", Event: tt.ev, Suggested: tt.sugg, NotDone: tt.notDone})
+			got := ids(bot.Card{ID: "c-000001", Rule: "insult", Event: tt.ev, Suggested: tt.sugg, NotDone: tt.notDone, Offers: tt.offers})
 			if s := strings.Join(got, " "); s != tt.want {
 				t.Errorf("buttons %q, want %q", s, tt.want)
 			}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -143,41 +144,50 @@ func parseCustomID(id string) (caseID, button string, ok bool) {
 
 // buttons are the card's: keep, delete (hide, for a page's comment), timeout
 // 1h, ban, and below them unhide, remove timeout and unban when the rule hid,
-// timed out or banned and it was carried out; none once decided.
+// timed out or banned and it was carried out; none once decided; of those,
+// only what the case's platform can do to its message (card.Offers).
 // "delete" and "unmute" are the longest button names.
 func buttons(card bot.Card) []discordgo.MessageComponent {
 	if card.Decided() || card.ID == "" || len(customID(card.ID, "delete")) > maxCustomID {
 		return []discordgo.MessageComponent{}
 	}
-	remove := discordgo.Button{Label: "Delete", Emoji: &discordgo.ComponentEmoji{Name: "🗑"}, Style: discordgo.SecondaryButton, CustomID: customID(card.ID, "delete")}
-	if card.Event.Kind == bot.KindComment {
-		// a page's comment is hidden rather than deleted, as the rules do
-		remove = discordgo.Button{Label: "Hide", Emoji: &discordgo.ComponentEmoji{Name: "🙈"}, Style: discordgo.SecondaryButton, CustomID: customID(card.ID, "hide")}
+	button := func(outcome, label, emoji string, style discordgo.ButtonStyle, name string) []discordgo.MessageComponent {
+		if !card.Offered(outcome) {
+			return nil
+		}
+		return []discordgo.MessageComponent{discordgo.Button{Label: label, Emoji: &discordgo.ComponentEmoji{Name: emoji}, Style: style, CustomID: customID(card.ID, name)}}
 	}
+	keep := button(bot.OutcomeKeep, "Keep", "✅", discordgo.SuccessButton, "keep")
 	if card.Unverified {
 		// its message may be forged: keep only (Decide refuses the rest)
-		return []discordgo.MessageComponent{discordgo.ActionsRow{Components: []discordgo.MessageComponent{
-			discordgo.Button{Label: "Keep", Emoji: &discordgo.ComponentEmoji{Name: "✅"}, Style: discordgo.SuccessButton, CustomID: customID(card.ID, "keep")},
-		}}}
+		return []discordgo.MessageComponent{discordgo.ActionsRow{Components: keep}}
 	}
-	rows := []discordgo.MessageComponent{discordgo.ActionsRow{Components: []discordgo.MessageComponent{
-		discordgo.Button{Label: "Keep", Emoji: &discordgo.ComponentEmoji{Name: "✅"}, Style: discordgo.SuccessButton, CustomID: customID(card.ID, "keep")},
-		remove,
-		discordgo.Button{Label: "Timeout 1h", Emoji: &discordgo.ComponentEmoji{Name: "🔇"}, Style: discordgo.SecondaryButton, CustomID: customID(card.ID, "mute")},
-		discordgo.Button{Label: "Ban", Emoji: &discordgo.ComponentEmoji{Name: "⛔"}, Style: discordgo.DangerButton, CustomID: customID(card.ID, "ban")},
-	}}}
+	// Each button is offered only where the case's platform can carry it
+	// out on its message (card.Offers); the others keep their places.
+	// A page's comment is hidden rather than deleted, as the rules do;
+	// deleted where it cannot be hidden.
+	remove := button(bot.OutcomeDelete, "Delete", "🗑", discordgo.SecondaryButton, "delete")
+	if hide := button(bot.OutcomeHide, "Hide", "🙈", discordgo.SecondaryButton, "hide"); hide != nil && (card.Event.Kind == bot.KindComment || remove == nil) {
+		remove = hide
+	}
+	var rows []discordgo.MessageComponent
+	if first := slices.Concat(keep, remove,
+		button(bot.OutcomeTimeout, "Timeout 1h", "🔇", discordgo.SecondaryButton, "mute"),
+		button(bot.OutcomeBan, "Ban", "⛔", discordgo.DangerButton, "ban")); len(first) > 0 {
+		rows = append(rows, discordgo.ActionsRow{Components: first})
+	}
 	// What the rule did to the author, the moderator can undo from the card,
 	// each button once (Discord refuses a message whose custom_ids repeat);
 	// not what failed or was held: the row above offers to do that.
 	var undo []discordgo.MessageComponent
 	if card.CarriedOut(bot.ActHide) {
-		undo = append(undo, discordgo.Button{Label: "Unhide", Emoji: &discordgo.ComponentEmoji{Name: "👁"}, Style: discordgo.SecondaryButton, CustomID: customID(card.ID, "unhide")})
+		undo = append(undo, button(bot.OutcomeUnhide, "Unhide", "👁", discordgo.SecondaryButton, "unhide")...)
 	}
 	if card.CarriedOut(bot.ActTimeout) {
-		undo = append(undo, discordgo.Button{Label: "Remove timeout", Emoji: &discordgo.ComponentEmoji{Name: "🔊"}, Style: discordgo.SecondaryButton, CustomID: customID(card.ID, "unmute")})
+		undo = append(undo, button(bot.OutcomeUntimeout, "Remove timeout", "🔊", discordgo.SecondaryButton, "unmute")...)
 	}
 	if card.CarriedOut(bot.ActBan) {
-		undo = append(undo, discordgo.Button{Label: "Unban", Emoji: &discordgo.ComponentEmoji{Name: "↩️"}, Style: discordgo.SecondaryButton, CustomID: customID(card.ID, "unban")})
+		undo = append(undo, button(bot.OutcomeUnban, "Unban", "↩️", discordgo.SecondaryButton, "unban")...)
 	}
 	if len(undo) > 0 {
 		rows = append(rows, discordgo.ActionsRow{Components: undo})
@@ -185,9 +195,9 @@ func buttons(card bot.Card) []discordgo.MessageComponent {
 	// An FAQ case suggests the answer it was not sure of: sending it from
 	// the card also teaches the FAQ the question's wording.
 	if bot.SuggestsFAQAnswer(card) {
-		rows = append(rows, discordgo.ActionsRow{Components: []discordgo.MessageComponent{
-			discordgo.Button{Label: "Send the FAQ answer", Emoji: &discordgo.ComponentEmoji{Name: "📖"}, Style: discordgo.PrimaryButton, CustomID: customID(card.ID, "answer")},
-		}})
+		if answer := button(bot.OutcomeAnswer, "Send the FAQ answer", "📖", discordgo.PrimaryButton, "answer"); answer != nil {
+			rows = append(rows, discordgo.ActionsRow{Components: answer})
+		}
 	}
 	return rows
 }

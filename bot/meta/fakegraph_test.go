@@ -65,6 +65,11 @@ type fakeGraph struct {
 	// privately are the comments and posts answered with a Private Reply:
 	// Meta allows one, and refuses the next with code 10900.
 	privately map[string]bool
+	// sent are the messages the Page or the account sent through the Send
+	// API (POST /{id}/messages to a recipient.id), by recipient: the
+	// conversation with them, which GET /{id}/conversations?user_id= reads,
+	// the newest 20 messages only, as Meta shows them.
+	sent map[string][]fakeReply
 	// drop are the calls ("METHOD /path") whose next one is carried out, and
 	// then left without an answer: the connection is closed, as when the
 	// answer is lost on the way (a timeout, a reset).
@@ -114,6 +119,13 @@ func (f *fakeGraph) dropAnswerNext(method, path string) {
 	f.drop[method+" "+path]++
 }
 
+// sentTo returns the messages sent to the user id, oldest first.
+func (f *fakeGraph) sentTo(id string) []fakeReply {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]fakeReply(nil), f.sent[id]...)
+}
+
 // repliesUnder returns the Page's replies under id.
 func (f *fakeGraph) repliesUnder(id string) []fakeReply {
 	f.mu.Lock()
@@ -138,7 +150,8 @@ type graphFailure struct {
 func newFakeGraph(t testing.TB) *fakeGraph {
 	t.Helper()
 	f := &fakeGraph{version: "v25.0", token: "EAAtestpagetoken", failures: map[string][]graphFailure{}, mentions: map[string]bool{}, posts: map[string]bool{},
-		gone: map[string]bool{}, replies: map[string][]fakeReply{}, privately: map[string]bool{}, drop: map[string]int{}}
+		gone: map[string]bool{}, replies: map[string][]fakeReply{}, privately: map[string]bool{}, drop: map[string]int{},
+		sent: map[string][]fakeReply{}}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(f.srv.Close)
 	return f
@@ -320,6 +333,9 @@ func (f *fakeGraph) act(w http.ResponseWriter, r *http.Request, call graphCall, 
 	case r.Method == http.MethodGet && len(parts) == 2 && (parts[1] == "comments" || parts[1] == "replies"):
 		f.listReplies(w, parts[0], parts[1] == "replies")
 		return
+	case r.Method == http.MethodGet && len(parts) == 2 && parts[1] == "conversations":
+		f.listConversation(w, call.Params)
+		return
 	case r.Method == http.MethodGet && len(parts) == 1 && parts[0] == "me":
 		// The page token's own node: the Page.
 		writeJSON(w, 200, `{"id":"`+pageID+`","name":"Boulangerie Martin"}`)
@@ -383,6 +399,15 @@ func (f *fakeGraph) act(w http.ResponseWriter, r *http.Request, call graphCall, 
 			f.privately[recipient] = true
 			f.mu.Unlock()
 		}
+		if to := jsonField(call.JSON, "recipient.id"); to != "" {
+			f.mu.Lock()
+			at := time.Now()
+			if f.now != nil {
+				at = f.now()
+			}
+			f.sent[to] = append(f.sent[to], fakeReply{ID: fmt.Sprintf("m_sent%d", len(f.calls)), Message: jsonField(call.JSON, "message.text"), At: at})
+			f.mu.Unlock()
+		}
 		writeJSON(w, 200, `{"recipient_id":"7654321098765432","message_id":"m_fake"}`)
 	case r.Method == http.MethodPost && len(parts) == 2 && parts[1] == "blocked":
 		var ids []string
@@ -435,6 +460,33 @@ func (f *fakeGraph) listReplies(w http.ResponseWriter, id string, instagram bool
 			item["message"], item["created_time"] = r.Message, r.At.UTC().Format("2006-01-02T15:04:05-0700")
 		}
 		data = append(data, item)
+	}
+	b, _ := json.Marshal(map[string]any{"data": data})
+	writeJSON(w, 200, string(b))
+}
+
+// listConversation answers GET /{page-id}/conversations?platform=…&user_id=…
+// with the conversation with that user and its 20 newest messages, newest
+// first (the Conversations API: fields=messages{message,from,created_time}).
+// The platform is required (messenger or instagram), and so is the user here.
+func (f *fakeGraph) listConversation(w http.ResponseWriter, params url.Values) {
+	platform, user := params.Get("platform"), params.Get("user_id")
+	if (platform != "messenger" && platform != "instagram") || user == "" ||
+		!strings.HasPrefix(params.Get("fields"), "messages") {
+		writeJSON(w, 400, graphErrorJSON(100, 0, "OAuthException", "(#100) Invalid parameter"))
+		return
+	}
+	list := f.sentTo(user)
+	msgs := []map[string]any{}
+	for i := len(list) - 1; i >= 0 && len(msgs) < 20; i-- {
+		m := list[i]
+		msgs = append(msgs, map[string]any{"id": m.ID, "message": m.Message,
+			"from":         map[string]any{"id": f.pageAccount(platform == "instagram")},
+			"created_time": m.At.UTC().Format("2006-01-02T15:04:05-0700")})
+	}
+	data := []map[string]any{}
+	if len(list) > 0 {
+		data = append(data, map[string]any{"id": "t_" + user, "messages": map[string]any{"data": msgs}})
 	}
 	b, _ := json.Marshal(map[string]any{"data": data})
 	writeJSON(w, 200, string(b))

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -73,7 +74,8 @@ const (
 
 // outcomeUnknown reports whether err leaves it unknown whether Meta carried
 // the call out: no answer came (a timeout, a reset) or a 5xx did. A 4xx, rate
-// limits included, is Meta saying it did nothing.
+// limits included, is Meta saying it did nothing; a call that never left (no
+// connection: refused, the name not found) did nothing either.
 func outcomeUnknown(err error) bool {
 	var ae *bot.ActionError
 	if !errors.As(err, &ae) || !ae.Retryable {
@@ -82,6 +84,11 @@ func outcomeUnknown(err error) bool {
 	var ge *GraphError
 	if errors.As(err, &ge) {
 		return ge.Status >= 500
+	}
+	var oe *net.OpError
+	var dns *net.DNSError
+	if (errors.As(err, &oe) && oe.Op == "dial") || errors.As(err, &dns) {
+		return false
 	}
 	return true
 }

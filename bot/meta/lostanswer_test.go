@@ -2,10 +2,14 @@ package meta_test
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/bot/meta"
 	"github.com/vigie-bot/vigie/store"
 )
 
@@ -14,7 +18,17 @@ import (
 // reply is not posted a second time, and the second try of a delete or of a
 // private reply, which Meta refuses since the first was done (the comment is
 // gone; one private reply per comment), is not taken for a failure: no case
-// says that what was done was not.
+// says that what was done was not. An answer in a Messenger or Instagram
+// conversation is not sent a second time either: the conversation is read.
+// The senders of messenger_text.json and ig_message.json, and when they
+// were delivered.
+const (
+	messengerSender = "7654321098765432"
+	igSender        = "6677889900112233"
+)
+
+var messageSent = time.UnixMilli(1795732000123).UTC()
+
 func TestLostAnswerNotActedTwice(t *testing.T) {
 	const (
 		fbCID = "987654321098765_1122334455667788" // fb_comment_add.json
@@ -45,6 +59,16 @@ func TestLostAnswerNotActedTwice(t *testing.T) {
 			"POST", "/me/messages", nil},
 		{"instagram delete", "ig_comment.json", igCommentSent, "delete",
 			"DELETE", "/" + igCID, nil},
+		// The Send API's answers: the conversation is read back.
+		{"messenger answer", "messenger_text.json", messageSent, `'reply("Nous sommes ouverts du lundi au samedi.")'`,
+			"POST", "/" + pageID + "/messages",
+			func(p *pipeline) bool { return len(p.h.graph.sentTo(messengerSender)) == 1 }},
+		{"messenger warning", "messenger_text.json", messageSent, `'warn("Merci de rester courtois.")'`,
+			"POST", "/" + pageID + "/messages",
+			func(p *pipeline) bool { return len(p.h.graph.sentTo(messengerSender)) == 1 }},
+		{"instagram direct answer", "ig_message.json", messageSent, `'reply("Nous sommes ouverts du lundi au samedi.")'`,
+			"POST", "/me/messages",
+			func(p *pipeline) bool { return len(p.h.graph.sentTo(igSender)) == 1 }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -132,5 +156,91 @@ rules:
 	}
 	if answers != 1 {
 		t.Errorf("%d answers in the conversation, want 1", answers)
+	}
+}
+
+// TestLostMentionReplyNotPostedTwice: the public reply to an @mention on
+// another account's media is carried out by Meta and its answer lost. Graph
+// shows the account neither that comment's replies nor the comment itself
+// (only its mentioned_comment), so whether the reply went out cannot be read
+// back: it is not posted again, in public under another account's post, on
+// a guess; a case tells the CMs to look, never a silent miss.
+func TestLostMentionReplyNotPostedTwice(t *testing.T) {
+	const answer = "Merci, nous regardons."
+	rule := "timezone: Europe/Paris\nrules:\n  - name: act\n    when: kind == \"comment\"\n    do: ['reply(\"" + answer + "\")']\n"
+	now := time.Unix(1795731800, 0).UTC().Add(time.Minute) // ig_mention.json's time
+	p := newPipelineWith(t, now, rule)
+	path := "/" + igID + "/mentions"
+	p.h.graph.dropAnswerNext("POST", path)
+	p.h.mustPost(fixture(t, "ig_mention.json"))
+	evs := p.h.collect()
+	if len(evs) != 1 {
+		t.Fatalf("events = %+v, want the mention", evs)
+	}
+	// judged as it is written, so that the reply is not withheld as late
+	ev := evs[0]
+	ev.At = now
+	ctx := context.Background()
+	v, err := p.eng.Evaluate(ctx, ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.mod.Handle(ctx, ev, v); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(p.callsTo("POST", path)); n != 1 {
+		t.Errorf("%d replies posted under the mention, want 1", n)
+	}
+	cs, err := p.store.Cases(context.Background(), store.CaseOpen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const why = "may have been posted"
+	if len(cs) != 1 || !strings.Contains(cs[0].Reason, why) {
+		t.Fatalf("open cases = %+v, want one whose reason says the reply %s", cs, why)
+	}
+	if !strings.Contains(cs[0].Reason, "look on Instagram") {
+		t.Errorf("case reason = %q, want it to say where to look", cs[0].Reason)
+	}
+}
+
+// TestFailedAnswerStillSent: a Send API call that Meta answers with a 5xx
+// may or may not have been carried out; the conversation read back shows it
+// was not, and the answer is sent: no member is left without it.
+func TestFailedAnswerStillSent(t *testing.T) {
+	now := messageSent.Add(time.Minute)
+	p := newPipelineWith(t, now, "timezone: Europe/Paris\nrules:\n  - name: act\n    when: author.id != \"42\"\n    do: ['reply(\"Nous sommes ouverts du lundi au samedi.\")']\n")
+	p.h.graph.now = func() time.Time { return now }
+	path := "/" + pageID + "/messages"
+	p.h.graph.failNext("POST", path, 500, `{"error":{"message":"An unexpected error has occurred. Please retry your request later.","type":"OAuthException","is_transient":true,"code":2}}`, nil)
+	p.deliver(t, fixture(t, "messenger_text.json"))
+	if n := len(p.h.graph.sentTo(messengerSender)); n != 1 {
+		t.Errorf("%d answers in the conversation, want 1", n)
+	}
+	if n := len(p.callsTo("GET", "/"+pageID+"/conversations")); n != 1 {
+		t.Errorf("the conversation read %d times before sending again, want 1", n)
+	}
+	cs, err := p.store.Cases(context.Background(), store.CaseOpen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cs {
+		t.Errorf("case opened: %s", c.Reason)
+	}
+}
+
+// TestUnsentMentionReplyTriedAgain: a reply to an @mention whose call never
+// left (Graph could not be reached) is known not to be posted: it is tried
+// again, not taken for one that may have been.
+func TestUnsentMentionReplyTriedAgain(t *testing.T) {
+	gone := httptest.NewServer(http.NotFoundHandler())
+	gone.Close() // nothing listens there any more: each call is refused
+	h := newHarness(t, func(c *meta.Config) { c.GraphURL = gone.URL + "/v25.0" })
+	ev := bot.Event{ID: mentionComment + ":mention", Platform: "instagram", Kind: bot.KindComment, Space: igID, Channel: mentionMedia, At: fixedNow}
+	for try := 1; try <= 2; try++ {
+		err := h.c.Instagram().Reply(context.Background(), ev, "Merci, nous regardons.")
+		if err == nil || !bot.Retryable(err) || strings.Contains(err.Error(), "may have been posted") {
+			t.Errorf("try %d: %v, want Graph unreachable, worth another try", try, err)
+		}
 	}
 }

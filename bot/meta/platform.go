@@ -35,6 +35,9 @@ var (
 	_ bot.Warner   = (*FacebookPage)(nil)
 	_ bot.Banner   = (*FacebookPage)(nil)
 
+	_ bot.EventLimiter = (*FacebookPage)(nil)
+	_ bot.EventLimiter = (*InstagramAccount)(nil)
+
 	_ bot.Platform = (*InstagramAccount)(nil)
 	_ bot.Hider    = (*InstagramAccount)(nil)
 	_ bot.Deleter  = (*InstagramAccount)(nil)
@@ -86,7 +89,7 @@ func (p *FacebookPage) Delete(ctx context.Context, ev bot.Event) error {
 // direct message.
 func (p *FacebookPage) Reply(ctx context.Context, ev bot.Event, text string) error {
 	if InConversation(ev) {
-		return sendMessage(ctx, p.g, bot.ActReply, p.messagesPath(ev), ev, text, p.now())
+		return sendMessage(ctx, p.g, bot.ActReply, p.page(ev), "messenger", ev, text, p.now())
 	}
 	return publicReply(ctx, p.g, ev, "comments", p.page(ev), text)
 }
@@ -95,7 +98,7 @@ func (p *FacebookPage) Reply(ctx context.Context, ev bot.Event, text string) err
 // comment, within 7 days), or a message in the conversation for a direct message.
 func (p *FacebookPage) Warn(ctx context.Context, ev bot.Event, text string) error {
 	if InConversation(ev) {
-		return sendMessage(ctx, p.g, bot.ActWarn, p.messagesPath(ev), ev, text, p.now())
+		return sendMessage(ctx, p.g, bot.ActWarn, p.page(ev), "messenger", ev, text, p.now())
 	}
 	return privateReply(ctx, p.g, p.messagesPath(ev), ev, text, p.now())
 }
@@ -151,6 +154,20 @@ func (p *FacebookPage) blockParam(op bot.ActionKind, ev bot.Event) (string, erro
 	return "user", nil
 }
 
+// CanOn says what the Page can do to ev, as its actions refuse before
+// calling Meta: hide, unhide and delete a comment or a post, not a Messenger
+// message; block and unblock an author Meta named. The desk offers these.
+func (p *FacebookPage) CanOn(ev bot.Event, k bot.ActionKind) bool {
+	switch k {
+	case bot.ActHide, opUnhide, bot.ActDelete:
+		return commentOnly(k, ev) == nil
+	case bot.ActBan, opUnban:
+		_, err := p.blockParam(k, ev)
+		return err == nil
+	}
+	return true
+}
+
 // page is the Page id: the event's space (the webhook entry), else the configured one.
 func (p *FacebookPage) page(ev bot.Event) string { return cmp.Or(ev.Space, p.pageID, "me") }
 
@@ -169,6 +186,21 @@ type InstagramAccount struct {
 
 // Name matches Event.Platform for the Instagram account's events.
 func (a *InstagramAccount) Name() string { return Instagram }
+
+// CanOn says what the account can do to ev, as its actions refuse before
+// calling Meta: hide, unhide, delete and answer privately a comment on its
+// own media, not a direct message (answered privately in its conversation
+// all the same) nor an @mention on another account's media (answered in
+// public only).
+func (a *InstagramAccount) CanOn(ev bot.Event, k bot.ActionKind) bool {
+	switch k {
+	case bot.ActHide, opUnhide, bot.ActDelete:
+		return ownMedia(k, ev) == nil
+	case bot.ActWarn:
+		return InConversation(ev) || ownMedia(k, ev) == nil
+	}
+	return true
+}
 
 // Hide hides the comment: POST /{ig-comment-id} hide=true.
 func (a *InstagramAccount) Hide(ctx context.Context, ev bot.Event) error {
@@ -207,18 +239,10 @@ func (a *InstagramAccount) Delete(ctx context.Context, ev bot.Event) error {
 // in the conversation for a direct message.
 func (a *InstagramAccount) Reply(ctx context.Context, ev bot.Event, text string) error {
 	if InConversation(ev) {
-		return sendMessage(ctx, a.g, bot.ActReply, a.messagesPath(), ev, text, a.now())
+		return sendMessage(ctx, a.g, bot.ActReply, a.page(), "instagram", ev, text, a.now())
 	}
 	if IsMention(ev) {
-		if ev.Space == "" || ev.Channel == "" {
-			return &bot.ActionError{Op: bot.ActReply, Err: errors.New("the mention has no account or media id to answer it through")}
-		}
-		raw, err := a.g.call(ctx, bot.ActReply, http.MethodPost, url.PathEscape(ev.Space)+"/mentions",
-			url.Values{"comment_id": {CommentID(ev)}, "media_id": {ev.Channel}, "message": {text}}, nil)
-		if err == nil {
-			a.g.wrote(Instagram, raw)
-		}
-		return err
+		return a.replyToMention(ctx, ev, text)
 	}
 	return publicReply(ctx, a.g, ev, "replies", ev.Space, text)
 }
@@ -227,7 +251,7 @@ func (a *InstagramAccount) Reply(ctx context.Context, ev bot.Event, text string)
 // or a message in the conversation for a direct message.
 func (a *InstagramAccount) Warn(ctx context.Context, ev bot.Event, text string) error {
 	if InConversation(ev) {
-		return sendMessage(ctx, a.g, bot.ActWarn, a.messagesPath(), ev, text, a.now())
+		return sendMessage(ctx, a.g, bot.ActWarn, a.page(), "instagram", ev, text, a.now())
 	}
 	if err := ownMedia(bot.ActWarn, ev); err != nil {
 		return err
@@ -238,7 +262,44 @@ func (a *InstagramAccount) Warn(ctx context.Context, ev bot.Event, text string) 
 // messagesPath is the Page's messages edge, which also serves the linked
 // Instagram account; /me is the Page when the token is a Page token.
 func (a *InstagramAccount) messagesPath() string {
-	return url.PathEscape(cmp.Or(a.pageID, "me")) + "/messages"
+	return url.PathEscape(a.page()) + "/messages"
+}
+
+// page is the Page linked to the account, whose edges serve its
+// conversations: /me with a Page token.
+func (a *InstagramAccount) page() string { return cmp.Or(a.pageID, "me") }
+
+// replyToMention answers an @mention of the account on another account's
+// media in public, through the account's mentions edge: POST
+// /{ig-user-id}/mentions. The same answer to the same mention is not posted
+// twice. When a call's answer was lost, whether it was posted cannot be read
+// back: Graph shows the account neither the replies under another account's
+// comment nor that comment itself (only its mentioned_comment, without
+// replies). It is then not posted again on a guess, to answer twice in
+// public under another account's post: the error opens a case, and a CM
+// looks.
+func (a *InstagramAccount) replyToMention(ctx context.Context, ev bot.Event, text string) error {
+	if ev.Space == "" || ev.Channel == "" {
+		return &bot.ActionError{Op: bot.ActReply, Err: errors.New("the mention has no account or media id to answer it through")}
+	}
+	key := "mention " + CommentID(ev) + " " + text
+	if st, ok := a.g.callOf(key); ok && st.done {
+		a.g.log.Info("reply to the mention not posted again: vigie gave it this answer already", "comment", CommentID(ev))
+		return nil
+	} else if ok {
+		a.g.log.Warn("reply to the mention not posted again: Meta's answer to an earlier call was lost, and whether it was posted cannot be read back",
+			"comment", CommentID(ev), "media", ev.Channel)
+		return &bot.ActionError{Op: bot.ActReply, Err: fmt.Errorf(
+			"the public reply under the @mention may have been posted: Meta's answer to vigie's call was lost %s ago, and Graph does not let the account read the replies under another account's media; "+
+				"not posted again, so as not to answer twice in public: look on Instagram (media %s) and answer by hand if it is not there",
+			a.now().Sub(st.at).Round(time.Second), ev.Channel)}
+	}
+	raw, err := a.g.call(ctx, bot.ActReply, http.MethodPost, url.PathEscape(ev.Space)+"/mentions",
+		url.Values{"comment_id": {CommentID(ev)}, "media_id": {ev.Channel}, "message": {text}}, nil)
+	if err == nil {
+		a.g.wrote(Instagram, raw)
+	}
+	return a.g.once(key, err, func(*GraphError) bool { return false })
 }
 
 // completeMention reads the text of a comment that @mentions the account:
@@ -267,9 +328,18 @@ func (c *Connector) completeMention(ctx context.Context, ev bot.Event) (bot.Even
 	return ev, nil
 }
 
-// sendMessage answers a direct message through the Send API, inside Meta's
-// 24-hour window (checked here first, to say why rather than let Meta refuse).
-func sendMessage(ctx context.Context, g *graph, op bot.ActionKind, path string, ev bot.Event, text string, now time.Time) error {
+// sendMessage answers a direct message through the Send API (POST
+// /{page}/messages), inside Meta's 24-hour window (checked here first, to say
+// why rather than let Meta refuse). The same answer to the same message is
+// not sent twice: not when vigie sent it already (the message edited, and
+// judged again), nor when an earlier call's answer was lost. The Send API
+// has no idempotency key: the conversation's newest messages are read then
+// (the Conversations API, platform messenger or instagram), and the answer
+// found there, with the same text, from the Page, since that call, is not
+// sent again. A conversation that cannot be read for good (a permission
+// missing) is answered again, logged: an answer twice in a private
+// conversation is better than a member left without it.
+func sendMessage(ctx context.Context, g *graph, op bot.ActionKind, page, platform string, ev bot.Event, text string, now time.Time) error {
 	if ev.Author.ID == "" {
 		return &bot.ActionError{Op: op, Err: errors.New("the message has no sender id to answer")}
 	}
@@ -278,20 +348,73 @@ func sendMessage(ctx context.Context, g *graph, op bot.ActionKind, path string, 
 			"outside the messaging window: the message is %s old, Meta allows answers within 24 hours",
 			now.Sub(ev.At).Round(time.Minute))}
 	}
-	// The same answer to the same message (edited, and judged again) is
-	// not sent twice in the conversation.
 	key := string(op) + " " + CommentID(ev) + " " + text
 	if st, ok := g.callOf(key); ok && st.done {
 		g.log.Info("answer not sent again: vigie gave this message this answer already", "message", CommentID(ev))
 		return nil
+	} else if ok {
+		found, err := findMessage(ctx, g, op, page, platform, ev.Author.ID, text, st.at.Add(-MaxSkew))
+		switch {
+		case found:
+			g.done(key)
+			g.log.Info("answer sent by an earlier call whose answer was lost: not sent again", "message", CommentID(ev))
+			return nil
+		case err != nil && bot.Retryable(err):
+			// Sending without knowing could answer twice: the retry
+			// stage reads again later.
+			return err
+		case err != nil:
+			g.log.Warn("answer sent again though an earlier call may have sent it: the conversation cannot be read to tell (grant pages_messaging and pages_manage_metadata, or instagram_manage_messages)",
+				"message", CommentID(ev), "err", err)
+		}
 	}
 	body := map[string]any{
 		"recipient":      map[string]string{"id": ev.Author.ID},
 		"messaging_type": "RESPONSE",
 		"message":        map[string]string{"text": text},
 	}
-	_, err := g.call(ctx, op, http.MethodPost, path, nil, body)
+	_, err := g.call(ctx, op, http.MethodPost, url.PathEscape(page)+"/messages", nil, body)
 	return g.once(key, err, func(*GraphError) bool { return false })
+}
+
+// findMessage looks, in the conversation of page with user on platform
+// (messenger, instagram), for a message with text that someone else than
+// user (the Page, or the account) sent at or after since: GET
+// /{page}/conversations?platform=…&user_id=…, its newest 20 messages (all
+// that Meta shows of a conversation).
+func findMessage(ctx context.Context, g *graph, op bot.ActionKind, page, platform, user, text string, since time.Time) (bool, error) {
+	params := url.Values{"platform": {platform}, "user_id": {user}, "fields": {"messages.limit(20){message,from,created_time}"}}
+	raw, err := g.call(ctx, op, http.MethodGet, url.PathEscape(page)+"/conversations", params, nil)
+	if err != nil {
+		return false, err
+	}
+	var ans struct {
+		Data []struct {
+			Messages struct {
+				Data []struct {
+					From *struct {
+						ID flexString `json:"id"`
+					} `json:"from"`
+					Message     string   `json:"message"`
+					CreatedTime flexTime `json:"created_time"`
+				} `json:"data"`
+			} `json:"messages"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(raw, &ans); err != nil {
+		return false, &bot.ActionError{Op: op, Err: fmt.Errorf("read the conversation with %s: %w", user, err)}
+	}
+	want := strings.TrimSpace(text)
+	for _, c := range ans.Data {
+		for _, m := range c.Messages.Data {
+			at := m.CreatedTime.t
+			if strings.TrimSpace(m.Message) == want && (m.From == nil || string(m.From.ID) != user) &&
+				!at.IsZero() && !at.Before(since) {
+				return true, nil
+			}
+		}
+	}
+	return false, nil
 }
 
 // privateReply sends the commenter a private message tied to their comment, or

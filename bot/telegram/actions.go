@@ -76,6 +76,21 @@ func authorTarget(op bot.ActionKind, ev bot.Event) (target, error) {
 	return t, err
 }
 
+var _ bot.EventLimiter = (*Client)(nil)
+
+// CanOn says what vigie can do to ev's author, as the actions refuse it
+// before asking Telegram: a chat writing as itself (a channel, an anonymous
+// administrator) cannot be muted or kicked, only banned. An event vigie
+// cannot read is left to the action, which says why.
+func (c *Client) CanOn(ev bot.Event, k bot.ActionKind) bool {
+	switch k {
+	case bot.ActTimeout, opUntimeout, bot.ActKick:
+		t, err := authorTarget(k, ev)
+		return err != nil || t.user >= 0
+	}
+	return true
+}
+
 // Delete removes the event's message. A message already gone counts as deleted.
 func (c *Client) Delete(ctx context.Context, ev bot.Event) error {
 	t, err := parseTarget(bot.ActDelete, ev)

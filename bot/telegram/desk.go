@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"html"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -152,17 +153,32 @@ func keyboard(card bot.Card) (tgbotapi.InlineKeyboardMarkup, bool) {
 		// its message may be forged: keep only (Decide refuses the rest)
 		return tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(tgbotapi.NewInlineKeyboardButtonData("✅ Keep", data("keep")))), true
 	}
-	remove := tgbotapi.NewInlineKeyboardButtonData("🗑 Delete", data("delete"))
-	if card.Event.Kind == bot.KindComment {
-		remove = tgbotapi.NewInlineKeyboardButtonData("🙈 Hide", data("hide"))
+	// Each button is offered only where the case's platform can carry it
+	// out on its message (card.Offers); the others keep their places.
+	button := func(label, name string) []tgbotapi.InlineKeyboardButton {
+		outcome := buttonOutcomes[name].Outcome
+		if name == "reply" {
+			outcome = bot.OutcomeReply // its text is asked for after the press
+		}
+		if !card.Offered(outcome) {
+			return nil
+		}
+		return []tgbotapi.InlineKeyboardButton{tgbotapi.NewInlineKeyboardButtonData(label, data(name))}
 	}
-	rows := [][]tgbotapi.InlineKeyboardButton{
-		tgbotapi.NewInlineKeyboardRow(tgbotapi.NewInlineKeyboardButtonData("✅ Keep", data("keep")), remove),
-		tgbotapi.NewInlineKeyboardRow(
-			tgbotapi.NewInlineKeyboardButtonData("🔇 Mute 1h", data("mute")),
-			tgbotapi.NewInlineKeyboardButtonData("⛔ Ban", data("ban")),
-			tgbotapi.NewInlineKeyboardButtonData("✍️ Reply", data("reply")),
-		),
+	// a page's comment is hidden rather than deleted, as the rules do;
+	// deleted where it cannot be hidden
+	remove := button("🗑 Delete", "delete")
+	if hide := button("🙈 Hide", "hide"); hide != nil && (card.Event.Kind == bot.KindComment || remove == nil) {
+		remove = hide
+	}
+	var rows [][]tgbotapi.InlineKeyboardButton
+	for _, row := range [][]tgbotapi.InlineKeyboardButton{
+		slices.Concat(button("✅ Keep", "keep"), remove),
+		slices.Concat(button("🔇 Mute 1h", "mute"), button("⛔ Ban", "ban"), button("✍️ Reply", "reply")),
+	} {
+		if len(row) > 0 {
+			rows = append(rows, row)
+		}
 	}
 	// When the rule hid, muted or banned, the CM can undo it from the card;
 	// not what failed or was held: the rows above offer to do that.
@@ -172,7 +188,7 @@ func keyboard(card bot.Card) (tgbotapi.InlineKeyboardMarkup, bool) {
 		label, button string
 	}{{bot.ActHide, "👁 Unhide", "unhide"}, {bot.ActBan, "↩️ Unban", "unban"}, {bot.ActTimeout, "🔊 Unmute", "unmute"}} {
 		if card.CarriedOut(u.kind) {
-			undo = append(undo, tgbotapi.NewInlineKeyboardButtonData(u.label, data(u.button)))
+			undo = append(undo, button(u.label, u.button)...)
 		}
 	}
 	if len(undo) > 0 {
@@ -180,7 +196,7 @@ func keyboard(card bot.Card) (tgbotapi.InlineKeyboardMarkup, bool) {
 	}
 	// An FAQ case suggests the answer it was not sure of: sending it from
 	// the card also teaches the FAQ the question's wording.
-	if bot.SuggestsFAQAnswer(card) {
+	if bot.SuggestsFAQAnswer(card) && card.Offered(bot.OutcomeAnswer) {
 		rows = append(rows, tgbotapi.NewInlineKeyboardRow(tgbotapi.NewInlineKeyboardButtonData("📖 Send the FAQ answer", data("answer"))))
 	}
 	return tgbotapi.NewInlineKeyboardMarkup(rows...), true

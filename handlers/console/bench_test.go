@@ -37,7 +37,7 @@ func BenchmarkQueuePage(b *testing.B) {
 		b.Fatal(err)
 	}
 	con := console.New(console.Options{Store: st, Accounts: st,
-		Outcomes: func(string) []bot.ActionKind { return []bot.ActionKind{"keep", bot.ActDelete, bot.ActTimeout} }})
+		Outcomes: func(bot.Event) []bot.ActionKind { return []bot.ActionKind{"keep", bot.ActDelete, bot.ActTimeout} }})
 	routes := con.Routes()
 	session := login(b, routes, "ann", "correct horse")
 	b.ResetTimer()

@@ -156,7 +156,7 @@ func newRaidNight(t *testing.T, cases int) *raidNight {
 			defer n.mu.Unlock()
 			return time.Now().Add(n.skew)
 		},
-		Outcomes: func(string) []bot.ActionKind {
+		Outcomes: func(bot.Event) []bot.ActionKind {
 			return []bot.ActionKind{handlers.OutcomeKeep, bot.ActDelete, bot.ActTimeout, bot.ActBan, bot.ActKick, bot.ActReply, handlers.OutcomeUntimeout, handlers.OutcomeUnban}
 		},
 	})

@@ -55,8 +55,9 @@ type Options struct {
 	Limits store.LoginLimits
 	// Decide records a CM's decision and carries it out (handlers.Commands).
 	Decide func(ctx context.Context, id, outcome, by string) (store.Case, error)
-	// Outcomes lists what may be decided on a case of a platform.
-	Outcomes func(platform string) []bot.ActionKind
+	// Outcomes lists what may be decided on a case of an event: what its
+	// platform can do to that message (handlers.Moderator.OutcomesFor).
+	Outcomes func(ev bot.Event) []bot.ActionKind
 	// Insecure serves the console over plain HTTP to any address; without it
 	// only loopback clients, TLS connections and TrustedProxies that say the
 	// client came over HTTPS are served.
@@ -739,7 +740,7 @@ func (c *Console) queue(w http.ResponseWriter, r *http.Request, a account) {
 	for i, at := range shown {
 		list[i] = queueCase{Case: cases[at], Notes: c.notes(r, keyOfEvent(cases[at].Event))}
 		if may(a.Role, RoleModerator) {
-			list[i].Outcomes = undoable(cases[at], c.o.Outcomes(cases[at].Event.Platform))
+			list[i].Outcomes = undoable(cases[at], c.o.Outcomes(cases[at].Event))
 			if cases[at].Unverified {
 				// its message may be forged: nothing is done on the platform
 				// (handlers.Moderator.Decide refuses it too)

@@ -185,7 +185,7 @@ func TestFlashOnlyFromTheConsole(t *testing.T) {
 		Decide: func(ctx context.Context, id, outcome, by string) (store.Case, error) {
 			return st.DecideCase(ctx, id, outcome, by, at)
 		},
-		Outcomes: func(string) []bot.ActionKind { return []bot.ActionKind{bot.ActDelete} }})
+		Outcomes: func(bot.Event) []bot.ActionKind { return []bot.ActionKind{bot.ActDelete} }})
 	mux := http.NewServeMux()
 	for p, h := range con.Routes() {
 		mux.Handle(p, h)
@@ -284,7 +284,7 @@ func TestSecondPressSaysDone(t *testing.T) {
 			}
 			return cs, err
 		},
-		Outcomes: func(string) []bot.ActionKind { return []bot.ActionKind{bot.ActDelete, bot.ActTimeout} }})
+		Outcomes: func(bot.Event) []bot.ActionKind { return []bot.ActionKind{bot.ActDelete, bot.ActTimeout} }})
 	mux := http.NewServeMux()
 	for p, h := range con.Routes() {
 		mux.Handle(p, h)
@@ -407,7 +407,7 @@ func TestQueueOffersNoUndoOfWhatFailed(t *testing.T) {
 		t.Fatal(err)
 	}
 	con := console.New(console.Options{Store: st, Accounts: st,
-		Outcomes: func(string) []bot.ActionKind { return []bot.ActionKind{"keep", bot.ActHide, "unhide"} }})
+		Outcomes: func(bot.Event) []bot.ActionKind { return []bot.ActionKind{"keep", bot.ActHide, "unhide"} }})
 	page := get(con.Routes(), "GET /queue", "/queue", login(t, con.Routes(), "mo", "battery staple")).Body.String()
 	articles := regexp.MustCompile(`(?s)<article.*?</article>`).FindAllString(page, -1)
 	if len(articles) != 2 {

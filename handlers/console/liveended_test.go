@@ -48,7 +48,7 @@ func TestLiveQueueEndsWithTheSession(t *testing.T) {
 	}
 	open("m1")
 	con := console.New(console.Options{Store: st, Accounts: st, Now: func() time.Time { return at }, Poll: 10 * time.Millisecond,
-		Outcomes: func(string) []bot.ActionKind { return nil }})
+		Outcomes: func(bot.Event) []bot.ActionKind { return nil }})
 	t.Cleanup(con.Close)
 	routes := con.Routes()
 	mux := http.NewServeMux()

@@ -47,7 +47,7 @@ func TestLiveViewsShareOneLook(t *testing.T) {
 	// A poll of an hour: the looks the test sees are those the views'
 	// opening asked for.
 	con := console.New(console.Options{Store: st, Accounts: st.Store, Now: func() time.Time { return at }, Poll: time.Hour,
-		Outcomes: func(string) []bot.ActionKind { return nil }})
+		Outcomes: func(bot.Event) []bot.ActionKind { return nil }})
 	t.Cleanup(con.Close)
 	routes := con.Routes()
 	mux := http.NewServeMux()

@@ -50,7 +50,7 @@ func oneCaseConsole(t *testing.T, cases store.Store, accounts store.Accounts) (*
 		Decide: func(ctx context.Context, id, outcome, by string) (store.Case, error) {
 			return cases.DecideCase(ctx, id, outcome, by, at)
 		},
-		Outcomes: func(string) []bot.ActionKind { return []bot.ActionKind{bot.ActDelete} }})
+		Outcomes: func(bot.Event) []bot.ActionKind { return []bot.ActionKind{bot.ActDelete} }})
 	t.Cleanup(con.Close)
 	mux := http.NewServeMux()
 	for p, h := range con.Routes() {

@@ -24,25 +24,41 @@ func Card(c store.Case) bot.Card {
 	}
 }
 
-// Cards are the cards of cases, as a desk's Queue returns them with err.
-func Cards(cases []store.Case, err error) ([]bot.Card, error) {
+// Offers says what may be decided on a case of an event, keep first: the
+// handlers' OutcomesFor. The cards offer those buttons only.
+type Offers func(bot.Event) []bot.ActionKind
+
+// Offering is Card(c) offering what offers says of its event; a nil offers
+// says nothing (every button).
+func Offering(c store.Case, offers Offers) bot.Card {
+	card := Card(c)
+	if offers != nil {
+		card.Offers = offers(c.Event)
+	}
+	return card
+}
+
+// Cards are the cards of cases, as a desk's Queue returns them with err, each
+// offering what offers says.
+func Cards(cases []store.Case, err error, offers Offers) ([]bot.Card, error) {
 	if err != nil {
 		return nil, err
 	}
 	cards := make([]bot.Card, len(cases))
 	for i, c := range cases {
-		cards[i] = Card(c)
+		cards[i] = Offering(c, offers)
 	}
 	return cards, nil
 }
 
 // Decided is the answer of a desk's Decide from the case the store decided and
-// its error: a case decided before wraps bot.ErrDecided too, which the desks read.
-func Decided(c store.Case, err error) (bot.Card, error) {
+// its error, offering what offers says: a case decided before wraps
+// bot.ErrDecided too, which the desks read.
+func Decided(c store.Case, err error, offers Offers) (bot.Card, error) {
 	if errors.Is(err, store.ErrDecided) {
 		err = fmt.Errorf("%w: %w", bot.ErrDecided, err)
 	}
-	return Card(c), err
+	return Offering(c, offers), err
 }
 
 // WithNotes is card with the moderators' notes on its author, as the desks

@@ -23,7 +23,7 @@ func TestDecided(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			card, err := Decided(store.Case{ID: "7", Status: store.CaseDecided, Outcome: "ban", DecidedBy: "telegram:42"}, tt.err)
+			card, err := Decided(store.Case{ID: "7", Status: store.CaseDecided, Outcome: "ban", DecidedBy: "telegram:42"}, tt.err, nil)
 			if card.ID != "7" || card.Outcome != "ban" || card.DecidedBy != "telegram:42" || !card.Decided() {
 				t.Errorf("card = %+v", card)
 			}
@@ -39,10 +39,10 @@ func TestDecided(t *testing.T) {
 
 func TestCardsKeepsTheStoresError(t *testing.T) {
 	boom := errors.New("store down")
-	if cards, err := Cards([]store.Case{{ID: "1"}}, boom); cards != nil || !errors.Is(err, boom) {
+	if cards, err := Cards([]store.Case{{ID: "1"}}, boom, nil); cards != nil || !errors.Is(err, boom) {
 		t.Errorf("Cards = %v, %v", cards, err)
 	}
-	cards, err := Cards([]store.Case{{ID: "1"}, {ID: "2"}}, nil)
+	cards, err := Cards([]store.Case{{ID: "1"}, {ID: "2"}}, nil, nil)
 	if err != nil || len(cards) != 2 || cards[0].ID != "1" || cards[1].ID != "2" {
 		t.Errorf("Cards = %v, %v", cards, err)
 	}

@@ -24,8 +24,23 @@ type Poster interface {
 	Alert(ctx context.Context, text string) error
 }
 
-// Desk is the handlers' desk on top of a platform's desk.
-type Desk struct{ Poster }
+// Desk is the handlers' desk on top of a platform's desk. Its cards offer
+// what the handlers of Cmds say, as the daemon's do; without Cmds (or its
+// Mod), every button.
+type Desk struct {
+	Poster
+	Cmds *Commands
+}
+
+// offers is what the cards offer, as the daemon's desks ask the handlers.
+func (d Desk) offers() deskcases.Offers { return d.Cmds.offers() }
+
+func (m *Commands) offers() deskcases.Offers {
+	if m == nil || m.Mod == nil {
+		return nil
+	}
+	return m.Mod.OutcomesFor
+}
 
 var (
 	_ handlers.Desk       = Desk{}
@@ -34,7 +49,7 @@ var (
 
 // PostCase posts c as a card.
 func (d Desk) PostCase(ctx context.Context, c store.Case) error {
-	return d.PostCard(ctx, deskcases.Card(c))
+	return d.PostCard(ctx, deskcases.Offering(c, d.offers()))
 }
 
 // EditCard edits a card the platform's desk posted.
@@ -43,7 +58,7 @@ func (d Desk) EditCard(ctx context.Context, ref bot.CardRef, c store.Case, note 
 	if !ok {
 		return fmt.Errorf("%w: this desk cannot edit cards", handlers.ErrNoDesk)
 	}
-	return ed.EditCard(ctx, ref, deskcases.Card(c), note)
+	return ed.EditCard(ctx, ref, deskcases.Offering(c, d.offers()), note)
 }
 
 // Commands answers the desk from the handlers and the store. The desk needs the
@@ -70,7 +85,8 @@ func (m *Commands) AddCard(ctx context.Context, caseID string, ref bot.CardRef) 
 }
 
 func (m *Commands) Decide(ctx context.Context, d bot.Decision) (bot.Card, error) {
-	return deskcases.Decided(m.Mod.Decide(ctx, d.CaseID, d.String(), d.By))
+	c, err := m.Mod.Decide(ctx, d.CaseID, d.String(), d.By)
+	return deskcases.Decided(c, err, m.offers())
 }
 
 // MayDecide is the handlers' answer; see handlers.Moderator.MayDecide.
@@ -80,7 +96,8 @@ func (m *Commands) MayDecide(ctx context.Context, caseID, by string) error {
 
 // Queue is the handlers' queue: a community's CM sees their communities' cases.
 func (m *Commands) Queue(ctx context.Context, by string) ([]bot.Card, error) {
-	return deskcases.Cards(handlers.NewCommands(m.Mod, handlers.CommandsOptions{}).Queue(ctx, by))
+	cs, err := handlers.NewCommands(m.Mod, handlers.CommandsOptions{}).Queue(ctx, by)
+	return deskcases.Cards(cs, err, m.offers())
 }
 
 // Status says "mode: enforce, open cases: 2", or "mode: paused, …", the open
