@@ -165,8 +165,9 @@ func (c *Client) Warn(ctx context.Context, ev bot.Event, text string) error {
 }
 
 // Timeout mutes the author: restrictChatMember with no right to send anything
-// until now+d. A banned member is left banned (errBannedMute): the
-// restrictions would replace the ban, and they could join again. A member
+// until now+d. A banned member is left banned: the restrictions would
+// replace the ban, and they could join again; done for a rule's mute, an
+// error (errBannedMute) for a person's. A member
 // muted until later keeps that mute, nothing asked of Telegram, unless a
 // person asked for this one (bot.ByHand), which replaces it.
 func (c *Client) Timeout(ctx context.Context, ev bot.Event, d time.Duration) error {
@@ -182,6 +183,12 @@ func (c *Client) Timeout(ctx context.Context, ev bot.Event, d time.Duration) err
 		return err
 	}
 	if now.Status == "kicked" {
+		if !bot.ByHand(ctx) {
+			// A rule's mute of a member out already (banned by a rule of
+			// the same raid, or by hand): they cannot speak, nothing to do.
+			c.log.Info("mute of a member banned already: left banned", "chat", t.chat, "user", t.user)
+			return nil
+		}
 		return &bot.ActionError{Op: bot.ActTimeout, Err: errBannedMute}
 	}
 	until := untilDate(d)
@@ -403,12 +410,19 @@ func (c *Client) banned(ctx context.Context, op bot.ActionKind, chat, user int64
 }
 
 // Kick removes the author, who may come back: a ban lifted at once. A
-// member banned already is left banned (errBannedAlready). A restricted
+// member banned already is left banned: done for a rule's kick, an error
+// (errBannedAlready) for a person's. A restricted
 // member (muted) is restricted again once out, with the same permissions
 // to the same end: the unban that ends a kick lifts every restriction,
 // and they would come back free to speak.
 func (c *Client) Kick(ctx context.Context, ev bot.Event) error {
-	return c.kick(ctx, ev, true)
+	err := c.kick(ctx, ev, true)
+	if errors.Is(err, errBannedAlready) && !bot.ByHand(ctx) {
+		// A rule's kick of a member out already: done. A person is told.
+		c.log.Info("kick of a member banned already: left banned", "chat", ev.Space, "user", ev.Author.ID)
+		return nil
+	}
+	return err
 }
 
 // kick is Kick; keep says whether a restricted member's restrictions are

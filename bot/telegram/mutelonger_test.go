@@ -64,3 +64,30 @@ func TestShorterMuteLeavesALongerOne(t *testing.T) {
 		}
 	})
 }
+
+// A rule's mute or kick of a member banned already (by a rule of the same
+// raid, or by hand) is done: the member is out and stays banned, and no
+// case asks a CM about it. A person's is refused with the reason
+// (TestMuteAndUnmuteLeaveABanAlone, TestKickLeavesABanAlone).
+func TestRuleMuteOrKickOfABannedMemberIsDone(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name string
+		do   func(c *Client, ev bot.Event) error
+	}{
+		{"mute", func(c *Client, ev bot.Event) error { return c.Timeout(ctx, ev, 10*time.Minute) }},
+		{"kick", func(c *Client, ev bot.Event) error { return c.Kick(ctx, ev) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFakeBotAPI(t)
+			c, _ := newTestClient(t, f, Config{Chats: fixtureChats})
+			f.setMember(group.id, 7, "kicked")
+			if err := tc.do(c, groupEvent(10, "7")); err != nil {
+				t.Errorf("%s of a banned member = %v, want done", tc.name, err)
+			}
+			if m := f.Member(group.id, 7); m["status"] != "kicked" {
+				t.Errorf("after the %s: %v, want still banned", tc.name, m)
+			}
+		})
+	}
+}
