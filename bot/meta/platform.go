@@ -3,6 +3,8 @@ package meta
 import (
 	"cmp"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -280,7 +282,7 @@ func sendMessage(ctx context.Context, g *graph, op bot.ActionKind, path string, 
 	}
 	// The same answer to the same message (edited, and judged again) is
 	// not sent twice in the conversation.
-	key := string(op) + " " + CommentID(ev) + " " + text
+	key := string(op) + " " + CommentID(ev) + " " + textKey(text)
 	if st, ok := g.callOf(key); ok && st.done {
 		g.log.Info("answer not sent again: vigie gave this message this answer already", "message", CommentID(ev))
 		return nil
@@ -318,6 +320,14 @@ func privateReply(ctx context.Context, g *graph, path string, ev bot.Event, text
 	return g.once("warn "+CommentID(ev), err, (*GraphError).AlreadyRepliedPrivately)
 }
 
+// textKey names an answer's text in the keys of the actions not to be done
+// twice: a digest, so that the 50,000 remembered do not each hold a copy of
+// a text of up to thousands of characters.
+func textKey(text string) string {
+	sum := sha256.Sum256([]byte(text))
+	return hex.EncodeToString(sum[:16])
+}
+
 // deleteComment deletes the comment or post: DELETE /{id}. When an earlier
 // call's answer was lost, Meta's answer that the comment is gone says that
 // call deleted it.
@@ -334,7 +344,7 @@ func deleteComment(ctx context.Context, g *graph, ev bot.Event) error {
 // comment are read then, and the answer found there, with the same text, from
 // author, since that call, is not posted again.
 func publicReply(ctx context.Context, g *graph, ev bot.Event, edge, author, text string) error {
-	key := "reply " + CommentID(ev) + " " + text
+	key := "reply " + CommentID(ev) + " " + textKey(text)
 	parent := threadTop(ev)
 	if st, ok := g.callOf(key); ok && st.done {
 		g.log.Info("public reply not posted again: vigie gave this comment this answer already", "comment", CommentID(ev))
