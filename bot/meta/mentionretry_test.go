@@ -170,9 +170,23 @@ func TestSlowMentionReadDoesNotHoldComments(t *testing.T) {
 func TestMentionFloodHeldBack(t *testing.T) {
 	const queue = 4
 	tweak := func(c *meta.Config) { c.HTTPClient = &http.Client{}; c.QueueSize = queue }
+	stop := make(chan struct{})
+	t.Cleanup(func() { close(stop) }) // after the pipeline stopped
 	p := newPipeline(t, igCommentSent.Add(time.Minute), tweak)
 	release := p.h.graph.holdCalls(t, "GET", "/"+igID)
-	defer release()
+	defer func() {
+		// The mentions read at last are judged (here, taken) as vigie stops.
+		release()
+		go func() {
+			for {
+				select {
+				case <-p.h.events:
+				case <-stop:
+					return
+				}
+			}
+		}()
+	}()
 	body := string(fixture(t, "ig_mention.json"))
 	accepted, busy := 0, 0
 	for i := range 60 {

@@ -119,10 +119,12 @@ type Connector struct {
 	// watchers are Run's helpers: the desk's alerts, the token's checks.
 	watchers sync.WaitGroup
 	// mentionReads bounds the reads of mentions' texts under way at once;
-	// mentionsOut counts the mentions taken and not yet handed over (or made
-	// a case).
-	mentionReads chan struct{}
-	mentionsOut  atomic.Int64
+	// mentionsWaiting bounds the mentions taken from the queue and not yet
+	// handed over (or made a case), like the queue (QueueSize), which fills
+	// behind them; mentionsOut counts them.
+	mentionReads    chan struct{}
+	mentionsWaiting chan struct{}
+	mentionsOut     atomic.Int64
 }
 
 var _ bot.Linker = (*Connector)(nil)
@@ -185,7 +187,8 @@ func New(cfg Config) *Connector {
 		seen:   newSeenSet(cfg.DedupeSize),
 		alerts: make(chan string, 8),
 
-		mentionReads: make(chan struct{}, mentionReadsAtOnce),
+		mentionReads:    make(chan struct{}, mentionReadsAtOnce),
+		mentionsWaiting: make(chan struct{}, cfg.QueueSize),
 	}
 	g.changed = c.credentialsChanged
 	g.posted = c.wrote
@@ -262,7 +265,14 @@ func (c *Connector) hand(ctx context.Context, q queued, out chan<- bot.Event) bo
 	ev := q.ev
 	if q.mention {
 		// Its text is read beside the other events: a Graph API slow to
-		// give it does not hold up the comments behind it.
+		// give it does not hold up the comments behind it, until as many
+		// mentions wait as the queue holds; the queue then fills, and Meta
+		// is asked to send again later.
+		select {
+		case c.mentionsWaiting <- struct{}{}:
+		case <-ctx.Done():
+			return false
+		}
 		c.readMention(ctx, ev, out)
 		return true
 	}
