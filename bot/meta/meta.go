@@ -122,6 +122,8 @@ type Connector struct {
 	// mentionsWaiting bounds the mentions taken from the queue and not yet
 	// handed over (or made a case), like the queue (QueueSize), which fills
 	// behind them; mentionsOut counts them.
+	// reads is the mentions' reads' context (Run).
+	reads           context.Context
 	mentionReads    chan struct{}
 	mentionsWaiting chan struct{}
 	mentionsOut     atomic.Int64
@@ -221,6 +223,14 @@ func (c *Connector) Run(ctx context.Context, out chan<- bot.Event) error {
 	c.setClosed(false)
 	c.link.Up(time.Now())
 	defer c.link.Down(time.Now(), "stopped")
+	// The mentions' reads outlive ctx by the drain's time: a mention Meta
+	// was told was received, queued or being read as vigie stops, is
+	// judged then like the comments, not made a case.
+	reads, stopReads := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopReads()
+	stopAfter := context.AfterFunc(ctx, func() { time.AfterFunc(c.cfg.DrainTimeout, stopReads) })
+	defer stopAfter()
+	c.reads = reads
 	defer c.retries.Wait()
 	wctx, stopWatchers := context.WithCancel(ctx)
 	defer c.watchers.Wait()
@@ -273,7 +283,7 @@ func (c *Connector) hand(ctx context.Context, q queued, out chan<- bot.Event) bo
 		case <-ctx.Done():
 			return false
 		}
-		c.readMention(ctx, ev, out)
+		c.readMention(c.reads, ev, out)
 		return true
 	}
 	ev.Author.ID = orUnnamed(ev.Author.ID, CommentID(ev))
