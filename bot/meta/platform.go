@@ -315,9 +315,10 @@ func privateReply(ctx context.Context, g *graph, path string, ev bot.Event, text
 		"message":   map[string]string{"text": text},
 	}
 	_, err := g.call(ctx, bot.ActWarn, http.MethodPost, path, nil, body)
-	// Meta takes one private reply to a comment: when an earlier call's
-	// answer was lost, its refusal of this one says the first went out.
-	return g.once("warn "+CommentID(ev), err, (*GraphError).AlreadyRepliedPrivately)
+	// Meta takes one private reply to a comment: when an earlier call of
+	// these words went unanswered or out, its refusal of this one says the
+	// first went out. Other words refused did not: a failure.
+	return g.once("warn "+CommentID(ev)+" "+textKey(text), err, (*GraphError).AlreadyRepliedPrivately)
 }
 
 // textKey names an answer's text in the keys of the actions not to be done
