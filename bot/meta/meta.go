@@ -223,9 +223,10 @@ func (c *Connector) Run(ctx context.Context, out chan<- bot.Event) error {
 	c.setClosed(false)
 	c.link.Up(time.Now())
 	defer c.link.Down(time.Now(), "stopped")
-	// The mentions' reads outlive ctx by the drain's time: a mention Meta
-	// was told was received, queued or being read as vigie stops, is
-	// judged then like the comments, not made a case.
+	// The mentions' reads (and an alert being sent) outlive ctx by the
+	// drain's time: a mention Meta was told was received, queued or being
+	// read as vigie stops, is judged then like the comments, not made a
+	// case.
 	reads, stopReads := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopReads()
 	stopAfter := context.AfterFunc(ctx, func() { time.AfterFunc(c.cfg.DrainTimeout, stopReads) })
@@ -235,7 +236,7 @@ func (c *Connector) Run(ctx context.Context, out chan<- bot.Event) error {
 	wctx, stopWatchers := context.WithCancel(ctx)
 	defer c.watchers.Wait()
 	defer stopWatchers()
-	c.watchers.Go(func() { c.tellDesk(wctx) })
+	c.watchers.Go(func() { c.tellDesk(wctx, reads) })
 	if c.cfg.TokenCheckEvery > 0 {
 		c.watchers.Go(func() { c.watchToken(wctx) })
 	}

@@ -68,8 +68,10 @@ func (c *Connector) queueAlert(text string) {
 	}
 }
 
-// tellDesk sends the queued alerts to the desk until ctx ends.
-func (c *Connector) tellDesk(ctx context.Context) {
+// tellDesk sends the queued alerts to the desk until ctx ends. An alert
+// being sent then is given until sends ends (the drain's end), so that a
+// desk that does not answer does not hold vigie's stop.
+func (c *Connector) tellDesk(ctx, sends context.Context) {
 	for {
 		select {
 		case <-ctx.Done():
@@ -79,7 +81,7 @@ func (c *Connector) tellDesk(ctx context.Context) {
 			if alert == nil {
 				continue
 			}
-			actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), alertWait)
+			actx, cancel := context.WithTimeout(sends, alertWait)
 			if err := (*alert)(actx, text); err != nil {
 				c.log.Warn("alert not shown on the desk", "alert", text, "err", err)
 			}
