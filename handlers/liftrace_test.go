@@ -3,11 +3,8 @@ package handlers_test
 import (
 	"context"
 	"log/slog"
-	"runtime"
 	"slices"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -296,85 +293,4 @@ func TestDecidedTimedBanOverABanForGoodLogsNothingDone(t *testing.T) {
 			t.Errorf("lines = %q, want one saying the member is banned already for good", got)
 		}
 	})
-}
-
-// slowBanWithReader is a platform like Discord that says whether the member
-// is banned now (bot.BanReader): a ban counts once carried out. Its ban for
-// 30 days waits for release after it is entered; read says BanOf was asked
-// while it waited.
-type slowBanWithReader struct {
-	chat
-	mu               sync.Mutex
-	banned           bool
-	entered, release chan struct{}
-	read             atomic.Bool
-	waiting          atomic.Bool
-}
-
-func (s *slowBanWithReader) Ban(ctx context.Context, ev bot.Event, d time.Duration) error {
-	if d == 30*24*time.Hour {
-		s.waiting.Store(true)
-		close(s.entered)
-		<-s.release
-		s.waiting.Store(false)
-	}
-	s.mu.Lock()
-	s.banned = true
-	s.mu.Unlock()
-	return s.chat.Ban(ctx, ev, d)
-}
-
-func (s *slowBanWithReader) BanOf(context.Context, bot.Event) (bot.BanStatus, error) {
-	if s.waiting.Load() {
-		s.read.Store(true)
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return bot.BanStatus{Known: true, Banned: s.banned}, nil
-}
-
-// Two bans of one member at once (two messages of a raider judged by two
-// rules, or a CM's /ban as a rule's lands): ban(30d) is under way on the
-// platform when ban(1d) asks whether the member is banned. The platform
-// says no, as the first ban is not carried out yet; given, the day's ban
-// would replace the 30 days' end and have vigie lift the ban after a day.
-// A member's bans are given one after the other: the day's ban finds the
-// 30 days' and is not given.
-func TestTimedBansAtOnceKeepTheLonger(t *testing.T) {
-	for name, st := range stores(t) {
-		t.Run(name, func(t *testing.T) {
-			ctx := context.Background()
-			clk := &clock{t: at}
-			p := &slowBanWithReader{chat: chat{recorder: recorder{name: "discord"}}, entered: make(chan struct{}), release: make(chan struct{})}
-			m := discordModerator(t, p, st, clk)
-			ban := func(d time.Duration) error {
-				_, err := m.Moderate(ctx, bot.ModRequest{Command: bot.ModBan, Target: event("discord"), Duration: d, By: "discord:42"})
-				return err
-			}
-			long := make(chan error, 1)
-			go func() { long <- ban(30 * 24 * time.Hour) }()
-			<-p.entered
-			short := make(chan error, 1)
-			go func() { short <- ban(24 * time.Hour) }()
-			// The day's ban may ask the platform while the 30 days' waits:
-			// give it the chance (it need not take it).
-			for i := 0; i < 10000 && !p.read.Load(); i++ {
-				runtime.Gosched()
-			}
-			close(p.release)
-			if err := <-long; err != nil {
-				t.Fatal(err)
-			}
-			if err := <-short; err != nil {
-				t.Fatal(err)
-			}
-			if p.read.Load() {
-				t.Error("the day's ban asked whether the member is banned while the 30 days' ban was under way")
-			}
-			clk.Add(25 * time.Hour)
-			if n, err := m.LiftBans(ctx); n != 0 || err != nil {
-				t.Errorf("LiftBans after a day = %d, %v, want none: the 30 days' ban stays", n, err)
-			}
-		})
-	}
 }
