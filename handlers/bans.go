@@ -193,6 +193,10 @@ func (m *Moderator) longerBan(ctx context.Context, p bot.Platform, bk store.BanK
 	switch {
 	case ok && kept.ForGood():
 		return time.Time{}, true, nil
+	case ok && kept.Ends && st.Known:
+		// A ban the platform ends by itself, which would say when: it
+		// says no end, so a ban for good (by hand) replaced it since.
+		return time.Time{}, true, nil
 	case ok:
 		// A timed ban vigie lifts (its end may have come, and its lift be
 		// under way: then this one is given), or one the platform ends.

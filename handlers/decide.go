@@ -334,8 +334,13 @@ func (m *Moderator) carryDecision(actx context.Context, p bot.Platform, c store.
 	}
 	m.count(m.Label(c.Event.Platform), o.Kind, resultOf(err))
 	m.acted(actx, c.Event.Platform, err)
+	reason := "case of rule " + cmp.Or(c.Rule, "none")
+	if given.Stays {
+		// Nothing was asked of the platform: the line says why.
+		reason += " (" + stayText(given, m.now()) + ")"
+	}
 	m.modlog.Record(ModLogEntry{Event: c.Event, Action: bot.Action{Kind: o.Kind, Text: o.Text, Duration: o.Duration},
-		By: by, Reason: "case of rule " + cmp.Or(c.Rule, "none"), CaseID: c.ID, Failed: errText(err), Until: given.Until})
+		By: by, Reason: reason, CaseID: c.ID, Failed: errText(err), Until: given.Until})
 	return given, err
 }
 

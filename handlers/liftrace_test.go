@@ -6,11 +6,14 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/handlers"
+	"github.com/vigie-bot/vigie/rules"
 	"github.com/vigie-bot/vigie/store"
+	"github.com/vigie-bot/vigie/store/memory"
 )
 
 // bannedDuringLift is a platform like Discord where a member is banned again
@@ -249,4 +252,45 @@ func TestRuleTimedBanKeepsABanForGoodByHand(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A CM decides ban(1d) on a case of a member banned for good by hand: no
+// ban is given, and the mod-log line says so, as a rule's does, rather
+// than read as a ban of a day given.
+func TestDecidedTimedBanOverABanForGoodLogsNothingDone(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		dc := newLogChannel()
+		l, err := handlers.NewModLog(handlers.ModLogOptions{Posters: map[string]bot.LogPoster{"discord": dc}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		l.SetConfig(rules.ModLog{DiscordChannel: "mod-log"})
+		st := memory.New()
+		p := &letBackByHand{bannedDuringLift: bannedDuringLift{chat: chat{recorder: recorder{name: "discord"}}}}
+		m, err := handlers.New(handlers.Options{Platforms: map[string]bot.Platform{"discord": p}, Store: st, ModLog: l})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan struct{})
+		go func() { l.Run(ctx); close(done) }()
+		c, err := st.OpenCase(ctx, store.Case{Event: event("discord"), Rule: "scam", Reason: "scam link"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, note, err := m.DecideNoted(ctx, c.ID, "ban(1d)", "http:ann"); err != nil || !strings.Contains(note, "banned already for good") {
+			t.Fatalf("DecideNoted = %q, %v", note, err)
+		}
+		time.Sleep(time.Second)
+		synctest.Wait()
+		cancel()
+		<-done
+		if got := p.Calls(); len(got) != 0 {
+			t.Errorf("platform calls = %q, want none", got)
+		}
+		got := dc.all()
+		if len(got) != 1 || !strings.Contains(got[0], "banned already for good") {
+			t.Errorf("lines = %q, want one saying the member is banned already for good", got)
+		}
+	})
 }

@@ -14,6 +14,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -107,16 +108,37 @@ func (g *graph) remember(key string, st callState) {
 	if g.calls == nil {
 		g.calls = map[string]callState{}
 	}
-	if len(g.calls) >= callsMost {
-		for k, old := range g.calls {
-			// the old ones, and a tenth more, so that this is not done
-			// for each action once full
-			if st.at.Sub(old.at) > callsKeep || len(g.calls) > callsMost*9/10 {
-				delete(g.calls, k)
-			}
-		}
+	if _, known := g.calls[key]; !known && len(g.calls) >= callsMost {
+		g.forgetOldest(st.at)
 	}
 	g.calls[key] = st
+}
+
+// forgetOldest makes room in a full calls: those older than callsKeep go,
+// then the oldest until a tenth is free, so that this is not done for each
+// action once full. The newest stay: a call whose answer was just lost is
+// tried again within seconds, and must be known then. callsMu is held.
+func (g *graph) forgetOldest(now time.Time) {
+	type aged struct {
+		key string
+		at  time.Time
+	}
+	left := make([]aged, 0, len(g.calls))
+	for k, st := range g.calls {
+		if now.Sub(st.at) > callsKeep {
+			delete(g.calls, k)
+			continue
+		}
+		left = append(left, aged{k, st.at})
+	}
+	extra := len(left) - callsMost*9/10
+	if extra <= 0 {
+		return
+	}
+	slices.SortFunc(left, func(a, b aged) int { return a.at.Compare(b.at) })
+	for _, a := range left[:extra] {
+		delete(g.calls, a.key)
+	}
 }
 
 // once settles the call of the action key, which is not to be done twice

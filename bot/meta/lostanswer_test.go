@@ -244,3 +244,25 @@ func TestUnsentMentionReplyTriedAgain(t *testing.T) {
 		}
 	}
 }
+
+// A rule answered the comment's author privately; a CM then warns them
+// about the same comment with words of their own. Meta allows one private
+// reply to a comment and refuses the CM's: that is a failure the CM reads
+// (their words did not go out), not a success taken from vigie's own
+// earlier reply. The same words again (a comment edited and judged again)
+// are the one reply Meta has, and nothing fails.
+func TestPrivateReplyOfOtherWordsRefusedIsAFailure(t *testing.T) {
+	h := newHarness(t, nil)
+	ctx := context.Background()
+	const rule = "Merci de rester courtois."
+	if err := h.c.Facebook().Warn(ctx, fbComment, rule); err != nil {
+		t.Fatalf("the rule's warn: %v", err)
+	}
+	if err := h.c.Facebook().Warn(ctx, fbComment, rule); err != nil {
+		t.Errorf("the rule's warn again (the comment edited): %v, want nothing done and no failure", err)
+	}
+	err := h.c.Facebook().Warn(ctx, fbComment, "Dernier avertissement avant blocage.")
+	if err == nil || !strings.Contains(err.Error(), "already answered privately") {
+		t.Errorf("the CM's warn = %v, want Meta's refusal: one private reply per comment", err)
+	}
+}

@@ -28,12 +28,14 @@ const mentionReadsAtOnce = 4
 
 // readMention reads the mention's text, in its own goroutine, which Run
 // waits for, and sends the event on out like the others; a text not read is
-// asked again (retryMention).
+// asked again (retryMention). The caller took a place in mentionsWaiting:
+// it is given back once the mention is handed over or made a case.
 func (c *Connector) readMention(ctx context.Context, ev bot.Event, out chan<- bot.Event) {
 	c.retries.Add(1)
 	c.mentionsOut.Add(1)
 	go func() {
 		defer c.retries.Done()
+		defer func() { <-c.mentionsWaiting }()
 		defer c.mentionsOut.Add(-1)
 		full, err := c.readMentionText(ctx, ev)
 		switch {

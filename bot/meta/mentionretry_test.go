@@ -3,6 +3,7 @@ package meta_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -158,5 +159,60 @@ func TestSlowMentionReadDoesNotHoldComments(t *testing.T) {
 		}
 	case <-time.After(testsync.Patience):
 		t.Fatalf("no event for the mention once read; logs:\n%s", p.h.logs)
+	}
+}
+
+// A flood of @mentions while the Graph API does not give their texts: the
+// mentions waiting to be read are bounded like the queue, and once they
+// fill it, deliveries are answered 503 for Meta to send them again later,
+// rather than every mention taken into memory (and, at a restart, made a
+// case for the desk).
+func TestMentionFloodHeldBack(t *testing.T) {
+	const queue = 4
+	tweak := func(c *meta.Config) { c.HTTPClient = &http.Client{}; c.QueueSize = queue }
+	stop := make(chan struct{})
+	t.Cleanup(func() { close(stop) }) // after the pipeline stopped
+	p := newPipeline(t, igCommentSent.Add(time.Minute), tweak)
+	release := p.h.graph.holdCalls(t, "GET", "/"+igID)
+	defer func() {
+		// The mentions read at last are judged (here, taken) as vigie stops.
+		release()
+		go func() {
+			for {
+				select {
+				case <-p.h.events:
+				case <-stop:
+					return
+				}
+			}
+		}()
+	}()
+	body := string(fixture(t, "ig_mention.json"))
+	accepted, busy := 0, 0
+	for i := range 60 {
+		b := strings.Replace(body, mentionComment, fmt.Sprintf("1789422797218%04d", i), 1)
+		switch rec := p.h.post([]byte(b), appSecret); rec.Code {
+		case http.StatusOK:
+			accepted++
+			// Run takes it from the queue, unless the mentions waiting
+			// to be read are as many as it lets wait.
+			testsync.Eventually(t, "the mention taken from the queue, or the mentions read at their most", func() bool {
+				return p.h.c.Queued() == 0 || p.h.c.MentionsOut() >= queue
+			})
+		case http.StatusServiceUnavailable:
+			busy++
+		default:
+			t.Fatalf("delivery %d answered %d %q", i, rec.Code, rec.Body.String())
+		}
+	}
+	testsync.Eventually(t, "the queue emptied, or full behind the mentions waiting to be read", func() bool {
+		return p.h.c.Queued() == 0 || p.h.c.Queued() == queue && p.h.c.MentionsOut() == queue
+	})
+	// The queue, the mentions waiting to be read, and the one Run holds.
+	if most := 2*queue + 1; accepted > most || busy == 0 {
+		t.Errorf("%d mentions taken and %d answered 503 while none could be read, want at most %d taken", accepted, busy, most)
+	}
+	if n := p.h.c.MentionsOut(); n > queue {
+		t.Errorf("%d mentions waiting to be read, want at most %d", n, queue)
 	}
 }

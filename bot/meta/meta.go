@@ -119,10 +119,14 @@ type Connector struct {
 	// watchers are Run's helpers: the desk's alerts, the token's checks.
 	watchers sync.WaitGroup
 	// mentionReads bounds the reads of mentions' texts under way at once;
-	// mentionsOut counts the mentions taken and not yet handed over (or made
-	// a case).
-	mentionReads chan struct{}
-	mentionsOut  atomic.Int64
+	// mentionsWaiting bounds the mentions taken from the queue and not yet
+	// handed over (or made a case), like the queue (QueueSize), which fills
+	// behind them; mentionsOut counts them.
+	// reads is the mentions' reads' context (Run).
+	reads           context.Context
+	mentionReads    chan struct{}
+	mentionsWaiting chan struct{}
+	mentionsOut     atomic.Int64
 }
 
 var _ bot.Linker = (*Connector)(nil)
@@ -185,7 +189,8 @@ func New(cfg Config) *Connector {
 		seen:   newSeenSet(cfg.DedupeSize),
 		alerts: make(chan string, 8),
 
-		mentionReads: make(chan struct{}, mentionReadsAtOnce),
+		mentionReads:    make(chan struct{}, mentionReadsAtOnce),
+		mentionsWaiting: make(chan struct{}, cfg.QueueSize),
 	}
 	g.changed = c.credentialsChanged
 	g.posted = c.wrote
@@ -218,11 +223,20 @@ func (c *Connector) Run(ctx context.Context, out chan<- bot.Event) error {
 	c.setClosed(false)
 	c.link.Up(time.Now())
 	defer c.link.Down(time.Now(), "stopped")
+	// The mentions' reads (and an alert being sent) outlive ctx by the
+	// drain's time: a mention Meta was told was received, queued or being
+	// read as vigie stops, is judged then like the comments, not made a
+	// case.
+	reads, stopReads := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopReads()
+	stopAfter := context.AfterFunc(ctx, func() { time.AfterFunc(c.cfg.DrainTimeout, stopReads) })
+	defer stopAfter()
+	c.reads = reads
 	defer c.retries.Wait()
 	wctx, stopWatchers := context.WithCancel(ctx)
 	defer c.watchers.Wait()
 	defer stopWatchers()
-	c.watchers.Go(func() { c.tellDesk(wctx) })
+	c.watchers.Go(func() { c.tellDesk(wctx, reads) })
 	if c.cfg.TokenCheckEvery > 0 {
 		c.watchers.Go(func() { c.watchToken(wctx) })
 	}
@@ -262,8 +276,15 @@ func (c *Connector) hand(ctx context.Context, q queued, out chan<- bot.Event) bo
 	ev := q.ev
 	if q.mention {
 		// Its text is read beside the other events: a Graph API slow to
-		// give it does not hold up the comments behind it.
-		c.readMention(ctx, ev, out)
+		// give it does not hold up the comments behind it, until as many
+		// mentions wait as the queue holds; the queue then fills, and Meta
+		// is asked to send again later.
+		select {
+		case c.mentionsWaiting <- struct{}{}:
+		case <-ctx.Done():
+			return false
+		}
+		c.readMention(c.reads, ev, out)
 		return true
 	}
 	ev.Author.ID = orUnnamed(ev.Author.ID, CommentID(ev))

@@ -3,6 +3,8 @@ package meta
 import (
 	"cmp"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -282,7 +284,7 @@ func (a *InstagramAccount) replyToMention(ctx context.Context, ev bot.Event, tex
 	if ev.Space == "" || ev.Channel == "" {
 		return &bot.ActionError{Op: bot.ActReply, Err: errors.New("the mention has no account or media id to answer it through")}
 	}
-	key := "mention " + CommentID(ev) + " " + text
+	key := "mention " + CommentID(ev) + " " + textKey(text)
 	if st, ok := a.g.callOf(key); ok && st.done {
 		a.g.log.Info("reply to the mention not posted again: vigie gave it this answer already", "comment", CommentID(ev))
 		return nil
@@ -348,7 +350,9 @@ func sendMessage(ctx context.Context, g *graph, op bot.ActionKind, page, platfor
 			"outside the messaging window: the message is %s old, Meta allows answers within 24 hours",
 			now.Sub(ev.At).Round(time.Minute))}
 	}
-	key := string(op) + " " + CommentID(ev) + " " + text
+	// The same answer to the same message (edited, and judged again) is
+	// not sent twice in the conversation.
+	key := string(op) + " " + CommentID(ev) + " " + textKey(text)
 	if st, ok := g.callOf(key); ok && st.done {
 		g.log.Info("answer not sent again: vigie gave this message this answer already", "message", CommentID(ev))
 		return nil
@@ -436,9 +440,18 @@ func privateReply(ctx context.Context, g *graph, path string, ev bot.Event, text
 		"message":   map[string]string{"text": text},
 	}
 	_, err := g.call(ctx, bot.ActWarn, http.MethodPost, path, nil, body)
-	// Meta takes one private reply to a comment: when an earlier call's
-	// answer was lost, its refusal of this one says the first went out.
-	return g.once("warn "+CommentID(ev), err, (*GraphError).AlreadyRepliedPrivately)
+	// Meta takes one private reply to a comment: when an earlier call of
+	// these words went unanswered or out, its refusal of this one says the
+	// first went out. Other words refused did not: a failure.
+	return g.once("warn "+CommentID(ev)+" "+textKey(text), err, (*GraphError).AlreadyRepliedPrivately)
+}
+
+// textKey names an answer's text in the keys of the actions not to be done
+// twice: a digest, so that the 50,000 remembered do not each hold a copy of
+// a text of up to thousands of characters.
+func textKey(text string) string {
+	sum := sha256.Sum256([]byte(text))
+	return hex.EncodeToString(sum[:16])
 }
 
 // deleteComment deletes the comment or post: DELETE /{id}. When an earlier
@@ -457,7 +470,7 @@ func deleteComment(ctx context.Context, g *graph, ev bot.Event) error {
 // comment are read then, and the answer found there, with the same text, from
 // author, since that call, is not posted again.
 func publicReply(ctx context.Context, g *graph, ev bot.Event, edge, author, text string) error {
-	key := "reply " + CommentID(ev) + " " + text
+	key := "reply " + CommentID(ev) + " " + textKey(text)
 	parent := threadTop(ev)
 	if st, ok := g.callOf(key); ok && st.done {
 		g.log.Info("public reply not posted again: vigie gave this comment this answer already", "comment", CommentID(ev))

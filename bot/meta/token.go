@@ -42,11 +42,7 @@ func (c *Connector) credentialsChanged(refused, proof bool, why string) {
 	default:
 		text = "✅ Meta takes vigie's page token again: comments on the Page and on Instagram are moderated again."
 	}
-	select {
-	case c.alerts <- text:
-	default:
-		c.log.Warn("alert for the desk not sent: too many waiting", "alert", text)
-	}
+	c.queueAlert(text)
 }
 
 // permissionRefused is the graph's permission: it queues the alert for the
@@ -59,6 +55,12 @@ func (c *Connector) permissionRefused(op bot.ActionKind, why string) {
 		"Until the app is granted it (pages_manage_engagement to hide, delete and reply; pages_manage_posts for visitors' posts; "+
 		"pages_messaging for private replies; instagram_manage_comments on Instagram) and META_PAGE_TOKEN renewed, each %s becomes a case. Meta said: %s",
 		op, op, why)
+	c.queueAlert(text)
+}
+
+// queueAlert queues text for the desk, which tellDesk sends; with too many
+// waiting, it is logged instead.
+func (c *Connector) queueAlert(text string) {
 	select {
 	case c.alerts <- text:
 	default:
@@ -66,8 +68,10 @@ func (c *Connector) permissionRefused(op bot.ActionKind, why string) {
 	}
 }
 
-// tellDesk sends the queued alerts to the desk until ctx ends.
-func (c *Connector) tellDesk(ctx context.Context) {
+// tellDesk sends the queued alerts to the desk until ctx ends. An alert
+// being sent then is given until sends ends (the drain's end), so that a
+// desk that does not answer does not hold vigie's stop.
+func (c *Connector) tellDesk(ctx, sends context.Context) {
 	for {
 		select {
 		case <-ctx.Done():
@@ -77,7 +81,7 @@ func (c *Connector) tellDesk(ctx context.Context) {
 			if alert == nil {
 				continue
 			}
-			actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), alertWait)
+			actx, cancel := context.WithTimeout(sends, alertWait)
 			if err := (*alert)(actx, text); err != nil {
 				c.log.Warn("alert not shown on the desk", "alert", text, "err", err)
 			}

@@ -452,7 +452,8 @@ func (c *Client) kick(ctx context.Context, ev bot.Event, keep bool) error {
 	case !keep:
 		now = member{}
 	case now.Status == "restricted":
-		c.kicks.keep(key, now)
+		// Read now: what an earlier kick kept is older.
+		c.kicks.forget(key)
 	default:
 		kept, ok := c.kicks.take(key)
 		if !ok {
@@ -500,7 +501,12 @@ func (c *Client) restrictAgain(ctx context.Context, t target, m member) error {
 		}
 	}
 	if _, err := c.call(ctx, bot.ActKick, "restrictChatMember", params); err != nil {
-		if !bot.Retryable(err) {
+		// Kept for the kick tried again, which finds them lifted by the
+		// unban; only then: a kick refused before the unban left them on,
+		// and a moderator may lift them before the next.
+		if bot.Retryable(err) {
+			c.kicks.keep(chatUser{t.chat, t.user}, m)
+		} else {
 			c.kicks.forget(chatUser{t.chat, t.user})
 		}
 		return &bot.ActionError{Op: bot.ActKick, Retryable: bot.Retryable(err), Err: fmt.Errorf(
@@ -509,9 +515,9 @@ func (c *Client) restrictAgain(ctx context.Context, t target, m member) error {
 	return nil
 }
 
-// kickRestrictions are the restrictions of the members being kicked, kept
-// from before the kick until they are set again: a kick tried again after
-// the unban (which lifted them) finds them here.
+// kickRestrictions are the restrictions of the members kicked that could
+// not be set again after the unban (which lifted them): a kick tried again
+// finds them here.
 type kickRestrictions struct {
 	mu   sync.Mutex
 	kept map[chatUser]keptRestriction

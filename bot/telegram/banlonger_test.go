@@ -100,3 +100,27 @@ func TestShorterBanLeavesALongerOne(t *testing.T) {
 		}
 	}
 }
+
+// A member banned for 30 days by vigie, then for good by hand in
+// Telegram's app (the ban book still keeps the 30 days' end, which Telegram
+// itself was to end): Telegram says the ban has no end now, and a /ban 60d
+// would shorten it to 60 days. It is not given.
+func TestShorterBanLeavesABanForGoodByHandOverATimedOne(t *testing.T) {
+	for name, open := range banStores(t) {
+		t.Run(name, func(t *testing.T) {
+			w := newModWorldOn(t, open(t))
+			spam := w.say(bob, "buy cheap followers")
+			if got := w.command(alice, "/ban 30d", spam); !strings.HasPrefix(got, "Banned Bob Martin") {
+				t.Fatalf("/ban 30d: answer = %q", got)
+			}
+			w.f.setMember(group.id, bob.id, "kicked") // for good, by hand
+			got := w.command(alice, "/ban 60d", spam)
+			if want := "Nothing done: Bob Martin is banned already for good"; !strings.HasPrefix(got, want) {
+				t.Errorf("/ban 60d: answer = %q, want %q…", got, want)
+			}
+			if after := w.f.Member(group.id, bob.id); after["status"] != "kicked" || fmt.Sprint(after["until_date"]) != "0" {
+				t.Errorf("after /ban 60d: %v, want banned for good", after)
+			}
+		})
+	}
+}

@@ -191,3 +191,31 @@ func TestKickTriedAgainKeepsAMute(t *testing.T) {
 		t.Errorf("after the kick tried again: %v, want restricted as before", got)
 	}
 }
+
+// A kick of a muted member that Telegram refuses (the bot lost its right to
+// ban) leaves the member in the chat, still muted; a moderator then unmutes
+// them, and kicks them again minutes later. The mute lifted is not set
+// again: what the refused kick read is not what they are under now.
+func TestKickRefusedThenUnmutedKeepsNoOldMute(t *testing.T) {
+	f := newFakeBotAPI(t)
+	c, _ := newTestClient(t, f, Config{Chats: fixtureChats})
+	ctx := context.Background()
+	ev := groupEvent(10, "7")
+	f.setMember(group.id, 7, "restricted", "can_send_messages")
+	f.fail("banChatMember", 400, "Bad Request: not enough rights to restrict/ban chat member", 0)
+	if err := c.Kick(ctx, ev); err == nil || bot.Retryable(err) {
+		t.Fatalf("Kick = %v, want refused for good", err)
+	}
+	if err := c.Untimeout(ctx, ev); err != nil {
+		t.Fatalf("Untimeout = %v", err)
+	}
+	if got := f.Member(group.id, 7); got["status"] != "member" {
+		t.Fatalf("after the unmute: %v", got)
+	}
+	if err := c.Kick(ctx, ev); err != nil {
+		t.Fatalf("Kick again = %v", err)
+	}
+	if got := f.Member(group.id, 7); got["status"] != "left" {
+		t.Errorf("after the kick: %v, want out and free of the mute lifted", got)
+	}
+}

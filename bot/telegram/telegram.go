@@ -136,8 +136,8 @@ type Client struct {
 	refused *refusals
 	// moved are the groups that became supergroups (migrate.go).
 	moved *migrations
-	// kicks are the restrictions of the members being kicked, to be set
-	// again once they are out (Kick).
+	// kicks are the restrictions of the members kicked that could not be
+	// set again once they were out, for the kick tried again (Kick).
 	kicks kickRestrictions
 	// cmdLine and presses are the lines where the desk's commands and
 	// button presses wait for a worker, asks where new members wait to be
