@@ -180,7 +180,8 @@ func (m *Moderator) showCauses(ctx context.Context) {
 }
 
 // text is what the card of the cause says: how many actions failed for it
-// and since when, why, and where each case is.
+// and since when, why, and who the latest cases are about (their ids are
+// in the queue, which lists them all).
 func (card causeCard) text() string {
 	var b strings.Builder
 	kinds := make([]string, 0, len(card.lead.NotDone))
@@ -192,19 +193,20 @@ func (card causeCard) text() string {
 		why = card.latest[n-1].Reason
 	}
 	why = strings.TrimPrefix(why, "action failed: ")
-	fmt.Fprintf(&b, "%s failed %d times here since %s UTC, for one cause: %s.", strings.Join(kinds, ", "), card.n,
-		card.posted.UTC().Format("15:04"), why)
-	b.WriteString(" Each message keeps its case, open in /queue: this one")
-	if n := card.n - 1 - len(card.latest); n > 0 {
-		fmt.Fprintf(&b, ", %d more", n)
-	}
-	for _, c := range card.latest {
-		name := c.Event.Author.Name
+	fmt.Fprintf(&b, "%s failed %d times here since %s UTC, for one cause: %s. Each message keeps its case, open in /queue: ",
+		strings.Join(kinds, ", "), card.n, card.posted.UTC().Format("15:04"), why)
+	for i := len(card.latest) - 1; i >= 0; i-- {
+		c := card.latest[i].Event.Author
+		name := c.Name
 		if name == "" {
-			name = c.Event.Author.ID
+			name = c.ID
 		}
-		fmt.Fprintf(&b, ", %s (case %s)", name, c.ID)
+		b.WriteString(name)
+		b.WriteString(", ")
 	}
-	b.WriteString(". Once vigie has what it lacks, decide them there; the buttons below act on this message only.")
+	if n := card.n - 1 - len(card.latest); n > 0 {
+		fmt.Fprintf(&b, "%d more, ", n)
+	}
+	b.WriteString("this one. Once vigie may act again, decide them there; these buttons act on this message alone.")
 	return b.String()
 }
