@@ -193,6 +193,9 @@ func (card causeCard) text() string {
 		why = card.latest[n-1].Reason
 	}
 	why = strings.TrimPrefix(why, "action failed: ")
+	if len(kinds) == 1 {
+		why = strings.TrimPrefix(why, kinds[0]+": ") // said first
+	}
 	fmt.Fprintf(&b, "%s failed %d times here since %s UTC, for one cause: %s. Each message keeps its case, open in /queue: ",
 		strings.Join(kinds, ", "), card.n, card.posted.UTC().Format("15:04"), why)
 	for i := len(card.latest) - 1; i >= 0; i-- {
