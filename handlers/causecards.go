@@ -184,10 +184,7 @@ func (m *Moderator) showCauses(ctx context.Context) {
 // in the queue, which lists them all).
 func (card causeCard) text() string {
 	var b strings.Builder
-	kinds := make([]string, 0, len(card.lead.NotDone))
-	for _, a := range card.lead.NotDone {
-		kinds = append(kinds, string(a.Kind))
-	}
+	kinds := kindsOf(card.lead.NotDone)
 	why := card.lead.Reason
 	if n := len(card.latest); n > 0 {
 		why = card.latest[n-1].Reason
@@ -212,4 +209,34 @@ func (card causeCard) text() string {
 	}
 	b.WriteString("this one. Once vigie may act again, decide them there; these buttons act on this message alone.")
 	return b.String()
+}
+
+// causeOthers is what the card of c, decided, says of the other cases its
+// cause's card counted: its decision shows in place of the count, and they
+// are still to decide. "" when c's card counts no other.
+func (m *Moderator) causeOthers(c store.Case) string {
+	if c.Cause == "" || c.Status != store.CaseDecided {
+		return ""
+	}
+	cc := &m.causeCards
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	card := cc.by[causeScope(c)]
+	if card == nil || card.lead.ID != c.ID || card.n < 2 {
+		return ""
+	}
+	others := "case"
+	if card.n > 2 {
+		others = "cases"
+	}
+	return fmt.Sprintf("Still open for this card's cause (%s failed): %d other %s, to decide from /queue.",
+		strings.Join(kindsOf(card.lead.NotDone), ", "), card.n-1, others)
+}
+
+func kindsOf(as []bot.Action) []string {
+	kinds := make([]string, 0, len(as))
+	for _, a := range as {
+		kinds = append(kinds, string(a.Kind))
+	}
+	return kinds
 }

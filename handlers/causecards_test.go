@@ -35,10 +35,10 @@ func (d *causeDesk) PostCase(ctx context.Context, c store.Case) error {
 
 func (d *causeDesk) Alert(context.Context, string) error { return nil }
 
-func (d *causeDesk) EditCard(_ context.Context, ref bot.CardRef, c store.Case, _ string) error {
+func (d *causeDesk) EditCard(_ context.Context, ref bot.CardRef, c store.Case, note string) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	d.edits = append(d.edits, ref.Message+": "+c.Reason)
+	d.edits = append(d.edits, ref.Message+": "+c.Reason+" | "+note)
 	return nil
 }
 
@@ -137,8 +137,15 @@ func TestCauseCards(t *testing.T) {
 	cs, _ := st.Cases(ctx, store.CaseOpen)
 	for _, c := range cs {
 		if c.Event.ID == later {
-			if _, err := st.DecideCase(ctx, c.ID, "keep", "telegram:42", now); err != nil {
+			decided, err := st.DecideCase(ctx, c.ID, "keep", "telegram:42", now)
+			if err != nil {
 				t.Fatal(err)
+			}
+			// Its card shows the decision, and that the other is still open.
+			m.ShowDecision(ctx, decided, "")
+			if _, edits := desk.seen(); len(edits) != 1 || !strings.HasSuffix(edits[0],
+				"| Still open for this card's cause (delete failed): 1 other case, to decide from /queue.") {
+				t.Errorf("the decided card's edits: %q, want one saying the other case is still open", edits)
 			}
 		}
 	}
