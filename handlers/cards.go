@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/vigie-bot/vigie/bot"
@@ -54,6 +55,9 @@ func (m *Moderator) ShowDecision(ctx context.Context, c store.Case, note string)
 	if err != nil {
 		m.log.Warn("the case's cards do not show its decision: where they are was not read", "case", c.ID, "err", err)
 		return
+	}
+	if others := m.causeOthers(c); others != "" {
+		note = strings.TrimSpace(note + "\n" + others)
 	}
 	for _, ref := range cards {
 		m.editCard(ctx, ref, c, note)

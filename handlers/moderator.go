@@ -114,6 +114,13 @@ type Options struct {
 	// cut short, so that the case of a verdict left unfinished says which
 	// were done (DeferAgain).
 	Carried func(ctx context.Context, ev bot.Event, a bot.Action)
+	// FailureCause, when set, names the refusal behind an action's failure
+	// (after the retries) when every such action in the place would meet
+	// it, "" when it is about this action alone or may pass: vigie lacks
+	// a permission there, the platform refuses its token, or refuses that
+	// action there for good. The cases of one cause share one card on the
+	// desk (causecards.go) rather than one card each.
+	FailureCause func(err error) string
 }
 
 // Moderator carries out verdicts. It is safe for concurrent use.
@@ -161,6 +168,10 @@ type Moderator struct {
 	liftsFailing map[string]bool
 	// carried is Options.Carried, or nil.
 	carried func(ctx context.Context, ev bot.Event, a bot.Action)
+	// failureCause is Options.FailureCause, or nil; causeCards are the
+	// cards that show the cases of one cause (causecards.go).
+	failureCause func(err error) string
+	causeCards   causeCards
 	// communities is the rule file that says which community each place is
 	// in (SetCommunities); nil is none.
 	communities atomic.Pointer[rules.Ruleset]
@@ -258,6 +269,7 @@ func New(o Options) (*Moderator, error) {
 		decisionWait: cmp.Or(o.DecisionWait, DefaultDecisionWait),
 		earlyOpened:  o.EarlyOpened,
 		carried:      o.Carried,
+		failureCause: o.FailureCause,
 		actions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "vigie_actions_total",
 			Help: "Actions asked for by verdicts and decisions, by platform, action and result (done, failed, unsupported, platform_off, paused, roles_unknown, overruled).",
@@ -442,7 +454,7 @@ func (m *Moderator) handle(ctx context.Context, rs *rules.Ruleset, ev bot.Event,
 	label := m.Label(ev.Platform)
 	p := m.platforms[ev.Platform]
 	var held, failedActs, overruled []bot.Action
-	var failures []string
+	var failures, causes []string
 	// An author who may be staff is not acted on; the CMs get a case instead.
 	// The platform may find out now: this runs in the place's own lane.
 	if ev.Author.RolesUnknown && p != nil {
@@ -568,6 +580,7 @@ func (m *Moderator) handle(ctx context.Context, rs *rules.Ruleset, ev bot.Event,
 				log.Warn("action failed", "event", ev.Key(), "action", a.String(), "err", err)
 				failedActs = append(failedActs, a)
 				failures = append(failures, err.Error())
+				causes = append(causes, m.causeOf(err))
 				continue
 			}
 			m.count(label, a.Kind, ResultDone)
@@ -589,6 +602,9 @@ func (m *Moderator) handle(ctx context.Context, rs *rules.Ruleset, ev bot.Event,
 		vc.add(rule, category, "author's roles unknown (admin lookup failed or pending): would "+actionList(withheld), withheld, true)
 	}
 	vc.failed(v, failedActs, failures)
+	if len(held) == 0 && len(withheld) == 0 && !vc.alerted {
+		vc.cause = causeKey(ev, failedActs, causes)
+	}
 	early.overruled(&vc, v, overruled)
 	opened := early.finish()
 	if c, ok := vc.build(m, rs, ev); ok {
@@ -665,6 +681,12 @@ type verdictCase struct {
 	unverified bool
 	// counted are the forwards and alerts whose result is the case's.
 	counted []bot.ActionKind
+	// alerted: an alert the desk did not take is in the case, which is
+	// then shown on a card of its own.
+	alerted bool
+	// cause is what made its failed actions fail, when they all failed for
+	// one cause of their place (store.Case.Cause).
+	cause string
 }
 
 // casePart is one reason of a verdict's case, and the rule it is about.
@@ -744,7 +766,7 @@ func (vc *verdictCase) build(m *Moderator, rs *rules.Ruleset, ev bot.Event) (sto
 		}
 	}
 	c := store.Case{Event: ev, Rule: vc.parts[lead].rule, Category: vc.parts[lead].category,
-		Suggested: vc.suggested, NotDone: vc.notDone, Holds: vc.holds, Unverified: vc.unverified}
+		Suggested: vc.suggested, NotDone: vc.notDone, Holds: vc.holds, Unverified: vc.unverified, Cause: vc.cause}
 	if len(vc.parts) == 1 {
 		p := vc.parts[0]
 		c.Reason = p.reason
@@ -829,6 +851,7 @@ func (m *Moderator) alert(ctx context.Context, rs *rules.Ruleset, vc *verdictCas
 	}
 	vc.add(match.Rule, match.Category, reason, nil, false)
 	vc.counted = append(vc.counted, a.Kind)
+	vc.alerted = true
 }
 
 // open stores a case; DeliverCases shows it on the desk. A case the desk could not
@@ -1004,7 +1027,10 @@ func (m *Moderator) FlushCases(ctx context.Context) {
 			waiting = append(waiting, c.ID) // not asked: its chat just refused vigie
 			continue
 		}
-		if c.Status == store.CaseOpen {
+		// A case whose actions failed for the cause of a card posted
+		// lately is shown on that card, which counts it (causecards.go);
+		// it stays open in the queue.
+		if c.Status == store.CaseOpen && !m.grouped(ctx, c) {
 			err := m.retry.Do(ctx, func(ctx context.Context) error { return m.desk.PostCase(ctx, c) })
 			switch {
 			case err == nil:
@@ -1012,6 +1038,7 @@ func (m *Moderator) FlushCases(ctx context.Context) {
 					m.log.Info("the desk takes vigie's token again: the cases that waited are posted")
 				}
 				m.deskChatTakes(c.Community)
+				m.causePosted(c)
 				if len(c.Trying) > 0 {
 					m.showAmended(ctx, c.ID)
 				}
@@ -1052,6 +1079,7 @@ func (m *Moderator) FlushCases(ctx context.Context) {
 			m.log.Warn("case posted but not acknowledged; it may be posted again", "case", c.ID, "err", err)
 		}
 	}
+	m.showCauses(ctx)
 	m.casesWaiting(waiting, lastErr)
 }
 

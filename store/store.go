@@ -184,6 +184,14 @@ type Case struct {
 	// desks show it so, and a decision that acts on the platform is refused
 	// (keep only); it is grouped with no other case.
 	Unverified bool `json:"unverified,omitempty"`
+	// Cause names what made the case's actions fail, when it is what every
+	// such action in its place would meet (vigie lacks a permission there,
+	// its token is refused, the platform refuses that action there for
+	// good): platform, space, channel, the actions and the refusal. The
+	// desk shows the cases of one cause on one card that counts them,
+	// rather than one card each; each case stays open for the queue. ""
+	// for a case of its own.
+	Cause string `json:"cause,omitempty"`
 }
 
 // CarriedOut reports whether vigie carried out an action of kind k on the

@@ -406,6 +406,8 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 		ModLog:     modlog,
 		Acted:      actions.record,
 		Failing:    actions.platformFailing,
+		// The cases of actions refused alike in a place share a card.
+		FailureCause: failureCause,
 		// d is made below, before any verdict.
 		EarlyOpened: func(ctx context.Context, ev bot.Event, id string) { d.earlyOpened(ctx, ev, id) },
 		Carried:     func(ctx context.Context, ev bot.Event, a bot.Action) { d.carried(ctx, ev, a) },

@@ -226,7 +226,7 @@ func renderCard(card bot.Card, decidedName, note string) string {
 	}
 	b.WriteString("\n")
 	if card.Reason != "" {
-		fmt.Fprintf(&b, "*%s*\n", md(truncate(card.Reason, 300)))
+		fmt.Fprintf(&b, "*%s*\n", md(truncate(card.Reason, maxReason)))
 	}
 	writeNotes(&b, card.Notes)
 	ev := card.Event
@@ -764,3 +764,8 @@ func renderQueue(cards []bot.Card) string {
 	}
 	return b.String()
 }
+
+// maxReason bounds a case's reason on its card: room for a cause's card
+// (handlers' causecards.go), which counts the cases of one refusal, says it
+// and names the latest members.
+const maxReason = 600

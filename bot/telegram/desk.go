@@ -228,7 +228,7 @@ func renderCard(card bot.Card, decidedName, note string) string {
 	}
 	b.WriteString("\n")
 	if card.Reason != "" {
-		fmt.Fprintf(&b, "<i>%s</i>\n", e(truncate(card.Reason, 300)))
+		fmt.Fprintf(&b, "<i>%s</i>\n", e(truncate(card.Reason, maxReason)))
 	}
 	writeNotes(&b, card.Notes)
 	ev := card.Event
@@ -864,3 +864,8 @@ func (c *Client) ownRightsProblem(chat int64, m tgbotapi.ChatMember) string {
 	}
 	return ""
 }
+
+// maxReason bounds a case's reason on its card: room for a cause's card
+// (handlers' causecards.go), which counts the cases of one refusal, says it
+// and names the latest members.
+const maxReason = 600

@@ -265,5 +265,6 @@ func encodeCase(c *store.Case) ([]byte, error) {
 	}
 	b = appendOmitString(b, `,"community":`, c.Community)
 	b = appendTrue(b, `,"unverified":true`, c.Unverified)
+	b = appendOmitString(b, `,"cause":`, c.Cause)
 	return append(b, '}'), nil
 }

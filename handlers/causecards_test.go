@@ -1,0 +1,154 @@
+package handlers_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/handlers"
+	"github.com/vigie-bot/vigie/rules"
+	"github.com/vigie-bot/vigie/store"
+	"github.com/vigie-bot/vigie/store/memory"
+)
+
+// causeDesk posts cards as a desk does, recording where each went in the
+// store (a Telegram desk's card book), and edits them.
+type causeDesk struct {
+	st    store.Store
+	mu    sync.Mutex
+	posts []string // the posted cases' event ids
+	edits []string // the reasons edited in, by card
+}
+
+func (d *causeDesk) PostCase(ctx context.Context, c store.Case) error {
+	d.mu.Lock()
+	d.posts = append(d.posts, c.Event.ID)
+	d.mu.Unlock()
+	return d.st.AddCard(ctx, c.ID, bot.CardRef{Platform: "telegram", Chat: "-100", Message: c.Event.ID})
+}
+
+func (d *causeDesk) Alert(context.Context, string) error { return nil }
+
+func (d *causeDesk) EditCard(_ context.Context, ref bot.CardRef, c store.Case, note string) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.edits = append(d.edits, ref.Message+": "+c.Reason+" | "+note)
+	return nil
+}
+
+func (d *causeDesk) seen() (posts, edits []string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	posts, edits = slices.Clone(d.posts), slices.Clone(d.edits)
+	d.posts, d.edits = nil, nil
+	return posts, edits
+}
+
+var errLacks = &bot.ActionError{Op: bot.ActDelete, Err: errors.New("vigie lacks Manage Messages in #general")}
+
+// TestCauseCards: the cases of deletes refused for one cause in one place
+// share the first one's card, which is edited to count them, for ten
+// minutes; each case stays open. Another place, another cause, a failure
+// that may pass, a high priority case, a card whose case was decided, or a
+// card older than ten minutes: a card of its own.
+func TestCauseCards(t *testing.T) {
+	ctx := context.Background()
+	st := memory.New()
+	desk := &causeDesk{st: st}
+	p := &chat{recorder: recorder{name: "discord", errs: map[string][]error{}}}
+	now := at
+	m, err := handlers.New(handlers.Options{
+		Platforms: map[string]bot.Platform{"discord": p}, Store: st, Desk: desk,
+		Now: func() time.Time { return now }, Retry: handlers.Retry{Attempts: 1},
+		Priority: func(_ *rules.Ruleset, rule string) string {
+			if rule == "threat" {
+				return handlers.PriorityHigh
+			}
+			return ""
+		},
+		FailureCause: func(err error) string {
+			if errors.Is(err, errLacks.Err) {
+				return "lacks"
+			}
+			return ""
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	refused := func(channel, rule string, err error) string {
+		t.Helper()
+		n++
+		ev := event("discord")
+		ev.ID, ev.Channel = fmt.Sprint("m-", n), channel
+		ev.Author = bot.Author{ID: fmt.Sprint("u-", n), Name: fmt.Sprint("Raider", n)}
+		p.errs["delete"] = []error{err}
+		v := verdict("discord", bot.Match{Rule: rule, Category: "spam", Actions: []bot.Action{{Kind: bot.ActDelete}}})
+		if err := m.Handle(ctx, ev, v); err != nil {
+			t.Fatal(err)
+		}
+		return ev.ID
+	}
+	check := func(step string, wantPosts []string, wantEdit string) {
+		t.Helper()
+		m.FlushCases(ctx)
+		posts, edits := desk.seen()
+		if !slices.Equal(posts, wantPosts) {
+			t.Errorf("%s: cards posted for %q, want %q", step, posts, wantPosts)
+		}
+		switch {
+		case wantEdit == "" && len(edits) > 0:
+			t.Errorf("%s: cards edited %q, want none", step, edits)
+		case wantEdit != "" && (len(edits) != 1 || !strings.HasPrefix(edits[0], wantEdit)):
+			t.Errorf("%s: cards edited %q, want one starting %q", step, edits, wantEdit)
+		}
+	}
+
+	first := refused("general", "scam", errLacks)
+	refused("general", "scam", errLacks)
+	refused("general", "scam", errLacks)
+	check("three refused alike", []string{first}, first+": delete failed 3 times here since 22:10 UTC, for one cause: vigie lacks Manage Messages")
+	refused("general", "scam", errLacks)
+	check("a fourth", nil, first+": delete failed 4 times")
+	if cs, _ := st.Cases(ctx, store.CaseOpen); len(cs) != 4 {
+		t.Errorf("%d cases open, want each of the four", len(cs))
+	}
+
+	other := refused("memes", "scam", errLacks)
+	check("another channel", []string{other}, "")
+	passing := refused("general", "scam", &bot.ActionError{Op: bot.ActDelete, Retryable: true, Err: errors.New("502")})
+	check("a failure that may pass", []string{passing}, "")
+	high := refused("general", "threat", errLacks)
+	check("a high priority case", []string{high}, "")
+
+	now = now.Add(11 * time.Minute)
+	later := refused("general", "scam", errLacks)
+	check("eleven minutes on", []string{later}, "")
+	refused("general", "scam", errLacks)
+	check("then joined", nil, later+": delete failed 2 times")
+
+	cs, _ := st.Cases(ctx, store.CaseOpen)
+	for _, c := range cs {
+		if c.Event.ID == later {
+			decided, err := st.DecideCase(ctx, c.ID, "keep", "telegram:42", now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Its card shows the decision, and that the other is still open.
+			m.ShowDecision(ctx, decided, "")
+			if _, edits := desk.seen(); len(edits) != 1 || !strings.HasSuffix(edits[0],
+				"| Still open for this card's cause (delete failed): 1 other case, to decide from /queue.") {
+				t.Errorf("the decided card's edits: %q, want one saying the other case is still open", edits)
+			}
+		}
+	}
+	after := refused("general", "scam", errLacks)
+	check("its case decided", []string{after}, "")
+}
