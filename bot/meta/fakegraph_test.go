@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -96,10 +97,11 @@ func (f *fakeGraph) holdCalls(t testing.TB, method, path string) (release func()
 	return release
 }
 
-// fakeReply is a comment the Page wrote under another.
+// fakeReply is a comment the Page (From empty), or someone else, wrote
+// under another.
 type fakeReply struct {
-	ID, Message string
-	At          time.Time
+	ID, Message, From string
+	At                time.Time
 }
 
 // pageAccount is who the fake's token writes as: the Page, or on Instagram
@@ -126,8 +128,19 @@ func (f *fakeGraph) sentTo(id string) []fakeReply {
 	return append([]fakeReply(nil), f.sent[id]...)
 }
 
-// repliesUnder returns the Page's replies under id.
+// repliesUnder returns the Page's replies under id, oldest first.
 func (f *fakeGraph) repliesUnder(id string) []fakeReply {
+	var own []fakeReply
+	for _, r := range f.allRepliesUnder(id) {
+		if r.From == "" {
+			own = append(own, r)
+		}
+	}
+	return own
+}
+
+// allRepliesUnder returns everyone's replies under id, oldest first.
+func (f *fakeGraph) allRepliesUnder(id string) []fakeReply {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return append([]fakeReply(nil), f.replies[id]...)
@@ -331,7 +344,7 @@ func (f *fakeGraph) act(w http.ResponseWriter, r *http.Request, call graphCall, 
 		writeJSON(w, 400, graphErrorJSON(10900, 0, "OAuthException", "(#10900) Activity already replied to"))
 		return
 	case r.Method == http.MethodGet && len(parts) == 2 && (parts[1] == "comments" || parts[1] == "replies"):
-		f.listReplies(w, parts[0], parts[1] == "replies")
+		f.listReplies(w, parts[0], parts[1] == "replies", call.Params)
 		return
 	case r.Method == http.MethodGet && len(parts) == 2 && parts[1] == "conversations":
 		f.listConversation(w, call.Params)
@@ -443,14 +456,36 @@ func (f *fakeGraph) act(w http.ResponseWriter, r *http.Request, call graphCall, 
 
 // listReplies answers GET /{id}/comments (a Page comment's replies, with
 // message, from and created_time) or GET /{id}/replies (an Instagram
-// comment's, with text, from and timestamp), newest first, in Graph's
-// paged shape.
-func (f *fakeGraph) listReplies(w http.ResponseWriter, id string, instagram bool) {
-	list := f.repliesUnder(id)
+// comment's, with text, from and timestamp), in Graph's paged shape: limit
+// items a page (25 unless asked, 100 at most), data and paging.cursors
+// {before, after}, with paging.next only when there is a next page, asked
+// with after. Facebook's comments edge takes order, chronological unless
+// reverse_chronological is asked; Instagram's replies edge documents no
+// order, and gives the oldest first here: the hardest for a reader looking
+// for a new reply.
+func (f *fakeGraph) listReplies(w http.ResponseWriter, id string, instagram bool, params url.Values) {
+	list := f.allRepliesUnder(id)
+	slices.SortStableFunc(list, func(a, b fakeReply) int { return a.At.Compare(b.At) })
+	if !instagram && params.Get("order") == "reverse_chronological" {
+		slices.Reverse(list)
+	}
+	limit := 25
+	if n, err := strconv.Atoi(params.Get("limit")); err == nil && n > 0 {
+		limit = min(n, 100)
+	}
+	start := 0
+	if after := params.Get("after"); after != "" {
+		n, err := strconv.Atoi(strings.TrimPrefix(after, "QVFIU"))
+		if err != nil || !strings.HasPrefix(after, "QVFIU") || n < 0 || n > len(list) {
+			writeJSON(w, 400, graphErrorJSON(100, 0, "OAuthException", "(#100) Invalid parameter"))
+			return
+		}
+		start = n
+	}
+	end := min(start+limit, len(list))
 	data := []map[string]any{}
-	for i := len(list) - 1; i >= 0; i-- {
-		r := list[i]
-		from := map[string]any{"id": f.pageAccount(instagram)}
+	for _, r := range list[start:end] {
+		from := map[string]any{"id": cmp.Or(r.From, f.pageAccount(instagram))}
 		item := map[string]any{"id": r.ID, "from": from}
 		if instagram {
 			from["username"] = "boulangerie.martin"
@@ -461,8 +496,37 @@ func (f *fakeGraph) listReplies(w http.ResponseWriter, id string, instagram bool
 		}
 		data = append(data, item)
 	}
-	b, _ := json.Marshal(map[string]any{"data": data})
+	ans := map[string]any{"data": data}
+	if len(data) > 0 {
+		paging := map[string]any{"cursors": map[string]any{"before": fmt.Sprintf("QVFIU%d", start), "after": fmt.Sprintf("QVFIU%d", end)}}
+		if end < len(list) {
+			next := url.Values{}
+			for k, v := range params {
+				next[k] = v
+			}
+			next.Set("after", fmt.Sprintf("QVFIU%d", end))
+			next.Set("access_token", f.token) // as Meta writes it in next
+			edge := "comments"
+			if instagram {
+				edge = "replies"
+			}
+			paging["next"] = f.URL() + "/" + id + "/" + edge + "?" + next.Encode()
+		}
+		ans["paging"] = paging
+	}
+	b, _ := json.Marshal(ans)
 	writeJSON(w, 200, string(b))
+}
+
+// othersReply has n people other than the Page write under id, a second
+// apart from at: a busy comment.
+func (f *fakeGraph) othersReply(id string, n int, at time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i := range n {
+		f.replies[id] = append(f.replies[id], fakeReply{ID: fmt.Sprintf("%s_other%d", id, i), From: fmt.Sprint(5000000000000000 + i),
+			Message: "Moi aussi !", At: at.Add(time.Duration(i) * time.Second)})
+	}
 }
 
 // listConversation answers GET /{page-id}/conversations?platform=…&user_id=…

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -482,6 +483,14 @@ func publicReply(ctx context.Context, g *graph, ev bot.Event, edge, author, text
 			g.done(key)
 			g.log.Info("public reply posted by an earlier call whose answer was lost: not posted again", "comment", CommentID(ev))
 			return nil
+		case errors.Is(err, errRepliesNotAllRead):
+			// Posting on a guess could answer twice in public.
+			g.log.Warn("public reply not posted again: Meta's answer to an earlier call was lost, and it is not among the replies read under the comment, which has more",
+				"comment", CommentID(ev), "pages", replyPagesMost)
+			return &bot.ActionError{Op: bot.ActReply, Err: fmt.Errorf(
+				"the public reply may have been posted: Meta's answer to vigie's call was lost %s ago, and it is not among the first %d replies Meta gave under the comment, which has more; "+
+					"not posted again, so as not to answer twice in public: look under the comment (%s) and answer by hand if it is not there",
+				g.now().Sub(st.at).Round(time.Second), replyPagesMost*replyPageSize, parent)}
 		case err != nil && bot.Retryable(err):
 			// Posting without knowing could answer twice in public:
 			// the retry stage reads again later.
@@ -496,41 +505,76 @@ func publicReply(ctx context.Context, g *graph, ev bot.Event, edge, author, text
 	return g.once(key, err, func(*GraphError) bool { return false })
 }
 
+// Bounds of the read of the replies under a comment, looking for vigie's
+// own: replyPagesMost pages of replyPageSize. Past them, the reply is not
+// posted on a guess (errRepliesNotAllRead).
+const (
+	replyPagesMost = 5
+	replyPageSize  = 100
+)
+
+// errRepliesNotAllRead says that the replies under a comment were read up
+// to the bound without finding vigie's own, and that there are more.
+var errRepliesNotAllRead = errors.New("replies not all read")
+
 // findReply looks for author's reply with text under parent, written at or
-// after since: GET /{id}/comments (Facebook: message, created_time) or
-// /{id}/replies (Instagram: text, timestamp), the newest first.
+// after since: GET /{id}/comments (Facebook: message, created_time, the
+// newest first) or /{id}/replies (Instagram: text, timestamp; Meta documents
+// no order), page after page (paging.cursors.after, while Meta gives a
+// paging.next), up to replyPagesMost pages. On Facebook, a reply older than
+// since ends the read: the rest are older still. A read that ends at the
+// bound with more left says errRepliesNotAllRead.
 func findReply(ctx context.Context, g *graph, parent, edge, author, text string, since time.Time) (bool, error) {
-	params := url.Values{"fields": {"from,message,created_time"}, "order": {"reverse_chronological"}, "limit": {"100"}}
+	params := url.Values{"fields": {"from,message,created_time"}, "order": {"reverse_chronological"}, "limit": {strconv.Itoa(replyPageSize)}}
+	newestFirst := true
 	if edge == "replies" {
-		params = url.Values{"fields": {"from,text,timestamp"}}
-	}
-	raw, err := g.call(ctx, bot.ActReply, http.MethodGet, url.PathEscape(parent)+"/"+edge, params, nil)
-	if err != nil {
-		return false, err
-	}
-	var page struct {
-		Data []struct {
-			From *struct {
-				ID flexString `json:"id"`
-			} `json:"from"`
-			Message     string   `json:"message"`
-			Text        string   `json:"text"`
-			CreatedTime flexTime `json:"created_time"`
-			Timestamp   flexTime `json:"timestamp"`
-		} `json:"data"`
-	}
-	if err := json.Unmarshal(raw, &page); err != nil {
-		return false, &bot.ActionError{Op: bot.ActReply, Err: fmt.Errorf("read the replies under %s: %w", parent, err)}
+		params = url.Values{"fields": {"from,text,timestamp"}, "limit": {strconv.Itoa(replyPageSize)}}
+		newestFirst = false
 	}
 	want := strings.TrimSpace(text)
-	for _, r := range page.Data {
-		at := cmp.Or(r.CreatedTime.t, r.Timestamp.t)
-		if strings.TrimSpace(cmp.Or(r.Message, r.Text)) == want && (r.From == nil || string(r.From.ID) == author) &&
-			!at.IsZero() && !at.Before(since) {
-			return true, nil
+	for range replyPagesMost {
+		raw, err := g.call(ctx, bot.ActReply, http.MethodGet, url.PathEscape(parent)+"/"+edge, params, nil)
+		if err != nil {
+			return false, err
 		}
+		var page struct {
+			Data []struct {
+				From *struct {
+					ID flexString `json:"id"`
+				} `json:"from"`
+				Message     string   `json:"message"`
+				Text        string   `json:"text"`
+				CreatedTime flexTime `json:"created_time"`
+				Timestamp   flexTime `json:"timestamp"`
+			} `json:"data"`
+			Paging struct {
+				Cursors struct {
+					After string `json:"after"`
+				} `json:"cursors"`
+				Next string `json:"next"`
+			} `json:"paging"`
+		}
+		if err := json.Unmarshal(raw, &page); err != nil {
+			return false, &bot.ActionError{Op: bot.ActReply, Err: fmt.Errorf("read the replies under %s: %w", parent, err)}
+		}
+		for _, r := range page.Data {
+			at := cmp.Or(r.CreatedTime.t, r.Timestamp.t)
+			if strings.TrimSpace(cmp.Or(r.Message, r.Text)) == want && (r.From == nil || string(r.From.ID) == author) &&
+				!at.IsZero() && !at.Before(since) {
+				return true, nil
+			}
+			if newestFirst && !at.IsZero() && at.Before(since) {
+				return false, nil
+			}
+		}
+		// The next page is asked with the cursor, not through the next
+		// URL, which carries the token in its query.
+		if page.Paging.Next == "" || page.Paging.Cursors.After == "" || len(page.Data) == 0 {
+			return false, nil
+		}
+		params.Set("after", page.Paging.Cursors.After)
 	}
-	return false, nil
+	return false, errRepliesNotAllRead
 }
 
 // commentOnly refuses comment actions on direct messages, which Meta cannot hide
