@@ -77,6 +77,10 @@ type fakeGraph struct {
 	drop map[string]int
 	// now stamps the replies the Page writes; time.Now when nil.
 	now func() time.Time
+	// blocked are the people blocked from the Page (POST /{page-id}/blocked
+	// adds them, DELETE removes them, and so does a CM in Meta's tools:
+	// unblockByHand), which GET /{page-id}/blocked lists.
+	blocked []string
 	// held are the calls ("METHOD /path") that wait, once recorded, until
 	// their channel is closed: Graph slow on one kind of call.
 	held map[string]chan struct{}
@@ -164,7 +168,7 @@ func newFakeGraph(t testing.TB) *fakeGraph {
 	t.Helper()
 	f := &fakeGraph{version: "v25.0", token: "EAAtestpagetoken", failures: map[string][]graphFailure{}, mentions: map[string]bool{}, posts: map[string]bool{},
 		gone: map[string]bool{}, replies: map[string][]fakeReply{}, privately: map[string]bool{}, drop: map[string]int{},
-		sent: map[string][]fakeReply{}}
+		sent: map[string][]fakeReply{}, blocked: []string{}}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(f.srv.Close)
 	return f
@@ -434,14 +438,25 @@ func (f *fakeGraph) act(w http.ResponseWriter, r *http.Request, call graphCall, 
 			}
 			ans[id] = true
 		}
+		f.mu.Lock()
+		for id := range ans {
+			if !slices.Contains(f.blocked, id) {
+				f.blocked = append(f.blocked, id)
+			}
+		}
+		f.mu.Unlock()
 		b, _ := json.Marshal(ans)
 		writeJSON(w, 200, string(b))
 	case r.Method == http.MethodDelete && len(parts) == 2 && parts[1] == "blocked":
-		if _, err := strconv.ParseUint(call.Params.Get("user")+call.Params.Get("psid"), 10, 64); err != nil {
+		id := call.Params.Get("user") + call.Params.Get("psid")
+		if _, err := strconv.ParseUint(id, 10, 64); err != nil {
 			writeJSON(w, 400, graphErrorJSON(100, 0, "OAuthException", "(#100) Invalid parameter"))
 			return
 		}
+		f.unblockByHand(id)
 		writeJSON(w, 200, `{"success":true}`)
+	case r.Method == http.MethodGet && len(parts) == 2 && parts[1] == "blocked":
+		f.listBlocked(w, call.Params)
 	case r.Method == http.MethodGet && len(parts) == 1 && strings.HasPrefix(call.Params.Get("fields"), "mentioned_comment.comment_id("):
 		id := strings.TrimPrefix(call.Params.Get("fields"), "mentioned_comment.comment_id(")
 		id, _, _ = strings.Cut(id, ")")
@@ -513,6 +528,47 @@ func (f *fakeGraph) listReplies(w http.ResponseWriter, id string, instagram bool
 			paging["next"] = f.URL() + "/" + id + "/" + edge + "?" + next.Encode()
 		}
 		ans["paging"] = paging
+	}
+	b, _ := json.Marshal(ans)
+	writeJSON(w, 200, string(b))
+}
+
+// unblockByHand unblocks id from the Page, as a CM does in Meta's tools.
+func (f *fakeGraph) unblockByHand(id string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.blocked = slices.DeleteFunc(f.blocked, func(b string) bool { return b == id })
+}
+
+// isBlocked reports whether id is blocked from the Page.
+func (f *fakeGraph) isBlocked(id string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Contains(f.blocked, id)
+}
+
+// listBlocked answers GET /{page-id}/blocked, the people blocked from the
+// Page as Meta documents the edge: Profile nodes (id, name) in data, and
+// paging; the user (or uid) parameter narrows it to that person, blocked
+// or not (data empty). A user that is no id is refused.
+func (f *fakeGraph) listBlocked(w http.ResponseWriter, params url.Values) {
+	f.mu.Lock()
+	list := slices.Clone(f.blocked)
+	f.mu.Unlock()
+	if who := cmp.Or(params.Get("user"), params.Get("uid")); who != "" {
+		if _, err := strconv.ParseUint(who, 10, 64); err != nil {
+			writeJSON(w, 400, graphErrorJSON(100, 0, "OAuthException", "(#100) Invalid parameter"))
+			return
+		}
+		list = slices.DeleteFunc(list, func(id string) bool { return id != who })
+	}
+	data := []map[string]any{}
+	for _, id := range list {
+		data = append(data, map[string]any{"id": id, "name": "Membre " + id})
+	}
+	ans := map[string]any{"data": data, "paging": map[string]any{}}
+	if len(data) > 0 {
+		ans["paging"] = map[string]any{"cursors": map[string]any{"before": "QVFIUbefore", "after": "QVFIUafter"}}
 	}
 	b, _ := json.Marshal(ans)
 	writeJSON(w, 200, string(b))

@@ -31,12 +31,13 @@ const (
 )
 
 var (
-	_ bot.Platform = (*FacebookPage)(nil)
-	_ bot.Hider    = (*FacebookPage)(nil)
-	_ bot.Deleter  = (*FacebookPage)(nil)
-	_ bot.Replier  = (*FacebookPage)(nil)
-	_ bot.Warner   = (*FacebookPage)(nil)
-	_ bot.Banner   = (*FacebookPage)(nil)
+	_ bot.Platform  = (*FacebookPage)(nil)
+	_ bot.Hider     = (*FacebookPage)(nil)
+	_ bot.Deleter   = (*FacebookPage)(nil)
+	_ bot.Replier   = (*FacebookPage)(nil)
+	_ bot.Warner    = (*FacebookPage)(nil)
+	_ bot.Banner    = (*FacebookPage)(nil)
+	_ bot.BanReader = (*FacebookPage)(nil)
 
 	_ bot.EventLimiter = (*FacebookPage)(nil)
 	_ bot.EventLimiter = (*InstagramAccount)(nil)
@@ -131,15 +132,76 @@ func (p *FacebookPage) Ban(ctx context.Context, ev bot.Event, d time.Duration) e
 	return nil
 }
 
-// Unban lifts the block: DELETE /{page-id}/blocked.
+// Unban lifts the block: DELETE /{page-id}/blocked. A member the Page's
+// blocked list says is not blocked (a CM unblocked them by hand in Meta's
+// tools) is not unblocked again: the error wraps bot.ErrNotBanned, for the
+// handlers to forget the ban their book keeps.
 func (p *FacebookPage) Unban(ctx context.Context, ev bot.Event) error {
 	param, err := p.blockParam(opUnban, ev)
 	if err != nil {
 		return err
 	}
+	st, err := p.BanOf(ctx, ev)
+	switch {
+	case err != nil:
+		return err
+	case st.Known && !st.Banned:
+		return &bot.ActionError{Op: opUnban, Err: fmt.Errorf("%w: %s is not blocked from the Page (unblocked in Meta's tools)", bot.ErrNotBanned, ev.Author.ID)}
+	}
 	_, err = p.g.call(ctx, opUnban, http.MethodDelete, url.PathEscape(p.page(ev))+"/blocked",
 		url.Values{param: {ev.Author.ID}}, nil)
 	return err
+}
+
+// opBanCheck names the read of the Page's blocked list.
+const opBanCheck bot.ActionKind = "blocked list read"
+
+// BanOf says whether the author is blocked from the Page now, as its
+// blocked list says: GET /{page-id}/blocked?user={id}, which lists that
+// person when blocked (Profile nodes in data), nothing when not. Meta's
+// blocks last until lifted, so a block has no end. A Messenger sender,
+// blocked by page-scoped id (psid), which the edge's user parameter does
+// not document, and an author Meta did not name, cannot be told (Known
+// false); nor can anyone when Meta refuses the read for good (a
+// permission): the handlers then go by their book, as before. A read worth
+// another try is an error.
+func (p *FacebookPage) BanOf(ctx context.Context, ev bot.Event) (bot.BanStatus, error) {
+	param, err := p.blockParam(opBanCheck, ev)
+	if err != nil || param != "user" {
+		return bot.BanStatus{}, nil
+	}
+	raw, err := p.g.call(ctx, opBanCheck, http.MethodGet, url.PathEscape(p.page(ev))+"/blocked",
+		url.Values{"user": {ev.Author.ID}, "fields": {"id"}}, nil)
+	if err != nil {
+		if bot.Retryable(err) || ctx.Err() != nil {
+			return bot.BanStatus{}, err
+		}
+		p.g.log.Warn("the Page's blocked list not read: vigie goes by the bans it keeps", "author", ev.Author.ID, "err", err)
+		return bot.BanStatus{}, nil
+	}
+	var ans struct {
+		Data []struct {
+			ID flexString `json:"id"`
+		} `json:"data"`
+		Paging struct {
+			Next string `json:"next"`
+		} `json:"paging"`
+	}
+	if err := json.Unmarshal(raw, &ans); err != nil || ans.Data == nil {
+		p.g.log.Warn("the Page's blocked list not understood: vigie goes by the bans it keeps", "author", ev.Author.ID, "answer", compactJSON(raw))
+		return bot.BanStatus{}, nil
+	}
+	for _, d := range ans.Data {
+		if string(d.ID) == ev.Author.ID {
+			return bot.BanStatus{Known: true, Banned: true}, nil
+		}
+	}
+	if len(ans.Data) > 0 && ans.Paging.Next != "" {
+		// Others listed, and more pages: the list was not narrowed to
+		// the author, whose absence from this page says nothing.
+		return bot.BanStatus{}, nil
+	}
+	return bot.BanStatus{Known: true}, nil
 }
 
 // blockParam picks how the blocked edge names the user: Messenger senders by
