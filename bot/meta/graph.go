@@ -33,19 +33,22 @@ type graph struct {
 	log    *slog.Logger
 
 	// refusedMu guards refusedSince and refusal: set while Meta refuses the
-	// page token (expired, revoked), so that the connector's Link says so and
-	// the error is logged once when it starts, not for every comment.
+	// page token (expired, revoked), so that the connector's Link says so
+	// at once; and troubles, the conditions told to the desk (the token
+	// refused, a permission missing for a kind of call on the Page or on
+	// Instagram), by key (troubleKey, tokenTrouble), each said once when it
+	// starts and once when it held clear for clearFor, not for every call.
 	refusedMu    sync.Mutex
 	refusedSince time.Time
 	refusal      string
-	// opRefused are the actions Meta refused for want of a permission, and
-	// carried out none of since (refusedMu).
-	opRefused map[bot.ActionKind]bool
-	// permission, when set, is told of the first of them.
-	permission func(op bot.ActionKind, why string)
+	troubles     map[string]*trouble
+	// permission, when set, is told when Meta starts refusing what (a kind
+	// of call) on on (Facebook, Instagram; "" for both) for want of a
+	// permission, and when that trouble is over.
+	permission func(on, what string, refused bool, why string)
 
 	// changed, when set, is told when Meta starts refusing the page token
-	// (or its proof: the app secret) and when it takes it again.
+	// (or its proof: the app secret) and when that trouble is over.
 	changed func(refused, proof bool, why string)
 	// posted, when set, is told of each comment vigie wrote (its platform
 	// and Graph id), whose webhook comes back as any comment's.
@@ -189,14 +192,15 @@ func (e *GraphError) Gone() bool { return e.Code == 100 && e.Subcode == 33 }
 func (e *GraphError) AlreadyRepliedPrivately() bool { return e.Code == 10900 }
 
 // tokenRefused records that Meta refused the page token, or the app secret
-// it is proved with, with why.
+// it is proved with, with why. A refusal while the trouble is under way
+// (within clearFor of Meta taking it again) is part of it, not told again.
 func (g *graph) tokenRefused(ge *GraphError, err error) {
 	g.refusedMu.Lock()
-	first := g.refusedSince.IsZero()
-	if first {
+	if g.refusedSince.IsZero() {
 		g.refusedSince = time.Now()
 	}
 	g.refusal = err.Error()
+	first := g.troubleStarts(tokenTrouble, "", "", g.now())
 	g.refusedMu.Unlock()
 	switch {
 	case !first:
@@ -212,17 +216,15 @@ func (g *graph) tokenRefused(ge *GraphError, err error) {
 }
 
 // tokenTaken records that Meta answered a call: the page token, and the app
-// secret it is proved with, are good.
+// secret it is proved with, are good. The trouble is over, for the desk,
+// once no refusal came for clearFor (settle).
 func (g *graph) tokenTaken() {
 	g.refusedMu.Lock()
-	was := !g.refusedSince.IsZero()
 	g.refusedSince, g.refusal = time.Time{}, ""
+	eases := g.troubleEases(tokenTrouble, g.now())
 	g.refusedMu.Unlock()
-	if was {
-		g.log.Info("Meta takes the page token again")
-		if g.changed != nil {
-			g.changed(false, false, "")
-		}
+	if eases {
+		g.log.Info("Meta takes the page token again: the desk is told once it has refused none for " + clearFor.String())
 	}
 }
 
@@ -257,11 +259,13 @@ func (e *GraphError) Error() string {
 	return s + ")"
 }
 
-// call makes one Graph request. params go in the query for GET and DELETE and in a
+// call makes one Graph request, on on (Facebook, Instagram; "" for a call
+// about both, such as the token's check). params go in the query for GET and DELETE and in a
 // form body for POST; a non-nil jsonBody is sent as JSON instead. The token goes in
 // the Authorization header, out of URLs and logs, with the appsecret_proof Meta
 // asks for when the app requires it.
-func (g *graph) call(ctx context.Context, op bot.ActionKind, method, path string, params url.Values, jsonBody any) (json.RawMessage, error) {
+func (g *graph) call(ctx context.Context, on string, op bot.ActionKind, method, path string, params url.Values, jsonBody any) (json.RawMessage, error) {
+	defer g.settle()
 	if g.token == "" {
 		return nil, &bot.ActionError{Op: op, Err: errors.New("no page token: set META_PAGE_TOKEN")}
 	}
@@ -312,7 +316,7 @@ func (g *graph) call(ctx context.Context, op bot.ActionKind, method, path string
 	g.watchUsage(resp.Header)
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		g.tokenTaken()
-		g.opTaken(op)
+		g.opTaken(on, op, method)
 		var ok struct {
 			Success *bool `json:"success"`
 		}
@@ -327,42 +331,38 @@ func (g *graph) call(ctx context.Context, op bot.ActionKind, method, path string
 		case ge.CredentialsRefused():
 			g.tokenRefused(ge, err)
 		case ge.PermissionMissing():
-			g.permissionRefused(op, err)
+			g.permissionRefused(on, op, method, err)
 		}
 	}
 	return nil, err
 }
 
-// permissionRefused records that Meta refused op for want of a permission:
-// said once (an error, and the desk told) until an op of that kind is
-// carried out, as every one would fail alike.
-func (g *graph) permissionRefused(op bot.ActionKind, err error) {
+// permissionRefused records that Meta refused op on on (Facebook,
+// Instagram) for want of a permission: said once (an error, and the desk
+// told) for the trouble, which lasts until a call of that kind, there,
+// was carried out and clearFor went by without a refusal.
+func (g *graph) permissionRefused(on string, op bot.ActionKind, method string, err error) {
+	key, what := troubleKey(on, op, method)
 	g.refusedMu.Lock()
-	first := !g.opRefused[op]
-	if first {
-		if g.opRefused == nil {
-			g.opRefused = map[bot.ActionKind]bool{}
-		}
-		g.opRefused[op] = true
-	}
+	first := g.troubleStarts(key, on, what, g.now())
 	g.refusedMu.Unlock()
 	if !first {
 		return
 	}
-	g.log.Error("Meta refused an action for want of a permission: each one like it becomes a case until the app is granted it", "action", string(op), "err", err)
+	g.log.Error("Meta refused an action for want of a permission: each one like it becomes a case until the app is granted it", "action", what, "on", on, "err", err)
 	if g.permission != nil {
-		g.permission(op, err.Error())
+		g.permission(on, what, true, err.Error())
 	}
 }
 
-// opTaken records that Meta carried op out: its permission is there.
-func (g *graph) opTaken(op bot.ActionKind) {
+// opTaken records that Meta carried op out on on: its permission is there.
+func (g *graph) opTaken(on string, op bot.ActionKind, method string) {
+	key, what := troubleKey(on, op, method)
 	g.refusedMu.Lock()
-	was := g.opRefused[op]
-	delete(g.opRefused, op)
+	eases := g.troubleEases(key, g.now())
 	g.refusedMu.Unlock()
-	if was {
-		g.log.Info("Meta carries the action out again: its permission is there", "action", string(op))
+	if eases {
+		g.log.Info("Meta carries the action out again: the desk is told once it has refused none for "+clearFor.String(), "action", what, "on", on)
 	}
 }
 

@@ -75,7 +75,7 @@ func (p *FacebookPage) setHidden(ctx context.Context, op bot.ActionKind, ev bot.
 	if err := commentOnly(op, ev); err != nil {
 		return err
 	}
-	_, err := p.g.call(ctx, op, http.MethodPost, url.PathEscape(CommentID(ev)),
+	_, err := p.g.call(ctx, Facebook, op, http.MethodPost, url.PathEscape(CommentID(ev)),
 		url.Values{"is_hidden": {fmt.Sprint(hidden)}}, nil)
 	return err
 }
@@ -116,7 +116,7 @@ func (p *FacebookPage) Ban(ctx context.Context, ev bot.Event, d time.Duration) e
 		return err
 	}
 	ids, _ := json.Marshal([]string{ev.Author.ID})
-	raw, err := p.g.call(ctx, bot.ActBan, http.MethodPost, url.PathEscape(p.page(ev))+"/blocked",
+	raw, err := p.g.call(ctx, Facebook, bot.ActBan, http.MethodPost, url.PathEscape(p.page(ev))+"/blocked",
 		url.Values{param: {string(ids)}}, nil)
 	if err != nil {
 		return err
@@ -148,7 +148,7 @@ func (p *FacebookPage) Unban(ctx context.Context, ev bot.Event) error {
 	case st.Known && !st.Banned:
 		return &bot.ActionError{Op: opUnban, Err: fmt.Errorf("%w: %s is not blocked from the Page (unblocked in Meta's tools)", bot.ErrNotBanned, ev.Author.ID)}
 	}
-	_, err = p.g.call(ctx, opUnban, http.MethodDelete, url.PathEscape(p.page(ev))+"/blocked",
+	_, err = p.g.call(ctx, Facebook, opUnban, http.MethodDelete, url.PathEscape(p.page(ev))+"/blocked",
 		url.Values{param: {ev.Author.ID}}, nil)
 	return err
 }
@@ -170,7 +170,7 @@ func (p *FacebookPage) BanOf(ctx context.Context, ev bot.Event) (bot.BanStatus, 
 	if err != nil || param != "user" {
 		return bot.BanStatus{}, nil
 	}
-	raw, err := p.g.call(ctx, opBanCheck, http.MethodGet, url.PathEscape(p.page(ev))+"/blocked",
+	raw, err := p.g.call(ctx, Facebook, opBanCheck, http.MethodGet, url.PathEscape(p.page(ev))+"/blocked",
 		url.Values{"user": {ev.Author.ID}, "fields": {"id"}}, nil)
 	if err != nil {
 		if bot.Retryable(err) || ctx.Err() != nil {
@@ -285,7 +285,7 @@ func (a *InstagramAccount) setHidden(ctx context.Context, ev bot.Event, hidden b
 	if err := ownMedia(op, ev); err != nil {
 		return err
 	}
-	_, err := a.g.call(ctx, op, http.MethodPost, url.PathEscape(CommentID(ev)),
+	_, err := a.g.call(ctx, Instagram, op, http.MethodPost, url.PathEscape(CommentID(ev)),
 		url.Values{"hide": {fmt.Sprint(hidden)}}, nil)
 	return err
 }
@@ -359,7 +359,7 @@ func (a *InstagramAccount) replyToMention(ctx context.Context, ev bot.Event, tex
 				"not posted again, so as not to answer twice in public: look on Instagram (media %s) and answer by hand if it is not there",
 			a.now().Sub(st.at).Round(time.Second), ev.Channel)}
 	}
-	raw, err := a.g.call(ctx, bot.ActReply, http.MethodPost, url.PathEscape(ev.Space)+"/mentions",
+	raw, err := a.g.call(ctx, Instagram, bot.ActReply, http.MethodPost, url.PathEscape(ev.Space)+"/mentions",
 		url.Values{"comment_id": {CommentID(ev)}, "media_id": {ev.Channel}, "message": {text}}, nil)
 	if err == nil {
 		a.g.wrote(Instagram, raw)
@@ -371,7 +371,7 @@ func (a *InstagramAccount) replyToMention(ctx context.Context, ev bot.Event, tex
 // GET /{ig-user-id}?fields=mentioned_comment.comment_id({id}){...}.
 func (c *Connector) completeMention(ctx context.Context, ev bot.Event) (bot.Event, error) {
 	fields := fmt.Sprintf("mentioned_comment.comment_id(%s){id,text,timestamp}", CommentID(ev))
-	raw, err := c.graph.call(ctx, "read", http.MethodGet, url.PathEscape(ev.Space),
+	raw, err := c.graph.call(ctx, Instagram, "read", http.MethodGet, url.PathEscape(ev.Space),
 		url.Values{"fields": {fields}}, nil)
 	if err != nil {
 		return ev, err
@@ -440,7 +440,7 @@ func sendMessage(ctx context.Context, g *graph, op bot.ActionKind, page, platfor
 		"messaging_type": "RESPONSE",
 		"message":        map[string]string{"text": text},
 	}
-	_, err := g.call(ctx, op, http.MethodPost, url.PathEscape(page)+"/messages", nil, body)
+	_, err := g.call(ctx, placeOf(platform), op, http.MethodPost, url.PathEscape(page)+"/messages", nil, body)
 	return g.once(key, err, func(*GraphError) bool { return false })
 }
 
@@ -451,7 +451,7 @@ func sendMessage(ctx context.Context, g *graph, op bot.ActionKind, page, platfor
 // that Meta shows of a conversation).
 func findMessage(ctx context.Context, g *graph, op bot.ActionKind, page, platform, user, text string, since time.Time) (bool, error) {
 	params := url.Values{"platform": {platform}, "user_id": {user}, "fields": {"messages.limit(20){message,from,created_time}"}}
-	raw, err := g.call(ctx, op, http.MethodGet, url.PathEscape(page)+"/conversations", params, nil)
+	raw, err := g.call(ctx, placeOf(platform), op, http.MethodGet, url.PathEscape(page)+"/conversations", params, nil)
 	if err != nil {
 		return false, err
 	}
@@ -502,11 +502,20 @@ func privateReply(ctx context.Context, g *graph, path string, ev bot.Event, text
 		"recipient": map[string]string{recipient: CommentID(ev)},
 		"message":   map[string]string{"text": text},
 	}
-	_, err := g.call(ctx, bot.ActWarn, http.MethodPost, path, nil, body)
+	_, err := g.call(ctx, ev.Platform, bot.ActWarn, http.MethodPost, path, nil, body)
 	// Meta takes one private reply to a comment: when an earlier call of
 	// these words went unanswered or out, its refusal of this one says the
 	// first went out. Other words refused did not: a failure.
 	return g.once("warn "+CommentID(ev)+" "+textKey(text), err, (*GraphError).AlreadyRepliedPrivately)
+}
+
+// placeOf is the platform of a conversation's platform (messenger,
+// instagram), as the Graph calls name where they act.
+func placeOf(conversation string) string {
+	if conversation == "instagram" {
+		return Instagram
+	}
+	return Facebook
 }
 
 // textKey names an answer's text in the keys of the actions not to be done
@@ -521,7 +530,7 @@ func textKey(text string) string {
 // call's answer was lost, Meta's answer that the comment is gone says that
 // call deleted it.
 func deleteComment(ctx context.Context, g *graph, ev bot.Event) error {
-	_, err := g.call(ctx, bot.ActDelete, http.MethodDelete, url.PathEscape(CommentID(ev)), nil, nil)
+	_, err := g.call(ctx, ev.Platform, bot.ActDelete, http.MethodDelete, url.PathEscape(CommentID(ev)), nil, nil)
 	return g.once("delete "+CommentID(ev), err, (*GraphError).Gone)
 }
 
@@ -539,7 +548,7 @@ func publicReply(ctx context.Context, g *graph, ev bot.Event, edge, author, text
 		g.log.Info("public reply not posted again: vigie gave this comment this answer already", "comment", CommentID(ev))
 		return nil
 	} else if ok {
-		found, err := findReply(ctx, g, parent, edge, author, text, st.at.Add(-MaxSkew))
+		found, err := findReply(ctx, g, ev.Platform, parent, edge, author, text, st.at.Add(-MaxSkew))
 		switch {
 		case found:
 			g.done(key)
@@ -559,7 +568,7 @@ func publicReply(ctx context.Context, g *graph, ev bot.Event, edge, author, text
 			return err
 		}
 	}
-	raw, err := g.call(ctx, bot.ActReply, http.MethodPost, url.PathEscape(parent)+"/"+edge,
+	raw, err := g.call(ctx, ev.Platform, bot.ActReply, http.MethodPost, url.PathEscape(parent)+"/"+edge,
 		url.Values{"message": {text}}, nil)
 	if err == nil {
 		g.wrote(ev.Platform, raw)
@@ -579,14 +588,15 @@ const (
 // to the bound without finding vigie's own, and that there are more.
 var errRepliesNotAllRead = errors.New("replies not all read")
 
-// findReply looks for author's reply with text under parent, written at or
+// findReply looks for author's reply with text under parent (on Facebook
+// or Instagram), written at or
 // after since: GET /{id}/comments (Facebook: message, created_time, the
 // newest first) or /{id}/replies (Instagram: text, timestamp; Meta documents
 // no order), page after page (paging.cursors.after, while Meta gives a
 // paging.next), up to replyPagesMost pages. On Facebook, a reply older than
 // since ends the read: the rest are older still. A read that ends at the
 // bound with more left says errRepliesNotAllRead.
-func findReply(ctx context.Context, g *graph, parent, edge, author, text string, since time.Time) (bool, error) {
+func findReply(ctx context.Context, g *graph, on, parent, edge, author, text string, since time.Time) (bool, error) {
 	params := url.Values{"fields": {"from,message,created_time"}, "order": {"reverse_chronological"}, "limit": {strconv.Itoa(replyPageSize)}}
 	newestFirst := true
 	if edge == "replies" {
@@ -595,7 +605,7 @@ func findReply(ctx context.Context, g *graph, parent, edge, author, text string,
 	}
 	want := strings.TrimSpace(text)
 	for range replyPagesMost {
-		raw, err := g.call(ctx, bot.ActReply, http.MethodGet, url.PathEscape(parent)+"/"+edge, params, nil)
+		raw, err := g.call(ctx, on, bot.ActReply, http.MethodGet, url.PathEscape(parent)+"/"+edge, params, nil)
 		if err != nil {
 			return false, err
 		}

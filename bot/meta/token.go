@@ -7,15 +7,14 @@ import (
 	"net/http"
 	"net/url"
 	"time"
-
-	"github.com/vigie-bot/vigie/bot"
 )
 
 // AlertWith has the connector tell the CMs, through alert (the desk's urgent
 // messages), what only they can mend: Meta refusing the page token, or the
 // app secret it is proved with, which stops all moderation of the Page and
-// the Instagram account; and Meta taking it again. Each is said once, when
-// it starts.
+// the Instagram account; a permission missing for a kind of action on the
+// Page or on Instagram; and the end of each. Each trouble is said once, when
+// it starts, and its end once it held clear for clearFor (steady.go).
 func (c *Connector) AlertWith(alert func(ctx context.Context, text string) error) {
 	c.alert.Store(&alert)
 }
@@ -40,21 +39,36 @@ func (c *Connector) credentialsChanged(refused, proof bool, why string) {
 			"Comments on the Page and on Instagram are not hidden, deleted or answered until META_PAGE_TOKEN is renewed and vigie restarted; " +
 			"each comment that needed an action becomes a case. Meta said: " + why
 	default:
-		text = "✅ Meta takes vigie's page token again: comments on the Page and on Instagram are moderated again."
+		text = "✅ Meta takes vigie's page token again, and has refused it for none of vigie's calls for " + clearFor.String() +
+			": comments on the Page and on Instagram are moderated again."
 	}
 	c.queueAlert(text)
 }
 
 // permissionRefused is the graph's permission: it queues the alert for the
-// desk that Meta refuses op for want of a permission.
-func (c *Connector) permissionRefused(op bot.ActionKind, why string) {
+// desk that Meta refuses what on on (the Page, Instagram) for want of a
+// permission, or, refused false, that this trouble is over.
+func (c *Connector) permissionRefused(on, what string, refused bool, why string) {
 	if c.alert.Load() == nil {
 		return
 	}
-	text := fmt.Sprintf("⚠️ Meta refuses vigie's %s on the Page or on Instagram for want of a permission. "+
+	where := "on the Page or on Instagram"
+	switch on {
+	case Facebook:
+		where = "on the Page"
+	case Instagram:
+		where = "on Instagram"
+	}
+	if !refused {
+		c.queueAlert(fmt.Sprintf("✅ Meta carries out vigie's %s %s again, and has refused none for %s: its permission is there.",
+			what, where, clearFor))
+		return
+	}
+	text := fmt.Sprintf("⚠️ Meta refuses vigie's %s %s for want of a permission. "+
 		"Until the app is granted it (pages_manage_engagement to hide, delete and reply; pages_manage_posts for visitors' posts; "+
-		"pages_messaging for private replies; instagram_manage_comments on Instagram) and META_PAGE_TOKEN renewed, each %s becomes a case. Meta said: %s",
-		op, op, why)
+		"pages_messaging for private replies; instagram_manage_comments on Instagram) and META_PAGE_TOKEN renewed, each %s %s becomes a case; "+
+		"the desk is told when it has been carried out again for %s. Meta said: %s",
+		what, where, what, where, clearFor, why)
 	c.queueAlert(text)
 }
 
@@ -102,7 +116,7 @@ const tokenCheckAgain = time.Minute
 // to the actions to tell.
 func (c *Connector) watchToken(ctx context.Context) {
 	for {
-		_, err := c.graph.call(ctx, "token check", http.MethodGet, "me", url.Values{"fields": {"id"}}, nil)
+		_, err := c.graph.call(ctx, "", "token check", http.MethodGet, "me", url.Values{"fields": {"id"}}, nil)
 		wait := c.cfg.TokenCheckEvery
 		var ge *GraphError
 		if err != nil && ctx.Err() == nil && !(errors.As(err, &ge) && ge.CredentialsRefused()) {
