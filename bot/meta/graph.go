@@ -330,7 +330,10 @@ func (g *graph) call(ctx context.Context, on string, op bot.ActionKind, method, 
 		switch {
 		case ge.CredentialsRefused():
 			g.tokenRefused(ge, err)
-		case ge.PermissionMissing():
+		case ge.PermissionMissing() && op != opBanCheck:
+			// The blocked list's read only checks the book: refused,
+			// the book decides (BanOf), and the actions are not
+			// hindered; nor is the desk told.
 			g.permissionRefused(on, op, method, err)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 )
 
@@ -62,6 +63,12 @@ func (c *Connector) permissionRefused(on, what string, refused bool, why string)
 	if !refused {
 		c.queueAlert(fmt.Sprintf("✅ Meta carries out vigie's %s %s again, and has refused none for %s: its permission is there.",
 			what, where, clearFor))
+		return
+	}
+	if strings.HasSuffix(what, " read-back") {
+		c.queueAlert(fmt.Sprintf("⚠️ Meta refuses vigie's %s %s for want of a permission: when Meta's answer to an action is lost, "+
+			"vigie cannot read back whether it was done (pages_read_engagement and pages_read_user_content for comments; pages_messaging "+
+			"and pages_manage_metadata, or instagram_manage_messages, for conversations). Meta said: %s", what, where, why))
 		return
 	}
 	text := fmt.Sprintf("⚠️ Meta refuses vigie's %s %s for want of a permission. "+

@@ -131,3 +131,23 @@ func TestPageBlocksReadBack(t *testing.T) {
 		}
 	})
 }
+
+// TestUnblockWhenTheBlockedListIsRefused: Meta will not show the Page's
+// blocked list (a permission missing, a member not visible): the unblock is
+// asked as before, rather than left undone on a read that said nothing.
+func TestUnblockWhenTheBlockedListIsRefused(t *testing.T) {
+	for _, refusal := range []string{
+		graphErrorJSON(200, 0, "OAuthException", "(#200) Permissions error"),
+		graphErrorJSON(210, 0, "OAuthException", "(#210) User not visible"),
+	} {
+		h := newHarness(t, nil)
+		h.graph.blocked = []string{"6021345987654321"}
+		h.graph.failNext("GET", "/"+pageID+"/blocked", 403, refusal, nil)
+		if err := h.c.Facebook().Unban(context.Background(), fbComment); err != nil {
+			t.Fatalf("unban = %v", err)
+		}
+		if h.graph.isBlocked("6021345987654321") {
+			t.Errorf("the member is still blocked after the unban, the blocked list refused with %s", refusal)
+		}
+	}
+}
