@@ -42,6 +42,10 @@ type graph struct {
 	refusedSince time.Time
 	refusal      string
 	troubles     map[string]*trouble
+	// tellMu makes a trouble's change and its telling one step, so that
+	// the desk hears of a trouble's end and of the next one's start in
+	// the order they came, whichever calls saw them.
+	tellMu sync.Mutex
 	// permission, when set, is told when Meta starts refusing what (a kind
 	// of call) on on (Facebook, Instagram; "" for both) for want of a
 	// permission, and when that trouble is over.
@@ -195,6 +199,8 @@ func (e *GraphError) AlreadyRepliedPrivately() bool { return e.Code == 10900 }
 // it is proved with, with why. A refusal while the trouble is under way
 // (within clearFor of Meta taking it again) is part of it, not told again.
 func (g *graph) tokenRefused(ge *GraphError, err error) {
+	g.tellMu.Lock()
+	defer g.tellMu.Unlock()
 	g.refusedMu.Lock()
 	if g.refusedSince.IsZero() {
 		g.refusedSince = time.Now()
@@ -224,7 +230,7 @@ func (g *graph) tokenTaken() {
 	eases := g.troubleEases(tokenTrouble, g.now())
 	g.refusedMu.Unlock()
 	if eases {
-		g.log.Info("Meta takes the page token again: the desk is told once it has refused none for " + clearFor.String())
+		g.log.Info("Meta takes the page token again: the desk is told once it has refused none for " + clearForText)
 	}
 }
 
@@ -346,6 +352,8 @@ func (g *graph) call(ctx context.Context, on string, op bot.ActionKind, method, 
 // was carried out and clearFor went by without a refusal.
 func (g *graph) permissionRefused(on string, op bot.ActionKind, method string, err error) {
 	key, what := troubleKey(on, op, method)
+	g.tellMu.Lock()
+	defer g.tellMu.Unlock()
 	g.refusedMu.Lock()
 	first := g.troubleStarts(key, on, what, g.now())
 	g.refusedMu.Unlock()
@@ -365,7 +373,7 @@ func (g *graph) opTaken(on string, op bot.ActionKind, method string) {
 	eases := g.troubleEases(key, g.now())
 	g.refusedMu.Unlock()
 	if eases {
-		g.log.Info("Meta carries the action out again: the desk is told once it has refused none for "+clearFor.String(), "action", what, "on", on)
+		g.log.Info("Meta carries the action out again: the desk is told once it has refused none for "+clearForText, "action", what, "on", on)
 	}
 }
 

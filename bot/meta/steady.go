@@ -17,6 +17,9 @@ import (
 // and its end come at most once in clearFor.
 const clearFor = 10 * time.Minute
 
+// clearForText is clearFor as the desk and the log read it.
+const clearForText = "10 minutes"
+
 // trouble is a condition Meta holds on some of vigie's calls.
 type trouble struct {
 	// last is the last refusal; clear, the first call carried out since
@@ -85,18 +88,20 @@ func (g *graph) troublesOver(now time.Time) map[string]trouble {
 // permission there again. Called after each Graph call, the token's check
 // every TokenCheckEvery among them.
 func (g *graph) settle() {
+	g.tellMu.Lock()
+	defer g.tellMu.Unlock()
 	g.refusedMu.Lock()
 	over := g.troublesOver(g.now())
 	g.refusedMu.Unlock()
 	for k, t := range over {
 		if k == tokenTrouble {
-			g.log.Info("Meta has taken the page token for " + clearFor.String() + " without refusing it: the trouble is over")
+			g.log.Info("Meta has taken the page token for " + clearForText + " without refusing it: the trouble is over")
 			if g.changed != nil {
 				g.changed(false, false, "")
 			}
 			continue
 		}
-		g.log.Info("Meta has carried out the action for "+clearFor.String()+" without refusing it: its permission is there", "action", t.what, "on", t.on)
+		g.log.Info("Meta has carried out the action for "+clearForText+" without refusing it: its permission is there", "action", t.what, "on", t.on)
 		if g.permission != nil {
 			g.permission(t.on, t.what, false, "")
 		}

@@ -40,7 +40,7 @@ func (c *Connector) credentialsChanged(refused, proof bool, why string) {
 			"Comments on the Page and on Instagram are not hidden, deleted or answered until META_PAGE_TOKEN is renewed and vigie restarted; " +
 			"each comment that needed an action becomes a case. Meta said: " + why
 	default:
-		text = "✅ Meta takes vigie's page token again, and has refused it for none of vigie's calls for " + clearFor.String() +
+		text = "✅ Meta takes vigie's page token again, and has refused it for none of vigie's calls for " + clearForText +
 			": comments on the Page and on Instagram are moderated again."
 	}
 	c.queueAlert(text)
@@ -62,7 +62,7 @@ func (c *Connector) permissionRefused(on, what string, refused bool, why string)
 	}
 	if !refused {
 		c.queueAlert(fmt.Sprintf("✅ Meta carries out vigie's %s %s again, and has refused none for %s: its permission is there.",
-			what, where, clearFor))
+			what, where, clearForText))
 		return
 	}
 	if strings.HasSuffix(what, " read-back") {
@@ -75,7 +75,7 @@ func (c *Connector) permissionRefused(on, what string, refused bool, why string)
 		"Until the app is granted it (pages_manage_engagement to hide, delete and reply; pages_manage_posts for visitors' posts; "+
 		"pages_messaging for private replies; instagram_manage_comments on Instagram) and META_PAGE_TOKEN renewed, each %s %s becomes a case; "+
 		"the desk is told when it has been carried out again for %s. Meta said: %s",
-		what, where, what, where, clearFor, why)
+		what, where, what, where, clearForText, why)
 	c.queueAlert(text)
 }
 
