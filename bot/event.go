@@ -89,6 +89,10 @@ type Event struct {
 // Key identifies the event across platforms; the store dedupes on it.
 func (e Event) Key() string { return e.Platform + ":" + e.ID }
 
+// MemberKey names e's author in e's space: "PLATFORM|SPACE|AUTHOR", the key
+// of their ban in the store's ban book and of their lock.
+func MemberKey(e Event) string { return e.Platform + "|" + e.Space + "|" + e.Author.ID }
+
 // Forward is a forwarded message: where it came from (a chat, a channel, a
 // user, a server, as the platform names it) and its text.
 type Forward struct {

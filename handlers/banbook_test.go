@@ -3,12 +3,14 @@ package handlers_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/handlers"
 	"github.com/vigie-bot/vigie/store"
 )
 
@@ -118,44 +120,61 @@ func (s *slowForGoodRefusal) Ban(ctx context.Context, ev bot.Event, d time.Durat
 }
 
 // Two bans for good of the same member at once, the first refused by the
-// platform: undoing the refused one forgets it alone, not the other ban for
-// good given meanwhile (which has the same end), and the timed ban before
-// them is not put back: its end does not lift the ban for good.
+// platform: the second waits for the first, whose undoing puts back the
+// timed ban before it, and is given then; given meanwhile, by a process
+// that takes no member's lock (an earlier version's), undoing the refused
+// one forgets it alone, not the other ban for good (which has the same
+// end). Either way the timed ban's end does not lift the ban for good.
 func TestBanForGoodRefusedKeepsAnotherBanForGood(t *testing.T) {
-	for name, st := range stores(t) {
-		t.Run(name, func(t *testing.T) {
-			ctx := context.Background()
-			clk := &clock{t: at}
-			p := &slowForGoodRefusal{chat: chat{recorder: recorder{name: "discord"}}, entered: make(chan struct{}), release: make(chan struct{})}
-			m := discordModerator(t, p, st, clk)
-			ban := func(d time.Duration, by string) error {
-				_, err := m.Moderate(ctx, bot.ModRequest{Command: bot.ModBan, Target: event("discord"), Duration: d, By: by})
-				return err
-			}
-			if err := ban(24*time.Hour, "discord:42"); err != nil {
-				t.Fatal(err)
-			}
-			refused := make(chan error)
-			go func() { refused <- ban(0, "discord:42") }()
-			<-p.entered
-			if err := ban(0, "discord:43"); err != nil {
-				t.Fatal(err)
-			}
-			close(p.release)
-			if err := <-refused; err == nil {
-				t.Fatal("the first ban for good was not refused")
-			}
-			kept, ok, err := st.(store.BanKeeper).KeptBan(ctx, store.BanKey(event("discord")))
-			if err != nil || !ok || !kept.ForGood() || kept.By != "discord:43" {
-				t.Errorf("ban kept = %+v, %v, %v; want discord:43's ban for good", kept, ok, err)
-			}
-			clk.Add(25 * time.Hour)
-			if n, err := m.LiftBans(ctx); n != 0 || err != nil {
-				t.Errorf("LiftBans past the timed ban's end = %d, %v; want none lifted", n, err)
-			}
-			if got := p.Calls(); slices.Contains(got, "unban") {
-				t.Errorf("platform calls = %q; want no unban of a member banned for good", got)
-			}
-		})
+	for _, locked := range []bool{true, false} {
+		for name, st := range stores(t) {
+			t.Run(fmt.Sprintf("%s/locked=%v", name, locked), func(t *testing.T) {
+				ctx := context.Background()
+				clk := &clock{t: at}
+				p := &slowForGoodRefusal{chat: chat{recorder: recorder{name: "discord"}}, entered: make(chan struct{}), release: make(chan struct{})}
+				m := discordModerator(t, p, st, clk)
+				other := m
+				if !locked {
+					other = discordModerator(t, p, unlocked(st), clk)
+				}
+				ban := func(m *handlers.Moderator, d time.Duration, by string) error {
+					_, err := m.Moderate(ctx, bot.ModRequest{Command: bot.ModBan, Target: event("discord"), Duration: d, By: by})
+					return err
+				}
+				if err := ban(m, 24*time.Hour, "discord:42"); err != nil {
+					t.Fatal(err)
+				}
+				refused := make(chan error)
+				go func() { refused <- ban(m, 0, "discord:42") }()
+				<-p.entered
+				given := make(chan error, 1)
+				go func() { given <- ban(other, 0, "discord:43") }()
+				if !locked {
+					if err := <-given; err != nil {
+						t.Fatal(err)
+					}
+				}
+				close(p.release)
+				if err := <-refused; err == nil {
+					t.Fatal("the first ban for good was not refused")
+				}
+				if locked {
+					if err := <-given; err != nil {
+						t.Fatal(err)
+					}
+				}
+				kept, ok, err := st.(store.BanKeeper).KeptBan(ctx, store.BanKey(event("discord")))
+				if err != nil || !ok || !kept.ForGood() || kept.By != "discord:43" {
+					t.Errorf("ban kept = %+v, %v, %v; want discord:43's ban for good", kept, ok, err)
+				}
+				clk.Add(25 * time.Hour)
+				if n, err := m.LiftBans(ctx); n != 0 || err != nil {
+					t.Errorf("LiftBans past the timed ban's end = %d, %v; want none lifted", n, err)
+				}
+				if got := p.Calls(); slices.Contains(got, "unban") {
+					t.Errorf("platform calls = %q; want no unban of a member banned for good", got)
+				}
+			})
+		}
 	}
 }

@@ -40,6 +40,14 @@ func (m *Moderator) ban(ctx context.Context, p bot.Platform, ev bot.Event, d tim
 	if !ok {
 		return banGiven{}, &bot.ActionError{Op: bot.ActBan, Err: fmt.Errorf("platform %s cannot ban", p.Name())}
 	}
+	// One decision on the member's ban at a time, in every process that
+	// shares the store: two bans at once would both read no ban, and the
+	// shorter one, given last, replace the longer one's end.
+	unlock, err := m.lockMember(ctx, ev, bot.ActBan)
+	if err != nil {
+		return banGiven{}, err
+	}
+	defer unlock()
 	now := m.now()
 	bk, keeps := m.store.(store.BanKeeper)
 	if d > 0 {
@@ -242,6 +250,63 @@ func (m *Moderator) putBack(ctx context.Context, bk store.BanKeeper, tb, prev st
 	}
 }
 
+// memberWait bounds how long a ban, unban, kick or lift waits for another
+// one of the same member to be done (lockMember): a ban waits for the
+// platform's answer to the one before, a lift's tries may take longer.
+const memberWait = 30 * time.Second
+
+// lockMember takes the lock of ev's author in ev's space
+// (store.MemberLocker), for one ban, unban, kick or lift of them at a time:
+// each reads what the member is under now, decides, asks the platform and
+// writes the book before the next reads. A store that offers none leaves
+// them unlocked. A lock not had within memberWait is an error worth another
+// try, for op: the retry stage tries it again, and the action's failure
+// goes where a failed action goes (a rule's to the desk), never dropped. A
+// store that does not answer (Redis away) leaves it unlocked, logged.
+func (m *Moderator) lockMember(ctx context.Context, ev bot.Event, op bot.ActionKind) (func(), error) {
+	ml, ok := m.store.(store.MemberLocker)
+	if !ok {
+		return func() {}, nil
+	}
+	unlock, err := ml.LockMember(ctx, store.BanKey(ev), memberWait)
+	switch {
+	case err == nil:
+		return unlock, nil
+	case errors.Is(err, store.ErrMemberBusy), ctx.Err() != nil:
+		return nil, &bot.ActionError{Op: op, Retryable: true,
+			Err: &storeFailure{fmt.Errorf("not done: %w", err)}}
+	}
+	// The store did not answer: it cannot keep the ban book either, and
+	// the book's own calls say what that means for this action (a timed
+	// ban is refused, a ban for good given and kept when it answers).
+	m.log.Warn("the member's lock not taken, the store did not answer: done without it",
+		"platform", ev.Platform, "space", ev.Space, "author", ev.Author.ID, "action", op, "err", err)
+	return func() {}, nil
+}
+
+// locksMember says whether an action of kind changes what the member is
+// under on the platform, and so is done with their lock held (lockMember)
+// as bans are: Telegram kicks by a ban lifted at once, then mutes again a
+// member who was muted, and a mute there replaces a ban; either, done while
+// a ban of the member is given, would undo it.
+func locksMember(kind bot.ActionKind) bool {
+	return kind == bot.ActKick || kind == bot.ActTimeout || kind == OutcomeUntimeout
+}
+
+// withMemberLock runs f with the lock of ev's author held when an action
+// of kind needs it (locksMember).
+func (m *Moderator) withMemberLock(ctx context.Context, ev bot.Event, kind bot.ActionKind, f func() error) error {
+	if !locksMember(kind) {
+		return f()
+	}
+	unlock, err := m.lockMember(ctx, ev, kind)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	return f()
+}
+
 // storeFailure is an action that failed for the store, not the platform (a
 // ban whose end Redis could not keep): the platform's action watch is not
 // told of it, since the platform did not fail.
@@ -259,7 +324,14 @@ func (m *Moderator) unban(ctx context.Context, p bot.Platform, ev bot.Event) err
 	if !ok {
 		return &bot.ActionError{Op: OutcomeUnban, Err: fmt.Errorf("platform %s cannot unban", p.Name())}
 	}
-	err := b.Unban(ctx, ev)
+	// A ban given between the unban and the book's forgetting would have
+	// its end forgotten.
+	unlock, err := m.lockMember(ctx, ev, OutcomeUnban)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	err = b.Unban(ctx, ev)
 	if err == nil || errors.Is(err, bot.ErrNotBanned) {
 		m.forgetBan(ctx, ev)
 	}
@@ -478,78 +550,90 @@ func (m *Moderator) LiftBans(ctx context.Context) (int, error) {
 			break
 		}
 		tried++
-		given := bot.FormatDuration(tb.Until.Sub(tb.Started).Round(time.Minute))
-		// A ban given since the check read this one replaced its end, or
-		// forgot it: the unban would undo it.
-		sctx, cancel := m.storeContext(ctx)
-		cur, kept, kerr := bk.KeptBan(sctx, tb.Key())
-		cancel()
-		if kerr != nil {
-			errs = append(errs, fmt.Errorf("lift ban %s: %w", tb.Key(), kerr))
+		// The lift reads the book, unbans and forgets the end with the
+		// member's lock held: a ban given meanwhile waits for it, and
+		// reads the member unbanned.
+		unlock, lerr := m.lockMember(ctx, ev, OutcomeUnban)
+		if lerr != nil {
+			m.log.Info("timed ban not lifted yet: the member's lock not had; again at the next check",
+				"platform", ev.Platform, "space", ev.Space, "author", ev.Author.ID, "until", tb.Until, "err", lerr)
 			continue
 		}
-		if !kept || !cur.Until.Equal(tb.Until) {
-			m.log.Info("timed ban not lifted: a ban or unban since replaced it", "platform", ev.Platform, "space", ev.Space,
-				"author", ev.Author.ID, "until", tb.Until)
-			continue
-		}
-		actx := bot.WithAuditReason(ctx, "vigie: end of ban("+given+") by "+cmp.Or(tb.By, "rule "+tb.Rule))
-		err := m.retry.Do(actx, func(ctx context.Context) error {
-			if b, ok := p.(bot.Banner); ok {
-				return b.Unban(ctx, ev)
+		func() {
+			defer unlock()
+			given := bot.FormatDuration(tb.Until.Sub(tb.Started).Round(time.Minute))
+			// A ban given since the check read this one replaced its end, or
+			// forgot it: the unban would undo it.
+			sctx, cancel := m.storeContext(ctx)
+			cur, kept, kerr := bk.KeptBan(sctx, tb.Key())
+			cancel()
+			if kerr != nil {
+				errs = append(errs, fmt.Errorf("lift ban %s: %w", tb.Key(), kerr))
+				return
 			}
-			return &bot.ActionError{Op: OutcomeUnban, Err: fmt.Errorf("platform %s cannot unban", p.Name())}
-		})
-		already := errors.Is(err, bot.ErrNotBanned)
-		if already {
-			err = nil
-		}
-		m.acted(actx, ev.Platform, err)
-		if err != nil && bot.Retryable(err) {
-			if down == nil {
-				down = make(map[string]bool)
+			if !kept || !cur.Until.Equal(tb.Until) {
+				m.log.Info("timed ban not lifted: a ban or unban since replaced it", "platform", ev.Platform, "space", ev.Space,
+					"author", ev.Author.ID, "until", tb.Until)
+				return
 			}
-			down[ev.Platform] = true
-			still[tb.Key()] = true
-			m.count(m.Label(ev.Platform), OutcomeUnban, ResultFailed)
-			m.log.Warn("timed ban not lifted yet: tried again at the next check", "platform", ev.Platform, "space", ev.Space,
-				"author", ev.Author.ID, "until", tb.Until, "err", err)
-			errs = append(errs, fmt.Errorf("lift ban %s: %w", tb.Key(), err))
-			continue
-		}
-		delete(still, tb.Key())
-		sctx, cancel = m.storeContext(ctx)
-		removed, rerr := bk.RemoveBan(sctx, tb.Key(), tb.Until)
-		cancel()
-		if rerr != nil {
-			errs = append(errs, fmt.Errorf("forget ban %s: %w", tb.Key(), rerr))
-			continue
-		}
-		if !removed {
-			// Another process lifted it, or a new ban replaced it while it
-			// was being lifted: the unban may have undone that one.
-			if err == nil {
-				m.banAgain(ctx, bk, p, tb, given)
+			actx := bot.WithAuditReason(ctx, "vigie: end of ban("+given+") by "+cmp.Or(tb.By, "rule "+tb.Rule))
+			err := m.retry.Do(actx, func(ctx context.Context) error {
+				if b, ok := p.(bot.Banner); ok {
+					return b.Unban(ctx, ev)
+				}
+				return &bot.ActionError{Op: OutcomeUnban, Err: fmt.Errorf("platform %s cannot unban", p.Name())}
+			})
+			already := errors.Is(err, bot.ErrNotBanned)
+			if already {
+				err = nil
 			}
-			continue
-		}
-		reason := "end of ban(" + given + ")"
-		if already {
-			reason += ": lifted already"
-		}
-		m.auditLift(ctx, tb, reason, err)
-		m.modlog.Record(ModLogEntry{Event: ev, Action: bot.Action{Kind: OutcomeUnban}, Rule: cmp.Or(tb.Rule, ManualRule),
-			Reason: reason, Failed: errText(err)})
-		if err != nil {
-			m.count(m.Label(ev.Platform), OutcomeUnban, ResultFailed)
-			m.tellDesk(ctx, m.communities.Load(), ev, fmt.Sprintf("⚠️ The ban of %s (%s %s) for %s could not be lifted: %v. Lift it by hand.",
-				bot.IsolateBidi(cmp.Or(ev.Author.Name, ev.Author.ID)), ev.Platform, ev.Author.ID, given, err))
-			continue
-		}
-		m.count(m.Label(ev.Platform), OutcomeUnban, ResultDone)
-		m.log.Info("timed ban lifted", "audit", true, "platform", ev.Platform, "space", ev.Space, "author", ev.Author.ID,
-			"given", given, "by", tb.By, "rule", tb.Rule, "already", already)
-		n++
+			m.acted(actx, ev.Platform, err)
+			if err != nil && bot.Retryable(err) {
+				if down == nil {
+					down = make(map[string]bool)
+				}
+				down[ev.Platform] = true
+				still[tb.Key()] = true
+				m.count(m.Label(ev.Platform), OutcomeUnban, ResultFailed)
+				m.log.Warn("timed ban not lifted yet: tried again at the next check", "platform", ev.Platform, "space", ev.Space,
+					"author", ev.Author.ID, "until", tb.Until, "err", err)
+				errs = append(errs, fmt.Errorf("lift ban %s: %w", tb.Key(), err))
+				return
+			}
+			delete(still, tb.Key())
+			sctx, cancel = m.storeContext(ctx)
+			removed, rerr := bk.RemoveBan(sctx, tb.Key(), tb.Until)
+			cancel()
+			if rerr != nil {
+				errs = append(errs, fmt.Errorf("forget ban %s: %w", tb.Key(), rerr))
+				return
+			}
+			if !removed {
+				// Another process lifted it, or a new ban replaced it while it
+				// was being lifted: the unban may have undone that one.
+				if err == nil {
+					m.banAgain(ctx, bk, p, tb, given)
+				}
+				return
+			}
+			reason := "end of ban(" + given + ")"
+			if already {
+				reason += ": lifted already"
+			}
+			m.auditLift(ctx, tb, reason, err)
+			m.modlog.Record(ModLogEntry{Event: ev, Action: bot.Action{Kind: OutcomeUnban}, Rule: cmp.Or(tb.Rule, ManualRule),
+				Reason: reason, Failed: errText(err)})
+			if err != nil {
+				m.count(m.Label(ev.Platform), OutcomeUnban, ResultFailed)
+				m.tellDesk(ctx, m.communities.Load(), ev, fmt.Sprintf("⚠️ The ban of %s (%s %s) for %s could not be lifted: %v. Lift it by hand.",
+					bot.IsolateBidi(cmp.Or(ev.Author.Name, ev.Author.ID)), ev.Platform, ev.Author.ID, given, err))
+				return
+			}
+			m.count(m.Label(ev.Platform), OutcomeUnban, ResultDone)
+			m.log.Info("timed ban lifted", "audit", true, "platform", ev.Platform, "space", ev.Space, "author", ev.Author.ID,
+				"given", given, "by", tb.By, "rule", tb.Rule, "already", already)
+			n++
+		}()
 	}
 	return n, errors.Join(errs...)
 }

@@ -459,7 +459,7 @@ func (m *Moderator) carryOut(ctx context.Context, p bot.Platform, ev bot.Event, 
 	case OutcomeUnban:
 		return banGiven{}, m.unban(ctx, p, ev)
 	}
-	return banGiven{}, carryOut(ctx, p, ev, o)
+	return banGiven{}, m.withMemberLock(ctx, ev, o.Kind, func() error { return carryOut(ctx, p, ev, o) })
 }
 
 // carryOut does an outcome on the platform, as it is: a timed ban's end is
@@ -533,7 +533,9 @@ func (m *Moderator) LiftTimeout(ctx context.Context, ev bot.Event, by string) er
 		return fmt.Errorf("%w: %s cannot lift a timeout", ErrCannot, ev.Platform)
 	}
 	actx := bot.WithAuditReason(ctx, "vigie: timeout lifted by "+by)
-	err := m.retry.Do(actx, func(ctx context.Context) error { return carryOut(ctx, p, ev, Outcome{Kind: OutcomeUntimeout}) })
+	err := m.retry.Do(actx, func(ctx context.Context) error {
+		return m.withMemberLock(ctx, ev, OutcomeUntimeout, func() error { return carryOut(ctx, p, ev, Outcome{Kind: OutcomeUntimeout}) })
+	})
 	m.count(m.Label(ev.Platform), OutcomeUntimeout, resultOf(err))
 	m.acted(actx, ev.Platform, err)
 	if err == nil {

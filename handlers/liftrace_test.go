@@ -2,9 +2,13 @@ package handlers_test
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -14,6 +18,8 @@ import (
 	"github.com/vigie-bot/vigie/rules"
 	"github.com/vigie-bot/vigie/store"
 	"github.com/vigie-bot/vigie/store/memory"
+	"github.com/vigie-bot/vigie/store/redis"
+	"github.com/vigie-bot/vigie/store/redis/redistest"
 )
 
 // bannedDuringLift is a platform like Discord where a member is banned again
@@ -38,10 +44,20 @@ func (b *bannedDuringLift) Unban(_ context.Context, ev bot.Event) error {
 	return b.call("unban", " "+ev.Author.ID)
 }
 
-// A member banned again (ban(2d), or for good) while the lift of their old
-// ban is on its way keeps the new ban: a lift that finds its end replaced
-// after it read it does not unban, and one whose unban raced the new ban
-// bans again, and audits it.
+// withoutMemberLock is the store as a process that takes no member's lock
+// sees it (a vigie of a version before it, beside this one on one Redis):
+// the same ban book, and no lock.
+type withoutMemberLock struct {
+	store.Store
+	store.BanKeeper
+}
+
+func unlocked(st store.Store) store.Store { return withoutMemberLock{st, st.(store.BanKeeper)} }
+
+// A member banned again (ban(2d), or for good) by a process that takes no
+// member's lock, while the lift of their old ban is on its way, keeps the
+// new ban: a lift that finds its end replaced after it read it does not
+// unban, and one whose unban raced the new ban bans again, and audits it.
 func TestTimedBanGivenDuringLiftKept(t *testing.T) {
 	tests := []struct {
 		name string
@@ -74,7 +90,8 @@ func TestTimedBanGivenDuringLiftKept(t *testing.T) {
 				m := discordModerator(t, p, st, clk, func(o *handlers.Options) {
 					o.Logger = slog.New(slog.NewTextHandler(&logs, nil))
 				})
-				ban := func(author string, d time.Duration) {
+				old := discordModerator(t, p, unlocked(st), clk)
+				ban := func(m *handlers.Moderator, author string, d time.Duration) {
 					ev := event("discord")
 					ev.Author.ID = author
 					if _, err := m.Moderate(ctx, bot.ModRequest{Command: bot.ModBan, Target: ev, Duration: d, By: "discord:42"}); err != nil {
@@ -82,11 +99,11 @@ func TestTimedBanGivenDuringLiftKept(t *testing.T) {
 					}
 				}
 				for _, a := range tt.authors {
-					ban(a, 24*time.Hour)
+					ban(m, a, 24*time.Hour)
 					clk.Add(time.Second)
 				}
 				clk.Add(24 * time.Hour)
-				p.during = func() { ban(tt.again, tt.againFor) }
+				p.during = func() { ban(old, tt.again, tt.againFor) }
 				if _, err := m.LiftBans(ctx); err != nil {
 					t.Fatal(err)
 				}
@@ -115,6 +132,65 @@ func TestTimedBanGivenDuringLiftKept(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// A member banned again while the lift of their old ban is on its way, by
+// a process that shares the members' locks, is banned once the lift is
+// done: the ban waits for it, then finds the member unbanned, and is given.
+// Nothing is unbanned after it, nor banned again.
+func TestBanDuringLiftWaitsForIt(t *testing.T) {
+	sts := stores(t)
+	for _, name := range []string{"memory", "redis", "redis, two processes"} {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			clk := &clock{t: at}
+			p := &bannedDuringLift{chat: chat{recorder: recorder{name: "discord"}}}
+			var m, other *handlers.Moderator
+			switch name {
+			case "redis, two processes":
+				a, b := sharedRedis(t)
+				m, other = discordModerator(t, p, a, clk), discordModerator(t, p, b, clk)
+			default:
+				m = discordModerator(t, p, sts[name], clk)
+				other = m
+			}
+			ban := func(m *handlers.Moderator, d time.Duration) error {
+				_, err := m.Moderate(ctx, bot.ModRequest{Command: bot.ModBan, Target: event("discord"), Duration: d, By: "discord:42"})
+				return err
+			}
+			if err := ban(m, 24*time.Hour); err != nil {
+				t.Fatal(err)
+			}
+			clk.Add(24 * time.Hour)
+			again := make(chan error, 1)
+			p.during = func() {
+				go func() { again <- ban(other, 48*time.Hour) }()
+				// The new ban may reach the platform before the unban:
+				// give it the chance (it need not take it).
+				for i := 0; i < 10000 && len(p.Calls()) < 2; i++ {
+					runtime.Gosched()
+				}
+			}
+			if n, err := m.LiftBans(ctx); n != 1 || err != nil {
+				t.Fatalf("LiftBans = %d, %v, want the day's ban lifted", n, err)
+			}
+			if err := <-again; err != nil {
+				t.Fatal(err)
+			}
+			want := []string{"ban(1d) u-7", "unban u-7", "ban(2d) u-7"}
+			if got := p.Calls(); !slices.Equal(got, want) {
+				t.Errorf("platform calls = %q\nwant %q", got, want)
+			}
+			clk.Add(48*time.Hour - time.Second)
+			if n, err := other.LiftBans(ctx); n != 0 || err != nil {
+				t.Errorf("LiftBans before the new ban's end = %d, %v, want none", n, err)
+			}
+			clk.Add(time.Second)
+			if n, err := other.LiftBans(ctx); n != 1 || err != nil {
+				t.Errorf("LiftBans at the new ban's end = %d, %v, want it lifted", n, err)
+			}
+		})
 	}
 }
 
@@ -183,9 +259,10 @@ func (e *expiringDuringLift) BanEnds(_ bot.Event, d time.Duration) bool {
 	return d > 0 && d <= 366*24*time.Hour
 }
 
-// On Telegram, a ban(30d), which Telegram ends by itself, given while the
-// member's kept ban(400d) is being lifted is given again once the unban is
-// done; it is not lifted, and the book forgets it at its end.
+// On Telegram, a ban(30d), which Telegram ends by itself, given (by a
+// process that takes no member's lock) while the member's kept ban(400d) is
+// being lifted is given again once the unban is done; it is not lifted, and
+// the book forgets it at its end.
 func TestBanThePlatformEndsGivenDuringLiftKept(t *testing.T) {
 	for name, st := range stores(t) {
 		t.Run(name, func(t *testing.T) {
@@ -197,14 +274,19 @@ func TestBanThePlatformEndsGivenDuringLiftKept(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			ban := func(d time.Duration) {
+			old, err := handlers.New(handlers.Options{Platforms: map[string]bot.Platform{"telegram": p}, Store: unlocked(st),
+				Now: clk.Now, Retry: handlers.Retry{Attempts: 1}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ban := func(m *handlers.Moderator, d time.Duration) {
 				if _, err := m.Moderate(ctx, bot.ModRequest{Command: bot.ModBan, Target: event("telegram"), Duration: d, By: "telegram:42"}); err != nil {
 					t.Fatal(err)
 				}
 			}
-			ban(400 * 24 * time.Hour)
+			ban(m, 400*24*time.Hour)
 			clk.Add(400 * 24 * time.Hour)
-			p.during = func() { ban(30 * 24 * time.Hour) }
+			p.during = func() { ban(old, 30*24*time.Hour) }
 			if _, err := m.LiftBans(ctx); err != nil {
 				t.Fatal(err)
 			}
@@ -293,4 +375,116 @@ func TestDecidedTimedBanOverABanForGoodLogsNothingDone(t *testing.T) {
 			t.Errorf("lines = %q, want one saying the member is banned already for good", got)
 		}
 	})
+}
+
+// slowBanWithReader is a platform like Discord that says whether the member
+// is banned now (bot.BanReader): a ban counts once carried out. Its ban for
+// 30 days waits for release after it is entered; read says BanOf was asked
+// while it waited.
+type slowBanWithReader struct {
+	chat
+	mu               sync.Mutex
+	banned           bool
+	entered, release chan struct{}
+	read             atomic.Bool
+	waiting          atomic.Bool
+}
+
+func (s *slowBanWithReader) Ban(ctx context.Context, ev bot.Event, d time.Duration) error {
+	if d == 30*24*time.Hour {
+		s.waiting.Store(true)
+		close(s.entered)
+		<-s.release
+		s.waiting.Store(false)
+	}
+	s.mu.Lock()
+	s.banned = true
+	s.mu.Unlock()
+	return s.chat.Ban(ctx, ev, d)
+}
+
+func (s *slowBanWithReader) BanOf(context.Context, bot.Event) (bot.BanStatus, error) {
+	if s.waiting.Load() {
+		s.read.Store(true)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return bot.BanStatus{Known: true, Banned: s.banned}, nil
+}
+
+// Two bans of one member at once (two messages of a raider judged by two
+// rules, or a CM's /ban as a rule's lands): ban(30d) is under way on the
+// platform when ban(1d) asks whether the member is banned. The platform
+// says no, as the first ban is not carried out yet; given, the day's ban
+// would replace the 30 days' end and have vigie lift the ban after a day.
+// A member's bans are given one after the other: the day's ban finds the
+// 30 days' and is not given.
+func TestTimedBansAtOnceKeepTheLonger(t *testing.T) {
+	sts := stores(t)
+	for _, name := range []string{"memory", "redis", "redis, two processes"} {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			clk := &clock{t: at}
+			p := &slowBanWithReader{chat: chat{recorder: recorder{name: "discord"}}, entered: make(chan struct{}), release: make(chan struct{})}
+			var first, second *handlers.Moderator
+			switch name {
+			case "redis, two processes":
+				// two processes on one Redis: each its own store, its own
+				// connections, the same platform
+				a, b := sharedRedis(t)
+				first, second = discordModerator(t, p, a, clk), discordModerator(t, p, b, clk)
+			default:
+				first = discordModerator(t, p, sts[name], clk)
+				second = first
+			}
+			ban := func(m *handlers.Moderator, d time.Duration) error {
+				_, err := m.Moderate(ctx, bot.ModRequest{Command: bot.ModBan, Target: event("discord"), Duration: d, By: "discord:42"})
+				return err
+			}
+			long := make(chan error, 1)
+			go func() { long <- ban(first, 30*24*time.Hour) }()
+			<-p.entered
+			short := make(chan error, 1)
+			go func() { short <- ban(second, 24*time.Hour) }()
+			// The day's ban may ask the platform while the 30 days' waits:
+			// give it the chance (it need not take it).
+			for i := 0; i < 10000 && !p.read.Load(); i++ {
+				runtime.Gosched()
+			}
+			close(p.release)
+			if err := <-long; err != nil {
+				t.Fatal(err)
+			}
+			if err := <-short; err != nil {
+				t.Fatal(err)
+			}
+			if p.read.Load() {
+				t.Error("the day's ban asked whether the member is banned while the 30 days' ban was under way")
+			}
+			clk.Add(25 * time.Hour)
+			for _, m := range []*handlers.Moderator{first, second} {
+				if n, err := m.LiftBans(ctx); n != 0 || err != nil {
+					t.Errorf("LiftBans after a day = %d, %v, want none: the 30 days' ban stays", n, err)
+				}
+			}
+		})
+	}
+}
+
+// sharedRedis is two stores on one Redis, as two processes have: a
+// prefix of their own, each its own client.
+func sharedRedis(t *testing.T) (store.Store, store.Store) {
+	t.Helper()
+	url := redistest.URL(t)
+	prefix := fmt.Sprintf("shared-test-%d", time.Now().UnixNano())
+	var sts [2]store.Store
+	for i := range sts {
+		rs, err := redis.Open(url, redis.WithPrefix(prefix))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { rs.Close() })
+		sts[i] = rs
+	}
+	return sts[0], sts[1]
 }

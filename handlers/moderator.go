@@ -560,7 +560,9 @@ func (m *Moderator) handle(ctx context.Context, rs *rules.Ruleset, ev bot.Event,
 					return berr
 				}))
 			default:
-				err = retry.Do(actx, early.watch(a, func(ctx context.Context) error { return do(ctx, p, ev, a) }))
+				err = retry.Do(actx, early.watch(a, func(ctx context.Context) error {
+					return m.withMemberLock(ctx, ev, a.Kind, func() error { return do(ctx, p, ev, a) })
+				}))
 			}
 			if errors.Is(err, errOverruled) {
 				m.count(label, a.Kind, ResultOverruled)

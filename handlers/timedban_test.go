@@ -198,42 +198,64 @@ func (s *slowRefusal) Ban(ctx context.Context, ev bot.Event, d time.Duration) er
 	return s.chat.Ban(ctx, ev, d)
 }
 
-// A ban refused while a later (longer) ban of the same member was given
-// puts back the end of the ban before it only if its own end is still the
-// one kept: the later ban's end is kept, and lifts it.
+// A ban refused while a later (longer) ban of the same member was asked
+// for leaves the later ban's end kept, to lift it. The later ban waits for
+// the refused one, which puts back the end of the ban before it, and is
+// given then; given meanwhile, by a process that takes no member's lock
+// (an earlier version's), it is kept all the same: the refused ban puts
+// back the end before it only if its own end is still the one kept.
 func TestTimedBanRefusedKeepsALaterOnesEnd(t *testing.T) {
-	for name, st := range stores(t) {
-		t.Run(name, func(t *testing.T) {
-			ctx := context.Background()
-			clk := &clock{t: at}
-			p := &slowRefusal{chat: chat{recorder: recorder{name: "discord"}}, entered: make(chan struct{}), release: make(chan struct{})}
-			m := discordModerator(t, p, st, clk)
-			ban := func(d time.Duration) error {
-				_, err := m.Moderate(ctx, bot.ModRequest{Command: bot.ModBan, Target: event("discord"), Duration: d, By: "discord:42"})
-				return err
-			}
-			if err := ban(24 * time.Hour); err != nil {
-				t.Fatal(err)
-			}
-			refused := make(chan error)
-			go func() { refused <- ban(7 * 24 * time.Hour) }()
-			<-p.entered
-			if err := ban(30 * 24 * time.Hour); err != nil {
-				t.Fatal(err)
-			}
-			close(p.release)
-			if err := <-refused; err == nil {
-				t.Fatal("the week's ban was not refused")
-			}
-			clk.Add(24 * time.Hour)
-			if n, err := m.LiftBans(ctx); n != 0 || err != nil {
-				t.Errorf("LiftBans at the end of the first ban = %d, %v, want none: the last ban given replaced it", n, err)
-			}
-			clk.Add(29 * 24 * time.Hour)
-			if n, err := m.LiftBans(ctx); n != 1 || err != nil {
-				t.Errorf("LiftBans at the end of the last ban given = %d, %v, want it lifted", n, err)
-			}
-		})
+	for _, locked := range []bool{true, false} {
+		for name, st := range stores(t) {
+			t.Run(fmt.Sprintf("%s/locked=%v", name, locked), func(t *testing.T) {
+				ctx := context.Background()
+				clk := &clock{t: at}
+				p := &slowRefusal{chat: chat{recorder: recorder{name: "discord"}}, entered: make(chan struct{}), release: make(chan struct{})}
+				m := discordModerator(t, p, st, clk)
+				later := m
+				if !locked {
+					later = discordModerator(t, p, unlocked(st), clk)
+				}
+				ban := func(m *handlers.Moderator, d time.Duration) error {
+					_, err := m.Moderate(ctx, bot.ModRequest{Command: bot.ModBan, Target: event("discord"), Duration: d, By: "discord:42"})
+					return err
+				}
+				if err := ban(m, 24*time.Hour); err != nil {
+					t.Fatal(err)
+				}
+				refused := make(chan error)
+				go func() { refused <- ban(m, 7*24*time.Hour) }()
+				<-p.entered
+				given := make(chan error, 1)
+				go func() { given <- ban(later, 30*24*time.Hour) }()
+				if !locked {
+					// given while the week's ban is under way
+					if err := <-given; err != nil {
+						t.Fatal(err)
+					}
+				}
+				close(p.release)
+				if err := <-refused; err == nil {
+					t.Fatal("the week's ban was not refused")
+				}
+				if locked {
+					if err := <-given; err != nil {
+						t.Fatal(err)
+					}
+				}
+				if got, want := p.Calls(), []string{"ban(1d)", "ban(30d)"}; !slices.Equal(got, want) {
+					t.Errorf("platform calls = %q, want %q", got, want)
+				}
+				clk.Add(24 * time.Hour)
+				if n, err := m.LiftBans(ctx); n != 0 || err != nil {
+					t.Errorf("LiftBans at the end of the first ban = %d, %v, want none: the last ban given replaced it", n, err)
+				}
+				clk.Add(29 * 24 * time.Hour)
+				if n, err := m.LiftBans(ctx); n != 1 || err != nil {
+					t.Errorf("LiftBans at the end of the last ban given = %d, %v, want it lifted", n, err)
+				}
+			})
+		}
 	}
 }
 

@@ -84,9 +84,7 @@ func SameBan(a, b TimedBan) bool {
 func (b TimedBan) Key() string { return BanKey(b.Event) }
 
 // BanKey names the ban of ev's author in ev's space.
-func BanKey(ev bot.Event) string {
-	return ev.Platform + "|" + ev.Space + "|" + ev.Author.ID
-}
+func BanKey(ev bot.Event) string { return bot.MemberKey(ev) }
 
 // BanKeeper is offered by a store that keeps the ends of the timed bans; the
 // handlers check for it by type assertion, and without it cannot lift a ban

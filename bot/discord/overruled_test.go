@@ -199,6 +199,9 @@ func TestMilderDecisionWhileActionsAreTried(t *testing.T) {
 			if n := f.Count("PUT", bans); n != tt.wantBans {
 				t.Errorf("ban asked %d times, want %d: none after the CM chose a timeout", n, tt.wantBans)
 			}
+			// The CM's timeout waits for the ban's try under way (one
+			// action of a member at a time), then is given.
+			f.WaitFor(t, "PATCH", timeouts, 1, nil)
 			if n := f.Count("PATCH", timeouts); n != 1 {
 				t.Errorf("timeout asked %d times, want once: the CM's", n)
 			}

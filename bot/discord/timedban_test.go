@@ -497,8 +497,9 @@ func TestUnbanByHandOfABanWhoseEndCame(t *testing.T) {
 }
 
 // vigie's own unban, its audit log entry naming vigie, is no unban by hand:
-// a ban for good given while a lift was under way stays in the book, and
-// is given again once the lift's unban undid it.
+// a ban for good asked for while a lift was under way waits for the lift
+// (the member's lock), is given and kept after it, and stays in the book
+// once the lift's unban is learned.
 func TestOwnUnbanInTheAuditLogKeepsTheBan(t *testing.T) {
 	clk := &banClock{t: time.Date(2026, 3, 1, 22, 30, 0, 0, time.UTC)}
 	f := discordfake.New(t, discordfake.Options{Guilds: []string{guildID}, Now: clk.Now, AuditLog: true})
@@ -512,20 +513,19 @@ func TestOwnUnbanInTheAuditLogKeepsTheBan(t *testing.T) {
 	lifted := make(chan error, 1)
 	go func() { _, err := w.mod.LiftBans(ctx); lifted <- err }()
 	f.WaitFor(t, "DELETE", banPath, 1, nil)
-	// For good, while the lift's unban is under way: kept in the book at
-	// once, given once the unban is done (discordgo sends one call at a
-	// time to a member's ban).
+	// For good, while the lift's unban is under way: it waits for the lift,
+	// then is given and kept.
 	f.Dispatch("INTERACTION_CREATE", modSlash("9802", mod, 0, "ban", &mallory))
-	testsync.Eventually(t, "the ban for good kept", func() bool {
-		b, ok, err := st.KeptBan(ctx, "discord|"+guildID+"|"+mallory.id)
-		return err == nil && ok && b.ForGood()
-	})
 	clk.Add(time.Second)
 	release()
 	if err := <-lifted; err != nil {
 		t.Fatal(err)
 	}
 	w.answer(t, "9802")
+	testsync.Eventually(t, "the ban for good kept", func() bool {
+		b, ok, err := st.KeptBan(ctx, "discord|"+guildID+"|"+mallory.id)
+		return err == nil && ok && b.ForGood()
+	})
 	// Discord's events are handled in order: once Newbie's unban by hand is
 	// learned and the desk's workers are idle, the lift's was.
 	w.ban(t, "9803", newbie, "1d")

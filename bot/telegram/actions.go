@@ -315,7 +315,8 @@ func (c *Client) BanEnds(ev bot.Event, d time.Duration) bool {
 var _ bot.BanReader = (*Client)(nil)
 
 // BanOf says whether the author is banned, as getChatMember says now
-// (status "kicked", until_date 0 for forever). A chat writing as itself is
+// (status "kicked", until_date 0 for forever, as is one more than 366 days
+// away). A chat writing as itself is
 // not a chat member Telegram answers about: not known.
 func (c *Client) BanOf(ctx context.Context, ev bot.Event) (bot.BanStatus, error) {
 	t, err := authorTarget(bot.ActBan, ev)
@@ -328,7 +329,12 @@ func (c *Client) BanOf(ctx context.Context, ev bot.Event) (bot.BanStatus, error)
 	}
 	st := bot.BanStatus{Known: m.Status != "", Banned: m.Status == "kicked"}
 	if st.Banned && m.Until != 0 {
-		st.Until = time.Unix(m.Until, 0).UTC()
+		// Telegram takes a ban for more than 366 days for one forever
+		// (banChatMember's until_date): such an end, read back, is no end,
+		// and a longer ban vigie would lift at its end must not replace it.
+		if until := time.Unix(m.Until, 0).UTC(); time.Until(until) <= maxRestriction {
+			st.Until = until
+		}
 	}
 	return st, nil
 }

@@ -124,3 +124,47 @@ func TestShorterBanLeavesABanForGoodByHandOverATimedOne(t *testing.T) {
 		})
 	}
 }
+
+// A member banned by hand for more than 366 days (another bot, or an app
+// that sends Telegram's until_date as asked): Telegram takes that ban for
+// one forever. Should getChatMember give that until_date back rather than
+// 0, vigie reads it as forever too: a /ban 500d, which vigie would give as
+// Telegram's forever and lift at its end, would shorten it, and is not
+// given. A ban by hand whose end is within 366 days is read with its end.
+func TestBanByHandPast366DaysIsForGood(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		hand  time.Duration // the ban by hand's end, from now
+		ban   string
+		want  string
+		given bool
+	}{
+		{"400d by hand, then 500d", 400 * 24 * time.Hour, "/ban 500d", "Nothing done: Bob Martin is banned already for good", false},
+		{"30d by hand, then 60d", 30 * 24 * time.Hour, "/ban 60d", "Banned Bob Martin for 60d", true},
+		{"30d by hand, then 7d", 30 * 24 * time.Hour, "/ban 7d", "Nothing done: Bob Martin is banned already until ", false},
+	} {
+		for name, open := range banStores(t) {
+			t.Run(tc.name+"/"+name, func(t *testing.T) {
+				st := open(t)
+				w := newModWorldOn(t, st)
+				spam := w.say(bob, "buy cheap followers")
+				w.f.SetBanned(group.id, bob.id, time.Now().Add(tc.hand).Unix())
+				got := w.command(alice, tc.ban, spam)
+				if !strings.HasPrefix(got, tc.want) {
+					t.Errorf("%s: answer = %q, want %q…", tc.ban, got, tc.want)
+				}
+				if n := w.f.count("banChatMember", nil); (n == 1) != tc.given {
+					t.Errorf("%d banChatMember calls, want given %v", n, tc.given)
+				}
+				_, kept, err := st.(store.BanKeeper).KeptBan(context.Background(), store.BanKey(bot.Event{Platform: Platform,
+					Space: fmt.Sprint(group.id), Author: bot.Author{ID: fmt.Sprint(bob.id)}}))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if kept && !tc.given {
+					t.Errorf("a ban kept in the book, for vigie to lift, over a ban by hand it did not replace")
+				}
+			})
+		}
+	}
+}

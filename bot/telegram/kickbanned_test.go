@@ -219,3 +219,45 @@ func TestKickRefusedThenUnmutedKeepsNoOldMute(t *testing.T) {
 		t.Errorf("after the kick: %v, want out and free of the mute lifted", got)
 	}
 }
+
+// A new member who did not press in time is kicked (a ban lifted at once)
+// with their lock held, the lock vigie's bans hold: a ban of the member
+// under way (a raid's rule, a CM's /ban) is not lifted by the kick's unban
+// between its reading of the member and its ban. The kick waits for it.
+func TestVerifyTimeoutKickWaitsForABanUnderWay(t *testing.T) {
+	f, c, st, clock, out, _ := newVerifyClient(t)
+	ctx := context.Background()
+	f.push(joins(carol, t0))
+	<-out
+	f.waitFor("sendMessage", 1, inChat(group.id))
+	waitPending(t, st, "8", true)
+
+	// a ban of carol is under way: it holds her lock
+	unlock, err := st.LockMember(ctx, bot.MemberKey(bot.Event{Platform: Platform, Space: fmt.Sprint(group.id), Author: bot.Author{ID: fmt.Sprint(carol.id)}}), time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock.add(5 * time.Minute)
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.VerifyDue(ctx, clock.now())
+		done <- err
+	}()
+	// The kick may reach Telegram while the ban is under way: give it the
+	// chance (it need not take it).
+	for i := 0; i < 200 && f.count("banChatMember", nil) == 0; i++ {
+		time.Sleep(time.Millisecond)
+	}
+	if n := f.count("banChatMember", nil); n != 0 {
+		t.Errorf("the kick banned while a ban of the member was under way (%d)", n)
+	}
+	// the ban is given, and lets the lock go
+	f.setMember(group.id, carol.id, "kicked")
+	unlock()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if n := f.count("banChatMember", nil) + f.count("unbanChatMember", nil); n != 0 {
+		t.Errorf("%d bans or unbans of a member banned while the kick waited: the ban was lifted", n)
+	}
+}

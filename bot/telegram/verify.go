@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"html"
+	"log/slog"
 	"strconv"
 	"strings"
 	"time"
@@ -343,7 +344,11 @@ func (c *Client) VerifyDue(ctx context.Context, now time.Time) (int, error) {
 		}
 		// verification's hold ends with it: a kick that set it again would
 		// leave them held for good should verification be turned off
-		if err := c.kick(ctx, bot.Event{Platform: Platform, Space: p.Space, Channel: p.Space, Author: bot.Author{ID: p.User}}, false); errors.Is(err, errBannedAlready) {
+		member := bot.Event{Platform: Platform, Space: p.Space, Channel: p.Space, Author: bot.Author{ID: p.User}}
+		unlock := c.lockMember(ctx, log, v.Pending, member)
+		err := c.kick(ctx, member, false)
+		unlock()
+		if errors.Is(err, errBannedAlready) {
 			// banned while held: out already, and kept out
 			c.metrics.verify.WithLabelValues(bot.VerifyKicked).Inc()
 			log.Info("verify: new member did not press in time, and is banned: left banned", "audit", true)
@@ -356,4 +361,33 @@ func (c *Client) VerifyDue(ctx context.Context, now time.Time) (int, error) {
 		log.Info("verify: new member did not press in time, kicked", "audit", true)
 	}
 	return len(due), err
+}
+
+// memberLocker is the store's lock of a member (store.MemberLocker), which
+// vigie's bans, kicks, mutes and lifts hold, one at a time.
+type memberLocker interface {
+	LockMember(ctx context.Context, key string, wait time.Duration) (func(), error)
+}
+
+// memberWait bounds the wait of a verification's kick for the member's
+// lock, as the moderator's actions' wait.
+const memberWait = 30 * time.Second
+
+// lockMember takes the lock of member from the store that keeps the
+// verifications, when it offers one: the kick of one who did not press in
+// time is a ban lifted at once, and a ban given between (a raid's rule, a
+// CM's /ban) would be lifted by it. Not had (the store away, or another
+// action of the member that long), the kick is done as before, and logged:
+// it finds a ban given before it, and leaves it.
+func (c *Client) lockMember(ctx context.Context, log *slog.Logger, pending bot.Verifications, member bot.Event) func() {
+	ml, ok := pending.(memberLocker)
+	if !ok {
+		return func() {}
+	}
+	unlock, err := ml.LockMember(ctx, bot.MemberKey(member), memberWait)
+	if err != nil {
+		log.Warn("verify: the member's lock not had: kicked without it", "err", err)
+		return func() {}
+	}
+	return unlock
 }

@@ -103,3 +103,11 @@ func (s *Store) DropBans(_ context.Context, now time.Time, limit int) (int, erro
 	}
 	return n, nil
 }
+
+var _ store.MemberLocker = (*Store)(nil)
+
+// LockMember takes the member's lock: with a memory store there is one
+// process, and the lock is its own.
+func (s *Store) LockMember(ctx context.Context, key string, wait time.Duration) (func(), error) {
+	return s.members.Lock(ctx, key, wait)
+}

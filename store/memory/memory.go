@@ -158,6 +158,9 @@ type Store struct {
 	// notes are the moderators' notes on members (notes.go).
 	notes noteBook
 	locks lockBook
+	// members lets one ban, kick or lift of a member be decided at a time
+	// (LockMember).
+	members store.KeyedLock
 	// bans are the timed bans to lift, and the bans for good, never due
 	// (store.ForGoodUntil; bans.go).
 	bans banBook

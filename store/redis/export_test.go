@@ -62,3 +62,10 @@ func (f *Fallback) SyncSpool() { f.spool.Sync() }
 
 // RemindersWaiting is how many reminders f keeps for Redis.
 func (f *Fallback) RemindersWaiting() int { return f.remindersWaiting() }
+
+// MemberLockKey is the key of the member's lock, for the tests that leave
+// one behind as a holder that died would.
+func (s *Store) MemberLockKey(key string) string { return s.memberLockKey(key) }
+
+// BanKeys are the ban book's keys, for the test of the lock's slot.
+func (s *Store) BanKeys() []string { return s.banKeys() }

@@ -112,6 +112,8 @@ type Fallback struct {
 	// writer at a time write them (writeBans).
 	banMu     sync.Mutex
 	laterBans map[string]store.TimedBan
+	// members is the members' locks of this process (LockMember).
+	members store.KeyedLock
 
 	// sent are the journal keys whose entry was sent to Redis and not yet
 	// done; sentLost says that some were not remembered (maxSent). Guarded

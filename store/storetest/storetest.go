@@ -52,6 +52,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	t.Run("DropBans", func(t *testing.T) { testDropBans(t, newStore) })
 	t.Run("RemoveKeptBan", func(t *testing.T) { testRemoveKeptBan(t, newStore) })
 	t.Run("BansThePlatformEnds", func(t *testing.T) { testBansThePlatformEnds(t, newStore) })
+	t.Run("MemberLock", func(t *testing.T) { testMemberLock(t, newStore) })
 	t.Run("Verifications", func(t *testing.T) { testVerifications(t, newStore) })
 	t.Run("Leases", func(t *testing.T) { testLeases(t, newStore) })
 	t.Run("LeasesConcurrent", func(t *testing.T) { testLeasesConcurrent(t, newStore) })
@@ -1879,5 +1880,62 @@ func testVerifications(t *testing.T, newStore func(t *testing.T) store.Store) {
 	}
 	if due, _ := v.DuePending(ctx, "telegram", t0.Add(time.Hour), 10); len(due) != 2 || due[0].User != "9" || due[1].User != "7" {
 		t.Errorf("DuePending after a take = %+v, want 9 and 7", due)
+	}
+}
+
+// testMemberLock: one holder of a member's lock at a time; another member's
+// is apart; a waiter gets it once it is let go, and gives up at its bound
+// with ErrMemberBusy; a release called twice lets go once.
+func testMemberLock(t *testing.T, newStore func(*testing.T) store.Store) {
+	ml, ok := newStore(t).(store.MemberLocker)
+	if !ok {
+		t.Skip("the store offers no member's lock")
+	}
+	ctx := context.Background()
+	a, b := "discord|g1|u1", "discord|g1|u2"
+	unlockA, err := ml.LockMember(ctx, a, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ml.LockMember(ctx, a, 50*time.Millisecond); !errors.Is(err, store.ErrMemberBusy) {
+		t.Fatalf("a second lock of a held member = %v, want ErrMemberBusy", err)
+	}
+	unlockB, err := ml.LockMember(ctx, b, time.Second)
+	if err != nil {
+		t.Fatalf("the lock of another member, while the first is held: %v", err)
+	}
+	unlockB()
+	got := make(chan error, 1)
+	var second func()
+	go func() {
+		var err error
+		second, err = ml.LockMember(ctx, a, time.Minute)
+		got <- err
+	}()
+	unlockA()
+	if err := <-got; err != nil {
+		t.Fatalf("a waiter once the lock was let go: %v", err)
+	}
+	// the first holder's release, again, is not the second's
+	unlockA()
+	if _, err := ml.LockMember(ctx, a, 50*time.Millisecond); !errors.Is(err, store.ErrMemberBusy) {
+		t.Fatalf("a lock while the waiter holds it, after the first holder released twice = %v, want ErrMemberBusy", err)
+	}
+	second()
+	third, err := ml.LockMember(ctx, a, time.Second)
+	if err != nil {
+		t.Fatalf("the lock once let go by every holder: %v", err)
+	}
+	third()
+	// A context that ends while waiting ends the wait.
+	hold, err := ml.LockMember(ctx, a, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hold()
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := ml.LockMember(cctx, a, time.Minute); err == nil || errors.Is(err, store.ErrMemberBusy) {
+		t.Errorf("a lock waited for with a context ended = %v, want the context's error", err)
 	}
 }

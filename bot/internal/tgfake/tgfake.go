@@ -876,6 +876,17 @@ func (f *Server) SetMember(chat, user int64, status string, rights ...string) {
 	f.members[chat][user] = m
 }
 
+// SetBanned makes user in chat ChatMemberBanned until until (Unix time, 0
+// for good), as getChatMember answers it, whatever ban gave it.
+func (f *Server) SetBanned(chat, user, until int64) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.members[chat] == nil {
+		f.members[chat] = map[int64]map[string]any{}
+	}
+	f.members[chat][user] = map[string]any{"status": "kicked", "until_date": until}
+}
+
 // memberChange has a ban, an unban or a restriction change what
 // getChatMember answers, as Telegram does: a ban makes the member
 // ChatMemberBanned (until_date, forever when under 30 seconds or over 366

@@ -1,0 +1,77 @@
+package handlers_test
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/handlers"
+)
+
+// kickByBan is a platform like Telegram: a kick is a ban lifted at once,
+// then the member's mute set again; during, when set, runs once between the
+// kick's ban and its unban.
+type kickByBan struct {
+	bannedDuringLift
+}
+
+func (k *kickByBan) Kick(context.Context, bot.Event) error {
+	_ = k.call("kick-ban", "")
+	if f := k.during; f != nil {
+		k.during = nil
+		f()
+	}
+	_ = k.call("kick-unban", "")
+	return k.call("kick-mute-again", "")
+}
+
+// A CM's /ban of a member whose kick by a rule is under way (Telegram's
+// kick: ban, unban, mute again) waits for the kick to be done: given
+// between, the kick's unban, and its mute set again, would undo it, and the
+// member would walk back in.
+func TestBanDuringAKickWaitsForIt(t *testing.T) {
+	sts := stores(t)
+	for _, name := range []string{"memory", "redis", "redis, two processes"} {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			clk := &clock{t: at}
+			p := &kickByBan{bannedDuringLift{chat: chat{recorder: recorder{name: "discord"}}}}
+			var m, other *handlers.Moderator
+			switch name {
+			case "redis, two processes":
+				a, b := sharedRedis(t)
+				m, other = discordModerator(t, p, a, clk), discordModerator(t, p, b, clk)
+			default:
+				m = discordModerator(t, p, sts[name], clk)
+				other = m
+			}
+			banned := make(chan error, 1)
+			p.during = func() {
+				go func() {
+					_, err := other.Moderate(ctx, bot.ModRequest{Command: bot.ModBan, Target: event("discord"), By: "discord:42"})
+					banned <- err
+				}()
+				// The ban may reach the platform before the kick's unban:
+				// give it the chance (it need not take it), a few round
+				// trips to Redis included. Not a bound on anything: waiting
+				// it out, the test passes as well.
+				for i := 0; i < 200 && len(p.Calls()) < 2; i++ {
+					time.Sleep(time.Millisecond)
+				}
+			}
+			kick := verdict("discord", bot.Match{Rule: "raid", Category: "spam", Actions: []bot.Action{{Kind: bot.ActKick}}})
+			if err := m.Handle(ctx, event("discord"), kick); err != nil {
+				t.Fatal(err)
+			}
+			if err := <-banned; err != nil {
+				t.Fatal(err)
+			}
+			want := []string{"kick-ban", "kick-unban", "kick-mute-again", "ban(0s) u-7"}
+			if got := p.Calls(); !slices.Equal(got, want) {
+				t.Errorf("platform calls = %q\nwant %q: the ban after the kick", got, want)
+			}
+		})
+	}
+}

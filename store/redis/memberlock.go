@@ -1,0 +1,152 @@
+package redis
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/vigie-bot/vigie/store"
+)
+
+var _ store.MemberLocker = (*Store)(nil)
+
+// MemberLockTTL is how long a member's lock outlives its holder's last
+// renewal: a process that died holding it (killed during a platform call)
+// holds the member's bans back that long at most. A holder renews it every
+// third of it for as long as it holds it, whatever the platform's call
+// takes (a lift's tries and their pauses).
+const MemberLockTTL = 30 * time.Second
+
+// A member's lock is one key, "TOKEN" for MemberLockTTL, beside the ban
+// book: it shares the book's hash tag, so that on a Redis Cluster it is in
+// the book's slot, where a script may read both.
+
+// memberLockScript: KEYS lock; ARGV token, ttl in ms. SET NX PX: "OK" when
+// taken, nil while another holds it.
+var memberLockScript = goredis.NewScript(`
+return redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2])
+`)
+
+// memberRenewScript: KEYS lock; ARGV token, ttl in ms. 1 when renewed, 0
+// when the lock is not the holder's any more (it ran out, or Redis lost it).
+var memberRenewScript = goredis.NewScript(`
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+`)
+
+// memberUnlockScript: KEYS lock; ARGV token. Deletes the lock only if it is
+// still the holder's: one that ran out and was taken by another is theirs.
+var memberUnlockScript = goredis.NewScript(`
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+return redis.call('DEL', KEYS[1])
+`)
+
+func (s *Store) memberLockKey(key string) string { return s.cfg.prefix + ":{bans}:lock:" + key }
+
+// memberPoll bounds the pause between two asks for a lock held by another.
+const memberPoll = 200 * time.Millisecond
+
+// LockMember takes the member's lock in Redis (SET NX PX with a token of
+// this holder's own), asking again, at growing intervals, while another
+// holds it, for at most wait. Held, it is renewed every third of
+// MemberLockTTL until released (by a compare-and-delete: never another
+// holder's lock). An error from Redis is returned at once.
+func (s *Store) LockMember(ctx context.Context, key string, wait time.Duration) (func(), error) {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	token := hex.EncodeToString(b[:])
+	k := s.memberLockKey(key)
+	ttl := fmt.Sprint(MemberLockTTL.Milliseconds())
+	deadline := time.Now().Add(wait)
+	pause := 5 * time.Millisecond
+	for {
+		err := memberLockScript.Run(ctx, s.c, []string{k}, token, ttl).Err()
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, goredis.Nil) {
+			return nil, fmt.Errorf("redis lock member %s: %w", key, err)
+		}
+		left := time.Until(deadline)
+		if left <= 0 {
+			return nil, fmt.Errorf("redis lock member %s: %w", key, store.ErrMemberBusy)
+		}
+		t := time.NewTimer(min(pause, left))
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return nil, ctx.Err()
+		}
+		pause = min(2*pause, memberPoll)
+	}
+	stop, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(MemberLockTTL / 3)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+			}
+			rctx, cancel := context.WithTimeout(context.Background(), MemberLockTTL/3)
+			n, err := memberRenewScript.Run(rctx, s.c, []string{k}, token, ttl).Int64()
+			cancel()
+			if err == nil && n == 0 {
+				return // lost: renewing it no more
+			}
+		}
+	}()
+	// The release outlives the holder's context (a shutdown that cut its
+	// call): a lock left behind holds the member's bans back for its TTL.
+	rctx := context.WithoutCancel(ctx)
+	return sync.OnceFunc(func() {
+		close(stop)
+		<-done
+		c, cancel := context.WithTimeout(rctx, 5*time.Second)
+		defer cancel()
+		_ = memberUnlockScript.Run(c, s.c, []string{k}, token).Err()
+	}), nil
+}
+
+var _ store.MemberLocker = (*Fallback)(nil)
+
+// LockMember takes the member's lock in this process first, then in Redis,
+// within wait in all: the bans of one process wait for each other without
+// asking Redis, and those of the processes sharing it through Redis. While
+// Redis is away (or does not answer the lock), the lock of this process
+// alone is held, and said: the processes beside it are not kept out then,
+// but neither can they read or write the ban book, which is Redis's (a
+// timed ban is refused till it answers; a ban for good is given, and
+// written when it does: store.BanWriteBack).
+func (f *Fallback) LockMember(ctx context.Context, key string, wait time.Duration) (func(), error) {
+	start := time.Now()
+	unlock, err := f.members.Lock(ctx, key, wait)
+	if err != nil {
+		return nil, err
+	}
+	if f.degraded.Load() {
+		return unlock, nil
+	}
+	// Not bounded by EventTimeout: another process's ban may hold the lock
+	// longer, and a wait for it is no outage. An outage is the error of a
+	// call Redis did not answer, within the client's own timeouts.
+	remote, err := f.primary.LockMember(ctx, key, max(wait-time.Since(start), 0))
+	switch {
+	case err == nil:
+		return func() { remote(); unlock() }, nil
+	case errors.Is(err, store.ErrMemberBusy), ctx.Err() != nil:
+		unlock()
+		return nil, err
+	}
+	f.log.Warn("the member's lock not taken in redis: held in this process only", "member", key, "err", err)
+	return unlock, nil
+}
