@@ -14,6 +14,7 @@ import (
 	"github.com/vigie-bot/vigie/rules"
 	"github.com/vigie-bot/vigie/store"
 	"github.com/vigie-bot/vigie/store/memory"
+	"github.com/vigie-bot/vigie/store/redis/redistest"
 )
 
 // bannedDuringLift is a platform like Discord where a member is banned again
@@ -65,7 +66,7 @@ func TestTimedBanGivenDuringLiftKept(t *testing.T) {
 			[]string{"ban(1d) u-1", "ban(1d) u-2", "ban(0s) u-2", "unban u-1"}, ""},
 	}
 	for _, tt := range tests {
-		for name, st := range stores(t) {
+		for name, st := range redistest.Stores(t) {
 			t.Run(tt.name+"/"+name, func(t *testing.T) {
 				ctx := context.Background()
 				clk := &clock{t: at}
@@ -145,7 +146,7 @@ func TestRuleTimedBanKeepsALaterBanForGood(t *testing.T) {
 		{"message written before the ban for good", -time.Minute, []string{"ban(0s) u-7"}},
 		{"message written after the ban for good", time.Minute, []string{"ban(0s) u-7", "ban(1d) u-7", "unban u-7"}},
 	} {
-		for name, st := range stores(t) {
+		for name, st := range redistest.Stores(t) {
 			t.Run(tt.name+"/"+name, func(t *testing.T) {
 				ctx := context.Background()
 				clk := &clock{t: at}
@@ -187,7 +188,7 @@ func (e *expiringDuringLift) BanEnds(_ bot.Event, d time.Duration) bool {
 // member's kept ban(400d) is being lifted is given again once the unban is
 // done; it is not lifted, and the book forgets it at its end.
 func TestBanThePlatformEndsGivenDuringLiftKept(t *testing.T) {
-	for name, st := range stores(t) {
+	for name, st := range redistest.Stores(t) {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
 			clk := &clock{t: at}
@@ -231,7 +232,7 @@ func TestBanThePlatformEndsGivenDuringLiftKept(t *testing.T) {
 // than 30 days ago, dropped from the book since), would shorten that ban:
 // it is not given, nothing is lifted, and the mod-log says why.
 func TestRuleTimedBanKeepsABanForGoodByHand(t *testing.T) {
-	for name, st := range stores(t) {
+	for name, st := range redistest.Stores(t) {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
 			clk := &clock{t: at}

@@ -442,12 +442,7 @@ func TestFallbackWritesBackInFewRoundTrips(t *testing.T) {
 // read what reached Redis; it is closed when the test ends.
 func otherProcess(t *testing.T, url, prefix string) *redis.Store {
 	t.Helper()
-	other, err := redis.Open(url, redis.WithPrefix(prefix), redis.WithConsumer("other"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { other.Close() })
-	return other
+	return redistest.Open(t, url, redis.WithPrefix(prefix), redis.WithConsumer("other"))
 }
 
 // gauge reads one gauge from the registry, as /metrics would show it.
