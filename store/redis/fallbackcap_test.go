@@ -320,16 +320,7 @@ func TestFallbackKeepsCasesUpToTheOpenCap(t *testing.T) {
 	srv := redistest.Start(t)
 	url := srv.URL() + "?max_retries=-1&dial_timeout=500ms"
 	prefix := newPrefix()
-	primary, err := redis.Open(url, redis.WithPrefix(prefix), redis.WithOpenCaseCap(openCap))
-	if err != nil {
-		t.Fatal(err)
-	}
-	sp, err := redis.OpenSpool(t.TempDir(), url+" "+prefix, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := redis.NewFallback(primary, redis.FallbackOptions{RetryEvery: 20 * time.Millisecond, Spool: sp})
-	defer f.Close()
+	f := spooledFallback(t, url, prefix, t.TempDir(), 20*time.Millisecond, redis.WithOpenCaseCap(openCap))
 	other := otherProcess(t, srv.URL(), prefix)
 	srv.Stop()
 	ctx := context.Background()

@@ -3,7 +3,6 @@ package redis_test
 import (
 	"context"
 	"maps"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -70,14 +69,10 @@ func TestReminders(t *testing.T) {
 // meanwhile) for any process's next check. Before, it was kept in the
 // escalation's memory, and the stop lost it.
 func TestRemindersKeptInTheSpool(t *testing.T) {
-	srv := redistest.Start(t, "--appendonly", "yes", "--appendfsync", "always")
-	url := srv.URL() + "?max_retries=-1&dial_timeout=500ms"
-	prefix := newPrefix()
-	dir := filepath.Join(t.TempDir(), "spool")
+	o := newSpoolOutage(t)
 	ctx := context.Background()
-	other := otherProcess(t, srv.URL(), prefix)
-	f := runningFallback(t, url, prefix, dir, time.Hour)
-	srv.Stop()
+	f := o.instance(t, time.Hour)
+	o.srv.Stop()
 	c, err := f.OpenCase(ctx, spoolCaseOf("e1"))
 	if err != nil {
 		t.Fatal(err)
@@ -93,14 +88,14 @@ func TestRemindersKeptInTheSpool(t *testing.T) {
 	if err := f.Close(); err != nil {
 		t.Fatal(err)
 	}
-	srv.Restart()
-	g := runningFallback(t, url, prefix, dir, 20*time.Millisecond)
+	o.srv.Restart()
+	g := o.instance(t, 20*time.Millisecond)
 	var got map[string]int64
 	waitFor(t, "the reminders written to Redis", func() bool {
 		if g.Degraded() || g.Buffered() != 0 {
 			return false
 		}
-		kept, err := other.TakeReminders(ctx)
+		kept, err := o.other.TakeReminders(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -112,7 +107,7 @@ func TestRemindersKeptInTheSpool(t *testing.T) {
 		}
 		return len(got) >= 2
 	})
-	open, err := other.Cases(ctx, store.CaseOpen)
+	open, err := o.other.Cases(ctx, store.CaseOpen)
 	if err != nil || len(open) != 1 {
 		t.Fatalf("open cases in Redis = %+v, %v; want e1's", open, err)
 	}
