@@ -164,12 +164,7 @@ func TestFallbackListsAWrittenCaseOnce(t *testing.T) {
 
 func testFallbackListsAWrittenCaseOnce(t *testing.T, bound int) {
 	srv := redistest.Start(t, "--appendonly", "yes", "--appendfsync", "always")
-	primary, err := redis.Open(srv.URL()+"?max_retries=-1&dial_timeout=500ms", redis.WithPrefix(newPrefix()), redis.WithOpenCaseCap(3*redis.MaxMapped))
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := redis.NewFallback(primary, redis.FallbackOptions{MaxCases: 2 * redis.MaxMapped, RetryEvery: 20 * time.Millisecond})
-	defer f.Close()
+	f := redistest.OpenFallback(t, srv.URL()+"?max_retries=-1&dial_timeout=500ms", redis.FallbackOptions{MaxCases: 2 * redis.MaxMapped, RetryEvery: 20 * time.Millisecond}, redis.WithPrefix(newPrefix()), redis.WithOpenCaseCap(3*redis.MaxMapped))
 	if bound > 0 {
 		f.SetMaxMapped(bound)
 	} else {

@@ -36,12 +36,7 @@ func TestReminders(t *testing.T) {
 		t.Errorf("taken again = %v, %v; want none", got, err)
 	}
 
-	primary, err := redis.Open(srv.URL()+"?max_retries=-1&dial_timeout=500ms", redis.WithPrefix(prefix))
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := redis.NewFallback(primary, redis.FallbackOptions{RetryEvery: time.Hour})
-	t.Cleanup(func() { f.Close() })
+	f := redistest.OpenFallback(t, srv.URL()+"?max_retries=-1&dial_timeout=500ms", redis.FallbackOptions{RetryEvery: time.Hour}, redis.WithPrefix(prefix))
 	srv.Stop()
 	// Kept here while Redis is away, and taken back by this process's
 	// next check, which tries the desk again. Before, the fallback
@@ -122,12 +117,7 @@ func TestRemindersKeptInTheSpool(t *testing.T) {
 // back every second for good.
 func TestReminderOfARefusedCaseDropped(t *testing.T) {
 	srv := redistest.Start(t, "--appendonly", "yes", "--appendfsync", "always")
-	primary, err := redis.Open(srv.URL()+"?max_retries=-1&dial_timeout=500ms", redis.WithPrefix(newPrefix()), redis.WithOpenCaseCap(1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := redis.NewFallback(primary, redis.FallbackOptions{MaxCases: 10, RetryEvery: 20 * time.Millisecond})
-	t.Cleanup(func() { f.Close() })
+	f := redistest.OpenFallback(t, srv.URL()+"?max_retries=-1&dial_timeout=500ms", redis.FallbackOptions{MaxCases: 10, RetryEvery: 20 * time.Millisecond}, redis.WithPrefix(newPrefix()), redis.WithOpenCaseCap(1))
 	ctx := context.Background()
 	if _, err := f.OpenCase(ctx, spoolCaseOf("e0")); err != nil { // holds Redis's cap of one
 		t.Fatal(err)

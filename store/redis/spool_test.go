@@ -173,14 +173,11 @@ func (o *spoolOutage) instance(t *testing.T, retry time.Duration) *redis.Fallbac
 // spool in dir, that pings Redis every retry; it is closed when the test ends.
 func spooledFallback(t *testing.T, url, prefix, dir string, retry time.Duration, opts ...redis.Option) *redis.Fallback {
 	t.Helper()
-	primary := redistest.Open(t, url, append([]redis.Option{redis.WithPrefix(prefix)}, opts...)...)
 	sp, err := redis.OpenSpool(dir, url+" "+prefix, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := redis.NewFallback(primary, redis.FallbackOptions{RetryEvery: retry, Spool: sp})
-	t.Cleanup(func() { f.Close() })
-	return f
+	return redistest.OpenFallback(t, url, redis.FallbackOptions{RetryEvery: retry, Spool: sp}, append([]redis.Option{redis.WithPrefix(prefix)}, opts...)...)
 }
 
 // killChild runs TestSpoolChild on the spool, with Redis away, and

@@ -48,3 +48,12 @@ func Stores(t testing.TB) map[string]store.Store {
 	}
 	return out
 }
+
+// OpenFallback opens a Fallback, with options fo, on the Redis store at url
+// (opened with opts); both are closed when the test ends.
+func OpenFallback(t testing.TB, url string, fo redis.FallbackOptions, opts ...redis.Option) *redis.Fallback {
+	t.Helper()
+	f := redis.NewFallback(Open(t, url, opts...), fo)
+	t.Cleanup(func() { f.Close() })
+	return f
+}
