@@ -143,6 +143,26 @@ const (
 // MuteDuration is how long a card's mute (timeout) button silences the author.
 const MuteDuration = time.Hour
 
+// ButtonDecision is the decision of a card's button, by the name its data
+// carries. The desks of every platform name their buttons alike, and the
+// names stay: a card posted before an upgrade still decides.
+func ButtonDecision(name string) (d Decision, ok bool) {
+	d, ok = buttonDecisions[name]
+	return d, ok
+}
+
+var buttonDecisions = map[string]Decision{
+	"keep":   {Outcome: OutcomeKeep},
+	"delete": {Outcome: OutcomeDelete},
+	"hide":   {Outcome: OutcomeHide},
+	"unhide": {Outcome: OutcomeUnhide},
+	"mute":   {Outcome: OutcomeTimeout, Duration: MuteDuration},
+	"ban":    {Outcome: OutcomeBan},
+	"unmute": {Outcome: OutcomeUntimeout},
+	"unban":  {Outcome: OutcomeUnban},
+	"answer": {Outcome: OutcomeAnswer},
+}
+
 // Decision is what a CM chose for a case.
 type Decision struct {
 	CaseID string

@@ -12,13 +12,14 @@ import (
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/handlers"
 	"github.com/vigie-bot/vigie/store"
+	"github.com/vigie-bot/vigie/store/redis/redistest"
 )
 
 // A ban for good stays in the ban book store.ForGoodKept, for a rule's
 // timed ban carried out late to see it, and is dropped by the check after:
 // the book does not grow for ever. The ban itself stays on the platform.
 func TestBanForGoodDroppedFromTheBook(t *testing.T) {
-	for name, st := range stores(t) {
+	for name, st := range redistest.Stores(t) {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
 			clk := &clock{t: at}
@@ -69,7 +70,7 @@ func TestUnbannedKeepsWhatMayBeVigiesOwnUnban(t *testing.T) {
 		{"a ban given over a due one, unbanned while it is lifted", time.Hour, time.Minute, time.Minute, true},
 		{"a ban given over a due one, unbanned an hour after", time.Hour, time.Hour, time.Hour, false},
 	} {
-		for name, st := range stores(t) {
+		for name, st := range redistest.Stores(t) {
 			t.Run(tt.name+"/"+name, func(t *testing.T) {
 				ctx := context.Background()
 				clk := &clock{t: at}
@@ -127,7 +128,7 @@ func (s *slowForGoodRefusal) Ban(ctx context.Context, ev bot.Event, d time.Durat
 // end). Either way the timed ban's end does not lift the ban for good.
 func TestBanForGoodRefusedKeepsAnotherBanForGood(t *testing.T) {
 	for _, locked := range []bool{true, false} {
-		for name, st := range stores(t) {
+		for name, st := range redistest.Stores(t) {
 			t.Run(fmt.Sprintf("%s/locked=%v", name, locked), func(t *testing.T) {
 				ctx := context.Background()
 				clk := &clock{t: at}

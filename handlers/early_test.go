@@ -9,6 +9,7 @@ import (
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/handlers"
 	"github.com/vigie-bot/vigie/store"
+	"github.com/vigie-bot/vigie/store/redis/redistest"
 )
 
 // panicking is a platform like Discord whose client panics on a delete (a
@@ -66,7 +67,7 @@ func (h *heldTimers) fire() {
 // (the journal entry was let go without its id), a second case for the
 // message once the verdict is carried out again.
 func TestPanicLeavesNoCaseBeingTried(t *testing.T) {
-	for name, st := range stores(t) {
+	for name, st := range redistest.Stores(t) {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
 			timers := &heldTimers{}

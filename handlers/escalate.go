@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/handlers/internal/clockwait"
 	"github.com/vigie-bot/vigie/rules"
 	"github.com/vigie-bot/vigie/store"
 )
@@ -235,7 +236,6 @@ const maxExpiredShown = 50
 // first is logged as a warning, the others at debug level, and one line sums
 // them up once a check passes again.
 func (e *Escalation) Run(ctx context.Context) error {
-	tick := make(chan struct{}, 1)
 	var failed failureRun
 	for {
 		_, err := e.Check(ctx)
@@ -252,17 +252,8 @@ func (e *Escalation) Run(ctx context.Context) error {
 				e.m.log.Info("open cases checked again after failed checks", run.attrs(now, "failed_checks")...)
 			}
 		}
-		stop := e.m.afterFunc(checkEvery, func() {
-			select {
-			case tick <- struct{}{}:
-			default:
-			}
-		})
-		select {
-		case <-ctx.Done():
-			stop()
+		if !clockwait.Sleep(ctx, e.m.afterFunc, checkEvery) {
 			return nil
-		case <-tick:
 		}
 	}
 }

@@ -81,7 +81,7 @@ func TestTimedBanGivenDuringLiftKept(t *testing.T) {
 			[]string{"ban(1d) u-1", "ban(1d) u-2", "ban(0s) u-2", "unban u-1"}, ""},
 	}
 	for _, tt := range tests {
-		for name, st := range stores(t) {
+		for name, st := range redistest.Stores(t) {
 			t.Run(tt.name+"/"+name, func(t *testing.T) {
 				ctx := context.Background()
 				clk := &clock{t: at}
@@ -140,7 +140,7 @@ func TestTimedBanGivenDuringLiftKept(t *testing.T) {
 // done: the ban waits for it, then finds the member unbanned, and is given.
 // Nothing is unbanned after it, nor banned again.
 func TestBanDuringLiftWaitsForIt(t *testing.T) {
-	sts := stores(t)
+	sts := redistest.Stores(t)
 	for _, name := range []string{"memory", "redis", "redis, two processes"} {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
@@ -221,7 +221,7 @@ func TestRuleTimedBanKeepsALaterBanForGood(t *testing.T) {
 		{"message written before the ban for good", -time.Minute, []string{"ban(0s) u-7"}},
 		{"message written after the ban for good", time.Minute, []string{"ban(0s) u-7", "ban(1d) u-7", "unban u-7"}},
 	} {
-		for name, st := range stores(t) {
+		for name, st := range redistest.Stores(t) {
 			t.Run(tt.name+"/"+name, func(t *testing.T) {
 				ctx := context.Background()
 				clk := &clock{t: at}
@@ -264,7 +264,7 @@ func (e *expiringDuringLift) BanEnds(_ bot.Event, d time.Duration) bool {
 // being lifted is given again once the unban is done; it is not lifted, and
 // the book forgets it at its end.
 func TestBanThePlatformEndsGivenDuringLiftKept(t *testing.T) {
-	for name, st := range stores(t) {
+	for name, st := range redistest.Stores(t) {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
 			clk := &clock{t: at}
@@ -313,7 +313,7 @@ func TestBanThePlatformEndsGivenDuringLiftKept(t *testing.T) {
 // than 30 days ago, dropped from the book since), would shorten that ban:
 // it is not given, nothing is lifted, and the mod-log says why.
 func TestRuleTimedBanKeepsABanForGoodByHand(t *testing.T) {
-	for name, st := range stores(t) {
+	for name, st := range redistest.Stores(t) {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
 			clk := &clock{t: at}
@@ -420,7 +420,7 @@ func (s *slowBanWithReader) BanOf(context.Context, bot.Event) (bot.BanStatus, er
 // A member's bans are given one after the other: the day's ban finds the
 // 30 days' and is not given.
 func TestTimedBansAtOnceKeepTheLonger(t *testing.T) {
-	sts := stores(t)
+	sts := redistest.Stores(t)
 	for _, name := range []string{"memory", "redis", "redis, two processes"} {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()

@@ -13,7 +13,6 @@ import (
 	"github.com/vigie-bot/vigie/handlers"
 	"github.com/vigie-bot/vigie/store"
 	"github.com/vigie-bot/vigie/store/memory"
-	"github.com/vigie-bot/vigie/store/redis"
 	"github.com/vigie-bot/vigie/store/redis/redistest"
 )
 
@@ -79,24 +78,12 @@ func join(id string, now time.Time) bot.Event {
 		Author: bot.Author{ID: "new-" + id, RolesUnknown: true}, At: now}
 }
 
-// stores are the stores a lock is kept in: memory, and Redis where a second
-// Moderator stands for another process or a restart.
-func stores(t *testing.T) map[string]store.Store {
-	url := redistest.URL(t)
-	rs, err := redis.Open(url, redis.WithPrefix(fmt.Sprintf("lock-test-%d", time.Now().UnixNano())))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { rs.Close() })
-	return map[string]store.Store{"memory": memory.New(), "redis": rs}
-}
-
 // A lockdown locks the place once, a second one while locked extends it, the
 // desk hears of the start and the end, and the lock is lifted when its time
 // is up, to the settings from before the first lock, by a Moderator that did
 // not set it (a restart, another process).
 func TestLockdownLiftedAfterItsTime(t *testing.T) {
-	for name, st := range stores(t) {
+	for name, st := range redistest.Stores(t) {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
 			clk := &clock{t: at}

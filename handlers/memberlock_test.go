@@ -8,6 +8,7 @@ import (
 
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/handlers"
+	"github.com/vigie-bot/vigie/store/redis/redistest"
 )
 
 // kickByBan is a platform like Telegram: a kick is a ban lifted at once,
@@ -32,7 +33,7 @@ func (k *kickByBan) Kick(context.Context, bot.Event) error {
 // between, the kick's unban, and its mute set again, would undo it, and the
 // member would walk back in.
 func TestBanDuringAKickWaitsForIt(t *testing.T) {
-	sts := stores(t)
+	sts := redistest.Stores(t)
 	for _, name := range []string{"memory", "redis", "redis, two processes"} {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()

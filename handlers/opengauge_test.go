@@ -20,12 +20,7 @@ import (
 // cases opened since.
 func TestOpenCasesGaugeWhileRedisIsAway(t *testing.T) {
 	srv := redistest.Start(t)
-	primary, err := redis.Open(srv.URL()+"?max_retries=-1&dial_timeout=500ms", redis.WithPrefix(fmt.Sprintf("gauge-test-%d", time.Now().UnixNano())))
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := redis.NewFallback(primary, redis.FallbackOptions{RetryEvery: time.Hour})
-	defer f.Close()
+	f := redistest.OpenFallback(t, srv.URL()+"?max_retries=-1&dial_timeout=500ms", redis.FallbackOptions{RetryEvery: time.Hour}, redis.WithPrefix(fmt.Sprintf("gauge-test-%d", time.Now().UnixNano())))
 	m, reg := newModerator(t, f, nil)
 	esc, err := handlers.NewEscalation(m, handlers.EscalationOptions{Registerer: reg})
 	if err != nil {

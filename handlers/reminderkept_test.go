@@ -23,13 +23,7 @@ func TestReminderNotDeliveredSurvivesARestart(t *testing.T) {
 	url := redistest.URL(t)
 	prefix := redistest.Prefix("reminders")
 	open := func() *redis.Fallback {
-		primary, err := redis.Open(url, redis.WithPrefix(prefix))
-		if err != nil {
-			t.Fatal(err)
-		}
-		f := redis.NewFallback(primary, redis.FallbackOptions{})
-		t.Cleanup(func() { f.Close() })
-		return f
+		return redistest.OpenFallback(t, url, redis.FallbackOptions{}, redis.WithPrefix(prefix))
 	}
 	t0 := time.Date(2026, 11, 20, 22, 0, 0, 0, time.UTC)
 	now := t0

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/handlers/internal/clockwait"
 )
 
 // Retry is the one stage where a failed platform call is tried again. An error the
@@ -77,13 +78,8 @@ func (r Retry) Do(ctx context.Context, op func(context.Context) error) error {
 			}
 			return fmt.Errorf("%w (gave up after %d attempts)", err, attempt)
 		}
-		paused := make(chan struct{})
-		stop := r.AfterFunc(wait, func() { close(paused) })
-		select {
-		case <-ctx.Done():
-			stop()
+		if !clockwait.Sleep(ctx, r.AfterFunc, wait) {
 			return fmt.Errorf("%w (gave up after %d attempts: %w)", err, attempt, context.Cause(ctx))
-		case <-paused:
 		}
 	}
 }

@@ -39,12 +39,7 @@ func TestSharedPauseNotUndoneByAnOlderLook(t *testing.T) {
 	srv := redistest.Start(t)
 	prefix := fmt.Sprintf("shared-test-%d", time.Now().UnixNano())
 	open := func() *redis.Store {
-		st, err := redis.Open(srv.URL(), redis.WithPrefix(prefix))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { st.Close() })
-		return st
+		return redistest.Open(t, srv.URL(), redis.WithPrefix(prefix))
 	}
 	ctx := context.Background()
 	here := &slowSettings{Store: open()}
@@ -108,12 +103,7 @@ func TestSharedPauseWrittenOnceTheStoreAnswers(t *testing.T) {
 	srv := redistest.Start(t)
 	prefix := fmt.Sprintf("shared-test-%d", time.Now().UnixNano())
 	open := func() *redis.Store {
-		st, err := redis.Open(srv.URL(), redis.WithPrefix(prefix))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { st.Close() })
-		return st
+		return redistest.Open(t, srv.URL(), redis.WithPrefix(prefix))
 	}
 	ctx := context.Background()
 	other := open()

@@ -21,11 +21,7 @@ import (
 // (Acted, behind /-/ready?strict) is not told of it.
 func TestTimedBanStoreFailureNotBlamedOnPlatform(t *testing.T) {
 	srv := redistest.Start(t)
-	st, err := redis.Open(srv.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := redistest.Open(t, srv.URL())
 	srv.Stop()
 
 	var mu sync.Mutex
@@ -140,11 +136,7 @@ func TestBanDuringAnOutageNotLiftedByAnEarlierTimedBan(t *testing.T) {
 // the moderator heard nothing.
 func TestWarnsStoreFailureIsSaid(t *testing.T) {
 	srv := redistest.Start(t)
-	st, err := redis.Open(srv.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := redistest.Open(t, srv.URL())
 	srv.Stop()
 	p := &chat{recorder: recorder{name: "discord"}}
 	m, err := handlers.New(handlers.Options{Platforms: map[string]bot.Platform{"discord": p}, Store: st,

@@ -11,6 +11,7 @@ import (
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/handlers"
 	"github.com/vigie-bot/vigie/store"
+	"github.com/vigie-bot/vigie/store/redis/redistest"
 )
 
 // A CM's ban(3d) on a case, on a platform whose bans do not end by
@@ -19,7 +20,7 @@ import (
 // the check, not before; with Redis the end is kept for a Moderator that did
 // not ban (a restart, another process).
 func TestTimedBanDecisionShownAndLifted(t *testing.T) {
-	for name, st := range stores(t) {
+	for name, st := range redistest.Stores(t) {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
 			clk := &clock{t: at}
@@ -74,7 +75,7 @@ func TestTimedBanDecisionShownAndLifted(t *testing.T) {
 // Two processes that check at once (a lease moving from one to the other)
 // lift one ban once: one of them counts it, audits it and logs it.
 func TestTimedBanLiftedOnceByTwoProcesses(t *testing.T) {
-	st := stores(t)["redis"]
+	st := redistest.OpenStore(t, "redis")
 	ctx := context.Background()
 	clk := &clock{t: at}
 	p := &chat{recorder: recorder{name: "discord"}}
@@ -111,7 +112,7 @@ func TestTimedBanLiftedOnceByTwoProcesses(t *testing.T) {
 // many more than a check lifts, all due before the one vigie can lift, leave
 // that one lifted at the first check.
 func TestTimedBanOfAnAbsentPlatformHoldsNoOtherBack(t *testing.T) {
-	for name, st := range stores(t) {
+	for name, st := range redistest.Stores(t) {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
 			clk := &clock{t: at}
@@ -152,7 +153,7 @@ func (e *expiring) BanEnds(_ bot.Event, d time.Duration) bool { return d > 0 && 
 // kept of an earlier one that vigie lifts: that end does not lift the later
 // ban before its time.
 func TestTimedBanReplacedByOneThePlatformEnds(t *testing.T) {
-	for name, st := range stores(t) {
+	for name, st := range redistest.Stores(t) {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
 			clk := &clock{t: at}
@@ -206,7 +207,7 @@ func (s *slowRefusal) Ban(ctx context.Context, ev bot.Event, d time.Duration) er
 // back the end before it only if its own end is still the one kept.
 func TestTimedBanRefusedKeepsALaterOnesEnd(t *testing.T) {
 	for _, locked := range []bool{true, false} {
-		for name, st := range stores(t) {
+		for name, st := range redistest.Stores(t) {
 			t.Run(fmt.Sprintf("%s/locked=%v", name, locked), func(t *testing.T) {
 				ctx := context.Background()
 				clk := &clock{t: at}
@@ -278,7 +279,7 @@ func (u *unbannedByHand) Unban(ctx context.Context, ev bot.Event) error {
 // forgets the end kept of the timed ban all the same: a ban given by hand
 // afterwards is not lifted at that end.
 func TestTimedBanForgottenWhenUnbanFindsNone(t *testing.T) {
-	for name, st := range stores(t) {
+	for name, st := range redistest.Stores(t) {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
 			clk := &clock{t: at}
@@ -317,7 +318,7 @@ func (d *down) Unban(ctx context.Context, ev bot.Event) error {
 // timeouts, and hold the check (its reminders, its expired cases) for an
 // hour. Another platform's lifts are made.
 func TestTimedBanLiftsStopOnAPlatformDown(t *testing.T) {
-	for name, st := range stores(t) {
+	for name, st := range redistest.Stores(t) {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
 			clk := &clock{t: at}
@@ -375,7 +376,7 @@ func TestTimedBanFailedAfterASlowPlatformPutsTheEndBack(t *testing.T) {
 	if testing.Short() {
 		t.Skip("waits out the store's 10 s bound")
 	}
-	st := stores(t)["redis"] // the memory store's calls are not bounded
+	st := redistest.OpenStore(t, "redis") // the memory store's calls are not bounded
 	ctx := context.Background()
 	clk := &clock{t: at}
 	p := &unanswered{chat{recorder: recorder{name: "discord"}}}

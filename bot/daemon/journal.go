@@ -365,11 +365,6 @@ func (c Config) clock() func() time.Time {
 	return time.Now
 }
 
-// afterFunc sets a timer on the daemon's clock (Config.AfterFunc).
-func (d *daemon) afterFunc(wait time.Duration, f func()) (stop func() bool) {
-	return d.cfg.timer()(wait, f)
-}
-
 // timer is AfterFunc, or time.AfterFunc.
 func (c Config) timer() func(time.Duration, func()) func() bool {
 	if c.AfterFunc != nil {
@@ -405,17 +400,5 @@ func (c Config) every(ctx context.Context, wait time.Duration, f func()) {
 func (d *daemon) runResume(ctx context.Context, wg *sync.WaitGroup) {
 	// Not more than once a second: a tiny grace period is for tests.
 	every := max(d.recoverAfter()/4, time.Second)
-	wg.Go(func() {
-		tick := make(chan struct{}, 1)
-		for {
-			stop := d.afterFunc(every, func() { tick <- struct{}{} })
-			select {
-			case <-ctx.Done():
-				stop()
-				return
-			case <-tick:
-				d.resume(ctx)
-			}
-		}
-	})
+	wg.Go(func() { d.cfg.every(ctx, every, func() { d.resume(ctx) }) })
 }

@@ -7,9 +7,6 @@ import (
 	"time"
 
 	"github.com/vigie-bot/vigie/bot"
-	"github.com/vigie-bot/vigie/store"
-	"github.com/vigie-bot/vigie/store/memory"
-	"github.com/vigie-bot/vigie/store/redis"
 	"github.com/vigie-bot/vigie/store/redis/redistest"
 )
 
@@ -37,25 +34,11 @@ func TestShorterBanLeavesALongerOne(t *testing.T) {
 		{"for 7d", func(w *banWorld) { w.ban(t, "9301", bob, "7d") }, "Nothing done: Bob is banned already until 12 Dec 03:00 UTC", 7 * 24 * time.Hour},
 		{"for an hour", func(w *banWorld) { w.ban(t, "9301", bob, "1h") }, "Banned Bob for 1d", 24 * time.Hour},
 	} {
-		for name, open := range map[string]func(t *testing.T) store.Store{
-			"memory": func(t *testing.T) store.Store {
-				st := memory.New()
-				t.Cleanup(func() { st.Close() })
-				return st
-			},
-			"redis": func(t *testing.T) store.Store {
-				st, err := redis.Open(redistest.URL(t), redis.WithPrefix(redistest.Prefix("discordbanlonger")))
-				if err != nil {
-					t.Fatal(err)
-				}
-				t.Cleanup(func() { st.Close() })
-				return st
-			},
-		} {
-			t.Run(tc.name+"/"+name, func(t *testing.T) {
+		for _, kind := range redistest.StoreKinds {
+			t.Run(tc.name+"/"+kind, func(t *testing.T) {
 				f := newFakeDiscord(t)
 				clk := &banClock{t: time.Date(2026, 12, 5, 3, 0, 0, 0, time.UTC)}
-				w := newBanWorld(t, f, open(t), clk)
+				w := newBanWorld(t, f, redistest.OpenStore(t, kind), clk)
 				tc.first(w)
 				start := w.clk.Now()
 				if !f.Banned(guildID, bob.id) {

@@ -31,7 +31,7 @@ func TestFAQAnswerButton(t *testing.T) {
 	if got := ids(card); len(got) != 4 {
 		t.Errorf("another card's buttons %q", got)
 	}
-	if d, ok := buttonOutcomes["answer"]; !ok || d.Outcome != bot.OutcomeAnswer {
+	if d, ok := bot.ButtonDecision("answer"); !ok || d.Outcome != bot.OutcomeAnswer {
 		t.Errorf("the answer button decides %+v", d)
 	}
 }
@@ -80,7 +80,7 @@ func TestUndoOnlyWhatWasDone(t *testing.T) {
 				t.Errorf("buttons %q, want %q", s, tt.want)
 			}
 			for _, b := range got {
-				if _, ok := buttonOutcomes[b]; !ok {
+				if _, ok := bot.ButtonDecision(b); !ok {
 					t.Errorf("button %q decides nothing", b)
 				}
 			}

@@ -40,11 +40,7 @@ func newInstances(t *testing.T, f *discordfake.Server, n int, opts ...func(*hand
 	var out []*instance
 	for i := range n {
 		c, logs := newTestClient(t, f, Config{DeskChannel: deskID, CMs: []string{"discord:" + cm.id}, ModeratorRoles: []string{"Moderator"}})
-		st, err := redis.Open(url, redis.WithPrefix(prefix), redis.WithConsumer(fmt.Sprint("instance-", i)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { st.Close() })
+		st := redistest.Open(t, url, redis.WithPrefix(prefix), redis.WithConsumer(fmt.Sprint("instance-", i)))
 		cmds := &desktest.Commands{Store: st}
 		o := handlers.Options{
 			Platforms: map[string]bot.Platform{"discord": c}, Store: st,

@@ -116,18 +116,6 @@ const (
 	maxCustomID  = 100
 )
 
-var buttonOutcomes = map[string]bot.Decision{
-	"keep":   {Outcome: bot.OutcomeKeep},
-	"delete": {Outcome: bot.OutcomeDelete},
-	"hide":   {Outcome: bot.OutcomeHide},
-	"unhide": {Outcome: bot.OutcomeUnhide},
-	"mute":   {Outcome: bot.OutcomeTimeout, Duration: bot.MuteDuration},
-	"ban":    {Outcome: bot.OutcomeBan},
-	"unmute": {Outcome: bot.OutcomeUntimeout},
-	"unban":  {Outcome: bot.OutcomeUnban},
-	"answer": {Outcome: bot.OutcomeAnswer},
-}
-
 func customID(caseID, button string) string { return customPrefix + caseID + ":" + button }
 
 func parseCustomID(id string) (caseID, button string, ok bool) {
@@ -564,7 +552,7 @@ func (c *Client) handleButton(ctx context.Context, i *discordgo.Interaction) {
 	}
 	c.met.interactions.WithLabelValues("button", "allowed").Inc()
 	caseID, button, ok := parseCustomID(data.CustomID)
-	d, known := buttonOutcomes[button]
+	d, known := bot.ButtonDecision(button)
 	if !ok || !known {
 		c.answer(ctx, i, "This button is no longer valid.")
 		return

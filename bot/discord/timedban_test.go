@@ -4,11 +4,9 @@ import (
 	"context"
 	"fmt"
 	"net/url"
-	"os"
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -166,23 +164,13 @@ func TestTimedBanLiftedAtItsEnd(t *testing.T) {
 	}
 }
 
-var banPrefixes atomic.Int64
-
 // With Redis, the end of a ban is kept: a process that did not ban (another
 // one, or the same after a restart) lifts it. A lift Discord cannot do now
 // (a 502, a 429) is logged and tried again at the next check, never lost;
 // one found done by hand already (Unknown Ban) is forgotten without a fuss.
 func TestTimedBanSurvivesRestartAndFailures(t *testing.T) {
-	url := redistest.URL(t)
-	prefix := fmt.Sprintf("vigietest-tempban-%d-%d", os.Getpid(), banPrefixes.Add(1))
-	open := func() *redis.Store {
-		st, err := redis.Open(url, redis.WithPrefix(prefix))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { st.Close() })
-		return st
-	}
+	url, prefix := redistest.URL(t), redistest.Prefix("vigietest-tempban")
+	open := func() *redis.Store { return redistest.Open(t, url, redis.WithPrefix(prefix)) }
 	f := newFakeDiscord(t)
 	clk := &banClock{t: time.Date(2026, 3, 1, 22, 30, 0, 0, time.UTC)}
 	first := newBanWorld(t, f, open(), clk)
@@ -294,18 +282,9 @@ func TestTimedBanLiftedPastLiftsThatKeepFailing(t *testing.T) {
 // by hand since, and a ban for good lifted by hand leaves the book. Both are
 // audited; vigie's own unban (/unban) is no unban by hand.
 func TestUnbanByHandForgetsTheBan(t *testing.T) {
-	url := redistest.URL(t)
-	for _, name := range []string{"memory", "redis"} {
-		t.Run(name, func(t *testing.T) {
-			var st store.Store = memory.New()
-			if name == "redis" {
-				rs, err := redis.Open(url, redis.WithPrefix(fmt.Sprintf("vigietest-unbanhand-%d-%d", os.Getpid(), banPrefixes.Add(1))))
-				if err != nil {
-					t.Fatal(err)
-				}
-				st = rs
-			}
-			t.Cleanup(func() { st.Close() })
+	for _, kind := range redistest.StoreKinds {
+		t.Run(kind, func(t *testing.T) {
+			st := redistest.OpenStore(t, kind)
 			f := newFakeDiscord(t)
 			clk := &banClock{t: time.Date(2026, 3, 1, 22, 30, 0, 0, time.UTC)}
 			w := newBanWorld(t, f, st, clk)
@@ -366,18 +345,9 @@ func TestUnbanByHandForgetsTheBan(t *testing.T) {
 // that resumed replays it) does not forget a ban vigie gave after it (never
 // lifted then).
 func TestUnbanByHandDatedByTheAuditLog(t *testing.T) {
-	url := redistest.URL(t)
-	for _, name := range []string{"memory", "redis"} {
-		t.Run(name, func(t *testing.T) {
-			var st store.Store = memory.New()
-			if name == "redis" {
-				rs, err := redis.Open(url, redis.WithPrefix(fmt.Sprintf("vigietest-unbanlog-%d-%d", os.Getpid(), banPrefixes.Add(1))))
-				if err != nil {
-					t.Fatal(err)
-				}
-				st = rs
-			}
-			t.Cleanup(func() { st.Close() })
+	for _, kind := range redistest.StoreKinds {
+		t.Run(kind, func(t *testing.T) {
+			st := redistest.OpenStore(t, kind)
 			clk := &banClock{t: time.Date(2026, 3, 1, 22, 30, 0, 0, time.UTC)}
 			f := discordfake.New(t, discordfake.Options{Guilds: []string{guildID}, Now: clk.Now, AuditLog: true})
 			w := newBanWorldPerms(t, f, st, clk, allPerms|viewAuditLog)

@@ -9,29 +9,8 @@ import (
 
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/store"
-	"github.com/vigie-bot/vigie/store/memory"
-	"github.com/vigie-bot/vigie/store/redis"
 	"github.com/vigie-bot/vigie/store/redis/redistest"
 )
-
-// banStores are a memory store and a Redis one, each new.
-func banStores(t *testing.T) map[string]func(t *testing.T) store.Store {
-	return map[string]func(t *testing.T) store.Store{
-		"memory": func(t *testing.T) store.Store {
-			st := memory.New()
-			t.Cleanup(func() { st.Close() })
-			return st
-		},
-		"redis": func(t *testing.T) store.Store {
-			st, err := redis.Open(redistest.URL(t), redis.WithPrefix(redistest.Prefix("tgbanlonger")))
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { st.Close() })
-			return st
-		},
-	}
-}
 
 // A timed ban given over a longer one (a ban for good, by vigie or by hand
 // in Telegram's app, or one ending later) would replace it: Telegram's
@@ -56,9 +35,9 @@ func TestShorterBanLeavesALongerOne(t *testing.T) {
 		{"400d, which vigie lifts, then 30d", "/ban 400d", "/ban 30d", until, 1, false},
 		{"1d, then 7d", "/ban 1d", "/ban 7d", "Banned Bob Martin for 7d", 2, true},
 	} {
-		for name, open := range banStores(t) {
-			t.Run(tc.name+"/"+name, func(t *testing.T) {
-				st := open(t)
+		for _, kind := range redistest.StoreKinds {
+			t.Run(tc.name+"/"+kind, func(t *testing.T) {
+				st := redistest.OpenStore(t, kind)
 				w := newModWorldOn(t, st)
 				spam := w.say(bob, "buy cheap followers")
 				if tc.first == "" {
@@ -106,9 +85,9 @@ func TestShorterBanLeavesALongerOne(t *testing.T) {
 // itself was to end): Telegram says the ban has no end now, and a /ban 60d
 // would shorten it to 60 days. It is not given.
 func TestShorterBanLeavesABanForGoodByHandOverATimedOne(t *testing.T) {
-	for name, open := range banStores(t) {
-		t.Run(name, func(t *testing.T) {
-			w := newModWorldOn(t, open(t))
+	for _, kind := range redistest.StoreKinds {
+		t.Run(kind, func(t *testing.T) {
+			w := newModWorldOn(t, redistest.OpenStore(t, kind))
 			spam := w.say(bob, "buy cheap followers")
 			if got := w.command(alice, "/ban 30d", spam); !strings.HasPrefix(got, "Banned Bob Martin") {
 				t.Fatalf("/ban 30d: answer = %q", got)
@@ -143,9 +122,9 @@ func TestBanByHandPast366DaysIsForGood(t *testing.T) {
 		{"30d by hand, then 60d", 30 * 24 * time.Hour, "/ban 60d", "Banned Bob Martin for 60d", true},
 		{"30d by hand, then 7d", 30 * 24 * time.Hour, "/ban 7d", "Nothing done: Bob Martin is banned already until ", false},
 	} {
-		for name, open := range banStores(t) {
-			t.Run(tc.name+"/"+name, func(t *testing.T) {
-				st := open(t)
+		for _, kind := range redistest.StoreKinds {
+			t.Run(tc.name+"/"+kind, func(t *testing.T) {
+				st := redistest.OpenStore(t, kind)
 				w := newModWorldOn(t, st)
 				spam := w.say(bob, "buy cheap followers")
 				w.f.SetBanned(group.id, bob.id, time.Now().Add(tc.hand).Unix())

@@ -39,11 +39,7 @@ func newInstances(t *testing.T, f *fakeBotAPI, n int) []*instance {
 	for i := range n {
 		c, logs := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}, Chats: fixtureChats})
 		knowAdmins(t, c, group.id)
-		st, err := redis.Open(url, redis.WithPrefix(prefix), redis.WithConsumer(fmt.Sprint("instance-", i)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { st.Close() })
+		st := redistest.Open(t, url, redis.WithPrefix(prefix), redis.WithConsumer(fmt.Sprint("instance-", i)))
 		cmds := &moderatorCommands{desktest.Commands{Store: st}}
 		mod, err := handlers.New(handlers.Options{
 			Platforms: map[string]bot.Platform{"telegram": c}, Store: st,

@@ -132,18 +132,6 @@ const (
 	maxCallback    = 64
 )
 
-var buttonOutcomes = map[string]bot.Decision{
-	"keep":   {Outcome: bot.OutcomeKeep},
-	"delete": {Outcome: bot.OutcomeDelete},
-	"hide":   {Outcome: bot.OutcomeHide},
-	"mute":   {Outcome: bot.OutcomeTimeout, Duration: bot.MuteDuration},
-	"ban":    {Outcome: bot.OutcomeBan},
-	"unhide": {Outcome: bot.OutcomeUnhide},
-	"unban":  {Outcome: bot.OutcomeUnban},
-	"unmute": {Outcome: bot.OutcomeUntimeout},
-	"answer": {Outcome: bot.OutcomeAnswer},
-}
-
 func keyboard(card bot.Card) (tgbotapi.InlineKeyboardMarkup, bool) {
 	if card.Decided() || len(callbackPrefix+card.ID+":unhide") > maxCallback || card.ID == "" {
 		return tgbotapi.InlineKeyboardMarkup{}, false
@@ -156,7 +144,8 @@ func keyboard(card bot.Card) (tgbotapi.InlineKeyboardMarkup, bool) {
 	// Each button is offered only where the case's platform can carry it
 	// out on its message (card.Offers); the others keep their places.
 	button := func(label, name string) []tgbotapi.InlineKeyboardButton {
-		outcome := buttonOutcomes[name].Outcome
+		d, _ := bot.ButtonDecision(name)
+		outcome := d.Outcome
 		if name == "reply" {
 			outcome = bot.OutcomeReply // its text is asked for after the press
 		}
@@ -470,7 +459,7 @@ func (c *Client) pressAnswer(cb *tgbotapi.CallbackQuery) (text string, alert, fi
 		return "Sorry, only the community managers of this desk can decide cases.", true, true
 	}
 	_, button, ok := parseCallback(cb.Data)
-	if _, known := buttonOutcomes[button]; !ok || (!known && button != "reply") {
+	if _, known := bot.ButtonDecision(button); !ok || (!known && button != "reply") {
 		return "This button is no longer valid.", false, true
 	}
 	if c.cmds() == nil {
@@ -530,7 +519,7 @@ func (c *Client) handleCallback(ctx context.Context, cb *tgbotapi.CallbackQuery)
 		return
 	}
 	caseID, button, _ := parseCallback(cb.Data)
-	d := buttonOutcomes[button]
+	d, _ := bot.ButtonDecision(button)
 	cmds := c.cmds()
 	posted, _ := cardPosted(cb) // dated: pressAnswer turned down the others
 	dctx := bot.WithCardPosted(ctx, posted)

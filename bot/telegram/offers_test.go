@@ -100,7 +100,7 @@ func TestCardsOfferWhatThePlatformCan(t *testing.T) {
 			if tt.refused == "" {
 				return
 			}
-			d, ok := buttonOutcomes[tt.refused]
+			d, ok := bot.ButtonDecision(tt.refused)
 			if !ok {
 				t.Fatalf("no button %q", tt.refused)
 			}

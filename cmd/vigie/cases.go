@@ -91,8 +91,7 @@ func (c *cli) casesCommand(ctx context.Context, args []string) int {
 		return f.usageError("unknown %q (want list, show or decide)", verb)
 	}
 	if err != nil {
-		fmt.Fprintf(c.stderr, "vigie cases: %v\n", err)
-		return exitFail
+		return c.fail("cases", err)
 	}
 	return exitOK
 }

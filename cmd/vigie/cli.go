@@ -132,6 +132,12 @@ func (c *cli) run(ctx context.Context, args []string) int {
 	return exitUsage
 }
 
+// fail says err on stderr, as the command cmd's, and returns exitFail.
+func (c *cli) fail(cmd string, err error) int {
+	fmt.Fprintf(c.stderr, "vigie %s: %v\n", cmd, err)
+	return exitFail
+}
+
 func (c *cli) usage(w io.Writer) {
 	fmt.Fprintf(w, "vigie watches community spaces and moderates them by the rules in a YAML file.\n\n")
 	fmt.Fprintf(w, "usage: vigie <command> [flags] [arguments]\n\ncommands:\n")

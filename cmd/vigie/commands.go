@@ -61,8 +61,7 @@ func (c *cli) runDaemon(ctx context.Context, args []string) int {
 	}
 	getenv, err := withSecretFiles(c.getenv)
 	if err != nil {
-		fmt.Fprintf(c.stderr, "vigie run: %v\n", err)
-		return exitFail
+		return c.fail("run", err)
 	}
 	if *redisURL == "" {
 		*redisURL = getenv("VIGIE_REDIS_URL")
@@ -191,8 +190,7 @@ func (c *cli) test(ctx context.Context, args []string) int {
 		}
 	}
 	if err := ctx.Err(); err != nil {
-		fmt.Fprintf(c.stderr, "vigie test: %v\n", err)
-		return exitFail
+		return c.fail("test", err)
 	}
 	fmt.Fprintf(c.stdout, "%d passed, %d failed\n", passed, failed)
 	if failed > 0 {

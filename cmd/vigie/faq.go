@@ -60,15 +60,13 @@ func (c *cli) faqCommand(ctx context.Context, args []string) int {
 	if *format == "json" {
 		b, err := json.Marshal(d.Result())
 		if err != nil {
-			fmt.Fprintf(c.stderr, "vigie faq: %v\n", err)
-			return exitFail
+			return c.fail("faq", err)
 		}
 		fmt.Fprintf(c.stdout, "%s\n", b)
 		return exitOK
 	}
 	if err := m.WriteText(c.stdout, d); err != nil {
-		fmt.Fprintf(c.stderr, "vigie faq: %v\n", err)
-		return exitFail
+		return c.fail("faq", err)
 	}
 	return exitOK
 }
@@ -77,8 +75,7 @@ func (c *cli) faqCommand(ctx context.Context, args []string) int {
 func (c *cli) faqEval(m *faq.Matcher, name string) int {
 	f, err := os.Open(name)
 	if err != nil {
-		fmt.Fprintf(c.stderr, "vigie faq: %v\n", err)
-		return exitFail
+		return c.fail("faq", err)
 	}
 	defer f.Close()
 	lines, err := faq.ReadEval(f)
@@ -92,8 +89,7 @@ func (c *cli) faqEval(m *faq.Matcher, name string) int {
 		return exitFail
 	}
 	if err := faq.WriteEval(c.stdout, e); err != nil {
-		fmt.Fprintf(c.stderr, "vigie faq: %v\n", err)
-		return exitFail
+		return c.fail("faq", err)
 	}
 	return exitOK
 }
@@ -113,21 +109,18 @@ func (c *cli) faqLearned(ctx context.Context, config, redisURL string) int {
 	}
 	why, err := faq.EntryInheritance(rs.FAQ.Entries, rs.FAQ.Synonyms)
 	if err != nil {
-		fmt.Fprintf(c.stderr, "vigie faq: %v\n", err)
-		return exitFail
+		return c.fail("faq", err)
 	}
 	var ws []store.FAQWording
 	if redisURL != "" {
 		st, err := c.openRedis(redisURL)
 		if err != nil {
-			fmt.Fprintf(c.stderr, "vigie faq: %v\n", err)
-			return exitFail
+			return c.fail("faq", err)
 		}
 		ws, err = st.FAQWordings(ctx)
 		st.Close()
 		if err != nil {
-			fmt.Fprintf(c.stderr, "vigie faq: %v\n", err)
-			return exitFail
+			return c.fail("faq", err)
 		}
 	}
 	byEntry := map[string][]store.FAQWording{}

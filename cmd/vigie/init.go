@@ -33,8 +33,7 @@ func (c *cli) initPack(_ context.Context, args []string) int {
 	}
 	files, err := packFiles()
 	if err != nil {
-		fmt.Fprintf(c.stderr, "vigie init: %v\n", err)
-		return exitFail
+		return c.fail("init", err)
 	}
 	if !*force {
 		var existing []string
@@ -42,8 +41,7 @@ func (c *cli) initPack(_ context.Context, args []string) int {
 			if _, err := os.Lstat(filepath.Join(dir, pf.dest)); err == nil {
 				existing = append(existing, filepath.Join(dir, pf.dest))
 			} else if !errors.Is(err, fs.ErrNotExist) {
-				fmt.Fprintf(c.stderr, "vigie init: %v\n", err)
-				return exitFail
+				return c.fail("init", err)
 			}
 		}
 		if len(existing) > 0 {
@@ -57,12 +55,10 @@ func (c *cli) initPack(_ context.Context, args []string) int {
 	for _, pf := range files {
 		dest := filepath.Join(dir, pf.dest)
 		if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
-			fmt.Fprintf(c.stderr, "vigie init: %v\n", err)
-			return exitFail
+			return c.fail("init", err)
 		}
 		if err := os.WriteFile(dest, pf.data, 0o644); err != nil {
-			fmt.Fprintf(c.stderr, "vigie init: %v\n", err)
-			return exitFail
+			return c.fail("init", err)
 		}
 	}
 	rulesFile := filepath.Join(dir, "rules.yaml")

@@ -71,8 +71,7 @@ func (c *cli) replay(ctx context.Context, args []string) int {
 		}
 		// Fail before a long replay rather than in the middle of it.
 		if _, err := os.Stat(name); err != nil {
-			fmt.Fprintf(c.stderr, "vigie replay: %v\n", err)
-			return exitFail
+			return c.fail("replay", err)
 		}
 		inputs = append(inputs, replay.File(name))
 	}
@@ -113,8 +112,7 @@ func (c *cli) replay(ctx context.Context, args []string) int {
 	if *decisions != "" {
 		fd, err := os.Create(*decisions)
 		if err != nil {
-			fmt.Fprintf(c.stderr, "vigie replay: %v\n", err)
-			return exitFail
+			return c.fail("replay", err)
 		}
 		defer fd.Close()
 		out = fd
@@ -139,8 +137,7 @@ func (c *cli) replay(ctx context.Context, args []string) int {
 	if len(rs.FAQ.Entries) > 0 {
 		ask, closeFAQ, err := replayFAQ(matcher)
 		if err != nil {
-			fmt.Fprintf(c.stderr, "vigie replay: %v\n", err)
-			return exitFail
+			return c.fail("replay", err)
 		}
 		defer closeFAQ()
 		opts.FAQ = ask
@@ -164,8 +161,7 @@ func (c *cli) replay(ctx context.Context, args []string) int {
 		var err error
 		was, err = replay.Run(ctx, before, inputs, replay.Options{Workers: *workers})
 		if err != nil {
-			fmt.Fprintf(c.stderr, "vigie replay: %v\n", err)
-			return exitFail
+			return c.fail("replay", err)
 		}
 	}
 	sum, err := replay.Run(ctx, rs, inputs, opts)
@@ -182,8 +178,7 @@ func (c *cli) replay(ctx context.Context, args []string) int {
 	}
 	if fd, ok := out.(*os.File); ok {
 		if err := fd.Close(); err != nil {
-			fmt.Fprintf(c.stderr, "vigie replay: %v\n", err)
-			return exitFail
+			return c.fail("replay", err)
 		}
 	}
 
@@ -193,15 +188,13 @@ func (c *cli) replay(ctx context.Context, args []string) int {
 	if *format == "json" {
 		b, err := sum.JSON()
 		if err != nil {
-			fmt.Fprintf(c.stderr, "vigie replay: %v\n", err)
-			return exitFail
+			return c.fail("replay", err)
 		}
 		fmt.Fprintf(c.stdout, "%s\n", b)
 		return exitOK
 	}
 	if err := sum.WriteText(c.stdout); err != nil {
-		fmt.Fprintf(c.stderr, "vigie replay: %v\n", err)
-		return exitFail
+		return c.fail("replay", err)
 	}
 	return exitOK
 }
@@ -304,15 +297,13 @@ func (c *cli) printComparison(was, sum replay.Summary, format string, models map
 	if format == "json" {
 		b, err := json.MarshalIndent(map[string]any{"before": rawJSON(was), "after": rawJSON(sum)}, "", "  ")
 		if err != nil {
-			fmt.Fprintf(c.stderr, "vigie replay: %v\n", err)
-			return exitFail
+			return c.fail("replay", err)
 		}
 		fmt.Fprintf(c.stdout, "%s\n", b)
 		return exitOK
 	}
 	if err := sum.WriteText(c.stdout); err != nil {
-		fmt.Fprintf(c.stderr, "vigie replay: %v\n", err)
-		return exitFail
+		return c.fail("replay", err)
 	}
 	change := "before: without the file's models; after: with them"
 	if len(models) > 0 {

@@ -47,8 +47,7 @@ func (c *cli) report(ctx context.Context, args []string) int {
 		err = c.reportFromHTTP(ctx, *base, *since, *format, *community)
 	}
 	if err != nil {
-		fmt.Fprintf(c.stderr, "vigie report: %v\n", err)
-		return exitFail
+		return c.fail("report", err)
 	}
 	return exitOK
 }

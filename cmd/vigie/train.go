@@ -77,8 +77,7 @@ func (c *cli) train(ctx context.Context, args []string) int {
 	for _, name := range files {
 		n, err := set.readFile(name, *label, strings.Split(*negatives, ","), *balance)
 		if err != nil {
-			fmt.Fprintf(c.stderr, "vigie train: %v\n", err)
-			return exitFail
+			return c.fail("train", err)
 		}
 		fmt.Fprintf(c.stdout, "%s: %s\n", name, n)
 	}
@@ -91,22 +90,19 @@ func (c *cli) train(ctx context.Context, args []string) int {
 		}
 		st, err := c.openRedis(*redisURL)
 		if err != nil {
-			fmt.Fprintf(c.stderr, "vigie train: %v\n", err)
-			return exitFail
+			return c.fail("train", err)
 		}
 		n, err := set.readStore(ctx, st, *label, *correction)
 		st.Close()
 		if err != nil {
-			fmt.Fprintf(c.stderr, "vigie train: %v\n", err)
-			return exitFail
+			return c.fail("train", err)
 		}
 		fmt.Fprintf(c.stdout, "desk decisions: %s\n", n)
 	}
 	if *caughtWeight != 1 {
 		n, err := set.weighCaught(ctx, *config, *modelName, *label, *caughtWeight)
 		if err != nil {
-			fmt.Fprintf(c.stderr, "vigie train: %v\n", err)
-			return exitFail
+			return c.fail("train", err)
 		}
 		fmt.Fprintf(c.stdout, "%s finds %d of the examples without the model: they weigh %g\n", *config, n, *caughtWeight)
 	}
@@ -121,8 +117,7 @@ func (c *cli) train(ctx context.Context, args []string) int {
 	start := time.Now()
 	m, err := classify.Train(*label, set.examples, opts)
 	if err != nil {
-		fmt.Fprintf(c.stderr, "vigie train: %v\n", err)
-		return exitFail
+		return c.fail("train", err)
 	}
 	took := time.Since(start)
 	data, err := m.MarshalBinary()
@@ -135,8 +130,7 @@ func (c *cli) train(ctx context.Context, args []string) int {
 		err = os.WriteFile(*out, data, 0o644)
 	}
 	if err != nil {
-		fmt.Fprintf(c.stderr, "vigie train: %v\n", err)
-		return exitFail
+		return c.fail("train", err)
 	}
 	fmt.Fprintf(c.stdout, "trained %s on %d examples (%d %s) in %.2fs: %s (%d KiB)\n",
 		*label, m.Examples, m.Positives, *label, took.Seconds(), *out, len(data)>>10)

@@ -13,7 +13,6 @@ import (
 
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/store"
-	"github.com/vigie-bot/vigie/store/memory"
 	"github.com/vigie-bot/vigie/store/redis"
 	"github.com/vigie-bot/vigie/store/redis/redistest"
 )
@@ -239,20 +238,9 @@ func decided(t *testing.T, st store.Store, id, text, category, outcome string, a
 // The desk's decisions are examples: kept or overturned is negative, a case
 // of the label's category removed positive; the rest says nothing.
 func TestTrainReadsTheDesksDecisions(t *testing.T) {
-	stores := map[string]func(t *testing.T) store.Store{
-		"memory": func(t *testing.T) store.Store { return memory.New() },
-		"redis": func(t *testing.T) store.Store {
-			st, err := redis.Open(redistest.URL(t), redis.WithPrefix(redistest.Prefix("vigietrain")))
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { st.Close() })
-			return st
-		},
-	}
-	for name, open := range stores {
-		t.Run(name, func(t *testing.T) {
-			st := open(t)
+	for _, kind := range redistest.StoreKinds {
+		t.Run(kind, func(t *testing.T) {
+			st := redistest.OpenStore(t, kind)
 			at := time.Date(2026, 1, 5, 10, 0, 0, 0, time.UTC)
 			decided(t, st, "1", "check out my channel", "spam", "delete", at)
 			decided(t, st, "2", "free nitro", "spam", "ban(7d)", at.Add(time.Minute))

@@ -53,8 +53,7 @@ func (c *cli) usersCommand(ctx context.Context, args []string) int {
 		return f.usageError("unknown %q (want add, list or delete)", verb)
 	}
 	if err != nil {
-		fmt.Fprintf(c.stderr, "vigie users: %v\n", err)
-		return exitFail
+		return c.fail("users", err)
 	}
 	return exitOK
 }

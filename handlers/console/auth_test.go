@@ -328,11 +328,7 @@ func twoInstances(prefix string) []struct {
 			u, prefix := redistest.URL(t), redistest.Prefix(prefix)
 			var out [2]store.Store
 			for i := range out {
-				st, err := redis.Open(u, redis.WithPrefix(prefix))
-				if err != nil {
-					t.Fatal(err)
-				}
-				t.Cleanup(func() { st.Close() })
+				st := redistest.Open(t, u, redis.WithPrefix(prefix))
 				out[i] = st
 			}
 			return out[0], out[1]

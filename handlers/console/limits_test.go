@@ -96,11 +96,7 @@ func TestLoginLimitsAreShared(t *testing.T) {
 // which logged in with this password before, goes ahead.
 func TestLoginLimitsOutOfReach(t *testing.T) {
 	srv := redistest.Start(t)
-	limits, err := redis.Open(srv.URL(), redis.WithPrefix("limits-away"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { limits.Close() })
+	limits := redistest.Open(t, srv.URL(), redis.WithPrefix("limits-away"))
 	accounts := memory.New()
 	if err := accounts.PutAccount(context.Background(), store.Account{Name: "ann", Role: console.RoleModerator, Hash: console.HashPassword("correct horse")}); err != nil {
 		t.Fatal(err)
@@ -185,11 +181,7 @@ func TestLoginsDoNotQueueBehindAHungStore(t *testing.T) {
 	}
 	proxy := redistest.NewHangProxy(t, u.Host)
 	// No read timeout: a Redis that hangs holds the call until it answers.
-	limits, err := redis.Open(proxy.URL()+"?read_timeout=-1", redis.WithPrefix(redistest.Prefix("limits-hung")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { limits.Close() })
+	limits := redistest.Open(t, proxy.URL()+"?read_timeout=-1", redis.WithPrefix(redistest.Prefix("limits-hung")))
 	routes := console.New(console.Options{Store: accounts, Accounts: accounts, Limits: limits, Insecure: true,
 		LoginWait: 50 * time.Millisecond}).Routes()
 	if code := newClient("198.51.100.7:5000").login(routes, "ann", "correct horse"); code != http.StatusSeeOther {

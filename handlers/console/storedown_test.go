@@ -24,11 +24,7 @@ import (
 func redisCases(t *testing.T) (*redistest.Server, *redis.Store) {
 	t.Helper()
 	srv := redistest.Start(t)
-	st, err := redis.Open(srv.URL() + "/0?dial_timeout=1s&max_retries=0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := redistest.Open(t, srv.URL()+"/0?dial_timeout=1s&max_retries=0")
 	return srv, st
 }
 

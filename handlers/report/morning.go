@@ -9,6 +9,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/vigie-bot/vigie/handlers/internal/clockwait"
 	"github.com/vigie-bot/vigie/rules"
 	"github.com/vigie-bot/vigie/store"
 )
@@ -112,20 +113,10 @@ const lookBack = 3 * checkEvery
 // what it saw before, hours ago maybe, says nothing of now.
 func (m *Morning) Run(ctx context.Context) error {
 	m.known, m.watch = false, time.Time{}
-	tick := make(chan struct{}, 1)
 	for {
 		m.Check(ctx)
-		stop := m.o.AfterFunc(checkEvery, func() {
-			select {
-			case tick <- struct{}{}:
-			default:
-			}
-		})
-		select {
-		case <-ctx.Done():
-			stop()
+		if !clockwait.Sleep(ctx, m.o.AfterFunc, checkEvery) {
 			return nil
-		case <-tick:
 		}
 	}
 }

@@ -3,7 +3,6 @@ package report_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -12,22 +11,8 @@ import (
 	"github.com/vigie-bot/vigie/handlers/report"
 	"github.com/vigie-bot/vigie/rules"
 	"github.com/vigie-bot/vigie/store"
-	"github.com/vigie-bot/vigie/store/memory"
-	"github.com/vigie-bot/vigie/store/redis"
 	"github.com/vigie-bot/vigie/store/redis/redistest"
 )
-
-// claimStores are the stores the instances of a fleet share: memory, and a
-// real Redis.
-func claimStores(t *testing.T) map[string]store.Store {
-	rs, err := redis.Open(redistest.URL(t), redis.WithPrefix(fmt.Sprintf("morning-test-%d", time.Now().UnixNano())))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ms := memory.New()
-	t.Cleanup(func() { rs.Close(); ms.Close() })
-	return map[string]store.Store{"memory": ms, "redis": rs}
-}
 
 // fridayNight is the period of the report of Friday 20 November's change-over.
 const fridayNight = "Report Thu 19 Nov 2026 19:00 → Fri 20 Nov 2026 09:00 (Europe/Paris)"
@@ -63,7 +48,7 @@ func newMornings(st store.Store, now *time.Time, desks ...report.Desk) []*report
 // (a new Morning on the same store, looking first at 09:01), take it over once
 // the claim's hold ran out, and the night's report is shown once.
 func TestMorningClaimerCrashed(t *testing.T) {
-	for name, st := range claimStores(t) {
+	for name, st := range redistest.Stores(t) {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
 			now := at(20, 8, 59, 0)
@@ -99,7 +84,7 @@ func TestMorningClaimerCrashed(t *testing.T) {
 // claim at 09:00:10, it starts again at 09:01:30 and its first look sees the
 // claim held; the look after the hold ran out sends the report.
 func TestMorningRestartedAfterItsClaim(t *testing.T) {
-	for name, st := range claimStores(t) {
+	for name, st := range redistest.Stores(t) {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
 			now := at(20, 8, 59, 10)
@@ -124,7 +109,7 @@ func TestMorningRestartedAfterItsClaim(t *testing.T) {
 // that claimed it marks it sent, so the other, which looks again once the
 // claim's hold ran out, does not send it again.
 func TestMorningTwoLookAtOnce(t *testing.T) {
-	for name, st := range claimStores(t) {
+	for name, st := range redistest.Stores(t) {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
 			now := at(20, 8, 59, 0)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/vigie-bot/vigie/handlers/report"
 	"github.com/vigie-bot/vigie/rules"
+	"github.com/vigie-bot/vigie/store/redis/redistest"
 )
 
 // sharedChats are the desks' chats as the platform keeps them, whichever
@@ -60,7 +61,7 @@ communities:
 	if err != nil {
 		t.Fatal(err)
 	}
-	for name, st := range claimStores(t) {
+	for name, st := range redistest.Stores(t) {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
 			chats := &sharedChats{shown: map[string][]string{}}

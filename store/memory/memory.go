@@ -1108,24 +1108,19 @@ func (s *Store) DecideCase(_ context.Context, id, outcome, by string, at time.Ti
 // copy once the other holds the case, rather than keep it open for good. A
 // case it does not hold is store.ErrNotFound.
 func (s *Store) ForgetCase(_ context.Context, id string) error {
-	s.casesMu.Lock()
-	defer s.casesMu.Unlock()
-	r, ok := s.cases[id]
-	if !ok {
-		return fmt.Errorf("case %q: %w", id, store.ErrNotFound)
-	}
-	if r.c.Status == store.CaseDecided {
-		heap.Remove(&s.decidedQ, r.qi)
-		s.decided--
-	} else {
-		// Not open any more for openQ, which still holds it: the copies
-		// returned before are values, and keep their status.
-		r.c.Status = store.CaseDecided
-		s.closeOpen(r)
-	}
-	s.forget(r)
-	s.compactOrder()
-	return nil
+	return s.changeCase(id, func(r *caseRec) {
+		if r.c.Status == store.CaseDecided {
+			heap.Remove(&s.decidedQ, r.qi)
+			s.decided--
+		} else {
+			// Not open any more for openQ, which still holds it: the copies
+			// returned before are values, and keep their status.
+			r.c.Status = store.CaseDecided
+			s.closeOpen(r)
+		}
+		s.forget(r)
+		s.compactOrder()
+	})
 }
 
 // closeOpen counts r, just closed, out of the open cases and their groups.
@@ -1339,60 +1334,49 @@ func (s *Store) PendingCases(_ context.Context) ([]store.Case, error) {
 	return out, nil
 }
 
-// AckCase marks a case as accepted by the desk.
-func (s *Store) AckCase(_ context.Context, id string) error {
+// changeCase changes the case id under the cases' lock; a case the store
+// does not hold is store.ErrNotFound.
+func (s *Store) changeCase(id string, change func(r *caseRec)) error {
 	s.casesMu.Lock()
 	defer s.casesMu.Unlock()
 	r, ok := s.cases[id]
 	if !ok {
 		return fmt.Errorf("case %q: %w", id, store.ErrNotFound)
 	}
-	r.acked = true
+	change(r)
 	return nil
+}
+
+// AckCase marks a case as accepted by the desk.
+func (s *Store) AckCase(_ context.Context, id string) error {
+	return s.changeCase(id, func(r *caseRec) { r.acked = true })
 }
 
 // MarkUndeliverable acknowledges a case the desk refused, and says why.
 func (s *Store) MarkUndeliverable(_ context.Context, id, why string) error {
-	s.casesMu.Lock()
-	defer s.casesMu.Unlock()
-	r, ok := s.cases[id]
-	if !ok {
-		return fmt.Errorf("case %q: %w", id, store.ErrNotFound)
-	}
 	if why == "" {
 		why = "refused by the desk"
 	}
-	r.acked = true
-	r.c.Undeliverable = why
-	return nil
+	return s.changeCase(id, func(r *caseRec) {
+		r.acked = true
+		r.c.Undeliverable = why
+	})
 }
 
 // AddCard records where a desk posted a case's card, once.
 func (s *Store) AddCard(_ context.Context, id string, card bot.CardRef) error {
-	s.casesMu.Lock()
-	defer s.casesMu.Unlock()
-	r, ok := s.cases[id]
-	if !ok {
-		return fmt.Errorf("case %q: %w", id, store.ErrNotFound)
-	}
-	if !slices.Contains(r.cards, card) {
-		r.cards = append(r.cards, card)
-	}
-	return nil
+	return s.changeCase(id, func(r *caseRec) {
+		if !slices.Contains(r.cards, card) {
+			r.cards = append(r.cards, card)
+		}
+	})
 }
 
 // AmendCase records how the actions the case was trying ended. The case's
 // slices are replaced, not written into: copies returned before keep what
 // they read.
 func (s *Store) AmendCase(_ context.Context, id string, a store.CaseAmendment) error {
-	s.casesMu.Lock()
-	defer s.casesMu.Unlock()
-	r, ok := s.cases[id]
-	if !ok {
-		return fmt.Errorf("case %q: %w", id, store.ErrNotFound)
-	}
-	r.c = r.c.Amend(a)
-	return nil
+	return s.changeCase(id, func(r *caseRec) { r.c = r.c.Amend(a) })
 }
 
 // CaseCards returns where the case's cards were posted.

@@ -121,13 +121,7 @@ func TestCaseIDsOfAnOutage(t *testing.T) {
 	ctx := context.Background()
 	prefix := newPrefix()
 	fallback := func() *redis.Fallback {
-		primary, err := redis.Open(srv.URL()+"?max_retries=-1", redis.WithPrefix(prefix))
-		if err != nil {
-			t.Fatal(err)
-		}
-		f := redis.NewFallback(primary, redis.FallbackOptions{RetryEvery: 10 * time.Millisecond})
-		t.Cleanup(func() { f.Close() })
-		return f
+		return redistest.OpenFallback(t, srv.URL()+"?max_retries=-1", redis.FallbackOptions{RetryEvery: 10 * time.Millisecond}, redis.WithPrefix(prefix))
 	}
 	a, b := fallback(), fallback()
 	eve, err := a.OpenCase(ctx, scamCase("m-1", "eve"))

@@ -36,12 +36,7 @@ func TestFallbackUnderCPULoad(t *testing.T) {
 		rate = v
 	}
 	srv := redistest.Start(t, "--appendonly", "yes", "--appendfsync", "always")
-	primary, err := redis.Open(srv.URL(), redis.WithPrefix(newPrefix()), redis.WithAutoPipeline())
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := redis.NewFallback(primary, redis.FallbackOptions{Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
-	defer f.Close()
+	f := redistest.OpenFallback(t, srv.URL(), redis.FallbackOptions{Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}, redis.WithPrefix(newPrefix()), redis.WithAutoPipeline())
 	stop := make(chan struct{})
 	var spinners sync.WaitGroup
 	for range spin {

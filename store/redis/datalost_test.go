@@ -78,12 +78,7 @@ func TestDataMarkerLastsAsTheData(t *testing.T) {
 	url := redistest.URL(t)
 	ctx := context.Background()
 	prefix := newPrefix()
-	primary, err := redis.Open(url, redis.WithPrefix(prefix))
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := redis.NewFallback(primary, redis.FallbackOptions{RetryEvery: 10 * time.Millisecond})
-	t.Cleanup(func() { f.Close() })
+	f := redistest.OpenFallback(t, url, redis.FallbackOptions{RetryEvery: 10 * time.Millisecond}, redis.WithPrefix(prefix))
 	opt, err := goredis.ParseURL(url)
 	if err != nil {
 		t.Fatal(err)
@@ -131,12 +126,7 @@ func TestDataMarkerEndsWithTheHistory(t *testing.T) {
 	url := redistest.URL(t)
 	ctx := context.Background()
 	prefix := newPrefix()
-	primary, err := redis.Open(url, redis.WithPrefix(prefix))
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := redis.NewFallback(primary, redis.FallbackOptions{RetryEvery: 10 * time.Millisecond})
-	t.Cleanup(func() { f.Close() })
+	f := redistest.OpenFallback(t, url, redis.FallbackOptions{RetryEvery: 10 * time.Millisecond}, redis.WithPrefix(prefix))
 	opt, err := goredis.ParseURL(url)
 	if err != nil {
 		t.Fatal(err)

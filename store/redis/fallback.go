@@ -814,34 +814,14 @@ func (f *Fallback) MarkUndeliverable(ctx context.Context, id, why string) error 
 		func(ctx context.Context, id string) error { return f.primary.MarkUndeliverable(ctx, id, why) })
 }
 
+// ack marks the case acknowledged where it is: local carries the mark to
+// Redis when the case is written there (the write-back reads what to copy,
+// an undeliverable case's reason, once the case is mapped).
 func (f *Fallback) ack(ctx context.Context, id string, local, primary func(context.Context, string) error) error {
-	// Under f.mu, as AddCard: the write-back reads what to copy (an
-	// undeliverable case's reason) once the case is mapped.
-	f.mu.Lock()
-	id = f.resolve(id)
-	lc := f.cases[id]
-	if lc != nil && lc.remote == "" {
+	return f.onCase(ctx, id, func(id string, lc *localCase) error {
 		lc.acked = true
-		err := local(ctx, id)
-		f.spoolCase(id)
-		f.mu.Unlock()
-		return err
-	}
-	if lc != nil {
-		id = lc.remote
-	}
-	f.mu.Unlock()
-	if lc == nil {
-		if err := forgotten(id); err != nil {
-			return err
-		}
-	}
-	if f.degraded.Load() {
-		return f.unavailableFor(id)
-	}
-	err := primary(ctx, id)
-	f.outage(ctx, err)
-	return err
+		return local(ctx, id)
+	}, func(id string) error { return primary(ctx, id) })
 }
 
 // AddCard records the card where the case is; a local case carries its

@@ -32,12 +32,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 // moderates from memory rather than failing the events.
 func TestFallbackNoReplicas(t *testing.T) {
 	srv := redistest.Start(t, "--min-replicas-to-write", "1")
-	primary, err := redis.Open(srv.URL(), redis.WithPrefix(newPrefix()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := redis.NewFallback(primary, redis.FallbackOptions{RetryEvery: time.Hour})
-	defer f.Close()
+	f := redistest.OpenFallback(t, srv.URL(), redis.FallbackOptions{RetryEvery: time.Hour}, redis.WithPrefix(newPrefix()))
 	ctx := context.Background()
 	res, err := f.Observe(ctx, store.Observation{At: night, Platform: "discord", Space: "g", Author: "u-1", EventID: "m-1",
 		Counters: []store.CounterOp{{Name: "msgs", Key: "u-1", Window: time.Minute, Incr: true}}})
@@ -283,12 +278,7 @@ const flushBatchHint = 256
 // TestFallbackDrops checks the bounds of what waits for Redis.
 func TestFallbackDrops(t *testing.T) {
 	srv := redistest.Start(t)
-	primary, err := redis.Open(srv.URL()+"?max_retries=-1", redis.WithPrefix(newPrefix()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := redis.NewFallback(primary, redis.FallbackOptions{MaxAudit: 3, MaxCases: 2, RetryEvery: time.Hour})
-	defer f.Close()
+	f := redistest.OpenFallback(t, srv.URL()+"?max_retries=-1", redis.FallbackOptions{MaxAudit: 3, MaxCases: 2, RetryEvery: time.Hour}, redis.WithPrefix(newPrefix()))
 	srv.Stop()
 	ctx := context.Background()
 	for i := range 5 {
@@ -334,12 +324,7 @@ func TestFallbackDrops(t *testing.T) {
 func TestFallbackOutageRemovals(t *testing.T) {
 	srv := redistest.Start(t)
 	prefix := newPrefix()
-	primary, err := redis.Open(srv.URL()+"?max_retries=-1", redis.WithPrefix(prefix), redis.WithAutoPipeline())
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := redis.NewFallback(primary, redis.FallbackOptions{MaxAudit: 4, RetryEvery: 20 * time.Millisecond})
-	defer f.Close()
+	f := redistest.OpenFallback(t, srv.URL()+"?max_retries=-1", redis.FallbackOptions{MaxAudit: 4, RetryEvery: 20 * time.Millisecond}, redis.WithPrefix(prefix), redis.WithAutoPipeline())
 	ctx := context.Background()
 	t0 := time.Date(2026, 11, 20, 22, 0, 0, 0, time.UTC)
 	srv.Stop()
@@ -378,12 +363,7 @@ func TestFallbackOutageRemovals(t *testing.T) {
 func TestFallbackWritesBackInFewRoundTrips(t *testing.T) {
 	srv := redistest.Start(t)
 	prefix := newPrefix()
-	primary, err := redis.Open(srv.URL()+"?max_retries=-1", redis.WithPrefix(prefix))
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := redis.NewFallback(primary, redis.FallbackOptions{RetryEvery: 20 * time.Millisecond})
-	defer f.Close()
+	f := redistest.OpenFallback(t, srv.URL()+"?max_retries=-1", redis.FallbackOptions{RetryEvery: 20 * time.Millisecond}, redis.WithPrefix(prefix))
 	ctx := context.Background()
 	const events = 100
 	// Journaled before the outage: their removals wait for Redis.
@@ -442,12 +422,7 @@ func TestFallbackWritesBackInFewRoundTrips(t *testing.T) {
 // read what reached Redis; it is closed when the test ends.
 func otherProcess(t *testing.T, url, prefix string) *redis.Store {
 	t.Helper()
-	other, err := redis.Open(url, redis.WithPrefix(prefix), redis.WithConsumer("other"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { other.Close() })
-	return other
+	return redistest.Open(t, url, redis.WithPrefix(prefix), redis.WithConsumer("other"))
 }
 
 // gauge reads one gauge from the registry, as /metrics would show it.
@@ -481,13 +456,7 @@ func TestFallbackContract(t *testing.T) {
 	}{{"plain", nil}, {"autopipeline", []redis.Option{redis.WithAutoPipeline()}}} {
 		t.Run(tt.name, func(t *testing.T) {
 			storetest.Run(t, func(t *testing.T) store.Store {
-				primary, err := redis.Open(url, append(tt.opts, redis.WithPrefix(newPrefix()), redis.WithClaimIdle(time.Hour))...)
-				if err != nil {
-					t.Fatal(err)
-				}
-				f := redis.NewFallback(primary, redis.FallbackOptions{RetryEvery: time.Hour})
-				t.Cleanup(func() { f.Close() })
-				return f
+				return redistest.OpenFallback(t, url, redis.FallbackOptions{RetryEvery: time.Hour}, append(tt.opts, redis.WithPrefix(newPrefix()), redis.WithClaimIdle(time.Hour))...)
 			})
 		})
 	}
@@ -505,12 +474,7 @@ func TestFallbackJournal(t *testing.T) {
 			srv := redistest.Start(t, "--appendonly", "yes", "--appendfsync", "always")
 			url := srv.URL() + "?max_retries=-1&dial_timeout=500ms"
 			prefix := newPrefix()
-			primary, err := redis.Open(url, append(tt.opts, redis.WithPrefix(prefix))...)
-			if err != nil {
-				t.Fatal(err)
-			}
-			f := redis.NewFallback(primary, redis.FallbackOptions{RetryEvery: 20 * time.Millisecond})
-			defer f.Close()
+			f := redistest.OpenFallback(t, url, redis.FallbackOptions{RetryEvery: 20 * time.Millisecond}, append(tt.opts, redis.WithPrefix(prefix))...)
 			ctx := context.Background()
 			t0 := time.Date(2026, 11, 20, 22, 0, 0, 0, time.UTC)
 			entry := func(id string) store.JournalEntry {

@@ -26,12 +26,7 @@ func TestFallbackWritesBackABanGivenWhileAway(t *testing.T) {
 	srv := redistest.Start(t, "--appendonly", "yes", "--appendfsync", "always")
 	url := srv.URL() + "?max_retries=-1&dial_timeout=500ms"
 	prefix := newPrefix()
-	primary, err := redis.Open(url, redis.WithPrefix(prefix))
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := redis.NewFallback(primary, redis.FallbackOptions{RetryEvery: 20 * time.Millisecond})
-	t.Cleanup(func() { f.Close() })
+	f := redistest.OpenFallback(t, url, redis.FallbackOptions{RetryEvery: 20 * time.Millisecond}, redis.WithPrefix(prefix))
 	ctx := context.Background()
 	at := time.Date(2026, 2, 3, 10, 0, 0, 0, time.UTC)
 	member := func(id string) bot.Event {
@@ -85,12 +80,7 @@ func TestFallbackWritesBackABanGivenWhileAway(t *testing.T) {
 func TestFallbackDropsABanRedisRefuses(t *testing.T) {
 	url := redistest.URL(t)
 	prefix := newPrefix()
-	primary, err := redis.Open(url, redis.WithPrefix(prefix))
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := redis.NewFallback(primary, redis.FallbackOptions{})
-	t.Cleanup(func() { f.Close() })
+	f := redistest.OpenFallback(t, url, redis.FallbackOptions{}, redis.WithPrefix(prefix))
 	ctx := context.Background()
 	opt, err := goredis.ParseURL(url)
 	if err != nil {
@@ -121,12 +111,7 @@ func TestFallbackDropsABanRedisRefuses(t *testing.T) {
 // the gauge watched for what Redis has not got yet, until it is written back.
 func TestFallbackCountsBansWaitingInBuffered(t *testing.T) {
 	srv := redistest.Start(t)
-	primary, err := redis.Open(srv.URL()+"?max_retries=-1&dial_timeout=500ms", redis.WithPrefix(newPrefix()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := redis.NewFallback(primary, redis.FallbackOptions{RetryEvery: 20 * time.Millisecond})
-	t.Cleanup(func() { f.Close() })
+	f := redistest.OpenFallback(t, srv.URL()+"?max_retries=-1&dial_timeout=500ms", redis.FallbackOptions{RetryEvery: 20 * time.Millisecond}, redis.WithPrefix(newPrefix()))
 	reg := prometheus.NewRegistry()
 	if err := f.Register(reg); err != nil {
 		t.Fatal(err)
@@ -158,12 +143,7 @@ func TestFallbackCountsBansWaitingInBuffered(t *testing.T) {
 func TestFallbackKeepsABanWhileRedisIsBusy(t *testing.T) {
 	srv := redistest.Start(t, "--busy-reply-threshold", "100")
 	prefix := newPrefix()
-	primary, err := redis.Open(srv.URL()+"?max_retries=-1", redis.WithPrefix(prefix))
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := redis.NewFallback(primary, redis.FallbackOptions{})
-	t.Cleanup(func() { f.Close() })
+	f := redistest.OpenFallback(t, srv.URL()+"?max_retries=-1", redis.FallbackOptions{}, redis.WithPrefix(prefix))
 	ctx := context.Background()
 	at := time.Date(2026, 2, 3, 10, 0, 0, 0, time.UTC)
 	member := bot.Event{Platform: "discord", Space: "g1", Author: bot.Author{ID: "u1"}}

@@ -164,12 +164,7 @@ func TestFallbackListsAWrittenCaseOnce(t *testing.T) {
 
 func testFallbackListsAWrittenCaseOnce(t *testing.T, bound int) {
 	srv := redistest.Start(t, "--appendonly", "yes", "--appendfsync", "always")
-	primary, err := redis.Open(srv.URL()+"?max_retries=-1&dial_timeout=500ms", redis.WithPrefix(newPrefix()), redis.WithOpenCaseCap(3*redis.MaxMapped))
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := redis.NewFallback(primary, redis.FallbackOptions{MaxCases: 2 * redis.MaxMapped, RetryEvery: 20 * time.Millisecond})
-	defer f.Close()
+	f := redistest.OpenFallback(t, srv.URL()+"?max_retries=-1&dial_timeout=500ms", redis.FallbackOptions{MaxCases: 2 * redis.MaxMapped, RetryEvery: 20 * time.Millisecond}, redis.WithPrefix(newPrefix()), redis.WithOpenCaseCap(3*redis.MaxMapped))
 	if bound > 0 {
 		f.SetMaxMapped(bound)
 	} else {
@@ -320,16 +315,7 @@ func TestFallbackKeepsCasesUpToTheOpenCap(t *testing.T) {
 	srv := redistest.Start(t)
 	url := srv.URL() + "?max_retries=-1&dial_timeout=500ms"
 	prefix := newPrefix()
-	primary, err := redis.Open(url, redis.WithPrefix(prefix), redis.WithOpenCaseCap(openCap))
-	if err != nil {
-		t.Fatal(err)
-	}
-	sp, err := redis.OpenSpool(t.TempDir(), url+" "+prefix, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := redis.NewFallback(primary, redis.FallbackOptions{RetryEvery: 20 * time.Millisecond, Spool: sp})
-	defer f.Close()
+	f := spooledFallback(t, url, prefix, t.TempDir(), 20*time.Millisecond, redis.WithOpenCaseCap(openCap))
 	other := otherProcess(t, srv.URL(), prefix)
 	srv.Stop()
 	ctx := context.Background()

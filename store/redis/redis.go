@@ -305,32 +305,30 @@ func NewClient(rawURL string) (goredis.UniversalClient, error) {
 	if q.Has("protocol") {
 		protocol = 0 // the URL's, which Parse*URL read
 	}
+	// tune gives a form's options the protocol, retries and deadline above.
+	tune := func(proto, maxRetries *int, ctxTimeout *bool) {
+		if protocol != 0 {
+			*proto = protocol
+		}
+		if !q.Has("max_retries") {
+			*maxRetries = noRetries
+		}
+		*ctxTimeout = contextTimeout
+	}
 	switch mode {
 	case "":
 		o, err := goredis.ParseURL(plain.String())
 		if err != nil {
 			return nil, fmt.Errorf("redis url %q: %w", redact(u), err)
 		}
-		if protocol != 0 {
-			o.Protocol = protocol
-		}
-		if !q.Has("max_retries") {
-			o.MaxRetries = noRetries
-		}
-		o.ContextTimeoutEnabled = contextTimeout
+		tune(&o.Protocol, &o.MaxRetries, &o.ContextTimeoutEnabled)
 		return goredis.NewClient(o), nil
 	case "cluster":
 		o, err := goredis.ParseClusterURL(plain.String())
 		if err != nil {
 			return nil, fmt.Errorf("redis url %q: %w", redact(u), err)
 		}
-		if protocol != 0 {
-			o.Protocol = protocol
-		}
-		if !q.Has("max_retries") {
-			o.MaxRetries = noRetries
-		}
-		o.ContextTimeoutEnabled = contextTimeout
+		tune(&o.Protocol, &o.MaxRetries, &o.ContextTimeoutEnabled)
 		return goredis.NewClusterClient(o), nil
 	case "sentinel":
 		// ParseFailoverURL takes the first sentinel from the host; more come as addr=.
@@ -341,13 +339,7 @@ func NewClient(rawURL string) (goredis.UniversalClient, error) {
 		if o.MasterName == "" {
 			return nil, fmt.Errorf("redis url %q: sentinel needs master_name=", redact(u))
 		}
-		if protocol != 0 {
-			o.Protocol = protocol
-		}
-		if !q.Has("max_retries") {
-			o.MaxRetries = noRetries
-		}
-		o.ContextTimeoutEnabled = contextTimeout
+		tune(&o.Protocol, &o.MaxRetries, &o.ContextTimeoutEnabled)
 		return goredis.NewFailoverClient(o), nil
 	default:
 		return nil, fmt.Errorf("redis url %q: unknown mode %q (cluster or sentinel)", redact(u), mode)

@@ -37,12 +37,7 @@ func newPrefix() string {
 func open(t *testing.T, url string, opts ...redis.Option) *redis.Store {
 	t.Helper()
 	opts = append([]redis.Option{redis.WithPrefix(newPrefix()), redis.WithClaimIdle(time.Hour)}, opts...)
-	s, err := redis.Open(url, opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s
+	return redistest.Open(t, url, opts...)
 }
 
 func TestContract(t *testing.T) {
@@ -269,12 +264,7 @@ func TestPendingAcrossProcesses(t *testing.T) {
 	url := redistest.URL(t)
 	prefix := newPrefix()
 	mk := func(consumer string, idle time.Duration) *redis.Store {
-		s, err := redis.Open(url, redis.WithPrefix(prefix), redis.WithConsumer(consumer), redis.WithClaimIdle(idle))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		return s
+		return redistest.Open(t, url, redis.WithPrefix(prefix), redis.WithConsumer(consumer), redis.WithClaimIdle(idle))
 	}
 	ctx := context.Background()
 	a, b := mk("a", time.Hour), mk("b", time.Hour)
@@ -322,12 +312,7 @@ func TestPendingTwoStoresOfOneProcess(t *testing.T) {
 	url := redistest.URL(t)
 	prefix := newPrefix()
 	mk := func() *redis.Store {
-		s, err := redis.Open(url, redis.WithPrefix(prefix))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		return s
+		return redistest.Open(t, url, redis.WithPrefix(prefix))
 	}
 	ctx := context.Background()
 	a, b := mk(), mk()
@@ -370,11 +355,7 @@ func TestCounterCap(t *testing.T) {
 func TestKeysExpire(t *testing.T) {
 	url := redistest.URL(t)
 	prefix := newPrefix()
-	st, err := redis.Open(url, redis.WithPrefix(prefix))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := redistest.Open(t, url, redis.WithPrefix(prefix))
 	c, err := redis.NewClient(url)
 	if err != nil {
 		t.Fatal(err)

@@ -3,7 +3,6 @@ package redis_test
 import (
 	"context"
 	"maps"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -37,12 +36,7 @@ func TestReminders(t *testing.T) {
 		t.Errorf("taken again = %v, %v; want none", got, err)
 	}
 
-	primary, err := redis.Open(srv.URL()+"?max_retries=-1&dial_timeout=500ms", redis.WithPrefix(prefix))
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := redis.NewFallback(primary, redis.FallbackOptions{RetryEvery: time.Hour})
-	t.Cleanup(func() { f.Close() })
+	f := redistest.OpenFallback(t, srv.URL()+"?max_retries=-1&dial_timeout=500ms", redis.FallbackOptions{RetryEvery: time.Hour}, redis.WithPrefix(prefix))
 	srv.Stop()
 	// Kept here while Redis is away, and taken back by this process's
 	// next check, which tries the desk again. Before, the fallback
@@ -70,14 +64,10 @@ func TestReminders(t *testing.T) {
 // meanwhile) for any process's next check. Before, it was kept in the
 // escalation's memory, and the stop lost it.
 func TestRemindersKeptInTheSpool(t *testing.T) {
-	srv := redistest.Start(t, "--appendonly", "yes", "--appendfsync", "always")
-	url := srv.URL() + "?max_retries=-1&dial_timeout=500ms"
-	prefix := newPrefix()
-	dir := filepath.Join(t.TempDir(), "spool")
+	o := newSpoolOutage(t)
 	ctx := context.Background()
-	other := otherProcess(t, srv.URL(), prefix)
-	f := runningFallback(t, url, prefix, dir, time.Hour)
-	srv.Stop()
+	f := o.instance(t, time.Hour)
+	o.srv.Stop()
 	c, err := f.OpenCase(ctx, spoolCaseOf("e1"))
 	if err != nil {
 		t.Fatal(err)
@@ -93,14 +83,14 @@ func TestRemindersKeptInTheSpool(t *testing.T) {
 	if err := f.Close(); err != nil {
 		t.Fatal(err)
 	}
-	srv.Restart()
-	g := runningFallback(t, url, prefix, dir, 20*time.Millisecond)
+	o.srv.Restart()
+	g := o.instance(t, 20*time.Millisecond)
 	var got map[string]int64
 	waitFor(t, "the reminders written to Redis", func() bool {
 		if g.Degraded() || g.Buffered() != 0 {
 			return false
 		}
-		kept, err := other.TakeReminders(ctx)
+		kept, err := o.other.TakeReminders(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -112,7 +102,7 @@ func TestRemindersKeptInTheSpool(t *testing.T) {
 		}
 		return len(got) >= 2
 	})
-	open, err := other.Cases(ctx, store.CaseOpen)
+	open, err := o.other.Cases(ctx, store.CaseOpen)
 	if err != nil || len(open) != 1 {
 		t.Fatalf("open cases in Redis = %+v, %v; want e1's", open, err)
 	}
@@ -127,12 +117,7 @@ func TestRemindersKeptInTheSpool(t *testing.T) {
 // back every second for good.
 func TestReminderOfARefusedCaseDropped(t *testing.T) {
 	srv := redistest.Start(t, "--appendonly", "yes", "--appendfsync", "always")
-	primary, err := redis.Open(srv.URL()+"?max_retries=-1&dial_timeout=500ms", redis.WithPrefix(newPrefix()), redis.WithOpenCaseCap(1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := redis.NewFallback(primary, redis.FallbackOptions{MaxCases: 10, RetryEvery: 20 * time.Millisecond})
-	t.Cleanup(func() { f.Close() })
+	f := redistest.OpenFallback(t, srv.URL()+"?max_retries=-1&dial_timeout=500ms", redis.FallbackOptions{MaxCases: 10, RetryEvery: 20 * time.Millisecond}, redis.WithPrefix(newPrefix()), redis.WithOpenCaseCap(1))
 	ctx := context.Background()
 	if _, err := f.OpenCase(ctx, spoolCaseOf("e0")); err != nil { // holds Redis's cap of one
 		t.Fatal(err)

@@ -2,7 +2,10 @@ package redis_test
 
 import (
 	"context"
+	"maps"
 	"testing"
+
+	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/vigie-bot/vigie/store"
 	"github.com/vigie-bot/vigie/store/redis/redistest"
@@ -56,5 +59,45 @@ func TestSettingsAndReloadsShared(t *testing.T) {
 	}
 	if err != nil || v2b != 0 {
 		t.Errorf("after the data was lost: version %d, %v; want 0", v2b, err)
+	}
+}
+
+// The settings and the reloads asked keep the keys and fields that earlier
+// versions read and wrote, so that processes of both, sharing a Redis during
+// an upgrade, follow each other's pauses and reloads.
+func TestSettingsAndReloadsLayout(t *testing.T) {
+	srv := redistest.Start(t)
+	prefix := newPrefix()
+	s := otherProcess(t, srv.URL(), prefix)
+	raw := goredis.NewClient(&goredis.Options{Addr: srv.Addr()})
+	t.Cleanup(func() { raw.Close() })
+	ctx := context.Background()
+
+	if _, err := s.PutSetting(ctx, "pause", "forever"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.AskReload(ctx, store.ReloadAsk{Confined: true, Digest: "abc"}); err != nil {
+		t.Fatal(err)
+	}
+	for key, want := range map[string]map[string]string{
+		prefix + ":{settings}":      {"version": "1", "s:pause": "forever"},
+		prefix + ":{rules}:reloads": {"n": "1", "confined": "1", "digest": "abc"},
+	} {
+		if got, err := raw.HGetAll(ctx, key).Result(); err != nil || !maps.Equal(got, want) {
+			t.Errorf("%s = %v, %v; want %v", key, got, err, want)
+		}
+	}
+
+	// as an earlier version wrote them
+	raw.HSet(ctx, prefix+":{settings}", "version", "7", "s:mode", "night")
+	raw.HSet(ctx, prefix+":{rules}:reloads", "n", "4", "confined", "0", "digest", "def")
+	if got, v, err := s.Settings(ctx); err != nil || v != 7 || !maps.Equal(got, map[string]string{"pause": "forever", "mode": "night"}) {
+		t.Errorf("settings = %v, version %d, %v", got, v, err)
+	}
+	if r, err := s.ReloadsAsked(ctx); err != nil || r != (store.ReloadAsk{N: 4, Digest: "def"}) {
+		t.Errorf("reloads asked = %+v, %v", r, err)
+	}
+	if n, err := s.AskReload(ctx, store.ReloadAsk{}); err != nil || n != 5 {
+		t.Errorf("next reload asked = %d, %v; want 5", n, err)
 	}
 }

@@ -20,7 +20,7 @@ func auditRec(id string) spoolRecord {
 	return spoolRecord{Audit: &store.AuditEntry{At: spoolTestAt, Event: bot.Event{ID: id, Platform: "discord", At: spoolTestAt}}}
 }
 
-func openTestSpool(t *testing.T, dir string, log *slog.Logger) *Spool {
+func openTestSpool(t testing.TB, dir string, log *slog.Logger) *Spool {
 	t.Helper()
 	s, err := OpenSpool(dir, "redis://127.0.0.1:1/0 vigie", log)
 	if err != nil {
@@ -313,10 +313,7 @@ func BenchmarkSpoolOrphansNone(b *testing.B) {
 	dir := filepath.Join(b.TempDir(), "spool")
 	var all []*Spool
 	for range 4 {
-		s, err := OpenSpool(dir, "redis://127.0.0.1:1/0 vigie", nil)
-		if err != nil {
-			b.Fatal(err)
-		}
+		s := openTestSpool(b, dir, nil)
 		s.start()
 		s.put(s.next("a"), auditRec("x"))
 		s.Sync()

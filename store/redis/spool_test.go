@@ -49,15 +49,7 @@ func TestSpoolChild(t *testing.T) {
 	if err := json.Unmarshal([]byte(env), &args); err != nil {
 		t.Fatal(err)
 	}
-	primary, err := redis.Open(args.URL, redis.WithPrefix(args.Prefix))
-	if err != nil {
-		t.Fatal(err)
-	}
-	sp, err := redis.OpenSpool(args.Dir, args.URL+" "+args.Prefix, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := redis.NewFallback(primary, redis.FallbackOptions{RetryEvery: time.Hour, Spool: sp})
+	f := spooledFallback(t, args.URL, args.Prefix, args.Dir, time.Hour)
 	ctx := context.Background()
 	var ids []string
 	for _, id := range []string{"e1", "e2", "e3"} {
@@ -88,7 +80,7 @@ func TestSpoolChild(t *testing.T) {
 	if !f.Degraded() || f.Buffered() != 5 {
 		t.Fatalf("degraded %v, buffered %d; want Redis away and 5 waiting", f.Degraded(), f.Buffered())
 	}
-	sp.Sync()
+	f.SyncSpool()
 	out, _ := json.Marshal(ids)
 	fmt.Printf("ready %s\n", out)
 	select {} // killed here
@@ -102,30 +94,14 @@ func TestSpoolChild(t *testing.T) {
 // so that the member's earlier timed ban does not lift it. Without the
 // spool, all of it was lost with the process.
 func TestSpoolSurvivesAKill(t *testing.T) {
-	srv := redistest.Start(t, "--appendonly", "yes", "--appendfsync", "always")
-	url := srv.URL() + "?max_retries=-1&dial_timeout=500ms"
-	prefix := newPrefix()
-	dir := filepath.Join(t.TempDir(), "spool")
+	o := newSpoolOutage(t)
+	o.banForADay(t, "u1")
 	ctx := context.Background()
-	other := otherProcess(t, srv.URL(), prefix)
-	timed := store.TimedBan{Event: spoolMember("u1"), Rule: "raid", Started: spoolAt, Until: spoolAt.Add(24 * time.Hour)}
-	if _, _, err := other.PutBan(ctx, timed); err != nil {
-		t.Fatal(err)
-	}
-	srv.Stop()
+	o.srv.Stop()
 
-	local := killSpoolChild(t, url, prefix, dir)
+	local := o.killChild(t)
 
-	primary, err := redis.Open(url, redis.WithPrefix(prefix))
-	if err != nil {
-		t.Fatal(err)
-	}
-	sp, err := redis.OpenSpool(dir, url+" "+prefix, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := redis.NewFallback(primary, redis.FallbackOptions{RetryEvery: 20 * time.Millisecond, Spool: sp})
-	t.Cleanup(func() { f.Close() })
+	f := o.instance(t, 20*time.Millisecond)
 	if got := f.Buffered(); got != 5 {
 		t.Errorf("waiting for Redis after the restart = %d; want the 3 cases and 2 audit entries", got)
 	}
@@ -134,22 +110,22 @@ func TestSpoolSurvivesAKill(t *testing.T) {
 		t.Errorf("case %s with Redis away = %+v, %v; want e2's case, decided", local[1], c, err)
 	}
 
-	srv.Restart()
+	o.srv.Restart()
 	redistest.Eventually(t, time.Minute, "what waited written to Redis", func() bool {
 		if f.Degraded() || f.Buffered() != 0 {
 			return false
 		}
-		b, ok, err := other.KeptBan(ctx, store.BanKey(spoolMember("u1")))
+		b, ok, err := o.other.KeptBan(ctx, store.BanKey(spoolMember("u1")))
 		return err == nil && ok && b.ForGood()
 	})
-	checkChildWrittenBack(t, other)
+	checkChildWrittenBack(t, o.other)
 	if c, err := f.Case(ctx, local[1]); err != nil || c.Event.ID != "e2" || !strings.HasPrefix(c.ID, "c-") {
 		t.Errorf("case %s once written back = %+v, %v; want e2's case, from Redis", local[1], c, err)
 	}
 	if err := f.Close(); err != nil {
 		t.Fatal(err)
 	}
-	files, _ := filepath.Glob(filepath.Join(dir, "*.jsonl"))
+	files, _ := filepath.Glob(filepath.Join(o.dir, "*.jsonl"))
 	for _, name := range files {
 		if fi, err := os.Stat(name); err != nil || fi.Size() != 0 {
 			data, _ := os.ReadFile(name)
@@ -158,12 +134,58 @@ func TestSpoolSurvivesAKill(t *testing.T) {
 	}
 }
 
-// killSpoolChild runs TestSpoolChild on the spool in dir, with Redis away,
-// and SIGKILLs it once it is ready: it returns the local ids of the cases
-// it opened.
-func killSpoolChild(t *testing.T, url, prefix, dir string) []string {
+// spoolOutage is where instances live through an outage: a Redis that keeps
+// its data on disk, the instances' spool folder, and another process on the
+// Redis (other) to see what reached it. url reaches the Redis as the
+// instances do, without retries.
+type spoolOutage struct {
+	srv              *redistest.Server
+	url, prefix, dir string
+	other            *redis.Store
+}
+
+func newSpoolOutage(t *testing.T) *spoolOutage {
 	t.Helper()
-	args, _ := json.Marshal(map[string]string{"URL": url, "Prefix": prefix, "Dir": dir})
+	srv := redistest.Start(t, "--appendonly", "yes", "--appendfsync", "always")
+	o := &spoolOutage{srv: srv, url: srv.URL() + "?max_retries=-1&dial_timeout=500ms",
+		prefix: newPrefix(), dir: filepath.Join(t.TempDir(), "spool")}
+	o.other = otherProcess(t, srv.URL(), o.prefix)
+	return o
+}
+
+// banForADay bans who from spoolAt for a day, by the other process: the
+// ban for good TestSpoolChild gives must not be lifted at its end.
+func (o *spoolOutage) banForADay(t *testing.T, who string) {
+	t.Helper()
+	timed := store.TimedBan{Event: spoolMember(who), Rule: "raid", Started: spoolAt, Until: spoolAt.Add(24 * time.Hour)}
+	if _, _, err := o.other.PutBan(context.Background(), timed); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// instance opens a Fallback on the spool, as an instance that runs beside
+// the others: it pings Redis every retry.
+func (o *spoolOutage) instance(t *testing.T, retry time.Duration) *redis.Fallback {
+	return spooledFallback(t, o.url, o.prefix, o.dir, retry)
+}
+
+// spooledFallback opens a Fallback on Redis at url under prefix, with its
+// spool in dir, that pings Redis every retry; it is closed when the test ends.
+func spooledFallback(t *testing.T, url, prefix, dir string, retry time.Duration, opts ...redis.Option) *redis.Fallback {
+	t.Helper()
+	sp, err := redis.OpenSpool(dir, url+" "+prefix, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return redistest.OpenFallback(t, url, redis.FallbackOptions{RetryEvery: retry, Spool: sp}, append([]redis.Option{redis.WithPrefix(prefix)}, opts...)...)
+}
+
+// killChild runs TestSpoolChild on the spool, with Redis away, and
+// SIGKILLs it once it is ready: it returns the local ids of the cases it
+// opened.
+func (o *spoolOutage) killChild(t *testing.T) []string {
+	t.Helper()
+	args, _ := json.Marshal(map[string]string{"URL": o.url, "Prefix": o.prefix, "Dir": o.dir})
 	cmd := exec.Command(os.Args[0], "-test.run=^TestSpoolChild$", "-test.v")
 	cmd.Env = append(os.Environ(), childSpool+"="+string(args))
 	stdout, err := cmd.StdoutPipe()

@@ -13,23 +13,6 @@ import (
 	"github.com/vigie-bot/vigie/store/redis/redistest"
 )
 
-// runningFallback opens a Fallback on the spool in dir, as an instance that
-// runs beside the others: it pings Redis every retry.
-func runningFallback(t *testing.T, url, prefix, dir string, retry time.Duration) *redis.Fallback {
-	t.Helper()
-	primary, err := redis.Open(url, redis.WithPrefix(prefix))
-	if err != nil {
-		t.Fatal(err)
-	}
-	sp, err := redis.OpenSpool(dir, url+" "+prefix, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := redis.NewFallback(primary, redis.FallbackOptions{RetryEvery: retry, Spool: sp})
-	t.Cleanup(func() { f.Close() })
-	return f
-}
-
 // spoolFilesLeft lists the spool files in dir that hold something.
 func spoolFilesLeft(dir string) []string {
 	var out []string
@@ -50,22 +33,15 @@ func spoolFilesLeft(dir string) []string {
 // instance started after the death read the file: the others lifted the
 // ban and the cases waited for a restart.
 func TestSpoolOfADeadInstanceTakenOverByARunningOne(t *testing.T) {
-	srv := redistest.Start(t, "--appendonly", "yes", "--appendfsync", "always")
-	url := srv.URL() + "?max_retries=-1&dial_timeout=500ms"
-	prefix := newPrefix()
-	dir := filepath.Join(t.TempDir(), "spool")
+	o := newSpoolOutage(t)
+	o.banForADay(t, "u1")
 	ctx := context.Background()
-	other := otherProcess(t, srv.URL(), prefix)
-	timed := store.TimedBan{Event: spoolMember("u1"), Rule: "raid", Started: spoolAt, Until: spoolAt.Add(24 * time.Hour)}
-	if _, _, err := other.PutBan(ctx, timed); err != nil {
-		t.Fatal(err)
-	}
 	// Running before the death, with its retry loop out of the way: only
 	// its lift check reads the book.
-	f := runningFallback(t, url, prefix, dir, time.Hour)
-	srv.Stop()
-	killSpoolChild(t, url, prefix, dir)
-	srv.Restart()
+	f := o.instance(t, time.Hour)
+	o.srv.Stop()
+	o.killChild(t)
+	o.srv.Restart()
 
 	due, err := f.DueBans(ctx, spoolAt.Add(25*time.Hour), 0)
 	if err != nil {
@@ -78,17 +54,17 @@ func TestSpoolOfADeadInstanceTakenOverByARunningOne(t *testing.T) {
 	if got := f.Buffered(); got != 5 {
 		t.Errorf("waiting for Redis once the dead instance's spool is taken over = %d; want its 3 cases and 2 audit entries", got)
 	}
-	if left := spoolFilesLeft(dir); len(left) != 1 {
+	if left := spoolFilesLeft(o.dir); len(left) != 1 {
 		t.Errorf("spool files holding items = %v; want the running instance's alone", left)
 	}
-	g := runningFallback(t, url, prefix, dir, 20*time.Millisecond)
+	g := o.instance(t, 20*time.Millisecond)
 	if got := g.Buffered(); got != 0 {
 		t.Errorf("an instance started after the take-over takes back %d items; want none: they are the running instance's", got)
 	}
 	// f's loop pings every hour: its writing back is asked here.
 	redis.FlushNow(f)
-	checkChildWrittenBack(t, other)
-	if left := spoolFilesLeft(dir); len(left) != 0 {
+	checkChildWrittenBack(t, o.other)
+	if left := spoolFilesLeft(o.dir); len(left) != 0 {
 		t.Errorf("spool files holding items once Redis took everything: %v", left)
 	}
 }
@@ -96,22 +72,15 @@ func TestSpoolOfADeadInstanceTakenOverByARunningOne(t *testing.T) {
 // Several running instances race for a dead one's spool: one takes it, and
 // every case and audit entry reaches Redis once.
 func TestSpoolOfADeadInstanceTakenOverOnce(t *testing.T) {
-	srv := redistest.Start(t, "--appendonly", "yes", "--appendfsync", "always")
-	url := srv.URL() + "?max_retries=-1&dial_timeout=500ms"
-	prefix := newPrefix()
-	dir := filepath.Join(t.TempDir(), "spool")
+	o := newSpoolOutage(t)
+	o.banForADay(t, "u1")
 	ctx := context.Background()
-	other := otherProcess(t, srv.URL(), prefix)
-	timed := store.TimedBan{Event: spoolMember("u1"), Rule: "raid", Started: spoolAt, Until: spoolAt.Add(24 * time.Hour)}
-	if _, _, err := other.PutBan(ctx, timed); err != nil {
-		t.Fatal(err)
-	}
 	var running []*redis.Fallback
 	for range 4 {
-		running = append(running, runningFallback(t, url, prefix, dir, 10*time.Millisecond))
+		running = append(running, o.instance(t, 10*time.Millisecond))
 	}
-	srv.Stop()
-	killSpoolChild(t, url, prefix, dir)
+	o.srv.Stop()
+	o.killChild(t)
 	// Their lift checks race with their loops.
 	var wg sync.WaitGroup
 	for _, f := range running {
@@ -122,15 +91,15 @@ func TestSpoolOfADeadInstanceTakenOverOnce(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	srv.Restart()
+	o.srv.Restart()
 	redistest.Eventually(t, time.Minute, "the dead instance's spool taken over and written to Redis", func() bool {
 		for _, f := range running {
 			if f.Buffered() != 0 || f.Degraded() {
 				return false
 			}
 		}
-		b, ok, err := other.KeptBan(ctx, store.BanKey(spoolMember("u1")))
-		return err == nil && ok && b.ForGood() && len(spoolFilesLeft(dir)) == 0
+		b, ok, err := o.other.KeptBan(ctx, store.BanKey(spoolMember("u1")))
+		return err == nil && ok && b.ForGood() && len(spoolFilesLeft(o.dir)) == 0
 	})
-	checkChildWrittenBack(t, other)
+	checkChildWrittenBack(t, o.other)
 }
