@@ -262,7 +262,9 @@ func (f *Fallback) JoinCause(ctx context.Context, scope string, j store.CauseJoi
 // CausePosted writes to Redis, or the memory while it is away.
 func (f *Fallback) CausePosted(ctx context.Context, scope, lead string) error {
 	_, err := shared(ctx, f, "the desk's cause cards",
-		func(ctx context.Context) (struct{}, error) { return struct{}{}, f.primary.CausePosted(ctx, scope, lead) },
+		func(ctx context.Context) (struct{}, error) {
+			return struct{}{}, f.primary.CausePosted(ctx, scope, lead)
+		},
 		func(ctx context.Context) (struct{}, error) { return struct{}{}, f.local.CausePosted(ctx, scope, lead) })
 	return err
 }
