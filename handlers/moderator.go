@@ -517,6 +517,9 @@ func (m *Moderator) handle(ctx context.Context, rs *rules.Ruleset, ev bot.Event,
 			continue
 		}
 		a, why := m.withhold(ev, acts, a, p, failedActs)
+		if why == "" && a.Kind == bot.ActWarn && !paused && p != nil {
+			why = m.warnedElsewhere(ctx, ev)
+		}
 		switch {
 		case why != "":
 			m.count(label, a.Kind, ResultWithheld)

@@ -26,6 +26,12 @@ type CallKeeper interface {
 	// KeepCall keeps r for the action key for ttl from r.At, in place of
 	// what was kept.
 	KeepCall(ctx context.Context, key string, r CallRecord, ttl time.Duration) error
+	// ClaimCall keeps r for the action key for ttl, as KeepCall, unless a
+	// record is kept whose At is less than ttl from r.At (before it, or
+	// after it: the processes' clocks differ a little): that one is
+	// returned, false. Of the processes claiming one key at once, one gets
+	// true.
+	ClaimCall(ctx context.Context, key string, r CallRecord, ttl time.Duration) (CallRecord, bool, error)
 }
 
 // MaxCalls bounds the actions a CallBook keeps: past it, the oldest go.
@@ -57,6 +63,12 @@ func (b *CallBook) Call(_ context.Context, key string) (CallRecord, bool, error)
 func (b *CallBook) KeepCall(_ context.Context, key string, r CallRecord, ttl time.Duration) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	b.keep(key, r, ttl)
+	return nil
+}
+
+// keep keeps r for key; mu is held.
+func (b *CallBook) keep(key string, r CallRecord, ttl time.Duration) {
 	if b.calls == nil {
 		b.calls = map[string]keptCall{}
 	}
@@ -64,7 +76,17 @@ func (b *CallBook) KeepCall(_ context.Context, key string, r CallRecord, ttl tim
 		b.forgetOldest(r.At)
 	}
 	b.calls[key] = keptCall{r: r, until: r.At.Add(ttl)}
-	return nil
+}
+
+// ClaimCall is CallKeeper's.
+func (b *CallBook) ClaimCall(_ context.Context, key string, r CallRecord, ttl time.Duration) (CallRecord, bool, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if k, ok := b.calls[key]; ok && r.At.Sub(k.r.At).Abs() < ttl {
+		return k.r, false, nil
+	}
+	b.keep(key, r, ttl)
+	return r, true, nil
 }
 
 // forgetOldest makes room: those past their time go, then the oldest until

@@ -41,3 +41,8 @@ func (s *Store) Call(ctx context.Context, key string) (store.CallRecord, bool, e
 func (s *Store) KeepCall(ctx context.Context, key string, r store.CallRecord, ttl time.Duration) error {
 	return s.calls.KeepCall(ctx, key, r, ttl)
 }
+
+// ClaimCall is store.CallKeeper's.
+func (s *Store) ClaimCall(ctx context.Context, key string, r store.CallRecord, ttl time.Duration) (store.CallRecord, bool, error) {
+	return s.calls.ClaimCall(ctx, key, r, ttl)
+}

@@ -190,26 +190,68 @@ func (s *Store) Call(ctx context.Context, key string) (store.CallRecord, bool, e
 	if err != nil {
 		return store.CallRecord{}, false, fmt.Errorf("redis call %s: %w", key, err)
 	}
-	state, ms, ok := strings.Cut(v, ":")
-	n, perr := strconv.ParseInt(ms, 10, 64)
-	if !ok || perr != nil {
-		return store.CallRecord{}, false, fmt.Errorf("redis call %s: unexpected value %q", key, v)
+	r, err := readCall(v)
+	if err != nil {
+		return store.CallRecord{}, false, fmt.Errorf("redis call %s: %w", key, err)
 	}
-	return store.CallRecord{At: time.UnixMilli(n).UTC(), Done: state == "done"}, true, nil
+	return r, true, nil
 }
 
 // KeepCall is store.CallKeeper's: one SET, expiring ttl after r.At.
 func (s *Store) KeepCall(ctx context.Context, key string, r store.CallRecord, ttl time.Duration) error {
-	state := "unknown"
-	if r.Done {
-		state = "done"
-	}
 	p := s.c.Pipeline()
-	p.Set(ctx, s.callKey(key), state+":"+strconv.FormatInt(r.At.UnixMilli(), 10), max(ttl, time.Millisecond))
+	p.Set(ctx, s.callKey(key), callValue(r), max(ttl, time.Millisecond))
 	if _, err := p.Exec(ctx); err != nil {
 		return fmt.Errorf("redis keep call %s: %w", key, err)
 	}
 	return nil
+}
+
+// claimCallScript: KEYS the call; ARGV value, at ms, ttl ms. Returns {1}
+// when kept, {0, value} of the record kept otherwise.
+var claimCallScript = goredis.NewScript(`
+local cur = redis.call('GET', KEYS[1])
+if cur then
+  local at = tonumber(string.match(cur, ':(%d+)$'))
+  local now = tonumber(ARGV[2])
+  if at and math.abs(now - at) < tonumber(ARGV[3]) then return {0, cur} end
+end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3])
+return {1}
+`)
+
+// ClaimCall is store.CallKeeper's: one script.
+func (s *Store) ClaimCall(ctx context.Context, key string, r store.CallRecord, ttl time.Duration) (store.CallRecord, bool, error) {
+	res, err := claimCallScript.Run(ctx, s.c, []string{s.callKey(key)}, callValue(r), r.At.UnixMilli(), max(ttl.Milliseconds(), 1)).Slice()
+	if err != nil {
+		return store.CallRecord{}, false, fmt.Errorf("redis claim call %s: %w", key, err)
+	}
+	if n, _ := res[0].(int64); n == 1 || len(res) < 2 {
+		return r, true, nil
+	}
+	v, _ := res[1].(string)
+	kept, err := readCall(v)
+	if err != nil {
+		return store.CallRecord{}, false, fmt.Errorf("redis claim call %s: %w", key, err)
+	}
+	return kept, false, nil
+}
+
+func callValue(r store.CallRecord) string {
+	state := "unknown"
+	if r.Done {
+		state = "done"
+	}
+	return state + ":" + strconv.FormatInt(r.At.UnixMilli(), 10)
+}
+
+func readCall(v string) (store.CallRecord, error) {
+	state, ms, ok := strings.Cut(v, ":")
+	n, err := strconv.ParseInt(ms, 10, 64)
+	if !ok || err != nil {
+		return store.CallRecord{}, fmt.Errorf("unexpected value %q", v)
+	}
+	return store.CallRecord{At: time.UnixMilli(n).UTC(), Done: state == "done"}, nil
 }
 
 // inMemory says, once a quarter of an hour at most, that what the instances
@@ -322,4 +364,18 @@ func (f *Fallback) KeepCall(ctx context.Context, key string, r store.CallRecord,
 		func(ctx context.Context) (struct{}, error) { return struct{}{}, f.primary.KeepCall(ctx, key, r, ttl) },
 		func(ctx context.Context) (struct{}, error) { return struct{}{}, f.local.KeepCall(ctx, key, r, ttl) })
 	return err
+}
+
+// ClaimCall asks Redis, or the memory while it is away.
+func (f *Fallback) ClaimCall(ctx context.Context, key string, r store.CallRecord, ttl time.Duration) (store.CallRecord, bool, error) {
+	a, err := shared(ctx, f, "the answers given",
+		func(ctx context.Context) (callAnswer, error) {
+			r, ok, err := f.primary.ClaimCall(ctx, key, r, ttl)
+			return callAnswer{r, ok}, err
+		},
+		func(ctx context.Context) (callAnswer, error) {
+			r, ok, err := f.local.ClaimCall(ctx, key, r, ttl)
+			return callAnswer{r, ok}, err
+		})
+	return a.r, a.ok, err
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -170,5 +171,37 @@ func testCalls(t *testing.T, newStore func(t *testing.T) store.Store) {
 	}
 	if _, ok, _ := ck.Call(ctx, "warn 123_456 0123"); ok {
 		t.Errorf("another key has a record")
+	}
+
+	// A claim keeps its record unless one younger than ttl is kept.
+	const warned = "warned telegram|-100|7"
+	if r, ok, err := ck.ClaimCall(ctx, warned, store.CallRecord{At: at, Done: true}, 10*time.Minute); !ok || err != nil || !r.At.Equal(at) {
+		t.Fatalf("first claim = %+v, %v, %v; want it kept", r, ok, err)
+	}
+	if r, ok, _ := ck.ClaimCall(ctx, warned, store.CallRecord{At: at.Add(9 * time.Minute), Done: true}, 10*time.Minute); ok || !r.At.Equal(at) || !r.Done {
+		t.Errorf("claim 9 minutes on = %+v, %v; want the first record", r, ok)
+	}
+	if r, ok, _ := ck.ClaimCall(ctx, warned, store.CallRecord{At: at.Add(10 * time.Minute), Done: true}, 10*time.Minute); !ok || !r.At.Equal(at.Add(10*time.Minute)) {
+		t.Errorf("claim 10 minutes on = %+v, %v; want it kept", r, ok)
+	}
+	if r, ok, _ := ck.Call(ctx, warned); !ok || !r.At.Equal(at.Add(10*time.Minute)) {
+		t.Errorf("Call after the claims = %+v, %v; want the last claim", r, ok)
+	}
+	var wg sync.WaitGroup
+	var won atomic.Int32
+	for i := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, ok, err := ck.ClaimCall(ctx, "warned discord|g|u", store.CallRecord{At: at.Add(time.Duration(i) * time.Millisecond)}, time.Minute); err != nil {
+				t.Error(err)
+			} else if ok {
+				won.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	if n := won.Load(); n != 1 {
+		t.Errorf("%d of 8 claims at once kept, want 1", n)
 	}
 }
