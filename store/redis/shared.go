@@ -254,12 +254,22 @@ func readCall(v string) (store.CallRecord, error) {
 	return store.CallRecord{At: time.UnixMilli(n).UTC(), Done: state == "done"}, nil
 }
 
+// What inMemory says is kept in memory.
+const (
+	causeCards   = "the desk's cause cards"
+	answersGiven = "the answers given and the warnings"
+)
+
 // inMemory says, once a quarter of an hour at most, that what the instances
 // share to avoid doubles is kept in this process's memory while Redis is
 // away.
 func (f *Fallback) inMemory(what string, err error) {
+	logged := &f.sharedLogged[0]
+	if what == answersGiven {
+		logged = &f.sharedLogged[1]
+	}
 	now := time.Now().UnixNano()
-	if last := f.sharedLogged.Load(); now-last >= int64(15*time.Minute) && f.sharedLogged.CompareAndSwap(last, now) {
+	if last := logged.Load(); now-last >= int64(15*time.Minute) && logged.CompareAndSwap(last, now) {
 		f.log.Warn("redis away: "+what+" kept in this process's memory; another instance, or this one after a restart, does not know them", "err", err)
 	}
 }
@@ -268,9 +278,9 @@ func (f *Fallback) inMemory(what string, err error) {
 // otherwise.
 func shared[T any](ctx context.Context, f *Fallback, what string, primary, local func(context.Context) (T, error)) (T, error) {
 	if !f.degraded.Load() {
-		bctx, cancel := f.bounded(ctx)
-		v, err := primary(bctx)
-		cancel()
+		// Not bounded by EventTimeout: like a case's read, a step that
+		// Redis answers late is no outage of the events' path.
+		v, err := primary(ctx)
 		if err == nil || !f.outage(ctx, err) {
 			return v, err
 		}
@@ -289,7 +299,7 @@ type causeAnswer struct {
 
 // JoinCause asks Redis, or the memory while it is away.
 func (f *Fallback) JoinCause(ctx context.Context, scope string, j store.CauseJoin, now time.Time, window time.Duration) (store.CauseCard, store.CauseTurn, error) {
-	a, err := shared(ctx, f, "the desk's cause cards",
+	a, err := shared(ctx, f, causeCards,
 		func(ctx context.Context) (causeAnswer, error) {
 			c, t, err := f.primary.JoinCause(ctx, scope, j, now, window)
 			return causeAnswer{card: c, turn: t}, err
@@ -303,7 +313,7 @@ func (f *Fallback) JoinCause(ctx context.Context, scope string, j store.CauseJoi
 
 // CausePosted writes to Redis, or the memory while it is away.
 func (f *Fallback) CausePosted(ctx context.Context, scope, lead string) error {
-	_, err := shared(ctx, f, "the desk's cause cards",
+	_, err := shared(ctx, f, causeCards,
 		func(ctx context.Context) (struct{}, error) {
 			return struct{}{}, f.primary.CausePosted(ctx, scope, lead)
 		},
@@ -313,7 +323,7 @@ func (f *Fallback) CausePosted(ctx context.Context, scope, lead string) error {
 
 // ShowCause asks Redis, or the memory while it is away.
 func (f *Fallback) ShowCause(ctx context.Context, scope string) (store.CauseCard, bool, error) {
-	a, err := shared(ctx, f, "the desk's cause cards",
+	a, err := shared(ctx, f, causeCards,
 		func(ctx context.Context) (causeAnswer, error) {
 			c, ok, err := f.primary.ShowCause(ctx, scope)
 			return causeAnswer{card: c, ok: ok}, err
@@ -327,7 +337,7 @@ func (f *Fallback) ShowCause(ctx context.Context, scope string) (store.CauseCard
 
 // CloseCause writes to Redis, or the memory while it is away.
 func (f *Fallback) CloseCause(ctx context.Context, scope, lead string) (store.CauseCard, bool, error) {
-	a, err := shared(ctx, f, "the desk's cause cards",
+	a, err := shared(ctx, f, causeCards,
 		func(ctx context.Context) (causeAnswer, error) {
 			c, ok, err := f.primary.CloseCause(ctx, scope, lead)
 			return causeAnswer{card: c, ok: ok}, err
@@ -346,7 +356,7 @@ type callAnswer struct {
 
 // Call asks Redis, or the memory while it is away.
 func (f *Fallback) Call(ctx context.Context, key string) (store.CallRecord, bool, error) {
-	a, err := shared(ctx, f, "the answers given",
+	a, err := shared(ctx, f, answersGiven,
 		func(ctx context.Context) (callAnswer, error) {
 			r, ok, err := f.primary.Call(ctx, key)
 			return callAnswer{r, ok}, err
@@ -360,7 +370,7 @@ func (f *Fallback) Call(ctx context.Context, key string) (store.CallRecord, bool
 
 // KeepCall writes to Redis, or the memory while it is away.
 func (f *Fallback) KeepCall(ctx context.Context, key string, r store.CallRecord, ttl time.Duration) error {
-	_, err := shared(ctx, f, "the answers given",
+	_, err := shared(ctx, f, answersGiven,
 		func(ctx context.Context) (struct{}, error) { return struct{}{}, f.primary.KeepCall(ctx, key, r, ttl) },
 		func(ctx context.Context) (struct{}, error) { return struct{}{}, f.local.KeepCall(ctx, key, r, ttl) })
 	return err
@@ -368,7 +378,7 @@ func (f *Fallback) KeepCall(ctx context.Context, key string, r store.CallRecord,
 
 // ClaimCall asks Redis, or the memory while it is away.
 func (f *Fallback) ClaimCall(ctx context.Context, key string, r store.CallRecord, ttl time.Duration) (store.CallRecord, bool, error) {
-	a, err := shared(ctx, f, "the answers given",
+	a, err := shared(ctx, f, answersGiven,
 		func(ctx context.Context) (callAnswer, error) {
 			r, ok, err := f.primary.ClaimCall(ctx, key, r, ttl)
 			return callAnswer{r, ok}, err
