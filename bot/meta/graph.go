@@ -111,7 +111,9 @@ func (g *graph) callOf(ctx context.Context, key string) (callState, bool) {
 	if ok || g.answers == nil || !shared(key) {
 		return st, ok
 	}
-	r, ok, err := g.answers.Call(ctx, key)
+	sctx, cancel := context.WithTimeout(ctx, answersWait)
+	r, ok, err := g.answers.Call(sctx, key)
+	cancel()
 	if err != nil {
 		g.answersFailed("read", err)
 		return callState{}, false
@@ -128,6 +130,9 @@ func (g *graph) callOf(ctx context.Context, key string) (callState, bool) {
 	return st, true
 }
 
+// answersWait bounds a read or a write of the answers given in the store.
+const answersWait = 5 * time.Second
+
 // shared reports whether the action key is an answer (a public or private
 // reply, a message, a warning), kept in the store as well: a delete is
 // kept by this process only, as a second one answered "does not exist"
@@ -143,7 +148,10 @@ func (g *graph) keep(ctx context.Context, key string, st callState) {
 	if g.answers == nil || !shared(key) {
 		return
 	}
-	if err := g.answers.KeepCall(context.WithoutCancel(ctx), key, store.CallRecord{At: st.at, Done: st.done}, callsKeep); err != nil {
+	// Kept even when the action's context ends now: the answer went out.
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), answersWait)
+	defer cancel()
+	if err := g.answers.KeepCall(sctx, key, store.CallRecord{At: st.at, Done: st.done}, callsKeep); err != nil {
 		g.answersFailed("write", err)
 	}
 }
