@@ -56,7 +56,7 @@ func (m *Moderator) ShowDecision(ctx context.Context, c store.Case, note string)
 		m.log.Warn("the case's cards do not show its decision: where they are was not read", "case", c.ID, "err", err)
 		return
 	}
-	if others := m.causeOthers(c); others != "" {
+	if others := m.causeOthers(ctx, c); others != "" {
 		note = strings.TrimSpace(note + "\n" + others)
 	}
 	for _, ref := range cards {

@@ -26,25 +26,18 @@ import (
 // the failure goes on.
 const causeWindow = 10 * time.Minute
 
-// causeNamed bounds the cases named on a cause's card, the latest.
-const causeNamed = 10
-
-// causeCards are the cards of the causes, by Case.Cause.
+// causeCards are the cards of the causes, by Case.Cause. The store keeps
+// them (store.CauseKeeper), so that the instances on one Redis, and this one
+// after a restart, show a cause on one card; local stands in for a store
+// that keeps none, or does not answer.
 type causeCards struct {
-	mu sync.Mutex
-	by map[string]*causeCard
-}
-
-// causeCard is the card that shows the cases of one cause.
-type causeCard struct {
-	// lead is the case whose card it is.
-	lead   store.Case
-	posted time.Time
-	// n counts the cases shown, lead included; shown is n as the card
-	// last showed it.
-	n, shown int
-	// latest are the latest cases joined after the lead, oldest first.
-	latest []store.Case
+	local store.CauseBook
+	mu    sync.Mutex
+	// touched are the scopes of the cards joined here since showCauses
+	// last looked at them.
+	touched map[string]bool
+	// warned is when a store that did not answer was last logged.
+	warned time.Time
 }
 
 // causeOf is the cause of err, "" for none (Options.FailureCause).
@@ -72,139 +65,171 @@ func causeKey(ev bot.Event, acts []bot.Action, causes []string) string {
 	return strings.Join([]string{ev.Platform, ev.Space, ev.Channel, strings.Join(slices.Compact(parts), "; ")}, "|")
 }
 
-// grouped reports whether c, about to be posted, is to join its cause's
-// card rather than have one of its own: the card was posted within
-// causeWindow and its case is still open. A desk that cannot edit its
-// cards shows each case.
-func (m *Moderator) grouped(ctx context.Context, c store.Case) bool {
+// causeTurn says what to do with c, about to be posted: post its card
+// (store.CausePost), or none, as the card of its cause counts it
+// (CauseCounted: that card was posted within causeWindow, its case is
+// still open, and c joins it, or is its case), or try c again later
+// (CauseWait: another instance claimed the cause's card and has not
+// posted it yet). A desk that cannot edit its cards shows each case.
+func (m *Moderator) causeTurn(ctx context.Context, c store.Case) store.CauseTurn {
 	if c.Cause == "" || c.Priority == PriorityHigh || c.Status != store.CaseOpen {
-		return false
+		return store.CausePost
 	}
 	if _, ok := m.desk.(CardEditor); !ok {
-		return false
+		return store.CausePost
 	}
+	name := c.Event.Author.Name
+	if name == "" {
+		name = c.Event.Author.ID
+	}
+	j := store.CauseJoin{Case: c.ID, Name: name, Reason: c.Reason}
+	scope := causeScope(c)
+	var turn store.CauseTurn
+	err := m.causeStep(ctx, func(ctx context.Context, k store.CauseKeeper) (err error) {
+		_, turn, err = k.JoinCause(ctx, scope, j, m.now(), causeWindow)
+		return err
+	})
+	if err != nil {
+		return store.CausePost
+	}
+	if turn == store.CauseCounted {
+		cc := &m.causeCards
+		cc.mu.Lock()
+		if cc.touched == nil {
+			cc.touched = map[string]bool{}
+		}
+		cc.touched[scope] = true
+		cc.mu.Unlock()
+	}
+	return turn
+}
+
+// causeStep runs step on the store's cause cards, or, when the store keeps
+// none or does not answer, on this process's own, and says so.
+func (m *Moderator) causeStep(ctx context.Context, step func(context.Context, store.CauseKeeper) error) error {
 	cc := &m.causeCards
-	cc.mu.Lock()
-	card := cc.by[causeScope(c)]
-	if card == nil || m.now().Sub(card.posted) >= causeWindow {
-		cc.mu.Unlock()
-		return false
+	k, ok := m.store.(store.CauseKeeper)
+	if !ok {
+		return step(ctx, &cc.local)
 	}
-	if card.lead.ID == c.ID {
-		cc.mu.Unlock()
-		return true // posted, not acknowledged: counted already
-	}
-	leadID := card.lead.ID
-	cc.mu.Unlock()
 	sctx, cancel := m.storeContext(ctx)
-	lead, err := m.store.Case(sctx, leadID)
+	err := step(sctx, k)
 	cancel()
-	if err != nil || lead.Status != store.CaseOpen {
-		// Decided: its card shows that decision now, not the others.
-		return false
+	if err == nil {
+		return nil
 	}
 	cc.mu.Lock()
-	defer cc.mu.Unlock()
-	if cc.by[causeScope(c)] != card {
-		return false
+	warn := cc.warned.IsZero() || m.now().Sub(cc.warned) >= causeWindow
+	if warn {
+		cc.warned = m.now()
 	}
-	card.n++
-	card.latest = append(card.latest, c)
-	if len(card.latest) > causeNamed {
-		card.latest = slices.Delete(card.latest, 0, len(card.latest)-causeNamed)
+	cc.mu.Unlock()
+	if warn {
+		m.log.Warn("the store did not answer for the desk's cause cards: this instance counts them in its own memory meanwhile, and another one may post its own card for a cause", "err", err)
 	}
-	return true
+	return step(ctx, &cc.local)
 }
 
 // causeScope is the key of c's cause card: its cause, on its desk.
 func causeScope(c store.Case) string { return c.Community + "\x00" + c.Cause }
 
-// posted records that c's card was posted: the first of its cause, whose
-// card the next ones join.
-func (m *Moderator) causePosted(c store.Case) {
+// causePosted records that c's card was posted: the first of its cause,
+// whose card the next ones join.
+func (m *Moderator) causePosted(ctx context.Context, c store.Case) {
 	if c.Cause == "" || c.Priority == PriorityHigh {
 		return
 	}
 	if _, ok := m.desk.(CardEditor); !ok {
 		return
 	}
-	cc := &m.causeCards
-	cc.mu.Lock()
-	defer cc.mu.Unlock()
-	if cc.by == nil {
-		cc.by = map[string]*causeCard{}
-	}
-	now := m.now()
-	for k, card := range cc.by {
-		if now.Sub(card.posted) >= causeWindow {
-			delete(cc.by, k)
-		}
-	}
-	cc.by[causeScope(c)] = &causeCard{lead: c, posted: now, n: 1, shown: 1}
+	m.causeStep(ctx, func(ctx context.Context, k store.CauseKeeper) error {
+		return k.CausePosted(ctx, causeScope(c), c.ID)
+	})
 }
 
-// showCauses edits the cause cards that were joined since they last showed
-// their count: once a round of FlushCases, not once a case.
+// causeDropped closes the card c claimed for its cause when c will not be
+// posted (refused for good, decided first): the cause's next case claims
+// one, rather than wait for it.
+func (m *Moderator) causeDropped(ctx context.Context, c store.Case) {
+	if c.Cause == "" || c.Priority == PriorityHigh {
+		return
+	}
+	if _, ok := m.desk.(CardEditor); !ok {
+		return
+	}
+	m.causeStep(ctx, func(ctx context.Context, k store.CauseKeeper) error {
+		_, _, err := k.CloseCause(ctx, causeScope(c), c.ID)
+		return err
+	})
+}
+
+// showCauses edits the cause cards joined here since they last showed
+// their count: once a round of FlushCases, not once a case. Of the
+// instances that joined a card, the first to ask edits it.
 func (m *Moderator) showCauses(ctx context.Context) {
 	cc := &m.causeCards
 	cc.mu.Lock()
-	var due []causeCard
-	for _, card := range cc.by {
-		if card.n != card.shown {
-			card.shown = card.n
-			due = append(due, causeCard{lead: card.lead, posted: card.posted, n: card.n, latest: slices.Clone(card.latest)})
-		}
+	scopes := make([]string, 0, len(cc.touched))
+	for scope := range cc.touched {
+		scopes = append(scopes, scope)
 	}
+	cc.touched = nil
 	cc.mu.Unlock()
-	for _, card := range due {
+	for _, scope := range scopes {
+		var card store.CauseCard
+		var due bool
+		if m.causeStep(ctx, func(ctx context.Context, k store.CauseKeeper) (err error) {
+			card, due, err = k.ShowCause(ctx, scope)
+			return err
+		}) != nil || !due {
+			continue
+		}
 		sctx, cancel := m.storeContext(ctx)
-		lead, err := m.store.Case(sctx, card.lead.ID)
+		lead, err := m.store.Case(sctx, card.Lead)
 		var refs []bot.CardRef
 		if err == nil {
-			refs, err = m.store.CaseCards(sctx, card.lead.ID)
+			refs, err = m.store.CaseCards(sctx, card.Lead)
 		}
 		cancel()
 		if err != nil {
-			m.log.Warn("a cause's card does not show its count: its case was not read", "case", card.lead.ID, "err", err)
+			m.log.Warn("a cause's card does not show its count: its case was not read", "case", card.Lead, "err", err)
 			continue
 		}
 		if lead.Status != store.CaseOpen {
-			continue // its card shows the decision
+			// Its card shows the decision; the cause's next case posts a
+			// new one.
+			m.causeDropped(ctx, lead)
+			continue
 		}
-		lead.Reason = card.text()
+		lead.Reason = causeText(lead, card)
 		for _, ref := range refs {
 			m.editCard(ctx, ref, lead, "")
 		}
-		m.log.Info("a cause's card counts its cases", "case", lead.ID, "cases", card.n, "cause", lead.Cause)
+		m.log.Info("a cause's card counts its cases", "case", lead.ID, "cases", card.N, "cause", lead.Cause)
 	}
 }
 
 // text is what the card of the cause says: how many actions failed for it
 // and since when, why, and who the latest cases are about (their ids are
 // in the queue, which lists them all).
-func (card causeCard) text() string {
+func causeText(lead store.Case, card store.CauseCard) string {
 	var b strings.Builder
-	kinds := kindsOf(card.lead.NotDone)
-	why := card.lead.Reason
-	if n := len(card.latest); n > 0 {
-		why = card.latest[n-1].Reason
+	kinds := kindsOf(lead.NotDone)
+	why := lead.Reason
+	if n := len(card.Latest); n > 0 {
+		why = card.Latest[n-1].Reason
 	}
 	why = strings.TrimPrefix(why, "action failed: ")
 	if len(kinds) == 1 {
 		why = strings.TrimPrefix(why, kinds[0]+": ") // said first
 	}
 	fmt.Fprintf(&b, "%s failed %d times here since %s UTC, for one cause: %s. Each message keeps its case, open in /queue: ",
-		strings.Join(kinds, ", "), card.n, card.posted.UTC().Format("15:04"), why)
-	for i := len(card.latest) - 1; i >= 0; i-- {
-		c := card.latest[i].Event.Author
-		name := c.Name
-		if name == "" {
-			name = c.ID
-		}
-		b.WriteString(name)
+		strings.Join(kinds, ", "), card.N, card.Since.UTC().Format("15:04"), why)
+	for i := len(card.Latest) - 1; i >= 0; i-- {
+		b.WriteString(card.Latest[i].Name)
 		b.WriteString(", ")
 	}
-	if n := card.n - 1 - len(card.latest); n > 0 {
+	if n := card.N - 1 - len(card.Latest); n > 0 {
 		fmt.Fprintf(&b, "%d more, ", n)
 	}
 	b.WriteString("this one. Once vigie may act again, decide them there; these buttons act on this message alone.")
@@ -213,24 +238,26 @@ func (card causeCard) text() string {
 
 // causeOthers is what the card of c, decided, says of the other cases its
 // cause's card counted: its decision shows in place of the count, and they
-// are still to decide. "" when c's card counts no other.
-func (m *Moderator) causeOthers(c store.Case) string {
+// are still to decide. "" when c's card counts no other. The card is
+// closed: the cause's next case posts a new one.
+func (m *Moderator) causeOthers(ctx context.Context, c store.Case) string {
 	if c.Cause == "" || c.Status != store.CaseDecided {
 		return ""
 	}
-	cc := &m.causeCards
-	cc.mu.Lock()
-	defer cc.mu.Unlock()
-	card := cc.by[causeScope(c)]
-	if card == nil || card.lead.ID != c.ID || card.n < 2 {
+	var card store.CauseCard
+	var ok bool
+	if m.causeStep(ctx, func(ctx context.Context, k store.CauseKeeper) (err error) {
+		card, ok, err = k.CloseCause(ctx, causeScope(c), c.ID)
+		return err
+	}) != nil || !ok || card.N < 2 {
 		return ""
 	}
 	others := "case"
-	if card.n > 2 {
+	if card.N > 2 {
 		others = "cases"
 	}
 	return fmt.Sprintf("Still open for this card's cause (%s failed): %d other %s, to decide from /queue.",
-		strings.Join(kindsOf(card.lead.NotDone), ", "), card.n-1, others)
+		strings.Join(kindsOf(c.NotDone), ", "), card.N-1, others)
 }
 
 func kindsOf(as []bot.Action) []string {

@@ -24,6 +24,7 @@ type causeDesk struct {
 	mu    sync.Mutex
 	posts []string // the posted cases' event ids
 	edits []string // the reasons edited in, by card
+	last  string
 }
 
 func (d *causeDesk) PostCase(ctx context.Context, c store.Case) error {
@@ -39,7 +40,15 @@ func (d *causeDesk) EditCard(_ context.Context, ref bot.CardRef, c store.Case, n
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.edits = append(d.edits, ref.Message+": "+c.Reason+" | "+note)
+	d.last = d.edits[len(d.edits)-1]
 	return nil
+}
+
+// lastEdit is the last card edited, seen or not.
+func (d *causeDesk) lastEdit() string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.last
 }
 
 func (d *causeDesk) seen() (posts, edits []string) {

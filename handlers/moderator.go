@@ -517,6 +517,9 @@ func (m *Moderator) handle(ctx context.Context, rs *rules.Ruleset, ev bot.Event,
 			continue
 		}
 		a, why := m.withhold(ev, acts, a, p, failedActs)
+		if why == "" && a.Kind == bot.ActWarn && !paused && p != nil {
+			why = m.warnedElsewhere(ctx, ev)
+		}
 		switch {
 		case why != "":
 			m.count(label, a.Kind, ResultWithheld)
@@ -1032,7 +1035,14 @@ func (m *Moderator) FlushCases(ctx context.Context) {
 		// A case whose actions failed for the cause of a card posted
 		// lately is shown on that card, which counts it (causecards.go);
 		// it stays open in the queue.
-		if c.Status == store.CaseOpen && !m.grouped(ctx, c) {
+		turn := m.causeTurn(ctx, c)
+		if turn == store.CauseWait {
+			continue // another instance is posting its cause's card: joins it next round
+		}
+		if c.Status != store.CaseOpen {
+			m.causeDropped(ctx, c)
+		}
+		if c.Status == store.CaseOpen && turn == store.CausePost {
 			err := m.retry.Do(ctx, func(ctx context.Context) error { return m.desk.PostCase(ctx, c) })
 			switch {
 			case err == nil:
@@ -1040,7 +1050,7 @@ func (m *Moderator) FlushCases(ctx context.Context) {
 					m.log.Info("the desk takes vigie's token again: the cases that waited are posted")
 				}
 				m.deskChatTakes(c.Community)
-				m.causePosted(c)
+				m.causePosted(ctx, c)
 				if len(c.Trying) > 0 {
 					m.showAmended(ctx, c.ID)
 				}
@@ -1070,6 +1080,7 @@ func (m *Moderator) FlushCases(ctx context.Context) {
 				continue
 			default:
 				m.undeliverable(ctx, c, err)
+				m.causeDropped(ctx, c)
 				continue
 			}
 		}

@@ -1,11 +1,13 @@
 package handlers
 
 import (
+	"context"
 	"slices"
 	"sync"
 	"time"
 
 	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/store"
 )
 
 // What a Moderator keeps from saying, so that its own messages never become the
@@ -133,6 +135,32 @@ func (m *Moderator) withhold(ev bot.Event, acts []bot.Action, a bot.Action, p bo
 		}
 	}
 	return m.warned.take(ev, a, now, m.speech)
+}
+
+// warnedElsewhere says why ev's author gets no warning when another
+// instance on the store, or this one before a restart, warned him within
+// WarnEvery; "" when none did, and the warning about to go out is kept in
+// the store for the others: one round trip, for the warnings only. A store
+// that keeps none, or does not answer, leaves this process's own memory
+// (take) to decide.
+func (m *Moderator) warnedElsewhere(ctx context.Context, ev bot.Event) string {
+	ck, ok := m.store.(store.CallKeeper)
+	if !ok {
+		return ""
+	}
+	now := m.now()
+	key := "warned " + ev.Platform + "|" + ev.Space + "|" + ev.Author.ID
+	sctx, cancel := m.storeContext(ctx)
+	kept, claimed, err := ck.ClaimCall(sctx, key, store.CallRecord{At: now, Done: true}, m.speech.WarnEvery)
+	cancel()
+	switch {
+	case err != nil:
+		m.log.Debug("the store did not say whether another instance warned the author: warned", "event", ev.Key(), "err", err)
+		return ""
+	case claimed:
+		return ""
+	}
+	return "the author was warned " + bot.FormatDuration(now.Sub(kept.At).Abs()) + " ago"
 }
 
 func sanctioned(k bot.ActionKind) string {

@@ -366,7 +366,7 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 		}
 	}()
 
-	conns, platformStatus, err := connectors(cfg, rs, registry)
+	conns, platformStatus, err := connectors(cfg, rs, registry, st)
 	if err != nil {
 		return nil, err
 	}

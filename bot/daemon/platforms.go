@@ -39,11 +39,13 @@ type platformSpec struct {
 // A platform whose token is set but whose other settings are wrong or missing is
 // an error, naming every such platform: vigie does not start half-configured,
 // quietly without a platform its operator meant to run.
-func connectors(cfg Config, rs *rules.Ruleset, reg prometheus.Registerer) ([]Connector, []string, error) {
+func connectors(cfg Config, rs *rules.Ruleset, reg prometheus.Registerer, st store.Store) ([]Connector, []string, error) {
 	specs := []platformSpec{
 		{name: "discord", env: "DISCORD_TOKEN", build: discordConnector},
 		{name: "telegram", env: "TELEGRAM_TOKEN", build: telegramConnector},
-		{name: "meta", env: "META_PAGE_TOKEN", build: metaConnector},
+		{name: "meta", env: "META_PAGE_TOKEN", build: func(cfg Config, rs *rules.Ruleset, reg prometheus.Registerer) (Connector, error) {
+			return metaConnector(cfg, rs, reg, st)
+		}},
 	}
 	var conns []Connector
 	var status []string
@@ -76,8 +78,9 @@ func connectors(cfg Config, rs *rules.Ruleset, reg prometheus.Registerer) ([]Con
 }
 
 // metaConnector is the Facebook Page and its Instagram account: Meta's webhooks in
-// at /webhooks/meta, Graph API calls out.
-func metaConnector(cfg Config, _ *rules.Ruleset, reg prometheus.Registerer) (Connector, error) {
+// at /webhooks/meta, Graph API calls out. The answers it gives are kept in
+// st, so that the other instances and the next start do not give them again.
+func metaConnector(cfg Config, _ *rules.Ruleset, reg prometheus.Registerer, st store.Store) (Connector, error) {
 	secret := cfg.Getenv("META_APP_SECRET")
 	if secret == "" {
 		return Connector{}, errors.New("META_APP_SECRET is not: without it Meta's deliveries cannot be checked")
@@ -87,6 +90,7 @@ func metaConnector(cfg Config, _ *rules.Ruleset, reg prometheus.Registerer) (Con
 			return Connector{}, fmt.Errorf("META_GRAPH_URL %q: want http:// or https://", raw)
 		}
 	}
+	answers, _ := st.(store.CallKeeper)
 	c := meta.New(meta.Config{
 		AppSecret:   secret,
 		VerifyToken: cfg.Getenv("META_VERIFY_TOKEN"),
@@ -103,6 +107,7 @@ func metaConnector(cfg Config, _ *rules.Ruleset, reg prometheus.Registerer) (Con
 		// that needs an action: some 100 calls a day, of the Page's
 		// thousands.
 		TokenCheckEvery: metaTokenCheck,
+		Answers:         answers,
 	})
 	return Connector{
 		Name:      "meta",

@@ -1,6 +1,7 @@
 package meta
 
 import (
+	"context"
 	"fmt"
 	"testing"
 	"time"
@@ -14,19 +15,20 @@ func TestCallsFullForgetsTheOldest(t *testing.T) {
 	start := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
 	now := start
 	g := &graph{now: func() time.Time { return now }}
+	ctx := context.Background()
 	key := func(i int) string { return fmt.Sprintf("delete c-%d", i) }
 	for i := range callsMost {
 		now = start.Add(time.Duration(i) * time.Second)
-		g.done(key(i))
+		g.keep(ctx, key(i), callState{at: now, done: true})
 	}
 	now = now.Add(time.Second)
-	g.done("delete last")
-	if _, ok := g.callOf("delete last"); !ok {
+	g.keep(ctx, "delete last", callState{at: now, done: true})
+	if _, ok := g.callOf(ctx, "delete last"); !ok {
 		t.Fatal("the newest call is not remembered")
 	}
 	var lost []int
 	for i := callsMost / 5; i < callsMost; i++ {
-		if _, ok := g.callOf(key(i)); !ok {
+		if _, ok := g.callOf(ctx, key(i)); !ok {
 			lost = append(lost, i)
 		}
 	}
@@ -34,7 +36,7 @@ func TestCallsFullForgetsTheOldest(t *testing.T) {
 		t.Errorf("%d of the newest %d calls forgotten (the first %d), want only the oldest forgotten",
 			len(lost), callsMost*4/5, lost[:min(len(lost), 5)])
 	}
-	if _, ok := g.callOf(key(0)); ok {
+	if _, ok := g.callOf(ctx, key(0)); ok {
 		t.Error("the oldest call still remembered once full")
 	}
 	if n := len(g.calls); n > callsMost {

@@ -57,6 +57,15 @@ func newPipeline(t *testing.T, now time.Time, tweaks ...func(*meta.Config)) *pip
 // newPipelineWith is newPipeline with the rule file text.
 func newPipelineWith(t *testing.T, now time.Time, text string, tweaks ...func(*meta.Config)) *pipeline {
 	t.Helper()
+	st := memory.New()
+	t.Cleanup(func() { _ = st.Close() })
+	return newPipelineOn(t, now, text, st, tweaks...)
+}
+
+// newPipelineOn is newPipelineWith on the store st, which keeps the
+// connector's answers given too, as the daemon's does.
+func newPipelineOn(t *testing.T, now time.Time, text string, st store.Store, tweaks ...func(*meta.Config)) *pipeline {
+	t.Helper()
 	clock := func() time.Time { return now }
 	rs, err := rules.Parse("page.yaml", []byte(text), rules.LoadOptions{
 		LookupEnv: func(string) (string, bool) { return "", false },
@@ -66,12 +75,11 @@ func newPipelineWith(t *testing.T, now time.Time, text string, tweaks ...func(*m
 	}
 	h := newHarness(t, func(c *meta.Config) {
 		c.Now = clock
+		c.Answers, _ = st.(store.CallKeeper)
 		for _, tw := range tweaks {
 			tw(c)
 		}
 	})
-	st := memory.New()
-	t.Cleanup(func() { _ = st.Close() })
 	mod, err := handlers.New(handlers.Options{
 		Platforms: map[string]bot.Platform{
 			h.c.Facebook().Name():  h.c.Facebook(),

@@ -18,9 +18,11 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/store"
 )
 
 // graph is the small Graph API client vigie needs: one call shape, Meta's error
@@ -64,6 +66,11 @@ type graph struct {
 	// them out: the next try must not do them again), or was carried out.
 	callsMu sync.Mutex
 	calls   map[string]callState
+	// answers, when set, keeps the answers' states for the other instances
+	// and the next start (Config.Answers); answersLogged is when its
+	// failure was last logged (Unix ns).
+	answers       store.CallKeeper
+	answersLogged atomic.Int64
 }
 
 // callState is what is known of an action not to be done twice.
@@ -101,12 +108,68 @@ func outcomeUnknown(err error) bool {
 	return true
 }
 
-// callOf says what is known of the action key.
-func (g *graph) callOf(key string) (callState, bool) {
+// callOf says what is known of the action key: by this process, or, for
+// an answer (shared), by the store, which the other instances on it and
+// this one before a restart told.
+func (g *graph) callOf(ctx context.Context, key string) (callState, bool) {
 	g.callsMu.Lock()
-	defer g.callsMu.Unlock()
 	st, ok := g.calls[key]
-	return st, ok
+	g.callsMu.Unlock()
+	if ok || g.answers == nil || !shared(key) {
+		return st, ok
+	}
+	sctx, cancel := context.WithTimeout(ctx, answersWait)
+	r, ok, err := g.answers.Call(sctx, key)
+	cancel()
+	if err != nil {
+		g.answersFailed("read", err)
+		return callState{}, false
+	}
+	if !ok || g.now().Sub(r.At) > callsKeep {
+		return callState{}, false
+	}
+	st = callState{at: r.At, done: r.Done}
+	g.callsMu.Lock()
+	if _, known := g.calls[key]; !known {
+		g.remember(key, st)
+	}
+	g.callsMu.Unlock()
+	return st, true
+}
+
+// answersWait bounds a read or a write of the answers given in the store.
+const answersWait = 5 * time.Second
+
+// shared reports whether the action key is an answer (a public or private
+// reply, a message, a warning), kept in the store as well: a delete is
+// kept by this process only, as a second one answered "does not exist"
+// is a case at worst, and a raid's deletes would each cost a write.
+func shared(key string) bool { return !strings.HasPrefix(key, "delete ") }
+
+// keep records st for the action key, here and, for an answer, in the
+// store.
+func (g *graph) keep(ctx context.Context, key string, st callState) {
+	g.callsMu.Lock()
+	g.remember(key, st)
+	g.callsMu.Unlock()
+	if g.answers == nil || !shared(key) {
+		return
+	}
+	// Kept even when the action's context ends now: the answer went out.
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), answersWait)
+	defer cancel()
+	if err := g.answers.KeepCall(sctx, key, store.CallRecord{At: st.at, Done: st.done}, callsKeep); err != nil {
+		g.answersFailed("write", err)
+	}
+}
+
+// answersFailed logs, once a minute at most, that the store did not keep
+// or give the answers given.
+func (g *graph) answersFailed(op string, err error) {
+	now := time.Now().UnixNano()
+	if last := g.answersLogged.Load(); now-last >= int64(time.Minute) && g.answersLogged.CompareAndSwap(last, now) {
+		g.log.Warn("the store did not "+op+" the answers given: this instance knows only its own, and another one, or this one after a restart, may answer again", "err", err)
+	}
 }
 
 // remember records st for the action key, forgetting the oldest states.
@@ -154,37 +217,35 @@ func (g *graph) forgetOldest(now time.Time) {
 // remembered too, then returned for the retry stage. An error that says the
 // action was done already (done), after vigie did it or a call of it went
 // unanswered, is not a failure that would open a case: nil.
-func (g *graph) once(key string, err error, done func(*GraphError) bool) error {
-	g.callsMu.Lock()
-	defer g.callsMu.Unlock()
-	st, known := g.calls[key]
+func (g *graph) once(ctx context.Context, key string, err error, done func(*GraphError) bool) error {
 	switch {
 	case err == nil:
-		g.remember(key, callState{at: g.now(), done: true})
+		g.keep(ctx, key, callState{at: g.now(), done: true})
+		return nil
 	case outcomeUnknown(err):
+		g.callsMu.Lock()
+		st, known := g.calls[key]
+		g.callsMu.Unlock()
 		if !known || st.done {
-			g.remember(key, callState{at: g.now()})
+			g.keep(ctx, key, callState{at: g.now()})
 		}
-	case known:
-		var ge *GraphError
-		if errors.As(err, &ge) && done(ge) {
-			g.remember(key, callState{at: g.now(), done: true})
-			how := "by an earlier call whose answer was lost"
-			if st.done {
-				how = "by vigie already"
-			}
-			g.log.Info("action done "+how+": Meta refuses it again", "action", key, "answer", ge.Message)
-			return nil
-		}
+		return err
 	}
-	return err
-}
-
-// done records that the action key was carried out.
-func (g *graph) done(key string) {
-	g.callsMu.Lock()
-	g.remember(key, callState{at: g.now(), done: true})
-	g.callsMu.Unlock()
+	var ge *GraphError
+	if !errors.As(err, &ge) || !done(ge) {
+		return err
+	}
+	st, known := g.callOf(ctx, key)
+	if !known {
+		return err
+	}
+	g.keep(ctx, key, callState{at: g.now(), done: true})
+	how := "by an earlier call whose answer was lost"
+	if st.done {
+		how = "by vigie already"
+	}
+	g.log.Info("action done "+how+": Meta refuses it again", "action", key, "answer", ge.Message)
+	return nil
 }
 
 // Gone reports whether Meta answered that the object does not exist (or is

@@ -78,6 +78,11 @@ type Config struct {
 	// expired or was revoked is said before a comment needs an action.
 	// Zero: never; the actions then find it out.
 	TokenCheckEvery time.Duration
+	// Answers, when set, keeps the answers vigie gave (and those whose
+	// call went unanswered) for 7 days, so that another instance on the
+	// store, or this one after a restart, does not give them again: the
+	// daemon's store. Nil: this process's memory only.
+	Answers store.CallKeeper
 }
 
 // queued is one unit of work between the webhook handler and Run.
@@ -180,6 +185,8 @@ func New(cfg Config) *Connector {
 		hc:     cfg.HTTPClient,
 		log:    log,
 		now:    cfg.Now,
+
+		answers: cfg.Answers,
 	}
 	c := &Connector{
 		cfg:    cfg,

@@ -348,7 +348,7 @@ func (a *InstagramAccount) replyToMention(ctx context.Context, ev bot.Event, tex
 		return &bot.ActionError{Op: bot.ActReply, Err: errors.New("the mention has no account or media id to answer it through")}
 	}
 	key := "mention " + CommentID(ev) + " " + textKey(text)
-	if st, ok := a.g.callOf(key); ok && st.done {
+	if st, ok := a.g.callOf(ctx, key); ok && st.done {
 		a.g.log.Info("reply to the mention not posted again: vigie gave it this answer already", "comment", CommentID(ev))
 		return nil
 	} else if ok {
@@ -364,7 +364,7 @@ func (a *InstagramAccount) replyToMention(ctx context.Context, ev bot.Event, tex
 	if err == nil {
 		a.g.wrote(Instagram, raw)
 	}
-	return a.g.once(key, err, func(*GraphError) bool { return false })
+	return a.g.once(ctx, key, err, func(*GraphError) bool { return false })
 }
 
 // completeMention reads the text of a comment that @mentions the account:
@@ -416,14 +416,14 @@ func sendMessage(ctx context.Context, g *graph, op bot.ActionKind, page, platfor
 	// The same answer to the same message (edited, and judged again) is
 	// not sent twice in the conversation.
 	key := string(op) + " " + CommentID(ev) + " " + textKey(text)
-	if st, ok := g.callOf(key); ok && st.done {
+	if st, ok := g.callOf(ctx, key); ok && st.done {
 		g.log.Info("answer not sent again: vigie gave this message this answer already", "message", CommentID(ev))
 		return nil
 	} else if ok {
 		found, err := findMessage(ctx, g, op, page, platform, ev.Author.ID, text, st.at.Add(-MaxSkew))
 		switch {
 		case found:
-			g.done(key)
+			g.keep(ctx, key, callState{at: g.now(), done: true})
 			g.log.Info("answer sent by an earlier call whose answer was lost: not sent again", "message", CommentID(ev))
 			return nil
 		case err != nil && bot.Retryable(err):
@@ -441,7 +441,7 @@ func sendMessage(ctx context.Context, g *graph, op bot.ActionKind, page, platfor
 		"message":        map[string]string{"text": text},
 	}
 	_, err := g.call(ctx, placeOf(platform), op, http.MethodPost, url.PathEscape(page)+"/messages", nil, body)
-	return g.once(key, err, func(*GraphError) bool { return false })
+	return g.once(ctx, key, err, func(*GraphError) bool { return false })
 }
 
 // findMessage looks, in the conversation of page with user on platform
@@ -506,7 +506,7 @@ func privateReply(ctx context.Context, g *graph, path string, ev bot.Event, text
 	// Meta takes one private reply to a comment: when an earlier call of
 	// these words went unanswered or out, its refusal of this one says the
 	// first went out. Other words refused did not: a failure.
-	return g.once("warn "+CommentID(ev)+" "+textKey(text), err, (*GraphError).AlreadyRepliedPrivately)
+	return g.once(ctx, "warn "+CommentID(ev)+" "+textKey(text), err, (*GraphError).AlreadyRepliedPrivately)
 }
 
 // placeOf is the platform of a conversation's platform (messenger,
@@ -531,7 +531,7 @@ func textKey(text string) string {
 // call deleted it.
 func deleteComment(ctx context.Context, g *graph, ev bot.Event) error {
 	_, err := g.call(ctx, ev.Platform, bot.ActDelete, http.MethodDelete, url.PathEscape(CommentID(ev)), nil, nil)
-	return g.once("delete "+CommentID(ev), err, (*GraphError).Gone)
+	return g.once(ctx, "delete "+CommentID(ev), err, (*GraphError).Gone)
 }
 
 // publicReply answers under the thread's top comment, on edge (comments on
@@ -544,14 +544,14 @@ func deleteComment(ctx context.Context, g *graph, ev bot.Event) error {
 func publicReply(ctx context.Context, g *graph, ev bot.Event, edge, author, text string) error {
 	key := "reply " + CommentID(ev) + " " + textKey(text)
 	parent := threadTop(ev)
-	if st, ok := g.callOf(key); ok && st.done {
+	if st, ok := g.callOf(ctx, key); ok && st.done {
 		g.log.Info("public reply not posted again: vigie gave this comment this answer already", "comment", CommentID(ev))
 		return nil
 	} else if ok {
 		found, err := findReply(ctx, g, ev.Platform, parent, edge, author, text, st.at.Add(-MaxSkew))
 		switch {
 		case found:
-			g.done(key)
+			g.keep(ctx, key, callState{at: g.now(), done: true})
 			g.log.Info("public reply posted by an earlier call whose answer was lost: not posted again", "comment", CommentID(ev))
 			return nil
 		case errors.Is(err, errRepliesNotAllRead):
@@ -573,7 +573,7 @@ func publicReply(ctx context.Context, g *graph, ev bot.Event, edge, author, text
 	if err == nil {
 		g.wrote(ev.Platform, raw)
 	}
-	return g.once(key, err, func(*GraphError) bool { return false })
+	return g.once(ctx, key, err, func(*GraphError) bool { return false })
 }
 
 // Bounds of the read of the replies under a comment, looking for vigie's

@@ -168,6 +168,9 @@ type Store struct {
 	leases leaseBook
 	// verify holds the pending verifications of new members (verify.go).
 	verify verifyBook
+	// causes are the desk's cause cards, calls the answers given (shared.go).
+	causes store.CauseBook
+	calls  store.CallBook
 
 	casesMu sync.Mutex
 	cases   map[string]*caseRec

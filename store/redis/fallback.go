@@ -77,6 +77,9 @@ type Fallback struct {
 	dropped  atomic.Int64
 	// stallLogged is when silent last logged a stall (Unix ns).
 	stallLogged atomic.Int64
+	// sharedLogged is when inMemory last said that the cause cards, and
+	// the answers given, were kept in memory (Unix ns).
+	sharedLogged [2]atomic.Int64
 	// droppedBy splits dropped by kind, for the log (dropAudit, dropDone,
 	// dropCase).
 	droppedBy [3]atomic.Int64

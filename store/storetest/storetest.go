@@ -56,6 +56,9 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	t.Run("Verifications", func(t *testing.T) { testVerifications(t, newStore) })
 	t.Run("Leases", func(t *testing.T) { testLeases(t, newStore) })
 	t.Run("LeasesConcurrent", func(t *testing.T) { testLeasesConcurrent(t, newStore) })
+	t.Run("CauseCards", func(t *testing.T) { testCauseCards(t, newStore) })
+	t.Run("CauseCardsConcurrent", func(t *testing.T) { testCauseCardsConcurrent(t, newStore) })
+	t.Run("Calls", func(t *testing.T) { testCalls(t, newStore) })
 	t.Run("Model", func(t *testing.T) { testModel(t, newStore) })
 }
 

@@ -1,0 +1,48 @@
+package memory
+
+import (
+	"context"
+	"time"
+
+	"github.com/vigie-bot/vigie/store"
+)
+
+var (
+	_ store.CauseKeeper = (*Store)(nil)
+	_ store.CallKeeper  = (*Store)(nil)
+)
+
+// JoinCause is store.CauseKeeper's, in this process's memory.
+func (s *Store) JoinCause(ctx context.Context, scope string, j store.CauseJoin, now time.Time, window time.Duration) (store.CauseCard, store.CauseTurn, error) {
+	return s.causes.JoinCause(ctx, scope, j, now, window)
+}
+
+// CausePosted is store.CauseKeeper's.
+func (s *Store) CausePosted(ctx context.Context, scope, lead string) error {
+	return s.causes.CausePosted(ctx, scope, lead)
+}
+
+// ShowCause is store.CauseKeeper's.
+func (s *Store) ShowCause(ctx context.Context, scope string) (store.CauseCard, bool, error) {
+	return s.causes.ShowCause(ctx, scope)
+}
+
+// CloseCause is store.CauseKeeper's.
+func (s *Store) CloseCause(ctx context.Context, scope, lead string) (store.CauseCard, bool, error) {
+	return s.causes.CloseCause(ctx, scope, lead)
+}
+
+// Call is store.CallKeeper's, in this process's memory.
+func (s *Store) Call(ctx context.Context, key string) (store.CallRecord, bool, error) {
+	return s.calls.Call(ctx, key)
+}
+
+// KeepCall is store.CallKeeper's.
+func (s *Store) KeepCall(ctx context.Context, key string, r store.CallRecord, ttl time.Duration) error {
+	return s.calls.KeepCall(ctx, key, r, ttl)
+}
+
+// ClaimCall is store.CallKeeper's.
+func (s *Store) ClaimCall(ctx context.Context, key string, r store.CallRecord, ttl time.Duration) (store.CallRecord, bool, error) {
+	return s.calls.ClaimCall(ctx, key, r, ttl)
+}

@@ -1,0 +1,207 @@
+package storetest
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/vigie-bot/vigie/store"
+)
+
+// testCauseCards: the first case of a cause claims its card; the others
+// wait until it is posted, then join it once each, the latest
+// MaxCauseLatest named; its count is shown once; a closed card, or one a
+// window old, is claimed anew; another scope is another card.
+func testCauseCards(t *testing.T, newStore func(t *testing.T) store.Store) {
+	ctx := context.Background()
+	ck, ok := newStore(t).(store.CauseKeeper)
+	if !ok {
+		t.Fatal("the store keeps no cause cards (store.CauseKeeper)")
+	}
+	const scope, window = "c1\x00discord|g|general|delete: lacks", 10 * time.Minute
+	at := t0
+	join := func(id string, d time.Duration) (store.CauseCard, store.CauseTurn) {
+		t.Helper()
+		card, turn, err := ck.JoinCause(ctx, scope, store.CauseJoin{Case: id, Name: "name " + id, Reason: "why " + id}, at.Add(d), window)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return card, turn
+	}
+	if card, turn := join("c-1", 0); turn != store.CausePost || card.Lead != "c-1" || card.N != 1 || !card.Since.Equal(at) {
+		t.Fatalf("first case: %v %+v, want to post its card", turn, card)
+	}
+	if _, turn := join("c-2", time.Second); turn != store.CauseWait {
+		t.Errorf("a case before the card is posted: %v, want to wait", turn)
+	}
+	if _, turn := join("c-1", 2*time.Second); turn != store.CausePost {
+		t.Errorf("the lead again before its card is posted: %v, want to post it", turn)
+	}
+	if _, ok, _ := ck.ShowCause(ctx, scope); ok {
+		t.Errorf("a card not posted is shown")
+	}
+	if err := ck.CausePosted(ctx, scope, "c-9"); err != nil {
+		t.Fatal(err)
+	}
+	if _, turn := join("c-2", 3*time.Second); turn != store.CauseWait {
+		t.Errorf("another case's post marked the card posted: %v", turn)
+	}
+	if err := ck.CausePosted(ctx, scope, "c-1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, turn := join("c-1", 4*time.Second); turn != store.CauseCounted {
+		t.Errorf("the lead once posted: %v, want counted", turn)
+	}
+	for i := 2; i <= store.MaxCauseLatest+3; i++ {
+		if _, turn := join(fmt.Sprint("c-", i), 5*time.Second); turn != store.CauseCounted {
+			t.Fatalf("c-%d: %v, want counted", i, turn)
+		}
+	}
+	card, turn := join("c-5", 6*time.Second) // again: counted once
+	if turn != store.CauseCounted || card.N != store.MaxCauseLatest+3 || len(card.Latest) != store.MaxCauseLatest ||
+		card.Latest[0].Case != "c-4" || card.Latest[len(card.Latest)-1] != (store.CauseJoin{Case: fmt.Sprint("c-", store.MaxCauseLatest+3), Name: fmt.Sprint("name c-", store.MaxCauseLatest+3), Reason: fmt.Sprint("why c-", store.MaxCauseLatest+3)}) {
+		t.Errorf("after %d cases and one again: %v %+v", store.MaxCauseLatest+3, turn, card)
+	}
+	shown, ok, err := ck.ShowCause(ctx, scope)
+	if err != nil || !ok || shown.N != store.MaxCauseLatest+3 || shown.Lead != "c-1" || !shown.Posted {
+		t.Errorf("ShowCause = %+v, %v, %v; want the count to show", shown, ok, err)
+	}
+	if _, ok, _ := ck.ShowCause(ctx, scope); ok {
+		t.Errorf("the same count shown twice")
+	}
+	if other, turn, _ := ck.JoinCause(ctx, scope+"2", store.CauseJoin{Case: "c-50"}, at.Add(7*time.Second), window); turn != store.CausePost || other.Lead != "c-50" {
+		t.Errorf("another scope: %v %+v, want a card of its own", turn, other)
+	}
+	if _, ok, _ := ck.CloseCause(ctx, scope, "c-2"); ok {
+		t.Errorf("a case that is not the lead closed the card")
+	}
+	closed, ok, err := ck.CloseCause(ctx, scope, "c-1")
+	if err != nil || !ok || !closed.Closed || closed.N != store.MaxCauseLatest+3 {
+		t.Errorf("CloseCause = %+v, %v, %v", closed, ok, err)
+	}
+	if again, ok, _ := ck.CloseCause(ctx, scope, "c-1"); !ok || again.N != closed.N {
+		t.Errorf("CloseCause again = %+v, %v; want the card still", again, ok)
+	}
+	if card, turn := join("c-60", 8*time.Second); turn != store.CausePost || card.Lead != "c-60" || card.N != 1 {
+		t.Errorf("after its lead was decided: %v %+v, want a new card", turn, card)
+	}
+	ck.CausePosted(ctx, scope, "c-60")
+	join("c-61", 9*time.Second)
+	if card, turn := join("c-70", 8*time.Second+window); turn != store.CausePost || card.Lead != "c-70" {
+		t.Errorf("a window after the card was claimed: %v %+v, want a new card", turn, card)
+	}
+}
+
+// testCauseCardsConcurrent: of cases of one cause that come at once, one
+// claims the card; once posted, each of the others joins it once.
+func testCauseCardsConcurrent(t *testing.T, newStore func(t *testing.T) store.Store) {
+	ctx := context.Background()
+	ck, ok := newStore(t).(store.CauseKeeper)
+	if !ok {
+		t.Fatal("the store keeps no cause cards (store.CauseKeeper)")
+	}
+	const n = 16
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	turns := map[store.CauseTurn][]string{}
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			id := fmt.Sprint("c-", i)
+			_, turn, err := ck.JoinCause(ctx, "s", store.CauseJoin{Case: id}, t0, time.Minute)
+			if err != nil {
+				t.Error(err)
+			}
+			mu.Lock()
+			turns[turn] = append(turns[turn], id)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	if len(turns[store.CausePost]) != 1 || len(turns[store.CauseWait]) != n-1 {
+		t.Fatalf("turns %v: want one to post, the others to wait", turns)
+	}
+	lead := turns[store.CausePost][0]
+	ck.CausePosted(ctx, "s", lead)
+	for _, id := range turns[store.CauseWait] {
+		wg.Add(2)
+		for range 2 {
+			go func() {
+				defer wg.Done()
+				if _, turn, err := ck.JoinCause(ctx, "s", store.CauseJoin{Case: id}, t0.Add(time.Second), time.Minute); err != nil || turn != store.CauseCounted {
+					t.Errorf("%s: %v, %v", id, turn, err)
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	if card, ok, _ := ck.ShowCause(ctx, "s"); !ok || card.N != n {
+		t.Errorf("card %+v, %v; want %d cases counted", card, ok, n)
+	}
+}
+
+// testCalls: an action's record is kept, replaced, and given back; another
+// key has none.
+func testCalls(t *testing.T, newStore func(t *testing.T) store.Store) {
+	ctx := context.Background()
+	ck, ok := newStore(t).(store.CallKeeper)
+	if !ok {
+		t.Fatal("the store keeps no answers given (store.CallKeeper)")
+	}
+	key := "reply 123_456 0123456789abcdef0123456789abcdef"
+	if _, ok, err := ck.Call(ctx, key); ok || err != nil {
+		t.Fatalf("Call of nothing kept = %v, %v", ok, err)
+	}
+	at := t0.Add(time.Hour)
+	if err := ck.KeepCall(ctx, key, store.CallRecord{At: at}, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if r, ok, err := ck.Call(ctx, key); !ok || err != nil || r.Done || !r.At.Equal(at) {
+		t.Errorf("Call = %+v, %v, %v; want unknown at %v", r, ok, err, at)
+	}
+	if err := ck.KeepCall(ctx, key, store.CallRecord{At: at.Add(time.Second), Done: true}, 7*24*time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if r, ok, _ := ck.Call(ctx, key); !ok || !r.Done || !r.At.Equal(at.Add(time.Second)) {
+		t.Errorf("Call = %+v, %v; want done", r, ok)
+	}
+	if _, ok, _ := ck.Call(ctx, "warn 123_456 0123"); ok {
+		t.Errorf("another key has a record")
+	}
+
+	// A claim keeps its record unless one younger than ttl is kept.
+	const warned = "warned telegram|-100|7"
+	if r, ok, err := ck.ClaimCall(ctx, warned, store.CallRecord{At: at, Done: true}, 10*time.Minute); !ok || err != nil || !r.At.Equal(at) {
+		t.Fatalf("first claim = %+v, %v, %v; want it kept", r, ok, err)
+	}
+	if r, ok, _ := ck.ClaimCall(ctx, warned, store.CallRecord{At: at.Add(9 * time.Minute), Done: true}, 10*time.Minute); ok || !r.At.Equal(at) || !r.Done {
+		t.Errorf("claim 9 minutes on = %+v, %v; want the first record", r, ok)
+	}
+	if r, ok, _ := ck.ClaimCall(ctx, warned, store.CallRecord{At: at.Add(10 * time.Minute), Done: true}, 10*time.Minute); !ok || !r.At.Equal(at.Add(10*time.Minute)) {
+		t.Errorf("claim 10 minutes on = %+v, %v; want it kept", r, ok)
+	}
+	if r, ok, _ := ck.Call(ctx, warned); !ok || !r.At.Equal(at.Add(10*time.Minute)) {
+		t.Errorf("Call after the claims = %+v, %v; want the last claim", r, ok)
+	}
+	var wg sync.WaitGroup
+	var won atomic.Int32
+	for i := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, ok, err := ck.ClaimCall(ctx, "warned discord|g|u", store.CallRecord{At: at.Add(time.Duration(i) * time.Millisecond)}, time.Minute); err != nil {
+				t.Error(err)
+			} else if ok {
+				won.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	if n := won.Load(); n != 1 {
+		t.Errorf("%d of 8 claims at once kept, want 1", n)
+	}
+}
