@@ -351,11 +351,12 @@ func (cu *catchup) lost(now time.Time) {
 	}
 }
 
-// resumed records that the session went on: nothing was missed.
+// resumed records that the session went on: nothing was missed (Discord
+// sends again what it held back), a session of an earlier Run included.
 func (cu *catchup) resumed() {
 	cu.mu.Lock()
 	defer cu.mu.Unlock()
-	cu.lostAt = time.Time{}
+	cu.lostAt, cu.since, cu.session = time.Time{}, time.Time{}, true
 }
 
 // sessionStart says what a READY follows.
