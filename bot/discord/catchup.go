@@ -32,8 +32,9 @@ const (
 	// seenKept is how many channels' last messages are remembered.
 	seenKept = 4 * catchupChannels
 	// memorySaveEvery is how often the shard's memory of the channels is
-	// written to the store: a process killed loses what it saw since, which
-	// the next runner reads again (and the store drops as duplicates).
+	// written to the store, each time what changed one period before: the
+	// next runner of a process killed reads again what it saw in its last
+	// two periods (and the store drops what was judged as duplicates).
 	memorySaveEvery = 5 * time.Second
 	// memoryTimeout bounds a read or a write of the memory.
 	memoryTimeout = 5 * time.Second
@@ -188,26 +189,33 @@ func (c *Client) loadMemory(ctx context.Context, mem ChannelMemory) {
 }
 
 // keepMemory writes the shard's memory to mem every memorySaveEvery until
-// ctx ends.
+// ctx ends. Each write is of the channels changed one period before: a
+// message is in the store once it had the time to be judged, so that a
+// process killed with messages received and not judged yet leaves them to
+// the next runner, which reads them again.
 func (c *Client) keepMemory(ctx context.Context, mem ChannelMemory) {
 	t := time.NewTicker(memorySaveEvery)
 	defer t.Stop()
+	var marks []ChannelMark
+	var saved time.Time
 	for {
 		select {
 		case <-t.C:
-			c.saveMemory(ctx, mem)
+			next, nextSaved := c.cu.takeDirty(), c.cu.seenUntil(time.Now())
+			c.saveMemory(ctx, mem, marks, saved)
+			marks, saved = next, nextSaved
 		case <-ctx.Done():
+			c.cu.putBack(marks) // for the last write, as Run stops
 			return
 		}
 	}
 }
 
-// saveMemory writes the channels changed since the last save to mem, and
-// until when the shard was watched. A failure keeps them for the next.
-func (c *Client) saveMemory(ctx context.Context, mem ChannelMemory) {
-	marks := c.cu.takeDirty()
+// saveMemory writes marks to mem, and saved: until when the shard was run.
+// A failure keeps them for the next write.
+func (c *Client) saveMemory(ctx context.Context, mem ChannelMemory, marks []ChannelMark, saved time.Time) {
 	sctx, cancel := context.WithTimeout(ctx, memoryTimeout)
-	err := mem.SaveChannelMarks(sctx, marks, c.cu.seenUntil(time.Now()), seenKept, memoryTTL)
+	err := mem.SaveChannelMarks(sctx, marks, saved, seenKept, memoryTTL)
 	cancel()
 	if err != nil {
 		c.cu.putBack(marks)

@@ -133,7 +133,7 @@ func (c *Client) RunShard(ctx context.Context, out chan<- bot.Event, mem Channel
 	stopWatch()
 	watch.Wait()
 	if mem != nil {
-		c.saveMemory(context.WithoutCancel(ctx), mem)
+		c.saveMemory(context.WithoutCancel(ctx), mem, c.cu.takeDirty(), c.cu.seenUntil(time.Now()))
 	}
 	c.cu.ending(time.Now())
 	c.setSink(nil)
