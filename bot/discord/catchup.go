@@ -445,15 +445,19 @@ func (c *Client) sessionStarted(start sessionStart, gap time.Duration, channels 
 	go func() {
 		defer c.cu.wg.Done()
 		defer c.guard.Recover("discord catch-up")
-		c.catchUp(s.runCtx, time.Now(), gap, why, channels)
+		var from time.Time // when the gateway stopped delivering: zero, not known
+		if gap > 0 {
+			from = time.Now().Add(-gap)
+		}
+		c.catchUp(s.runCtx, time.Now(), from, why, channels)
 	}()
 }
 
 // catchUp reads the channels' messages posted since the last one seen there,
 // at most catchupWindow back, and emits them as events. It says what it left.
-// gap is how long ago the last session stopped (0: not known): a channel's
-// messages older than that were seen.
-func (c *Client) catchUp(ctx context.Context, now time.Time, gap time.Duration, why string, channels []channelCursor) {
+// from is when the gateway stopped delivering the shard's messages (zero:
+// not known): a channel's messages older than that were seen.
+func (c *Client) catchUp(ctx context.Context, now time.Time, from time.Time, why string, channels []channelCursor) {
 	var left []string
 	if len(channels) > catchupChannels {
 		left = append(left, fmt.Sprintf("%d channels less recently active", len(channels)-catchupChannels))
@@ -462,8 +466,8 @@ func (c *Client) catchUp(ctx context.Context, now time.Time, gap time.Duration, 
 	oldest := snowflakeAt(now.Add(-catchupWindow))
 	// What was posted before the gap was delivered: a channel quiet for
 	// longer than the window loses nothing when read from the window's
-	// start.
-	clampLoses := gap <= 0 || gap > catchupWindow
+	// start, unless the gap began before it.
+	clampLoses := from.IsZero() || from.Before(now.Add(-catchupWindow))
 	members := map[string]*memberLookup{}
 	waited := map[string]bool{} // guilds waited for: available or not
 	read, emitted := 0, 0
