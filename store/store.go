@@ -650,3 +650,29 @@ type ReminderKeeper interface {
 	// them: each is taken by one process.
 	TakeReminders(ctx context.Context) (map[string]int64, error)
 }
+
+// ChannelMark is where a connector last was in one channel: the last message
+// it saw there, by id, and when.
+type ChannelMark struct {
+	Channel string
+	Guild   string
+	Last    string // the last message's id (a Discord snowflake)
+	At      time.Time
+}
+
+// ChannelMarks is offered by a store the processes share (Redis): each
+// Discord shard's memory of the last message seen in each channel, kept by
+// the process running the shard, so that the process that runs it next
+// (another one that took its lease over, or this one restarted) reads from
+// the channels' history what was posted while nobody ran it.
+type ChannelMarks interface {
+	// SaveChannelMarks merges marks into the memory name, a channel's last
+	// message only moving forward; it records saved as when the memory was
+	// last written, keeps about keep of the channels most recently active,
+	// and lets the memory go once nobody wrote it for ttl.
+	SaveChannelMarks(ctx context.Context, name string, marks []ChannelMark, saved time.Time, keep int, ttl time.Duration) error
+	// ChannelMarks returns the memory name, the most recently active
+	// channels first, and when it was last written (zero when it never
+	// was, or the store lost it).
+	ChannelMarks(ctx context.Context, name string) (marks []ChannelMark, saved time.Time, err error)
+}

@@ -17,7 +17,7 @@ import (
 // (its gateway, its desk, its verifications): the connector calls them on each
 // Client, never through the platform the actions go to.
 var perShard = map[string]bool{
-	"Run": true, "Link": true, "Desk": true, "SetDesk": true, "SetVerify": true,
+	"Run": true, "RunShard": true, "Link": true, "Desk": true, "SetDesk": true, "SetVerify": true,
 	"Shards": true, "VerifyDue": true, "RecommendedShards": true,
 }
 

@@ -31,6 +31,17 @@ const (
 	guildWait = time.Minute
 	// seenKept is how many channels' last messages are remembered.
 	seenKept = 4 * catchupChannels
+	// memorySaveEvery is how often the shard's memory of the channels is
+	// written to the store, each time what changed one period before: the
+	// next runner of a process killed reads again what it saw in its last
+	// two periods (and the store drops what was judged as duplicates).
+	memorySaveEvery = 5 * time.Second
+	// memoryTimeout bounds a read or a write of the memory.
+	memoryTimeout = 5 * time.Second
+	// memoryTTL is how long the store keeps a memory nobody writes: past
+	// catchupWindow it is not caught up from, but says how long the shard
+	// was not run.
+	memoryTTL = 24 * time.Hour
 )
 
 // A session Discord will not resume (op 9 Invalid Session, or a resume
@@ -39,6 +50,13 @@ const (
 // catch-up reads them from the recently active channels' history and hands
 // them to the rules as ordinary events; what the gateway delivered too has
 // the same id, and the store drops it as a duplicate.
+//
+// The same gap opens when the process running the shard is killed and
+// another takes the shard's lease over, or when vigie restarts: the memory
+// of the last message seen in each channel is then kept in the store the
+// processes share (ChannelMemory), written every memorySaveEvery, and the
+// next Run of the shard, here or in another process, catches up from it at
+// its first READY when it is not older than catchupWindow.
 type catchup struct {
 	mu sync.Mutex
 	// session is true once this Run had a session: a READY after it means
@@ -46,8 +64,18 @@ type catchup struct {
 	session bool
 	// lostAt is when the connection dropped, zero while it is up.
 	lostAt time.Time
-	// seen is the last message seen in each channel (or thread), by id.
+	// seen is the last message seen in each channel (or thread), by id. It
+	// outlives a Run: the process's own memory, when the store's is not
+	// there.
 	seen map[string]channelSeen
+	// dirty are the channels of seen changed since the memory was saved.
+	dirty map[string]bool
+	// since is when the shard was last run, before this Run (by this
+	// process or, as its memory in the store says, another): the first
+	// READY catches up from it. Zero: nothing to catch up.
+	since time.Time
+	// ended is when an earlier Run of this process stopped.
+	ended time.Time
 	// guilds is closed and made anew at each GUILD_CREATE.
 	guilds chan struct{}
 	// stopped refuses new catch-ups once Run stops; wg waits for those under way.
@@ -60,11 +88,174 @@ type channelSeen struct {
 	at          time.Time // when it was seen
 }
 
-// reset forgets the last session, as Run starts.
+// reset forgets the last session, as Run starts; the channels seen are
+// kept.
 func (cu *catchup) reset() {
 	cu.mu.Lock()
 	defer cu.mu.Unlock()
-	cu.session, cu.lostAt, cu.seen, cu.stopped = false, time.Time{}, map[string]channelSeen{}, false
+	cu.session, cu.lostAt, cu.stopped, cu.since = false, time.Time{}, false, time.Time{}
+	if cu.seen == nil {
+		cu.seen = map[string]channelSeen{}
+	}
+}
+
+// ChannelMark is the last message seen in a channel, as a ChannelMemory
+// keeps it.
+type ChannelMark struct {
+	Channel, Guild string
+	Last           string // the message's id
+	At             time.Time
+}
+
+// ChannelMemory keeps a shard's memory of the last message seen in each
+// channel where the next Run of the shard finds it: in another process
+// that took the shard over, or in this one restarted (the Redis store,
+// shared by the processes).
+type ChannelMemory interface {
+	// SaveChannelMarks merges marks into the memory (a channel's last
+	// message only moves forward) and records saved as when it was last
+	// written; the memory keeps about keep channels, and goes once nobody
+	// wrote it for ttl.
+	SaveChannelMarks(ctx context.Context, marks []ChannelMark, saved time.Time, keep int, ttl time.Duration) error
+	// ChannelMarks returns the memory and when it was last written (zero:
+	// never).
+	ChannelMarks(ctx context.Context) (marks []ChannelMark, saved time.Time, err error)
+}
+
+// starting merges the memory read from the store into seen, and sets since:
+// the latest of when it was saved and when this process last ran the shard.
+func (cu *catchup) starting(marks []ChannelMark, saved time.Time) {
+	cu.mu.Lock()
+	defer cu.mu.Unlock()
+	for _, m := range marks {
+		s, ok := cu.seen[m.Channel]
+		if !ok || snowflakeAfter(m.Last, s.last) {
+			s.guild, s.last = m.Guild, m.Last
+		}
+		if m.At.After(s.at) {
+			s.at = m.At
+		}
+		cu.seen[m.Channel] = s
+	}
+	cu.trimLocked()
+	cu.since = cu.ended
+	if saved.After(cu.since) {
+		cu.since = saved
+	}
+}
+
+// ending records that a Run stopped at now.
+func (cu *catchup) ending(now time.Time) {
+	cu.mu.Lock()
+	defer cu.mu.Unlock()
+	cu.ended = cu.seenUntilLocked(now)
+}
+
+// seenUntil is until when this Run's gateway delivered the shard's
+// messages: now while its session is up, when it dropped otherwise, zero
+// before its first session.
+func (cu *catchup) seenUntil(now time.Time) time.Time {
+	cu.mu.Lock()
+	defer cu.mu.Unlock()
+	return cu.seenUntilLocked(now)
+}
+
+func (cu *catchup) seenUntilLocked(now time.Time) time.Time {
+	switch {
+	case !cu.session:
+		return cu.ended
+	case !cu.lostAt.IsZero():
+		return cu.lostAt
+	}
+	return now
+}
+
+// loadMemory reads the shard's memory from mem as Run starts: the first
+// READY catches up from it. When mem does not answer, this process's own
+// memory is caught up from, if it ran the shard before.
+func (c *Client) loadMemory(ctx context.Context, mem ChannelMemory) {
+	var marks []ChannelMark
+	var saved time.Time
+	if mem != nil {
+		lctx, cancel := context.WithTimeout(ctx, memoryTimeout)
+		var err error
+		marks, saved, err = mem.ChannelMarks(lctx)
+		cancel()
+		if err != nil && ctx.Err() == nil {
+			c.log.Warn("the shard's memory of the channels is not read from the store: a gap while another process ran the shard is not caught up, one of this process's own is", "err", err)
+		}
+	}
+	c.cu.starting(marks, saved)
+}
+
+// keepMemory writes the shard's memory to mem every memorySaveEvery until
+// ctx ends. Each write is of the channels changed one period before: a
+// message is in the store once it had the time to be judged, so that a
+// process killed with messages received and not judged yet leaves them to
+// the next runner, which reads them again.
+func (c *Client) keepMemory(ctx context.Context, mem ChannelMemory) {
+	t := time.NewTicker(memorySaveEvery)
+	defer t.Stop()
+	var marks []ChannelMark
+	var saved time.Time
+	for {
+		select {
+		case <-t.C:
+			next, nextSaved := c.cu.takeDirty(), c.cu.seenUntil(time.Now())
+			c.saveMemory(ctx, mem, marks, saved)
+			marks, saved = next, nextSaved
+		case <-ctx.Done():
+			c.cu.putBack(marks) // for the last write, as Run stops
+			return
+		}
+	}
+}
+
+// saveMemory writes marks to mem, and saved: until when the shard was run.
+// A failure keeps them for the next write.
+func (c *Client) saveMemory(ctx context.Context, mem ChannelMemory, marks []ChannelMark, saved time.Time) {
+	sctx, cancel := context.WithTimeout(ctx, memoryTimeout)
+	err := mem.SaveChannelMarks(sctx, marks, saved, seenKept, memoryTTL)
+	cancel()
+	if err != nil {
+		c.cu.putBack(marks)
+		if !c.memFailing.Swap(true) {
+			c.log.Warn("the shard's memory of the channels is not written to the store: kept here and written again later; meanwhile, another process that takes the shard over does not read the messages of the gap", "err", err)
+		}
+		return
+	}
+	if c.memFailing.Swap(false) {
+		c.log.Info("the shard's memory of the channels is written to the store again")
+	}
+}
+
+// takeDirty returns the channels changed since the last save, forgotten as
+// changed until putBack.
+func (cu *catchup) takeDirty() []ChannelMark {
+	cu.mu.Lock()
+	defer cu.mu.Unlock()
+	marks := make([]ChannelMark, 0, len(cu.dirty))
+	for ch := range cu.dirty {
+		if s, ok := cu.seen[ch]; ok {
+			marks = append(marks, ChannelMark{Channel: ch, Guild: s.guild, Last: s.last, At: s.at})
+		}
+	}
+	clear(cu.dirty)
+	return marks
+}
+
+// putBack marks again as changed the channels of a save that failed.
+func (cu *catchup) putBack(marks []ChannelMark) {
+	cu.mu.Lock()
+	defer cu.mu.Unlock()
+	if cu.dirty == nil {
+		cu.dirty = map[string]bool{}
+	}
+	for _, m := range marks {
+		if _, ok := cu.seen[m.Channel]; ok {
+			cu.dirty[m.Channel] = true
+		}
+	}
 }
 
 // guildCreated wakes a catch-up waiting for a guild.
@@ -114,16 +305,28 @@ func (cu *catchup) note(guild, channel, id string, now time.Time) {
 	if cu.seen == nil {
 		cu.seen = map[string]channelSeen{}
 	}
+	if cu.dirty == nil {
+		cu.dirty = map[string]bool{}
+	}
+	cu.dirty[channel] = true
 	if s, ok := cu.seen[channel]; ok && !snowflakeAfter(id, s.last) {
 		s.at = now
 		cu.seen[channel] = s
 		return
 	}
 	cu.seen[channel] = channelSeen{guild: guild, last: id, at: now}
-	if len(cu.seen) > 2*seenKept {
-		for _, ch := range cu.recentLocked()[seenKept:] {
-			delete(cu.seen, ch.channel)
-		}
+	cu.trimLocked()
+}
+
+// trimLocked keeps seen bounded: past twice seenKept channels, the least
+// recently active go.
+func (cu *catchup) trimLocked() {
+	if len(cu.seen) <= 2*seenKept {
+		return
+	}
+	for _, ch := range cu.recentLocked()[seenKept:] {
+		delete(cu.seen, ch.channel)
+		delete(cu.dirty, ch.channel)
 	}
 }
 
@@ -156,35 +359,83 @@ func (cu *catchup) lost(now time.Time) {
 	}
 }
 
-// resumed records that the session went on: nothing was missed.
+// resumed records that the session went on: nothing was missed (Discord
+// sends again what it held back), a session of an earlier Run included.
 func (cu *catchup) resumed() {
 	cu.mu.Lock()
 	defer cu.mu.Unlock()
-	cu.lostAt = time.Time{}
+	cu.lostAt, cu.since, cu.session = time.Time{}, time.Time{}, true
 }
 
-// newSession records a READY; after an earlier session of this Run, it
-// returns true, how long the gap was and the channels to read.
-func (cu *catchup) newSession(now time.Time) (lost bool, gap time.Duration, channels []channelCursor) {
+// sessionStart says what a READY follows.
+type sessionStart int
+
+const (
+	// sessionFirst is the Run's first session, with nothing to catch up.
+	sessionFirst sessionStart = iota
+	// sessionLost follows a session of this Run that Discord did not resume.
+	sessionLost
+	// sessionTakenUp is the Run's first session, the shard run until
+	// recently, by another process or by this one: the gap is caught up.
+	sessionTakenUp
+	// sessionTooLate is the Run's first session, the shard's memory older
+	// than catchupWindow: the gap is not caught up.
+	sessionTooLate
+)
+
+// newSession records a READY: what it follows, how long the gap was, and
+// the channels to read.
+func (cu *catchup) newSession(now time.Time) (start sessionStart, gap time.Duration, channels []channelCursor) {
 	cu.mu.Lock()
 	defer cu.mu.Unlock()
-	lost, cu.session = cu.session, true
-	if !cu.lostAt.IsZero() {
-		gap = now.Sub(cu.lostAt)
-	}
+	lost := cu.session
+	cu.session = true
+	from := cu.lostAt
 	cu.lostAt = time.Time{}
-	if !lost {
-		return false, 0, nil
+	switch {
+	case lost:
+		start = sessionLost
+	case cu.since.IsZero():
+		return sessionFirst, 0, nil
+	default:
+		from = cu.since
+		start = sessionTakenUp
+		if now.Sub(from) > catchupWindow {
+			start = sessionTooLate
+		}
 	}
-	return true, gap, cu.recentLocked()
+	cu.since = time.Time{}
+	if !from.IsZero() {
+		gap = now.Sub(from)
+	}
+	if start == sessionTooLate {
+		return start, gap, nil
+	}
+	return start, gap, cu.recentLocked()
 }
 
-// sessionLost tells of a new session after a lost one and starts reading the
+// sessionStarted tells of a new session after a lost one, or of the first
+// of a Run after a gap in which nobody ran the shard, and starts reading the
 // messages posted in the gap.
-func (c *Client) sessionLost(gap time.Duration, channels []channelCursor) {
-	c.met.sessionsLost.Inc()
-	c.log.Warn("gateway session lost: Discord started a new one, the messages posted in the gap were not delivered; reading them from the channels' history",
-		"gap", gap.Round(time.Second).String(), "channels", len(channels))
+func (c *Client) sessionStarted(start sessionStart, gap time.Duration, channels []channelCursor) {
+	var why string
+	switch start {
+	case sessionLost:
+		c.met.sessionsLost.Inc()
+		why = "after a lost gateway session"
+		c.log.Warn("gateway session lost: Discord started a new one, the messages posted in the gap were not delivered; reading them from the channels' history",
+			"gap", gap.Round(time.Second).String(), "channels", len(channels))
+	case sessionTakenUp:
+		why = "after a gap in the shard's run"
+		c.log.Info("the shard was not run for a while (taken over from another process, or vigie restarted): reading the messages posted meanwhile from the channels' history",
+			"shard", c.cfg.ShardID, "gap", gap.Round(time.Second).String(), "channels", len(channels))
+	case sessionTooLate:
+		c.log.Warn(fmt.Sprintf("the shard was not run for longer than %s: the messages posted meanwhile are not read from the channels' history, and not judged", catchupWindow),
+			"shard", c.cfg.ShardID, "gap", gap.Round(time.Second).String())
+		return
+	default:
+		return
+	}
 	c.sinkMu.RLock()
 	s := c.sink
 	c.sinkMu.RUnlock()
@@ -194,19 +445,29 @@ func (c *Client) sessionLost(gap time.Duration, channels []channelCursor) {
 	go func() {
 		defer c.cu.wg.Done()
 		defer c.guard.Recover("discord catch-up")
-		c.catchUp(s.runCtx, time.Now(), channels)
+		var from time.Time // when the gateway stopped delivering: zero, not known
+		if gap > 0 {
+			from = time.Now().Add(-gap)
+		}
+		c.catchUp(s.runCtx, time.Now(), from, why, channels)
 	}()
 }
 
 // catchUp reads the channels' messages posted since the last one seen there,
 // at most catchupWindow back, and emits them as events. It says what it left.
-func (c *Client) catchUp(ctx context.Context, now time.Time, channels []channelCursor) {
+// from is when the gateway stopped delivering the shard's messages (zero:
+// not known): a channel's messages older than that were seen.
+func (c *Client) catchUp(ctx context.Context, now time.Time, from time.Time, why string, channels []channelCursor) {
 	var left []string
 	if len(channels) > catchupChannels {
 		left = append(left, fmt.Sprintf("%d channels less recently active", len(channels)-catchupChannels))
 		channels = channels[:catchupChannels]
 	}
 	oldest := snowflakeAt(now.Add(-catchupWindow))
+	// What was posted before the gap was delivered: a channel quiet for
+	// longer than the window loses nothing when read from the window's
+	// start, unless the gap began before it.
+	clampLoses := from.IsZero() || from.Before(now.Add(-catchupWindow))
 	members := map[string]*memberLookup{}
 	waited := map[string]bool{} // guilds waited for: available or not
 	read, emitted := 0, 0
@@ -218,7 +479,9 @@ func (c *Client) catchUp(ctx context.Context, now time.Time, channels []channelC
 		after := ch.last
 		if snowflakeAfter(oldest, after) {
 			after = oldest
-			left = append(left, fmt.Sprintf("channel %s: messages older than %s", ch.channel, catchupWindow))
+			if clampLoses {
+				left = append(left, fmt.Sprintf("channel %s: messages older than %s", ch.channel, catchupWindow))
+			}
 		}
 		if _, ok := waited[ch.guild]; !ok {
 			waited[ch.guild] = c.waitGuild(ctx, ch.guild)
@@ -239,11 +502,11 @@ func (c *Client) catchUp(ctx context.Context, now time.Time, channels []channelC
 	}
 	c.met.caughtUp.Add(float64(emitted))
 	if len(left) > 0 {
-		c.log.Warn("caught up partly after a lost gateway session: some messages posted in the gap were not judged",
+		c.log.Warn("caught up partly "+why+": some messages posted in the gap were not judged",
 			"messages", emitted, "channels_read", read, "not_read", left)
 		return
 	}
-	c.log.Info("caught up after a lost gateway session", "messages", emitted, "channels", read)
+	c.log.Info("caught up "+why, "messages", emitted, "channels", read)
 }
 
 // catchUpChannel reads ch's messages after the id after, oldest first, up to

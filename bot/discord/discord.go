@@ -214,6 +214,9 @@ type Client struct {
 	stopping      atomic.Bool
 	// cu reads the messages a lost session never delivered (catchup.go).
 	cu catchup
+	// memFailing is true while the shard's memory is not written to the
+	// store: told once.
+	memFailing atomic.Bool
 	// tw asks Discord whether it takes the token while the gateway is down
 	// (token.go).
 	tw tokenWatch

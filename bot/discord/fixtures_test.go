@@ -166,11 +166,27 @@ func newTestClient(t *testing.T, f *discordfake.Server, cfg Config) (*Client, *t
 // the guild is known, with what stops c sooner.
 func run(t *testing.T, f *discordfake.Server, c *Client, out chan bot.Event, perms int64) (stop context.CancelFunc) {
 	t.Helper()
+	cancel, _ := start(t, f, c, out, perms, nil)
+	return cancel
+}
+
+// runShard is run with the shard's memory in mem; stop returns once Run
+// did.
+func runShard(t *testing.T, f *discordfake.Server, c *Client, out chan bot.Event, perms int64, mem ChannelMemory) (stop func()) {
+	t.Helper()
+	_, stop = start(t, f, c, out, perms, mem)
+	return stop
+}
+
+// start runs c with the memory mem, as run says; cancel stops it, stopped
+// stops it and waits until Run returned.
+func start(t *testing.T, f *discordfake.Server, c *Client, out chan bot.Event, perms int64, mem ChannelMemory) (cancel context.CancelFunc, stopped func()) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	var runErr error
-	go func() { runErr = c.Run(ctx, out); close(done) }()
-	t.Cleanup(func() {
+	go func() { runErr = c.RunShard(ctx, out, mem); close(done) }()
+	stopped = func() {
 		cancel()
 		select {
 		case <-done:
@@ -180,7 +196,8 @@ func run(t *testing.T, f *discordfake.Server, c *Client, out chan bot.Event, per
 		case <-time.After(testsync.Patience):
 			t.Errorf("Run did not return after cancel")
 		}
-	})
+	}
+	t.Cleanup(stopped)
 	select {
 	case <-f.Ready():
 	case <-done:
@@ -200,7 +217,7 @@ func run(t *testing.T, f *discordfake.Server, c *Client, out chan bot.Event, per
 		defer c.sess.State.RUnlock()
 		return !g.Unavailable
 	})
-	return cancel
+	return cancel, stopped
 }
 
 // allPerms is what a well set-up vigie role may do.

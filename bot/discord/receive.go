@@ -25,6 +25,16 @@ import (
 // under way and returns nil. Once connected, discordgo resumes or reconnects by
 // itself after a dropped connection. Run may be called again after it returned.
 func (c *Client) Run(ctx context.Context, out chan<- bot.Event) error {
+	return c.RunShard(ctx, out, nil)
+}
+
+// RunShard runs as Run does, and keeps the shard's memory of the last
+// message seen in each channel in mem, for the next Run of the shard, here
+// or in another process, to read what was posted while nobody ran it: it
+// reads mem as it starts, and writes it every memorySaveEvery and as it
+// stops. With a nil mem, or while mem does not answer, the memory is this
+// process's own.
+func (c *Client) RunShard(ctx context.Context, out chan<- bot.Event, mem ChannelMemory) error {
 	if !c.running.CompareAndSwap(false, true) {
 		return fmt.Errorf("discord: already running")
 	}
@@ -56,6 +66,7 @@ func (c *Client) Run(ctx context.Context, out chan<- bot.Event) error {
 	}
 	defer stop()
 	c.cu.reset()
+	c.loadMemory(ctx, mem)
 	c.tokenBack() // a refusal seen by an earlier Run is this one's to find again
 	c.setSink(&sink{ctx: fctx, runCtx: ctx, out: c.queue})
 	defer c.setSink(nil)
@@ -100,6 +111,9 @@ func (c *Client) Run(ctx context.Context, out chan<- bot.Event) error {
 	wctx, stopWatch := context.WithCancel(ctx)
 	var watch sync.WaitGroup
 	watch.Go(func() { c.watchToken(wctx) })
+	if mem != nil {
+		watch.Go(func() { c.keepMemory(wctx, mem) })
+	}
 	defer watch.Wait()
 	defer stopWatch()
 	switch d := c.desk.Load(); {
@@ -116,6 +130,12 @@ func (c *Client) Run(ctx context.Context, out chan<- bot.Event) error {
 	c.gw.stop()
 	err = c.sess.Close()
 	c.cu.stop() // a catch-up ends with ctx
+	stopWatch()
+	watch.Wait()
+	if mem != nil {
+		c.saveMemory(context.WithoutCancel(ctx), mem, c.cu.takeDirty(), c.cu.seenUntil(time.Now()))
+	}
+	c.cu.ending(time.Now())
 	c.setSink(nil)
 	c.drain(stop(), out)
 	c.work.Wait()
@@ -215,14 +235,12 @@ func (c *Client) addHandlers() {
 	})
 	c.sess.AddHandler(func(_ *discordgo.Session, r *discordgo.Ready) {
 		defer c.guard.Recover(where)
-		lost, gap, channels := c.cu.newSession(time.Now())
+		start, gap, channels := c.cu.newSession(time.Now())
 		c.linkUp("new session")
 		if r.User != nil {
 			c.selfID.Store(r.User.ID)
 		}
-		if lost {
-			c.sessionLost(gap, channels)
-		}
+		c.sessionStarted(start, gap, channels)
 		if r.Application != nil && r.Application.ID != "" {
 			c.appID.Store(r.Application.ID)
 		}

@@ -161,6 +161,8 @@ type conn struct {
 	// zombie: the connection stays open but its heartbeats are never
 	// acknowledged (Zombie).
 	zombie bool
+	// session is the session the connection identified or resumed.
+	session string
 }
 
 // failure makes the next n calls that match answer status, body and
@@ -258,6 +260,13 @@ func (f *Server) gateway(w http.ResponseWriter, r *http.Request) {
 	for {
 		_, msg, err := ws.ReadMessage()
 		if err != nil {
+			// A client that closes with 1000 or 1001 ends its session, as
+			// Discord's gateway documentation says: it cannot be resumed.
+			if websocket.IsCloseError(err, websocket.CloseNormalClosure, websocket.CloseGoingAway) {
+				f.mu.Lock()
+				delete(f.sessions, c.session)
+				f.mu.Unlock()
+			}
 			return
 		}
 		var p struct {
@@ -310,7 +319,7 @@ func (f *Server) gateway(w http.ResponseWriter, r *http.Request) {
 				continue
 			}
 			f.mu.Lock()
-			c.shard, c.count = shard, count
+			c.shard, c.count, c.session = shard, count, rs.SessionID
 			f.mu.Unlock()
 			f.dispatch(c, "RESUMED", map[string]any{})
 			f.signalReady()
@@ -371,6 +380,7 @@ func (f *Server) identified(c *conn, d json.RawMessage) bool {
 	f.sessionN++
 	session := fmt.Sprintf("session-%d-%d-%d", shard, count, f.sessionN)
 	f.sessions[session] = true
+	c.session = session
 	for _, x := range f.conns {
 		if x != c && x.count > 0 && (x.shard == shard && x.count == count || slices.ContainsFunc(f.o.Guilds, func(g string) bool { return serves(x, g) && serves(c, g) })) {
 			f.overlaps++
