@@ -167,8 +167,10 @@ func (c *Client) getMe(ctx context.Context) (tgbotapi.User, error) {
 // poll is the getUpdates loop. Each request carries ctx, so a cancellation ends
 // the long poll at once instead of after PollTimeout. Each batch is committed
 // to offsets before it is handled: an update is handled once, even when the
-// poller moves to another process (one killed between the commit and the
-// handling loses that batch rather than having it handled twice). Telegram
+// poller moves to another process. With an Inbox, the batch is kept with the
+// commit until its events are judged, and a poller first hands on what one
+// before it left there (killed between the commit and the judging); without
+// one, such a kill loses the batch rather than having it handled twice. Telegram
 // itself forgets updates only at the next getUpdates, with a higher offset:
 // a poller stopped before it asks again tells Telegram what it handed over
 // (confirm), for a next start that has no stored offset.
