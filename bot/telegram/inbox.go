@@ -60,6 +60,8 @@ type judging struct {
 	wake chan struct{}
 	// direct is the inbox of the poller that stopped, while none runs.
 	direct Inbox
+	// unkeptN counts the open updates not in the inbox yet.
+	unkeptN int
 }
 
 type openUpdate struct {
@@ -85,8 +87,9 @@ func (j *judging) take(id int, raw json.RawMessage, kept, wait bool) (finished <
 		return nil, false
 	}
 	o := &openUpdate{waiting: 1, kept: kept}
-	if !kept {
+	if !kept && raw != nil {
 		o.raw = raw
+		j.unkeptN++
 	}
 	if wait {
 		o.finished = make(chan struct{})
@@ -151,7 +154,17 @@ func (j *judging) dispatched(id int) {
 func (j *judging) cut(id int) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
+	if o, ok := j.open[id]; ok {
+		j.closeLocked(id, o)
+	}
+}
+
+// closeLocked forgets the open update id.
+func (j *judging) closeLocked(id int, o *openUpdate) {
 	delete(j.open, id)
+	if o.raw != nil {
+		j.unkeptN--
+	}
 }
 
 func (j *judging) releaseLocked(id int) {
@@ -162,7 +175,7 @@ func (j *judging) releaseLocked(id int) {
 	if o.waiting--; o.waiting > 0 {
 		return
 	}
-	delete(j.open, id)
+	j.closeLocked(id, o)
 	if o.finished != nil {
 		close(o.finished)
 	}
@@ -180,6 +193,9 @@ func (j *judging) releaseLocked(id int) {
 func (j *judging) unkept() []Taken {
 	j.mu.Lock()
 	defer j.mu.Unlock()
+	if j.unkeptN == 0 {
+		return nil
+	}
 	var out []Taken
 	for id, o := range j.open {
 		if !o.kept && o.raw != nil {
@@ -197,6 +213,9 @@ func (j *judging) markKept(taken []Taken) {
 	defer j.mu.Unlock()
 	for _, t := range taken {
 		if o, ok := j.open[t.ID]; ok {
+			if o.raw != nil {
+				j.unkeptN--
+			}
 			o.kept, o.raw = true, nil
 			continue
 		}
@@ -217,6 +236,22 @@ func (j *judging) takeDone() []int {
 	d := j.done
 	j.done = nil
 	return d
+}
+
+// notRemoved gives back ids, whose removal from the inbox failed, for the
+// next removal, up to maxInbox in all: an update judged while Redis was
+// away may have been judged from memory, which Redis's dedupe of event ids
+// does not know, so that handed on again it would be judged again.
+func (j *judging) notRemoved(ids []int) (dropped int) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	room := max(maxInbox-len(j.done), 0)
+	if len(ids) > room {
+		dropped = len(ids) - room
+		ids = ids[dropped:]
+	}
+	j.done = append(ids, j.done...)
+	return dropped
 }
 
 // maxInbox bounds a poller's inbox: more than the daemon's queues hold
@@ -244,11 +279,18 @@ func (c *Client) finishing(inbox Inbox, stop <-chan struct{}) {
 		defer cancel()
 		if err := inbox.Finished(ctx, ids); err != nil {
 			if !failing {
-				c.log.Warn("updates judged but still in the poller's inbox: a next poller hands them on again, and they are dropped there as duplicates",
+				c.log.Warn("updates judged but not removed from the poller's inbox: the store does not answer; tried again with the next ones",
 					"updates", len(ids), "err", err)
 			}
 			failing = true
+			if n := c.judging.notRemoved(ids); n > 0 {
+				c.log.Warn("updates judged left in the poller's inbox: too many to remember; a next poller hands them on again, and they are dropped there as duplicates unless judged while Redis was away",
+					"updates", n)
+			}
 			return
+		}
+		if failing {
+			c.log.Info("updates judged removed from the poller's inbox again")
 		}
 		failing = false
 	}

@@ -64,6 +64,9 @@ func (s *sharedInbox) Left(context.Context) ([]Taken, error) {
 func (s *sharedInbox) Finished(_ context.Context, ids []int) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.down {
+		return errors.New("the store does not answer")
+	}
 	for _, id := range ids {
 		delete(s.kept, id)
 	}
@@ -146,10 +149,11 @@ func TestPollerInboxHandsOnWhatWasNotJudged(t *testing.T) {
 
 // TestPollerInboxWhileTheStoreIsDown: updates taken while the store does
 // not answer are kept with the next batch written once it answers, unless
-// judged by then.
+// judged by then; an update judged while it does not answer is removed from
+// the inbox with the next ones, once it answers again.
 func TestPollerInboxWhileTheStoreIsDown(t *testing.T) {
 	f := newFakeBotAPI(t)
-	c, _ := newTestClient(t, f, Config{PollTimeout: time.Second, Chats: fixtureChats, ReportsJudged: true})
+	c, logs := newTestClient(t, f, Config{PollTimeout: time.Second, Chats: fixtureChats, ReportsJudged: true})
 	knowAdmins(t, c, group.id)
 	inbox := &sharedInbox{offset: 1, kept: map[int]json.RawMessage{}, down: true}
 	out := make(chan bot.Event, 8)
@@ -172,7 +176,15 @@ func TestPollerInboxWhileTheStoreIsDown(t *testing.T) {
 	if got := inbox.ids(); got != "[2 3]" {
 		t.Errorf("inbox %s once the store answers, want the update not judged and the new one", got)
 	}
+	setDown := func(down bool) {
+		inbox.mu.Lock()
+		inbox.down = down
+		inbox.mu.Unlock()
+	}
+	setDown(true)
 	c.Judged(&two)
+	testsync.Eventually(t, "the removal tried", func() bool { return strings.Contains(logs.String(), "not removed from the poller's inbox") })
+	setDown(false)
 	c.Judged(&three)
 	testsync.Eventually(t, "the inbox emptied once all is judged", func() bool { return inbox.ids() == "[]" })
 }
