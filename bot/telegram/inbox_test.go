@@ -26,6 +26,9 @@ type sharedInbox struct {
 	offset int
 	kept   map[int]json.RawMessage
 	down   bool
+	// leftDown fails Left; asked counts the calls.
+	leftDown bool
+	asked    int
 }
 
 func (s *sharedInbox) Offset(context.Context) (int, error) {
@@ -54,6 +57,10 @@ func (s *sharedInbox) Keep(_ context.Context, n int, taken []Taken) (bool, int, 
 func (s *sharedInbox) Left(context.Context) ([]Taken, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.asked++
+	if s.leftDown {
+		return nil, errors.New("the store does not answer")
+	}
 	var out []Taken
 	for _, id := range slices.Sorted(maps.Keys(s.kept)) {
 		out = append(out, Taken{ID: id, Raw: s.kept[id]})
@@ -235,5 +242,36 @@ func TestWebhookAnswersOnceJudged(t *testing.T) {
 		}
 	case <-time.After(testsync.Patience):
 		t.Fatal("not answered once the event was judged")
+	}
+}
+
+// TestPollerInboxUnreadAtStart: what a poller before left, not read at the
+// start (the store did not answer), is asked again before the next batch,
+// and handed on before it.
+func TestPollerInboxUnreadAtStart(t *testing.T) {
+	f := newFakeBotAPI(t)
+	c, _ := newTestClient(t, f, Config{PollTimeout: time.Second, Chats: fixtureChats, ReportsJudged: true})
+	knowAdmins(t, c, group.id)
+	left, _ := json.Marshal(map[string]any{"update_id": 5, "message": message(group, 5, bob, t0, "left by a poller killed")})
+	inbox := &sharedInbox{offset: 6, kept: map[int]json.RawMessage{5: left}, leftDown: true}
+	out := make(chan bot.Event, 8)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.RunPoller(ctx, out, inbox) }()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	testsync.Eventually(t, "the inbox asked at the start", func() bool {
+		inbox.mu.Lock()
+		defer inbox.mu.Unlock()
+		return inbox.asked == 1
+	})
+	inbox.mu.Lock()
+	inbox.leftDown = false
+	inbox.mu.Unlock()
+	f.push(map[string]any{"update_id": 6, "message": message(group, 6, bob, t0, "new")})
+	if a, b := testsync.Next(t, out), testsync.Next(t, out); a.Text != "left by a poller killed" || b.Text != "new" {
+		t.Errorf("events %q, %q; want what was left, then the new one", a.Text, b.Text)
 	}
 }

@@ -195,6 +195,8 @@ func (c *Client) poll(ctx context.Context, out chan<- bot.Event, offsets Offsets
 		}
 	}()
 	inbox, _ := offsets.(Inbox)
+	// leftUnknown: what a poller before left could not be read yet.
+	leftUnknown := false
 	if inbox != nil {
 		stop := make(chan struct{})
 		var finishing sync.WaitGroup
@@ -203,7 +205,7 @@ func (c *Client) poll(ctx context.Context, out chan<- bot.Event, offsets Offsets
 			close(stop)
 			finishing.Wait()
 		}()
-		if !c.handOverLeft(ctx, inbox, out) {
+		if !c.handOverLeft(ctx, inbox, out, &leftUnknown) {
 			return nil
 		}
 	}
@@ -284,6 +286,9 @@ func (c *Client) poll(ctx context.Context, out chan<- bot.Event, offsets Offsets
 			batch = append(batch, u)
 			good = append(good, raw)
 		}
+		if leftUnknown && !c.handOverLeft(ctx, inbox, out, &leftUnknown) {
+			return nil
+		}
 		kept := false
 		if next > offset {
 			var err error
@@ -358,16 +363,22 @@ func (c *Client) keep(ctx context.Context, inbox Inbox, next int, batch []update
 
 // handOverLeft hands on the updates a poller before kept in the inbox and
 // did not finish with (it was killed, or stopped before their events were
-// judged), before any new one. It reports whether the poller may go on.
-func (c *Client) handOverLeft(ctx context.Context, inbox Inbox, out chan<- bot.Event) bool {
+// judged), before any new one. When the store does not answer, unknown is
+// set, and the poller asks again before its next batch. It reports whether
+// the poller may go on.
+func (c *Client) handOverLeft(ctx context.Context, inbox Inbox, out chan<- bot.Event, unknown *bool) bool {
 	left, err := inbox.Left(ctx)
 	if err != nil {
 		if ctx.Err() != nil {
 			return false
 		}
-		c.log.Warn("the updates a poller before left unjudged are not known: the store does not answer; they are handed on at the poller's next start", "err", err)
+		if !*unknown {
+			c.log.Warn("the updates a poller before left unjudged are not known: the store does not answer; asked again before the next batch", "err", err)
+		}
+		*unknown = true
 		return true
 	}
+	*unknown = false
 	batch := make([]update, 0, len(left))
 	raws := make([]json.RawMessage, 0, len(left))
 	var bad []int
