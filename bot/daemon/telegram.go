@@ -235,7 +235,7 @@ func (o fencedInbox) Keep(ctx context.Context, offset int, taken []telegram.Take
 	for i, t := range taken {
 		items[i] = store.InboxItem{ID: int64(t.ID), Data: t.Raw}
 	}
-	dropped, err := o.f.AdvanceKeeping(ctx, "offset", int64(offset), items, telegramInboxCap)
+	dropped, err := o.f.AdvanceKeeping(ctx, "offset", int64(offset), items, telegram.MaxInbox)
 	switch {
 	case err == nil:
 		o.failing = false
@@ -282,11 +282,6 @@ func (o fencedInbox) Finished(ctx context.Context, ids []int) error {
 	}
 	return err
 }
-
-// telegramInboxCap bounds the poller's inbox: more than the queues hold
-// (64 events, then 256 for each of 32 evaluators on Redis) with a batch of
-// 100. Past it, the oldest updates are let go, logged and counted.
-const telegramInboxCap = 10_000
 
 // deskChat reads desk.telegram_chat: empty is no desk chat.
 func deskChat(s string) (int64, error) {

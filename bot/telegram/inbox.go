@@ -239,13 +239,13 @@ func (j *judging) takeDone() []int {
 }
 
 // notRemoved gives back ids, whose removal from the inbox failed, for the
-// next removal, up to maxInbox in all: an update judged while Redis was
+// next removal, up to MaxInbox in all: an update judged while Redis was
 // away may have been judged from memory, which Redis's dedupe of event ids
 // does not know, so that handed on again it would be judged again.
 func (j *judging) notRemoved(ids []int) (dropped int) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	room := max(maxInbox-len(j.done), 0)
+	room := max(MaxInbox-len(j.done), 0)
 	if len(ids) > room {
 		dropped = len(ids) - room
 		ids = ids[dropped:]
@@ -254,10 +254,10 @@ func (j *judging) notRemoved(ids []int) (dropped int) {
 	return dropped
 }
 
-// maxInbox bounds a poller's inbox: more than the daemon's queues hold
+// MaxInbox bounds a poller's inbox, for an Inbox to keep no more: more than the daemon's queues hold
 // (64 events, then 256 for each of 32 evaluators on Redis) and a batch of
 // 100. Past it the oldest updates are let go, logged and counted.
-const maxInbox = 10_000
+const MaxInbox = 10_000
 
 // finishTimeout bounds a removal from the inbox.
 const finishTimeout = 5 * time.Second

@@ -356,7 +356,7 @@ func (c *Client) keep(ctx context.Context, inbox Inbox, next int, batch []update
 	if dropped > 0 {
 		c.metrics.inbox.WithLabelValues("dropped").Add(float64(dropped))
 		c.log.Error("the poller's inbox is full: its oldest updates were let go, and a poller killed now would leave them unjudged",
-			"dropped", dropped, "cap", maxInbox)
+			"dropped", dropped, "cap", MaxInbox)
 	}
 	return true, nil
 }
