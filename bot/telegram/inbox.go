@@ -254,9 +254,10 @@ func (j *judging) notRemoved(ids []int) (dropped int) {
 	return dropped
 }
 
-// MaxInbox bounds a poller's inbox, for an Inbox to keep no more: more than the daemon's queues hold
-// (64 events, then 256 for each of 32 evaluators on Redis) and a batch of
-// 100. Past it the oldest updates are let go, logged and counted.
+// MaxInbox is how many updates an Inbox is to keep at most: more than the
+// daemon's queues hold (64 events, then 256 for each of 32 evaluators on
+// Redis) and a batch of 100. Past it the oldest are let go, logged and
+// counted.
 const MaxInbox = 10_000
 
 // finishTimeout bounds a removal from the inbox.
