@@ -179,7 +179,9 @@ func (j *judging) releaseLocked(id int) {
 	if o.finished != nil {
 		close(o.finished)
 	}
-	if o.kept {
+	// One not kept was taken while the store did not answer, or was late:
+	// a write it did not answer in time may still have kept it.
+	if o.kept || o.raw != nil {
 		j.done = append(j.done, id)
 		select {
 		case j.wake <- struct{}{}:

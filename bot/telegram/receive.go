@@ -305,6 +305,9 @@ func (c *Client) poll(ctx context.Context, out chan<- bot.Event, offsets Offsets
 			}
 			offset = next
 		}
+		if inbox == nil {
+			good = nil // nothing to keep them for
+		}
 		done, ok := c.handOver(ctx, batch, good, kept, out)
 		switch {
 		case done == len(batch):
@@ -421,7 +424,11 @@ func (c *Client) handOver(ctx context.Context, batch []update, raws []json.RawMe
 	// once ctx ends, the batch has DrainTimeout left (a late cancel is a no-op)
 	defer context.AfterFunc(ctx, func() { time.AfterFunc(c.cfg.DrainTimeout, cancel) })()
 	for i, u := range batch {
-		if _, open := c.judging.take(u.UpdateID, raws[i], kept, false); !open {
+		var raw json.RawMessage
+		if raws != nil {
+			raw = raws[i]
+		}
+		if _, open := c.judging.take(u.UpdateID, raw, kept, false); !open {
 			continue // under way here already
 		}
 		if !c.seen.add(u.UpdateID) {
