@@ -246,8 +246,8 @@ func TestWebhookAnswersOnceJudged(t *testing.T) {
 }
 
 // TestPollerInboxUnreadAtStart: what a poller before left, not read at the
-// start (the store did not answer), is asked again before the next batch,
-// and handed on before it.
+// start (the store did not answer), is asked again once a batch is kept
+// (the store answers), and handed on before that batch.
 func TestPollerInboxUnreadAtStart(t *testing.T) {
 	f := newFakeBotAPI(t)
 	c, _ := newTestClient(t, f, Config{PollTimeout: time.Second, Chats: fixtureChats, ReportsJudged: true})

@@ -205,7 +205,7 @@ func (c *Client) poll(ctx context.Context, out chan<- bot.Event, offsets Offsets
 			close(stop)
 			finishing.Wait()
 		}()
-		if !c.handOverLeft(ctx, inbox, out, &leftUnknown) {
+		if !c.handOverLeft(ctx, inbox, out, &leftUnknown, offset) {
 			return nil
 		}
 	}
@@ -286,9 +286,6 @@ func (c *Client) poll(ctx context.Context, out chan<- bot.Event, offsets Offsets
 			batch = append(batch, u)
 			good = append(good, raw)
 		}
-		if leftUnknown && !c.handOverLeft(ctx, inbox, out, &leftUnknown) {
-			return nil
-		}
 		kept := false
 		if next > offset {
 			var err error
@@ -302,6 +299,11 @@ func (c *Client) poll(ctx context.Context, out chan<- bot.Event, offsets Offsets
 					return nil
 				}
 				return fmt.Errorf("telegram: updates up to %d not committed, not handled here: %w", next-1, err)
+			}
+			// Asked again once the store answers a keep: asked before each
+			// batch, a store that is away would hold every batch up.
+			if kept && leftUnknown && !c.handOverLeft(ctx, inbox, out, &leftUnknown, offset) {
+				return nil
 			}
 			offset = next
 		}
@@ -364,12 +366,12 @@ func (c *Client) keep(ctx context.Context, inbox Inbox, next int, batch []update
 	return true, nil
 }
 
-// handOverLeft hands on the updates a poller before kept in the inbox and
-// did not finish with (it was killed, or stopped before their events were
-// judged), before any new one. When the store does not answer, unknown is
-// set, and the poller asks again before its next batch. It reports whether
-// the poller may go on.
-func (c *Client) handOverLeft(ctx context.Context, inbox Inbox, out chan<- bot.Event, unknown *bool) bool {
+// handOverLeft hands on the updates below offset that a poller before kept
+// in the inbox and did not finish with (it was killed, or stopped before
+// their events were judged), before any new one. When the store does not
+// answer, unknown is set, and the poller asks again once it keeps a batch.
+// It reports whether the poller may go on.
+func (c *Client) handOverLeft(ctx context.Context, inbox Inbox, out chan<- bot.Event, unknown *bool, offset int) bool {
 	left, err := inbox.Left(ctx)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -386,6 +388,9 @@ func (c *Client) handOverLeft(ctx context.Context, inbox Inbox, out chan<- bot.E
 	raws := make([]json.RawMessage, 0, len(left))
 	var bad []int
 	for _, t := range left {
+		if t.ID >= offset && offset > 0 {
+			continue // the batch just kept
+		}
 		u, err := decodeUpdate(t.Raw)
 		if err != nil {
 			c.log.Warn("skipping an update left in the poller's inbox", "update", t.ID, "err", err)
