@@ -600,6 +600,32 @@ type Leaser interface {
 	Fenced(ctx context.Context, job, name string) (int64, error)
 }
 
+// InboxItem is one thing a single-owner job took from its platform and has
+// not finished with: a Telegram update taken by the poller, not judged yet.
+type InboxItem struct {
+	// ID orders the items and names one for its removal (an update_id).
+	ID   int64
+	Data []byte
+}
+
+// Inbox is offered by a store that keeps, for a single-owner job, what it
+// took and has not finished with, where the job's next owner finds it: a
+// process killed with updates in hand leaves them there, and the poller
+// that takes the job over hands them on before it asks for more.
+type Inbox interface {
+	// AdvanceFencedKeeping is AdvanceFenced, and keeps items in the job's
+	// inbox in the same step: both are written, or neither (false, once l is
+	// not the job's current lease). The inbox keeps at most max items: past
+	// that, the oldest (lowest ID) are dropped, and their number returned.
+	AdvanceFencedKeeping(ctx context.Context, l Lease, name string, v int64, items []InboxItem, max int) (ok bool, dropped int, err error)
+	// InboxItems returns the job's inbox, by ID.
+	InboxItems(ctx context.Context, job string) ([]InboxItem, error)
+	// RemoveFromInbox removes the items of ids from the job's inbox (those
+	// it does not hold are no error). It is not fenced: the process that
+	// finished with an item removes it, whoever holds the job now.
+	RemoveFromInbox(ctx context.Context, job string, ids []int64) error
+}
+
 // Settings is offered by a store the processes share (Redis): what a CM sets
 // from a desk for all of vigie (a /pause, a /mode), which reaches one
 // process, is kept there, and every process follows it, a restarted one too.

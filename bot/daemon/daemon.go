@@ -171,6 +171,9 @@ type daemon struct {
 	metrics   *metrics
 	registry  *prometheus.Registry
 	conns     []Connector
+	// judged are told of each event from a source once it is judged, by
+	// platform (judgedTeller).
+	judged map[string]judgedTeller
 	// desks are the connectors' desks, watched for /-/ready.
 	desks []*watchedDesk
 	// actions follows the platforms whose actions keep failing.
@@ -372,11 +375,15 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 	}
 	log.Info("platforms: " + strings.Join(platformStatus, ", "))
 	byName := map[string]bot.Platform{}
+	judged := map[string]judgedTeller{}
 	desks := &deskFanout{log: log, failures: met.deskFailures}
 	var watched []*watchedDesk
 	for _, c := range conns {
 		for _, p := range c.Platforms {
 			byName[p.Name()] = p
+			if jt, ok := p.(judgedTeller); ok {
+				judged[p.Name()] = jt
+			}
 		}
 		if c.Desk != nil {
 			w := &watchedDesk{name: c.Name, desk: c.Desk}
@@ -441,6 +448,7 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 		metrics:     met,
 		registry:    registry,
 		conns:       conns,
+		judged:      judged,
 		desks:       watched,
 		actions:     actions,
 		platforms:   platformStatus,
@@ -1061,11 +1069,22 @@ func (d *daemon) dispatch(events <-chan bot.Event, stop <-chan struct{}) {
 	}
 }
 
-// process judges one event from a source; a panic there is recovered and counted.
+// process judges one event from a source; a panic there is recovered and
+// counted. Its source is told once it is judged: its verdict journaled, or
+// with nothing to journal (a panic would come again).
 func (d *daemon) process(ev bot.Event) {
 	if !d.guard.Do("evaluator", func() { d.judge(ev) }) {
 		d.log.Error("event not fully handled after a panic", "event", ev.Key())
 	}
+	if jt := d.judged[ev.Platform]; jt != nil {
+		jt.Judged(&ev)
+	}
+}
+
+// judgedTeller is a platform whose source keeps what it received until it
+// is told that the events are judged (the Telegram poller's inbox).
+type judgedTeller interface {
+	Judged(ev *bot.Event)
 }
 
 // judge evaluates one event from a source and hands its verdict to its lane.

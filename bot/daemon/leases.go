@@ -409,6 +409,52 @@ func (f Fence) Advance(ctx context.Context, name string, v int64) error {
 	return nil
 }
 
+// AdvanceKeeping is Advance, and keeps items in the job's inbox in the same
+// write (store.Inbox), at most max of them; it returns how many of the
+// oldest were let go. It fails with errNoInbox, writing nothing, when the
+// store keeps no inbox.
+func (f Fence) AdvanceKeeping(ctx context.Context, name string, v int64, items []store.InboxItem, max int) (int, error) {
+	in, ok := f.st.(store.Inbox)
+	if !ok {
+		return 0, errNoInbox
+	}
+	ok, dropped, err := in.AdvanceFencedKeeping(ctx, f.lease, name, v, items, max)
+	if err != nil {
+		return 0, err
+	}
+	if !ok {
+		return 0, fmt.Errorf("%s (token %d): %w", f.lease.Job, f.lease.Token, ErrFenced)
+	}
+	return dropped, nil
+}
+
+// Inbox returns the items in the job's inbox.
+func (f Fence) Inbox(ctx context.Context) ([]store.InboxItem, error) {
+	in, ok := f.st.(store.Inbox)
+	if !ok {
+		return nil, errNoInbox
+	}
+	return in.InboxItems(ctx, f.lease.Job)
+}
+
+// RemoveFromInbox removes the items of ids from the job's inbox.
+func (f Fence) RemoveFromInbox(ctx context.Context, ids []int64) error {
+	in, ok := f.st.(store.Inbox)
+	if !ok {
+		return errNoInbox
+	}
+	return in.RemoveFromInbox(ctx, f.lease.Job, ids)
+}
+
+// KeepsInbox reports whether the store keeps an inbox for the job.
+func (f Fence) KeepsInbox() bool {
+	_, ok := f.st.(store.Inbox)
+	return ok
+}
+
+// errNoInbox is what a Fence's inbox methods return on a store without one.
+var errNoInbox = errors.New("the store keeps no inbox")
+
 // ErrFenced is what a Fence's Advance wraps once the lease was lost.
 var ErrFenced = errors.New("the job's lease was lost: another process runs it now")
 

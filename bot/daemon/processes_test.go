@@ -328,8 +328,8 @@ func TestThreeInstances(t *testing.T) {
 	owner(t, "telegram", ins)
 
 	// Every spam was deleted once: no update was handled by two processes.
-	// (A kill between a batch's commit and its handling would lose that
-	// batch; none was in flight here, as the first was deleted before.)
+	// (A kill between a batch's commit and its judging hands it on:
+	// TestPollerKilledWithUpdatesInHand.)
 	for id := 1; id <= msg; id++ {
 		if n := deletedOf(id); n != 1 {
 			t.Errorf("message %d deleted %d times, want once", id, n)

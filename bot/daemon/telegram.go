@@ -16,6 +16,7 @@ import (
 	"github.com/vigie-bot/vigie/bot/telegram"
 	"github.com/vigie-bot/vigie/handlers"
 	"github.com/vigie-bot/vigie/rules"
+	"github.com/vigie-bot/vigie/store"
 )
 
 // telegramConnector is the Telegram bot: groups in, moderation out, and the CMs'
@@ -78,8 +79,10 @@ func telegramConnector(cfg Config, rs *rules.Ruleset, reg prometheus.Registerer)
 		// A batch committed before a shutdown is still handed over; the rest
 		// of the drain is for the workers to act on it.
 		DrainTimeout: cfg.ShutdownTimeout * 2 / 3,
-		Logger:       cfg.Logger,
-		Registerer:   reg,
+		// process tells it once each event is judged (judgedTeller).
+		ReportsJudged: true,
+		Logger:        cfg.Logger,
+		Registerer:    reg,
 	})
 	if err != nil {
 		return Connector{}, err
@@ -168,7 +171,11 @@ func telegramConnector(cfg Config, rs *rules.Ruleset, reg prometheus.Registerer)
 	c.Jobs = []Job{{
 		Name: "telegram",
 		Run: func(ctx context.Context, f Fence, out chan<- bot.Event) error {
-			return tg.RunPoller(ctx, out, &fencedOffsets{f: f, log: cfg.Logger.With("job", "telegram")})
+			offsets := &fencedOffsets{f: f, log: cfg.Logger.With("job", "telegram")}
+			if f.KeepsInbox() {
+				return tg.RunPoller(ctx, out, fencedInbox{offsets})
+			}
+			return tg.RunPoller(ctx, out, offsets)
 		},
 		Link: tg.Link,
 	}, verifyJob}
@@ -212,6 +219,68 @@ func (o *fencedOffsets) Commit(ctx context.Context, offset int) error {
 	}
 	o.failing = true
 	return nil
+}
+
+// fencedInbox is fencedOffsets on a store that keeps an inbox (Redis): the
+// updates the poller takes are kept there, with its offset, until their
+// events are judged, for the next poller if this one is killed first.
+type fencedInbox struct{ *fencedOffsets }
+
+var _ telegram.Inbox = fencedInbox{}
+
+// Keep is Commit, with the updates taken kept in the job's inbox in the
+// same write, when the store keeps one (Redis).
+func (o fencedInbox) Keep(ctx context.Context, offset int, taken []telegram.Taken) (bool, int, error) {
+	items := make([]store.InboxItem, len(taken))
+	for i, t := range taken {
+		items[i] = store.InboxItem{ID: int64(t.ID), Data: t.Raw}
+	}
+	dropped, err := o.f.AdvanceKeeping(ctx, "offset", int64(offset), items, telegram.MaxInbox)
+	switch {
+	case err == nil:
+		o.failing = false
+		return true, dropped, nil
+	case errors.Is(err, ErrFenced):
+		return false, 0, err
+	case errors.Is(err, errNoInbox):
+		// The memory store: the process is alone, and what it holds dies
+		// with it; the offset alone is kept.
+		return false, 0, o.Commit(ctx, offset)
+	}
+	if !o.failing {
+		o.log.Warn("the poller's offset and inbox are not written: the store does not answer; polling goes on, the updates taken meanwhile kept in this process only", "err", err)
+	}
+	o.failing = true
+	return false, 0, nil
+}
+
+// Left returns the updates in the job's inbox.
+func (o fencedInbox) Left(ctx context.Context) ([]telegram.Taken, error) {
+	items, err := o.f.Inbox(ctx)
+	if errors.Is(err, errNoInbox) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	taken := make([]telegram.Taken, len(items))
+	for i, it := range items {
+		taken[i] = telegram.Taken{ID: int(it.ID), Raw: it.Data}
+	}
+	return taken, nil
+}
+
+// Finished removes ids from the job's inbox.
+func (o fencedInbox) Finished(ctx context.Context, ids []int) error {
+	n := make([]int64, len(ids))
+	for i, id := range ids {
+		n[i] = int64(id)
+	}
+	err := o.f.RemoveFromInbox(ctx, n)
+	if errors.Is(err, errNoInbox) {
+		return nil
+	}
+	return err
 }
 
 // deskChat reads desk.telegram_chat: empty is no desk chat.

@@ -12,6 +12,7 @@ type metrics struct {
 	adminLookups *prometheus.CounterVec
 	foreign      *prometheus.CounterVec
 	verify       *prometheus.CounterVec
+	inbox        *prometheus.CounterVec
 }
 
 // newMetrics makes the connector's metrics and registers them with reg when
@@ -24,11 +25,15 @@ func newMetrics(reg prometheus.Registerer, log *slog.Logger) *metrics {
 		}, []string{"result"}),
 		foreign: bot.NewForeignEventsCounter(Platform),
 		verify:  bot.NewVerificationsCounter(Platform),
+		inbox: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "vigie_telegram_inbox_updates_total",
+			Help: "Updates of the poller's inbox (kept in the store until their events are judged), by result: handed_on (left by a poller before, killed or stopped, and handed on by this one), dropped (let go past the inbox's cap).",
+		}, []string{"result"}),
 	}
 	if reg == nil {
 		return m
 	}
-	for _, c := range []prometheus.Collector{m.adminLookups, m.foreign, m.verify} {
+	for _, c := range []prometheus.Collector{m.adminLookups, m.foreign, m.verify, m.inbox} {
 		if err := reg.Register(c); err != nil {
 			log.Warn("telegram metrics not registered", "err", err)
 		}

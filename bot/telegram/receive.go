@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
@@ -166,8 +167,10 @@ func (c *Client) getMe(ctx context.Context) (tgbotapi.User, error) {
 // poll is the getUpdates loop. Each request carries ctx, so a cancellation ends
 // the long poll at once instead of after PollTimeout. Each batch is committed
 // to offsets before it is handled: an update is handled once, even when the
-// poller moves to another process (one killed between the commit and the
-// handling loses that batch rather than having it handled twice). Telegram
+// poller moves to another process. With an Inbox, the batch is kept with the
+// commit until its events are judged, and a poller first hands on what one
+// before it left there (killed between the commit and the judging); without
+// one, such a kill loses the batch rather than having it handled twice. Telegram
 // itself forgets updates only at the next getUpdates, with a higher offset:
 // a poller stopped before it asks again tells Telegram what it handed over
 // (confirm), for a next start that has no stored offset.
@@ -191,6 +194,21 @@ func (c *Client) poll(ctx context.Context, out chan<- bot.Event, offsets Offsets
 			c.confirm(ctx, handed)
 		}
 	}()
+	inbox, _ := offsets.(Inbox)
+	// leftUnknown: what a poller before left could not be read yet.
+	leftUnknown := false
+	if inbox != nil {
+		stop := make(chan struct{})
+		var finishing sync.WaitGroup
+		finishing.Go(func() { c.finishing(inbox, stop) })
+		defer func() {
+			close(stop)
+			finishing.Wait()
+		}()
+		if !c.handOverLeft(ctx, inbox, out, &leftUnknown, offset) {
+			return nil
+		}
+	}
 	failures := 0
 	for {
 		if ctx.Err() != nil {
@@ -254,6 +272,7 @@ func (c *Client) poll(ctx context.Context, out chan<- bot.Event, offsets Offsets
 			continue
 		}
 		batch := make([]update, 0, len(raws))
+		good := make([]json.RawMessage, 0, len(raws))
 		next := offset
 		for _, raw := range raws {
 			u, err := decodeUpdate(raw)
@@ -265,17 +284,33 @@ func (c *Client) poll(ctx context.Context, out chan<- bot.Event, offsets Offsets
 			}
 			next = max(next, u.UpdateID+1)
 			batch = append(batch, u)
+			good = append(good, raw)
 		}
+		kept := false
 		if next > offset {
-			if err := offsets.Commit(ctx, next); err != nil {
+			var err error
+			if inbox != nil {
+				kept, err = c.keep(ctx, inbox, next, batch, good)
+			} else {
+				err = offsets.Commit(ctx, next)
+			}
+			if err != nil {
 				if ctx.Err() != nil {
 					return nil
 				}
 				return fmt.Errorf("telegram: updates up to %d not committed, not handled here: %w", next-1, err)
 			}
+			// Asked again once the store answers a keep: asked before each
+			// batch, a store that is away would hold every batch up.
+			if kept && leftUnknown && !c.handOverLeft(ctx, inbox, out, &leftUnknown, offset) {
+				return nil
+			}
 			offset = next
 		}
-		done, ok := c.handOver(ctx, batch, out)
+		if inbox == nil {
+			good = nil // nothing to keep them for
+		}
+		done, ok := c.handOver(ctx, batch, good, kept, out)
 		switch {
 		case done == len(batch):
 			handed = next // the updates that did not decode too
@@ -308,25 +343,116 @@ func (c *Client) confirm(ctx context.Context, offset int) {
 	}
 }
 
+// keep commits a batch with its updates in the inbox, and the updates still
+// open that were taken while the store did not answer. It reports whether
+// the batch is in the inbox.
+func (c *Client) keep(ctx context.Context, inbox Inbox, next int, batch []update, raws []json.RawMessage) (bool, error) {
+	earlier := c.judging.unkept()
+	taken := make([]Taken, 0, len(earlier)+len(batch))
+	taken = append(taken, earlier...)
+	for i, u := range batch {
+		taken = append(taken, Taken{ID: u.UpdateID, Raw: raws[i]})
+	}
+	kept, dropped, err := inbox.Keep(ctx, next, taken)
+	if err != nil || !kept {
+		return false, err
+	}
+	c.judging.markKept(earlier)
+	if dropped > 0 {
+		c.metrics.inbox.WithLabelValues("dropped").Add(float64(dropped))
+		c.log.Error("the poller's inbox is full: its oldest updates were let go, and a poller killed now would leave them unjudged",
+			"dropped", dropped, "cap", MaxInbox)
+	}
+	return true, nil
+}
+
+// handOverLeft hands on the updates below offset that a poller before kept
+// in the inbox and did not finish with (it was killed, or stopped before
+// their events were judged), before any new one. When the store does not
+// answer, unknown is set, and the poller asks again once it keeps a batch.
+// It reports whether the poller may go on.
+func (c *Client) handOverLeft(ctx context.Context, inbox Inbox, out chan<- bot.Event, unknown *bool, offset int) bool {
+	left, err := inbox.Left(ctx)
+	if err != nil {
+		if ctx.Err() != nil {
+			return false
+		}
+		if !*unknown {
+			c.log.Warn("the updates a poller before left unjudged are not known: the store does not answer; asked again before the next batch", "err", err)
+		}
+		*unknown = true
+		return true
+	}
+	*unknown = false
+	batch := make([]update, 0, len(left))
+	raws := make([]json.RawMessage, 0, len(left))
+	var bad []int
+	for _, t := range left {
+		if t.ID >= offset && offset > 0 {
+			continue // the batch just kept
+		}
+		u, err := decodeUpdate(t.Raw)
+		if err != nil {
+			c.log.Warn("skipping an update left in the poller's inbox", "update", t.ID, "err", err)
+			bad = append(bad, t.ID)
+			continue
+		}
+		batch = append(batch, u)
+		raws = append(raws, t.Raw)
+	}
+	if len(bad) > 0 {
+		gone := make([]Taken, len(bad))
+		for i, id := range bad {
+			gone[i] = Taken{ID: id}
+		}
+		c.judging.markKept(gone) // not open: removed from the inbox
+	}
+	if len(batch) == 0 {
+		return true
+	}
+	c.log.Info("handing on the updates a poller before took and did not see judged", "updates", len(batch),
+		"from", batch[0].UpdateID, "to", batch[len(batch)-1].UpdateID)
+	c.metrics.inbox.WithLabelValues("handed_on").Add(float64(len(batch)))
+	_, ok := c.handOver(ctx, batch, raws, true, out)
+	return ok
+}
+
 // handOver dispatches a committed batch. The poller's next start does not ask
-// for it again (offsets), so a shutdown that comes in the middle does not cut
-// it short: the rest is still handed over for up to DrainTimeout, and what is
-// left after is logged by id. It returns how many of the batch's updates were
-// handed over, and whether the poller may go on (ctx still running).
-func (c *Client) handOver(ctx context.Context, batch []update, out chan<- bot.Event) (done int, ok bool) {
+// Telegram for it again (offsets), so a shutdown that comes in the middle
+// does not cut it short: the rest is still handed over for up to
+// DrainTimeout, and what is left after is logged by id (lost, unless it is in
+// the inbox: kept). It returns how many of the batch's updates were handed
+// over, and whether the poller may go on (ctx still running).
+func (c *Client) handOver(ctx context.Context, batch []update, raws []json.RawMessage, kept bool, out chan<- bot.Event) (done int, ok bool) {
 	bctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancel()
 	// once ctx ends, the batch has DrainTimeout left (a late cancel is a no-op)
 	defer context.AfterFunc(ctx, func() { time.AfterFunc(c.cfg.DrainTimeout, cancel) })()
 	for i, u := range batch {
+		var raw json.RawMessage
+		if raws != nil {
+			raw = raws[i]
+		}
+		if _, open := c.judging.take(u.UpdateID, raw, kept, false); !open {
+			continue // under way here already
+		}
 		if !c.seen.add(u.UpdateID) {
+			c.judging.dispatched(u.UpdateID)
 			continue
 		}
 		if !c.dispatch(bctx, bctx, u, out) {
-			c.log.Error(fmt.Sprintf("%d Telegram updates received but not evaluated before shutdown", len(batch)-i),
-				"lost", len(batch)-i, "updates", drain.Keys(batch[i:], func(u update) string { return strconv.Itoa(u.UpdateID) }))
+			c.judging.cut(u.UpdateID)
+			ids := drain.Keys(batch[i:], func(u update) string { return strconv.Itoa(u.UpdateID) })
+			if kept {
+				c.log.Warn(fmt.Sprintf("%d Telegram updates received but not evaluated before shutdown: left in the poller's inbox, for the next poller", len(batch)-i),
+					"left", len(batch)-i, "updates", ids)
+			} else {
+				c.log.Error(fmt.Sprintf("%d Telegram updates received but not evaluated before shutdown", len(batch)-i),
+					"lost", len(batch)-i, "updates", ids)
+			}
 			return i, false
 		}
+		c.judging.dispatched(u.UpdateID)
 	}
 	return len(batch), ctx.Err() == nil
 }
@@ -379,10 +505,14 @@ func (c *Client) dispatch(ctx, reqCtx context.Context, u update, out chan<- bot.
 	c.memberUnbanned(ctx, u)
 	evs := c.events(u)
 	c.verifying(ctx, evs)
+	c.judging.expect(u.UpdateID, evs)
 	for _, ev := range evs {
 		c.link.Event(time.Now())
 		select {
 		case out <- ev:
+			if !c.cfg.ReportsJudged {
+				c.judging.judged(ev.Key())
+			}
 		case <-ctx.Done():
 			return false
 		case <-reqCtx.Done():
@@ -466,12 +596,29 @@ func (c *Client) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusOK)
 		return
 	}
+	finished, ok := c.judging.take(u.UpdateID, nil, false, true)
+	if !ok {
+		w.WriteHeader(http.StatusOK)
+		return
+	}
 	if !c.dispatch(s.ctx, r.Context(), u, s.out) {
+		c.judging.cut(u.UpdateID)
 		c.seen.remove(u.UpdateID)
 		http.Error(w, "shutting down", http.StatusServiceUnavailable)
 		return
 	}
-	w.WriteHeader(http.StatusOK)
+	c.judging.dispatched(u.UpdateID)
+	// 200 only once the update's events are judged: Telegram sends again
+	// an update not answered, so that a vigie killed with it still queued
+	// loses nothing.
+	select {
+	case <-finished:
+		w.WriteHeader(http.StatusOK)
+	case <-r.Context().Done():
+		c.judging.cut(u.UpdateID)
+		c.seen.remove(u.UpdateID)
+		http.Error(w, "not judged yet", http.StatusServiceUnavailable)
+	}
 }
 
 // shortPollGap is the pause between two polls of a server that does not hold

@@ -82,6 +82,12 @@ type Config struct {
 	// cancelled, still hands over the batch of updates it had committed:
 	// Telegram does not send them again. Default 10s.
 	DrainTimeout time.Duration
+	// ReportsJudged says that whoever reads Run's events calls Judged for
+	// each once it is judged (the daemon, once its verdict is journaled):
+	// the poller's inbox keeps an update until then, and in webhook mode
+	// Telegram is answered 200 only then. Without it an event counts as
+	// judged once handed over.
+	ReportsJudged bool
 	// HTTPClient makes the API calls. Default: a client without timeout (each
 	// call gets its own deadline).
 	HTTPClient *http.Client
@@ -111,6 +117,9 @@ type Client struct {
 	members *memberMemory
 	names   *nameMemory
 	seen    *recentSet
+	// judging follows the updates taken until their events are judged
+	// (inbox.go).
+	judging *judging
 	// recent are the group messages vigie saw, for the moderators'
 	// commands (modcmds.go).
 	recent  *recentMessages
@@ -267,6 +276,7 @@ func New(cfg Config) (*Client, error) {
 		members: newMemberMemory(10000),
 		names:   newNameMemory(10000),
 		seen:    newRecentSet(4096),
+		judging: newJudging(),
 		recent:  newRecentMessages(10000, bot.MaxPurge),
 		work:    deskwork.New(maxDeskWork, deskTimeout, g, "telegram desk"),
 

@@ -1,0 +1,104 @@
+package daemon_test
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/vigie-bot/vigie/bot/internal/tgfake"
+	"github.com/vigie-bot/vigie/store/redis/redistest"
+)
+
+// TestPollerKilledWithUpdatesInHand: the Telegram poller's owner is
+// SIGKILLed with a batch of updates taken (its offset committed to Redis)
+// but not judged: its handling is held on the group's admin list, which
+// Telegram is slow to give. The process that takes the poller over hands
+// on what the killed one left in the inbox: each spam is deleted, once.
+// Before the inbox, the new poller started past the batch, and the spam
+// stayed on the group, never judged.
+func TestPollerKilledWithUpdatesInHand(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts two processes")
+	}
+	const group, cm = -1001234567890, 42
+	tg := tgfake.New(t)
+	// No chat list: a group is moderated once its admin list says a CM owns
+	// it, and its updates wait for that list.
+	tg.SetOwner(group, cm, false)
+	dir := t.TempDir()
+	bin := buildVigie(t, dir)
+	config := filepath.Join(dir, "rules.yaml")
+	rules := leasesRules + fmt.Sprintf("desk:\n  cms: [\"telegram:%d\"]\n", cm)
+	if err := os.WriteFile(config, []byte(rules), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	redisURL := redistest.URL(t)
+	env := []string{
+		"VIGIE_REDIS_PREFIX=pollerkill" + strconv.FormatInt(time.Now().UnixNano(), 36),
+		"VIGIE_LEASE_TTL=3s",
+		"TELEGRAM_TOKEN=" + tgfake.Token,
+		"TELEGRAM_API_URL=" + tg.HTTP.URL,
+	}
+	ins := []*vigieProcess{
+		startProcess(t, bin, "vigie-1", config, redisURL, env),
+		startProcess(t, bin, "vigie-2", config, redisURL, env),
+	}
+	first := owner(t, "telegram", ins)
+
+	release := tg.HoldAdmins(group)
+	const spams = 3
+	for id := 1; id <= spams; id++ {
+		tg.Push(map[string]any{"message": map[string]any{
+			"message_id": id, "date": time.Now().Unix(), "text": "FREE NITRO here",
+			"from": map[string]any{"id": 7, "is_bot": false, "first_name": "Eve"},
+			"chat": map[string]any{"id": group, "type": "supergroup", "title": "Fans"},
+		}})
+	}
+	// The batch is committed before it is handled: once its handling asks
+	// for the admin list, the killed poller's offset is past it.
+	tg.WaitFor("getChatAdministrators", 1, nil)
+	first.kill()
+	release()
+
+	second := owner(t, "telegram", ins)
+	if second == first {
+		t.Fatal("the killed process still owns the poller")
+	}
+	deletedOf := func(id int) int {
+		return tg.Count("deleteMessage", func(c tgfake.Call) bool {
+			return c.Params.Get("chat_id") == strconv.Itoa(group) && c.Params.Get("message_id") == strconv.Itoa(id)
+		})
+	}
+	deadline := time.Now().Add(handover)
+	for id := 1; id <= spams; id++ {
+		for deletedOf(id) == 0 {
+			if time.Now().After(deadline) {
+				t.Fatalf("message %d, taken by the killed poller, not deleted after %s; calls: %v", id, handover, tg.Methods())
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	// A message after the take-over, then: nothing deleted twice.
+	tg.Push(map[string]any{"message": map[string]any{
+		"message_id": spams + 1, "date": time.Now().Unix(), "text": "FREE NITRO again",
+		"from": map[string]any{"id": 7, "is_bot": false, "first_name": "Eve"},
+		"chat": map[string]any{"id": group, "type": "supergroup", "title": "Fans"},
+	}})
+	for deletedOf(spams+1) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("message %d not deleted after %s", spams+1, handover)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	for id := 1; id <= spams+1; id++ {
+		if n := deletedOf(id); n != 1 {
+			t.Errorf("message %d deleted %d times, want once", id, n)
+		}
+	}
+	if n := tg.Conflicts(); n != 0 {
+		t.Errorf("Telegram saw a second poller %d times (409)", n)
+	}
+}

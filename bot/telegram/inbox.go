@@ -1,0 +1,313 @@
+package telegram
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/vigie-bot/vigie/bot"
+)
+
+// Inbox is Offsets that also keeps the updates a poller took until their
+// events are judged, where the next poller finds them: a poller killed
+// (SIGKILL, the OOM killer, a machine that dies) with updates in hand, or
+// waiting in the daemon's queues, leaves them there, and the poller that
+// takes the job over hands them on before it asks Telegram for more. An
+// update handed on twice that way is judged once: the store drops an event
+// whose id it has seen.
+type Inbox interface {
+	Offsets
+	// Keep is Commit, and keeps taken with the offset, in the same step,
+	// under the same lease. kept is false when the store did not answer
+	// (the poller goes on, the updates kept in this process only); dropped
+	// counts the oldest updates the inbox let go to stay within its cap.
+	Keep(ctx context.Context, offset int, taken []Taken) (kept bool, dropped int, err error)
+	// Left returns the updates kept and not finished with, by update id.
+	Left(ctx context.Context) ([]Taken, error)
+	// Finished removes the updates of ids from the inbox: their events are
+	// judged (or they had none).
+	Finished(ctx context.Context, ids []int) error
+}
+
+// Taken is one update a poller took, as Telegram sent it.
+type Taken struct {
+	ID  int
+	Raw json.RawMessage
+}
+
+// Judged tells the client that ev, which Run sent, is judged: its verdict
+// is journaled, or it needs none. Once all the events of an update are
+// judged, the update is finished: removed from the poller's inbox, and in
+// webhook mode answered 200. Without Config.ReportsJudged an event counts
+// as judged once it is handed over, and Judged is not to be called.
+func (c *Client) Judged(ev *bot.Event) {
+	c.judging.judged(ev.Key())
+}
+
+// judging follows the updates taken until their events are judged.
+type judging struct {
+	mu sync.Mutex
+	// open are the updates not finished, by update id.
+	open map[int]*openUpdate
+	// events are the update ids of the events handed over, by event key,
+	// oldest first.
+	events map[string][]int
+	// done are the kept updates finished, to be removed from the inbox.
+	done []int
+	// wake tells the inbox's flusher there is something in done.
+	wake chan struct{}
+	// direct is the inbox of the poller that stopped, while none runs.
+	direct Inbox
+	// unkeptN counts the open updates not in the inbox yet.
+	unkeptN int
+}
+
+type openUpdate struct {
+	// waiting counts the events not judged yet, and the dispatch under way.
+	waiting int
+	// kept: the update is in the inbox; raw is its data until then.
+	kept bool
+	raw  json.RawMessage
+	// finished, when set, is closed once the update is (webhook mode).
+	finished chan struct{}
+}
+
+func newJudging() *judging {
+	return &judging{open: map[int]*openUpdate{}, events: map[string][]int{}, wake: make(chan struct{}, 1)}
+}
+
+// take opens update id for its dispatch. It reports false when the update
+// is open already (handed on again while its first dispatch is under way).
+func (j *judging) take(id int, raw json.RawMessage, kept, wait bool) (finished <-chan struct{}, ok bool) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if _, ok := j.open[id]; ok {
+		return nil, false
+	}
+	o := &openUpdate{waiting: 1, kept: kept}
+	if !kept && raw != nil {
+		o.raw = raw
+		j.unkeptN++
+	}
+	if wait {
+		o.finished = make(chan struct{})
+	}
+	j.open[id] = o
+	return o.finished, true
+}
+
+// expect counts the events of update id about to be handed over.
+func (j *judging) expect(id int, evs []bot.Event) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	o, ok := j.open[id]
+	if !ok {
+		return
+	}
+	for i := range evs {
+		k := evs[i].Key()
+		j.events[k] = append(j.events[k], id)
+		o.waiting++
+	}
+}
+
+// judged is told that the event of key is judged.
+func (j *judging) judged(key string) {
+	j.mu.Lock()
+	ids := j.events[key]
+	if len(ids) == 0 {
+		j.mu.Unlock()
+		return
+	}
+	id := ids[0]
+	if len(ids) == 1 {
+		delete(j.events, key)
+	} else {
+		j.events[key] = ids[1:]
+	}
+	j.releaseLocked(id)
+	inbox, done := j.direct, j.done
+	if inbox == nil || len(done) == 0 {
+		j.mu.Unlock()
+		return
+	}
+	j.done = nil
+	j.mu.Unlock()
+	// The poller stopped (a shutdown, the lease lost) while the events it
+	// handed over are still judged: each finished update is removed here.
+	ctx, cancel := context.WithTimeout(context.Background(), finishTimeout)
+	defer cancel()
+	_ = inbox.Finished(ctx, done)
+}
+
+// dispatched ends the dispatch of update id: it was handed over whole.
+func (j *judging) dispatched(id int) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.releaseLocked(id)
+}
+
+// cut forgets update id, whose dispatch a shutdown cut short: it stays in
+// the inbox for the next poller, and in webhook mode Telegram sends it again.
+func (j *judging) cut(id int) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if o, ok := j.open[id]; ok {
+		j.closeLocked(id, o)
+	}
+}
+
+// closeLocked forgets the open update id.
+func (j *judging) closeLocked(id int, o *openUpdate) {
+	delete(j.open, id)
+	if o.raw != nil {
+		j.unkeptN--
+	}
+}
+
+func (j *judging) releaseLocked(id int) {
+	o, ok := j.open[id]
+	if !ok {
+		return
+	}
+	if o.waiting--; o.waiting > 0 {
+		return
+	}
+	j.closeLocked(id, o)
+	if o.finished != nil {
+		close(o.finished)
+	}
+	// One not kept was taken while the store did not answer, or was late:
+	// a write it did not answer in time may still have kept it.
+	if o.kept || o.raw != nil {
+		j.done = append(j.done, id)
+		select {
+		case j.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// unkept returns the open updates not in the inbox yet (taken while the
+// store did not answer), by update id.
+func (j *judging) unkept() []Taken {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.unkeptN == 0 {
+		return nil
+	}
+	var out []Taken
+	for id, o := range j.open {
+		if !o.kept && o.raw != nil {
+			out = append(out, Taken{ID: id, Raw: o.raw})
+		}
+	}
+	slices.SortFunc(out, func(a, b Taken) int { return a.ID - b.ID })
+	return out
+}
+
+// markKept notes that the updates of taken are in the inbox now; those
+// finished meanwhile are to be removed from it again.
+func (j *judging) markKept(taken []Taken) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	for _, t := range taken {
+		if o, ok := j.open[t.ID]; ok {
+			if o.raw != nil {
+				j.unkeptN--
+			}
+			o.kept, o.raw = true, nil
+			continue
+		}
+		j.done = append(j.done, t.ID)
+	}
+	if len(j.done) > 0 {
+		select {
+		case j.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// takeDone returns the finished updates to remove from the inbox.
+func (j *judging) takeDone() []int {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	d := j.done
+	j.done = nil
+	return d
+}
+
+// notRemoved gives back ids, whose removal from the inbox failed, for the
+// next removal, up to MaxInbox in all: an update judged while Redis was
+// away may have been judged from memory, which Redis's dedupe of event ids
+// does not know, so that handed on again it would be judged again.
+func (j *judging) notRemoved(ids []int) (dropped int) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	room := max(MaxInbox-len(j.done), 0)
+	if len(ids) > room {
+		dropped = len(ids) - room
+		ids = ids[dropped:]
+	}
+	j.done = append(ids, j.done...)
+	return dropped
+}
+
+// MaxInbox is how many updates an Inbox is to keep at most: more than the
+// daemon's queues hold (64 events, then 256 for each of 32 evaluators on
+// Redis) and a batch of 100. Past it the oldest are let go, logged and
+// counted.
+const MaxInbox = 10_000
+
+// finishTimeout bounds a removal from the inbox.
+const finishTimeout = 5 * time.Second
+
+// finishing removes the finished updates from inbox as they come, until
+// stop is closed, then once more; after, the updates finished are removed
+// as they are (judged), until a next poller runs here.
+func (c *Client) finishing(inbox Inbox, stop <-chan struct{}) {
+	c.judging.mu.Lock()
+	c.judging.direct = nil
+	c.judging.mu.Unlock()
+	failing := false
+	flush := func() {
+		ids := c.judging.takeDone()
+		if len(ids) == 0 {
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), finishTimeout)
+		defer cancel()
+		if err := inbox.Finished(ctx, ids); err != nil {
+			if !failing {
+				c.log.Warn("updates judged but not removed from the poller's inbox: the store does not answer; tried again with the next ones",
+					"updates", len(ids), "err", err)
+			}
+			failing = true
+			if n := c.judging.notRemoved(ids); n > 0 {
+				c.log.Warn("updates judged left in the poller's inbox: too many to remember; a next poller hands them on again, and they are dropped there as duplicates unless judged while Redis was away",
+					"updates", n)
+			}
+			return
+		}
+		if failing {
+			c.log.Info("updates judged removed from the poller's inbox again")
+		}
+		failing = false
+	}
+	for {
+		select {
+		case <-c.judging.wake:
+			flush()
+		case <-stop:
+			flush()
+			c.judging.mu.Lock()
+			c.judging.direct = inbox
+			c.judging.mu.Unlock()
+			flush()
+			return
+		}
+	}
+}

@@ -1,0 +1,277 @@
+package telegram
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/bot/internal/testsync"
+)
+
+// sharedInbox is the store's inbox as two pollers see it, one after the
+// other: the offset and the updates kept with it, written together, or not
+// at all while down (the store does not answer).
+type sharedInbox struct {
+	mu     sync.Mutex
+	offset int
+	kept   map[int]json.RawMessage
+	down   bool
+	// leftDown fails Left; asked counts the calls.
+	leftDown bool
+	asked    int
+}
+
+func (s *sharedInbox) Offset(context.Context) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.offset, nil
+}
+
+func (s *sharedInbox) Commit(_ context.Context, n int) error {
+	return errors.New("a poller with an inbox keeps its updates with its offset")
+}
+
+func (s *sharedInbox) Keep(_ context.Context, n int, taken []Taken) (bool, int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.down {
+		return false, 0, nil
+	}
+	s.offset = max(s.offset, n)
+	for _, t := range taken {
+		s.kept[t.ID] = t.Raw
+	}
+	return true, 0, nil
+}
+
+func (s *sharedInbox) Left(context.Context) ([]Taken, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.asked++
+	if s.leftDown {
+		return nil, errors.New("the store does not answer")
+	}
+	var out []Taken
+	for _, id := range slices.Sorted(maps.Keys(s.kept)) {
+		out = append(out, Taken{ID: id, Raw: s.kept[id]})
+	}
+	return out, nil
+}
+
+func (s *sharedInbox) Finished(_ context.Context, ids []int) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.down {
+		return errors.New("the store does not answer")
+	}
+	for _, id := range ids {
+		delete(s.kept, id)
+	}
+	return nil
+}
+
+// ids are the updates kept.
+func (s *sharedInbox) ids() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return fmt.Sprint(slices.Sorted(maps.Keys(s.kept)))
+}
+
+// TestPollerInboxHandsOnWhatWasNotJudged: a poller whose updates are taken
+// from it but not judged (its context cut in the middle of a batch, as a
+// kill would, with the first event handed over and still in a queue) leaves
+// them in the inbox; the next poller hands them on before anything new,
+// and an update leaves the inbox once its events are judged, whichever
+// poller handed them over.
+func TestPollerInboxHandsOnWhatWasNotJudged(t *testing.T) {
+	f := newFakeBotAPI(t)
+	cfg := Config{PollTimeout: time.Second, Chats: fixtureChats, ReportsJudged: true, DrainTimeout: time.Millisecond}
+	a, _ := newTestClient(t, f, cfg)
+	knowAdmins(t, a, group.id)
+	inbox := &sharedInbox{offset: 2000, kept: map[int]json.RawMessage{}}
+	for i := range 3 {
+		f.push(map[string]any{"update_id": 2000 + i, "message": message(group, 10+i, bob, t0, fmt.Sprint("raid ", i))})
+	}
+	out := make(chan bot.Event) // judging held: one event taken, no more
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.RunPoller(ctx, out, inbox) }()
+	first := testsync.Next(t, out)
+	if first.Text != "raid 0" {
+		t.Fatalf("first event %q", first.Text)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("RunPoller: %v", err)
+	}
+	if got := inbox.ids(); got != "[2000 2001 2002]" {
+		t.Fatalf("inbox %s after the poller stopped with nothing judged, want the batch", got)
+	}
+
+	b, logs := newTestClient(t, f, cfg)
+	knowAdmins(t, b, group.id)
+	f.push(map[string]any{"update_id": 2003, "message": message(group, 13, bob, t0, "after")})
+	out2 := make(chan bot.Event, 8)
+	run := func(c *Client) {
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- c.RunPoller(ctx, out2, inbox) }()
+		t.Cleanup(func() {
+			cancel()
+			<-done
+		})
+	}
+	run(b)
+	var texts []string
+	var evs []bot.Event
+	for range 4 {
+		ev := testsync.Next(t, out2)
+		texts = append(texts, ev.Text)
+		evs = append(evs, ev)
+	}
+	if got := strings.Join(texts, ", "); got != "raid 0, raid 1, raid 2, after" {
+		t.Errorf("the second poller handed over %s; want what the first left, first", got)
+	}
+	if !strings.Contains(logs.String(), "handing on the updates a poller before took") {
+		t.Errorf("the hand-over is not logged:\n%s", logs.String())
+	}
+	// The first poller's event judged late, once it stopped: removed too.
+	a.Judged(&first)
+	testsync.Eventually(t, "update 2000 out of the inbox", func() bool { return !strings.Contains(inbox.ids(), "2000") })
+	for _, ev := range evs[1:] {
+		b.Judged(&ev)
+	}
+	testsync.Eventually(t, "the inbox emptied once all is judged", func() bool { return inbox.ids() == "[]" })
+}
+
+// TestPollerInboxWhileTheStoreIsDown: updates taken while the store does
+// not answer are kept with the next batch written once it answers, unless
+// judged by then; an update judged while it does not answer is removed from
+// the inbox with the next ones, once it answers again.
+func TestPollerInboxWhileTheStoreIsDown(t *testing.T) {
+	f := newFakeBotAPI(t)
+	c, logs := newTestClient(t, f, Config{PollTimeout: time.Second, Chats: fixtureChats, ReportsJudged: true})
+	knowAdmins(t, c, group.id)
+	inbox := &sharedInbox{offset: 1, kept: map[int]json.RawMessage{}, down: true}
+	out := make(chan bot.Event, 8)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.RunPoller(ctx, out, inbox) }()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	f.push(map[string]any{"update_id": 1, "message": message(group, 1, bob, t0, "judged during the outage")})
+	f.push(map[string]any{"update_id": 2, "message": message(group, 2, bob, t0, "not judged yet")})
+	one, two := testsync.Next(t, out), testsync.Next(t, out)
+	c.Judged(&one)
+	inbox.mu.Lock()
+	inbox.down = false
+	inbox.mu.Unlock()
+	f.push(map[string]any{"update_id": 3, "message": message(group, 3, bob, t0, "after")})
+	three := testsync.Next(t, out)
+	if got := inbox.ids(); got != "[2 3]" {
+		t.Errorf("inbox %s once the store answers, want the update not judged and the new one", got)
+	}
+	setDown := func(down bool) {
+		inbox.mu.Lock()
+		inbox.down = down
+		inbox.mu.Unlock()
+	}
+	setDown(true)
+	c.Judged(&two)
+	testsync.Eventually(t, "the removal tried", func() bool { return strings.Contains(logs.String(), "not removed from the poller's inbox") })
+	setDown(false)
+	c.Judged(&three)
+	testsync.Eventually(t, "the inbox emptied once all is judged", func() bool { return inbox.ids() == "[]" })
+}
+
+// TestWebhookAnswersOnceJudged: in webhook mode an update is answered 200
+// only once its events are judged, so that Telegram sends it again when
+// vigie dies with it in a queue.
+func TestWebhookAnswersOnceJudged(t *testing.T) {
+	f := newFakeBotAPI(t)
+	c, _ := newTestClient(t, f, Config{Mode: ModeWebhook, WebhookSecret: "s3cret_token", Chats: fixtureChats, ReportsJudged: true})
+	knowAdmins(t, c, group.id)
+	h := c.WebhookHandler()
+	post := func(id int, text string) int {
+		body, _ := json.Marshal(map[string]any{"update_id": id, "message": message(group, id, bob, t0, text)})
+		r := httptest.NewRequest(http.MethodPost, "/webhooks/telegram", strings.NewReader(string(body)))
+		r.Header.Set("X-Telegram-Bot-Api-Secret-Token", "s3cret_token")
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		return w.Code
+	}
+	out := make(chan bot.Event, 4)
+	run(t, c, out)
+	// Run hands the sink over once it runs: until then, 503.
+	for code := http.StatusServiceUnavailable; code != http.StatusOK; {
+		answer := make(chan int, 1)
+		go func() { answer <- post(1, "ready?") }()
+		select {
+		case code = <-answer:
+			time.Sleep(10 * time.Millisecond)
+		case ev := <-out:
+			c.Judged(&ev)
+			code = <-answer
+		}
+	}
+	answered := make(chan int, 1)
+	go func() { answered <- post(2, "spam") }()
+	ev := testsync.Next(t, out)
+	select {
+	case code := <-answered:
+		t.Fatalf("answered %d before the event was judged", code)
+	default:
+	}
+	c.Judged(&ev)
+	select {
+	case code := <-answered:
+		if code != http.StatusOK {
+			t.Errorf("answered %d once judged, want 200", code)
+		}
+	case <-time.After(testsync.Patience):
+		t.Fatal("not answered once the event was judged")
+	}
+}
+
+// TestPollerInboxUnreadAtStart: what a poller before left, not read at the
+// start (the store did not answer), is asked again once a batch is kept
+// (the store answers), and handed on before that batch.
+func TestPollerInboxUnreadAtStart(t *testing.T) {
+	f := newFakeBotAPI(t)
+	c, _ := newTestClient(t, f, Config{PollTimeout: time.Second, Chats: fixtureChats, ReportsJudged: true})
+	knowAdmins(t, c, group.id)
+	left, _ := json.Marshal(map[string]any{"update_id": 5, "message": message(group, 5, bob, t0, "left by a poller killed")})
+	inbox := &sharedInbox{offset: 6, kept: map[int]json.RawMessage{5: left}, leftDown: true}
+	out := make(chan bot.Event, 8)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.RunPoller(ctx, out, inbox) }()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	testsync.Eventually(t, "the inbox asked at the start", func() bool {
+		inbox.mu.Lock()
+		defer inbox.mu.Unlock()
+		return inbox.asked == 1
+	})
+	inbox.mu.Lock()
+	inbox.leftDown = false
+	inbox.mu.Unlock()
+	f.push(map[string]any{"update_id": 6, "message": message(group, 6, bob, t0, "new")})
+	if a, b := testsync.Next(t, out), testsync.Next(t, out); a.Text != "left by a poller killed" || b.Text != "new" {
+		t.Errorf("events %q, %q; want what was left, then the new one", a.Text, b.Text)
+	}
+}

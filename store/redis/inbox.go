@@ -1,0 +1,148 @@
+package redis
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/vigie-bot/vigie/store"
+)
+
+var (
+	_ store.Inbox = (*Store)(nil)
+	_ store.Inbox = (*Fallback)(nil)
+)
+
+// A job's inbox is a sorted set beside its lease ({lease:JOB}:inbox): each
+// item's data a member, scored by its id (an update's data names its
+// update_id, so two items never share a member). It lives as long as the
+// dedupe of events (store.DefaultDedupeTTL) after its last write: an item kept longer,
+// handed on again, would no longer be dropped as a duplicate.
+
+// keepScript: KEYS owner, value, inbox; ARGV "TOKEN:OWNER", v, max, ttl in
+// ms, then id and data of each item. Returns -1 when the lease is not
+// current (nothing written), else how many of the oldest items were dropped
+// past max.
+var keepScript = goredis.NewScript(`
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end
+local old = tonumber(redis.call('GET', KEYS[2]) or '0')
+if tonumber(ARGV[2]) > old then redis.call('SET', KEYS[2], ARGV[2]) end
+if #ARGV < 5 then return 0 end
+for i = 5, #ARGV, 2 do
+  redis.call('ZADD', KEYS[3], ARGV[i], ARGV[i + 1])
+end
+redis.call('PEXPIRE', KEYS[3], ARGV[4])
+local over = redis.call('ZCARD', KEYS[3]) - tonumber(ARGV[3])
+if over > 0 then
+  redis.call('ZPOPMIN', KEYS[3], over)
+  return over
+end
+return 0
+`)
+
+// inboxScript: KEYS inbox. Returns the items, with their ids.
+var inboxScript = goredis.NewScript(`
+return redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')
+`)
+
+// removeScript: KEYS inbox; ARGV the ids.
+var removeScript = goredis.NewScript(`
+for i = 1, #ARGV do
+  redis.call('ZREMRANGEBYSCORE', KEYS[1], ARGV[i], ARGV[i])
+end
+return 0
+`)
+
+// inboxTTL is how long an inbox outlives its last write.
+const inboxTTL = store.DefaultDedupeTTL
+
+// AdvanceFencedKeeping raises the job's value name to v and keeps items in
+// its inbox, in one script, while l is its current lease.
+func (s *Store) AdvanceFencedKeeping(ctx context.Context, l store.Lease, name string, v int64, items []store.InboxItem, max int) (bool, int, error) {
+	if max < 1 {
+		return false, 0, fmt.Errorf("inbox of %s: want room for one item at least, not %d", l.Job, max)
+	}
+	keys := []string{s.leaseKey(l.Job, "owner"), s.leaseKey(l.Job, "v:"+name), s.leaseKey(l.Job, "inbox")}
+	args := make([]any, 0, 4+2*len(items))
+	args = append(args, leaseValue(l), strconv.FormatInt(v, 10), strconv.Itoa(max), strconv.FormatInt(inboxTTL.Milliseconds(), 10))
+	for _, it := range items {
+		args = append(args, strconv.FormatInt(it.ID, 10), it.Data)
+	}
+	n, err := keepScript.Run(ctx, s.c, keys, args...).Int64()
+	if err != nil {
+		return false, 0, fmt.Errorf("fenced write %s %s: %w", l.Job, name, err)
+	}
+	if n < 0 {
+		return false, 0, nil
+	}
+	return true, int(n), nil
+}
+
+// InboxItems returns the job's inbox, by id.
+func (s *Store) InboxItems(ctx context.Context, job string) ([]store.InboxItem, error) {
+	vals, err := inboxScript.Run(ctx, s.c, []string{s.leaseKey(job, "inbox")}).StringSlice()
+	if err != nil {
+		return nil, fmt.Errorf("read the inbox of %s: %w", job, err)
+	}
+	items := make([]store.InboxItem, 0, len(vals)/2)
+	for i := 0; i+1 < len(vals); i += 2 {
+		id, err := strconv.ParseFloat(vals[i+1], 64)
+		if err != nil {
+			return nil, fmt.Errorf("read the inbox of %s: item id %q: %w", job, vals[i+1], err)
+		}
+		items = append(items, store.InboxItem{ID: int64(id), Data: []byte(vals[i])})
+	}
+	return items, nil
+}
+
+// RemoveFromInbox removes the items of ids from the job's inbox.
+func (s *Store) RemoveFromInbox(ctx context.Context, job string, ids []int64) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = strconv.FormatInt(id, 10)
+	}
+	if err := removeScript.Run(ctx, s.c, []string{s.leaseKey(job, "inbox")}, args...).Err(); err != nil {
+		return fmt.Errorf("remove from the inbox of %s: %w", job, err)
+	}
+	return nil
+}
+
+// AdvanceFencedKeeping asks Redis, as AdvanceFenced does: within
+// EventTimeout, and not at all while Redis is away (the poller goes on, its
+// updates kept in its process only).
+func (f *Fallback) AdvanceFencedKeeping(ctx context.Context, l store.Lease, name string, v int64, items []store.InboxItem, max int) (bool, int, error) {
+	if f.degraded.Load() {
+		return false, 0, fmt.Errorf("fenced write %s %s: %w", l.Job, name, ErrUnavailable)
+	}
+	asked := time.Now()
+	bctx, cancel := f.bounded(ctx)
+	ok, dropped, err := f.primary.AdvanceFencedKeeping(bctx, l, name, v, items, max)
+	err = f.late(ctx, bctx, err)
+	if !f.readLate(ctx, bctx, err, asked) {
+		f.outage(ctx, err)
+	}
+	cancel()
+	return ok, dropped, err
+}
+
+// InboxItems asks Redis.
+func (f *Fallback) InboxItems(ctx context.Context, job string) ([]store.InboxItem, error) {
+	return f.primary.InboxItems(ctx, job)
+}
+
+// RemoveFromInbox asks Redis, within EventTimeout: an item not removed is
+// handed on again by a next owner, and dropped there as a duplicate.
+func (f *Fallback) RemoveFromInbox(ctx context.Context, job string, ids []int64) error {
+	if f.degraded.Load() {
+		return fmt.Errorf("remove from the inbox of %s: %w", job, ErrUnavailable)
+	}
+	bctx, cancel := f.bounded(ctx)
+	defer cancel()
+	return f.late(ctx, bctx, f.primary.RemoveFromInbox(bctx, job, ids))
+}
