@@ -339,7 +339,7 @@ func (c *Client) deskUpdate(ctx context.Context, u update) bool {
 				})
 			return true
 		}
-		c.takePress(ctx, c.presses, cb, func() (string, bool, bool) { return c.pressAnswer(cb) },
+		c.takePress(ctx, c.presses, cb, func() (string, bool, bool) { return c.pressAnswer(cb, u.pressedCopy) },
 			func(ctx context.Context) { c.handleCallback(ctx, cb) })
 		return true
 	case u.MyChatMember != nil:
@@ -447,9 +447,9 @@ func (c *Client) tellPress(ctx context.Context, cb *tgbotapi.CallbackQuery, text
 const pressWait = "⏳ On it: the card will show the outcome."
 
 // pressAnswer is the answer to a press of a card's button, given before any
-// work: final when the press needs none (a stranger, a stale button), so the
-// presser sees it as before.
-func (c *Client) pressAnswer(cb *tgbotapi.CallbackQuery) (text string, alert, final bool) {
+// work: final when the press needs none (a stranger, a stale button, a
+// forwarded copy of a card), so the presser sees it as before.
+func (c *Client) pressAnswer(cb *tgbotapi.CallbackQuery, onCopy bool) (text string, alert, final bool) {
 	var chat int64
 	if cb.Message != nil && cb.Message.Chat != nil {
 		chat = cb.Message.Chat.ID
@@ -473,6 +473,10 @@ func (c *Client) pressAnswer(cb *tgbotapi.CallbackQuery) (text string, alert, fi
 	if _, known := buttonOutcomes[button]; !ok || (!known && button != "reply") {
 		return "This button is no longer valid.", false, true
 	}
+	if onCopy {
+		c.log.Warn("desk: a press on a forwarded copy of a card, not done", "audit", true, "user", cmID(u), "chat", chat, "button", cb.Data)
+		return forwardedCard, true, true
+	}
 	if c.cmds() == nil {
 		return "The desk is not ready yet, try again in a moment.", false, true
 	}
@@ -486,6 +490,13 @@ func (c *Client) pressAnswer(cb *tgbotapi.CallbackQuery) (text string, alert, fi
 	}
 	return pressWait, false, false
 }
+
+// forwardedCard answers a press on a forwarded copy of a card. The copy
+// bears the date of its forward, not of the card: after a restart with the
+// memory store, an old card forwarded today would pass for the new case of
+// the same id, another member's. vigie cannot show the outcome on it either,
+// and it may be in a chat of strangers.
+const forwardedCard = "Nothing was done: this is a forwarded copy of a case card. Decide on the card in the desk chat, or from /queue."
 
 // undatedCard answers a press on a card Telegram gives no date of.
 const undatedCard = "Nothing was done: Telegram no longer shows vigie this card, nor when it was posted, " +
