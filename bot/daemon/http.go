@@ -393,6 +393,9 @@ func (d *daemon) handleEvent(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
+	if d.resolvers[ev.Platform] != nil && slices.Contains(d.current.Load().engine.Ruleset().HTTPActOn, ev.Platform) {
+		d.staffFromPlatform(r.Context(), ev)
+	}
 	v := &j.v
 	var l *loaded // the rule file that judges the event, its FAQ too
 	var unverified bool
@@ -447,6 +450,25 @@ func (d *daemon) handleEvent(w http.ResponseWriter, r *http.Request) {
 	d.writeVerdict(w, &answer)
 	d.carryOut(&j)
 }
+
+// staffFromPlatform sets whether the author of ev, an event posted over HTTP
+// that acts on a platform whose connector is on (http_events.act_on), is
+// staff, as that platform says: an event that names a group's moderator
+// "staff": false would otherwise have them banned, and "staff": true spare
+// anyone the rules. When the platform cannot say in time, the author is
+// judged as not staff with roles unknown, so that the actions wait for the
+// platform's word in the lane, and become a case without it.
+func (d *daemon) staffFromPlatform(ctx context.Context, ev *bot.Event) {
+	ctx, cancel := context.WithTimeout(ctx, staffLookupWait)
+	defer cancel()
+	staff, known := d.resolvers[ev.Platform].ResolveRoles(ctx, *ev)
+	ev.Author.Staff, ev.Author.RolesUnknown = staff && known, !known
+}
+
+// staffLookupWait bounds how long an event posted over HTTP waits for its
+// platform to say whether the author is staff: the first event of a
+// Telegram group waits for the group's list of administrators.
+const staffLookupWait = 5 * time.Second
 
 // unverifiedPrefix is put before the platform of an event posted over HTTP
 // that may be forged (evaluate): its counters, strikes and id are kept in the
