@@ -132,8 +132,8 @@ var (
 func (d *daemon) adminOnly(h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		made := d.adminTokenDir != ""
-		if made && !d.cfg.Insecure && bot.Proxied(r.Header) {
-			writeError(w, http.StatusForbidden, "forwarded by a proxy: set VIGIE_ADMIN_TOKEN and send Authorization: Bearer $VIGIE_ADMIN_TOKEN")
+		if made && !d.cfg.Insecure && bot.Proxied(r) {
+			writeError(w, http.StatusForbidden, "forwarded by a proxy"+proxyWhy(r)+": set VIGIE_ADMIN_TOKEN and send Authorization: Bearer $VIGIE_ADMIN_TOKEN")
 			return
 		}
 		if made && !d.fromThisMachine(w, r, "VIGIE_ADMIN_TOKEN") {
@@ -147,6 +147,16 @@ func (d *daemon) adminOnly(h http.HandlerFunc) http.Handler {
 		}
 		h(w, r)
 	})
+}
+
+// proxyWhy says why a request bot.Proxied refuses was taken as a proxy's,
+// when its headers do not show it: a local client that speaks HTTP/1.0
+// (ApacheBench) would not know.
+func proxyWhy(r *http.Request) string {
+	if r.ProtoMajor == 1 && r.ProtoMinor == 0 {
+		return " (HTTP/1.0, as nginx forwards unless told otherwise; a local client should speak HTTP/1.1)"
+	}
+	return ""
 }
 
 // tokenRefused is what a request without the right admin token is told.
@@ -369,8 +379,8 @@ func (d *daemon) handleEvent(w http.ResponseWriter, r *http.Request) {
 	// discard once the handler returns (it copied what was left to
 	// io.Discard, finding the end again, for every request).
 	r.Body.Close()
-	if d.secret == nil && !d.cfg.Insecure && bot.Proxied(r.Header) {
-		writeError(w, http.StatusForbidden, "forwarded by a proxy: set VIGIE_WEBHOOK_SECRET and sign the events (X-Vigie-Signature)")
+	if d.secret == nil && !d.cfg.Insecure && bot.Proxied(r) {
+		writeError(w, http.StatusForbidden, "forwarded by a proxy"+proxyWhy(r)+": set VIGIE_WEBHOOK_SECRET and sign the events (X-Vigie-Signature)")
 		return
 	}
 	if d.secret == nil && !d.fromThisMachine(w, r, "VIGIE_WEBHOOK_SECRET") {

@@ -1,6 +1,11 @@
 package daemon_test
 
 import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -53,6 +58,23 @@ func TestTunnelsNeedTheSecrets(t *testing.T) {
 			}
 		})
 	}
+	// nginx's bare proxy_pass adds no header of its own, and asks for the
+	// Host it was given (127.0.0.1:8080): but it speaks HTTP/1.0 unless told
+	// otherwise, which no local client of today does.
+	t.Run("HTTP/1.0", func(t *testing.T) {
+		for _, rq := range []struct{ method, path, auth, needs string }{
+			{"POST", "/v1/events", "", "VIGIE_WEBHOOK_SECRET"},
+			{"GET", "/v1/cases", without.token, "VIGIE_ADMIN_TOKEN"},
+		} {
+			code, body := http10(t, without, rq.method, rq.path, rq.auth, event)
+			if code != http.StatusForbidden || !strings.Contains(body, rq.needs) {
+				t.Errorf("%s %s over HTTP/1.0 = %d %.200s, want 403 saying %s", rq.method, rq.path, code, body, rq.needs)
+			}
+		}
+		if code, body := http10(t, without, "GET", "/healthz", "", nil); code != http.StatusOK {
+			t.Errorf("GET /healthz over HTTP/1.0 = %d %.200s, want 200", code, body)
+		}
+	})
 	t.Run("a trusted proxy", func(t *testing.T) {
 		fwd := map[string]string{"X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "https"}
 		if r := trusting.do(t, "POST", "/v1/events", event, fwd); r.code != http.StatusForbidden || !strings.Contains(string(r.body), "VIGIE_WEBHOOK_SECRET") {
@@ -89,4 +111,33 @@ func TestTunnelsNeedTheSecrets(t *testing.T) {
 			t.Errorf("a refused update paused vigie: %s", paused.body)
 		}
 	})
+}
+
+// http10 sends one request as nginx forwards it by default: HTTP/1.0, the
+// Host it was given, Connection: close, and no header of its own.
+func http10(t *testing.T, in *instance, method, path, token string, body []byte) (int, string) {
+	t.Helper()
+	addr := strings.TrimPrefix(in.base, "http://")
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	var req bytes.Buffer
+	fmt.Fprintf(&req, "%s %s HTTP/1.0\r\nHost: %s\r\nConnection: close\r\nContent-Length: %d\r\n", method, path, addr, len(body))
+	if token != "" {
+		fmt.Fprintf(&req, "Authorization: Bearer %s\r\n", token)
+	}
+	req.WriteString("\r\n")
+	req.Write(body)
+	if _, err := conn.Write(req.Bytes()); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
 }
