@@ -405,17 +405,81 @@ func (c *Client) deskUpdate(ctx context.Context, u update) bool {
 func cmID(u *tgbotapi.User) string { return Platform + ":" + itoa(u.ID) }
 
 // allowed reports whether u, in chat, may press buttons and command vigie: a
-// CM anywhere, and with DeskAdmins an administrator of the desk chat, there.
+// CM in a desk chat, or anywhere while still in one (inADeskChat), and with
+// DeskAdmins an administrator of the desk chat, there.
 func (c *Client) allowed(ctx context.Context, u *tgbotapi.User, chat int64) bool {
 	if u == nil || u.IsBot {
 		return false
 	}
 	desk := c.desk.Load()
 	if desk.cms[u.ID] {
-		return true
+		return c.inDesk(chat) || c.inADeskChat(ctx, u)
 	}
 	deskChat := c.deskChat()
 	return c.cfg.DeskAdmins && deskChat != 0 && chat == deskChat && c.deskAdmin(ctx, deskChat, u.ID)
+}
+
+// inADeskChat reports whether u, a CM of desk.cms, is still in one of the
+// desk chats, as Telegram says now (getChatMember): the owner of the desk
+// chat who removes a CM from it (one who left the team, a phone lost) takes
+// the desk from them at once, in private and in the groups too, before
+// anyone edits the rule file; no update would say it where vigie is not an
+// administrator. A desk that is a private chat says nothing of that kind,
+// and when Telegram cannot answer, the rule file's word stands.
+func (c *Client) inADeskChat(ctx context.Context, u *tgbotapi.User) bool {
+	chats := []int64{c.deskChat()}
+	if m := c.deskCommunities.Load(); m != nil {
+		for chat := range *m {
+			chats = append(chats, c.moved.follow(chat))
+		}
+	}
+	asked := false
+	for _, chat := range chats {
+		if chat == 0 {
+			continue
+		}
+		if chat > 0 {
+			return true // a private chat: nobody is removed from it
+		}
+		asked = true
+		raw, err := c.call(ctx, "", "getChatMember", tgbotapi.Params{"chat_id": itoa(chat), "user_id": itoa(u.ID)})
+		if err != nil {
+			c.log.Warn("desk: cannot ask whether a CM is still in the desk chat, taken as in it (desk.cms lists them)", "user", cmID(u), "chat", chat, "err", err)
+			return true
+		}
+		var cm tgbotapi.ChatMember
+		if err := json.Unmarshal(raw, &cm); err != nil {
+			c.log.Warn("desk: getChatMember not understood, the CM taken as in the desk chat", "user", cmID(u), "chat", chat, "err", err)
+			return true
+		}
+		switch cm.Status {
+		case "creator", "administrator", "member":
+			return true
+		case "restricted":
+			if cm.IsMember {
+				return true
+			}
+		}
+	}
+	if !asked {
+		return true
+	}
+	c.log.Warn("desk: refused a CM of desk.cms who is not in the desk chat any more", "audit", true, "user", cmID(u),
+		"name", fullName(u), "username", u.UserName)
+	return false
+}
+
+// notInTheDesk is what a CM of desk.cms who is in no desk chat any more is
+// told instead of a stranger's refusal.
+const notInTheDesk = "Sorry, you are not in the desk chat any more: vigie takes the CMs' commands and answers only while they are in it. Ask its owner to add you again."
+
+// refusal is what u is told when refused: why, for a CM of desk.cms who left
+// the desk chat; generic, for anyone else.
+func (c *Client) refusal(u *tgbotapi.User, generic string) string {
+	if u != nil && c.desk.Load().cms[u.ID] {
+		return notInTheDesk
+	}
+	return generic
 }
 
 // refuse records an attempt by someone who may not command vigie.
@@ -536,7 +600,7 @@ func (c *Client) handleCallback(ctx context.Context, cb *tgbotapi.CallbackQuery)
 		// otherwise be a message in the desk chat, whose sending the cards
 		// need.
 		if cb.From != nil && c.refused.first(chat, cb.From.ID) {
-			tell("sorry, only the community managers of this desk can decide cases.")
+			tell(lowerFirst(c.refusal(cb.From, "Sorry, only the community managers of this desk can decide cases.")))
 		}
 		return
 	}
@@ -687,7 +751,7 @@ func (c *Client) handleReplyText(ctx context.Context, m *tgbotapi.Message, caseI
 		// Told, as a command is: the prompt may have asked them while they
 		// were a CM, and a reload took them out since.
 		c.refuse(m.From, m.Chat.ID, "reply to case "+caseID)
-		c.tellRefused(ctx, m, 0, "Sorry, only the community managers of this desk can answer a case: your reply was not sent.", false)
+		c.tellRefused(ctx, m, 0, c.refusal(m.From, "Sorry, only the community managers of this desk can answer a case.")+" Your reply was not sent.", false)
 		return
 	}
 	if m.Text == "" && attachments(m) > 0 {
