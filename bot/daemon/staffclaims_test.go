@@ -5,6 +5,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/bot/daemon"
+	"github.com/vigie-bot/vigie/bot/internal/desktest"
 	"github.com/vigie-bot/vigie/bot/internal/testsync"
 	"github.com/vigie-bot/vigie/bot/internal/tgfake"
 )
@@ -63,5 +66,48 @@ func TestStaffIsThePlatformsWord(t *testing.T) {
 	}
 	if got := find(api, "banChatMember", "user_id", "42"); len(got) != 0 {
 		t.Errorf("a CM of the desk, posted as not staff, was banned: %v", got)
+	}
+}
+
+const discordClaimsRules = `timezone: UTC
+http_events: {act_on: [discord]}
+rules:
+  - name: scam
+    category: spam
+    when: 'not author.staff and lower(text) contains "free nitro"'
+    do: [delete, ban]
+`
+
+// TestStaffIsDiscordsWord: on Discord too, an event posted over HTTP that
+// acts there takes its author's staff from Discord: the guild's owner
+// posted as "staff": false is not banned, and a member posted as
+// "staff": true is.
+func TestStaffIsDiscordsWord(t *testing.T) {
+	guild, channel, f, cl := discordGuild(t, 4)
+	const owner, member = "700000000000000999", "600000000000000007"
+	in := startOnly(t, discordClaimsRules, map[string]string{"VIGIE_WEBHOOK_SECRET": secret},
+		[]daemon.Connector{{Name: "discord", Source: cl, Platforms: []bot.Platform{cl}, Desk: desktest.Desk{Poster: cl.Desk(&desktest.Commands{})}}})
+	<-f.Ready()
+	for _, id := range []string{owner, member} {
+		f.SetMember(guild, map[string]any{
+			"user": map[string]any{"id": id, "username": "user" + id[len(id)-3:], "global_name": nil, "bot": false, "avatar": nil,
+				"discriminator": "0", "public_flags": 0, "flags": 0, "primary_guild": nil},
+			"nick": nil, "avatar": nil, "banner": nil, "roles": []string{}, "joined_at": "2025-01-01T00:00:00Z", "premium_since": nil,
+			"communication_disabled_until": nil, "flags": 0, "pending": false, "mute": false, "deaf": false,
+		})
+	}
+	event := func(id, author string, staff bool) map[string]any {
+		return map[string]any{"id": id, "platform": "discord", "kind": "message", "space": guild, "channel": channel,
+			"author": map[string]any{"id": author, "name": "Someone", "staff": staff}, "text": "FREE NITRO on example.com",
+			"at": time.Now().UTC().Format(time.RFC3339)}
+	}
+	in.post(t, event("800000000000000101", owner, false))
+	in.post(t, event("800000000000000102", member, true))
+	testsync.Eventually(t, "the member banned", func() bool { return f.Banned(guild, member) })
+	if f.Banned(guild, owner) {
+		t.Errorf("the guild's owner, posted as not staff, was banned")
+	}
+	if got := f.Calls("DELETE", "/channels/"+channel+"/messages/800000000000000101"); len(got) != 0 {
+		t.Errorf("the owner's message was deleted: %v", got)
 	}
 }
