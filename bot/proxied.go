@@ -16,8 +16,8 @@ import (
 // told otherwise (its bare proxy_pass adds no header, and asks for the Host it
 // was given), and no browser, curl or HTTP library of today does. A local
 // script, curl or vigie's own commands send none of them. (A proxy or a raw
-// TCP tunnel that adds none of these is not seen: the README asks for the
-// secrets behind any proxy.)
+// TCP tunnel that adds none of these is not seen: the documentation asks for
+// the secrets behind any proxy.)
 func Proxied(r *http.Request) bool {
 	if r.ProtoMajor == 1 && r.ProtoMinor == 0 {
 		return true
