@@ -474,13 +474,20 @@ func (c *Client) inADeskChat(ctx context.Context, u *tgbotapi.User) bool {
 const notInTheDesk = "Sorry, you are not in the desk chat any more: vigie takes the CMs' commands and answers only while they are in it. Ask its owner to add you again."
 
 // refusal is what u is told when refused: why, for a CM of desk.cms who left
-// the desk chat; generic, for anyone else.
+// the desk chat and for an anonymous administrator; generic, for anyone else.
 func (c *Client) refusal(u *tgbotapi.User, generic string) string {
-	if u != nil && c.desk.Load().cms[u.ID] {
+	switch {
+	case u != nil && u.ID == anonymousAdmin:
+		return anonymousRefused
+	case u != nil && c.desk.Load().cms[u.ID]:
 		return notInTheDesk
 	}
 	return generic
 }
+
+// anonymousRefused is what an administrator who writes as the chat is told:
+// whoever it is cannot be told apart, a CM from anyone else.
+const anonymousRefused = "vigie cannot tell who an anonymous administrator is: turn off \"Remain anonymous\" to command vigie."
 
 // refuse records an attempt by someone who may not command vigie.
 func (c *Client) refuse(u *tgbotapi.User, chat int64, attempt string) {
