@@ -236,6 +236,10 @@ type daemon struct {
 	// connected names the platforms whose connector is on: events posted over
 	// HTTP about them do not act unless the rule file allows it.
 	connected map[string]bool
+	// resolvers are the platforms among them that can say whether an author
+	// is staff: the word an event posted over HTTP that acts there is taken
+	// on, not the event's own (staffFromPlatform).
+	resolvers map[string]bot.RoleResolver
 	// held are the journaled verdicts this process carries out (journal.go).
 	held held
 	// observer follows the crisis alerts off the judging goroutines; nil
@@ -501,8 +505,12 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 		}
 	}
 	d.connected = map[string]bool{}
-	for name := range byName {
+	d.resolvers = map[string]bot.RoleResolver{}
+	for name, p := range byName {
 		d.connected[name] = true
+		if r, ok := p.(bot.RoleResolver); ok {
+			d.resolvers[name] = r
+		}
 	}
 	d.inline = len(d.conns) == 0 && storeKind == "memory"
 	d.lanes = newLanes(d.act, d.laneFull, log, g, met.laneWait)

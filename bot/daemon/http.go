@@ -132,8 +132,8 @@ var (
 func (d *daemon) adminOnly(h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		made := d.adminTokenDir != ""
-		if made && !d.cfg.Insecure && bot.Proxied(r.Header) {
-			writeError(w, http.StatusForbidden, "forwarded by a proxy: set VIGIE_ADMIN_TOKEN and send Authorization: Bearer $VIGIE_ADMIN_TOKEN")
+		if made && !d.cfg.Insecure && bot.Proxied(r) {
+			writeError(w, http.StatusForbidden, "forwarded by a proxy"+proxyWhy(r)+": set VIGIE_ADMIN_TOKEN and send Authorization: Bearer $VIGIE_ADMIN_TOKEN")
 			return
 		}
 		if made && !d.fromThisMachine(w, r, "VIGIE_ADMIN_TOKEN") {
@@ -147,6 +147,16 @@ func (d *daemon) adminOnly(h http.HandlerFunc) http.Handler {
 		}
 		h(w, r)
 	})
+}
+
+// proxyWhy says why a request bot.Proxied refuses was taken as a proxy's,
+// when its headers do not show it: a local client that speaks HTTP/1.0
+// (ApacheBench) would not know.
+func proxyWhy(r *http.Request) string {
+	if r.ProtoMajor == 1 && r.ProtoMinor == 0 {
+		return " (HTTP/1.0, as nginx forwards unless told otherwise; a local client should speak HTTP/1.1)"
+	}
+	return ""
 }
 
 // tokenRefused is what a request without the right admin token is told.
@@ -369,8 +379,8 @@ func (d *daemon) handleEvent(w http.ResponseWriter, r *http.Request) {
 	// discard once the handler returns (it copied what was left to
 	// io.Discard, finding the end again, for every request).
 	r.Body.Close()
-	if d.secret == nil && !d.cfg.Insecure && bot.Proxied(r.Header) {
-		writeError(w, http.StatusForbidden, "forwarded by a proxy: set VIGIE_WEBHOOK_SECRET and sign the events (X-Vigie-Signature)")
+	if d.secret == nil && !d.cfg.Insecure && bot.Proxied(r) {
+		writeError(w, http.StatusForbidden, "forwarded by a proxy"+proxyWhy(r)+": set VIGIE_WEBHOOK_SECRET and sign the events (X-Vigie-Signature)")
 		return
 	}
 	if d.secret == nil && !d.fromThisMachine(w, r, "VIGIE_WEBHOOK_SECRET") {
@@ -392,6 +402,9 @@ func (d *daemon) handleEvent(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
+	}
+	if d.resolvers[ev.Platform] != nil && slices.Contains(d.current.Load().engine.Ruleset().HTTPActOn, ev.Platform) {
+		d.staffFromPlatform(r.Context(), ev)
 	}
 	v := &j.v
 	var l *loaded // the rule file that judges the event, its FAQ too
@@ -447,6 +460,25 @@ func (d *daemon) handleEvent(w http.ResponseWriter, r *http.Request) {
 	d.writeVerdict(w, &answer)
 	d.carryOut(&j)
 }
+
+// staffFromPlatform sets whether the author of ev, an event posted over HTTP
+// that acts on a platform whose connector is on (http_events.act_on), is
+// staff, as that platform says: an event that names a group's moderator
+// "staff": false would otherwise have them banned, and "staff": true spare
+// anyone the rules. When the platform cannot say in time, the author is
+// judged as not staff with roles unknown, so that the actions wait for the
+// platform's word in the lane, and become a case without it.
+func (d *daemon) staffFromPlatform(ctx context.Context, ev *bot.Event) {
+	ctx, cancel := context.WithTimeout(ctx, staffLookupWait)
+	defer cancel()
+	staff, known := d.resolvers[ev.Platform].ResolveRoles(ctx, *ev)
+	ev.Author.Staff, ev.Author.RolesUnknown = staff && known, !known
+}
+
+// staffLookupWait bounds how long an event posted over HTTP waits for its
+// platform to say whether the author is staff: the first event of a
+// Telegram group waits for the group's list of administrators.
+const staffLookupWait = 5 * time.Second
 
 // unverifiedPrefix is put before the platform of an event posted over HTTP
 // that may be forged (evaluate): its counters, strikes and id are kept in the

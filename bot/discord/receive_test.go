@@ -144,12 +144,20 @@ func TestEventsIn(t *testing.T) {
 			ID: profileID(newbie.id, "Discord Support\x00newbie"), Platform: "discord", Kind: bot.KindProfile, Space: guildID, At: time.Time{},
 			Author: bot.Author{ID: newbie.id, Name: "Discord Support", Username: "newbie", CreatedAt: t0.Add(-time.Hour), JoinedAt: at}}, nil},
 	}
-	// Left out: a bot, a link preview update (no edited_timestamp), a DM, vigie itself.
+	// Left out: a bot, a webhook (whatever name and id it shows: one posting
+	// as a moderator is neither judged nor taken for them), a link preview
+	// update (no edited_timestamp), a DM, vigie itself.
 	skipped := []struct {
 		typ string
 		d   map[string]any
 	}{
 		{"MESSAGE_CREATE", message("2001", general, robot, at, "beep")},
+		{"MESSAGE_CREATE", func() map[string]any {
+			m := message("2004", general, mod, at, "/vigie pause")
+			m["webhook_id"] = "900000000000000001"
+			delete(m, "member")
+			return m
+		}()},
 		{"MESSAGE_UPDATE", message("1001", general, bob, at, "salut")},
 		{"MESSAGE_CREATE", func() map[string]any { m := message("2002", general, bob, at, "dm"); delete(m, "guild_id"); return m }()},
 		{"MESSAGE_CREATE", message("2003", general, user{id: botID, name: "vigie"}, at, "my own")},

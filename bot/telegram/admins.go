@@ -65,11 +65,24 @@ func (c *Client) deskAdmin(ctx context.Context, chat, user int64) bool {
 }
 
 // ResolveRoles says whether the author of ev, sent out with RolesUnknown, is an
-// admin of its chat. It is called in the chat's own lane of actions, so it may
-// wait for the chat's first lookup (or make it) until ctx ends.
+// admin of its chat, or a CM of the desk (staff wherever they write, as
+// author says). It is called in the chat's own lane of actions, or for an
+// event posted over HTTP, so it may wait for the chat's first lookup (or make
+// it) until ctx ends.
 func (c *Client) ResolveRoles(ctx context.Context, ev bot.Event) (staff, known bool) {
 	t, err := parseTarget("roles", ev)
 	if err != nil || t.user == 0 {
+		return false, false
+	}
+	switch {
+	case c.desk.Load().cms[t.user]:
+		return true, true
+	case t.user == t.chat:
+		// the group writing as itself: an anonymous administrator
+		return true, true
+	case t.user < 0:
+		// A channel: its group's linked channel is staff on its automatic
+		// forwards, which only the message itself says.
 		return false, false
 	}
 	status, known, due := c.admins.get(t.chat, t.user)

@@ -85,7 +85,7 @@ func (c *Client) handleCommand(ctx context.Context, m *tgbotapi.Message, thread 
 	say := func(s string) { c.say(ctx, m, thread, s) }
 	if !c.allowed(ctx, m.From, m.Chat.ID) {
 		c.refuse(m.From, m.Chat.ID, "/"+name)
-		c.tellRefused(ctx, m, thread, "Sorry, only the community managers of this desk can command vigie.", false)
+		c.tellRefused(ctx, m, thread, c.refusal(m.From, "Sorry, only the community managers of this desk can command vigie."), false)
 		return
 	}
 	if name == "start" {

@@ -328,7 +328,7 @@ func (c *Client) deskUpdate(ctx context.Context, u update) bool {
 				})
 			return true
 		}
-		c.takePress(ctx, c.presses, cb, func() (string, bool, bool) { return c.pressAnswer(cb) },
+		c.takePress(ctx, c.presses, cb, func() (string, bool, bool) { return c.pressAnswer(cb, u.pressedCopy) },
 			func(ctx context.Context) { c.handleCallback(ctx, cb) })
 		return true
 	case u.MyChatMember != nil:
@@ -394,18 +394,89 @@ func (c *Client) deskUpdate(ctx context.Context, u update) bool {
 func cmID(u *tgbotapi.User) string { return Platform + ":" + itoa(u.ID) }
 
 // allowed reports whether u, in chat, may press buttons and command vigie: a
-// CM anywhere, and with DeskAdmins an administrator of the desk chat, there.
+// CM in a desk chat, or anywhere while still in one (inADeskChat), and with
+// DeskAdmins an administrator of the desk chat, there.
 func (c *Client) allowed(ctx context.Context, u *tgbotapi.User, chat int64) bool {
 	if u == nil || u.IsBot {
 		return false
 	}
 	desk := c.desk.Load()
 	if desk.cms[u.ID] {
-		return true
+		return c.inDesk(chat) || c.inADeskChat(ctx, u)
 	}
 	deskChat := c.deskChat()
 	return c.cfg.DeskAdmins && deskChat != 0 && chat == deskChat && c.deskAdmin(ctx, deskChat, u.ID)
 }
+
+// inADeskChat reports whether u, a CM of desk.cms, is still in one of the
+// desk chats, as Telegram says now (getChatMember): the owner of the desk
+// chat who removes a CM from it (one who left the team, a phone lost) takes
+// the desk from them at once, in private and in the groups too, before
+// anyone edits the rule file; no update would say it where vigie is not an
+// administrator. A desk that is a private chat says nothing of that kind,
+// and when Telegram cannot answer, the rule file's word stands.
+func (c *Client) inADeskChat(ctx context.Context, u *tgbotapi.User) bool {
+	chats := []int64{c.deskChat()}
+	if m := c.deskCommunities.Load(); m != nil {
+		for chat := range *m {
+			chats = append(chats, c.moved.follow(chat))
+		}
+	}
+	asked := false
+	for _, chat := range chats {
+		if chat == 0 {
+			continue
+		}
+		if chat > 0 {
+			return true // a private chat: nobody is removed from it
+		}
+		asked = true
+		raw, err := c.call(ctx, "", "getChatMember", tgbotapi.Params{"chat_id": itoa(chat), "user_id": itoa(u.ID)})
+		if err != nil {
+			c.log.Warn("desk: cannot ask whether a CM is still in the desk chat, taken as in it (desk.cms lists them)", "user", cmID(u), "chat", chat, "err", err)
+			return true
+		}
+		var cm tgbotapi.ChatMember
+		if err := json.Unmarshal(raw, &cm); err != nil {
+			c.log.Warn("desk: getChatMember not understood, the CM taken as in the desk chat", "user", cmID(u), "chat", chat, "err", err)
+			return true
+		}
+		switch cm.Status {
+		case "creator", "administrator", "member":
+			return true
+		case "restricted":
+			if cm.IsMember {
+				return true
+			}
+		}
+	}
+	if !asked {
+		return true
+	}
+	c.log.Warn("desk: refused a CM of desk.cms who is not in the desk chat any more", "audit", true, "user", cmID(u),
+		"name", fullName(u), "username", u.UserName)
+	return false
+}
+
+// notInTheDesk is what a CM of desk.cms who is in no desk chat any more is
+// told instead of a stranger's refusal.
+const notInTheDesk = "Sorry, you are not in the desk chat any more: vigie takes the CMs' commands and answers only while they are in it. Ask its owner to add you again."
+
+// refusal is what u is told when refused: why, for a CM of desk.cms who left
+// the desk chat and for an anonymous administrator; generic, for anyone else.
+func (c *Client) refusal(u *tgbotapi.User, generic string) string {
+	switch {
+	case u != nil && u.ID == anonymousAdmin:
+		return anonymousRefused
+	case u != nil && c.desk.Load().cms[u.ID]:
+		return notInTheDesk
+	}
+	return generic
+}
+
+// anonymousRefused is what an administrator who writes as the chat is told:
+// whoever it is cannot be told apart, a CM from anyone else.
+const anonymousRefused = "vigie cannot tell who an anonymous administrator is: turn off \"Remain anonymous\" to command vigie."
 
 // refuse records an attempt by someone who may not command vigie.
 func (c *Client) refuse(u *tgbotapi.User, chat int64, attempt string) {
@@ -436,9 +507,9 @@ func (c *Client) tellPress(ctx context.Context, cb *tgbotapi.CallbackQuery, text
 const pressWait = "⏳ On it: the card will show the outcome."
 
 // pressAnswer is the answer to a press of a card's button, given before any
-// work: final when the press needs none (a stranger, a stale button), so the
-// presser sees it as before.
-func (c *Client) pressAnswer(cb *tgbotapi.CallbackQuery) (text string, alert, final bool) {
+// work: final when the press needs none (a stranger, a stale button, a
+// forwarded copy of a card), so the presser sees it as before.
+func (c *Client) pressAnswer(cb *tgbotapi.CallbackQuery, onCopy bool) (text string, alert, final bool) {
 	var chat int64
 	if cb.Message != nil && cb.Message.Chat != nil {
 		chat = cb.Message.Chat.ID
@@ -462,6 +533,10 @@ func (c *Client) pressAnswer(cb *tgbotapi.CallbackQuery) (text string, alert, fi
 	if _, known := bot.ButtonDecision(button); !ok || (!known && button != "reply") {
 		return "This button is no longer valid.", false, true
 	}
+	if onCopy {
+		c.log.Warn("desk: a press on a forwarded copy of a card, not done", "audit", true, "user", cmID(u), "chat", chat, "button", cb.Data)
+		return forwardedCard, true, true
+	}
 	if c.cmds() == nil {
 		return "The desk is not ready yet, try again in a moment.", false, true
 	}
@@ -475,6 +550,13 @@ func (c *Client) pressAnswer(cb *tgbotapi.CallbackQuery) (text string, alert, fi
 	}
 	return pressWait, false, false
 }
+
+// forwardedCard answers a press on a forwarded copy of a card. The copy
+// bears the date of its forward, not of the card: after a restart with the
+// memory store, an old card forwarded today would pass for the new case of
+// the same id, another member's. vigie cannot show the outcome on it either,
+// and it may be in a chat of strangers.
+const forwardedCard = "Nothing was done: this is a forwarded copy of a case card. Decide on the card in the desk chat, or from /queue."
 
 // undatedCard answers a press on a card Telegram gives no date of.
 const undatedCard = "Nothing was done: Telegram no longer shows vigie this card, nor when it was posted, " +
@@ -514,7 +596,7 @@ func (c *Client) handleCallback(ctx context.Context, cb *tgbotapi.CallbackQuery)
 		// otherwise be a message in the desk chat, whose sending the cards
 		// need.
 		if cb.From != nil && c.refused.first(chat, cb.From.ID) {
-			tell("sorry, only the community managers of this desk can decide cases.")
+			tell(lowerFirst(c.refusal(cb.From, "Sorry, only the community managers of this desk can decide cases.")))
 		}
 		return
 	}
@@ -665,7 +747,7 @@ func (c *Client) handleReplyText(ctx context.Context, m *tgbotapi.Message, caseI
 		// Told, as a command is: the prompt may have asked them while they
 		// were a CM, and a reload took them out since.
 		c.refuse(m.From, m.Chat.ID, "reply to case "+caseID)
-		c.tellRefused(ctx, m, 0, "Sorry, only the community managers of this desk can answer a case: your reply was not sent.", false)
+		c.tellRefused(ctx, m, 0, c.refusal(m.From, "Sorry, only the community managers of this desk can answer a case.")+" Your reply was not sent.", false)
 		return
 	}
 	if m.Text == "" && attachments(m) > 0 {

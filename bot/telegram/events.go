@@ -37,6 +37,9 @@ type update struct {
 	newOwner int64
 	// ownerLeft says the message is chat_owner_left: the owner left the chat.
 	ownerLeft bool
+	// pressedCopy says the button of a callback query is on a forwarded copy
+	// of vigie's message (its forward_origin), not on the message vigie sent.
+	pressedCopy bool
 }
 
 // messageOrigin is Bot API's MessageOrigin: a user, a hidden user, a chat or a channel.
@@ -123,9 +126,19 @@ func decodeUpdate(raw []byte) (update, error) {
 	var more struct {
 		Message       map[string]json.RawMessage `json:"message"`
 		EditedMessage map[string]json.RawMessage `json:"edited_message"`
+		CallbackQuery struct {
+			Message struct {
+				ForwardOrigin json.RawMessage `json:"forward_origin"`
+			} `json:"message"`
+		} `json:"callback_query"`
 	}
 	// The same bytes decoded a moment ago: this cannot fail where the first did not.
 	_ = json.Unmarshal(raw, &more)
+	if u.CallbackQuery != nil {
+		// Buttons keep working on a forwarded copy, whose date is its forward's.
+		u.pressedCopy = len(more.CallbackQuery.Message.ForwardOrigin) > 0 && string(more.CallbackQuery.Message.ForwardOrigin) != "null"
+		return u, nil
+	}
 	m := more.Message
 	if m == nil {
 		m = more.EditedMessage

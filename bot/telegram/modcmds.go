@@ -366,9 +366,10 @@ func (c *Client) mayModerate(ctx context.Context, chat int64, u *tgbotapi.User, 
 	if u == nil || u.IsBot {
 		return false, "a bot", nil
 	}
-	if c.desk.Load().cms[u.ID] {
+	if c.desk.Load().cms[u.ID] && (c.inDesk(chat) || c.inADeskChat(ctx, u)) {
 		return true, "", nil
 	}
+	// A CM out of the desk chat may still be the group's own administrator.
 	raw, err := c.call(ctx, "", "getChatMember", tgbotapi.Params{"chat_id": itoa(chat), "user_id": itoa(u.ID)})
 	if err != nil && bot.Retryable(err) {
 		return false, "", err

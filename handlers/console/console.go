@@ -271,7 +271,7 @@ func (c *Console) secure(r *http.Request) bool {
 	// A browser here asks for this machine by a name of its own: a page of
 	// another site whose name was pointed at 127.0.0.1 (DNS rebinding) would
 	// otherwise be served the console as its own, login form included.
-	return ip.IsLoopback() && !bot.Proxied(r.Header) && bot.LocalHost(r.Host)
+	return ip.IsLoopback() && !bot.Proxied(r) && bot.LocalHost(r.Host)
 }
 
 func (c *Console) trusted(ip netip.Addr) bool {

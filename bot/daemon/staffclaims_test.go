@@ -1,0 +1,113 @@
+package daemon_test
+
+import (
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/bot/daemon"
+	"github.com/vigie-bot/vigie/bot/internal/desktest"
+	"github.com/vigie-bot/vigie/bot/internal/testsync"
+	"github.com/vigie-bot/vigie/bot/internal/tgfake"
+)
+
+const claimsRules = `timezone: UTC
+http_events: {act_on: [telegram]}
+desk:
+  telegram_chat: "-100700"
+  cms: ["telegram:42"]
+rules:
+  - name: scam
+    category: spam
+    when: 'not author.staff and lower(text) contains "free nitro"'
+    do: [delete, ban]
+`
+
+// TestStaffIsThePlatformsWord: an event posted over HTTP about a platform
+// whose connector is on, and which the rule file lets act there
+// (http_events.act_on), says who its author is; whether the author is
+// staff is the platform's word, not the event's. A group's administrator
+// posted as "staff": false is not banned: Telegram is asked first, as for
+// a member whose roles vigie does not know yet, and the case goes to the
+// CMs; so are a CM of the desk, staff wherever they write, and the group
+// writing as itself (an anonymous administrator). A member posted with "is_admin": true and an administrator's roles
+// is banned as any member: fields the event contract does not have, and
+// roles, make no one staff.
+func TestStaffIsThePlatformsWord(t *testing.T) {
+	api := tgfake.New(t)
+	const group = -100710
+	const mod, member = 77, 80
+	api.SetAdmins(group, mod)
+	in := start(t, claimsRules, map[string]string{"VIGIE_WEBHOOK_SECRET": secret,
+		"TELEGRAM_TOKEN": tgfake.Token, "TELEGRAM_API_URL": api.HTTP.URL})
+	event := func(msg int, author map[string]any) map[string]any {
+		return map[string]any{"id": strconv.Itoa(group) + ":" + strconv.Itoa(msg), "platform": "telegram", "kind": "message",
+			"space": strconv.Itoa(group), "author": author, "text": "FREE NITRO on example.com",
+			"at": time.Now().UTC().Format(time.RFC3339)}
+	}
+	in.post(t, event(9001, map[string]any{"id": strconv.Itoa(mod), "name": "Mod", "staff": false}))
+	in.post(t, event(9003, map[string]any{"id": "42", "name": "Alice", "staff": false}))
+	in.post(t, event(9004, map[string]any{"id": strconv.Itoa(group), "name": "Fans"}))
+	in.post(t, event(9002, map[string]any{"id": strconv.Itoa(member), "name": "Eve", "is_admin": true, "roles": []string{"administrator", "creator"}}))
+	// One place, one lane: once the member's ban is asked, the
+	// administrator's event was carried out before it.
+	testsync.Eventually(t, "the member banned", func() bool {
+		return len(find(api, "banChatMember", "user_id", strconv.Itoa(member))) == 1
+	})
+	if got := find(api, "banChatMember", "user_id", strconv.Itoa(mod)); len(got) != 0 {
+		t.Errorf("the group's administrator, posted as not staff, was banned: %v", got)
+	}
+	if got := find(api, "deleteMessage", "message_id", "9001"); len(got) != 0 {
+		t.Errorf("the administrator's message was deleted: %v", got)
+	}
+	if got := find(api, "deleteMessage", "message_id", "9004"); len(got) != 0 {
+		t.Errorf("the group's anonymous administrator's message was deleted: %v", got)
+	}
+	if got := find(api, "banChatMember", "user_id", "42"); len(got) != 0 {
+		t.Errorf("a CM of the desk, posted as not staff, was banned: %v", got)
+	}
+}
+
+const discordClaimsRules = `timezone: UTC
+http_events: {act_on: [discord]}
+rules:
+  - name: scam
+    category: spam
+    when: 'not author.staff and lower(text) contains "free nitro"'
+    do: [delete, ban]
+`
+
+// TestStaffIsDiscordsWord: on Discord too, an event posted over HTTP that
+// acts there takes its author's staff from Discord: the guild's owner
+// posted as "staff": false is not banned, and a member posted as
+// "staff": true is.
+func TestStaffIsDiscordsWord(t *testing.T) {
+	guild, channel, f, cl := discordGuild(t, 4)
+	const owner, member = "700000000000000999", "600000000000000007"
+	in := startOnly(t, discordClaimsRules, map[string]string{"VIGIE_WEBHOOK_SECRET": secret},
+		[]daemon.Connector{{Name: "discord", Source: cl, Platforms: []bot.Platform{cl}, Desk: desktest.Desk{Poster: cl.Desk(&desktest.Commands{})}}})
+	<-f.Ready()
+	for _, id := range []string{owner, member} {
+		f.SetMember(guild, map[string]any{
+			"user": map[string]any{"id": id, "username": "user" + id[len(id)-3:], "global_name": nil, "bot": false, "avatar": nil,
+				"discriminator": "0", "public_flags": 0, "flags": 0, "primary_guild": nil},
+			"nick": nil, "avatar": nil, "banner": nil, "roles": []string{}, "joined_at": "2025-01-01T00:00:00Z", "premium_since": nil,
+			"communication_disabled_until": nil, "flags": 0, "pending": false, "mute": false, "deaf": false,
+		})
+	}
+	event := func(id, author string, staff bool) map[string]any {
+		return map[string]any{"id": id, "platform": "discord", "kind": "message", "space": guild, "channel": channel,
+			"author": map[string]any{"id": author, "name": "Someone", "staff": staff}, "text": "FREE NITRO on example.com",
+			"at": time.Now().UTC().Format(time.RFC3339)}
+	}
+	in.post(t, event("800000000000000101", owner, false))
+	in.post(t, event("800000000000000102", member, true))
+	testsync.Eventually(t, "the member banned", func() bool { return f.Banned(guild, member) })
+	if f.Banned(guild, owner) {
+		t.Errorf("the guild's owner, posted as not staff, was banned")
+	}
+	if got := f.Calls("DELETE", "/channels/"+channel+"/messages/800000000000000101"); len(got) != 0 {
+		t.Errorf("the owner's message was deleted: %v", got)
+	}
+}
