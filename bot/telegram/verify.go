@@ -14,6 +14,7 @@ import (
 
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/bot/internal/deskwork"
+	"github.com/vigie-bot/vigie/store"
 )
 
 // Verify is the rule file's verify: section as the connector applies it: a
@@ -88,7 +89,7 @@ func (c *Client) verifying(ctx context.Context, evs []bot.Event) {
 		if err1 != nil || err2 != nil || user <= 0 {
 			continue
 		}
-		c.startVerify(ctx, v, chat, user, ev.Author.Name)
+		c.startVerify(ctx, v, chat, user, ev.Author.Name, ev.ID)
 	}
 }
 
@@ -105,10 +106,10 @@ const maxAsksWaiting = 256
 // (the raid rules, lockdown and kicks, act on it), each is audited and
 // counted (not_asked), and the desk is told once as the wave begins and
 // once with the count when the line has drained.
-func (c *Client) startVerify(ctx context.Context, v *Verify, chat, user int64, name string) {
+func (c *Client) startVerify(ctx context.Context, v *Verify, chat, user int64, name, join string) {
 	asked := c.asks.Go(c.runContext(ctx), deskwork.Job{
 		Work: func(ctx context.Context) {
-			c.askVerify(ctx, v, chat, user, name)
+			c.askVerify(ctx, v, chat, user, name, join)
 			c.verifyWaveOver(ctx)
 		},
 		Dropped: func() {
@@ -170,9 +171,14 @@ func (c *Client) tellDesk(ctx context.Context, text string) {
 	}
 }
 
-// askVerify holds the member, posts the button and records them as pending.
-func (c *Client) askVerify(ctx context.Context, v *Verify, chat, user int64, name string) {
+// askVerify holds the member, posts the button and records them as pending,
+// once for the join of event id join.
+func (c *Client) askVerify(ctx context.Context, v *Verify, chat, user int64, name, join string) {
 	log := c.log.With("chat", chat, "user", user, "name", name)
+	if !c.firstAsk(ctx, log, v, join) {
+		log.Info("verify: new member asked already on this join, its update handed on again: not asked twice", "join", join)
+		return
+	}
 	_, err := c.call(ctx, opVerify, "restrictChatMember", tgbotapi.Params{
 		"chat_id":                          itoa(chat),
 		"user_id":                          itoa(user),
@@ -206,6 +212,37 @@ func (c *Client) askVerify(ctx context.Context, v *Verify, chat, user int64, nam
 	}
 	c.metrics.verify.WithLabelValues(bot.VerifyAsked).Inc()
 	log.Info("verify: new member asked", "audit", true, "deadline", p.Deadline, "waiting", c.asks.Waiting())
+}
+
+// askClaimer is the store's record of the calls made once
+// (store.CallKeeper), where the store that keeps the verifications has one.
+type askClaimer interface {
+	ClaimCall(ctx context.Context, key string, r store.CallRecord, ttl time.Duration) (store.CallRecord, bool, error)
+}
+
+// askedFor is how long a join is remembered as asked: as long as an update
+// may wait in the poller's inbox, and the store remembers event ids.
+const askedFor = 72 * time.Hour
+
+// firstAsk claims the ask of the member who joined in event join, and
+// reports whether it is this one's to make. An update is handed on again
+// when a poller was killed (or a webhook call not answered) before its
+// events were judged: its join was asked already, perhaps pressed even, and
+// is not asked again. The claim comes before the ask: a kill between the
+// two leaves one member unasked, which the rules still judge, rather than
+// every handed-on join asked twice. Not had (the store does not answer),
+// the member is asked.
+func (c *Client) firstAsk(ctx context.Context, log interface{ Warn(string, ...any) }, v *Verify, join string) bool {
+	claims, ok := v.Pending.(askClaimer)
+	if !ok || join == "" {
+		return true
+	}
+	_, first, err := claims.ClaimCall(ctx, Platform+":verify:"+join, store.CallRecord{At: v.now(), Done: true}, askedFor)
+	if err != nil {
+		log.Warn("verify: cannot tell whether this join was asked already: asked", "join", join, "err", err)
+		return true
+	}
+	return first
 }
 
 // opVerify names verification's calls in errors and metrics.
