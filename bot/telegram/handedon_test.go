@@ -37,8 +37,9 @@ func TestPollerHandsOnAJoinAskedOnce(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- a.RunPoller(ctx, out, inbox) }()
-	if ev := testsync.Next(t, out); ev.Kind != bot.KindJoin {
-		t.Fatalf("first event %+v, want the join", ev)
+	first := testsync.Next(t, out)
+	if first.Kind != bot.KindJoin {
+		t.Fatalf("first event %+v, want the join", first)
 	}
 	f.waitFor("sendMessage", 1, inChat(group.id))
 	waitPending(t, st, "7", true)
@@ -70,6 +71,11 @@ func TestPollerHandsOnAJoinAskedOnce(t *testing.T) {
 	if ev.Kind != bot.KindJoin || !ev.Author.Unverified {
 		t.Fatalf("handed on %+v, want the unverified join", ev)
 	}
+	// The same id: the store drops it as a duplicate if it was judged, and a
+	// join raid's counters count it once.
+	if ev.ID != first.ID {
+		t.Errorf("the join handed on is event %q, first %q", ev.ID, first.ID)
+	}
 	testsync.Eventually(t, "the handed-on join's verification looked at", func() bool {
 		l := logs.String()
 		return strings.Contains(l, "asked already on this join") || strings.Contains(l, "new member asked")
@@ -86,5 +92,46 @@ func TestPollerHandsOnAJoinAskedOnce(t *testing.T) {
 	got, ok, _ := st.TakePending(context.Background(), Platform, itoa(group.id), "7")
 	if !ok || !got.Deadline.Equal(p.Deadline) || got.Prompt != p.Prompt {
 		t.Errorf("pending %+v (%v), want the first one %+v", got, ok, p)
+	}
+}
+
+// TestPollerDrainRemovesTogether: the updates whose events are judged after
+// the poller stopped (a SIGTERM's drain) leave the inbox together, not
+// each in a call of its own. Before, twelve updates cost twelve calls.
+func TestPollerDrainRemovesTogether(t *testing.T) {
+	f := newFakeBotAPI(t)
+	c, _ := newTestClient(t, f, Config{PollTimeout: time.Second, Chats: fixtureChats, ReportsJudged: true})
+	knowAdmins(t, c, group.id)
+	inbox := &sharedInbox{offset: 4000, kept: map[int]json.RawMessage{}}
+	const n = 12
+	for i := range n {
+		f.push(map[string]any{"update_id": 4000 + i, "message": message(group, 40+i, bob, t0, "queued")})
+	}
+	out := make(chan bot.Event, n)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.RunPoller(ctx, out, inbox) }()
+	var evs []bot.Event
+	for range n {
+		evs = append(evs, testsync.Next(t, out))
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("RunPoller: %v", err)
+	}
+	inbox.mu.Lock()
+	before := inbox.removals
+	inbox.mu.Unlock()
+	for i := range evs {
+		c.Judged(&evs[i])
+	}
+	if got := inbox.ids(); got != "[]" {
+		t.Fatalf("inbox %s once every event of the drain is judged, want it empty", got)
+	}
+	inbox.mu.Lock()
+	calls := inbox.removals - before
+	inbox.mu.Unlock()
+	if calls != 1 {
+		t.Errorf("%d calls to remove the %d updates judged during the drain, want 1", calls, n)
 	}
 }

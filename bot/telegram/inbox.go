@@ -129,18 +129,28 @@ func (j *judging) judged(key string) {
 	}
 	j.releaseLocked(id)
 	inbox, done := j.direct, j.done
-	if inbox == nil || len(done) == 0 {
+	// The poller stopped (a shutdown, the lease lost) while the events it
+	// handed over are still judged (the drain): the finished updates are
+	// removed together, once none is open any more, or by drainBatch. An
+	// update whose events are never judged (the drain cut short) holds the
+	// last ones back: they stay in the inbox, and a next poller hands them
+	// on, dropped there as duplicates.
+	if inbox == nil || len(done) == 0 || len(done) < drainBatch && len(j.open) > 0 {
 		j.mu.Unlock()
 		return
 	}
 	j.done = nil
 	j.mu.Unlock()
-	// The poller stopped (a shutdown, the lease lost) while the events it
-	// handed over are still judged: each finished update is removed here.
 	ctx, cancel := context.WithTimeout(context.Background(), finishTimeout)
 	defer cancel()
-	_ = inbox.Finished(ctx, done)
+	if err := inbox.Finished(ctx, done); err != nil {
+		j.notRemoved(done) // tried again with the next ones
+	}
 }
+
+// drainBatch is how many updates finished during the drain are removed
+// from the inbox in one call at most: a batch of getUpdates.
+const drainBatch = 100
 
 // dispatched ends the dispatch of update id: it was handed over whole.
 func (j *judging) dispatched(id int) {

@@ -29,6 +29,8 @@ type sharedInbox struct {
 	// leftDown fails Left; asked counts the calls.
 	leftDown bool
 	asked    int
+	// removals counts the calls to Finished.
+	removals int
 }
 
 func (s *sharedInbox) Offset(context.Context) (int, error) {
@@ -71,6 +73,7 @@ func (s *sharedInbox) Left(context.Context) ([]Taken, error) {
 func (s *sharedInbox) Finished(_ context.Context, ids []int) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.removals++
 	if s.down {
 		return errors.New("the store does not answer")
 	}
