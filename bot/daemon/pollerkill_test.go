@@ -102,3 +102,91 @@ func TestPollerKilledWithUpdatesInHand(t *testing.T) {
 		t.Errorf("Telegram saw a second poller %d times (409)", n)
 	}
 }
+
+// TestWebhookKilledWithAnUpdateInHand: two instances behind a load
+// balancer in webhook mode, on one Redis. The one Telegram's call reaches
+// is SIGKILLed with the update in hand (held on the group's admin list),
+// not answered: Telegram sends the update again, the balancer gives it to
+// the other instance, which judges it: the spam is deleted once, and the
+// update answered 200 once, by the living instance.
+func TestWebhookKilledWithAnUpdateInHand(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts two processes")
+	}
+	const group, cm = -1001234567890, 42
+	tg := tgfake.New(t)
+	tg.SetOwner(group, cm, false)
+	dir := t.TempDir()
+	bin := buildVigie(t, dir)
+	config := filepath.Join(dir, "rules.yaml")
+	rules := leasesRules + fmt.Sprintf("desk:\n  cms: [\"telegram:%d\"]\n", cm)
+	if err := os.WriteFile(config, []byte(rules), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	redisURL := redistest.URL(t)
+	env := []string{
+		"VIGIE_REDIS_PREFIX=webhookkill" + strconv.FormatInt(time.Now().UnixNano(), 36),
+		"VIGIE_LEASE_TTL=3s",
+		"TELEGRAM_TOKEN=" + tgfake.Token,
+		"TELEGRAM_API_URL=" + tg.HTTP.URL,
+		"TELEGRAM_MODE=webhook",
+		"TELEGRAM_WEBHOOK_SECRET=s3cret_token",
+		"TELEGRAM_WEBHOOK_URL=https://vigie.example/webhooks/telegram",
+	}
+	ins := []*vigieProcess{
+		startProcess(t, bin, "vigie-1", config, redisURL, env),
+		startProcess(t, bin, "vigie-2", config, redisURL, env),
+	}
+	// The balancer tries the first instance, then the other, in turn.
+	tg.DeliverTo(func(attempt int) string { return "http://" + ins[attempt%2].addr })
+	tg.WaitFor("setWebhook", 1, nil)
+
+	release := tg.HoldAdmins(group)
+	spam := func(id int) map[string]any {
+		return map[string]any{"message": map[string]any{
+			"message_id": id, "date": time.Now().Unix(), "text": "FREE NITRO here",
+			"from": map[string]any{"id": 7, "is_bot": false, "first_name": "Eve"},
+			"chat": map[string]any{"id": group, "type": "supergroup", "title": "Fans"},
+		}}
+	}
+	first := tg.Push(spam(1))
+	// The first instance has the update in hand once it asks for the list.
+	tg.WaitFor("getChatAdministrators", 1, nil)
+	ins[0].kill()
+	release()
+
+	deletedOf := func(id int) int {
+		return tg.Count("deleteMessage", func(c tgfake.Call) bool {
+			return c.Params.Get("chat_id") == strconv.Itoa(group) && c.Params.Get("message_id") == strconv.Itoa(id)
+		})
+	}
+	deadline := time.Now().Add(handover)
+	wait := func(id int) {
+		t.Helper()
+		for deletedOf(id) == 0 {
+			if time.Now().After(deadline) {
+				t.Fatalf("message %d not deleted after %s; calls: %v; deliveries: %v", id, handover, tg.Methods(), tg.Deliveries())
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	wait(1)
+	second := tg.Push(spam(2))
+	wait(2)
+	for id := 1; id <= 2; id++ {
+		if n := deletedOf(id); n != 1 {
+			t.Errorf("message %d deleted %d times, want once", id, n)
+		}
+	}
+	for _, u := range []int{first, second} {
+		var answered []string
+		for _, d := range tg.Deliveries() {
+			if d.Update == u && d.Status == 200 {
+				answered = append(answered, d.To)
+			}
+		}
+		if len(answered) != 1 || answered[0] != "http://"+ins[1].addr {
+			t.Errorf("update %d answered 200 by %v, want once, by the living instance %s; deliveries: %v", u, answered, ins[1].addr, tg.Deliveries())
+		}
+	}
+}

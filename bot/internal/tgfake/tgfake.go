@@ -88,6 +88,19 @@ type Server struct {
 	// proxied are the answers a proxy in front gives instead, by method:
 	// its own page, not the Bot API's JSON (ProxyFail).
 	proxied map[string][]proxyAnswer
+	// webhook is the URL setWebhook set ("" none), and hookSecret its
+	// secret_token; deliveries are the webhook calls made (DeliverTo).
+	webhook    string
+	hookSecret string
+	deliveries []Delivery
+}
+
+// Delivery is one webhook call the fake made: the update, where it went,
+// and the answer's status (0: no answer, the connection failed).
+type Delivery struct {
+	Update int
+	To     string
+	Status int
 }
 
 // heldPoll is a getUpdates waiting for updates; ended is closed, and done
@@ -408,9 +421,113 @@ func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
 		f.permissions[chat] = perms
 		f.mu.Unlock()
 		f.ok(w, true)
+	case "setWebhook":
+		f.mu.Lock()
+		f.webhook, f.hookSecret = params.Get("url"), params.Get("secret_token")
+		f.notifyLocked()
+		f.mu.Unlock()
+		f.ok(w, true)
+	case "deleteWebhook":
+		f.mu.Lock()
+		f.webhook, f.hookSecret = "", ""
+		f.mu.Unlock()
+		f.ok(w, true)
 	default:
 		f.ok(w, true)
 	}
+}
+
+// DeliverTo delivers the updates pushed as Telegram does once a webhook is
+// set (setWebhook): each is POSTed to the webhook's path, with its
+// secret_token in X-Telegram-Bot-Api-Secret-Token, one at a time and in
+// order, and sent again until it is answered 2XX ("in case of an
+// unsuccessful request, we will give up after a reasonable amount of
+// attempts": here, never). route is the load balancer in front of the
+// instances: it names the base URL (http://host:port) that the attempt-th
+// try of an update goes to, from 0. Delivery ends with the test.
+func (f *Server) DeliverTo(route func(attempt int) string) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	f.t.Cleanup(func() {
+		cancel()
+		<-done
+	})
+	go func() {
+		defer close(done)
+		attempt := 0
+		for ctx.Err() == nil {
+			f.mu.Lock()
+			hook, secret, ch := f.webhook, f.hookSecret, f.changed
+			var next *pendingUpdate
+			if hook != "" && len(f.updates) > 0 {
+				u := f.updates[0]
+				next = &u
+			}
+			f.mu.Unlock()
+			if next == nil {
+				select {
+				case <-ch:
+				case <-ctx.Done():
+				}
+				continue
+			}
+			to := route(attempt)
+			status := f.deliver(ctx, hook, secret, to, next.raw)
+			f.mu.Lock()
+			f.deliveries = append(f.deliveries, Delivery{Update: next.id, To: to, Status: status})
+			if status/100 == 2 && len(f.updates) > 0 && f.updates[0].id == next.id {
+				f.updates = f.updates[1:]
+				attempt = 0
+			} else {
+				attempt++
+			}
+			f.notifyLocked()
+			f.mu.Unlock()
+			if status/100 != 2 {
+				// Telegram waits before it tries again.
+				select {
+				case <-time.After(webhookRetry):
+				case <-ctx.Done():
+				}
+			}
+		}
+	}()
+}
+
+// webhookRetry is the pause before an update not answered 2XX is sent
+// again: Telegram's is longer, a test's deadline shorter.
+const webhookRetry = 100 * time.Millisecond
+
+// deliver POSTs raw to the path of hook at base, and returns the answer's
+// status, 0 when there is none.
+func (f *Server) deliver(ctx context.Context, hook, secret, base string, raw json.RawMessage) int {
+	u, err := url.Parse(hook)
+	if err != nil {
+		f.t.Errorf("fake Bot API: the webhook %q: %v", hook, err)
+		return 0
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimSuffix(base, "/")+u.Path, bytes.NewReader(raw))
+	if err != nil {
+		return 0
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if secret != "" {
+		req.Header.Set("X-Telegram-Bot-Api-Secret-Token", secret)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// Deliveries are the webhook calls made so far (DeliverTo).
+func (f *Server) Deliveries() []Delivery {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]Delivery(nil), f.deliveries...)
 }
 
 // Migrate makes the basic group old a supergroup whose id is to, as Telegram
