@@ -1,12 +1,15 @@
 package daemon_test
 
 import (
+	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/vigie-bot/vigie/bot/internal/testsync"
 	"github.com/vigie-bot/vigie/bot/internal/tgfake"
+	"github.com/vigie-bot/vigie/store/redis/redistest"
 )
 
 // TestVerifyTelegram drives a new member's verification through the daemon:
@@ -124,5 +127,74 @@ rules: []
 	}
 	if got := clk.pending(); len(got) != 0 {
 		t.Errorf("timers still set on the clock once the daemon stopped: %v", got)
+	}
+}
+
+// TestVerifyJoinSentAgainAskedOnce: two instances on one Redis behind one
+// webhook address. A join reaches the first, which asks the member; the
+// member presses; Telegram sends the same update again (its answer did not
+// reach Telegram), to the other instance: the member is not held again,
+// nor prompted again. Before, they were held with a second prompt after
+// they had pressed.
+func TestVerifyJoinSentAgainAskedOnce(t *testing.T) {
+	url := redistest.URL(t)
+	prefix := fmt.Sprintf("vigietest-verifyonce-%d-%d", os.Getpid(), time.Now().UnixNano())
+	api := tgfake.New(t)
+	env := map[string]string{
+		"TELEGRAM_TOKEN": tgfake.Token, "TELEGRAM_API_URL": api.HTTP.URL,
+		"TELEGRAM_MODE": "webhook", "TELEGRAM_WEBHOOK_SECRET": "s3cret_token",
+		"VIGIE_REDIS_URL": url, "VIGIE_REDIS_PREFIX": prefix, "VIGIE_WEBHOOK_SECRET": secret,
+	}
+	rules := `timezone: UTC
+desk:
+  telegram_chat: "-100500"
+  cms: ["telegram:42"]
+  telegram_chats: ["-100200"]
+verify: {timeout: 2m}
+rules:
+  - {name: r, when: 'false', do: [strike]}
+`
+	ins := []*instance{start(t, rules, env), start(t, rules, env)}
+	for i, in := range ins {
+		testsync.Eventually(t, fmt.Sprintf("instance %d taking updates", i), func() bool {
+			return webhookPost(t, in, map[string]any{"update_id": 1 + i}) == 200
+		})
+	}
+	const group = -100200
+	member := map[string]any{"id": 77, "is_bot": false, "first_name": "Newt"}
+	chat := map[string]any{"id": group, "type": "supergroup", "title": "fans"}
+	join := map[string]any{"update_id": 10, "chat_member": map[string]any{
+		"chat": chat, "from": member, "date": time.Now().Unix(),
+		"old_chat_member": map[string]any{"user": member, "status": "left"},
+		"new_chat_member": map[string]any{"user": member, "status": "member"},
+	}}
+	if code := webhookPost(t, ins[0], join); code != 200 {
+		t.Fatalf("the join answered %d", code)
+	}
+	prompted := func() int { return len(find(api, "sendMessage", "reply_markup", `"callback_data":"vf:-100200:77"`)) }
+	testsync.Eventually(t, "the prompt", func() bool { return prompted() == 1 })
+	press := map[string]any{"update_id": 11, "callback_query": map[string]any{
+		"id": "cb-v", "data": "vf:-100200:77", "chat_instance": "x", "from": member,
+		"message": map[string]any{"message_id": 100, "date": time.Now().Unix(), "chat": chat},
+	}}
+	if code := webhookPost(t, ins[0], press); code != 200 {
+		t.Fatalf("the press answered %d", code)
+	}
+	testsync.Eventually(t, "the lift", func() bool {
+		return len(find(api, "restrictChatMember", "permissions", `"can_send_messages":true`)) == 1
+	})
+
+	if code := webhookPost(t, ins[1], join); code != 200 {
+		t.Fatalf("the join sent again answered %d", code)
+	}
+	testsync.Eventually(t, "the join sent again looked at", func() bool {
+		return strings.Contains(ins[1].logs.String(), "asked already on this join") ||
+			strings.Contains(ins[1].logs.String(), "new member asked")
+	})
+	if n := prompted(); n != 1 {
+		t.Errorf("%d prompts for one join, want 1", n)
+	}
+	if held := find(api, "restrictChatMember", "permissions", `"can_send_messages":false`); len(held) != 1 {
+		t.Errorf("the member held %d times for one join, want once", len(held))
 	}
 }
