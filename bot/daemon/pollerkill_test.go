@@ -2,6 +2,7 @@ package daemon_test
 
 import (
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -105,10 +106,12 @@ func TestPollerKilledWithUpdatesInHand(t *testing.T) {
 
 // TestWebhookKilledWithAnUpdateInHand: two instances behind a load
 // balancer in webhook mode, on one Redis. The one Telegram's call reaches
-// is SIGKILLed with the update in hand (held on the group's admin list),
-// not answered: Telegram sends the update again, the balancer gives it to
-// the other instance, which judges it: the spam is deleted once, and the
-// update answered 200 once, by the living instance.
+// is SIGKILLed with the update's event queued, not judged (its Redis hangs
+// at the event's first command): the update was not answered, Telegram
+// sends it again, the balancer gives it to the other instance, which judges
+// it: the spam is deleted once, and the update answered 200 once, by the
+// living instance. Answered once handed over, as before, the update was
+// taken as delivered and never judged.
 func TestWebhookKilledWithAnUpdateInHand(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts two processes")
@@ -124,6 +127,11 @@ func TestWebhookKilledWithAnUpdateInHand(t *testing.T) {
 		t.Fatal(err)
 	}
 	redisURL := redistest.URL(t)
+	u, err := url.Parse(redisURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := redistest.NewHangProxy(t, u.Host)
 	env := []string{
 		"VIGIE_REDIS_PREFIX=webhookkill" + strconv.FormatInt(time.Now().UnixNano(), 36),
 		"VIGIE_LEASE_TTL=3s",
@@ -134,14 +142,13 @@ func TestWebhookKilledWithAnUpdateInHand(t *testing.T) {
 		"TELEGRAM_WEBHOOK_URL=https://vigie.example/webhooks/telegram",
 	}
 	ins := []*vigieProcess{
-		startProcess(t, bin, "vigie-1", config, redisURL, env),
+		startProcess(t, bin, "vigie-1", config, proxy.URL(), env),
 		startProcess(t, bin, "vigie-2", config, redisURL, env),
 	}
 	// The balancer tries the first instance, then the other, in turn.
 	tg.DeliverTo(func(attempt int) string { return "http://" + ins[attempt%2].addr })
 	tg.WaitFor("setWebhook", 1, nil)
 
-	release := tg.HoldAdmins(group)
 	spam := func(id int) map[string]any {
 		return map[string]any{"message": map[string]any{
 			"message_id": id, "date": time.Now().Unix(), "text": "FREE NITRO here",
@@ -149,11 +156,17 @@ func TestWebhookKilledWithAnUpdateInHand(t *testing.T) {
 			"chat": map[string]any{"id": group, "type": "supergroup", "title": "Fans"},
 		}}
 	}
+	// The first instance's Redis stops at the first command that names the
+	// event (its id, an argument of its own): the event is handed over and
+	// being judged.
+	proxy.HangAt([]byte(fmt.Sprintf("\r\n%d:1\r\n", group)))
 	first := tg.Push(spam(1))
-	// The first instance has the update in hand once it asks for the list.
-	tg.WaitFor("getChatAdministrators", 1, nil)
+	select {
+	case <-proxy.Held():
+	case <-time.After(handover):
+		t.Fatalf("the first instance's judging of the event never reached Redis; deliveries: %v", tg.Deliveries())
+	}
 	ins[0].kill()
-	release()
 
 	deletedOf := func(id int) int {
 		return tg.Count("deleteMessage", func(c tgfake.Call) bool {
@@ -180,9 +193,13 @@ func TestWebhookKilledWithAnUpdateInHand(t *testing.T) {
 	}
 	for _, u := range []int{first, second} {
 		var answered []string
-		for _, d := range tg.Deliveries() {
-			if d.Update == u && d.Status == 200 {
-				answered = append(answered, d.To)
+		// The answer is recorded once it reaches Telegram, after the judging.
+		for ; len(answered) == 0 && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			answered = nil
+			for _, d := range tg.Deliveries() {
+				if d.Update == u && d.Status == 200 {
+					answered = append(answered, d.To)
+				}
 			}
 		}
 		if len(answered) != 1 || answered[0] != "http://"+ins[1].addr {

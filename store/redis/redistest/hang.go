@@ -1,8 +1,10 @@
 package redistest
 
 import (
+	"bytes"
 	"net"
 	"sync"
+	"sync/atomic"
 	"testing"
 )
 
@@ -18,6 +20,8 @@ type HangProxy struct {
 	gone     chan struct{}
 	held     chan struct{}
 	heldOnce sync.Once
+	// at, if set, hangs the proxy at the first request that holds it.
+	at atomic.Pointer[[]byte]
 }
 
 // NewHangProxy listens on a free loopback port and passes what it gets on
@@ -41,6 +45,12 @@ func NewHangProxy(t testing.TB, target string) *HangProxy {
 	}()
 	return p
 }
+
+// HangAt makes the proxy hang at the first request in which match is
+// found (a command's arguments, as Redis's protocol spells them: the
+// bytes of each, between "\r\n"), holding that one and all after it.
+// Call it before the client sends it.
+func (p *HangProxy) HangAt(match []byte) { p.at.Store(&match) }
 
 // URL is the proxy's redis:// URL.
 func (p *HangProxy) URL() string { return "redis://" + p.ln.Addr().String() }
@@ -70,6 +80,9 @@ func (p *HangProxy) copy(dst, src net.Conn, request bool) {
 	for {
 		n, err := src.Read(buf)
 		if n > 0 {
+			if at := p.at.Load(); request && at != nil && bytes.Contains(buf[:n], *at) {
+				p.Hang()
+			}
 			select {
 			case <-p.hung:
 				if request {
