@@ -49,6 +49,15 @@ return redis.call('DEL', KEYS[1])
 
 func (s *Store) memberLockKey(key string) string { return s.cfg.prefix + ":{bans}:lock:" + key }
 
+// memberRenewEvery is how often a held lock is renewed: every third of
+// MemberLockTTL, unless a test set it shorter (memberRenew).
+func (s *Store) memberRenewEvery() time.Duration {
+	if d := time.Duration(s.memberRenew.Load()); d > 0 {
+		return d
+	}
+	return MemberLockTTL / 3
+}
+
 // memberPoll bounds the pause between two asks for a lock held by another.
 const memberPoll = 200 * time.Millisecond
 
@@ -89,7 +98,7 @@ func (s *Store) LockMember(ctx context.Context, key string, wait time.Duration) 
 	stop, done := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(done)
-		tick := time.NewTicker(MemberLockTTL / 3)
+		tick := time.NewTicker(s.memberRenewEvery())
 		defer tick.Stop()
 		for {
 			select {
@@ -97,7 +106,7 @@ func (s *Store) LockMember(ctx context.Context, key string, wait time.Duration) 
 				return
 			case <-tick.C:
 			}
-			rctx, cancel := context.WithTimeout(context.Background(), MemberLockTTL/3)
+			rctx, cancel := context.WithTimeout(context.Background(), s.memberRenewEvery())
 			n, err := memberRenewScript.Run(rctx, s.c, []string{k}, token, ttl).Int64()
 			cancel()
 			if err == nil && n == 0 {
