@@ -31,8 +31,13 @@ const MemberLockTTL = 30 * time.Second
 // the book's slot, where a script may read both.
 
 // memberLockScript: KEYS lock; ARGV token, ttl in ms. SET NX PX: "OK" when
-// taken, nil while another holds it.
+// taken, nil while another holds it. One that holds the token already is
+// the holder's: the client asked again after an answer was lost (go-redis
+// tries again a command whose answer did not come), and it is taken.
 var memberLockScript = goredis.NewScript(`
+local cur = redis.call('GET', KEYS[1])
+if cur == ARGV[1] then return redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) end
+if cur then return false end
 return redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2])
 `)
 
@@ -60,6 +65,10 @@ func (s *Store) memberRenewEvery() time.Duration {
 	}
 	return MemberLockTTL / 3
 }
+
+// memberDropWait bounds the release of a lock whose taking Redis did not
+// answer: Redis away, it is not waited for long.
+const memberDropWait = time.Second
 
 // memberPoll bounds the pause between two asks for a lock held by another.
 const memberPoll = 200 * time.Millisecond
@@ -91,6 +100,12 @@ func (s *Store) lockMember(ctx context.Context, key string, wait time.Duration, 
 			break
 		}
 		if !errors.Is(err, goredis.Nil) {
+			// Redis may have taken it and its answer be lost (a timeout, the
+			// holder's context ended on the way): let go at once, rather than
+			// hold the member's bans back for MemberLockTTL, unrenewed.
+			c, cancel := context.WithTimeout(context.WithoutCancel(ctx), memberDropWait)
+			_ = memberUnlockScript.Run(c, s.c, []string{k}, token).Err()
+			cancel()
 			return nil, fmt.Errorf("redis lock member %s: %w", key, err)
 		}
 		left := time.Until(deadline)
