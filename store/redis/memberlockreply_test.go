@@ -8,6 +8,7 @@ import (
 
 	goredis "github.com/redis/go-redis/v9"
 
+	"github.com/vigie-bot/vigie/store"
 	"github.com/vigie-bot/vigie/store/redis"
 	"github.com/vigie-bot/vigie/store/redis/redistest"
 )
@@ -68,5 +69,25 @@ func TestMemberLockNotLeftWhenTheAnswerNeverCame(t *testing.T) {
 	}
 	if v, err := raw.Get(ctx, s.MemberLockKey(member)).Result(); err != goredis.Nil {
 		t.Errorf("after the failed lock, the member's lock is %q (%v), want none", v, err)
+	}
+}
+
+// A claim of an action whose answer was lost, asked again by the client,
+// is the claimer's: the warning it claimed is given, not withheld as if
+// another instance had given it.
+func TestClaimCallTakenWhenItsAnswerWasLost(t *testing.T) {
+	s, proxy, _ := lockThroughProxy(t, 3)
+	ctx := context.Background()
+	r := store.CallRecord{At: time.Date(2026, 11, 20, 22, 10, 0, 0, time.UTC), Done: true}
+	if _, _, err := s.ClaimCall(ctx, "warned discord|g1|u0", r, 10*time.Minute); err != nil {
+		t.Fatal(err) // the script loaded
+	}
+	proxy.LoseReply()
+	kept, claimed, err := s.ClaimCall(ctx, "warned discord|g1|u1", r, 10*time.Minute)
+	if err != nil || !claimed {
+		t.Fatalf("claim whose first answer was lost = %+v, %v, %v; want it claimed", kept, claimed, err)
+	}
+	if _, claimed, err := s.ClaimCall(ctx, "warned discord|g1|u1", store.CallRecord{At: r.At.Add(time.Minute), Done: true}, 10*time.Minute); err != nil || claimed {
+		t.Errorf("a second claim a minute later = %v, %v; want it refused", claimed, err)
 	}
 }
