@@ -559,7 +559,10 @@ func (m *Moderator) LiftBans(ctx context.Context) (int, error) {
 				"platform", ev.Platform, "space", ev.Space, "author", ev.Author.ID, "until", tb.Until, "err", lerr)
 			continue
 		}
-		func() {
+		// What the desk is to be told, it is told once the lock is let go:
+		// a desk slow to answer (its chat's rate limit, its tries) holds
+		// no ban, kick or lift of the member back.
+		tell := func() string {
 			defer unlock()
 			given := bot.FormatDuration(tb.Until.Sub(tb.Started).Round(time.Minute))
 			// A ban given since the check read this one replaced its end, or
@@ -569,12 +572,12 @@ func (m *Moderator) LiftBans(ctx context.Context) (int, error) {
 			cancel()
 			if kerr != nil {
 				errs = append(errs, fmt.Errorf("lift ban %s: %w", tb.Key(), kerr))
-				return
+				return ""
 			}
 			if !kept || !cur.Until.Equal(tb.Until) {
 				m.log.Info("timed ban not lifted: a ban or unban since replaced it", "platform", ev.Platform, "space", ev.Space,
 					"author", ev.Author.ID, "until", tb.Until)
-				return
+				return ""
 			}
 			actx := bot.WithAuditReason(ctx, "vigie: end of ban("+given+") by "+cmp.Or(tb.By, "rule "+tb.Rule))
 			err := m.retry.Do(actx, func(ctx context.Context) error {
@@ -598,7 +601,7 @@ func (m *Moderator) LiftBans(ctx context.Context) (int, error) {
 				m.log.Warn("timed ban not lifted yet: tried again at the next check", "platform", ev.Platform, "space", ev.Space,
 					"author", ev.Author.ID, "until", tb.Until, "err", err)
 				errs = append(errs, fmt.Errorf("lift ban %s: %w", tb.Key(), err))
-				return
+				return ""
 			}
 			delete(still, tb.Key())
 			sctx, cancel = m.storeContext(ctx)
@@ -606,15 +609,15 @@ func (m *Moderator) LiftBans(ctx context.Context) (int, error) {
 			cancel()
 			if rerr != nil {
 				errs = append(errs, fmt.Errorf("forget ban %s: %w", tb.Key(), rerr))
-				return
+				return ""
 			}
 			if !removed {
 				// Another process lifted it, or a new ban replaced it while it
 				// was being lifted: the unban may have undone that one.
 				if err == nil {
-					m.banAgain(ctx, bk, p, tb, given)
+					return m.banAgain(ctx, bk, p, tb, given)
 				}
-				return
+				return ""
 			}
 			reason := "end of ban(" + given + ")"
 			if already {
@@ -625,15 +628,18 @@ func (m *Moderator) LiftBans(ctx context.Context) (int, error) {
 				Reason: reason, Failed: errText(err)})
 			if err != nil {
 				m.count(m.Label(ev.Platform), OutcomeUnban, ResultFailed)
-				m.tellDesk(ctx, m.communities.Load(), ev, fmt.Sprintf("⚠️ The ban of %s (%s %s) for %s could not be lifted: %v. Lift it by hand.",
-					bot.IsolateBidi(cmp.Or(ev.Author.Name, ev.Author.ID)), ev.Platform, ev.Author.ID, given, err))
-				return
+				return fmt.Sprintf("⚠️ The ban of %s (%s %s) for %s could not be lifted: %v. Lift it by hand.",
+					bot.IsolateBidi(cmp.Or(ev.Author.Name, ev.Author.ID)), ev.Platform, ev.Author.ID, given, err)
 			}
 			m.count(m.Label(ev.Platform), OutcomeUnban, ResultDone)
 			m.log.Info("timed ban lifted", "audit", true, "platform", ev.Platform, "space", ev.Space, "author", ev.Author.ID,
 				"given", given, "by", tb.By, "rule", tb.Rule, "already", already)
 			n++
+			return ""
 		}()
+		if tell != "" {
+			m.tellDesk(ctx, m.communities.Load(), ev, tell)
+		}
 	}
 	return n, errors.Join(errs...)
 }
@@ -641,8 +647,10 @@ func (m *Moderator) LiftBans(ctx context.Context) (int, error) {
 // banAgain bans again the member of tb, whose ban was just lifted, when a
 // new ban (timed, or for good) replaced tb's end while it was being lifted:
 // the lift may have undone it. The audit log and the log say so; the desk
-// is told when the ban cannot be given again.
-func (m *Moderator) banAgain(ctx context.Context, bk store.BanKeeper, p bot.Platform, tb store.TimedBan, given string) {
+// is to be told when the ban cannot be given again: banAgain returns what
+// to tell it, "" for nothing, for the caller to tell once the member's
+// lock is let go.
+func (m *Moderator) banAgain(ctx context.Context, bk store.BanKeeper, p bot.Platform, tb store.TimedBan, given string) string {
 	ev := tb.Event
 	sctx, cancel := m.storeContext(ctx)
 	cur, kept, err := bk.KeptBan(sctx, tb.Key())
@@ -650,14 +658,14 @@ func (m *Moderator) banAgain(ctx context.Context, bk store.BanKeeper, p bot.Plat
 	if err != nil {
 		m.log.Warn("a timed ban lifted may have undone a ban given meanwhile: not known, the store did not answer",
 			"platform", ev.Platform, "space", ev.Space, "author", ev.Author.ID, "err", err)
-		return
+		return ""
 	}
 	if !kept || !cur.Until.After(m.now()) {
-		return // lifted by another process, or forgotten by an unban
+		return "" // lifted by another process, or forgotten by an unban
 	}
 	b, ok := p.(bot.Banner)
 	if !ok {
-		return
+		return ""
 	}
 	// left is 0 for a ban for good
 	var left time.Duration
@@ -687,13 +695,13 @@ func (m *Moderator) banAgain(ctx context.Context, bk store.BanKeeper, p bot.Plat
 		m.count(m.Label(ev.Platform), bot.ActBan, ResultFailed)
 		m.log.Warn("a ban given while an earlier one was being lifted was undone, and not given again", "audit", true,
 			"platform", ev.Platform, "space", ev.Space, "author", ev.Author.ID, "until", until, "err", err)
-		m.tellDesk(ctx, m.communities.Load(), ev, fmt.Sprintf("⚠️ %s (%s %s) was banned again %s while an earlier ban was being lifted; the lift undid it, and it could not be given again: %v. Ban by hand.",
-			bot.IsolateBidi(cmp.Or(ev.Author.Name, ev.Author.ID)), ev.Platform, ev.Author.ID, end, err))
-		return
+		return fmt.Sprintf("⚠️ %s (%s %s) was banned again %s while an earlier ban was being lifted; the lift undid it, and it could not be given again: %v. Ban by hand.",
+			bot.IsolateBidi(cmp.Or(ev.Author.Name, ev.Author.ID)), ev.Platform, ev.Author.ID, end, err)
 	}
 	m.count(m.Label(ev.Platform), bot.ActBan, ResultDone)
 	m.log.Info("timed ban lifted, and a ban given meanwhile given again", "audit", true, "platform", ev.Platform, "space", ev.Space,
 		"author", ev.Author.ID, "given", given, "until", until)
+	return ""
 }
 
 // auditLift records the end of a timed ban in the audit log: an unban by the

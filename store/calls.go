@@ -30,7 +30,8 @@ type CallKeeper interface {
 	// record is kept whose At is less than ttl from r.At (before it, or
 	// after it: the processes' clocks differ a little): that one is
 	// returned, false. Of the processes claiming one key at once, one gets
-	// true.
+	// true. A store that is asked again, its answer lost, may find the
+	// very record it kept: the claim is given (Redis).
 	ClaimCall(ctx context.Context, key string, r CallRecord, ttl time.Duration) (CallRecord, bool, error)
 }
 

@@ -2,6 +2,7 @@ package redis
 
 import (
 	"context"
+	"time"
 
 	"github.com/vigie-bot/vigie/store"
 )
@@ -69,3 +70,7 @@ func (s *Store) MemberLockKey(key string) string { return s.memberLockKey(key) }
 
 // BanKeys are the ban book's keys, for the test of the lock's slot.
 func (s *Store) BanKeys() []string { return s.banKeys() }
+
+// SetMemberRenew has the member's locks taken after it renewed every d,
+// rather than every third of MemberLockTTL.
+func (s *Store) SetMemberRenew(d time.Duration) { s.memberRenew.Store(int64(d)) }

@@ -6,11 +6,14 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
 
+	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/store"
 )
 
@@ -28,8 +31,13 @@ const MemberLockTTL = 30 * time.Second
 // the book's slot, where a script may read both.
 
 // memberLockScript: KEYS lock; ARGV token, ttl in ms. SET NX PX: "OK" when
-// taken, nil while another holds it.
+// taken, nil while another holds it. One that holds the token already is
+// the holder's: the client asked again after an answer was lost (go-redis
+// tries again a command whose answer did not come), and it is taken.
 var memberLockScript = goredis.NewScript(`
+local cur = redis.call('GET', KEYS[1])
+if cur == ARGV[1] then return redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) end
+if cur then return false end
 return redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2])
 `)
 
@@ -49,6 +57,19 @@ return redis.call('DEL', KEYS[1])
 
 func (s *Store) memberLockKey(key string) string { return s.cfg.prefix + ":{bans}:lock:" + key }
 
+// memberRenewEvery is how often a held lock is renewed: every third of
+// MemberLockTTL, unless a test set it shorter (memberRenew).
+func (s *Store) memberRenewEvery() time.Duration {
+	if d := time.Duration(s.memberRenew.Load()); d > 0 {
+		return d
+	}
+	return MemberLockTTL / 3
+}
+
+// memberDropWait bounds the release of a lock whose taking Redis did not
+// answer: Redis away, it is not waited for long.
+const memberDropWait = time.Second
+
 // memberPoll bounds the pause between two asks for a lock held by another.
 const memberPoll = 200 * time.Millisecond
 
@@ -56,8 +77,16 @@ const memberPoll = 200 * time.Millisecond
 // this holder's own), asking again, at growing intervals, while another
 // holds it, for at most wait. Held, it is renewed every third of
 // MemberLockTTL until released (by a compare-and-delete: never another
-// holder's lock). An error from Redis is returned at once.
+// holder's lock). An error from Redis is returned at once. A renewal that
+// fails, and a lock lost while held, are told to the Fallback's log; a
+// Store alone keeps them to itself.
 func (s *Store) LockMember(ctx context.Context, key string, wait time.Duration) (func(), error) {
+	return s.lockMember(ctx, key, wait, nil)
+}
+
+// lockMember is LockMember, telling log (when not nil) of the renewals
+// that fail and of a lock lost while held.
+func (s *Store) lockMember(ctx context.Context, key string, wait time.Duration, log *slog.Logger) (func(), error) {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
 	token := hex.EncodeToString(b[:])
@@ -71,6 +100,12 @@ func (s *Store) LockMember(ctx context.Context, key string, wait time.Duration) 
 			break
 		}
 		if !errors.Is(err, goredis.Nil) {
+			// Redis may have taken it and its answer be lost (a timeout, the
+			// holder's context ended on the way): let go at once, rather than
+			// hold the member's bans back for MemberLockTTL, unrenewed.
+			c, cancel := context.WithTimeout(context.WithoutCancel(ctx), memberDropWait)
+			_ = memberUnlockScript.Run(c, s.c, []string{k}, token).Err()
+			cancel()
 			return nil, fmt.Errorf("redis lock member %s: %w", key, err)
 		}
 		left := time.Until(deadline)
@@ -86,22 +121,51 @@ func (s *Store) LockMember(ctx context.Context, key string, wait time.Duration) 
 		}
 		pause = min(2*pause, memberPoll)
 	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	// lost is set once the loss was said, by the renewals or the release.
+	var lost atomic.Bool
+	sayLost := func(why string) {
+		if lost.CompareAndSwap(false, true) {
+			log.Error("the member's lock lost while held ("+why+"): another ban, kick or lift of the member may be decided beside this one",
+				"member", key)
+		}
+	}
 	stop, done := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(done)
-		tick := time.NewTicker(MemberLockTTL / 3)
+		every := s.memberRenewEvery()
+		tick := time.NewTicker(every)
 		defer tick.Stop()
+		// renewed is when the lock was last made to run MemberLockTTL
+		// more; failing, since when the renewals fail.
+		renewed, failing := time.Now(), time.Time{}
 		for {
 			select {
 			case <-stop:
 				return
 			case <-tick.C:
 			}
-			rctx, cancel := context.WithTimeout(context.Background(), MemberLockTTL/3)
+			rctx, cancel := context.WithTimeout(context.Background(), every)
 			n, err := memberRenewScript.Run(rctx, s.c, []string{k}, token, ttl).Int64()
 			cancel()
-			if err == nil && n == 0 {
-				return // lost: renewing it no more
+			switch {
+			case err == nil && n == 0:
+				sayLost("it ran out, or Redis lost it")
+				return // renewing it no more
+			case err == nil:
+				if !failing.IsZero() {
+					log.Info("the member's lock renewed again", "member", key, "failing", time.Since(failing).Round(time.Millisecond))
+				}
+				renewed, failing = time.Now(), time.Time{}
+			case time.Since(renewed) >= MemberLockTTL:
+				sayLost("not renewed for " + bot.FormatDuration(MemberLockTTL))
+				return
+			case failing.IsZero():
+				failing = time.Now()
+				log.Warn("the member's lock not renewed: Redis did not answer; it runs out unless a renewal gets through",
+					"member", key, "runs_out", renewed.Add(MemberLockTTL).UTC(), "err", err)
 			}
 		}
 	}()
@@ -113,7 +177,14 @@ func (s *Store) LockMember(ctx context.Context, key string, wait time.Duration) 
 		<-done
 		c, cancel := context.WithTimeout(rctx, 5*time.Second)
 		defer cancel()
-		_ = memberUnlockScript.Run(c, s.c, []string{k}, token).Err()
+		n, err := memberUnlockScript.Run(c, s.c, []string{k}, token).Int64()
+		switch {
+		case err != nil:
+			log.Warn("the member's lock not let go: Redis did not answer; the member's next ban waits for it to run out",
+				"member", key, "within", bot.FormatDuration(MemberLockTTL), "err", err)
+		case n == 0:
+			sayLost("found another's, or none, when let go")
+		}
 	}), nil
 }
 
@@ -139,7 +210,7 @@ func (f *Fallback) LockMember(ctx context.Context, key string, wait time.Duratio
 	// Not bounded by EventTimeout: another process's ban may hold the lock
 	// longer, and a wait for it is no outage. An outage is the error of a
 	// call Redis did not answer, within the client's own timeouts.
-	remote, err := f.primary.LockMember(ctx, key, max(wait-time.Since(start), 0))
+	remote, err := f.primary.lockMember(ctx, key, max(wait-time.Since(start), 0), f.log)
 	switch {
 	case err == nil:
 		return func() { remote(); unlock() }, nil

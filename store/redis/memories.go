@@ -208,9 +208,14 @@ func (s *Store) KeepCall(ctx context.Context, key string, r store.CallRecord, tt
 }
 
 // claimCallScript: KEYS the call; ARGV value, at ms, ttl ms. Returns {1}
-// when kept, {0, value} of the record kept otherwise.
+// when kept, {0, value} of the record kept otherwise. The very value kept
+// is the claimer's own: the client asked again after the answer was lost
+// (go-redis tries again a command whose answer did not come); two claims
+// of one key in the same millisecond are both given, as before the store
+// kept them.
 var claimCallScript = goredis.NewScript(`
 local cur = redis.call('GET', KEYS[1])
+if cur == ARGV[1] then return {1} end
 if cur then
   local at = tonumber(string.match(cur, ':(%d+)$'))
   local now = tonumber(ARGV[2])

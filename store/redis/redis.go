@@ -191,6 +191,9 @@ type Store struct {
 	// casesPushed is when this process last pushed the expiry of the case
 	// counter, index and stream (unix ns, wall clock).
 	casesPushed atomic.Int64
+	// memberRenew is how often a member's lock held is renewed, when set
+	// (the tests'): MemberLockTTL/3 otherwise.
+	memberRenew atomic.Int64
 
 	// b sends the commands in shared pipelines (WithAutoPipeline); nil sends
 	// each call's on its own.

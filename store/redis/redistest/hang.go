@@ -22,6 +22,9 @@ type HangProxy struct {
 	heldOnce sync.Once
 	// at, if set, hangs the proxy at the first request that holds it.
 	at atomic.Pointer[[]byte]
+	// lose is how many of the server's next answers are lost on their
+	// way back.
+	lose atomic.Int64
 }
 
 // NewHangProxy listens on a free loopback port and passes what it gets on
@@ -58,6 +61,24 @@ func (p *HangProxy) URL() string { return "redis://" + p.ln.Addr().String() }
 // Hang stops every byte from here on, on the connections open and new ones.
 func (p *HangProxy) Hang() { p.once.Do(func() { close(p.hung) }) }
 
+// LoseReply loses the server's next answer on its way back, as a network
+// cut after the request went through does: the server did what it was
+// asked, and its client hears nothing of it.
+func (p *HangProxy) LoseReply() { p.lose.Store(1) }
+
+// lost says whether the answer just read is to be lost.
+func (p *HangProxy) lost() bool {
+	for {
+		n := p.lose.Load()
+		switch {
+		case n <= 0:
+			return false
+		case p.lose.CompareAndSwap(n, n-1):
+			return true
+		}
+	}
+}
+
 // Held is closed once the proxy, hung, has held back a first request: a
 // client is waiting for an answer that will not come.
 func (p *HangProxy) Held() <-chan struct{} { return p.held }
@@ -91,6 +112,9 @@ func (p *HangProxy) copy(dst, src net.Conn, request bool) {
 				<-p.gone
 				return
 			default:
+			}
+			if !request && p.lost() {
+				continue
 			}
 			if _, werr := dst.Write(buf[:n]); werr != nil {
 				return
