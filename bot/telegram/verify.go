@@ -382,9 +382,7 @@ func (c *Client) VerifyDue(ctx context.Context, now time.Time) (int, error) {
 		// verification's hold ends with it: a kick that set it again would
 		// leave them held for good should verification be turned off
 		member := bot.Event{Platform: Platform, Space: p.Space, Channel: p.Space, Author: bot.Author{ID: p.User}}
-		unlock := c.lockMember(ctx, log, v.Pending, member)
-		err := c.kick(ctx, member, false)
-		unlock()
+		err := c.kickLocked(ctx, log, v.Pending, member)
 		if errors.Is(err, errBannedAlready) {
 			// banned while held: out already, and kept out
 			c.metrics.verify.WithLabelValues(bot.VerifyKicked).Inc()
@@ -409,6 +407,14 @@ type memberLocker interface {
 // memberWait bounds the wait of a verification's kick for the member's
 // lock, as the moderator's actions' wait.
 const memberWait = 30 * time.Second
+
+// kickLocked kicks member under the member's lock, let go however the kick
+// ends (a panic too: the lock would otherwise be held on every instance).
+func (c *Client) kickLocked(ctx context.Context, log *slog.Logger, pending bot.Verifications, member bot.Event) error {
+	unlock := c.lockMember(ctx, log, pending, member)
+	defer unlock()
+	return c.kick(ctx, member, false)
+}
 
 // lockMember takes the lock of member from the store that keeps the
 // verifications, when it offers one: the kick of one who did not press in
