@@ -255,6 +255,12 @@ func (m *Moderator) putBack(ctx context.Context, bk store.BanKeeper, tb, prev st
 // platform's answer to the one before, a lift's tries may take longer.
 const memberWait = 30 * time.Second
 
+// liftWait bounds a lift's wait for the member's lock: a lift whose member
+// is busy is tried again at the next check, a minute on, rather than hold
+// the check (and the escalations it runs) up to memberWait for each of the
+// lifts due.
+const liftWait = 2 * time.Second
+
 // lockMember takes the lock of ev's author in ev's space
 // (store.MemberLocker), for one ban, unban, kick or lift of them at a time:
 // each reads what the member is under now, decides, asks the platform and
@@ -264,11 +270,16 @@ const memberWait = 30 * time.Second
 // goes where a failed action goes (a rule's to the desk), never dropped. A
 // store that does not answer (Redis away) leaves it unlocked, logged.
 func (m *Moderator) lockMember(ctx context.Context, ev bot.Event, op bot.ActionKind) (func(), error) {
+	return m.lockMemberWithin(ctx, ev, op, memberWait)
+}
+
+// lockMemberWithin is lockMember waiting at most wait.
+func (m *Moderator) lockMemberWithin(ctx context.Context, ev bot.Event, op bot.ActionKind, wait time.Duration) (func(), error) {
 	ml, ok := m.store.(store.MemberLocker)
 	if !ok {
 		return func() {}, nil
 	}
-	unlock, err := ml.LockMember(ctx, store.BanKey(ev), memberWait)
+	unlock, err := ml.LockMember(ctx, store.BanKey(ev), wait)
 	switch {
 	case err == nil:
 		return unlock, nil
@@ -553,7 +564,7 @@ func (m *Moderator) LiftBans(ctx context.Context) (int, error) {
 		// The lift reads the book, unbans and forgets the end with the
 		// member's lock held: a ban given meanwhile waits for it, and
 		// reads the member unbanned.
-		unlock, lerr := m.lockMember(ctx, ev, OutcomeUnban)
+		unlock, lerr := m.lockMemberWithin(ctx, ev, OutcomeUnban, liftWait)
 		if lerr != nil {
 			m.log.Info("timed ban not lifted yet: the member's lock not had; again at the next check",
 				"platform", ev.Platform, "space", ev.Space, "author", ev.Author.ID, "until", tb.Until, "err", lerr)

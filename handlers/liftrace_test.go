@@ -488,3 +488,58 @@ func sharedRedis(t *testing.T) (store.Store, store.Store) {
 	}
 	return sts[0], sts[1]
 }
+
+// slowKick is a platform like Discord whose kick waits for release.
+type slowKick struct {
+	chat
+	entered, release chan struct{}
+}
+
+func (s *slowKick) Kick(ctx context.Context, ev bot.Event) error {
+	close(s.entered)
+	<-s.release
+	return s.chat.Kick(ctx, ev)
+}
+
+// A lift due for a member whose kick is under way (the member's lock held)
+// waits a little for it, not a ban's wait: it is tried at the next check,
+// and the check, which runs the escalations too, is not held 30 seconds for
+// each such lift. The lift is done at the next check, once the kick is done.
+func TestLiftOfABusyMemberLeftForTheNextCheck(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		clk := &clock{t: at}
+		st := memory.New()
+		defer st.Close()
+		p := &slowKick{chat: chat{recorder: recorder{name: "discord"}}, entered: make(chan struct{}), release: make(chan struct{})}
+		m := discordModerator(t, p, st, clk)
+		moderate := func(c bot.ModCommand, d time.Duration) error {
+			_, err := m.Moderate(ctx, bot.ModRequest{Command: c, Target: event("discord"), Duration: d, By: "discord:42"})
+			return err
+		}
+		if err := moderate(bot.ModBan, time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		clk.Add(2 * time.Hour)
+		kicked := make(chan error)
+		go func() { kicked <- moderate(bot.ModKick, 0) }()
+		<-p.entered
+		start := time.Now()
+		if n, err := m.LiftBans(ctx); n != 0 || err != nil {
+			t.Errorf("LiftBans while the member's kick is under way = %d, %v; want none lifted", n, err)
+		}
+		if waited := time.Since(start); waited > 5*time.Second {
+			t.Errorf("LiftBans waited %v for the member's lock; want a few seconds at most", waited)
+		}
+		close(p.release)
+		if err := <-kicked; err != nil {
+			t.Fatal(err)
+		}
+		if n, err := m.LiftBans(ctx); n != 1 || err != nil {
+			t.Errorf("LiftBans at the next check = %d, %v; want the hour's ban lifted", n, err)
+		}
+		if got := p.Calls(); !slices.Contains(got, "unban") {
+			t.Errorf("platform calls = %q; want the unban", got)
+		}
+	})
+}
