@@ -58,11 +58,13 @@ const (
 // the same id, and the store drops it as a duplicate.
 //
 // The same gap opens when the process running the shard is killed and
-// another takes the shard's lease over, or when vigie restarts: the memory
-// of the last message seen in each channel is then kept in the store the
-// processes share (ChannelMemory), written every memorySaveEvery, and the
-// next Run of the shard, here or in another process, catches up from it at
-// its first READY when it is not older than catchupWindow.
+// another takes the shard's lease over, or when vigie restarts: a mark for
+// each channel, the last message before the first one received there and
+// not judged yet, is then kept in the store the processes share
+// (ChannelMemory), written every memorySaveEvery, and the next Run of the
+// shard, here or in another process, catches up from it at its first READY
+// when it is not older than catchupWindow: the messages a killed process
+// had in its queues, unjudged, are read again too.
 type catchup struct {
 	mu sync.Mutex
 	// session is true once this Run had a session: a READY after it means
@@ -152,11 +154,11 @@ func (cu *catchup) reset() {
 	}
 }
 
-// ChannelMark is the last message seen in a channel, as a ChannelMemory
-// keeps it.
+// ChannelMark is a channel's mark, as a ChannelMemory keeps it: the last
+// message before the first one received there and not judged yet.
 type ChannelMark struct {
 	Channel, Guild string
-	Last           string // the message's id
+	Last           string // the message's id, or one just below the first not judged
 	At             time.Time
 }
 
@@ -165,8 +167,8 @@ type ChannelMark struct {
 // that took the shard over, or in this one restarted (the Redis store,
 // shared by the processes).
 type ChannelMemory interface {
-	// SaveChannelMarks merges marks into the memory (a channel's last
-	// message only moves forward) and records saved as when it was last
+	// SaveChannelMarks merges marks into the memory (a channel's mark
+	// only moves forward) and records saved as when it was last
 	// written; the memory keeps about keep channels, and goes once nobody
 	// wrote it for ttl.
 	SaveChannelMarks(ctx context.Context, marks []ChannelMark, saved time.Time, keep int, ttl time.Duration) error
