@@ -398,7 +398,11 @@ func (cu *catchup) judged(id string) {
 		return
 	}
 	if i, found := slices.BinarySearch(s.unjudged, n); found {
-		s.unjudged = slices.Delete(s.unjudged, i, i+1)
+		if i == 0 {
+			s.unjudged = s.unjudged[1:] // mostly, judged in order: no copy
+		} else {
+			s.unjudged = slices.Delete(s.unjudged, i, i+1)
+		}
 		cu.seen[ch] = s
 		cu.dirty[ch] = true
 	}
