@@ -1090,7 +1090,8 @@ func (d *daemon) process(ev bot.Event) {
 }
 
 // judgedTeller is a platform whose source keeps what it received until it
-// is told that the events are judged (the Telegram poller's inbox).
+// is told that the events are judged (the Telegram poller's inbox, a
+// Discord shard's memory of the channels).
 type judgedTeller interface {
 	Judged(ev *bot.Event)
 }

@@ -64,6 +64,9 @@ func discordConnector(cfg Config, rs *rules.Ruleset, reg prometheus.Registerer) 
 	// On shutdown, the events Discord delivered go to the rules first; the rest
 	// of the drain is for the workers to act on them.
 	dc.DrainTimeout = cfg.ShutdownTimeout * 2 / 3
+	// process tells each shard once a message is judged (judgedTeller): a
+	// shard's memory of a channel moves past a message only then.
+	dc.ReportsJudged = true
 	byHand := strings.TrimSpace(getenv("DISCORD_SHARD_ID")) != ""
 	if auto {
 		if byHand {
@@ -210,6 +213,8 @@ var (
 	_ bot.LogEscaper     = (*discordShards)(nil)
 	_ bot.RoleResolver   = (*discordShards)(nil)
 	_ bot.Troubler       = (*discordShards)(nil)
+	_ judgedTeller       = (*discordShards)(nil)
+	_ judgedTeller       = (*discord.Client)(nil)
 )
 
 // Troubles are every shard's, in shard order (/healthz sorts them): each
@@ -230,6 +235,9 @@ func (s *discordShards) of(ev bot.Event) *discord.Client {
 }
 
 func (s *discordShards) Name() string { return discord.Platform }
+
+// Judged tells the shard that received ev that it is judged.
+func (s *discordShards) Judged(ev *bot.Event) { s.of(*ev).Judged(ev) }
 
 func (s *discordShards) Delete(ctx context.Context, ev bot.Event) error {
 	return s.of(ev).Delete(ctx, ev)

@@ -32,10 +32,16 @@ const (
 	// seenKept is how many channels' last messages are remembered.
 	seenKept = 4 * catchupChannels
 	// memorySaveEvery is how often the shard's memory of the channels is
-	// written to the store, each time what changed one period before: the
-	// next runner of a process killed reads again what it saw in its last
-	// two periods (and the store drops what was judged as duplicates).
+	// written to the store: the channels whose mark moved, each mark the
+	// last message before the first one not judged yet. The next runner of
+	// a process killed reads again from there (and the store drops what
+	// was judged as duplicates).
 	memorySaveEvery = 5 * time.Second
+	// unjudgedKept is how many messages received and not judged yet are
+	// followed, in all channels: more than the daemon's queues hold (64
+	// events, then 256 for each of 32 evaluators on Redis). Past it the
+	// oldest of a channel are let go, logged: the mark moves past them.
+	unjudgedKept = 10_000
 	// memoryTimeout bounds a read or a write of the memory.
 	memoryTimeout = 5 * time.Second
 	// memoryTTL is how long the store keeps a memory nobody writes: past
@@ -52,11 +58,13 @@ const (
 // the same id, and the store drops it as a duplicate.
 //
 // The same gap opens when the process running the shard is killed and
-// another takes the shard's lease over, or when vigie restarts: the memory
-// of the last message seen in each channel is then kept in the store the
-// processes share (ChannelMemory), written every memorySaveEvery, and the
-// next Run of the shard, here or in another process, catches up from it at
-// its first READY when it is not older than catchupWindow.
+// another takes the shard's lease over, or when vigie restarts: a mark for
+// each channel, the last message before the first one received there and
+// not judged yet, is then kept in the store the processes share
+// (ChannelMemory), written every memorySaveEvery, and the next Run of the
+// shard, here or in another process, catches up from it at its first READY
+// when it is not older than catchupWindow: the messages a killed process
+// had in its queues, unjudged, are read again too.
 type catchup struct {
 	mu sync.Mutex
 	// session is true once this Run had a session: a READY after it means
@@ -70,6 +78,12 @@ type catchup struct {
 	seen map[string]channelSeen
 	// dirty are the channels of seen changed since the memory was saved.
 	dirty map[string]bool
+	// unjudged are the messages handed over and not judged yet, by id: the
+	// channel of each.
+	unjudged map[uint64]string
+	// letGo counts the messages let go unjudged since the last save (past
+	// unjudgedKept, or older than catchupWindow).
+	letGo int
 	// since is when the shard was last run, before this Run (by this
 	// process or, as its memory in the store says, another): the first
 	// READY catches up from it. Zero: nothing to catch up.
@@ -86,6 +100,44 @@ type catchup struct {
 type channelSeen struct {
 	guild, last string    // the channel's guild, the last message's id
 	at          time.Time // when it was seen
+	// unjudged are the ids of the channel's messages handed over and not
+	// judged yet, in order.
+	unjudged []uint64
+	// hold, while a catch-up reads the channel (holders of them), is the
+	// last message it read and that is queued: the mark does not move past
+	// it. A catch-up cut short by a stop leaves it, holders zero, until
+	// one reads the channel to its end.
+	hold    string
+	holders int
+	// saved is the mark last written to the store.
+	saved string
+}
+
+// mark is the last message of the channel before which every message is
+// judged, as the memory in the store keeps it: the next runner reads the
+// channel after it.
+func (s channelSeen) mark() string {
+	m := s.last
+	if s.hold != "" && snowflakeAfter(m, s.hold) {
+		m = s.hold
+	}
+	if len(s.unjudged) > 0 {
+		// Just before the first not judged: read again from it.
+		if p := strconv.FormatUint(s.unjudged[0]-1, 10); snowflakeAfter(m, p) {
+			m = p
+		}
+	}
+	return m
+}
+
+// cursor is where a catch-up of this process reads the channel from: after
+// the last message received (those not judged yet are in its queues), or a
+// catch-up's left unfinished.
+func (s channelSeen) cursor() string {
+	if s.hold != "" && snowflakeAfter(s.last, s.hold) {
+		return s.hold
+	}
+	return s.last
 }
 
 // reset forgets the last session, as Run starts; the channels seen are
@@ -97,13 +149,16 @@ func (cu *catchup) reset() {
 	if cu.seen == nil {
 		cu.seen = map[string]channelSeen{}
 	}
+	if cu.dirty == nil {
+		cu.dirty = map[string]bool{}
+	}
 }
 
-// ChannelMark is the last message seen in a channel, as a ChannelMemory
-// keeps it.
+// ChannelMark is a channel's mark, as a ChannelMemory keeps it: the last
+// message before the first one received there and not judged yet.
 type ChannelMark struct {
 	Channel, Guild string
-	Last           string // the message's id
+	Last           string // the message's id, or one just below the first not judged
 	At             time.Time
 }
 
@@ -112,8 +167,8 @@ type ChannelMark struct {
 // that took the shard over, or in this one restarted (the Redis store,
 // shared by the processes).
 type ChannelMemory interface {
-	// SaveChannelMarks merges marks into the memory (a channel's last
-	// message only moves forward) and records saved as when it was last
+	// SaveChannelMarks merges marks into the memory (a channel's mark
+	// only moves forward) and records saved as when it was last
 	// written; the memory keeps about keep channels, and goes once nobody
 	// wrote it for ttl.
 	SaveChannelMarks(ctx context.Context, marks []ChannelMark, saved time.Time, keep int, ttl time.Duration) error
@@ -189,34 +244,38 @@ func (c *Client) loadMemory(ctx context.Context, mem ChannelMemory) {
 }
 
 // keepMemory writes the shard's memory to mem every memorySaveEvery until
-// ctx ends. Each write is of the channels changed one period before: a
-// message is in the store once it had the time to be judged, so that a
-// process killed with messages received and not judged yet leaves them to
-// the next runner, which reads them again.
+// ctx ends: the channels whose mark moved. A channel's mark is the last
+// message before the first one received there and not judged yet, so that
+// a process killed with messages waiting in its queues leaves them to the
+// next runner, which reads them again.
 func (c *Client) keepMemory(ctx context.Context, mem ChannelMemory) {
 	t := time.NewTicker(memorySaveEvery)
 	defer t.Stop()
-	var marks []ChannelMark
-	var saved time.Time
 	for {
 		select {
 		case <-t.C:
-			next, nextSaved := c.cu.takeDirty(), c.cu.seenUntil(time.Now())
-			c.saveMemory(ctx, mem, marks, saved)
-			marks, saved = next, nextSaved
+			c.saveMemory(ctx, mem, time.Now())
 		case <-ctx.Done():
-			c.cu.putBack(marks) // for the last write, as Run stops
 			return
 		}
 	}
 }
 
-// saveMemory writes marks to mem, and saved: until when the shard was run.
-// A failure keeps them for the next write.
-func (c *Client) saveMemory(ctx context.Context, mem ChannelMemory, marks []ChannelMark, saved time.Time) {
+// saveMemory writes the marks that moved to mem, and until when the shard
+// was run. A failure keeps them for the next write.
+func (c *Client) saveMemory(ctx context.Context, mem ChannelMemory, now time.Time) {
+	marks, letGo := c.cu.takeDirty(now)
+	saved := c.cu.seenUntil(now)
+	if letGo > 0 {
+		c.log.Warn(fmt.Sprintf("messages received and still not judged let go by the shard's memory (more than %d waiting, or for longer than %s): another process that takes the shard over does not read them again", unjudgedKept, catchupWindow),
+			"messages", letGo)
+	}
 	sctx, cancel := context.WithTimeout(ctx, memoryTimeout)
 	err := mem.SaveChannelMarks(sctx, marks, saved, seenKept, memoryTTL)
 	cancel()
+	if err == nil {
+		c.cu.saved(marks)
+	}
 	if err != nil {
 		c.cu.putBack(marks)
 		if !c.memFailing.Swap(true) {
@@ -229,19 +288,189 @@ func (c *Client) saveMemory(ctx context.Context, mem ChannelMemory, marks []Chan
 	}
 }
 
-// takeDirty returns the channels changed since the last save, forgotten as
-// changed until putBack.
-func (cu *catchup) takeDirty() []ChannelMark {
+// takeDirty returns the marks of the channels changed since the last save
+// that moved, forgotten as changed until putBack, and how many messages
+// were let go unjudged since. The messages received longer than
+// catchupWindow before now and still not judged are let go first: a next
+// runner would not read them.
+func (cu *catchup) takeDirty(now time.Time) (marks []ChannelMark, letGo int) {
 	cu.mu.Lock()
 	defer cu.mu.Unlock()
-	marks := make([]ChannelMark, 0, len(cu.dirty))
+	if len(cu.unjudged) > 0 {
+		oldest, _ := strconv.ParseUint(snowflakeAt(now.Add(-catchupWindow)), 10, 64)
+		for ch, s := range cu.seen {
+			n := 0
+			for n < len(s.unjudged) && s.unjudged[n] < oldest {
+				delete(cu.unjudged, s.unjudged[n])
+				n++
+			}
+			if n > 0 {
+				s.unjudged = slices.Delete(s.unjudged, 0, n)
+				cu.seen[ch] = s
+				cu.dirty[ch] = true
+				cu.letGo += n
+			}
+		}
+	}
+	marks = make([]ChannelMark, 0, len(cu.dirty))
 	for ch := range cu.dirty {
 		if s, ok := cu.seen[ch]; ok {
-			marks = append(marks, ChannelMark{Channel: ch, Guild: s.guild, Last: s.last, At: s.at})
+			if m := s.mark(); m != "" && m != s.saved {
+				marks = append(marks, ChannelMark{Channel: ch, Guild: s.guild, Last: m, At: s.at})
+			}
 		}
 	}
 	clear(cu.dirty)
-	return marks
+	letGo, cu.letGo = cu.letGo, 0
+	return marks, letGo
+}
+
+// saved records marks as written to the store.
+func (cu *catchup) saved(marks []ChannelMark) {
+	cu.mu.Lock()
+	defer cu.mu.Unlock()
+	for _, m := range marks {
+		if s, ok := cu.seen[m.Channel]; ok && !snowflakeAfter(s.saved, m.Last) {
+			s.saved = m.Last
+			cu.seen[m.Channel] = s
+		}
+	}
+}
+
+// handedOver records message id of channel in guild as handed over to be
+// judged: the channel's mark stays before it until judged says it is.
+func (cu *catchup) handedOver(guild, channel, id string, now time.Time) {
+	n, err := strconv.ParseUint(id, 10, 64)
+	if err != nil || n == 0 {
+		return
+	}
+	cu.mu.Lock()
+	defer cu.mu.Unlock()
+	if _, ok := cu.unjudged[n]; ok {
+		return // handed over again (the gateway's and a catch-up's)
+	}
+	if cu.unjudged == nil {
+		cu.unjudged = map[uint64]string{}
+	}
+	cu.noteLocked(guild, channel, id, now)
+	s, ok := cu.seen[channel]
+	if !ok {
+		return
+	}
+	i, _ := slices.BinarySearch(s.unjudged, n)
+	s.unjudged = slices.Insert(s.unjudged, i, n)
+	cu.unjudged[n] = channel
+	cu.seen[channel] = s
+	if len(cu.unjudged) > unjudgedKept {
+		// Past the bound the channel's oldest goes (one of the busiest's).
+		victim := channel
+		if len(s.unjudged) < 2 {
+			for ch, o := range cu.seen {
+				if len(o.unjudged) > len(cu.seen[victim].unjudged) {
+					victim = ch
+				}
+			}
+		}
+		v := cu.seen[victim]
+		delete(cu.unjudged, v.unjudged[0])
+		v.unjudged = v.unjudged[1:]
+		cu.seen[victim] = v
+		cu.dirty[victim] = true
+		cu.letGo++
+	}
+}
+
+// judged records that message id is judged.
+func (cu *catchup) judged(id string) {
+	n, err := strconv.ParseUint(id, 10, 64)
+	if err != nil {
+		return
+	}
+	cu.mu.Lock()
+	defer cu.mu.Unlock()
+	ch, ok := cu.unjudged[n]
+	if !ok {
+		return
+	}
+	delete(cu.unjudged, n)
+	s, ok := cu.seen[ch]
+	if !ok {
+		return
+	}
+	if i, found := slices.BinarySearch(s.unjudged, n); found {
+		if i == 0 {
+			s.unjudged = s.unjudged[1:] // mostly, judged in order: no copy
+		} else {
+			s.unjudged = slices.Delete(s.unjudged, i, i+1)
+		}
+		cu.seen[ch] = s
+		cu.dirty[ch] = true
+	}
+}
+
+// Judged tells the client that ev, which Run sent, is judged: its verdict
+// is journaled, or it needs none. The shard's memory of a channel moves
+// past a message only once it and those received before it there are
+// judged. Without Config.ReportsJudged a message counts as judged once it
+// is handed over, and Judged is not to be called.
+func (c *Client) Judged(ev *bot.Event) {
+	if ev.Platform == Platform && ev.Kind == bot.KindMessage {
+		c.cu.judged(ev.ID)
+	}
+}
+
+// handed tells the memory that ev, sent on Run's out, is handed over: a
+// message counts as judged then, without Config.ReportsJudged.
+func (c *Client) handed(ev *bot.Event) {
+	if !c.cfg.ReportsJudged {
+		c.Judged(ev)
+	}
+}
+
+// holdFrom makes channels' marks stay at the catch-up's cursors until it
+// read them: a message the gateway delivered meanwhile, judged, does not
+// move a mark past those of the gap not read yet.
+func (cu *catchup) holdLocked(channels []channelCursor) {
+	for _, ch := range channels {
+		s, ok := cu.seen[ch.channel]
+		if !ok {
+			continue
+		}
+		if s.hold == "" || snowflakeAfter(s.hold, ch.last) {
+			s.hold = ch.last
+		}
+		s.holders++
+		cu.seen[ch.channel] = s
+		cu.dirty[ch.channel] = true
+	}
+}
+
+// readUpTo moves channel's hold to id, a message read and queued, when one
+// catch-up alone reads the channel.
+func (cu *catchup) readUpTo(channel, id string) {
+	cu.mu.Lock()
+	defer cu.mu.Unlock()
+	if s, ok := cu.seen[channel]; ok && s.holders == 1 && snowflakeAfter(id, s.hold) {
+		s.hold = id
+		cu.seen[channel] = s
+		cu.dirty[channel] = true
+	}
+}
+
+// release ends a catch-up's hold on channel; cut (the catch-up stopped
+// before the channel's end) leaves the last mark it had for the next.
+func (cu *catchup) release(channel string, cut bool) {
+	cu.mu.Lock()
+	defer cu.mu.Unlock()
+	s, ok := cu.seen[channel]
+	if !ok || s.holders == 0 {
+		return
+	}
+	if s.holders--; s.holders == 0 && !cut {
+		s.hold = ""
+	}
+	cu.seen[channel] = s
+	cu.dirty[channel] = true
 }
 
 // putBack marks again as changed the channels of a save that failed.
@@ -302,6 +531,10 @@ func (cu *catchup) stop() {
 func (cu *catchup) note(guild, channel, id string, now time.Time) {
 	cu.mu.Lock()
 	defer cu.mu.Unlock()
+	cu.noteLocked(guild, channel, id, now)
+}
+
+func (cu *catchup) noteLocked(guild, channel, id string, now time.Time) {
 	if cu.seen == nil {
 		cu.seen = map[string]channelSeen{}
 	}
@@ -314,7 +547,9 @@ func (cu *catchup) note(guild, channel, id string, now time.Time) {
 		cu.seen[channel] = s
 		return
 	}
-	cu.seen[channel] = channelSeen{guild: guild, last: id, at: now}
+	s := cu.seen[channel]
+	s.guild, s.last, s.at = guild, id, now
+	cu.seen[channel] = s
 	cu.trimLocked()
 }
 
@@ -325,6 +560,9 @@ func (cu *catchup) trimLocked() {
 		return
 	}
 	for _, ch := range cu.recentLocked()[seenKept:] {
+		for _, id := range ch.unjudged {
+			delete(cu.unjudged, id)
+		}
 		delete(cu.seen, ch.channel)
 		delete(cu.dirty, ch.channel)
 	}
@@ -411,7 +649,19 @@ func (cu *catchup) newSession(now time.Time) (start sessionStart, gap time.Durat
 	if start == sessionTooLate {
 		return start, gap, nil
 	}
-	return start, gap, cu.recentLocked()
+	channels = cu.recentLocked()
+	for i := range channels {
+		channels[i].last = channels[i].cursor()
+	}
+	cu.holdLocked(channels[:min(len(channels), catchupChannels)])
+	return start, gap, channels
+}
+
+// releaseAll ends the holds of a catch-up that does not start.
+func (cu *catchup) releaseAll(channels []channelCursor) {
+	for _, ch := range channels[:min(len(channels), catchupChannels)] {
+		cu.release(ch.channel, false)
+	}
 }
 
 // sessionStarted tells of a new session after a lost one, or of the first
@@ -440,6 +690,7 @@ func (c *Client) sessionStarted(start sessionStart, gap time.Duration, channels 
 	s := c.sink
 	c.sinkMu.RUnlock()
 	if s == nil || len(channels) == 0 || !c.cu.begin() {
+		c.cu.releaseAll(channels)
 		return
 	}
 	go func() {
@@ -474,6 +725,9 @@ func (c *Client) catchUp(ctx context.Context, now time.Time, from time.Time, why
 	for i, ch := range channels {
 		if ctx.Err() != nil {
 			left = append(left, fmt.Sprintf("%d channels (vigie stopped)", len(channels)-i))
+			for _, ch := range channels[i:] {
+				c.cu.release(ch.channel, true)
+			}
 			break
 		}
 		after := ch.last
@@ -490,6 +744,7 @@ func (c *Client) catchUp(ctx context.Context, now time.Time, from time.Time, why
 			}
 		}
 		n, more, err := c.catchUpChannel(ctx, ch, after, members, waited[ch.guild])
+		c.cu.release(ch.channel, ctx.Err() != nil)
 		emitted += n
 		switch {
 		case err != nil:
@@ -530,6 +785,7 @@ func (c *Client) catchUpChannel(ctx context.Context, ch channelCursor, after str
 			c.cu.note(m.GuildID, ch.channel, m.ID, time.Now())
 			ev, ok := c.messageEvent(m, bot.KindMessage)
 			if !ok || !c.moderates(ev.Space) {
+				c.cu.readUpTo(ch.channel, m.ID) // nothing to judge
 				continue
 			}
 			if guildKnown {
@@ -540,6 +796,7 @@ func (c *Client) catchUpChannel(ctx context.Context, ch channelCursor, after str
 			if !c.emitUntil(ctx, ev) {
 				return n, false, ctx.Err()
 			}
+			c.cu.readUpTo(ch.channel, m.ID)
 			n++
 		}
 		if len(msgs) < catchupPageSize {

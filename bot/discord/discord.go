@@ -95,6 +95,13 @@ type Config struct {
 	// DrainTimeout bounds how long Run, once its context is cancelled, keeps
 	// handing over the events received before the gateway closed (default 10s).
 	DrainTimeout time.Duration
+	// ReportsJudged says that whoever reads Run's events calls Judged for
+	// each once it is judged (the daemon, once its verdict is journaled):
+	// the shard's memory of a channel moves past a message only then, so
+	// that the next runner of a shard killed with messages waiting to be
+	// judged reads them again. Without it a message counts as judged once
+	// handed over.
+	ReportsJudged bool
 	// HTTPClient makes the REST calls. Default: a client with a 20s timeout.
 	HTTPClient *http.Client
 	Logger     *slog.Logger

@@ -133,7 +133,7 @@ func (c *Client) RunShard(ctx context.Context, out chan<- bot.Event, mem Channel
 	stopWatch()
 	watch.Wait()
 	if mem != nil {
-		c.saveMemory(context.WithoutCancel(ctx), mem, c.cu.takeDirty(), c.cu.seenUntil(time.Now()))
+		c.saveMemory(context.WithoutCancel(ctx), mem, time.Now())
 	}
 	c.cu.ending(time.Now())
 	c.setSink(nil)
@@ -161,6 +161,7 @@ func (c *Client) forward(ctx context.Context, out chan<- bot.Event, held chan<- 
 		case ev := <-c.queue:
 			select {
 			case out <- ev:
+				c.handed(&ev)
 			case <-ctx.Done():
 				held <- &ev
 				return
@@ -179,6 +180,7 @@ func (c *Client) drain(first *bot.Event, out chan<- bot.Event) {
 	n, lost := drain.Queue(c.queue, first, c.cfg.DrainTimeout, func(ctx context.Context, ev bot.Event) bool {
 		select {
 		case out <- ev:
+			c.handed(&ev)
 			return true
 		case <-ctx.Done():
 			return false
@@ -485,6 +487,11 @@ func (c *Client) emitUntil(ctx context.Context, ev bot.Event) bool {
 	}
 	c.met.events.WithLabelValues(string(ev.Kind)).Inc()
 	c.link.Event(time.Now())
+	if ev.Kind == bot.KindMessage {
+		// Not judged until told: a queued message that is not handed over
+		// (Run stops) stays so, for the next runner to read again.
+		c.cu.handedOver(ev.Space, cmp.Or(ev.Thread, ev.Channel), ev.ID, time.Now())
+	}
 	select {
 	case s.out <- ev:
 		return true
