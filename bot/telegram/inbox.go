@@ -137,9 +137,13 @@ func (j *judging) judged(key string) {
 	j.mu.Unlock()
 	// The poller stopped (a shutdown, the lease lost) while the events it
 	// handed over are still judged: each finished update is removed here.
+	// One whose removal fails is kept for the next removal, here or by the
+	// next poller of this process.
 	ctx, cancel := context.WithTimeout(context.Background(), finishTimeout)
 	defer cancel()
-	_ = inbox.Finished(ctx, done)
+	if err := inbox.Finished(ctx, done); err != nil {
+		j.notRemoved(done)
+	}
 }
 
 // dispatched ends the dispatch of update id: it was handed over whole.
@@ -228,6 +232,21 @@ func (j *judging) markKept(taken []Taken) {
 		case j.wake <- struct{}{}:
 		default:
 		}
+	}
+}
+
+// retry wakes the inbox's flusher when finished updates wait for their
+// removal: one that failed is tried again though no other update is
+// finished (a quiet group), once the store answers again.
+func (j *judging) retry() {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if len(j.done) == 0 {
+		return
+	}
+	select {
+	case j.wake <- struct{}{}:
+	default:
 	}
 }
 

@@ -214,6 +214,11 @@ func (c *Client) poll(ctx context.Context, out chan<- bot.Event, offsets Offsets
 		if ctx.Err() != nil {
 			return nil
 		}
+		if inbox != nil {
+			// Once a poll: a removal from the inbox that failed is tried
+			// again even when nothing new is judged.
+			c.judging.retry()
+		}
 		asked = offset
 		start := time.Now()
 		raws, err := c.getUpdates(ctx, offset)
