@@ -79,12 +79,14 @@ func newJudging() *judging {
 }
 
 // take opens update id for its dispatch. It reports false when the update
-// is open already (handed on again while its first dispatch is under way).
+// is open already (handed on again, or posted again, while its first
+// dispatch is under way or its events wait to be judged), with the first
+// one's finished.
 func (j *judging) take(id int, raw json.RawMessage, kept, wait bool) (finished <-chan struct{}, ok bool) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	if _, ok := j.open[id]; ok {
-		return nil, false
+	if o, ok := j.open[id]; ok {
+		return o.finished, false
 	}
 	o := &openUpdate{waiting: 1, kept: kept}
 	if !kept && raw != nil {

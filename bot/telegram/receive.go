@@ -597,12 +597,17 @@ func (c *Client) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer c.work.Done()
-	if !c.seen.add(u.UpdateID) {
-		w.WriteHeader(http.StatusOK)
+	finished, fresh := c.judging.take(u.UpdateID, nil, false, true)
+	if !fresh {
+		// Posted again (Telegram gave up on a delivery whose events wait
+		// in a queue) while the first delivery is under way: its events
+		// are not queued again, behind themselves; this answer waits for
+		// them to be judged.
+		c.awaitJudged(w, r, finished)
 		return
 	}
-	finished, ok := c.judging.take(u.UpdateID, nil, false, true)
-	if !ok {
+	if !c.seen.add(u.UpdateID) {
+		c.judging.dispatched(u.UpdateID) // judged already
 		w.WriteHeader(http.StatusOK)
 		return
 	}
@@ -613,15 +618,23 @@ func (c *Client) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c.judging.dispatched(u.UpdateID)
-	// 200 only once the update's events are judged: Telegram sends again
-	// an update not answered, so that a vigie killed with it still queued
-	// loses nothing.
+	c.awaitJudged(w, r, finished)
+}
+
+// awaitJudged answers a webhook delivery 200 once its update is finished:
+// its events judged. Telegram sends again an update not answered, so that a
+// vigie killed with it still queued loses nothing. A delivery Telegram gives
+// up on first leaves the update open here, its events queued: the next
+// delivery of it waits for them instead of queueing them again.
+func (c *Client) awaitJudged(w http.ResponseWriter, r *http.Request, finished <-chan struct{}) {
+	if finished == nil {
+		w.WriteHeader(http.StatusOK) // not one this answer can wait for
+		return
+	}
 	select {
 	case <-finished:
 		w.WriteHeader(http.StatusOK)
 	case <-r.Context().Done():
-		c.judging.cut(u.UpdateID)
-		c.seen.remove(u.UpdateID)
 		http.Error(w, "not judged yet", http.StatusServiceUnavailable)
 	}
 }
