@@ -70,8 +70,9 @@ type openUpdate struct {
 	// kept: the update is in the inbox; raw is its data until then.
 	kept bool
 	raw  json.RawMessage
-	// finished, when set, is closed once the update is (webhook mode).
-	finished chan struct{}
+	// finished, when set, is closed once the update is (webhook mode);
+	// cutShort then is closed if its dispatch is cut short instead.
+	finished, cutShort chan struct{}
 }
 
 func newJudging() *judging {
@@ -81,12 +82,12 @@ func newJudging() *judging {
 // take opens update id for its dispatch. It reports false when the update
 // is open already (handed on again, or posted again, while its first
 // dispatch is under way or its events wait to be judged), with the first
-// one's finished.
-func (j *judging) take(id int, raw json.RawMessage, kept, wait bool) (finished <-chan struct{}, ok bool) {
+// one's finished and cutShort.
+func (j *judging) take(id int, raw json.RawMessage, kept, wait bool) (finished, cutShort <-chan struct{}, ok bool) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if o, ok := j.open[id]; ok {
-		return o.finished, false
+		return o.finished, o.cutShort, false
 	}
 	o := &openUpdate{waiting: 1, kept: kept}
 	if !kept && raw != nil {
@@ -94,10 +95,10 @@ func (j *judging) take(id int, raw json.RawMessage, kept, wait bool) (finished <
 		j.unkeptN++
 	}
 	if wait {
-		o.finished = make(chan struct{})
+		o.finished, o.cutShort = make(chan struct{}), make(chan struct{})
 	}
 	j.open[id] = o
-	return o.finished, true
+	return o.finished, o.cutShort, true
 }
 
 // expect counts the events of update id about to be handed over.
@@ -162,6 +163,9 @@ func (j *judging) cut(id int) {
 	defer j.mu.Unlock()
 	if o, ok := j.open[id]; ok {
 		j.closeLocked(id, o)
+		if o.cutShort != nil {
+			close(o.cutShort)
+		}
 	}
 }
 

@@ -438,7 +438,7 @@ func (c *Client) handOver(ctx context.Context, batch []update, raws []json.RawMe
 		if raws != nil {
 			raw = raws[i]
 		}
-		if _, open := c.judging.take(u.UpdateID, raw, kept, false); !open {
+		if _, _, open := c.judging.take(u.UpdateID, raw, kept, false); !open {
 			continue // under way here already
 		}
 		if !c.seen.add(u.UpdateID) {
@@ -597,14 +597,31 @@ func (c *Client) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer c.work.Done()
-	finished, fresh := c.judging.take(u.UpdateID, nil, false, true)
-	if !fresh {
+	var finished <-chan struct{}
+	for {
+		f, cutShort, fresh := c.judging.take(u.UpdateID, nil, false, true)
+		if fresh {
+			finished = f
+			break
+		}
 		// Posted again (Telegram gave up on a delivery whose events wait
 		// in a queue) while the first delivery is under way: its events
 		// are not queued again, behind themselves; this answer waits for
-		// them to be judged.
-		c.awaitJudged(w, r, finished)
-		return
+		// them to be judged, or hands the update over itself if the first
+		// delivery is cut short before its events are all queued.
+		if f == nil {
+			w.WriteHeader(http.StatusOK) // not one this answer can wait for
+			return
+		}
+		select {
+		case <-f:
+			w.WriteHeader(http.StatusOK)
+			return
+		case <-cutShort:
+		case <-r.Context().Done():
+			http.Error(w, "not judged yet", http.StatusServiceUnavailable)
+			return
+		}
 	}
 	if !c.seen.add(u.UpdateID) {
 		c.judging.dispatched(u.UpdateID) // judged already
@@ -612,8 +629,10 @@ func (c *Client) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !c.dispatch(s.ctx, r.Context(), u, s.out) {
-		c.judging.cut(u.UpdateID)
+		// Unseen first: a delivery of it waiting for this one takes it
+		// over once it is cut.
 		c.seen.remove(u.UpdateID)
+		c.judging.cut(u.UpdateID)
 		http.Error(w, "shutting down", http.StatusServiceUnavailable)
 		return
 	}
@@ -627,10 +646,6 @@ func (c *Client) serveHTTP(w http.ResponseWriter, r *http.Request) {
 // up on first leaves the update open here, its events queued: the next
 // delivery of it waits for them instead of queueing them again.
 func (c *Client) awaitJudged(w http.ResponseWriter, r *http.Request, finished <-chan struct{}) {
-	if finished == nil {
-		w.WriteHeader(http.StatusOK) // not one this answer can wait for
-		return
-	}
 	select {
 	case <-finished:
 		w.WriteHeader(http.StatusOK)
