@@ -553,6 +553,37 @@ func (cu *catchup) noteLocked(guild, channel, id string, now time.Time) {
 	cu.trimLocked()
 }
 
+// rewind moves the last message seen in a channel back before the oldest
+// of the messages of lost there, which Run could not hand over as it
+// stopped: the memory's last write leaves them to the next runner, which
+// reads them from the channel's history. The store's memory only moves
+// forward: a message whose channel it wrote past already (more than
+// memorySaveEvery before) stays lost, as the drain's log says.
+func (cu *catchup) rewind(lost []bot.Event) {
+	cu.mu.Lock()
+	defer cu.mu.Unlock()
+	for _, ev := range lost {
+		if ev.Kind != bot.KindMessage {
+			continue
+		}
+		s, ok := cu.seen[ev.Channel]
+		id, err := strconv.ParseUint(ev.ID, 10, 64)
+		if !ok || err != nil || id == 0 {
+			continue
+		}
+		before := strconv.FormatUint(id-1, 10)
+		if !snowflakeAfter(s.last, before) {
+			continue
+		}
+		s.last = before
+		cu.seen[ev.Channel] = s
+		if cu.dirty == nil {
+			cu.dirty = map[string]bool{}
+		}
+		cu.dirty[ev.Channel] = true
+	}
+}
+
 // trimLocked keeps seen bounded: past twice seenKept channels, the least
 // recently active go.
 func (cu *catchup) trimLocked() {

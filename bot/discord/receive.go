@@ -132,12 +132,14 @@ func (c *Client) RunShard(ctx context.Context, out chan<- bot.Event, mem Channel
 	c.cu.stop() // a catch-up ends with ctx
 	stopWatch()
 	watch.Wait()
+	c.setSink(nil)
+	// The memory's last write comes after the drain, and does not go past
+	// the messages it could not hand over: the next runner reads them again.
+	c.cu.rewind(c.drain(stop(), out))
 	if mem != nil {
 		c.saveMemory(context.WithoutCancel(ctx), mem, time.Now())
 	}
 	c.cu.ending(time.Now())
-	c.setSink(nil)
-	c.drain(stop(), out)
 	c.work.Wait()
 	c.tells.Wait()
 	c.verifyWaveAtStop()
@@ -176,7 +178,7 @@ func (c *Client) forward(ctx context.Context, out chan<- bot.Event, held chan<- 
 // drain hands over first and the queue, once the gateway is closed, for up to
 // DrainTimeout: Discord does not send these events again. What is left after it
 // is logged by id.
-func (c *Client) drain(first *bot.Event, out chan<- bot.Event) {
+func (c *Client) drain(first *bot.Event, out chan<- bot.Event) (lost []bot.Event) {
 	n, lost := drain.Queue(c.queue, first, c.cfg.DrainTimeout, func(ctx context.Context, ev bot.Event) bool {
 		select {
 		case out <- ev:
@@ -193,6 +195,7 @@ func (c *Client) drain(first *bot.Event, out chan<- bot.Event) {
 	case n > 0:
 		c.log.Info("Discord events received before shutdown handed over", "events", n)
 	}
+	return lost
 }
 
 // addHandlers registers the gateway's handlers. They run on discordgo's

@@ -280,3 +280,43 @@ func TestShardMemoryWhileRedisIsAway(t *testing.T) {
 		t.Errorf("history read as %v, want after=%s", calls, hello["id"])
 	}
 }
+
+// TestShardStoppedWithMessagesUndrainedLeavesThemToTheNext: a shard's runner
+// stops (vigie stops, its judge slow) with messages it received and could
+// not hand over within its drain: they are lost here, as the log says. The
+// memory it writes as it stops does not go past them, so the next runner
+// reads them from the channels' history and judges them. Before, the memory
+// said the runner had seen them, and they were never judged.
+func TestShardStoppedWithMessagesUndrainedLeavesThemToTheNext(t *testing.T) {
+	f := newFakeDiscord(t)
+	url := redistest.URL(t)
+	prefix := redistest.Prefix("undrained")
+	g := &gapTest{t: t, f: f}
+
+	a, logsA := newTestClient(t, f, Config{StaffRoles: []string{"Moderator"}, Guilds: []string{guildID}, DrainTimeout: time.Millisecond})
+	stalled := make(chan bot.Event) // nobody judges: the queue stays
+	stopA := runShard(t, f, a, stalled, allPerms, redisMemory{st: openRedis(t, url, prefix), name: "discord"})
+	spam := []map[string]any{g.live(general, "scam.example"), g.live(general, "scam.example again")}
+	last := spam[len(spam)-1]["id"].(string)
+	testsync.Eventually(t, "the messages seen", func() bool {
+		a.cu.mu.Lock()
+		defer a.cu.mu.Unlock()
+		return a.cu.seen[general].last == last
+	})
+	stopA()
+	if !strings.Contains(logsA.String(), "not evaluated before shutdown") {
+		t.Fatalf("the messages were not left undrained:\n%s", logsA)
+	}
+
+	b, logsB := newTestClient(t, f, Config{StaffRoles: []string{"Moderator"}, Guilds: []string{guildID}})
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Log(logsB.String())
+		}
+	})
+	st := openRedis(t, url, prefix)
+	runShard(t, f, b, judged(t, b, st), allPerms, redisMemory{st: st, name: "discord"})
+	for _, m := range spam {
+		g.waitDeleted("the undrained spam judged by the next runner", m)
+	}
+}

@@ -70,8 +70,9 @@ type openUpdate struct {
 	// kept: the update is in the inbox; raw is its data until then.
 	kept bool
 	raw  json.RawMessage
-	// finished, when set, is closed once the update is (webhook mode).
-	finished chan struct{}
+	// finished, when set, is closed once the update is (webhook mode);
+	// cutShort then is closed if its dispatch is cut short instead.
+	finished, cutShort chan struct{}
 }
 
 func newJudging() *judging {
@@ -79,12 +80,14 @@ func newJudging() *judging {
 }
 
 // take opens update id for its dispatch. It reports false when the update
-// is open already (handed on again while its first dispatch is under way).
-func (j *judging) take(id int, raw json.RawMessage, kept, wait bool) (finished <-chan struct{}, ok bool) {
+// is open already (handed on again, or posted again, while its first
+// dispatch is under way or its events wait to be judged), with the first
+// one's finished and cutShort.
+func (j *judging) take(id int, raw json.RawMessage, kept, wait bool) (finished, cutShort <-chan struct{}, ok bool) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	if _, ok := j.open[id]; ok {
-		return nil, false
+	if o, ok := j.open[id]; ok {
+		return o.finished, o.cutShort, false
 	}
 	o := &openUpdate{waiting: 1, kept: kept}
 	if !kept && raw != nil {
@@ -92,10 +95,10 @@ func (j *judging) take(id int, raw json.RawMessage, kept, wait bool) (finished <
 		j.unkeptN++
 	}
 	if wait {
-		o.finished = make(chan struct{})
+		o.finished, o.cutShort = make(chan struct{}), make(chan struct{})
 	}
 	j.open[id] = o
-	return o.finished, true
+	return o.finished, o.cutShort, true
 }
 
 // expect counts the events of update id about to be handed over.
@@ -141,10 +144,14 @@ func (j *judging) judged(key string) {
 	}
 	j.done = nil
 	j.mu.Unlock()
+	// The poller stopped (a shutdown, the lease lost) while the events it
+	// handed over are still judged: each finished update is removed here.
+	// One whose removal fails is kept for the next removal, here or by the
+	// next poller of this process.
 	ctx, cancel := context.WithTimeout(context.Background(), finishTimeout)
 	defer cancel()
 	if err := inbox.Finished(ctx, done); err != nil {
-		j.notRemoved(done) // tried again with the next ones
+		j.notRemoved(done)
 	}
 }
 
@@ -166,6 +173,9 @@ func (j *judging) cut(id int) {
 	defer j.mu.Unlock()
 	if o, ok := j.open[id]; ok {
 		j.closeLocked(id, o)
+		if o.cutShort != nil {
+			close(o.cutShort)
+		}
 	}
 }
 
@@ -238,6 +248,21 @@ func (j *judging) markKept(taken []Taken) {
 		case j.wake <- struct{}{}:
 		default:
 		}
+	}
+}
+
+// retry wakes the inbox's flusher when finished updates wait for their
+// removal: one that failed is tried again though no other update is
+// finished (a quiet group), once the store answers again.
+func (j *judging) retry() {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if len(j.done) == 0 {
+		return
+	}
+	select {
+	case j.wake <- struct{}{}:
+	default:
 	}
 }
 

@@ -278,3 +278,139 @@ func TestPollerInboxUnreadAtStart(t *testing.T) {
 		t.Errorf("events %q, %q; want what was left, then the new one", a.Text, b.Text)
 	}
 }
+
+// TestWebhookRetryWaitsForTheFirstDelivery: Telegram gives up on a
+// delivery whose events wait in a stalled queue (its request cut) and posts
+// the update again. The update, handed over already, is not handed over a
+// second time, to wait behind the first in the same stalled queue: the
+// retry waits for the first delivery's events to be judged, and is
+// answered 200 then. Before, each retry queued the update's events again,
+// and a retry that came while the first request was still open was
+// answered 200 at once, unjudged.
+func TestWebhookRetryWaitsForTheFirstDelivery(t *testing.T) {
+	f := newFakeBotAPI(t)
+	c, _ := newTestClient(t, f, Config{Mode: ModeWebhook, WebhookSecret: "s3cret_token", Chats: fixtureChats, ReportsJudged: true})
+	knowAdmins(t, c, group.id)
+	h := c.WebhookHandler()
+	post := func(ctx context.Context, id int, text string) int {
+		body, _ := json.Marshal(map[string]any{"update_id": id, "message": message(group, id, bob, t0, text)})
+		r := httptest.NewRequestWithContext(ctx, http.MethodPost, "/webhooks/telegram", strings.NewReader(string(body)))
+		r.Header.Set("X-Telegram-Bot-Api-Secret-Token", "s3cret_token")
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		return w.Code
+	}
+	out := make(chan bot.Event, 4)
+	run(t, c, out)
+	for code := http.StatusServiceUnavailable; code != http.StatusOK; {
+		answer := make(chan int, 1)
+		go func() { answer <- post(context.Background(), 1, "ready?") }()
+		select {
+		case code = <-answer:
+			time.Sleep(10 * time.Millisecond)
+		case ev := <-out:
+			c.Judged(&ev)
+			code = <-answer
+		}
+	}
+	// The first delivery: its event queued, not judged; Telegram gives up.
+	rctx, giveUp := context.WithCancel(context.Background())
+	first := make(chan int, 1)
+	go func() { first <- post(rctx, 2, "spam") }()
+	ev := testsync.Next(t, out)
+	giveUp()
+	if code := <-first; code == http.StatusOK {
+		t.Fatalf("the delivery given up on was answered %d", code)
+	}
+	// The retry.
+	retry := make(chan int, 1)
+	go func() { retry <- post(context.Background(), 2, "spam") }()
+	select {
+	case again := <-out:
+		t.Fatalf("the update handed over again (%s) while its first delivery waits to be judged", again.Key())
+	case code := <-retry:
+		t.Fatalf("the retry answered %d before the event was judged", code)
+	case <-time.After(200 * time.Millisecond):
+	}
+	c.Judged(&ev)
+	select {
+	case code := <-retry:
+		if code != http.StatusOK {
+			t.Errorf("the retry answered %d once judged, want 200", code)
+		}
+	case <-time.After(testsync.Patience):
+		t.Fatal("the retry not answered once the event was judged")
+	}
+	if len(out) != 0 {
+		t.Errorf("%d events handed over again", len(out))
+	}
+}
+
+// TestWebhookRetryTakesOverACutDelivery: the retry of a delivery still
+// being handed over (the queue full) waits for it; when Telegram gives up
+// on the first before its events were all queued, the retry hands the
+// update over itself, and is answered 200 once judged. Before, the retry
+// waited for the first delivery's events, which were never all queued,
+// until Telegram gave up on it too.
+func TestWebhookRetryTakesOverACutDelivery(t *testing.T) {
+	f := newFakeBotAPI(t)
+	c, _ := newTestClient(t, f, Config{Mode: ModeWebhook, WebhookSecret: "s3cret_token", Chats: fixtureChats, ReportsJudged: true})
+	knowAdmins(t, c, group.id)
+	h := c.WebhookHandler()
+	post := func(ctx context.Context, id int, text string) int {
+		body, _ := json.Marshal(map[string]any{"update_id": id, "message": message(group, id, bob, t0, text)})
+		r := httptest.NewRequestWithContext(ctx, http.MethodPost, "/webhooks/telegram", strings.NewReader(string(body)))
+		r.Header.Set("X-Telegram-Bot-Api-Secret-Token", "s3cret_token")
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		return w.Code
+	}
+	out := make(chan bot.Event) // a full queue: nothing is taken until read
+	run(t, c, out)
+	for code := http.StatusServiceUnavailable; code != http.StatusOK; {
+		answer := make(chan int, 1)
+		go func() { answer <- post(context.Background(), 1, "ready?") }()
+		select {
+		case code = <-answer:
+			time.Sleep(10 * time.Millisecond)
+		case ev := <-out:
+			c.Judged(&ev)
+			code = <-answer
+		}
+	}
+	rctx, giveUp := context.WithCancel(context.Background())
+	first := make(chan int, 1)
+	go func() { first <- post(rctx, 2, "spam") }()
+	// The first delivery is open once it is blocked on the queue; the
+	// retry comes then, and Telegram gives up on the first.
+	testsync.Eventually(t, "the first delivery open", func() bool {
+		c.judging.mu.Lock()
+		defer c.judging.mu.Unlock()
+		_, ok := c.judging.open[2]
+		return ok
+	})
+	retry := make(chan int, 1)
+	go func() { retry <- post(context.Background(), 2, "spam") }()
+	time.Sleep(50 * time.Millisecond) // a chance for the retry to reach its wait
+	giveUp()
+	if code := <-first; code == http.StatusOK {
+		t.Fatalf("the delivery given up on was answered %d", code)
+	}
+	var ev bot.Event
+	select {
+	case ev = <-out:
+	case code := <-retry:
+		t.Fatalf("the retry answered %d, its update not handed over", code)
+	case <-time.After(testsync.Patience):
+		t.Fatal("the retry did not hand the update over once the first delivery was cut")
+	}
+	c.Judged(&ev)
+	select {
+	case code := <-retry:
+		if code != http.StatusOK {
+			t.Errorf("the retry answered %d once judged, want 200", code)
+		}
+	case <-time.After(testsync.Patience):
+		t.Fatal("the retry not answered once the event was judged")
+	}
+}

@@ -214,6 +214,11 @@ func (c *Client) poll(ctx context.Context, out chan<- bot.Event, offsets Offsets
 		if ctx.Err() != nil {
 			return nil
 		}
+		if inbox != nil {
+			// Once a poll: a removal from the inbox that failed is tried
+			// again even when nothing new is judged.
+			c.judging.retry()
+		}
 		asked = offset
 		start := time.Now()
 		raws, err := c.getUpdates(ctx, offset)
@@ -433,7 +438,7 @@ func (c *Client) handOver(ctx context.Context, batch []update, raws []json.RawMe
 		if raws != nil {
 			raw = raws[i]
 		}
-		if _, open := c.judging.take(u.UpdateID, raw, kept, false); !open {
+		if _, _, open := c.judging.take(u.UpdateID, raw, kept, false); !open {
 			continue // under way here already
 		}
 		if !c.seen.add(u.UpdateID) {
@@ -592,31 +597,59 @@ func (c *Client) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer c.work.Done()
-	if !c.seen.add(u.UpdateID) {
-		w.WriteHeader(http.StatusOK)
-		return
+	var finished <-chan struct{}
+	for {
+		f, cutShort, fresh := c.judging.take(u.UpdateID, nil, false, true)
+		if fresh {
+			finished = f
+			break
+		}
+		// Posted again (Telegram gave up on a delivery whose events wait
+		// in a queue) while the first delivery is under way: its events
+		// are not queued again, behind themselves; this answer waits for
+		// them to be judged, or hands the update over itself if the first
+		// delivery is cut short before its events are all queued.
+		if f == nil {
+			w.WriteHeader(http.StatusOK) // not one this answer can wait for
+			return
+		}
+		select {
+		case <-f:
+			w.WriteHeader(http.StatusOK)
+			return
+		case <-cutShort:
+		case <-r.Context().Done():
+			http.Error(w, "not judged yet", http.StatusServiceUnavailable)
+			return
+		}
 	}
-	finished, ok := c.judging.take(u.UpdateID, nil, false, true)
-	if !ok {
+	if !c.seen.add(u.UpdateID) {
+		c.judging.dispatched(u.UpdateID) // judged already
 		w.WriteHeader(http.StatusOK)
 		return
 	}
 	if !c.dispatch(s.ctx, r.Context(), u, s.out) {
-		c.judging.cut(u.UpdateID)
+		// Unseen first: a delivery of it waiting for this one takes it
+		// over once it is cut.
 		c.seen.remove(u.UpdateID)
+		c.judging.cut(u.UpdateID)
 		http.Error(w, "shutting down", http.StatusServiceUnavailable)
 		return
 	}
 	c.judging.dispatched(u.UpdateID)
-	// 200 only once the update's events are judged: Telegram sends again
-	// an update not answered, so that a vigie killed with it still queued
-	// loses nothing.
+	c.awaitJudged(w, r, finished)
+}
+
+// awaitJudged answers a webhook delivery 200 once its update is finished:
+// its events judged. Telegram sends again an update not answered, so that a
+// vigie killed with it still queued loses nothing. A delivery Telegram gives
+// up on first leaves the update open here, its events queued: the next
+// delivery of it waits for them instead of queueing them again.
+func (c *Client) awaitJudged(w http.ResponseWriter, r *http.Request, finished <-chan struct{}) {
 	select {
 	case <-finished:
 		w.WriteHeader(http.StatusOK)
 	case <-r.Context().Done():
-		c.judging.cut(u.UpdateID)
-		c.seen.remove(u.UpdateID)
 		http.Error(w, "not judged yet", http.StatusServiceUnavailable)
 	}
 }
