@@ -213,7 +213,10 @@ func (p *FacebookPage) blockParam(op bot.ActionKind, ev bot.Event) (string, erro
 	if strings.HasPrefix(ev.Author.ID, unnamedPrefix) {
 		return "", &bot.ActionError{Op: op, Err: errors.New("Meta did not name the author of this comment (no from in its webhook): there is no one vigie can block; a CM can, from the comment on Facebook")}
 	}
-	if InConversation(ev) {
+	// The ban book keeps who and where, not the message's kind: a
+	// Messenger sender is known there by the conversation, which is named
+	// after them.
+	if InConversation(ev) || (ev.Channel != "" && ev.Channel == ev.Author.ID) {
 		return "psid", nil
 	}
 	return "user", nil
