@@ -27,6 +27,9 @@ const (
 	// maxBookChecks bounds the members whose ban is read one by one in a
 	// check, to confirm that a ban the list leaves out is gone.
 	maxBookChecks = 50
+	// bookLockWait bounds the wait for a member's lock (another action of
+	// theirs under way) before their ban is checked.
+	bookLockWait = 5 * time.Second
 )
 
 // CheckBanBook checks vigie's ban book against the lists of bans of the
@@ -219,9 +222,11 @@ func (m *Moderator) bookRead(log *slog.Logger, where string) {
 func (m *Moderator) forgetUnbanned(ctx context.Context, bk store.BanKeeper, p bot.BanLister, tb store.TimedBan) (bool, error) {
 	ev := tb.Event
 	log := m.log.With("platform", ev.Platform, "space", ev.Space, "author", ev.Author.ID)
-	unlock, err := m.lockMember(ctx, ev, OutcomeUnban)
+	// A member being banned, unbanned or lifted now is checked at the next
+	// check, rather than hold this one for that action's tries.
+	unlock, err := m.lockMemberWithin(ctx, ev, OutcomeUnban, bookLockWait)
 	if err != nil {
-		return false, fmt.Errorf("ban %s not checked: %w", tb.Key(), err)
+		return false, fmt.Errorf("ban %s not checked; again at the next check: %w", tb.Key(), err)
 	}
 	defer unlock()
 	sctx, cancel := m.storeContext(ctx)

@@ -264,11 +264,16 @@ const memberWait = 30 * time.Second
 // goes where a failed action goes (a rule's to the desk), never dropped. A
 // store that does not answer (Redis away) leaves it unlocked, logged.
 func (m *Moderator) lockMember(ctx context.Context, ev bot.Event, op bot.ActionKind) (func(), error) {
+	return m.lockMemberWithin(ctx, ev, op, memberWait)
+}
+
+// lockMemberWithin is lockMember, waiting wait at most for the lock.
+func (m *Moderator) lockMemberWithin(ctx context.Context, ev bot.Event, op bot.ActionKind, wait time.Duration) (func(), error) {
 	ml, ok := m.store.(store.MemberLocker)
 	if !ok {
 		return func() {}, nil
 	}
-	unlock, err := ml.LockMember(ctx, store.BanKey(ev), memberWait)
+	unlock, err := ml.LockMember(ctx, store.BanKey(ev), wait)
 	switch {
 	case err == nil:
 		return unlock, nil
