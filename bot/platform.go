@@ -121,6 +121,26 @@ type BanReader interface {
 	BanOf(ctx context.Context, ev Event) (BanStatus, error)
 }
 
+// BanLister is a BanReader whose bans are a list the platform shows page
+// by page (a Facebook Page's blocked list): vigie's ban book is checked
+// against it, for the bans lifted by hand in the platform's own tools.
+type BanLister interface {
+	BanReader
+	// Listed says whether ev's author is named in the list when banned:
+	// false for one the list does not name (a Messenger sender, blocked by
+	// page-scoped id), whose ban the list cannot confirm or deny.
+	Listed(ev Event) bool
+	// BannedPage returns the ids of one page of the members banned in
+	// space, from the cursor after ("" for the first page), and the cursor
+	// of the next page, "" after the last. An error is worth another try
+	// when bot.Retryable; otherwise the list cannot be read (a permission
+	// missing).
+	BannedPage(ctx context.Context, space, after string) (ids []string, next string, err error)
+	// UnbannedByHand says, for the log and the audit, how a ban missing
+	// from the list was lifted: "unblocked by hand in Meta's tools".
+	UnbannedByHand() string
+}
+
 // BanStatus is a member's ban as the platform says it is now.
 type BanStatus struct {
 	// Known says the platform told; Banned says whether the member is.

@@ -273,7 +273,7 @@ func (m *Moderator) lockMember(ctx context.Context, ev bot.Event, op bot.ActionK
 	return m.lockMemberWithin(ctx, ev, op, memberWait)
 }
 
-// lockMemberWithin is lockMember waiting at most wait.
+// lockMemberWithin is lockMember, waiting wait at most for the lock.
 func (m *Moderator) lockMemberWithin(ctx context.Context, ev bot.Event, op bot.ActionKind, wait time.Duration) (func(), error) {
 	ml, ok := m.store.(store.MemberLocker)
 	if !ok {

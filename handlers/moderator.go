@@ -166,6 +166,13 @@ type Moderator struct {
 	// other lifts before them (LiftBans).
 	liftsMu      sync.Mutex
 	liftsFailing map[string]bool
+	// bookRefusedAt are the lists of bans (platform|space) whose read was
+	// refused at the last check of the ban book, said then, not again;
+	// bookLast, the last ban whose member was read one by one there
+	// (CheckBanBook).
+	bookMu        sync.Mutex
+	bookRefusedAt map[string]bool
+	bookLast      map[string]string
 	// carried is Options.Carried, or nil.
 	carried func(ctx context.Context, ev bot.Event, a bot.Action)
 	// failureCause is Options.FailureCause, or nil; causeCards are the

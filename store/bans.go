@@ -133,3 +133,17 @@ type BanWriteBack interface {
 	// unban of the member (RemoveBan with no end) forgets it.
 	PutBanLater(b TimedBan)
 }
+
+// BanLister is offered by a store whose ban book can be read through, one
+// platform at a time and a page at a time: vigie checks it against a
+// platform's own list of bans (a Facebook Page's blocked list), for the bans
+// a moderator lifted by hand in the platform's tools.
+type BanLister interface {
+	// BansOn returns some of the bans kept of platform's members, from
+	// cursor ("" for the first call), and the cursor of the next call, ""
+	// when the book was read through. A call returns about limit bans at
+	// most (Redis may return a few more, or fewer, even none before the
+	// end). A ban kept for the whole read is returned at least once; one
+	// given or forgotten during it may be or not.
+	BansOn(ctx context.Context, platform, cursor string, limit int) (bans []TimedBan, next string, err error)
+}

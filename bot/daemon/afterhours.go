@@ -130,6 +130,12 @@ func (d *daemon) runAfterHours(ctx context.Context, wg *sync.WaitGroup) {
 	loop("crisis alerts", a.alerts.Run)
 	leased("morning-report", "morning report", a.morning.Run)
 	leased("escalation", "escalation", a.cases.Run)
+	if d.checksBanBook() {
+		leased("ban-book", "ban book check", func(ctx context.Context) error {
+			d.cfg.every(ctx, banBookCheck, func() { d.checkBanBook(ctx) })
+			return nil
+		})
+	}
 	loop("event tally", func(ctx context.Context) error {
 		d.cfg.every(ctx, time.Minute, func() { d.flushTally(ctx) })
 		// what was counted is written before the store closes
@@ -335,4 +341,40 @@ func (d *daemon) reportFor(ctx context.Context, period time.Duration, community 
 		return r.Text(), nil, nil
 	}
 	return r.Text(), png, nil
+}
+
+// banBookCheck is how often the ban book is checked against the platforms'
+// lists of bans: the Meta page token's check's cadence. A Page that blocked
+// tens of thousands is read in a few hundred calls at worst, and usually one
+// (the read stops once every member of the book was seen).
+const banBookCheck = 15 * time.Minute
+
+// checksBanBook says whether a platform on here shows its list of bans
+// (bot.BanLister: a Facebook Page) and the store can list its ban book.
+func (d *daemon) checksBanBook() bool {
+	if _, ok := d.store.(store.BanLister); !ok {
+		return false
+	}
+	for _, c := range d.conns {
+		for _, p := range c.Platforms {
+			if _, ok := p.(bot.BanLister); ok {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// checkBanBook forgets the bans lifted by hand in the platforms' own tools
+// (Moderator.CheckBanBook); what it could not read is tried at the next
+// check.
+func (d *daemon) checkBanBook(ctx context.Context) {
+	n, err := d.mod.CheckBanBook(ctx)
+	if err != nil && ctx.Err() == nil {
+		d.log.Warn("the ban book checked in part; the rest at the next check", "forgotten", n, "err", err)
+		return
+	}
+	if n > 0 {
+		d.log.Info("the ban book checked: bans lifted by hand forgotten", "forgotten", n)
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"crypto/hmac"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -81,6 +82,12 @@ type fakeGraph struct {
 	// adds them, DELETE removes them, and so does a CM in Meta's tools:
 	// unblockByHand), which GET /{page-id}/blocked lists.
 	blocked []string
+	// blockedReads counts the blocked list's pages answered, not
+	// narrowed to one person.
+	blockedReads int
+	// hideFromList is left out of the blocked list when it is not
+	// narrowed to one person (a list Meta gives late).
+	hideFromList string
 	// held are the calls ("METHOD /path") that wait, once recorded, until
 	// their channel is closed: Graph slow on one kind of call.
 	held map[string]chan struct{}
@@ -549,30 +556,77 @@ func (f *fakeGraph) isBlocked(id string) bool {
 
 // listBlocked answers GET /{page-id}/blocked, the people blocked from the
 // Page as Meta documents the edge: Profile nodes (id, name) in data, and
-// paging; the user (or uid) parameter narrows it to that person, blocked
-// or not (data empty). A user that is no id is refused.
+// cursor-based paging: limit people a page (25 unless limit says, at most
+// blockedMaxLimit), paging.cursors.before and after around the page, and
+// paging.next, the next page's address, only when there is one; after=
+// asks for the people after that cursor. The user (or uid) parameter
+// narrows it to that person, blocked or not (data empty). A user that is
+// no id, a limit that is no number and a cursor the fake never gave are
+// refused.
 func (f *fakeGraph) listBlocked(w http.ResponseWriter, params url.Values) {
 	f.mu.Lock()
 	list := slices.Clone(f.blocked)
+	hidden := f.hideFromList
 	f.mu.Unlock()
+	invalid := func() { writeJSON(w, 400, graphErrorJSON(100, 0, "OAuthException", "(#100) Invalid parameter")) }
 	if who := cmp.Or(params.Get("user"), params.Get("uid")); who != "" {
 		if _, err := strconv.ParseUint(who, 10, 64); err != nil {
-			writeJSON(w, 400, graphErrorJSON(100, 0, "OAuthException", "(#100) Invalid parameter"))
+			invalid()
 			return
 		}
 		list = slices.DeleteFunc(list, func(id string) bool { return id != who })
+	} else if hidden != "" {
+		list = slices.DeleteFunc(list, func(id string) bool { return id == hidden })
+	}
+	limit := 25
+	if v := params.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			invalid()
+			return
+		}
+		limit = min(n, blockedMaxLimit)
+	}
+	from := 0
+	if after := params.Get("after"); after != "" {
+		raw, err := base64.RawURLEncoding.DecodeString(after)
+		i := slices.Index(list, strings.TrimPrefix(string(raw), "blocked:"))
+		if err != nil || !strings.HasPrefix(string(raw), "blocked:") || i < 0 {
+			invalid()
+			return
+		}
+		from = i + 1
+	}
+	page := list[from:]
+	if len(page) > limit {
+		page = page[:limit]
 	}
 	data := []map[string]any{}
-	for _, id := range list {
+	for _, id := range page {
 		data = append(data, map[string]any{"id": id, "name": "Membre " + id})
 	}
-	ans := map[string]any{"data": data, "paging": map[string]any{}}
-	if len(data) > 0 {
-		ans["paging"] = map[string]any{"cursors": map[string]any{"before": "QVFIUbefore", "after": "QVFIUafter"}}
+	ans := map[string]any{"data": data}
+	if len(page) > 0 {
+		cursor := func(id string) string { return base64.RawURLEncoding.EncodeToString([]byte("blocked:" + id)) }
+		paging := map[string]any{"cursors": map[string]any{"before": cursor(page[0]), "after": cursor(page[len(page)-1])}}
+		if from+len(page) < len(list) {
+			next := url.Values{"limit": {strconv.Itoa(limit)}, "after": {cursor(page[len(page)-1])}}
+			paging["next"] = "https://graph.facebook.com/v21.0/" + pageID + "/blocked?" + next.Encode()
+		}
+		ans["paging"] = paging
+	}
+	if params.Get("user")+params.Get("uid") == "" {
+		f.mu.Lock()
+		f.blockedReads++
+		f.mu.Unlock()
 	}
 	b, _ := json.Marshal(ans)
 	writeJSON(w, 200, string(b))
 }
+
+// blockedMaxLimit is the most people the fake lists in one page of the
+// blocked list.
+const blockedMaxLimit = 100
 
 // othersReply has n people other than the Page write under id, a second
 // apart from at: a busy comment.

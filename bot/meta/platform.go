@@ -38,6 +38,7 @@ var (
 	_ bot.Warner    = (*FacebookPage)(nil)
 	_ bot.Banner    = (*FacebookPage)(nil)
 	_ bot.BanReader = (*FacebookPage)(nil)
+	_ bot.BanLister = (*FacebookPage)(nil)
 
 	_ bot.EventLimiter = (*FacebookPage)(nil)
 	_ bot.EventLimiter = (*InstagramAccount)(nil)
@@ -204,6 +205,71 @@ func (p *FacebookPage) BanOf(ctx context.Context, ev bot.Event) (bot.BanStatus, 
 	return bot.BanStatus{Known: true}, nil
 }
 
+// blockedPageSize is how many people one read of the Page's blocked list
+// asks for: Graph's pages are of 25 unless a limit says more.
+const blockedPageSize = 100
+
+// Listed says whether ev's author is named in the Page's blocked list when
+// blocked: a commenter, by their user id; not a Messenger sender, blocked
+// by page-scoped id, nor an author Meta did not name.
+func (p *FacebookPage) Listed(ev bot.Event) bool {
+	param, err := p.blockParam(opBanCheck, ev)
+	return err == nil && param == "user"
+}
+
+// UnbannedByHand is how a block missing from the Page's list was lifted.
+func (p *FacebookPage) UnbannedByHand() string { return "unblocked by hand in Meta's tools" }
+
+// BannedPage reads one page of the Page's blocked list: GET
+// /{page-id}/blocked?fields=id&limit=100, then after= the page's
+// paging.cursors.after while Graph gives a paging.next (its absence marks
+// the last page). A read refused or not understood is an error; one worth
+// another try says so (bot.Retryable). A refusal for want of a permission
+// is not told to the desk: the list only checks vigie's book.
+func (p *FacebookPage) BannedPage(ctx context.Context, space, after string) ([]string, string, error) {
+	params := url.Values{"fields": {"id"}, "limit": {strconv.Itoa(blockedPageSize)}}
+	if after != "" {
+		params.Set("after", after)
+	}
+	raw, err := p.g.call(ctx, Facebook, opBanCheck, http.MethodGet, url.PathEscape(cmp.Or(space, p.pageID, "me"))+"/blocked", params, nil)
+	if err != nil {
+		return nil, "", err
+	}
+	var ans struct {
+		Data []struct {
+			ID flexString `json:"id"`
+		} `json:"data"`
+		Paging struct {
+			Cursors struct {
+				After string `json:"after"`
+			} `json:"cursors"`
+			Next string `json:"next"`
+		} `json:"paging"`
+	}
+	if err := json.Unmarshal(raw, &ans); err != nil || ans.Data == nil {
+		return nil, "", &bot.ActionError{Op: opBanCheck, Err: fmt.Errorf("the Page's blocked list not understood: %s", compactJSON(raw))}
+	}
+	ids := make([]string, 0, len(ans.Data))
+	for _, d := range ans.Data {
+		if d.ID != "" {
+			ids = append(ids, string(d.ID))
+		}
+	}
+	if ans.Paging.Next == "" {
+		return ids, "", nil
+	}
+	next := ans.Paging.Cursors.After
+	if next == "" {
+		if u, err := url.Parse(ans.Paging.Next); err == nil {
+			next = u.Query().Get("after")
+		}
+	}
+	if next == "" || next == after {
+		return ids, "", &bot.ActionError{Op: opBanCheck, Err: fmt.Errorf("the Page's blocked list gives a next page and no cursor to it: %s", compactJSON(raw))}
+	}
+	return ids, next, nil
+}
+
 // blockParam picks how the blocked edge names the user: Messenger senders by
 // their page-scoped id (psid), commenters as user.
 func (p *FacebookPage) blockParam(op bot.ActionKind, ev bot.Event) (string, error) {
@@ -213,7 +279,10 @@ func (p *FacebookPage) blockParam(op bot.ActionKind, ev bot.Event) (string, erro
 	if strings.HasPrefix(ev.Author.ID, unnamedPrefix) {
 		return "", &bot.ActionError{Op: op, Err: errors.New("Meta did not name the author of this comment (no from in its webhook): there is no one vigie can block; a CM can, from the comment on Facebook")}
 	}
-	if InConversation(ev) {
+	// The ban book keeps who and where, not the message's kind: a
+	// Messenger sender is known there by the conversation, which is named
+	// after them.
+	if InConversation(ev) || (ev.Channel != "" && ev.Channel == ev.Author.ID) {
 		return "psid", nil
 	}
 	return "user", nil

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -110,4 +111,33 @@ var _ store.MemberLocker = (*Store)(nil)
 // process, and the lock is its own.
 func (s *Store) LockMember(ctx context.Context, key string, wait time.Duration) (func(), error) {
 	return s.members.Lock(ctx, key, wait)
+}
+
+var _ store.BanLister = (*Store)(nil)
+
+// BansOn returns the bans of platform's members in the order of their keys,
+// from the key after cursor (the last key returned): a ban given or
+// forgotten meanwhile does not move the others.
+func (s *Store) BansOn(_ context.Context, platform, cursor string, limit int) ([]store.TimedBan, string, error) {
+	k := &s.bans
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	prefix := platform + "|"
+	var keys []string
+	for key := range k.bans {
+		if strings.HasPrefix(key, prefix) && key > cursor {
+			keys = append(keys, key)
+		}
+	}
+	slices.Sort(keys)
+	next := ""
+	if limit > 0 && len(keys) > limit {
+		keys = keys[:limit]
+		next = keys[len(keys)-1]
+	}
+	out := make([]store.TimedBan, 0, len(keys))
+	for _, key := range keys {
+		out = append(out, k.bans[key])
+	}
+	return out, next, nil
 }

@@ -52,6 +52,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	t.Run("DropBans", func(t *testing.T) { testDropBans(t, newStore) })
 	t.Run("RemoveKeptBan", func(t *testing.T) { testRemoveKeptBan(t, newStore) })
 	t.Run("BansThePlatformEnds", func(t *testing.T) { testBansThePlatformEnds(t, newStore) })
+	t.Run("BansOn", func(t *testing.T) { testBansOn(t, newStore) })
 	t.Run("MemberLock", func(t *testing.T) { testMemberLock(t, newStore) })
 	t.Run("Verifications", func(t *testing.T) { testVerifications(t, newStore) })
 	t.Run("Leases", func(t *testing.T) { testLeases(t, newStore) })
@@ -1940,5 +1941,84 @@ func testMemberLock(t *testing.T, newStore func(*testing.T) store.Store) {
 	cancel()
 	if _, err := ml.LockMember(cctx, a, time.Minute); err == nil || errors.Is(err, store.ErrMemberBusy) {
 		t.Errorf("a lock waited for with a context ended = %v, want the context's error", err)
+	}
+}
+
+// testBansOn: the ban book read through one platform at a time, a page at a
+// time, returns each ban of that platform kept for the whole read, and none
+// of another platform's.
+func testBansOn(t *testing.T, newStore func(*testing.T) store.Store) {
+	st := newStore(t)
+	bl, ok := st.(store.BanLister)
+	if !ok {
+		t.Fatal("the store cannot list its ban book (store.BanLister)")
+	}
+	bk := st.(store.BanKeeper)
+	ctx := context.Background()
+	at := time.Date(2026, 2, 3, 10, 0, 0, 0, time.UTC)
+	want := map[string]bool{}
+	for i := range 230 {
+		platform, space := "facebook", "p1"
+		if i%4 == 3 {
+			platform, space = "discord", "g1"
+		}
+		ev := bot.Event{Platform: platform, Space: space, Author: bot.Author{ID: fmt.Sprint(6000000 + i)}}
+		b := store.TimedBan{Event: ev, Rule: "scam", Started: at, Until: at.Add(time.Duration(i+1) * time.Hour)}
+		if i%5 == 0 {
+			b.Until = store.ForGoodUntil
+		}
+		if _, _, err := bk.PutBan(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+		if platform == "facebook" {
+			want[b.Key()] = true
+		}
+	}
+	got := map[string]bool{}
+	cursor, calls := "", 0
+	for {
+		bans, next, err := bl.BansOn(ctx, "facebook", cursor, 40)
+		if err != nil {
+			t.Fatal(err)
+		}
+		calls++
+		if calls > 1000 {
+			t.Fatal("the read never ends")
+		}
+		for _, b := range bans {
+			if b.Event.Platform != "facebook" {
+				t.Fatalf("a ban of %s among facebook's: %+v", b.Event.Platform, b)
+			}
+			if kept, _, _ := bk.KeptBan(ctx, b.Key()); !store.SameBan(kept, b) {
+				t.Errorf("listed %+v, kept %+v", b, kept)
+			}
+			got[b.Key()] = true
+		}
+		if next == "" {
+			break
+		}
+		cursor = next
+	}
+	if len(got) != len(want) {
+		t.Errorf("%d facebook bans read, want %d", len(got), len(want))
+	}
+	for k := range want {
+		if !got[k] {
+			t.Errorf("ban %s not read", k)
+		}
+	}
+	if calls < 2 {
+		t.Errorf("%d bans read in one call of 40", len(got))
+	}
+	// a page may be empty before the end (Redis's SCAN): read through
+	for cursor, n := "", 0; ; n++ {
+		bans, next, err := bl.BansOn(ctx, "telegram", cursor, 40)
+		if err != nil || len(bans) != 0 || n > 1000 {
+			t.Fatalf("telegram's bans = %d, %v; want none", len(bans), err)
+		}
+		if next == "" {
+			break
+		}
+		cursor = next
 	}
 }
