@@ -520,6 +520,13 @@ func (m *Moderator) handle(ctx context.Context, rs *rules.Ruleset, ev bot.Event,
 		if why == "" && a.Kind == bot.ActWarn && !paused && p != nil {
 			why = m.warnedElsewhere(ctx, ev)
 		}
+		// What was said about the message is not said again for its edit:
+		// asked only of what is about to be carried out.
+		var unsay func()
+		if why == "" && (a.Kind == bot.ActReply || a.Kind == bot.ActWarn) && !paused && p != nil &&
+			bot.Capable(p, a.Kind) && !ev.Author.RolesUnknown {
+			why, unsay = m.saidAlready(ctx, p, ev, a)
+		}
 		switch {
 		case why != "":
 			m.count(label, a.Kind, ResultWithheld)
@@ -568,6 +575,9 @@ func (m *Moderator) handle(ctx context.Context, rs *rules.Ruleset, ev bot.Event,
 				}))
 			}
 			if errors.Is(err, errOverruled) {
+				if unsay != nil {
+					unsay()
+				}
 				m.count(label, a.Kind, ResultOverruled)
 				log.Info("action dropped: a CM decided the case", "event", ev.Key(), "action", a.String())
 				overruled = append(overruled, a)
@@ -580,6 +590,9 @@ func (m *Moderator) handle(ctx context.Context, rs *rules.Ruleset, ev bot.Event,
 			}
 			m.modlog.recordBy(judged, ModLogEntry{Event: ev, Action: a, Rule: match.Rule, Reason: reason, Failed: errText(err), Until: given.Until})
 			m.acted(actx, ev.Platform, err)
+			if err != nil && unsay != nil {
+				unsay()
+			}
 			if err != nil {
 				m.count(label, a.Kind, ResultFailed)
 				log.Warn("action failed", "event", ev.Key(), "action", a.String(), "err", err)

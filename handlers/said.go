@@ -1,0 +1,85 @@
+package handlers
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"time"
+
+	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/store"
+)
+
+// SaidKeep is how long what vigie said about a message (an answer, a
+// warning) is remembered, so that an edit of the message, judged again, does
+// not get it again: as long as Meta's answers are kept (bot/meta).
+const SaidKeep = 7 * 24 * time.Hour
+
+// saidKey names what a says about ev's message in the store's calls: the
+// same answer (its text) once a message, one warning a message, whatever
+// its text. "" when nothing is kept: a is neither, the platform's edits do
+// not name their message (bot.MessageNamer), or the store keeps no calls.
+func (m *Moderator) saidKey(p bot.Platform, ev bot.Event, a bot.Action) (store.CallKeeper, string) {
+	var what string
+	switch a.Kind {
+	case bot.ActReply:
+		sum := sha256.Sum256([]byte(a.Text))
+		what = "reply " + hex.EncodeToString(sum[:16])
+	case bot.ActWarn:
+		what = "warn"
+	default:
+		return nil, ""
+	}
+	n, ok := p.(bot.MessageNamer)
+	if !ok {
+		return nil, ""
+	}
+	ck, ok := m.store.(store.CallKeeper)
+	if !ok {
+		return nil, ""
+	}
+	msg := n.MessageOf(ev)
+	if msg == "" {
+		return nil, ""
+	}
+	return ck, "said " + ev.Platform + "|" + ev.Space + "|" + msg + " " + what
+}
+
+// saidAlready claims a, about to be said about ev's message, and says why
+// it is not when it was already ("" when it goes out): an edit, judged
+// again, gets neither the answer its message got nor a second warning, on
+// this instance or another one on the store, or after a restart; an answer
+// the edit newly calls for (another text) goes out, once. release gives the
+// claim back when a could not be said, so that the next edit tries again.
+// A store that does not answer leaves it said: a member answered twice is
+// better than one left without an answer.
+func (m *Moderator) saidAlready(ctx context.Context, p bot.Platform, ev bot.Event, a bot.Action) (why string, release func()) {
+	ck, key := m.saidKey(p, ev, a)
+	if key == "" {
+		return "", nil
+	}
+	now := m.now()
+	sctx, cancel := m.storeContext(ctx)
+	kept, claimed, err := ck.ClaimCall(sctx, key, store.CallRecord{At: now, Done: true}, SaidKeep)
+	cancel()
+	switch {
+	case err != nil:
+		m.log.Debug("the store did not say whether this message was answered or warned already: said", "event", ev.Key(), "err", err)
+		return "", nil
+	case !claimed:
+		what := "given this answer"
+		if a.Kind == bot.ActWarn {
+			what = "warned about"
+		}
+		return "the message was " + what + " " + bot.FormatDuration(now.Sub(kept.At).Abs()) + " ago (an edit is not answered twice)", nil
+	}
+	return "", func() {
+		// A record older than SaidKeep, forgotten at once: the next
+		// claim takes it.
+		sctx, cancel := m.storeContext(context.WithoutCancel(ctx))
+		defer cancel()
+		if err := ck.KeepCall(sctx, key, store.CallRecord{At: now.Add(-2 * SaidKeep)}, time.Millisecond); err != nil {
+			m.log.Debug("the store did not forget an answer that did not go out: an edit of the message will not get it", "event", ev.Key(), "err", err)
+		}
+	}
+}
