@@ -13,7 +13,7 @@ import (
 // SaidKeep is how long what vigie said about a message (an answer, a
 // warning) is remembered, so that an edit of the message, judged again, does
 // not get it again: as long as Meta's answers are kept (bot/meta).
-const SaidKeep = 7 * 24 * time.Hour
+const SaidKeep = store.MessageCallKeep
 
 // saidKey names what a says about ev's message in the store's calls: the
 // same answer (its text) once a message, one warning a message, whatever
@@ -30,15 +30,11 @@ func (m *Moderator) saidKey(p bot.Platform, ev bot.Event, a bot.Action) (store.C
 	default:
 		return nil, ""
 	}
-	n, ok := p.(bot.MessageNamer)
-	if !ok {
-		return nil, ""
-	}
 	ck, ok := m.store.(store.CallKeeper)
 	if !ok {
 		return nil, ""
 	}
-	msg := n.MessageOf(ev)
+	msg := messageOf(p, ev)
 	if msg == "" {
 		return nil, ""
 	}
@@ -82,4 +78,19 @@ func (m *Moderator) saidAlready(ctx context.Context, p bot.Platform, ev bot.Even
 			m.log.Debug("the store did not forget an answer that did not go out: an edit of the message will not get it", "event", ev.Key(), "err", err)
 		}
 	}
+}
+
+// MessageOf names the message ev is about, the same for the message and each
+// of its edits, as its platform does (bot.MessageNamer); "" when the
+// platform is off or does not name them. The rules engine counts a strike
+// once a message by it (rules.Options.MessageOf).
+func (m *Moderator) MessageOf(ev bot.Event) string {
+	return messageOf(m.platforms[ev.Platform], ev)
+}
+
+func messageOf(p bot.Platform, ev bot.Event) string {
+	if n, ok := p.(bot.MessageNamer); ok {
+		return n.MessageOf(ev)
+	}
+	return ""
 }
