@@ -504,12 +504,30 @@ func (m *Moderator) handle(ctx context.Context, rs *rules.Ruleset, ev bot.Event,
 	// reason.
 	var actx context.Context
 	var actxRule string
+	// forwarded are the rules that sent the message to the desk;
+	// unforwards give back their claims, for an edit, if its case is not
+	// opened.
+	var forwarded []string
+	var unforwards []func()
 	for i, a := range acts {
 		switch a.Kind {
 		case bot.ActStrike:
 			// The engine recorded it before answering, so the next event sees it.
 			continue
 		case bot.ActForward:
+			rule := ruleOf(v, a).Rule
+			why, unforward := m.forwardedAlready(ctx, p, ev, rule)
+			if why != "" {
+				m.count(label, a.Kind, ResultWithheld)
+				if debug {
+					log.Debug("action withheld", "event", ev.Key(), "action", a.String(), "why", why)
+				}
+				continue
+			}
+			if unforward != nil {
+				unforwards = append(unforwards, unforward)
+			}
+			forwarded = append(forwarded, rule)
 			m.forward(&vc, v, a)
 			continue
 		case bot.ActAlert:
@@ -631,6 +649,13 @@ func (m *Moderator) handle(ctx context.Context, rs *rules.Ruleset, ev bot.Event,
 			err = m.amend(ctx, rs, opened, c)
 		} else {
 			err = m.open(ctx, rs, c)
+		}
+		if err != nil {
+			for _, unforward := range unforwards {
+				unforward()
+			}
+		} else if len(forwarded) > 0 {
+			m.casesOpened(ctx, p, ev, forwarded)
 		}
 		result := resultOf(err)
 		for _, k := range vc.counted {

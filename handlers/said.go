@@ -69,15 +69,7 @@ func (m *Moderator) saidAlready(ctx context.Context, p bot.Platform, ev bot.Even
 		}
 		return "the message was " + what + " " + bot.FormatDuration(now.Sub(kept.At).Abs()) + " ago (an edit is not answered twice)", nil
 	}
-	return "", func() {
-		// A record older than SaidKeep, forgotten at once: the next
-		// claim takes it.
-		sctx, cancel := m.storeContext(context.WithoutCancel(ctx))
-		defer cancel()
-		if err := ck.KeepCall(sctx, key, store.CallRecord{At: now.Add(-2 * SaidKeep)}, time.Millisecond); err != nil {
-			m.log.Debug("the store did not forget an answer that did not go out: an edit of the message will not get it", "event", ev.Key(), "err", err)
-		}
-	}
+	return "", func() { m.forget(ctx, ck, key, now) }
 }
 
 // MessageOf names the message ev is about, the same for the message and each
@@ -93,4 +85,80 @@ func messageOf(p bot.Platform, ev bot.Event) string {
 		return n.MessageOf(ev)
 	}
 	return ""
+}
+
+// casedKey names, in the store's calls, the case rule asked the desk for
+// about ev's message; "" when none is kept (as saidKey).
+func (m *Moderator) casedKey(p bot.Platform, ev bot.Event, rule string) (store.CallKeeper, string) {
+	ck, ok := m.store.(store.CallKeeper)
+	if !ok {
+		return nil, ""
+	}
+	msg := messageOf(p, ev)
+	if msg == "" {
+		return nil, ""
+	}
+	return ck, "cased " + ev.Platform + "|" + ev.Space + "|" + msg + " " + rule
+}
+
+// forwardedAlready says why an edit's forward by rule opens no case ("" when
+// it does): the rule sent its message to the desk already, when it was first
+// judged or for an earlier edit; the CMs do not get it again, nor a hit more
+// on its case for each typo fixed. A forward the edit newly calls for (by
+// another rule) goes to the desk. release gives the claim back when the case
+// could not be opened. A message's own forwards are kept once their case is
+// opened (casesOpened): nothing is asked of the store before.
+func (m *Moderator) forwardedAlready(ctx context.Context, p bot.Platform, ev bot.Event, rule string) (why string, release func()) {
+	if ev.Kind != bot.KindEdit {
+		return "", nil
+	}
+	ck, key := m.casedKey(p, ev, rule)
+	if key == "" {
+		return "", nil
+	}
+	now := m.now()
+	sctx, cancel := m.storeContext(ctx)
+	kept, claimed, err := ck.ClaimCall(sctx, key, store.CallRecord{At: now, Done: true}, store.MessageCallKeep)
+	cancel()
+	switch {
+	case err != nil:
+		m.log.Debug("the store did not say whether this message was sent to the desk already: sent", "event", ev.Key(), "err", err)
+		return "", nil
+	case !claimed:
+		return "rule " + rule + " sent the message to the desk " + bot.FormatDuration(now.Sub(kept.At).Abs()) + " ago (an edit is not sent twice)", nil
+	}
+	return "", func() { m.forget(ctx, ck, key, now) }
+}
+
+// casesOpened keeps, for a message (not an edit) whose case was opened, the
+// rules that forwarded it, so that its edits are not sent to the desk again
+// by them: one store call for each, after the case.
+func (m *Moderator) casesOpened(ctx context.Context, p bot.Platform, ev bot.Event, rules []string) {
+	if ev.Kind == bot.KindEdit {
+		return
+	}
+	now := m.now()
+	for _, rule := range rules {
+		ck, key := m.casedKey(p, ev, rule)
+		if key == "" {
+			return
+		}
+		sctx, cancel := m.storeContext(ctx)
+		err := ck.KeepCall(sctx, key, store.CallRecord{At: now, Done: true}, store.MessageCallKeep)
+		cancel()
+		if err != nil {
+			m.log.Debug("the store did not keep that the message was sent to the desk: an edit of it may be sent again", "event", ev.Key(), "err", err)
+			return
+		}
+	}
+}
+
+// forget gives back the claim of key made at at: a record older than
+// MessageCallKeep, forgotten at once, which the next claim takes.
+func (m *Moderator) forget(ctx context.Context, ck store.CallKeeper, key string, at time.Time) {
+	sctx, cancel := m.storeContext(context.WithoutCancel(ctx))
+	defer cancel()
+	if err := ck.KeepCall(sctx, key, store.CallRecord{At: at.Add(-2 * store.MessageCallKeep)}, time.Millisecond); err != nil {
+		m.log.Debug("the store did not forget a claim of what was not done: an edit of the message will not get it", "key", key, "err", err)
+	}
 }
