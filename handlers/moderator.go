@@ -534,16 +534,30 @@ func (m *Moderator) handle(ctx context.Context, rs *rules.Ruleset, ev bot.Event,
 			m.alert(ctx, rs, &vc, ev, v, a)
 			continue
 		}
-		a, why := m.withhold(ev, acts, a, p, failedActs)
-		if why == "" && a.Kind == bot.ActWarn && !paused && p != nil {
-			why = m.warnedElsewhere(ctx, ev)
-		}
-		// What was said about the message is not said again for its edit:
-		// asked only of what is about to be carried out.
+		// What was said about the message is not said again for its edit
+		// (saidAlready), asked only of what would be carried out: for an
+		// edit first, so that a warning it does not get does not count as
+		// the author's last; for a message last, once nothing else
+		// withholds it.
+		said := (a.Kind == bot.ActReply || a.Kind == bot.ActWarn) && !paused && p != nil &&
+			bot.Capable(p, a.Kind) && !ev.Author.RolesUnknown
+		var why string
 		var unsay func()
-		if why == "" && (a.Kind == bot.ActReply || a.Kind == bot.ActWarn) && !paused && p != nil &&
-			bot.Capable(p, a.Kind) && !ev.Author.RolesUnknown {
+		if said && ev.Kind == bot.KindEdit {
 			why, unsay = m.saidAlready(ctx, p, ev, a)
+		}
+		if why == "" {
+			a, why = m.withhold(ev, acts, a, p, failedActs)
+			if why == "" && a.Kind == bot.ActWarn && !paused && p != nil {
+				why = m.warnedElsewhere(ctx, ev)
+			}
+			switch {
+			case why != "" && unsay != nil:
+				unsay()
+				unsay = nil
+			case why == "" && said && ev.Kind != bot.KindEdit:
+				why, unsay = m.saidAlready(ctx, p, ev, a)
+			}
 		}
 		switch {
 		case why != "":
