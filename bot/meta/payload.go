@@ -662,3 +662,18 @@ func (e entry) changes() []change {
 	}
 	return append(e.Changes[:len(e.Changes):len(e.Changes)], change{Field: e.Field, Value: e.Value})
 }
+
+var _ bot.MessageNamer = (*Connector)(nil)
+
+// MessageOf is bot.MessageNamer's: the Graph id of the comment, post or
+// message, for it and each of its edits, so that an edit judged again is
+// not warned, struck or sent to the desk again for what its comment was.
+// Its answers are not given twice by the Graph client already (sendMessage,
+// the replies' once), which also finds those whose call was lost.
+func (c *Connector) MessageOf(ev bot.Event) string {
+	switch ev.Kind {
+	case bot.KindComment, bot.KindEdit, bot.KindDM:
+		return CommentID(ev)
+	}
+	return ""
+}
