@@ -46,8 +46,8 @@ type Warner interface {
 // MessageNamer is a Platform whose edits are events of their own, each with
 // an id of its own: MessageOf names the message an event is about, the same
 // for the message and each of its edits ("" for an event that is no
-// message), so that what was said about the message (an answer, a warning)
-// is not said again when an edit is judged again.
+// message), so that what was done for the message once (an answer, a
+// warning, a strike, a case) is not done again when an edit is judged again.
 type MessageNamer interface {
 	MessageOf(ev Event) string
 }
