@@ -43,6 +43,15 @@ type Warner interface {
 	Warn(ctx context.Context, ev Event, text string) error
 }
 
+// MessageNamer is a Platform whose edits are events of their own, each with
+// an id of its own: MessageOf names the message an event is about, the same
+// for the message and each of its edits ("" for an event that is no
+// message), so that what was done for the message once (an answer, a
+// warning, a strike, a case) is not done again when an edit is judged again.
+type MessageNamer interface {
+	MessageOf(ev Event) string
+}
+
 // Timeouter silences the author for a while.
 type Timeouter interface {
 	Timeout(ctx context.Context, ev Event, d time.Duration) error

@@ -511,21 +511,60 @@ func (m *Moderator) handle(ctx context.Context, rs *rules.Ruleset, ev bot.Event,
 	// reason.
 	var actx context.Context
 	var actxRule string
+	// forwarded are the rules that sent the message to the desk;
+	// unforwards give back their claims, for an edit, if its case is not
+	// opened.
+	var forwarded []string
+	var unforwards []func()
 	for i, a := range acts {
 		switch a.Kind {
 		case bot.ActStrike:
 			// The engine recorded it before answering, so the next event sees it.
 			continue
 		case bot.ActForward:
+			rule := ruleOf(v, a).Rule
+			why, unforward := m.forwardedAlready(ctx, p, ev, rule)
+			if why != "" {
+				m.count(label, a.Kind, ResultWithheld)
+				if debug {
+					log.Debug("action withheld", "event", ev.Key(), "action", a.String(), "why", why)
+				}
+				continue
+			}
+			if unforward != nil {
+				unforwards = append(unforwards, unforward)
+			}
+			forwarded = append(forwarded, rule)
 			m.forward(&vc, v, a)
 			continue
 		case bot.ActAlert:
 			m.alert(ctx, rs, &vc, ev, v, a)
 			continue
 		}
-		a, why := m.withhold(ev, acts, a, p, failedActs)
-		if why == "" && a.Kind == bot.ActWarn && !paused && p != nil {
-			why = m.warnedElsewhere(ctx, ev)
+		// What was said about the message is not said again for its edit
+		// (saidAlready), asked only of what would be carried out: for an
+		// edit first, so that a warning it does not get does not count as
+		// the author's last; for a message last, once nothing else
+		// withholds it.
+		said := (a.Kind == bot.ActReply || a.Kind == bot.ActWarn) && !paused && p != nil &&
+			bot.Capable(p, a.Kind) && !ev.Author.RolesUnknown
+		var why string
+		var unsay func()
+		if said && ev.Kind == bot.KindEdit {
+			why, unsay = m.saidAlready(ctx, p, ev, a)
+		}
+		if why == "" {
+			a, why = m.withhold(ev, acts, a, p, failedActs)
+			if why == "" && a.Kind == bot.ActWarn && !paused && p != nil {
+				why = m.warnedElsewhere(ctx, ev)
+			}
+			switch {
+			case why != "" && unsay != nil:
+				unsay()
+				unsay = nil
+			case why == "" && said && ev.Kind != bot.KindEdit:
+				why, unsay = m.saidAlready(ctx, p, ev, a)
+			}
 		}
 		switch {
 		case why != "":
@@ -575,6 +614,9 @@ func (m *Moderator) handle(ctx context.Context, rs *rules.Ruleset, ev bot.Event,
 				}))
 			}
 			if errors.Is(err, errOverruled) {
+				if unsay != nil {
+					unsay()
+				}
 				m.count(label, a.Kind, ResultOverruled)
 				log.Info("action dropped: a CM decided the case", "event", ev.Key(), "action", a.String())
 				overruled = append(overruled, a)
@@ -587,6 +629,9 @@ func (m *Moderator) handle(ctx context.Context, rs *rules.Ruleset, ev bot.Event,
 			}
 			m.modlog.recordBy(judged, ModLogEntry{Event: ev, Action: a, Rule: match.Rule, Reason: reason, Failed: errText(err), Until: given.Until})
 			m.acted(actx, ev.Platform, err)
+			if err != nil && unsay != nil {
+				unsay()
+			}
 			if err != nil {
 				m.count(label, a.Kind, ResultFailed)
 				log.Warn("action failed", "event", ev.Key(), "action", a.String(), "err", err)
@@ -625,6 +670,13 @@ func (m *Moderator) handle(ctx context.Context, rs *rules.Ruleset, ev bot.Event,
 			err = m.amend(ctx, rs, opened, c)
 		} else {
 			err = m.open(ctx, rs, c)
+		}
+		if err != nil {
+			for _, unforward := range unforwards {
+				unforward()
+			}
+		} else if len(forwarded) > 0 {
+			m.casesOpened(ctx, p, ev, forwarded)
 		}
 		result := resultOf(err)
 		for _, k := range vc.counted {

@@ -113,6 +113,12 @@ type Options struct {
 	NoCounterValues bool
 	NoReasons       bool
 	NoAlertMessages bool
+	// MessageOf, when set, names the message an event is about, the same
+	// for the message and each of its edits ("" for none: bot.MessageNamer):
+	// a rule's strike is then counted once a message, not again when an edit
+	// of it is judged again, on any instance of the store or after a
+	// restart (store.CallKeeper, one call for each strike).
+	MessageOf func(bot.Event) string
 }
 
 // Engine evaluates events against one compiled rule file. It is safe for

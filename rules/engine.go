@@ -456,6 +456,9 @@ func (e *Engine) assessIn(ctx context.Context, ev *bot.Event, kept string) (Asse
 	s.strikeRules = strikeRules
 	for _, i := range strikeRules {
 		name := rs.rules[i].name
+		if e.struckAlready(ctx, kept, *ev, name, now) {
+			continue
+		}
 		err := e.store.AddStrike(ctx, store.Strike{
 			Platform: kept, Space: ev.Space, Author: ev.Author.ID,
 			At: now, Rule: name, TTL: rs.strikeTTL,
@@ -638,4 +641,31 @@ func pageComment(ev *bot.Event) bool {
 		return (ev.Platform == "facebook" || ev.Platform == "instagram") && !inConversation
 	}
 	return false
+}
+
+// struckAlready claims the strike of rule for ev's message, and reports
+// whether it was claimed already: the message was struck by the rule when
+// it was first judged, or for an earlier edit. A store that keeps no calls,
+// or does not answer, leaves the strike to be counted.
+func (e *Engine) struckAlready(ctx context.Context, platform string, ev bot.Event, rule string, now time.Time) bool {
+	if e.opts.MessageOf == nil {
+		return false
+	}
+	ck, ok := e.store.(store.CallKeeper)
+	if !ok {
+		return false
+	}
+	msg := e.opts.MessageOf(ev)
+	if msg == "" {
+		return false
+	}
+	key := "struck " + platform + "|" + ev.Space + "|" + msg + " " + rule
+	_, claimed, err := ck.ClaimCall(ctx, key, store.CallRecord{At: now, Done: true}, store.MessageCallKeep)
+	if err != nil {
+		if e.opts.Logger != nil {
+			e.opts.Logger.Debug("the store did not say whether the message was struck already: struck", "event", ev.Key(), "rule", rule, "err", err)
+		}
+		return false
+	}
+	return !claimed
 }

@@ -35,6 +35,12 @@ type CallKeeper interface {
 	ClaimCall(ctx context.Context, key string, r CallRecord, ttl time.Duration) (CallRecord, bool, error)
 }
 
+// MessageCallKeep is how long what was done to a message once for all (an
+// answer, a warning, a strike) is remembered, so that an edit of it, judged
+// again, does not get it again: as long as Meta's private replies may be
+// given, 7 days.
+const MessageCallKeep = 7 * 24 * time.Hour
+
 // MaxCalls bounds the actions a CallBook keeps: past it, the oldest go.
 const MaxCalls = 50_000
 

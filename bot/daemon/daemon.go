@@ -900,7 +900,9 @@ func (d *daemon) install(rs *rules.Ruleset, file string, matcher *faq.Matcher) *
 			Forced:     d.after.shift.Forced, RuleError: d.ruleFailures.observer(file),
 			// the crisis alerts write an alert's message when it raises a
 			// wave, not for every event while it holds
-			NoAlertMessages: true}),
+			NoAlertMessages: true,
+			// a strike counts a message once, not again for its edits
+			MessageOf: d.mod.MessageOf}),
 		faq:      matcher,
 		base:     matcher,
 		file:     file,

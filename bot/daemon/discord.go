@@ -296,6 +296,9 @@ func (s *discordShards) EditLog(ctx context.Context, to, id, text string) error 
 }
 func (s *discordShards) EscapeLog(text string) string { return s.all[0].EscapeLog(text) }
 
+// MessageOf is bot.MessageNamer's: the same on every shard.
+func (s *discordShards) MessageOf(ev bot.Event) string { return s.all[0].MessageOf(ev) }
+
 var errNoDeskChannel = &bot.ActionError{Op: "desk", Err: fmt.Errorf("%w channel: set desk.discord_channel in the rule file or DISCORD_DESK_CHANNEL", handlers.ErrNoDesk)}
 
 // discordVerify is the verification of a guild as v says, or off: those

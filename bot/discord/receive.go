@@ -812,3 +812,15 @@ func gatewayRefusal(err error) string {
 	}
 	return ""
 }
+
+var _ bot.MessageNamer = (*Client)(nil)
+
+// MessageOf is bot.MessageNamer's: the message's id, for the message and
+// each of its edits ("ID@EDITED_MS").
+func (c *Client) MessageOf(ev bot.Event) string {
+	switch ev.Kind {
+	case bot.KindMessage, bot.KindEdit, bot.KindDM:
+		return messageID(ev)
+	}
+	return ""
+}

@@ -662,3 +662,26 @@ func (e entry) changes() []change {
 	}
 	return append(e.Changes[:len(e.Changes):len(e.Changes)], change{Field: e.Field, Value: e.Value})
 }
+
+var (
+	_ bot.MessageNamer = (*FacebookPage)(nil)
+	_ bot.MessageNamer = (*InstagramAccount)(nil)
+)
+
+// MessageOf is bot.MessageNamer's: the Graph id of the comment, post or
+// message, for it and each of its edits, so that an edit judged again is
+// not warned, struck or sent to the desk again for what its comment was.
+// Its answers are not given twice by the Graph client already (sendMessage,
+// the replies' once), which also finds those whose call was lost.
+func (p *FacebookPage) MessageOf(ev bot.Event) string { return messageOf(ev) }
+
+// MessageOf is bot.MessageNamer's, as FacebookPage's.
+func (a *InstagramAccount) MessageOf(ev bot.Event) string { return messageOf(ev) }
+
+func messageOf(ev bot.Event) string {
+	switch ev.Kind {
+	case bot.KindComment, bot.KindEdit, bot.KindDM:
+		return CommentID(ev)
+	}
+	return ""
+}

@@ -669,3 +669,24 @@ func (c *Client) editMessage(ctx context.Context, chat int64, msg int, text stri
 	}
 	return err
 }
+
+var _ bot.MessageNamer = (*Client)(nil)
+
+// MessageOf is bot.MessageNamer's: "CHAT:MESSAGE" for a message and each of
+// its edits ("CHAT:MESSAGE:EDIT_DATE").
+func (c *Client) MessageOf(ev bot.Event) string {
+	switch ev.Kind {
+	case bot.KindMessage, bot.KindEdit, bot.KindDM:
+	default:
+		return ""
+	}
+	chat, rest, ok := strings.Cut(ev.ID, ":")
+	if !ok {
+		return ""
+	}
+	msg, _, _ := strings.Cut(rest, ":")
+	if _, err := strconv.Atoi(msg); err != nil {
+		return ""
+	}
+	return chat + ":" + msg
+}

@@ -1,0 +1,172 @@
+package discord
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/bot/internal/desktest"
+	"github.com/vigie-bot/vigie/bot/internal/discordfake"
+	"github.com/vigie-bot/vigie/handlers"
+	"github.com/vigie-bot/vigie/rules"
+	"github.com/vigie-bot/vigie/store"
+	"github.com/vigie-bot/vigie/store/redis/redistest"
+)
+
+const editRules = `
+rules:
+  - name: hours
+    when: text contains "opening hours"
+    do: ['reply("We open at 9")']
+  - name: prices
+    when: text contains "prices"
+    do: ['reply("Prices are on the site")']
+  - name: rude
+    category: abuse
+    when: text contains "idiot"
+    do: [strike, 'warn("Please keep it civil")', 'forward("rude")']
+  - name: scam
+    category: spam
+    when: text contains "scam.example"
+    do: [delete, 'forward("scam link")']
+  - name: ping
+    when: text == "ping"
+    do: ['reply("pong")']
+`
+
+// A member's message edited, once or several times, is judged again on
+// MESSAGE_UPDATE, and what was done for it is not done again: its answer is
+// not posted a second time, its warning not sent again, its strike not
+// counted again, its case not opened again; what an edit newly calls for is
+// done (another question's answer, once; a scam link added: deleted, a case).
+func TestEditNotAnsweredTwice(t *testing.T) {
+	for _, kind := range redistest.StoreKinds {
+		t.Run(kind, func(t *testing.T) {
+			st := redistest.OpenStore(t, kind)
+			f := newFakeDiscord(t)
+			c, logs := newTestClient(t, f, Config{DeskChannel: deskID, CMs: []string{"discord:" + cm.id}, ModeratorRoles: []string{"Moderator"}})
+			t.Cleanup(func() {
+				if t.Failed() {
+					t.Log(logs.String())
+				}
+			})
+			var clock atomic.Int64
+			// Behind the wall clock: the edits, dated by the clock, are never
+			// in the future.
+			clock.Store(time.Now().Add(-time.Hour).UnixNano())
+			now := func() time.Time { return time.Unix(0, clock.Load()) }
+			rs, err := rules.Parse("rules.yaml", []byte(editRules), rules.LoadOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			mod, err := handlers.New(handlers.Options{Platforms: map[string]bot.Platform{"discord": c}, Store: st,
+				Now: now, Retry: handlers.Retry{Attempts: 1}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			// wired as the daemon wires them
+			engine := rules.NewEngine(rs, st, rules.Options{Clock: now, MessageOf: mod.MessageOf})
+			out := desktest.Serve(t, engine, mod)
+			ctx, stop := context.WithCancel(context.Background())
+			done := make(chan error, 1)
+			go func() { done <- c.Run(ctx, out) }()
+			t.Cleanup(func() { stop(); <-done })
+			<-f.Ready()
+			f.Dispatch("GUILD_CREATE", guildCreate(allPerms))
+
+			n := 0
+			posted := func(text string) int {
+				return len(slices.DeleteFunc(f.Calls("POST", "/channels/"+general+"/messages"), func(c discordfake.Call) bool {
+					return !strings.Contains(fmt.Sprint(c.Body["content"]), text)
+				}))
+			}
+			// settle waits until what was dispatched before is handled: a
+			// ping, answered in turn.
+			settle := func() {
+				t.Helper()
+				n++
+				id := snowflake(now(), n)
+				f.Dispatch("MESSAGE_CREATE", message(id, general, bob, now(), "ping"))
+				f.WaitFor(t, "POST", "/channels/"+general+"/messages", 1, func(c discordfake.Call) bool {
+					return fmt.Sprint(c.Body["content"]) == "pong" && strings.Contains(string(c.Raw), `"message_id":"`+id+`"`)
+				})
+			}
+			written := map[string]time.Time{}
+			say := func(text string) string {
+				n++
+				id := snowflake(now(), n)
+				written[id] = now()
+				f.Dispatch("MESSAGE_CREATE", message(id, general, bob, now(), text))
+				settle()
+				return id
+			}
+			edit := func(id, text string) {
+				m := message(id, general, bob, written[id], text)
+				m["edited_timestamp"] = now().UTC().Format(time.RFC3339Nano)
+				f.Dispatch("MESSAGE_UPDATE", m)
+				settle()
+			}
+			later := func(d time.Duration) { clock.Add(int64(d)) }
+			check := func(step, text string, want int) {
+				t.Helper()
+				if got := posted(text); got != want {
+					t.Errorf("%s: %q posted %d times, want %d", step, text, got, want)
+				}
+			}
+
+			q := say("what are your opening hours?")
+			check("the question", "We open at 9", 1)
+			later(30 * time.Second)
+			edit(q, "what are your opening hours please?")
+			later(30 * time.Second)
+			edit(q, "what are the shop's opening hours please?")
+			check("the question edited twice", "We open at 9", 1)
+			later(20 * time.Minute)
+			edit(q, "what are the shop's opening hours please? thanks")
+			check("edited twenty minutes on", "We open at 9", 1)
+			later(time.Minute)
+			edit(q, "what are your prices?")
+			check("turned into another question", "Prices are on the site", 1)
+			later(time.Minute)
+			edit(q, "what are your prices? thanks")
+			check("the other question edited", "Prices are on the site", 1)
+
+			rude := say("you idiot")
+			check("the insult", "Please keep it civil", 1)
+			for i, text := range []string{"you idiot!", "you are an idiot", "you are a big idiot"} {
+				// past the author's ten minutes between two warnings
+				later(11 * time.Minute)
+				edit(rude, text)
+				check(fmt.Sprint("the insult edited ", i+1), "Please keep it civil", 1)
+			}
+			strikes, err := st.(store.StrikeKeeper).Strikes(context.Background(), Platform, guildID, bob.id, now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(strikes) != 1 {
+				t.Errorf("%d strikes for one insult edited three times, want 1", len(strikes))
+			}
+
+			later(time.Minute)
+			edit(q, "what are your prices? see scam.example")
+			f.WaitFor(t, "DELETE", "/channels/"+general+"/messages/"+q, 1, nil)
+			cases, err := st.Cases(context.Background(), store.CaseOpen)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, c := range cases {
+				got = append(got, fmt.Sprintf("%s ×%d", c.Rule, c.Hits()))
+			}
+			slices.Sort(got)
+			if want := []string{"rude ×1", "scam ×1"}; !slices.Equal(got, want) {
+				t.Errorf("open cases: %q, want %q: the insult once, whatever its edits, and the scam link an edit added", got, want)
+			}
+		})
+	}
+}

@@ -1,0 +1,155 @@
+package telegram
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/bot/internal/desktest"
+	"github.com/vigie-bot/vigie/handlers"
+	"github.com/vigie-bot/vigie/rules"
+	"github.com/vigie-bot/vigie/store"
+	"github.com/vigie-bot/vigie/store/redis/redistest"
+)
+
+const editRules = `
+rules:
+  - name: hours
+    when: text contains "horaires"
+    do: ['reply("Nous ouvrons à 9h")']
+  - name: prices
+    when: text contains "tarifs"
+    do: ['reply("Les tarifs sont sur le site")']
+  - name: rude
+    category: abuse
+    when: text contains "idiot"
+    do: [strike, 'warn("Restez courtois")', 'forward("rude")']
+  - name: scam
+    category: spam
+    when: text contains "scam.example"
+    do: [delete, 'forward("scam link")']
+  - name: ping
+    when: text == "ping"
+    do: ['reply("pong")']
+`
+
+// A member's message edited, once or several times (a typo fixed, a word
+// added), is judged again, and what was done for it is not done again: its
+// answer is not posted a second time, its warning not sent again, its
+// strike not counted again; what an edit newly calls for is done (another
+// question's answer, once; a scam link added: deleted, a case).
+func TestEditNotAnsweredTwice(t *testing.T) {
+	for _, kind := range redistest.StoreKinds {
+		t.Run(kind, func(t *testing.T) {
+			st := redistest.OpenStore(t, kind)
+			f := newFakeBotAPI(t)
+			c, _ := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}, Chats: fixtureChats})
+			knowAdmins(t, c, group.id)
+			var clock atomic.Int64
+			// Behind the wall clock: the edits, dated by the clock, are never in
+			// the future.
+			clock.Store(time.Now().Add(-time.Hour).UnixNano())
+			now := func() time.Time { return time.Unix(0, clock.Load()) }
+			rs, err := rules.Parse("rules.yaml", []byte(editRules), rules.LoadOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			mod, err := handlers.New(handlers.Options{Platforms: map[string]bot.Platform{"telegram": c}, Store: st,
+				Now: now, Retry: handlers.Retry{Attempts: 1}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			// wired as the daemon wires them
+			engine := rules.NewEngine(rs, st, rules.Options{Clock: now, MessageOf: mod.MessageOf})
+			run(t, c, desktest.Serve(t, engine, mod))
+
+			msg := 100
+			// settle waits until what was pushed before is handled: a ping
+			// from carol, answered in turn.
+			settle := func() {
+				t.Helper()
+				msg++
+				id := msg
+				f.push(map[string]any{"message": message(group, id, carol, now().Unix(), "ping")})
+				f.waitFor("sendMessage", 1, func(c apiCall) bool {
+					return c.Params.Get("text") == "pong" && strings.Contains(c.Params.Get("reply_parameters"), fmt.Sprintf(`"message_id":%d}`, id))
+				})
+			}
+			say := func(text string) int {
+				msg++
+				f.push(map[string]any{"message": message(group, msg, bob, now().Unix(), text)})
+				settle()
+				return msg - 1
+			}
+			edit := func(id int, text string) {
+				f.push(map[string]any{"edited_message": with(message(group, id, bob, now().Unix(), text), "edit_date", now().Unix())})
+				settle()
+			}
+			later := func(d time.Duration) { clock.Add(int64(d)) }
+			sent := func(text string) int {
+				return f.count("sendMessage", func(c apiCall) bool { return strings.Contains(c.Params.Get("text"), text) })
+			}
+			check := func(step, text string, want int) {
+				t.Helper()
+				if got := sent(text); got != want {
+					t.Errorf("%s: %q sent %d times, want %d", step, text, got, want)
+				}
+			}
+
+			q := say("quels horaires ?")
+			check("the question", "Nous ouvrons à 9h", 1)
+			later(30 * time.Second)
+			edit(q, "quels horaires svp ?")
+			later(30 * time.Second)
+			edit(q, "quels sont vos horaires svp ?")
+			check("the question edited twice", "Nous ouvrons à 9h", 1)
+			later(20 * time.Minute)
+			edit(q, "quels sont vos horaires svp ? merci")
+			check("edited twenty minutes on", "Nous ouvrons à 9h", 1)
+			later(time.Minute)
+			edit(q, "quels tarifs svp ?")
+			check("turned into another question", "Les tarifs sont sur le site", 1)
+			later(time.Minute)
+			edit(q, "quels tarifs svp ? merci")
+			check("the other question edited", "Les tarifs sont sur le site", 1)
+
+			rude := say("t'es un idiot")
+			check("the insult", "Restez courtois", 1)
+			for i, text := range []string{"t'es un idiot !", "t'es vraiment un idiot", "t'es vraiment un gros idiot"} {
+				// past the author's ten minutes between two warnings
+				later(11 * time.Minute)
+				edit(rude, text)
+				check(fmt.Sprint("the insult edited ", i+1), "Restez courtois", 1)
+			}
+			strikes, err := st.(store.StrikeKeeper).Strikes(context.Background(), Platform, strconv.FormatInt(group.id, 10), strconv.FormatInt(bob.id, 10), now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(strikes) != 1 {
+				t.Errorf("%d strikes for one insult edited three times, want 1", len(strikes))
+			}
+
+			later(time.Minute)
+			edit(q, "quels tarifs svp ? voir scam.example")
+			f.waitFor("deleteMessage", 1, func(c apiCall) bool { return c.Params.Get("message_id") == strconv.Itoa(q) })
+			cases, err := st.Cases(context.Background(), store.CaseOpen)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, c := range cases {
+				got = append(got, fmt.Sprintf("%s ×%d", c.Rule, c.Hits()))
+			}
+			slices.Sort(got)
+			if want := []string{"rude ×1", "scam ×1"}; !slices.Equal(got, want) {
+				t.Errorf("open cases: %q, want %q: the insult once, whatever its edits, and the scam link an edit added", got, want)
+			}
+		})
+	}
+}

@@ -1,0 +1,164 @@
+package handlers
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"time"
+
+	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/store"
+)
+
+// SaidKeep is how long what vigie said about a message (an answer, a
+// warning) is remembered, so that an edit of the message, judged again, does
+// not get it again: as long as Meta's answers are kept (bot/meta).
+const SaidKeep = store.MessageCallKeep
+
+// saidKey names what a says about ev's message in the store's calls: the
+// same answer (its text) once a message, one warning a message, whatever
+// its text. "" when nothing is kept: a is neither, the platform's edits do
+// not name their message (bot.MessageNamer), or the store keeps no calls.
+func (m *Moderator) saidKey(p bot.Platform, ev bot.Event, a bot.Action) (store.CallKeeper, string) {
+	var what string
+	switch a.Kind {
+	case bot.ActReply:
+		sum := sha256.Sum256([]byte(a.Text))
+		what = "reply " + hex.EncodeToString(sum[:16])
+	case bot.ActWarn:
+		what = "warn"
+	default:
+		return nil, ""
+	}
+	ck, ok := m.store.(store.CallKeeper)
+	if !ok {
+		return nil, ""
+	}
+	msg := messageOf(p, ev)
+	if msg == "" {
+		return nil, ""
+	}
+	return ck, "said " + ev.Platform + "|" + ev.Space + "|" + msg + " " + what
+}
+
+// saidAlready claims a, about to be said about ev's message, and says why
+// it is not when it was already ("" when it goes out): an edit, judged
+// again, gets neither the answer its message got nor a second warning, on
+// this instance or another one on the store, or after a restart; an answer
+// the edit newly calls for (another text) goes out, once. release gives the
+// claim back when a could not be said, so that the next edit tries again.
+// A store that does not answer leaves it said: a member answered twice is
+// better than one left without an answer.
+func (m *Moderator) saidAlready(ctx context.Context, p bot.Platform, ev bot.Event, a bot.Action) (why string, release func()) {
+	ck, key := m.saidKey(p, ev, a)
+	if key == "" {
+		return "", nil
+	}
+	now := m.now()
+	sctx, cancel := m.storeContext(ctx)
+	kept, claimed, err := ck.ClaimCall(sctx, key, store.CallRecord{At: now, Done: true}, SaidKeep)
+	cancel()
+	switch {
+	case err != nil:
+		m.log.Debug("the store did not say whether this message was answered or warned already: said", "event", ev.Key(), "err", err)
+		return "", nil
+	case !claimed:
+		what := "given this answer"
+		if a.Kind == bot.ActWarn {
+			what = "warned about"
+		}
+		return "the message was " + what + " " + bot.FormatDuration(now.Sub(kept.At).Abs()) + " ago (an edit is not answered twice)", nil
+	}
+	return "", func() { m.forget(ctx, ck, key, now) }
+}
+
+// MessageOf names the message ev is about, the same for the message and each
+// of its edits, as its platform does (bot.MessageNamer); "" when the
+// platform is off or does not name them. The rules engine counts a strike
+// once a message by it (rules.Options.MessageOf).
+func (m *Moderator) MessageOf(ev bot.Event) string {
+	return messageOf(m.platforms[ev.Platform], ev)
+}
+
+func messageOf(p bot.Platform, ev bot.Event) string {
+	if n, ok := p.(bot.MessageNamer); ok {
+		return n.MessageOf(ev)
+	}
+	return ""
+}
+
+// casedKey names, in the store's calls, the case rule asked the desk for
+// about ev's message; "" when none is kept (as saidKey).
+func (m *Moderator) casedKey(p bot.Platform, ev bot.Event, rule string) (store.CallKeeper, string) {
+	ck, ok := m.store.(store.CallKeeper)
+	if !ok {
+		return nil, ""
+	}
+	msg := messageOf(p, ev)
+	if msg == "" {
+		return nil, ""
+	}
+	return ck, "cased " + ev.Platform + "|" + ev.Space + "|" + msg + " " + rule
+}
+
+// forwardedAlready says why an edit's forward by rule opens no case ("" when
+// it does): the rule sent its message to the desk already, when it was first
+// judged or for an earlier edit; the CMs do not get it again, nor a hit more
+// on its case for each typo fixed. A forward the edit newly calls for (by
+// another rule) goes to the desk. release gives the claim back when the case
+// could not be opened. A message's own forwards are kept once their case is
+// opened (casesOpened): nothing is asked of the store before.
+func (m *Moderator) forwardedAlready(ctx context.Context, p bot.Platform, ev bot.Event, rule string) (why string, release func()) {
+	if ev.Kind != bot.KindEdit {
+		return "", nil
+	}
+	ck, key := m.casedKey(p, ev, rule)
+	if key == "" {
+		return "", nil
+	}
+	now := m.now()
+	sctx, cancel := m.storeContext(ctx)
+	kept, claimed, err := ck.ClaimCall(sctx, key, store.CallRecord{At: now, Done: true}, store.MessageCallKeep)
+	cancel()
+	switch {
+	case err != nil:
+		m.log.Debug("the store did not say whether this message was sent to the desk already: sent", "event", ev.Key(), "err", err)
+		return "", nil
+	case !claimed:
+		return "rule " + rule + " sent the message to the desk " + bot.FormatDuration(now.Sub(kept.At).Abs()) + " ago (an edit is not sent twice)", nil
+	}
+	return "", func() { m.forget(ctx, ck, key, now) }
+}
+
+// casesOpened keeps, for a message (not an edit) whose case was opened, the
+// rules that forwarded it, so that its edits are not sent to the desk again
+// by them: one store call for each, after the case.
+func (m *Moderator) casesOpened(ctx context.Context, p bot.Platform, ev bot.Event, rules []string) {
+	if ev.Kind == bot.KindEdit {
+		return
+	}
+	now := m.now()
+	for _, rule := range rules {
+		ck, key := m.casedKey(p, ev, rule)
+		if key == "" {
+			return
+		}
+		sctx, cancel := m.storeContext(ctx)
+		err := ck.KeepCall(sctx, key, store.CallRecord{At: now, Done: true}, store.MessageCallKeep)
+		cancel()
+		if err != nil {
+			m.log.Debug("the store did not keep that the message was sent to the desk: an edit of it may be sent again", "event", ev.Key(), "err", err)
+			return
+		}
+	}
+}
+
+// forget gives back the claim of key made at at: a record older than
+// MessageCallKeep, forgotten at once, which the next claim takes.
+func (m *Moderator) forget(ctx context.Context, ck store.CallKeeper, key string, at time.Time) {
+	sctx, cancel := m.storeContext(context.WithoutCancel(ctx))
+	defer cancel()
+	if err := ck.KeepCall(sctx, key, store.CallRecord{At: at.Add(-2 * store.MessageCallKeep)}, time.Millisecond); err != nil {
+		m.log.Debug("the store did not forget a claim of what was not done: an edit of the message will not get it", "key", key, "err", err)
+	}
+}
