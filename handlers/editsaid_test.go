@@ -97,3 +97,76 @@ func TestEditAnswerShared(t *testing.T) {
 	instance("d")("its edit on an instance started after", "m-4", true, rude, nil, nil)
 	b("another insult", "m-5", false, rude, nil, warned)
 }
+
+// stalledReply is an editChat whose answers never come back, as from an
+// instance killed while it answered.
+type stalledReply struct {
+	editChat
+	entered chan struct{}
+}
+
+func (s stalledReply) Reply(ctx context.Context, ev bot.Event, text string) error {
+	close(s.entered)
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+// TestClaimOfAKilledInstanceNotAnotherEvents: an instance that claimed an
+// edit's answer and died before giving it (the journal then hands its
+// verdict to another instance, which carries it out) does not keep the
+// other from giving it: the claim is the event's, taken again for the same
+// event; another edit still does not get it twice.
+func TestClaimOfAKilledInstanceNotAnotherEvents(t *testing.T) {
+	srv := redistest.Start(t)
+	prefix := fmt.Sprintf("edit-kill-%d", time.Now().UnixNano())
+	now := at
+	open := func(name string, p bot.Platform) *handlers.Moderator {
+		st, err := redis.Open(srv.URL(), redis.WithPrefix(prefix), redis.WithConsumer(name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		m, err := handlers.New(handlers.Options{
+			Platforms: map[string]bot.Platform{"discord": p}, Store: st,
+			Now: func() time.Time { return now }, Retry: handlers.Retry{Attempts: 1},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	hello := bot.Match{Rule: "hello", Actions: []bot.Action{{Kind: bot.ActReply, Text: "Bonjour !"}}}
+	ev := event("discord")
+	ev.ID, ev.Kind, ev.At = "m-1@1", bot.KindEdit, now
+	v := verdict("discord", hello)
+	v.EventID = ev.ID
+
+	stalled := stalledReply{editChat{&chat{recorder: recorder{name: "discord"}}}, make(chan struct{})}
+	killed, kill := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		open("a", stalled).Handle(killed, ev, v)
+	}()
+	t.Cleanup(func() { kill(); <-done })
+	<-stalled.entered
+
+	now = now.Add(3 * time.Minute) // the journal hands the verdict on
+	p := editChat{&chat{recorder: recorder{name: "discord"}}}
+	b := open("b", p)
+	if err := b.Handle(context.Background(), ev, v); err != nil {
+		t.Fatal(err)
+	}
+	if got := p.Calls(); fmt.Sprint(got) != fmt.Sprint([]string{`reply("Bonjour !")`}) {
+		t.Errorf("the killed instance's verdict carried out by another: calls %q, want the answer", got)
+	}
+	next := ev
+	next.ID, next.At = "m-1@2", now.Add(time.Minute)
+	v.EventID = next.ID
+	if err := b.Handle(context.Background(), next, v); err != nil {
+		t.Fatal(err)
+	}
+	if got := p.Calls(); len(got) != 1 {
+		t.Errorf("the next edit: calls %q, want no second answer", got)
+	}
+}

@@ -55,8 +55,9 @@ func (m *Moderator) saidAlready(ctx context.Context, p bot.Platform, ev bot.Even
 		return "", nil
 	}
 	now := m.now()
+	claim := claimOf(ev, now)
 	sctx, cancel := m.storeContext(ctx)
-	kept, claimed, err := ck.ClaimCall(sctx, key, store.CallRecord{At: now, Done: true}, SaidKeep)
+	kept, claimed, err := ck.ClaimCall(sctx, key, claim, SaidKeep)
 	cancel()
 	switch {
 	case err != nil:
@@ -69,7 +70,15 @@ func (m *Moderator) saidAlready(ctx context.Context, p bot.Platform, ev bot.Even
 		}
 		return "the message was " + what + " " + bot.FormatDuration(now.Sub(kept.At).Abs()) + " ago (an edit is not answered twice)", nil
 	}
-	return "", func() { m.forget(ctx, ck, key, now) }
+	return "", func() { m.forget(ctx, ck, key, claim.At) }
+}
+
+// claimOf is the record of a claim made for ev, naming it, so that the same
+// event judged again (its verdict handed by the journal to another instance
+// after this one died between its claim and its action) is given the claim
+// again (store.CallKeeper.ClaimCall); another edit, another event, is not.
+func claimOf(ev bot.Event, now time.Time) store.CallRecord {
+	return store.CallRecord{At: now, Done: true, By: ev.Key()}
 }
 
 // MessageOf names the message ev is about, the same for the message and each
@@ -117,8 +126,9 @@ func (m *Moderator) forwardedAlready(ctx context.Context, p bot.Platform, ev bot
 		return "", nil
 	}
 	now := m.now()
+	claim := claimOf(ev, now)
 	sctx, cancel := m.storeContext(ctx)
-	kept, claimed, err := ck.ClaimCall(sctx, key, store.CallRecord{At: now, Done: true}, store.MessageCallKeep)
+	kept, claimed, err := ck.ClaimCall(sctx, key, claim, store.MessageCallKeep)
 	cancel()
 	switch {
 	case err != nil:
@@ -127,7 +137,7 @@ func (m *Moderator) forwardedAlready(ctx context.Context, p bot.Platform, ev bot
 	case !claimed:
 		return "rule " + rule + " sent the message to the desk " + bot.FormatDuration(now.Sub(kept.At).Abs()) + " ago (an edit is not sent twice)", nil
 	}
-	return "", func() { m.forget(ctx, ck, key, now) }
+	return "", func() { m.forget(ctx, ck, key, claim.At) }
 }
 
 // casesOpened keeps, for a message (not an edit) whose case was opened, the

@@ -15,6 +15,9 @@ type CallRecord struct {
 	At time.Time `json:"at"`
 	// Done: carried out; else its outcome is unknown.
 	Done bool `json:"done,omitempty"`
+	// By names what claimed it (an event's key), when it matters that the
+	// same claimer asking again be given it (ClaimCall); "" otherwise.
+	By string `json:"by,omitempty"`
 }
 
 // CallKeeper is offered by a store that keeps the answers already given,
@@ -30,8 +33,9 @@ type CallKeeper interface {
 	// record is kept whose At is less than ttl from r.At (before it, or
 	// after it: the processes' clocks differ a little): that one is
 	// returned, false. Of the processes claiming one key at once, one gets
-	// true. A store that is asked again, its answer lost, may find the
-	// very record it kept: the claim is given (Redis).
+	// true. A claim that finds the very record it would keep (a store
+	// asked again, its answer lost) is given, and so is one whose By is
+	// that of the record kept (the same event judged again).
 	ClaimCall(ctx context.Context, key string, r CallRecord, ttl time.Duration) (CallRecord, bool, error)
 }
 
@@ -89,7 +93,7 @@ func (b *CallBook) keep(key string, r CallRecord, ttl time.Duration) {
 func (b *CallBook) ClaimCall(_ context.Context, key string, r CallRecord, ttl time.Duration) (CallRecord, bool, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if k, ok := b.calls[key]; ok && r.At.Sub(k.r.At).Abs() < ttl {
+	if k, ok := b.calls[key]; ok && r.At.Sub(k.r.At).Abs() < ttl && !(r.By != "" && k.r.By == r.By) {
 		return k.r, false, nil
 	}
 	b.keep(key, r, ttl)

@@ -207,8 +207,9 @@ func (s *Store) KeepCall(ctx context.Context, key string, r store.CallRecord, tt
 	return nil
 }
 
-// claimCallScript: KEYS the call; ARGV value, at ms, ttl ms. Returns {1}
-// when kept, {0, value} of the record kept otherwise. The very value kept
+// claimCallScript: KEYS the call; ARGV value, at ms, ttl ms, claimer (the
+// value's STATE/BY, before its time, or ""). Returns {1} when kept or kept already
+// for that claimer, {0, value} of the record kept otherwise. The very value kept
 // is the claimer's own: the client asked again after the answer was lost
 // (go-redis tries again a command whose answer did not come); two claims
 // of one key in the same millisecond are both given, as before the store
@@ -216,6 +217,7 @@ func (s *Store) KeepCall(ctx context.Context, key string, r store.CallRecord, tt
 var claimCallScript = goredis.NewScript(`
 local cur = redis.call('GET', KEYS[1])
 if cur == ARGV[1] then return {1} end
+if cur and ARGV[4] ~= '' and string.match(cur, '^(.*):%d+$') == ARGV[4] then return {1} end
 if cur then
   local at = tonumber(string.match(cur, ':(%d+)$'))
   local now = tonumber(ARGV[2])
@@ -227,7 +229,7 @@ return {1}
 
 // ClaimCall is store.CallKeeper's: one script.
 func (s *Store) ClaimCall(ctx context.Context, key string, r store.CallRecord, ttl time.Duration) (store.CallRecord, bool, error) {
-	res, err := claimCallScript.Run(ctx, s.c, []string{s.callKey(key)}, callValue(r), r.At.UnixMilli(), max(ttl.Milliseconds(), 1)).Slice()
+	res, err := claimCallScript.Run(ctx, s.c, []string{s.callKey(key)}, callValue(r), r.At.UnixMilli(), max(ttl.Milliseconds(), 1), claimer(r)).Slice()
 	if err != nil {
 		return store.CallRecord{}, false, fmt.Errorf("redis claim call %s: %w", key, err)
 	}
@@ -242,21 +244,41 @@ func (s *Store) ClaimCall(ctx context.Context, key string, r store.CallRecord, t
 	return kept, false, nil
 }
 
+// claimer is what the values r's claimer keeps are before their time
+// (STATE/BY): "" when r names none.
+func claimer(r store.CallRecord) string {
+	if r.By == "" {
+		return ""
+	}
+	v := callValue(r)
+	return v[:strings.LastIndexByte(v, ':')]
+}
+
+// callValue is a call's record as Redis keeps it: STATE:MS, or
+// STATE/BY:MS when it names its claimer (the time last, which the claim's
+// script reads).
 func callValue(r store.CallRecord) string {
 	state := "unknown"
 	if r.Done {
 		state = "done"
 	}
+	if r.By != "" {
+		state += "/" + r.By
+	}
 	return state + ":" + strconv.FormatInt(r.At.UnixMilli(), 10)
 }
 
 func readCall(v string) (store.CallRecord, error) {
-	state, ms, ok := strings.Cut(v, ":")
-	n, err := strconv.ParseInt(ms, 10, 64)
-	if !ok || err != nil {
+	i := strings.LastIndexByte(v, ':')
+	if i < 0 {
 		return store.CallRecord{}, fmt.Errorf("unexpected value %q", v)
 	}
-	return store.CallRecord{At: time.UnixMilli(n).UTC(), Done: state == "done"}, nil
+	n, err := strconv.ParseInt(v[i+1:], 10, 64)
+	if err != nil {
+		return store.CallRecord{}, fmt.Errorf("unexpected value %q", v)
+	}
+	state, by, _ := strings.Cut(v[:i], "/")
+	return store.CallRecord{At: time.UnixMilli(n).UTC(), Done: state == "done", By: by}, nil
 }
 
 // What inMemory says is kept in memory.

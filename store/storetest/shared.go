@@ -187,6 +187,21 @@ func testCalls(t *testing.T, newStore func(t *testing.T) store.Store) {
 	if r, ok, _ := ck.Call(ctx, warned); !ok || !r.At.Equal(at.Add(10*time.Minute)) {
 		t.Errorf("Call after the claims = %+v, %v; want the last claim", r, ok)
 	}
+	// A claim naming its claimer is given again to it, not to another.
+	const said = "said discord|g|m-1 warn"
+	first := store.CallRecord{At: at, Done: true, By: "discord:m-1@1"}
+	if _, ok, err := ck.ClaimCall(ctx, said, first, time.Hour); !ok || err != nil {
+		t.Fatalf("claim by discord:m-1@1 = %v, %v; want it kept", ok, err)
+	}
+	again := first
+	again.At = at.Add(3 * time.Minute)
+	if r, ok, _ := ck.ClaimCall(ctx, said, again, time.Hour); !ok {
+		t.Errorf("the same claimer claiming again = %+v, %v; want it given", r, ok)
+	}
+	other := store.CallRecord{At: at.Add(4 * time.Minute), Done: true, By: "discord:m-1@2"}
+	if r, ok, _ := ck.ClaimCall(ctx, said, other, time.Hour); ok || r.By != "discord:m-1@1" || !r.At.Equal(at) && !r.At.Equal(again.At) {
+		t.Errorf("another claimer = %+v, %v; want the first claimer's record", r, ok)
+	}
 	var wg sync.WaitGroup
 	var won atomic.Int32
 	for i := range 8 {
