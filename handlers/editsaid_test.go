@@ -169,4 +169,27 @@ func TestClaimOfAKilledInstanceNotAnotherEvents(t *testing.T) {
 	if got := p.Calls(); len(got) != 1 {
 		t.Errorf("the next edit: calls %q, want no second answer", got)
 	}
+
+	// So with a warning, which is also claimed for its author's ten minutes.
+	rude := bot.Match{Rule: "rude", Category: "abuse", Actions: []bot.Action{{Kind: bot.ActWarn, Text: "Restez courtois"}}}
+	insult := event("discord")
+	insult.ID, insult.At = "m-2", now
+	w := verdict("discord", rude)
+	w.EventID = insult.ID
+	stalled = stalledReply{editChat{&chat{recorder: recorder{name: "discord"}}}, make(chan struct{})}
+	killed2, kill2 := context.WithCancel(context.Background())
+	done2 := make(chan struct{})
+	go func() {
+		defer close(done2)
+		open("c", stalled).Handle(killed2, insult, w)
+	}()
+	t.Cleanup(func() { kill2(); <-done2 })
+	<-stalled.entered
+	now = now.Add(3 * time.Minute)
+	if err := b.Handle(context.Background(), insult, w); err != nil {
+		t.Fatal(err)
+	}
+	if got := p.Calls(); len(got) != 2 || got[1] != `reply("Restez courtois")` {
+		t.Errorf("the killed instance's warning carried out by another: calls %q, want the warning", got)
+	}
 }

@@ -151,7 +151,9 @@ func (m *Moderator) warnedElsewhere(ctx context.Context, ev bot.Event) string {
 	now := m.now()
 	key := "warned " + ev.Platform + "|" + ev.Space + "|" + ev.Author.ID
 	sctx, cancel := m.storeContext(ctx)
-	kept, claimed, err := ck.ClaimCall(sctx, key, store.CallRecord{At: now, Done: true}, m.speech.WarnEvery)
+	// Named by the event: the same event judged again (the journal handing a
+	// killed instance's verdict on) is given its claim again.
+	kept, claimed, err := ck.ClaimCall(sctx, key, claimOf(ev, now), m.speech.WarnEvery)
 	cancel()
 	switch {
 	case err != nil:
