@@ -180,10 +180,10 @@ type Client struct {
 	// pause is the poller's wait between two polls (sleep); shortPolled
 	// is whether the server was seen answering polls at once.
 	pause       func(ctx context.Context, d time.Duration) bool
+	shortPolled atomic.Bool
 	// inboxNow is the clock of the poller's inbox: when an update was
 	// taken, how old one left there is.
 	inboxNow func() time.Time
-	shortPolled atomic.Bool
 	// troubles are the groups where vigie lacks what its work needs, as
 	// Telegram last said (Troubles).
 	troubles troubles
