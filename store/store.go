@@ -606,6 +606,13 @@ type InboxItem struct {
 	// ID orders the items and names one for its removal (an update_id).
 	ID   int64
 	Data []byte
+	// Taken is when the item was first kept (zero: not known, an item kept
+	// by an earlier build that did not note it, until it is first handed
+	// on). AdvanceFencedKeeping keeps the first one noted.
+	Taken time.Time
+	// HandedOn counts the times the item was handed on by a next owner
+	// (HandingOn).
+	HandedOn int
 }
 
 // Inbox is offered by a store that keeps, for a single-owner job, what it
@@ -624,6 +631,11 @@ type Inbox interface {
 	// it does not hold are no error). It is not fenced: the process that
 	// finished with an item removes it, whoever holds the job now.
 	RemoveFromInbox(ctx context.Context, job string, ids []int64) error
+	// HandingOn counts one more hand-on for each item of ids still in the
+	// job's inbox, and notes now as its Taken when none was noted: a next
+	// owner calls it before it hands them on, so that an item whose
+	// handling kills the process each time is known as such and let go.
+	HandingOn(ctx context.Context, job string, ids []int64, now time.Time) error
 }
 
 // Settings is offered by a store the processes share (Redis): what a CM sets

@@ -446,6 +446,15 @@ func (f Fence) RemoveFromInbox(ctx context.Context, ids []int64) error {
 	return in.RemoveFromInbox(ctx, f.lease.Job, ids)
 }
 
+// HandingOn counts a hand-on for the items of ids in the job's inbox.
+func (f Fence) HandingOn(ctx context.Context, ids []int64, now time.Time) error {
+	in, ok := f.st.(store.Inbox)
+	if !ok {
+		return errNoInbox
+	}
+	return in.HandingOn(ctx, f.lease.Job, ids, now)
+}
+
 // KeepsInbox reports whether the store keeps an inbox for the job.
 func (f Fence) KeepsInbox() bool {
 	_, ok := f.st.(store.Inbox)

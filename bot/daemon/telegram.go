@@ -233,7 +233,7 @@ var _ telegram.Inbox = fencedInbox{}
 func (o fencedInbox) Keep(ctx context.Context, offset int, taken []telegram.Taken) (bool, int, error) {
 	items := make([]store.InboxItem, len(taken))
 	for i, t := range taken {
-		items[i] = store.InboxItem{ID: int64(t.ID), Data: t.Raw}
+		items[i] = store.InboxItem{ID: int64(t.ID), Data: t.Raw, Taken: t.At}
 	}
 	dropped, err := o.f.AdvanceKeeping(ctx, "offset", int64(offset), items, telegram.MaxInbox)
 	switch {
@@ -265,7 +265,7 @@ func (o fencedInbox) Left(ctx context.Context) ([]telegram.Taken, error) {
 	}
 	taken := make([]telegram.Taken, len(items))
 	for i, it := range items {
-		taken[i] = telegram.Taken{ID: int(it.ID), Raw: it.Data}
+		taken[i] = telegram.Taken{ID: int(it.ID), Raw: it.Data, At: it.Taken, HandedOn: it.HandedOn}
 	}
 	return taken, nil
 }
@@ -277,6 +277,19 @@ func (o fencedInbox) Finished(ctx context.Context, ids []int) error {
 		n[i] = int64(id)
 	}
 	err := o.f.RemoveFromInbox(ctx, n)
+	if errors.Is(err, errNoInbox) {
+		return nil
+	}
+	return err
+}
+
+// HandingOn counts a hand-on for the updates of ids in the job's inbox.
+func (o fencedInbox) HandingOn(ctx context.Context, ids []int, now time.Time) error {
+	n := make([]int64, len(ids))
+	for i, id := range ids {
+		n[i] = int64(id)
+	}
+	err := o.f.HandingOn(ctx, n, now)
 	if errors.Is(err, errNoInbox) {
 		return nil
 	}

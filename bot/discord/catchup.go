@@ -25,9 +25,11 @@ const (
 	// catchupMaxWait is the longest rate limit the catch-up waits out for a
 	// page; a longer one leaves the channel unread.
 	catchupMaxWait = 30 * time.Second
-	// guildWait is how long the catch-up waits for a guild's GUILD_CREATE
-	// after the new session's READY: without it the guild's roles and owner
-	// are unknown, so is who is staff.
+	// guildWait is how long a catch-up waits, in all, for the GUILD_CREATE
+	// of the guilds it reads after the new session's READY: without it a
+	// guild's roles and owner are unknown, so is who is staff. One deadline
+	// for the whole catch-up: with many guilds unavailable (a Discord
+	// outage) the later channels do not wait a minute for each.
 	guildWait = time.Minute
 	// seenKept is how many channels' last messages are remembered.
 	seenKept = 4 * catchupChannels
@@ -752,6 +754,10 @@ func (c *Client) catchUp(ctx context.Context, now time.Time, from time.Time, why
 	clampLoses := from.IsZero() || from.Before(now.Add(-catchupWindow))
 	members := map[string]*memberLookup{}
 	waited := map[string]bool{} // guilds waited for: available or not
+	// One deadline for all the guilds: past it, a guild not described yet
+	// is read with roles unknown at once.
+	waitCtx, stopWaiting := context.WithTimeout(ctx, guildWait)
+	defer stopWaiting()
 	read, emitted := 0, 0
 	for i, ch := range channels {
 		if ctx.Err() != nil {
@@ -769,7 +775,7 @@ func (c *Client) catchUp(ctx context.Context, now time.Time, from time.Time, why
 			}
 		}
 		if _, ok := waited[ch.guild]; !ok {
-			waited[ch.guild] = c.waitGuild(ctx, ch.guild)
+			waited[ch.guild] = c.waitGuild(waitCtx, ch.guild)
 			if !waited[ch.guild] && ctx.Err() == nil {
 				left = append(left, fmt.Sprintf("guild %s: not described again within %s, its members' roles unknown (no action on them, cases instead)", ch.guild, guildWait))
 			}
@@ -838,10 +844,9 @@ func (c *Client) catchUpChannel(ctx context.Context, ch channelCursor, after str
 }
 
 // waitGuild waits until the gateway described guild again (its GUILD_CREATE
-// after READY), for up to guildWait, and reports whether it did.
+// after READY), until ctx ends (the catch-up's deadline), and reports
+// whether it did.
 func (c *Client) waitGuild(ctx context.Context, guild string) bool {
-	t := time.NewTimer(guildWait)
-	defer t.Stop()
 	for {
 		changed := c.cu.guildsChanged()
 		if c.guildDescribed(guild) {
@@ -849,8 +854,6 @@ func (c *Client) waitGuild(ctx context.Context, guild string) bool {
 		}
 		select {
 		case <-changed:
-		case <-t.C:
-			return false
 		case <-ctx.Done():
 			return false
 		}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/store"
 )
 
 // Inbox is Offsets that also keeps the updates a poller took until their
@@ -29,13 +30,33 @@ type Inbox interface {
 	// Finished removes the updates of ids from the inbox: their events are
 	// judged (or they had none).
 	Finished(ctx context.Context, ids []int) error
+	// HandingOn counts one more hand-on for the updates of ids, left in
+	// the inbox, before they are handed on (and notes now as their At when
+	// none is known).
+	HandingOn(ctx context.Context, ids []int, now time.Time) error
 }
 
 // Taken is one update a poller took, as Telegram sent it.
 type Taken struct {
 	ID  int
 	Raw json.RawMessage
+	// At is when a poller first took it (zero: not known); HandedOn, how
+	// many times a next poller handed it on. Left fills them.
+	At       time.Time
+	HandedOn int
 }
+
+// MaxHandOns is how many times an update left in the inbox is handed on at
+// most: one handed on twice and still there (its handling kills the process
+// each time, or never ends) is let go at the next hand-on, logged as an error
+// and counted, rather than taken down by every start and takeover for good.
+const MaxHandOns = 2
+
+// MaxInboxAge is how old an update left in the inbox may be when it is
+// handed on: the store's duplicate check of events (store.DefaultDedupeTTL).
+// An older one, handed on, would no longer be known as judged and could be
+// judged again: it is let go, logged as an error and counted.
+const MaxInboxAge = store.DefaultDedupeTTL
 
 // Judged tells the client that ev, which Run sent, is judged: its verdict
 // is journaled, or it needs none. Once all the events of an update are
@@ -99,6 +120,14 @@ func (j *judging) take(id int, raw json.RawMessage, kept, wait bool) (finished, 
 	}
 	j.open[id] = o
 	return o.finished, o.cutShort, true
+}
+
+// isOpen reports whether update id is under way in this process.
+func (j *judging) isOpen(id int) bool {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	_, ok := j.open[id]
+	return ok
 }
 
 // expect counts the events of update id about to be handed over.

@@ -83,6 +83,17 @@ func (s *sharedInbox) Finished(_ context.Context, ids []int) error {
 	return nil
 }
 
+func (s *sharedInbox) HandingOn(context.Context, []int, time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.down {
+		return errors.New("the store does not answer")
+	}
+	return nil
+}
+
+var _ Inbox = (*sharedInbox)(nil)
+
 // ids are the updates kept.
 func (s *sharedInbox) ids() string {
 	s.mu.Lock()

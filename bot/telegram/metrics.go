@@ -27,7 +27,7 @@ func newMetrics(reg prometheus.Registerer, log *slog.Logger) *metrics {
 		verify:  bot.NewVerificationsCounter(Platform),
 		inbox: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "vigie_telegram_inbox_updates_total",
-			Help: "Updates of the poller's inbox (kept in the store until their events are judged), by result: handed_on (left by a poller before, killed or stopped, and handed on by this one), dropped (let go past the inbox's cap).",
+			Help: "Updates of the poller's inbox (kept in the store until their events are judged), by result: handed_on (left by a poller before, killed or stopped, and handed on by this one), dropped (let go past the inbox's cap), poison (let go unjudged: handed on twice already, its handling never ended), expired (let go unjudged: taken longer ago than the store's duplicate check, 72h).",
 		}, []string{"result"}),
 	}
 	if reg == nil {

@@ -354,9 +354,13 @@ func (c *Client) confirm(ctx context.Context, offset int) {
 func (c *Client) keep(ctx context.Context, inbox Inbox, next int, batch []update, raws []json.RawMessage) (bool, error) {
 	earlier := c.judging.unkept()
 	taken := make([]Taken, 0, len(earlier)+len(batch))
-	taken = append(taken, earlier...)
+	now := c.inboxNow()
+	for _, t := range earlier {
+		t.At = now // taken a little before, while the store did not answer
+		taken = append(taken, t)
+	}
 	for i, u := range batch {
-		taken = append(taken, Taken{ID: u.UpdateID, Raw: raws[i]})
+		taken = append(taken, Taken{ID: u.UpdateID, Raw: raws[i], At: now})
 	}
 	kept, dropped, err := inbox.Keep(ctx, next, taken)
 	if err != nil || !kept {
@@ -391,10 +395,24 @@ func (c *Client) handOverLeft(ctx context.Context, inbox Inbox, out chan<- bot.E
 	*unknown = false
 	batch := make([]update, 0, len(left))
 	raws := make([]json.RawMessage, 0, len(left))
-	var bad []int
+	var bad, poison, expired []int
+	now := c.inboxNow()
 	for _, t := range left {
 		if t.ID >= offset && offset > 0 {
 			continue // the batch just kept
+		}
+		if c.judging.isOpen(t.ID) {
+			continue // under way in this process: not handed on again
+		}
+		if t.HandedOn >= MaxHandOns {
+			poison = append(poison, t.ID)
+			bad = append(bad, t.ID)
+			continue
+		}
+		if !t.At.IsZero() && now.Sub(t.At) > MaxInboxAge {
+			expired = append(expired, t.ID)
+			bad = append(bad, t.ID)
+			continue
 		}
 		u, err := decodeUpdate(t.Raw)
 		if err != nil {
@@ -404,6 +422,16 @@ func (c *Client) handOverLeft(ctx context.Context, inbox Inbox, out chan<- bot.E
 		}
 		batch = append(batch, u)
 		raws = append(raws, t.Raw)
+	}
+	if len(poison) > 0 {
+		c.metrics.inbox.WithLabelValues("poison").Add(float64(len(poison)))
+		c.log.Error(fmt.Sprintf("%d updates left in the poller's inbox let go unjudged: handed on %d times already, their handling never ended (a crash, a kill, a hang each time)", len(poison), MaxHandOns),
+			"updates", poison, "handed_on", MaxHandOns)
+	}
+	if len(expired) > 0 {
+		c.metrics.inbox.WithLabelValues("expired").Add(float64(len(expired)))
+		c.log.Error(fmt.Sprintf("%d updates left in the poller's inbox let go unjudged: taken more than %s ago, past the store's duplicate check, so that one judged already could be judged again", len(expired), MaxInboxAge),
+			"updates", expired, "max_age", MaxInboxAge)
 	}
 	if len(bad) > 0 {
 		gone := make([]Taken, len(bad))
@@ -418,6 +446,18 @@ func (c *Client) handOverLeft(ctx context.Context, inbox Inbox, out chan<- bot.E
 	c.log.Info("handing on the updates a poller before took and did not see judged", "updates", len(batch),
 		"from", batch[0].UpdateID, "to", batch[len(batch)-1].UpdateID)
 	c.metrics.inbox.WithLabelValues("handed_on").Add(float64(len(batch)))
+	// Counted before they are handed on: one whose handling takes the
+	// process down is known as such by the next poller.
+	ids := make([]int, len(batch))
+	for i, u := range batch {
+		ids[i] = u.UpdateID
+	}
+	if err := inbox.HandingOn(ctx, ids, now); err != nil {
+		if ctx.Err() != nil {
+			return false
+		}
+		c.log.Warn("the updates handed on are not counted in the poller's inbox: the store does not answer; handed on all the same", "updates", len(ids), "err", err)
+	}
 	_, ok := c.handOver(ctx, batch, raws, true, out)
 	return ok
 }

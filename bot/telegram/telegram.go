@@ -181,6 +181,9 @@ type Client struct {
 	// is whether the server was seen answering polls at once.
 	pause       func(ctx context.Context, d time.Duration) bool
 	shortPolled atomic.Bool
+	// inboxNow is the clock of the poller's inbox: when an update was
+	// taken, how old one left there is.
+	inboxNow func() time.Time
 	// troubles are the groups where vigie lacks what its work needs, as
 	// Telegram last said (Troubles).
 	troubles troubles
@@ -290,6 +293,7 @@ func New(cfg Config) (*Client, error) {
 		tells:        deskwork.New(maxTells, tellTimeout, g, "telegram desk"),
 		busyTold:     newRefusals(time.Now),
 		pause:        sleep,
+		inboxNow:     time.Now,
 	}
 	c.cmdLine = c.work.Line(maxCommandsWaiting)
 	c.presses = c.work.Line(maxPressesWaiting)

@@ -6,7 +6,10 @@ import (
 	"testing"
 	"time"
 
+	goredis "github.com/redis/go-redis/v9"
+
 	"github.com/vigie-bot/vigie/store"
+	"github.com/vigie-bot/vigie/store/redis"
 	"github.com/vigie-bot/vigie/store/redis/redistest"
 )
 
@@ -97,5 +100,76 @@ func TestInbox(t *testing.T) {
 	}
 	if got, err := st.InboxItems(ctx, "discord-shard-0"); len(got) != 0 || err != nil {
 		t.Errorf("inbox of another job %v, %v, want empty", ids(got), err)
+	}
+}
+
+// TestInboxHandOnsAndAge: each item keeps when it was first kept (a batch
+// kept again does not move it) and how many times a next owner handed it on;
+// an item without a time (kept by an earlier build) gets the first hand-on's;
+// a removal forgets both. The items are where an earlier build reads them.
+func TestInboxHandOnsAndAge(t *testing.T) {
+	ctx := context.Background()
+	url := redistest.URL(t)
+	prefix := newPrefix()
+	st := open(t, url, redis.WithPrefix(prefix))
+	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	item := func(id int64, at time.Time) store.InboxItem {
+		return store.InboxItem{ID: id, Data: fmt.Appendf(nil, `{"update_id":%d}`, id), Taken: at}
+	}
+	l, ok, err := st.AcquireLease(ctx, "telegram", "p1", time.Minute)
+	if !ok || err != nil {
+		t.Fatalf("AcquireLease = %v, %v", ok, err)
+	}
+	if ok, _, err := st.AdvanceFencedKeeping(ctx, l, "offset", 3, []store.InboxItem{item(1, t0), item(2, t0), item(3, time.Time{})}, 10); !ok || err != nil {
+		t.Fatalf("AdvanceFencedKeeping = %v, %v", ok, err)
+	}
+	// Kept again later (the batch with the next one): its time stays.
+	if ok, _, err := st.AdvanceFencedKeeping(ctx, l, "offset", 4, []store.InboxItem{item(1, t0.Add(time.Hour))}, 10); !ok || err != nil {
+		t.Fatalf("AdvanceFencedKeeping again = %v, %v", ok, err)
+	}
+	later := t0.Add(2 * time.Hour)
+	for range 2 {
+		if err := st.HandingOn(ctx, "telegram", []int64{1, 3, 99}, later); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := st.InboxItems(ctx, "telegram")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []store.InboxItem{item(1, t0), item(2, t0), item(3, later)}
+	want[0].HandedOn, want[2].HandedOn = 2, 2
+	if len(got) != len(want) {
+		t.Fatalf("inbox %+v, want %+v", got, want)
+	}
+	for i := range want {
+		if got[i].ID != want[i].ID || !got[i].Taken.Equal(want[i].Taken) || got[i].HandedOn != want[i].HandedOn || string(got[i].Data) != string(want[i].Data) {
+			t.Errorf("item %d = {%d %s taken %s handed on %d}, want {%d %s taken %s handed on %d}", i,
+				got[i].ID, got[i].Data, got[i].Taken, got[i].HandedOn, want[i].ID, want[i].Data, want[i].Taken, want[i].HandedOn)
+		}
+	}
+	// Removed, then kept again (ids do not come back, but a removal leaves
+	// nothing behind).
+	if err := st.RemoveFromInbox(ctx, "telegram", []int64{1}); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _, err := st.AdvanceFencedKeeping(ctx, l, "offset", 4, []store.InboxItem{item(1, later)}, 10); !ok || err != nil {
+		t.Fatalf("AdvanceFencedKeeping = %v, %v", ok, err)
+	}
+	got, _ = st.InboxItems(ctx, "telegram")
+	if got[0].HandedOn != 0 || !got[0].Taken.Equal(later) {
+		t.Errorf("item 1 kept after its removal: taken %s, handed on %d; want %s, 0", got[0].Taken, got[0].HandedOn, later)
+	}
+	// The layout an earlier build reads: the items in the sorted set, as
+	// before, scored by id.
+	opt, err := goredis.ParseURL(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw := goredis.NewClient(opt)
+	defer raw.Close()
+	members, err := raw.ZRangeWithScores(ctx, prefix+":{lease:telegram}:inbox", 0, -1).Result()
+	if err != nil || len(members) != 3 || members[1].Member != `{"update_id":2}` || members[1].Score != 2 {
+		t.Errorf("the inbox's sorted set %+v, %v; want the 3 items, by id", members, err)
 	}
 }
