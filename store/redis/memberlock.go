@@ -27,12 +27,6 @@ const MemberLockTTL = 30 * time.Second
 // book: it shares the book's hash tag, so that on a Redis Cluster it is in
 // the book's slot, where a script may read both.
 
-// memberLockScript: KEYS lock; ARGV token, ttl in ms. SET NX PX: "OK" when
-// taken, nil while another holds it.
-var memberLockScript = goredis.NewScript(`
-return redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2])
-`)
-
 // memberRenewScript: KEYS lock; ARGV token, ttl in ms. 1 when renewed, 0
 // when the lock is not the holder's any more (it ran out, or Redis lost it).
 var memberRenewScript = goredis.NewScript(`
@@ -66,7 +60,10 @@ func (s *Store) LockMember(ctx context.Context, key string, wait time.Duration) 
 	deadline := time.Now().Add(wait)
 	pause := 5 * time.Millisecond
 	for {
-		err := memberLockScript.Run(ctx, s.c, []string{k}, token, ttl).Err()
+		// A plain SET NX PX, not a script: the same key and value as a
+		// script's SET (an earlier version beside takes the same lock),
+		// without the Lua call Redis would enter for it at every timeout.
+		err := s.c.SetArgs(ctx, k, token, goredis.SetArgs{Mode: "NX", TTL: MemberLockTTL}).Err()
 		if err == nil {
 			break
 		}
