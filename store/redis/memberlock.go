@@ -60,10 +60,12 @@ func (s *Store) LockMember(ctx context.Context, key string, wait time.Duration) 
 	deadline := time.Now().Add(wait)
 	pause := 5 * time.Millisecond
 	for {
-		// A plain SET NX PX, not a script: the same key and value as a
-		// script's SET (an earlier version beside takes the same lock),
-		// without the Lua call Redis would enter for it at every timeout.
-		err := s.c.SetArgs(ctx, k, token, goredis.SetArgs{Mode: "NX", TTL: MemberLockTTL}).Err()
+		// A plain SET NX PX, not a script (an earlier version beside took
+		// it by a script of that one SET: the same key and value), in the
+		// shared pipeline with WithAutoPipeline: Redis enters no Lua for
+		// it, nor reads a call of its own.
+		set := goredis.NewStatusCmd(ctx, "set", k, token, "px", ttl, "nx")
+		err := s.runCmds(ctx, []goredis.Cmder{set})
 		if err == nil {
 			break
 		}
@@ -110,7 +112,7 @@ func (s *Store) LockMember(ctx context.Context, key string, wait time.Duration) 
 		<-done
 		c, cancel := context.WithTimeout(rctx, 5*time.Second)
 		defer cancel()
-		_ = memberUnlockScript.Run(c, s.c, []string{k}, token).Err()
+		_ = s.script(c, memberUnlockScript, []string{k}, token).Err()
 	}), nil
 }
 

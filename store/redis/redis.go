@@ -34,7 +34,6 @@ type Client interface {
 	Pipeline() goredis.Pipeliner
 	IncrBy(ctx context.Context, key string, n int64) *goredis.IntCmd
 	Get(ctx context.Context, key string) *goredis.StringCmd
-	SetArgs(ctx context.Context, key string, value any, a goredis.SetArgs) *goredis.StatusCmd
 	HGetAll(ctx context.Context, key string) *goredis.MapStringStringCmd
 	ZRange(ctx context.Context, key string, start, stop int64) *goredis.StringSliceCmd
 	ZRem(ctx context.Context, key string, members ...any) *goredis.IntCmd
