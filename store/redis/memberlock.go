@@ -30,17 +30,6 @@ const MemberLockTTL = 30 * time.Second
 // book: it shares the book's hash tag, so that on a Redis Cluster it is in
 // the book's slot, where a script may read both.
 
-// memberLockScript: KEYS lock; ARGV token, ttl in ms. SET NX PX: "OK" when
-// taken, nil while another holds it. One that holds the token already is
-// the holder's: the client asked again after an answer was lost (go-redis
-// tries again a command whose answer did not come), and it is taken.
-var memberLockScript = goredis.NewScript(`
-local cur = redis.call('GET', KEYS[1])
-if cur == ARGV[1] then return redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) end
-if cur then return false end
-return redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2])
-`)
-
 // memberRenewScript: KEYS lock; ARGV token, ttl in ms. 1 when renewed, 0
 // when the lock is not the holder's any more (it ran out, or Redis lost it).
 var memberRenewScript = goredis.NewScript(`
@@ -95,11 +84,25 @@ func (s *Store) lockMember(ctx context.Context, key string, wait time.Duration, 
 	deadline := time.Now().Add(wait)
 	pause := 5 * time.Millisecond
 	for {
-		err := memberLockScript.Run(ctx, s.c, []string{k}, token, ttl).Err()
+		// A plain SET NX PX, not a script (an earlier version beside took
+		// it by a script of that one SET: the same key and value), in the
+		// shared pipeline with WithAutoPipeline: Redis enters no Lua for
+		// it, nor reads a call of its own.
+		set := goredis.NewStatusCmd(ctx, "set", k, token, "px", ttl, "nx")
+		err := s.runCmds(ctx, []goredis.Cmder{set})
 		if err == nil {
 			break
 		}
-		if !errors.Is(err, goredis.Nil) {
+		if errors.Is(err, goredis.Nil) {
+			// Busy, or this very SET asked again after its answer was
+			// lost (go-redis tries again a command whose answer did not
+			// come), which found the token it had set: the lock is ours.
+			// One more round trip, only when the lock is not had at once.
+			own := goredis.NewStringCmd(ctx, "get", k)
+			if s.runCmds(ctx, []goredis.Cmder{own}) == nil && own.Val() == token {
+				break
+			}
+		} else {
 			// Redis may have taken it and its answer be lost (a timeout, the
 			// holder's context ended on the way): let go at once, rather than
 			// hold the member's bans back for MemberLockTTL, unrenewed.
@@ -177,7 +180,7 @@ func (s *Store) lockMember(ctx context.Context, key string, wait time.Duration, 
 		<-done
 		c, cancel := context.WithTimeout(rctx, 5*time.Second)
 		defer cancel()
-		n, err := memberUnlockScript.Run(c, s.c, []string{k}, token).Int64()
+		n, err := s.script(c, memberUnlockScript, []string{k}, token).Int64()
 		switch {
 		case err != nil:
 			log.Warn("the member's lock not let go: Redis did not answer; the member's next ban waits for it to run out",

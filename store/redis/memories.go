@@ -227,9 +227,10 @@ redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3])
 return {1}
 `)
 
-// ClaimCall is store.CallKeeper's: one script.
+// ClaimCall is store.CallKeeper's: one script, in the shared pipeline with
+// WithAutoPipeline (a warning claims its call in the event's flow).
 func (s *Store) ClaimCall(ctx context.Context, key string, r store.CallRecord, ttl time.Duration) (store.CallRecord, bool, error) {
-	res, err := claimCallScript.Run(ctx, s.c, []string{s.callKey(key)}, callValue(r), r.At.UnixMilli(), max(ttl.Milliseconds(), 1), claimer(r)).Slice()
+	res, err := s.script(ctx, claimCallScript, []string{s.callKey(key)}, callValue(r), r.At.UnixMilli(), max(ttl.Milliseconds(), 1), claimer(r)).Slice()
 	if err != nil {
 		return store.CallRecord{}, false, fmt.Errorf("redis claim call %s: %w", key, err)
 	}

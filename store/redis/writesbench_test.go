@@ -18,7 +18,7 @@ import (
 // the starter pack asks of Redis besides its observation: its observation as
 // the pack makes it (three counters added to, seven only read; observe-long,
 // a message of six words or more: seven added to, three only read), a case
-// counted for its author, a strike, an
+// counted for its author, a strike, a member's lock taken and released, an
 // audit entry, a journal entry begun and done, a case opened, a hit
 // grouped into an open case. Each runs
 // through the shared pipelines, inFlight at a time.
@@ -129,6 +129,16 @@ func BenchmarkRedisWrites(b *testing.B) {
 		{"strike", func(ctx context.Context, st *redis.Store, n int64) error {
 			e := ev(n)
 			return st.AddStrike(ctx, store.Strike{Platform: e.Platform, Space: e.Space, Author: e.Author.ID, At: e.At, Rule: "scam"})
+		}},
+		{"member-lock", func(ctx context.Context, st *redis.Store, n int64) error {
+			// A member's lock taken and released, as around a timeout.
+			e := ev(n)
+			unlock, err := st.LockMember(ctx, e.Platform+"|"+e.Space+"|u-"+strconv.FormatInt(n, 10), time.Second)
+			if err != nil {
+				return err
+			}
+			unlock()
+			return nil
 		}},
 		{"audit", func(ctx context.Context, st *redis.Store, n int64) error {
 			e := ev(n)
