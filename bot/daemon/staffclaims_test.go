@@ -164,3 +164,32 @@ func TestStaffLookupMissIsRemembered(t *testing.T) {
 		t.Errorf("after the window Telegram was asked %d times in all, want again", got)
 	}
 }
+
+// TestStaffLookupMissOfAnUnknownGuild: events posted over HTTP that name a
+// guild the Discord connector does not know wait for it once: the miss is
+// logged once, the guild's next events are judged at once as of roles
+// unknown, and nothing is asked of Discord about it nor done there.
+func TestStaffLookupMissOfAnUnknownGuild(t *testing.T) {
+	_, channel, f, cl := discordGuild(t, 4)
+	const unknown, member = "900000000000000001", "600000000000000007"
+	in := startOnly(t, discordClaimsRules, map[string]string{"VIGIE_WEBHOOK_SECRET": secret},
+		[]daemon.Connector{{Name: "discord", Source: cl, Platforms: []bot.Platform{cl}, Desk: desktest.Desk{Poster: cl.Desk(&desktest.Commands{})}}})
+	<-f.Ready()
+	for i := range 3 {
+		v := in.post(t, map[string]any{"id": "80000000000000020" + strconv.Itoa(i), "platform": "discord", "kind": "message",
+			"space": unknown, "channel": channel, "author": map[string]any{"id": member, "name": "Someone"},
+			"text": "FREE NITRO on example.com", "at": time.Now().UTC().Format(time.RFC3339)})
+		if len(v.Matches) != 1 {
+			t.Fatalf("event %d: matches %v, want the scam rule", i, v.Matches)
+		}
+	}
+	if got := strings.Count(in.logs.String(), "did not say in time"); got != 1 {
+		t.Errorf("the miss was logged %d times, want once:\n%s", got, in.logs.String())
+	}
+	if got := f.Calls("GET", "/guilds/"+unknown+"/members/"+member); len(got) != 0 {
+		t.Errorf("Discord was asked about a member of a guild vigie does not know: %v", got)
+	}
+	if f.Banned(unknown, member) {
+		t.Errorf("an author whose roles Discord did not give was banned")
+	}
+}
