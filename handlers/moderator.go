@@ -98,6 +98,11 @@ type Options struct {
 	// waiting for retries the outage makes vain. The first one carried out
 	// ends it.
 	Failing func(platform string) bool
+	// RolesMissing, when set, says that the platform did not say in time
+	// lately whether authors at ev's place are staff: an author of roles
+	// unknown there is not asked about again (a wait for each event), and
+	// the verdict's actions become a case at once.
+	RolesMissing func(ev bot.Event) bool
 	// DecisionWait is how long Decide waits for the platform to carry a
 	// CM's decision out before it answers that it is still being tried
 	// (bot.ErrStillTrying) and finishes in the background; zero is
@@ -155,6 +160,8 @@ type Moderator struct {
 	acted func(ctx context.Context, platform string, err error)
 	// failing is Options.Failing, or nil.
 	failing func(platform string) bool
+	// rolesMissing is Options.RolesMissing, or nil.
+	rolesMissing func(ev bot.Event) bool
 	// decisionWait is Options.DecisionWait, or its default; decisions are
 	// those still being carried out in the background (Decide).
 	decisionWait time.Duration
@@ -273,6 +280,7 @@ func New(o Options) (*Moderator, error) {
 		modlog:       o.ModLog,
 		acted:        o.Acted,
 		failing:      o.Failing,
+		rolesMissing: o.RolesMissing,
 		decisionWait: cmp.Or(o.DecisionWait, DefaultDecisionWait),
 		earlyOpened:  o.EarlyOpened,
 		carried:      o.Carried,
@@ -464,7 +472,7 @@ func (m *Moderator) handle(ctx context.Context, rs *rules.Ruleset, ev bot.Event,
 	var failures, causes []string
 	// An author who may be staff is not acted on; the CMs get a case instead.
 	// The platform may find out now: this runs in the place's own lane.
-	if ev.Author.RolesUnknown && p != nil {
+	if ev.Author.RolesUnknown && p != nil && (m.rolesMissing == nil || !m.rolesMissing(ev)) {
 		if r, ok := p.(bot.RoleResolver); ok {
 			rctx, cancel := context.WithTimeout(ctx, resolveRolesWait)
 			staff, known := r.ResolveRoles(rctx, ev)

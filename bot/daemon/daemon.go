@@ -240,6 +240,9 @@ type daemon struct {
 	// is staff: the word an event posted over HTTP that acts there is taken
 	// on, not the event's own (staffFromPlatform).
 	resolvers map[string]bot.RoleResolver
+	// staffMisses are the places where a resolver did not answer in time
+	// lately (staffFromPlatform).
+	staffMisses staffMisses
 	// held are the journaled verdicts this process carries out (journal.go).
 	held held
 	// observer follows the crisis alerts off the judging goroutines; nil
@@ -417,6 +420,8 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 		ModLog:     modlog,
 		Acted:      actions.record,
 		Failing:    actions.platformFailing,
+		// d is made below, before any verdict.
+		RolesMissing: func(ev bot.Event) bool { return d.staffMisses.missing(staffMissKey(ev.Platform, ev.Space), d.now()) },
 		// The cases of actions refused alike in a place share a card.
 		FailureCause: failureCause,
 		// d is made below, before any verdict.

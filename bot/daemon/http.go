@@ -467,12 +467,34 @@ func (d *daemon) handleEvent(w http.ResponseWriter, r *http.Request) {
 // "staff": false would otherwise have them banned, and "staff": true spare
 // anyone the rules. When the platform cannot say in time, the author is
 // judged as not staff with roles unknown, so that the actions wait for the
-// platform's word in the lane, and become a case without it.
+// platform's word in the lane, and become a case without it. After such a
+// miss, the place's next events are judged so at once for a while
+// (staffMisses), rather than each wait: the miss is logged once a window.
 func (d *daemon) staffFromPlatform(ctx context.Context, ev *bot.Event) {
-	ctx, cancel := context.WithTimeout(ctx, staffLookupWait)
+	key := staffMissKey(ev.Platform, ev.Space)
+	if d.staffMisses.missing(key, d.now()) {
+		ev.Author.Staff, ev.Author.RolesUnknown = false, true
+		return
+	}
+	wctx, cancel := context.WithTimeout(ctx, staffLookupWait)
 	defer cancel()
-	staff, known := d.resolvers[ev.Platform].ResolveRoles(ctx, *ev)
+	staff, known := d.resolvers[ev.Platform].ResolveRoles(wctx, *ev)
 	ev.Author.Staff, ev.Author.RolesUnknown = staff && known, !known
+	switch {
+	case known:
+		if n := d.staffMisses.answered(key); n > 0 {
+			d.log.Info("events posted over HTTP: the platform says again who is staff there",
+				"platform", ev.Platform, "place", ev.Space, "missed", n)
+		}
+	case ctx.Err() == nil && errors.Is(wctx.Err(), context.DeadlineExceeded):
+		// No answer in time; not the caller gone (ctx), nor an author the
+		// platform has no roles for, which it says at once.
+		if window, n, first := d.staffMisses.missed(key, d.now()); first {
+			d.log.Warn("events posted over HTTP: the platform did not say in time whether the author is staff; "+
+				"the place's authors are judged as not staff with roles unknown (their actions become cases) for a while",
+				"platform", ev.Platform, "place", ev.Space, "wait", staffLookupWait, "for", window, "missed", n, "event", ev.Key())
+		}
+	}
 }
 
 // staffLookupWait bounds how long an event posted over HTTP waits for its

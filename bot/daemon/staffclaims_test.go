@@ -2,6 +2,8 @@ package daemon_test
 
 import (
 	"strconv"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -109,5 +111,85 @@ func TestStaffIsDiscordsWord(t *testing.T) {
 	}
 	if got := f.Calls("DELETE", "/channels/"+channel+"/messages/800000000000000101"); len(got) != 0 {
 		t.Errorf("the owner's message was deleted: %v", got)
+	}
+}
+
+// TestStaffLookupMissIsRemembered: while Telegram does not answer who a
+// group's administrators are, an event posted over HTTP that acts there waits
+// for it once, not once per event: the group's next events are judged at once
+// as of roles unknown (their actions become cases, nobody is banned), and the
+// miss is logged once. Once the window ends on the daemon's clock, Telegram is
+// asked again, and its answer is acted on.
+func TestStaffLookupMissIsRemembered(t *testing.T) {
+	api := tgfake.New(t)
+	const group = -100720
+	const mod, member = 77, 80
+	api.SetAdmins(group, mod)
+	release := api.HoldAdmins(group)
+	var clock atomic.Int64
+	clock.Store(time.Now().UTC().Truncate(time.Second).UnixNano())
+	now := func() time.Time { return time.Unix(0, clock.Load()).UTC() }
+	in := start(t, claimsRules, map[string]string{"VIGIE_WEBHOOK_SECRET": secret,
+		"TELEGRAM_TOKEN": tgfake.Token, "TELEGRAM_API_URL": api.HTTP.URL},
+		func(c *daemon.Config) { c.Now = now })
+	event := func(msg int) map[string]any {
+		return map[string]any{"id": strconv.Itoa(group) + ":" + strconv.Itoa(msg), "platform": "telegram", "kind": "message",
+			"space": strconv.Itoa(group), "author": map[string]any{"id": strconv.Itoa(member), "name": "Eve"},
+			"text": "FREE NITRO on example.com", "at": now().Format(time.RFC3339)}
+	}
+	lookups := func() int { return len(find(api, "getChatAdministrators", "chat_id", strconv.Itoa(group))) }
+	const n = 4
+	for i := range n {
+		if v := in.post(t, event(9100+i)); len(v.Matches) != 1 {
+			t.Fatalf("event %d: matches %v, want the scam rule", i, v.Matches)
+		}
+	}
+	if got := lookups(); got != 1 {
+		t.Errorf("%d events while Telegram does not answer asked it %d times, want once", n, got)
+	}
+	if got := find(api, "banChatMember", "user_id", strconv.Itoa(member)); len(got) != 0 {
+		t.Errorf("an author whose roles Telegram did not give was banned: %v", got)
+	}
+	if got := strings.Count(in.logs.String(), "did not say in time"); got != 1 {
+		t.Errorf("the miss was logged %d times, want once:\n%s", got, in.logs.String())
+	}
+	// Telegram answers again; the window ends on the daemon's clock.
+	release()
+	clock.Add(int64(time.Minute))
+	in.post(t, event(9200))
+	testsync.Eventually(t, "the member banned", func() bool {
+		return len(find(api, "banChatMember", "user_id", strconv.Itoa(member))) == 1
+	})
+	if got := lookups(); got < 2 {
+		t.Errorf("after the window Telegram was asked %d times in all, want again", got)
+	}
+}
+
+// TestStaffLookupMissOfAnUnknownGuild: events posted over HTTP that name a
+// guild the Discord connector does not know wait for it once: the miss is
+// logged once, the guild's next events are judged at once as of roles
+// unknown, and nothing is asked of Discord about it nor done there.
+func TestStaffLookupMissOfAnUnknownGuild(t *testing.T) {
+	_, channel, f, cl := discordGuild(t, 4)
+	const unknown, member = "900000000000000001", "600000000000000007"
+	in := startOnly(t, discordClaimsRules, map[string]string{"VIGIE_WEBHOOK_SECRET": secret},
+		[]daemon.Connector{{Name: "discord", Source: cl, Platforms: []bot.Platform{cl}, Desk: desktest.Desk{Poster: cl.Desk(&desktest.Commands{})}}})
+	<-f.Ready()
+	for i := range 3 {
+		v := in.post(t, map[string]any{"id": "80000000000000020" + strconv.Itoa(i), "platform": "discord", "kind": "message",
+			"space": unknown, "channel": channel, "author": map[string]any{"id": member, "name": "Someone"},
+			"text": "FREE NITRO on example.com", "at": time.Now().UTC().Format(time.RFC3339)})
+		if len(v.Matches) != 1 {
+			t.Fatalf("event %d: matches %v, want the scam rule", i, v.Matches)
+		}
+	}
+	if got := strings.Count(in.logs.String(), "did not say in time"); got != 1 {
+		t.Errorf("the miss was logged %d times, want once:\n%s", got, in.logs.String())
+	}
+	if got := f.Calls("GET", "/guilds/"+unknown+"/members/"+member); len(got) != 0 {
+		t.Errorf("Discord was asked about a member of a guild vigie does not know: %v", got)
+	}
+	if f.Banned(unknown, member) {
+		t.Errorf("an author whose roles Discord did not give was banned")
 	}
 }
