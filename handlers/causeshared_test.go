@@ -22,7 +22,7 @@ import (
 // are still open, and the next refusal posts a new card.
 func TestCauseCardsShared(t *testing.T) {
 	srv := redistest.Start(t)
-	prefix := fmt.Sprintf("cause-test-%d", time.Now().UnixNano())
+	prefix := redistest.Prefix("cause-test")
 	ctx := context.Background()
 	var first *redis.Store
 	desk := &causeDesk{}

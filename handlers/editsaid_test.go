@@ -31,7 +31,7 @@ func (c editChat) MessageOf(ev bot.Event) string {
 // message gets its own answer.
 func TestEditAnswerShared(t *testing.T) {
 	srv := redistest.Start(t)
-	prefix := fmt.Sprintf("edit-test-%d", time.Now().UnixNano())
+	prefix := redistest.Prefix("edit-test")
 	ctx := context.Background()
 	now := at
 	edits := 0
@@ -118,7 +118,7 @@ func (s stalledReply) Reply(ctx context.Context, ev bot.Event, text string) erro
 // event; another edit still does not get it twice.
 func TestClaimOfAKilledInstanceNotAnotherEvents(t *testing.T) {
 	srv := redistest.Start(t)
-	prefix := fmt.Sprintf("edit-kill-%d", time.Now().UnixNano())
+	prefix := redistest.Prefix("edit-kill")
 	now := at
 	open := func(name string, p bot.Platform) *handlers.Moderator {
 		st, err := redis.Open(srv.URL(), redis.WithPrefix(prefix), redis.WithConsumer(name))

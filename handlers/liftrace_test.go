@@ -2,7 +2,6 @@ package handlers_test
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"runtime"
 	"slices"
@@ -476,7 +475,7 @@ func TestTimedBansAtOnceKeepTheLonger(t *testing.T) {
 func sharedRedis(t *testing.T) (store.Store, store.Store) {
 	t.Helper()
 	url := redistest.URL(t)
-	prefix := fmt.Sprintf("shared-test-%d", time.Now().UnixNano())
+	prefix := redistest.Prefix("shared-test")
 	var sts [2]store.Store
 	for i := range sts {
 		rs, err := redis.Open(url, redis.WithPrefix(prefix))

@@ -20,7 +20,7 @@ import (
 // cases opened since.
 func TestOpenCasesGaugeWhileRedisIsAway(t *testing.T) {
 	srv := redistest.Start(t)
-	f := redistest.OpenFallback(t, srv.URL()+"?max_retries=-1&dial_timeout=500ms", redis.FallbackOptions{RetryEvery: time.Hour}, redis.WithPrefix(fmt.Sprintf("gauge-test-%d", time.Now().UnixNano())))
+	f := redistest.OpenFallback(t, srv.URL()+"?max_retries=-1&dial_timeout=500ms", redis.FallbackOptions{RetryEvery: time.Hour}, redis.WithPrefix(redistest.Prefix("gauge-test")))
 	m, reg := newModerator(t, f, nil)
 	esc, err := handlers.NewEscalation(m, handlers.EscalationOptions{Registerer: reg})
 	if err != nil {

@@ -36,7 +36,7 @@ func (h *holding) Delete(ctx context.Context, ev bot.Event) error {
 // timeout after it is not given, nor waited for, and the case says both.
 func TestKeepWhileRedisIsAway(t *testing.T) {
 	srv := redistest.Start(t)
-	primary, err := redis.Open(srv.URL()+"?max_retries=-1&dial_timeout=500ms", redis.WithPrefix(fmt.Sprintf("keep-test-%d", time.Now().UnixNano())))
+	primary, err := redis.Open(srv.URL()+"?max_retries=-1&dial_timeout=500ms", redis.WithPrefix(redistest.Prefix("keep-test")))
 	if err != nil {
 		t.Fatal(err)
 	}

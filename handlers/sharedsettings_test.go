@@ -3,9 +3,7 @@ package handlers_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"testing"
-	"time"
 
 	"github.com/vigie-bot/vigie/handlers"
 	"github.com/vigie-bot/vigie/store/redis"
@@ -37,7 +35,7 @@ func (s *slowSettings) Settings(ctx context.Context) (map[string]string, int64, 
 // stays paused, as the other one that follows.
 func TestSharedPauseNotUndoneByAnOlderLook(t *testing.T) {
 	srv := redistest.Start(t)
-	prefix := fmt.Sprintf("shared-test-%d", time.Now().UnixNano())
+	prefix := redistest.Prefix("shared-test")
 	open := func() *redis.Store {
 		return redistest.Open(t, srv.URL(), redis.WithPrefix(prefix))
 	}
@@ -101,7 +99,7 @@ func (s *refusingPuts) PutSetting(ctx context.Context, name, value string) (int6
 // the other instance follows it.
 func TestSharedPauseWrittenOnceTheStoreAnswers(t *testing.T) {
 	srv := redistest.Start(t)
-	prefix := fmt.Sprintf("shared-test-%d", time.Now().UnixNano())
+	prefix := redistest.Prefix("shared-test")
 	open := func() *redis.Store {
 		return redistest.Open(t, srv.URL(), redis.WithPrefix(prefix))
 	}

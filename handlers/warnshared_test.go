@@ -19,7 +19,7 @@ import (
 // minutes, nor by one started after; once they are over, he is.
 func TestWarningsShared(t *testing.T) {
 	srv := redistest.Start(t)
-	prefix := fmt.Sprintf("warn-test-%d", time.Now().UnixNano())
+	prefix := redistest.Prefix("warn-test")
 	ctx := context.Background()
 	now := at
 	n := 0

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -26,7 +25,7 @@ import (
 func TestPauseReachesEveryInstance(t *testing.T) {
 	const desk = -100500
 	url := redistest.URL(t)
-	prefix := fmt.Sprintf("vigietest-pauseshared-%d-%d", os.Getpid(), time.Now().UnixNano())
+	prefix := redistest.Prefix("vigietest-pauseshared")
 	api := tgfake.New(t)
 	env := map[string]string{
 		"TELEGRAM_TOKEN": tgfake.Token, "TELEGRAM_API_URL": api.HTTP.URL,

@@ -25,7 +25,7 @@ import (
 // one the others run.
 func TestReloadReachesEveryInstance(t *testing.T) {
 	url := redistest.URL(t)
-	prefix := fmt.Sprintf("vigietest-reloadshared-%d-%d", os.Getpid(), time.Now().UnixNano())
+	prefix := redistest.Prefix("vigietest-reloadshared")
 	file := filepath.Join(t.TempDir(), "rules.yaml")
 	if err := os.WriteFile(file, []byte(rulesGeneration("one")), 0o600); err != nil {
 		t.Fatal(err)

@@ -2,7 +2,6 @@ package daemon_test
 
 import (
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -138,7 +137,7 @@ rules: []
 // they had pressed.
 func TestVerifyJoinSentAgainAskedOnce(t *testing.T) {
 	url := redistest.URL(t)
-	prefix := fmt.Sprintf("vigietest-verifyonce-%d-%d", os.Getpid(), time.Now().UnixNano())
+	prefix := redistest.Prefix("vigietest-verifyonce")
 	api := tgfake.New(t)
 	env := map[string]string{
 		"TELEGRAM_TOKEN": tgfake.Token, "TELEGRAM_API_URL": api.HTTP.URL,

@@ -21,7 +21,7 @@ import (
 // channel, edited to count them all.
 func TestCauseCardSharedOnTheDesk(t *testing.T) {
 	srv := redistest.Start(t)
-	prefix := fmt.Sprintf("discord-cause-%d", time.Now().UnixNano())
+	prefix := redistest.Prefix("discord-cause")
 	f := newFakeDiscord(t)
 	ctx := context.Background()
 	now := time.Date(2026, 12, 6, 21, 0, 0, 0, time.UTC)

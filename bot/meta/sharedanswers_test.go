@@ -2,7 +2,6 @@ package meta_test
 
 import (
 	"context"
-	"fmt"
 	"testing"
 	"time"
 
@@ -31,7 +30,7 @@ func TestAnswersGivenShared(t *testing.T) {
 	// two builds the instances on one store, the second calling the
 	// first's Graph API.
 	two := func(t *testing.T, now time.Time, text string) (first, second *pipeline) {
-		prefix := fmt.Sprintf("answers-test-%d", time.Now().UnixNano())
+		prefix := redistest.Prefix("answers-test")
 		first = newPipelineOn(t, now, text, open(t, prefix, "a"))
 		first.h.graph.now = func() time.Time { return now }
 		second = newPipelineOn(t, now, text, open(t, prefix, "b"), func(c *meta.Config) {
