@@ -83,6 +83,11 @@ type judging struct {
 	direct Inbox
 	// unkeptN counts the open updates not in the inbox yet.
 	unkeptN int
+	// parked counts the open updates cut short with none of their events
+	// waiting to be judged: kept for their rest only. cuts are the updates
+	// cut short, oldest first, for the bound of maxParked.
+	parked int
+	cuts   []int
 }
 
 type openUpdate struct {
@@ -94,6 +99,14 @@ type openUpdate struct {
 	// finished, when set, is closed once the update is (webhook mode);
 	// cutShort then is closed if its dispatch is cut short instead.
 	finished, cutShort chan struct{}
+	// cut: its dispatch was cut short, rest its events not handed over
+	// then, for the one that takes it over (a retry, a next poller of this
+	// process). The events it handed over before still count in waiting:
+	// the update is finished once they and the rest are judged. Made
+	// again, its events would not be the same (a join, a change of names,
+	// seen already, gives none).
+	cut  bool
+	rest []bot.Event
 }
 
 func newJudging() *judging {
@@ -103,12 +116,35 @@ func newJudging() *judging {
 // take opens update id for its dispatch. It reports false when the update
 // is open already (handed on again, or posted again, while its first
 // dispatch is under way or its events wait to be judged), with the first
-// one's finished and cutShort.
-func (j *judging) take(id int, raw json.RawMessage, kept, wait bool) (finished, cutShort <-chan struct{}, ok bool) {
+// one's finished and cutShort. An update whose dispatch was cut short is
+// taken over: resume is set, and rest are the events to hand over, in place
+// of those the update would give.
+func (j *judging) take(id int, raw json.RawMessage, kept, wait bool) (finished, cutShort <-chan struct{}, ok, resume bool, rest []bot.Event) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if o, ok := j.open[id]; ok {
-		return o.finished, o.cutShort, false
+		if !o.cut {
+			return o.finished, o.cutShort, false, false, nil
+		}
+		if o.waiting <= 0 {
+			j.parked--
+		}
+		rest = o.rest
+		o.cut, o.rest = false, nil
+		o.waiting++
+		if kept && !o.kept {
+			if o.raw != nil {
+				j.unkeptN--
+			}
+			o.kept, o.raw = true, nil
+		}
+		if wait && o.finished == nil {
+			o.finished = make(chan struct{})
+		}
+		if o.finished != nil {
+			o.cutShort = make(chan struct{})
+		}
+		return o.finished, o.cutShort, true, true, rest
 	}
 	o := &openUpdate{waiting: 1, kept: kept}
 	if !kept && raw != nil {
@@ -119,15 +155,16 @@ func (j *judging) take(id int, raw json.RawMessage, kept, wait bool) (finished, 
 		o.finished, o.cutShort = make(chan struct{}), make(chan struct{})
 	}
 	j.open[id] = o
-	return o.finished, o.cutShort, true
+	return o.finished, o.cutShort, true, false, nil
 }
 
-// isOpen reports whether update id is under way in this process.
+// isOpen reports whether update id is under way in this process: its
+// dispatch not cut short.
 func (j *judging) isOpen(id int) bool {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	_, ok := j.open[id]
-	return ok
+	o, ok := j.open[id]
+	return ok && !o.cut
 }
 
 // expect counts the events of update id about to be handed over.
@@ -167,7 +204,7 @@ func (j *judging) judged(key string) {
 	// update whose events are never judged (the drain cut short) holds the
 	// last ones back: they stay in the inbox, and a next poller hands them
 	// on, dropped there as duplicates.
-	if inbox == nil || len(done) == 0 || len(done) < drainBatch && len(j.open) > 0 {
+	if inbox == nil || len(done) == 0 || len(done) < drainBatch && len(j.open) > j.parked {
 		j.mu.Unlock()
 		return
 	}
@@ -195,18 +232,56 @@ func (j *judging) dispatched(id int) {
 	j.releaseLocked(id)
 }
 
-// cut forgets update id, whose dispatch a shutdown cut short: it stays in
-// the inbox for the next poller, and in webhook mode Telegram sends it again.
-func (j *judging) cut(id int) {
+// cut ends the dispatch of update id, cut short (a shutdown, the lease
+// lost, Telegram giving up on the delivery) with the events of rest not
+// handed over: it stays in the inbox for the next poller, and in webhook
+// mode Telegram sends it again. It stays open here with rest, for the one
+// that takes it over in this process, until the events handed over before
+// and rest are judged.
+func (j *judging) cut(id int, rest []bot.Event) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	if o, ok := j.open[id]; ok {
-		j.closeLocked(id, o)
-		if o.cutShort != nil {
-			close(o.cutShort)
+	o, ok := j.open[id]
+	if !ok || o.cut {
+		return
+	}
+	for i := range rest {
+		k := rest[i].Key()
+		ids := j.events[k]
+		if n := slices.Index(ids, id); n >= 0 {
+			ids = slices.Delete(ids, n, n+1)
+		}
+		if len(ids) == 0 {
+			delete(j.events, k)
+		} else {
+			j.events[k] = ids
+		}
+	}
+	o.waiting -= len(rest) + 1 // and the dispatch
+	o.cut, o.rest = true, slices.Clone(rest)
+	if o.cutShort != nil {
+		close(o.cutShort)
+	}
+	if o.waiting <= 0 {
+		j.parked++
+	}
+	j.cuts = append(j.cuts, id)
+	for len(j.cuts) > maxParked {
+		old := j.cuts[0]
+		j.cuts = j.cuts[1:]
+		// One whose update never came again (Telegram gave up on it,
+		// another process finished it) is forgotten: taken again, its
+		// events are made anew.
+		if o, ok := j.open[old]; ok && o.cut && o.waiting <= 0 {
+			j.parked--
+			j.closeLocked(old, o)
 		}
 	}
 }
+
+// maxParked bounds the updates cut short that are remembered for their
+// rest.
+const maxParked = 1000
 
 // closeLocked forgets the open update id.
 func (j *judging) closeLocked(id int, o *openUpdate) {
@@ -222,6 +297,10 @@ func (j *judging) releaseLocked(id int) {
 		return
 	}
 	if o.waiting--; o.waiting > 0 {
+		return
+	}
+	if o.cut {
+		j.parked++ // not finished: its rest waits to be taken over
 		return
 	}
 	j.closeLocked(id, o)

@@ -478,15 +478,17 @@ func (c *Client) handOver(ctx context.Context, batch []update, raws []json.RawMe
 		if raws != nil {
 			raw = raws[i]
 		}
-		if _, _, open := c.judging.take(u.UpdateID, raw, kept, false); !open {
+		_, _, open, resume, rest := c.judging.take(u.UpdateID, raw, kept, false)
+		if !open {
 			continue // under way here already
 		}
-		if !c.seen.add(u.UpdateID) {
+		if !resume && !c.seen.add(u.UpdateID) {
 			c.judging.dispatched(u.UpdateID)
 			continue
 		}
-		if !c.dispatch(bctx, bctx, u, out) {
-			c.judging.cut(u.UpdateID)
+		if rest, ok := c.dispatchOrResume(bctx, bctx, u, resume, rest, out); !ok {
+			c.seen.remove(u.UpdateID)
+			c.judging.cut(u.UpdateID, rest)
 			ids := drain.Keys(batch[i:], func(u update) string { return strconv.Itoa(u.UpdateID) })
 			if kept {
 				c.log.Warn(fmt.Sprintf("%d Telegram updates received but not evaluated before shutdown: left in the poller's inbox, for the next poller", len(batch)-i),
@@ -528,30 +530,46 @@ func (c *Client) getUpdates(ctx context.Context, offset int) ([]json.RawMessage,
 	return raws, nil
 }
 
+// dispatchOrResume is dispatch, or, for an update whose dispatch was cut
+// short here (resume), hands over the events rest that it did not.
+func (c *Client) dispatchOrResume(ctx, reqCtx context.Context, u update, resume bool, rest []bot.Event, out chan<- bot.Event) ([]bot.Event, bool) {
+	if resume {
+		return c.handEvents(ctx, reqCtx, u.UpdateID, rest, out)
+	}
+	return c.dispatch(ctx, reqCtx, u, out)
+}
+
 // dispatch hands one update to the desk or, as events, to out. It waits on out
-// until ctx or the request (reqCtx) ends, and reports whether the update was taken.
-func (c *Client) dispatch(ctx, reqCtx context.Context, u update, out chan<- bot.Event) bool {
+// until ctx or the request (reqCtx) ends, and reports whether the update was
+// taken; when not, the events it did not hand over.
+func (c *Client) dispatch(ctx, reqCtx context.Context, u update, out chan<- bot.Event) ([]bot.Event, bool) {
 	c.noteMigration(u.Message)
 	c.learnMoveFor(ctx, u)
 	if c.deskUpdate(ctx, u) {
-		return true
+		return nil, true
 	}
 	c.adminChanged(u)
 	if chat, kind, ok := u.group(); ok {
 		c.awaitModeration(ctx, chat)
 		if !c.moderates(chat) {
 			c.foreign(chat, kind, u)
-			return true
+			return nil, true
 		}
 	}
 	if c.modUpdate(ctx, u) {
-		return true
+		return nil, true
 	}
 	c.memberUnbanned(ctx, u)
 	evs := c.events(u)
 	c.verifying(ctx, evs)
-	c.judging.expect(u.UpdateID, evs)
-	for _, ev := range evs {
+	return c.handEvents(ctx, reqCtx, u.UpdateID, evs, out)
+}
+
+// handEvents hands evs, the events of update id, to out, as dispatch does,
+// and returns those it did not hand over when ctx or reqCtx ended first.
+func (c *Client) handEvents(ctx, reqCtx context.Context, id int, evs []bot.Event, out chan<- bot.Event) ([]bot.Event, bool) {
+	c.judging.expect(id, evs)
+	for i, ev := range evs {
 		c.link.Event(time.Now())
 		select {
 		case out <- ev:
@@ -559,12 +577,12 @@ func (c *Client) dispatch(ctx, reqCtx context.Context, u update, out chan<- bot.
 				c.judging.judged(ev.Key())
 			}
 		case <-ctx.Done():
-			return false
+			return evs[i:], false
 		case <-reqCtx.Done():
-			return false
+			return evs[i:], false
 		}
 	}
-	return true
+	return nil, true
 }
 
 // serveWebhook registers the webhook when asked, and lets WebhookHandler hand
@@ -637,11 +655,15 @@ func (c *Client) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer c.work.Done()
-	var finished <-chan struct{}
+	var (
+		finished <-chan struct{}
+		resume   bool
+		rest     []bot.Event
+	)
 	for {
-		f, cutShort, fresh := c.judging.take(u.UpdateID, nil, false, true)
+		f, cutShort, fresh, res, left := c.judging.take(u.UpdateID, nil, false, true)
 		if fresh {
-			finished = f
+			finished, resume, rest = f, res, left
 			break
 		}
 		// Posted again (Telegram gave up on a delivery whose events wait
@@ -663,16 +685,16 @@ func (c *Client) serveHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if !c.seen.add(u.UpdateID) {
+	if !resume && !c.seen.add(u.UpdateID) {
 		c.judging.dispatched(u.UpdateID) // judged already
 		w.WriteHeader(http.StatusOK)
 		return
 	}
-	if !c.dispatch(s.ctx, r.Context(), u, s.out) {
+	if rest, ok := c.dispatchOrResume(s.ctx, r.Context(), u, resume, rest, s.out); !ok {
 		// Unseen first: a delivery of it waiting for this one takes it
 		// over once it is cut.
 		c.seen.remove(u.UpdateID)
-		c.judging.cut(u.UpdateID)
+		c.judging.cut(u.UpdateID, rest)
 		http.Error(w, "shutting down", http.StatusServiceUnavailable)
 		return
 	}

@@ -1,0 +1,159 @@
+package telegram
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/bot/internal/testsync"
+)
+
+// TestWebhookRetryOfACutJoinHandsOverItsRest: a join gives two events, the
+// join and the member's names (profile). Telegram gives up on the delivery
+// while the join is queued, unjudged, and the profile not handed over yet
+// (the queue full, a raid); the retry, in the same process, hands the
+// profile over and is answered 200 only once both are judged. Before, the
+// retry made the update's events anew, and this process, having seen the
+// join, made none: it was answered 200 at once, the join still unjudged in
+// a queue and the profile never judged.
+func TestWebhookRetryOfACutJoinHandsOverItsRest(t *testing.T) {
+	f := newFakeBotAPI(t)
+	c, _ := newTestClient(t, f, Config{Mode: ModeWebhook, WebhookSecret: "s3cret_token", Chats: fixtureChats, ReportsJudged: true})
+	knowAdmins(t, c, group.id)
+	h := c.WebhookHandler()
+	post := func(ctx context.Context, body map[string]any) int {
+		raw, _ := json.Marshal(body)
+		r := httptest.NewRequestWithContext(ctx, http.MethodPost, "/webhooks/telegram", strings.NewReader(string(raw)))
+		r.Header.Set("X-Telegram-Bot-Api-Secret-Token", "s3cret_token")
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		return w.Code
+	}
+	out := make(chan bot.Event) // a full queue: nothing is taken until read
+	run(t, c, out)
+	for code := http.StatusServiceUnavailable; code != http.StatusOK; {
+		answer := make(chan int, 1)
+		go func() {
+			answer <- post(context.Background(), map[string]any{"update_id": 1, "message": message(group, 1, bob, t0, "ready?")})
+		}()
+		select {
+		case code = <-answer:
+			time.Sleep(10 * time.Millisecond)
+		case ev := <-out:
+			c.Judged(&ev)
+			code = <-answer
+		}
+	}
+	join := joins(carol, t0)
+	join["update_id"] = 2
+	rctx, giveUp := context.WithCancel(context.Background())
+	first := make(chan int, 1)
+	go func() { first <- post(rctx, join) }()
+	joined := testsync.Next(t, out)
+	if joined.Kind != bot.KindJoin {
+		t.Fatalf("first event %s, want the join", joined.Kind)
+	}
+	// The profile waits for room in the queue; the retry comes, and
+	// Telegram gives up on the first delivery.
+	retry := make(chan int, 1)
+	go func() { retry <- post(context.Background(), join) }()
+	time.Sleep(50 * time.Millisecond) // a chance for the retry to reach its wait
+	giveUp()
+	if code := <-first; code == http.StatusOK {
+		t.Fatalf("the delivery given up on was answered %d", code)
+	}
+	var profile bot.Event
+	select {
+	case profile = <-out:
+	case code := <-retry:
+		t.Fatalf("the retry answered %d with the join unjudged and the profile not handed over", code)
+	case <-time.After(testsync.Patience):
+		t.Fatal("the retry did not hand the profile over")
+	}
+	if profile.Kind != bot.KindProfile {
+		t.Fatalf("the retry handed over %s %s, want the profile", profile.Kind, profile.Key())
+	}
+	c.Judged(&profile)
+	select {
+	case code := <-retry:
+		t.Fatalf("the retry answered %d before the join was judged", code)
+	case <-time.After(100 * time.Millisecond):
+	}
+	c.Judged(&joined)
+	select {
+	case code := <-retry:
+		if code != http.StatusOK {
+			t.Errorf("the retry answered %d once all was judged, want 200", code)
+		}
+	case <-time.After(testsync.Patience):
+		t.Fatal("the retry not answered once the join and the profile were judged")
+	}
+	select {
+	case ev := <-out:
+		t.Errorf("%s handed over again", ev.Key())
+	default:
+	}
+}
+
+// TestPollerRetakingACutJoinHandsOverItsRest: a poller stops (its lease
+// lost) with a join's event handed over, unjudged, and its profile not; the
+// next poller of the same process (the lease taken again) hands the
+// profile on, and the update leaves the inbox once both are judged.
+// Before, the next poller found the update seen already and took it as
+// finished: removed from the inbox, the join unjudged and the profile never
+// judged.
+func TestPollerRetakingACutJoinHandsOverItsRest(t *testing.T) {
+	f := newFakeBotAPI(t)
+	cfg := Config{PollTimeout: time.Second, Chats: fixtureChats, ReportsJudged: true, DrainTimeout: time.Millisecond}
+	c, _ := newTestClient(t, f, cfg)
+	knowAdmins(t, c, group.id)
+	inbox := &sharedInbox{offset: 2000, kept: map[int]json.RawMessage{}}
+	join := joins(carol, t0)
+	join["update_id"] = 2000
+	f.push(join)
+	out := make(chan bot.Event) // judging held: one event taken, no more
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.RunPoller(ctx, out, inbox) }()
+	joined := testsync.Next(t, out)
+	if joined.Kind != bot.KindJoin {
+		t.Fatalf("first event %s, want the join", joined.Kind)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("RunPoller: %v", err)
+	}
+	if got := inbox.ids(); got != "[2000]" {
+		t.Fatalf("inbox %s after the poller stopped, want the join's update", got)
+	}
+
+	out2 := make(chan bot.Event, 8)
+	ctx2, cancel2 := context.WithCancel(context.Background())
+	done2 := make(chan error, 1)
+	go func() { done2 <- c.RunPoller(ctx2, out2, inbox) }()
+	defer func() {
+		cancel2()
+		<-done2
+	}()
+	var profile bot.Event
+	select {
+	case profile = <-out2:
+	case <-time.After(testsync.Patience):
+		t.Fatalf("the next poller did not hand the profile on; inbox %s", inbox.ids())
+	}
+	if profile.Kind != bot.KindProfile {
+		t.Fatalf("the next poller handed over %s %s, want the profile", profile.Kind, profile.Key())
+	}
+	c.Judged(&profile)
+	time.Sleep(50 * time.Millisecond) // a chance for a wrong removal
+	if got := inbox.ids(); got != "[2000]" {
+		t.Fatalf("inbox %s with the join not judged yet, want the update still there", got)
+	}
+	c.Judged(&joined)
+	testsync.Eventually(t, "the update out of the inbox once all is judged", func() bool { return inbox.ids() == "[]" })
+}
