@@ -157,3 +157,75 @@ func TestPollerRetakingACutJoinHandsOverItsRest(t *testing.T) {
 	c.Judged(&joined)
 	testsync.Eventually(t, "the update out of the inbox once all is judged", func() bool { return inbox.ids() == "[]" })
 }
+
+// TestWebhookUpdateTakenOverIsSeen: a message from a member under new names
+// gives their profile, then the message. Cut with the profile queued and the
+// message not, the update is taken over by the retry, which hands the
+// message over; posted once more after, it is known as seen and not handed
+// over again. Before, the retry that took it over did not note it as seen,
+// and the next post queued the message a second time.
+func TestWebhookUpdateTakenOverIsSeen(t *testing.T) {
+	f := newFakeBotAPI(t)
+	c, _ := newTestClient(t, f, Config{Mode: ModeWebhook, WebhookSecret: "s3cret_token", Chats: fixtureChats, ReportsJudged: true})
+	knowAdmins(t, c, group.id)
+	h := c.WebhookHandler()
+	post := func(ctx context.Context, body map[string]any) int {
+		raw, _ := json.Marshal(body)
+		r := httptest.NewRequestWithContext(ctx, http.MethodPost, "/webhooks/telegram", strings.NewReader(string(raw)))
+		r.Header.Set("X-Telegram-Bot-Api-Secret-Token", "s3cret_token")
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		return w.Code
+	}
+	out := make(chan bot.Event) // a full queue: nothing is taken until read
+	run(t, c, out)
+	for code := http.StatusServiceUnavailable; code != http.StatusOK; {
+		answer := make(chan int, 1)
+		go func() {
+			answer <- post(context.Background(), map[string]any{"update_id": 1, "message": message(group, 1, bob, t0, "ready?")})
+		}()
+		select {
+		case code = <-answer:
+			time.Sleep(10 * time.Millisecond)
+		case ev := <-out:
+			c.Judged(&ev)
+			code = <-answer
+		}
+	}
+	renamed := bob
+	renamed.first = "Support"
+	upd := map[string]any{"update_id": 2, "message": message(group, 2, renamed, t0, "hello")}
+	rctx, giveUp := context.WithCancel(context.Background())
+	first := make(chan int, 1)
+	go func() { first <- post(rctx, upd) }()
+	profile := testsync.Next(t, out)
+	if profile.Kind != bot.KindProfile {
+		t.Fatalf("first event %s, want the profile", profile.Kind)
+	}
+	retry := make(chan int, 1)
+	go func() { retry <- post(context.Background(), upd) }()
+	time.Sleep(50 * time.Millisecond) // a chance for the retry to reach its wait
+	giveUp()
+	<-first
+	msg := testsync.Next(t, out)
+	if msg.Kind != bot.KindMessage {
+		t.Fatalf("the retry handed over %s, want the message", msg.Kind)
+	}
+	c.Judged(&profile)
+	c.Judged(&msg)
+	if code := <-retry; code != http.StatusOK {
+		t.Fatalf("the retry answered %d once all was judged", code)
+	}
+	again := make(chan int, 1)
+	go func() { again <- post(context.Background(), upd) }()
+	select {
+	case ev := <-out:
+		t.Fatalf("%s handed over again", ev.Key())
+	case code := <-again:
+		if code != http.StatusOK {
+			t.Errorf("posted again, answered %d, want 200", code)
+		}
+	case <-time.After(testsync.Patience):
+		t.Fatal("posted again, not answered")
+	}
+}

@@ -482,7 +482,7 @@ func (c *Client) handOver(ctx context.Context, batch []update, raws []json.RawMe
 		if !open {
 			continue // under way here already
 		}
-		if !resume && !c.seen.add(u.UpdateID) {
+		if fresh := c.seen.add(u.UpdateID); !fresh && !resume {
 			c.judging.dispatched(u.UpdateID)
 			continue
 		}
@@ -685,7 +685,7 @@ func (c *Client) serveHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if !resume && !c.seen.add(u.UpdateID) {
+	if fresh := c.seen.add(u.UpdateID); !fresh && !resume {
 		c.judging.dispatched(u.UpdateID) // judged already
 		w.WriteHeader(http.StatusOK)
 		return
