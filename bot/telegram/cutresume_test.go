@@ -3,6 +3,7 @@ package telegram
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -11,6 +12,8 @@ import (
 
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/bot/internal/testsync"
+	"github.com/vigie-bot/vigie/store/redis"
+	"github.com/vigie-bot/vigie/store/redis/redistest"
 )
 
 // TestWebhookRetryOfACutJoinHandsOverItsRest: a join gives two events, the
@@ -100,6 +103,88 @@ func TestWebhookRetryOfACutJoinHandsOverItsRest(t *testing.T) {
 	}
 }
 
+// samePoller runs the pollers of one process (one client) one after the
+// other on one Redis inbox, each under a lease of its own: the job lost and
+// taken again.
+type samePoller struct {
+	t  *testing.T
+	f  *fakeBotAPI
+	st *redis.Store
+	c  *Client
+	n  int
+}
+
+func newSamePoller(t *testing.T) *samePoller {
+	st := redistest.Open(t, redistest.URL(t), redis.WithPrefix(redistest.Prefix("vigietest-tgcut")))
+	f := newFakeBotAPI(t)
+	c, _ := newTestClient(t, f, Config{PollTimeout: time.Second, Chats: fixtureChats, ReportsJudged: true, DrainTimeout: time.Millisecond})
+	knowAdmins(t, c, group.id)
+	return &samePoller{t: t, f: f, st: st, c: c}
+}
+
+// run starts a poller handing over to out, and returns what stops it and
+// gives its lease up.
+func (p *samePoller) run(out chan bot.Event) (stop func()) {
+	t := p.t
+	p.n++
+	l, ok, err := p.st.AcquireLease(context.Background(), inboxJob, fmt.Sprint("lease-", p.n), time.Minute)
+	if !ok || err != nil {
+		t.Fatalf("AcquireLease = %v, %v", ok, err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- p.c.RunPoller(ctx, out, redisInbox{st: p.st, l: l}) }()
+	stopped := false
+	stop = func() {
+		if stopped {
+			return
+		}
+		stopped = true
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("RunPoller: %v", err)
+		}
+		if err := p.st.ReleaseLease(context.Background(), l); err != nil {
+			t.Error(err)
+		}
+	}
+	t.Cleanup(stop)
+	return stop
+}
+
+// ids are the updates in the inbox.
+func (p *samePoller) ids() string {
+	items, err := p.st.InboxItems(context.Background(), inboxJob)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	ids := make([]int64, len(items))
+	for i, it := range items {
+		ids[i] = it.ID
+	}
+	return fmt.Sprint(ids)
+}
+
+// cutJoin has a first poller take a join, hand over its first event (the
+// join) and stop, the profile not handed over; it returns the join.
+func (p *samePoller) cutJoin(id int) bot.Event {
+	t := p.t
+	join := joins(carol, t0)
+	join["update_id"] = id
+	p.f.push(join)
+	out := make(chan bot.Event) // judging held: one event taken, no more
+	stop := p.run(out)
+	joined := testsync.Next(t, out)
+	if joined.Kind != bot.KindJoin {
+		t.Fatalf("first event %s, want the join", joined.Kind)
+	}
+	stop()
+	if got := p.ids(); got != fmt.Sprintf("[%d]", id) {
+		t.Fatalf("inbox %s after the poller stopped, want the join's update", got)
+	}
+	return joined
+}
+
 // TestPollerRetakingACutJoinHandsOverItsRest: a poller stops (its lease
 // lost) with a join's event handed over, unjudged, and its profile not; the
 // next poller of the same process (the lease taken again) hands the
@@ -108,54 +193,48 @@ func TestWebhookRetryOfACutJoinHandsOverItsRest(t *testing.T) {
 // finished: removed from the inbox, the join unjudged and the profile never
 // judged.
 func TestPollerRetakingACutJoinHandsOverItsRest(t *testing.T) {
-	f := newFakeBotAPI(t)
-	cfg := Config{PollTimeout: time.Second, Chats: fixtureChats, ReportsJudged: true, DrainTimeout: time.Millisecond}
-	c, _ := newTestClient(t, f, cfg)
-	knowAdmins(t, c, group.id)
-	inbox := &sharedInbox{offset: 2000, kept: map[int]json.RawMessage{}}
-	join := joins(carol, t0)
-	join["update_id"] = 2000
-	f.push(join)
-	out := make(chan bot.Event) // judging held: one event taken, no more
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- c.RunPoller(ctx, out, inbox) }()
-	joined := testsync.Next(t, out)
-	if joined.Kind != bot.KindJoin {
-		t.Fatalf("first event %s, want the join", joined.Kind)
-	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatalf("RunPoller: %v", err)
-	}
-	if got := inbox.ids(); got != "[2000]" {
-		t.Fatalf("inbox %s after the poller stopped, want the join's update", got)
-	}
-
-	out2 := make(chan bot.Event, 8)
-	ctx2, cancel2 := context.WithCancel(context.Background())
-	done2 := make(chan error, 1)
-	go func() { done2 <- c.RunPoller(ctx2, out2, inbox) }()
-	defer func() {
-		cancel2()
-		<-done2
-	}()
+	p := newSamePoller(t)
+	joined := p.cutJoin(2000)
+	out := make(chan bot.Event, 8)
+	p.run(out)
 	var profile bot.Event
 	select {
-	case profile = <-out2:
+	case profile = <-out:
 	case <-time.After(testsync.Patience):
-		t.Fatalf("the next poller did not hand the profile on; inbox %s", inbox.ids())
+		t.Fatalf("the next poller did not hand the profile on; inbox %s", p.ids())
 	}
 	if profile.Kind != bot.KindProfile {
 		t.Fatalf("the next poller handed over %s %s, want the profile", profile.Kind, profile.Key())
 	}
-	c.Judged(&profile)
+	p.c.Judged(&profile)
 	time.Sleep(50 * time.Millisecond) // a chance for a wrong removal
-	if got := inbox.ids(); got != "[2000]" {
+	if got := p.ids(); got != "[2000]" {
 		t.Fatalf("inbox %s with the join not judged yet, want the update still there", got)
 	}
-	c.Judged(&joined)
-	testsync.Eventually(t, "the update out of the inbox once all is judged", func() bool { return inbox.ids() == "[]" })
+	p.c.Judged(&joined)
+	testsync.Eventually(t, "the update out of the inbox once all is judged", func() bool { return p.ids() == "[]" })
+}
+
+// TestPollerRetakingLetsGoACutPoisonUpdate: an update cut short in this
+// process, and handed on twice already, is let go by the next poller of
+// the same process, as one left by another process is: removed from the
+// inbox once what was handed over of it is judged, not handed on.
+func TestPollerRetakingLetsGoACutPoisonUpdate(t *testing.T) {
+	p := newSamePoller(t)
+	joined := p.cutJoin(3000)
+	for range MaxHandOns {
+		if err := p.st.HandingOn(context.Background(), inboxJob, []int64{3000}, time.Unix(t0, 0)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out := make(chan bot.Event, 8)
+	p.run(out)
+	p.f.push(map[string]any{"update_id": 3001, "message": message(group, 31, bob, t0, "after")})
+	if ev := testsync.Next(t, out); ev.Text != "after" {
+		t.Fatalf("the next poller handed over %s %q; want the update after, the poison one let go", ev.Key(), ev.Text)
+	}
+	p.c.Judged(&joined)
+	testsync.Eventually(t, "the poison update out of the inbox", func() bool { return !strings.Contains(p.ids(), "3000") })
 }
 
 // TestWebhookUpdateTakenOverIsSeen: a message from a member under new names

@@ -279,6 +279,22 @@ func (j *judging) cut(id int, rest []bot.Event) {
 	}
 }
 
+// letGo forgets the updates of ids cut short here, let go unjudged (handed
+// on too often, too old): the events they handed over, judged, finish
+// nothing.
+func (j *judging) letGo(ids []int) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	for _, id := range ids {
+		if o, ok := j.open[id]; ok && o.cut {
+			if o.waiting <= 0 {
+				j.parked--
+			}
+			j.closeLocked(id, o)
+		}
+	}
+}
+
 // maxParked bounds the updates cut short that are remembered for their
 // rest.
 const maxParked = 1000

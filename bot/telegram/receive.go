@@ -438,6 +438,7 @@ func (c *Client) handOverLeft(ctx context.Context, inbox Inbox, out chan<- bot.E
 		for i, id := range bad {
 			gone[i] = Taken{ID: id}
 		}
+		c.judging.letGo(bad)
 		c.judging.markKept(gone) // not open: removed from the inbox
 	}
 	if len(batch) == 0 {
