@@ -308,3 +308,43 @@ func TestWebhookUpdateTakenOverIsSeen(t *testing.T) {
 		t.Fatal("posted again, not answered")
 	}
 }
+
+// TestPollerDrainRemovalFailureIsLogged: the updates judged after the poller
+// stopped (the drain) whose removal from the inbox fails (the store does
+// not answer) are said in the log, once until a removal works again. Before,
+// the failure was silent: the updates stayed in the inbox for a next
+// poller, which the log did not tell.
+func TestPollerDrainRemovalFailureIsLogged(t *testing.T) {
+	f := newFakeBotAPI(t)
+	c, logs := newTestClient(t, f, Config{PollTimeout: time.Second, Chats: fixtureChats, ReportsJudged: true})
+	knowAdmins(t, c, group.id)
+	inbox := &sharedInbox{offset: 4000, kept: map[int]json.RawMessage{}}
+	const n = 3
+	for i := range n {
+		f.push(map[string]any{"update_id": 4000 + i, "message": message(group, 40+i, bob, t0, "queued")})
+	}
+	out := make(chan bot.Event, n)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.RunPoller(ctx, out, inbox) }()
+	var evs []bot.Event
+	for range n {
+		evs = append(evs, testsync.Next(t, out))
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("RunPoller: %v", err)
+	}
+	inbox.mu.Lock()
+	inbox.down = true
+	inbox.mu.Unlock()
+	for i := range evs {
+		c.Judged(&evs[i])
+	}
+	if got := inbox.ids(); got != "[4000 4001 4002]" {
+		t.Fatalf("inbox %s, want the updates whose removal failed", got)
+	}
+	if !strings.Contains(logs.String(), "not removed from the poller's inbox") {
+		t.Errorf("the failed removal is not in the log:\n%s", logs)
+	}
+}

@@ -3,6 +3,7 @@ package telegram
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"slices"
 	"sync"
 	"time"
@@ -88,6 +89,10 @@ type judging struct {
 	// cut short, oldest first, for the bound of maxParked.
 	parked int
 	cuts   []int
+	// log says when the removals after the poller stopped fail, once
+	// until one works again (directFailing).
+	log           *slog.Logger
+	directFailing bool
 }
 
 type openUpdate struct {
@@ -109,8 +114,8 @@ type openUpdate struct {
 	rest []bot.Event
 }
 
-func newJudging() *judging {
-	return &judging{open: map[int]*openUpdate{}, events: map[string][]int{}, wake: make(chan struct{}, 1)}
+func newJudging(log *slog.Logger) *judging {
+	return &judging{open: map[int]*openUpdate{}, events: map[string][]int{}, wake: make(chan struct{}, 1), log: log}
 }
 
 // take opens update id for its dispatch. It reports false when the update
@@ -216,8 +221,25 @@ func (j *judging) judged(key string) {
 	// next poller of this process.
 	ctx, cancel := context.WithTimeout(context.Background(), finishTimeout)
 	defer cancel()
-	if err := inbox.Finished(ctx, done); err != nil {
-		j.notRemoved(done)
+	err := inbox.Finished(ctx, done)
+	dropped := 0
+	if err != nil {
+		dropped = j.notRemoved(done)
+	}
+	j.mu.Lock()
+	was := j.directFailing
+	j.directFailing = err != nil
+	j.mu.Unlock()
+	switch {
+	case err != nil && !was:
+		j.log.Warn("updates judged after the poller stopped not removed from the poller's inbox: the store does not answer; tried again with the next ones, or handed on by a next poller and dropped there as duplicates",
+			"updates", len(done), "err", err)
+	case err == nil && was:
+		j.log.Info("updates judged removed from the poller's inbox again")
+	}
+	if dropped > 0 {
+		j.log.Warn("updates judged left in the poller's inbox: too many to remember; a next poller hands them on again, and they are dropped there as duplicates unless judged while Redis was away",
+			"updates", dropped)
 	}
 }
 

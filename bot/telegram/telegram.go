@@ -279,7 +279,7 @@ func New(cfg Config) (*Client, error) {
 		members: newMemberMemory(10000),
 		names:   newNameMemory(10000),
 		seen:    newRecentSet(4096),
-		judging: newJudging(),
+		judging: newJudging(log),
 		recent:  newRecentMessages(10000, bot.MaxPurge),
 		work:    deskwork.New(maxDeskWork, deskTimeout, g, "telegram desk"),
 
