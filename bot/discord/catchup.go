@@ -97,6 +97,9 @@ type catchup struct {
 	// stopped refuses new catch-ups once Run stops; wg waits for those under way.
 	stopped bool
 	wg      sync.WaitGroup
+	// turn is closed once the last catch-up started ends: the next one
+	// reads after it, not the same channels at the same time.
+	turn chan struct{}
 }
 
 type channelSeen struct {
@@ -113,6 +116,10 @@ type channelSeen struct {
 	holders int
 	// saved is the mark last written to the store.
 	saved string
+	// readEnd is the last message a catch-up read from the channel's
+	// history, and queued: one after it, whose cursor was taken before,
+	// reads from there.
+	readEnd string
 }
 
 // mark is the last message of the channel before which every message is
@@ -452,11 +459,30 @@ func (cu *catchup) holdLocked(channels []channelCursor) {
 func (cu *catchup) readUpTo(channel, id string) {
 	cu.mu.Lock()
 	defer cu.mu.Unlock()
-	if s, ok := cu.seen[channel]; ok && s.holders == 1 && snowflakeAfter(id, s.hold) {
+	s, ok := cu.seen[channel]
+	if !ok {
+		return
+	}
+	if snowflakeAfter(id, s.readEnd) {
+		s.readEnd = id
+		cu.seen[channel] = s
+	}
+	if s.holders == 1 && snowflakeAfter(id, s.hold) {
 		s.hold = id
 		cu.seen[channel] = s
 		cu.dirty[channel] = true
 	}
+}
+
+// readFrom is where a catch-up whose cursor in channel is after reads the
+// channel from: after what a catch-up before it read there already.
+func (cu *catchup) readFrom(channel, after string) string {
+	cu.mu.Lock()
+	defer cu.mu.Unlock()
+	if s, ok := cu.seen[channel]; ok && snowflakeAfter(s.readEnd, after) {
+		return s.readEnd
+	}
+	return after
 }
 
 // release ends a catch-up's hold on channel; cut (the catch-up stopped
@@ -509,15 +535,18 @@ func (cu *catchup) guildsChanged() <-chan struct{} {
 	return cu.guilds
 }
 
-// begin counts a catch-up in, unless Run is stopping.
-func (cu *catchup) begin() bool {
+// begin counts a catch-up in, unless Run is stopping: it waits for prev to
+// be closed (the catch-up before it ended), and closes done as it ends.
+func (cu *catchup) begin() (prev <-chan struct{}, done chan struct{}, ok bool) {
 	cu.mu.Lock()
 	defer cu.mu.Unlock()
 	if cu.stopped {
-		return false
+		return nil, nil, false
 	}
 	cu.wg.Add(1)
-	return true
+	prev, done = cu.turn, make(chan struct{})
+	cu.turn = done
+	return prev, done, true
 }
 
 // stop refuses new catch-ups and waits for those under way, which end with
@@ -722,13 +751,31 @@ func (c *Client) sessionStarted(start sessionStart, gap time.Duration, channels 
 	c.sinkMu.RLock()
 	s := c.sink
 	c.sinkMu.RUnlock()
-	if s == nil || len(channels) == 0 || !c.cu.begin() {
+	if s == nil || len(channels) == 0 {
+		c.cu.releaseAll(channels)
+		return
+	}
+	prev, done, ok := c.cu.begin()
+	if !ok {
 		c.cu.releaseAll(channels)
 		return
 	}
 	go func() {
 		defer c.cu.wg.Done()
+		defer close(done)
 		defer c.guard.Recover("discord catch-up")
+		if prev != nil {
+			// A session lost while the catch-up of the one before still
+			// reads: this one reads after it, from where it read.
+			select {
+			case <-prev:
+			case <-s.runCtx.Done():
+				for _, ch := range channels[:min(len(channels), catchupChannels)] {
+					c.cu.release(ch.channel, true)
+				}
+				return
+			}
+		}
 		var from time.Time // when the gateway stopped delivering: zero, not known
 		if gap > 0 {
 			from = time.Now().Add(-gap)
@@ -767,7 +814,7 @@ func (c *Client) catchUp(ctx context.Context, now time.Time, from time.Time, why
 			}
 			break
 		}
-		after := ch.last
+		after := c.cu.readFrom(ch.channel, ch.last)
 		if snowflakeAfter(oldest, after) {
 			after = oldest
 			if clampLoses {
