@@ -348,3 +348,33 @@ func TestPollerDrainRemovalFailureIsLogged(t *testing.T) {
 		t.Errorf("the failed removal is not in the log:\n%s", logs)
 	}
 }
+
+// TestCutShortUpdatesRememberedWithinTheBound: updates cut short with an
+// event handed over, unjudged, are remembered for their rest at most
+// maxParked of them once those events are judged, however many were cut
+// before any was judged.
+func TestCutShortUpdatesRememberedWithinTheBound(t *testing.T) {
+	j := newJudging(testsync.Logger(&testsync.Buffer{}))
+	var sent []bot.Event
+	for id := 1; id <= maxParked+10; id++ {
+		j.take(id, nil, false, true)
+		evs := []bot.Event{
+			{ID: fmt.Sprintf("1:join:%d", id), Platform: Platform},
+			{ID: fmt.Sprintf("1:profile:%d", id), Platform: Platform},
+		}
+		j.expect(id, evs)
+		sent = append(sent, evs[0])
+		j.cut(id, evs[1:]) // the join handed over, the profile not
+	}
+	for _, ev := range sent {
+		j.judged(ev.Key())
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if len(j.open) > maxParked || j.parked > maxParked {
+		t.Errorf("%d updates open, %d parked; want %d at most", len(j.open), j.parked, maxParked)
+	}
+	if j.parked != len(j.open) {
+		t.Errorf("%d parked of %d open, want all", j.parked, len(j.open))
+	}
+}

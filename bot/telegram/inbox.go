@@ -86,7 +86,7 @@ type judging struct {
 	unkeptN int
 	// parked counts the open updates cut short with none of their events
 	// waiting to be judged: kept for their rest only. cuts are the updates
-	// cut short, oldest first, for the bound of maxParked.
+	// parked, oldest first, for the bound of maxParked.
 	parked int
 	cuts   []int
 	// log says when the removals after the poller stopped fail, once
@@ -285,15 +285,21 @@ func (j *judging) cut(id int, rest []bot.Event) {
 		close(o.cutShort)
 	}
 	if o.waiting <= 0 {
-		j.parked++
+		j.parkLocked(id)
 	}
+}
+
+// parkLocked counts update id, cut short, as parked: none of its events
+// wait to be judged, its rest waits to be taken over. Past maxParked, the
+// one parked first is forgotten: its update never came again (Telegram
+// gave up on it, another process finished it), and taken again its events
+// are made anew.
+func (j *judging) parkLocked(id int) {
+	j.parked++
 	j.cuts = append(j.cuts, id)
 	for len(j.cuts) > maxParked {
 		old := j.cuts[0]
 		j.cuts = j.cuts[1:]
-		// One whose update never came again (Telegram gave up on it,
-		// another process finished it) is forgotten: taken again, its
-		// events are made anew.
 		if o, ok := j.open[old]; ok && o.cut && o.waiting <= 0 {
 			j.parked--
 			j.closeLocked(old, o)
@@ -338,7 +344,7 @@ func (j *judging) releaseLocked(id int) {
 		return
 	}
 	if o.cut {
-		j.parked++ // not finished: its rest waits to be taken over
+		j.parkLocked(id) // not finished: its rest waits to be taken over
 		return
 	}
 	j.closeLocked(id, o)
