@@ -33,8 +33,8 @@ const balloonReporting = 5
 // hypervisor takes it back. A huge page is such a block whole; the first
 // write to it has the hypervisor back its 512 pages again, where a heap of
 // 4 KiB pages is mostly given pages freed a moment before, which the kernel
-// does not report. On such a machine (Firecracker, QEMU with
-// free-page-reporting) 64 MiB written in huge pages took 7 to 9 ms when the
+// does not report. On such a machine (a hypervisor that offers the
+// feature, as Firecracker and QEMU's free-page-reporting do) 64 MiB written in huge pages took 7 to 9 ms when the
 // blocks had just been freed and 0.4 to 1 s when they had been reported,
 // in 4 KiB pages 23 ms each time; the replay's system time went from 0.02
 // to 0.64 s from one run to the next with its room, 0.01 to 0.10 s without

@@ -78,8 +78,10 @@ func TestGrowHeapHuge(t *testing.T) {
 // gets it otherwise: no balloon, a balloon without the feature, or a
 // features file that cannot be read as one.
 func TestHugePagesCostly(t *testing.T) {
-	// a Firecracker guest's: statistics, deflate on OOM, reporting, and
-	// bit 7; then VIRTIO_F_VERSION_1
+	// as Linux writes it (drivers/virtio/virtio.c, features_show: the
+	// character i is the bit i): this machine's balloon, with statistics
+	// (1), deflate on OOM (2), reporting (5) and bit 7, then
+	// VIRTIO_F_VERSION_1 (32)
 	const reporting = "0110010100000000000000000000000010000000000000000000000000000000\n"
 	const withoutReporting = "0110000100000000000000000000000010000000000000000000000000000000\n"
 	for _, c := range []struct {
