@@ -33,13 +33,14 @@ const balloonReporting = 5
 // hypervisor takes it back. A huge page is such a block whole; the first
 // write to it has the hypervisor back its 512 pages again, where a heap of
 // 4 KiB pages is mostly given pages freed a moment before, which the kernel
-// does not report. On such a machine (a hypervisor that offers the
-// feature, as Firecracker and QEMU's free-page-reporting do) 64 MiB written in huge pages took 7 to 9 ms when the
-// blocks had just been freed and 0.4 to 1 s when they had been reported,
-// in 4 KiB pages 23 ms each time; the replay's system time went from 0.02
-// to 0.64 s from one run to the next with its room, 0.01 to 0.10 s without
-// (docs/speed.md#the-replays-heap-in-huge-pages). Each balloon's
-// features file is a string of 0s and 1s, one a bit, the bit i at i.
+// does not report. On such a machine (a hypervisor that offers the feature,
+// as Firecracker and QEMU's free-page-reporting do) 64 MiB written in huge
+// pages took 7 to 9 ms when the blocks had just been freed and 0.4 to 1 s
+// when they had been reported, in 4 KiB pages 23 ms each time; the replay's
+// system time went from 0.02 to 0.78 s from one run to the next with its
+// room, 0.01 to 0.10 s without (docs/speed.md#the-replays-heap-in-huge-pages).
+// Each balloon's features file is a string of 0s and 1s, one a bit, the bit
+// i at i.
 func hugePagesCostly(fsys fs.FS) bool {
 	files, _ := fs.Glob(fsys, "virtio*/features")
 	for _, name := range files {
