@@ -10,6 +10,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"testing/fstest"
 )
 
 // TestGrowHeapHuge: once growHeapHuge has mapped the heap's room, memory the
@@ -70,4 +71,36 @@ func TestGrowHeapHuge(t *testing.T) {
 		t.Errorf("%d faults allocating and writing %d pages of heap after growHeapHuge, %d before: want a fault a huge page", after, pages, before)
 	}
 	t.Logf("%d faults for %d pages before growHeapHuge, %d after", before, size/4096, after)
+}
+
+// TestHugePagesCostly: the replay's heap gets no room in huge pages where a
+// virtio balloon reports free pages to the hypervisor (feature bit 5), and
+// gets it otherwise: no balloon, a balloon without the feature, or a
+// features file that cannot be read as one.
+func TestHugePagesCostly(t *testing.T) {
+	// as Linux writes it (drivers/virtio/virtio.c, features_show: the
+	// character i is the bit i): this machine's balloon, with statistics
+	// (1), deflate on OOM (2), reporting (5) and bit 7, then
+	// VIRTIO_F_VERSION_1 (32)
+	const reporting = "0110010100000000000000000000000010000000000000000000000000000000\n"
+	const withoutReporting = "0110000100000000000000000000000010000000000000000000000000000000\n"
+	for _, c := range []struct {
+		name string
+		fsys fstest.MapFS
+		want bool
+	}{
+		{"no balloon", fstest.MapFS{}, false},
+		{"reporting", fstest.MapFS{"virtio0/features": {Data: []byte(reporting)}}, true},
+		{"not reporting", fstest.MapFS{"virtio0/features": {Data: []byte(withoutReporting)}}, false},
+		{"the second balloon reporting", fstest.MapFS{
+			"virtio0/features": {Data: []byte(withoutReporting)},
+			"virtio3/features": {Data: []byte(reporting)},
+		}, true},
+		{"too short", fstest.MapFS{"virtio0/features": {Data: []byte("01100\n")}}, false},
+		{"another driver's file", fstest.MapFS{"module/features": {Data: []byte(reporting)}}, false},
+	} {
+		if got := hugePagesCostly(c.fsys); got != c.want {
+			t.Errorf("%s: hugePagesCostly = %v, want %v", c.name, got, c.want)
+		}
+	}
 }

@@ -77,7 +77,7 @@ func (c *cli) replay(ctx context.Context, args []string) int {
 	}
 
 	// Before the rules load: their models and lists grow the heap too.
-	growHeapHuge(replayHugeHeap)
+	growReplayHeap()
 	rs, _, ok := c.loadRulesWith("replay", *config, rules.LoadOptions{Models: models})
 	if !ok {
 		return exitFail
