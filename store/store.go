@@ -698,19 +698,24 @@ type ChannelMark struct {
 	At      time.Time
 }
 
-// ChannelMarks is offered by a store the processes share (Redis): each
-// Discord shard's memory of the last message seen in each channel, kept by
-// the process running the shard, so that the process that runs it next
-// (another one that took its lease over, or this one restarted) reads from
-// the channels' history what was posted while nobody ran it.
+// ChannelMarks is offered by a store the processes share (Redis): the
+// Discord shards' memory of the last message seen in each channel, kept by
+// the processes running them, so that the process that runs a shard next
+// (another one that took its lease over, this one restarted, or one running
+// another count of shards) reads from the channels' history what was posted
+// while nobody ran it.
 type ChannelMarks interface {
 	// SaveChannelMarks merges marks into the memory name, a channel's last
-	// message only moving forward; it records saved as when the memory was
-	// last written, keeps about keep of the channels most recently active,
-	// and lets the memory go once nobody wrote it for ttl.
-	SaveChannelMarks(ctx context.Context, name string, marks []ChannelMark, saved time.Time, keep int, ttl time.Duration) error
+	// message only moving forward; it records saved as when writer last
+	// wrote the memory, keeps about keep of the channels most recently
+	// active, and lets the memory go once nobody wrote it for ttl.
+	SaveChannelMarks(ctx context.Context, name, writer string, marks []ChannelMark, saved time.Time, keep int, ttl time.Duration) error
 	// ChannelMarks returns the memory name, the most recently active
-	// channels first, and when it was last written (zero when it never
-	// was, or the store lost it).
-	ChannelMarks(ctx context.Context, name string) (marks []ChannelMark, saved time.Time, err error)
+	// channels first, and when each writer last wrote it (none when it
+	// never was written, or the store lost it; the writer "" is one of a
+	// memory written without a writer's name).
+	ChannelMarks(ctx context.Context, name string) (marks []ChannelMark, saved map[string]time.Time, err error)
+	// DropChannelMarks deletes the memory name: one of an earlier layout,
+	// merged into another.
+	DropChannelMarks(ctx context.Context, name string) error
 }

@@ -13,7 +13,6 @@ import (
 	"github.com/vigie-bot/vigie/bot/discord"
 	"github.com/vigie-bot/vigie/handlers"
 	"github.com/vigie-bot/vigie/rules"
-	"github.com/vigie-bot/vigie/store"
 )
 
 // discordConnector is the Discord bot: guilds in, moderation out, and a desk in a
@@ -102,7 +101,7 @@ func discordConnector(cfg Config, rs *rules.Ruleset, reg prometheus.Registerer) 
 		jobs = append(jobs, Job{
 			Name: name,
 			Run: func(ctx context.Context, f Fence, out chan<- bot.Event) error {
-				return cl.RunShard(ctx, out, shardMemory(f))
+				return cl.RunShard(ctx, out, shardMemory(f, id, dc.ShardCount))
 			},
 			Link: cl.Link,
 		})
@@ -309,40 +308,4 @@ func discordVerify(v rules.Verify, pending bot.Verifications, now func() time.Ti
 	}
 	return &discord.Verify{Timeout: v.Timeout, Kick: v.OnFail == rules.VerifyKick, Prompt: v.Prompt,
 		Button: v.Button, Channel: v.DiscordChannel, Role: v.DiscordRole, Pending: pending, Now: now}
-}
-
-// shardMemory is a shard's memory of the channels (the last message seen in
-// each) in the store the processes share, under the shard's job name: the
-// process that takes the shard over reads from the channels' history what
-// was posted while nobody ran it. nil with a store of one process: the
-// shard's Client keeps its own.
-func shardMemory(f Fence) discord.ChannelMemory {
-	cm, ok := f.st.(store.ChannelMarks)
-	if !ok {
-		return nil
-	}
-	return channelMemory{st: cm, name: f.lease.Job}
-}
-
-// channelMemory is a discord.ChannelMemory in the store.
-type channelMemory struct {
-	st   store.ChannelMarks
-	name string
-}
-
-func (m channelMemory) SaveChannelMarks(ctx context.Context, marks []discord.ChannelMark, saved time.Time, keep int, ttl time.Duration) error {
-	out := make([]store.ChannelMark, len(marks))
-	for i, k := range marks {
-		out[i] = store.ChannelMark{Channel: k.Channel, Guild: k.Guild, Last: k.Last, At: k.At}
-	}
-	return m.st.SaveChannelMarks(ctx, m.name, out, saved, keep, ttl)
-}
-
-func (m channelMemory) ChannelMarks(ctx context.Context) ([]discord.ChannelMark, time.Time, error) {
-	marks, saved, err := m.st.ChannelMarks(ctx, m.name)
-	out := make([]discord.ChannelMark, len(marks))
-	for i, k := range marks {
-		out[i] = discord.ChannelMark{Channel: k.Channel, Guild: k.Guild, Last: k.Last, At: k.At}
-	}
-	return out, saved, err
 }

@@ -53,69 +53,15 @@ func TestShardTakenOverCatchesUpTheGap(t *testing.T) {
 		startProcess(t, bin, "vigie-2", config, redisURL, env),
 	}
 
-	// Messages get ids of now, as Discord's: the catch-up reads the
-	// history of the last 10 minutes.
-	base := (time.Now().UnixMilli() - 1420070400000) << 22
-	n := 0
-	message := func(text string) map[string]any {
-		n++
-		now := time.Now().UTC()
-		return map[string]any{
-			"id": strconv.FormatInt(base+int64(n), 10), "channel_id": channel, "type": 0, "content": text,
-			"author": map[string]any{"id": "600000000000000007", "username": "eve", "global_name": "Eve", "avatar": nil, "discriminator": "0",
-				"public_flags": 0, "flags": 0, "primary_guild": nil},
-			"timestamp": now.Format(time.RFC3339Nano), "edited_timestamp": nil,
-			"attachments": []any{}, "embeds": []any{}, "mentions": []any{}, "mention_roles": []any{},
-			"flags": 0, "components": []any{}, "pinned": false, "mention_everyone": false, "tts": false,
-		}
-	}
-	id := func(m map[string]any) string { return m["id"].(string) }
-	// live is posted and delivered on the gateway, gap only posted.
-	live := func(text string) map[string]any {
-		t.Helper()
-		m := message(text)
-		dc.Post(m)
-		deadline := time.Now().Add(handover)
-		for !dc.Message(guild, channel, id(m), "600000000000000007", text) {
-			if time.Now().After(deadline) {
-				t.Fatalf("no process connected the shard within %s", handover)
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-		return m
-	}
-	gap := func(text string) map[string]any {
-		m := message(text)
-		dc.Post(m)
-		return m
-	}
-	deleted := func(m map[string]any) int { return dc.Count("DELETE", "/channels/"+channel+"/messages/"+id(m)) }
-	waitDeleted := func(what string, m map[string]any) {
-		t.Helper()
-		deadline := time.Now().Add(handover)
-		for deleted(m) == 0 {
-			if time.Now().After(deadline) {
-				t.Fatalf("%s: message %s (%q) not deleted after %s", what, id(m), m["content"], handover)
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-	}
+	w := newGapWorld(t, dc, guild)
+	live, gap, deleted, waitDeleted, id := w.live, w.gap, w.deleted, w.waitDeleted, gapID
 
 	first := owner(t, "discord", ins)
 	var spam []map[string]any
 	spam = append(spam, live("FREE NITRO here"))
 	waitDeleted("before the kill", spam[0])
 	hello := live("hello")
-	// The first process writes its memory every 5s: the test waits until
-	// the store has the channel's last message (for three times that at
-	// most; without it, the gap is not caught up, as the test finds).
-	rc := redisClient(t, redisURL)
-	for wait := time.Now().Add(15 * time.Second); time.Now().Before(wait); time.Sleep(50 * time.Millisecond) {
-		v, err := rc.HGet(context.Background(), prefix+":{channels}:discord", channel).Result()
-		if err == nil && strings.Contains(v, ":"+id(hello)+":") {
-			break
-		}
-	}
+	waitMark(t, redisClient(t, redisURL), prefix, channel, id(hello))
 	// Seen by the first, perhaps after its last write: the second reads it
 	// again, and the store drops it as a duplicate.
 	spam = append(spam, live("more FREE NITRO"))
@@ -171,4 +117,157 @@ func redisClient(t *testing.T, url string) *goredis.Client {
 	c := goredis.NewClient(opts)
 	t.Cleanup(func() { c.Close() })
 	return c
+}
+
+// gapWorld posts messages in a channel of a fake Discord, delivered on the
+// gateway or only kept in the channel's history (a gap), and watches them
+// deleted.
+type gapWorld struct {
+	t              *testing.T
+	dc             *discordfake.Server
+	guild, channel string
+	base           int64
+	n              int
+}
+
+func newGapWorld(t *testing.T, dc *discordfake.Server, guild string) *gapWorld {
+	// Messages get ids of now, as Discord's: the catch-up reads the
+	// history of the last 10 minutes.
+	return &gapWorld{t: t, dc: dc, guild: guild, channel: discordfake.Channel(guild),
+		base: (time.Now().UnixMilli() - 1420070400000) << 22}
+}
+
+func gapID(m map[string]any) string { return m["id"].(string) }
+
+func (w *gapWorld) message(text string) map[string]any {
+	w.n++
+	now := time.Now().UTC()
+	return map[string]any{
+		"id": strconv.FormatInt(w.base+int64(w.n), 10), "channel_id": w.channel, "type": 0, "content": text,
+		"author": map[string]any{"id": "600000000000000007", "username": "eve", "global_name": "Eve", "avatar": nil, "discriminator": "0",
+			"public_flags": 0, "flags": 0, "primary_guild": nil},
+		"timestamp": now.Format(time.RFC3339Nano), "edited_timestamp": nil,
+		"attachments": []any{}, "embeds": []any{}, "mentions": []any{}, "mention_roles": []any{},
+		"flags": 0, "components": []any{}, "pinned": false, "mention_everyone": false, "tts": false,
+	}
+}
+
+// live is posted and delivered on the gateway.
+func (w *gapWorld) live(text string) map[string]any {
+	w.t.Helper()
+	m := w.message(text)
+	w.dc.Post(m)
+	deadline := time.Now().Add(handover)
+	for !w.dc.Message(w.guild, w.channel, gapID(m), "600000000000000007", text) {
+		if time.Now().After(deadline) {
+			w.t.Fatalf("no process connected the shard within %s", handover)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return m
+}
+
+// gap is only posted: nobody runs the shard.
+func (w *gapWorld) gap(text string) map[string]any {
+	m := w.message(text)
+	w.dc.Post(m)
+	return m
+}
+
+func (w *gapWorld) deleted(m map[string]any) int {
+	return w.dc.Count("DELETE", "/channels/"+w.channel+"/messages/"+gapID(m))
+}
+
+func (w *gapWorld) waitDeleted(what string, m map[string]any) {
+	w.t.Helper()
+	deadline := time.Now().Add(handover)
+	for w.deleted(m) == 0 {
+		if time.Now().After(deadline) {
+			w.t.Fatalf("%s: message %s (%q) not deleted after %s", what, gapID(m), m["content"], handover)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// waitMark waits until the store has channel's mark at id: the shard
+// writes its memory every 5s (the test waits three times that at most;
+// without it, the gap is not caught up, as the test finds).
+func waitMark(t *testing.T, rc *goredis.Client, prefix, channel, id string) {
+	t.Helper()
+	for wait := time.Now().Add(15 * time.Second); time.Now().Before(wait); time.Sleep(50 * time.Millisecond) {
+		v, err := rc.HGet(context.Background(), prefix+":{channels}:discord", channel).Result()
+		if err == nil && strings.Contains(v, ":"+id+":") {
+			return
+		}
+	}
+}
+
+// TestShardCountChangeCatchesUpTheGap: a community grows from one shard to
+// two. The process running the one shard is SIGKILLed; the messages posted
+// meanwhile are never delivered on the gateway. A process started with
+// DISCORD_SHARD_COUNT=2 runs the guild's new shard (1 of 2), finds the
+// marks its predecessor kept for the guild's channel, and deletes the gap's
+// spam from the channel's history. Before, the marks were kept under the
+// shard's job name (discord, then discord-shard-1-of-2): the new shard found
+// none, and the gap's spam stayed.
+func TestShardCountChangeCatchesUpTheGap(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts two processes")
+	}
+	// A guild on shard 1 of 2.
+	var guild string
+	for n := uint64(190_000_000_000); guild == ""; n++ {
+		if id := strconv.FormatUint(n<<22|1, 10); discordfake.ShardOf(id, 2) == 1 {
+			guild = id
+		}
+	}
+	dc := discordfake.New(t, discordfake.Options{Guilds: []string{guild}, Announce: true})
+	dir := t.TempDir()
+	bin := buildVigie(t, dir)
+	config := filepath.Join(dir, "rules.yaml")
+	if err := os.WriteFile(config, []byte(leasesRules), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	redisURL := redistest.URL(t)
+	prefix := redistest.Prefix("shardcount")
+	env := []string{
+		"VIGIE_REDIS_PREFIX=" + prefix,
+		"VIGIE_LEASE_TTL=3s",
+		"DISCORD_TOKEN=" + discordfake.Token,
+		"DISCORD_API_URL=" + dc.APIURL(),
+		"DISCORD_GUILDS=" + guild,
+	}
+	w := newGapWorld(t, dc, guild)
+
+	one := startProcess(t, bin, "vigie-1", config, redisURL, append(env, "DISCORD_SHARD_COUNT=1"))
+	owner(t, "discord", []*vigieProcess{one})
+	spam := w.live("FREE NITRO here")
+	w.waitDeleted("before the kill", spam)
+	hello := w.live("hello")
+	waitMark(t, redisClient(t, redisURL), prefix, w.channel, gapID(hello))
+	one.kill()
+
+	gapSpam := []map[string]any{w.gap("FREE NITRO in the gap"), w.gap("free nitro, again")}
+	quiet := w.gap("good night")
+	two := startProcess(t, bin, "vigie-2", config, redisURL, append(env, "DISCORD_SHARD_COUNT=2"))
+	owner(t, "discord-shard-1-of-2", []*vigieProcess{two})
+	for _, m := range gapSpam {
+		w.waitDeleted("the gap, after the count of shards changed", m)
+	}
+	after := w.live("FREE NITRO after")
+	w.waitDeleted("after the count of shards changed", after)
+	for _, m := range append(gapSpam, spam, after) {
+		if k := w.deleted(m); k != 1 {
+			t.Errorf("message %s (%q) deleted %d times, want once", gapID(m), m["content"], k)
+		}
+	}
+	for _, m := range []map[string]any{hello, quiet} {
+		if k := w.deleted(m); k != 0 {
+			t.Errorf("message %s (%q) deleted %d times", gapID(m), m["content"], k)
+		}
+	}
+	calls := dc.Calls("GET", "/channels/"+w.channel+"/messages")
+	if len(calls) == 0 || calls[0].Query.Get("after") != gapID(hello) {
+		t.Errorf("history read as %v; want after the last message the first process saw (%s)", calls, gapID(hello))
+	}
 }

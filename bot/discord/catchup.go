@@ -25,6 +25,10 @@ const (
 	// catchupMaxWait is the longest rate limit the catch-up waits out for a
 	// page; a longer one leaves the channel unread.
 	catchupMaxWait = 30 * time.Second
+	// editMargin widens the gap for edits: Discord's clock and ours may
+	// disagree by a little. An edit delivered and judged before the gap,
+	// found again, has the same id and the store drops it.
+	editMargin = 10 * time.Second
 	// guildWait is how long a catch-up waits, in all, for the GUILD_CREATE
 	// of the guilds it reads after the new session's READY: without it a
 	// guild's roles and owner are unknown, so is who is staff. One deadline
@@ -805,7 +809,7 @@ func (c *Client) catchUp(ctx context.Context, now time.Time, from time.Time, why
 	// is read with roles unknown at once.
 	waitCtx, stopWaiting := context.WithTimeout(ctx, guildWait)
 	defer stopWaiting()
-	read, emitted := 0, 0
+	read, emitted, edits := 0, 0, 0
 	for i, ch := range channels {
 		if ctx.Err() != nil {
 			left = append(left, fmt.Sprintf("%d channels (vigie stopped)", len(channels)-i))
@@ -827,9 +831,18 @@ func (c *Client) catchUp(ctx context.Context, now time.Time, from time.Time, why
 				left = append(left, fmt.Sprintf("guild %s: not described again within %s, its members' roles unknown (no action on them, cases instead)", ch.guild, guildWait))
 			}
 		}
-		n, more, err := c.catchUpChannel(ctx, ch, after, members, waited[ch.guild])
+		n, e, more, err := c.catchUpChannel(ctx, ch, after, from, members, waited[ch.guild])
 		c.cu.release(ch.channel, ctx.Err() != nil)
+		if err == nil && ctx.Err() == nil && !from.IsZero() {
+			var ee int
+			ee, err = c.catchUpEdits(ctx, ch, after, from, members, waited[ch.guild])
+			e += ee
+			if err != nil {
+				err = fmt.Errorf("edits of the messages before the gap not read: %w", err)
+			}
+		}
 		emitted += n
+		edits += e
 		switch {
 		case err != nil:
 			left = append(left, fmt.Sprintf("channel %s: %v", ch.channel, err))
@@ -841,20 +854,22 @@ func (c *Client) catchUp(ctx context.Context, now time.Time, from time.Time, why
 	}
 	c.met.caughtUp.Add(float64(emitted))
 	if len(left) > 0 {
-		c.log.Warn("caught up partly "+why+": some messages posted in the gap were not judged",
-			"messages", emitted, "channels_read", read, "not_read", left)
+		c.log.Warn("caught up partly "+why+": some messages posted or edited in the gap were not judged",
+			"messages", emitted, "edits", edits, "channels_read", read, "not_read", left)
 		return
 	}
-	c.log.Info("caught up "+why, "messages", emitted, "channels", read)
+	c.log.Info("caught up "+why, "messages", emitted, "edits", edits, "channels", read)
 }
 
 // catchUpChannel reads ch's messages after the id after, oldest first, up to
-// catchupPages pages, and emits them; more says a full last page left some.
-func (c *Client) catchUpChannel(ctx context.Context, ch channelCursor, after string, members map[string]*memberLookup, guildKnown bool) (n int, more bool, err error) {
+// catchupPages pages, and emits them: n messages, and e edits of messages
+// posted before the gap began at from and edited since (gapEdit); more says
+// a full last page left some.
+func (c *Client) catchUpChannel(ctx context.Context, ch channelCursor, after string, from time.Time, members map[string]*memberLookup, guildKnown bool) (n, e int, more bool, err error) {
 	for page := 0; page < catchupPages; page++ {
-		msgs, err := c.historyPage(ctx, ch.channel, after)
+		msgs, err := c.historyPage(ctx, ch.channel, after, "")
 		if err != nil {
-			return n, false, err
+			return n, e, false, err
 		}
 		msgs = slices.DeleteFunc(msgs, func(m *wireMessage) bool { return m == nil || m.Message == nil })
 		slices.SortFunc(msgs, func(a, b *wireMessage) int { return compareSnowflakes(a.ID, b.ID) })
@@ -872,22 +887,93 @@ func (c *Client) catchUpChannel(ctx context.Context, ch channelCursor, after str
 				c.cu.readUpTo(ch.channel, m.ID) // nothing to judge
 				continue
 			}
-			if guildKnown {
-				c.caughtUpAuthor(ctx, &ev, m.Message, members)
-			} else {
-				ev.Author.RolesUnknown = true
-			}
+			c.caughtUp(ctx, &ev, m.Message, members, guildKnown)
 			if !c.emitUntil(ctx, ev) {
-				return n, false, ctx.Err()
+				return n, e, false, ctx.Err()
+			}
+			n++
+			// Judged already perhaps, the message is dropped as a
+			// duplicate: its edit is not.
+			if gapEdit(m, from) {
+				if sent, ok := c.emitEdit(ctx, m, members, guildKnown); !ok {
+					return n, e, false, ctx.Err()
+				} else if sent {
+					e++
+				}
 			}
 			c.cu.readUpTo(ch.channel, m.ID)
-			n++
 		}
 		if len(msgs) < catchupPageSize {
-			return n, false, nil
+			return n, e, false, nil
 		}
 	}
-	return n, true, nil
+	return n, e, true, nil
+}
+
+// catchUpEdits reads the last page (catchupPageSize) of ch's messages up to
+// the id upTo, where the catch-up read it from, delivered before the gap
+// began at from, and emits as edits those edited since (gapEdit): their
+// edit was never delivered. One more request a channel; an edit of an older
+// message is not found.
+func (c *Client) catchUpEdits(ctx context.Context, ch channelCursor, upTo string, from time.Time, members map[string]*memberLookup, guildKnown bool) (e int, err error) {
+	id, err := strconv.ParseUint(upTo, 10, 64)
+	if err != nil {
+		return 0, nil // nothing read before: a channel never seen
+	}
+	msgs, err := c.historyPage(ctx, ch.channel, "", strconv.FormatUint(id+1, 10))
+	if err != nil {
+		return 0, err
+	}
+	msgs = slices.DeleteFunc(msgs, func(m *wireMessage) bool { return m == nil || m.Message == nil || !gapEdit(m, from) })
+	slices.SortFunc(msgs, func(a, b *wireMessage) int { return a.EditedTimestamp.Compare(*b.EditedTimestamp) })
+	for _, m := range msgs {
+		if m.GuildID == "" {
+			m.GuildID = ch.guild
+		}
+		sent, ok := c.emitEdit(ctx, m, members, guildKnown)
+		if !ok {
+			return e, ctx.Err()
+		}
+		if sent {
+			e++
+		}
+	}
+	return e, nil
+}
+
+// gapEdit reports whether m, posted before the gap began at from (zero:
+// not known, nothing is), was edited since: the gateway delivered the
+// message, not the edit.
+func gapEdit(m *wireMessage, from time.Time) bool {
+	if from.IsZero() || m.EditedTimestamp == nil {
+		return false
+	}
+	return m.EditedTimestamp.After(from.Add(-editMargin)) && snowflakeTime(m.ID).Before(from)
+}
+
+// emitEdit emits m's last edit, as the gateway's MESSAGE_UPDATE would have:
+// judged again, it gets no second answer, warning or case (handlers). sent
+// says an event went out; ok is false when ctx ended first.
+func (c *Client) emitEdit(ctx context.Context, m *wireMessage, members map[string]*memberLookup, guildKnown bool) (sent, ok bool) {
+	ev, ok := c.messageEvent(m, bot.KindEdit)
+	if !ok || !c.moderates(ev.Space) {
+		return false, true
+	}
+	c.caughtUp(ctx, &ev, m.Message, members, guildKnown)
+	if !c.emitUntil(ctx, ev) {
+		return false, false
+	}
+	return true, true
+}
+
+// caughtUp completes the author of ev, read from history: with roles
+// unknown when the guild is not described.
+func (c *Client) caughtUp(ctx context.Context, ev *bot.Event, m *discordgo.Message, members map[string]*memberLookup, guildKnown bool) {
+	if guildKnown {
+		c.caughtUpAuthor(ctx, ev, m, members)
+	} else {
+		ev.Author.RolesUnknown = true
+	}
 }
 
 // waitGuild waits until the gateway described guild again (its GUILD_CREATE
@@ -958,12 +1044,12 @@ func (c *Client) caughtUpAuthor(ctx context.Context, ev *bot.Event, m *discordgo
 	}
 }
 
-// historyPage is one page of a channel's messages after an id, a rate limit
-// of Discord's waited out when it is short.
-func (c *Client) historyPage(ctx context.Context, channel, after string) ([]*wireMessage, error) {
+// historyPage is one page of a channel's messages after an id, or before
+// one, a rate limit of Discord's waited out when it is short.
+func (c *Client) historyPage(ctx context.Context, channel, after, before string) ([]*wireMessage, error) {
 	for attempt := 0; ; attempt++ {
 		cctx, cancel := context.WithTimeout(ctx, callTimeout)
-		msgs, err := channelMessages(c.sess, channel, catchupPageSize, after, opts(cctx)...)
+		msgs, err := channelMessages(c.sess, channel, catchupPageSize, after, before, opts(cctx)...)
 		err = c.classify(cctx, "read history", err)
 		cancel()
 		if err == nil {

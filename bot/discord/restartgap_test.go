@@ -140,14 +140,20 @@ func (m redisMemory) SaveChannelMarks(ctx context.Context, marks []ChannelMark, 
 	for i, k := range marks {
 		out[i] = store.ChannelMark{Channel: k.Channel, Guild: k.Guild, Last: k.Last, At: k.At}
 	}
-	return m.st.SaveChannelMarks(ctx, m.name, out, saved, keep, ttl)
+	return m.st.SaveChannelMarks(ctx, m.name, "0/1", out, saved, keep, ttl)
 }
 
 func (m redisMemory) ChannelMarks(ctx context.Context) ([]ChannelMark, time.Time, error) {
-	marks, saved, err := m.st.ChannelMarks(ctx, m.name)
+	marks, writers, err := m.st.ChannelMarks(ctx, m.name)
 	out := make([]ChannelMark, len(marks))
 	for i, k := range marks {
 		out[i] = ChannelMark{Channel: k.Channel, Guild: k.Guild, Last: k.Last, At: k.At}
+	}
+	var saved time.Time
+	for _, t := range writers {
+		if t.After(saved) {
+			saved = t
+		}
 	}
 	return out, saved, err
 }
@@ -228,7 +234,7 @@ func TestShardMemoryTooOldIsNotCaughtUp(t *testing.T) {
 	st := openRedis(t, redistest.URL(t), redistest.Prefix("tooold"))
 	g := &gapTest{t: t, f: f}
 	old := time.Now().Add(-catchupWindow - time.Minute)
-	if err := st.SaveChannelMarks(context.Background(), "discord", []store.ChannelMark{
+	if err := st.SaveChannelMarks(context.Background(), "discord", "0/1", []store.ChannelMark{
 		{Channel: general, Guild: guildID, Last: snowflake(old, 1), At: old},
 	}, old, seenKept, time.Hour); err != nil {
 		t.Fatal(err)

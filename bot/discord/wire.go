@@ -96,14 +96,18 @@ func gatewayMessage(m *discordgo.Message, raw json.RawMessage) (*wireMessage, er
 }
 
 // channelMessages is discordgo's Session.ChannelMessages with the messages
-// read whole: a page of a channel's history, after an id.
-func channelMessages(s *discordgo.Session, channel string, limit int, after string, options ...discordgo.RequestOption) ([]*wireMessage, error) {
+// read whole: a page of a channel's history, after an id, or before one
+// (Discord takes one of them).
+func channelMessages(s *discordgo.Session, channel string, limit int, after, before string, options ...discordgo.RequestOption) ([]*wireMessage, error) {
 	v := url.Values{}
 	if limit > 0 {
 		v.Set("limit", strconv.Itoa(limit))
 	}
-	if after != "" {
+	switch {
+	case after != "":
 		v.Set("after", after)
+	case before != "":
+		v.Set("before", before)
 	}
 	uri := discordgo.EndpointChannelMessages(channel)
 	if len(v) > 0 {

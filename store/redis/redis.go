@@ -566,7 +566,8 @@ func (h tripHook) ProcessPipelineHook(next goredis.ProcessPipelineHook) goredis.
 //	PREFIX:{lease:JOB}:owner                  "TOKEN:OWNER" of the job's lease, with its TTL
 //	PREFIX:{lease:JOB}:token                  the job's last fencing token (INCR, from Redis's clock in µs)
 //	PREFIX:{lease:JOB}:v:NAME                 a value written under the lease (AdvanceFenced)
-//	PREFIX:{channels}:JOB                   hash: a Discord shard's channel -> "GUILD:LAST:AT", and "saved"
+//	PREFIX:{channels}:discord                 hash: the Discord shards' channel -> "GUILD:LAST:AT", and "saved:SHARD/COUNT" of each writer
+//	PREFIX:{channels}:JOB                     the same, one shard's alone, as vigie kept them before: read once, then dropped
 //	PREFIX:{probe}:writable                   written while Redis is away, to see it takes writes again
 //	PREFIX:{probe}:marker                     kept by every vigie: gone, Redis lost its data
 func (s *Store) tag(platform, space, v string) string {

@@ -16,6 +16,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -729,6 +730,31 @@ func (f *Server) Post(msg map[string]any) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.history[channel] = append([]map[string]any{v}, f.history[channel]...)
+}
+
+// Edit changes the text of message id in its channel's history, as its
+// author editing it at at, and sends no MESSAGE_UPDATE: what a lost session
+// never delivered. It reports whether the history held the message.
+func (f *Server) Edit(channel, id, text string, at time.Time) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	h := f.history[channel]
+	for i, m := range h {
+		if m["id"] != id {
+			continue
+		}
+		// A copy: the history's maps are encoded without the lock.
+		e := maps.Clone(m)
+		e["content"], e["edited_timestamp"] = text, at.UTC().Format(time.RFC3339Nano)
+		if err := discordspec.CheckObject("MessageResponse", e); err != nil {
+			f.t.Errorf("fake Discord: an edit Discord does not describe: %v", err)
+		}
+		h = slices.Clone(h)
+		h[i] = e
+		f.history[channel] = h
+		return true
+	}
+	return false
 }
 
 // SetMember is the guild's member as GET /guilds/{id}/members/{user}
