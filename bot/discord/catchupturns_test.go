@@ -70,8 +70,15 @@ func TestLostSessionsCatchUpInTurn(t *testing.T) {
 	if handed != 1 {
 		t.Errorf("the first gap's message handed over %d times, want once\n%s", handed, f.Summary())
 	}
-	calls := f.Calls("GET", "/channels/"+general+"/messages")
+	// The pages read forward (the page before each catch-up's start, read
+	// for the gap's edits, is not one of them).
+	var calls []discordfake.Call
+	for _, c := range f.Calls("GET", "/channels/"+general+"/messages") {
+		if c.Query.Has("after") {
+			calls = append(calls, c)
+		}
+	}
 	if len(calls) < 2 || calls[1].Query.Get("after") != gap["id"] {
-		t.Errorf("history of %s read as %v; want the second catch-up after %s, the last message the first read", general, calls, gap["id"])
+		t.Errorf("history of %s read forward as %v; want the second catch-up after %s, the last message the first read", general, calls, gap["id"])
 	}
 }
