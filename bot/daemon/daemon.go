@@ -76,7 +76,8 @@ type Config struct {
 	// twice as often, so that none is carried out twice while in flight.
 	RecoverAfter time.Duration
 	// PendingHold is how long an event's id is marked pending in the store
-	// while it is judged (default 10s, below a lease's 15s): a retry within
+	// while it is judged (default: a third of the leases' TTL, 5s, at
+	// most 5s): a retry within
 	// it is a duplicate; a later retry of an event whose judge stopped
 	// before its verdict was journaled (a kill, a panic) is judged again
 	// and carried out. A judge still at work renews the mark every

@@ -293,18 +293,25 @@ func (d *daemon) carried(ctx context.Context, ev bot.Event, a bot.Action) {
 	}
 }
 
-// defaultPendingHold is Config.PendingHold's default: below the 15s of a
-// lease, so that the next owner of a Telegram poller or a Discord shard,
-// which takes over a killed one's events, finds their marks past it.
-const defaultPendingHold = 10 * time.Second
+// defaultPendingHold is Config.PendingHold's longest default.
+const defaultPendingHold = 5 * time.Second
 
 // pendingHold is how long an event's id is marked pending while it is
-// judged (Config.PendingHold).
+// judged (Config.PendingHold): by default a third of a lease's TTL (5s of
+// 15s), no more than defaultPendingHold. The next owner of a Telegram
+// poller or a Discord shard, which hands on a killed one's events, takes
+// the job once its lease ran out, at least two thirds of the TTL after its
+// last renewal (renewed every third): the marks its owner left are past
+// their hold by then.
 func (d *daemon) pendingHold() time.Duration {
 	if d.cfg.PendingHold > 0 {
 		return d.cfg.PendingHold
 	}
-	return defaultPendingHold
+	ttl := d.cfg.Leases.TTL
+	if ttl <= 0 && d.cfg.Getenv != nil {
+		ttl = envDuration(d.cfg.Getenv, "VIGIE_LEASE_TTL", 15*time.Second)
+	}
+	return min(defaultPendingHold, max(ttl/3, time.Second))
 }
 
 // judging are the marks of the events this process is judging, from their
