@@ -1131,7 +1131,9 @@ func (d *daemon) judge(ev bot.Event) {
 		return
 	}
 	j := job{ev: ev, v: v, faqOf: l.faq, faqKept: true, rules: l.engine.Ruleset(), seen: seen}
-	if seen.ID != "" {
+	if seen.ID != "" && needsJournal(&j.ev, &j.v) {
+		// renewed while judged (a retry of the others judged again has
+		// nothing to carry out either)
 		defer d.judging.remove(d.judging.add(seen, d.now()))
 	}
 	if h := d.cfg.afterJudging; h != nil {

@@ -415,7 +415,7 @@ func (d *daemon) handleEvent(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusServiceUnavailable, err.Error())
 		return
 	}
-	if j.seen.ID != "" {
+	if j.seen.ID != "" && needsJournal(ev, v) {
 		defer d.judging.remove(d.judging.add(j.seen, d.now()))
 	}
 	if h := d.cfg.afterJudging; h != nil {
