@@ -76,12 +76,11 @@ type Config struct {
 	// twice as often, so that none is carried out twice while in flight.
 	RecoverAfter time.Duration
 	// PendingHold is how long an event's id is marked pending in the store
-	// while it is judged (default: a third of the leases' TTL, 5s, at
-	// most 5s): a retry within
-	// it is a duplicate; a later retry of an event whose judge stopped
-	// before its verdict was journaled (a kill, a panic) is judged again
-	// and carried out. A judge still at work renews the mark every
-	// PendingHold/4 (once past half of it), on Now's clock.
+	// while it is judged (default: a third of the leases' TTL, at most 5s):
+	// a retry within it is a duplicate; a later retry of an event whose
+	// judge stopped before its verdict was journaled (a kill, a panic) is
+	// judged again and carried out. A judge still at work renews the mark
+	// every PendingHold/4 (once past half of it), on Now's clock.
 	PendingHold time.Duration
 	// afterJudging, when set, is called with each event judged from a
 	// source or over HTTP, before its verdict is journaled (tests).
@@ -1134,7 +1133,7 @@ func (d *daemon) judge(ev bot.Event) {
 	if seen.ID != "" && needsJournal(&j.ev, &j.v) {
 		// renewed while judged (a retry of the others judged again has
 		// nothing to carry out either)
-		defer d.judging.remove(d.judging.add(seen, d.now()))
+		defer d.judging.remove(d.judging.add(seen, seen.At))
 	}
 	if h := d.cfg.afterJudging; h != nil {
 		h(&j.ev)

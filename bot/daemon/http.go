@@ -416,7 +416,7 @@ func (d *daemon) handleEvent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if j.seen.ID != "" && needsJournal(ev, v) {
-		defer d.judging.remove(d.judging.add(j.seen, d.now()))
+		defer d.judging.remove(d.judging.add(j.seen, j.seen.At))
 	}
 	if h := d.cfg.afterJudging; h != nil {
 		h(ev)
