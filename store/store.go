@@ -357,7 +357,10 @@ func SortFAQWordings(ws []FAQWording) {
 
 // JournalEntry is a verdict whose actions are being carried out. An event is
 // marked seen when it is judged; the journal is what makes its actions survive
-// a crash between that moment and the platforms' answers.
+// a crash between that moment and the platforms' answers. The mark is
+// pending until the entry settles it (Settle), so that a crash before the
+// entry is written leaves the event's retry to be judged again
+// (Result.Again).
 type JournalEntry struct {
 	// Key names the entry: the event's Key.
 	Key     string      `json:"key"`

@@ -21,6 +21,15 @@ import (
 // finds its own verdicts too, and a live instance those of one that died.
 // A process renews the entries it still holds, so that a slow lane's verdict
 // is not taken by another instance sharing the store.
+//
+// Between the two, the event's id is marked pending (Config.PendingHold),
+// and the journal entry settles it in the same write: a process killed
+// after the mark and before the entry leaves a mark never settled, and the
+// event's retry, past the hold, is judged again and carried out (a retry
+// within it is a duplicate, as while its judge is still at work, which
+// renews the mark if it is slow). A verdict with nothing to journal leaves
+// its mark pending: its retry, judged again, has nothing to carry out
+// either, and is a duplicate.
 
 const (
 	// defaultRecoverAfter is how long a journal entry nobody renewed waits
