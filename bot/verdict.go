@@ -212,8 +212,13 @@ type Verdict struct {
 	At       time.Time `json:"at"`
 	// Duplicate is true when the event was already seen (a webhook retry): nothing
 	// was counted and no rule ran.
-	Duplicate bool    `json:"duplicate,omitempty"`
-	Matches   []Match `json:"matches"`
+	Duplicate bool `json:"duplicate,omitempty"`
+	// Again is true when the event was seen before, but whoever judged it
+	// then stopped before its verdict was journaled (store.Result.Again):
+	// it was judged again, nothing counted again. Not part of the JSON: a
+	// verdict judged again is answered as any other.
+	Again   bool    `json:"-"`
+	Matches []Match `json:"matches"`
 	// Counters holds the values the rules saw, by counter name.
 	Counters map[string]int64 `json:"counters,omitempty"`
 	// Withheld, when set, says why the verdict's platform actions were not

@@ -92,6 +92,10 @@ type Assessment struct {
 	// Errors are the rules and counters whose expression failed on the event
 	// (skipped for it; the other rules still decided), in file order.
 	Errors []RuleError
+	// Seen is the mark the store keeps of the event's id, pending when
+	// Options.Pending is set (zero for an event without id, and for a
+	// duplicate).
+	Seen store.SeenMark
 	// alerts writes the messages of Alerts when Message was left out
 	// (Options.NoAlertMessages).
 	alerts *alertSet

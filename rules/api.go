@@ -119,6 +119,12 @@ type Options struct {
 	// of it is judged again, on any instance of the store or after a
 	// restart (store.CallKeeper, one call for each strike).
 	MessageOf func(bot.Event) string
+	// Pending, when set, marks the ids seen pending in the store for that
+	// long (store.Observation.Pending): the caller settles the mark once the
+	// event's judging ended (Assessment.Seen). A retry of an id whose mark
+	// was never settled, later than that, is judged again: its verdict says
+	// Again, and nothing is counted again.
+	Pending time.Duration
 }
 
 // Engine evaluates events against one compiled rule file. It is safe for

@@ -320,6 +320,7 @@ func (e *Engine) assessIn(ctx context.Context, ev *bot.Event, kept string) (Asse
 	obs := store.Observation{
 		At: now, Platform: kept, Space: ev.Space, Author: ev.Author.ID,
 		DedupeTTL: dedupeTTL, SeenAt: seen, Counters: ops, StrikeWindow: rs.strikeWindow,
+		Pending: e.opts.Pending,
 	}
 	// the store dedupes on (Platform, EventID), which is Event.Key
 	obs.EventID = ev.ID
@@ -337,7 +338,7 @@ func (e *Engine) assessIn(ctx context.Context, ev *bot.Event, kept string) (Asse
 		st.reset()
 		return Assessment{}, fmt.Errorf("observe event %s: %w", ev.ID, err)
 	}
-	v := bot.Verdict{EventID: ev.ID, Platform: ev.Platform, At: now, Matches: []bot.Match{}}
+	v := bot.Verdict{EventID: ev.ID, Platform: ev.Platform, At: now, Matches: []bot.Match{}, Again: res.Again}
 	if res.Duplicate {
 		st.reset()
 		v.Duplicate = true
@@ -440,6 +441,12 @@ func (e *Engine) assessIn(ctx context.Context, ev *bot.Event, kept string) (Asse
 	}
 	st.reset()
 	a := Assessment{Verdict: v, Errors: errs}
+	if ev.ID != "" {
+		a.Seen = store.SeenMark{Platform: kept, Space: ev.Space, Author: ev.Author.ID, ID: ev.ID, At: seen, TTL: dedupeTTL}
+		if a.Seen.At.IsZero() {
+			a.Seen.At = now
+		}
+	}
 	if rs.alerts != nil {
 		var read []int64
 		if len(res.Counts) > len(rs.counters) {

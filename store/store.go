@@ -62,7 +62,14 @@ type Observation struct {
 	// remembered for DedupeTTL from then, not from At, which the engine may
 	// have moved back (an event dated weeks ago is judged as if 72 hours
 	// old) and which would leave the id almost no memory. Zero: At.
-	SeenAt   time.Time
+	SeenAt time.Time
+	// Pending, when set, marks a new id pending rather than seen for good:
+	// its judging has not ended (Settle, or a JournalEntry's Settle, ends
+	// it). A retry within Pending of the mark (or of its Renew) is a
+	// duplicate, as a retry of a settled id always is; a later retry of a
+	// mark never settled is answered Again, and the mark is pending again,
+	// for it. Zero: the id is settled at once (replays, tests).
+	Pending  time.Duration
 	Counters []CounterOp
 	// Wall says that At is vigie's own clock (a claim that one instance
 	// pages an alert, a report's turn, an escalation), not an event's time:
@@ -92,6 +99,16 @@ const (
 // Result answers an Observation.
 type Result struct {
 	Duplicate bool
+	// Again says the id was marked pending (Observation.Pending) longer than
+	// Pending ago and never settled: whoever judged it first stopped (a
+	// kill, a panic) before its verdict was journaled, or judged it with
+	// nothing to journal and so never settled it. The event is not counted
+	// again: Counts are the counters as they are (on a Redis Cluster, a
+	// counter in another slot than the author's counts it again only if the
+	// event's time moved). The caller judges it again, and carries out the
+	// verdict only if it has something to journal (settling the mark as it
+	// journals it); otherwise it is a duplicate.
+	Again bool
 	// Counts is aligned with Observation.Counters: each counter's value after this
 	// event was counted.
 	Counts []int64
@@ -267,6 +284,14 @@ type Store interface {
 	// Done removes a verdict from the journal once it was carried out (its
 	// actions done, or failed and made a case). An unknown key is no error.
 	Done(ctx context.Context, key string) error
+	// Settle ends the pending mark m (Observation.Pending): its id is a
+	// duplicate from now on, for the rest of its TTL. A mark settled
+	// already, or unknown, is left so.
+	Settle(ctx context.Context, m SeenMark) error
+	// Renew stamps the pending mark m at now, for a judge still at work: a
+	// retry within pending of now is a duplicate. A mark settled, or
+	// unknown, is left so.
+	Renew(ctx context.Context, m SeenMark, now time.Time, pending time.Duration) error
 	// Unfinished returns the journal's entries stamped before olderThan,
 	// oldest first, with the stamp they had and Tries counting this time, and
 	// stamps them now, atomically: a process asking at the
@@ -332,7 +357,10 @@ func SortFAQWordings(ws []FAQWording) {
 
 // JournalEntry is a verdict whose actions are being carried out. An event is
 // marked seen when it is judged; the journal is what makes its actions survive
-// a crash between that moment and the platforms' answers.
+// a crash between that moment and the platforms' answers. The mark is
+// pending until the entry settles it (Settle), so that a crash before the
+// entry is written leaves the event's retry to be judged again
+// (Result.Again).
 type JournalEntry struct {
 	// Key names the entry: the event's Key.
 	Key     string      `json:"key"`
@@ -355,6 +383,19 @@ type JournalEntry struct {
 	// or as it was cut short while its process lived on): the case of a
 	// verdict left unfinished too often says they were done.
 	Done []bot.Action `json:"done,omitempty"`
+	// Settle, when set, is the pending mark of the event, which Begin
+	// settles in the same write as the entry (Store.Settle): a retry after
+	// it is a duplicate, the entry carrying the verdict out.
+	Settle *SeenMark `json:"-"`
+}
+
+// SeenMark names the mark an Observation with an EventID left of it: the
+// Observation's Platform, Space, Author and EventID. At is when it was seen
+// (SeenAt, or At), TTL its DedupeTTL (zero: DefaultDedupeTTL).
+type SeenMark struct {
+	Platform, Space, Author, ID string
+	At                          time.Time
+	TTL                         time.Duration
 }
 
 // Origin names what a case is about: its event, rule and reason. Two cases with

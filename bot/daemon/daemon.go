@@ -75,6 +75,16 @@ type Config struct {
 	// (default 2m). Processes sharing a store renew the verdicts they hold
 	// twice as often, so that none is carried out twice while in flight.
 	RecoverAfter time.Duration
+	// PendingHold is how long an event's id is marked pending in the store
+	// while it is judged (default: a third of the leases' TTL, at most 5s):
+	// a retry within it is a duplicate; a later retry of an event whose
+	// judge stopped before its verdict was journaled (a kill, a panic) is
+	// judged again and carried out. A judge still at work renews the mark
+	// every PendingHold/4 (once past half of it), on Now's clock.
+	PendingHold time.Duration
+	// afterJudging, when set, is called with each event judged from a
+	// source or over HTTP, before its verdict is journaled (tests).
+	afterJudging func(ev *bot.Event)
 	// FollowEvery is how often a process sharing its store with others
 	// reads there what was asked of one of them for all (default 1s), on
 	// Now's clock: a reload of the rules (the console's Apply, a desk's
@@ -245,6 +255,9 @@ type daemon struct {
 	staffMisses staffMisses
 	// held are the journaled verdicts this process carries out (journal.go).
 	held held
+	// judging are the marks of the events being judged, renewed while
+	// they are (journal.go).
+	judging judging
 	// observer follows the crisis alerts off the judging goroutines; nil
 	// until serve starts it (observer.go).
 	observer *observer
@@ -730,6 +743,7 @@ func (d *daemon) serve(ctx context.Context, reload <-chan struct{}) error {
 	desk.Go(func() { d.guard.Loop(runCtx, "mod-log", d.modlog.Run) })
 	d.runAfterHours(runCtx, &desk)
 	d.runResume(runCtx, &desk)
+	d.runRenewSeen(runCtx, &desk)
 	d.runFollow(runCtx, &desk)
 	if cfg.Ready != nil {
 		cfg.Ready(ln.Addr())
@@ -900,7 +914,7 @@ func (d *daemon) install(rs *rules.Ruleset, file string, matcher *faq.Matcher) *
 		// after_hours by this file's office hours (and the desk's /mode):
 		// the shift's own are the running file's, which a reload changes
 		// while this engine still judges.
-		engine: rules.NewEngine(rs, d.store, rules.Options{Clock: d.cfg.Now, Logger: d.log,
+		engine: rules.NewEngine(rs, d.store, rules.Options{Clock: d.cfg.Now, Logger: d.log, Pending: d.pendingHold(),
 			AfterHours: func(t time.Time) bool { return d.after.shift.AfterHoursBy(rs.AfterHours, t) },
 			Forced:     d.after.shift.Forced, RuleError: d.ruleFailures.observer(file),
 			// the crisis alerts write an alert's message when it raises a
@@ -1109,12 +1123,21 @@ func (d *daemon) judge(ev bot.Event) {
 		d.log.Warn("event dropped", "event", ev.Key(), "err", err)
 		return
 	}
-	v, l, _, err := d.evaluate(d.workCtx, ev, false)
+	var seen store.SeenMark
+	v, l, _, err := d.evaluate(d.workCtx, ev, false, &seen)
 	if err != nil {
 		d.log.Error("event not evaluated", "event", ev.Key(), "err", err)
 		return
 	}
-	j := job{ev: ev, v: v, faqOf: l.faq, faqKept: true, rules: l.engine.Ruleset()}
+	j := job{ev: ev, v: v, faqOf: l.faq, faqKept: true, rules: l.engine.Ruleset(), seen: seen}
+	if seen.ID != "" && needsJournal(&j.ev, &j.v) {
+		// renewed while judged (a retry of the others judged again has
+		// nothing to carry out either)
+		defer d.judging.remove(d.judging.add(seen, seen.At))
+	}
+	if h := d.cfg.afterJudging; h != nil {
+		h(&j.ev)
+	}
 	if !d.inline {
 		d.begin(&j) // otherwise carryOut journals it, if need be
 	}
@@ -1139,6 +1162,10 @@ func (d *daemon) carryOut(j *job) {
 		// removed around it, the memory store's entry and this process's
 		// copy of it cost about 2% of an event's instructions.
 		j.unjournaled = !j.journaled && needsJournal(&j.ev, &j.v)
+		if j.unjournaled && j.seen.ID != "" {
+			// its judging ends: a retry is a duplicate from now on
+			_ = d.store.Settle(d.workCtx, j.seen)
+		}
 		if d.lanes.runInline(j) {
 			return
 		}
@@ -1173,7 +1200,14 @@ func nothingToCarry(j *job, now time.Time) bool {
 // that the rule file does not let such events act on (http_events.act_on),
 // it may be forged in a member's name, and what it counts is kept apart
 // from the members' (rules.Engine.AssessApart); unverified says so.
-func (d *daemon) evaluate(ctx context.Context, ev bot.Event, overHTTP bool) (v bot.Verdict, l *loaded, unverified bool, err error) {
+//
+// seen gets the mark the store keeps of the event's id (pending until its
+// verdict is journaled); zero for a duplicate. An event whose first judging
+// stopped before its verdict was journaled, judged again now
+// (bot.Verdict.Again), is answered as a duplicate when it has nothing to
+// journal: its first judging may have ended well, with nothing to journal
+// either.
+func (d *daemon) evaluate(ctx context.Context, ev bot.Event, overHTTP bool, seen *store.SeenMark) (v bot.Verdict, l *loaded, unverified bool, err error) {
 	// the evaluation's duration is measured on the wall clock
 	start := time.Now()
 	d.lastHour.add(d.now())
@@ -1191,10 +1225,22 @@ func (d *daemon) evaluate(ctx context.Context, ev bot.Event, overHTTP bool) (v b
 	if err != nil {
 		return v, l, unverified, fmt.Errorf("evaluate %s: %w", ev.Key(), err)
 	}
+	if v.Again {
+		if needsJournal(&ev, &v) {
+			d.metrics.recovered.WithLabelValues("judged_again").Inc()
+			d.log.Warn("event judged again: whoever judged it first stopped before its verdict was journaled", "event", ev.Key())
+		} else {
+			v = bot.Verdict{EventID: v.EventID, Platform: v.Platform, At: v.At, Duplicate: true, Matches: []bot.Match{}}
+			as = rules.Assessment{Verdict: v}
+		}
+	}
+	if !v.Duplicate {
+		*seen = as.Seen
+	}
 	d.observeAssessment(ctx, ev, as)
 	if v.Duplicate {
 		d.metrics.duplicates.Inc()
-	} else {
+	} else if !v.Again {
 		d.history.add(&ev)
 	}
 	if !v.Flagged() {

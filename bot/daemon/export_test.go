@@ -4,6 +4,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/rules"
 )
 
@@ -30,3 +31,7 @@ func WithTokenDir(t testing.TB, getenv func(string) string) func(string) string 
 		return getenv(k)
 	}
 }
+
+// AfterJudging has vigie call f with each event judged from a source or
+// over HTTP, before its verdict is journaled.
+func AfterJudging(c *Config, f func(ev *bot.Event)) { c.afterJudging = f }

@@ -409,11 +409,17 @@ func (d *daemon) handleEvent(w http.ResponseWriter, r *http.Request) {
 	v := &j.v
 	var l *loaded // the rule file that judges the event, its FAQ too
 	var unverified bool
-	*v, l, unverified, err = d.evaluate(r.Context(), *ev, true)
+	*v, l, unverified, err = d.evaluate(r.Context(), *ev, true, &j.seen)
 	if err != nil {
 		d.log.Error("event not evaluated", "event", ev.Key(), "err", err)
 		writeError(w, http.StatusServiceUnavailable, err.Error())
 		return
+	}
+	if j.seen.ID != "" && needsJournal(ev, v) {
+		defer d.judging.remove(d.judging.add(j.seen, j.seen.At))
+	}
+	if h := d.cfg.afterJudging; h != nil {
+		h(ev)
 	}
 	if v.Matches == nil {
 		v.Matches = []bot.Match{} // [] rather than null for clients

@@ -21,6 +21,15 @@ import (
 // finds its own verdicts too, and a live instance those of one that died.
 // A process renews the entries it still holds, so that a slow lane's verdict
 // is not taken by another instance sharing the store.
+//
+// Between the two, the event's id is marked pending (Config.PendingHold),
+// and the journal entry settles it in the same write: a process killed
+// after the mark and before the entry leaves a mark never settled, and the
+// event's retry, past the hold, is judged again and carried out (a retry
+// within it is a duplicate, as while its judge is still at work, which
+// renews the mark if it is slow). A verdict with nothing to journal leaves
+// its mark pending: its retry, judged again, has nothing to carry out
+// either, and is a duplicate.
 
 const (
 	// defaultRecoverAfter is how long a journal entry nobody renewed waits
@@ -166,9 +175,20 @@ func (d *daemon) begin(j *job) {
 	// Held before it is written, so that this process never takes it back.
 	d.held.add(&e)
 	ctx, cancel := d.journalCtx(d.workCtx)
-	err := d.store.Begin(ctx, e)
+	first := e // this write settles the event's mark too, not the renewals
+	if j.seen.ID != "" {
+		first.Settle = &j.seen
+	}
+	err := d.store.Begin(ctx, first)
 	cancel()
 	if err != nil {
+		if j.seen.ID != "" {
+			// A retry is a duplicate all the same: the actions are
+			// carried out now.
+			ctx, cancel := d.journalCtx(d.workCtx)
+			_ = d.store.Settle(ctx, j.seen)
+			cancel()
+		}
 		d.held.remove(e.Key)
 		d.metrics.journalErrors.Inc()
 		d.log.Warn("verdict not journaled: a crash before its actions are done would lose them", "event", ev.Key(), "err", err)
@@ -280,6 +300,93 @@ func (d *daemon) carried(ctx context.Context, ev bot.Event, a bot.Action) {
 		d.log.Warn("journal entry not told of an action carried out: its case, if it is left unfinished too often, would say it was not",
 			"event", e.Key, "action", a.String(), "err", err)
 	}
+}
+
+// defaultPendingHold is Config.PendingHold's longest default.
+const defaultPendingHold = 5 * time.Second
+
+// pendingHold is how long an event's id is marked pending while it is
+// judged (Config.PendingHold): by default a third of a lease's TTL (5s of
+// 15s), no more than defaultPendingHold. The next owner of a Telegram
+// poller or a Discord shard, which hands on a killed one's events, takes
+// the job once its lease ran out, at least two thirds of the TTL after its
+// last renewal (renewed every third): the marks its owner left are past
+// their hold by then.
+func (d *daemon) pendingHold() time.Duration {
+	if d.cfg.PendingHold > 0 {
+		return d.cfg.PendingHold
+	}
+	ttl := d.cfg.Leases.TTL
+	if ttl <= 0 && d.cfg.Getenv != nil {
+		ttl = envDuration(d.cfg.Getenv, "VIGIE_LEASE_TTL", 15*time.Second)
+	}
+	return min(defaultPendingHold, max(ttl/3, time.Second))
+}
+
+// judging are the marks of the events this process is judging, from their
+// verdict to the end of their judging, with when each was last stamped.
+type judging struct {
+	mu   sync.Mutex
+	next uint64
+	m    map[uint64]judgingMark
+}
+
+type judgingMark struct {
+	mark store.SeenMark
+	at   time.Time
+}
+
+// add keeps m, stamped at, and returns its number for remove.
+func (g *judging) add(m store.SeenMark, at time.Time) uint64 {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.m == nil {
+		g.m = map[uint64]judgingMark{}
+	}
+	g.next++
+	g.m[g.next] = judgingMark{m, at}
+	return g.next
+}
+
+func (g *judging) remove(n uint64) {
+	g.mu.Lock()
+	delete(g.m, n)
+	g.mu.Unlock()
+}
+
+// stale returns the marks stamped before t, stamped now.
+func (g *judging) stale(t, now time.Time) []store.SeenMark {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	var out []store.SeenMark
+	for k, j := range g.m {
+		if j.at.Before(t) {
+			j.at = now
+			g.m[k] = j
+			out = append(out, j.mark)
+		}
+	}
+	return out
+}
+
+// renewSeen renews the pending marks of the events judged for longer than
+// half the hold: a slow judge (a platform slow to say who is staff, the
+// FAQ's store) is not taken for a dead one by a retry on another instance.
+func (d *daemon) renewSeen(ctx context.Context) {
+	hold := d.pendingHold()
+	now := d.now()
+	for _, m := range d.judging.stale(now.Add(-hold/2), now) {
+		if err := d.store.Renew(ctx, m, now, hold); err != nil {
+			d.log.Warn("pending mark of an event being judged not renewed: a retry on another instance may judge it too", "event", m.Platform+":"+m.ID, "err", err)
+		}
+	}
+}
+
+// runRenewSeen renews the marks of the events being judged every hold/4,
+// on the daemon's clock, until ctx ends.
+func (d *daemon) runRenewSeen(ctx context.Context, wg *sync.WaitGroup) {
+	every := d.pendingHold() / 4
+	wg.Go(func() { d.cfg.every(ctx, every, func() { d.renewSeen(ctx) }) })
 }
 
 // recoverAfter is the grace period of journal entries.

@@ -16,6 +16,7 @@ import (
 	"github.com/vigie-bot/vigie/bot/internal/guard"
 	"github.com/vigie-bot/vigie/handlers/faq"
 	"github.com/vigie-bot/vigie/rules"
+	"github.com/vigie-bot/vigie/store"
 )
 
 // A verdict's actions are carried out in the lane of its place (a platform's
@@ -59,6 +60,10 @@ type job struct {
 	// carryings out did (JournalEntry.Done): its case, if it is deferred,
 	// says so.
 	done []bot.Action
+	// seen is the store's mark of the event's id, pending until its verdict
+	// is journaled (begin settles it); zero for a verdict taken from the
+	// journal.
+	seen store.SeenMark
 	// unjournaled: the verdict needs the journal (needsJournal) but is
 	// carried out inline without it; finish journals it if it is cut short.
 	unjournaled bool

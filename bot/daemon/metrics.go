@@ -65,7 +65,7 @@ func newMetrics(reg prometheus.Registerer, version string) *metrics {
 		}),
 		recovered: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "vigie_journal_recovered_total",
-			Help: "Verdicts a stopped vigie left unfinished, taken from the journal: resumed (carried out again) or deferred (left to the desk after too many tries).",
+			Help: "Verdicts a stopped vigie left unfinished, taken from the journal: resumed (carried out again) or deferred (left to the desk after too many tries); judged_again counts the events whose first judging stopped before its verdict was journaled, judged again on their retry.",
 		}, []string{"result"}),
 		journalErrors: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "vigie_journal_errors_total",
@@ -87,7 +87,7 @@ func newMetrics(reg prometheus.Registerer, version string) *metrics {
 	})
 	build.Set(1)
 	m.eventsBy, m.ruleHitsBy = countervec.Of2(m.events), countervec.Of3(m.ruleHits)
-	for _, r := range []string{"resumed", "deferred"} {
+	for _, r := range []string{"resumed", "deferred", "judged_again"} {
 		m.recovered.WithLabelValues(r)
 	}
 	reg.MustRegister(m.events, m.ruleHits, m.ruleErrors, m.evaluation, m.duplicates, m.reloadOK, m.reloadAt, m.laneWait, m.deskFailures, m.recovered, m.journalErrors, build)

@@ -23,9 +23,10 @@ func encodingJSON(t testing.TB, v *eventAnswer) []byte {
 }
 
 func TestVerdictJSONMatchesEncodingJSON(t *testing.T) {
-	// A field added to these types needs appendVerdict to write it.
+	// A field added to these types needs appendVerdict to write it (Again
+	// is not part of the JSON: json:"-").
 	for typ, fields := range map[reflect.Type][]string{
-		reflect.TypeFor[bot.Verdict](): {"EventID", "Platform", "At", "Duplicate", "Matches", "Counters", "Withheld"},
+		reflect.TypeFor[bot.Verdict](): {"EventID", "Platform", "At", "Duplicate", "Again", "Matches", "Counters", "Withheld"},
 		reflect.TypeFor[bot.Match]():   {"Rule", "Category", "Actions", "Shadow", "Reason"},
 		reflect.TypeFor[bot.Action]():  {"Kind", "Text", "Duration"},
 		reflect.TypeFor[eventAnswer](): {"Verdict", "FAQ"},

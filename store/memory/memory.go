@@ -539,6 +539,7 @@ func (s *Store) Observe(_ context.Context, o store.Observation) (store.Result, e
 		sweepAt = wallClock
 	}
 	var held *shard
+	again := false
 	if o.EventID != "" {
 		ttl := o.DedupeTTL
 		if ttl <= 0 {
@@ -553,11 +554,22 @@ func (s *Store) Observe(_ context.Context, o store.Observation) (store.Result, e
 			seen = msOf(o.SeenAt)
 		}
 		i := sh.seen.find(fp, tag)
-		if i >= 0 && int64(sh.seen.at(i).v&msMask) > seen {
-			sh.mu.Unlock()
-			return store.Result{Duplicate: true}, nil
+		if i >= 0 {
+			if old := sh.seen.at(i).v; int64(old&msMask) > seen {
+				// Seen, and not expired: a duplicate, unless its mark is
+				// pending and older than Pending (its judge stopped).
+				stamp := int64(old&msMask) - ttl.Milliseconds()
+				if old&pendingBit == 0 || o.Pending <= 0 || seen < stamp+o.Pending.Milliseconds() {
+					sh.mu.Unlock()
+					return store.Result{Duplicate: true}, nil
+				}
+				again = true
+			}
 		}
 		v := tagged(tag, uint64(min(seen+ttl.Milliseconds(), int64(msMask))))
+		if o.Pending > 0 {
+			v |= pendingBit
+		}
 		if i >= 0 {
 			sh.seen.at(i).v = v
 		} else {
@@ -653,13 +665,72 @@ func (s *Store) Observe(_ context.Context, o store.Observation) (store.Result, e
 					sh.touch(o.Counters[i:], keys[i:])
 				}
 			}
+			if again {
+				// counted by its first judging: read only
+				op := o.Counters[i]
+				op.Incr = false
+				res.Counts[i] = s.count(sh, &op, k, at)
+				continue
+			}
 			res.Counts[i] = s.count(sh, &o.Counters[i], k, at)
 		}
 	}
 	if held != nil {
 		held.mu.Unlock()
 	}
+	res.Again = again
 	return res, nil
+}
+
+// Settle is store.Store's: the mark's pending bit is cleared.
+func (s *Store) Settle(_ context.Context, m store.SeenMark) error {
+	s.markSeen(m, func(v uint64) uint64 { return v &^ pendingBit })
+	return nil
+}
+
+// Renew is store.Store's: a pending mark is stamped now.
+func (s *Store) Renew(_ context.Context, m store.SeenMark, now time.Time, _ time.Duration) error {
+	ttl := m.TTL
+	if ttl <= 0 {
+		ttl = store.DefaultDedupeTTL
+	}
+	s.markSeen(m, func(v uint64) uint64 {
+		if v&pendingBit == 0 {
+			return v
+		}
+		exp := uint64(min(msOf(now)+ttl.Milliseconds(), int64(msMask)))
+		return v&^msMask | exp
+	})
+	return nil
+}
+
+// markSeen changes the value of m's mark, if the store holds it, with f.
+// A renewed mark's expiry is queued again, as Observe queues it.
+func (s *Store) markSeen(m store.SeenMark, f func(uint64) uint64) {
+	if m.ID == "" {
+		return
+	}
+	k := keyOf(s, m.Platform, m.ID, "")
+	sh := s.shardOf(k)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	fp, tag := fpOf(k), tagOf(k)
+	i := sh.seen.find(fp, tag)
+	if i < 0 {
+		return
+	}
+	old := sh.seen.at(i).v
+	v := f(old)
+	if v == old {
+		return
+	}
+	sh.seen.at(i).v = v
+	if v&msMask != old&msMask {
+		sh.seenQ.push(seenItem{fp, v})
+		for sh.seenQ.n > sh.maxSeen {
+			sh.dropSeen(sh.seenQ.pop())
+		}
+	}
 }
 
 // touch reads the home slots of the author's counters among ops (keys
@@ -904,7 +975,7 @@ func (sh *shard) sweep(at int64) {
 
 // dropSeen forgets an id unless it was seen again since it was queued.
 func (sh *shard) dropSeen(it seenItem) {
-	if i := sh.seen.find(it.fp, it.v>>tagShift&tagMask); i >= 0 && sh.seen.at(i).v == it.v {
+	if i := sh.seen.find(it.fp, it.v>>tagShift&tagMask); i >= 0 && sh.seen.at(i).v&^pendingBit == it.v&^pendingBit {
 		sh.seen.del(i)
 	}
 }
@@ -1395,7 +1466,12 @@ func (s *Store) CaseCards(_ context.Context, id string) ([]bot.CardRef, error) {
 }
 
 // Begin writes a journal entry; it lives until Done (the process's life).
-func (s *Store) Begin(_ context.Context, e store.JournalEntry) error {
+// It settles e.Settle first.
+func (s *Store) Begin(ctx context.Context, e store.JournalEntry) error {
+	if e.Settle != nil {
+		_ = s.Settle(ctx, *e.Settle)
+		e.Settle = nil
+	}
 	s.journalMu.Lock()
 	defer s.journalMu.Unlock()
 	s.journal[e.Key] = e

@@ -24,6 +24,9 @@ const (
 	msMask = uint64(1)<<42 - 1
 	// codeShift is where a window's or a TTL's 8-bit code sits.
 	codeShift = 42
+	// pendingBit marks a seen id's slot pending (store.Observation.Pending):
+	// the ids' slots hold no code.
+	pendingBit = uint64(1) << codeShift
 )
 
 // fpOf and tagOf are the parts of k a table keeps: 64 bits of its second word

@@ -901,6 +901,29 @@ func (f *Fallback) CaseCards(ctx context.Context, id string) ([]bot.CardRef, err
 	return out, err
 }
 
+// Settle settles in Redis, or in memory while it is away (where Observe
+// marked the ids then).
+func (f *Fallback) Settle(ctx context.Context, m store.SeenMark) error {
+	if !f.degraded.Load() {
+		err := f.primary.Settle(ctx, m)
+		if !f.outage(ctx, err) {
+			return err
+		}
+	}
+	return f.local.Settle(ctx, m)
+}
+
+// Renew renews in Redis, or in memory while it is away.
+func (f *Fallback) Renew(ctx context.Context, m store.SeenMark, now time.Time, pending time.Duration) error {
+	if !f.degraded.Load() {
+		err := f.primary.Renew(ctx, m, now, pending)
+		if !f.outage(ctx, err) {
+			return err
+		}
+	}
+	return f.local.Renew(ctx, m, now, pending)
+}
+
 // Begin journals in Redis, or in memory while it is away: the process that
 // began the entry carries it out either way; only a crash meanwhile loses it.
 func (f *Fallback) Begin(ctx context.Context, e store.JournalEntry) error {

@@ -669,6 +669,9 @@ func (s *Store) Observe(ctx context.Context, o store.Observation) (store.Result,
 		seen = o.SeenAt.UnixMilli()
 	}
 	seens := strconv.FormatInt(seen, 10)
+	if o.EventID != "" && o.Pending > 0 {
+		seens = pendingScore(seen, o.Pending)
+	}
 	if o.EventID != "" {
 		dedupeTTL = max(ms(o.DedupeTTL), 0)
 		if dedupeTTL == 0 {
@@ -875,6 +878,9 @@ func (s *Store) Observe(ctx context.Context, o store.Observation) (store.Result,
 		}
 		if len(vals) > 0 && vals[0] == int64(1) {
 			return store.Result{Duplicate: true}, nil
+		}
+		if len(vals) > 0 && vals[0] == int64(2) {
+			res.Again = true
 		}
 		if len(vals) < 1+len(g.index) {
 			return store.Result{}, fmt.Errorf("redis observe %s: unexpected reply %v", o.EventID, vals)
@@ -2064,8 +2070,55 @@ func (s *Store) CaseCards(ctx context.Context, id string) ([]bot.CardRef, error)
 	return out, nil
 }
 
+// pendingScore is the score of an id seen at seen (ms) and marked pending
+// for hold: the milliseconds, and the hold's seconds (1 to 1023) in 1024ths,
+// which the score holds exactly (a double has 12 bits under the point at
+// this size until 2039, 11 after).
+func pendingScore(seen int64, hold time.Duration) string {
+	k := min(max((hold+time.Second-1)/time.Second, 1), 1023)
+	frac := strconv.FormatFloat(float64(k)/1024, 'f', -1, 64)
+	return strconv.FormatInt(seen, 10) + frac[1:]
+}
+
+// seenKey is the key of the ids an author was seen with.
+func (s *Store) seenKey(m *store.SeenMark) string {
+	var b strings.Builder
+	s.writeTag(&b, m.Platform, m.Space, m.Author)
+	b.WriteString(":seen")
+	return b.String()
+}
+
+// settleCmd settles m: its score becomes the whole milliseconds it was
+// seen at (ZADD XX: a mark gone is not written again).
+func (s *Store) settleCmd(ctx context.Context, m *store.SeenMark) goredis.Cmder {
+	return goredis.NewIntCmd(ctx, "zadd", s.seenKey(m), "xx", m.At.UnixMilli(), m.ID)
+}
+
+// Settle is store.Store's: one command, queued with WithAutoPipeline.
+func (s *Store) Settle(ctx context.Context, m store.SeenMark) error {
+	if m.ID == "" {
+		return nil
+	}
+	if err := s.writeCmds(s.writeContext(ctx), lostWrite{}, nil, s.settleCmd(s.writeContext(ctx), &m)); err != nil {
+		return fmt.Errorf("redis settle %s: %w", m.ID, err)
+	}
+	return nil
+}
+
+// Renew is store.Store's: the mark's score is pending at now.
+func (s *Store) Renew(ctx context.Context, m store.SeenMark, now time.Time, pending time.Duration) error {
+	if m.ID == "" || pending <= 0 {
+		return nil
+	}
+	if err := s.write(ctx, lostWrite{}, renewSeenScript, []string{s.seenKey(&m)}, pendingScore(now.UnixMilli(), pending), m.ID); err != nil {
+		return fmt.Errorf("redis renew %s: %w", m.ID, err)
+	}
+	return nil
+}
+
 // Begin writes a verdict in flight to the journal: its entry and its stamp,
-// two plain commands. They need no script: Unfinished (atomic) takes an entry
+// two plain commands, and e.Settle's settling, a third, in the same
+// pipeline. They need no script: Unfinished (atomic) takes an entry
 // by its stamp, written second, and Done removes both.
 func (s *Store) Begin(ctx context.Context, e store.JournalEntry) error {
 	var buf *[]byte // pooled with WithAutoPipeline, see entryBufs
@@ -2091,14 +2144,15 @@ func (s *Store) Begin(ctx context.Context, e store.JournalEntry) error {
 	// pushed to that and an hour once a minute, not on every entry (keys that
 	// Redis lost, in a restart or a flush, are made again without one for a
 	// minute at most).
+	if e.Settle != nil && e.Settle.ID != "" {
+		cmds = append(cmds, s.settleCmd(ctx, e.Settle))
+	}
 	now := time.Now().UnixNano()
+	var failed func()
 	if last := s.journalPushed.Load(); now-last >= int64(journalPushEvery) && s.journalPushed.CompareAndSwap(last, now) {
 		for _, k := range keys {
 			cmds = append(cmds, goredis.NewBoolCmd(ctx, "pexpire", k, ms(DefaultJournalTTL+time.Hour)))
 		}
-	}
-	var failed func()
-	if len(cmds) > 2 {
 		failed = func() { s.journalPushed.Store(0) } // pushed by the next Begin
 	}
 	if s.b != nil {

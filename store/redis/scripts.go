@@ -56,20 +56,34 @@ import goredis "github.com/redis/go-redis/v9"
 // at back for an old event); then per counter added to: "(at-window",
 // "-expiry"; then per counter only read: "(at-window".
 // Counts run to "(+inf" (see above).
+// With store.Observation.Pending, ARGV[12] has a fraction: the seconds of
+// Pending in 1024ths (pendingScore), which the id's score keeps until the
+// mark is settled (ZADD XX of the whole milliseconds): a pending mark older
+// than that makes the observation Again (counters added to only read).
 // Returns {1} for a duplicate, else {0, counts..., strike times...}, the counts
-// in the order of KEYS.
+// in the order of KEYS; {2, ...} for Again.
 var observeScript = goredis.NewScript(`
 local at = ARGV[1]
 local tidy = ARGV[7] == '1'
 local k = 1
 local out = {0}
+local again = false
 if ARGV[2] ~= '' then
   local seen = KEYS[1]
   k = 2
   if redis.call('ZADD', seen, 'NX', ARGV[12], ARGV[3]) == 0 then
-    -- Known id: a duplicate unless it was seen longer than the TTL ago.
-    if tonumber(redis.call('ZSCORE', seen, ARGV[3])) > tonumber(ARGV[4]) then
-      return {1}
+    -- Known id: a duplicate unless it was seen longer than the TTL ago, or
+    -- its mark is pending (a fraction: its hold in seconds, in 1024ths)
+    -- for longer than its hold, and this observation marks pending too.
+    local sc = tonumber(redis.call('ZSCORE', seen, ARGV[3]))
+    if sc > tonumber(ARGV[4]) then
+      local base = math.floor(sc)
+      local hold = math.floor((sc - base) * 1024 + 0.5) * 1000
+      if hold == 0 or not string.find(ARGV[12], '.', 1, true) or math.floor(tonumber(ARGV[12])) < base + hold then
+        return {1}
+      end
+      again = true
+      out[1] = 2
     end
     redis.call('ZADD', seen, ARGV[12], ARGV[3])
   end
@@ -102,6 +116,10 @@ local j = 13
 for i = k, last do
   local key = KEYS[i]
   local exp = ARGV[j + 1]
+  if again then
+    -- counted by the event's first judging: read only
+    out[#out + 1] = redis.call('ZCOUNT', key, ARGV[j], top)
+  else
   -- Entries out of the window are not counted (ZCOUNT's range), so
   -- dropping them can wait for housekeeping (which drops "~" too).
   if tidy then redis.call('ZREMRANGEBYSCORE', key, '-inf', string.sub(ARGV[j], 2)) end
@@ -121,6 +139,7 @@ for i = k, last do
       n = redis.call('ZCOUNT', key, ARGV[j], top)
     end
     out[#out + 1] = n
+  end
   end
   j = j + 2
 end
@@ -167,6 +186,17 @@ if ARGV[2] ~= '' and (anchor < k or pushed or tidy) then
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
 end
 return out
+`)
+
+// renewSeenScript stamps a pending id's mark (observeScript) anew, and leaves
+// a settled one (a whole score), or one gone, as it is. KEYS: seen. ARGV:
+// the pending score, the id.
+var renewSeenScript = goredis.NewScript(`
+local s = redis.call('ZSCORE', KEYS[1], ARGV[2])
+if s and tonumber(s) ~= math.floor(tonumber(s)) then
+  redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
+end
+return 0
 `)
 
 // strikeScript adds strikes given at one time to one author: one, or those

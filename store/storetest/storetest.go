@@ -29,6 +29,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	t.Run("Independent", func(t *testing.T) { testIndependent(t, newStore) })
 	t.Run("ClocksApart", func(t *testing.T) { testClocksApart(t, newStore) })
 	t.Run("Dedupe", func(t *testing.T) { testDedupe(t, newStore) })
+	t.Run("SeenPending", func(t *testing.T) { testSeenPending(t, newStore) })
 	t.Run("Strikes", func(t *testing.T) { testStrikes(t, newStore) })
 	t.Run("Audit", func(t *testing.T) { testAudit(t, newStore) })
 	t.Run("Cases", func(t *testing.T) { testCases(t, newStore) })
@@ -340,6 +341,77 @@ func testDedupe(t *testing.T, newStore func(*testing.T) store.Store) {
 }
 
 // seenAt has o seen at t0+d.
+// testSeenPending: an id marked pending (Observation.Pending) is a
+// duplicate while its judge may still be at work, within Pending of the
+// mark or of its renewal; later, never settled, it is Again, counted once;
+// settled (Settle, or a journal entry's Settle), it is a duplicate for good.
+func testSeenPending(t *testing.T, newStore func(*testing.T) store.Store) {
+	ctx := context.Background()
+	st := newStore(t)
+	const hold = 10 * time.Second
+	c := incr("msgs", "u-1", time.Hour)
+	pend := func(id string, at time.Duration) store.Observation {
+		o := seenAt(obs(id, at, c), at)
+		o.Pending = hold
+		return o
+	}
+	mark := func(id string, at time.Duration) store.SeenMark {
+		return store.SeenMark{Platform: "discord", Space: "guild-1", Author: "u-1", ID: id, At: t0.Add(at)}
+	}
+	check := func(o store.Observation, dup, again bool, count int64) {
+		t.Helper()
+		res, err := st.Observe(ctx, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Duplicate != dup || res.Again != again {
+			t.Fatalf("%s at %s: duplicate %v, again %v; want %v, %v", o.EventID, o.SeenAt.Sub(t0), res.Duplicate, res.Again, dup, again)
+		}
+		if !dup && (len(res.Counts) != 1 || res.Counts[0] != count) {
+			t.Fatalf("%s at %s: counts %v, want [%d]", o.EventID, o.SeenAt.Sub(t0), res.Counts, count)
+		}
+	}
+	// The judge stopped: a retry within the hold is a duplicate, one
+	// after it is judged again, not counted again, and marked pending for
+	// its own judge.
+	check(pend("m-1", 0), false, false, 1)
+	check(pend("m-1", 5*time.Second), true, false, 0)
+	check(pend("m-1", 11*time.Second), false, true, 1)
+	check(pend("m-1", 12*time.Second), true, false, 0)
+	if err := st.Settle(ctx, mark("m-1", 11*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	check(pend("m-1", time.Minute), true, false, 0)
+	// Renewed, the mark holds for the hold from its renewal.
+	check(pend("m-2", 20*time.Second), false, false, 2)
+	if err := st.Renew(ctx, mark("m-2", 20*time.Second), t0.Add(28*time.Second), hold); err != nil {
+		t.Fatal(err)
+	}
+	check(pend("m-2", 35*time.Second), true, false, 0)
+	check(pend("m-2", 39*time.Second), false, true, 2)
+	// Settled with its journal entry, in the same write.
+	check(pend("m-3", 40*time.Second), false, false, 3)
+	m := mark("m-3", 40*time.Second)
+	e := store.JournalEntry{Key: "discord:m-3", Event: bot.Event{ID: "m-3", Platform: "discord"}, At: t0, Begun: t0, Settle: &m}
+	if err := st.Begin(ctx, e); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Done(ctx, e.Key); err != nil {
+		t.Fatal(err)
+	}
+	check(pend("m-3", time.Hour), true, false, 0)
+	// An observation without Pending settles at once, as before.
+	o := obs("m-4", time.Hour, c)
+	o.SeenAt = o.At
+	check(o, false, false, 3) // m-2, m-3 and m-4 in the hour
+	check(pend("m-4", 2*time.Hour), true, false, 0)
+	// A settled mark is not renewed back to pending.
+	if err := st.Renew(ctx, mark("m-4", time.Hour), t0.Add(3*time.Hour), hold); err != nil {
+		t.Fatal(err)
+	}
+	check(pend("m-4", 4*time.Hour), true, false, 0)
+}
+
 func seenAt(o store.Observation, d time.Duration) store.Observation {
 	o.SeenAt = t0.Add(d)
 	return o
