@@ -261,3 +261,51 @@ func TestVerifyTimeoutKickWaitsForABanUnderWay(t *testing.T) {
 		t.Errorf("%d bans or unbans of a member banned while the kick waited: the ban was lifted", n)
 	}
 }
+
+// A verification's kick is a ban lifted at once: done while another
+// action of the member holds their lock (a rule's or a CM's ban whose call
+// Telegram is slow to answer), its unban would lift that ban as it lands.
+// A kick whose member stays busy for all of its wait is not done without
+// the lock: the verification is kept for the next check, which kicks once
+// the member is free.
+func TestVerifyKickWaitsForABusyMember(t *testing.T) {
+	f, c, st, clock, out, logs := newVerifyClient(t)
+	c.memberWait = 50 * time.Millisecond
+	ctx := context.Background()
+	f.push(joins(carol, t0))
+	<-out
+	f.waitFor("sendMessage", 1, inChat(group.id))
+	waitPending(t, st, "8", true)
+	member := bot.Event{Platform: Platform, Space: itoa(group.id), Author: bot.Author{ID: "8"}}
+	unlock, err := st.LockMember(ctx, bot.MemberKey(member), time.Second) // a ban under way
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	clock.add(5 * time.Minute)
+	if n, err := c.VerifyDue(ctx, clock.now()); n != 1 || err != nil {
+		t.Fatalf("VerifyDue at the deadline = %d, %v", n, err)
+	}
+	if n := f.count("banChatMember", userIs(carol.id)) + f.count("unbanChatMember", userIs(carol.id)); n != 0 {
+		t.Errorf("%d bans or unbans while another action held the member: a ban landing then would be lifted", n)
+	}
+	if ok, _ := st.IsPending(ctx, Platform, itoa(group.id), "8"); !ok {
+		t.Errorf("the verification was dropped: the member would never be kicked")
+	}
+	if n := f.count("sendMessage", inChat(deskChat.id)); n != 0 {
+		t.Errorf("the desk told %d times of a failure", n)
+	}
+
+	unlock()
+	clock.add(time.Minute)
+	if n, err := c.VerifyDue(ctx, clock.now()); n != 1 || err != nil {
+		t.Fatalf("VerifyDue at the next check = %d, %v", n, err)
+	}
+	f.waitFor("unbanChatMember", 1, userIs(carol.id))
+	if ok, _ := st.IsPending(ctx, Platform, itoa(group.id), "8"); ok {
+		t.Errorf("still pending once kicked")
+	}
+	if !strings.Contains(logs.String(), "left for the next check") {
+		t.Errorf("the busy member's kick left unsaid:\n%s", logs)
+	}
+}

@@ -383,6 +383,19 @@ func (c *Client) VerifyDue(ctx context.Context, now time.Time) (int, error) {
 		// leave them held for good should verification be turned off
 		member := bot.Event{Platform: Platform, Space: p.Space, Channel: p.Space, Author: bot.Author{ID: p.User}}
 		err := c.kickLocked(ctx, log, v.Pending, member)
+		if errors.Is(err, errMemberBusy) {
+			// Kept for the next check, its prompt gone already.
+			p.Prompt = ""
+			pctx, cancel := reportContext(context.WithoutCancel(ctx))
+			perr := v.Pending.PutPending(pctx, p)
+			cancel()
+			if perr != nil {
+				c.verifyFailed(ctx, log, chat, fmt.Sprintf("%s (%d) did not press in time but could not be removed: %v; nor kept for the next check: %v", p.Name, user, err, perr), err)
+				continue
+			}
+			log.Info("verify: new member did not press in time, but another action of theirs is under way: the kick is left for the next check", "err", err)
+			continue
+		}
 		if errors.Is(err, errBannedAlready) {
 			// banned while held: out already, and kept out
 			c.metrics.verify.WithLabelValues(bot.VerifyKicked).Inc()
@@ -408,10 +421,17 @@ type memberLocker interface {
 // lock, as the moderator's actions' wait.
 const memberWait = 30 * time.Second
 
+// errMemberBusy is a verification's kick not done: another action of the
+// member held their lock for all of the kick's wait (or vigie is stopping).
+var errMemberBusy = bot.ErrMemberBusy
+
 // kickLocked kicks member under the member's lock, let go however the kick
 // ends (a panic too: the lock would otherwise be held on every instance).
 func (c *Client) kickLocked(ctx context.Context, log *slog.Logger, pending bot.Verifications, member bot.Event) error {
-	unlock := c.lockMember(ctx, log, pending, member)
+	unlock, err := c.lockMember(ctx, log, pending, member)
+	if err != nil {
+		return err
+	}
 	defer unlock()
 	return c.kick(ctx, member, false)
 }
@@ -419,18 +439,24 @@ func (c *Client) kickLocked(ctx context.Context, log *slog.Logger, pending bot.V
 // lockMember takes the lock of member from the store that keeps the
 // verifications, when it offers one: the kick of one who did not press in
 // time is a ban lifted at once, and a ban given between (a raid's rule, a
-// CM's /ban) would be lifted by it. Not had (the store away, or another
-// action of the member that long), the kick is done as before, and logged:
-// it finds a ban given before it, and leaves it.
-func (c *Client) lockMember(ctx context.Context, log *slog.Logger, pending bot.Verifications, member bot.Event) func() {
+// CM's /ban) would be lifted by it. Held by another action for all of the
+// wait (or vigie stopping meanwhile), the kick is not done: an error
+// wrapping errMemberBusy. The store away, the kick is done as before, and
+// logged: it finds a ban given before it, and leaves it.
+func (c *Client) lockMember(ctx context.Context, log *slog.Logger, pending bot.Verifications, member bot.Event) (func(), error) {
 	ml, ok := pending.(memberLocker)
 	if !ok {
-		return func() {}
+		return func() {}, nil
 	}
-	unlock, err := ml.LockMember(ctx, bot.MemberKey(member), memberWait)
-	if err != nil {
-		log.Warn("verify: the member's lock not had: kicked without it", "err", err)
-		return func() {}
+	unlock, err := ml.LockMember(ctx, bot.MemberKey(member), c.memberWait)
+	switch {
+	case err == nil:
+		return unlock, nil
+	case errors.Is(err, errMemberBusy):
+		return nil, err
+	case ctx.Err() != nil:
+		return nil, fmt.Errorf("%w: %w", errMemberBusy, err)
 	}
-	return unlock
+	log.Warn("verify: the member's lock not had: kicked without it", "err", err)
+	return func() {}, nil
 }
