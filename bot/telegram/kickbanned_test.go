@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/bot/internal/testsync"
 )
 
 // Telegram has no kick: vigie bans and unbans at once. Done to a member
@@ -307,5 +308,29 @@ func TestVerifyKickWaitsForABusyMember(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), "left for the next check") {
 		t.Errorf("the busy member's kick left unsaid:\n%s", logs)
+	}
+}
+
+// A join raid's rule bans the new members as their joins are judged, while
+// their verification asks wait in line for a worker (minutes of them, at
+// Telegram's pace in a group). The ask's hold is a restriction, and a
+// banned member restricted is no longer banned: one banned before their
+// ask came up is not held nor asked, and stays banned.
+func TestVerifyHoldLeavesABanAlone(t *testing.T) {
+	f, _, st, _, out, logs := newVerifyClient(t)
+	f.setMember(group.id, carol.id, "kicked") // banned by a raid's rule
+	f.push(joins(carol, t0))
+	<-out
+	testsync.Eventually(t, "the ask settled", func() bool {
+		return f.count("restrictChatMember", userIs(carol.id)) > 0 || strings.Contains(logs.String(), "banned already: not asked")
+	})
+	if n := f.count("restrictChatMember", userIs(carol.id)); n != 0 {
+		t.Errorf("%d restrictions of a banned member: the ban was lifted (%v)", n, f.Member(group.id, carol.id))
+	}
+	if got := f.Member(group.id, carol.id)["status"]; got != "kicked" {
+		t.Errorf("the member is %v, want banned still", got)
+	}
+	if ok, _ := st.IsPending(context.Background(), Platform, itoa(group.id), "8"); ok {
+		t.Errorf("a banned member is pending verification")
 	}
 }

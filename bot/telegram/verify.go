@@ -179,12 +179,10 @@ func (c *Client) askVerify(ctx context.Context, v *Verify, chat, user int64, nam
 		log.Info("verify: new member asked already on this join, its update handed on again: not asked twice", "join", join)
 		return
 	}
-	_, err := c.call(ctx, opVerify, "restrictChatMember", tgbotapi.Params{
-		"chat_id":                          itoa(chat),
-		"user_id":                          itoa(user),
-		"permissions":                      jsonParam(mutedPermissions),
-		"use_independent_chat_permissions": "true",
-	})
+	banned, err := c.holdNew(ctx, log, v, chat, user)
+	if banned {
+		return
+	}
 	if err != nil {
 		c.verifyFailed(ctx, log, chat, fmt.Sprintf("could not hold the new member %s (%d) for verification: %v", name, user, err), err)
 		return
@@ -243,6 +241,40 @@ func (c *Client) firstAsk(ctx context.Context, log interface{ Warn(string, ...an
 		return true
 	}
 	return first
+}
+
+// holdNew restricts the new member for their verification, unless they are
+// banned already (banned true, not held, nor to be asked): the hold is a
+// restriction, and a banned member restricted is no longer banned. In a
+// join raid the asks wait in line for minutes while the raid's rules ban
+// the members as their joins are judged. The status is read and the hold
+// set under the member's lock, so that a ban under way is read once given,
+// not lifted by a hold set after it; a lock not had leaves them done
+// without it. A status Telegram does not give leaves the member held, as
+// before.
+func (c *Client) holdNew(ctx context.Context, log *slog.Logger, v *Verify, chat, user int64) (banned bool, err error) {
+	member := bot.Event{Platform: Platform, Space: itoa(chat), Channel: itoa(chat), Author: bot.Author{ID: itoa(user)}}
+	unlock, err := c.lockMember(ctx, log, v.Pending, member)
+	if err != nil {
+		log.Info("verify: another action of the new member is under way: held without their lock", "err", err)
+		unlock = func() {}
+	}
+	defer unlock()
+	banned, err = c.banned(ctx, opVerify, chat, user)
+	switch {
+	case err != nil:
+		log.Warn("verify: cannot tell whether the new member is banned already: held", "err", err)
+	case banned:
+		log.Info("verify: new member banned already: not asked, left banned", "audit", true)
+		return true, nil
+	}
+	_, err = c.call(ctx, opVerify, "restrictChatMember", tgbotapi.Params{
+		"chat_id":                          itoa(chat),
+		"user_id":                          itoa(user),
+		"permissions":                      jsonParam(mutedPermissions),
+		"use_independent_chat_permissions": "true",
+	})
+	return false, err
 }
 
 // opVerify names verification's calls in errors and metrics.
@@ -457,6 +489,6 @@ func (c *Client) lockMember(ctx context.Context, log *slog.Logger, pending bot.V
 	case ctx.Err() != nil:
 		return nil, fmt.Errorf("%w: %w", errMemberBusy, err)
 	}
-	log.Warn("verify: the member's lock not had: kicked without it", "err", err)
+	log.Warn("verify: the member's lock not had: done without it", "err", err)
 	return func() {}, nil
 }
