@@ -334,3 +334,29 @@ func TestVerifyHoldLeavesABanAlone(t *testing.T) {
 		t.Errorf("a banned member is pending verification")
 	}
 }
+
+// A held member banned before their press is handled (a CM's /ban of the
+// spam name the join's case showed, as they press) stays banned: the
+// press's lift, every permission true, would make them no longer banned.
+func TestVerifyPressLeavesABanAlone(t *testing.T) {
+	f, _, st, _, out, logs := newVerifyClient(t)
+	f.push(joins(carol, t0))
+	<-out
+	prompt := f.waitFor("sendMessage", 1, inChat(group.id))
+	waitPending(t, st, "8", true)
+	f.setMember(group.id, carol.id, "kicked") // banned by a CM
+
+	promptMsg := map[string]any{"message_id": prompt.MsgID, "from": vigieUser.json(), "chat": group.json(), "date": t0, "text": "Welcome"}
+	f.push(callback("q-carol", carol, promptMsg, "vf:-1001234567890:8"))
+	f.waitFor("answerCallbackQuery", 1, func(c apiCall) bool { return c.Params.Get("callback_query_id") == "q-carol" })
+	waitPending(t, st, "8", false)
+	testsync.Eventually(t, "the press settled", func() bool {
+		return f.count("restrictChatMember", userIs(carol.id)) > 1 || strings.Contains(logs.String(), "banned meanwhile: left banned")
+	})
+	if n := f.count("restrictChatMember", userIs(carol.id)); n != 1 { // the hold alone
+		t.Errorf("%d restrictions, want the hold alone: the ban was lifted (%v)", n, f.Member(group.id, carol.id))
+	}
+	if got := f.Member(group.id, carol.id)["status"]; got != "kicked" {
+		t.Errorf("the member is %v, want banned still", got)
+	}
+}

@@ -277,6 +277,28 @@ func (c *Client) holdNew(ctx context.Context, log *slog.Logger, v *Verify, chat,
 	return false, err
 }
 
+// liftUnlessBanned lets a held member speak (lift), unless they were banned
+// meanwhile (banned true, nothing done): every permission true would make
+// a banned member no longer banned. Read and lifted under the member's
+// lock, so that a ban under way is read once given, not lifted by a lift
+// set after it; a lock not had leaves them done without it. A status
+// Telegram does not give leaves the member lifted, as before.
+func (c *Client) liftUnlessBanned(ctx context.Context, log *slog.Logger, v *Verify, chat, user int64) (banned bool, err error) {
+	member := bot.Event{Platform: Platform, Space: itoa(chat), Channel: itoa(chat), Author: bot.Author{ID: itoa(user)}}
+	unlock, err := c.lockMember(ctx, log, v.Pending, member)
+	if err != nil {
+		log.Info("verify: another action of the member is under way: let speak without their lock", "err", err)
+		unlock = func() {}
+	}
+	defer unlock()
+	if banned, err := c.banned(ctx, opVerify, chat, user); err != nil {
+		log.Warn("verify: cannot tell whether the member was banned meanwhile: let speak", "err", err)
+	} else if banned {
+		return true, nil
+	}
+	return false, c.lift(ctx, chat, user)
+}
+
 // opVerify names verification's calls in errors and metrics.
 const opVerify = bot.ActionKind("verify")
 
@@ -367,7 +389,13 @@ func (c *Client) handleVerifyPress(ctx context.Context, cb *tgbotapi.CallbackQue
 		log.Info("verify: a press with nothing to verify: already done, or too late")
 		return
 	}
-	if err := c.lift(ctx, chat, user); err != nil {
+	banned, err := c.liftUnlessBanned(ctx, log, v, chat, user)
+	if banned {
+		c.deletePrompt(ctx, chat, p.Prompt)
+		log.Info("verify: new member pressed the button, but was banned meanwhile: left banned", "audit", true, "name", p.Name)
+		return
+	}
+	if err != nil {
 		c.verifyFailed(ctx, log, chat, fmt.Sprintf("%s (%d) pressed the button but could not be let speak: %v", p.Name, user, err), err)
 		tell("you are verified, but the group did not let vigie lift the restriction: the admins are told.")
 		return
@@ -394,11 +422,12 @@ func (c *Client) VerifyDue(ctx context.Context, now time.Time) (int, error) {
 		c.deletePrompt(ctx, chat, p.Prompt)
 		if v.Off {
 			// Every permission would lift a ban given meanwhile too.
-			if banned, _ := c.banned(ctx, opVerify, chat, user); banned {
+			banned, err := c.liftUnlessBanned(ctx, log, v, chat, user)
+			if banned {
 				log.Info("verify: verification is off; the new member is banned: left banned", "audit", true)
 				continue
 			}
-			if err := c.lift(ctx, chat, user); err != nil {
+			if err != nil {
 				c.verifyFailed(ctx, log, chat, fmt.Sprintf("verification is off but %s (%d) could not be let speak: %v", p.Name, user, err), err)
 				continue
 			}
