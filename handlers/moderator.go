@@ -562,8 +562,13 @@ func (m *Moderator) handle(ctx context.Context, rs *rules.Ruleset, ev bot.Event,
 			why, unsay = m.saidAlready(ctx, p, ev, a)
 		}
 		if why == "" {
-			a, why = m.withhold(ev, acts, a, p, failedActs)
-			if why == "" && a.Kind == bot.ActWarn && !paused && p != nil {
+			// A warning counts as the author's last (the window of
+			// WarnEvery, here and on the store) only when it goes out:
+			// one held while paused, or made a case for roles unknown,
+			// does not keep the next one back.
+			goesOut := !paused && p != nil && bot.Capable(p, a.Kind) && (!ev.Author.RolesUnknown || placeAction(a.Kind))
+			a, why = m.withhold(ev, acts, a, p, failedActs, goesOut)
+			if why == "" && a.Kind == bot.ActWarn && goesOut {
 				why = m.warnedElsewhere(ctx, ev)
 			}
 			switch {

@@ -96,8 +96,10 @@ type placeWarnings struct {
 // grouped message of the minute. acts are the verdict's actions
 // (Verdict.Actions, merged once by Handle), p is ev's platform (nil when off)
 // and failed those of acts that failed so far: a sanction the platform cannot do, or
-// that failed, does not stand in for the warning.
-func (m *Moderator) withhold(ev bot.Event, acts []bot.Action, a bot.Action, p bot.Platform, failed []bot.Action) (bot.Action, string) {
+// that failed, does not stand in for the warning. goesOut says a is carried
+// out when not withheld (not paused, nor made a case): only then does a
+// warning count as the author's last.
+func (m *Moderator) withhold(ev bot.Event, acts []bot.Action, a bot.Action, p bot.Platform, failed []bot.Action, goesOut bool) (bot.Action, string) {
 	now := m.now()
 	if ev.Kind == bot.KindProfile {
 		// A name is not a message: nothing to delete or answer. What can be
@@ -133,6 +135,9 @@ func (m *Moderator) withhold(ev bot.Event, acts []bot.Action, a bot.Action, p bo
 				return a, "the author is being " + sanctioned(b.Kind)
 			}
 		}
+	}
+	if !goesOut {
+		return a, "" // held or made a case: not the author's last warning
 	}
 	return m.warned.take(ev, a, now, m.speech)
 }
