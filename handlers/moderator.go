@@ -568,8 +568,9 @@ func (m *Moderator) handle(ctx context.Context, rs *rules.Ruleset, ev bot.Event,
 			// does not keep the next one back.
 			goesOut := !paused && p != nil && bot.Capable(p, a.Kind) && (!ev.Author.RolesUnknown || placeAction(a.Kind))
 			a, why = m.withhold(ev, acts, a, p, failedActs, goesOut)
+			var unwarn func()
 			if why == "" && a.Kind == bot.ActWarn && goesOut {
-				why = m.warnedElsewhere(ctx, ev)
+				why, unwarn = m.warnedElsewhereOr(ctx, ev)
 			}
 			switch {
 			case why != "" && unsay != nil:
@@ -577,6 +578,21 @@ func (m *Moderator) handle(ctx context.Context, rs *rules.Ruleset, ev bot.Event,
 				unsay = nil
 			case why == "" && said && ev.Kind != bot.KindEdit:
 				why, unsay = m.saidAlready(ctx, p, ev, a)
+			}
+			if unwarn != nil {
+				// What was said of the message gives back the author's
+				// window too: the warning did not go out.
+				unsaid := unsay
+				if why != "" {
+					unwarn()
+				} else {
+					unsay = func() {
+						if unsaid != nil {
+							unsaid()
+						}
+						unwarn()
+					}
+				}
 			}
 		}
 		switch {

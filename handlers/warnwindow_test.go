@@ -2,6 +2,7 @@ package handlers_test
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"testing"
 	"time"
@@ -49,5 +50,28 @@ func TestWarningNotGivenDoesNotCount(t *testing.T) {
 				t.Errorf("calls = %q, want %q: a warning never given counted as the author's last", discord.Calls(), want)
 			}
 		})
+	}
+}
+
+// TestWarningThatFailedDoesNotCount: a warning the platform refused was
+// not given either (it went to the desk as a failed action): the author's
+// next message is warned.
+func TestWarningThatFailedDoesNotCount(t *testing.T) {
+	discord := &chat{recorder: recorder{name: "discord", errs: map[string][]error{
+		"reply": {&bot.ActionError{Op: bot.ActWarn, Err: errors.New("missing access")}}}}}
+	st := memory.New(memory.WithCaseEpoch("tests"))
+	m, _ := newModerator(t, st, nil, discord)
+	v := verdict("discord", bot.Match{Rule: "caps", Category: "spam",
+		Actions: []bot.Action{{Kind: bot.ActWarn, Text: "No shouting"}}})
+	ev := event("discord")
+	if err := m.Handle(context.Background(), ev, v); err != nil {
+		t.Fatal(err)
+	}
+	ev.ID = "m-2"
+	if err := m.Handle(context.Background(), ev, v); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{`reply("No shouting") -> error`, `reply("No shouting")`}; !slices.Equal(discord.Calls(), want) {
+		t.Errorf("calls = %q, want %q: a warning that failed counted as the author's last", discord.Calls(), want)
 	}
 }
