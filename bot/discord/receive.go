@@ -601,8 +601,11 @@ func (c *Client) ResolveRoles(ctx context.Context, ev bot.Event) (staff, known b
 			// true: the author's next events, posted over HTTP as often as
 			// the poster likes, are not asked about again.
 			if m.User != nil {
-				m.GuildID = ev.Space
-				_ = c.sess.State.MemberAdd(m)
+				// A copy: the state's is written under its lock by the
+				// gateway's updates, while this one is read below.
+				cp, u := *m, *m.User
+				cp.User, cp.GuildID = &u, ev.Space
+				_ = c.sess.State.MemberAdd(&cp)
 			}
 		case apiCode(err) == codeUnknownMember:
 			member = nil // not in the guild (any more): staff only as its owner
