@@ -177,6 +177,11 @@ type UnbanWatcher interface {
 // nothing left to do.
 var ErrNotBanned = errors.New("the member is not banned")
 
+// ErrMemberBusy is what a store's member lock (store.MemberLocker) wraps
+// when another ban, kick or lift of the member held it for all of the
+// wait: the action is worth another try, later.
+var ErrMemberBusy = errors.New("another ban, kick or lift of the member is under way")
+
 // Tagger labels the message or the author (a role, a reaction, a label).
 type Tagger interface {
 	Tag(ctx context.Context, ev Event, tag string) error

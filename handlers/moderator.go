@@ -562,9 +562,15 @@ func (m *Moderator) handle(ctx context.Context, rs *rules.Ruleset, ev bot.Event,
 			why, unsay = m.saidAlready(ctx, p, ev, a)
 		}
 		if why == "" {
-			a, why = m.withhold(ev, acts, a, p, failedActs)
-			if why == "" && a.Kind == bot.ActWarn && !paused && p != nil {
-				why = m.warnedElsewhere(ctx, ev)
+			// A warning counts as the author's last (the window of
+			// WarnEvery, here and on the store) only when it goes out:
+			// one held while paused, or made a case for roles unknown,
+			// does not keep the next one back.
+			goesOut := !paused && p != nil && bot.Capable(p, a.Kind) && (!ev.Author.RolesUnknown || placeAction(a.Kind))
+			a, why = m.withhold(ev, acts, a, p, failedActs, goesOut)
+			var unwarn func()
+			if why == "" && a.Kind == bot.ActWarn && goesOut {
+				why, unwarn = m.warnedElsewhereOr(ctx, ev)
 			}
 			switch {
 			case why != "" && unsay != nil:
@@ -572,6 +578,21 @@ func (m *Moderator) handle(ctx context.Context, rs *rules.Ruleset, ev bot.Event,
 				unsay = nil
 			case why == "" && said && ev.Kind != bot.KindEdit:
 				why, unsay = m.saidAlready(ctx, p, ev, a)
+			}
+			if unwarn != nil {
+				// What was said of the message gives back the author's
+				// window too: the warning did not go out.
+				unsaid := unsay
+				if why != "" {
+					unwarn()
+				} else {
+					unsay = func() {
+						if unsaid != nil {
+							unsaid()
+						}
+						unwarn()
+					}
+				}
 			}
 		}
 		switch {

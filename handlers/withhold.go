@@ -96,8 +96,10 @@ type placeWarnings struct {
 // grouped message of the minute. acts are the verdict's actions
 // (Verdict.Actions, merged once by Handle), p is ev's platform (nil when off)
 // and failed those of acts that failed so far: a sanction the platform cannot do, or
-// that failed, does not stand in for the warning.
-func (m *Moderator) withhold(ev bot.Event, acts []bot.Action, a bot.Action, p bot.Platform, failed []bot.Action) (bot.Action, string) {
+// that failed, does not stand in for the warning. goesOut says a is carried
+// out when not withheld (not paused, nor made a case): only then does a
+// warning count as the author's last.
+func (m *Moderator) withhold(ev bot.Event, acts []bot.Action, a bot.Action, p bot.Platform, failed []bot.Action, goesOut bool) (bot.Action, string) {
 	now := m.now()
 	if ev.Kind == bot.KindProfile {
 		// A name is not a message: nothing to delete or answer. What can be
@@ -134,6 +136,9 @@ func (m *Moderator) withhold(ev bot.Event, acts []bot.Action, a bot.Action, p bo
 			}
 		}
 	}
+	if !goesOut {
+		return a, "" // held or made a case: not the author's last warning
+	}
 	return m.warned.take(ev, a, now, m.speech)
 }
 
@@ -144,11 +149,21 @@ func (m *Moderator) withhold(ev bot.Event, acts []bot.Action, a bot.Action, p bo
 // that keeps none, or does not answer, leaves this process's own memory
 // (take) to decide.
 func (m *Moderator) warnedElsewhere(ctx context.Context, ev bot.Event) string {
+	why, _ := m.warnedElsewhereOr(ctx, ev)
+	return why
+}
+
+// warnedElsewhereOr is warnedElsewhere, giving back, when the warning goes
+// out, unwarn: to be called when it did not (the platform refused it, a
+// CM's decision overruled it), so that it counts as the author's last
+// neither here nor in the store.
+func (m *Moderator) warnedElsewhereOr(ctx context.Context, ev bot.Event) (why string, unwarn func()) {
+	now := m.now()
+	local := func() { m.warned.forget(ev, now) }
 	ck, ok := m.store.(store.CallKeeper)
 	if !ok {
-		return ""
+		return "", local
 	}
-	now := m.now()
 	key := "warned " + ev.Platform + "|" + ev.Space + "|" + ev.Author.ID
 	sctx, cancel := m.storeContext(ctx)
 	// Named by the event: the same event judged again (the journal handing a
@@ -158,11 +173,11 @@ func (m *Moderator) warnedElsewhere(ctx context.Context, ev bot.Event) string {
 	switch {
 	case err != nil:
 		m.log.Debug("the store did not say whether another instance warned the author: warned", "event", ev.Key(), "err", err)
-		return ""
+		return "", local
 	case claimed:
-		return ""
+		return "", func() { local(); m.forget(ctx, ck, key, now) }
 	}
-	return "the author was warned " + bot.FormatDuration(now.Sub(kept.At).Abs()) + " ago"
+	return "the author was warned " + bot.FormatDuration(now.Sub(kept.At).Abs()) + " ago", nil
 }
 
 func sanctioned(k bot.ActionKind) string {
@@ -173,6 +188,17 @@ func sanctioned(k bot.ActionKind) string {
 		return "kicked"
 	}
 	return "timed out"
+}
+
+// forget forgets the warning of ev's author recorded at at (take), which
+// did not go out; a later one stays.
+func (w *warnings) forget(ev bot.Event, at time.Time) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	author := ev.Platform + "\x00" + ev.Space + "\x00" + ev.Author.ID
+	if last, ok := w.authors[author]; ok && last.Equal(at) {
+		delete(w.authors, author)
+	}
 }
 
 // take records a warning for ev's author and place, or says why there is none.

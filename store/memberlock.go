@@ -2,15 +2,17 @@ package store
 
 import (
 	"context"
-	"errors"
 	"sync"
 	"time"
+
+	"github.com/vigie-bot/vigie/bot"
 )
 
 // ErrMemberBusy is what MemberLocker.LockMember wraps when another ban,
 // kick or lift of the member held the lock for all of the wait: the action
 // is worth another try, later.
-var ErrMemberBusy = errors.New("another ban, kick or lift of the member is under way")
+// It is bot.ErrMemberBusy, for a platform's own actions to tell it.
+var ErrMemberBusy = bot.ErrMemberBusy
 
 // MemberLocker is offered by a store that lets one decision on a member's
 // ban be made at a time, by whichever process shares the store: read the

@@ -193,3 +193,41 @@ func TestStaffLookupMissOfAnUnknownGuild(t *testing.T) {
 		t.Errorf("an author whose roles Discord did not give was banned")
 	}
 }
+
+// TestStaffLookupOfAnAuthorIsRemembered: Discord is asked once whether the
+// author of events posted over HTTP is a member, and with which roles, not
+// once per event: a stranger's events (not in the guild: Unknown Member)
+// and a member's (whom the gateway has not described) would otherwise each
+// cost a call to Discord's member route, which the stranger repeats at will
+// and the guild's real lookups wait behind. Both are still judged as Discord
+// said: the stranger and the member, not staff, are banned.
+func TestStaffLookupOfAnAuthorIsRemembered(t *testing.T) {
+	guild, channel, f, cl := discordGuild(t, 5)
+	const stranger, member = "600000000000000011", "600000000000000012"
+	in := startOnly(t, discordClaimsRules, map[string]string{"VIGIE_WEBHOOK_SECRET": secret},
+		[]daemon.Connector{{Name: "discord", Source: cl, Platforms: []bot.Platform{cl}, Desk: desktest.Desk{Poster: cl.Desk(&desktest.Commands{})}}})
+	<-f.Ready()
+	f.SetMember(guild, map[string]any{
+		"user": map[string]any{"id": member, "username": "user012", "global_name": nil, "bot": false, "avatar": nil,
+			"discriminator": "0", "public_flags": 0, "flags": 0, "primary_guild": nil},
+		"nick": nil, "avatar": nil, "banner": nil, "roles": []string{}, "joined_at": "2025-01-01T00:00:00Z", "premium_since": nil,
+		"communication_disabled_until": nil, "flags": 0, "pending": false, "mute": false, "deaf": false,
+	})
+	const n = 4
+	for i := range n {
+		for j, author := range []string{stranger, member} {
+			v := in.post(t, map[string]any{"id": "80000000000000030" + strconv.Itoa(2*i+j), "platform": "discord", "kind": "message",
+				"space": guild, "channel": channel, "author": map[string]any{"id": author, "name": "Someone"},
+				"text": "FREE NITRO on example.com", "at": time.Now().UTC().Format(time.RFC3339)})
+			if len(v.Matches) != 1 {
+				t.Fatalf("event %d of %s: matches %v, want the scam rule", i, author, v.Matches)
+			}
+		}
+	}
+	testsync.Eventually(t, "both banned", func() bool { return f.Banned(guild, stranger) && f.Banned(guild, member) })
+	for _, author := range []string{stranger, member} {
+		if got := f.Calls("GET", "/guilds/"+guild+"/members/"+author); len(got) != 1 {
+			t.Errorf("%d events of %s asked Discord about them %d times, want once", n, author, len(got))
+		}
+	}
+}

@@ -265,6 +265,50 @@ func (r *removedMembers) has(guild, user string, now time.Time) bool {
 	return ok && now.Sub(t) < removedKept
 }
 
+// strangerKept is how long an author Discord said is not in a guild
+// (Unknown Member) is taken as such without asking again (ResolveRoles).
+const strangerKept = time.Minute
+
+// maxStrangers bounds the strangers remembered: their ids are the events'
+// to name.
+const maxStrangers = 4096
+
+// strangers are the authors of events posted over HTTP whom Discord said
+// lately are not in the guild, by guild and user.
+type strangers struct {
+	mu sync.Mutex
+	at map[string]time.Time
+}
+
+func (s *strangers) add(guild, user string, now time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.at == nil {
+		s.at = map[string]time.Time{}
+	}
+	if len(s.at) >= maxStrangers {
+		for k, t := range s.at {
+			if now.Sub(t) >= strangerKept {
+				delete(s.at, k)
+			}
+		}
+	}
+	if len(s.at) >= maxStrangers {
+		for k := range s.at {
+			delete(s.at, k)
+			break
+		}
+	}
+	s.at[guild+"/"+user] = now
+}
+
+func (s *strangers) has(guild, user string, now time.Time) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t, ok := s.at[guild+"/"+user]
+	return ok && now.Sub(t) < strangerKept && !now.Before(t)
+}
+
 // Unban lifts the author's ban. A user who is not banned (Unknown Ban: lifted
 // by hand already) is an error that wraps bot.ErrNotBanned.
 func (c *Client) Unban(ctx context.Context, ev bot.Event) error {

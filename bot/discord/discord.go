@@ -169,6 +169,9 @@ type Client struct {
 	desk atomic.Pointer[deskConf]
 
 	removed removedMembers // the members vigie kicked or banned lately
+	// strangers are the authors Discord said lately are not in the guild
+	// (ResolveRoles).
+	strangers strangers
 	// timeouts are the timeouts vigie gave or lifted, until the gateway
 	// tells of the member's change.
 	timeouts timeoutBook

@@ -589,7 +589,7 @@ func (c *Client) ResolveRoles(ctx context.Context, ev bot.Event) (staff, known b
 		return false, false
 	}
 	member, ok := c.stateMember(ev.Space, ev.Author.ID)
-	if !ok {
+	if !ok && !c.strangers.has(ev.Space, ev.Author.ID, time.Now()) {
 		cctx, cancel := context.WithTimeout(ctx, callTimeout)
 		m, err := c.sess.GuildMember(ev.Space, ev.Author.ID, opts(cctx)...)
 		err = c.classify(cctx, "read member", err)
@@ -597,8 +597,21 @@ func (c *Client) ResolveRoles(ctx context.Context, ev bot.Event) (staff, known b
 		switch {
 		case err == nil:
 			member = m
+			// Kept in the state, where the gateway's member updates keep it
+			// true: the author's next events, posted over HTTP as often as
+			// the poster likes, are not asked about again.
+			if m.User != nil {
+				// A copy: the state's is written under its lock by the
+				// gateway's updates, while this one is read below.
+				cp, u := *m, *m.User
+				cp.User, cp.GuildID = &u, ev.Space
+				_ = c.sess.State.MemberAdd(&cp)
+			}
 		case apiCode(err) == codeUnknownMember:
 			member = nil // not in the guild (any more): staff only as its owner
+			// Remembered a while: should they join, the gateway's
+			// GUILD_MEMBER_ADD puts them in the state, which is read first.
+			c.strangers.add(ev.Space, ev.Author.ID, time.Now())
 		default:
 			c.log.Warn("member not read; their roles stay unknown", "guild", ev.Space, "user", ev.Author.ID, "err", err)
 			return false, false

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -234,6 +235,27 @@ func (c *Client) release(ctx context.Context, hold string, target bot.Event) err
 	return c.Untimeout(ctx, target)
 }
 
+// releaseHeld lets p's member speak once their verification is over (a
+// press, verification turned off): release, but for a timeout that ends
+// later than any hold set before now could (the hold lasts holdFor). That
+// one was given over the hold since (a rule on their name, a moderator's
+// mute from their join's case), and the hold ended with it: lifting it
+// would undo it. A shorter one given since is not told from the hold, and
+// is lifted with it.
+func (c *Client) releaseHeld(ctx context.Context, log *slog.Logger, p bot.Pending, v *Verify) error {
+	target := bot.Event{Platform: Platform, Space: p.Space, Author: bot.Author{ID: p.User}}
+	hold := heldBy(p, v)
+	if hold == holdTimeout {
+		now := time.Now()
+		if cur := c.currentTimeout(p.Space, p.User, now); cur.After(now.Add(v.holdFor())) {
+			log.Info("verify: the member was timed out for longer since the hold: that timeout is kept", "audit", true,
+				"until", cur.UTC().Format(time.RFC3339))
+			return nil
+		}
+	}
+	return c.release(ctx, hold, target)
+}
+
 // holdTimeout is the hold of a member timed out, not given a role.
 const holdTimeout = "timeout"
 
@@ -294,7 +316,7 @@ func (c *Client) handleVerifyPress(ctx context.Context, i *discordgo.Interaction
 		c.answer(ctx, i, "Nothing to verify: already done, or too late.")
 		return
 	}
-	if err := c.release(ctx, heldBy(p, v), bot.Event{Platform: Platform, Space: guild, Author: bot.Author{ID: user}}); err != nil {
+	if err := c.releaseHeld(ctx, log, p, v); err != nil {
 		c.verifyFailed(ctx, log, fmt.Sprintf("%s (%s) pressed the button but could not be let speak: %v", p.Name, user, err), err)
 		c.answer(ctx, i, "Verified, but the server did not let vigie lift the hold: the moderators are told.")
 		return
@@ -319,7 +341,7 @@ func (c *Client) VerifyDue(ctx context.Context, now time.Time) (int, error) {
 		log := c.log.With("guild", p.Space, "user", p.User, "name", p.Name)
 		c.deletePrompt(ctx, p.Prompt)
 		if v.Off {
-			if err := c.release(ctx, heldBy(p, v), bot.Event{Platform: Platform, Space: p.Space, Author: bot.Author{ID: p.User}}); err != nil && apiCode(err) != codeUnknownMember {
+			if err := c.releaseHeld(ctx, log, p, v); err != nil && apiCode(err) != codeUnknownMember {
 				c.verifyFailed(ctx, log, fmt.Sprintf("verification is off but %s (%s) could not be let speak: %v", p.Name, p.User, err), err)
 				continue
 			}

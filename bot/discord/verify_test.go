@@ -204,3 +204,33 @@ func TestVerifyPlaces(t *testing.T) {
 	}
 	pendingIs(t, st, mallory.id, false)
 }
+
+// TestVerifyPressKeepsALongerTimeout: a new member held by a timeout and
+// timed out for longer since (a rule on their name, a moderator's
+// /mute 7d from their join's case) stays timed out when they press: the
+// press lifts the hold, not the longer timeout given over it.
+func TestVerifyPressKeepsALongerTimeout(t *testing.T) {
+	f, c, st, _, out, logs := newVerifyClient(t, "")
+	f.Dispatch("GUILD_MEMBER_ADD", memberObject(newbie, nil, t0))
+	<-out
+	<-out
+	f.WaitFor(t, "PATCH", "/guilds/"+guildID+"/members/"+newbie.id, 1, nil)
+	pendingIs(t, st, newbie.id, true)
+	member := bot.Event{Platform: Platform, Space: guildID, Author: bot.Author{ID: newbie.id}}
+	if err := c.Timeout(context.Background(), member, 7*24*time.Hour); err != nil {
+		t.Fatal(err)
+	}
+
+	custom := "vf:" + guildID + ":" + newbie.id
+	f.Dispatch("INTERACTION_CREATE", verifyPress("960000000000000201", newbie, "900000000000000001", custom))
+	told(t, f, "960000000000000201")
+	pendingIs(t, st, newbie.id, false)
+	for _, call := range f.Calls("PATCH", "/guilds/"+guildID+"/members/"+newbie.id) {
+		if v, ok := call.Body["communication_disabled_until"]; ok && v == nil {
+			t.Errorf("the press lifted the 7-day timeout given over the hold: %s", call.Raw)
+		}
+	}
+	if !strings.Contains(logs.String(), "timed out for longer since") {
+		t.Errorf("the timeout kept is not said:\n%s", logs)
+	}
+}

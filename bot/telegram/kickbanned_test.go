@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/bot/internal/testsync"
 )
 
 // Telegram has no kick: vigie bans and unbans at once. Done to a member
@@ -259,5 +260,103 @@ func TestVerifyTimeoutKickWaitsForABanUnderWay(t *testing.T) {
 	}
 	if n := f.count("banChatMember", nil) + f.count("unbanChatMember", nil); n != 0 {
 		t.Errorf("%d bans or unbans of a member banned while the kick waited: the ban was lifted", n)
+	}
+}
+
+// A verification's kick is a ban lifted at once: done while another
+// action of the member holds their lock (a rule's or a CM's ban whose call
+// Telegram is slow to answer), its unban would lift that ban as it lands.
+// A kick whose member stays busy for all of its wait is not done without
+// the lock: the verification is kept for the next check, which kicks once
+// the member is free.
+func TestVerifyKickWaitsForABusyMember(t *testing.T) {
+	f, c, st, clock, out, logs := newVerifyClient(t)
+	c.memberWait = 50 * time.Millisecond
+	ctx := context.Background()
+	f.push(joins(carol, t0))
+	<-out
+	f.waitFor("sendMessage", 1, inChat(group.id))
+	waitPending(t, st, "8", true)
+	member := bot.Event{Platform: Platform, Space: itoa(group.id), Author: bot.Author{ID: "8"}}
+	unlock, err := st.LockMember(ctx, bot.MemberKey(member), time.Second) // a ban under way
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	clock.add(5 * time.Minute)
+	if n, err := c.VerifyDue(ctx, clock.now()); n != 1 || err != nil {
+		t.Fatalf("VerifyDue at the deadline = %d, %v", n, err)
+	}
+	if n := f.count("banChatMember", userIs(carol.id)) + f.count("unbanChatMember", userIs(carol.id)); n != 0 {
+		t.Errorf("%d bans or unbans while another action held the member: a ban landing then would be lifted", n)
+	}
+	if ok, _ := st.IsPending(ctx, Platform, itoa(group.id), "8"); !ok {
+		t.Errorf("the verification was dropped: the member would never be kicked")
+	}
+	if n := f.count("sendMessage", inChat(deskChat.id)); n != 0 {
+		t.Errorf("the desk told %d times of a failure", n)
+	}
+
+	unlock()
+	clock.add(time.Minute)
+	if n, err := c.VerifyDue(ctx, clock.now()); n != 1 || err != nil {
+		t.Fatalf("VerifyDue at the next check = %d, %v", n, err)
+	}
+	f.waitFor("unbanChatMember", 1, userIs(carol.id))
+	if ok, _ := st.IsPending(ctx, Platform, itoa(group.id), "8"); ok {
+		t.Errorf("still pending once kicked")
+	}
+	if !strings.Contains(logs.String(), "left for the next check") {
+		t.Errorf("the busy member's kick left unsaid:\n%s", logs)
+	}
+}
+
+// A join raid's rule bans the new members as their joins are judged, while
+// their verification asks wait in line for a worker (minutes of them, at
+// Telegram's pace in a group). The ask's hold is a restriction, and a
+// banned member restricted is no longer banned: one banned before their
+// ask came up is not held nor asked, and stays banned.
+func TestVerifyHoldLeavesABanAlone(t *testing.T) {
+	f, _, st, _, out, logs := newVerifyClient(t)
+	f.setMember(group.id, carol.id, "kicked") // banned by a raid's rule
+	f.push(joins(carol, t0))
+	<-out
+	testsync.Eventually(t, "the ask settled", func() bool {
+		return f.count("restrictChatMember", userIs(carol.id)) > 0 || strings.Contains(logs.String(), "banned already: not asked")
+	})
+	if n := f.count("restrictChatMember", userIs(carol.id)); n != 0 {
+		t.Errorf("%d restrictions of a banned member: the ban was lifted (%v)", n, f.Member(group.id, carol.id))
+	}
+	if got := f.Member(group.id, carol.id)["status"]; got != "kicked" {
+		t.Errorf("the member is %v, want banned still", got)
+	}
+	if ok, _ := st.IsPending(context.Background(), Platform, itoa(group.id), "8"); ok {
+		t.Errorf("a banned member is pending verification")
+	}
+}
+
+// A held member banned before their press is handled (a CM's /ban of the
+// spam name the join's case showed, as they press) stays banned: the
+// press's lift, every permission true, would make them no longer banned.
+func TestVerifyPressLeavesABanAlone(t *testing.T) {
+	f, _, st, _, out, logs := newVerifyClient(t)
+	f.push(joins(carol, t0))
+	<-out
+	prompt := f.waitFor("sendMessage", 1, inChat(group.id))
+	waitPending(t, st, "8", true)
+	f.setMember(group.id, carol.id, "kicked") // banned by a CM
+
+	promptMsg := map[string]any{"message_id": prompt.MsgID, "from": vigieUser.json(), "chat": group.json(), "date": t0, "text": "Welcome"}
+	f.push(callback("q-carol", carol, promptMsg, "vf:-1001234567890:8"))
+	f.waitFor("answerCallbackQuery", 1, func(c apiCall) bool { return c.Params.Get("callback_query_id") == "q-carol" })
+	waitPending(t, st, "8", false)
+	testsync.Eventually(t, "the press settled", func() bool {
+		return f.count("restrictChatMember", userIs(carol.id)) > 1 || strings.Contains(logs.String(), "banned meanwhile: left banned")
+	})
+	if n := f.count("restrictChatMember", userIs(carol.id)); n != 1 { // the hold alone
+		t.Errorf("%d restrictions, want the hold alone: the ban was lifted (%v)", n, f.Member(group.id, carol.id))
+	}
+	if got := f.Member(group.id, carol.id)["status"]; got != "kicked" {
+		t.Errorf("the member is %v, want banned still", got)
 	}
 }

@@ -129,6 +129,9 @@ type Client struct {
 	// workers Run starts; adminTimeout bounds each lookup.
 	adminQueue   chan int64
 	adminTimeout time.Duration
+	// memberWait bounds a verification kick's wait for the member's lock
+	// (verify.go's memberWait; shorter in tests).
+	memberWait time.Duration
 
 	commands atomic.Pointer[commandsBox]
 	// verify is the verification of new members, when on (verify.go).
@@ -285,6 +288,7 @@ func New(cfg Config) (*Client, error) {
 
 		adminQueue:   make(chan int64, adminQueue),
 		adminTimeout: adminCallTimeout,
+		memberWait:   memberWait,
 		foreignSeen:  newOnceSet(1000),
 		leftTold:     newOnceSet(20),
 		cmAddedTold:  newOnceSet(100),

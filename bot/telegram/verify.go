@@ -179,12 +179,10 @@ func (c *Client) askVerify(ctx context.Context, v *Verify, chat, user int64, nam
 		log.Info("verify: new member asked already on this join, its update handed on again: not asked twice", "join", join)
 		return
 	}
-	_, err := c.call(ctx, opVerify, "restrictChatMember", tgbotapi.Params{
-		"chat_id":                          itoa(chat),
-		"user_id":                          itoa(user),
-		"permissions":                      jsonParam(mutedPermissions),
-		"use_independent_chat_permissions": "true",
-	})
+	banned, err := c.holdNew(ctx, log, v, chat, user)
+	if banned {
+		return
+	}
 	if err != nil {
 		c.verifyFailed(ctx, log, chat, fmt.Sprintf("could not hold the new member %s (%d) for verification: %v", name, user, err), err)
 		return
@@ -243,6 +241,62 @@ func (c *Client) firstAsk(ctx context.Context, log interface{ Warn(string, ...an
 		return true
 	}
 	return first
+}
+
+// holdNew restricts the new member for their verification, unless they are
+// banned already (banned true, not held, nor to be asked): the hold is a
+// restriction, and a banned member restricted is no longer banned. In a
+// join raid the asks wait in line for minutes while the raid's rules ban
+// the members as their joins are judged. The status is read and the hold
+// set under the member's lock, so that a ban under way is read once given,
+// not lifted by a hold set after it; a lock not had leaves them done
+// without it. A status Telegram does not give leaves the member held, as
+// before.
+func (c *Client) holdNew(ctx context.Context, log *slog.Logger, v *Verify, chat, user int64) (banned bool, err error) {
+	member := bot.Event{Platform: Platform, Space: itoa(chat), Channel: itoa(chat), Author: bot.Author{ID: itoa(user)}}
+	unlock, err := c.lockMember(ctx, log, v.Pending, member)
+	if err != nil {
+		log.Info("verify: another action of the new member is under way: held without their lock", "err", err)
+		unlock = func() {}
+	}
+	defer unlock()
+	banned, err = c.banned(ctx, opVerify, chat, user)
+	switch {
+	case err != nil:
+		log.Warn("verify: cannot tell whether the new member is banned already: held", "err", err)
+	case banned:
+		log.Info("verify: new member banned already: not asked, left banned", "audit", true)
+		return true, nil
+	}
+	_, err = c.call(ctx, opVerify, "restrictChatMember", tgbotapi.Params{
+		"chat_id":                          itoa(chat),
+		"user_id":                          itoa(user),
+		"permissions":                      jsonParam(mutedPermissions),
+		"use_independent_chat_permissions": "true",
+	})
+	return false, err
+}
+
+// liftUnlessBanned lets a held member speak (lift), unless they were banned
+// meanwhile (banned true, nothing done): every permission true would make
+// a banned member no longer banned. Read and lifted under the member's
+// lock, so that a ban under way is read once given, not lifted by a lift
+// set after it; a lock not had leaves them done without it. A status
+// Telegram does not give leaves the member lifted, as before.
+func (c *Client) liftUnlessBanned(ctx context.Context, log *slog.Logger, v *Verify, chat, user int64) (banned bool, err error) {
+	member := bot.Event{Platform: Platform, Space: itoa(chat), Channel: itoa(chat), Author: bot.Author{ID: itoa(user)}}
+	unlock, err := c.lockMember(ctx, log, v.Pending, member)
+	if err != nil {
+		log.Info("verify: another action of the member is under way: let speak without their lock", "err", err)
+		unlock = func() {}
+	}
+	defer unlock()
+	if banned, err := c.banned(ctx, opVerify, chat, user); err != nil {
+		log.Warn("verify: cannot tell whether the member was banned meanwhile: let speak", "err", err)
+	} else if banned {
+		return true, nil
+	}
+	return false, c.lift(ctx, chat, user)
 }
 
 // opVerify names verification's calls in errors and metrics.
@@ -335,7 +389,13 @@ func (c *Client) handleVerifyPress(ctx context.Context, cb *tgbotapi.CallbackQue
 		log.Info("verify: a press with nothing to verify: already done, or too late")
 		return
 	}
-	if err := c.lift(ctx, chat, user); err != nil {
+	banned, err := c.liftUnlessBanned(ctx, log, v, chat, user)
+	if banned {
+		c.deletePrompt(ctx, chat, p.Prompt)
+		log.Info("verify: new member pressed the button, but was banned meanwhile: left banned", "audit", true, "name", p.Name)
+		return
+	}
+	if err != nil {
 		c.verifyFailed(ctx, log, chat, fmt.Sprintf("%s (%d) pressed the button but could not be let speak: %v", p.Name, user, err), err)
 		tell("you are verified, but the group did not let vigie lift the restriction: the admins are told.")
 		return
@@ -362,11 +422,12 @@ func (c *Client) VerifyDue(ctx context.Context, now time.Time) (int, error) {
 		c.deletePrompt(ctx, chat, p.Prompt)
 		if v.Off {
 			// Every permission would lift a ban given meanwhile too.
-			if banned, _ := c.banned(ctx, opVerify, chat, user); banned {
+			banned, err := c.liftUnlessBanned(ctx, log, v, chat, user)
+			if banned {
 				log.Info("verify: verification is off; the new member is banned: left banned", "audit", true)
 				continue
 			}
-			if err := c.lift(ctx, chat, user); err != nil {
+			if err != nil {
 				c.verifyFailed(ctx, log, chat, fmt.Sprintf("verification is off but %s (%d) could not be let speak: %v", p.Name, user, err), err)
 				continue
 			}
@@ -383,6 +444,19 @@ func (c *Client) VerifyDue(ctx context.Context, now time.Time) (int, error) {
 		// leave them held for good should verification be turned off
 		member := bot.Event{Platform: Platform, Space: p.Space, Channel: p.Space, Author: bot.Author{ID: p.User}}
 		err := c.kickLocked(ctx, log, v.Pending, member)
+		if errors.Is(err, errMemberBusy) {
+			// Kept for the next check, its prompt gone already.
+			p.Prompt = ""
+			pctx, cancel := reportContext(context.WithoutCancel(ctx))
+			perr := v.Pending.PutPending(pctx, p)
+			cancel()
+			if perr != nil {
+				c.verifyFailed(ctx, log, chat, fmt.Sprintf("%s (%d) did not press in time but could not be removed: %v; nor kept for the next check: %v", p.Name, user, err, perr), err)
+				continue
+			}
+			log.Info("verify: new member did not press in time, but another action of theirs is under way: the kick is left for the next check", "err", err)
+			continue
+		}
 		if errors.Is(err, errBannedAlready) {
 			// banned while held: out already, and kept out
 			c.metrics.verify.WithLabelValues(bot.VerifyKicked).Inc()
@@ -408,10 +482,17 @@ type memberLocker interface {
 // lock, as the moderator's actions' wait.
 const memberWait = 30 * time.Second
 
+// errMemberBusy is a verification's kick not done: another action of the
+// member held their lock for all of the kick's wait (or vigie is stopping).
+var errMemberBusy = bot.ErrMemberBusy
+
 // kickLocked kicks member under the member's lock, let go however the kick
 // ends (a panic too: the lock would otherwise be held on every instance).
 func (c *Client) kickLocked(ctx context.Context, log *slog.Logger, pending bot.Verifications, member bot.Event) error {
-	unlock := c.lockMember(ctx, log, pending, member)
+	unlock, err := c.lockMember(ctx, log, pending, member)
+	if err != nil {
+		return err
+	}
 	defer unlock()
 	return c.kick(ctx, member, false)
 }
@@ -419,18 +500,24 @@ func (c *Client) kickLocked(ctx context.Context, log *slog.Logger, pending bot.V
 // lockMember takes the lock of member from the store that keeps the
 // verifications, when it offers one: the kick of one who did not press in
 // time is a ban lifted at once, and a ban given between (a raid's rule, a
-// CM's /ban) would be lifted by it. Not had (the store away, or another
-// action of the member that long), the kick is done as before, and logged:
-// it finds a ban given before it, and leaves it.
-func (c *Client) lockMember(ctx context.Context, log *slog.Logger, pending bot.Verifications, member bot.Event) func() {
+// CM's /ban) would be lifted by it. Held by another action for all of the
+// wait (or vigie stopping meanwhile), the kick is not done: an error
+// wrapping errMemberBusy. The store away, the kick is done as before, and
+// logged: it finds a ban given before it, and leaves it.
+func (c *Client) lockMember(ctx context.Context, log *slog.Logger, pending bot.Verifications, member bot.Event) (func(), error) {
 	ml, ok := pending.(memberLocker)
 	if !ok {
-		return func() {}
+		return func() {}, nil
 	}
-	unlock, err := ml.LockMember(ctx, bot.MemberKey(member), memberWait)
-	if err != nil {
-		log.Warn("verify: the member's lock not had: kicked without it", "err", err)
-		return func() {}
+	unlock, err := ml.LockMember(ctx, bot.MemberKey(member), c.memberWait)
+	switch {
+	case err == nil:
+		return unlock, nil
+	case errors.Is(err, errMemberBusy):
+		return nil, err
+	case ctx.Err() != nil:
+		return nil, fmt.Errorf("%w: %w", errMemberBusy, err)
 	}
-	return unlock
+	log.Warn("verify: the member's lock not had: done without it", "err", err)
+	return func() {}, nil
 }

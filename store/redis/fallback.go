@@ -88,6 +88,9 @@ type Fallback struct {
 	// the times it was found gone since (Redis lost its data).
 	marked   bool
 	dataLost atomic.Int64
+	// locksLost counts the members' locks lost while held, or held in this
+	// process only because Redis did not answer their taking (LockMember).
+	locksLost atomic.Int64
 
 	mu sync.Mutex
 	// problem says why the memory stands in for Redis, set when it starts to
@@ -359,8 +362,9 @@ func (f *Fallback) readLate(ctx, bctx context.Context, err error, asked time.Tim
 
 // Register adds vigie_store_degraded, vigie_store_buffered (what Buffered
 // counts, and the bans that wait for Redis too: PutBanLater),
-// vigie_store_dropped_total, vigie_store_data_lost_total and
-// vigie_store_spool_errors_total to reg.
+// vigie_store_dropped_total, vigie_store_data_lost_total,
+// vigie_store_spool_errors_total and vigie_store_member_locks_lost_total to
+// reg.
 func (f *Fallback) Register(reg prometheus.Registerer) error {
 	for _, c := range []prometheus.Collector{
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "vigie_store_degraded",
@@ -383,6 +387,9 @@ func (f *Fallback) Register(reg prometheus.Registerer) error {
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "vigie_store_spool_errors_total",
 			Help: "Times the spool, which keeps on disk what waits for Redis, could not be written (a full or read-only disk): until it is, a stop loses what waits."},
 			func() float64 { return float64(f.spool.Errors()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "vigie_store_member_locks_lost_total",
+			Help: "Members' locks this vigie lost while it held them (they ran out while Redis did not answer, or Redis lost them), or held in this process only because Redis did not answer their taking: a ban, kick or lift of the member may have been decided beside another instance's."},
+			func() float64 { return float64(f.locksLost.Load()) }),
 	} {
 		if err := reg.Register(c); err != nil {
 			return fmt.Errorf("store metrics: %w", err)

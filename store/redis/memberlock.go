@@ -70,12 +70,13 @@ const memberPoll = 200 * time.Millisecond
 // fails, and a lock lost while held, are told to the Fallback's log; a
 // Store alone keeps them to itself.
 func (s *Store) LockMember(ctx context.Context, key string, wait time.Duration) (func(), error) {
-	return s.lockMember(ctx, key, wait, nil)
+	return s.lockMember(ctx, key, wait, nil, nil)
 }
 
 // lockMember is LockMember, telling log (when not nil) of the renewals
-// that fail and of a lock lost while held.
-func (s *Store) lockMember(ctx context.Context, key string, wait time.Duration, log *slog.Logger) (func(), error) {
+// that fail and of a lock lost while held, and lost (when not nil) of the
+// loss.
+func (s *Store) lockMember(ctx context.Context, key string, wait time.Duration, log *slog.Logger, lost func()) (func(), error) {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
 	token := hex.EncodeToString(b[:])
@@ -127,10 +128,13 @@ func (s *Store) lockMember(ctx context.Context, key string, wait time.Duration, 
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	// lost is set once the loss was said, by the renewals or the release.
-	var lost atomic.Bool
+	// said is set once the loss was said, by the renewals or the release.
+	var said atomic.Bool
 	sayLost := func(why string) {
-		if lost.CompareAndSwap(false, true) {
+		if said.CompareAndSwap(false, true) {
+			if lost != nil {
+				lost()
+			}
 			log.Error("the member's lock lost while held ("+why+"): another ban, kick or lift of the member may be decided beside this one",
 				"member", key)
 		}
@@ -213,7 +217,7 @@ func (f *Fallback) LockMember(ctx context.Context, key string, wait time.Duratio
 	// Not bounded by EventTimeout: another process's ban may hold the lock
 	// longer, and a wait for it is no outage. An outage is the error of a
 	// call Redis did not answer, within the client's own timeouts.
-	remote, err := f.primary.lockMember(ctx, key, max(wait-time.Since(start), 0), f.log)
+	remote, err := f.primary.lockMember(ctx, key, max(wait-time.Since(start), 0), f.log, func() { f.locksLost.Add(1) })
 	switch {
 	case err == nil:
 		return func() { remote(); unlock() }, nil
@@ -221,6 +225,7 @@ func (f *Fallback) LockMember(ctx context.Context, key string, wait time.Duratio
 		unlock()
 		return nil, err
 	}
+	f.locksLost.Add(1)
 	f.log.Warn("the member's lock not taken in redis: held in this process only", "member", key, "err", err)
 	return unlock, nil
 }

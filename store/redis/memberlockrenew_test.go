@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/vigie-bot/vigie/store/redis"
@@ -121,4 +122,83 @@ func TestMemberLockRenewalFailureIsLogged(t *testing.T) {
 	if n := strings.Count(logs.String(), "member's lock not renewed"); n != 1 {
 		t.Errorf("the failed renewals said %d times, want once for the run:\n%s", n, logs.String())
 	}
+}
+
+// A member's lock lost while held is counted, not only logged: an
+// operator's alert sees that a ban, kick or lift may have been decided
+// beside another instance's, which a log line read in the morning does not
+// show at night. So is a lock held in this process only because Redis did
+// not answer its taking.
+func TestMemberLockLostIsCounted(t *testing.T) {
+	url := redistest.URL(t)
+	primary := redistest.Open(t, url, redis.WithPrefix(newPrefix()))
+	primary.SetMemberRenew(20 * time.Millisecond)
+	var logs lockLogs
+	f := redis.NewFallback(primary, redis.FallbackOptions{RetryEvery: time.Hour, Logger: logs.logger()})
+	t.Cleanup(func() { f.Close() })
+	reg := prometheus.NewRegistry()
+	if err := f.Register(reg); err != nil {
+		t.Fatal(err)
+	}
+	opt, err := goredis.ParseURL(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw := goredis.NewClient(opt)
+	t.Cleanup(func() { raw.Close() })
+	ctx := context.Background()
+	member := "discord|g1|u2"
+
+	unlock, err := f.LockMember(ctx, member, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := counted(reg); got != 0 {
+		t.Errorf("a lock held counted %v lost", got)
+	}
+	if err := raw.Set(ctx, primary.MemberLockKey(member), "another-holder", time.Minute).Err(); err != nil {
+		t.Fatal(err)
+	}
+	logs.waitFor(t, "member's lock lost")
+	unlock() // finds another's: said once, counted once
+	if got := counted(reg); got != 1 {
+		t.Errorf("a lock lost while held counted %v times, want once", got)
+	}
+}
+
+// A lock whose taking Redis did not answer, held in this process only, is
+// counted too.
+func TestMemberLockNotTakenInRedisIsCounted(t *testing.T) {
+	srv := redistest.Start(t)
+	primary, err := redis.Open(srv.URL()+"?max_retries=-1&dial_timeout=200ms", redis.WithPrefix(newPrefix()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs lockLogs
+	f := redis.NewFallback(primary, redis.FallbackOptions{RetryEvery: time.Hour, Logger: logs.logger()})
+	t.Cleanup(func() { f.Close() })
+	reg := prometheus.NewRegistry()
+	if err := f.Register(reg); err != nil {
+		t.Fatal(err)
+	}
+	srv.Stop()
+	unlock, err := f.LockMember(context.Background(), "discord|g1|u3", time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unlock()
+	if got := counted(reg); got != 1 {
+		t.Errorf("a lock held in this process only counted %v times, want once:\n%s", got, logs.String())
+	}
+}
+
+// counted reads vigie_store_member_locks_lost_total, as /metrics shows it.
+func counted(reg *prometheus.Registry) float64 {
+	mfs, _ := reg.Gather()
+	for _, mf := range mfs {
+		if mf.GetName() == "vigie_store_member_locks_lost_total" {
+			return mf.GetMetric()[0].GetCounter().GetValue()
+		}
+	}
+	return -1
 }
