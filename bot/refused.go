@@ -114,6 +114,12 @@ func (r *Refusals) Refuse(route, reason, msg string, args ...any) {
 	r.log.Warn(msg, append(args, "route", route, "reason", reason, "unlogged", quiet)...)
 }
 
+// Count counts one refused request on route for reason without logging
+// it: for a refusal logged one by one, where its rate is bounded otherwise.
+func (r *Refusals) Count(route, reason string) {
+	r.count.WithLabelValues(route, reason).Inc()
+}
+
 // Flush logs, for each route and reason, how many were refused and not
 // logged since its last line, when there were any: the daemon calls it
 // every interval and at shutdown, so that the tail of a flood is told even
