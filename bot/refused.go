@@ -36,6 +36,9 @@ type Refusals struct {
 	every time.Duration
 	count *prometheus.CounterVec
 
+	// attrs name the two labels in the log: route and reason.
+	attrs [2]string
+
 	mu    sync.Mutex
 	kinds map[refusedKind]*refusedWindow
 }
@@ -76,7 +79,21 @@ func NewRefusals(log *slog.Logger, reg prometheus.Registerer, now func() time.Ti
 			}
 		}
 	}
-	return &Refusals{log: log, now: now, every: RefusedEvery, count: c, kinds: make(map[refusedKind]*refusedWindow)}
+	return NewRefusalsOf(log, now, c, "route")
+}
+
+// NewRefusalsOf is a Refusals that counts in c, a counter of two labels
+// (Refuse's route and reason, in that order; the first named first in the
+// log), for what is let go other than requests: the strangers' private
+// messages past their share.
+func NewRefusalsOf(log *slog.Logger, now func() time.Time, c *prometheus.CounterVec, first string) *Refusals {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if now == nil {
+		now = time.Now
+	}
+	return &Refusals{log: log, now: now, every: RefusedEvery, count: c, attrs: [2]string{first, "reason"}, kinds: make(map[refusedKind]*refusedWindow)}
 }
 
 // Refuse counts one refused request on route for reason, and logs msg with
@@ -96,8 +113,8 @@ func (r *Refusals) Refuse(route, reason, msg string, args ...any) {
 		w = &refusedWindow{logged: now}
 		r.kinds[k] = w
 		r.mu.Unlock()
-		r.log.Warn(msg, append(args, "route", route, "reason", reason,
-			"then", fmt.Sprintf("more like it are counted in vigie_refused_requests_total and logged once every %s", r.every))...)
+		r.log.Warn(msg, append(args, r.attrs[0], route, r.attrs[1], reason,
+			"then", fmt.Sprintf("more like it are counted and logged once every %s", r.every))...)
 		return
 	}
 	if now.Sub(w.logged) < r.every {
@@ -111,7 +128,7 @@ func (r *Refusals) Refuse(route, reason, msg string, args ...any) {
 	if quiet > 0 {
 		msg = fmt.Sprintf("%s (and %d more refused for the same reason since %s, not logged)", msg, quiet, since.UTC().Format(time.RFC3339))
 	}
-	r.log.Warn(msg, append(args, "route", route, "reason", reason, "unlogged", quiet)...)
+	r.log.Warn(msg, append(args, r.attrs[0], route, r.attrs[1], reason, "unlogged", quiet)...)
 }
 
 // Count counts one refused request on route for reason without logging
@@ -141,8 +158,8 @@ func (r *Refusals) Flush() {
 	}
 	r.mu.Unlock()
 	for _, t := range tails {
-		r.log.Warn(fmt.Sprintf("refused %d more requests on %s (%s) since %s, not logged one by one",
+		r.log.Warn(fmt.Sprintf("refused %d more on %s (%s) since %s, not logged one by one",
 			t.n, t.route, t.reason, t.since.UTC().Format(time.RFC3339)),
-			"route", t.route, "reason", t.reason, "unlogged", t.n)
+			r.attrs[0], t.route, r.attrs[1], t.reason, "unlogged", t.n)
 	}
 }

@@ -168,6 +168,8 @@ const (
 
 // daemon is one running vigie.
 type daemon struct {
+	// private queues the private messages to the bot (private.go).
+	private   *privateLane
 	cfg       Config
 	log       *slog.Logger
 	store     store.Store
@@ -473,6 +475,7 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 		cancelWork:  cancelWork,
 		guard:       g,
 		modlog:      modlog,
+		private:     newPrivateLane(log, registry, cfg.Now),
 	}
 	leaser, ok := st.(store.Leaser)
 	if !ok {
@@ -731,7 +734,9 @@ func (d *daemon) serve(ctx context.Context, reload <-chan struct{}) error {
 	desk.Go(func() { d.guard.Loop(runCtx, "rule failure alerts", d.ruleFailures.run) })
 	desk.Go(func() { d.guard.Loop(runCtx, "memory sweep", d.runSweep) })
 	desk.Go(func() {
-		d.guard.Loop(runCtx, "refused requests' log", func(ctx context.Context) { d.cfg.every(ctx, bot.RefusedEvery, d.cfg.refusals.Flush) })
+		d.guard.Loop(runCtx, "refused requests' log", func(ctx context.Context) {
+			d.cfg.every(ctx, bot.RefusedEvery, func() { d.cfg.refusals.Flush(); d.private.dropped.Flush() })
+		})
 	})
 	desk.Go(func() {
 		d.guard.Loop(runCtx, "recent events", func(ctx context.Context) { d.history.run(ctx, d.cfg.every) })
@@ -789,6 +794,7 @@ loop:
 		<-serveErr // Serve returns ErrServerClosed once Shutdown began
 	}
 	d.cfg.refusals.Flush() // the tail of a flood, in the log before the stop
+	d.private.dropped.Flush()
 	if !wait(sctx, &sources) {
 		// A source that ignores its context breaks the Source contract; it cannot be
 		// stopped from here.
@@ -1068,14 +1074,34 @@ func (d *daemon) dispatch(events <-chan bot.Event, stop <-chan struct{}) {
 			}
 		})
 	}
+	// The private messages to the bot have an evaluator of their own and a
+	// bounded share (private.go): they never wait in a space's queue, nor
+	// make the sources wait.
+	pl := d.private
+	pool.Go(func() {
+		for ev := range pl.q {
+			d.process(ev)
+			pl.taken(&ev)
+		}
+	})
 	seed := maphash.MakeSeed()
 	send := func(ev bot.Event) {
+		if privateMessage(&ev) {
+			if !pl.offer(ev) {
+				// let go: the source may forget it (Telegram's inbox)
+				if jt := d.judged[ev.Platform]; jt != nil {
+					jt.Judged(&ev)
+				}
+			}
+			return
+		}
 		queues[maphash.String(seed, ev.Platform+"\x00"+ev.Space)%uint64(n)] <- ev
 	}
 	defer func() {
 		for _, q := range queues {
 			close(q)
 		}
+		close(pl.q)
 		pool.Wait()
 	}()
 	for {
