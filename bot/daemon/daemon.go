@@ -794,7 +794,6 @@ loop:
 		<-serveErr // Serve returns ErrServerClosed once Shutdown began
 	}
 	d.cfg.refusals.Flush() // the tail of a flood, in the log before the stop
-	d.private.dropped.Flush()
 	if !wait(sctx, &sources) {
 		// A source that ignores its context breaks the Source contract; it cannot be
 		// stopped from here.
@@ -808,6 +807,7 @@ loop:
 			left("the evaluators")
 		}
 	}
+	d.private.dropped.Flush() // the evaluators are done: none is let go after
 	if !d.inflight.closeAndWait(sctx) {
 		d.cancelWork()
 		if !d.inflight.closeAndWait(hard) {
