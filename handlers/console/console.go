@@ -488,14 +488,8 @@ func undone(id, outcome string) (string, string, bool) {
 	return id, outcome, true
 }
 
-// route is the pattern r was routed by, for the refusals' label: the path
-// could be anything a stranger asked for.
-func route(r *http.Request) string {
-	if r.Pattern == "" {
-		return "other"
-	}
-	return r.Pattern
-}
+// loginRoute is the route the login's refusals are counted under.
+const loginRoute = "POST /login"
 
 // loginRetry is the Retry-After of a login refused because those before it
 // took too long.
@@ -539,7 +533,7 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 	case c.logins <- struct{}{}:
 		defer func() { <-c.logins }()
 	case <-wait.C:
-		c.o.Refusals.Refuse(route(r), "logins_slow", "console: login refused, the logins before it take too long (the store is slow)", "name", name, "addr", c.client(r), "waited", c.o.LoginWait)
+		c.o.Refusals.Refuse(loginRoute, "logins_slow", "console: login refused, the logins before it take too long (the store is slow)", "name", name, "addr", c.client(r), "waited", c.o.LoginWait)
 		w.Header().Set("Retry-After", strconv.Itoa(int(loginRetry/time.Second)))
 		c.render(w, http.StatusServiceUnavailable, "login.html", map[string]any{"Next": next, "Name": name,
 			"Error": "Logins are slow right now (the store answers slowly): try again shortly."})
@@ -562,7 +556,7 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 			"Error": "Logins cannot be checked right now (the store is out of reach): try again shortly."})
 	}
 	tooMany := func(no *refusal) {
-		c.o.Refusals.Refuse(route(r), "too_many_failures", "console: login refused, too many failures", "name", name, "addr", c.client(r), "by_name", no.byName)
+		c.o.Refusals.Refuse(loginRoute, "too_many_failures", "console: login refused, too many failures", "name", name, "addr", c.client(r), "by_name", no.byName)
 		minutes := int((no.wait + time.Minute - 1) / time.Minute)
 		msg := fmt.Sprintf("Too many failed attempts from here: try again in %d minutes.", minutes)
 		if no.byName {
@@ -614,7 +608,7 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 	if !checkPassword(c.idKey, hash, password) || !found {
 		// Each is logged: the limits bound them, and a failed login is
 		// what an operator's fail2ban or alerting looks for.
-		c.o.Refusals.Count(route(r), "wrong_password")
+		c.o.Refusals.Count(loginRoute, "wrong_password")
 		c.o.Log.Warn("console: failed login", "name", name, "addr", c.client(r))
 		c.render(w, http.StatusUnauthorized, "login.html", map[string]any{"Next": next, "Name": name,
 			"Error": "Wrong name or password."})
