@@ -8,6 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/bot/telegram"
 )
 
 // The private messages people send to the bot (a Telegram private chat)
@@ -27,10 +28,11 @@ const (
 )
 
 // privateMessage reports whether ev was written to the bot in private: a
-// DM, or an edit in a space named after its author (a Telegram private
-// chat is its user's id).
+// DM, or the edit of one (a Telegram private chat's id is its user's; on a
+// page, the Page's own comment has the page's id for author and space).
 func privateMessage(ev *bot.Event) bool {
-	return ev.Kind == bot.KindDM || (ev.Space != "" && ev.Space == ev.Author.ID)
+	return ev.Kind == bot.KindDM ||
+		(ev.Kind == bot.KindEdit && ev.Platform == telegram.Platform && ev.Space != "" && ev.Space == ev.Author.ID)
 }
 
 // privateLane is the private messages' queue, bounded in all and by author.
