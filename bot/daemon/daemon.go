@@ -98,8 +98,9 @@ type Config struct {
 	// and lockdowns and their lifts, the escalation, the crisis alerts (when
 	// a wave is over, when a refused page is tried again), the desk's rounds
 	// for the cards not posted yet, the morning report, the event tallies,
-	// the recent events' history, the memory store's sweeps and the
-	// verifications' deadlines. Network pacing and the process's own upkeep
+	// the recent events' history, the memory store's sweeps, the
+	// verifications' deadlines and the log's refused requests (a line a
+	// minute for each route and reason). Network pacing and the process's own upkeep
 	// keep the wall clock: network deadlines and rate limits, the shutdown's
 	// deadline, the sources' restarts, the leases (they follow Redis's own
 	// expiry), the platforms' clocks, the logs and their writer, the lanes'
@@ -119,6 +120,11 @@ type Config struct {
 	// Leases tune how processes sharing a Redis share the single-owner jobs
 	// (leases.go); zero values take the defaults.
 	Leases LeaseOptions
+
+	// refusals counts and logs the requests refused at every door (the
+	// webhooks, /v1/events, the admin routes, the console's login), on Now,
+	// once a minute at most for each route and reason (bot.Refusals).
+	refusals *bot.Refusals
 }
 
 // Connector is one platform integration as the daemon runs it: a Source of events,
@@ -172,6 +178,8 @@ const (
 
 // daemon is one running vigie.
 type daemon struct {
+	// private queues the private messages to the bot (private.go).
+	private   *privateLane
 	cfg       Config
 	log       *slog.Logger
 	store     store.Store
@@ -378,6 +386,7 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 	)
 	met := newMetrics(registry, cfg.Version)
 	g := guard.New(log, registry)
+	cfg.refusals = bot.NewRefusals(log, registry, cfg.Now)
 
 	st, storeKind, err := openStore(cfg, registry, g)
 	if err != nil {
@@ -479,6 +488,7 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 		cancelWork:  cancelWork,
 		guard:       g,
 		modlog:      modlog,
+		private:     newPrivateLane(log, registry, cfg.Now),
 	}
 	leaser, ok := st.(store.Leaser)
 	if !ok {
@@ -737,6 +747,11 @@ func (d *daemon) serve(ctx context.Context, reload <-chan struct{}) error {
 	desk.Go(func() { d.guard.Loop(runCtx, "rule failure alerts", d.ruleFailures.run) })
 	desk.Go(func() { d.guard.Loop(runCtx, "memory sweep", d.runSweep) })
 	desk.Go(func() {
+		d.guard.Loop(runCtx, "refused requests' log", func(ctx context.Context) {
+			d.cfg.every(ctx, bot.RefusedEvery, func() { d.cfg.refusals.Flush(); d.private.dropped.Flush() })
+		})
+	})
+	desk.Go(func() {
 		d.guard.Loop(runCtx, "recent events", func(ctx context.Context) { d.history.run(ctx, d.cfg.every) })
 	})
 	desk.Go(func() { d.guard.Loop(runCtx, "faq learning", d.runFAQLearning) })
@@ -792,6 +807,7 @@ loop:
 	if serveErr != nil {
 		<-serveErr // Serve returns ErrServerClosed once Shutdown began
 	}
+	d.cfg.refusals.Flush() // the tail of a flood, in the log before the stop
 	if !wait(sctx, &sources) {
 		// A source that ignores its context breaks the Source contract; it cannot be
 		// stopped from here.
@@ -805,6 +821,7 @@ loop:
 			left("the evaluators")
 		}
 	}
+	d.private.dropped.Flush() // the evaluators are done: none is let go after
 	if !d.inflight.closeAndWait(sctx) {
 		d.cancelWork()
 		if !d.inflight.closeAndWait(hard) {
@@ -1071,14 +1088,34 @@ func (d *daemon) dispatch(events <-chan bot.Event, stop <-chan struct{}) {
 			}
 		})
 	}
+	// The private messages to the bot have an evaluator of their own and a
+	// bounded share (private.go): they never wait in a space's queue, nor
+	// make the sources wait.
+	pl := d.private
+	pool.Go(func() {
+		for ev := range pl.q {
+			d.process(ev)
+			pl.taken(&ev)
+		}
+	})
 	seed := maphash.MakeSeed()
 	send := func(ev bot.Event) {
+		if privateMessage(&ev) {
+			if !pl.offer(ev) {
+				// let go: the source may forget it (Telegram's inbox)
+				if jt := d.judged[ev.Platform]; jt != nil {
+					jt.Judged(&ev)
+				}
+			}
+			return
+		}
 		queues[maphash.String(seed, ev.Platform+"\x00"+ev.Space)%uint64(n)] <- ev
 	}
 	defer func() {
 		for _, q := range queues {
 			close(q)
 		}
+		close(pl.q)
 		pool.Wait()
 	}()
 	for {

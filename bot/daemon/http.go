@@ -65,7 +65,7 @@ func (d *daemon) routes() (_ http.Handler, err error) {
 	if acc, ok := d.store.(store.Accounts); ok {
 		d.console = console.New(console.Options{
 			Store: d.store, Accounts: acc, Decide: d.commands.Decide, Outcomes: d.mod.OutcomesFor,
-			Insecure: d.cfg.Insecure, TrustedProxies: d.proxies, Log: d.log, Now: d.cfg.Now,
+			Insecure: d.cfg.Insecure, TrustedProxies: d.proxies, Log: d.log, Now: d.cfg.Now, Refusals: d.cfg.refusals,
 			Report: d.reportNow, Communities: d.communityNames, Health: d.consoleHealth, Rules: d.ruleFile(), LiftTimeout: d.mod.LiftTimeout,
 		})
 		for pattern, h := range d.console.Routes() {
@@ -133,6 +133,7 @@ func (d *daemon) adminOnly(h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		made := d.adminTokenDir != ""
 		if made && !d.cfg.Insecure && bot.Proxied(r) {
+			d.cfg.refusals.Refuse(route(r), "proxied", "admin route refused: forwarded by a proxy, and VIGIE_ADMIN_TOKEN is not set", "remote", r.RemoteAddr)
 			writeError(w, http.StatusForbidden, "forwarded by a proxy"+proxyWhy(r)+": set VIGIE_ADMIN_TOKEN and send Authorization: Bearer $VIGIE_ADMIN_TOKEN")
 			return
 		}
@@ -141,12 +142,30 @@ func (d *daemon) adminOnly(h http.HandlerFunc) http.Handler {
 		}
 		got, ok := bearerToken(r.Header.Get("Authorization"))
 		if !ok || !hmac.Equal([]byte(got), d.adminToken) {
+			reason := "bad_token"
+			if !ok {
+				reason = "no_token"
+			}
+			d.cfg.refusals.Refuse(route(r), reason, "admin route refused: missing or wrong admin token (Authorization: Bearer)", "remote", r.RemoteAddr)
 			w.Header().Set("WWW-Authenticate", `Bearer realm="vigie"`)
 			writeError(w, http.StatusUnauthorized, d.tokenRefused())
 			return
 		}
 		h(w, r)
 	})
+}
+
+// route is the pattern r was routed by, a label of vigie's own words for
+// its refusals: its path could be anything a stranger asked for. The
+// events' route is taken before the mux (eventsFirst), without a pattern.
+func route(r *http.Request) string {
+	switch {
+	case r.Pattern != "":
+		return r.Pattern
+	case r.Method == http.MethodPost && r.URL.Path == "/v1/events":
+		return "POST /v1/events"
+	}
+	return "other"
 }
 
 // proxyWhy says why a request bot.Proxied refuses was taken as a proxy's,
@@ -204,11 +223,13 @@ func bearerToken(h string) (string, bool) {
 func (d *daemon) fromThisMachine(w http.ResponseWriter, r *http.Request, secret string) bool {
 	if h := r.Header; len(h["Sec-Fetch-Site"]) > 0 || len(h["Origin"]) > 0 {
 		if err := d.crossOrigin.Check(r); err != nil {
+			d.cfg.refusals.Refuse(route(r), "cross_site", "request refused: sent by a web page of another site (Origin, Sec-Fetch-Site)", "remote", r.RemoteAddr)
 			writeError(w, http.StatusForbidden, "refused: sent by a web page of another site (Origin, Sec-Fetch-Site)")
 			return false
 		}
 	}
 	if !d.cfg.Insecure && !d.localHost(r.Host) {
+		d.cfg.refusals.Refuse(route(r), "foreign_host", "request refused: its Host is not this machine's, and "+secret+" is not set", "remote", r.RemoteAddr)
 		writeError(w, http.StatusForbidden, fmt.Sprintf("Host %q is not this machine's: ask for 127.0.0.1 or localhost, or set %s", r.Host, secret))
 		return false
 	}
@@ -380,6 +401,7 @@ func (d *daemon) handleEvent(w http.ResponseWriter, r *http.Request) {
 	// io.Discard, finding the end again, for every request).
 	r.Body.Close()
 	if d.secret == nil && !d.cfg.Insecure && bot.Proxied(r) {
+		d.cfg.refusals.Refuse(route(r), "proxied", "event refused: forwarded by a proxy, and VIGIE_WEBHOOK_SECRET is not set", "remote", r.RemoteAddr)
 		writeError(w, http.StatusForbidden, "forwarded by a proxy"+proxyWhy(r)+": set VIGIE_WEBHOOK_SECRET and sign the events (X-Vigie-Signature)")
 		return
 	}
@@ -389,6 +411,11 @@ func (d *daemon) handleEvent(w http.ResponseWriter, r *http.Request) {
 	if d.secret != nil {
 		// on the wall clock: the sender signs on its own
 		if err := checkSignature(d.secret, body, r.Header.Get("X-Vigie-Signature"), time.Now()); err != nil {
+			reason := "bad_signature"
+			if r.Header.Get("X-Vigie-Signature") == "" {
+				reason = "no_signature"
+			}
+			d.cfg.refusals.Refuse(route(r), reason, "event refused: X-Vigie-Signature: "+err.Error(), "remote", r.RemoteAddr)
 			writeError(w, http.StatusUnauthorized, "X-Vigie-Signature: "+err.Error()+
 				" (want t=<unix time>,v1=<hex HMAC-SHA256 of \"<t>.<body>\">)")
 			return

@@ -100,6 +100,7 @@ func metaConnector(cfg Config, _ *rules.Ruleset, reg prometheus.Registerer, st s
 		GraphURL:    cfg.Getenv("META_GRAPH_URL"),
 		Logger:      cfg.Logger,
 		Registerer:  reg,
+		Refusals:    cfg.refusals,
 		// On shutdown, the events Meta was told were received go to the rules
 		// first; the rest of the drain is for the workers to act on them.
 		DrainTimeout: cfg.ShutdownTimeout * 2 / 3,

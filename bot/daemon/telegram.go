@@ -83,6 +83,7 @@ func telegramConnector(cfg Config, rs *rules.Ruleset, reg prometheus.Registerer)
 		ReportsJudged: true,
 		Logger:        cfg.Logger,
 		Registerer:    reg,
+		Refusals:      cfg.refusals,
 	})
 	if err != nil {
 		return Connector{}, err

@@ -66,6 +66,11 @@ type Config struct {
 	Registerer prometheus.Registerer
 	// Now is the clock, for tests; time.Now when nil.
 	Now func() time.Time
+	// Refusals counts and logs the webhook requests refused (a wrong or
+	// missing signature or verify token, a body too large), a line a minute
+	// at most for each reason. Default: its own, on Now, registered with
+	// Registerer.
+	Refusals *bot.Refusals
 	// MentionRetries is how many more times the text of an Instagram @mention
 	// is asked when the Graph API does not give it (default 3), the first
 	// after MentionRetryWait (default 5s), each next wait twice the last. They
@@ -178,6 +183,9 @@ func New(cfg Config) *Connector {
 		cfg.MentionRetryWait = 5 * time.Second
 	}
 	log := cfg.Logger.With("platform", "meta")
+	if cfg.Refusals == nil {
+		cfg.Refusals = bot.NewRefusals(log, cfg.Registerer, cfg.Now)
+	}
 	g := &graph{
 		base:   cfg.GraphURL,
 		token:  cfg.PageToken,

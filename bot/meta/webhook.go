@@ -22,6 +22,10 @@ func (c *Connector) Handler() http.Handler {
 	return &webhook{c: c}
 }
 
+// webhookRoute is where the daemon mounts Handler, the route its refusals
+// are counted under.
+const webhookRoute = "/webhooks/meta"
+
 type webhook struct {
 	c *Connector
 }
@@ -46,7 +50,7 @@ func (h *webhook) handshake(w http.ResponseWriter, r *http.Request) {
 	got := q.Get("hub.verify_token")
 	if q.Get("hub.mode") != "subscribe" || want == "" ||
 		subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
-		h.c.log.Warn("webhook handshake refused: wrong verify token or mode", "mode", q.Get("hub.mode"))
+		h.c.cfg.Refusals.Refuse(webhookRoute, "bad_verify_token", "meta: webhook handshake refused: wrong verify token or mode", "remote", r.RemoteAddr)
 		h.c.met.count(resultHandshakeNo)
 		http.Error(w, "forbidden", http.StatusForbidden)
 		return
@@ -62,7 +66,7 @@ func (h *webhook) delivery(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			h.c.log.Warn("webhook delivery refused: body too large", "limit", tooBig.Limit)
+			h.c.cfg.Refusals.Refuse(webhookRoute, "too_large", "meta: webhook delivery refused: body too large", "remote", r.RemoteAddr, "limit", tooBig.Limit)
 			h.c.met.count(resultTooLarge)
 			http.Error(w, "body too large", http.StatusRequestEntityTooLarge)
 			return
@@ -73,12 +77,12 @@ func (h *webhook) delivery(w http.ResponseWriter, r *http.Request) {
 	}
 	if sig := r.Header.Get("X-Hub-Signature-256"); !validSignature(h.c.cfg.AppSecret, body, sig) {
 		if sig == "" {
-			h.c.log.Warn("webhook delivery refused: no X-Hub-Signature-256",
+			h.c.cfg.Refusals.Refuse(webhookRoute, "no_signature", "meta: webhook delivery refused: no X-Hub-Signature-256",
 				"remote", r.RemoteAddr, "secret_set", h.c.cfg.AppSecret != "")
 		} else {
 			// Meta signs with the app's secret of the moment: when its
 			// deliveries are refused, the secret was reset or is another app's.
-			h.c.log.Warn("webhook delivery refused: X-Hub-Signature-256 does not match the body; "+
+			h.c.cfg.Refusals.Refuse(webhookRoute, "bad_signature", "meta: webhook delivery refused: X-Hub-Signature-256 does not match the body; "+
 				"if Meta's deliveries are all refused, META_APP_SECRET is not the app's current secret (was it reset in the App Dashboard?): "+
 				"Meta sends them again for up to 36 hours",
 				"remote", r.RemoteAddr, "secret_set", h.c.cfg.AppSecret != "")

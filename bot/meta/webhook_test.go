@@ -439,10 +439,11 @@ func TestMetrics(t *testing.T) {
 		}
 	}
 	want := map[string]float64{
-		"vigie_meta_webhook_requests_total,result=accepted":      1,
-		"vigie_meta_webhook_requests_total,result=bad_signature": 1,
-		"vigie_meta_webhook_requests_total,result=handshake_ok":  1,
-		"vigie_meta_queue_length":                                0, // the second connector's empty queue
+		"vigie_meta_webhook_requests_total,result=accepted":                      1,
+		"vigie_meta_webhook_requests_total,result=bad_signature":                 1,
+		"vigie_meta_webhook_requests_total,result=handshake_ok":                  1,
+		"vigie_meta_queue_length":                                                0, // the second connector's empty queue
+		"vigie_refused_requests_total,reason=bad_signature,route=/webhooks/meta": 1,
 	}
 	if len(got) != len(want) {
 		t.Fatalf("metrics = %v, want %v", got, want)

@@ -615,6 +615,10 @@ func (c *Client) WebhookHandler() http.Handler {
 	return http.HandlerFunc(c.serveHTTP)
 }
 
+// webhookRoute is where the daemon mounts WebhookHandler, the route its
+// refusals are counted under.
+const webhookRoute = "/webhooks/telegram"
+
 func (c *Client) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
@@ -623,14 +627,18 @@ func (c *Client) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	got := r.Header.Get("X-Telegram-Bot-Api-Secret-Token")
 	if c.cfg.WebhookSecret == "" || subtle.ConstantTimeCompare([]byte(got), []byte(c.cfg.WebhookSecret)) != 1 {
-		c.log.Warn("webhook call refused: wrong secret token", "remote", r.RemoteAddr)
+		reason := "bad_secret"
+		if got == "" {
+			reason = "no_secret"
+		}
+		c.cfg.Refusals.Refuse(webhookRoute, reason, "telegram: webhook call refused: missing or wrong secret token (X-Telegram-Bot-Api-Secret-Token)", "remote", r.RemoteAddr)
 		http.Error(w, "forbidden", http.StatusForbidden)
 		return
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxWebhookLen))
 	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
 		// no update is that long: someone who holds the secret is sending it
-		c.log.Warn("webhook call refused: body too large", "remote", r.RemoteAddr, "limit", maxWebhookLen)
+		c.cfg.Refusals.Refuse(webhookRoute, "too_large", "telegram: webhook call refused: body too large", "remote", r.RemoteAddr, "limit", maxWebhookLen)
 		http.Error(w, "body larger than 1 MiB", http.StatusRequestEntityTooLarge)
 		return
 	}

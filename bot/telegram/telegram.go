@@ -94,6 +94,10 @@ type Config struct {
 	Logger     *slog.Logger
 	// Registerer receives the connector's metrics; nil registers nothing.
 	Registerer prometheus.Registerer
+	// Refusals counts and logs the webhook calls refused (a wrong secret
+	// token, a body too large), a line a minute at most for each reason.
+	// Default: its own, on the wall clock, registered with Registerer.
+	Refusals *bot.Refusals
 }
 
 // Client is vigie's Telegram bot: a bot.Source, a platform with the Deleter,
@@ -272,6 +276,9 @@ func New(cfg Config) (*Client, error) {
 	}
 	log := cfg.Logger.With("platform", Platform)
 	g := guard.New(log, cfg.Registerer)
+	if cfg.Refusals == nil {
+		cfg.Refusals = bot.NewRefusals(log, cfg.Registerer, time.Now)
+	}
 	c := &Client{
 		cfg:     cfg,
 		log:     log,

@@ -239,6 +239,10 @@ var timestamp = regexp.MustCompile(`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-
 // the store of each run (store.NewCaseEpoch).
 var caseEpoch = regexp.MustCompile(`\b([cl])-[a-z][0-9a-z]{4}-(\d{6})\b`)
 
+// remotePort is the port a client of vigie run called from, as a refusal
+// logs it.
+var remotePort = regexp.MustCompile(`(remote=127\.0\.0\.1:)\d+`)
+
 // normalise turns the times of a log or a verdict into one, the epochs of
 // case ids too, and the address vigie run listened on into the default the
 // docs show.
@@ -248,6 +252,7 @@ func normalise(s, listen string) string {
 		s = strings.ReplaceAll(s, "admin-token-"+listen[strings.LastIndexByte(listen, ':')+1:], "admin-token-8080")
 	}
 	s = caseEpoch.ReplaceAllString(s, "$1-EPOCH-$2")
+	s = remotePort.ReplaceAllString(s, "${1}52144")
 	return timestamp.ReplaceAllString(s, "TIME")
 }
 

@@ -53,6 +53,12 @@ type Options struct {
 	// offers store.LoginLimits and Limits is nil. Without either, every
 	// login is refused.
 	Limits store.LoginLimits
+	// Refusals counts the logins refused (too many failures, wrong name or
+	// password, the logins before too slow) and logs those refused before
+	// a password is checked a line a minute at most for each reason: a
+	// stranger past the limits must not write the log. Default: its own,
+	// on Now, not registered.
+	Refusals *bot.Refusals
 	// Decide records a CM's decision and carries it out (handlers.Commands).
 	Decide func(ctx context.Context, id, outcome, by string) (store.Case, error)
 	// Outcomes lists what may be decided on a case of an event: what its
@@ -148,6 +154,9 @@ func New(o Options) *Console {
 	}
 	if o.Limits == nil {
 		o.Limits, _ = o.Accounts.(store.LoginLimits)
+	}
+	if o.Refusals == nil {
+		o.Refusals = bot.NewRefusals(o.Log, nil, o.Now)
 	}
 	o.PageSize = cmp.Or(o.PageSize, 50)
 	o.LoginWait = cmp.Or(o.LoginWait, 5*time.Second)
@@ -479,6 +488,9 @@ func undone(id, outcome string) (string, string, bool) {
 	return id, outcome, true
 }
 
+// loginRoute is the route the login's refusals are counted under.
+const loginRoute = "POST /login"
+
 // loginRetry is the Retry-After of a login refused because those before it
 // took too long.
 const loginRetry = 10 * time.Second
@@ -521,7 +533,7 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 	case c.logins <- struct{}{}:
 		defer func() { <-c.logins }()
 	case <-wait.C:
-		c.o.Log.Error("console: login refused, the logins before it take too long (the store is slow)", "name", name, "addr", c.client(r), "waited", c.o.LoginWait)
+		c.o.Refusals.Refuse(loginRoute, "logins_slow", "console: login refused, the logins before it take too long (the store is slow)", "name", name, "addr", c.client(r), "waited", c.o.LoginWait)
 		w.Header().Set("Retry-After", strconv.Itoa(int(loginRetry/time.Second)))
 		c.render(w, http.StatusServiceUnavailable, "login.html", map[string]any{"Next": next, "Name": name,
 			"Error": "Logins are slow right now (the store answers slowly): try again shortly."})
@@ -544,7 +556,7 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 			"Error": "Logins cannot be checked right now (the store is out of reach): try again shortly."})
 	}
 	tooMany := func(no *refusal) {
-		c.o.Log.Warn("console: login refused, too many failures", "name", name, "addr", c.client(r), "by_name", no.byName)
+		c.o.Refusals.Refuse(loginRoute, "too_many_failures", "console: login refused, too many failures", "name", name, "addr", c.client(r), "by_name", no.byName)
 		minutes := int((no.wait + time.Minute - 1) / time.Minute)
 		msg := fmt.Sprintf("Too many failed attempts from here: try again in %d minutes.", minutes)
 		if no.byName {
@@ -594,6 +606,9 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 		hash = unknownName
 	}
 	if !checkPassword(c.idKey, hash, password) || !found {
+		// Each is logged: the limits bound them, and a failed login is
+		// what an operator's fail2ban or alerting looks for.
+		c.o.Refusals.Count(loginRoute, "wrong_password")
 		c.o.Log.Warn("console: failed login", "name", name, "addr", c.client(r))
 		c.render(w, http.StatusUnauthorized, "login.html", map[string]any{"Next": next, "Name": name,
 			"Error": "Wrong name or password."})
