@@ -251,6 +251,23 @@ var ErrStaleCard = errors.New("the card pressed is about another case that had t
 // platform and still be the case's: the platform's clock and vigie's differ.
 const CardClockSlack = 10 * time.Second
 
+type handedOnKey struct{}
+
+// WithHandedOn tells Decide that the decision is a press or a command taken
+// again after the process that first took it stopped before its end (it
+// was killed): a case the same CM decided the same way already is that
+// decision, carried out now unless the store says its carrying out ended
+// (store.DecisionMarks), and answered as done rather than ErrDecided.
+func WithHandedOn(ctx context.Context) context.Context {
+	return context.WithValue(ctx, handedOnKey{}, true)
+}
+
+// HandedOn reports whether WithHandedOn marked ctx.
+func HandedOn(ctx context.Context) bool {
+	b, _ := ctx.Value(handedOnKey{}).(bool)
+	return b
+}
+
 type cardPostedKey struct{}
 
 // WithCardPosted tells Decide when the card whose button was pressed was

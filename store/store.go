@@ -178,6 +178,10 @@ type Case struct {
 	// Community is the community of the case's place (the rule file's
 	// communities:), "" outside every community.
 	Community string `json:"community,omitempty"`
+	// Carried says how the carrying out of the case's decision ended, once
+	// it did (see DecisionMarks): CarriedDone, or why it failed; "" while
+	// it is under way, cut short by a stop, or for a keep.
+	Carried string `json:"carried,omitempty"`
 	// Unverified says the case's message was posted over HTTP about a
 	// platform whose own connector is on, and not seen there: anyone with
 	// the webhook secret could have written it in a member's name. The
@@ -283,6 +287,19 @@ type Store interface {
 	FAQWordings(ctx context.Context) ([]FAQWording, error)
 	Close() error
 }
+
+// DecisionMarks is offered by a store that records, on a decided case, how
+// its decision's carrying out ended (Case.Carried): a CM's press or command
+// handed on again after the process that took it was killed finds the
+// decision it recorded, and carries it out only when nothing says it was.
+type DecisionMarks interface {
+	// MarkCarried records how the decision of case id was carried out:
+	// CarriedDone, or why it was not. ErrNotFound if unknown.
+	MarkCarried(ctx context.Context, id, result string) error
+}
+
+// CarriedDone is Case.Carried for a decision carried out.
+const CarriedDone = "done"
 
 // CaseAmendment is what AmendCase changes in a case once the actions it
 // was trying ended.
