@@ -160,6 +160,12 @@ func (j *judging) judged(key string) {
 		j.events[key] = ids[1:]
 	}
 	j.releaseLocked(id)
+	j.flushDirectUnlock()
+}
+
+// flushDirectUnlock, called with mu held, unlocks it, and once the poller
+// stopped removes the finished updates from the inbox itself.
+func (j *judging) flushDirectUnlock() {
 	inbox, done := j.direct, j.done
 	// The poller stopped (a shutdown, the lease lost) while the events it
 	// handed over are still judged (the drain): the finished updates are
@@ -181,6 +187,29 @@ func (j *judging) judged(key string) {
 	defer cancel()
 	if err := inbox.Finished(ctx, done); err != nil {
 		j.notRemoved(done)
+	}
+}
+
+// hold keeps update id open until release is called: the desk's work it
+// brought (a button pressed, a command) is under way, and a poller killed
+// meanwhile leaves the update in the inbox, for the next poller to hand on
+// and the work to be done there. An update not kept in an inbox (webhook
+// mode, a poller without one) is not held: release does nothing.
+func (j *judging) hold(id int) (release func()) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	o, ok := j.open[id]
+	if !ok || !o.kept && o.raw == nil {
+		return func() {}
+	}
+	o.waiting++
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			j.mu.Lock()
+			j.releaseLocked(id)
+			j.flushDirectUnlock()
+		})
 	}
 }
 

@@ -443,6 +443,9 @@ func (c *Client) handOverLeft(ctx context.Context, inbox Inbox, out chan<- bot.E
 	if len(batch) == 0 {
 		return true
 	}
+	for i := range batch {
+		batch[i].handedOn = true
+	}
 	c.log.Info("handing on the updates a poller before took and did not see judged", "updates", len(batch),
 		"from", batch[0].UpdateID, "to", batch[len(batch)-1].UpdateID)
 	c.metrics.inbox.WithLabelValues("handed_on").Add(float64(len(batch)))
