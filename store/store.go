@@ -628,7 +628,8 @@ type InboxItem struct {
 	// on). AdvanceFencedKeeping keeps the first one noted.
 	Taken time.Time
 	// HandedOn counts the times the item was handed on by a next owner
-	// (HandingOn).
+	// (HandingOn) after an owner that did not release it (ReleaseInbox):
+	// one that died with it.
 	HandedOn int
 }
 
@@ -653,6 +654,11 @@ type Inbox interface {
 	// owner calls it before it hands them on, so that an item whose
 	// handling kills the process each time is known as such and let go.
 	HandingOn(ctx context.Context, job string, ids []int64, now time.Time) error
+	// ReleaseInbox marks the items of ids still in the job's inbox as left
+	// there by an owner that stopped cleanly (a shutdown, not a crash):
+	// their next HandingOn does not count, so that restarts alone never
+	// make an item pass for one whose handling kills the process.
+	ReleaseInbox(ctx context.Context, job string, ids []int64) error
 }
 
 // Settings is offered by a store the processes share (Redis): what a CM sets

@@ -32,8 +32,13 @@ type Inbox interface {
 	Finished(ctx context.Context, ids []int) error
 	// HandingOn counts one more hand-on for the updates of ids, left in
 	// the inbox, before they are handed on (and notes now as their At when
-	// none is known).
+	// none is known); one that a poller released is handed on without a
+	// count.
 	HandingOn(ctx context.Context, ids []int, now time.Time) error
+	// Released marks the updates of ids, left in the inbox by a poller
+	// that stops cleanly (a shutdown, not a crash), as not in hand when
+	// their process ended: their next hand-on is not counted.
+	Released(ctx context.Context, ids []int) error
 }
 
 // Taken is one update a poller took, as Telegram sent it.
@@ -47,9 +52,12 @@ type Taken struct {
 }
 
 // MaxHandOns is how many times an update left in the inbox is handed on at
-// most: one handed on twice and still there (its handling kills the process
-// each time, or never ends) is let go at the next hand-on, logged as an error
-// and counted, rather than taken down by every start and takeover for good.
+// most after a poller that did not release it: one handed on twice and
+// still there (its handling kills the process each time) is let go at the
+// next hand-on, logged as an error and counted, rather than taken down by
+// every start and takeover for good. A poller that stops cleanly (a
+// shutdown, a drain) releases what it leaves (Inbox.Released): restarts
+// alone never let an update go.
 const MaxHandOns = 2
 
 // MaxInboxAge is how old an update left in the inbox may be when it is

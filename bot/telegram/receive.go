@@ -204,6 +204,9 @@ func (c *Client) poll(ctx context.Context, out chan<- bot.Event, offsets Offsets
 		defer func() {
 			close(stop)
 			finishing.Wait()
+			if err == nil {
+				c.releaseLeft(ctx, inbox, offset)
+			}
 		}()
 		if !c.handOverLeft(ctx, inbox, out, &leftUnknown, offset) {
 			return nil
@@ -373,6 +376,36 @@ func (c *Client) keep(ctx context.Context, inbox Inbox, next int, batch []update
 			"dropped", dropped, "cap", MaxInbox)
 	}
 	return true, nil
+}
+
+// releaseLeft tells the inbox, as the poller stops cleanly (its context
+// ended: a shutdown, a drain), that the updates below offset it leaves
+// there were not in hand when their process ended: the next poller hands
+// them on without counting it toward MaxHandOns, which is for the updates
+// whose handling kills the process. Those still judged during the drain
+// are removed once judged, as before.
+func (c *Client) releaseLeft(ctx context.Context, inbox Inbox, offset int) {
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), finishTimeout)
+	defer cancel()
+	left, err := inbox.Left(rctx)
+	if err == nil {
+		var ids []int
+		for _, t := range left {
+			if t.ID < offset || offset == 0 {
+				ids = append(ids, t.ID)
+			}
+		}
+		if len(ids) == 0 {
+			return
+		}
+		if err = inbox.Released(rctx, ids); err == nil {
+			c.log.Info("updates left in the poller's inbox for the next poller, released: not counted as handed on after a crash",
+				"updates", len(ids))
+			return
+		}
+	}
+	c.log.Warn("the updates left in the poller's inbox were not released: the store does not answer; the next poller counts their hand-on as after a crash",
+		"err", err)
 }
 
 // handOverLeft hands on the updates below offset that a poller before kept
