@@ -268,6 +268,27 @@ func HandedOn(ctx context.Context) bool {
 	return b
 }
 
+type holdKey struct{}
+
+// WithHold gives Decide what keeps the press or command that asked for a
+// decision from counting as finished while the decision's carrying out
+// goes on in the background (ErrStillTrying): hold is called as it goes
+// there, and the release it returns once it ends. The Telegram poller
+// keeps the update in its inbox until then, for the next poller to finish
+// the decision should this process die first.
+func WithHold(ctx context.Context, hold func() (release func())) context.Context {
+	return context.WithValue(ctx, holdKey{}, hold)
+}
+
+// Hold calls the hold WithHold put in ctx, and returns its release (one
+// that does nothing without one).
+func Hold(ctx context.Context) (release func()) {
+	if hold, ok := ctx.Value(holdKey{}).(func() func()); ok && hold != nil {
+		return hold()
+	}
+	return func() {}
+}
+
 type cardPostedKey struct{}
 
 // WithCardPosted tells Decide when the card whose button was pressed was

@@ -312,8 +312,11 @@ func (m *Moderator) carryDecided(ctx context.Context, c store.Case, o Outcome, b
 	}
 	done, gone := make(chan carried), make(chan struct{})
 	m.decisions.Add(1)
+	// the press or command that asked stays unfinished until the end
+	release := bot.Hold(ctx)
 	go func() {
 		defer m.decisions.Done()
+		defer release()
 		defer cancelAct()
 		given, err := m.carryDecision(actx, p, c, o, by)
 		select {

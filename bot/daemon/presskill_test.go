@@ -28,9 +28,9 @@ rules:
 
 // TestPressKilledMidWork: a CM presses Ban on a case's card, and the
 // process that polls is SIGKILLed while the work is under way. First with
-// Telegram's ban in flight (the case decided, the member not banned yet):
-// the next poller takes the press from the inbox, bans the member and the
-// card shows the decision. Then with the ban done and the card's edit in
+// Telegram's ban in flight (the case decided, the member not banned yet,
+// the CM told it is still being tried): the next poller takes the press
+// from the inbox, bans the member and the card shows the decision. Then with the ban done and the card's edit in
 // flight: the next poller shows the decision on the card and does not ban
 // again. Neither press is answered twice (answerCallbackQuery), and the CM
 // is never told the case was decided already. Before, the press left the
@@ -138,11 +138,13 @@ func TestPressKilledMidWork(t *testing.T) {
 		return o
 	}
 
-	// Killed with the ban in flight.
+	// Killed with the ban in flight, after the CM was told it is still
+	// being tried (the decision goes on in the background).
 	eveCase, eveCard := scam(7, "Eve")
 	held.Store("banChatMember")
 	press("cb-eve", eveCase, eveCard)
 	tg.WaitFor("banChatMember", 1, nil)
+	tg.WaitFor("sendMessage", 1, func(c tgfake.Call) bool { return strings.Contains(c.Params.Get("text"), "still being tried") })
 	killOwner()
 	waitFor("Eve banned by the next poller", func() bool { return bans(7) == 2 }) // the one killed, then the one done
 	waitFor("Eve's card showing the ban", func() bool { return shown(eveCard) })

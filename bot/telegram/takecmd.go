@@ -141,14 +141,12 @@ func (c *Client) takeCommand(ctx context.Context, u *update, m *tgbotapi.Message
 	}
 	ctx = c.runContext(ctx)
 	release := c.judging.hold(u.UpdateID)
-	handedOn := u.handedOn
+	id, handedOn := u.UpdateID, u.handedOn
 	taken := c.cmdLine.Go(ctx, deskwork.Job{
 		Work: func(ctx context.Context) {
 			defer release() // a panic too: Broke tells the sender
 			give()
-			if handedOn {
-				ctx = bot.WithHandedOn(ctx)
-			}
+			ctx = c.holding(ctx, id, handedOn)
 			work(ctx)
 		},
 		Broke: func(ctx context.Context) {
@@ -204,6 +202,17 @@ func (c *Client) tell(fn func(context.Context), what ...any) {
 	}
 }
 
+// holding is ctx for the work of update id: a decision carried out in the
+// background holds the update as its work does (bot.WithHold), and one
+// handed on is marked so (bot.WithHandedOn).
+func (c *Client) holding(ctx context.Context, id int, handedOn bool) context.Context {
+	ctx = bot.WithHold(ctx, func() func() { return c.judging.hold(id) })
+	if handedOn {
+		ctx = bot.WithHandedOn(ctx)
+	}
+	return ctx
+}
+
 // takePress answers a button press at once, then hands its work to the
 // desk's workers through line. Telegram spins the button until the press is
 // answered and refuses an answer that comes some seconds late ("query is too
@@ -241,7 +250,7 @@ func (c *Client) takePress(ctx context.Context, line *deskwork.Line, u *update, 
 	}
 	ctx = c.runContext(ctx)
 	release := c.judging.hold(u.UpdateID)
-	handedOn := u.handedOn
+	id, handedOn := u.UpdateID, u.handedOn
 	taken := line.Go(ctx, deskwork.Job{
 		First: func() bool {
 			if handedOn {
@@ -255,9 +264,7 @@ func (c *Client) takePress(ctx context.Context, line *deskwork.Line, u *update, 
 		Work: func(ctx context.Context) {
 			defer release() // a panic too: Broke tells the presser
 			give()
-			if handedOn {
-				ctx = bot.WithHandedOn(ctx)
-			}
+			ctx = c.holding(ctx, id, handedOn)
 			work(ctx)
 		},
 		Broke: func(ctx context.Context) {
