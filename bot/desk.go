@@ -251,6 +251,44 @@ var ErrStaleCard = errors.New("the card pressed is about another case that had t
 // platform and still be the case's: the platform's clock and vigie's differ.
 const CardClockSlack = 10 * time.Second
 
+type handedOnKey struct{}
+
+// WithHandedOn tells Decide that the decision is a press or a command taken
+// again after the process that first took it stopped before its end (it
+// was killed): a case the same CM decided the same way already is that
+// decision, carried out now unless the store says its carrying out ended
+// (store.DecisionMarks), and answered as done rather than ErrDecided.
+func WithHandedOn(ctx context.Context) context.Context {
+	return context.WithValue(ctx, handedOnKey{}, true)
+}
+
+// HandedOn reports whether WithHandedOn marked ctx.
+func HandedOn(ctx context.Context) bool {
+	b, _ := ctx.Value(handedOnKey{}).(bool)
+	return b
+}
+
+type holdKey struct{}
+
+// WithHold gives Decide what keeps the press or command that asked for a
+// decision from counting as finished while the decision's carrying out
+// goes on in the background (ErrStillTrying): hold is called as it goes
+// there, and the release it returns once it ends. The Telegram poller
+// keeps the update in its inbox until then, for the next poller to finish
+// the decision should this process die first.
+func WithHold(ctx context.Context, hold func() (release func())) context.Context {
+	return context.WithValue(ctx, holdKey{}, hold)
+}
+
+// Hold calls the hold WithHold put in ctx, and returns its release (one
+// that does nothing without one).
+func Hold(ctx context.Context) (release func()) {
+	if hold, ok := ctx.Value(holdKey{}).(func() func()); ok && hold != nil {
+		return hold()
+	}
+	return func() {}
+}
+
 type cardPostedKey struct{}
 
 // WithCardPosted tells Decide when the card whose button was pressed was

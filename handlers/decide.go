@@ -248,6 +248,9 @@ func (m *Moderator) decide(ctx context.Context, caseID, outcome, by string) (sto
 	defer cancel()
 	c, err = m.store.DecideCase(sctx, caseID, o.String(), by, m.now())
 	if err != nil {
+		if errors.Is(err, store.ErrDecided) && bot.HandedOn(ctx) && c.DecidedBy == by && c.Outcome == o.String() {
+			return m.handedOn(ctx, c, o, by)
+		}
 		return c, none, fmt.Errorf("case %s: %w", caseID, err)
 	}
 	m.refreshOpenCases(sctx)
@@ -257,7 +260,38 @@ func (m *Moderator) decide(ctx context.Context, caseID, outcome, by string) (sto
 		m.ShowDecision(ctx, c, "")
 		return c, none, nil
 	}
+	return m.carryDecided(ctx, c, o, by)
+}
 
+// handedOn finishes the decision o of by on c, recorded already by a
+// process that stopped before its end (a press or a command handed on
+// again, bot.WithHandedOn): carried out now unless the case says how its
+// carrying out ended (store.DecisionMarks), so that it is done once, and
+// shown on the case's cards either way.
+func (m *Moderator) handedOn(ctx context.Context, c store.Case, o Outcome, by string) (store.Case, banGiven, error) {
+	var none banGiven
+	switch {
+	case o.Kind == OutcomeKeep || c.Carried == store.CarriedDone:
+		m.log.Info("a decision taken again after a stop: carried out already", "case", c.ID, "outcome", o.String(), "by", by)
+		m.ShowDecision(ctx, c, "")
+		return c, none, nil
+	case c.Carried != "":
+		m.log.Info("a decision taken again after a stop: its carrying out ended already, and failed", "case", c.ID, "outcome", o.String(), "by", by)
+		return c, none, fmt.Errorf("case %s: %s by %s not carried out: %s", c.ID, o, by, c.Carried)
+	}
+	if _, ok := m.store.(store.DecisionMarks); !ok {
+		// Nothing says whether it was carried out: not done twice.
+		return c, none, fmt.Errorf("case %s decided %s by %s: %w", c.ID, c.Outcome, c.DecidedBy, store.ErrDecided)
+	}
+	m.log.Warn("a decision recorded but not carried out before its process stopped: carried out now", "audit", true,
+		"case", c.ID, "outcome", o.String(), "by", by)
+	return m.carryDecided(ctx, c, o, by)
+}
+
+// carryDecided carries out o, the decision of by recorded on c, and shows
+// how it went on the case's cards.
+func (m *Moderator) carryDecided(ctx context.Context, c store.Case, o Outcome, by string) (store.Case, banGiven, error) {
+	var none banGiven
 	p := m.platforms[c.Event.Platform]
 	if p == nil {
 		m.count(m.Label(c.Event.Platform), o.Kind, ResultPlatformOff)
@@ -278,8 +312,11 @@ func (m *Moderator) decide(ctx context.Context, caseID, outcome, by string) (sto
 	}
 	done, gone := make(chan carried), make(chan struct{})
 	m.decisions.Add(1)
+	// the press or command that asked stays unfinished until the end
+	release := bot.Hold(ctx)
 	go func() {
 		defer m.decisions.Done()
+		defer release()
 		defer cancelAct()
 		given, err := m.carryDecision(actx, p, c, o, by)
 		select {
@@ -341,7 +378,27 @@ func (m *Moderator) carryDecision(actx context.Context, p bot.Platform, c store.
 	}
 	m.modlog.Record(ModLogEntry{Event: c.Event, Action: bot.Action{Kind: o.Kind, Text: o.Text, Duration: o.Duration},
 		By: by, Reason: reason, CaseID: c.ID, Failed: errText(err), Until: given.Until})
+	m.markCarried(actx, c.ID, err)
 	return given, err
+}
+
+// markCarried records on case id how its decision's carrying out ended
+// (err nil: done), for a press handed on after a kill to find it.
+func (m *Moderator) markCarried(ctx context.Context, id string, err error) {
+	mk, ok := m.store.(store.DecisionMarks)
+	if !ok {
+		return
+	}
+	result := store.CarriedDone
+	if err != nil {
+		result = err.Error()
+	}
+	sctx, cancel := m.storeContext(ctx)
+	defer cancel()
+	if merr := mk.MarkCarried(sctx, id, result); merr != nil {
+		m.log.Warn("a decision's end not recorded on its case: a press of it handed on after a stop would carry it out again",
+			"case", id, "err", merr)
+	}
 }
 
 // decided shows how the decision o on c ended, err nil when it was carried

@@ -195,6 +195,10 @@ type Case struct {
 	// Community is the community of the case's place (the rule file's
 	// communities:), "" outside every community.
 	Community string `json:"community,omitempty"`
+	// Carried says how the carrying out of the case's decision ended, once
+	// it did (see DecisionMarks): CarriedDone, or why it failed; "" while
+	// it is under way, cut short by a stop, or for a keep.
+	Carried string `json:"carried,omitempty"`
 	// Unverified says the case's message was posted over HTTP about a
 	// platform whose own connector is on, and not seen there: anyone with
 	// the webhook secret could have written it in a member's name. The
@@ -308,6 +312,19 @@ type Store interface {
 	FAQWordings(ctx context.Context) ([]FAQWording, error)
 	Close() error
 }
+
+// DecisionMarks is offered by a store that records, on a decided case, how
+// its decision's carrying out ended (Case.Carried): a CM's press or command
+// handed on again after the process that took it was killed finds the
+// decision it recorded, and carries it out only when nothing says it was.
+type DecisionMarks interface {
+	// MarkCarried records how the decision of case id was carried out:
+	// CarriedDone, or why it was not. ErrNotFound if unknown.
+	MarkCarried(ctx context.Context, id, result string) error
+}
+
+// CarriedDone is Case.Carried for a decision carried out.
+const CarriedDone = "done"
 
 // CaseAmendment is what AmendCase changes in a case once the actions it
 // was trying ended.
@@ -652,7 +669,8 @@ type InboxItem struct {
 	// on). AdvanceFencedKeeping keeps the first one noted.
 	Taken time.Time
 	// HandedOn counts the times the item was handed on by a next owner
-	// (HandingOn).
+	// (HandingOn) after an owner that did not release it (ReleaseInbox):
+	// one that died with it.
 	HandedOn int
 }
 
@@ -677,6 +695,11 @@ type Inbox interface {
 	// owner calls it before it hands them on, so that an item whose
 	// handling kills the process each time is known as such and let go.
 	HandingOn(ctx context.Context, job string, ids []int64, now time.Time) error
+	// ReleaseInbox marks the items of ids still in the job's inbox as left
+	// there by an owner that stopped cleanly (a shutdown, not a crash):
+	// their next HandingOn does not count, so that restarts alone never
+	// make an item pass for one whose handling kills the process.
+	ReleaseInbox(ctx context.Context, job string, ids []int64) error
 }
 
 // Settings is offered by a store the processes share (Redis): what a CM sets

@@ -455,6 +455,15 @@ func (f Fence) HandingOn(ctx context.Context, ids []int64, now time.Time) error 
 	return in.HandingOn(ctx, f.lease.Job, ids, now)
 }
 
+// ReleaseInbox marks the items of ids in the job's inbox as released.
+func (f Fence) ReleaseInbox(ctx context.Context, ids []int64) error {
+	in, ok := f.st.(store.Inbox)
+	if !ok {
+		return errNoInbox
+	}
+	return in.ReleaseInbox(ctx, f.lease.Job, ids)
+}
+
 // KeepsInbox reports whether the store keeps an inbox for the job.
 func (f Fence) KeepsInbox() bool {
 	_, ok := f.st.(store.Inbox)

@@ -297,6 +297,20 @@ func (o fencedInbox) HandingOn(ctx context.Context, ids []int, now time.Time) er
 	return err
 }
 
+// Released marks the updates of ids in the job's inbox as left there by a
+// clean stop.
+func (o fencedInbox) Released(ctx context.Context, ids []int) error {
+	n := make([]int64, len(ids))
+	for i, id := range ids {
+		n[i] = int64(id)
+	}
+	err := o.f.ReleaseInbox(ctx, n)
+	if errors.Is(err, errNoInbox) {
+		return nil
+	}
+	return err
+}
+
 // deskChat reads desk.telegram_chat: empty is no desk chat.
 func deskChat(s string) (int64, error) {
 	s = strings.TrimSpace(s)

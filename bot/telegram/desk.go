@@ -321,14 +321,14 @@ func (c *Client) deskUpdate(ctx context.Context, u update) bool {
 	case u.CallbackQuery != nil:
 		cb := u.CallbackQuery
 		if chat, user, ok := parseVerify(cb.Data); ok {
-			c.takePress(ctx, c.asks, cb, func() (string, bool, bool) { return c.verifyPressAnswer(cb, chat, user) },
+			c.takePress(ctx, c.asks, &u, cb, func() (string, bool, bool) { return c.verifyPressAnswer(cb, chat, user) },
 				func(ctx context.Context) {
 					c.handleVerifyPress(ctx, cb, chat, user)
 					c.verifyWaveOver(ctx)
 				})
 			return true
 		}
-		c.takePress(ctx, c.presses, cb, func() (string, bool, bool) { return c.pressAnswer(cb, u.pressedCopy) },
+		c.takePress(ctx, c.presses, &u, cb, func() (string, bool, bool) { return c.pressAnswer(cb, u.pressedCopy) },
 			func(ctx context.Context) { c.handleCallback(ctx, cb) })
 		return true
 	case u.MyChatMember != nil:
@@ -379,12 +379,12 @@ func (c *Client) deskUpdate(ctx context.Context, u update) bool {
 			return false
 		}
 		thread := u.thread
-		c.takeCommand(ctx, m, thread, "/"+name, func(ctx context.Context) { c.handleCommand(ctx, m, thread, name, args) })
+		c.takeCommand(ctx, &u, m, thread, "/"+name, func(ctx context.Context) { c.handleCommand(ctx, m, thread, name, args) })
 		return true
 	}
 	if r := m.ReplyToMessage; r != nil && r.From != nil && r.From.ID == selfID {
 		if caseID, ok := promptCase(r.Text); ok {
-			c.takeCommand(ctx, m, 0, "your reply", func(ctx context.Context) { c.handleReplyText(ctx, m, caseID) })
+			c.takeCommand(ctx, &u, m, 0, "your reply", func(ctx context.Context) { c.handleReplyText(ctx, m, caseID) })
 			return true
 		}
 	}

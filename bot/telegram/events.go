@@ -40,6 +40,10 @@ type update struct {
 	// pressedCopy says the button of a callback query is on a forwarded copy
 	// of vigie's message (its forward_origin), not on the message vigie sent.
 	pressedCopy bool
+	// handedOn says a poller before took the update and did not finish
+	// with it (it was killed): handed on from the inbox, its work is done
+	// here.
+	handedOn bool
 }
 
 // messageOrigin is Bot API's MessageOrigin: a user, a hidden user, a chat or a channel.

@@ -33,8 +33,13 @@ type Inbox interface {
 	Finished(ctx context.Context, ids []int) error
 	// HandingOn counts one more hand-on for the updates of ids, left in
 	// the inbox, before they are handed on (and notes now as their At when
-	// none is known).
+	// none is known); one that a poller released is handed on without a
+	// count.
 	HandingOn(ctx context.Context, ids []int, now time.Time) error
+	// Released marks the updates of ids, left in the inbox by a poller
+	// that stops cleanly (a shutdown, not a crash), as not in hand when
+	// their process ended: their next hand-on is not counted.
+	Released(ctx context.Context, ids []int) error
 }
 
 // Taken is one update a poller took, as Telegram sent it.
@@ -48,9 +53,12 @@ type Taken struct {
 }
 
 // MaxHandOns is how many times an update left in the inbox is handed on at
-// most: one handed on twice and still there (its handling kills the process
-// each time, or never ends) is let go at the next hand-on, logged as an error
-// and counted, rather than taken down by every start and takeover for good.
+// most after a poller that did not release it: one handed on twice and
+// still there (its handling kills the process each time) is let go at the
+// next hand-on, logged as an error and counted, rather than taken down by
+// every start and takeover for good. A poller that stops cleanly (a
+// shutdown, a drain) releases what it leaves (Inbox.Released): restarts
+// alone never let an update go.
 const MaxHandOns = 2
 
 // MaxInboxAge is how old an update left in the inbox may be when it is
@@ -202,6 +210,12 @@ func (j *judging) judged(key string) {
 		j.events[key] = ids[1:]
 	}
 	j.releaseLocked(id)
+	j.flushDirectUnlock()
+}
+
+// flushDirectUnlock, called with mu held, unlocks it, and once the poller
+// stopped removes the finished updates from the inbox itself.
+func (j *judging) flushDirectUnlock() {
 	inbox, done := j.direct, j.done
 	// The poller stopped (a shutdown, the lease lost) while the events it
 	// handed over are still judged (the drain): the finished updates are
@@ -240,6 +254,29 @@ func (j *judging) judged(key string) {
 	if dropped > 0 {
 		j.log.Warn("updates judged left in the poller's inbox: too many to remember; a next poller hands them on again, and they are dropped there as duplicates unless judged while Redis was away",
 			"updates", dropped)
+	}
+}
+
+// hold keeps update id open until release is called: the desk's work it
+// brought (a button pressed, a command) is under way, and a poller killed
+// meanwhile leaves the update in the inbox, for the next poller to hand on
+// and the work to be done there. An update not kept in an inbox (webhook
+// mode, a poller without one) is not held: release does nothing.
+func (j *judging) hold(id int) (release func()) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	o, ok := j.open[id]
+	if !ok || !o.kept && o.raw == nil {
+		return func() {}
+	}
+	o.waiting++
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			j.mu.Lock()
+			j.releaseLocked(id)
+			j.flushDirectUnlock()
+		})
 	}
 }
 

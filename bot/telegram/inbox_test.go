@@ -92,6 +92,15 @@ func (s *sharedInbox) HandingOn(context.Context, []int, time.Time) error {
 	return nil
 }
 
+func (s *sharedInbox) Released(context.Context, []int) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.down {
+		return errors.New("the store does not answer")
+	}
+	return nil
+}
+
 var _ Inbox = (*sharedInbox)(nil)
 
 // ids are the updates kept.

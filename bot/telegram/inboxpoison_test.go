@@ -73,6 +73,16 @@ func (r redisInbox) HandingOn(ctx context.Context, ids []int, now time.Time) err
 	return r.st.HandingOn(ctx, inboxJob, n, now)
 }
 
+func (r redisInbox) Released(ctx context.Context, ids []int) error {
+	n := make([]int64, len(ids))
+	for i, id := range ids {
+		n[i] = int64(id)
+	}
+	return r.st.ReleaseInbox(ctx, inboxJob, n)
+}
+
+var _ Inbox = redisInbox{}
+
 var inboxPrefixes atomic.Int64
 
 // inboxCount reads vigie_telegram_inbox_updates_total{result}.
@@ -87,28 +97,44 @@ func inboxCount(t *testing.T, c *Client, result string) float64 {
 // pollers runs pollers one after the other on one Redis inbox, each as a
 // process of its own (its own client, its own lease).
 type pollers struct {
-	t   *testing.T
-	f   *fakeBotAPI
-	st  *redis.Store
-	cfg Config
-	n   int
+	t      *testing.T
+	f      *fakeBotAPI
+	url    string
+	prefix string
+	st     *redis.Store
+	cfg    Config
+	n      int
 }
 
 func newPollers(t *testing.T) *pollers {
 	prefix := fmt.Sprintf("vigietest-tginbox-%d-%d", os.Getpid(), inboxPrefixes.Add(1))
-	st := redistest.Open(t, redistest.URL(t), redis.WithPrefix(prefix))
-	return &pollers{t: t, f: newFakeBotAPI(t), st: st,
+	url := redistest.URL(t)
+	st := redistest.Open(t, url, redis.WithPrefix(prefix))
+	return &pollers{t: t, f: newFakeBotAPI(t), url: url, prefix: prefix, st: st,
 		cfg: Config{PollTimeout: time.Second, Chats: fixtureChats, ReportsJudged: true, DrainTimeout: time.Millisecond}}
 }
 
 // run starts a poller whose inbox clock reads now, and returns its events,
-// its logs, the client and what stops it.
+// its logs, the client and what stops it cleanly (a shutdown).
 func (p *pollers) run(now time.Time) (<-chan bot.Event, *testsync.Buffer, *Client, func()) {
+	out, logs, c, stop, _ := p.runKillable(now)
+	return out, logs, c, stop
+}
+
+// runKillable is run, and also returns what kills the poller: its
+// process's connection to Redis is cut first, so that nothing it would do
+// as it stops reaches the inbox, as with a process SIGKILLed.
+func (p *pollers) runKillable(now time.Time) (<-chan bot.Event, *testsync.Buffer, *Client, func(), func()) {
 	t := p.t
 	p.n++
 	l, ok, err := p.st.AcquireLease(context.Background(), inboxJob, fmt.Sprint("process-", p.n), time.Minute)
 	if !ok || err != nil {
 		t.Fatalf("AcquireLease = %v, %v", ok, err)
+	}
+	// the process's own connection to Redis
+	own, err := redis.Open(p.url, redis.WithPrefix(p.prefix))
+	if err != nil {
+		t.Fatal(err)
 	}
 	c, logs := newTestClient(t, p.f, p.cfg)
 	knowAdmins(t, c, group.id)
@@ -116,9 +142,9 @@ func (p *pollers) run(now time.Time) (<-chan bot.Event, *testsync.Buffer, *Clien
 	out := make(chan bot.Event) // judging held: what is taken is never judged
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- c.RunPoller(ctx, out, redisInbox{st: p.st, l: l}) }()
+	go func() { done <- c.RunPoller(ctx, out, redisInbox{st: own, l: l}) }()
 	stopped := false
-	stop := func() {
+	end := func() {
 		if stopped {
 			return
 		}
@@ -127,12 +153,18 @@ func (p *pollers) run(now time.Time) (<-chan bot.Event, *testsync.Buffer, *Clien
 		if err := <-done; err != nil {
 			t.Errorf("RunPoller: %v", err)
 		}
+		// the lease runs out, or is given up
 		if err := p.st.ReleaseLease(context.Background(), l); err != nil {
 			t.Error(err)
 		}
+		_ = own.Close()
 	}
-	t.Cleanup(stop)
-	return out, logs, c, stop
+	kill := func() {
+		_ = own.Close()
+		end()
+	}
+	t.Cleanup(end)
+	return out, logs, c, end, kill
 }
 
 func (p *pollers) left() []store.InboxItem {
@@ -153,11 +185,11 @@ func TestPollerInboxLetsGoAPoisonUpdate(t *testing.T) {
 	now := time.Unix(t0, 0)
 	p.f.push(map[string]any{"update_id": 5000, "message": message(group, 50, bob, t0, "poison")})
 	for i := range 1 + MaxHandOns {
-		out, _, _, stop := p.run(now)
+		out, _, _, _, kill := p.runKillable(now)
 		if ev := testsync.Next(t, out); ev.Text != "poison" {
 			t.Fatalf("poller %d handed over %q, want the poison update", i+1, ev.Text)
 		}
-		stop() // the process dies with it in hand
+		kill() // the process dies with it in hand
 		left := p.left()
 		if len(left) != 1 || left[0].ID != 5000 || left[0].HandedOn != i {
 			t.Fatalf("after poller %d: inbox %+v, want update 5000 handed on %d times", i+1, left, i)
@@ -183,6 +215,46 @@ func TestPollerInboxLetsGoAPoisonUpdate(t *testing.T) {
 		}
 		return true
 	})
+}
+
+// TestPollerInboxCleanStopsAreNotPoison: an update still waiting to be
+// judged when its poller stops cleanly (a shutdown, its drain cut short)
+// is released in the inbox: the next poller hands it on without counting a
+// hand-on, however many restarts there are, and it is judged at last. A
+// poller killed with it still counts. Before, three clean restarts let it
+// go as poison, never judged.
+func TestPollerInboxCleanStopsAreNotPoison(t *testing.T) {
+	p := newPollers(t)
+	now := time.Unix(t0, 0)
+	p.f.push(map[string]any{"update_id": 7000, "message": message(group, 70, bob, t0, "queued")})
+	for i := range 2 + MaxHandOns {
+		out, logs, _, stop := p.run(now)
+		if ev := testsync.Next(t, out); ev.Text != "queued" {
+			t.Fatalf("poller %d handed over %q, want the update left", i+1, ev.Text)
+		}
+		stop()
+		left := p.left()
+		if len(left) != 1 || left[0].ID != 7000 || left[0].HandedOn != 0 {
+			t.Fatalf("after clean stop %d: inbox %+v, want update 7000 handed on 0 times after a crash\n%s", i+1, left, logs)
+		}
+		now = now.Add(time.Minute)
+	}
+	out, _, _, _, kill := p.runKillable(now)
+	testsync.Next(t, out)
+	kill()
+	out, _, c, _ := p.run(now)
+	ev := testsync.Next(t, out)
+	if ev.Text != "queued" {
+		t.Fatalf("handed over %q after the kill, want the update left", ev.Text)
+	}
+	if left := p.left(); len(left) != 1 || left[0].HandedOn != 1 {
+		t.Errorf("after the kill: inbox %+v, want update 7000 handed on once after a crash", left)
+	}
+	if n := inboxCount(t, c, "poison"); n != 0 {
+		t.Errorf(`vigie_telegram_inbox_updates_total{result="poison"} = %v, want 0`, n)
+	}
+	c.Judged(&ev)
+	testsync.Eventually(t, "update 7000 judged, out of the inbox", func() bool { return len(p.left()) == 0 })
 }
 
 // TestPollerInboxLetsGoAnUpdateTooOld: an update left in the inbox longer

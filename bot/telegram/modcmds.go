@@ -55,7 +55,7 @@ func (c *Client) modUpdate(ctx context.Context, u update) bool {
 		return false
 	}
 	thread := u.thread
-	c.takeCommand(ctx, m, thread, "/"+name, func(ctx context.Context) { c.handleModCommand(ctx, m, thread, info, args) })
+	c.takeCommand(ctx, &u, m, thread, "/"+name, func(ctx context.Context) { c.handleModCommand(ctx, m, thread, info, args) })
 	if c.mayCommandHere(m.Chat.ID, m.From) {
 		return true
 	}

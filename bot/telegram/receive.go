@@ -204,6 +204,9 @@ func (c *Client) poll(ctx context.Context, out chan<- bot.Event, offsets Offsets
 		defer func() {
 			close(stop)
 			finishing.Wait()
+			if err == nil {
+				c.releaseLeft(ctx, inbox, offset)
+			}
 		}()
 		if !c.handOverLeft(ctx, inbox, out, &leftUnknown, offset) {
 			return nil
@@ -375,6 +378,36 @@ func (c *Client) keep(ctx context.Context, inbox Inbox, next int, batch []update
 	return true, nil
 }
 
+// releaseLeft tells the inbox, as the poller stops cleanly (its context
+// ended: a shutdown, a drain), that the updates below offset it leaves
+// there were not in hand when their process ended: the next poller hands
+// them on without counting it toward MaxHandOns, which is for the updates
+// whose handling kills the process. Those still judged during the drain
+// are removed once judged, as before.
+func (c *Client) releaseLeft(ctx context.Context, inbox Inbox, offset int) {
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), finishTimeout)
+	defer cancel()
+	left, err := inbox.Left(rctx)
+	if err == nil {
+		var ids []int
+		for _, t := range left {
+			if t.ID < offset || offset == 0 {
+				ids = append(ids, t.ID)
+			}
+		}
+		if len(ids) == 0 {
+			return
+		}
+		if err = inbox.Released(rctx, ids); err == nil {
+			c.log.Info("updates left in the poller's inbox for the next poller, released: not counted as handed on after a crash",
+				"updates", len(ids))
+			return
+		}
+	}
+	c.log.Warn("the updates left in the poller's inbox were not released: the store does not answer; the next poller counts their hand-on as after a crash",
+		"err", err)
+}
+
 // handOverLeft hands on the updates below offset that a poller before kept
 // in the inbox and did not finish with (it was killed, or stopped before
 // their events were judged), before any new one. When the store does not
@@ -443,6 +476,9 @@ func (c *Client) handOverLeft(ctx context.Context, inbox Inbox, out chan<- bot.E
 	}
 	if len(batch) == 0 {
 		return true
+	}
+	for i := range batch {
+		batch[i].handedOn = true
 	}
 	c.log.Info("handing on the updates a poller before took and did not see judged", "updates", len(batch),
 		"from", batch[0].UpdateID, "to", batch[len(batch)-1].UpdateID)

@@ -8,6 +8,7 @@ import (
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
+	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/bot/internal/deskwork"
 )
 
@@ -124,7 +125,11 @@ func (c *Client) runContext(ctx context.Context) context.Context {
 // told to the senders who may command there, as far as vigie knows without
 // asking Telegram: a stranger's command would be refused anyway), or the
 // work broke off (the guard reports the panic).
-func (c *Client) takeCommand(ctx context.Context, m *tgbotapi.Message, thread int, again string, work func(context.Context)) {
+//
+// With an inbox (a poller that keeps what it takes), the update stays in it
+// until the work ends, whichever way: a vigie killed meanwhile leaves it for
+// the next poller, which does the work (handed on: bot.WithHandedOn).
+func (c *Client) takeCommand(ctx context.Context, u *update, m *tgbotapi.Message, thread int, again string, work func(context.Context)) {
 	give := c.hold(c.cmdLine, m.From.ID)
 	if give == nil {
 		// A stranger's commands are refused by the workers anyway, each
@@ -135,9 +140,13 @@ func (c *Client) takeCommand(ctx context.Context, m *tgbotapi.Message, thread in
 		return
 	}
 	ctx = c.runContext(ctx)
+	release := c.judging.hold(u.UpdateID)
+	id, handedOn := u.UpdateID, u.handedOn
 	taken := c.cmdLine.Go(ctx, deskwork.Job{
 		Work: func(ctx context.Context) {
+			defer release() // a panic too: Broke tells the sender
 			give()
+			ctx = c.holding(ctx, id, handedOn)
 			work(ctx)
 		},
 		Broke: func(ctx context.Context) {
@@ -146,6 +155,8 @@ func (c *Client) takeCommand(ctx context.Context, m *tgbotapi.Message, thread in
 			c.say(rctx, m, thread, "Something went wrong and "+again+" was not finished: check before sending it again.")
 		},
 		Dropped: func() {
+			// told to send it again: not handed on
+			defer release()
 			give()
 			c.log.Warn("desk: a command not done, vigie is stopping", "audit", true, "user", cmID(m.From), "chat", m.Chat.ID, "command", again)
 			if !c.mayCommandHere(m.Chat.ID, m.From) {
@@ -159,6 +170,7 @@ func (c *Client) takeCommand(ctx context.Context, m *tgbotapi.Message, thread in
 		},
 	})
 	if !taken {
+		release()
 		give()
 		c.commandBusy(m, thread, again, "desk: a command not done, too many waiting for a worker", maxCommandsWaiting, true)
 	}
@@ -190,6 +202,17 @@ func (c *Client) tell(fn func(context.Context), what ...any) {
 	}
 }
 
+// holding is ctx for the work of update id: a decision carried out in the
+// background holds the update as its work does (bot.WithHold), and one
+// handed on is marked so (bot.WithHandedOn).
+func (c *Client) holding(ctx context.Context, id int, handedOn bool) context.Context {
+	ctx = bot.WithHold(ctx, func() func() { return c.judging.hold(id) })
+	if handedOn {
+		ctx = bot.WithHandedOn(ctx)
+	}
+	return ctx
+}
+
 // takePress answers a button press at once, then hands its work to the
 // desk's workers through line. Telegram spins the button until the press is
 // answered and refuses an answer that comes some seconds late ("query is too
@@ -200,10 +223,22 @@ func (c *Client) tell(fn func(context.Context), what ...any) {
 // first, from the press's place in line, neither on the updates' loop nor
 // behind the work. What the work finds out after is shown on the card, or
 // told in the chat (tellPress).
-func (c *Client) takePress(ctx context.Context, line *deskwork.Line, cb *tgbotapi.CallbackQuery, quick func() (text string, alert, final bool), work func(context.Context)) {
+//
+// With an inbox, the update stays in it until the work ends, as a
+// command's does (takeCommand). A press handed on from there (its poller
+// was killed) is not answered again: the first answer went as the press
+// was taken, and Telegram takes an answer only within seconds of the
+// press; what its work finds is shown on the card or told in the chat.
+func (c *Client) takePress(ctx context.Context, line *deskwork.Line, u *update, cb *tgbotapi.CallbackQuery, quick func() (text string, alert, final bool), work func(context.Context)) {
 	text, alert, final := quick()
+	if u.handedOn {
+		c.log.Info("desk: a press handed on from a poller that stopped before its end: done now, not answered again",
+			"update", u.UpdateID, "press", cb.ID, "button", cb.Data, "answer", text)
+	}
 	if final {
-		c.tell(func(ctx context.Context) { c.answerPress(ctx, cb, text, alert) }, "press", cb.ID)
+		if !u.handedOn {
+			c.tell(func(ctx context.Context) { c.answerPress(ctx, cb, text, alert) }, "press", cb.ID)
+		}
 		return
 	}
 	// Not final: a press of someone (quick answers a press of no one, or of
@@ -214,15 +249,22 @@ func (c *Client) takePress(ctx context.Context, line *deskwork.Line, cb *tgbotap
 		return
 	}
 	ctx = c.runContext(ctx)
+	release := c.judging.hold(u.UpdateID)
+	id, handedOn := u.UpdateID, u.handedOn
 	taken := line.Go(ctx, deskwork.Job{
 		First: func() bool {
+			if handedOn {
+				return true
+			}
 			actx, cancel := reportContext(ctx)
 			defer cancel()
 			c.answerPress(actx, cb, text, alert)
 			return true
 		},
 		Work: func(ctx context.Context) {
+			defer release() // a panic too: Broke tells the presser
 			give()
+			ctx = c.holding(ctx, id, handedOn)
 			work(ctx)
 		},
 		Broke: func(ctx context.Context) {
@@ -231,6 +273,8 @@ func (c *Client) takePress(ctx context.Context, line *deskwork.Line, cb *tgbotap
 			c.tellPress(rctx, cb, "something went wrong and this was not finished: look at the case or the member before pressing again.")
 		},
 		Dropped: func() {
+			// told to press again: not handed on
+			defer release()
 			give()
 			rctx, cancel := reportContext(ctx)
 			defer cancel()
@@ -238,6 +282,7 @@ func (c *Client) takePress(ctx context.Context, line *deskwork.Line, cb *tgbotap
 		},
 	})
 	if !taken {
+		release()
 		give()
 		c.pressBusy(cb, "desk: a press not done, too many waiting for a worker", maxPressesWaiting)
 	}

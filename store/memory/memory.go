@@ -201,9 +201,10 @@ type Store struct {
 }
 
 var (
-	_ store.Store     = (*Store)(nil)
-	_ store.CaseIndex = (*Store)(nil)
-	_ store.SumKeyed  = (*Store)(nil)
+	_ store.Store         = (*Store)(nil)
+	_ store.CaseIndex     = (*Store)(nil)
+	_ store.DecisionMarks = (*Store)(nil)
+	_ store.SumKeyed      = (*Store)(nil)
 )
 
 // counterKey is a counter's key under its place's hash; each of the two
@@ -1419,6 +1420,11 @@ func (s *Store) changeCase(id string, change func(r *caseRec)) error {
 	}
 	change(r)
 	return nil
+}
+
+// MarkCarried records how the case's decision was carried out.
+func (s *Store) MarkCarried(_ context.Context, id, result string) error {
+	return s.changeCase(id, func(r *caseRec) { r.c.Carried = result })
 }
 
 // AckCase marks a case as accepted by the desk.

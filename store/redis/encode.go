@@ -264,6 +264,7 @@ func encodeCase(c *store.Case) ([]byte, error) {
 		b = appendStrings(append(b, `,"latest":`...), c.Latest)
 	}
 	b = appendOmitString(b, `,"community":`, c.Community)
+	b = appendOmitString(b, `,"carried":`, c.Carried)
 	b = appendTrue(b, `,"unverified":true`, c.Unverified)
 	b = appendOmitString(b, `,"cause":`, c.Cause)
 	return append(b, '}'), nil

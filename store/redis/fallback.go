@@ -841,6 +841,15 @@ func (f *Fallback) AddCard(ctx context.Context, id string, card bot.CardRef) err
 		func(id string) error { return f.primary.AddCard(ctx, id, card) })
 }
 
+// MarkCarried marks the case where it is; a local case carries the mark to
+// Redis in its JSON when it is written there.
+func (f *Fallback) MarkCarried(ctx context.Context, id, result string) error {
+	return f.onCase(ctx, id, func(id string, _ *localCase) error { return f.local.MarkCarried(ctx, id, result) },
+		func(id string) error { return f.primary.MarkCarried(ctx, id, result) })
+}
+
+var _ store.DecisionMarks = (*Fallback)(nil)
+
 // AmendCase amends the case where it is; a local case carries its
 // amendment to Redis when it is written there.
 func (f *Fallback) AmendCase(ctx context.Context, id string, a store.CaseAmendment) error {

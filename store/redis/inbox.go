@@ -23,8 +23,9 @@ var (
 // handed on again, would no longer be dropped as a duplicate (the poller
 // lets go one older than that, by its Taken). Beside it, a hash
 // ({lease:JOB}:inbox-meta) holds, by item id, when the item was first kept
-// ("t:ID", unix ms) and how many times it was handed on ("h:ID"), with the
-// same TTL. The sorted set is as an earlier build wrote it, which reads it
+// ("t:ID", unix ms), how many times it was handed on after a process died
+// with it ("h:ID"), and whether the process that had it last released it
+// as it stopped cleanly ("r:ID"), with the same TTL. The sorted set is as an earlier build wrote it, which reads it
 // still and ignores the hash; an item such a build keeps has no "t:" until
 // first handed on here, and one it removes leaves its fields in the hash
 // until the hash expires.
@@ -48,7 +49,7 @@ local over = redis.call('ZCARD', KEYS[3]) - tonumber(ARGV[3])
 if over > 0 then
   local gone = redis.call('ZPOPMIN', KEYS[3], over)
   for i = 2, #gone, 2 do
-    redis.call('HDEL', KEYS[4], 't:' .. gone[i], 'h:' .. gone[i])
+    redis.call('HDEL', KEYS[4], 't:' .. gone[i], 'h:' .. gone[i], 'r:' .. gone[i])
   end
   return over
 end
@@ -67,22 +68,39 @@ return {items, meta}
 var removeScript = goredis.NewScript(`
 for i = 1, #ARGV do
   redis.call('ZREMRANGEBYSCORE', KEYS[1], ARGV[i], ARGV[i])
-  redis.call('HDEL', KEYS[2], 't:' .. ARGV[i], 'h:' .. ARGV[i])
+  redis.call('HDEL', KEYS[2], 't:' .. ARGV[i], 'h:' .. ARGV[i], 'r:' .. ARGV[i])
 end
 return 0
 `)
 
 // handOnScript: KEYS inbox, meta; ARGV now (unix ms), ttl in ms, the ids.
+// An item released by a clean stop is handed on without a count: its
+// release is used up.
 var handOnScript = goredis.NewScript(`
 local n = 0
 for i = 3, #ARGV do
   if redis.call('ZCOUNT', KEYS[1], ARGV[i], ARGV[i]) > 0 then
-    redis.call('HINCRBY', KEYS[2], 'h:' .. ARGV[i], 1)
+    if redis.call('HDEL', KEYS[2], 'r:' .. ARGV[i]) == 0 then
+      redis.call('HINCRBY', KEYS[2], 'h:' .. ARGV[i], 1)
+    end
     redis.call('HSETNX', KEYS[2], 't:' .. ARGV[i], ARGV[1])
     n = n + 1
   end
 end
 if n > 0 then redis.call('PEXPIRE', KEYS[2], ARGV[2]) end
+return n
+`)
+
+// inboxReleaseScript: KEYS inbox, meta; ARGV ttl in ms, the ids.
+var inboxReleaseScript = goredis.NewScript(`
+local n = 0
+for i = 2, #ARGV do
+  if redis.call('ZCOUNT', KEYS[1], ARGV[i], ARGV[i]) > 0 then
+    redis.call('HSET', KEYS[2], 'r:' .. ARGV[i], '1')
+    n = n + 1
+  end
+end
+if n > 0 then redis.call('PEXPIRE', KEYS[2], ARGV[1]) end
 return n
 `)
 
@@ -169,6 +187,23 @@ func (s *Store) HandingOn(ctx context.Context, job string, ids []int64, now time
 	return nil
 }
 
+// ReleaseInbox marks the items of ids in the job's inbox as released: their
+// next hand-on is not counted.
+func (s *Store) ReleaseInbox(ctx context.Context, job string, ids []int64) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	args := make([]any, 0, 1+len(ids))
+	args = append(args, strconv.FormatInt(inboxTTL.Milliseconds(), 10))
+	for _, id := range ids {
+		args = append(args, strconv.FormatInt(id, 10))
+	}
+	if err := inboxReleaseScript.Run(ctx, s.c, []string{s.leaseKey(job, "inbox"), s.leaseKey(job, "inbox-meta")}, args...).Err(); err != nil {
+		return fmt.Errorf("release the items in the inbox of %s: %w", job, err)
+	}
+	return nil
+}
+
 // RemoveFromInbox removes the items of ids from the job's inbox.
 func (s *Store) RemoveFromInbox(ctx context.Context, job string, ids []int64) error {
 	if len(ids) == 0 {
@@ -216,6 +251,16 @@ func (f *Fallback) RemoveFromInbox(ctx context.Context, job string, ids []int64)
 	bctx, cancel := f.bounded(ctx)
 	defer cancel()
 	return f.late(ctx, bctx, f.primary.RemoveFromInbox(bctx, job, ids))
+}
+
+// ReleaseInbox asks Redis, within EventTimeout.
+func (f *Fallback) ReleaseInbox(ctx context.Context, job string, ids []int64) error {
+	if f.degraded.Load() {
+		return fmt.Errorf("release the items in the inbox of %s: %w", job, ErrUnavailable)
+	}
+	bctx, cancel := f.bounded(ctx)
+	defer cancel()
+	return f.late(ctx, bctx, f.primary.ReleaseInbox(bctx, job, ids))
 }
 
 // HandingOn asks Redis, within EventTimeout.

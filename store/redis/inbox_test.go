@@ -3,6 +3,7 @@ package redis_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -171,5 +172,70 @@ func TestInboxHandOnsAndAge(t *testing.T) {
 	members, err := raw.ZRangeWithScores(ctx, prefix+":{lease:telegram}:inbox", 0, -1).Result()
 	if err != nil || len(members) != 3 || members[1].Member != `{"update_id":2}` || members[1].Score != 2 {
 		t.Errorf("the inbox's sorted set %+v, %v; want the 3 items, by id", members, err)
+	}
+}
+
+// TestInboxReleased: an item released by an owner that stopped cleanly is
+// handed on once without a count, the release used up by it; the hand-on
+// after counts again. A released item removed and kept again starts afresh.
+func TestInboxReleased(t *testing.T) {
+	ctx := context.Background()
+	st := open(t, redistest.URL(t), redis.WithPrefix(newPrefix()))
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	l, ok, err := st.AcquireLease(ctx, "telegram", "p1", time.Minute)
+	if !ok || err != nil {
+		t.Fatalf("AcquireLease = %v, %v", ok, err)
+	}
+	items := []store.InboxItem{{ID: 1, Data: []byte(`{"update_id":1}`), Taken: now}, {ID: 2, Data: []byte(`{"update_id":2}`), Taken: now}}
+	if ok, _, err := st.AdvanceFencedKeeping(ctx, l, "offset", 3, items, 10); !ok || err != nil {
+		t.Fatalf("AdvanceFencedKeeping = %v, %v", ok, err)
+	}
+	handedOn := func() []int {
+		t.Helper()
+		got, err := st.InboxItems(ctx, "telegram")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var n []int
+		for _, it := range got {
+			n = append(n, it.HandedOn)
+		}
+		return n
+	}
+	// Released twice before a hand-on: one release, used up by it.
+	for _, step := range []struct {
+		release, handOn []int64
+		want            []int
+	}{
+		{release: []int64{1, 99}, handOn: []int64{1, 2}, want: []int{0, 1}},
+		{release: []int64{1}, handOn: nil, want: []int{0, 1}},
+		{release: []int64{1}, handOn: []int64{1}, want: []int{0, 1}},
+		{handOn: []int64{1, 2}, want: []int{1, 2}},
+	} {
+		if err := st.ReleaseInbox(ctx, "telegram", step.release); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.HandingOn(ctx, "telegram", step.handOn, now); err != nil {
+			t.Fatal(err)
+		}
+		if got := handedOn(); !slices.Equal(got, step.want) {
+			t.Fatalf("released %v, handed on %v: counts %v, want %v", step.release, step.handOn, got, step.want)
+		}
+	}
+	// Released, removed, kept again: its next hand-on counts.
+	if err := st.ReleaseInbox(ctx, "telegram", []int64{2}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.RemoveFromInbox(ctx, "telegram", []int64{2}); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _, err := st.AdvanceFencedKeeping(ctx, l, "offset", 3, items[1:], 10); !ok || err != nil {
+		t.Fatalf("AdvanceFencedKeeping = %v, %v", ok, err)
+	}
+	if err := st.HandingOn(ctx, "telegram", []int64{2}, now); err != nil {
+		t.Fatal(err)
+	}
+	if got := handedOn(); !slices.Equal(got, []int{1, 1}) {
+		t.Errorf("counts %v, want [1 1]: a removal forgets the release", got)
 	}
 }

@@ -48,9 +48,10 @@ type Client interface {
 }
 
 var (
-	_ Client      = (*goredis.Client)(nil)
-	_ Client      = (*goredis.ClusterClient)(nil)
-	_ store.Store = (*Store)(nil)
+	_ Client              = (*goredis.Client)(nil)
+	_ Client              = (*goredis.ClusterClient)(nil)
+	_ store.Store         = (*Store)(nil)
+	_ store.DecisionMarks = (*Store)(nil)
 )
 
 // Defaults of the options.
@@ -1590,6 +1591,9 @@ func (s *Store) withFields(c store.Case, id string, h map[string]string) (store.
 	c.Status = store.CaseStatus(h["status"])
 	c.Outcome, c.DecidedBy = h["outcome"], h["by"]
 	c.Undeliverable = h["undeliverable"]
+	if r := h["carried"]; r != "" {
+		c.Carried = r
+	}
 	if a := h["amend"]; a != "" {
 		var am store.CaseAmendment
 		if err := json.Unmarshal([]byte(a), &am); err != nil {
@@ -2039,6 +2043,19 @@ func (s *Store) AddCard(ctx context.Context, id string, card bot.CardRef) error 
 	n, err := s.script(ctx, cardScript, []string{s.casesKey(id)}, field, data).Int64()
 	if err != nil {
 		return fmt.Errorf("redis case %s card: %w", id, err)
+	}
+	if n < 0 {
+		return fmt.Errorf("case %q: %w", id, store.ErrNotFound)
+	}
+	return nil
+}
+
+// MarkCarried records how the case's decision was carried out: a field of
+// its hash, written only while the case is there.
+func (s *Store) MarkCarried(ctx context.Context, id, result string) error {
+	n, err := s.script(ctx, carriedScript, []string{s.casesKey(id)}, result).Int64()
+	if err != nil {
+		return fmt.Errorf("redis case %s carried: %w", id, err)
 	}
 	if n < 0 {
 		return fmt.Errorf("case %q: %w", id, store.ErrNotFound)

@@ -420,6 +420,15 @@ for i = 1, 4 do redis.call('PEXPIRE', KEYS[i], ARGV[6]) end
 return {'ok', redis.call('HGETALL', KEYS[1])}
 `)
 
+// carriedScript records how a case's decision was carried out.
+//
+// KEYS: case hash. ARGV: the result. Returns -1 for an unknown case.
+var carriedScript = goredis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+redis.call('HSET', KEYS[1], 'carried', ARGV[1])
+return 1
+`)
+
 // ackScript marks a case accepted by the desk and acknowledges its stream entry.
 //
 // KEYS: case hash, cases stream. ARGV: group, why the desk refused the case

@@ -37,6 +37,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	t.Run("CaseGroups", func(t *testing.T) { testCaseGroups(t, newStore) })
 	t.Run("CaseCards", func(t *testing.T) { testCaseCards(t, newStore) })
 	t.Run("CaseAmended", func(t *testing.T) { testCaseAmended(t, newStore) })
+	t.Run("DecisionCarried", func(t *testing.T) { testDecisionCarried(t, newStore) })
 	t.Run("Pending", func(t *testing.T) { testPending(t, newStore) })
 	t.Run("Concurrent", func(t *testing.T) { testConcurrent(t, newStore) })
 	t.Run("Journal", func(t *testing.T) { testJournal(t, newStore) })
@@ -761,6 +762,45 @@ func testCaseCards(t *testing.T, newStore func(*testing.T) store.Store) {
 	}
 	if got := cards(a.ID); !slices.Equal(got, []bot.CardRef{dc, late, tg, queue}) {
 		t.Errorf("cards of %s with a late one = %v", a.ID, got)
+	}
+}
+
+// testDecisionCarried: a store that marks decisions (store.DecisionMarks)
+// keeps how a case's decision was carried out with the case, wherever it is
+// read, the last mark standing; an unknown case is ErrNotFound.
+func testDecisionCarried(t *testing.T, newStore func(*testing.T) store.Store) {
+	ctx := context.Background()
+	st := newStore(t)
+	mk, ok := st.(store.DecisionMarks)
+	if !ok {
+		t.Skip("the store marks no decisions")
+	}
+	c, err := st.OpenCase(ctx, newCase("m-1", 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.DecideCase(ctx, c.ID, "ban", "telegram:42", t0.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	got, err := st.Case(ctx, c.ID)
+	if err != nil || got.Carried != "" {
+		t.Fatalf("decided case carried %q, %v; want nothing yet", got.Carried, err)
+	}
+	for _, result := range []string{"telegram refused: not enough rights", store.CarriedDone} {
+		if err := mk.MarkCarried(ctx, c.ID, result); err != nil {
+			t.Fatal(err)
+		}
+		got, err := st.Case(ctx, c.ID)
+		if err != nil || got.Carried != result || got.Outcome != "ban" {
+			t.Errorf("case carried %q (outcome %q), %v; want %q (ban)", got.Carried, got.Outcome, err, result)
+		}
+	}
+	decided, err := st.Cases(ctx, store.CaseDecided)
+	if err != nil || len(decided) != 1 || decided[0].Carried != store.CarriedDone {
+		t.Errorf("decided cases %+v, %v; want the case, carried out", decided, err)
+	}
+	if err := mk.MarkCarried(ctx, "c-999999", store.CarriedDone); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("MarkCarried(unknown case) error = %v, want ErrNotFound", err)
 	}
 }
 

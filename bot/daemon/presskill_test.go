@@ -1,0 +1,179 @@
+package daemon_test
+
+import (
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/vigie-bot/vigie/bot/internal/tgfake"
+	"github.com/vigie-bot/vigie/store/redis/redistest"
+)
+
+// pressKillRules forwards the scams to the desk, where a CM decides them.
+const pressKillRules = `timezone: UTC
+desk:
+  telegram_chat: "-100500"
+  cms: ["telegram:42"]
+rules:
+  - name: scam
+    category: spam
+    when: 'lower(text) contains "free nitro"'
+    do: [forward("scam")]
+`
+
+// TestPressKilledMidWork: a CM presses Ban on a case's card, and the
+// process that polls is SIGKILLed while the work is under way. First with
+// Telegram's ban in flight (the case decided, the member not banned yet,
+// the CM told it is still being tried): the next poller takes the press
+// from the inbox, bans the member and the card shows the decision. Then with the ban done and the card's edit in
+// flight: the next poller shows the decision on the card and does not ban
+// again. Neither press is answered twice (answerCallbackQuery), and the CM
+// is never told the case was decided already. Before, the press left the
+// inbox as it was taken off the updates' loop: the first member was never
+// banned, the case decided all the same.
+func TestPressKilledMidWork(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts three processes")
+	}
+	const group, desk, cm = -1001234567890, -100500, 42
+	tg := tgfake.New(t)
+	tg.SetOwner(group, cm, false)
+	// held is the Bot API method that hangs (until the caller is killed).
+	var held atomic.Value
+	held.Store("")
+	tg.SetTrouble(func(method string, _ url.Values) (int, string, bool) {
+		return 0, "", method == held.Load().(string)
+	})
+	dir := t.TempDir()
+	bin := buildVigie(t, dir)
+	config := filepath.Join(dir, "rules.yaml")
+	if err := os.WriteFile(config, []byte(pressKillRules), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := []string{
+		"VIGIE_REDIS_PREFIX=" + redistest.Prefix("presskill"),
+		"VIGIE_LEASE_TTL=3s",
+		"TELEGRAM_TOKEN=" + tgfake.Token,
+		"TELEGRAM_API_URL=" + tg.HTTP.URL,
+		"TELEGRAM_CHATS=" + strconv.Itoa(group),
+	}
+	redisURL := redistest.URL(t)
+	ins := []*vigieProcess{
+		startProcess(t, bin, "vigie-1", config, redisURL, env),
+		startProcess(t, bin, "vigie-2", config, redisURL, env),
+		startProcess(t, bin, "vigie-3", config, redisURL, env),
+	}
+	// The decision killed with the lock of the member held waits for the
+	// lock to run out (redis.MemberLockTTL) before it bans.
+	deadline := time.Now().Add(3 * handover)
+	waitFor := func(what string, ok func() bool) {
+		t.Helper()
+		for !ok() {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: not after %s; calls: %v", what, 3*handover, tg.Methods())
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	msgID := 0
+	scam := func(user int64, name string) (caseID string, card int) {
+		t.Helper()
+		msgID++
+		tg.Push(map[string]any{"message": map[string]any{
+			"message_id": msgID, "date": time.Now().Unix(), "text": "FREE NITRO here",
+			"from": map[string]any{"id": user, "is_bot": false, "first_name": name},
+			"chat": map[string]any{"id": group, "type": "supergroup", "title": "Fans"},
+		}})
+		var call tgfake.Call
+		waitFor(name+"'s card", func() bool {
+			for _, c := range tg.CallsOf("sendMessage") {
+				if c.Params.Get("chat_id") == strconv.Itoa(desk) && strings.Contains(c.Params.Get("text"), name) &&
+					strings.Contains(c.Params.Get("reply_markup"), "callback_data") {
+					call = c
+					return true
+				}
+			}
+			return false
+		})
+		f := strings.Fields(call.Params.Get("text")) // <b>Case c-000001</b> ·
+		if len(f) < 2 {
+			t.Fatalf("card %q", call.Params.Get("text"))
+		}
+		return strings.TrimSuffix(f[1], "</b>"), call.MsgID
+	}
+	press := func(id, caseID string, card int) {
+		tg.Push(map[string]any{"callback_query": map[string]any{
+			"id": id, "data": "v1:" + caseID + ":ban", "chat_instance": "x",
+			"from":    map[string]any{"id": cm, "is_bot": false, "first_name": "Ann"},
+			"message": map[string]any{"message_id": card, "date": time.Now().Unix(), "chat": map[string]any{"id": desk, "type": "supergroup"}},
+		}})
+	}
+	bans := func(user int64) int {
+		return tg.Count("banChatMember", func(c tgfake.Call) bool {
+			return c.Params.Get("chat_id") == strconv.Itoa(group) && c.Params.Get("user_id") == strconv.FormatInt(user, 10)
+		})
+	}
+	shown := func(card int) bool {
+		return tg.Count("editMessageText", func(c tgfake.Call) bool {
+			return c.Params.Get("message_id") == strconv.Itoa(card) && strings.Contains(c.Params.Get("text"), "Banned") &&
+				strings.Contains(c.Params.Get("text"), "decided by")
+		}) > 0
+	}
+	answers := func(id string) int {
+		return tg.Count("answerCallbackQuery", func(c tgfake.Call) bool { return c.Params.Get("callback_query_id") == id })
+	}
+	killOwner := func() *vigieProcess {
+		t.Helper()
+		o := owner(t, "telegram", ins)
+		o.kill()
+		held.Store("")
+		if next := owner(t, "telegram", ins); next == o {
+			t.Fatal("the killed process still owns the poller")
+		}
+		return o
+	}
+
+	// Killed with the ban in flight, after the CM was told it is still
+	// being tried (the decision goes on in the background).
+	eveCase, eveCard := scam(7, "Eve")
+	held.Store("banChatMember")
+	press("cb-eve", eveCase, eveCard)
+	tg.WaitFor("banChatMember", 1, nil)
+	tg.WaitFor("sendMessage", 1, func(c tgfake.Call) bool { return strings.Contains(c.Params.Get("text"), "still being tried") })
+	killOwner()
+	waitFor("Eve banned by the next poller", func() bool { return bans(7) == 2 }) // the one killed, then the one done
+	waitFor("Eve's card showing the ban", func() bool { return shown(eveCard) })
+
+	// Killed with the ban done and the card's edit in flight.
+	frankCase, frankCard := scam(9, "Frank")
+	held.Store("editMessageText")
+	press("cb-frank", frankCase, frankCard)
+	tg.WaitFor("editMessageText", 1, func(c tgfake.Call) bool { return c.Params.Get("message_id") == strconv.Itoa(frankCard) })
+	if n := bans(9); n != 1 {
+		t.Fatalf("Frank banned %d times before the kill, want once", n)
+	}
+	killOwner()
+	waitFor("Frank's card showing the ban", func() bool { return shown(frankCard) })
+
+	if n := bans(9); n != 1 {
+		t.Errorf("Frank banned %d times, want once: the ban done before the kill is done again", n)
+	}
+	if n := bans(7); n != 2 {
+		t.Errorf("Eve asked to be banned %d times, want twice (the call killed, then the one done)", n)
+	}
+	for _, id := range []string{"cb-eve", "cb-frank"} {
+		if n := answers(id); n != 1 {
+			t.Errorf("press %s answered %d times, want once", id, n)
+		}
+	}
+	for _, c := range tg.CallsOf("sendMessage") {
+		if text := c.Params.Get("text"); strings.Contains(text, "already decided") {
+			t.Errorf("the CM was told: %q", text)
+		}
+	}
+}
