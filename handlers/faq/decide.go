@@ -93,17 +93,22 @@ func (m *Matcher) Decide(ev *bot.Event, v bot.Verdict) Decision {
 		// entries (what decide would say of it without its candidates).
 		return Decision{Kind: Silent, Why: WhyNotAsked, Language: language, Candidates: []Candidate{}}
 	}
-	return m.decide(ev, m.matchAsked(ev.Text, ws, asked, language))
+	return m.decide(ev, m.matchAsked(ev.Text, ws, asked, language), folded, ws)
 }
 
 // DecideText is Decide for a question alone, as `vigie faq` asks it: a message
 // from a member, in office hours unless at is after hours.
 func (m *Matcher) DecideText(text string, at time.Time) Decision {
 	ev := bot.Event{Kind: bot.KindMessage, Text: text, At: at, Author: bot.Author{Name: "member"}}
-	return m.decide(&ev, m.Match(text))
+	var buf [wordsBuf]word
+	folded, ws := foldedWords(text, m.memo, buf[:0])
+	return m.decide(&ev, m.matchWords(text, folded, ws), folded, ws)
 }
 
-func (m *Matcher) decide(ev *bot.Event, r Match) Decision {
+// decide makes the decision of r, the match of ev's text, whose folded text
+// and words (foldedWords) are folded and ws: they are read again, not made
+// again, when the desk is asked of the same text.
+func (m *Matcher) decide(ev *bot.Event, r Match, folded string, ws []word) Decision {
 	afterHours := m.afterHours
 	if c := m.communityOf(ev); c != nil {
 		afterHours = c.AfterHours
@@ -140,7 +145,7 @@ func (m *Matcher) decide(ev *bot.Event, r Match) Decision {
 		if best.Score > 0 {
 			d.Score = best.Score
 		}
-		if m.cfg.AfterHoursForward && afterHours != nil && afterHours(ev.At) && m.worthTheDesk(pastBotMentions(ev.Platform, ev.Text), r) {
+		if m.cfg.AfterHoursForward && afterHours != nil && afterHours(ev.At) && m.worthTheDesk(pastBotMentions(ev.Platform, ev.Text), r, ev.Text, folded, ws) {
 			d.Kind, d.Why = Forward, WhyAfterHours
 		}
 		return d
