@@ -206,6 +206,11 @@ func replayFAQ(m *faq.Matcher) (func(context.Context, *bot.Event, bot.Verdict) s
 		return nil, nil, errors.Join(err, st.Close())
 	}
 	ask := func(ctx context.Context, ev *bot.Event, v bot.Verdict) string {
+		if !faq.Heard(ev, &v) {
+			// acted on, staff, a join or an edit (most events): the
+			// assistant would only count a silence nobody reads here
+			return string(faq.Silent)
+		}
 		d, _ := a.Handle(ctx, m, ev, v)
 		if d.Why == faq.WhyCooldown {
 			return string(faq.Cooldown)

@@ -14,14 +14,21 @@ import (
 // lexicon or a word of the FAQ's own examples. A question mark alone is no
 // question to the brand: "WHY DOES THIS HAVE 2 BILLION VIEWS", "check out my
 // channel", "Katy has a voice of an angel" are not worth a card.
-func (m *Matcher) worthTheDesk(text string, r Match) bool {
+//
+// read is the text the match read, folded its folding and readWs its words
+// (foldedWords): when text without its links is read, they are not made
+// again.
+func (m *Matcher) worthTheDesk(text string, r Match, read, readFolded string, readWs []word) bool {
 	if !r.Question || r.Insult || repliesToAccount(text) {
 		return false
 	}
 	// a link's query ("watch?v=", "?ref=") is no question mark
 	text = dropLinks(text)
-	var buf [wordsBuf]word
-	folded, ws := foldedWords(text, m.memo, buf[:0])
+	folded, ws := readFolded, readWs
+	if text != read {
+		var buf [wordsBuf]word
+		folded, ws = foldedWords(text, m.memo, buf[:0])
+	}
 	if promotes(ws) {
 		return false
 	}

@@ -74,15 +74,8 @@ type Decision struct {
 // Decide says what to do with ev, given the verdict of the moderation rules. It
 // does not look at cooldowns: the Assistant does, since they need the store.
 func (m *Matcher) Decide(ev *bot.Event, v bot.Verdict) Decision {
-	switch {
-	case v.Duplicate:
-		return Decision{Kind: Silent, Why: WhyDuplicate}
-	case acted(v):
-		return Decision{Kind: Silent, Why: WhyModerated}
-	case ev.Kind != bot.KindMessage && ev.Kind != bot.KindComment && ev.Kind != bot.KindDM:
-		return Decision{Kind: Silent, Why: WhyKind}
-	case ev.Author.Staff || ev.Author.Bot:
-		return Decision{Kind: Silent, Why: WhyStaff}
+	if why := unheard(ev, &v); why != "" {
+		return Decision{Kind: Silent, Why: why}
 	}
 	var buf [wordsBuf]word
 	folded, ws := foldedWords(ev.Text, m.memo, buf[:0])
@@ -93,17 +86,46 @@ func (m *Matcher) Decide(ev *bot.Event, v bot.Verdict) Decision {
 		// entries (what decide would say of it without its candidates).
 		return Decision{Kind: Silent, Why: WhyNotAsked, Language: language, Candidates: []Candidate{}}
 	}
-	return m.decide(ev, m.matchAsked(ev.Text, ws, asked, language))
+	return m.decide(ev, m.matchAsked(ev.Text, ws, asked, language), folded, ws)
+}
+
+// Heard reports whether the FAQ reads ev, given the moderation rules' verdict
+// v: a message, comment or DM from a member, not seen before and not acted on
+// by a rule. Of any other event Decide says Silent (and why) without reading
+// its text, and the assistant only counts it: a caller that wants only what
+// the FAQ does with its events (the replay) may skip those.
+func Heard(ev *bot.Event, v *bot.Verdict) bool {
+	return unheard(ev, v) == ""
+}
+
+// unheard is why the FAQ does not read ev, "" when it does.
+func unheard(ev *bot.Event, v *bot.Verdict) string {
+	switch {
+	case v.Duplicate:
+		return WhyDuplicate
+	case acted(v):
+		return WhyModerated
+	case ev.Kind != bot.KindMessage && ev.Kind != bot.KindComment && ev.Kind != bot.KindDM:
+		return WhyKind
+	case ev.Author.Staff || ev.Author.Bot:
+		return WhyStaff
+	}
+	return ""
 }
 
 // DecideText is Decide for a question alone, as `vigie faq` asks it: a message
 // from a member, in office hours unless at is after hours.
 func (m *Matcher) DecideText(text string, at time.Time) Decision {
 	ev := bot.Event{Kind: bot.KindMessage, Text: text, At: at, Author: bot.Author{Name: "member"}}
-	return m.decide(&ev, m.Match(text))
+	var buf [wordsBuf]word
+	folded, ws := foldedWords(text, m.memo, buf[:0])
+	return m.decide(&ev, m.matchWords(text, folded, ws), folded, ws)
 }
 
-func (m *Matcher) decide(ev *bot.Event, r Match) Decision {
+// decide makes the decision of r, the match of ev's text, whose folded text
+// and words (foldedWords) are folded and ws: they are read again, not made
+// again, when the desk is asked of the same text.
+func (m *Matcher) decide(ev *bot.Event, r Match, folded string, ws []word) Decision {
 	afterHours := m.afterHours
 	if c := m.communityOf(ev); c != nil {
 		afterHours = c.AfterHours
@@ -140,7 +162,7 @@ func (m *Matcher) decide(ev *bot.Event, r Match) Decision {
 		if best.Score > 0 {
 			d.Score = best.Score
 		}
-		if m.cfg.AfterHoursForward && afterHours != nil && afterHours(ev.At) && m.worthTheDesk(pastBotMentions(ev.Platform, ev.Text), r) {
+		if m.cfg.AfterHoursForward && afterHours != nil && afterHours(ev.At) && m.worthTheDesk(pastBotMentions(ev.Platform, ev.Text), r, ev.Text, folded, ws) {
 			d.Kind, d.Why = Forward, WhyAfterHours
 		}
 		return d
@@ -215,7 +237,7 @@ func suggestion(lang, answer string) string {
 
 // acted reports whether an enforced rule asked for anything: a message that was
 // deleted, hidden or warned about is not one to answer.
-func acted(v bot.Verdict) bool {
+func acted(v *bot.Verdict) bool {
 	return slices.ContainsFunc(v.Matches, func(m bot.Match) bool { return !m.Shadow && len(m.Actions) > 0 })
 }
 

@@ -98,9 +98,18 @@ func TestDecide(t *testing.T) {
 			kind: Silent, why: WhyStaff, answered: true},
 		{name: "joins", ev: func() bot.Event { e := msg("vos horaires ?"); e.Kind = bot.KindJoin; return e }(),
 			kind: Silent, why: WhyKind, answered: true},
+		{name: "a bot", ev: func() bot.Event { e := msg("vos horaires ?"); e.Author.Bot = true; return e }(),
+			kind: Silent, why: WhyStaff, answered: true},
+		{name: "a duplicate", ev: msg("vos horaires ?"), v: bot.Verdict{Duplicate: true},
+			kind: Silent, why: WhyDuplicate, answered: true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			d := m.Decide(&tt.ev, tt.v)
+			// Heard says no of exactly the events Decide silences unread
+			unread := slices.Contains([]string{WhyDuplicate, WhyModerated, WhyKind, WhyStaff}, d.Why)
+			if heard := Heard(&tt.ev, &tt.v); heard == unread {
+				t.Errorf("Heard = %v, Decide says %s (%s)", heard, d.Kind, d.Why)
+			}
 			if d.Kind != tt.kind || d.Entry != tt.entry || d.Language != tt.lang || d.Private != tt.private {
 				t.Fatalf("got %s %q lang %q private %v (%s; %v %v), want %s %q lang %q private %v",
 					d.Kind, d.Entry, d.Language, d.Private, d.Why, d.Candidates, d.Terms, tt.kind, tt.entry, tt.lang, tt.private)

@@ -86,6 +86,31 @@ var stopWords = set(`
 
 func isStop(w string) bool { return stopWords[w] }
 
+// byPlaceWords are the words readAsks gives a meaning by their place, its
+// cases: the others (most of a message) it passes without comparing them to
+// each (TestByPlaceWords checks the two lists agree).
+var byPlaceWords = set(`acceptez achete acheter adresse adresser adressez ago apprentices apprentis
+	arrive arrives arrivez arrivons bossez boulot broken buy card carte cb
+	cherchent chercher cherchez combien commande commander commandes commandons
+	conseil conseille conseillent conseiller conseillere conseilleres
+	conseillers conseillez conseils cours days email embauchez envoie envoient
+	envoyer envoyez envoyons etudiantes etudiants heures hire hiring hold hours
+	jeunes jours ligne lignes location locations long lyceens mail manquaient
+	manquait manquant manquante manquantes manquants manque manquent manquer
+	manquerai manquerez manques manquez message messages minutes mois monde
+	months much news nouvelle nouvelles opened order ou ouvert ouverte ouvertes
+	ouverts package packages parcel parcels parle parler passait passe passee
+	passees passent passer passera passes passez personnel phone port post poste
+	posted postent poster postez posting posts prendre prenez preparation quelqu
+	quoi recherchent recherchez recommande recommander recommandez recommend
+	recommendation recommendations recommends recrutez rend rende rendent rendes
+	rendez rendons rendre rends retourne retournent retourner retournes
+	retournez retrouve retrouvent retrouver retrouvez retrouvons return sale
+	sales semaines send sends speak staff stage stages stagiaires still students
+	suggerer suggerez suggest suggestion suggestions switch taf talk tel
+	telephone temps time touch toujours travail travaille travaillent travaillez
+	vol weeks where work`)
+
 // lexFlags say which of the lexicon's sets a folded word is in.
 type lexFlags uint16
 
@@ -106,6 +131,8 @@ const (
 	lexSuperlative
 	// lexPairEnd: the second word of a remarkPair.
 	lexPairEnd
+	// lexByPlace: a word readAsks reads by its place (byPlaceWords).
+	lexByPlace
 )
 
 // lexicon holds the flags of every word in one of the sets: a word of a
@@ -119,6 +146,7 @@ var lexicon = func() map[string]lexFlags {
 		{stopWords, lexStop}, {frWords, lexFr}, {enWords, lexEn}, {questionWords, lexQuestion},
 		{requestFirsts, lexRequestFirst}, {greetings, lexGreeting}, {openers, lexOpener}, {remarkWords, lexRemark}, {insultWords, lexInsult},
 		{keysOf(slang), lexSlang}, {laughter, lexLaughter}, {secondPerson, lexSecondPerson}, {superlatives, lexSuperlative}, {pairEnds(remarkPair), lexPairEnd},
+		{byPlaceWords, lexByPlace},
 	} {
 		for w, in := range s.set {
 			if in {

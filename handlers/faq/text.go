@@ -400,6 +400,9 @@ func foldedWords(text string, c *memo, out []word) (string, []word) {
 // "get in touch".
 func readAsks(ws []word) {
 	for i := range ws {
+		if ws[i].lex&lexByPlace == 0 {
+			continue // no case below
+		}
 		next := ""
 		if i+1 < len(ws) {
 			next = ws[i+1].folded

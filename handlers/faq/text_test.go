@@ -1,7 +1,11 @@
 package faq
 
 import (
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -283,5 +287,58 @@ func TestRuneFoldsOnUse(t *testing.T) {
 	wg.Wait()
 	if got := filled(); got != 8 { // ù ê Ç ’ à ½ 😀 ｈ
 		t.Errorf("%d characters worked out, want the text's 8", got)
+	}
+}
+
+// TestByPlaceWords checks that byPlaceWords holds the words of readAsks's
+// cases, and no other: readAsks passes the others by without its switch.
+func TestByPlaceWords(t *testing.T) {
+	f, err := parser.ParseFile(token.NewFileSet(), "text.go", nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := map[string]bool{}
+	for _, d := range f.Decls {
+		fn, ok := d.(*ast.FuncDecl)
+		if !ok || fn.Name.Name != "readAsks" {
+			continue
+		}
+		// the switch on ws[i].folded in the loop's body
+		for _, st := range fn.Body.List[0].(*ast.RangeStmt).Body.List {
+			sw, ok := st.(*ast.SwitchStmt)
+			if !ok {
+				continue
+			}
+			for _, c := range sw.Body.List {
+				cc := c.(*ast.CaseClause)
+				if cc.List == nil {
+					t.Fatal("readAsks's switch has a default: every word is read by its place")
+				}
+				for _, e := range cc.List {
+					lit, ok := e.(*ast.BasicLit)
+					if !ok {
+						t.Fatalf("readAsks's case %T is no word", e)
+					}
+					w, err := strconv.Unquote(lit.Value)
+					if err != nil {
+						t.Fatal(err)
+					}
+					cases[w] = true
+				}
+			}
+		}
+	}
+	if len(cases) < 100 {
+		t.Fatalf("%d words in readAsks's cases: the switch was not found", len(cases))
+	}
+	for w := range cases {
+		if !byPlaceWords[w] || lexicon[w]&lexByPlace == 0 {
+			t.Errorf("%q is a case of readAsks, not in byPlaceWords", w)
+		}
+	}
+	for w := range byPlaceWords {
+		if !cases[w] {
+			t.Errorf("%q is in byPlaceWords, no case of readAsks", w)
+		}
 	}
 }
