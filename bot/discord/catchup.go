@@ -267,7 +267,7 @@ func (c *Client) keepMemory(ctx context.Context, mem ChannelMemory) {
 	for {
 		select {
 		case <-t.C:
-			c.saveMemory(ctx, mem, time.Now())
+			c.saveMemory(ctx, mem, c.discordNow())
 		case <-ctx.Done():
 			return
 		}
@@ -780,11 +780,13 @@ func (c *Client) sessionStarted(start sessionStart, gap time.Duration, channels 
 				return
 			}
 		}
+		// Discord's clock, as the gap's start and the messages' ids.
+		now := c.discordNow()
 		var from time.Time // when the gateway stopped delivering: zero, not known
 		if gap > 0 {
-			from = time.Now().Add(-gap)
+			from = now.Add(-gap)
 		}
-		c.catchUp(s.runCtx, time.Now(), from, why, channels)
+		c.catchUp(s.runCtx, now, from, why, channels)
 	}()
 }
 
@@ -881,7 +883,7 @@ func (c *Client) catchUpChannel(ctx context.Context, ch channelCursor, after str
 			if m.GuildID == "" {
 				m.GuildID = ch.guild // the REST API leaves it out
 			}
-			c.cu.note(m.GuildID, ch.channel, m.ID, time.Now())
+			c.cu.note(m.GuildID, ch.channel, m.ID, c.discordNow())
 			ev, ok := c.messageEvent(m, bot.KindMessage)
 			if !ok || !c.moderates(ev.Space) {
 				c.cu.readUpTo(ch.channel, m.ID) // nothing to judge

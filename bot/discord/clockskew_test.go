@@ -52,6 +52,11 @@ func TestCatchUpOnDiscordsClock(t *testing.T) {
 			spam := g.live(general, "scam.example")
 			g.waitDeleted("the spam judged by the first", spam)
 			hello := g.live(general, "hello")
+			testsync.Eventually(t, "hello judged", func() bool {
+				a.cu.mu.Lock()
+				defer a.cu.mu.Unlock()
+				return a.cu.seen[general].last == hello["id"] && len(a.cu.unjudged) == 0
+			})
 
 			hold.Store(true)
 			backlog := []map[string]any{
@@ -59,7 +64,7 @@ func TestCatchUpOnDiscordsClock(t *testing.T) {
 				g.live(threadID, "scam.example in the thread"),
 				g.live(general, "good morning"),
 			}
-			testsync.Eventually(t, "the backlog handed over, held", func() bool { return len(held()) == 4 })
+			testsync.Eventually(t, "the backlog handed over, held", func() bool { return len(held()) == len(backlog) })
 			for n := memA.saves.Load() + 2; memA.saves.Load() < n; {
 				time.Sleep(20 * time.Millisecond)
 			}
