@@ -77,11 +77,17 @@ func (k *discordClock) sawID(id string) {
 }
 
 // set takes offset as the host's clock's distance to Discord's, and warns
-// once when it is more than clockSkewWarn, then once when it is back.
+// once when it is more than clockSkewWarn, then tells once when it is back.
 func (k *discordClock) set(offset time.Duration) {
 	k.mu.Lock()
 	k.offset = offset
-	far := offset > clockSkewWarn || offset < -clockSkewWarn
+	// Back only once well within the bound: an offset read near it, a
+	// second off each time, does not warn again and again.
+	bound := clockSkewWarn
+	if k.warned {
+		bound = clockSkewWarn * 5 / 6
+	}
+	far := offset > bound || offset < -bound
 	tell := far != k.warned
 	k.warned = far
 	k.mu.Unlock()
