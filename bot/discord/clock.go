@@ -23,9 +23,9 @@ const clockSkewWarn = time.Minute
 // its messages (snowflakes) and their edits: the catch-up's window, the
 // gap's start and the marks' ages are compared with those, not with the
 // host's clock, which may be minutes off (a VM after a suspend, no NTP).
-// The offset between the two is the Date header of Discord's last answer
-// (REST, the gateway's upgrade), read on the host's clock as it arrives; the
-// newest message id delivered is a floor (that message exists).
+// The offset between the two is read from the Date header of Discord's
+// answers (REST), on the host's clock as each arrives; the newest message id
+// delivered is a floor (that message exists).
 type discordClock struct {
 	host func() time.Time
 	log  *slog.Logger
@@ -34,7 +34,9 @@ type discordClock struct {
 	mu     sync.Mutex
 	offset time.Duration // Discord's clock less the host's
 	floor  time.Time     // the newest message id seen, as a time
-	warned bool          // the skew was warned of, and not yet back
+	// heardOnce: offset was read from one of Discord's answers.
+	heardOnce bool
+	warned    bool // the skew was warned of, and not yet back
 }
 
 // now is the time on Discord's clock, as best known: the host's while no
@@ -51,15 +53,33 @@ func (k *discordClock) now() time.Time {
 }
 
 // heard records the Date header of one of Discord's answers, received at
-// the host's time at: Discord's clock read then, to the second (it is
-// rounded down: the middle of that second is taken).
+// the host's time at. The header says Discord's clock when the answer was
+// made, rounded down to the second: the offset read is never ahead of
+// Discord's, so that the gap's start a runner writes is not after a message
+// posted in the gap (which would be judged as a message and as an edit).
 func (k *discordClock) heard(date string, at time.Time) {
 	d, err := http.ParseTime(date)
 	if err != nil {
 		return
 	}
-	k.set(d.Add(500 * time.Millisecond).Sub(at))
+	offset := d.Sub(at)
+	k.mu.Lock()
+	// A reading behind the offset kept by up to offsetJitter says nothing
+	// new (the header's second, the answer's way); a later one is better
+	// (each is behind Discord's clock), and one far behind is the host's
+	// clock stepping forward. The clock does not step back and forth
+	// between two of Discord's answers.
+	same := k.heardOnce && offset <= k.offset && k.offset-offset <= offsetJitter
+	k.heardOnce = true
+	k.mu.Unlock()
+	if !same {
+		k.set(offset)
+	}
 }
+
+// offsetJitter is how far apart two readings of the offset may be and tell
+// the same: the Date header says the second, not the millisecond.
+const offsetJitter = 1500 * time.Millisecond
 
 // sawID records a message id delivered live: Discord's clock reads at
 // least its time.

@@ -30,8 +30,8 @@ func TestCatchUpOnDiscordsClock(t *testing.T) {
 		skew time.Duration // the host's clock less Discord's
 		says string
 	}{
-		{"host 15 minutes fast", 15 * time.Minute, "15m ahead of Discord's"},
-		{"host 15 minutes slow", -15 * time.Minute, "15m behind Discord's"},
+		{"host 15 minutes fast", 15 * time.Minute, "ahead of Discord's"},
+		{"host 15 minutes slow", -15 * time.Minute, "behind Discord's"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			// Discord's clock is set apart from the host's: the ids of the

@@ -240,12 +240,12 @@ func (c *Client) addHandlers() {
 	})
 	c.sess.AddHandler(func(_ *discordgo.Session, r *discordgo.Ready) {
 		defer c.guard.Recover(where)
-		start, gap, channels := c.cu.newSession(c.discordNow())
+		start, from, channels := c.cu.newSession(c.discordNow())
 		c.linkUp("new session")
 		if r.User != nil {
 			c.selfID.Store(r.User.ID)
 		}
-		c.sessionStarted(start, gap, channels)
+		c.sessionStarted(start, from, channels)
 		if r.Application != nil && r.Application.ID != "" {
 			c.appID.Store(r.Application.ID)
 		}
