@@ -14,8 +14,8 @@ import (
 )
 
 // clockSkewWarn is how far the host's clock may be from Discord's before
-// vigie warns: the catch-up's window and the memory's marks are measured on
-// Discord's clock, but a moderator reading the logs, a timeout's end and the
+// vigie warns: the catch-up's window, the memory's marks and a timeout's end
+// are measured on Discord's clock, but the logs, the rules' windows and the
 // other platforms go by the host's.
 const clockSkewWarn = time.Minute
 
