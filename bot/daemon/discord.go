@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -60,6 +61,7 @@ func discordConnector(cfg Config, rs *rules.Ruleset, reg prometheus.Registerer) 
 	dc.CMs = rs.Desk.CMs
 	dc.Logger = cfg.Logger
 	dc.Registerer = reg
+	dc.Now = cfg.clock()
 	// On shutdown, the events Discord delivered go to the rules first; the rest
 	// of the drain is for the workers to act on them.
 	dc.DrainTimeout = cfg.ShutdownTimeout * 2 / 3
@@ -216,14 +218,15 @@ var (
 	_ judgedTeller       = (*discord.Client)(nil)
 )
 
-// Troubles are every shard's, in shard order (/healthz sorts them): each
-// sees only its own guilds' removals.
+// Troubles are every shard's, sorted: each sees only its own guilds'
+// removals; a trouble they share (the host's clock) is told once.
 func (s *discordShards) Troubles() []string {
 	var out []string
 	for _, cl := range s.all {
 		out = append(out, cl.Troubles()...)
 	}
-	return out
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 func (s *discordShards) of(ev bot.Event) *discord.Client {

@@ -79,7 +79,7 @@ func (c *Client) Timeout(ctx context.Context, ev bot.Event, d time.Duration) err
 		return &bot.ActionError{Op: bot.ActTimeout, Err: errors.New("discord: timeout without a duration")}
 	}
 	d = min(d, MaxTimeout)
-	now := time.Now()
+	now := c.discordNow() // Discord judges the end on its clock
 	until := now.Add(d).UTC()
 	if cur := c.currentTimeout(ev.Space, ev.Author.ID, now); !cur.Before(until) && !bot.ByHand(ctx) {
 		// Discord sets the end to whatever comes last: a raider's
@@ -96,7 +96,7 @@ func (c *Client) Timeout(ctx context.Context, ev bot.Event, d time.Duration) err
 	if err == nil {
 		c.timeouts.set(ev.Space, ev.Author.ID, until, now)
 	}
-	if apiCode(err) == codeUnknownMember && c.removed.has(ev.Space, ev.Author.ID, time.Now()) {
+	if apiCode(err) == codeUnknownMember && c.removed.has(ev.Space, ev.Author.ID, c.now()) {
 		// Out by vigie's own kick or ban (a raid's account, kicked on
 		// its join, then timed out for its name): nothing left to do.
 		c.log.Debug("timeout of a member vigie removed: done", "guild", ev.Space, "user", ev.Author.ID)
@@ -119,7 +119,7 @@ func (c *Client) Untimeout(ctx context.Context, ev bot.Event) error {
 	err := c.outranked(c.classify(ctx, opUntimeout, c.sess.GuildMemberTimeout(ev.Space, ev.Author.ID, nil,
 		append(opts(ctx), auditReason(ctx))...)), ev, discordgo.PermissionModerateMembers)
 	if err == nil {
-		c.timeouts.set(ev.Space, ev.Author.ID, time.Time{}, time.Now())
+		c.timeouts.set(ev.Space, ev.Author.ID, time.Time{}, c.discordNow())
 	}
 	return c.lacking(err, ev.Space, "", discordgo.PermissionModerateMembers)
 }
@@ -134,7 +134,7 @@ func (c *Client) Kick(ctx context.Context, ev bot.Event) error {
 	err := c.kick(ctx, ev)
 	switch {
 	case err == nil:
-		c.removed.add(ev.Space, ev.Author.ID, time.Now())
+		c.removed.add(ev.Space, ev.Author.ID, c.now())
 	case apiCode(err) == codeUnknownMember:
 		return nil
 	}
@@ -166,7 +166,7 @@ func (c *Client) Ban(ctx context.Context, ev bot.Event, d time.Duration) error {
 	_, err := c.sess.RequestWithBucketID("PUT", discordgo.EndpointGuildBan(ev.Space, ev.Author.ID), body,
 		discordgo.EndpointGuildBan(ev.Space, ""), append(opts(ctx), auditReason(ctx))...)
 	if err == nil {
-		c.removed.add(ev.Space, ev.Author.ID, time.Now())
+		c.removed.add(ev.Space, ev.Author.ID, c.now())
 	}
 	err = c.outranked(c.classify(ctx, bot.ActBan, err), ev, discordgo.PermissionBanMembers)
 	return c.lacking(err, ev.Space, "", discordgo.PermissionBanMembers)

@@ -267,7 +267,7 @@ func (c *Client) keepMemory(ctx context.Context, mem ChannelMemory) {
 	for {
 		select {
 		case <-t.C:
-			c.saveMemory(ctx, mem, time.Now())
+			c.saveMemory(ctx, mem, c.discordNow())
 		case <-ctx.Done():
 			return
 		}
@@ -687,20 +687,20 @@ const (
 	sessionTooLate
 )
 
-// newSession records a READY: what it follows, how long the gap was, and
-// the channels to read.
-func (cu *catchup) newSession(now time.Time) (start sessionStart, gap time.Duration, channels []channelCursor) {
+// newSession records a READY: what it follows, when the gap began (zero:
+// not known), and the channels to read.
+func (cu *catchup) newSession(now time.Time) (start sessionStart, from time.Time, channels []channelCursor) {
 	cu.mu.Lock()
 	defer cu.mu.Unlock()
 	lost := cu.session
 	cu.session = true
-	from := cu.lostAt
+	from = cu.lostAt
 	cu.lostAt = time.Time{}
 	switch {
 	case lost:
 		start = sessionLost
 	case cu.since.IsZero():
-		return sessionFirst, 0, nil
+		return sessionFirst, time.Time{}, nil
 	default:
 		from = cu.since
 		start = sessionTakenUp
@@ -709,18 +709,15 @@ func (cu *catchup) newSession(now time.Time) (start sessionStart, gap time.Durat
 		}
 	}
 	cu.since = time.Time{}
-	if !from.IsZero() {
-		gap = now.Sub(from)
-	}
 	if start == sessionTooLate {
-		return start, gap, nil
+		return start, from, nil
 	}
 	channels = cu.recentLocked()
 	for i := range channels {
 		channels[i].last = channels[i].cursor()
 	}
 	cu.holdLocked(channels[:min(len(channels), catchupChannels)])
-	return start, gap, channels
+	return start, from, channels
 }
 
 // releaseAll ends the holds of a catch-up that does not start.
@@ -733,7 +730,11 @@ func (cu *catchup) releaseAll(channels []channelCursor) {
 // sessionStarted tells of a new session after a lost one, or of the first
 // of a Run after a gap in which nobody ran the shard, and starts reading the
 // messages posted in the gap.
-func (c *Client) sessionStarted(start sessionStart, gap time.Duration, channels []channelCursor) {
+func (c *Client) sessionStarted(start sessionStart, from time.Time, channels []channelCursor) {
+	var gap time.Duration // for the logs
+	if !from.IsZero() {
+		gap = max(c.discordNow().Sub(from), 0)
+	}
 	var why string
 	switch start {
 	case sessionLost:
@@ -780,11 +781,9 @@ func (c *Client) sessionStarted(start sessionStart, gap time.Duration, channels 
 				return
 			}
 		}
-		var from time.Time // when the gateway stopped delivering: zero, not known
-		if gap > 0 {
-			from = time.Now().Add(-gap)
-		}
-		c.catchUp(s.runCtx, time.Now(), from, why, channels)
+		// from is when the gateway stopped delivering (zero: not known),
+		// on Discord's clock, as the messages' ids and edits are.
+		c.catchUp(s.runCtx, c.discordNow(), from, why, channels)
 	}()
 }
 
@@ -881,7 +880,7 @@ func (c *Client) catchUpChannel(ctx context.Context, ch channelCursor, after str
 			if m.GuildID == "" {
 				m.GuildID = ch.guild // the REST API leaves it out
 			}
-			c.cu.note(m.GuildID, ch.channel, m.ID, time.Now())
+			c.cu.note(m.GuildID, ch.channel, m.ID, c.discordNow())
 			ev, ok := c.messageEvent(m, bot.KindMessage)
 			if !ok || !c.moderates(ev.Space) {
 				c.cu.readUpTo(ch.channel, m.ID) // nothing to judge

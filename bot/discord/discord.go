@@ -5,6 +5,7 @@
 package discord
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -102,6 +103,9 @@ type Config struct {
 	// judged reads them again. Without it a message counts as judged once
 	// handed over.
 	ReportsJudged bool
+	// Now is the host's clock (time.Now when nil). Discord's is told from
+	// it and the Date header of Discord's answers.
+	Now func() time.Time
 	// HTTPClient makes the REST calls. Default: a client with a 20s timeout.
 	HTTPClient *http.Client
 	Logger     *slog.Logger
@@ -163,10 +167,13 @@ func splitList(s string) []string {
 // Replier, Warner, Timeouter, Untimeouter, Kicker, Banner and Tagger
 // capabilities, and the desk.
 type Client struct {
-	cfg  Config
-	log  *slog.Logger
-	sess *discordgo.Session
-	desk atomic.Pointer[deskConf]
+	cfg Config
+	log *slog.Logger
+	// clock tells the time on Discord's clock: the catch-up's and the
+	// marks' (cfg.Now is the host's).
+	clock *discordClock
+	sess  *discordgo.Session
+	desk  atomic.Pointer[deskConf]
 
 	removed removedMembers // the members vigie kicked or banned lately
 	// strangers are the authors Discord said lately are not in the guild
@@ -287,6 +294,9 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
 	if cfg.TokenCheckAfter <= 0 {
 		cfg.TokenCheckAfter = DefaultTokenCheckAfter
 	}
@@ -342,7 +352,10 @@ func New(cfg Config) (*Client, error) {
 	c.interactions = c.work.Line(maxInteractionsWaiting)
 	c.asks = c.work.Line(maxAsksWaiting)
 	c.met = newMetrics(cfg.Registerer, func() float64 { return float64(len(c.queue)) }, c.log)
-	s.Client = withRateGate(cfg.HTTPClient, log, c.met.held)
+	c.clock = &discordClock{host: cfg.Now, log: log, skew: c.met.clockOffset}
+	hc := *cfg.HTTPClient
+	hc.Transport = clockReader{next: cmp.Or[http.RoundTripper](hc.Transport, http.DefaultTransport), clock: c.clock}
+	s.Client = withRateGate(&hc, log, c.met.held)
 	c.gate = s.Client.Transport.(*rateGate)
 	s.Dialer = &websocket.Dialer{
 		Proxy:            http.ProxyFromEnvironment,
@@ -637,3 +650,9 @@ func parseDuration(s string) (time.Duration, error) {
 	}
 	return 0, fmt.Errorf("bad duration %q", s)
 }
+
+// now is the host's clock (Config.Now).
+func (c *Client) now() time.Time { return c.cfg.Now() }
+
+// discordNow is the time on Discord's clock, as best known.
+func (c *Client) discordNow() time.Time { return c.clock.now() }

@@ -18,6 +18,7 @@ type metrics struct {
 	held         *prometheus.CounterVec
 	sessionsLost prometheus.Counter
 	caughtUp     prometheus.Counter
+	clockOffset  prometheus.Gauge
 }
 
 // newMetrics makes the connector's metrics and registers them with reg when
@@ -50,6 +51,10 @@ func newMetrics(reg prometheus.Registerer, queueLen func() float64, log *slog.Lo
 			Name: "vigie_discord_caught_up_messages_total",
 			Help: "Messages posted while a gateway session was lost, read from the channels' history and handed to the rules.",
 		}),
+		clockOffset: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "vigie_discord_clock_offset_seconds",
+			Help: "Discord's clock less the host's, as the Date header of Discord's last answer says: negative when the host's clock is ahead. vigie warns past a minute.",
+		}),
 	}
 	if reg == nil {
 		return m
@@ -68,6 +73,7 @@ func newMetrics(reg prometheus.Registerer, queueLen func() float64, log *slog.Lo
 	m.held = adopt(reg, m.held, log)
 	m.sessionsLost = adopt(reg, m.sessionsLost, log)
 	m.caughtUp = adopt(reg, m.caughtUp, log)
+	m.clockOffset = adopt(reg, m.clockOffset, log)
 	adopt(reg, queue, log)
 	return m
 }

@@ -73,8 +73,8 @@ func (c *Client) RunShard(ctx context.Context, out chan<- bot.Event, mem Channel
 
 	// Open takes no context: a cancellation cuts the connection it is making.
 	c.stopping.Store(false)
-	c.link.Down(time.Now(), "connecting to the gateway")
-	defer c.link.Down(time.Now(), "stopped")
+	c.link.Down(c.now(), "connecting to the gateway")
+	defer func() { c.link.Down(c.now(), "stopped") }()
 	c.gw.start()
 	opened := make(chan error, 1)
 	go func() {
@@ -96,7 +96,7 @@ func (c *Client) RunShard(ctx context.Context, out chan<- bot.Event, mem Channel
 		}
 		refusal := gatewayRefusal(err)
 		err = fmt.Errorf("discord: connect to the gateway: %s%s", refusal, strings.ReplaceAll(err.Error(), c.cfg.Token, "<token>"))
-		c.link.Down(time.Now(), err.Error())
+		c.link.Down(c.now(), err.Error())
 		if refusal != "" {
 			// Trying again changes nothing until someone acts, and each try
 			// starts a session: Discord resets the token of a bot that
@@ -137,9 +137,9 @@ func (c *Client) RunShard(ctx context.Context, out chan<- bot.Event, mem Channel
 	// the messages it could not hand over: the next runner reads them again.
 	c.cu.rewind(c.drain(stop(), out))
 	if mem != nil {
-		c.saveMemory(context.WithoutCancel(ctx), mem, time.Now())
+		c.saveMemory(context.WithoutCancel(ctx), mem, c.discordNow())
 	}
-	c.cu.ending(time.Now())
+	c.cu.ending(c.discordNow())
 	c.work.Wait()
 	c.tells.Wait()
 	c.verifyWaveAtStop()
@@ -224,11 +224,11 @@ func (c *Client) addHandlers() {
 	c.sess.AddHandler(func(_ *discordgo.Session, _ *discordgo.Disconnect) {
 		c.met.connected.Set(0)
 		if c.stopping.Load() {
-			c.link.Down(time.Now(), "stopped")
+			c.link.Down(c.now(), "stopped")
 			return
 		}
-		c.cu.lost(time.Now())
-		lost := c.link.Down(time.Now(), "gateway connection lost; discordgo reconnects")
+		c.cu.lost(c.discordNow())
+		lost := c.link.Down(c.now(), "gateway connection lost; discordgo reconnects")
 		c.linkChanged()
 		if lost {
 			c.log.Warn("gateway disconnected; reconnecting")
@@ -240,12 +240,12 @@ func (c *Client) addHandlers() {
 	})
 	c.sess.AddHandler(func(_ *discordgo.Session, r *discordgo.Ready) {
 		defer c.guard.Recover(where)
-		start, gap, channels := c.cu.newSession(time.Now())
+		start, from, channels := c.cu.newSession(c.discordNow())
 		c.linkUp("new session")
 		if r.User != nil {
 			c.selfID.Store(r.User.ID)
 		}
-		c.sessionStarted(start, gap, channels)
+		c.sessionStarted(start, from, channels)
 		if r.Application != nil && r.Application.ID != "" {
 			c.appID.Store(r.Application.ID)
 		}
@@ -423,7 +423,8 @@ func (c *Client) messageCreated(m *discordgo.Message, raw []byte) {
 		return
 	}
 	if m.GuildID != "" && c.moderates(m.GuildID) {
-		c.cu.note(m.GuildID, m.ChannelID, m.ID, time.Now())
+		c.clock.sawID(m.ID)
+		c.cu.note(m.GuildID, m.ChannelID, m.ID, c.discordNow())
 	}
 	c.gatewayEvent(m, raw, bot.KindMessage)
 }
@@ -447,7 +448,7 @@ func (c *Client) gatewayEvent(m *discordgo.Message, raw []byte, kind bot.Kind) {
 
 // linkUp marks the gateway connection up, and says so when it came back.
 func (c *Client) linkUp(how string) {
-	back := c.link.Up(time.Now())
+	back := c.link.Up(c.now())
 	c.linkChanged()
 	refused := c.tokenBack()
 	if back && c.connectedOnce.Swap(true) {
@@ -489,11 +490,11 @@ func (c *Client) emitUntil(ctx context.Context, ev bot.Event) bool {
 		done = ctx.Done()
 	}
 	c.met.events.WithLabelValues(string(ev.Kind)).Inc()
-	c.link.Event(time.Now())
+	c.link.Event(c.now())
 	if ev.Kind == bot.KindMessage {
 		// Not judged until told: a queued message that is not handed over
 		// (Run stops) stays so, for the next runner to read again.
-		c.cu.handedOver(ev.Space, cmp.Or(ev.Thread, ev.Channel), ev.ID, time.Now())
+		c.cu.handedOver(ev.Space, cmp.Or(ev.Thread, ev.Channel), ev.ID, c.discordNow())
 	}
 	select {
 	case s.out <- ev:
@@ -685,7 +686,7 @@ func (c *Client) joinEvent(m *discordgo.Member) (bot.Event, bool) {
 	}
 	at := m.JoinedAt
 	if at.IsZero() {
-		at = time.Now()
+		at = c.discordNow()
 	}
 	return bot.Event{
 		ID:       "join-" + m.GuildID + "-" + m.User.ID + "-" + strconv.FormatInt(at.UnixMilli(), 10),
@@ -726,7 +727,7 @@ func (c *Client) renameEvent(m *discordgo.GuildMemberUpdate) (bot.Event, bool) {
 		displayName(b.User, b) == displayName(m.User, m.Member) && b.User.Username == m.User.Username {
 		return bot.Event{}, false
 	}
-	return profileEvent(bot.Event{Space: m.GuildID, Author: c.author(m.GuildID, m.User, m.Member), At: time.Now()}), true
+	return profileEvent(bot.Event{Space: m.GuildID, Author: c.author(m.GuildID, m.User, m.Member), At: c.discordNow()}), true
 }
 
 // author describes a member: roles by name (the id when the name is unknown),

@@ -40,10 +40,10 @@ type gapTest struct {
 	n int
 }
 
-// msg is a message of bob's in channel, posted now.
+// msg is a message of bob's in channel, posted now on Discord's clock.
 func (g *gapTest) msg(channel, text string) map[string]any {
 	g.n++
-	now := time.Now().UTC()
+	now := g.f.Now().UTC()
 	return message(snowflake(now, g.n), channel, bob, now, text)
 }
 

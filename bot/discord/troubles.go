@@ -68,12 +68,16 @@ func (t *troubles) clear() {
 
 var _ bot.Troubler = (*Client)(nil)
 
-// Troubles lists, sorted, the guilds vigie moderates and was removed from.
+// Troubles lists, sorted, the guilds vigie moderates and was removed from,
+// and the host's clock when it is more than a minute off Discord's.
 func (c *Client) Troubles() []string {
+	var out []string
+	if tr := c.clock.trouble(); tr != "" {
+		out = append(out, tr)
+	}
 	t := &c.troubles
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	out := make([]string, 0, len(t.guilds))
 	for id, g := range t.guilds {
 		if !c.moderates(id) {
 			continue // no longer vigie's to look after: a reload took it out

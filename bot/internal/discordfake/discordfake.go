@@ -68,9 +68,11 @@ type Options struct {
 	// connection left open for an IDENTIFY: both are what Discord's
 	// documentation describes.
 	ResumeClosed bool
-	// Now is Discord's clock, which judges how far ahead a timeout ends
-	// and dates the audit log's entries; nil is the host's. Discord's
-	// clock is its own: a host's may be ahead of it.
+	// Now is Discord's clock, which judges how far ahead a timeout ends,
+	// dates the audit log's entries, the ids of the messages it makes and
+	// the Date header of its answers (REST and the gateway's upgrade);
+	// nil is the host's. Discord's clock is its own: a host's may be ahead
+	// of it, or behind.
 	Now func() time.Time
 	// AuditLog says the bot may view the audit log (View Audit Log, which
 	// the test's GUILD_CREATE should give its role): each unban's entry
@@ -236,7 +238,7 @@ func (f *Server) gateway(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "gateway down", http.StatusServiceUnavailable)
 		return
 	}
-	ws, err := upgrader.Upgrade(w, r, nil)
+	ws, err := upgrader.Upgrade(w, r, http.Header{"Date": {f.now().UTC().Format(http.TimeFormat)}})
 	if err != nil {
 		return
 	}
@@ -526,7 +528,7 @@ func (f *Server) Message(guild, channel, id, authorID, text string) bool {
 	if c == nil {
 		return false
 	}
-	now := time.Now().UTC()
+	now := f.now().UTC()
 	f.dispatch(c, "MESSAGE_CREATE", map[string]any{
 		"id": id, "channel_id": channel, "guild_id": guild, "type": 0, "content": text,
 		"author": map[string]any{"id": authorID, "username": "eve", "global_name": "Eve", "avatar": nil, "discriminator": "0",
@@ -817,6 +819,9 @@ func (f *Server) unbanEntry(user, by, reason string) map[string]any {
 }
 
 // now is Discord's clock.
+// Now is Discord's clock (Options.Now).
+func (f *Server) Now() time.Time { return f.now() }
+
 func (f *Server) now() time.Time {
 	if f.o.Now != nil {
 		return f.o.Now()
@@ -892,6 +897,7 @@ func (f *Server) rest(w http.ResponseWriter, r *http.Request) {
 		_ = json.Unmarshal(raw, &call.Body)
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Date", f.now().UTC().Format(http.TimeFormat))
 	f.mu.Lock()
 	refused := f.revoked || r.Header.Get("Authorization") != "Bot "+Token
 	if refused {
@@ -929,7 +935,7 @@ func (f *Server) rest(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	f.nextMsg++
-	msgID := strconv.FormatInt((time.Now().UnixMilli()-1420070400000)<<22|int64(f.nextMsg&0xfff), 10)
+	msgID := strconv.FormatInt((f.now().UnixMilli()-1420070400000)<<22|int64(f.nextMsg&0xfff), 10)
 	var wait chan struct{}
 	for _, h := range f.holds {
 		if h.match(call) {
@@ -953,7 +959,7 @@ func (f *Server) rest(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, fl.body)
 		return
 	}
-	now := time.Now().UTC().Format(time.RFC3339)
+	now := f.now().UTC().Format(time.RFC3339)
 	vigie := map[string]any{"id": BotID, "username": "vigie", "bot": true}
 	p := strings.Split(strings.Trim(call.Path, "/"), "/")
 	if len(p) >= 4 && p[0] == "guilds" && p[2] == "members" && f.gone(p[1], p[3]) {
