@@ -61,6 +61,48 @@ func (d *causeDesk) seen() (posts, edits []string) {
 
 var errLacks = &bot.ActionError{Op: bot.ActDelete, Err: errors.New("vigie lacks Manage Messages in #general")}
 
+// lacksCause is the handlers' FailureCause of these tests: errLacks' cause
+// is "lacks"; any other failure has none.
+func lacksCause(err error) string {
+	if errors.Is(err, errLacks.Err) {
+		return "lacks"
+	}
+	return ""
+}
+
+// refuse has m handle the n-th scam (rule) in channel, by author n, whose
+// delete p refuses with err; it returns the event's id.
+func refuse(t *testing.T, m *handlers.Moderator, p *chat, n int, channel, rule string, err error) string {
+	t.Helper()
+	ev := event("discord")
+	ev.ID, ev.Channel = fmt.Sprint("m-", n), channel
+	ev.Author = bot.Author{ID: fmt.Sprint("u-", n), Name: fmt.Sprint("Raider", n)}
+	p.errs["delete"] = []error{err}
+	v := verdict("discord", bot.Match{Rule: rule, Category: "spam", Actions: []bot.Action{{Kind: bot.ActDelete}}})
+	if err := m.Handle(context.Background(), ev, v); err != nil {
+		t.Fatal(err)
+	}
+	return ev.ID
+}
+
+// check has m deliver its cases, and checks that cards were posted for
+// wantPosts' events and, with wantEdit, that one card was edited to a text
+// starting with it (none without); step names the check.
+func (d *causeDesk) check(t *testing.T, m *handlers.Moderator, step string, wantPosts []string, wantEdit string) {
+	t.Helper()
+	m.FlushCases(context.Background())
+	posts, edits := d.seen()
+	if !slices.Equal(posts, wantPosts) {
+		t.Errorf("%s: cards posted for %q, want %q", step, posts, wantPosts)
+	}
+	switch {
+	case wantEdit == "" && len(edits) > 0:
+		t.Errorf("%s: cards edited %q, want none", step, edits)
+	case wantEdit != "" && (len(edits) != 1 || !strings.HasPrefix(edits[0], wantEdit)):
+		t.Errorf("%s: cards edited %q, want one starting %q", step, edits, wantEdit)
+	}
+}
+
 // TestCauseCards: the cases of deletes refused for one cause in one place
 // share the first one's card, which is edited to count them, for ten
 // minutes; each case stays open. Another place, another cause, a failure
@@ -81,12 +123,7 @@ func TestCauseCards(t *testing.T) {
 			}
 			return ""
 		},
-		FailureCause: func(err error) string {
-			if errors.Is(err, errLacks.Err) {
-				return "lacks"
-			}
-			return ""
-		},
+		FailureCause: lacksCause,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -95,29 +132,11 @@ func TestCauseCards(t *testing.T) {
 	refused := func(channel, rule string, err error) string {
 		t.Helper()
 		n++
-		ev := event("discord")
-		ev.ID, ev.Channel = fmt.Sprint("m-", n), channel
-		ev.Author = bot.Author{ID: fmt.Sprint("u-", n), Name: fmt.Sprint("Raider", n)}
-		p.errs["delete"] = []error{err}
-		v := verdict("discord", bot.Match{Rule: rule, Category: "spam", Actions: []bot.Action{{Kind: bot.ActDelete}}})
-		if err := m.Handle(ctx, ev, v); err != nil {
-			t.Fatal(err)
-		}
-		return ev.ID
+		return refuse(t, m, p, n, channel, rule, err)
 	}
 	check := func(step string, wantPosts []string, wantEdit string) {
 		t.Helper()
-		m.FlushCases(ctx)
-		posts, edits := desk.seen()
-		if !slices.Equal(posts, wantPosts) {
-			t.Errorf("%s: cards posted for %q, want %q", step, posts, wantPosts)
-		}
-		switch {
-		case wantEdit == "" && len(edits) > 0:
-			t.Errorf("%s: cards edited %q, want none", step, edits)
-		case wantEdit != "" && (len(edits) != 1 || !strings.HasPrefix(edits[0], wantEdit)):
-			t.Errorf("%s: cards edited %q, want one starting %q", step, edits, wantEdit)
-		}
+		desk.check(t, m, step, wantPosts, wantEdit)
 	}
 
 	first := refused("general", "scam", errLacks)

@@ -2,9 +2,6 @@ package handlers_test
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -42,12 +39,7 @@ func TestCauseCardsShared(t *testing.T) {
 		m, err := handlers.New(handlers.Options{
 			Platforms: map[string]bot.Platform{"discord": p}, Store: st, Desk: desk,
 			Now: func() time.Time { return now }, Retry: handlers.Retry{Attempts: 1},
-			FailureCause: func(err error) string {
-				if errors.Is(err, errLacks.Err) {
-					return "lacks"
-				}
-				return ""
-			},
+			FailureCause: lacksCause,
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -55,31 +47,13 @@ func TestCauseCardsShared(t *testing.T) {
 		refused := func() string {
 			t.Helper()
 			n++
-			ev := event("discord")
-			ev.ID, ev.Channel = fmt.Sprint("m-", n), "general"
-			ev.Author = bot.Author{ID: fmt.Sprint("u-", n), Name: fmt.Sprint("Raider", n)}
-			p.errs["delete"] = []error{errLacks}
-			v := verdict("discord", bot.Match{Rule: "scam", Category: "spam", Actions: []bot.Action{{Kind: bot.ActDelete}}})
-			if err := m.Handle(ctx, ev, v); err != nil {
-				t.Fatal(err)
-			}
-			return ev.ID
+			return refuse(t, m, p, n, "general", "scam", errLacks)
 		}
 		return m, refused
 	}
 	check := func(step string, m *handlers.Moderator, wantPosts []string, wantEdit string) {
 		t.Helper()
-		m.FlushCases(ctx)
-		posts, edits := desk.seen()
-		if !slices.Equal(posts, wantPosts) {
-			t.Errorf("%s: cards posted for %q, want %q", step, posts, wantPosts)
-		}
-		switch {
-		case wantEdit == "" && len(edits) > 0:
-			t.Errorf("%s: cards edited %q, want none", step, edits)
-		case wantEdit != "" && (len(edits) != 1 || !strings.HasPrefix(edits[0], wantEdit)):
-			t.Errorf("%s: cards edited %q, want one starting %q", step, edits, wantEdit)
-		}
+		desk.check(t, m, step, wantPosts, wantEdit)
 	}
 
 	a, refusedA := instance("a")

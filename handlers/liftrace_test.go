@@ -140,20 +140,12 @@ func TestTimedBanGivenDuringLiftKept(t *testing.T) {
 // Nothing is unbanned after it, nor banned again.
 func TestBanDuringLiftWaitsForIt(t *testing.T) {
 	sts := redistest.Stores(t)
-	for _, name := range []string{"memory", "redis", "redis, two processes"} {
+	for _, name := range lockStores {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
 			clk := &clock{t: at}
 			p := &bannedDuringLift{chat: chat{recorder: recorder{name: "discord"}}}
-			var m, other *handlers.Moderator
-			switch name {
-			case "redis, two processes":
-				a, b := sharedRedis(t)
-				m, other = discordModerator(t, p, a, clk), discordModerator(t, p, b, clk)
-			default:
-				m = discordModerator(t, p, sts[name], clk)
-				other = m
-			}
+			m, other := lockModerators(t, sts, name, p, clk)
 			ban := func(m *handlers.Moderator, d time.Duration) error {
 				_, err := m.Moderate(ctx, bot.ModRequest{Command: bot.ModBan, Target: event("discord"), Duration: d, By: "discord:42"})
 				return err
@@ -420,22 +412,12 @@ func (s *slowBanWithReader) BanOf(context.Context, bot.Event) (bot.BanStatus, er
 // 30 days' and is not given.
 func TestTimedBansAtOnceKeepTheLonger(t *testing.T) {
 	sts := redistest.Stores(t)
-	for _, name := range []string{"memory", "redis", "redis, two processes"} {
+	for _, name := range lockStores {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
 			clk := &clock{t: at}
 			p := &slowBanWithReader{chat: chat{recorder: recorder{name: "discord"}}, entered: make(chan struct{}), release: make(chan struct{})}
-			var first, second *handlers.Moderator
-			switch name {
-			case "redis, two processes":
-				// two processes on one Redis: each its own store, its own
-				// connections, the same platform
-				a, b := sharedRedis(t)
-				first, second = discordModerator(t, p, a, clk), discordModerator(t, p, b, clk)
-			default:
-				first = discordModerator(t, p, sts[name], clk)
-				second = first
-			}
+			first, second := lockModerators(t, sts, name, p, clk)
 			ban := func(m *handlers.Moderator, d time.Duration) error {
 				_, err := m.Moderate(ctx, bot.ModRequest{Command: bot.ModBan, Target: event("discord"), Duration: d, By: "discord:42"})
 				return err
@@ -468,6 +450,23 @@ func TestTimedBansAtOnceKeepTheLonger(t *testing.T) {
 			}
 		})
 	}
+}
+
+// lockStores name the stores a member's lock is tried on (lockModerators).
+var lockStores = []string{"memory", "redis", "redis, two processes"}
+
+// lockModerators are two moderators of p on clk, on the store of sts named
+// (one moderator for both), or, for "redis, two processes", on two stores
+// on one Redis, as two processes have: each its own store, its own
+// connections, the same platform.
+func lockModerators(t *testing.T, sts map[string]store.Store, name string, p bot.Platform, clk *clock) (m, other *handlers.Moderator) {
+	t.Helper()
+	if name == "redis, two processes" {
+		a, b := sharedRedis(t)
+		return discordModerator(t, p, a, clk), discordModerator(t, p, b, clk)
+	}
+	m = discordModerator(t, p, sts[name], clk)
+	return m, m
 }
 
 // sharedRedis is two stores on one Redis, as two processes have: a

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/vigie-bot/vigie/bot"
-	"github.com/vigie-bot/vigie/handlers"
 	"github.com/vigie-bot/vigie/store/redis/redistest"
 )
 
@@ -34,20 +33,12 @@ func (k *kickByBan) Kick(context.Context, bot.Event) error {
 // member would walk back in.
 func TestBanDuringAKickWaitsForIt(t *testing.T) {
 	sts := redistest.Stores(t)
-	for _, name := range []string{"memory", "redis", "redis, two processes"} {
+	for _, name := range lockStores {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
 			clk := &clock{t: at}
 			p := &kickByBan{bannedDuringLift{chat: chat{recorder: recorder{name: "discord"}}}}
-			var m, other *handlers.Moderator
-			switch name {
-			case "redis, two processes":
-				a, b := sharedRedis(t)
-				m, other = discordModerator(t, p, a, clk), discordModerator(t, p, b, clk)
-			default:
-				m = discordModerator(t, p, sts[name], clk)
-				other = m
-			}
+			m, other := lockModerators(t, sts, name, p, clk)
 			banned := make(chan error, 1)
 			p.during = func() {
 				go func() {

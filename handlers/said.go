@@ -30,6 +30,13 @@ func (m *Moderator) saidKey(p bot.Platform, ev bot.Event, a bot.Action) (store.C
 	default:
 		return nil, ""
 	}
+	return m.callKey(p, ev, "said", what)
+}
+
+// callKey names, in the store's calls, a call of this kind ("said",
+// "cased") about ev's message and what it was; "" when the platform does
+// not name its messages or the store keeps no calls.
+func (m *Moderator) callKey(p bot.Platform, ev bot.Event, kind, what string) (store.CallKeeper, string) {
 	ck, ok := m.store.(store.CallKeeper)
 	if !ok {
 		return nil, ""
@@ -38,7 +45,7 @@ func (m *Moderator) saidKey(p bot.Platform, ev bot.Event, a bot.Action) (store.C
 	if msg == "" {
 		return nil, ""
 	}
-	return ck, "said " + ev.Platform + "|" + ev.Space + "|" + msg + " " + what
+	return ck, kind + " " + ev.Platform + "|" + ev.Space + "|" + msg + " " + what
 }
 
 // saidAlready claims a, about to be said about ev's message, and says why
@@ -99,15 +106,7 @@ func messageOf(p bot.Platform, ev bot.Event) string {
 // casedKey names, in the store's calls, the case rule asked the desk for
 // about ev's message; "" when none is kept (as saidKey).
 func (m *Moderator) casedKey(p bot.Platform, ev bot.Event, rule string) (store.CallKeeper, string) {
-	ck, ok := m.store.(store.CallKeeper)
-	if !ok {
-		return nil, ""
-	}
-	msg := messageOf(p, ev)
-	if msg == "" {
-		return nil, ""
-	}
-	return ck, "cased " + ev.Platform + "|" + ev.Space + "|" + msg + " " + rule
+	return m.callKey(p, ev, "cased", rule)
 }
 
 // forwardedAlready says why an edit's forward by rule opens no case ("" when

@@ -24,19 +24,10 @@ func TestPollerKilledWithUpdatesInHand(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts two processes")
 	}
-	const group, cm = -1001234567890, 42
-	tg := tgfake.New(t)
+	const group = tgKillGroup
 	// No chat list: a group is moderated once its admin list says a CM owns
 	// it, and its updates wait for that list.
-	tg.SetOwner(group, cm, false)
-	dir := t.TempDir()
-	bin := buildVigie(t, dir)
-	config := filepath.Join(dir, "rules.yaml")
-	rules := leasesRules + fmt.Sprintf("desk:\n  cms: [\"telegram:%d\"]\n", cm)
-	if err := os.WriteFile(config, []byte(rules), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	redisURL := redistest.URL(t)
+	tg, bin, config, redisURL := tgKillSetup(t)
 	env := []string{
 		"VIGIE_REDIS_PREFIX=pollerkill" + strconv.FormatInt(time.Now().UnixNano(), 36),
 		"VIGIE_LEASE_TTL=3s",
@@ -116,17 +107,8 @@ func TestWebhookKilledWithAnUpdateInHand(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts two processes")
 	}
-	const group, cm = -1001234567890, 42
-	tg := tgfake.New(t)
-	tg.SetOwner(group, cm, false)
-	dir := t.TempDir()
-	bin := buildVigie(t, dir)
-	config := filepath.Join(dir, "rules.yaml")
-	rules := leasesRules + fmt.Sprintf("desk:\n  cms: [\"telegram:%d\"]\n", cm)
-	if err := os.WriteFile(config, []byte(rules), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	redisURL := redistest.URL(t)
+	const group = tgKillGroup
+	tg, bin, config, redisURL := tgKillSetup(t)
 	u, err := url.Parse(redisURL)
 	if err != nil {
 		t.Fatal(err)
@@ -206,4 +188,24 @@ func TestWebhookKilledWithAnUpdateInHand(t *testing.T) {
 			t.Errorf("update %d answered 200 by %v, want once, by the living instance %s; deliveries: %v", u, answered, ins[1].addr, tg.Deliveries())
 		}
 	}
+}
+
+// tgKillGroup is the group the kill tests moderate, owned by tgKillCM.
+const tgKillGroup, tgKillCM = -1001234567890, 42
+
+// tgKillSetup starts the fake Telegram, with tgKillGroup owned by tgKillCM,
+// builds vigie and writes its rules (the leases' ones, tgKillCM the desk's
+// CM): the fake, the binary, the rule file and the Redis to share.
+func tgKillSetup(t *testing.T) (tg *tgfake.Server, bin, config, redisURL string) {
+	t.Helper()
+	tg = tgfake.New(t)
+	tg.SetOwner(tgKillGroup, tgKillCM, false)
+	dir := t.TempDir()
+	bin = buildVigie(t, dir)
+	config = filepath.Join(dir, "rules.yaml")
+	rules := leasesRules + fmt.Sprintf("desk:\n  cms: [\"telegram:%d\"]\n", tgKillCM)
+	if err := os.WriteFile(config, []byte(rules), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return tg, bin, config, redistest.URL(t)
 }

@@ -5,15 +5,11 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/bot/internal/desktest"
 	"github.com/vigie-bot/vigie/bot/internal/discordfake"
-	"github.com/vigie-bot/vigie/handlers"
-	"github.com/vigie-bot/vigie/rules"
 	"github.com/vigie-bot/vigie/store"
 	"github.com/vigie-bot/vigie/store/redis/redistest"
 )
@@ -55,23 +51,8 @@ func TestEditNotAnsweredTwice(t *testing.T) {
 					t.Log(logs.String())
 				}
 			})
-			var clock atomic.Int64
-			// Behind the wall clock: the edits, dated by the clock, are never
-			// in the future.
-			clock.Store(time.Now().Add(-time.Hour).UnixNano())
-			now := func() time.Time { return time.Unix(0, clock.Load()) }
-			rs, err := rules.Parse("rules.yaml", []byte(editRules), rules.LoadOptions{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			mod, err := handlers.New(handlers.Options{Platforms: map[string]bot.Platform{"discord": c}, Store: st,
-				Now: now, Retry: handlers.Retry{Attempts: 1}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			// wired as the daemon wires them
-			engine := rules.NewEngine(rs, st, rules.Options{Clock: now, MessageOf: mod.MessageOf})
-			out := desktest.Serve(t, engine, mod)
+			out, clock := desktest.ServeRules(t, "discord", c, st, editRules)
+			now := clock.Now
 			ctx, stop := context.WithCancel(context.Background())
 			done := make(chan error, 1)
 			go func() { done <- c.Run(ctx, out) }()
@@ -111,7 +92,7 @@ func TestEditNotAnsweredTwice(t *testing.T) {
 				f.Dispatch("MESSAGE_UPDATE", m)
 				settle()
 			}
-			later := func(d time.Duration) { clock.Add(int64(d)) }
+			later := clock.Later
 			check := func(step, text string, want int) {
 				t.Helper()
 				if got := posted(text); got != want {
@@ -155,18 +136,7 @@ func TestEditNotAnsweredTwice(t *testing.T) {
 			later(time.Minute)
 			edit(q, "what are your prices? see scam.example")
 			f.WaitFor(t, "DELETE", "/channels/"+general+"/messages/"+q, 1, nil)
-			cases, err := st.Cases(context.Background(), store.CaseOpen)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var got []string
-			for _, c := range cases {
-				got = append(got, fmt.Sprintf("%s ×%d", c.Rule, c.Hits()))
-			}
-			slices.Sort(got)
-			if want := []string{"rude ×1", "scam ×1"}; !slices.Equal(got, want) {
-				t.Errorf("open cases: %q, want %q: the insult once, whatever its edits, and the scam link an edit added", got, want)
-			}
+			desktest.WantOpenCases(t, st, "the insult once, whatever its edits, and the scam link an edit added", "rude ×1", "scam ×1")
 		})
 	}
 }

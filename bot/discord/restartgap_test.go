@@ -71,6 +71,48 @@ func (g *gapTest) waitDeleted(what string, m map[string]any) {
 	testsync.Eventually(g.t, what, func() bool { return g.deleted(m) > 0 })
 }
 
+// spamAndThread delivers a spam in general and waits for it to be deleted
+// (judged by c, as by says), then a hello in the thread, and waits for c to
+// have seen it: the messages a catch-up reads the history after.
+func (g *gapTest) spamAndThread(c *Client, by string) (spam, hello map[string]any) {
+	g.t.Helper()
+	spam = g.live(general, "scam.example")
+	g.waitDeleted("the spam judged"+by, spam)
+	hello = g.live(threadID, "hello")
+	testsync.Eventually(g.t, "the thread's message seen", func() bool {
+		c.cu.mu.Lock()
+		defer c.cu.mu.Unlock()
+		_, ok := c.cu.seen[threadID]
+		return ok
+	})
+	return spam, hello
+}
+
+// caughtUpOnce waits for the gap's spam to be deleted (by says by whom) and
+// for the catch-up's end in logs, then checks that the gap's spam and spam
+// were each deleted once, and that each channel's history was read after
+// the message seen last in it (spam in general, hello in the thread).
+func (g *gapTest) caughtUpOnce(logs *testsync.Buffer, by string, gapSpam []map[string]any, spam, hello map[string]any) {
+	g.t.Helper()
+	for _, m := range gapSpam {
+		g.waitDeleted("the gap's spam judged"+by, m)
+	}
+	testsync.Eventually(g.t, "the end of the catch-up", func() bool {
+		return strings.Contains(logs.String(), "caught up after a gap in the shard's run")
+	})
+	for _, m := range append(gapSpam, spam) {
+		if k := g.deleted(m); k != 1 {
+			g.t.Errorf("message %s (%s) deleted %d times, want once\n%s", m["id"], m["content"], k, logs)
+		}
+	}
+	for channel, after := range map[string]string{general: spam["id"].(string), threadID: hello["id"].(string)} {
+		calls := g.f.Calls("GET", "/channels/"+channel+"/messages")
+		if len(calls) == 0 || calls[0].Query.Get("after") != after {
+			g.t.Errorf("history of %s read as %v, want after=%s", channel, calls, after)
+		}
+	}
+}
+
 // TestRestartedShardCatchesUpItsGap: a shard's Run stops (its lease went
 // to another process, or the gateway failed and the daemon starts it
 // again) and starts again later; what was posted between the two Runs is
@@ -92,39 +134,15 @@ func TestRestartedShardCatchesUpItsGap(t *testing.T) {
 	g := &gapTest{t: t, f: f}
 
 	_, stop := start(t, f, c, out, allPerms, nil)
-	spam := g.live(general, "scam.example")
-	g.waitDeleted("the spam judged", spam)
-	hello := g.live(threadID, "hello")
-	testsync.Eventually(t, "the thread's message seen", func() bool {
-		c.cu.mu.Lock()
-		defer c.cu.mu.Unlock()
-		_, ok := c.cu.seen[threadID]
-		return ok
-	})
+	spam, hello := g.spamAndThread(c, "")
 	stop()
 
 	gapSpam := []map[string]any{g.gap(general, "scam.example in the gap"), g.gap(threadID, "scam.example in the thread")}
 	quiet := g.gap(general, "good night")
 	start(t, f, c, out, allPerms, nil)
-	for _, m := range gapSpam {
-		g.waitDeleted("the gap's spam judged", m)
-	}
-	testsync.Eventually(t, "the end of the catch-up", func() bool {
-		return strings.Contains(logs.String(), "caught up after a gap in the shard's run")
-	})
-	for _, m := range append(gapSpam, spam) {
-		if k := g.deleted(m); k != 1 {
-			t.Errorf("message %s (%s) deleted %d times, want once\n%s", m["id"], m["content"], k, logs)
-		}
-	}
+	g.caughtUpOnce(logs, "", gapSpam, spam, hello)
 	if k := g.deleted(quiet); k != 0 {
 		t.Errorf("a quiet message deleted %d times", k)
-	}
-	for channel, after := range map[string]string{general: spam["id"].(string), threadID: hello["id"].(string)} {
-		calls := f.Calls("GET", "/channels/"+channel+"/messages")
-		if len(calls) == 0 || calls[0].Query.Get("after") != after {
-			t.Errorf("history of %s read as %v, want after=%s", channel, calls, after)
-		}
 	}
 }
 
@@ -193,37 +211,13 @@ func TestShardTakenOverReadsTheMemoryInTheStore(t *testing.T) {
 
 	a, _, outA, memA := runner()
 	stopA := runShard(t, f, a, outA, allPerms, memA)
-	spam := g.live(general, "scam.example")
-	g.waitDeleted("the spam judged by the first", spam)
-	hello := g.live(threadID, "hello")
-	testsync.Eventually(t, "the thread's message seen", func() bool {
-		a.cu.mu.Lock()
-		defer a.cu.mu.Unlock()
-		_, ok := a.cu.seen[threadID]
-		return ok
-	})
+	spam, hello := g.spamAndThread(a, " by the first")
 	stopA()
 
 	gapSpam := []map[string]any{g.gap(general, "scam.example in the gap"), g.gap(threadID, "scam.example in the thread")}
 	b, logsB, outB, memB := runner()
 	runShard(t, f, b, outB, allPerms, memB)
-	for _, m := range gapSpam {
-		g.waitDeleted("the gap's spam judged by the second", m)
-	}
-	testsync.Eventually(t, "the end of the catch-up", func() bool {
-		return strings.Contains(logsB.String(), "caught up after a gap in the shard's run")
-	})
-	for _, m := range append(gapSpam, spam) {
-		if k := g.deleted(m); k != 1 {
-			t.Errorf("message %s (%s) deleted %d times, want once", m["id"], m["content"], k)
-		}
-	}
-	for channel, after := range map[string]string{general: spam["id"].(string), threadID: hello["id"].(string)} {
-		calls := f.Calls("GET", "/channels/"+channel+"/messages")
-		if len(calls) == 0 || calls[0].Query.Get("after") != after {
-			t.Errorf("history of %s read as %v, want after=%s", channel, calls, after)
-		}
-	}
+	g.caughtUpOnce(logsB, " by the second", gapSpam, spam, hello)
 }
 
 // TestShardMemoryTooOldIsNotCaughtUp: a shard's memory written longer ago

@@ -29,32 +29,14 @@ import (
 func TestBanBookCheckedAgainstTheBlockedList(t *testing.T) {
 	const member = "6021345987654321" // fbComment's author
 	ctx := context.Background()
-	ban := func(ev bot.Event, d time.Duration) bot.Verdict {
-		return bot.Verdict{EventID: ev.ID, Platform: "facebook", At: fixedNow,
-			Matches: []bot.Match{{Rule: "scam", Reason: "scam", Actions: []bot.Action{{Kind: bot.ActBan, Duration: d}}}}}
-	}
 	setup := func(t *testing.T) (*harness, *handlers.Moderator, store.Store, func(time.Duration)) {
-		h := newHarness(t, nil)
-		var mu sync.Mutex
-		now := fixedNow
-		clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-		st, err := redis.Open(redistest.URL(t), redis.WithPrefix(redistest.Prefix("metabook")))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = st.Close() })
-		mod, err := handlers.New(handlers.Options{Platforms: map[string]bot.Platform{"facebook": h.c.Facebook()}, Store: st,
-			Retry: handlers.Retry{Attempts: 1}, Now: clock, Logger: testsync.Logger(h.logs)})
-		if err != nil {
-			t.Fatal(err)
-		}
+		h, mod, st, later := bookHarness(t, "metabook")
 		// 250 people blocked by hand before: three pages of the list
 		h.graph.mu.Lock()
 		for i := range 250 {
 			h.graph.blocked = append(h.graph.blocked, fmt.Sprint(5000000000000000+i))
 		}
 		h.graph.mu.Unlock()
-		later := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
 		return h, mod, st, later
 	}
 	other := fbReply // another commenter, banned for good
@@ -78,7 +60,7 @@ func TestBanBookCheckedAgainstTheBlockedList(t *testing.T) {
 			ev bot.Event
 			d  time.Duration
 		}{{fbComment, 7 * 24 * time.Hour}, {other, 0}, {fbDM, 24 * time.Hour}} {
-			if err := mod.Handle(ctx, b.ev, ban(b.ev, b.d)); err != nil {
+			if err := mod.Handle(ctx, b.ev, banFor(b.ev, b.d)); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -143,7 +125,7 @@ func TestBanBookCheckedAgainstTheBlockedList(t *testing.T) {
 
 	t.Run("everyone of the book still blocked", func(t *testing.T) {
 		h, mod, st, later := setup(t)
-		if err := mod.Handle(ctx, fbComment, ban(fbComment, 7*24*time.Hour)); err != nil {
+		if err := mod.Handle(ctx, fbComment, banFor(fbComment, 7*24*time.Hour)); err != nil {
 			t.Fatal(err)
 		}
 		// the member is first in the list: the read stops at the first page
@@ -164,7 +146,7 @@ func TestBanBookCheckedAgainstTheBlockedList(t *testing.T) {
 
 	t.Run("the blocked list refused", func(t *testing.T) {
 		h, mod, st, later := setup(t)
-		if err := mod.Handle(ctx, fbComment, ban(fbComment, 7*24*time.Hour)); err != nil {
+		if err := mod.Handle(ctx, fbComment, banFor(fbComment, 7*24*time.Hour)); err != nil {
 			t.Fatal(err)
 		}
 		h.graph.unblockByHand(member)
@@ -191,7 +173,7 @@ func TestBanBookCheckedAgainstTheBlockedList(t *testing.T) {
 
 	t.Run("the member's own read says blocked", func(t *testing.T) {
 		h, mod, st, later := setup(t)
-		if err := mod.Handle(ctx, fbComment, ban(fbComment, 7*24*time.Hour)); err != nil {
+		if err := mod.Handle(ctx, fbComment, banFor(fbComment, 7*24*time.Hour)); err != nil {
 			t.Fatal(err)
 		}
 		h.graph.unblockByHand(member)
@@ -209,4 +191,34 @@ func TestBanBookCheckedAgainstTheBlockedList(t *testing.T) {
 			t.Error("the book forgot a ban the member's own read says is on")
 		}
 	})
+}
+
+// bookHarness is a harness with handlers that keep their ban book in a real
+// Redis (under prefix) and log to the harness's logs, on a clock that
+// stands at fixedNow until later moves it on.
+func bookHarness(t *testing.T, prefix string) (*harness, *handlers.Moderator, store.Store, func(time.Duration)) {
+	t.Helper()
+	h := newHarness(t, nil)
+	var mu sync.Mutex
+	now := fixedNow
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	st, err := redis.Open(redistest.URL(t), redis.WithPrefix(redistest.Prefix(prefix)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	mod, err := handlers.New(handlers.Options{Platforms: map[string]bot.Platform{"facebook": h.c.Facebook()}, Store: st,
+		Retry: handlers.Retry{Attempts: 1}, Now: clock, Logger: testsync.Logger(h.logs)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	later := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+	return h, mod, st, later
+}
+
+// banFor is the verdict of the rule "scam" on ev: its author banned for d
+// (0: for good).
+func banFor(ev bot.Event, d time.Duration) bot.Verdict {
+	return bot.Verdict{EventID: ev.ID, Platform: "facebook", At: fixedNow,
+		Matches: []bot.Match{{Rule: "scam", Reason: "scam", Actions: []bot.Action{{Kind: bot.ActBan, Duration: d}}}}}
 }

@@ -103,8 +103,17 @@ func TestLostAnswerNotActedTwice(t *testing.T) {
 // Meta's refusal of a second private reply (one per comment) is not a
 // failure for the desk: vigie's own first one went out.
 func TestEditedCommentAnsweredOnce(t *testing.T) {
-	const cid = "987654321098765_1122334455667788"
-	const text = `
+	now := commentEditedAt
+	p := newPipelineWith(t, now, insultRules)
+	p.h.graph.now = func() time.Time { return now }
+	p.deliver(t, fixture(t, "fb_comment_add.json"))
+	p.deliver(t, fixture(t, "fb_comment_edited.json"))
+	p.wantCommentAnsweredOnce(t)
+}
+
+// insultRules answer an insult in a comment in public and privately, and
+// warn its author.
+const insultRules = `
 timezone: Europe/Paris
 lists:
   insults: [escrocs]
@@ -113,17 +122,27 @@ rules:
     when: has_any(text, lists.insults)
     do: ['reply("Nous lisons tous les commentaires.")', 'warn("Merci de rester courtois.")']
 `
-	now := time.Unix(1795731300, 0).UTC().Add(time.Minute) // fb_comment_edited.json's time
-	p := newPipelineWith(t, now, text)
-	p.h.graph.now = func() time.Time { return now }
-	p.deliver(t, fixture(t, "fb_comment_add.json"))
-	p.deliver(t, fixture(t, "fb_comment_edited.json"))
-	if n := len(p.h.graph.repliesUnder(cid)); n != 1 {
+
+// commentEditedAt is a minute after fb_comment_edited.json's time.
+var commentEditedAt = time.Unix(1795731300, 0).UTC().Add(time.Minute)
+
+// wantCommentAnsweredOnce checks that the comment of fb_comment_add.json,
+// judged again once edited (insultRules), was answered once in public and
+// privately, and opened no case.
+func (p *pipeline) wantCommentAnsweredOnce(t *testing.T) {
+	t.Helper()
+	if n := len(p.h.graph.repliesUnder("987654321098765_1122334455667788")); n != 1 {
 		t.Errorf("%d public replies under the comment, want 1", n)
 	}
 	if n := len(p.callsTo("POST", "/"+pageID+"/messages")); n < 1 {
 		t.Errorf("no private reply sent")
 	}
+	p.wantNoCase(t)
+}
+
+// wantNoCase checks that no case is open.
+func (p *pipeline) wantNoCase(t *testing.T) {
+	t.Helper()
 	cs, err := p.store.Cases(context.Background(), store.CaseOpen)
 	if err != nil {
 		t.Fatal(err)
@@ -137,20 +156,34 @@ rules:
 // edited, judged again, and the same rule matches: the same answer is not
 // sent a second time in the conversation.
 func TestEditedMessageAnsweredOnce(t *testing.T) {
-	const text = `
+	p := newPipelineWith(t, messageEditedAt, openingRules)
+	p.deliver(t, fixture(t, "messenger_text.json"))
+	p.deliver(t, fixture(t, "messenger_edit.json"))
+	p.wantAnsweredOnce(t)
+}
+
+// openingRules answer a question on the opening hours with openingAnswer.
+const (
+	openingAnswer = "Nous sommes ouverts du lundi au samedi, 9h-19h."
+	openingRules  = `
 timezone: Europe/Paris
 rules:
   - name: opening
     when: lower(text) contains "ouverts"
-    do: ['reply("Nous sommes ouverts du lundi au samedi, 9h-19h.")']
+    do: ['reply("` + openingAnswer + `")']
 `
-	now := time.UnixMilli(1795732100123).UTC().Add(time.Minute) // messenger_edit.json's time
-	p := newPipelineWith(t, now, text)
-	p.deliver(t, fixture(t, "messenger_text.json"))
-	p.deliver(t, fixture(t, "messenger_edit.json"))
+)
+
+// messageEditedAt is a minute after messenger_edit.json's time.
+var messageEditedAt = time.UnixMilli(1795732100123).UTC().Add(time.Minute)
+
+// wantAnsweredOnce checks that openingAnswer was sent once in the
+// conversation.
+func (p *pipeline) wantAnsweredOnce(t *testing.T) {
+	t.Helper()
 	var answers int
 	for _, c := range p.callsTo("POST", "/"+pageID+"/messages") {
-		if jsonField(c.JSON, "message.text") == "Nous sommes ouverts du lundi au samedi, 9h-19h." {
+		if jsonField(c.JSON, "message.text") == openingAnswer {
 			answers++
 		}
 	}
@@ -220,13 +253,7 @@ func TestFailedAnswerStillSent(t *testing.T) {
 	if n := len(p.callsTo("GET", "/"+pageID+"/conversations")); n != 1 {
 		t.Errorf("the conversation read %d times before sending again, want 1", n)
 	}
-	cs, err := p.store.Cases(context.Background(), store.CaseOpen)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range cs {
-		t.Errorf("case opened: %s", c.Reason)
-	}
+	p.wantNoCase(t)
 }
 
 // TestUnsentMentionReplyTriedAgain: a reply to an @mention whose call never

@@ -1,7 +1,6 @@
 package meta_test
 
 import (
-	"context"
 	"testing"
 	"time"
 
@@ -40,54 +39,16 @@ func TestAnswersGivenShared(t *testing.T) {
 	}
 
 	t.Run("comment", func(t *testing.T) {
-		const cid = "987654321098765_1122334455667788"
-		now := time.Unix(1795731300, 0).UTC().Add(time.Minute) // fb_comment_edited.json's time
-		first, second := two(t, now, `
-timezone: Europe/Paris
-lists:
-  insults: [escrocs]
-rules:
-  - name: insult
-    when: has_any(text, lists.insults)
-    do: ['reply("Nous lisons tous les commentaires.")', 'warn("Merci de rester courtois.")']
-`)
+		first, second := two(t, commentEditedAt, insultRules)
 		first.deliver(t, fixture(t, "fb_comment_add.json"))
 		second.deliver(t, fixture(t, "fb_comment_edited.json"))
-		if n := len(first.h.graph.repliesUnder(cid)); n != 1 {
-			t.Errorf("%d public replies under the comment, want 1", n)
-		}
-		if n := len(first.callsTo("POST", "/"+pageID+"/messages")); n < 1 {
-			t.Errorf("no private reply sent")
-		}
-		cs, err := first.store.Cases(context.Background(), store.CaseOpen)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, c := range cs {
-			t.Errorf("case opened: %s", c.Reason)
-		}
+		first.wantCommentAnsweredOnce(t)
 	})
 
 	t.Run("message", func(t *testing.T) {
-		const answer = "Nous sommes ouverts du lundi au samedi, 9h-19h."
-		now := time.UnixMilli(1795732100123).UTC().Add(time.Minute) // messenger_edit.json's time
-		first, second := two(t, now, `
-timezone: Europe/Paris
-rules:
-  - name: opening
-    when: lower(text) contains "ouverts"
-    do: ['reply("`+answer+`")']
-`)
+		first, second := two(t, messageEditedAt, openingRules)
 		first.deliver(t, fixture(t, "messenger_text.json"))
 		second.deliver(t, fixture(t, "messenger_edit.json"))
-		var answers int
-		for _, c := range first.callsTo("POST", "/"+pageID+"/messages") {
-			if jsonField(c.JSON, "message.text") == answer {
-				answers++
-			}
-		}
-		if answers != 1 {
-			t.Errorf("%d answers in the conversation, want 1", answers)
-		}
+		first.wantAnsweredOnce(t)
 	})
 }

@@ -3,15 +3,12 @@ package meta_test
 import (
 	"context"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/handlers"
 	"github.com/vigie-bot/vigie/store"
-	"github.com/vigie-bot/vigie/store/redis"
-	"github.com/vigie-bot/vigie/store/redis/redistest"
 )
 
 // TestPageBlocksReadBack: the Page's blocked list (GET /{page-id}/blocked)
@@ -25,27 +22,9 @@ import (
 // alone keeps.
 func TestPageBlocksReadBack(t *testing.T) {
 	const member = "6021345987654321" // fbComment's author
-	ban := func(d time.Duration) bot.Verdict {
-		return bot.Verdict{EventID: fbComment.ID, Platform: "facebook", At: fixedNow,
-			Matches: []bot.Match{{Rule: "scam", Reason: "scam", Actions: []bot.Action{{Kind: bot.ActBan, Duration: d}}}}}
-	}
+	ban := func(d time.Duration) bot.Verdict { return banFor(fbComment, d) }
 	setup := func(t *testing.T) (*harness, *handlers.Moderator, store.Store, func(time.Duration)) {
-		h := newHarness(t, nil)
-		var mu sync.Mutex
-		now := fixedNow
-		clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-		st, err := redis.Open(redistest.URL(t), redis.WithPrefix(redistest.Prefix("metablocks")))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = st.Close() })
-		mod, err := handlers.New(handlers.Options{Platforms: map[string]bot.Platform{"facebook": h.c.Facebook()}, Store: st,
-			Retry: handlers.Retry{Attempts: 1}, Now: clock})
-		if err != nil {
-			t.Fatal(err)
-		}
-		later := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
-		return h, mod, st, later
+		return bookHarness(t, "metablocks")
 	}
 	calls := func(h *harness, method string) int {
 		n := 0

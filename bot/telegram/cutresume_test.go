@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -25,33 +24,8 @@ import (
 // join, made none: it was answered 200 at once, the join still unjudged in
 // a queue and the profile never judged.
 func TestWebhookRetryOfACutJoinHandsOverItsRest(t *testing.T) {
-	f := newFakeBotAPI(t)
-	c, _ := newTestClient(t, f, Config{Mode: ModeWebhook, WebhookSecret: "s3cret_token", Chats: fixtureChats, ReportsJudged: true})
-	knowAdmins(t, c, group.id)
-	h := c.WebhookHandler()
-	post := func(ctx context.Context, body map[string]any) int {
-		raw, _ := json.Marshal(body)
-		r := httptest.NewRequestWithContext(ctx, http.MethodPost, "/webhooks/telegram", strings.NewReader(string(raw)))
-		r.Header.Set("X-Telegram-Bot-Api-Secret-Token", "s3cret_token")
-		w := httptest.NewRecorder()
-		h.ServeHTTP(w, r)
-		return w.Code
-	}
 	out := make(chan bot.Event) // a full queue: nothing is taken until read
-	run(t, c, out)
-	for code := http.StatusServiceUnavailable; code != http.StatusOK; {
-		answer := make(chan int, 1)
-		go func() {
-			answer <- post(context.Background(), map[string]any{"update_id": 1, "message": message(group, 1, bob, t0, "ready?")})
-		}()
-		select {
-		case code = <-answer:
-			time.Sleep(10 * time.Millisecond)
-		case ev := <-out:
-			c.Judged(&ev)
-			code = <-answer
-		}
-	}
+	c, post := webhookReady(t, out)
 	join := joins(carol, t0)
 	join["update_id"] = 2
 	rctx, giveUp := context.WithCancel(context.Background())
@@ -246,33 +220,8 @@ func TestPollerRetakingLetsGoACutPoisonUpdate(t *testing.T) {
 // over again. Before, the retry that took it over did not note it as seen,
 // and the next post queued the message a second time.
 func TestWebhookUpdateTakenOverIsSeen(t *testing.T) {
-	f := newFakeBotAPI(t)
-	c, _ := newTestClient(t, f, Config{Mode: ModeWebhook, WebhookSecret: "s3cret_token", Chats: fixtureChats, ReportsJudged: true})
-	knowAdmins(t, c, group.id)
-	h := c.WebhookHandler()
-	post := func(ctx context.Context, body map[string]any) int {
-		raw, _ := json.Marshal(body)
-		r := httptest.NewRequestWithContext(ctx, http.MethodPost, "/webhooks/telegram", strings.NewReader(string(raw)))
-		r.Header.Set("X-Telegram-Bot-Api-Secret-Token", "s3cret_token")
-		w := httptest.NewRecorder()
-		h.ServeHTTP(w, r)
-		return w.Code
-	}
 	out := make(chan bot.Event) // a full queue: nothing is taken until read
-	run(t, c, out)
-	for code := http.StatusServiceUnavailable; code != http.StatusOK; {
-		answer := make(chan int, 1)
-		go func() {
-			answer <- post(context.Background(), map[string]any{"update_id": 1, "message": message(group, 1, bob, t0, "ready?")})
-		}()
-		select {
-		case code = <-answer:
-			time.Sleep(10 * time.Millisecond)
-		case ev := <-out:
-			c.Judged(&ev)
-			code = <-answer
-		}
-	}
+	c, post := webhookReady(t, out)
 	renamed := bob
 	renamed.first = "Support"
 	upd := map[string]any{"update_id": 2, "message": message(group, 2, renamed, t0, "hello")}

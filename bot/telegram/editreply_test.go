@@ -3,17 +3,12 @@ package telegram
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/bot/internal/desktest"
-	"github.com/vigie-bot/vigie/handlers"
-	"github.com/vigie-bot/vigie/rules"
 	"github.com/vigie-bot/vigie/store"
 	"github.com/vigie-bot/vigie/store/redis/redistest"
 )
@@ -51,23 +46,9 @@ func TestEditNotAnsweredTwice(t *testing.T) {
 			f := newFakeBotAPI(t)
 			c, _ := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}, Chats: fixtureChats})
 			knowAdmins(t, c, group.id)
-			var clock atomic.Int64
-			// Behind the wall clock: the edits, dated by the clock, are never in
-			// the future.
-			clock.Store(time.Now().Add(-time.Hour).UnixNano())
-			now := func() time.Time { return time.Unix(0, clock.Load()) }
-			rs, err := rules.Parse("rules.yaml", []byte(editRules), rules.LoadOptions{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			mod, err := handlers.New(handlers.Options{Platforms: map[string]bot.Platform{"telegram": c}, Store: st,
-				Now: now, Retry: handlers.Retry{Attempts: 1}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			// wired as the daemon wires them
-			engine := rules.NewEngine(rs, st, rules.Options{Clock: now, MessageOf: mod.MessageOf})
-			run(t, c, desktest.Serve(t, engine, mod))
+			events, clock := desktest.ServeRules(t, "telegram", c, st, editRules)
+			now := clock.Now
+			run(t, c, events)
 
 			msg := 100
 			// settle waits until what was pushed before is handled: a ping
@@ -91,7 +72,7 @@ func TestEditNotAnsweredTwice(t *testing.T) {
 				f.push(map[string]any{"edited_message": with(message(group, id, bob, now().Unix(), text), "edit_date", now().Unix())})
 				settle()
 			}
-			later := func(d time.Duration) { clock.Add(int64(d)) }
+			later := clock.Later
 			sent := func(text string) int {
 				return f.count("sendMessage", func(c apiCall) bool { return strings.Contains(c.Params.Get("text"), text) })
 			}
@@ -138,18 +119,7 @@ func TestEditNotAnsweredTwice(t *testing.T) {
 			later(time.Minute)
 			edit(q, "quels tarifs svp ? voir scam.example")
 			f.waitFor("deleteMessage", 1, func(c apiCall) bool { return c.Params.Get("message_id") == strconv.Itoa(q) })
-			cases, err := st.Cases(context.Background(), store.CaseOpen)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var got []string
-			for _, c := range cases {
-				got = append(got, fmt.Sprintf("%s ×%d", c.Rule, c.Hits()))
-			}
-			slices.Sort(got)
-			if want := []string{"rude ×1", "scam ×1"}; !slices.Equal(got, want) {
-				t.Errorf("open cases: %q, want %q: the insult once, whatever its edits, and the scam link an edit added", got, want)
-			}
+			desktest.WantOpenCases(t, st, "the insult once, whatever its edits, and the scam link an edit added", "rude ×1", "scam ×1")
 		})
 	}
 }

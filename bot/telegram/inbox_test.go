@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
@@ -223,34 +222,10 @@ func TestPollerInboxWhileTheStoreIsDown(t *testing.T) {
 // only once its events are judged, so that Telegram sends it again when
 // vigie dies with it in a queue.
 func TestWebhookAnswersOnceJudged(t *testing.T) {
-	f := newFakeBotAPI(t)
-	c, _ := newTestClient(t, f, Config{Mode: ModeWebhook, WebhookSecret: "s3cret_token", Chats: fixtureChats, ReportsJudged: true})
-	knowAdmins(t, c, group.id)
-	h := c.WebhookHandler()
-	post := func(id int, text string) int {
-		body, _ := json.Marshal(map[string]any{"update_id": id, "message": message(group, id, bob, t0, text)})
-		r := httptest.NewRequest(http.MethodPost, "/webhooks/telegram", strings.NewReader(string(body)))
-		r.Header.Set("X-Telegram-Bot-Api-Secret-Token", "s3cret_token")
-		w := httptest.NewRecorder()
-		h.ServeHTTP(w, r)
-		return w.Code
-	}
 	out := make(chan bot.Event, 4)
-	run(t, c, out)
-	// Run hands the sink over once it runs: until then, 503.
-	for code := http.StatusServiceUnavailable; code != http.StatusOK; {
-		answer := make(chan int, 1)
-		go func() { answer <- post(1, "ready?") }()
-		select {
-		case code = <-answer:
-			time.Sleep(10 * time.Millisecond)
-		case ev := <-out:
-			c.Judged(&ev)
-			code = <-answer
-		}
-	}
+	c, post := webhookReady(t, out)
 	answered := make(chan int, 1)
-	go func() { answered <- post(2, "spam") }()
+	go func() { answered <- post(context.Background(), textUpdate(2, "spam")) }()
 	ev := testsync.Next(t, out)
 	select {
 	case code := <-answered:
@@ -308,35 +283,12 @@ func TestPollerInboxUnreadAtStart(t *testing.T) {
 // and a retry that came while the first request was still open was
 // answered 200 at once, unjudged.
 func TestWebhookRetryWaitsForTheFirstDelivery(t *testing.T) {
-	f := newFakeBotAPI(t)
-	c, _ := newTestClient(t, f, Config{Mode: ModeWebhook, WebhookSecret: "s3cret_token", Chats: fixtureChats, ReportsJudged: true})
-	knowAdmins(t, c, group.id)
-	h := c.WebhookHandler()
-	post := func(ctx context.Context, id int, text string) int {
-		body, _ := json.Marshal(map[string]any{"update_id": id, "message": message(group, id, bob, t0, text)})
-		r := httptest.NewRequestWithContext(ctx, http.MethodPost, "/webhooks/telegram", strings.NewReader(string(body)))
-		r.Header.Set("X-Telegram-Bot-Api-Secret-Token", "s3cret_token")
-		w := httptest.NewRecorder()
-		h.ServeHTTP(w, r)
-		return w.Code
-	}
 	out := make(chan bot.Event, 4)
-	run(t, c, out)
-	for code := http.StatusServiceUnavailable; code != http.StatusOK; {
-		answer := make(chan int, 1)
-		go func() { answer <- post(context.Background(), 1, "ready?") }()
-		select {
-		case code = <-answer:
-			time.Sleep(10 * time.Millisecond)
-		case ev := <-out:
-			c.Judged(&ev)
-			code = <-answer
-		}
-	}
+	c, post := webhookReady(t, out)
 	// The first delivery: its event queued, not judged; Telegram gives up.
 	rctx, giveUp := context.WithCancel(context.Background())
 	first := make(chan int, 1)
-	go func() { first <- post(rctx, 2, "spam") }()
+	go func() { first <- post(rctx, textUpdate(2, "spam")) }()
 	ev := testsync.Next(t, out)
 	giveUp()
 	if code := <-first; code == http.StatusOK {
@@ -344,7 +296,7 @@ func TestWebhookRetryWaitsForTheFirstDelivery(t *testing.T) {
 	}
 	// The retry.
 	retry := make(chan int, 1)
-	go func() { retry <- post(context.Background(), 2, "spam") }()
+	go func() { retry <- post(context.Background(), textUpdate(2, "spam")) }()
 	select {
 	case again := <-out:
 		t.Fatalf("the update handed over again (%s) while its first delivery waits to be judged", again.Key())
@@ -373,34 +325,11 @@ func TestWebhookRetryWaitsForTheFirstDelivery(t *testing.T) {
 // waited for the first delivery's events, which were never all queued,
 // until Telegram gave up on it too.
 func TestWebhookRetryTakesOverACutDelivery(t *testing.T) {
-	f := newFakeBotAPI(t)
-	c, _ := newTestClient(t, f, Config{Mode: ModeWebhook, WebhookSecret: "s3cret_token", Chats: fixtureChats, ReportsJudged: true})
-	knowAdmins(t, c, group.id)
-	h := c.WebhookHandler()
-	post := func(ctx context.Context, id int, text string) int {
-		body, _ := json.Marshal(map[string]any{"update_id": id, "message": message(group, id, bob, t0, text)})
-		r := httptest.NewRequestWithContext(ctx, http.MethodPost, "/webhooks/telegram", strings.NewReader(string(body)))
-		r.Header.Set("X-Telegram-Bot-Api-Secret-Token", "s3cret_token")
-		w := httptest.NewRecorder()
-		h.ServeHTTP(w, r)
-		return w.Code
-	}
 	out := make(chan bot.Event) // a full queue: nothing is taken until read
-	run(t, c, out)
-	for code := http.StatusServiceUnavailable; code != http.StatusOK; {
-		answer := make(chan int, 1)
-		go func() { answer <- post(context.Background(), 1, "ready?") }()
-		select {
-		case code = <-answer:
-			time.Sleep(10 * time.Millisecond)
-		case ev := <-out:
-			c.Judged(&ev)
-			code = <-answer
-		}
-	}
+	c, post := webhookReady(t, out)
 	rctx, giveUp := context.WithCancel(context.Background())
 	first := make(chan int, 1)
-	go func() { first <- post(rctx, 2, "spam") }()
+	go func() { first <- post(rctx, textUpdate(2, "spam")) }()
 	// The first delivery is open once it is blocked on the queue; the
 	// retry comes then, and Telegram gives up on the first.
 	testsync.Eventually(t, "the first delivery open", func() bool {
@@ -410,7 +339,7 @@ func TestWebhookRetryTakesOverACutDelivery(t *testing.T) {
 		return ok
 	})
 	retry := make(chan int, 1)
-	go func() { retry <- post(context.Background(), 2, "spam") }()
+	go func() { retry <- post(context.Background(), textUpdate(2, "spam")) }()
 	time.Sleep(50 * time.Millisecond) // a chance for the retry to reach its wait
 	giveUp()
 	if code := <-first; code == http.StatusOK {

@@ -1,0 +1,64 @@
+package desktest
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/handlers"
+	"github.com/vigie-bot/vigie/rules"
+	"github.com/vigie-bot/vigie/store"
+)
+
+// Clock is a test's clock, moved by hand.
+type Clock struct{ at atomic.Int64 }
+
+// Now is the clock's time.
+func (c *Clock) Now() time.Time { return time.Unix(0, c.at.Load()) }
+
+// Later moves the clock d on.
+func (c *Clock) Later(d time.Duration) { c.at.Add(int64(d)) }
+
+// ServeRules serves, as Serve does, the rule file ruleFile and the handlers
+// of p (named platform) on st, wired as the daemon wires them (a strike
+// counted once a message, by the handlers' MessageOf), on a clock an hour
+// behind the wall clock: what is dated by it is never in the future. A
+// failed action is not tried again.
+func ServeRules(t testing.TB, platform string, p bot.Platform, st store.Store, ruleFile string) (chan bot.Event, *Clock) {
+	t.Helper()
+	clock := new(Clock)
+	clock.at.Store(time.Now().Add(-time.Hour).UnixNano())
+	rs, err := rules.Parse("rules.yaml", []byte(ruleFile), rules.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mod, err := handlers.New(handlers.Options{Platforms: map[string]bot.Platform{platform: p}, Store: st,
+		Now: clock.Now, Retry: handlers.Retry{Attempts: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	engine := rules.NewEngine(rs, st, rules.Options{Clock: clock.Now, MessageOf: mod.MessageOf})
+	return Serve(t, engine, mod), clock
+}
+
+// WantOpenCases checks that the open cases in st are want, each "RULE ×HITS",
+// in order; why says what they are.
+func WantOpenCases(t testing.TB, st store.Store, why string, want ...string) {
+	t.Helper()
+	cases, err := st.Cases(context.Background(), store.CaseOpen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, c := range cases {
+		got = append(got, fmt.Sprintf("%s ×%d", c.Rule, c.Hits()))
+	}
+	slices.Sort(got)
+	if !slices.Equal(got, want) {
+		t.Errorf("open cases: %q, want %q: %s", got, want, why)
+	}
+}
