@@ -303,6 +303,13 @@ func New(cfg Config) (*Client, error) {
 	c.presses = c.work.Line(maxPressesWaiting)
 	c.asks = c.work.Line(maxAsksWaiting)
 	c.metrics = newMetrics(cfg.Registerer, c.log)
+	c.admins.forgotten = func(listed bool) {
+		if listed {
+			c.metrics.adminsForgot.WithLabelValues("listed").Inc()
+		} else {
+			c.metrics.adminsForgot.WithLabelValues("unlisted").Inc()
+		}
+	}
 	c.selfName.Store("")
 	c.desk.Store(&deskConf{chat: cfg.DeskChat, cms: cms, chats: chatSet(cfg.Chats)})
 	// The library's endpoint is a format string: a % in the URL must stay literal.
