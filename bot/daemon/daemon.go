@@ -921,7 +921,7 @@ func (d *daemon) install(rs *rules.Ruleset, file string, matcher *faq.Matcher) *
 			// wave, not for every event while it holds
 			NoAlertMessages: true,
 			// a strike counts a message once, not again for its edits
-			MessageOf: d.mod.MessageOf}),
+			MessageOf: d.mod.MessageOf, ClaimFailed: d.mod.ClaimFailed}),
 		faq:      matcher,
 		base:     matcher,
 		file:     file,
