@@ -237,6 +237,8 @@ type daemon struct {
 	inflight tracker
 	// lanes carry out verdicts, one lane per platform and place.
 	lanes *lanes
+	// members carries out apart the verdicts of a busy member (memberlanes.go).
+	members *memberLanes
 	// inline: a verdict's actions and the crisis alerts call out to nothing
 	// over the network (no connector, so no desk; the memory store), so
 	// that the goroutine that judged an event carries them out itself when
@@ -532,6 +534,8 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 	}
 	d.inline = len(d.conns) == 0 && storeKind == "memory"
 	d.lanes = newLanes(d.act, d.laneFull, log, g, met.laneWait)
+	d.members = newMemberLanes(workCtx, d.actNow, d.memberLaneFull, d.mod.MemberBusy, log)
+	registry.MustRegister(d.members.counted)
 	registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "vigie_lanes",
 		Help: "Places (platform, chat or channel) whose actions have a lane running now.",
@@ -824,6 +828,13 @@ loop:
 		d.cancelWork()
 		if !d.lanes.close(hard) {
 			left("the lanes")
+		}
+	}
+	if !d.members.close(sctx) {
+		errs = append(errs, fmt.Errorf("busy members' actions still being carried out after %s; they were cancelled, and are kept for the next start", drain))
+		d.cancelWork()
+		if !d.members.close(hard) {
+			left("the busy members' lanes")
 		}
 	}
 	// The cases the last events opened go to the desk before the store closes.
@@ -1340,6 +1351,19 @@ func appendQuote(buf []byte, s string) []byte {
 // work context, not the request's: a client hanging up must not stop a ban
 // half-way.
 func (d *daemon) act(j *job) {
+	if d.members.take(j, handlers.LocksMember(j.v)) {
+		return // carried out in the member's own lane, which finishes it
+	}
+	d.actNow(j)
+}
+
+// memberLaneFull makes a case of a verdict whose member's lane is full.
+func (d *daemon) memberLaneFull(j *job) {
+	d.overflow(j, "not carried out: too many actions waiting for busy members")
+}
+
+// actNow is act, in the caller's lane.
+func (d *daemon) actNow(j *job) {
 	// j is the lane's own (or carryOut's): its event is handed on by pointer.
 	ev := &j.ev
 	completed := false
