@@ -130,7 +130,7 @@ type Client struct {
 	adminQueue   chan int64
 	adminTimeout time.Duration
 	// memberWait bounds a verification kick's wait for the member's lock
-	// (verify.go's memberWait; shorter in tests).
+	// (verify.go's memberWait: none; longer in a test of the wait).
 	memberWait time.Duration
 
 	commands atomic.Pointer[commandsBox]

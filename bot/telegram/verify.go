@@ -479,8 +479,10 @@ type memberLocker interface {
 }
 
 // memberWait bounds the wait of a verification's kick for the member's
-// lock, as the moderator's actions' wait.
-const memberWait = 30 * time.Second
+// lock: none. A busy member's kick is left for the next check (a minute
+// on), rather than hold the check, and the verifications due after it, up
+// to the 30 seconds a rule's ban waits, for each busy member of a raid.
+const memberWait = 0
 
 // errMemberBusy is a verification's kick not done: another action of the
 // member held their lock for all of the kick's wait (or vigie is stopping).
