@@ -8,6 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/bot/internal/guard"
 )
 
 // A verdict that bans, kicks or times out a member whose lock is held (a
@@ -35,6 +36,9 @@ type memberLanes struct {
 	busy     func(ctx context.Context, ev bot.Event) bool
 	log      *slog.Logger
 	ctx      context.Context
+	// guard recovers a panic in a verdict's carrying out, as the place's
+	// lanes do: the member's lane goes on, the verdict kept in the journal.
+	guard *guard.Guard
 
 	mu      sync.Mutex
 	lanes   map[string][]*job // by member (bot.MemberKey), the first one running
@@ -45,8 +49,8 @@ type memberLanes struct {
 	counted *prometheus.CounterVec
 }
 
-func newMemberLanes(ctx context.Context, run, overflow func(*job), busy func(context.Context, bot.Event) bool, log *slog.Logger) *memberLanes {
-	ml := &memberLanes{run: run, overflow: overflow, busy: busy, log: log, ctx: ctx, lanes: map[string][]*job{},
+func newMemberLanes(ctx context.Context, run, overflow func(*job), busy func(context.Context, bot.Event) bool, log *slog.Logger, g *guard.Guard) *memberLanes {
+	ml := &memberLanes{run: run, overflow: overflow, busy: busy, log: log, guard: g, ctx: ctx, lanes: map[string][]*job{},
 		counted: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "vigie_busy_member_verdicts_total",
 			Help: "Verdicts banning, kicking or timing out a member whose lock was held (another action of theirs under way), by where they were carried out: apart (in the member's own lane, the place's going on) or place (in the place's lane, waiting for the lock, because 1,024 such verdicts were waiting already), desk (made a case: the member's lane was there and full).",
@@ -146,7 +150,9 @@ func (ml *memberLanes) serve(key string) {
 		}
 		j := q[0]
 		ml.mu.Unlock()
-		ml.run(j)
+		if !ml.guard.Do("member lane", func() { ml.run(j) }) {
+			ml.log.Error("verdict not fully carried out after a panic; the member's lane goes on", "event", j.ev.Key())
+		}
 		ml.mu.Lock()
 		q = ml.lanes[key]
 		q[0] = nil
