@@ -23,7 +23,7 @@ import (
 // scam's timeout waits for it, apart: the place's lane goes on, and another
 // member's scam in the same channel is deleted and timed out while the lock
 // is still held. Once it is let go, the first member's delete and timeout
-// are carried out, in order, and the verdict leaves the journal. Before,
+// are carried out, then their second scam's, which waited behind it. Before,
 // the second scam waited in the lane behind the first, up to four tries of
 // 30 seconds each.
 func TestBusyMemberDoesNotStallThePlace(t *testing.T) {
@@ -59,6 +59,9 @@ func TestBusyMemberDoesNotStallThePlace(t *testing.T) {
 	testsync.Eventually(t, "the gateway taking the busy member's scam", func() bool {
 		return f.Message(guild, channel, "700000000000000201", busy, "FREE NITRO here")
 	})
+	testsync.Eventually(t, "the gateway taking the busy member's second scam", func() bool {
+		return f.Message(guild, channel, "700000000000000203", busy, "FREE NITRO again")
+	})
 	testsync.Eventually(t, "the gateway taking the other member's scam", func() bool {
 		return f.Message(guild, channel, "700000000000000202", other, "FREE NITRO there")
 	})
@@ -68,15 +71,21 @@ func TestBusyMemberDoesNotStallThePlace(t *testing.T) {
 	if timedOut(busy) {
 		t.Fatalf("the busy member timed out while another held their lock")
 	}
+	// Taken by the place's lane before the other member's, the busy
+	// member's second verdict waits behind their first, in their lane.
+	if deleted("700000000000000203") {
+		t.Errorf("the busy member's second scam carried out before their first")
+	}
 
 	unlock()
 	testsync.Eventually(t, "the busy member's scam deleted and timed out once their lock is let go", func() bool {
-		return deleted("700000000000000201") && timedOut(busy)
+		return deleted("700000000000000201") && deleted("700000000000000203") &&
+			len(f.Calls("PATCH", "/guilds/"+guild+"/members/"+busy)) == 2
 	})
 	if !strings.Contains(in.logs.String(), "the member is busy") {
 		t.Errorf("the busy member's verdict taken apart, not logged")
 	}
-	if v := metric(t, in, `vigie_busy_member_verdicts_total{where="apart"}`); v != 1 {
-		t.Errorf("verdicts carried out apart = %v, want 1", v)
+	if v := metric(t, in, `vigie_busy_member_verdicts_total{where="apart"}`); v != 2 {
+		t.Errorf("verdicts carried out apart = %v, want the busy member's 2", v)
 	}
 }
