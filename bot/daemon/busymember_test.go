@@ -22,10 +22,10 @@ import (
 // Redis (another instance's ban of them, whose Discord call hangs). Their
 // scam's timeout waits for it, apart: the place's lane goes on, and another
 // member's scam in the same channel is deleted and timed out while the lock
-// is still held. Once it is let go, the first member's delete and timeout
-// are carried out, then their second scam's, which waited behind it. Before,
-// the second scam waited in the lane behind the first, up to four tries of
-// 30 seconds each.
+// is still held. Once it is let go, the busy member is timed out, then
+// their second scam, which waited behind the first, is deleted and they are
+// timed out again. Before, the other member's scam waited in the lane
+// behind the busy member's, up to four tries of 30 seconds each.
 func TestBusyMemberDoesNotStallThePlace(t *testing.T) {
 	srv := redistest.Start(t)
 	guild := fmt.Sprint(uint64(191_000_000_000)<<22 | 1)
