@@ -129,8 +129,8 @@ type Client struct {
 	// workers Run starts; adminTimeout bounds each lookup.
 	adminQueue   chan int64
 	adminTimeout time.Duration
-	// memberWait bounds a verification kick's wait for the member's lock
-	// (verify.go's memberWait: none; longer in a test of the wait).
+	// memberWait bounds a verification hold's or lift's wait for the
+	// member's lock (verify.go's memberWait; shorter in tests).
 	memberWait time.Duration
 
 	commands atomic.Pointer[commandsBox]
