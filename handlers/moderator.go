@@ -131,7 +131,9 @@ type Options struct {
 // Moderator carries out verdicts. It is safe for concurrent use.
 type Moderator struct {
 	platforms map[string]bot.Platform
-	store     store.Store
+	// claims logs and counts the claims the store did not answer (ClaimFailed).
+	claims *claimFailures
+	store  store.Store
 	// unbounded: store is the memory store, whose writes need no time bound.
 	unbounded bool
 	desk      Desk
@@ -285,6 +287,7 @@ func New(o Options) (*Moderator, error) {
 		earlyOpened:  o.EarlyOpened,
 		carried:      o.Carried,
 		failureCause: o.FailureCause,
+		claims:       newClaimFailures(),
 		actions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "vigie_actions_total",
 			Help: "Actions asked for by verdicts and decisions, by platform, action and result (done, failed, unsupported, platform_off, paused, roles_unknown, overruled).",
@@ -342,7 +345,7 @@ func New(o Options) (*Moderator, error) {
 			Name: "vigie_warned_places_dropped_total",
 			Help: "Places whose budget of warnings for the minute was forgotten because too many places were warned in it (they may be warned again sooner).",
 		}, func() float64 { _, n := m.warned.droppedCount(); return float64(n) })
-		for _, c := range []prometheus.Collector{m.actions, m.casesOpen, m.casesGrouped, m.casesDropped, m.shiftHits, m.cardEdits, warnedDropped, placesDropped} {
+		for _, c := range []prometheus.Collector{m.claims.counter, m.actions, m.casesOpen, m.casesGrouped, m.casesDropped, m.shiftHits, m.cardEdits, warnedDropped, placesDropped} {
 			if err := o.Registerer.Register(c); err != nil {
 				return nil, fmt.Errorf("handlers: register metrics: %w", err)
 			}

@@ -68,7 +68,7 @@ func (m *Moderator) saidAlready(ctx context.Context, p bot.Platform, ev bot.Even
 	cancel()
 	switch {
 	case err != nil:
-		m.log.Debug("the store did not say whether this message was answered or warned already: said", "event", ev.Key(), "err", err)
+		m.ClaimFailed(ClaimSaid, ev.Key(), err)
 		return "", nil
 	case !claimed:
 		what := "given this answer"
@@ -131,7 +131,7 @@ func (m *Moderator) forwardedAlready(ctx context.Context, p bot.Platform, ev bot
 	cancel()
 	switch {
 	case err != nil:
-		m.log.Debug("the store did not say whether this message was sent to the desk already: sent", "event", ev.Key(), "err", err)
+		m.ClaimFailed(ClaimCased, ev.Key(), err)
 		return "", nil
 	case !claimed:
 		return "rule " + rule + " sent the message to the desk " + bot.FormatDuration(now.Sub(kept.At).Abs()) + " ago (an edit is not sent twice)", nil
@@ -156,7 +156,7 @@ func (m *Moderator) casesOpened(ctx context.Context, p bot.Platform, ev bot.Even
 		err := ck.KeepCall(sctx, key, store.CallRecord{At: now, Done: true}, store.MessageCallKeep)
 		cancel()
 		if err != nil {
-			m.log.Debug("the store did not keep that the message was sent to the desk: an edit of it may be sent again", "event", ev.Key(), "err", err)
+			m.ClaimFailed(ClaimCased, ev.Key(), err)
 			return
 		}
 	}
@@ -168,6 +168,6 @@ func (m *Moderator) forget(ctx context.Context, ck store.CallKeeper, key string,
 	sctx, cancel := m.storeContext(context.WithoutCancel(ctx))
 	defer cancel()
 	if err := ck.KeepCall(sctx, key, store.CallRecord{At: at.Add(-2 * store.MessageCallKeep)}, time.Millisecond); err != nil {
-		m.log.Debug("the store did not forget a claim of what was not done: an edit of the message will not get it", "key", key, "err", err)
+		m.ClaimFailed(ClaimForget, key, err)
 	}
 }

@@ -172,7 +172,7 @@ func (m *Moderator) warnedElsewhereOr(ctx context.Context, ev bot.Event) (why st
 	cancel()
 	switch {
 	case err != nil:
-		m.log.Debug("the store did not say whether another instance warned the author: warned", "event", ev.Key(), "err", err)
+		m.ClaimFailed(ClaimWarned, ev.Key(), err)
 		return "", local
 	case claimed:
 		return "", func() { local(); m.forget(ctx, ck, key, now) }

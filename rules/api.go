@@ -119,6 +119,11 @@ type Options struct {
 	// of it is judged again, on any instance of the store or after a
 	// restart (store.CallKeeper, one call for each strike).
 	MessageOf func(bot.Event) string
+	// ClaimFailed, when set, is told of each strike's claim (MessageOf) the
+	// store did not answer, the strike then counted, maybe twice: claim is
+	// "struck", event the event's key (handlers.Moderator.ClaimFailed logs
+	// and counts them). Unset, each is logged at Warn with Logger.
+	ClaimFailed func(claim, event string, err error)
 	// Pending, when set, marks the ids seen pending in the store for that
 	// long (store.Observation.Pending): the caller settles the mark once the
 	// event's judging ended (Assessment.Seen). A retry of an id whose mark

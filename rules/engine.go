@@ -669,8 +669,11 @@ func (e *Engine) struckAlready(ctx context.Context, platform string, ev bot.Even
 	key := "struck " + platform + "|" + ev.Space + "|" + msg + " " + rule
 	_, claimed, err := ck.ClaimCall(ctx, key, store.CallRecord{At: now, Done: true}, store.MessageCallKeep)
 	if err != nil {
-		if e.opts.Logger != nil {
-			e.opts.Logger.Debug("the store did not say whether the message was struck already: struck", "event", ev.Key(), "rule", rule, "err", err)
+		switch {
+		case e.opts.ClaimFailed != nil:
+			e.opts.ClaimFailed("struck", ev.Key(), err)
+		case e.opts.Logger != nil:
+			e.opts.Logger.Warn("the store did not say whether the message was struck already: struck", "event", ev.Key(), "rule", rule, "err", err)
 		}
 		return false
 	}

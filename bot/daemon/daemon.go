@@ -245,6 +245,8 @@ type daemon struct {
 	inflight tracker
 	// lanes carry out verdicts, one lane per platform and place.
 	lanes *lanes
+	// members carries out apart the verdicts of a busy member (memberlanes.go).
+	members *memberLanes
 	// inline: a verdict's actions and the crisis alerts call out to nothing
 	// over the network (no connector, so no desk; the memory store), so
 	// that the goroutine that judged an event carries them out itself when
@@ -542,6 +544,8 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 	}
 	d.inline = len(d.conns) == 0 && storeKind == "memory"
 	d.lanes = newLanes(d.act, d.laneFull, log, g, met.laneWait)
+	d.members = newMemberLanes(workCtx, d.actNow, d.memberLaneFull, d.mod.MemberBusy, log, g)
+	registry.MustRegister(d.members.counted)
 	registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "vigie_lanes",
 		Help: "Places (platform, chat or channel) whose actions have a lane running now.",
@@ -843,6 +847,13 @@ loop:
 			left("the lanes")
 		}
 	}
+	if !d.members.close(sctx) {
+		errs = append(errs, fmt.Errorf("busy members' actions still being carried out after %s; they were cancelled, and are kept for the next start", drain))
+		d.cancelWork()
+		if !d.members.close(hard) {
+			left("the busy members' lanes")
+		}
+	}
 	// The cases the last events opened go to the desk before the store closes.
 	// The jobs write their last figures and give their leases up, writes to
 	// the store like those its close makes: they may take its share of the
@@ -938,7 +949,7 @@ func (d *daemon) install(rs *rules.Ruleset, file string, matcher *faq.Matcher) *
 			// wave, not for every event while it holds
 			NoAlertMessages: true,
 			// a strike counts a message once, not again for its edits
-			MessageOf: d.mod.MessageOf}),
+			MessageOf: d.mod.MessageOf, ClaimFailed: d.mod.ClaimFailed}),
 		faq:      matcher,
 		base:     matcher,
 		file:     file,
@@ -1377,6 +1388,19 @@ func appendQuote(buf []byte, s string) []byte {
 // work context, not the request's: a client hanging up must not stop a ban
 // half-way.
 func (d *daemon) act(j *job) {
+	if d.members.take(j, handlers.LocksMember(j.v)) {
+		return // carried out in the member's own lane, which finishes it
+	}
+	d.actNow(j)
+}
+
+// memberLaneFull makes a case of a verdict whose member's lane is full.
+func (d *daemon) memberLaneFull(j *job) {
+	d.overflow(j, "not carried out: too many actions waiting for busy members")
+}
+
+// actNow is act, in the caller's lane.
+func (d *daemon) actNow(j *job) {
 	// j is the lane's own (or carryOut's): its event is handed on by pointer.
 	ev := &j.ev
 	completed := false

@@ -147,6 +147,11 @@ func TestStaffLookupMissIsRemembered(t *testing.T) {
 	if got := lookups(); got != 1 {
 		t.Errorf("%d events while Telegram does not answer asked it %d times, want once", n, got)
 	}
+	// Their verdicts carried out (in the group's lane, after the answers)
+	// before the window ends: once it has, they would ask Telegram again.
+	testsync.Eventually(t, "the bans left to the CMs, roles unknown", func() bool {
+		return metric(t, in, `vigie_actions_total{action="ban",platform="telegram",result="roles_unknown"}`) == n
+	})
 	if got := find(api, "banChatMember", "user_id", strconv.Itoa(member)); len(got) != 0 {
 		t.Errorf("an author whose roles Telegram did not give was banned: %v", got)
 	}

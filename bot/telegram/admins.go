@@ -24,13 +24,21 @@ import (
 // whose authors then go out with RolesUnknown: judged, but not acted on, until
 // the first lookup answers. vigie would rather open a case than mute a moderator.
 const (
-	adminTTL          = 10 * time.Minute
-	adminLookups      = 4  // chats looked up at once
-	adminQueue        = 64 // chats waiting for a worker; beyond, a later message asks again
-	adminCallTimeout  = 10 * time.Second
-	adminRetryFirst   = 5 * time.Second // after a failed lookup, doubling on each failure
-	adminRetryMax     = 2 * time.Minute
-	adminCacheMaxSize = 10000
+	adminTTL         = 10 * time.Minute
+	adminLookups     = 4  // chats looked up at once
+	adminQueue       = 64 // chats waiting for a worker; beyond, a later message asks again
+	adminCallTimeout = 10 * time.Second
+	adminRetryFirst  = 5 * time.Second // after a failed lookup, doubling on each failure
+	adminRetryMax    = 2 * time.Minute
+	// adminListedMax bounds the chats whose admin list Telegram gave: chats
+	// vigie is in, since Telegram lists the admins of no other. Beyond, the
+	// one least used is forgotten.
+	adminListedMax = 10000
+	// adminUnlistedMax bounds the chats named by events whose list was never
+	// had: a made-up chat (an event posted over HTTP may name any) stays
+	// there, so a flood of them forgets only others of its kind, never a
+	// list Telegram gave.
+	adminUnlistedMax = 1000
 )
 
 // adminStatus says what is known of user in a group: "creator" or
@@ -179,10 +187,17 @@ func (c *Client) lookupAdmins(ctx context.Context, chat int64) {
 // adminCache remembers each chat's administrators, and which lookups are under
 // way or waiting after a failure.
 type adminCache struct {
-	ttl   time.Duration
-	now   func() time.Time
-	mu    sync.Mutex
-	chats map[int64]*adminEntry
+	ttl time.Duration
+	now func() time.Time
+	// maxListed and maxUnlisted bound the chats with a list and without one
+	// (adminListedMax, adminUnlistedMax).
+	maxListed, maxUnlisted int
+	mu                     sync.Mutex
+	chats                  map[int64]*adminEntry
+	// unlisted are the chats with no list yet.
+	unlisted map[int64]struct{}
+	// forgotten counts the chats forgotten for the bounds, for the metrics.
+	forgotten func(listed bool)
 }
 
 type adminEntry struct {
@@ -206,10 +221,13 @@ type adminEntry struct {
 	// failures counts the lookups failed in a row; none is tried before retry.
 	failures int
 	retry    time.Time
+	// used is when the chat's list was last read, for the bound of listed chats.
+	used time.Time
 }
 
 func newAdminCache(ttl time.Duration, now func() time.Time) *adminCache {
-	return &adminCache{ttl: ttl, now: now, chats: make(map[int64]*adminEntry)}
+	return &adminCache{ttl: ttl, now: now, maxListed: adminListedMax, maxUnlisted: adminUnlistedMax,
+		chats: make(map[int64]*adminEntry), unlisted: make(map[int64]struct{}), forgotten: func(bool) {}}
 }
 
 // get returns user's status in chat and whether chat's list is known at all. due
@@ -220,6 +238,7 @@ func (a *adminCache) get(chat, user int64) (status string, known, due bool) {
 	defer a.mu.Unlock()
 	e := a.entryLocked(chat)
 	now := a.now()
+	e.used = now
 	if e.flight == nil && !now.Before(e.fresh) && !now.Before(e.retry) {
 		e.flight = make(chan struct{})
 		due = true
@@ -252,17 +271,49 @@ func (a *adminCache) entryLocked(chat int64) *adminEntry {
 	if e, ok := a.chats[chat]; ok {
 		return e
 	}
-	if len(a.chats) >= adminCacheMaxSize {
-		// Forget the chats no lookup is under way for: their owners must find them.
-		for id, e := range a.chats {
-			if e.flight == nil {
+	if len(a.unlisted) >= a.maxUnlisted {
+		// Forget a chat with no list and no lookup under way: a chat named
+		// by events that Telegram never listed. Those with a list stay.
+		for id := range a.unlisted {
+			if a.chats[id].flight == nil {
+				delete(a.unlisted, id)
 				delete(a.chats, id)
+				a.forgotten(false)
+				break
 			}
 		}
 	}
 	e := &adminEntry{}
 	a.chats[chat] = e
+	a.unlisted[chat] = struct{}{}
 	return e
+}
+
+// listLocked counts chat, listed now, among the chats with a list: beyond
+// maxListed, the one least used with no lookup under way is forgotten (its
+// next message asks Telegram again).
+func (a *adminCache) listLocked(chat int64) {
+	if _, ok := a.unlisted[chat]; !ok {
+		return
+	}
+	delete(a.unlisted, chat)
+	if len(a.chats)-len(a.unlisted) <= a.maxListed {
+		return
+	}
+	var oldest int64
+	var oe *adminEntry
+	for id, e := range a.chats {
+		if id == chat || e.statuses == nil || e.flight != nil {
+			continue
+		}
+		if oe == nil || e.used.Before(oe.used) {
+			oldest, oe = id, e
+		}
+	}
+	if oe != nil {
+		delete(a.chats, oldest)
+		a.forgotten(true)
+	}
 }
 
 // endLocked ends chat's lookup under way, if any.
@@ -278,7 +329,11 @@ func (a *adminCache) listed(chat int64, statuses map[int64]string) (failures int
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	e := a.entryLocked(chat)
+	if statuses == nil {
+		statuses = map[int64]string{}
+	}
 	e.statuses = statuses
+	a.listLocked(chat)
 	e.fresh = a.now().Add(a.ttl)
 	if e.stale {
 		e.fresh, e.stale = time.Time{}, false

@@ -250,3 +250,48 @@ func TestStaleAdminList(t *testing.T) {
 	}})
 	check("promoted", say(bob), bot.Author{ID: "7", Name: "Bob Martin", Username: "bobm", Roles: []string{"administrator"}, Staff: true})
 }
+
+// TestMadeUpChatsKeepRealAdminLists: events naming chats vigie is not in (an
+// HTTP poster may name any) fill the cache of chats never listed, and forget
+// only others of their kind: the list Telegram gave of a real chat stays,
+// and its next message is judged with it, not asked of Telegram again.
+func TestMadeUpChatsKeepRealAdminLists(t *testing.T) {
+	f := newFakeBotAPI(t)
+	f.setAdmins(group.id, carol.id)
+	reg := prometheus.NewRegistry()
+	c, _ := newTestClient(t, f, Config{Registerer: reg, Chats: fixtureChats})
+	c.admins.maxListed, c.admins.maxUnlisted = 4, 8
+	out := make(chan bot.Event)
+	run(t, c, out)
+
+	f.push(map[string]any{"message": message(group, 1, carol, t0, "hello")})
+	testsync.Next(t, out)
+	waitLookups(t, reg, "ok", 1)
+
+	const madeUp = 50
+	for i := range madeUp {
+		chat := int64(-1009000000000 - i)
+		f.adminsFail(chat, true) // Telegram lists no chat vigie is not in
+		ev := bot.Event{Platform: Platform, ID: fmt.Sprintf("%d:%d", chat, i+1), Space: strconv.FormatInt(chat, 10),
+			Author: bot.Author{ID: strconv.FormatInt(bob.id, 10), RolesUnknown: true}}
+		if staff, _ := c.ResolveRoles(t.Context(), ev); staff {
+			t.Fatalf("made-up chat %d: bob taken for staff", chat)
+		}
+	}
+	waitLookups(t, reg, "failed", madeUp)
+
+	f.push(map[string]any{"message": message(group, 2, carol, t0+1, "hello again")})
+	got := testsync.Next(t, out).Author
+	if !got.Staff || got.RolesUnknown {
+		t.Errorf("carol after %d made-up chats: %+v, want the group's admin as listed", madeUp, got)
+	}
+	if n := f.count("getChatAdministrators", inChat(group.id)); n != 1 {
+		t.Errorf("the group's admins asked %d times, want once: made-up chats made vigie forget its list", n)
+	}
+	if n := counter(t, reg, "vigie_telegram_admin_cache_forgotten_total", "list", "unlisted"); n == 0 {
+		t.Errorf("no made-up chat counted as forgotten")
+	}
+	if n := counter(t, reg, "vigie_telegram_admin_cache_forgotten_total", "list", "listed"); n != 0 {
+		t.Errorf("%v listed chats forgotten, want none", n)
+	}
+}

@@ -360,3 +360,59 @@ func TestVerifyPressLeavesABanAlone(t *testing.T) {
 		t.Errorf("the member is %v, want banned still", got)
 	}
 }
+
+// TestVerifyCheckDoesNotWaitForBusyMembers: members whose lock is held
+// (a raid's bans of them under way, slow to be answered) do not hold the
+// verification check up: their kicks are left for the next check at once,
+// with no wait for the lock, rather than 30 seconds each while the other
+// verifications due, and the escalations behind them, wait.
+func TestVerifyCheckDoesNotWaitForBusyMembers(t *testing.T) {
+	f, c, st, clock, out, _ := newVerifyClient(t)
+	ctx := context.Background()
+	users := []tgUser{bob, carol, mallory}
+	for i, u := range users {
+		f.push(joins(u, t0+int64(i)))
+		<-out
+		f.waitFor("sendMessage", i+1, inChat(group.id))
+		waitPending(t, st, itoa(u.id), true)
+	}
+	for _, u := range users {
+		member := bot.Event{Platform: Platform, Space: itoa(group.id), Author: bot.Author{ID: itoa(u.id)}}
+		unlock, err := st.LockMember(ctx, bot.MemberKey(member), time.Second) // a ban under way
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer unlock()
+	}
+
+	clock.add(5 * time.Minute)
+	type result struct {
+		n   int
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		n, err := c.VerifyDue(ctx, clock.now())
+		done <- result{n, err}
+	}()
+	var r result
+	testsync.Eventually(t, "the check done, with every member due busy", func() bool {
+		select {
+		case r = <-done:
+			return true
+		default:
+			return false
+		}
+	})
+	if r.n != len(users) || r.err != nil {
+		t.Fatalf("VerifyDue = %d, %v, want %d checked", r.n, r.err, len(users))
+	}
+	for _, u := range users {
+		if ok, _ := st.IsPending(ctx, Platform, itoa(group.id), itoa(u.id)); !ok {
+			t.Errorf("%d's verification dropped: they would never be kicked", u.id)
+		}
+		if n := f.count("banChatMember", userIs(u.id)) + f.count("unbanChatMember", userIs(u.id)); n != 0 {
+			t.Errorf("%d kicked while another action held them", u.id)
+		}
+	}
+}

@@ -10,6 +10,7 @@ import (
 
 type metrics struct {
 	adminLookups *prometheus.CounterVec
+	adminsForgot *prometheus.CounterVec
 	foreign      *prometheus.CounterVec
 	verify       *prometheus.CounterVec
 	inbox        *prometheus.CounterVec
@@ -23,6 +24,10 @@ func newMetrics(reg prometheus.Registerer, log *slog.Logger) *metrics {
 			Name: "vigie_telegram_admin_lookups_total",
 			Help: "getChatAdministrators calls, by result (ok, failed). While a chat's lookups fail, its last list known is used, or its authors' roles are unknown.",
 		}, []string{"result"}),
+		adminsForgot: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "vigie_telegram_admin_cache_forgotten_total",
+			Help: "Chats whose admin cache entry was forgotten for the cache's bounds, by list: unlisted (a chat named by events that Telegram never listed, such as a made-up one; at most 1,000 are kept) or listed (a chat whose admins Telegram gave, the one least used beyond 10,000). A flood of unlisted never forgets a listed chat.",
+		}, []string{"list"}),
 		foreign: bot.NewForeignEventsCounter(Platform),
 		verify:  bot.NewVerificationsCounter(Platform),
 		inbox: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -33,7 +38,7 @@ func newMetrics(reg prometheus.Registerer, log *slog.Logger) *metrics {
 	if reg == nil {
 		return m
 	}
-	for _, c := range []prometheus.Collector{m.adminLookups, m.foreign, m.verify, m.inbox} {
+	for _, c := range []prometheus.Collector{m.adminLookups, m.adminsForgot, m.foreign, m.verify, m.inbox} {
 		if err := reg.Register(c); err != nil {
 			log.Warn("telegram metrics not registered", "err", err)
 		}

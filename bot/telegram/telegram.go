@@ -133,8 +133,8 @@ type Client struct {
 	// workers Run starts; adminTimeout bounds each lookup.
 	adminQueue   chan int64
 	adminTimeout time.Duration
-	// memberWait bounds a verification kick's wait for the member's lock
-	// (verify.go's memberWait; shorter in tests).
+	// memberWait bounds a verification hold's or lift's wait for the
+	// member's lock (verify.go's memberWait; shorter in tests).
 	memberWait time.Duration
 
 	commands atomic.Pointer[commandsBox]
@@ -310,6 +310,13 @@ func New(cfg Config) (*Client, error) {
 	c.presses = c.work.Line(maxPressesWaiting)
 	c.asks = c.work.Line(maxAsksWaiting)
 	c.metrics = newMetrics(cfg.Registerer, c.log)
+	c.admins.forgotten = func(listed bool) {
+		if listed {
+			c.metrics.adminsForgot.WithLabelValues("listed").Inc()
+		} else {
+			c.metrics.adminsForgot.WithLabelValues("unlisted").Inc()
+		}
+	}
 	c.selfName.Store("")
 	c.desk.Store(&deskConf{chat: cfg.DeskChat, cms: cms, chats: chatSet(cfg.Chats)})
 	// The library's endpoint is a format string: a % in the URL must stay literal.

@@ -478,9 +478,15 @@ type memberLocker interface {
 	LockMember(ctx context.Context, key string, wait time.Duration) (func(), error)
 }
 
-// memberWait bounds the wait of a verification's kick for the member's
-// lock, as the moderator's actions' wait.
+// memberWait bounds the wait of a verification's hold or lift for the
+// member's lock, as the moderator's actions' wait.
 const memberWait = 30 * time.Second
+
+// kickWait bounds the wait of the check's kick for the member's lock: none.
+// A busy member's kick is left for the next check, rather than hold the
+// check, and the verifications due after it, up to memberWait for each
+// busy member of a raid.
+const kickWait = 0
 
 // errMemberBusy is a verification's kick not done: another action of the
 // member held their lock for all of the kick's wait (or vigie is stopping).
@@ -489,7 +495,7 @@ var errMemberBusy = bot.ErrMemberBusy
 // kickLocked kicks member under the member's lock, let go however the kick
 // ends (a panic too: the lock would otherwise be held on every instance).
 func (c *Client) kickLocked(ctx context.Context, log *slog.Logger, pending bot.Verifications, member bot.Event) error {
-	unlock, err := c.lockMember(ctx, log, pending, member)
+	unlock, err := c.lockMemberWithin(ctx, log, pending, member, kickWait)
 	if err != nil {
 		return err
 	}
@@ -505,11 +511,16 @@ func (c *Client) kickLocked(ctx context.Context, log *slog.Logger, pending bot.V
 // wrapping errMemberBusy. The store away, the kick is done as before, and
 // logged: it finds a ban given before it, and leaves it.
 func (c *Client) lockMember(ctx context.Context, log *slog.Logger, pending bot.Verifications, member bot.Event) (func(), error) {
+	return c.lockMemberWithin(ctx, log, pending, member, c.memberWait)
+}
+
+// lockMemberWithin is lockMember, waiting wait at most.
+func (c *Client) lockMemberWithin(ctx context.Context, log *slog.Logger, pending bot.Verifications, member bot.Event, wait time.Duration) (func(), error) {
 	ml, ok := pending.(memberLocker)
 	if !ok {
 		return func() {}, nil
 	}
-	unlock, err := ml.LockMember(ctx, bot.MemberKey(member), c.memberWait)
+	unlock, err := ml.LockMember(ctx, bot.MemberKey(member), wait)
 	switch {
 	case err == nil:
 		return unlock, nil
