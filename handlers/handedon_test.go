@@ -64,8 +64,8 @@ func TestDecisionHandedOnIsCarriedOutOnce(t *testing.T) {
 	}
 }
 
-// heldBans is a chat whose bans wait, once entered (told on entered), until
-// release is closed.
+// heldBans is a chat whose bans wait, once entered (told on entered, room
+// for two), until release is closed.
 type heldBans struct {
 	chat
 	entered chan struct{}
@@ -84,7 +84,7 @@ func (h *heldBans) Ban(ctx context.Context, ev bot.Event, d time.Duration) error
 // first. Before, each found the case not yet carried out, and both banned.
 func TestDecisionHandedOnTwiceAtOnceIsCarriedOutOnce(t *testing.T) {
 	ctx := context.Background()
-	discord := &heldBans{chat: chat{recorder: recorder{name: "discord"}}, entered: make(chan struct{}), release: make(chan struct{})}
+	discord := &heldBans{chat: chat{recorder: recorder{name: "discord"}}, entered: make(chan struct{}, 2), release: make(chan struct{})}
 	st := memory.New(memory.WithCaseEpoch("tests"))
 	m, _ := newModerator(t, st, nil, discord)
 	c, err := st.OpenCase(ctx, store.Case{Event: event("discord"), Reason: "insult"})
