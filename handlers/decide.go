@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/vigie-bot/vigie/bot"
@@ -260,7 +261,34 @@ func (m *Moderator) decide(ctx context.Context, caseID, outcome, by string) (sto
 		m.ShowDecision(ctx, c, "")
 		return c, none, nil
 	}
-	return m.carryDecided(ctx, c, o, by)
+	release, ok := m.claimCarrying(c.ID)
+	if !ok {
+		// a hand-on of the same press came first: it carries it out
+		m.log.Info("a decision already being carried out here: not carried out twice", "case", c.ID, "outcome", o.String(), "by", by)
+		return c, none, nil
+	}
+	return m.carryDecided(ctx, c, o, by, release)
+}
+
+// claimCarrying claims the carrying out of case id's decision in this
+// process: false when it is under way already (the same press handed on
+// twice at once, or a hand-on racing the press still carried out). release
+// ends the claim, once the case says how its carrying out ended.
+func (m *Moderator) claimCarrying(id string) (release func(), ok bool) {
+	m.carryingMu.Lock()
+	defer m.carryingMu.Unlock()
+	if m.carrying[id] {
+		return nil, false
+	}
+	if m.carrying == nil {
+		m.carrying = map[string]bool{}
+	}
+	m.carrying[id] = true
+	return sync.OnceFunc(func() {
+		m.carryingMu.Lock()
+		delete(m.carrying, id)
+		m.carryingMu.Unlock()
+	}), true
 }
 
 // handedOn finishes the decision o of by on c, recorded already by a
@@ -270,30 +298,51 @@ func (m *Moderator) decide(ctx context.Context, caseID, outcome, by string) (sto
 // shown on the case's cards either way.
 func (m *Moderator) handedOn(ctx context.Context, c store.Case, o Outcome, by string) (store.Case, banGiven, error) {
 	var none banGiven
+	release := func() {}
+	if o.Kind != OutcomeKeep {
+		var ok bool
+		if release, ok = m.claimCarrying(c.ID); !ok {
+			m.log.Info("a decision taken again while it is being carried out here: not carried out twice", "case", c.ID, "outcome", o.String(), "by", by)
+			return c, none, nil
+		}
+		// read again under the claim: a carrying out here may have ended
+		// since the case was read
+		sctx, cancel := m.storeContext(ctx)
+		cur, err := m.store.Case(sctx, c.ID)
+		cancel()
+		if err == nil {
+			c = cur
+		}
+	}
 	switch {
 	case o.Kind == OutcomeKeep || c.Carried == store.CarriedDone:
+		release()
 		m.log.Info("a decision taken again after a stop: carried out already", "case", c.ID, "outcome", o.String(), "by", by)
 		m.ShowDecision(ctx, c, "")
 		return c, none, nil
 	case c.Carried != "":
+		release()
 		m.log.Info("a decision taken again after a stop: its carrying out ended already, and failed", "case", c.ID, "outcome", o.String(), "by", by)
 		return c, none, fmt.Errorf("case %s: %s by %s not carried out: %s", c.ID, o, by, c.Carried)
 	}
 	if _, ok := m.store.(store.DecisionMarks); !ok {
 		// Nothing says whether it was carried out: not done twice.
+		release()
 		return c, none, fmt.Errorf("case %s decided %s by %s: %w", c.ID, c.Outcome, c.DecidedBy, store.ErrDecided)
 	}
 	m.log.Warn("a decision recorded but not carried out before its process stopped: carried out now", "audit", true,
 		"case", c.ID, "outcome", o.String(), "by", by)
-	return m.carryDecided(ctx, c, o, by)
+	return m.carryDecided(ctx, c, o, by, release)
 }
 
 // carryDecided carries out o, the decision of by recorded on c, and shows
-// how it went on the case's cards.
-func (m *Moderator) carryDecided(ctx context.Context, c store.Case, o Outcome, by string) (store.Case, banGiven, error) {
+// how it went on the case's cards; claimed is the claim of its carrying
+// out (claimCarrying), released once the case says how it ended.
+func (m *Moderator) carryDecided(ctx context.Context, c store.Case, o Outcome, by string, claimed func()) (store.Case, banGiven, error) {
 	var none banGiven
 	p := m.platforms[c.Event.Platform]
 	if p == nil {
+		defer claimed()
 		m.count(m.Label(c.Event.Platform), o.Kind, ResultPlatformOff)
 		return c, none, m.decided(ctx, c, o, by, banGiven{}, fmt.Errorf("platform %q is off", c.Event.Platform))
 	}
@@ -324,7 +373,9 @@ func (m *Moderator) carryDecided(ctx context.Context, c store.Case, o Outcome, b
 		case <-gone:
 			// No caller is left to be told: the card says it, and so does
 			// the log (all of it when the case saying so did not open).
-			if err := m.decided(context.WithoutCancel(ctx), c, o, by, given, err); err != nil {
+			err := m.decided(context.WithoutCancel(ctx), c, o, by, given, err)
+			claimed()
+			if err != nil {
 				m.log.Warn("decision not carried out", "case", c.ID, "outcome", o.String(), "by", by, "err", err)
 			}
 		}
@@ -334,6 +385,7 @@ func (m *Moderator) carryDecided(ctx context.Context, c store.Case, o Outcome, b
 	defer stop()
 	select {
 	case r := <-done:
+		defer claimed()
 		return c, r.given, m.decided(ctx, c, o, by, r.given, r.err)
 	case <-waited:
 	case <-ctx.Done():

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/store"
@@ -53,6 +54,82 @@ func TestDecisionHandedOnIsCarriedOutOnce(t *testing.T) {
 	}
 	if want := []string{"ban(1d)"}; !slices.Equal(discord.Calls(), want) {
 		t.Errorf("calls = %q, want %q (carried out once)", discord.Calls(), want)
+	}
+	got, err := st.Case(ctx, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Carried != store.CarriedDone {
+		t.Errorf("case carried = %q, want %q", got.Carried, store.CarriedDone)
+	}
+}
+
+// heldBans is a chat whose bans wait, once entered (told on entered, room
+// for two), until release is closed.
+type heldBans struct {
+	chat
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (h *heldBans) Ban(ctx context.Context, ev bot.Event, d time.Duration) error {
+	h.entered <- struct{}{}
+	<-h.release
+	return h.chat.Ban(ctx, ev, d)
+}
+
+// The same press handed on twice at once (twice in one batch, or a hand-on
+// racing the press still carried out here) carries the decision out once:
+// the second finds it under way in this process and leaves it to the
+// first. Before, each found the case not yet carried out, and both banned.
+func TestDecisionHandedOnTwiceAtOnceIsCarriedOutOnce(t *testing.T) {
+	ctx := context.Background()
+	discord := &heldBans{chat: chat{recorder: recorder{name: "discord"}}, entered: make(chan struct{}, 2), release: make(chan struct{})}
+	st := memory.New(memory.WithCaseEpoch("tests"))
+	m, _ := newModerator(t, st, nil, discord)
+	c, err := st.OpenCase(ctx, store.Case{Event: event("discord"), Reason: "insult"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// the killed process: the case decided, nothing carried out
+	if _, err := st.DecideCase(ctx, c.ID, "ban(1d)", "telegram:1", c.Opened); err != nil {
+		t.Fatal(err)
+	}
+	handed := bot.WithHandedOn(ctx)
+	errs := make(chan error, 2)
+	decide := func() {
+		_, err := m.Decide(handed, c.ID, "ban(1d)", "telegram:1")
+		errs <- err
+	}
+	go decide()
+	select {
+	case <-discord.entered:
+	case <-time.After(time.Minute):
+		t.Fatal("the first hand-on never banned")
+	}
+	// the second, while the first's ban is under way
+	go decide()
+	select {
+	case err := <-errs:
+		if err != nil {
+			t.Errorf("the second hand-on: %v", err)
+		}
+	case <-discord.entered:
+		t.Error("the second hand-on banned too")
+	case <-time.After(time.Minute):
+		t.Fatal("the second hand-on never answered")
+	}
+	close(discord.release)
+	if err := <-errs; err != nil && !errors.Is(err, bot.ErrStillTrying) {
+		t.Errorf("a hand-on: %v", err)
+	}
+	wctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	if err := m.WaitDecisions(wctx); err != nil {
+		t.Error(err)
+	}
+	if want := []string{"ban(1d)"}; !slices.Equal(discord.Calls(), want) {
+		t.Fatalf("calls = %q, want %q (carried out once)", discord.Calls(), want)
 	}
 	got, err := st.Case(ctx, c.ID)
 	if err != nil {

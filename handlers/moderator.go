@@ -168,6 +168,10 @@ type Moderator struct {
 	// those still being carried out in the background (Decide).
 	decisionWait time.Duration
 	decisions    sync.WaitGroup
+	// carrying are the cases whose decision is being carried out here
+	// (claimCarrying): each is carried out once, whatever presses come.
+	carryingMu sync.Mutex
+	carrying   map[string]bool
 	// earlyOpened is Options.EarlyOpened, or nil.
 	earlyOpened func(ctx context.Context, ev bot.Event, caseID string)
 	// liftsFailing are the timed bans, by key, whose lift failed at a check

@@ -3,6 +3,7 @@ package daemon_test
 import (
 	"context"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -56,9 +57,14 @@ func TestDeferredCaseSaysWhatWasDone(t *testing.T) {
 		Author: bot.Author{ID: "u-7", Name: "Bob"}, Text: "FREE NITRO here", At: clk.Now()}
 	// Each time the timeout panics, the journal's look past RecoverAfter
 	// (2m, looked at every 30s) carries the verdict out again; after the
-	// third, it leaves it to the desk.
+	// third, it leaves it to the desk. The clock is stepped only once the
+	// verdict cut short is back in the journal: before, the journal's look
+	// passes over it as still carried out here, and no other look comes.
 	for tries := int32(1); tries <= 3; tries++ {
 		testsync.Eventually(t, "the timeout tried", func() bool { return p.timeouts.Load() == tries })
+		testsync.Eventually(t, "the verdict left in the journal", func() bool {
+			return strings.Count(in.logs.String(), "verdict left in the journal, to be carried out again") == int(tries)
+		})
 		testsync.Eventually(t, "the journal's next look set", func() bool { return clk.armed(30*time.Second, "(*daemon).runResume") })
 		clk.step(2*time.Minute + time.Second)
 	}

@@ -32,7 +32,8 @@ type Inbox interface {
 	// judged (or they had none).
 	Finished(ctx context.Context, ids []int) error
 	// HandingOn counts one more hand-on for the updates of ids, left in
-	// the inbox, before they are handed on (and notes now as their At when
+	// the inbox, as their handling begins (the poller tells it of one
+	// update at a time, before it hands it over) (and notes now as their At when
 	// none is known); one that a poller released is handed on without a
 	// count.
 	HandingOn(ctx context.Context, ids []int, now time.Time) error
@@ -58,7 +59,9 @@ type Taken struct {
 // next hand-on, logged as an error and counted, rather than taken down by
 // every start and takeover for good. A poller that stops cleanly (a
 // shutdown, a drain) releases what it leaves (Inbox.Released): restarts
-// alone never let an update go.
+// alone never let an update go. A hand-on is counted as the update's
+// handling begins: the updates of a backlog that no poller reached before
+// it died are not.
 const MaxHandOns = 2
 
 // MaxInboxAge is how old an update left in the inbox may be when it is

@@ -217,6 +217,64 @@ func TestPollerInboxLetsGoAPoisonUpdate(t *testing.T) {
 	})
 }
 
+// TestPollerInboxBacklogNotReachedIsNotPoison: a backlog of updates (a
+// raid's) whose handling kills the process each time, at its first updates
+// (out of memory): each poller after counts a hand-on only for the updates
+// it reaches, the one it hands over and the next, in hand as it dies, not
+// for the rest, never attempted. The poller after the last kill lets go
+// those two, and hands on all the others. Before, every update of the
+// backlog was counted at each start, and the whole backlog was let go
+// unjudged after two kills.
+func TestPollerInboxBacklogNotReachedIsNotPoison(t *testing.T) {
+	p := newPollers(t)
+	now := time.Unix(t0, 0)
+	const first, n = 6000, 20
+	for i := range n {
+		p.f.push(map[string]any{"update_id": first + i, "message": message(group, 600+i, bob, t0, fmt.Sprint("raid ", i))})
+	}
+	handedOn := func() map[int64]int {
+		m := map[int64]int{}
+		for _, it := range p.left() {
+			m[it.ID] = it.HandedOn
+		}
+		return m
+	}
+	for i := range 1 + MaxHandOns {
+		out, logs, _, _, kill := p.runKillable(now)
+		if ev := testsync.Next(t, out); ev.Text != "raid 0" {
+			t.Fatalf("poller %d handed over %q, want the backlog's first", i+1, ev.Text)
+		}
+		if i > 0 {
+			// the next update's handling begins: it is counted, and waits
+			testsync.Eventually(t, "the next update's hand-on counted", func() bool { return handedOn()[first+1] == i })
+		}
+		kill() // the process dies with them in hand
+		got := handedOn()
+		if len(got) != n {
+			t.Fatalf("after poller %d: %d updates in the inbox, want %d\n%s", i+1, len(got), n, logs)
+		}
+		for id, h := range got {
+			want := 0
+			if id < first+2 {
+				want = i
+			}
+			if h != want {
+				t.Errorf("after poller %d: update %d handed on %d times, want %d", i+1, id, h, want)
+			}
+		}
+		now = now.Add(time.Minute)
+	}
+	out, logs, c, _ := p.run(now)
+	for i := 2; i < n; i++ {
+		if ev := testsync.Next(t, out); ev.Text != fmt.Sprint("raid ", i) {
+			t.Fatalf("handed over %q after the kills, want %q: the backlog's updates never reached are handed on", ev.Text, fmt.Sprint("raid ", i))
+		}
+	}
+	if n := inboxCount(t, c, "poison"); n != 2 {
+		t.Errorf(`vigie_telegram_inbox_updates_total{result="poison"} = %v, want 2 (the updates in hand at each kill)`+"\n%s", n, logs)
+	}
+}
+
 // TestPollerInboxCleanStopsAreNotPoison: an update still waiting to be
 // judged when its poller stops cleanly (a shutdown, its drain cut short)
 // is released in the inbox: the next poller hands it on without counting a

@@ -318,7 +318,7 @@ func (c *Client) poll(ctx context.Context, out chan<- bot.Event, offsets Offsets
 		if inbox == nil {
 			good = nil // nothing to keep them for
 		}
-		done, ok := c.handOver(ctx, batch, good, kept, out)
+		done, ok := c.handOver(ctx, batch, good, kept, out, nil)
 		switch {
 		case done == len(batch):
 			handed = next // the updates that did not decode too
@@ -483,19 +483,19 @@ func (c *Client) handOverLeft(ctx context.Context, inbox Inbox, out chan<- bot.E
 	c.log.Info("handing on the updates a poller before took and did not see judged", "updates", len(batch),
 		"from", batch[0].UpdateID, "to", batch[len(batch)-1].UpdateID)
 	c.metrics.inbox.WithLabelValues("handed_on").Add(float64(len(batch)))
-	// Counted before they are handed on: one whose handling takes the
-	// process down is known as such by the next poller.
-	ids := make([]int, len(batch))
-	for i, u := range batch {
-		ids[i] = u.UpdateID
-	}
-	if err := inbox.HandingOn(ctx, ids, now); err != nil {
-		if ctx.Err() != nil {
-			return false
+	// Each is counted as its handling begins, not all before the first: a
+	// backlog whose handling kills the process (a raid's thousands of
+	// updates, out of memory) leaves counted only those its dead pollers
+	// reached, and the next poller lets go only those, never the updates no
+	// poller got to.
+	warned := false
+	counting := func(ctx context.Context, id int) {
+		if err := inbox.HandingOn(ctx, []int{id}, now); err != nil && !warned {
+			warned = true
+			c.log.Warn("the updates handed on are not counted in the poller's inbox: the store does not answer; handed on all the same", "update", id, "err", err)
 		}
-		c.log.Warn("the updates handed on are not counted in the poller's inbox: the store does not answer; handed on all the same", "updates", len(ids), "err", err)
 	}
-	_, ok := c.handOver(ctx, batch, raws, true, out)
+	_, ok := c.handOver(ctx, batch, raws, true, out, counting)
 	return ok
 }
 
@@ -504,8 +504,11 @@ func (c *Client) handOverLeft(ctx context.Context, inbox Inbox, out chan<- bot.E
 // does not cut it short: the rest is still handed over for up to
 // DrainTimeout, and what is left after is logged by id (lost, unless it is in
 // the inbox: kept). It returns how many of the batch's updates were handed
-// over, and whether the poller may go on (ctx still running).
-func (c *Client) handOver(ctx context.Context, batch []update, raws []json.RawMessage, kept bool, out chan<- bot.Event) (done int, ok bool) {
+// over, and whether the poller may go on (ctx still running). counting, when
+// set, is told of each update as its handling begins, before it is handed
+// over (a hand-on counted).
+func (c *Client) handOver(ctx context.Context, batch []update, raws []json.RawMessage, kept bool, out chan<- bot.Event,
+	counting func(ctx context.Context, id int)) (done int, ok bool) {
 	bctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancel()
 	// once ctx ends, the batch has DrainTimeout left (a late cancel is a no-op)
@@ -522,6 +525,9 @@ func (c *Client) handOver(ctx context.Context, batch []update, raws []json.RawMe
 		if fresh := c.seen.add(u.UpdateID); !fresh && !resume {
 			c.judging.dispatched(u.UpdateID)
 			continue
+		}
+		if counting != nil {
+			counting(bctx, u.UpdateID)
 		}
 		if rest, ok := c.dispatchOrResume(bctx, bctx, u, resume, rest, out); !ok {
 			c.seen.remove(u.UpdateID)
