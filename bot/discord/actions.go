@@ -233,80 +233,47 @@ func (b *timeoutBook) forget(guild, user string) {
 // rest of a raid's verdicts about them come within it.
 const removedKept = 10 * time.Minute
 
-// removedMembers are the members vigie kicked or banned in the last
-// removedKept, by guild and user.
-type removedMembers struct {
-	mu sync.Mutex
-	at map[string]time.Time
+// strangerKept is how long an author Discord said is not in a guild
+// (Unknown Member) is taken as such without asking again (ResolveRoles).
+const strangerKept = time.Minute
+
+// recentMembers are members noted in the last keep, by guild and user, max
+// of them at most (their ids may be an event's to name): when full, those
+// noted longer ago than keep are forgotten, and if none was, one at random.
+type recentMembers struct {
+	keep time.Duration
+	max  int
+	mu   sync.Mutex
+	at   map[string]time.Time
 }
 
-func (r *removedMembers) add(guild, user string, now time.Time) {
+func (r *recentMembers) add(guild, user string, now time.Time) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.at == nil {
 		r.at = map[string]time.Time{}
 	}
-	if len(r.at) >= 10000 {
+	if len(r.at) >= r.max {
 		for k, t := range r.at {
-			if now.Sub(t) >= removedKept {
+			if now.Sub(t) >= r.keep {
 				delete(r.at, k)
 			}
 		}
 	}
-	if len(r.at) < 10000 {
-		r.at[guild+"/"+user] = now
-	}
-}
-
-func (r *removedMembers) has(guild, user string, now time.Time) bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	t, ok := r.at[guild+"/"+user]
-	return ok && now.Sub(t) < removedKept
-}
-
-// strangerKept is how long an author Discord said is not in a guild
-// (Unknown Member) is taken as such without asking again (ResolveRoles).
-const strangerKept = time.Minute
-
-// maxStrangers bounds the strangers remembered: their ids are the events'
-// to name.
-const maxStrangers = 4096
-
-// strangers are the authors of events posted over HTTP whom Discord said
-// lately are not in the guild, by guild and user.
-type strangers struct {
-	mu sync.Mutex
-	at map[string]time.Time
-}
-
-func (s *strangers) add(guild, user string, now time.Time) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.at == nil {
-		s.at = map[string]time.Time{}
-	}
-	if len(s.at) >= maxStrangers {
-		for k, t := range s.at {
-			if now.Sub(t) >= strangerKept {
-				delete(s.at, k)
-			}
-		}
-	}
-	if len(s.at) >= maxStrangers {
-		for k := range s.at {
-			delete(s.at, k)
+	if len(r.at) >= r.max {
+		for k := range r.at {
+			delete(r.at, k)
 			break
 		}
 	}
-	s.at[guild+"/"+user] = now
+	r.at[guild+"/"+user] = now
 }
 
-func (s *strangers) has(guild, user string, now time.Time) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	t, ok := s.at[guild+"/"+user]
-	return ok && now.Sub(t) < strangerKept && !now.Before(t)
+func (r *recentMembers) has(guild, user string, now time.Time) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	t, ok := r.at[guild+"/"+user]
+	return ok && now.Sub(t) < r.keep && !now.Before(t)
 }
 
 // Unban lifts the author's ban. A user who is not banned (Unknown Ban: lifted

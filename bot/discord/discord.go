@@ -175,10 +175,10 @@ type Client struct {
 	sess  *discordgo.Session
 	desk  atomic.Pointer[deskConf]
 
-	removed removedMembers // the members vigie kicked or banned lately
+	removed *recentMembers // the members vigie kicked or banned lately
 	// strangers are the authors Discord said lately are not in the guild
 	// (ResolveRoles).
-	strangers strangers
+	strangers *recentMembers
 	// timeouts are the timeouts vigie gave or lifted, until the gateway
 	// tells of the member's change.
 	timeouts timeoutBook
@@ -336,6 +336,8 @@ func New(cfg Config) (*Client, error) {
 		guard: g,
 		tw:    tokenWatch{wake: make(chan struct{}, 1)},
 
+		removed:     &recentMembers{keep: removedKept, max: 10000},
+		strangers:   &recentMembers{keep: strangerKept, max: 4096},
 		foreignSeen: newOnceSet(1000),
 		registered:  newOnceSet(1000),
 		registering: newOnceSet(1000),

@@ -590,7 +590,7 @@ func (c *Client) ResolveRoles(ctx context.Context, ev bot.Event) (staff, known b
 		return false, false
 	}
 	member, ok := c.stateMember(ev.Space, ev.Author.ID)
-	if !ok && !c.strangers.has(ev.Space, ev.Author.ID, time.Now()) {
+	if !ok && !c.strangers.has(ev.Space, ev.Author.ID, c.now()) {
 		cctx, cancel := context.WithTimeout(ctx, callTimeout)
 		m, err := c.sess.GuildMember(ev.Space, ev.Author.ID, opts(cctx)...)
 		err = c.classify(cctx, "read member", err)
@@ -612,7 +612,7 @@ func (c *Client) ResolveRoles(ctx context.Context, ev bot.Event) (staff, known b
 			member = nil // not in the guild (any more): staff only as its owner
 			// Remembered a while: should they join, the gateway's
 			// GUILD_MEMBER_ADD puts them in the state, which is read first.
-			c.strangers.add(ev.Space, ev.Author.ID, time.Now())
+			c.strangers.add(ev.Space, ev.Author.ID, c.now())
 		default:
 			c.log.Warn("member not read; their roles stay unknown", "guild", ev.Space, "user", ev.Author.ID, "err", err)
 			return false, false
