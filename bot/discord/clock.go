@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -37,6 +38,9 @@ type discordClock struct {
 	// heardOnce: offset was read from one of Discord's answers.
 	heardOnce bool
 	warned    bool // the skew was warned of, and not yet back
+	// disbelieved is the last Date not believed (clockBelieved), "" once
+	// one is again.
+	disbelieved string
 }
 
 // now is the time on Discord's clock, as best known: the host's while no
@@ -63,7 +67,13 @@ func (k *discordClock) heard(date string, at time.Time) {
 		return
 	}
 	offset := d.Sub(at)
+	if offset > clockBelieved || offset < -clockBelieved {
+		k.disbelieve(date, offset)
+		return
+	}
 	k.mu.Lock()
+	back := k.disbelieved != ""
+	k.disbelieved = ""
 	// A reading behind the offset kept by up to offsetJitter says nothing
 	// new (the header's second, the answer's way); a later one is better
 	// (each is behind Discord's clock), and one far behind is the host's
@@ -72,8 +82,33 @@ func (k *discordClock) heard(date string, at time.Time) {
 	same := k.heardOnce && offset <= k.offset && k.offset-offset <= offsetJitter
 	k.heardOnce = true
 	k.mu.Unlock()
+	if back {
+		k.log.Info("Discord's answers carry a Date near the host's clock again: Discord's clock read from it", "date", date)
+	}
 	if !same {
 		k.set(offset)
+	}
+}
+
+// clockBelieved is how far from the host's clock a Date header is believed.
+// The host's clock minutes off (a VM after a suspend, no NTP) is what the
+// reading corrects; a Date hours or years away is more likely a proxy's on
+// the way, or a broken answer: believed, it would move the catch-up's window
+// off the gap (nothing read) and set timeouts' ends in the past (none given)
+// or beyond Discord's 28 days (refused). The host's clock, or the offset
+// last believed, is kept instead.
+const clockBelieved = time.Hour
+
+// disbelieve says once, until a Date is believed again, that the answers'
+// Date is too far from the host's clock to be believed.
+func (k *discordClock) disbelieve(date string, offset time.Duration) {
+	k.mu.Lock()
+	first := k.disbelieved == ""
+	k.disbelieved = date
+	k.mu.Unlock()
+	if first {
+		k.log.Warn("Discord's answers carry a Date too far from the host's clock to be Discord's: not believed (a proxy on the way, or the host's clock hours off); the catch-up's window and timeouts go by the host's clock, or the offset last believed, meanwhile",
+			"date", date, "host_clock_off_by", skewWords(offset), "believed_within", bot.FormatDuration(clockBelieved))
 	}
 }
 
@@ -126,10 +161,14 @@ func (k *discordClock) set(offset time.Duration) {
 func (k *discordClock) trouble() string {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	if !k.warned {
-		return ""
+	var out []string
+	if k.disbelieved != "" {
+		out = append(out, fmt.Sprintf("discord: Discord's answers carry a Date more than %s from the host's clock (%q), not believed: a proxy on the way rewrites it, or the host's clock is hours off", bot.FormatDuration(clockBelieved), k.disbelieved))
 	}
-	return fmt.Sprintf("discord: the host's clock is %s: set it right (NTP); the catch-up goes by Discord's, the logs and timers by the host's", skewWords(k.offset))
+	if k.warned {
+		out = append(out, fmt.Sprintf("discord: the host's clock is %s: set it right (NTP); the catch-up goes by Discord's, the logs and timers by the host's", skewWords(k.offset)))
+	}
+	return strings.Join(out, "; ")
 }
 
 // skewWords says how far, and which way, the host's clock is from Discord's.

@@ -3,6 +3,7 @@ package discord
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"strconv"
 	"strings"
 	"testing"
@@ -150,10 +151,20 @@ func slash(id string, from user, sub string, opts ...map[string]any) map[string]
 
 func newTestClient(t *testing.T, f *discordfake.Server, cfg Config) (*Client, *testsync.Buffer) {
 	t.Helper()
+	return newTestClientVia(t, f, cfg, nil)
+}
+
+// newTestClientVia is newTestClient whose calls to Discord go through
+// via(the fake's transport), when via is not nil: a proxy on the way.
+func newTestClientVia(t *testing.T, f *discordfake.Server, cfg Config, via func(http.RoundTripper) http.RoundTripper) (*Client, *testsync.Buffer) {
+	t.Helper()
 	logs := &testsync.Buffer{}
 	cfg.Token = "test-token"
 	cfg.APIURL = testAPIURL
 	cfg.HTTPClient = f.Client()
+	if via != nil {
+		cfg.HTTPClient.Transport = via(cfg.HTTPClient.Transport)
+	}
 	cfg.Logger = testsync.Logger(logs)
 	c, err := New(cfg)
 	if err != nil {
