@@ -25,6 +25,9 @@ const (
 	// catchupMaxWait is the longest rate limit the catch-up waits out for a
 	// page; a longer one leaves the channel unread.
 	catchupMaxWait = 30 * time.Second
+	// catchupRetry is how long the catch-up waits before asking a page
+	// again after a 5xx or a connection cut, doubled the second time.
+	catchupRetry = time.Second
 	// editMargin widens the gap for edits: Discord's clock and ours may
 	// disagree by a little. An edit delivered and judged before the gap,
 	// found again, has the same id and the store drops it.
@@ -831,7 +834,10 @@ func (c *Client) catchUp(ctx context.Context, now time.Time, from time.Time, why
 			}
 		}
 		n, e, more, err := c.catchUpChannel(ctx, ch, after, from, members, waited[ch.guild])
-		c.cu.release(ch.channel, ctx.Err() != nil)
+		// A channel whose reading Discord's trouble cut short keeps its
+		// mark where the reading stopped, as one cut by a stop: the next
+		// catch-up, or the next runner of the shard, reads on from there.
+		c.cu.release(ch.channel, ctx.Err() != nil || (err != nil && bot.Retryable(err)))
 		if err == nil && ctx.Err() == nil && !from.IsZero() {
 			var ee int
 			ee, err = c.catchUpEdits(ctx, ch, after, from, members, waited[ch.guild])
@@ -1044,21 +1050,30 @@ func (c *Client) caughtUpAuthor(ctx context.Context, ev *bot.Event, m *discordgo
 }
 
 // historyPage is one page of a channel's messages after an id, or before
-// one, a rate limit of Discord's waited out when it is short.
+// one, a rate limit of Discord's waited out when it is short, and a brief
+// trouble of Discord's (a 5xx, a connection cut) tried again after a
+// moment: the incident that cost the session often answers the first
+// reads so. A page Discord did not answer within callTimeout is not asked
+// again: Discord down, each channel would wait three times as long.
 func (c *Client) historyPage(ctx context.Context, channel, after, before string) ([]*wireMessage, error) {
 	for attempt := 0; ; attempt++ {
 		cctx, cancel := context.WithTimeout(ctx, callTimeout)
 		msgs, err := channelMessages(c.sess, channel, catchupPageSize, after, before, opts(cctx)...)
 		err = c.classify(cctx, "read history", err)
+		timedOut := cctx.Err() != nil
 		cancel()
 		if err == nil {
 			return msgs, nil
 		}
 		var ae *bot.ActionError
-		if attempt >= 2 || !errors.As(err, &ae) || ae.RetryAfter <= 0 || ae.RetryAfter > catchupMaxWait {
+		if attempt >= 2 || ctx.Err() != nil || timedOut || !errors.As(err, &ae) || !ae.Retryable || ae.RetryAfter > catchupMaxWait {
 			return nil, err
 		}
-		t := time.NewTimer(ae.RetryAfter)
+		wait := ae.RetryAfter
+		if wait <= 0 {
+			wait = catchupRetry << attempt
+		}
+		t := time.NewTimer(wait)
 		select {
 		case <-t.C:
 		case <-ctx.Done():
