@@ -805,7 +805,7 @@ func (c *Client) catchUp(ctx context.Context, now time.Time, from time.Time, why
 	// longer than the window loses nothing when read from the window's
 	// start, unless the gap began before it.
 	clampLoses := from.IsZero() || from.Before(now.Add(-catchupWindow))
-	members := map[string]*memberLookup{}
+	members := &memberLookups{byKey: map[string]*memberLookup{}}
 	waited := map[string]bool{} // guilds waited for: available or not
 	// One deadline for all the guilds: past it, a guild not described yet
 	// is read with roles unknown at once.
@@ -858,19 +858,24 @@ func (c *Client) catchUp(ctx context.Context, now time.Time, from time.Time, why
 		}
 	}
 	c.met.caughtUp.Add(float64(emitted))
+	var unasked []any
+	if members.skipped > 0 {
+		// Judged all the same, with roles unknown: cases, not actions.
+		unasked = []any{"authors_not_asked", members.skipped}
+	}
 	if len(left) > 0 {
 		c.log.Warn("caught up partly "+why+": some messages posted or edited in the gap were not judged",
-			"messages", emitted, "edits", edits, "channels_read", read, "not_read", left)
+			append([]any{"messages", emitted, "edits", edits, "channels_read", read, "not_read", left}, unasked...)...)
 		return
 	}
-	c.log.Info("caught up "+why, "messages", emitted, "edits", edits, "channels", read)
+	c.log.Info("caught up "+why, append([]any{"messages", emitted, "edits", edits, "channels", read}, unasked...)...)
 }
 
 // catchUpChannel reads ch's messages after the id after, oldest first, up to
 // catchupPages pages, and emits them: n messages, and e edits of messages
 // posted before the gap began at from and edited since (gapEdit); more says
 // a full last page left some.
-func (c *Client) catchUpChannel(ctx context.Context, ch channelCursor, after string, from time.Time, members map[string]*memberLookup, guildKnown bool) (n, e int, more bool, err error) {
+func (c *Client) catchUpChannel(ctx context.Context, ch channelCursor, after string, from time.Time, members *memberLookups, guildKnown bool) (n, e int, more bool, err error) {
 	for page := 0; page < catchupPages; page++ {
 		msgs, err := c.historyPage(ctx, ch.channel, after, "")
 		if err != nil {
@@ -920,7 +925,7 @@ func (c *Client) catchUpChannel(ctx context.Context, ch channelCursor, after str
 // began at from, and emits as edits those edited since (gapEdit): their
 // edit was never delivered. One more request a channel; an edit of an older
 // message is not found.
-func (c *Client) catchUpEdits(ctx context.Context, ch channelCursor, upTo string, from time.Time, members map[string]*memberLookup, guildKnown bool) (e int, err error) {
+func (c *Client) catchUpEdits(ctx context.Context, ch channelCursor, upTo string, from time.Time, members *memberLookups, guildKnown bool) (e int, err error) {
 	id, err := strconv.ParseUint(upTo, 10, 64)
 	if err != nil {
 		return 0, nil // nothing read before: a channel never seen
@@ -959,7 +964,7 @@ func gapEdit(m *wireMessage, from time.Time) bool {
 // emitEdit emits m's last edit, as the gateway's MESSAGE_UPDATE would have:
 // judged again, it gets no second answer, warning or case (handlers). sent
 // says an event went out; ok is false when ctx ended first.
-func (c *Client) emitEdit(ctx context.Context, m *wireMessage, members map[string]*memberLookup, guildKnown bool) (sent, ok bool) {
+func (c *Client) emitEdit(ctx context.Context, m *wireMessage, members *memberLookups, guildKnown bool) (sent, ok bool) {
 	ev, ok := c.messageEvent(m, bot.KindEdit)
 	if !ok || !c.moderates(ev.Space) {
 		return false, true
@@ -973,7 +978,7 @@ func (c *Client) emitEdit(ctx context.Context, m *wireMessage, members map[strin
 
 // caughtUp completes the author of ev, read from history: with roles
 // unknown when the guild is not described.
-func (c *Client) caughtUp(ctx context.Context, ev *bot.Event, m *discordgo.Message, members map[string]*memberLookup, guildKnown bool) {
+func (c *Client) caughtUp(ctx context.Context, ev *bot.Event, m *discordgo.Message, members *memberLookups, guildKnown bool) {
 	if guildKnown {
 		c.caughtUpAuthor(ctx, ev, m, members)
 	} else {
@@ -1012,33 +1017,56 @@ type memberLookup struct {
 	known  bool
 }
 
+// memberLookups are the members a catch-up asked of Discord, by guild and
+// user. down is the first lookup that failed for Discord's trouble (a
+// 5xx, a timeout, a cut connection): the catch-up asks no more, and judges
+// the other authors the gateway's state does not know with roles unknown
+// (cases, not actions). A raid's thousands of accounts would otherwise hold
+// the catch-up a call timeout each while Discord hangs, and the catch-ups
+// behind it; skipped counts them, for the end's log.
+type memberLookups struct {
+	byKey   map[string]*memberLookup
+	down    error
+	skipped int
+}
+
 // caughtUpAuthor completes the author of a message read from history: the
 // REST API leaves the member out, and a raider who joined in the gap is not
 // in the gateway's state. The member is asked of Discord once per catch-up;
 // when that fails the author's roles are unknown, so that no platform action
 // falls on a moderator (the event becomes a case instead).
-func (c *Client) caughtUpAuthor(ctx context.Context, ev *bot.Event, m *discordgo.Message, members map[string]*memberLookup) {
+func (c *Client) caughtUpAuthor(ctx context.Context, ev *bot.Event, m *discordgo.Message, members *memberLookups) {
 	if _, err := c.sess.State.Member(m.GuildID, m.Author.ID); err == nil {
 		return
 	}
 	key := m.GuildID + "/" + m.Author.ID
-	l, ok := members[key]
+	l, ok := members.byKey[key]
+	if !ok && members.down != nil {
+		members.skipped++
+		ev.Author.RolesUnknown = true
+		return
+	}
 	if !ok {
 		cctx, cancel := context.WithTimeout(ctx, callTimeout)
 		member, err := c.sess.GuildMember(m.GuildID, m.Author.ID, opts(cctx)...)
 		err = c.classify(cctx, "read member", err)
 		cancel()
+		var ae *bot.ActionError
 		switch {
 		case err == nil:
 			member.GuildID = m.GuildID
 			l = &memberLookup{member: member, known: true}
 		case apiCode(err) == codeUnknownMember:
 			l = &memberLookup{known: true}
+		case ctx.Err() == nil && errors.As(err, &ae) && ae.Retryable && ae.RetryAfter <= 0:
+			members.down = err
+			c.log.Warn("catch-up: member not read, Discord in trouble; their message, and those of the other authors the gateway's state does not know, are judged with roles unknown (cases, not actions), without asking Discord for each", "guild", m.GuildID, "user", m.Author.ID, "err", err)
+			l = &memberLookup{}
 		default:
 			c.log.Warn("catch-up: member not read; their message is judged with roles unknown", "guild", m.GuildID, "user", m.Author.ID, "err", err)
 			l = &memberLookup{}
 		}
-		members[key] = l
+		members.byKey[key] = l
 	}
 	if !l.known {
 		ev.Author.RolesUnknown = true
