@@ -3,16 +3,11 @@ package daemon
 import (
 	"errors"
 	"net/http"
-	"regexp"
 	"time"
 
 	"github.com/vigie-bot/vigie/handlers/console"
 	"github.com/vigie-bot/vigie/store"
 )
-
-// accountName is what a console login may be called: short, without spaces,
-// the same in a URL and in the audit.
-var accountName = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,31}$`)
 
 // minPassword is the shortest password the console takes.
 const minPassword = 10
@@ -61,7 +56,7 @@ func (d *daemon) handlePutAccount(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name := r.PathValue("name")
-	if !accountName.MatchString(name) {
+	if !console.ValidAccountName(name) {
 		writeError(w, http.StatusBadRequest, "name: 1 to 32 of a-z, 0-9, '.', '_' and '-', starting with a letter or digit")
 		return
 	}

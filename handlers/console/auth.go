@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -29,6 +30,14 @@ const (
 
 // ValidRole reports whether r is one of the roles.
 func ValidRole(r string) bool { return r == RoleViewer || r == RoleModerator || r == RoleAdmin }
+
+// accountName is what an account's name may be: 1 to 32 of a-z, 0-9, '.',
+// '_' and '-', starting with a letter or digit; short, without spaces, the
+// same in a URL and in the audit.
+var accountName = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,31}$`)
+
+// ValidAccountName reports whether name may name an account.
+func ValidAccountName(name string) bool { return accountName.MatchString(name) }
 
 // may reports whether role can do what need asks for.
 func may(role, need string) bool {

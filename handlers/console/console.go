@@ -505,6 +505,19 @@ const loginRetry = 10 * time.Second
 func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 	name, password := strings.TrimSpace(r.PostFormValue("name")), r.PostFormValue("password")
 	next := safeNext(r.PostFormValue("next"))
+	if !ValidAccountName(name) {
+		// No account has such a name: refused before the store, the limits
+		// and the password's hash, and logged once a minute, without the
+		// name, which a stranger writes (a form holds 64 KB).
+		c.o.Refusals.Refuse(loginRoute, "no_such_name", "console: login refused, a name no account can have", "name_bytes", len(name), "addr", c.client(r))
+		shown := name
+		if len(shown) > 64 {
+			shown = ""
+		}
+		c.render(w, http.StatusUnauthorized, "login.html", map[string]any{"Next": next, "Name": shown,
+			"Error": "Wrong name or password."})
+		return
+	}
 	now := c.o.Now()
 	key, err := c.sessionKey(r.Context())
 	if err != nil {
