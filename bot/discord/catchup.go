@@ -1018,17 +1018,23 @@ type memberLookup struct {
 }
 
 // memberLookups are the members a catch-up asked of Discord, by guild and
-// user. down is the first lookup that failed for Discord's trouble (a
-// 5xx, a timeout, a cut connection): the catch-up asks no more, and judges
-// the other authors the gateway's state does not know with roles unknown
-// (cases, not actions). A raid's thousands of accounts would otherwise hold
-// the catch-up a call timeout each while Discord hangs, and the catch-ups
-// behind it; skipped counts them, for the end's log.
+// user. troubled counts the lookups in a row that failed for Discord's
+// trouble (a 5xx, a timeout, a cut connection); at troubledLookups the
+// catch-up asks no more (down), and judges the other authors the gateway's
+// state does not know with roles unknown (cases, not actions). A raid's
+// thousands of accounts would otherwise hold the catch-up a call timeout
+// each while Discord hangs, and the catch-ups behind it; a single blip does
+// not make cases of the rest. skipped counts them, for the end's log.
 type memberLookups struct {
-	byKey   map[string]*memberLookup
-	down    error
-	skipped int
+	byKey    map[string]*memberLookup
+	troubled int
+	down     bool
+	skipped  int
 }
+
+// troubledLookups is how many member lookups in a row may fail for
+// Discord's trouble before a catch-up asks no more.
+const troubledLookups = 3
 
 // caughtUpAuthor completes the author of a message read from history: the
 // REST API leaves the member out, and a raider who joined in the gap is not
@@ -1041,7 +1047,7 @@ func (c *Client) caughtUpAuthor(ctx context.Context, ev *bot.Event, m *discordgo
 	}
 	key := m.GuildID + "/" + m.Author.ID
 	l, ok := members.byKey[key]
-	if !ok && members.down != nil {
+	if !ok && members.down {
 		members.skipped++
 		ev.Author.RolesUnknown = true
 		return
@@ -1052,15 +1058,21 @@ func (c *Client) caughtUpAuthor(ctx context.Context, ev *bot.Event, m *discordgo
 		err = c.classify(cctx, "read member", err)
 		cancel()
 		var ae *bot.ActionError
+		troubled := ctx.Err() == nil && errors.As(err, &ae) && ae.Retryable && ae.RetryAfter <= 0
+		if troubled {
+			members.troubled++
+		} else {
+			members.troubled = 0
+		}
 		switch {
 		case err == nil:
 			member.GuildID = m.GuildID
 			l = &memberLookup{member: member, known: true}
 		case apiCode(err) == codeUnknownMember:
 			l = &memberLookup{known: true}
-		case ctx.Err() == nil && errors.As(err, &ae) && ae.Retryable && ae.RetryAfter <= 0:
-			members.down = err
-			c.log.Warn("catch-up: member not read, Discord in trouble; their message, and those of the other authors the gateway's state does not know, are judged with roles unknown (cases, not actions), without asking Discord for each", "guild", m.GuildID, "user", m.Author.ID, "err", err)
+		case troubled && members.troubled >= troubledLookups:
+			members.down = true
+			c.log.Warn(fmt.Sprintf("catch-up: member not read, Discord in trouble (%d lookups in a row failed); their message, and those of the other authors the gateway's state does not know, are judged with roles unknown (cases, not actions), without asking Discord for each", troubledLookups), "guild", m.GuildID, "user", m.Author.ID, "err", err)
 			l = &memberLookup{}
 		default:
 			c.log.Warn("catch-up: member not read; their message is judged with roles unknown", "guild", m.GuildID, "user", m.Author.ID, "err", err)
