@@ -89,13 +89,9 @@ func (ml *memberLanes) take(j *job, locks bool) (held context.Context, release f
 		// place's verdict of theirs found it held) has its verdicts waiting
 		// for it: this one goes behind them rather than before.
 		ml.mu.Lock()
-		if !ml.closed {
-			if _, ok := ml.lanes[key]; ok {
-				release()
-				if ml.queue(key, j) {
-					return nil, nil, true
-				}
-			}
+		if !ml.closed && ml.queue(key, j) {
+			release() // for the lane's first verdict, which waits for it
+			return nil, nil, true
 		}
 		ml.mu.Unlock()
 		return held, release, false
