@@ -279,7 +279,11 @@ func (m *Moderator) lockMemberWithin(ctx context.Context, ev bot.Event, op bot.A
 	if !ok {
 		return func() {}, nil
 	}
-	unlock, err := ml.LockMember(ctx, store.BanKey(ev), wait)
+	key := store.BanKey(ev)
+	if unlock, ok := heldOf(ctx).take(key); ok {
+		return unlock, nil // taken before the verdict's carrying out (HoldMember)
+	}
+	unlock, err := ml.LockMember(ctx, key, wait)
 	switch {
 	case err == nil:
 		return unlock, nil

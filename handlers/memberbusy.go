@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/store"
@@ -20,21 +21,63 @@ func LocksMember(v bot.Verdict) bool {
 	return false
 }
 
-// MemberBusy reports whether the lock of ev's author is held now, here or
-// by another instance on the store: a ban, kick or lift of them under way
-// (a platform call that hangs, a lift tried again). It does not wait; a
-// store that does not answer, or offers no lock, says not busy.
-func (m *Moderator) MemberBusy(ctx context.Context, ev bot.Event) bool {
+// heldMember is a member's lock taken before a verdict's carrying out
+// (HoldMember), waiting in its context for the first of the verdict's
+// actions that asks for that lock (lockMemberWithin): that action has it
+// at once, without asking the store again, and lets it go when done, as
+// one it took itself. An action after it takes the lock anew.
+type heldMember struct {
+	key    string
+	unlock func()
+	used   atomic.Bool // given to an action, or let go
+}
+
+type heldMemberKey struct{}
+
+// take hands the held lock over when it is key's and still there.
+func (h *heldMember) take(key string) (func(), bool) {
+	if h == nil || h.key != key || !h.used.CompareAndSwap(false, true) {
+		return nil, false
+	}
+	return h.unlock, true
+}
+
+// release lets the lock go unless an action took it.
+func (h *heldMember) release() {
+	if h.used.CompareAndSwap(false, true) {
+		h.unlock()
+	}
+}
+
+// HoldMember tries once, without waiting, to take the lock of ev's author
+// for a verdict about to be carried out (one LocksMember says true of).
+// busy says the lock is held by another (a ban, kick or lift of the member
+// under way, here or by another instance on the store): the caller carries
+// the verdict out apart, and ctx and release are ctx and a no-op. Taken,
+// ctx carries it to the verdict's first action that asks for it, which
+// uses it rather than asking the store a second time (the one round trip a
+// ban or timeout costs for its lock, where a look then a take cost two);
+// release lets it go unless an action took it, and must be called once the
+// verdict is carried out. A store that offers no lock, or does not answer,
+// says not busy, and holds nothing: the actions take the lock themselves.
+func (m *Moderator) HoldMember(ctx context.Context, ev bot.Event) (held context.Context, release func(), busy bool) {
 	ml, ok := m.store.(store.MemberLocker)
 	if !ok {
-		return false
+		return ctx, func() {}, false
 	}
 	sctx, cancel := m.storeContext(ctx)
 	defer cancel()
-	unlock, err := ml.LockMember(sctx, store.BanKey(ev), 0)
-	if err == nil {
-		unlock()
-		return false
+	key := store.BanKey(ev)
+	unlock, err := ml.LockMember(sctx, key, 0)
+	if err != nil {
+		return ctx, func() {}, errors.Is(err, store.ErrMemberBusy)
 	}
-	return errors.Is(err, store.ErrMemberBusy)
+	h := &heldMember{key: key, unlock: unlock}
+	return context.WithValue(ctx, heldMemberKey{}, h), h.release, false
+}
+
+// heldOf is the lock HoldMember left in ctx, or nil.
+func heldOf(ctx context.Context) *heldMember {
+	h, _ := ctx.Value(heldMemberKey{}).(*heldMember)
+	return h
 }

@@ -1,10 +1,13 @@
 package daemon_test
 
 import (
+	"bufio"
 	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -88,4 +91,107 @@ func TestBusyMemberDoesNotStallThePlace(t *testing.T) {
 	if v := metric(t, in, `vigie_busy_member_verdicts_total{where="apart"}`); v != 2 {
 		t.Errorf("verdicts carried out apart = %v, want the busy member's 2", v)
 	}
+}
+
+// TestMemberLockAskedOnceForAVerdict: a scam's timeout, its member not
+// busy, on a real redis-server watched by MONITOR. The member's lock is
+// asked of Redis once (one SET NX PX) and let go once: the try that tells
+// whether the member is busy is the take the timeout uses. Before, the
+// verdict asked twice: a take let go at once to look, then the timeout's.
+func TestMemberLockAskedOnceForAVerdict(t *testing.T) {
+	srv := redistest.Start(t)
+	guild := fmt.Sprint(uint64(192_000_000_000)<<22 | 1)
+	channel := discordfake.Channel(guild)
+	f := discordfake.New(t, discordfake.Options{Guilds: []string{guild}, Announce: true})
+	cl, err := discord.New(discord.Config{Token: discordfake.Token, APIURL: discordAPIURL, DeskChannel: deskChannel, Guilds: []string{guild},
+		HTTPClient: f.Client(), Logger: testsync.Logger(&testsync.Buffer{})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmds := &desktest.Commands{}
+	in := startOnly(t, discordFailingRules, map[string]string{"VIGIE_REDIS_URL": srv.URL()}, []daemon.Connector{{Name: "discord", Source: cl, Platforms: []bot.Platform{cl},
+		Desk: desktest.Desk{Poster: cl.Desk(cmds)}}})
+	testsync.Eventually(t, "ready", func() bool { return ready(t, in).code == http.StatusOK })
+
+	mon := monitor(t, srv.Addr())
+	const member = "600000000000000009"
+	testsync.Eventually(t, "the gateway taking the scam", func() bool {
+		return f.Message(guild, channel, "700000000000000301", member, "FREE NITRO here")
+	})
+	testsync.Eventually(t, "the scam deleted and its author timed out", func() bool {
+		return len(f.Calls("DELETE", "/channels/"+channel+"/messages/700000000000000301")) > 0 &&
+			len(f.Calls("PATCH", "/guilds/"+guild+"/members/"+member)) > 0
+	})
+	lock := ":{bans}:lock:"
+	// The let-go is a script's compare-and-delete: its DEL, as Redis
+	// runs it, names the lock.
+	testsync.Eventually(t, "the lock let go", func() bool { return mon.count(`"del"`, lock) >= 1 })
+	if n := mon.count(`"set"`, lock); n != 1 {
+		t.Errorf("the member's lock asked of Redis %d times for one timeout, want 1:\n%s", n, mon.lines(lock))
+	}
+	if n := mon.count(`"del"`, lock); n != 1 {
+		t.Errorf("the member's lock let go %d times for one timeout, want 1:\n%s", n, mon.lines(lock))
+	}
+}
+
+// monitorLog is what Redis's MONITOR told, one command a line.
+type monitorLog struct {
+	mu  sync.Mutex
+	got []string
+}
+
+// monitor watches every command addr runs until the test ends.
+func monitor(t *testing.T, addr string) *monitorLog {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	if _, err := c.Write([]byte("MONITOR\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	r := bufio.NewReader(c)
+	if l, err := r.ReadString('\n'); err != nil || l != "+OK\r\n" {
+		t.Fatalf("MONITOR: %q %v", l, err)
+	}
+	m := &monitorLog{}
+	go func() {
+		for {
+			l, err := r.ReadString('\n')
+			if err != nil {
+				return
+			}
+			m.mu.Lock()
+			m.got = append(m.got, strings.ToLower(strings.TrimSpace(l)))
+			m.mu.Unlock()
+		}
+	}()
+	return m
+}
+
+// count is the number of commands named cmd (quoted, as MONITOR writes
+// it) whose line holds what.
+func (m *monitorLog) count(cmd, what string) int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n := 0
+	for _, l := range m.got {
+		if strings.Contains(l, "] "+cmd+" ") && strings.Contains(l, what) {
+			n++
+		}
+	}
+	return n
+}
+
+func (m *monitorLog) lines(what string) string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var b strings.Builder
+	for _, l := range m.got {
+		if strings.Contains(l, what) {
+			b.WriteString(l + "\n")
+		}
+	}
+	return b.String()
 }

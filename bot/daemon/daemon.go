@@ -544,7 +544,7 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 	}
 	d.inline = len(d.conns) == 0 && storeKind == "memory"
 	d.lanes = newLanes(d.act, d.laneFull, log, g, met.laneWait)
-	d.members = newMemberLanes(workCtx, d.actNow, d.memberLaneFull, d.mod.MemberBusy, log, g)
+	d.members = newMemberLanes(workCtx, d.actNow, d.memberLaneFull, d.mod.HoldMember, log, g)
 	registry.MustRegister(d.members.counted)
 	registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "vigie_lanes",
@@ -1388,10 +1388,16 @@ func appendQuote(buf []byte, s string) []byte {
 // work context, not the request's: a client hanging up must not stop a ban
 // half-way.
 func (d *daemon) act(j *job) {
-	if d.members.take(j, handlers.LocksMember(j.v)) {
+	held, release, apart := d.members.take(j, handlers.LocksMember(j.v))
+	if apart {
 		return // carried out in the member's own lane, which finishes it
 	}
-	d.actNow(j)
+	if held == nil {
+		d.actNow(j)
+		return
+	}
+	defer release()
+	d.actIn(held, j)
 }
 
 // memberLaneFull makes a case of a verdict whose member's lane is full.
@@ -1400,12 +1406,16 @@ func (d *daemon) memberLaneFull(j *job) {
 }
 
 // actNow is act, in the caller's lane.
-func (d *daemon) actNow(j *job) {
+func (d *daemon) actNow(j *job) { d.actIn(d.workCtx, j) }
+
+// actIn is actNow in ctx, the work context or one holding the member's lock
+// for the verdict's first action that asks for it.
+func (d *daemon) actIn(ctx context.Context, j *job) {
 	// j is the lane's own (or carryOut's): its event is handed on by pointer.
 	ev := &j.ev
 	completed := false
 	defer func() { d.finish(j, completed) }()
-	if err := d.mod.HandleAgain(d.workCtx, j.rules, *ev, j.v, j.earlyCase); err != nil {
+	if err := d.mod.HandleAgain(ctx, j.rules, *ev, j.v, j.earlyCase); err != nil {
 		d.log.Error("verdict not fully recorded", "event", ev.Key(), "err", err)
 	}
 	completed = true

@@ -33,9 +33,10 @@ type memberLanes struct {
 	// when the bound is reached: carried out in the place's lane, it would
 	// pass the member's earlier ones.
 	overflow func(*job)
-	busy     func(ctx context.Context, ev bot.Event) bool
-	log      *slog.Logger
-	ctx      context.Context
+	// hold tries the member's lock once (handlers.Moderator.HoldMember).
+	hold func(ctx context.Context, ev bot.Event) (context.Context, func(), bool)
+	log  *slog.Logger
+	ctx  context.Context
 	// guard recovers a panic in a verdict's carrying out, as the place's
 	// lanes do: the member's lane goes on, the verdict kept in the journal.
 	guard *guard.Guard
@@ -49,8 +50,8 @@ type memberLanes struct {
 	counted *prometheus.CounterVec
 }
 
-func newMemberLanes(ctx context.Context, run, overflow func(*job), busy func(context.Context, bot.Event) bool, log *slog.Logger, g *guard.Guard) *memberLanes {
-	ml := &memberLanes{run: run, overflow: overflow, busy: busy, log: log, guard: g, ctx: ctx, lanes: map[string][]*job{},
+func newMemberLanes(ctx context.Context, run, overflow func(*job), hold func(context.Context, bot.Event) (context.Context, func(), bool), log *slog.Logger, g *guard.Guard) *memberLanes {
+	ml := &memberLanes{run: run, overflow: overflow, hold: hold, log: log, guard: g, ctx: ctx, lanes: map[string][]*job{},
 		counted: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "vigie_busy_member_verdicts_total",
 			Help: "Verdicts banning, kicking or timing out a member whose lock was held (another action of theirs under way), by where they were carried out: apart (in the member's own lane, the place's going on) or place (in the place's lane, waiting for the lock, because 1,024 such verdicts were waiting already), desk (made a case: the member's lane was there and full).",
@@ -62,42 +63,43 @@ func newMemberLanes(ctx context.Context, run, overflow func(*job), busy func(con
 }
 
 // take carries j out apart when its member is busy, or has a lane already,
-// and reports whether it did: the caller then leaves it, finished or not.
-func (ml *memberLanes) take(j *job, locks bool) bool {
+// and reports whether it did (apart): the caller then leaves it, finished
+// or not. Otherwise the caller carries it out in held, the work context
+// holding the member's lock, taken here for its first action that asks for
+// it (handlers.Moderator.HoldMember), and calls release once done. The
+// lock is tried at once, not looked at first: a verdict of a member not
+// busy costs the store one round trip for its lock, not two.
+func (ml *memberLanes) take(j *job, locks bool) (held context.Context, release func(), apart bool) {
 	if ml == nil || !locks {
-		return false
+		return nil, nil, false
 	}
 	key := bot.MemberKey(j.ev)
 	ml.mu.Lock()
 	if ml.closed {
 		ml.mu.Unlock()
-		return false
+		return nil, nil, false
 	}
-	if q, ok := ml.lanes[key]; ok {
-		if ml.jobs >= maxMemberJobs {
-			ml.mu.Unlock()
-			// Carried out in the place's lane, it would pass the member's
-			// verdicts before it: the CMs decide it from its case.
-			ml.counted.WithLabelValues("desk").Inc()
-			c := *j
-			ml.overflow(&c)
-			return true
-		}
-		c := *j
-		ml.lanes[key] = append(q, &c)
-		ml.jobs++
-		ml.mu.Unlock()
-		ml.counted.WithLabelValues("apart").Inc()
-		return true
+	if ml.queue(key, j) {
+		return nil, nil, true
 	}
 	ml.mu.Unlock()
-	if !ml.busy(ml.ctx, j.ev) {
-		return false
+	held, release, busy := ml.hold(ml.ctx, j.ev)
+	if !busy {
+		// A lane made for the member while the lock was tried (another
+		// place's verdict of theirs found it held) has its verdicts waiting
+		// for it: this one goes behind them rather than before.
+		ml.mu.Lock()
+		if !ml.closed && ml.queue(key, j) {
+			release() // for the lane's first verdict, which waits for it
+			return nil, nil, true
+		}
+		ml.mu.Unlock()
+		return held, release, false
 	}
 	ml.mu.Lock()
 	if ml.closed || ml.jobs >= maxMemberJobs {
 		ml.mu.Unlock()
-		return ml.place(j)
+		return nil, nil, ml.place(j)
 	}
 	c := *j
 	if q, ok := ml.lanes[key]; ok {
@@ -105,7 +107,7 @@ func (ml *memberLanes) take(j *job, locks bool) bool {
 		ml.jobs++
 		ml.mu.Unlock()
 		ml.counted.WithLabelValues("apart").Inc()
-		return true
+		return nil, nil, true
 	}
 	ml.lanes[key] = []*job{&c}
 	ml.jobs++
@@ -118,6 +120,32 @@ func (ml *memberLanes) take(j *job, locks bool) bool {
 	ml.log.Info("the member is busy (another ban, kick or lift of theirs under way): their actions wait apart, the place's go on",
 		"event", j.ev.Key(), "platform", j.ev.Platform, "space", j.ev.Space, "author", j.ev.Author.ID)
 	go ml.serve(key)
+	return nil, nil, true
+}
+
+// queue, called with mu held, puts j in its member's lane when the member
+// has one, and then reports true with mu let go: the verdict is carried out
+// apart, or made a case when the lanes are full. Without a lane it reports
+// false, mu still held.
+func (ml *memberLanes) queue(key string, j *job) bool {
+	q, ok := ml.lanes[key]
+	if !ok {
+		return false
+	}
+	if ml.jobs >= maxMemberJobs {
+		ml.mu.Unlock()
+		// Carried out in the place's lane, it would pass the member's
+		// verdicts before it: the CMs decide it from its case.
+		ml.counted.WithLabelValues("desk").Inc()
+		c := *j
+		ml.overflow(&c)
+		return true
+	}
+	c := *j
+	ml.lanes[key] = append(q, &c)
+	ml.jobs++
+	ml.mu.Unlock()
+	ml.counted.WithLabelValues("apart").Inc()
 	return true
 }
 
