@@ -38,8 +38,8 @@ func (c *cli) casesCommand(ctx context.Context, args []string) int {
 	community := f.String("community", "", "list: only the cases of the community `NAME`")
 	limit := f.Int("limit", 100, "list: at most `N` cases (1 to 1000)")
 	offset := f.Int("offset", 0, "list: skip the first `N` matching cases")
-	by := f.String("by", envOr(c.getenv, "VIGIE_CM", c.getenv("USER")),
-		"decide: who decides, recorded as http:`NAME` (env VIGIE_CM, then USER)")
+	by := f.String("by", c.decider(),
+		"decide: who decides, recorded as http:`NAME` (env VIGIE_CM, then USER, then the account vigie runs as)")
 	pos, code, ok := f.parse(args)
 	if !ok {
 		return code
@@ -74,7 +74,7 @@ func (c *cli) casesCommand(ctx context.Context, args []string) int {
 			return f.usageError(`decide: want a case ID and an outcome (keep, delete, hide, timeout [2h], ban [7d], kick, reply "TEXT", unhide, unban, untimeout)`)
 		}
 		if strings.TrimSpace(*by) == "" {
-			return f.usageError("decide: --by: name who decides (or set VIGIE_CM)")
+			return f.usageError("decide: --by: name who decides (or set VIGIE_CM): neither USER nor the system names the account this runs as")
 		}
 		req := map[string]string{"outcome": rest[1], "by": *by}
 		if len(rest) == 3 {
@@ -94,6 +94,21 @@ func (c *cli) casesCommand(ctx context.Context, args []string) int {
 		return c.fail("cases", err)
 	}
 	return exitOK
+}
+
+// decider is who decides a case when --by is not given: VIGIE_CM, else the
+// user at the terminal (USER, LOGNAME, else the account the process runs
+// as), else "".
+func (c *cli) decider() string {
+	for _, k := range []string{"VIGIE_CM", "USER", "LOGNAME"} {
+		if v := c.getenv(k); v != "" {
+			return v
+		}
+	}
+	if c.account != nil {
+		return c.account()
+	}
+	return ""
 }
 
 func (c *cli) casesList(ctx context.Context, api adminAPI, q url.Values, format string) error {

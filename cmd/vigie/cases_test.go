@@ -90,9 +90,9 @@ rules:
 		}
 		resp.Body.Close()
 	}
-	cli := map[string]string{"VIGIE_URL": base, "VIGIE_ADMIN_TOKEN": token, "USER": "ann"}
+	cliEnv := map[string]string{"VIGIE_URL": base, "VIGIE_ADMIN_TOKEN": token, "USER": "ann"}
 	cases := func(args ...string) result {
-		return runOn(context.Background(), clock, "", cli, append([]string{"cases"}, args...)...)
+		return runOn(context.Background(), clock, "", cliEnv, append([]string{"cases"}, args...)...)
 	}
 	var r result
 	waitFor(t, func() bool { r = cases("list"); return strings.HasPrefix(r.stdout, "2 open cases") })
@@ -181,6 +181,16 @@ $`)
 	r = runOn(context.Background(), clock, "", map[string]string{"VIGIE_URL": base, "VIGIE_ADMIN_TOKEN": token}, "cases", "decide", second, "keep")
 	if r.code != exitUsage || !strings.Contains(r.stderr, "--by") {
 		t.Errorf("decide without a name: %+v", r)
+	}
+	// Without VIGIE_CM nor USER (sudo -i, su, cron, a container), the
+	// README's vigie cases decide ID keep still works: the account the
+	// command runs as decides.
+	var stdout, stderr syncBuffer
+	c := &cli{stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr, now: clock, reload: make(chan struct{}),
+		getenv:  func(k string) string { return map[string]string{"VIGIE_URL": base, "VIGIE_ADMIN_TOKEN": token}[k] },
+		account: func() string { return "bea" }}
+	if code := c.run(context.Background(), []string{"cases", "decide", second, "keep"}); code != exitOK || stdout.String() != second+": keep, decided by http:bea.\n" {
+		t.Errorf("decide without VIGIE_CM or USER: exit %d, %q %q; want it decided by the account", code, stdout.String(), stderr.String())
 	}
 }
 
