@@ -352,6 +352,24 @@ type adminAPI struct {
 	base string
 }
 
+// elsewhere names, for a request to u that reached no server, the
+// addresses where the vigie run of this user listen (their token files say),
+// when u is of this machine: "; your vigie run listens on 127.0.0.1:24200:
+// try --url http://127.0.0.1:24200". "" when there is none.
+func (a adminAPI) elsewhere(getenv func(string) string, u *url.URL) string {
+	if !loopbackHost(u.Hostname()) {
+		return ""
+	}
+	addrs := daemon.MadeTokenAddrs(getenv)
+	switch len(addrs) {
+	case 0:
+		return ""
+	case 1:
+		return fmt.Sprintf("; your vigie run listens on %s: try --url %s://%s", addrs[0], u.Scheme, addrs[0])
+	}
+	return fmt.Sprintf("; your vigie runs listen on %s: try --url %s://%s", strings.Join(addrs, ", "), u.Scheme, addrs[0])
+}
+
 // do sends one request with the admin token (VIGIE_ADMIN_TOKEN or its _FILE,
 // else, for a vigie on this machine, the one vigie run wrote for this user)
 // and returns the body when the status is one of ok; other statuses are
@@ -396,7 +414,7 @@ func (a adminAPI) do(ctx context.Context, method, path string, q url.Values, bod
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return nil, 0, fmt.Errorf("%w (is vigie run serving there? --url or VIGIE_URL gives its address)", err)
+		return nil, 0, fmt.Errorf("%w (is vigie run serving there? --url or VIGIE_URL gives its address%s)", err, a.elsewhere(getenv, u))
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))

@@ -425,3 +425,28 @@ func TestMadeTokenGoesWhereVigieListens(t *testing.T) {
 		t.Errorf("cases list with vigie run at %s: %+v, want its answer", vigieAt, r)
 	}
 }
+
+// TestCasesFindVigieRun: a vigie run on another port than 8080 (--listen,
+// VIGIE_LISTEN) is found by vigie cases without VIGIE_URL when the shell
+// exported VIGIE_LISTEN for it; asked at an address where nothing listens,
+// vigie cases names the address where the user's vigie run does.
+func TestCasesFindVigieRun(t *testing.T) {
+	clock := clockFrom(time.Date(2026, 3, 1, 22, 0, 0, 0, time.UTC))
+	file := filepath.Join(t.TempDir(), "rules.yaml")
+	if err := os.WriteFile(file, []byte("rules: []\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{}
+	base := serve(t, clock, env, "--config", file)
+	addr := strings.TrimPrefix(base, "http://")
+	shell := map[string]string{"VIGIE_LISTEN": addr, "VIGIE_ADMIN_TOKEN_DIR": env["VIGIE_ADMIN_TOKEN_DIR"]}
+	if r := runOn(context.Background(), clock, "", shell, "cases", "list"); r.code != exitOK || r.stdout != "No open case.\n" {
+		t.Errorf("vigie cases list with VIGIE_LISTEN=%s: %+v; want the cases of the vigie run there", addr, r)
+	}
+	delete(shell, "VIGIE_LISTEN")
+	nothing := freeAddr(t)
+	r := runOn(context.Background(), clock, "", shell, "cases", "list", "--url", "http://"+nothing)
+	if want := "; your vigie run listens on " + addr + ": try --url " + base + ")"; r.code != exitFail || !strings.HasSuffix(strings.TrimSpace(r.stderr), want) {
+		t.Errorf("vigie cases list --url http://%s, where nothing listens: %+v; want it to end with %q", nothing, r, want)
+	}
+}
