@@ -49,6 +49,11 @@ type Ruleset struct {
 	Warnings []Problem
 	// Rules describes the rules in file order.
 	Rules []RuleInfo
+	// FAQOnly says the file has no rules: key, only faq: (the assistant
+	// alone). A reload refuses such a file over rules that run: a file saved
+	// half-written, or the wrong one, would stop all moderation; rules: []
+	// says it on purpose.
+	FAQOnly bool
 	Desk  Desk
 	FAQ   FAQ
 	// HTTPActOn lists the platforms whose connector is on that events posted
@@ -281,7 +286,7 @@ func sortProblems(ps []Problem) {
 }
 
 func compileFile(d *decoder, fs fileSpec, opts LoadOptions) *Ruleset {
-	rs := &Ruleset{File: d.file, Timezone: time.UTC}
+	rs := &Ruleset{File: d.file, Timezone: time.UTC, FAQOnly: fs.FAQOnly}
 	if fs.Timezone != nil {
 		if name, ok := d.str(fs.Timezone, "timezone"); ok {
 			loc, err := time.LoadLocation(name)
