@@ -49,13 +49,13 @@ type Ruleset struct {
 	Warnings []Problem
 	// Rules describes the rules in file order.
 	Rules []RuleInfo
+	Desk  Desk
+	FAQ   FAQ
 	// FAQOnly says the file has no rules: key, only faq: (the assistant
 	// alone). A reload refuses such a file over rules that run: a file saved
 	// half-written, or the wrong one, would stop all moderation; rules: []
 	// says it on purpose.
 	FAQOnly bool
-	Desk  Desk
-	FAQ   FAQ
 	// HTTPActOn lists the platforms whose connector is on that events posted
 	// over HTTP may still act on (http_events.act_on); none by default.
 	HTTPActOn []string
