@@ -158,11 +158,16 @@ func TestBadFiles(t *testing.T) {
 		{"yaml_tab_after_plain.yaml", []string{
 			`5:1: a tab in the indentation: YAML indents with spaces only`,
 		}},
+		// The parser names the line where the list began (rules:); the
+		// mistake is the line that lines up with nothing above it.
 		{"yaml_indent.yaml", []string{
-			`2:1: did not find expected '-' indicator: check the lines from here on: their indentation (a list's items, and a rule's keys, line up) and their quotes (a ' inside '…' is written '')`,
+			`6:4: did not find expected '-' indicator: this line is not indented as the lines above it: the keys of one rule (or of one mapping) line up, and so do the items of a list`,
+		}},
+		{"yaml_key_at_item.yaml", []string{
+			`4:3: did not find expected '-' indicator: this line is not indented as the lines above it: the keys of one rule (or of one mapping) line up, and so do the items of a list`,
 		}},
 		{"yaml_over_indent.yaml", []string{
-			`5:1: mapping values are not allowed in this context: this line is indented more than the key above it; the keys of one rule (or of one mapping) line up`,
+			`5:6: mapping values are not allowed in this context: this line is indented more than the key above it; the keys of one rule (or of one mapping) line up`,
 		}},
 		{"bad_owners.yaml", []string{
 			`2:22: owner "shop": "https://mybrand-store.com/" is not a domain (write it alone, like example.com)`,
