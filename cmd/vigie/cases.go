@@ -353,14 +353,22 @@ type adminAPI struct {
 }
 
 // elsewhere names, for a request to u that reached no server, the
-// addresses where the vigie run of this user listen (their token files say),
-// when u is of this machine: "; your vigie run listens on 127.0.0.1:24200:
+// addresses where the vigie run of this user listen (their token files say,
+// and something answers there), when u is of this machine: "; your vigie run listens on 127.0.0.1:24200:
 // try --url http://127.0.0.1:24200". "" when there is none.
 func (a adminAPI) elsewhere(getenv func(string) string, u *url.URL) string {
 	if !loopbackHost(u.Hostname()) {
 		return ""
 	}
-	addrs := daemon.MadeTokenAddrs(getenv)
+	var addrs []string
+	for _, addr := range daemon.MadeTokenAddrs(getenv) {
+		// A vigie run killed (kill -9, a crash) left its file: name only
+		// the addresses where something listens.
+		if conn, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+			conn.Close()
+			addrs = append(addrs, addr)
+		}
+	}
 	switch len(addrs) {
 	case 0:
 		return ""

@@ -445,6 +445,14 @@ func TestCasesFindVigieRun(t *testing.T) {
 	}
 	delete(shell, "VIGIE_LISTEN")
 	nothing := freeAddr(t)
+	// A vigie run killed with -9 left its files, for an address where
+	// nothing listens now: it is not named.
+	_, port, _ := net.SplitHostPort(nothing)
+	for name, text := range map[string]string{"admin-token-" + port: "old\n", "admin-token-" + port + ".addr": nothing + "\n"} {
+		if err := os.WriteFile(filepath.Join(env["VIGIE_ADMIN_TOKEN_DIR"], name), []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
 	r := runOn(context.Background(), clock, "", shell, "cases", "list", "--url", "http://"+nothing)
 	if want := "; your vigie run listens on " + addr + ": try --url " + base + ")"; r.code != exitFail || !strings.HasSuffix(strings.TrimSpace(r.stderr), want) {
 		t.Errorf("vigie cases list --url http://%s, where nothing listens: %+v; want it to end with %q", nothing, r, want)
