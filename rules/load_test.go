@@ -119,6 +119,12 @@ func TestBadFiles(t *testing.T) {
 			`4:5: rule "flood": missing key "when"`,
 			`5:5: rule "flood": unknown key "whn" (did you mean "when"?)`,
 		}},
+		// What other bots' files call them: the message says vigie's word.
+		{"other_bots_keys.yaml", []string{
+			`3:5: rule "flood": missing key "when"`,
+			`4:5: rule "flood": unknown key "condition" (vigie's word for it is "when")`,
+			`5:5: rule "flood": unknown key "actions" (vigie's word for it is "do")`,
+		}},
 		{"unknown_list.yaml", []string{
 			`5:31: rule "insult": when: unknown list lists.insult (did you mean lists.insults?)`,
 			`8:33: rule "domains": when: unknown list lists.shorteners (known: insults)`,
