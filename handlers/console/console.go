@@ -169,6 +169,7 @@ func New(o Options) *Console {
 			return a.String()
 		},
 		"duration": func(d time.Duration) string { return bot.FormatDuration(d.Truncate(time.Minute)) },
+		"plural":   plural,
 		"pct": func(part, whole int) string {
 			if whole == 0 {
 				return "–"
