@@ -166,6 +166,7 @@ func (d *decoder) decodeFile(root *yaml.Node) fileSpec {
 		d.errorf(resolve(root), "rule file: missing key \"rules\" (or \"faq\" for a file that only answers questions)")
 	} else {
 		fs.FAQOnly = true
+		d.warnf(top["faq"].KeyN, "no \"rules\" key: this file only answers questions; write \"rules: []\" to say so (a vigie whose rules run refuses to reload a file without it)")
 	}
 	if e, ok := top["faq"]; ok {
 		fs.FAQ = d.decodeFAQ(e.Value)
