@@ -354,8 +354,9 @@ type adminAPI struct {
 
 // elsewhere names, for a request to u that reached no server, the
 // addresses where the vigie run of this user listen (their token files say,
-// and something answers there), when u is of this machine: "; your vigie run listens on 127.0.0.1:24200:
-// try --url http://127.0.0.1:24200". "" when there is none.
+// and something answers there), when u is of this machine: "; your vigie
+// run listens on 127.0.0.1:24200: try --url http://127.0.0.1:24200"; ""
+// when there is none.
 func (a adminAPI) elsewhere(getenv func(string) string, u *url.URL) string {
 	if !loopbackHost(u.Hostname()) {
 		return ""
