@@ -208,12 +208,21 @@ func yamlHint(lines []string, line int, msg string) (string, int, int) {
 		if n, col, ok := misIndented(lines, line); ok {
 			return msg + ": this line is not indented as the lines above it: the keys of one rule (or of one mapping) line up, and so do the items of a list", n, col
 		}
+		for n := max(line, 1); n <= len(lines); n++ {
+			if keyLine.MatchString(lines[n-1]) && overIndented(lines, n) {
+				return msg + ": this line is indented more than the key above it; the keys of one rule (or of one mapping) line up", n, keyCol(lines[n-1]) + 1
+			}
+		}
 		msg += ": check the lines from here on: their indentation (a list's items, and a rule's keys, line up) and their quotes (a ' inside '…' is written '')"
 	case strings.HasPrefix(msg, "did not find expected"):
 		msg += ": check the lines from here on: their indentation (a list's items, and a rule's keys, line up) and their quotes (a ' inside '…' is written '')"
 	}
 	return msg, line, 1
 }
+
+// keyLine is a line that starts a key of a mapping (author: {id: r2}),
+// after its indentation and a list's "- ".
+var keyLine = regexp.MustCompile(`^[ ]*(- +)*[A-Za-z_][A-Za-z0-9_.-]*:( |$)`)
 
 // keyCol is the column (from 0) where the line's key starts: a "- " before
 // it counts as indentation, as the keys of a list item line up after it.

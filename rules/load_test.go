@@ -172,6 +172,9 @@ func TestBadFiles(t *testing.T) {
 		{"yaml_key_at_item.yaml", []string{
 			`4:3: did not find expected '-' indicator: this line is not indented as the lines above it: the keys of one rule (or of one mapping) line up, and so do the items of a list`,
 		}},
+		{"yaml_over_indent_in_list.yaml", []string{
+			`10:10: did not find expected key: this line is indented more than the key above it; the keys of one rule (or of one mapping) line up`,
+		}},
 		{"yaml_over_indent.yaml", []string{
 			`5:6: mapping values are not allowed in this context: this line is indented more than the key above it; the keys of one rule (or of one mapping) line up`,
 		}},
