@@ -51,6 +51,11 @@ type Ruleset struct {
 	Rules []RuleInfo
 	Desk  Desk
 	FAQ   FAQ
+	// FAQOnly says the file has no rules: key, only faq: (the assistant
+	// alone). A reload refuses such a file over rules that run: a file saved
+	// half-written, or the wrong one, would stop all moderation; rules: []
+	// says it on purpose.
+	FAQOnly bool
 	// HTTPActOn lists the platforms whose connector is on that events posted
 	// over HTTP may still act on (http_events.act_on); none by default.
 	HTTPActOn []string
@@ -193,13 +198,78 @@ func yamlHint(lines []string, line int, msg string) (string, int, int) {
 	case strings.HasPrefix(msg, "mapping values are not allowed"):
 		if overIndented(lines, line) {
 			msg += ": this line is indented more than the key above it; the keys of one rule (or of one mapping) line up"
-		} else {
-			msg += `: a text holding ": " goes in quotes`
+			return msg, line, keyCol(lines[line-1]) + 1
 		}
+		msg += `: a text holding ": " goes in quotes`
+	case strings.HasPrefix(msg, "did not find expected '-' indicator"), strings.HasPrefix(msg, "did not find expected key"):
+		// The parser names the line where the list or the mapping began
+		// (rules:, hundreds of lines above); the mistake is the line
+		// from there that goes back to no indentation of the lines above.
+		if n, col, ok := misIndented(lines, line); ok {
+			return msg + ": this line is not indented as the lines above it: the keys of one rule (or of one mapping) line up, and so do the items of a list", n, col
+		}
+		for n := max(line, 1); n <= len(lines); n++ {
+			if keyLine.MatchString(lines[n-1]) && overIndented(lines, n) {
+				return msg + ": this line is indented more than the key above it; the keys of one rule (or of one mapping) line up", n, keyCol(lines[n-1]) + 1
+			}
+		}
+		msg += ": check the lines from here on: their indentation (a list's items, and a rule's keys, line up) and their quotes (a ' inside '…' is written '')"
 	case strings.HasPrefix(msg, "did not find expected"):
 		msg += ": check the lines from here on: their indentation (a list's items, and a rule's keys, line up) and their quotes (a ' inside '…' is written '')"
 	}
 	return msg, line, 1
+}
+
+// keyLine is a line that starts a key of a mapping (author: {id: r2}),
+// after its indentation and a list's "- ".
+var keyLine = regexp.MustCompile(`^[ ]*(- +)*[A-Za-z_][A-Za-z0-9_.-]*:( |$)`)
+
+// keyCol is the column (from 0) where the line's key starts: a "- " before
+// it counts as indentation, as the keys of a list item line up after it.
+func keyCol(l string) int {
+	t := strings.TrimLeft(l, " ")
+	for strings.HasPrefix(t, "- ") {
+		t = strings.TrimLeft(t[2:], " ")
+	}
+	return len(l) - len(t)
+}
+
+// misIndented finds the first line from line "from" (from 1) that goes back
+// left to a column where no line above it, still open, starts ("   do:"
+// under "    when:" in a rule), or that starts a key where a list's items
+// start ("  when:" under "  - name: a"). It returns that line and the
+// column of its first character, or false when every line lines up (the
+// mistake is then something else: a quote, a flow collection).
+func misIndented(lines []string, from int) (int, int, bool) {
+	type level struct {
+		col int
+		seq bool // opened by a list's "- ", deeper than its key
+	}
+	open := []level{{}}
+	for n, l := range lines {
+		t := strings.TrimLeft(l, " ")
+		if t == "" || strings.HasPrefix(t, "#") {
+			continue
+		}
+		ind, item := len(l)-len(t), strings.HasPrefix(t, "- ") || t == "-"
+		if top := open[len(open)-1]; ind > top.col {
+			open = append(open, level{ind, item})
+		} else {
+			for len(open) > 1 && open[len(open)-1].col > ind {
+				open = open[:len(open)-1]
+			}
+			if top := open[len(open)-1]; top.col != ind || (top.seq && !item) {
+				if n+1 >= from {
+					return n + 1, ind + 1, true
+				}
+				open = append(open, level{ind, item})
+			}
+		}
+		if c := keyCol(l); c > ind {
+			open = append(open, level{col: c})
+		}
+	}
+	return 0, 0, false
 }
 
 // overIndented reports whether line (from 1) starts a key further right than
@@ -210,13 +280,6 @@ func yamlHint(lines []string, line int, msg string) (string, int, int) {
 func overIndented(lines []string, line int) bool {
 	if line < 2 || line > len(lines) {
 		return false
-	}
-	keyCol := func(l string) int {
-		t := strings.TrimLeft(l, " ")
-		for strings.HasPrefix(t, "- ") {
-			t = strings.TrimLeft(t[2:], " ")
-		}
-		return len(l) - len(t)
 	}
 	cur := lines[line-1]
 	for n := line - 1; n >= 1; n-- {
@@ -281,7 +344,7 @@ func sortProblems(ps []Problem) {
 }
 
 func compileFile(d *decoder, fs fileSpec, opts LoadOptions) *Ruleset {
-	rs := &Ruleset{File: d.file, Timezone: time.UTC}
+	rs := &Ruleset{File: d.file, Timezone: time.UTC, FAQOnly: fs.FAQOnly}
 	if fs.Timezone != nil {
 		if name, ok := d.str(fs.Timezone, "timezone"); ok {
 			loc, err := time.LoadLocation(name)

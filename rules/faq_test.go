@@ -118,6 +118,14 @@ func TestFAQOnlyFile(t *testing.T) {
 	if len(rs.Rules) != 0 || len(rs.FAQ.Entries) != 1 || rs.FAQ.Entries[0].ID != "hours" {
 		t.Errorf("rules %d, faq entries %+v; want no rule and the entry hours", len(rs.Rules), rs.FAQ.Entries)
 	}
+	// vigie check says what a reload over running rules would refuse.
+	warn := `faq.yaml:1:1: no "rules" key: this file only answers questions; write "rules: []" to say so (a vigie whose rules run refuses to reload a file without it)`
+	if len(rs.Warnings) != 1 || rs.Warnings[0].String() != warn {
+		t.Errorf("warnings %q, want %q", rs.Warnings, warn)
+	}
+	if rs, err := rules.Parse("faq.yaml", []byte("rules: []\n"+src), rules.LoadOptions{}); err != nil || len(rs.Warnings) != 0 || rs.FAQOnly {
+		t.Errorf("rules: [] and the faq: %v, warnings %v; want it loaded, no warning", err, rs.Warnings)
+	}
 	_, err = rules.Parse("none.yaml", []byte("timezone: UTC\n"), rules.LoadOptions{})
 	want := `none.yaml:1:1: rule file: missing key "rules" (or "faq" for a file that only answers questions)`
 	if err == nil || err.Error() != want {

@@ -119,6 +119,12 @@ func TestBadFiles(t *testing.T) {
 			`4:5: rule "flood": missing key "when"`,
 			`5:5: rule "flood": unknown key "whn" (did you mean "when"?)`,
 		}},
+		// What other bots' files call them: the message says vigie's word.
+		{"other_bots_keys.yaml", []string{
+			`3:5: rule "flood": missing key "when"`,
+			`4:5: rule "flood": unknown key "condition" (vigie's word for it is "when")`,
+			`5:5: rule "flood": unknown key "actions" (vigie's word for it is "do")`,
+		}},
 		{"unknown_list.yaml", []string{
 			`5:31: rule "insult": when: unknown list lists.insult (did you mean lists.insults?)`,
 			`8:33: rule "domains": when: unknown list lists.shorteners (known: insults)`,
@@ -158,11 +164,19 @@ func TestBadFiles(t *testing.T) {
 		{"yaml_tab_after_plain.yaml", []string{
 			`5:1: a tab in the indentation: YAML indents with spaces only`,
 		}},
+		// The parser names the line where the list began (rules:); the
+		// mistake is the line that lines up with nothing above it.
 		{"yaml_indent.yaml", []string{
-			`2:1: did not find expected '-' indicator: check the lines from here on: their indentation (a list's items, and a rule's keys, line up) and their quotes (a ' inside '…' is written '')`,
+			`6:4: did not find expected '-' indicator: this line is not indented as the lines above it: the keys of one rule (or of one mapping) line up, and so do the items of a list`,
+		}},
+		{"yaml_key_at_item.yaml", []string{
+			`4:3: did not find expected '-' indicator: this line is not indented as the lines above it: the keys of one rule (or of one mapping) line up, and so do the items of a list`,
+		}},
+		{"yaml_over_indent_in_list.yaml", []string{
+			`10:10: did not find expected key: this line is indented more than the key above it; the keys of one rule (or of one mapping) line up`,
 		}},
 		{"yaml_over_indent.yaml", []string{
-			`5:1: mapping values are not allowed in this context: this line is indented more than the key above it; the keys of one rule (or of one mapping) line up`,
+			`5:6: mapping values are not allowed in this context: this line is indented more than the key above it; the keys of one rule (or of one mapping) line up`,
 		}},
 		{"bad_owners.yaml", []string{
 			`2:22: owner "shop": "https://mybrand-store.com/" is not a domain (write it alone, like example.com)`,

@@ -27,6 +27,8 @@ type fileSpec struct {
 	Models      []modelSpec
 	Counters    []counterSpec
 	Rules       []ruleSpec
+	// FAQOnly: the file has no rules: key, only faq:.
+	FAQOnly bool
 	// RuleNames holds every rule name written, also of rules with errors, so
 	// that tests naming a broken rule do not add noise to its error.
 	RuleNames map[string]bool
@@ -162,6 +164,9 @@ func (d *decoder) decodeFile(root *yaml.Node) fileSpec {
 		fs.Rules, fs.RuleNames = d.decodeRules(e.Value)
 	} else if _, faq := top["faq"]; !faq {
 		d.errorf(resolve(root), "rule file: missing key \"rules\" (or \"faq\" for a file that only answers questions)")
+	} else {
+		fs.FAQOnly = true
+		d.warnf(top["faq"].KeyN, "no \"rules\" key: this file only answers questions; write \"rules: []\" to say so (a vigie whose rules run refuses to reload a file without it)")
 	}
 	if e, ok := top["faq"]; ok {
 		fs.FAQ = d.decodeFAQ(e.Value)

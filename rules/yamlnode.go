@@ -168,8 +168,18 @@ func unknownKey(key, where string, known []string) string {
 	msg := fmt.Sprintf("%s: unknown key %q", where, key)
 	if s := closest(key, known); s != "" {
 		msg += fmt.Sprintf(" (did you mean %q?)", s)
+	} else if s, ok := keySynonyms[strings.ToLower(key)]; ok && slices.Contains(known, s) {
+		msg += fmt.Sprintf(" (vigie's word for it is %q)", s)
 	}
 	return msg
+}
+
+// keySynonyms are the words that other bots' rule files use for a key of
+// vigie's, which a newcomer writes first: actions: for do:, condition: for
+// when:.
+var keySynonyms = map[string]string{
+	"actions": "do", "action": "do", "then": "do", "effect": "do",
+	"condition": "when", "conditions": "when", "if": "when", "match": "when", "expr": "when", "expression": "when", "filter": "when",
 }
 
 // closest returns the candidate nearest to word when it is close enough to be a

@@ -235,3 +235,35 @@ func removeAdminToken(file string, token []byte) error {
 	}
 	return errors.Join(os.Remove(file), os.Remove(adminAddrFile(file)))
 }
+
+// MadeTokenAddrs are the addresses that the vigie run of this user listen on,
+// as their token files say (a vigie run removes its own at the stop), in the
+// form a client dials: for the CLI to name them when it finds none at the
+// address it asked. Files of other users, and a directory it cannot read,
+// give none.
+func MadeTokenAddrs(getenv func(string) string) []string {
+	dir, err := AdminTokenDir(getenv)
+	if err != nil {
+		return nil
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "admin-token-*.addr"))
+	var addrs []string
+	for _, f := range files {
+		fi, err := os.Lstat(f)
+		if err != nil || !fi.Mode().IsRegular() {
+			continue
+		}
+		if _, mine := ownedByMe(fi); !mine {
+			continue
+		}
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		if a := (MadeToken{Addr: string(bytes.TrimSpace(b))}).Dial(); a != "" && !slices.Contains(addrs, a) {
+			addrs = append(addrs, a)
+		}
+	}
+	slices.Sort(addrs)
+	return addrs
+}

@@ -985,6 +985,9 @@ func (d *daemon) reloadHere(why string, confined bool) (*loaded, error) {
 	d.reloadMu.Lock()
 	defer d.reloadMu.Unlock()
 	rs, file, matcher, err := d.build(rules.LoadOptions{Confined: confined})
+	if err == nil {
+		err = d.dropsAllRules(rs, file)
+	}
 	if err != nil {
 		d.metrics.reloadOK.Set(0)
 		d.health.set("reload", "last reload refused at "+time.Now().UTC().Format(time.RFC3339)+": "+strings.Join(problems(err), "; "))
@@ -993,6 +996,20 @@ func (d *daemon) reloadHere(why string, confined bool) (*loaded, error) {
 	l := d.install(rs, file, matcher)
 	d.log.Info("rules reloaded", "file", file, "rule_count", len(rs.Rules), "by", why)
 	return l, nil
+}
+
+// dropsAllRules refuses a file with only faq: (no rules: key) over rules
+// that run: a file saved half-written, or another file saved in its place,
+// would stop all moderation without a word but "0 rules". A file that means
+// it says rules: [], and a vigie started on an FAQ-only file reloads it.
+func (d *daemon) dropsAllRules(rs *rules.Ruleset, file string) error {
+	cur := d.current.Load()
+	if !rs.FAQOnly || cur == nil || len(cur.engine.Ruleset().Rules) == 0 {
+		return nil
+	}
+	n := len(cur.engine.Ruleset().Rules)
+	return &rules.LoadError{Problems: []rules.Problem{{File: file, Line: 1, Col: 1,
+		Msg: fmt.Sprintf("rule file: no \"rules\" key, only \"faq\": loading it would stop the %d rules that run; write \"rules: []\" to keep only the FAQ on purpose", n)}}}
 }
 
 // build loads the rule file, compiles its FAQ and runs the file's own tests,

@@ -38,8 +38,8 @@ func (c *cli) casesCommand(ctx context.Context, args []string) int {
 	community := f.String("community", "", "list: only the cases of the community `NAME`")
 	limit := f.Int("limit", 100, "list: at most `N` cases (1 to 1000)")
 	offset := f.Int("offset", 0, "list: skip the first `N` matching cases")
-	by := f.String("by", envOr(c.getenv, "VIGIE_CM", c.getenv("USER")),
-		"decide: who decides, recorded as http:`NAME` (env VIGIE_CM, then USER)")
+	by := f.String("by", c.decider(),
+		"decide: who decides, recorded as http:`NAME` (env VIGIE_CM, then USER, then the account vigie runs as)")
 	pos, code, ok := f.parse(args)
 	if !ok {
 		return code
@@ -74,7 +74,7 @@ func (c *cli) casesCommand(ctx context.Context, args []string) int {
 			return f.usageError(`decide: want a case ID and an outcome (keep, delete, hide, timeout [2h], ban [7d], kick, reply "TEXT", unhide, unban, untimeout)`)
 		}
 		if strings.TrimSpace(*by) == "" {
-			return f.usageError("decide: --by: name who decides (or set VIGIE_CM)")
+			return f.usageError("decide: --by: name who decides (or set VIGIE_CM): neither USER nor the system names the account this runs as")
 		}
 		req := map[string]string{"outcome": rest[1], "by": *by}
 		if len(rest) == 3 {
@@ -94,6 +94,21 @@ func (c *cli) casesCommand(ctx context.Context, args []string) int {
 		return c.fail("cases", err)
 	}
 	return exitOK
+}
+
+// decider is who decides a case when --by is not given: VIGIE_CM, else the
+// user at the terminal (USER, LOGNAME, else the account the process runs
+// as), else "".
+func (c *cli) decider() string {
+	for _, k := range []string{"VIGIE_CM", "USER", "LOGNAME"} {
+		if v := c.getenv(k); v != "" {
+			return v
+		}
+	}
+	if c.account != nil {
+		return c.account()
+	}
+	return ""
 }
 
 func (c *cli) casesList(ctx context.Context, api adminAPI, q url.Values, format string) error {
@@ -337,6 +352,33 @@ type adminAPI struct {
 	base string
 }
 
+// elsewhere names, for a request to u that reached no server, the
+// addresses where the vigie run of this user listen (their token files say,
+// and something answers there), when u is of this machine: "; your vigie
+// run listens on 127.0.0.1:24200: try --url http://127.0.0.1:24200"; ""
+// when there is none.
+func (a adminAPI) elsewhere(getenv func(string) string, u *url.URL) string {
+	if !loopbackHost(u.Hostname()) {
+		return ""
+	}
+	var addrs []string
+	for _, addr := range daemon.MadeTokenAddrs(getenv) {
+		// A vigie run killed (kill -9, a crash) left its file: name only
+		// the addresses where something listens.
+		if conn, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+			conn.Close()
+			addrs = append(addrs, addr)
+		}
+	}
+	switch len(addrs) {
+	case 0:
+		return ""
+	case 1:
+		return fmt.Sprintf("; your vigie run listens on %s: try --url %s://%s", addrs[0], u.Scheme, addrs[0])
+	}
+	return fmt.Sprintf("; your vigie runs listen on %s: try --url %s://%s", strings.Join(addrs, ", "), u.Scheme, addrs[0])
+}
+
 // do sends one request with the admin token (VIGIE_ADMIN_TOKEN or its _FILE,
 // else, for a vigie on this machine, the one vigie run wrote for this user)
 // and returns the body when the status is one of ok; other statuses are
@@ -381,7 +423,7 @@ func (a adminAPI) do(ctx context.Context, method, path string, q url.Values, bod
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return nil, 0, fmt.Errorf("%w (is vigie run serving there? --url or VIGIE_URL gives its address)", err)
+		return nil, 0, fmt.Errorf("%w (is vigie run serving there? --url or VIGIE_URL gives its address%s)", err, a.elsewhere(getenv, u))
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))

@@ -90,9 +90,9 @@ rules:
 		}
 		resp.Body.Close()
 	}
-	cli := map[string]string{"VIGIE_URL": base, "VIGIE_ADMIN_TOKEN": token, "USER": "ann"}
+	cliEnv := map[string]string{"VIGIE_URL": base, "VIGIE_ADMIN_TOKEN": token, "USER": "ann"}
 	cases := func(args ...string) result {
-		return runOn(context.Background(), clock, "", cli, append([]string{"cases"}, args...)...)
+		return runOn(context.Background(), clock, "", cliEnv, append([]string{"cases"}, args...)...)
 	}
 	var r result
 	waitFor(t, func() bool { r = cases("list"); return strings.HasPrefix(r.stdout, "2 open cases") })
@@ -181,6 +181,16 @@ $`)
 	r = runOn(context.Background(), clock, "", map[string]string{"VIGIE_URL": base, "VIGIE_ADMIN_TOKEN": token}, "cases", "decide", second, "keep")
 	if r.code != exitUsage || !strings.Contains(r.stderr, "--by") {
 		t.Errorf("decide without a name: %+v", r)
+	}
+	// Without VIGIE_CM nor USER (sudo -i, su, cron, a container), the
+	// README's vigie cases decide ID keep still works: the account the
+	// command runs as decides.
+	var stdout, stderr syncBuffer
+	c := &cli{stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr, now: clock, reload: make(chan struct{}),
+		getenv:  func(k string) string { return map[string]string{"VIGIE_URL": base, "VIGIE_ADMIN_TOKEN": token}[k] },
+		account: func() string { return "bea" }}
+	if code := c.run(context.Background(), []string{"cases", "decide", second, "keep"}); code != exitOK || stdout.String() != second+": keep, decided by http:bea.\n" {
+		t.Errorf("decide without VIGIE_CM or USER: exit %d, %q %q; want it decided by the account", code, stdout.String(), stderr.String())
 	}
 }
 
@@ -413,5 +423,38 @@ func TestMadeTokenGoesWhereVigieListens(t *testing.T) {
 	}
 	if r.code != exitOK || r.stdout != "No open case.\n" {
 		t.Errorf("cases list with vigie run at %s: %+v, want its answer", vigieAt, r)
+	}
+}
+
+// TestCasesFindVigieRun: a vigie run on another port than 8080 (--listen,
+// VIGIE_LISTEN) is found by vigie cases without VIGIE_URL when the shell
+// exported VIGIE_LISTEN for it; asked at an address where nothing listens,
+// vigie cases names the address where the user's vigie run does.
+func TestCasesFindVigieRun(t *testing.T) {
+	clock := clockFrom(time.Date(2026, 3, 1, 22, 0, 0, 0, time.UTC))
+	file := filepath.Join(t.TempDir(), "rules.yaml")
+	if err := os.WriteFile(file, []byte("rules: []\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{}
+	base := serve(t, clock, env, "--config", file)
+	addr := strings.TrimPrefix(base, "http://")
+	shell := map[string]string{"VIGIE_LISTEN": addr, "VIGIE_ADMIN_TOKEN_DIR": env["VIGIE_ADMIN_TOKEN_DIR"]}
+	if r := runOn(context.Background(), clock, "", shell, "cases", "list"); r.code != exitOK || r.stdout != "No open case.\n" {
+		t.Errorf("vigie cases list with VIGIE_LISTEN=%s: %+v; want the cases of the vigie run there", addr, r)
+	}
+	delete(shell, "VIGIE_LISTEN")
+	nothing := freeAddr(t)
+	// A vigie run killed with -9 left its files, for an address where
+	// nothing listens now: it is not named.
+	_, port, _ := net.SplitHostPort(nothing)
+	for name, text := range map[string]string{"admin-token-" + port: "old\n", "admin-token-" + port + ".addr": nothing + "\n"} {
+		if err := os.WriteFile(filepath.Join(env["VIGIE_ADMIN_TOKEN_DIR"], name), []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := runOn(context.Background(), clock, "", shell, "cases", "list", "--url", "http://"+nothing)
+	if want := "; your vigie run listens on " + addr + ": try --url " + base + ")"; r.code != exitFail || !strings.HasSuffix(strings.TrimSpace(r.stderr), want) {
+		t.Errorf("vigie cases list --url http://%s, where nothing listens: %+v; want it to end with %q", nothing, r, want)
 	}
 }

@@ -1,14 +1,17 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"strings"
 
 	"github.com/vigie-bot/vigie"
+	"github.com/vigie-bot/vigie/bot/daemon"
 	"github.com/vigie-bot/vigie/rules"
 )
 
@@ -229,8 +232,32 @@ func (f *flags) usageError(format string, a ...any) int {
 // urlFlag is --url, the running vigie that a command asks over HTTP; what
 // comes first in the usage (like "without --redis, ") is said before.
 func (f *flags) urlFlag(first string) *string {
-	return f.String("url", envOr(f.c.getenv, "VIGIE_URL", "http://127.0.0.1:8080"),
-		first+"ask the running vigie at `URL` (env VIGIE_URL); the admin token sent is VIGIE_ADMIN_TOKEN, else, on this machine, the one vigie run wrote for this user")
+	return f.String("url", envOr(f.c.getenv, "VIGIE_URL", listenURL(f.c.getenv)),
+		first+"ask the running vigie at `URL` (env VIGIE_URL, else the address of VIGIE_LISTEN); the admin token sent is VIGIE_ADMIN_TOKEN, else, on this machine, the one vigie run wrote for this user")
+}
+
+// listenURL is where vigie run listens when it reads the same environment:
+// VIGIE_LISTEN's address (a listener on every address is asked at the
+// loopback address of its family), else the default. A shell that exported
+// VIGIE_LISTEN for vigie run has vigie cases, users and report ask that
+// vigie without VIGIE_URL.
+func listenURL(getenv func(string) string) string {
+	scheme := "http"
+	if getenv("VIGIE_TLS_CERT") != "" {
+		scheme = "https"
+	}
+	addr := cmp.Or(getenv("VIGIE_LISTEN"), daemon.DefaultListen)
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "http://" + daemon.DefaultListen
+	}
+	switch host {
+	case "", "0.0.0.0":
+		host = "127.0.0.1"
+	case "::":
+		host = "::1"
+	}
+	return scheme + "://" + net.JoinHostPort(host, port)
 }
 
 func (f *flags) configFlag() *string {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"os/user"
 	"sync"
 	"syscall"
 	"time"
@@ -57,10 +58,21 @@ func realMain() int {
 		stderr:         os.Stderr,
 		getenv:         os.Getenv,
 		now:            time.Now,
+		account:        accountName,
 		reload:         reload,
 		stderrTerminal: isTerminal(os.Stderr),
 	}
 	return c.run(ctx, os.Args[1:])
+}
+
+// accountName is the name of the account the process runs as, "" when the
+// system does not say (a uid with no entry in /etc/passwd).
+func accountName() string {
+	u, err := user.Current()
+	if err != nil {
+		return ""
+	}
+	return u.Username
 }
 
 // isTerminal reports whether f is a character device, which is how a terminal
@@ -80,8 +92,13 @@ type cli struct {
 	// commands read for what is relative to now (a case's age, the report's
 	// period, whether a question to vigie faq comes after hours). vigie run
 	// keeps the wall clock's timers: a clock given here moves at its pace.
-	now    func() time.Time
-	reload <-chan struct{}
+	now func() time.Time
+	// account is the name of the account the process runs as, for what
+	// names the person at the terminal when the environment does not
+	// (vigie cases decide's --by without VIGIE_CM or USER: under sudo -i,
+	// su, cron or a container USER may be unset); nil or "" when unknown.
+	account func() string
+	reload  <-chan struct{}
 	// stderrTerminal enables replay's progress line.
 	stderrTerminal bool
 }

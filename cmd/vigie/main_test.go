@@ -99,6 +99,7 @@ func TestCheck(t *testing.T) {
 			"testdata/failing.yaml: ok (1 rule, 0 counters, 1 list, 2 tests)",
 		), ""},
 		{"a file with only the faq", []string{"check", "--config", "testdata/faq_only.yaml"}, 0, lines(
+			`testdata/faq_only.yaml:2:1: warning: no "rules" key: this file only answers questions; write "rules: []" to say so (a vigie whose rules run refuses to reload a file without it)`,
 			"testdata/faq_only.yaml: ok (0 rules, 0 counters, 0 lists, 0 tests, 2 faq entries)",
 		), ""},
 		{"broken file: every problem, one a line, on stdout", []string{"check", "--config=testdata/broken.yaml"}, 1, lines(

@@ -169,6 +169,7 @@ func New(o Options) *Console {
 			return a.String()
 		},
 		"duration": func(d time.Duration) string { return bot.FormatDuration(d.Truncate(time.Minute)) },
+		"plural":   plural,
 		"pct": func(part, whole int) string {
 			if whole == 0 {
 				return "–"
@@ -704,6 +705,24 @@ type queueCase struct {
 // NotCarriedOut reports whether the case suggests a and did not carry it out
 // (failed, or held): the queue says so after it.
 func (q queueCase) NotCarriedOut(a bot.Action) bool { return slices.Contains(q.NotDone, a) }
+
+// ArgHint is the placeholder of the field that an outcome's argument is
+// typed in (a reply's text, a timeout's or a ban's duration), "" when no
+// outcome offered takes one: a case of a platform vigie has no connector
+// for, which only keep decides, shows no field to fill in for nothing.
+func (q queueCase) ArgHint() string {
+	reply := slices.Contains(q.Outcomes, bot.ActReply)
+	timed := slices.Contains(q.Outcomes, bot.ActTimeout) || slices.Contains(q.Outcomes, bot.ActBan)
+	switch {
+	case reply && timed:
+		return "reply text, or 1h / 7d"
+	case reply:
+		return "reply text"
+	case timed:
+		return "1h / 7d"
+	}
+	return ""
+}
 
 // undoable is outcomes without the undo of an action the case did not carry
 // out: no unhide for a hide that failed, as on the desks' cards; the hide

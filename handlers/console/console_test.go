@@ -426,3 +426,44 @@ func TestQueueOffersNoUndoOfWhatFailed(t *testing.T) {
 		}
 	}
 }
+
+// A case that only keep decides (a platform vigie has no connector for, as
+// the README's tour shows) has no field for a reply or a duration; one that
+// may be timed out has one, for the duration.
+func TestQueueAsksAnArgumentOnlyForWhatTakesOne(t *testing.T) {
+	ctx := context.Background()
+	st := memory.New(memory.WithCaseEpoch("tests"))
+	at := time.Date(2026, 3, 1, 22, 0, 0, 0, time.UTC)
+	for _, c := range []store.Case{
+		{Event: bot.Event{ID: "m1", Platform: "shop", Author: bot.Author{ID: "u1"}, Text: "keep only", At: at}, Rule: "link", Opened: at},
+		{Event: bot.Event{ID: "m2", Platform: "discord", Author: bot.Author{ID: "u2"}, Text: "timed", At: at}, Rule: "link", Opened: at},
+	} {
+		if _, err := st.OpenCase(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := st.PutAccount(ctx, store.Account{Name: "mo", Role: console.RoleModerator, Hash: console.HashPassword("battery staple")}); err != nil {
+		t.Fatal(err)
+	}
+	con := console.New(console.Options{Store: st, Accounts: st,
+		Outcomes: func(ev bot.Event) []bot.ActionKind {
+			if ev.Platform == "shop" {
+				return []bot.ActionKind{"keep"}
+			}
+			return []bot.ActionKind{"keep", bot.ActDelete, bot.ActTimeout}
+		}})
+	page := get(con.Routes(), "GET /queue", "/queue", login(t, con.Routes(), "mo", "battery staple")).Body.String()
+	articles := regexp.MustCompile(`(?s)<article.*?</article>`).FindAllString(page, -1)
+	if len(articles) != 2 {
+		t.Fatalf("%d cases on the queue, want 2:\n%s", len(articles), page)
+	}
+	for _, a := range articles {
+		keepOnly := strings.Contains(a, "keep only")
+		if got := strings.Contains(a, `name="arg"`); got == keepOnly {
+			t.Errorf("a case (keep only: %v) has a field for an argument: %v:\n%s", keepOnly, got, a)
+		}
+		if !keepOnly && !strings.Contains(a, `placeholder="1h / 7d"`) {
+			t.Errorf("the case that may be timed out does not ask for a duration:\n%s", a)
+		}
+	}
+}

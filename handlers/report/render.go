@@ -170,7 +170,7 @@ func (r *Report) Text() string {
 		var parts []string
 		for _, p := range r.ByPlatform {
 			if r.EventsKnown {
-				parts = append(parts, fmt.Sprintf("%s %d events/%d flagged", p.Name, p.Events, p.Flagged))
+				parts = append(parts, fmt.Sprintf("%s %s/%d flagged", p.Name, plural(p.Events, "event"), p.Flagged))
 			} else {
 				parts = append(parts, fmt.Sprintf("%s %d flagged", p.Name, p.Flagged))
 			}

@@ -412,3 +412,12 @@ func TestEventFlaggedOnce(t *testing.T) {
 		}
 	}
 }
+
+// One event on a platform is "1 event", as the README's tour shows the
+// report of two posts from two places.
+func TestReportTextSaysOneEvent(t *testing.T) {
+	r := &report.Report{EventsKnown: true, Events: 3, ByPlatform: []report.Count{{Name: "discord", Events: 2, Flagged: 1}, {Name: "shop", Events: 1}}}
+	if text, want := r.Text(), "Platforms: discord 2 events/1 flagged, shop 1 event/0 flagged."; !strings.Contains(text, want) {
+		t.Errorf("text lacks %q:\n%s", want, text)
+	}
+}
