@@ -2,10 +2,10 @@ package telegram
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -105,22 +105,15 @@ func (p *samePoller) run(out chan bot.Event) (stop func()) {
 	if !ok || err != nil {
 		t.Fatalf("AcquireLease = %v, %v", ok, err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- p.c.RunPoller(ctx, out, redisInbox{st: p.st, l: l}) }()
-	stopped := false
+	stopPoller := runPoller(t, p.c, out, redisInbox{st: p.st, l: l})
+	var once sync.Once
 	stop = func() {
-		if stopped {
-			return
-		}
-		stopped = true
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("RunPoller: %v", err)
-		}
-		if err := p.st.ReleaseLease(context.Background(), l); err != nil {
-			t.Error(err)
-		}
+		once.Do(func() {
+			stopPoller()
+			if err := p.st.ReleaseLease(context.Background(), l); err != nil {
+				t.Error(err)
+			}
+		})
 	}
 	t.Cleanup(stop)
 	return stop
@@ -266,29 +259,8 @@ func TestWebhookUpdateTakenOverIsSeen(t *testing.T) {
 // the failure was silent: the updates stayed in the inbox for a next
 // poller, which the log did not tell.
 func TestPollerDrainRemovalFailureIsLogged(t *testing.T) {
-	f := newFakeBotAPI(t)
-	c, logs := newTestClient(t, f, Config{PollTimeout: time.Second, Chats: fixtureChats, ReportsJudged: true})
-	knowAdmins(t, c, group.id)
-	inbox := &sharedInbox{offset: 4000, kept: map[int]json.RawMessage{}}
-	const n = 3
-	for i := range n {
-		f.push(map[string]any{"update_id": 4000 + i, "message": message(group, 40+i, bob, t0, "queued")})
-	}
-	out := make(chan bot.Event, n)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- c.RunPoller(ctx, out, inbox) }()
-	var evs []bot.Event
-	for range n {
-		evs = append(evs, testsync.Next(t, out))
-	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatalf("RunPoller: %v", err)
-	}
-	inbox.mu.Lock()
-	inbox.down = true
-	inbox.mu.Unlock()
+	c, logs, inbox, evs := drained(t, 3)
+	inbox.setDown(true)
 	for i := range evs {
 		c.Judged(&evs[i])
 	}
