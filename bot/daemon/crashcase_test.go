@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -335,12 +333,7 @@ func startHeldScam(t *testing.T, msgID string) *heldScam {
 	release := f.Hold(func(c discordfake.Call) bool { return c.Method == "DELETE" && c.Path == deletes })
 
 	srv := redistest.Start(t)
-	dir := t.TempDir()
-	bin := buildVigie(t, dir)
-	config := filepath.Join(dir, "rules.yaml")
-	if err := os.WriteFile(config, []byte(discordFailingRules), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	bin, config := vigieWith(t, discordFailingRules)
 	first := startProcess(t, bin, "vigie-1", config, srv.URL(), []string{
 		"DISCORD_TOKEN=" + discordfake.Token,
 		"DISCORD_API_URL=" + f.APIURL(),

@@ -126,7 +126,7 @@ func (g *gapTest) store() *redis.Store {
 	if g.url == "" {
 		g.url, g.prefix = redistest.URL(g.t), redistest.Prefix("gap")
 	}
-	return openRedis(g.t, g.url, g.prefix)
+	return redistest.Open(g.t, g.url, redis.WithPrefix(g.prefix))
 }
 
 // client is a client of the fake with cfg, its log shown if the test fails.
@@ -239,17 +239,6 @@ func (m redisMemory) ChannelMarks(ctx context.Context) ([]ChannelMark, time.Time
 	return out, saved, err
 }
 
-// openRedis opens the Redis store at url under prefix, closed with the test.
-func openRedis(t *testing.T, url, prefix string) *redis.Store {
-	t.Helper()
-	st, err := redis.Open(url, redis.WithPrefix(prefix))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	return st
-}
-
 // TestShardTakenOverReadsTheMemoryInTheStore: two runners of one shard
 // (two processes) on one Redis. The first judges messages and stops; what is
 // posted before the second takes the shard is read from the channels'
@@ -277,7 +266,7 @@ func TestShardTakenOverReadsTheMemoryInTheStore(t *testing.T) {
 // from: the log says the gap is not judged.
 func TestShardMemoryTooOldIsNotCaughtUp(t *testing.T) {
 	f := newFakeDiscord(t)
-	st := openRedis(t, redistest.URL(t), redistest.Prefix("tooold"))
+	st := redistest.Open(t, redistest.URL(t), redis.WithPrefix(redistest.Prefix("tooold")))
 	g := &gapTest{t: t, f: f}
 	old := time.Now().Add(-catchupWindow - time.Minute)
 	if err := st.SaveChannelMarks(context.Background(), "discord", "0/1", []store.ChannelMark{
@@ -302,7 +291,7 @@ func TestShardMemoryTooOldIsNotCaughtUp(t *testing.T) {
 func TestShardMemoryWhileRedisIsAway(t *testing.T) {
 	f := newFakeDiscord(t)
 	srv := redistest.Start(t)
-	st := openRedis(t, srv.URL()+"?max_retries=-1&dial_timeout=500ms", redistest.Prefix("away"))
+	st := redistest.Open(t, srv.URL()+"?max_retries=-1&dial_timeout=500ms", redis.WithPrefix(redistest.Prefix("away")))
 	mem := redisMemory{st: st, name: "discord"}
 	g := &gapTest{t: t, f: f}
 	c, logs := g.client(Config{Guilds: []string{guildID}})
